@@ -1,0 +1,274 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+
+export const DEFAULT_SHARED_MAILBOX_NAMES = [
+  "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
+  "no-reply", "support", "contact", "hello", "mail", "enquiry", "finance", "help",
+];
+
+export const DEFAULT_SECTIONS: Section[] = [
+  { label: "Quotation", path: "/quotation" },
+  { label: "Vehicle", path: "/vehicle" },
+  { label: "Customer", path: "/customer" },
+  { label: "Customer Assistant", path: "/customer-assistant" },
+  { label: "External Links", path: "/external-links" },
+];
+
+export interface Section {
+  label: string;
+  path: string;
+}
+
+export type SharedMailboxPolicy = "warn" | "refuse" | "off";
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  publicUrl: URL;
+  /** HTTPS mode: Secure cookies with the __Host- prefix, HSTS. */
+  https: boolean;
+  databaseUrl: string;
+  redisUrl: string | null;
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Raw FAMOS_SECRET; null in development until one is generated under ./data. */
+  secret: Buffer | null;
+  otp: { ttlMs: number; tries: number; resendWaitMs: number; perAttempt: number; perHour: number };
+  lock: { after: number; baseMs: number; maxMs: number; codeHardLock: number };
+  rateLimitPerMinute: number;
+  session: { idleMs: number; maxMs: number; cookieDomain: string | null };
+  trustProxy: boolean | number | string[];
+  enrolment: { allowedDomains: string[]; sharedMailboxPolicy: SharedMailboxPolicy; sharedMailboxNames: string[] };
+  supportEmail: string;
+  timezone: string;
+  footer: { versionLabel: string; copyright: string; legalUrl: string | null };
+  upstreamUrl: URL | null;
+  sections: Section[];
+  metricsAllow: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Why a variable is wrong; collected so every problem is reported at once. */
+class Problems {
+  readonly list: string[] = [];
+  add(name: string, message: string): void {
+    this.list.push(`${name}: ${message}`);
+  }
+}
+
+const CRLF = /[\r\n]/;
+
+export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; errors: string[] };
+
+/**
+ * Parses every FAMOS_ variable once at start. All problems are reported together, each naming its
+ * variable, and the result is frozen.
+ */
+export function loadConfig(env: Env): ConfigResult {
+  const problems = new Problems();
+  const production = env.NODE_ENV === "production";
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value.trim();
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
+    if (!/^\d+$/.test(raw) || !parsed.success) {
+      problems.add(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return parsed.data;
+  };
+  const duration = (name: string, fallback: string, minMs: number, maxMs: number): number => {
+    const raw = read(name) ?? fallback;
+    const ms = parseDuration(raw);
+    if (ms === null || ms < minMs || ms > maxMs) {
+      problems.add(name, `must be a duration such as 90s, 15m or 1h, between ${minMs / 1000}s and ${maxMs / 1000}s (got "${raw}")`);
+      return parseDuration(fallback)!;
+    }
+    return ms;
+  };
+
+  const host = read("FAMOS_HOST") ?? (production ? "0.0.0.0" : "localhost");
+  const port = integer("FAMOS_PORT", 3000, 0, 65535);
+
+  let publicUrl = new URL(`http://localhost:${port}`);
+  const rawPublic = read("FAMOS_PUBLIC_URL");
+  if (rawPublic !== undefined) {
+    try {
+      const url = new URL(rawPublic);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
+      publicUrl = url;
+    } catch {
+      problems.add("FAMOS_PUBLIC_URL", `must be an http: or https: address (got "${rawPublic}")`);
+    }
+  }
+
+  const databaseUrl = read("FAMOS_DATABASE_URL") ?? "sqlite:./data/famos.db";
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    problems.add("FAMOS_DATABASE_URL", `must be sqlite:<path> or postgres://… (got "${databaseUrl}")`);
+  }
+
+  const redisUrl = read("FAMOS_REDIS_URL") ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    problems.add("FAMOS_REDIS_URL", "must be a redis:// or rediss:// address");
+  }
+
+  const smtpUrl = read("FAMOS_SMTP_URL") ?? null;
+  if (smtpUrl !== null && !/^smtps?:\/\/.+/.test(smtpUrl)) {
+    problems.add("FAMOS_SMTP_URL", "must be an smtp:// or smtps:// address");
+  }
+  if (production && smtpUrl === null) problems.add("FAMOS_SMTP_URL", "is required in production");
+
+  const mailFrom = read("FAMOS_MAIL_FROM") ?? (production ? "" : "FAMOS <no-reply@localhost>");
+  if (production && !read("FAMOS_MAIL_FROM")) problems.add("FAMOS_MAIL_FROM", "is required in production");
+  if (CRLF.test(env.FAMOS_MAIL_FROM ?? "")) problems.add("FAMOS_MAIL_FROM", "must be one line");
+
+  let secret: Buffer | null = null;
+  const rawSecret = read("FAMOS_SECRET");
+  if (rawSecret !== undefined) {
+    secret = decodeSecret(rawSecret);
+    if (secret === null) problems.add("FAMOS_SECRET", "must be at least 32 random bytes, written as hex or base64");
+  } else if (production) {
+    problems.add("FAMOS_SECRET", "is required in production (at least 32 random bytes, hex or base64)");
+  }
+
+  const otp = {
+    ttlMs: duration("FAMOS_OTP_TTL", "15m", 30_000, 86_400_000),
+    tries: integer("FAMOS_OTP_TRIES", 5, 1, 100),
+    resendWaitMs: duration("FAMOS_OTP_RESEND_WAIT", "30s", 0, 3_600_000),
+    perAttempt: integer("FAMOS_OTP_PER_ATTEMPT", 5, 1, 1000),
+    perHour: integer("FAMOS_OTP_PER_HOUR", 10, 0, 1_000_000),
+  };
+  const lock = {
+    after: integer("FAMOS_LOCK_AFTER", 5, 1, 1_000_000),
+    baseMs: duration("FAMOS_LOCK_BASE", "1m", 1000, 86_400_000),
+    maxMs: duration("FAMOS_LOCK_MAX", "1h", 1000, 7 * 86_400_000),
+    codeHardLock: integer("FAMOS_CODE_HARD_LOCK", 100, 1, 1_000_000_000),
+  };
+  if (lock.maxMs < lock.baseMs) problems.add("FAMOS_LOCK_MAX", "must not be shorter than FAMOS_LOCK_BASE");
+
+  const rateLimitPerMinute = integer("FAMOS_RATE_LIMIT", 30, 0, 1_000_000_000);
+  const session = {
+    idleMs: duration("FAMOS_SESSION_IDLE", "30m", 60_000, 7 * 86_400_000),
+    maxMs: duration("FAMOS_SESSION_MAX", "12h", 60_000, 30 * 86_400_000),
+    cookieDomain: read("FAMOS_COOKIE_DOMAIN") ?? null,
+  };
+  if (session.cookieDomain !== null && !/^\.?[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(session.cookieDomain)) {
+    problems.add("FAMOS_COOKIE_DOMAIN", "must be a domain name such as dealer.example");
+  }
+
+  const trustProxy = parseTrustProxy(read("FAMOS_TRUST_PROXY"), problems);
+
+  const allowedDomains = list(read("FAMOS_ALLOWED_EMAIL_DOMAINS")).map((d) => d.toLowerCase());
+  for (const domain of allowedDomains) {
+    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(domain)) {
+      problems.add("FAMOS_ALLOWED_EMAIL_DOMAINS", `"${domain}" is not a domain or *.domain`);
+    }
+  }
+  const policyRaw = read("FAMOS_SHARED_MAILBOX_POLICY") ?? "warn";
+  if (!["warn", "refuse", "off"].includes(policyRaw)) {
+    problems.add("FAMOS_SHARED_MAILBOX_POLICY", `must be warn, refuse or off (got "${policyRaw}")`);
+  }
+  const sharedNamesRaw = read("FAMOS_SHARED_MAILBOX_NAMES");
+  const sharedMailboxNames = sharedNamesRaw === undefined ? DEFAULT_SHARED_MAILBOX_NAMES : list(sharedNamesRaw).map((n) => n.toLowerCase());
+
+  const supportEmail = read("FAMOS_SUPPORT_EMAIL") ?? (production ? "" : "support@localhost");
+  if (production && !read("FAMOS_SUPPORT_EMAIL")) problems.add("FAMOS_SUPPORT_EMAIL", "is required in production");
+  else if (!/^[^\s@<>"]+@[^\s@<>"]+$/.test(supportEmail)) problems.add("FAMOS_SUPPORT_EMAIL", "must be an email address");
+
+  const timezone = read("FAMOS_TIMEZONE") ?? "Europe/London";
+  try {
+    new Intl.DateTimeFormat("en-GB", { timeZone: timezone });
+  } catch {
+    problems.add("FAMOS_TIMEZONE", `is not a time zone name such as Europe/London (got "${timezone}")`);
+  }
+
+  const footer = {
+    versionLabel: env.FAMOS_VERSION_LABEL ?? "FAMOS Version 9.0 - POS 12.20.05",
+    copyright: env.FAMOS_COPYRIGHT ?? "",
+    legalUrl: read("FAMOS_LEGAL_URL") ?? null,
+  };
+  if (footer.legalUrl !== null && !/^(https?:\/\/|\/)/.test(footer.legalUrl)) {
+    problems.add("FAMOS_LEGAL_URL", "must be an http(s) address or a path starting with /");
+  }
+
+  let upstreamUrl: URL | null = null;
+  const rawUpstream = read("FAMOS_UPSTREAM_URL");
+  if (rawUpstream !== undefined) {
+    try {
+      upstreamUrl = new URL(rawUpstream);
+      if (upstreamUrl.protocol !== "http:" && upstreamUrl.protocol !== "https:") throw new Error();
+    } catch {
+      problems.add("FAMOS_UPSTREAM_URL", "must be an http: or https: address");
+      upstreamUrl = null;
+    }
+  }
+
+  const sections = parseSections(read("FAMOS_SECTIONS"), problems);
+  const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
+
+  if (problems.list.length > 0) return { ok: false, errors: problems.list };
+  const config: Config = {
+    production, host, port, publicUrl,
+    https: publicUrl.protocol === "https:",
+    databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
+    enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
+    supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+/** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
+export function decodeSecret(raw: string): Buffer | null {
+  let bytes: Buffer | null = null;
+  if (/^[0-9a-f]+$/i.test(raw) && raw.length % 2 === 0) bytes = Buffer.from(raw, "hex");
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) bytes = Buffer.from(raw, "base64");
+  return bytes !== null && bytes.length >= 32 ? bytes : null;
+}
+
+function parseTrustProxy(raw: string | undefined, problems: Problems): boolean | number | string[] {
+  if (raw === undefined || raw === "false" || raw === "off") return false;
+  if (raw === "true") return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = list(raw);
+  for (const entry of entries) {
+    if (!/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry)) {
+      problems.add("FAMOS_TRUST_PROXY", `"${entry}" is not an address, a CIDR range, true or a hop count`);
+    }
+  }
+  return entries;
+}
+
+function parseSections(raw: string | undefined, problems: Problems): Section[] {
+  if (raw === undefined) return DEFAULT_SECTIONS;
+  const sections: Section[] = [];
+  for (const item of list(raw)) {
+    const [labelPart, pathPart] = item.includes("=") ? item.split("=", 2) : [undefined, item];
+    const path = pathPart!.trim();
+    if (!/^\/[a-z0-9][a-z0-9/_-]*$/i.test(path) || path.endsWith("/")) {
+      problems.add("FAMOS_SECTIONS", `"${item}" must be a path such as /quotation or Label=/path`);
+      continue;
+    }
+    const known = DEFAULT_SECTIONS.find((s) => s.path === path);
+    sections.push({ label: labelPart?.trim() || known?.label || path.slice(1), path });
+  }
+  return sections;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,125 @@
+import type { Generated } from "kysely";
+
+/** Times are milliseconds since the epoch in every table, on both SQLite and PostgreSQL. */
+export interface UsersTable {
+  id: string;
+  login_id: string;
+  /** Lower-cased login ID: unique, so "Alice" and "alice" are one account. */
+  login_key: string;
+  full_name: string;
+  partner_number: string;
+  role: "user" | "support" | "admin";
+  password_hash: string;
+  otp_email: string | null;
+  otp_email_confirmed_at: number | null;
+  pending_email: string | null;
+  last_sign_in_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One sign-in attempt, enrolment or email change: the thing a code is bound to. */
+export interface FlowsTable {
+  id: string;
+  user_id: string;
+  kind: "signin" | "enrol" | "email-change";
+  email: string;
+  created_at: number;
+  codes_sent: number;
+  last_code_at: number | null;
+  finished_at: number | null;
+  return_to: string | null;
+}
+
+export interface CodesTable {
+  id: string;
+  flow_id: string;
+  user_id: string;
+  /** HMAC-SHA256(server secret, flow id + code): the code itself is never stored. */
+  code_hash: string;
+  email: string;
+  outbox_id: string | null;
+  created_at: number;
+  expires_at: number;
+  tries: number;
+  consumed_at: number | null;
+  voided_at: number | null;
+  void_reason: string | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie token: a stolen database yields no usable session. */
+  token_hash: string;
+  id: string;
+  user_id: string;
+  stage: "enrol" | "otp" | "full";
+  flow_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  /** When a code was last confirmed in this session (sign-in or step up). */
+  verified_at: number | null;
+  ip: string;
+  user_agent: string;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+/** Consecutive failures per key ("password:login:alice", "code:ip:10.0.0.1", …) and the lock they set. */
+export interface ThrottlesTable {
+  key: string;
+  failures: number;
+  locked_until: number;
+  hard_locked: number;
+  updated_at: number;
+}
+
+export interface OutboxTable {
+  id: string;
+  user_id: string | null;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  message_id: string;
+  state: "queued" | "sending" | "sent" | "failed";
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  time: number;
+  event: string;
+  actor: string | null;
+  subject: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string;
+}
+
+export interface NoticesTable {
+  id: string;
+  title: string;
+  body: string;
+  created_at: number;
+  updated_at: number | null;
+  ended_at: number | null;
+  created_by: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  flows: FlowsTable;
+  codes: CodesTable;
+  sessions: SessionsTable;
+  throttles: ThrottlesTable;
+  outbox: OutboxTable;
+  audit: AuditTable;
+  notices: NoticesTable;
+}
