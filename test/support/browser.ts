@@ -1,0 +1,133 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium, type Browser, type LaunchOptions, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+
+/**
+ * Flags for Debian's Chromium on a machine without a display or outside network. Without the
+ * background-networking ones Chromium keeps trying (and failing) to reach Google's hosts.
+ */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Launches headless Debian Chromium through playwright-core (which brings no browser of its own). */
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  try {
+    return await chromium.launch({
+      headless: true,
+      ...options,
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `could not launch Chromium at ${CHROMIUM_PATH} (install it with: apt-get install -y chromium): ${message}`,
+      { cause: error },
+    );
+  }
+}
+
+export type Impact = "minor" | "moderate" | "serious" | "critical";
+
+export interface AccessibilityViolation {
+  /** axe rule id, e.g. "color-contrast", "label". */
+  id: string;
+  impact: "serious" | "critical";
+  help: string;
+  helpUrl: string;
+  nodes: {
+    /** CSS selector of the element (frames / shadow roots joined with " >>> "). */
+    target: string;
+    html: string;
+    failureSummary: string;
+  }[];
+}
+
+export interface AccessibilityOptions {
+  /** Rule ids to leave out (say why where you use it). */
+  disableRules?: string[];
+  /** CSS selector of the part of the page to check (default: the whole document). */
+  include?: string;
+}
+
+let axeSource: string | undefined;
+
+function loadAxeSource(): string {
+  if (axeSource === undefined) {
+    const require = createRequire(import.meta.url);
+    axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  }
+  return axeSource;
+}
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules and best practices) on the page as it is now and returns the
+ * serious and critical violations. axe is injected through the DevTools protocol (`page.evaluate`
+ * with its source), which a page's Content-Security-Policy does not block, unlike a <script> tag.
+ */
+export async function checkAccessibility(page: Page, options: AccessibilityOptions = {}): Promise<AccessibilityViolation[]> {
+  const present = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe === "object");
+  if (!present) {
+    await page.evaluate(loadAxeSource());
+    const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe === "object");
+    if (!loaded) throw new Error(`axe-core did not load into ${page.url()}`);
+  }
+  return page.evaluate(async ({ include, disableRules }) => {
+    interface AxeNode {
+      target: unknown[];
+      html: string;
+      failureSummary?: string;
+    }
+    interface AxeResult {
+      id: string;
+      impact?: string | null;
+      help: string;
+      helpUrl: string;
+      nodes: AxeNode[];
+    }
+    interface Axe {
+      run(context: unknown, options: unknown): Promise<{ violations: AxeResult[] }>;
+    }
+    const axe = (globalThis as unknown as { axe: Axe }).axe;
+    const rules: Record<string, { enabled: boolean }> = {};
+    for (const id of disableRules) rules[id] = { enabled: false };
+    const results = await axe.run(include ?? document, { rules, resultTypes: ["violations"] });
+    const selector = (target: unknown): string =>
+      Array.isArray(target) ? target.map(selector).join(" >>> ") : String(target);
+    return results.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => ({
+        id: violation.id,
+        impact: violation.impact as "serious" | "critical",
+        help: violation.help,
+        helpUrl: violation.helpUrl,
+        nodes: violation.nodes.map((node) => ({
+          target: selector(node.target),
+          html: node.html,
+          failureSummary: node.failureSummary ?? "",
+        })),
+      }));
+  }, { include: options.include ?? null, disableRules: options.disableRules ?? [] });
+}
+
+/** A readable list of violations, for assertion messages: `expect(v, formatViolations(v)).toEqual([])`. */
+export function formatViolations(violations: AccessibilityViolation[]): string {
+  if (violations.length === 0) return "no serious or critical accessibility violations";
+  return violations
+    .map(
+      (violation) =>
+        `[${violation.impact}] ${violation.id}: ${violation.help} (${violation.helpUrl})\n` +
+        violation.nodes.map((node) => `    ${node.target}  ${node.html}\n      ${node.failureSummary.replace(/\n/g, "\n      ")}`).join("\n"),
+    )
+    .join("\n");
+}

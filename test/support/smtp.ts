@@ -1,0 +1,180 @@
+import { EventEmitter } from "node:events";
+import type { AddressInfo } from "node:net";
+import { simpleParser, type AddressObject, type HeaderValue } from "mailparser";
+import { SMTPServer, type SMTPServerError } from "smtp-server";
+
+/** One message as the test SMTP server received it, parsed by mailparser. */
+export interface ReceivedMail {
+  /** RCPT TO addresses of the SMTP envelope. */
+  envelopeTo: string[];
+  /** MAIL FROM address of the SMTP envelope ("" for the null sender). */
+  envelopeFrom: string;
+  /** The From: header as text, e.g. `"FAMOS" <no-reply@famos.example>`. */
+  from: string;
+  /** The To: header as text (several headers/groups joined with ", "). */
+  to: string;
+  subject: string;
+  text: string;
+  /** The HTML part, "" when the message has none. */
+  html: string;
+  messageId: string;
+  /** Lower-case header names to mailparser's parsed values. */
+  headers: Map<string, HeaderValue>;
+  /** User name the client authenticated with, if it did. */
+  authUser?: string;
+  /** The message exactly as it came over the DATA command. */
+  raw: string;
+}
+
+export interface SmtpServerOptions {
+  /** Port to listen on (default 0: a free port chosen by the system). */
+  port?: number;
+  /** Start in outage mode (see `refuse`). */
+  refuse?: boolean;
+}
+
+export interface TestSmtpServer {
+  port: number;
+  /** `smtp://127.0.0.1:<port>?ignoreTLS=true`, usable as a nodemailer transport URL. */
+  url: string;
+  /** Every message received so far, oldest first. */
+  messages: ReceivedMail[];
+  /**
+   * Resolves with the first message (already received or arriving later) that matches the predicate,
+   * or rejects once `timeoutMs` (default 5000) have passed without one.
+   */
+  waitForMessage(predicate?: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
+  /** Forgets the messages received so far. */
+  clear(): void;
+  /** While on, every MAIL FROM is answered `451` (a temporary failure), as in a mail outage. */
+  refuse(on: boolean): void;
+  stop(): Promise<void>;
+}
+
+function addressText(value: AddressObject | AddressObject[] | undefined): string {
+  if (value === undefined) return "";
+  return (Array.isArray(value) ? value : [value]).map((address) => address.text).join(", ");
+}
+
+function describe(mail: ReceivedMail): string {
+  return `to ${mail.envelopeTo.join(", ") || "(nobody)"}: "${mail.subject}"`;
+}
+
+/** Starts an SMTP server on 127.0.0.1 that accepts any mail (no auth, no STARTTLS) and keeps it in memory. */
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
+  const messages: ReceivedMail[] = [];
+  const arrivals = new EventEmitter();
+  arrivals.setMaxListeners(0);
+  let refusing = options.refuse ?? false;
+
+  const server = new SMTPServer({
+    authOptional: true,
+    allowInsecureAuth: true, // AUTH is offered without TLS and any credentials are accepted
+    disabledCommands: ["STARTTLS"],
+    hideSTARTTLS: true,
+    disableReverseLookup: true, // no DNS on this machine's closed network
+    logger: false,
+    closeTimeout: 250,
+    size: 10 * 1024 * 1024,
+    onAuth(auth, _session, callback) {
+      callback(null, { user: auth.username ?? "anonymous" });
+    },
+    onMailFrom(_address, _session, callback) {
+      if (refusing) {
+        const error: SMTPServerError = new Error("4.3.0 Mail service temporarily unavailable (test outage)");
+        error.responseCode = 451;
+        callback(error);
+        return;
+      }
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", (error: Error) => callback(error));
+      stream.on("end", () => {
+        const raw = Buffer.concat(chunks).toString("utf8");
+        simpleParser(raw).then(
+          (parsed) => {
+            const mailFrom = session.envelope.mailFrom;
+            const mail: ReceivedMail = {
+              envelopeTo: session.envelope.rcptTo.map((recipient) => recipient.address),
+              envelopeFrom: mailFrom === false ? "" : mailFrom.address,
+              from: addressText(parsed.from),
+              to: addressText(parsed.to),
+              subject: parsed.subject ?? "",
+              text: parsed.text ?? "",
+              html: typeof parsed.html === "string" ? parsed.html : "",
+              messageId: parsed.messageId ?? "",
+              headers: parsed.headers,
+              raw,
+            };
+            if (typeof session.user === "string") mail.authUser = session.user;
+            // Stored before the client hears "250", so a resolved sendMail() means the mail is here.
+            messages.push(mail);
+            arrivals.emit("mail", mail);
+            callback();
+          },
+          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        );
+      });
+    },
+  });
+  server.on("error", () => undefined); // client errors (resets) must not crash the test process
+
+  await new Promise<void>((resolve, reject) => {
+    server.server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}?ignoreTLS=true`,
+    messages,
+    waitForMessage(predicate = () => true, timeoutMs = 5000) {
+      const found = messages.find(predicate);
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise<ReceivedMail>((resolve, reject) => {
+        const onMail = (mail: ReceivedMail) => {
+          if (!predicate(mail)) return;
+          clearTimeout(timer);
+          arrivals.off("mail", onMail);
+          resolve(mail);
+        };
+        const timer = setTimeout(() => {
+          arrivals.off("mail", onMail);
+          const seen = messages.length === 0 ? "none" : messages.map(describe).join("; ");
+          reject(
+            new Error(
+              `test SMTP server on port ${port}: no matching message arrived within ${timeoutMs} ms ` +
+                `(received ${messages.length}: ${seen})`,
+            ),
+          );
+        }, timeoutMs);
+        arrivals.on("mail", onMail);
+      });
+    },
+    clear() {
+      messages.length = 0;
+    },
+    refuse(on) {
+      refusing = on;
+    },
+    stop() {
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The first 6-digit number in the text (a one-time passcode); throws when there is none. */
+export function extractCode(text: string): string {
+  const match = /(?<!\d)\d{6}(?!\d)/.exec(text);
+  if (match === null) {
+    throw new Error(`no 6-digit code in: ${JSON.stringify(text.length > 500 ? `${text.slice(0, 500)}…` : text)}`);
+  }
+  return match[0];
+}
