@@ -1,0 +1,96 @@
+import { pbkdf2, timingSafeEqual } from "node:crypto";
+import { promisify } from "node:util";
+import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from "@node-rs/argon2";
+import bcrypt from "bcryptjs";
+import { parseStoredHash, type StoredHash } from "./stored-hash.ts";
+
+export { describeHashFormat } from "./stored-hash.ts";
+
+/**
+ * Parameters for new hashes: the OWASP Password Storage Cheat Sheet's first Argon2id setting
+ * (19 MiB of memory, 2 iterations, 1 degree of parallelism), which SPEC "Passwords" adopts.
+ */
+export const ARGON2ID_PARAMETERS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+// Algorithm is a const enum, which isolated modules cannot read at run time: 2 is Argon2id.
+const ARGON2ID = 2 as Algorithm;
+const pbkdf2Async = promisify(pbkdf2);
+
+export interface PasswordCheck {
+  ok: boolean;
+  /** True only when the password matched and the stored hash should be replaced by hashPassword. */
+  needsUpgrade: boolean;
+}
+
+/**
+ * Passwords are hashed in Unicode NFC, the form the policy counts characters in, so the same
+ * password typed on systems that compose accents differently still matches (NIST SP 800-63B
+ * 5.1.1.2 asks for normalisation). Imported legacy hashes are checked against the password as
+ * typed, as their original systems did.
+ */
+export function hashPassword(password: string): Promise<string> {
+  return argon2Hash(password.normalize("NFC"), { algorithm: ARGON2ID, ...ARGON2ID_PARAMETERS });
+}
+
+/** Checks a password against a stored hash of any supported format; never throws on bad data. */
+export async function verifyPassword(stored: string, password: string): Promise<PasswordCheck> {
+  const parsed = parseStoredHash(stored);
+  if (parsed === null) return { ok: false, needsUpgrade: false };
+  const ok = await matches(parsed, password);
+  // A rehash needs the right password, so a failed check never asks for one.
+  return { ok, needsUpgrade: ok && isWeaker(parsed) };
+}
+
+async function matches(parsed: StoredHash, password: string): Promise<boolean> {
+  try {
+    switch (parsed.kind) {
+      case "argon2":
+        return await argon2Verify(parsed.phc, password.normalize("NFC"));
+      case "bcrypt":
+        return await bcrypt.compare(password, parsed.hash);
+      case "pbkdf2_sha256": {
+        const derived = await pbkdf2Async(
+          password,
+          parsed.salt,
+          parsed.iterations,
+          parsed.hash.length,
+          "sha256",
+        );
+        // A constant-time comparison, so the time taken tells nothing about how much matched.
+        return timingSafeEqual(derived, parsed.hash);
+      }
+    }
+  } catch {
+    // The libraries report a stored value they cannot use the same way as a fault; either way
+    // the password was not shown to match, and a sign-in must not crash on imported data.
+    return false;
+  }
+}
+
+/** Anything but argon2id at (at least) today's parameters is upgraded at the next sign-in. */
+function isWeaker(parsed: StoredHash): boolean {
+  if (parsed.kind !== "argon2" || parsed.variant !== "argon2id") return true;
+  return (
+    parsed.version !== 19 ||
+    parsed.memoryCost < ARGON2ID_PARAMETERS.memoryCost ||
+    parsed.timeCost < ARGON2ID_PARAMETERS.timeCost
+  );
+}
+
+// Any fixed password will do: the result of the check is thrown away.
+const BURN_PASSWORD = "famos burn password check";
+let burnHash: Promise<string> | undefined;
+
+/**
+ * Spends the time of a failed verification against a standard argon2id hash. The sign-in calls it
+ * for an unknown login ID, so that a wrong login ID and a wrong password take the same time and a
+ * stranger cannot learn by timing which login IDs exist (SPEC "Sign in"; OWASP Authentication
+ * Cheat Sheet, "Authentication Responses").
+ */
+export async function burnPasswordCheck(password: string): Promise<void> {
+  burnHash ??= hashPassword(BURN_PASSWORD).catch((error: unknown) => {
+    burnHash = undefined; // let the next call try again rather than fail forever
+    throw error;
+  });
+  await argon2Verify(await burnHash, password.normalize("NFC"));
+}
