@@ -26,6 +26,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: URL;
+  /** FAMOS_PUBLIC_URL was set: the Origin check uses it rather than the request's own host. */
+  publicUrlExplicit: boolean;
   /** HTTPS mode: Secure cookies with the __Host- prefix, HSTS. */
   https: boolean;
   databaseUrl: string;
@@ -215,7 +217,7 @@ export function loadConfig(env: Env): ConfigResult {
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
-    production, host, port, publicUrl,
+    production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
     databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },

@@ -1,0 +1,393 @@
+/**
+ * `npm run bench` — the sign-in measured against its limits and a peer.
+ *
+ *  1. Raw limits: argon2id verifies/s (product parameters, libuv pool's worth at once) and a bare
+ *     Fastify route's requests/s.
+ *  2. For each target (the product, then better-auth as the peer): start it on SQLite in production mode
+ *     with the driver's SMTP sink as its mail server, then drive complete flows at each concurrency
+ *     level; then at half the best flow rate (code → SMTP latency there); then, for the product, top the
+ *     sessions up to --sessions and read its memory.
+ *  3. Print the tables and ratios; write bench/results/<date>.json and .md with the machine description.
+ *
+ *   node --import tsx bench/run.ts [--peer-only | --product-only] [--levels 4,16] [--duration 20]
+ *        [--warmup 3] [--users 200] [--sessions 10000] [--no-raw] [--quick] [--cpu-prof]
+ */
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Driver, type DriverMark, type RunOptions, type RunResult } from "./lib/driver.ts";
+import {
+  describeMachine,
+  flowCost,
+  machineBusyMs,
+  measureArgon2,
+  measureBareFastify,
+  type Argon2Result,
+  type FastifyResult,
+  type MachineDescription,
+} from "./lib/measure.ts";
+import { cpuMs, type ServerStats } from "./lib/proc.ts";
+import { fmt } from "./lib/stats.ts";
+import type { PreparedTarget, Target } from "./lib/target.ts";
+import { peerTarget } from "./peer/better-auth/target.ts";
+import { famosTarget, productAvailable } from "./scenarios/famos-target.ts";
+
+const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
+
+// --- options -----------------------------------------------------------------------------------------
+
+const { values: argv } = parseArgs({
+  options: {
+    "peer-only": { type: "boolean", default: false },
+    "product-only": { type: "boolean", default: false },
+    "no-raw": { type: "boolean", default: false },
+    quick: { type: "boolean", default: false },
+    levels: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    users: { type: "string" },
+    sessions: { type: "string" },
+    "sessions-max-seconds": { type: "string" },
+    "cpu-prof": { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+});
+
+const quick = argv.quick;
+const opts = {
+  levels: (argv.levels ?? (quick ? "4" : "4,16")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
+  durationMs: Number(argv.duration ?? (quick ? 5 : 20)) * 1000,
+  warmupMs: Number(argv.warmup ?? (quick ? 1 : 3)) * 1000,
+  users: Number(argv.users ?? 200),
+  sessions: Number(argv.sessions ?? (quick ? 0 : 10_000)),
+  sessionsMaxMs: Number(argv["sessions-max-seconds"] ?? 150) * 1000,
+  rawSeconds: quick ? 2 : 5,
+  outDir: argv.out ?? join(BENCH_DIR, "results"),
+};
+
+// --- the product hook ----------------------------------------------------------------------------------
+// The product is driven by bench/scenarios/famos.ts and started by bench/scenarios/famos-target.ts
+// (migrate, user import, serve). It runs when src/cli/main.ts exists, unless --peer-only.
+const targets: Target[] = [];
+if (!argv["peer-only"]) {
+  if (productAvailable()) targets.push(famosTarget);
+  else console.log("product: src/cli/main.ts not there yet; running the peer only");
+}
+if (!argv["product-only"]) targets.push(peerTarget);
+
+// --- records -------------------------------------------------------------------------------------------
+
+interface LevelRecord {
+  label: string;
+  concurrency: number;
+  ratePerSecond?: number;
+  result: RunResult;
+  serverCpuMsPerFlow: number;
+  beyondHashMs: number;
+  rssAtCloseBytes: number;
+  rssPeakBytes: number;
+  /** CPU cores busy machine-wide during the window, and the share not used by the server or driver. */
+  machineBusyCores: number | null;
+  otherCores: number | null;
+}
+
+interface TargetRecord {
+  key: string;
+  name: string;
+  notes: string[];
+  error?: string;
+  levels: LevelRecord[];
+  halfLoad?: LevelRecord;
+  sessions?: { flowsTotal: number; rssBytes: number; heapUsedBytes?: number; elapsedMs: number };
+  best?: { flowRate: number; passwordRate: number; confirmRate: number; concurrency: number };
+}
+
+const machine: MachineDescription = await describeMachine();
+const startedAt = new Date();
+const loadAtStart = loadavg();
+console.log(`FAMOS bench — ${startedAt.toISOString()}`);
+console.log(`${machine.cpus} × ${machine.cpuModel}, ${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB, Node ${machine.node}, ${machine.platform}, UV_THREADPOOL_SIZE ${machine.threadpool}`);
+console.log(`load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`);
+if (loadAtStart[0]! > 0.5) console.log("  (the machine is not idle: other processes will take CPU from the figures below)");
+
+// --- raw limits ------------------------------------------------------------------------------------------
+
+let argon2: Argon2Result | null = null;
+let fastify: FastifyResult | null = null;
+if (!argv["no-raw"]) {
+  console.log(`\nraw argon2id (m=19456 KiB, t=2, p=1), ${machine.threadpool} at once, ${opts.rawSeconds} s …`);
+  argon2 = await measureArgon2(opts.rawSeconds, machine.threadpool);
+  console.log(`  ${fmt(argon2.perSecond)} verifies/s, ${fmt(argon2.cpuMsPerVerify)} ms CPU each`);
+  console.log(`bare Fastify 5 route, autocannon 50 connections, ${opts.rawSeconds} s …`);
+  fastify = await measureBareFastify(opts.rawSeconds, 50);
+  console.log(`  ${fmt(fastify.perSecond)} req/s, ${fmt(fastify.serverCpuUsPerRequest)} µs server CPU each`);
+}
+const argonCpuMs = argon2?.cpuMsPerVerify ?? 10;
+
+// --- targets ----------------------------------------------------------------------------------------------
+
+const driver = await Driver.start();
+const records: TargetRecord[] = [];
+
+async function measuredRun(target: Target, prepared: PreparedTarget, options: RunOptions): Promise<LevelRecord> {
+  const server = prepared.server;
+  let before: ServerStats | null = null;
+  let after: ServerStats | null = null;
+  let busy0: number | null = null;
+  let busy1: number | null = null;
+  let stopSampling: (() => number) | null = null;
+  const onMark = async (mark: DriverMark): Promise<void> => {
+    if (mark === "window-open") {
+      [before, busy0] = await Promise.all([server.stats(), machineBusyMs()]);
+      stopSampling = server.sampleRss(500);
+    } else {
+      [after, busy1] = await Promise.all([server.stats(), machineBusyMs()]);
+    }
+  };
+  const result = await driver.run(options, onMark);
+  const peak = (stopSampling as (() => number) | null)?.() ?? 0;
+  const b = before as ServerStats | null;
+  const a = after as ServerStats | null;
+  if (!b || !a) throw new Error("no server stats");
+  const cost = flowCost(b, a, result.flowsOk, argonCpuMs, target.verifiesPerFlow);
+  const seconds = result.elapsedMs / 1000;
+  const machineBusyCores = busy0 !== null && busy1 !== null ? (busy1 - busy0) / 1000 / seconds : null;
+  const ours = (cpuMs(b, a) + result.driverCpuMs) / 1000 / seconds;
+  return {
+    label: options.label ?? `c=${options.concurrency}`,
+    concurrency: options.concurrency,
+    ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+    result,
+    serverCpuMsPerFlow: cost.cpuMsPerFlow,
+    beyondHashMs: cost.beyondHashMs,
+    rssAtCloseBytes: a.rssBytes,
+    rssPeakBytes: Math.max(peak, a.rssBytes),
+    machineBusyCores,
+    otherCores: machineBusyCores === null ? null : Math.max(0, machineBusyCores - ours),
+  };
+}
+
+function printLevel(r: LevelRecord): void {
+  const x = r.result;
+  const code = x.metrics["code→smtp"];
+  console.log(
+    `  ${r.label.padEnd(14)} ${fmt(x.flowRate).padStart(6)} flows/s  password ${fmt(x.roleRates.password)}/s  codes ${fmt(x.roleRates.confirm)}/s  ` +
+      `flow p50/p95/p99 ${fmt(x.flowLatency.p50)}/${fmt(x.flowLatency.p95)}/${fmt(x.flowLatency.p99)} ms  ` +
+      `code→SMTP p50/p95 ${fmt(code?.p50)}/${fmt(code?.p95)} ms  CPU ${fmt(r.serverCpuMsPerFlow)} ms/flow (${fmt(r.beyondHashMs)} beyond hash)  ` +
+      `RSS ${fmt(r.rssPeakBytes / 2 ** 20)} MB  errors ${x.errorCount}` +
+      (r.otherCores !== null && r.otherCores > 0.2 ? `  [other processes: ${fmt(r.otherCores)} cores]` : ""),
+  );
+  for (const [k, n] of Object.entries(x.errors).sort((p, q) => q[1] - p[1]).slice(0, 3)) console.log(`      ${n} × ${k}`);
+}
+
+for (const target of targets) {
+  const record: TargetRecord = { key: target.key, name: target.name, notes: [], levels: [] };
+  records.push(record);
+  console.log(`\n${target.name}: preparing ${opts.users} users …`);
+  const workDir = await mkdtemp(join(tmpdir(), `famos-bench-${target.key}-`));
+  let prepared: PreparedTarget | null = null;
+  try {
+    const profDir = join(opts.outDir, "profiles", target.key);
+    if (argv["cpu-prof"]) await mkdir(profDir, { recursive: true });
+    prepared = await target.prepare({
+      sinkPort: driver.sinkPort,
+      users: opts.users,
+      workDir,
+      ...(argv["cpu-prof"] ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profDir] } : {}),
+    });
+    record.notes.push(...prepared.notes);
+    for (const note of prepared.notes) console.log(`  ${note}`);
+    const base = { scenario: target.scenario, origin: prepared.origin, users: prepared.users, warmupMs: opts.warmupMs };
+    for (const c of opts.levels) {
+      const r = await measuredRun(target, prepared, { ...base, concurrency: c, durationMs: opts.durationMs, label: `c=${c}` });
+      record.levels.push(r);
+      printLevel(r);
+    }
+    const best = record.levels.reduce((p, q) => (q.result.flowRate > p.result.flowRate ? q : p));
+    record.best = {
+      flowRate: best.result.flowRate,
+      passwordRate: Math.max(...record.levels.map((l) => l.result.roleRates.password ?? 0)),
+      confirmRate: Math.max(...record.levels.map((l) => l.result.roleRates.confirm ?? 0)),
+      concurrency: best.concurrency,
+    };
+    // Half the maximum load: paced flow starts, with spare virtual users so pacing, not them, sets the rate.
+    const half = best.result.flowRate / 2;
+    if (half > 0) {
+      const c = Math.max(...opts.levels);
+      record.halfLoad = await measuredRun(target, prepared, {
+        ...base,
+        concurrency: c,
+        ratePerSecond: half,
+        durationMs: Math.max(5_000, opts.durationMs / 2),
+        label: `½ load ${fmt(half)}/s`,
+      });
+      printLevel(record.halfLoad);
+    }
+    // Memory after N sessions (product by default: its target; the peer's RSS is read under load).
+    const done = [...record.levels, ...(record.halfLoad ? [record.halfLoad] : [])].reduce((n, l) => n + l.result.flowsTotal, 0);
+    if (target.key === "product" && opts.sessions > 0) {
+      const more = opts.sessions - done;
+      const t0 = Date.now();
+      let total = done;
+      if (more > 0) {
+        console.log(`  topping up to ${opts.sessions} sessions (${more} more flows, at most ${opts.sessionsMaxMs / 1000} s) …`);
+        const r = await driver.run({ ...base, concurrency: best.concurrency, flows: more, durationMs: opts.sessionsMaxMs, label: "sessions" });
+        total += r.flowsTotal;
+      }
+      const s = await prepared.server.stats();
+      record.sessions = { flowsTotal: total, rssBytes: s.rssBytes, ...(s.heapUsedBytes !== undefined ? { heapUsedBytes: s.heapUsedBytes } : {}), elapsedMs: Date.now() - t0 };
+      console.log(`  after ${total} sessions: RSS ${fmt(s.rssBytes / 2 ** 20)} MB`);
+    } else {
+      const s = await prepared.server.stats();
+      record.sessions = { flowsTotal: done, rssBytes: s.rssBytes, ...(s.heapUsedBytes !== undefined ? { heapUsedBytes: s.heapUsedBytes } : {}), elapsedMs: 0 };
+      console.log(`  after ${done} sessions: RSS ${fmt(s.rssBytes / 2 ** 20)} MB`);
+    }
+  } catch (error) {
+    record.error = error instanceof Error ? error.message : String(error);
+    console.log(`  FAILED: ${record.error.split("\n").slice(0, 12).join("\n  ")}`);
+    if (prepared) console.log(`  server log (tail):\n${prepared.server.log.toString().slice(-2000)}`);
+  } finally {
+    await prepared?.server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+await driver.close();
+
+// --- report ------------------------------------------------------------------------------------------------
+
+type Row = string[];
+function renderTable(headers: string[], rows: Row[]): { text: string; md: string } {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: Row): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const text = [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+  const md = [`| ${headers.join(" | ")} |`, `| ${headers.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return { text, md };
+}
+
+const MB = 2 ** 20;
+const sections: { title: string; text: string; md: string }[] = [];
+
+if (argon2 && fastify) {
+  sections.push({
+    title: "Raw limits",
+    ...renderTable(
+      ["limit", "figure", "detail"],
+      [
+        ["argon2id verify (19 MiB, t=2, p=1)", `${fmt(argon2.perSecond)}/s`, `${argon2.concurrency} at once (pool ${argon2.threadpool}), ${fmt(argon2.cpuMsPerVerify)} ms CPU each`],
+        ["bare Fastify 5 route", `${fmt(fastify.perSecond)} req/s`, `${fastify.connections} connections, p99 ${fmt(fastify.latencyP99Ms)} ms, ${fmt(fastify.serverCpuUsPerRequest)} µs server CPU each`],
+      ],
+    ),
+  });
+}
+
+for (const rec of records) {
+  if (rec.error && rec.levels.length === 0) {
+    sections.push({ title: rec.name, text: `FAILED: ${rec.error.split("\n")[0]}`, md: `FAILED: \`${rec.error.split("\n")[0]}\`` });
+    continue;
+  }
+  const levels = [...rec.levels, ...(rec.halfLoad ? [rec.halfLoad] : [])];
+  const rows = levels.map((l) => {
+    const x = l.result;
+    const code = x.metrics["code→smtp"];
+    return [
+      l.label,
+      fmt(x.flowRate),
+      fmt(x.roleRates.password),
+      fmt(x.roleRates.confirm),
+      `${fmt(x.flowLatency.p50)} / ${fmt(x.flowLatency.p95)} / ${fmt(x.flowLatency.p99)}`,
+      `${fmt(code?.p50)} / ${fmt(code?.p95)}`,
+      fmt(l.serverCpuMsPerFlow),
+      fmt(l.beyondHashMs),
+      fmt(l.rssPeakBytes / MB),
+      String(x.errorCount),
+      l.otherCores === null ? "–" : fmt(l.otherCores),
+    ];
+  });
+  const t = renderTable(
+    ["load", "flows/s", "password/s", "codes/s", "flow p50/p95/p99 ms", "code→SMTP p50/p95 ms", "CPU ms/flow", "beyond hash", "RSS peak MB", "errors", "other CPU"],
+    rows,
+  );
+  const stepRows = (levels[0]?.result.steps ?? []).map((s, i) => [
+    s.name,
+    ...levels.map((l) => {
+      const st = l.result.steps[i];
+      return st ? `${fmt(st.latency.p50)} / ${fmt(st.latency.p95)} / ${fmt(st.latency.p99)}` : "–";
+    }),
+  ]);
+  const st = renderTable(["step p50 / p95 / p99 ms", ...levels.map((l) => l.label)], stepRows);
+  const extra = [
+    ...rec.notes,
+    rec.sessions ? `RSS after ${rec.sessions.flowsTotal} sessions: ${fmt(rec.sessions.rssBytes / MB)} MB` : "",
+    ...(rec.error ? [`error: ${rec.error.split("\n")[0]}`] : []),
+  ].filter(Boolean);
+  sections.push({
+    title: rec.name,
+    text: `${t.text}\n\n${st.text}\n${extra.map((e) => `  ${e}`).join("\n")}`,
+    md: `${t.md}\n\n${st.md}\n\n${extra.map((e) => `- ${e}`).join("\n")}`,
+  });
+}
+
+// Ratios against the limits and the targets of issue 7.
+const product = records.find((r) => r.key === "product" && r.best);
+const peer = records.find((r) => r.key === "peer" && r.best);
+const ratioRows: Row[] = [];
+const check = (ok: boolean | null): string => (ok === null ? "" : ok ? "✓" : "✗");
+for (const rec of [product, peer]) {
+  if (!rec?.best) continue;
+  const isProduct = rec.key === "product";
+  const maxBeyond = Math.max(...rec.levels.map((l) => l.beyondHashMs));
+  const halfP95 = rec.halfLoad?.result.metrics["code→smtp"]?.p95;
+  const flowsVsArgon = argon2 ? rec.best.flowRate / argon2.perSecond : Number.NaN;
+  const pwVsArgon = argon2 ? rec.best.passwordRate / argon2.perSecond : Number.NaN;
+  const rss = rec.sessions?.rssBytes;
+  ratioRows.push(
+    [rec.name, "complete flows/s ÷ raw argon2id verifies/s", fmt(flowsVsArgon), "≥ 0.6", isProduct ? check(flowsVsArgon >= 0.6) : ""],
+    [rec.name, "password steps/s ÷ raw argon2id verifies/s", fmt(pwVsArgon), "≥ 0.9", isProduct ? check(pwVsArgon >= 0.9) : ""],
+    [rec.name, "server CPU per flow beyond the hash (worst level), ms", fmt(maxBeyond), "≤ 3", isProduct ? check(maxBeyond <= 3) : ""],
+    [rec.name, "code request → SMTP acceptance p95 at ½ max load, ms", fmt(halfP95), "≤ 250", isProduct && halfP95 !== undefined ? check(halfP95 <= 250) : ""],
+    [
+      rec.name,
+      `RSS after ${rec.sessions?.flowsTotal ?? "?"} sessions, MB`,
+      fmt(rss === undefined ? undefined : rss / MB),
+      "≤ 150 (after 10,000)",
+      isProduct && rss !== undefined ? check(rss / MB <= 150 && (rec.sessions?.flowsTotal ?? 0) >= 10_000) : "",
+    ],
+  );
+}
+if (product?.best && peer?.best) {
+  ratioRows.push(["product ÷ peer", "complete flows/s", fmt(product.best.flowRate / peer.best.flowRate), "", ""]);
+}
+if (fastify && (product?.best || peer?.best)) {
+  for (const rec of [product, peer]) if (rec?.best) ratioRows.push([rec.name, "HTTP requests per flow × flows/s ÷ bare Fastify req/s", fmt(((rec.levels[0]?.result.steps.length ?? 1) * rec.best.flowRate) / fastify.perSecond, 3), "", ""]);
+}
+if (ratioRows.length) sections.push({ title: "Ratios and targets (issue 7)", ...renderTable(["system", "figure", "value", "target", ""], ratioRows) });
+
+const finishedAt = new Date();
+const header = [
+  `FAMOS bench ${startedAt.toISOString()} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`,
+  `machine: ${machine.cpus} × ${machine.cpuModel}, ${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB RAM, ${machine.platform} ${machine.release}, Node ${machine.node}, UV_THREADPOOL_SIZE ${machine.threadpool}`,
+  `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}; "other CPU" = cores busy machine-wide beyond the server and the driver during the window`,
+  `flows: complete sign-ins over HTTP (keep-alive, a cookie jar per virtual user) with the code read from a real SMTP server; levels ${opts.levels.join(", ")} virtual users × ${opts.durationMs / 1000} s after ${opts.warmupMs / 1000} s warm-up; ${opts.users} users`,
+];
+
+console.log(`\n${"=".repeat(100)}\n${header.join("\n")}`);
+for (const s of sections) console.log(`\n## ${s.title}\n${s.text}`);
+
+await mkdir(opts.outDir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
+const md = [`# ${header[0]}`, "", ...header.slice(1).map((h) => `- ${h}`), ...sections.flatMap((s) => ["", `## ${s.title}`, "", s.md])].join("\n") + "\n";
+const json = {
+  startedAt: startedAt.toISOString(),
+  finishedAt: finishedAt.toISOString(),
+  machine,
+  loadAtStart,
+  options: opts,
+  raw: { argon2, fastify },
+  targets: records,
+};
+await writeFile(join(opts.outDir, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
+await writeFile(join(opts.outDir, `${stamp}.md`), md);
+console.log(`\nwritten: bench/results/${stamp}.json, bench/results/${stamp}.md`);
+process.exit(records.some((r) => r.error) ? 1 : 0);

@@ -1,0 +1,111 @@
+/**
+ * The product as a bench target, started the way an operator would, in production mode on SQLite:
+ *
+ *   famos migrate; famos user import users.csv; famos serve
+ *   (each as `node --import tsx src/cli/main.ts …`)
+ *
+ * with the request limit, the per-hour code cap, the resend wait and the lock threshold lifted through
+ * their settings (one client address and a few hundred users sign in many times), and the SMTP sink as
+ * the mail server. Users are imported with argon2id hashes at the product's parameters and a confirmed
+ * OTP email `<login>@bench.test`, so the first sign-in goes straight to "OTP capture".
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { hash } from "@node-rs/argon2";
+import { ARGON2_PARAMS } from "../lib/measure.ts";
+import { freePort, runCommand, ServerProcess } from "../lib/proc.ts";
+import type { Target } from "../lib/target.ts";
+import type { BenchUser } from "../lib/types.ts";
+import { makeUsers } from "../lib/users.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const PRODUCT_MAIN = join(REPO_ROOT, "src/cli/main.ts");
+export const PRODUCT_USER_PREFIX = "bench";
+
+export function productAvailable(): boolean {
+  return existsSync(PRODUCT_MAIN);
+}
+
+/** The settings the bench runs the product with (said in the output). */
+export function productEnv(options: { port: number; sinkPort: number; dbPath: string; secret: string }): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: "production",
+    FAMOS_SECRET: options.secret,
+    FAMOS_SMTP_URL: `smtp://127.0.0.1:${options.sinkPort}?ignoreTLS=true`,
+    FAMOS_MAIL_FROM: "FAMOS <no-reply@bench.test>",
+    FAMOS_SUPPORT_EMAIL: "support@bench.test",
+    FAMOS_DATABASE_URL: `sqlite:${options.dbPath}`,
+    FAMOS_HOST: "127.0.0.1",
+    FAMOS_PORT: String(options.port),
+    FAMOS_PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+    // Lifted for the bench: one client address, a few hundred users, many sign-ins each.
+    FAMOS_RATE_LIMIT: "0",
+    FAMOS_OTP_PER_HOUR: "0",
+    FAMOS_OTP_RESEND_WAIT: "0s",
+    FAMOS_LOCK_AFTER: "1000000",
+  };
+}
+
+export const LIFTED_LIMITS =
+  "FAMOS_RATE_LIMIT=0 FAMOS_OTP_PER_HOUR=0 FAMOS_OTP_RESEND_WAIT=0s FAMOS_LOCK_AFTER=1000000 (request limit, hourly code cap, resend wait and lock lifted: one client address, a few hundred users signing in many times)";
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** users.csv for `famos user import`: argon2id hashes (distinct salts), confirmed OTP emails. */
+export async function usersCsv(users: BenchUser[]): Promise<string> {
+  const lines = ["login_id,full_name,partner_number,role,email,password_hash"];
+  const hashes: string[] = new Array<string>(users.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < users.length) {
+        const i = next++;
+        hashes[i] = await hash((users[i] as BenchUser).password, ARGON2_PARAMS);
+      }
+    }),
+  );
+  users.forEach((u, i) => {
+    const partner = String(1000 + (i % 50));
+    lines.push([u.login, `Bench User ${i + 1}`, partner, "user", u.email, hashes[i] as string].map(csvField).join(","));
+  });
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+export const famosTarget: Target = {
+  key: "product",
+  name: "FAMOS 2FA (product)",
+  scenario: "bench/scenarios/famos.ts",
+  verifiesPerFlow: 1,
+  async prepare({ sinkPort, users: count, workDir, nodeFlags }) {
+    const port = await freePort();
+    const dbPath = join(workDir, "famos.db");
+    const env = { ...process.env, ...productEnv({ port, sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };
+    const cli = (args: string[]) => runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 180_000 });
+    const users = makeUsers(PRODUCT_USER_PREFIX, count);
+    const csvPath = join(workDir, "users.csv");
+    await writeFile(csvPath, await usersCsv(users));
+    await cli(["migrate"]);
+    await cli(["user", "import", csvPath]);
+    const server = await ServerProcess.start({
+      name: "famos",
+      script: PRODUCT_MAIN,
+      args: ["serve"],
+      cwd: REPO_ROOT,
+      env,
+      port,
+      nodeFlags,
+      readyTimeoutMs: 60_000,
+    });
+    return {
+      origin: `http://127.0.0.1:${port}`,
+      server,
+      users,
+      notes: [`production mode on SQLite; ${LIFTED_LIMITS}`],
+    };
+  },
+};

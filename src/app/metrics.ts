@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Prometheus metrics of one process. Each instance has its own registry (tests build many). */
+export interface Metrics {
+  registry: Registry;
+  signIns: Counter<"outcome">;
+  codesSent: Counter;
+  codesConfirmed: Counter;
+  codesFailed: Counter;
+  mailFailed: Counter;
+  codeToSmtp: Histogram;
+  requestDuration: Histogram<"method" | "route" | "status">;
+  outboxDepth: Gauge;
+}
+
+export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
+  const registry = new Registry();
+  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: "famos_" });
+  return {
+    registry,
+    signIns: new Counter({
+      name: "famos_sign_ins_total",
+      help: "Sign-in steps by outcome (password-ok, password-refused, code-ok, code-wrong, code-expired, …)",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    codesSent: new Counter({ name: "famos_codes_sent_total", help: "One time passcodes created and queued", registers: [registry] }),
+    codesConfirmed: new Counter({ name: "famos_codes_confirmed_total", help: "One time passcodes confirmed", registers: [registry] }),
+    codesFailed: new Counter({ name: "famos_codes_failed_total", help: "Wrong, expired or void codes typed", registers: [registry] }),
+    mailFailed: new Counter({ name: "famos_mail_failed_total", help: "Messages that could not be delivered", registers: [registry] }),
+    codeToSmtp: new Histogram({
+      name: "famos_code_to_smtp_seconds",
+      help: "Time from the code request to the SMTP server accepting its mail",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: "famos_http_request_duration_seconds",
+      help: "HTTP request durations",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({
+      name: "famos_outbox_depth",
+      help: "Messages waiting to be sent",
+      registers: [registry],
+      async collect() {
+        if (readOutboxDepth) this.set(await readOutboxDepth());
+      },
+    }),
+  };
+}

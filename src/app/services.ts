@@ -1,0 +1,87 @@
+import pino, { type Logger } from "pino";
+import type { Config } from "../config/config.ts";
+import { developmentSecret } from "../config/secret.ts";
+import { outboxDepth } from "../mail/outbox.ts";
+import { MailSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../mail/sender.ts";
+import { developmentTransport, smtpTransport, type MailTransport } from "../mail/transport.ts";
+import { systemClock, type Clock } from "../platform/clock.ts";
+import { deriveKeys } from "../platform/keys.ts";
+import { cryptoRandom, type Random } from "../platform/random.ts";
+import { openStore, type Store } from "../store/database.ts";
+import type { Deps } from "./deps.ts";
+import { createMetrics } from "./metrics.ts";
+
+export interface Services {
+  deps: Deps;
+  store: Store;
+  sender: MailSender;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  random?: Random;
+  store?: Store;
+  transport?: MailTransport;
+  logger?: Logger;
+  senderOptions?: Partial<SenderOptions>;
+  /** Tests: the sender is started only when asked (default true). */
+  startSender?: boolean;
+  /** Directory for the development secret (default ./data). */
+  dataDir?: string;
+}
+
+/**
+ * Wires the providers together (authelia's "providers" pattern): storage, clock, randomness,
+ * keys, mail, metrics. Everything a test wants to fix is an override.
+ */
+export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
+  const logger = overrides.logger ?? pino({ level: process.env.FAMOS_LOG_LEVEL ?? "info" });
+  const store = overrides.store ?? openStore(config.databaseUrl);
+  const secret = config.secret ?? developmentSecret(`${overrides.dataDir ?? "./data"}/secret`);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
+  const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
+  const transport =
+    overrides.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl) : developmentTransport(mailboxUrl));
+  const fromAddress = /<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom;
+  const mailDomain = fromAddress.includes("@") ? fromAddress.slice(fromAddress.lastIndexOf("@") + 1) : "famos.local";
+
+  const sender = new MailSender(
+    {
+      db: store.db,
+      dialect: store.dialect,
+      clock,
+      transport,
+      from: config.mailFrom,
+      logger,
+      onSent: (message, now) => {
+        if (message.kind.startsWith("code.")) metrics.codeToSmtp.observe((now - message.created_at) / 1000);
+      },
+      onFailed: () => metrics.mailFailed.inc(),
+    },
+    { ...DEFAULT_SENDER_OPTIONS, ...overrides.senderOptions },
+  );
+  const deps: Deps = {
+    db: store.db,
+    dialect: store.dialect,
+    clock,
+    random: overrides.random ?? cryptoRandom,
+    config,
+    keys: deriveKeys(secret),
+    mailDomain,
+    mailQueued: () => sender.wake(),
+    metrics,
+    logger,
+  };
+  if (overrides.startSender !== false) sender.start();
+  return {
+    deps,
+    store,
+    sender,
+    async close() {
+      await sender.stop();
+      await store.close();
+    },
+  };
+}

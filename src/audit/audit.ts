@@ -1,0 +1,90 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.ts";
+import type { AuditEventName } from "./events.ts";
+
+/** Who did something and from where. The command line uses ip "cli". */
+export interface Actor {
+  /** Login ID of the person acting, or "operator:<name>" for the command line. */
+  actor: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditEntry extends Actor {
+  event: AuditEventName;
+  /** Login ID the event is about (as submitted, for refused sign-ins). */
+  subject: string | null;
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * Appends one event. Codes and passwords must never be passed in `detail`; the table is
+ * append-only (a database trigger refuses updates and deletes).
+ */
+export async function recordAudit(db: Kysely<Database>, now: number, entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto("audit")
+    .values({
+      time: now,
+      event: entry.event,
+      actor: entry.actor,
+      subject: entry.subject,
+      ip: entry.ip,
+      user_agent: entry.userAgent === null ? null : entry.userAgent.slice(0, 512),
+      detail: JSON.stringify(entry.detail ?? {}),
+    })
+    .execute();
+}
+
+export interface AuditQuery {
+  subject?: string;
+  event?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AuditRecord {
+  id: number;
+  time: number;
+  event: string;
+  actor: string | null;
+  subject: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Newest first. Subject matching ignores case, as login IDs do. */
+export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promise<AuditRecord[]> {
+  let q = db.selectFrom("audit").selectAll();
+  if (query.subject) q = q.where((eb) => eb(eb.fn("lower", ["subject"]), "=", query.subject!.toLowerCase()));
+  if (query.event) q = q.where("event", "=", query.event);
+  if (query.since !== undefined) q = q.where("time", ">=", query.since);
+  if (query.until !== undefined) q = q.where("time", "<", query.until);
+  const rows = await q
+    .orderBy("time", "desc")
+    .orderBy("id", "desc")
+    .limit(query.limit ?? 100)
+    .offset(query.offset ?? 0)
+    .execute();
+  return rows.map((row) => ({
+    id: Number(row.id),
+    time: row.time,
+    event: row.event,
+    actor: row.actor,
+    subject: row.subject,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    detail: safeJson(row.detail),
+  }));
+}
+
+function safeJson(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}

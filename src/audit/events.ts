@@ -1,0 +1,32 @@
+/**
+ * Every security event FAMOS writes. The names are part of the interface: `famos audit --json`
+ * prints them and the README lists them.
+ */
+export const AUDIT_EVENTS = {
+  "password.ok": "Password accepted",
+  "password.failed": "Password refused (wrong password, unknown login ID or locked)",
+  "code.sent": "One time passcode sent",
+  "code.confirmed": "One time passcode confirmed",
+  "code.failed": "Wrong one time passcode",
+  "code.expired": "Expired one time passcode",
+  "code.regenerated": "One time passcode regenerated",
+  "code.cancelled": "Code entry cancelled",
+  "enrolment.started": "OTP email entered, waiting for its code",
+  "enrolment.confirmed": "OTP email confirmed",
+  "email.change-started": "New OTP email entered, waiting for its code",
+  "email.changed": "OTP email changed",
+  "email.reset": "OTP email reset by support",
+  "password.changed": "Password changed",
+  "lock.started": "Sign-in locked after repeated failures",
+  "unlock": "Account unlocked",
+  "signout": "Signed out",
+  "session.ended": "Session ended",
+  "notice.created": "Notice posted",
+  "notice.updated": "Notice edited",
+  "notice.ended": "Notice ended",
+  "role.changed": "Role changed",
+  "user.created": "User created",
+  "user.updated": "User updated by import",
+} as const;
+
+export type AuditEventName = keyof typeof AUDIT_EVENTS;

@@ -1,0 +1,18 @@
+import { Command } from "commander";
+import { userAddCommand } from "./user-add.ts";
+import { userImportCommand } from "./user-import.ts";
+import { userResetEmailCommand } from "./user-reset-email.ts";
+import { userRoleCommand } from "./user-role.ts";
+import { userShowCommand } from "./user-show.ts";
+import { userUnlockCommand } from "./user-unlock.ts";
+
+export function userCommand(): Command {
+  return new Command("user")
+    .description("manage FAMOS users")
+    .addCommand(userAddCommand())
+    .addCommand(userImportCommand())
+    .addCommand(userShowCommand())
+    .addCommand(userResetEmailCommand())
+    .addCommand(userUnlockCommand())
+    .addCommand(userRoleCommand());
+}

@@ -1,0 +1,39 @@
+import pino from "pino";
+import { userInfo } from "node:os";
+import type { Actor } from "../audit/audit.ts";
+import { createServices, type Services } from "../app/services.ts";
+import { migrateToLatest } from "../store/migrate.ts";
+import { configOrExit } from "./io.ts";
+
+/**
+ * Runs a command with the services of a server (migrated database, mail outbox) but no HTTP. Mail a
+ * command queues is sent before it exits, so a reset notice goes out even with no server running.
+ */
+export async function withServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
+  const config = configOrExit();
+  const services = createServices(config, { startSender: false, logger: silentLogger() });
+  try {
+    await migrateToLatest(services.store);
+    const result = await run(services);
+    await services.sender.drain();
+    return result;
+  } finally {
+    await services.close();
+  }
+}
+
+/** The command line is audited with the operating-system account as the actor. */
+export function operator(): Actor {
+  let name = "unknown";
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep "unknown".
+  }
+  return { actor: `operator:${name}`, ip: "cli", userAgent: "famos-cli" };
+}
+
+/** Commands print their own results; only real faults are logged, to standard error. */
+function silentLogger() {
+  return pino({ level: "warn" }, pino.destination(2));
+}

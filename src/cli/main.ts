@@ -1,0 +1,51 @@
+import { pathToFileURL } from "node:url";
+import { Command, CommanderError } from "commander";
+import { auditCommand } from "./commands/audit.ts";
+import { migrateCommand } from "./commands/migrate.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { userCommand } from "./commands/user.ts";
+import { Refused } from "./io.ts";
+
+/** `famos <command>`: exit 0 on success, 1 for refused input (reason on stderr), 2 for usage errors. */
+export function buildProgram(): Command {
+  const program = new Command("famos")
+    .description("FAMOS sign-in with email one time passcodes")
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .showHelpAfterError();
+  program.addCommand(serveCommand());
+  program.addCommand(migrateCommand());
+  program.addCommand(userCommand());
+  program.addCommand(auditCommand());
+  for (const command of program.commands) applyExitOverride(command);
+  return program;
+}
+
+function applyExitOverride(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) applyExitOverride(sub);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      return 2;
+    }
+    if (error instanceof Refused) {
+      process.stderr.write(`famos: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`famos: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await main(process.argv.slice(2));
+  // `serve` keeps the process alive itself; every other command ends here.
+  if (code !== 0 || !process.argv.slice(2).includes("serve")) process.exit(code);
+}

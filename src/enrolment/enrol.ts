@@ -1,0 +1,39 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { issueCode, type IssueOutcome } from "../otp/codes.ts";
+import { createFlow } from "../otp/flows.ts";
+import { setSessionStep, type Session } from "../session/sessions.ts";
+import type { RequestContext } from "../signin/context.ts";
+import { setPendingEmail, type User } from "../users/users.ts";
+import { checkEmailEntry, type EmailEntry, type EmailProblem } from "./email-rules.ts";
+
+export type EnrolOutcome =
+  | { kind: "code-sent"; issued: IssueOutcome }
+  | { kind: "invalid"; problem: EmailProblem; message: string };
+
+/**
+ * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
+ * then is it the user's OTP email. A user who mistyped it signs in again and is asked again.
+ */
+export async function enrolEmail(deps: Deps, user: User, session: Session, entry: EmailEntry, ctx: RequestContext): Promise<EnrolOutcome> {
+  const check = checkEmailEntry(entry, deps.config.enrolment);
+  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
+  const now = deps.clock.now();
+  const issued = await deps.db.transaction().execute(async (tx) => {
+    await setPendingEmail(tx, user.id, check.email, now);
+    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    await setSessionStep(tx, session.id, "otp", flow.id);
+    const detail = { sharedMailbox: check.sharedMailbox };
+    await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
+    if (outcome.kind === "sent") {
+      await recordAudit(tx, now, { event: "code.sent", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "enrol" } });
+    }
+    return outcome;
+  });
+  if (issued.kind === "sent") {
+    deps.metrics.codesSent.inc();
+    deps.mailQueued();
+  }
+  return { kind: "code-sent", issued };
+}

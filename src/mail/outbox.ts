@@ -1,0 +1,128 @@
+import { sql, type Kysely } from "kysely";
+import type { Dialect } from "../store/database.ts";
+import type { Database, OutboxTable } from "../store/schema.ts";
+import { randomId, type Random } from "../platform/random.ts";
+
+export interface OutgoingMail {
+  userId: string | null;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export type OutboxMessage = OutboxTable;
+
+const HEADER_BREAK = /[\r\n]/;
+
+/**
+ * Writes a message to the outbox, normally inside the transaction that made the code, so a code
+ * exists only if its mail will be sent. The Message-ID is fixed here: a resend after a crash
+ * carries the same one (delivery is at least once).
+ */
+export async function enqueueMail(
+  db: Kysely<Database>,
+  now: number,
+  random: Random,
+  mailDomain: string,
+  mail: OutgoingMail,
+): Promise<string> {
+  // RFC 5322 header fields are one line: a CR or LF here would let input add headers.
+  if (HEADER_BREAK.test(mail.recipient) || HEADER_BREAK.test(mail.subject)) {
+    throw new Error("mail header values must not contain CR or LF");
+  }
+  const id = randomId(random);
+  await db
+    .insertInto("outbox")
+    .values({
+      id,
+      user_id: mail.userId,
+      kind: mail.kind,
+      recipient: mail.recipient,
+      subject: mail.subject,
+      text_body: mail.text,
+      html_body: mail.html,
+      message_id: `<${id}@${mailDomain}>`,
+      state: "queued",
+      attempts: 0,
+      next_attempt_at: now,
+      lease_until: null,
+      last_error: null,
+      created_at: now,
+      sent_at: null,
+    })
+    .execute();
+  return id;
+}
+
+/**
+ * Takes up to `limit` due messages and leases them to this sender until `now + leaseMs`. A
+ * message whose lease ran out (its sender died mid-send) is due again. On PostgreSQL, SKIP LOCKED
+ * lets several instances claim at once without taking the same message.
+ */
+export async function claimDueMail(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<OutboxMessage[]> {
+  let due = db
+    .selectFrom("outbox")
+    .select("id")
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("state", "=", "queued"), eb("next_attempt_at", "<=", now)]),
+        eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)]),
+      ]),
+    )
+    .orderBy("next_attempt_at")
+    .limit(limit);
+  if (dialect === "postgres") due = due.forUpdate().skipLocked();
+  return db
+    .updateTable("outbox")
+    .set({ state: "sending", lease_until: now + leaseMs, attempts: sql`attempts + 1` })
+    .where("id", "in", due)
+    .returningAll()
+    .execute();
+}
+
+export async function markSent(db: Kysely<Database>, id: string, now: number): Promise<void> {
+  await db
+    .updateTable("outbox")
+    .set({ state: "sent", sent_at: now, lease_until: null, last_error: null })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** Puts a message back in the queue for a later try, or marks it failed for good. */
+export async function markAttemptFailed(
+  db: Kysely<Database>,
+  id: string,
+  error: string,
+  retryAt: number | null,
+): Promise<void> {
+  await db
+    .updateTable("outbox")
+    .set(
+      retryAt === null
+        ? { state: "failed", lease_until: null, last_error: error.slice(0, 500) }
+        : { state: "queued", next_attempt_at: retryAt, lease_until: null, last_error: error.slice(0, 500) },
+    )
+    .where("id", "=", id)
+    .execute();
+}
+
+export async function findMail(db: Kysely<Database>, id: string): Promise<OutboxMessage | undefined> {
+  return db.selectFrom("outbox").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function outboxDepth(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom("outbox")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("state", "in", ["queued", "sending"])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,119 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { Clock } from "../platform/clock.ts";
+import type { Dialect } from "../store/database.ts";
+import type { Database } from "../store/schema.ts";
+import { claimDueMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
+import { MailDeliveryError, type MailTransport } from "./transport.ts";
+
+export interface SenderOptions {
+  /** How often to look for due messages when nobody wakes the sender (retries, other instances). */
+  pollMs: number;
+  maxAttempts: number;
+  /** A message claimed longer ago than this is taken again: its sender is presumed dead. */
+  leaseMs: number;
+  batch: number;
+  /** Delay before the n-th retry (n from 1). */
+  backoffMs(attempt: number): number;
+}
+
+export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
+  pollMs: 2000,
+  maxAttempts: 8,
+  leaseMs: 60_000,
+  batch: 16,
+  backoffMs: (attempt) => Math.min(5 * 60_000, 2000 * 2 ** (attempt - 1)),
+};
+
+export interface SenderDeps {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  clock: Clock;
+  transport: MailTransport;
+  from: string;
+  logger?: Logger;
+  onSent?(message: OutboxMessage, now: number): void;
+  onFailed?(message: OutboxMessage, permanent: boolean): void;
+}
+
+/**
+ * Sends the outbox. `wake()` after a commit sends at once (no polling delay on the sign-in path);
+ * the poll catches retries and messages written by other instances or by a sender that died.
+ */
+export class MailSender {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+  private closing = false;
+
+  constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), this.options.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Stops polling and waits for messages being sent now, so none is left half-sent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+    this.deps.transport.close();
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Sends until nothing is due. Exposed for tests and for `famos` commands that run without a server. */
+  async drain(): Promise<void> {
+    for (;;) {
+      let batch: OutboxMessage[];
+      try {
+        batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, this.options.batch);
+      } catch (error) {
+        this.deps.logger?.error({ err: error }, "could not read the mail outbox");
+        return;
+      }
+      if (batch.length === 0) return;
+      await Promise.all(batch.map((message) => this.sendOne(message)));
+      if (this.closing) return;
+    }
+  }
+
+  private async sendOne(message: OutboxMessage): Promise<void> {
+    const { db, transport, from, clock, logger } = this.deps;
+    try {
+      await transport.send(message, from);
+      const now = clock.now();
+      await markSent(db, message.id, now);
+      logger?.info({ mail: message.id, kind: message.kind, attempts: message.attempts }, "mail sent");
+      this.deps.onSent?.(message, now);
+    } catch (error) {
+      const permanent = error instanceof MailDeliveryError && error.permanent;
+      const last = permanent || message.attempts >= this.options.maxAttempts;
+      const retryAt = last ? null : clock.now() + this.options.backoffMs(message.attempts);
+      logger?.warn({ mail: message.id, attempts: message.attempts, permanent, err: String(error) }, last ? "mail failed" : "mail deferred");
+      await markAttemptFailed(db, message.id, String((error as Error).message ?? error), retryAt).catch((e: unknown) =>
+        logger?.error({ err: e }, "could not record a mail failure"),
+      );
+      if (last) this.deps.onFailed?.(message, permanent);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import nodemailer from "nodemailer";
+import type { OutboxMessage } from "./outbox.ts";
+
+/** Hands one message to the next hop. Throws on failure; `permanent` errors are not retried. */
+export interface MailTransport {
+  send(message: OutboxMessage, from: string): Promise<void>;
+  close(): void;
+}
+
+export class MailDeliveryError extends Error {
+  constructor(message: string, readonly permanent: boolean) {
+    super(message);
+  }
+}
+
+/** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
+export function smtpTransport(url: string): MailTransport {
+  // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each.
+  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: 4, maxMessages: 500 } as never);
+  return {
+    async send(message, from) {
+      try {
+        await transporter.sendMail({
+          from,
+          to: message.recipient,
+          subject: message.subject,
+          text: message.text_body,
+          html: message.html_body,
+          messageId: message.message_id,
+        });
+      } catch (error) {
+        const code = (error as { responseCode?: number }).responseCode;
+        // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
+        throw new MailDeliveryError(String((error as Error).message ?? error), code !== undefined && code >= 500);
+      }
+    },
+    close: () => transporter.close(),
+  };
+}
+
+/**
+ * Development only: nothing leaves the machine; the message stays readable at /dev/mailbox and a
+ * one-line notice goes to standard error.
+ */
+export function developmentTransport(mailboxUrl: string, write: (line: string) => void = (l) => process.stderr.write(l)): MailTransport {
+  return {
+    async send(message) {
+      write(`[dev mail] to ${message.recipient}: "${message.subject}" (read it at ${mailboxUrl})\n`);
+    },
+    close: () => undefined,
+  };
+}

@@ -1,0 +1,224 @@
+import { sql, type Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { randomId } from "../platform/random.ts";
+import type { CodesTable, Database } from "../store/schema.ts";
+import { generateCode, hashCode, sameHash } from "./code.ts";
+import type { Flow } from "./flows.ts";
+import { codeMail } from "./messages.ts";
+
+export type IssueOutcome =
+  | { kind: "sent"; codeId: string; outboxId: string; sentAt: number; expiresAt: number }
+  /** FAMOS_OTP_RESEND_WAIT has not passed since the last code. */
+  | { kind: "wait"; retryAt: number }
+  /** FAMOS_OTP_PER_ATTEMPT codes were sent for this sign-in already. */
+  | { kind: "attempt-cap" }
+  /** FAMOS_OTP_PER_HOUR codes were sent to this account in the last hour. */
+  | { kind: "hour-cap"; retryAt: number };
+
+const HOUR = 3_600_000;
+
+/**
+ * Makes a new code for the flow, voids the one before it, and queues its mail — all in `tx`, so a
+ * code exists only together with the mail that carries it. Caps count every code sent, the first
+ * included. The caller calls `deps.mailQueued()` after commit.
+ */
+export async function issueCode(
+  deps: Deps,
+  tx: Kysely<Database>,
+  flow: Flow,
+  loginId: string,
+  now: number,
+): Promise<IssueOutcome> {
+  const { otp } = deps.config;
+  if (otp.perHour > 0) {
+    const recent = await tx
+      .selectFrom("codes")
+      .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.min<number>("created_at").as("oldest")])
+      .where("user_id", "=", flow.user_id)
+      .where("created_at", ">", now - HOUR)
+      .executeTakeFirstOrThrow();
+    if (Number(recent.n) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent.oldest) + HOUR };
+  }
+  // One conditional update both checks and counts, so two racing Regenerate clicks can't both pass.
+  const counted = await tx
+    .updateTable("flows")
+    .set({ codes_sent: sql`codes_sent + 1`, last_code_at: now })
+    .where("id", "=", flow.id)
+    .where("codes_sent", "<", otp.perAttempt)
+    .where((eb) => eb.or([eb("last_code_at", "is", null), eb("last_code_at", "<=", now - otp.resendWaitMs)]))
+    .executeTakeFirst();
+  if (Number(counted.numUpdatedRows) === 0) {
+    const current = await tx.selectFrom("flows").select(["codes_sent", "last_code_at"]).where("id", "=", flow.id).executeTakeFirstOrThrow();
+    if (current.codes_sent >= otp.perAttempt) return { kind: "attempt-cap" };
+    return { kind: "wait", retryAt: (current.last_code_at ?? now) + otp.resendWaitMs };
+  }
+
+  await voidFlowCodes(tx, flow.id, "regenerated", now);
+  const code = generateCode(deps.random);
+  const expiresAt = now + otp.ttlMs;
+  const mail = codeMail({
+    code,
+    loginId,
+    purpose: flow.kind,
+    ttlMs: otp.ttlMs,
+    expiresAt,
+    timezone: deps.config.timezone,
+    supportEmail: deps.config.supportEmail,
+  });
+  const outboxId = await enqueueMail(tx, now, deps.random, deps.mailDomain, {
+    userId: flow.user_id,
+    kind: `code.${flow.kind}`,
+    recipient: flow.email,
+    ...mail,
+  });
+  const codeId = randomId(deps.random);
+  await tx
+    .insertInto("codes")
+    .values({
+      id: codeId,
+      flow_id: flow.id,
+      user_id: flow.user_id,
+      code_hash: hashCode(deps.keys.code, flow.id, code),
+      email: flow.email,
+      outbox_id: outboxId,
+      created_at: now,
+      expires_at: expiresAt,
+      tries: 0,
+      consumed_at: null,
+      voided_at: null,
+      void_reason: null,
+    })
+    .execute();
+  return { kind: "sent", codeId, outboxId, sentAt: now, expiresAt };
+}
+
+export type VerifyOutcome =
+  | { kind: "ok"; codeId: string }
+  /** Wrong code; `earlierSentAt` when it was a code this flow sent before the current one. */
+  | { kind: "wrong"; triesLeft: number; earlierSentAt: number | null }
+  | { kind: "expired" }
+  /** No usable code: tries used up, cancelled, or never sent. */
+  | { kind: "void" }
+  /** Already used: a replay, or the loser of a race with the right code. */
+  | { kind: "used" };
+
+/**
+ * Checks a typed code against the flow's current code. The right code is consumed by one
+ * conditional update, so of many requests racing with it exactly one succeeds; a wrong one adds a
+ * try in the same way, and the last allowed try voids the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2).
+ */
+export async function verifyCode(deps: Deps, flowId: string, typed: string, now: number): Promise<VerifyOutcome> {
+  const { db } = deps;
+  const current = await db
+    .selectFrom("codes")
+    .selectAll()
+    .where("flow_id", "=", flowId)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .executeTakeFirst();
+  if (!current) return explainMissingCode(db, flowId);
+  if (now >= current.expires_at) {
+    await voidCode(db, current.id, "expired", now);
+    return { kind: "expired" };
+  }
+
+  const typedHash = hashCode(deps.keys.code, flowId, typed);
+  if (sameHash(typedHash, current.code_hash)) {
+    const consumed = await db
+      .updateTable("codes")
+      .set({ consumed_at: now })
+      .where("id", "=", current.id)
+      .where("consumed_at", "is", null)
+      .where("voided_at", "is", null)
+      .executeTakeFirst();
+    return Number(consumed.numUpdatedRows) === 1 ? { kind: "ok", codeId: current.id } : { kind: "used" };
+  }
+
+  const max = deps.config.otp.tries;
+  const counted = await db
+    .updateTable("codes")
+    .set({
+      tries: sql`tries + 1`,
+      voided_at: sql`CASE WHEN tries + 1 >= ${max} THEN ${now} ELSE voided_at END`,
+      void_reason: sql`CASE WHEN tries + 1 >= ${max} THEN 'tries' ELSE void_reason END`,
+    })
+    .where("id", "=", current.id)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .returning("tries")
+    .executeTakeFirst();
+  const earlier = await db
+    .selectFrom("codes")
+    .select("created_at")
+    .where("flow_id", "=", flowId)
+    .where("id", "!=", current.id)
+    .where("code_hash", "=", typedHash)
+    .executeTakeFirst();
+  return {
+    kind: "wrong",
+    // A concurrent request used up the last try first: nothing is left for this one either.
+    triesLeft: counted ? Math.max(0, max - counted.tries) : 0,
+    earlierSentAt: earlier?.created_at ?? null,
+  };
+}
+
+async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<VerifyOutcome> {
+  const last = await db
+    .selectFrom("codes")
+    .select(["consumed_at", "void_reason"])
+    .where("flow_id", "=", flowId)
+    .orderBy("created_at", "desc")
+    .executeTakeFirst();
+  if (last?.consumed_at != null) return { kind: "used" };
+  if (last?.void_reason === "expired") return { kind: "expired" };
+  return { kind: "void" };
+}
+
+async function voidCode(db: Kysely<Database>, id: string, reason: string, now: number): Promise<void> {
+  await db
+    .updateTable("codes")
+    .set({ voided_at: now, void_reason: reason })
+    .where("id", "=", id)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .execute();
+}
+
+/** Voids every live code of a flow (Regenerate, Cancel, a support reset). */
+export async function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: string, now: number): Promise<void> {
+  await db
+    .updateTable("codes")
+    .set({ voided_at: now, void_reason: reason })
+    .where("flow_id", "=", flowId)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .execute();
+}
+
+export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number): Promise<void> {
+  await db
+    .updateTable("codes")
+    .set({ voided_at: now, void_reason: reason })
+    .where("user_id", "=", userId)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .execute();
+}
+
+/** The current code of a flow with its mail's delivery state, for the OTP capture screen. */
+export async function currentCode(
+  db: Kysely<Database>,
+  flowId: string,
+): Promise<(Pick<CodesTable, "id" | "created_at" | "expires_at" | "tries" | "voided_at" | "void_reason" | "consumed_at" | "email"> & { mail_state: string | null }) | undefined> {
+  return db
+    .selectFrom("codes")
+    .leftJoin("outbox", "outbox.id", "codes.outbox_id")
+    .select([
+      "codes.id", "codes.created_at", "codes.expires_at", "codes.tries", "codes.voided_at", "codes.void_reason",
+      "codes.consumed_at", "codes.email", "outbox.state as mail_state",
+    ])
+    .where("codes.flow_id", "=", flowId)
+    .orderBy("codes.created_at", "desc")
+    .executeTakeFirst();
+}

@@ -1,0 +1,34 @@
+import type { Kysely } from "kysely";
+import { randomId, type Random } from "../platform/random.ts";
+import type { Database, FlowsTable } from "../store/schema.ts";
+
+export type Flow = FlowsTable;
+
+/** A sign-in attempt, enrolment or email change: every code belongs to exactly one. */
+export async function createFlow(
+  db: Kysely<Database>,
+  random: Random,
+  input: { userId: string; kind: Flow["kind"]; email: string; now: number; returnTo?: string | null },
+): Promise<Flow> {
+  const flow: Flow = {
+    id: randomId(random),
+    user_id: input.userId,
+    kind: input.kind,
+    email: input.email,
+    created_at: input.now,
+    codes_sent: 0,
+    last_code_at: null,
+    finished_at: null,
+    return_to: input.returnTo ?? null,
+  };
+  await db.insertInto("flows").values(flow).execute();
+  return flow;
+}
+
+export async function findFlow(db: Kysely<Database>, id: string): Promise<Flow | undefined> {
+  return db.selectFrom("flows").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export async function finishFlow(db: Kysely<Database>, id: string, now: number): Promise<void> {
+  await db.updateTable("flows").set({ finished_at: now }).where("id", "=", id).where("finished_at", "is", null).execute();
+}

@@ -1,0 +1,16 @@
+import { createHmac, hkdfSync } from "node:crypto";
+
+/** Separate keys per purpose, derived from FAMOS_SECRET (RFC 5869 HKDF), so one use can't forge another. */
+export interface Keys {
+  code: Buffer;
+  cookie: Buffer;
+}
+
+export function deriveKeys(secret: Buffer): Keys {
+  const derive = (info: string) => Buffer.from(hkdfSync("sha256", secret, "famos-2fa", info, 32));
+  return { code: derive("otp-code"), cookie: derive("cookie-signing") };
+}
+
+export function hmacHex(key: Buffer, message: string): string {
+  return createHmac("sha256", key).update(message).digest("hex");
+}

@@ -1,0 +1,5 @@
+/** Where a request came from: written to the audit trail and used to key throttles. */
+export interface RequestContext {
+  ip: string;
+  userAgent: string;
+}

@@ -1,0 +1,75 @@
+import type { Kysely } from "kysely";
+import { randomId, type Random } from "../platform/random.ts";
+import type { Database, UsersTable } from "../store/schema.ts";
+
+export type User = UsersTable;
+export type Role = User["role"];
+export const ROLES: readonly Role[] = ["user", "support", "admin"];
+
+/** Login IDs are unique without regard to case: "Alice" signs in as "alice". */
+export function loginKey(loginId: string): string {
+  return loginId.trim().toLowerCase();
+}
+
+export async function findUserByLogin(db: Kysely<Database>, loginId: string): Promise<User | undefined> {
+  return db.selectFrom("users").selectAll().where("login_key", "=", loginKey(loginId)).executeTakeFirst();
+}
+
+export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
+  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+export interface NewUser {
+  loginId: string;
+  fullName: string;
+  partnerNumber: string;
+  role: Role;
+  passwordHash: string;
+  /** A given address is taken as confirmed: the operator vouches for it. */
+  otpEmail: string | null;
+}
+
+export function userRow(random: Random, now: number, input: NewUser): User {
+  return {
+    id: randomId(random),
+    login_id: input.loginId.trim(),
+    login_key: loginKey(input.loginId),
+    full_name: input.fullName.trim(),
+    partner_number: input.partnerNumber.trim(),
+    role: input.role,
+    password_hash: input.passwordHash,
+    otp_email: input.otpEmail,
+    otp_email_confirmed_at: input.otpEmail ? now : null,
+    pending_email: null,
+    last_sign_in_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export async function createUser(db: Kysely<Database>, random: Random, now: number, input: NewUser): Promise<User> {
+  const row = userRow(random, now, input);
+  await db.insertInto("users").values(row).execute();
+  return row;
+}
+
+export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {
+  await db.updateTable("users").set({ password_hash: hash, updated_at: now }).where("id", "=", userId).execute();
+}
+
+export async function setPendingEmail(db: Kysely<Database>, userId: string, email: string | null, now: number): Promise<void> {
+  await db.updateTable("users").set({ pending_email: email, updated_at: now }).where("id", "=", userId).execute();
+}
+
+/** Makes `email` the confirmed OTP address (after its code was confirmed). */
+export async function confirmOtpEmail(db: Kysely<Database>, userId: string, email: string, now: number): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ otp_email: email, otp_email_confirmed_at: now, pending_email: null, updated_at: now })
+    .where("id", "=", userId)
+    .execute();
+}
+
+export async function recordSignIn(db: Kysely<Database>, userId: string, now: number): Promise<void> {
+  await db.updateTable("users").set({ last_sign_in_at: now }).where("id", "=", userId).execute();
+}

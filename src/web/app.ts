@@ -1,0 +1,122 @@
+import { fileURLToPath } from "node:url";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCsrf from "@fastify/csrf-protection";
+import fastifyFormbody from "@fastify/formbody";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import type { Deps } from "../app/deps.ts";
+import type { Store } from "../store/database.ts";
+import { registerSessionLoading } from "./auth.ts";
+import { HttpProblem, registerErrorPages } from "./errors.ts";
+import { checkOrigin } from "./origin.ts";
+import { devMailboxRoutes } from "./routes/dev-mailbox.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { portalRoutes } from "./routes/portal.ts";
+import { profileRoutes } from "./routes/profile.ts";
+import { signinRoutes } from "./routes/signin.ts";
+
+export interface AppOptions {
+  deps: Deps;
+  store: Store;
+  /** Shares request limits across instances. */
+  redis?: Redis | null;
+  /** Pino logger options, or false to stay silent (tests). */
+  logger?: boolean | object;
+}
+
+/** Builds the HTTP application: the web layer only translates HTTP to calls on the domain modules. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { deps, store } = options;
+  const { config } = deps;
+  const app = Fastify({
+    logger: options.logger === undefined ? false : options.logger,
+    // A hop count is accepted at run time though the type omits it.
+    trustProxy: config.trustProxy as boolean | string[],
+    bodyLimit: 64 * 1024,
+    // A request id in every log line; generated here rather than trusted from the client.
+    genReqId: () => deps.random.bytes(8).toString("hex"),
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  await app.register(fastifyCookie, { secret: deps.keys.cookie });
+  await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        ...(config.https ? { "upgrade-insecure-requests": [] } : {}),
+      },
+    },
+    // HSTS only means something over HTTPS (RFC 6797 §7.2: ignored on plain HTTP).
+    hsts: config.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    frameguard: { action: "deny" },
+    referrerPolicy: { policy: "same-origin" },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCsrf, {
+    sessionPlugin: "@fastify/cookie",
+    cookieKey: config.https ? "__Host-famos_csrf" : "famos_csrf",
+    cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", secure: config.https, signed: true },
+    getToken: (request) => (request.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    keyGenerator: (request) => request.ip,
+    ...(options.redis ? { redis: options.redis, nameSpace: "famos-rate:" } : {}),
+    errorResponseBuilder: (_request, context) =>
+      new HttpProblem(
+        429,
+        `Too many requests from your address. Please wait ${Math.max(1, Math.ceil(context.ttl / 1000))} seconds and try again.`,
+        Math.max(1, Math.ceil(context.ttl / 1000)),
+      ),
+  });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL("./public/", import.meta.url)),
+    prefix: "/static/",
+    maxAge: "1h",
+    index: false,
+    wildcard: false,
+  });
+
+  registerErrorPages(app, config);
+  app.addHook("onSend", async (_request, reply, payload) => {
+    // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1).
+    if (!reply.getHeader("cache-control")) reply.header("cache-control", "no-store");
+    return payload;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    deps.metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  // Every state-changing request: the Origin must be ours, then the CSRF token must match.
+  app.addHook("preHandler", async (request, reply) => {
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return;
+    checkOrigin(request, config);
+    await new Promise<void>((resolve, reject) =>
+      app.csrfProtection(request, reply, ((error?: Error) => (error ? reject(error) : resolve())) as () => void),
+    );
+  });
+  registerSessionLoading(app, deps);
+
+  signinRoutes(app, deps);
+  portalRoutes(app, deps);
+  profileRoutes(app, deps);
+  healthRoutes(app, deps, store);
+  if (!config.production && config.smtpUrl === null) devMailboxRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../app/deps.ts";
+import { loadSession, type Session, type Stage } from "../session/sessions.ts";
+import type { RequestContext } from "../signin/context.ts";
+import { findUserById, type User } from "../users/users.ts";
+import { HttpProblem } from "./errors.ts";
+
+export interface SignedIn {
+  session: Session;
+  user: User;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The live session and its user, or null when signed out. Loaded once per request. */
+    famos: SignedIn | null;
+  }
+  interface FastifyContextConfig {
+    /** Who may use the route: anyone, a half-signed-in session at that step, or a full session. */
+    access?: "public" | "enrol" | "otp" | "full" | "support" | "admin";
+  }
+}
+
+/**
+ * Cookie names: under HTTPS the __Host- prefix pins the cookie to this exact host with Secure and
+ * Path=/ (RFC 6265bis §4.1.3.2); with FAMOS_COOKIE_DOMAIN it must be __Secure- instead.
+ */
+export function sessionCookieName(deps: Pick<Deps, "config">): string {
+  const { https, session } = deps.config;
+  if (!https) return "famos_session";
+  return session.cookieDomain ? "__Secure-famos_session" : "__Host-famos_session";
+}
+
+export function setSessionCookie(deps: Deps, reply: FastifyReply, token: string): void {
+  reply.setCookie(sessionCookieName(deps), token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: deps.config.https,
+    ...(deps.config.session.cookieDomain ? { domain: deps.config.session.cookieDomain } : {}),
+  });
+}
+
+export function clearSessionCookie(deps: Deps, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(deps), {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: deps.config.https,
+    ...(deps.config.session.cookieDomain ? { domain: deps.config.session.cookieDomain } : {}),
+  });
+}
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const agent = request.headers["user-agent"];
+  return { ip: request.ip, userAgent: typeof agent === "string" ? agent.slice(0, 512) : "" };
+}
+
+/** Where a session at each step belongs; a half-signed-in session reaches nothing else. */
+export const STEP_PATH: Record<Stage, string> = { enrol: "/enrol", otp: "/otp", full: "/" };
+
+export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
+  app.decorateRequest("famos", null);
+  app.addHook("preHandler", async (request, reply) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined) return; // static files, health and error routes need no session
+    const token = request.cookies[sessionCookieName(deps)];
+    if (token) {
+      const session = await loadSession(deps.db, token, deps.clock.now(), deps.config.session);
+      const user = session ? await findUserById(deps.db, session.user_id) : undefined;
+      request.famos = session && user ? { session, user } : null;
+      if (!request.famos) clearSessionCookie(deps, reply);
+    }
+    if (access === "public") return;
+    const famos = request.famos;
+    if (!famos) {
+      if (request.method === "GET") {
+        const target = request.url === "/" ? "/login" : `/login?returnTo=${encodeURIComponent(request.url)}`;
+        return reply.redirect(target, 303);
+      }
+      return reply.redirect("/login", 303);
+    }
+    const needed: Stage = access === "support" || access === "admin" ? "full" : access;
+    if (famos.session.stage !== needed) return reply.redirect(STEP_PATH[famos.session.stage], 303);
+    const allowed = access === "support" ? famos.user.role !== "user" : access === "admin" ? famos.user.role === "admin" : true;
+    if (!allowed) throw new HttpProblem(403, "Your role does not give access to this page.");
+  });
+}
+
+/** The signed-in pair for a route whose access rule already guaranteed one. */
+export function signedIn(request: FastifyRequest): SignedIn {
+  if (!request.famos) throw new Error("route without an access rule used the session");
+  return request.famos;
+}

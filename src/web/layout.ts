@@ -1,0 +1,60 @@
+import type { Config } from "../config/config.ts";
+import { html, type SafeHtml } from "../platform/html.ts";
+
+export interface PageOptions {
+  title: string;
+  body: SafeHtml;
+  config: Readonly<Config>;
+  /** Portal pages have the tab bar and Sign out; sign-in pages don't. */
+  portal?: { csrf: string; active: string | null; notices: SafeHtml; isSupport: boolean };
+}
+
+/** Every FAMOS page: the guide's frame with the footer of SPEC item 5. No inline script anywhere (CSP). */
+export function page(options: PageOptions): string {
+  const { config, portal } = options;
+  const tabs = portal
+    ? html`<nav class="tabs" aria-label="FAMOS sections"><ul>
+        ${config.sections.map((s) => html`<li><a href="${s.path}"${portal.active === s.path ? html` aria-current="page"` : ""}>${s.label}</a></li>`)}
+        <li><a href="/profile"${portal.active === "/profile" ? html` aria-current="page"` : ""}>Profile</a></li>
+        ${portal.isSupport ? html`<li><a href="/support"${portal.active === "/support" ? html` aria-current="page"` : ""}>Support</a></li>` : ""}
+      </ul></nav>`
+    : "";
+  const signOut = portal
+    ? html`<form method="post" action="/logout" class="signout"><input type="hidden" name="_csrf" value="${portal.csrf}"><button type="submit">Sign out</button></form>`
+    : "";
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${options.title} – FAMOS</title>
+<link rel="stylesheet" href="/static/famos.css">
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="masthead">
+  <span class="brand">FAMOS</span>
+  ${signOut}
+</header>
+${portal ? portal.notices : ""}
+${tabs}
+<main id="main">
+${options.body}
+</main>
+<footer class="footer">
+  <p>${config.footer.versionLabel}${config.footer.copyright ? html` &nbsp; ${config.footer.copyright}` : ""}</p>
+  <p><a href="${config.footer.legalUrl ?? "/legal"}">Legal Information</a></p>
+</footer>
+</body>
+</html>`.value;
+}
+
+/** A labelled message region; errors are announced by screen readers (role=alert). */
+export function message(kind: "error" | "info" | "warning", text: string | SafeHtml | null | undefined): SafeHtml {
+  if (!text) return html``;
+  return html`<div class="message ${kind}" role="${kind === "error" ? "alert" : "status"}">${text}</div>`;
+}
+
+export function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${token}">`;
+}

@@ -1,0 +1,103 @@
+import type { Config } from "../../config/config.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
+import { csrfField, message, page } from "../layout.ts";
+
+/** Screen 1: "Login ID", "Password", "Log in". */
+export function loginPage(config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
+  const body = html`<h1>Log in to FAMOS</h1>
+${message("error", v.error)}${message("info", v.info)}
+<form method="post" action="/login" novalidate>
+  ${csrfField(v.csrf)}
+  ${v.returnTo ? html`<input type="hidden" name="returnTo" value="${v.returnTo}">` : ""}
+  <label for="loginId">Login ID</label>
+  <input type="text" id="loginId" name="loginId" value="${v.loginId ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="128" required autofocus>
+  <label for="password">Password</label>
+  <input type="password" id="password" name="password" autocomplete="current-password" maxlength="1024" required>
+  <div class="buttons"><button type="submit">Log in</button></div>
+</form>
+<p><a href="/wrong-email">Entered a wrong email?</a></p>`;
+  return page({ title: "Log in", body, config });
+}
+
+/** Screen 2, "User profile": the guide's words, two address fields, Update and Cancel. */
+export function enrolPage(
+  config: Readonly<Config>,
+  v: { csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean },
+): string {
+  const body = html`<h1>User profile</h1>
+<p>Please enter an email address that will be used to receive a one time passcode in order to access FAMOS</p>
+${message("error", v.error)}
+<form method="post" action="/enrol" novalidate>
+  ${csrfField(v.csrf)}
+  <label for="email">Email address</label>
+  <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required>
+  <label for="confirmEmail">Confirm email address</label>
+  <input type="email" id="confirmEmail" name="confirmEmail" value="${v.confirmEmail ?? ""}" autocomplete="off" maxlength="254" required>
+  <p class="advice">It is recommended that the email used to receive your one time passcode be your individually assigned work email address. Please do not use a shared group mailbox.</p>
+  ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
+  <div class="buttons">
+    <button type="submit">Update</button>
+    <button type="submit" class="secondary" formaction="/enrol/cancel" formnovalidate>Cancel</button>
+  </div>
+</form>
+<p><a href="/wrong-email">Entered a wrong email?</a></p>`;
+  return page({ title: "User profile", body, config });
+}
+
+export interface OtpView {
+  csrf: string;
+  maskedEmail: string;
+  sentAt: string | null;
+  validUntil: string | null;
+  mailState: string | null;
+  error?: string | SafeHtml;
+  info?: string;
+}
+
+/** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
+export function otpPage(config: Readonly<Config>, v: OtpView): string {
+  const delivery =
+    v.mailState === "failed"
+      ? message("error", "Sending the email failed. Use Regenerate OTP to send a new code.")
+      : v.mailState === "queued" || v.mailState === "sending"
+        ? html`<p class="delivery">The email with your code is being sent to <strong>${v.maskedEmail}</strong>${v.sentAt ? html` (requested at ${v.sentAt})` : ""}.</p>`
+        : v.sentAt
+          ? html`<p class="delivery">We sent a code to <strong>${v.maskedEmail}</strong> at ${v.sentAt}${v.validUntil ? html`; it is valid until ${v.validUntil}` : ""}.</p>`
+          : html`<p class="delivery">Your codes go to <strong>${v.maskedEmail}</strong>.</p>`;
+  const body = html`<h1>OTP capture</h1>
+${delivery}
+${message("error", v.error)}${message("info", v.info)}
+<form method="post" action="/otp" novalidate>
+  ${csrfField(v.csrf)}
+  <label for="code">Please enter the received code</label>
+  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required autofocus>
+  <div class="buttons">
+    <button type="submit">Confirm</button>
+    <button type="submit" class="secondary" formaction="/otp/cancel" formnovalidate>Cancel</button>
+    <button type="submit" class="secondary" formaction="/otp/regenerate" formnovalidate>Regenerate OTP</button>
+  </div>
+</form>
+<p><a href="/wrong-email">Entered a wrong email?</a></p>`;
+  return page({ title: "OTP capture", body, config });
+}
+
+/** Screen 7: the reset process in words and a prepared mailto: link. */
+export function wrongEmailPage(config: Readonly<Config>): string {
+  const mailBody = "Name: \nFAMOS Log in ID: \nPartner number: \n";
+  const href = `mailto:${config.supportEmail}?subject=${encodeURIComponent("OTP email reset")}&body=${encodeURIComponent(mailBody)}`;
+  const body = html`<h1>Entered a wrong email?</h1>
+<p>If you entered an incorrect email address by mistake, or you can no longer read the mailbox that
+receives your one time passcodes, your retail IT team can reset it. After the reset, FAMOS asks you for
+your email address again at your next log in.</p>
+<p>Until you have confirmed a code sent to a new address, you can also simply log in again: an address
+whose code was never confirmed is not kept, and FAMOS asks again.</p>
+<p>Please email <a href="${href}">${config.supportEmail}</a> with the subject <strong>OTP email reset</strong> and:</p>
+<ul>
+  <li>Name: your full name</li>
+  <li>FAMOS Log in ID: the login ID you use to access FAMOS</li>
+  <li>Partner number: your partner number</li>
+</ul>
+<p><a href="${href}">Write the email now</a></p>
+<p><a href="/">Back to FAMOS</a></p>`;
+  return page({ title: "Entered a wrong email?", body, config });
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { activeNotices, findNotice } from "../../notices/notices.ts";
+import { HttpProblem } from "../errors.ts";
+import { signedIn } from "../auth.ts";
+import { homePage, legalPage, noticePage, sectionPlaceholder, type PortalFrame } from "../pages/portal-pages.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+/** What every portal page needs around its content: the user, the notices and a CSRF token for Sign out. */
+export async function portalFrame(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<PortalFrame> {
+  return { config: deps.config, csrf: reply.generateCsrf(), user: signedIn(request).user, notices: await activeNotices(deps.db) };
+}
+
+export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {
+  return reply.type(HTML).send(homePage(await portalFrame(deps, request, reply)));
+}
+
+/** Screen 5: the portal, its notices and, until an upstream is configured, the sections' placeholders. */
+export function portalRoutes(app: FastifyInstance, deps: Deps): void {
+  if (!deps.config.upstreamUrl) {
+    for (const section of deps.config.sections) {
+      app.get(section.path, { config: { access: "full" } }, async (request, reply) =>
+        reply.type(HTML).send(sectionPlaceholder(await portalFrame(deps, request, reply), section.label, section.path)),
+      );
+    }
+  }
+
+  app.get("/notices/:id", { config: { access: "full" } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const notice = id.length <= 64 ? await findNotice(deps.db, id) : undefined;
+    if (!notice) throw new HttpProblem(404, "That notice does not exist.");
+    return reply.type(HTML).send(noticePage(await portalFrame(deps, request, reply), notice));
+  });
+
+  app.get("/legal", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(legalPage(deps.config)));
+}

@@ -1,0 +1,208 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Deps } from "../../app/deps.ts";
+import { durationInWords } from "../../config/duration.ts";
+import { enrolEmail } from "../../enrolment/enrol.ts";
+import { currentCode, type IssueOutcome } from "../../otp/codes.ts";
+import { formatDateTime, formatTime, maskEmail } from "../../platform/format.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
+import { cancelSignIn, confirmCode, regenerateCode, signOut, type ConfirmOutcome } from "../../signin/code-step.ts";
+import { passwordStep } from "../../signin/password-step.ts";
+import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
+import { field, parseForm } from "../forms.ts";
+import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
+import { rateLimited } from "../rate-limit.ts";
+import { acceptReturnTo, returnTarget } from "../return-to.ts";
+import { portalHome } from "./portal.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+/** Screens 1, 2, 4, 7 and 9: sign in, "User profile", "OTP capture", "Entered a wrong email?", sign out. */
+export function signinRoutes(app: FastifyInstance, deps: Deps): void {
+  const { config } = deps;
+  const limited = rateLimited(deps);
+
+  const showLogin = (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.famos) return reply.redirect(STEP_PATH[request.famos.session.stage], 303);
+    const query = request.query as Record<string, unknown>;
+    const returnTo = acceptReturnTo(deps, typeof query.returnTo === "string" ? query.returnTo : null);
+    const info = query.signedOut === "1" ? "You have signed out." : undefined;
+    return reply.type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), returnTo, info }));
+  };
+  app.get("/login", { config: { access: "public" } }, showLogin);
+  app.get("/", { config: { access: "public" } }, async (request, reply) => {
+    if (request.famos?.session.stage === "full") return portalHome(deps, request, reply);
+    return showLogin(request, reply);
+  });
+
+  app.post("/login", { config: { access: "public", ...limited } }, async (request, reply) => {
+    const form = parseForm({ loginId: field(), password: field(), returnTo: field(2048).optional() }, request.body);
+    const returnTo = acceptReturnTo(deps, form.returnTo);
+    const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo }, requestContext(request));
+    if (outcome.kind === "refused") {
+      const error = "The login ID or password is not right, or sign-in is paused for this login ID. Check them and try again.";
+      return reply.code(401).type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, 128), error, returnTo }));
+    }
+    setSessionCookie(deps, reply, outcome.token);
+    return reply.redirect(outcome.kind === "enrol" ? "/enrol" : "/otp", 303);
+  });
+
+  app.get("/enrol", { config: { access: "enrol" } }, async (_request, reply) =>
+    reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf() })),
+  );
+
+  app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(
+      { email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() },
+      request.body,
+    );
+    const outcome = await enrolEmail(
+      deps,
+      user,
+      session,
+      { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" },
+      requestContext(request),
+    );
+    if (outcome.kind === "invalid") {
+      const view = {
+        csrf: reply.generateCsrf(),
+        email: form.email.slice(0, 254),
+        confirmEmail: form.confirmEmail.slice(0, 254),
+        error: outcome.message,
+        askOwnMailbox: outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn",
+      };
+      return reply.code(400).type(HTML).send(enrolPage(config, view));
+    }
+    return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
+  });
+
+  app.post("/enrol/cancel", { config: { access: "enrol" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    await cancelSignIn(deps, user, session, requestContext(request));
+    clearSessionCookie(deps, reply);
+    return reply.redirect("/login", 303);
+  });
+
+  app.get("/otp", { config: { access: "otp" } }, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const notice = typeof query.notice === "string" ? query.notice : "";
+    const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
+    const info = notice === "sent" ? "A new code is on its way. Codes sent before it no longer work." : undefined;
+    const error = issueProblemText(deps, notice, retry);
+    return reply.type(HTML).send(await renderOtp(request, reply, { info, error }));
+  });
+
+  app.post("/otp", { config: { access: "otp", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm({ code: field(64) }, request.body);
+    const outcome = await confirmCode(deps, user, session, form.code, requestContext(request));
+    if (outcome.kind === "signed-in") {
+      setSessionCookie(deps, reply, outcome.token);
+      return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
+    }
+    const [status, error] = confirmProblem(deps, outcome);
+    return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
+  });
+
+  app.post("/otp/regenerate", { config: { access: "otp", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm({ code: field(64).optional() }, request.body);
+    const issued = await regenerateCode(deps, user, session, requestContext(request));
+    if (issued.kind === "no-flow") return reply.redirect("/", 303);
+    return reply.redirect(`/otp${issueNotice(issued)}`, 303);
+  });
+
+  app.post("/otp/cancel", { config: { access: "otp" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm({ code: field(64).optional() }, request.body);
+    await cancelSignIn(deps, user, session, requestContext(request));
+    clearSessionCookie(deps, reply);
+    return reply.redirect("/login", 303);
+  });
+
+  app.post("/logout", { config: { access: "public" } }, async (request, reply) => {
+    parseForm({}, request.body);
+    if (request.famos) await signOut(deps, request.famos.user, request.famos.session, requestContext(request));
+    clearSessionCookie(deps, reply);
+    return reply.redirect("/login?signedOut=1", 303);
+  });
+
+  app.get("/wrong-email", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(wrongEmailPage(config)));
+
+  async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml; info?: string }) {
+    const { session, user } = signedIn(request);
+    const code = session.flow_id ? await currentCode(deps.db, session.flow_id) : undefined;
+    const email = code?.email ?? user.pending_email ?? user.otp_email ?? "";
+    return otpPage(config, {
+      csrf: reply.generateCsrf(),
+      maskedEmail: maskEmail(email),
+      sentAt: code ? formatTime(code.created_at, config.timezone) : null,
+      validUntil: code ? formatTime(code.expires_at, config.timezone) : null,
+      mailState: code?.mail_state ?? null,
+      ...extra,
+    });
+  }
+}
+
+/** After Regenerate or enrolment: what happened, carried in the redirect to the OTP screen. */
+function issueNotice(issued: IssueOutcome): string {
+  switch (issued.kind) {
+    case "sent":
+      return "?notice=sent";
+    case "wait":
+      return `?notice=wait&at=${issued.retryAt}`;
+    case "hour-cap":
+      return `?notice=hour-cap&at=${issued.retryAt}`;
+    case "attempt-cap":
+      return "?notice=attempt-cap";
+  }
+}
+
+function issueProblemText(deps: Deps, notice: string, retryAt: number | null): string | undefined {
+  const { otp, timezone } = deps.config;
+  const now = deps.clock.now();
+  if (notice === "wait" && retryAt !== null) {
+    const seconds = Math.max(1, Math.ceil((retryAt - now) / 1000));
+    return `Please wait ${durationInWords(seconds * 1000)} before asking for another code (codes can be sent ${durationInWords(otp.resendWaitMs)} apart).`;
+  }
+  if (notice === "attempt-cap") {
+    return `You have had ${otp.perAttempt} codes for this sign-in, the most allowed. Use Cancel and log in again to start over.`;
+  }
+  if (notice === "hour-cap" && retryAt !== null) {
+    return `You have had ${otp.perHour} codes in the last hour, the most allowed. You can ask for another at ${formatDateTime(retryAt, timezone)}.`;
+  }
+  return undefined;
+}
+
+function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>): [number, string | SafeHtml] {
+  const { timezone } = deps.config;
+  const regenerate = "Use Regenerate OTP to get a new one.";
+  switch (outcome.kind) {
+    case "malformed":
+      return [400, "Enter the 6-digit code from the email."];
+    case "locked":
+      return [
+        429,
+        outcome.until === null
+          ? "Too many wrong codes: sign-in is locked until your retail IT team unlocks it."
+          : `Too many wrong codes. Try again after ${formatTime(outcome.until, timezone)}.`,
+      ];
+    case "expired":
+      return [401, `This code has expired. ${regenerate}`];
+    case "void":
+      return [401, `This code no longer works. ${regenerate}`];
+    case "used":
+      return [401, `This code has already been used. ${regenerate}`];
+    case "wrong": {
+      const tries =
+        outcome.triesLeft === 0
+          ? `That was the last try: this code no longer works. ${regenerate}`
+          : `You have ${outcome.triesLeft} ${outcome.triesLeft === 1 ? "try" : "tries"} left.`;
+      if (outcome.earlierSentAt !== null) {
+        return [401, html`That is an earlier code; use the one sent at ${formatTime(outcome.earlierSentAt, timezone)}. ${tries}`];
+      }
+      return [401, `That code is not right. ${tries}`];
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import type { Deps } from "../../src/app/deps.ts";
+import { createServices, type Services } from "../../src/app/services.ts";
+import { loadConfig, type Config } from "../../src/config/config.ts";
+import { smtpTransport } from "../../src/mail/transport.ts";
+import { hashPassword } from "../../src/password/hash.ts";
+import { FixedClock } from "../../src/platform/clock.ts";
+import { openStore } from "../../src/store/database.ts";
+import { migrateToLatest } from "../../src/store/migrate.ts";
+import { createUser, type Role, type User } from "../../src/users/users.ts";
+import { buildApp } from "../../src/web/app.ts";
+import { postgresTestUrl } from "./services.ts";
+import { startSmtpServer, type TestSmtpServer } from "./smtp.ts";
+
+export const TEST_SECRET = "a".repeat(64);
+
+export interface TestApp {
+  app: FastifyInstance;
+  deps: Deps;
+  services: Services;
+  config: Readonly<Config>;
+  clock: FixedClock;
+  smtp: TestSmtpServer;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** FAMOS_ variables on top of the test defaults. */
+  env?: Record<string, string>;
+  /** "sqlite" (a temporary file, default) or "postgres" (a schema of its own on the local server). */
+  database?: "sqlite" | "postgres";
+  clock?: FixedClock;
+}
+
+/**
+ * A complete FAMOS on real parts: a SQLite file (or PostgreSQL schema), a real SMTP server in this
+ * process, a fixed clock. Request limits are off unless a test sets FAMOS_RATE_LIMIT.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const smtp = await startSmtpServer();
+  const dir = mkdtempSync(join(tmpdir(), "famos-test-"));
+  const pg = options.database === "postgres" ? await postgresTestUrl("app") : null;
+  const env = {
+    FAMOS_SECRET: TEST_SECRET,
+    FAMOS_DATABASE_URL: pg ? pg.url : `sqlite:${join(dir, "famos.db")}`,
+    FAMOS_SMTP_URL: smtp.url,
+    FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
+    FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
+    FAMOS_RATE_LIMIT: "0",
+    ...options.env,
+  };
+  const result = loadConfig(env);
+  if (!result.ok) throw new Error(`test configuration: ${result.errors.join("; ")}`);
+  const config = result.config;
+  const clock = options.clock ?? new FixedClock();
+  const store = openStore(config.databaseUrl);
+  await migrateToLatest(store);
+  const services = createServices(config, {
+    clock,
+    store,
+    transport: smtpTransport(smtp.url),
+    logger: pino({ level: "silent" }),
+    dataDir: dir,
+  });
+  const app = await buildApp({ deps: services.deps, store });
+  await app.ready();
+  return {
+    app,
+    deps: services.deps,
+    services,
+    config,
+    clock,
+    smtp,
+    async close() {
+      await app.close();
+      await services.close();
+      await smtp.stop();
+      await pg?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestUserInput {
+  loginId?: string;
+  password?: string;
+  fullName?: string;
+  partnerNumber?: string;
+  role?: Role;
+  /** A confirmed OTP email, or null for a user who enrols at first sign-in. */
+  email?: string | null;
+}
+
+let counter = 0;
+
+/** Adds a user straight to storage. The default password is "correct horse battery staple". */
+export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<User & { password: string }> {
+  counter += 1;
+  const password = input.password ?? "correct horse battery staple";
+  const user = await createUser(deps.db, deps.random, deps.clock.now(), {
+    loginId: input.loginId ?? `user${counter}`,
+    fullName: input.fullName ?? "Jane Smith",
+    partnerNumber: input.partnerNumber ?? "01234",
+    role: input.role ?? "user",
+    passwordHash: await hashPassword(password),
+    otpEmail: input.email === undefined ? `user${counter}@dealer.example` : input.email,
+  });
+  return { ...user, password };
+}
