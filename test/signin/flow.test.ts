@@ -33,7 +33,7 @@ describe("sign-in flow over HTTP with a real SMTP server", () => {
 
     const otp = await client.get("/otp");
     expect(otp.body).toContain("OTP capture");
-    expect(otp.body).toContain("J•••@dealer.example");
+    expect(otp.body).toContain("J•••@Dealer.example");
     const confirmed = await client.post("/otp", { code });
     expect(confirmed.statusCode).toBe(303);
     expect(confirmed.headers.location).toBe("/");
