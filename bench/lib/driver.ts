@@ -62,6 +62,8 @@ export interface RunResult {
   /** Successful flows over the whole run, warm-up and tail included (sessions the server now holds). */
   flowsTotal: number;
   flowRate: number;
+  /** HTTP requests answered per second inside the window. */
+  httpRate: number;
   flowLatency: LatencySummary;
   steps: StepResult[];
   /** Rates of the steps with a role: password steps/s, code confirmations/s. */
@@ -221,6 +223,7 @@ async function runLoad(
   let flowsFailed = 0;
   let flowsStarted = 0;
   let flowsTotal = 0;
+  let httpResponses = 0;
   const paceMs = options.ratePerSecond ? 1000 / options.ratePerSecond : 0;
   let nextSlot = performance.now();
 
@@ -236,7 +239,9 @@ async function runLoad(
 
   const vu = async (i: number): Promise<void> => {
     const share = shares[i] as BenchUser[];
-    const http = new VuHttp(pool, options.origin);
+    const http = new VuHttp(pool, options.origin, () => {
+      if (inWindow(performance.now())) httpResponses++;
+    });
     let k = 0;
     while (!stopping) {
       if (flowMode && flowsStarted >= (options.flows as number)) break;
@@ -360,6 +365,7 @@ async function runLoad(
     flowsFailed,
     flowsTotal,
     flowRate: perSecond(flowsOk),
+    httpRate: perSecond(httpResponses),
     flowLatency: flowSamples.summary(),
     steps: stepResults,
     roleRates,

@@ -27,6 +27,7 @@ export class VuHttp {
   constructor(
     private readonly pool: Pool,
     readonly origin: string,
+    private readonly onResponse?: () => void,
     private readonly userAgent = "famos-bench/1",
   ) {}
 
@@ -80,6 +81,7 @@ export class VuHttp {
     const res = await this.pool.request({ method, path, headers, body });
     const text = await res.body.text();
     this.storeCookies(res.headers["set-cookie"]);
+    this.onResponse?.();
     const location = res.headers.location;
     return {
       status: res.statusCode,

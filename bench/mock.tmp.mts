@@ -1,0 +1,18 @@
+import Fastify from "fastify";
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import nodemailer from "nodemailer";
+import { randomBytes, randomInt } from "node:crypto";
+const port = Number(process.argv[2]); const smtp = Number(process.argv[3]);
+const mailer = nodemailer.createTransport({ host: "127.0.0.1", port: smtp, ignoreTLS: true, secure: false, pool: true });
+const app = Fastify(); await app.register(cookie); await app.register(formbody);
+const sessions = new Map<string, any>();
+const sess = (req: any, reply: any) => { let id = req.cookies.sid; if (!id || !sessions.has(id)) { id = randomBytes(16).toString("hex"); sessions.set(id, {}); reply.setCookie("sid", id, { path: "/", httpOnly: true, secure: true, sameSite: "lax" }); } return sessions.get(id); };
+app.get("/login", async (req, reply) => { const s = sess(req, reply); s.csrf = randomBytes(8).toString("base64url"); reply.type("text/html"); return `<form><input value="${s.csrf}" type="hidden" name="_csrf"></form>`; });
+app.post("/login", async (req: any, reply) => { const s = sess(req, reply); if (req.body._csrf !== s.csrf) return reply.code(403).send("csrf"); s.login = req.body.loginId; s.code = String(randomInt(0, 1e6)).padStart(6, "0");
+  await mailer.sendMail({ from: "a@b.test", to: `${s.login}@bench.test`, subject: "Your FAMOS one time passcode", text: `Hello ${s.login}, your code is ${s.code}, valid for 15 minutes until 14:02 on 14/06/2023.`, html: `<p>code <b>${s.code}</b></p>` });
+  return reply.code(303).header("location", "/otp").send(); });
+app.get("/otp", async (req, reply) => { const s = sess(req, reply); s.csrf = randomBytes(8).toString("base64url"); reply.type("text/html"); return `<input type='hidden' name='_csrf' value='${s.csrf}'/>`; });
+app.post("/otp", async (req: any, reply) => { const s = sess(req, reply); if (req.body._csrf !== s.csrf || req.body.code !== s.code) return reply.code(400).send("bad " + req.body.code); s.ok = true; return reply.code(303).header("location", "/").send(); });
+app.get("/profile", async (req, reply) => { const s = sess(req, reply); if (!s.ok) return reply.code(401).send(); return `Login ID ${s.login}`; });
+await app.listen({ port, host: "127.0.0.1" });
