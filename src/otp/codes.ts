@@ -220,5 +220,7 @@ export async function currentCode(
     ])
     .where("codes.flow_id", "=", flowId)
     .orderBy("codes.created_at", "desc")
+    // Two codes made in the same millisecond (no resend wait): the live one is the current one.
+    .orderBy(sql`case when codes.voided_at is null then 0 else 1 end`)
     .executeTakeFirst();
 }
