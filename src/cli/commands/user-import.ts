@@ -1,9 +1,58 @@
+import { readFileSync } from "node:fs";
+import { SingleBar, Presets } from "cli-progress";
 import { Command } from "commander";
+import { operator, withServices } from "../context.ts";
+import { importUsersCsv } from "../import-file.ts";
 import { Refused } from "../io.ts";
 
-// Placeholder until this command is written.
 export function userImportCommand(): Command {
-  return new Command("import").allowUnknownOption().allowExcessArguments().action(() => {
-    throw new Refused("'import' is not available yet");
-  });
+  return new Command("import")
+    .description(
+      "add users from a CSV file (header login_id,full_name,partner_number,role,email,password_hash, any order); " +
+        "hashes are argon2id, bcrypt or Django pbkdf2_sha256, kept as they are and upgraded at the next sign-in",
+    )
+    .argument("<file.csv>", "RFC 4180 CSV in UTF-8")
+    .option("--update", "change the name, partner number, role, email and password hash of users who already exist")
+    .action(async (file: string, options: { update?: boolean }) => {
+      const text = readImportText(file);
+      await withServices(async ({ deps }) => {
+        const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "Importing [{bar}] {value}/{total} rows" }, Presets.shades_classic) : null;
+        const result = await importUsersCsv(deps, text, {
+          update: options.update === true,
+          actor: operator(),
+          onStart: (rows) => bar?.start(rows, 0),
+          onProgress: (done) => bar?.update(done),
+        });
+        bar?.stop();
+        if (!result.ok) throw new Refused(result.message);
+        const taken = result.added + result.updated + result.unchanged;
+        const parts = [`${result.added} added`, ...(options.update ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : [])];
+        process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
+        if (result.refused.length > 0) {
+          const lines = result.refused.map((r) => `  line ${r.line}: ${printable(r.reason)}`);
+          process.stderr.write(`${result.refused.length} ${result.refused.length === 1 ? "row" : "rows"} refused:\n${lines.join("\n")}\n`);
+          process.exitCode = 1;
+        }
+      });
+    });
+}
+
+/** The file must be UTF-8 (spreadsheets offer "CSV UTF-8"); other encodings would garble names silently. */
+function readImportText(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new Refused(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new Refused(`${file} is not UTF-8 text; save it as "CSV UTF-8" and try again`);
+  }
+}
+
+/** Reasons quote values from the file: control characters are shown escaped, never sent to the terminal. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

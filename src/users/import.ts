@@ -1,0 +1,126 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type Actor } from "../audit/audit.ts";
+import { voidUserCodes } from "../otp/codes.ts";
+import { endUserSessions } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
+import { loginKey, userRow, type Role, type User } from "./users.ts";
+
+/** One checked row of an import file: every field already valid. */
+export interface ImportedUser {
+  /** Where the row starts in the file, for the report. */
+  line: number;
+  loginId: string;
+  fullName: string;
+  partnerNumber: string;
+  role: Role;
+  /** A given address is taken as confirmed; null means enrolment at first sign-in. */
+  email: string | null;
+  /** argon2id, bcrypt or Django PBKDF2, stored as it is and upgraded at the next sign-in. */
+  passwordHash: string;
+}
+
+export interface RefusedRow {
+  line: number;
+  reason: string;
+}
+
+export interface ImportOptions {
+  /** Change existing users instead of refusing their rows. */
+  update: boolean;
+  actor: Actor;
+  /** Rows per transaction: large enough to be fast, small enough not to hold the writer long. */
+  batchSize?: number;
+  onProgress?(done: number): void;
+}
+
+export interface StoreReport {
+  added: number;
+  updated: number;
+  unchanged: number;
+  refused: RefusedRow[];
+}
+
+/**
+ * Writes checked rows in batched transactions (no hashing happens here: the hashes are taken as
+ * they are). Each added or changed user gets its own audit event, so `famos audit --user <id>` shows
+ * where an account came from like any other event about it.
+ */
+export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
+  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, refused: [] };
+  const size = options.batchSize ?? 500;
+  for (let from = 0; from < rows.length; from += size) {
+    const batch = rows.slice(from, from + size);
+    const now = deps.clock.now();
+    await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
+    options.onProgress?.(Math.min(rows.length, from + size));
+  }
+  return report;
+}
+
+async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+  const existing = new Map<string, User>();
+  for (const user of await tx.selectFrom("users").selectAll().where("login_key", "in", batch.map((r) => loginKey(r.loginId))).execute()) {
+    existing.set(user.login_key, user);
+  }
+  const fresh = batch.filter((row) => !existing.has(loginKey(row.loginId)));
+  if (fresh.length > 0) {
+    const values = fresh.map((row) => userRow(deps.random, now, { ...row, otpEmail: row.email }));
+    // A user added by someone else since the lookup above is refused here, not an error for the batch.
+    const inserted = await tx
+      .insertInto("users")
+      .values(values)
+      .onConflict((oc) => oc.column("login_key").doNothing())
+      .returning("login_key")
+      .execute();
+    const taken = new Set(inserted.map((r) => r.login_key));
+    for (const row of fresh) {
+      if (!taken.has(loginKey(row.loginId))) {
+        report.refused.push({ line: row.line, reason: `a user with login ID "${row.loginId}" was added while the import ran` });
+        continue;
+      }
+      report.added += 1;
+      const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null };
+      await recordAudit(tx, now, { ...options.actor, event: "user.created", subject: row.loginId, detail });
+    }
+  }
+  for (const row of batch) {
+    const user = existing.get(loginKey(row.loginId));
+    if (!user) continue;
+    if (!options.update) {
+      report.refused.push({ line: row.line, reason: `a user with login ID "${user.login_id}" already exists (use --update to change existing users)` });
+      continue;
+    }
+    if (await updateUser(tx, user, row, now, options.actor)) report.updated += 1;
+    else report.unchanged += 1;
+  }
+}
+
+/**
+ * --update: name, partner number, role, OTP email and password hash take the file's values. An
+ * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
+ * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
+ * sessions and voids their codes, as any password or email change does (SPEC "Sessions").
+ */
+async function updateUser(tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
+  const email = row.email ?? user.otp_email;
+  const changes: Partial<User> = {};
+  if (row.fullName.trim() !== user.full_name) changes.full_name = row.fullName.trim();
+  if (row.partnerNumber.trim() !== user.partner_number) changes.partner_number = row.partnerNumber.trim();
+  if (row.role !== user.role) changes.role = row.role;
+  if (row.passwordHash !== user.password_hash) changes.password_hash = row.passwordHash;
+  if (email !== user.otp_email) Object.assign(changes, { otp_email: email, otp_email_confirmed_at: now, pending_email: null });
+  const changed = Object.keys(changes).filter((k) => k !== "otp_email_confirmed_at" && k !== "pending_email");
+  if (changed.length === 0) return false;
+
+  await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
+  if (changes.password_hash !== undefined || changes.otp_email !== undefined) {
+    await endUserSessions(tx, user.id, now, "import");
+    await voidUserCodes(tx, user.id, "import", now);
+  }
+  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(",") } });
+  if (changes.role !== undefined) {
+    await recordAudit(tx, now, { ...actor, event: "role.changed", subject: user.login_id, detail: { from: user.role, to: row.role, source: "import" } });
+  }
+  return true;
+}
