@@ -1,17 +1,155 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
-import { html } from "../../platform/html.ts";
-import { signedIn } from "../auth.ts";
-import { portalPage, profileFacts } from "../pages/portal-pages.ts";
+import { currentCode } from "../../otp/codes.ts";
+import { formatTime, maskEmail } from "../../platform/format.ts";
+import type { SafeHtml } from "../../platform/html.ts";
+import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
+import { changePassword } from "../../profile/password-change.ts";
+import { codeConfirmedRecently } from "../../profile/reauthenticate.ts";
+import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { field, parseForm } from "../forms.ts";
+import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
+import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
+import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
+import { confirmProblem, issueNotice, issueProblemText } from "./signin.ts";
 
-/** Screen 6, the "Profile" tab. */
+const HTML = "text/html; charset=utf-8";
+
+const DONE: Record<string, string> = {
+  "email-changed": "Your OTP email has been changed. Your other sessions were signed out, and your previous address was told of the change.",
+  "email-cancelled": "The email change was cancelled. Your OTP email is unchanged.",
+  "password-changed": "Your password has been changed. Your other sessions were signed out.",
+};
+
+function lockedText(until: number | null, deps: Deps): string {
+  return until === null
+    ? "Too many wrong tries: this login ID is locked until your retail IT team unlocks it."
+    : `Too many wrong tries. Try again after ${formatTime(until, deps.config.timezone)}.`;
+}
+
+/** Screen 6, the "Profile" tab: change the OTP email (with its code step) and the password. */
 export function profileRoutes(app: FastifyInstance, deps: Deps): void {
-  app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
+  const limited = rateLimited(deps);
+
+  async function renderProfile(request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>) {
     const frame = await portalFrame(deps, request, reply);
-    const { user } = signedIn(request);
-    return reply
-      .type("text/html; charset=utf-8")
-      .send(portalPage(frame, "Profile", "/profile", html`<h1>Profile</h1>${profileFacts(user)}`));
+    const { user, session } = signedIn(request);
+    const pending = await pendingEmailChange(deps, user, session);
+    const page = profilePage(frame, {
+      passwordNeeded: !codeConfirmedRecently(session, deps.clock.now()),
+      pendingTo: pending ? maskEmail(pending.email) : null,
+      sessions: await sessionsSection(deps, request, frame.csrf),
+      ...view,
+    });
+    return reply.code(status).type(HTML).send(page);
+  }
+
+  app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
+    const done = (request.query as Record<string, unknown>).done;
+    return renderProfile(request, reply, 200, { info: typeof done === "string" ? DONE[done] : undefined });
   });
+
+  app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(
+      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional() },
+      request.body,
+    );
+    const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes" };
+    const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(request));
+    if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
+    const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
+    switch (outcome.kind) {
+      case "invalid": {
+        const askOwnMailbox = outcome.problem === "shared-mailbox" && deps.config.enrolment.sharedMailboxPolicy === "warn";
+        return renderProfile(request, reply, 400, { email: { ...values, error: outcome.message, askOwnMailbox } });
+      }
+      case "password-needed":
+        return renderProfile(request, reply, 401, {
+          email: { ...values, error: "You have not confirmed a code in the last 15 minutes: enter your password to change the address." },
+        });
+      case "password-wrong":
+        return renderProfile(request, reply, 401, { email: { ...values, error: "The password is not right. Check it and try again." } });
+      case "locked":
+        return renderProfile(request, reply, 429, { email: { ...values, error: lockedText(outcome.until, deps) } });
+    }
+  });
+
+  app.get("/profile/email/confirm", { config: { access: "full" } }, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const notice = typeof query.notice === "string" ? query.notice : "";
+    const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
+    const info = notice === "sent" ? "A code is on its way to the new address. Codes sent before it no longer work." : undefined;
+    return renderConfirm(request, reply, 200, { info, error: issueProblemText(deps, notice, retry) });
+  });
+
+  app.post("/profile/email/confirm", { config: { access: "full", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm({ code: field(64) }, request.body);
+    const outcome = await confirmEmailChange(deps, user, session, form.code, requestContext(request));
+    if (outcome.kind === "changed") {
+      setSessionCookie(deps, reply, outcome.token);
+      return reply.redirect("/profile?done=email-changed", 303);
+    }
+    if (outcome.kind === "no-change") return reply.redirect("/profile", 303);
+    const [status, error] = confirmProblem(deps, outcome);
+    return renderConfirm(request, reply, status, { error });
+  });
+
+  app.post("/profile/email/regenerate", { config: { access: "full", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm({ code: field(64).optional() }, request.body);
+    const issued = await resendEmailChangeCode(deps, user, session, requestContext(request));
+    if (issued.kind === "no-flow") return reply.redirect("/profile", 303);
+    return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
+  });
+
+  app.post("/profile/email/cancel", { config: { access: "full" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm({ code: field(64).optional() }, request.body);
+    await cancelEmailChange(deps, user, session, requestContext(request));
+    return reply.redirect("/profile?done=email-cancelled", 303);
+  });
+
+  app.post("/profile/password", { config: { access: "full", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm({ currentPassword: field(), newPassword: field(), confirmNewPassword: field() }, request.body);
+    const outcome = await changePassword(deps, user, session, form, requestContext(request));
+    switch (outcome.kind) {
+      case "changed":
+        setSessionCookie(deps, reply, outcome.token);
+        return reply.redirect("/profile?done=password-changed", 303);
+      case "changed-signed-out":
+        clearSessionCookie(deps, reply);
+        return reply.redirect("/login", 303);
+      case "current-wrong":
+        return renderProfile(request, reply, 401, { passwordError: "The current password is not right. Check it and try again." });
+      case "locked":
+        return renderProfile(request, reply, 429, { passwordError: lockedText(outcome.until, deps) });
+      case "invalid":
+        return renderProfile(request, reply, 400, { passwordError: outcome.message });
+    }
+  });
+
+  async function renderConfirm(request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string | SafeHtml; info?: string }) {
+    const { user, session } = signedIn(request);
+    const flow = await pendingEmailChange(deps, user, session);
+    if (!flow) return reply.redirect("/profile", 303);
+    const frame = await portalFrame(deps, request, reply);
+    const code = await currentCode(deps.db, flow.id);
+    const tz = deps.config.timezone;
+    return reply.code(status).type(HTML).send(
+      emailConfirmPage(frame, {
+        maskedEmail: maskEmail(flow.email),
+        sentAt: code ? formatTime(code.created_at, tz) : null,
+        validUntil: code ? formatTime(code.expires_at, tz) : null,
+        mailState: code?.mail_state ?? null,
+        ...extra,
+      }),
+    );
+  }
+
+  profileSessionRoutes(app, deps);
 }

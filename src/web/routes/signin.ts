@@ -146,7 +146,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 }
 
 /** After Regenerate or enrolment: what happened, carried in the redirect to the OTP screen. */
-function issueNotice(issued: IssueOutcome): string {
+export function issueNotice(issued: IssueOutcome): string {
   switch (issued.kind) {
     case "sent":
       return "?notice=sent";
@@ -159,7 +159,7 @@ function issueNotice(issued: IssueOutcome): string {
   }
 }
 
-function issueProblemText(deps: Deps, notice: string, retryAt: number | null): string | undefined {
+export function issueProblemText(deps: Deps, notice: string, retryAt: number | null): string | undefined {
   const { otp, timezone } = deps.config;
   const now = deps.clock.now();
   if (notice === "wait" && retryAt !== null) {
@@ -175,7 +175,7 @@ function issueProblemText(deps: Deps, notice: string, retryAt: number | null): s
   return undefined;
 }
 
-function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>): [number, string | SafeHtml] {
+export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>): [number, string | SafeHtml] {
   const { timezone } = deps.config;
   const regenerate = "Use Regenerate OTP to get a new one.";
   switch (outcome.kind) {

@@ -1,0 +1,161 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type AuditEntry } from "../audit/audit.ts";
+import { checkEmailEntry, type EmailEntry, type EmailProblem } from "../enrolment/email-rules.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { normaliseTypedCode } from "../otp/code.ts";
+import { issueCode, verifyCode, voidFlowCodes, voidUserCodes, type IssueOutcome, type VerifyOutcome } from "../otp/codes.ts";
+import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { tellLockStarted } from "../regulation/lock-notice.ts";
+import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
+import { advanceSession, endUserSessions, setSessionStep, type Session } from "../session/sessions.ts";
+import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
+import type { RequestContext } from "../signin/context.ts";
+import { confirmOtpEmail, findUserById, loginKey, setPendingEmail, type User } from "../users/users.ts";
+import { emailChangedMail } from "./messages.ts";
+import { codeConfirmedRecently, provePassword } from "./reauthenticate.ts";
+
+export type StartOutcome =
+  | { kind: "code-sent"; issued: IssueOutcome }
+  | { kind: "invalid"; problem: EmailProblem | "same-address"; message: string }
+  /** No code confirmed in the last 15 minutes: the password is needed (and was not given). */
+  | { kind: "password-needed" }
+  | { kind: "password-wrong" }
+  | { kind: "locked"; until: number | null };
+
+/**
+ * Profile → change the OTP email, first half (SPEC item 6). The address is checked by the rules of
+ * enrolment; the change needs a recent code or the password (ASVS 3.7.1); a code goes to the *new*
+ * address, and until it is confirmed nothing changes: sign-in codes keep going to the old one.
+ * The flow is bound to this session, so only this session can confirm it.
+ */
+export async function startEmailChange(
+  deps: Deps,
+  user: User,
+  session: Session,
+  input: { entry: EmailEntry; password: string | null },
+  ctx: RequestContext,
+): Promise<StartOutcome> {
+  const check = checkEmailEntry(input.entry, deps.config.enrolment);
+  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
+  if (user.otp_email !== null && user.otp_email.toLowerCase() === check.email.toLowerCase()) {
+    return { kind: "invalid", problem: "same-address", message: "That is already your OTP email. Enter the new address you want your codes sent to." };
+  }
+  const now = deps.clock.now();
+  if (!codeConfirmedRecently(session, now)) {
+    if (!input.password) return { kind: "password-needed" };
+    const proof = await provePassword(deps, user, input.password, ctx, now, "email-change");
+    if (proof.kind === "wrong") return { kind: "password-wrong" };
+    if (proof.kind === "locked") return proof;
+  }
+
+  const audit = auditAs(user, ctx, now);
+  const issued = await deps.db.transaction().execute(async (tx) => {
+    // A second request replaces the first: its code stops working.
+    if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
+    await setPendingEmail(tx, user.id, check.email, now);
+    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    await setSessionStep(tx, session.id, "full", flow.id);
+    await audit(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
+    if (outcome.kind === "sent") await audit(tx, { event: "code.sent", detail: { purpose: "email-change" } });
+    return outcome;
+  });
+  if (issued.kind === "sent") {
+    deps.metrics.codesSent.inc();
+    deps.mailQueued();
+  }
+  return { kind: "code-sent", issued };
+}
+
+/** The email change waiting for its code in this session, if any. */
+export async function pendingEmailChange(deps: Deps, user: User, session: Session): Promise<Flow | null> {
+  if (!session.flow_id) return null;
+  const flow = await findFlow(deps.db, session.flow_id);
+  if (!flow || flow.kind !== "email-change" || flow.user_id !== user.id || flow.finished_at !== null) return null;
+  return flow;
+}
+
+export type ConfirmChangeOutcome =
+  | { kind: "changed"; token: string; session: Session; email: string }
+  | { kind: "no-change" }
+  | { kind: "malformed" }
+  | { kind: "locked"; until: number | null }
+  | Exclude<VerifyOutcome, { kind: "ok" }>;
+
+/**
+ * Profile → change the OTP email, second half: the code from the new address. Wrong codes count
+ * toward the same lock as at sign-in. On success, in one transaction: the address switches, every
+ * other live code is void, the user's other sessions end, the old address is told, and this
+ * session gets a new token (a step up, ASVS 3.2.1).
+ */
+export async function confirmEmailChange(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmChangeOutcome> {
+  const flow = await pendingEmailChange(deps, user, session);
+  if (!flow) return { kind: "no-change" };
+  const code = normaliseTypedCode(typed);
+  if (code === null) return { kind: "malformed" };
+  const now = deps.clock.now();
+  const subject = { loginKey: loginKey(user.login_id), ip: ctx.ip };
+  const audit = auditAs(user, ctx, now);
+  const lock = await lockState(deps.db, subject, now);
+  if (lock.locked) return { kind: "locked", until: lock.until };
+
+  const outcome = await verifyCode(deps, flow.id, code, now);
+  if (outcome.kind !== "ok") {
+    const failure = await recordFailure(deps.db, "code", subject, now, deps.config.lock);
+    await audit(deps.db, { event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: "email-change" } });
+    await tellLockStarted(deps, user, "code", failure, now);
+    deps.metrics.codesFailed.inc();
+    return outcome;
+  }
+
+  const advanced = await deps.db.transaction().execute(async (tx) => {
+    const before = await findUserById(tx, user.id);
+    const oldEmail = before?.otp_email ?? null;
+    await finishFlow(tx, flow.id, now);
+    await confirmOtpEmail(tx, user.id, flow.email, now);
+    // Codes in flight (a sign-in elsewhere, to the old address) stop working with the switch.
+    await voidUserCodes(tx, user.id, "email-changed", now);
+    const ended = await endUserSessions(tx, user.id, now, "email-changed", session.id);
+    if (oldEmail && oldEmail.toLowerCase() !== flow.email.toLowerCase()) {
+      const mail = emailChangedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail, newEmail: flow.email });
+      await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.email-changed", recipient: oldEmail, ...mail });
+    }
+    await audit(tx, { event: "code.confirmed", detail: { purpose: "email-change" } });
+    await audit(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended } });
+    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+  });
+  await recordSuccess(deps.db, "code", subject);
+  deps.mailQueued();
+  deps.metrics.codesConfirmed.inc();
+  if (!advanced) return { kind: "used" };
+  return { kind: "changed", token: advanced.token, session: advanced.session, email: flow.email };
+}
+
+/** "Regenerate OTP" on the confirmation page: the sign-in rules (wait, caps) apply unchanged. */
+export async function resendEmailChangeCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {
+  if (!(await pendingEmailChange(deps, user, session))) return { kind: "no-flow" };
+  return regenerateCode(deps, user, session, ctx);
+}
+
+/** "Cancel": the code stops working and the OTP email stays as it was. */
+export async function cancelEmailChange(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<void> {
+  const flow = await pendingEmailChange(deps, user, session);
+  if (!flow) return;
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (tx) => {
+    await finishEmailChangeFlow(tx, flow.id, "cancelled", now);
+    await setPendingEmail(tx, user.id, null, now);
+    await setSessionStep(tx, session.id, "full", null);
+    await auditAs(user, ctx, now)(tx, { event: "code.cancelled", detail: { purpose: "email-change" } });
+  });
+}
+
+async function finishEmailChangeFlow(db: Deps["db"], flowId: string, reason: string, now: number): Promise<void> {
+  await voidFlowCodes(db, flowId, reason, now);
+  await finishFlow(db, flowId, now);
+}
+
+function auditAs(user: User, ctx: RequestContext, now: number) {
+  return (db: Deps["db"], entry: Pick<AuditEntry, "event" | "detail">) =>
+    recordAudit(db, now, { ...entry, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+}

@@ -1,0 +1,61 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { hashPassword } from "../password/hash.ts";
+import { checkNewPassword } from "../password/policy.ts";
+import { advanceSession, endUserSessions, type Session } from "../session/sessions.ts";
+import type { RequestContext } from "../signin/context.ts";
+import { setPasswordHash, type User } from "../users/users.ts";
+import { passwordChangedMail } from "./messages.ts";
+import { provePassword } from "./reauthenticate.ts";
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+  confirmNewPassword: string;
+}
+
+export type PasswordChangeOutcome =
+  | { kind: "changed"; token: string; session: Session }
+  | { kind: "current-wrong" }
+  | { kind: "locked"; until: number | null }
+  /** Changed, but this session ended meanwhile (a support reset): the user signs in again. */
+  | { kind: "changed-signed-out" }
+  | { kind: "invalid"; field: "newPassword" | "confirmNewPassword"; message: string };
+
+/**
+ * Profile → change the password (SPEC item 6): the current password, the new one twice under the
+ * policy of NIST SP 800-63B 5.1.1.2 (checkNewPassword). The new hash is argon2id; the user's other
+ * sessions end (ASVS 3.3.3), this one gets a new token, and the OTP email is told.
+ */
+export async function changePassword(deps: Deps, user: User, session: Session, input: PasswordChange, ctx: RequestContext): Promise<PasswordChangeOutcome> {
+  // The new password is checked first: a typo there costs no guess against the lock.
+  if (input.newPassword !== input.confirmNewPassword) {
+    return { kind: "invalid", field: "confirmNewPassword", message: "The two new passwords do not match. Type the same password in both fields." };
+  }
+  const policy = checkNewPassword(input.newPassword, { loginId: user.login_id, name: user.full_name });
+  if (!policy.ok) return { kind: "invalid", field: "newPassword", message: policy.message };
+  if (input.newPassword === input.currentPassword) {
+    return { kind: "invalid", field: "newPassword", message: "The new password is the same as the current one. Choose a different password." };
+  }
+
+  const now = deps.clock.now();
+  const proof = await provePassword(deps, user, input.currentPassword, ctx, now, "password-change");
+  if (proof.kind === "wrong") return { kind: "current-wrong" };
+  if (proof.kind === "locked") return proof;
+
+  const hash = await hashPassword(input.newPassword);
+  const advanced = await deps.db.transaction().execute(async (tx) => {
+    await setPasswordHash(tx, user.id, hash, now);
+    const ended = await endUserSessions(tx, user.id, now, "password-changed", session.id);
+    if (user.otp_email) {
+      const mail = passwordChangedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
+    }
+    await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended } });
+    return advanceSession(tx, deps.random, session, now, { stage: session.stage, flowId: session.flow_id });
+  });
+  deps.mailQueued();
+  if (!advanced) return { kind: "changed-signed-out" };
+  return { kind: "changed", token: advanced.token, session: advanced.session };
+}
