@@ -8,6 +8,7 @@ export interface Metrics {
   codesConfirmed: Counter;
   codesFailed: Counter;
   mailFailed: Counter;
+  mailSent: Counter;
   codeToSmtp: Histogram;
   requestDuration: Histogram<"method" | "route" | "status">;
   outboxDepth: Gauge;
@@ -28,6 +29,7 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
     codesConfirmed: new Counter({ name: "famos_codes_confirmed_total", help: "One time passcodes confirmed", registers: [registry] }),
     codesFailed: new Counter({ name: "famos_codes_failed_total", help: "Wrong, expired or void codes typed", registers: [registry] }),
     mailFailed: new Counter({ name: "famos_mail_failed_total", help: "Messages that could not be delivered", registers: [registry] }),
+    mailSent: new Counter({ name: "famos_mail_sent_total", help: "Messages the SMTP server accepted", registers: [registry] }),
     codeToSmtp: new Histogram({
       name: "famos_code_to_smtp_seconds",
       help: "Time from the code request to the SMTP server accepting its mail",
@@ -46,7 +48,13 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       help: "Messages waiting to be sent",
       registers: [registry],
       async collect() {
-        if (readOutboxDepth) this.set(await readOutboxDepth());
+        // A database outage must not turn /metrics into an error: keep the last value (/readyz reports it).
+        if (!readOutboxDepth) return;
+        try {
+          this.set(await readOutboxDepth());
+        } catch {
+          // keep the last value
+        }
       },
     }),
   };

@@ -56,6 +56,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
       from: config.mailFrom,
       logger,
       onSent: (message, now) => {
+        metrics.mailSent.inc();
         if (message.kind.startsWith("code.")) metrics.codeToSmtp.observe((now - message.created_at) / 1000);
       },
       onFailed: () => metrics.mailFailed.inc(),

@@ -88,30 +88,41 @@ export async function claimDueMail(
     .execute();
 }
 
-export async function markSent(db: Kysely<Database>, id: string, now: number): Promise<void> {
-  await db
+/**
+ * The claim that sent a message records the outcome, and only while it still holds the message: a
+ * sender that outlived its lease (another instance has taken the message again) changes nothing.
+ * `attempts` was raised by the claim, so (id, attempts) names one claim. Returns false when lost.
+ */
+export async function markSent(db: Kysely<Database>, claim: Pick<OutboxMessage, "id" | "attempts">, now: number): Promise<boolean> {
+  const result = await db
     .updateTable("outbox")
     .set({ state: "sent", sent_at: now, lease_until: null, last_error: null })
-    .where("id", "=", id)
-    .execute();
+    .where("id", "=", claim.id)
+    .where("attempts", "=", claim.attempts)
+    .where("state", "=", "sending")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
-/** Puts a message back in the queue for a later try, or marks it failed for good. */
+/** Puts a message back in the queue for a later try, or marks it failed for good (`retryAt` null). */
 export async function markAttemptFailed(
   db: Kysely<Database>,
-  id: string,
+  claim: Pick<OutboxMessage, "id" | "attempts">,
   error: string,
   retryAt: number | null,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const result = await db
     .updateTable("outbox")
     .set(
       retryAt === null
         ? { state: "failed", lease_until: null, last_error: error.slice(0, 500) }
         : { state: "queued", next_attempt_at: retryAt, lease_until: null, last_error: error.slice(0, 500) },
     )
-    .where("id", "=", id)
-    .execute();
+    .where("id", "=", claim.id)
+    .where("attempts", "=", claim.attempts)
+    .where("state", "=", "sending")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function findMail(db: Kysely<Database>, id: string): Promise<OutboxMessage | undefined> {
@@ -125,4 +136,44 @@ export async function outboxDepth(db: Kysely<Database>): Promise<number> {
     .where("state", "in", ["queued", "sending"])
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export type MailState = OutboxMessage["state"];
+
+/** One message's delivery as support sees it: no bodies (they hold codes), just what happened. */
+export interface MailDelivery {
+  id: string;
+  kind: string;
+  recipient: string;
+  state: MailState;
+  attempts: number;
+  createdAt: number;
+  sentAt: number | null;
+  nextAttemptAt: number;
+  lastError: string | null;
+  messageId: string;
+}
+
+/** A user's most recent messages with their state (queued, sending, sent, failed), newest first. */
+export async function userMailDeliveries(db: Kysely<Database>, userId: string, limit = 20): Promise<MailDelivery[]> {
+  const rows = await db
+    .selectFrom("outbox")
+    .select(["id", "kind", "recipient", "state", "attempts", "created_at", "sent_at", "next_attempt_at", "last_error", "message_id"])
+    .where("user_id", "=", userId)
+    .orderBy("created_at", "desc")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    recipient: r.recipient,
+    state: r.state,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    sentAt: r.sent_at,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    messageId: r.message_id,
+  }));
 }

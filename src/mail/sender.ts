@@ -21,7 +21,8 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   pollMs: 2000,
   maxAttempts: 8,
   leaseMs: 60_000,
-  batch: 16,
+  /** Twice the SMTP pool's connections: a batch finishes well inside the lease. */
+  batch: 8,
   backoffMs: (attempt) => Math.min(5 * 60_000, 2000 * 2 ** (attempt - 1)),
 };
 
@@ -99,21 +100,34 @@ export class MailSender {
 
   private async sendOne(message: OutboxMessage): Promise<void> {
     const { db, transport, from, clock, logger } = this.deps;
+    const log = { mail: message.id, kind: message.kind, attempts: message.attempts };
+    let failure: unknown = null;
     try {
       await transport.send(message, from);
-      const now = clock.now();
-      await markSent(db, message.id, now);
-      logger?.info({ mail: message.id, kind: message.kind, attempts: message.attempts }, "mail sent");
-      this.deps.onSent?.(message, now);
     } catch (error) {
-      const permanent = error instanceof MailDeliveryError && error.permanent;
+      failure = error;
+    }
+    try {
+      if (failure === null) {
+        const now = clock.now();
+        // If this fails (database gone) the message stays leased and is sent again once the lease
+        // runs out, with the same Message-ID: at least once, never lost.
+        if (await markSent(db, message, now)) {
+          logger?.info(log, "mail sent");
+          this.deps.onSent?.(message, now);
+        } else {
+          logger?.warn(log, "mail sent after its lease ran out; another sender may send it again");
+        }
+        return;
+      }
+      const permanent = failure instanceof MailDeliveryError && failure.permanent;
       const last = permanent || message.attempts >= this.options.maxAttempts;
       const retryAt = last ? null : clock.now() + this.options.backoffMs(message.attempts);
-      logger?.warn({ mail: message.id, attempts: message.attempts, permanent, err: String(error) }, last ? "mail failed" : "mail deferred");
-      await markAttemptFailed(db, message.id, String((error as Error).message ?? error), retryAt).catch((e: unknown) =>
-        logger?.error({ err: e }, "could not record a mail failure"),
-      );
-      if (last) this.deps.onFailed?.(message, permanent);
+      const reason = failure instanceof Error ? failure.message : String(failure);
+      logger?.warn({ ...log, permanent, retryAt, err: reason }, last ? "mail failed" : "mail deferred");
+      if ((await markAttemptFailed(db, message, reason, retryAt)) && last) this.deps.onFailed?.(message, permanent);
+    } catch (error) {
+      logger?.error({ ...log, err: error }, "could not record the outcome of a mail");
     }
   }
 }

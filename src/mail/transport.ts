@@ -16,7 +16,17 @@ export class MailDeliveryError extends Error {
 /** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
 export function smtpTransport(url: string): MailTransport {
   // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each.
-  const transporter = nodemailer.createTransport({ url, pool: true, maxConnections: 4, maxMessages: 500 } as never);
+  // Timeouts well inside the outbox lease (60 s): a send that hangs gives up and is retried before
+  // another instance could take the message as abandoned and send it a second time.
+  const transporter = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: 4,
+    maxMessages: 500,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  } as never);
   return {
     async send(message, from) {
       try {

@@ -10,6 +10,8 @@ export type Dialect = "sqlite" | "postgres";
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** PostgreSQL: the schema named by `?schema=`, else null (the server's search_path decides). */
+  schema: string | null;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,7 @@ function openSqlite(path: string): Store {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  return { db, dialect: "sqlite", schema: null, close: () => db.destroy() };
 }
 
 function openPostgres(url: string): Store {
@@ -45,17 +47,21 @@ function openPostgres(url: string): Store {
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: 10,
+    // A database that does not answer fails a request (and /readyz) in seconds, not minutes.
+    connectionTimeoutMillis: 5000,
+    // The search path is a startup parameter of every connection, so no query can ever run before it
+    // is set (a per-connection "SET search_path" issued after connecting races the first query and,
+    // if it fails, silently leaves the connection on "public"). `famos migrate` creates the schema.
+    ...(schema !== null ? { options: `-c search_path=${schema}` } : {}),
     types: {
       // Times are stored as bigint; every value fits a JavaScript number exactly.
       getTypeParser: ((oid: number, format?: string) =>
         oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
     },
   });
-  if (schema !== null) {
-    pool.on("connect", (client) => {
-      client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; SET search_path TO ${schema}`).catch(() => undefined);
-    });
-  }
+  // An idle connection that the server drops (restart, failover) is reported here; without a
+  // listener the event would end the process. The pool replaces the connection on the next query.
+  pool.on("error", () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  return { db, dialect: "postgres", schema, close: () => db.destroy() };
 }

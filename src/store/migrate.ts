@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationResultSet } from "kysely";
+import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet } from "kysely";
 import type { Store } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
 
@@ -9,18 +9,27 @@ const migrations: Record<string, Migration> = {
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
 
-function migrator(store: Store): Migrator {
+/**
+ * Kysely looks for its migration table in every schema of a PostgreSQL database unless it is told
+ * which one, so a second FAMOS schema in the same database (tests, staging next to production) would
+ * find the first one's table and fail. Naming the schema also makes Kysely create it if missing.
+ */
+async function migrator(store: Store): Promise<Migrator> {
+  let migrationTableSchema: string | undefined;
+  if (store.dialect === "postgres") {
+    migrationTableSchema = store.schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema;
+    if (!migrationTableSchema) throw new Error("PostgreSQL has no current schema: set ?schema= in FAMOS_DATABASE_URL");
+  }
   return new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: "famos_migration",
     migrationLockTableName: "famos_migration_lock",
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
 }
 
-/** Brings the schema to the latest migration; throws with the failing migration's name. */
-export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
-  const result = await migrator(store).migrateToLatest();
+function check(result: MigrationResultSet): MigrationResultSet {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
     throw new Error(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
@@ -28,8 +37,23 @@ export async function migrateToLatest(store: Store): Promise<MigrationResultSet>
   return result;
 }
 
-/** True when every migration has been applied (the readiness check). */
+/** Brings the schema to the latest migration; throws with the failing migration's name. */
+export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
+  return check(await (await migrator(store)).migrateToLatest());
+}
+
+/** Undoes every migration (tests of the down steps; not offered on the command line). */
+export async function migrateDownAll(store: Store): Promise<MigrationResultSet> {
+  return check(await (await migrator(store)).migrateTo(NO_MIGRATIONS));
+}
+
+/** Migrations not yet applied, oldest first: none means ready (the readiness check). */
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  const list = await (await migrator(store)).getMigrations();
+  return list.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** True when every migration has been applied. */
 export async function migrationsApplied(store: Store): Promise<boolean> {
-  const list = await migrator(store).getMigrations();
-  return list.every((m) => m.executedAt !== undefined);
+  return (await pendingMigrations(store)).length === 0;
 }

@@ -5,7 +5,7 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
@@ -25,6 +25,8 @@ export interface AppOptions {
   redis?: Redis | null;
   /** Pino logger options, or false to stay silent (tests). */
   logger?: boolean | object;
+  /** A logger to use as it is (serve shares one with the mail sender); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
 }
 
 /** Builds the HTTP application: the web layer only translates HTTP to calls on the domain modules. */
@@ -32,7 +34,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { deps, store } = options;
   const { config } = deps;
   const app = Fastify({
-    logger: options.logger === undefined ? false : options.logger,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger === undefined ? false : options.logger }),
     // A hop count is accepted at run time though the type omits it.
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: 64 * 1024,
@@ -75,7 +77,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyRateLimit, {
     global: false,
     keyGenerator: (request) => request.ip,
-    ...(options.redis ? { redis: options.redis, nameSpace: "famos-rate:" } : {}),
+    // Shared by every instance through Redis; while Redis is unreachable requests pass (fail open:
+    // the database-backed locks still stop guessing), see src/app/redis.ts.
+    ...(options.redis ? { redis: options.redis, nameSpace: "famos-rate:", skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) =>
       new HttpProblem(
         429,

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import type { Deps } from "../../src/app/deps.ts";
 import { createServices, type Services } from "../../src/app/services.ts";
+import { openRedis } from "../../src/app/redis.ts";
 import { loadConfig, type Config } from "../../src/config/config.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
 import { hashPassword } from "../../src/password/hash.ts";
@@ -66,7 +67,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: pino({ level: "silent" }),
     dataDir: dir,
   });
-  const app = await buildApp({ deps: services.deps, store });
+  // FAMOS_REDIS_URL in `env` shares request limits through Redis, as `famos serve` does.
+  const redis = config.redisUrl ? await openRedis(config.redisUrl, services.deps.logger) : null;
+  const app = await buildApp({ deps: services.deps, store, redis });
   await app.ready();
   return {
     app,
@@ -78,6 +81,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await app.close();
       await services.close();
+      redis?.disconnect();
       await smtp.stop();
       await pg?.drop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,6 @@
 import { Command } from "commander";
+import pino from "pino";
+import { openRedis } from "../../app/redis.ts";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
@@ -8,7 +10,14 @@ import { configOrExit } from "../io.ts";
 export function serveCommand(): Command {
   return new Command("serve").description("run the web server (migrates the database first)").action(async () => {
     const config = configOrExit();
-    const services = createServices(config, { startSender: false });
+    // One JSON logger for requests and the mail sender. Request lines carry the request id; bodies
+    // (passwords, codes) are never logged, and the headers that hold secrets are redacted should a
+    // serializer ever include them (ASVS 7.1.1).
+    const logger = pino({
+      level: process.env.FAMOS_LOG_LEVEL ?? "info",
+      redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
+    });
+    const services = createServices(config, { startSender: false, logger });
     const { deps, store } = services;
     await migrateToLatest(store);
     services.sender.start();
@@ -18,26 +27,32 @@ export function serveCommand(): Command {
       if (demo) process.stderr.write(`Demo user: login ID "demo", password "${demo.password}"\n`);
       if (!config.smtpUrl) process.stderr.write(`Development mailbox: ${mailbox} (no FAMOS_SMTP_URL: mail is kept here, not sent)\n`);
     }
-    const redis = config.redisUrl ? new (await import("ioredis")).Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : null;
-    const app = await buildApp({
-      deps,
-      store,
-      redis,
-      logger: { level: process.env.FAMOS_LOG_LEVEL ?? "info", redact: ["req.headers.cookie", "req.headers.authorization"] },
-    });
+    const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : null;
+    const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
 
-    // Graceful shutdown: stop taking requests, finish those in flight, let the mail sender finish
-    // the messages it holds (the outbox keeps the rest), then close the database.
+    // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
+    // finish the messages it holds (the rest stay queued in the outbox for any instance), then close
+    // the database. A shutdown that hangs is cut short before a supervisor's usual 30 s grace ends.
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      app.log.info({ signal }, "shutting down");
-      await app.close();
-      await services.close();
-      redis?.disconnect();
-      process.exit(0);
+      logger.info({ signal }, "shutting down");
+      setTimeout(() => {
+        logger.error("shutdown took longer than 25 s; exiting");
+        process.exit(1);
+      }, 25_000).unref();
+      try {
+        await app.close();
+        await services.close();
+        await redis?.quit().catch(() => redis.disconnect());
+        logger.info("stopped");
+        process.exit(0);
+      } catch (error) {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      }
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));

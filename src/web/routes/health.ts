@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import type { Deps } from "../../app/deps.ts";
-import { migrationsApplied } from "../../store/migrate.ts";
+import { pendingMigrations } from "../../store/migrate.ts";
 import type { Store } from "../../store/database.ts";
 import { addressAllowed } from "../ip-allow.ts";
 
@@ -9,10 +9,17 @@ import { addressAllowed } from "../ip-allow.ts";
 export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): void {
   app.get("/healthz", async () => ({ status: "ok" }));
 
+  // Once this code's migrations are all applied they stay applied, so later probes need only a
+  // round trip to the database (the migration check reads the catalogue, too heavy for every probe).
+  let migrated = false;
   app.get("/readyz", async (_request, reply) => {
     try {
       await sql`select 1`.execute(deps.db);
-      if (!(await migrationsApplied(store))) return reply.code(503).send({ status: "migrations pending" });
+      if (!migrated) {
+        const pending = await pendingMigrations(store);
+        if (pending.length > 0) return reply.code(503).send({ status: "migrations pending", pending });
+        migrated = true;
+      }
       return { status: "ready" };
     } catch {
       return reply.code(503).send({ status: "database unreachable" });
