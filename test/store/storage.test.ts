@@ -1,0 +1,164 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordAudit } from "../../src/audit/audit.ts";
+import { claimDueMail, enqueueMail, markAttemptFailed, markSent, outboxDepth, userMailDeliveries } from "../../src/mail/outbox.ts";
+import { issueCode, verifyCode } from "../../src/otp/codes.ts";
+import { createFlow } from "../../src/otp/flows.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { recordFailure } from "../../src/regulation/throttle.ts";
+import { createSession, endUserSessions, loadSession } from "../../src/session/sessions.ts";
+import { openStore } from "../../src/store/database.ts";
+import { migrateDownAll, migrateToLatest, pendingMigrations } from "../../src/store/migrate.ts";
+import { createUser, findUserByLogin } from "../../src/users/users.ts";
+import { extractCode } from "../support/smtp.ts";
+import { DIALECTS, openInstances, testDatabase, type TestDialect } from "./dialects.ts";
+
+const newUser = (loginId: string) => ({
+  loginId,
+  fullName: "Jane Smith",
+  partnerNumber: "01234",
+  role: "user" as const,
+  passwordHash: "x",
+  otpEmail: `${loginId.toLowerCase()}@dealer.example`,
+});
+
+/** The same storage code, the same tests, on both databases (SPEC: one machine on SQLite, many on PostgreSQL). */
+describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
+  // Two separate connections to one database, as two instances would have.
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, 2, `store_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+  const db = (i: number) => t.stores[i % 2]!.db;
+
+  it("migrates up from empty, down to empty, and up again", async () => {
+    const database = await testDatabase(dialect, `migr_${dialect}`);
+    const store = openStore(database.url);
+    try {
+      expect(await pendingMigrations(store)).toEqual(["001-initial"]);
+      const up = await migrateToLatest(store);
+      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([["001-initial", "Success"]]);
+      expect(await pendingMigrations(store)).toEqual([]);
+      expect((await migrateToLatest(store)).results).toEqual([]);
+      await createUser(store.db, cryptoRandom, 1, newUser("m1"));
+
+      await migrateDownAll(store);
+      expect(await pendingMigrations(store)).toEqual(["001-initial"]);
+      await expect(store.db.selectFrom("users").selectAll().execute()).rejects.toThrow();
+
+      await migrateToLatest(store);
+      expect(await store.db.selectFrom("users").selectAll().execute()).toEqual([]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it("keeps login IDs unique without regard to case", async () => {
+    await createUser(db(0), cryptoRandom, 1, newUser("Alice.Case"));
+    await expect(createUser(db(1), cryptoRandom, 1, newUser("alice.case"))).rejects.toThrow(/unique|duplicate/i);
+    const found = await findUserByLogin(db(1), "ALICE.CASE");
+    expect(found?.login_id).toBe("Alice.Case");
+  });
+
+  it("consumes the right code once when many requests race with it on two connections", async () => {
+    const deps = t.deps[0]!;
+    const now = t.clock.now();
+    const user = await createUser(deps.db, cryptoRandom, now, newUser("racer"));
+    const flow = await createFlow(deps.db, cryptoRandom, { userId: user.id, kind: "signin", email: user.otp_email!, now });
+    const issued = await deps.db.transaction().execute((tx) => issueCode(deps, tx, flow, user.login_id, now));
+    if (issued.kind !== "sent") throw new Error(issued.kind);
+    const mail = await deps.db.selectFrom("outbox").select("text_body").where("id", "=", issued.outboxId).executeTakeFirstOrThrow();
+    const code = extractCode(mail.text_body);
+
+    const outcomes = await Promise.all(Array.from({ length: 24 }, (_, i) => verifyCode(t.deps[i % 2]!, flow.id, code, now)));
+    expect(outcomes.filter((o) => o.kind === "ok")).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind !== "ok").every((o) => o.kind === "used")).toBe(true);
+  });
+
+  it("counts every one of 50 concurrent failures", async () => {
+    const subject = { loginKey: "hammered", ip: "192.0.2.50" };
+    const lock = { after: 1000, baseMs: 60_000, maxMs: 3_600_000, codeHardLock: 100_000 };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => recordFailure(db(i), "password", subject, t.clock.now(), lock)),
+    );
+    // Each request saw its own count: the upsert returns the new value atomically.
+    expect(results.map((r) => r.failures).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const rows = await db(0).selectFrom("throttles").select(["key", "failures"]).where("key", "like", "password:%").orderBy("key").execute();
+    expect(rows).toEqual([
+      { key: "password:id:hammered", failures: 50 },
+      { key: "password:ip:192.0.2.50", failures: 50 },
+    ]);
+  });
+
+  it("ends every live session of a user, each exactly once, from two connections at once", async () => {
+    const now = t.clock.now();
+    const policy = { idleMs: 1_800_000, maxMs: 43_200_000, cookieDomain: null };
+    const user = await createUser(db(0), cryptoRandom, now, newUser("many-sessions"));
+    const other = await createUser(db(0), cryptoRandom, now, newUser("bystander"));
+    const make = (userId: string) => createSession(db(0), cryptoRandom, now, policy, { userId, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "t" });
+    const mine = await Promise.all(Array.from({ length: 6 }, () => make(user.id)));
+    const theirs = await make(other.id);
+    const keep = mine[0]!;
+
+    const ended = await Promise.all([
+      endUserSessions(db(0), user.id, now, "password-changed", keep.session.id),
+      endUserSessions(db(1), user.id, now, "password-changed", keep.session.id),
+    ]);
+    expect(ended[0]! + ended[1]!).toBe(5);
+    for (const s of mine.slice(1)) expect(await loadSession(db(1), s.token, now, policy)).toBeNull();
+    expect(await loadSession(db(1), keep.token, now, policy)).not.toBeNull();
+    expect(await loadSession(db(1), theirs.token, now, policy)).not.toBeNull();
+  });
+
+  it("never hands one outbox message to two concurrent claimers", async () => {
+    const now = t.clock.now();
+    await db(0).updateTable("outbox").set({ state: "sent" }).execute(); // earlier tests' code mail
+    const ids = new Set<string>();
+    for (let i = 0; i < 120; i += 1) {
+      ids.add(
+        await enqueueMail(db(0), now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `r${i}@dealer.example`, subject: "s", text: "t", html: "h" }),
+      );
+    }
+    // Eight claimers, four on each connection, each taking small batches until nothing is due.
+    const claimer = async (i: number) => {
+      const got: string[] = [];
+      for (;;) {
+        const batch = await claimDueMail(db(i), dialect, now, 60_000, 3);
+        if (batch.length === 0) return got;
+        got.push(...batch.map((m) => m.id));
+      }
+    };
+    const claimed = (await Promise.all(Array.from({ length: 8 }, (_, i) => claimer(i)))).flat();
+    expect(claimed).toHaveLength(120);
+    expect(new Set(claimed)).toEqual(ids);
+    expect(await outboxDepth(db(1))).toBe(120); // claimed, not yet sent
+    await db(0).updateTable("outbox").set({ state: "sent" }).execute();
+  });
+
+  it("gives a message whose sender died to the next claimer, and ignores the late sender", async () => {
+    const now = t.clock.now();
+    const id = await enqueueMail(db(0), now, cryptoRandom, "famos.test", { userId: "u-lease", kind: "lease", recipient: "x@dealer.example", subject: "s", text: "t", html: "h" });
+    const [first] = await claimDueMail(db(0), dialect, now, 60_000, 10);
+    expect(first?.id).toBe(id);
+    expect(await claimDueMail(db(1), dialect, now + 59_000, 60_000, 10)).toEqual([]);
+    const [second] = await claimDueMail(db(1), dialect, now + 61_000, 60_000, 10);
+    expect(second).toMatchObject({ id, attempts: 2, message_id: first!.message_id });
+    // The first sender wakes up late: its outcome no longer counts.
+    expect(await markAttemptFailed(db(0), first!, "late", now + 70_000)).toBe(false);
+    expect(await markSent(db(1), second!, now + 62_000)).toBe(true);
+    expect(await markSent(db(0), first!, now + 63_000)).toBe(false);
+    const [delivery] = await userMailDeliveries(db(1), "u-lease");
+    expect(delivery).toMatchObject({ id, state: "sent", attempts: 2, sentAt: now + 62_000 });
+  });
+
+  it("keeps the audit trail append-only in the database itself", async () => {
+    await recordAudit(db(0), t.clock.now(), { event: "signout", actor: "a", subject: "a", ip: "192.0.2.1", userAgent: "t" });
+    await expect(db(1).updateTable("audit").set({ actor: "someone else" }).execute()).rejects.toThrow(/append-only/);
+    await expect(db(1).deleteFrom("audit").execute()).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit`.execute(db(0))).rejects.toThrow(/append-only/);
+    const rows = await db(1).selectFrom("audit").select("actor").execute();
+    expect(rows).toEqual([{ actor: "a" }]);
+  });
+});
