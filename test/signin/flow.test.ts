@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
 
-describe("sign-in flow over HTTP with a real SMTP server", () => {
+// The whole flow on both databases: the same storage code must behave alike on each.
+describe.each(["sqlite", "postgres"] as const)("sign-in flow over HTTP with a real SMTP server (%s)", (database) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ database });
   });
   afterAll(async () => t.close());
 
