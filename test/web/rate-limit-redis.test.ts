@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient } from "../support/client.ts";
+import { redisTestUrl } from "../support/services.ts";
+
+/** Five password posts from one address, spread over two instances: 3 + 3 = 6 requests. */
+async function spread(a: TestApp, b: TestApp, ip: string): Promise<number[]> {
+  const user = await addUser(a.deps);
+  const statuses: number[] = [];
+  for (const t of [a, b]) {
+    const client = new FormClient(t.app, ip);
+    await client.get("/login");
+    for (let i = 0; i < 3; i += 1) statuses.push((await client.post("/login", { loginId: user.login_id, password: "wrong password here" })).statusCode);
+  }
+  return statuses;
+}
+
+describe("per-address request limits across instances", () => {
+  let shared: TestApp[] = [];
+  let separate: TestApp[] = [];
+  beforeAll(async () => {
+    const env = { FAMOS_RATE_LIMIT: "5", FAMOS_REDIS_URL: await redisTestUrl(), FAMOS_LOCK_AFTER: "1000" };
+    shared = [await createTestApp({ env }), await createTestApp({ env })];
+    separate = [await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_LOCK_AFTER: "1000" } }), await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_LOCK_AFTER: "1000" } })];
+  });
+  afterAll(async () => {
+    for (const t of [...shared, ...separate]) await t.close();
+  });
+
+  it("are shared through Redis: the sixth request, on the second instance, gets 429", async () => {
+    const statuses = await spread(shared[0]!, shared[1]!, "198.51.100.7");
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
+  it("answer 429 with a page that says when to try again", async () => {
+    const client = new FormClient(shared[1]!.app, "198.51.100.7");
+    await client.get("/login");
+    const refused = await client.post("/login", { loginId: "anyone", password: "wrong password here" });
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    expect(refused.body).toMatch(/Too many requests from your address\. Please wait \d+ seconds/);
+  });
+
+  it("count each address on its own", async () => {
+    const statuses = await spread(shared[0]!, shared[1]!, "198.51.100.8");
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
+  it("are per instance without Redis (documented in the README)", async () => {
+    const statuses = await spread(separate[0]!, separate[1]!, "198.51.100.9");
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+  });
+});
