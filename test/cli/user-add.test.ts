@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyPassword } from "../../src/password/hash.ts";
+import { openStore } from "../../src/store/database.ts";
+import { createTestApp } from "../support/app.ts";
+import { FormClient, nextCode, submitPassword } from "../support/client.ts";
+import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+
+const PASSWORD = "a long and unusual passphrase 7";
+
+describe("famos user add and user show, run as a real command", () => {
+  let cli: CliWorkspace;
+  beforeAll(() => {
+    cli = cliWorkspace();
+  });
+  afterAll(() => cli.remove());
+
+  async function storedUser(loginId: string) {
+    const store = openStore(cli.databaseUrl);
+    try {
+      return await store.db.selectFrom("users").selectAll().where("login_key", "=", loginId.toLowerCase()).executeTakeFirst();
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("adds a user with the password read from standard input, hashed with argon2id", async () => {
+    const result = await cli.run(["user", "add", "Jane.Smith", "--name", "Jane Smith", "--partner", "01234", "--email", "Jane.Smith@Dealer.example"], { stdin: `${PASSWORD}\n` });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Added Jane.Smith (user), OTP email Jane.Smith@Dealer.example");
+
+    const user = await storedUser("jane.smith");
+    expect(user?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await verifyPassword(user!.password_hash, PASSWORD)).toEqual({ ok: true, needsUpgrade: false });
+    expect((await verifyPassword(user!.password_hash, `${PASSWORD}x`)).ok).toBe(false);
+    expect(user?.otp_email).toBe("Jane.Smith@Dealer.example");
+    expect(user?.otp_email_confirmed_at).not.toBeNull();
+  });
+
+  it("makes the first sign-in of a user added with --email go straight to OTP capture", async () => {
+    const t = await createTestApp({ env: { FAMOS_DATABASE_URL: cli.databaseUrl } });
+    try {
+      const client = new FormClient(t.app);
+      const password = await submitPassword(client, "jane.smith", PASSWORD);
+      expect(password.statusCode).toBe(303);
+      expect(password.headers.location).toBe("/otp");
+      const code = await nextCode(t.smtp, "Jane.Smith@dealer.example");
+      await client.get("/otp");
+      const confirmed = await client.post("/otp", { code });
+      expect(confirmed.statusCode).toBe(303);
+      expect((await client.get("/")).body).toContain("Sign out");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("refuses a short password with exit 1 and the reason", async () => {
+    const result = await cli.run(["user", "add", "short", "--name", "Short Pass", "--partner", "1"], { stdin: "too short\n" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("at least 12 characters");
+    expect(await storedUser("short")).toBeUndefined();
+  });
+
+  it("refuses a common password with exit 1 and the reason", async () => {
+    const result = await cli.run(["user", "add", "common", "--name", "Common Pass", "--partner", "1"], { stdin: "password1234\n" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("most commonly used passwords");
+    expect(await storedUser("common")).toBeUndefined();
+  });
+
+  it("refuses a login ID that exists in another case with exit 1", async () => {
+    const result = await cli.run(["user", "add", "JANE.SMITH", "--name", "Another Jane", "--partner", "2"], { stdin: `${PASSWORD}\n` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('a user with login ID "JANE.SMITH" already exists');
+  });
+
+  it("answers a missing --name with exit 2 (usage error) and stores nothing", async () => {
+    const result = await cli.run(["user", "add", "noname", "--partner", "1"], { stdin: `${PASSWORD}\n` });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--name");
+    expect(await storedUser("noname")).toBeUndefined();
+  });
+
+  it("refuses bad fields and a bad --email with exit 1", async () => {
+    const partner = await cli.run(["user", "add", "badpartner", "--name", "Bad Partner", "--partner", "12 34"], { stdin: `${PASSWORD}\n` });
+    expect(partner.code).toBe(1);
+    expect(partner.stderr).toContain("partner number");
+    const email = await cli.run(["user", "add", "bademail", "--name", "Bad Email", "--partner", "1", "--email", "not-an-address"], { stdin: `${PASSWORD}\n` });
+    expect(email.code).toBe(1);
+    expect(email.stderr).toContain("--email");
+  });
+
+  it("shows a user, as text and as JSON, and refuses an unknown login ID", async () => {
+    const text = await cli.run(["user", "show", "JANE.smith"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Login ID\s+Jane\.Smith/);
+    expect(text.stdout).toMatch(/Partner number\s+01234/);
+    expect(text.stdout).toMatch(/OTP email\s+Jane\.Smith@Dealer\.example/);
+    expect(text.stdout).toMatch(/Enrolment\s+confirmed/);
+
+    const json = await cli.run(["user", "show", "jane.smith", "--json"]);
+    expect(json.code).toBe(0);
+    const facts = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(facts).toMatchObject({ loginId: "Jane.Smith", name: "Jane Smith", partnerNumber: "01234", role: "user", enrolment: "confirmed", locked: false });
+    // The earlier sign-in in this file confirmed a code: it is recorded.
+    expect(facts.lastSignIn).not.toBeNull();
+
+    const unknown = await cli.run(["user", "show", "nobody"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no user has login ID "nobody"');
+  });
+});
