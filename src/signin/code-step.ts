@@ -32,8 +32,14 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
   if (lock.locked) return { kind: "locked", until: lock.until };
 
   const outcome = await verifyCode(deps, session.flow_id, code, now);
+  if (outcome.kind === "used") {
+    // The right code arriving twice (a double click, or the losers of a race with it) guesses
+    // nothing: it is refused without counting, so the winner is not locked out by its own twin.
+    deps.metrics.signIns.inc({ outcome: "code-used" });
+    return outcome;
+  }
   if (outcome.kind !== "ok") {
-    // Every wrong, expired or replayed code counts toward the lock, however it failed.
+    // Every wrong, expired or void code counts toward the lock (NIST SP 800-63B 5.2.2).
     const failure = await recordFailure(deps.db, "code", subject, now, deps.config.lock);
     await audit({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind } });
     await tellLockStarted(deps, user, "code", failure, now);

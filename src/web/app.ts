@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
-import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
@@ -10,8 +9,11 @@ import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerSessionLoading } from "./auth.ts";
+import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { HttpProblem, registerErrorPages } from "./errors.ts";
+import { registerHsts } from "./https.ts";
 import { checkOrigin } from "./origin.ts";
+import { collectRoutes } from "./route-list.ts";
 import { devMailboxRoutes } from "./routes/dev-mailbox.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { portalRoutes } from "./routes/portal.ts";
@@ -43,6 +45,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
   });
+  collectRoutes(app);
 
   await app.register(fastifyCookie, { secret: deps.keys.cookie });
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
@@ -62,21 +65,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ...(config.https ? { "upgrade-insecure-requests": [] } : {}),
       },
     },
-    // HSTS only means something over HTTPS (RFC 6797 §7.2: ignored on plain HTTP).
-    hsts: config.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    // HSTS is decided per request (a trusted proxy may say HTTPS): see registerHsts.
+    hsts: false,
     frameguard: { action: "deny" },
     referrerPolicy: { policy: "same-origin" },
     crossOriginEmbedderPolicy: false,
   });
-  await app.register(fastifyCsrf, {
-    sessionPlugin: "@fastify/cookie",
-    cookieKey: config.https ? "__Host-famos_csrf" : "famos_csrf",
-    cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", secure: config.https, signed: true },
-    getToken: (request) => (request.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
-  });
+  registerCsrf(app, config);
+  registerHsts(app, config);
   await app.register(fastifyRateLimit, {
     global: false,
-    keyGenerator: (request) => request.ip,
+    // The plugin's own key: the address, an IPv6 one by its /64 (one subscriber's usual share).
+    ipv6Subnet: 64,
     // Shared by every instance through Redis; while Redis is unreachable requests pass (fail open:
     // the database-backed locks still stop guessing), see src/app/redis.ts.
     ...(options.redis ? { redis: options.redis, nameSpace: "famos-rate:", skipOnError: true } : {}),
@@ -107,13 +107,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       reply.elapsedTime / 1000,
     );
   });
-  // Every state-changing request: the Origin must be ours, then the CSRF token must match.
-  app.addHook("preHandler", async (request, reply) => {
+  // Every state-changing request: the Origin must be ours, then the CSRF token must match (ASVS 4.2.2).
+  app.addHook("preHandler", async (request) => {
     if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return;
     checkOrigin(request, config);
-    await new Promise<void>((resolve, reject) =>
-      app.csrfProtection(request, reply, ((error?: Error) => (error ? reject(error) : resolve())) as () => void),
-    );
+    if (request.routeOptions.config.csrf !== false) verifyCsrf(request, config);
   });
   registerSessionLoading(app, deps);
 

@@ -4,6 +4,7 @@ import { loadSession, type Session, type Stage } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { HttpProblem } from "./errors.ts";
+import { requestIsHttps } from "./https.ts";
 
 export interface SignedIn {
   session: Session;
@@ -22,33 +23,33 @@ declare module "fastify" {
 }
 
 /**
- * Cookie names: under HTTPS the __Host- prefix pins the cookie to this exact host with Secure and
- * Path=/ (RFC 6265bis §4.1.3.2); with FAMOS_COOKIE_DOMAIN it must be __Secure- instead.
+ * Cookie names: in HTTPS mode (decided per request, see requestIsHttps) the __Host- prefix pins the
+ * cookie to this exact host with Secure and Path=/ (RFC 6265bis §4.1.3.2); with FAMOS_COOKIE_DOMAIN
+ * it must be __Secure- instead. Plain HTTP (development) keeps a plain name.
  */
-export function sessionCookieName(deps: Pick<Deps, "config">): string {
-  const { https, session } = deps.config;
+export function sessionCookieName(deps: Pick<Deps, "config">, request?: FastifyRequest): string {
+  const https = request ? requestIsHttps(deps.config, request) : deps.config.https;
   if (!https) return "famos_session";
-  return session.cookieDomain ? "__Secure-famos_session" : "__Host-famos_session";
+  return deps.config.session.cookieDomain ? "__Secure-famos_session" : "__Host-famos_session";
 }
 
-export function setSessionCookie(deps: Deps, reply: FastifyReply, token: string): void {
-  reply.setCookie(sessionCookieName(deps), token, {
+/** HttpOnly, SameSite=Lax, Path=/, Secure under HTTPS; a session cookie (no Max-Age): it ends with the browser. */
+function sessionCookieOptions(deps: Pick<Deps, "config">, request: FastifyRequest) {
+  return {
     path: "/",
     httpOnly: true,
-    sameSite: "lax",
-    secure: deps.config.https,
+    sameSite: "lax" as const,
+    secure: requestIsHttps(deps.config, request),
     ...(deps.config.session.cookieDomain ? { domain: deps.config.session.cookieDomain } : {}),
-  });
+  };
 }
 
-export function clearSessionCookie(deps: Deps, reply: FastifyReply): void {
-  reply.clearCookie(sessionCookieName(deps), {
-    path: "/",
-    httpOnly: true,
-    sameSite: "lax",
-    secure: deps.config.https,
-    ...(deps.config.session.cookieDomain ? { domain: deps.config.session.cookieDomain } : {}),
-  });
+export function setSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply, token: string): void {
+  reply.setCookie(sessionCookieName(deps, reply.request), token, sessionCookieOptions(deps, reply.request));
+}
+
+export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(deps, reply.request), sessionCookieOptions(deps, reply.request));
 }
 
 export function requestContext(request: FastifyRequest): RequestContext {
@@ -64,7 +65,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
   app.addHook("preHandler", async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (access === undefined) return; // static files, health and error routes need no session
-    const token = request.cookies[sessionCookieName(deps)];
+    const token = request.cookies[sessionCookieName(deps, request)];
     if (token) {
       const session = await loadSession(deps.db, token, deps.clock.now(), deps.config.session);
       const user = session ? await findUserById(deps.db, session.user_id) : undefined;

@@ -12,7 +12,10 @@ export function acceptReturnTo(_deps: Deps, value: string | undefined | null): s
     const base = "http://famos.invalid";
     const url = new URL(value, base);
     if (url.origin !== base) return null;
-    return url.pathname + url.search + url.hash;
+    // Dot segments can collapse into "//host" ("/..//evil.example" parses to the path
+    // "//evil.example"), which a browser follows as a network-path reference: check the result too.
+    const path = url.pathname + url.search + url.hash;
+    return path.startsWith("//") ? null : path;
   } catch {
     return null;
   }

@@ -1,0 +1,66 @@
+import Tokens from "@fastify/csrf";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Config } from "../config/config.ts";
+import { HttpProblem } from "./errors.ts";
+import { requestIsHttps } from "./https.ts";
+
+declare module "fastify" {
+  interface FastifyReply {
+    /** The CSRF token for the forms of this page (its secret lives in a signed, HttpOnly cookie). */
+    generateCsrf(): string;
+  }
+  interface FastifyContextConfig {
+    /**
+     * false only for a route whose requests FAMOS passes on to another application with its own
+     * forms (the protected sections): FAMOS's token cannot be in them. The Origin check still applies.
+     */
+    csrf?: false;
+  }
+}
+
+const tokens = Tokens();
+const secrets = new WeakMap<FastifyRequest, string>();
+
+/** Under HTTPS the __Host- prefix keeps a sibling host from planting its own secret (RFC 6265bis §4.1.3.2). */
+export function csrfCookieName(https: boolean): string {
+  return https ? "__Host-famos_csrf" : "famos_csrf";
+}
+
+export const CSRF_REFUSED = "This form has expired or did not come from FAMOS. Go back, reload the page and try again.";
+
+/**
+ * Synchronizer tokens for every form (ASVS 4.2.2, OWASP CSRF cheat sheet "signed double submit"):
+ * the secret sits in a signed HttpOnly cookie, each page carries a salted token made from it, and
+ * every state-changing request must send one back in `_csrf`. Built on @fastify/csrf's token
+ * functions; the cookie is named per request so HTTPS through a trusted proxy gets the prefix.
+ */
+export function registerCsrf(app: FastifyInstance, config: Readonly<Config>): void {
+  app.decorateReply("generateCsrf", function generateCsrf(this: FastifyReply): string {
+    const request = this.request;
+    let secret: string | null = secrets.get(request) ?? readSecret(request, config);
+    if (!secret) {
+      secret = tokens.secretSync();
+      const https = requestIsHttps(config, request);
+      this.setCookie(csrfCookieName(https), secret, { path: "/", httpOnly: true, sameSite: "lax", secure: https, signed: true });
+    }
+    secrets.set(request, secret);
+    return tokens.create(secret);
+  });
+}
+
+/** Throws 403 unless the request carries a token made from its own cookie's secret. */
+export function verifyCsrf(request: FastifyRequest, config: Readonly<Config>): void {
+  const secret = readSecret(request, config);
+  const body = request.body as Record<string, unknown> | null | undefined;
+  const token = body && typeof body === "object" ? body._csrf : undefined;
+  if (!secret || typeof token !== "string" || token.length > 200 || !tokens.verify(secret, token)) {
+    throw new HttpProblem(403, CSRF_REFUSED);
+  }
+}
+
+function readSecret(request: FastifyRequest, config: Readonly<Config>): string | null {
+  const raw = request.cookies[csrfCookieName(requestIsHttps(config, request))];
+  if (!raw || raw.length > 200) return null;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid ? unsigned.value : null;
+}
