@@ -48,6 +48,13 @@ export interface TestSmtpServer {
   clear(): void;
   /** While on, every MAIL FROM is answered `451` (a temporary failure), as in a mail outage. */
   refuse(on: boolean): void;
+  /** While on, every RCPT TO is answered `550` (a permanent failure: the mailbox does not exist). */
+  rejectPermanently(on: boolean): void;
+  /**
+   * Holds the reply to each message's DATA for `ms` (0: answer at once). The message is already in
+   * `messages` while the client waits, as with a real server that has stored it but not yet said so.
+   */
+  delayData(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +73,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const arrivals = new EventEmitter();
   arrivals.setMaxListeners(0);
   let refusing = options.refuse ?? false;
+  let rejecting = false;
+  let dataDelayMs = 0;
 
   const server = new SMTPServer({
     authOptional: true,
@@ -83,6 +92,15 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       if (refusing) {
         const error: SMTPServerError = new Error("4.3.0 Mail service temporarily unavailable (test outage)");
         error.responseCode = 451;
+        callback(error);
+        return;
+      }
+      callback();
+    },
+    onRcptTo(_address, _session, callback) {
+      if (rejecting) {
+        const error: SMTPServerError = new Error("5.1.1 Mailbox does not exist (test rejection)");
+        error.responseCode = 550;
         callback(error);
         return;
       }
@@ -113,7 +131,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
             // Stored before the client hears "250", so a resolved sendMail() means the mail is here.
             messages.push(mail);
             arrivals.emit("mail", mail);
-            callback();
+            if (dataDelayMs > 0) setTimeout(() => callback(), dataDelayMs);
+            else callback();
           },
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
         );
@@ -163,6 +182,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     refuse(on) {
       refusing = on;
+    },
+    rejectPermanently(on) {
+      rejecting = on;
+    },
+    delayData(ms) {
+      dataDelayMs = ms;
     },
     stop() {
       return new Promise<void>((resolve) => server.close(() => resolve()));

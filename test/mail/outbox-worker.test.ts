@@ -1,0 +1,185 @@
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { enqueueMail } from "../../src/mail/outbox.ts";
+import { DEFAULT_SENDER_OPTIONS, MailSender } from "../../src/mail/sender.ts";
+import { smtpTransport } from "../../src/mail/transport.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, submitPassword } from "../support/client.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { until } from "../support/until.ts";
+import { DIALECTS, openInstances } from "../store/dialects.ts";
+
+const backoff = DEFAULT_SENDER_OPTIONS.backoffMs;
+
+async function outboxRow(t: TestApp, recipient: string) {
+  return t.deps.db.selectFrom("outbox").selectAll().where("recipient", "=", recipient).orderBy("created_at", "desc").executeTakeFirst();
+}
+
+/** Waits until the background sender has finished the attempt numbered `attempts` (not mid-send). */
+function settled(t: TestApp, recipient: string, attempts: number) {
+  return until(`attempt ${attempts} to ${recipient}`, async () => {
+    const row = await outboxRow(t, recipient);
+    return row && row.attempts === attempts && row.state !== "sending" ? row : undefined;
+  });
+}
+
+async function metric(t: TestApp, name: string): Promise<number> {
+  const text = await t.deps.metrics.registry.metrics();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(" ")[1]) : Number.NaN;
+}
+
+describe("mail outbox worker", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+  afterEach(() => {
+    t.smtp.refuse(false);
+    t.smtp.rejectPermanently(false);
+  });
+
+  it("retries with backoff while the SMTP server refuses, then delivers the code, which still works", async () => {
+    const user = await addUser(t.deps);
+    const email = user.otp_email!;
+    t.smtp.refuse(true);
+    const client = new FormClient(t.app);
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
+
+    const first = await settled(t, email, 1);
+    expect(first.state).toBe("queued");
+    expect(first.last_error).toMatch(/451/);
+    expect(first.next_attempt_at).toBe(t.clock.now() + backoff(1));
+    expect((await client.get("/otp")).body).toContain("The email with your code is being sent to");
+
+    // Not yet due: nothing happens.
+    t.clock.advance(backoff(1) - 1);
+    await t.services.sender.drain();
+    expect((await outboxRow(t, email))!.attempts).toBe(1);
+
+    t.clock.advance(1);
+    await t.services.sender.drain();
+    const second = await settled(t, email, 2);
+    expect(second.next_attempt_at).toBe(t.clock.now() + backoff(2));
+
+    t.smtp.refuse(false);
+    const before = t.smtp.messages.length;
+    t.clock.advance(backoff(2));
+    await t.services.sender.drain();
+    const code = await nextCode(t.smtp, email, before);
+    expect((await settled(t, email, 3)).state).toBe("sent");
+    expect(t.smtp.messages.filter((m) => m.envelopeTo.includes(email))).toHaveLength(1);
+
+    expect((await client.get("/otp")).body).toContain("We sent a code to");
+    expect((await client.post("/otp", { code })).headers.location).toBe("/");
+  });
+
+  it("keeps codes queued while the SMTP server is down and delivers every one when it is back", async () => {
+    const down = await startSmtpServer();
+    const port = down.port;
+    await down.stop();
+    const local = await createTestApp();
+    // The app's own sender mails its own test server; here a sender aimed at the stopped port does.
+    await local.services.sender.stop();
+    const sender = new MailSender({
+      db: local.deps.db,
+      dialect: local.deps.dialect,
+      clock: local.clock,
+      transport: smtpTransport(down.url),
+      from: "FAMOS <no-reply@famos.test>",
+      logger: pino({ level: "silent" }),
+    });
+    let up: TestSmtpServer | null = null;
+    try {
+      const users = await Promise.all([1, 2, 3].map(() => addUser(local.deps)));
+      for (const user of users) expect((await submitPassword(new FormClient(local.app), user.login_id, user.password)).statusCode).toBe(303);
+      await sender.drain();
+      const rows = await local.deps.db.selectFrom("outbox").selectAll().execute();
+      expect(rows).toHaveLength(3);
+      for (const row of rows) expect(row).toMatchObject({ state: "queued", attempts: 1 });
+      expect(rows[0]!.last_error).toMatch(/ECONNREFUSED|connect/i);
+
+      up = await startSmtpServer({ port });
+      local.clock.advance(backoff(1));
+      await sender.drain();
+      expect(up.messages.map((m) => m.envelopeTo[0]).sort()).toEqual(users.map((u) => u.otp_email).sort());
+      const after = await local.deps.db.selectFrom("outbox").select(["state", "attempts"]).execute();
+      expect(after).toEqual([1, 2, 3].map(() => ({ state: "sent", attempts: 2 })));
+      await sender.stop();
+    } finally {
+      await up?.stop();
+      await local.close().catch(() => undefined);
+    }
+  });
+
+  it("marks the message failed after the last try; the OTP screen says so and Regenerate OTP recovers", async () => {
+    const user = await addUser(t.deps);
+    const email = user.otp_email!;
+    t.smtp.refuse(true);
+    const failedBefore = await metric(t, "famos_mail_failed_total");
+    const client = new FormClient(t.app);
+    await submitPassword(client, user.login_id, user.password);
+    await settled(t, email, 1);
+    for (let attempt = 1; attempt < DEFAULT_SENDER_OPTIONS.maxAttempts; attempt += 1) {
+      t.clock.advance(backoff(attempt));
+      await t.services.sender.drain();
+      await settled(t, email, attempt + 1);
+    }
+    const row = (await outboxRow(t, email))!;
+    expect(row).toMatchObject({ state: "failed", attempts: DEFAULT_SENDER_OPTIONS.maxAttempts });
+    expect(await metric(t, "famos_mail_failed_total")).toBe(failedBefore + 1);
+
+    const otp = await client.get("/otp");
+    expect(otp.body).toContain("Sending the email failed. Use Regenerate OTP to send a new code.");
+
+    t.smtp.refuse(false);
+    const before = t.smtp.messages.length;
+    const regenerated = await client.post("/otp/regenerate");
+    expect(regenerated.headers.location).toBe("/otp?notice=sent");
+    const code = await nextCode(t.smtp, email, before);
+    expect((await client.get("/otp")).body).not.toContain("Sending the email failed");
+    expect((await client.post("/otp", { code })).headers.location).toBe("/");
+  });
+
+  it("does not retry a permanent refusal (5xx)", async () => {
+    const user = await addUser(t.deps);
+    t.smtp.rejectPermanently(true);
+    const client = new FormClient(t.app);
+    await submitPassword(client, user.login_id, user.password);
+    const row = await until("the permanent failure", async () => {
+      const r = await outboxRow(t, user.otp_email!);
+      return r?.state === "failed" ? r : undefined;
+    });
+    expect(row.attempts).toBe(1);
+    expect(row.last_error).toMatch(/550/);
+    expect((await client.get("/otp")).body).toContain("Sending the email failed. Use Regenerate OTP to send a new code.");
+  });
+});
+
+describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
+  it("send every message exactly once", async () => {
+    const smtp = await startSmtpServer();
+    const t = await openInstances(dialect, 2, `senders_${dialect}`);
+    const senders = t.stores.map(
+      (store) =>
+        new MailSender({ db: store.db, dialect: store.dialect, clock: t.clock, transport: smtpTransport(smtp.url), from: "FAMOS <no-reply@famos.test>" }),
+    );
+    try {
+      const now = t.clock.now();
+      for (let i = 0; i < 60; i += 1) {
+        await enqueueMail(t.stores[0]!.db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `r${i}@dealer.example`, subject: `m${i}`, text: "t", html: "<p>h</p>" });
+      }
+      await Promise.all([senders[0]!.drain(), senders[1]!.drain(), senders[0]!.drain(), senders[1]!.drain()]);
+      expect(smtp.messages).toHaveLength(60);
+      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(60);
+      const states = await t.stores[1]!.db.selectFrom("outbox").select("state").where("state", "!=", "sent").execute();
+      expect(states).toEqual([]);
+    } finally {
+      for (const sender of senders) await sender.stop();
+      await t.close();
+      await smtp.stop();
+    }
+  });
+});
