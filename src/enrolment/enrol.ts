@@ -2,13 +2,14 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { issueCode, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
-import { setSessionStep, type Session } from "../session/sessions.ts";
+import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
 import { setPendingEmail, type User } from "../users/users.ts";
 import { checkEmailEntry, type EmailEntry, type EmailProblem } from "./email-rules.ts";
 
 export type EnrolOutcome =
-  | { kind: "code-sent"; issued: IssueOutcome }
+  /** `token`: the session's new token (null when the session ended meanwhile). */
+  | { kind: "code-sent"; issued: IssueOutcome; token: string | null }
   | { kind: "invalid"; problem: EmailProblem; message: string };
 
 /**
@@ -19,21 +20,22 @@ export async function enrolEmail(deps: Deps, user: User, session: Session, entry
   const check = checkEmailEntry(entry, deps.config.enrolment);
   if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
   const now = deps.clock.now();
-  const issued = await deps.db.transaction().execute(async (tx) => {
+  const { issued, token } = await deps.db.transaction().execute(async (tx) => {
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
     const outcome = await issueCode(deps, tx, flow, user.login_id, now);
-    await setSessionStep(tx, session.id, "otp", flow.id);
+    // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "otp", flowId: flow.id });
     const detail = { sharedMailbox: check.sharedMailbox };
     await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
     if (outcome.kind === "sent") {
       await recordAudit(tx, now, { event: "code.sent", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "enrol" } });
     }
-    return outcome;
+    return { issued: outcome, token: advanced?.token ?? null };
   });
   if (issued.kind === "sent") {
     deps.metrics.codesSent.inc();
     deps.mailQueued();
   }
-  return { kind: "code-sent", issued };
+  return { kind: "code-sent", issued, token };
 }

@@ -1,17 +1,63 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
+import { formatDateTime } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import { endOtherSession } from "../../session/own-sessions.ts";
+import { listUserSessions, type Session } from "../../session/sessions.ts";
+import { requestContext, signedIn } from "../auth.ts";
+import { HttpProblem } from "../errors.ts";
+import { parseForm } from "../forms.ts";
+import { csrfField, message } from "../layout.ts";
 
 /**
  * The "your sessions" part of the Profile tab (SPEC item 6: "the user's sessions, with End for each
- * other one"). This is the slot the Profile page renders below its forms: the session-hardening
- * work fills it in here (the list from listUserSessions, an "End" form per other session posting
- * with `csrf`) and registers the routes those forms post to in `profileSessionRoutes`, so
- * src/web/routes/profile.ts does not change for it.
+ * other one"; ASVS 3.3.4): every live, fully signed-in session of the user, where and when it
+ * started, and an "End" form for each one but this.
  */
-export async function sessionsSection(_deps: Deps, _request: FastifyRequest, _csrf: string): Promise<SafeHtml> {
-  return html`<!-- sessions -->`;
+export async function sessionsSection(deps: Deps, request: FastifyRequest, csrf: string): Promise<SafeHtml> {
+  const { user, session: current } = signedIn(request);
+  const tz = deps.config.timezone;
+  const sessions = await listUserSessions(deps.db, user.id, deps.clock.now(), deps.config.session);
+  const query = request.query as Record<string, unknown>;
+  const info = query.ended === "1" ? "The session was ended: whoever used it must sign in again." : undefined;
+  const row = (s: Session) => html`<tr>
+  <td>${formatDateTime(s.created_at, tz)}</td>
+  <td>${formatDateTime(s.last_seen_at, tz)}</td>
+  <td>${s.ip}</td>
+  <td>${describeAgent(s.user_agent)}</td>
+  <td>${s.id === current.id
+    ? html`This session`
+    : html`<form method="post" action="/profile/sessions/${s.id}/end">${csrfField(csrf)}<button type="submit" class="secondary" aria-label="End the session started ${formatDateTime(s.created_at, tz)} from ${s.ip}">End</button></form>`}</td>
+</tr>`;
+  return html`<!-- sessions -->
+<section aria-labelledby="sessions-heading" id="sessions">
+<h2 id="sessions-heading">Your sessions</h2>
+${message("info", info)}
+<p>Where you are signed in to FAMOS now. End any session you do not recognise, and change your password.</p>
+<table>
+<thead><tr><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col">Address</th><th scope="col">Browser</th><th scope="col">Action</th></tr></thead>
+<tbody>${sessions.map(row)}</tbody>
+</table>
+</section>`;
 }
 
 /** Routes of the sessions part (registered by profileRoutes). */
-export function profileSessionRoutes(_app: FastifyInstance, _deps: Deps): void {}
+export function profileSessionRoutes(app: FastifyInstance, deps: Deps): void {
+  app.post("/profile/sessions/:id/end", { config: { access: "full" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm({}, request.body);
+    const { id } = request.params as { id: string };
+    const outcome = await endOtherSession(deps, user, session, id, requestContext(request));
+    if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such session of yours to end. It may have ended already.");
+    return reply.redirect("/profile?ended=1#sessions", 303);
+  });
+}
+
+/** A short, readable name for a User-Agent header: enough to recognise one's own browser. */
+function describeAgent(agent: string): string {
+  if (agent === "") return "Unknown";
+  const browser = /(Edg|OPR|Chrome|Firefox|Safari)\/[\d.]+/.exec(agent)?.[1];
+  const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(agent)?.[1];
+  const name = { Edg: "Edge", OPR: "Opera" }[browser ?? ""] ?? browser;
+  return name ? `${name}${system ? ` on ${system}` : ""}` : agent.slice(0, 60);
+}

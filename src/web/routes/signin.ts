@@ -8,6 +8,7 @@ import { formatDateTime, formatTime, maskEmail } from "../../platform/format.ts"
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut, type ConfirmOutcome } from "../../signin/code-step.ts";
 import { passwordStep } from "../../signin/password-step.ts";
+import { endSession } from "../../session/sessions.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
@@ -43,6 +44,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       const error = "The login ID or password is not right, or sign-in is paused for this login ID. Check them and try again.";
       return reply.code(401).type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, 128), error, returnTo }));
     }
+    // A new sign-in replaces the browser's previous session, which ends on the server (ASVS 3.2.1).
+    if (request.famos) await endSession(deps.db, request.famos.session.id, deps.clock.now(), "replaced");
     setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(outcome.kind === "enrol" ? "/enrol" : "/otp", 303);
   });
@@ -74,6 +77,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       };
       return reply.code(400).type(HTML).send(enrolPage(config, view));
     }
+    if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });
 
