@@ -95,8 +95,11 @@ export async function issueCode(
 
 export type VerifyOutcome =
   | { kind: "ok"; codeId: string }
-  /** Wrong code; `earlierSentAt` when it was a code this flow sent before the current one. */
-  | { kind: "wrong"; triesLeft: number; earlierSentAt: number | null }
+  /**
+   * Wrong code; `earlierSentAt` when it was a code this flow sent before the current one, and
+   * `currentSentAt` when the code to use was sent ("use the one sent at 14:02", SPEC item 4).
+   */
+  | { kind: "wrong"; triesLeft: number; earlierSentAt: number | null; currentSentAt: number }
   | { kind: "expired" }
   /** No usable code: tries used up, cancelled, or never sent. */
   | { kind: "void" }
@@ -160,6 +163,7 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
     // A concurrent request used up the last try first: nothing is left for this one either.
     triesLeft: counted ? Math.max(0, max - counted.tries) : 0,
     earlierSentAt: earlier?.created_at ?? null,
+    currentSentAt: current.created_at,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { issueCode } from "../otp/codes.ts";
+import { issueCode, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
@@ -16,7 +16,8 @@ export type PasswordOutcome =
   /** Unknown login ID, wrong password or a locked account: one answer for all (no enumeration). */
   | { kind: "refused" }
   | { kind: "enrol"; token: string; session: Session }
-  | { kind: "code"; token: string; session: Session };
+  /** `issued` says whether the first code went out, or a cap stopped it (OTP capture tells why). */
+  | { kind: "code"; token: string; session: Session; issued: IssueOutcome };
 
 /**
  * Screen 1, "Log in". Every refusal does the same work (one argon2id verification), so neither the
@@ -98,5 +99,5 @@ async function startCodeStep(deps: Deps, user: User, returnTo: string | null, ct
     deps.mailQueued();
   }
   // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
-  return { kind: "code", token: result.token, session: result.session };
+  return { kind: "code", token: result.token, session: result.session, issued: result.issued };
 }

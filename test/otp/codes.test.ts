@@ -55,7 +55,7 @@ describe("codes: issue and verify with a fixed clock (SPEC code policy, default 
     const { flow } = await startFlow(d);
     await issue(d, flow);
     for (const left of [4, 3, 2, 1, 0]) {
-      expect(await verify(flow, "000000")).toEqual({ kind: "wrong", triesLeft: left, earlierSentAt: null });
+      expect(await verify(flow, "000000")).toMatchObject({ kind: "wrong", triesLeft: left, earlierSentAt: null });
     }
     expect(await verify(flow, "345678")).toEqual({ kind: "void" });
     const row = await t.deps.db.selectFrom("codes").selectAll().where("flow_id", "=", flow.id).executeTakeFirstOrThrow();
@@ -70,7 +70,13 @@ describe("codes: issue and verify with a fixed clock (SPEC code policy, default 
     const second = await issue(d, flow);
     expect(second.kind).toBe("sent");
     const outcome = await verify(flow, "111111");
-    expect(outcome).toEqual({ kind: "wrong", triesLeft: 4, earlierSentAt: first.kind === "sent" ? first.sentAt : -1 });
+    // Both times: when the typed (earlier) code went, and when the code to use went.
+    expect(outcome).toEqual({
+      kind: "wrong",
+      triesLeft: 4,
+      earlierSentAt: first.kind === "sent" ? first.sentAt : -1,
+      currentSentAt: second.kind === "sent" ? second.sentAt : -1,
+    });
     const codes = await t.deps.db.selectFrom("codes").selectAll().where("flow_id", "=", flow.id).orderBy("created_at").execute();
     expect(codes.map((c) => [c.void_reason, c.tries])).toEqual([["regenerated", 0], [null, 1]]);
     expect(await verify(flow, "222222")).toMatchObject({ kind: "ok" });

@@ -47,7 +47,9 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     // A new sign-in replaces the browser's previous session, which ends on the server (ASVS 3.2.1).
     if (request.famos) await endSession(deps.db, request.famos.session.id, deps.clock.now(), "replaced");
     setSessionCookie(deps, reply, outcome.token);
-    return reply.redirect(outcome.kind === "enrol" ? "/enrol" : "/otp", 303);
+    if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
+    // A cap can stop even the first code of a sign-in: OTP capture then says why and until when.
+    return reply.redirect(outcome.issued.kind === "sent" ? "/otp" : `/otp${issueNotice(outcome.issued)}`, 303);
   });
 
   app.get("/enrol", { config: { access: "enrol" } }, async (_request, reply) =>
@@ -204,7 +206,7 @@ export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { ki
           ? `That was the last try: this code no longer works. ${regenerate}`
           : `You have ${outcome.triesLeft} ${outcome.triesLeft === 1 ? "try" : "tries"} left.`;
       if (outcome.earlierSentAt !== null) {
-        return [401, html`That is an earlier code; use the one sent at ${formatTime(outcome.earlierSentAt, timezone)}. ${tries}`];
+        return [401, html`That is an earlier code; use the one sent at ${formatTime(outcome.currentSentAt, timezone)}. ${tries}`];
       }
       return [401, `That code is not right. ${tries}`];
     }
