@@ -62,7 +62,7 @@ const opts = {
   warmupMs: Number(argv.warmup ?? (quick ? 1 : 3)) * 1000,
   users: Number(argv.users ?? 200),
   sessions: Number(argv.sessions ?? (quick ? 0 : 10_000)),
-  sessionsMaxMs: Number(argv["sessions-max-seconds"] ?? 150) * 1000,
+  sessionsMaxMs: Number(argv["sessions-max-seconds"] ?? 180) * 1000,
   rawSeconds: quick ? 2 : 5,
   outDir: argv.out ?? join(BENCH_DIR, "results"),
 };
@@ -71,6 +71,8 @@ const opts = {
 // The product is driven by bench/scenarios/famos.ts and started by bench/scenarios/famos-target.ts
 // (migrate, user import, serve). It runs when src/cli/main.ts exists, unless --peer-only.
 const targets: Target[] = [];
+/** Cores used by other processes during a window above which the level is measured again. */
+const NOISY_CORES = 0.4;
 if (!argv["peer-only"]) {
   if (productAvailable()) targets.push(famosTarget);
   else console.log("product: src/cli/main.ts not there yet; running the peer only");
@@ -194,6 +196,7 @@ for (const target of targets) {
     prepared = await target.prepare({
       sinkPort: driver.sinkPort,
       users: opts.users,
+      minUsers: Math.max(...opts.levels) * 2,
       workDir,
       ...(argv["cpu-prof"] ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profDir] } : {}),
     });
@@ -201,9 +204,17 @@ for (const target of targets) {
     for (const note of prepared.notes) console.log(`  ${note}`);
     const base = { scenario: target.scenario, origin: prepared.origin, users: prepared.users, warmupMs: opts.warmupMs };
     for (const c of opts.levels) {
-      const r = await measuredRun(target, prepared, { ...base, concurrency: c, durationMs: opts.durationMs, label: `c=${c}` });
-      record.levels.push(r);
+      let r = await measuredRun(target, prepared, { ...base, concurrency: c, durationMs: opts.durationMs, label: `c=${c}` });
       printLevel(r);
+      // On a shared machine another process can take a core for a while: measure such a level once more
+      // and keep the quieter of the two.
+      if (r.otherCores !== null && r.otherCores > NOISY_CORES) {
+        console.log(`    other processes took ${fmt(r.otherCores)} cores: measuring c=${c} again`);
+        const again = await measuredRun(target, prepared, { ...base, concurrency: c, durationMs: opts.durationMs, label: `c=${c}` });
+        printLevel(again);
+        if ((again.otherCores ?? 0) < (r.otherCores ?? 0)) r = again;
+      }
+      record.levels.push(r);
     }
     const best = record.levels.reduce((p, q) => (q.result.flowRate > p.result.flowRate ? q : p));
     record.best = {
@@ -366,6 +377,12 @@ if (fastify) {
     const httpRate = Math.max(...rec.levels.map((l) => l.result.httpRate));
     ratioRows.push([rec.name, "HTTP requests/s in flows ÷ bare Fastify req/s", fmt(httpRate / fastify.perSecond, 3), "", ""]);
   }
+}
+const noisy = records.flatMap((r) => [...r.levels, ...(r.halfLoad ? [r.halfLoad] : [])].filter((l) => (l.otherCores ?? 0) > NOISY_CORES).map((l) => `${r.name} ${l.label}`));
+if (noisy.length) {
+  const warning = `other processes took more than ${NOISY_CORES} cores during: ${noisy.join(", ")} — those figures are low`;
+  console.log(`\nWARNING: ${warning}`);
+  sections.push({ title: "Warning", text: warning, md: warning });
 }
 if (ratioRows.length) sections.push({ title: "Ratios and targets (issue 7)", ...renderTable(["system", "figure", "value", "target", ""], ratioRows) });
 

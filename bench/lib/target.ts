@@ -6,6 +6,8 @@ export interface PrepareOptions {
   /** The driver's SMTP sink port on 127.0.0.1. */
   sinkPort: number;
   users: number;
+  /** The fewest users the run can do with (two per virtual user at the highest level). */
+  minUsers: number;
   /** An empty temporary directory for the database and files. */
   workDir: string;
   /** Extra Node flags for the server (e.g. --cpu-prof). */
