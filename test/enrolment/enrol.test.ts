@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findUserByLogin } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, submitPassword } from "../support/client.ts";
+
+/** Screen 2, "User profile", over HTTP: the address is pending until its code is confirmed. */
+describe("first-sign-in enrolment", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  async function atEnrolment() {
+    const user = await addUser(t.deps, { email: null });
+    const client = new FormClient(t.app);
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+    await client.get("/enrol");
+    return { user, client };
+  }
+  const stored = async (loginId: string) => (await findUserByLogin(t.deps.db, loginId))!;
+
+  it("keeps the address pending until its code is confirmed; a user who mistyped signs in again and is asked again", async () => {
+    const { user, client } = await atEnrolment();
+    const mistyped = "jane.smiht@dealer.example";
+    const before = t.smtp.messages.length;
+    expect((await client.post("/enrol", { email: ` ${mistyped} `, confirmEmail: mistyped })).statusCode).toBe(303);
+    await nextCode(t.smtp, mistyped, before);
+    expect(await stored(user.login_id)).toMatchObject({ otp_email: null, otp_email_confirmed_at: null, pending_email: mistyped });
+
+    // The code went to a mailbox the user cannot read: they sign in again and are asked again.
+    const again = new FormClient(t.app);
+    expect((await submitPassword(again, user.login_id, user.password)).headers.location).toBe("/enrol");
+    expect((await again.get("/enrol")).body).toContain("Please enter an email address that will be used to receive a one time passcode in order to access FAMOS");
+    const right = "Jane.Smith@Dealer.example";
+    const mark = t.smtp.messages.length;
+    expect((await again.post("/enrol", { email: right, confirmEmail: right.toLowerCase() })).statusCode).toBe(303);
+    const code = await nextCode(t.smtp, "Jane.Smith@dealer.example", mark);
+    expect((await stored(user.login_id)).pending_email).toBe(right);
+    await again.get("/otp");
+    expect((await again.post("/otp", { code })).headers.location).toBe("/");
+    const confirmed = await stored(user.login_id);
+    expect(confirmed).toMatchObject({ otp_email: right, pending_email: null });
+    expect(confirmed.otp_email_confirmed_at).toBe(t.clock.now());
+
+    // From now on: never asked again, straight to OTP capture.
+    expect((await submitPassword(new FormClient(t.app), user.login_id, user.password)).headers.location).toBe("/otp");
+  });
+
+  it("asks for the 'This is my own mailbox' tick for a shared mailbox under policy warn, and goes on with it", async () => {
+    const { user, client } = await atEnrolment();
+    const warned = await client.post("/enrol", { email: "info@dealer.example", confirmEmail: "info@dealer.example" });
+    expect(warned.statusCode).toBe(400);
+    expect(warned.body).toContain("This looks like a shared group mailbox");
+    expect(warned.body).toContain('<input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"> <label for="ownMailbox">This is my own mailbox</label>');
+    expect(warned.body).toContain('value="info@dealer.example"');
+    expect((await stored(user.login_id)).pending_email).toBeNull();
+
+    const ticked = await client.post("/enrol", { email: "info@dealer.example", confirmEmail: "info@dealer.example", ownMailbox: "yes" });
+    expect(ticked.statusCode).toBe(303);
+    expect((await stored(user.login_id)).pending_email).toBe("info@dealer.example");
+    const audit = await t.deps.db.selectFrom("audit").select("detail").where("subject", "=", user.login_id).where("event", "=", "enrolment.started").executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.detail)).toEqual({ sharedMailbox: true });
+  });
+
+  it("refuses mismatched fields and keeps what was typed on the page, storing nothing", async () => {
+    const { user, client } = await atEnrolment();
+    const codesBefore = (await t.deps.db.selectFrom("codes").select("id").execute()).length;
+    const refused = await client.post("/enrol", { email: "a@dealer.example", confirmEmail: "b@dealer.example" });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain("The two email addresses do not match.");
+    expect(refused.body).toContain('value="a@dealer.example"');
+    expect((await stored(user.login_id)).pending_email).toBeNull();
+    expect((await t.deps.db.selectFrom("codes").select("id").execute()).length).toBe(codesBefore);
+  });
+
+  describe("with FAMOS_SHARED_MAILBOX_POLICY=refuse and FAMOS_ALLOWED_EMAIL_DOMAINS=*.dealer.example", () => {
+    let strict: TestApp;
+    beforeAll(async () => {
+      strict = await createTestApp({ env: { FAMOS_SHARED_MAILBOX_POLICY: "refuse", FAMOS_ALLOWED_EMAIL_DOMAINS: "*.dealer.example" } });
+    });
+    afterAll(async () => strict.close());
+
+    it("refuses a shared mailbox even ticked, and a domain outside the list, then takes a subdomain address", async () => {
+      const user = await addUser(strict.deps, { email: null });
+      const client = new FormClient(strict.app);
+      await submitPassword(client, user.login_id, user.password);
+      await client.get("/enrol");
+      const shared = await client.post("/enrol", { email: "sales@north.dealer.example", confirmEmail: "sales@north.dealer.example", ownMailbox: "yes" });
+      expect(shared.statusCode).toBe(400);
+      expect(shared.body).toContain("Use your individually assigned work email address.");
+      expect(shared.body).not.toContain("This is my own mailbox</label>");
+      const outside = await client.post("/enrol", { email: "jane@dealer.example", confirmEmail: "jane@dealer.example" });
+      expect(outside.statusCode).toBe(400);
+      expect(outside.body).toContain("addresses at dealer.example are not accepted here");
+      expect((await client.post("/enrol", { email: "jane@north.dealer.example", confirmEmail: "jane@north.dealer.example" })).statusCode).toBe(303);
+    });
+  });
+});
