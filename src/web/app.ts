@@ -13,11 +13,14 @@ import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { HttpProblem, registerErrorPages } from "./errors.ts";
 import { registerHsts } from "./https.ts";
 import { checkOrigin } from "./origin.ts";
+import { formActionSources } from "./return-to.ts";
 import { collectRoutes } from "./route-list.ts";
 import { devMailboxRoutes } from "./routes/dev-mailbox.ts";
+import { forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { portalRoutes } from "./routes/portal.ts";
 import { profileRoutes } from "./routes/profile.ts";
+import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { signinRoutes } from "./routes/signin.ts";
 
 export interface AppOptions {
@@ -59,7 +62,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "form-action": ["'self'"],
+        // 'self' plus the hosts a sign-in may return to (see formActionSources).
+        "form-action": formActionSources(config),
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         ...(config.https ? { "upgrade-insecure-requests": [] } : {}),
@@ -96,9 +100,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerErrorPages(app, config);
-  app.addHook("onSend", async (_request, reply, payload) => {
-    // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1).
-    if (!reply.getHeader("cache-control")) reply.header("cache-control", "no-store");
+  app.addHook("onSend", async (request, reply, payload) => {
+    // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected
+    // application's answers keep the caching it chose.
+    if (!reply.getHeader("cache-control") && !answeredByUpstream(request)) reply.header("cache-control", "no-store");
     return payload;
   });
   app.addHook("onResponse", async (request, reply) => {
@@ -119,6 +124,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   portalRoutes(app, deps);
   profileRoutes(app, deps);
   healthRoutes(app, deps, store);
+  forwardAuthRoutes(app, deps);
+  await protectedProxyRoutes(app, deps);
   if (!config.production && config.smtpUrl === null) devMailboxRoutes(app, deps);
   return app;
 }

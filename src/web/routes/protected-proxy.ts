@@ -1,0 +1,118 @@
+import type { IncomingHttpHeaders } from "node:http";
+import fastifyHttpProxy from "@fastify/http-proxy";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import type { Section } from "../../config/config.ts";
+import { signedIn } from "../auth.ts";
+import { sendProblem } from "../errors.ts";
+import { checkOrigin } from "../origin.ts";
+import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
+import { identityHeaders, upstreamRequestHeaders, withoutFamosCookies } from "../upstream-headers.ts";
+import { portalFrame } from "./portal.ts";
+
+/** Requests the application answered: their headers are the application's, not FAMOS's. */
+const answeredByApp = new WeakSet<FastifyRequest>();
+
+export function answeredByUpstream(request: FastifyRequest): boolean {
+  return answeredByApp.has(request);
+}
+
+/**
+ * SPEC "Protected application", reverse-proxy mode: with FAMOS_UPSTREAM_URL, each section path (and
+ * everything under it) is forwarded to the application for fully signed-in sessions only — the
+ * route's access rule "full" sends anyone else to sign in (and back after the code) or to their step.
+ */
+export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const upstream = deps.config.upstreamUrl;
+  if (!upstream) return;
+  const basePath = upstream.pathname.replace(/\/+$/, "");
+
+  await app.register(async (scope) => {
+    // Bodies reach the application byte for byte (forms, JSON, uploads): the global form parser is
+    // dropped here and @fastify/http-proxy streams every content type through unparsed.
+    scope.removeAllContentTypeParsers();
+    // FAMOS's own answers on these paths (sign-in redirects, the 502 page) carry FAMOS's security
+    // headers; the application's answers carry only the application's (helmet is skipped per route).
+    scope.addHook("onSend", async (request, reply, payload) => {
+      if (!answeredByApp.has(request)) reply.helmet();
+      return payload;
+    });
+
+    for (const section of deps.config.sections) {
+      await scope.register(fastifyHttpProxy, {
+        upstream: upstream.origin,
+        prefix: section.path,
+        // The application serves the sections at the same paths (under the upstream URL's own path).
+        rewritePrefix: `${basePath}${section.path}`,
+        websocket: true,
+        disableRequestLogging: true,
+        // The application's forms carry its own tokens, not FAMOS's (the Origin check still applies).
+        config: { access: "full", csrf: false, helmet: { skipRoute: true } },
+        preHandler: async (request) => {
+          // Cross-site WebSocket hijacking: a handshake is a GET, so the form check never sees it.
+          if (request.headers.upgrade !== undefined) checkOrigin(request, deps.config);
+        },
+        replyOptions: {
+          rewriteRequestHeaders: (request, headers) => forwardedHeaders(request as FastifyRequest, headers as IncomingHttpHeaders),
+          rewriteHeaders: (headers, request) => {
+            if (request) answeredByApp.add(request as FastifyRequest);
+            return headers;
+          },
+          // An upstream 503 goes to the user as the application sent it, not retried here.
+          retryDelay: () => null,
+          onError: (reply, { error }) => void applicationUnavailable(deps, reply as FastifyReply, section, error),
+        },
+        wsClientOptions: {
+          rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(request),
+        } as object,
+      });
+    }
+  });
+}
+
+/** What the application receives: the client's headers minus forged identity and FAMOS's cookies. */
+function forwardedHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const result = upstreamRequestHeaders(headers, signedIn(request).user);
+  // Like nginx's $proxy_add_x_forwarded_for: the peer FAMOS saw is appended to what came before it.
+  const before = headers["x-forwarded-for"];
+  const peer = request.socket.remoteAddress ?? request.ip;
+  result["x-forwarded-for"] = before ? `${before}, ${peer}` : peer;
+  result["x-forwarded-proto"] = request.protocol;
+  result["x-forwarded-host"] = request.host;
+  return result;
+}
+
+/** The WebSocket handshake to the application: identity, the client's other cookies, its Origin. */
+function webSocketHeaders(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = { ...identityHeaders(signedIn(request).user) };
+  const cookie = withoutFamosCookies(request.headers.cookie);
+  if (cookie !== undefined) headers.cookie = cookie;
+  for (const name of ["origin", "user-agent"] as const) {
+    const value = request.headers[name];
+    if (typeof value === "string") headers[name] = value;
+  }
+  return headers;
+}
+
+/** Connection refused, reset or timed out: a page saying so, never the error's detail (ASVS 7.4.1). */
+async function applicationUnavailable(deps: Deps, reply: FastifyReply, section: Section, error: Error): Promise<void> {
+  const request = reply.request;
+  request.log.warn({ err: error, section: section.path }, "protected application unavailable");
+  const timedOut = (error as { statusCode?: number }).statusCode === 504;
+  const status = timedOut ? 504 : 502;
+  const accept = request.headers.accept ?? "";
+  // A body the application never read is still on the connection: close it after this answer, as
+  // reply-from does for upstream answers, rather than leave the socket half-read until a timeout.
+  if (!request.raw.complete) reply.header("connection", "close");
+  try {
+    if (accept.includes("application/json") && !accept.includes("text/html")) {
+      await sendProblem(request, reply, deps.config, status, `The ${section.label} section is not available at the moment.`);
+      return;
+    }
+    const page = applicationUnavailablePage(await portalFrame(deps, request, reply), section, timedOut);
+    await reply.code(status).type("text/html; charset=utf-8").send(page);
+  } catch (failure) {
+    request.log.error({ err: failure }, "could not render the unavailable page");
+    if (!reply.sent) await reply.code(status).type("text/plain; charset=utf-8").send("The application is not available at the moment.");
+  }
+}

@@ -1,0 +1,300 @@
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket, WebSocketServer } from "ws";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { closedPort, signInFrom, startExampleApp } from "./protected-support.ts";
+
+interface Diagnostics {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  identity: { loginId: string; name: string; partner: string; role: string };
+}
+
+describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () => {
+  let t: TestApp;
+  let upstream: Awaited<ReturnType<typeof startExampleApp>>;
+  let famosPort: number;
+  let live: WebSocketServer;
+
+  beforeAll(async () => {
+    upstream = await startExampleApp();
+    // A live channel on the application, to show WebSocket upgrades pass with the user's identity.
+    live = new WebSocketServer({ server: upstream.server, path: "/quotation/live" });
+    live.on("connection", (socket, request) => {
+      socket.send(JSON.stringify({ loginId: request.headers["x-famos-login-id"], cookie: request.headers.cookie ?? null }));
+      socket.on("message", (data) => socket.send(`echo:${String(data)}`));
+    });
+    t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: upstream.url } });
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    famosPort = (t.app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const client of live.clients) client.terminate();
+    live.close();
+    await t.close();
+    await upstream.stop();
+  });
+
+  async function diagnostics(client: FormClient, path = "/quotation/diagnostics"): Promise<Diagnostics> {
+    const response = await client.get(path);
+    expect(response.statusCode, response.body).toBe(200);
+    return JSON.parse(response.body) as Diagnostics;
+  }
+
+  it("sends a signed-out visitor to sign in and back to the section, query included, after the code", async () => {
+    const user = await addUser(t.deps, { fullName: "Jane Smith" });
+    const client = new FormClient(t.app);
+    const first = await client.get("/quotation?customer=42&view=full");
+    expect(first.statusCode).toBe(303);
+    expect(first.headers.location).toBe(`/login?returnTo=${encodeURIComponent("/quotation?customer=42&view=full")}`);
+
+    const confirmed = await signInFrom(t, client, first.headers.location as string, user);
+    expect(confirmed.statusCode).toBe(303);
+    expect(confirmed.headers.location).toBe("/quotation?customer=42&view=full");
+    const section = await client.get(confirmed.headers.location as string);
+    expect(section.statusCode).toBe(200);
+    expect(section.body).toContain(`Signed in as <strong id="signed-in-name">Jane Smith</strong>`);
+    expect(section.body).toContain("Save quotation");
+  });
+
+  it("sends a half-signed-in session to its step, not to the application", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await submitPassword(client, user.login_id, user.password);
+    const section = await client.get("/vehicle");
+    expect(section.statusCode).toBe(303);
+    expect(section.headers.location).toBe("/otp");
+  });
+
+  it("passes a UTF-8 name percent-encoded, and the application decodes it", async () => {
+    const user = await addUser(t.deps, { loginId: "łukasz.wiśniewski", fullName: "Łukasz Żółć-Brzęczyszczykiewicz", partnerNumber: "007 12", role: "support" });
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const seen = await diagnostics(client);
+    expect(seen.headers["x-famos-name"]).toBe("%C5%81ukasz%20%C5%BB%C3%B3%C5%82%C4%87-Brz%C4%99czyszczykiewicz");
+    expect(seen.headers["x-famos-login-id"]).toBe(encodeURIComponent("łukasz.wiśniewski"));
+    expect(seen.identity).toEqual({ loginId: "łukasz.wiśniewski", name: "Łukasz Żółć-Brzęczyszczykiewicz", partner: "007 12", role: "support" });
+    const page = await client.get("/quotation");
+    expect(page.body).toContain("Łukasz Żółć-Brzęczyszczykiewicz");
+  });
+
+  it("never lets a forged X-Famos-* header from the client reach the application, whatever its case, spelling or count", async () => {
+    const user = await addUser(t.deps, { loginId: "jsmith", fullName: "Jane Smith", role: "user" });
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    // Raw header pairs, so that one header can come twice and in any case (inject would merge them).
+    const { status, body } = await rawGet(famosPort, "/quotation/diagnostics", [
+      "Host", `127.0.0.1:${famosPort}`,
+      "X-Famos-Login-Id", "admin",
+      "x-famos-login-id", "root",
+      "X-FAMOS-ROLE", "admin",
+      "X_Famos_Name", "Mallory",
+      "X-Famos-Partner", "99999",
+      "X-Famos-Impersonate", "admin",
+      "Cookie", `theme=dark; ${client.cookieHeader()}; last_quote=17`,
+    ]);
+    expect(status).toBe(200);
+    const seen = JSON.parse(body) as Diagnostics;
+    expect(seen.headers["x-famos-login-id"]).toBe("jsmith");
+    expect(seen.headers["x-famos-role"]).toBe("user");
+    expect(seen.headers["x-famos-name"]).toBe("Jane%20Smith");
+    expect(seen.headers["x-famos-partner"]).toBe("01234");
+    expect(seen.headers["x_famos_name"]).toBeUndefined();
+    expect(seen.headers["x-famos-impersonate"]).toBeUndefined();
+    // The application's own cookies pass; FAMOS's session and CSRF cookies never do.
+    expect(seen.headers.cookie).toBe("theme=dark; last_quote=17");
+    expect(JSON.stringify(seen.headers)).not.toMatch(/famos_session|famos_csrf/);
+    expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+
+  it("passes POST bodies through unchanged: the application's own form, a form larger than FAMOS's limit, and JSON", async () => {
+    const user = await addUser(t.deps, { fullName: "Jane Smith" });
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const form = await client.get("/quotation");
+    const appToken = /name="app_token" value="([^"]+)"/.exec(form.body)![1]!;
+    // No FAMOS _csrf: the application's form carries its own token, and FAMOS does not ask for one.
+    const saved = await client.post(
+      "/quotation",
+      { app_token: appToken, customer: "Zoë O'Brien & Sons", vehicle: "Škoda Octavia 2.0 TDI", amount: "18 500", term: "48" },
+      { csrf: false },
+    );
+    expect(saved.statusCode).toBe(200);
+    expect(saved.body).toContain("Quotation for <strong>Zoë O&#39;Brien &amp; Sons</strong>: Škoda Octavia 2.0 TDI, £18 500 over 48 months.");
+
+    const big = `notes=${"x".repeat(40_000)}&a=1&a=2&b=%C5%81&c=+%2B`;
+    const echoedForm = await t.app.inject({
+      method: "POST",
+      url: "/quotation/diagnostics",
+      payload: big,
+      headers: { cookie: client.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(echoedForm.statusCode).toBe(200);
+    const formSeen = JSON.parse(echoedForm.body) as Diagnostics;
+    expect(formSeen.body).toBe(big);
+    expect(formSeen.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+
+    const json = '{"quote":{"amount":18500.00,"customer":"Łucja"},"tags":[1,2]}';
+    const echoedJson = await t.app.inject({
+      method: "POST",
+      url: "/quotation/diagnostics",
+      payload: json,
+      headers: { cookie: client.cookieHeader(), "content-type": "application/json; charset=utf-8" },
+    });
+    const jsonSeen = JSON.parse(echoedJson.body) as Diagnostics;
+    expect(jsonSeen.body).toBe(json);
+    expect(jsonSeen.method).toBe("POST");
+  });
+
+  it("checks the Origin of proxied form posts and refuses signed-out posts", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const foreign = await client.post("/quotation", { customer: "x" }, { csrf: false, headers: { origin: "https://evil.example" } });
+    expect(foreign.statusCode).toBe(403);
+    const signedOut = await new FormClient(t.app).post("/quotation", { customer: "x" }, { csrf: false });
+    expect(signedOut.statusCode).toBe(303);
+    expect(signedOut.headers.location).toBe("/login");
+  });
+
+  it("keeps the application's response headers and adds none of FAMOS's page headers to them", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const page = await client.get("/quotation");
+    expect(page.headers["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'");
+    expect(page.headers["cache-control"]).toBe("private, no-cache");
+    expect(page.headers["x-example-app"]).toBe("protected-app");
+    expect(page.headers["x-frame-options"]).toBeUndefined();
+    expect(page.headers["cross-origin-opener-policy"]).toBeUndefined();
+    // FAMOS's own answers on a section path (here: go and sign in) keep FAMOS's headers.
+    const redirect = await new FormClient(t.app).get("/quotation");
+    expect(redirect.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(redirect.headers["x-frame-options"]).toBe("DENY");
+  });
+
+  it("refuses the section after sign-out, with the old cookie too", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const cookie = client.cookieHeader();
+    expect((await client.get("/customer-assistant")).statusCode).toBe(200);
+    await client.get("/profile");
+    await client.post("/logout");
+    const after = await client.get("/customer-assistant");
+    expect(after.statusCode).toBe(303);
+    expect(after.headers.location).toMatch(/^\/login\?returnTo=/);
+    const replay = await t.app.inject({ method: "GET", url: "/customer-assistant", headers: { cookie } });
+    expect(replay.statusCode).toBe(303);
+  });
+
+  it("proxies only the section paths, and refuses paths that climb out of them", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    expect((await client.get("/quotations")).statusCode).toBe(404);
+    expect((await client.get("/quotation")).headers["x-example-app"]).toBe("protected-app");
+    // Dot segments are resolved by FAMOS's router (here: to FAMOS's own Profile page), and encoded
+    // slashes that would climb out of the section are refused by the proxy: never the application.
+    for (const path of ["/quotation/%2e%2e/profile", "/quotation/..%2f..%2fadmin", "/quotation/%2e%2e%5cadmin"]) {
+      const climb = await client.get(path);
+      expect(climb.headers["x-example-app"], path).toBeUndefined();
+      expect(climb.statusCode, path).not.toBe(502);
+    }
+  });
+
+  it("passes WebSocket upgrades for signed-in users only, with identity and without FAMOS's cookies", async () => {
+    const user = await addUser(t.deps, { loginId: "ws.user" });
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const url = `ws://127.0.0.1:${famosPort}/quotation/live`;
+
+    // FAMOS_PUBLIC_URL is not set here, so the request's own host is the expected Origin.
+    const origin = `http://127.0.0.1:${famosPort}`;
+    const socket = new WebSocket(url, { headers: { cookie: `${client.cookieHeader()}; theme=dark`, origin } });
+    const messages: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      socket.on("message", (data) => {
+        messages.push(String(data));
+        if (messages.length === 1) socket.send("hello");
+        if (messages.length === 2) resolve();
+      });
+      socket.once("error", reject);
+    });
+    socket.close();
+    expect(JSON.parse(messages[0]!)).toEqual({ loginId: "ws.user", cookie: "theme=dark" });
+    expect(messages[1]).toBe("echo:hello");
+
+    expect(await refusedHandshake(url, {})).toBe(303);
+    expect(await refusedHandshake(url, { cookie: client.cookieHeader(), origin: "https://evil.example" })).toBe(403);
+  });
+});
+
+describe("reverse proxy when the application is down", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: `http://127.0.0.1:${await closedPort()}` } });
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+  });
+  afterAll(async () => t.close());
+
+  it("answers 502 with a clear page in the portal frame, no error detail", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const page = await client.get("/vehicle/stock?page=2");
+    expect(page.statusCode).toBe(502);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body).toContain("<h1>Application not available</h1>");
+    expect(page.body).toContain("The Vehicle section is not available at the moment.");
+    expect(page.body).toContain("Sign out");
+    expect(page.body).not.toMatch(/ECONNREFUSED|Error:|at .*\.js|127\.0\.0\.1/);
+    expect(page.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect(page.headers["cache-control"]).toBe("no-store");
+
+    const api = await t.app.inject({ method: "GET", url: "/vehicle", headers: { cookie: client.cookieHeader(), accept: "application/json" } });
+    expect(api.statusCode).toBe(502);
+    expect(JSON.parse(api.body)).toEqual({ statusCode: 502, error: "The Vehicle section is not available at the moment." });
+
+    // A form sent while the application is down gets the page too, over a real connection.
+    const { port } = t.app.server.address() as AddressInfo;
+    const posted = await fetch(`http://127.0.0.1:${port}/quotation`, {
+      method: "POST",
+      body: `customer=x&notes=${"y".repeat(200_000)}`,
+      headers: { cookie: client.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(posted.status).toBe(502);
+    expect(await posted.text()).toContain("If you were sending a form, it may not have reached the application");
+  });
+});
+
+/** A GET with headers given as raw name/value pairs (repeats and case kept, as on the wire). */
+function rawGet(port: number, path: string, headers: string[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: "127.0.0.1", port, path, method: "GET", headers }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+/** The HTTP status a refused WebSocket handshake got. */
+function refusedHandshake(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.on("unexpected-response", (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.on("open", () => reject(new Error("handshake was accepted")));
+    socket.on("error", () => undefined);
+  });
+}
