@@ -1,0 +1,160 @@
+import { request } from "node:http";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServices } from "../../src/app/services.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { pendingMigrations } from "../../src/store/migrate.ts";
+import { addUser, TEST_SECRET } from "../support/app.ts";
+import { HttpFormClient, waitForCode } from "../support/http-client.ts";
+import { freePort } from "../support/nginx.ts";
+import { productionEnv, runFamos, startServer, type ServerProcess } from "../support/server-process.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { until } from "../support/until.ts";
+import { DIALECTS, testDatabase, type TestDatabase } from "../store/dialects.ts";
+
+/** Deps on the server's database, for adding users from the test. */
+function depsOn(store: Store, url: string) {
+  const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: url });
+  if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+  return createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
+}
+
+describe("a real `famos serve` process", () => {
+  let smtp: TestSmtpServer;
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let store: Store;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    database = await testDatabase("sqlite", "process");
+    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
+    store = openStore(database.url);
+  });
+  afterAll(async () => {
+    await server?.stop("SIGKILL");
+    await store?.close();
+    await smtp?.stop();
+    await database?.drop();
+  });
+
+  it("logs JSON lines with a request id and no password, code, cookie, token or secret", async () => {
+    const user = await addUser(depsOn(store, database.url), { password: "Tr0ub4dor&3 horse staple" });
+    const client = new HttpFormClient(server.url);
+    const secrets = new Set<string>([user.password, TEST_SECRET]);
+    await client.get("/login");
+    secrets.add(client.csrf!);
+    const before = smtp.messages.length;
+    expect((await client.post("/login", { loginId: user.login_id, password: user.password })).location).toBe("/otp");
+    const code = await waitForCode(smtp, user.otp_email!, before);
+    secrets.add(code);
+    for (const value of client.cookies.values()) secrets.add(value);
+    await client.get("/otp");
+    secrets.add(client.csrf!);
+    expect((await client.post("/otp", { code: code === "000000" ? "111111" : "000000" })).status).toBe(401);
+    expect((await client.post("/otp", { code })).location).toBe("/");
+    for (const value of client.cookies.values()) secrets.add(value); // the signed-in session token
+    expect((await client.get("/profile")).status).toBe(200);
+    expect((await client.post("/logout")).status).toBe(303);
+
+    await until("the log of the last request", () => server.stdout().includes('"url":"/logout"') && server.stdout().split("\n").length > 2);
+    const output = server.stdout() + server.stderr();
+    for (const secret of secrets) {
+      expect(secret.length).toBeGreaterThan(5);
+      expect(output, "a secret in the log").not.toContain(secret);
+      expect(output).not.toContain(encodeURIComponent(secret));
+    }
+    const lines = server.logLines();
+    const posts = lines.filter((l) => l.msg === "incoming request" && (l.req as { method: string }).method === "POST");
+    expect(posts.map((l) => (l.req as { url: string }).url)).toEqual(["/login", "/otp", "/otp", "/logout"]);
+    for (const line of posts) {
+      expect(line.reqId).toMatch(/^[0-9a-f]{16}$/);
+      const done = lines.find((l) => l.msg === "request completed" && l.reqId === line.reqId);
+      expect(done?.res).toBeDefined();
+    }
+    expect(new Set(posts.map((l) => l.reqId)).size).toBe(4);
+    expect(lines.some((l) => l.msg === "mail sent")).toBe(true);
+  });
+
+  it("on SIGTERM finishes the request in flight and the mail being sent, leaves the outbox consistent, exits 0", async () => {
+    const deps = depsOn(store, database.url);
+    const early = await addUser(deps);
+    const late = await addUser(deps);
+    // A code mail whose SMTP reply is held: the sender is mid-send when the signal comes.
+    smtp.delayData(800);
+    const first = new HttpFormClient(server.url);
+    await first.get("/login");
+    await first.post("/login", { loginId: early.login_id, password: early.password });
+    await smtp.waitForMessage((m) => m.envelopeTo.includes(early.otp_email!));
+
+    // A request whose body is still arriving when the signal comes.
+    const second = new HttpFormClient(server.url);
+    await second.get("/login");
+    const body = new URLSearchParams({ loginId: late.login_id, password: late.password, _csrf: second.csrf! }).toString();
+    const loginPosts = () => server.stdout().split("\n").filter((l) => l.includes('"method":"POST","url":"/login"')).length;
+    const postsBefore = loginPosts();
+    const answer = new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      const req = request(`${server.url}/login`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "content-length": Buffer.byteLength(body),
+          cookie: second.cookieHeader(),
+          origin: server.url,
+        },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, location: res.headers.location });
+      });
+      req.on("error", reject);
+      req.write(body.slice(0, 10));
+      void until("the request to reach the server", () => loginPosts() > postsBefore).then(async () => {
+        server.child.kill("SIGTERM");
+        await until("shutdown to begin", () => server.stdout().includes('"msg":"shutting down"'));
+        // No new connection is taken while the server drains (a load balancer moves on to another instance).
+        await until("the listener to close", () => fetch(`${server.url}/healthz`).then((r) => r.status === 503, () => true));
+        req.end(body.slice(10));
+      }, reject);
+    });
+    expect(await answer).toEqual({ status: 303, location: "/otp" });
+    const exit = await server.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(server.stdout()).toContain('"msg":"stopped"');
+
+    const rows = await store.db.selectFrom("outbox").select(["recipient", "state"]).execute();
+    expect(rows.filter((r) => r.state === "sending")).toEqual([]);
+    expect(rows.find((r) => r.recipient === early.otp_email)?.state).toBe("sent");
+    // The late sign-in's code was either sent before the sender stopped or is queued for any instance.
+    expect(["sent", "queued"]).toContain(rows.find((r) => r.recipient === late.otp_email)?.state);
+    smtp.delayData(0);
+  });
+});
+
+describe.each(DIALECTS)("`famos migrate` on %s", (dialect) => {
+  it("applies the migrations once, then reports the database up to date", async () => {
+    const database = await testDatabase(dialect, `cli_migrate_${dialect}`);
+    try {
+      const env = { FAMOS_DATABASE_URL: database.url, FAMOS_SECRET: TEST_SECRET };
+      const first = runFamos(["migrate"], env);
+      expect(await first.exited, first.stderr()).toEqual({ code: 0, signal: null });
+      expect(first.stderr()).toBe("Applied: 001-initial\n");
+      const second = runFamos(["migrate"], env);
+      expect(await second.exited).toEqual({ code: 0, signal: null });
+      expect(second.stderr()).toBe("The database is up to date.\n");
+      const store = openStore(database.url);
+      expect(await pendingMigrations(store)).toEqual([]);
+      await store.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe("`famos migrate` with no database", () => {
+  it("exits 1 and says why", async () => {
+    const run = runFamos(["migrate"], { FAMOS_DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test` });
+    expect((await run.exited).code).toBe(1);
+    expect(run.stderr()).toMatch(/ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { TEST_SECRET } from "./app.ts";
+import { freePort } from "./nginx.ts";
+import { until } from "./until.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SETPRIV = "/usr/bin/setpriv";
+
+/** Production settings for a real `famos` process in tests; add FAMOS_DATABASE_URL and FAMOS_SMTP_URL. */
+export function productionEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    FAMOS_SECRET: TEST_SECRET,
+    FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
+    FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
+    FAMOS_HOST: "127.0.0.1",
+    FAMOS_RATE_LIMIT: "0",
+    ...extra,
+  };
+}
+
+/** The environment of a child: this process's, minus every FAMOS_ variable, plus `env`. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("FAMOS_") && name !== "NODE_ENV"));
+  return { ...base, ...env };
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface FamosCommand {
+  child: ChildProcess;
+  /** Standard output and error so far. */
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<Exit>;
+}
+
+/**
+ * Runs `node --import tsx src/cli/main.ts <args>` from the checkout. With setpriv the child is sent
+ * SIGTERM if this test process dies first, so no server outlives its test.
+ */
+export function runFamos(args: string[], env: Record<string, string>, input?: string): FamosCommand {
+  const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args];
+  const argv = existsSync(SETPRIV) ? [SETPRIV, "--pdeathsig", "TERM", "--", ...command] : command;
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: childEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+  child.stdin!.end(input ?? "");
+  const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+export interface ServerProcess extends FamosCommand {
+  port: number;
+  url: string;
+  /** The JSON log lines written to standard output so far. */
+  logLines(): Array<Record<string, unknown>>;
+  /** SIGTERM (the default) or SIGKILL, then waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+/** Starts `famos serve` on a free loopback port and waits until /healthz answers. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const proc = runFamos(["serve"], { ...env, FAMOS_PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  let exit: Exit | null = null;
+  void proc.exited.then((e) => (exit = e));
+  try {
+    await until(
+      `famos serve on port ${port}`,
+      async () => {
+        if (exit) throw new Error(`exited (${JSON.stringify(exit)}):\n${proc.stderr()}${proc.stdout()}`);
+        return (await fetch(`${url}/healthz`)).ok;
+      },
+      30_000,
+      50,
+    );
+  } catch (error) {
+    proc.child.kill("SIGKILL");
+    throw new Error(`${String(error)}\n${proc.stderr()}`);
+  }
+  return {
+    ...proc,
+    port,
+    url,
+    logLines: () =>
+      proc
+        .stdout()
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    async stop(signal = "SIGTERM") {
+      if (exit) return exit;
+      proc.child.kill(signal);
+      return proc.exited;
+    },
+  };
+}
