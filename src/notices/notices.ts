@@ -1,4 +1,7 @@
 import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type Actor } from "../audit/audit.ts";
+import { randomId } from "../platform/random.ts";
 import type { Database, NoticesTable } from "../store/schema.ts";
 
 export type Notice = NoticesTable;
@@ -10,4 +13,86 @@ export async function activeNotices(db: Kysely<Database>): Promise<Notice[]> {
 
 export async function findNotice(db: Kysely<Database>, id: string): Promise<Notice | undefined> {
   return db.selectFrom("notices").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** Every notice, live ones first, newest first within each (the support console's list). */
+export async function listNotices(db: Kysely<Database>, limit = 100): Promise<Notice[]> {
+  return db
+    .selectFrom("notices")
+    .selectAll()
+    .orderBy((eb) => eb.case().when("ended_at", "is", null).then(0).else(1).end())
+    .orderBy("created_at", "desc")
+    .limit(limit)
+    .execute();
+}
+
+export const NOTICE_TITLE_MAX = 100;
+export const NOTICE_BODY_MAX = 4000;
+
+export interface NoticeInput {
+  title: string;
+  body: string;
+}
+
+export type NoticeCheck = { ok: true; title: string; body: string } | { ok: false; field: "title" | "body"; message: string };
+
+// Line breaks belong in the body only; no other control characters anywhere.
+const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** A title such as "Application Issue" and the text of the notice's own page. */
+export function checkNotice(input: NoticeInput): NoticeCheck {
+  const title = input.title.trim();
+  const body = input.body.replace(/\r\n?/g, "\n").trim();
+  if (title === "" || title.length > NOTICE_TITLE_MAX || CONTROL.test(title) || /\n/.test(title)) {
+    return { ok: false, field: "title", message: `Enter a title of 1 to ${NOTICE_TITLE_MAX} characters on one line, such as "Application Issue".` };
+  }
+  if (body === "" || body.length > NOTICE_BODY_MAX || CONTROL.test(body)) {
+    return { ok: false, field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` };
+  }
+  return { ok: true, title, body };
+}
+
+export type NoticeChange = { kind: "saved"; notice: Notice } | { kind: "invalid"; field: "title" | "body"; message: string } | { kind: "not-found" } | { kind: "ended" };
+
+/** Posts a notice on the portal's banner; audited "notice.created". */
+export async function createNotice(deps: Deps, by: Actor, input: NoticeInput): Promise<NoticeChange> {
+  const check = checkNotice(input);
+  if (!check.ok) return { kind: "invalid", field: check.field, message: check.message };
+  const now = deps.clock.now();
+  const notice: Notice = { id: randomId(deps.random), title: check.title, body: check.body, created_at: now, updated_at: null, ended_at: null, created_by: by.actor ?? "unknown" };
+  await deps.db.transaction().execute(async (tx) => {
+    await tx.insertInto("notices").values(notice).execute();
+    await recordAudit(tx, now, { ...by, event: "notice.created", subject: null, detail: { notice: notice.id, title: notice.title } });
+  });
+  return { kind: "saved", notice };
+}
+
+/** Edits a live notice: the banner then shows "UPDATED" with the time. Audited "notice.updated". */
+export async function updateNotice(deps: Deps, by: Actor, id: string, input: NoticeInput): Promise<NoticeChange> {
+  const check = checkNotice(input);
+  if (!check.ok) return { kind: "invalid", field: check.field, message: check.message };
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (tx) => {
+    const result = await tx
+      .updateTable("notices")
+      .set({ title: check.title, body: check.body, updated_at: now })
+      .where("id", "=", id)
+      .where("ended_at", "is", null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return (await findNotice(tx, id)) ? { kind: "ended" as const } : { kind: "not-found" as const };
+    await recordAudit(tx, now, { ...by, event: "notice.updated", subject: null, detail: { notice: id, title: check.title } });
+    return { kind: "saved" as const, notice: (await findNotice(tx, id))! };
+  });
+}
+
+/** Takes a notice off the banner; its page stays, marked ended. Audited "notice.ended". */
+export async function endNotice(deps: Deps, by: Actor, id: string): Promise<{ kind: "ended"; notice: Notice } | { kind: "not-found" } | { kind: "already-ended" }> {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (tx) => {
+    const result = await tx.updateTable("notices").set({ ended_at: now }).where("id", "=", id).where("ended_at", "is", null).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return (await findNotice(tx, id)) ? { kind: "already-ended" as const } : { kind: "not-found" as const };
+    const notice = (await findNotice(tx, id))!;
+    await recordAudit(tx, now, { ...by, event: "notice.ended", subject: null, detail: { notice: id, title: notice.title } });
+    return { kind: "ended" as const, notice };
+  });
 }

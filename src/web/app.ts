@@ -22,6 +22,7 @@ import { portalRoutes } from "./routes/portal.ts";
 import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { signinRoutes } from "./routes/signin.ts";
+import { supportRoutes } from "./routes/support.ts";
 
 export interface AppOptions {
   deps: Deps;
@@ -123,6 +124,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   signinRoutes(app, deps);
   portalRoutes(app, deps);
   profileRoutes(app, deps);
+  supportRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
   await protectedProxyRoutes(app, deps);

@@ -7,6 +7,8 @@ export interface PageOptions {
   config: Readonly<Config>;
   /** Portal pages have the tab bar and Sign out; sign-in pages don't. */
   portal?: { csrf: string; active: string | null; notices: SafeHtml; isSupport: boolean };
+  /** Pages of tables (the support console) use the wider content area. */
+  wide?: boolean;
 }
 
 /** Every FAMOS page: the guide's frame with the footer of SPEC item 5. No inline script anywhere (CSP). */
@@ -38,7 +40,7 @@ export function page(options: PageOptions): string {
 </header>
 ${portal ? portal.notices : ""}
 ${tabs}
-<main id="main">
+<main id="main"${options.wide ? html` class="wide"` : ""}>
 ${options.body}
 </main>
 <footer class="footer">

@@ -1,0 +1,45 @@
+import type { Actor } from "../audit/audit.ts";
+import type { User } from "../users/users.ts";
+
+/**
+ * Who performs a support action: a signed-in support person or administrator, or the operator at
+ * the command line (`user` null), who runs the server and so already holds every key.
+ */
+export interface Acting {
+  user: User | null;
+  audit: Actor;
+}
+
+export type SupportAction = "view" | "reset" | "unlock" | "role";
+
+export type Refusal = {
+  kind: "forbidden";
+  reason: "no-role" | "own-account" | "admin-account" | "admin-only";
+  message: string;
+};
+
+const MESSAGES: Record<Refusal["reason"], string> = {
+  "no-role": "Your role does not give access to the support console.",
+  "own-account": "You cannot reset, unlock or change the role of your own account: ask a colleague.",
+  "admin-account": "Only an administrator can reset or unlock an administrator's account.",
+  "admin-only": "Only an administrator can change roles.",
+};
+
+/**
+ * The rules of SPEC item 8 and "People", checked by the domain on every action whatever the web
+ * layer did (the target comes from the server's own lookup, never from the form): support and admin
+ * act on others' accounts, never their own (separation of duties); only admin changes roles; and
+ * support does not reset or unlock an administrator, since a reset lets whoever holds the password
+ * enrol a new address, which would let support weaken the second factor of the accounts that
+ * manage roles.
+ */
+export function refusal(by: Acting, target: User, action: SupportAction): Refusal | null {
+  const refuse = (reason: Refusal["reason"]): Refusal => ({ kind: "forbidden", reason, message: MESSAGES[reason] });
+  if (by.user === null) return null;
+  if (by.user.role === "user") return refuse("no-role");
+  if (action === "view") return null;
+  if (by.user.id === target.id) return refuse("own-account");
+  if (action === "role") return by.user.role === "admin" ? null : refuse("admin-only");
+  if (target.role === "admin" && by.user.role !== "admin") return refuse("admin-account");
+  return null;
+}

@@ -1,0 +1,35 @@
+import type { AuditRecord } from "../audit/audit.ts";
+import { formatDateTime } from "../platform/format.ts";
+
+export const AUDIT_CSV_HEADER = ["time_utc", "time_local", "event", "actor", "subject", "ip", "user_agent", "detail"];
+
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula, and the trail
+ * holds text anyone can type (a login ID at sign-in, a user agent). OWASP "CSV Injection": prefix
+ * such cells with a single quote so they are shown as text.
+ */
+export function guardFormula(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/** RFC 4180: every field quoted, quotes doubled; the quotes keep commas and line breaks inside it. */
+export function csvField(value: string): string {
+  return `"${guardFormula(value).replace(/"/g, '""')}"`;
+}
+
+export function csvLine(values: readonly string[]): string {
+  return `${values.map(csvField).join(",")}\r\n`;
+}
+
+export function auditCsvRow(record: AuditRecord, timezone: string): string {
+  return csvLine([
+    new Date(record.time).toISOString(),
+    formatDateTime(record.time, timezone),
+    record.event,
+    record.actor ?? "",
+    record.subject ?? "",
+    record.ip ?? "",
+    record.userAgent ?? "",
+    JSON.stringify(record.detail),
+  ]);
+}

@@ -1,0 +1,46 @@
+import { sql, type Kysely } from "kysely";
+import type { Database } from "../store/schema.ts";
+import type { User } from "../users/users.ts";
+
+export const SEARCH_PAGE_SIZE = 20;
+export const SEARCH_MAX_LENGTH = 100;
+
+export interface SearchResult {
+  users: User[];
+  total: number;
+  page: number;
+  pageCount: number;
+}
+
+/** A LIKE pattern that matches `text` literally anywhere: %, _ and \ in the input are escaped. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * "Find users" (SPEC item 8): a part of the login ID, name, partner number or email, ignoring case,
+ * in login ID order, one page at a time. Parameterised like every query; the LIKE wildcards of
+ * the input are escaped so "%" finds a per cent sign, not everyone.
+ */
+export async function searchUsers(db: Kysely<Database>, query: string, page = 1): Promise<SearchResult> {
+  const text = query.trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
+  if (text === "") return { users: [], total: 0, page: 1, pageCount: 0 };
+  const pattern = containsPattern(text);
+  const like = (column: string) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+  const base = db
+    .selectFrom("users")
+    .where((eb) =>
+      eb.or([like("login_id"), like("full_name"), like("partner_number"), like("otp_email"), like("pending_email")]).$castTo<boolean>(),
+    );
+  const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const total = Number(counted.n);
+  const pageCount = Math.max(1, Math.ceil(total / SEARCH_PAGE_SIZE));
+  const current = Math.min(Math.max(1, Math.floor(page)), pageCount);
+  const users = await base
+    .selectAll()
+    .orderBy("login_key")
+    .limit(SEARCH_PAGE_SIZE)
+    .offset((current - 1) * SEARCH_PAGE_SIZE)
+    .execute();
+  return { users, total, page: current, pageCount };
+}

@@ -1,0 +1,26 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { loginLockInfo, unlockLogin } from "../regulation/throttle.ts";
+import type { User } from "../users/users.ts";
+import { refusal, type Acting, type Refusal } from "./acting.ts";
+
+export type UnlockOutcome = { kind: "unlocked"; wasLocked: boolean } | Refusal;
+
+/**
+ * "Unlock" (SPEC item 8): clears the login ID's failure counts and locks, the permanent one after
+ * FAMOS_CODE_HARD_LOCK wrong codes included. Audited whether or not a lock was in force.
+ */
+export async function unlockAccount(deps: Deps, by: Acting, target: User): Promise<UnlockOutcome> {
+  const refused = refusal(by, target, "unlock");
+  if (refused) return refused;
+  const now = deps.clock.now();
+  const before = await loginLockInfo(deps.db, target.login_key, now);
+  await unlockLogin(deps.db, target.login_key);
+  await recordAudit(deps.db, now, {
+    ...by.audit,
+    event: "unlock",
+    subject: target.login_id,
+    detail: { wasLocked: before.locked, permanent: before.hardLocked, passwordFailures: before.passwordFailures, codeFailures: before.codeFailures },
+  });
+  return { kind: "unlocked", wasLocked: before.locked };
+}

@@ -1,0 +1,42 @@
+import type { Deps } from "../app/deps.ts";
+import { queryAudit, type AuditRecord } from "../audit/audit.ts";
+import type { OutboxTable } from "../store/schema.ts";
+import { loginLockInfo } from "../regulation/throttle.ts";
+import type { User } from "../users/users.ts";
+
+export type EnrolmentState = "none" | "pending" | "confirmed";
+
+/** SPEC item 2's states: no address, one waiting for its code, or a confirmed one. */
+export function enrolmentState(user: User): EnrolmentState {
+  if (user.otp_email) return "confirmed";
+  return user.pending_email ? "pending" : "none";
+}
+
+export type SentMail = Pick<OutboxTable, "id" | "kind" | "recipient" | "subject" | "state" | "attempts" | "created_at" | "sent_at" | "last_error">;
+
+export interface UserOverview {
+  user: User;
+  enrolment: EnrolmentState;
+  lock: Awaited<ReturnType<typeof loginLockInfo>>;
+  events: AuditRecord[];
+  mails: SentMail[];
+}
+
+export const RECENT_LIMIT = 20;
+
+/** What a support person needs to handle a request about one account (SPEC item 8, "a user's page"). */
+export async function userOverview(deps: Deps, user: User): Promise<UserOverview> {
+  const now = deps.clock.now();
+  const [lock, events, mails] = await Promise.all([
+    loginLockInfo(deps.db, user.login_key, now),
+    queryAudit(deps.db, { subject: user.login_id, limit: RECENT_LIMIT }),
+    deps.db
+      .selectFrom("outbox")
+      .select(["id", "kind", "recipient", "subject", "state", "attempts", "created_at", "sent_at", "last_error"])
+      .where("user_id", "=", user.id)
+      .orderBy("created_at", "desc")
+      .limit(RECENT_LIMIT)
+      .execute(),
+  ]);
+  return { user, enrolment: enrolmentState(user), lock, events, mails };
+}

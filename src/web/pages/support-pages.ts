@@ -1,0 +1,77 @@
+import { formatDateTime, maskEmail } from "../../platform/format.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
+import type { SearchResult } from "../../support/search.ts";
+import { enrolmentState } from "../../support/user-overview.ts";
+import type { User } from "../../users/users.ts";
+import { message, page } from "../layout.ts";
+import { noticeBanner, type PortalFrame } from "./portal-pages.ts";
+
+export type SupportSection = "users" | "audit" | "notices";
+
+const SECTIONS: [SupportSection, string, string][] = [
+  ["users", "/support", "Find users"],
+  ["audit", "/support/audit", "Audit trail"],
+  ["notices", "/support/notices", "Notices"],
+];
+
+/** Every console page: the portal frame, wide, with the console's own navigation. */
+export function supportPage(frame: PortalFrame, title: string, section: SupportSection, body: SafeHtml): string {
+  const nav = html`<nav class="subnav" aria-label="Support console"><ul>${SECTIONS.map(
+    ([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${label}</a></li>`,
+  )}</ul></nav>`;
+  return page({
+    title,
+    config: frame.config,
+    wide: true,
+    body: html`${nav}${body}`,
+    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame.notices, frame.config.timezone), isSupport: true },
+  });
+}
+
+/** "Confirmed (j•••@dealer.example)", "Pending (…, waiting for its code)", "None". */
+export function enrolmentText(user: User): string {
+  const state = enrolmentState(user);
+  if (state === "none") return "None: the user enters an address at the next sign-in";
+  if (state === "pending") return `Pending: ${maskEmail(user.pending_email!)} is waiting for its code`;
+  const change = user.pending_email ? `; change to ${maskEmail(user.pending_email)} waiting for its code` : "";
+  return `Confirmed: ${maskEmail(user.otp_email!)}${change}`;
+}
+
+/** Previous / next links that keep the other query parameters. */
+export function pager(base: string, params: Record<string, string>, page: number, hasNext: boolean): SafeHtml {
+  if (page <= 1 && !hasNext) return html``;
+  const link = (n: number) => `${base}?${new URLSearchParams({ ...params, page: String(n) }).toString()}`;
+  return html`<nav class="pager" aria-label="Pages"><ul>
+${page > 1 ? html`<li><a href="${link(page - 1)}" rel="prev">Previous page</a></li>` : ""}
+<li>Page ${page}</li>
+${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">Next page</a></li>` : ""}
+</ul></nav>`;
+}
+
+/** SPEC item 8, "Find users" (field "Search"). */
+export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string }): string {
+  const tz = frame.config.timezone;
+  const r = v.result;
+  const results = !r
+    ? html`<p>Search by a part of the login ID, name, partner number or email address.</p>`
+    : r.total === 0
+      ? html`<p role="status">No user matches “${v.query}”.</p>`
+      : html`<p role="status">${r.total} ${r.total === 1 ? "user matches" : "users match"} “${v.query}”${r.pageCount > 1 ? html` (page ${r.page} of ${r.pageCount})` : ""}.</p>
+<table>
+<caption class="visually-hidden">Users matching the search</caption>
+<thead><tr><th scope="col">Login ID</th><th scope="col">Name</th><th scope="col">Partner number</th><th scope="col">Role</th><th scope="col">OTP email</th><th scope="col">Last sign-in</th></tr></thead>
+<tbody>${r.users.map(
+        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.role}</td><td>${enrolmentState(u) === "confirmed" ? maskEmail(u.otp_email!) : enrolmentState(u)}</td><td>${u.last_sign_in_at ? formatDateTime(u.last_sign_in_at, tz) : "never"}</td></tr>`,
+      )}</tbody>
+</table>
+${pager("/support", { q: v.query }, r.page, r.page < r.pageCount)}`;
+  const body = html`<h1>Support console</h1>
+${message("info", v.info)}
+<form method="get" action="/support" role="search" class="search">
+  <label for="q">Search</label>
+  <input type="search" id="q" name="q" value="${v.query}" maxlength="100" autocomplete="off">
+  <div class="buttons"><button type="submit">Search</button></div>
+</form>
+${results}`;
+  return supportPage(frame, "Support console", "users", body);
+}

@@ -1,0 +1,66 @@
+import { Readable } from "node:stream";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { AUDIT_EVENTS } from "../../audit/events.ts";
+import { AUDIT_CSV_HEADER, auditCsvRow, csvLine } from "../../support/audit-csv.ts";
+import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
+import { parseLocalDateTime } from "../../support/zoned-time.ts";
+import { HttpProblem } from "../errors.ts";
+import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
+import { portalFrame } from "./portal.ts";
+
+type Parsed = { form: AuditFilterForm; filter: AuditFilter; error?: string };
+
+/** Reads the filter from the query string; a value that makes no sense is said, never guessed. */
+function readFilter(deps: Deps, request: FastifyRequest): Parsed {
+  const query = request.query as Record<string, unknown>;
+  const text = (name: string, max: number) => (typeof query[name] === "string" ? (query[name] as string).slice(0, max).trim() : "");
+  const form: AuditFilterForm = { user: text("user", 128), event: text("event", 64), from: text("from", 32), until: text("until", 32) };
+  const filter: AuditFilter = {};
+  const problems: string[] = [];
+  if (form.user) filter.user = form.user;
+  if (form.event) {
+    if (form.event in AUDIT_EVENTS) filter.event = form.event;
+    else problems.push(`There is no event called “${form.event}”.`);
+  }
+  for (const [key, bound] of [["from", "since"], ["until", "until"]] as const) {
+    if (!form[key]) continue;
+    const ms = parseLocalDateTime(form[key], deps.config.timezone);
+    if (ms === null) problems.push(`“${form[key]}” is not a date and time: use the form yyyy-mm-ddThh:mm.`);
+    else filter[bound] = ms;
+  }
+  return problems.length ? { form, filter, error: problems.join(" ") } : { form, filter };
+}
+
+function pageNumber(value: unknown): number {
+  return typeof value === "string" && /^\d{1,6}$/.test(value) ? Math.max(1, Number(value)) : 1;
+}
+
+/** SPEC item 8, "read the audit trail", with a CSV export for tickets and investigations. */
+export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
+  const support = { config: { access: "support" as const } };
+
+  app.get("/support/audit", support, async (request, reply) => {
+    const { form, filter, error } = readFilter(deps, request);
+    const frame = await portalFrame(deps, request, reply);
+    if (error) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, error }));
+    const result = await auditPage(deps.db, filter, pageNumber((request.query as Record<string, unknown>).page));
+    return reply.type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, ...result }));
+  });
+
+  app.get("/support/audit.csv", support, async (request, reply) => {
+    const { filter, error } = readFilter(deps, request);
+    if (error) throw new HttpProblem(400, error);
+    const tz = deps.config.timezone;
+    const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    async function* lines() {
+      // A byte order mark, so spreadsheet programs read the file as UTF-8.
+      yield `\uFEFF${csvLine(AUDIT_CSV_HEADER)}`;
+      for await (const record of auditRecords(deps.db, filter, "asc")) yield auditCsvRow(record, tz);
+    }
+    return reply
+      .type("text/csv; charset=utf-8")
+      .header("content-disposition", `attachment; filename="famos-audit-${stamp}.csv"`)
+      .send(Readable.from(lines()));
+  });
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { createNotice, endNotice, findNotice, listNotices, updateNotice, type Notice } from "../../notices/notices.ts";
+import { HttpProblem } from "../errors.ts";
+import { field, parseForm } from "../forms.ts";
+import { noticeDetailPage, noticesPage } from "../pages/support-notice-pages.ts";
+import { portalFrame } from "./portal.ts";
+import { acting } from "./support-acting.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+const DONE: Record<string, string> = {
+  posted: "The notice is on the portal's banner.",
+  saved: "The notice was changed; the banner shows when it was UPDATED.",
+  ended: "The notice was taken off the banner.",
+};
+
+function done(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown>).done;
+  return typeof value === "string" ? DONE[value] : undefined;
+}
+
+/** SPEC item 8, "post, edit and end portal notices"; the banner reads them through src/notices. */
+export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
+  const support = { config: { access: "support" as const } };
+  const shape = { title: field(400), body: field(16_000) };
+
+  async function notice(request: FastifyRequest): Promise<Notice> {
+    const { id } = request.params as { id: string };
+    const found = id.length <= 64 ? await findNotice(deps.db, id) : undefined;
+    if (!found) throw new HttpProblem(404, "That notice does not exist.");
+    return found;
+  }
+
+  app.get("/support/notices", support, async (request, reply) =>
+    reply.type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), { info: done(request) })),
+  );
+
+  app.post("/support/notices", support, async (request, reply) => {
+    const form = parseForm(shape, request.body);
+    const outcome = await createNotice(deps, acting(request).audit, form);
+    if (outcome.kind === "saved") return reply.redirect(`/support/notices/${outcome.notice.id}?done=posted`, 303);
+    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: outcome.kind === "invalid" ? outcome.message : undefined };
+    return reply.code(400).type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), view));
+  });
+
+  app.get("/support/notices/:id", support, async (request, reply) =>
+    reply.type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), await notice(request), { info: done(request) })),
+  );
+
+  app.post("/support/notices/:id", support, async (request, reply) => {
+    const current = await notice(request);
+    const form = parseForm(shape, request.body);
+    const outcome = await updateNotice(deps, acting(request).audit, current.id, form);
+    if (outcome.kind === "saved") return reply.redirect(`/support/notices/${current.id}?done=saved`, 303);
+    if (outcome.kind === "ended") throw new HttpProblem(409, "This notice has ended and can no longer be edited.");
+    if (outcome.kind === "not-found") throw new HttpProblem(404, "That notice does not exist.");
+    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: outcome.message };
+    return reply.code(400).type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), current, view));
+  });
+
+  app.post("/support/notices/:id/end", support, async (request, reply) => {
+    const current = await notice(request);
+    parseForm({}, request.body);
+    await endNotice(deps, acting(request).audit, current.id);
+    return reply.redirect(`/support/notices/${current.id}?done=ended`, 303);
+  });
+}

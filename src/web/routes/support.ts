@@ -1,0 +1,111 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { refusal } from "../../support/acting.ts";
+import { checkResetRequest, resetOtpEmail, type ResetRequest } from "../../support/reset-email.ts";
+import { changeRole } from "../../support/roles.ts";
+import { searchUsers, SEARCH_MAX_LENGTH } from "../../support/search.ts";
+import { unlockAccount } from "../../support/unlock.ts";
+import { userOverview } from "../../support/user-overview.ts";
+import { findUserById, type User } from "../../users/users.ts";
+import { HttpProblem } from "../errors.ts";
+import { field, parseForm } from "../forms.ts";
+import { searchPage } from "../pages/support-pages.ts";
+import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
+import { portalFrame } from "./portal.ts";
+import { acting } from "./support-acting.ts";
+import { supportAuditRoutes } from "./support-audit.ts";
+import { supportNoticeRoutes } from "./support-notices.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+const DONE: Record<string, string> = {
+  reset: "The OTP email was reset: the user's sessions ended, codes already sent no longer work, and the old address was told. At the next sign-in the user enters an address again.",
+  unlocked: "The login ID was unlocked: its failure counts are cleared.",
+  role: "The role was changed. It applies from the user's next request.",
+  "role-unchanged": "The user already had that role; nothing was changed.",
+};
+
+function pageNumber(value: unknown): number {
+  return typeof value === "string" && /^\d{1,6}$/.test(value) ? Math.max(1, Number(value)) : 1;
+}
+
+/** SPEC item 8: the support console, for roles support and admin, behind the same two factors. */
+export function supportRoutes(app: FastifyInstance, deps: Deps): void {
+  const support = { config: { access: "support" as const } };
+
+  /** The account named in the URL; every action re-reads it and re-checks the rules on it. */
+  async function target(request: FastifyRequest): Promise<User> {
+    const { id } = request.params as { id: string };
+    const user = id.length <= 64 ? await findUserById(deps.db, id) : undefined;
+    if (!user) throw new HttpProblem(404, "There is no such user.");
+    return user;
+  }
+
+  async function renderUser(request: FastifyRequest, reply: FastifyReply, user: User, status: number, extra: Partial<UserPageView>) {
+    const by = acting(request);
+    const frame = await portalFrame(deps, request, reply);
+    const view: UserPageView = {
+      canReset: refusal(by, user, "reset") === null,
+      canUnlock: refusal(by, user, "unlock") === null,
+      canChangeRole: refusal(by, user, "role") === null,
+      refusedWhy: refusal(by, user, "reset")?.message ?? null,
+      ...extra,
+    };
+    return reply.code(status).type(HTML).send(userPage(frame, await userOverview(deps, user), view));
+  }
+
+  app.get("/support", support, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const q = typeof query.q === "string" ? query.q.slice(0, SEARCH_MAX_LENGTH) : "";
+    const result = q.trim() ? await searchUsers(deps.db, q, pageNumber(query.page)) : null;
+    return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result }));
+  });
+
+  app.get("/support/users/:id", support, async (request, reply) => {
+    const done = (request.query as Record<string, unknown>).done;
+    return renderUser(request, reply, await target(request), 200, { info: typeof done === "string" ? DONE[done] : undefined });
+  });
+
+  const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
+
+  app.post("/support/users/:id/reset", support, async (request, reply) => {
+    const user = await target(request);
+    const form: ResetRequest = parseForm(resetShape, request.body);
+    const check = checkResetRequest(acting(request), user, form);
+    if (!check.ok) {
+      if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
+      return renderUser(request, reply, user, 400, { error: check.message, resetValues: form });
+    }
+    return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form));
+  });
+
+  app.post("/support/users/:id/reset/confirm", support, async (request, reply) => {
+    const user = await target(request);
+    const form: ResetRequest = parseForm(resetShape, request.body);
+    const outcome = await resetOtpEmail(deps, acting(request), user.id, form);
+    if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=reset`, 303);
+    if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    return renderUser(request, reply, user, 400, { error: outcome.message, resetValues: form });
+  });
+
+  app.post("/support/users/:id/unlock", support, async (request, reply) => {
+    const user = await target(request);
+    parseForm({}, request.body);
+    const outcome = await unlockAccount(deps, acting(request), user);
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    return reply.redirect(`/support/users/${user.id}?done=unlocked`, 303);
+  });
+
+  app.post("/support/users/:id/role", { config: { access: "admin" } }, async (request, reply) => {
+    const user = await target(request);
+    const form = parseForm({ role: field(20) }, request.body);
+    const outcome = await changeRole(deps, acting(request), user, form.role);
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    if (outcome.kind === "unknown-role") throw new HttpProblem(400, "Choose the role user, support or admin.");
+    return reply.redirect(`/support/users/${user.id}?done=${outcome.kind === "changed" ? "role" : "role-unchanged"}`, 303);
+  });
+
+  supportAuditRoutes(app, deps);
+  supportNoticeRoutes(app, deps);
+}

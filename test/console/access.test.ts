@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { findUserById } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+
+/** Access control of the support console (SPEC item 8, "People"; ASVS 4.1.1, 4.2.1). */
+describe("support console access control", () => {
+  let t: TestApp;
+  let target: Awaited<ReturnType<typeof addUser>>;
+  let noticeId: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    target = await addUser(t.deps, { loginId: "target.user", fullName: "Tara Get", partnerNumber: "00042", email: "target@dealer.example" });
+    const admin = await addUser(t.deps, { role: "admin" });
+    const client = await signedIn(admin);
+    await client.get("/support/notices");
+    const posted = await client.post("/support/notices", { title: "Application Issue", body: "Quotes are slow." });
+    noticeId = posted.headers.location!.split("/")[3]!.split("?")[0]!;
+  });
+  afterAll(async () => t.close());
+
+  async function signedIn(user: Awaited<ReturnType<typeof addUser>>): Promise<FormClient> {
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    await client.get("/profile"); // a page with a CSRF token, as a browser would have
+    return client;
+  }
+
+  const routes = () => {
+    const id = target.id;
+    const reset = { name: "Tara Get", loginId: "target.user", partnerNumber: "00042", ticket: "INC1" };
+    return [
+      ["GET", "/support", {}],
+      ["GET", "/support?q=target", {}],
+      ["GET", `/support/users/${id}`, {}],
+      ["POST", `/support/users/${id}/reset`, reset],
+      ["POST", `/support/users/${id}/reset/confirm`, reset],
+      ["POST", `/support/users/${id}/unlock`, {}],
+      ["POST", `/support/users/${id}/role`, { role: "admin" }],
+      ["GET", "/support/audit", {}],
+      ["GET", "/support/audit.csv", {}],
+      ["GET", "/support/notices", {}],
+      ["POST", "/support/notices", { title: "Hacked", body: "Hacked" }],
+      ["GET", `/support/notices/${noticeId}`, {}],
+      ["POST", `/support/notices/${noticeId}`, { title: "Hacked", body: "Hacked" }],
+      ["POST", `/support/notices/${noticeId}/end`, {}],
+    ] as const;
+  };
+
+  it("answers 403 to a signed-in user of role user on every /support route, and changes nothing", async () => {
+    const client = await signedIn(await addUser(t.deps));
+    for (const [method, url, fields] of routes()) {
+      const response = method === "GET" ? await client.get(url) : await client.post(url, { ...fields });
+      expect(response.statusCode, `${method} ${url}`).toBe(403);
+      if (method === "GET") await client.get("/profile");
+    }
+    const stored = (await findUserById(t.deps.db, target.id))!;
+    expect(stored.otp_email).toBe("target@dealer.example");
+    expect(stored.role).toBe("user");
+    expect(await queryAudit(t.deps.db, { event: "notice.updated" })).toHaveLength(0);
+    expect(await queryAudit(t.deps.db, { event: "email.reset" })).toHaveLength(0);
+  });
+
+  it("does not show the Support tab to a user, and shows it to support", async () => {
+    const user = await signedIn(await addUser(t.deps));
+    expect((await user.get("/profile")).body).not.toContain('href="/support"');
+    const support = await signedIn(await addUser(t.deps, { role: "support" }));
+    expect((await support.get("/profile")).body).toContain('href="/support"');
+  });
+
+  it("sends a signed-out visitor to sign in, and a half-signed-in one back to the code step", async () => {
+    for (const [method, url] of routes()) {
+      if (method !== "GET") continue;
+      const response = await t.app.inject({ method, url });
+      expect(response.statusCode, url).toBe(303);
+      expect(response.headers.location).toMatch(/^\/login/);
+    }
+    const support = await addUser(t.deps, { role: "support" });
+    const half = new FormClient(t.app);
+    await submitPassword(half, support.login_id, support.password);
+    const response = await half.get("/support");
+    expect(response.statusCode).toBe(303);
+    expect(response.headers.location).toBe("/otp");
+  });
+
+  it("answers 403 to support on role changes", async () => {
+    const client = await signedIn(await addUser(t.deps, { role: "support" }));
+    const response = await client.post(`/support/users/${target.id}/role`, { role: "admin" });
+    expect(response.statusCode).toBe(403);
+    expect((await findUserById(t.deps.db, target.id))!.role).toBe("user");
+  });
+
+  it("answers 403 to support acting on its own account, and to admin changing its own role", async () => {
+    const support = await addUser(t.deps, { role: "support", fullName: "Sue Port", partnerNumber: "00001" });
+    const client = await signedIn(support);
+    const own = { name: "Sue Port", loginId: support.login_id, partnerNumber: "00001", ticket: "INC2" };
+    const page = await client.get(`/support/users/${support.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("You cannot reset, unlock or change the role of your own account");
+    expect(page.body).not.toContain("Reset OTP email</button>");
+    expect((await client.post(`/support/users/${support.id}/reset`, own)).statusCode).toBe(403);
+    expect((await client.post(`/support/users/${support.id}/reset/confirm`, own)).statusCode).toBe(403);
+    expect((await client.post(`/support/users/${support.id}/unlock`)).statusCode).toBe(403);
+    expect((await findUserById(t.deps.db, support.id))!.otp_email).toBe(support.otp_email);
+
+    const admin = await addUser(t.deps, { role: "admin" });
+    const adminClient = await signedIn(admin);
+    expect((await adminClient.post(`/support/users/${admin.id}/role`, { role: "user" })).statusCode).toBe(403);
+    expect((await findUserById(t.deps.db, admin.id))!.role).toBe("admin");
+  });
+
+  it("answers 403 to support resetting or unlocking an administrator; admin may", async () => {
+    const admin = await addUser(t.deps, { role: "admin", fullName: "Ad Min", partnerNumber: "7" });
+    const fields = { name: "Ad Min", loginId: admin.login_id, partnerNumber: "7", ticket: "INC3" };
+    const support = await signedIn(await addUser(t.deps, { role: "support" }));
+    expect((await support.post(`/support/users/${admin.id}/reset`, fields)).statusCode).toBe(403);
+    expect((await support.post(`/support/users/${admin.id}/reset/confirm`, fields)).statusCode).toBe(403);
+    expect((await support.post(`/support/users/${admin.id}/unlock`)).statusCode).toBe(403);
+    expect((await findUserById(t.deps.db, admin.id))!.otp_email).toBe(admin.otp_email);
+
+    const otherAdmin = await signedIn(await addUser(t.deps, { role: "admin" }));
+    expect((await otherAdmin.post(`/support/users/${admin.id}/unlock`)).statusCode).toBe(303);
+  });
+
+  it("takes the account from the URL only: a forged id in the form is refused, an unknown id is 404", async () => {
+    const support = await addUser(t.deps, { role: "support", fullName: "For Ger", partnerNumber: "9" });
+    const client = await signedIn(support);
+    // Trying to reach the own account through a form field: refused before anything runs.
+    const forged = await client.post(`/support/users/${target.id}/unlock`, { userId: support.id });
+    expect(forged.statusCode).toBe(400);
+    const forgedReset = await client.post(`/support/users/${target.id}/reset/confirm`, {
+      name: "Tara Get", loginId: "target.user", partnerNumber: "00042", ticket: "INC4", userId: support.id,
+    });
+    expect(forgedReset.statusCode).toBe(400);
+    expect((await client.post("/support/users/no-such-id/unlock")).statusCode).toBe(404);
+    expect((await client.post(`/support/users/${"x".repeat(300)}/unlock`)).statusCode).toBe(414);
+    // The target's fields typed against another account's URL do not match that account.
+    const bystander = await addUser(t.deps, { email: "bystander@dealer.example" });
+    const mismatch = await client.post(`/support/users/${bystander.id}/reset/confirm`, {
+      name: "Tara Get", loginId: "target.user", partnerNumber: "00042", ticket: "INC5",
+    });
+    expect(mismatch.statusCode).toBe(400);
+    expect((await findUserById(t.deps.db, bystander.id))!.otp_email).toBe("bystander@dealer.example");
+    expect((await findUserById(t.deps.db, target.id))!.otp_email).toBe("target@dealer.example");
+    expect(await queryAudit(t.deps.db, { event: "unlock", subject: support.login_id })).toHaveLength(0);
+  });
+});
