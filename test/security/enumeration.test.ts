@@ -1,0 +1,70 @@
+import type { LightMyRequestResponse } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, submitPassword } from "../support/client.ts";
+
+/**
+ * SPEC item 1 and "Locks": an unknown login ID, a wrong password and a locked account give the same
+ * answer (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"; ASVS 2.2.1 asks that
+ * lockout not become an oracle). Timing is measured by `npm run check:timing`, not here.
+ */
+describe("no account enumeration at sign in", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  /** What a stranger can observe, with the per-response random parts (CSRF token, typed login ID) blanked. */
+  function observable(response: LightMyRequestResponse, loginId: string) {
+    const headers = { ...response.headers };
+    for (const h of ["date", "content-length", "set-cookie"]) delete headers[h];
+    return {
+      status: response.statusCode,
+      headers,
+      body: response.body.replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value=""').replaceAll(loginId, "LOGIN"),
+      cookies: (response.cookies as Array<Record<string, unknown>>).map(({ value: _value, ...attributes }) => attributes),
+    };
+  }
+
+  async function attempt(loginId: string, password: string, ip: string) {
+    return observable(await submitPassword(new FormClient(t.app, ip), loginId, password), loginId);
+  }
+
+  it("ASVS 2.2.1: unknown login ID, wrong password and locked account (even with the right password) look the same: status, headers, body, cookies", async () => {
+    const known = await addUser(t.deps, { loginId: "enum-known-1" });
+    const locked = await addUser(t.deps, { loginId: "enum-lockd-1" });
+    // Lock one account from elsewhere, so the observer's own address is not locked.
+    for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.66"), locked.login_id, `wrong guess ${i}`);
+
+    const unknown = await attempt("enum-nobody", "some password here", "192.0.2.10");
+    const wrong = await attempt(known.login_id, "some password here", "192.0.2.11");
+    const lockedWrong = await attempt(locked.login_id, "some password here", "192.0.2.12");
+    const lockedRight = await attempt(locked.login_id, locked.password, "192.0.2.13");
+
+    expect(unknown.status).toBe(401);
+    expect(wrong).toEqual(unknown);
+    expect(lockedWrong).toEqual(unknown);
+    expect(lockedRight).toEqual(unknown);
+    // The locked account really was refused with its right password, and got no session.
+    const sessions = await t.deps.db.selectFrom("sessions").select("id").where("user_id", "=", locked.id).execute();
+    expect(sessions).toEqual([]);
+  });
+
+  it("ASVS 2.2.1: a login ID that no account has is locked on the same schedule as one that exists", async () => {
+    const known = await addUser(t.deps, { loginId: "enum-known-2" });
+    const outcomes: Array<[number, number]> = [];
+    for (let i = 0; i < 6; i += 1) {
+      const a = await submitPassword(new FormClient(t.app, "198.51.100.1"), "enum-nobody-2", `guess ${i}`);
+      const b = await submitPassword(new FormClient(t.app, "198.51.100.2"), known.login_id, `guess ${i}`);
+      outcomes.push([a.statusCode, b.statusCode]);
+    }
+    expect(outcomes.every(([a, b]) => a === 401 && b === 401)).toBe(true);
+    const rows = await t.deps.db.selectFrom("throttles").select(["key", "failures"]).where("key", "in", ["password:id:enum-nobody-2", "password:id:enum-known-2"]).orderBy("key").execute();
+    // The sixth attempt of each was refused by the lock, uncounted: 5 each.
+    expect(rows).toEqual([
+      { key: "password:id:enum-known-2", failures: 5 },
+      { key: "password:id:enum-nobody-2", failures: 5 },
+    ]);
+  });
+});

@@ -1,0 +1,87 @@
+import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import type { Kysely } from "kysely";
+import type { Deps } from "../../src/app/deps.ts";
+import type { Database } from "../../src/store/schema.ts";
+import type { User } from "../../src/users/users.ts";
+import { addUser, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+
+export type TestUser = User & { password: string };
+
+/** Every table FAMOS keeps, as plain rows in a stable order: "nothing stored" is equality of two of these. */
+export async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
+  const tables = ["users", "flows", "codes", "sessions", "throttles", "outbox", "audit", "notices"] as const;
+  const out: Record<string, unknown[]> = {};
+  for (const table of tables) {
+    const rows = (await db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[];
+    out[table] = rows.map((r) => JSON.stringify(r, Object.keys(r).sort())).sort();
+  }
+  return out;
+}
+
+/** A client whose session waits at "User profile" (stage enrol). */
+export async function atEnrolment(t: TestApp, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser }> {
+  const user = await addUser(t.deps, { email: null });
+  const client = new FormClient(t.app, ip);
+  const response = await submitPassword(client, user.login_id, user.password);
+  if (response.headers.location !== "/enrol") throw new Error(`expected /enrol, got ${response.statusCode} ${response.headers.location}`);
+  await client.get("/enrol");
+  return { client, user };
+}
+
+/** A client whose session waits at "OTP capture" (stage otp), and the code that was mailed. */
+export async function atCode(t: TestApp, user?: TestUser, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser; code: string }> {
+  const who = user ?? (await addUser(t.deps));
+  const client = new FormClient(t.app, ip);
+  const before = t.smtp.messages.length;
+  const response = await submitPassword(client, who.login_id, who.password);
+  if (response.headers.location !== "/otp") throw new Error(`expected /otp, got ${response.statusCode} ${response.headers.location}`);
+  const code = await nextCode(t.smtp, who.otp_email!, before);
+  await client.get("/otp");
+  return { client, user: who, code };
+}
+
+/** A fully signed-in client (role as given), on the Profile page so it holds a CSRF token. */
+export async function signedIn(t: TestApp, role: "user" | "support" | "admin" = "user", ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser }> {
+  const user = await addUser(t.deps, { role });
+  const client = new FormClient(t.app, ip);
+  await signInFully(client, t.smtp, user);
+  await client.get("/profile");
+  return { client, user };
+}
+
+/** A 6-digit code that is not `code`. */
+export function otherCode(code: string, offset = 1): string {
+  return String((Number(code) + offset) % 1_000_000).padStart(6, "0");
+}
+
+/** The session cookie's name and value in a client (whatever its prefix). */
+export function sessionToken(client: FormClient): string | undefined {
+  for (const [name, value] of client.cookies) if (name.endsWith("famos_session")) return value;
+  return undefined;
+}
+
+/** A GET with exactly this cookie header (a replayed or stolen cookie). */
+export function getWithCookie(app: FastifyInstance, url: string, cookie: string): Promise<LightMyRequestResponse> {
+  return app.inject({ method: "GET", url, headers: { cookie } });
+}
+
+/** Concrete URL for a route pattern: parameters filled with a harmless value. */
+export function concreteUrl(pattern: string): string {
+  return pattern.replace(/:[A-Za-z]+/g, "x0").replace(/\*$/, "anything");
+}
+
+/** The live session rows of a user. */
+export async function liveSessions(deps: Deps, userId: string) {
+  return deps.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).where("ended_at", "is", null).execute();
+}
+
+/** Field names of the form posting to `action` on an HTML page ("_csrf" left out). */
+export function formFields(pageHtml: string, action: string): string[] | null {
+  const forms = pageHtml.split(/<form\b/).slice(1);
+  const matching = forms.filter((f) => new RegExp(`(action|formaction)="${action.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`).test(f.split("</form>")[0]!));
+  if (matching.length === 0) return null;
+  const names = new Set<string>();
+  for (const form of matching) for (const m of form.split("</form>")[0]!.matchAll(/name="([^"]+)"/g)) if (m[1] !== "_csrf") names.add(m[1]!);
+  return [...names];
+}
