@@ -52,6 +52,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   collectRoutes(app);
 
   await app.register(fastifyCookie, { secret: deps.keys.cookie });
+  // FAMOS's own pages send url-encoded forms only: without Fastify's default JSON and text parsers
+  // any other body is a 415 before a handler runs (the protected sections parse their own bodies).
+  app.removeContentTypeParser(["application/json", "text/plain"]);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -115,7 +118,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Every state-changing request: the Origin must be ours, then the CSRF token must match (ASVS 4.2.2).
   app.addHook("preHandler", async (request) => {
-    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return;
+    // An unknown route changes nothing, so it is answered 404 rather than refused as a forged form.
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS" || request.is404) return;
     checkOrigin(request, config);
     if (request.routeOptions.config.csrf !== false) verifyCsrf(request, config);
   });

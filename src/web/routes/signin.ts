@@ -85,6 +85,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/enrol/cancel", { config: { access: "enrol" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
+    // The page's Cancel button sends the address fields along; anything else is refused like any form.
+    parseForm({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() }, request.body);
     await cancelSignIn(deps, user, session, requestContext(request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login", 303);
