@@ -1,0 +1,231 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+import { atCode, atEnrolment, concreteUrl, getWithCookie, liveSessions, sessionToken, signedIn } from "./helpers.ts";
+
+const MINUTE = 60_000;
+
+/** SPEC "Sessions"; ASVS 4.0.3 V3; NIST SP 800-63B §7. */
+describe("sessions", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  it("ASVS 3.2.1: session fixation — a planted cookie is ignored and every step (password, enrolment, code) replaces the token; old ones die", async () => {
+    const user = await addUser(t.deps, { email: null });
+    const client = new FormClient(t.app);
+    client.cookies.set("famos_session", "planted-by-an-attacker-0123456789abcdefghijklmnop");
+    await submitPassword(client, user.login_id, user.password);
+    const afterPassword = sessionToken(client)!;
+    expect(afterPassword).not.toContain("planted");
+
+    await client.get("/enrol");
+    const before = t.smtp.messages.length;
+    await client.post("/enrol", { email: "fixation@dealer.example", confirmEmail: "fixation@dealer.example" });
+    const afterEnrol = sessionToken(client)!;
+    expect(afterEnrol).not.toBe(afterPassword);
+
+    const code = await nextCode(t.smtp, "fixation@dealer.example", before);
+    await client.get("/otp");
+    await client.post("/otp", { code });
+    const afterCode = sessionToken(client)!;
+    expect(afterCode).not.toBe(afterEnrol);
+    expect((await client.get("/profile")).statusCode).toBe(200);
+
+    for (const old of [afterPassword, afterEnrol]) {
+      const replay = await getWithCookie(t.app, "/profile", `famos_session=${old}`);
+      expect(replay.statusCode).toBe(303);
+      expect(replay.headers.location).toMatch(/^\/login/);
+    }
+  });
+
+  it("ASVS 3.2.1: a new sign-in in the same browser ends the session it had before", async () => {
+    const { client, user } = await atCode(t);
+    const first = sessionToken(client)!;
+    await submitPassword(client, user.login_id, user.password);
+    expect(sessionToken(client)).not.toBe(first);
+    expect(await liveSessions(t.deps, user.id)).toHaveLength(1);
+    expect((await getWithCookie(t.app, "/otp", `famos_session=${first}`)).headers.location).toMatch(/^\/login/);
+  });
+
+  it("ASVS 3.3.1: after sign-out the old cookie is worthless — the session ended on the server", async () => {
+    const { client, user } = await signedIn(t);
+    const cookie = client.cookieHeader();
+    const out = await client.post("/logout");
+    expect(out.statusCode).toBe(303);
+    expect(out.headers.location).toBe("/login?signedOut=1");
+    const cleared = (out.cookies as Array<{ name: string; value: string }>).find((c) => c.name === "famos_session");
+    expect(cleared?.value).toBe("");
+    expect((await getWithCookie(t.app, "/", cookie)).body).not.toContain("Sign out");
+    for (const url of ["/profile", "/quotation"]) {
+      const replay = await getWithCookie(t.app, url, cookie);
+      expect(replay.statusCode).toBe(303);
+      expect(replay.headers.location).toMatch(/^\/login/);
+    }
+    const rows = await t.deps.db.selectFrom("sessions").select(["end_reason"]).where("user_id", "=", user.id).execute();
+    expect(rows).toEqual([{ end_reason: "signout" }]);
+  });
+
+  it("ASVS 4.1.1 / NIST SP 800-63B 4.2: a half-signed-in session reaches nothing but its own step (every route, enumerated)", async () => {
+    const enrol = await atEnrolment(t);
+    const otp = await atCode(t);
+    const own: Record<string, string[]> = { enrol: ["/enrol", "/enrol/cancel"], otp: ["/otp", "/otp/regenerate", "/otp/cancel"] };
+    // Reachable without a session by design: sign-in pages, operators' endpoints, static files.
+    const open = (route: { url: string; config: { access?: string } }) =>
+      route.config.access === "public" || /^\/(healthz|readyz|metrics|static\/|dev\/mailbox|auth\/(nginx|traefik))/.test(route.url);
+    const checked: string[] = [];
+    for (const [stage, client] of [["enrol", enrol.client], ["otp", otp.client]] as const) {
+      for (const route of t.app.famosRoutes) {
+        if (open(route) || own[stage]!.includes(route.url) || route.method === "HEAD") continue;
+        const url = concreteUrl(route.url);
+        const response =
+          route.method === "GET"
+            ? await client.get(url)
+            : await client.post(url, {});
+        expect(response.statusCode, `${stage} session, ${route.method} ${route.url}`).toBe(303);
+        expect(response.headers.location, `${stage} session, ${route.method} ${route.url}`).toBe(`/${stage}`);
+        checked.push(`${route.method} ${route.url}`);
+      }
+    }
+    expect(checked).toEqual(expect.arrayContaining(["GET /profile", "GET /quotation", "POST /profile/password"]));
+  });
+
+  it("ASVS 3.3.2 / NIST SP 800-63B 7.2: a session ends after 30 minutes idle and 12 hours in all, even when in use", async () => {
+    const idle = await signedIn(t);
+    t.clock.advance(30 * MINUTE - 1);
+    expect((await idle.client.get("/profile")).statusCode).toBe(200);
+    t.clock.advance(30 * MINUTE);
+    expect((await idle.client.get("/profile")).headers.location).toMatch(/^\/login/);
+
+    const busy = await signedIn(t);
+    for (let elapsed = 0; elapsed < 12 * 60 * MINUTE - 20 * MINUTE; elapsed += 20 * MINUTE) {
+      t.clock.advance(20 * MINUTE);
+      expect((await busy.client.get("/profile")).statusCode).toBe(200);
+    }
+    t.clock.advance(20 * MINUTE);
+    expect((await busy.client.get("/profile")).headers.location).toMatch(/^\/login/);
+    const reasons = await t.deps.db.selectFrom("sessions").select("end_reason").where("user_id", "in", [idle.user.id, busy.user.id]).orderBy("created_at").execute();
+    expect(reasons.map((r) => r.end_reason)).toEqual(["idle", "expired"]);
+  });
+
+  it("ASVS 3.3.4: Profile lists the user's sessions and ends another one on the server; another user's session id does nothing (IDOR)", async () => {
+    const user = await addUser(t.deps);
+    const laptop = new FormClient(t.app, "192.0.2.21", { "user-agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0" });
+    const phone = new FormClient(t.app, "192.0.2.22", { "user-agent": "Mozilla/5.0 (iPhone) Safari/604.1" });
+    await signInFully(laptop, t.smtp, user);
+    await signInFully(phone, t.smtp, user);
+    const stranger = await signedIn(t);
+
+    const profile = await laptop.get("/profile");
+    expect(profile.body).toContain("Your sessions");
+    expect(profile.body).toContain("192.0.2.22");
+    expect(profile.body).toContain("Safari on iPhone");
+    expect(profile.body).toContain("This session");
+    const ends = [...profile.body.matchAll(/action="\/profile\/sessions\/([^/"]+)\/end"/g)].map((m) => m[1]);
+    expect(ends).toHaveLength(1);
+    expect(profile.body).not.toContain(stranger.user.login_id);
+
+    const strangerSession = (await liveSessions(t.deps, stranger.user.id))[0]!;
+    const idor = await laptop.post(`/profile/sessions/${strangerSession.id}/end`);
+    expect(idor.statusCode).toBe(404);
+    expect((await stranger.client.get("/profile")).statusCode).toBe(200);
+    const own = (await liveSessions(t.deps, user.id)).find((s) => s.ip === "192.0.2.21")!;
+    expect((await laptop.post(`/profile/sessions/${own.id}/end`)).statusCode).toBe(404);
+
+    await laptop.get("/profile");
+    const ended = await laptop.post(`/profile/sessions/${ends[0]}/end`);
+    expect(ended.statusCode).toBe(303);
+    expect(ended.headers.location).toBe("/profile?ended=1#sessions");
+    expect((await phone.get("/profile")).headers.location).toMatch(/^\/login/);
+    expect((await laptop.get("/profile")).statusCode).toBe(200);
+    const audit = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "session.ended").execute();
+    expect(audit).toHaveLength(1);
+  });
+});
+
+describe("session settings and cookies", () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  const cookie = (response: { cookies: unknown }, name: string) =>
+    (response.cookies as Array<{ name: string; secure?: boolean; httpOnly?: boolean; sameSite?: string; path?: string; domain?: string; maxAge?: number }>).find((c) => c.name === name);
+
+  it("NIST SP 800-63B 7.2: the idle and absolute limits follow FAMOS_SESSION_IDLE and FAMOS_SESSION_MAX", async () => {
+    t = await createTestApp({ env: { FAMOS_SESSION_IDLE: "5m", FAMOS_SESSION_MAX: "1h" } });
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    t.clock.advance(5 * MINUTE);
+    expect((await client.get("/profile")).headers.location).toMatch(/^\/login/);
+    await signInFully(client, t.smtp, user);
+    for (let i = 0; i < 14; i += 1) {
+      t.clock.advance(4 * MINUTE);
+      expect((await client.get("/profile")).statusCode).toBe(200);
+    }
+    t.clock.advance(4 * MINUTE);
+    expect((await client.get("/profile")).headers.location).toMatch(/^\/login/);
+  });
+
+  it("ASVS 3.4.2 / 3.4.3: over plain HTTP (development) the cookies are HttpOnly, SameSite=Lax, Path=/, without a prefix", async () => {
+    t = await createTestApp();
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    const page = await client.get("/login");
+    const response = await client.post("/login", { loginId: user.login_id, password: user.password });
+    expect(cookie(response, "famos_session")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(cookie(response, "famos_session")?.secure).toBeFalsy();
+    expect(cookie(response, "famos_session")?.maxAge).toBeUndefined();
+    expect(cookie(page, "famos_csrf")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(response.headers["strict-transport-security"]).toBeUndefined();
+  });
+
+  it("ASVS 3.4.1 / 3.4.4 / NIST SP 800-63B 7.1.1: with an https: FAMOS_PUBLIC_URL the cookies are __Host- and Secure, with HSTS", async () => {
+    t = await createTestApp({ env: { FAMOS_PUBLIC_URL: "https://famos.example" } });
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    const page = await client.get("/login");
+    expect(page.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains");
+    expect(cookie(page, "__Host-famos_csrf")).toMatchObject({ secure: true, httpOnly: true, path: "/" });
+    const response = await client.post("/login", { loginId: user.login_id, password: user.password });
+    const session = cookie(response, "__Host-famos_session");
+    expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(session?.domain).toBeUndefined();
+    expect(cookie(response, "famos_session")).toBeUndefined();
+    expect((await client.get("/otp")).statusCode).toBe(200);
+  });
+
+  it("ASVS 3.4.1: with FAMOS_COOKIE_DOMAIN the session cookie is __Secure- with that Domain", async () => {
+    t = await createTestApp({ env: { FAMOS_PUBLIC_URL: "https://famos.dealer.example", FAMOS_COOKIE_DOMAIN: "dealer.example" } });
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await client.get("/login");
+    const response = await client.post("/login", { loginId: user.login_id, password: user.password });
+    expect(cookie(response, "__Secure-famos_session")).toMatchObject({ secure: true, httpOnly: true, domain: "dealer.example", path: "/" });
+    expect((await client.get("/otp")).statusCode).toBe(200);
+  });
+
+  it("ASVS 3.4.1 / 14.4.5: behind a trusted proxy saying X-Forwarded-Proto: https, a request is in HTTPS mode; an untrusted one saying so is not", async () => {
+    t = await createTestApp({ env: { FAMOS_TRUST_PROXY: "127.0.0.1" } });
+    const user = await addUser(t.deps);
+    const viaProxy = new FormClient(t.app, "127.0.0.1", { "x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.7" });
+    const page = await viaProxy.get("/login");
+    expect(page.headers["strict-transport-security"]).toContain("max-age=");
+    expect(cookie(page, "__Host-famos_csrf")?.secure).toBe(true);
+    const response = await viaProxy.post("/login", { loginId: user.login_id, password: user.password });
+    expect(cookie(response, "__Host-famos_session")?.secure).toBe(true);
+    expect((await viaProxy.get("/otp")).statusCode).toBe(200);
+    // The client address behind the proxy is what is recorded (and throttled).
+    const session = (await liveSessions(t.deps, user.id))[0]!;
+    expect(session.ip).toBe("198.51.100.7");
+
+    const direct = new FormClient(t.app, "192.0.2.50", { "x-forwarded-proto": "https" });
+    const plain = await direct.get("/login");
+    expect(plain.headers["strict-transport-security"]).toBeUndefined();
+    expect(cookie(plain, "famos_csrf")?.secure).toBeFalsy();
+  });
+});
