@@ -97,6 +97,11 @@ describe("bad input on the sign-in forms", () => {
       await expectRefused(() => raw(c, "/login", "loginId=a&password=p", "text/plain"), FOREIGN, 415);
       await expectRefused(() => raw(c, "/login", "--x\r\nContent-Disposition: form-data; name=\"loginId\"\r\n\r\na\r\n--x--", "multipart/form-data; boundary=x"), FOREIGN, 415);
       await expectRefused(() => raw(c, "/login", withCsrf(c, "loginId=%zz%&password=%E0%A4%A")), LOGIN_REFUSED, 401);
+      await expectRefused(
+        () => t.app.inject({ method: "POST", url: "/login", payload: withCsrf(c, "loginId=a&password=p"), headers: { cookie: c.cookieHeader() }, remoteAddress: c.ip }),
+        FOREIGN,
+        415,
+      );
     });
 
     it("refuses a form without its CSRF token, or with two", async () => {
