@@ -34,7 +34,8 @@ export function checkResetRequest(by: Acting, target: User, request: ResetReques
   if (refused) return { ok: false, ...refused };
   const wrong = mismatchedFields(request, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number });
   if (wrong.length > 0) {
-    const list = wrong.map((f) => FIELD_NAMES[f]).join(", ");
+    const names = wrong.map((f) => FIELD_NAMES[f]);
+    const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
     return {
       ok: false,
       kind: "mismatch",

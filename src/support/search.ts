@@ -18,19 +18,24 @@ export function containsPattern(text: string): string {
 }
 
 /**
- * "Find users" (SPEC item 8): a part of the login ID, name, partner number or email, ignoring case,
+ * "Find users" (SPEC item 8): parts of the login ID, name, partner number or email, ignoring case,
  * in login ID order, one page at a time. Parameterised like every query; the LIKE wildcards of
  * the input are escaped so "%" finds a per cent sign, not everyone.
  */
 export async function searchUsers(db: Kysely<Database>, query: string, page = 1): Promise<SearchResult> {
   const text = query.trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
   if (text === "") return { users: [], total: 0, page: 1, pageCount: 0 };
-  const pattern = containsPattern(text);
-  const like = (column: string) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+  // Every word must appear in one of the fields: "smith jane" finds "Jane  Smith".
+  const words = text.split(" ").slice(0, 5);
+  const like = (column: string, word: string) => sql<boolean>`lower(${sql.ref(column)}) like ${containsPattern(word)} escape '\\'`;
   const base = db
     .selectFrom("users")
     .where((eb) =>
-      eb.or([like("login_id"), like("full_name"), like("partner_number"), like("otp_email"), like("pending_email")]).$castTo<boolean>(),
+      eb.and(
+        words.map((word) =>
+          eb.or(["login_id", "full_name", "partner_number", "otp_email", "pending_email"].map((column) => like(column, word))),
+        ),
+      ),
     );
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const total = Number(counted.n);

@@ -6,10 +6,10 @@ import { FormClient, nextCode, signInFully } from "../support/client.ts";
 
 const CHANGED_SUBJECT = "Your FAMOS one time passcode email was changed";
 
-describe("Profile: change the OTP email (SPEC item 6)", () => {
+describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (SPEC item 6) on %s", (database) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ database });
   });
   afterAll(async () => t.close());
 

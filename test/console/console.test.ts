@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { recordFailure } from "../../src/regulation/throttle.ts";
+import { findUserById } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully } from "../support/client.ts";
+
+describe.each(["sqlite", "postgres"] as const)("support console: find users, a user's page, unlock, roles, notices, audit trail (%s)", (database) => {
+  let t: TestApp;
+  let support: FormClient;
+  let admin: FormClient;
+  beforeAll(async () => {
+    t = await createTestApp({ database });
+    support = new FormClient(t.app);
+    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "sup.one" }));
+    admin = new FormClient(t.app);
+    await signInFully(admin, t.smtp, await addUser(t.deps, { role: "admin", loginId: "adm.one" }));
+  });
+  afterAll(async () => t.close());
+
+  it("finds users by a part of the login ID, name, partner number or email, ignoring case, a page at a time", async () => {
+    await addUser(t.deps, { loginId: "K.Findley", fullName: "Kim  Findley", partnerNumber: "00777", email: "kim.f@motors.example" });
+    for (const q of ["findl", "KIM FIND", "findley kim", "0077", "MOTORS.example"]) {
+      const page = await support.get(`/support?q=${encodeURIComponent(q)}`);
+      expect(page.statusCode).toBe(200);
+      expect(page.body, q).toContain("K.Findley");
+      expect(page.body).toContain("k•••@motors.example");
+    }
+    expect((await support.get("/support?q=nobody-like-this")).body).toContain("No user matches");
+    // LIKE wildcards are literal: "%" and "_" find nobody here.
+    expect((await support.get("/support?q=%25")).body).toContain("No user matches");
+    expect((await support.get("/support?q=_")).body).toContain("No user matches");
+
+    for (let i = 0; i < 23; i += 1) await addUser(t.deps, { loginId: `pager${String(i).padStart(2, "0")}`, partnerNumber: "55501" });
+    const first = await support.get("/support?q=55501");
+    expect(first.body).toContain("23 users match");
+    expect(first.body).toContain("page 1 of 2");
+    expect(first.body).toContain("pager00");
+    expect(first.body).not.toContain("pager20");
+    const second = await support.get("/support?q=55501&page=2");
+    expect(second.body).toContain("pager22");
+    expect(second.body).not.toContain("pager00<");
+  });
+
+  it("shows a user's enrolment, lock, last sign-in, events and emails with their delivery state", async () => {
+    const user = await addUser(t.deps, { loginId: "show.me", email: "show.me@dealer.example" });
+    const client = new FormClient(t.app, "10.9.9.9");
+    await signInFully(client, t.smtp, user);
+    for (let i = 0; i < 5; i += 1) await recordFailure(t.deps.db, "password", { loginKey: "show.me", ip: "10.8.8.8" }, t.clock.now(), t.config.lock);
+    const page = (await support.get(`/support/users/${user.id}`)).body;
+    expect(page).toContain("Confirmed: s•••@dealer.example");
+    expect(page).not.toContain("show.me@dealer.example");
+    expect(page).toContain("Locked until");
+    expect(page).toContain("5 wrong passwords");
+    expect(page).toContain("Last sign-in");
+    expect(page).toContain("code.confirmed");
+    expect(page).toContain("Your FAMOS one time passcode");
+    expect(page).toMatch(/<td class="state-sent">sent/);
+  });
+
+  it("unlocks a locked login ID, the permanent code lock included, and audits it", async () => {
+    const user = await addUser(t.deps, { loginId: "locked.out" });
+    const lock = { ...t.config.lock, codeHardLock: 3 };
+    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "locked.out", ip: "10.7.7.7" }, t.clock.now(), lock);
+    expect((await support.get(`/support/users/${user.id}`)).body).toContain("Locked until support unlocks it");
+    const unlocked = await support.post(`/support/users/${user.id}/unlock`);
+    expect(unlocked.headers.location).toBe(`/support/users/${user.id}?done=unlocked`);
+    expect((await support.get(unlocked.headers.location!)).body).toContain("Not locked");
+    const [event] = await queryAudit(t.deps.db, { subject: "locked.out", event: "unlock" });
+    expect(event!.actor).toBe("sup.one");
+    expect(event!.detail).toMatchObject({ wasLocked: true, permanent: true, codeFailures: 3 });
+    // The user can sign in again.
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+  });
+
+  it("lets an administrator change a role, audited; the new role applies at once", async () => {
+    const user = await addUser(t.deps, { loginId: "promote.me" });
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    expect((await client.get("/support")).statusCode).toBe(403);
+    await admin.get(`/support/users/${user.id}`);
+    expect((await admin.post(`/support/users/${user.id}/role`, { role: "superuser" })).statusCode).toBe(400);
+    const changed = await admin.post(`/support/users/${user.id}/role`, { role: "support" });
+    expect(changed.headers.location).toBe(`/support/users/${user.id}?done=role`);
+    expect((await findUserById(t.deps.db, user.id))!.role).toBe("support");
+    expect((await client.get("/support")).statusCode).toBe(200);
+    const [event] = await queryAudit(t.deps.db, { subject: "promote.me", event: "role.changed" });
+    expect(event!.detail).toEqual({ from: "user", to: "support" });
+    expect(event!.actor).toBe("adm.one");
+    // The role form is the administrator's alone.
+    expect((await support.get(`/support/users/${user.id}`)).body).not.toContain("Change role");
+    expect((await admin.get(`/support/users/${user.id}`)).body).toContain("Change role");
+  });
+
+  it("posts, edits and ends a notice; the banner shows it with UPDATED, then not at all", async () => {
+    const reader = new FormClient(t.app);
+    await signInFully(reader, t.smtp, await addUser(t.deps));
+    await support.get("/support/notices");
+    expect((await support.post("/support/notices", { title: "", body: "x" })).statusCode).toBe(400);
+    const posted = await support.post("/support/notices", { title: "Application Issue", body: "Quotations are slow.\r\n\r\nWe are on it." });
+    expect(posted.statusCode).toBe(303);
+    const detailUrl = posted.headers.location!.replace("?done=posted", "");
+    const id = detailUrl.split("/").at(-1)!;
+    let portal = (await reader.get("/")).body;
+    expect(portal).toContain("Application Issue &lt;28/11/2026 14:00&gt; Please click for more info");
+    expect(portal).not.toContain("UPDATED");
+    const userView = await reader.get(`/notices/${id}`);
+    expect(userView.body).toContain("We are on it.");
+
+    t.clock.advance(20 * 60_000); // within the 30 minutes idle time of the sessions
+    await support.get(detailUrl);
+    expect((await support.post(detailUrl, { title: "Application Issue", body: "Fixed at 14:40." })).statusCode).toBe(303);
+    portal = (await reader.get("/")).body;
+    expect(portal).toContain("UPDATED 28/11/26 - 14:20");
+    expect((await support.get(detailUrl)).body).toContain("UPDATED 28/11/2026 14:20");
+
+    expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
+    portal = (await reader.get("/")).body;
+    expect(portal).not.toContain("Application Issue");
+    expect((await support.get(detailUrl)).body).toContain("has ended");
+    expect((await support.post(detailUrl, { title: "Too late", body: "x" })).statusCode).toBe(409);
+    const events = (await queryAudit(t.deps.db, { event: "notice.updated" })).concat(await queryAudit(t.deps.db, { event: "notice.ended" }));
+    expect(events.map((e) => e.actor)).toEqual(["sup.one", "sup.one"]);
+  });
+
+  it("reads the audit trail filtered by user, event and time, a page at a time, and exports it as CSV", async () => {
+    const user = await addUser(t.deps, { loginId: "=HYPERLINK(\"http://evil\")" });
+    const start = t.clock.now();
+    for (let i = 0; i < 60; i += 1) {
+      await t.deps.db.insertInto("audit").values({
+        time: start + i * 60_000, event: "password.failed", actor: user.login_id, subject: user.login_id, ip: "10.0.0.1",
+        user_agent: i === 0 ? "-cmd,\"quoted\"\nnext line" : "ua", detail: JSON.stringify({ n: i }),
+      }).execute();
+    }
+    const base = `/support/audit?${new URLSearchParams({ user: user.login_id.toLowerCase(), event: "password.failed" }).toString()}`;
+    const first = await support.get(base);
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain("n: 59");
+    expect(first.body).not.toContain("n: 9<");
+    expect(first.body).toContain("Next page");
+    const second = await support.get(`${base}&page=2`);
+    expect(second.body).toContain("n: 0");
+    expect(second.body).not.toContain("Next page");
+
+    const from = new Date(start + 30 * 60_000).toISOString().slice(0, 16); // Europe/London is UTC in November
+    const windowed = await support.get(`${base}&from=${encodeURIComponent(from)}`);
+    expect(windowed.body).toContain("n: 30");
+    expect(windowed.body).not.toContain("n: 29<");
+    expect((await support.get("/support/audit?event=made.up")).statusCode).toBe(400);
+    expect((await support.get("/support/audit?from=yesterday")).statusCode).toBe(400);
+
+    const csv = await support.get(base.replace("/support/audit?", "/support/audit.csv?"));
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers["content-type"]).toBe("text/csv; charset=utf-8");
+    expect(csv.headers["content-disposition"]).toMatch(/^attachment; filename="famos-audit-\d{8}-\d{4}\.csv"$/);
+    const lines = csv.body.replace(/^\uFEFF/, "").split("\r\n");
+    expect(lines[0]).toBe('"time_utc","time_local","event","actor","subject","ip","user_agent","detail"');
+    // Oldest first; the formula guard and RFC 4180 quoting on the first row.
+    expect(lines[1]).toBe(
+      `"${new Date(start).toISOString()}","28/11/2026 14:20","password.failed","'=HYPERLINK(""http://evil"")","'=HYPERLINK(""http://evil"")","10.0.0.1","'-cmd,""quoted""\nnext line","{""n"":0}"`,
+    );
+    expect(csv.body.split("password.failed").length - 1).toBe(60);
+  });
+});
