@@ -8,10 +8,10 @@ import { bcryptHash, djangoPbkdf2, HEADER } from "./import-fixtures.ts";
 
 const OPERATOR = { actor: "operator:test", ip: "cli", userAgent: "famos-cli" };
 
-describe("an imported user signs in (import called in-process, sign-in over HTTP)", () => {
+describe.each(["sqlite", "postgres"] as const)("an imported user signs in (import in-process, sign-in over HTTP) on %s", (database) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ database });
   });
   afterAll(async () => t.close());
 
@@ -64,6 +64,28 @@ describe("an imported user signs in (import called in-process, sign-in over HTTP
     expect((await client.get("/profile")).statusCode).toBe(303);
     expect((await submitPassword(new FormClient(t.app), "rotated", "first password here")).statusCode).toBe(401);
     expect((await submitPassword(new FormClient(t.app), "rotated", "second password here")).headers.location).toBe("/otp");
+  });
+
+  it("writes 1,200 rows in batches of 500, reporting progress, and refuses existing ones found in any batch", async () => {
+    const hash = bcryptHash("batch password here");
+    const rows = Array.from({ length: 1200 }, (_, i) => `batch${i},Batch ${i},${i},,,${hash}`);
+    const progress: number[] = [];
+    let total = -1;
+    const first = await importUsersCsv(t.deps, [HEADER, ...rows.slice(0, 700)].join("\n"), { update: false, actor: OPERATOR });
+    expect(first).toMatchObject({ ok: true, added: 700 });
+    const second = await importUsersCsv(t.deps, [HEADER, ...rows].join("\n"), {
+      update: false,
+      actor: OPERATOR,
+      onStart: (n) => (total = n),
+      onProgress: (done) => progress.push(done),
+    });
+    expect(total).toBe(1200);
+    expect(progress).toEqual([500, 1000, 1200]);
+    expect(second).toMatchObject({ ok: true, added: 500 });
+    if (!second.ok) return;
+    expect(second.refused).toHaveLength(700);
+    expect(second.refused[0]).toEqual({ line: 2, reason: expect.stringContaining('"batch0" already exists') });
+    expect(second.refused[699]?.line).toBe(701);
   });
 
   it("refuses the whole file for a bad header and stores nothing", async () => {
