@@ -1,9 +1,65 @@
+import { once } from "node:events";
 import { Command } from "commander";
+import type { AuditRecord } from "../../audit/audit.ts";
+import { AUDIT_EVENTS } from "../../audit/events.ts";
+import { formatDateTime } from "../../platform/format.ts";
+import { auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
+import { parseLocalDateTime } from "../../support/zoned-time.ts";
+import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
-// Placeholder until this command is written.
+const WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/;
+
+/** An ISO 8601 time; without an offset it is read in FAMOS_TIMEZONE, like every time FAMOS shows. */
+export function parseSince(text: string, timezone: string): number {
+  const value = text.trim();
+  if (WITH_ZONE.test(value)) {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms;
+  } else if (WITHOUT_ZONE.test(value)) {
+    const ms = parseLocalDateTime(value.includes("T") ? value : `${value}T00:00`, timezone);
+    if (ms !== null) return ms;
+  }
+  throw new Refused(`--since: "${text}" is not an ISO 8601 time such as 2026-06-14, 2026-06-14T17:47 or 2026-06-14T16:47:00Z`);
+}
+
+/** Control characters (a login ID typed at sign-in, a user agent) are shown escaped, never sent to the terminal. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** The interface contract's JSON line: time, event, actor, subject, ip, userAgent, detail. */
+export function auditJsonLine(r: AuditRecord): string {
+  return JSON.stringify({ time: new Date(r.time).toISOString(), event: r.event, actor: r.actor, subject: r.subject, ip: r.ip, userAgent: r.userAgent, detail: r.detail });
+}
+
+function auditTextLine(r: AuditRecord, timezone: string): string {
+  const detail = Object.keys(r.detail).length ? ` ${JSON.stringify(r.detail)}` : "";
+  return printable(`${formatDateTime(r.time, timezone)}  ${r.event.padEnd(20)} ${r.actor ?? "-"} → ${r.subject ?? "-"}  ${r.ip ?? "-"}${detail}`);
+}
+
 export function auditCommand(): Command {
-  return new Command("audit").allowUnknownOption().allowExcessArguments().action(() => {
-    throw new Refused("'audit' is not available yet");
-  });
+  return new Command("audit")
+    .description("print the audit trail, oldest first (event names: see the README, \"Audit events\")")
+    .option("--user <login-id>", "events about this login ID or done by it (case ignored)")
+    .option("--since <ISO time>", "events at or after this time; without an offset, in FAMOS_TIMEZONE")
+    .option("--event <name>", "events of this name only")
+    .option("--json", "one JSON object a line: time, event, actor, subject, ip, userAgent, detail")
+    .action(async (options: { user?: string; since?: string; event?: string; json?: boolean }) => {
+      await withServices(async ({ deps }) => {
+        const filter: AuditFilter = {};
+        if (options.user !== undefined) filter.user = options.user;
+        if (options.since !== undefined) filter.since = parseSince(options.since, deps.config.timezone);
+        if (options.event !== undefined) {
+          if (!(options.event in AUDIT_EVENTS)) throw new Refused(`--event: "${options.event}" is not an event name; the names are listed in the README`);
+          filter.event = options.event;
+        }
+        for await (const record of auditRecords(deps.db, filter, "asc")) {
+          const line = options.json ? auditJsonLine(record) : auditTextLine(record, deps.config.timezone);
+          // Respect the pipe's back-pressure: a large trail piped into `head` or a file stays bounded in memory.
+          if (!process.stdout.write(`${line}\n`)) await once(process.stdout, "drain");
+        }
+      });
+    });
 }

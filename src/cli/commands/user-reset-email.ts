@@ -1,9 +1,37 @@
 import { Command } from "commander";
+import { resetOtpEmail } from "../../support/reset-email.ts";
+import { findUserByLogin } from "../../users/users.ts";
+import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
-// Placeholder until this command is written.
+/**
+ * The guide's "OTP email reset" from the command line: the same domain operation as the console's
+ * (src/support/reset-email.ts), so the same three fields must match and the same things happen.
+ */
 export function userResetEmailCommand(): Command {
-  return new Command("reset-email").allowUnknownOption().allowExcessArguments().action(() => {
-    throw new Refused("'reset-email' is not available yet");
-  });
+  return new Command("reset-email")
+    .description("reset a user's OTP email (the name, login ID and partner number from the request must match the account); the user enrols again at the next sign-in")
+    .argument("<login-id>", "the login ID from the request")
+    .requiredOption("--name <full name>", "the full name from the request (case and runs of spaces ignored)")
+    .requiredOption("--partner <number>", "the partner number from the request (leading zeros count)")
+    .requiredOption("--ticket <ref>", "the support ticket reference, kept in the audit trail")
+    .action(async (loginId: string, options: { name: string; partner: string; ticket: string }) => {
+      await withServices(async ({ deps }) => {
+        const user = await findUserByLogin(deps.db, loginId);
+        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        const outcome = await resetOtpEmail(deps, { user: null, audit: operator() }, user.id, {
+          name: options.name,
+          loginId,
+          partnerNumber: options.partner,
+          ticket: options.ticket,
+        });
+        if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+        if (outcome.kind !== "reset") throw new Refused(outcome.message.replace(/^The /, "the "));
+        const told = outcome.previousEmail ? `; ${outcome.previousEmail} is told of the reset` : "; there was no confirmed address to tell";
+        process.stdout.write(
+          `Reset the OTP email of ${outcome.user.login_id} (ticket ${options.ticket.trim()}): ${outcome.sessionsEnded} ${outcome.sessionsEnded === 1 ? "session" : "sessions"} ended, codes voided${told}.\n` +
+            `At the next sign-in ${outcome.user.login_id} enters an email address again.\n`,
+        );
+      });
+    });
 }

@@ -1,9 +1,20 @@
 import { Command } from "commander";
+import { unlockAccount } from "../../support/unlock.ts";
+import { findUserByLogin } from "../../users/users.ts";
+import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
-// Placeholder until this command is written.
 export function userUnlockCommand(): Command {
-  return new Command("unlock").allowUnknownOption().allowExcessArguments().action(() => {
-    throw new Refused("'unlock' is not available yet");
-  });
+  return new Command("unlock")
+    .description("clear a login ID's failure counts and locks, the permanent one after too many wrong codes included")
+    .argument("<login-id>")
+    .action(async (loginId: string) => {
+      await withServices(async ({ deps }) => {
+        const user = await findUserByLogin(deps.db, loginId);
+        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        const outcome = await unlockAccount(deps, { user: null, audit: operator() }, user);
+        if (outcome.kind === "forbidden") throw new Refused(outcome.message);
+        process.stdout.write(outcome.wasLocked ? `Unlocked ${user.login_id}.\n` : `${user.login_id} was not locked; its failure counts are cleared.\n`);
+      });
+    });
 }
