@@ -58,35 +58,38 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
   return report;
 }
 
+/**
+ * Inserts first, skipping login IDs that exist (one conditional statement, so a user added by
+ * someone else meanwhile is simply an existing one), then looks up the rows that were skipped.
+ * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
+ */
 async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+  const inserted = await tx
+    .insertInto("users")
+    .values(batch.map((row) => userRow(deps.random, now, { ...row, otpEmail: row.email })))
+    .onConflict((oc) => oc.column("login_key").doNothing())
+    .returning("login_key")
+    .execute();
+  const added = new Set(inserted.map((r) => r.login_key));
+  const skipped = batch.filter((row) => !added.has(loginKey(row.loginId)));
   const existing = new Map<string, User>();
-  for (const user of await tx.selectFrom("users").selectAll().where("login_key", "in", batch.map((r) => loginKey(r.loginId))).execute()) {
-    existing.set(user.login_key, user);
+  if (skipped.length > 0) {
+    const users = await tx.selectFrom("users").selectAll().where("login_key", "in", skipped.map((r) => loginKey(r.loginId))).execute();
+    for (const user of users) existing.set(user.login_key, user);
   }
-  const fresh = batch.filter((row) => !existing.has(loginKey(row.loginId)));
-  if (fresh.length > 0) {
-    const values = fresh.map((row) => userRow(deps.random, now, { ...row, otpEmail: row.email }));
-    // A user added by someone else since the lookup above is refused here, not an error for the batch.
-    const inserted = await tx
-      .insertInto("users")
-      .values(values)
-      .onConflict((oc) => oc.column("login_key").doNothing())
-      .returning("login_key")
-      .execute();
-    const taken = new Set(inserted.map((r) => r.login_key));
-    for (const row of fresh) {
-      if (!taken.has(loginKey(row.loginId))) {
-        report.refused.push({ line: row.line, reason: `a user with login ID "${row.loginId}" was added while the import ran` });
-        continue;
-      }
+  for (const row of batch) {
+    if (added.has(loginKey(row.loginId))) {
       report.added += 1;
       const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null };
       await recordAudit(tx, now, { ...options.actor, event: "user.created", subject: row.loginId, detail });
+      continue;
     }
-  }
-  for (const row of batch) {
     const user = existing.get(loginKey(row.loginId));
-    if (!user) continue;
+    if (!user) {
+      // Only possible if the account vanished between the two statements: say so, do not guess.
+      report.refused.push({ line: row.line, reason: `login ID "${row.loginId}" could be neither added nor found; run the import again` });
+      continue;
+    }
     if (!options.update) {
       report.refused.push({ line: row.line, reason: `a user with login ID "${user.login_id}" already exists (use --update to change existing users)` });
       continue;
