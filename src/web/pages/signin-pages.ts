@@ -83,7 +83,8 @@ ${message("error", v.error)}${message("info", v.info)}
 
 /** Screen 7: the reset process in words and a prepared mailto: link. */
 export function wrongEmailPage(config: Readonly<Config>): string {
-  const mailBody = "Name: \nFAMOS Log in ID: \nPartner number: \n";
+  // RFC 6068 §5: line breaks in a mailto: body are CRLF, percent-encoded as %0D%0A.
+  const mailBody = "Name: \r\nFAMOS Log in ID: \r\nPartner number: \r\n";
   const href = `mailto:${config.supportEmail}?subject=${encodeURIComponent("OTP email reset")}&body=${encodeURIComponent(mailBody)}`;
   const body = html`<h1>Entered a wrong email?</h1>
 <p>If you entered an incorrect email address by mistake, or you can no longer read the mailbox that
