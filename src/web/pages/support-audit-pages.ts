@@ -5,7 +5,7 @@ import { html } from "../../platform/html.ts";
 import { message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { pager, supportPage } from "./support-pages.ts";
-import { detailText, eventLabel } from "./support-user-pages.ts";
+import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
 export interface AuditFilterForm {
@@ -42,7 +42,7 @@ ${v.records.length === 0
 <caption class="visually-hidden">Audit events, newest first</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">About</th><th scope="col">IP</th><th scope="col">Browser</th><th scope="col">Detail</th></tr></thead>
 <tbody>${v.records.map(
-        (e) => html`<tr><td>${formatDateTime(e.time, tz)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${e.userAgent ?? ""}</td><td>${detailText(e.detail)}</td></tr>`,
+        (e) => html`<tr><td>${formatDateTime(e.time, tz)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(e.detail, tz)}</td></tr>`,
       )}</tbody></table>`}
 ${pager("/support/audit", params, v.page, v.hasNext)}`;
   return supportPage(frame, "Audit trail", "audit", body);

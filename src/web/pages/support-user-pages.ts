@@ -21,10 +21,21 @@ export interface UserPageView {
   resetValues?: Partial<ResetRequest>;
 }
 
-export function detailText(detail: Record<string, unknown>): string {
+/** "key: value" pairs; times (ms since the epoch under keys such as "until") shown as times. */
+export function detailText(detail: Record<string, unknown>, timezone: string): string {
+  const show = (key: string, value: unknown) => {
+    if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return formatDateTime(value, timezone);
+    return typeof value === "string" ? value : JSON.stringify(value);
+  };
   return Object.entries(detail)
-    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .map(([key, value]) => `${key}: ${show(key, value)}`)
     .join(", ");
+}
+
+/** Browsers' user agents are long: the table shows the start, the CSV export all of it. */
+export function shortAgent(agent: string | null): string {
+  if (!agent) return "";
+  return agent.length > 40 ? `${agent.slice(0, 40)}…` : agent;
 }
 
 export function eventLabel(event: string): string {
@@ -45,7 +56,7 @@ function eventsTable(events: AuditRecord[], tz: string): SafeHtml {
 <caption class="visually-hidden">Recent security events</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">IP</th><th scope="col">Detail</th></tr></thead>
 <tbody>${events.map(
-    (e) => html`<tr><td>${formatDateTime(e.time, tz)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(e.detail)}</td></tr>`,
+    (e) => html`<tr><td>${formatDateTime(e.time, tz)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(e.detail, tz)}</td></tr>`,
   )}</tbody></table>`;
 }
 
