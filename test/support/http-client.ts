@@ -1,10 +1,11 @@
+import { fetch, type Dispatcher } from "undici";
 import { extractCode, type TestSmtpServer } from "./smtp.ts";
 
 export interface HttpAnswer {
   status: number;
   location: string | null;
   body: string;
-  headers: Headers;
+  headers: Awaited<ReturnType<typeof fetch>>["headers"];
 }
 
 /**
@@ -15,7 +16,8 @@ export class HttpFormClient {
   readonly cookies = new Map<string, string>();
   csrf: string | null = null;
 
-  constructor(readonly baseUrl: string, readonly headers: Record<string, string> = {}) {}
+  /** `dispatcher`: an undici Agent, e.g. one that trusts a test certificate. */
+  constructor(readonly baseUrl: string, readonly headers: Record<string, string> = {}, readonly dispatcher?: Dispatcher) {}
 
   get(path: string): Promise<HttpAnswer> {
     return this.request("GET", path);
@@ -39,7 +41,7 @@ export class HttpFormClient {
       headers["content-type"] = "application/x-www-form-urlencoded";
       headers.origin = new URL(this.baseUrl).origin;
     }
-    const response = await fetch(new URL(path, this.baseUrl), { method, headers, body, redirect: "manual" });
+    const response = await fetch(new URL(path, this.baseUrl), { method, headers, body, redirect: "manual", ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) });
     const text = await response.text();
     for (const line of response.headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(";");

@@ -1,0 +1,247 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { Agent, fetch } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { createServices } from "../../src/app/services.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { addUser, TEST_SECRET } from "../support/app.ts";
+import { HttpFormClient, waitForCode, type HttpAnswer } from "../support/http-client.ts";
+import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
+import { productionEnv, REPO_ROOT, startServer, type ServerProcess } from "../support/server-process.ts";
+import { postgresTestUrl, redisTestUrl, type PostgresTestSchema } from "../support/services.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+
+/** The nginx site exactly as the README gives it, with this machine's ports and a test certificate. */
+function readmeNginxSite(ports: { http: number; https: number; a: number; b: number }, cert: string, key: string): string {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const site = /```nginx\n(# \/etc\/nginx\/conf\.d\/famos\.conf\n[\s\S]*?)```/.exec(readme)?.[1];
+  if (!site) throw new Error("README.md has no nginx site block");
+  const replace = (text: string, from: string, to: string) => {
+    if (!text.includes(from)) throw new Error(`the README's nginx site no longer contains "${from}"`);
+    return text.replace(from, to);
+  };
+  let config = site;
+  config = replace(config, "server 127.0.0.1:3001;", `server 127.0.0.1:${ports.a};`);
+  config = replace(config, "server 127.0.0.1:3002;", `server 127.0.0.1:${ports.b};`);
+  config = replace(config, "listen 80;", `listen 127.0.0.1:${ports.http};`);
+  config = replace(config, "listen 443 ssl;", `listen 127.0.0.1:${ports.https} ssl;`);
+  config = replace(config, "/etc/ssl/famos/fullchain.pem", cert);
+  config = replace(config, "/etc/ssl/famos/privkey.pem", key);
+  // Test only: which instance answered.
+  return replace(config, "proxy_pass http://famos;", "proxy_pass http://famos;\n        add_header X-Upstream $upstream_addr always;");
+}
+
+describe("two instances on one PostgreSQL behind nginx (README configuration)", () => {
+  let pg: PostgresTestSchema;
+  let smtp: TestSmtpServer;
+  let nginx: RunningNginx;
+  let instances: ServerProcess[] = [];
+  let store: Store;
+  let deps: Deps;
+  let ca: string;
+  const agents: Agent[] = [];
+  let base: string;
+  let certDir: string;
+  /** Upstream (instance address) of every request, in order. */
+  const trail: string[] = [];
+
+  beforeAll(async () => {
+    certDir = mkdtempSync(join(tmpdir(), "famos-tls-"));
+    const cert = join(certDir, "cert.pem");
+    const key = join(certDir, "key.pem");
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert,
+    ], { stdio: "ignore" });
+    ca = readFileSync(cert, "utf8");
+
+    [pg, smtp] = await Promise.all([postgresTestUrl("cluster"), startSmtpServer()]);
+    const [http, https] = [await freePort(), await freePort()];
+    base = `https://127.0.0.1:${https}`;
+    const env = productionEnv({
+      FAMOS_DATABASE_URL: pg.url,
+      FAMOS_SMTP_URL: smtp.url,
+      FAMOS_REDIS_URL: await redisTestUrl(),
+      FAMOS_PUBLIC_URL: base,
+      FAMOS_TRUST_PROXY: "127.0.0.1",
+      FAMOS_RATE_LIMIT: "1000",
+    });
+    // Both start (and migrate) at once, as a deployment would.
+    instances = await Promise.all([startServer(env), startServer(env)]);
+    nginx = await startNginx({
+      httpConfig: readmeNginxSite({ http, https, a: instances[0]!.port, b: instances[1]!.port }, cert, key),
+    });
+    store = openStore(pg.url);
+    const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: pg.url });
+    if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+    deps = createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
+  }, 90_000);
+
+  afterAll(async () => {
+    await nginx?.stop();
+    await Promise.all(instances.map((i) => i.stop()));
+    await store?.close();
+    for (const agent of agents) await agent.close();
+    await smtp?.stop();
+    await pg?.drop();
+    rmSync(certDir, { recursive: true, force: true });
+  });
+
+  /**
+   * A browser at its own loopback address 127.0.0.<n>: nginx passes it on as X-Forwarded-For, and
+   * the instances (trusting the proxy) count failures and request limits per that address, so the
+   * tests' wrong codes do not lock each other out.
+   */
+  function client(n: number, headers: Record<string, string> = {}): HttpFormClient & { step(method: "GET" | "POST", path: string, fields?: Record<string, string>): Promise<HttpAnswer> } {
+    const agent = new Agent({ connect: { ca }, localAddress: `127.0.0.${n}` });
+    agents.push(agent);
+    const c = new HttpFormClient(base, headers, agent) as HttpFormClient & { step: never };
+    return Object.assign(c, {
+      async step(method: "GET" | "POST", path: string, fields?: Record<string, string>) {
+        const answer = method === "GET" ? await c.get(path) : await c.post(path, fields);
+        trail.push(answer.headers.get("x-upstream") ?? "none");
+        return answer;
+      },
+    });
+  }
+
+  /**
+   * Makes the next request land on the instance other than `instance`: nginx's round robin sends
+   * each request to the other instance than the one before, so one filler request may be needed.
+   */
+  async function nextAvoids(instance: string): Promise<void> {
+    if (trail.at(-1) === instance) return;
+    const answer = await fetch(`${base}/healthz`, { dispatcher: agents[0] });
+    trail.push(answer.headers.get("x-upstream") ?? "none");
+    expect(trail.at(-1)).toBe(instance);
+  }
+
+  const live = (port: number) => `127.0.0.1:${port}`;
+
+  it("serves over TLS with HTTPS-mode cookies and redirects plain HTTP", async () => {
+    const c = client(11);
+    const page = await c.step("GET", "/login");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("strict-transport-security")).toMatch(/max-age=31536000/);
+    expect(page.headers.getSetCookie().join("\n")).toMatch(/__Host-famos_csrf=.*Secure/i);
+    expect([live(instances[0]!.port), live(instances[1]!.port)]).toContain(trail.at(-1));
+    const plain = await fetch(`http://127.0.0.1:${nginx.port}/login`, { redirect: "manual" });
+    expect(plain.status).toBe(301);
+    expect(plain.headers.get("location")).toBe("https://127.0.0.1/login");
+  });
+
+  it("completes a sign-in whose steps land on different instances", async () => {
+    const user = await addUser(deps);
+    // A forged X-Forwarded-For is replaced by nginx: the instances see the real client address.
+    const c = client(12, { "x-forwarded-for": "203.0.113.9" });
+    await c.step("GET", "/login");
+    const before = smtp.messages.length;
+    const password = await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    expect(password.location).toBe("/otp");
+    const passwordOn = trail.at(-1)!;
+    const code = await waitForCode(smtp, user.otp_email!, before);
+    await c.step("GET", "/otp");
+    await nextAvoids(passwordOn);
+    const confirmed = await c.step("POST", "/otp", { code });
+    expect(confirmed.location).toBe("/");
+    const codeOn = trail.at(-1)!;
+    expect(codeOn).not.toBe(passwordOn);
+    const portal = await c.step("GET", "/");
+    const portalOn = trail.at(-1)!;
+    expect(portal.body).toContain("Sign out");
+    await nextAvoids(portalOn);
+    expect((await c.step("GET", "/profile")).status).toBe(200);
+    expect(trail.at(-1)).not.toBe(portalOn);
+    // The instances saw the browser's address (from X-Forwarded-For), not the proxy's.
+    const audit = await store.db.selectFrom("audit").select("ip").where("subject", "=", user.login_id).execute();
+    expect(audit.length).toBeGreaterThan(0);
+    expect(audit.every((r) => r.ip === "127.0.0.12")).toBe(true);
+  });
+
+  it("locks at the limit with wrong codes spread across both instances", async () => {
+    const user = await addUser(deps);
+    const c = client(13);
+    await c.step("GET", "/login");
+    const before = smtp.messages.length;
+    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    const code = await waitForCode(smtp, user.otp_email!, before);
+    const wrong = code === "000000" ? "111111" : "000000";
+    await c.step("GET", "/otp");
+    const on: string[] = [];
+    const answers: HttpAnswer[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      answers.push(await c.step("POST", "/otp", { code: wrong }));
+      on.push(trail.at(-1)!);
+    }
+    expect(new Set(on).size).toBe(2);
+    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers[3]!.body).toContain("You have 1 try left.");
+    expect(answers[4]!.body).toContain("That was the last try");
+    const locked = await c.step("POST", "/otp", { code });
+    expect(locked.status).toBe(429);
+    expect(locked.body).toContain("Too many wrong codes");
+    const throttle = await store.db.selectFrom("throttles").select("failures").where("key", "=", `code:id:${user.login_id.toLowerCase()}`).executeTakeFirst();
+    expect(throttle?.failures).toBe(5);
+  });
+
+  it("signing out on one instance ends the session on the other", async () => {
+    const user = await addUser(deps);
+    const c = client(14);
+    await c.step("GET", "/login");
+    const before = smtp.messages.length;
+    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    const code = await waitForCode(smtp, user.otp_email!, before);
+    await c.step("GET", "/otp");
+    expect((await c.step("POST", "/otp", { code })).location).toBe("/");
+    await c.step("GET", "/profile");
+    const signedInCookies = c.cookieHeader();
+    const out = await c.step("POST", "/logout");
+    expect(out.status).toBe(303);
+    const outOn = trail.at(-1)!;
+
+    const replay = client(15);
+    for (const pair of signedInCookies.split("; ")) {
+      const eq = pair.indexOf("=");
+      replay.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    await nextAvoids(outOn);
+    const after = await replay.step("GET", "/profile");
+    expect(trail.at(-1)).not.toBe(outOn);
+    expect(after.status).toBe(303);
+    expect(after.location).toMatch(/^\/login/);
+  });
+
+  it("makes one session when the right code is raced on both instances", async () => {
+    const user = await addUser(deps);
+    const c = client(16);
+    await c.step("GET", "/login");
+    const before = smtp.messages.length;
+    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    const code = await waitForCode(smtp, user.otp_email!, before);
+    await c.step("GET", "/otp");
+    const racers = Array.from({ length: 8 }, () => {
+      const r = client(17);
+      for (const [name, value] of c.cookies) r.cookies.set(name, value);
+      r.csrf = c.csrf;
+      return r;
+    });
+    const start = trail.length;
+    const answers = await Promise.all(racers.map((r) => r.step("POST", "/otp", { code })));
+    expect(new Set(trail.slice(start)).size).toBe(2);
+    expect(answers.filter((a) => a.status === 303 && a.location === "/")).toHaveLength(1);
+    const sessions = await store.db
+      .selectFrom("sessions")
+      .select(["stage"])
+      .where("user_id", "=", user.id)
+      .where("stage", "=", "full")
+      .execute();
+    expect(sessions).toHaveLength(1);
+    const codes = await store.db.selectFrom("codes").select("consumed_at").where("user_id", "=", user.id).execute();
+    expect(codes.filter((row) => row.consumed_at !== null)).toHaveLength(1);
+  });
+});
