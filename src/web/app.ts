@@ -12,6 +12,7 @@ import { registerSessionLoading } from "./auth.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { HttpProblem, registerErrorPages } from "./errors.ts";
 import { registerHsts } from "./https.ts";
+import { registerInputGuard } from "./input-guard.ts";
 import { checkOrigin } from "./origin.ts";
 import { formActionSources } from "./return-to.ts";
 import { collectRoutes } from "./route-list.ts";
@@ -80,6 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     crossOriginEmbedderPolicy: false,
   });
   registerCsrf(app, config);
+  registerInputGuard(app);
   registerHsts(app, config);
   await app.register(fastifyRateLimit, {
     global: false,
