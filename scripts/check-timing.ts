@@ -1,0 +1,118 @@
+/**
+ * `npm run check:timing`: SPEC item 1 says a wrong login ID, a wrong password and a locked account
+ * give the same answer *in the same time*. This measures it against a real listening FAMOS: at least
+ * 500 sign-in attempts of each kind, interleaved in random order, one at a time, and prints the
+ * medians. It exits 1 when the slowest median is more than 10% above the fastest.
+ *
+ * Each attempt comes from its own client address (X-Forwarded-For through a trusted proxy) and each
+ * wrong password is for an account of its own, so no address or account lock turns a "wrong
+ * password" sample into a "locked" one. The locked account is locked with SPEC's 5 wrong passwords,
+ * and FAMOS_LOCK_BASE is set long enough for the lock to outlast the run (the code path is the same).
+ *
+ * Options: SAMPLES=<n> (default 500 per kind).
+ */
+import { performance } from "node:perf_hooks";
+import { hashPassword } from "../src/password/hash.ts";
+import { cryptoRandom } from "../src/platform/random.ts";
+import { userRow } from "../src/users/users.ts";
+import { formSession, startInstance } from "./lib/instance.ts";
+
+const SAMPLES = Number(process.env.SAMPLES ?? 500);
+const WARM_UP = 20;
+const TOLERANCE = 0.1;
+const PASSWORD = "the right password for timing";
+const KINDS = ["unknown login ID", "wrong password", "locked account"] as const;
+type Kind = (typeof KINDS)[number];
+
+async function main(): Promise<number> {
+  if (!Number.isInteger(SAMPLES) || SAMPLES < 500) throw new Error("SAMPLES must be a whole number of at least 500");
+  const accounts = SAMPLES + WARM_UP;
+  process.stdout.write(`Preparing ${accounts} accounts and a locked one…\n`);
+  const hash = await hashPassword(PASSWORD);
+  const instance = await startInstance(
+    { FAMOS_RATE_LIMIT: "0", FAMOS_TRUST_PROXY: "127.0.0.1", FAMOS_LOCK_BASE: "6h", FAMOS_LOCK_MAX: "6h" },
+    async (db) => {
+      const now = Date.now();
+      const rows = Array.from({ length: accounts }, (_, i) =>
+        userRow(cryptoRandom, now, { loginId: `timing-${String(i).padStart(5, "0")}`, fullName: "Timing Test", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail: `timing${i}@dealer.example` }),
+      );
+      rows.push(userRow(cryptoRandom, now, { loginId: "timing-locked", fullName: "Timing Test", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail: "locked@dealer.example" }));
+      for (let i = 0; i < rows.length; i += 200) await db.insertInto("users").values(rows.slice(i, i + 200)).execute();
+    },
+  );
+  try {
+    const form = await formSession(instance.url);
+    let address = 0;
+    const attempt = async (loginId: string, password: string): Promise<{ ms: number; status: number; body: string }> => {
+      address += 1;
+      const body = new URLSearchParams({ loginId, password, _csrf: form.csrf }).toString();
+      const headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: form.cookie,
+        "x-forwarded-for": `10.${(address >> 16) & 255}.${(address >> 8) & 255}.${address & 255}`,
+      };
+      const started = performance.now();
+      const response = await fetch(`${instance.url}/login`, { method: "POST", body, headers, redirect: "manual" });
+      const text = await response.text();
+      return { ms: performance.now() - started, status: response.status, body: text.replace(/value="[^"]*"/g, "") };
+    };
+
+    for (let i = 0; i < 5; i += 1) await attempt("timing-locked", `wrong ${i}`);
+
+    const times: Record<Kind, number[]> = { "unknown login ID": [], "wrong password": [], "locked account": [] };
+    const bodies = new Set<string>();
+    for (let i = 0; i < accounts; i += 1) {
+      const order: Kind[] = [...KINDS];
+      for (let j = order.length - 1; j > 0; j -= 1) {
+        const k = cryptoRandom.int(j + 1);
+        [order[j], order[k]] = [order[k]!, order[j]!];
+      }
+      for (const kind of order) {
+        const loginId = kind === "unknown login ID" ? `nobody-${String(i).padStart(5, "0")}` : kind === "wrong password" ? `timing-${String(i).padStart(5, "0")}` : "timing-locked";
+        const password = kind === "locked account" ? PASSWORD : "not the right password";
+        const result = await attempt(loginId, password);
+        if (result.status !== 401) throw new Error(`${kind}: expected 401, got ${result.status}`);
+        if (i >= WARM_UP) {
+          times[kind].push(result.ms);
+          bodies.add(result.body.replace(loginId, "LOGIN"));
+        }
+      }
+      if ((i + 1) % 100 === 0) process.stdout.write(`  ${i + 1}/${accounts} rounds\n`);
+    }
+
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    const p90 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.9)]!;
+    process.stdout.write(`\nSign-in refusals against ${instance.url} (${SAMPLES} samples each, interleaved):\n`);
+    const medians = KINDS.map((kind) => median(times[kind]));
+    for (const [i, kind] of KINDS.entries()) {
+      process.stdout.write(`  ${kind.padEnd(17)} median ${medians[i]!.toFixed(2)} ms   p90 ${p90(times[kind]).toFixed(2)} ms   n=${times[kind].length}\n`);
+    }
+    const spread = Math.max(...medians) / Math.min(...medians) - 1;
+    process.stdout.write(`  spread of medians ${(spread * 100).toFixed(1)}% (limit ${TOLERANCE * 100}%)\n`);
+    process.stdout.write(`  distinct response bodies (CSRF token and typed login ID blanked): ${bodies.size}\n`);
+    if (bodies.size !== 1) {
+      process.stdout.write("FAIL: the three kinds of refusal do not give the same body\n");
+      return 1;
+    }
+    if (spread > TOLERANCE) {
+      process.stdout.write("FAIL: the response times tell the kinds of refusal apart\n");
+      return 1;
+    }
+    process.stdout.write("OK: the medians lie within 10% of each other\n");
+    return 0;
+  } finally {
+    await instance.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`check:timing failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);
