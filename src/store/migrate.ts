@@ -31,8 +31,9 @@ async function migrator(store: Store): Promise<Migrator> {
 
 function check(result: MigrationResultSet): MigrationResultSet {
   if (result.error) {
-    const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
+    const failed = result.results?.find((r) => r.status === "Error")?.migrationName;
+    const what = failed === undefined ? "could not migrate the database" : `migration ${failed} failed`;
+    throw new Error(`${what}: ${String(result.error)}`, { cause: result.error });
   }
   return result;
 }
