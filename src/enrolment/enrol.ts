@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { issueCode, type IssueOutcome } from "../otp/codes.ts";
+import { issueCode, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
@@ -22,6 +22,9 @@ export async function enrolEmail(deps: Deps, user: User, session: Session, entry
   const now = deps.clock.now();
   const { issued, token } = await deps.db.transaction().execute(async (tx) => {
     await setPendingEmail(tx, user.id, check.email, now);
+    // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
+    // another browser, must not make that address the OTP email.
+    await voidUserCodes(tx, user.id, "superseded", now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
     const outcome = await issueCode(deps, tx, flow, user.login_id, now);
     // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).

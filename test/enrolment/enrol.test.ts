@@ -47,6 +47,24 @@ describe("first-sign-in enrolment", () => {
     expect((await submitPassword(new FormClient(t.app), user.login_id, user.password)).headers.location).toBe("/otp");
   });
 
+  it("voids the code sent to a mistyped address once another address is entered, so it can't be confirmed from the old browser", async () => {
+    const { user, client: first } = await atEnrolment();
+    const mistyped = "jane.smiht@dealer.example";
+    const before = t.smtp.messages.length;
+    await first.post("/enrol", { email: mistyped, confirmEmail: mistyped });
+    const oldCode = await nextCode(t.smtp, mistyped, before);
+
+    const second = new FormClient(t.app);
+    await submitPassword(second, user.login_id, user.password);
+    await second.get("/enrol");
+    await second.post("/enrol", { email: "jane.smith@dealer.example", confirmEmail: "jane.smith@dealer.example" });
+
+    await first.get("/otp");
+    const late = await first.post("/otp", { code: oldCode });
+    expect(late.statusCode).not.toBe(303);
+    expect((await stored(user.login_id)).otp_email).toBeNull();
+  });
+
   it("asks for the 'This is my own mailbox' tick for a shared mailbox under policy warn, and goes on with it", async () => {
     const { user, client } = await atEnrolment();
     const warned = await client.post("/enrol", { email: "info@dealer.example", confirmEmail: "info@dealer.example" });
