@@ -85,7 +85,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     );
   } catch (error) {
     proc.child.kill("SIGKILL");
-    throw new Error(`${String(error)}\n${proc.stderr()}`);
+    throw new Error(`${String(error)}\n${proc.stderr()}`, { cause: error });
   }
   return {
     ...proc,
