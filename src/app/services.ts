@@ -61,7 +61,8 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
       },
       onFailed: () => metrics.mailFailed.inc(),
     },
-    { ...DEFAULT_SENDER_OPTIONS, ...overrides.senderOptions },
+    // The development mailbox shows messages from the outbox, so their bodies stay there.
+    { ...DEFAULT_SENDER_OPTIONS, scrubBodies: transport.kind !== "development", ...overrides.senderOptions },
   );
   const deps: Deps = {
     db: store.db,

@@ -89,14 +89,26 @@ export async function claimDueMail(
 }
 
 /**
+ * A code mail's body holds the code itself, which the codes table keeps only as a keyed hash. Once
+ * the message can no longer be sent (sent, or failed for good) its bodies are emptied, so the
+ * database, its replicas and its backups hold no usable code (SPEC "Codes"; ASVS 2.8.x).
+ */
+const SCRUBBED = { text_body: "", html_body: "" } as const;
+
+/**
  * The claim that sent a message records the outcome, and only while it still holds the message: a
  * sender that outlived its lease (another instance has taken the message again) changes nothing.
  * `attempts` was raised by the claim, so (id, attempts) names one claim. Returns false when lost.
  */
-export async function markSent(db: Kysely<Database>, claim: Pick<OutboxMessage, "id" | "attempts">, now: number): Promise<boolean> {
+export async function markSent(
+  db: Kysely<Database>,
+  claim: Pick<OutboxMessage, "id" | "attempts">,
+  now: number,
+  options: { scrub?: boolean } = {},
+): Promise<boolean> {
   const result = await db
     .updateTable("outbox")
-    .set({ state: "sent", sent_at: now, lease_until: null, last_error: null })
+    .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, ...(options.scrub ? SCRUBBED : {}) })
     .where("id", "=", claim.id)
     .where("attempts", "=", claim.attempts)
     .where("state", "=", "sending")
@@ -110,12 +122,13 @@ export async function markAttemptFailed(
   claim: Pick<OutboxMessage, "id" | "attempts">,
   error: string,
   retryAt: number | null,
+  options: { scrub?: boolean } = {},
 ): Promise<boolean> {
   const result = await db
     .updateTable("outbox")
     .set(
       retryAt === null
-        ? { state: "failed", lease_until: null, last_error: error.slice(0, 500) }
+        ? { state: "failed", lease_until: null, last_error: error.slice(0, 500), ...(options.scrub ? SCRUBBED : {}) }
         : { state: "queued", next_attempt_at: retryAt, lease_until: null, last_error: error.slice(0, 500) },
     )
     .where("id", "=", claim.id)

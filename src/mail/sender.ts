@@ -15,6 +15,8 @@ export interface SenderOptions {
   batch: number;
   /** Delay before the n-th retry (n from 1). */
   backoffMs(attempt: number): number;
+  /** Empty a message's bodies once it is sent or failed for good (off only for the development mailbox). */
+  scrubBodies: boolean;
 }
 
 export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
@@ -24,6 +26,7 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   /** Twice the SMTP pool's connections: a batch finishes well inside the lease. */
   batch: 8,
   backoffMs: (attempt) => Math.min(5 * 60_000, 2000 * 2 ** (attempt - 1)),
+  scrubBodies: true,
 };
 
 export interface SenderDeps {
@@ -112,7 +115,7 @@ export class MailSender {
         const now = clock.now();
         // If this fails (database gone) the message stays leased and is sent again once the lease
         // runs out, with the same Message-ID: at least once, never lost.
-        if (await markSent(db, message, now)) {
+        if (await markSent(db, message, now, { scrub: this.options.scrubBodies })) {
           logger?.info(log, "mail sent");
           this.deps.onSent?.(message, now);
         } else {
@@ -125,7 +128,7 @@ export class MailSender {
       const retryAt = last ? null : clock.now() + this.options.backoffMs(message.attempts);
       const reason = failure instanceof Error ? failure.message : String(failure);
       logger?.warn({ ...log, permanent, retryAt, err: reason }, last ? "mail failed" : "mail deferred");
-      if ((await markAttemptFailed(db, message, reason, retryAt)) && last) this.deps.onFailed?.(message, permanent);
+      if ((await markAttemptFailed(db, message, reason, retryAt, { scrub: this.options.scrubBodies })) && last) this.deps.onFailed?.(message, permanent);
     } catch (error) {
       logger?.error({ ...log, err: error }, "could not record the outcome of a mail");
     }

@@ -5,6 +5,8 @@ import type { OutboxMessage } from "./outbox.ts";
 export interface MailTransport {
   send(message: OutboxMessage, from: string): Promise<void>;
   close(): void;
+  /** "development": nothing leaves the machine; the development mailbox reads the outbox instead. */
+  kind?: "smtp" | "development";
 }
 
 export class MailDeliveryError extends Error {
@@ -54,6 +56,7 @@ export function smtpTransport(url: string): MailTransport {
  */
 export function developmentTransport(mailboxUrl: string, write: (line: string) => void = (l) => process.stderr.write(l)): MailTransport {
   return {
+    kind: "development",
     async send(message) {
       write(`[dev mail] to ${message.recipient}: "${message.subject}" (read it at ${mailboxUrl})\n`);
     },
