@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -82,6 +83,27 @@ function codeFor(address: string): Promise<string> {
       },
     ]);
   });
+}
+
+/** CPU seconds a process has used (utime + stime from /proc, Linux), or NaN elsewhere. */
+function processCpu(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores) from /proc/stat. */
+function machineBusy(): number {
+  try {
+    const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+    const idle = ticks[3]! + ticks[4]!;
+    return (ticks.reduce((a, b) => a + b, 0) - idle) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -196,6 +218,15 @@ async function measure(instances: number, smtpUrl: string) {
     const firstErrors: string[] = [];
     const latencies: number[] = [];
     let next = 0;
+    let cpuAtStart: { instances: number; driver: number; machine: number } | null = null;
+    const cpuNow = () => ({
+      instances: children.reduce((sum, c) => sum + processCpu(c.pid), 0),
+      driver: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      machine: machineBusy(),
+    });
+    setTimeout(() => (cpuAtStart = cpuNow()), Math.max(0, measureFrom - Date.now()));
+    let cpuAtEnd: ReturnType<typeof cpuNow> | null = null;
+    setTimeout(() => (cpuAtEnd = cpuNow()), Math.max(0, end - Date.now()));
     await Promise.all(
       Array.from({ length: concurrency }, async (_, vu) => {
         // Each virtual user has users of its own, so no two flows of one account overlap.
@@ -219,7 +250,12 @@ async function measure(instances: number, smtpUrl: string) {
     await agent.close();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-    return { instances, flowsPerSecond: done / (durationMs / 1000), flows: done, failed, p50: pct(50), p95: pct(95), firstErrors };
+    const start0 = cpuAtStart as ReturnType<typeof cpuNow> | null;
+    const end0 = cpuAtEnd as ReturnType<typeof cpuNow> | null;
+    const perFlowMs = (key: "instances" | "driver" | "machine") =>
+      start0 && end0 && done > 0 ? ((end0[key] - start0[key]) * 1000) / done : Number.NaN;
+    const cpu = { instances: perFlowMs("instances"), driver: perFlowMs("driver"), machine: perFlowMs("machine") };
+    return { instances, flowsPerSecond: done / (durationMs / 1000), flows: done, failed, p50: pct(50), p95: pct(95), firstErrors, cpu };
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))));
@@ -236,7 +272,9 @@ for (const instances of argv.instances!.split(",").map(Number)) {
   const r = await measure(instances, smtpUrl);
   console.log(
     `${r.instances} instance(s): ${r.flowsPerSecond.toFixed(1)} flows/s (${r.flows} flows, ${r.failed} failed), ` +
-      `flow latency p50 ${r.p50} ms, p95 ${r.p95} ms${r.firstErrors.length ? `; errors: ${r.firstErrors.join(" | ")}` : ""}`,
+      `flow latency p50 ${r.p50} ms, p95 ${r.p95} ms; CPU per flow: FAMOS ${r.cpu.instances.toFixed(1)} ms, ` +
+      `load driver ${r.cpu.driver.toFixed(1)} ms, whole machine ${r.cpu.machine.toFixed(1)} ms` +
+      `${r.firstErrors.length ? `; errors: ${r.firstErrors.join(" | ")}` : ""}`,
   );
 }
 sink.close();
