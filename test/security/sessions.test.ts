@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
-import { atCode, atEnrolment, concreteUrl, getWithCookie, liveSessions, sessionToken, signedIn } from "./helpers.ts";
+import { atCode, atEnrolment, concreteUrl, getWithCookie, liveSessions, sessionToken, signedIn, snapshot } from "./helpers.ts";
 
 const MINUTE = 60_000;
 
@@ -39,6 +40,15 @@ describe("sessions", () => {
       expect(replay.statusCode).toBe(303);
       expect(replay.headers.location).toMatch(/^\/login/);
     }
+  });
+
+  it("ASVS 3.2.2 / NIST SP 800-63B 7.1: session tokens carry 256 random bits and only their SHA-256 is stored", async () => {
+    const { client, user } = await signedIn(t);
+    const token = sessionToken(client)!;
+    expect(Buffer.from(token, "base64url")).toHaveLength(32);
+    const rows = await t.deps.db.selectFrom("sessions").select("token_hash").where("user_id", "=", user.id).execute();
+    expect(rows).toEqual([{ token_hash: createHash("sha256").update(token).digest("base64url") }]);
+    expect(JSON.stringify(await snapshot(t.deps.db))).not.toContain(token);
   });
 
   it("ASVS 3.2.1: a new sign-in in the same browser ends the session it had before", async () => {
