@@ -10,7 +10,7 @@ const NUL = "\u0000";
  */
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook("preValidation", async (request) => {
-    let address = request.url;
+    let address: string;
     try {
       address = decodeURIComponent(request.url);
     } catch {
