@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient } from "../support/client.ts";
+import { freePort } from "../support/nginx.ts";
 import { redisTestUrl } from "../support/services.ts";
 
 /** Five password posts from one address, spread over two instances: 3 + 3 = 6 requests. */
@@ -44,6 +45,22 @@ describe("per-address request limits across instances", () => {
   it("count each address on its own", async () => {
     const statuses = await spread(shared[0]!, shared[1]!, "198.51.100.8");
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+
+  it("let requests through while Redis is unreachable (the database locks still count)", async () => {
+    const t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
+    try {
+      const user = await addUser(t.deps);
+      const client = new FormClient(t.app, "198.51.100.10");
+      await client.get("/login");
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) statuses.push((await client.post("/login", { loginId: user.login_id, password: "wrong password here" })).statusCode);
+      expect(statuses).toEqual([401, 401, 401]);
+      const counted = await t.deps.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${user.login_id}`).executeTakeFirst();
+      expect(counted?.failures).toBe(3);
+    } finally {
+      await t.close();
+    }
   });
 
   it("are per instance without Redis (documented in the README)", async () => {
