@@ -1,8 +1,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { checkAccessibility, formatViolations, launchBrowser } from "../support/browser.ts";
+import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
+import { expectAccessible, launchBrowser } from "../support/browser.ts";
 import { FormClient, signInFully } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 
@@ -17,20 +17,13 @@ describe("support console and Profile in a browser", () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen({ host: "127.0.0.1", port: 0 });
-    const address = t.app.server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    base = await listen(t);
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await t?.close();
   });
-
-  async function expectAccessible(page: Page) {
-    const violations = await checkAccessibility(page);
-    expect(violations, formatViolations(violations)).toEqual([]);
-  }
 
   const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 

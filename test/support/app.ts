@@ -115,3 +115,11 @@ export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<Us
   });
   return { ...user, password };
 }
+
+/** Makes a test app listen on a loopback port (for browsers and real clients); returns its base URL. */
+export async function listen(t: TestApp): Promise<string> {
+  await t.app.listen({ host: "127.0.0.1", port: 0 });
+  const address = t.app.server.address();
+  if (typeof address !== "object" || address === null) throw new Error("the test app is not listening on a TCP port");
+  return `http://127.0.0.1:${address.port}`;
+}

@@ -131,3 +131,9 @@ export function formatViolations(violations: AccessibilityViolation[]): string {
     )
     .join("\n");
 }
+
+/** Asserts a page has no serious or critical axe violations, listing them when it has. */
+export async function expectAccessible(page: Page): Promise<void> {
+  const violations = await checkAccessibility(page);
+  if (violations.length > 0) throw new Error(`accessibility violations on ${page.url()}:\n${formatViolations(violations)}`);
+}

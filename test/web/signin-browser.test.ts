@@ -1,7 +1,7 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { checkAccessibility, formatViolations, launchBrowser } from "../support/browser.ts";
+import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
+import { expectAccessible, launchBrowser } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /** The guide's walk in a real Chromium, by the labels SPEC quotes, with axe on every screen. */
@@ -12,20 +12,13 @@ describe("sign-in in a browser", () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.listen({ host: "127.0.0.1", port: 0 });
-    const address = t.app.server.address();
-    base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    base = await listen(t);
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await t?.close();
   });
-
-  async function expectAccessible(page: Page) {
-    const violations = await checkAccessibility(page);
-    expect(violations, formatViolations(violations)).toEqual([]);
-  }
 
   it("walks sign in → User profile → OTP capture → portal → Sign out", async () => {
     const user = await addUser(t.deps, { email: null, loginId: "j.smith" });

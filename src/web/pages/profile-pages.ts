@@ -1,6 +1,7 @@
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message } from "../layout.ts";
+import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
@@ -62,37 +63,18 @@ ${v.sessions}`;
   return portalPage(frame, "Profile", "/profile", body);
 }
 
-export interface EmailConfirmView {
-  maskedEmail: string;
-  sentAt: string | null;
-  validUntil: string | null;
-  mailState: string | null;
+export interface EmailConfirmView extends CodeDelivery {
   error?: string | SafeHtml;
   info?: string;
 }
 
 /** The code step of an email change: the labels of "OTP capture", for the new address. */
 export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): string {
-  const delivery =
-    v.mailState === "failed"
-      ? message("error", "Sending the email failed. Use Regenerate OTP to send a new code.")
-      : v.sentAt
-        ? html`<p class="delivery">We sent a code to your new address <strong>${v.maskedEmail}</strong> at ${v.sentAt}${v.validUntil ? html`; it is valid until ${v.validUntil}` : ""}.</p>`
-        : html`<p class="delivery">Your code goes to your new address <strong>${v.maskedEmail}</strong>.</p>`;
   const body = html`<h1>Confirm your new OTP email</h1>
-${delivery}
+${deliveryLine(v, "your new address ")}
 <p>Your OTP email changes only when you confirm this code. Until then, sign-in codes keep going to your current address.</p>
 ${message("error", v.error)}${message("info", v.info)}
-<form method="post" action="/profile/email/confirm" novalidate>
-  ${csrfField(frame.csrf)}
-  <label for="code">Please enter the received code</label>
-  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required autofocus>
-  <div class="buttons">
-    <button type="submit">Confirm</button>
-    <button type="submit" class="secondary" formaction="/profile/email/cancel" formnovalidate>Cancel</button>
-    <button type="submit" class="secondary" formaction="/profile/email/regenerate" formnovalidate>Regenerate OTP</button>
-  </div>
-</form>
+${codeForm(frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
 <p><a href="/profile">Back to Profile</a></p>`;
   return portalPage(frame, "Confirm your new OTP email", "/profile", body);
 }

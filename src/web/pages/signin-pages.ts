@@ -1,6 +1,7 @@
 import type { Config } from "../../config/config.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
+import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in". */
 export function loginPage(config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
@@ -44,39 +45,18 @@ ${message("error", v.error)}
   return page({ title: "User profile", body, config });
 }
 
-export interface OtpView {
+export interface OtpView extends CodeDelivery {
   csrf: string;
-  maskedEmail: string;
-  sentAt: string | null;
-  validUntil: string | null;
-  mailState: string | null;
   error?: string | SafeHtml;
   info?: string;
 }
 
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
 export function otpPage(config: Readonly<Config>, v: OtpView): string {
-  const delivery =
-    v.mailState === "failed"
-      ? message("error", "Sending the email failed. Use Regenerate OTP to send a new code.")
-      : v.mailState === "queued" || v.mailState === "sending"
-        ? html`<p class="delivery">The email with your code is being sent to <strong>${v.maskedEmail}</strong>${v.sentAt ? html` (requested at ${v.sentAt})` : ""}.</p>`
-        : v.sentAt
-          ? html`<p class="delivery">We sent a code to <strong>${v.maskedEmail}</strong> at ${v.sentAt}${v.validUntil ? html`; it is valid until ${v.validUntil}` : ""}.</p>`
-          : html`<p class="delivery">Your codes go to <strong>${v.maskedEmail}</strong>.</p>`;
   const body = html`<h1>OTP capture</h1>
-${delivery}
+${deliveryLine(v)}
 ${message("error", v.error)}${message("info", v.info)}
-<form method="post" action="/otp" novalidate>
-  ${csrfField(v.csrf)}
-  <label for="code">Please enter the received code</label>
-  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required autofocus>
-  <div class="buttons">
-    <button type="submit">Confirm</button>
-    <button type="submit" class="secondary" formaction="/otp/cancel" formnovalidate>Cancel</button>
-    <button type="submit" class="secondary" formaction="/otp/regenerate" formnovalidate>Regenerate OTP</button>
-  </div>
-</form>
+${codeForm(v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
   return page({ title: "OTP capture", body, config });
 }
