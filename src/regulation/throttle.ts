@@ -15,7 +15,10 @@ export interface Subject {
   ip: string;
 }
 
-export type LockState = { locked: false } | { locked: true; until: number | null };
+export type LockState =
+  /** `counting`: failures of that kind are being counted, so a success has a run to end. */
+  | { locked: false; counting: Record<FailureKind, boolean> }
+  | { locked: true; until: number | null };
 
 /**
  * The counters of one kind of failure: one per login ID (as submitted, existing or not) and one per
@@ -41,7 +44,9 @@ export async function lockState(db: Kysely<Database>, subject: Subject, now: num
     .execute();
   if (rows.some((r) => r.hard_locked === 1)) return { locked: true, until: null };
   const until = Math.max(0, ...rows.map((r) => Number(r.locked_until)));
-  return until > now ? { locked: true, until } : { locked: false };
+  if (until > now) return { locked: true, until };
+  const has = (keys: { id: string; address: string }) => rows.some((r) => r.key === keys.id || r.key === keys.address);
+  return { locked: false, counting: { password: has(password), code: has(code) } };
 }
 
 /**

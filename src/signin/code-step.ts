@@ -56,9 +56,10 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
     await recordSignIn(tx, user.id, now);
     await audit({ event: "code.confirmed", detail: { purpose: flow.kind } }, tx);
     if (flow.kind === "enrol") await audit({ event: "enrolment.confirmed" }, tx);
+    // A confirmed code ends the run of wrong codes; with none counted there is nothing to write.
+    if (lock.counting.code) await recordSuccess(tx, "code", subject);
     return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
   });
-  await recordSuccess(deps.db, "code", subject);
   if (!advanced) return { kind: "used" };
   deps.metrics.codesConfirmed.inc();
   deps.metrics.signIns.inc({ outcome: "code-ok" });

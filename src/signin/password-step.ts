@@ -58,7 +58,8 @@ export async function passwordStep(
     return { kind: "refused" };
   }
 
-  await recordSuccess(deps.db, "password", subject);
+  // Most sign-ins follow no failure: then there is no run of failures to end, and no write.
+  if (lock.counting.password) await recordSuccess(deps.db, "password", subject);
   if (verdict.needsUpgrade) await setPasswordHash(deps.db, user.id, await hashPassword(input.password), now);
   await audit("password.ok");
   deps.metrics.signIns.inc({ outcome: "password-ok" });

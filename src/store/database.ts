@@ -33,8 +33,29 @@ function openSqlite(path: string): Store {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
+  cachePreparedStatements(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   return { db, dialect: "sqlite", schema: null, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; compiling SQL in SQLite costs more than running these small
+ * queries, so statements are kept by their text. Safe because better-sqlite3 runs one statement at a
+ * time on this connection and re-prepares by itself after a schema change.
+ */
+function cachePreparedStatements(database: SQLite.Database): void {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, SQLite.Statement>();
+  database.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      // Queries are built from a fixed set of shapes; the bound keeps a misuse from growing it forever.
+      if (cache.size >= 1000) cache.clear();
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }) as typeof database.prepare;
 }
 
 function openPostgres(url: string): Store {

@@ -7,12 +7,20 @@ export const MAX_FIELD = 1024;
 export const field = (max = MAX_FIELD) => z.string().max(max);
 
 /**
- * Reads a form body with a zod schema. A repeated field, an unknown field or an over-long value is
- * a 400 with a plain message, before any handler logic runs.
+ * A form's schema: the fields, plus the CSRF token; strict, so an unknown field is refused. Build
+ * it once at module level: making a zod schema costs far more than using one.
  */
-export function parseForm<T extends z.ZodRawShape>(shape: T, body: unknown): z.infer<z.ZodObject<T>> {
-  const schema = z.object({ ...shape, _csrf: z.string().max(200).optional() }).strict();
-  const result = schema.safeParse(body ?? {});
+export function formSchema<T extends z.ZodRawShape>(shape: T) {
+  return z.object({ ...shape, _csrf: z.string().max(200).optional() }).strict();
+}
+
+/**
+ * Reads a form body with a zod schema (or a shape, built on each call). A repeated field, an
+ * unknown field or an over-long value is a 400 with a plain message, before any handler logic runs.
+ */
+export function parseForm<T extends z.ZodRawShape>(schema: T | z.ZodObject<T>, body: unknown): z.infer<z.ZodObject<T>> {
+  const compiled = schema instanceof z.ZodObject ? schema : formSchema(schema as T);
+  const result = compiled.safeParse(body ?? {});
   if (!result.success) {
     const issue = result.error.issues[0]!;
     if (issue.code === "unrecognized_keys") throw new HttpProblem(400, "The form contained fields FAMOS does not expect.");

@@ -37,16 +37,16 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
     const s = subject();
     const now = t.clock.now();
     for (let i = 0; i < 4; i += 1) expect((await recordFailure(db(i), "password", s, now, LOCK)).lockStarted).toBe(false);
-    expect(await lockState(db(), s, now)).toEqual({ locked: false });
+    expect(await lockState(db(), s, now)).toMatchObject({ locked: false });
     const fifth = await recordFailure(db(), "password", s, now, LOCK);
     expect(fifth).toMatchObject({ lockStarted: true, failures: 5, lockedUntil: now + MINUTE, hardLocked: false });
     // Another instance sees it: the state is in the database.
     expect(await lockState(db(1), s, now)).toEqual({ locked: true, until: now + MINUTE });
     expect(await lockState(db(1), s, now + MINUTE - 1)).toEqual({ locked: true, until: now + MINUTE });
-    expect(await lockState(db(1), s, now + MINUTE)).toEqual({ locked: false });
+    expect(await lockState(db(1), s, now + MINUTE)).toMatchObject({ locked: false });
     // Reading the lock again and again does not extend it.
     for (let i = 0; i < 10; i += 1) await lockState(db(i), s, now + 30_000);
-    expect(await lockState(db(), s, now + MINUTE)).toEqual({ locked: false });
+    expect(await lockState(db(), s, now + MINUTE)).toMatchObject({ locked: false });
     // The next failure after the lock doubles it.
     const sixth = await recordFailure(db(), "password", s, now + MINUTE, LOCK);
     expect(sixth).toMatchObject({ lockStarted: true, failures: 6, lockedUntil: now + 3 * MINUTE });
@@ -57,7 +57,7 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
     const now = t.clock.now();
     for (let i = 0; i < 4; i += 1) await recordFailure(db(), "password", s, now, LOCK);
     for (let i = 0; i < 4; i += 1) await recordFailure(db(), "code", s, now, LOCK);
-    expect(await lockState(db(), s, now)).toEqual({ locked: false });
+    expect(await lockState(db(), s, now)).toMatchObject({ locked: false });
     expect(await loginLockInfo(db(), s.loginKey, now)).toMatchObject({ passwordFailures: 4, codeFailures: 4, locked: false });
     await recordFailure(db(), "code", s, now, LOCK);
     expect(await lockState(db(), s, now)).toEqual({ locked: true, until: now + MINUTE });
@@ -76,7 +76,7 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
     const sprayed = Array.from({ length: 5 }, (_, i) => ({ loginKey: `sprayed-${i}`, ip }));
     for (const s of sprayed) await recordFailure(db(), "password", s, now, LOCK);
     // Each login ID failed once: none is locked for others...
-    expect(await lockState(db(), { loginKey: "sprayed-0", ip: "203.0.113.1" }, now)).toEqual({ locked: false });
+    expect(await lockState(db(), { loginKey: "sprayed-0", ip: "203.0.113.1" }, now)).toMatchObject({ locked: false });
     // ...but the address is, for every login ID.
     expect(await lockState(db(), { loginKey: "someone-else", ip }, now)).toEqual({ locked: true, until: now + MINUTE });
     const audit = await db().selectFrom("audit").select(["detail"]).where("event", "=", "lock.started").where("ip", "=", ip).execute();
@@ -109,12 +109,12 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
     }
     expect(hard).toBe(true);
     expect(await lockState(db(), s, now + 365 * 24 * HOUR)).toEqual({ locked: true, until: null });
-    expect(await lockState(db(), p, now + HOUR)).toEqual({ locked: false });
+    expect(await lockState(db(), p, now + HOUR)).toMatchObject({ locked: false });
     // A confirmed code cannot lift it either: only support's unlock.
     await recordSuccess(db(), "code", s);
     expect(await lockState(db(), s, now)).toEqual({ locked: true, until: null });
     expect(await unlockLogin(db(), s.loginKey)).toBe(true);
-    expect(await lockState(db(), { ...s, ip: "203.0.113.200" }, now)).toEqual({ locked: false });
+    expect(await lockState(db(), { ...s, ip: "203.0.113.200" }, now)).toMatchObject({ locked: false });
   });
 
   it("counts 50 failures at once from two instances as 50, starts one lock (one email, one audit event), and never shortens it", async () => {

@@ -10,13 +10,21 @@ import { cancelSignIn, confirmCode, regenerateCode, signOut, type ConfirmOutcome
 import { passwordStep } from "../../signin/password-step.ts";
 import { endSession } from "../../session/sessions.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
-import { field, parseForm } from "../forms.ts";
+import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
 
 const HTML = "text/html; charset=utf-8";
+
+const LOGIN_FORM = formSchema({ loginId: field(), password: field(), returnTo: field(2048).optional() });
+const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() });
+const ENROL_CANCEL_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() });
+const CODE_FORM = formSchema({ code: field(64) });
+/** Cancel and Regenerate share the code form, so its field may come along. */
+const CODE_BUTTON_FORM = formSchema({ code: field(64).optional() });
+const EMPTY_FORM = formSchema({});
 
 /** Screens 1, 2, 4, 7 and 9: sign in, "User profile", "OTP capture", "Entered a wrong email?", sign out. */
 export function signinRoutes(app: FastifyInstance, deps: Deps): void {
@@ -37,7 +45,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.post("/login", { config: { access: "public", ...limited } }, async (request, reply) => {
-    const form = parseForm({ loginId: field(), password: field(), returnTo: field(2048).optional() }, request.body);
+    const form = parseForm(LOGIN_FORM, request.body);
     const returnTo = acceptReturnTo(deps, form.returnTo);
     const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo }, requestContext(request));
     if (outcome.kind === "refused") {
@@ -58,10 +66,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
-    const form = parseForm(
-      { email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() },
-      request.body,
-    );
+    const form = parseForm(ENROL_FORM, request.body);
     const outcome = await enrolEmail(
       deps,
       user,
@@ -86,7 +91,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/enrol/cancel", { config: { access: "enrol" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     // The page's Cancel button sends the address fields along; anything else is refused like any form.
-    parseForm({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() }, request.body);
+    parseForm(ENROL_CANCEL_FORM, request.body);
     await cancelSignIn(deps, user, session, requestContext(request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login", 303);
@@ -103,7 +108,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/otp", { config: { access: "otp", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
-    const form = parseForm({ code: field(64) }, request.body);
+    const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(request));
     if (outcome.kind === "signed-in") {
       setSessionCookie(deps, reply, outcome.token);
@@ -115,7 +120,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/otp/regenerate", { config: { access: "otp", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
-    parseForm({ code: field(64).optional() }, request.body);
+    parseForm(CODE_BUTTON_FORM, request.body);
     const issued = await regenerateCode(deps, user, session, requestContext(request));
     if (issued.kind === "no-flow") return reply.redirect("/", 303);
     return reply.redirect(`/otp${issueNotice(issued)}`, 303);
@@ -123,14 +128,14 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/otp/cancel", { config: { access: "otp" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
-    parseForm({ code: field(64).optional() }, request.body);
+    parseForm(CODE_BUTTON_FORM, request.body);
     await cancelSignIn(deps, user, session, requestContext(request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login", 303);
   });
 
   app.post("/logout", { config: { access: "public" } }, async (request, reply) => {
-    parseForm({}, request.body);
+    parseForm(EMPTY_FORM, request.body);
     if (request.famos) await signOut(deps, request.famos.user, request.famos.session, requestContext(request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login?signedOut=1", 303);
