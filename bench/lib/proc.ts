@@ -16,7 +16,7 @@ export interface ServerStats {
   source: "process.cpuUsage" | "/proc";
 }
 
-export const PROBE_PATH = fileURLToPath(new URL("./probe.ts", import.meta.url));
+export const PROBE_PATH = fileURLToPath(new URL("./probe.mjs", import.meta.url));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,7 +55,9 @@ class Tail {
 
 export interface StartOptions {
   name: string;
-  /** The Node entry module (TS is fine: tsx is loaded). */
+  /** Load tsx so `script` may be TypeScript (default true; the product runs its compiled build). */
+  typescript?: boolean;
+  /** The Node entry module (TS is fine unless `typescript` is false). */
   script: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
@@ -94,7 +96,7 @@ export class ServerProcess {
     const child = fork(options.script, options.args ?? [], {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      execArgv: [...(options.nodeFlags ?? []), "--import", "tsx", "--import", pathToFileURL(PROBE_PATH).href],
+      execArgv: [...(options.nodeFlags ?? []), ...(options.typescript === false ? [] : ["--import", "tsx"]), "--import", pathToFileURL(PROBE_PATH).href],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     const server = new ServerProcess(options.name, child, options.port);

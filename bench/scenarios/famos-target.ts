@@ -2,7 +2,7 @@
  * The product as a bench target, started the way an operator would, in production mode on SQLite:
  *
  *   famos migrate; famos user import users.csv; famos serve
- *   (each as `node --import tsx src/cli/main.ts …`)
+ *   (migrate and import as `node --import tsx src/cli/main.ts …`; serve as `npm start` does, `node bin/famos.js serve`)
  *
  * with the request limit, the per-hour code cap, the resend wait and the lock threshold lifted through
  * their settings (one client address and a few hundred users sign in many times), and the SMTP sink as
@@ -23,6 +23,7 @@ import { makeUsers } from "../lib/users.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const PRODUCT_MAIN = join(REPO_ROOT, "src/cli/main.ts");
+export const PRODUCT_BIN = join(REPO_ROOT, "bin/famos.js");
 export const PRODUCT_USER_PREFIX = "bench";
 
 export function productAvailable(): boolean {
@@ -111,7 +112,9 @@ export const famosTarget: Target = {
     }
     const server = await ServerProcess.start({
       name: "famos",
-      script: PRODUCT_MAIN,
+      // As `npm start` runs it: the compiled build, without a TypeScript loader in the server.
+      script: PRODUCT_BIN,
+      typescript: false,
       args: ["serve"],
       cwd: REPO_ROOT,
       env,

@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
+import { createRequire } from "node:module";
+import type pgTypes from "pg";
 import type { Database } from "./schema.ts";
 
 export type Dialect = "sqlite" | "postgres";
@@ -59,6 +60,8 @@ function cachePreparedStatements(database: SQLite.Database): void {
 }
 
 function openPostgres(url: string): Store {
+  // Loaded only for PostgreSQL, so a SQLite installation does not carry the driver in memory.
+  const pg = createRequire(import.meta.url)("pg") as typeof pgTypes;
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");

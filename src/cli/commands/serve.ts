@@ -1,6 +1,5 @@
 import { Command } from "commander";
 import pino from "pino";
-import { openRedis } from "../../app/redis.ts";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
@@ -27,7 +26,8 @@ export function serveCommand(): Command {
       if (demo) process.stderr.write(`Demo user: login ID "demo", password "${demo.password}"\n`);
       if (!config.smtpUrl) process.stderr.write(`Development mailbox: ${mailbox} (no FAMOS_SMTP_URL: mail is kept here, not sent)\n`);
     }
-    const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : null;
+    // The Redis client is loaded only when configured (it weighs ~20 MB of memory).
+    const redis = config.redisUrl ? await (await import("../../app/redis.ts")).openRedis(config.redisUrl, logger) : null;
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
 

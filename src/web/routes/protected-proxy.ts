@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import fastifyHttpProxy from "@fastify/http-proxy";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import type { Section } from "../../config/config.ts";
@@ -26,6 +25,8 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
   const upstream = deps.config.upstreamUrl;
   if (!upstream) return;
   const basePath = upstream.pathname.replace(/\/+$/, "");
+  // Loaded only when an upstream is configured: the proxy and its HTTP client weigh ~20 MB of memory.
+  const { default: fastifyHttpProxy } = await import("@fastify/http-proxy");
 
   await app.register(async (scope) => {
     // Bodies reach the application byte for byte (forms, JSON, uploads): the global form parser is

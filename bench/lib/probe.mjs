@@ -1,16 +1,16 @@
 /**
- * Preloaded into a server under test (`node --import tsx --import ./bench/lib/probe.ts …`). When the
+ * Preloaded into a server under test (`node --import ./bench/lib/probe.mjs …`). Plain JavaScript, so
+ * it loads into a server that runs without a TypeScript loader (the product's compiled build). When the
  * process has an IPC channel (it was forked by the bench), it answers `{ type: "bench-stats" }` with its
- * own `process.cpuUsage()` and memory figures. It changes nothing else in the server.
+ * own `process.cpuUsage()` and memory figures (the shape of `ServerStats` in proc.ts). It changes nothing
+ * else in the server.
  */
-import type { ServerStats } from "./proc.ts";
-
 if (process.send !== undefined) {
-  process.on("message", (msg: { type?: string; id?: number }) => {
+  process.on("message", (msg) => {
     if (msg?.type !== "bench-stats") return;
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    const stats: ServerStats = {
+    const stats = {
       cpuUserMs: cpu.user / 1000,
       cpuSystemMs: cpu.system / 1000,
       rssBytes: mem.rss,
