@@ -119,7 +119,8 @@ export const famosTarget: Target = {
       cwd: REPO_ROOT,
       env,
       port,
-      nodeFlags,
+      // The V8 flag `npm start` passes (see package.json).
+      nodeFlags: ["--max-semi-space-size=4", ...(nodeFlags ?? [])],
       readyTimeoutMs: 60_000,
     });
     return {
