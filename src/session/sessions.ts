@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Config } from "../config/config.ts";
 import { randomId, type Random } from "../platform/random.ts";
-import type { Database, SessionsTable } from "../store/schema.ts";
+import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
 
 export type Session = SessionsTable;
 export type Stage = Session["stage"];
@@ -55,13 +55,25 @@ export async function createSession(
 }
 
 /**
- * The live session behind a cookie token, or null when it is unknown, ended, idle too long
- * (ASVS 3.3.2) or past its absolute lifetime.
+ * The live session behind a cookie token with its user, read in one query, or null when it is
+ * unknown, ended, idle too long (ASVS 3.3.2) or past its absolute lifetime.
  */
-export async function loadSession(db: Kysely<Database>, token: string, now: number, policy: Config["session"]): Promise<Session | null> {
+export async function loadSignedIn(
+  db: Kysely<Database>,
+  token: string,
+  now: number,
+  policy: Config["session"],
+): Promise<{ session: Session; user: UsersTable } | null> {
   if (token.length < 40 || token.length > 64) return null;
-  const session = await db.selectFrom("sessions").selectAll().where("token_hash", "=", tokenHash(token)).executeTakeFirst();
-  if (!session || session.ended_at !== null) return null;
+  const row = await db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .selectAll("sessions")
+    .select(USER_COLUMNS)
+    .where("sessions.token_hash", "=", tokenHash(token))
+    .executeTakeFirst();
+  if (!row || row.ended_at !== null) return null;
+  const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, ...session } = row;
   if (now >= session.expires_at || now - session.last_seen_at >= policy.idleMs) {
     await endSession(db, session.id, now, now >= session.expires_at ? "expired" : "idle");
     return null;
@@ -70,8 +82,39 @@ export async function loadSession(db: Kysely<Database>, token: string, now: numb
     await db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", session.id).execute();
     session.last_seen_at = now;
   }
-  return session;
+  const user: UsersTable = {
+    id: session.user_id,
+    login_id: u_login_id,
+    login_key: u_login_key,
+    full_name: u_full_name,
+    partner_number: u_partner_number,
+    role: u_role,
+    password_hash: u_password_hash,
+    otp_email: u_otp_email,
+    otp_email_confirmed_at: u_otp_email_confirmed_at,
+    pending_email: u_pending_email,
+    last_sign_in_at: u_last_sign_in_at,
+    created_at: u_created_at,
+    updated_at: u_updated_at,
+  };
+  return { session, user };
 }
+
+// Users' columns under names that can't clash with the session's own.
+const USER_COLUMNS = [
+  "users.login_id as u_login_id",
+  "users.login_key as u_login_key",
+  "users.full_name as u_full_name",
+  "users.partner_number as u_partner_number",
+  "users.role as u_role",
+  "users.password_hash as u_password_hash",
+  "users.otp_email as u_otp_email",
+  "users.otp_email_confirmed_at as u_otp_email_confirmed_at",
+  "users.pending_email as u_pending_email",
+  "users.last_sign_in_at as u_last_sign_in_at",
+  "users.created_at as u_created_at",
+  "users.updated_at as u_updated_at",
+] as const;
 
 /**
  * Gives the session a new token and stage in one update: the old token stops working at once, so a

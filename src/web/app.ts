@@ -46,7 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: 64 * 1024,
     // A request id in every log line; generated here rather than trusted from the client.
-    genReqId: () => deps.random.bytes(8).toString("hex"),
+    genReqId: requestIds(deps),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
   });
@@ -136,4 +136,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await protectedProxyRoutes(app, deps);
   if (!config.production && config.smtpUrl === null) devMailboxRoutes(app, deps);
   return app;
+}
+
+/**
+ * Request ids for the logs: a random prefix per process and a counter, 16 hex digits. Unique across
+ * instances without a call into the random source on every request.
+ */
+function requestIds(deps: Deps): () => string {
+  const prefix = deps.random.bytes(4).toString("hex");
+  let next = 0;
+  return () => prefix + (next = (next + 1) % 0x1_0000_0000).toString(16).padStart(8, "0");
 }

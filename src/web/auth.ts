@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
-import { loadSession, type Session, type Stage } from "../session/sessions.ts";
+import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
-import { findUserById, type User } from "../users/users.ts";
+import type { User } from "../users/users.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
 
@@ -67,9 +67,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     if (access === undefined) return; // static files, health and error routes need no session
     const token = request.cookies[sessionCookieName(deps, request)];
     if (token) {
-      const session = await loadSession(deps.db, token, deps.clock.now(), deps.config.session);
-      const user = session ? await findUserById(deps.db, session.user_id) : undefined;
-      request.famos = session && user ? { session, user } : null;
+      request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session);
       if (!request.famos) clearSessionCookie(deps, reply);
     }
     if (access === "public") return;

@@ -6,7 +6,7 @@ import { issueCode, verifyCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
-import { createSession, endUserSessions, loadSession } from "../../src/session/sessions.ts";
+import { createSession, endUserSessions, loadSignedIn } from "../../src/session/sessions.ts";
 import { openStore } from "../../src/store/database.ts";
 import { migrateDownAll, migrateToLatest, pendingMigrations } from "../../src/store/migrate.ts";
 import { createUser, findUserByLogin } from "../../src/users/users.ts";
@@ -107,9 +107,9 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
       endUserSessions(db(1), user.id, now, "password-changed", keep.session.id),
     ]);
     expect(ended[0]! + ended[1]!).toBe(5);
-    for (const s of mine.slice(1)) expect(await loadSession(db(1), s.token, now, policy)).toBeNull();
-    expect(await loadSession(db(1), keep.token, now, policy)).not.toBeNull();
-    expect(await loadSession(db(1), theirs.token, now, policy)).not.toBeNull();
+    for (const s of mine.slice(1)) expect(await loadSignedIn(db(1), s.token, now, policy)).toBeNull();
+    expect(await loadSignedIn(db(1), keep.token, now, policy)).not.toBeNull();
+    expect(await loadSignedIn(db(1), theirs.token, now, policy)).not.toBeNull();
   });
 
   it("never hands one outbox message to two concurrent claimers", async () => {
