@@ -38,19 +38,41 @@ function check(result: MigrationResultSet): MigrationResultSet {
   return result;
 }
 
+/**
+ * Kysely's introspection lists tables across every schema of the database. When another schema is
+ * dropped at that moment (another FAMOS, or tests, sharing the server) PostgreSQL answers 3F000
+ * "schema does not exist" about that other schema: a passing race, so the step is tried again.
+ */
+function vanishedSchema(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === "3F000";
+}
+
+async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unknown = () => undefined): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await step();
+      if (attempt < 5 && vanishedSchema(failed(result))) continue;
+      return result;
+    } catch (error) {
+      if (attempt < 5 && vanishedSchema(error)) continue;
+      throw error;
+    }
+  }
+}
+
 /** Brings the schema to the latest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
-  return check(await (await migrator(store)).migrateToLatest());
+  return check(await withRetry(async () => (await migrator(store)).migrateToLatest(), (r) => r.error));
 }
 
 /** Undoes every migration (tests of the down steps; not offered on the command line). */
 export async function migrateDownAll(store: Store): Promise<MigrationResultSet> {
-  return check(await (await migrator(store)).migrateTo(NO_MIGRATIONS));
+  return check(await withRetry(async () => (await migrator(store)).migrateTo(NO_MIGRATIONS), (r) => r.error));
 }
 
 /** Migrations not yet applied, oldest first: none means ready (the readiness check). */
 export async function pendingMigrations(store: Store): Promise<string[]> {
-  const list = await (await migrator(store)).getMigrations();
+  const list = await withRetry(async () => (await migrator(store)).getMigrations());
   return list.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 

@@ -69,5 +69,6 @@ describe("a sender killed with SIGKILL while sending", () => {
       await smtp.stop();
       await database.drop();
     }
-  });
+    // Two real server processes start one after the other: generous on a loaded 2-core machine.
+  }, 90_000);
 });
