@@ -27,6 +27,11 @@ function applyExitOverride(command: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `famos audit | head`: a reader that stops early is not an error of ours.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   try {
     await buildProgram().parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -10,7 +10,7 @@ import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerSessionLoading } from "./auth.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
-import { HttpProblem, registerErrorPages } from "./errors.ts";
+import { HttpProblem, registerErrorPages, sendProblem } from "./errors.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
 import { checkOrigin } from "./origin.ts";
@@ -49,6 +49,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: requestIds(deps),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // A malformed address (a bad percent-escape) never reaches a route: answer it with the same page.
+    frameworkErrors: (_error, request, reply) =>
+      sendProblem(request, reply, config, 400, "That address is not a valid FAMOS address. Use the links below to find your way."),
   });
   collectRoutes(app);
 

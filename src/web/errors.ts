@@ -16,7 +16,9 @@ const TITLES: Record<number, string> = {
   403: "Not allowed",
   404: "Page not found",
   405: "Not allowed",
+  409: "Already changed",
   413: "Too much data",
+  414: "Address too long",
   415: "Not accepted",
   429: "Too many requests",
 };

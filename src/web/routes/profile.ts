@@ -13,7 +13,7 @@ import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profil
 import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
-import { confirmProblem, issueNotice, issueProblemText } from "./signin.ts";
+import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -82,7 +82,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const notice = typeof query.notice === "string" ? query.notice : "";
     const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
     const info = notice === "sent" ? "A code is on its way to the new address. Codes sent before it no longer work." : undefined;
-    return renderConfirm(request, reply, 200, { info, error: issueProblemText(deps, notice, retry) });
+    return renderConfirm(request, reply, 200, { info, error: issueProblemText(deps, notice, retry, "email-change") });
   });
 
   app.post("/profile/email/confirm", { config: { access: "full", ...limited } }, async (request, reply) => {

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
-import { durationInWords } from "../../config/duration.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
-import { currentCode, type IssueOutcome } from "../../otp/codes.ts";
-import { formatDateTime, formatTime, maskEmail } from "../../platform/format.ts";
-import { html, type SafeHtml } from "../../platform/html.ts";
-import { cancelSignIn, confirmCode, regenerateCode, signOut, type ConfirmOutcome } from "../../signin/code-step.ts";
+import { currentCode } from "../../otp/codes.ts";
+import { formatTime, maskEmail } from "../../platform/format.ts";
+import type { SafeHtml } from "../../platform/html.ts";
+import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { endSession } from "../../session/sessions.ts";
+import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
@@ -155,67 +155,5 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       mailState: code?.mail_state ?? null,
       ...extra,
     });
-  }
-}
-
-/** After Regenerate or enrolment: what happened, carried in the redirect to the OTP screen. */
-export function issueNotice(issued: IssueOutcome): string {
-  switch (issued.kind) {
-    case "sent":
-      return "?notice=sent";
-    case "wait":
-      return `?notice=wait&at=${issued.retryAt}`;
-    case "hour-cap":
-      return `?notice=hour-cap&at=${issued.retryAt}`;
-    case "attempt-cap":
-      return "?notice=attempt-cap";
-  }
-}
-
-export function issueProblemText(deps: Deps, notice: string, retryAt: number | null): string | undefined {
-  const { otp, timezone } = deps.config;
-  const now = deps.clock.now();
-  if (notice === "wait" && retryAt !== null) {
-    const seconds = Math.max(1, Math.ceil((retryAt - now) / 1000));
-    return `Please wait ${durationInWords(seconds * 1000)} before asking for another code (codes can be sent ${durationInWords(otp.resendWaitMs)} apart).`;
-  }
-  if (notice === "attempt-cap") {
-    return `You have had ${otp.perAttempt} codes for this sign-in, the most allowed. Use Cancel and log in again to start over.`;
-  }
-  if (notice === "hour-cap" && retryAt !== null) {
-    return `You have had ${otp.perHour} codes in the last hour, the most allowed. You can ask for another at ${formatDateTime(retryAt, timezone)}.`;
-  }
-  return undefined;
-}
-
-export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>): [number, string | SafeHtml] {
-  const { timezone } = deps.config;
-  const regenerate = "Use Regenerate OTP to get a new one.";
-  switch (outcome.kind) {
-    case "malformed":
-      return [400, "Enter the 6-digit code from the email."];
-    case "locked":
-      return [
-        429,
-        outcome.until === null
-          ? "Too many wrong codes: sign-in is locked until your retail IT team unlocks it."
-          : `Too many wrong codes. Try again after ${formatTime(outcome.until, timezone)}.`,
-      ];
-    case "expired":
-      return [401, `This code has expired. ${regenerate}`];
-    case "void":
-      return [401, `This code no longer works. ${regenerate}`];
-    case "used":
-      return [401, `This code has already been used. ${regenerate}`];
-    case "wrong": {
-      const tries =
-        outcome.triesLeft === 0
-          ? `That was the last try: this code no longer works. ${regenerate}`
-          : `You have ${outcome.triesLeft} ${outcome.triesLeft === 1 ? "try" : "tries"} left.`;
-      if (outcome.earlierSentAt !== null) {
-        return [401, html`That is an earlier code; use the one sent at ${formatTime(outcome.currentSentAt, timezone)}. ${tries}`];
-      }
-      return [401, `That code is not right. ${tries}`];
-    }
   }
 }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { FixedClock } from "../../src/platform/clock.ts";
+import { issueProblemText } from "../../src/web/code-messages.ts";
+
+describe("code messages in words (SPEC item 4: waits and caps are told in words)", () => {
+  const result = loadConfig({ FAMOS_OTP_RESEND_WAIT: "30s", FAMOS_OTP_PER_ATTEMPT: "5", FAMOS_OTP_PER_HOUR: "10" });
+  if (!result.ok) throw new Error(result.errors.join("; "));
+  const clock = new FixedClock(Date.UTC(2026, 10, 28, 14, 0, 0));
+  const deps = { config: result.config, clock } as unknown as Deps;
+
+  it("tells the wait left and the setting", () => {
+    expect(issueProblemText(deps, "wait", clock.now() + 25_000)).toBe(
+      "Please wait 25 seconds before asking for another code (codes can be sent 30 seconds apart).",
+    );
+  });
+
+  it("fits the per-attempt cap to what the code is for", () => {
+    expect(issueProblemText(deps, "attempt-cap", null)).toMatch(/5 codes for this sign-in.*log in again/);
+    expect(issueProblemText(deps, "attempt-cap", null, "email-change")).toMatch(/5 codes for this change.*enter the new address again/);
+  });
+
+  it("tells when the hourly cap lets another code go, in FAMOS_TIMEZONE", () => {
+    expect(issueProblemText(deps, "hour-cap", Date.UTC(2026, 10, 28, 14, 32))).toBe(
+      "You have had 10 codes in the last hour, the most allowed. You can ask for another at 28/11/2026 14:32.",
+    );
+  });
+});
