@@ -210,21 +210,28 @@ export async function voidUserCodes(db: Kysely<Database>, userId: string, reason
     .execute();
 }
 
-/** The current code of a flow with its mail's delivery state, for the OTP capture screen. */
+/**
+ * The current code of a flow with its mail's delivery state, for the OTP capture screen: queued,
+ * sending, sent, failed, or "delayed" (tried, refused or unreachable, and waiting for its next try).
+ */
 export async function currentCode(
   db: Kysely<Database>,
   flowId: string,
 ): Promise<(Pick<CodesTable, "id" | "created_at" | "expires_at" | "tries" | "voided_at" | "void_reason" | "consumed_at" | "email"> & { mail_state: string | null }) | undefined> {
-  return db
+  const row = await db
     .selectFrom("codes")
     .leftJoin("outbox", "outbox.id", "codes.outbox_id")
     .select([
       "codes.id", "codes.created_at", "codes.expires_at", "codes.tries", "codes.voided_at", "codes.void_reason",
-      "codes.consumed_at", "codes.email", "outbox.state as mail_state",
+      "codes.consumed_at", "codes.email", "outbox.state as mail_state", "outbox.attempts as mail_attempts",
     ])
     .where("codes.flow_id", "=", flowId)
     .orderBy("codes.created_at", "desc")
     // Two codes made in the same millisecond (no resend wait): the live one is the current one.
     .orderBy(sql`case when codes.voided_at is null then 0 else 1 end`)
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { mail_attempts, ...code } = row;
+  const delayed = code.mail_state === "queued" && (mail_attempts ?? 0) > 0;
+  return { ...code, mail_state: delayed ? "delayed" : code.mail_state };
 }

@@ -52,7 +52,8 @@ describe("mail outbox worker", () => {
     expect(first.state).toBe("queued");
     expect(first.last_error).toMatch(/451/);
     expect(first.next_attempt_at).toBe(t.clock.now() + backoff(1));
-    expect((await client.get("/otp")).body).toContain("The email with your code is being sent to");
+    // Tried and refused, waiting for its next try: the screen says so rather than "being sent".
+    expect((await client.get("/otp")).body).toContain("The mail server has not taken the email for");
 
     // Not yet due: nothing happens.
     t.clock.advance(backoff(1) - 1);

@@ -6,7 +6,7 @@ export interface CodeDelivery {
   maskedEmail: string;
   sentAt: string | null;
   validUntil: string | null;
-  /** The outbox state of the code's mail: queued, sending, sent or failed. */
+  /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), sent or failed. */
   mailState: string | null;
 }
 
@@ -14,6 +14,12 @@ export interface CodeDelivery {
 export function deliveryLine(d: CodeDelivery, addressWord = ""): SafeHtml {
   const to = html`${addressWord}<strong>${d.maskedEmail}</strong>`;
   if (d.mailState === "failed") return message("error", "Sending the email failed. Use Regenerate OTP to send a new code.");
+  if (d.mailState === "delayed") {
+    return message(
+      "warning",
+      html`The mail server has not taken the email for ${to} yet; FAMOS keeps trying. If it does not arrive in a few minutes, use Regenerate OTP.`,
+    );
+  }
   if (d.mailState === "queued" || d.mailState === "sending") {
     return html`<p class="delivery">The email with your code is being sent to ${to}${d.sentAt ? html` (requested at ${d.sentAt})` : ""}.</p>`;
   }
