@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "scratch/", "bench/results/", "coverage/"] },
+  { ignores: ["node_modules/", "data/", "scratch/", "bench/results/", "coverage/", ".build/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["bin/**/*.js"],
+    files: ["bin/**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly" } },
   },
 );
