@@ -49,9 +49,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: requestIds(deps),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
-    // A malformed address (a bad percent-escape) never reaches a route: answer it with the same page.
-    frameworkErrors: (_error, request, reply) =>
-      sendProblem(request, reply, config, 400, "That address is not a valid FAMOS address. Use the links below to find your way."),
+    // A malformed address (a bad percent-escape, an over-long path part) never reaches a route: the
+    // router's own status, answered with the same page as every other error.
+    frameworkErrors: (error, request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode === 414 ? 414 : 400;
+      const text = status === 414 ? "That address is too long." : "That address is not a valid FAMOS address. Use the links below to find your way.";
+      return sendProblem(request, reply, config, status, text);
+    },
   });
   collectRoutes(app);
 
