@@ -179,35 +179,35 @@ async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise
   return { kind: "void" };
 }
 
-async function voidCode(db: Kysely<Database>, id: string, reason: string, now: number): Promise<void> {
+/** Voids the live codes in one scope: a single code, a flow's, or a user's. Used codes stay used. */
+async function voidLiveCodes(
+  db: Kysely<Database>,
+  scope: "id" | "flow_id" | "user_id",
+  value: string,
+  reason: string,
+  now: number,
+): Promise<void> {
   await db
     .updateTable("codes")
     .set({ voided_at: now, void_reason: reason })
-    .where("id", "=", id)
+    .where(scope, "=", value)
     .where("consumed_at", "is", null)
     .where("voided_at", "is", null)
     .execute();
+}
+
+function voidCode(db: Kysely<Database>, id: string, reason: string, now: number): Promise<void> {
+  return voidLiveCodes(db, "id", id, reason, now);
 }
 
 /** Voids every live code of a flow (Regenerate, Cancel, a support reset). */
-export async function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: string, now: number): Promise<void> {
-  await db
-    .updateTable("codes")
-    .set({ voided_at: now, void_reason: reason })
-    .where("flow_id", "=", flowId)
-    .where("consumed_at", "is", null)
-    .where("voided_at", "is", null)
-    .execute();
+export function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: string, now: number): Promise<void> {
+  return voidLiveCodes(db, "flow_id", flowId, reason, now);
 }
 
-export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number): Promise<void> {
-  await db
-    .updateTable("codes")
-    .set({ voided_at: now, void_reason: reason })
-    .where("user_id", "=", userId)
-    .where("consumed_at", "is", null)
-    .where("voided_at", "is", null)
-    .execute();
+/** Voids every live code of a user (a new enrolment address, a support reset, a password change). */
+export function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number): Promise<void> {
+  return voidLiveCodes(db, "user_id", userId, reason, now);
 }
 
 /**
