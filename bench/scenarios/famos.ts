@@ -12,6 +12,7 @@
  * The server and its users are set up by ./famos-target.ts.
  */
 import { expectStatus, locationPath, type HttpResponse } from "../lib/http.ts";
+import { readCodeStep } from "../lib/read-code-step.ts";
 import { FlowError, type Step } from "../lib/types.ts";
 
 export const description = "FAMOS 2FA: login form → email OTP → profile";
@@ -77,15 +78,7 @@ export const steps: Step[] = [
       ctx.state.csrf = needCsrf(res, "GET /otp");
     },
   },
-  {
-    name: "read code (SMTP)",
-    async run(ctx) {
-      const since = ctx.state.codeRequestedAt as number;
-      const mail = await ctx.sink.waitForCode(ctx.user.email, { since, timeoutMs: 15_000 });
-      ctx.metric("code→smtp", mail.acceptedAt - since);
-      ctx.state.code = mail.code;
-    },
-  },
+  readCodeStep,
   {
     name: "POST /otp (code)",
     role: "confirm",

@@ -9,6 +9,7 @@
  * "code→smtp" is measured from the start of the send-otp request to the sink's acceptance of the mail.
  */
 import { expectStatus } from "../../lib/http.ts";
+import { readCodeStep } from "../../lib/read-code-step.ts";
 import { FlowError, type Step } from "../../lib/types.ts";
 
 export const description = "better-auth 1.x, twoFactor OTP by email, argon2id, SQLite WAL";
@@ -33,15 +34,7 @@ export const steps: Step[] = [
       expectStatus(res, 200, "send-otp");
     },
   },
-  {
-    name: "read code (SMTP)",
-    async run(ctx) {
-      const since = ctx.state.codeRequestedAt as number;
-      const mail = await ctx.sink.waitForCode(ctx.user.email, { since, timeoutMs: 15_000 });
-      ctx.metric("code→smtp", mail.acceptedAt - since);
-      ctx.state.code = mail.code;
-    },
-  },
+  readCodeStep,
   {
     name: "verify-otp (code)",
     role: "confirm",
