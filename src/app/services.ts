@@ -36,7 +36,7 @@ export interface ServiceOverrides {
  * keys, mail, metrics. Everything a test wants to fix is an override.
  */
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
-  const logger = overrides.logger ?? pino({ level: process.env.FAMOS_LOG_LEVEL ?? "info" });
+  const logger = overrides.logger ?? pino({ level: config.logLevel });
   const store = overrides.store ?? openStore(config.databaseUrl);
   const secret = config.secret ?? developmentSecret(`${overrides.dataDir ?? "./data"}/secret`);
   const clock = overrides.clock ?? systemClock;

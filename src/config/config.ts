@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 
@@ -39,6 +40,11 @@ export interface Config {
   otp: { ttlMs: number; tries: number; resendWaitMs: number; perAttempt: number; perHour: number };
   lock: { after: number; baseMs: number; maxMs: number; codeHardLock: number };
   rateLimitPerMinute: number;
+  /** Failures from untrusted clients per address within a window (password spraying), and ranges exempt. */
+  address: { lockAfter: number; windowMs: number; trustedNetworks: string[] };
+  /** Failures from a browser holding a device cookie for the login ID: counted against that device alone. */
+  deviceLockAfter: number;
+  logLevel: LogLevel;
   session: { idleMs: number; maxMs: number; cookieDomain: string | null };
   trustProxy: boolean | number | string[];
   enrolment: { allowedDomains: string[]; sharedMailboxPolicy: SharedMailboxPolicy; sharedMailboxNames: string[] };
@@ -49,6 +55,17 @@ export interface Config {
   sections: Section[];
   metricsAllow: string[];
 }
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Request-rate default per address and minute on the sign-in, code and regenerate routes. Only
+ * requests from browsers without a device cookie for the login ID and without a session count, so
+ * at opening time a dealership of 100 staff behind one address spends 100 password posts plus its
+ * typos; 300 leaves room for two typos each (measured: scripts/dealership.ts).
+ */
+export const DEFAULT_RATE_LIMIT = 300;
 
 type Env = Record<string, string | undefined>;
 
@@ -155,7 +172,18 @@ export function loadConfig(env: Env): ConfigResult {
   };
   if (lock.maxMs < lock.baseMs) problems.add("FAMOS_LOCK_MAX", "must not be shorter than FAMOS_LOCK_BASE");
 
-  const rateLimitPerMinute = integer("FAMOS_RATE_LIMIT", 30, 0, 1_000_000_000);
+  const rateLimitPerMinute = integer("FAMOS_RATE_LIMIT", DEFAULT_RATE_LIMIT, 0, 1_000_000_000);
+  const address = {
+    lockAfter: integer("FAMOS_ADDRESS_LOCK_AFTER", 50, 1, 1_000_000),
+    windowMs: duration("FAMOS_ADDRESS_WINDOW", "15m", 1000, 7 * 86_400_000),
+    trustedNetworks: list(read("FAMOS_TRUSTED_NETWORKS")),
+  };
+  for (const range of address.trustedNetworks) {
+    if (!isCidr(range)) problems.add("FAMOS_TRUSTED_NETWORKS", `"${range}" is not an address or a CIDR range such as 203.0.113.0/24`);
+  }
+  const deviceLockAfter = integer("FAMOS_DEVICE_LOCK_AFTER", 10, 1, 1_000_000);
+  const logLevel = (read("FAMOS_LOG_LEVEL") ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.add("FAMOS_LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
   const session = {
     idleMs: duration("FAMOS_SESSION_IDLE", "30m", 60_000, 7 * 86_400_000),
     maxMs: duration("FAMOS_SESSION_MAX", "12h", 60_000, 30 * 86_400_000),
@@ -219,11 +247,20 @@ export function loadConfig(env: Env): ConfigResult {
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
-    databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
+    databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** "203.0.113.7", "203.0.113.0/24", "2001:db8::/32": an address with an optional prefix length that fits it. */
+function isCidr(range: string): boolean {
+  const [address, bits, extra] = range.split("/");
+  if (extra !== undefined || address === undefined) return false;
+  const width = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+  if (width === 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= width);
 }
 
 function list(raw: string | undefined): string[] {

@@ -1,6 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { issueCode, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
+import { sendCode } from "../factors/send-code.ts";
+import { voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
@@ -19,26 +20,18 @@ export type EnrolOutcome =
 export async function enrolEmail(deps: Deps, user: User, session: Session, entry: EmailEntry, ctx: RequestContext): Promise<EnrolOutcome> {
   const check = checkEmailEntry(entry, deps.config.enrolment);
   if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
-  const now = deps.clock.now();
-  const { issued, token } = await deps.db.transaction().execute(async (tx) => {
+  const { issued, token } = await sendCode(deps, user, ctx, async (tx, send, now) => {
     await setPendingEmail(tx, user.id, check.email, now);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
     // another browser, must not make that address the OTP email.
     await voidUserCodes(tx, user.id, "superseded", now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    const outcome = await send(flow);
     // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "otp", flowId: flow.id });
     const detail = { sharedMailbox: check.sharedMailbox };
     await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
-    if (outcome.kind === "sent") {
-      await recordAudit(tx, now, { event: "code.sent", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "enrol" } });
-    }
     return { issued: outcome, token: advanced?.token ?? null };
   });
-  if (issued.kind === "sent") {
-    deps.metrics.codesSent.inc();
-    deps.mailQueued();
-  }
   return { kind: "code-sent", issued, token };
 }

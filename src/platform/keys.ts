@@ -4,11 +4,13 @@ import { createHmac, hkdfSync } from "node:crypto";
 export interface Keys {
   code: Buffer;
   cookie: Buffer;
+  /** Signs device cookies (bound to a login ID). */
+  device: Buffer;
 }
 
 export function deriveKeys(secret: Buffer): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync("sha256", secret, "famos-2fa", info, 32));
-  return { code: derive("otp-code"), cookie: derive("cookie-signing") };
+  return { code: derive("otp-code"), cookie: derive("cookie-signing"), device: derive("device-cookie") };
 }
 
 export function hmacHex(key: Buffer, message: string): string {

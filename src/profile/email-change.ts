@@ -1,18 +1,17 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { checkEmailEntry, type EmailEntry, type EmailProblem } from "../enrolment/email-rules.ts";
+import { checkCode, type CodeCheck } from "../factors/check-code.ts";
+import { sendCode } from "../factors/send-code.ts";
 import { enqueueMail } from "../mail/outbox.ts";
-import { normaliseTypedCode } from "../otp/code.ts";
-import { issueCode, verifyCode, voidFlowCodes, voidUserCodes, type IssueOutcome, type VerifyOutcome } from "../otp/codes.ts";
+import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
 import { advanceSession, endUserSessions, setSessionStep, type Session } from "../session/sessions.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../signin/context.ts";
-import { confirmOtpEmail, findUserById, loginKey, setPendingEmail, type User } from "../users/users.ts";
+import { confirmOtpEmail, findUserById, setPendingEmail, type User } from "../users/users.ts";
 import { emailChangedMail } from "./messages.ts";
-import { codeConfirmedRecently, provePassword } from "./reauthenticate.ts";
+import { codeConfirmedRecently, provePassword, type PasswordProof } from "./reauthenticate.ts";
 
 export type StartOutcome =
   | { kind: "code-sent"; issued: IssueOutcome }
@@ -20,7 +19,7 @@ export type StartOutcome =
   /** No code confirmed in the last 15 minutes: the password is needed (and was not given). */
   | { kind: "password-needed" }
   | { kind: "password-wrong" }
-  | { kind: "locked"; until: number | null };
+  | Extract<PasswordProof, { kind: "locked" }>;
 
 /**
  * Profile → change the OTP email, first half (SPEC item 6). The address is checked by the rules of
@@ -43,27 +42,20 @@ export async function startEmailChange(
   const now = deps.clock.now();
   if (!codeConfirmedRecently(session, now)) {
     if (!input.password) return { kind: "password-needed" };
-    const proof = await provePassword(deps, user, input.password, ctx, now, "email-change");
+    const proof = await provePassword(deps, user, input.password, ctx, "email-change");
     if (proof.kind === "wrong") return { kind: "password-wrong" };
     if (proof.kind === "locked") return proof;
   }
 
-  const audit = auditAs(user, ctx, now);
-  const issued = await deps.db.transaction().execute(async (tx) => {
+  const { issued } = await sendCode(deps, user, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
     await setSessionStep(tx, session.id, "full", flow.id);
-    await audit(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
-    if (outcome.kind === "sent") await audit(tx, { event: "code.sent", detail: { purpose: "email-change" } });
-    return outcome;
+    await auditAs(user, ctx, now)(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
+    return { issued: await send(flow) };
   });
-  if (issued.kind === "sent") {
-    deps.metrics.codesSent.inc();
-    deps.mailQueued();
-  }
   return { kind: "code-sent", issued };
 }
 
@@ -78,9 +70,7 @@ export async function pendingEmailChange(deps: Deps, user: User, session: Sessio
 export type ConfirmChangeOutcome =
   | { kind: "changed"; token: string; session: Session; email: string }
   | { kind: "no-change" }
-  | { kind: "malformed" }
-  | { kind: "locked"; until: number | null }
-  | Exclude<VerifyOutcome, { kind: "ok" }>;
+  | Exclude<CodeCheck<never>, { kind: "ok" }>;
 
 /**
  * Profile → change the OTP email, second half: the code from the new address. Wrong codes count
@@ -91,27 +81,9 @@ export type ConfirmChangeOutcome =
 export async function confirmEmailChange(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmChangeOutcome> {
   const flow = await pendingEmailChange(deps, user, session);
   if (!flow) return { kind: "no-change" };
-  const code = normaliseTypedCode(typed);
-  if (code === null) return { kind: "malformed" };
-  const now = deps.clock.now();
-  const subject = { loginKey: loginKey(user.login_id), ip: ctx.ip };
-  const audit = auditAs(user, ctx, now);
-  const lock = await lockState(deps.db, subject, now);
-  if (lock.locked) return { kind: "locked", until: lock.until };
-
-  const outcome = await verifyCode(deps, flow.id, code, now);
-  if (outcome.kind !== "ok") {
-    const failure = await recordFailure(deps.db, "code", subject, now, deps.config.lock);
-    await audit(deps.db, { event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: "email-change" } });
-    await tellLockStarted(deps, user, "code", failure, now);
-    deps.metrics.codesFailed.inc();
-    return outcome;
-  }
-
-  const advanced = await deps.db.transaction().execute(async (tx) => {
+  const check = await checkCode(deps, { user, flow, typed }, ctx, async (tx, now) => {
     const before = await findUserById(tx, user.id);
     const oldEmail = before?.otp_email ?? null;
-    await finishFlow(tx, flow.id, now);
     await confirmOtpEmail(tx, user.id, flow.email, now);
     // Codes in flight (a sign-in elsewhere, to the old address) stop working with the switch.
     await voidUserCodes(tx, user.id, "email-changed", now);
@@ -120,15 +92,12 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
       const mail = emailChangedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail, newEmail: flow.email });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.email-changed", recipient: oldEmail, ...mail });
     }
-    await audit(tx, { event: "code.confirmed", detail: { purpose: "email-change" } });
-    await audit(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended } });
+    await auditAs(user, ctx, now)(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended } });
     return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
   });
-  await recordSuccess(deps.db, "code", subject);
+  if (check.kind !== "ok") return check;
   deps.mailQueued();
-  deps.metrics.codesConfirmed.inc();
-  if (!advanced) return { kind: "used" };
-  return { kind: "changed", token: advanced.token, session: advanced.session, email: flow.email };
+  return { kind: "changed", token: check.value.token, session: check.value.session, email: flow.email };
 }
 
 /** "Regenerate OTP" on the confirmation page: the sign-in rules (wait, caps) apply unchanged. */

@@ -7,7 +7,7 @@ import { advanceSession, endUserSessions, type Session } from "../session/sessio
 import type { RequestContext } from "../signin/context.ts";
 import { setPasswordHash, type User } from "../users/users.ts";
 import { passwordChangedMail } from "./messages.ts";
-import { provePassword } from "./reauthenticate.ts";
+import { provePassword, type PasswordProof } from "./reauthenticate.ts";
 
 export interface PasswordChange {
   currentPassword: string;
@@ -18,7 +18,7 @@ export interface PasswordChange {
 export type PasswordChangeOutcome =
   | { kind: "changed"; token: string; session: Session }
   | { kind: "current-wrong" }
-  | { kind: "locked"; until: number | null }
+  | Extract<PasswordProof, { kind: "locked" }>
   /** Changed, but this session ended meanwhile (a support reset): the user signs in again. */
   | { kind: "changed-signed-out" }
   | { kind: "invalid"; field: "newPassword" | "confirmNewPassword"; message: string };
@@ -40,7 +40,7 @@ export async function changePassword(deps: Deps, user: User, session: Session, i
   }
 
   const now = deps.clock.now();
-  const proof = await provePassword(deps, user, input.currentPassword, ctx, now, "password-change");
+  const proof = await provePassword(deps, user, input.currentPassword, ctx, "password-change");
   if (proof.kind === "wrong") return { kind: "current-wrong" };
   if (proof.kind === "locked") return proof;
 

@@ -1,18 +1,18 @@
 import type { Deps } from "../app/deps.ts";
-import { recordAudit } from "../audit/audit.ts";
-import { hashPassword, verifyPassword } from "../password/hash.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
+import { durationInWords } from "../config/duration.ts";
+import { checkPassword, type PasswordPurpose } from "../factors/check-password.ts";
+import type { PauseScope } from "../regulation/throttle.ts";
 import type { Session } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
-import { loginKey, setPasswordHash, type User } from "../users/users.ts";
+import type { User } from "../users/users.ts";
 
 /**
  * How recent a confirmed code must be for a sensitive change without the password again (SPEC item
  * 6: "a code confirmed in the last 15 minutes"; ASVS 3.7.1 asks for re-authentication before
- * account modifications).
+ * account modifications). Pages say it in words from here.
  */
 export const RECENT_CODE_MS = 15 * 60_000;
+export const RECENT_CODE_WORDS = durationInWords(RECENT_CODE_MS);
 
 export function codeConfirmedRecently(session: Session, now: number): boolean {
   return session.verified_at !== null && now - session.verified_at < RECENT_CODE_MS;
@@ -21,26 +21,16 @@ export function codeConfirmedRecently(session: Session, now: number): boolean {
 export type PasswordProof =
   | { kind: "ok" }
   | { kind: "wrong" }
-  /** Too many wrong passwords for this login ID: refused until `until` (null: until support unlocks). */
-  | { kind: "locked"; until: number | null };
+  /** A pause applies: refused until `until` (null: until support unlocks). */
+  | { kind: "locked"; scope: PauseScope; until: number | null };
 
 /**
- * The password typed again on Profile. It is guessing like any other, so a wrong one counts toward
- * the same lock as at sign-in (NIST SP 800-63B 5.2.2) and a lock refuses it without checking.
+ * The password typed again on Profile: the password factor of the sign-in (checkPassword), counted
+ * toward the same locks (NIST SP 800-63B 5.2.2), for the signed-in user's own login ID.
  */
-export async function provePassword(deps: Deps, user: User, password: string, ctx: RequestContext, now: number, purpose: string): Promise<PasswordProof> {
-  const subject = { loginKey: loginKey(user.login_id), ip: ctx.ip };
-  const lock = await lockState(deps.db, subject, now);
-  if (lock.locked) return { kind: "locked", until: lock.until };
-  const verdict = password.length > 0 && password.length <= 1024 ? await verifyPassword(user.password_hash, password) : { ok: false, needsUpgrade: false };
-  const audit = { actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent };
-  if (!verdict.ok) {
-    const failure = await recordFailure(deps.db, "password", subject, now, deps.config.lock);
-    await recordAudit(deps.db, now, { ...audit, event: "password.failed", detail: { reason: "wrong-password", during: purpose } });
-    await tellLockStarted(deps, user, "password", failure, now);
-    return { kind: "wrong" };
-  }
-  await recordSuccess(deps.db, "password", subject);
-  if (verdict.needsUpgrade) await setPasswordHash(deps.db, user.id, await hashPassword(password), now);
-  return { kind: "ok" };
+export async function provePassword(deps: Deps, user: User, password: string, ctx: RequestContext, purpose: Exclude<PasswordPurpose, "signin">): Promise<PasswordProof> {
+  const check = await checkPassword(deps, { loginId: user.login_id, password, purpose, user }, ctx);
+  if (check.kind === "paused") return { kind: "locked", ...check.pause };
+  // A wrong password that starts a pause is still a wrong password here; the next try is told the pause.
+  return check.kind === "ok" ? { kind: "ok" } : { kind: "wrong" };
 }

@@ -1,190 +1,163 @@
 import type { Kysely } from "kysely";
-import { sql } from "kysely";
 import { recordAudit } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import type { Database } from "../store/schema.ts";
+import { addressAllowed } from "../web/ip-allow.ts";
 import { addressKey } from "./address.ts";
+import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy } from "./counter.ts";
+
+export { lockDuration } from "./counter.ts";
 
 /** Wrong passwords and wrong codes are counted apart (SPEC "Locks"). */
 export type FailureKind = "password" | "code";
 
+/** Which pause refuses a client: the login ID on new browsers, this browser, or this network. */
+export type PauseScope = "login-id" | "device" | "address";
+/** `until` null: until support unlocks (FAMOS_CODE_HARD_LOCK wrong codes). */
+export interface Pause {
+  scope: PauseScope;
+  until: number | null;
+}
+
 export interface Subject {
-  /** The login ID as submitted, lower-cased; counted whether or not an account has it. */
+  /** The login ID as submitted, normalised (loginKey); counted whether or not an account has it. */
   loginKey: string;
   /** The client address (an IPv6 address counts by its /64, see addressKey). */
   ip: string;
+  /** The browser's device for this login ID (a valid, unrevoked device cookie), or null: a new browser. */
+  deviceId?: string | null;
 }
 
-export type LockState =
-  /** `counting`: failures of that kind are being counted, so a success has a run to end. */
-  | { locked: false; counting: Record<FailureKind, boolean> }
-  | { locked: true; until: number | null };
+/** The one home of the throttle key format. */
+export const counterKey = {
+  loginId: (kind: FailureKind, loginKey: string) => `${kind}:id:${loginKey}`,
+  device: (kind: FailureKind, deviceId: string) => `${kind}:dev:${deviceId}`,
+  address: (ip: string) => `ip:${addressKey(ip)}`,
+};
+
+type Settings = Pick<Config, "lock" | "address" | "deviceLockAfter">;
 
 /**
- * The counters of one kind of failure: one per login ID (as submitted, existing or not) and one per
- * client address, both on the same schedule (SPEC "Locks"). The login ID's lock refuses that login
- * ID from everywhere; the address's refuses everything from that address, which stops one address
- * spraying a common password over many login IDs (NIST SP 800-63B 5.2.2).
+ * The counters an attempt is counted on (SPEC "Locks"). A browser with a device cookie for the login
+ * ID counts against that device alone (OWASP device cookies), so neither a stranger's guesses nor the
+ * address's lock keep the owner out of her usual browser. Other clients count against the login ID
+ * and, unless FAMOS_TRUSTED_NETWORKS covers them, against their address within its window (password
+ * spraying, NIST SP 800-63B 5.2.2): one person's typos there never reach the address's threshold.
  */
-export function counterKeys(kind: FailureKind, subject: Subject): { id: string; address: string } {
-  return { id: `${kind}:id:${subject.loginKey}`, address: `${kind}:ip:${addressKey(subject.ip)}` };
+function countersFor(kind: FailureKind, subject: Subject, settings: Settings) {
+  const { lock, address } = settings;
+  const loginId = { after: lock.after, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: null, hardAfter: kind === "code" ? lock.codeHardLock : null };
+  const primary = subject.deviceId
+    ? { scope: "device" as const, key: counterKey.device(kind, subject.deviceId), policy: { ...loginId, after: settings.deviceLockAfter, hardAfter: null } }
+    : { scope: "login-id" as const, key: counterKey.loginId(kind, subject.loginKey), policy: loginId };
+  const counted = !subject.deviceId && !addressAllowed(subject.ip, address.trustedNetworks);
+  const byAddress = counted
+    ? { scope: "address" as const, key: counterKey.address(subject.ip), policy: { after: address.lockAfter, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: address.windowMs, hardAfter: null } }
+    : null;
+  // Either kind's lock refuses both steps; the lock until support unlocks refuses every client.
+  const other: FailureKind = kind === "password" ? "code" : "password";
+  const alsoRefusing = subject.deviceId
+    ? [counterKey.device(other, subject.deviceId), counterKey.loginId("code", subject.loginKey)]
+    : [counterKey.loginId(other, subject.loginKey)];
+  return { primary, byAddress, alsoRefusing };
 }
 
-/**
- * Is this login ID, or this address, refused for now? Either kind of lock refuses both steps. A lock
- * is only read here, never extended, and nobody waits: the caller answers at once (SPEC "Locks").
- */
-export async function lockState(db: Kysely<Database>, subject: Subject, now: number): Promise<LockState> {
-  const password = counterKeys("password", subject);
-  const code = counterKeys("code", subject);
-  const rows = await db
-    .selectFrom("throttles")
-    .select(["key", "locked_until", "hard_locked"])
-    .where("key", "in", [password.id, password.address, code.id, code.address])
-    .execute();
-  if (rows.some((r) => r.hard_locked === 1)) return { locked: true, until: null };
-  const until = Math.max(0, ...rows.map((r) => Number(r.locked_until)));
-  if (until > now) return { locked: true, until };
-  const has = (keys: { id: string; address: string }) => rows.some((r) => r.key === keys.id || r.key === keys.address);
-  return { locked: false, counting: { password: has(password), code: has(code) } };
-}
+export type Reservation =
+  | { ok: true; kind: FailureKind; subject: Subject; scope: PauseScope; primary: Counted; address: Counted | null }
+  | { ok: false; pause: Pause };
 
 /**
- * The lock after `failures` consecutive failures: none below the threshold, then the base duration
- * doubling with each further failure, capped (SPEC: 5 failures → 1 minute, doubling, at most 1 hour).
+ * Before a password or code is verified: refuses at once while a pause applies to this client (no
+ * sleeping, nothing counted or extended), else counts the attempt as a failure in the same statement
+ * that checks the limit (see reserve). The caller settles it: attemptFailed, attemptSucceeded or
+ * attemptVoid.
  */
-export function lockDuration(failures: number, lock: Pick<Config["lock"], "after" | "baseMs" | "maxMs">): number {
-  if (failures < lock.after) return 0;
-  const doublings = Math.min(failures - lock.after, 40);
-  return Math.min(lock.maxMs, lock.baseMs * 2 ** doublings);
+export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<Reservation> {
+  const { primary, byAddress, alsoRefusing } = countersFor(kind, subject, settings);
+  const states = await readCounters(db, [primary.key, ...alsoRefusing, ...(byAddress ? [byAddress.key] : [])]);
+  const hard = states.find((s) => s.hardLocked && s.key !== byAddress?.key);
+  if (hard) return { ok: false, pause: { scope: hard.key.includes(":dev:") ? "device" : "login-id", until: null } };
+  // A device is refused by its own locks only; the login ID's timed lock is for new browsers.
+  const timed = states.filter((s) => s.lockedUntil > now && (!subject.deviceId || s.key.includes(":dev:")));
+  const inForce = timed.sort((a, b) => b.lockedUntil - a.lockedUntil)[0];
+  if (inForce) return { ok: false, pause: { scope: scopeOfKey(inForce.key), until: inForce.lockedUntil } };
+
+  const address = byAddress ? await reserve(db, byAddress.key, now, byAddress.policy) : null;
+  if (byAddress && !address) return { ok: false, pause: await pauseOf(db, byAddress.key, "address", now) };
+  const counted = await reserve(db, primary.key, now, primary.policy);
+  if (!counted) {
+    if (address) await giveBack(db, address);
+    return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
+  }
+  return { ok: true, kind, subject, scope: primary.scope, primary: counted, address };
+}
+
+function scopeOfKey(key: string): PauseScope {
+  return key.startsWith("ip:") ? "address" : key.includes(":dev:") ? "device" : "login-id";
+}
+
+async function pauseOf(db: Kysely<Database>, key: string, scope: PauseScope, now: number): Promise<Pause> {
+  const [state] = await readCounters(db, [key]);
+  if (state?.hardLocked) return { scope, until: null };
+  // A lock that ended between the refusal and this read: "try again now" is the truth.
+  return { scope, until: Math.max(now, state?.lockedUntil ?? now) };
 }
 
 export interface FailureResult {
-  /** This failure started a lock of the login ID (nothing was in force): its holder is emailed once. */
+  /** This failure started a lock of the login ID or device (nothing was in force): its holder is emailed once. */
   lockStarted: boolean;
   /** The login ID is (now) locked until support unlocks it. */
   hardLocked: boolean;
-  /** Consecutive failures of this kind for the login ID, this one included. */
+  /** Consecutive failures of this kind on the counter that refuses this client, this one included. */
   failures: number;
-  /** When the login ID's lock ends (0: no lock; Infinity when hard-locked). */
+  /** When that lock ends (0: no lock; Infinity when hard-locked). */
   lockedUntil: number;
+  /** The pause this client now meets, if this failure put one in force. */
+  pause: Pause | null;
 }
 
-/**
- * Counts one failure against the login ID and the address, each with one atomic upsert that returns
- * the new count, so parallel requests on any instance all count (50 at once count 50). A lock is set
- * by a conditional update: only the request that finds no lock in force "starts" it (one email,
- * one audit event), and a lock is never shortened by a slower request with a smaller count.
- */
-export async function recordFailure(
-  db: Kysely<Database>,
-  kind: FailureKind,
-  subject: Subject,
-  now: number,
-  lock: Config["lock"],
-): Promise<FailureResult> {
-  const keys = counterKeys(kind, subject);
-  const failures = await bump(db, keys.id, now);
-  const addressFailures = await bump(db, keys.address, now);
-
-  const idUntil = now + lockDuration(failures, lock);
-  const started = failures >= lock.after && (await setLock(db, keys.id, now, idUntil));
-  // At FAMOS_CODE_HARD_LOCK wrong codes the account stays locked until support unlocks it; wrong
-  // passwords never do this, so a stranger who knows only a login ID cannot (SPEC "Locks").
-  const hardStarted = kind === "code" && failures >= lock.codeHardLock && (await setHardLock(db, keys.id, now));
-  const hardLocked = kind === "code" && failures >= lock.codeHardLock;
-  const addressStarted = addressFailures >= lock.after && (await setLock(db, keys.address, now, now + lockDuration(addressFailures, lock)));
-
-  const audit = (scope: string, count: number, until: number | null) =>
-    recordAudit(db, now, {
-      event: "lock.started",
-      actor: null,
-      subject: scope === "address" ? null : subject.loginKey,
-      ip: subject.ip,
-      userAgent: null,
-      detail: { kind, scope, failures: count, until },
-    });
-  if (hardStarted) await audit("login-id-until-unlocked", failures, null);
-  else if (started) await audit("login-id", failures, idUntil);
-  if (addressStarted) await audit("address", addressFailures, now + lockDuration(addressFailures, lock));
-
+/** The attempt was wrong: it stays counted. A lock its count started is audited (once, by this request). */
+export async function attemptFailed(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>, now: number): Promise<FailureResult> {
+  const { kind, subject, scope, primary, address } = reservation;
+  const audit = (lockScope: string, failures: number, until: number | null, login: boolean) =>
+    recordAudit(db, now, { event: "lock.started", actor: null, subject: login ? subject.loginKey : null, ip: subject.ip, userAgent: null, detail: { kind, scope: lockScope, failures, until } });
+  if (primary.startedHardLock) await audit("login-id-until-unlocked", primary.failures, null, true);
+  else if (primary.startedLock) await audit(scope, primary.failures, primary.lockedUntil, true);
+  if (address?.startedLock) await audit("address", address.failures, address.lockedUntil, false);
+  const pause: Pause | null = primary.startedHardLock
+    ? { scope, until: null }
+    : primary.lockedUntil > 0
+      ? { scope, until: primary.lockedUntil }
+      : address && address.lockedUntil > 0
+        ? { scope: "address", until: address.lockedUntil }
+        : null;
   return {
-    lockStarted: started || hardStarted,
-    hardLocked,
-    failures,
-    lockedUntil: hardLocked ? Infinity : failures >= lock.after ? idUntil : 0,
+    lockStarted: primary.startedLock || primary.startedHardLock,
+    hardLocked: primary.startedHardLock,
+    failures: primary.failures,
+    lockedUntil: primary.startedHardLock ? Infinity : primary.lockedUntil,
+    pause,
   };
 }
 
-async function bump(db: Kysely<Database>, key: string, now: number): Promise<number> {
-  const row = await db
-    .insertInto("throttles")
-    .values({ key, failures: 1, locked_until: 0, hard_locked: 0, updated_at: now })
-    .onConflict((oc) => oc.column("key").doUpdateSet({ failures: sql`throttles.failures + 1`, updated_at: now }))
-    .returning("failures")
-    .executeTakeFirstOrThrow();
-  return Number(row.failures);
-}
-
-/** Starts a lock when none is in force (true), else lengthens the one in force to `until` if later. */
-async function setLock(db: Kysely<Database>, key: string, now: number, until: number): Promise<boolean> {
-  const started = await db
-    .updateTable("throttles")
-    .set({ locked_until: until })
-    .where("key", "=", key)
-    .where("locked_until", "<=", now)
-    .where("hard_locked", "=", 0)
-    .executeTakeFirst();
-  if (Number(started.numUpdatedRows) === 1) return true;
-  await db.updateTable("throttles").set({ locked_until: until }).where("key", "=", key).where("locked_until", "<", until).execute();
-  return false;
-}
-
-async function setHardLock(db: Kysely<Database>, key: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable("throttles")
-    .set({ hard_locked: 1, updated_at: now })
-    .where("key", "=", key)
-    .where("hard_locked", "=", 0)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
-
 /**
- * A success ends the run of consecutive failures of that kind, for the login ID and the address: a
- * right password resets only the password counters, a confirmed code only the code counters, so
- * neither Regenerate nor a new sign-in resets the count of wrong codes (SPEC "Tries"). A permanent
- * lock is left for support.
+ * The attempt was right. It ends its own run only — the login ID's or the device's — and gives back
+ * its count on the address, whose failures decay with the window alone: a valid staff password
+ * between guesses must not wipe a spraying count (issue 19.2).
  */
-export async function recordSuccess(db: Kysely<Database>, kind: FailureKind, subject: Subject): Promise<void> {
-  const keys = counterKeys(kind, subject);
-  await db.deleteFrom("throttles").where("key", "in", [keys.id, keys.address]).where("hard_locked", "=", 0).execute();
+export async function attemptSucceeded(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>): Promise<void> {
+  await clear(db, reservation.primary);
+  if (reservation.address) await giveBack(db, reservation.address);
 }
 
-/** Support's "Unlock": clears every counter and lock of the login ID, the permanent one included. */
-export async function unlockLogin(db: Kysely<Database>, loginKey: string): Promise<boolean> {
-  const result = await db
-    .deleteFrom("throttles")
-    .where("key", "in", [`password:id:${loginKey}`, `code:id:${loginKey}`])
-    .executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+/** The attempt guessed nothing (the right code arriving twice): its counts are given back. */
+export async function attemptVoid(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>): Promise<void> {
+  await giveBack(db, reservation.primary);
+  if (reservation.address) await giveBack(db, reservation.address);
 }
 
-/** The lock of one login ID for support's view: failures of each kind and when the lock ends. */
-export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now: number) {
-  const rows = await db
-    .selectFrom("throttles")
-    .selectAll()
-    .where("key", "in", [`password:id:${loginKey}`, `code:id:${loginKey}`])
-    .execute();
-  const find = (kind: FailureKind) => rows.find((r) => r.key === `${kind}:id:${loginKey}`);
-  const hard = rows.some((r) => r.hard_locked === 1);
-  const until = Math.max(0, ...rows.map((r) => Number(r.locked_until)));
-  return {
-    passwordFailures: find("password")?.failures ?? 0,
-    codeFailures: find("code")?.failures ?? 0,
-    hardLocked: hard,
-    lockedUntil: until > now ? until : null,
-    locked: hard || until > now,
-  };
+/** Counts one failure already known to be one (no verification to wait for); null when a pause refused it. */
+export async function recordFailure(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<FailureResult | null> {
+  const reservation = await reserveAttempt(db, kind, subject, now, settings);
+  return reservation.ok ? attemptFailed(db, reservation, now) : null;
 }

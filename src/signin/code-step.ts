@@ -1,89 +1,46 @@
 import type { Deps } from "../app/deps.ts";
-import { recordAudit, type AuditEntry } from "../audit/audit.ts";
-import { issueCode, verifyCode, voidFlowCodes, type IssueOutcome, type VerifyOutcome } from "../otp/codes.ts";
-import { normaliseTypedCode } from "../otp/code.ts";
-import { findFlow, finishFlow } from "../otp/flows.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { checkCode, type CodeCheck } from "../factors/check-code.ts";
+import { sendCode } from "../factors/send-code.ts";
+import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
+import { findFlow } from "../otp/flows.ts";
+import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
 import type { RequestContext } from "./context.ts";
 
 export type ConfirmOutcome =
-  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: "signin" | "enrol" | "email-change" }
-  | { kind: "malformed" }
-  /** Too many wrong codes for this login ID: refused until `until` (null: until support unlocks). */
-  | { kind: "locked"; until: number | null }
-  | Exclude<VerifyOutcome, { kind: "ok" }>;
+  /** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
+  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: "signin" | "enrol" | "email-change"; deviceToken: string }
+  | Exclude<CodeCheck<never>, { kind: "ok" }>;
 
-/**
- * Screen 4, "Confirm". Wrong codes count per code (tries) and per login ID and address (locks);
- * neither Regenerate nor a new sign-in resets the latter, a confirmed code does (NIST SP 800-63B 5.2.2).
- */
+/** Screen 4, "Confirm": the code factor (checkCode); a confirmed code signs in and remembers the browser. */
 export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmOutcome> {
-  const now = deps.clock.now();
-  const subject = { loginKey: loginKey(user.login_id), ip: ctx.ip };
-  const audit = (entry: Pick<AuditEntry, "event" | "detail">, db = deps.db) =>
-    recordAudit(db, now, { ...entry, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
-
-  const code = normaliseTypedCode(typed);
-  if (code === null || session.flow_id === null) return { kind: "malformed" };
-  const lock = await lockState(deps.db, subject, now);
-  if (lock.locked) return { kind: "locked", until: lock.until };
-
-  const outcome = await verifyCode(deps, session.flow_id, code, now);
-  if (outcome.kind === "used") {
-    // The right code arriving twice (a double click, or the losers of a race with it) guesses
-    // nothing: it is refused without counting, so the winner is not locked out by its own twin.
-    deps.metrics.signIns.inc({ outcome: "code-used" });
-    return outcome;
-  }
-  if (outcome.kind !== "ok") {
-    // Every wrong, expired or void code counts toward the lock (NIST SP 800-63B 5.2.2).
-    const failure = await recordFailure(deps.db, "code", subject, now, deps.config.lock);
-    await audit({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind } });
-    await tellLockStarted(deps, user, "code", failure, now);
-    deps.metrics.codesFailed.inc();
-    deps.metrics.signIns.inc({ outcome: `code-${outcome.kind}` });
-    return outcome;
-  }
-
-  const flow = await findFlow(deps.db, session.flow_id);
+  const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
   if (!flow) return { kind: "void" };
-  const advanced = await deps.db.transaction().execute(async (tx) => {
+  const check = await checkCode(deps, { user, flow, typed }, ctx, async (tx, now, deviceId) => {
     if (flow.kind === "enrol") await confirmOtpEmail(tx, user.id, flow.email, now);
-    await finishFlow(tx, flow.id, now);
     await recordSignIn(tx, user.id, now);
-    await audit({ event: "code.confirmed", detail: { purpose: flow.kind } }, tx);
-    if (flow.kind === "enrol") await audit({ event: "enrolment.confirmed" }, tx);
-    // A confirmed code ends the run of wrong codes; with none counted there is nothing to write.
-    if (lock.counting.code) await recordSuccess(tx, "code", subject);
-    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+    if (flow.kind === "enrol") {
+      await recordAudit(tx, now, { event: "enrolment.confirmed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+    }
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+    if (!advanced) return null;
+    return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };
   });
-  if (!advanced) return { kind: "used" };
-  deps.metrics.codesConfirmed.inc();
-  deps.metrics.signIns.inc({ outcome: "code-ok" });
-  return { kind: "signed-in", token: advanced.token, session: advanced.session, returnTo: flow.return_to, flowKind: flow.kind };
+  deps.metrics.signIns.inc({ outcome: `code-${check.kind}` });
+  if (check.kind !== "ok") return check;
+  const { token, session: advanced, deviceToken } = check.value;
+  return { kind: "signed-in", token, session: advanced, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
 }
 
 export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" };
 
 /** "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. */
 export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {
-  const now = deps.clock.now();
   const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
   if (!flow || flow.finished_at !== null) return { kind: "no-flow" };
-  const issued = await deps.db.transaction().execute(async (tx) => {
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
-    if (outcome.kind === "sent") {
-      await recordAudit(tx, now, { event: "code.regenerated", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: flow.kind } });
-    }
-    return outcome;
-  });
-  if (issued.kind === "sent") {
-    deps.metrics.codesSent.inc();
-    deps.mailQueued();
-  }
+  const { issued } = await sendCode(deps, user, ctx, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
   return issued;
 }
 

@@ -2,4 +2,6 @@
 export interface RequestContext {
   ip: string;
   userAgent: string;
+  /** The browser's device cookie tokens (unverified; see regulation/devices.ts). */
+  deviceTokens: readonly string[];
 }

@@ -1,104 +1,73 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { issueCode, type IssueOutcome } from "../otp/codes.ts";
+import { checkPassword } from "../factors/check-password.ts";
+import { sendCode } from "../factors/send-code.ts";
+import type { IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
-import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
-import { createSession, type Session } from "../session/sessions.ts";
-import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
+import type { Pause } from "../regulation/throttle.ts";
+import { createSession, endSession, type Session } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
+import type { User } from "../users/users.ts";
 import type { RequestContext } from "./context.ts";
 
-export const MAX_LOGIN_ID_LENGTH = 128;
-export const MAX_PASSWORD_LENGTH = 1024;
-
 export type PasswordOutcome =
-  /** Unknown login ID, wrong password or a locked account: one answer for all (no enumeration). */
-  | { kind: "refused" }
+  /** Unknown login ID, wrong password or a pause: one answer for known and unknown IDs (no enumeration). */
+  | { kind: "refused"; pause: Pause | null; wrong: boolean }
   | { kind: "enrol"; token: string; session: Session }
   /** `issued` says whether the first code went out, or a cap stopped it (OTP capture tells why). */
   | { kind: "code"; token: string; session: Session; issued: IssueOutcome };
 
-/**
- * Screen 1, "Log in". Every refusal does the same work (one argon2id verification), so neither the
- * answer nor its timing says whether the login ID exists or is locked (ASVS 2.2.1, 3.2.x).
- */
-export async function passwordStep(
-  deps: Deps,
-  input: { loginId: string; password: string; returnTo?: string | null },
-  ctx: RequestContext,
-): Promise<PasswordOutcome> {
-  const now = deps.clock.now();
-  const key = loginKey(input.loginId);
-  const subject = { loginKey: key, ip: ctx.ip };
-  const audit = (event: "password.ok" | "password.failed", detail: Record<string, string> = {}) =>
-    recordAudit(deps.db, now, { event, actor: input.loginId.slice(0, MAX_LOGIN_ID_LENGTH), subject: input.loginId.slice(0, MAX_LOGIN_ID_LENGTH), ip: ctx.ip, userAgent: ctx.userAgent, detail });
-
-  if (key === "" || key.length > MAX_LOGIN_ID_LENGTH || input.password.length === 0 || input.password.length > MAX_PASSWORD_LENGTH) {
-    await burnPasswordCheck(input.password.slice(0, MAX_PASSWORD_LENGTH));
-    deps.metrics.signIns.inc({ outcome: "password-refused" });
-    return { kind: "refused" };
-  }
-
-  const [lock, user] = await Promise.all([lockState(deps.db, subject, now), findUserByLogin(deps.db, key)]);
-  if (lock.locked) {
-    // Same work as a wrong password; the lock is neither extended nor counted.
-    await burnPasswordCheck(input.password);
-    await audit("password.failed", { reason: "locked" });
-    deps.metrics.signIns.inc({ outcome: "password-locked" });
-    return { kind: "refused" };
-  }
-
-  const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
-  if (!user || !verdict?.ok) {
-    const failure = await recordFailure(deps.db, "password", subject, now, deps.config.lock);
-    await audit("password.failed", { reason: user ? "wrong-password" : "unknown-login-id" });
-    await tellLockStarted(deps, user, "password", failure, now);
-    deps.metrics.signIns.inc({ outcome: "password-refused" });
-    return { kind: "refused" };
-  }
-
-  // Most sign-ins follow no failure: then there is no run of failures to end, and no write.
-  if (lock.counting.password) await recordSuccess(deps.db, "password", subject);
-  if (verdict.needsUpgrade) await setPasswordHash(deps.db, user.id, await hashPassword(input.password), now);
-  await audit("password.ok");
-  deps.metrics.signIns.inc({ outcome: "password-ok" });
-  return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, ctx, now) : startEnrolment(deps, user, ctx, now);
+/** The browser's session before this sign-in, which the new one replaces. */
+export interface Replaced {
+  sessionId: string;
+  loginId: string;
 }
 
-async function startEnrolment(deps: Deps, user: User, ctx: RequestContext, now: number): Promise<PasswordOutcome> {
-  const { token, session } = await createSession(deps.db, deps.random, now, deps.config.session, {
-    userId: user.id,
-    stage: "enrol",
-    flowId: null,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
+/** Screen 1, "Log in": the password factor (checkPassword), then the enrolment or the code step. */
+export async function passwordStep(
+  deps: Deps,
+  input: { loginId: string; password: string; returnTo?: string | null; replaces?: Replaced | null },
+  ctx: RequestContext,
+): Promise<PasswordOutcome> {
+  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx);
+  if (check.kind !== "ok") {
+    deps.metrics.signIns.inc({ outcome: check.kind === "paused" ? "password-locked" : "password-refused" });
+    return { kind: "refused", pause: check.pause, wrong: check.kind === "wrong" };
+  }
+  deps.metrics.signIns.inc({ outcome: "password-ok" });
+  const { user } = check;
+  const replaces = input.replaces ?? null;
+  return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, replaces, ctx) : startEnrolment(deps, user, replaces, ctx);
+}
+
+/**
+ * A new sign-in replaces the browser's previous session, which ends on the server in the same
+ * transaction that makes the new one (ASVS 3.2.1), audited.
+ */
+async function endReplaced(db: Kysely<Database>, replaces: Replaced | null, ctx: RequestContext, now: number): Promise<void> {
+  if (!replaces || !(await endSession(db, replaces.sessionId, now, "replaced"))) return;
+  await recordAudit(db, now, { event: "session.ended", actor: replaces.loginId, subject: replaces.loginId, ip: ctx.ip, userAgent: ctx.userAgent, detail: { reason: "replaced" } });
+}
+
+async function startEnrolment(deps: Deps, user: User, replaces: Replaced | null, ctx: RequestContext): Promise<PasswordOutcome> {
+  const now = deps.clock.now();
+  const { token, session } = await deps.db.transaction().execute(async (tx) => {
+    await endReplaced(tx, replaces, ctx, now);
+    return createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
   });
   return { kind: "enrol", token, session };
 }
 
 /** A new sign-in attempt: its flow, its first code and mail, and a session waiting for the code. */
-async function startCodeStep(deps: Deps, user: User, returnTo: string | null, ctx: RequestContext, now: number): Promise<PasswordOutcome> {
-  const email = user.otp_email!;
-  const result = await deps.db.transaction().execute(async (tx) => {
-    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email, now, returnTo });
-    const issued = await issueCode(deps, tx, flow, user.login_id, now);
-    const created = await createSession(tx, deps.random, now, deps.config.session, {
-      userId: user.id,
-      stage: "otp",
-      flowId: flow.id,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-    });
-    if (issued.kind === "sent") {
-      await recordAudit(tx, now, { event: "code.sent", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "signin" } });
-    }
+async function startCodeStep(deps: Deps, user: User, returnTo: string | null, replaces: Replaced | null, ctx: RequestContext): Promise<PasswordOutcome> {
+  const result = await sendCode(deps, user, ctx, async (tx, send, now) => {
+    await endReplaced(tx, replaces, ctx, now);
+    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now, returnTo });
+    const issued = await send(flow);
+    const created = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
     return { ...created, issued };
   });
-  if (result.issued.kind === "sent") {
-    deps.metrics.codesSent.inc();
-    deps.mailQueued();
-  }
   // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
   return { kind: "code", token: result.token, session: result.session, issued: result.issued };
 }

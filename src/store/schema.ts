@@ -72,6 +72,17 @@ export interface ThrottlesTable {
   locked_until: number;
   hard_locked: number;
   updated_at: number;
+  /** When the counter's window began (the address counter); 0 for counters without a window. */
+  window_started_at: number;
+}
+
+/** A browser that completed a sign-in for a login ID (its signed device cookie names the row). */
+export interface DevicesTable {
+  id: string;
+  login_key: string;
+  created_at: number;
+  last_used_at: number;
+  revoked_at: number | null;
 }
 
 export interface OutboxTable {
@@ -122,4 +133,5 @@ export interface Database {
   outbox: OutboxTable;
   audit: AuditTable;
   notices: NoticesTable;
+  devices: DevicesTable;
 }

@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { loginLockInfo, unlockLogin } from "../regulation/throttle.ts";
+import { loginLockInfo, unlockLogin } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
 

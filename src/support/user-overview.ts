@@ -1,7 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { queryAudit, type AuditRecord } from "../audit/audit.ts";
 import type { OutboxTable } from "../store/schema.ts";
-import { loginLockInfo } from "../regulation/throttle.ts";
+import { loginLockInfo } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
 
 export type EnrolmentState = "none" | "pending" | "confirmed";

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
 import type { User } from "../users/users.ts";
+import { deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
 
@@ -52,9 +53,9 @@ export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyRep
   reply.clearCookie(sessionCookieName(deps, reply.request), sessionCookieOptions(deps, reply.request));
 }
 
-export function requestContext(request: FastifyRequest): RequestContext {
+export function requestContext(deps: Pick<Deps, "config">, request: FastifyRequest): RequestContext {
   const agent = request.headers["user-agent"];
-  return { ip: request.ip, userAgent: typeof agent === "string" ? agent.slice(0, 512) : "" };
+  return { ip: request.ip, userAgent: typeof agent === "string" ? agent.slice(0, 512) : "", deviceTokens: deviceTokens(deps, request) };
 }
 
 /** Where a session at each step belongs; a half-signed-in session reaches nothing else. */

@@ -4,6 +4,7 @@ import type { IssueOutcome } from "../otp/codes.ts";
 import { formatDateTime, formatTime } from "../platform/format.ts";
 import { html, type SafeHtml } from "../platform/html.ts";
 import type { ConfirmOutcome } from "../signin/code-step.ts";
+import { pauseText } from "./pause-messages.ts";
 
 /** What a code is for, so the words fit the page: a sign-in, or a change of the OTP email. */
 export type CodePurpose = "signin" | "email-change";
@@ -49,12 +50,7 @@ export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { ki
     case "malformed":
       return [400, "Enter the 6-digit code from the email."];
     case "locked":
-      return [
-        429,
-        outcome.until === null
-          ? "Too many wrong codes: sign-in is locked until your retail IT team unlocks it."
-          : `Too many wrong codes. Try again after ${formatTime(outcome.until, timezone)}.`,
-      ];
+      return [429, `Too many wrong codes or passwords. ${pauseText(deps, outcome)}`];
     case "expired":
       return [401, `This code has expired. ${regenerate}`];
     case "void":

@@ -1,12 +1,23 @@
-import type { FastifyContextConfig } from "fastify";
+import type { FastifyContextConfig, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
+import { knownDevice } from "./device-cookie.ts";
 
 /**
  * Per-route request limit for the sign-in, code and regenerate routes: FAMOS_RATE_LIMIT requests per
- * minute per client address (ASVS 2.2.1), shared through Redis when FAMOS_REDIS_URL is set.
+ * minute per client address (ASVS 2.2.1), shared through Redis when FAMOS_REDIS_URL is set. Staff of
+ * one dealership share one address, so only strangers spend the budget: a signed-in session and a
+ * browser holding a device cookie for the login ID are not counted (SPEC "Request limits"). It runs
+ * after the session is loaded and the form parsed (preHandler) so it can tell them apart.
  */
 export function rateLimited(deps: Deps): FastifyContextConfig {
   const max = deps.config.rateLimitPerMinute;
   if (max === 0) return {};
-  return { rateLimit: { max, timeWindow: 60_000 } } as FastifyContextConfig;
+  return { rateLimit: { max, timeWindow: 60_000, hook: "preHandler", allowList: (request: FastifyRequest) => notCounted(deps, request) } } as FastifyContextConfig;
+}
+
+function notCounted(deps: Deps, request: FastifyRequest): boolean {
+  const famos = request.famos;
+  if (famos?.session.stage === "full") return true;
+  const body = request.body as Record<string, unknown> | undefined;
+  return knownDevice(deps, request, famos ? famos.user.login_id : body?.loginId);
 }

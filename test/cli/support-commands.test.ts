@@ -60,7 +60,7 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     await addUser(t.deps, { loginId: "cli.locked" });
     // The permanent lock (the command runs on the real clock, so a timed lock of the test clock may be over).
     const lock = { ...t.config.lock, codeHardLock: 3 };
-    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "cli.locked", ip: "10.0.0.5" }, t.clock.now(), lock);
+    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "cli.locked", ip: "10.0.0.5" }, t.clock.now(), { ...t.config, lock });
     const result = await cli.run(["user", "unlock", "CLI.LOCKED"], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("Unlocked cli.locked.\n");

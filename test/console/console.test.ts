@@ -46,7 +46,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     const user = await addUser(t.deps, { loginId: "show.me", email: "show.me@dealer.example" });
     const client = new FormClient(t.app, "10.9.9.9");
     await signInFully(client, t.smtp, user);
-    for (let i = 0; i < 5; i += 1) await recordFailure(t.deps.db, "password", { loginKey: "show.me", ip: "10.8.8.8" }, t.clock.now(), t.config.lock);
+    for (let i = 0; i < 5; i += 1) await recordFailure(t.deps.db, "password", { loginKey: "show.me", ip: "10.8.8.8" }, t.clock.now(), t.config);
     const page = (await support.get(`/support/users/${user.id}`)).body;
     expect(page).toContain("Confirmed: s•••@dealer.example");
     expect(page).not.toContain("show.me@dealer.example");
@@ -61,7 +61,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
   it("unlocks a locked login ID, the permanent code lock included, and audits it", async () => {
     const user = await addUser(t.deps, { loginId: "locked.out" });
     const lock = { ...t.config.lock, codeHardLock: 3 };
-    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "locked.out", ip: "10.7.7.7" }, t.clock.now(), lock);
+    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "locked.out", ip: "10.7.7.7" }, t.clock.now(), { ...t.config, lock });
     expect((await support.get(`/support/users/${user.id}`)).body).toContain("Locked until support unlocks it");
     const unlocked = await support.post(`/support/users/${user.id}/unlock`);
     expect(unlocked.headers.location).toBe(`/support/users/${user.id}?done=unlocked`);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { LOCK_SUBJECT } from "../../src/regulation/lock-notice.ts";
-import { loginLockInfo, unlockLogin } from "../../src/regulation/throttle.ts";
+import { loginLockInfo, unlockLogin } from "../../src/regulation/locks.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 import { atCode, otherCode } from "./helpers.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCK_SUBJECT } from "../../src/regulation/lock-notice.ts";
-import { loginLockInfo } from "../../src/regulation/throttle.ts";
+import { loginLockInfo } from "../../src/regulation/locks.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { DIALECTS } from "../store/dialects.ts";
 import { atCode, liveSessions, otherCode } from "./helpers.ts";

@@ -13,7 +13,7 @@ export function serveCommand(): Command {
     // (passwords, codes) are never logged, and the headers that hold secrets are redacted should a
     // serializer ever include them (ASVS 7.1.1).
     const logger = pino({
-      level: process.env.FAMOS_LOG_LEVEL ?? "info",
+      level: config.logLevel,
       redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
     });
     const services = createServices(config, { startSender: false, logger });

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { formatDateTime } from "../../platform/format.ts";
-import { loginLockInfo } from "../../regulation/throttle.ts";
+import { loginLockInfo } from "../../regulation/locks.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";

@@ -1,4 +1,5 @@
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
+import { RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message } from "../layout.ts";
 import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
@@ -37,7 +38,7 @@ ${message("error", email.error)}
   ${email.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
   ${v.passwordNeeded
     ? html`<label for="emailPassword">Password</label>
-  <p class="advice" id="emailPasswordHint">You have not confirmed a code in the last 15 minutes, so enter your password to change the address.</p>
+  <p class="advice" id="emailPasswordHint">You have not confirmed a code in the last ${RECENT_CODE_WORDS}, so enter your password to change the address.</p>
   <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="1024" aria-describedby="emailPasswordHint" required>`
     : ""}
   <div class="buttons"><button type="submit">Send code</button></div>

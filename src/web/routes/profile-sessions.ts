@@ -47,7 +47,7 @@ export function profileSessionRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm({}, request.body);
     const { id } = request.params as { id: string };
-    const outcome = await endOtherSession(deps, user, session, id, requestContext(request));
+    const outcome = await endOtherSession(deps, user, session, id, requestContext(deps, request));
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such session of yours to end. It may have ended already.");
     return reply.redirect("/profile?ended=1#sessions", 303);
   });

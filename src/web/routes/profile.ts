@@ -6,7 +6,7 @@ import { formatTime, maskEmail } from "../../platform/format.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
-import { codeConfirmedRecently } from "../../profile/reauthenticate.ts";
+import { codeConfirmedRecently, RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
 import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
@@ -14,6 +14,7 @@ import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
+import { pauseText } from "../pause-messages.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -22,12 +23,6 @@ const DONE: Record<string, string> = {
   "email-cancelled": "The email change was cancelled. Your OTP email is unchanged.",
   "password-changed": "Your password has been changed. Your other sessions were signed out.",
 };
-
-function lockedText(until: number | null, deps: Deps): string {
-  return until === null
-    ? "Too many wrong tries: this login ID is locked until your retail IT team unlocks it."
-    : `Too many wrong tries. Try again after ${formatTime(until, deps.config.timezone)}.`;
-}
 
 /** Screen 6, the "Profile" tab: change the OTP email (with its code step) and the password. */
 export function profileRoutes(app: FastifyInstance, deps: Deps): void {
@@ -58,7 +53,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       request.body,
     );
     const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes" };
-    const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(request));
+    const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
     switch (outcome.kind) {
@@ -68,12 +63,12 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       }
       case "password-needed":
         return renderProfile(request, reply, 401, {
-          email: { ...values, error: "You have not confirmed a code in the last 15 minutes: enter your password to change the address." },
+          email: { ...values, error: `You have not confirmed a code in the last ${RECENT_CODE_WORDS}: enter your password to change the address.` },
         });
       case "password-wrong":
         return renderProfile(request, reply, 401, { email: { ...values, error: "The password is not right. Check it and try again." } });
       case "locked":
-        return renderProfile(request, reply, 429, { email: { ...values, error: lockedText(outcome.until, deps) } });
+        return renderProfile(request, reply, 429, { email: { ...values, error: pauseText(deps, outcome) } });
     }
   });
 
@@ -88,7 +83,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email/confirm", { config: { access: "full", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm({ code: field(64) }, request.body);
-    const outcome = await confirmEmailChange(deps, user, session, form.code, requestContext(request));
+    const outcome = await confirmEmailChange(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "changed") {
       setSessionCookie(deps, reply, outcome.token);
       return reply.redirect("/profile?done=email-changed", 303);
@@ -101,7 +96,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email/regenerate", { config: { access: "full", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
-    const issued = await resendEmailChangeCode(deps, user, session, requestContext(request));
+    const issued = await resendEmailChangeCode(deps, user, session, requestContext(deps, request));
     if (issued.kind === "no-flow") return reply.redirect("/profile", 303);
     return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
   });
@@ -109,14 +104,14 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email/cancel", { config: { access: "full" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
-    await cancelEmailChange(deps, user, session, requestContext(request));
+    await cancelEmailChange(deps, user, session, requestContext(deps, request));
     return reply.redirect("/profile?done=email-cancelled", 303);
   });
 
   app.post("/profile/password", { config: { access: "full", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm({ currentPassword: field(), newPassword: field(), confirmNewPassword: field() }, request.body);
-    const outcome = await changePassword(deps, user, session, form, requestContext(request));
+    const outcome = await changePassword(deps, user, session, form, requestContext(deps, request));
     switch (outcome.kind) {
       case "changed":
         setSessionCookie(deps, reply, outcome.token);
@@ -127,7 +122,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       case "current-wrong":
         return renderProfile(request, reply, 401, { passwordError: "The current password is not right. Check it and try again." });
       case "locked":
-        return renderProfile(request, reply, 429, { passwordError: lockedText(outcome.until, deps) });
+        return renderProfile(request, reply, 429, { passwordError: pauseText(deps, outcome) });
       case "invalid":
         return renderProfile(request, reply, 400, { passwordError: outcome.message });
     }

@@ -7,11 +7,13 @@ import { formatTime, maskEmail } from "../../platform/format.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
 import { passwordStep } from "../../signin/password-step.ts";
-import { endSession } from "../../session/sessions.ts";
+import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
+import { setDeviceCookie } from "../device-cookie.ts";
+import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
@@ -47,13 +49,12 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/login", { config: { access: "public", ...limited } }, async (request, reply) => {
     const form = parseForm(LOGIN_FORM, request.body);
     const returnTo = acceptReturnTo(deps, form.returnTo);
-    const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo }, requestContext(request));
+    const replaces = request.famos ? { sessionId: request.famos.session.id, loginId: request.famos.user.login_id } : null;
+    const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo, replaces }, requestContext(deps, request));
     if (outcome.kind === "refused") {
-      const error = "The login ID or password is not right, or sign-in is paused for this login ID. Check them and try again.";
-      return reply.code(401).type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, 128), error, returnTo }));
+      const error = refusedText(deps, outcome);
+      return reply.code(401).type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, MAX_LOGIN_ID_LENGTH), error, returnTo }));
     }
-    // A new sign-in replaces the browser's previous session, which ends on the server (ASVS 3.2.1).
-    if (request.famos) await endSession(deps.db, request.famos.session.id, deps.clock.now(), "replaced");
     setSessionCookie(deps, reply, outcome.token);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
     // A cap can stop even the first code of a sign-in: OTP capture then says why and until when.
@@ -72,7 +73,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       user,
       session,
       { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" },
-      requestContext(request),
+      requestContext(deps, request),
     );
     if (outcome.kind === "invalid") {
       const view = {
@@ -92,7 +93,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     // The page's Cancel button sends the address fields along; anything else is refused like any form.
     parseForm(ENROL_CANCEL_FORM, request.body);
-    await cancelSignIn(deps, user, session, requestContext(request));
+    await cancelSignIn(deps, user, session, requestContext(deps, request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login", 303);
   });
@@ -109,9 +110,10 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/otp", { config: { access: "otp", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm(CODE_FORM, request.body);
-    const outcome = await confirmCode(deps, user, session, form.code, requestContext(request));
+    const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "signed-in") {
       setSessionCookie(deps, reply, outcome.token);
+      setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
       return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
     }
     const [status, error] = confirmProblem(deps, outcome);
@@ -121,7 +123,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/otp/regenerate", { config: { access: "otp", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm(CODE_BUTTON_FORM, request.body);
-    const issued = await regenerateCode(deps, user, session, requestContext(request));
+    const issued = await regenerateCode(deps, user, session, requestContext(deps, request));
     if (issued.kind === "no-flow") return reply.redirect("/", 303);
     return reply.redirect(`/otp${issueNotice(issued)}`, 303);
   });
@@ -129,14 +131,14 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/otp/cancel", { config: { access: "otp" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm(CODE_BUTTON_FORM, request.body);
-    await cancelSignIn(deps, user, session, requestContext(request));
+    await cancelSignIn(deps, user, session, requestContext(deps, request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login", 303);
   });
 
   app.post("/logout", { config: { access: "public" } }, async (request, reply) => {
     parseForm(EMPTY_FORM, request.body);
-    if (request.famos) await signOut(deps, request.famos.user, request.famos.session, requestContext(request));
+    if (request.famos) await signOut(deps, request.famos.user, request.famos.session, requestContext(deps, request));
     clearSessionCookie(deps, reply);
     return reply.redirect("/login?signedOut=1", 303);
   });

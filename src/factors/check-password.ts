@@ -1,0 +1,78 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
+import { identifyDevice } from "../regulation/devices.ts";
+import { tellLockStarted } from "../regulation/lock-notice.ts";
+import { attemptFailed, attemptSucceeded, reserveAttempt, type Pause } from "../regulation/throttle.ts";
+import type { RequestContext } from "../signin/context.ts";
+import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
+import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
+
+/** Why the password is asked: the sign-in, or again on Profile before a sensitive change (ASVS 3.7.1). */
+export type PasswordPurpose = "signin" | "email-change" | "password-change";
+
+export type PasswordCheck =
+  | { kind: "ok"; user: User; loginKey: string; deviceId: string | null }
+  /** Unknown login ID or wrong password; `pause` when this failure put one in force for this client. */
+  | { kind: "wrong"; pause: Pause | null }
+  /**
+   * Refused unverified while a pause applies. Which pause and until when depend on the login ID as
+   * typed, the browser and the address only, never on whether an account exists: telling them
+   * enumerates nothing.
+   */
+  | { kind: "paused"; pause: Pause };
+
+/**
+ * The password factor, one home for every flow that asks for it (sign-in, Profile): pause → reserve
+ * the attempt → verify → count or release → audit → tell the holder of a new lock → upgrade the hash.
+ * The attempt is counted *before* the argon2 verification, so a burst of guesses in parallel gets at
+ * most FAMOS_LOCK_AFTER of them verified (issue 19.1). Every refusal that verifies does the same
+ * work, one argon2id verification, so the time says nothing about the account (ASVS 2.2.1); a pause
+ * refuses at once without it (SPEC "Locks": a refused attempt does not sleep on the server).
+ */
+export async function checkPassword(
+  deps: Deps,
+  input: { loginId: string; password: string; purpose: PasswordPurpose; user?: User },
+  ctx: RequestContext,
+): Promise<PasswordCheck> {
+  const now = deps.clock.now();
+  const key = loginKey(input.loginId);
+  const typed = input.loginId.slice(0, MAX_LOGIN_ID_LENGTH);
+  const audit = (event: "password.ok" | "password.failed", detail: Record<string, string>) =>
+    recordAudit(deps.db, now, {
+      event,
+      actor: key,
+      subject: key,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      // The subject is the normalised login key (what counts and locks); the form typed goes along.
+      detail: { ...detail, ...(typed !== key ? { typed } : {}), ...(input.purpose !== "signin" ? { during: input.purpose } : {}) },
+    });
+
+  if (key === "" || key.length > MAX_LOGIN_ID_LENGTH || input.password.length === 0 || input.password.length > MAX_PASSWORD_LENGTH) {
+    await burnPasswordCheck(input.password.slice(0, MAX_PASSWORD_LENGTH));
+    return { kind: "wrong", pause: null };
+  }
+
+  const deviceId = await identifyDevice(deps, ctx.deviceTokens, key, now);
+  const subject = { loginKey: key, ip: ctx.ip, deviceId };
+  const reservation = await reserveAttempt(deps.db, "password", subject, now, deps.config);
+  if (!reservation.ok) {
+    await audit("password.failed", { reason: "locked", pause: reservation.pause.scope });
+    return { kind: "paused", pause: reservation.pause };
+  }
+
+  const user = input.user ?? (await findUserByLogin(deps.db, key));
+  const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
+  if (!user || !verdict?.ok) {
+    const failure = await attemptFailed(deps.db, reservation, now);
+    await audit("password.failed", { reason: user ? "wrong-password" : "unknown-login-id" });
+    await tellLockStarted(deps, user, "password", failure, now);
+    return { kind: "wrong", pause: failure.pause };
+  }
+
+  await attemptSucceeded(deps.db, reservation);
+  if (verdict.needsUpgrade) await setPasswordHash(deps.db, user.id, await hashPassword(input.password), now);
+  await audit("password.ok", {});
+  return { kind: "ok", user, loginKey: key, deviceId };
+}

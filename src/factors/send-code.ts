@@ -1,0 +1,44 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { issueCode, type IssueOutcome } from "../otp/codes.ts";
+import type { Flow } from "../otp/flows.ts";
+import type { RequestContext } from "../signin/context.ts";
+import type { Database } from "../store/schema.ts";
+import type { User } from "../users/users.ts";
+
+/** Sends the flow's next code inside the caller's transaction: "code.sent" for a flow's first, "code.regenerated" after. */
+export type Send = (flow: Flow, event?: "code.sent" | "code.regenerated") => Promise<IssueOutcome>;
+
+/**
+ * The one way a code goes out, for sign-in, enrolment, the email change and Regenerate: `work` runs
+ * in one transaction and calls `send(flow)`, which issues the code within the waits and caps
+ * (otp/codes.ts) and audits it with the flow's purpose; after the commit, and only then, the sender
+ * is woken and the code counted. `work` returns its result with the outcome as `issued`.
+ */
+export async function sendCode<T extends { issued: IssueOutcome }>(
+  deps: Deps,
+  user: User,
+  ctx: RequestContext,
+  work: (tx: Kysely<Database>, send: Send, now: number) => Promise<T>,
+): Promise<T> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction().execute((tx) =>
+    work(
+      tx,
+      async (flow, event = "code.sent") => {
+        const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+        if (outcome.kind === "sent") {
+          await recordAudit(tx, now, { event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: flow.kind } });
+        }
+        return outcome;
+      },
+      now,
+    ),
+  );
+  if (result.issued.kind === "sent") {
+    deps.metrics.codesSent.inc();
+    deps.mailQueued();
+  }
+  return result;
+}

@@ -1,0 +1,132 @@
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Database } from "../store/schema.ts";
+
+/** How one counter locks: after `after` failures, `baseMs` doubling with each further one, at most `maxMs`. */
+export interface CounterPolicy {
+  after: number;
+  baseMs: number;
+  maxMs: number;
+  /** Failures older than this no longer count (the address counter); null: a run until a success. */
+  windowMs: number | null;
+  /** Failures at which the counter locks until support unlocks it (wrong codes); null: never. */
+  hardAfter: number | null;
+}
+
+/**
+ * The lock after `failures` failures: none below the threshold, then the base duration doubling with
+ * each further failure, capped (SPEC: 5 failures → 1 minute, doubling, at most 1 hour).
+ */
+export function lockDuration(failures: number, policy: Pick<CounterPolicy, "after" | "baseMs" | "maxMs">): number {
+  if (failures < policy.after) return 0;
+  const doublings = Math.min(failures - policy.after, 40);
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** doublings);
+}
+
+/** One counted attempt: what a reservation wrote, so it can be settled exactly. */
+export interface Counted {
+  key: string;
+  failures: number;
+  /** The lock this attempt's count put in force (0: none). Set before verifying, so a burst stops at once. */
+  lockedUntil: number;
+  /** This attempt started the lock (none was in force before it). */
+  startedLock: boolean;
+  startedHardLock: boolean;
+  windowStartedAt: number;
+}
+
+/**
+ * Counts an attempt as a failure *before* it is verified, in one conditional statement that refuses
+ * while a lock is in force and sets the lock its own count earns (ASVS 2.2.1; STYLE rule 12). So
+ * however many requests arrive at once, on however many instances, at most `after` are ever let
+ * through to be verified before the lock; the attempt that turns out right gives its count back.
+ * Returns null when refused. The numbers are inlined as literals (they are ours, never input), so
+ * PostgreSQL types the CASE as bigint.
+ */
+export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy): Promise<Counted | null> {
+  const expired = policy.windowMs === null ? sql<boolean>`false` : sql<boolean>`throttles.window_started_at <= ${sql.lit(now - policy.windowMs)}`;
+  const failures = sql<number>`(CASE WHEN ${expired} THEN 1 ELSE throttles.failures + 1 END)`;
+  const hard = policy.hardAfter === null ? sql.lit(0) : sql<number>`(CASE WHEN ${failures} >= ${sql.lit(policy.hardAfter)} THEN 1 ELSE 0 END)`;
+  const row = await db
+    .insertInto("throttles")
+    .values({
+      key,
+      failures: 1,
+      locked_until: lockDuration(1, policy) > 0 ? now + lockDuration(1, policy) : 0,
+      hard_locked: policy.hardAfter !== null && policy.hardAfter <= 1 ? 1 : 0,
+      updated_at: now,
+      window_started_at: policy.windowMs === null ? 0 : now,
+    })
+    .onConflict((oc) =>
+      oc
+        .column("key")
+        .doUpdateSet({
+          failures,
+          locked_until: lockUntil(failures, now, policy),
+          hard_locked: hard,
+          window_started_at: policy.windowMs === null ? sql.lit(0) : sql<number>`(CASE WHEN ${expired} THEN ${sql.lit(now)} ELSE throttles.window_started_at END)`,
+          updated_at: now,
+        })
+        .where(sql<boolean>`throttles.locked_until <= ${sql.lit(now)} AND throttles.hard_locked = 0`),
+    )
+    .returning(["failures", "locked_until", "hard_locked", "window_started_at"])
+    .executeTakeFirst();
+  if (!row) return null;
+  const lockedUntil = Number(row.locked_until);
+  return {
+    key,
+    failures: Number(row.failures),
+    lockedUntil: lockedUntil > now ? lockedUntil : 0,
+    // The statement only passes when no lock was in force, so a lock it leaves is one it started.
+    startedLock: lockedUntil > now,
+    startedHardLock: Number(row.hard_locked) === 1,
+    windowStartedAt: Number(row.window_started_at),
+  };
+}
+
+/** `CASE` over the failure count: the lock end each count earns, up to the cap. */
+function lockUntil(failures: RawBuilder<number>, now: number, policy: CounterPolicy): RawBuilder<number> {
+  const steps: RawBuilder<unknown>[] = [];
+  for (let n = policy.after; lockDuration(n, policy) < policy.maxMs; n += 1) {
+    steps.push(sql`WHEN ${failures} = ${sql.lit(n)} THEN ${sql.lit(now + lockDuration(n, policy))}`);
+  }
+  return sql<number>`(CASE WHEN ${failures} < ${sql.lit(policy.after)} THEN ${sql.lit(0)} ${sql.join(steps, sql` `)} ELSE ${sql.lit(now + policy.maxMs)} END)`;
+}
+
+/**
+ * Gives a reserved count back (the attempt was right but is not a success of its own, or another
+ * counter refused it): one failure less, and the lock it started lifted. A window that has moved on
+ * since is left alone.
+ */
+export async function giveBack(db: Kysely<Database>, counted: Counted): Promise<void> {
+  await db
+    .updateTable("throttles")
+    .set({
+      failures: sql`CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END`,
+      ...(counted.startedLock ? { locked_until: 0 } : {}),
+      ...(counted.startedHardLock ? { hard_locked: 0 } : {}),
+    })
+    .where("key", "=", counted.key)
+    .where("window_started_at", "=", counted.windowStartedAt)
+    .execute();
+}
+
+/** A success ends the counter's run of failures; a lock until support unlocks stays, unless this attempt set it. */
+export async function clear(db: Kysely<Database>, counted: Counted): Promise<void> {
+  let q = db.deleteFrom("throttles").where("key", "=", counted.key);
+  if (!counted.startedHardLock) q = q.where("hard_locked", "=", 0);
+  await q.execute();
+}
+
+export interface CounterState {
+  key: string;
+  failures: number;
+  lockedUntil: number;
+  hardLocked: boolean;
+}
+
+/** The counters with these keys as they stand (missing ones are not returned). */
+export async function readCounters(db: Kysely<Database>, keys: string[]): Promise<CounterState[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.selectFrom("throttles").select(["key", "failures", "locked_until", "hard_locked"]).where("key", "in", keys).execute();
+  return rows.map((r) => ({ key: r.key, failures: Number(r.failures), lockedUntil: Number(r.locked_until), hardLocked: Number(r.hard_locked) === 1 }));
+}

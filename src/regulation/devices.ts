@@ -1,0 +1,69 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { randomId } from "../platform/random.ts";
+import type { Database } from "../store/schema.ts";
+
+/**
+ * Device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): a browser that
+ * completed a sign-in for a login ID holds a token naming a server-side row, with a MAC over the row
+ * and the login key. It carries no personal data; it is worth nothing for another login ID, when
+ * altered, or once the row is revoked.
+ */
+
+/** A device is remembered this long after its last sign-in (the cookie's Max-Age too). */
+export const DEVICE_LIFETIME_MS = 365 * 86_400_000;
+/** Tokens one browser keeps (a shared counter PC signs in several staff); the oldest goes first. */
+export const DEVICES_PER_BROWSER = 5;
+
+function mac(key: Buffer, deviceId: string, loginKey: string): Buffer {
+  return createHmac("sha256", key).update(`${deviceId}\n${loginKey}`).digest();
+}
+
+export function deviceToken(key: Buffer, deviceId: string, loginKey: string): string {
+  return `${deviceId}.${mac(key, deviceId, loginKey).toString("base64url")}`;
+}
+
+/** The device id of the first token whose MAC fits this login key (constant-time compare), else null. */
+export function tokenFor(key: Buffer, tokens: readonly string[], loginKey: string): string | null {
+  for (const token of tokens) {
+    const [deviceId, signature, extra] = token.split(".");
+    if (!deviceId || !signature || extra !== undefined || deviceId.length > 64) continue;
+    const expected = mac(key, deviceId, loginKey);
+    const given = Buffer.from(signature, "base64url");
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return deviceId;
+  }
+  return null;
+}
+
+/** The browser's live device for this login ID: a token that verifies and a row neither revoked nor stale. */
+export async function identifyDevice(deps: Pick<Deps, "db" | "keys">, tokens: readonly string[], loginKey: string, now: number): Promise<string | null> {
+  const deviceId = tokenFor(deps.keys.device, tokens, loginKey);
+  if (!deviceId) return null;
+  const row = await deps.db
+    .selectFrom("devices")
+    .select("id")
+    .where("id", "=", deviceId)
+    .where("login_key", "=", loginKey)
+    .where("revoked_at", "is", null)
+    .where("last_used_at", ">", now - DEVICE_LIFETIME_MS)
+    .executeTakeFirst();
+  return row ? row.id : null;
+}
+
+/** After a completed sign-in: the device this browser now holds for the login ID (the same one, renewed, or a new one). */
+export async function rememberDevice(deps: Pick<Deps, "keys" | "random">, db: Kysely<Database>, loginKey: string, known: string | null, now: number): Promise<string> {
+  let deviceId = known;
+  if (deviceId) await db.updateTable("devices").set({ last_used_at: now }).where("id", "=", deviceId).execute();
+  else {
+    deviceId = randomId(deps.random);
+    await db.insertInto("devices").values({ id: deviceId, login_key: loginKey, created_at: now, last_used_at: now, revoked_at: null }).execute();
+  }
+  return deviceToken(deps.keys.device, deviceId, loginKey);
+}
+
+/** Makes every device cookie of the login ID worth nothing (support reset, or a suspected theft). */
+export async function revokeDevices(db: Kysely<Database>, loginKey: string, now: number): Promise<number> {
+  const result = await db.updateTable("devices").set({ revoked_at: now }).where("login_key", "=", loginKey).where("revoked_at", "is", null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,109 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.ts";
+import { addressKey } from "./address.ts";
+import { readCounters } from "./counter.ts";
+import { counterKey, type FailureKind } from "./throttle.ts";
+
+/** What support sees and lifts (SPEC "Locks": "support sees and lifts locks of login IDs, devices and addresses"). */
+
+export interface DeviceLock {
+  deviceId: string;
+  failures: number;
+  lockedUntil: number | null;
+}
+
+export interface LoginLockInfo {
+  passwordFailures: number;
+  codeFailures: number;
+  hardLocked: boolean;
+  /** When the login ID's lock for new browsers ends, if one is in force. */
+  lockedUntil: number | null;
+  locked: boolean;
+  /** The login ID's devices that have failures counted, and their locks. */
+  devices: DeviceLock[];
+}
+
+async function deviceIds(db: Kysely<Database>, loginKey: string): Promise<string[]> {
+  const rows = await db.selectFrom("devices").select("id").where("login_key", "=", loginKey).execute();
+  return rows.map((r) => r.id);
+}
+
+const KINDS: FailureKind[] = ["password", "code"];
+
+export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now: number): Promise<LoginLockInfo> {
+  const ids = await deviceIds(db, loginKey);
+  const deviceKeys = ids.flatMap((id) => KINDS.map((kind) => counterKey.device(kind, id)));
+  const rows = await readCounters(db, [...KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...deviceKeys]);
+  const find = (key: string) => rows.find((r) => r.key === key);
+  const own = rows.filter((r) => r.key.includes(":id:"));
+  const hard = own.some((r) => r.hardLocked);
+  const until = Math.max(0, ...own.map((r) => r.lockedUntil));
+  const devices = ids
+    .map((deviceId) => {
+      const counters = KINDS.map((kind) => find(counterKey.device(kind, deviceId))).filter((r) => r !== undefined);
+      const lockedUntil = Math.max(0, ...counters.map((r) => r.lockedUntil));
+      return { deviceId, failures: counters.reduce((sum, r) => sum + r.failures, 0), lockedUntil: lockedUntil > now ? lockedUntil : null };
+    })
+    .filter((d) => d.failures > 0);
+  return {
+    passwordFailures: find(counterKey.loginId("password", loginKey))?.failures ?? 0,
+    codeFailures: find(counterKey.loginId("code", loginKey))?.failures ?? 0,
+    hardLocked: hard,
+    lockedUntil: until > now ? until : null,
+    locked: hard || until > now,
+    devices,
+  };
+}
+
+/** Support's "Unlock": every counter and lock of the login ID and of its devices, the permanent one included. */
+export async function unlockLogin(db: Kysely<Database>, loginKey: string): Promise<boolean> {
+  const ids = await deviceIds(db, loginKey);
+  const keys = [...KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...ids.flatMap((id) => KINDS.map((kind) => counterKey.device(kind, id)))];
+  const result = await db.deleteFrom("throttles").where("key", "in", keys).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export interface AddressLock {
+  /** The address as counted: an IPv4 address, or an IPv6 /64. */
+  address: string;
+  failures: number;
+  windowStartedAt: number;
+  lockedUntil: number | null;
+}
+
+function toAddressLock(row: { key: string; failures: number; locked_until: number; window_started_at: number }, now: number): AddressLock {
+  const until = Number(row.locked_until);
+  return { address: row.key.slice(3), failures: Number(row.failures), windowStartedAt: Number(row.window_started_at), lockedUntil: until > now ? until : null };
+}
+
+/** The address's counter (failures in its window and its lock), or null when nothing is counted. */
+export async function addressLockInfo(db: Kysely<Database>, ip: string, now: number): Promise<AddressLock | null> {
+  const row = await db.selectFrom("throttles").select(["key", "failures", "locked_until", "window_started_at"]).where("key", "=", counterKey.address(ip)).executeTakeFirst();
+  return row ? toAddressLock(row, now) : null;
+}
+
+/** Addresses locked for new browsers right now, the longest lock first. */
+export async function activeAddressLocks(db: Kysely<Database>, now: number): Promise<AddressLock[]> {
+  const rows = await db
+    .selectFrom("throttles")
+    .select(["key", "failures", "locked_until", "window_started_at"])
+    .where("key", "like", "ip:%")
+    .where("locked_until", ">", now)
+    .orderBy("locked_until", "desc")
+    .limit(500)
+    .execute();
+  return rows.map((row) => toAddressLock(row, now));
+}
+
+/** "Unlock address": clears the address's counter and lock. Returns what was lifted, or null. */
+export async function unlockAddress(db: Kysely<Database>, ip: string, now: number): Promise<AddressLock | null> {
+  const before = await addressLockInfo(db, ip, now);
+  if (!before) return null;
+  await db.deleteFrom("throttles").where("key", "=", counterKey.address(ip)).execute();
+  return before;
+}
+
+/** The address as FAMOS counts it ("2001:db8::1" → its /64), for messages. */
+export function countedAddress(ip: string): string {
+  return addressKey(ip);
+}

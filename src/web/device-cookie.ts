@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../app/deps.ts";
+import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, tokenFor } from "../regulation/devices.ts";
+import { loginKey } from "../users/users.ts";
+import { requestIsHttps } from "./https.ts";
+
+/**
+ * The device cookie: up to DEVICES_PER_BROWSER tokens, newest first, one per login ID signed in on
+ * this browser. HttpOnly, SameSite=Lax, and in HTTPS mode Secure with the same prefix rule as the
+ * session cookie (RFC 6265bis §4.1.3). It outlives the browser session (Max-Age), which is its point.
+ */
+export function deviceCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
+  if (!requestIsHttps(deps.config, request)) return "famos_device";
+  return deps.config.session.cookieDomain ? "__Secure-famos_device" : "__Host-famos_device";
+}
+
+const SEPARATOR = "~";
+
+export function deviceTokens(deps: Pick<Deps, "config">, request: FastifyRequest): string[] {
+  const raw = request.cookies[deviceCookieName(deps, request)];
+  if (!raw || raw.length > 1024) return [];
+  return raw.split(SEPARATOR).filter((t) => t.length > 0).slice(0, DEVICES_PER_BROWSER);
+}
+
+/** Puts the login ID's new token first, dropping its old one and the oldest beyond the limit. */
+export function setDeviceCookie(deps: Pick<Deps, "config" | "keys">, reply: FastifyReply, loginId: string, token: string): void {
+  const request = reply.request;
+  const key = loginKey(loginId);
+  const others = deviceTokens(deps, request).filter((t) => t !== token && tokenFor(deps.keys.device, [t], key) === null);
+  const value = [token, ...others].slice(0, DEVICES_PER_BROWSER).join(SEPARATOR);
+  reply.setCookie(deviceCookieName(deps, request), value, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: requestIsHttps(deps.config, request),
+    maxAge: Math.floor(DEVICE_LIFETIME_MS / 1000),
+    ...(deps.config.session.cookieDomain ? { domain: deps.config.session.cookieDomain } : {}),
+  });
+}
+
+/**
+ * Does this request come from a browser holding a device cookie for the login ID it posts? Only the
+ * MAC is checked (no database read): enough to keep known browsers out of the request-rate budget,
+ * while the locks themselves check the device row too.
+ */
+export function knownDevice(deps: Pick<Deps, "config" | "keys">, request: FastifyRequest, loginId: unknown): boolean {
+  if (typeof loginId !== "string" || loginId.length === 0 || loginId.length > 1024) return false;
+  return tokenFor(deps.keys.device, deviceTokens(deps, request), loginKey(loginId)) !== null;
+}
