@@ -39,13 +39,12 @@ export interface Counted {
  * while a lock is in force and sets the lock its own count earns (ASVS 2.2.1; STYLE rule 12). So
  * however many requests arrive at once, on however many instances, at most `after` are ever let
  * through to be verified before the lock; the attempt that turns out right gives its count back.
- * Returns null when refused. The numbers are inlined as literals (they are ours, never input), so
- * PostgreSQL types the CASE as bigint.
+ * Returns null when refused.
  */
 export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy): Promise<Counted | null> {
-  const expired = policy.windowMs === null ? sql<boolean>`false` : sql<boolean>`throttles.window_started_at <= ${sql.lit(now - policy.windowMs)}`;
+  const expired = policy.windowMs === null ? sql<boolean>`1 = 0` : sql<boolean>`throttles.window_started_at <= ${big(now - policy.windowMs)}`;
   const failures = sql<number>`(CASE WHEN ${expired} THEN 1 ELSE throttles.failures + 1 END)`;
-  const hard = policy.hardAfter === null ? sql.lit(0) : sql<number>`(CASE WHEN ${failures} >= ${sql.lit(policy.hardAfter)} THEN 1 ELSE 0 END)`;
+  const hard = policy.hardAfter === null ? big(0) : sql<number>`(CASE WHEN ${failures} >= ${big(policy.hardAfter)} THEN 1 ELSE 0 END)`;
   const row = await db
     .insertInto("throttles")
     .values({
@@ -63,10 +62,10 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
           failures,
           locked_until: lockUntil(failures, now, policy),
           hard_locked: hard,
-          window_started_at: policy.windowMs === null ? sql.lit(0) : sql<number>`(CASE WHEN ${expired} THEN ${sql.lit(now)} ELSE throttles.window_started_at END)`,
+          window_started_at: policy.windowMs === null ? big(0) : sql<number>`(CASE WHEN ${expired} THEN ${big(now)} ELSE throttles.window_started_at END)`,
           updated_at: now,
         })
-        .where(sql<boolean>`throttles.locked_until <= ${sql.lit(now)} AND throttles.hard_locked = 0`),
+        .where(sql<boolean>`throttles.locked_until <= ${big(now)} AND throttles.hard_locked = 0`),
     )
     .returning(["failures", "locked_until", "hard_locked", "window_started_at"])
     .executeTakeFirst();
@@ -83,13 +82,18 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
   };
 }
 
+/** A bound number typed as a 64-bit integer, so PostgreSQL types every branch of a CASE alike. */
+function big(value: number): RawBuilder<number> {
+  return sql<number>`CAST(${value} AS BIGINT)`;
+}
+
 /** `CASE` over the failure count: the lock end each count earns, up to the cap. */
 function lockUntil(failures: RawBuilder<number>, now: number, policy: CounterPolicy): RawBuilder<number> {
   const steps: RawBuilder<unknown>[] = [];
   for (let n = policy.after; lockDuration(n, policy) < policy.maxMs; n += 1) {
-    steps.push(sql`WHEN ${failures} = ${sql.lit(n)} THEN ${sql.lit(now + lockDuration(n, policy))}`);
+    steps.push(sql`WHEN ${failures} = ${big(n)} THEN ${big(now + lockDuration(n, policy))}`);
   }
-  return sql<number>`(CASE WHEN ${failures} < ${sql.lit(policy.after)} THEN ${sql.lit(0)} ${sql.join(steps, sql` `)} ELSE ${sql.lit(now + policy.maxMs)} END)`;
+  return sql<number>`(CASE WHEN ${failures} < ${big(policy.after)} THEN ${big(0)} ${sql.join(steps, sql` `)} ELSE ${big(now + policy.maxMs)} END)`;
 }
 
 /**

@@ -31,21 +31,26 @@ describe("no account enumeration at sign in", () => {
     return observable(await submitPassword(new FormClient(t.app, ip), loginId, password), loginId);
   }
 
-  it("ASVS 2.2.1: unknown login ID, wrong password and locked account (even with the right password) look the same: status, headers, body, cookies", async () => {
+  it("ASVS 2.2.1: unknown login ID and wrong password look the same; a locked account and a locked unknown ID look the same: status, headers, body, cookies", async () => {
     const known = await addUser(t.deps, { loginId: "enum-known-1" });
     const locked = await addUser(t.deps, { loginId: "enum-lockd-1" });
-    // Lock one account from elsewhere, so the observer's own address is not locked.
+    // Lock one account and one unknown login ID from elsewhere, so the observer's own address is not locked.
     for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.66"), locked.login_id, `wrong guess ${i}`);
+    for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.66"), "enum-nolck-1", `wrong guess ${i}`);
 
     const unknown = await attempt("enum-nobody", "some password here", "192.0.2.10");
     const wrong = await attempt(known.login_id, "some password here", "192.0.2.11");
     const lockedWrong = await attempt(locked.login_id, "some password here", "192.0.2.12");
     const lockedRight = await attempt(locked.login_id, locked.password, "192.0.2.13");
+    const lockedUnknown = await attempt("enum-nolck-1", "some password here", "192.0.2.14");
 
     expect(unknown.status).toBe(401);
     expect(wrong).toEqual(unknown);
-    expect(lockedWrong).toEqual(unknown);
-    expect(lockedRight).toEqual(unknown);
+    // A pause is told (issue 10.3) in words that depend on the login ID as typed only, never on the account.
+    expect(lockedUnknown.status).toBe(401);
+    expect(lockedUnknown.body).toContain("paused on new browsers until");
+    expect(lockedWrong).toEqual(lockedUnknown);
+    expect(lockedRight).toEqual(lockedUnknown);
     // The locked account really was refused with its right password, and got no session.
     const sessions = await t.deps.db.selectFrom("sessions").select("id").where("user_id", "=", locked.id).execute();
     expect(sessions).toEqual([]);

@@ -6,6 +6,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { checkEmailEntry } from "../../src/enrolment/email-rules.ts";
 import { enqueueMail } from "../../src/mail/outbox.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
+import { loginKey } from "../../src/users/users.ts";
 import { createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
 import { DIALECTS } from "../store/dialects.ts";
 import { snapshot } from "./helpers.ts";
@@ -185,10 +186,14 @@ describe.each(DIALECTS)("SQL injection (%s)", (database) => {
     // Nothing was read out, rewritten or dropped: every account is as it was (new ones from sign-ins aside).
     const after = await t.deps.db.selectFrom("users").select(["id", "login_key", "role", "password_hash", "otp_email"]).where("id", "in", users.map((u) => u.id)).orderBy("id").execute();
     expect(after).toEqual(users);
-    // The hostile login IDs were stored verbatim as data (parameters, not SQL) in the audit trail.
-    const audited = await t.deps.db.selectFrom("audit").select("subject").where("event", "=", "password.failed").execute();
+    // The hostile login IDs were stored as data (parameters, not SQL) in the audit trail: the subject is
+    // the normalised login key, the form typed goes verbatim in the detail.
+    const audited = await t.deps.db.selectFrom("audit").select(["subject", "detail"]).where("event", "=", "password.failed").execute();
     // (NUL is refused before anything runs: see input-guard.ts.)
-    for (const hostile of HOSTILE.filter((h) => !h.includes("\u0000"))) expect(audited.map((a) => a.subject)).toContain(hostile.trim());
+    for (const hostile of HOSTILE.filter((h) => !h.includes("\u0000"))) {
+      expect(audited.map((a) => a.subject)).toContain(loginKey(hostile));
+      expect(audited.map((a) => (JSON.parse(a.detail) as { typed?: string }).typed ?? a.subject)).toContain(hostile.slice(0, 128));
+    }
   });
 });
 
