@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = {
   "password.changed": "Password changed",
   "lock.started": "Sign-in locked after repeated failures",
   "unlock": "Account unlocked",
+  "address.unlocked": "Address unlocked by support",
   "signout": "Signed out",
   "session.ended": "Session ended",
   "notice.created": "Notice posted",

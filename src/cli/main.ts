@@ -1,5 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
+import { addressCommand } from "./commands/address.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand());
   program.addCommand(migrateCommand());
   program.addCommand(userCommand());
+  program.addCommand(addressCommand());
   program.addCommand(auditCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;

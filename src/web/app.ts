@@ -11,6 +11,7 @@ import type { Store } from "../store/database.ts";
 import { registerSessionLoading } from "./auth.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { HttpProblem, registerErrorPages, sendProblem } from "./errors.ts";
+import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
 import { checkOrigin } from "./origin.ts";
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerCsrf(app, config);
   registerInputGuard(app);
   registerHsts(app, config);
+  registerForwardedWarning(app, deps);
   await app.register(fastifyRateLimit, {
     global: false,
     // The plugin's own key: the address, an IPv6 one by its /64 (one subscriber's usual share).

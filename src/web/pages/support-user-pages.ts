@@ -46,7 +46,7 @@ function lockText(o: UserOverview, tz: string): string {
   const { lock } = o;
   const failures = `${lock.passwordFailures} wrong ${lock.passwordFailures === 1 ? "password" : "passwords"} and ${lock.codeFailures} wrong ${lock.codeFailures === 1 ? "code" : "codes"} in a row`;
   if (lock.hardLocked) return `Locked until support unlocks it (${failures})`;
-  if (lock.lockedUntil) return `Locked until ${formatDateTime(lock.lockedUntil, tz)} (${failures})`;
+  if (lock.lockedUntil) return `Locked on new browsers until ${formatDateTime(lock.lockedUntil, tz)} (${failures})`;
   return lock.passwordFailures + lock.codeFailures > 0 ? `Not locked (${failures})` : "Not locked";
 }
 
@@ -86,6 +86,15 @@ function resetForm(user: User, csrf: string, values: Partial<ResetRequest>): Saf
 </form>`;
 }
 
+/** The login ID's browsers with failures counted (SPEC "Locks": support sees the locks of devices). */
+function deviceLockText(o: UserOverview, tz: string): string {
+  const devices = o.lock.devices;
+  if (devices.length === 0) return "None";
+  return devices
+    .map((d, i) => `Browser ${i + 1}: ${d.failures} ${d.failures === 1 ? "failure" : "failures"}${d.lockedUntil ? `, paused until ${formatDateTime(d.lockedUntil, tz)}` : ", not paused"}`)
+    .join("; ");
+}
+
 /** SPEC item 8, "a user's page": who, enrolment, lock, last sign-in, events, mail; and the actions. */
 export function userPage(frame: PortalFrame, o: UserOverview, v: UserPageView): string {
   const tz = frame.config.timezone;
@@ -99,6 +108,7 @@ ${message("info", v.info)}${message("error", v.error)}
   <dt>Role</dt><dd>${user.role}</dd>
   <dt>OTP email</dt><dd>${enrolmentText(user)}</dd>
   <dt>Sign-in lock</dt><dd>${lockText(o, tz)}</dd>
+  <dt>Known browsers' locks</dt><dd>${deviceLockText(o, tz)}</dd>
   <dt>Last sign-in</dt><dd>${user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"}</dd>
   <dt>Account created</dt><dd>${formatDateTime(user.created_at, tz)}</dd>
 </dl>
@@ -106,7 +116,7 @@ ${v.refusedWhy ? html`<p class="message warning" role="status">${v.refusedWhy}</
 ${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">Reset the OTP email</h2>${resetForm(user, frame.csrf, v.resetValues ?? {})}</section>` : ""}
 ${v.canUnlock ? html`<section aria-labelledby="unlock-heading"><h2 id="unlock-heading">Unlock</h2>
 <form method="post" action="/support/users/${user.id}/unlock">${csrfField(frame.csrf)}
-<p>Clears the wrong-password and wrong-code counts of this login ID and any lock, the permanent one included.</p>
+<p>Clears the wrong-password and wrong-code counts of this login ID and of its known browsers, and any lock, the permanent one included.</p>
 <div class="buttons"><button type="submit">Unlock</button></div></form></section>` : ""}
 ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">Role</h2>
 <form method="post" action="/support/users/${user.id}/role">${csrfField(frame.csrf)}

@@ -13,6 +13,7 @@ import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
+import { supportAddressRoutes } from "./support-addresses.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 
@@ -20,7 +21,7 @@ const HTML = "text/html; charset=utf-8";
 
 const DONE: Record<string, string> = {
   reset: "The OTP email was reset: the user's sessions ended, codes already sent no longer work, and the old address was told. At the next sign-in the user enters an address again.",
-  unlocked: "The login ID was unlocked: its failure counts are cleared.",
+  unlocked: "The login ID was unlocked: its failure counts and those of its known browsers are cleared.",
   role: "The role was changed. It applies from the user's next request.",
   "role-unchanged": "The user already had that role; nothing was changed.",
 };
@@ -108,4 +109,5 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
 
   supportAuditRoutes(app, deps);
   supportNoticeRoutes(app, deps);
+  supportAddressRoutes(app, deps);
 }

@@ -1,0 +1,48 @@
+import { isIP } from "node:net";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { activeAddressLocks, addressLockInfo, countedAddress, unlockAddress, type AddressLock } from "../regulation/locks.ts";
+import type { Acting, Refusal } from "./acting.ts";
+
+export type AddressInput = { ok: true; address: string } | { ok: false; message: string };
+
+/**
+ * An address as support types it: an IPv4 or IPv6 address, or an IPv6 /64 as the console lists it.
+ * Answered as FAMOS counts it (an IPv6 address by its /64).
+ */
+export function parseAddress(raw: string): AddressInput {
+  const text = raw.trim();
+  const prefix = /^([0-9a-f:]+)::\/64$/i.exec(text);
+  if (isIP(text) !== 0) return { ok: true, address: countedAddress(text) };
+  if (prefix && isIP(`${prefix[1]}::`) === 6) return { ok: true, address: text.toLowerCase() };
+  return { ok: false, message: `"${text.slice(0, 80)}" is not an IP address (such as 203.0.113.7 or 2001:db8::1)` };
+}
+
+/** Active address locks for the console's page. */
+export function listAddressLocks(deps: Deps): Promise<AddressLock[]> {
+  return activeAddressLocks(deps.db, deps.clock.now());
+}
+
+export function showAddress(deps: Deps, address: string): Promise<AddressLock | null> {
+  return addressLockInfo(deps.db, address, deps.clock.now());
+}
+
+export type AddressUnlockOutcome = { kind: "unlocked"; address: string; lifted: AddressLock | null } | Refusal;
+
+/**
+ * "Unlock address": clears the address's count of failed sign-ins and its lock for new browsers.
+ * Audited whether or not anything was counted. Support and admin may do it (the route's access rule
+ * and the command line's operator); an address is nobody's own account, so no separation applies.
+ */
+export async function unlockAddressBy(deps: Deps, by: Acting, address: string): Promise<AddressUnlockOutcome> {
+  if (by.user && by.user.role === "user") return { kind: "forbidden", reason: "no-role", message: "Your role does not give access to the support console." };
+  const now = deps.clock.now();
+  const lifted = await unlockAddress(deps.db, address, now);
+  await recordAudit(deps.db, now, {
+    ...by.audit,
+    event: "address.unlocked",
+    subject: null,
+    detail: { address, wasLocked: lifted?.lockedUntil != null, failures: lifted?.failures ?? 0 },
+  });
+  return { kind: "unlocked", address, lifted };
+}

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from "fastify";
+import type { Deps } from "../app/deps.ts";
+
+/**
+ * A proxy left out of FAMOS_TRUST_PROXY makes every user one address: the address's lock and request
+ * limit then count the whole user base together (issue 10.4). Fastify takes the client address from
+ * X-Forwarded-For only for a trusted peer, so a request that carries the header while its address is
+ * still the peer's came through an untrusted proxy. Said once per process, naming the setting.
+ */
+export function registerForwardedWarning(app: FastifyInstance, deps: Deps): void {
+  let warned = false;
+  app.addHook("onRequest", async (request) => {
+    if (warned || request.headers["x-forwarded-for"] === undefined) return;
+    if (request.ip !== request.socket.remoteAddress) return;
+    warned = true;
+    deps.logger.warn(
+      { peer: request.ip },
+      `Forwarded headers (X-Forwarded-For) arrive from ${request.ip}, which FAMOS_TRUST_PROXY does not trust: every user behind that proxy counts as one address. Set FAMOS_TRUST_PROXY to the proxy's address.`,
+    );
+  });
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { listAddressLocks, parseAddress, unlockAddressBy } from "../../support/address-locks.ts";
+import { HttpProblem } from "../errors.ts";
+import { field, parseForm } from "../forms.ts";
+import { addressLocksPage } from "../pages/support-address-pages.ts";
+import { portalFrame } from "./portal.ts";
+import { acting } from "./support-acting.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+/** The console's page of active address locks, and "Unlock address". */
+export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
+  const support = { config: { access: "support" as const } };
+
+  app.get("/support/addresses", support, async (request, reply) => {
+    const done = (request.query as Record<string, unknown>).done === "unlocked" ? "The address was unlocked: its count of failed sign-ins is cleared." : undefined;
+    return reply.type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { info: done }));
+  });
+
+  app.post("/support/addresses/unlock", support, async (request, reply) => {
+    const form = parseForm({ address: field(100) }, request.body);
+    const parsed = parseAddress(form.address);
+    if (!parsed.ok) {
+      return reply.code(400).type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { error: parsed.message }));
+    }
+    const outcome = await unlockAddressBy(deps, acting(request), parsed.address);
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    return reply.redirect("/support/addresses?done=unlocked", 303);
+  });
+}

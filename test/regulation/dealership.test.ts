@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { hashPassword } from "../../src/password/hash.ts";
+import { revokeDevices } from "../../src/regulation/devices.ts";
+import { createUser } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+
+const MINUTE = 60_000;
+
+/**
+ * Issue 10: staff of a dealership share one public address. One person's typos, or a stranger who
+ * knows a login ID, must not keep colleagues or the owner out; spraying from one address is stopped.
+ */
+describe("a dealership behind one address", { timeout: 120_000 }, () => {
+  let t: TestApp;
+  afterEach(async () => t?.close());
+
+  it("a colleague's 5 wrong passwords pause only her login ID on new browsers; colleagues on new and known browsers reach OTP capture", async () => {
+    // Default settings, the request limit included.
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const ip = "203.0.113.10";
+    const [typist, newcomer, regular] = [await addUser(t.deps), await addUser(t.deps), await addUser(t.deps)];
+    const known = new FormClient(t.app, ip);
+    await signInFully(known, t.smtp, regular);
+
+    for (let i = 0; i < 5; i += 1) expect((await submitPassword(new FormClient(t.app, ip), typist.login_id, `typo ${i}`)).statusCode).toBe(401);
+    const paused = await submitPassword(new FormClient(t.app, ip), typist.login_id, typist.password);
+    expect(paused.statusCode).toBe(401);
+    expect(paused.body).toContain("Sign-in with this login ID is paused on new browsers until 14:01");
+    expect(paused.body).toContain("retailit@famos.test");
+
+    expect((await submitPassword(new FormClient(t.app, ip), newcomer.login_id, newcomer.password)).headers.location).toBe("/otp");
+    expect((await submitPassword(known, regular.login_id, regular.password)).headers.location).toBe("/otp");
+  });
+
+  it("100 staff signing in at opening time from one address with default settings all reach the portal", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const ip = "203.0.113.20";
+    const hash = await hashPassword("opening time password");
+    const staff = [];
+    for (let i = 0; i < 100; i += 1) {
+      const user = await createUser(t.deps.db, t.deps.random, t.clock.now(), { loginId: `staff${i}`, fullName: "Staff Member", partnerNumber: "7", role: "user", passwordHash: hash, otpEmail: `staff${i}@dealer.example` });
+      staff.push({ ...user, password: "opening time password" });
+    }
+    // Someone types their password wrong five times first.
+    for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, ip), "staff0", `typo ${i}`);
+    const reached = await Promise.all(
+      staff.slice(1).map(async (user) => {
+        const client = new FormClient(t.app, ip);
+        await signInFully(client, t.smtp, user);
+        const portal = await client.get("/");
+        return portal.statusCode === 200 && portal.body.includes("Sign out");
+      }),
+    );
+    expect(reached.filter(Boolean)).toHaveLength(99);
+  });
+
+  it("a stranger's 12 wrong passwords for alice: her own browser still signs in, the stranger's stays paused; stolen, forged or revoked device cookies give nothing", async () => {
+    t = await createTestApp();
+    const alice = await addUser(t.deps, { loginId: "alice" });
+    const bob = await addUser(t.deps, { loginId: "bob" });
+    const home = new FormClient(t.app, "198.51.100.5");
+    await signInFully(home, t.smtp, alice);
+    const bobsBrowser = new FormClient(t.app, "198.51.100.6");
+    await signInFully(bobsBrowser, t.smtp, bob);
+    const aliceToken = home.cookies.get("famos_device")!;
+    expect(aliceToken).toMatch(/^[\w-]+\.[\w-]+$/);
+
+    const stranger = new FormClient(t.app, "203.0.113.99");
+    for (let i = 0; i < 12; i += 1) expect((await submitPassword(stranger, alice.login_id, `guess ${i}`)).statusCode).toBe(401);
+    const strangerRight = await submitPassword(stranger, alice.login_id, alice.password);
+    expect(strangerRight.statusCode).toBe(401);
+    expect(strangerRight.body).toContain("paused on new browsers");
+
+    expect((await submitPassword(home, alice.login_id, alice.password)).headers.location).toBe("/otp");
+
+    const presenting = async (cookie: string) => {
+      const client = new FormClient(t.app, "203.0.113.98");
+      client.cookies.set("famos_device", cookie);
+      return submitPassword(client, alice.login_id, alice.password);
+    };
+    // Bob's device cookie is bound to bob; an altered one fails its MAC.
+    expect((await presenting(bobsBrowser.cookies.get("famos_device")!)).statusCode).toBe(401);
+    const [id, mac] = aliceToken.split(".") as [string, string];
+    expect((await presenting(`${id}.${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`)).statusCode).toBe(401);
+    expect((await presenting(`${id}x.${mac}`)).statusCode).toBe(401);
+    // Alice's own token works from anywhere until it is revoked.
+    expect((await presenting(aliceToken)).headers.location).toBe("/otp");
+    await revokeDevices(t.deps.db, alice.login_key, t.clock.now());
+    expect((await presenting(aliceToken)).statusCode).toBe(401);
+    expect((await submitPassword(home, alice.login_id, alice.password)).statusCode).toBe(401);
+  });
+
+  it("a known browser's own typos pause that browser alone, after FAMOS_DEVICE_LOCK_AFTER", async () => {
+    t = await createTestApp();
+    const alice = await addUser(t.deps);
+    const home = new FormClient(t.app, "198.51.100.7");
+    await signInFully(home, t.smtp, alice);
+    for (let i = 0; i < 9; i += 1) expect((await submitPassword(home, alice.login_id, `typo ${i}`)).body).toContain("The login ID or password is not right. Check them");
+    const tenth = await submitPassword(home, alice.login_id, "typo 10");
+    expect(tenth.body).toContain("The login ID or password is not right. Sign-in with this login ID is paused on this browser until 14:01");
+    // New browsers are not affected by the browser's pause: the login ID counted nothing.
+    expect((await submitPassword(new FormClient(t.app, "198.51.100.8"), alice.login_id, alice.password)).headers.location).toBe("/otp");
+    t.clock.advance(MINUTE);
+    expect((await submitPassword(home, alice.login_id, alice.password)).headers.location).toBe("/otp");
+  });
+
+  it("spraying: 50 login IDs with one wrong password each pause the address for new browsers; known browsers still get in", async () => {
+    t = await createTestApp();
+    const ip = "203.0.113.30";
+    const regular = await addUser(t.deps);
+    const known = new FormClient(t.app, ip);
+    await signInFully(known, t.smtp, regular);
+    const newcomer = await addUser(t.deps);
+    for (let i = 0; i < 50; i += 1) expect((await submitPassword(new FormClient(t.app, ip), `sprayed${i}`, "Summer2026!")).statusCode).toBe(401);
+    const refused = await submitPassword(new FormClient(t.app, ip), newcomer.login_id, newcomer.password);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.body).toContain("Sign-in from this network is paused for new browsers until 14:01");
+    expect((await submitPassword(known, regular.login_id, regular.password)).headers.location).toBe("/otp");
+    // Another address is not affected.
+    expect((await submitPassword(new FormClient(t.app, "203.0.113.31"), newcomer.login_id, newcomer.password)).headers.location).toBe("/otp");
+  });
+});
