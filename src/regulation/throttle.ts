@@ -62,15 +62,19 @@ function countersFor(kind: FailureKind, subject: Subject, settings: Settings) {
   return { primary, byAddress, alsoRefusing };
 }
 
+type AddressCounter = { key: string; policy: CounterPolicy };
+
 export type Reservation =
-  | { ok: true; kind: FailureKind; subject: Subject; scope: PauseScope; primary: Counted; address: Counted | null }
+  | { ok: true; kind: FailureKind; subject: Subject; scope: PauseScope; primary: Counted; address: AddressCounter | null }
   | { ok: false; pause: Pause };
 
 /**
  * Before a password or code is verified: refuses at once while a pause applies to this client (no
- * sleeping, nothing counted or extended), else counts the attempt as a failure in the same statement
- * that checks the limit (see reserve). The caller settles it: attemptFailed, attemptSucceeded or
- * attemptVoid.
+ * sleeping, nothing counted or extended), else counts the attempt as a failure of the login ID or
+ * device in the same statement that checks the limit (see reserve). The caller settles it:
+ * attemptFailed, attemptSucceeded or attemptVoid. The address is counted only once a failure is
+ * known: a hundred colleagues signing in at the same moment are a hundred attempts in flight, and
+ * must not trip a lock meant for a hundred failures.
  */
 export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<Reservation> {
   const { primary, byAddress, alsoRefusing } = countersFor(kind, subject, settings);
@@ -82,14 +86,9 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   const inForce = timed.sort((a, b) => b.lockedUntil - a.lockedUntil)[0];
   if (inForce) return { ok: false, pause: { scope: scopeOfKey(inForce.key), until: inForce.lockedUntil } };
 
-  const address = byAddress ? await reserve(db, byAddress.key, now, byAddress.policy) : null;
-  if (byAddress && !address) return { ok: false, pause: await pauseOf(db, byAddress.key, "address", now) };
   const counted = await reserve(db, primary.key, now, primary.policy);
-  if (!counted) {
-    if (address) await giveBack(db, address);
-    return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
-  }
-  return { ok: true, kind, subject, scope: primary.scope, primary: counted, address };
+  if (!counted) return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
+  return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: byAddress };
 }
 
 function scopeOfKey(key: string): PauseScope {
@@ -118,7 +117,9 @@ export interface FailureResult {
 
 /** The attempt was wrong: it stays counted. A lock its count started is audited (once, by this request). */
 export async function attemptFailed(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>, now: number): Promise<FailureResult> {
-  const { kind, subject, scope, primary, address } = reservation;
+  const { kind, subject, scope, primary } = reservation;
+  // Counted and locked in one statement; a lock that began meanwhile refuses the count (it is in force anyway).
+  const address = reservation.address ? await reserve(db, reservation.address.key, now, reservation.address.policy) : null;
   const audit = (lockScope: string, failures: number, until: number | null, login: boolean) =>
     recordAudit(db, now, { event: "lock.started", actor: null, subject: login ? subject.loginKey : null, ip: subject.ip, userAgent: null, detail: { kind, scope: lockScope, failures, until } });
   if (primary.startedHardLock) await audit("login-id-until-unlocked", primary.failures, null, true);
@@ -141,19 +142,17 @@ export async function attemptFailed(db: Kysely<Database>, reservation: Extract<R
 }
 
 /**
- * The attempt was right. It ends its own run only — the login ID's or the device's — and gives back
- * its count on the address, whose failures decay with the window alone: a valid staff password
- * between guesses must not wipe a spraying count (issue 19.2).
+ * The attempt was right. It ends its own run only — the login ID's or the device's — never the
+ * address's, whose failures decay with the window alone: a valid staff password between guesses
+ * must not wipe a spraying count (issue 19.2).
  */
 export async function attemptSucceeded(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>): Promise<void> {
   await clear(db, reservation.primary);
-  if (reservation.address) await giveBack(db, reservation.address);
 }
 
 /** The attempt guessed nothing (the right code arriving twice): its counts are given back. */
 export async function attemptVoid(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>): Promise<void> {
   await giveBack(db, reservation.primary);
-  if (reservation.address) await giveBack(db, reservation.address);
 }
 
 /** Counts one failure already known to be one (no verification to wait for); null when a pause refused it. */

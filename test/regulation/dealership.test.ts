@@ -4,6 +4,7 @@ import { revokeDevices } from "../../src/regulation/devices.ts";
 import { createUser } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { extractCode } from "../support/smtp.ts";
 
 const MINUTE = 60_000;
 
@@ -47,7 +48,11 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     const reached = await Promise.all(
       staff.slice(1).map(async (user) => {
         const client = new FormClient(t.app, ip);
-        await signInFully(client, t.smtp, user);
+        if ((await submitPassword(client, user.login_id, user.password)).headers.location !== "/otp") return false;
+        // A hundred code mails at once: the outbox takes its time with them.
+        const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && /passcode/.test(m.subject), 90_000);
+        await client.get("/otp");
+        await client.post("/otp", { code: extractCode(mail.text) });
         const portal = await client.get("/");
         return portal.statusCode === 200 && portal.body.includes("Sign out");
       }),
