@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.ts";
+import { loginKey } from "../users/users.ts";
 import type { AuditEventName } from "./events.ts";
 
 /** Who did something and from where. The command line uses ip "cli". */
@@ -12,7 +13,7 @@ export interface Actor {
 
 export interface AuditEntry extends Actor {
   event: AuditEventName;
-  /** Login ID the event is about (as submitted, for refused sign-ins). */
+  /** Login ID the event is about; stored as its normalised login key (the form typed goes in `detail.typed`). */
   subject: string | null;
   detail?: Record<string, string | number | boolean | null>;
 }
@@ -28,7 +29,7 @@ export async function recordAudit(db: Kysely<Database>, now: number, entry: Audi
       time: now,
       event: entry.event,
       actor: entry.actor,
-      subject: entry.subject,
+      subject: entry.subject === null ? null : loginKey(entry.subject),
       ip: entry.ip,
       user_agent: entry.userAgent === null ? null : entry.userAgent.slice(0, 512),
       detail: JSON.stringify(entry.detail ?? {}),
@@ -56,10 +57,17 @@ export interface AuditRecord {
   detail: Record<string, unknown>;
 }
 
-/** Newest first. Subject matching ignores case, as login IDs do. */
+/**
+ * Newest first. Subjects are stored as login keys (issue 19.5), so the key is computed here, in the
+ * application, where case and spaces fold for every script; SQLite's lower() folds ASCII only and
+ * serves just rows written before subjects were stored that way.
+ */
 export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promise<AuditRecord[]> {
   let q = db.selectFrom("audit").selectAll();
-  if (query.subject) q = q.where((eb) => eb(eb.fn("lower", ["subject"]), "=", query.subject!.toLowerCase()));
+  if (query.subject) {
+    const key = loginKey(query.subject);
+    q = q.where((eb) => eb.or([eb("subject", "=", key), eb(eb.fn("lower", ["subject"]), "=", key)]));
+  }
   if (query.event) q = q.where("event", "=", query.event);
   if (query.since !== undefined) q = q.where("time", ">=", query.since);
   if (query.until !== undefined) q = q.where("time", "<", query.until);

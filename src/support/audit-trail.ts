@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { AuditRecord } from "../audit/audit.ts";
 import type { AuditTable, Database } from "../store/schema.ts";
+import { loginKey } from "../users/users.ts";
 
 /** The console's and `famos audit`'s filters; every one optional. */
 export interface AuditFilter {
@@ -17,8 +18,12 @@ export const AUDIT_PAGE_SIZE = 50;
 
 function filtered(db: Kysely<Database>, filter: AuditFilter) {
   let q = db.selectFrom("audit").selectAll();
-  const user = filter.user?.trim().toLowerCase();
-  if (user) q = q.where((eb) => eb.or([eb(eb.fn("lower", ["subject"]), "=", user), eb(eb.fn("lower", ["actor"]), "=", user)]));
+  // The login key is computed here (Unicode case and spaces); subjects are stored as keys, and
+  // lower() only serves older rows and actors, which keep the login ID as written.
+  const user = filter.user === undefined ? "" : loginKey(filter.user);
+  if (user) {
+    q = q.where((eb) => eb.or([eb("subject", "=", user), eb("actor", "=", user), eb(eb.fn("lower", ["subject"]), "=", user), eb(eb.fn("lower", ["actor"]), "=", user)]));
+  }
   if (filter.event) q = q.where("event", "=", filter.event);
   if (filter.since !== undefined) q = q.where("time", ">=", filter.since);
   if (filter.until !== undefined) q = q.where("time", "<", filter.until);

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { addressLockInfo, loginLockInfo } from "../../src/regulation/locks.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+
+/** SPEC "Locks": support sees and lifts locks of login IDs, devices and addresses, audited. */
+describe.each(["sqlite", "postgres"] as const)("support console: locks of login IDs, devices and addresses (%s)", (database) => {
+  let t: TestApp;
+  let support: FormClient;
+  beforeAll(async () => {
+    t = await createTestApp({ database });
+    support = new FormClient(t.app, "10.9.9.9");
+    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "sup.locks" }));
+  });
+  afterAll(async () => t.close());
+
+  it("a user's page shows the login ID's lock and its browsers' locks, and Unlock lifts both", async () => {
+    const user = await addUser(t.deps, { loginId: "locked.both" });
+    const home = new FormClient(t.app, "198.51.100.40");
+    await signInFully(home, t.smtp, user);
+    for (let i = 0; i < 10; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
+    for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.40"), user.login_id, `guess ${i}`);
+
+    const page = await support.get(`/support/users/${user.id}`);
+    expect(page.body).toContain("Locked on new browsers until 28/11/2026 14:01");
+    expect(page.body).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:01");
+    const unlocked = await support.post(`/support/users/${user.id}/unlock`);
+    expect(unlocked.statusCode).toBe(303);
+    expect(await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).toMatchObject({ locked: false, devices: [] });
+    expect((await submitPassword(home, user.login_id, user.password)).headers.location).toBe("/otp");
+    const [event] = await queryAudit(t.deps.db, { subject: user.login_id, event: "unlock" });
+    expect(event!.detail).toMatchObject({ wasLocked: true, devicesLocked: 1, passwordFailures: 5 });
+  });
+
+  it("lists active address locks with Unlock address, which lifts the lock and is audited", async () => {
+    const ip = "203.0.113.41";
+    for (let i = 0; i < 50; i += 1) await submitPassword(new FormClient(t.app, ip), `spray.${i}`, "Winter2026!");
+    const page = await support.get("/support/addresses");
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain("<h1>Address locks</h1>");
+    expect(page.body).toMatch(new RegExp(`<td>${ip.replaceAll(".", "\\.")}</td><td>50</td>`));
+    expect(page.body).toContain("Unlock address");
+
+    const bad = await support.post("/support/addresses/unlock", { address: "not an address" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain("is not an IP address");
+
+    await support.get("/support/addresses");
+    const lifted = await support.post("/support/addresses/unlock", { address: ip });
+    expect(lifted.headers.location).toBe("/support/addresses?done=unlocked");
+    expect(await addressLockInfo(t.deps.db, ip, t.clock.now())).toBeNull();
+    expect((await support.get("/support/addresses")).body).toContain("No address is locked.");
+    const [event] = await queryAudit(t.deps.db, { event: "address.unlocked" });
+    expect(event).toMatchObject({ actor: "sup.locks", subject: null });
+    expect(event!.detail).toMatchObject({ address: ip, wasLocked: true, failures: 50 });
+  });
+
+  it("refuses the address page to staff without a support role", async () => {
+    const staff = new FormClient(t.app, "10.9.9.10");
+    await signInFully(staff, t.smtp, await addUser(t.deps));
+    expect((await staff.get("/support/addresses")).statusCode).toBe(403);
+  });
+});
