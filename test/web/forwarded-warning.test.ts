@@ -1,0 +1,30 @@
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "../support/app.ts";
+
+/** Issue 10.4: a proxy left untrusted makes every user one address; the server says so, once. */
+describe("forwarded headers from an untrusted peer", () => {
+  let t: TestApp;
+  afterEach(async () => t?.close());
+
+  async function warningsAfterTwoRequests(env: Record<string, string>): Promise<string[]> {
+    t = await createTestApp({ env });
+    const lines: string[] = [];
+    (t.deps as { logger: pino.Logger }).logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
+    for (let i = 0; i < 2; i += 1) {
+      await t.app.inject({ method: "GET", url: "/login", remoteAddress: "10.0.0.7", headers: { "x-forwarded-for": `198.51.100.${i}` } });
+    }
+    return lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+  }
+
+  it("logs one warning naming FAMOS_TRUST_PROXY", async () => {
+    const warnings = await warningsAfterTwoRequests({});
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("FAMOS_TRUST_PROXY");
+    expect(warnings[0]).toContain("10.0.0.7");
+  });
+
+  it("stays quiet when the peer is trusted", async () => {
+    expect(await warningsAfterTwoRequests({ FAMOS_TRUST_PROXY: "10.0.0.0/8" })).toEqual([]);
+  });
+});
