@@ -2,6 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
+import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
@@ -78,6 +79,8 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
     await voidUserCodes(tx, target.id, "reset", now);
     await tx.updateTable("flows").set({ finished_at: now }).where("user_id", "=", target.id).where("finished_at", "is", null).execute();
     const sessionsEnded = await endUserSessions(tx, target.id, now, "reset");
+    // A reset follows a lost inbox or a compromise: the browsers known for the login ID start afresh.
+    await revokeDevices(tx, target.login_key, now);
     // Only a confirmed address is told: a pending one was never shown to be the user's.
     if (target.otp_email) {
       const mail = resetMail({ loginId: target.login_id, ticket: check.ticket, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { addressLockInfo, loginLockInfo } from "../../src/regulation/locks.ts";
+import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 
@@ -54,6 +55,18 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
     const [event] = await queryAudit(t.deps.db, { event: "address.unlocked" });
     expect(event).toMatchObject({ actor: "sup.locks", subject: null });
     expect(event!.detail).toMatchObject({ address: ip, wasLocked: true, failures: 50 });
+  });
+
+  it("a reset of the OTP email revokes the login ID's device cookies: its browsers count as new again", async () => {
+    const user = await addUser(t.deps, { loginId: "reset.devices", fullName: "Reset Devices", partnerNumber: "4242" });
+    const home = new FormClient(t.app, "198.51.100.42");
+    await signInFully(home, t.smtp, user);
+    const by = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "test" } };
+    const reset = await resetOtpEmail(t.deps, by, user.id, { name: "Reset Devices", loginId: "reset.devices", partnerNumber: "4242", ticket: "INC-1" });
+    expect(reset.kind).toBe("reset");
+    for (let i = 0; i < 5; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
+    // Counted against the login ID, as for any new browser, not against the revoked device.
+    expect(await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).toMatchObject({ passwordFailures: 5, devices: [] });
   });
 
   it("refuses the address page to staff without a support role", async () => {

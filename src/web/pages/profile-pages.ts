@@ -1,3 +1,4 @@
+import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
@@ -39,7 +40,7 @@ ${message("error", email.error)}
   ${v.passwordNeeded
     ? html`<label for="emailPassword">Password</label>
   <p class="advice" id="emailPasswordHint">You have not confirmed a code in the last ${RECENT_CODE_WORDS}, so enter your password to change the address.</p>
-  <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="1024" aria-describedby="emailPasswordHint" required>`
+  <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="emailPasswordHint" required>`
     : ""}
   <div class="buttons"><button type="submit">Send code</button></div>
 </form>
@@ -50,12 +51,12 @@ ${message("error", v.passwordError)}
 <form method="post" action="/profile/password" novalidate>
   ${csrfField(frame.csrf)}
   <label for="currentPassword">Current password</label>
-  <input type="password" id="currentPassword" name="currentPassword" autocomplete="current-password" maxlength="1024" required>
+  <input type="password" id="currentPassword" name="currentPassword" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
   <label for="newPassword">New password</label>
   <p class="advice" id="newPasswordHint">At least ${PASSWORD_MIN_LENGTH} characters; any characters, spaces included. A few unrelated words make a good password. Very common passwords are refused.</p>
-  <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" maxlength="1024" aria-describedby="newPasswordHint" required>
+  <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="newPasswordHint" required>
   <label for="confirmNewPassword">Confirm new password</label>
-  <input type="password" id="confirmNewPassword" name="confirmNewPassword" autocomplete="new-password" maxlength="1024" required>
+  <input type="password" id="confirmNewPassword" name="confirmNewPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
   <p class="advice">Changing the password signs out your other sessions.</p>
   <div class="buttons"><button type="submit">Change password</button></div>
 </form>

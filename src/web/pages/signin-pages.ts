@@ -1,4 +1,5 @@
 import type { Config } from "../../config/config.ts";
+import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
 import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
@@ -11,9 +12,9 @@ ${message("error", v.error)}${message("info", v.info)}
   ${csrfField(v.csrf)}
   ${v.returnTo ? html`<input type="hidden" name="returnTo" value="${v.returnTo}">` : ""}
   <label for="loginId">Login ID</label>
-  <input type="text" id="loginId" name="loginId" value="${v.loginId ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="128" required autofocus>
+  <input type="text" id="loginId" name="loginId" value="${v.loginId ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="${MAX_LOGIN_ID_LENGTH}" required autofocus>
   <label for="password">Password</label>
-  <input type="password" id="password" name="password" autocomplete="current-password" maxlength="1024" required>
+  <input type="password" id="password" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
   <div class="buttons"><button type="submit">Log in</button></div>
 </form>
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
