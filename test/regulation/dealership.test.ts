@@ -110,6 +110,27 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     expect((await submitPassword(home, alice.login_id, alice.password)).headers.location).toBe("/otp");
   });
 
+  it("the request limit counts strangers only: a known browser and a signed-in session are not counted", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "3" } });
+    const ip = "203.0.113.50";
+    const user = await addUser(t.deps);
+    const known = new FormClient(t.app, ip);
+    await signInFully(known, t.smtp, user);
+    const stranger = new FormClient(t.app, ip);
+    await stranger.get("/login");
+    const strangers = [];
+    for (let i = 0; i < 3; i += 1) strangers.push((await stranger.post("/login", { loginId: "nobody", password: "x" })).statusCode);
+    // The known browser's own first sign-in, as a new browser then, was counted: two more, then 429.
+    expect(strangers).toEqual([401, 401, 429]);
+    // The known browser posts its own login ID: not counted, though the address's budget is spent.
+    for (let i = 0; i < 4; i += 1) expect((await submitPassword(known, user.login_id, `typo ${i}`)).statusCode).toBe(401);
+    // A stranger's browser with a full session is not counted either.
+    const colleague = await addUser(t.deps);
+    const signedIn = new FormClient(t.app, "203.0.113.51");
+    await signInFully(signedIn, t.smtp, colleague);
+    for (let i = 0; i < 4; i += 1) expect((await submitPassword(signedIn, "someone.else", `x ${i}`)).statusCode).toBe(401);
+  });
+
   it("spraying: 50 login IDs with one wrong password each pause the address for new browsers; known browsers still get in", async () => {
     t = await createTestApp();
     const ip = "203.0.113.30";
