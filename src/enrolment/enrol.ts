@@ -4,7 +4,7 @@ import { sendCode } from "../factors/send-code.ts";
 import { voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import { setPendingEmail, type User } from "../users/users.ts";
 import { checkEmailEntry, type EmailEntry, type EmailProblem } from "./email-rules.ts";
 

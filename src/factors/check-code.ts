@@ -7,7 +7,7 @@ import { finishFlow, type Flow } from "../otp/flows.ts";
 import { identifyDevice } from "../regulation/devices.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope } from "../regulation/throttle.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey, type User } from "../users/users.ts";
 

@@ -4,7 +4,7 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/has
 import { identifyDevice } from "../regulation/devices.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { attemptFailed, attemptSucceeded, reserveAttempt, type Pause } from "../regulation/throttle.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
 

@@ -3,7 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { issueCode, type IssueOutcome } from "../otp/codes.ts";
 import type { Flow } from "../otp/flows.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 

@@ -8,7 +8,7 @@ import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts
 import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
 import { advanceSession, endUserSessions, setSessionStep, type Session } from "../session/sessions.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import { confirmOtpEmail, findUserById, setPendingEmail, type User } from "../users/users.ts";
 import { emailChangedMail } from "./messages.ts";
 import { codeConfirmedRecently, provePassword, type PasswordProof } from "./reauthenticate.ts";

@@ -4,7 +4,7 @@ import { enqueueMail } from "../mail/outbox.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
 import { advanceSession, endUserSessions, type Session } from "../session/sessions.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import { setPasswordHash, type User } from "../users/users.ts";
 import { passwordChangedMail } from "./messages.ts";
 import { provePassword, type PasswordProof } from "./reauthenticate.ts";

@@ -3,7 +3,7 @@ import { durationInWords } from "../config/duration.ts";
 import { checkPassword, type PasswordPurpose } from "../factors/check-password.ts";
 import type { PauseScope } from "../regulation/throttle.ts";
 import type { Session } from "../session/sessions.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 
 /**

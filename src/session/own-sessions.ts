@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import type { Session } from "./sessions.ts";

@@ -7,7 +7,7 @@ import { findFlow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
-import type { RequestContext } from "./context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 
 export type ConfirmOutcome =
   /** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */

@@ -9,7 +9,7 @@ import type { Pause } from "../regulation/throttle.ts";
 import { createSession, endSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
-import type { RequestContext } from "./context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 
 export type PasswordOutcome =
   /** Unknown login ID, wrong password or a pause: one answer for known and unknown IDs (no enumeration). */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
 import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
-import type { RequestContext } from "../signin/context.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 import { deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
