@@ -3,7 +3,7 @@ import type { Actor } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { describeHashFormat } from "../password/hash.ts";
-import { storeImportedUsers, type ImportedUser, type RefusedRow } from "../users/import.ts";
+import { storeImportedUsers, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
 import { loginKey, ROLES, type Role } from "../users/users.ts";
 import { parseCsv } from "./csv.ts";
 import { userFieldProblem } from "./user-fields.ts";

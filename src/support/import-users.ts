@@ -4,7 +4,7 @@ import { recordAudit, type Actor } from "../audit/audit.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
-import { loginKey, userRow, type Role, type User } from "./users.ts";
+import { loginKey, userRow, type Role, type User } from "../users/users.ts";
 
 /** One checked row of an import file: every field already valid. */
 export interface ImportedUser {
