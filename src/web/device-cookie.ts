@@ -6,12 +6,13 @@ import { requestIsHttps } from "./https.ts";
 
 /**
  * The device cookie: up to DEVICES_PER_BROWSER tokens, newest first, one per login ID signed in on
- * this browser. HttpOnly, SameSite=Lax, and in HTTPS mode Secure with the same prefix rule as the
- * session cookie (RFC 6265bis §4.1.3). It outlives the browser session (Max-Age), which is its point.
+ * this browser. HttpOnly, SameSite=Lax, and in HTTPS mode Secure with the __Host- prefix (RFC 6265bis
+ * §4.1.3.2). Unlike the session cookie it is never shared with FAMOS_COOKIE_DOMAIN's sibling hosts:
+ * only sign-in reads it, so the protected application never receives it. It outlives the browser
+ * session (Max-Age), which is its point.
  */
 export function deviceCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
-  if (!requestIsHttps(deps.config, request)) return "famos_device";
-  return deps.config.session.cookieDomain ? "__Secure-famos_device" : "__Host-famos_device";
+  return requestIsHttps(deps.config, request) ? "__Host-famos_device" : "famos_device";
 }
 
 const SEPARATOR = "~";
@@ -34,7 +35,6 @@ export function setDeviceCookie(deps: Pick<Deps, "config" | "keys">, reply: Fast
     sameSite: "lax",
     secure: requestIsHttps(deps.config, request),
     maxAge: Math.floor(DEVICE_LIFETIME_MS / 1000),
-    ...(deps.config.session.cookieDomain ? { domain: deps.config.session.cookieDomain } : {}),
   });
 }
 

@@ -24,7 +24,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
     for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.40"), user.login_id, `guess ${i}`);
 
     const page = await support.get(`/support/users/${user.id}`);
-    expect(page.body).toContain("Locked on new browsers until 28/11/2026 14:01");
+    expect(page.body).toContain("Locked until 28/11/2026 14:01 on new browsers");
     expect(page.body).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:01");
     const unlocked = await support.post(`/support/users/${user.id}/unlock`);
     expect(unlocked.statusCode).toBe(303);

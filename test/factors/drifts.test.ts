@@ -79,6 +79,20 @@ describe("one home for each factor rule: the settled differences", () => {
     expect(failed.map((e) => e.detail.purpose)).toEqual(["email-change", "email-change"]);
   });
 
+  it("a new sign-in ends the browser's previous session in the password step's own transaction, audited", async () => {
+    const first = await addUser(t.deps);
+    const second = await addUser(t.deps);
+    const client = new FormClient(t.app, "198.51.100.92");
+    await signInFully(client, t.smtp, first);
+    const { session } = await signedIn(client);
+    await client.get("/login");
+    expect((await client.post("/login", { loginId: second.login_id, password: second.password })).headers.location).toBe("/otp");
+    const ended = await t.deps.db.selectFrom("sessions").select("end_reason").where("id", "=", session.id).executeTakeFirstOrThrow();
+    expect(ended.end_reason).toBe("replaced");
+    const [event] = await queryAudit(t.deps.db, { subject: first.login_id, event: "session.ended" });
+    expect(event!.detail).toEqual({ reason: "replaced" });
+  });
+
   it("an over-long password is refused uncounted, after the same burn verification, on the sign-in and on Profile", async () => {
     const user = await addUser(t.deps);
     const ctx = { ip: "198.51.100.90", userAgent: "t", deviceTokens: [] };

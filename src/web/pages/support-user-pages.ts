@@ -46,7 +46,7 @@ function lockText(o: UserOverview, tz: string): string {
   const { lock } = o;
   const failures = `${lock.passwordFailures} wrong ${lock.passwordFailures === 1 ? "password" : "passwords"} and ${lock.codeFailures} wrong ${lock.codeFailures === 1 ? "code" : "codes"} in a row`;
   if (lock.hardLocked) return `Locked until support unlocks it (${failures})`;
-  if (lock.lockedUntil) return `Locked on new browsers until ${formatDateTime(lock.lockedUntil, tz)} (${failures})`;
+  if (lock.lockedUntil) return `Locked until ${formatDateTime(lock.lockedUntil, tz)} on new browsers (${failures})`;
   return lock.passwordFailures + lock.codeFailures > 0 ? `Not locked (${failures})` : "Not locked";
 }
 
