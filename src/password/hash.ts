@@ -1,10 +1,11 @@
 import { pbkdf2, timingSafeEqual } from "node:crypto";
 import { promisify } from "node:util";
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from "@node-rs/argon2";
-import bcrypt from "bcryptjs";
+import { verify as bcryptVerify } from "@node-rs/bcrypt";
+import { BUSY, legacyPool, type LegacyPool } from "./legacy-pool.ts";
 import { parseStoredHash, type StoredHash } from "./stored-hash.ts";
 
-export { describeHashFormat } from "./stored-hash.ts";
+export { checkImportedHash, describeHashFormat } from "./stored-hash.ts";
 
 /**
  * Parameters for new hashes: the OWASP Password Storage Cheat Sheet's first Argon2id setting
@@ -20,6 +21,8 @@ export interface PasswordCheck {
   ok: boolean;
   /** True only when the password matched and the stored hash should be replaced by hashPassword. */
   needsUpgrade: boolean;
+  /** The legacy pool refused to evaluate it (too many at once for this account or in all): not a match. */
+  busy?: true;
 }
 
 /**
@@ -33,10 +36,13 @@ export function hashPassword(password: string): Promise<string> {
 }
 
 /** Checks a password against a stored hash of any supported format; never throws on bad data. */
-export async function verifyPassword(stored: string, password: string): Promise<PasswordCheck> {
+export async function verifyPassword(stored: string, password: string, pool: LegacyPool = legacyPool): Promise<PasswordCheck> {
   const parsed = parseStoredHash(stored);
   if (parsed === null) return { ok: false, needsUpgrade: false };
-  const ok = await matches(parsed, password);
+  // FAMOS's own hashes go straight to the thread pool; anything else (imported) goes through the
+  // bounded legacy pool, keyed by the stored hash, which is one account's (its salt is its own).
+  const ok = isStandard(parsed) ? await matches(parsed, password) : await pool.run(stored, () => matches(parsed, password));
+  if (ok === BUSY) return { ok: false, needsUpgrade: false, busy: true };
   // A rehash needs the right password, so a failed check never asks for one.
   return { ok, needsUpgrade: ok && isWeaker(parsed) };
 }
@@ -47,7 +53,8 @@ async function matches(parsed: StoredHash, password: string): Promise<boolean> {
       case "argon2":
         return await argon2Verify(parsed.phc, password.normalize("NFC"));
       case "bcrypt":
-        return await bcrypt.compare(password, parsed.hash);
+        // Native (Rust) bcrypt on libuv's thread pool: the event loop stays free (issue 19.3).
+        return await bcryptVerify(password, parsed.hash);
       case "pbkdf2_sha256": {
         const derived = await pbkdf2Async(
           password,
@@ -65,6 +72,18 @@ async function matches(parsed: StoredHash, password: string): Promise<boolean> {
     // the password was not shown to match, and a sign-in must not crash on imported data.
     return false;
   }
+}
+
+/** Exactly the hashes FAMOS writes itself: these skip the legacy pool. */
+function isStandard(parsed: StoredHash): boolean {
+  return (
+    parsed.kind === "argon2" &&
+    parsed.variant === "argon2id" &&
+    parsed.version === 19 &&
+    parsed.memoryCost === ARGON2ID_PARAMETERS.memoryCost &&
+    parsed.timeCost === ARGON2ID_PARAMETERS.timeCost &&
+    parsed.parallelism === ARGON2ID_PARAMETERS.parallelism
+  );
 }
 
 /** Anything but argon2id at (at least) today's parameters is upgraded at the next sign-in. */

@@ -1,0 +1,96 @@
+import { availableParallelism } from "node:os";
+
+/**
+ * A small bounded pool for verifying imported (legacy) hashes: bcrypt, PBKDF2 and argon2 at
+ * parameters other than FAMOS's own. The work itself runs on libuv's thread pool (native bcrypt,
+ * node's async PBKDF2, native argon2), never on the event loop; this pool decides how many of those
+ * threads legacy hashes may hold at once, so that an attacker sending wrong passwords to many
+ * imported accounts cannot take every thread from the argon2id sign-ins of everyone else (issue
+ * 19.3). Two rules:
+ *
+ * - at most `concurrency` legacy verifications run at once, the rest wait in a bounded queue;
+ * - one account's hash is verified by one request at a time; a few more wait their turn and any
+ *   further one is refused without being evaluated, so a burst against one account costs at most
+ *   one verification's time on one thread at any moment.
+ *
+ * A refusal is `"busy"`, which the caller treats as a failed check (the password was not shown to
+ * match); nothing waits without bound.
+ */
+export interface LegacyPoolLimits {
+  /** Legacy verifications running at once. */
+  concurrency: number;
+  /** Verifications waiting for a free slot, over all accounts. */
+  maxQueued: number;
+  /** Verifications of one account's hash waiting behind the one running. */
+  maxWaitingPerAccount: number;
+}
+
+export const BUSY = "busy" as const;
+
+export class LegacyPool {
+  #running = 0;
+  readonly #queue: Array<() => void> = [];
+  /** Per account (its stored hash): the end of its chain of verifications, and how many are in it. */
+  readonly #accounts = new Map<string, { tail: Promise<void>; inFlight: number }>();
+
+  constructor(readonly limits: LegacyPoolLimits) {}
+
+  /** Runs `task` for the account `key` within the limits, or answers "busy" without running it. */
+  async run<T>(key: string, task: () => Promise<T>): Promise<T | typeof BUSY> {
+    const account = this.#accounts.get(key) ?? { tail: Promise.resolve(), inFlight: 0 };
+    if (account.inFlight > this.limits.maxWaitingPerAccount) return BUSY;
+    account.inFlight += 1;
+    this.#accounts.set(key, account);
+    const previous = account.tail;
+    let done!: () => void;
+    account.tail = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await previous; // one at a time per account
+      if (!(await this.#acquire())) return BUSY;
+      try {
+        return await task();
+      } finally {
+        this.#release();
+      }
+    } finally {
+      done();
+      account.inFlight -= 1;
+      if (account.inFlight === 0) this.#accounts.delete(key);
+    }
+  }
+
+  /** How many run and wait now (metrics and tests). */
+  get load(): { running: number; queued: number; accounts: number } {
+    return { running: this.#running, queued: this.#queue.length, accounts: this.#accounts.size };
+  }
+
+  async #acquire(): Promise<boolean> {
+    if (this.#running < this.limits.concurrency) {
+      this.#running += 1;
+      return true;
+    }
+    if (this.#queue.length >= this.limits.maxQueued) return false;
+    // The releasing task hands its slot over directly, so #running stays counted.
+    await new Promise<void>((resolve) => this.#queue.push(resolve));
+    return true;
+  }
+
+  #release(): void {
+    const next = this.#queue.shift();
+    if (next) next();
+    else this.#running -= 1;
+  }
+}
+
+/**
+ * Half the threads that can really run at once (the smaller of libuv's pool and the cores), at
+ * least one: on the recommended 2-core setting (`UV_THREADPOOL_SIZE=2`) legacy hashes get one
+ * thread and argon2id sign-ins always have the other.
+ */
+export function defaultLegacyConcurrency(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  const pool = Number(env.UV_THREADPOOL_SIZE) > 0 ? Number(env.UV_THREADPOOL_SIZE) : 4;
+  return Math.max(1, Math.floor(Math.min(pool, cores) / 2));
+}
+
+/** The process's pool: libuv's thread pool, which it shares out, is per process too. */
+export const legacyPool = new LegacyPool({ concurrency: defaultLegacyConcurrency(), maxQueued: 64, maxWaitingPerAccount: 3 });
