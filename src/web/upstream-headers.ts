@@ -20,11 +20,13 @@ export function identityHeaders(user: Pick<User, "login_id" | "full_name" | "par
 
 /**
  * True for a header a client may have sent to pose as someone. Every X-Famos-* name counts, not only
- * the four FAMOS sets, and "_" counts as "-": CGI-style servers (PHP, WSGI, Rack) turn both
- * X-Famos-Login-Id and X_Famos_Login_Id into HTTP_X_FAMOS_LOGIN_ID.
+ * the four FAMOS sets, whatever separates its words: CGI-style servers (PHP, WSGI, Rack) turn
+ * X-Famos-Login-Id and X_Famos_Login_Id into HTTP_X_FAMOS_LOGIN_ID, and other stacks fold "." or
+ * drop separators altogether (issue 19.7: X-Famos.Role passed). So a name counts when, with every
+ * character that is not a letter or digit removed, it starts with "xfamos".
  */
 export function isIdentityHeaderName(name: string): boolean {
-  return name.toLowerCase().replace(/_/g, "-").startsWith("x-famos-");
+  return name.toLowerCase().replace(/[^a-z0-9]/g, "").startsWith("xfamos");
 }
 
 /**
