@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { checkImportFile } from "../../src/cli/import-file.ts";
+import { loadConfig } from "../../src/config/config.ts";
 import { userFieldProblem } from "../../src/cli/user-fields.ts";
 import { checkEmailEntry } from "../../src/enrolment/email-rules.ts";
 import { guardFormula } from "../../src/support/audit-csv.ts";
 import { detailText } from "../../src/web/pages/support-user-pages.ts";
-import { isIdentityHeaderName, upstreamRequestHeaders } from "../../src/web/upstream-headers.ts";
+import { isIdentityHeaderName, upstreamRequestHeaders, upstreamResponseHeaders } from "../../src/web/upstream-headers.ts";
 import { bcryptHash, csvField, djangoPbkdf2, HEADER } from "../cli/import-fixtures.ts";
 
 /** Regression tests for the outside test's findings (issue 19, items 3 and 7). */
@@ -25,7 +26,28 @@ describe("issue 19.7: the upstream header filter", () => {
     const sent = upstreamRequestHeaders(forged, { login_id: "jsmith", full_name: "Jane Smith", partner_number: "01234", role: "user" });
     expect(Object.keys(sent).filter(isIdentityHeaderName).sort()).toEqual(["x-famos-login-id", "x-famos-name", "x-famos-partner", "x-famos-role"]);
     expect(sent["x-famos-role"]).toBe("user");
+    expect(sent["x-famos.role"]).toBeUndefined();
+    expect(sent["x.famos.login.id"]).toBeUndefined();
     expect(sent.host).toBe("famos.test");
+  });
+});
+
+describe("issue 19.4: the application's answers", () => {
+  it("never set FAMOS's cookies, whatever their prefix or case; the application's own pass", () => {
+    const headers = upstreamResponseHeaders(
+      { "set-cookie": ["famos_session=planted; Path=/", "__Host-famos_session=x; Path=/; Secure", "__Secure-FAMOS_csrf=y", " famos_section=z", "theme=dark; Path=/"] },
+      ["allow-scripts"],
+    );
+    expect(headers["set-cookie"]).toEqual(["theme=dark; Path=/"]);
+    expect(upstreamResponseHeaders({ "set-cookie": ["famos_session=planted"] }, [])["set-cookie"]).toBeUndefined();
+  });
+
+  it("run in a sandbox beside the application's own policy, never with allow-same-origin by default", () => {
+    expect(upstreamResponseHeaders({}, ["allow-scripts", "allow-forms"])["content-security-policy"]).toEqual(["sandbox allow-scripts allow-forms"]);
+    expect(upstreamResponseHeaders({ "content-security-policy": "default-src 'self'" }, [])["content-security-policy"]).toEqual(["default-src 'self'", "sandbox"]);
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config.upstreamSandbox).not.toContain("allow-same-origin");
+    expect(loadConfig({ FAMOS_UPSTREAM_SANDBOX: "allow-scripts allow-everything" })).toMatchObject({ ok: false, errors: [expect.stringMatching(/^FAMOS_UPSTREAM_SANDBOX: "allow-everything" is not a sandbox keyword/)] });
   });
 });
 
