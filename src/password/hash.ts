@@ -1,8 +1,5 @@
-import { pbkdf2, timingSafeEqual } from "node:crypto";
-import { promisify } from "node:util";
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from "@node-rs/argon2";
-import { verify as bcryptVerify } from "@node-rs/bcrypt";
-import { BUSY, legacyPool, type LegacyPool } from "./legacy-pool.ts";
+import { BUSY, legacyPool, legacyWorkers, type LegacyPool } from "./legacy-pool.ts";
 import { parseStoredHash, type StoredHash } from "./stored-hash.ts";
 
 export { checkImportedHash, describeHashFormat } from "./stored-hash.ts";
@@ -15,7 +12,6 @@ export const ARGON2ID_PARAMETERS = { memoryCost: 19_456, timeCost: 2, parallelis
 
 // Algorithm is a const enum, which isolated modules cannot read at run time: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
-const pbkdf2Async = promisify(pbkdf2);
 
 export interface PasswordCheck {
   ok: boolean;
@@ -39,37 +35,21 @@ export function hashPassword(password: string): Promise<string> {
 export async function verifyPassword(stored: string, password: string, pool: LegacyPool = legacyPool): Promise<PasswordCheck> {
   const parsed = parseStoredHash(stored);
   if (parsed === null) return { ok: false, needsUpgrade: false };
-  // FAMOS's own hashes go straight to the thread pool; anything else (imported) goes through the
-  // bounded legacy pool, keyed by the stored hash, which is one account's (its salt is its own).
-  const ok = isStandard(parsed) ? await matches(parsed, password) : await pool.run(stored, () => matches(parsed, password));
+  // FAMOS's own hashes go straight to libuv's thread pool; anything else (imported) goes through the
+  // bounded legacy pool, keyed by the stored hash, which is one account's (its salt is its own), and
+  // is verified on a low-priority worker thread (legacy-worker.mjs), never on the event loop.
+  const ok = parsed.kind === "argon2" && isStandard(parsed) ? await matchesArgon2(parsed.phc, password) : await pool.run(stored, () => legacyWorkers.verify(parsed, password));
   if (ok === BUSY) return { ok: false, needsUpgrade: false, busy: true };
   // A rehash needs the right password, so a failed check never asks for one.
   return { ok, needsUpgrade: ok && isWeaker(parsed) };
 }
 
-async function matches(parsed: StoredHash, password: string): Promise<boolean> {
+async function matchesArgon2(phc: string, password: string): Promise<boolean> {
   try {
-    switch (parsed.kind) {
-      case "argon2":
-        return await argon2Verify(parsed.phc, password.normalize("NFC"));
-      case "bcrypt":
-        // Native (Rust) bcrypt on libuv's thread pool: the event loop stays free (issue 19.3).
-        return await bcryptVerify(password, parsed.hash);
-      case "pbkdf2_sha256": {
-        const derived = await pbkdf2Async(
-          password,
-          parsed.salt,
-          parsed.iterations,
-          parsed.hash.length,
-          "sha256",
-        );
-        // A constant-time comparison, so the time taken tells nothing about how much matched.
-        return timingSafeEqual(derived, parsed.hash);
-      }
-    }
+    return await argon2Verify(phc, password.normalize("NFC"));
   } catch {
-    // The libraries report a stored value they cannot use the same way as a fault; either way
-    // the password was not shown to match, and a sign-in must not crash on imported data.
+    // The library reports a stored value it cannot use as a fault; the password was not shown to
+    // match, and a sign-in must not crash on stored data.
     return false;
   }
 }

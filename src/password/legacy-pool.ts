@@ -1,12 +1,12 @@
 import { availableParallelism } from "node:os";
+import { LegacyWorkers } from "./legacy-workers.ts";
 
 /**
  * A small bounded pool for verifying imported (legacy) hashes: bcrypt, PBKDF2 and argon2 at
- * parameters other than FAMOS's own. The work itself runs on libuv's thread pool (native bcrypt,
- * node's async PBKDF2, native argon2), never on the event loop; this pool decides how many of those
- * threads legacy hashes may hold at once, so that an attacker sending wrong passwords to many
- * imported accounts cannot take every thread from the argon2id sign-ins of everyone else (issue
- * 19.3). Two rules:
+ * parameters other than FAMOS's own, never on the event loop. This pool decides how many threads
+ * legacy hashes may hold at once, so that an attacker sending wrong passwords to many imported
+ * accounts cannot take the threads (and cores) the argon2id sign-ins of everyone else need (issue
+ * 19.3). The verifications themselves run on low-priority worker threads (legacy-workers.ts). Two rules:
  *
  * - at most `concurrency` legacy verifications run at once, the rest wait in a bounded queue;
  * - one account's hash is verified by one request at a time; a few more wait their turn and any
@@ -94,3 +94,6 @@ export function defaultLegacyConcurrency(env: NodeJS.ProcessEnv = process.env, c
 
 /** The process's pool: libuv's thread pool, which it shares out, is per process too. */
 export const legacyPool = new LegacyPool({ concurrency: defaultLegacyConcurrency(), maxQueued: 64, maxWaitingPerAccount: 3 });
+
+/** The worker threads the process's pool runs its verifications on, as many as it lets run at once. */
+export const legacyWorkers = new LegacyWorkers(legacyPool.limits.concurrency);

@@ -1,4 +1,5 @@
 import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
 import { describe, expect, it } from "vitest";
@@ -146,6 +147,16 @@ describe("issue 19.3: work limits on imported hashes", () => {
     expect(checks.every((c) => c.ok)).toBe(true);
     // bcryptjs computed in JavaScript on the event loop (utilisation near 1); native bcrypt waits in libuv.
     expect(used.utilization).toBeLessThan(0.5);
+  });
+
+  it("verifies imported hashes on a worker thread at the lowest scheduling priority (Linux nice 19)", async () => {
+    const niceThreads = () =>
+      readdirSync("/proc/self/task").filter((task) => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]) === 19; // field 19, nice
+      }).length;
+    expect((await verifyPassword(djangoPbkdf2(PASSWORD, "nicesalt", 1000), PASSWORD)).ok).toBe(true);
+    expect(niceThreads()).toBeGreaterThanOrEqual(1);
   });
 
   it("sends imported hashes through the bounded legacy pool, and FAMOS's own argon2id hashes past it", async () => {
