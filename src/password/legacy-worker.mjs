@@ -7,6 +7,7 @@
 // that argon2id sign-ins and the event loop do not want. Linux schedules threads as tasks with ids of
 // their own, and setpriority(2) on a thread's id changes that thread alone; /proc/thread-self names it.
 import { pbkdf2Sync, timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
@@ -37,12 +38,12 @@ function verify(job) {
   }
 }
 
-parentPort.on("message", (job) => {
-  let ok = false;
+function answer(job) {
   try {
-    ok = verify(job) === true;
+    return verify(job) === true;
   } catch {
-    ok = false; // a stored value the library cannot use never matches
+    return false; // a stored value the library cannot use never matches
   }
-  parentPort.postMessage({ id: job.id, ok });
-});
+}
+
+parentPort.on("message", (job) => parentPort.postMessage({ id: job.id, ok: answer(job) }));
