@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { launchBrowser } from "../support/browser.ts";
-import { nextCode } from "../support/client.ts";
+import { saveQuotationInBrowser, signInInBrowser } from "./protected-support.ts";
 
 /**
  * A page of the protected application whose script tries what an injected script would (issue 19.4):
@@ -88,14 +88,8 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
   });
 
   async function signIn(page: Page, user: { login_id: string; password: string; otp_email: string | null }, path: string) {
-    const before = t.smtp.messages.length;
     await page.goto(`${famos}${path}`);
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await nextCode(t.smtp, user.otp_email!, before));
-    await page.getByRole("button", { name: "Confirm" }).click();
+    await signInInBrowser(t.smtp, page, user);
     await expect.poll(() => new URL(page.url()).pathname).toBe(path);
   }
 
@@ -125,12 +119,7 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     await signIn(page, user, "/quotation");
     await expect.poll(() => page.locator("#signed-in-name").textContent()).toBe("Zoë O'Brien");
     // Its own form, with its own token, posts back through FAMOS and echoes.
-    await page.getByLabel("Customer name").fill("Ana Núñez");
-    await page.getByLabel("Vehicle").fill("Škoda Octavia");
-    await page.getByLabel("Amount to finance (£)").fill("18500");
-    await page.getByRole("button", { name: "Save quotation" }).click();
-
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Quotation for Ana Núñez: Škoda Octavia, £18500 over 48 months.");
+    await saveQuotationInBrowser(page, { customer: "Ana Núñez", vehicle: "Škoda Octavia", amount: "18500" });
     // Its links lead to the other sections, still signed in.
     await page.getByRole("link", { name: "Customer", exact: true }).click();
     await expect.poll(() => new URL(page.url()).pathname).toBe("/customer");
