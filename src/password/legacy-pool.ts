@@ -23,13 +23,15 @@ export interface LegacyPoolLimits {
   maxQueued: number;
   /** Verifications of one account's hash waiting behind the one running. */
   maxWaitingPerAccount: number;
+  /** Longest wait for a free slot before "busy" (a sign-in should not hang while others are verified). */
+  maxWaitMs?: number;
 }
 
 export const BUSY = "busy" as const;
 
 export class LegacyPool {
   #running = 0;
-  readonly #queue: Array<() => void> = [];
+  readonly #queue: Array<(granted: boolean) => void> = [];
   /** Per account (its stored hash): the end of its chain of verifications, and how many are in it. */
   readonly #accounts = new Map<string, { tail: Promise<void>; inFlight: number }>();
 
@@ -71,13 +73,25 @@ export class LegacyPool {
     }
     if (this.#queue.length >= this.limits.maxQueued) return false;
     // The releasing task hands its slot over directly, so #running stays counted.
-    await new Promise<void>((resolve) => this.#queue.push(resolve));
-    return true;
+    return new Promise<boolean>((resolve) => {
+      const wait = this.limits.maxWaitMs;
+      const timer = wait === undefined ? undefined : setTimeout(() => {
+        const index = this.#queue.indexOf(grant);
+        if (index >= 0) this.#queue.splice(index, 1);
+        resolve(false);
+      }, wait);
+      timer?.unref();
+      const grant = (granted: boolean) => {
+        clearTimeout(timer);
+        resolve(granted);
+      };
+      this.#queue.push(grant);
+    });
   }
 
   #release(): void {
     const next = this.#queue.shift();
-    if (next) next();
+    if (next) next(true);
     else this.#running -= 1;
   }
 }
@@ -93,7 +107,7 @@ export function defaultLegacyConcurrency(env: NodeJS.ProcessEnv = process.env, c
 }
 
 /** The process's pool: libuv's thread pool, which it shares out, is per process too. */
-export const legacyPool = new LegacyPool({ concurrency: defaultLegacyConcurrency(), maxQueued: 64, maxWaitingPerAccount: 3 });
+export const legacyPool = new LegacyPool({ concurrency: defaultLegacyConcurrency(), maxQueued: 64, maxWaitingPerAccount: 3, maxWaitMs: 20_000 });
 
 /** The worker threads the process's pool runs its verifications on, as many as it lets run at once. */
 export const legacyWorkers = new LegacyWorkers(legacyPool.limits.concurrency);

@@ -62,6 +62,19 @@ describe("issue 19.3: the legacy verification pool", () => {
     expect((await Promise.all(all)).filter((r) => r === BUSY)).toHaveLength(3);
   });
 
+  it("answers busy to a verification that waited longer than maxWaitMs for a slot, and keeps the queue in order", async () => {
+    const pool = new LegacyPool({ concurrency: 1, maxQueued: 10, maxWaitingPerAccount: 3, maxWaitMs: 30 });
+    let release!: () => void;
+    const holding = pool.run("a", () => new Promise<string>((resolve) => (release = () => resolve("a"))));
+    expect(await pool.run("b", () => Promise.resolve("b"))).toBe(BUSY);
+    expect(pool.load.queued).toBe(0);
+    const c = pool.run("c", () => Promise.resolve("c"));
+    release();
+    expect(await holding).toBe("a");
+    expect(await c).toBe("c");
+    expect(pool.load).toEqual({ running: 0, queued: 0, accounts: 0 });
+  });
+
   it("frees the slot and the account when a verification throws", async () => {
     const pool = new LegacyPool({ concurrency: 1, maxQueued: 0, maxWaitingPerAccount: 0 });
     await expect(pool.run("a", () => Promise.reject(new Error("bad data")))).rejects.toThrow("bad data");
