@@ -17,7 +17,7 @@ export interface PasswordCheck {
   ok: boolean;
   /** True only when the password matched and the stored hash should be replaced by hashPassword. */
   needsUpgrade: boolean;
-  /** The legacy pool refused to evaluate it (too many at once for this account or in all): not a match. */
+  /** The legacy pool refused to evaluate it (too many waiting, or waited too long): not a match. */
   busy?: true;
 }
 

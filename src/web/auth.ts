@@ -61,9 +61,9 @@ export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyRep
  * so they run in an opaque origin and the browser treats their own form posts as cross-site: the
  * SameSite=Lax session cookie stays behind. The section cookie carries the same session to those
  * posts (SameSite=None, which browsers take only with Secure; loopback counts as secure). FAMOS
- * honours it only on the section paths, for state-changing requests whose Referer is a section page
- * (see checkOrigin): FAMOS's own pages never read it, so a script in a sandboxed page reaches none
- * of them, and another site's form is refused by the Origin check as before.
+ * honours it only on the section paths and only for state-changing requests, which checkOrigin lets
+ * through with `Origin: null` only as navigations: FAMOS's own pages never read it, so a script in a
+ * sandboxed page reaches none of them.
  */
 export function sectionCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
   return requestIsHttps(deps.config, request) ? "__Host-famos_section" : "famos_section";
