@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
 import { identifyDevice } from "../regulation/devices.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { attemptFailed, attemptSucceeded, reserveAttempt, type Pause } from "../regulation/throttle.ts";
+import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type Pause } from "../regulation/throttle.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
@@ -64,6 +64,12 @@ export async function checkPassword(
 
   const user = input.user ?? (await findUserByLogin(deps.db, key));
   const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
+  if (verdict?.busy) {
+    // The legacy pool did not evaluate it (password/legacy-pool.ts): nothing was guessed, so nothing counts.
+    await attemptVoid(deps.db, reservation);
+    await audit("password.failed", { reason: "busy" });
+    return { kind: "wrong", pause: null };
+  }
   if (!user || !verdict?.ok) {
     const failure = await attemptFailed(deps.db, reservation, now);
     await audit("password.failed", { reason: user ? "wrong-password" : "unknown-login-id" });
