@@ -26,7 +26,7 @@ export async function enrolEmail(deps: Deps, user: User, session: Session, entry
     // another browser, must not make that address the OTP email.
     await voidUserCodes(tx, user.id, "superseded", now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
     // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "otp", flowId: flow.id });
     const detail = { sharedMailbox: check.sharedMailbox };

@@ -54,7 +54,7 @@ export async function startEmailChange(
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
     await setSessionStep(tx, session.id, "full", flow.id);
     await audit(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
     if (outcome.kind === "sent") await audit(tx, { event: "code.sent", detail: { purpose: "email-change" } });
