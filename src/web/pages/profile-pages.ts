@@ -1,7 +1,7 @@
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message } from "../layout.ts";
-import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
+import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
@@ -71,7 +71,7 @@ export interface EmailConfirmView extends CodeDelivery {
 /** The code step of an email change: the labels of "OTP capture", for the new address. */
 export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): string {
   const body = html`<h1>Confirm your new OTP email</h1>
-${deliveryLine(v, "your new address ")}
+${deliveryBlock(v, "/profile/email/confirm/delivery", "your new address ")}
 <p>Your OTP email changes only when you confirm this code. Until then, sign-in codes keep going to your current address.</p>
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}

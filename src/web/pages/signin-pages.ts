@@ -1,7 +1,7 @@
 import type { Config } from "../../config/config.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
-import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
+import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in". */
 export function loginPage(config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
@@ -54,7 +54,7 @@ export interface OtpView extends CodeDelivery {
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
 export function otpPage(config: Readonly<Config>, v: OtpView): string {
   const body = html`<h1>OTP capture</h1>
-${deliveryLine(v)}
+${deliveryBlock(v, "/otp/delivery")}
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
