@@ -54,17 +54,18 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm(
-      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional() },
+      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional(), keepTyped: field().optional() },
       request.body,
     );
-    const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes" };
+    const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
     switch (outcome.kind) {
       case "invalid": {
-        const askOwnMailbox = outcome.problem === "shared-mailbox" && deps.config.enrolment.sharedMailboxPolicy === "warn";
-        return renderProfile(request, reply, 400, { email: { ...values, error: outcome.message, askOwnMailbox } });
+        const askOwnMailbox = (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && deps.config.enrolment.sharedMailboxPolicy === "warn";
+        const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
+        return renderProfile(request, reply, 400, { email: { ...values, error: outcome.message, askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion } });
       }
       case "password-needed":
         return renderProfile(request, reply, 401, {

@@ -18,8 +18,8 @@ import { portalHome } from "./portal.ts";
 const HTML = "text/html; charset=utf-8";
 
 const LOGIN_FORM = formSchema({ loginId: field(), password: field(), returnTo: field(2048).optional() });
-const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() });
-const ENROL_CANCEL_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() });
+const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional(), keepTyped: field().optional() });
+const ENROL_CANCEL_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional(), keepTyped: field().optional() });
 const CODE_FORM = formSchema({ code: field(64) });
 /** Cancel and Regenerate share the code form, so its field may come along. */
 const CODE_BUTTON_FORM = formSchema({ code: field(64).optional() });
@@ -70,7 +70,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       deps,
       user,
       session,
-      { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" },
+      { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped },
       requestContext(request),
     );
     if (outcome.kind === "invalid") {
@@ -79,7 +79,9 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
         email: form.email.slice(0, 254),
         confirmEmail: form.confirmEmail.slice(0, 254),
         error: outcome.message,
-        askOwnMailbox: outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn",
+        askOwnMailbox: (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && config.enrolment.sharedMailboxPolicy === "warn",
+        ownMailbox: form.ownMailbox === "yes",
+        ...(outcome.suggestion ? { suggestion: outcome.suggestion } : {}),
       };
       return reply.code(400).type(HTML).send(enrolPage(config, view));
     }
