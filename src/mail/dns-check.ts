@@ -62,6 +62,15 @@ export async function checkMailDns(
     return record ? { kind, name, state: "published", detail: record } : { kind, name, state: "missing", detail: `no ${kind} record` };
   };
   try {
+    // A resolver that cannot see the internet (a closed network) answers "no such name" to everything:
+    // the sending domain's top-level domain always has an SOA record, so its absence means that.
+    const tld = targets.fromDomain.slice(targets.fromDomain.lastIndexOf(".") + 1);
+    try {
+      await resolver.resolveSoa(tld);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new DnsUnreachable(ABSENT.has(code) ? `the DNS server does not know the top-level domain "${tld}", so it cannot see the internet` : `${code} asking for the top-level domain "${tld}"`);
+    }
     const spfDomains = [...new Set([targets.bounceDomain, targets.fromDomain].filter((d): d is string => d !== null))];
     const records: RecordCheck[] = [];
     for (const domain of spfDomains) records.push(await find("SPF", domain, /^v=spf1(\s|$)/i));
