@@ -46,11 +46,12 @@ export function deliveryStatusReports(body: string): RecipientReport[] {
 
 function fieldsOf(block: string): Map<string, string> {
   const fields = new Map<string, string>();
-  // Unfold continuation lines (RFC 5322 §2.2.3), then split each field at its first colon.
-  for (const line of block.replace(/\n[ \t]+/g, " ").split("\n")) {
+  // Unfold continuation lines (RFC 5322 §2.2.3: drop the line break, keep the whitespace), then
+  // split each field at its first colon.
+  for (const line of block.replace(/\n(?=[ \t])/g, "").split("\n")) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
-    fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).replace(/[ \t]+/g, " ").trim());
   }
   return fields;
 }
