@@ -1,3 +1,4 @@
+/* global document, fetch, setTimeout */
 // OTP capture keeps itself current while the code's email is queued or being retried (issue 15).
 // Served from /static (CSP script-src 'self'); the page works without it, a reload shows the same.
 const box = document.getElementById("delivery");
