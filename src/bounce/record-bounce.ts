@@ -30,7 +30,7 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     const message = await tx
       .selectFrom("outbox")
       .leftJoin("users", "users.id", "outbox.user_id")
-      .select(["outbox.recipient", "outbox.created_at", "outbox.kind", "users.login_id"])
+      .select(["outbox.recipient", "outbox.created_at", "outbox.kind", "outbox.user_id", "users.login_id"])
       .where("outbox.id", "=", report.outboxId)
       .executeTakeFirst();
     if (!message) return { kind: "unknown-message" as const };
@@ -54,6 +54,19 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
       )
       .where("address_key", "=", key)
       .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
+      // The user confirmed a code sent to this address after this message was written: it takes mail.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("codes")
+              .select("codes.id")
+              .where("codes.user_id", "=", message.user_id ?? "")
+              .where("codes.consumed_at", ">=", message.created_at)
+              .where(sql<string>`lower(codes.email)`, "=", key),
+          ),
+        ),
+      )
       .execute();
     await recordAudit(tx, now, {
       event: "mail.bounced",

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
+import { extractCode } from "../support/smtp.ts";
 
 const SECRET = "w".repeat(20) + "0123456789abcdefghij";
 
@@ -53,6 +54,20 @@ describe("the bounce webhook", () => {
     const response = await hook([soft, soft, { messageId: "<nosuchmessage000@famos.test>", type: "hard" }]);
     expect(response.json()).toEqual({ recorded: 1, duplicates: 1, unknown: 1 });
     expect(await addressProblems(t.deps.db, "hook.soft@dealer.example")).toMatchObject({ softBounces: 1, undeliverableAt: null });
+  });
+
+  it("ignores, for the address, a late bounce of mail older than a code confirmed at it", async () => {
+    const email = "hook.late@dealer.example";
+    const { client, mail: first } = await codeMailFor(email);
+    t.clock.advance(30_000);
+    await client.get("/otp");
+    const before = t.smtp.messages.length;
+    expect((await client.post("/otp/regenerate")).statusCode).toBe(303);
+    const second = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
+    expect((await client.post("/otp", { code: extractCode(second.text) })).statusCode).toBe(303);
+    t.clock.advance(60_000);
+    expect((await hook({ messageId: first.messageId, type: "hard", reason: "550 late report" })).json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+    expect(await addressProblems(t.deps.db, email)).toBeNull();
   });
 
   it("answers bad input with 400 and a clear message, never a 500", async () => {
