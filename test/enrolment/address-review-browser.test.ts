@@ -1,37 +1,30 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
+import { browserApp } from "../support/browser-app.ts";
+import { expectAccessible, logIn } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /** Issue 15 at enrolment, in Chromium: "Did you mean …?" and addresses another login ID confirmed. */
 describe("reviewing the address at enrolment, in a browser", () => {
+  const fixture = browserApp();
   let t: TestApp;
-  let refusing: TestApp;
   let browser: Browser;
   let base: string;
+  let refusing: TestApp;
   let refusingBase: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
-    base = await listen(t);
+    ({ t, browser, base } = fixture);
     refusing = await createTestApp({ env: { FAMOS_SHARED_MAILBOX_POLICY: "refuse" } });
     refusingBase = await listen(refusing);
-    browser = await launchBrowser();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    await refusing?.close();
-  });
+  afterAll(async () => refusing?.close());
 
   async function atUserProfile(app: TestApp, url: string, partnerNumber = "01234"): Promise<Page> {
     const user = await addUser(app.deps, { email: null, partnerNumber });
     const page = await browser.newPage();
-    await page.goto(`${url}/login`);
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
+    await logIn(page, url, user);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("User profile");
     return page;
   }
@@ -41,6 +34,14 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await page.getByRole("button", { name: "Update" }).click();
   }
   const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
+  /** On OTP capture: the code mailed to `email`, Confirm, and the portal opens. */
+  async function confirmCodeAt(page: Page, email: string) {
+    await expect.poll(() => heading(page)).toBe("OTP capture");
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email));
+    await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => page.getByRole("navigation", { name: "FAMOS sections" }).getByRole("link", { name: "Profile" }).count()).toBe(1);
+  }
 
   it("offers the partner's usual domain for a near miss, and uses it with one click", async () => {
     // Partner 07777's staff confirmed their addresses at dealer-group.co.uk: its usual domain.
@@ -53,11 +54,7 @@ describe("reviewing the address at enrolment, in a browser", () => {
     expect(await t.deps.db.selectFrom("users").select("pending_email").where("pending_email", "like", "c.three@%").executeTakeFirst()).toBeUndefined();
 
     await page.getByRole("button", { name: "Use c.three@dealer-group.co.uk" }).click();
-    await expect.poll(() => heading(page)).toBe("OTP capture");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("c.three@dealer-group.co.uk"));
-    await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
-    await page.getByRole("button", { name: "Confirm" }).click();
-    await expect.poll(() => page.getByRole("navigation", { name: "FAMOS sections" }).getByRole("link", { name: "Profile" }).count()).toBe(1);
+    await confirmCodeAt(page, "c.three@dealer-group.co.uk");
     await page.close();
   });
 
@@ -80,20 +77,13 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await expectAccessible(page);
     await page.getByLabel("This is my own mailbox").check();
     await page.getByRole("button", { name: "Update" }).click();
-    await expect.poll(() => heading(page)).toBe("OTP capture");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("Front.Desk@dealer.example"));
-    await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
-    await page.getByRole("button", { name: "Confirm" }).click();
-    await expect.poll(() => page.getByRole("navigation", { name: "FAMOS sections" }).getByRole("link", { name: "Profile" }).count()).toBe(1);
+    await confirmCodeAt(page, "Front.Desk@dealer.example");
     await page.close();
 
     // Support's "Needs attention" lists the address with both login IDs.
     const agent = await addUser(t.deps, { role: "support", email: "agent@famos.test" });
     const console = await browser.newPage();
-    await console.goto(`${base}/login`);
-    await console.getByLabel("Login ID").fill(agent.login_id);
-    await console.getByLabel("Password").fill(agent.password);
-    await console.getByRole("button", { name: "Log in" }).click();
+    await logIn(console, base, agent);
     const code = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("agent@famos.test"));
     await console.getByLabel("Please enter the received code").fill(extractCode(code.text));
     await console.getByRole("button", { name: "Confirm" }).click();

@@ -1,28 +1,17 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { browserApp } from "../support/browser-app.ts";
+import { expectAccessible, logIn } from "../support/browser.ts";
 
 /**
  * Issue 15: OTP capture keeps itself current while the code's email is queued or being retried
  * (a served module, no inline script), and says when it has been sent.
  */
 describe("OTP capture while the mail server is down, in Chromium", () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    base = await listen(t);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const fixture = browserApp();
 
   it("shows the mail as not taken yet and updates by itself, then shows it sent once the server is back", async () => {
+    const { t, browser, base } = fixture;
     const user = await addUser(t.deps, { email: "outage@dealer.example" });
     t.smtp.refuse(true);
     const page = await browser.newPage();
@@ -32,10 +21,7 @@ describe("OTP capture while the mail server is down, in Chromium", () => {
     page.on("response", (response) => {
       if (response.status() >= 400 && !response.url().endsWith("/favicon.ico")) scriptErrors.push(`${response.status()} ${response.url()}`);
     });
-    await page.goto(`${base}/login`);
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
+    await logIn(page, base, user);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
 
     // The first try was refused (451): the page says so, and that it updates by itself.
@@ -62,12 +48,10 @@ describe("OTP capture while the mail server is down, in Chromium", () => {
   });
 
   it("says \"sent\" for the first code, not \"a new code\", and no \"Codes sent before it\"", async () => {
+    const { t, browser, base } = fixture;
     const user = await addUser(t.deps, { email: null });
     const page = await browser.newPage();
-    await page.goto(`${base}/login`);
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
+    await logIn(page, base, user);
     await page.getByLabel("Email address", { exact: true }).fill("first.code@dealer.example");
     await page.getByLabel("Confirm email address").fill("first.code@dealer.example");
     await page.getByRole("button", { name: "Update" }).click();
