@@ -345,7 +345,8 @@ function parseDkim(read: (name: string) => string | undefined, problems: Problem
   if (!DOMAIN_NAME.test(domain!)) problems.add("FAMOS_DKIM_DOMAIN", `must be a domain name such as dealer.example (got "${domain}")`);
   if (!/^[a-z0-9](?:[a-z0-9._-]{0,62})$/i.test(selector!)) problems.add("FAMOS_DKIM_SELECTOR", `must be a selector such as famos2026 (got "${selector}")`);
   try {
-    createPrivateKey(readFileSync(keyFile!, "utf8"));
+    // nodemailer signs with rsa-sha256 only (RFC 6376 §3.3; RFC 8463's Ed25519 is not offered).
+    if (createPrivateKey(readFileSync(keyFile!, "utf8")).asymmetricKeyType !== "rsa") problems.add("FAMOS_DKIM_KEY_FILE", `must hold an RSA private key (${keyFile})`);
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code?.startsWith("E") && (error as NodeJS.ErrnoException).syscall ? "cannot be read" : "is not a PEM private key";
     problems.add("FAMOS_DKIM_KEY_FILE", `${why} (${keyFile})`);

@@ -60,7 +60,7 @@ describe("DKIM signing", () => {
     expect((await verify(tampered)).results[0]!.status.result).not.toBe("pass");
   });
 
-  it("refuses to start with only some of the DKIM settings, or a key file that is not a private key", () => {
+  it("refuses to start with only some of the DKIM settings, or a key file that is not an RSA private key", () => {
     const partial = loadConfig({ FAMOS_DKIM_DOMAIN: "famos.test" });
     expect(partial.ok).toBe(false);
     if (!partial.ok) expect(partial.errors.join("\n")).toContain("FAMOS_DKIM_DOMAIN, FAMOS_DKIM_SELECTOR and FAMOS_DKIM_KEY_FILE go together");
@@ -69,6 +69,11 @@ describe("DKIM signing", () => {
     const bad = loadConfig({ FAMOS_DKIM_DOMAIN: "famos.test", FAMOS_DKIM_SELECTOR: "s1", FAMOS_DKIM_KEY_FILE: notKey });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.errors.join("\n")).toContain("FAMOS_DKIM_KEY_FILE: is not a PEM private key");
+    const edKey = join(dir, "ed25519.pem");
+    writeFileSync(edKey, generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+    const ed = loadConfig({ FAMOS_DKIM_DOMAIN: "famos.test", FAMOS_DKIM_SELECTOR: "s1", FAMOS_DKIM_KEY_FILE: edKey });
+    expect(ed.ok).toBe(false);
+    if (!ed.ok) expect(ed.errors.join("\n")).toContain("FAMOS_DKIM_KEY_FILE: must hold an RSA private key");
     const missing = loadConfig({ FAMOS_DKIM_DOMAIN: "famos.test", FAMOS_DKIM_SELECTOR: "s1", FAMOS_DKIM_KEY_FILE: join(dir, "nope.pem") });
     if (!missing.ok) expect(missing.errors.join("\n")).toContain("FAMOS_DKIM_KEY_FILE: cannot be read");
     expect(missing.ok).toBe(false);
