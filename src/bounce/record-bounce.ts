@@ -26,7 +26,7 @@ export type BounceOutcome =
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
   const now = deps.clock.now();
   const reason = report.reason.replace(/[\r\n]+/g, " ").slice(0, 300);
-  return deps.db.transaction().execute(async (tx) => {
+  const outcome = await deps.db.transaction().execute(async (tx) => {
     const message = await tx
       .selectFrom("outbox")
       .leftJoin("users", "users.id", "outbox.user_id")
@@ -78,4 +78,6 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     });
     return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient };
   });
+  if (outcome.kind === "recorded") deps.metrics.mailBounced.inc({ kind: report.kind });
+  return outcome;
 }

@@ -54,6 +54,8 @@ describe("the bounce webhook", () => {
     const response = await hook([soft, soft, { messageId: "<nosuchmessage000@famos.test>", type: "hard" }]);
     expect(response.json()).toEqual({ recorded: 1, duplicates: 1, unknown: 1 });
     expect(await addressProblems(t.deps.db, "hook.soft@dealer.example")).toMatchObject({ softBounces: 1, undeliverableAt: null });
+    const counted = (await t.deps.metrics.mailBounced.get()).values.find((v) => v.labels.kind === "soft");
+    expect(counted?.value).toBe(1);
   });
 
   it("ignores, for the address, a late bounce of mail older than a code confirmed at it", async () => {
