@@ -75,11 +75,4 @@ describe("famos mail check", () => {
     expect(result.stderr).toContain("DNS cannot be reached from here (ECONNREFUSED");
     expect(result.stderr).toContain("SPF, DKIM and DMARC were not checked");
   });
-
-  it("says so on this machine, whose DNS cannot see the internet (no outside network)", async () => {
-    const result = await cli.run(["mail", "check"], { env: { ...env, FAMOS_MAIL_FROM: "FAMOS <no-reply@famos-check.example.com>" } });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("DNS cannot be reached from here");
-    expect(result.stderr).toContain("were not checked");
-  });
 });
