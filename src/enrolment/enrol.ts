@@ -6,20 +6,22 @@ import { createFlow } from "../otp/flows.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { setPendingEmail, type User } from "../users/users.ts";
-import { checkEmailEntry, type EmailEntry, type EmailProblem } from "./email-rules.ts";
+import type { EmailProblem } from "./email-rules.ts";
+import { reviewNewAddress, type AddressEntry } from "./review-address.ts";
 
 export type EnrolOutcome =
   /** `token`: the session's new token (null when the session ended meanwhile). */
   | { kind: "code-sent"; issued: IssueOutcome; token: string | null }
-  | { kind: "invalid"; problem: EmailProblem; message: string };
+  /** `suggestion`: the address a "Did you mean …?" offers (problem "did-you-mean"). */
+  | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string };
 
 /**
  * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
  * then is it the user's OTP email. A user who mistyped it signs in again and is asked again.
  */
-export async function enrolEmail(deps: Deps, user: User, session: Session, entry: EmailEntry, ctx: RequestContext): Promise<EnrolOutcome> {
-  const check = checkEmailEntry(entry, deps.config.enrolment);
-  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
+export async function enrolEmail(deps: Deps, user: User, session: Session, entry: AddressEntry, ctx: RequestContext): Promise<EnrolOutcome> {
+  const check = await reviewNewAddress(deps, user, entry);
+  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
   const { issued, token } = await sendCode(deps, user, ctx, async (tx, send, now) => {
     await setPendingEmail(tx, user.id, check.email, now);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in

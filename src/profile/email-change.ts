@@ -1,6 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
-import { checkEmailEntry, type EmailEntry, type EmailProblem } from "../enrolment/email-rules.ts";
+import type { EmailProblem } from "../enrolment/email-rules.ts";
+import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
 import { checkCode, type CodeCheck } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -15,7 +16,7 @@ import { codeConfirmedRecently, provePassword, type PasswordProof } from "./reau
 
 export type StartOutcome =
   | { kind: "code-sent"; issued: IssueOutcome }
-  | { kind: "invalid"; problem: EmailProblem | "same-address"; message: string }
+  | { kind: "invalid"; problem: EmailProblem | "same-address"; message: string; suggestion?: string }
   /** No code confirmed in the last 15 minutes: the password is needed (and was not given). */
   | { kind: "password-needed" }
   | { kind: "password-wrong" }
@@ -31,11 +32,11 @@ export async function startEmailChange(
   deps: Deps,
   user: User,
   session: Session,
-  input: { entry: EmailEntry; password: string | null },
+  input: { entry: AddressEntry; password: string | null },
   ctx: RequestContext,
 ): Promise<StartOutcome> {
-  const check = checkEmailEntry(input.entry, deps.config.enrolment);
-  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
+  const check = await reviewNewAddress(deps, user, input.entry);
+  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
   if (user.otp_email !== null && user.otp_email.toLowerCase() === check.email.toLowerCase()) {
     return { kind: "invalid", problem: "same-address", message: "That is already your OTP email. Enter the new address you want your codes sent to." };
   }

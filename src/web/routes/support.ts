@@ -14,6 +14,7 @@ import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { supportAddressRoutes } from "./support-addresses.ts";
+import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 
@@ -110,4 +111,5 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   supportAuditRoutes(app, deps);
   supportNoticeRoutes(app, deps);
   supportAddressRoutes(app, deps);
+  supportAttentionRoutes(app, deps);
 }
