@@ -1,0 +1,77 @@
+import { loadConfig } from "./config.ts";
+
+/**
+ * Settings read outside loadConfig (the log level is the logger's, before any config exists) and the
+ * name of the settings file itself.
+ */
+const READ_ELSEWHERE = ["FAMOS_LOG_LEVEL", "FAMOS_CONFIG"];
+
+/** Settings that hold a secret or credentials: masked when shown, and also read from `<NAME>_FILE`. */
+const SECRET_BEARING = ["FAMOS_SECRET", "FAMOS_SMTP_URL", "FAMOS_DATABASE_URL", "FAMOS_REDIS_URL"];
+/** Settings added later whose name says they hold a secret are treated the same way. */
+const SECRET_NAME = /(SECRET|PASSWORD|TOKEN|_KEY)(_|$)/;
+
+let known: readonly string[] | null = null;
+
+/**
+ * Every FAMOS_ variable the configuration reads, found by running the one parser (loadConfig) over an
+ * environment that records each name asked for, in development and in production. The list is never
+ * kept by hand: a setting added to config.ts is known here at once, and the typo check cannot drift.
+ */
+export function knownSettings(): readonly string[] {
+  if (known !== null) return known;
+  const names = new Set<string>(READ_ELSEWHERE);
+  for (const mode of ["development", "production"]) {
+    const recorder = new Proxy<Record<string, string | undefined>>(
+      { NODE_ENV: mode },
+      {
+        get(target, name) {
+          if (typeof name === "string" && name.startsWith("FAMOS_")) names.add(name);
+          return typeof name === "string" ? target[name] : undefined;
+        },
+      },
+    );
+    loadConfig(recorder);
+  }
+  known = Object.freeze([...names].sort());
+  return known;
+}
+
+export function isSecretSetting(name: string): boolean {
+  return SECRET_BEARING.includes(name) || SECRET_NAME.test(name);
+}
+
+/** The `<NAME>_FILE` variables: one for each secret-bearing setting. */
+export function fileVariants(): string[] {
+  return knownSettings().filter(isSecretSetting).map((name) => `${name}_FILE`);
+}
+
+export function isKnownName(name: string): boolean {
+  return knownSettings().includes(name) || fileVariants().includes(name);
+}
+
+/** The known name nearest to a misspelt one, when it is close enough to be the one meant. */
+export function nearestSetting(name: string): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of [...knownSettings(), ...fileVariants()]) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  // A third of the name may differ (FAMOS_SMTP_ULR, FAMOS_SESION_IDLE, FAMOS_OTP_TTL_SECONDS …).
+  return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+/** Damerau–Levenshtein distance (optimal string alignment): a swap of two letters counts as one edit. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = value;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
