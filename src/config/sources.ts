@@ -42,7 +42,8 @@ export function resolveSettings(processEnv: Env, configFile?: string): ResolvedS
     else problems.push(`FAMOS_CONFIG: ${file.error}`);
   }
   const environment = new Map<string, string>();
-  for (const [name, value] of Object.entries(processEnv)) if (name.startsWith("FAMOS_") && value !== undefined) environment.set(name, value);
+  // A blank variable counts as unset, as it does for loadConfig.
+  for (const [name, value] of Object.entries(processEnv)) if (name.startsWith("FAMOS_") && value?.trim()) environment.set(name, value);
   layers.push({ label: "environment", values: environment });
 
   for (const layer of layers) {
