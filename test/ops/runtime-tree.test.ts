@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -126,6 +126,15 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
     expect(portal.status).toBe(200);
     expect(portal.body).toContain("Quotation");
     expect(portal.body).toContain("Sign out");
+
+    // The Dockerfile's HEALTHCHECK, exactly as written, against this server.
+    const healthcheck = /^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8"))?.[1];
+    const [command, ...args] = JSON.parse(healthcheck!) as string[];
+    expect(command).toBe("node");
+    execFileSync("/usr/bin/setpriv", ["--reuid", String(NOBODY), "--regid", String(NOBODY), "--clear-groups", "--", process.execPath, ...args], {
+      env: { ...env, FAMOS_PORT: String(port) },
+      stdio: "pipe",
+    });
 
     expect(snapshot(app)).toEqual(before);
     expect(output).not.toMatch(/EACCES|EROFS/);
