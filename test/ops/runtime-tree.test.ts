@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,6 +62,10 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
     execFileSync("chmod", ["-R", "a-w", app]);
     mkdirSync(data, { mode: 0o700 });
     chownSync(data, NOBODY, NOBODY);
+    // The secret as a container or systemd hands it over: a file only the service's user can read.
+    const secretFile = join(data, "famos_secret");
+    writeFileSync(secretFile, `${TEST_SECRET}\n`, { mode: 0o400 });
+    chownSync(secretFile, NOBODY, NOBODY);
     before = snapshot(app);
     smtp = await startSmtpServer();
     const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("FAMOS_") && name !== "NODE_ENV"));
@@ -71,7 +75,7 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
       NODE_ENV: "production",
       FAMOS_DATABASE_URL: `sqlite:${join(data, "famos.db")}`,
       FAMOS_SMTP_URL: smtp.url,
-      FAMOS_SECRET: TEST_SECRET,
+      FAMOS_SECRET_FILE: join(data, "famos_secret"),
       FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
       FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
       FAMOS_HOST: "127.0.0.1",
