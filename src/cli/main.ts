@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.ts";
 import { configCommand } from "./commands/config.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(auditCommand());
   program.addCommand(doctorCommand());
   program.addCommand(configCommand());
+  program.addCommand(mailCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;
 }

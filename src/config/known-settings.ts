@@ -38,6 +38,8 @@ export function knownSettings(): readonly string[] {
 }
 
 export function isSecretSetting(name: string): boolean {
+  // A setting that is itself a path (FAMOS_DKIM_KEY_FILE) names where a secret is, and is shown.
+  if (name.endsWith("_FILE")) return false;
   return SECRET_BEARING.includes(name) || SECRET_NAME.test(name);
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { isKnownName, isSecretSetting, nearestSetting } from "./known-settings.ts";
+import { fileVariants, isKnownName, nearestSetting } from "./known-settings.ts";
 import { readSettingsFile } from "./settings-file.ts";
 
 type Env = Record<string, string | undefined>;
@@ -52,7 +52,7 @@ export function resolveSettings(processEnv: Env, configFile?: string): ResolvedS
         unknown.push({ name, suggestion: nearestSetting(name), from: layer.label });
         continue;
       }
-      if (name.endsWith("_FILE") && isSecretSetting(name.slice(0, -5))) {
+      if (fileVariants().includes(name)) {
         const setting = name.slice(0, -5);
         if (layer.values.has(setting)) {
           problems.push(`${name}: ${setting} is set as well (${layer.label}); set one of them`);

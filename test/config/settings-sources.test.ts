@@ -62,6 +62,16 @@ describe("settings from the environment, a settings file and _FILE secrets", () 
     expect(loaded.ok && loaded.config.secret?.toString("hex")).toBe(Buffer.from(TEST_SECRET, "hex").toString("hex"));
   });
 
+  it("takes a setting that is itself a path (FAMOS_DKIM_KEY_FILE) as the path, and secrets added later by name", () => {
+    const resolved = resolveSettings({ FAMOS_DKIM_KEY_FILE: "/etc/famos/dkim.pem" });
+    expect(resolved).toMatchObject({ problems: [], unknown: [] });
+    expect(resolved.env.FAMOS_DKIM_KEY_FILE).toBe("/etc/famos/dkim.pem");
+    expect(maskSetting("FAMOS_DKIM_KEY_FILE", "/etc/famos/dkim.pem")).toBe("/etc/famos/dkim.pem");
+    expect(isSecretSetting("FAMOS_BOUNCE_WEBHOOK_SECRET")).toBe(true);
+    const webhook = resolveSettings({ FAMOS_BOUNCE_WEBHOOK_SECRET_FILE: file("webhook", "w".repeat(40)) });
+    expect(webhook.env.FAMOS_BOUNCE_WEBHOOK_SECRET).toBe("w".repeat(40));
+  });
+
   it("refuses a secret given both directly and as a file, and a secret file it cannot read", () => {
     expect(resolveSettings({ FAMOS_SECRET: TEST_SECRET, FAMOS_SECRET_FILE: file("s2", TEST_SECRET) }).problems).toEqual([
       "FAMOS_SECRET_FILE: FAMOS_SECRET is set as well (environment); set one of them",
