@@ -1,3 +1,4 @@
+import { editDistance } from "../enrolment/typo.ts";
 import { loadConfig } from "./config.ts";
 
 /**
@@ -62,18 +63,4 @@ export function nearestSetting(name: string): string | null {
   }
   // A third of the name may differ (FAMOS_SMTP_ULR, FAMOS_SESION_IDLE, FAMOS_OTP_TTL_SECONDS …).
   return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
-}
-
-/** Damerau–Levenshtein distance (optimal string alignment): a swap of two letters counts as one edit. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = value;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
