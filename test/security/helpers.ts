@@ -2,11 +2,10 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { Kysely } from "kysely";
 import type { Deps } from "../../src/app/deps.ts";
 import type { Database } from "../../src/store/schema.ts";
-import type { User } from "../../src/users/users.ts";
-import { addUser, type TestApp } from "../support/app.ts";
-import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+import type { TestApp } from "../support/app.ts";
+import { signIn, type FormClient, type TestUser } from "../support/client.ts";
 
-export type TestUser = User & { password: string };
+export type { TestUser };
 
 /** Every table FAMOS keeps, as plain rows in a stable order: "nothing stored" is equality of two of these. */
 export async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
@@ -23,33 +22,18 @@ export async function snapshot(db: Kysely<Database>): Promise<Record<string, unk
 
 /** A client whose session waits at "User profile" (stage enrol). */
 export async function atEnrolment(t: TestApp, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser }> {
-  const user = await addUser(t.deps, { email: null });
-  const client = new FormClient(t.app, ip);
-  const response = await submitPassword(client, user.login_id, user.password);
-  if (response.headers.location !== "/enrol") throw new Error(`expected /enrol, got ${response.statusCode} ${response.headers.location}`);
-  await client.get("/enrol");
-  return { client, user };
+  return signIn(t, { until: "enrol", ip });
 }
 
 /** A client whose session waits at "OTP capture" (stage otp), and the code that was mailed. */
 export async function atCode(t: TestApp, user?: TestUser, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser; code: string }> {
-  const who = user ?? (await addUser(t.deps));
-  const client = new FormClient(t.app, ip);
-  const before = t.smtp.messages.length;
-  const response = await submitPassword(client, who.login_id, who.password);
-  if (response.headers.location !== "/otp") throw new Error(`expected /otp, got ${response.statusCode} ${response.headers.location}`);
-  const code = await nextCode(t.smtp, who.otp_email!, before);
-  await client.get("/otp");
-  return { client, user: who, code };
+  const { client, user: who, code } = await signIn(t, { until: "otp", ...(user ? { user } : {}), ip });
+  return { client, user: who, code: code! };
 }
 
 /** A fully signed-in client (role as given), on the Profile page so it holds a CSRF token. */
 export async function signedIn(t: TestApp, role: "user" | "support" | "admin" = "user", ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser }> {
-  const user = await addUser(t.deps, { role });
-  const client = new FormClient(t.app, ip);
-  await signInFully(client, t.smtp, user);
-  await client.get("/profile");
-  return { client, user };
+  return signIn(t, { role, ip });
 }
 
 /** A 6-digit code that is not `code`. */
