@@ -62,12 +62,18 @@ export async function liveSessions(deps: Deps, userId: string) {
   return deps.db.selectFrom("sessions").selectAll().where("user_id", "=", userId).where("ended_at", "is", null).execute();
 }
 
-/** Field names of the form posting to `action` on an HTML page ("_csrf" left out). */
-export function formFields(pageHtml: string, action: string): string[] | null {
-  const forms = pageHtml.split(/<form\b/).slice(1);
-  const matching = forms.filter((f) => new RegExp(`(action|formaction)="${action.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"`).test(f.split("</form>")[0]!));
-  if (matching.length === 0) return null;
-  const names = new Set<string>();
-  for (const form of matching) for (const m of form.split("</form>")[0]!.matchAll(/name="([^"]+)"/g)) if (m[1] !== "_csrf") names.add(m[1]!);
-  return [...names];
+/** The forms of an HTML page that post to a route pattern (`:id` matches any id), each with its address and field names ("_csrf" left out). */
+export function formsPostingTo(pageHtml: string, pattern: string): Array<{ action: string; fields: string[] }> {
+  const escaped = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z]+/g, '[^"/?]+');
+  const target = new RegExp(`(?:action|formaction)="(${escaped})"`);
+  const found: Array<{ action: string; fields: string[] }> = [];
+  for (const part of pageHtml.split(/<form\b/).slice(1)) {
+    const form = part.split("</form>")[0]!;
+    const match = target.exec(form);
+    if (!match || /^[^>]*method="get"/i.test(form)) continue;
+    const names = new Set<string>();
+    for (const m of form.matchAll(/name="([^"]+)"/g)) if (m[1] !== "_csrf") names.add(m[1]!);
+    found.push({ action: match[1]!.replace(/&amp;/g, "&"), fields: [...names] });
+  }
+  return found;
 }

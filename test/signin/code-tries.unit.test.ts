@@ -10,7 +10,7 @@ const otherThan = (code: string) => String((Number(code) + 1) % 1_000_000).padSt
  * is not the login ID's lock. With the lock set beyond the tries, the right code after the last wrong
  * try is refused as void (401, "no longer works"), not as locked (429), and a new code then works.
  */
-describe.each([
+describe.each<{ tries: number; env: Record<string, string> }>([
   { tries: 5, env: { FAMOS_LOCK_AFTER: "20" } },
   { tries: 3, env: { FAMOS_LOCK_AFTER: "20", FAMOS_OTP_TRIES: "3" } },
 ])("a code void after FAMOS_OTP_TRIES = $tries wrong tries, the login ID not locked (unit tier)", ({ tries, env }) => {
