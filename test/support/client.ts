@@ -99,6 +99,8 @@ export interface SignInOptions<U extends SignInUser> {
   client?: FormClient;
   /** The page fetched at the end, so the client holds its CSRF token (default: the step's own page, /profile when full; null: none). */
   page?: string | null;
+  /** The sign-in page to start from (default "/login"); a hidden returnTo on it goes with the password, as a browser sends it. */
+  from?: string;
 }
 
 export interface SignedInClient<U extends SignInUser> {
@@ -106,6 +108,8 @@ export interface SignedInClient<U extends SignInUser> {
   user: U;
   /** The code that was mailed (null for "enrol"). */
   code: string | null;
+  /** The answer to the last form sent: the password's (enrol, otp) or the code's (full: 303 to where the user goes next). */
+  answer: LightMyRequestResponse;
 }
 
 /**
@@ -117,26 +121,35 @@ export async function signIn<U extends SignInUser = TestUser>(t: SignInApp, opti
   const user = options.user ?? (await newUser(t, options.role ?? "user", until === "enrol" ? null : undefined) as unknown as U);
   const client = options.client ?? new FormClient(t.app, options.ip);
   const mark = await t.mailbox.mark();
-  await client.get("/login");
-  const password = await client.post("/login", { loginId: user.login_id, password: user.password });
+  const login = await client.get(options.from ?? "/login");
+  const returnTo = hiddenReturnTo(login.body);
+  const password = await client.post("/login", { loginId: user.login_id, password: user.password, ...(returnTo ? { returnTo } : {}) });
   const expected = until === "enrol" ? "/enrol" : "/otp";
   if (password.statusCode !== 303 || password.headers.location !== expected) {
     throw new Error(`password step: expected 303 to ${expected}, got ${password.statusCode} ${password.headers.location ?? ""}`);
   }
   if (until === "enrol") {
     if (options.page !== null) await client.get(options.page ?? "/enrol");
-    return { client, user, code: null };
+    return { client, user, code: null, answer: password };
   }
   const code = await t.mailbox.code(user.otp_email!, mark);
   await client.get("/otp");
   if (until === "otp") {
     if (options.page) await client.get(options.page);
-    return { client, user, code };
+    return { client, user, code, answer: password };
   }
   const confirmed = await client.post("/otp", { code });
   if (confirmed.statusCode !== 303) throw new Error(`code step: expected 303, got ${confirmed.statusCode}`);
   if (options.page !== null) await client.get(options.page ?? "/profile");
-  return { client, user, code };
+  return { client, user, code, answer: confirmed };
+}
+
+const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
+
+/** The hidden returnTo of a sign-in page, unescaped, or null. */
+export function hiddenReturnTo(body: string): string | null {
+  const match = /name="returnTo" value="([^"]*)"/.exec(body);
+  return match ? match[1]!.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]!) : null;
 }
 
 function newUser(t: SignInApp, role: Role, email: null | undefined): Promise<TestUser> {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import type { TestApp } from "../support/app.ts";
-import { FormClient, nextCode } from "../support/client.ts";
+import { signIn, type FormClient } from "../support/client.ts";
 
 /** The example application listening on a free loopback port. */
 export async function startExampleApp(): Promise<{ server: Server; url: string; port: number; stop(): Promise<void> }> {
@@ -31,14 +31,6 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
-
-/** The hidden returnTo of a sign-in page, unescaped, or null. */
-export function hiddenReturnTo(body: string): string | null {
-  const match = /name="returnTo" value="([^"]*)"/.exec(body);
-  return match ? match[1]!.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]!) : null;
-}
-
 /**
  * Signs in from a sign-in page address (e.g. "/login?returnTo=%2Fquotation") as a browser would:
  * the page's hidden returnTo goes with the password, then the mailed code. Returns the code step's
@@ -50,12 +42,5 @@ export async function signInFrom(
   loginPath: string,
   user: { login_id: string; password: string; otp_email: string | null },
 ): Promise<LightMyRequestResponse> {
-  const before = t.smtp.messages.length;
-  const login = await client.get(loginPath);
-  const returnTo = hiddenReturnTo(login.body);
-  const password = await client.post("/login", { loginId: user.login_id, password: user.password, ...(returnTo ? { returnTo } : {}) });
-  if (password.statusCode !== 303 || password.headers.location !== "/otp") throw new Error(`password step: ${password.statusCode}`);
-  const code = await nextCode(t.smtp, user.otp_email!, before);
-  await client.get("/otp");
-  return client.post("/otp", { code });
+  return (await signIn(t, { user, client, from: loginPath, page: null })).answer;
 }
