@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The part of Stryker's JSON report (mutation-testing-report-schema) the summary reads. */
+interface Report {
+  files: Record<string, { mutants: Array<{ mutatorName: string; replacement?: string; status: string; location: { start: { line: number; column: number } } }> }>;
+}
+
+interface FileScore {
+  file: string;
+  killed: number;
+  survived: number;
+  noCoverage: number;
+  timeout: number;
+  errors: number;
+  survivors: string[];
+}
+
+/** Mutation score as Stryker computes it: detected ÷ (detected + undetected), compile and runtime errors left out. */
+export function score(f: Pick<FileScore, "killed" | "survived" | "noCoverage" | "timeout">): number {
+  const detected = f.killed + f.timeout;
+  const total = detected + f.survived + f.noCoverage;
+  return total === 0 ? 100 : (100 * detected) / total;
+}
+
+/** Merges every group-*.json in `dir` (a later report of a file replaces an earlier one) into a Markdown summary. */
+export function writeMutationSummary(dir: string, out: string): string {
+  const files = new Map<string, FileScore>();
+  const reports = readdirSync(dir).filter((name) => /^group-.*\.json$/.test(name)).sort();
+  for (const name of reports) {
+    const report = JSON.parse(readFileSync(join(dir, name), "utf8")) as Report;
+    for (const [file, { mutants }] of Object.entries(report.files)) {
+      const f: FileScore = { file, killed: 0, survived: 0, noCoverage: 0, timeout: 0, errors: 0, survivors: [] };
+      for (const m of mutants) {
+        if (m.status === "Killed") f.killed++;
+        else if (m.status === "Timeout") f.timeout++;
+        else if (m.status === "Survived" || m.status === "NoCoverage") {
+          if (m.status === "Survived") f.survived++;
+          else f.noCoverage++;
+          const replacement = (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80);
+          f.survivors.push(`${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}${m.status === "NoCoverage" ? " (no coverage)" : ""}: \`${replacement.replace(/`/g, "'")}\``);
+        } else f.errors++;
+      }
+      files.set(file, f);
+    }
+  }
+  const rows = [...files.values()].sort((a, b) => a.file.localeCompare(b.file));
+  const all = rows.reduce((sum, f) => ({ killed: sum.killed + f.killed, survived: sum.survived + f.survived, noCoverage: sum.noCoverage + f.noCoverage, timeout: sum.timeout + f.timeout }), { killed: 0, survived: 0, noCoverage: 0, timeout: 0 });
+  const lines = [
+    "# Mutation testing: the security core",
+    "",
+    "Written by `npm run mutation` (StrykerJS over the unit tier, `stryker.config.mjs`) from the JSON reports in",
+    "`reports/mutation/`. Score = killed (or timed out) ÷ all mutants that compiled. Surviving mutants that",
+    "no test can kill are explained in SECURITY.md, \"Mutation testing\".",
+    "",
+    "| file | mutants | killed | timed out | survived | no coverage | score |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((f) => `| \`${f.file}\` | ${f.killed + f.timeout + f.survived + f.noCoverage} | ${f.killed} | ${f.timeout} | ${f.survived} | ${f.noCoverage} | ${score(f).toFixed(1)} % |`),
+    `| **all** | ${all.killed + all.timeout + all.survived + all.noCoverage} | ${all.killed} | ${all.timeout} | ${all.survived} | ${all.noCoverage} | **${score(all).toFixed(1)} %** |`,
+    "",
+    "## Surviving mutants",
+    "",
+    ...(rows.some((f) => f.survivors.length) ? rows.flatMap((f) => f.survivors.map((s) => `- ${s}`)) : ["None."]),
+    "",
+  ];
+  writeFileSync(out, lines.join("\n"));
+  return lines.slice(6, 8 + rows.length + 1).join("\n");
+}
