@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database } from "../../src/store/schema.ts";
 import { extractCode, type TestSmtpServer } from "./smtp.ts";
 
@@ -22,7 +22,10 @@ export function smtpMailbox(smtp: TestSmtpServer): Mailbox {
   };
 }
 
-/** The code of the live (unused, not voided) code row sent to `to`: the one its mail carries. */
+/**
+ * The newest live (unused, not voided) code sent to `to`, read from its mail in the outbox. Newest by
+ * SQLite's rowid: the fixed clock gives codes of one test the same time. (The unit tier is SQLite only.)
+ */
 export function outboxMailbox(db: Kysely<Database>): Mailbox {
   return {
     mark: async () => 0,
@@ -34,6 +37,7 @@ export function outboxMailbox(db: Kysely<Database>): Mailbox {
         .where("codes.email", "=", to)
         .where("codes.consumed_at", "is", null)
         .where("codes.voided_at", "is", null)
+        .orderBy(sql`codes.rowid`, "desc")
         .executeTakeFirst();
       if (!row) throw new Error(`no live code for ${to} in the outbox`);
       return extractCode(row.text_body);
