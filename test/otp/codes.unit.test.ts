@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { currentCode, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
-import { createFlow, type Flow } from "../../src/otp/flows.ts";
+import { createFlow, findFlow, finishFlow, type Flow } from "../../src/otp/flows.ts";
 import type { Random } from "../../src/platform/random.ts";
 import { addUser } from "../support/app.ts";
 import { createUnitDeps } from "../support/unit-app.ts";
@@ -197,6 +197,34 @@ describe("codes (unit tier: in-memory SQLite, fixed clock)", () => {
     expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: sent.codeId, mail_state: "delayed" });
     await unit.deps.db.updateTable("outbox").set({ state: "sent" }).where("id", "=", sent.outboxId).execute();
     expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "sent" });
+  });
+});
+
+describe("codes with FAMOS_OTP_PER_HOUR=0 (no hourly cap) and flows (unit tier)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  beforeAll(async () => {
+    unit = await createUnitDeps({ env: { FAMOS_OTP_PER_HOUR: "0" } });
+  });
+  afterAll(async () => unit.close());
+
+  it("sends a twelfth code within the hour when the cap is off", async () => {
+    const user = await addUser(unit.deps);
+    for (let i = 0; i < 12; i++) {
+      const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: unit.clock.now() });
+      expect(await unit.deps.db.transaction().execute((tx) => issueCode(unit.deps, tx, flow, "someone", unit.clock.now()))).toMatchObject({ kind: "sent" });
+      unit.clock.advance(MINUTE);
+    }
+  });
+
+  it("finishes a flow once: the first finish time stays", async () => {
+    const user = await addUser(unit.deps);
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "enrol", email: "new@dealer.example", now: unit.clock.now(), returnTo: "/quotation" });
+    expect(await findFlow(unit.deps.db, flow.id)).toEqual({ ...flow, finished_at: null, return_to: "/quotation" });
+    const first = unit.clock.now();
+    await finishFlow(unit.deps.db, flow.id, first);
+    await finishFlow(unit.deps.db, flow.id, first + 1000);
+    expect((await findFlow(unit.deps.db, flow.id))?.finished_at).toBe(first);
+    expect(await findFlow(unit.deps.db, "no-such-flow")).toBeUndefined();
   });
 });
 
