@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 /** The part of Stryker's JSON report (mutation-testing-report-schema) the summary reads. */
 interface Report {
-  files: Record<string, { mutants: Array<{ mutatorName: string; replacement?: string; status: string; location: { start: { line: number; column: number } } }> }>;
+  files: Record<string, { mutants: Array<{ mutatorName: string; replacement?: string; status: string; location: Record<"start" | "end", { line: number; column: number }> }> }>;
 }
 
 interface FileScore {
@@ -23,26 +23,37 @@ export function score(f: Pick<FileScore, "killed" | "survived" | "noCoverage" | 
   return total === 0 ? 100 : (100 * detected) / total;
 }
 
-/** Merges every group-*.json in `dir` (a later report of a file replaces an earlier one) into a Markdown summary. */
+/**
+ * Merges every group-*.json in `dir` into a Markdown summary. Reports are read in name order and a
+ * mutant (file, place, mutator, replacement) seen again takes its later status, so a re-run of the
+ * survivors alone (`--mutate "src/x.ts:34:1-34:80"`) updates them.
+ */
 export function writeMutationSummary(dir: string, out: string): string {
-  const files = new Map<string, FileScore>();
+  const mutants = new Map<string, { file: string; line: number; column: number; mutatorName: string; replacement: string; status: string }>();
   const reports = readdirSync(dir).filter((name) => /^group-.*\.json$/.test(name)).sort();
   for (const name of reports) {
     const report = JSON.parse(readFileSync(join(dir, name), "utf8")) as Report;
-    for (const [file, { mutants }] of Object.entries(report.files)) {
-      const f: FileScore = { file, killed: 0, survived: 0, noCoverage: 0, timeout: 0, errors: 0, survivors: [] };
-      for (const m of mutants) {
-        if (m.status === "Killed") f.killed++;
-        else if (m.status === "Timeout") f.timeout++;
-        else if (m.status === "Survived" || m.status === "NoCoverage") {
-          if (m.status === "Survived") f.survived++;
-          else f.noCoverage++;
-          const replacement = (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80);
-          f.survivors.push(`${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}${m.status === "NoCoverage" ? " (no coverage)" : ""}: \`${replacement.replace(/`/g, "'")}\``);
-        } else f.errors++;
+    for (const [file, entry] of Object.entries(report.files)) {
+      for (const m of entry.mutants) {
+        const { line, column } = m.location.start;
+        const replacement = m.replacement ?? "";
+        const { end } = m.location;
+        mutants.set(`${file}:${line}:${column}-${end.line}:${end.column}:${m.mutatorName}:${replacement}`, { file, line, column, mutatorName: m.mutatorName, replacement, status: m.status });
       }
-      files.set(file, f);
     }
+  }
+  const files = new Map<string, FileScore>();
+  for (const m of [...mutants.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)) {
+    let f = files.get(m.file);
+    if (!f) files.set(m.file, (f = { file: m.file, killed: 0, survived: 0, noCoverage: 0, timeout: 0, errors: 0, survivors: [] }));
+    if (m.status === "Killed") f.killed++;
+    else if (m.status === "Timeout") f.timeout++;
+    else if (m.status === "Survived" || m.status === "NoCoverage") {
+      if (m.status === "Survived") f.survived++;
+      else f.noCoverage++;
+      const shown = m.replacement.replace(/\s+/g, " ").slice(0, 80).replace(/`/g, "'");
+      f.survivors.push(`${m.file}:${m.line}:${m.column} ${m.mutatorName}${m.status === "NoCoverage" ? " (no coverage)" : ""}: \`${shown}\``);
+    } else f.errors++;
   }
   const rows = [...files.values()].sort((a, b) => a.file.localeCompare(b.file));
   const all = rows.reduce((sum, f) => ({ killed: sum.killed + f.killed, survived: sum.survived + f.survived, noCoverage: sum.noCoverage + f.noCoverage, timeout: sum.timeout + f.timeout }), { killed: 0, survived: 0, noCoverage: 0, timeout: 0 });
