@@ -3,7 +3,7 @@ import type { Deps } from "../../src/app/deps.ts";
 import type { Role, User } from "../../src/users/users.ts";
 import { addUser } from "./app.ts";
 import { smtpMailbox, type Mailbox } from "./mailbox.ts";
-import { extractCode, type TestSmtpServer } from "./smtp.ts";
+import type { TestSmtpServer } from "./smtp.ts";
 
 /**
  * A browser-like client over app.inject(): keeps cookies, remembers the CSRF token of the last page,
@@ -64,9 +64,8 @@ export async function submitPassword(client: FormClient, loginId: string, passwo
 }
 
 /** Waits for the next code mailed to `to` and returns it. */
-export async function nextCode(smtp: TestSmtpServer, to: string, after = 0): Promise<string> {
-  const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(to) && smtp.messages.indexOf(m) >= after && /passcode/.test(m.subject));
-  return extractCode(mail.text);
+export function nextCode(smtp: TestSmtpServer, to: string, after = 0): Promise<string> {
+  return smtpMailbox(smtp).code(to, after);
 }
 
 /** A full sign-in of a user with a confirmed OTP email: password, code, portal (see signIn). */
