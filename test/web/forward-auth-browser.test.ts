@@ -1,9 +1,9 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { checkAccessibility, formatViolations, launchBrowser } from "../support/browser.ts";
+import { checkAccessibility, formatViolations, launchBrowser, signInInBrowser } from "../support/browser.ts";
 import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
-import { nextCode } from "../support/client.ts";
+import type { SignInUser } from "../support/client.ts";
 import { nginxForwardAuthConfig } from "./protected-nginx.ts";
 import { closedPort, startExampleApp } from "./protected-support.ts";
 
@@ -41,15 +41,7 @@ describe("forward authentication behind nginx, in Chromium", () => {
     await app?.stop();
   });
 
-  async function signIn(page: Page, user: { login_id: string; password: string; otp_email: string | null }) {
-    const before = t.smtp.messages.length;
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await nextCode(t.smtp, user.otp_email!, before));
-    await page.getByRole("button", { name: "Confirm" }).click();
-  }
+  const signIn = (page: Page, user: SignInUser) => signInInBrowser(page, t.mailbox, user);
 
   async function freshPage(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
@@ -173,15 +165,7 @@ describe("reverse proxy in Chromium", () => {
     return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   };
 
-  async function signIn(x: TestApp, page: Page, user: { login_id: string; password: string; otp_email: string | null }) {
-    const before = x.smtp.messages.length;
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await nextCode(x.smtp, user.otp_email!, before));
-    await page.getByRole("button", { name: "Confirm" }).click();
-  }
+  const signIn = (x: TestApp, page: Page, user: SignInUser) => signInInBrowser(page, x.mailbox, user);
 
   it("signs in from a section, returns there, and the application's own form works under its own CSP", async () => {
     const user = await addUser(t.deps, { fullName: "Łukasz Nowak" });
