@@ -43,6 +43,7 @@ describe("headers passed to the protected application", () => {
     ["app=1; famos_csrf=x; other=2", "app=1; other=2"],
     ["famosity=1; my_famos_session=2", "famosity=1; my_famos_session=2"],
     ["; ;app=1;", "app=1"],
+    ["f__Host-amos_x=1; x__Secure-famos_session=2", "f__Host-amos_x=1; x__Secure-famos_session=2"],
     ["famos_session", undefined],
     ["", undefined],
   ])("keeps the application's cookies of %j: %j", (cookie, kept) => {
