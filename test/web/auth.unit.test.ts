@@ -76,6 +76,24 @@ describe("access by step and role (unit tier)", () => {
     expect(home.body).toContain('action="/login"');
   });
 
+  it("lets a signed-in user of any role use the portal, and sends a full session away from the sign-in steps to the portal", async () => {
+    const { client } = await signIn(u);
+    expect((await client.get("/profile")).statusCode).toBe(200);
+    expect((await client.get("/quotation")).statusCode).toBe(200);
+    for (const step of ["/otp", "/enrol"]) {
+      const away = await client.get(step);
+      expect(away.statusCode, step).toBe(303);
+      expect(away.headers.location, step).toBe("/");
+    }
+  });
+
+  it("says why a role is refused", async () => {
+    const { client } = await signIn(u);
+    const refused = await client.get("/support");
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).toContain("Your role does not give access to this page.");
+  });
+
   it("ASVS 4.1.3: the support console needs the support or admin role, a role change needs admin", async () => {
     const target = await addUser(u.deps);
     const roles = { user: [403, 403], support: [200, 403], admin: [200, 303] } as const;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CSRF_REFUSED } from "../../src/web/csrf.ts";
 import { FormClient } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 
 const LOGIN = { loginId: "nobody", password: "not the password" };
+const CSRF_REFUSED = "This form has expired or did not come from FAMOS. Go back, reload the page and try again.";
 const escapeHtml = (text: string) => text.replace(/'/g, "&#39;").replace(/"/g, "&quot;");
 
 /** ASVS 4.2.2, OWASP CSRF cheat sheet "signed double submit" (src/web/csrf.ts). */
@@ -47,6 +47,13 @@ describe("CSRF tokens (unit tier)", () => {
   ])("refuses a form with %s (403, nothing done)", async (_what, send) => {
     const client = await visitor();
     const response = await send(client);
+    expect(response.statusCode).toBe(403);
+    expect(refused(response.body)).toBe(true);
+  });
+
+  it("refuses a POST with no body at all with 403, not a crash", async () => {
+    const client = await visitor();
+    const response = await u.app.inject({ method: "POST", url: "/login", headers: { cookie: client.cookieHeader() } });
     expect(response.statusCode).toBe(403);
     expect(refused(response.body)).toBe(true);
   });
