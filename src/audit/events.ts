@@ -27,6 +27,7 @@ export const AUDIT_EVENTS = {
   "role.changed": "Role changed",
   "user.created": "User created",
   "user.updated": "User updated by import",
+  "mail.bounced": "Email bounced (could not be delivered, or delayed)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

@@ -1,3 +1,5 @@
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 
@@ -48,6 +50,14 @@ export interface Config {
   upstreamUrl: URL | null;
   sections: Section[];
   metricsAllow: string[];
+  /** Issue 19.6: how long a request may take to arrive, a connection may sit idle, and stay open between requests. */
+  timeouts: { requestMs: number; connectionMs: number; keepAliveMs: number };
+  /** Issue 19.4: the allowances of the `Content-Security-Policy: sandbox` put on the protected application's answers. */
+  upstreamSandbox: string[];
+  /** Bounces (issue 15): VERP return paths under `domain`, an inbound SMTP listener, a webhook secret. */
+  bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
+  /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
+  dkim: { domain: string; selector: string; keyFile: string } | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -214,6 +224,16 @@ export function loadConfig(env: Env): ConfigResult {
 
   const sections = parseSections(read("FAMOS_SECTIONS"), problems);
   const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
+  const bounce = parseBounce(read, host, problems);
+  const dkim = parseDkim(read, problems);
+
+  // Issue 19.6: a client that trickles its request (slowloris) is cut after FAMOS_REQUEST_TIMEOUT.
+  const timeouts = {
+    requestMs: duration("FAMOS_REQUEST_TIMEOUT", "60s", 1000, 3_600_000),
+    connectionMs: duration("FAMOS_CONNECTION_TIMEOUT", "2m", 1000, 3_600_000),
+    keepAliveMs: duration("FAMOS_KEEP_ALIVE_TIMEOUT", "72s", 1000, 3_600_000),
+  };
+  const upstreamSandbox = parseSandbox(read("FAMOS_UPSTREAM_SANDBOX"), problems);
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
@@ -222,6 +242,10 @@ export function loadConfig(env: Env): ConfigResult {
     databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
+    timeouts,
+    upstreamSandbox,
+    bounce,
+    dkim,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -265,6 +289,69 @@ function parseSections(raw: string | undefined, problems: Problems): Section[] {
     sections.push({ label: labelPart?.trim() || known?.label || path.slice(1), path });
   }
   return sections;
+}
+
+/**
+ * HTML's iframe sandbox keywords (HTML "sandboxing flag set"), as the CSP `sandbox` directive takes
+ * them. The default lets the application's scripts, forms, pop-ups, dialogs and downloads work, in
+ * an opaque origin: without allow-same-origin, which would hand them FAMOS's origin again.
+ */
+export const SANDBOX_KEYWORDS = [
+  "allow-downloads", "allow-forms", "allow-modals", "allow-orientation-lock", "allow-pointer-lock", "allow-popups",
+  "allow-popups-to-escape-sandbox", "allow-presentation", "allow-same-origin", "allow-scripts",
+  "allow-storage-access-by-user-activation", "allow-top-navigation", "allow-top-navigation-by-user-activation",
+  "allow-top-navigation-to-custom-protocols",
+] as const;
+export const DEFAULT_UPSTREAM_SANDBOX = "allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads";
+
+function parseSandbox(raw: string | undefined, problems: Problems): string[] {
+  const tokens = (raw ?? DEFAULT_UPSTREAM_SANDBOX).split(/[\s,]+/).filter((t) => t.length > 0);
+  if (raw !== undefined && raw.toLowerCase() === "none") return [];
+  for (const token of tokens) {
+    if (!(SANDBOX_KEYWORDS as readonly string[]).includes(token)) {
+      problems.add("FAMOS_UPSTREAM_SANDBOX", `"${token}" is not a sandbox keyword (${SANDBOX_KEYWORDS.join(", ")}; or none)`);
+    }
+  }
+  return tokens;
+}
+
+const DOMAIN_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
+function parseBounce(read: (name: string) => string | undefined, host: string, problems: Problems): Config["bounce"] {
+  const domain = read("FAMOS_BOUNCE_DOMAIN")?.toLowerCase() ?? null;
+  if (domain !== null && !DOMAIN_NAME.test(domain)) problems.add("FAMOS_BOUNCE_DOMAIN", `must be a domain name such as bounces.dealer.example (got "${domain}")`);
+  const rawPort = read("FAMOS_BOUNCE_SMTP_PORT");
+  let smtpPort: number | null = null;
+  if (rawPort !== undefined) {
+    if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535) problems.add("FAMOS_BOUNCE_SMTP_PORT", `must be a port number from 0 to 65535 (got "${rawPort}")`);
+    else smtpPort = Number(rawPort);
+    if (domain === null) problems.add("FAMOS_BOUNCE_SMTP_PORT", "needs FAMOS_BOUNCE_DOMAIN: the listener takes mail for bounce+…@ that domain only");
+  }
+  const webhookSecret = read("FAMOS_BOUNCE_WEBHOOK_SECRET") ?? null;
+  if (webhookSecret !== null && webhookSecret.length < 32) problems.add("FAMOS_BOUNCE_WEBHOOK_SECRET", "must be at least 32 characters (openssl rand -hex 32)");
+  return { domain, smtpHost: read("FAMOS_BOUNCE_SMTP_HOST") ?? host, smtpPort, webhookSecret };
+}
+
+function parseDkim(read: (name: string) => string | undefined, problems: Problems): Config["dkim"] {
+  const domain = read("FAMOS_DKIM_DOMAIN")?.toLowerCase();
+  const selector = read("FAMOS_DKIM_SELECTOR");
+  const keyFile = read("FAMOS_DKIM_KEY_FILE");
+  const given = [domain, selector, keyFile].filter((v) => v !== undefined).length;
+  if (given === 0) return null;
+  if (given < 3) {
+    problems.add("FAMOS_DKIM_DOMAIN", "FAMOS_DKIM_DOMAIN, FAMOS_DKIM_SELECTOR and FAMOS_DKIM_KEY_FILE go together: set all three or none");
+    return null;
+  }
+  if (!DOMAIN_NAME.test(domain!)) problems.add("FAMOS_DKIM_DOMAIN", `must be a domain name such as dealer.example (got "${domain}")`);
+  if (!/^[a-z0-9](?:[a-z0-9._-]{0,62})$/i.test(selector!)) problems.add("FAMOS_DKIM_SELECTOR", `must be a selector such as famos2026 (got "${selector}")`);
+  try {
+    // nodemailer signs with rsa-sha256 only (RFC 6376 §3.3; RFC 8463's Ed25519 is not offered).
+    if (createPrivateKey(readFileSync(keyFile!, "utf8")).asymmetricKeyType !== "rsa") problems.add("FAMOS_DKIM_KEY_FILE", `must hold an RSA private key (${keyFile})`);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code?.startsWith("E") && (error as NodeJS.ErrnoException).syscall ? "cannot be read" : "is not a PEM private key";
+    problems.add("FAMOS_DKIM_KEY_FILE", `${why} (${keyFile})`);
+  }
+  return { domain: domain!, selector: selector!, keyFile: keyFile! };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,7 +5,7 @@ import { checkAccessibility, formatViolations, launchBrowser, signInInBrowser } 
 import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
 import type { SignInUser } from "../support/client.ts";
 import { nginxForwardAuthConfig } from "./protected-nginx.ts";
-import { closedPort, startExampleApp } from "./protected-support.ts";
+import { closedPort, saveQuotationInBrowser, startExampleApp } from "./protected-support.ts";
 
 /**
  * Forward authentication as deployed: the example application behind a real nginx (auth_request to a
@@ -64,11 +64,7 @@ describe("forward authentication behind nginx, in Chromium", () => {
     expect(await page.locator("#signed-in-login").textContent()).toBe("lukasz");
 
     // The application's own form posts back through nginx and echoes.
-    await page.getByLabel("Customer name").fill("Zoë O'Brien");
-    await page.getByLabel("Vehicle").fill("Škoda Octavia");
-    await page.getByLabel("Amount to finance (£)").fill("18500");
-    await page.getByRole("button", { name: "Save quotation" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Quotation for Zoë O'Brien: Škoda Octavia, £18500 over 48 months.");
+    await saveQuotationInBrowser(page, { customer: "Zoë O'Brien", vehicle: "Škoda Octavia", amount: "18500" });
     await context.close();
   });
 
@@ -176,11 +172,7 @@ describe("reverse proxy in Chromium", () => {
     await signIn(t, page, user);
     await expect.poll(() => page.url()).toBe(`${base(t)}/quotation`);
     await expect.poll(() => page.locator("#signed-in-name").textContent()).toBe("Łukasz Nowak");
-    await page.getByLabel("Customer name").fill("A & B Motors");
-    await page.getByLabel("Vehicle").fill("Ford Focus");
-    await page.getByLabel("Amount to finance (£)").fill("9999");
-    await page.getByRole("button", { name: "Save quotation" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Quotation for A & B Motors: Ford Focus, £9999 over 48 months.");
+    await saveQuotationInBrowser(page, { customer: "A & B Motors", vehicle: "Ford Focus", amount: "9999" });
     await context.close();
   });
 

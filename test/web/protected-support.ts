@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
+import type { Page } from "playwright-core";
+import { expect } from "vitest";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import type { TestApp } from "../support/app.ts";
 import { signIn, type FormClient } from "../support/client.ts";
@@ -43,4 +45,13 @@ export async function signInFrom(
   user: { login_id: string; password: string; otp_email: string | null },
 ): Promise<LightMyRequestResponse> {
   return (await signIn(t, { user, client, from: loginPath, page: null })).answer;
+}
+
+/** In a browser on the example application's Quotation page: its own form, sent and echoed back. */
+export async function saveQuotationInBrowser(page: Page, quote: { customer: string; vehicle: string; amount: string }): Promise<void> {
+  await page.getByLabel("Customer name").fill(quote.customer);
+  await page.getByLabel("Vehicle").fill(quote.vehicle);
+  await page.getByLabel("Amount to finance (£)").fill(quote.amount);
+  await page.getByRole("button", { name: "Save quotation" }).click();
+  await expect.poll(() => page.getByRole("status").textContent()).toBe(`Quotation for ${quote.customer}: ${quote.vehicle}, £${quote.amount} over 48 months.`);
 }
