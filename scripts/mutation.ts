@@ -5,6 +5,7 @@
  * the score per file and every surviving mutant.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeMutationSummary } from "./lib/mutation-summary.ts";
@@ -12,7 +13,9 @@ import { writeMutationSummary } from "./lib/mutation-summary.ts";
 const REPORTS = "reports/mutation";
 const args = process.argv.slice(2);
 const at = args.indexOf("--mutate");
-const group = at >= 0 && args[at + 1] ? args[at + 1]!.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "") : "all";
+const slug = at >= 0 && args[at + 1] ? args[at + 1]!.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "") : "all";
+// A long list of files or ranges makes a name too long for the file system: shortened with a hash.
+const group = slug.length <= 80 ? slug : `${slug.slice(0, 60)}-${createHash("sha256").update(slug).digest("hex").slice(0, 12)}`;
 
 const stryker = spawnSync(process.execPath, ["node_modules/@stryker-mutator/core/bin/stryker.js", "run", "stryker.config.mjs", ...args], { stdio: "inherit" });
 const report = join(REPORTS, "mutation.json");
