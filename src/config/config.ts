@@ -48,6 +48,14 @@ export interface Config {
   upstreamUrl: URL | null;
   sections: Section[];
   metricsAllow: string[];
+  /** Account lifecycle (issue 11): temporary passwords, the reset choice, retention. */
+  lifecycle: {
+    temporaryPasswordTtlMs: number;
+    passwordReset: "support" | "self";
+    mailKeepMs: number;
+    auditKeepMs: number;
+    auditPseudonymiseAfterMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -215,13 +223,29 @@ export function loadConfig(env: Env): ConfigResult {
   const sections = parseSections(read("FAMOS_SECTIONS"), problems);
   const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
 
+  const day = 86_400_000;
+  const passwordReset = read("FAMOS_PASSWORD_RESET") ?? "support";
+  if (passwordReset !== "support" && passwordReset !== "self") {
+    problems.add("FAMOS_PASSWORD_RESET", `must be support or self (got "${passwordReset}")`);
+  }
+  const lifecycle = {
+    temporaryPasswordTtlMs: duration("FAMOS_TEMP_PASSWORD_TTL", "72h", 60_000, 30 * day),
+    passwordReset: passwordReset === "self" ? ("self" as const) : ("support" as const),
+    mailKeepMs: duration("FAMOS_MAIL_KEEP", "30d", 3_600_000, 3650 * day),
+    auditKeepMs: duration("FAMOS_AUDIT_KEEP", "400d", day, 36500 * day),
+    auditPseudonymiseAfterMs: duration("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "90d", day, 36500 * day),
+  };
+  if (lifecycle.auditPseudonymiseAfterMs > lifecycle.auditKeepMs) {
+    problems.add("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "must not be longer than FAMOS_AUDIT_KEEP");
+  }
+
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
     databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
-    supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
+    supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow, lifecycle,
   };
   return { ok: true, config: deepFreeze(config) };
 }

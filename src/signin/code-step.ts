@@ -8,6 +8,7 @@ import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
 import type { RequestContext } from "./context.ts";
+import { stageAfterCode } from "../account/temporary-password.ts";
 
 export type ConfirmOutcome =
   | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: "signin" | "enrol" | "email-change" }
@@ -58,7 +59,9 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
     if (flow.kind === "enrol") await audit({ event: "enrolment.confirmed" }, tx);
     // A confirmed code ends the run of wrong codes; with none counted there is nothing to write.
     if (lock.counting.code) await recordSuccess(tx, "code", subject);
-    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+    // A temporary password brings "Choose a new password" before anything else (issue 11).
+    const stage = await stageAfterCode(tx, user);
+    return advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
   });
   if (!advanced) return { kind: "used" };
   deps.metrics.codesConfirmed.inc();

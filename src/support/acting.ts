@@ -10,7 +10,7 @@ export interface Acting {
   audit: Actor;
 }
 
-export type SupportAction = "view" | "reset" | "unlock" | "role";
+export type SupportAction = "view" | "reset" | "unlock" | "role" | "disable" | "password";
 
 export type Refusal = {
   kind: "forbidden";

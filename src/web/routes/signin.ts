@@ -112,6 +112,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(request));
     if (outcome.kind === "signed-in") {
       setSessionCookie(deps, reply, outcome.token);
+      if (outcome.session.stage === "password") return reply.redirect(STEP_PATH.password, 303);
       return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
     }
     const [status, error] = confirmProblem(deps, outcome);
