@@ -1,6 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.ts";
+import { cleanupCommand } from "./commands/cleanup.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(migrateCommand());
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
+  program.addCommand(cleanupCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;
 }

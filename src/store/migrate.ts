@@ -11,6 +11,9 @@ const migrations: Record<string, Migration> = {
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
 
+/** Every migration's name, oldest first. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort();
+
 /**
  * Kysely looks for its migration table in every schema of a PostgreSQL database unless it is told
  * which one, so a second FAMOS schema in the same database (tests, staging next to production) would

@@ -3,6 +3,7 @@ import pino from "pino";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
+import { scheduleCleanup } from "../../retention/schedule.ts";
 import { buildApp } from "../../web/app.ts";
 import { configOrExit } from "../io.ts";
 
@@ -30,6 +31,8 @@ export function serveCommand(): Command {
     const redis = config.redisUrl ? await (await import("../../app/redis.ts")).openRedis(config.redisUrl, logger) : null;
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
+    // The retention job, hourly; one instance at a time on a shared database (issue 11).
+    const cleanup = scheduleCleanup(deps);
 
     // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
     // finish the messages it holds (the rest stay queued in the outbox for any instance), then close
@@ -45,6 +48,7 @@ export function serveCommand(): Command {
       }, 25_000).unref();
       try {
         await app.close();
+        await cleanup.stop();
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());
         logger.info("stopped");
