@@ -15,6 +15,7 @@ import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
+import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -48,6 +49,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       canReset: refusal(by, user, "reset") === null,
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
+      canDisable: refusal(by, user, "disable") === null,
       refusedWhy: refusal(by, user, "reset")?.message ?? null,
       ...extra,
     };
@@ -57,13 +59,14 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support", support, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const q = typeof query.q === "string" ? query.q.slice(0, SEARCH_MAX_LENGTH) : "";
-    const result = q.trim() ? await searchUsers(deps.db, q, pageNumber(query.page)) : null;
-    return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result }));
+    const disabledOnly = query.disabled === "yes";
+    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, q, pageNumber(query.page), { disabledOnly }) : null;
+    return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result, disabledOnly }));
   });
 
   app.get("/support/users/:id", support, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
-    return renderUser(request, reply, await target(request), 200, { info: typeof done === "string" ? DONE[done] : undefined });
+    return renderUser(request, reply, await target(request), 200, { info: typeof done === "string" ? (DONE[done] ?? LIFECYCLE_DONE[done]) : undefined });
   });
 
   const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
@@ -106,6 +109,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect(`/support/users/${user.id}?done=${outcome.kind === "changed" ? "role" : "role-unchanged"}`, 303);
   });
 
+  supportLifecycleRoutes(app, deps);
   supportAuditRoutes(app, deps);
   supportNoticeRoutes(app, deps);
 }
