@@ -24,6 +24,7 @@ export function userImportCommand(): Command {
         const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "Importing [{bar}] {value}/{total} rows" }, Presets.shades_classic) : null;
         const result = await importUsersCsv(deps, text, {
           update: options.update === true,
+          keepExisting: options.sync === true,
           actor: operator(),
           onStart: (rows) => bar?.start(rows, 0),
           onProgress: (done) => bar?.update(done),
@@ -31,7 +32,7 @@ export function userImportCommand(): Command {
         bar?.stop();
         if (!result.ok) throw new Refused(result.message);
         const taken = result.added + result.updated + result.unchanged;
-        const parts = [`${result.added} added`, ...(options.update ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : [])];
+        const parts = [`${result.added} added`, ...(options.update || options.sync ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : [])];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
         if (result.refused.length > 0) {
           const lines = result.refused.map((r) => `  line ${r.line}: ${printable(r.reason)}`);
