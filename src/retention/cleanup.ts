@@ -12,8 +12,9 @@ export interface CleanupReport {
   throttles: number;
   auditRemoved: number;
   auditPseudonymised: number;
-  /** The longest single statement, in milliseconds: each is one bounded batch. */
+  /** The longest single statement, in milliseconds (each is one bounded batch), and what it did. */
   longestStatementMs: number;
+  longestStatement: string;
 }
 
 export interface CleanupOptions {
@@ -38,17 +39,18 @@ export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Prom
   const batch = options.batch ?? 1000;
   const now = deps.clock.now();
   const { lifecycle, session, otp } = deps.config;
-  const report: CleanupReport = { sessions: 0, flows: 0, codes: 0, mail: 0, throttles: 0, auditRemoved: 0, auditPseudonymised: 0, longestStatementMs: 0 };
-  const timed = async (step: () => Promise<number>): Promise<number> => {
+  const report: CleanupReport = { sessions: 0, flows: 0, codes: 0, mail: 0, throttles: 0, auditRemoved: 0, auditPseudonymised: 0, longestStatementMs: 0, longestStatement: "" };
+  const timed = async (name: string, step: () => Promise<number>): Promise<number> => {
     const started = performance.now();
     const n = await step();
-    report.longestStatementMs = Math.max(report.longestStatementMs, performance.now() - started);
+    const ms = performance.now() - started;
+    if (ms > report.longestStatementMs) Object.assign(report, { longestStatementMs: ms, longestStatement: name });
     return n;
   };
-  const drain = async (step: () => Promise<number>): Promise<number> => {
+  const drain = async (name: string, step: () => Promise<number>): Promise<number> => {
     let total = 0;
     for (;;) {
-      const n = await timed(step);
+      const n = await timed(name, step);
       total += n;
       if (n < batch) return total;
     }
@@ -56,29 +58,34 @@ export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Prom
   const { db } = deps;
 
   // Past its absolute lifetime a session is dead whether or not it ended earlier.
-  report.sessions = await drain(() => deleteBatch(db, "sessions", "token_hash", "expires_at", now - HOUR, batch));
+  report.sessions = await drain("sessions", () => deleteBatch(db, "sessions", "token_hash", "expires_at", now - HOUR, batch));
   // A flow outlives every session that could use it, and the hour its codes count toward the cap.
   const flowCutoff = now - Math.max(session.maxMs, HOUR + otp.ttlMs) - HOUR;
-  report.flows = await drain(async () => {
-    const ids = (await db.selectFrom("flows").select("id").where("created_at", "<", flowCutoff).orderBy("created_at").limit(batch).execute()).map((r) => r.id);
-    if (ids.length === 0) return 0;
-    report.codes += await timed(async () => Number((await db.deleteFrom("codes").where("flow_id", "in", ids).executeTakeFirst()).numDeletedRows));
-    await db.deleteFrom("flows").where("id", "in", ids).execute();
-    return ids.length;
-  });
+  for (;;) {
+    // Three statements per batch, each timed: the batch's ids, their codes, the flows.
+    let ids: string[] = [];
+    await timed("flows (choose)", async () => {
+      ids = (await db.selectFrom("flows").select("id").where("created_at", "<", flowCutoff).orderBy("created_at").limit(batch).execute()).map((r) => r.id);
+      return ids.length;
+    });
+    if (ids.length === 0) break;
+    report.codes += await timed("codes", async () => Number((await db.deleteFrom("codes").where("flow_id", "in", ids).executeTakeFirst()).numDeletedRows));
+    report.flows += await timed("flows", async () => Number((await db.deleteFrom("flows").where("id", "in", ids).executeTakeFirst()).numDeletedRows));
+    if (ids.length < batch) break;
+  }
   const mailCutoff = now - lifecycle.mailKeepMs;
-  report.mail = await drain(async () =>
+  report.mail = await drain("sent mail", async () =>
     deleteBatch(db, "outbox", "id", "sent_at", mailCutoff, batch, [["state", "=", "sent"]]),
   );
   // Mail given up on goes after the same time (outbox_due covers state and next_attempt_at).
-  report.mail += await drain(async () =>
+  report.mail += await drain("failed mail", async () =>
     deleteBatch(db, "outbox", "id", "next_attempt_at", mailCutoff, batch, [["state", "=", "failed"]]),
   );
-  report.throttles = await drain(async () =>
+  report.throttles = await drain("failure counts", async () =>
     deleteBatch(db, "throttles", "key", "updated_at", now - THROTTLE_IDLE_MS, batch, [["hard_locked", "=", 0], ["locked_until", "<", now]]),
   );
-  report.auditRemoved = await drain(() => expireAudit(db, deps.dialect, now - lifecycle.auditKeepMs, batch));
-  report.auditPseudonymised = await drain(() => scrubAudit(db, deps.dialect, now - lifecycle.auditPseudonymiseAfterMs, batch));
+  report.auditRemoved = await drain("audit removal", () => expireAudit(db, deps.dialect, now - lifecycle.auditKeepMs, batch));
+  report.auditPseudonymised = await drain("audit pseudonymisation", () => scrubAudit(db, deps.dialect, now - lifecycle.auditPseudonymiseAfterMs, batch));
 
   if (report.auditRemoved + report.auditPseudonymised > 0) {
     // Changes to the trail are themselves in the trail.

@@ -19,7 +19,7 @@ export function cleanupCommand(): Command {
           `failure counts removed: ${report.throttles}`,
           `audit events removed: ${report.auditRemoved}`,
           `audit events pseudonymised: ${report.auditPseudonymised}`,
-          `longest statement: ${report.longestStatementMs.toFixed(1)} ms`,
+          `longest statement: ${report.longestStatementMs.toFixed(1)} ms (${report.longestStatement || "none"})`,
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
       });
