@@ -19,6 +19,7 @@ const PURPOSE: Record<FlowsTable["kind"], string> = {
   signin: "to sign in to FAMOS",
   enrol: "to confirm this address for your FAMOS one time passcodes",
   "email-change": "to make this address the one that receives your FAMOS one time passcodes",
+  "password-reset": "to reset your FAMOS password",
 };
 
 /** SPEC item 3: the code, its validity in words with the clock time it ends, the login ID, and what to do. */

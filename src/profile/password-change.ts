@@ -44,7 +44,7 @@ export async function changePassword(deps: Deps, user: User, session: Session, i
 }
 
 /** The new password twice, under the policy of NIST SP 800-63B 5.1.1.2; null when acceptable. */
-export function checkChosenPassword(user: User, newPassword: string, confirmNewPassword: string): Extract<PasswordChangeOutcome, { kind: "invalid" }> | null {
+export function checkChosenPassword(user: Pick<User, "login_id" | "full_name">, newPassword: string, confirmNewPassword: string): Extract<PasswordChangeOutcome, { kind: "invalid" }> | null {
   if (newPassword !== confirmNewPassword) {
     return { kind: "invalid", field: "confirmNewPassword", message: "The two new passwords do not match. Type the same password in both fields." };
   }

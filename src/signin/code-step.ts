@@ -2,7 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { issueCode, verifyCode, voidFlowCodes, type IssueOutcome, type VerifyOutcome } from "../otp/codes.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { findFlow, finishFlow } from "../otp/flows.ts";
+import { findFlow, finishFlow, type Flow } from "../otp/flows.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
@@ -11,7 +11,7 @@ import type { RequestContext } from "./context.ts";
 import { stageAfterCode } from "../account/temporary-password.ts";
 
 export type ConfirmOutcome =
-  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: "signin" | "enrol" | "email-change" }
+  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"] }
   | { kind: "malformed" }
   /** Too many wrong codes for this login ID: refused until `until` (null: until support unlocks). */
   | { kind: "locked"; until: number | null }

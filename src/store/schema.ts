@@ -26,7 +26,8 @@ export interface UsersTable {
 export interface FlowsTable {
   id: string;
   user_id: string;
-  kind: "signin" | "enrol" | "email-change";
+  /** "password-reset": the self-service reset of issue 11 (FAMOS_PASSWORD_RESET=self). */
+  kind: "signin" | "enrol" | "email-change" | "password-reset";
   email: string;
   created_at: number;
   codes_sent: number;

@@ -24,6 +24,7 @@ import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { signinRoutes } from "./routes/signin.ts";
 import { choosePasswordRoutes } from "./routes/choose-password.ts";
+import { passwordResetRoutes } from "./routes/password-reset.ts";
 import { supportRoutes } from "./routes/support.ts";
 
 export interface AppOptions {
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   profileRoutes(app, deps);
   supportRoutes(app, deps);
   choosePasswordRoutes(app, deps);
+  passwordResetRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
   await protectedProxyRoutes(app, deps);

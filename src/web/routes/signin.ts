@@ -35,7 +35,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     if (request.famos) return reply.redirect(STEP_PATH[request.famos.session.stage], 303);
     const query = request.query as Record<string, unknown>;
     const returnTo = acceptReturnTo(deps, typeof query.returnTo === "string" ? query.returnTo : null);
-    const info = query.signedOut === "1" ? "You have signed out." : undefined;
+    const info = query.signedOut === "1" ? "You have signed out." : query.reset === "1" ? "Your password was reset. Log in with the new one; a code is sent as usual." : undefined;
     return reply.type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), returnTo, info }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
