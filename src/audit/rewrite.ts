@@ -23,31 +23,33 @@ export async function pseudonymiseAudit(db: Kysely<Database>, dialect: Dialect, 
 
 /** Retention: removes up to `batch` of the oldest events before `before`. */
 export async function expireAudit(db: Kysely<Database>, dialect: Dialect, before: number, batch: number): Promise<number> {
-  return callBatch(db, dialect, "famos_audit_expire", before, batch, sql`select count(*) as n from (select id from audit where time < ${before} limit ${batch}) t`);
+  if (dialect === "postgres") return firstCount(await sql<{ n: number }>`select famos_audit_expire(${before}::bigint, ${batch}::integer) as n`.execute(db));
+  return sqliteBatch(
+    db,
+    sql<{ n: number }>`select count(*) as n from (select id from audit where time < ${before} limit ${batch}) t`,
+    sql`insert into famos_audit_expire (before, batch) values (${before}, ${batch})`,
+  );
 }
 
 /** Retention: replaces (with nothing) the address and user agent of up to `batch` events before `before`. */
 export async function scrubAudit(db: Kysely<Database>, dialect: Dialect, before: number, batch: number): Promise<number> {
-  return callBatch(
+  if (dialect === "postgres") return firstCount(await sql<{ n: number }>`select famos_audit_scrub(${before}::bigint, ${batch}::integer) as n`.execute(db));
+  return sqliteBatch(
     db,
-    dialect,
-    "famos_audit_scrub",
-    before,
-    batch,
-    sql`select count(*) as n from (select id from audit where (ip is not null or user_agent is not null) and time < ${before} limit ${batch}) t`,
+    sql<{ n: number }>`select count(*) as n from (select id from audit where (ip is not null or user_agent is not null) and time < ${before} limit ${batch}) t`,
+    sql`insert into famos_audit_scrub (before, batch) values (${before}, ${batch})`,
   );
 }
 
-async function callBatch(db: Kysely<Database>, dialect: Dialect, name: string, before: number, batch: number, count: ReturnType<typeof sql>): Promise<number> {
-  if (dialect === "postgres") {
-    const result = await sql<{ n: number }>`select ${sql.raw(name)}(${before}::bigint, ${batch}::integer) as n`.execute(db);
-    return Number(result.rows[0]?.n ?? 0);
-  }
-  // SQLite reports no row count from inside a trigger: count the same batch first, in one transaction.
+function firstCount(result: { rows: { n: number }[] }): number {
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/** SQLite reports no row count from inside a trigger: the same batch is counted first, in one transaction. */
+async function sqliteBatch(db: Kysely<Database>, count: ReturnType<typeof sql<{ n: number }>>, call: ReturnType<typeof sql>): Promise<number> {
   return db.transaction().execute(async (tx) => {
-    const counted = await (count as ReturnType<typeof sql<{ n: number }>>).execute(tx);
-    const n = Number(counted.rows[0]?.n ?? 0);
-    if (n > 0) await sql`insert into ${sql.table(name)} (before, batch) values (${before}, ${batch})`.execute(tx);
+    const n = firstCount(await count.execute(tx));
+    if (n > 0) await call.execute(tx);
     return n;
   });
 }

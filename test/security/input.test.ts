@@ -160,7 +160,9 @@ describe.each(DIALECTS)("SQL injection (%s)", (database) => {
   afterAll(async () => t.close());
 
   it("ASVS 5.3.4: hostile strings in every field of every form, in route parameters and in query strings change nothing and crash nothing", async () => {
-    const users = await t.deps.db.selectFrom("users").select(["id", "login_key", "role", "password_hash", "otp_email"]).orderBy("id").execute();
+    const users = (await t.deps.db.selectFrom("users").select(["id", "login_key", "role", "password_hash", "otp_email"]).orderBy("id").execute()).filter(
+      (u) => !surface.choosingPassword.has(u.id),
+    );
     let requests = 0;
     for (const route of surface.routes) {
       for (const hostile of HOSTILE) {

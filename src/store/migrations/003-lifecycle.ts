@@ -139,16 +139,16 @@ async function sqliteAuditFunctions(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   if (isPostgres(db)) {
-    for (const fn of ["famos_audit_pseudonymise(text, text, text[])", "famos_audit_expire(bigint, integer)", "famos_audit_scrub(bigint, integer)"]) {
-      await sql.raw(`DROP FUNCTION IF EXISTS ${fn}`).execute(db);
-    }
+    await sql`DROP FUNCTION IF EXISTS famos_audit_pseudonymise(text, text, text[])`.execute(db);
+    await sql`DROP FUNCTION IF EXISTS famos_audit_expire(bigint, integer)`.execute(db);
+    await sql`DROP FUNCTION IF EXISTS famos_audit_scrub(bigint, integer)`.execute(db);
     await sql`CREATE OR REPLACE FUNCTION famos_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$`.execute(db);
   } else {
-    for (const name of ["famos_audit_pseudonymise", "famos_audit_expire", "famos_audit_scrub"]) {
-      await sql.raw(`DROP TRIGGER IF EXISTS ${name}`).execute(db);
-      await sql.raw(`DROP VIEW IF EXISTS ${name}`).execute(db);
-    }
+    // Dropping a view drops its INSTEAD OF trigger with it.
+    await sql`DROP VIEW IF EXISTS famos_audit_pseudonymise`.execute(db);
+    await sql`DROP VIEW IF EXISTS famos_audit_expire`.execute(db);
+    await sql`DROP VIEW IF EXISTS famos_audit_scrub`.execute(db);
     await sql`DROP TRIGGER audit_no_update`.execute(db);
     await sql`DROP TRIGGER audit_no_delete`.execute(db);
     await sql`CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit

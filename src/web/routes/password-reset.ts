@@ -4,7 +4,6 @@ import { durationInWords } from "../../config/duration.ts";
 import { completePasswordReset, startPasswordReset, type ResetState } from "../../password-reset/reset.ts";
 import { formatTime } from "../../platform/format.ts";
 import { requestContext } from "../auth.ts";
-import { HttpProblem } from "../errors.ts";
 import { requestIsHttps } from "../https.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { forgotPasswordPage, forgotPasswordSupportPage, resetPasswordPage } from "../pages/account-pages.ts";
@@ -28,9 +27,6 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     signed: true,
     maxAge: Math.ceil(config.otp.ttlMs / 1000),
   });
-  const selfOnly = () => {
-    if (!self) throw new HttpProblem(404, "FAMOS has no such page.");
-  };
   /** The signed cookie's state, or null (missing, tampered with, or from before a restart with a new secret). */
   const state = (request: FastifyRequest): ResetState | null => {
     const raw = request.cookies[COOKIE];
@@ -46,8 +42,10 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     reply.type(HTML).send(self ? forgotPasswordPage(config, { csrf: reply.generateCsrf() }) : forgotPasswordSupportPage(config)),
   );
 
+  // With FAMOS_PASSWORD_RESET=support the reset by code does not exist at all.
+  if (!self) return;
+
   app.post("/forgot-password", { config: { access: "public", ...limited } }, async (request, reply) => {
-    selfOnly();
     const form = parseForm(START_FORM, request.body);
     const started = await startPasswordReset(deps, form.loginId, requestContext(request));
     reply.setCookie(COOKIE, `${started.flowId}:${started.loginKey}`, cookieOptions(request));
@@ -55,13 +53,11 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.get("/forgot-password/code", { config: { access: "public" } }, async (request, reply) => {
-    selfOnly();
     if (!state(request)) return reply.redirect("/forgot-password", 303);
     return resetPage(reply, 200);
   });
 
   app.post("/forgot-password/code", { config: { access: "public", ...limited } }, async (request, reply) => {
-    selfOnly();
     const current = state(request);
     const form = parseForm(RESET_FORM, request.body);
     if (!current) return reply.redirect("/forgot-password", 303);
