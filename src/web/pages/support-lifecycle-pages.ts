@@ -30,7 +30,8 @@ export function lifecycleSections(user: User, csrf: string, allowed: boolean): S
 <p><a href="/support/users/${user.id}/temporary-password">Set a temporary password</a> (after checking the request as for an OTP email reset).</p></section>`;
 }
 
-function identityFields(values: Partial<ResetRequest>): SafeHtml {
+/** The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset, temporary password). */
+export function identityFields(values: Partial<ResetRequest>): SafeHtml {
   return html`<label for="name">Name</label>
   <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required>
   <label for="loginId">Login ID</label>

@@ -8,7 +8,7 @@ import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { enrolmentText, supportPage } from "./support-pages.ts";
-import { accessText, lifecycleSections } from "./support-lifecycle-pages.ts";
+import { accessText, identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
 
 export interface UserPageView {
   /** What this person may do here; null when nothing (with the reason shown instead). */
@@ -77,14 +77,7 @@ function resetForm(user: User, csrf: string, values: Partial<ResetRequest>): Saf
   return html`<form method="post" action="/support/users/${user.id}/reset" novalidate>
   ${csrfField(csrf)}
   <p>Type the name, login ID and partner number exactly as the user's “OTP email reset” request gives them: all three must match the account.</p>
-  <label for="name">Name</label>
-  <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required>
-  <label for="loginId">Login ID</label>
-  <input type="text" id="loginId" name="loginId" value="${values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required>
-  <label for="partnerNumber">Partner number</label>
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required>
-  <label for="ticket">Ticket reference</label>
-  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="64" autocomplete="off" required>
+  ${identityFields(values)}
   <div class="buttons"><button type="submit">Reset OTP email</button></div>
 </form>`;
 }

@@ -5,12 +5,11 @@ import { disableUser, enableUser } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword } from "../../account/temporary-password.ts";
 import { durationInWords } from "../../config/duration.ts";
 import { checkResetRequest, type ResetRequest } from "../../support/reset-email.ts";
-import { findUserById, type User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
 import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame } from "./portal.ts";
-import { acting } from "./support-acting.ts";
+import { acting, targetUser } from "./support-acting.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -28,12 +27,7 @@ const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber:
 export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
-  async function target(request: FastifyRequest): Promise<User> {
-    const { id } = request.params as { id: string };
-    const user = id.length <= 64 ? await findUserById(deps.db, id) : undefined;
-    if (!user) throw new HttpProblem(404, "There is no such user.");
-    return user;
-  }
+  const target = (request: FastifyRequest) => targetUser(deps, request);
 
   for (const action of ["disable", "enable"] as const) {
     app.post(`/support/users/:id/${action}`, support, async (request, reply) => {

@@ -6,13 +6,13 @@ import { changeRole } from "../../support/roles.ts";
 import { searchUsers, SEARCH_MAX_LENGTH } from "../../support/search.ts";
 import { unlockAccount } from "../../support/unlock.ts";
 import { userOverview } from "../../support/user-overview.ts";
-import { findUserById, type User } from "../../users/users.ts";
+import type { User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
 import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
-import { acting } from "./support-acting.ts";
+import { acting, targetUser } from "./support-acting.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
@@ -34,13 +34,7 @@ function pageNumber(value: unknown): number {
 export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
-  /** The account named in the URL; every action re-reads it and re-checks the rules on it. */
-  async function target(request: FastifyRequest): Promise<User> {
-    const { id } = request.params as { id: string };
-    const user = id.length <= 64 ? await findUserById(deps.db, id) : undefined;
-    if (!user) throw new HttpProblem(404, "There is no such user.");
-    return user;
-  }
+  const target = (request: FastifyRequest) => targetUser(deps, request);
 
   async function renderUser(request: FastifyRequest, reply: FastifyReply, user: User, status: number, extra: Partial<UserPageView>) {
     const by = acting(request);
