@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAudit } from "../../src/audit/audit.ts";
 import { runCleanup } from "../../src/retention/cleanup.ts";
 import { claimLease, releaseLease } from "../../src/retention/lease.ts";
-import { cleanupOnce } from "../../src/retention/schedule.ts";
+import { cleanupOnce, scheduleCleanup } from "../../src/retention/schedule.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { createUser } from "../../src/users/users.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
@@ -61,6 +61,22 @@ describe.each(DIALECTS)("famos cleanup on %s", (dialect: TestDialect) => {
     // Nothing left to do: a second run removes nothing and writes no event.
     expect(await runCleanup(deps)).toMatchObject({ sessions: 0, flows: 0, mail: 0, throttles: 0, auditRemoved: 0, auditPseudonymised: 0 });
   }, 300_000);
+
+  it("runs inside serve on a timer (here a few milliseconds instead of an hour)", async () => {
+    const deps = t.deps[0]!;
+    const now = t.clock.now();
+    const user = await createUser(deps.db, cryptoRandom, now, { loginId: "timer", fullName: "T", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null });
+    await deps.db.insertInto("sessions").values({
+      token_hash: "timer-token", id: "timer-session", user_id: user.id, stage: "full", flow_id: null, created_at: now - 2 * DAY, last_seen_at: now - 2 * DAY,
+      expires_at: now - DAY, verified_at: null, ip: "x", user_agent: "x", ended_at: null, end_reason: null,
+    }).execute();
+    const job = scheduleCleanup(deps, { firstAfterMs: 1, everyMs: 20 });
+    try {
+      await expect.poll(async () => (await deps.db.selectFrom("sessions").select("id").where("id", "=", "timer-session").execute()).length, { timeout: 10_000 }).toBe(0);
+    } finally {
+      await job.stop();
+    }
+  });
 
   it("runs on one instance at a time: the lease holder's", async () => {
     const [a, b] = t.deps as [(typeof t.deps)[0], (typeof t.deps)[0]];
