@@ -48,8 +48,12 @@ describe("self-service password reset", () => {
     const known = new FormClient(t.app);
     const unknown = new FormClient(t.app);
     const before = t.smtp.messages.length;
+    const outbox = async () => Number((await t.deps.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+    const queued = await outbox();
     const a = await start(known, "known.one");
+    expect(await outbox()).toBe(queued + 1);
     const b = await start(unknown, "nobody.here");
+    expect(await outbox()).toBe(queued + 1);
     expect(Object.keys(a.headers).sort()).toEqual(Object.keys(b.headers).sort());
     expect(strip((await known.get("/forgot-password/code")).body)).toBe(strip((await unknown.get("/forgot-password/code")).body));
     await nextCode(t.smtp, "known@dealer.example", before);
@@ -57,7 +61,6 @@ describe("self-service password reset", () => {
     const wrongUnknown = await unknown.post("/forgot-password/code", { code: "000000", newPassword: "some long password", confirmNewPassword: "some long password" });
     expect(wrongKnown.statusCode).toBe(wrongUnknown.statusCode);
     expect(strip(wrongKnown.body)).toBe(strip(wrongUnknown.body));
-    expect(t.smtp.messages.slice(before).filter((m) => !m.envelopeTo.includes("known@dealer.example"))).toEqual([]);
   });
 
   it("applies the hourly code cap and the wrong-code lock of sign-in", async () => {

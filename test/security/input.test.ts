@@ -191,7 +191,7 @@ describe.each(DIALECTS)("SQL injection (%s)", (database) => {
     const audited = await t.deps.db.selectFrom("audit").select("subject").where("event", "=", "password.failed").execute();
     // (NUL is refused before anything runs: see input-guard.ts.)
     for (const hostile of HOSTILE.filter((h) => !h.includes("\u0000"))) expect(audited.map((a) => a.subject)).toContain(hostile.trim());
-  });
+  }, 180_000); // every form of the app with every hostile string: minutes on a busy machine
 });
 
 describe("queries are parameterised (ASVS 5.3.4)", () => {
