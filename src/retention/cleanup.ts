@@ -36,7 +36,7 @@ const THROTTLE_IDLE_MS = 30 * DAY;
  * large backlog is worked off without holding a long lock; running it twice at once is harmless.
  */
 export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Promise<CleanupReport> {
-  const batch = options.batch ?? 1000;
+  const batch = options.batch ?? 500;
   const now = deps.clock.now();
   const { lifecycle, session, otp } = deps.config;
   const report: CleanupReport = { sessions: 0, flows: 0, codes: 0, mail: 0, throttles: 0, auditRemoved: 0, auditPseudonymised: 0, longestStatementMs: 0, longestStatement: "" };
