@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { formatDateTime } from "../platform/format.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -24,4 +25,12 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
   await voidUserCodes(db, userId, reason, now);
   await db.updateTable("flows").set({ finished_at: now }).where("user_id", "=", userId).where("finished_at", "is", null).execute();
   return endUserSessions(db, userId, now, reason);
+}
+
+/** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */
+export function accessText(user: User, tz: string): string {
+  if (user.disabled_at !== null) return `Disabled since ${formatDateTime(user.disabled_at, tz)}: cannot sign in`;
+  if (user.password_temporary_until === 0) return "Enabled; signed in with a temporary password, a new one not yet chosen";
+  if (user.password_temporary_until !== null) return `Enabled; temporary password valid until ${formatDateTime(user.password_temporary_until, tz)}`;
+  return "Enabled";
 }

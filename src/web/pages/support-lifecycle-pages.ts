@@ -7,14 +7,6 @@ import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
 
-/** The user page's account-state line: enabled, disabled, or waiting for a new password. */
-export function accessText(user: User, tz: string): string {
-  if (user.disabled_at !== null) return `Disabled since ${formatDateTime(user.disabled_at, tz)}: cannot sign in`;
-  if (user.password_temporary_until === 0) return "Enabled; signed in with a temporary password, a new one not yet chosen";
-  if (user.password_temporary_until !== null) return `Enabled; temporary password valid until ${formatDateTime(user.password_temporary_until, tz)}`;
-  return "Enabled";
-}
-
 /** Disable or enable, and the way to "Set a temporary password" (issue 11). */
 export function lifecycleSections(user: User, csrf: string, allowed: boolean): SafeHtml {
   if (!allowed) return html``;

@@ -8,7 +8,8 @@ import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { enrolmentText, supportPage } from "./support-pages.ts";
-import { accessText, identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
+import { accessText } from "../../account/access.ts";
+import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
 
 export interface UserPageView {
   /** What this person may do here; null when nothing (with the reason shown instead). */
