@@ -2,7 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { expectAccessible, launchBrowser } from "../support/browser.ts";
-import { extractCode } from "../support/smtp.ts";
+import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
 
 /**
  * Issue 11 in a real Chromium, by the labels SPEC quotes: support sets a temporary password in the
@@ -24,19 +24,9 @@ describe("a forgotten password, handled by support, in a browser", () => {
     await t?.close();
   });
 
-  const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
-
-  async function logIn(page: Page, loginId: string, password: string) {
-    await page.goto(`${base}/login`);
-    await page.getByLabel("Login ID").fill(loginId);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
-  }
-
   async function enterCode(page: Page, email: string, before: number) {
     await expect.poll(() => heading(page)).toBe("OTP capture");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before && /passcode/.test(m.subject));
-    await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
+    await page.getByLabel("Please enter the received code").fill(await mailedCode(t.smtp, email, before));
     await page.getByRole("button", { name: "Confirm" }).click();
   }
 
@@ -46,7 +36,7 @@ describe("a forgotten password, handled by support, in a browser", () => {
 
     const desk = await browser.newPage();
     let before = t.smtp.messages.length;
-    await logIn(desk, support.login_id, support.password);
+    await logIn(desk, base, support.login_id, support.password);
     await enterCode(desk, support.otp_email!, before);
     await desk.goto(`${base}/support/users/${staff.id}`);
     await expect.poll(() => heading(desk)).toBe("User fay.forgot");
@@ -68,7 +58,7 @@ describe("a forgotten password, handled by support, in a browser", () => {
 
     const user = await browser.newPage();
     before = t.smtp.messages.length;
-    await logIn(user, "fay.forgot", temporary);
+    await logIn(user, base, "fay.forgot", temporary);
     await enterCode(user, "fay@dealer.example", before);
     await expect.poll(() => heading(user)).toBe("Choose a new password");
     await expectAccessible(user);
@@ -88,7 +78,7 @@ describe("a forgotten password, handled by support, in a browser", () => {
 
     // The temporary password has done its work.
     const again = await browser.newPage();
-    await logIn(again, "fay.forgot", temporary);
+    await logIn(again, base, "fay.forgot", temporary);
     await expect.poll(() => again.getByRole("alert").textContent()).toContain("The login ID or password is not right");
     await Promise.all([desk.close(), user.close(), again.close()]);
   });
@@ -99,7 +89,7 @@ describe("a forgotten password, handled by support, in a browser", () => {
     await setTemporaryPassword(t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "t" } }, staff.id, "wait-too-long-1234");
     t.clock.advance(72 * 3_600_000 + 1);
     const page = await browser.newPage();
-    await logIn(page, "late.larry", "wait-too-long-1234");
+    await logIn(page, base, "late.larry", "wait-too-long-1234");
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("The login ID or password is not right");
     await page.close();
   });

@@ -1,8 +1,8 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { expectAccessible, launchBrowser } from "../support/browser.ts";
-import { extractCode } from "../support/smtp.ts";
+import { heading, mailedCode } from "../support/browser-signin.ts";
 
 /** Issue 11, item 2, in Chromium with the code from a real SMTP server: "Forgot password?" to a new password and a normal sign-in. */
 describe("self-service password reset in a browser", () => {
@@ -19,10 +19,6 @@ describe("self-service password reset in a browser", () => {
     await t?.close();
   });
 
-  const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
-  const codeFor = async (email: string, before: number) =>
-    extractCode((await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before && /passcode/.test(m.subject))).text);
-
   it("resets the password with the mailed code, then signs in with the new one and a fresh code", async () => {
     await addUser(t.deps, { loginId: "rita.reset", email: "rita@dealer.example" });
     const page = await browser.newPage();
@@ -35,7 +31,7 @@ describe("self-service password reset in a browser", () => {
     await page.getByRole("button", { name: "Send code" }).click();
     await expect.poll(() => heading(page)).toBe("Reset your password");
     await expectAccessible(page);
-    await page.getByLabel("Please enter the received code").fill(await codeFor("rita@dealer.example", before));
+    await page.getByLabel("Please enter the received code").fill(await mailedCode(t.smtp, "rita@dealer.example", before));
     await page.getByLabel("New password", { exact: true }).fill("rita chose this one");
     await page.getByLabel("Confirm new password").fill("rita chose this one");
     await page.getByRole("button", { name: "Reset password" }).click();
@@ -46,7 +42,7 @@ describe("self-service password reset in a browser", () => {
     await page.getByLabel("Password").fill("rita chose this one");
     await page.getByRole("button", { name: "Log in" }).click();
     await expect.poll(() => heading(page)).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await codeFor("rita@dealer.example", before));
+    await page.getByLabel("Please enter the received code").fill(await mailedCode(t.smtp, "rita@dealer.example", before));
     await page.getByRole("button", { name: "Confirm" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
     await page.close();
