@@ -1,5 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
+import { addressKey } from "../bounce/addresses.ts";
 import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
 import { counterKeys } from "../regulation/throttle.ts";
@@ -29,6 +30,8 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     const subject = { loginKey: target.login_key, ip: "" };
     await tx.deleteFrom("throttles").where("key", "in", [counterKeys("password", subject).id, counterKeys("code", subject).id]).execute();
     const emails = [target.otp_email, target.pending_email].filter((e): e is string => e !== null);
+    // What FAMOS learnt about the addresses' delivery (bounces) goes with them.
+    if (emails.length > 0) await tx.deleteFrom("mail_addresses").where("address_key", "in", emails.map(addressKey)).execute();
     const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, emails);
     // Sessions, flows and codes go with the account (ON DELETE CASCADE).
     await tx.deleteFrom("users").where("id", "=", target.id).execute();

@@ -34,6 +34,7 @@ export const AUDIT_EVENTS = {
   "password.reset-requested": "Self-service password reset asked for",
   "password.reset": "Password reset with a code (self-service)",
   "retention.cleanup": "Retention job removed or pseudonymised old audit events",
+  "mail.bounced": "Email bounced (could not be delivered, or delayed)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

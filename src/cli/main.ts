@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.ts";
 import { cleanupCommand } from "./commands/cleanup.ts";
+import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
   program.addCommand(cleanupCommand());
+  program.addCommand(mailCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;
 }

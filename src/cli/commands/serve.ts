@@ -33,6 +33,11 @@ export function serveCommand(): Command {
     await app.listen({ host: config.host, port: config.port });
     // The retention job, hourly; one instance at a time on a shared database (issue 11).
     const cleanup = scheduleCleanup(deps);
+    // Delivery status notifications for bounce+…@FAMOS_BOUNCE_DOMAIN (issue 15), when a port is set.
+    const bounces =
+      config.bounce.smtpPort === null
+        ? null
+        : await (await import("../../bounce/listener.ts")).startBounceListener(deps, { host: config.bounce.smtpHost, port: config.bounce.smtpPort });
 
     // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
     // finish the messages it holds (the rest stay queued in the outbox for any instance), then close
@@ -49,6 +54,7 @@ export function serveCommand(): Command {
       try {
         await app.close();
         await cleanup.stop();
+        await bounces?.close();
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());
         logger.info("stopped");

@@ -13,6 +13,7 @@ import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
+import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
@@ -106,4 +107,5 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   supportLifecycleRoutes(app, deps);
   supportAuditRoutes(app, deps);
   supportNoticeRoutes(app, deps);
+  supportAttentionRoutes(app, deps);
 }
