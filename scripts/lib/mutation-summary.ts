@@ -38,7 +38,11 @@ export function writeMutationSummary(dir: string, out: string): string {
         const { line, column } = m.location.start;
         const replacement = m.replacement ?? "";
         const { end } = m.location;
-        mutants.set(`${file}:${line}:${column}-${end.line}:${end.column}:${m.mutatorName}:${replacement}`, { file, line, column, mutatorName: m.mutatorName, replacement, status: m.status });
+        const key = `${file}:${line}:${column}-${end.line}:${end.column}:${m.mutatorName}:${replacement}`;
+        // A run over ranges reports the rest of the file as Ignored or not compiled: that says
+        // nothing about mutants an earlier run tested.
+        if (!["Killed", "Timeout", "Survived", "NoCoverage"].includes(m.status) && mutants.has(key)) continue;
+        mutants.set(key, { file, line, column, mutatorName: m.mutatorName, replacement, status: m.status });
       }
     }
   }

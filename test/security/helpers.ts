@@ -1,8 +1,9 @@
+import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { Kysely } from "kysely";
 import type { Deps } from "../../src/app/deps.ts";
 import type { Database } from "../../src/store/schema.ts";
-import type { TestApp } from "../support/app.ts";
+import { addUser, type TestApp } from "../support/app.ts";
 import { signIn, type FormClient, type TestUser } from "../support/client.ts";
 
 export type { TestUser };
@@ -29,6 +30,18 @@ export async function atEnrolment(t: TestApp, ip = "127.0.0.1"): Promise<{ clien
 export async function atCode(t: TestApp, user?: TestUser, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser; code: string }> {
   const { client, user: who, code } = await signIn(t, { until: "otp", ...(user ? { user } : {}), ip });
   return { client, user: who, code: code! };
+}
+
+/** A client that signed in with a temporary password and its code: at "Choose a new password" (issue 11). */
+export async function atChoosePassword(t: TestApp, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser }> {
+  const user = await addUser(t.deps);
+  const temporary = "temporary-pass-0001";
+  await setTemporaryPassword(t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "test" } }, user.id, temporary);
+  const { client, code } = await atCode(t, { ...user, password: temporary }, ip);
+  const response = await client.post("/otp", { code });
+  if (response.headers.location !== "/choose-password") throw new Error(`expected /choose-password, got ${response.statusCode} ${response.headers.location}`);
+  await client.get("/choose-password");
+  return { client, user };
 }
 
 /** A fully signed-in client (role as given), on the Profile page so it holds a CSRF token. */

@@ -1,9 +1,9 @@
 import type { LightMyRequestResponse } from "fastify";
 import { addUser, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
-import { atCode, atEnrolment, formsPostingTo, type TestUser } from "./helpers.ts";
+import { atChoosePassword, atCode, atEnrolment, formsPostingTo, type TestUser } from "./helpers.ts";
 
-export type Stage = "anonymous" | "enrol" | "otp" | "full";
+export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password";
 
 /** One form handler of the app: a state-changing route, the step it belongs to and the fields its form sends. */
 export interface FormRoute {
@@ -17,7 +17,7 @@ export interface FormRoute {
   action: string;
 }
 
-const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile" };
+const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile", password: "/choose-password" };
 
 /**
  * Every state-changing route of the app (enumerated from Fastify, so new forms are covered without
@@ -32,13 +32,15 @@ export class FormSurface {
   private ipCounter = 0;
   /** The admin behind the "full" client. */
   private admin!: TestUser;
+  /** Accounts at "Choose a new password", whose password a well-formed post changes. */
+  readonly choosingPassword = new Set<string>();
 
   constructor(private readonly t: TestApp) {}
 
   async discover(): Promise<this> {
     this.target = await addUser(this.t.deps, { loginId: `target-${Date.now()}` });
     const pages: Array<[Stage, string]> = [];
-    for (const stage of ["anonymous", "enrol", "otp", "full"] as const) {
+    for (const stage of ["anonymous", "enrol", "otp", "full", "password"] as const) {
       const client = await this.client(stage);
       pages.push([stage, (await client.get(STAGE_PAGE[stage])).body]);
       if (stage === "full") for (const body of await this.fullPages(client)) pages.push([stage, body]);
@@ -46,7 +48,7 @@ export class FormSurface {
     for (const route of this.t.app.famosRoutes) {
       if (!["POST", "PUT", "PATCH", "DELETE"].includes(route.method) || route.config.csrf === false) continue;
       const access = route.config.access ?? "public";
-      const stage: Stage = access === "public" ? "anonymous" : access === "enrol" ? "enrol" : access === "otp" ? "otp" : "full";
+      const stage: Stage = access === "public" ? "anonymous" : access === "enrol" || access === "otp" || access === "password" ? access : "full";
       const fields = new Set<string>();
       let forms = 0;
       let action: string | null = null;
@@ -111,6 +113,11 @@ export class FormSurface {
       client = (await atEnrolment(this.t, ip)).client;
     } else if (stage === "otp") {
       client = (await atCode(this.t, undefined, ip)).client;
+    } else if (stage === "password") {
+      const at = await atChoosePassword(this.t, ip);
+      client = at.client;
+      // Its form legitimately changes this account's password.
+      this.choosingPassword.add(at.user.id);
     } else {
       this.admin = await addUser(this.t.deps, { role: "admin" });
       client = new FormClient(this.t.app, ip);
