@@ -28,6 +28,13 @@ export const AUDIT_EVENTS = {
   "role.changed": "Role changed",
   "user.created": "User created",
   "user.updated": "User updated by import",
+  "user.disabled": "Account disabled (a leaver): sessions ended, codes voided",
+  "user.enabled": "Account enabled again",
+  "user.erased": "User deleted; their audit events kept under a pseudonym",
+  "password.temporary-set": "Temporary password set by support",
+  "password.reset-requested": "Self-service password reset asked for",
+  "password.reset": "Password reset with a code (self-service)",
+  "retention.cleanup": "Retention job removed or pseudonymised old audit events",
   "mail.bounced": "Email bounced (could not be delivered, or delayed)",
 } as const;
 

@@ -4,6 +4,7 @@ import { addressCommand } from "./commands/address.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { configCommand } from "./commands/config.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { cleanupCommand } from "./commands/cleanup.ts";
 import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(auditCommand());
   program.addCommand(doctorCommand());
   program.addCommand(configCommand());
+  program.addCommand(cleanupCommand());
   program.addCommand(mailCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;

@@ -39,7 +39,7 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
   const audit = (db: Kysely<Database>, entry: Pick<AuditEntry, "event" | "detail">) =>
     recordAudit(db, now, { ...entry, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
 
-  const deviceId = await identifyDevice(deps, ctx.deviceTokens, key, now);
+  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
   const reservation = await reserveAttempt(deps.db, "code", { loginKey: key, ip: ctx.ip, deviceId }, now, deps.config);
   if (!reservation.ok) return { kind: "locked", ...reservation.pause };
 

@@ -1,3 +1,4 @@
+import { signInBarred } from "../account/access.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
@@ -54,7 +55,7 @@ export async function checkPassword(
     return { kind: "wrong", pause: null };
   }
 
-  const deviceId = await identifyDevice(deps, ctx.deviceTokens, key, now);
+  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
   const subject = { loginKey: key, ip: ctx.ip, deviceId };
   const reservation = await reserveAttempt(deps.db, "password", subject, now, deps.config);
   if (!reservation.ok) {
@@ -62,7 +63,10 @@ export async function checkPassword(
     return { kind: "paused", pause: reservation.pause };
   }
 
-  const user = input.user ?? (await findUserByLogin(deps.db, key));
+  const found = input.user ?? (await findUserByLogin(deps.db, key));
+  // A disabled account, or one whose temporary password ran out, is answered as an unknown one (issue 11).
+  const barred = found ? signInBarred(found, now) : null;
+  const user = barred ? undefined : found;
   const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
   if (verdict?.busy) {
     // The legacy pool did not evaluate it (password/legacy-pool.ts): nothing was guessed, so nothing counts.
@@ -72,7 +76,7 @@ export async function checkPassword(
   }
   if (!user || !verdict?.ok) {
     const failure = await attemptFailed(deps.db, reservation, now);
-    await audit("password.failed", { reason: user ? "wrong-password" : "unknown-login-id" });
+    await audit("password.failed", { reason: barred ?? (user ? "wrong-password" : "unknown-login-id") });
     await tellLockStarted(deps, user, "password", failure, now);
     return { kind: "wrong", pause: failure.pause };
   }

@@ -3,5 +3,5 @@ export interface RequestContext {
   ip: string;
   userAgent: string;
   /** The browser's device cookie tokens (unverified; see regulation/devices.ts). */
-  deviceTokens: readonly string[];
+  deviceTokens?: readonly string[];
 }

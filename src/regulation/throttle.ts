@@ -160,3 +160,9 @@ export async function recordFailure(db: Kysely<Database>, kind: FailureKind, sub
   const reservation = await reserveAttempt(db, kind, subject, now, settings);
   return reservation.ok ? attemptFailed(db, reservation, now) : null;
 }
+
+/** Is the login ID paused for new browsers right now (either kind, or until support unlocks)? Reads only. */
+export async function loginIdPaused(db: Kysely<Database>, loginKey: string, now: number): Promise<boolean> {
+  const states = await readCounters(db, [counterKey.loginId("password", loginKey), counterKey.loginId("code", loginKey)]);
+  return states.some((s) => s.hardLocked || s.lockedUntil > now);
+}

@@ -1,9 +1,10 @@
+import { stageAfterCode } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { checkCode, type CodeCheck } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
-import { findFlow } from "../otp/flows.ts";
+import { findFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
@@ -11,7 +12,7 @@ import type { RequestContext } from "../platform/request-context.ts";
 
 export type ConfirmOutcome =
   /** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
-  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: "signin" | "enrol" | "email-change"; deviceToken: string }
+  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string }
   | Exclude<CodeCheck<never>, { kind: "ok" }>;
 
 /** Screen 4, "Confirm": the code factor (checkCode); a confirmed code signs in and remembers the browser. */
@@ -24,7 +25,9 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
     if (flow.kind === "enrol") {
       await recordAudit(tx, now, { event: "enrolment.confirmed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
     }
-    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+    // A temporary password brings "Choose a new password" before anything else (issue 11).
+    const stage = await stageAfterCode(tx, user);
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };
   });

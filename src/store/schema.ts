@@ -1,4 +1,4 @@
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 /** Times are milliseconds since the epoch in every table, on both SQLite and PostgreSQL. */
 export interface UsersTable {
@@ -16,13 +16,18 @@ export interface UsersTable {
   last_sign_in_at: number | null;
   created_at: number;
   updated_at: number;
+  /** When support disabled the account (a leaver); null while it may sign in. */
+  disabled_at: number | null;
+  /** The password is a temporary one set by support, usable until then; 0 once used; null otherwise. */
+  password_temporary_until: number | null;
 }
 
 /** One sign-in attempt, enrolment or email change: the thing a code is bound to. */
 export interface FlowsTable {
   id: string;
   user_id: string;
-  kind: "signin" | "enrol" | "email-change";
+  /** "password-reset": the self-service reset of issue 11 (FAMOS_PASSWORD_RESET=self). */
+  kind: "signin" | "enrol" | "email-change" | "password-reset";
   email: string;
   created_at: number;
   codes_sent: number;
@@ -52,7 +57,8 @@ export interface SessionsTable {
   token_hash: string;
   id: string;
   user_id: string;
-  stage: "enrol" | "otp" | "full";
+  /** "password": signed in with a temporary password and the code, must choose a new password first. */
+  stage: "enrol" | "otp" | "full" | "password";
   flow_id: string | null;
   created_at: number;
   last_seen_at: number;
@@ -73,7 +79,7 @@ export interface ThrottlesTable {
   hard_locked: number;
   updated_at: number;
   /** When the counter's window began (the address counter); 0 for counters without a window. */
-  window_started_at: number;
+  window_started_at: ColumnType<number, number | undefined, number>;
 }
 
 /** A browser that completed a sign-in for a login ID (its signed device cookie names the row). */
@@ -142,6 +148,13 @@ export interface NoticesTable {
   created_by: string;
 }
 
+/** Who runs a periodic job now (issue 11's retention job): one instance at a time. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  lease_until: number;
+}
+
 export interface Database {
   users: UsersTable;
   flows: FlowsTable;
@@ -152,5 +165,6 @@ export interface Database {
   audit: AuditTable;
   notices: NoticesTable;
   devices: DevicesTable;
+  job_leases: JobLeasesTable;
   mail_addresses: MailAddressesTable;
 }

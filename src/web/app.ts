@@ -25,6 +25,8 @@ import { portalRoutes } from "./routes/portal.ts";
 import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { signinRoutes } from "./routes/signin.ts";
+import { choosePasswordRoutes } from "./routes/choose-password.ts";
+import { passwordResetRoutes } from "./routes/password-reset.ts";
 import { supportRoutes } from "./routes/support.ts";
 
 export interface AppOptions {
@@ -153,6 +155,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   portalRoutes(app, deps);
   profileRoutes(app, deps);
   supportRoutes(app, deps);
+  choosePasswordRoutes(app, deps);
+  passwordResetRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
   await protectedProxyRoutes(app, deps);

@@ -3,6 +3,7 @@ import pino from "pino";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
+import { scheduleCleanup } from "../../retention/schedule.ts";
 import { buildApp } from "../../web/app.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
@@ -36,6 +37,8 @@ export function serveCommand(): Command {
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
     void startupSmtpCheck(config, deps.metrics, logger);
+    // The retention job, hourly; one instance at a time on a shared database (issue 11).
+    const cleanup = scheduleCleanup(deps);
     // Delivery status notifications for bounce+…@FAMOS_BOUNCE_DOMAIN (issue 15), when a port is set.
     const bounces =
       config.bounce.smtpPort === null
@@ -56,6 +59,7 @@ export function serveCommand(): Command {
       }, 25_000).unref();
       try {
         await app.close();
+        await cleanup.stop();
         await bounces?.close();
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { SingleBar, Presets } from "cli-progress";
 import { Command } from "commander";
 import { operator, withServices } from "../context.ts";
-import { importUsersCsv } from "../import-file.ts";
+import { checkImportFile, importUsersCsv } from "../import-file.ts";
+import { syncAfterImport, syncDryRun } from "../import-sync.ts";
 import { Refused } from "../io.ts";
 
 export function userImportCommand(): Command {
@@ -13,12 +14,17 @@ export function userImportCommand(): Command {
     )
     .argument("<file.csv>", "RFC 4180 CSV in UTF-8")
     .option("--update", "change the name, partner number, role, email and password hash of users who already exist")
-    .action(async (file: string, options: { update?: boolean }) => {
+    .option("--sync", "also disable the users of the partners in the file who are missing from it")
+    .option("--dry-run", "with --sync: list who would be disabled, and change nothing")
+    .action(async (file: string, options: { update?: boolean; sync?: boolean; dryRun?: boolean }) => {
+      if (options.dryRun && !options.sync) throw new Refused("--dry-run goes with --sync");
       const text = readImportText(file);
       await withServices(async ({ deps }) => {
+        if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment));
         const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "Importing [{bar}] {value}/{total} rows" }, Presets.shades_classic) : null;
         const result = await importUsersCsv(deps, text, {
           update: options.update === true,
+          keepExisting: options.sync === true,
           actor: operator(),
           onStart: (rows) => bar?.start(rows, 0),
           onProgress: (done) => bar?.update(done),
@@ -26,13 +32,14 @@ export function userImportCommand(): Command {
         bar?.stop();
         if (!result.ok) throw new Refused(result.message);
         const taken = result.added + result.updated + result.unchanged;
-        const parts = [`${result.added} added`, ...(options.update ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : [])];
+        const parts = [`${result.added} added`, ...(options.update || options.sync ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : [])];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
         if (result.refused.length > 0) {
           const lines = result.refused.map((r) => `  line ${r.line}: ${printable(r.reason)}`);
           process.stderr.write(`${result.refused.length} ${result.refused.length === 1 ? "row" : "rows"} refused:\n${lines.join("\n")}\n`);
           process.exitCode = 1;
         }
+        if (options.sync) await syncAfterImport(deps, checkImportFile(text, deps.config.enrolment), result.refused.length);
       });
     });
 }

@@ -36,7 +36,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     if (request.famos) return reply.redirect(STEP_PATH[request.famos.session.stage], 303);
     const query = request.query as Record<string, unknown>;
     const returnTo = acceptReturnTo(deps, typeof query.returnTo === "string" ? query.returnTo : null);
-    const info = query.signedOut === "1" ? "You have signed out." : undefined;
+    const info = query.signedOut === "1" ? "You have signed out." : query.reset === "1" ? "Your password was reset. Log in with the new one; a code is sent as usual." : undefined;
     return reply.type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), returnTo, info }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
@@ -121,6 +121,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "signed-in") {
       setSessionCookie(deps, reply, outcome.token);
       setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
+      if (outcome.session.stage === "password") return reply.redirect(STEP_PATH.password, 303);
       return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
     }
     const [status, error] = confirmProblem(deps, outcome);
