@@ -13,7 +13,7 @@ export interface Actor {
 
 export interface AuditEntry extends Actor {
   event: AuditEventName;
-  /** Login ID the event is about; stored as its normalised login key (the form typed goes in `detail.typed`). */
+  /** Login ID the event is about; the factor steps pass the normalised login key (the form typed goes in `detail.typed`). */
   subject: string | null;
   detail?: Record<string, string | number | boolean | null>;
 }
@@ -29,7 +29,7 @@ export async function recordAudit(db: Kysely<Database>, now: number, entry: Audi
       time: now,
       event: entry.event,
       actor: entry.actor,
-      subject: entry.subject === null ? null : loginKey(entry.subject),
+      subject: entry.subject,
       ip: entry.ip,
       user_agent: entry.userAgent === null ? null : entry.userAgent.slice(0, 512),
       detail: JSON.stringify(entry.detail ?? {}),

@@ -51,7 +51,7 @@ export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { ki
     case "malformed":
       return [400, "Enter the 6-digit code from the email."];
     case "locked":
-      return [429, `Too many wrong codes or passwords. ${pauseText(deps, outcome)}`];
+      return [429, `Too many wrong codes. ${pauseText(deps, outcome)}`];
     case "expired":
       return [401, `This code has expired. ${regenerate}`];
     case "void":

@@ -50,9 +50,9 @@ describe("locks, through the sign-in forms (unit tier)", () => {
     expect(await password(user.login_id, user.password)).toBe(303);
   });
 
-  it("refuses one address failing over 5 login IDs, and nobody else", async () => {
+  it("refuses one address failing over FAMOS_ADDRESS_LOCK_AFTER (50) login IDs to new browsers, and nobody else", async () => {
     const ip = "203.0.113.50";
-    for (let i = 0; i < 5; i++) expect(await password(`sprayed-${i}`, "Summer2026!!", ip)).toBe(401);
+    for (let i = 0; i < 50; i++) expect(await password(`sprayed-${i}`, "Summer2026!!", ip)).toBe(401);
     const user = await addUser(u.deps);
     expect(await password(user.login_id, user.password, ip)).toBe(401);
     expect(await password(user.login_id, user.password, "203.0.113.51")).toBe(303);
