@@ -27,6 +27,10 @@ export const AUDIT_EVENTS = {
   "role.changed": "Role changed",
   "user.created": "User created",
   "user.updated": "User updated by import",
+  "signin.before-wave": "Signed in with the password alone, before the user's 2FA start",
+  "enrolment.deferred": "\"Later\" chosen on User profile (one of FAMOS_2FA_GRACE_SIGNINS)",
+  "rollout.planned": "2FA rollout start set or removed for a partner or the default",
+  "rollout.announced": "2FA announcement queued for a user",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

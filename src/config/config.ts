@@ -48,6 +48,8 @@ export interface Config {
   upstreamUrl: URL | null;
   sections: Section[];
   metricsAllow: string[];
+  /** The 2FA rollout (issue 12): "Later" choices after a user's start, and announcement mails per second. */
+  rollout: { graceSignIns: number; announceRate: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -214,6 +216,17 @@ export function loadConfig(env: Env): ConfigResult {
 
   const sections = parseSections(read("FAMOS_SECTIONS"), problems);
   const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
+  const rollout = {
+    graceSignIns: integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100),
+    announceRate: 5,
+  };
+  // Announcement mails per second, written "5" or "5/s".
+  const rawRate = read("FAMOS_ANNOUNCE_RATE");
+  if (rawRate !== undefined) {
+    const rate = /^(\d{1,4})(\/s)?$/.exec(rawRate);
+    if (rate && Number(rate[1]) >= 1 && Number(rate[1]) <= 1000) rollout.announceRate = Number(rate[1]);
+    else problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
+  }
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
@@ -222,6 +235,7 @@ export function loadConfig(env: Env): ConfigResult {
     databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
+    rollout,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -4,6 +4,8 @@ import { issueCode, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
+import { twoFactorAppliesNow } from "../rollout/applies.ts";
+import { signInBeforeWave } from "../rollout/password-only.ts";
 import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
 import { createSession, type Session } from "../session/sessions.ts";
 import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
@@ -16,6 +18,8 @@ export type PasswordOutcome =
   /** Unknown login ID, wrong password or a locked account: one answer for all (no enumeration). */
   | { kind: "refused" }
   | { kind: "enrol"; token: string; session: Session }
+  /** Before the user's 2FA start (issue 12): the password alone opens the portal. */
+  | { kind: "portal"; token: string; session: Session }
   /** `issued` says whether the first code went out, or a cap stopped it (OTP capture tells why). */
   | { kind: "code"; token: string; session: Session; issued: IssueOutcome };
 
@@ -63,6 +67,7 @@ export async function passwordStep(
   if (verdict.needsUpgrade) await setPasswordHash(deps.db, user.id, await hashPassword(input.password), now);
   await audit("password.ok");
   deps.metrics.signIns.inc({ outcome: "password-ok" });
+  if (!(await twoFactorAppliesNow(deps, user, now))) return signInBeforeWave(deps, user, ctx, now);
   return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, ctx, now) : startEnrolment(deps, user, ctx, now);
 }
 

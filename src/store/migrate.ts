@@ -1,10 +1,12 @@
 import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet } from "kysely";
 import type { Store } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
+import * as rollout from "./migrations/004-rollout.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
+  "004-rollout": rollout,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -113,6 +113,22 @@ export interface NoticesTable {
   created_by: string;
 }
 
+/** The 2FA rollout's waves: partner_number "*" is the default start (issue 12). */
+export interface RolloutPlanTable {
+  partner_number: string;
+  starts_at: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+/** A user's part in the rollout: announcement address, "Later" choices used, announcement queued. */
+export interface RolloutUsersTable {
+  user_id: string;
+  contact_email: string | null;
+  grace_used: Generated<number>;
+  announced_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   flows: FlowsTable;
@@ -122,4 +138,6 @@ export interface Database {
   outbox: OutboxTable;
   audit: AuditTable;
   notices: NoticesTable;
+  rollout_plan: RolloutPlanTable;
+  rollout_users: RolloutUsersTable;
 }
