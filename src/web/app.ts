@@ -22,6 +22,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { portalRoutes } from "./routes/portal.ts";
 import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
+import { rolloutRoutes } from "./routes/rollout.ts";
 import { signinRoutes } from "./routes/signin.ts";
 import { supportRoutes } from "./routes/support.ts";
 
@@ -138,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   portalRoutes(app, deps);
   profileRoutes(app, deps);
   supportRoutes(app, deps);
+  rolloutRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
   await protectedProxyRoutes(app, deps);

@@ -23,12 +23,16 @@ ${message("error", v.error)}${message("info", v.info)}
 /** Screen 2, "User profile": the guide's words, two address fields, Update and Cancel. */
 export function enrolPage(
   config: Readonly<Config>,
-  v: { csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean },
+  v: {
+    csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean;
+    /** Early enrolment from the portal (issue 12) posts elsewhere; "Later" is offered with what is left. */
+    action?: string; cancelAction?: string; later?: { left: number; of: number } | null;
+  },
 ): string {
   const body = html`<h1>User profile</h1>
 <p>Please enter an email address that will be used to receive a one time passcode in order to access FAMOS</p>
 ${message("error", v.error)}
-<form method="post" action="/enrol" novalidate>
+<form method="post" action="${v.action ?? "/enrol"}" novalidate>
   ${csrfField(v.csrf)}
   <label for="email">Email address</label>
   <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required>
@@ -38,8 +42,10 @@ ${message("error", v.error)}
   ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
   <div class="buttons">
     <button type="submit">Update</button>
-    <button type="submit" class="secondary" formaction="/enrol/cancel" formnovalidate>Cancel</button>
+    <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>Cancel</button>
+    ${v.later ? html`<button type="submit" class="secondary" formaction="/enrol/later" formnovalidate>Later</button>` : ""}
   </div>
+  ${v.later ? html`<p class="advice">Later lets you into FAMOS with your password alone this time: ${v.later.left} of ${v.later.of} left.</p>` : ""}
 </form>
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
   return page({ title: "User profile", body, config });

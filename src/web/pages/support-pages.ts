@@ -6,12 +6,13 @@ import type { User } from "../../users/users.ts";
 import { message, page } from "../layout.ts";
 import { noticeBanner, type PortalFrame } from "./portal-pages.ts";
 
-export type SupportSection = "users" | "audit" | "notices";
+export type SupportSection = "users" | "audit" | "notices" | "rollout";
 
 const SECTIONS: [SupportSection, string, string][] = [
   ["users", "/support", "Find users"],
   ["audit", "/support/audit", "Audit trail"],
   ["notices", "/support/notices", "Notices"],
+  ["rollout", "/support/rollout", "Rollout"],
 ];
 
 /** Every console page: the portal frame, wide, with the console's own navigation. */

@@ -6,6 +6,7 @@ import { currentCode } from "../../otp/codes.ts";
 import { formatTime, maskEmail } from "../../platform/format.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
+import { graceOffer } from "../../rollout/grace.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { endSession } from "../../session/sessions.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
@@ -61,8 +62,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect(outcome.issued.kind === "sent" ? "/otp" : `/otp${issueNotice(outcome.issued)}`, 303);
   });
 
-  app.get("/enrol", { config: { access: "enrol" } }, async (_request, reply) =>
-    reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf() })),
+  app.get("/enrol", { config: { access: "enrol" } }, async (request, reply) =>
+    reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), later: await graceOffer(deps, signedIn(request).user) })),
   );
 
   app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
@@ -82,6 +83,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
         confirmEmail: form.confirmEmail.slice(0, 254),
         error: outcome.message,
         askOwnMailbox: outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn",
+        later: await graceOffer(deps, user),
       };
       return reply.code(400).type(HTML).send(enrolPage(config, view));
     }
