@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { Refused } from "./io.ts";
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(migrateCommand());
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
+  program.addCommand(rolloutCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;
 }
