@@ -1,6 +1,6 @@
 import { Gauge } from "prom-client";
 import type { Deps } from "../app/deps.ts";
-import { FIGURE_COLUMNS, rolloutProgress } from "./progress.ts";
+import { FIGURE_COLUMNS, rolloutProgress, type RolloutProgress } from "./progress.ts";
 
 /** Prometheus names of the figures: users, enrolled, pending, not_started, locked, disabled. */
 const STATE: Record<(typeof FIGURE_COLUMNS)[number], string> = {
@@ -17,32 +17,36 @@ const STATE: Record<(typeof FIGURE_COLUMNS)[number], string> = {
  * `famos_rollout_users{state}` for everyone and `famos_rollout_partner_users{partner,state}`.
  */
 export function registerRolloutGauges(deps: Deps): void {
-  // The registry reads gauges in the order they were made: the first one reads the database for both.
+  // The registry collects its metrics at once: both gauges share one read per scrape.
+  let reading: Promise<RolloutProgress | null> | null = null;
+  const read = () => {
+    reading ??= rolloutProgress(deps, { days: 1 })
+      // A database outage must not turn /metrics into an error: keep the last values (/readyz reports it).
+      .catch(() => null)
+      .finally(() => setImmediate(() => (reading = null)));
+    return reading;
+  };
   new Gauge({
     name: "famos_rollout_users",
     help: "All users by 2FA rollout state (users, enrolled, pending, not_started, locked, disabled)",
     labelNames: ["state"],
     registers: [deps.metrics.registry],
     async collect() {
-      // A database outage must not turn /metrics into an error: keep the last values (/readyz reports it).
-      let progress;
-      try {
-        progress = await rolloutProgress(deps, { days: 1 });
-      } catch {
-        return;
-      }
-      this.reset();
-      partnerGauge.reset();
-      for (const column of FIGURE_COLUMNS) {
-        this.set({ state: STATE[column] }, progress.overall[column]);
-        for (const p of progress.partners) partnerGauge.set({ partner: p.partnerNumber, state: STATE[column] }, p[column]);
-      }
+      const progress = await read();
+      if (!progress) return;
+      for (const column of FIGURE_COLUMNS) this.set({ state: STATE[column] }, progress.overall[column]);
     },
   });
-  const partnerGauge = new Gauge({
+  new Gauge({
     name: "famos_rollout_partner_users",
     help: "Users of one partner by 2FA rollout state (users, enrolled, pending, not_started, locked, disabled)",
     labelNames: ["partner", "state"],
     registers: [deps.metrics.registry],
+    async collect() {
+      const progress = await read();
+      if (!progress) return;
+      this.reset();
+      for (const p of progress.partners) for (const column of FIGURE_COLUMNS) this.set({ partner: p.partnerNumber, state: STATE[column] }, p[column]);
+    },
   });
 }
