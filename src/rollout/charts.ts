@@ -39,7 +39,7 @@ function legend(y: number): SafeHtml {
 /** One stacked bar per partner: enrolled (solid), pending (hatched), not started (dotted). */
 export function partnerBarsSvg(partners: readonly PartnerFigures[], id: string): SafeHtml {
   const height = partners.length * ROW + 40;
-  const width = LABEL_WIDTH + BAR_LENGTH + 300;
+  const width = LABEL_WIDTH + BAR_LENGTH + 230;
   const rows = partners.map((p, i) => {
     const y = i * ROW + 4;
     let x = LABEL_WIDTH;
