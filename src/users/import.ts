@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { recordAudit, type Actor } from "../audit/audit.ts";
+import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -81,10 +81,11 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
   if (options.emailAsContact) await storeContactEmails(tx, batch, inserted);
   if (options.resume) {
     report.skipped += skipped.length;
-    for (const row of batch) if (added.has(loginKey(row.loginId))) await auditAdded(tx, row, now, options.actor);
     report.added += added.size;
+    await recordAuditMany(tx, now, batch.filter((row) => added.has(loginKey(row.loginId))).map((row) => addedEntry(row, options.actor)));
     return;
   }
+  const addedEvents: AuditEntry[] = [];
   const existing = new Map<string, User>();
   if (skipped.length > 0) {
     const users = await tx.selectFrom("users").selectAll().where("login_key", "in", skipped.map((r) => loginKey(r.loginId))).execute();
@@ -93,7 +94,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
   for (const row of batch) {
     if (added.has(loginKey(row.loginId))) {
       report.added += 1;
-      await auditAdded(tx, row, now, options.actor);
+      addedEvents.push(addedEntry(row, options.actor));
       continue;
     }
     const user = existing.get(loginKey(row.loginId));
@@ -110,11 +111,12 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
     if (await updateUser(tx, user, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
     else report.unchanged += 1;
   }
+  await recordAuditMany(tx, now, addedEvents);
 }
 
-async function auditAdded(tx: Kysely<Database>, row: ImportedUser, now: number, actor: Actor): Promise<void> {
+function addedEntry(row: ImportedUser, actor: Actor): AuditEntry {
   const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null };
-  await recordAudit(tx, now, { ...actor, event: "user.created", subject: row.loginId, detail });
+  return { ...actor, event: "user.created", subject: row.loginId, detail };
 }
 
 /** --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). */
