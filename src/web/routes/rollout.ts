@@ -81,8 +81,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.post("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
-    const { user, session } = await invited(request);
     const form = parseForm(ENROL_FORM, request.body);
+    const { user, session } = await invited(request);
     const entry = { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" };
     const outcome = await enrolEmail(deps, user, session, entry, requestContext(request));
     if (outcome.kind === "invalid") {
