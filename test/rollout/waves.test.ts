@@ -73,6 +73,20 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect((await submitPassword(new FormClient(t.app), enrolled.login_id, enrolled.password)).headers.location).toBe("/otp");
   });
 
+  it("a session opened by the password alone never reaches the console, even after a promotion to support", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const client = new FormClient(t.app);
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/");
+    await t.deps.db.updateTable("users").set({ role: "support" }).where("id", "=", user.id).execute();
+    const console = await client.get("/support/rollout");
+    expect(console.statusCode).toBe(403);
+    expect(console.body).toContain("needs a sign-in with a one time passcode");
+    expect((await client.get("/support")).statusCode).toBe(403);
+  });
+
   it("the banner's link enrols early: the confirmed address then asks for a code at every sign-in", async () => {
     const start = t.clock.now();
     const p = newPartner();
