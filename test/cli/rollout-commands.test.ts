@@ -39,7 +39,8 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stdout).toBe("Removed partner 4711.\n");
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stderr).toBe("famos: there is no start for partner 4711 to remove\n");
     expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);
-  });
+    // A dozen real process starts: generous on a loaded 2-core machine.
+  }, 120_000);
 });
 
 describe("rollout settings", () => {
