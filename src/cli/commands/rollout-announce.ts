@@ -62,7 +62,11 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
     `${r.withoutAddress.length} without any address`,
   ];
   process.stdout.write(`${lines.join(", ")}.\n`);
-  if (r.stopped) process.stdout.write(`Stopped with ${r.left} still to mail: run the same command again to continue; nobody is mailed twice.\n`);
+  if (r.stopped) {
+    process.stdout.write(`Stopped with ${r.left} still to mail: run the same command again to continue; nobody is mailed twice.\n`);
+    // The shell's convention for a command ended by Ctrl-C, so a script sees the run is not complete.
+    process.exitCode = 130;
+  }
   if (r.withoutAddress.length > 0) {
     const list = r.withoutAddress.map((u) => `  ${u.partnerNumber}\t${u.loginId}\t${u.fullName}`);
     process.stdout.write(`Users without any address (partner, login ID, name) — reach them another way:\n${list.join("\n")}\n`);
