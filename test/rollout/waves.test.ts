@@ -37,6 +37,8 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect(home.statusCode).toBe(200);
     expect(home.body).toContain('Two-factor sign-in starts for you on 01/12/2026: <a href="/rollout/enrol">set your OTP email now</a>');
     expect(t.smtp.messages.length).toBe(mails);
+    const events = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).orderBy("id").execute();
+    expect(events.map((e) => e.event)).toEqual(["password.ok", "signin.before-wave"]);
 
     t.clock.set(WAVE - 1);
     expect((await submitPassword(new FormClient(t.app), user.login_id, user.password)).headers.location).toBe("/");
@@ -126,6 +128,8 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect(page.body).not.toContain("/enrol/later");
     const refused = await client.post("/enrol/later", { email: "", confirmEmail: "" });
     expect(refused.statusCode).toBe(409);
+    const deferred = await t.deps.db.selectFrom("audit").select("detail").where("subject", "=", user.login_id).where("event", "=", "enrolment.deferred").orderBy("id").execute();
+    expect(deferred.map((e) => JSON.parse(e.detail))).toEqual([{ left: 1 }, { left: 0 }]);
     expect((await client.get("/")).headers.location).toBe("/enrol");
   });
 
