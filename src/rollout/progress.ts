@@ -41,8 +41,9 @@ const EMPTY: Figures = { users: 0, enrolled: 0, pending: 0, notStarted: 0, locke
 const DAY_MS = 86_400_000;
 
 /**
- * "Disabled" is issue 11's account state, which is not part of this code base yet: until it lands
- * every partner counts 0 here, and this is the one function to change when it does.
+ * "Disabled" is issue 11's account state (`users.disabled_at`, on its own branch), not on main yet:
+ * until it lands every partner counts 0 here, and this is the one function to change when it does
+ * (a `count(*) … where disabled_at is not null group by partner_number`).
  */
 export async function disabledUsersByPartner(_db: Kysely<Database>): Promise<Map<string, number>> {
   return new Map();
