@@ -2,8 +2,10 @@ import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
-import type { RequestContext } from "../signin/context.ts";
 import { recordSignIn, type User } from "../users/users.ts";
+
+/** Where the request came from (the sign-in steps' request context), for the audit trail. */
+type Origin = { ip: string; userAgent: string };
 
 /** "Later" on "User profile": how many are left of FAMOS_2FA_GRACE_SIGNINS, e.g. "2 of 3 left". */
 export interface GraceOffer {
@@ -27,7 +29,7 @@ export type GraceOutcome = { kind: "deferred"; token: string; left: number } | {
  * clicks cannot use more than were granted (rule 12). The session then opens the portal with the
  * password alone, like a sign-in before the user's wave.
  */
-export async function useGrace(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<GraceOutcome> {
+export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
   if (limit === 0 || user.otp_email) return { kind: "none-left" };
   const now = deps.clock.now();

@@ -67,7 +67,7 @@ export async function passwordStep(
   if (verdict.needsUpgrade) await setPasswordHash(deps.db, user.id, await hashPassword(input.password), now);
   await audit("password.ok");
   deps.metrics.signIns.inc({ outcome: "password-ok" });
-  if (!(await twoFactorAppliesNow(deps, user, now))) return signInBeforeWave(deps, user, ctx, now);
+  if (!(await twoFactorAppliesNow(deps, user, deps.clock.now()))) return signInBeforeWave(deps, user, ctx);
   return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, ctx, now) : startEnrolment(deps, user, ctx, now);
 }
 
