@@ -49,6 +49,7 @@ export async function compiled() {
   // Files the code reads beside itself at run time.
   cpSync(join(root, "src/web/public"), join(staging, "public"), { recursive: true });
   copyFileSync(join(root, "src/password/common-passwords.txt"), join(staging, "common-passwords.txt"));
+  copyFileSync(join(root, "src/password/legacy-worker.mjs"), join(staging, "legacy-worker.mjs"));
   mkdirSync(out, { recursive: true });
   // The entry goes last: whoever sees the new entry also finds the chunks it imports.
   const names = readdirSync(staging).sort((a, b) => Number(a.startsWith("famos.")) - Number(b.startsWith("famos.")));

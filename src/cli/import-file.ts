@@ -2,7 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import type { Actor } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
-import { describeHashFormat } from "../password/hash.ts";
+import { checkImportedHash } from "../password/hash.ts";
 import { storeImportedUsers, type ImportedUser, type RefusedRow } from "../users/import.ts";
 import { loginKey, ROLES, type Role } from "../users/users.ts";
 import { parseCsv } from "./csv.ts";
@@ -83,8 +83,9 @@ function checkRow(line: number, get: (column: Column) => string, enrolment: Conf
 
   const passwordHash = get("password_hash").trim();
   if (passwordHash === "") problems.push("password_hash is empty");
-  else if (describeHashFormat(passwordHash) === null) {
-    problems.push("password_hash is not an argon2id PHC string, a bcrypt hash ($2a$, $2b$, $2y$) or pbkdf2_sha256$<iterations>$<salt>$<hash>, or its work factor is above FAMOS's limit");
+  else {
+    const hashCheck = checkImportedHash(passwordHash);
+    if (!hashCheck.ok) problems.push(hashCheck.reason);
   }
 
   if (problems.length) return { line, reason: problems.join("; ") };

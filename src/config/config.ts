@@ -48,6 +48,10 @@ export interface Config {
   upstreamUrl: URL | null;
   sections: Section[];
   metricsAllow: string[];
+  /** Issue 19.6: how long a request may take to arrive, a connection may sit idle, and stay open between requests. */
+  timeouts: { requestMs: number; connectionMs: number; keepAliveMs: number };
+  /** Issue 19.4: the allowances of the `Content-Security-Policy: sandbox` put on the protected application's answers. */
+  upstreamSandbox: string[];
   /** The 2FA rollout (issue 12): "Later" choices after a user's start, and announcement mails per second. */
   rollout: { graceSignIns: number; announceRate: number };
 }
@@ -228,6 +232,14 @@ export function loadConfig(env: Env): ConfigResult {
     else problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
   }
 
+  // Issue 19.6: a client that trickles its request (slowloris) is cut after FAMOS_REQUEST_TIMEOUT.
+  const timeouts = {
+    requestMs: duration("FAMOS_REQUEST_TIMEOUT", "60s", 1000, 3_600_000),
+    connectionMs: duration("FAMOS_CONNECTION_TIMEOUT", "2m", 1000, 3_600_000),
+    keepAliveMs: duration("FAMOS_KEEP_ALIVE_TIMEOUT", "72s", 1000, 3_600_000),
+  };
+  const upstreamSandbox = parseSandbox(read("FAMOS_UPSTREAM_SANDBOX"), problems);
+
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
@@ -235,6 +247,8 @@ export function loadConfig(env: Env): ConfigResult {
     databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
+    timeouts,
+    upstreamSandbox,
     rollout,
   };
   return { ok: true, config: deepFreeze(config) };
@@ -279,6 +293,30 @@ function parseSections(raw: string | undefined, problems: Problems): Section[] {
     sections.push({ label: labelPart?.trim() || known?.label || path.slice(1), path });
   }
   return sections;
+}
+
+/**
+ * HTML's iframe sandbox keywords (HTML "sandboxing flag set"), as the CSP `sandbox` directive takes
+ * them. The default lets the application's scripts, forms, pop-ups, dialogs and downloads work, in
+ * an opaque origin: without allow-same-origin, which would hand them FAMOS's origin again.
+ */
+export const SANDBOX_KEYWORDS = [
+  "allow-downloads", "allow-forms", "allow-modals", "allow-orientation-lock", "allow-pointer-lock", "allow-popups",
+  "allow-popups-to-escape-sandbox", "allow-presentation", "allow-same-origin", "allow-scripts",
+  "allow-storage-access-by-user-activation", "allow-top-navigation", "allow-top-navigation-by-user-activation",
+  "allow-top-navigation-to-custom-protocols",
+] as const;
+export const DEFAULT_UPSTREAM_SANDBOX = "allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads";
+
+function parseSandbox(raw: string | undefined, problems: Problems): string[] {
+  const tokens = (raw ?? DEFAULT_UPSTREAM_SANDBOX).split(/[\s,]+/).filter((t) => t.length > 0);
+  if (raw !== undefined && raw.toLowerCase() === "none") return [];
+  for (const token of tokens) {
+    if (!(SANDBOX_KEYWORDS as readonly string[]).includes(token)) {
+      problems.add("FAMOS_UPSTREAM_SANDBOX", `"${token}" is not a sandbox keyword (${SANDBOX_KEYWORDS.join(", ")}; or none)`);
+    }
+  }
+  return tokens;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -45,6 +45,16 @@ export function checkEmailEntry(entry: EmailEntry, policy: Config["enrolment"]):
     return { ok: false, problem: "mismatch", message: "The two email addresses do not match. Type the same address in both fields." };
   }
   const domain = email.slice(at + 1).toLowerCase();
+  if (policy.allowedDomains.length > 0 && /[%!]/.test(email.slice(0, at))) {
+    // Source routing (RFC 1123 §5.2.16's "%-hack", UUCP bang paths): a relay that still honours
+    // it sends a@dealer.example's mail for "x%evil.example@dealer.example" on to evil.example,
+    // round the domain policy (issue 19.7). No real work address needs either character.
+    return {
+      ok: false,
+      problem: "domain-not-allowed",
+      message: "Use your work email address: the part before the @ may not contain % or ! here.",
+    };
+  }
   if (!domainAllowed(domain, policy.allowedDomains)) {
     return {
       ok: false,

@@ -1,10 +1,8 @@
-import { pbkdf2, timingSafeEqual } from "node:crypto";
-import { promisify } from "node:util";
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from "@node-rs/argon2";
-import bcrypt from "bcryptjs";
+import { BUSY, legacyPool, legacyWorkers, type LegacyPool } from "./legacy-pool.ts";
 import { parseStoredHash, type StoredHash } from "./stored-hash.ts";
 
-export { describeHashFormat } from "./stored-hash.ts";
+export { checkImportedHash, describeHashFormat } from "./stored-hash.ts";
 
 /**
  * Parameters for new hashes: the OWASP Password Storage Cheat Sheet's first Argon2id setting
@@ -14,12 +12,13 @@ export const ARGON2ID_PARAMETERS = { memoryCost: 19_456, timeCost: 2, parallelis
 
 // Algorithm is a const enum, which isolated modules cannot read at run time: 2 is Argon2id.
 const ARGON2ID = 2 as Algorithm;
-const pbkdf2Async = promisify(pbkdf2);
 
 export interface PasswordCheck {
   ok: boolean;
   /** True only when the password matched and the stored hash should be replaced by hashPassword. */
   needsUpgrade: boolean;
+  /** The legacy pool refused to evaluate it (too many waiting, or waited too long): not a match. */
+  busy?: true;
 }
 
 /**
@@ -33,38 +32,38 @@ export function hashPassword(password: string): Promise<string> {
 }
 
 /** Checks a password against a stored hash of any supported format; never throws on bad data. */
-export async function verifyPassword(stored: string, password: string): Promise<PasswordCheck> {
+export async function verifyPassword(stored: string, password: string, pool: LegacyPool = legacyPool): Promise<PasswordCheck> {
   const parsed = parseStoredHash(stored);
   if (parsed === null) return { ok: false, needsUpgrade: false };
-  const ok = await matches(parsed, password);
+  // FAMOS's own hashes go straight to libuv's thread pool; anything else (imported) goes through the
+  // bounded legacy pool, keyed by the stored hash, which is one account's (its salt is its own), and
+  // is verified on a low-priority worker thread (legacy-worker.mjs), never on the event loop.
+  const ok = parsed.kind === "argon2" && isStandard(parsed) ? await matchesArgon2(parsed.phc, password) : await pool.run(stored, () => legacyWorkers.verify(parsed, password));
+  if (ok === BUSY) return { ok: false, needsUpgrade: false, busy: true };
   // A rehash needs the right password, so a failed check never asks for one.
   return { ok, needsUpgrade: ok && isWeaker(parsed) };
 }
 
-async function matches(parsed: StoredHash, password: string): Promise<boolean> {
+async function matchesArgon2(phc: string, password: string): Promise<boolean> {
   try {
-    switch (parsed.kind) {
-      case "argon2":
-        return await argon2Verify(parsed.phc, password.normalize("NFC"));
-      case "bcrypt":
-        return await bcrypt.compare(password, parsed.hash);
-      case "pbkdf2_sha256": {
-        const derived = await pbkdf2Async(
-          password,
-          parsed.salt,
-          parsed.iterations,
-          parsed.hash.length,
-          "sha256",
-        );
-        // A constant-time comparison, so the time taken tells nothing about how much matched.
-        return timingSafeEqual(derived, parsed.hash);
-      }
-    }
+    return await argon2Verify(phc, password.normalize("NFC"));
   } catch {
-    // The libraries report a stored value they cannot use the same way as a fault; either way
-    // the password was not shown to match, and a sign-in must not crash on imported data.
+    // The library reports a stored value it cannot use as a fault; the password was not shown to
+    // match, and a sign-in must not crash on stored data.
     return false;
   }
+}
+
+/** Exactly the hashes FAMOS writes itself: these skip the legacy pool. */
+function isStandard(parsed: StoredHash): boolean {
+  return (
+    parsed.kind === "argon2" &&
+    parsed.variant === "argon2id" &&
+    parsed.version === 19 &&
+    parsed.memoryCost === ARGON2ID_PARAMETERS.memoryCost &&
+    parsed.timeCost === ARGON2ID_PARAMETERS.timeCost &&
+    parsed.parallelism === ARGON2ID_PARAMETERS.parallelism
+  );
 }
 
 /** Anything but argon2id at (at least) today's parameters is upgraded at the next sign-in. */

@@ -6,10 +6,14 @@ export const AUDIT_CSV_HEADER = ["time_utc", "time_local", "event", "actor", "su
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula, and the trail
  * holds text anyone can type (a login ID at sign-in, a user agent). OWASP "CSV Injection": prefix
- * such cells with a single quote so they are shown as text.
+ * such cells with a single quote so they are shown as text. Spreadsheets also skip leading white
+ * space (space, NBSP, line feed, tab, CR, ideographic space) and read the full-width forms ＝ ＋ －
+ * ＠ as their ASCII twins (issue 19.7), so those are looked through too.
  */
+const FORMULA_START = /^[\s\u00a0\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r\n]/;
+
 export function guardFormula(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 /** RFC 4180: every field quoted, quotes doubled; the quotes keep commas and line breaks inside it. */

@@ -49,6 +49,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // A request id in every log line; generated here rather than trusted from the client.
     genReqId: requestIds(deps),
     return503OnClosing: true,
+    // Issue 19.6: a request must arrive whole within FAMOS_REQUEST_TIMEOUT (a body trickled a byte at
+    // a time is cut with 408), an idle connection closes after FAMOS_CONNECTION_TIMEOUT, and a
+    // kept-alive one after FAMOS_KEEP_ALIVE_TIMEOUT. Node checks the request deadline every
+    // connectionsCheckingInterval (30 s by default): a quarter of the deadline keeps it near.
+    requestTimeout: config.timeouts.requestMs,
+    connectionTimeout: config.timeouts.connectionMs,
+    keepAliveTimeout: config.timeouts.keepAliveMs,
+    http: {
+      requestTimeout: config.timeouts.requestMs,
+      headersTimeout: Math.min(config.timeouts.requestMs, 60_000),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.timeouts.requestMs / 4))),
+    },
     routerOptions: { maxParamLength: 200 },
     // A malformed address (a bad percent-escape, an over-long path part) never reaches a route: the
     // router's own status, answered with the same page as every other error.

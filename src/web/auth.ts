@@ -19,6 +19,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Who may use the route: anyone, a half-signed-in session at that step, or a full session. */
     access?: "public" | "enrol" | "otp" | "full" | "support" | "admin";
+    /** A protected-application route: its sandboxed pages' own forms may sign in with the section cookie (issue 19.4). */
+    sandboxedSection?: true;
   }
 }
 
@@ -46,10 +48,29 @@ function sessionCookieOptions(deps: Pick<Deps, "config">, request: FastifyReques
 
 export function setSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply, token: string): void {
   reply.setCookie(sessionCookieName(deps, reply.request), token, sessionCookieOptions(deps, reply.request));
+  if (deps.config.upstreamUrl) reply.setCookie(sectionCookieName(deps, reply.request), token, sectionCookieOptions());
 }
 
 export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(deps, reply.request), sessionCookieOptions(deps, reply.request));
+  if (deps.config.upstreamUrl) reply.clearCookie(sectionCookieName(deps, reply.request), sectionCookieOptions());
+}
+
+/**
+ * Issue 19.4: the protected application's pages are served with `Content-Security-Policy: sandbox`,
+ * so they run in an opaque origin and the browser treats their own form posts as cross-site: the
+ * SameSite=Lax session cookie stays behind. The section cookie carries the same session to those
+ * posts (SameSite=None, which browsers take only with Secure; loopback counts as secure). FAMOS
+ * honours it only on the section paths and only for state-changing requests, which checkOrigin lets
+ * through with `Origin: null` only as navigations: FAMOS's own pages never read it, so a script in a
+ * sandboxed page reaches none of them.
+ */
+export function sectionCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
+  return requestIsHttps(deps.config, request) ? "__Host-famos_section" : "famos_section";
+}
+
+function sectionCookieOptions() {
+  return { path: "/", httpOnly: true, sameSite: "none" as const, secure: true };
 }
 
 export function requestContext(request: FastifyRequest): RequestContext {
@@ -65,7 +86,8 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
   app.addHook("preHandler", async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (access === undefined) return; // static files, health and error routes need no session
-    const token = request.cookies[sessionCookieName(deps, request)];
+    const sectionPost = request.routeOptions.config.sandboxedSection === true && request.method !== "GET" && request.method !== "HEAD";
+    const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
     if (token) {
       request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session);
       if (!request.famos) clearSessionCookie(deps, reply);

@@ -10,5 +10,13 @@ export function checkOrigin(request: FastifyRequest, config: Readonly<Config>): 
   const origin = request.headers.origin;
   if (origin === undefined) return;
   const expected = config.publicUrlExplicit ? config.publicUrl.origin : `${request.protocol}://${request.host}`;
-  if (origin !== expected) throw new HttpProblem(403, "This form was sent from another site, so FAMOS did not accept it.");
+  if (origin === expected) return;
+  // Issue 19.4: the protected application's pages run sandboxed in an opaque origin, so the browser
+  // sends their own form posts with `Origin: null` and no Referer (Referrer Policy §8.3: an opaque
+  // origin sends none). On the section paths only, and only as a navigation (a form being submitted,
+  // never a script's fetch: `Sec-Fetch-Mode: navigate`), such a request goes on to the application.
+  // A sandboxed form on another site looks the same: the application's own form tokens stop it
+  // (README, "The protected application"). FAMOS's own pages keep the strict rule.
+  if (origin === "null" && request.routeOptions.config.sandboxedSection === true && request.headers["sec-fetch-mode"] === "navigate") return;
+  throw new HttpProblem(403, "This form was sent from another site, so FAMOS did not accept it.");
 }

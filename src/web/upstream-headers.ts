@@ -20,11 +20,13 @@ export function identityHeaders(user: Pick<User, "login_id" | "full_name" | "par
 
 /**
  * True for a header a client may have sent to pose as someone. Every X-Famos-* name counts, not only
- * the four FAMOS sets, and "_" counts as "-": CGI-style servers (PHP, WSGI, Rack) turn both
- * X-Famos-Login-Id and X_Famos_Login_Id into HTTP_X_FAMOS_LOGIN_ID.
+ * the four FAMOS sets, whatever separates its words: CGI-style servers (PHP, WSGI, Rack) turn
+ * X-Famos-Login-Id and X_Famos_Login_Id into HTTP_X_FAMOS_LOGIN_ID, and other stacks fold "." or
+ * drop separators altogether (issue 19.7: X-Famos.Role passed). So a name counts when, with every
+ * character that is not a letter or digit removed, it starts with "xfamos".
  */
 export function isIdentityHeaderName(name: string): boolean {
-  return name.toLowerCase().replace(/_/g, "-").startsWith("x-famos-");
+  return name.toLowerCase().replace(/[^a-z0-9]/g, "").startsWith("xfamos");
 }
 
 /**
@@ -53,8 +55,35 @@ export function withoutFamosCookies(cookie: string | string[] | undefined): stri
   const pairs = (Array.isArray(cookie) ? cookie.join("; ") : cookie).split(";").map((pair) => pair.trim());
   const kept = pairs.filter((pair) => {
     if (pair === "") return false;
-    const name = pair.split("=", 1)[0]!.trim().replace(/^__(Host|Secure)-/i, "");
-    return !/^famos_/i.test(name);
+    return !isFamosCookieName(pair.split("=", 1)[0]!);
   });
   return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+/** FAMOS's cookie names (session, CSRF, section cookie), with or without the __Host- and __Secure- prefixes. */
+function isFamosCookieName(name: string): boolean {
+  return /^famos_/i.test(name.trim().replace(/^__(Host|Secure)-/i, ""));
+}
+
+/**
+ * The application's answer as the browser receives it (issue 19.4). The application shares FAMOS's
+ * origin in reverse-proxy mode, so a script in one of its pages (its own, or one injected into it)
+ * could read FAMOS's pages and post FAMOS's forms, CSRF token and all. `Content-Security-Policy:
+ * sandbox` (CSP Level 3 §6.3.2, HTML's sandboxing flags) puts every such page in an opaque origin:
+ * its scripts, forms and links still work, but FAMOS's pages are another origin to them. It is sent
+ * as a header of its own, so the application's own policy still applies beside it. The application
+ * may not set FAMOS's cookies either (a planted session cookie is session fixation).
+ */
+export function upstreamResponseHeaders(headers: IncomingHttpHeaders, sandbox: readonly string[]): IncomingHttpHeaders {
+  const result: IncomingHttpHeaders = { ...headers };
+  const setCookie = headers["set-cookie"];
+  if (setCookie !== undefined) {
+    const kept = setCookie.filter((line) => !isFamosCookieName(line.split("=", 1)[0]!));
+    if (kept.length > 0) result["set-cookie"] = kept;
+    else delete result["set-cookie"];
+  }
+  const own = headers["content-security-policy"];
+  const policy = ["sandbox", ...sandbox].join(" ");
+  result["content-security-policy"] = (own === undefined ? [policy] : [own, policy]) as unknown as string;
+  return result;
 }

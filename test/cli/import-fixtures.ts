@@ -1,5 +1,5 @@
 import { pbkdf2Sync } from "node:crypto";
-import bcrypt from "bcryptjs";
+import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
 import { hashPassword } from "../../src/password/hash.ts";
 
 export const HEADER = "login_id,full_name,partner_number,role,email,password_hash";
@@ -7,7 +7,7 @@ export const HEADER = "login_id,full_name,partner_number,role,email,password_has
 /** bcrypt at cost 4 keeps the tests fast; the format is what matters to the importer. */
 export function bcryptHash(password: string, prefix: "2a" | "2b" | "2y" = "2b", cost = 4): string {
   // $2a$, $2b$ and $2y$ compute the same hash for passwords under 255 bytes; only the prefix differs.
-  return bcrypt.hashSync(password, cost).replace(/^\$2b\$/, `$${prefix}$`);
+  return bcryptHashSync(password, cost).replace(/^\$2b\$/, `$${prefix}$`);
 }
 
 /** Django's PBKDF2PasswordHasher.encode(), at a low iteration count for speed. */

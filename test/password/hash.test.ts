@@ -1,8 +1,12 @@
 import { pbkdf2Sync, randomBytes } from "node:crypto";
-import bcrypt from "bcryptjs";
+import { readdirSync, readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
 import { describe, expect, it } from "vitest";
+import { LegacyPool } from "../../src/password/legacy-pool.ts";
 import {
   burnPasswordCheck,
+  checkImportedHash,
   describeHashFormat,
   hashPassword,
   verifyPassword,
@@ -64,8 +68,8 @@ describe("argon2id", () => {
 });
 
 describe("bcrypt", () => {
-  it("verifies $2b$ hashes made by bcryptjs, and asks for an upgrade", async () => {
-    const stored = bcrypt.hashSync(PASSWORD, 4);
+  it("verifies $2b$ hashes made by a bcrypt library, and asks for an upgrade", async () => {
+    const stored = bcryptHashSync(PASSWORD, 4);
     expect(stored.startsWith("$2b$04$")).toBe(true);
     expect(describeHashFormat(stored)).toBe("bcrypt");
     expect(await verifyPassword(stored, PASSWORD)).toEqual({ ok: true, needsUpgrade: true });
@@ -73,7 +77,7 @@ describe("bcrypt", () => {
   });
 
   it("verifies $2a$ and $2y$ spellings of the same hash", async () => {
-    const stored = bcrypt.hashSync(PASSWORD, 4);
+    const stored = bcryptHashSync(PASSWORD, 4);
     for (const prefix of ["$2a$", "$2y$"]) {
       const variant = prefix + stored.slice(4);
       expect(describeHashFormat(variant)).toBe("bcrypt");
@@ -107,12 +111,67 @@ describe("Django PBKDF2-SHA256", () => {
     expect((await verifyPassword(stored, PASSWORD.toUpperCase())).ok).toBe(false);
   });
 
-  it("refuses more than 10,000,000 iterations without computing them", async () => {
+  it("issue 19.3: imports Django 6.0's default 1,200,000 iterations, refuses more than 1,500,000 without computing them", async () => {
     const hash = randomBytes(32).toString("base64");
-    const stored = `pbkdf2_sha256$10000001$salt$${hash}`;
-    expect(describeHashFormat(stored)).toBeNull();
+    expect(checkImportedHash(`pbkdf2_sha256$1200000$salt$${hash}`)).toEqual({ ok: true, format: "pbkdf2_sha256" });
+    expect(checkImportedHash(`pbkdf2_sha256$1500000$salt$${hash}`)).toEqual({ ok: true, format: "pbkdf2_sha256" });
+    const stored = `pbkdf2_sha256$1500001$salt$${hash}`;
+    expect(checkImportedHash(stored)).toEqual({ ok: false, reason: "password_hash: PBKDF2 1,500,001 iterations are above FAMOS's limit of 1,500,000" });
     expect(await verifyPassword(stored, PASSWORD)).toEqual({ ok: false, needsUpgrade: false });
-    expect(describeHashFormat(`pbkdf2_sha256$10000000$salt$${hash}`)).toBe("pbkdf2_sha256");
+  });
+});
+
+describe("issue 19.3: work limits on imported hashes", () => {
+  const salt = "c29tZXNhbHRzb21lc2FsdA";
+  const argon2 = (m: number, t: number) => `$argon2id$v=19$m=${m},t=${t},p=1$${salt}$${"A".repeat(43)}`;
+
+  it("imports bcrypt up to cost 12 and refuses cost 13 with the reason", async () => {
+    expect(checkImportedHash("$2b$12$" + "a".repeat(53))).toEqual({ ok: true, format: "bcrypt" });
+    const heavy = "$2y$13$" + "a".repeat(53);
+    expect(checkImportedHash(heavy)).toEqual({ ok: false, reason: "password_hash: bcrypt cost 13 is above FAMOS's limit of 12" });
+    expect(await verifyPassword(heavy, PASSWORD)).toEqual({ ok: false, needsUpgrade: false });
+  });
+
+  it("imports argon2id up to 64 MiB and t=4, refuses more memory or more passes with the reason", () => {
+    expect(checkImportedHash(argon2(65_536, 4))).toEqual({ ok: true, format: "argon2id" });
+    expect(checkImportedHash(argon2(65_537, 2))).toEqual({ ok: false, reason: "password_hash: argon2 memory m=65537 KiB is above FAMOS's limit of 65536 KiB (64 MiB)" });
+    expect(checkImportedHash(argon2(262_144, 2))).toMatchObject({ ok: false, reason: /m=262144 KiB is above/ });
+    expect(checkImportedHash(argon2(19_456, 5))).toEqual({ ok: false, reason: "password_hash: argon2 t=5 is above FAMOS's limit of 4" });
+  });
+
+  it("verifies bcrypt off the main thread: the event loop stays free while cost-10 hashes are checked", async () => {
+    const stored = bcryptHashSync(PASSWORD, 10);
+    const before = performance.eventLoopUtilization();
+    const checks = await Promise.all([0, 1, 2, 3].map((i) => verifyPassword(stored.replace("$2b$", i % 2 ? "$2a$" : "$2b$"), PASSWORD)));
+    const used = performance.eventLoopUtilization(before);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    // bcryptjs computed in JavaScript on the event loop (utilisation near 1); native bcrypt waits in libuv.
+    expect(used.utilization).toBeLessThan(0.5);
+  });
+
+  it("verifies imported hashes on a worker thread at the lowest scheduling priority (Linux nice 19)", async () => {
+    const niceThreads = () =>
+      readdirSync("/proc/self/task").filter((task) => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]) === 19; // field 19, nice
+      }).length;
+    expect((await verifyPassword(djangoPbkdf2(PASSWORD, "nicesalt", 1000), PASSWORD)).ok).toBe(true);
+    expect(niceThreads()).toBeGreaterThanOrEqual(1);
+  });
+
+  it("sends imported hashes through the bounded legacy pool, and FAMOS's own argon2id hashes past it", async () => {
+    const pool = new LegacyPool({ concurrency: 1, maxQueued: 0, maxWaitingPerAccount: 0 });
+    let release!: () => void;
+    const holding = pool.run("someone else", () => new Promise<void>((resolve) => (release = resolve)));
+    const own = await hashPassword(PASSWORD);
+    expect(await verifyPassword(own, PASSWORD, pool)).toEqual({ ok: true, needsUpgrade: false });
+    // The pool's one slot is taken and nothing may wait: an imported hash is not evaluated.
+    const legacy = bcryptHashSync(PASSWORD, 4);
+    expect(await verifyPassword(legacy, PASSWORD, pool)).toEqual({ ok: false, needsUpgrade: false, busy: true });
+    expect(await verifyPassword(djangoPbkdf2(PASSWORD, "salt", 1000), PASSWORD, pool)).toMatchObject({ ok: false, busy: true });
+    release();
+    await holding;
+    expect(await verifyPassword(legacy, PASSWORD, pool)).toEqual({ ok: true, needsUpgrade: true });
   });
 });
 

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { checkAccessibility, formatViolations, launchBrowser } from "../support/browser.ts";
 import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
-import { nextCode } from "../support/client.ts";
 import { nginxForwardAuthConfig } from "./protected-nginx.ts";
-import { closedPort, startExampleApp } from "./protected-support.ts";
+import { closedPort, saveQuotationInBrowser, signInInBrowser, startExampleApp } from "./protected-support.ts";
 
 /**
  * Forward authentication as deployed: the example application behind a real nginx (auth_request to a
@@ -41,15 +40,7 @@ describe("forward authentication behind nginx, in Chromium", () => {
     await app?.stop();
   });
 
-  async function signIn(page: Page, user: { login_id: string; password: string; otp_email: string | null }) {
-    const before = t.smtp.messages.length;
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await nextCode(t.smtp, user.otp_email!, before));
-    await page.getByRole("button", { name: "Confirm" }).click();
-  }
+  const signIn = (page: Page, user: { login_id: string; password: string; otp_email: string | null }) => signInInBrowser(t.smtp, page, user);
 
   async function freshPage(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
@@ -72,11 +63,7 @@ describe("forward authentication behind nginx, in Chromium", () => {
     expect(await page.locator("#signed-in-login").textContent()).toBe("lukasz");
 
     // The application's own form posts back through nginx and echoes.
-    await page.getByLabel("Customer name").fill("Zoë O'Brien");
-    await page.getByLabel("Vehicle").fill("Škoda Octavia");
-    await page.getByLabel("Amount to finance (£)").fill("18500");
-    await page.getByRole("button", { name: "Save quotation" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Quotation for Zoë O'Brien: Škoda Octavia, £18500 over 48 months.");
+    await saveQuotationInBrowser(page, { customer: "Zoë O'Brien", vehicle: "Škoda Octavia", amount: "18500" });
     await context.close();
   });
 
@@ -173,15 +160,7 @@ describe("reverse proxy in Chromium", () => {
     return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   };
 
-  async function signIn(x: TestApp, page: Page, user: { login_id: string; password: string; otp_email: string | null }) {
-    const before = x.smtp.messages.length;
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await nextCode(x.smtp, user.otp_email!, before));
-    await page.getByRole("button", { name: "Confirm" }).click();
-  }
+  const signIn = (x: TestApp, page: Page, user: { login_id: string; password: string; otp_email: string | null }) => signInInBrowser(x.smtp, page, user);
 
   it("signs in from a section, returns there, and the application's own form works under its own CSP", async () => {
     const user = await addUser(t.deps, { fullName: "Łukasz Nowak" });
@@ -192,11 +171,7 @@ describe("reverse proxy in Chromium", () => {
     await signIn(t, page, user);
     await expect.poll(() => page.url()).toBe(`${base(t)}/quotation`);
     await expect.poll(() => page.locator("#signed-in-name").textContent()).toBe("Łukasz Nowak");
-    await page.getByLabel("Customer name").fill("A & B Motors");
-    await page.getByLabel("Vehicle").fill("Ford Focus");
-    await page.getByLabel("Amount to finance (£)").fill("9999");
-    await page.getByRole("button", { name: "Save quotation" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe("Quotation for A & B Motors: Ford Focus, £9999 over 48 months.");
+    await saveQuotationInBrowser(page, { customer: "A & B Motors", vehicle: "Ford Focus", amount: "9999" });
     await context.close();
   });
 

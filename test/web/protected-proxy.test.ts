@@ -95,6 +95,7 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
       "X_Famos_Name", "Mallory",
       "X-Famos-Partner", "99999",
       "X-Famos-Impersonate", "admin",
+      "X-Famos.Role", "admin",
       "Cookie", `theme=dark; ${client.cookieHeader()}; last_quote=17`,
     ]);
     expect(status).toBe(200);
@@ -105,6 +106,7 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
     expect(seen.headers["x-famos-partner"]).toBe("01234");
     expect(seen.headers["x_famos_name"]).toBeUndefined();
     expect(seen.headers["x-famos-impersonate"]).toBeUndefined();
+    expect(seen.headers["x-famos.role"]).toBeUndefined();
     // The application's own cookies pass; FAMOS's session and CSRF cookies never do.
     expect(seen.headers.cookie).toBe("theme=dark; last_quote=17");
     expect(JSON.stringify(seen.headers)).not.toMatch(/famos_session|famos_csrf/);
@@ -161,12 +163,41 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
     expect(signedOut.headers.location).toBe("/login");
   });
 
+  it("issue 19.4: the section cookie reaches only the application's own form posts, never FAMOS's pages", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    const section = client.cookies.get("famos_section");
+    expect(section).toBe(client.cookies.get("famos_session"));
+    const onlySection = new FormClient(t.app);
+    onlySection.cookies.set("famos_section", section!);
+    // A sandboxed page's own form: Origin null, a navigation, the section cookie alone. It goes through.
+    const form = await onlySection.post("/quotation/diagnostics", { customer: "x" }, { csrf: false, headers: { origin: "null", "sec-fetch-mode": "navigate" } });
+    expect(form.statusCode).toBe(200);
+    expect((JSON.parse(form.body) as Diagnostics).identity.loginId).toBe(user.login_id);
+    // A script's fetch from the same page (not a navigation), or any GET: refused or signed out.
+    expect((await onlySection.post("/quotation/diagnostics", {}, { csrf: false, headers: { origin: "null", "sec-fetch-mode": "cors" } })).statusCode).toBe(403);
+    expect((await onlySection.get("/quotation/diagnostics")).statusCode).toBe(303);
+    // FAMOS's own pages never read it: signed out there, and Origin null is refused.
+    expect((await onlySection.get("/profile")).headers.location).toBe("/login?returnTo=%2Fprofile");
+    const role = await onlySection.post(`/support/users/${user.id}/role`, { role: "admin" }, { csrf: false, headers: { origin: "null", "sec-fetch-mode": "navigate" } });
+    expect(role.statusCode).toBe(403);
+    // Sign-out clears it with the session cookie.
+    await client.get("/");
+    await client.post("/logout");
+    expect(client.cookies.has("famos_section")).toBe(false);
+  });
+
   it("keeps the application's response headers and adds none of FAMOS's page headers to them", async () => {
     const user = await addUser(t.deps);
     const client = new FormClient(t.app);
     await signInFully(client, t.smtp, user);
     const page = await client.get("/quotation");
-    expect(page.headers["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'");
+    // The application's own policy, and beside it FAMOS's sandbox (issue 19.4: an opaque origin).
+    expect(page.headers["content-security-policy"]).toEqual([
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'",
+      "sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads",
+    ]);
     expect(page.headers["cache-control"]).toBe("private, no-cache");
     expect(page.headers["x-example-app"]).toBe("protected-app");
     expect(page.headers["x-frame-options"]).toBeUndefined();

@@ -1,8 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
+import type { Page } from "playwright-core";
+import { expect } from "vitest";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import type { TestApp } from "../support/app.ts";
+import type { TestSmtpServer } from "../support/smtp.ts";
 import { FormClient, nextCode } from "../support/client.ts";
 
 /** The example application listening on a free loopback port. */
@@ -58,4 +61,24 @@ export async function signInFrom(
   const code = await nextCode(t.smtp, user.otp_email!, before);
   await client.get("/otp");
   return client.post("/otp", { code });
+}
+
+/** In a browser on FAMOS's sign-in page: the password, then the mailed code, as a user would. */
+export async function signInInBrowser(smtp: TestSmtpServer, page: Page, user: { login_id: string; password: string; otp_email: string | null }): Promise<void> {
+  const before = smtp.messages.length;
+  await page.getByLabel("Login ID").fill(user.login_id);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
+  await page.getByLabel("Please enter the received code").fill(await nextCode(smtp, user.otp_email!, before));
+  await page.getByRole("button", { name: "Confirm" }).click();
+}
+
+/** In a browser on the example application's Quotation page: its own form, sent and echoed back. */
+export async function saveQuotationInBrowser(page: Page, quote: { customer: string; vehicle: string; amount: string }): Promise<void> {
+  await page.getByLabel("Customer name").fill(quote.customer);
+  await page.getByLabel("Vehicle").fill(quote.vehicle);
+  await page.getByLabel("Amount to finance (£)").fill(quote.amount);
+  await page.getByRole("button", { name: "Save quotation" }).click();
+  await expect.poll(() => page.getByRole("status").textContent()).toBe(`Quotation for ${quote.customer}: ${quote.vehicle}, £${quote.amount} over 48 months.`);
 }

@@ -21,10 +21,15 @@ export interface UserPageView {
   resetValues?: Partial<ResetRequest>;
 }
 
-/** "key: value" pairs; times (ms since the epoch under keys such as "until") shown as times. */
+/**
+ * "key: value" pairs; times (ms since the epoch under keys such as "until") shown as times; email
+ * addresses (an email change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else
+ * on the console (issue 19.7). The CSV export and `famos audit` keep the record as it is.
+ */
 export function detailText(detail: Record<string, unknown>, timezone: string): string {
   const show = (key: string, value: unknown) => {
     if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return formatDateTime(value, timezone);
+    if (typeof value === "string" && /^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
     return typeof value === "string" ? value : JSON.stringify(value);
   };
   return Object.entries(detail)

@@ -6,7 +6,7 @@ import { signedIn } from "../auth.ts";
 import { sendProblem } from "../errors.ts";
 import { checkOrigin } from "../origin.ts";
 import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
-import { identityHeaders, upstreamRequestHeaders, withoutFamosCookies } from "../upstream-headers.ts";
+import { identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders, withoutFamosCookies } from "../upstream-headers.ts";
 import { portalFrame } from "./portal.ts";
 
 /** Requests the application answered: their headers are the application's, not FAMOS's. */
@@ -48,7 +48,7 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
         websocket: true,
         disableRequestLogging: true,
         // The application's forms carry its own tokens, not FAMOS's (the Origin check still applies).
-        config: { access: "full", csrf: false, helmet: { skipRoute: true } },
+        config: { access: "full", csrf: false, helmet: { skipRoute: true }, sandboxedSection: true },
         preHandler: async (request) => {
           // Cross-site WebSocket hijacking: a handshake is a GET, so the form check never sees it.
           if (request.headers.upgrade !== undefined) checkOrigin(request, deps.config);
@@ -57,7 +57,7 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
           rewriteRequestHeaders: (request, headers) => forwardedHeaders(request as FastifyRequest, headers as IncomingHttpHeaders),
           rewriteHeaders: (headers, request) => {
             if (request) answeredByApp.add(request as FastifyRequest);
-            return headers;
+            return upstreamResponseHeaders(headers as IncomingHttpHeaders, deps.config.upstreamSandbox);
           },
           // An upstream 503 goes to the user as the application sent it, not retried here.
           retryDelay: () => null,

@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProtectedApp } from "../../examples/protected-app/app.ts";
+import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { saveQuotationInBrowser, signInInBrowser } from "./protected-support.ts";
+
+/**
+ * A page of the protected application whose script tries what an injected script would (issue 19.4):
+ * read FAMOS's Profile, read a user's console page for its CSRF token, and make that user an admin.
+ * No CSP of its own, so nothing but FAMOS's sandbox stands in its way.
+ */
+function hostilePage(targetId: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vehicle offers</title></head><body>
+<h1>Vehicle offers</h1><p id="result">running</p>
+<script>
+(async () => {
+  const out = { origin: String(window.origin) };
+  try {
+    const profile = await fetch("/profile", { credentials: "include" });
+    const text = await profile.text();
+    out.profile = profile.status + (text.includes("Partner number") ? " read" : " unread");
+  } catch (e) { out.profile = "blocked"; }
+  let token = "";
+  try {
+    const page = await fetch("/support/users/${targetId}", { credentials: "include" });
+    token = (/name="_csrf" value="([^"]+)"/.exec(await page.text()) || [])[1] || "";
+    out.token = token ? "read" : "none";
+  } catch (e) { out.token = "blocked"; }
+  try {
+    const post = await fetch("/support/users/${targetId}/role", {
+      method: "POST", credentials: "include",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "role=admin&_csrf=" + encodeURIComponent(token),
+    });
+    out.role = String(post.status);
+  } catch (e) { out.role = "blocked"; }
+  document.getElementById("result").textContent = JSON.stringify(out);
+})();
+</script></body></html>`;
+}
+
+/** The example application, plus the hostile page at /vehicle/offers. */
+function startUpstream(hostile: () => string): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
+  const example = createProtectedApp();
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (request.url === "/vehicle/offers") {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      response.end(hostile());
+      return;
+    }
+    example.emit("request", request, response);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        server,
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        stop: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      }),
+    ),
+  );
+}
+
+describe("issue 19.4: the protected application runs sandboxed, in Chromium", () => {
+  let t: TestApp;
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let browser: Browser;
+  let famos: string;
+  let targetId = "";
+
+  beforeAll(async () => {
+    upstream = await startUpstream(() => hostilePage(targetId));
+    t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: upstream.url } });
+    famos = await listen(t);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await upstream?.stop();
+  });
+
+  async function signIn(page: Page, user: { login_id: string; password: string; otp_email: string | null }, path: string) {
+    await page.goto(`${famos}${path}`);
+    await signInInBrowser(t.smtp, page, user);
+    await expect.poll(() => new URL(page.url()).pathname).toBe(path);
+  }
+
+  it("an upstream script can neither read /profile nor make a user admin through the console", async () => {
+    const admin = await addUser(t.deps, { loginId: "sandbox.admin", role: "admin" });
+    const victim = await addUser(t.deps, { loginId: "sandbox.victim", role: "user" });
+    targetId = victim.id;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, admin, "/vehicle/offers");
+    await expect.poll(() => page.locator("#result").textContent(), { timeout: 10_000 }).not.toBe("running");
+    const out = JSON.parse((await page.locator("#result").textContent())!) as Record<string, string>;
+    const stored = await t.deps.db.selectFrom("users").select("role").where("id", "=", victim.id).executeTakeFirstOrThrow();
+    expect(stored.role, JSON.stringify(out)).toBe("user");
+    // An opaque origin: FAMOS's pages are cross-origin to the script, and it holds none of FAMOS's cookies.
+    expect(out).toEqual({ origin: "null", profile: "blocked", token: "blocked", role: "blocked" });
+    // The admin's own FAMOS pages still work in the same browser.
+    await page.goto(`${famos}/support/users/${victim.id}`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("sandbox.victim");
+    await context.close();
+  });
+
+  it("the application's ordinary forms and links keep working inside the sandbox", async () => {
+    const user = await addUser(t.deps, { loginId: "sandbox.user", fullName: "Zoë O'Brien" });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, user, "/quotation");
+    await expect.poll(() => page.locator("#signed-in-name").textContent()).toBe("Zoë O'Brien");
+    // Its own form, with its own token, posts back through FAMOS and echoes.
+    await saveQuotationInBrowser(page, { customer: "Ana Núñez", vehicle: "Škoda Octavia", amount: "18500" });
+    // Its links lead to the other sections, still signed in.
+    await page.getByRole("link", { name: "Customer", exact: true }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe("/customer");
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Customer");
+    expect(await page.locator("#signed-in-login").textContent()).toBe("sandbox.user");
+    await context.close();
+  });
+});
