@@ -3,7 +3,7 @@ import type { Config } from "../config/config.ts";
 import { developmentSecret } from "../config/secret.ts";
 import { outboxDepth } from "../mail/outbox.ts";
 import { MailSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../mail/sender.ts";
-import { developmentTransport, smtpTransport, type MailTransport } from "../mail/transport.ts";
+import { developmentTransport, sendingOptions, smtpTransport, type MailTransport } from "../mail/transport.ts";
 import { systemClock, type Clock } from "../platform/clock.ts";
 import { deriveKeys } from "../platform/keys.ts";
 import { cryptoRandom, type Random } from "../platform/random.ts";
@@ -44,7 +44,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
   const transport =
-    overrides.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl) : developmentTransport(mailboxUrl));
+    overrides.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, sendingOptions(config)) : developmentTransport(mailboxUrl));
   const fromAddress = /<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom;
   const mailDomain = fromAddress.includes("@") ? fromAddress.slice(fromAddress.lastIndexOf("@") + 1) : "famos.local";
 

@@ -31,6 +31,7 @@ export const AUDIT_EVENTS = {
   "enrolment.deferred": "\"Later\" chosen on User profile (one of FAMOS_2FA_GRACE_SIGNINS)",
   "rollout.planned": "2FA rollout start set or removed for a partner or the default",
   "rollout.announced": "2FA announcement queued for a user",
+  "mail.bounced": "Email bounced (could not be delivered, or delayed)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

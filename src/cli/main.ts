@@ -1,6 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.ts";
+import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
   program.addCommand(rolloutCommand());
+  program.addCommand(mailCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;
 }

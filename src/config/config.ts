@@ -1,3 +1,5 @@
+import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 
@@ -54,6 +56,10 @@ export interface Config {
   upstreamSandbox: string[];
   /** The 2FA rollout (issue 12): "Later" choices after a user's start, and announcement mails per second. */
   rollout: { graceSignIns: number; announceRate: number };
+  /** Bounces (issue 15): VERP return paths under `domain`, an inbound SMTP listener, a webhook secret. */
+  bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
+  /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
+  dkim: { domain: string; selector: string; keyFile: string } | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -231,6 +237,8 @@ export function loadConfig(env: Env): ConfigResult {
     if (rate && Number(rate[1]) >= 1 && Number(rate[1]) <= 1000) rollout.announceRate = Number(rate[1]);
     else problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
   }
+  const bounce = parseBounce(read, host, problems);
+  const dkim = parseDkim(read, problems);
 
   // Issue 19.6: a client that trickles its request (slowloris) is cut after FAMOS_REQUEST_TIMEOUT.
   const timeouts = {
@@ -250,6 +258,8 @@ export function loadConfig(env: Env): ConfigResult {
     timeouts,
     upstreamSandbox,
     rollout,
+    bounce,
+    dkim,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -317,6 +327,45 @@ function parseSandbox(raw: string | undefined, problems: Problems): string[] {
     }
   }
   return tokens;
+}
+
+const DOMAIN_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
+function parseBounce(read: (name: string) => string | undefined, host: string, problems: Problems): Config["bounce"] {
+  const domain = read("FAMOS_BOUNCE_DOMAIN")?.toLowerCase() ?? null;
+  if (domain !== null && !DOMAIN_NAME.test(domain)) problems.add("FAMOS_BOUNCE_DOMAIN", `must be a domain name such as bounces.dealer.example (got "${domain}")`);
+  const rawPort = read("FAMOS_BOUNCE_SMTP_PORT");
+  let smtpPort: number | null = null;
+  if (rawPort !== undefined) {
+    if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535) problems.add("FAMOS_BOUNCE_SMTP_PORT", `must be a port number from 0 to 65535 (got "${rawPort}")`);
+    else smtpPort = Number(rawPort);
+    if (domain === null) problems.add("FAMOS_BOUNCE_SMTP_PORT", "needs FAMOS_BOUNCE_DOMAIN: the listener takes mail for bounce+…@ that domain only");
+  }
+  const webhookSecret = read("FAMOS_BOUNCE_WEBHOOK_SECRET") ?? null;
+  if (webhookSecret !== null && webhookSecret.length < 32) problems.add("FAMOS_BOUNCE_WEBHOOK_SECRET", "must be at least 32 characters (openssl rand -hex 32)");
+  return { domain, smtpHost: read("FAMOS_BOUNCE_SMTP_HOST") ?? host, smtpPort, webhookSecret };
+}
+
+function parseDkim(read: (name: string) => string | undefined, problems: Problems): Config["dkim"] {
+  const domain = read("FAMOS_DKIM_DOMAIN")?.toLowerCase();
+  const selector = read("FAMOS_DKIM_SELECTOR");
+  const keyFile = read("FAMOS_DKIM_KEY_FILE");
+  const given = [domain, selector, keyFile].filter((v) => v !== undefined).length;
+  if (given === 0) return null;
+  if (given < 3) {
+    problems.add("FAMOS_DKIM_DOMAIN", "FAMOS_DKIM_DOMAIN, FAMOS_DKIM_SELECTOR and FAMOS_DKIM_KEY_FILE go together: set all three or none");
+    return null;
+  }
+  if (!DOMAIN_NAME.test(domain!)) problems.add("FAMOS_DKIM_DOMAIN", `must be a domain name such as dealer.example (got "${domain}")`);
+  if (!/^[a-z0-9](?:[a-z0-9._-]{0,62})$/i.test(selector!)) problems.add("FAMOS_DKIM_SELECTOR", `must be a selector such as famos2026 (got "${selector}")`);
+  try {
+    // nodemailer signs with rsa-sha256 only (RFC 6376 §3.3; RFC 8463's Ed25519 is not offered).
+    if (createPrivateKey(readFileSync(keyFile!, "utf8")).asymmetricKeyType !== "rsa") problems.add("FAMOS_DKIM_KEY_FILE", `must hold an RSA private key (${keyFile})`);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code?.startsWith("E") && (error as NodeJS.ErrnoException).syscall ? "cannot be read" : "is not a PEM private key";
+    problems.add("FAMOS_DKIM_KEY_FILE", `${why} (${keyFile})`);
+  }
+  return { domain: domain!, selector: selector!, keyFile: keyFile! };
 }
 
 function deepFreeze<T>(value: T): T {

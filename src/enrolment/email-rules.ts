@@ -13,7 +13,11 @@ export type EmailProblem =
   | "invalid"
   | "too-long"
   | "domain-not-allowed"
-  | "shared-mailbox";
+  | "shared-mailbox"
+  /** Issue 15: the domain looks like a slip (see review-address.ts). */
+  | "did-you-mean"
+  /** Issue 15: another login ID has confirmed this address. */
+  | "address-in-use";
 
 export type EmailCheck =
   | { ok: true; email: string; sharedMailbox: boolean }

@@ -5,20 +5,22 @@ import { createFlow } from "../otp/flows.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../signin/context.ts";
 import { setPendingEmail, type User } from "../users/users.ts";
-import { checkEmailEntry, type EmailEntry, type EmailProblem } from "./email-rules.ts";
+import type { EmailProblem } from "./email-rules.ts";
+import { reviewNewAddress, type AddressEntry } from "./review-address.ts";
 
 export type EnrolOutcome =
   /** `token`: the session's new token (null when the session ended meanwhile). */
   | { kind: "code-sent"; issued: IssueOutcome; token: string | null }
-  | { kind: "invalid"; problem: EmailProblem; message: string };
+  /** `suggestion`: the address a "Did you mean …?" offers (problem "did-you-mean"). */
+  | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string };
 
 /**
  * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
  * then is it the user's OTP email. A user who mistyped it signs in again and is asked again.
  */
-export async function enrolEmail(deps: Deps, user: User, session: Session, entry: EmailEntry, ctx: RequestContext): Promise<EnrolOutcome> {
-  const check = checkEmailEntry(entry, deps.config.enrolment);
-  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
+export async function enrolEmail(deps: Deps, user: User, session: Session, entry: AddressEntry, ctx: RequestContext): Promise<EnrolOutcome> {
+  const check = await reviewNewAddress(deps, user, entry);
+  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
   const now = deps.clock.now();
   const { issued, token } = await deps.db.transaction().execute(async (tx) => {
     await setPendingEmail(tx, user.id, check.email, now);
@@ -26,7 +28,7 @@ export async function enrolEmail(deps: Deps, user: User, session: Session, entry
     // another browser, must not make that address the OTP email.
     await voidUserCodes(tx, user.id, "superseded", now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
     // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "otp", flowId: flow.id });
     const detail = { sharedMailbox: check.sharedMailbox };

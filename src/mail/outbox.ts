@@ -51,6 +51,9 @@ export async function enqueueMail(
       last_error: null,
       created_at: now,
       sent_at: null,
+      bounced_at: null,
+      bounce_kind: null,
+      bounce_reason: null,
     })
     .execute();
   return id;

@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
 import nodemailer from "nodemailer";
+import { returnPathFor } from "../bounce/verp.ts";
+import type { Config } from "../config/config.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
 /** Hands one message to the next hop. Throws on failure; `permanent` errors are not retried. */
@@ -15,8 +18,26 @@ export class MailDeliveryError extends Error {
   }
 }
 
+/** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
+export interface SendingOptions {
+  /** FAMOS_BOUNCE_DOMAIN: the envelope sender becomes bounce+<outbox id>@ this domain. */
+  bounceDomain?: string | null;
+  /** nodemailer's dkim option (RFC 6376), from FAMOS_DKIM_*. */
+  dkim?: { domainName: string; keySelector: string; privateKey: string } | null;
+}
+
+/** The sending options the configuration asks for; reads the DKIM key file (checked at start). */
+export function sendingOptions(config: Readonly<Config>): SendingOptions {
+  return {
+    bounceDomain: config.bounce.domain,
+    dkim: config.dkim
+      ? { domainName: config.dkim.domain, keySelector: config.dkim.selector, privateKey: readFileSync(config.dkim.keyFile, "utf8") }
+      : null,
+  };
+}
+
 /** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
-export function smtpTransport(url: string): MailTransport {
+export function smtpTransport(url: string, sending: SendingOptions = {}): MailTransport {
   // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each.
   // Timeouts well inside the outbox lease (60 s): a send that hangs gives up and is retried before
   // another instance could take the message as abandoned and send it a second time.
@@ -28,6 +49,7 @@ export function smtpTransport(url: string): MailTransport {
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000,
+    ...(sending.dkim ? { dkim: sending.dkim } : {}),
   } as never);
   return {
     async send(message, from) {
@@ -39,6 +61,9 @@ export function smtpTransport(url: string): MailTransport {
           text: message.text_body,
           html: message.html_body,
           messageId: message.message_id,
+          ...(sending.bounceDomain
+            ? { envelope: { from: returnPathFor(message.id, sending.bounceDomain), to: message.recipient } }
+            : {}),
         });
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
+import { markAddressWorking } from "../bounce/addresses.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { randomId } from "../platform/random.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
@@ -29,6 +30,8 @@ export async function issueCode(
   flow: Flow,
   loginId: string,
   now: number,
+  /** The request that asked for the code: the mail says which browser and address (issue 15). */
+  requestedBy?: { ip: string; userAgent: string },
 ): Promise<IssueOutcome> {
   const { otp } = deps.config;
   if (otp.perHour > 0) {
@@ -65,6 +68,7 @@ export async function issueCode(
     expiresAt,
     timezone: deps.config.timezone,
     supportEmail: deps.config.supportEmail,
+    requestedBy,
   });
   const outboxId = await enqueueMail(tx, now, deps.random, deps.mailDomain, {
     userId: flow.user_id,
@@ -135,7 +139,10 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
       .where("consumed_at", "is", null)
       .where("voided_at", "is", null)
       .executeTakeFirst();
-    return Number(consumed.numUpdatedRows) === 1 ? { kind: "ok", codeId: current.id } : { kind: "used" };
+    if (Number(consumed.numUpdatedRows) !== 1) return { kind: "used" };
+    // The code arrived, so the address takes mail: earlier bounces no longer hold (issue 15).
+    await markAddressWorking(db, current.email, now);
+    return { kind: "ok", codeId: current.id };
   }
 
   const max = deps.config.otp.tries;
@@ -212,7 +219,8 @@ export function voidUserCodes(db: Kysely<Database>, userId: string, reason: stri
 
 /**
  * The current code of a flow with its mail's delivery state, for the OTP capture screen: queued,
- * sending, sent, failed, or "delayed" (tried, refused or unreachable, and waiting for its next try).
+ * sending, sent, failed, "delayed" (tried, refused or unreachable, and waiting for its next try), or
+ * "bounced" (taken by the SMTP server, then reported undeliverable).
  */
 export async function currentCode(
   db: Kysely<Database>,
@@ -223,7 +231,7 @@ export async function currentCode(
     .leftJoin("outbox", "outbox.id", "codes.outbox_id")
     .select([
       "codes.id", "codes.created_at", "codes.expires_at", "codes.tries", "codes.voided_at", "codes.void_reason",
-      "codes.consumed_at", "codes.email", "outbox.state as mail_state", "outbox.attempts as mail_attempts",
+      "codes.consumed_at", "codes.email", "outbox.state as mail_state", "outbox.attempts as mail_attempts", "outbox.bounce_kind as mail_bounce",
     ])
     .where("codes.flow_id", "=", flowId)
     .orderBy("codes.created_at", "desc")
@@ -231,7 +239,9 @@ export async function currentCode(
     .orderBy(sql`case when codes.voided_at is null then 0 else 1 end`)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { mail_attempts, ...code } = row;
+  const { mail_attempts, mail_bounce, ...code } = row;
   const delayed = code.mail_state === "queued" && (mail_attempts ?? 0) > 0;
+  // A hard bounce after the SMTP server took the mail: it will not arrive (issue 15).
+  if (mail_bounce === "hard") return { ...code, mail_state: "bounced" };
   return { ...code, mail_state: delayed ? "delayed" : code.mail_state };
 }

@@ -34,3 +34,30 @@ export function maskEmail(email: string): string {
   if (at < 1) return "•••";
   return `${email[0]}•••${email.slice(at)}`;
 }
+
+/** 14:02:31: a wait of seconds shown as a clock time (the Regenerate wait). */
+export function formatTimeWithSeconds(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(ms);
+}
+
+/** Names people use for the zones FAMOS's users are in; others take Intl's generic name. */
+const ZONE_NAMES: Record<string, string> = {
+  "Europe/London": "UK time",
+  "Europe/Belfast": "UK time",
+  "GB": "UK time",
+  "Europe/Dublin": "Irish time",
+};
+
+/**
+ * The time zone as people say it ("UK time", "Eastern Time"), not an IANA identifier; where Intl has
+ * no name for it, the offset at `at` ("UTC+9", "UTC").
+ */
+export function zoneName(timeZone: string, at: number): string {
+  if (ZONE_NAMES[timeZone]) return ZONE_NAMES[timeZone];
+  const part = (style: "longGeneric" | "shortOffset") =>
+    new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: style }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
+  const generic = part("longGeneric");
+  if (generic && !generic.startsWith("GMT")) return generic;
+  const offset = part("shortOffset").replace(/^GMT/, "");
+  return offset === "" || offset === "+0" ? "UTC" : `UTC${offset}`;
+}

@@ -1,6 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
-import { checkEmailEntry, type EmailEntry, type EmailProblem } from "../enrolment/email-rules.ts";
+import type { EmailProblem } from "../enrolment/email-rules.ts";
+import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
 import { issueCode, verifyCode, voidFlowCodes, voidUserCodes, type IssueOutcome, type VerifyOutcome } from "../otp/codes.ts";
@@ -16,7 +17,7 @@ import { codeConfirmedRecently, provePassword } from "./reauthenticate.ts";
 
 export type StartOutcome =
   | { kind: "code-sent"; issued: IssueOutcome }
-  | { kind: "invalid"; problem: EmailProblem | "same-address"; message: string }
+  | { kind: "invalid"; problem: EmailProblem | "same-address"; message: string; suggestion?: string }
   /** No code confirmed in the last 15 minutes: the password is needed (and was not given). */
   | { kind: "password-needed" }
   | { kind: "password-wrong" }
@@ -32,11 +33,11 @@ export async function startEmailChange(
   deps: Deps,
   user: User,
   session: Session,
-  input: { entry: EmailEntry; password: string | null },
+  input: { entry: AddressEntry; password: string | null },
   ctx: RequestContext,
 ): Promise<StartOutcome> {
-  const check = checkEmailEntry(input.entry, deps.config.enrolment);
-  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message };
+  const check = await reviewNewAddress(deps, user, input.entry);
+  if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
   if (user.otp_email !== null && user.otp_email.toLowerCase() === check.email.toLowerCase()) {
     return { kind: "invalid", problem: "same-address", message: "That is already your OTP email. Enter the new address you want your codes sent to." };
   }
@@ -54,7 +55,7 @@ export async function startEmailChange(
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
     await setSessionStep(tx, session.id, "full", flow.id);
     await audit(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
     if (outcome.kind === "sent") await audit(tx, { event: "code.sent", detail: { purpose: "email-change" } });

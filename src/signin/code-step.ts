@@ -74,7 +74,7 @@ export async function regenerateCode(deps: Deps, user: User, session: Session, c
   const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
   if (!flow || flow.finished_at !== null) return { kind: "no-flow" };
   const issued = await deps.db.transaction().execute(async (tx) => {
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
     if (outcome.kind === "sent") {
       await recordAudit(tx, now, { event: "code.regenerated", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: flow.kind } });
     }

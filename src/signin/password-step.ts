@@ -87,7 +87,7 @@ async function startCodeStep(deps: Deps, user: User, returnTo: string | null, ct
   const email = user.otp_email!;
   const result = await deps.db.transaction().execute(async (tx) => {
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email, now, returnTo });
-    const issued = await issueCode(deps, tx, flow, user.login_id, now);
+    const issued = await issueCode(deps, tx, flow, user.login_id, now, ctx);
     const created = await createSession(tx, deps.random, now, deps.config.session, {
       userId: user.id,
       stage: "otp",

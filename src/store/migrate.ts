@@ -2,11 +2,13 @@ import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet }
 import type { Store } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
 import * as rollout from "./migrations/004-rollout.ts";
+import * as mailDelivery from "./migrations/005-mail-delivery.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "004-rollout": rollout,
+  "005-mail-delivery": mailDelivery,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -90,6 +90,24 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  /** A delivery status notification about this message (migration 005): when, hard or soft, and why. */
+  bounced_at: number | null;
+  bounce_kind: "hard" | "soft" | null;
+  bounce_reason: string | null;
+}
+
+/** What bounces taught FAMOS about one address (lower-cased); see src/bounce/. */
+export interface MailAddressesTable {
+  address_key: string;
+  /** A hard bounce: mail to this address cannot be delivered (until a code sent to it is confirmed). */
+  undeliverable_at: number | null;
+  undeliverable_reason: string | null;
+  soft_bounces: number;
+  last_soft_bounce_at: number | null;
+  last_soft_reason: string | null;
+  /** The last time a code sent to this address was confirmed: later bounces of older mail are ignored. */
+  confirmed_at: number | null;
+  updated_at: number;
 }
 
 export interface AuditTable {
@@ -140,4 +158,5 @@ export interface Database {
   notices: NoticesTable;
   rollout_plan: RolloutPlanTable;
   rollout_users: RolloutUsersTable;
+  mail_addresses: MailAddressesTable;
 }

@@ -1,5 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { queryAudit, type AuditRecord } from "../audit/audit.ts";
+import { addressProblems, type AddressProblems } from "../bounce/addresses.ts";
 import type { OutboxTable } from "../store/schema.ts";
 import { loginLockInfo } from "../regulation/throttle.ts";
 import type { User } from "../users/users.ts";
@@ -12,7 +13,7 @@ export function enrolmentState(user: User): EnrolmentState {
   return user.pending_email ? "pending" : "none";
 }
 
-export type SentMail = Pick<OutboxTable, "id" | "kind" | "recipient" | "subject" | "state" | "attempts" | "created_at" | "sent_at" | "last_error">;
+export type SentMail = Pick<OutboxTable, "id" | "kind" | "recipient" | "subject" | "state" | "attempts" | "created_at" | "sent_at" | "last_error" | "bounce_kind" | "bounce_reason">;
 
 export interface UserOverview {
   user: User;
@@ -20,6 +21,8 @@ export interface UserOverview {
   lock: Awaited<ReturnType<typeof loginLockInfo>>;
   events: AuditRecord[];
   mails: SentMail[];
+  /** What bounces said about the OTP email and the address waiting for its code (issue 15). */
+  delivery: { otp: AddressProblems | null; pending: AddressProblems | null };
 }
 
 export const RECENT_LIMIT = 20;
@@ -27,16 +30,18 @@ export const RECENT_LIMIT = 20;
 /** What a support person needs to handle a request about one account (SPEC item 8, "a user's page"). */
 export async function userOverview(deps: Deps, user: User): Promise<UserOverview> {
   const now = deps.clock.now();
-  const [lock, events, mails] = await Promise.all([
+  const [lock, events, mails, otp, pending] = await Promise.all([
     loginLockInfo(deps.db, user.login_key, now),
     queryAudit(deps.db, { subject: user.login_id, limit: RECENT_LIMIT }),
     deps.db
       .selectFrom("outbox")
-      .select(["id", "kind", "recipient", "subject", "state", "attempts", "created_at", "sent_at", "last_error"])
+      .select(["id", "kind", "recipient", "subject", "state", "attempts", "created_at", "sent_at", "last_error", "bounce_kind", "bounce_reason"])
       .where("user_id", "=", user.id)
       .orderBy("created_at", "desc")
       .limit(RECENT_LIMIT)
       .execute(),
+    user.otp_email ? addressProblems(deps.db, user.otp_email) : null,
+    user.pending_email ? addressProblems(deps.db, user.pending_email) : null,
   ]);
-  return { user, enrolment: enrolmentState(user), lock, events, mails };
+  return { user, enrolment: enrolmentState(user), lock, events, mails, delivery: { otp, pending } };
 }

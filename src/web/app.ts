@@ -16,6 +16,7 @@ import { registerInputGuard } from "./input-guard.ts";
 import { checkOrigin } from "./origin.ts";
 import { formActionSources } from "./return-to.ts";
 import { collectRoutes } from "./route-list.ts";
+import { bounceHookRoutes } from "./routes/bounce-hook.ts";
 import { devMailboxRoutes } from "./routes/dev-mailbox.ts";
 import { forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -155,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
   await protectedProxyRoutes(app, deps);
+  await bounceHookRoutes(app, deps);
   if (!config.production && config.smtpUrl === null) devMailboxRoutes(app, deps);
   return app;
 }

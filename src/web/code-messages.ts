@@ -1,7 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { durationInWords } from "../config/duration.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
-import { formatDateTime, formatTime } from "../platform/format.ts";
+import { formatDateTime, formatTime, formatTimeWithSeconds } from "../platform/format.ts";
 import { html, type SafeHtml } from "../platform/html.ts";
 import type { ConfirmOutcome } from "../signin/code-step.ts";
 
@@ -27,8 +27,9 @@ export function issueProblemText(deps: Deps, notice: string, retryAt: number | n
   const { otp, timezone } = deps.config;
   const now = deps.clock.now();
   if (notice === "wait" && retryAt !== null) {
-    const seconds = Math.max(1, Math.ceil((retryAt - now) / 1000));
-    return `Please wait ${durationInWords(seconds * 1000)} before asking for another code (codes can be sent ${durationInWords(otp.resendWaitMs)} apart).`;
+    // Shown as a clock time (issue 15): "wait 20 seconds" is already wrong when it is read.
+    const at = formatTimeWithSeconds(Math.max(retryAt, now + 1000), timezone);
+    return `You can ask for another code at ${at} (codes can be sent ${durationInWords(otp.resendWaitMs)} apart).`;
   }
   if (notice === "attempt-cap") {
     return purpose === "signin"

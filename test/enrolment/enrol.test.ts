@@ -57,7 +57,9 @@ describe("first-sign-in enrolment", () => {
     const second = new FormClient(t.app);
     await submitPassword(second, user.login_id, user.password);
     await second.get("/enrol");
-    await second.post("/enrol", { email: "jane.smith@dealer.example", confirmEmail: "jane.smith@dealer.example" });
+    // An address of its own: one another test's user confirmed would be a shared address (issue 15).
+    const right = `${user.login_id}.smith@dealer.example`;
+    await second.post("/enrol", { email: right, confirmEmail: right });
 
     await first.get("/otp");
     const late = await first.post("/otp", { code: oldCode });

@@ -36,15 +36,15 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     const database = await testDatabase(dialect, `migr_${dialect}`);
     const store = openStore(database.url);
     try {
-      expect(await pendingMigrations(store)).toEqual(["001-initial", "004-rollout"]);
+      expect(await pendingMigrations(store)).toEqual(["001-initial", "004-rollout", "005-mail-delivery"]);
       const up = await migrateToLatest(store);
-      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([["001-initial", "Success"], ["004-rollout", "Success"]]);
+      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([["001-initial", "Success"], ["004-rollout", "Success"], ["005-mail-delivery", "Success"]]);
       expect(await pendingMigrations(store)).toEqual([]);
       expect((await migrateToLatest(store)).results).toEqual([]);
       await createUser(store.db, cryptoRandom, 1, newUser("m1"));
 
       await migrateDownAll(store);
-      expect(await pendingMigrations(store)).toEqual(["001-initial", "004-rollout"]);
+      expect(await pendingMigrations(store)).toEqual(["001-initial", "004-rollout", "005-mail-delivery"]);
       await expect(store.db.selectFrom("users").selectAll().execute()).rejects.toThrow();
 
       await migrateToLatest(store);

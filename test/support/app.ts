@@ -7,7 +7,7 @@ import type { Deps } from "../../src/app/deps.ts";
 import { createServices, type Services } from "../../src/app/services.ts";
 import { openRedis } from "../../src/app/redis.ts";
 import { loadConfig, type Config } from "../../src/config/config.ts";
-import { smtpTransport } from "../../src/mail/transport.ts";
+import { sendingOptions, smtpTransport } from "../../src/mail/transport.ts";
 import { hashPassword } from "../../src/password/hash.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { openStore } from "../../src/store/database.ts";
@@ -63,7 +63,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const services = createServices(config, {
     clock,
     store,
-    transport: smtpTransport(smtp.url),
+    transport: smtpTransport(smtp.url, sendingOptions(config)),
     logger: pino({ level: "silent" }),
     dataDir: dir,
   });

@@ -137,3 +137,11 @@ export async function expectAccessible(page: Page): Promise<void> {
   const violations = await checkAccessibility(page);
   if (violations.length > 0) throw new Error(`accessibility violations on ${page.url()}:\n${formatViolations(violations)}`);
 }
+
+/** The password step in a browser: "Login ID", "Password", "Log in" on `${base}/login`. */
+export async function logIn(page: Page, base: string, user: { login_id: string; password: string }): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Login ID").fill(user.login_id);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}

@@ -10,9 +10,10 @@ describe("code messages in words (SPEC item 4: waits and caps are told in words)
   const clock = new FixedClock(Date.UTC(2026, 10, 28, 14, 0, 0));
   const deps = { config: result.config, clock } as unknown as Deps;
 
-  it("tells the wait left and the setting", () => {
+  it("tells the end of the wait as a time, and the setting", () => {
+    // 14:00:00 UTC is 14:00:00 in London in November.
     expect(issueProblemText(deps, "wait", clock.now() + 25_000)).toBe(
-      "Please wait 25 seconds before asking for another code (codes can be sent 30 seconds apart).",
+      "You can ask for another code at 14:00:25 (codes can be sent 30 seconds apart).",
     );
   });
 

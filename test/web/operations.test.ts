@@ -33,7 +33,7 @@ describe.each(DIALECTS)("readiness on %s", (dialect) => {
       expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
       const pending = await app.inject("/readyz");
       expect(pending.statusCode).toBe(503);
-      expect(pending.json()).toEqual({ status: "migrations pending", pending: ["001-initial", "004-rollout"] });
+      expect(pending.json()).toEqual({ status: "migrations pending", pending: ["001-initial", "004-rollout", "005-mail-delivery"] });
       const { migrateToLatest } = await import("../../src/store/migrate.ts");
       await migrateToLatest(store);
       const ready = await app.inject("/readyz");

@@ -30,6 +30,11 @@ export function serveCommand(): Command {
     const redis = config.redisUrl ? await (await import("../../app/redis.ts")).openRedis(config.redisUrl, logger) : null;
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
+    // Delivery status notifications for bounce+…@FAMOS_BOUNCE_DOMAIN (issue 15), when a port is set.
+    const bounces =
+      config.bounce.smtpPort === null
+        ? null
+        : await (await import("../../bounce/listener.ts")).startBounceListener(deps, { host: config.bounce.smtpHost, port: config.bounce.smtpPort });
 
     // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
     // finish the messages it holds (the rest stay queued in the outbox for any instance), then close
@@ -45,6 +50,7 @@ export function serveCommand(): Command {
       }, 25_000).unref();
       try {
         await app.close();
+        await bounces?.close();
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());
         logger.info("stopped");

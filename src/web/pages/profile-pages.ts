@@ -1,12 +1,13 @@
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message } from "../layout.ts";
-import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
+import { didYouMean, keepTypedField } from "./address-suggestion.ts";
+import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
   info?: string;
-  email?: { error?: string; newEmail?: string; confirmNewEmail?: string; askOwnMailbox?: boolean };
+  email?: { error?: string; newEmail?: string; confirmNewEmail?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean };
   passwordError?: string;
   /** No code confirmed in the last 15 minutes: the email form asks for the password too. */
   passwordNeeded: boolean;
@@ -26,15 +27,21 @@ ${profileFacts(frame.user)}
 <h2 id="email-heading">Change the OTP email</h2>
 ${v.pendingTo ? html`<p class="delivery">A code was sent to <strong>${v.pendingTo}</strong>. <a href="/profile/email/confirm">Enter the code</a> to make it your OTP email.</p>` : ""}
 <p>Your codes keep going to your current address until you confirm a code sent to the new one.</p>
-${message("error", email.error)}
+${email.suggestion && email.newEmail
+  ? didYouMean(
+      { suggestion: email.suggestion, typed: email.newEmail, button: "Send code" },
+      { csrf: frame.csrf, action: "/profile/email", fields: ["newEmail", "confirmNewEmail"], ownMailbox: email.ownMailbox ?? false },
+    )
+  : message("error", email.error)}
 <form method="post" action="/profile/email" novalidate>
   ${csrfField(frame.csrf)}
+  ${keepTypedField(email.suggestion ? email.newEmail : undefined)}
   <label for="newEmail">New email address</label>
   <input type="email" id="newEmail" name="newEmail" value="${email.newEmail ?? ""}" autocomplete="email" maxlength="254" required>
   <label for="confirmNewEmail">Confirm new email address</label>
   <input type="email" id="confirmNewEmail" name="confirmNewEmail" value="${email.confirmNewEmail ?? ""}" autocomplete="off" maxlength="254" required>
   <p class="advice">It is recommended that the email used to receive your one time passcode be your individually assigned work email address. Please do not use a shared group mailbox.</p>
-  ${email.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
+  ${email.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${email.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
   ${v.passwordNeeded
     ? html`<label for="emailPassword">Password</label>
   <p class="advice" id="emailPasswordHint">You have not confirmed a code in the last 15 minutes, so enter your password to change the address.</p>
@@ -71,7 +78,7 @@ export interface EmailConfirmView extends CodeDelivery {
 /** The code step of an email change: the labels of "OTP capture", for the new address. */
 export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): string {
   const body = html`<h1>Confirm your new OTP email</h1>
-${deliveryLine(v, "your new address ")}
+${deliveryBlock(v, "/profile/email/confirm/delivery", "your new address ")}
 <p>Your OTP email changes only when you confirm this code. Until then, sign-in codes keep going to your current address.</p>
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}

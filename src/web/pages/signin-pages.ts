@@ -1,7 +1,8 @@
 import type { Config } from "../../config/config.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
-import { codeForm, deliveryLine, type CodeDelivery } from "./code-entry.ts";
+import { didYouMean, keepTypedField } from "./address-suggestion.ts";
+import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in". */
 export function loginPage(config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
@@ -24,22 +25,26 @@ ${message("error", v.error)}${message("info", v.info)}
 export function enrolPage(
   config: Readonly<Config>,
   v: {
-    csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean;
+    csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
     /** Early enrolment from the portal (issue 12) posts elsewhere; "Later" is offered with what is left. */
     action?: string; cancelAction?: string; later?: { left: number; of: number } | null;
   },
 ): string {
+  const typed = v.suggestion ? v.email : undefined;
   const body = html`<h1>User profile</h1>
 <p>Please enter an email address that will be used to receive a one time passcode in order to access FAMOS</p>
-${message("error", v.error)}
+${v.suggestion && typed
+  ? didYouMean({ suggestion: v.suggestion, typed, button: "Update" }, { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
+  : message("error", v.error)}
 <form method="post" action="${v.action ?? "/enrol"}" novalidate>
   ${csrfField(v.csrf)}
+  ${keepTypedField(typed)}
   <label for="email">Email address</label>
   <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required>
   <label for="confirmEmail">Confirm email address</label>
   <input type="email" id="confirmEmail" name="confirmEmail" value="${v.confirmEmail ?? ""}" autocomplete="off" maxlength="254" required>
   <p class="advice">It is recommended that the email used to receive your one time passcode be your individually assigned work email address. Please do not use a shared group mailbox.</p>
-  ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
+  ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${v.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
   <div class="buttons">
     <button type="submit">Update</button>
     <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>Cancel</button>
@@ -60,7 +65,7 @@ export interface OtpView extends CodeDelivery {
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
 export function otpPage(config: Readonly<Config>, v: OtpView): string {
   const body = html`<h1>OTP capture</h1>
-${deliveryLine(v)}
+${deliveryBlock(v, "/otp/delivery")}
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;

@@ -6,12 +6,13 @@ import type { User } from "../../users/users.ts";
 import { message, page } from "../layout.ts";
 import { noticeBanner, type PortalFrame } from "./portal-pages.ts";
 
-export type SupportSection = "users" | "audit" | "notices" | "rollout";
+export type SupportSection = "users" | "audit" | "notices" | "attention" | "rollout";
 
 const SECTIONS: [SupportSection, string, string][] = [
   ["users", "/support", "Find users"],
   ["audit", "/support/audit", "Audit trail"],
   ["notices", "/support/notices", "Notices"],
+  ["attention", "/support/attention", "Needs attention"],
   ["rollout", "/support/rollout", "Rollout"],
 ];
 

@@ -71,8 +71,25 @@ function mailsTable(mails: SentMail[], tz: string): SafeHtml {
 <caption class="visually-hidden">Emails sent to this user</caption>
 <thead><tr><th scope="col">Queued</th><th scope="col">Subject</th><th scope="col">To</th><th scope="col">Delivery</th><th scope="col">Sent</th></tr></thead>
 <tbody>${mails.map(
-    (m) => html`<tr><td>${formatDateTime(m.created_at, tz)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.state}">${m.state}${m.attempts > 1 ? ` after ${m.attempts} attempts` : ""}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}</td><td>${m.sent_at ? formatDateTime(m.sent_at, tz) : ""}</td></tr>`,
+    (m) => html`<tr><td>${formatDateTime(m.created_at, tz)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${m.state}${m.attempts > 1 ? ` after ${m.attempts} attempts` : ""}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(m)}</td><td>${m.sent_at ? formatDateTime(m.sent_at, tz) : ""}</td></tr>`,
   )}</tbody></table>`;
+}
+
+/** Issue 15: a message the SMTP server took and the receiving server later refused or delayed. */
+function bounceText(m: SentMail): SafeHtml {
+  if (!m.bounce_kind) return html``;
+  const what = m.bounce_kind === "hard" ? "then bounced: undeliverable" : "then delayed (soft bounce)";
+  return html`, ${what}${m.bounce_reason ? html`<br><span class="advice">${m.bounce_reason}</span>` : ""}`;
+}
+
+/** "Undeliverable since …", "2 soft bounces, the last …", or "No bounces". */
+export function deliveryText(problems: UserOverview["delivery"]["otp"], tz: string): string {
+  if (!problems) return "No bounces";
+  const soft = problems.softBounces > 0 ? `${problems.softBounces} soft ${problems.softBounces === 1 ? "bounce" : "bounces"}${problems.lastSoftBounceAt ? `, the last at ${formatDateTime(problems.lastSoftBounceAt, tz)}` : ""}${problems.lastSoftReason ? ` (${problems.lastSoftReason})` : ""}` : "";
+  if (problems.undeliverableAt !== null) {
+    return `Undeliverable since ${formatDateTime(problems.undeliverableAt, tz)}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${soft ? `; ${soft}` : ""}`;
+  }
+  return soft || "No bounces";
 }
 
 function resetForm(user: User, csrf: string, values: Partial<ResetRequest>): SafeHtml {
@@ -103,6 +120,8 @@ ${message("info", v.info)}${message("error", v.error)}
   <dt>Partner number</dt><dd>${user.partner_number}</dd>
   <dt>Role</dt><dd>${user.role}</dd>
   <dt>OTP email</dt><dd>${enrolmentText(user)}</dd>
+  ${user.otp_email ? html`<dt>Delivery to the OTP email</dt><dd>${deliveryText(o.delivery.otp, tz)}</dd>` : ""}
+  ${user.pending_email ? html`<dt>Delivery to the address waiting for its code</dt><dd>${deliveryText(o.delivery.pending, tz)}</dd>` : ""}
   <dt>Sign-in lock</dt><dd>${lockText(o, tz)}</dd>
   <dt>Last sign-in</dt><dd>${user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"}</dd>
   <dt>Account created</dt><dd>${formatDateTime(user.created_at, tz)}</dd>

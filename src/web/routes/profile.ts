@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
-import { currentCode } from "../../otp/codes.ts";
 import { formatTime, maskEmail } from "../../platform/format.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
@@ -14,6 +13,7 @@ import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
+import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -54,17 +54,18 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm(
-      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional() },
+      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional(), keepTyped: field().optional() },
       request.body,
     );
-    const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes" };
+    const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
     switch (outcome.kind) {
       case "invalid": {
-        const askOwnMailbox = outcome.problem === "shared-mailbox" && deps.config.enrolment.sharedMailboxPolicy === "warn";
-        return renderProfile(request, reply, 400, { email: { ...values, error: outcome.message, askOwnMailbox } });
+        const askOwnMailbox = (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && deps.config.enrolment.sharedMailboxPolicy === "warn";
+        const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
+        return renderProfile(request, reply, 400, { email: { ...values, error: outcome.message, askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion } });
       }
       case "password-needed":
         return renderProfile(request, reply, 401, {
@@ -81,8 +82,16 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const notice = typeof query.notice === "string" ? query.notice : "";
     const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
-    const info = notice === "sent" ? "A code is on its way to the new address. Codes sent before it no longer work." : undefined;
-    return renderConfirm(request, reply, 200, { info, error: issueProblemText(deps, notice, retry, "email-change") });
+    return renderConfirm(request, reply, 200, { error: issueProblemText(deps, notice, retry, "email-change") }, notice === "sent");
+  });
+
+  // The email-change code step's status module asks here while the email is queued or retried (issue 15).
+  app.get("/profile/email/confirm/delivery", { config: { access: "full" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const flow = await pendingEmailChange(deps, user, session);
+    if (!flow) return reply.send({ pending: false, html: "" });
+    const { delivery } = await codeDeliveryState(deps, flow.id, flow.email);
+    return reply.send(deliveryStatusJson(delivery, "your new address "));
   });
 
   app.post("/profile/email/confirm", { config: { access: "full", ...limited } }, async (request, reply) => {
@@ -133,22 +142,17 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     }
   });
 
-  async function renderConfirm(request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string | SafeHtml; info?: string }) {
+  async function renderConfirm(request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string | SafeHtml }, justSent = false) {
     const { user, session } = signedIn(request);
     const flow = await pendingEmailChange(deps, user, session);
     if (!flow) return reply.redirect("/profile", 303);
     const frame = await portalFrame(deps, request, reply);
-    const code = await currentCode(deps.db, flow.id);
-    const tz = deps.config.timezone;
-    return reply.code(status).type(HTML).send(
-      emailConfirmPage(frame, {
-        maskedEmail: maskEmail(flow.email),
-        sentAt: code ? formatTime(code.created_at, tz) : null,
-        validUntil: code ? formatTime(code.expires_at, tz) : null,
-        mailState: code?.mail_state ?? null,
-        ...extra,
-      }),
-    );
+    const { delivery, codesSent } = await codeDeliveryState(deps, flow.id, flow.email);
+    // The first code of a change is "sent"; only a replacement makes earlier codes stop working.
+    const info = justSent
+      ? codesSent > 1 ? "A new code is on its way to the new address. Codes sent before it no longer work." : "A code is on its way to the new address."
+      : undefined;
+    return reply.code(status).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, ...extra }));
   }
 
   profileSessionRoutes(app, deps);

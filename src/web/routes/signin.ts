@@ -2,13 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
-import { currentCode } from "../../otp/codes.ts";
-import { formatTime, maskEmail } from "../../platform/format.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
 import { graceOffer } from "../../rollout/grace.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { endSession } from "../../session/sessions.ts";
+import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
@@ -20,8 +19,8 @@ import { portalHome } from "./portal.ts";
 const HTML = "text/html; charset=utf-8";
 
 const LOGIN_FORM = formSchema({ loginId: field(), password: field(), returnTo: field(2048).optional() });
-const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() });
-const ENROL_CANCEL_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() });
+const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional(), keepTyped: field().optional() });
+const ENROL_CANCEL_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional(), keepTyped: field().optional() });
 const CODE_FORM = formSchema({ code: field(64) });
 /** Cancel and Regenerate share the code form, so its field may come along. */
 const CODE_BUTTON_FORM = formSchema({ code: field(64).optional() });
@@ -73,7 +72,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       deps,
       user,
       session,
-      { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" },
+      { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped },
       requestContext(request),
     );
     if (outcome.kind === "invalid") {
@@ -82,7 +81,9 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
         email: form.email.slice(0, 254),
         confirmEmail: form.confirmEmail.slice(0, 254),
         error: outcome.message,
-        askOwnMailbox: outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn",
+        askOwnMailbox: (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && config.enrolment.sharedMailboxPolicy === "warn",
+        ownMailbox: form.ownMailbox === "yes",
+        ...(outcome.suggestion ? { suggestion: outcome.suggestion } : {}),
         later: await graceOffer(deps, user),
       };
       return reply.code(400).type(HTML).send(enrolPage(config, view));
@@ -104,9 +105,15 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const notice = typeof query.notice === "string" ? query.notice : "";
     const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
-    const info = notice === "sent" ? "A new code is on its way. Codes sent before it no longer work." : undefined;
     const error = issueProblemText(deps, notice, retry);
-    return reply.type(HTML).send(await renderOtp(request, reply, { info, error }));
+    return reply.type(HTML).send(await renderOtp(request, reply, { error }, notice === "sent"));
+  });
+
+  // OTP capture's status module asks here while the code's email is queued or retried (issue 15).
+  app.get("/otp/delivery", { config: { access: "otp" } }, async (request, reply) => {
+    const { session, user } = signedIn(request);
+    const { delivery } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    return reply.send(deliveryStatusJson(delivery));
   });
 
   app.post("/otp", { config: { access: "otp", ...limited } }, async (request, reply) => {
@@ -146,17 +153,11 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/wrong-email", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(wrongEmailPage(config)));
 
-  async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml; info?: string }) {
+  async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
-    const code = session.flow_id ? await currentCode(deps.db, session.flow_id) : undefined;
-    const email = code?.email ?? user.pending_email ?? user.otp_email ?? "";
-    return otpPage(config, {
-      csrf: reply.generateCsrf(),
-      maskedEmail: maskEmail(email),
-      sentAt: code ? formatTime(code.created_at, config.timezone) : null,
-      validUntil: code ? formatTime(code.expires_at, config.timezone) : null,
-      mailState: code?.mail_state ?? null,
-      ...extra,
-    });
+    const { delivery, codesSent } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    // Only a code that replaced another is "new", and only then did earlier codes stop working.
+    const info = justSent && codesSent > 1 ? "A new code is on its way. Codes sent before it no longer work." : undefined;
+    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra });
   }
 }

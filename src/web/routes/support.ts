@@ -13,6 +13,7 @@ import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
+import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 
@@ -108,4 +109,5 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
 
   supportAuditRoutes(app, deps);
   supportNoticeRoutes(app, deps);
+  supportAttentionRoutes(app, deps);
 }

@@ -1,0 +1,71 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../store/schema.ts";
+
+/** Addresses are compared without regard to case (what mail servers do in practice). */
+export function addressKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** What bounces said about one address; null when it never bounced (or was cleared). */
+export interface AddressProblems {
+  undeliverableAt: number | null;
+  undeliverableReason: string | null;
+  softBounces: number;
+  lastSoftBounceAt: number | null;
+  lastSoftReason: string | null;
+}
+
+export async function addressProblems(db: Kysely<Database>, email: string): Promise<AddressProblems | null> {
+  const row = await db.selectFrom("mail_addresses").selectAll().where("address_key", "=", addressKey(email)).executeTakeFirst();
+  if (!row || (row.undeliverable_at === null && row.soft_bounces === 0)) return null;
+  return {
+    undeliverableAt: row.undeliverable_at,
+    undeliverableReason: row.undeliverable_reason,
+    softBounces: row.soft_bounces,
+    lastSoftBounceAt: row.last_soft_bounce_at,
+    lastSoftReason: row.last_soft_reason,
+  };
+}
+
+/**
+ * A code sent to the address was confirmed: mail reaches it, whatever earlier bounces said. Only an
+ * address that has a row (it bounced once) is written, so a normal sign-in adds no row.
+ */
+export async function markAddressWorking(db: Kysely<Database>, email: string, now: number): Promise<void> {
+  await db
+    .updateTable("mail_addresses")
+    .set({ undeliverable_at: null, undeliverable_reason: null, soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, confirmed_at: now, updated_at: now })
+    .where("address_key", "=", addressKey(email))
+    .execute();
+}
+
+export interface UndeliverableUser {
+  userId: string;
+  loginId: string;
+  fullName: string;
+  partnerNumber: string;
+  email: string;
+  /** The address is the user's confirmed OTP email (else the one waiting for its code). */
+  confirmed: boolean;
+  at: number;
+  reason: string | null;
+}
+
+/** Users whose OTP email, or the address waiting for its code, cannot be delivered to: the console's "Needs attention". */
+export async function undeliverableUsers(db: Kysely<Database>, limit = 200): Promise<UndeliverableUser[]> {
+  const rows = await db
+    .selectFrom("mail_addresses as a")
+    .innerJoin("users as u", (join) =>
+      join.on((eb) => eb.or([eb(eb.fn("lower", ["u.otp_email"]), "=", eb.ref("a.address_key")), eb(eb.fn("lower", ["u.pending_email"]), "=", eb.ref("a.address_key"))])),
+    )
+    .select(["a.address_key", "u.id", "u.login_id", "u.full_name", "u.partner_number", "u.otp_email", "u.pending_email", "a.undeliverable_at", "a.undeliverable_reason"])
+    .where("a.undeliverable_at", "is not", null)
+    .orderBy("a.undeliverable_at", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => {
+    const confirmed = r.otp_email?.toLowerCase() === r.address_key;
+    const email = confirmed ? r.otp_email! : r.pending_email!;
+    return { userId: r.id, loginId: r.login_id, fullName: r.full_name, partnerNumber: r.partner_number, email, confirmed, at: r.undeliverable_at!, reason: r.undeliverable_reason };
+  });
+}

@@ -1,0 +1,96 @@
+import type { AddressInfo } from "node:net";
+import { SMTPServer, type SMTPServerError } from "smtp-server";
+import type { Deps } from "../app/deps.ts";
+import { MAX_DSN_BYTES, parseDsn } from "./dsn.ts";
+import { recordBounce } from "./record-bounce.ts";
+import { outboxIdFromReturnPath } from "./verp.ts";
+
+export interface BounceListener {
+  port: number;
+  close(): Promise<void>;
+}
+
+function smtpError(code: number, text: string): SMTPServerError {
+  const error: SMTPServerError = new Error(text);
+  error.responseCode = code;
+  return error;
+}
+
+/**
+ * FAMOS_BOUNCE_SMTP_PORT: takes delivery status notifications for bounce+<outbox id>@FAMOS_BOUNCE_DOMAIN
+ * and nothing else (any other recipient, or an id FAMOS never sent, is refused at RCPT TO with 550),
+ * so it cannot be used as a relay or a mailbox. Meant to sit behind the MX or relay that owns the
+ * bounce domain; it offers neither AUTH nor STARTTLS.
+ */
+export async function startBounceListener(deps: Deps, options: { host: string; port: number }): Promise<BounceListener> {
+  const domain = deps.config.bounce.domain;
+  if (!domain) throw new Error("FAMOS_BOUNCE_DOMAIN is not set");
+  const server = new SMTPServer({
+    name: domain,
+    banner: "FAMOS bounce listener",
+    authOptional: true,
+    disabledCommands: ["AUTH", "STARTTLS"],
+    hideSTARTTLS: true,
+    disableReverseLookup: true,
+    logger: false,
+    size: MAX_DSN_BYTES,
+    maxClients: 50,
+    closeTimeout: 1000,
+    async onRcptTo(address, _session, callback) {
+      const id = outboxIdFromReturnPath(address.address, domain);
+      try {
+        const known = id !== null && (await deps.db.selectFrom("outbox").select("id").where("id", "=", id).executeTakeFirst()) !== undefined;
+        callback(known ? undefined : smtpError(550, "5.1.1 No such bounce address"));
+      } catch (error) {
+        deps.logger.error({ err: error }, "bounce listener could not read the outbox");
+        callback(smtpError(451, "4.3.0 Try again later"));
+      }
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", (error: Error) => callback(error));
+      stream.on("end", () => {
+        // smtp-server stops reading past `size` and says so here; such a message is not a DSN of ours.
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError(552, "5.3.4 Message too big"));
+        const ids = session.envelope.rcptTo.map((r) => outboxIdFromReturnPath(r.address, domain)).filter((id): id is string => id !== null);
+        takeReports(deps, Buffer.concat(chunks), ids).then(
+          () => callback(),
+          (error: unknown) => {
+            deps.logger.error({ err: error }, "bounce listener could not record a bounce");
+            callback(smtpError(451, "4.3.0 Try again later"));
+          },
+        );
+      });
+    },
+  });
+  server.on("error", (error) => deps.logger.warn({ err: error }, "bounce listener connection error"));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The VERP address names the message; the DSN says what happened. A DSN reports on the one
+ * recipient the message had, so its first failed or delayed recipient is taken.
+ */
+async function takeReports(deps: Deps, raw: Buffer, outboxIds: string[]): Promise<void> {
+  const reports = await parseDsn(raw).catch(() => []);
+  const report = reports.find((r) => r.kind === "hard") ?? reports[0];
+  if (!report) {
+    deps.logger.info({ mail: outboxIds }, "bounce address received mail that is not a delivery failure report; ignored");
+    return;
+  }
+  for (const outboxId of outboxIds) {
+    const outcome = await recordBounce(deps, { outboxId, kind: report.kind, status: report.status, reason: report.reason }, "smtp");
+    deps.logger.info({ mail: outboxId, bounce: report.kind, outcome: outcome.kind }, "bounce received");
+  }
+}

@@ -1,0 +1,83 @@
+import { sql } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { addressKey } from "./addresses.ts";
+import type { BounceKind } from "./dsn.ts";
+
+export interface BounceReport {
+  outboxId: string;
+  kind: BounceKind;
+  status: string | null;
+  reason: string;
+}
+
+export type BounceOutcome =
+  | { kind: "recorded"; bounce: BounceKind; recipient: string }
+  /** The same report again (a DSN delivered twice, a webhook retried): counted once. */
+  | { kind: "duplicate" }
+  | { kind: "unknown-message" };
+
+/**
+ * One bounce, from the SMTP listener or the webhook, recorded in one place. On the message: when
+ * and why (a hard bounce replaces a soft one, never the other way). On its address: a hard bounce
+ * makes it undeliverable, a soft one adds to its count — unless a code sent to the address was
+ * confirmed after the message was written (a late report about mail that in the end arrived).
+ */
+export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
+  const now = deps.clock.now();
+  const reason = report.reason.replace(/[\r\n]+/g, " ").slice(0, 300);
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const message = await tx
+      .selectFrom("outbox")
+      .leftJoin("users", "users.id", "outbox.user_id")
+      .select(["outbox.recipient", "outbox.created_at", "outbox.kind", "outbox.user_id", "users.login_id"])
+      .where("outbox.id", "=", report.outboxId)
+      .executeTakeFirst();
+    if (!message) return { kind: "unknown-message" as const };
+    // Checked and written in one statement, so two copies of a report racing count once.
+    const marked = await tx
+      .updateTable("outbox")
+      .set({ bounced_at: now, bounce_kind: report.kind, bounce_reason: reason })
+      .where("id", "=", report.outboxId)
+      .where((eb) => (report.kind === "hard" ? eb.or([eb("bounce_kind", "is", null), eb("bounce_kind", "=", "soft")]) : eb("bounce_kind", "is", null)))
+      .executeTakeFirst();
+    if (Number(marked.numUpdatedRows) === 0) return { kind: "duplicate" as const };
+
+    const key = addressKey(message.recipient);
+    await tx.insertInto("mail_addresses").values({ address_key: key, soft_bounces: 0, updated_at: now }).onConflict((oc) => oc.column("address_key").doNothing()).execute();
+    await tx
+      .updateTable("mail_addresses")
+      .set(
+        report.kind === "hard"
+          ? { undeliverable_at: now, undeliverable_reason: reason, updated_at: now }
+          : { soft_bounces: sql`soft_bounces + 1`, last_soft_bounce_at: now, last_soft_reason: reason, updated_at: now },
+      )
+      .where("address_key", "=", key)
+      .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
+      // The user confirmed a code sent to this address after this message was written: it takes mail.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("codes")
+              .select("codes.id")
+              .where("codes.user_id", "=", message.user_id ?? "")
+              .where("codes.consumed_at", ">=", message.created_at)
+              .where(sql<string>`lower(codes.email)`, "=", key),
+          ),
+        ),
+      )
+      .execute();
+    await recordAudit(tx, now, {
+      event: "mail.bounced",
+      actor: `bounce:${source}`,
+      subject: message.login_id,
+      ip: null,
+      userAgent: null,
+      detail: { bounce: report.kind, status: report.status, reason, to: message.recipient, mail: message.kind },
+    });
+    return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient };
+  });
+  if (outcome.kind === "recorded") deps.metrics.mailBounced.inc({ kind: report.kind });
+  return outcome;
+}

@@ -1,0 +1,45 @@
+import { sql } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { undeliverableUsers, type UndeliverableUser } from "../bounce/addresses.ts";
+
+export interface SharedAddress {
+  /** Lower-cased. */
+  address: string;
+  users: { id: string; loginId: string; fullName: string; partnerNumber: string }[];
+}
+
+/** Addresses confirmed as the OTP email of more than one login ID (issue 15: shared mailboxes in effect). */
+export async function sharedAddresses(deps: Deps, limit = 200): Promise<SharedAddress[]> {
+  const lower = sql<string>`lower(otp_email)`;
+  const shared = await deps.db
+    .selectFrom("users")
+    .select(lower.as("address"))
+    .where("otp_email", "is not", null)
+    .groupBy(lower)
+    .having((eb) => eb.fn.countAll(), ">", 1)
+    .orderBy(lower)
+    .limit(limit)
+    .execute();
+  if (shared.length === 0) return [];
+  const users = await deps.db
+    .selectFrom("users")
+    .select(["id", "login_id", "full_name", "partner_number", lower.as("address")])
+    .where(lower, "in", shared.map((s) => s.address))
+    .orderBy("login_key")
+    .execute();
+  return shared.map(({ address }) => ({
+    address,
+    users: users.filter((u) => u.address === address).map((u) => ({ id: u.id, loginId: u.login_id, fullName: u.full_name, partnerNumber: u.partner_number })),
+  }));
+}
+
+export interface Attention {
+  undeliverable: UndeliverableUser[];
+  shared: SharedAddress[];
+}
+
+/** The console's "Needs attention": addresses that cannot be delivered to, and addresses several login IDs share. */
+export async function needsAttention(deps: Deps): Promise<Attention> {
+  const [undeliverable, shared] = await Promise.all([undeliverableUsers(deps.db), sharedAddresses(deps)]);
+  return { undeliverable, shared };
+}

@@ -1,0 +1,34 @@
+import { html, type SafeHtml } from "../../platform/html.ts";
+import { csrfField } from "../layout.ts";
+
+export interface SuggestionView {
+  /** The address FAMOS thinks was meant. */
+  suggestion: string;
+  /** The address as typed, which the main form keeps if sent again unchanged. */
+  typed: string;
+  /** The main form's button, named in the advice ("Update", "Send code"). */
+  button: string;
+}
+
+/**
+ * "Did you mean …?" (issue 15): a small form of its own (forms do not nest) that sends the suggested
+ * address in both fields, and the advice that sending the main form again keeps what was typed.
+ */
+export function didYouMean(v: SuggestionView, form: { csrf: string; action: string; fields: [string, string]; ownMailbox: boolean }): SafeHtml {
+  return html`<div class="message warning" role="alert">
+<p>Did you mean <strong>${v.suggestion}</strong>?</p>
+<form method="post" action="${form.action}" class="suggestion">
+  ${csrfField(form.csrf)}
+  <input type="hidden" name="${form.fields[0]}" value="${v.suggestion}">
+  <input type="hidden" name="${form.fields[1]}" value="${v.suggestion}">
+  ${form.ownMailbox ? html`<input type="hidden" name="ownMailbox" value="yes">` : ""}
+  <button type="submit">Use ${v.suggestion}</button>
+</form>
+<p>If <strong>${v.typed}</strong> is right, press ${v.button} below to keep it.</p>
+</div>`;
+}
+
+/** In the main form: the address the person was asked about, so sending it again unchanged keeps it. */
+export function keepTypedField(typed: string | undefined): SafeHtml {
+  return typed ? html`<input type="hidden" name="keepTyped" value="${typed}">` : html``;
+}

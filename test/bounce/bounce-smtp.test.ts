@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addressProblems } from "../../src/bounce/addresses.ts";
+import { startBounceListener, type BounceListener } from "../../src/bounce/listener.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
+import { extractCode, type ReceivedMail } from "../support/smtp.ts";
+import { DIALECTS } from "../store/dialects.ts";
+
+/**
+ * Issue 15, bounces: a real SMTP round trip. FAMOS mails a code with a VERP return path; the test's
+ * receiving server answers with an RFC 3464 report sent to FAMOS's bounce listener; OTP capture, the
+ * support user page and "Needs attention" then say the address is undeliverable, until a code sent to
+ * it is confirmed. On SQLite and PostgreSQL.
+ */
+describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
+  let t: TestApp;
+  let listener: BounceListener;
+  let support: FormClient;
+  let ip = 0;
+
+  beforeAll(async () => {
+    t = await createTestApp({ database, env: { FAMOS_BOUNCE_DOMAIN: "bounces.famos.test" } });
+    listener = await startBounceListener(t.deps, { host: "127.0.0.1", port: 0 });
+    const admin = await addUser(t.deps, { role: "support", email: `support.${database}@famos.test` });
+    support = new FormClient(t.app, "10.9.0.1");
+    await signInFully(support, t.smtp, admin);
+  });
+  afterAll(async () => {
+    await listener?.close();
+    await t?.close();
+  });
+
+  /** A user at OTP capture, and the code mail as the receiving server got it. */
+  async function codeMailFor(email: string) {
+    const user = await addUser(t.deps, { email });
+    const client = new FormClient(t.app, `10.9.1.${(ip += 1)}`);
+    const before = t.smtp.messages.length;
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
+    return { user, client, mail };
+  }
+
+  function bounce(mail: ReceivedMail, action: "failed" | "delayed", status: string, diagnostic: string) {
+    return sendFromNullSender(listener.port, mail.envelopeFrom, dsnFor(mail, { action, status, diagnostic }));
+  }
+
+  it("sends each message with its own return path under FAMOS_BOUNCE_DOMAIN", async () => {
+    const { mail } = await codeMailFor(`verp.${database}@dealer.example`);
+    expect(mail.envelopeFrom).toMatch(/^bounce\+[A-Za-z0-9_-]{22}@bounces\.famos\.test$/);
+    expect(mail.from).toContain("no-reply@famos.test");
+  });
+
+  it("a hard bounce: OTP capture says undeliverable with \"Entered a wrong email?\", support sees it, a confirmed code clears it", async () => {
+    const email = `nobody.${database}@dealer.example`;
+    const { user, client, mail } = await codeMailFor(email);
+    await bounce(mail, "failed", "5.1.1", "550 5.1.1 <nobody@dealer.example>: Recipient address rejected: User unknown");
+
+    const otp = await client.get("/otp");
+    expect(otp.body).toContain("The email with your code could not be delivered to");
+    expect(otp.body).toMatch(/could not be delivered[^]*<a href="\/wrong-email">Entered a wrong email\?<\/a>/);
+    const status = JSON.parse((await client.get("/otp/delivery")).body) as { pending: boolean; html: string };
+    expect(status.pending).toBe(false);
+    expect(status.html).toContain("could not be delivered");
+
+    const page = await support.get(`/support/users/${user.id}`);
+    expect(page.body).toContain("Undeliverable since");
+    expect(page.body).toContain("Recipient address rejected: User unknown");
+    expect(page.body).toContain("then bounced: undeliverable");
+    const attention = await support.get("/support/attention");
+    expect(attention.statusCode).toBe(200);
+    expect(attention.body).toContain(`>${user.login_id}</a>`);
+    const audit = await t.deps.db.selectFrom("audit").select(["actor", "detail"]).where("event", "=", "mail.bounced").where("subject", "=", user.login_id).execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.actor).toBe("bounce:smtp");
+    expect(JSON.parse(audit[0]!.detail)).toMatchObject({ bounce: "hard", status: "5.1.1", to: email });
+
+    // The code did reach a mailbox after all (the test server kept it): confirming it clears the address.
+    expect((await client.post("/otp", { code: extractCode(mail.text) })).statusCode).toBe(303);
+    expect(await addressProblems(t.deps.db, email)).toBeNull();
+    expect((await support.get("/support/attention")).body).not.toContain(`>${user.login_id}</a>`);
+  });
+
+  it("counts soft bounces (delays, a full mailbox) without calling the address undeliverable, and a report twice once", async () => {
+    const email = `full.${database}@dealer.example`;
+    const first = await codeMailFor(email);
+    await bounce(first.mail, "delayed", "4.4.1", "451 4.4.1 Connection timed out while talking to mailstore");
+    await bounce(first.mail, "delayed", "4.4.1", "451 4.4.1 Connection timed out while talking to mailstore");
+    const second = await codeMailFor(email);
+    await bounce(second.mail, "failed", "5.2.2", "552 5.2.2 Mailbox full: quota exceeded for this recipient");
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ undeliverableAt: null, softBounces: 2 });
+    const otp = await second.client.get("/otp");
+    expect(otp.body).not.toContain("could not be delivered");
+    expect(otp.body).toContain("The receiving mail server has reported delays for");
+    const page = await support.get(`/support/users/${second.user.id}`);
+    expect(page.body).toContain("2 soft bounces, the last at");
+    expect(page.body).toContain("Mailbox full: quota exceeded");
+  });
+
+  it("takes mail only for its own bounce addresses of messages it sent", async () => {
+    const { mail } = await codeMailFor(`taken.${database}@dealer.example`);
+    const report = dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 no such user here at all, really" });
+    for (const to of ["postmaster@bounces.famos.test", "bounce+AAAAAAAAAAAAAAAAAAAAAA@bounces.famos.test", mail.envelopeFrom.replace("bounces.famos.test", "elsewhere.test")]) {
+      await expect(sendFromNullSender(listener.port, to, report), to).rejects.toThrow(/550/);
+    }
+    expect(await addressProblems(t.deps.db, `taken.${database}@dealer.example`)).toBeNull();
+  });
+});

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addressProblems } from "../../src/bounce/addresses.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, submitPassword } from "../support/client.ts";
+import { extractCode } from "../support/smtp.ts";
+
+const SECRET = "w".repeat(20) + "0123456789abcdefghij";
+
+/** Issue 15: `POST /hooks/bounce`, the mail providers' way in, with a shared secret. */
+describe("the bounce webhook", () => {
+  let t: TestApp;
+  let ip = 0;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { FAMOS_BOUNCE_DOMAIN: "bounces.famos.test", FAMOS_BOUNCE_WEBHOOK_SECRET: SECRET } });
+  });
+  afterAll(async () => t?.close());
+
+  async function codeMailFor(email: string) {
+    const user = await addUser(t.deps, { email });
+    const client = new FormClient(t.app, `10.8.1.${(ip += 1)}`);
+    const before = t.smtp.messages.length;
+    await submitPassword(client, user.login_id, user.password);
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
+    return { user, client, mail };
+  }
+  const hook = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${SECRET}` }) =>
+    t.app.inject({ method: "POST", url: "/hooks/bounce", headers: { "content-type": "application/json", ...headers }, payload: typeof body === "string" ? body : JSON.stringify(body) });
+
+  it("refuses a request without the shared secret, or with another, and changes nothing", async () => {
+    const { mail } = await codeMailFor("hook.secret@dealer.example");
+    const report = { messageId: mail.messageId, type: "hard" };
+    expect((await hook(report, {})).statusCode).toBe(401);
+    expect((await hook(report, { authorization: `Bearer ${SECRET.slice(0, -1)}x` })).statusCode).toBe(401);
+    expect((await hook(report, { authorization: SECRET })).statusCode).toBe(401);
+    expect(await addressProblems(t.deps.db, "hook.secret@dealer.example")).toBeNull();
+  });
+
+  it("marks the address undeliverable from a hard bounce named by Message-ID; OTP capture says so", async () => {
+    const { client, mail } = await codeMailFor("hook.hard@dealer.example");
+    const response = await hook({ messageId: mail.messageId, type: "hard", status: "5.1.1", reason: "550 5.1.1 mailbox unavailable" });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+    expect(await addressProblems(t.deps.db, "hook.hard@dealer.example")).toMatchObject({ undeliverableReason: "550 5.1.1 mailbox unavailable" });
+    const otp = await client.get("/otp");
+    expect(otp.body).toContain("could not be delivered");
+    expect(otp.body).toContain("Entered a wrong email?");
+    const audit = await t.deps.db.selectFrom("audit").select("actor").where("event", "=", "mail.bounced").execute();
+    expect(audit.map((a) => a.actor)).toContain("bounce:webhook");
+  });
+
+  it("takes a list, names messages by return path too, counts a repeat once and an unknown message as unknown", async () => {
+    const { mail } = await codeMailFor("hook.soft@dealer.example");
+    const soft = { returnPath: mail.envelopeFrom, type: "soft", reason: "421 try later" };
+    const response = await hook([soft, soft, { messageId: "<nosuchmessage000@famos.test>", type: "hard" }]);
+    expect(response.json()).toEqual({ recorded: 1, duplicates: 1, unknown: 1 });
+    expect(await addressProblems(t.deps.db, "hook.soft@dealer.example")).toMatchObject({ softBounces: 1, undeliverableAt: null });
+    const counted = (await t.deps.metrics.mailBounced.get()).values.find((v) => v.labels.kind === "soft");
+    expect(counted?.value).toBe(1);
+  });
+
+  it("ignores, for the address, a late bounce of mail older than a code confirmed at it", async () => {
+    const email = "hook.late@dealer.example";
+    const { client, mail: first } = await codeMailFor(email);
+    t.clock.advance(30_000);
+    await client.get("/otp");
+    const before = t.smtp.messages.length;
+    expect((await client.post("/otp/regenerate")).statusCode).toBe(303);
+    const second = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
+    expect((await client.post("/otp", { code: extractCode(second.text) })).statusCode).toBe(303);
+    t.clock.advance(60_000);
+    expect((await hook({ messageId: first.messageId, type: "hard", reason: "550 late report" })).json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+    expect(await addressProblems(t.deps.db, email)).toBeNull();
+  });
+
+  it("answers bad input with 400 and a clear message, never a 500", async () => {
+    for (const body of ["{not json", JSON.stringify({ type: "hard" }), JSON.stringify({ messageId: "<a@b>", type: "bounced" }), JSON.stringify([]), JSON.stringify({ messageId: "<a@b>", type: "hard", extra: 1 })]) {
+      const response = await hook(body);
+      expect(response.statusCode, body).toBe(400);
+    }
+    const form = await t.app.inject({ method: "POST", url: "/hooks/bounce", headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/x-www-form-urlencoded" }, payload: "type=hard" });
+    expect(form.statusCode).toBe(400);
+  });
+
+  it("is not there without FAMOS_BOUNCE_WEBHOOK_SECRET, and JSON stays refused on every other route", async () => {
+    const plain = await createTestApp();
+    try {
+      expect((await plain.app.inject({ method: "POST", url: "/hooks/bounce", headers: { "content-type": "application/json" }, payload: "{}" })).statusCode).toBe(404);
+    } finally {
+      await plain.close();
+    }
+    const json = await t.app.inject({ method: "POST", url: "/login", headers: { "content-type": "application/json" }, payload: "{}" });
+    expect(json.statusCode).toBe(415);
+  });
+});

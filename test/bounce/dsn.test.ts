@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { deliveryStatusReports, parseDsn } from "../../src/bounce/dsn.ts";
+import { outboxIdFromReturnPath, returnPathFor } from "../../src/bounce/verp.ts";
+
+const report = (perRecipient: string) => `Reporting-MTA: dns; mx.dealer.example\n\n${perRecipient}\n`;
+
+describe("RFC 3464 delivery status reports", () => {
+  it("calls a failed 5.x.x hard, a delay or a 4.x.x soft, and 5.2.2 (mailbox full) soft as RFC 3463 §3.3 says", () => {
+    expect(deliveryStatusReports(report("Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.1.1"))).toEqual([
+      { kind: "hard", recipient: "a@b.example", status: "5.1.1", reason: "status 5.1.1" },
+    ]);
+    expect(deliveryStatusReports(report("Final-Recipient: rfc822; a@b.example\nAction: delayed\nStatus: 4.4.7"))[0]!.kind).toBe("soft");
+    expect(deliveryStatusReports(report("Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 4.4.7"))[0]!.kind).toBe("soft");
+    expect(deliveryStatusReports(report("Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.2.2"))[0]!.kind).toBe("soft");
+  });
+
+  it("ignores delivered, relayed and expanded recipients, and reads a folded Diagnostic-Code", () => {
+    expect(deliveryStatusReports(report("Final-Recipient: rfc822; a@b.example\nAction: delivered\nStatus: 2.0.0"))).toEqual([]);
+    const [folded] = deliveryStatusReports(report("Action: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 Message\n  rejected by policy"));
+    expect(folded!.reason).toBe("550 5.7.1 Message rejected by policy");
+  });
+
+  it("finds nothing in a message that is not a report (an auto-reply) or is malformed", async () => {
+    expect(await parseDsn("From: a@b.example\r\nSubject: Out of office\r\n\r\nAction: failed\r\nStatus: 5.1.1\r\n")).toEqual([]);
+    expect(await parseDsn("\u0000\u0001 not a message")).toEqual([]);
+  });
+
+  it("makes and reads VERP addresses for its own bounce domain only", () => {
+    const address = returnPathFor("Ab-9_xyzXYZ012345678901", "bounces.famos.test");
+    expect(address).toBe("bounce+Ab-9_xyzXYZ012345678901@bounces.famos.test");
+    expect(outboxIdFromReturnPath(address, "bounces.famos.test")).toBe("Ab-9_xyzXYZ012345678901");
+    expect(outboxIdFromReturnPath(address.replace("bounces.famos.test", "BOUNCES.famos.test"), "bounces.famos.test")).toBe("Ab-9_xyzXYZ012345678901");
+    for (const other of ["bounce+Ab-9_xyzXYZ012345678901@elsewhere.test", "postmaster@bounces.famos.test", "bounce+x@bounces.famos.test", "bounce+a/b.c.d.e.f.g@bounces.famos.test"]) {
+      expect(outboxIdFromReturnPath(other, "bounces.famos.test"), other).toBeNull();
+    }
+  });
+});
