@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "scratch/", "bench/results/", "coverage/", ".build/"] },
+  { ignores: ["node_modules/", "data/", "scratch/", "bench/results/", "coverage/", ".build/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["bin/**/*.js", "**/*.mjs"],
-    languageOptions: { globals: { process: "readonly" } },
+    files: ["bin/**/*.js", "scripts/**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", URL: "readonly" } },
   },
 );

@@ -92,6 +92,8 @@ export const famosTarget: Target = {
     const notes = [`production mode on SQLite; ${LIFTED_LIMITS}`];
     const csvPath = join(workDir, "users.csv");
     await writeFile(csvPath, await usersCsv(users));
+    // `npm run build` first: in production mode bin/famos.js runs dist/ as it is and never rebuilds it.
+    await runCommand(process.execPath, [join(REPO_ROOT, "scripts/build.js")], { cwd: REPO_ROOT, env: process.env, timeoutMs: 120_000 });
     await cli(["migrate"]);
     try {
       await cli(["user", "import", csvPath]);

@@ -14,6 +14,8 @@ export interface Metrics {
   codeToSmtp: Histogram;
   requestDuration: Histogram<"method" | "route" | "status">;
   outboxDepth: Gauge;
+  /** The last SMTP check (serve's at start): 1 with failed_step="none", else 0 with the step that failed. */
+  smtpCheckOk: Gauge<"failed_step">;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -59,6 +61,12 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
           // keep the last value
         }
       },
+    }),
+    smtpCheckOk: new Gauge({
+      name: "famos_smtp_check_ok",
+      help: "Last SMTP check (connect, TLS, authentication): 1 passed; 0 failed, labelled with the failed step",
+      labelNames: ["failed_step"],
+      registers: [registry],
     }),
   };
 }

@@ -128,7 +128,7 @@ export interface ImportReport {
 export async function importUsersCsv(
   deps: Deps,
   text: string,
-  options: { update: boolean; resume?: boolean; emailAsContact?: boolean; actor: Actor; onStart?(rows: number): void; onProgress?(done: number): void },
+  options: { update: boolean; keepExisting?: boolean; resume?: boolean; emailAsContact?: boolean; actor: Actor; onStart?(rows: number): void; onProgress?(done: number): void },
 ): Promise<{ ok: false; message: string } | ({ ok: true } & ImportReport)> {
   const checked = checkImportFile(text, deps.config.enrolment);
   if (!checked.ok) return checked;

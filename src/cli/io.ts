@@ -1,17 +1,44 @@
 import { stdin } from "node:process";
 import { createInterface } from "node:readline";
-import { loadConfig, type Config } from "../config/config.ts";
+import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
+import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
 
-export function configOrExit(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const result = loadConfig(env);
-  if (!result.ok) {
-    process.stderr.write(`FAMOS cannot start; fix these settings:\n${result.errors.map((e) => `  - ${e}`).join("\n")}\n`);
+/** The settings file given with `famos --config <file>` (set before any command runs). */
+let settingsFile: string | undefined;
+export function useSettingsFile(path: string | undefined): void {
+  settingsFile = path;
+}
+
+export interface Settings {
+  config: Readonly<Config>;
+  resolved: ResolvedSettings;
+}
+
+/** The settings file and the environment combined, and parsed, problems and all (famos doctor, famos config). */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): { resolved: ResolvedSettings; result: ConfigResult } {
+  const resolved = resolveSettings(env, settingsFile);
+  return { resolved, result: loadConfig(resolved.env) };
+}
+
+/** The settings file and the environment combined, parsed; on any problem, every one is printed and the process exits 1. */
+export function settingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
+  const { resolved, result } = readSettings(env);
+  const errors = [...resolved.problems, ...(result.ok ? [] : result.errors)];
+  if (!result.ok || errors.length > 0) {
+    process.stderr.write(`FAMOS cannot start; fix these settings:\n${errors.map((e) => `  - ${e}`).join("\n")}\n`);
     process.exit(1);
   }
-  return result.config;
+  return { config: result.config, resolved };
+}
+
+/** As settingsOrExit; an unknown FAMOS_ variable is a warning on standard error (`famos doctor` fails on it). */
+export function configOrExit(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const { config, resolved } = settingsOrExit(env);
+  for (const setting of resolved.unknown) process.stderr.write(`famos: warning: ${describeUnknown(setting)}\n`);
+  return config;
 }
 
 /** One line from standard input when it is not a terminal; else asked twice without echo. */

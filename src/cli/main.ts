@@ -1,12 +1,15 @@
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.ts";
+import { configCommand } from "./commands/config.ts";
+import { doctorCommand } from "./commands/doctor.ts";
+import { cleanupCommand } from "./commands/cleanup.ts";
 import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
-import { Refused } from "./io.ts";
+import { Refused, useSettingsFile } from "./io.ts";
 
 /** `famos <command>`: exit 0 on success, 1 for refused input (reason on stderr), 2 for usage errors. */
 export function buildProgram(): Command {
@@ -14,11 +17,16 @@ export function buildProgram(): Command {
     .description("FAMOS sign-in with email one time passcodes")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .option("--config <file>", "read settings from this TOML file as well (the environment overrides it)")
+    .hook("preAction", (root) => useSettingsFile(root.opts<{ config?: string }>().config));
   program.addCommand(serveCommand());
   program.addCommand(migrateCommand());
   program.addCommand(userCommand());
   program.addCommand(auditCommand());
+  program.addCommand(doctorCommand());
+  program.addCommand(configCommand());
+  program.addCommand(cleanupCommand());
   program.addCommand(rolloutCommand());
   program.addCommand(mailCommand());
   for (const command of program.commands) applyExitOverride(command);

@@ -54,6 +54,14 @@ export interface Config {
   timeouts: { requestMs: number; connectionMs: number; keepAliveMs: number };
   /** Issue 19.4: the allowances of the `Content-Security-Policy: sandbox` put on the protected application's answers. */
   upstreamSandbox: string[];
+  /** Account lifecycle (issue 11): temporary passwords, the reset choice, retention. */
+  lifecycle: {
+    temporaryPasswordTtlMs: number;
+    passwordReset: "support" | "self";
+    mailKeepMs: number;
+    auditKeepMs: number;
+    auditPseudonymiseAfterMs: number;
+  };
   /** The 2FA rollout (issue 12): "Later" choices after a user's start, and announcement mails per second. */
   rollout: { graceSignIns: number; announceRate: number };
   /** Bounces (issue 15): VERP return paths under `domain`, an inbound SMTP listener, a webhook secret. */
@@ -247,6 +255,21 @@ export function loadConfig(env: Env): ConfigResult {
     keepAliveMs: duration("FAMOS_KEEP_ALIVE_TIMEOUT", "72s", 1000, 3_600_000),
   };
   const upstreamSandbox = parseSandbox(read("FAMOS_UPSTREAM_SANDBOX"), problems);
+  const day = 86_400_000;
+  const passwordReset = read("FAMOS_PASSWORD_RESET") ?? "support";
+  if (passwordReset !== "support" && passwordReset !== "self") {
+    problems.add("FAMOS_PASSWORD_RESET", `must be support or self (got "${passwordReset}")`);
+  }
+  const lifecycle = {
+    temporaryPasswordTtlMs: duration("FAMOS_TEMP_PASSWORD_TTL", "72h", 60_000, 30 * day),
+    passwordReset: passwordReset === "self" ? ("self" as const) : ("support" as const),
+    mailKeepMs: duration("FAMOS_MAIL_KEEP", "30d", 3_600_000, 3650 * day),
+    auditKeepMs: duration("FAMOS_AUDIT_KEEP", "400d", day, 36500 * day),
+    auditPseudonymiseAfterMs: duration("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "90d", day, 36500 * day),
+  };
+  if (lifecycle.auditPseudonymiseAfterMs > lifecycle.auditKeepMs) {
+    problems.add("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "must not be longer than FAMOS_AUDIT_KEEP");
+  }
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
@@ -254,7 +277,7 @@ export function loadConfig(env: Env): ConfigResult {
     https: publicUrl.protocol === "https:",
     databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
-    supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow,
+    supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow, lifecycle,
     timeouts,
     upstreamSandbox,
     rollout,

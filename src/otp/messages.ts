@@ -22,6 +22,7 @@ const PURPOSE: Record<FlowsTable["kind"], string> = {
   signin: "to sign in to FAMOS",
   enrol: "to confirm this address for your FAMOS one time passcodes",
   "email-change": "to make this address the one that receives your FAMOS one time passcodes",
+  "password-reset": "to reset your FAMOS password",
 };
 
 const FONT = "font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; font-size: 15px; line-height: 1.5";

@@ -30,11 +30,8 @@ export type PasswordChangeOutcome =
  */
 export async function changePassword(deps: Deps, user: User, session: Session, input: PasswordChange, ctx: RequestContext): Promise<PasswordChangeOutcome> {
   // The new password is checked first: a typo there costs no guess against the lock.
-  if (input.newPassword !== input.confirmNewPassword) {
-    return { kind: "invalid", field: "confirmNewPassword", message: "The two new passwords do not match. Type the same password in both fields." };
-  }
-  const policy = checkNewPassword(input.newPassword, { loginId: user.login_id, name: user.full_name });
-  if (!policy.ok) return { kind: "invalid", field: "newPassword", message: policy.message };
+  const invalid = checkChosenPassword(user, input.newPassword, input.confirmNewPassword);
+  if (invalid) return invalid;
   if (input.newPassword === input.currentPassword) {
     return { kind: "invalid", field: "newPassword", message: "The new password is the same as the current one. Choose a different password." };
   }
@@ -43,17 +40,42 @@ export async function changePassword(deps: Deps, user: User, session: Session, i
   const proof = await provePassword(deps, user, input.currentPassword, ctx, now, "password-change");
   if (proof.kind === "wrong") return { kind: "current-wrong" };
   if (proof.kind === "locked") return proof;
+  return replacePassword(deps, user, session, await hashPassword(input.newPassword), ctx, { stage: session.stage, detail: {} });
+}
 
-  const hash = await hashPassword(input.newPassword);
+/** The new password twice, under the policy of NIST SP 800-63B 5.1.1.2; null when acceptable. */
+export function checkChosenPassword(user: Pick<User, "login_id" | "full_name">, newPassword: string, confirmNewPassword: string): Extract<PasswordChangeOutcome, { kind: "invalid" }> | null {
+  if (newPassword !== confirmNewPassword) {
+    return { kind: "invalid", field: "confirmNewPassword", message: "The two new passwords do not match. Type the same password in both fields." };
+  }
+  const policy = checkNewPassword(newPassword, { loginId: user.login_id, name: user.full_name });
+  return policy.ok ? null : { kind: "invalid", field: "newPassword", message: policy.message };
+}
+
+/**
+ * Stores a chosen password (Profile, or "Choose a new password" after a temporary one): the hash,
+ * no temporary flag, the user's other sessions ended (ASVS 3.3.3), the OTP email told, audited, and
+ * this session moved on with a new token.
+ */
+export async function replacePassword(
+  deps: Deps,
+  user: User,
+  session: Session,
+  hash: string,
+  ctx: RequestContext,
+  next: { stage: Session["stage"]; detail: Record<string, string> },
+): Promise<Extract<PasswordChangeOutcome, { kind: "changed" | "changed-signed-out" }>> {
+  const now = deps.clock.now();
   const advanced = await deps.db.transaction().execute(async (tx) => {
     await setPasswordHash(tx, user.id, hash, now);
+    await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
     const ended = await endUserSessions(tx, user.id, now, "password-changed", session.id);
     if (user.otp_email) {
       const mail = passwordChangedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
     }
-    await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended } });
-    return advanceSession(tx, deps.random, session, now, { stage: session.stage, flowId: session.flow_id });
+    await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended, ...next.detail } });
+    return advanceSession(tx, deps.random, session, now, { stage: next.stage, flowId: session.flow_id });
   });
   deps.mailQueued();
   if (!advanced) return { kind: "changed-signed-out" };

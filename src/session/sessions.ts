@@ -73,7 +73,12 @@ export async function loadSignedIn(
     .where("sessions.token_hash", "=", tokenHash(token))
     .executeTakeFirst();
   if (!row || row.ended_at !== null) return null;
-  const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, ...session } = row;
+  const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, ...session } = row;
+  // A disabled account's sessions end at its next request, whatever ended them before (issue 11).
+  if (u_disabled_at !== null) {
+    await endSession(db, session.id, now, "disabled");
+    return null;
+  }
   if (now >= session.expires_at || now - session.last_seen_at >= policy.idleMs) {
     await endSession(db, session.id, now, now >= session.expires_at ? "expired" : "idle");
     return null;
@@ -96,6 +101,8 @@ export async function loadSignedIn(
     last_sign_in_at: u_last_sign_in_at,
     created_at: u_created_at,
     updated_at: u_updated_at,
+    disabled_at: u_disabled_at,
+    password_temporary_until: u_password_temporary_until,
   };
   return { session, user };
 }
@@ -114,6 +121,8 @@ const USER_COLUMNS = [
   "users.last_sign_in_at as u_last_sign_in_at",
   "users.created_at as u_created_at",
   "users.updated_at as u_updated_at",
+  "users.disabled_at as u_disabled_at",
+  "users.password_temporary_until as u_password_temporary_until",
 ] as const;
 
 /**

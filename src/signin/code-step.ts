@@ -2,15 +2,16 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { issueCode, verifyCode, voidFlowCodes, type IssueOutcome, type VerifyOutcome } from "../otp/codes.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { findFlow, finishFlow } from "../otp/flows.ts";
+import { findFlow, finishFlow, type Flow } from "../otp/flows.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
 import type { RequestContext } from "./context.ts";
+import { stageAfterCode } from "../account/temporary-password.ts";
 
 export type ConfirmOutcome =
-  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: "signin" | "enrol" | "email-change" }
+  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"] }
   | { kind: "malformed" }
   /** Too many wrong codes for this login ID: refused until `until` (null: until support unlocks). */
   | { kind: "locked"; until: number | null }
@@ -58,7 +59,9 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
     if (flow.kind === "enrol") await audit({ event: "enrolment.confirmed" }, tx);
     // A confirmed code ends the run of wrong codes; with none counted there is nothing to write.
     if (lock.counting.code) await recordSuccess(tx, "code", subject);
-    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+    // A temporary password brings "Choose a new password" before anything else (issue 11).
+    const stage = await stageAfterCode(tx, user);
+    return advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
   });
   if (!advanced) return { kind: "used" };
   deps.metrics.codesConfirmed.inc();

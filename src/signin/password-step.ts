@@ -8,6 +8,7 @@ import { twoFactorAppliesNow } from "../rollout/applies.ts";
 import { signInBeforeWave } from "../rollout/password-only.ts";
 import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
 import { createSession, type Session } from "../session/sessions.ts";
+import { signInBarred } from "../account/access.ts";
 import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
 import type { RequestContext } from "./context.ts";
 
@@ -44,7 +45,10 @@ export async function passwordStep(
     return { kind: "refused" };
   }
 
-  const [lock, user] = await Promise.all([lockState(deps.db, subject, now), findUserByLogin(deps.db, key)]);
+  const [lock, found] = await Promise.all([lockState(deps.db, subject, now), findUserByLogin(deps.db, key)]);
+  // A disabled account, or one whose temporary password ran out, is answered as an unknown one.
+  const barred = found ? signInBarred(found, now) : null;
+  const user = barred ? undefined : found;
   if (lock.locked) {
     // Same work as a wrong password; the lock is neither extended nor counted.
     await burnPasswordCheck(input.password);
@@ -56,7 +60,7 @@ export async function passwordStep(
   const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
   if (!user || !verdict?.ok) {
     const failure = await recordFailure(deps.db, "password", subject, now, deps.config.lock);
-    await audit("password.failed", { reason: user ? "wrong-password" : "unknown-login-id" });
+    await audit("password.failed", { reason: barred ?? (user ? "wrong-password" : "unknown-login-id") });
     await tellLockStarted(deps, user, "password", failure, now);
     deps.metrics.signIns.inc({ outcome: "password-refused" });
     return { kind: "refused" };

@@ -1,17 +1,22 @@
 import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet } from "kysely";
 import type { Store } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
+import * as lifecycle from "./migrations/003-lifecycle.ts";
 import * as rollout from "./migrations/004-rollout.ts";
 import * as mailDelivery from "./migrations/005-mail-delivery.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
   "001-initial": initial,
+  "003-lifecycle": lifecycle,
   "004-rollout": rollout,
   "005-mail-delivery": mailDelivery,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
+
+/** Every migration's name, oldest first. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort();
 
 /**
  * Kysely looks for its migration table in every schema of a PostgreSQL database unless it is told

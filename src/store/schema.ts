@@ -16,13 +16,18 @@ export interface UsersTable {
   last_sign_in_at: number | null;
   created_at: number;
   updated_at: number;
+  /** When support disabled the account (a leaver); null while it may sign in. */
+  disabled_at: number | null;
+  /** The password is a temporary one set by support, usable until then; 0 once used; null otherwise. */
+  password_temporary_until: number | null;
 }
 
 /** One sign-in attempt, enrolment or email change: the thing a code is bound to. */
 export interface FlowsTable {
   id: string;
   user_id: string;
-  kind: "signin" | "enrol" | "email-change";
+  /** "password-reset": the self-service reset of issue 11 (FAMOS_PASSWORD_RESET=self). */
+  kind: "signin" | "enrol" | "email-change" | "password-reset";
   email: string;
   created_at: number;
   codes_sent: number;
@@ -52,7 +57,8 @@ export interface SessionsTable {
   token_hash: string;
   id: string;
   user_id: string;
-  stage: "enrol" | "otp" | "full";
+  /** "password": signed in with a temporary password and the code, must choose a new password first. */
+  stage: "enrol" | "otp" | "full" | "password";
   flow_id: string | null;
   created_at: number;
   last_seen_at: number;
@@ -131,6 +137,13 @@ export interface NoticesTable {
   created_by: string;
 }
 
+/** Who runs a periodic job now (issue 11's retention job): one instance at a time. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  lease_until: number;
+}
+
 /** The 2FA rollout's waves: partner_number "*" is the default start (issue 12). */
 export interface RolloutPlanTable {
   partner_number: string;
@@ -156,6 +169,7 @@ export interface Database {
   outbox: OutboxTable;
   audit: AuditTable;
   notices: NoticesTable;
+  job_leases: JobLeasesTable;
   rollout_plan: RolloutPlanTable;
   rollout_users: RolloutUsersTable;
   mail_addresses: MailAddressesTable;

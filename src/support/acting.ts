@@ -10,7 +10,7 @@ export interface Acting {
   audit: Actor;
 }
 
-export type SupportAction = "view" | "reset" | "unlock" | "role";
+export type SupportAction = "view" | "reset" | "unlock" | "role" | "disable" | "password";
 
 export type Refusal = {
   kind: "forbidden";
@@ -41,5 +41,16 @@ export function refusal(by: Acting, target: User, action: SupportAction): Refusa
   if (by.user.id === target.id) return refuse("own-account");
   if (action === "role") return by.user.role === "admin" ? null : refuse("admin-only");
   if (target.role === "admin" && by.user.role !== "admin") return refuse("admin-account");
+  return null;
+}
+
+/**
+ * Creating an account (console, issue 11): support and admin may create staff accounts; an account
+ * with a role beyond "user" only an administrator may create, as only an administrator changes roles.
+ */
+export function creationRefusal(by: Acting, role: User["role"]): Refusal | null {
+  if (by.user === null) return null;
+  if (by.user.role === "user") return { kind: "forbidden", reason: "no-role", message: MESSAGES["no-role"] };
+  if (role !== "user" && by.user.role !== "admin") return { kind: "forbidden", reason: "admin-only", message: "Only an administrator can create support or administrator accounts." };
   return null;
 }

@@ -22,14 +22,16 @@ export function containsPattern(text: string): string {
  * in login ID order, one page at a time. Parameterised like every query; the LIKE wildcards of
  * the input are escaped so "%" finds a per cent sign, not everyone.
  */
-export async function searchUsers(db: Kysely<Database>, query: string, page = 1): Promise<SearchResult> {
+export async function searchUsers(db: Kysely<Database>, query: string, page = 1, filter: { disabledOnly?: boolean } = {}): Promise<SearchResult> {
   const text = query.trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
-  if (text === "") return { users: [], total: 0, page: 1, pageCount: 0 };
+  if (text === "" && !filter.disabledOnly) return { users: [], total: 0, page: 1, pageCount: 0 };
   // Every word must appear in one of the fields: "smith jane" finds "Jane  Smith".
-  const words = text.split(" ").slice(0, 5);
+  const words = text === "" ? [] : text.split(" ").slice(0, 5);
   const like = (column: string, word: string) => sql<boolean>`lower(${sql.ref(column)}) like ${containsPattern(word)} escape '\\'`;
   const base = db
     .selectFrom("users")
+    // The "Disabled" filter (issue 11): leavers only.
+    .$if(filter.disabledOnly === true, (q) => q.where("disabled_at", "is not", null))
     .where((eb) =>
       eb.and(
         words.map((word) =>

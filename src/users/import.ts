@@ -32,6 +32,8 @@ export interface ImportOptions {
   resume?: boolean;
   /** The email column is a contact address for the 2FA announcement, not a confirmed OTP email. */
   emailAsContact?: boolean;
+  /** --sync: a file is the whole staff list, so a row for an existing user is kept as it is, not refused. */
+  keepExisting?: boolean;
   actor: Actor;
   /** Rows per transaction: large enough to be fast, small enough not to hold the writer long. */
   batchSize?: number;
@@ -101,6 +103,10 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
     if (!user) {
       // Only possible if the account vanished between the two statements: say so, do not guess.
       report.refused.push({ line: row.line, reason: `login ID "${row.loginId}" could be neither added nor found; run the import again` });
+      continue;
+    }
+    if (!options.update && options.keepExisting) {
+      report.unchanged += 1;
       continue;
     }
     if (!options.update) {

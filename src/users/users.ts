@@ -44,6 +44,8 @@ export function userRow(random: Random, now: number, input: NewUser): User {
     last_sign_in_at: null,
     created_at: now,
     updated_at: now,
+    disabled_at: null,
+    password_temporary_until: null,
   };
 }
 

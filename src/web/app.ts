@@ -25,6 +25,8 @@ import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { rolloutRoutes } from "./routes/rollout.ts";
 import { signinRoutes } from "./routes/signin.ts";
+import { choosePasswordRoutes } from "./routes/choose-password.ts";
+import { passwordResetRoutes } from "./routes/password-reset.ts";
 import { supportRoutes } from "./routes/support.ts";
 
 export interface AppOptions {
@@ -152,6 +154,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   portalRoutes(app, deps);
   profileRoutes(app, deps);
   supportRoutes(app, deps);
+  choosePasswordRoutes(app, deps);
+  passwordResetRoutes(app, deps);
   rolloutRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,18 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+let built = false;
+/**
+ * The launcher builds dist/ from changed sources in development mode only; a test that runs it with
+ * NODE_ENV=production must not run an older build, so the first run of each test file brings dist/
+ * up to date the way a developer's `npm start` would.
+ */
+function ensureBuilt(): void {
+  if (built) return;
+  execFileSync(process.execPath, [BIN, "--help"], { env: { ...process.env, NODE_ENV: "development" }, stdio: "ignore" });
+  built = true;
 }
 
 /** A scratch directory with its own SQLite database, for a series of real `famos` runs. */
@@ -30,6 +42,7 @@ export function cliWorkspace(): CliWorkspace {
     dir,
     databaseUrl,
     run(args, options = {}) {
+      ensureBuilt();
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [BIN, ...args], {
           cwd: dir,

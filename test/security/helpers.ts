@@ -1,3 +1,4 @@
+import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { Kysely } from "kysely";
 import type { Deps } from "../../src/app/deps.ts";
@@ -41,6 +42,18 @@ export async function atCode(t: TestApp, user?: TestUser, ip = "127.0.0.1"): Pro
   const code = await nextCode(t.smtp, who.otp_email!, before);
   await client.get("/otp");
   return { client, user: who, code };
+}
+
+/** A client that signed in with a temporary password and its code: at "Choose a new password" (issue 11). */
+export async function atChoosePassword(t: TestApp, ip = "127.0.0.1"): Promise<{ client: FormClient; user: TestUser }> {
+  const user = await addUser(t.deps);
+  const temporary = "temporary-pass-0001";
+  await setTemporaryPassword(t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "test" } }, user.id, temporary);
+  const { client, code } = await atCode(t, { ...user, password: temporary }, ip);
+  const response = await client.post("/otp", { code });
+  if (response.headers.location !== "/choose-password") throw new Error(`expected /choose-password, got ${response.statusCode} ${response.headers.location}`);
+  await client.get("/choose-password");
+  return { client, user };
 }
 
 /** A fully signed-in client (role as given), on the Profile page so it holds a CSRF token. */

@@ -160,7 +160,9 @@ describe.each(DIALECTS)("SQL injection (%s)", (database) => {
   afterAll(async () => t.close());
 
   it("ASVS 5.3.4: hostile strings in every field of every form, in route parameters and in query strings change nothing and crash nothing", async () => {
-    const users = await t.deps.db.selectFrom("users").select(["id", "login_key", "role", "password_hash", "otp_email"]).orderBy("id").execute();
+    const users = (await t.deps.db.selectFrom("users").select(["id", "login_key", "role", "password_hash", "otp_email"]).orderBy("id").execute()).filter(
+      (u) => !surface.choosingPassword.has(u.id),
+    );
     let requests = 0;
     for (const route of surface.routes) {
       for (const hostile of HOSTILE) {
@@ -189,7 +191,7 @@ describe.each(DIALECTS)("SQL injection (%s)", (database) => {
     const audited = await t.deps.db.selectFrom("audit").select("subject").where("event", "=", "password.failed").execute();
     // (NUL is refused before anything runs: see input-guard.ts.)
     for (const hostile of HOSTILE.filter((h) => !h.includes("\u0000"))) expect(audited.map((a) => a.subject)).toContain(hostile.trim());
-  });
+  }, 180_000); // every form of the app with every hostile string: minutes on a busy machine
 });
 
 describe("queries are parameterised (ASVS 5.3.4)", () => {

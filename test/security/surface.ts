@@ -1,9 +1,9 @@
 import type { LightMyRequestResponse } from "fastify";
 import { addUser, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
-import { atCode, atEnrolment, formFields, type TestUser } from "./helpers.ts";
+import { atChoosePassword, atCode, atEnrolment, formFields, type TestUser } from "./helpers.ts";
 
-export type Stage = "anonymous" | "enrol" | "otp" | "full";
+export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password";
 
 /** One form handler of the app: a state-changing route, the step it belongs to and the fields its form sends. */
 export interface FormRoute {
@@ -13,7 +13,7 @@ export interface FormRoute {
   fields: string[];
 }
 
-const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile" };
+const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile", password: "/choose-password" };
 
 /**
  * Every state-changing route of the app (enumerated from Fastify, so new forms are covered without
@@ -26,13 +26,15 @@ export class FormSurface {
   /** A user the support forms act on (their :id). */
   target!: TestUser;
   private ipCounter = 0;
+  /** Accounts at "Choose a new password", whose password a well-formed post changes. */
+  readonly choosingPassword = new Set<string>();
 
   constructor(private readonly t: TestApp) {}
 
   async discover(): Promise<this> {
     this.target = await addUser(this.t.deps, { loginId: `target-${Date.now()}` });
     const pages: Array<[Stage, string]> = [];
-    for (const stage of ["anonymous", "enrol", "otp", "full"] as const) {
+    for (const stage of ["anonymous", "enrol", "otp", "full", "password"] as const) {
       const client = await this.client(stage);
       pages.push([stage, (await client.get(STAGE_PAGE[stage])).body]);
       if (stage === "full") {
@@ -45,7 +47,7 @@ export class FormSurface {
     for (const route of this.t.app.famosRoutes) {
       if (!["POST", "PUT", "PATCH", "DELETE"].includes(route.method) || route.config.csrf === false) continue;
       const access = route.config.access ?? "public";
-      const stage: Stage = access === "public" ? "anonymous" : access === "enrol" ? "enrol" : access === "otp" ? "otp" : "full";
+      const stage: Stage = access === "public" ? "anonymous" : access === "enrol" || access === "otp" || access === "password" ? access : "full";
       const action = this.url(route.url);
       let fields: string[] | null = null;
       for (const [pageStage, body] of pages) if (pageStage === stage || stage === "anonymous") fields ??= formFields(body, action);
@@ -74,6 +76,11 @@ export class FormSurface {
       client = (await atEnrolment(this.t, ip)).client;
     } else if (stage === "otp") {
       client = (await atCode(this.t, undefined, ip)).client;
+    } else if (stage === "password") {
+      const at = await atChoosePassword(this.t, ip);
+      client = at.client;
+      // Its form legitimately changes this account's password.
+      this.choosingPassword.add(at.user.id);
     } else {
       const admin = await addUser(this.t.deps, { role: "admin" });
       client = new FormClient(this.t.app, ip);

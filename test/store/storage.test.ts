@@ -8,7 +8,7 @@ import { cryptoRandom } from "../../src/platform/random.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { createSession, endUserSessions, loadSignedIn } from "../../src/session/sessions.ts";
 import { openStore } from "../../src/store/database.ts";
-import { migrateDownAll, migrateToLatest, pendingMigrations } from "../../src/store/migrate.ts";
+import { migrateDownAll, migrateToLatest, MIGRATION_NAMES, pendingMigrations } from "../../src/store/migrate.ts";
 import { createUser, findUserByLogin } from "../../src/users/users.ts";
 import { extractCode } from "../support/smtp.ts";
 import { DIALECTS, openInstances, testDatabase, type TestDialect } from "./dialects.ts";
@@ -36,15 +36,15 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     const database = await testDatabase(dialect, `migr_${dialect}`);
     const store = openStore(database.url);
     try {
-      expect(await pendingMigrations(store)).toEqual(["001-initial", "004-rollout", "005-mail-delivery"]);
+      expect(await pendingMigrations(store)).toEqual(MIGRATION_NAMES);
       const up = await migrateToLatest(store);
-      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual([["001-initial", "Success"], ["004-rollout", "Success"], ["005-mail-delivery", "Success"]]);
+      expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual(MIGRATION_NAMES.map((name) => [name, "Success"]));
       expect(await pendingMigrations(store)).toEqual([]);
       expect((await migrateToLatest(store)).results).toEqual([]);
       await createUser(store.db, cryptoRandom, 1, newUser("m1"));
 
       await migrateDownAll(store);
-      expect(await pendingMigrations(store)).toEqual(["001-initial", "004-rollout", "005-mail-delivery"]);
+      expect(await pendingMigrations(store)).toEqual(MIGRATION_NAMES);
       await expect(store.db.selectFrom("users").selectAll().execute()).rejects.toThrow();
 
       await migrateToLatest(store);

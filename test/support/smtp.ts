@@ -31,6 +31,8 @@ export interface SmtpServerOptions {
   port?: number;
   /** Start in outage mode (see `refuse`). */
   refuse?: boolean;
+  /** Require AUTH with one of these user names and passwords (a wrong one is answered 535). */
+  users?: Record<string, string>;
 }
 
 export interface TestSmtpServer {
@@ -77,7 +79,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let dataDelayMs = 0;
 
   const server = new SMTPServer({
-    authOptional: true,
+    authOptional: options.users === undefined,
     allowInsecureAuth: true, // AUTH is offered without TLS and any credentials are accepted
     disabledCommands: ["STARTTLS"],
     hideSTARTTLS: true,
@@ -86,6 +88,13 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     closeTimeout: 250,
     size: 10 * 1024 * 1024,
     onAuth(auth, _session, callback) {
+      const users = options.users;
+      if (users !== undefined && (auth.username === undefined || users[auth.username] !== auth.password)) {
+        const error: SMTPServerError = new Error("5.7.8 Authentication credentials invalid");
+        error.responseCode = 535;
+        callback(error);
+        return;
+      }
       callback(null, { user: auth.username ?? "anonymous" });
     },
     onMailFrom(_address, _session, callback) {

@@ -3,19 +3,25 @@ import pino from "pino";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
+import { scheduleCleanup } from "../../retention/schedule.ts";
 import { buildApp } from "../../web/app.ts";
-import { configOrExit } from "../io.ts";
+import { startupSmtpCheck } from "../../app/startup-checks.ts";
+import { describeUnknown } from "../../config/sources.ts";
+import { settingsOrExit } from "../io.ts";
 
 export function serveCommand(): Command {
   return new Command("serve").description("run the web server (migrates the database first)").action(async () => {
-    const config = configOrExit();
+    const { config, resolved } = settingsOrExit();
     // One JSON logger for requests and the mail sender. Request lines carry the request id; bodies
     // (passwords, codes) are never logged, and the headers that hold secrets are redacted should a
     // serializer ever include them (ASVS 7.1.1).
     const logger = pino({
-      level: process.env.FAMOS_LOG_LEVEL ?? "info",
+      level: resolved.env.FAMOS_LOG_LEVEL ?? "info",
       redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
     });
+    // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
+    // before the old instances stop, and those must keep running.
+    for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
     const services = createServices(config, { startSender: false, logger });
     const { deps, store } = services;
     await migrateToLatest(store);
@@ -30,6 +36,9 @@ export function serveCommand(): Command {
     const redis = config.redisUrl ? await (await import("../../app/redis.ts")).openRedis(config.redisUrl, logger) : null;
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
+    void startupSmtpCheck(config, deps.metrics, logger);
+    // The retention job, hourly; one instance at a time on a shared database (issue 11).
+    const cleanup = scheduleCleanup(deps);
     // Delivery status notifications for bounce+…@FAMOS_BOUNCE_DOMAIN (issue 15), when a port is set.
     const bounces =
       config.bounce.smtpPort === null
@@ -50,6 +59,7 @@ export function serveCommand(): Command {
       }, 25_000).unref();
       try {
         await app.close();
+        await cleanup.stop();
         await bounces?.close();
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());

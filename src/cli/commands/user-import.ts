@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { SingleBar, Presets } from "cli-progress";
 import { Command } from "commander";
 import { operator, withServices } from "../context.ts";
-import { importUsersCsv } from "../import-file.ts";
+import { checkImportFile, importUsersCsv } from "../import-file.ts";
+import { syncAfterImport, syncDryRun } from "../import-sync.ts";
 import { Refused } from "../io.ts";
 
 export function userImportCommand(): Command {
@@ -15,15 +16,20 @@ export function userImportCommand(): Command {
     .option("--update", "change the name, partner number, role, email and password hash of users who already exist")
     .option("--resume", "skip rows whose login ID already exists (taken by an earlier run that was interrupted)")
     .option("--email-as-contact", "take the email column as the address the 2FA announcement goes to; users still enrol their OTP email")
-    .action(async (file: string, options: { update?: boolean; resume?: boolean; emailAsContact?: boolean }) => {
+    .option("--sync", "also disable the users of the partners in the file who are missing from it")
+    .option("--dry-run", "with --sync: list who would be disabled, and change nothing")
+    .action(async (file: string, options: { update?: boolean; resume?: boolean; emailAsContact?: boolean; sync?: boolean; dryRun?: boolean }) => {
       if (options.update && options.resume) throw new Refused("give either --update or --resume, not both");
+      if (options.dryRun && !options.sync) throw new Refused("--dry-run goes with --sync");
       const text = readImportText(file);
       await withServices(async ({ deps }) => {
+        if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment));
         const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "Importing [{bar}] {value}/{total} rows" }, Presets.shades_classic) : null;
         const result = await importUsersCsv(deps, text, {
           update: options.update === true,
           resume: options.resume === true,
           emailAsContact: options.emailAsContact === true,
+          keepExisting: options.sync === true,
           actor: operator(),
           onStart: (rows) => bar?.start(rows, 0),
           onProgress: (done) => bar?.update(done),
@@ -33,7 +39,7 @@ export function userImportCommand(): Command {
         const taken = result.added + result.updated + result.unchanged + result.skipped;
         const parts = [
           `${result.added} added`,
-          ...(options.update ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : []),
+          ...(options.update || options.sync ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : []),
           ...(options.resume ? [`${result.skipped} already there`] : []),
         ];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
@@ -42,6 +48,7 @@ export function userImportCommand(): Command {
           process.stderr.write(`${result.refused.length} ${result.refused.length === 1 ? "row" : "rows"} refused:\n${lines.join("\n")}\n`);
           process.exitCode = 1;
         }
+        if (options.sync) await syncAfterImport(deps, checkImportFile(text, deps.config.enrolment), result.refused.length);
       });
     });
 }

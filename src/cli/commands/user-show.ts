@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { formatDateTime } from "../../platform/format.ts";
 import { loginLockInfo } from "../../regulation/throttle.ts";
 import { findUserByLogin } from "../../users/users.ts";
+import { accessText } from "../../account/access.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
@@ -32,6 +33,8 @@ export function userShowCommand(): Command {
           codeFailures: lock.codeFailures,
           lastSignIn: user.last_sign_in_at === null ? null : new Date(user.last_sign_in_at).toISOString(),
           created: new Date(user.created_at).toISOString(),
+          disabled: user.disabled_at === null ? null : new Date(user.disabled_at).toISOString(),
+          temporaryPasswordUntil: user.password_temporary_until ? new Date(user.password_temporary_until).toISOString() : null,
         };
         if (options.json) {
           process.stdout.write(JSON.stringify(facts) + "\n");
@@ -47,6 +50,7 @@ export function userShowCommand(): Command {
           ["Lock", lock.hardLocked ? "locked until unlocked by support" : lock.lockedUntil ? `locked until ${formatDateTime(lock.lockedUntil, tz)}` : "not locked"],
           ["Failures", `${lock.passwordFailures} password, ${lock.codeFailures} code`],
           ["Last sign-in", user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"],
+          ["Access", accessText(user, tz)],
         ];
         process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(15)} ${v}`).join("\n") + "\n");
       });

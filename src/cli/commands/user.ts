@@ -5,6 +5,9 @@ import { userResetEmailCommand } from "./user-reset-email.ts";
 import { userRoleCommand } from "./user-role.ts";
 import { userShowCommand } from "./user-show.ts";
 import { userUnlockCommand } from "./user-unlock.ts";
+import { userDeleteCommand } from "./user-delete.ts";
+import { userDisableCommand, userEnableCommand } from "./user-disable.ts";
+import { userSetPasswordCommand } from "./user-set-password.ts";
 
 export function userCommand(): Command {
   return new Command("user")
@@ -14,5 +17,9 @@ export function userCommand(): Command {
     .addCommand(userShowCommand())
     .addCommand(userResetEmailCommand())
     .addCommand(userUnlockCommand())
-    .addCommand(userRoleCommand());
+    .addCommand(userRoleCommand())
+    .addCommand(userSetPasswordCommand())
+    .addCommand(userDisableCommand())
+    .addCommand(userEnableCommand())
+    .addCommand(userDeleteCommand());
 }

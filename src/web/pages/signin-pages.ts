@@ -17,6 +17,7 @@ ${message("error", v.error)}${message("info", v.info)}
   <input type="password" id="password" name="password" autocomplete="current-password" maxlength="1024" required>
   <div class="buttons"><button type="submit">Log in</button></div>
 </form>
+<p><a href="/forgot-password">Forgot password?</a></p>
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
   return page({ title: "Log in", body, config });
 }

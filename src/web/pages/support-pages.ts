@@ -51,29 +51,31 @@ ${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">Next page</a></li>` 
 }
 
 /** SPEC item 8, "Find users" (field "Search"). */
-export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string }): string {
+export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): string {
   const tz = frame.config.timezone;
   const r = v.result;
   const results = !r
     ? html`<p>Search by a part of the login ID, name, partner number or email address.</p>`
     : r.total === 0
-      ? html`<p role="status">No user matches “${v.query}”.</p>`
-      : html`<p role="status">${r.total} ${r.total === 1 ? "user matches" : "users match"} “${v.query}”${r.pageCount > 1 ? html` (page ${r.page} of ${r.pageCount})` : ""}.</p>
+      ? html`<p role="status">No user matches “${v.query}”${v.disabledOnly ? " among the disabled" : ""}.</p>`
+      : html`<p role="status">${r.total} ${r.total === 1 ? "user matches" : "users match"} “${v.query}”${v.disabledOnly ? " among the disabled" : ""}${r.pageCount > 1 ? html` (page ${r.page} of ${r.pageCount})` : ""}.</p>
 <table>
 <caption class="visually-hidden">Users matching the search</caption>
 <thead><tr><th scope="col">Login ID</th><th scope="col">Name</th><th scope="col">Partner number</th><th scope="col">Role</th><th scope="col">OTP email</th><th scope="col">Last sign-in</th></tr></thead>
 <tbody>${r.users.map(
-        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.role}</td><td>${enrolmentState(u) === "confirmed" ? maskEmail(u.otp_email!) : enrolmentState(u)}</td><td>${u.last_sign_in_at ? formatDateTime(u.last_sign_in_at, tz) : "never"}</td></tr>`,
+        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.role}${u.disabled_at !== null ? " (disabled)" : ""}</td><td>${enrolmentState(u) === "confirmed" ? maskEmail(u.otp_email!) : enrolmentState(u)}</td><td>${u.last_sign_in_at ? formatDateTime(u.last_sign_in_at, tz) : "never"}</td></tr>`,
       )}</tbody>
 </table>
-${pager("/support", { q: v.query }, r.page, r.page < r.pageCount)}`;
+${pager("/support", { q: v.query, ...(v.disabledOnly ? { disabled: "yes" } : {}) }, r.page, r.page < r.pageCount)}`;
   const body = html`<h1>Support console</h1>
 ${message("info", v.info)}
 <form method="get" action="/support" role="search" class="search">
   <label for="q">Search</label>
   <input type="search" id="q" name="q" value="${v.query}" maxlength="100" autocomplete="off">
+  <p class="check"><input type="checkbox" id="disabled" name="disabled" value="yes"${v.disabledOnly ? html` checked` : ""}> <label for="disabled">Disabled</label></p>
   <div class="buttons"><button type="submit">Search</button></div>
 </form>
-${results}`;
+${results}
+<p><a href="/support/users/new">Create a user</a></p>`;
   return supportPage(frame, "Support console", "users", body);
 }

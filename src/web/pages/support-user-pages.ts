@@ -8,12 +8,16 @@ import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { enrolmentText, supportPage } from "./support-pages.ts";
+import { accessText } from "../../account/access.ts";
+import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
 
 export interface UserPageView {
   /** What this person may do here; null when nothing (with the reason shown instead). */
   canReset: boolean;
   canUnlock: boolean;
   canChangeRole: boolean;
+  /** Disable, enable, set a temporary password (issue 11). */
+  canDisable: boolean;
   /** Why the reset and unlock forms are missing. */
   refusedWhy: string | null;
   info?: string;
@@ -96,14 +100,7 @@ function resetForm(user: User, csrf: string, values: Partial<ResetRequest>): Saf
   return html`<form method="post" action="/support/users/${user.id}/reset" novalidate>
   ${csrfField(csrf)}
   <p>Type the name, login ID and partner number exactly as the user's “OTP email reset” request gives them: all three must match the account.</p>
-  <label for="name">Name</label>
-  <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required>
-  <label for="loginId">Login ID</label>
-  <input type="text" id="loginId" name="loginId" value="${values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required>
-  <label for="partnerNumber">Partner number</label>
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required>
-  <label for="ticket">Ticket reference</label>
-  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="64" autocomplete="off" required>
+  ${identityFields(values)}
   <div class="buttons"><button type="submit">Reset OTP email</button></div>
 </form>`;
 }
@@ -125,6 +122,7 @@ ${message("info", v.info)}${message("error", v.error)}
   <dt>Sign-in lock</dt><dd>${lockText(o, tz)}</dd>
   <dt>Last sign-in</dt><dd>${user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"}</dd>
   <dt>Account created</dt><dd>${formatDateTime(user.created_at, tz)}</dd>
+  <dt>Access</dt><dd>${accessText(user, tz)}</dd>
 </dl>
 ${v.refusedWhy ? html`<p class="message warning" role="status">${v.refusedWhy}</p>` : ""}
 ${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">Reset the OTP email</h2>${resetForm(user, frame.csrf, v.resetValues ?? {})}</section>` : ""}
@@ -137,6 +135,7 @@ ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-he
 <label for="role">Role</label>
 <select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>
 <div class="buttons"><button type="submit">Change role</button></div></form></section>` : ""}
+${lifecycleSections(user, frame.csrf, v.canDisable)}
 <section aria-labelledby="events-heading"><h2 id="events-heading">Recent security events</h2>
 ${eventsTable(o.events, tz)}
 <p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">The full audit trail of ${user.login_id}</a></p></section>

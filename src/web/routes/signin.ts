@@ -35,7 +35,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     if (request.famos) return reply.redirect(STEP_PATH[request.famos.session.stage], 303);
     const query = request.query as Record<string, unknown>;
     const returnTo = acceptReturnTo(deps, typeof query.returnTo === "string" ? query.returnTo : null);
-    const info = query.signedOut === "1" ? "You have signed out." : undefined;
+    const info = query.signedOut === "1" ? "You have signed out." : query.reset === "1" ? "Your password was reset. Log in with the new one; a code is sent as usual." : undefined;
     return reply.type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), returnTo, info }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
@@ -122,6 +122,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(request));
     if (outcome.kind === "signed-in") {
       setSessionCookie(deps, reply, outcome.token);
+      if (outcome.session.stage === "password") return reply.redirect(STEP_PATH.password, 303);
       return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
     }
     const [status, error] = confirmProblem(deps, outcome);

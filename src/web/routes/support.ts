@@ -6,16 +6,17 @@ import { changeRole } from "../../support/roles.ts";
 import { searchUsers, SEARCH_MAX_LENGTH } from "../../support/search.ts";
 import { unlockAccount } from "../../support/unlock.ts";
 import { userOverview } from "../../support/user-overview.ts";
-import { findUserById, type User } from "../../users/users.ts";
+import type { User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
 import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
-import { acting } from "./support-acting.ts";
+import { acting, targetUser } from "./support-acting.ts";
 import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
+import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -34,13 +35,7 @@ function pageNumber(value: unknown): number {
 export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
-  /** The account named in the URL; every action re-reads it and re-checks the rules on it. */
-  async function target(request: FastifyRequest): Promise<User> {
-    const { id } = request.params as { id: string };
-    const user = id.length <= 64 ? await findUserById(deps.db, id) : undefined;
-    if (!user) throw new HttpProblem(404, "There is no such user.");
-    return user;
-  }
+  const target = (request: FastifyRequest) => targetUser(deps, request);
 
   async function renderUser(request: FastifyRequest, reply: FastifyReply, user: User, status: number, extra: Partial<UserPageView>) {
     const by = acting(request);
@@ -49,6 +44,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       canReset: refusal(by, user, "reset") === null,
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
+      canDisable: refusal(by, user, "disable") === null,
       refusedWhy: refusal(by, user, "reset")?.message ?? null,
       ...extra,
     };
@@ -58,13 +54,14 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support", support, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const q = typeof query.q === "string" ? query.q.slice(0, SEARCH_MAX_LENGTH) : "";
-    const result = q.trim() ? await searchUsers(deps.db, q, pageNumber(query.page)) : null;
-    return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result }));
+    const disabledOnly = query.disabled === "yes";
+    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, q, pageNumber(query.page), { disabledOnly }) : null;
+    return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result, disabledOnly }));
   });
 
   app.get("/support/users/:id", support, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
-    return renderUser(request, reply, await target(request), 200, { info: typeof done === "string" ? DONE[done] : undefined });
+    return renderUser(request, reply, await target(request), 200, { info: typeof done === "string" ? (DONE[done] ?? LIFECYCLE_DONE[done]) : undefined });
   });
 
   const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
@@ -107,6 +104,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect(`/support/users/${user.id}?done=${outcome.kind === "changed" ? "role" : "role-unchanged"}`, 303);
   });
 
+  supportLifecycleRoutes(app, deps);
   supportAuditRoutes(app, deps);
   supportNoticeRoutes(app, deps);
   supportAttentionRoutes(app, deps);

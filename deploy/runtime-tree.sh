@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds FAMOS's runtime tree in OUT from a checkout where `npm ci && npm run build` has run: the
+# launcher, the built dist/, and the production dependencies only (`npm ci --omit=dev`; native addons
+# are built for the node that runs this). The Dockerfile's build stage and test/ops/runtime-tree.test.ts
+# both use this script, so the test proves the tree the image ships.
+#
+#   deploy/runtime-tree.sh OUT
+set -euo pipefail
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:?usage: deploy/runtime-tree.sh OUT}"
+
+[[ -f "$src/dist/famos.mjs" ]] || { echo "runtime-tree: $src/dist is missing; run npm run build first" >&2; exit 1; }
+mkdir -p "$out/bin"
+cp "$src/package.json" "$src/package-lock.json" "$out/"
+cp "$src/bin/famos.js" "$out/bin/famos.js"
+rm -rf "$out/dist"
+cp -R "$src/dist" "$out/dist"
+cd "$out"
+# Dependencies' install scripts run: better-sqlite3 builds its addon from source with node-gyp for the
+# node in use (never a downloaded prebuilt binary: same result with or without a network), both cores.
+export npm_config_build_from_source=true JOBS="${JOBS:-max}"
+npm ci --omit=dev --no-audit --no-fund --loglevel=error
+# Build leftovers the runtime never reads.
+rm -rf node_modules/better-sqlite3/build/Release/obj* node_modules/better-sqlite3/deps node_modules/better-sqlite3/src

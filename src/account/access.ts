@@ -1,0 +1,36 @@
+import type { Kysely } from "kysely";
+import { formatDateTime } from "../platform/format.ts";
+import { voidUserCodes } from "../otp/codes.ts";
+import { endUserSessions } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
+import type { User } from "../users/users.ts";
+
+/**
+ * Why this account may not sign in at all, or null when it may. The caller answers exactly as for a
+ * wrong password (same words, same work), so nobody learns that an account is disabled or that its
+ * temporary password ran out (ASVS 2.2.1; issue 11). The reason goes to the audit trail only.
+ */
+export function signInBarred(user: User, now: number): "disabled" | "temporary-password-expired" | null {
+  if (user.disabled_at !== null) return "disabled";
+  if (user.password_temporary_until !== null && user.password_temporary_until <= now) return "temporary-password-expired";
+  return null;
+}
+
+/**
+ * Ends everything that lets this user in now: every live session and every pending code (and so the
+ * flows they belong to). One home for "cut this account off", used by disable, erase and a temporary
+ * password; device cookies (helper A's work) are to end here too.
+ */
+export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string): Promise<number> {
+  await voidUserCodes(db, userId, reason, now);
+  await db.updateTable("flows").set({ finished_at: now }).where("user_id", "=", userId).where("finished_at", "is", null).execute();
+  return endUserSessions(db, userId, now, reason);
+}
+
+/** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */
+export function accessText(user: User, tz: string): string {
+  if (user.disabled_at !== null) return `Disabled since ${formatDateTime(user.disabled_at, tz)}: cannot sign in`;
+  if (user.password_temporary_until === 0) return "Enabled; signed in with a temporary password, a new one not yet chosen";
+  if (user.password_temporary_until !== null) return `Enabled; temporary password valid until ${formatDateTime(user.password_temporary_until, tz)}`;
+  return "Enabled";
+}

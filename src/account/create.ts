@@ -1,0 +1,59 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { userFieldProblem } from "../cli/user-fields.ts";
+import { checkEmailEntry } from "../enrolment/email-rules.ts";
+import { hashPassword } from "../password/hash.ts";
+import { creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
+import { findUserByLogin, ROLES, userRow, type Role, type User } from "../users/users.ts";
+import { generateTemporaryPassword } from "./temporary-password.ts";
+
+export interface NewAccount {
+  loginId: string;
+  fullName: string;
+  partnerNumber: string;
+  role: string;
+  /** Empty: the user enters one at the first sign-in. */
+  email: string;
+}
+
+export type CreateOutcome =
+  | { kind: "created"; user: User; password: string; expiresAt: number }
+  | { kind: "invalid"; message: string }
+  | { kind: "exists" }
+  | Refusal;
+
+/**
+ * "Create a user" in the console (issue 11): the fields of `famos user add`, and a generated
+ * temporary first password shown once to the support person, so the user chooses their own at the
+ * first sign-in and nobody else ever knows it.
+ */
+export async function createAccount(deps: Deps, by: Acting, input: NewAccount): Promise<CreateOutcome> {
+  const role = (ROLES as readonly string[]).includes(input.role) ? (input.role as Role) : null;
+  if (!role) return { kind: "invalid", message: "Choose the role user, support or admin." };
+  const refused = creationRefusal(by, role);
+  if (refused) return refused;
+  const problem = userFieldProblem(input);
+  if (problem) return { kind: "invalid", message: `${problem[0]!.toUpperCase()}${problem.slice(1)}.` };
+  let email: string | null = null;
+  if (input.email.trim() !== "") {
+    // Support vouches for the address as the operator does with `user add --email`.
+    const check = checkEmailEntry({ email: input.email, confirmEmail: input.email, ownMailbox: true }, { ...deps.config.enrolment, sharedMailboxPolicy: "off" });
+    if (!check.ok) return { kind: "invalid", message: check.message };
+    email = check.email;
+  }
+  if (await findUserByLogin(deps.db, input.loginId)) return { kind: "exists" };
+
+  const password = generateTemporaryPassword(deps.random);
+  const hash = await hashPassword(password);
+  const now = deps.clock.now();
+  const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
+  const row = { ...userRow(deps.random, now, { loginId: input.loginId, fullName: input.fullName, partnerNumber: input.partnerNumber, role, passwordHash: hash, otpEmail: email }), password_temporary_until: expiresAt };
+  const inserted = await deps.db.transaction().execute(async (tx) => {
+    const result = await tx.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
+    if (!result) return false;
+    await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: row.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
+    return true;
+  });
+  if (!inserted) return { kind: "exists" };
+  return { kind: "created", user: row, password, expiresAt };
+}

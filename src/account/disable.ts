@@ -1,0 +1,50 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { findUserById, type User } from "../users/users.ts";
+import { endUserAccess } from "./access.ts";
+
+export type DisableOutcome =
+  | { kind: "disabled"; user: User; sessionsEnded: number }
+  | { kind: "enabled"; user: User }
+  | { kind: "unchanged"; user: User }
+  | { kind: "not-found" }
+  | Refusal;
+
+/**
+ * A leaver (issue 11): the account stays, with its history, but cannot sign in — the same answer as a
+ * wrong password — and every session and pending code ends at once, so forward-auth and the proxy
+ * refuse the next request. One conditional update decides, so two clicks disable once.
+ */
+export async function disableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
+  return setDisabled(deps, by, userId, true);
+}
+
+/** Lets a disabled account sign in again (with its password as it was). */
+export async function enableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
+  return setDisabled(deps, by, userId, false);
+}
+
+async function setDisabled(deps: Deps, by: Acting, userId: string, disable: boolean): Promise<DisableOutcome> {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (tx) => {
+    const target = await findUserById(tx, userId);
+    if (!target) return { kind: "not-found" as const };
+    const refused = refusal(by, target, "disable");
+    if (refused) return refused;
+    const changed = await tx
+      .updateTable("users")
+      .set({ disabled_at: disable ? now : null, updated_at: now })
+      .where("id", "=", target.id)
+      .where("disabled_at", disable ? "is" : "is not", null)
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) === 0) return { kind: "unchanged" as const, user: target };
+    if (!disable) {
+      await recordAudit(tx, now, { ...by.audit, event: "user.enabled", subject: target.login_id });
+      return { kind: "enabled" as const, user: { ...target, disabled_at: null } };
+    }
+    const sessionsEnded = await endUserAccess(tx, target.id, now, "disabled");
+    await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: { sessionsEnded } });
+    return { kind: "disabled" as const, user: { ...target, disabled_at: now }, sessionsEnded };
+  });
+}

@@ -1,0 +1,41 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { addressKey } from "../bounce/addresses.ts";
+import { pseudonymiseAudit } from "../audit/rewrite.ts";
+import { randomId } from "../platform/random.ts";
+import { counterKeys } from "../regulation/throttle.ts";
+import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { findUserById } from "../users/users.ts";
+import { endUserAccess } from "./access.ts";
+
+export type EraseOutcome = { kind: "erased"; loginId: string; pseudonym: string; events: number } | { kind: "not-found" } | Refusal;
+
+/**
+ * `famos user delete LOGIN --erase` (issue 11; GDPR art. 17): the account, its sessions, flows, codes,
+ * mail and failure counts go; its events stay in the audit trail under a pseudonym ("erased-…") with
+ * their names and times, without addresses or user agents — the one sanctioned change to the trail,
+ * through the migration-defined function (src/audit/rewrite.ts). The erasure is audited itself, under
+ * the pseudonym, so the trail says what happened without saying to whom.
+ */
+export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise<EraseOutcome> {
+  const now = deps.clock.now();
+  const pseudonym = `erased-${randomId(deps.random, 6)}`;
+  return deps.db.transaction().execute(async (tx) => {
+    const target = await findUserById(tx, userId);
+    if (!target) return { kind: "not-found" as const };
+    const refused = refusal(by, target, "disable");
+    if (refused) return refused;
+    await endUserAccess(tx, target.id, now, "erased");
+    await tx.deleteFrom("outbox").where("user_id", "=", target.id).execute();
+    const subject = { loginKey: target.login_key, ip: "" };
+    await tx.deleteFrom("throttles").where("key", "in", [counterKeys("password", subject).id, counterKeys("code", subject).id]).execute();
+    const emails = [target.otp_email, target.pending_email].filter((e): e is string => e !== null);
+    // What FAMOS learnt about the addresses' delivery (bounces) goes with them.
+    if (emails.length > 0) await tx.deleteFrom("mail_addresses").where("address_key", "in", emails.map(addressKey)).execute();
+    const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, emails);
+    // Sessions, flows and codes go with the account (ON DELETE CASCADE).
+    await tx.deleteFrom("users").where("id", "=", target.id).execute();
+    await recordAudit(tx, now, { ...by.audit, event: "user.erased", subject: pseudonym, detail: { events } });
+    return { kind: "erased" as const, loginId: target.login_id, pseudonym, events };
+  });
+}

@@ -1,0 +1,85 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { hashPassword } from "../password/hash.ts";
+import { checkNewPassword } from "../password/policy.ts";
+import type { Random } from "../platform/random.ts";
+import type { Stage } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
+import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { findUserById, type User } from "../users/users.ts";
+import { endUserAccess } from "./access.ts";
+import { temporaryPasswordMail } from "./messages.ts";
+
+/** No 0/O, 1/l/I: read out over the phone without doubt. 32 symbols, 5 bits each. */
+const ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
+
+/** Four groups of four (80 bits): far beyond guessing within the locks, typed in a minute. */
+export function generateTemporaryPassword(random: Random): string {
+  const groups: string[] = [];
+  for (let g = 0; g < 4; g += 1) {
+    let group = "";
+    for (let i = 0; i < 4; i += 1) group += ALPHABET[random.int(ALPHABET.length)];
+    groups.push(group);
+  }
+  return groups.join("-");
+}
+
+export type TemporaryPasswordOutcome =
+  | { kind: "set"; user: User; expiresAt: number; sessionsEnded: number }
+  | { kind: "invalid"; message: string }
+  | { kind: "not-found" }
+  | Refusal;
+
+/**
+ * Support sets a temporary password (issue 11): usable for one sign-in until FAMOS_TEMP_PASSWORD_TTL,
+ * after which "Choose a new password" comes before anything else. Every session and pending code of
+ * the account ends, and its OTP email is told. The password itself is never stored or audited.
+ */
+export async function setTemporaryPassword(
+  deps: Deps,
+  by: Acting,
+  userId: string,
+  password: string,
+  ticket: string | null = null,
+): Promise<TemporaryPasswordOutcome> {
+  const found = await findUserById(deps.db, userId);
+  if (!found) return { kind: "not-found" };
+  const early = refusal(by, found, "password");
+  if (early) return early;
+  const policy = checkNewPassword(password, { loginId: found.login_id, name: found.full_name });
+  if (!policy.ok) return { kind: "invalid", message: policy.message };
+  const hash = await hashPassword(password);
+
+  const now = deps.clock.now();
+  const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    // Checked again inside the transaction: the role or the account may have changed while hashing.
+    const target = await findUserById(tx, userId);
+    if (!target) return { kind: "not-found" as const };
+    const refused = refusal(by, target, "password");
+    if (refused) return refused;
+    await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
+    const sessionsEnded = await endUserAccess(tx, target.id, now, "temporary-password");
+    if (target.otp_email) {
+      const mail = temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.temporary-password", recipient: target.otp_email, ...mail });
+    }
+    await recordAudit(tx, now, { ...by.audit, event: "password.temporary-set", subject: target.login_id, detail: { until: expiresAt, sessionsEnded, ticket } });
+    return { kind: "set" as const, user: target, expiresAt, sessionsEnded };
+  });
+  if (outcome.kind === "set") deps.mailQueued();
+  return outcome;
+}
+
+/**
+ * Where a session goes once its code is confirmed: "full", or "password" when the user signed in
+ * with a temporary password, which is then used up (it works once; issue 11) — in the caller's
+ * transaction, so the code and the temporary password are spent together.
+ */
+export async function stageAfterCode(tx: Kysely<Database>, user: User): Promise<Stage> {
+  if (user.password_temporary_until === null) return "full";
+  await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", user.id).where("password_temporary_until", ">", 0).execute();
+  return "password";
+}

@@ -1,0 +1,27 @@
+import { Command } from "commander";
+import { knownSettings } from "../../config/known-settings.ts";
+import { maskSetting } from "../../config/mask.ts";
+import { describeUnknown } from "../../config/sources.ts";
+import { readSettings } from "../io.ts";
+import { formatTable } from "../table.ts";
+
+/**
+ * `famos config`: the effective settings, each with where it came from (the environment, the settings
+ * file, a _FILE secret, or the default), secrets masked. Exit 1 when a setting is unknown or invalid.
+ */
+export function configCommand(): Command {
+  return new Command("config")
+    .description("print the effective settings (secrets masked) and where each came from")
+    .action(() => {
+      const { resolved, result } = readSettings();
+      const rows = knownSettings().map((name) => {
+        const source = resolved.sources.get(name);
+        const value = source === undefined ? undefined : resolved.env[name];
+        return [name, value === undefined ? "" : maskSetting(name, value), source ?? "default"];
+      });
+      process.stdout.write(formatTable(["SETTING", "VALUE", "FROM"], rows));
+      const problems = [...resolved.problems, ...(result.ok ? [] : result.errors), ...resolved.unknown.map(describeUnknown)];
+      for (const problem of problems) process.stderr.write(`famos: ${problem}\n`);
+      process.exitCode = problems.length === 0 ? 0 : 1;
+    });
+}

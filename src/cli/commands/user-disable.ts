@@ -1,0 +1,43 @@
+import { Command } from "commander";
+import { disableUser, enableUser } from "../../account/disable.ts";
+import { findUserByLogin } from "../../users/users.ts";
+import { operator, withServices } from "../context.ts";
+import { Refused } from "../io.ts";
+
+/** `famos user disable|enable LOGIN` (issue 11): a leaver's account, kept with its history. */
+export function userDisableCommand(): Command {
+  return new Command("disable")
+    .description("stop a user from signing in (a leaver): sessions end and pending codes are voided at once")
+    .argument("<login-id>")
+    .action((loginId: string) => run(loginId, true));
+}
+
+export function userEnableCommand(): Command {
+  return new Command("enable")
+    .description("let a disabled user sign in again")
+    .argument("<login-id>")
+    .action((loginId: string) => run(loginId, false));
+}
+
+async function run(loginId: string, disable: boolean): Promise<void> {
+  await withServices(async ({ deps }) => {
+    const user = await findUserByLogin(deps.db, loginId);
+    if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+    const by = { user: null, audit: operator() };
+    const outcome = disable ? await disableUser(deps, by, user.id) : await enableUser(deps, by, user.id);
+    switch (outcome.kind) {
+      case "not-found":
+        throw new Refused(`no user has login ID "${loginId}"`);
+      case "forbidden":
+        throw new Refused(outcome.message);
+      case "unchanged":
+        process.stdout.write(`${user.login_id} was already ${disable ? "disabled" : "enabled"}; nothing was changed.\n`);
+        return;
+      case "disabled":
+        process.stdout.write(`Disabled ${user.login_id}: ${outcome.sessionsEnded} ${outcome.sessionsEnded === 1 ? "session" : "sessions"} ended, pending codes voided.\n`);
+        return;
+      case "enabled":
+        process.stdout.write(`Enabled ${user.login_id}: they can sign in again.\n`);
+    }
+  });
+}

@@ -1,0 +1,37 @@
+import type { Deps } from "../app/deps.ts";
+import { disableMissing, usersMissingFromFile } from "../users/sync.ts";
+import type { User } from "../users/users.ts";
+import { operator } from "./context.ts";
+import type { CheckedFile } from "./import-file.ts";
+import { Refused } from "./io.ts";
+
+function listing(users: readonly User[]): string {
+  return users.map((u) => `  ${u.login_id} (${u.full_name}, partner ${u.partner_number})\n`).join("");
+}
+
+/** `--sync --dry-run`: who would be disabled; nothing is written. */
+export async function syncDryRun(deps: Deps, checked: CheckedFile): Promise<void> {
+  if (!checked.ok) throw new Refused(checked.message);
+  const missing = await usersMissingFromFile(deps.db, checked.rows);
+  const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
+  process.stdout.write(`Dry run: ${missing.length} ${missing.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${missing.length ? ":" : "."}\n${listing(missing)}`);
+  if (checked.refused.length > 0) {
+    process.stderr.write(`${checked.refused.length} ${checked.refused.length === 1 ? "row is" : "rows are"} refused: a real run disables nobody until the file is fixed.\n`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * `--sync` after the import: a file with refused rows disables nobody, since a refused row may be a
+ * colleague who is still there.
+ */
+export async function syncAfterImport(deps: Deps, checked: CheckedFile, refused: number): Promise<void> {
+  if (!checked.ok) return;
+  if (refused > 0) {
+    process.stderr.write("No user was disabled: fix the refused rows and run the import with --sync again.\n");
+    return;
+  }
+  const missing = await usersMissingFromFile(deps.db, checked.rows);
+  const disabled = await disableMissing(deps, { user: null, audit: operator() }, missing);
+  process.stdout.write(`${disabled} ${disabled === 1 ? "user" : "users"} missing from the file disabled${disabled ? ":" : "."}\n${listing(missing)}`);
+}

@@ -1,0 +1,112 @@
+import { existsSync } from "node:fs";
+import { sql } from "kysely";
+import type { Config } from "../config/config.ts";
+import { describeUnknown, type ResolvedSettings } from "../config/sources.ts";
+import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
+import { openStore } from "../store/database.ts";
+import { pendingMigrations } from "../store/migrate.ts";
+
+export type CheckStatus = "ok" | "warn" | "fail" | "skip";
+
+/** One line of `famos doctor`'s table. */
+export interface CheckResult {
+  check: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+/** More than this between the server's and the database's clocks fails: expiry and lock times are compared across machines. */
+export const MAX_CLOCK_SKEW_MS = 2000;
+
+/** The settings: unknown names and bad values fail here, though `serve` only warns of unknown ones. */
+export function checkSettings(resolved: ResolvedSettings, errors: string[]): CheckResult[] {
+  const problems = [...resolved.problems, ...errors, ...resolved.unknown.map(describeUnknown)];
+  if (problems.length === 0) return [{ check: "settings", status: "ok", detail: `${resolved.sources.size} set, the rest default` }];
+  return problems.map((problem) => ({ check: "settings", status: "fail", detail: problem }));
+}
+
+/** Database reachable, every migration applied, and its clock against ours. */
+export async function checkDatabase(config: Readonly<Config>, now: () => number = Date.now): Promise<CheckResult[]> {
+  const path = config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl.slice("sqlite:".length) : null;
+  if (path !== null && path !== ":memory:" && !existsSync(path)) {
+    return [{ check: "database", status: "fail", detail: `${path} does not exist: run famos migrate` }];
+  }
+  const store = openStore(config.databaseUrl);
+  try {
+    const results: CheckResult[] = [];
+    try {
+      await sql`select 1`.execute(store.db);
+    } catch (error) {
+      return [{ check: "database", status: "fail", detail: `unreachable: ${(error as Error).message}` }];
+    }
+    results.push({ check: "database", status: "ok", detail: `${store.dialect} reachable` });
+    const pending = await pendingMigrations(store);
+    results.push(
+      pending.length === 0
+        ? { check: "migrations", status: "ok", detail: "all applied" }
+        : { check: "migrations", status: "fail", detail: `pending: ${pending.join(", ")}; run famos migrate` },
+    );
+    if (store.dialect === "sqlite") {
+      results.push({ check: "clock", status: "ok", detail: "SQLite shares this machine's clock" });
+    } else {
+      const before = now();
+      const row = (await sql<{ ms: string | number }>`select extract(epoch from clock_timestamp()) * 1000 as ms`.execute(store.db)).rows[0];
+      const after = now();
+      // The database read its clock somewhere within the round trip: compare with the midpoint.
+      const skew = Math.round(Number(row?.ms) - (before + after) / 2);
+      const text = `database clock ${skew >= 0 ? "ahead" : "behind"} by ${Math.abs(skew)} ms`;
+      results.push({ check: "clock", status: Math.abs(skew) > MAX_CLOCK_SKEW_MS ? "fail" : "ok", detail: text });
+    }
+    return results;
+  } finally {
+    await store.close();
+  }
+}
+
+/** SMTP: connect, TLS, authentication and, with sendTo, a real test message. */
+export async function checkMail(config: Readonly<Config>, sendTo?: string): Promise<CheckResult> {
+  if (config.smtpUrl === null) {
+    return sendTo === undefined
+      ? { check: "smtp", status: "skip", detail: "no FAMOS_SMTP_URL: mail goes to the development mailbox" }
+      : { check: "smtp", status: "fail", detail: "no FAMOS_SMTP_URL: nothing to send a test message with" };
+  }
+  const result = await checkSmtp(config.smtpUrl, { ...(sendTo === undefined ? {} : { sendTo }), from: config.mailFrom });
+  return { check: "smtp", status: result.ok ? "ok" : "fail", detail: describeSmtpCheck(result) };
+}
+
+/** Redis answers PING (when configured). */
+export async function checkRedis(config: Readonly<Config>): Promise<CheckResult> {
+  if (config.redisUrl === null) return { check: "redis", status: "skip", detail: "no FAMOS_REDIS_URL: request limits are per instance" };
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  // ioredis gives the cause (ECONNREFUSED …) in an "error" event and rejects connect() with "Connection is closed".
+  let cause: Error | null = null;
+  redis.on("error", (error: Error) => (cause ??= error));
+  try {
+    await redis.connect();
+    const answer = await redis.ping();
+    return { check: "redis", status: answer === "PONG" ? "ok" : "fail", detail: answer === "PONG" ? "PING answered" : `PING answered ${answer}` };
+  } catch (error) {
+    return { check: "redis", status: "fail", detail: `unreachable: ${(cause ?? (error as Error)).message}` };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * The public address against the cookies: production over plain http sends session cookies without
+ * Secure (unless a trusted proxy reports https), and a cookie domain must cover the public host.
+ */
+export function checkPublicUrl(config: Readonly<Config>): CheckResult {
+  const host = config.publicUrl.hostname;
+  const domain = config.session.cookieDomain?.replace(/^\./, "").toLowerCase() ?? null;
+  if (domain !== null && host !== domain && !host.endsWith(`.${domain}`)) {
+    return { check: "public URL", status: "fail", detail: `FAMOS_COOKIE_DOMAIN ${domain} does not cover ${host}: browsers would drop the cookies` };
+  }
+  if (config.https) return { check: "public URL", status: "ok", detail: `${config.publicUrl.origin}: Secure cookies (${domain ? "__Secure-" : "__Host-"} prefix)` };
+  if (!config.production) return { check: "public URL", status: "ok", detail: `${config.publicUrl.origin}: development, cookies without Secure` };
+  if (config.trustProxy !== false) {
+    return { check: "public URL", status: "warn", detail: `${config.publicUrl.origin} is http: cookies are Secure only when the trusted proxy says https; set FAMOS_PUBLIC_URL to https://…` };
+  }
+  return { check: "public URL", status: "fail", detail: `${config.publicUrl.origin} is http in production: session cookies would travel without Secure; set FAMOS_PUBLIC_URL to https://…` };
+}

@@ -1,0 +1,80 @@
+import nodemailer from "nodemailer";
+import { parseConnectionUrl } from "nodemailer/lib/shared";
+import SMTPConnection from "nodemailer/lib/smtp-connection";
+
+/** Which step of talking to the SMTP server failed. */
+export type SmtpStage = "connect" | "tls" | "auth" | "send";
+
+export type SmtpCheck =
+  | { ok: true; tls: boolean; authenticated: boolean; sentTo: string | null }
+  | { ok: false; stage: SmtpStage; detail: string };
+
+const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 15_000 };
+
+/**
+ * Talks to the SMTP server the way the mail sender will (the same nodemailer URL): connects, upgrades
+ * to TLS where the URL asks for it or the server offers STARTTLS, authenticates with the URL's
+ * credentials, and with `sendTo` sends a real test message. Says which step failed and the server's
+ * answer, so an operator learns of a wrong password before the first user waits for a code.
+ */
+export async function checkSmtp(url: string, options: { sendTo?: string; from?: string } = {}): Promise<SmtpCheck> {
+  const settings: SMTPConnection.Options = { ...parseConnectionUrl(url), ...TIMEOUTS };
+  const connection = new SMTPConnection(settings);
+  // SMTPConnection reports a failed connection, TLS upgrade or login as an "error" event rather than
+  // through the step's callback: each step ends at whichever comes first.
+  let failure: ((error: Error) => void) | null = null;
+  connection.on("error", (error: Error) => failure?.(error));
+  const step = (run: (done: (error?: Error | null) => void) => void) =>
+    new Promise<Error | null>((resolve) => {
+      failure = resolve;
+      run((error) => resolve(error ?? null));
+    });
+  try {
+    const connected = await step((done) => connection.connect(done));
+    if (connected !== null) return { ok: false, stage: isTlsError(connected) ? "tls" : "connect", detail: describe(connected) };
+    const tls = connection.secure;
+    if (settings.requireTLS && !tls) return { ok: false, stage: "tls", detail: "the server did not offer STARTTLS, which the URL requires" };
+    const auth = (settings as { auth?: SMTPConnection.Credentials }).auth;
+    if (auth?.user) {
+      const login = await step((done) => connection.login(auth, done));
+      if (login !== null) return { ok: false, stage: "auth", detail: describe(login) };
+    }
+    let sentTo: string | null = null;
+    if (options.sendTo !== undefined) {
+      const transport = nodemailer.createTransport({ url, ...TIMEOUTS } as never);
+      try {
+        await transport.sendMail({
+          from: options.from,
+          to: options.sendTo,
+          subject: "FAMOS test message",
+          text: "This message was sent by `famos doctor --send-to` to check that FAMOS can deliver mail. No action is needed.\n",
+        });
+        sentTo = options.sendTo;
+      } catch (error) {
+        return { ok: false, stage: "send", detail: describe(error as Error) };
+      } finally {
+        transport.close();
+      }
+    }
+    return { ok: true, tls, authenticated: Boolean(auth?.user), sentTo };
+  } finally {
+    connection.quit();
+    connection.close();
+  }
+}
+
+/** One line for the result: what worked, or which step failed and why. */
+export function describeSmtpCheck(check: SmtpCheck): string {
+  if (!check.ok) return `${check.stage} failed: ${check.detail}`;
+  const parts = ["connected", check.tls ? "TLS" : "no TLS", check.authenticated ? "authenticated" : "no authentication"];
+  if (check.sentTo) parts.push(`test message accepted for ${check.sentTo}`);
+  return parts.join(", ");
+}
+
+function isTlsError(error: Error & { code?: string }): boolean {
+  return error.code === "ETLS" || /certificate|tls|ssl|self[- ]signed|wrong version/i.test(error.message);
+}
+
+function describe(error: Error & { response?: string; code?: string }): string {
+  return (error.response ?? error.message ?? String(error)).replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,104 @@
+import type { Deps } from "../app/deps.ts";
+import { signInBarred, endUserAccess } from "../account/access.ts";
+import { passwordResetMail } from "../account/messages.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { normaliseTypedCode } from "../otp/code.ts";
+import { issueCode, verifyCode } from "../otp/codes.ts";
+import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
+import { hashPassword } from "../password/hash.ts";
+import { randomId } from "../platform/random.ts";
+import { checkChosenPassword } from "../profile/password-change.ts";
+import { tellLockStarted } from "../regulation/lock-notice.ts";
+import { lockState, recordFailure, recordSuccess } from "../regulation/throttle.ts";
+import type { RequestContext } from "../signin/context.ts";
+import { findUserById, findUserByLogin, loginKey, setPasswordHash } from "../users/users.ts";
+
+/** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
+export interface ResetState {
+  flowId: string;
+  loginKey: string;
+}
+
+/**
+ * "Forgot password?" step 1, FAMOS_PASSWORD_RESET=self (issue 11): a code to the confirmed OTP email
+ * under the sign-in's caps and locks. The answer is the same whether or not the login ID exists, is
+ * disabled, is locked or has no confirmed address: a state of the same shape, and no mail when
+ * nothing is to be sent (ASVS 2.5.x, 3.x: no enumeration).
+ */
+export async function startPasswordReset(deps: Deps, loginId: string, ctx: RequestContext): Promise<ResetState> {
+  const now = deps.clock.now();
+  const key = loginKey(loginId).slice(0, 128);
+  const state: ResetState = { flowId: randomId(deps.random), loginKey: key };
+  if (key === "") return state;
+  const [lock, user] = await Promise.all([lockState(deps.db, { loginKey: key, ip: ctx.ip }, now), findUserByLogin(deps.db, key)]);
+  if (lock.locked || !user || signInBarred(user, now) || !user.otp_email) return state;
+  const email = user.otp_email;
+  const issued = await deps.db.transaction().execute(async (tx) => {
+    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "password-reset", email, now });
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now);
+    await recordAudit(tx, now, { event: "password.reset-requested", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { code: outcome.kind } });
+    return { flow, outcome };
+  });
+  if (issued.outcome.kind === "sent") {
+    deps.metrics.codesSent.inc();
+    deps.mailQueued();
+  }
+  return { flowId: issued.flow.id, loginKey: key };
+}
+
+export type ResetOutcome =
+  | { kind: "reset" }
+  | { kind: "invalid"; message: string }
+  /** Wrong, expired, void or used: one answer, since telling them apart would tell who exists. */
+  | { kind: "code-refused" }
+  | { kind: "locked"; until: number | null };
+
+/**
+ * Step 2: the code and the new password twice. The code is checked by the sign-in's own functions
+ * (verifyCode, and the per-login-ID and per-address locks); a wrong one counts toward the same lock.
+ * The right one sets the password, ends every session and pending code, and tells the OTP email;
+ * the user then signs in as usual, with a fresh code.
+ */
+export async function completePasswordReset(
+  deps: Deps,
+  state: ResetState,
+  input: { code: string; newPassword: string; confirmNewPassword: string },
+  ctx: RequestContext,
+): Promise<ResetOutcome> {
+  const now = deps.clock.now();
+  const subject = { loginKey: state.loginKey, ip: ctx.ip };
+  const flow = await findFlow(deps.db, state.flowId);
+  const user = flow && flow.kind === "password-reset" && flow.finished_at === null ? await findUserById(deps.db, flow.user_id) : undefined;
+  // The password rules first: a typo there costs no guess against the lock.
+  const invalid = checkChosenPassword(user ?? { login_id: state.loginKey, full_name: "" }, input.newPassword, input.confirmNewPassword);
+  if (invalid) return { kind: "invalid", message: invalid.message };
+  const lock = await lockState(deps.db, subject, now);
+  if (lock.locked) return { kind: "locked", until: lock.until };
+
+  const code = normaliseTypedCode(input.code);
+  const verdict = flow && user && code !== null && user.login_key === state.loginKey && !signInBarred(user, now) ? await verifyCode(deps, flow.id, code, now) : null;
+  if (!flow || !user || verdict?.kind !== "ok") {
+    if (verdict?.kind === "used") return { kind: "code-refused" };
+    const failure = await recordFailure(deps.db, "code", subject, now, deps.config.lock);
+    await recordAudit(deps.db, now, { event: "code.failed", actor: state.loginKey, subject: state.loginKey, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } });
+    await tellLockStarted(deps, user, "code", failure, now);
+    deps.metrics.codesFailed.inc();
+    return { kind: "code-refused" };
+  }
+
+  const hash = await hashPassword(input.newPassword);
+  await deps.db.transaction().execute(async (tx) => {
+    await setPasswordHash(tx, user.id, hash, now);
+    await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).execute();
+    await finishFlow(tx, flow.id, now);
+    const sessionsEnded = await endUserAccess(tx, user.id, now, "password-reset");
+    if (lock.counting.code) await recordSuccess(tx, "code", subject);
+    const mail = passwordResetMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+    await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-reset", recipient: flow.email, ...mail });
+    await recordAudit(tx, now, { event: "password.reset", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded } });
+  });
+  deps.mailQueued();
+  deps.metrics.codesConfirmed.inc();
+  return { kind: "reset" };
+}

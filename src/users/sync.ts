@@ -1,0 +1,39 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { disableUser } from "../account/disable.ts";
+import type { Acting } from "../support/acting.ts";
+import type { Database } from "../store/schema.ts";
+import { loginKey, type User } from "./users.ts";
+
+/**
+ * `famos user import --sync` (issue 11): the users of the partners named in the file who are missing
+ * from it and still enabled — the leavers of a dealer's staff list. Partners the file does not name
+ * are never touched, so a file for one dealer cannot disable another's staff.
+ */
+export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly { loginId: string; partnerNumber: string }[]): Promise<User[]> {
+  const partners = [...new Set(rows.map((r) => r.partnerNumber.trim()))];
+  const listed = new Set(rows.map((r) => loginKey(r.loginId)));
+  const missing: User[] = [];
+  // Bounded IN lists: a national file names hundreds of partners.
+  for (let from = 0; from < partners.length; from += 500) {
+    const users = await db
+      .selectFrom("users")
+      .selectAll()
+      .where("partner_number", "in", partners.slice(from, from + 500))
+      .where("disabled_at", "is", null)
+      .orderBy("login_key")
+      .execute();
+    missing.push(...users.filter((u) => !listed.has(u.login_key)));
+  }
+  return missing.sort((a, b) => a.partner_number.localeCompare(b.partner_number) || a.login_key.localeCompare(b.login_key));
+}
+
+/** Disables each one as `famos user disable` would (sessions end, codes void, audited one by one). */
+export async function disableMissing(deps: Deps, by: Acting, users: readonly User[]): Promise<number> {
+  let disabled = 0;
+  for (const user of users) {
+    const outcome = await disableUser(deps, by, user.id);
+    if (outcome.kind === "disabled") disabled += 1;
+  }
+  return disabled;
+}

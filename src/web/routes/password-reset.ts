@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { durationInWords } from "../../config/duration.ts";
+import { completePasswordReset, startPasswordReset, type ResetState } from "../../password-reset/reset.ts";
+import { formatTime } from "../../platform/format.ts";
+import { requestContext } from "../auth.ts";
+import { requestIsHttps } from "../https.ts";
+import { field, formSchema, parseForm } from "../forms.ts";
+import { forgotPasswordPage, forgotPasswordSupportPage, resetPasswordPage } from "../pages/account-pages.ts";
+import { rateLimited } from "../rate-limit.ts";
+
+const HTML = "text/html; charset=utf-8";
+const COOKIE = "famos_reset";
+const START_FORM = formSchema({ loginId: field(256) });
+const RESET_FORM = formSchema({ code: field(64), newPassword: field(), confirmNewPassword: field() });
+
+/** "Forgot password?" (issue 11): a way to retail IT, or with FAMOS_PASSWORD_RESET=self the reset by code. */
+export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
+  const { config } = deps;
+  const self = config.lifecycle.passwordReset === "self";
+  const limited = rateLimited(deps);
+  const cookieOptions = (request: FastifyRequest) => ({
+    path: "/forgot-password",
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: requestIsHttps(config, request),
+    signed: true,
+    maxAge: Math.ceil(config.otp.ttlMs / 1000),
+  });
+  /** The signed cookie's state, or null (missing, tampered with, or from before a restart with a new secret). */
+  const state = (request: FastifyRequest): ResetState | null => {
+    const raw = request.cookies[COOKIE];
+    const unsigned = raw ? request.unsignCookie(raw) : null;
+    if (!unsigned?.valid || !unsigned.value) return null;
+    const [flowId, loginKey] = [unsigned.value.slice(0, unsigned.value.indexOf(":")), unsigned.value.slice(unsigned.value.indexOf(":") + 1)];
+    return flowId && loginKey ? { flowId, loginKey } : null;
+  };
+  const resetPage = (reply: FastifyReply, status: number, error?: string) =>
+    reply.code(status).type(HTML).send(resetPasswordPage(config, { csrf: reply.generateCsrf(), validFor: durationInWords(config.otp.ttlMs), error }));
+
+  app.get("/forgot-password", { config: { access: "public" } }, async (_request, reply) =>
+    reply.type(HTML).send(self ? forgotPasswordPage(config, { csrf: reply.generateCsrf() }) : forgotPasswordSupportPage(config)),
+  );
+
+  // With FAMOS_PASSWORD_RESET=support the reset by code does not exist at all.
+  if (!self) return;
+
+  app.post("/forgot-password", { config: { access: "public", ...limited } }, async (request, reply) => {
+    const form = parseForm(START_FORM, request.body);
+    const started = await startPasswordReset(deps, form.loginId, requestContext(request));
+    reply.setCookie(COOKIE, `${started.flowId}:${started.loginKey}`, cookieOptions(request));
+    return reply.redirect("/forgot-password/code", 303);
+  });
+
+  app.get("/forgot-password/code", { config: { access: "public" } }, async (request, reply) => {
+    if (!state(request)) return reply.redirect("/forgot-password", 303);
+    return resetPage(reply, 200);
+  });
+
+  app.post("/forgot-password/code", { config: { access: "public", ...limited } }, async (request, reply) => {
+    const current = state(request);
+    const form = parseForm(RESET_FORM, request.body);
+    if (!current) return reply.redirect("/forgot-password", 303);
+    const outcome = await completePasswordReset(deps, current, form, requestContext(request));
+    switch (outcome.kind) {
+      case "reset":
+        reply.clearCookie(COOKIE, cookieOptions(request));
+        return reply.redirect("/login?reset=1", 303);
+      case "invalid":
+        return resetPage(reply, 400, outcome.message);
+      case "code-refused":
+        return resetPage(reply, 400, "That code is not right, or no longer valid. Check it, or start again for a new code.");
+      case "locked":
+        return resetPage(
+          reply,
+          429,
+          outcome.until === null
+            ? "Too many wrong tries: this login ID is locked until your retail IT team unlocks it."
+            : `Too many wrong tries. Try again after ${formatTime(outcome.until, config.timezone)}.`,
+        );
+    }
+  });
+}

@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Deps } from "../../app/deps.ts";
+import { createAccount } from "../../account/create.ts";
+import { disableUser, enableUser } from "../../account/disable.ts";
+import { generateTemporaryPassword, setTemporaryPassword } from "../../account/temporary-password.ts";
+import { durationInWords } from "../../config/duration.ts";
+import { checkResetRequest, type ResetRequest } from "../../support/reset-email.ts";
+import { HttpProblem } from "../errors.ts";
+import { field, parseForm } from "../forms.ts";
+import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
+import { portalFrame } from "./portal.ts";
+import { acting, targetUser } from "./support-acting.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+export const LIFECYCLE_DONE: Record<string, string> = {
+  disabled: "The account was disabled: the user cannot sign in, their sessions ended and codes already sent no longer work.",
+  enabled: "The account was enabled: the user can sign in again.",
+  "already-disabled": "The account was already disabled; nothing was changed.",
+  "already-enabled": "The account was already enabled; nothing was changed.",
+};
+
+const identityShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
+const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber: field(200), role: field(20), email: field(254) };
+
+/** Console actions of issue 11: disable, enable, set a temporary password, create a user. */
+export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
+  const support = { config: { access: "support" as const } };
+
+  const target = (request: FastifyRequest) => targetUser(deps, request);
+
+  for (const action of ["disable", "enable"] as const) {
+    app.post(`/support/users/:id/${action}`, support, async (request, reply) => {
+      const user = await target(request);
+      parseForm({}, request.body);
+      const outcome = action === "disable" ? await disableUser(deps, acting(request), user.id) : await enableUser(deps, acting(request), user.id);
+      if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+      if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
+      const done = outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind;
+      return reply.redirect(`/support/users/${user.id}?done=${done}`, 303);
+    });
+  }
+
+  app.get("/support/users/:id/temporary-password", support, async (request, reply) => {
+    const user = await target(request);
+    const check = checkResetRequest(acting(request), user, { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "-" });
+    if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
+    return reply.type(HTML).send(temporaryPasswordPage(await portalFrame(deps, request, reply), user, {}));
+  });
+
+  // The request is checked as an OTP email reset is (identity, ticket, and acting.ts's rule).
+  app.post("/support/users/:id/temporary-password", support, async (request, reply) => {
+    const user = await target(request);
+    const form: ResetRequest = parseForm(identityShape, request.body);
+    const check = checkResetRequest(acting(request), user, form);
+    const frame = await portalFrame(deps, request, reply);
+    if (!check.ok) {
+      if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, check.message));
+    }
+    return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, durationInWords(deps.config.lifecycle.temporaryPasswordTtlMs)));
+  });
+
+  app.post("/support/users/:id/temporary-password/confirm", support, async (request, reply) => {
+    const user = await target(request);
+    const form: ResetRequest = parseForm(identityShape, request.body);
+    const by = acting(request);
+    const check = checkResetRequest(by, user, form);
+    const frame = await portalFrame(deps, request, reply);
+    if (!check.ok) {
+      if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, check.message));
+    }
+    const password = generateTemporaryPassword(deps.random);
+    const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket);
+    if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    if (outcome.kind === "invalid") throw new Error(`a generated temporary password was refused: ${outcome.message}`);
+    return reply.type(HTML).send(temporaryPasswordShownPage(frame, user, password, outcome.expiresAt, false));
+  });
+
+  app.get("/support/users/new", support, async (request, reply) => {
+    const frame = await portalFrame(deps, request, reply);
+    return reply.type(HTML).send(newUserPage(frame, { values: {}, isAdmin: acting(request).user?.role === "admin" }));
+  });
+
+  app.post("/support/users/new", support, async (request, reply) => {
+    const form = parseForm(newUserShape, request.body);
+    const by = acting(request);
+    const outcome = await createAccount(deps, by, form);
+    const frame = await portalFrame(deps, request, reply);
+    const isAdmin = by.user?.role === "admin";
+    switch (outcome.kind) {
+      case "created":
+        return reply.type(HTML).send(temporaryPasswordShownPage(frame, outcome.user, outcome.password, outcome.expiresAt, true));
+      case "forbidden":
+        throw new HttpProblem(403, outcome.message);
+      case "exists":
+        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: `A user with login ID "${form.loginId.trim()}" already exists.` }));
+      case "invalid":
+        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: outcome.message }));
+    }
+  });
+}

@@ -1,0 +1,66 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eraseUser } from "../../src/account/erase.ts";
+import { recordAudit } from "../../src/audit/audit.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { createUser, findUserByLogin } from "../../src/users/users.ts";
+import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+
+const operator = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } };
+
+/** Issue 11: `famos user delete --erase` — the one sanctioned change to the append-only trail. */
+describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, 1, `erase_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+
+  it("deletes the account and keeps its events, with kind and time, under a pseudonym", async () => {
+    const deps = t.deps[0]!;
+    const now = t.clock.now();
+    const user = await createUser(deps.db, cryptoRandom, now, {
+      loginId: "Erin.Leaver", fullName: "Erin Leaver", partnerNumber: "0042", role: "support", passwordHash: "x", otpEmail: "erin@dealer.example",
+    });
+    const other = await createUser(deps.db, cryptoRandom, now, { loginId: "stays", fullName: "Stay", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null });
+    const who = { ip: "203.0.113.9", userAgent: "Mozilla/5.0 Erin" };
+    await recordAudit(deps.db, now, { ...who, event: "password.ok", actor: "Erin.Leaver", subject: "Erin.Leaver" });
+    await recordAudit(deps.db, now + 1, { ...who, event: "password.failed", actor: "erin.leaver ", subject: "erin.leaver ", detail: { reason: "wrong-password" } });
+    await recordAudit(deps.db, now + 2, { ...who, event: "email.reset", actor: "Erin.Leaver", subject: "stays", detail: { previousEmail: "x@y" } });
+    await recordAudit(deps.db, now + 3, { ...who, event: "email.changed", actor: "Erin.Leaver", subject: "Erin.Leaver", detail: { to: "erin@dealer.example" } });
+    await recordAudit(deps.db, now + 4, { ip: "198.51.100.1", userAgent: "other", event: "password.ok", actor: "stays", subject: "stays" });
+    await deps.db.insertInto("throttles").values({ key: "password:id:erin.leaver", failures: 2, locked_until: 0, hard_locked: 0, updated_at: now }).execute();
+
+    const outcome = await eraseUser(deps, operator, user.id);
+    expect(outcome.kind).toBe("erased");
+    if (outcome.kind !== "erased") return;
+    expect(outcome.events).toBe(4);
+    expect(await findUserByLogin(deps.db, "erin.leaver")).toBeUndefined();
+    expect(await deps.db.selectFrom("throttles").selectAll().where("key", "=", "password:id:erin.leaver").execute()).toEqual([]);
+
+    const rows = await deps.db.selectFrom("audit").selectAll().orderBy("id").execute();
+    const text = JSON.stringify(rows);
+    expect(text).not.toMatch(/erin/i);
+    expect(text).not.toContain("203.0.113.9");
+    expect(rows.slice(0, 4).map((r) => [r.event, Number(r.time)])).toEqual([
+      ["password.ok", now], ["password.failed", now + 1], ["email.reset", now + 2], ["email.changed", now + 3],
+    ]);
+    expect(rows[0]!.subject).toBe(outcome.pseudonym);
+    expect(rows[2]!.actor).toBe(outcome.pseudonym);
+    expect(rows[2]!.subject).toBe("stays");
+    expect(rows[3]!.detail).toBe(JSON.stringify({ to: outcome.pseudonym }));
+    // The other user's own event is untouched.
+    expect(rows[4]).toMatchObject({ actor: "stays", ip: "198.51.100.1", user_agent: "other" });
+    expect(rows.at(-1)).toMatchObject({ event: "user.erased", subject: outcome.pseudonym, actor: "operator:test" });
+    expect(other.id).toBeTruthy();
+  });
+
+  it("still refuses any other change or removal of audit rows", async () => {
+    const deps = t.deps[0]!;
+    await recordAudit(deps.db, t.clock.now(), { event: "signout", actor: "a", subject: "a", ip: null, userAgent: null });
+    await expect(deps.db.updateTable("audit").set({ actor: "b" }).execute()).rejects.toThrow(/append-only/);
+    await expect(deps.db.deleteFrom("audit").execute()).rejects.toThrow(/append-only/);
+    // Not even an update that keeps the event's name and time, outside the migration's functions.
+    await expect(sql`update audit set ip = null`.execute(deps.db)).rejects.toThrow(/append-only/);
+  });
+});

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { findUserById } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+
+const operator = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } };
+const TEMPORARY = "tmp-pass-word-4711";
+
+/** Issue 11, item 1: a temporary password works once, within its time, and leads to "Choose a new password". */
+describe("temporary passwords", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { FAMOS_TEMP_PASSWORD_TTL: "72h" } });
+  });
+  afterAll(async () => t?.close());
+
+  async function signInWithCode(client: FormClient, loginId: string, password: string, email: string) {
+    const before = t.smtp.messages.length;
+    const answer = await submitPassword(client, loginId, password);
+    expect(answer.headers.location).toBe("/otp");
+    await client.get("/otp");
+    return client.post("/otp", { code: await nextCode(t.smtp, email, before) });
+  }
+
+  it("ends the old sessions, works once with the code, then asks for a new password before anything else", async () => {
+    const user = await addUser(t.deps, { loginId: "tp.one", email: "tp.one@dealer.example" });
+    const old = new FormClient(t.app);
+    await signInFully(old, t.smtp, user);
+    const set = await setTemporaryPassword(t.deps, operator, user.id, TEMPORARY, "RITM1");
+    expect(set.kind).toBe("set");
+    expect((await old.get("/profile")).statusCode).toBe(303);
+    await t.smtp.waitForMessage((m) => m.envelopeTo.includes("tp.one@dealer.example") && /reset by your retail IT team/.test(m.subject));
+
+    // The old password no longer works; the temporary one does.
+    expect((await submitPassword(new FormClient(t.app), "tp.one", user.password)).statusCode).toBe(401);
+    const client = new FormClient(t.app);
+    const confirmed = await signInWithCode(client, "tp.one", TEMPORARY, "tp.one@dealer.example");
+    expect(confirmed.headers.location).toBe("/choose-password");
+    for (const path of ["/", "/profile", "/support", "/quotation"]) {
+      const answer = await client.get(path);
+      expect(answer.statusCode, path).toBe(303);
+      expect(answer.headers.location, path).toBe("/choose-password");
+    }
+    expect((await t.app.inject({ method: "GET", url: "/auth/nginx", headers: { cookie: client.cookieHeader() } })).statusCode).toBe(401);
+    const page = await client.get("/choose-password");
+    expect(page.body).toContain("Choose a new password");
+    expect(page.body).toContain("New password");
+    expect(page.body).toContain("Confirm new password");
+
+    // Used once: a second sign-in with it is refused like a wrong password, while this session goes on.
+    expect((await submitPassword(new FormClient(t.app), "tp.one", TEMPORARY)).statusCode).toBe(401);
+
+    // The Profile rules, and not the temporary password again.
+    const mismatch = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "another secret!!" });
+    expect(mismatch.statusCode).toBe(400);
+    expect((await client.post("/choose-password", { newPassword: "short", confirmNewPassword: "short" })).statusCode).toBe(400);
+    const same = await client.post("/choose-password", { newPassword: TEMPORARY, confirmNewPassword: TEMPORARY });
+    expect(same.statusCode).toBe(400);
+    expect(same.body).toContain("That is the temporary password");
+
+    const chosen = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
+    expect(chosen.statusCode).toBe(303);
+    expect(chosen.headers.location).toBe("/");
+    expect((await client.get("/profile")).statusCode).toBe(200);
+    expect((await findUserById(t.deps.db, user.id))!.password_temporary_until).toBeNull();
+    expect((await submitPassword(new FormClient(t.app), "tp.one", TEMPORARY)).statusCode).toBe(401);
+    expect((await submitPassword(new FormClient(t.app), "tp.one", "a brand new secret")).statusCode).toBe(303);
+
+    const events = (await queryAudit(t.deps.db, { subject: "tp.one" })).map((e) => e.event);
+    expect(events).toContain("password.temporary-set");
+    expect(events).toContain("password.changed");
+    const setEvent = (await queryAudit(t.deps.db, { subject: "tp.one", event: "password.temporary-set" }))[0]!;
+    expect(JSON.stringify(setEvent)).not.toContain(TEMPORARY);
+  });
+
+  it("refuses an expired temporary password with the wrong-password answer", async () => {
+    const user = await addUser(t.deps, { loginId: "tp.late", email: "tp.late@dealer.example" });
+    await setTemporaryPassword(t.deps, operator, user.id, TEMPORARY);
+    t.clock.advance(72 * 3_600_000);
+    const answer = await submitPassword(new FormClient(t.app), "tp.late", TEMPORARY);
+    expect(answer.statusCode).toBe(401);
+    expect(answer.body).toContain("The login ID or password is not right");
+    const failed = await queryAudit(t.deps.db, { subject: "tp.late", event: "password.failed" });
+    expect(failed[0]!.detail.reason).toBe("temporary-password-expired");
+  });
+
+  it("refuses a temporary password that breaks the password rules, and changes nothing", async () => {
+    const user = await addUser(t.deps, { loginId: "tp.rules" });
+    const outcome = await setTemporaryPassword(t.deps, operator, user.id, "password");
+    expect(outcome.kind).toBe("invalid");
+    expect((await findUserById(t.deps.db, user.id))!.password_hash).toBe(user.password_hash);
+  });
+
+  it("a support person cannot set one for an administrator, nor for their own account", async () => {
+    const admin = await addUser(t.deps, { loginId: "tp.admin", role: "admin" });
+    const support = await addUser(t.deps, { loginId: "tp.support", role: "support" });
+    const by = { user: support, audit: { actor: "tp.support", ip: "127.0.0.1", userAgent: "t" } };
+    expect((await setTemporaryPassword(t.deps, by, admin.id, TEMPORARY)).kind).toBe("forbidden");
+    expect((await setTemporaryPassword(t.deps, by, support.id, TEMPORARY)).kind).toBe("forbidden");
+  });
+});

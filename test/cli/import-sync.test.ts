@@ -1,0 +1,69 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
+import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+
+/** Issue 11: `famos user import --sync [--dry-run]` disables exactly the missing staff of the partners in the file. */
+describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
+  let cli: CliWorkspace;
+  let database: TestDatabase;
+  let store: Store;
+  const hash = bcryptHash("correct horse battery staple");
+  const row = (login: string, partner: string) => `${login},Name ${login},${partner},user,,${hash}`;
+  const file = (name: string, rows: string[]) => {
+    const path = join(cli.dir, name);
+    writeFileSync(path, [HEADER, ...rows].join("\n"));
+    return path;
+  };
+  const run = (args: string[]) => cli.run(args, { env: { FAMOS_DATABASE_URL: database.url } });
+  const disabled = async () =>
+    (await store.db.selectFrom("users").select("login_id").where("disabled_at", "is not", null).orderBy("login_key").execute()).map((u) => u.login_id);
+
+  beforeAll(async () => {
+    cli = cliWorkspace();
+    database = await testDatabase(dialect, `sync_${dialect}`);
+    const all = ["a1", "a2", "a3", "b1", "b2", "b3", "c1"].map((id) => row(id, id.startsWith("a") ? "0100" : id.startsWith("b") ? "0200" : "0300"));
+    const added = await run(["user", "import", file("all.csv", all)]);
+    expect(added.code, added.stderr).toBe(0);
+    store = openStore(database.url);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+    cli?.remove();
+  });
+
+  it("lists who would be disabled in a dry run and changes nothing, then disables exactly those", async () => {
+    // Partner 0100 lost a2; partner 0200 lost b1 and b3 and hired b4; partner 0300 is not in the file.
+    const staff = file("staff.csv", [row("a1", "0100"), row("A3", "0100"), row("b2", "0200"), row("b4", "0200")]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("3 users of the 2 partners in the file would be disabled");
+    expect(dry.stdout.match(/^ {2}\S+/gm)).toEqual(["  a2", "  b1", "  b3"]);
+    expect(await disabled()).toEqual([]);
+    expect(await store.db.selectFrom("users").select("login_id").where("login_key", "=", "b4").execute()).toEqual([]);
+
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toContain("4 rows taken (1 added, 0 updated, 3 unchanged)");
+    expect(real.stdout).toContain("3 users missing from the file disabled");
+    expect(await disabled()).toEqual(["a2", "b1", "b3"]);
+
+    // Run again: nobody else.
+    const again = await run(["user", "import", staff, "--sync", "--update"]);
+    expect(again.stdout).toContain("0 users missing from the file disabled");
+    expect(await disabled()).toEqual(["a2", "b1", "b3"]);
+  });
+
+  it("disables nobody when a row of the file is refused", async () => {
+    const broken = file("broken.csv", [row("a1", "0100"), "a3,Name,0100,user,,not-a-hash"]);
+    const result = await run(["user", "import", broken, "--sync"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("No user was disabled");
+    expect(await disabled()).toEqual(["a2", "b1", "b3"]);
+    expect((await run(["user", "import", broken, "--dry-run"])).code).toBe(1);
+  });
+});

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { findUserByLogin } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+
+/** Issue 11, item 5: the console's lifecycle actions, under acting.ts's rule. */
+describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create a user, the Disabled filter (%s)", (database) => {
+  let t: TestApp;
+  let support: FormClient;
+  let admin: FormClient;
+  beforeAll(async () => {
+    t = await createTestApp({ database });
+    support = new FormClient(t.app);
+    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "sup.life" }));
+    admin = new FormClient(t.app);
+    await signInFully(admin, t.smtp, await addUser(t.deps, { role: "admin", loginId: "adm.life" }));
+  });
+  afterAll(async () => t?.close());
+
+  it("disables and enables a user, and the Disabled filter lists only the disabled", async () => {
+    const leaver = await addUser(t.deps, { loginId: "con.leaver", partnerNumber: "7700" });
+    await addUser(t.deps, { loginId: "con.stayer", partnerNumber: "7700" });
+    const live = new FormClient(t.app);
+    await signInFully(live, t.smtp, leaver);
+    await support.get(`/support/users/${leaver.id}`);
+    const disabled = await support.post(`/support/users/${leaver.id}/disable`);
+    expect(disabled.headers.location).toBe(`/support/users/${leaver.id}?done=disabled`);
+    expect((await support.get(disabled.headers.location as string)).body).toContain("Disabled since");
+    expect((await live.get("/profile")).statusCode).toBe(303);
+
+    const filtered = await support.get("/support?q=7700&disabled=yes");
+    expect(filtered.body).toContain("con.leaver");
+    expect(filtered.body).not.toContain("con.stayer");
+    expect((await support.get("/support?disabled=yes")).body).toContain("con.leaver");
+    expect((await support.get("/support?q=7700")).body).toContain("con.stayer");
+
+    await support.get(`/support/users/${leaver.id}`);
+    expect((await support.post(`/support/users/${leaver.id}/enable`)).headers.location).toContain("done=enabled");
+    expect((await submitPassword(new FormClient(t.app), leaver.login_id, leaver.password)).headers.location).toBe("/otp");
+    const events = (await queryAudit(t.deps.db, { subject: "con.leaver" })).map((e) => [e.event, e.actor]);
+    expect(events).toEqual(expect.arrayContaining([["user.disabled", "sup.life"], ["user.enabled", "sup.life"]]));
+  });
+
+  it("support may not disable an administrator or themselves, nor set an administrator's temporary password", async () => {
+    const other = await addUser(t.deps, { role: "admin", loginId: "con.admin" });
+    const self = await findUserByLogin(t.deps.db, "sup.life");
+    await support.get("/support");
+    for (const url of [`/support/users/${other.id}/disable`, `/support/users/${self!.id}/disable`]) {
+      expect((await support.post(url)).statusCode, url).toBe(403);
+    }
+    expect((await support.get(`/support/users/${other.id}/temporary-password`)).statusCode).toBe(403);
+    expect((await support.get(`/support/users/${other.id}`)).body).not.toContain(">Disable<");
+    expect((await findUserByLogin(t.deps.db, "con.admin"))!.disabled_at).toBeNull();
+  });
+
+  it("creates a user with a temporary first password; only an administrator creates support or admin accounts", async () => {
+    await support.get("/support/users/new");
+    const form = { loginId: "new.starter", fullName: "New Starter", partnerNumber: "7701", role: "user", email: "new.starter@dealer.example" };
+    const created = await support.post("/support/users/new", form);
+    expect(created.statusCode).toBe(200);
+    const password = /class="secret">([^<]+)</.exec(created.body)![1]!;
+    expect((await findUserByLogin(t.deps.db, "new.starter"))!.password_temporary_until).not.toBeNull();
+    expect((await support.post("/support/users/new", form)).statusCode).toBe(409);
+    expect((await support.post("/support/users/new", { ...form, loginId: "bad id" })).statusCode).toBe(400);
+    expect((await support.post("/support/users/new", { ...form, loginId: "new.support", role: "support" })).statusCode).toBe(403);
+    expect(await findUserByLogin(t.deps.db, "new.support")).toBeUndefined();
+    await admin.get("/support/users/new");
+    expect((await admin.post("/support/users/new", { ...form, loginId: "new.support", role: "support" })).statusCode).toBe(200);
+
+    // The first sign-in leads to "Choose a new password".
+    const client = new FormClient(t.app);
+    const before = t.smtp.messages.length;
+    expect((await submitPassword(client, "new.starter", password)).headers.location).toBe("/otp");
+    await client.get("/otp");
+    expect((await client.post("/otp", { code: await nextCode(t.smtp, "new.starter@dealer.example", before) })).headers.location).toBe("/choose-password");
+  });
+});

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliWorkspace, type CliResult, type CliWorkspace } from "../cli/run-famos.ts";
+import { freePort } from "../support/nginx.ts";
+import { postgresTestUrl, REDIS_TEST_HOST, REDIS_TEST_PORT, type PostgresTestSchema } from "../support/services.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+
+/** `famos doctor` as an operator runs it, against real PostgreSQL, Redis and an SMTP server with AUTH. */
+describe("famos doctor", () => {
+  let smtp: TestSmtpServer;
+  let migrated: PostgresTestSchema;
+  let unmigrated: PostgresTestSchema;
+  let cli: CliWorkspace;
+  const smtpUrl = (password: string) => `smtp://famos:${password}@127.0.0.1:${smtp.port}?ignoreTLS=true`;
+  const production = (extra: Record<string, string> = {}) => ({
+    NODE_ENV: "production",
+    FAMOS_DATABASE_URL: migrated.url,
+    FAMOS_SMTP_URL: smtpUrl("right horse battery"),
+    FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
+    FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
+    FAMOS_PUBLIC_URL: "https://famos.dealer.example",
+    FAMOS_REDIS_URL: `redis://${REDIS_TEST_HOST}:${REDIS_TEST_PORT}`,
+    ...extra,
+  });
+  const doctor = (env: Record<string, string>, args: string[] = []) => cli.run(["doctor", ...args], { env });
+  const row = (result: CliResult, check: string) => result.stdout.split("\n").filter((line) => line.startsWith(`${check} `));
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ users: { famos: "right horse battery" } });
+    [migrated, unmigrated] = await Promise.all([postgresTestUrl("doctor_ok"), postgresTestUrl("doctor_unmigrated")]);
+    cli = cliWorkspace();
+    const migration = await cli.run(["migrate"], { env: production() });
+    expect(migration.code, migration.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    cli?.remove();
+    await smtp?.stop();
+    await migrated?.drop();
+    await unmigrated?.drop();
+  });
+
+  it("passes every check of a good production setup and exits 0", async () => {
+    const result = await doctor(production());
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^CHECK\s+RESULT\s+DETAIL$/m);
+    expect(row(result, "database")[0]).toMatch(/OK\s+postgres reachable/);
+    expect(row(result, "migrations")[0]).toMatch(/OK\s+all applied/);
+    expect(row(result, "clock")[0]).toMatch(/OK\s+database clock (ahead|behind) by \d+ ms/);
+    expect(row(result, "smtp")[0]).toMatch(/OK\s+connected, no TLS, authenticated/);
+    expect(row(result, "redis")[0]).toMatch(/OK\s+PING answered/);
+    expect(row(result, "public URL")[0]).toMatch(/OK\s+https:\/\/famos.dealer.example: Secure cookies/);
+    expect(result.stdout).toContain("All checks passed.");
+  });
+
+  it("with --send-to sends a real test message through the SMTP server", async () => {
+    const result = await doctor(production(), ["--send-to", "operator@dealer.example"]);
+    expect(result.code, result.stdout).toBe(0);
+    expect(row(result, "smtp")[0]).toContain("test message accepted for operator@dealer.example");
+    const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes("operator@dealer.example"));
+    expect(mail).toMatchObject({ subject: "FAMOS test message", authUser: "famos" });
+  });
+
+  it("fails naming SMTP authentication when the password is wrong, and exits 1", async () => {
+    const result = await doctor(production({ FAMOS_SMTP_URL: smtpUrl("wrong password") }));
+    expect(result.code).toBe(1);
+    expect(row(result, "smtp")[0]).toMatch(/FAIL\s+auth failed: 535 5.7.8 Authentication credentials invalid/);
+    expect(result.stdout).not.toContain("wrong password");
+    expect(result.stdout).toContain("1 check failed.");
+  });
+
+  it("fails naming SMTP when nothing listens on its port, and exits 1", async () => {
+    const port = await freePort();
+    const result = await doctor(production({ FAMOS_SMTP_URL: `smtp://127.0.0.1:${port}` }));
+    expect(result.code).toBe(1);
+    expect(row(result, "smtp")[0]).toMatch(/FAIL\s+connect failed: .*ECONNREFUSED/);
+  });
+
+  it("fails naming Redis when it does not answer, and exits 1", async () => {
+    const port = await freePort(); // a closed port: the shared Redis stays up for the other tests
+    const result = await doctor(production({ FAMOS_REDIS_URL: `redis://127.0.0.1:${port}` }));
+    expect(result.code).toBe(1);
+    expect(row(result, "redis")[0]).toMatch(/FAIL\s+unreachable: connect ECONNREFUSED/);
+    expect(result.stdout).toContain("1 check failed.");
+  });
+
+  it("fails naming the pending migrations of an unmigrated database, and exits 1", async () => {
+    const result = await doctor(production({ FAMOS_DATABASE_URL: unmigrated.url }));
+    expect(result.code).toBe(1);
+    expect(row(result, "migrations")[0]).toMatch(/FAIL\s+pending: 001-initial.*; run famos migrate/);
+  });
+
+  it("fails on a misspelt setting, naming the one it probably meant, and exits 1", async () => {
+    const result = await doctor(production({ FAMOS_SESION_IDLE: "20m" }));
+    expect(result.code).toBe(1);
+    expect(row(result, "settings")[0]).toMatch(/FAIL\s+FAMOS_SESION_IDLE is not a FAMOS setting \(did you mean FAMOS_SESSION_IDLE\?\)/);
+  });
+
+  it("fails on plain http in production, where session cookies would travel without Secure", async () => {
+    const result = await doctor(production({ FAMOS_PUBLIC_URL: "http://famos.dealer.example" }));
+    expect(result.code).toBe(1);
+    expect(row(result, "public URL")[0]).toMatch(/FAIL\s+http:\/\/famos.dealer.example is http in production/);
+  });
+});

@@ -1,0 +1,146 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_SECRET } from "../support/app.ts";
+import { HttpFormClient, waitForCode } from "../support/http-client.ts";
+import { freePort } from "../support/nginx.ts";
+import { REPO_ROOT } from "../support/server-process.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { until } from "../support/until.ts";
+
+/** The unprivileged account the tree runs as (this test runs as root, as CI does). */
+const NOBODY = 65534;
+
+/** Every file under a folder with its modification time: what "nothing was written" is checked against. */
+function snapshot(dir: string): Map<string, number> {
+  const files = new Map<string, number>();
+  const walk = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const full = join(path, entry.name);
+      files.set(full, statSync(full).mtimeMs);
+      if (entry.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/**
+ * The tree the Dockerfile ships, built by the same script (deploy/runtime-tree.sh: launcher, dist/,
+ * `npm ci --omit=dev`), made read-only (mode 0555 and below, as a read-only root file system) and run
+ * as nobody in production mode: migrate, add a user, serve, and a full sign-in over HTTP with the code
+ * from a real SMTP server.
+ */
+describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an unprivileged user", () => {
+  let dir: string;
+  let app: string;
+  let data: string;
+  let smtp: TestSmtpServer;
+  let server: ChildProcess | null = null;
+  let before: Map<string, number>;
+  let env: NodeJS.ProcessEnv;
+
+  const famos = (args: string[], input = "") =>
+    execFileSync("/usr/bin/setpriv", ["--reuid", String(NOBODY), "--regid", String(NOBODY), "--clear-groups", "--", process.execPath, join(app, "bin/famos.js"), ...args], {
+      cwd: data,
+      env,
+      input,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "famos-runtime-"));
+    chmodSync(dir, 0o755);
+    app = join(dir, "app");
+    data = join(dir, "data");
+    // The same two steps as the Dockerfile's build stage (npm ci has run in this checkout).
+    execFileSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: "pipe" });
+    execFileSync(join(REPO_ROOT, "deploy/runtime-tree.sh"), [app], { stdio: "pipe" });
+    execFileSync("chmod", ["-R", "a-w", app]);
+    mkdirSync(data, { mode: 0o700 });
+    chownSync(data, NOBODY, NOBODY);
+    // The secret as a container or systemd hands it over: a file only the service's user can read.
+    const secretFile = join(data, "famos_secret");
+    writeFileSync(secretFile, `${TEST_SECRET}\n`, { mode: 0o400 });
+    chownSync(secretFile, NOBODY, NOBODY);
+    before = snapshot(app);
+    smtp = await startSmtpServer();
+    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("FAMOS_") && name !== "NODE_ENV"));
+    env = {
+      ...base,
+      HOME: data,
+      NODE_ENV: "production",
+      FAMOS_DATABASE_URL: `sqlite:${join(data, "famos.db")}`,
+      FAMOS_SMTP_URL: smtp.url,
+      FAMOS_SECRET_FILE: join(data, "famos_secret"),
+      FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
+      FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
+      FAMOS_HOST: "127.0.0.1",
+      FAMOS_LOG_LEVEL: "warn",
+    };
+  }, 900_000); // building the native SQLite addon from source takes minutes on a busy 2-core machine
+
+  afterAll(async () => {
+    server?.kill("SIGKILL");
+    await smtp?.stop();
+    if (dir) {
+      execFileSync("chmod", ["-R", "u+w", dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("holds no build tool and is not writable", () => {
+    for (const tool of ["esbuild", "tsx", "typescript", "vitest"]) expect(existsSync(join(app, "node_modules", tool)), tool).toBe(false);
+    expect(existsSync(join(app, "src"))).toBe(false);
+    expect(statSync(join(app, "dist/famos.mjs")).mode & 0o222).toBe(0);
+    expect(statSync(app).mode & 0o777).toBe(0o555);
+  });
+
+  it("migrates, adds a user, serves and signs in end to end as nobody, writing nothing in the tree", async () => {
+    expect(famos(["migrate"])).toBe("");
+    famos(["user", "add", "dealer1", "--name", "Dana Dealer", "--partner", "40123", "--email", "dana@dealer.example"], "correct horse battery staple\n");
+
+    const port = await freePort();
+    const child = spawn("/usr/bin/setpriv", ["--reuid", String(NOBODY), "--regid", String(NOBODY), "--clear-groups", "--pdeathsig", "TERM", "--", process.execPath, join(app, "bin/famos.js"), "serve"], {
+      cwd: data,
+      env: { ...env, FAMOS_PORT: String(port), FAMOS_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server = child;
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await until("famos serve from the runtime tree", async () => {
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
+      return (await fetch(`${url}/readyz`)).ok;
+    }, 30_000, 50);
+
+    const client = new HttpFormClient(url);
+    await client.get("/login");
+    const sent = smtp.messages.length;
+    expect((await client.post("/login", { loginId: "dealer1", password: "correct horse battery staple" })).location).toBe("/otp");
+    const code = await waitForCode(smtp, "dana@dealer.example", sent);
+    await client.get("/otp");
+    expect((await client.post("/otp", { code })).location).toBe("/");
+    const portal = await client.get("/");
+    expect(portal.status).toBe(200);
+    expect(portal.body).toContain("Quotation");
+    expect(portal.body).toContain("Sign out");
+
+    // The Dockerfile's HEALTHCHECK, exactly as written, against this server.
+    const healthcheck = /^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$/m.exec(readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8"))?.[1];
+    const [command, ...args] = JSON.parse(healthcheck!) as string[];
+    expect(command).toBe("node");
+    execFileSync("/usr/bin/setpriv", ["--reuid", String(NOBODY), "--regid", String(NOBODY), "--clear-groups", "--", process.execPath, ...args], {
+      env: { ...env, FAMOS_PORT: String(port) },
+      stdio: "pipe",
+    });
+
+    expect(snapshot(app)).toEqual(before);
+    expect(output).not.toMatch(/EACCES|EROFS/);
+  });
+});

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+
+const strip = (body: string) => body.replace(/name="_csrf" value="[^"]+"/g, "");
+
+/** Issue 11, item 2: FAMOS_PASSWORD_RESET=self — the sign-in's code rules, caps and locks; no enumeration. */
+describe("self-service password reset", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { FAMOS_PASSWORD_RESET: "self", FAMOS_OTP_PER_HOUR: "3" } });
+  });
+  afterAll(async () => t?.close());
+
+  async function start(client: FormClient, loginId: string) {
+    await client.get("/forgot-password");
+    const answer = await client.post("/forgot-password", { loginId });
+    expect(answer.statusCode).toBe(303);
+    expect(answer.headers.location).toBe("/forgot-password/code");
+    return answer;
+  }
+
+  it("resets with the code, ends the old sessions, and the next sign-in asks for a fresh code", async () => {
+    const user = await addUser(t.deps, { loginId: "self.reset", email: "self@dealer.example" });
+    const old = new FormClient(t.app);
+    await signInFully(old, t.smtp, user);
+    const client = new FormClient(t.app);
+    const before = t.smtp.messages.length;
+    await start(client, "Self.Reset");
+    const code = await nextCode(t.smtp, "self@dealer.example", before);
+    expect((await client.get("/forgot-password/code")).body).toContain("Please enter the received code");
+    const done = await client.post("/forgot-password/code", { code, newPassword: "reset by myself ok", confirmNewPassword: "reset by myself ok" });
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe("/login?reset=1");
+    expect((await old.get("/profile")).statusCode).toBe(303);
+    expect((await submitPassword(new FormClient(t.app), "self.reset", user.password)).statusCode).toBe(401);
+    const fresh = await submitPassword(new FormClient(t.app), "self.reset", "reset by myself ok");
+    expect(fresh.headers.location).toBe("/otp");
+    // The browser's reset state is gone, and the code is used: nothing resets again.
+    const replay = await client.post("/forgot-password/code", { code, newPassword: "another one again", confirmNewPassword: "another one again" });
+    expect(replay.headers.location).toBe("/forgot-password");
+    expect((await queryAudit(t.deps.db, { subject: "self.reset", event: "password.reset" }))).toHaveLength(1);
+  });
+
+  it("answers an unknown login ID with the same page and sends no mail", async () => {
+    await addUser(t.deps, { loginId: "known.one", email: "known@dealer.example" });
+    const known = new FormClient(t.app);
+    const unknown = new FormClient(t.app);
+    const before = t.smtp.messages.length;
+    const outbox = async () => Number((await t.deps.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+    const queued = await outbox();
+    const a = await start(known, "known.one");
+    expect(await outbox()).toBe(queued + 1);
+    const b = await start(unknown, "nobody.here");
+    expect(await outbox()).toBe(queued + 1);
+    expect(Object.keys(a.headers).sort()).toEqual(Object.keys(b.headers).sort());
+    expect(strip((await known.get("/forgot-password/code")).body)).toBe(strip((await unknown.get("/forgot-password/code")).body));
+    await nextCode(t.smtp, "known@dealer.example", before);
+    const wrongKnown = await known.post("/forgot-password/code", { code: "000000", newPassword: "some long password", confirmNewPassword: "some long password" });
+    const wrongUnknown = await unknown.post("/forgot-password/code", { code: "000000", newPassword: "some long password", confirmNewPassword: "some long password" });
+    expect(wrongKnown.statusCode).toBe(wrongUnknown.statusCode);
+    expect(strip(wrongKnown.body)).toBe(strip(wrongUnknown.body));
+  });
+
+  it("applies the hourly code cap and the wrong-code lock of sign-in", async () => {
+    const user = await addUser(t.deps, { loginId: "self.capped", email: "capped@dealer.example" });
+    const before = t.smtp.messages.length;
+    for (let i = 0; i < 5; i += 1) {
+      await start(new FormClient(t.app), "self.capped");
+      t.clock.advance(31_000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await nextCode(t.smtp, "capped@dealer.example", before);
+    const codes = await t.deps.db.selectFrom("codes").select("id").where("user_id", "=", user.id).execute();
+    expect(codes).toHaveLength(3);
+
+    const client = new FormClient(t.app, "192.0.2.55");
+    await start(client, "self.locked");
+    const form = { code: "111111", newPassword: "some long password", confirmNewPassword: "some long password" };
+    for (let i = 0; i < 5; i += 1) expect((await client.post("/forgot-password/code", form)).statusCode).toBe(400);
+    const locked = await client.post("/forgot-password/code", form);
+    expect(locked.statusCode).toBe(429);
+    // The same lock holds at sign-in.
+    const signIn = await submitPassword(new FormClient(t.app, "192.0.2.56"), "self.locked", "whatever it is");
+    expect(signIn.statusCode).toBe(401);
+    expect((await queryAudit(t.deps.db, { subject: "self.locked", event: "password.failed" }))[0]!.detail.reason).toBe("locked");
+  });
+
+  it("with FAMOS_PASSWORD_RESET=support the link says how to reach retail IT, and there is no reset by code", async () => {
+    const s = await createTestApp();
+    try {
+      const client = new FormClient(s.app);
+      expect((await client.get("/login")).body).toContain("Forgot password?");
+      const page = await client.get("/forgot-password");
+      expect(page.body).toContain("mailto:retailit@famos.test?subject=Password%20reset");
+      expect((await client.post("/forgot-password", { loginId: "x" })).statusCode).toBe(404);
+    } finally {
+      await s.close();
+    }
+  });
+});
