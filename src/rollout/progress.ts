@@ -40,13 +40,15 @@ export interface RolloutProgress {
 const EMPTY: Figures = { users: 0, enrolled: 0, pending: 0, notStarted: 0, locked: 0, disabled: 0 };
 const DAY_MS = 86_400_000;
 
-/**
- * "Disabled" is issue 11's account state (`users.disabled_at`, on its own branch), not on main yet:
- * until it lands every partner counts 0 here, and this is the one function to change when it does
- * (a `count(*) … where disabled_at is not null group by partner_number`).
- */
-export async function disabledUsersByPartner(_db: Kysely<Database>): Promise<Map<string, number>> {
-  return new Map();
+/** Accounts disabled by support or `famos user disable` (issue 11's `users.disabled_at`), per partner. */
+export async function disabledUsersByPartner(db: Kysely<Database>): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("users")
+    .select(["partner_number", sql<number>`count(*)`.as("n")])
+    .where("disabled_at", "is not", null)
+    .groupBy("partner_number")
+    .execute();
+  return new Map(rows.map((r) => [r.partner_number, Number(r.n)]));
 }
 
 /** Users, enrolled, pending, not started and locked per partner, in one grouped query. */

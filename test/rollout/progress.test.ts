@@ -107,6 +107,15 @@ describe.each(DIALECTS)("the Rollout page on a seeded network (%s)", (dialect) =
     expect(metrics).toContain('famos_rollout_partner_users{partner="1002",state="locked"} 1');
   });
 
+  it("counts disabled accounts (issue 11) within their partner's figures", async () => {
+    const one = await t.deps.db.selectFrom("users").select("id").where("partner_number", "=", "1003").executeTakeFirstOrThrow();
+    await t.deps.db.updateTable("users").set({ disabled_at: t.clock.now() }).where("id", "=", one.id).execute();
+    const progress = await rolloutProgress(t.deps);
+    expect(progress.overall.disabled).toBe(1);
+    expect(progress.partners.find((p) => p.partnerNumber === "1003")).toMatchObject({ users: 5, notStarted: 5, disabled: 1 });
+    await t.deps.db.updateTable("users").set({ disabled_at: null }).where("id", "=", one.id).execute();
+  });
+
   it("lets support read the plan and only an administrator change it", async () => {
     const page = await client.get("/support/rollout");
     expect(page.body).toContain("Only an administrator can change the plan.");
