@@ -82,12 +82,11 @@ describe("RFC 4180 reading of the import file", () => {
     expect(parseCsv("\uFEFF")).toEqual([]);
   });
 
-  it("reads 10,000 records quickly", () => {
+  // Its speed is checked by `npm run check:speed`.
+  it("reads 10,000 records, line numbers and quoted commas intact", () => {
     const text = ["a,b,c", ...Array.from({ length: 10_000 }, (_, i) => `user${i},"Name, ${i}",${i}`)].join("\r\n");
-    const started = performance.now();
     const records = parseCsv(text);
     expect(records).toHaveLength(10_001);
     expect(records[10_000]).toEqual({ line: 10_001, fields: ["user9999", "Name, 9999", "9999"] });
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

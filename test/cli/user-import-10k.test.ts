@@ -6,7 +6,7 @@ import { bcryptHash, HEADER } from "./import-fixtures.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 /**
- * Issue 2 asks for the time of importing 10,000 bcrypt rows. One cost-10 hash (a real deployment's
+ * Issue 2 asks for importing 10,000 bcrypt rows (its time: `npm run check:speed`). One cost-10 hash (a real deployment's
  * setting) is repeated on every row: the importer checks the format and never hashes, so making
  * 10,000 distinct hashes (about 10 minutes in bcryptjs) would measure nothing more.
  */
@@ -22,16 +22,12 @@ describe("importing 10,000 bcrypt rows", () => {
   });
   afterAll(() => cli.remove());
 
-  it("takes them in a few seconds, process start included", async () => {
-    const started = performance.now();
+  // How long it takes is measured by `npm run check:speed`.
+  it("takes them all in one run", async () => {
     const result = await cli.run(["user", "import", file]);
-    const seconds = (performance.now() - started) / 1000;
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("10000 rows taken (10000 added).\n");
-    process.stderr.write(`famos user import: 10,000 bcrypt rows in ${seconds.toFixed(2)} s (whole command)\n`);
-    // Generous for a shared 2-core CI machine; the figure itself is printed above.
-    expect(seconds).toBeLessThan(20);
     const store = openStore(cli.databaseUrl);
     try {
       expect(await store.db.selectFrom("users").select("id").execute()).toHaveLength(10_000);

@@ -2,8 +2,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
-import { FormClient, signInFully } from "../support/client.ts";
+import { expectAccessible, launchBrowser, signInInBrowser } from "../support/browser.ts";
+import { FormClient, signInFully, type SignInUser } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /**
@@ -27,16 +27,8 @@ describe("support console and Profile in a browser", () => {
 
   const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
-  async function signIn(page: Page, user: { login_id: string; password: string; otp_email: string | null }) {
-    const before = t.smtp.messages.length;
-    await page.goto(`${base}/login`);
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => heading(page)).toBe("OTP capture");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && t.smtp.messages.indexOf(m) >= before);
-    await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
-    await page.getByRole("button", { name: "Confirm" }).click();
+  async function signIn(page: Page, user: SignInUser) {
+    await signInInBrowser(page, t.mailbox, user, `${base}/login`);
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
   }
 

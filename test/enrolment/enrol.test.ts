@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserByLogin } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, nextCode, submitPassword } from "../support/client.ts";
+import { FormClient, nextCode, signIn, submitPassword } from "../support/client.ts";
 
 /** Screen 2, "User profile", over HTTP: the address is pending until its code is confirmed. */
 describe("first-sign-in enrolment", () => {
@@ -11,13 +11,7 @@ describe("first-sign-in enrolment", () => {
   });
   afterAll(async () => t.close());
 
-  async function atEnrolment() {
-    const user = await addUser(t.deps, { email: null });
-    const client = new FormClient(t.app);
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
-    await client.get("/enrol");
-    return { user, client };
-  }
+  const atEnrolment = () => signIn(t, { until: "enrol" });
   const stored = async (loginId: string) => (await findUserByLogin(t.deps.db, loginId))!;
 
   it("keeps the address pending until its code is confirmed; a user who mistyped signs in again and is asked again", async () => {

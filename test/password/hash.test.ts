@@ -219,25 +219,11 @@ describe("malformed and unknown hashes", () => {
   });
 });
 
+// How long it takes beside a failed verification (the point of it) is checked by `npm run check:speed`.
 describe("burnPasswordCheck", () => {
-  it("takes about as long as a failed argon2id verification", async () => {
-    const stored = await hashPassword(PASSWORD);
-    await burnPasswordCheck("warm up"); // the dummy hash is made once, at first use
-    // Interleaved runs, and the fastest of each, so that load from other tests cancels out.
-    const burn: number[] = [];
-    const verify: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      burn.push(await timeOf(() => burnPasswordCheck("wrong password")));
-      verify.push(await timeOf(() => verifyPassword(stored, "wrong password")));
+  it("runs an argon2id check for any password, odd ones included, and accepts nothing", async () => {
+    for (const password of ["", "wrong password", "ç".repeat(1024), "\u{1F600} emoji"]) {
+      await expect(burnPasswordCheck(password)).resolves.toBeUndefined();
     }
-    const ratio = Math.min(...burn) / Math.min(...verify);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
   });
 });
-
-async function timeOf(work: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await work();
-  return performance.now() - start;
-}

@@ -21,14 +21,34 @@ describe("input caps on every form", () => {
   });
   afterAll(async () => t.close());
 
+  it("reads the fields of every form handler from a page that shows its form (forms counted per route)", () => {
+    const counts = Object.fromEntries(surface.routes.map((r) => [`${r.method} ${r.pattern}`, r.forms]));
+    const unread = Object.entries(counts).filter(([, forms]) => forms === 0).map(([route]) => route);
+    expect(unread, `routes with no form read: ${JSON.stringify(counts)}`).toEqual([]);
+    for (const route of ["POST /profile/email/confirm", "POST /support/users/:id/reset/confirm", "POST /support/notices", "POST /support/notices/:id"]) {
+      expect(counts[route], route).toBeGreaterThanOrEqual(1);
+    }
+    const fields = Object.fromEntries(surface.routes.map((r) => [r.pattern, r.fields]));
+    expect(fields["/support/notices"]).toEqual(expect.arrayContaining(["title", "body"]));
+    expect(fields["/support/notices/:id"]).toEqual(expect.arrayContaining(["title", "body"]));
+    expect(fields["/support/users/:id/reset/confirm"]).toEqual(expect.arrayContaining(["name", "loginId", "partnerNumber", "ticket"]));
+    expect(fields["/profile/email/confirm"]).toEqual(expect.arrayContaining(["code"]));
+  });
+
   it("ASVS 5.1.3 / 5.1.4: every field of every form (enumerated) refuses an over-long value with 400 and stores nothing", async () => {
     const covered: string[] = [];
+    // Longer than any field's cap (the longest, a notice's body, is 16,000), and short enough that the
+    // whole form stays under the 16 KiB body limit, so it is the field's own cap that refuses it.
+    const overLong = "7".repeat(16_001);
     for (const route of surface.routes) {
       for (const field of route.fields) {
         await surface.client(route.stage);
         const before = await snapshot(t.deps.db);
-        const response = await surface.post(route, { [field]: "7".repeat(5000) });
+        // Every other field of the form present, so the refusal can only be this field's cap.
+        const others = Object.fromEntries(route.fields.map((f) => [f, "1"]));
+        const response = await surface.post(route, { ...others, [field]: overLong });
         expect(response.statusCode, `${route.pattern} ${field}`).toBe(400);
+        expect(response.body, `${route.pattern} ${field}`).toMatch(new RegExp(`The value of (&quot;|&#34;|")${field}(&quot;|&#34;|") is too long`));
         expect(await snapshot(t.deps.db), `${route.pattern} ${field}`).toEqual(before);
         covered.push(`${route.pattern} ${field}`);
       }

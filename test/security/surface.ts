@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from "fastify";
 import { addUser, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
-import { atChoosePassword, atCode, atEnrolment, formFields, type TestUser } from "./helpers.ts";
+import { atChoosePassword, atCode, atEnrolment, formsPostingTo, type TestUser } from "./helpers.ts";
 
 export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password";
 
@@ -11,6 +11,10 @@ export interface FormRoute {
   pattern: string;
   stage: Stage;
   fields: string[];
+  /** How many forms on the pages read post to this route (0: its fields are unknown, a gap in the surface). */
+  forms: number;
+  /** The address a form on a page posts to (parameters as the page has them), or the pattern filled with the target's id. */
+  action: string;
 }
 
 const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile", password: "/choose-password" };
@@ -26,6 +30,8 @@ export class FormSurface {
   /** A user the support forms act on (their :id). */
   target!: TestUser;
   private ipCounter = 0;
+  /** The admin behind the "full" client. */
+  private admin!: TestUser;
   /** Accounts at "Choose a new password", whose password a well-formed post changes. */
   readonly choosingPassword = new Set<string>();
 
@@ -37,23 +43,63 @@ export class FormSurface {
     for (const stage of ["anonymous", "enrol", "otp", "full", "password"] as const) {
       const client = await this.client(stage);
       pages.push([stage, (await client.get(STAGE_PAGE[stage])).body]);
-      if (stage === "full") {
-        for (const url of ["/support", `/support/users/${this.target.id}`, "/profile/email/confirm"]) {
-          const response = await client.get(url);
-          if (response.statusCode === 200) pages.push([stage, response.body]);
-        }
-      }
+      if (stage === "full") for (const body of await this.fullPages(client)) pages.push([stage, body]);
     }
     for (const route of this.t.app.famosRoutes) {
       if (!["POST", "PUT", "PATCH", "DELETE"].includes(route.method) || route.config.csrf === false) continue;
       const access = route.config.access ?? "public";
       const stage: Stage = access === "public" ? "anonymous" : access === "enrol" || access === "otp" || access === "password" ? access : "full";
-      const action = this.url(route.url);
-      let fields: string[] | null = null;
-      for (const [pageStage, body] of pages) if (pageStage === stage || stage === "anonymous") fields ??= formFields(body, action);
-      this.routes.push({ method: route.method, pattern: route.url, stage, fields: fields ?? [] });
+      const fields = new Set<string>();
+      let forms = 0;
+      let action: string | null = null;
+      for (const [pageStage, body] of pages) {
+        if (pageStage !== stage && stage !== "anonymous") continue;
+        for (const form of formsPostingTo(body, route.url)) {
+          forms += 1;
+          action ??= form.action;
+          for (const name of form.fields) fields.add(name);
+        }
+      }
+      this.routes.push({ method: route.method, pattern: route.url, stage, fields: [...fields], forms, action: action ?? this.url(route.url) });
     }
     return this;
+  }
+
+  /**
+   * The pages of a signed-in admin that hold forms, each brought to the state that shows them: a
+   * second session (Profile's End), an address change waiting for its code, a live notice, a reset
+   * waiting for confirmation.
+   */
+  private async fullPages(client: FormClient): Promise<string[]> {
+    const bodies: string[] = [];
+    const read = async (url: string) => {
+      const response = await client.get(url);
+      if (response.statusCode === 200) bodies.push(response.body);
+    };
+    await signInFully(new FormClient(this.t.app, "10.9.255.1"), this.t.smtp, this.admin);
+    await read("/profile");
+    await client.post("/profile/email", { newEmail: "surface.change@dealer.example", confirmNewEmail: "surface.change@dealer.example" });
+    await read("/profile/email/confirm");
+    await read("/support");
+    await read(`/support/users/${this.target.id}`);
+    const { target } = this;
+    const reset = await client.post(`/support/users/${target.id}/reset`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-1" });
+    if (reset.statusCode === 200) bodies.push(reset.body);
+    // Issue 11's forms: a temporary password (its page, then its confirmation), a new user, and a
+    // disabled account's Enable (on a user of its own, so the target stays enabled).
+    await read(`/support/users/${target.id}/temporary-password`);
+    const temporary = await client.post(`/support/users/${target.id}/temporary-password`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-2" });
+    if (temporary.statusCode === 200) bodies.push(temporary.body);
+    await read("/support/users/new");
+    const leaver = await addUser(this.t.deps, { loginId: `leaver-${Date.now()}` });
+    await client.post(`/support/users/${leaver.id}/disable`, {});
+    await read(`/support/users/${leaver.id}`);
+    await read("/support/notices");
+    const posted = await client.post("/support/notices", { title: "Surface notice", body: "A notice the form tests edit." });
+    const notice = typeof posted.headers.location === "string" ? posted.headers.location.split("?")[0]! : null;
+    if (notice) await read(notice);
+    await client.get("/profile");
+    return bodies;
   }
 
   /** The route's URL with its parameters filled: the target user's id, or `param` when given. */
@@ -82,9 +128,9 @@ export class FormSurface {
       // Its form legitimately changes this account's password.
       this.choosingPassword.add(at.user.id);
     } else {
-      const admin = await addUser(this.t.deps, { role: "admin" });
+      this.admin = await addUser(this.t.deps, { role: "admin" });
       client = new FormClient(this.t.app, ip);
-      await signInFully(client, this.t.smtp, admin);
+      await signInFully(client, this.t.smtp, this.admin);
     }
     await client.get(STAGE_PAGE[stage]);
     this.clients.set(stage, client);
@@ -99,7 +145,7 @@ export class FormSurface {
     form.set("_csrf", client.csrf!);
     return this.t.app.inject({
       method: route.method as "POST",
-      url: this.url(route.pattern, param),
+      url: param === undefined ? route.action : this.url(route.pattern, param),
       payload: form.toString(),
       headers: { cookie: client.cookieHeader(), "content-type": "application/x-www-form-urlencoded", "user-agent": "famos-surface" },
       remoteAddress: client.ip,

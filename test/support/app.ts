@@ -14,6 +14,7 @@ import { openStore } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser, type Role, type User } from "../../src/users/users.ts";
 import { buildApp } from "../../src/web/app.ts";
+import { smtpMailbox, type Mailbox } from "./mailbox.ts";
 import { postgresTestUrl } from "./services.ts";
 import { startSmtpServer, type TestSmtpServer } from "./smtp.ts";
 
@@ -26,6 +27,8 @@ export interface TestApp {
   config: Readonly<Config>;
   clock: FixedClock;
   smtp: TestSmtpServer;
+  /** Codes as mailed, read from `smtp` (see signIn in client.ts). */
+  mailbox: Mailbox;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     config,
     clock,
     smtp,
+    mailbox: smtpMailbox(smtp),
     async close() {
       await app.close();
       await services.close();

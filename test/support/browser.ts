@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium, type Browser, type LaunchOptions, type Page } from "playwright-core";
+import { expect } from "vitest";
+import type { SignInUser } from "./client.ts";
+import type { Mailbox } from "./mailbox.ts";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 
@@ -141,6 +144,23 @@ export async function expectAccessible(page: Page): Promise<void> {
 /** The password step in a browser: "Login ID", "Password", "Log in" on `${base}/login`. */
 export async function logIn(page: Page, base: string, user: { login_id: string; password: string }): Promise<void> {
   await page.goto(`${base}/login`);
+  await fillPasswordStep(page, user);
+}
+
+/**
+ * The one browser sign-in of the tests: "Log in" on the page the browser is on (or at `from`), then
+ * the mailed code on "OTP capture", as a person types them. Returns after Confirm is clicked.
+ */
+export async function signInInBrowser(page: Page, mailbox: Mailbox, user: SignInUser, from?: string): Promise<void> {
+  const mark = await mailbox.mark();
+  if (from) await page.goto(from);
+  await fillPasswordStep(page, user);
+  await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
+  await page.getByLabel("Please enter the received code").fill(await mailbox.code(user.otp_email!, mark));
+  await page.getByRole("button", { name: "Confirm" }).click();
+}
+
+async function fillPasswordStep(page: Page, user: { login_id: string; password: string }): Promise<void> {
   await page.getByLabel("Login ID").fill(user.login_id);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Log in" }).click();

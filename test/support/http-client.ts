@@ -1,5 +1,6 @@
 import { fetch, type Dispatcher } from "undici";
-import { extractCode, type TestSmtpServer } from "./smtp.ts";
+import { smtpMailbox } from "./mailbox.ts";
+import type { TestSmtpServer } from "./smtp.ts";
 
 export interface HttpAnswer {
   status: number;
@@ -59,7 +60,6 @@ export class HttpFormClient {
 }
 
 /** Waits for the next code mailed to `to` after message number `after`. */
-export async function waitForCode(smtp: TestSmtpServer, to: string, after: number): Promise<string> {
-  const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(to) && smtp.messages.indexOf(m) >= after && /passcode/.test(m.subject), 10_000);
-  return extractCode(mail.text);
+export function waitForCode(smtp: TestSmtpServer, to: string, after: number): Promise<string> {
+  return smtpMailbox(smtp).code(to, after);
 }

@@ -1,10 +1,11 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { checkAccessibility, formatViolations, launchBrowser } from "../support/browser.ts";
+import { checkAccessibility, formatViolations, launchBrowser, signInInBrowser } from "../support/browser.ts";
 import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
+import type { SignInUser } from "../support/client.ts";
 import { nginxForwardAuthConfig } from "./protected-nginx.ts";
-import { closedPort, saveQuotationInBrowser, signInInBrowser, startExampleApp } from "./protected-support.ts";
+import { closedPort, saveQuotationInBrowser, startExampleApp } from "./protected-support.ts";
 
 /**
  * Forward authentication as deployed: the example application behind a real nginx (auth_request to a
@@ -40,7 +41,7 @@ describe("forward authentication behind nginx, in Chromium", () => {
     await app?.stop();
   });
 
-  const signIn = (page: Page, user: { login_id: string; password: string; otp_email: string | null }) => signInInBrowser(t.smtp, page, user);
+  const signIn = (page: Page, user: SignInUser) => signInInBrowser(page, t.mailbox, user);
 
   async function freshPage(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
@@ -160,7 +161,7 @@ describe("reverse proxy in Chromium", () => {
     return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   };
 
-  const signIn = (x: TestApp, page: Page, user: { login_id: string; password: string; otp_email: string | null }) => signInInBrowser(x.smtp, page, user);
+  const signIn = (x: TestApp, page: Page, user: SignInUser) => signInInBrowser(page, x.mailbox, user);
 
   it("signs in from a section, returns there, and the application's own form works under its own CSP", async () => {
     const user = await addUser(t.deps, { fullName: "Łukasz Nowak" });

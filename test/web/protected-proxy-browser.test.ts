@@ -4,8 +4,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { launchBrowser } from "../support/browser.ts";
-import { saveQuotationInBrowser, signInInBrowser } from "./protected-support.ts";
+import { launchBrowser, signInInBrowser } from "../support/browser.ts";
+import { saveQuotationInBrowser } from "./protected-support.ts";
 
 /**
  * A page of the protected application whose script tries what an injected script would (issue 19.4):
@@ -89,7 +89,7 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
 
   async function signIn(page: Page, user: { login_id: string; password: string; otp_email: string | null }, path: string) {
     await page.goto(`${famos}${path}`);
-    await signInInBrowser(t.smtp, page, user);
+    await signInInBrowser(page, t.mailbox, user);
     await expect.poll(() => new URL(page.url()).pathname).toBe(path);
   }
 

@@ -1,0 +1,253 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { currentCode, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
+import { createFlow, findFlow, finishFlow, type Flow } from "../../src/otp/flows.ts";
+import type { Random } from "../../src/platform/random.ts";
+import { addUser } from "../support/app.ts";
+import { createUnitDeps } from "../support/unit-app.ts";
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** Codes come out in the order given; everything else is truly random. */
+function scriptedCodes(...codes: number[]): Random {
+  return { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 && codes.length ? codes.shift()! : Math.floor(Math.random() * max)) };
+}
+
+describe("codes (unit tier: in-memory SQLite, fixed clock)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  beforeAll(async () => {
+    unit = await createUnitDeps();
+  });
+  afterAll(async () => unit.close());
+
+  const now = () => unit.clock.now();
+  const withCodes = (...codes: number[]): Deps => ({ ...unit.deps, random: scriptedCodes(...codes) });
+  async function startFlow(d: Deps = unit.deps): Promise<Flow> {
+    const user = await addUser(unit.deps);
+    return createFlow(unit.deps.db, d.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+  }
+  const issue = (d: Deps, flow: Flow) => d.db.transaction().execute((tx) => issueCode(d, tx, flow, "someone", now()));
+  const verify = (flow: Flow, code: string) => verifyCode(unit.deps, flow.id, code, now());
+  const codeRows = (flow: Flow) => unit.deps.db.selectFrom("codes").selectAll().where("flow_id", "=", flow.id).orderBy("created_at").execute();
+
+  it("sends a code that expires FAMOS_OTP_TTL later, with its mail queued in the same transaction", async () => {
+    const d = withCodes(111_111);
+    const flow = await startFlow(d);
+    const sent = await issue(d, flow);
+    expect(sent).toMatchObject({ kind: "sent", sentAt: now(), expiresAt: now() + 15 * MINUTE });
+    if (sent.kind !== "sent") throw new Error("not sent");
+    const mail = await unit.deps.db.selectFrom("outbox").selectAll().where("id", "=", sent.outboxId).executeTakeFirstOrThrow();
+    expect(mail).toMatchObject({ recipient: flow.email, kind: "code.signin", state: "queued" });
+    expect(mail.text_body).toContain("111111");
+    expect(await codeRows(flow)).toEqual([expect.objectContaining({ id: sent.codeId, tries: 0, consumed_at: null, voided_at: null, email: flow.email, outbox_id: sent.outboxId })]);
+    expect(await unit.deps.db.selectFrom("flows").select(["codes_sent", "last_code_at"]).where("id", "=", flow.id).executeTakeFirst()).toEqual({ codes_sent: 1, last_code_at: now() });
+  });
+
+  it("accepts the right code until the last millisecond of FAMOS_OTP_TTL, refuses it from then on as expired", async () => {
+    const d = withCodes(222_222, 222_223);
+    const first = await startFlow(d);
+    await issue(d, first);
+    unit.clock.advance(15 * MINUTE - 1);
+    expect(await verify(first, "222222")).toMatchObject({ kind: "ok" });
+    const second = await startFlow(d);
+    await issue(d, second);
+    unit.clock.advance(15 * MINUTE);
+    expect(await verify(second, "222223")).toEqual({ kind: "expired" });
+    expect((await codeRows(second))[0]).toMatchObject({ void_reason: "expired", voided_at: now() });
+    expect(await verify(second, "222223")).toEqual({ kind: "expired" });
+  });
+
+  it("consumes the right code once: the second use is 'used', and two racing uses make exactly one 'ok' (consumed_at IS NULL)", async () => {
+    const d = withCodes(333_333, 333_334);
+    const flow = await startFlow(d);
+    await issue(d, flow);
+    const [a, b] = await Promise.all([verify(flow, "333333"), verify(flow, "333333")]);
+    expect([a.kind, b.kind].sort()).toEqual(["ok", "used"]);
+    expect((await codeRows(flow))[0]).toMatchObject({ consumed_at: now(), tries: 0 });
+    expect(await verify(flow, "333333")).toEqual({ kind: "used" });
+  });
+
+  it("never consumes a code voided while its check was under way (voided_at IS NULL on the consuming update)", async () => {
+    const d = withCodes(444_444);
+    const flow = await startFlow(d);
+    await issue(d, flow);
+    const [outcome] = await Promise.all([verify(flow, "444444"), voidFlowCodes(unit.deps.db, flow.id, "cancelled", now())]);
+    expect(outcome).toEqual({ kind: "used" });
+    expect((await codeRows(flow))[0]).toMatchObject({ consumed_at: null, void_reason: "cancelled" });
+  });
+
+  it("counts wrong tries, tells how many are left, and voids the code at FAMOS_OTP_TRIES (5): the right code is then 'void'", async () => {
+    const d = withCodes(555_555);
+    const flow = await startFlow(d);
+    const sent = await issue(d, flow);
+    for (const left of [4, 3, 2, 1, 0]) {
+      expect(await verify(flow, "000000")).toEqual({ kind: "wrong", triesLeft: left, earlierSentAt: null, currentSentAt: sent.kind === "sent" ? sent.sentAt : -1 });
+    }
+    expect((await codeRows(flow))[0]).toMatchObject({ tries: 5, voided_at: now(), void_reason: "tries", consumed_at: null });
+    expect(await verify(flow, "555555")).toEqual({ kind: "void" });
+  });
+
+  it("leaves a code live after 4 wrong tries: the right one still works", async () => {
+    const d = withCodes(666_666);
+    const flow = await startFlow(d);
+    await issue(d, flow);
+    for (let i = 0; i < 4; i++) await verify(flow, "000001");
+    expect((await codeRows(flow))[0]).toMatchObject({ tries: 4, voided_at: null, void_reason: null });
+    expect(await verify(flow, "666666")).toMatchObject({ kind: "ok" });
+  });
+
+  it("counts racing wrong tries one by one; none finds more than the tries left", async () => {
+    const d = withCodes(777_777);
+    const flow = await startFlow(d);
+    await issue(d, flow);
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => verify(flow, "000002")));
+    const left = outcomes.map((o) => (o.kind === "wrong" ? o.triesLeft : -1)).sort();
+    expect(left).toEqual([0, 0, 0, 0, 1, 2, 3, 4]);
+    expect((await codeRows(flow))[0]).toMatchObject({ tries: 5, void_reason: "tries" });
+  });
+
+  it("after Regenerate, names an earlier code of the same flow (counted as a wrong try) and keeps the new one working", async () => {
+    const d = withCodes(123_123, 456_456);
+    const flow = await startFlow(d);
+    const first = await issue(d, flow);
+    unit.clock.advance(30 * SECOND);
+    const second = await issue(d, { ...flow });
+    expect(second.kind).toBe("sent");
+    const rows = await codeRows(flow);
+    expect(rows[0]).toMatchObject({ void_reason: "regenerated", voided_at: now() });
+    const wrong = await verify(flow, "123123");
+    expect(wrong).toEqual({ kind: "wrong", triesLeft: 4, earlierSentAt: first.kind === "sent" ? first.sentAt : -1, currentSentAt: now() });
+    expect(await verify(flow, "456456")).toMatchObject({ kind: "ok" });
+  });
+
+  it("binds a code to its flow: the right digits for another sign-in are wrong here", async () => {
+    const d = withCodes(808_080, 909_090);
+    const one = await startFlow(d);
+    const two = await startFlow(d);
+    await issue(d, one);
+    await issue(d, two);
+    expect(await verify(one, "909090")).toMatchObject({ kind: "wrong", earlierSentAt: null });
+    expect(await verify(two, "909090")).toMatchObject({ kind: "ok" });
+  });
+
+  it("makes a regenerate wait FAMOS_OTP_RESEND_WAIT: refused 1 ms before, with the time it may go, sent at 30 s", async () => {
+    const d = withCodes();
+    const flow = await startFlow(d);
+    await issue(d, flow);
+    const sentAt = now();
+    unit.clock.advance(30 * SECOND - 1);
+    expect(await issue(d, flow)).toEqual({ kind: "wait", retryAt: sentAt + 30 * SECOND });
+    unit.clock.advance(1);
+    expect(await issue(d, flow)).toMatchObject({ kind: "sent" });
+  });
+
+  it("sends at most FAMOS_OTP_PER_ATTEMPT (5) codes per sign-in, the first included", async () => {
+    const d = withCodes();
+    const flow = await startFlow(d);
+    for (let i = 0; i < 5; i++) {
+      expect(await issue(d, flow)).toMatchObject({ kind: "sent" });
+      unit.clock.advance(30 * SECOND);
+    }
+    expect(await issue(d, flow)).toEqual({ kind: "attempt-cap" });
+    expect(await codeRows(flow)).toHaveLength(5);
+  });
+
+  it("sends at most FAMOS_OTP_PER_HOUR (10) codes per account in any hour, and says when the next may go", async () => {
+    const user = await addUser(unit.deps);
+    const firstAt = now();
+    for (let i = 0; i < 10; i++) {
+      const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+      expect(await issue(unit.deps, flow)).toMatchObject({ kind: "sent" });
+      unit.clock.advance(MINUTE);
+    }
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    expect(await issue(unit.deps, flow)).toEqual({ kind: "hour-cap", retryAt: firstAt + 60 * MINUTE });
+    unit.clock.set(firstAt + 60 * MINUTE - 1);
+    expect(await issue(unit.deps, flow)).toMatchObject({ kind: "hour-cap" });
+    unit.clock.set(firstAt + 60 * MINUTE);
+    expect(await issue(unit.deps, flow)).toMatchObject({ kind: "sent" });
+  });
+
+  it("has nothing to confirm once the flow's or the user's codes are voided, and a used code stays used", async () => {
+    const d = withCodes(100_001, 100_002);
+    const cancelled = await startFlow(d);
+    await issue(d, cancelled);
+    await voidFlowCodes(unit.deps.db, cancelled.id, "cancelled", now());
+    expect(await verify(cancelled, "100001")).toEqual({ kind: "void" });
+    const used = await startFlow(d);
+    await issue(d, used);
+    expect(await verify(used, "100002")).toMatchObject({ kind: "ok" });
+    await voidUserCodes(unit.deps.db, used.user_id, "password-changed", now());
+    expect((await codeRows(used))[0]).toMatchObject({ voided_at: null, void_reason: null });
+    expect(await verify(used, "100002")).toEqual({ kind: "used" });
+    const never = await startFlow(d);
+    expect(await verify(never, "100003")).toEqual({ kind: "void" });
+  });
+
+  it("shows the current code with its mail state: the live one, 'delayed' once a delivery try failed", async () => {
+    const d = withCodes(200_001);
+    const flow = await startFlow(d);
+    expect(await currentCode(unit.deps.db, flow.id)).toBeUndefined();
+    const sent = await issue(d, flow);
+    if (sent.kind !== "sent") throw new Error("not sent");
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: sent.codeId, mail_state: "queued", tries: 0 });
+    await unit.deps.db.updateTable("outbox").set({ attempts: 1 }).where("id", "=", sent.outboxId).execute();
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: sent.codeId, mail_state: "delayed" });
+    await unit.deps.db.updateTable("outbox").set({ state: "sent" }).where("id", "=", sent.outboxId).execute();
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "sent" });
+  });
+});
+
+describe("codes with FAMOS_OTP_PER_HOUR=0 (no hourly cap) and flows (unit tier)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  beforeAll(async () => {
+    unit = await createUnitDeps({ env: { FAMOS_OTP_PER_HOUR: "0" } });
+  });
+  afterAll(async () => unit.close());
+
+  it("sends a twelfth code within the hour when the cap is off", async () => {
+    const user = await addUser(unit.deps);
+    for (let i = 0; i < 12; i++) {
+      const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: unit.clock.now() });
+      expect(await unit.deps.db.transaction().execute((tx) => issueCode(unit.deps, tx, flow, "someone", unit.clock.now()))).toMatchObject({ kind: "sent" });
+      unit.clock.advance(MINUTE);
+    }
+  });
+
+  it("finishes a flow once: the first finish time stays", async () => {
+    const user = await addUser(unit.deps);
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "enrol", email: "new@dealer.example", now: unit.clock.now(), returnTo: "/quotation" });
+    expect(await findFlow(unit.deps.db, flow.id)).toEqual({ ...flow, finished_at: null, return_to: "/quotation" });
+    const first = unit.clock.now();
+    await finishFlow(unit.deps.db, flow.id, first);
+    await finishFlow(unit.deps.db, flow.id, first + 1000);
+    expect((await findFlow(unit.deps.db, flow.id))?.finished_at).toBe(first);
+    expect(await findFlow(unit.deps.db, "no-such-flow")).toBeUndefined();
+  });
+});
+
+describe("codes are keyed by FAMOS_SECRET (the code key of src/platform/keys.ts)", () => {
+  it("stores a different hash for the same code of the same flow under another secret, and only the issuing secret verifies it", async () => {
+    const stored: string[] = [];
+    const units = [await createUnitDeps(), await createUnitDeps({ env: { FAMOS_SECRET: "b".repeat(64) } })];
+    try {
+      for (const unit of units) {
+        const d: Deps = { ...unit.deps, random: scriptedCodes(424_242) };
+        const user = await addUser(unit.deps, { loginId: "same.user" });
+        const flow: Flow = { id: "same-flow", user_id: user.id, kind: "signin", email: user.otp_email!, created_at: 0, codes_sent: 0, last_code_at: null, finished_at: null, return_to: null };
+        await unit.deps.db.insertInto("flows").values(flow).execute();
+        await d.db.transaction().execute((tx) => issueCode(d, tx, flow, "same.user", unit.clock.now()));
+        stored.push((await unit.deps.db.selectFrom("codes").select("code_hash").executeTakeFirstOrThrow()).code_hash);
+      }
+      expect(stored[0]).toMatch(/^[0-9a-f]{64}$/);
+      expect(stored[1]).not.toBe(stored[0]);
+      // The other secret's row, moved here, does not verify: the key is the secret's, not a constant.
+      await units[0]!.deps.db.updateTable("codes").set({ code_hash: stored[1]! }).execute();
+      expect(await verifyCode(units[0]!.deps, "same-flow", "424242", units[0]!.clock.now())).toMatchObject({ kind: "wrong" });
+    } finally {
+      for (const unit of units) await unit.close();
+    }
+  });
+});

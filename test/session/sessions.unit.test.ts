@@ -1,0 +1,199 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { endOtherSession } from "../../src/session/own-sessions.ts";
+import {
+  advanceSession,
+  createSession,
+  endSession,
+  endUserSessions,
+  listUserSessions,
+  loadSignedIn,
+  newToken,
+  setSessionStep,
+  tokenHash,
+  type Stage,
+} from "../../src/session/sessions.ts";
+import { addUser } from "../support/app.ts";
+import { createUnitDeps } from "../support/unit-app.ts";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const CTX = { ip: "192.0.2.1", userAgent: "unit" };
+
+/** SPEC "Sessions"; ASVS 3.2.1, 3.2.2, 3.3.1, 3.3.2, 3.3.4 (unit tier). */
+describe("sessions (unit tier)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  let deps: Deps;
+  beforeAll(async () => {
+    unit = await createUnitDeps();
+    deps = unit.deps;
+  });
+  afterAll(async () => unit.close());
+
+  const now = () => unit.clock.now();
+  const policy = () => deps.config.session;
+  async function start(stage: Stage = "full", userId?: string) {
+    const id = userId ?? (await addUser(deps)).id;
+    const made = await createSession(deps.db, deps.random, now(), policy(), { userId: id, stage, flowId: null, ip: "192.0.2.1".repeat(10), userAgent: "U".repeat(600) });
+    return { ...made, userId: id };
+  }
+  const load = (token: string) => loadSignedIn(deps.db, token, now(), policy());
+  const row = (id: string) => deps.db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+
+  it("ASVS 3.2.2: tokens are 256 random bits (43 base64url characters), different every time", () => {
+    const tokens = new Set(Array.from({ length: 100 }, () => newToken(deps.random)));
+    expect(tokens.size).toBe(100);
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("stores only the SHA-256 of the token, with the session's limits and the client cut to size", async () => {
+    const { token, session } = await start();
+    expect(tokenHash(token)).toBe(createHash("sha256").update(token).digest("base64url"));
+    const stored = await row(session.id);
+    expect(stored).toMatchObject({ token_hash: tokenHash(token), created_at: now(), last_seen_at: now(), expires_at: now() + 12 * HOUR, verified_at: null, ended_at: null, end_reason: null });
+    expect(JSON.stringify(stored)).not.toContain(token);
+    expect(stored.ip).toHaveLength(64);
+    expect(stored.user_agent).toHaveLength(512);
+  });
+
+  it("loads the live session with its user from the token, and nothing from a token of another length or unknown", async () => {
+    const { token, session, userId } = await start();
+    const loaded = await load(token);
+    expect(loaded?.session.id).toBe(session.id);
+    expect(loaded?.user).toMatchObject({ id: userId, login_id: expect.any(String), role: "user" });
+    expect(await load(token.slice(0, 39))).toBeNull();
+    expect(await load(`${token}${"x".repeat(22)}`)).toBeNull();
+    expect(await load(newToken(deps.random))).toBeNull();
+  });
+
+  it("ASVS 3.3.2: ends a session idle for FAMOS_SESSION_IDLE (30 min), not a millisecond before", async () => {
+    const { token, session } = await start();
+    unit.clock.advance(30 * MINUTE - 1);
+    expect(await load(token)).not.toBeNull();
+    const fresh = await start();
+    unit.clock.advance(30 * MINUTE);
+    expect(await load(fresh.token)).toBeNull();
+    expect(await row(fresh.session.id)).toMatchObject({ ended_at: now(), end_reason: "idle" });
+    expect(await load(fresh.token)).toBeNull();
+    void session;
+  });
+
+  it("ASVS 3.3.1: ends a session at FAMOS_SESSION_MAX (12 h) however busy, as expired", async () => {
+    const { token, session } = await start();
+    for (let i = 0; i < 12 * 3 - 1; i++) {
+      unit.clock.advance(20 * MINUTE);
+      expect(await load(token), `after ${(i + 1) * 20} minutes`).not.toBeNull();
+    }
+    unit.clock.advance(20 * MINUTE - 1);
+    expect(await load(token)).not.toBeNull();
+    unit.clock.advance(1);
+    expect(await load(token)).toBeNull();
+    expect(await row(session.id)).toMatchObject({ end_reason: "expired" });
+  });
+
+  it("writes the last-seen time at most once a minute", async () => {
+    const { token, session } = await start();
+    const started = now();
+    unit.clock.advance(MINUTE - 1);
+    expect((await load(token))?.session.last_seen_at).toBe(started);
+    expect((await row(session.id)).last_seen_at).toBe(started);
+    unit.clock.advance(1);
+    expect((await load(token))?.session.last_seen_at).toBe(now());
+    expect((await row(session.id)).last_seen_at).toBe(now());
+  });
+
+  it("ASVS 3.2.1: a step up gives a new token in one update; the old token is dead, an ended session gets none", async () => {
+    const { token, session } = await start("otp");
+    unit.clock.advance(1000);
+    const advanced = await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null, verifiedAt: now() });
+    expect(advanced).not.toBeNull();
+    expect(advanced!.token).not.toBe(token);
+    expect(advanced!.session).toMatchObject({ stage: "full", flow_id: null, verified_at: now(), last_seen_at: now(), token_hash: tokenHash(advanced!.token) });
+    expect(await row(session.id)).toMatchObject({ stage: "full", verified_at: now(), token_hash: tokenHash(advanced!.token) });
+    expect(await load(token)).toBeNull();
+    expect((await load(advanced!.token))?.session.stage).toBe("full");
+    // Advancing from the old token (a racing second request) finds nothing.
+    expect(await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null })).toBeNull();
+    const again = await advanceSession(deps.db, deps.random, advanced!.session, now(), { stage: "enrol", flowId: null });
+    expect(again!.session.verified_at).toBe(advanced!.session.verified_at);
+    await endSession(deps.db, session.id, now(), "signout");
+    expect(await advanceSession(deps.db, deps.random, again!.session, now(), { stage: "full", flowId: null })).toBeNull();
+  });
+
+  it("changes the step without a new token, never of an ended session", async () => {
+    const { token, session } = await start("enrol");
+    await setSessionStep(deps.db, session.id, "otp", null);
+    expect((await load(token))?.session.stage).toBe("otp");
+    await endSession(deps.db, session.id, now(), "signout");
+    await setSessionStep(deps.db, session.id, "full", null);
+    expect((await row(session.id)).stage).toBe("otp");
+  });
+
+  it("ends a session once: the second end reports false and keeps the first reason", async () => {
+    const { session } = await start();
+    expect(await endSession(deps.db, session.id, now(), "signout")).toBe(true);
+    unit.clock.advance(1000);
+    expect(await endSession(deps.db, session.id, now(), "replaced")).toBe(false);
+    expect(await row(session.id)).toMatchObject({ end_reason: "signout", ended_at: now() - 1000 });
+  });
+
+  it("ends every live session of a user but the one asked to keep, and none of another user's", async () => {
+    const first = await start();
+    const second = await start("full", first.userId);
+    const third = await start("otp", first.userId);
+    const stranger = await start();
+    expect(await endUserSessions(deps.db, first.userId, now(), "password-changed", first.session.id)).toBe(2);
+    expect((await row(first.session.id)).ended_at).toBeNull();
+    expect(await row(second.session.id)).toMatchObject({ end_reason: "password-changed" });
+    expect(await row(third.session.id)).toMatchObject({ end_reason: "password-changed" });
+    expect((await row(stranger.session.id)).ended_at).toBeNull();
+    expect(await endUserSessions(deps.db, first.userId, now(), "support-reset")).toBe(1);
+    expect(await endUserSessions(deps.db, first.userId, now(), "support-reset")).toBe(0);
+  });
+
+  it("lists a user's live, fully signed-in sessions, newest first: not half-signed-in, ended, idle or expired ones", async () => {
+    const oldest = await start();
+    const userId = oldest.userId;
+    unit.clock.advance(1000);
+    const newer = await start("full", userId);
+    await start("otp", userId);
+    const ended = await start("full", userId);
+    await endSession(deps.db, ended.session.id, now(), "signout");
+    await start();
+    expect((await listUserSessions(deps.db, userId, now(), policy())).map((s) => s.id)).toEqual([newer.session.id, oldest.session.id]);
+    unit.clock.advance(30 * MINUTE - 1000);
+    expect((await listUserSessions(deps.db, userId, now(), policy())).map((s) => s.id)).toEqual([newer.session.id]);
+    unit.clock.advance(1000);
+    expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual([]);
+  });
+
+  it("lists at most 50 sessions, and leaves out one past its absolute end", async () => {
+    const { userId, session } = await start();
+    for (let i = 0; i < 55; i++) await start("full", userId);
+    expect(await listUserSessions(deps.db, userId, now(), policy())).toHaveLength(50);
+    await deps.db.updateTable("sessions").set({ expires_at: now() }).where("user_id", "=", userId).execute();
+    expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual([]);
+    void session;
+  });
+
+  it("ASVS 3.3.4: 'End' on Profile ends another live session of the same user, audited; never one's own or another user's", async () => {
+    const mine = await start();
+    const other = await start("full", mine.userId);
+    const stranger = await start();
+    const user = (await load(mine.token))!.user;
+    expect(await endOtherSession(deps, user, mine.session, mine.session.id, CTX)).toEqual({ kind: "not-found" });
+    expect(await endOtherSession(deps, user, mine.session, stranger.session.id, CTX)).toEqual({ kind: "not-found" });
+    expect(await endOtherSession(deps, user, mine.session, "", CTX)).toEqual({ kind: "not-found" });
+    expect(await endOtherSession(deps, user, mine.session, "x".repeat(65), CTX)).toEqual({ kind: "not-found" });
+    expect((await row(stranger.session.id)).ended_at).toBeNull();
+    expect((await row(mine.session.id)).ended_at).toBeNull();
+    expect(await endOtherSession(deps, user, mine.session, other.session.id, CTX)).toEqual({ kind: "ended" });
+    expect(await row(other.session.id)).toMatchObject({ end_reason: "ended-by-user", ended_at: now() });
+    expect(await endOtherSession(deps, user, mine.session, other.session.id, CTX)).toEqual({ kind: "not-found" });
+    const audit = await deps.db.selectFrom("audit").selectAll().where("event", "=", "session.ended").where("subject", "=", user.login_id).execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor: user.login_id, ip: CTX.ip });
+    expect(JSON.parse(audit[0]!.detail as string)).toEqual({ by: "user", session: other.session.id.slice(0, 8) });
+  });
+});

@@ -1,0 +1,46 @@
+import { sql, type Kysely } from "kysely";
+import type { Database } from "../../src/store/schema.ts";
+import { extractCode, type TestSmtpServer } from "./smtp.ts";
+
+/**
+ * Where a test reads the codes FAMOS mailed: the in-process SMTP server (integration tests) or the
+ * outbox table (the unit tier, which sends nothing). `mark()` before the request that mails, then
+ * `code(to, mark)` after it.
+ */
+export interface Mailbox {
+  mark(): Promise<number>;
+  code(to: string, mark: number): Promise<string>;
+}
+
+export function smtpMailbox(smtp: TestSmtpServer): Mailbox {
+  return {
+    mark: async () => smtp.messages.length,
+    async code(to, mark) {
+      const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(to) && smtp.messages.indexOf(m) >= mark && /passcode/.test(m.subject), 10_000);
+      return extractCode(mail.text);
+    },
+  };
+}
+
+/**
+ * The newest live (unused, not voided) code sent to `to`, read from its mail in the outbox. Newest by
+ * SQLite's rowid: the fixed clock gives codes of one test the same time. (The unit tier is SQLite only.)
+ */
+export function outboxMailbox(db: Kysely<Database>): Mailbox {
+  return {
+    mark: async () => 0,
+    async code(to) {
+      const row = await db
+        .selectFrom("codes")
+        .innerJoin("outbox", "outbox.id", "codes.outbox_id")
+        .select("outbox.text_body")
+        .where("codes.email", "=", to)
+        .where("codes.consumed_at", "is", null)
+        .where("codes.voided_at", "is", null)
+        .orderBy(sql`codes.rowid`, "desc")
+        .executeTakeFirst();
+      if (!row) throw new Error(`no live code for ${to} in the outbox`);
+      return extractCode(row.text_body);
+    },
+  };
+}

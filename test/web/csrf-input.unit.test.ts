@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FormClient } from "../support/client.ts";
+import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+
+const LOGIN = { loginId: "nobody", password: "not the password" };
+const CSRF_REFUSED = "This form has expired or did not come from FAMOS. Go back, reload the page and try again.";
+const escapeHtml = (text: string) => text.replace(/'/g, "&#39;").replace(/"/g, "&quot;");
+
+/** ASVS 4.2.2, OWASP CSRF cheat sheet "signed double submit" (src/web/csrf.ts). */
+describe("CSRF tokens (unit tier)", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp();
+  });
+  afterAll(async () => u.close());
+
+  async function visitor(): Promise<FormClient> {
+    const client = new FormClient(u.app);
+    await client.get("/login");
+    return client;
+  }
+  const refused = (body: string) => body.includes(escapeHtml(CSRF_REFUSED)) || body.includes(CSRF_REFUSED);
+
+  it("accepts a form carrying the token of its own cookie", async () => {
+    const client = await visitor();
+    expect((await client.post("/login", LOGIN)).statusCode).toBe(401);
+  });
+
+  it("sets the secret once, in a signed HttpOnly SameSite=Lax cookie, and keeps it for the next pages", async () => {
+    const first = await u.app.inject({ method: "GET", url: "/login" });
+    const cookie = first.cookies.find((c) => c.name === "famos_csrf");
+    expect(cookie).toMatchObject({ path: "/", httpOnly: true, sameSite: "Lax" });
+    expect(cookie?.secure).toBeUndefined();
+    expect(u.app.unsignCookie(cookie!.value).valid).toBe(true);
+    const next = await u.app.inject({ method: "GET", url: "/login", headers: { cookie: `famos_csrf=${cookie!.value}` } });
+    expect(next.cookies.map((c) => c.name)).not.toContain("famos_csrf");
+  });
+
+  it.each([
+    ["no token", (c: FormClient) => c.post("/login", LOGIN, { csrf: false })],
+    ["a wrong token", (c: FormClient) => c.post("/login", LOGIN, { csrf: "abc-def" })],
+    ["an over-long token", (c: FormClient) => c.post("/login", LOGIN, { csrf: `${c.csrf!}${"a".repeat(200)}` })],
+    ["the token without its cookie", (c: FormClient) => { c.cookies.delete("famos_csrf"); return c.post("/login", LOGIN); }],
+    ["a cookie whose signature was changed", (c: FormClient) => { c.cookies.set("famos_csrf", `${c.cookies.get("famos_csrf")!.slice(0, -2)}AA`); return c.post("/login", LOGIN); }],
+    ["an unsigned cookie", (c: FormClient) => { c.cookies.set("famos_csrf", c.cookies.get("famos_csrf")!.split(".")[0]!); return c.post("/login", LOGIN); }],
+    ["an over-long cookie", (c: FormClient) => { c.cookies.set("famos_csrf", "a".repeat(201)); return c.post("/login", LOGIN); }],
+  ])("refuses a form with %s (403, nothing done)", async (_what, send) => {
+    const client = await visitor();
+    const response = await send(client);
+    expect(response.statusCode).toBe(403);
+    expect(refused(response.body)).toBe(true);
+  });
+
+  it("refuses a POST with no body at all with 403, not a crash", async () => {
+    const client = await visitor();
+    const response = await u.app.inject({ method: "POST", url: "/login", headers: { cookie: client.cookieHeader() } });
+    expect(response.statusCode).toBe(403);
+    expect(refused(response.body)).toBe(true);
+  });
+
+  it("refuses the token of another visitor's cookie", async () => {
+    const me = await visitor();
+    const other = await visitor();
+    const response = await me.post("/login", LOGIN, { csrf: other.csrf! });
+    expect(response.statusCode).toBe(403);
+  });
+
+  it("names the cookie __Host-famos_csrf and makes it Secure under HTTPS", async () => {
+    const https = await createUnitApp({ env: { FAMOS_PUBLIC_URL: "https://famos.dealer.example" } });
+    try {
+      const page = await https.app.inject({ method: "GET", url: "/login" });
+      expect(page.cookies.find((c) => c.name === "__Host-famos_csrf")).toMatchObject({ path: "/", httpOnly: true, secure: true, sameSite: "Lax" });
+      expect(page.cookies.map((c) => c.name)).not.toContain("famos_csrf");
+    } finally {
+      await https.close();
+    }
+  });
+});
+
+/** ASVS 5.1.3, 5.1.4: a NUL anywhere is a 400 before any handler (src/web/input-guard.ts). */
+describe("the input guard (unit tier)", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp();
+  });
+  afterAll(async () => u.close());
+
+  const NUL_REFUSED = "The request contained a character FAMOS does not accept.";
+
+  it.each(["/login?returnTo=%00", "/login?returnTo=/profile%00x", "/login%00"])("refuses a NUL in the address %s", async (url) => {
+    const response = await u.app.inject({ method: "GET", url });
+    expect(response.statusCode).toBe(400);
+  });
+
+  it("says why for a NUL in the query", async () => {
+    const response = await u.app.inject({ method: "GET", url: "/login?returnTo=%00" });
+    expect(response.body).toContain(NUL_REFUSED);
+  });
+
+  it("refuses an address that does not decode", async () => {
+    const response = await u.app.inject({ method: "GET", url: "/login?returnTo=%E0%A4%A" });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain("The address of this request is not valid.");
+  });
+
+  it.each([
+    ["a field value", "loginId=a%00b&password=x"],
+    ["a field name", "login%00Id=a&password=x"],
+    ["the second of a repeated field", "loginId=a&loginId=b%00&password=x"],
+  ])("refuses a NUL in %s of a form, before the CSRF check", async (_what, body) => {
+    const client = new FormClient(u.app);
+    await client.get("/login");
+    const response = await u.app.inject({
+      method: "POST",
+      url: "/login",
+      payload: `${body}&_csrf=${encodeURIComponent(client.csrf!)}`,
+      headers: { cookie: client.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain(NUL_REFUSED);
+  });
+
+  it("lets an ordinary address and form through", async () => {
+    const client = new FormClient(u.app);
+    await client.get("/login?returnTo=%2Fprofile");
+    expect((await client.post("/login", LOGIN)).statusCode).toBe(401);
+  });
+});

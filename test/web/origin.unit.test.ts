@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FormClient } from "../support/client.ts";
+import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+
+const REFUSED = "This form was sent from another site";
+
+/**
+ * OWASP CSRF cheat sheet, "verifying origin with standard headers" (src/web/origin.ts): a form sent
+ * with an Origin header is taken only from FAMOS's own origin — scheme, host and port exactly.
+ */
+async function postWithOrigin(u: UnitApp, origin: string | null, host?: string) {
+  const client = new FormClient(u.app, "127.0.0.1", host ? { host } : {});
+  await client.get("/login");
+  return client.post("/login", { loginId: "nobody", password: "not the password" }, { headers: origin === null ? {} : { origin } });
+}
+
+describe("the Origin check with FAMOS_PUBLIC_URL set (https://famos.dealer.example)", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp({ env: { FAMOS_PUBLIC_URL: "https://famos.dealer.example" } });
+  });
+  afterAll(async () => u.close());
+
+  it("accepts a form from exactly that origin, and one without Origin (older browsers, same-origin GET-less posts)", async () => {
+    expect((await postWithOrigin(u, "https://famos.dealer.example")).statusCode).toBe(401);
+    expect((await postWithOrigin(u, null)).statusCode).toBe(401);
+  });
+
+  it.each([
+    ["a longer host starting with it", "https://famos.dealer.example.evil.example"],
+    ["its origin as a prefix of another", "https://famos.dealer.example-evil.example"],
+    ["another port", "https://famos.dealer.example:8443"],
+    ["the default port spelled out is another string", "https://famos.dealer.example:443"],
+    ["plain HTTP", "http://famos.dealer.example"],
+    ["a sibling host", "https://evil.dealer.example"],
+    ["a parent host", "https://dealer.example"],
+    ["a host ending with it", "https://evil-famos.dealer.example"],
+    ["text ending with it", "xhttps://famos.dealer.example"],
+    ["a shorter prefix of it", "https://famos.dealer.exampl"],
+    ["the opaque origin", "null"],
+    ["an empty Origin", ""],
+  ])("refuses %s (%s) with 403, before the form is read", async (_what, origin) => {
+    const response = await postWithOrigin(u, origin);
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain(REFUSED);
+  });
+
+  it("refuses the request's own host when it is not FAMOS_PUBLIC_URL's (a Host header the attacker chose)", async () => {
+    const response = await postWithOrigin(u, "http://evil.example", "evil.example");
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain(REFUSED);
+  });
+});
+
+describe("the Origin check without FAMOS_PUBLIC_URL: the request's own origin", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp();
+  });
+  afterAll(async () => u.close());
+
+  it("accepts a form from the origin of the Host it was sent to", async () => {
+    expect((await postWithOrigin(u, "http://famos.local:3000", "famos.local:3000")).statusCode).toBe(401);
+  });
+
+  it.each([
+    ["a longer host starting with it", "http://famos.local:3000.evil.example"],
+    ["another port", "http://famos.local:3001"],
+    ["no port", "http://famos.local"],
+    ["HTTPS", "https://famos.local:3000"],
+    ["another host", "http://evil.example:3000"],
+  ])("refuses %s (%s)", async (_what, origin) => {
+    const response = await postWithOrigin(u, origin, "famos.local:3000");
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain(REFUSED);
+  });
+
+  it("checks GET-less methods only: a page (GET) from another origin is served", async () => {
+    const response = await u.app.inject({ method: "GET", url: "/login", headers: { origin: "https://evil.example" } });
+    expect(response.statusCode).toBe(200);
+  });
+});
