@@ -7,6 +7,7 @@ import { developmentTransport, sendingOptions, smtpTransport, type MailTransport
 import { systemClock, type Clock } from "../platform/clock.ts";
 import { deriveKeys } from "../platform/keys.ts";
 import { cryptoRandom, type Random } from "../platform/random.ts";
+import { registerRolloutGauges } from "../rollout/gauges.ts";
 import { openStore, type Store } from "../store/database.ts";
 import type { Deps } from "./deps.ts";
 import { createMetrics } from "./metrics.ts";
@@ -76,6 +77,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     metrics,
     logger,
   };
+  registerRolloutGauges(deps);
   if (overrides.startSender !== false) sender.start();
   return {
     deps,

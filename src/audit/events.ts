@@ -35,6 +35,10 @@ export const AUDIT_EVENTS = {
   "password.reset-requested": "Self-service password reset asked for",
   "password.reset": "Password reset with a code (self-service)",
   "retention.cleanup": "Retention job removed or pseudonymised old audit events",
+  "signin.before-wave": "Signed in with the password alone, before the user's 2FA start",
+  "enrolment.deferred": "\"Later\" chosen on User profile (one of FAMOS_2FA_GRACE_SIGNINS)",
+  "rollout.planned": "2FA rollout start set or removed for a partner or the default",
+  "rollout.announced": "2FA announcement queued for a user",
   "mail.bounced": "Email bounced (could not be delivered, or delayed)",
 } as const;
 

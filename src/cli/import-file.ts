@@ -118,6 +118,8 @@ export interface ImportReport {
   added: number;
   updated: number;
   unchanged: number;
+  /** --resume: rows whose login ID an earlier run had already taken. */
+  skipped: number;
   /** Refused rows in file order. */
   refused: RefusedRow[];
 }
@@ -126,12 +128,12 @@ export interface ImportReport {
 export async function importUsersCsv(
   deps: Deps,
   text: string,
-  options: { update: boolean; keepExisting?: boolean; actor: Actor; onStart?(rows: number): void; onProgress?(done: number): void },
+  options: { update: boolean; keepExisting?: boolean; resume?: boolean; emailAsContact?: boolean; actor: Actor; onStart?(rows: number): void; onProgress?(done: number): void },
 ): Promise<{ ok: false; message: string } | ({ ok: true } & ImportReport)> {
   const checked = checkImportFile(text, deps.config.enrolment);
   if (!checked.ok) return checked;
   options.onStart?.(checked.rows.length);
   const stored = await storeImportedUsers(deps, checked.rows, options);
   const refused = [...checked.refused, ...stored.refused].sort((a, b) => a.line - b.line);
-  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, refused };
+  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused };
 }

@@ -7,6 +7,7 @@ import { doctorCommand } from "./commands/doctor.ts";
 import { cleanupCommand } from "./commands/cleanup.ts";
 import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { Refused, useSettingsFile } from "./io.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(doctorCommand());
   program.addCommand(configCommand());
   program.addCommand(cleanupCommand());
+  program.addCommand(rolloutCommand());
   program.addCommand(mailCommand());
   for (const command of program.commands) applyExitOverride(command);
   return program;

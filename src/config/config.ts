@@ -68,6 +68,8 @@ export interface Config {
     auditKeepMs: number;
     auditPseudonymiseAfterMs: number;
   };
+  /** The 2FA rollout (issue 12): "Later" choices after a user's start, and announcement mails per second. */
+  rollout: { graceSignIns: number; announceRate: number };
   /** Bounces (issue 15): VERP return paths under `domain`, an inbound SMTP listener, a webhook secret. */
   bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
   /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
@@ -260,6 +262,17 @@ export function loadConfig(env: Env): ConfigResult {
 
   const sections = parseSections(read("FAMOS_SECTIONS"), problems);
   const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
+  const rollout = {
+    graceSignIns: integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100),
+    announceRate: 5,
+  };
+  // Announcement mails per second, written "5" or "5/s".
+  const rawRate = read("FAMOS_ANNOUNCE_RATE");
+  if (rawRate !== undefined) {
+    const rate = /^(\d{1,4})(\/s)?$/.exec(rawRate);
+    if (rate && Number(rate[1]) >= 1 && Number(rate[1]) <= 1000) rollout.announceRate = Number(rate[1]);
+    else problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
+  }
   const bounce = parseBounce(read, host, problems);
   const dkim = parseDkim(read, problems);
 
@@ -295,6 +308,7 @@ export function loadConfig(env: Env): ConfigResult {
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow, lifecycle,
     timeouts,
     upstreamSandbox,
+    rollout,
     bounce,
     dkim,
   };

@@ -6,6 +6,8 @@ import { sendCode } from "../factors/send-code.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import type { Pause } from "../regulation/throttle.ts";
+import { twoFactorAppliesNow } from "../rollout/applies.ts";
+import { signInBeforeWave } from "../rollout/password-only.ts";
 import { createSession, endSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
@@ -15,6 +17,8 @@ export type PasswordOutcome =
   /** Unknown login ID, wrong password or a pause: one answer for known and unknown IDs (no enumeration). */
   | { kind: "refused"; pause: Pause | null; wrong: boolean }
   | { kind: "enrol"; token: string; session: Session }
+  /** Before the user's 2FA start (issue 12): the password alone opens the portal. */
+  | { kind: "portal"; token: string; session: Session }
   /** `issued` says whether the first code went out, or a cap stopped it (OTP capture tells why). */
   | { kind: "code"; token: string; session: Session; issued: IssueOutcome };
 
@@ -38,6 +42,7 @@ export async function passwordStep(
   deps.metrics.signIns.inc({ outcome: "password-ok" });
   const { user } = check;
   const replaces = input.replaces ?? null;
+  if (!(await twoFactorAppliesNow(deps, user, deps.clock.now()))) return signInBeforeWave(deps, user, ctx);
   return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, replaces, ctx) : startEnrolment(deps, user, replaces, ctx);
 }
 

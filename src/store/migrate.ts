@@ -3,6 +3,7 @@ import type { Store } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
 import * as devicesAndWindows from "./migrations/002-devices-and-windows.ts";
 import * as lifecycle from "./migrations/003-lifecycle.ts";
+import * as rollout from "./migrations/004-rollout.ts";
 import * as mailDelivery from "./migrations/005-mail-delivery.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   "001-initial": initial,
   "002-devices-and-windows": devicesAndWindows,
   "003-lifecycle": lifecycle,
+  "004-rollout": rollout,
   "005-mail-delivery": mailDelivery,
 };
 

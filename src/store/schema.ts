@@ -155,6 +155,22 @@ export interface JobLeasesTable {
   lease_until: number;
 }
 
+/** The 2FA rollout's waves: partner_number "*" is the default start (issue 12). */
+export interface RolloutPlanTable {
+  partner_number: string;
+  starts_at: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+/** A user's part in the rollout: announcement address, "Later" choices used, announcement queued. */
+export interface RolloutUsersTable {
+  user_id: string;
+  contact_email: string | null;
+  grace_used: Generated<number>;
+  announced_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   flows: FlowsTable;
@@ -166,5 +182,7 @@ export interface Database {
   notices: NoticesTable;
   devices: DevicesTable;
   job_leases: JobLeasesTable;
+  rollout_plan: RolloutPlanTable;
+  rollout_users: RolloutUsersTable;
   mail_addresses: MailAddressesTable;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { recordAudit, type Actor } from "../audit/audit.ts";
+import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -28,6 +28,10 @@ export interface RefusedRow {
 export interface ImportOptions {
   /** Change existing users instead of refusing their rows. */
   update: boolean;
+  /** Skip rows whose login ID exists (taken by an earlier, interrupted run) instead of refusing them. */
+  resume?: boolean;
+  /** The email column is a contact address for the 2FA announcement, not a confirmed OTP email. */
+  emailAsContact?: boolean;
   /** --sync: a file is the whole staff list, so a row for an existing user is kept as it is, not refused. */
   keepExisting?: boolean;
   actor: Actor;
@@ -40,6 +44,8 @@ export interface StoreReport {
   added: number;
   updated: number;
   unchanged: number;
+  /** --resume: rows whose login ID was already there. */
+  skipped: number;
   refused: RefusedRow[];
 }
 
@@ -49,7 +55,7 @@ export interface StoreReport {
  * where an account came from like any other event about it.
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
-  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, refused: [] };
+  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [] };
   const size = options.batchSize ?? 500;
   for (let from = 0; from < rows.length; from += size) {
     const batch = rows.slice(from, from + size);
@@ -68,12 +74,20 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
   const inserted = await tx
     .insertInto("users")
-    .values(batch.map((row) => userRow(deps.random, now, { ...row, otpEmail: row.email })))
+    .values(batch.map((row) => userRow(deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email })))
     .onConflict((oc) => oc.column("login_key").doNothing())
-    .returning("login_key")
+    .returning(["login_key", "id"])
     .execute();
   const added = new Set(inserted.map((r) => r.login_key));
   const skipped = batch.filter((row) => !added.has(loginKey(row.loginId)));
+  if (options.emailAsContact) await storeContactEmails(tx, batch, inserted);
+  if (options.resume) {
+    report.skipped += skipped.length;
+    report.added += added.size;
+    await recordAuditMany(tx, now, batch.filter((row) => added.has(loginKey(row.loginId))).map((row) => addedEntry(row, options.actor)));
+    return;
+  }
+  const addedEvents: AuditEntry[] = [];
   const existing = new Map<string, User>();
   if (skipped.length > 0) {
     const users = await tx.selectFrom("users").selectAll().where("login_key", "in", skipped.map((r) => loginKey(r.loginId))).execute();
@@ -82,8 +96,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
   for (const row of batch) {
     if (added.has(loginKey(row.loginId))) {
       report.added += 1;
-      const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null };
-      await recordAudit(tx, now, { ...options.actor, event: "user.created", subject: row.loginId, detail });
+      addedEvents.push(addedEntry(row, options.actor));
       continue;
     }
     const user = existing.get(loginKey(row.loginId));
@@ -100,9 +113,31 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
       report.refused.push({ line: row.line, reason: `a user with login ID "${user.login_id}" already exists (use --update to change existing users)` });
       continue;
     }
-    if (await updateUser(tx, user, row, now, options.actor)) report.updated += 1;
+    if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: user.login_key, id: user.id }]);
+    if (await updateUser(tx, user, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
     else report.unchanged += 1;
   }
+  await recordAuditMany(tx, now, addedEvents);
+}
+
+function addedEntry(row: ImportedUser, actor: Actor): AuditEntry {
+  const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null };
+  return { ...actor, event: "user.created", subject: row.loginId, detail };
+}
+
+/** --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). */
+async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedUser[], users: readonly { login_key: string; id: string }[]): Promise<void> {
+  const ids = new Map(users.map((u) => [u.login_key, u.id]));
+  const values = rows.flatMap((row) => {
+    const id = ids.get(loginKey(row.loginId));
+    return id && row.email !== null ? [{ user_id: id, contact_email: row.email, grace_used: 0, announced_at: null }] : [];
+  });
+  if (values.length === 0) return;
+  await tx
+    .insertInto("rollout_users")
+    .values(values)
+    .onConflict((oc) => oc.column("user_id").doUpdateSet((eb) => ({ contact_email: eb.ref("excluded.contact_email") })))
+    .execute();
 }
 
 /**

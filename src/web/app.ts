@@ -24,6 +24,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { portalRoutes } from "./routes/portal.ts";
 import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
+import { rolloutRoutes } from "./routes/rollout.ts";
 import { signinRoutes } from "./routes/signin.ts";
 import { choosePasswordRoutes } from "./routes/choose-password.ts";
 import { passwordResetRoutes } from "./routes/password-reset.ts";
@@ -157,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   supportRoutes(app, deps);
   choosePasswordRoutes(app, deps);
   passwordResetRoutes(app, deps);
+  rolloutRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
   await protectedProxyRoutes(app, deps);

@@ -106,6 +106,11 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     if (famos.session.stage !== needed) return reply.redirect(STEP_PATH[famos.session.stage], 303);
     const allowed = access === "support" ? famos.user.role !== "user" : access === "admin" ? famos.user.role === "admin" : true;
     if (!allowed) throw new HttpProblem(403, "Your role does not give access to this page.");
+    // A session opened by the password alone (before a 2FA rollout wave, or "Later") never reaches the
+    // console, even when its user was given a support role meanwhile: the console is behind both factors.
+    if (needed === "full" && access !== "full" && famos.session.verified_at === null) {
+      throw new HttpProblem(403, "The support console needs a sign-in with a one time passcode: sign out and sign in again.");
+    }
   });
 }
 

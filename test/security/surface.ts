@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from "fastify";
+import { setWaveStart } from "../../src/rollout/plan.ts";
 import { addUser, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully } from "../support/client.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 import { atChoosePassword, atCode, atEnrolment, formsPostingTo, type TestUser } from "./helpers.ts";
 
 export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password";
@@ -98,6 +99,16 @@ export class FormSurface {
     const posted = await client.post("/support/notices", { title: "Surface notice", body: "A notice the form tests edit." });
     const notice = typeof posted.headers.location === "string" ? posted.headers.location.split("?")[0]! : null;
     if (notice) await read(notice);
+    // Issue 12's forms: the Rollout page with a wave (its Remove), and early enrolment of a user who
+    // signs in with the password alone before their wave.
+    const now = this.t.clock.now();
+    await setWaveStart(this.t.deps.db, "surface-wave", now + 86_400_000, now, "surface");
+    await read("/support/rollout");
+    const early = await addUser(this.t.deps, { loginId: `early-${Date.now()}`, partnerNumber: "surface-wave", email: null });
+    const earlyClient = new FormClient(this.t.app, "10.9.255.2");
+    await submitPassword(earlyClient, early.login_id, early.password);
+    const earlyPage = await earlyClient.get("/rollout/enrol");
+    if (earlyPage.statusCode === 200) bodies.push(earlyPage.body);
     await client.get("/profile");
     return bodies;
   }

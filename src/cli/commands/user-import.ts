@@ -14,9 +14,12 @@ export function userImportCommand(): Command {
     )
     .argument("<file.csv>", "RFC 4180 CSV in UTF-8")
     .option("--update", "change the name, partner number, role, email and password hash of users who already exist")
+    .option("--resume", "skip rows whose login ID already exists (taken by an earlier run that was interrupted)")
+    .option("--email-as-contact", "take the email column as the address the 2FA announcement goes to; users still enrol their OTP email")
     .option("--sync", "also disable the users of the partners in the file who are missing from it")
     .option("--dry-run", "with --sync: list who would be disabled, and change nothing")
-    .action(async (file: string, options: { update?: boolean; sync?: boolean; dryRun?: boolean }) => {
+    .action(async (file: string, options: { update?: boolean; resume?: boolean; emailAsContact?: boolean; sync?: boolean; dryRun?: boolean }) => {
+      if (options.update && options.resume) throw new Refused("give either --update or --resume, not both");
       if (options.dryRun && !options.sync) throw new Refused("--dry-run goes with --sync");
       const text = readImportText(file);
       await withServices(async ({ deps }) => {
@@ -24,6 +27,8 @@ export function userImportCommand(): Command {
         const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "Importing [{bar}] {value}/{total} rows" }, Presets.shades_classic) : null;
         const result = await importUsersCsv(deps, text, {
           update: options.update === true,
+          resume: options.resume === true,
+          emailAsContact: options.emailAsContact === true,
           keepExisting: options.sync === true,
           actor: operator(),
           onStart: (rows) => bar?.start(rows, 0),
@@ -31,8 +36,12 @@ export function userImportCommand(): Command {
         });
         bar?.stop();
         if (!result.ok) throw new Refused(result.message);
-        const taken = result.added + result.updated + result.unchanged;
-        const parts = [`${result.added} added`, ...(options.update || options.sync ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : [])];
+        const taken = result.added + result.updated + result.unchanged + result.skipped;
+        const parts = [
+          `${result.added} added`,
+          ...(options.update || options.sync ? [`${result.updated} updated`, `${result.unchanged} unchanged`] : []),
+          ...(options.resume ? [`${result.skipped} already there`] : []),
+        ];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
         if (result.refused.length > 0) {
           const lines = result.refused.map((r) => `  line ${r.line}: ${printable(r.reason)}`);

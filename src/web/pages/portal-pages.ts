@@ -10,6 +10,8 @@ export interface PortalFrame {
   csrf: string;
   user: User;
   notices: Notice[];
+  /** The 2FA rollout's invitation to set an OTP email (issue 12), when the user has one. */
+  rollout?: SafeHtml;
 }
 
 /** "Application Issue <14/06/2023 17:47> Please click for more info", with "UPDATED" when edited. */
@@ -31,7 +33,7 @@ export function portalPage(frame: PortalFrame, title: string, active: string | n
     portal: {
       csrf: frame.csrf,
       active,
-      notices: noticeBanner(frame.notices, frame.config.timezone),
+      notices: html`${frame.rollout ?? ""}${noticeBanner(frame.notices, frame.config.timezone)}`,
       isSupport: frame.user.role !== "user",
     },
   });

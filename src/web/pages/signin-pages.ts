@@ -26,15 +26,19 @@ ${message("error", v.error)}${message("info", v.info)}
 /** Screen 2, "User profile": the guide's words, two address fields, Update and Cancel. */
 export function enrolPage(
   config: Readonly<Config>,
-  v: { csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean },
+  v: {
+    csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
+    /** Early enrolment from the portal (issue 12) posts elsewhere; "Later" is offered with what is left. */
+    action?: string; cancelAction?: string; later?: { left: number; of: number } | null;
+  },
 ): string {
   const typed = v.suggestion ? v.email : undefined;
   const body = html`<h1>User profile</h1>
 <p>Please enter an email address that will be used to receive a one time passcode in order to access FAMOS</p>
 ${v.suggestion && typed
-  ? didYouMean({ suggestion: v.suggestion, typed, button: "Update" }, { csrf: v.csrf, action: "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
+  ? didYouMean({ suggestion: v.suggestion, typed, button: "Update" }, { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
   : message("error", v.error)}
-<form method="post" action="/enrol" novalidate>
+<form method="post" action="${v.action ?? "/enrol"}" novalidate>
   ${csrfField(v.csrf)}
   ${keepTypedField(typed)}
   <label for="email">Email address</label>
@@ -45,8 +49,10 @@ ${v.suggestion && typed
   ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${v.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
   <div class="buttons">
     <button type="submit">Update</button>
-    <button type="submit" class="secondary" formaction="/enrol/cancel" formnovalidate>Cancel</button>
+    <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>Cancel</button>
+    ${v.later ? html`<button type="submit" class="secondary" formaction="/enrol/later" formnovalidate>Later</button>` : ""}
   </div>
+  ${v.later ? html`<p class="advice">Later lets you into FAMOS with your password alone this time: ${v.later.left} of ${v.later.of} left.</p>` : ""}
 </form>
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
   return page({ title: "User profile", body, config });

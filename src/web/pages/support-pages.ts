@@ -6,7 +6,7 @@ import type { User } from "../../users/users.ts";
 import { message, page } from "../layout.ts";
 import { noticeBanner, type PortalFrame } from "./portal-pages.ts";
 
-export type SupportSection = "users" | "audit" | "notices" | "addresses" | "attention";
+export type SupportSection = "users" | "audit" | "notices" | "addresses" | "attention" | "rollout";
 
 const SECTIONS: [SupportSection, string, string][] = [
   ["users", "/support", "Find users"],
@@ -14,6 +14,7 @@ const SECTIONS: [SupportSection, string, string][] = [
   ["notices", "/support/notices", "Notices"],
   ["addresses", "/support/addresses", "Address locks"],
   ["attention", "/support/attention", "Needs attention"],
+  ["rollout", "/support/rollout", "Rollout"],
 ];
 
 /** Every console page: the portal frame, wide, with the console's own navigation. */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { activeNotices, findNotice } from "../../notices/notices.ts";
 import { HttpProblem } from "../errors.ts";
+import { rolloutBanner } from "../pages/rollout-banner.ts";
 import { signedIn } from "../auth.ts";
 import { homePage, legalPage, noticePage, sectionPlaceholder, type PortalFrame } from "../pages/portal-pages.ts";
 
@@ -9,7 +10,8 @@ const HTML = "text/html; charset=utf-8";
 
 /** What every portal page needs around its content: the user, the notices and a CSRF token for Sign out. */
 export async function portalFrame(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<PortalFrame> {
-  return { config: deps.config, csrf: reply.generateCsrf(), user: signedIn(request).user, notices: await activeNotices(deps.db) };
+  const { user } = signedIn(request);
+  return { config: deps.config, csrf: reply.generateCsrf(), user, notices: await activeNotices(deps.db), rollout: await rolloutBanner(deps, user) };
 }
 
 export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {

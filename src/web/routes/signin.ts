@@ -4,6 +4,7 @@ import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
+import { graceOffer } from "../../rollout/grace.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
@@ -56,12 +57,13 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     }
     setSessionCookie(deps, reply, outcome.token);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
+    if (outcome.kind === "portal") return reply.redirect(returnTarget(deps, returnTo), 303);
     // A cap can stop even the first code of a sign-in: OTP capture then says why and until when.
     return reply.redirect(outcome.issued.kind === "sent" ? "/otp" : `/otp${issueNotice(outcome.issued)}`, 303);
   });
 
-  app.get("/enrol", { config: { access: "enrol" } }, async (_request, reply) =>
-    reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf() })),
+  app.get("/enrol", { config: { access: "enrol" } }, async (request, reply) =>
+    reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), later: await graceOffer(deps, signedIn(request).user) })),
   );
 
   app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
@@ -83,6 +85,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
         askOwnMailbox: (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && config.enrolment.sharedMailboxPolicy === "warn",
         ownMailbox: form.ownMailbox === "yes",
         ...(outcome.suggestion ? { suggestion: outcome.suggestion } : {}),
+        later: await graceOffer(deps, user),
       };
       return reply.code(400).type(HTML).send(enrolPage(config, view));
     }

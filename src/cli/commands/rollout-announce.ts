@@ -1,0 +1,74 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Presets, SingleBar } from "cli-progress";
+import { Command } from "commander";
+import { announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
+import { operator, withServices } from "../context.ts";
+import { Refused } from "../io.ts";
+
+/** Keeps FAMOS_ANNOUNCE_RATE against real time: each mail waits for its slot after the previous one. */
+function pacer(perSecond: number): () => Promise<void> {
+  const gap = 1000 / perSecond;
+  let next = Date.now();
+  return async () => {
+    next = Math.max(next + gap, Date.now());
+    const wait = next - Date.now();
+    if (wait > 0) await sleep(wait);
+  };
+}
+
+export function rolloutAnnounceCommand(): Command {
+  return new Command("announce")
+    .description("mail the 2FA announcement to users with a known address and no confirmed OTP email (never twice); list users without any address")
+    .option("--partner <number>", "only this partner's users")
+    .option("--dry-run", "count and list, mail no one")
+    .action(async (options: { partner?: string; dryRun?: boolean }) => {
+      const partner = options.partner?.trim() ?? null;
+      if (partner !== null && !/^[A-Za-z0-9-]{1,32}$/.test(partner)) throw new Refused("the partner number must be 1 to 32 letters, digits or dashes");
+      await withServices(async ({ deps, sender }) => {
+        // Mail leaves as it is queued, at the paced rate, rather than all at the end.
+        if (!options.dryRun) sender.start();
+        let stopping = false;
+        const stop = () => {
+          stopping = true;
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        const bar = process.stderr.isTTY && !options.dryRun ? new SingleBar({ stream: process.stderr, format: "Announcing [{bar}] {value}/{total} users" }, Presets.shades_classic) : null;
+        try {
+          const report = await announceRollout(deps, {
+            partner,
+            dryRun: options.dryRun === true,
+            actor: operator(),
+            onStart: (total) => bar?.start(total, 0),
+            onProgress: (done) => bar?.update(done),
+            pace: pacer(deps.config.rollout.announceRate),
+            shouldStop: () => stopping,
+          });
+          bar?.stop();
+          printReport(report, options.dryRun === true);
+        } finally {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+        }
+      });
+    });
+}
+
+function printReport(r: AnnounceReport, dryRun: boolean): void {
+  const lines = [
+    `${r.mailed} ${dryRun ? "would be mailed" : "mailed"}`,
+    `${r.alreadyAnnounced} already announced (not mailed again)`,
+    `${r.enrolled} already enrolled (not mailed)`,
+    `${r.withoutAddress.length} without any address`,
+  ];
+  process.stdout.write(`${lines.join(", ")}.\n`);
+  if (r.stopped) {
+    process.stdout.write(`Stopped with ${r.left} still to mail: run the same command again to continue; nobody is mailed twice.\n`);
+    // The shell's convention for a command ended by Ctrl-C, so a script sees the run is not complete.
+    process.exitCode = 130;
+  }
+  if (r.withoutAddress.length > 0) {
+    const list = r.withoutAddress.map((u) => `  ${u.partnerNumber}\t${u.loginId}\t${u.fullName}`);
+    process.stdout.write(`Users without any address (partner, login ID, name) — reach them another way:\n${list.join("\n")}\n`);
+  }
+}

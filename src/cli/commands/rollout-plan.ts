@@ -1,0 +1,36 @@
+import { Command } from "commander";
+import { formatDateTime } from "../../platform/format.ts";
+import { changeWave } from "../../rollout/plan-change.ts";
+import { readPlan } from "../../rollout/plan.ts";
+import { operator, withServices } from "../context.ts";
+import { Refused } from "../io.ts";
+
+export function rolloutPlanCommand(): Command {
+  return new Command("plan")
+    .description("set when two-factor sign-in starts for a partner (--partner) or for everyone else (no --partner); without --from or --remove, show the plan")
+    .option("--partner <number>", "the partner number; leave out for the default start")
+    .option("--from <local time>", "the start as a wall-clock time in FAMOS_TIMEZONE, e.g. 2027-01-11T07:00")
+    .option("--remove", "remove the partner's own start (it follows the default), or the default start itself")
+    .action(async (options: { partner?: string; from?: string; remove?: boolean }) => {
+      if (options.from !== undefined && options.remove) throw new Refused("give either --from or --remove, not both");
+      await withServices(async ({ deps }) => {
+        const tz = deps.config.timezone;
+        if (options.from === undefined && !options.remove) {
+          const plan = await readPlan(deps.db);
+          if (plan.waves.length === 0) {
+            process.stdout.write("No plan: two-factor sign-in applies to every user now.\n");
+            return;
+          }
+          const lines = plan.waves.map((w) => `${(w.partnerNumber === null ? "default" : `partner ${w.partnerNumber}`).padEnd(20)} ${formatDateTime(w.startsAt, tz)}`);
+          process.stdout.write(`${lines.join("\n")}\n(times in ${tz})\n`);
+          return;
+        }
+        const outcome = await changeWave(deps, operator(), { partner: options.partner ?? null, from: options.remove ? null : options.from! });
+        const who = outcome.kind !== "invalid" && outcome.partnerNumber !== null ? `partner ${outcome.partnerNumber}` : "the default start";
+        if (outcome.kind === "invalid") throw new Refused(outcome.message);
+        if (outcome.kind === "not-found") throw new Refused(`there is no start for ${who} to remove`);
+        if (outcome.kind === "removed") process.stdout.write(`Removed ${who}.\n`);
+        else process.stdout.write(`Two-factor sign-in starts for ${outcome.partnerNumber === null ? "every partner without its own start" : who} at ${outcome.shown}.\n`);
+      });
+    });
+}

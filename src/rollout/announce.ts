@@ -1,0 +1,118 @@
+import { sql } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type Actor } from "../audit/audit.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { ANNOUNCEMENT_KIND, announcementMail } from "./announce-mail.ts";
+import { readPlan, startInPlan } from "./plan.ts";
+
+/** A user the announcement is for: no confirmed OTP email yet. */
+interface Recipient {
+  id: string;
+  loginId: string;
+  fullName: string;
+  partnerNumber: string;
+  /** The contact address from the import, else an address entered but not confirmed; null: none known. */
+  address: string | null;
+  announced: boolean;
+}
+
+export interface Unreachable {
+  loginId: string;
+  fullName: string;
+  partnerNumber: string;
+}
+
+export interface AnnounceReport {
+  /** Queued by this run (with --dry-run: would be). */
+  mailed: number;
+  /** Announced by an earlier run: not mailed again. */
+  alreadyAnnounced: number;
+  /** Users with a confirmed OTP email: nothing to announce. */
+  enrolled: number;
+  /** Users with no address at all, for retail IT to reach another way. */
+  withoutAddress: Unreachable[];
+  /** Still to mail when the run was stopped (0 when it finished). */
+  left: number;
+  stopped: boolean;
+}
+
+export interface AnnounceOptions {
+  partner: string | null;
+  dryRun: boolean;
+  actor: Actor;
+  onStart?(toMail: number): void;
+  onProgress?(done: number): void;
+  /** Waits between two mails to keep FAMOS_ANNOUNCE_RATE (the caller owns real time). */
+  pace?(): Promise<void>;
+  /** Asked before each mail: true ends the run cleanly (Ctrl-C). */
+  shouldStop?(): boolean;
+}
+
+async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; open: Recipient[] }> {
+  let query = deps.db
+    .selectFrom("users")
+    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
+    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.otp_email", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at"])
+    .orderBy("users.partner_number")
+    .orderBy("users.login_key");
+  if (partner !== null) query = query.where("users.partner_number", "=", partner);
+  const rows = await query.execute();
+  const open = rows
+    .filter((r) => r.otp_email === null)
+    .map((r) => ({
+      id: r.id,
+      loginId: r.login_id,
+      fullName: r.full_name,
+      partnerNumber: r.partner_number,
+      address: r.contact_email ?? r.pending_email,
+      announced: r.announced_at !== null,
+    }));
+  return { enrolled: rows.length - open.length, open };
+}
+
+/**
+ * `famos rollout announce`: one mail through the outbox to every user with a known address and no
+ * confirmed OTP email. Each user is marked announced in the transaction that queues their mail, by
+ * a statement that only succeeds while unmarked, so a run stopped at any point (or two runs at once)
+ * mails nobody twice, and running it again picks up where it stopped.
+ */
+export async function announceRollout(deps: Deps, options: AnnounceOptions): Promise<AnnounceReport> {
+  const [{ enrolled, open }, plan] = await Promise.all([recipients(deps, options.partner), readPlan(deps.db)]);
+  const withoutAddress = open.filter((r) => r.address === null).map(({ loginId, fullName, partnerNumber }) => ({ loginId, fullName, partnerNumber }));
+  const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced).length;
+  const due = open.filter((r) => r.address !== null && !r.announced);
+  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, left: due.length, stopped: false };
+  options.onStart?.(due.length);
+  if (options.dryRun) return { ...report, mailed: due.length, left: 0 };
+
+  for (const recipient of due) {
+    if (options.shouldStop?.()) return { ...report, stopped: true };
+    if (report.mailed > 0) await options.pace?.();
+    if (await announceTo(deps, recipient, startInPlan(plan, recipient.partnerNumber), options.actor)) report.mailed += 1;
+    else report.alreadyAnnounced += 1;
+    report.left -= 1;
+    options.onProgress?.(report.mailed + report.alreadyAnnounced - alreadyAnnounced);
+  }
+  return report;
+}
+
+/** Marks and queues one announcement in one transaction; false when another run got there first. */
+async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | null, actor: Actor): Promise<boolean> {
+  const now = deps.clock.now();
+  const queued = await deps.db.transaction().execute(async (tx) => {
+    const claimed = await tx
+      .insertInto("rollout_users")
+      .values({ user_id: recipient.id, contact_email: null, grace_used: 0, announced_at: now })
+      .onConflict((oc) => oc.column("user_id").doUpdateSet({ announced_at: now }).where("rollout_users.announced_at", "is", null))
+      .returning(sql<number>`1`.as("claimed"))
+      .executeTakeFirst();
+    if (!claimed) return false;
+    const mail = announcementMail(deps.config, { ...recipient, startsAt, now });
+    await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: recipient.id, kind: ANNOUNCEMENT_KIND, recipient: recipient.address!, ...mail });
+    const detail = { partner: recipient.partnerNumber, startsAt: startsAt === null ? null : new Date(startsAt).toISOString() };
+    await recordAudit(tx, now, { ...actor, event: "rollout.announced", subject: recipient.loginId, detail });
+    return true;
+  });
+  if (queued) deps.mailQueued();
+  return queued;
+}

@@ -1,0 +1,56 @@
+import { sql } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { advanceSession, type Session } from "../session/sessions.ts";
+import { recordSignIn, type User } from "../users/users.ts";
+
+/** Where the request came from (the sign-in steps' request context), for the audit trail. */
+type Origin = { ip: string; userAgent: string };
+
+/** "Later" on "User profile": how many are left of FAMOS_2FA_GRACE_SIGNINS, e.g. "2 of 3 left". */
+export interface GraceOffer {
+  left: number;
+  of: number;
+}
+
+/** The offer shown on "User profile", or null when there is none (setting 0, or all used). */
+export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | null> {
+  const of = deps.config.rollout.graceSignIns;
+  if (of === 0 || user.otp_email) return null;
+  const row = await deps.db.selectFrom("rollout_users").select("grace_used").where("user_id", "=", user.id).executeTakeFirst();
+  const left = of - Number(row?.grace_used ?? 0);
+  return left > 0 ? { left, of } : null;
+}
+
+export type GraceOutcome = { kind: "deferred"; token: string; left: number } | { kind: "none-left" };
+
+/**
+ * Uses one "Later": counted and checked in the one statement that changes the count, so parallel
+ * clicks cannot use more than were granted (rule 12). The session then opens the portal with the
+ * password alone, like a sign-in before the user's wave.
+ */
+export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
+  const limit = deps.config.rollout.graceSignIns;
+  if (limit === 0 || user.otp_email) return { kind: "none-left" };
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (tx) => {
+    const counted = await tx
+      .insertInto("rollout_users")
+      .values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null })
+      .onConflict((oc) =>
+        oc
+          .column("user_id")
+          .doUpdateSet({ grace_used: sql`rollout_users.grace_used + 1` })
+          .where("rollout_users.grace_used", "<", limit),
+      )
+      .returning("grace_used")
+      .executeTakeFirst();
+    if (!counted) return { kind: "none-left" } as const;
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null });
+    if (!advanced) return { kind: "none-left" } as const;
+    await recordSignIn(tx, user.id, now);
+    const left = limit - Number(counted.grace_used);
+    await recordAudit(tx, now, { event: "enrolment.deferred", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { left } });
+    return { kind: "deferred", token: advanced.token, left } as const;
+  });
+}

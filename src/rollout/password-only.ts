@@ -1,0 +1,32 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { createSession, type Session } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
+import { recordSignIn, type User } from "../users/users.ts";
+
+/** Where the request came from (the sign-in steps' request context), for the audit trail. */
+type Origin = { ip: string; userAgent: string };
+
+/**
+ * Before the user's wave the password alone opens the portal: a full session that records no
+ * verified code (`verified_at` null), so a step that asks for a recent code asks for the password.
+ */
+export async function signInBeforeWave(
+  deps: Deps,
+  user: User,
+  ctx: Origin,
+  /** Work for the same transaction (ending the session this sign-in replaces, where the caller does that). */
+  alsoInTransaction?: (tx: Kysely<Database>, now: number) => Promise<void>,
+): Promise<{ kind: "portal"; token: string; session: Session }> {
+  const now = deps.clock.now();
+  const created = await deps.db.transaction().execute(async (tx) => {
+    await alsoInTransaction?.(tx, now);
+    const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "full", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
+    await recordSignIn(tx, user.id, now);
+    await recordAudit(tx, now, { event: "signin.before-wave", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+    return made;
+  });
+  deps.metrics.signIns.inc({ outcome: "password-only" });
+  return { kind: "portal", ...created };
+}

@@ -1,0 +1,46 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type Actor } from "../audit/audit.ts";
+import { formatDateTime } from "../platform/format.ts";
+import { parseLocalDateTime } from "../support/zoned-time.ts";
+import { removeWave, setWaveStart } from "./plan.ts";
+
+/** What a console form or `famos rollout plan` asks for; `partner` empty or null is the default start. */
+export interface WaveRequest {
+  partner: string | null;
+  /** A wall-clock time in FAMOS_TIMEZONE, as `2027-01-11T07:00`; null removes the wave. */
+  from: string | null;
+}
+
+export type WaveOutcome =
+  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string }
+  | { kind: "removed"; partnerNumber: string | null }
+  | { kind: "not-found"; partnerNumber: string | null }
+  | { kind: "invalid"; message: string };
+
+/** Partner numbers as `user add` and the import accept them. */
+const PARTNER = /^[A-Za-z0-9-]{1,32}$/;
+
+/** One rule for the console and the command line: check, write, audit. */
+export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest): Promise<WaveOutcome> {
+  const partnerNumber = request.partner === null || request.partner.trim() === "" ? null : request.partner.trim();
+  if (partnerNumber !== null && !PARTNER.test(partnerNumber)) {
+    return { kind: "invalid", message: "The partner number must be 1 to 32 letters, digits or dashes." };
+  }
+  const now = deps.clock.now();
+  const tz = deps.config.timezone;
+  const audit = (detail: Record<string, string | null>) =>
+    recordAudit(deps.db, now, { ...actor, event: "rollout.planned", subject: null, detail: { partner: partnerNumber ?? "default", ...detail } });
+
+  if (request.from === null) {
+    if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
+    await audit({ startsAt: null });
+    return { kind: "removed", partnerNumber };
+  }
+  const startsAt = parseLocalDateTime(request.from, tz);
+  if (startsAt === null) {
+    return { kind: "invalid", message: `The start must be a date and time such as 2027-01-11T07:00 (read in ${tz}).` };
+  }
+  await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
+  await audit({ startsAt: new Date(startsAt).toISOString() });
+  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})` };
+}

@@ -1,0 +1,141 @@
+import { sql, type Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { counterKey } from "../regulation/throttle.ts";
+import type { Database } from "../store/schema.ts";
+import { readPlan, startInPlan } from "./plan.ts";
+
+/** The figures of issue 12 for one partner or for everyone. */
+export interface Figures {
+  users: number;
+  /** A confirmed OTP email. */
+  enrolled: number;
+  /** An address entered, its code not confirmed yet. */
+  pending: number;
+  /** Neither. enrolled + pending + notStarted = users. */
+  notStarted: number;
+  /** Login ID locked now (for a while, or until support unlocks it); counted within the three above. */
+  locked: number;
+  /** Accounts disabled by an administrator; counted within the three above. */
+  disabled: number;
+}
+
+export interface PartnerFigures extends Figures {
+  partnerNumber: string;
+  /** The partner's start, or null when there is no plan (2FA applies to everyone). */
+  startsAt: number | null;
+}
+
+export interface DailyEnrolments {
+  /** dd/mm/yyyy in FAMOS_TIMEZONE. */
+  day: string;
+  enrolled: number;
+}
+
+export interface RolloutProgress {
+  overall: Figures;
+  partners: PartnerFigures[];
+  days: DailyEnrolments[];
+}
+
+const EMPTY: Figures = { users: 0, enrolled: 0, pending: 0, notStarted: 0, locked: 0, disabled: 0 };
+const DAY_MS = 86_400_000;
+
+/** Accounts disabled by support or `famos user disable` (issue 11's `users.disabled_at`), per partner. */
+export async function disabledUsersByPartner(db: Kysely<Database>): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom("users")
+    .select(["partner_number", sql<number>`count(*)`.as("n")])
+    .where("disabled_at", "is not", null)
+    .groupBy("partner_number")
+    .execute();
+  return new Map(rows.map((r) => [r.partner_number, Number(r.n)]));
+}
+
+/** Users, enrolled, pending, not started and locked per partner, in one grouped query. */
+async function partnerCounts(db: Kysely<Database>, now: number) {
+  // The login ID's counters, keyed as src/regulation keys them (one home for the key format).
+  const password = counterKey.loginId("password", "");
+  const code = counterKey.loginId("code", "");
+  const lockedNow = (alias: "p" | "c") => sql`(${sql.ref(`${alias}.hard_locked`)} = 1 or ${sql.ref(`${alias}.locked_until`)} > ${now})`;
+  return db
+    .selectFrom("users as u")
+    .leftJoin("throttles as p", (join) => join.on("p.key", "=", sql<string>`${password} || u.login_key`))
+    .leftJoin("throttles as c", (join) => join.on("c.key", "=", sql<string>`${code} || u.login_key`))
+    .select([
+      "u.partner_number as partner",
+      sql<number>`count(*)`.as("users"),
+      sql<number>`sum(case when u.otp_email is not null then 1 else 0 end)`.as("enrolled"),
+      sql<number>`sum(case when u.otp_email is null and u.pending_email is not null then 1 else 0 end)`.as("pending"),
+      sql<number>`sum(case when ${lockedNow("p")} or ${lockedNow("c")} then 1 else 0 end)`.as("locked"),
+    ])
+    .groupBy("u.partner_number")
+    .orderBy("u.partner_number")
+    .execute();
+}
+
+/** Confirmed enrolments per day (from the audit trail) over the last `days` days, oldest first. */
+async function dailyEnrolments(deps: Deps, now: number, days: number): Promise<DailyEnrolments[]> {
+  const tz = deps.config.timezone;
+  const format = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric" });
+  const labels: string[] = [];
+  for (let i = days - 1; i >= 0; i -= 1) {
+    const label = format.format(now - i * DAY_MS);
+    if (labels.at(-1) !== label) labels.push(label);
+  }
+  const since = now - days * DAY_MS;
+  const rows = await deps.db.selectFrom("audit").select("time").where("event", "=", "enrolment.confirmed").where("time", ">", since).where("time", "<=", now).execute();
+  const counts = new Map(labels.map((l) => [l, 0]));
+  for (const row of rows) {
+    const label = format.format(Number(row.time));
+    if (counts.has(label)) counts.set(label, counts.get(label)! + 1);
+  }
+  return labels.map((day) => ({ day, enrolled: counts.get(day)! }));
+}
+
+/** Everything the Rollout page, the CSV, the gauges and `famos rollout status` show. */
+export async function rolloutProgress(deps: Deps, options: { days?: number } = {}): Promise<RolloutProgress> {
+  const now = deps.clock.now();
+  const [rows, disabled, plan, days] = await Promise.all([
+    partnerCounts(deps.db, now),
+    disabledUsersByPartner(deps.db),
+    readPlan(deps.db),
+    dailyEnrolments(deps, now, options.days ?? 14),
+  ]);
+  const partners = rows.map((r) => {
+    const users = Number(r.users);
+    const enrolled = Number(r.enrolled);
+    const pending = Number(r.pending);
+    return {
+      partnerNumber: r.partner,
+      startsAt: startInPlan(plan, r.partner),
+      users,
+      enrolled,
+      pending,
+      notStarted: users - enrolled - pending,
+      locked: Number(r.locked),
+      disabled: disabled.get(r.partner) ?? 0,
+    };
+  });
+  const overall = partners.reduce<Figures>(
+    (sum, p) => ({
+      users: sum.users + p.users,
+      enrolled: sum.enrolled + p.enrolled,
+      pending: sum.pending + p.pending,
+      notStarted: sum.notStarted + p.notStarted,
+      locked: sum.locked + p.locked,
+      disabled: sum.disabled + p.disabled,
+    }),
+    EMPTY,
+  );
+  return { overall, partners, days };
+}
+
+export const FIGURE_COLUMNS = ["users", "enrolled", "pending", "notStarted", "locked", "disabled"] as const;
+export const FIGURE_LABELS: Record<(typeof FIGURE_COLUMNS)[number], string> = {
+  users: "Users",
+  enrolled: "Enrolled",
+  pending: "Pending",
+  notStarted: "Not started",
+  locked: "Locked",
+  disabled: "Disabled",
+};

@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Deps } from "../../app/deps.ts";
+import { enrolEmail } from "../../enrolment/enrol.ts";
+import { graceOffer, useGrace } from "../../rollout/grace.ts";
+import { enrolInvitation } from "../../rollout/invitation.ts";
+import { changeWave } from "../../rollout/plan-change.ts";
+import { readPlan } from "../../rollout/plan.ts";
+import { rolloutProgress } from "../../rollout/progress.ts";
+import { rolloutCsv } from "../../rollout/report.ts";
+import { requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { HttpProblem } from "../errors.ts";
+import { field, formSchema, parseForm } from "../forms.ts";
+import { issueNotice } from "../code-messages.ts";
+import { rolloutPage, type RolloutView } from "../pages/rollout-pages.ts";
+import { enrolPage } from "../pages/signin-pages.ts";
+import { portalFrame } from "./portal.ts";
+import { acting } from "./support-acting.ts";
+
+const HTML = "text/html; charset=utf-8";
+
+const PLAN_FORM = formSchema({ partner: field(64), from: field(64) });
+const REMOVE_FORM = formSchema({ partner: field(64) });
+const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() });
+/** "Later" and early Cancel are buttons of the address form: its fields come along. */
+const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() });
+
+const DONE: Record<string, string> = {
+  set: "The start was saved. It applies from the users' next sign-in.",
+  removed: "The wave was removed.",
+};
+
+/** Issue 12: the console's "Rollout" page, early enrolment from the portal, and "Later". */
+export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
+  const { config } = deps;
+
+  async function renderRollout(request: FastifyRequest, reply: FastifyReply, status: number, extra: Partial<RolloutView>) {
+    const [progress, plan, frame] = await Promise.all([rolloutProgress(deps), readPlan(deps.db), portalFrame(deps, request, reply)]);
+    const canEdit = signedIn(request).user.role === "admin";
+    return reply.code(status).type(HTML).send(rolloutPage(frame, { progress, plan, canEdit, ...extra }));
+  }
+
+  app.get("/support/rollout", { config: { access: "support" } }, async (request, reply) => {
+    const done = (request.query as Record<string, unknown>).done;
+    return renderRollout(request, reply, 200, { info: typeof done === "string" ? DONE[done] : undefined });
+  });
+
+  app.get("/support/rollout.csv", { config: { access: "support" } }, async (_request, reply) => {
+    const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    return reply
+      .type("text/csv; charset=utf-8")
+      .header("content-disposition", `attachment; filename="famos-rollout-${stamp}.csv"`)
+      .send(rolloutCsv(await rolloutProgress(deps), config.timezone));
+  });
+
+  app.post("/support/rollout/plan", { config: { access: "admin" } }, async (request, reply) => {
+    const form = parseForm(PLAN_FORM, request.body);
+    const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from });
+    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: outcome.message, form });
+    return reply.redirect("/support/rollout?done=set", 303);
+  });
+
+  app.post("/support/rollout/plan/remove", { config: { access: "admin" } }, async (request, reply) => {
+    const form = parseForm(REMOVE_FORM, request.body);
+    const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: null });
+    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: outcome.message });
+    return reply.redirect("/support/rollout?done=removed", 303);
+  });
+
+  /** Early enrolment: only for a user signed in with the password alone and invited to enrol. */
+  async function invited(request: FastifyRequest) {
+    const famos = signedIn(request);
+    if (!(await enrolInvitation(deps, famos.user))) throw new HttpProblem(409, "Your OTP email is already set up, or there is nothing to set up yet.");
+    return famos;
+  }
+  const early = { action: "/rollout/enrol", cancelAction: "/rollout/enrol/cancel" };
+
+  app.get("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
+    await invited(request);
+    return reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), ...early }));
+  });
+
+  app.post("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
+    const form = parseForm(ENROL_FORM, request.body);
+    const { user, session } = await invited(request);
+    const entry = { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" };
+    const outcome = await enrolEmail(deps, user, session, entry, requestContext(deps, request));
+    if (outcome.kind === "invalid") {
+      const askOwnMailbox = outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn";
+      const view = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), error: outcome.message, askOwnMailbox, ...early };
+      return reply.code(400).type(HTML).send(enrolPage(config, view));
+    }
+    if (outcome.token) setSessionCookie(deps, reply, outcome.token);
+    return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
+  });
+
+  app.post("/rollout/enrol/cancel", { config: { access: "full" } }, async (request, reply) => {
+    parseForm(BUTTON_FORM, request.body);
+    return reply.redirect("/", 303);
+  });
+
+  app.post("/enrol/later", { config: { access: "enrol" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm(BUTTON_FORM, request.body);
+    const outcome = await useGrace(deps, user, session, requestContext(deps, request));
+    if (outcome.kind === "none-left") {
+      const error = "There are no more “Later” choices: please enter the address that will receive your one time passcodes.";
+      return reply.code(409).type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));
+    }
+    setSessionCookie(deps, reply, outcome.token);
+    return reply.redirect("/", 303);
+  });
+}

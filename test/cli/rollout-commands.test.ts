@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/config.ts";
+import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+describe("famos rollout plan and status, run as real commands", () => {
+  let cli: CliWorkspace;
+
+  beforeAll(async () => {
+    cli = cliWorkspace();
+    const hash = bcryptHash("a password of some length");
+    const rows = [HEADER, `ann,Ann A,4711,,ann@dealer.example,${hash}`, `bo,Bo B,4711,,,${hash}`, `cy,Cy C,0815,,,${hash}`];
+    writeFileSync(join(cli.dir, "users.csv"), `${rows.join("\n")}\n`);
+    expect((await cli.run(["user", "import", join(cli.dir, "users.csv")])).code).toBe(0);
+  });
+  afterAll(() => cli.remove());
+
+  it("sets, shows and removes waves in FAMOS_TIMEZONE, and refuses a bad time with exit 1", async () => {
+    expect((await cli.run(["rollout", "plan"])).stdout).toBe("No plan: two-factor sign-in applies to every user now.\n");
+    const set = await cli.run(["rollout", "plan", "--partner", "4711", "--from", "2027-07-11T07:00"]);
+    expect(set.stdout).toBe("Two-factor sign-in starts for partner 4711 at 11/07/2027 07:00 (Europe/London).\n");
+    expect((await cli.run(["rollout", "plan", "--from", "2027-08-01T07:00"])).code).toBe(0);
+    expect((await cli.run(["rollout", "plan"])).stdout).toBe("default              01/08/2027 07:00\npartner 4711         11/07/2027 07:00\n(times in Europe/London)\n");
+    const status = JSON.parse((await cli.run(["rollout", "status", "--json"])).stdout);
+    // Summer time: 07:00 in London is 06:00 UTC.
+    expect(status.partners).toEqual([
+      { partnerNumber: "0815", startsAt: "2027-08-01T06:00:00.000Z", users: 1, enrolled: 0, pending: 0, notStarted: 1, locked: 0, disabled: 0 },
+      { partnerNumber: "4711", startsAt: "2027-07-11T06:00:00.000Z", users: 2, enrolled: 1, pending: 0, notStarted: 1, locked: 0, disabled: 0 },
+    ]);
+    expect(status.overall).toEqual({ users: 3, enrolled: 1, pending: 0, notStarted: 2, locked: 0, disabled: 0 });
+    expect((await cli.run(["rollout", "status"])).stdout).toContain("33% of users have a confirmed OTP email");
+
+    const bad = await cli.run(["rollout", "plan", "--partner", "4711", "--from", "2027-02-30T07:00"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("famos: The start must be a date and time such as 2027-01-11T07:00 (read in Europe/London).\n");
+    expect((await cli.run(["rollout", "plan", "--partner", "47 11", "--from", "2027-01-11T07:00"])).code).toBe(1);
+    expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stdout).toBe("Removed partner 4711.\n");
+    expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stderr).toBe("famos: there is no start for partner 4711 to remove\n");
+    expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);
+    // A dozen real process starts: generous on a loaded 2-core machine.
+  }, 120_000);
+});
+
+describe("rollout settings", () => {
+  it("read FAMOS_2FA_GRACE_SIGNINS and FAMOS_ANNOUNCE_RATE (5 or 5/s), and report bad values by name", () => {
+    const ok = loadConfig({ FAMOS_2FA_GRACE_SIGNINS: "3", FAMOS_ANNOUNCE_RATE: "20/s" });
+    expect(ok.ok && ok.config.rollout).toEqual({ graceSignIns: 3, announceRate: 20 });
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config.rollout).toEqual({ graceSignIns: 0, announceRate: 5 });
+    const bad = loadConfig({ FAMOS_2FA_GRACE_SIGNINS: "many", FAMOS_ANNOUNCE_RATE: "0" });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors).toEqual([
+      'FAMOS_2FA_GRACE_SIGNINS: must be a whole number from 0 to 100 (got "many")',
+      'FAMOS_ANNOUNCE_RATE: must be mails per second from 1 to 1000, such as 5 or 5/s (got "0")',
+    ]);
+  });
+});

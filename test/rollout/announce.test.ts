@@ -1,0 +1,185 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { createServices } from "../../src/app/services.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { smtpTransport } from "../../src/mail/transport.ts";
+import { FixedClock } from "../../src/platform/clock.ts";
+import { announceRollout } from "../../src/rollout/announce.ts";
+import { setWaveStart } from "../../src/rollout/plan.ts";
+import { openStore } from "../../src/store/database.ts";
+import { migrateToLatest } from "../../src/store/migrate.ts";
+import { createUser } from "../../src/users/users.ts";
+import { createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
+import { startSmtpServer } from "../support/smtp.ts";
+import { until } from "../support/until.ts";
+import { DIALECTS, openInstances, testDatabase } from "../store/dialects.ts";
+
+const ACTOR = { actor: "operator:test", ip: "cli", userAgent: "test" };
+const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
+
+async function addPerson(deps: Deps, loginId: string, partner: string, address: { contact?: string; pending?: string; otp?: string } = {}) {
+  const user = await createUser(deps.db, deps.random, deps.clock.now(), { loginId, fullName: `Person ${loginId}`, partnerNumber: partner, role: "user", passwordHash: HASH, otpEmail: address.otp ?? null });
+  if (address.pending) await deps.db.updateTable("users").set({ pending_email: address.pending }).where("id", "=", user.id).execute();
+  if (address.contact) await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: address.contact, grace_used: 0, announced_at: null }).execute();
+  return user;
+}
+
+describe.each(DIALECTS)("famos rollout announce, in process (%s)", (dialect) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ database: dialect, env: { FAMOS_SUPPORT_EMAIL: "retailit@famos.test" } });
+    await addPerson(t.deps, "anna", "2001", { contact: "anna@dealer.example" });
+    await addPerson(t.deps, "ben", "2001", { contact: "ben@dealer.example" });
+    await addPerson(t.deps, "cara", "2002", { contact: "cara@dealer.example" });
+    await addPerson(t.deps, "dan", "2001", { pending: "dan@dealer.example" });
+    await addPerson(t.deps, "eve", "2001", { otp: "eve@dealer.example" });
+    await addPerson(t.deps, "fred", "2001");
+    await addPerson(t.deps, "gina", "2002");
+    await setWaveStart(t.deps.db, "2001", Date.UTC(2027, 0, 11, 7), t.clock.now(), "test");
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("--dry-run counts and lists, and mails no one", async () => {
+    const report = await announceRollout(t.deps, { partner: null, dryRun: true, actor: ACTOR });
+    expect(report).toMatchObject({ mailed: 4, alreadyAnnounced: 0, enrolled: 1, left: 0, stopped: false });
+    expect(report.withoutAddress.map((u) => u.loginId)).toEqual(["fred", "gina"]);
+    expect(await t.deps.db.selectFrom("outbox").select("id").execute()).toEqual([]);
+    expect(await t.deps.db.selectFrom("rollout_users").select("user_id").where("announced_at", "is not", null).execute()).toEqual([]);
+  });
+
+  it("mails each user with a known address once, with the start date and the guide's steps, and never again", async () => {
+    const stopped = await announceRollout(t.deps, { partner: "2001", dryRun: false, actor: ACTOR, shouldStop: () => true });
+    expect(stopped).toMatchObject({ mailed: 0, left: 3, stopped: true });
+
+    const first = await announceRollout(t.deps, { partner: null, dryRun: false, actor: ACTOR });
+    expect(first).toMatchObject({ mailed: 4, alreadyAnnounced: 0, enrolled: 1, left: 0 });
+    await t.services.sender.drain();
+    const mails = t.smtp.messages.filter((m) => /two-factor/.test(m.subject));
+    expect(mails.map((m) => m.envelopeTo[0]).sort()).toEqual(["anna@dealer.example", "ben@dealer.example", "cara@dealer.example", "dan@dealer.example"]);
+    const anna = mails.find((m) => m.envelopeTo.includes("anna@dealer.example"))!;
+    expect(anna.subject).toBe("FAMOS two-factor sign-in starts for you on 11/01/2027");
+    expect(anna.text).toContain("From 11/01/2027 07:00 (Europe/London), signing in to FAMOS takes two steps: your usual login ID (anna) and password");
+    expect(anna.text).toContain('"User profile"');
+    expect(anna.text).toContain('retailit@famos.test with the subject "OTP email reset"');
+    expect(anna.html).toContain("individually assigned work email address");
+    // Partner 2002 has no start of its own and there is no default: 2FA is on for them already.
+    const cara = mails.find((m) => m.envelopeTo.includes("cara@dealer.example"))!;
+    expect(cara.subject).toBe("FAMOS two-factor sign-in is on for you");
+
+    const again = await announceRollout(t.deps, { partner: null, dryRun: false, actor: ACTOR });
+    expect(again).toMatchObject({ mailed: 0, alreadyAnnounced: 4 });
+    const audit = await t.deps.db.selectFrom("audit").select("subject").where("event", "=", "rollout.announced").execute();
+    expect(audit.map((a) => a.subject).sort()).toEqual(["anna", "ben", "cara", "dan"]);
+  });
+});
+
+// PostgreSQL only: two SQLite connections in one process cannot interleave transactions (a busy
+// wait blocks the thread the other one needs); SQLite serialises writers across processes anyway.
+describe("two announce runs at once (postgres)", () => {
+  it("mail each user once between them: the mark is taken in the statement that checks it", async () => {
+    const instances = await openInstances("postgres", 2, "announce_race");
+    try {
+      const [a, b] = instances.deps as [Deps, Deps];
+      for (let i = 0; i < 12; i += 1) await addPerson(a, `race${i}`, "4001", { contact: `race${i}@dealer.example` });
+      const [one, two] = await Promise.all([
+        announceRollout(a, { partner: null, dryRun: false, actor: ACTOR }),
+        announceRollout(b, { partner: null, dryRun: false, actor: ACTOR }),
+      ]);
+      expect(one.mailed + two.mailed).toBe(12);
+      expect(one.mailed + one.alreadyAnnounced).toBe(12);
+      const outbox = await a.db.selectFrom("outbox").select("recipient").execute();
+      expect(outbox).toHaveLength(12);
+    } finally {
+      await instances.close();
+    }
+  });
+});
+
+const BIN = fileURLToPath(new URL("../../bin/famos.js", import.meta.url));
+const PEOPLE = 30;
+
+describe.each(DIALECTS)("famos rollout announce killed half way and run again (%s)", (dialect) => {
+  it("mails each user exactly once (one message, one Message-ID), and --dry-run mails no one", async () => {
+    const smtp = await startSmtpServer();
+    const database = await testDatabase(dialect, "announce");
+    const store = openStore(database.url);
+    const config = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url });
+    if (!config.ok) throw new Error(config.errors.join("; "));
+    const children: ChildProcess[] = [];
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FAMOS_"))),
+      FAMOS_DATABASE_URL: database.url,
+      FAMOS_SECRET: TEST_SECRET,
+      FAMOS_SMTP_URL: smtp.url,
+      FAMOS_ANNOUNCE_RATE: "10/s",
+      FAMOS_LOG_LEVEL: "warn",
+    };
+    const famos = (args: string[]) => {
+      const child = spawn(process.execPath, [BIN, "rollout", "announce", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+      children.push(child);
+      let stdout = "";
+      child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+      const done = new Promise<{ code: number | null; signal: string | null; stdout: string }>((resolve) =>
+        child.on("close", (code, signal) => resolve({ code, signal, stdout })),
+      );
+      return { child, done };
+    };
+    try {
+      await migrateToLatest(store);
+      const seeding = createServices(config.config, { store, logger: pino({ level: "silent" }), startSender: false, clock: new FixedClock(Date.now()) });
+      for (let i = 0; i < PEOPLE; i += 1) await addPerson(seeding.deps, `p${String(i).padStart(2, "0")}`, "3001", { contact: `p${i}@dealer.example` });
+
+      const dry = await famos(["--dry-run"]).done;
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain(`${PEOPLE} would be mailed`);
+      expect(smtp.messages).toHaveLength(0);
+      expect(await store.db.selectFrom("outbox").select("id").execute()).toHaveLength(0);
+
+      const first = famos([]);
+      await smtp.waitForMessage(() => smtp.messages.length >= PEOPLE / 3, 30_000);
+      first.child.kill("SIGKILL");
+      expect((await first.done).signal).toBe("SIGKILL");
+      const announced = await store.db.selectFrom("rollout_users").select("user_id").where("announced_at", "is not", null).execute();
+      expect(announced.length).toBeGreaterThanOrEqual(PEOPLE / 3);
+      expect(announced.length).toBeLessThan(PEOPLE);
+
+      const second = await famos([]).done;
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain(`${PEOPLE - announced.length} mailed, ${announced.length} already announced (not mailed again)`);
+
+      // A message the killed process was handing to SMTP stays leased for a minute; a sender one
+      // minute later (a fixed clock, not a wait) sends it, with the same Message-ID (at least once).
+      const later = createServices(config.config, {
+        store,
+        clock: new FixedClock(Date.now() + 120_000),
+        transport: smtpTransport(smtp.url),
+        logger: pino({ level: "silent" }),
+        startSender: false,
+      });
+      await later.sender.drain();
+      await until("every announcement sent", async () => (await store.db.selectFrom("outbox").select("id").where("state", "!=", "sent").execute()).length === 0, 10_000, 50);
+
+      for (let i = 0; i < PEOPLE; i += 1) {
+        const received = smtp.messages.filter((m) => m.envelopeTo.includes(`p${i}@dealer.example`));
+        expect(new Set(received.map((m) => m.messageId)).size, `p${i}`).toBe(1);
+      }
+      const outbox = await store.db.selectFrom("outbox").select(["user_id"]).execute();
+      expect(new Set(outbox.map((o) => o.user_id)).size).toBe(PEOPLE);
+      expect(outbox).toHaveLength(PEOPLE);
+
+      const after = await famos(["--dry-run"]).done;
+      expect(after.stdout).toContain(`0 would be mailed, ${PEOPLE} already announced`);
+    } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await store.close();
+      await smtp.stop();
+      await database.drop();
+    }
+  }, 90_000);
+});
