@@ -109,6 +109,10 @@ export class FormSurface {
     await submitPassword(earlyClient, early.login_id, early.password);
     const earlyPage = await earlyClient.get("/rollout/enrol");
     if (earlyPage.statusCode === 200) bodies.push(earlyPage.body);
+    // Issue 10's form: an address lock (a spray from one address) shows "Unlock address".
+    const sprayer = "198.51.100.250";
+    for (let i = 0; i < this.t.deps.config.address.lockAfter; i += 1) await submitPassword(new FormClient(this.t.app, sprayer), `spray.${i}`, "Winter2026!");
+    await read("/support/addresses");
     await client.get("/profile");
     return bodies;
   }
