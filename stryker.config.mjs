@@ -16,6 +16,7 @@ export default {
     "src/regulation/**/*.ts",
     "src/session/**/*.ts",
     "src/signin/**/*.ts",
+    "src/factors/**/*.ts",
     "src/password/**/*.ts",
     "src/web/{origin,csrf,return-to,auth,upstream-headers,input-guard}.ts",
   ],
