@@ -5,6 +5,7 @@ import * as devicesAndWindows from "./migrations/002-devices-and-windows.ts";
 import * as lifecycle from "./migrations/003-lifecycle.ts";
 import * as rollout from "./migrations/004-rollout.ts";
 import * as mailDelivery from "./migrations/005-mail-delivery.ts";
+import * as strongFactors from "./migrations/006-strong-factors.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   "003-lifecycle": lifecycle,
   "004-rollout": rollout,
   "005-mail-delivery": mailDelivery,
+  "006-strong-factors": strongFactors,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

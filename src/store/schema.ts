@@ -171,6 +171,47 @@ export interface RolloutUsersTable {
   announced_at: number | null;
 }
 
+/** Issue 13: a registered WebAuthn credential (passkey). */
+export interface PasskeysTable {
+  id: string;
+  user_id: string;
+  /** base64url */
+  credential_id: string;
+  /** base64url COSE public key */
+  public_key: string;
+  sign_count: number;
+  /** Comma-separated AuthenticatorTransport values, or null. */
+  transports: string | null;
+  /** "singleDevice" or "multiDevice" (the backup eligibility flag). */
+  device_type: string;
+  /** 1 when the backup state flag was set at the last use. */
+  backed_up: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** Issue 13: a user's authenticator app (TOTP); the secret is encrypted at rest. */
+export interface AuthenticatorAppsTable {
+  user_id: string;
+  secret: string;
+  created_at: number;
+  /** Null until one code from the app was typed. */
+  confirmed_at: number | null;
+  /** The highest RFC 6238 time step accepted; a code at or below it is a replay. */
+  last_step: number | null;
+  last_used_at: number | null;
+}
+
+/** Issue 13: one single-use recovery code, as a keyed hash. */
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   flows: FlowsTable;
@@ -185,4 +226,7 @@ export interface Database {
   rollout_plan: RolloutPlanTable;
   rollout_users: RolloutUsersTable;
   mail_addresses: MailAddressesTable;
+  passkeys: PasskeysTable;
+  authenticator_apps: AuthenticatorAppsTable;
+  recovery_codes: RecoveryCodesTable;
 }
