@@ -1,7 +1,7 @@
 import { stageAfterCode } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { checkCode, type CodeCheck } from "../factors/check-code.ts";
+import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { findFlow, type Flow } from "../otp/flows.ts";
@@ -15,11 +15,19 @@ export type ConfirmOutcome =
   | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string }
   | Exclude<CodeCheck<never>, { kind: "ok" }>;
 
-/** Screen 4, "Confirm": the code factor (checkCode); a confirmed code signs in and remembers the browser. */
-export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmOutcome> {
-  const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
-  if (!flow) return { kind: "void" };
-  const check = await checkCode(deps, { user, flow, typed }, ctx, async (tx, now, deviceId) => {
+interface SignedIn {
+  token: string;
+  session: Session;
+  deviceToken: string;
+}
+
+/**
+ * What completes a sign-in once a second factor is confirmed, whichever it was (the emailed code, a
+ * passkey, an authenticator app or a recovery code): one home, inside the confirming transaction.
+ * Enrolment confirms the address; the session is rotated to its next stage; the browser is remembered.
+ */
+export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flow, ctx: RequestContext): OnConfirmed<SignedIn> {
+  return async (tx, now, deviceId) => {
     if (flow.kind === "enrol") await confirmOtpEmail(tx, user.id, flow.email, now);
     await recordSignIn(tx, user.id, now);
     if (flow.kind === "enrol") {
@@ -30,7 +38,14 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
     const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };
-  });
+  };
+}
+
+/** Screen 4, "Confirm": the code factor (checkCode); a confirmed code signs in and remembers the browser. */
+export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmOutcome> {
+  const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
+  if (!flow) return { kind: "void" };
+  const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));
   deps.metrics.signIns.inc({ outcome: `code-${check.kind}` });
   if (check.kind !== "ok") return check;
   const { token, session: advanced, deviceToken } = check.value;

@@ -1,0 +1,89 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type AuditEntry } from "../audit/audit.ts";
+import { identifyDevice } from "../regulation/devices.ts";
+import { tellLockStarted } from "../regulation/lock-notice.ts";
+import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope } from "../regulation/throttle.ts";
+import type { RequestContext } from "../platform/request-context.ts";
+import type { Database } from "../store/schema.ts";
+import { loginKey, type User } from "../users/users.ts";
+
+/** What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. */
+export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | F;
+
+export type SecondFactorCheck<T, F extends { kind: string }> =
+  | { kind: "ok"; value: T }
+  | { kind: "used" }
+  /** A pause applies to this client: which one, and until when (null: until support unlocks). */
+  | { kind: "locked"; scope: PauseScope; until: number | null }
+  | F;
+
+type AuditLine = Pick<AuditEntry, "event" | "detail">;
+
+/**
+ * One second factor (the emailed code, a passkey, an authenticator app, a recovery code): how to
+ * verify it, how to use it up, and how its outcomes are audited and counted.
+ */
+export interface SecondFactor<F extends { kind: string }> {
+  /** Checks the proof. Must not write what makes it single-use: that is `consume`'s job, in the transaction. */
+  verify(now: number): Promise<FactorVerdict<F>>;
+  /** Inside the confirming transaction: makes the proof single-use (finishes the flow, stores the step, marks the code). */
+  consume(tx: Kysely<Database>, now: number): Promise<void>;
+  /** The audit line of a failure (it counts toward the lock). */
+  failed(failure: F): AuditLine;
+  /** The audit line of a success. */
+  confirmed: AuditLine;
+  metrics?: { failed(): void; confirmed(): void };
+}
+
+/** What the flow's use case does with a confirmed factor, inside the confirming transaction. */
+export type OnConfirmed<T> = (tx: Kysely<Database>, now: number, deviceId: string | null) => Promise<T | null>;
+
+/**
+ * The one home of the second-factor rules: pause → reserve the attempt → verify → count or release →
+ * audit → tell the holder of a new lock → consume and advance in one transaction. Every failure of
+ * every second factor counts toward the same "code" lock (NIST SP 800-63B 5.2.2): a thief cannot
+ * get more guesses by switching between the emailed code, the app and recovery codes. A success
+ * gives its reservation back inside the transaction that uses the proof up, so a confirmation is
+ * never half written; a null from `confirmed` (the session ended meanwhile) answers "used".
+ */
+export async function checkSecondFactor<T, F extends { kind: string }>(
+  deps: Deps,
+  user: User,
+  factor: SecondFactor<F>,
+  ctx: RequestContext,
+  confirmed: OnConfirmed<T>,
+): Promise<SecondFactorCheck<T, F>> {
+  const now = deps.clock.now();
+  const key = loginKey(user.login_id);
+  const audit = (db: Kysely<Database>, entry: AuditLine) =>
+    recordAudit(db, now, { ...entry, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+
+  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
+  const reservation = await reserveAttempt(deps.db, "code", { loginKey: key, ip: ctx.ip, deviceId }, now, deps.config);
+  if (!reservation.ok) return { kind: "locked", ...reservation.pause };
+
+  const verdict = await factor.verify(now);
+  if (verdict.kind === "used") {
+    await attemptVoid(deps.db, reservation);
+    return { kind: "used" };
+  }
+  if (verdict.kind !== "ok") {
+    const failure = verdict as F;
+    const result = await attemptFailed(deps.db, reservation, now);
+    await audit(deps.db, factor.failed(failure));
+    await tellLockStarted(deps, user, "code", result, now);
+    factor.metrics?.failed();
+    return failure;
+  }
+
+  const value = await deps.db.transaction().execute(async (tx) => {
+    await factor.consume(tx, now);
+    await audit(tx, factor.confirmed);
+    await attemptSucceeded(tx, reservation);
+    return confirmed(tx, now, deviceId);
+  });
+  if (value === null) return { kind: "used" };
+  factor.metrics?.confirmed();
+  return { kind: "ok", value };
+}
