@@ -7,7 +7,7 @@
  *  - helpers to turn a server's CPU and memory counters into per-flow figures.
  */
 import { fork } from "node:child_process";
-import { cpus } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { hash, verify } from "@node-rs/argon2";
@@ -18,9 +18,10 @@ import { cpuMs, freePort, ServerProcess, type ServerStats } from "./proc.ts";
 export const ARGON2_PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 export const BENCH_PASSWORD = "Bench-password-2fa!";
 
+/** The product's thread pool: UV_THREADPOOL_SIZE when set, else one thread per core (bin/famos.js sets it so). */
 export function threadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.UV_THREADPOOL_SIZE);
-  return Number.isInteger(n) && n > 0 ? n : 4;
+  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
 }
 
 export interface Argon2Result {
@@ -41,7 +42,8 @@ export function measureArgon2(seconds = 5, concurrency = threadpoolSize()): Prom
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [String(seconds), String(concurrency)], {
       execArgv: ["--import", "tsx"],
-      env: { ...process.env, [CHILD_FLAG]: "1" },
+      // The pool the product runs with (bin/famos.js), not libuv's default of 4.
+      env: { ...process.env, UV_THREADPOOL_SIZE: String(threadpoolSize()), [CHILD_FLAG]: "1" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.once("message", (msg: Argon2Result) => resolve(msg));
