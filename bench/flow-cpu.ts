@@ -11,13 +11,14 @@
  * A build directory is what `npm run build` leaves (bin/famos.js and dist/), e.g. a copy of an earlier
  * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Driver } from "./lib/driver.ts";
-import { measureArgon2, threadpoolSize } from "./lib/measure.ts";
+import { measureArgon2, productHashConcurrency } from "./lib/measure.ts";
 import { cpuMs, freePort, runCommand, ServerProcess, type ServerStats } from "./lib/proc.ts";
 import { fmt } from "./lib/stats.ts";
 import { PRODUCT_BIN, PRODUCT_MAIN, PRODUCT_USER_PREFIX, productEnv, REPO_ROOT, usersCsv } from "./scenarios/famos-target.ts";
@@ -31,6 +32,8 @@ const { values: argv } = parseArgs({
     rounds: { type: "string", default: "3" },
     build: { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
+    /** Linux perf: record the server's CPU samples (cpu-clock, on-CPU time only) during the window into this file. */
+    perf: { type: "string" },
   },
 });
 const rate = Number(argv.rate);
@@ -71,24 +74,34 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
     cwd: REPO_ROOT,
     env,
     port,
-    nodeFlags: ["--max-semi-space-size=4", ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
+    nodeFlags: ["--max-semi-space-size=4", ...(argv.perf ? ["--perf-basic-prof"] : []), ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
     readyTimeoutMs: 60_000,
   });
 }
 
 for (let round = 0; round < rounds; round += 1) {
-  const a = await measureArgon2(3, threadpoolSize());
+  const a = await measureArgon2(3, productHashConcurrency());
   argonCpu.push(a.cpuMsPerVerify);
   for (const [i, build] of builds.entries()) {
     const server = await startServer(build, i);
     try {
       let before: ServerStats | null = null;
       let after: ServerStats | null = null;
+      let recorder: ChildProcess | null = null;
       const result = await driver.run(
         { scenario: "bench/scenarios/famos.ts", origin: `http://127.0.0.1:${server.port}`, users, concurrency, ratePerSecond: rate, durationMs, warmupMs: 2000 },
         async (mark) => {
-          if (mark === "window-open") before = await server.stats();
-          else after = await server.stats();
+          if (mark === "window-open") {
+            before = await server.stats();
+            if (argv.perf) recorder = spawn("perf", ["record", "-e", "cpu-clock", "-F", "2000", "-p", String(server.pid), "-o", `${argv.perf}.${round}.${i}`], { stdio: "ignore" });
+          } else {
+            after = await server.stats();
+            if (recorder) {
+              const done = new Promise((r) => recorder!.once("exit", r));
+              recorder.kill("SIGINT");
+              await done;
+            }
+          }
         },
       );
       const b = before as ServerStats | null;

@@ -10,15 +10,7 @@
 // generation (V8 lets it grow to 16 MB per semi-space) costs no measurable throughput and keeps the
 // resident size about 60 MB lower (npm run bench). `npm start` passes the same flag.
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
-
-// The thread pool that runs the argon2id hashes: one thread per core (libuv's default is 4, whatever
-// the machine). More threads than cores only take turns on them, and take them from the event loop,
-// which then answers pages and sends the code mails late (issue 17); fewer leave a core idle under
-// load. Read by libuv when the pool first starts, which is after this line. An operator's own
-// UV_THREADPOOL_SIZE is kept.
-if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(availableParallelism());
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const entry = fileURLToPath(new URL("../dist/famos.mjs", import.meta.url));

@@ -18,10 +18,14 @@ import { cpuMs, freePort, ServerProcess, type ServerStats } from "./proc.ts";
 export const ARGON2_PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 export const BENCH_PASSWORD = "Bench-password-2fa!";
 
-/** The product's thread pool: UV_THREADPOOL_SIZE when set, else one thread per core (bin/famos.js sets it so). */
 export function threadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.UV_THREADPOOL_SIZE);
-  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
+  return Number.isInteger(n) && n > 0 ? n : 4;
+}
+
+/** How many argon2id hashes the product runs at once (src/password/hash.ts HASH_CONCURRENCY): one per core, at most the pool's threads. */
+export function productHashConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.min(availableParallelism(), threadpoolSize(env)));
 }
 
 export interface Argon2Result {
@@ -42,8 +46,7 @@ export function measureArgon2(seconds = 5, concurrency = threadpoolSize()): Prom
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), [String(seconds), String(concurrency)], {
       execArgv: ["--import", "tsx"],
-      // The pool the product runs with (bin/famos.js), not libuv's default of 4.
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(threadpoolSize()), [CHILD_FLAG]: "1" },
+      env: { ...process.env, [CHILD_FLAG]: "1" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.once("message", (msg: Argon2Result) => resolve(msg));
