@@ -106,7 +106,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
     const issued = await resendEmailChangeCode(deps, user, session, requestContext(deps, request));
-    if (issued.kind === "no-flow") return reply.redirect("/profile", 303);
+    if (issued.kind === "no-flow" || issued.kind === "strong-factor-required") return reply.redirect("/profile", 303);
     return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
   });
 
