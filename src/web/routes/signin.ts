@@ -71,6 +71,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     setSessionCookie(deps, reply, outcome.token);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
     if (outcome.kind === "portal") return reply.redirect(returnTarget(deps, returnTo), 303);
+    if (outcome.kind === "strong-factor") return reply.redirect("/otp", 303);
     // A cap can stop even the first code of a sign-in: OTP capture then says why and until when.
     return reply.redirect(outcome.issued.kind === "sent" ? "/otp" : `/otp${issueNotice(outcome.issued)}`, 303);
   });
