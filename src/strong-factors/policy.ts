@@ -20,8 +20,7 @@ export function strongFactorRequired(config: Readonly<Config>, user: Pick<User, 
  * and enrolment all ask here.
  */
 export async function emailCodeSignsIn(db: Kysely<Database>, config: Readonly<Config>, user: User): Promise<boolean> {
-  if (!strongFactorRequired(config, user)) return true;
-  return !hasStrongFactor(await factorsOf(db, user.id));
+  return (await secondStepOptions(db, config, user)).emailCode;
 }
 
 /**
@@ -32,4 +31,11 @@ export async function emailCodeSignsIn(db: Kysely<Database>, config: Readonly<Co
 export async function stageOnceVerified(db: Kysely<Database>, config: Readonly<Config>, user: User, stage: Stage): Promise<Stage> {
   if (stage !== "full" || !strongFactorRequired(config, user)) return stage;
   return hasStrongFactor(await factorsOf(db, user.id)) ? "full" : "factor-setup";
+}
+
+/** What OTP capture offers this user: the emailed code (or not), the app, recovery codes, passkeys. */
+export async function secondStepOptions(db: Kysely<Database>, config: Readonly<Config>, user: User) {
+  const factors = await factorsOf(db, user.id);
+  const emailCode = !strongFactorRequired(config, user) || !hasStrongFactor(factors);
+  return { emailCode, app: factors.app !== null, recovery: factors.recoveryCodesLeft > 0, passkeys: factors.passkeys };
 }

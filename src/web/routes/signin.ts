@@ -18,6 +18,7 @@ import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
+import { otpChoices } from "./strong-factors.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -171,6 +172,6 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { delivery, codesSent } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? "A new code is on its way. Codes sent before it no longer work." : undefined;
-    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra });
+    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra, choices: await otpChoices(deps, request) });
   }
 }
