@@ -45,3 +45,18 @@ export function recoveryCodeUsedMail(c: { loginId: string; at: number; timezone:
     `If this was not you, someone knows your password and has one of your recovery codes: write to your retail IT team at ${c.supportEmail} at once.`,
   ]);
 }
+
+/** To the OTP email when support removed the user's second factors (issue 13). */
+export function factorsRemovedMail(c: { loginId: string; at: number; timezone: string; supportEmail: string }) {
+  const when = `${formatTime(c.at, c.timezone)} on ${formatDate(c.at, c.timezone)}`;
+  return noticeMail("Your FAMOS passkeys and authenticator app were removed", [
+    `Your retail IT team removed the passkeys, the authenticator app and the recovery codes of the FAMOS login ID ${c.loginId} at ${when}, and signed you out everywhere.`,
+    "At your next sign-in FAMOS sends a code to this address, and may ask you to set up an authenticator app or a passkey again.",
+    `If you did not ask for this, write to your retail IT team at ${c.supportEmail} at once.`,
+  ]);
+}
+
+export const REMOVAL_TEXT = {
+  done: "The user's passkeys, authenticator app and recovery codes were removed, and the user was signed out everywhere.",
+  nothing: "The user had no passkeys, authenticator app or recovery codes; nothing was removed.",
+} as const;
