@@ -128,7 +128,8 @@ export function appSetupPageForProfile(frame: PortalFrame, v: AppSetupView): str
 
 /** After setup or on request: the new recovery codes, shown once, and where to go on. */
 export function recoveryCodesPage(config: Readonly<Config>, v: { info: string; codes: SafeHtml; next: string; frame?: PortalFrame }): string {
-  const body = html`${message("info", v.info)}
+  const body = html`<h1>Save your recovery codes</h1>
+${message("info", v.info)}
 ${v.codes}
 <p><a class="button" href="${v.next}">I have kept my recovery codes</a></p>`;
   return v.frame ? portalPage(v.frame, "Your recovery codes", "/profile", body) : page({ title: "Your recovery codes", body, config });
