@@ -50,6 +50,23 @@ describe("a support user must set up a strong factor, and then the emailed code 
     expect((await client.post("/profile/app", {})).headers.location).toBe("/factor-setup");
   });
 
+  it("ASVS 4.1.1: a session at the setup screen reaches nothing but its own step (every route, enumerated)", async () => {
+    const { client } = await atSetup();
+    const own = ["/factor-setup", "/factor-setup/app", "/factor-setup/app/confirm"];
+    const open = (route: { url: string; config: { access?: string } }) =>
+      route.config.access === "public" || /^\/(healthz|readyz|metrics|static\/|dev\/mailbox|auth\/(nginx|traefik)|hooks\/bounce)/.test(route.url);
+    const checked: string[] = [];
+    for (const route of t.app.famosRoutes) {
+      if (open(route) || own.includes(route.url) || route.method === "HEAD") continue;
+      const url = route.url.replace(/:[A-Za-z]+/g, "x0").replace(/\*$/, "anything");
+      const response = route.method === "GET" ? await client.get(url) : await client.post(url, {});
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(303);
+      expect(response.headers.location, `${route.method} ${route.url}`).toBe("/factor-setup");
+      checked.push(`${route.method} ${route.url}`);
+    }
+    expect(checked).toEqual(expect.arrayContaining(["GET /profile", "GET /support", "POST /profile/app", "GET /otp/app", "POST /otp"]));
+  });
+
   it("sets up the app on the setup screen, sees recovery codes once, then reaches the console; the next sign-in sends no code and refuses emailed codes", async () => {
     const { client, user } = await atSetup();
     const page = await client.get("/factor-setup/app");
