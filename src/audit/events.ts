@@ -49,6 +49,8 @@ export const AUDIT_EVENTS = {
   "recovery-code.failed": "Wrong recovery code",
   "recovery-codes.issued": "New set of recovery codes made (the old set no longer works)",
   "factors.removed": "Passkeys, authenticator app and recovery codes removed by support",
+  "app.reused": "Authenticator-app code typed again after it was used (refused)",
+  "recovery-code.reused": "Used recovery code typed again (refused)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

@@ -39,6 +39,8 @@ export interface SecondFactor<F extends { kind: string }> {
   failed(failure: F): AuditLine;
   /** The audit line of a success. */
   confirmed: AuditLine;
+  /** The audit line of a proof arriving again (ASVS 2.8.5 asks that an OTP's reuse be logged); none: not audited. */
+  reused?: AuditLine;
   metrics?: { failed(): void; confirmed(): void };
 }
 
@@ -72,6 +74,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const verdict = await factor.verify(now);
   if (verdict.kind === "used") {
     await attemptVoid(deps.db, reservation);
+    if (factor.reused) await audit(deps.db, factor.reused);
     return { kind: "used" };
   }
   if (verdict.kind !== "ok") {
@@ -92,6 +95,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   if (value === LOST_RACE) {
     // Two requests with one proof: the other one used it. Neither a guess nor a success.
     await attemptVoid(deps.db, reservation);
+    if (factor.reused) await audit(deps.db, factor.reused);
     return { kind: "used" };
   }
   if (value === null) return { kind: "used" };

@@ -78,6 +78,7 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
     expect(replay.statusCode).toBe(401);
     expect(replay.body).toContain("already been used");
     expect((await again.get("/profile")).headers.location).toBe("/otp");
+    expect(await queryAudit(t.deps.db, { subject: user.login_id, event: "app.reused" })).toHaveLength(1);
   });
 
   it("accepts a code one step early or late (clock drift) and refuses one two steps away", async () => {
