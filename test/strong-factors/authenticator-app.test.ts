@@ -70,6 +70,9 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
     expect(signedIn.statusCode).toBe(303);
     expect(signedIn.headers.location).toBe("/");
     expect((await client.get("/profile")).statusCode).toBe(200);
+    const metrics = await t.deps.metrics.registry.metrics();
+    expect(metrics).toMatch(/famos_strong_factor_checks_total\{factor="app",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/famos_sign_ins_total\{outcome="app-ok"\} [1-9]/);
 
     // Replay within the same 30-second window, from another sign-in: refused as used.
     const again = await atOtp(t, user, "10.1.0.2");

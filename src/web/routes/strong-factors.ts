@@ -85,25 +85,22 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps, passkeys: P
   const limited = rateLimited(deps);
   const { config } = deps;
 
-  // --- sign-in ---
-  app.get("/otp/app", { config: { access: "otp" } }, async (_request, reply) => reply.type(HTML).send(appCodePage(config, { csrf: reply.generateCsrf() })));
-  app.post("/otp/app", { config: { access: "otp", ...limited } }, async (request, reply) => {
-    const { user, session } = signedIn(request);
-    const form = parseForm(CODE_FORM, request.body);
-    const outcome = await confirmWithApp(deps, user, session, form.code, requestContext(deps, request));
-    if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
-    const [status, error] = refusal(deps, outcome, "app");
-    return reply.code(status).type(HTML).send(appCodePage(config, { csrf: reply.generateCsrf(), error }));
-  });
-  app.get("/otp/recovery", { config: { access: "otp" } }, async (_request, reply) => reply.type(HTML).send(recoveryCodePage(config, { csrf: reply.generateCsrf() })));
-  app.post("/otp/recovery", { config: { access: "otp", ...limited } }, async (request, reply) => {
-    const { user, session } = signedIn(request);
-    const form = parseForm(CODE_FORM, request.body);
-    const outcome = await confirmWithRecoveryCode(deps, user, session, form.code, requestContext(deps, request));
-    if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
-    const [status, error] = refusal(deps, outcome, "recovery");
-    return reply.code(status).type(HTML).send(recoveryCodePage(config, { csrf: reply.generateCsrf(), error }));
-  });
+  // --- sign-in: OTP capture's other ways ---
+  const ways = [
+    { path: "/otp/app", confirm: confirmWithApp, render: appCodePage, factor: "app" as const },
+    { path: "/otp/recovery", confirm: confirmWithRecoveryCode, render: recoveryCodePage, factor: "recovery" as const },
+  ];
+  for (const way of ways) {
+    app.get(way.path, { config: { access: "otp" } }, async (_request, reply) => reply.type(HTML).send(way.render(config, { csrf: reply.generateCsrf() })));
+    app.post(way.path, { config: { access: "otp", ...limited } }, async (request, reply) => {
+      const { user, session } = signedIn(request);
+      const form = parseForm(CODE_FORM, request.body);
+      const outcome = await way.confirm(deps, user, session, form.code, requestContext(deps, request));
+      if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
+      const [status, error] = refusal(deps, outcome, way.factor);
+      return reply.code(status).type(HTML).send(way.render(config, { csrf: reply.generateCsrf(), error }));
+    });
+  }
 
   // --- the setup screen FAMOS_STRONG_FACTOR_ROLES cannot get past ---
   const setup = { config: { access: "factor-setup" as const } };
