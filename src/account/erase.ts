@@ -6,6 +6,7 @@ import { randomId } from "../platform/random.ts";
 import { counterKey } from "../regulation/throttle.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById } from "../users/users.ts";
+import { removeAllPasskeys } from "../passkeys/passkeys.ts";
 import { endUserAccess } from "./access.ts";
 
 export type EraseOutcome = { kind: "erased"; loginId: string; pseudonym: string; events: number } | { kind: "not-found" } | Refusal;
@@ -31,6 +32,8 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     const keys = (["password", "code"] as const).flatMap((kind) => [counterKey.loginId(kind, target.login_key), ...devices.map((id) => counterKey.device(kind, id))]);
     await tx.deleteFrom("throttles").where("key", "in", keys).execute();
     await tx.deleteFrom("devices").where("login_key", "=", target.login_key).execute();
+    // Passkeys have no foreign key to the account (migration 006): they go by hand (issue 13).
+    await removeAllPasskeys(tx, target.id);
     const emails = [target.otp_email, target.pending_email].filter((e): e is string => e !== null);
     // What FAMOS learnt about the addresses' delivery (bounces) goes with them.
     if (emails.length > 0) await tx.deleteFrom("mail_addresses").where("address_key", "in", emails.map(addressKey)).execute();

@@ -16,6 +16,10 @@ export interface Metrics {
   outboxDepth: Gauge;
   /** The last SMTP check (serve's at start): 1 with failed_step="none", else 0 with the step that failed. */
   smtpCheckOk: Gauge<"failed_step">;
+  /** Issue 13: passkeys added on Profile. */
+  passkeysAdded: Counter;
+  /** Issue 13: passkey sign-in assertions, by outcome (confirmed, failed). */
+  passkeyAssertions: Counter<"outcome">;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -68,5 +72,7 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       labelNames: ["failed_step"],
       registers: [registry],
     }),
+    passkeysAdded: new Counter({ name: "famos_passkeys_added_total", help: "Passkeys added on Profile", registers: [registry] }),
+    passkeyAssertions: new Counter({ name: "famos_passkey_assertions_total", help: "Passkey sign-in assertions by outcome (confirmed, failed)", labelNames: ["outcome"], registers: [registry] }),
   };
 }

@@ -40,6 +40,12 @@ export const AUDIT_EVENTS = {
   "rollout.planned": "2FA rollout start set or removed for a partner or the default",
   "rollout.announced": "2FA announcement queued for a user",
   "mail.bounced": "Email bounced (could not be delivered, or delayed)",
+  "passkey.added": "Passkey added on Profile",
+  "passkey.add-failed": "Passkey could not be added (invalid answer, or the device did not verify the user)",
+  "passkey.removed": "Passkey removed",
+  "passkey.confirmed": "Sign-in confirmed with a passkey",
+  "passkey.failed": "Passkey refused at sign-in (unknown passkey, no user verification, invalid signature, origin or RP ID)",
+  "passkey.counter-regressed": "Passkey refused: its signature counter went back (a cloned authenticator?)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

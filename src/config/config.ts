@@ -74,6 +74,12 @@ export interface Config {
   bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
   /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
   dkim: { domain: string; selector: string; keyFile: string } | null;
+  /**
+   * Passkeys (issue 13): the WebAuthn relying party ID — FAMOS_RP_ID, else FAMOS_PUBLIC_URL's host;
+   * null when neither is set (development), and then the host each request came to (see
+   * src/web/origin.ts), so http://localhost:3000 works out of the box.
+   */
+  passkeys: { rpId: string | null };
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -299,6 +305,8 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "must not be longer than FAMOS_AUDIT_KEEP");
   }
 
+  const passkeys = { rpId: parseRpId(read("FAMOS_RP_ID"), rawPublic !== undefined ? publicUrl : null, problems) };
+
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
@@ -311,6 +319,7 @@ export function loadConfig(env: Env): ConfigResult {
     rollout,
     bounce,
     dkim,
+    passkeys,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -434,4 +443,23 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * FAMOS_RP_ID: a domain (never an IP address), and FAMOS_PUBLIC_URL's host must be it or under it —
+ * a browser refuses any other RP ID for that origin (WebAuthn Level 3 §5.1.3 step 8, §13.4.9).
+ * Changing it later orphans every passkey registered under the old one.
+ */
+function parseRpId(raw: string | undefined, publicUrl: URL | null, problems: Problems): string | null {
+  if (raw === undefined) return publicUrl ? publicUrl.hostname : null;
+  const rpId = raw.trim().toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(rpId) || isIPv4(rpId)) {
+    problems.add("FAMOS_RP_ID", `must be a domain name such as famos.dealer.example (got "${raw}")`);
+    return null;
+  }
+  if (publicUrl && publicUrl.hostname !== rpId && !publicUrl.hostname.endsWith(`.${rpId}`)) {
+    problems.add("FAMOS_RP_ID", `must be FAMOS_PUBLIC_URL's host (${publicUrl.hostname}) or a domain it is under (got "${raw}")`);
+    return null;
+  }
+  return rpId;
 }

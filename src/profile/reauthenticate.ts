@@ -34,3 +34,23 @@ export async function provePassword(deps: Deps, user: User, password: string, ct
   // A wrong password that starts a pause is still a wrong password here; the next try is told the pause.
   return check.kind === "ok" ? { kind: "ok" } : { kind: "wrong" };
 }
+
+export type FreshProof = { kind: "ok" } | { kind: "password-needed" } | { kind: "password-wrong" } | Extract<PasswordProof, { kind: "locked" }>;
+
+/**
+ * A sensitive change on Profile (ASVS 3.7.1): a code (or passkey) confirmed in this session in the
+ * last 15 minutes, else the password typed again — counted as every password is.
+ */
+export async function requireFreshProof(
+  deps: Deps,
+  user: User,
+  session: Session,
+  password: string | null,
+  ctx: RequestContext,
+  purpose: Exclude<PasswordPurpose, "signin">,
+): Promise<FreshProof> {
+  if (codeConfirmedRecently(session, deps.clock.now())) return { kind: "ok" };
+  if (!password) return { kind: "password-needed" };
+  const proof = await provePassword(deps, user, password, ctx, purpose);
+  return proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
+}

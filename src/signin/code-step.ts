@@ -10,12 +10,12 @@ import { advanceSession, endSession, type Session } from "../session/sessions.ts
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 
-export type ConfirmOutcome =
-  /** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
-  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string }
-  | Exclude<CodeCheck<never>, { kind: "ok" }>;
+/** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
+export type SignedInOutcome = { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string };
 
-interface SignedIn {
+export type ConfirmOutcome = SignedInOutcome | Exclude<CodeCheck<never>, { kind: "ok" }>;
+
+export interface SignedIn {
   token: string;
   session: Session;
   deviceToken: string;
@@ -48,8 +48,12 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
   const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));
   deps.metrics.signIns.inc({ outcome: `code-${check.kind}` });
   if (check.kind !== "ok") return check;
-  const { token, session: advanced, deviceToken } = check.value;
-  return { kind: "signed-in", token, session: advanced, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
+  return signedInOutcome(check.value, flow);
+}
+
+/** What the web layer needs of a finished sign-in, whichever factor finished it. */
+export function signedInOutcome({ token, session, deviceToken }: SignedIn, flow: Flow): SignedInOutcome {
+  return { kind: "signed-in", token, session, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
 }
 
 export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" };
