@@ -22,8 +22,8 @@ export const PASSKEY_TEXT = {
   passwordHint: (recent: string) => `You have not confirmed a code in the last ${recent}, so enter your password to change your passkeys.`,
   needsScript: "Your browser needs JavaScript turned on to use passkeys. Turn it on, or use the code sent by email.",
   // Outcomes on Profile
-  added: (name: string) => `The passkey "${name}" was added. Next time you sign in you can use it instead of the code sent by email.`,
-  removed: (name: string) => `The passkey "${name}" was removed. It no longer signs you in.`,
+  added: "The passkey was added. Next time you sign in you can use it instead of the code sent by email.",
+  removed: "The passkey was removed. It no longer signs you in.",
   notFound: "There is no such passkey of yours to remove. It may have been removed already.",
   nameMissing: "Give the passkey a name, so you can tell it apart from others.",
   nameTooLong: "The name is too long: use at most 64 characters.",
@@ -41,6 +41,7 @@ export const PASSKEY_TEXT = {
   signInNotVerified: "Your device did not confirm it was you (screen lock, fingerprint or PIN), so the passkey was not accepted. Try again, or use the code sent by email.",
   signInClone: "This passkey answered in a way that suggests it was copied, so FAMOS refused it. Use the code sent by email, and tell your IT support.",
   signInVoid: "This sign-in has ended. Log in again.",
+  signInLocked: "Too many failed attempts to confirm this sign-in.",
   // The browser module's own words (sent to it in data- attributes)
   scriptCancelled: "The passkey request was cancelled or timed out. Try again.",
   scriptUnsupported: "This browser cannot use passkeys. Use the code sent by email instead.",

@@ -62,6 +62,8 @@ export interface OtpView extends CodeDelivery {
   csrf: string;
   error?: string | SafeHtml;
   info?: string;
+  /** Other ways to confirm the sign-in (issue 13: "Use a passkey instead"), after the code form. */
+  alternatives?: SafeHtml;
 }
 
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
@@ -70,6 +72,7 @@ export function otpPage(config: Readonly<Config>, v: OtpView): string {
 ${deliveryBlock(v, "/otp/delivery")}
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
+${v.alternatives ?? ""}
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
   return page({ title: "OTP capture", body, config });
 }

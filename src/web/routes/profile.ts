@@ -12,6 +12,7 @@ import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profil
 import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
+import { passkeysSectionFor, profilePasskeyRoutes, type PasskeysSectionExtra } from "./passkeys.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { pauseText } from "../pause-messages.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
@@ -28,7 +29,7 @@ const DONE: Record<string, string> = {
 export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   const limited = rateLimited(deps);
 
-  async function renderProfile(request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>) {
+  async function renderProfile(request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>, passkeys: PasskeysSectionExtra = {}) {
     const frame = await portalFrame(deps, request, reply);
     const { user, session } = signedIn(request);
     const pending = await pendingEmailChange(deps, user, session);
@@ -36,6 +37,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       passwordNeeded: !codeConfirmedRecently(session, deps.clock.now()),
       pendingTo: pending ? maskEmail(pending.email) : null,
       sessions: await sessionsSection(deps, request, frame.csrf),
+      passkeys: await passkeysSectionFor(deps, request, frame.csrf, passkeys),
       ...view,
     });
     return reply.code(status).type(HTML).send(page);
@@ -151,4 +153,5 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   }
 
   profileSessionRoutes(app, deps);
+  profilePasskeyRoutes(app, deps, (request, reply, status, passkeys) => renderProfile(request, reply, status, {}, passkeys));
 }

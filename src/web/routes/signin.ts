@@ -4,6 +4,10 @@ import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
+import { passkeyOffered } from "../../passkeys/sign-in.ts";
+import { passkeySignInForm } from "../pages/passkey-pages.ts";
+import { passkeySignInRoutes } from "./passkeys.ts";
+import { answerSignedIn } from "../signed-in.ts";
 import { graceOffer } from "../../rollout/grace.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
@@ -12,7 +16,6 @@ import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
-import { setDeviceCookie } from "../device-cookie.ts";
 import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
@@ -121,12 +124,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request));
-    if (outcome.kind === "signed-in") {
-      setSessionCookie(deps, reply, outcome.token);
-      setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
-      if (outcome.session.stage === "password") return reply.redirect(STEP_PATH.password, 303);
-      return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
-    }
+    if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
     const [status, error] = confirmProblem(deps, outcome);
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
   });
@@ -156,11 +154,16 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/wrong-email", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(wrongEmailPage(config)));
 
+  passkeySignInRoutes(app, deps, renderOtp);
+
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
     const { delivery, codesSent } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? "A new code is on its way. Codes sent before it no longer work." : undefined;
-    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra });
+    const csrf = reply.generateCsrf();
+    const alternatives = (await passkeyOffered(deps, user, session)) ? passkeySignInForm(csrf) : undefined;
+    return otpPage(config, { csrf, ...delivery, info, alternatives, ...extra });
   }
 }
+
