@@ -124,8 +124,7 @@ async function verifyAssertion(deps: Deps, user: User, session: Session, respons
       credential: { id: passkey.credential_id, publicKey: isoBase64URL.toBuffer(passkey.public_key), counter: stored, transports: transportsOf(passkey.transports) },
       requireUserVerification: true,
     });
-  } catch (e) {
-    if (process.env.PK_DEBUG) console.error("PKDEBUG", e);
+  } catch {
     return { kind: "refused", reason: explainRefusal(response, stored) };
   }
   if (!result.verified) return { kind: "refused", reason: "invalid" };
