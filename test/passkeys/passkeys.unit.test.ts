@@ -2,7 +2,6 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eraseUser } from "../../src/account/erase.ts";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
-import { addUser } from "../support/app.ts";
 import { FormClient, signIn, type TestUser } from "../support/client.ts";
 import { SoftAuthenticator, type Ceremony } from "../support/soft-authenticator.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
@@ -165,6 +164,17 @@ describe("passkeys (unit tier)", () => {
     const again = await signIn(u, { user, until: "otp" });
     const replay = await again.client.post("/otp/passkey", { credential: JSON.stringify(auth.get(first.options, { origin: ORIGIN, challenge: first.options.challenge })) });
     expect(replay.statusCode).toBe(401);
+    // A challenge answered once (wrongly) cannot be answered again, even rightly, in the same session.
+    const retry = await signIn(u, { user, until: "otp" });
+    const once = ((await retry.client.post("/otp/passkey/options", {}, JSON_ACCEPT)).json() as { options: PublicKeyCredentialRequestOptionsJSON }).options;
+    expect((await retry.client.post("/otp/passkey", { credential: JSON.stringify(auth.get(once, { origin: ORIGIN, userVerified: false })) })).statusCode).toBe(401);
+    expect((await retry.client.post("/otp/passkey", { credential: JSON.stringify(auth.get(once, { origin: ORIGIN })) })).statusCode).toBe(401);
+    // Another session's unused challenge does not work here.
+    const mine = await signIn(u, { user, until: "otp" });
+    const theirs = await signIn(u, { user, until: "otp" });
+    const issued = ((await theirs.client.post("/otp/passkey/options", {}, JSON_ACCEPT)).json() as { options: PublicKeyCredentialRequestOptionsJSON }).options;
+    expect((await mine.client.post("/otp/passkey", { credential: JSON.stringify(auth.get(issued, { origin: ORIGIN })) })).statusCode).toBe(401);
+    expect((await theirs.client.post("/otp/passkey", { credential: JSON.stringify(auth.get(issued, { origin: ORIGIN })) })).statusCode).toBe(303);
     // A challenge that has expired.
     const late = await signIn(u, { user, until: "otp" });
     const options = (await late.client.post("/otp/passkey/options", {}, JSON_ACCEPT)).json() as { options: PublicKeyCredentialRequestOptionsJSON };
@@ -278,4 +288,3 @@ describe("passkeys (unit tier)", () => {
   });
 });
 
-void addUser;
