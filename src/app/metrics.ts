@@ -20,6 +20,10 @@ export interface Metrics {
   strongFactorChecks: Counter<"factor" | "outcome">;
   /** Issue 13: factors added and removed, by factor (app, recovery-codes, all) and change (added, removed, renewed). */
   strongFactorChanges: Counter<"factor" | "change">;
+  /** Issue 13: passkeys added on Profile. */
+  passkeysAdded: Counter;
+  /** Issue 13: passkey sign-in assertions, by outcome (confirmed, failed). */
+  passkeyAssertions: Counter<"outcome">;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -84,5 +88,7 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       labelNames: ["factor", "change"],
       registers: [registry],
     }),
+    passkeysAdded: new Counter({ name: "famos_passkeys_added_total", help: "Passkeys added on Profile", registers: [registry] }),
+    passkeyAssertions: new Counter({ name: "famos_passkey_assertions_total", help: "Passkey sign-in assertions by outcome (confirmed, failed)", labelNames: ["outcome"], registers: [registry] }),
   };
 }

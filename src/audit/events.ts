@@ -51,6 +51,12 @@ export const AUDIT_EVENTS = {
   "factors.removed": "Passkeys, authenticator app and recovery codes removed by support",
   "app.reused": "Authenticator-app code typed again after it was used (refused)",
   "recovery-code.reused": "Used recovery code typed again (refused)",
+  "passkey.added": "Passkey added on Profile",
+  "passkey.add-failed": "Passkey could not be added (invalid answer, or the device did not verify the user)",
+  "passkey.removed": "Passkey removed",
+  "passkey.confirmed": "Sign-in confirmed with a passkey",
+  "passkey.failed": "Passkey refused at sign-in (unknown passkey, no user verification, invalid signature, origin or RP ID)",
+  "passkey.counter-regressed": "Passkey refused: its signature counter went back (a cloned authenticator?)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

@@ -76,6 +76,12 @@ export interface Config {
   dkim: { domain: string; selector: string; keyFile: string } | null;
   /** Issue 13: roles that must sign in with a passkey or an authenticator app (FAMOS_STRONG_FACTOR_ROLES). */
   strongFactorRoles: string[];
+  /**
+   * Passkeys (issue 13): the WebAuthn relying party ID — FAMOS_RP_ID, else FAMOS_PUBLIC_URL's host;
+   * null when neither is set (development), and then the host each request came to (see
+   * src/web/origin.ts), so http://localhost:3000 works out of the box.
+   */
+  passkeys: { rpId: string | null };
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -302,6 +308,7 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   const strongFactorRoles = parseStrongFactorRoles(read("FAMOS_STRONG_FACTOR_ROLES"), production, problems);
+  const passkeys = { rpId: parseRpId(read("FAMOS_RP_ID"), rawPublic !== undefined ? publicUrl : null, problems) };
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
@@ -316,6 +323,7 @@ export function loadConfig(env: Env): ConfigResult {
     bounce,
     dkim,
     strongFactorRoles,
+    passkeys,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -453,4 +461,23 @@ function parseStrongFactorRoles(raw: string | undefined, production: boolean, pr
     if (!["user", "support", "admin"].includes(role)) problems.add("FAMOS_STRONG_FACTOR_ROLES", `"${role}" is not a role: list user, support or admin, or none`);
   }
   return [...new Set(roles)];
+}
+
+/**
+ * FAMOS_RP_ID: a domain (never an IP address), and FAMOS_PUBLIC_URL's host must be it or under it —
+ * a browser refuses any other RP ID for that origin (WebAuthn Level 3 §5.1.3 step 8, §13.4.9).
+ * Changing it later orphans every passkey registered under the old one.
+ */
+function parseRpId(raw: string | undefined, publicUrl: URL | null, problems: Problems): string | null {
+  if (raw === undefined) return publicUrl ? publicUrl.hostname : null;
+  const rpId = raw.trim().toLowerCase();
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(rpId) || isIPv4(rpId)) {
+    problems.add("FAMOS_RP_ID", `must be a domain name such as famos.dealer.example (got "${raw}")`);
+    return null;
+  }
+  if (publicUrl && publicUrl.hostname !== rpId && !publicUrl.hostname.endsWith(`.${rpId}`)) {
+    problems.add("FAMOS_RP_ID", `must be FAMOS_PUBLIC_URL's host (${publicUrl.hostname}) or a domain it is under (got "${raw}")`);
+    return null;
+  }
+  return rpId;
 }

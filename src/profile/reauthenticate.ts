@@ -38,10 +38,11 @@ export async function provePassword(deps: Deps, user: User, password: string, ct
 export type FreshProof = { kind: "ok" } | { kind: "password-needed" } | { kind: "password-wrong" } | Extract<PasswordProof, { kind: "locked" }>;
 
 /**
- * A sensitive change on Profile (the OTP email, a second factor): a code confirmed in the last
- * 15 minutes in this session, or else the password typed again (ASVS 3.7.1).
+ * A sensitive change on Profile (ASVS 3.7.1) — the OTP email, a passkey, the authenticator app,
+ * recovery codes: a second factor confirmed in this session in the last 15 minutes, else the
+ * password typed again — counted as every password is. One home for every such change.
  */
-export async function proveFresh(
+export async function requireFreshProof(
   deps: Deps,
   user: User,
   session: Session,

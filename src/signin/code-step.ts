@@ -20,7 +20,7 @@ export type ConfirmOutcome =
   /** A user of FAMOS_STRONG_FACTOR_ROLES with a passkey or an app: the emailed code no longer signs in (issue 13). */
   | { kind: "strong-factor-required" };
 
-interface SignedIn {
+export interface SignedIn {
   token: string;
   session: Session;
   deviceToken: string;
@@ -55,8 +55,12 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
   const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));
   deps.metrics.signIns.inc({ outcome: `code-${check.kind}` });
   if (check.kind !== "ok") return check;
-  const { token, session: advanced, deviceToken } = check.value;
-  return { kind: "signed-in", token, session: advanced, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
+  return signedInOutcome(check.value, flow);
+}
+
+/** What the web layer needs of a finished sign-in, whichever factor finished it. */
+export function signedInOutcome({ token, session, deviceToken }: SignedIn, flow: Flow): SignedInOutcome {
+  return { kind: "signed-in", token, session, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
 }
 
 export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" } | { kind: "strong-factor-required" };

@@ -203,6 +203,17 @@ export interface AuthenticatorAppsTable {
   last_used_at: number | null;
 }
 
+/** Issue 13: a WebAuthn challenge, single-use and bound to the session that asked for it (migration 008). */
+export interface PasskeyChallengesTable {
+  /** SHA-256 (base64url) of the challenge sent to the browser. */
+  challenge_hash: string;
+  session_id: string;
+  purpose: "register" | "signin";
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 /** Issue 13: one single-use recovery code, as a keyed hash. */
 export interface RecoveryCodesTable {
   id: string;
@@ -229,4 +240,5 @@ export interface Database {
   passkeys: PasskeysTable;
   authenticator_apps: AuthenticatorAppsTable;
   recovery_codes: RecoveryCodesTable;
+  passkey_challenges: PasskeyChallengesTable;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { removeAllPasskeys } from "../passkeys/passkeys.ts";
 import type { Database } from "../store/schema.ts";
 
 /** Which second factors beyond the emailed code a user has (Profile, the console, `famos user factors`). */
@@ -47,10 +48,10 @@ export interface RemovedFactors {
 
 /** Deletes every passkey, the authenticator app and the recovery codes of a user, in the caller's transaction. */
 export async function removeAllFactors(tx: Kysely<Database>, userId: string): Promise<RemovedFactors> {
-  const passkeys = await tx.deleteFrom("passkeys").where("user_id", "=", userId).executeTakeFirst();
+  const passkeys = await removeAllPasskeys(tx, userId);
   const app = await tx.deleteFrom("authenticator_apps").where("user_id", "=", userId).where("confirmed_at", "is not", null).executeTakeFirst();
   await tx.deleteFrom("authenticator_apps").where("user_id", "=", userId).execute();
   const codes = await tx.deleteFrom("recovery_codes").where("user_id", "=", userId).where("used_at", "is", null).executeTakeFirst();
   await tx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
-  return { passkeys: Number(passkeys.numDeletedRows), app: Number(app.numDeletedRows) > 0, recoveryCodes: Number(codes.numDeletedRows) };
+  return { passkeys, app: Number(app.numDeletedRows) > 0, recoveryCodes: Number(codes.numDeletedRows) };
 }

@@ -3,7 +3,7 @@ import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-second-factor.ts";
 import type { SafeHtml } from "../platform/html.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { proveFresh, type FreshProof } from "../profile/reauthenticate.ts";
+import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, startAppSetup } from "./authenticator-app.ts";
@@ -19,12 +19,12 @@ function auditAs(user: User, ctx: RequestContext, now: number) {
 }
 
 /**
- * The proof a change of factors needs: on Profile a fresh re-authentication (proveFresh); on the
+ * The proof a change of factors needs: on Profile a fresh re-authentication (requireFreshProof); on the
  * setup screen none more, since that session has just confirmed its code and reaches nothing else.
  */
 function proof(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<FreshProof> {
   if (session.stage === "factor-setup") return Promise.resolve({ kind: "ok" });
-  return proveFresh(deps, user, session, password, ctx, "factor-change");
+  return requireFreshProof(deps, user, session, password, ctx, "factor-change");
 }
 
 /** "Set up authenticator app": a new secret, shown next as a QR code and as text. */
@@ -89,4 +89,32 @@ export async function renewRecoveryCodes(deps: Deps, user: User, session: Sessio
   });
   deps.metrics.strongFactorChanges.inc({ factor: "recovery-codes", change: "renewed" });
   return { kind: "renewed", recoveryCodes: fragment };
+}
+
+export interface PasskeyAddedOutcome {
+  /** The new recovery codes, shown once: the first strong factor brings them (null: the user has a set). */
+  recoveryCodes: SafeHtml | null;
+  /** The session's new token when the setup screen ended (null: the session stays as it was). */
+  token: string | null;
+}
+
+/**
+ * A passkey was just added (the passkeys module stored it). A user without recovery codes gets a
+ * set, as the authenticator app's setup gives one; on the setup screen of FAMOS_STRONG_FACTOR_ROLES
+ * the session leaves that stage for the portal with a new token. One transaction, like the app's.
+ */
+export async function passkeyAdded(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<PasskeyAddedOutcome> {
+  const factors = await factorsOf(deps.db, user.id);
+  const now = deps.clock.now();
+  const endSetup = session.stage === "factor-setup";
+  if (factors.recoveryCodesLeft > 0 && !endSetup) return { recoveryCodes: null, token: null };
+  return deps.db.transaction().execute(async (tx) => {
+    let recoveryCodes: SafeHtml | null = null;
+    if (factors.recoveryCodesLeft === 0) {
+      recoveryCodes = (await issueRecoveryCodes(tx, deps, user.id)).fragment;
+      await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "passkey" } });
+    }
+    const advanced = endSetup ? await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id }) : null;
+    return { recoveryCodes, token: advanced?.token ?? null };
+  });
 }

@@ -22,6 +22,7 @@ import { devMailboxRoutes } from "./routes/dev-mailbox.ts";
 import { forwardAuthRoutes } from "./routes/forward-auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { portalRoutes } from "./routes/portal.ts";
+import { passkeyLibraryRoute } from "./routes/passkeys.ts";
 import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { rolloutRoutes } from "./routes/rollout.ts";
@@ -131,6 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     wildcard: false,
   });
 
+  passkeyLibraryRoute(app);
   registerErrorPages(app, config);
   app.addHook("onSend", async (request, reply, payload) => {
     // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected

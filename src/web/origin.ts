@@ -1,6 +1,22 @@
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../config/config.ts";
+import type { RelyingParty } from "../passkeys/relying-party.ts";
 import { HttpProblem } from "./errors.ts";
+
+/** The origin FAMOS trusts for a request: FAMOS_PUBLIC_URL's, or the request's own when that is not set. */
+export function expectedOrigin(request: FastifyRequest, config: Readonly<Config>): string {
+  return config.publicUrlExplicit ? config.publicUrl.origin : `${request.protocol}://${request.host}`;
+}
+
+/**
+ * Who a passkey ceremony is for (WebAuthn Level 3 §7.1 steps 9 and 15): the origin the browser must
+ * report, the same one the forms are checked against, and the RP ID — FAMOS_RP_ID or
+ * FAMOS_PUBLIC_URL's host, else (development) the host this request came to.
+ */
+export function relyingParty(request: FastifyRequest, config: Readonly<Config>): RelyingParty {
+  const origin = expectedOrigin(request, config);
+  return { origin, rpId: config.passkeys.rpId ?? new URL(origin).hostname };
+}
 
 /**
  * OWASP CSRF cheat sheet, "verifying origin with standard headers": when a browser sends Origin it
@@ -9,8 +25,7 @@ import { HttpProblem } from "./errors.ts";
 export function checkOrigin(request: FastifyRequest, config: Readonly<Config>): void {
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  const expected = config.publicUrlExplicit ? config.publicUrl.origin : `${request.protocol}://${request.host}`;
-  if (origin === expected) return;
+  if (origin === expectedOrigin(request, config)) return;
   // Issue 19.4: the protected application's pages run sandboxed in an opaque origin, so the browser
   // sends their own form posts with `Origin: null` and no Referer (Referrer Policy §8.3: an opaque
   // origin sends none). On the section paths only, and only as a navigation (a form being submitted,

@@ -51,6 +51,8 @@ export class FormSurface {
       for (const url of STAGE_EXTRA_PAGES[stage] ?? []) pages.push([stage, (await client.get(url)).body]);
       if (stage === "full") for (const body of await this.fullPages(client)) pages.push([stage, body]);
     }
+    // Issue 13: OTP capture shows "Use a passkey instead" only to a user who has a passkey.
+    pages.push(["otp", await this.passkeyOtpPage()]);
     for (const route of this.t.app.famosRoutes) {
       if (!["POST", "PUT", "PATCH", "DELETE"].includes(route.method) || route.config.csrf === false) continue;
       const access = route.config.access ?? "public";
@@ -83,6 +85,8 @@ export class FormSurface {
       if (response.statusCode === 200) bodies.push(response.body);
     };
     await signInFully(new FormClient(this.t.app, "10.9.255.1"), this.t.smtp, this.admin);
+    // Issue 13: a passkey of the admin's, so Profile shows its Remove form.
+    await addStoredPasskey(this.t, this.admin.id);
     await read("/profile");
     await client.post("/profile/email", { newEmail: "surface.change@dealer.example", confirmNewEmail: "surface.change@dealer.example" });
     await read("/profile/email/confirm");
@@ -131,6 +135,14 @@ export class FormSurface {
     await read("/support/addresses");
     await client.get("/profile");
     return bodies;
+  }
+
+  /** OTP capture of a user with a passkey (issue 13): its "Use a passkey instead" forms. */
+  private async passkeyOtpPage(): Promise<string> {
+    const holder = await addUser(this.t.deps, { loginId: `passkey-${Date.now()}` });
+    await addStoredPasskey(this.t, holder.id);
+    const { client } = await atCode(this.t, holder, "10.9.255.3");
+    return (await client.get("/otp")).body;
   }
 
   /** The route's URL with its parameters filled: the target user's id, or `param` when given. */
@@ -188,4 +200,13 @@ export class FormSurface {
       remoteAddress: client.ip,
     });
   }
+}
+
+/** A passkey row as registration stores it (issue 13), for pages that list or offer passkeys. */
+async function addStoredPasskey(t: TestApp, userId: string): Promise<void> {
+  const id = `surface-${userId}`;
+  await t.deps.db
+    .insertInto("passkeys")
+    .values({ id, user_id: userId, credential_id: Buffer.from(id).toString("base64url"), public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Surface key", created_at: t.clock.now(), last_used_at: null })
+    .execute();
 }

@@ -19,6 +19,8 @@ export interface ProfileView {
   sessions: SafeHtml;
   /** Issue 13: the authenticator app and recovery codes part, from src/web/routes/strong-factors.ts. */
   factors?: SafeHtml;
+  /** The "Passkeys" part (issue 13), from src/web/routes/passkeys.ts. */
+  passkeys: SafeHtml;
 }
 
 /** Screen 6, the "Profile" tab: who the user is, the OTP email and password forms, their sessions. */
@@ -71,6 +73,7 @@ ${message("error", v.passwordError)}
 </form>
 </section>
 ${v.factors ?? ""}
+${v.passkeys}
 ${v.sessions}`;
   return portalPage(frame, "Profile", "/profile", body);
 }

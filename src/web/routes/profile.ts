@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
-import { formatTime, maskEmail } from "../../platform/format.ts";
+import { maskEmail } from "../../platform/format.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
@@ -13,6 +13,7 @@ import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
 import { factorsPart } from "./strong-factors.ts";
+import { passkeysSectionFor, profilePasskeyRoutes, type PasskeysSectionExtra } from "./passkeys.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { pauseText } from "../pause-messages.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
@@ -32,6 +33,7 @@ export async function renderProfilePage(
   reply: FastifyReply,
   status: number,
   view: Partial<ProfileView> & { factorsMessage?: { error?: string; info?: string } },
+  passkeys: PasskeysSectionExtra = {},
 ) {
   const frame = await portalFrame(deps, request, reply);
   const { user, session } = signedIn(request);
@@ -42,6 +44,7 @@ export async function renderProfilePage(
     passwordNeeded,
     pendingTo: pending ? maskEmail(pending.email) : null,
     sessions: await sessionsSection(deps, request, frame.csrf),
+    passkeys: await passkeysSectionFor(deps, request, frame.csrf, passkeys),
     factors: await factorsPart(deps, request, frame.csrf, passwordNeeded, factorsMessage ?? {}),
     ...rest,
   });
@@ -52,7 +55,8 @@ export async function renderProfilePage(
 export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   const limited = rateLimited(deps);
 
-  const renderProfile = (request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>) => renderProfilePage(deps, request, reply, status, view);
+  const renderProfile = (request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>, passkeys: PasskeysSectionExtra = {}) =>
+    renderProfilePage(deps, request, reply, status, view, passkeys);
 
   app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
@@ -164,4 +168,5 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   }
 
   profileSessionRoutes(app, deps);
+  profilePasskeyRoutes(app, deps, (request, reply, status, passkeys) => renderProfile(request, reply, status, {}, passkeys));
 }

@@ -3,8 +3,11 @@ import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
 import type { SafeHtml } from "../../platform/html.ts";
-import { cancelSignIn, confirmCode, regenerateCode, signOut, type SignedInOutcome } from "../../signin/code-step.ts";
-import type { User } from "../../users/users.ts";
+import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
+import { passkeyOffered } from "../../passkeys/sign-in.ts";
+import { passkeySignInForm } from "../pages/passkey-pages.ts";
+import { passkeySignInRoutes } from "./passkeys.ts";
+import { answerSignedIn } from "../signed-in.ts";
 import { graceOffer } from "../../rollout/grace.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
@@ -13,7 +16,6 @@ import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
-import { setDeviceCookie } from "../device-cookie.ts";
 import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
@@ -35,13 +37,6 @@ const EMPTY_FORM = formSchema({});
  * new session cookie, the device cookie, and on to the next step — "Choose a new password", the
  * strong-factor setup (no return_to: nothing else is reachable before it) or where the user was going.
  */
-export function completeSignIn(deps: Deps, reply: FastifyReply, user: User, outcome: SignedInOutcome) {
-  setSessionCookie(deps, reply, outcome.token);
-  setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
-  if (outcome.session.stage !== "full") return reply.redirect(STEP_PATH[outcome.session.stage], 303);
-  return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
-}
-
 /** Screens 1, 2, 4, 7 and 9: sign in, "User profile", "OTP capture", "Entered a wrong email?", sign out. */
 export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   const { config } = deps;
@@ -136,7 +131,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request));
-    if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
+    if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
     const [status, error] = confirmProblem(deps, outcome);
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
   });
@@ -167,11 +162,16 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/wrong-email", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(wrongEmailPage(config)));
 
+  passkeySignInRoutes(app, deps, renderOtp);
+
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
     const { delivery, codesSent } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? "A new code is on its way. Codes sent before it no longer work." : undefined;
-    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra, choices: await otpChoices(deps, request) });
+    const csrf = reply.generateCsrf();
+    const passkey = (await passkeyOffered(deps, user, session)) ? () => passkeySignInForm(csrf) : undefined;
+    return otpPage(config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
   }
 }
+

@@ -5,7 +5,10 @@ import type { SafeHtml } from "../../platform/html.ts";
 import { confirmWithApp, confirmWithRecoveryCode, type StrongConfirmOutcome } from "../../signin/strong-step.ts";
 import { pendingApp } from "../../strong-factors/authenticator-app.ts";
 import { factorsOf } from "../../strong-factors/factors.ts";
-import { beginAppSetup, confirmAppSetup, removeApp, renewRecoveryCodes, type ConfirmSetupOutcome } from "../../strong-factors/manage.ts";
+import { beginAppSetup, confirmAppSetup, passkeyAdded, removeApp, renewRecoveryCodes, type ConfirmSetupOutcome } from "../../strong-factors/manage.ts";
+import { PASSKEY_TEXT } from "../../passkeys/messages.ts";
+import { addPasskeyForm } from "../pages/passkey-pages.ts";
+import { passkeyRegistrationRoutes } from "./passkeys.ts";
 import { STRONG_TEXT } from "../../strong-factors/messages.ts";
 import type { FreshProof } from "../../profile/reauthenticate.ts";
 import { secondStepOptions } from "../../strong-factors/policy.ts";
@@ -18,7 +21,7 @@ import {
 import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { renderProfilePage } from "./profile.ts";
-import { completeSignIn } from "./signin.ts";
+import { answerSignedIn } from "../signed-in.ts";
 
 const HTML = "text/html; charset=utf-8";
 const CODE_FORM = formSchema({ code: field(64) });
@@ -30,8 +33,6 @@ const DONE: Record<string, string> = { "app-removed": STRONG_TEXT.appRemoved, "s
 export interface PasskeyOptions {
   /** The "Use a passkey instead" control for a user with `count` passkeys. */
   signIn?: (count: number) => SafeHtml;
-  /** The "Add a passkey" control of the setup screen. */
-  setup?: SafeHtml;
 }
 
 /** OTP capture's choices for the signed-in user (signin.ts renders them). */
@@ -81,7 +82,7 @@ async function qrSetupView(deps: Deps, request: FastifyRequest, csrf: string, ac
  * screen of FAMOS_STRONG_FACTOR_ROLES (stage "factor-setup": nothing else is reachable from it but
  * Sign out); Profile's app setup, removal and new recovery codes.
  */
-export function strongFactorRoutes(app: FastifyInstance, deps: Deps, passkeys: PasskeyOptions = {}): void {
+export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
   const limited = rateLimited(deps);
   const { config } = deps;
 
@@ -96,7 +97,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps, passkeys: P
       const { user, session } = signedIn(request);
       const form = parseForm(CODE_FORM, request.body);
       const outcome = await way.confirm(deps, user, session, form.code, requestContext(deps, request));
-      if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
+      if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
       const [status, error] = refusal(deps, outcome, way.factor);
       return reply.code(status).type(HTML).send(way.render(config, { csrf: reply.generateCsrf(), error }));
     });
@@ -104,9 +105,23 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps, passkeys: P
 
   // --- the setup screen FAMOS_STRONG_FACTOR_ROLES cannot get past ---
   const setup = { config: { access: "factor-setup" as const } };
-  app.get("/factor-setup", setup, async (_request, reply) =>
-    reply.type(HTML).send(factorSetupPage(config, { csrf: reply.generateCsrf(), ...(passkeys.setup ? { passkey: passkeys.setup } : {}) })),
-  );
+  const setupPage = (csrf: string, passkey: { error?: string; name?: string } = {}) =>
+    factorSetupPage(config, { csrf, passkey: addPasskeyForm({ csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
+  app.get("/factor-setup", setup, async (_request, reply) => reply.type(HTML).send(setupPage(reply.generateCsrf())));
+  // "Add a passkey" on the setup screen: the passkeys module's ceremony; the first passkey brings
+  // the recovery codes and ends the setup stage, as the app's confirming code does.
+  passkeyRegistrationRoutes(app, deps, {
+    path: "/factor-setup/passkey",
+    access: "factor-setup",
+    onAdded: async (request, reply) => {
+      const { user, session } = signedIn(request);
+      const outcome = await passkeyAdded(deps, user, session, requestContext(deps, request));
+      if (outcome.token) setSessionCookie(deps, reply, outcome.token);
+      if (!outcome.recoveryCodes) return reply.redirect("/", 303);
+      return reply.type(HTML).send(recoveryCodesPage(config, { info: PASSKEY_TEXT.added, codes: outcome.recoveryCodes, next: "/" }));
+    },
+    onProblem: (_request, reply, status, problem) => reply.code(status).type(HTML).send(setupPage(reply.generateCsrf(), problem)),
+  });
   app.get("/factor-setup/app", setup, async (request, reply) => {
     const { user, session } = signedIn(request);
     // Opening the page starts the setup (a secret nobody else sees); opening it again shows the same one.

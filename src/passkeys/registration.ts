@@ -1,0 +1,143 @@
+import { generateRegistrationOptions, verifyRegistrationResponse, type AuthenticatorTransport, type PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
+import { isoBase64URL, isoUint8Array } from "@simplewebauthn/server/helpers";
+import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { randomId } from "../platform/random.ts";
+import type { RequestContext } from "../platform/request-context.ts";
+import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import type { Session } from "../session/sessions.ts";
+import type { User } from "../users/users.ts";
+import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges.ts";
+import { parseRegistrationJson } from "./credential-json.ts";
+import { PASSKEY_TEXT } from "./messages.ts";
+import { userPasskeys, type PasskeySummary } from "./passkeys.ts";
+import { RP_NAME, type RelyingParty } from "./relying-party.ts";
+
+export const MAX_PASSKEY_NAME = 64;
+/** More than anyone needs; keeps one account from filling the table. */
+export const MAX_PASSKEYS = 10;
+
+/** WebAuthn "required": the authenticator must check who holds it (PIN, biometrics), which makes a passkey two factors in one (NIST SP 800-63B 5.1.8). */
+export const USER_VERIFICATION = "required" as const;
+
+export type NameProblem = { kind: "invalid"; message: string };
+
+export type StartOutcome = { kind: "options"; options: PublicKeyCredentialCreationOptionsJSON } | NameProblem | Exclude<FreshProof, { kind: "ok" }>;
+
+function checkName(typed: string): { ok: true; name: string } | NameProblem {
+  const name = typed.trim().replace(/\s+/g, " ");
+  if (name === "") return { kind: "invalid", message: PASSKEY_TEXT.nameMissing };
+  if ([...name].length > MAX_PASSKEY_NAME) return { kind: "invalid", message: PASSKEY_TEXT.nameTooLong };
+  return { ok: true, name };
+}
+
+/**
+ * "Add a passkey", first half: after a fresh proof (a recent code or the password, ASVS 3.7.1) the
+ * browser gets creation options with a challenge bound to this session. The challenge is the only
+ * carrier of that proof to the second half, so it is short-lived and single-use.
+ */
+export async function startPasskeyRegistration(
+  deps: Deps,
+  user: User,
+  session: Session,
+  input: { name: string; password: string | null },
+  rp: RelyingParty,
+  ctx: RequestContext,
+): Promise<StartOutcome> {
+  const named = checkName(input.name);
+  if (!("ok" in named)) return named;
+  const existing = await userPasskeys(deps.db, user.id);
+  if (existing.length >= MAX_PASSKEYS) return { kind: "invalid", message: PASSKEY_TEXT.tooMany(MAX_PASSKEYS) };
+  const proof = await requireFreshProof(deps, user, session, input.password, ctx, "factor-change");
+  if (proof.kind !== "ok") return proof;
+  const now = deps.clock.now();
+  const challenge = await issueChallenge(deps.db, deps.random, session.id, "register", now);
+  const options = await generateRegistrationOptions({
+    rpName: RP_NAME,
+    rpID: rp.rpId,
+    // The user handle is FAMOS's random account id, never the login ID or a name (WebAuthn §14.6.1).
+    userID: isoUint8Array.fromUTF8String(user.id),
+    userName: user.login_id,
+    userDisplayName: user.full_name,
+    challenge: isoBase64URL.toBuffer(challenge),
+    timeout: CHALLENGE_TTL_MS,
+    attestationType: "none",
+    excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: transportsOf(p.transports) })),
+    authenticatorSelection: { residentKey: "preferred", userVerification: USER_VERIFICATION },
+  });
+  return { kind: "options", options };
+}
+
+export type FinishOutcome =
+  | { kind: "added"; passkey: PasskeySummary }
+  | NameProblem
+  | { kind: "no-credential" }
+  | { kind: "refused"; reason: "not-verified" | "invalid" | "already-added" };
+
+/**
+ * "Add a passkey", second half: the browser's attestation, checked against this session's
+ * unexpired, unused challenge, FAMOS's origin and RP ID, with user verification; then stored with
+ * its signature counter and backup flags, and audited.
+ */
+export async function finishPasskeyRegistration(
+  deps: Deps,
+  user: User,
+  session: Session,
+  input: { name: string; credential: string },
+  rp: RelyingParty,
+  ctx: RequestContext,
+): Promise<FinishOutcome> {
+  const named = checkName(input.name);
+  if (!("ok" in named)) return named;
+  const response = parseRegistrationJson(input.credential);
+  if (!response) return { kind: "no-credential" };
+  const now = deps.clock.now();
+  let verified;
+  try {
+    verified = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: (challenge) => consumeChallenge(deps.db, session.id, "register", challenge, now),
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpId,
+      requireUserVerification: true,
+    });
+  } catch (error) {
+    const reason = /user verification/i.test(String(error)) ? "not-verified" : "invalid";
+    await audit(deps, user, ctx, now, "passkey.add-failed", { result: reason, why: String((error as Error)?.message ?? error).slice(0, 200) });
+    return { kind: "refused", reason };
+  }
+  if (!verified.verified) return { kind: "refused", reason: "invalid" };
+  const info = verified.registrationInfo;
+  const row = {
+    id: randomId(deps.random),
+    user_id: user.id,
+    credential_id: info.credential.id,
+    public_key: isoBase64URL.fromBuffer(info.credential.publicKey),
+    sign_count: info.credential.counter,
+    transports: info.credential.transports?.join(",") || null,
+    device_type: info.credentialDeviceType,
+    backed_up: info.credentialBackedUp ? 1 : 0,
+    name: named.name,
+    created_at: now,
+    last_used_at: null,
+  };
+  const added = await deps.db.transaction().execute(async (tx) => {
+    const taken = await tx.selectFrom("passkeys").select("id").where("credential_id", "=", row.credential_id).executeTakeFirst();
+    if (taken) return false;
+    await tx.insertInto("passkeys").values(row).execute();
+    await audit(tx, user, ctx, now, "passkey.added", { name: row.name, deviceType: row.device_type, backedUp: row.backed_up === 1 });
+    return true;
+  });
+  if (!added) return { kind: "refused", reason: "already-added" };
+  deps.metrics.passkeysAdded.inc();
+  return { kind: "added", passkey: { id: row.id, name: row.name, createdAt: now, lastUsedAt: null, backedUp: row.backed_up === 1 } };
+}
+
+export function transportsOf(stored: string | null): AuthenticatorTransport[] | undefined {
+  return stored ? (stored.split(",") as AuthenticatorTransport[]) : undefined;
+}
+
+function audit(db: Deps | Deps["db"], user: User, ctx: RequestContext, now: number, event: "passkey.added" | "passkey.add-failed", detail: Record<string, string | number | boolean | null>) {
+  const target = "db" in db ? db.db : db;
+  return recordAudit(target, now, { event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
+}

@@ -1,0 +1,113 @@
+import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
+import { PASSKEY_TEXT as T } from "../../passkeys/messages.ts";
+import type { PasskeySummary } from "../../passkeys/passkeys.ts";
+import { MAX_PASSKEY_NAME } from "../../passkeys/registration.ts";
+import { formatDateTime } from "../../platform/format.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
+import { RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
+import { csrfField, message } from "../layout.ts";
+
+/**
+ * The browser half of a passkey ceremony: @simplewebauthn/browser (served from the app) and FAMOS's
+ * module that drives the forms marked data-passkey. No inline script (CSP script-src 'self').
+ */
+export const passkeyScripts = html`<script src="/static/vendor/simplewebauthn-browser.js"></script>
+<script type="module" src="/static/passkeys.js"></script>`;
+
+/** The words the browser module shows (from the one string table, see src/passkeys/messages.ts). */
+const scriptWords = html`data-working="${T.scriptWorking}" data-cancelled="${T.scriptCancelled}" data-unsupported="${T.scriptUnsupported}"`;
+
+const statusLine = html`<p class="passkey-status" data-passkey-status aria-live="polite"></p>
+<noscript><p class="advice">${T.needsScript}</p></noscript>`;
+
+export interface AddPasskeyFormView {
+  csrf: string;
+  /**
+   * Where the ceremony's two halves post: `${path}/options` (the visible form; the browser module
+   * asks there for creation options as JSON, and without script it answers that passkeys need
+   * JavaScript) and `${path}` (the hidden form that carries the browser's answer).
+   */
+  path: string;
+  /** No code confirmed in the last 15 minutes: ask for the password too. */
+  passwordNeeded: boolean;
+  name?: string;
+  error?: string;
+}
+
+/**
+ * "Add a passkey": a name, the password when the proof is not fresh, and the button. A page fragment
+ * for Profile and for the strong-factor screen of issue 13 (mount the routes with
+ * passkeyRegistrationRoutes; the fragment brings its scripts).
+ */
+export function addPasskeyForm(v: AddPasskeyFormView): SafeHtml {
+  return html`${message("error", v.error)}
+<form method="post" action="${v.path}/options" data-passkey="register" data-finish="passkey-add-finish" ${scriptWords} novalidate>
+  ${csrfField(v.csrf)}
+  <label for="passkeyName">${T.nameLabel}</label>
+  <p class="advice" id="passkeyNameHint">${T.nameHint}</p>
+  <input type="text" id="passkeyName" name="name" value="${v.name ?? ""}" maxlength="${MAX_PASSKEY_NAME}" autocomplete="off" aria-describedby="passkeyNameHint" required>
+  ${v.passwordNeeded
+    ? html`<label for="passkeyPassword">${T.passwordLabel}</label>
+  <p class="advice" id="passkeyPasswordHint">${T.passwordHint(RECENT_CODE_WORDS)}</p>
+  <input type="password" id="passkeyPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="passkeyPasswordHint" required>`
+    : ""}
+  ${statusLine}
+  <div class="buttons"><button type="submit">${T.addButton}</button></div>
+</form>
+<form method="post" action="${v.path}" id="passkey-add-finish" hidden>${csrfField(v.csrf)}<input type="hidden" name="name" value=""><input type="hidden" name="credential" value=""></form>
+${passkeyScripts}`;
+}
+
+export interface PasskeysSectionView {
+  csrf: string;
+  timezone: string;
+  passkeys: PasskeySummary[];
+  passwordNeeded: boolean;
+  info?: string;
+  /** A problem with removing a passkey. */
+  removeError?: string;
+  add: Omit<AddPasskeyFormView, "csrf" | "passwordNeeded" | "path">;
+}
+
+/** Profile → "Passkeys": each with its name, when added and last used, and "Remove"; then "Add a passkey". */
+export function passkeysSection(v: PasskeysSectionView): SafeHtml {
+  const when = (ms: number | null) => (ms === null ? T.neverUsed : formatDateTime(ms, v.timezone));
+  const row = (p: PasskeySummary) => html`<tr>
+  <td>${p.name}</td>
+  <td>${when(p.createdAt)}</td>
+  <td>${when(p.lastUsedAt)}</td>
+  <td><form method="post" action="/profile/passkeys/${p.id}/remove" class="inline">${csrfField(v.csrf)}
+    ${v.passwordNeeded
+      ? html`<label for="remove-${p.id}">${T.passwordLabel}</label> <input type="password" id="remove-${p.id}" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required>`
+      : ""}
+    <button type="submit" class="secondary" aria-label="${T.removeLabel(p.name)}">${T.removeButton}</button></form></td>
+</tr>`;
+  return html`<!-- passkeys -->
+<section aria-labelledby="passkeys-heading" id="passkeys">
+<h2 id="passkeys-heading">${T.sectionHeading}</h2>
+${message("info", v.info)}${message("error", v.removeError)}
+<p>${T.sectionIntro}</p>
+${v.passkeys.length === 0
+  ? html`<p>${T.none}</p>`
+  : html`<table>
+<thead><tr><th scope="col">${T.columnName}</th><th scope="col">${T.columnAdded}</th><th scope="col">${T.columnLastUsed}</th><th scope="col">${T.columnAction}</th></tr></thead>
+<tbody>${v.passkeys.map(row)}</tbody>
+</table>`}
+${addPasskeyForm({ csrf: v.csrf, passwordNeeded: v.passwordNeeded, path: "/profile/passkeys", ...v.add })}
+</section>`;
+}
+
+/** OTP capture → "Use a passkey instead", for a user who has one. */
+export function passkeySignInForm(csrf: string): SafeHtml {
+  return html`<section aria-labelledby="passkey-heading">
+<h2 id="passkey-heading">${T.useInstead}</h2>
+<form method="post" action="/otp/passkey/options" data-passkey="signin" data-finish="passkey-signin-finish" ${scriptWords}>
+  ${csrfField(csrf)}
+  <p>${T.useInsteadIntro}</p>
+  ${statusLine}
+  <div class="buttons"><button type="submit" class="secondary">${T.useInstead}</button></div>
+</form>
+<form method="post" action="/otp/passkey" id="passkey-signin-finish" hidden>${csrfField(csrf)}<input type="hidden" name="credential" value=""></form>
+</section>
+${passkeyScripts}`;
+}
