@@ -65,7 +65,11 @@ describe("passkeys in a browser", () => {
     await page.getByLabel("Name for the passkey").fill("Work laptop");
     await page.getByRole("button", { name: "Add a passkey" }).click();
     await expect.poll(() => page.textContent("main")).toContain("The passkey was added.");
+    // The first strong factor brings the recovery codes, shown once; then back to Profile.
+    expect(await page.getByRole("heading", { name: "Save your recovery codes" }).count()).toBe(1);
     await expectAccessible(page);
+    await page.getByRole("link", { name: "I have kept my recovery codes" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Passkeys" }).count()).toBe(1);
     expect(await page.getByRole("cell", { name: "Work laptop", exact: true }).count()).toBe(1);
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(credentials).toHaveLength(1);
@@ -105,6 +109,7 @@ describe("passkeys in a browser", () => {
     await page.getByLabel("Name for the passkey").fill("Old key");
     await page.getByRole("button", { name: "Add a passkey" }).click();
     await expect.poll(() => page.textContent("main")).toContain("The passkey was added.");
+    await page.getByRole("link", { name: "I have kept my recovery codes" }).click();
     await page.getByRole("button", { name: 'Remove the passkey "Old key"' }).click();
     await expect.poll(() => page.textContent("main")).toContain("The passkey was removed.");
     // Another passkey of the user's (on another device), so OTP capture still offers the choice.

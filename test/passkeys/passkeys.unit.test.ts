@@ -37,7 +37,9 @@ describe("passkeys (unit tier)", () => {
     const auth = new SoftAuthenticator(flags);
     const { client, user } = await fullClient();
     const { finish } = await addPasskey(client, auth);
-    expect(finish?.statusCode).toBe(303);
+    // The first strong factor brings the recovery codes, shown once.
+    expect(finish?.statusCode).toBe(200);
+    expect(finish?.body).toContain("Save your recovery codes");
     return { auth, user };
   }
 
@@ -59,14 +61,21 @@ describe("passkeys (unit tier)", () => {
     const auth = new SoftAuthenticator();
     const { client, user } = await fullClient();
     const { finish, options } = await addPasskey(client, auth);
-    expect(finish?.statusCode).toBe(303);
-    expect(finish?.headers.location).toBe("/profile?passkey=added#passkeys");
+    // The first strong factor brings ten recovery codes, shown once, and audited.
+    expect(finish?.statusCode).toBe(200);
+    expect(finish?.body).toContain("Save your recovery codes");
+    expect(finish?.body).toContain("The passkey was added.");
+    expect(await u.deps.db.selectFrom("recovery_codes").select("id").where("user_id", "=", user.id).execute()).toHaveLength(10);
+    // A second passkey brings no new set: back to Profile.
+    const phone = await addPasskey(client, new SoftAuthenticator(), {}, { name: "Phone" });
+    expect(phone.finish?.statusCode).toBe(303);
+    expect(phone.finish?.headers.location).toBe("/profile?passkey=added#passkeys");
     expect(options?.authenticatorSelection?.userVerification).toBe("required");
     expect(options?.rp.id).toBe("localhost");
     const profile = await client.get("/profile?passkey=added");
     expect(profile.body).toContain("Work laptop");
     expect(profile.body).toContain("The passkey was added.");
-    const [stored] = await listPasskeys(u.deps.db, user.id);
+    const stored = (await listPasskeys(u.deps.db, user.id)).find((p) => p.name === "Work laptop");
     expect(stored).toMatchObject({ name: "Work laptop", lastUsedAt: null });
 
     u.clock.advance(60_000);
@@ -235,7 +244,7 @@ describe("passkeys (unit tier)", () => {
     const wrong = await addPasskey(client, new SoftAuthenticator(), {}, { password: "wrong password here" });
     expect(wrong.start.statusCode).toBe(401);
     const right = await addPasskey(client, new SoftAuthenticator(), {}, { password: user.password });
-    expect(right.finish?.statusCode).toBe(303);
+    expect(right.finish?.statusCode).toBe(200);
   });
 
   it("without JavaScript, says that passkeys need it, and changes nothing", async () => {

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signIn } from "../support/client.ts";
+import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
+import { SoftAuthenticator } from "../support/soft-authenticator.ts";
 import { appCode, atOtp, nextStep, recoveryCodesFrom, secretFrom } from "./helpers.ts";
 
 const BASE = { FAMOS_SECRET: "a".repeat(64), FAMOS_SMTP_URL: "smtp://localhost:25", FAMOS_MAIL_FROM: "a@b.example", FAMOS_SUPPORT_EMAIL: "it@b.example" };
@@ -52,7 +54,7 @@ describe("a support user must set up a strong factor, and then the emailed code 
 
   it("ASVS 4.1.1: a session at the setup screen reaches nothing but its own step (every route, enumerated)", async () => {
     const { client } = await atSetup();
-    const own = ["/factor-setup", "/factor-setup/app", "/factor-setup/app/confirm"];
+    const own = ["/factor-setup", "/factor-setup/app", "/factor-setup/app/confirm", "/factor-setup/passkey", "/factor-setup/passkey/options"];
     const open = (route: { url: string; config: { access?: string } }) =>
       route.config.access === "public" || /^\/(healthz|readyz|metrics|static\/|dev\/mailbox|auth\/(nginx|traefik)|hooks\/bounce)/.test(route.url);
     const checked: string[] = [];
@@ -65,6 +67,29 @@ describe("a support user must set up a strong factor, and then the emailed code 
       checked.push(`${route.method} ${route.url}`);
     }
     expect(checked).toEqual(expect.arrayContaining(["GET /profile", "GET /support", "POST /profile/app", "GET /otp/app", "POST /otp"]));
+  });
+
+  it("adds a passkey on the setup screen instead: recovery codes once, then the console; the emailed code no longer signs in", async () => {
+    const { client, user } = await atSetup();
+    const setup = await client.get("/factor-setup");
+    expect(setup.body).toContain("Add a passkey");
+    const accept = { headers: { accept: "application/json" } };
+    const start = await client.post("/factor-setup/passkey/options", { name: "Support laptop" }, accept);
+    expect(start.statusCode).toBe(200);
+    const options = (start.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options;
+    const credential = new SoftAuthenticator().create(options, { origin: "http://localhost:80" });
+    const done = await client.post("/factor-setup/passkey", { name: "Support laptop", credential: JSON.stringify(credential) });
+    expect(done.statusCode).toBe(200);
+    expect(recoveryCodesFrom(done.body)).toHaveLength(10);
+    expect((await client.get("/support")).statusCode).toBe(200);
+    const events = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id.toLowerCase()).execute();
+    expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(["passkey.added", "recovery-codes.issued"]));
+    // The next sign-in offers the passkey, and the emailed code no longer signs in.
+    nextStep(t);
+    const next = await atOtp(t, user, "10.20.0.2");
+    expect((await next.get("/otp")).body).toContain("Use a passkey instead");
+    const emailed = await next.post("/otp", { code: "123456" });
+    expect(emailed.statusCode).not.toBe(303);
   });
 
   it("sets up the app on the setup screen, sees recovery codes once, then reaches the console; the next sign-in sends no code and refuses emailed codes", async () => {
