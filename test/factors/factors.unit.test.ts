@@ -289,8 +289,8 @@ describe("the factors (unit tier)", () => {
           await tx.insertInto("audit").values({ time: at, event: "test.consumed", actor: null, subject: user.login_id, ip: null, user_agent: null, detail: "{}" }).execute();
           consumed.push("yes");
         },
-        failed: () => ({ event: "test.failed" }),
-        confirmed: { event: "test.confirmed" },
+        failed: () => ({ event: "code.failed", detail: { result: "test-factor" } }),
+        confirmed: { event: "code.confirmed", detail: { purpose: "test-factor" } },
       };
       await expect(
         checkSecondFactor(deps, user, factor, ctx(), async () => {
@@ -304,9 +304,9 @@ describe("the factors (unit tier)", () => {
       const failing: SecondFactor<{ kind: "wrong" }> = { ...factor, verify: async () => ({ kind: "wrong" }) };
       expect(await checkSecondFactor(deps, user, failing, ctx(), confirmWith(1))).toEqual({ kind: "wrong" });
       expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 2 });
-      expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["test.failed"]);
+      expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["code.failed"]);
       expect(await checkSecondFactor(deps, user, factor, ctx(), confirmWith("in"))).toEqual({ kind: "ok", value: "in" });
-      expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["test.failed", "test.consumed", "test.confirmed"]);
+      expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["code.failed", "test.consumed", "code.confirmed"]);
     });
   });
 
