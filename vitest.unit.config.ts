@@ -19,7 +19,8 @@ export default defineConfig({
     include: UNIT_TESTS,
     pool: "forks",
     maxWorkers: 2,
-    testTimeout: 10_000,
+    // Generous: the machine is shared, and Stryker runs the tier beside its checker.
+    testTimeout: 30_000,
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });
