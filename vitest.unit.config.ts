@@ -26,6 +26,10 @@ export default defineConfig({
   test: {
     include: only?.length ? only : UNIT_TESTS,
     pool: "forks",
+    // Under Stryker (which runs the tier in one worker thread, again for every mutant) the modules stay
+    // loaded between runs: importing the application again per mutant cost far more than the tests.
+    // Every test builds its own app and store, so nothing of one run leaks into the next.
+    isolate: process.env.STRYKER_MUTATOR_WORKER === undefined,
     maxWorkers: 2,
     // Generous: the machine is shared, and Stryker runs the tier beside its checker.
     testTimeout: 30_000,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clear, giveBack, lockDuration, readCounters, reserve, type CounterPolicy } from "../../src/regulation/counter.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { createUnitStore, type UnitStore } from "../support/unit-store.ts";
 
 /**
  * SPEC "Locks" at the counter itself (src/regulation/counter.ts): counted before verifying, locked
@@ -31,14 +31,14 @@ describe("lockDuration", () => {
 });
 
 describe("the counter (unit tier: in-memory SQLite)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  let unit: UnitStore;
   let n = 0;
   beforeAll(async () => {
-    unit = await createUnitDeps();
+    unit = await createUnitStore();
   });
   afterAll(async () => unit.close());
 
-  const db = () => unit.deps.db;
+  const db = () => unit.db;
   const now = () => unit.clock.now();
   const key = () => `test:${++n}`;
   const row = (k: string) => db().selectFrom("throttles").selectAll().where("key", "=", k).executeTakeFirst();

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, deviceToken, identifyDevice, rememberDevice, revokeDevices, tokenFor } from "../../src/regulation/devices.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { createUnitStore, type UnitStore } from "../support/unit-store.ts";
 
 const DAY = 86_400_000;
 
@@ -11,15 +11,15 @@ const DAY = 86_400_000;
  * another login ID, once revoked, or a year after its last sign-in.
  */
 describe("device cookies (unit tier)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  let unit: UnitStore;
   beforeAll(async () => {
-    unit = await createUnitDeps();
+    unit = await createUnitStore();
   });
   afterAll(async () => unit.close());
 
-  const key = () => unit.deps.keys.device;
+  const key = () => unit.keys.device;
   const now = () => unit.clock.now();
-  const devices = (loginKey: string) => unit.deps.db.selectFrom("devices").selectAll().where("login_key", "=", loginKey).orderBy("created_at").execute();
+  const devices = (loginKey: string) => unit.db.selectFrom("devices").selectAll().where("login_key", "=", loginKey).orderBy("created_at").execute();
 
   it("remembers a device for a year after its last sign-in; a browser keeps 5 tokens", () => {
     expect(DEVICE_LIFETIME_MS).toBe(365 * DAY);
@@ -55,41 +55,41 @@ describe("device cookies (unit tier)", () => {
   });
 
   it("remembers a new browser with a row, renews a known one, and identifies it while live", async () => {
-    const token = await rememberDevice(unit.deps, unit.deps.db, "ann", null, now());
+    const token = await rememberDevice(unit, unit.db, "ann", null, now());
     const [row] = await devices("ann");
     expect(row).toEqual({ id: expect.any(String), login_key: "ann", created_at: now(), last_used_at: now(), revoked_at: null });
     expect(token).toBe(deviceToken(key(), row!.id, "ann"));
-    expect(await identifyDevice(unit.deps, [token], "ann", now())).toBe(row!.id);
-    expect(await identifyDevice(unit.deps, [token], "bob", now())).toBeNull();
+    expect(await identifyDevice(unit, [token], "ann", now())).toBe(row!.id);
+    expect(await identifyDevice(unit, [token], "bob", now())).toBeNull();
 
     unit.clock.advance(100 * DAY);
-    const renewed = await rememberDevice(unit.deps, unit.deps.db, "ann", row!.id, now());
+    const renewed = await rememberDevice(unit, unit.db, "ann", row!.id, now());
     expect(renewed).toBe(token);
     expect(await devices("ann")).toEqual([{ ...row!, last_used_at: now() }]);
 
     unit.clock.advance(DEVICE_LIFETIME_MS - 1);
-    expect(await identifyDevice(unit.deps, [token], "ann", now())).toBe(row!.id);
+    expect(await identifyDevice(unit, [token], "ann", now())).toBe(row!.id);
     unit.clock.advance(1);
-    expect(await identifyDevice(unit.deps, [token], "ann", now())).toBeNull();
+    expect(await identifyDevice(unit, [token], "ann", now())).toBeNull();
   });
 
   it("identifies nothing for a row of another login ID under the same id, or an unknown row", async () => {
-    await unit.deps.db.insertInto("devices").values({ id: "shared-id", login_key: "carol", created_at: now(), last_used_at: now(), revoked_at: null }).execute();
-    expect(await identifyDevice(unit.deps, [deviceToken(key(), "shared-id", "dave")], "dave", now())).toBeNull();
-    expect(await identifyDevice(unit.deps, [deviceToken(key(), "no-such-row", "dave")], "dave", now())).toBeNull();
-    expect(await identifyDevice(unit.deps, [deviceToken(key(), "shared-id", "carol")], "carol", now())).toBe("shared-id");
+    await unit.db.insertInto("devices").values({ id: "shared-id", login_key: "carol", created_at: now(), last_used_at: now(), revoked_at: null }).execute();
+    expect(await identifyDevice(unit, [deviceToken(key(), "shared-id", "dave")], "dave", now())).toBeNull();
+    expect(await identifyDevice(unit, [deviceToken(key(), "no-such-row", "dave")], "dave", now())).toBeNull();
+    expect(await identifyDevice(unit, [deviceToken(key(), "shared-id", "carol")], "carol", now())).toBe("shared-id");
   });
 
   it("revokes every live device of the login ID, and only those", async () => {
-    const a = await rememberDevice(unit.deps, unit.deps.db, "erin", null, now());
-    const b = await rememberDevice(unit.deps, unit.deps.db, "erin", null, now());
-    const other = await rememberDevice(unit.deps, unit.deps.db, "frank", null, now());
-    expect(await revokeDevices(unit.deps.db, "erin", now())).toBe(2);
+    const a = await rememberDevice(unit, unit.db, "erin", null, now());
+    const b = await rememberDevice(unit, unit.db, "erin", null, now());
+    const other = await rememberDevice(unit, unit.db, "frank", null, now());
+    expect(await revokeDevices(unit.db, "erin", now())).toBe(2);
     expect((await devices("erin")).map((d) => d.revoked_at)).toEqual([now(), now()]);
-    expect(await identifyDevice(unit.deps, [a, b], "erin", now())).toBeNull();
-    expect(await identifyDevice(unit.deps, [other], "frank", now())).not.toBeNull();
+    expect(await identifyDevice(unit, [a, b], "erin", now())).toBeNull();
+    expect(await identifyDevice(unit, [other], "frank", now())).not.toBeNull();
     unit.clock.advance(1);
-    expect(await revokeDevices(unit.deps.db, "erin", now())).toBe(0);
+    expect(await revokeDevices(unit.db, "erin", now())).toBe(0);
     expect((await devices("erin")).map((d) => d.revoked_at)).toEqual([now() - 1, now() - 1]);
   });
 });

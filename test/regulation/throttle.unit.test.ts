@@ -11,7 +11,7 @@ import {
   type Reservation,
   type Subject,
 } from "../../src/regulation/throttle.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { createUnitStore, type UnitStore } from "../support/unit-store.ts";
 
 /**
  * SPEC "Locks" at its one home (src/regulation/throttle.ts): which counters an attempt is counted on
@@ -27,14 +27,14 @@ const SETTINGS = {
 type Ok = Extract<Reservation, { ok: true }>;
 
 describe("throttle (unit tier: in-memory SQLite)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  let unit: UnitStore;
   let n = 0;
   beforeAll(async () => {
-    unit = await createUnitDeps();
+    unit = await createUnitStore();
   });
   afterAll(async () => unit.close());
 
-  const db = () => unit.deps.db;
+  const db = () => unit.db;
   const now = () => unit.clock.now();
   /** A fresh login key and address for each test, so counters never meet. */
   const fresh = (deviceId: string | null = null): Subject => {
