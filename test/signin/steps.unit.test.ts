@@ -102,6 +102,9 @@ describe("the sign-in steps (unit tier)", () => {
 
   it("signs in with the right code: the session advanced to full with a new token, the flow finished, the browser remembered", async () => {
     const { user, step, code: right } = await atCode("/profile");
+    // A sign-in confirms no address: an email change under way stays pending, the confirmation time stays.
+    await db().updateTable("users").set({ pending_email: "next@dealer.example" }).where("id", "=", user.id).execute();
+    const confirmedAt = (await findUserByLogin(db(), user.login_id))!.otp_email_confirmed_at;
     const before = await outcomes();
     const c = ctx();
     const wrong = await confirmCode(deps, user, step.session, otherThan(right), c);
@@ -114,7 +117,7 @@ describe("the sign-in steps (unit tier)", () => {
     expect(await sessionRow(step.session.id)).toMatchObject({ token_hash: tokenHash(done.token), stage: "full", verified_at: now() });
     const [device] = await db().selectFrom("devices").selectAll().where("login_key", "=", user.login_id).execute();
     expect(done.deviceToken).toBe(deviceToken(deps.keys.device, device!.id, user.login_id));
-    expect((await findUserByLogin(db(), user.login_id))!.last_sign_in_at).toBe(now());
+    expect(await findUserByLogin(db(), user.login_id)).toMatchObject({ last_sign_in_at: now(), pending_email: "next@dealer.example", otp_email_confirmed_at: confirmedAt });
     expect((await findFlow(db(), step.session.flow_id!))!.finished_at).toBe(now());
     const after = await outcomes();
     expect(after["code-wrong"]).toBe((before["code-wrong"] ?? 0) + 1);
