@@ -23,6 +23,7 @@ import {
   flowCost,
   machineBusyMs,
   measureArgon2,
+  productHashConcurrency,
   measureBareFastify,
   type Argon2Result,
   type FastifyResult,
@@ -32,7 +33,7 @@ import { cpuMs, type ServerStats } from "./lib/proc.ts";
 import { fmt } from "./lib/stats.ts";
 import type { PreparedTarget, Target } from "./lib/target.ts";
 import { peerTarget } from "./peer/better-auth/target.ts";
-import { famosTarget, productAvailable } from "./scenarios/famos-target.ts";
+import { famosPgTarget, famosTarget, productAvailable } from "./scenarios/famos-target.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 
@@ -52,12 +53,14 @@ const { values: argv } = parseArgs({
     "sessions-max-seconds": { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
     out: { type: "string" },
+    "no-postgres": { type: "boolean", default: false },
+    postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
   },
 });
 
 const quick = argv.quick;
 const opts = {
-  levels: (argv.levels ?? (quick ? "4" : "4,16")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
+  levels: (argv.levels ?? (quick ? "4" : "4,8,16")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
   durationMs: Number(argv.duration ?? (quick ? 5 : 20)) * 1000,
   warmupMs: Number(argv.warmup ?? (quick ? 1 : 3)) * 1000,
   users: Number(argv.users ?? 200),
@@ -79,6 +82,17 @@ if (!argv["peer-only"]) {
 }
 if (!argv["product-only"]) targets.push(peerTarget);
 
+/**
+ * The best load level: the fewest virtual users whose flows/s come within 5% of the highest level's.
+ * Past that knee more users add no flows, only a queue in front of the hash (Little's law: latency =
+ * users ÷ rate), so the latencies of the best level are those of the most the system can do.
+ */
+const KNEE = 0.95;
+function bestLevel<L extends { concurrency: number; result: { flowRate: number } }>(levels: L[]): L {
+  const top = Math.max(...levels.map((l) => l.result.flowRate));
+  return [...levels].sort((p, q) => p.concurrency - q.concurrency).find((l) => l.result.flowRate >= KNEE * top) ?? levels[0]!;
+}
+
 // --- records -------------------------------------------------------------------------------------------
 
 interface LevelRecord {
@@ -87,6 +101,8 @@ interface LevelRecord {
   ratePerSecond?: number;
   result: RunResult;
   serverCpuMsPerFlow: number;
+  /** The server's main thread (event loop) alone, ms per flow: the sign-in's own work, the hash aside. */
+  eventLoopCpuMsPerFlow: number | null;
   beyondHashMs: number;
   rssAtCloseBytes: number;
   rssPeakBytes: number;
@@ -119,8 +135,8 @@ if (loadAtStart[0]! > 0.5) console.log("  (the machine is not idle: other proces
 let argon2: Argon2Result | null = null;
 let fastify: FastifyResult | null = null;
 if (!argv["no-raw"]) {
-  console.log(`\nraw argon2id (m=19456 KiB, t=2, p=1), ${machine.threadpool} at once, ${opts.rawSeconds} s …`);
-  argon2 = await measureArgon2(opts.rawSeconds, machine.threadpool);
+  console.log(`\nraw argon2id (m=19456 KiB, t=2, p=1), ${productHashConcurrency()} at once (the product's hash gate), ${opts.rawSeconds} s …`);
+  argon2 = await measureArgon2(opts.rawSeconds, productHashConcurrency());
   console.log(`  ${fmt(argon2.perSecond)} verifies/s, ${fmt(argon2.cpuMsPerVerify)} ms CPU each`);
   console.log(`bare Fastify 5 route, autocannon 50 connections, ${opts.rawSeconds} s …`);
   fastify = await measureBareFastify(opts.rawSeconds, 50);
@@ -163,6 +179,8 @@ async function measuredRun(target: Target, prepared: PreparedTarget, options: Ru
     ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
     result,
     serverCpuMsPerFlow: cost.cpuMsPerFlow,
+    eventLoopCpuMsPerFlow:
+      typeof a.mainThreadCpuMs === "number" && typeof b.mainThreadCpuMs === "number" ? (a.mainThreadCpuMs - b.mainThreadCpuMs) / Math.max(1, result.flowsOk) : null,
     beyondHashMs: cost.beyondHashMs,
     rssAtCloseBytes: a.rssBytes,
     rssPeakBytes: Math.max(peak, a.rssBytes),
@@ -177,7 +195,7 @@ function printLevel(r: LevelRecord): void {
   console.log(
     `  ${r.label.padEnd(14)} ${fmt(x.flowRate).padStart(6)} flows/s  password ${fmt(x.roleRates.password)}/s  codes ${fmt(x.roleRates.confirm)}/s  ` +
       `flow p50/p95/p99 ${fmt(x.flowLatency.p50)}/${fmt(x.flowLatency.p95)}/${fmt(x.flowLatency.p99)} ms  ` +
-      `code→SMTP p50/p95 ${fmt(code?.p50)}/${fmt(code?.p95)} ms  CPU ${fmt(r.serverCpuMsPerFlow)} ms/flow (${fmt(r.beyondHashMs)} beyond hash)  ` +
+      `code→SMTP p50/p95 ${fmt(code?.p50)}/${fmt(code?.p95)} ms  CPU ${fmt(r.serverCpuMsPerFlow)} ms/flow (${fmt(r.beyondHashMs)} beyond hash, event loop ${fmt(r.eventLoopCpuMsPerFlow)})  ` +
       `RSS ${fmt(r.rssPeakBytes / 2 ** 20)} MB  errors ${x.errorCount}` +
       (r.otherCores !== null && r.otherCores > 0.2 ? `  [other processes: ${fmt(r.otherCores)} cores]` : ""),
   );
@@ -216,7 +234,7 @@ for (const target of targets) {
       }
       record.levels.push(r);
     }
-    const best = record.levels.reduce((p, q) => (q.result.flowRate > p.result.flowRate ? q : p));
+    const best = bestLevel(record.levels);
     record.best = {
       flowRate: best.result.flowRate,
       passwordRate: Math.max(...record.levels.map((l) => l.result.roleRates.password ?? 0)),
@@ -261,6 +279,30 @@ for (const target of targets) {
     if (prepared) console.log(`  server log (tail):\n${prepared.server.log.toString().slice(-2000)}`);
   } finally {
     await prepared?.server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+// PostgreSQL: the product at its best level once more, on a schema of the local server (issue 17:
+// CPU per flow within 1.5 × SQLite's). FAMOS's own process is measured; the database server's CPU is
+// its own process's, outside the figure, as SQLite's would be inside it.
+let pgLevel: LevelRecord | null = null;
+let pgError: string | null = null;
+const sqliteRecord = records.find((r) => r.key === "product" && r.best);
+if (sqliteRecord?.best && !argv["no-postgres"]) {
+  const target = famosPgTarget(argv.postgres!);
+  console.log(`\n${target.name}: c=${sqliteRecord.best.concurrency} …`);
+  const workDir = await mkdtemp(join(tmpdir(), "famos-bench-pg-"));
+  let prepared: PreparedTarget | null = null;
+  try {
+    prepared = await target.prepare({ sinkPort: driver.sinkPort, users: opts.users, minUsers: Math.max(...opts.levels) * 2, workDir });
+    const c = sqliteRecord.best.concurrency;
+    pgLevel = await measuredRun(target, prepared, { scenario: target.scenario, origin: prepared.origin, users: prepared.users, warmupMs: opts.warmupMs, concurrency: c, durationMs: opts.durationMs, label: `c=${c} PostgreSQL` });
+    printLevel(pgLevel);
+  } catch (error) {
+    pgError = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    console.log(`  PostgreSQL run failed: ${pgError}`);
+  } finally {
+    await prepared?.server.stop().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
 }
@@ -310,6 +352,7 @@ for (const rec of records) {
       `${fmt(x.flowLatency.p50)} / ${fmt(x.flowLatency.p95)} / ${fmt(x.flowLatency.p99)}`,
       `${fmt(code?.p50)} / ${fmt(code?.p95)}`,
       fmt(l.serverCpuMsPerFlow),
+      fmt(l.eventLoopCpuMsPerFlow),
       fmt(l.beyondHashMs),
       fmt(x.driverCpuMs / Math.max(1, x.flowsOk)),
       fmt(l.rssPeakBytes / MB),
@@ -318,7 +361,7 @@ for (const rec of records) {
     ];
   });
   const t = renderTable(
-    ["load", "flows/s", "password/s", "codes/s", "flow p50/p95/p99 ms", "code→SMTP p50/p95 ms", "CPU ms/flow", "beyond hash", "driver ms/flow", "RSS peak MB", "errors", "other CPU"],
+    ["load", "flows/s", "password/s", "codes/s", "flow p50/p95/p99 ms", "code→SMTP p50/p95 ms", "CPU ms/flow", "event loop ms/flow", "beyond hash", "driver ms/flow", "RSS peak MB", "errors", "other CPU"],
     rows,
   );
   const stepRows = (levels[0]?.result.steps ?? []).map((s, i) => [
@@ -386,11 +429,66 @@ if (noisy.length) {
 }
 if (ratioRows.length) sections.push({ title: "Ratios and targets (issue 7)", ...renderTable(["system", "figure", "value", "target", ""], ratioRows) });
 
+// Issue 17's targets: each as a ratio from this one run, with PASS or FAIL.
+const targetRows: Row[] = [];
+const verdict = (ok: boolean | null): string => (ok === null ? "n/a" : ok ? "PASS" : "FAIL");
+if (product?.best) {
+  const bestRec = product.levels.find((l) => l.concurrency === product.best!.concurrency) ?? product.levels[0]!;
+  const worstCpu = Math.max(...product.levels.map((l) => l.serverCpuMsPerFlow));
+  const cpuRatio = argon2 ? bestRec.serverCpuMsPerFlow / argon2.cpuMsPerVerify : null;
+  const flowsRatio = argon2 ? product.best.flowRate / argon2.perSecond : null;
+  const codeP95 = bestRec.result.metrics["code→smtp"]?.p95 ?? null;
+  const passwordP95 = bestRec.result.steps.find((st) => st.role === "password")?.latency.p95 ?? null;
+  const rss = product.sessions?.rssBytes;
+  const enough = (product.sessions?.flowsTotal ?? 0) >= 10_000;
+  targetRows.push(
+    [
+      `server CPU per complete flow ÷ one argon2id verify's CPU (best level ${bestRec.label}; worst level ${fmt(argon2 ? worstCpu / argon2.cpuMsPerVerify : null)})`,
+      cpuRatio === null ? "–" : `${fmt(cpuRatio)} (${fmt(bestRec.serverCpuMsPerFlow)} ÷ ${fmt(argon2?.cpuMsPerVerify)} ms; event loop ${fmt(bestRec.eventLoopCpuMsPerFlow)} ms)`,
+      "≤ 1.2",
+      verdict(cpuRatio === null ? null : cpuRatio <= 1.2),
+    ],
+    [
+      `complete flows/s at the best level ÷ raw argon2id verifies/s (${argon2?.concurrency ?? "?"} at once, the product's hash gate)`,
+      flowsRatio === null ? "–" : `${fmt(flowsRatio)} (${fmt(product.best.flowRate)} ÷ ${fmt(argon2?.perSecond)})`,
+      "≥ 0.8",
+      verdict(flowsRatio === null ? null : flowsRatio >= 0.8),
+    ],
+    [
+      `code request → SMTP acceptance p95 at the best level, ms (POST /login alone: p95 ${fmt(passwordP95)})`,
+      fmt(codeP95),
+      "≤ 100",
+      verdict(codeP95 === null ? null : codeP95 <= 100),
+    ],
+    [`RSS after ${product.sessions?.flowsTotal ?? "?"} sessions, MB`, fmt(rss === undefined ? undefined : rss / MB), "≤ 150 after 10,000", verdict(rss === undefined || !enough ? null : rss / MB <= 150)],
+  );
+  if (pgLevel) {
+    const r = pgLevel.serverCpuMsPerFlow / bestRec.serverCpuMsPerFlow;
+    targetRows.push([`PostgreSQL CPU per flow ÷ SQLite's (${pgLevel.label}; FAMOS's process)`, `${fmt(r)} (${fmt(pgLevel.serverCpuMsPerFlow)} ÷ ${fmt(bestRec.serverCpuMsPerFlow)} ms)`, "≤ 1.5", verdict(r <= 1.5)]);
+  } else {
+    targetRows.push(["PostgreSQL CPU per flow ÷ SQLite's", pgError ? `not measured: ${pgError}` : "not measured (--no-postgres)", "≤ 1.5", "n/a"]);
+  }
+  if (peer?.best) targetRows.push(["better-auth (peer) flows/s at its best level, for comparison", `${fmt(peer.best.flowRate)} (product ÷ peer ${fmt(product.best.flowRate / peer.best.flowRate)})`, "", ""]);
+}
+if (pgLevel) {
+  const r = pgLevel.result;
+  const code = r.metrics["code→smtp"];
+  sections.push({
+    title: "FAMOS 2FA (product, PostgreSQL)",
+    ...renderTable(
+      ["load", "flows/s", "flow p50/p95 ms", "code→SMTP p50/p95 ms", "CPU ms/flow", "event loop ms/flow", "errors", "other CPU"],
+      [[pgLevel.label, fmt(r.flowRate), `${fmt(r.flowLatency.p50)} / ${fmt(r.flowLatency.p95)}`, `${fmt(code?.p50)} / ${fmt(code?.p95)}`, fmt(pgLevel.serverCpuMsPerFlow), fmt(pgLevel.eventLoopCpuMsPerFlow), String(r.errorCount), pgLevel.otherCores === null ? "–" : fmt(pgLevel.otherCores)]],
+    ),
+  });
+}
+if (targetRows.length) sections.push({ title: "Targets (issue 17)", ...renderTable(["target", "measured", "limit", "verdict"], targetRows) });
+
 const finishedAt = new Date();
 const header = [
   `FAMOS bench ${startedAt.toISOString()} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`,
   `machine: ${machine.cpus} × ${machine.cpuModel}, ${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB RAM, ${machine.platform} ${machine.release}, Node ${machine.node}, UV_THREADPOOL_SIZE ${machine.threadpool}`,
   `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}; "other CPU" = cores busy machine-wide beyond the server and the driver during the window`,
+  `best level: the fewest virtual users within ${Math.round((1 - KNEE) * 100)}% of the highest flows/s; "event loop" = the server's main thread alone (the hashes run on other threads)`,
   `flows: complete sign-ins over HTTP (keep-alive, a cookie jar per virtual user) with the code read from a real SMTP server; levels ${opts.levels.join(", ")} virtual users × ${opts.durationMs / 1000} s after ${opts.warmupMs / 1000} s warm-up; ${opts.users} users`,
 ];
 

@@ -7,7 +7,7 @@
  *  - helpers to turn a server's CPU and memory counters into per-flow figures.
  */
 import { fork } from "node:child_process";
-import { cpus } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { hash, verify } from "@node-rs/argon2";
@@ -21,6 +21,11 @@ export const BENCH_PASSWORD = "Bench-password-2fa!";
 export function threadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.UV_THREADPOOL_SIZE);
   return Number.isInteger(n) && n > 0 ? n : 4;
+}
+
+/** How many argon2id hashes the product runs at once (src/password/hash.ts HASH_CONCURRENCY): one per core, at most the pool's threads. */
+export function productHashConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.min(availableParallelism(), threadpoolSize(env)));
 }
 
 export interface Argon2Result {

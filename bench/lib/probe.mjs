@@ -5,6 +5,34 @@
  * own `process.cpuUsage()` and memory figures (the shape of `ServerStats` in proc.ts). It changes nothing
  * else in the server.
  */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** CPU of the main thread alone (the event loop: everything but the thread pool's hashing), ms; null off Linux. */
+function mainThreadCpuMs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU of each thread of this process, ms, by thread id (Linux). */
+function threadCpuMs() {
+  const out = {};
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[tid] = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
 if (process.send !== undefined) {
   process.on("message", (msg) => {
     if (msg?.type !== "bench-stats") return;
@@ -16,6 +44,8 @@ if (process.send !== undefined) {
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      mainThreadCpuMs: mainThreadCpuMs(),
+      threadCpuMs: threadCpuMs(),
       source: "process.cpuUsage",
     };
     process.send?.({ type: "bench-stats", id: msg.id, stats });

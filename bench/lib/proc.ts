@@ -13,6 +13,10 @@ export interface ServerStats {
   rssBytes: number;
   heapUsedBytes?: number;
   maxRssBytes?: number;
+  /** CPU of the main thread alone (the event loop), ms, from /proc/self/task (null elsewhere). */
+  mainThreadCpuMs?: number | null;
+  /** CPU of each thread, ms, by thread id (Linux). */
+  threadCpuMs?: Record<string, number>;
   source: "process.cpuUsage" | "/proc";
 }
 

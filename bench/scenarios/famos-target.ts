@@ -31,14 +31,14 @@ export function productAvailable(): boolean {
 }
 
 /** The settings the bench runs the product with (said in the output). */
-export function productEnv(options: { port: number; sinkPort: number; dbPath: string; secret: string }): NodeJS.ProcessEnv {
+export function productEnv(options: { port: number; sinkPort: number; dbPath: string; secret: string; databaseUrl?: string }): NodeJS.ProcessEnv {
   return {
     NODE_ENV: "production",
     FAMOS_SECRET: options.secret,
     FAMOS_SMTP_URL: `smtp://127.0.0.1:${options.sinkPort}?ignoreTLS=true`,
     FAMOS_MAIL_FROM: "FAMOS <no-reply@bench.test>",
     FAMOS_SUPPORT_EMAIL: "support@bench.test",
-    FAMOS_DATABASE_URL: `sqlite:${options.dbPath}`,
+    FAMOS_DATABASE_URL: options.databaseUrl ?? `sqlite:${options.dbPath}`,
     FAMOS_HOST: "127.0.0.1",
     FAMOS_PORT: String(options.port),
     FAMOS_PUBLIC_URL: `http://127.0.0.1:${options.port}`,
@@ -77,19 +77,23 @@ export async function usersCsv(users: BenchUser[]): Promise<string> {
   return `${lines.join("\r\n")}\r\n`;
 }
 
-export const famosTarget: Target = {
-  key: "product",
-  name: "FAMOS 2FA (product)",
+/** The product on PostgreSQL (a schema of its own on the local server, dropped by `stop`), else SQLite. */
+function productTarget(postgres: string | null): Target {
+  return {
+  key: postgres ? "product-pg" : "product",
+  name: postgres ? "FAMOS 2FA (product, PostgreSQL)" : "FAMOS 2FA (product)",
   scenario: "bench/scenarios/famos.ts",
   verifiesPerFlow: 1,
   async prepare({ sinkPort, users: count, minUsers, workDir, nodeFlags }) {
     const port = await freePort();
     const dbPath = join(workDir, "famos.db");
-    const env = { ...process.env, ...productEnv({ port, sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };
+    const schema = `bench_${randomBytes(4).toString("hex")}`;
+    const databaseUrl = postgres ? `${postgres}?schema=${schema}` : undefined;
+    const env = { ...process.env, ...productEnv({ port, sinkPort, dbPath, secret: randomBytes(32).toString("hex"), ...(databaseUrl ? { databaseUrl } : {}) }) };
     const cli = (args: string[], input?: string) =>
       runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 180_000, ...(input ? { input } : {}) });
     let users = makeUsers(PRODUCT_USER_PREFIX, count);
-    const notes = [`production mode on SQLite; ${LIFTED_LIMITS}`];
+    const notes = [`production mode on ${postgres ? "PostgreSQL" : "SQLite"}; ${LIFTED_LIMITS}`];
     const csvPath = join(workDir, "users.csv");
     await writeFile(csvPath, await usersCsv(users));
     // `npm run build` first: in production mode bin/famos.js runs dist/ as it is and never rebuilds it.
@@ -125,6 +129,17 @@ export const famosTarget: Target = {
       nodeFlags: ["--max-semi-space-size=4", ...(nodeFlags ?? [])],
       readyTimeoutMs: 60_000,
     });
+    if (postgres) {
+      // The schema goes with the server.
+      const stop = server.stop.bind(server);
+      server.stop = async () => {
+        await stop();
+        const pg = (await import("pg")).default;
+        const client = new pg.Client({ connectionString: postgres });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
+      };
+    }
     return {
       origin: `http://127.0.0.1:${port}`,
       server,
@@ -132,4 +147,9 @@ export const famosTarget: Target = {
       notes,
     };
   },
-};
+  };
+}
+
+export const famosTarget: Target = productTarget(null);
+/** The same product on PostgreSQL, for the CPU per flow against SQLite (issue 17). */
+export const famosPgTarget = (url: string): Target => productTarget(url);

@@ -4,6 +4,7 @@ import { checkChosenPassword, replacePassword, type PasswordChangeOutcome } from
 import type { Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
+import { stageOnceVerified } from "../strong-factors/policy.ts";
 
 export type ChooseOutcome = Exclude<PasswordChangeOutcome, { kind: "current-wrong" } | { kind: "locked" }>;
 
@@ -17,5 +18,7 @@ export async function chooseNewPassword(deps: Deps, user: User, session: Session
   if ((await verifyPassword(user.password_hash, input.newPassword)).ok) {
     return { kind: "invalid", field: "newPassword", message: "That is the temporary password. Choose a password of your own." };
   }
-  return replacePassword(deps, user, session, await hashPassword(input.newPassword), ctx, { stage: "full", detail: { via: "temporary-password" } });
+  // A user of FAMOS_STRONG_FACTOR_ROLES without a strong factor sets one up next (issue 13).
+  const stage = await stageOnceVerified(deps.db, deps.config, user, "full");
+  return replacePassword(deps, user, session, await hashPassword(input.newPassword), ctx, { stage, detail: { via: "temporary-password" } });
 }

@@ -7,6 +7,7 @@ import { counterKey } from "../regulation/throttle.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
+import { removeAllFactors } from "../strong-factors/factors.ts";
 
 export type EraseOutcome = { kind: "erased"; loginId: string; pseudonym: string; events: number } | { kind: "not-found" } | Refusal;
 
@@ -35,6 +36,8 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     // What FAMOS learnt about the addresses' delivery (bounces) goes with them.
     if (emails.length > 0) await tx.deleteFrom("mail_addresses").where("address_key", "in", emails.map(addressKey)).execute();
     const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, emails);
+    // Passkeys, the authenticator app and recovery codes (issue 13) have no foreign key: removed here.
+    await removeAllFactors(tx, target.id);
     // Sessions, flows and codes go with the account (ON DELETE CASCADE).
     await tx.deleteFrom("users").where("id", "=", target.id).execute();
     await recordAudit(tx, now, { ...by.audit, event: "user.erased", subject: pseudonym, detail: { events } });

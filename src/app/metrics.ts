@@ -16,6 +16,10 @@ export interface Metrics {
   outboxDepth: Gauge;
   /** The last SMTP check (serve's at start): 1 with failed_step="none", else 0 with the step that failed. */
   smtpCheckOk: Gauge<"failed_step">;
+  /** Issue 13: authenticator-app and recovery codes checked, by factor (app, recovery-code) and outcome (ok, failed). */
+  strongFactorChecks: Counter<"factor" | "outcome">;
+  /** Issue 13: factors added and removed, by factor (app, recovery-codes, all) and change (added, removed, renewed). */
+  strongFactorChanges: Counter<"factor" | "change">;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -66,6 +70,18 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       name: "famos_smtp_check_ok",
       help: "Last SMTP check (connect, TLS, authentication): 1 passed; 0 failed, labelled with the failed step",
       labelNames: ["failed_step"],
+      registers: [registry],
+    }),
+    strongFactorChecks: new Counter({
+      name: "famos_strong_factor_checks_total",
+      help: "Authenticator-app and recovery codes checked, by factor and outcome (ok, failed)",
+      labelNames: ["factor", "outcome"],
+      registers: [registry],
+    }),
+    strongFactorChanges: new Counter({
+      name: "famos_strong_factor_changes_total",
+      help: "Second factors added, renewed or removed, by factor (app, recovery-codes, all)",
+      labelNames: ["factor", "change"],
       registers: [registry],
     }),
   };

@@ -40,6 +40,17 @@ export const AUDIT_EVENTS = {
   "rollout.planned": "2FA rollout start set or removed for a partner or the default",
   "rollout.announced": "2FA announcement queued for a user",
   "mail.bounced": "Email bounced (could not be delivered, or delayed)",
+  "app.setup-started": "Authenticator app setup started (secret shown, waiting for its first code)",
+  "app.added": "Authenticator app set up (its first code confirmed)",
+  "app.removed": "Authenticator app removed by its user",
+  "app.confirmed": "Signed in with an authenticator-app code",
+  "app.failed": "Wrong authenticator-app code",
+  "recovery-code.used": "Signed in with a recovery code",
+  "recovery-code.failed": "Wrong recovery code",
+  "recovery-codes.issued": "New set of recovery codes made (the old set no longer works)",
+  "factors.removed": "Passkeys, authenticator app and recovery codes removed by support",
+  "app.reused": "Authenticator-app code typed again after it was used (refused)",
+  "recovery-code.reused": "Used recovery code typed again (refused)",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

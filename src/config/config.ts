@@ -74,6 +74,8 @@ export interface Config {
   bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
   /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
   dkim: { domain: string; selector: string; keyFile: string } | null;
+  /** Issue 13: roles that must sign in with a passkey or an authenticator app (FAMOS_STRONG_FACTOR_ROLES). */
+  strongFactorRoles: string[];
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -299,6 +301,8 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "must not be longer than FAMOS_AUDIT_KEEP");
   }
 
+  const strongFactorRoles = parseStrongFactorRoles(read("FAMOS_STRONG_FACTOR_ROLES"), production, problems);
+
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
@@ -311,6 +315,7 @@ export function loadConfig(env: Env): ConfigResult {
     rollout,
     bounce,
     dkim,
+    strongFactorRoles,
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -434,4 +439,18 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * Issue 13: the roles whose sign-in needs a passkey or an authenticator app. By default support and
+ * admin in production (they can reset anyone's enrolment) and none in development, so the quick
+ * start's demo user signs in with the emailed code alone; "none" turns it off in production.
+ */
+function parseStrongFactorRoles(raw: string | undefined, production: boolean, problems: Problems): string[] {
+  if (raw?.toLowerCase() === "none") return [];
+  const roles = list(raw ?? (production ? "support,admin" : "")).map((r) => r.toLowerCase());
+  for (const role of roles) {
+    if (!["user", "support", "admin"].includes(role)) problems.add("FAMOS_STRONG_FACTOR_ROLES", `"${role}" is not a role: list user, support or admin, or none`);
+  }
+  return [...new Set(roles)];
 }

@@ -10,7 +10,7 @@ import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
 
 /** Why the password is asked: the sign-in, or again on Profile before a sensitive change (ASVS 3.7.1). */
-export type PasswordPurpose = "signin" | "email-change" | "password-change";
+export type PasswordPurpose = "signin" | "email-change" | "password-change" | "factor-change";
 
 export type PasswordCheck =
   | { kind: "ok"; user: User; loginKey: string; deviceId: string | null }

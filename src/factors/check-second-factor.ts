@@ -20,6 +20,8 @@ export type SecondFactorCheck<T, F extends { kind: string }> =
 
 type AuditLine = Pick<AuditEntry, "event" | "detail">;
 
+const LOST_RACE = Symbol("lost-race");
+
 /**
  * One second factor (the emailed code, a passkey, an authenticator app, a recovery code): how to
  * verify it, how to use it up, and how its outcomes are audited and counted.
@@ -27,12 +29,18 @@ type AuditLine = Pick<AuditEntry, "event" | "detail">;
 export interface SecondFactor<F extends { kind: string }> {
   /** Checks the proof. Must not write what makes it single-use: that is `consume`'s job, in the transaction. */
   verify(now: number): Promise<FactorVerdict<F>>;
-  /** Inside the confirming transaction: makes the proof single-use (finishes the flow, stores the step, marks the code). */
-  consume(tx: Kysely<Database>, now: number): Promise<void>;
+  /**
+   * Inside the confirming transaction: makes the proof single-use (finishes the flow, stores the step,
+   * marks the code) with a conditional write. "used" when that write lost to another request with the
+   * same proof: nothing was written, and the proof counts as used, not as confirmed.
+   */
+  consume(tx: Kysely<Database>, now: number): Promise<void | "used">;
   /** The audit line of a failure (it counts toward the lock). */
   failed(failure: F): AuditLine;
   /** The audit line of a success. */
   confirmed: AuditLine;
+  /** The audit line of a proof arriving again (ASVS 2.8.5 asks that an OTP's reuse be logged); none: not audited. */
+  reused?: AuditLine;
   metrics?: { failed(): void; confirmed(): void };
 }
 
@@ -66,6 +74,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const verdict = await factor.verify(now);
   if (verdict.kind === "used") {
     await attemptVoid(deps.db, reservation);
+    if (factor.reused) await audit(deps.db, factor.reused);
     return { kind: "used" };
   }
   if (verdict.kind !== "ok") {
@@ -78,11 +87,17 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   }
 
   const value = await deps.db.transaction().execute(async (tx) => {
-    await factor.consume(tx, now);
+    if ((await factor.consume(tx, now)) === "used") return LOST_RACE;
     await audit(tx, factor.confirmed);
     await attemptSucceeded(tx, reservation);
     return confirmed(tx, now, deviceId);
   });
+  if (value === LOST_RACE) {
+    // Two requests with one proof: the other one used it. Neither a guess nor a success.
+    await attemptVoid(deps.db, reservation);
+    if (factor.reused) await audit(deps.db, factor.reused);
+    return { kind: "used" };
+  }
   if (value === null) return { kind: "used" };
   factor.metrics?.confirmed();
   return { kind: "ok", value };

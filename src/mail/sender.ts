@@ -50,6 +50,8 @@ export class MailSender {
   private again = false;
   private stopped = true;
   private closing = false;
+  /** Drains waiting for room or for new mail (tests may run several at once). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
 
@@ -74,6 +76,7 @@ export class MailSender {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
+      this.kick();
       return;
     }
     this.running = this.drain().finally(() => {
@@ -85,20 +88,47 @@ export class MailSender {
     });
   }
 
-  /** Sends until nothing is due. Exposed for tests and for `famos` commands that run without a server. */
+  /**
+   * Sends until nothing is due. Up to `batch` messages are in flight at once, and a message queued
+   * meanwhile (a wake) is claimed as soon as there is room, not after the slowest of the messages
+   * before it: under load a code's mail never waits for a whole batch (issue 17). Exposed for tests
+   * and for `famos` commands that run without a server.
+   */
   async drain(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let more = true;
     for (;;) {
-      let batch: OutboxMessage[];
-      try {
-        batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, this.options.batch);
-      } catch (error) {
-        this.deps.logger?.error({ err: error }, "could not read the mail outbox");
-        return;
+      const room = this.options.batch - inFlight.size;
+      if (room > 0 && (more || this.again) && !this.closing) {
+        this.again = false;
+        let batch: OutboxMessage[] = [];
+        try {
+          batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room);
+        } catch (error) {
+          this.deps.logger?.error({ err: error }, "could not read the mail outbox");
+        }
+        // A full claim may have left more due; a short one took everything due now.
+        more = batch.length === room;
+        for (const message of batch) {
+          const sending: Promise<void> = this.sendOne(message).finally(() => {
+            inFlight.delete(sending);
+            this.kick();
+          });
+          inFlight.add(sending);
+        }
+        if (more) continue;
       }
-      if (batch.length === 0) return;
-      await Promise.all(batch.map((message) => this.sendOne(message)));
-      if (this.closing) return;
+      // Woken while claiming: claim again at once if there is room.
+      if (this.again && !this.closing && inFlight.size < this.options.batch) continue;
+      if (inFlight.size === 0) return;
+      // Wait for a send to finish (room again) or for a wake (new mail).
+      await new Promise<void>((resolve) => this.waiting.add(resolve));
     }
+  }
+
+  private kick(): void {
+    for (const resume of this.waiting) resume();
+    this.waiting.clear();
   }
 
   private async sendOne(message: OutboxMessage): Promise<void> {

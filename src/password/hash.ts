@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { hash as argon2Hash, verify as argon2Verify, type Algorithm } from "@node-rs/argon2";
 import { BUSY, legacyPool, legacyWorkers, type LegacyPool } from "./legacy-pool.ts";
 import { parseStoredHash, type StoredHash } from "./stored-hash.ts";
@@ -22,13 +23,45 @@ export interface PasswordCheck {
 }
 
 /**
+ * How many argon2id hashes run at once: one per core. libuv's thread pool has 4 threads whatever the
+ * machine (and is started before any of FAMOS's code runs, so its size cannot be set from here):
+ * more hashes at once than cores only take turns on them, and take them from the event loop, which
+ * then answers pages and sends the code mails late (issue 17). The rest wait here, in arrival order;
+ * the pool's other threads stay free for file and name lookups. UV_THREADPOOL_SIZE, if lower, wins.
+ */
+export const HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), Number(process.env.UV_THREADPOOL_SIZE) || Infinity));
+
+/** A first-come, first-served gate with `size` places. */
+class Gate {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free -= 1;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free += 1;
+    }
+  }
+}
+
+/** Every argon2id computation of FAMOS's own (hash, verify and the burn below) passes this gate. */
+const argon2Gate = new Gate(HASH_CONCURRENCY);
+
+/**
  * Passwords are hashed in Unicode NFC, the form the policy counts characters in, so the same
  * password typed on systems that compose accents differently still matches (NIST SP 800-63B
  * 5.1.1.2 asks for normalisation). Imported legacy hashes are checked against the password as
  * typed, as their original systems did.
  */
 export function hashPassword(password: string): Promise<string> {
-  return argon2Hash(password.normalize("NFC"), { algorithm: ARGON2ID, ...ARGON2ID_PARAMETERS });
+  return argon2Gate.run(() => argon2Hash(password.normalize("NFC"), { algorithm: ARGON2ID, ...ARGON2ID_PARAMETERS }));
 }
 
 /** Checks a password against a stored hash of any supported format; never throws on bad data. */
@@ -46,7 +79,7 @@ export async function verifyPassword(stored: string, password: string, pool: Leg
 
 async function matchesArgon2(phc: string, password: string): Promise<boolean> {
   try {
-    return await argon2Verify(phc, password.normalize("NFC"));
+    return await argon2Gate.run(() => argon2Verify(phc, password.normalize("NFC")));
   } catch {
     // The library reports a stored value it cannot use as a fault; the password was not shown to
     // match, and a sign-in must not crash on stored data.
@@ -91,5 +124,6 @@ export async function burnPasswordCheck(password: string): Promise<void> {
     burnHash = undefined; // let the next call try again rather than fail forever
     throw error;
   });
-  await argon2Verify(await burnHash, password.normalize("NFC"));
+  const stored = await burnHash;
+  await argon2Gate.run(() => argon2Verify(stored, password.normalize("NFC")));
 }

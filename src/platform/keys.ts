@@ -6,11 +6,15 @@ export interface Keys {
   cookie: Buffer;
   /** Signs device cookies (bound to a login ID). */
   device: Buffer;
+  /** Encrypts authenticator-app secrets at rest (AES-256-GCM; issue 13). */
+  totpSecret: Buffer;
+  /** Keys the hashes of recovery codes (HMAC-SHA256; issue 13). */
+  recoveryCode: Buffer;
 }
 
 export function deriveKeys(secret: Buffer): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync("sha256", secret, "famos-2fa", info, 32));
-  return { code: derive("otp-code"), cookie: derive("cookie-signing"), device: derive("device-cookie") };
+  return { code: derive("otp-code"), cookie: derive("cookie-signing"), device: derive("device-cookie"), totpSecret: derive("totp-secret"), recoveryCode: derive("recovery-code") };
 }
 
 export function hmacHex(key: Buffer, message: string): string {

@@ -12,7 +12,7 @@ import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { confirmOtpEmail, findUserById, setPendingEmail, type User } from "../users/users.ts";
 import { emailChangedMail } from "./messages.ts";
-import { codeConfirmedRecently, provePassword, type PasswordProof } from "./reauthenticate.ts";
+import { proveFresh, type PasswordProof } from "./reauthenticate.ts";
 
 export type StartOutcome =
   | { kind: "code-sent"; issued: IssueOutcome }
@@ -40,13 +40,8 @@ export async function startEmailChange(
   if (user.otp_email !== null && user.otp_email.toLowerCase() === check.email.toLowerCase()) {
     return { kind: "invalid", problem: "same-address", message: "That is already your OTP email. Enter the new address you want your codes sent to." };
   }
-  const now = deps.clock.now();
-  if (!codeConfirmedRecently(session, now)) {
-    if (!input.password) return { kind: "password-needed" };
-    const proof = await provePassword(deps, user, input.password, ctx, "email-change");
-    if (proof.kind === "wrong") return { kind: "password-wrong" };
-    if (proof.kind === "locked") return proof;
-  }
+  const proof = await proveFresh(deps, user, session, input.password, ctx, "email-change");
+  if (proof.kind !== "ok") return proof;
 
   const { issued } = await sendCode(deps, user, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.

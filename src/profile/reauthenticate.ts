@@ -34,3 +34,23 @@ export async function provePassword(deps: Deps, user: User, password: string, ct
   // A wrong password that starts a pause is still a wrong password here; the next try is told the pause.
   return check.kind === "ok" ? { kind: "ok" } : { kind: "wrong" };
 }
+
+export type FreshProof = { kind: "ok" } | { kind: "password-needed" } | { kind: "password-wrong" } | Extract<PasswordProof, { kind: "locked" }>;
+
+/**
+ * A sensitive change on Profile (the OTP email, a second factor): a code confirmed in the last
+ * 15 minutes in this session, or else the password typed again (ASVS 3.7.1).
+ */
+export async function proveFresh(
+  deps: Deps,
+  user: User,
+  session: Session,
+  password: string | null,
+  ctx: RequestContext,
+  purpose: Exclude<PasswordPurpose, "signin">,
+): Promise<FreshProof> {
+  if (codeConfirmedRecently(session, deps.clock.now())) return { kind: "ok" };
+  if (!password) return { kind: "password-needed" };
+  const proof = await provePassword(deps, user, password, ctx, purpose);
+  return proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
+}

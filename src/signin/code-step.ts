@@ -9,11 +9,16 @@ import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import { emailCodeSignsIn, stageOnceVerified } from "../strong-factors/policy.ts";
+
+/** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
+export type SignedInOutcome = { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string };
 
 export type ConfirmOutcome =
-  /** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
-  | { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string }
-  | Exclude<CodeCheck<never>, { kind: "ok" }>;
+  | SignedInOutcome
+  | Exclude<CodeCheck<never>, { kind: "ok" }>
+  /** A user of FAMOS_STRONG_FACTOR_ROLES with a passkey or an app: the emailed code no longer signs in (issue 13). */
+  | { kind: "strong-factor-required" };
 
 interface SignedIn {
   token: string;
@@ -34,7 +39,8 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
       await recordAudit(tx, now, { event: "enrolment.confirmed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
     }
     // A temporary password brings "Choose a new password" before anything else (issue 11).
-    const stage = await stageAfterCode(tx, user);
+    // Then, for FAMOS_STRONG_FACTOR_ROLES without a passkey or an app, their setup (issue 13).
+    const stage = await stageOnceVerified(tx, deps.config, user, await stageAfterCode(tx, user));
     const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };
@@ -45,6 +51,7 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
 export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmOutcome> {
   const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
   if (!flow) return { kind: "void" };
+  if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));
   deps.metrics.signIns.inc({ outcome: `code-${check.kind}` });
   if (check.kind !== "ok") return check;
@@ -52,12 +59,14 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
   return { kind: "signed-in", token, session: advanced, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
 }
 
-export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" };
+export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" } | { kind: "strong-factor-required" };
 
 /** "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. */
 export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {
   const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
   if (!flow || flow.finished_at !== null) return { kind: "no-flow" };
+  // Sign-in codes only: the email change's code goes to the new address whatever the user's factors.
+  if (flow.kind !== "email-change" && !(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   const { issued } = await sendCode(deps, user, ctx, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
   return issued;
 }

@@ -12,6 +12,7 @@ import { createSession, endSession, type Session } from "../session/sessions.ts"
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import { emailCodeSignsIn } from "../strong-factors/policy.ts";
 
 export type PasswordOutcome =
   /** Unknown login ID, wrong password or a pause: one answer for known and unknown IDs (no enumeration). */
@@ -20,7 +21,9 @@ export type PasswordOutcome =
   /** Before the user's 2FA start (issue 12): the password alone opens the portal. */
   | { kind: "portal"; token: string; session: Session }
   /** `issued` says whether the first code went out, or a cap stopped it (OTP capture tells why). */
-  | { kind: "code"; token: string; session: Session; issued: IssueOutcome };
+  | { kind: "code"; token: string; session: Session; issued: IssueOutcome }
+  /** FAMOS_STRONG_FACTOR_ROLES with a passkey or an app (issue 13): OTP capture offers those, and no code is sent. */
+  | { kind: "strong-factor"; token: string; session: Session };
 
 /** The browser's session before this sign-in, which the new one replaces. */
 export interface Replaced {
@@ -43,6 +46,7 @@ export async function passwordStep(
   const { user } = check;
   const replaces = input.replaces ?? null;
   if (!(await twoFactorAppliesNow(deps, user, deps.clock.now()))) return signInBeforeWave(deps, user, ctx);
+  if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return startStrongStep(deps, user, input.returnTo ?? null, replaces, ctx);
   return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, replaces, ctx) : startEnrolment(deps, user, replaces, ctx);
 }
 
@@ -75,4 +79,19 @@ async function startCodeStep(deps: Deps, user: User, returnTo: string | null, re
   });
   // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
   return { kind: "code", token: result.token, session: result.session, issued: result.issued };
+}
+
+/**
+ * The second step of a user whose emailed code no longer signs in: a flow (for where to return) and a
+ * session waiting at OTP capture, which offers the app, a passkey or a recovery code. No code is
+ * sent, and none is accepted (confirmCode and regenerateCode ask the same policy).
+ */
+async function startStrongStep(deps: Deps, user: User, returnTo: string | null, replaces: Replaced | null, ctx: RequestContext): Promise<PasswordOutcome> {
+  const now = deps.clock.now();
+  const { token, session } = await deps.db.transaction().execute(async (tx) => {
+    await endReplaced(tx, replaces, ctx, now);
+    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "", now, returnTo });
+    return createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
+  });
+  return { kind: "strong-factor", token, session };
 }

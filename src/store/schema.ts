@@ -58,7 +58,7 @@ export interface SessionsTable {
   id: string;
   user_id: string;
   /** "password": signed in with a temporary password and the code, must choose a new password first. */
-  stage: "enrol" | "otp" | "full" | "password";
+  stage: "enrol" | "otp" | "full" | "password" | "factor-setup";
   flow_id: string | null;
   created_at: number;
   last_seen_at: number;

@@ -10,7 +10,7 @@ export interface Acting {
   audit: Actor;
 }
 
-export type SupportAction = "view" | "reset" | "unlock" | "role" | "disable" | "password";
+export type SupportAction = "view" | "reset" | "unlock" | "role" | "disable" | "password" | "factors";
 
 export type Refusal = {
   kind: "forbidden";
@@ -25,6 +25,12 @@ const MESSAGES: Record<Refusal["reason"], string> = {
   "admin-only": "Only an administrator can change roles.",
 };
 
+/** Issue 13: removing second factors is a reset of the strongest kind; the same rules, in its own words. */
+const FACTOR_MESSAGES: Partial<Record<Refusal["reason"], string>> = {
+  "own-account": "You cannot remove your own second factors: ask a colleague.",
+  "admin-account": "Only an administrator can remove an administrator's second factors (never their own).",
+};
+
 /**
  * The rules of SPEC item 8 and "People", checked by the domain on every action whatever the web
  * layer did (the target comes from the server's own lookup, never from the form): support and admin
@@ -34,7 +40,7 @@ const MESSAGES: Record<Refusal["reason"], string> = {
  * manage roles.
  */
 export function refusal(by: Acting, target: User, action: SupportAction): Refusal | null {
-  const refuse = (reason: Refusal["reason"]): Refusal => ({ kind: "forbidden", reason, message: MESSAGES[reason] });
+  const refuse = (reason: Refusal["reason"]): Refusal => ({ kind: "forbidden", reason, message: (action === "factors" ? FACTOR_MESSAGES[reason] : undefined) ?? MESSAGES[reason] });
   if (by.user === null) return null;
   if (by.user.role === "user") return refuse("no-role");
   if (action === "view") return null;

@@ -4,6 +4,7 @@ import { addressProblems, type AddressProblems } from "../bounce/addresses.ts";
 import type { OutboxTable } from "../store/schema.ts";
 import { loginLockInfo } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
+import { factorsOf, type FactorSummary } from "../strong-factors/factors.ts";
 
 export type EnrolmentState = "none" | "pending" | "confirmed";
 
@@ -23,6 +24,8 @@ export interface UserOverview {
   mails: SentMail[];
   /** What bounces said about the OTP email and the address waiting for its code (issue 15). */
   delivery: { otp: AddressProblems | null; pending: AddressProblems | null };
+  /** Issue 13: passkeys, the authenticator app, recovery codes left, when last used. */
+  factors: FactorSummary;
 }
 
 export const RECENT_LIMIT = 20;
@@ -30,7 +33,7 @@ export const RECENT_LIMIT = 20;
 /** What a support person needs to handle a request about one account (SPEC item 8, "a user's page"). */
 export async function userOverview(deps: Deps, user: User): Promise<UserOverview> {
   const now = deps.clock.now();
-  const [lock, events, mails, otp, pending] = await Promise.all([
+  const [lock, events, mails, otp, pending, factors] = await Promise.all([
     loginLockInfo(deps.db, user.login_key, now),
     queryAudit(deps.db, { subject: user.login_id, limit: RECENT_LIMIT }),
     deps.db
@@ -42,6 +45,7 @@ export async function userOverview(deps: Deps, user: User): Promise<UserOverview
       .execute(),
     user.otp_email ? addressProblems(deps.db, user.otp_email) : null,
     user.pending_email ? addressProblems(deps.db, user.pending_email) : null,
+    factorsOf(deps.db, user.id),
   ]);
-  return { user, enrolment: enrolmentState(user), lock, events, mails, delivery: { otp, pending } };
+  return { user, enrolment: enrolmentState(user), lock, events, mails, delivery: { otp, pending }, factors };
 }

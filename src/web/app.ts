@@ -26,6 +26,7 @@ import { profileRoutes } from "./routes/profile.ts";
 import { answeredByUpstream, protectedProxyRoutes } from "./routes/protected-proxy.ts";
 import { rolloutRoutes } from "./routes/rollout.ts";
 import { signinRoutes } from "./routes/signin.ts";
+import { strongFactorRoutes } from "./routes/strong-factors.ts";
 import { choosePasswordRoutes } from "./routes/choose-password.ts";
 import { passwordResetRoutes } from "./routes/password-reset.ts";
 import { supportRoutes } from "./routes/support.ts";
@@ -157,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   profileRoutes(app, deps);
   supportRoutes(app, deps);
   choosePasswordRoutes(app, deps);
+  strongFactorRoutes(app, deps);
   passwordResetRoutes(app, deps);
   rolloutRoutes(app, deps);
   healthRoutes(app, deps, store);

@@ -19,7 +19,7 @@ declare module "fastify" {
   }
   interface FastifyContextConfig {
     /** Who may use the route: anyone, a half-signed-in session at that step, or a full session. */
-    access?: "public" | "enrol" | "otp" | "full" | "support" | "admin" | "password";
+    access?: "public" | "enrol" | "otp" | "full" | "support" | "admin" | "password" | "factor-setup";
     /** A protected-application route: its sandboxed pages' own forms may sign in with the section cookie (issue 19.4). */
     sandboxedSection?: true;
   }
@@ -80,7 +80,7 @@ export function requestContext(deps: Pick<Deps, "config">, request: FastifyReque
 }
 
 /** Where a session at each step belongs; a half-signed-in session reaches nothing else. */
-export const STEP_PATH: Record<Stage, string> = { enrol: "/enrol", otp: "/otp", full: "/", password: "/choose-password" };
+export const STEP_PATH: Record<Stage, string> = { enrol: "/enrol", otp: "/otp", full: "/", password: "/choose-password", "factor-setup": "/factor-setup" };
 
 export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
   app.decorateRequest("famos", null);

@@ -5,6 +5,7 @@ import { formatDateTime, formatTime, formatTimeWithSeconds } from "../platform/f
 import { html, type SafeHtml } from "../platform/html.ts";
 import type { ConfirmOutcome } from "../signin/code-step.ts";
 import { pauseText } from "./pause-messages.ts";
+import { STRONG_TEXT } from "../strong-factors/messages.ts";
 
 /** What a code is for, so the words fit the page: a sign-in, or a change of the OTP email. */
 export type CodePurpose = "signin" | "email-change";
@@ -58,6 +59,8 @@ export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { ki
       return [401, `This code no longer works. ${regenerate}`];
     case "used":
       return [401, `This code has already been used. ${regenerate}`];
+    case "strong-factor-required":
+      return [403, STRONG_TEXT.emailCodeRefused];
     case "wrong": {
       const tries =
         outcome.triesLeft === 0

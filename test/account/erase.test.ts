@@ -30,6 +30,10 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
     await recordAudit(deps.db, now + 3, { ...who, event: "email.changed", actor: "Erin.Leaver", subject: "Erin.Leaver", detail: { to: "erin@dealer.example" } });
     await recordAudit(deps.db, now + 4, { ip: "198.51.100.1", userAgent: "other", event: "password.ok", actor: "stays", subject: "stays" });
     await deps.db.insertInto("throttles").values({ key: "password:id:erin.leaver", failures: 2, locked_until: 0, hard_locked: 0, updated_at: now }).execute();
+    // Issue 13: her second factors go too.
+    await deps.db.insertInto("authenticator_apps").values({ user_id: user.id, secret: "v1:x", created_at: now, confirmed_at: now, last_step: null, last_used_at: null }).execute();
+    await deps.db.insertInto("recovery_codes").values({ id: "rc-erin", user_id: user.id, code_hash: "h", created_at: now, used_at: null }).execute();
+    await deps.db.insertInto("passkeys").values({ id: "pk-erin", user_id: user.id, credential_id: "cred-erin", public_key: "k", sign_count: 0, transports: null, device_type: "multiDevice", backed_up: 1, name: "Phone", created_at: now, last_used_at: null }).execute();
 
     const outcome = await eraseUser(deps, operator, user.id);
     expect(outcome.kind).toBe("erased");
@@ -37,6 +41,9 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
     expect(outcome.events).toBe(4);
     expect(await findUserByLogin(deps.db, "erin.leaver")).toBeUndefined();
     expect(await deps.db.selectFrom("throttles").selectAll().where("key", "=", "password:id:erin.leaver").execute()).toEqual([]);
+    for (const table of ["authenticator_apps", "recovery_codes", "passkeys"] as const) {
+      expect(await deps.db.selectFrom(table).select("user_id").where("user_id", "=", user.id).execute(), table).toEqual([]);
+    }
 
     const rows = await deps.db.selectFrom("audit").selectAll().orderBy("id").execute();
     const text = JSON.stringify(rows);

@@ -81,7 +81,7 @@ describe("sessions", () => {
   it("ASVS 4.1.1 / NIST SP 800-63B 4.2: a half-signed-in session reaches nothing but its own step (every route, enumerated)", async () => {
     const enrol = await atEnrolment(t);
     const otp = await atCode(t);
-    const own: Record<string, string[]> = { enrol: ["/enrol", "/enrol/cancel", "/enrol/later"], otp: ["/otp", "/otp/regenerate", "/otp/cancel", "/otp/delivery"] };
+    const own: Record<string, string[]> = { enrol: ["/enrol", "/enrol/cancel", "/enrol/later"], otp: ["/otp", "/otp/regenerate", "/otp/cancel", "/otp/delivery", "/otp/app", "/otp/recovery"] };
     // Reachable without a session by design: sign-in pages, operators' endpoints, static files.
     const open = (route: { url: string; config: { access?: string } }) =>
       route.config.access === "public" || /^\/(healthz|readyz|metrics|static\/|dev\/mailbox|auth\/(nginx|traefik)|hooks\/bounce)/.test(route.url);

@@ -1,10 +1,12 @@
 import type { LightMyRequestResponse } from "fastify";
+import { generate } from "otplib";
 import { setWaveStart } from "../../src/rollout/plan.ts";
+import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
 import { addUser, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 import { atChoosePassword, atCode, atEnrolment, formsPostingTo, type TestUser } from "./helpers.ts";
 
-export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password";
+export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password" | "factor-setup";
 
 /** One form handler of the app: a state-changing route, the step it belongs to and the fields its form sends. */
 export interface FormRoute {
@@ -18,7 +20,9 @@ export interface FormRoute {
   action: string;
 }
 
-const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile", password: "/choose-password" };
+const STAGE_PAGE: Record<Stage, string> = { anonymous: "/login", enrol: "/enrol", otp: "/otp", full: "/profile", password: "/choose-password", "factor-setup": "/factor-setup" };
+/** Issue 13: further pages of a step whose forms post elsewhere (the other factors; the app setup). */
+const STAGE_EXTRA_PAGES: Partial<Record<Stage, string[]>> = { otp: ["/otp/app", "/otp/recovery"], "factor-setup": ["/factor-setup/app"] };
 
 /**
  * Every state-changing route of the app (enumerated from Fastify, so new forms are covered without
@@ -41,15 +45,16 @@ export class FormSurface {
   async discover(): Promise<this> {
     this.target = await addUser(this.t.deps, { loginId: `target-${Date.now()}` });
     const pages: Array<[Stage, string]> = [];
-    for (const stage of ["anonymous", "enrol", "otp", "full", "password"] as const) {
+    for (const stage of ["anonymous", "enrol", "otp", "full", "password", "factor-setup"] as const) {
       const client = await this.client(stage);
       pages.push([stage, (await client.get(STAGE_PAGE[stage])).body]);
+      for (const url of STAGE_EXTRA_PAGES[stage] ?? []) pages.push([stage, (await client.get(url)).body]);
       if (stage === "full") for (const body of await this.fullPages(client)) pages.push([stage, body]);
     }
     for (const route of this.t.app.famosRoutes) {
       if (!["POST", "PUT", "PATCH", "DELETE"].includes(route.method) || route.config.csrf === false) continue;
       const access = route.config.access ?? "public";
-      const stage: Stage = access === "public" ? "anonymous" : access === "enrol" || access === "otp" || access === "password" ? access : "full";
+      const stage: Stage = access === "public" ? "anonymous" : access === "enrol" || access === "otp" || access === "password" || access === "factor-setup" ? access : "full";
       const fields = new Set<string>();
       let forms = 0;
       let action: string | null = null;
@@ -81,8 +86,19 @@ export class FormSurface {
     await read("/profile");
     await client.post("/profile/email", { newEmail: "surface.change@dealer.example", confirmNewEmail: "surface.change@dealer.example" });
     await read("/profile/email/confirm");
+    // Issue 13: an authenticator app set up (its confirm form, then Remove and new recovery codes on
+    // Profile), and a target with recovery codes, so its page offers "Remove second factors".
+    await client.post("/profile/app", {});
+    await read("/profile/app");
+    await read("/profile");
+    const secret = /class="secret">([A-Z2-7 ]+)</.exec(bodies.at(-2) ?? "")?.[1]?.replace(/ /g, "");
+    if (secret) await client.post("/profile/app/confirm", { code: await generate({ secret, epoch: Math.floor(this.t.clock.now() / 1000) }) });
+    await read("/profile");
+    await this.t.deps.db.transaction().execute((tx) => issueRecoveryCodes(tx, this.t.deps, this.target.id));
     await read("/support");
     await read(`/support/users/${this.target.id}`);
+    const removal = await client.post(`/support/users/${this.target.id}/factors`, {});
+    if (removal.statusCode === 200) bodies.push(removal.body);
     const { target } = this;
     const reset = await client.post(`/support/users/${target.id}/reset`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-1" });
     if (reset.statusCode === 200) bodies.push(reset.body);
@@ -137,6 +153,12 @@ export class FormSurface {
       client = (await atEnrolment(this.t, ip)).client;
     } else if (stage === "otp") {
       client = (await atCode(this.t, undefined, ip)).client;
+    } else if (stage === "factor-setup") {
+      // A fully signed-in user put at the setup screen, as FAMOS_STRONG_FACTOR_ROLES would (issue 13).
+      const user = await addUser(this.t.deps);
+      client = new FormClient(this.t.app, ip);
+      await signInFully(client, this.t.smtp, user);
+      await this.t.deps.db.updateTable("sessions").set({ stage: "factor-setup" }).where("user_id", "=", user.id).where("ended_at", "is", null).execute();
     } else if (stage === "password") {
       const at = await atChoosePassword(this.t, ip);
       client = at.client;

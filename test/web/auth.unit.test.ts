@@ -23,7 +23,7 @@ describe("access by step and role (unit tier)", () => {
   });
   afterAll(async () => u.close());
 
-  const OWN: Record<"enrol" | "otp", string[]> = { enrol: ["/enrol", "/enrol/cancel", "/enrol/later"], otp: ["/otp", "/otp/regenerate", "/otp/cancel", "/otp/delivery"] };
+  const OWN: Record<"enrol" | "otp", string[]> = { enrol: ["/enrol", "/enrol/cancel", "/enrol/later"], otp: ["/otp", "/otp/regenerate", "/otp/cancel", "/otp/delivery", "/otp/app", "/otp/recovery"] };
 
   it("a half-signed-in session, on every route (public ones included), sees only its own step or what a signed-out visitor sees", async () => {
     const checked: string[] = [];

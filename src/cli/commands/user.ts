@@ -8,6 +8,7 @@ import { userUnlockCommand } from "./user-unlock.ts";
 import { userDeleteCommand } from "./user-delete.ts";
 import { userDisableCommand, userEnableCommand } from "./user-disable.ts";
 import { userSetPasswordCommand } from "./user-set-password.ts";
+import { userFactorsCommand } from "./user-factors.ts";
 
 export function userCommand(): Command {
   return new Command("user")
@@ -21,5 +22,6 @@ export function userCommand(): Command {
     .addCommand(userSetPasswordCommand())
     .addCommand(userDisableCommand())
     .addCommand(userEnableCommand())
-    .addCommand(userDeleteCommand());
+    .addCommand(userDeleteCommand())
+    .addCommand(userFactorsCommand());
 }

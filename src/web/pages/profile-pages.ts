@@ -17,6 +17,8 @@ export interface ProfileView {
   pendingTo: string | null;
   /** The "your sessions" part, from src/web/routes/profile-sessions.ts. */
   sessions: SafeHtml;
+  /** Issue 13: the authenticator app and recovery codes part, from src/web/routes/strong-factors.ts. */
+  factors?: SafeHtml;
 }
 
 /** Screen 6, the "Profile" tab: who the user is, the OTP email and password forms, their sessions. */
@@ -68,6 +70,7 @@ ${message("error", v.passwordError)}
   <div class="buttons"><button type="submit">Change password</button></div>
 </form>
 </section>
+${v.factors ?? ""}
 ${v.sessions}`;
   return portalPage(frame, "Profile", "/profile", body);
 }

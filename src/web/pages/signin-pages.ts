@@ -4,6 +4,7 @@ import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
 import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
+import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-factor-pages.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in". */
 export function loginPage(config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
@@ -62,14 +63,20 @@ export interface OtpView extends CodeDelivery {
   csrf: string;
   error?: string | SafeHtml;
   info?: string;
+  /** Issue 13: the other factors the user has; `emailCode` false when the emailed code no longer signs in. */
+  choices?: SecondStepChoices & { emailCode: boolean };
 }
 
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
 export function otpPage(config: Readonly<Config>, v: OtpView): string {
+  if (v.choices && !v.choices.emailCode) {
+    return page({ title: "OTP capture", body: html`<h1>OTP capture</h1>\n${strongOtpBody(v.csrf, v.choices, typeof v.error === "string" ? v.error : undefined)}`, config });
+  }
   const body = html`<h1>OTP capture</h1>
 ${deliveryBlock(v, "/otp/delivery")}
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
+${v.choices ? otherWays(v.choices) : ""}
 <p><a href="/wrong-email">Entered a wrong email?</a></p>`;
   return page({ title: "OTP capture", body, config });
 }

@@ -10,6 +10,7 @@ import type { PortalFrame } from "./portal-pages.ts";
 import { enrolmentText, supportPage } from "./support-pages.ts";
 import { accessText } from "../../account/access.ts";
 import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
+import { factorsRemovalSection, factorsText } from "./support-factor-pages.ts";
 
 export interface UserPageView {
   /** What this person may do here; null when nothing (with the reason shown instead). */
@@ -18,6 +19,8 @@ export interface UserPageView {
   canChangeRole: boolean;
   /** Disable, enable, set a temporary password (issue 11). */
   canDisable: boolean;
+  /** Issue 13: remove passkeys, the app and recovery codes; null when allowed, else why not. */
+  factorsRefused?: string | null;
   /** Why the reset and unlock forms are missing. */
   refusedWhy: string | null;
   info?: string;
@@ -133,6 +136,7 @@ ${message("info", v.info)}${message("error", v.error)}
   <dt>Last sign-in</dt><dd>${user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"}</dd>
   <dt>Account created</dt><dd>${formatDateTime(user.created_at, tz)}</dd>
   <dt>Access</dt><dd>${accessText(user, tz)}</dd>
+  <dt>Second factors</dt><dd>${factorsText(o.factors, tz)}</dd>
 </dl>
 ${v.refusedWhy ? html`<p class="message warning" role="status">${v.refusedWhy}</p>` : ""}
 ${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">Reset the OTP email</h2>${resetForm(user, frame.csrf, v.resetValues ?? {})}</section>` : ""}
@@ -146,6 +150,7 @@ ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-he
 <select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>
 <div class="buttons"><button type="submit">Change role</button></div></form></section>` : ""}
 ${lifecycleSections(user, frame.csrf, v.canDisable)}
+${factorsRemovalSection(user, o.factors, frame.csrf, v.factorsRefused ?? null)}
 <section aria-labelledby="events-heading"><h2 id="events-heading">Recent security events</h2>
 ${eventsTable(o.events, tz)}
 <p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">The full audit trail of ${user.login_id}</a></p></section>

@@ -12,6 +12,7 @@ import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profil
 import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
+import { factorsPart } from "./strong-factors.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { pauseText } from "../pause-messages.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
@@ -24,22 +25,34 @@ const DONE: Record<string, string> = {
   "password-changed": "Your password has been changed. Your other sessions were signed out.",
 };
 
+/** The Profile tab with its parts; `view` carries a form's message (and `factorsMessage` the factors section's). */
+export async function renderProfilePage(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  view: Partial<ProfileView> & { factorsMessage?: { error?: string; info?: string } },
+) {
+  const frame = await portalFrame(deps, request, reply);
+  const { user, session } = signedIn(request);
+  const pending = await pendingEmailChange(deps, user, session);
+  const passwordNeeded = !codeConfirmedRecently(session, deps.clock.now());
+  const { factorsMessage, ...rest } = view;
+  const page = profilePage(frame, {
+    passwordNeeded,
+    pendingTo: pending ? maskEmail(pending.email) : null,
+    sessions: await sessionsSection(deps, request, frame.csrf),
+    factors: await factorsPart(deps, request, frame.csrf, passwordNeeded, factorsMessage ?? {}),
+    ...rest,
+  });
+  return reply.code(status).type(HTML).send(page);
+}
+
 /** Screen 6, the "Profile" tab: change the OTP email (with its code step) and the password. */
 export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   const limited = rateLimited(deps);
 
-  async function renderProfile(request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>) {
-    const frame = await portalFrame(deps, request, reply);
-    const { user, session } = signedIn(request);
-    const pending = await pendingEmailChange(deps, user, session);
-    const page = profilePage(frame, {
-      passwordNeeded: !codeConfirmedRecently(session, deps.clock.now()),
-      pendingTo: pending ? maskEmail(pending.email) : null,
-      sessions: await sessionsSection(deps, request, frame.csrf),
-      ...view,
-    });
-    return reply.code(status).type(HTML).send(page);
-  }
+  const renderProfile = (request: FastifyRequest, reply: FastifyReply, status: number, view: Partial<ProfileView>) => renderProfilePage(deps, request, reply, status, view);
 
   app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
@@ -106,7 +119,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
     const issued = await resendEmailChangeCode(deps, user, session, requestContext(deps, request));
-    if (issued.kind === "no-flow") return reply.redirect("/profile", 303);
+    if (issued.kind === "no-flow" || issued.kind === "strong-factor-required") return reply.redirect("/profile", 303);
     return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
   });
 

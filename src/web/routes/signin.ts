@@ -3,7 +3,8 @@ import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
 import type { SafeHtml } from "../../platform/html.ts";
-import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
+import { cancelSignIn, confirmCode, regenerateCode, signOut, type SignedInOutcome } from "../../signin/code-step.ts";
+import type { User } from "../../users/users.ts";
 import { graceOffer } from "../../rollout/grace.ts";
 import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
@@ -17,6 +18,7 @@ import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
+import { otpChoices } from "./strong-factors.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -27,6 +29,18 @@ const CODE_FORM = formSchema({ code: field(64) });
 /** Cancel and Regenerate share the code form, so its field may come along. */
 const CODE_BUTTON_FORM = formSchema({ code: field(64).optional() });
 const EMPTY_FORM = formSchema({});
+
+/**
+ * A second factor confirmed (the emailed code, an authenticator app, a recovery code, a passkey): the
+ * new session cookie, the device cookie, and on to the next step — "Choose a new password", the
+ * strong-factor setup (no return_to: nothing else is reachable before it) or where the user was going.
+ */
+export function completeSignIn(deps: Deps, reply: FastifyReply, user: User, outcome: SignedInOutcome) {
+  setSessionCookie(deps, reply, outcome.token);
+  setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
+  if (outcome.session.stage !== "full") return reply.redirect(STEP_PATH[outcome.session.stage], 303);
+  return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
+}
 
 /** Screens 1, 2, 4, 7 and 9: sign in, "User profile", "OTP capture", "Entered a wrong email?", sign out. */
 export function signinRoutes(app: FastifyInstance, deps: Deps): void {
@@ -58,6 +72,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     setSessionCookie(deps, reply, outcome.token);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
     if (outcome.kind === "portal") return reply.redirect(returnTarget(deps, returnTo), 303);
+    if (outcome.kind === "strong-factor") return reply.redirect("/otp", 303);
     // A cap can stop even the first code of a sign-in: OTP capture then says why and until when.
     return reply.redirect(outcome.issued.kind === "sent" ? "/otp" : `/otp${issueNotice(outcome.issued)}`, 303);
   });
@@ -121,12 +136,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request));
-    if (outcome.kind === "signed-in") {
-      setSessionCookie(deps, reply, outcome.token);
-      setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
-      if (outcome.session.stage === "password") return reply.redirect(STEP_PATH.password, 303);
-      return reply.redirect(returnTarget(deps, outcome.returnTo), 303);
-    }
+    if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
     const [status, error] = confirmProblem(deps, outcome);
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
   });
@@ -136,6 +146,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm(CODE_BUTTON_FORM, request.body);
     const issued = await regenerateCode(deps, user, session, requestContext(deps, request));
     if (issued.kind === "no-flow") return reply.redirect("/", 303);
+    if (issued.kind === "strong-factor-required") return reply.redirect("/otp", 303);
     return reply.redirect(`/otp${issueNotice(issued)}`, 303);
   });
 
@@ -161,6 +172,6 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { delivery, codesSent } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? "A new code is on its way. Codes sent before it no longer work." : undefined;
-    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra });
+    return otpPage(config, { csrf: reply.generateCsrf(), ...delivery, info, ...extra, choices: await otpChoices(deps, request) });
   }
 }

@@ -18,6 +18,8 @@ import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
+import { supportFactorRoutes } from "./support-factors.ts";
+import { REMOVAL_TEXT } from "../../strong-factors/messages.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -26,6 +28,7 @@ const DONE: Record<string, string> = {
   unlocked: "The login ID was unlocked: its failure counts and those of its known browsers are cleared.",
   role: "The role was changed. It applies from the user's next request.",
   "role-unchanged": "The user already had that role; nothing was changed.",
+  "factors-removed": REMOVAL_TEXT.done,
 };
 
 function pageNumber(value: unknown): number {
@@ -47,6 +50,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       canChangeRole: refusal(by, user, "role") === null,
       canDisable: refusal(by, user, "disable") === null,
       refusedWhy: refusal(by, user, "reset")?.message ?? null,
+      factorsRefused: refusal(by, user, "factors")?.message ?? null,
       ...extra,
     };
     return reply.code(status).type(HTML).send(userPage(frame, await userOverview(deps, user), view));
@@ -110,4 +114,5 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   supportNoticeRoutes(app, deps);
   supportAddressRoutes(app, deps);
   supportAttentionRoutes(app, deps);
+  supportFactorRoutes(app, deps);
 }

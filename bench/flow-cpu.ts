@@ -1,0 +1,140 @@
+/**
+ * CPU per complete sign-in, split into the event loop's share and the thread pool's (the hashing), at a
+ * fixed paced rate so that two builds compare under the same load — on a shared machine, where
+ * wall-clock throughput says little, CPU time per flow still does. Each round runs every build in turn
+ * (A, B, A, B, …) so that a change in the machine's load falls on both alike; the argon2id verify's CPU
+ * is measured in the same rounds, and every figure is also given as a ratio to it.
+ *
+ *   node --import tsx bench/flow-cpu.ts [--rate 8] [--concurrency 4] [--seconds 8] [--rounds 3]
+ *        [--build <dir with bin/ and dist/>]…  (default: this checkout's build)
+ *
+ * A build directory is what `npm run build` leaves (bin/famos.js and dist/), e.g. a copy of an earlier
+ * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Driver } from "./lib/driver.ts";
+import { measureArgon2, productHashConcurrency } from "./lib/measure.ts";
+import { cpuMs, freePort, runCommand, ServerProcess, type ServerStats } from "./lib/proc.ts";
+import { fmt } from "./lib/stats.ts";
+import { PRODUCT_BIN, PRODUCT_MAIN, PRODUCT_USER_PREFIX, productEnv, REPO_ROOT, usersCsv } from "./scenarios/famos-target.ts";
+import { makeUsers } from "./lib/users.ts";
+
+const { values: argv } = parseArgs({
+  options: {
+    rate: { type: "string", default: "8" },
+    concurrency: { type: "string", default: "4" },
+    seconds: { type: "string", default: "8" },
+    rounds: { type: "string", default: "3" },
+    build: { type: "string", multiple: true },
+    "cpu-prof": { type: "string" },
+    /** Linux perf: record the server's CPU samples (cpu-clock, on-CPU time only) during the window into this file. */
+    perf: { type: "string" },
+  },
+});
+const rate = Number(argv.rate);
+const concurrency = Number(argv.concurrency);
+const durationMs = Number(argv.seconds) * 1000;
+const rounds = Number(argv.rounds);
+const builds = (argv.build ?? [REPO_ROOT]).map((b) => resolve(b));
+
+const driver = await Driver.start();
+const workDir = await mkdtemp(join(tmpdir(), "famos-flow-cpu-"));
+const users = makeUsers(PRODUCT_USER_PREFIX, 64);
+const csv = join(workDir, "users.csv");
+await (await import("node:fs/promises")).writeFile(csv, await usersCsv(users));
+await runCommand(process.execPath, [join(REPO_ROOT, "scripts/build.js")], { cwd: REPO_ROOT, timeoutMs: 120_000 });
+
+interface Sample {
+  flows: number;
+  total: number;
+  main: number;
+  codeSmtpP95: number;
+}
+const samples = new Map<string, Sample[]>(builds.map((b) => [b, []]));
+const argonCpu: number[] = [];
+
+async function startServer(build: string, index: number): Promise<ServerProcess> {
+  const port = await freePort();
+  const dbPath = join(workDir, `famos-${index}-${Date.now()}.db`);
+  const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };
+  const cli = (args: string[]) => runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
+  await cli(["migrate"]);
+  await cli(["user", "import", csv]);
+  const bin = build === REPO_ROOT ? PRODUCT_BIN : join(build, "bin/famos.js");
+  return ServerProcess.start({
+    name: `famos ${build}`,
+    script: bin,
+    typescript: false,
+    args: ["serve"],
+    cwd: REPO_ROOT,
+    env,
+    port,
+    nodeFlags: ["--max-semi-space-size=4", ...(argv.perf ? ["--perf-basic-prof"] : []), ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
+    readyTimeoutMs: 60_000,
+  });
+}
+
+for (let round = 0; round < rounds; round += 1) {
+  const a = await measureArgon2(3, productHashConcurrency());
+  argonCpu.push(a.cpuMsPerVerify);
+  for (const [i, build] of builds.entries()) {
+    const server = await startServer(build, i);
+    try {
+      let before: ServerStats | null = null;
+      let after: ServerStats | null = null;
+      let recorder: ChildProcess | null = null;
+      const result = await driver.run(
+        { scenario: "bench/scenarios/famos.ts", origin: `http://127.0.0.1:${server.port}`, users, concurrency, ratePerSecond: rate, durationMs, warmupMs: 2000 },
+        async (mark) => {
+          if (mark === "window-open") {
+            before = await server.stats();
+            if (argv.perf) recorder = spawn("perf", ["record", "-e", "cpu-clock", "-F", "2000", "-p", String(server.pid), "-o", `${argv.perf}.${round}.${i}`], { stdio: "ignore" });
+          } else {
+            after = await server.stats();
+            if (recorder) {
+              const done = new Promise((r) => recorder!.once("exit", r));
+              recorder.kill("SIGINT");
+              await done;
+            }
+          }
+        },
+      );
+      const b = before as ServerStats | null;
+      const e = after as ServerStats | null;
+      if (!b || !e) throw new Error("no stats");
+      const flows = Math.max(1, result.flowsOk);
+      const s: Sample = {
+        flows: result.flowsOk,
+        total: cpuMs(b, e) / flows,
+        main: ((e.mainThreadCpuMs ?? Number.NaN) - (b.mainThreadCpuMs ?? Number.NaN)) / flows,
+        codeSmtpP95: result.metrics["code→smtp"]?.p95 ?? Number.NaN,
+      };
+      samples.get(build)!.push(s);
+      const threads = Object.entries(e.threadCpuMs ?? {})
+        .map(([tid, ms]) => [tid, (ms - (b.threadCpuMs?.[tid] ?? 0)) / flows] as const)
+        .filter(([, ms]) => ms > 0.05)
+        .sort((p, q) => q[1] - p[1]);
+      console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : tid} ${fmt(ms)}`).join(", ")}`);
+      console.log(
+        `round ${round + 1} ${build === REPO_ROOT ? "this checkout" : build}: ${s.flows} flows, CPU ${fmt(s.total)} ms/flow (event loop ${fmt(s.main)}), argon2id ${fmt(a.cpuMsPerVerify)} ms/verify → ${fmt(s.total / a.cpuMsPerVerify)}× (event loop ${fmt(s.main / a.cpuMsPerVerify)}×), code→SMTP p95 ${fmt(s.codeSmtpP95)} ms, errors ${result.errorCount}`,
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+}
+const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const argon = median(argonCpu);
+console.log(`\nmedians over ${rounds} rounds (argon2id ${fmt(argon)} ms CPU per verify):`);
+for (const [build, list] of samples) {
+  const total = median(list.map((s) => s.total));
+  const main = median(list.map((s) => s.main));
+  console.log(`  ${build === REPO_ROOT ? "this checkout" : build}: ${fmt(total)} ms/flow = ${fmt(total / argon)}× argon2id; event loop ${fmt(main)} ms/flow = ${fmt(main / argon)}×`);
+}
+await driver.close();
+await rm(workDir, { recursive: true, force: true });

@@ -1,0 +1,78 @@
+import type { Deps } from "../app/deps.ts";
+import type { SecondFactor } from "../factors/check-second-factor.ts";
+import type { User } from "../users/users.ts";
+import { openSecret, sealSecret } from "./secret-box.ts";
+import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
+
+type AppFailure = { kind: "wrong" };
+
+/**
+ * A new secret waiting for its first code (Profile or the setup screen). One app per user: a
+ * confirmed one must be removed first; an unconfirmed one is replaced, so only the newest QR code works.
+ */
+export async function startAppSetup(deps: Deps, user: User): Promise<{ kind: "started" } | { kind: "exists" }> {
+  const now = deps.clock.now();
+  const sealed = sealSecret(deps.keys.totpSecret, deps.random, user.id, newTotpSecret(deps.random));
+  return deps.db.transaction().execute(async (tx) => {
+    await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).where("confirmed_at", "is", null).execute();
+    const inserted = await tx
+      .insertInto("authenticator_apps")
+      .values({ user_id: user.id, secret: sealed, created_at: now, confirmed_at: null, last_step: null, last_used_at: null })
+      .onConflict((oc) => oc.column("user_id").doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 ? { kind: "started" as const } : { kind: "exists" as const };
+  });
+}
+
+/** The secret of the app being set up, as text and as the otpauth:// URI its QR code carries; null when none waits. */
+export async function pendingApp(deps: Deps, user: User): Promise<{ secret: string; uri: string } | null> {
+  const row = await deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", user.id).where("confirmed_at", "is", null).executeTakeFirst();
+  const secret = row ? openSecret(deps.keys.totpSecret, user.id, row.secret) : null;
+  return secret === null ? null : { secret, uri: totpUri(secret, user.login_id) };
+}
+
+/**
+ * An authenticator-app code as a second factor (checkSecondFactor): at sign-in against the confirmed
+ * app, at setup against the one waiting for its first code. A code of a step at or below the last one
+ * accepted is "used" (RFC 6238 §5.2); the step is stored with a conditional write, so two requests
+ * with one code cannot both win; the setup's write also confirms the app.
+ */
+export function appFactor(deps: Deps, user: User, code: string, use: "signin" | "setup"): SecondFactor<AppFailure> {
+  let step = 0;
+  const confirmed = use === "signin";
+  return {
+    async verify(now) {
+      const row = await deps.db
+        .selectFrom("authenticator_apps")
+        .select(["secret", "last_step"])
+        .where("user_id", "=", user.id)
+        .where("confirmed_at", confirmed ? "is not" : "is", null)
+        .executeTakeFirst();
+      const secret = row ? openSecret(deps.keys.totpSecret, user.id, row.secret) : null;
+      if (!row || secret === null) return { kind: "wrong" };
+      const verdict = await verifyTotp(secret, code, now, row.last_step === null ? null : Number(row.last_step));
+      if (verdict.kind === "ok") step = verdict.step;
+      return verdict.kind === "ok" ? { kind: "ok" } : verdict;
+    },
+    async consume(tx, now) {
+      const stored = await tx
+        .updateTable("authenticator_apps")
+        .set({ last_step: step, last_used_at: now, ...(confirmed ? {} : { confirmed_at: now }) })
+        .where("user_id", "=", user.id)
+        .where("confirmed_at", confirmed ? "is not" : "is", null)
+        .where((eb) => eb.or([eb("last_step", "is", null), eb("last_step", "<", step)]))
+        .executeTakeFirst();
+      return Number(stored.numUpdatedRows) === 1 ? undefined : "used";
+    },
+    failed: () => ({ event: "app.failed", detail: { during: use } }),
+    confirmed: { event: confirmed ? "app.confirmed" : "app.added", detail: {} },
+    reused: { event: "app.reused", detail: { during: use } },
+    metrics: { failed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "failed" }), confirmed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "ok" }) },
+  };
+}
+
+/** Whether the user has a confirmed app (sign-in offers "Use authenticator app"). */
+export async function hasApp(deps: Deps, userId: string): Promise<boolean> {
+  const row = await deps.db.selectFrom("authenticator_apps").select("user_id").where("user_id", "=", userId).where("confirmed_at", "is not", null).executeTakeFirst();
+  return row !== undefined;
+}

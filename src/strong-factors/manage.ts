@@ -1,0 +1,92 @@
+import type { Deps } from "../app/deps.ts";
+import { recordAudit, type AuditEntry } from "../audit/audit.ts";
+import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-second-factor.ts";
+import type { SafeHtml } from "../platform/html.ts";
+import type { RequestContext } from "../platform/request-context.ts";
+import { proveFresh, type FreshProof } from "../profile/reauthenticate.ts";
+import { advanceSession, type Session } from "../session/sessions.ts";
+import type { User } from "../users/users.ts";
+import { appFactor, startAppSetup } from "./authenticator-app.ts";
+import { factorsOf, hasStrongFactor } from "./factors.ts";
+import { issueRecoveryCodes } from "./recovery-codes.ts";
+import { normaliseTotp } from "./totp.ts";
+
+type Refused = Exclude<FreshProof, { kind: "ok" }>;
+
+function auditAs(user: User, ctx: RequestContext, now: number) {
+  return (db: Deps["db"], entry: Pick<AuditEntry, "event" | "detail">) =>
+    recordAudit(db, now, { ...entry, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+}
+
+/**
+ * The proof a change of factors needs: on Profile a fresh re-authentication (proveFresh); on the
+ * setup screen none more, since that session has just confirmed its code and reaches nothing else.
+ */
+function proof(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<FreshProof> {
+  if (session.stage === "factor-setup") return Promise.resolve({ kind: "ok" });
+  return proveFresh(deps, user, session, password, ctx, "factor-change");
+}
+
+/** "Set up authenticator app": a new secret, shown next as a QR code and as text. */
+export async function beginAppSetup(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "started" } | { kind: "exists" } | Refused> {
+  const fresh = await proof(deps, user, session, password, ctx);
+  if (fresh.kind !== "ok") return fresh;
+  const started = await startAppSetup(deps, user);
+  if (started.kind === "started") await auditAs(user, ctx, deps.clock.now())(deps.db, { event: "app.setup-started", detail: {} });
+  return started;
+}
+
+export type ConfirmSetupOutcome =
+  /** The app counts from now; `token` is the session's new one (null: it ended meanwhile). */
+  | { kind: "added"; token: string; session: Session; recoveryCodes: SafeHtml }
+  | Exclude<SecondFactorCheck<never, { kind: "wrong" }>, { kind: "ok" }>
+  | { kind: "malformed" };
+
+/**
+ * The setup's confirming code, through the rules of every second factor (wrong codes count toward
+ * the code lock). In one transaction: the app is confirmed, ten recovery codes replace any old set,
+ * and the session gets a new token — leaving the setup screen for the portal when it was there.
+ */
+export async function confirmAppSetup(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmSetupOutcome> {
+  const code = normaliseTotp(typed);
+  if (code === null) return { kind: "malformed" };
+  const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, "setup"), ctx, async (tx, now) => {
+    const { fragment } = await issueRecoveryCodes(tx, deps, user.id);
+    await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "app" } });
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id });
+    return advanced ? { ...advanced, fragment } : null;
+  });
+  if (check.kind !== "ok") return check;
+  deps.metrics.strongFactorChanges.inc({ factor: "app", change: "added" });
+  return { kind: "added", token: check.value.token, session: check.value.session, recoveryCodes: check.value.fragment };
+}
+
+/** Profile → "Remove" the authenticator app (or cancel its setup): its codes stop working at once. */
+export async function removeApp(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "removed" } | { kind: "none" } | Refused> {
+  const fresh = await proof(deps, user, session, password, ctx);
+  if (fresh.kind !== "ok") return fresh;
+  const now = deps.clock.now();
+  const removed = await deps.db.transaction().execute(async (tx) => {
+    const row = await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).returning("confirmed_at").executeTakeFirst();
+    if (row) await auditAs(user, ctx, now)(tx, { event: "app.removed", detail: { confirmed: row.confirmed_at !== null } });
+    return row !== undefined;
+  });
+  if (!removed) return { kind: "none" };
+  deps.metrics.strongFactorChanges.inc({ factor: "app", change: "removed" });
+  return { kind: "removed" };
+}
+
+/** Profile → "Generate new recovery codes": a fresh set of ten; the old set stops working. */
+export async function renewRecoveryCodes(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "renewed"; recoveryCodes: SafeHtml } | { kind: "no-strong-factor" } | Refused> {
+  if (!hasStrongFactor(await factorsOf(deps.db, user.id))) return { kind: "no-strong-factor" };
+  const fresh = await proof(deps, user, session, password, ctx);
+  if (fresh.kind !== "ok") return fresh;
+  const now = deps.clock.now();
+  const { fragment } = await deps.db.transaction().execute(async (tx) => {
+    const issued = await issueRecoveryCodes(tx, deps, user.id);
+    await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "request" } });
+    return issued;
+  });
+  deps.metrics.strongFactorChanges.inc({ factor: "recovery-codes", change: "renewed" });
+  return { kind: "renewed", recoveryCodes: fragment };
+}

@@ -1,0 +1,104 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import type { SecondFactor } from "../factors/check-second-factor.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { html, type SafeHtml } from "../platform/html.ts";
+import { hmacHex } from "../platform/keys.ts";
+import { randomId } from "../platform/random.ts";
+import type { Database } from "../store/schema.ts";
+import type { User } from "../users/users.ts";
+import { recoveryCodeUsedMail } from "./messages.ts";
+
+export const RECOVERY_CODE_COUNT = 10;
+/** No 0/o, 1/l/i: a code copied from paper is typed as written. 31 symbols, 10 of them: 49 bits each. */
+const ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+const LENGTH = 10;
+
+/**
+ * Recovery codes are NIST SP 800-63B look-up secrets (5.1.2): random, single-use, stored only as a
+ * keyed hash (HMAC-SHA256 under keys.recoveryCode, bound to the user), so the table alone yields none.
+ * 49 bits each is far above the 20 bits 5.1.2.1 asks for, with guesses counted toward the code lock.
+ */
+function recoveryHash(deps: Pick<Deps, "keys">, userId: string, code: string): string {
+  return hmacHex(deps.keys.recoveryCode, `${userId}:${code}`);
+}
+
+/** A typed code without spaces, dashes and case, or null when it cannot be one. */
+export function normaliseRecoveryCode(typed: string): string | null {
+  const code = typed.toLowerCase().replace(/[\s-]/g, "");
+  return code.length === LENGTH && [...code].every((c) => ALPHABET.includes(c)) ? code : null;
+}
+
+function newCode(deps: Pick<Deps, "random">): string {
+  let code = "";
+  for (let i = 0; i < LENGTH; i++) code += ALPHABET[deps.random.int(ALPHABET.length)];
+  return code;
+}
+
+/** "abcde-fghij": how a code is shown. */
+export function formatRecoveryCode(code: string): string {
+  return `${code.slice(0, 5)}-${code.slice(5)}`;
+}
+
+/**
+ * A new set of ten codes for the user, in the caller's transaction: the old set (used or not) is
+ * deleted, so it stops working with the commit. Returns the codes in plain text, which exist only in
+ * this answer, and the page fragment that shows them once.
+ */
+export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, "random" | "keys" | "clock">, userId: string): Promise<{ codes: string[]; fragment: SafeHtml }> {
+  const now = deps.clock.now();
+  await tx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newCode(deps));
+  await tx
+    .insertInto("recovery_codes")
+    .values(codes.map((code) => ({ id: randomId(deps.random), user_id: userId, code_hash: recoveryHash(deps, userId, code), created_at: now, used_at: null })))
+    .execute();
+  return { codes, fragment: recoveryCodesFragment(codes) };
+}
+
+/** The codes as a list to copy or print, said to be shown once. */
+export function recoveryCodesFragment(codes: string[]): SafeHtml {
+  return html`<section aria-labelledby="recovery-heading" class="recovery-codes">
+<h2 id="recovery-heading">Your recovery codes</h2>
+<p>Each code signs you in once when you cannot use your authenticator app or passkey. Print them or keep them in a password manager: <strong>they are shown only now</strong>. A new set replaces these.</p>
+<ul class="codes">${codes.map((c) => html`<li><code>${formatRecoveryCode(c)}</code></li>`)}</ul>
+</section>`;
+}
+
+type RecoveryFailure = { kind: "wrong" };
+
+/**
+ * A recovery code as a second factor (checkSecondFactor): a wrong one counts toward the code lock;
+ * using one marks it used with a conditional write (two requests with one code: one wins), and mails
+ * the user how many remain, in the same transaction.
+ */
+export function recoveryCodeFactor(deps: Deps, user: User, code: string): SecondFactor<RecoveryFailure> {
+  let id: string | null = null;
+  return {
+    async verify() {
+      const row = await deps.db.selectFrom("recovery_codes").select(["id", "used_at"]).where("user_id", "=", user.id).where("code_hash", "=", recoveryHash(deps, user.id, code)).executeTakeFirst();
+      if (!row) return { kind: "wrong" };
+      if (row.used_at !== null) return { kind: "used" };
+      id = row.id;
+      return { kind: "ok" };
+    },
+    async consume(tx, now) {
+      const used = await tx.updateTable("recovery_codes").set({ used_at: now }).where("id", "=", id!).where("used_at", "is", null).executeTakeFirst();
+      if (Number(used.numUpdatedRows) === 0) return "used";
+      const left = await recoveryCodesLeft(tx, user.id);
+      if (user.otp_email) {
+        const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail, left });
+        await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.recovery-code-used", recipient: user.otp_email, ...mail });
+      }
+    },
+    failed: () => ({ event: "recovery-code.failed", detail: {} }),
+    confirmed: { event: "recovery-code.used", detail: {} },
+    reused: { event: "recovery-code.reused", detail: {} },
+    metrics: { failed: () => deps.metrics.strongFactorChecks.inc({ factor: "recovery-code", outcome: "failed" }), confirmed: () => deps.metrics.strongFactorChecks.inc({ factor: "recovery-code", outcome: "ok" }) },
+  };
+}
+
+export async function recoveryCodesLeft(db: Kysely<Database>, userId: string): Promise<number> {
+  const row = await db.selectFrom("recovery_codes").select((eb) => eb.fn.countAll<number | string>().as("n")).where("user_id", "=", userId).where("used_at", "is", null).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,39 @@
+import type { Deps } from "../app/deps.ts";
+import { endUserAccess } from "../account/access.ts";
+import { recordAudit } from "../audit/audit.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import { removeAllFactors, type RemovedFactors } from "../strong-factors/factors.ts";
+import { factorsRemovedMail } from "../strong-factors/messages.ts";
+import { findUserById, type User } from "../users/users.ts";
+import { refusal, type Acting, type Refusal } from "./acting.ts";
+
+export type RemoveFactorsOutcome = { kind: "removed"; removed: RemovedFactors; sessionsEnded: number } | { kind: "not-found" } | Refusal;
+
+/**
+ * "Remove second factors" (console, `famos user factors LOGIN --remove`; issue 13): for a user who
+ * lost the phone with the app or the passkeys. Support acts on others' accounts only, and never on an
+ * administrator's; an administrator may act on anyone's but their own (src/support/acting.ts). The
+ * user's sessions end and their codes stop working, the OTP email is told, all in one transaction.
+ */
+export async function removeSecondFactors(deps: Deps, by: Acting, userId: string, ticket: string | null): Promise<RemoveFactorsOutcome> {
+  const now = deps.clock.now();
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const target: User | undefined = await findUserById(tx, userId);
+    if (!target) return { kind: "not-found" as const };
+    const refused = refusal(by, target, "factors");
+    if (refused) return refused;
+    const removed = await removeAllFactors(tx, target.id);
+    const sessionsEnded = await endUserAccess(tx, target.id, now, "factors-removed");
+    if (target.otp_email) {
+      const mail = factorsRemovedMail({ loginId: target.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.factors-removed", recipient: target.otp_email, ...mail });
+    }
+    await recordAudit(tx, now, { ...by.audit, event: "factors.removed", subject: target.login_id, detail: { ...removed, sessionsEnded, ...(ticket ? { ticket } : {}) } });
+    return { kind: "removed" as const, removed, sessionsEnded };
+  });
+  if (outcome.kind === "removed") {
+    deps.mailQueued();
+    deps.metrics.strongFactorChanges.inc({ factor: "all", change: "removed" });
+  }
+  return outcome;
+}

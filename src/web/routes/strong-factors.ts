@@ -1,0 +1,189 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import QRCode from "qrcode";
+import type { Deps } from "../../app/deps.ts";
+import type { SafeHtml } from "../../platform/html.ts";
+import { confirmWithApp, confirmWithRecoveryCode, type StrongConfirmOutcome } from "../../signin/strong-step.ts";
+import { pendingApp } from "../../strong-factors/authenticator-app.ts";
+import { factorsOf } from "../../strong-factors/factors.ts";
+import { beginAppSetup, confirmAppSetup, removeApp, renewRecoveryCodes, type ConfirmSetupOutcome } from "../../strong-factors/manage.ts";
+import { STRONG_TEXT } from "../../strong-factors/messages.ts";
+import type { FreshProof } from "../../profile/reauthenticate.ts";
+import { secondStepOptions } from "../../strong-factors/policy.ts";
+import { requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { field, formSchema, parseForm } from "../forms.ts";
+import { pauseText } from "../pause-messages.ts";
+import {
+  appCodePage, appSetupPageForProfile, appSetupPageForSetup, factorSetupPage, factorsSection, recoveryCodePage, recoveryCodesPage, type SecondStepChoices,
+} from "../pages/strong-factor-pages.ts";
+import { rateLimited } from "../rate-limit.ts";
+import { portalFrame } from "./portal.ts";
+import { renderProfilePage } from "./profile.ts";
+import { completeSignIn } from "./signin.ts";
+
+const HTML = "text/html; charset=utf-8";
+const CODE_FORM = formSchema({ code: field(64) });
+const PASSWORD_FORM = formSchema({ password: field().optional() });
+
+const DONE: Record<string, string> = { "app-removed": STRONG_TEXT.appRemoved, "setup-cancelled": STRONG_TEXT.setupCancelled };
+
+/** Where the passkeys module plugs its option into OTP capture and the setup screen (issue 13). */
+export interface PasskeyOptions {
+  /** The "Use a passkey instead" control for a user with `count` passkeys. */
+  signIn?: (count: number) => SafeHtml;
+  /** The "Add a passkey" control of the setup screen. */
+  setup?: SafeHtml;
+}
+
+/** OTP capture's choices for the signed-in user (signin.ts renders them). */
+export async function otpChoices(deps: Deps, request: FastifyRequest, passkeys: PasskeyOptions = {}): Promise<SecondStepChoices & { emailCode: boolean }> {
+  const { user } = signedIn(request);
+  const options = await secondStepOptions(deps.db, deps.config, user);
+  const passkey = options.passkeys > 0 ? passkeys.signIn?.(options.passkeys) : undefined;
+  return { emailCode: options.emailCode, app: options.app, recovery: options.recovery, ...(passkey ? { passkey } : {}) };
+}
+
+/** Profile's factors section for the signed-in user. */
+export async function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, passwordNeeded: boolean, message: { error?: string; info?: string }): Promise<SafeHtml> {
+  const { user } = signedIn(request);
+  const query = request.query as Record<string, unknown>;
+  const done = typeof query.factors === "string" ? DONE[query.factors] : undefined;
+  const info = message.info ?? done;
+  return factorsSection({ csrf, factors: await factorsOf(deps.db, user.id), passwordNeeded, timezone: deps.config.timezone, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
+}
+
+/** Why a code was refused, with the status to answer. */
+function refusal(deps: Deps, outcome: Exclude<StrongConfirmOutcome | ConfirmSetupOutcome, { kind: "signed-in" | "added" }>, factor: "app" | "recovery"): [number, string] {
+  switch (outcome.kind) {
+    case "malformed":
+      return [400, factor === "app" ? STRONG_TEXT.appMalformed : STRONG_TEXT.recoveryMalformed];
+    case "locked":
+      return [429, `${STRONG_TEXT.tooMany} ${pauseText(deps, outcome)}`];
+    case "used":
+      return [401, factor === "app" ? STRONG_TEXT.appUsed : STRONG_TEXT.recoveryUsed];
+    case "wrong":
+      return [401, factor === "app" ? STRONG_TEXT.appWrong : STRONG_TEXT.recoveryWrong];
+    case "none":
+      return [400, factor === "app" ? STRONG_TEXT.noApp : STRONG_TEXT.noRecovery];
+    case "void":
+      return [401, STRONG_TEXT.noPendingApp];
+  }
+}
+
+async function qrSetupView(deps: Deps, request: FastifyRequest, csrf: string, action: string, error?: string) {
+  const pending = await pendingApp(deps, signedIn(request).user);
+  if (!pending) return null;
+  const qrSvg = await QRCode.toString(pending.uri, { type: "svg", margin: 2, errorCorrectionLevel: "M" });
+  return { csrf, qrSvg, secret: pending.secret, action, ...(error ? { error } : {}) };
+}
+
+/**
+ * Issue 13's routes: OTP capture's "Use authenticator app" and "Use a recovery code"; the setup
+ * screen of FAMOS_STRONG_FACTOR_ROLES (stage "factor-setup": nothing else is reachable from it but
+ * Sign out); Profile's app setup, removal and new recovery codes.
+ */
+export function strongFactorRoutes(app: FastifyInstance, deps: Deps, passkeys: PasskeyOptions = {}): void {
+  const limited = rateLimited(deps);
+  const { config } = deps;
+
+  // --- sign-in: OTP capture's other ways ---
+  const ways = [
+    { path: "/otp/app", confirm: confirmWithApp, render: appCodePage, factor: "app" as const },
+    { path: "/otp/recovery", confirm: confirmWithRecoveryCode, render: recoveryCodePage, factor: "recovery" as const },
+  ];
+  for (const way of ways) {
+    app.get(way.path, { config: { access: "otp" } }, async (_request, reply) => reply.type(HTML).send(way.render(config, { csrf: reply.generateCsrf() })));
+    app.post(way.path, { config: { access: "otp", ...limited } }, async (request, reply) => {
+      const { user, session } = signedIn(request);
+      const form = parseForm(CODE_FORM, request.body);
+      const outcome = await way.confirm(deps, user, session, form.code, requestContext(deps, request));
+      if (outcome.kind === "signed-in") return completeSignIn(deps, reply, user, outcome);
+      const [status, error] = refusal(deps, outcome, way.factor);
+      return reply.code(status).type(HTML).send(way.render(config, { csrf: reply.generateCsrf(), error }));
+    });
+  }
+
+  // --- the setup screen FAMOS_STRONG_FACTOR_ROLES cannot get past ---
+  const setup = { config: { access: "factor-setup" as const } };
+  app.get("/factor-setup", setup, async (_request, reply) =>
+    reply.type(HTML).send(factorSetupPage(config, { csrf: reply.generateCsrf(), ...(passkeys.setup ? { passkey: passkeys.setup } : {}) })),
+  );
+  app.get("/factor-setup/app", setup, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    // Opening the page starts the setup (a secret nobody else sees); opening it again shows the same one.
+    if (!(await pendingApp(deps, user))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
+    const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm");
+    if (!view) return reply.redirect("/factor-setup", 303);
+    return reply.type(HTML).send(appSetupPageForSetup(config, view));
+  });
+  app.post("/factor-setup/app/confirm", { config: { access: "factor-setup", ...limited } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(CODE_FORM, request.body);
+    const outcome = await confirmAppSetup(deps, user, session, form.code, requestContext(deps, request));
+    if (outcome.kind === "added") {
+      setSessionCookie(deps, reply, outcome.token);
+      return reply.type(HTML).send(recoveryCodesPage(config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/" }));
+    }
+    const [status, error] = refusal(deps, outcome, "app");
+    const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm", error);
+    if (!view) return reply.redirect("/factor-setup", 303);
+    return reply.code(status).type(HTML).send(appSetupPageForSetup(config, view));
+  });
+
+  // --- Profile ---
+  const full = { config: { access: "full" as const, ...limited } };
+  const refusedFresh = (request: FastifyRequest, reply: FastifyReply, outcome: Exclude<FreshProof, { kind: "ok" }>) => {
+    if (outcome.kind === "locked") return renderProfilePage(deps, request, reply, 429, { factorsMessage: { error: pauseText(deps, outcome) } });
+    const error = outcome.kind === "password-needed" ? STRONG_TEXT.passwordNeeded : STRONG_TEXT.passwordWrong;
+    return renderProfilePage(deps, request, reply, 401, { factorsMessage: { error } });
+  };
+
+  app.post("/profile/app", full, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(PASSWORD_FORM, request.body);
+    const outcome = await beginAppSetup(deps, user, session, form.password ?? null, requestContext(deps, request));
+    if (outcome.kind === "started") return reply.redirect("/profile/app", 303);
+    if (outcome.kind === "exists") return renderProfilePage(deps, request, reply, 409, { factorsMessage: { error: STRONG_TEXT.appExists } });
+    return refusedFresh(request, reply, outcome);
+  });
+  app.get("/profile/app", { config: { access: "full" } }, async (request, reply) => {
+    const frame = await portalFrame(deps, request, reply);
+    const view = await qrSetupView(deps, request, frame.csrf, "/profile/app/confirm");
+    if (!view) return reply.redirect("/profile#factors", 303);
+    return reply.type(HTML).send(appSetupPageForProfile(frame, view));
+  });
+  app.post("/profile/app/confirm", full, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(CODE_FORM, request.body);
+    const outcome = await confirmAppSetup(deps, user, session, form.code, requestContext(deps, request));
+    if (outcome.kind === "added") {
+      setSessionCookie(deps, reply, outcome.token);
+      const frame = await portalFrame(deps, request, reply);
+      return reply.type(HTML).send(recoveryCodesPage(config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
+    }
+    const [status, error] = refusal(deps, outcome, "app");
+    const frame = await portalFrame(deps, request, reply);
+    const view = await qrSetupView(deps, request, frame.csrf, "/profile/app/confirm", error);
+    if (!view) return renderProfilePage(deps, request, reply, 400, { factorsMessage: { error: STRONG_TEXT.noPendingApp } });
+    return reply.code(status).type(HTML).send(appSetupPageForProfile(frame, view));
+  });
+  app.post("/profile/app/remove", full, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(PASSWORD_FORM, request.body);
+    const before = await factorsOf(deps.db, user.id);
+    const outcome = await removeApp(deps, user, session, form.password ?? null, requestContext(deps, request));
+    if (outcome.kind === "removed") return reply.redirect(`/profile?factors=${before.app ? "app-removed" : "setup-cancelled"}#factors`, 303);
+    if (outcome.kind === "none") return reply.redirect("/profile#factors", 303);
+    return refusedFresh(request, reply, outcome);
+  });
+  app.post("/profile/recovery-codes", full, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    const form = parseForm(PASSWORD_FORM, request.body);
+    const outcome = await renewRecoveryCodes(deps, user, session, form.password ?? null, requestContext(deps, request));
+    if (outcome.kind === "renewed") {
+      const frame = await portalFrame(deps, request, reply);
+      return reply.type(HTML).send(recoveryCodesPage(config, { info: STRONG_TEXT.codesRenewed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
+    }
+    if (outcome.kind === "no-strong-factor") return renderProfilePage(deps, request, reply, 400, { factorsMessage: { error: STRONG_TEXT.noStrongFactor } });
+    return refusedFresh(request, reply, outcome);
+  });
+}
