@@ -14,12 +14,25 @@ export const UNIT_TESTS = [
   "test/web/return-to.test.ts",
 ];
 
+/**
+ * FAMOS_UNIT_TESTS (comma-separated globs) narrows the tier to some of its files: a Stryker run over
+ * one directory against the tests of that directory (`npm run mutation -- --mutate "src/x/**" --tests
+ * "test/x/**"`), which on a shared 2-core machine is the difference between minutes and hours. A score
+ * from a narrowed run is a lower bound: the whole tier can only kill more.
+ */
+const only = process.env.FAMOS_UNIT_TESTS?.split(",").filter((glob) => glob.trim() !== "");
+
 export default defineConfig({
   test: {
-    include: UNIT_TESTS,
+    include: only?.length ? only : UNIT_TESTS,
     pool: "forks",
+    // Under Stryker (which runs the tier in one worker thread, again for every mutant) the modules stay
+    // loaded between runs: importing the application again per mutant cost far more than the tests.
+    // Every test builds its own app and store, so nothing of one run leaks into the next.
+    isolate: process.env.STRYKER_MUTATOR_WORKER === undefined,
     maxWorkers: 2,
-    testTimeout: 10_000,
+    // Generous: the machine is shared, and Stryker runs the tier beside its checker.
+    testTimeout: 30_000,
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The part of Stryker's JSON report (mutation-testing-report-schema) the summary reads. */
@@ -24,13 +24,16 @@ export function score(f: Pick<FileScore, "killed" | "survived" | "noCoverage" | 
 }
 
 /**
- * Merges every group-*.json in `dir` into a Markdown summary. Reports are read in name order and a
+ * Merges every group-*.json in `dir` into a Markdown summary. Reports are read in the order they were written and a
  * mutant (file, place, mutator, replacement) seen again takes its later status, so a re-run of the
  * survivors alone (`--mutate "src/x.ts:34:1-34:80"`) updates them.
  */
 export function writeMutationSummary(dir: string, out: string): string {
   const mutants = new Map<string, { file: string; line: number; column: number; mutatorName: string; replacement: string; status: string }>();
-  const reports = readdirSync(dir).filter((name) => /^group-.*\.json$/.test(name)).sort();
+  // In the order they were written (a survivors' re-run is named after its ranges, which can sort before its group).
+  const reports = readdirSync(dir)
+    .filter((name) => /^group-.*\.json$/.test(name))
+    .sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs || a.localeCompare(b));
   for (const name of reports) {
     const report = JSON.parse(readFileSync(join(dir, name), "utf8")) as Report;
     for (const [file, entry] of Object.entries(report.files)) {

@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { addUser, TEST_SECRET } from "../support/app.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
-import { HttpFormClient } from "../support/http-client.ts";
+import { FormClient, overHttp } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
 import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
@@ -45,9 +45,9 @@ describe("a real `famos serve` taking bounces on FAMOS_BOUNCE_SMTP_PORT", () => 
     if (!loaded.ok) throw new Error(loaded.errors.join("; "));
     const deps = createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
     const user = await addUser(deps, { email: "gone@dealer.example" });
-    const client = new HttpFormClient(server.url);
+    const client = new FormClient(overHttp(server.url));
     await client.get("/login");
-    expect((await client.post("/login", { loginId: user.login_id, password: user.password })).location).toBe("/otp");
+    expect((await client.post("/login", { loginId: user.login_id, password: user.password })).headers.location).toBe("/otp");
     const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes("gone@dealer.example"), 10_000);
     expect(mail.envelopeFrom).toMatch(/^bounce\+[A-Za-z0-9_-]+@bounces\.famos\.test$/);
 

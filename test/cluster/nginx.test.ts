@@ -10,7 +10,8 @@ import { createServices } from "../../src/app/services.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { addUser, TEST_SECRET } from "../support/app.ts";
-import { HttpFormClient, waitForCode, type HttpAnswer } from "../support/http-client.ts";
+import type { LightMyRequestResponse } from "fastify";
+import { FormClient, nextCode, overHttp } from "../support/client.ts";
 import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
 import { productionEnv, REPO_ROOT, startServer, type ServerProcess } from "../support/server-process.ts";
 import { postgresTestUrl, redisTestUrl, type PostgresTestSchema } from "../support/services.ts";
@@ -97,14 +98,14 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
    * the instances (trusting the proxy) count failures and request limits per that address, so the
    * tests' wrong codes do not lock each other out.
    */
-  function client(n: number, headers: Record<string, string> = {}): HttpFormClient & { step(method: "GET" | "POST", path: string, fields?: Record<string, string>): Promise<HttpAnswer> } {
+  function client(n: number, headers: Record<string, string> = {}): FormClient & { step(method: "GET" | "POST", path: string, fields?: Record<string, string>): Promise<LightMyRequestResponse> } {
     const agent = new Agent({ connect: { ca }, localAddress: `127.0.0.${n}` });
     agents.push(agent);
-    const c = new HttpFormClient(base, headers, agent) as HttpFormClient & { step: never };
+    const c = new FormClient(overHttp(base, agent), undefined, headers) as FormClient & { step: never };
     return Object.assign(c, {
       async step(method: "GET" | "POST", path: string, fields?: Record<string, string>) {
         const answer = method === "GET" ? await c.get(path) : await c.post(path, fields);
-        trail.push(answer.headers.get("x-upstream") ?? "none");
+        trail.push(String(answer.headers["x-upstream"] ?? "none"));
         return answer;
       },
     });
@@ -126,9 +127,9 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
   it("serves over TLS with HTTPS-mode cookies and redirects plain HTTP", async () => {
     const c = client(11);
     const page = await c.step("GET", "/login");
-    expect(page.status).toBe(200);
-    expect(page.headers.get("strict-transport-security")).toMatch(/max-age=31536000/);
-    expect(page.headers.getSetCookie().join("\n")).toMatch(/__Host-famos_csrf=.*Secure/i);
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["strict-transport-security"]).toMatch(/max-age=31536000/);
+    expect([page.headers["set-cookie"] ?? []].flat().join("\n")).toMatch(/__Host-famos_csrf=.*Secure/i);
     expect([live(instances[0]!.port), live(instances[1]!.port)]).toContain(trail.at(-1));
     const plain = await fetch(`http://127.0.0.1:${nginx.port}/login`, { redirect: "manual" });
     expect(plain.status).toBe(301);
@@ -142,20 +143,20 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     await c.step("GET", "/login");
     const before = smtp.messages.length;
     const password = await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
-    expect(password.location).toBe("/otp");
+    expect(password.headers.location).toBe("/otp");
     const passwordOn = trail.at(-1)!;
-    const code = await waitForCode(smtp, user.otp_email!, before);
+    const code = await nextCode(smtp, user.otp_email!, before);
     await c.step("GET", "/otp");
     await nextAvoids(passwordOn);
     const confirmed = await c.step("POST", "/otp", { code });
-    expect(confirmed.location).toBe("/");
+    expect(confirmed.headers.location).toBe("/");
     const codeOn = trail.at(-1)!;
     expect(codeOn).not.toBe(passwordOn);
     const portal = await c.step("GET", "/");
     const portalOn = trail.at(-1)!;
     expect(portal.body).toContain("Sign out");
     await nextAvoids(portalOn);
-    expect((await c.step("GET", "/profile")).status).toBe(200);
+    expect((await c.step("GET", "/profile")).statusCode).toBe(200);
     expect(trail.at(-1)).not.toBe(portalOn);
     // The instances saw the browser's address (from X-Forwarded-For), not the proxy's.
     const audit = await store.db.selectFrom("audit").select("ip").where("subject", "=", user.login_id).execute();
@@ -169,21 +170,21 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     await c.step("GET", "/login");
     const before = smtp.messages.length;
     await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
-    const code = await waitForCode(smtp, user.otp_email!, before);
+    const code = await nextCode(smtp, user.otp_email!, before);
     const wrong = code === "000000" ? "111111" : "000000";
     await c.step("GET", "/otp");
     const on: string[] = [];
-    const answers: HttpAnswer[] = [];
+    const answers: LightMyRequestResponse[] = [];
     for (let i = 0; i < 5; i += 1) {
       answers.push(await c.step("POST", "/otp", { code: wrong }));
       on.push(trail.at(-1)!);
     }
     expect(new Set(on).size).toBe(2);
-    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers.map((a) => a.statusCode)).toEqual([401, 401, 401, 401, 401]);
     expect(answers[3]!.body).toContain("You have 1 try left.");
     expect(answers[4]!.body).toContain("That was the last try");
     const locked = await c.step("POST", "/otp", { code });
-    expect(locked.status).toBe(429);
+    expect(locked.statusCode).toBe(429);
     expect(locked.body).toContain("Too many wrong codes");
     const throttle = await store.db.selectFrom("throttles").select("failures").where("key", "=", `code:id:${user.login_id.toLowerCase()}`).executeTakeFirst();
     expect(throttle?.failures).toBe(5);
@@ -195,13 +196,13 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     await c.step("GET", "/login");
     const before = smtp.messages.length;
     await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
-    const code = await waitForCode(smtp, user.otp_email!, before);
+    const code = await nextCode(smtp, user.otp_email!, before);
     await c.step("GET", "/otp");
-    expect((await c.step("POST", "/otp", { code })).location).toBe("/");
+    expect((await c.step("POST", "/otp", { code })).headers.location).toBe("/");
     await c.step("GET", "/profile");
     const signedInCookies = c.cookieHeader();
     const out = await c.step("POST", "/logout");
-    expect(out.status).toBe(303);
+    expect(out.statusCode).toBe(303);
     const outOn = trail.at(-1)!;
 
     const replay = client(15);
@@ -212,8 +213,8 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     await nextAvoids(outOn);
     const after = await replay.step("GET", "/profile");
     expect(trail.at(-1)).not.toBe(outOn);
-    expect(after.status).toBe(303);
-    expect(after.location).toMatch(/^\/login/);
+    expect(after.statusCode).toBe(303);
+    expect(after.headers.location).toMatch(/^\/login/);
   });
 
   it("makes one session when the right code is raced on both instances", async () => {
@@ -222,7 +223,7 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     await c.step("GET", "/login");
     const before = smtp.messages.length;
     await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
-    const code = await waitForCode(smtp, user.otp_email!, before);
+    const code = await nextCode(smtp, user.otp_email!, before);
     await c.step("GET", "/otp");
     const racers = Array.from({ length: 8 }, () => {
       const r = client(17);
@@ -233,7 +234,7 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     const start = trail.length;
     const answers = await Promise.all(racers.map((r) => r.step("POST", "/otp", { code })));
     expect(new Set(trail.slice(start)).size).toBe(2);
-    expect(answers.filter((a) => a.status === 303 && a.location === "/")).toHaveLength(1);
+    expect(answers.filter((a) => a.statusCode === 303 && a.headers.location === "/")).toHaveLength(1);
     const sessions = await store.db
       .selectFrom("sessions")
       .select(["stage"])

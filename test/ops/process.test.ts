@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { MIGRATION_NAMES, pendingMigrations } from "../../src/store/migrate.ts";
 import { addUser, TEST_SECRET } from "../support/app.ts";
-import { HttpFormClient, waitForCode } from "../support/http-client.ts";
+import { FormClient, nextCode, overHttp } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
 import { productionEnv, runFamos, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
@@ -40,22 +40,22 @@ describe("a real `famos serve` process", () => {
 
   it("logs JSON lines with a request id and no password, code, cookie, token or secret", async () => {
     const user = await addUser(depsOn(store, database.url), { password: "Tr0ub4dor&3 horse staple" });
-    const client = new HttpFormClient(server.url);
+    const client = new FormClient(overHttp(server.url));
     const secrets = new Set<string>([user.password, TEST_SECRET]);
     await client.get("/login");
     secrets.add(client.csrf!);
     const before = smtp.messages.length;
-    expect((await client.post("/login", { loginId: user.login_id, password: user.password })).location).toBe("/otp");
-    const code = await waitForCode(smtp, user.otp_email!, before);
+    expect((await client.post("/login", { loginId: user.login_id, password: user.password })).headers.location).toBe("/otp");
+    const code = await nextCode(smtp, user.otp_email!, before);
     secrets.add(code);
     for (const value of client.cookies.values()) secrets.add(value);
     await client.get("/otp");
     secrets.add(client.csrf!);
-    expect((await client.post("/otp", { code: code === "000000" ? "111111" : "000000" })).status).toBe(401);
-    expect((await client.post("/otp", { code })).location).toBe("/");
+    expect((await client.post("/otp", { code: code === "000000" ? "111111" : "000000" })).statusCode).toBe(401);
+    expect((await client.post("/otp", { code })).headers.location).toBe("/");
     for (const value of client.cookies.values()) secrets.add(value); // the signed-in session token
-    expect((await client.get("/profile")).status).toBe(200);
-    expect((await client.post("/logout")).status).toBe(303);
+    expect((await client.get("/profile")).statusCode).toBe(200);
+    expect((await client.post("/logout")).statusCode).toBe(303);
 
     const completed = () => {
       const lines = server.logLines();
@@ -88,13 +88,13 @@ describe("a real `famos serve` process", () => {
     const late = await addUser(deps);
     // A code mail whose SMTP reply is held: the sender is mid-send when the signal comes.
     smtp.delayData(800);
-    const first = new HttpFormClient(server.url);
+    const first = new FormClient(overHttp(server.url));
     await first.get("/login");
     await first.post("/login", { loginId: early.login_id, password: early.password });
     await smtp.waitForMessage((m) => m.envelopeTo.includes(early.otp_email!));
 
     // A request whose body is still arriving when the signal comes.
-    const second = new HttpFormClient(server.url);
+    const second = new FormClient(overHttp(server.url));
     await second.get("/login");
     const body = new URLSearchParams({ loginId: late.login_id, password: late.password, _csrf: second.csrf! }).toString();
     const loginPosts = () => server.stdout().split("\n").filter((l) => l.includes('"method":"POST","url":"/login"')).length;

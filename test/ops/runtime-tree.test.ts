@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET } from "../support/app.ts";
-import { HttpFormClient, waitForCode } from "../support/http-client.ts";
+import { FormClient, overHttp, signIn } from "../support/client.ts";
+import { smtpMailbox } from "../support/mailbox.ts";
 import { freePort } from "../support/nginx.ts";
 import { REPO_ROOT } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
@@ -119,15 +120,12 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
       return (await fetch(`${url}/readyz`)).ok;
     }, 30_000, 50);
 
-    const client = new HttpFormClient(url);
-    await client.get("/login");
-    const sent = smtp.messages.length;
-    expect((await client.post("/login", { loginId: "dealer1", password: "correct horse battery staple" })).location).toBe("/otp");
-    const code = await waitForCode(smtp, "dana@dealer.example", sent);
-    await client.get("/otp");
-    expect((await client.post("/otp", { code })).location).toBe("/");
+    const client = new FormClient(overHttp(url));
+    const user = { login_id: "dealer1", password: "correct horse battery staple", otp_email: "dana@dealer.example" };
+    const { answer } = await signIn({ mailbox: smtpMailbox(smtp) }, { client, user, page: null });
+    expect(answer.headers.location).toBe("/");
     const portal = await client.get("/");
-    expect(portal.status).toBe(200);
+    expect(portal.statusCode).toBe(200);
     expect(portal.body).toContain("Quotation");
     expect(portal.body).toContain("Sign out");
 

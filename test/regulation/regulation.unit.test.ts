@@ -58,7 +58,7 @@ describe("locks, through the sign-in forms (unit tier)", () => {
     expect(await password(user.login_id, user.password, "203.0.113.51")).toBe(303);
     u.clock.advance(MINUTE);
     expect(await password(user.login_id, user.password, ip)).toBe(303);
-  });
+  }, 60_000); // 51 argon2id checks: slow on a loaded machine (and under Stryker)
 
   it("locks the login ID after 5 wrong codes across sign-ins (Regenerate and new sign-ins reset nothing); the run goes on after a lock; a confirmed code resets it", async () => {
     const user = await addUser(u.deps);

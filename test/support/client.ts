@@ -1,24 +1,44 @@
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
+import { fetch, type Dispatcher } from "undici";
 import type { Deps } from "../../src/app/deps.ts";
 import type { Role, User } from "../../src/users/users.ts";
 import { addUser } from "./app.ts";
 import { smtpMailbox, type Mailbox } from "./mailbox.ts";
 import type { TestSmtpServer } from "./smtp.ts";
 
+/** A FAMOS over real HTTP (a child process, nginx in front): its base URL, and an undici dispatcher (e.g. trusting a test CA, or a local address of its own). */
+export interface HttpTarget {
+  baseUrl: string;
+  dispatcher?: Dispatcher;
+}
+
+/** The one test client's target: an app in this process (driven through app.inject()) or a server over real HTTP. */
+export function overHttp(baseUrl: string, dispatcher?: Dispatcher): HttpTarget {
+  return { baseUrl, ...(dispatcher ? { dispatcher } : {}) };
+}
+
+type CookieSet = { name: string; value: string; expires?: Date; maxAge?: number };
+
 /**
- * A browser-like client over app.inject(): keeps cookies, remembers the CSRF token of the last page,
- * and sends it with the next form unless told otherwise.
+ * The one browser-like client of the tests: keeps cookies, remembers the CSRF token of the last page,
+ * and sends it with the next form unless told otherwise. Over app.inject() (the app, from `ip`), or
+ * over real HTTP (overHttp: fetch, redirects not followed, the Origin header a browser sends with a
+ * form); either way an answer reads alike (statusCode, headers, body, cookies).
  */
 export class FormClient {
   readonly cookies = new Map<string, string>();
   csrf: string | null = null;
 
-  constructor(readonly app: FastifyInstance, readonly ip = "127.0.0.1", readonly headers: Record<string, string> = {}) {}
+  constructor(readonly target: FastifyInstance | HttpTarget, readonly ip = "127.0.0.1", readonly headers: Record<string, string> = {}) {}
+
+  /** The app in this process (not for a client over HTTP). */
+  get app(): FastifyInstance {
+    if ("baseUrl" in this.target) throw new Error("a client over HTTP has no app in this process");
+    return this.target;
+  }
 
   async get(url: string): Promise<LightMyRequestResponse> {
-    const response = await this.app.inject({ method: "GET", url, headers: this.requestHeaders(), remoteAddress: this.ip });
-    this.absorb(response);
-    return response;
+    return this.send("GET", url, this.requestHeaders());
   }
 
   /** Posts a form; `_csrf` is added from the last page unless `csrf: false` or a value is given. */
@@ -26,15 +46,7 @@ export class FormClient {
     const body = new URLSearchParams(fields);
     const token = options.csrf === undefined ? this.csrf : options.csrf;
     if (token) body.set("_csrf", token);
-    const response = await this.app.inject({
-      method: "POST",
-      url,
-      payload: body.toString(),
-      headers: { ...this.requestHeaders(), "content-type": "application/x-www-form-urlencoded", ...options.headers },
-      remoteAddress: this.ip,
-    });
-    this.absorb(response);
-    return response;
+    return this.send("POST", url, { ...this.requestHeaders(), "content-type": "application/x-www-form-urlencoded", ...options.headers }, body.toString());
   }
 
   cookieHeader(): string {
@@ -46,8 +58,17 @@ export class FormClient {
     return { "user-agent": "famos-test", ...this.headers, ...(cookie ? { cookie } : {}) };
   }
 
+  private async send(method: "GET" | "POST", url: string, headers: Record<string, string>, payload?: string): Promise<LightMyRequestResponse> {
+    const response =
+      "baseUrl" in this.target
+        ? await httpRequest(this.target, method, url, headers, payload)
+        : await this.target.inject({ method, url, headers, remoteAddress: this.ip, ...(payload === undefined ? {} : { payload }) });
+    this.absorb(response);
+    return response;
+  }
+
   private absorb(response: LightMyRequestResponse): void {
-    for (const cookie of response.cookies as Array<{ name: string; value: string; expires?: Date; maxAge?: number }>) {
+    for (const cookie of response.cookies as CookieSet[]) {
       const expired = (cookie.expires && cookie.expires.getTime() < Date.now()) || cookie.maxAge === 0 || cookie.value === "";
       if (expired) this.cookies.delete(cookie.name);
       else this.cookies.set(cookie.name, cookie.value);
@@ -55,6 +76,33 @@ export class FormClient {
     const match = /name="_csrf" value="([^"]+)"/.exec(response.body);
     if (match) this.csrf = match[1]!;
   }
+}
+
+/**
+ * One request over real HTTP, answered in app.inject()'s shape: the fields tests read (statusCode,
+ * headers with lower-case names, body, json(), cookies); not a stream.
+ */
+async function httpRequest(target: HttpTarget, method: string, url: string, headers: Record<string, string>, payload?: string): Promise<LightMyRequestResponse> {
+  const sent = payload === undefined ? headers : { ...headers, origin: new URL(target.baseUrl).origin };
+  const response = await fetch(new URL(url, target.baseUrl), { method, headers: sent, body: payload, redirect: "manual", ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}) });
+  const body = await response.text();
+  const answerHeaders: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => (answerHeaders[name] = value));
+  const setCookie = response.headers.getSetCookie();
+  if (setCookie.length) answerHeaders["set-cookie"] = setCookie;
+  const cookies: CookieSet[] = setCookie.map((line) => {
+    const [pair, ...attributes] = line.split(";");
+    const eq = pair!.indexOf("=");
+    const cookie: CookieSet = { name: pair!.slice(0, eq).trim(), value: pair!.slice(eq + 1).trim() };
+    for (const attribute of attributes) {
+      const [name, value = ""] = attribute.split("=").map((part) => part.trim());
+      if (/^max-age$/i.test(name!)) cookie.maxAge = Number(value);
+      if (/^expires$/i.test(name!)) cookie.expires = new Date(attribute.slice(attribute.indexOf("=") + 1).trim());
+    }
+    return cookie;
+  });
+  const answer = { statusCode: response.status, statusMessage: response.statusText, headers: answerHeaders, body, payload: body, rawPayload: Buffer.from(body), cookies, json: () => JSON.parse(body) as unknown };
+  return answer as unknown as LightMyRequestResponse;
 }
 
 /** Password step: GET /login then POST it. Returns the POST's response (303 to /enrol or /otp on success). */
@@ -70,7 +118,7 @@ export function nextCode(smtp: TestSmtpServer, to: string, after = 0): Promise<s
 
 /** A full sign-in of a user with a confirmed OTP email: password, code, portal (see signIn). */
 export async function signInFully(client: FormClient, smtp: TestSmtpServer, user: { login_id: string; password: string; otp_email: string | null }): Promise<void> {
-  await signIn({ app: client.app, mailbox: smtpMailbox(smtp) }, { user, client, page: null });
+  await signIn({ mailbox: smtpMailbox(smtp) }, { user, client, page: null });
 }
 
 export type TestUser = User & { password: string };
@@ -81,7 +129,8 @@ export type SignInStep = "enrol" | "otp" | "full";
 
 /** What a sign-in needs of a test app: the integration app (SMTP) and the unit app (outbox) both have it. */
 export interface SignInApp {
-  app: FastifyInstance;
+  /** The app a new client is made for (a client over HTTP is given as `client`). */
+  app?: FastifyInstance;
   mailbox: Mailbox;
   /** Needed only to add a user when none is given. */
   deps?: Deps;
@@ -118,7 +167,8 @@ export interface SignedInClient<U extends SignInUser> {
 export async function signIn<U extends SignInUser = TestUser>(t: SignInApp, options: SignInOptions<U> = {}): Promise<SignedInClient<U>> {
   const until = options.until ?? "full";
   const user = options.user ?? (await newUser(t, options.role ?? "user", until === "enrol" ? null : undefined) as unknown as U);
-  const client = options.client ?? new FormClient(t.app, options.ip);
+  if (!options.client && !t.app) throw new Error("signIn: give a client, or an app to make one for");
+  const client = options.client ?? new FormClient(t.app!, options.ip);
   const mark = await t.mailbox.mark();
   const login = await client.get(options.from ?? "/login");
   const returnTo = hiddenReturnTo(login.body);

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { durationInWords } from "../../src/config/duration.ts";
+import type { Deps } from "../../src/app/deps.ts";
+import { addressKey } from "../../src/regulation/address.ts";
+import { LOCK_SUBJECT, tellLockStarted } from "../../src/regulation/lock-notice.ts";
+import { activeAddressLocks, addressLockInfo, countedAddress, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
+import { formatDateTime } from "../../src/platform/format.ts";
+import { addUser } from "../support/app.ts";
+import { createUnitDeps } from "../support/unit-app.ts";
+
+const MINUTE = 60_000;
+
+describe("addressKey: how throttles count a client address", () => {
+  it("counts IPv4 and IPv4-mapped IPv6 as the IPv4 address", () => {
+    expect(addressKey("203.0.113.9")).toBe("203.0.113.9");
+    expect(addressKey("::ffff:192.168.100.200")).toBe("192.168.100.200");
+    expect(addressKey("::FFFF:203.0.113.9")).toBe("203.0.113.9");
+  });
+  it("counts IPv6 by its /64, written one way however it was spelt", () => {
+    expect(addressKey("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:0DB8:0001:0002:ffff::1")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+    expect(addressKey("::")).toBe("0:0:0:0::/64");
+    expect(addressKey("2001:db8:1:2::")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(addressKey("1::ffff:1.2.3.4")).toBe("1:0:0:0::/64");
+    // An embedded IPv4 address fills two groups, so the zeros before it are one group fewer.
+    expect(addressKey("1::2:3:4:5:1.2.3.4")).toBe("1:0:2:3::/64");
+    expect(addressKey("1:2:3:4:5:6:1.2.3.4")).toBe("1:2:3:4::/64");
+  });
+  it("keeps anything else as it came, at most 64 characters", () => {
+    expect(addressKey("::ffff:1.2.3.4x")).toBe("::ffff:1.2.3.4x");
+    expect(addressKey("not-an-address")).toBe("not-an-address");
+    expect(addressKey("z".repeat(100))).toBe("z".repeat(64));
+    expect(addressKey("")).toBe("");
+    expect(countedAddress("2001:db8:5:6::9")).toBe("2001:db8:5:6::/64");
+  });
+});
+
+describe("locks as support sees and lifts them (unit tier)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  beforeAll(async () => {
+    unit = await createUnitDeps();
+  });
+  afterAll(async () => unit.close());
+
+  const db = () => unit.deps.db;
+  const now = () => unit.clock.now();
+  const put = (key: string, failures: number, lockedUntil: number, hard = 0, windowStartedAt = 0) =>
+    db().insertInto("throttles").values({ key, failures, locked_until: lockedUntil, hard_locked: hard, updated_at: now(), window_started_at: windowStartedAt }).execute();
+  const device = (id: string, loginKey: string) => db().insertInto("devices").values({ id, login_key: loginKey, created_at: now(), last_used_at: now(), revoked_at: null }).execute();
+
+  it("shows nothing for a login ID without counters", async () => {
+    expect(await loginLockInfo(db(), "clean", now())).toEqual({ passwordFailures: 0, codeFailures: 0, hardLocked: false, lockedUntil: null, locked: false, devices: [] });
+    expect(await unlockLogin(db(), "clean")).toBe(false);
+  });
+
+  it("shows each kind's failures, the lock that ends last, and the devices with failures", async () => {
+    await put("password:id:gina", 3, now() + 2 * MINUTE);
+    await put("code:id:gina", 2, now() + 5 * MINUTE);
+    await device("g-1", "gina");
+    await device("g-2", "gina");
+    await device("g-3", "gina");
+    await put("password:dev:g-1", 4, now() + MINUTE);
+    await put("code:dev:g-1", 1, now() - 1);
+    await put("code:dev:g-2", 2, now());
+    await put("password:dev:g-3", 0, 0);
+    expect(await loginLockInfo(db(), "gina", now())).toEqual({
+      passwordFailures: 3,
+      codeFailures: 2,
+      hardLocked: false,
+      lockedUntil: now() + 5 * MINUTE,
+      locked: true,
+      devices: [
+        { deviceId: "g-1", failures: 5, lockedUntil: now() + MINUTE },
+        { deviceId: "g-2", failures: 2, lockedUntil: null },
+      ],
+    });
+    unit.clock.advance(5 * MINUTE);
+    expect(await loginLockInfo(db(), "gina", now())).toMatchObject({ lockedUntil: null, locked: false, passwordFailures: 3 });
+    unit.clock.advance(-1);
+    expect(await loginLockInfo(db(), "gina", now())).toMatchObject({ lockedUntil: now() + 1, locked: true });
+    unit.clock.advance(1);
+
+    expect(await unlockLogin(db(), "gina")).toBe(true);
+    expect(await loginLockInfo(db(), "gina", now())).toEqual({ passwordFailures: 0, codeFailures: 0, hardLocked: false, lockedUntil: null, locked: false, devices: [] });
+    expect(await db().selectFrom("throttles").select("key").where("key", "like", "%g-%").execute()).toEqual([]);
+  });
+
+  it("a lock until support unlocks shows as locked without an end, and Unlock lifts it; other login IDs' counters stay", async () => {
+    await put("code:id:hank", 100, now() - MINUTE, 1);
+    await put("password:id:hank2", 1, 0);
+    const info = await loginLockInfo(db(), "hank", now());
+    expect(info).toMatchObject({ hardLocked: true, locked: true, lockedUntil: null, codeFailures: 100, passwordFailures: 0 });
+    expect(await unlockLogin(db(), "hank")).toBe(true);
+    expect(await loginLockInfo(db(), "hank", now())).toMatchObject({ hardLocked: false, locked: false });
+    expect(await loginLockInfo(db(), "hank2", now())).toMatchObject({ passwordFailures: 1 });
+    // A device's hard flag is not the login ID's.
+    await device("i-1", "ivy");
+    await put("code:dev:i-1", 3, 0, 1);
+    expect(await loginLockInfo(db(), "ivy", now())).toMatchObject({ hardLocked: false, locked: false });
+  });
+
+  it("shows an address's counter and its lock; lists locked addresses longest first; Unlock address lifts one", async () => {
+    await put("ip:203.0.113.10", 50, now() + 2 * MINUTE, 0, now() - MINUTE);
+    await put("ip:203.0.113.11", 60, now() + 9 * MINUTE, 0, now());
+    await put("ip:203.0.113.12", 10, 0, 0, now());
+    await put("ip:203.0.113.13", 55, now(), 0, now());
+    await put("ip:2001:db8:7:7::/64", 51, now() + 4 * MINUTE, 0, now());
+    await put("password:id:ip", 9, now() + 99 * MINUTE);
+    expect(await addressLockInfo(db(), "203.0.113.10", now())).toEqual({ address: "203.0.113.10", failures: 50, windowStartedAt: now() - MINUTE, lockedUntil: now() + 2 * MINUTE });
+    expect(await addressLockInfo(db(), "203.0.113.12", now())).toEqual({ address: "203.0.113.12", failures: 10, windowStartedAt: now(), lockedUntil: null });
+    expect(await addressLockInfo(db(), "203.0.113.99", now())).toBeNull();
+    expect((await activeAddressLocks(db(), now())).map((l) => l.address)).toEqual(["203.0.113.11", "2001:db8:7:7::/64", "203.0.113.10"]);
+
+    expect(await unlockAddress(db(), "2001:db8:7:7:1:2:3:4", now())).toEqual({ address: "2001:db8:7:7::/64", failures: 51, windowStartedAt: now(), lockedUntil: now() + 4 * MINUTE });
+    expect(await addressLockInfo(db(), "2001:db8:7:7::1", now())).toBeNull();
+    expect(await unlockAddress(db(), "203.0.113.99", now())).toBeNull();
+    expect(await addressLockInfo(db(), "203.0.113.11", now())).not.toBeNull();
+  });
+});
+
+describe("the lock notice (unit tier)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  let queued = 0;
+  let deps: Deps;
+  beforeAll(async () => {
+    unit = await createUnitDeps();
+    deps = { ...unit.deps, mailQueued: () => (queued += 1) };
+  });
+  afterAll(async () => unit.close());
+
+  const now = () => unit.clock.now();
+  const mails = (userId: string) => unit.deps.db.selectFrom("outbox").selectAll().where("user_id", "=", userId).execute();
+
+  it("mails the holder's confirmed address when a timed lock starts: how long, until when, after how many of what", async () => {
+    const user = await addUser(unit.deps);
+    const before = queued;
+    await tellLockStarted(deps, user, "password", { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: now() + 2 * MINUTE, pause: null }, now());
+    const [mail, ...more] = await mails(user.id);
+    expect(more).toEqual([]);
+    expect(mail).toMatchObject({ recipient: user.otp_email, kind: "lock", subject: LOCK_SUBJECT, state: "queued" });
+    expect(LOCK_SUBJECT).toBe("FAMOS sign-in locked");
+    const text = mail!.text_body.replace(/\s+/g, " ");
+    expect(durationInWords(2 * MINUTE)).toBe("2 minutes");
+    expect(text).toContain(
+      `Sign-in to FAMOS with the login ID ${user.login_id} has been paused for 2 minutes (until ${formatDateTime(now() + 2 * MINUTE, unit.deps.config.timezone)}) after 5 wrong passwords in a row.`,
+    );
+    expect(text).toContain("If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab");
+    expect(text).toContain(`when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`);
+    expect(queued).toBe(before + 1);
+  });
+
+  it("tells wrong codes as such, and a lock until support unlocks with how to get it lifted", async () => {
+    const user = await addUser(unit.deps);
+    await tellLockStarted(deps, user, "code", { lockStarted: true, hardLocked: false, failures: 6, lockedUntil: now() + 90_000, pause: null }, now());
+    await tellLockStarted(deps, user, "code", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now());
+    const [timed, hard] = (await mails(user.id)).map((m) => m.text_body.replace(/\s+/g, " "));
+    expect(timed).toContain("has been paused for 90 seconds");
+    expect(timed).toContain("after 6 wrong one time passcodes in a row.");
+    expect(hard).toContain(`Sign-in to FAMOS with the login ID ${user.login_id} has been locked after 100 wrong one time passcodes in a row.`);
+    expect(hard).toContain(`It stays locked until your retail IT team unlocks it: write to ${unit.deps.config.supportEmail}.`);
+    expect(hard).not.toContain("paused");
+  });
+
+  it("mails nobody when no lock started, for a login ID without an account, or without a confirmed address", async () => {
+    const user = await addUser(unit.deps);
+    const unconfirmed = await addUser(unit.deps, { email: null });
+    const before = queued;
+    const started = { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: now() + MINUTE, pause: null };
+    await tellLockStarted(deps, user, "password", { ...started, lockStarted: false }, now());
+    await tellLockStarted(deps, undefined, "password", started, now());
+    await tellLockStarted(deps, unconfirmed, "password", started, now());
+    expect(await mails(user.id)).toEqual([]);
+    expect(await mails(unconfirmed.id)).toEqual([]);
+    expect(queued).toBe(before);
+  });
+});
