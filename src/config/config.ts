@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 
 export const DEFAULT_SHARED_MAILBOX_NAMES = [
   "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
@@ -74,6 +75,8 @@ export interface Config {
   bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
   /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
   dkim: { domain: string; selector: string; keyFile: string } | null;
+  /** Issue 16: the language of a reader with no saved choice and no browser language FAMOS ships. */
+  defaultLocale: Locale;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -299,6 +302,9 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "must not be longer than FAMOS_AUDIT_KEEP");
   }
 
+  const defaultLocale = read("FAMOS_DEFAULT_LOCALE") ?? "en-GB";
+  if (!isLocale(defaultLocale)) problems.add("FAMOS_DEFAULT_LOCALE", `must be one of ${LOCALES.join(", ")} (got "${defaultLocale}")`);
+
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
@@ -311,6 +317,7 @@ export function loadConfig(env: Env): ConfigResult {
     rollout,
     bounce,
     dkim,
+    defaultLocale: defaultLocale as Locale,
   };
   return { ok: true, config: deepFreeze(config) };
 }

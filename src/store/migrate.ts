@@ -6,6 +6,7 @@ import * as lifecycle from "./migrations/003-lifecycle.ts";
 import * as rollout from "./migrations/004-rollout.ts";
 import * as mailDelivery from "./migrations/005-mail-delivery.ts";
 import * as strongFactors from "./migrations/006-strong-factors.ts";
+import * as locale from "./migrations/007-locale.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   "004-rollout": rollout,
   "005-mail-delivery": mailDelivery,
   "006-strong-factors": strongFactors,
+  "007-locale": locale,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

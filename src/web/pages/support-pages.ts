@@ -25,9 +25,10 @@ export function supportPage(frame: PortalFrame, title: string, section: SupportS
   return page({
     title,
     config: frame.config,
+    t: frame.t,
     wide: true,
     body: html`${nav}${body}`,
-    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame.notices, frame.config.timezone), isSupport: true },
+    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame.t, frame.notices), isSupport: true },
   });
 }
 
