@@ -81,7 +81,7 @@ describe("every screen and email in the dealer's language (browser)", () => {
     await page.getByRole("button", { name: "Se déconnecter" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Anmelden" }).count()).toBe(1);
     await context.close();
-  });
+  }, 180_000);
 
   it("switches the signed-out sign-in page to French with a plain form, and remembers it", async () => {
     const context = await f.browser.newContext({ locale: "de-DE" });
@@ -98,7 +98,7 @@ describe("every screen and email in the dealer's language (browser)", () => {
     const cookie = (await context.cookies()).find((c) => c.name === "famos_lang");
     expect(cookie).toMatchObject({ value: "fr", httpOnly: true, sameSite: "Lax" });
     await context.close();
-  });
+  }, 90_000);
 
   it.each(LOCALES)("%s: every step of the guide passes axe and fits 390 px; OTP capture is photographed", async (locale: Locale) => {
     const t = translator(locale, "Europe/London");
@@ -134,11 +134,13 @@ describe("every screen and email in the dealer's language (browser)", () => {
     expect(mail.subject).toBe(t.text("mail.code.subject"));
     await page.getByLabel(t.text("code.label")).fill(extractCode(mail.text));
     await page.getByRole("button", { name: t.text("code.confirm") }).click();
-    await expect.poll(() => page.getByRole("link", { name: t.text("layout.profile") }).count()).toBe(1);
-    await page.getByRole("link", { name: t.text("layout.profile") }).click();
+    const tabs = page.getByRole("navigation", { name: t.text("layout.sections") });
+    await expect.poll(() => tabs.getByRole("link", { name: t.text("layout.profile") }).count()).toBe(1);
+    await expectAccessible(page);
+    await tabs.getByRole("link", { name: t.text("layout.profile") }).click();
     await expect.poll(() => heading(page)).toBe(t.text("profile.heading"));
     await expectAccessible(page);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     await context.close();
-  });
+  }, 180_000);
 });
