@@ -83,12 +83,12 @@ describe("every screen and email in the dealer's language (browser)", () => {
     await context.close();
   }, 180_000);
 
-  it("switches the signed-out sign-in page to French with a plain form, and remembers it", async () => {
+  it("switches the signed-out sign-in page to French with a plain link, and remembers it", async () => {
     const context = await f.browser.newContext({ locale: "de-DE" });
     const page = await context.newPage();
     await page.goto(`${f.base}/login`);
     expect(await lang(page)).toBe("de");
-    await page.getByRole("button", { name: "Français" }).click();
+    await page.getByRole("link", { name: "Français" }).click();
     await expect.poll(() => lang(page)).toBe("fr");
     expect(await heading(page)).toBe("Connexion à FAMOS");
     expect(await page.getByRole("button", { name: "Se connecter" }).count()).toBe(1);

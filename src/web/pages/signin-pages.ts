@@ -22,7 +22,7 @@ ${message("error", v.error)}${message("info", v.info)}
 </form>
 <p><a href="/forgot-password">${t.text("login.forgotPassword")}</a></p>
 <p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>
-${languageSwitch(t, v.csrf, v.returnTo)}`;
+${languageSwitch(t, v.returnTo)}`;
   return page({ title: t.text("login.title"), body, config, t });
 }
 

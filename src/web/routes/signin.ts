@@ -16,6 +16,7 @@ import { setDeviceCookie } from "../device-cookie.ts";
 import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { tr } from "../reader.ts";
+import { chooseLanguage } from "../locale.ts";
 import { saveBrowserLocale } from "../../users/locale.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
@@ -40,8 +41,12 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const returnTo = acceptReturnTo(deps, typeof query.returnTo === "string" ? query.returnTo : null);
     const t = tr(deps, request);
+    // Issue 16: the language switch's links.
+    const chosen = chooseLanguage(deps, request, reply, returnTo);
+    if (chosen !== null && chosen !== "unknown") return reply.redirect(chosen, 303);
+    const error = chosen === "unknown" ? t.text("language.unknown") : undefined;
     const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : undefined;
-    return reply.type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info }));
+    return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
   app.get("/", { config: { access: "public" } }, async (request, reply) => {
