@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { userFieldProblem } from "../cli/user-fields.ts";
+import { userFieldProblem } from "../users/fields.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { hashPassword } from "../password/hash.ts";
 import { creationRefusal, type Acting, type Refusal } from "../support/acting.ts";

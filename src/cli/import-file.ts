@@ -6,7 +6,7 @@ import { checkImportedHash } from "../password/hash.ts";
 import { storeImportedUsers, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
 import { loginKey, ROLES, type Role } from "../users/users.ts";
 import { parseCsv } from "./csv.ts";
-import { userFieldProblem } from "./user-fields.ts";
+import { userFieldProblem } from "../users/fields.ts";
 
 /** SPEC "Command line": the columns of `famos user import`, in any order. */
 export const IMPORT_COLUMNS = ["login_id", "full_name", "partner_number", "role", "email", "password_hash"] as const;

@@ -1,29 +1,7 @@
+import { userFieldProblem } from "../users/fields.ts";
 import { Refused } from "./io.ts";
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-/**
- * Invisible format characters (issue 19.7): zero-width characters (U+200B–U+200D, U+2060–U+2064,
- * U+FEFF, U+180E, the soft hyphen U+00AD) and bidirectional controls (U+061C, U+200E–U+200F,
- * U+202A–U+202E, U+2066–U+2069; Unicode UAX #9, the "Trojan Source" characters). In a login ID or a
- * name they make two accounts look the same, or reorder what support reads on the console and in
- * mails, so neither `user add` nor the import takes them.
- */
-const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
-
-/** The same limits for every way a user is made (add, import): printable, bounded, non-empty. */
-export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }): string | null {
-  const loginId = fields.loginId.trim();
-  if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
-  if (CONTROL.test(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
-  if (INVISIBLE.test(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
-  const name = fields.fullName.trim();
-  if (name === "" || name.length > 200 || CONTROL.test(name)) return "the full name must be 1 to 200 printable characters";
-  if (INVISIBLE.test(name)) return "the full name must not contain zero-width or bidirectional control characters";
-  const partner = fields.partnerNumber.trim();
-  if (partner === "" || partner.length > 32 || !/^[A-Za-z0-9-]+$/.test(partner)) return "the partner number must be 1 to 32 letters, digits or dashes";
-  return null;
-}
-
+/** `user add` refuses a field that userFieldProblem finds wrong, with its reason. */
 export function checkUserFields(fields: { loginId: string; fullName: string; partnerNumber: string }): void {
   const problem = userFieldProblem(fields);
   if (problem) throw new Refused(problem);

@@ -109,4 +109,30 @@ describe("famos user add and user show, run as a real command", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no user has login ID "nobody"');
   });
+
+  it("shows the locks of the user's browsers and what bounces said about the OTP email", async () => {
+    const store = openStore(cli.databaseUrl);
+    const now = Date.now();
+    try {
+      await store.db.insertInto("devices").values({ id: "dev1234567890", login_key: "jane.smith", created_at: now, last_used_at: now, revoked_at: null }).execute();
+      await store.db
+        .insertInto("throttles")
+        .values({ key: "password:dev:dev1234567890", failures: 10, locked_until: now + 3_600_000, hard_locked: 0, updated_at: now, window_started_at: 0 })
+        .execute();
+      await store.db
+        .insertInto("mail_addresses")
+        .values({ address_key: "jane.smith@dealer.example", undeliverable_at: now, undeliverable_reason: "550 5.1.1 user unknown", soft_bounces: 2, last_soft_bounce_at: now, last_soft_reason: "451 try later", confirmed_at: null, updated_at: now })
+        .execute();
+    } finally {
+      await store.close();
+    }
+    const text = await cli.run(["user", "show", "jane.smith"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Device lock\s+browser dev12345: 10 failed tries, locked until /);
+    expect(text.stdout).toMatch(/Mail\s+undeliverable since .*: 550 5\.1\.1 user unknown/);
+    expect(text.stdout).toMatch(/Mail delays\s+2, the last at /);
+    const facts = JSON.parse((await cli.run(["user", "show", "jane.smith", "--json"])).stdout) as Record<string, unknown>;
+    expect(facts.devices).toEqual([{ device: "dev1234567890", failures: 10, lockedUntil: new Date(now + 3_600_000).toISOString() }]);
+    expect(facts.mail).toMatchObject({ undeliverableReason: "550 5.1.1 user unknown", delays: 2 });
+  });
 });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userFieldProblem } from "../../src/cli/user-fields.ts";
+import { userFieldProblem } from "../../src/users/fields.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { checkEmailEntry } from "../../src/enrolment/email-rules.ts";
 import { enqueueMail } from "../../src/mail/outbox.ts";

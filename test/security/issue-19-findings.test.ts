@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkImportFile } from "../../src/cli/import-file.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import { userFieldProblem } from "../../src/cli/user-fields.ts";
+import { userFieldProblem } from "../../src/users/fields.ts";
 import { checkEmailEntry } from "../../src/enrolment/email-rules.ts";
 import { guardFormula } from "../../src/support/audit-csv.ts";
 import { detailText } from "../../src/web/pages/support-user-pages.ts";

@@ -3,6 +3,7 @@ import { formatDateTime } from "../../platform/format.ts";
 import { loginLockInfo } from "../../regulation/locks.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { accessText } from "../../account/access.ts";
+import { addressProblems } from "../../bounce/addresses.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
@@ -17,6 +18,9 @@ export function userShowCommand(): Command {
         if (!user) throw new Refused(`no user has login ID "${loginId}"`);
         const lock = await loginLockInfo(deps.db, user.login_key, deps.clock.now());
         const tz = deps.config.timezone;
+        const now = deps.clock.now();
+        const bounces = user.otp_email ? await addressProblems(deps.db, user.otp_email) : null;
+        const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
         const enrolment = user.otp_email ? "confirmed" : user.pending_email ? "pending" : "none";
         const facts = {
           loginId: user.login_id,
@@ -29,6 +33,15 @@ export function userShowCommand(): Command {
           locked: lock.locked,
           lockedUntil: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(),
           permanentLock: lock.hardLocked,
+          // Browsers that completed a sign-in and have failures counted against them (device cookies).
+          devices: lock.devices.map((d) => ({ device: d.deviceId, failures: d.failures, lockedUntil: iso(d.lockedUntil) })),
+          // What the receiving mail servers said about the OTP email (issue 15); null: nothing wrong known.
+          mail: bounces && {
+            undeliverableSince: iso(bounces.undeliverableAt),
+            undeliverableReason: bounces.undeliverableReason,
+            delays: bounces.softBounces,
+            lastDelay: iso(bounces.lastSoftBounceAt),
+          },
           passwordFailures: lock.passwordFailures,
           codeFailures: lock.codeFailures,
           lastSignIn: user.last_sign_in_at === null ? null : new Date(user.last_sign_in_at).toISOString(),
@@ -49,6 +62,13 @@ export function userShowCommand(): Command {
           ["Enrolment", enrolment + (user.pending_email ? ` (waiting for a code to ${user.pending_email})` : "")],
           ["Lock", lock.hardLocked ? "locked until unlocked by support" : lock.lockedUntil ? `locked until ${formatDateTime(lock.lockedUntil, tz)}` : "not locked"],
           ["Failures", `${lock.passwordFailures} password, ${lock.codeFailures} code`],
+          ...lock.devices.map((d) => [
+            "Device lock",
+            `browser ${d.deviceId.slice(0, 8)}: ${d.failures} failed ${d.failures === 1 ? "try" : "tries"}` +
+              (d.lockedUntil !== null && d.lockedUntil > now ? `, locked until ${formatDateTime(d.lockedUntil, tz)}` : ", not locked"),
+          ]),
+          ...(bounces?.undeliverableAt ? [["Mail", `undeliverable since ${formatDateTime(bounces.undeliverableAt, tz)}: ${bounces.undeliverableReason ?? "no reason given"}`]] : []),
+          ...(bounces?.softBounces ? [["Mail delays", `${bounces.softBounces}, the last at ${formatDateTime(bounces.lastSoftBounceAt ?? now, tz)}`]] : []),
           ["Last sign-in", user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"],
           ["Access", accessText(user, tz)],
         ];
