@@ -27,6 +27,8 @@ const PURPOSE: Record<FlowsTable["kind"], MessageKey> = {
   "password-reset": "mail.code.purposePasswordReset",
 };
 
+const BROWSER_WORDS = (t: Translator) => ({ on: (browser: string, system: string) => t.text("sessions.browserOn", { browser, system }), unknown: t.text("mail.code.unknownBrowser") });
+
 const FONT = "font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; font-size: 15px; line-height: 1.5";
 
 /**
@@ -39,7 +41,7 @@ export function codeMail(input: CodeMailInput): { subject: string; text: string;
   const t = translator(input.locale ?? "en-GB", input.timezone);
   const subject = t.text("mail.code.subject");
   const purpose = t.text(PURPOSE[input.purpose]);
-  const from = input.requestedBy ? { browser: describeBrowser(input.requestedBy.userAgent), ip: input.requestedBy.ip } : null;
+  const from = input.requestedBy ? { browser: describeBrowser(input.requestedBy.userAgent, BROWSER_WORDS(t)), ip: input.requestedBy.ip } : null;
   const key = from ? "mail.code.requestedFrom" : "mail.code.requested";
   const paragraphs = {
     requested: t.text(key, { purpose, loginId: input.loginId, ...from }),
