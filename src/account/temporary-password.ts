@@ -1,3 +1,4 @@
+import { userTranslator } from "../i18n/translator.ts";
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
@@ -63,7 +64,7 @@ export async function setTemporaryPassword(
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
     const sessionsEnded = await endUserAccess(tx, target.id, now, "temporary-password");
     if (target.otp_email) {
-      const mail = temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      const mail = temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.temporary-password", recipient: target.otp_email, ...mail });
     }
     await recordAudit(tx, now, { ...by.audit, event: "password.temporary-set", subject: target.login_id, detail: { until: expiresAt, sessionsEnded, ticket } });

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 
 export const DEFAULT_SHARED_MAILBOX_NAMES = [
   "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
@@ -82,6 +83,8 @@ export interface Config {
    * src/web/origin.ts), so http://localhost:3000 works out of the box.
    */
   passkeys: { rpId: string | null };
+  /** Issue 16: the language of a reader with no saved choice and no browser language FAMOS ships. */
+  defaultLocale: Locale;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -309,6 +312,8 @@ export function loadConfig(env: Env): ConfigResult {
 
   const strongFactorRoles = parseStrongFactorRoles(read("FAMOS_STRONG_FACTOR_ROLES"), production, problems);
   const passkeys = { rpId: parseRpId(read("FAMOS_RP_ID"), rawPublic !== undefined ? publicUrl : null, problems) };
+  const defaultLocale = read("FAMOS_DEFAULT_LOCALE") ?? "en-GB";
+  if (!isLocale(defaultLocale)) problems.add("FAMOS_DEFAULT_LOCALE", `must be one of ${LOCALES.join(", ")} (got "${defaultLocale}")`);
 
   if (problems.list.length > 0) return { ok: false, errors: problems.list };
   const config: Config = {
@@ -324,6 +329,7 @@ export function loadConfig(env: Env): ConfigResult {
     dkim,
     strongFactorRoles,
     passkeys,
+    defaultLocale: defaultLocale as Locale,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -7,15 +7,24 @@ export function parseDuration(text: string): number | null {
   return Number(match[1]) * UNITS[match[2]!]!;
 }
 
+export type DurationUnit = "day" | "hour" | "minute" | "second";
+
 /** Says a duration in words: "15 minutes", "90 seconds", "1 hour", "1 hour 30 minutes". */
 export function durationInWords(ms: number): string {
-  const parts: string[] = [];
+  return durationParts(ms)
+    .map(([value, unit]) => `${value} ${unit}${value === 1 ? "" : "s"}`)
+    .join(" ");
+}
+
+/** A duration as the numbers of each unit it is said in; the words come from the reader's language (src/i18n). */
+export function durationParts(ms: number): [number, DurationUnit][] {
+  const parts: [number, DurationUnit][] = [];
   let rest = Math.round(ms / 1000);
-  const push = (value: number, unit: string) => parts.push(`${value} ${unit}${value === 1 ? "" : "s"}`);
+  const push = (value: number, unit: DurationUnit) => parts.push([value, unit]);
   // Under two minutes read more naturally in seconds ("90 seconds").
   if (rest < 120) {
     push(rest, "second");
-    return parts.join(" ");
+    return parts;
   }
   const days = Math.floor(rest / 86_400);
   rest -= days * 86_400;
@@ -27,5 +36,5 @@ export function durationInWords(ms: number): string {
   if (hours) push(hours, "hour");
   if (minutes) push(minutes, "minute");
   if (seconds) push(seconds, "second");
-  return parts.join(" ");
+  return parts;
 }

@@ -27,7 +27,7 @@ export async function sendCode<T extends { issued: IssueOutcome }>(
     work(
       tx,
       async (flow, event = "code.sent") => {
-        const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
+        const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
         if (outcome.kind === "sent") {
           await recordAudit(tx, now, { event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: flow.kind } });
         }

@@ -7,6 +7,7 @@ import type { CodesTable, Database } from "../store/schema.ts";
 import { generateCode, hashCode, sameHash } from "./code.ts";
 import type { Flow } from "./flows.ts";
 import { codeMail } from "./messages.ts";
+import { isLocale } from "../i18n/locales.ts";
 
 export type IssueOutcome =
   | { kind: "sent"; codeId: string; outboxId: string; sentAt: number; expiresAt: number }
@@ -32,6 +33,8 @@ export async function issueCode(
   now: number,
   /** The request that asked for the code: the mail says which browser and address (issue 15). */
   requestedBy?: { ip: string; userAgent: string },
+  /** The recipient's saved language and time zone (issue 16); else FAMOS_DEFAULT_LOCALE and FAMOS_TIMEZONE. */
+  reader?: { locale?: string | null; time_zone?: string | null },
 ): Promise<IssueOutcome> {
   const { otp } = deps.config;
   if (otp.perHour > 0) {
@@ -66,7 +69,8 @@ export async function issueCode(
     purpose: flow.kind,
     ttlMs: otp.ttlMs,
     expiresAt,
-    timezone: deps.config.timezone,
+    timezone: reader?.time_zone ?? deps.config.timezone,
+    locale: isLocale(reader?.locale) ? reader.locale : deps.config.defaultLocale,
     supportEmail: deps.config.supportEmail,
     requestedBy,
   });

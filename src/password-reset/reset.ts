@@ -1,3 +1,4 @@
+import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { signInBarred, endUserAccess } from "../account/access.ts";
 import { passwordResetMail } from "../account/messages.ts";
@@ -36,7 +37,7 @@ export async function startPasswordReset(deps: Deps, loginId: string, ctx: Reque
   const email = user.otp_email;
   const issued = await deps.db.transaction().execute(async (tx) => {
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "password-reset", email, now });
-    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx);
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
     await recordAudit(tx, now, { event: "password.reset-requested", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { code: outcome.kind } });
     return { flow, outcome };
   });
@@ -98,7 +99,7 @@ export async function completePasswordReset(
     await finishFlow(tx, flow.id, now);
     const sessionsEnded = await endUserAccess(tx, user.id, now, "password-reset");
     await attemptSucceeded(tx, reservation);
-    const mail = passwordResetMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+    const mail = passwordResetMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-reset", recipient: flow.email, ...mail });
     await recordAudit(tx, now, { event: "password.reset", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded } });
   });

@@ -3,29 +3,33 @@
 // Building an Intl.DateTimeFormat costs far more than using one: keep one per zone and style.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string, style: "time" | "date"): Intl.DateTimeFormat {
-  const key = `${style}|${timeZone}`;
+const STYLES: Record<"time" | "date" | "seconds", Intl.DateTimeFormatOptions> = {
+  time: { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  date: { day: "2-digit", month: "2-digit", year: "numeric" },
+  seconds: { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
+};
+
+/** One formatter per style, zone and language (issue 16: the reader's zone, in the reader's language). */
+function formatter(timeZone: string, style: "time" | "date" | "seconds", locale: string): Intl.DateTimeFormat {
+  const key = `${style}|${timeZone}|${locale}`;
   let format = formatters.get(key);
   if (!format) {
-    format =
-      style === "time"
-        ? new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-        : new Intl.DateTimeFormat("en-GB", { timeZone, day: "2-digit", month: "2-digit", year: "numeric" });
+    format = new Intl.DateTimeFormat(locale, { timeZone, ...STYLES[style] });
     formatters.set(key, format);
   }
   return format;
 }
 
-export function formatTime(ms: number, timeZone: string): string {
-  return formatter(timeZone, "time").format(ms);
+export function formatTime(ms: number, timeZone: string, locale = "en-GB"): string {
+  return formatter(timeZone, "time", locale).format(ms);
 }
 
-export function formatDate(ms: number, timeZone: string): string {
-  return formatter(timeZone, "date").format(ms);
+export function formatDate(ms: number, timeZone: string, locale = "en-GB"): string {
+  return formatter(timeZone, "date", locale).format(ms);
 }
 
-export function formatDateTime(ms: number, timeZone: string): string {
-  return `${formatDate(ms, timeZone)} ${formatTime(ms, timeZone)}`;
+export function formatDateTime(ms: number, timeZone: string, locale = "en-GB"): string {
+  return `${formatDate(ms, timeZone, locale)} ${formatTime(ms, timeZone, locale)}`;
 }
 
 /** j•••@dealer.example: enough to recognise one's own address, not enough to learn someone else's. */
@@ -36,26 +40,44 @@ export function maskEmail(email: string): string {
 }
 
 /** 14:02:31: a wait of seconds shown as a clock time (the Regenerate wait). */
-export function formatTimeWithSeconds(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(ms);
+export function formatTimeWithSeconds(ms: number, timeZone: string, locale = "en-GB"): string {
+  return formatter(timeZone, "seconds", locale).format(ms);
+}
+
+/**
+ * ISO 8601 with the zone's offset at that moment ("2026-12-01T09:05:00+01:00"): the unambiguous form
+ * the support console and the audit CSV show beside the local one.
+ */
+export function formatIsoOffset(ms: number, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "longOffset" })
+      .formatToParts(ms)
+      .map((p) => [p.type, p.value]),
+  );
+  const offset = parts.timeZoneName === "GMT" ? "+00:00" : String(parts.timeZoneName).replace(/^GMT/, "");
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
 }
 
 /** Names people use for the zones FAMOS's users are in; others take Intl's generic name. */
-const ZONE_NAMES: Record<string, string> = {
-  "Europe/London": "UK time",
-  "Europe/Belfast": "UK time",
-  "GB": "UK time",
-  "Europe/Dublin": "Irish time",
+const ZONE_KINDS: Record<string, SpokenZone> = {
+  "Europe/London": "uk",
+  "Europe/Belfast": "uk",
+  "GB": "uk",
+  "Europe/Dublin": "ireland",
 };
+
+export type SpokenZone = "uk" | "ireland";
+const ENGLISH_ZONES: Record<SpokenZone, string> = { uk: "UK time", ireland: "Irish time" };
 
 /**
  * The time zone as people say it ("UK time", "Eastern Time"), not an IANA identifier; where Intl has
  * no name for it, the offset at `at` ("UTC+9", "UTC").
  */
-export function zoneName(timeZone: string, at: number): string {
-  if (ZONE_NAMES[timeZone]) return ZONE_NAMES[timeZone];
+export function zoneName(timeZone: string, at: number, locale = "en-GB", spoken: Record<SpokenZone, string> = ENGLISH_ZONES): string {
+  const kind = ZONE_KINDS[timeZone];
+  if (kind) return spoken[kind];
   const part = (style: "longGeneric" | "shortOffset") =>
-    new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: style }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
+    new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: style }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
   const generic = part("longGeneric");
   if (generic && !generic.startsWith("GMT")) return generic;
   const offset = part("shortOffset").replace(/^GMT/, "");

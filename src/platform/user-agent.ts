@@ -20,10 +20,18 @@ const SYSTEMS: [RegExp, string][] = [
   [/Linux/, "Linux"],
 ];
 
-export function describeBrowser(userAgent: string): string {
-  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  if (browser && system) return `${browser} on ${system}`;
+/** The browser and system a User-Agent names, when it names them. */
+export function browserParts(userAgent: string): { browser: string | undefined; system: string | undefined } {
+  return { browser: BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1], system: SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1] };
+}
+
+/** "Chrome on Windows", in words given by the caller (the reader's language); English by default. */
+export function describeBrowser(
+  userAgent: string,
+  words: { on: (browser: string, system: string) => string; unknown: string } = { on: (b, s) => `${b} on ${s}`, unknown: "an unrecognised browser or program" },
+): string {
+  const { browser, system } = browserParts(userAgent);
+  if (browser && system) return words.on(browser, system);
   if (browser ?? system) return (browser ?? system)!;
-  return "an unrecognised browser or program";
+  return words.unknown;
 }

@@ -1,3 +1,4 @@
+import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import type { EmailProblem } from "../enrolment/email-rules.ts";
@@ -85,7 +86,7 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
     await voidUserCodes(tx, user.id, "email-changed", now);
     const ended = await endUserSessions(tx, user.id, now, "email-changed", session.id);
     if (oldEmail && oldEmail.toLowerCase() !== flow.email.toLowerCase()) {
-      const mail = emailChangedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail, newEmail: flow.email });
+      const mail = emailChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail, newEmail: flow.email });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.email-changed", recipient: oldEmail, ...mail });
     }
     await auditAs(user, ctx, now)(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended } });

@@ -1,3 +1,4 @@
+import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -71,7 +72,7 @@ export async function replacePassword(
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
     const ended = await endUserSessions(tx, user.id, now, "password-changed", session.id);
     if (user.otp_email) {
-      const mail = passwordChangedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      const mail = passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
     }
     await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended, ...next.detail } });

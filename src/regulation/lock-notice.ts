@@ -1,8 +1,7 @@
 import type { Deps } from "../app/deps.ts";
-import { durationInWords } from "../config/duration.ts";
+import { userTranslator } from "../i18n/translator.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { noticeMail } from "../otp/messages.ts";
-import { formatDateTime } from "../platform/format.ts";
 import type { User } from "../users/users.ts";
 import type { FailureKind, FailureResult } from "./throttle.ts";
 
@@ -15,23 +14,22 @@ export const LOCK_SUBJECT = "FAMOS sign-in locked";
  */
 export async function tellLockStarted(deps: Deps, user: User | undefined, kind: FailureKind, result: FailureResult, now: number): Promise<void> {
   if (!result.lockStarted || !user?.otp_email) return;
-  const what = kind === "password" ? "wrong passwords" : "wrong one time passcodes";
+  // Issue 16: in the account holder's language and time zone.
+  const t = userTranslator(deps.config, user);
+  const support = deps.config.supportEmail;
+  const failures = t.text(kind === "password" ? "mail.lock.passwords" : "mail.lock.codes", { count: result.failures });
   const paragraphs = result.hardLocked
-    ? [
-        `Sign-in to FAMOS with the login ID ${user.login_id} has been locked after ${result.failures} ${what} in a row.`,
-        `It stays locked until your retail IT team unlocks it: write to ${deps.config.supportEmail}.`,
-      ]
+    ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
     : [
-        `Sign-in to FAMOS with the login ID ${user.login_id} has been paused for ${durationInWords(result.lockedUntil - now)} ` +
-          `(until ${formatDateTime(result.lockedUntil, deps.config.timezone)}) after ${result.failures} ${what} in a row.`,
-        "If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab",
-        `when you next sign in, or write to your retail IT team at ${deps.config.supportEmail}.`,
+        t.text("mail.lock.paused1", { loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(result.lockedUntil), failures }),
+        t.text("mail.lock.paused2"),
+        t.text("mail.lock.paused3", { support }),
       ];
   await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {
     userId: user.id,
     kind: "lock",
     recipient: user.otp_email,
-    ...noticeMail(LOCK_SUBJECT, paragraphs),
+    ...noticeMail(t.text("mail.lock.subject"), paragraphs, t),
   });
   deps.mailQueued();
 }

@@ -1,6 +1,5 @@
-import { durationInWords } from "../config/duration.ts";
 import type { Config } from "../config/config.ts";
-import { formatDate, formatDateTime } from "../platform/format.ts";
+import { userTranslator, type Translator } from "../i18n/translator.ts";
 import { noticeMail } from "../otp/messages.ts";
 
 export const ANNOUNCEMENT_KIND = "rollout.announcement";
@@ -19,22 +18,34 @@ export interface AnnouncementInput {
  * on credentials, then "User profile" once, then a code by email on every sign-in; how to set the
  * address early; what to do about a wrong address. No link to click for a code, ever.
  */
-export function announcementMail(config: Readonly<Config>, input: AnnouncementInput): { subject: string; text: string; html: string } {
-  const tz = config.timezone;
+export function announcementMail(
+  config: Readonly<Config>,
+  input: AnnouncementInput,
+  /** The recipient's language and zone (issue 16); FAMOS_DEFAULT_LOCALE and FAMOS_TIMEZONE by default. */
+  t: Translator = userTranslator(config, undefined),
+): { subject: string; text: string; html: string } {
   const future = input.startsAt !== null && input.startsAt > input.now;
-  const when = future ? `${formatDateTime(input.startsAt!, tz)} (${tz})` : null;
-  const subject = future ? `FAMOS two-factor sign-in starts for you on ${formatDate(input.startsAt!, tz)}` : "FAMOS two-factor sign-in is on for you";
   const portal = config.publicUrl.origin;
-  return noticeMail(subject, [
-    `Dear ${input.fullName},`,
-    future
-      ? `From ${when}, signing in to FAMOS takes two steps: your usual login ID (${input.loginId}) and password, then a one time passcode (OTP) sent to you by email.`
-      : `Signing in to FAMOS now takes two steps: your usual login ID (${input.loginId}) and password, then a one time passcode (OTP) sent to you by email.`,
-    "At your first log-in you will be asked, on the \"User profile\" screen, for the email address that will receive the passcode. Please use your individually assigned work email address, not a shared group mailbox. You will not be asked again.",
-    future
-      ? `You can set it now: sign in to FAMOS at ${portal} as usual and choose "set your OTP email now" on the banner at the top of the page.`
-      : `Sign in to FAMOS at ${portal} as usual to set it.`,
-    `The passcode arrives by email almost immediately and is valid for ${durationInWords(config.otp.ttlMs)}. Type it on the "OTP capture" screen. FAMOS will never ask you for a passcode by phone or email.`,
-    `If you enter a wrong address by mistake, email your retail IT team at ${config.supportEmail} with the subject "OTP email reset" and the lines "Name:", "FAMOS Log in ID:" and "Partner number:" (yours: ${input.partnerNumber}).`,
-  ]);
+  const subject = future ? t.text("mail.announce.subjectStarts", { date: t.date(input.startsAt!) }) : t.text("mail.announce.subjectOn");
+  return noticeMail(
+    subject,
+    [
+      t.text("mail.announce.dear", { name: input.fullName }),
+      future
+        ? t.text("mail.announce.from", { when: t.dateTime(input.startsAt!), zone: t.timeZone, loginId: input.loginId })
+        : t.text("mail.announce.now", { loginId: input.loginId }),
+      t.text("mail.announce.firstLogIn", { screen: t.text("enrol.heading") }),
+      future ? t.text("mail.announce.setNow", { portal, link: t.text("rollout.bannerLink") }) : t.text("mail.announce.setAtSignIn", { portal }),
+      t.text("mail.announce.arrives", { validity: t.duration(config.otp.ttlMs), screen: t.text("otp.heading") }),
+      t.text("mail.announce.wrongAddress", {
+        support: config.supportEmail,
+        subject: t.text("wrongEmail.subject"),
+        name: t.text("wrongEmail.mailName"),
+        loginIdLine: t.text("wrongEmail.mailLoginId"),
+        partnerLine: t.text("wrongEmail.mailPartner"),
+        partner: input.partnerNumber,
+      }),
+    ],
+    t,
+  );
 }

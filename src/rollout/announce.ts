@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -14,6 +15,9 @@ interface Recipient {
   /** The contact address from the import, else an address entered but not confirmed; null: none known. */
   address: string | null;
   announced: boolean;
+  /** Issue 16: the user's saved language and zone, when they have chosen them. */
+  locale: string | null;
+  time_zone: string | null;
 }
 
 export interface Unreachable {
@@ -52,7 +56,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
   let query = deps.db
     .selectFrom("users")
     .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.otp_email", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at"])
+    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.otp_email", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
     .orderBy("users.partner_number")
     .orderBy("users.login_key");
   if (partner !== null) query = query.where("users.partner_number", "=", partner);
@@ -66,6 +70,8 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
       partnerNumber: r.partner_number,
       address: r.contact_email ?? r.pending_email,
       announced: r.announced_at !== null,
+      locale: r.locale ?? null,
+      time_zone: r.time_zone ?? null,
     }));
   return { enrolled: rows.length - open.length, open };
 }
@@ -107,7 +113,7 @@ async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | n
       .returning(sql<number>`1`.as("claimed"))
       .executeTakeFirst();
     if (!claimed) return false;
-    const mail = announcementMail(deps.config, { ...recipient, startsAt, now });
+    const mail = announcementMail(deps.config, { ...recipient, startsAt, now }, userTranslator(deps.config, recipient));
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: recipient.id, kind: ANNOUNCEMENT_KIND, recipient: recipient.address!, ...mail });
     const detail = { partner: recipient.partnerNumber, startsAt: startsAt === null ? null : new Date(startsAt).toISOString() };
     await recordAudit(tx, now, { ...actor, event: "rollout.announced", subject: recipient.loginId, detail });

@@ -73,7 +73,7 @@ export async function loadSignedIn(
     .where("sessions.token_hash", "=", tokenHash(token))
     .executeTakeFirst();
   if (!row || row.ended_at !== null) return null;
-  const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, ...session } = row;
+  const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
   // A disabled account's sessions end at its next request, whatever ended them before (issue 11).
   if (u_disabled_at !== null) {
     await endSession(db, session.id, now, "disabled");
@@ -103,6 +103,8 @@ export async function loadSignedIn(
     updated_at: u_updated_at,
     disabled_at: u_disabled_at,
     password_temporary_until: u_password_temporary_until,
+    locale: u_locale ?? null,
+    time_zone: u_time_zone ?? null,
   };
   return { session, user };
 }
@@ -123,6 +125,8 @@ const USER_COLUMNS = [
   "users.updated_at as u_updated_at",
   "users.disabled_at as u_disabled_at",
   "users.password_temporary_until as u_password_temporary_until",
+  "users.locale as u_locale",
+  "users.time_zone as u_time_zone",
 ] as const;
 
 /**

@@ -7,6 +7,7 @@ import * as rollout from "./migrations/004-rollout.ts";
 import * as mailDelivery from "./migrations/005-mail-delivery.ts";
 import * as strongFactors from "./migrations/006-strong-factors.ts";
 import * as passkeyChallenges from "./migrations/008-passkey-challenges.ts";
+import * as locale from "./migrations/007-locale.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "005-mail-delivery": mailDelivery,
   "006-strong-factors": strongFactors,
   "008-passkey-challenges": passkeyChallenges,
+  "007-locale": locale,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -20,6 +20,9 @@ export interface UsersTable {
   disabled_at: number | null;
   /** The password is a temporary one set by support, usable until then; 0 once used; null otherwise. */
   password_temporary_until: number | null;
+  /** Issue 16 (migration 007): the user's language (a shipped locale) and IANA time zone; null: not chosen. */
+  locale?: string | null;
+  time_zone?: string | null;
 }
 
 /** One sign-in attempt, enrolment or email change: the thing a code is bound to. */

@@ -1,11 +1,16 @@
+import type { Translator } from "../i18n/translator.ts";
 import { noticeMail } from "../otp/messages.ts";
-import { formatDate, formatTime } from "../platform/format.ts";
 
 /** To the address that was reset: the request is confirmed, and what to do if it was not theirs. */
-export function resetMail(c: { loginId: string; ticket: string; at: number; timezone: string; supportEmail: string }) {
-  return noticeMail("Your FAMOS one time passcode email was reset", [
-    `Your retail IT team reset the email address that receives the one time passcodes for the FAMOS login ID ${c.loginId} at ${formatTime(c.at, c.timezone)} on ${formatDate(c.at, c.timezone)} (ticket ${c.ticket}).`,
-    "This address receives no more codes. At your next log in, FAMOS asks for the email address to use from now on (the \"User profile\" screen).",
-    `If you did not ask for this, write to your retail IT team at ${c.supportEmail} at once.`,
-  ]);
+export function resetMail(c: { loginId: string; ticket: string; at: number; supportEmail: string; t: Translator }) {
+  const { t } = c;
+  return noticeMail(
+    t.text("mail.emailReset.subject"),
+    [
+      t.text("mail.emailReset.p1", { loginId: c.loginId, time: t.time(c.at), date: t.date(c.at), ticket: c.ticket }),
+      t.text("mail.emailReset.p2", { screen: t.text("enrol.heading") }),
+      t.text("mail.notAskedWrite", { support: c.supportEmail }),
+    ],
+    t,
+  );
 }

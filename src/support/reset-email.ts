@@ -1,3 +1,4 @@
+import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -83,7 +84,7 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
     await revokeDevices(tx, target.login_key, now);
     // Only a confirmed address is told: a pending one was never shown to be the user's.
     if (target.otp_email) {
-      const mail = resetMail({ loginId: target.login_id, ticket: check.ticket, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      const mail = resetMail({ loginId: target.login_id, ticket: check.ticket, at: now, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.email-reset", recipient: target.otp_email, ...mail });
     }
     await recordAudit(tx, now, {

@@ -14,6 +14,7 @@ import { HttpProblem, registerErrorPages, sendProblem } from "./errors.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
+import { registerLocale } from "./locale.ts";
 import { checkOrigin } from "./origin.ts";
 import { formActionSources } from "./return-to.ts";
 import { collectRoutes } from "./route-list.ts";
@@ -154,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.routeOptions.config.csrf !== false) verifyCsrf(request, config);
   });
   registerSessionLoading(app, deps);
+  registerLocale(app, deps);
 
   signinRoutes(app, deps);
   portalRoutes(app, deps);

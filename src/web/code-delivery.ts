@@ -2,7 +2,8 @@ import type { Deps } from "../app/deps.ts";
 import { addressProblems } from "../bounce/addresses.ts";
 import { currentCode } from "../otp/codes.ts";
 import { findFlow } from "../otp/flows.ts";
-import { formatTime, maskEmail } from "../platform/format.ts";
+import type { Translator } from "../i18n/translator.ts";
+import { maskEmail } from "../platform/format.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
 
 /** A code step's delivery as the page shows it, and how many codes the step has had. */
@@ -16,16 +17,15 @@ export interface CodeDeliveryState {
  * Where the flow's current code went, its mail's state (outbox, bounces) and what bounces said about
  * the address, for OTP capture and the email-change code step alike.
  */
-export async function codeDeliveryState(deps: Deps, flowId: string | null, fallbackEmail: string): Promise<CodeDeliveryState> {
+export async function codeDeliveryState(deps: Deps, t: Translator, flowId: string | null, fallbackEmail: string): Promise<CodeDeliveryState> {
   const [code, flow] = flowId ? await Promise.all([currentCode(deps.db, flowId), findFlow(deps.db, flowId)]) : [undefined, undefined];
   const email = code?.email ?? fallbackEmail;
   const problems = email ? await addressProblems(deps.db, email) : null;
-  const tz = deps.config.timezone;
   return {
     delivery: {
       maskedEmail: maskEmail(email),
-      sentAt: code ? formatTime(code.created_at, tz) : null,
-      validUntil: code ? formatTime(code.expires_at, tz) : null,
+      sentAt: code ? t.time(code.created_at) : null,
+      validUntil: code ? t.time(code.expires_at) : null,
       mailState: code?.mail_state ?? null,
       undeliverable: problems?.undeliverableAt != null,
       softBounces: problems?.softBounces ?? 0,
@@ -35,6 +35,6 @@ export async function codeDeliveryState(deps: Deps, flowId: string | null, fallb
 }
 
 /** The answer to the page's status module: the delivery line again, and whether to keep asking. */
-export function deliveryStatusJson(delivery: CodeDelivery, addressWord = ""): { pending: boolean; html: string } {
-  return { pending: deliveryPending(delivery), html: deliveryLine(delivery, addressWord).value };
+export function deliveryStatusJson(t: Translator, delivery: CodeDelivery, newAddress = false): { pending: boolean; html: string } {
+  return { pending: deliveryPending(delivery), html: deliveryLine(t, delivery, newAddress).value };
 }

@@ -1,8 +1,8 @@
 import type { Deps } from "../app/deps.ts";
-import { durationInWords } from "../config/duration.ts";
+import type { Translator } from "../i18n/translator.ts";
+import { translator } from "../i18n/translator.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
-import { formatDateTime, formatTime, formatTimeWithSeconds } from "../platform/format.ts";
-import { html, type SafeHtml } from "../platform/html.ts";
+import type { SafeHtml } from "../platform/html.ts";
 import type { ConfirmOutcome } from "../signin/code-step.ts";
 import { pauseText } from "./pause-messages.ts";
 import { STRONG_TEXT } from "../strong-factors/messages.ts";
@@ -24,52 +24,57 @@ export function issueNotice(issued: IssueOutcome): string {
   }
 }
 
+/** Words for callers without a reader (tests, the CLI): FAMOS_DEFAULT_LOCALE in FAMOS_TIMEZONE. */
+export function defaultTranslator(deps: Pick<Deps, "config">): Translator {
+  return translator(deps.config.defaultLocale ?? "en-GB", deps.config.timezone);
+}
+
 /** The wait or cap that stopped a new code, in words, with when to try again (SPEC item 4). */
-export function issueProblemText(deps: Deps, notice: string, retryAt: number | null, purpose: CodePurpose = "signin"): string | undefined {
-  const { otp, timezone } = deps.config;
+export function issueProblemText(
+  deps: Pick<Deps, "config" | "clock">,
+  notice: string,
+  retryAt: number | null,
+  purpose: CodePurpose = "signin",
+  t: Translator = defaultTranslator(deps),
+): string | undefined {
+  const { otp } = deps.config;
   const now = deps.clock.now();
   if (notice === "wait" && retryAt !== null) {
     // Shown as a clock time (issue 15): "wait 20 seconds" is already wrong when it is read.
-    const at = formatTimeWithSeconds(Math.max(retryAt, now + 1000), timezone);
-    return `You can ask for another code at ${at} (codes can be sent ${durationInWords(otp.resendWaitMs)} apart).`;
+    return t.text("issue.wait", { at: t.timeWithSeconds(Math.max(retryAt, now + 1000)), apart: t.duration(otp.resendWaitMs) });
   }
   if (notice === "attempt-cap") {
-    return purpose === "signin"
-      ? `You have had ${otp.perAttempt} codes for this sign-in, the most allowed. Use Cancel and log in again to start over.`
-      : `You have had ${otp.perAttempt} codes for this change, the most allowed. Use Cancel and enter the new address again to start over.`;
+    return t.text(purpose === "signin" ? "issue.attemptCapSignin" : "issue.attemptCapChange", { count: otp.perAttempt });
   }
   if (notice === "hour-cap" && retryAt !== null) {
-    return `You have had ${otp.perHour} codes in the last hour, the most allowed. You can ask for another at ${formatDateTime(retryAt, timezone)}.`;
+    return t.text("issue.hourCap", { count: otp.perHour, at: t.dateTime(retryAt) });
   }
   return undefined;
 }
 
 /** Why a typed code was refused, with the status to answer and what to do next. */
-export function confirmProblem(deps: Deps, outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>): [number, string | SafeHtml] {
-  const { timezone } = deps.config;
-  const regenerate = "Use Regenerate OTP to get a new one.";
+export function confirmProblem(
+  deps: Pick<Deps, "config">,
+  outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>,
+  t: Translator = defaultTranslator(deps),
+): [number, string | SafeHtml] {
   switch (outcome.kind) {
     case "malformed":
-      return [400, "Enter the 6-digit code from the email."];
+      return [400, t.text("confirm.malformed")];
     case "locked":
-      return [429, `Too many wrong codes. ${pauseText(deps, outcome)}`];
+      return [429, t.text("confirm.locked", { pause: pauseText(deps, outcome, t) })];
     case "expired":
-      return [401, `This code has expired. ${regenerate}`];
+      return [401, t.text("confirm.expired")];
     case "void":
-      return [401, `This code no longer works. ${regenerate}`];
+      return [401, t.text("confirm.void")];
     case "used":
-      return [401, `This code has already been used. ${regenerate}`];
+      return [401, t.text("confirm.used")];
     case "strong-factor-required":
       return [403, STRONG_TEXT.emailCodeRefused];
     case "wrong": {
-      const tries =
-        outcome.triesLeft === 0
-          ? `That was the last try: this code no longer works. ${regenerate}`
-          : `You have ${outcome.triesLeft} ${outcome.triesLeft === 1 ? "try" : "tries"} left.`;
-      if (outcome.earlierSentAt !== null) {
-        return [401, html`That is an earlier code; use the one sent at ${formatTime(outcome.currentSentAt, timezone)}. ${tries}`];
-      }
-      return [401, `That code is not right. ${tries}`];
+      const tries = outcome.triesLeft === 0 ? t.text("confirm.lastTry") : t.text("confirm.triesLeft", { count: outcome.triesLeft });
+      if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: t.time(outcome.currentSentAt), tries })];
+      return [401, t.text("confirm.wrong", { tries })];
     }
   }
 }

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/config.ts";
 import { html } from "../platform/html.ts";
+import type { MessageKey } from "../i18n/translator.ts";
 import { page } from "./layout.ts";
+import { tr } from "./reader.ts";
 
 /** An error a user can cause; its message is safe to show. */
 export class HttpProblem extends Error {
@@ -10,17 +12,17 @@ export class HttpProblem extends Error {
   }
 }
 
-const TITLES: Record<number, string> = {
-  400: "Check what you entered",
-  401: "Not signed in",
-  403: "Not allowed",
-  404: "Page not found",
-  405: "Not allowed",
-  409: "Already changed",
-  413: "Too much data",
-  414: "Address too long",
-  415: "Not accepted",
-  429: "Too many requests",
+const TITLES: Record<number, MessageKey> = {
+  400: "error.title400",
+  401: "error.title401",
+  403: "error.title403",
+  404: "error.title404",
+  405: "error.title405",
+  409: "error.title409",
+  413: "error.title413",
+  414: "error.title414",
+  415: "error.title415",
+  429: "error.title429",
 };
 
 /**
@@ -62,8 +64,11 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, config
   if (request.headers.accept?.includes("application/json") && !request.headers.accept.includes("text/html")) {
     return reply.type("application/json").send({ error: text, statusCode: status });
   }
-  const body = html`<h1>${TITLES[status] ?? "Something went wrong"}</h1>
-<div class="message error" role="alert">${text}</div>
-<p><a href="/">Go to FAMOS sign in</a></p>`;
-  return reply.type("text/html; charset=utf-8").send(page({ title: TITLES[status] ?? "Error", body, config }));
+  // The reasons are said in English where they arise; the page says them in the reader's language.
+  const t = tr({ config }, request);
+  const title = TITLES[status];
+  const body = html`<h1>${t.text(title ?? "error.titleOther")}</h1>
+<div class="message error" role="alert">${t.said(text)}</div>
+<p><a href="/">${t.text("error.goToSignIn")}</a></p>`;
+  return reply.type("text/html; charset=utf-8").send(page({ title: t.text(title ?? "error.title"), body, config, t }));
 }

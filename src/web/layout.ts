@@ -1,10 +1,13 @@
 import type { Config } from "../config/config.ts";
+import type { Translator } from "../i18n/translator.ts";
 import { html, type SafeHtml } from "../platform/html.ts";
 
 export interface PageOptions {
   title: string;
   body: SafeHtml;
   config: Readonly<Config>;
+  /** The reader's language and zone (issue 16): every word of the frame comes from its catalogue. */
+  t: Translator;
   /** Portal pages have the tab bar and Sign out; sign-in pages don't. */
   portal?: { csrf: string; active: string | null; notices: SafeHtml; isSupport: boolean };
   /** Pages of tables (the support console) use the wider content area. */
@@ -13,19 +16,19 @@ export interface PageOptions {
 
 /** Every FAMOS page: the guide's frame with the footer of SPEC item 5. No inline script anywhere (CSP). */
 export function page(options: PageOptions): string {
-  const { config, portal } = options;
+  const { config, portal, t } = options;
   const tabs = portal
-    ? html`<nav class="tabs" aria-label="FAMOS sections"><ul>
+    ? html`<nav class="tabs" aria-label="${t.text("layout.sections")}"><ul>
         ${config.sections.map((s) => html`<li><a href="${s.path}"${portal.active === s.path ? html` aria-current="page"` : ""}>${s.label}</a></li>`)}
-        <li><a href="/profile"${portal.active === "/profile" ? html` aria-current="page"` : ""}>Profile</a></li>
-        ${portal.isSupport ? html`<li><a href="/support"${portal.active === "/support" ? html` aria-current="page"` : ""}>Support</a></li>` : ""}
+        <li><a href="/profile"${portal.active === "/profile" ? html` aria-current="page"` : ""}>${t.text("layout.profile")}</a></li>
+        ${portal.isSupport ? html`<li><a href="/support"${portal.active === "/support" ? html` aria-current="page"` : ""}>${t.text("layout.support")}</a></li>` : ""}
       </ul></nav>`
     : "";
   const signOut = portal
-    ? html`<form method="post" action="/logout" class="signout"><input type="hidden" name="_csrf" value="${portal.csrf}"><button type="submit">Sign out</button></form>`
+    ? html`<form method="post" action="/logout" class="signout"><input type="hidden" name="_csrf" value="${portal.csrf}"><button type="submit">${t.text("layout.signOut")}</button></form>`
     : "";
   return html`<!doctype html>
-<html lang="en">
+<html lang="${t.locale}" dir="ltr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -33,7 +36,7 @@ export function page(options: PageOptions): string {
 <link rel="stylesheet" href="/static/famos.css">
 </head>
 <body>
-<a class="skip" href="#main">Skip to content</a>
+<a class="skip" href="#main">${t.text("layout.skip")}</a>
 <header class="masthead">
   <span class="brand">FAMOS</span>
   ${signOut}
@@ -45,7 +48,7 @@ ${options.body}
 </main>
 <footer class="footer">
   <p>${config.footer.versionLabel}${config.footer.copyright ? html` &nbsp; ${config.footer.copyright}` : ""}</p>
-  <p><a href="${config.footer.legalUrl ?? "/legal"}">Legal Information</a></p>
+  <p><a href="${config.footer.legalUrl ?? "/legal"}">${t.text("layout.legal")}</a></p>
 </footer>
 </body>
 </html>`.value;

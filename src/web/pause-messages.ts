@@ -1,5 +1,5 @@
 import type { Deps } from "../app/deps.ts";
-import { formatTime } from "../platform/format.ts";
+import { translator, type Translator } from "../i18n/translator.ts";
 import type { Pause } from "../regulation/throttle.ts";
 
 /**
@@ -7,25 +7,25 @@ import type { Pause } from "../regulation/throttle.ts";
  * only — the login ID as typed, this browser, this network — never on whether an account exists, so
  * a known and an unknown login ID read the same (SPEC item 1).
  */
-export function pauseText(deps: Pick<Deps, "config">, pause: Pause): string {
-  const { timezone, supportEmail } = deps.config;
-  const help = `For help, write to ${supportEmail}.`;
-  if (pause.until === null) {
-    return `Sign-in with this login ID is locked after too many wrong codes, until your retail IT team unlocks it. ${help}`;
-  }
-  const until = formatTime(pause.until, timezone);
+export function pauseText(deps: Pick<Deps, "config">, pause: Pause, t: Translator = translator(deps.config.defaultLocale ?? "en-GB", deps.config.timezone)): string {
+  const help = t.text("pause.help", { support: deps.config.supportEmail });
+  if (pause.until === null) return t.text("pause.hardLocked", { help });
+  const until = t.time(pause.until);
   switch (pause.scope) {
     case "login-id":
-      return `Sign-in with this login ID is paused on new browsers until ${until}, after repeated failures. A browser where you have signed in with it before can still be used. ${help}`;
+      return t.text("pause.loginId", { until, help });
     case "device":
-      return `Sign-in with this login ID is paused on this browser until ${until}, after repeated failures here. ${help}`;
+      return t.text("pause.device", { until, help });
     case "address":
-      return `Sign-in from this network is paused for new browsers until ${until}, after many failed sign-ins from it. Browsers where you have signed in before can still be used. ${help}`;
+      return t.text("pause.address", { until, help });
   }
 }
 
 /** The login page's answer to a refused password step: wrong (and the pause it started), or the pause alone. */
-export function refusedText(deps: Pick<Deps, "config">, refusal: { pause: Pause | null; wrong: boolean }): string {
-  const wrong = refusal.wrong ? "The login ID or password is not right. " : "";
-  return refusal.pause ? `${wrong}${pauseText(deps, refusal.pause)}` : `${wrong}Check them and try again.`;
+export function refusedText(deps: Pick<Deps, "config">, refusal: { pause: Pause | null; wrong: boolean }, t: Translator = translator(deps.config.defaultLocale ?? "en-GB", deps.config.timezone)): string {
+  if (refusal.pause) {
+    const pause = pauseText(deps, refusal.pause, t);
+    return refusal.wrong ? t.text("refused.wrongAndPaused", { pause }) : pause;
+  }
+  return refusal.wrong ? t.text("refused.wrong") : t.text("refused.checkAgain");
 }

@@ -1,3 +1,4 @@
+import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField } from "../layout.ts";
 
@@ -14,17 +15,17 @@ export interface SuggestionView {
  * "Did you mean …?" (issue 15): a small form of its own (forms do not nest) that sends the suggested
  * address in both fields, and the advice that sending the main form again keeps what was typed.
  */
-export function didYouMean(v: SuggestionView, form: { csrf: string; action: string; fields: [string, string]; ownMailbox: boolean }): SafeHtml {
+export function didYouMean(t: Translator, v: SuggestionView, form: { csrf: string; action: string; fields: [string, string]; ownMailbox: boolean }): SafeHtml {
   return html`<div class="message warning" role="alert">
-<p>Did you mean <strong>${v.suggestion}</strong>?</p>
+<p>${t.html("suggestion.didYouMean", { suggestion: v.suggestion })}</p>
 <form method="post" action="${form.action}" class="suggestion">
   ${csrfField(form.csrf)}
   <input type="hidden" name="${form.fields[0]}" value="${v.suggestion}">
   <input type="hidden" name="${form.fields[1]}" value="${v.suggestion}">
   ${form.ownMailbox ? html`<input type="hidden" name="ownMailbox" value="yes">` : ""}
-  <button type="submit">Use ${v.suggestion}</button>
+  <button type="submit">${t.text("suggestion.use", { suggestion: v.suggestion })}</button>
 </form>
-<p>If <strong>${v.typed}</strong> is right, press ${v.button} below to keep it.</p>
+<p>${t.html("suggestion.keep", { typed: v.typed, button: v.button })}</p>
 </div>`;
 }
 

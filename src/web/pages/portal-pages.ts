@@ -1,12 +1,17 @@
 import type { Config } from "../../config/config.ts";
 import type { Notice } from "../../notices/notices.ts";
-import { formatDate, formatDateTime, formatTime, maskEmail } from "../../platform/format.ts";
+import type { Translator } from "../../i18n/translator.ts";
+import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { User } from "../../users/users.ts";
 import { page } from "../layout.ts";
 
 export interface PortalFrame {
   config: Readonly<Config>;
+  /** The reader's language and time zone (issue 16). */
+  t: Translator;
+  /** The clock's time when the page was asked for (zone names depend on the date). */
+  now: number;
   csrf: string;
   user: User;
   notices: Notice[];
@@ -15,13 +20,13 @@ export interface PortalFrame {
 }
 
 /** "Application Issue <14/06/2023 17:47> Please click for more info", with "UPDATED" when edited. */
-export function noticeBanner(notices: Notice[], timezone: string): SafeHtml {
+export function noticeBanner(t: Translator, notices: Notice[]): SafeHtml {
   if (notices.length === 0) return html``;
-  return html`<aside class="notices" aria-label="Notices"><ul>${notices.map((n) => {
+  return html`<aside class="notices" aria-label="${t.text("notices.label")}"><ul>${notices.map((n) => {
     const updated = n.updated_at
-      ? html` UPDATED ${formatDate(n.updated_at, timezone).replace(/\/(\d{2})(\d{2})$/, "/$2")} - ${formatTime(n.updated_at, timezone)}`
+      ? html` ${t.text("notices.updated", { date: t.date(n.updated_at).replace(/([/.-])(\d{2})(\d{2})$/, "$1$3"), time: t.time(n.updated_at) })}`
       : "";
-    return html`<li><a href="/notices/${n.id}">${n.title} &lt;${formatDateTime(n.created_at, timezone)}&gt; Please click for more info</a>${updated}</li>`;
+    return html`<li><a href="/notices/${n.id}">${t.text("notices.banner", { title: n.title, at: t.dateTime(n.created_at) })}</a>${updated}</li>`;
   })}</ul></aside>`;
 }
 
@@ -30,24 +35,25 @@ export function portalPage(frame: PortalFrame, title: string, active: string | n
     title,
     body,
     config: frame.config,
+    t: frame.t,
     portal: {
       csrf: frame.csrf,
       active,
-      notices: html`${frame.rollout ?? ""}${noticeBanner(frame.notices, frame.config.timezone)}`,
+      notices: html`${frame.rollout ?? ""}${noticeBanner(frame.t, frame.notices)}`,
       isSupport: frame.user.role !== "user",
     },
   });
 }
 
 export function homePage(frame: PortalFrame): string {
-  const { user, config } = frame;
+  const { user, config, t } = frame;
   return portalPage(
     frame,
     "FAMOS",
     null,
-    html`<h1>Welcome, ${user.full_name}</h1>
-<p>You are signed in to FAMOS as <strong>${user.login_id}</strong> (partner ${user.partner_number}).</p>
-<p>Choose a section above: ${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}">${s.label}</a>`)}, or <a href="/profile">Profile</a> to manage your one time passcode email and password.</p>`,
+    html`<h1>${t.text("home.welcome", { name: user.full_name })}</h1>
+<p>${t.html("home.signedInAs", { loginId: user.login_id, partner: user.partner_number })}</p>
+<p>${t.html("home.sections", { sections: html`${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}">${s.label}</a>`)}` })}</p>`,
   );
 }
 
@@ -58,38 +64,38 @@ export function sectionPlaceholder(frame: PortalFrame, label: string, path: stri
     label,
     path,
     html`<h1>${label}</h1>
-<p>This section belongs to the FAMOS application that sits behind this sign-in layer, and it is not connected yet.</p>
-<p>Operators: set <code>FAMOS_UPSTREAM_URL</code> to the application's address and FAMOS will forward
-requests under <code>${path}</code> to it for signed-in users, with their identity in <code>X-Famos-*</code> headers.</p>`,
+<p>${frame.t.text("section.notConnected")}</p>
+<p>${frame.t.html("section.operators", { path })}</p>`,
   );
 }
 
-export function profileFacts(user: User): SafeHtml {
+export function profileFacts(t: Translator, user: User): SafeHtml {
   return html`<dl class="facts">
-  <dt>Login ID</dt><dd>${user.login_id}</dd>
-  <dt>Name</dt><dd>${user.full_name}</dd>
-  <dt>Partner number</dt><dd>${user.partner_number}</dd>
-  <dt>OTP email</dt><dd>${user.otp_email ?? "none"}${user.otp_email ? html` <span class="advice">(shown to others as ${maskEmail(user.otp_email)})</span>` : ""}</dd>
+  <dt>${t.text("field.loginId")}</dt><dd>${user.login_id}</dd>
+  <dt>${t.text("facts.name")}</dt><dd>${user.full_name}</dd>
+  <dt>${t.text("facts.partner")}</dt><dd>${user.partner_number}</dd>
+  <dt>${t.text("facts.otpEmail")}</dt><dd>${user.otp_email ?? t.text("facts.none")}${user.otp_email ? html` <span class="advice">${t.text("facts.masked", { masked: maskEmail(user.otp_email) })}</span>` : ""}</dd>
 </dl>`;
 }
 
 export function noticePage(frame: PortalFrame, notice: Notice): string {
-  const tz = frame.config.timezone;
+  const { t } = frame;
   return portalPage(
     frame,
     notice.title,
     null,
     html`<h1>${notice.title}</h1>
-<p class="advice">Posted ${formatDateTime(notice.created_at, tz)}${notice.updated_at ? html`, updated ${formatDateTime(notice.updated_at, tz)}` : ""}${notice.ended_at ? html`, ended ${formatDateTime(notice.ended_at, tz)}` : ""}</p>
+<p class="advice">${t.text("notice.posted", { at: t.dateTime(notice.created_at) })}${notice.updated_at ? t.text("notice.updated", { at: t.dateTime(notice.updated_at) }) : ""}${notice.ended_at ? t.text("notice.ended", { at: t.dateTime(notice.ended_at) }) : ""}</p>
 <div class="notice-body">${notice.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>
-<p><a href="/">Back to FAMOS</a></p>`,
+<p><a href="/">${t.text("link.backToFamos")}</a></p>`,
   );
 }
 
-export function legalPage(config: Readonly<Config>): string {
+export function legalPage(t: Translator, config: Readonly<Config>): string {
   return page({
-    title: "Legal Information",
+    title: t.text("layout.legal"),
     config,
-    body: html`<h1>Legal Information</h1><p>No legal information page has been configured for this FAMOS installation. Operators set it with <code>FAMOS_LEGAL_URL</code>.</p><p><a href="/">Back to FAMOS</a></p>`,
+    t,
+    body: html`<h1>${t.text("layout.legal")}</h1><p>${t.html("legal.none")}</p><p><a href="/">${t.text("link.backToFamos")}</a></p>`,
   });
 }

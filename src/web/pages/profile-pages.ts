@@ -1,7 +1,8 @@
 import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
-import { RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
+import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import { isLocale, LOCALE_NAMES, LOCALES, timeZones } from "../../i18n/locales.ts";
 import { csrfField, message } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
 import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
@@ -15,6 +16,8 @@ export interface ProfileView {
   passwordNeeded: boolean;
   /** A change waiting for its code in this session: the new address, masked. */
   pendingTo: string | null;
+  /** Issue 16: why the language or time zone was not saved. */
+  settingsError?: string;
   /** The "your sessions" part, from src/web/routes/profile-sessions.ts. */
   sessions: SafeHtml;
   /** Issue 13: the authenticator app and recovery codes part, from src/web/routes/strong-factors.ts. */
@@ -25,57 +28,60 @@ export interface ProfileView {
 
 /** Screen 6, the "Profile" tab: who the user is, the OTP email and password forms, their sessions. */
 export function profilePage(frame: PortalFrame, v: ProfileView): string {
+  const { t } = frame;
   const email = v.email ?? {};
-  const body = html`<h1>Profile</h1>
+  const body = html`<h1>${t.text("profile.heading")}</h1>
 ${message("info", v.info)}
-${profileFacts(frame.user)}
+${profileFacts(t, frame.user)}
+${settingsForm(frame, v.settingsError)}
 <section aria-labelledby="email-heading">
-<h2 id="email-heading">Change the OTP email</h2>
-${v.pendingTo ? html`<p class="delivery">A code was sent to <strong>${v.pendingTo}</strong>. <a href="/profile/email/confirm">Enter the code</a> to make it your OTP email.</p>` : ""}
-<p>Your codes keep going to your current address until you confirm a code sent to the new one.</p>
+<h2 id="email-heading">${t.text("profile.emailHeading")}</h2>
+${v.pendingTo ? html`<p class="delivery">${t.html("profile.pending", { to: v.pendingTo })}</p>` : ""}
+<p>${t.text("profile.emailIntro")}</p>
 ${email.suggestion && email.newEmail
   ? didYouMean(
-      { suggestion: email.suggestion, typed: email.newEmail, button: "Send code" },
+      t,
+      { suggestion: email.suggestion, typed: email.newEmail, button: t.text("profile.sendCode") },
       { csrf: frame.csrf, action: "/profile/email", fields: ["newEmail", "confirmNewEmail"], ownMailbox: email.ownMailbox ?? false },
     )
   : message("error", email.error)}
 <form method="post" action="/profile/email" novalidate>
   ${csrfField(frame.csrf)}
   ${keepTypedField(email.suggestion ? email.newEmail : undefined)}
-  <label for="newEmail">New email address</label>
+  <label for="newEmail">${t.text("field.newEmail")}</label>
   <input type="email" id="newEmail" name="newEmail" value="${email.newEmail ?? ""}" autocomplete="email" maxlength="254" required>
-  <label for="confirmNewEmail">Confirm new email address</label>
+  <label for="confirmNewEmail">${t.text("field.confirmNewEmail")}</label>
   <input type="email" id="confirmNewEmail" name="confirmNewEmail" value="${email.confirmNewEmail ?? ""}" autocomplete="off" maxlength="254" required>
-  <p class="advice">It is recommended that the email used to receive your one time passcode be your individually assigned work email address. Please do not use a shared group mailbox.</p>
-  ${email.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${email.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
+  <p class="advice">${t.text("enrol.advice")}</p>
+  ${email.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${email.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">${t.text("field.ownMailbox")}</label></p>` : ""}
   ${v.passwordNeeded
-    ? html`<label for="emailPassword">Password</label>
-  <p class="advice" id="emailPasswordHint">You have not confirmed a code in the last ${RECENT_CODE_WORDS}, so enter your password to change the address.</p>
+    ? html`<label for="emailPassword">${t.text("field.password")}</label>
+  <p class="advice" id="emailPasswordHint">${t.text("profile.passwordHint", { recent: t.duration(RECENT_CODE_MS) })}</p>
   <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="emailPasswordHint" required>`
     : ""}
-  <div class="buttons"><button type="submit">Send code</button></div>
+  <div class="buttons"><button type="submit">${t.text("profile.sendCode")}</button></div>
 </form>
 </section>
 <section aria-labelledby="password-heading">
-<h2 id="password-heading">Change the password</h2>
+<h2 id="password-heading">${t.text("profile.passwordHeading")}</h2>
 ${message("error", v.passwordError)}
 <form method="post" action="/profile/password" novalidate>
   ${csrfField(frame.csrf)}
-  <label for="currentPassword">Current password</label>
+  <label for="currentPassword">${t.text("field.currentPassword")}</label>
   <input type="password" id="currentPassword" name="currentPassword" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
-  <label for="newPassword">New password</label>
-  <p class="advice" id="newPasswordHint">At least ${PASSWORD_MIN_LENGTH} characters; any characters, spaces included. A few unrelated words make a good password. Very common passwords are refused.</p>
+  <label for="newPassword">${t.text("field.newPassword")}</label>
+  <p class="advice" id="newPasswordHint">${t.text("profile.newPasswordHint", { min: PASSWORD_MIN_LENGTH })}</p>
   <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="newPasswordHint" required>
-  <label for="confirmNewPassword">Confirm new password</label>
+  <label for="confirmNewPassword">${t.text("field.confirmNewPassword")}</label>
   <input type="password" id="confirmNewPassword" name="confirmNewPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
-  <p class="advice">Changing the password signs out your other sessions.</p>
-  <div class="buttons"><button type="submit">Change password</button></div>
+  <p class="advice">${t.text("profile.passwordAdvice")}</p>
+  <div class="buttons"><button type="submit">${t.text("profile.changePassword")}</button></div>
 </form>
 </section>
 ${v.factors ?? ""}
 ${v.passkeys}
 ${v.sessions}`;
-  return portalPage(frame, "Profile", "/profile", body);
+  return portalPage(frame, t.text("profile.heading"), "/profile", body);
 }
 
 export interface EmailConfirmView extends CodeDelivery {
@@ -85,11 +91,41 @@ export interface EmailConfirmView extends CodeDelivery {
 
 /** The code step of an email change: the labels of "OTP capture", for the new address. */
 export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): string {
-  const body = html`<h1>Confirm your new OTP email</h1>
-${deliveryBlock(v, "/profile/email/confirm/delivery", "your new address ")}
-<p>Your OTP email changes only when you confirm this code. Until then, sign-in codes keep going to your current address.</p>
+  const { t } = frame;
+  const body = html`<h1>${t.text("emailConfirm.heading")}</h1>
+${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}
+<p>${t.text("emailConfirm.intro")}</p>
 ${message("error", v.error)}${message("info", v.info)}
-${codeForm(frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
-<p><a href="/profile">Back to Profile</a></p>`;
-  return portalPage(frame, "Confirm your new OTP email", "/profile", body);
+${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
+<p><a href="/profile">${t.text("link.backToProfile")}</a></p>`;
+  return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);
+}
+
+/**
+ * Issue 16: the user's language and time zone, saved for their pages and mails. Plain selects (no
+ * script); the zone list is Intl's, the current zone first.
+ */
+function settingsForm(frame: PortalFrame, error: string | undefined): SafeHtml {
+  const { t, user } = frame;
+  const saved = isLocale(user.locale) ? user.locale : null;
+  const zone = user.time_zone ?? null;
+  return html`<section aria-labelledby="settings-heading">
+<h2 id="settings-heading">${t.text("profile.settingsHeading")}</h2>
+${message("error", error)}
+<form method="post" action="/profile/language" novalidate>
+  ${csrfField(frame.csrf)}
+  <label for="locale">${t.text("field.language")}</label>
+  <select id="locale" name="locale">
+    <option value=""${saved ? "" : html` selected`}>${t.text("profile.languageBrowser", { current: LOCALE_NAMES[t.locale] })}</option>
+    ${LOCALES.map((l) => html`<option value="${l}" lang="${l}"${saved === l ? html` selected` : ""}>${LOCALE_NAMES[l]}</option>`)}
+  </select>
+  <label for="timeZone">${t.text("field.timeZone")}</label>
+  <select id="timeZone" name="timeZone">
+    <option value=""${zone ? "" : html` selected`}>${t.text("profile.zoneDefault", { zone: frame.config.timezone })}</option>
+    ${timeZones().map((z) => html`<option${zone === z ? html` selected` : ""}>${z}</option>`)}
+  </select>
+  <p class="advice">${t.text("profile.settingsAdvice", { zone: t.zone(frame.now) })}</p>
+  <div class="buttons"><button type="submit">${t.text("profile.saveSettings")}</button></div>
+</form>
+</section>`;
 }

@@ -27,7 +27,7 @@ function figureCells(f: Figures): SafeHtml {
 }
 
 function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const waves = v.plan.waves;
   const list =
     waves.length === 0
@@ -57,7 +57,7 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
 
 /** The console page "Rollout": plan, overall figures, a bar per partner, enrolments per day. */
 export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const { overall, partners, days } = v.progress;
   const head = html`${FIGURE_COLUMNS.map((c) => html`<th scope="col">${FIGURE_LABELS[c]}</th>`)}`;
   const body = html`<h1>Rollout</h1>

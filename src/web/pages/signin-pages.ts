@@ -1,31 +1,35 @@
 import type { Config } from "../../config/config.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
+import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
+import { languageSwitch } from "../locale.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
 import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-factor-pages.ts";
 
-/** Screen 1: "Login ID", "Password", "Log in". */
-export function loginPage(config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
-  const body = html`<h1>Log in to FAMOS</h1>
+/** Screen 1: "Login ID", "Password", "Log in", and the language switch (issue 16). */
+export function loginPage(t: Translator, config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
+  const body = html`<h1>${t.text("login.heading")}</h1>
 ${message("error", v.error)}${message("info", v.info)}
 <form method="post" action="/login" novalidate>
   ${csrfField(v.csrf)}
   ${v.returnTo ? html`<input type="hidden" name="returnTo" value="${v.returnTo}">` : ""}
-  <label for="loginId">Login ID</label>
+  <label for="loginId">${t.text("field.loginId")}</label>
   <input type="text" id="loginId" name="loginId" value="${v.loginId ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="${MAX_LOGIN_ID_LENGTH}" required autofocus>
-  <label for="password">Password</label>
+  <label for="password">${t.text("field.password")}</label>
   <input type="password" id="password" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
-  <div class="buttons"><button type="submit">Log in</button></div>
+  <div class="buttons"><button type="submit">${t.text("login.submit")}</button></div>
 </form>
-<p><a href="/forgot-password">Forgot password?</a></p>
-<p><a href="/wrong-email">Entered a wrong email?</a></p>`;
-  return page({ title: "Log in", body, config });
+<p><a href="/forgot-password">${t.text("login.forgotPassword")}</a></p>
+<p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>
+${languageSwitch(t, v.returnTo)}`;
+  return page({ title: t.text("login.title"), body, config, t });
 }
 
 /** Screen 2, "User profile": the guide's words, two address fields, Update and Cancel. */
 export function enrolPage(
+  t: Translator,
   config: Readonly<Config>,
   v: {
     csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
@@ -34,29 +38,29 @@ export function enrolPage(
   },
 ): string {
   const typed = v.suggestion ? v.email : undefined;
-  const body = html`<h1>User profile</h1>
-<p>Please enter an email address that will be used to receive a one time passcode in order to access FAMOS</p>
+  const body = html`<h1>${t.text("enrol.heading")}</h1>
+<p>${t.text("enrol.intro")}</p>
 ${v.suggestion && typed
-  ? didYouMean({ suggestion: v.suggestion, typed, button: "Update" }, { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
+  ? didYouMean(t, { suggestion: v.suggestion, typed, button: t.text("enrol.update") }, { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
   : message("error", v.error)}
 <form method="post" action="${v.action ?? "/enrol"}" novalidate>
   ${csrfField(v.csrf)}
   ${keepTypedField(typed)}
-  <label for="email">Email address</label>
+  <label for="email">${t.text("field.email")}</label>
   <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required>
-  <label for="confirmEmail">Confirm email address</label>
+  <label for="confirmEmail">${t.text("field.confirmEmail")}</label>
   <input type="email" id="confirmEmail" name="confirmEmail" value="${v.confirmEmail ?? ""}" autocomplete="off" maxlength="254" required>
-  <p class="advice">It is recommended that the email used to receive your one time passcode be your individually assigned work email address. Please do not use a shared group mailbox.</p>
-  ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${v.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">This is my own mailbox</label></p>` : ""}
+  <p class="advice">${t.text("enrol.advice")}</p>
+  ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${v.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">${t.text("field.ownMailbox")}</label></p>` : ""}
   <div class="buttons">
-    <button type="submit">Update</button>
-    <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>Cancel</button>
-    ${v.later ? html`<button type="submit" class="secondary" formaction="/enrol/later" formnovalidate>Later</button>` : ""}
+    <button type="submit">${t.text("enrol.update")}</button>
+    <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>${t.text("button.cancel")}</button>
+    ${v.later ? html`<button type="submit" class="secondary" formaction="/enrol/later" formnovalidate>${t.text("enrol.later")}</button>` : ""}
   </div>
-  ${v.later ? html`<p class="advice">Later lets you into FAMOS with your password alone this time: ${v.later.left} of ${v.later.of} left.</p>` : ""}
+  ${v.later ? html`<p class="advice">${t.text("enrol.laterAdvice", { left: v.later.left, of: v.later.of })}</p>` : ""}
 </form>
-<p><a href="/wrong-email">Entered a wrong email?</a></p>`;
-  return page({ title: "User profile", body, config });
+<p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>`;
+  return page({ title: t.text("enrol.heading"), body, config, t });
 }
 
 export interface OtpView extends CodeDelivery {
@@ -68,37 +72,39 @@ export interface OtpView extends CodeDelivery {
 }
 
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
-export function otpPage(config: Readonly<Config>, v: OtpView): string {
+export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): string {
   if (v.choices && !v.choices.emailCode) {
-    return page({ title: "OTP capture", body: html`<h1>OTP capture</h1>\n${strongOtpBody(v.csrf, v.choices, typeof v.error === "string" ? v.error : undefined)}`, config });
+    return page({ title: t.text("otp.heading"), body: html`<h1>${t.text("otp.heading")}</h1>\n${strongOtpBody(v.csrf, v.choices, typeof v.error === "string" ? v.error : undefined)}`, config, t });
   }
-  const body = html`<h1>OTP capture</h1>
-${deliveryBlock(v, "/otp/delivery")}
+  const body = html`<h1>${t.text("otp.heading")}</h1>
+${deliveryBlock(t, v, "/otp/delivery")}
 ${message("error", v.error)}${message("info", v.info)}
-${codeForm(v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
+${codeForm(t, v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
 ${v.choices ? otherWays(v.choices) : ""}
-<p><a href="/wrong-email">Entered a wrong email?</a></p>`;
-  return page({ title: "OTP capture", body, config });
+<p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>`;
+  return page({ title: t.text("otp.heading"), body, config, t });
+}
+
+/** The body of a request mail to support: the three facts it needs, each on its own line. */
+export function supportRequestBody(t: Translator): string {
+  // RFC 6068 §5: line breaks in a mailto: body are CRLF, percent-encoded as %0D%0A.
+  return `${t.text("wrongEmail.mailName")} \r\n${t.text("wrongEmail.mailLoginId")} \r\n${t.text("wrongEmail.mailPartner")} \r\n`;
 }
 
 /** Screen 7: the reset process in words and a prepared mailto: link. */
-export function wrongEmailPage(config: Readonly<Config>): string {
-  // RFC 6068 §5: line breaks in a mailto: body are CRLF, percent-encoded as %0D%0A.
-  const mailBody = "Name: \r\nFAMOS Log in ID: \r\nPartner number: \r\n";
-  const href = `mailto:${config.supportEmail}?subject=${encodeURIComponent("OTP email reset")}&body=${encodeURIComponent(mailBody)}`;
-  const body = html`<h1>Entered a wrong email?</h1>
-<p>If you entered an incorrect email address by mistake, or you can no longer read the mailbox that
-receives your one time passcodes, your retail IT team can reset it. After the reset, FAMOS asks you for
-your email address again at your next log in.</p>
-<p>Until you have confirmed a code sent to a new address, you can also simply log in again: an address
-whose code was never confirmed is not kept, and FAMOS asks again.</p>
-<p>Please email <a href="${href}">${config.supportEmail}</a> with the subject <strong>OTP email reset</strong> and:</p>
+export function wrongEmailPage(t: Translator, config: Readonly<Config>): string {
+  const subject = t.text("wrongEmail.subject");
+  const href = `mailto:${config.supportEmail}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(supportRequestBody(t))}`;
+  const body = html`<h1>${t.text("wrongEmail.heading")}</h1>
+<p>${t.text("wrongEmail.p1")}</p>
+<p>${t.text("wrongEmail.p2")}</p>
+<p>${t.html("wrongEmail.p3", { link: html`<a href="${href}">${config.supportEmail}</a>`, subject })}</p>
 <ul>
-  <li>Name: your full name</li>
-  <li>FAMOS Log in ID: the login ID you use to access FAMOS</li>
-  <li>Partner number: your partner number</li>
+  <li>${t.text("wrongEmail.itemName")}</li>
+  <li>${t.text("wrongEmail.itemLoginId")}</li>
+  <li>${t.text("wrongEmail.itemPartner")}</li>
 </ul>
-<p><a href="${href}">Write the email now</a></p>
-<p><a href="/">Back to FAMOS</a></p>`;
-  return page({ title: "Entered a wrong email?", body, config });
+<p><a href="${href}">${t.text("wrongEmail.write")}</a></p>
+<p><a href="/">${t.text("link.backToFamos")}</a></p>`;
+  return page({ title: t.text("wrongEmail.heading"), body, config, t });
 }

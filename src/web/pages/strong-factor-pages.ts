@@ -1,4 +1,5 @@
 import type { Config } from "../../config/config.ts";
+import type { Translator } from "../../i18n/translator.ts";
 import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { formatDateTime } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
@@ -39,7 +40,7 @@ interface CodeView {
 }
 
 /** OTP capture → "Use authenticator app": the 6-digit code the app shows now. */
-export function appCodePage(config: Readonly<Config>, v: CodeView): string {
+export function appCodePage(t: Translator, config: Readonly<Config>, v: CodeView): string {
   const body = html`<h1>Use authenticator app</h1>
 <p>Open the authenticator app on your phone and type the 6-digit code it shows for FAMOS.</p>
 ${message("error", v.error)}
@@ -50,11 +51,11 @@ ${message("error", v.error)}
   <div class="buttons"><button type="submit">Confirm</button></div>
 </form>
 <p><a href="/otp">Back to the other ways to sign in</a></p>`;
-  return page({ title: "Use authenticator app", body, config });
+  return page({ title: "Use authenticator app", body, config, t });
 }
 
 /** OTP capture → "Use a recovery code". */
-export function recoveryCodePage(config: Readonly<Config>, v: CodeView): string {
+export function recoveryCodePage(t: Translator, config: Readonly<Config>, v: CodeView): string {
   const body = html`<h1>Use a recovery code</h1>
 <p>Type one of the recovery codes you kept when you set up your authenticator app or passkey. Each code works once.</p>
 ${message("error", v.error)}
@@ -65,7 +66,7 @@ ${message("error", v.error)}
   <div class="buttons"><button type="submit">Confirm</button></div>
 </form>
 <p><a href="/otp">Back to the other ways to sign in</a></p>`;
-  return page({ title: "Use a recovery code", body, config });
+  return page({ title: "Use a recovery code", body, config, t });
 }
 
 const signOutForm = (csrf: string) => html`<form method="post" action="/logout">${csrfField(csrf)}<div class="buttons"><button type="submit" class="secondary">Sign out</button></div></form>`;
@@ -74,7 +75,7 @@ const signOutForm = (csrf: string) => html`<form method="post" action="/logout">
  * The screen a user of FAMOS_STRONG_FACTOR_ROLES without a strong factor reaches after the emailed
  * code: set up an app or add a passkey, or sign out. `passkey` is the passkey option's slot.
  */
-export function factorSetupPage(config: Readonly<Config>, v: { csrf: string; passkey?: SafeHtml; error?: string }): string {
+export function factorSetupPage(t: Translator, config: Readonly<Config>, v: { csrf: string; passkey?: SafeHtml; error?: string }): string {
   const body = html`<h1>Set up a stronger sign-in</h1>
 <p>Your role in FAMOS lets you change other people's accounts, so an emailed code is not enough to sign in. Set up an authenticator app or add a passkey now; from your next sign-in FAMOS asks for it instead of an emailed code.</p>
 ${message("error", v.error)}
@@ -83,7 +84,7 @@ ${message("error", v.error)}
   ${v.passkey ? html`<li>${v.passkey}</li>` : ""}
 </ul>
 ${signOutForm(v.csrf)}`;
-  return page({ title: "Set up a stronger sign-in", body, config });
+  return page({ title: "Set up a stronger sign-in", body, config, t });
 }
 
 export interface AppSetupView {
@@ -117,9 +118,9 @@ ${message("error", v.error)}
 ${back}`;
 }
 
-export function appSetupPageForSetup(config: Readonly<Config>, v: AppSetupView): string {
+export function appSetupPageForSetup(t: Translator, config: Readonly<Config>, v: AppSetupView): string {
   const body = html`${appSetupBody(v, html`<p><a href="/factor-setup">Back</a></p>`)}${signOutForm(v.csrf)}`;
-  return page({ title: "Set up authenticator app", body, config });
+  return page({ title: "Set up authenticator app", body, config, t });
 }
 
 export function appSetupPageForProfile(frame: PortalFrame, v: AppSetupView): string {
@@ -127,12 +128,12 @@ export function appSetupPageForProfile(frame: PortalFrame, v: AppSetupView): str
 }
 
 /** After setup or on request: the new recovery codes, shown once, and where to go on. */
-export function recoveryCodesPage(config: Readonly<Config>, v: { info: string; codes: SafeHtml; next: string; frame?: PortalFrame }): string {
+export function recoveryCodesPage(t: Translator, config: Readonly<Config>, v: { info: string; codes: SafeHtml; next: string; frame?: PortalFrame }): string {
   const body = html`<h1>Save your recovery codes</h1>
 ${message("info", v.info)}
 ${v.codes}
 <p><a class="button" href="${v.next}">I have kept my recovery codes</a></p>`;
-  return v.frame ? portalPage(v.frame, "Your recovery codes", "/profile", body) : page({ title: "Your recovery codes", body, config });
+  return v.frame ? portalPage(v.frame, "Your recovery codes", "/profile", body) : page({ title: "Your recovery codes", body, config, t });
 }
 
 /** The password field a factor change asks for when no code was confirmed in the last 15 minutes. */

@@ -11,7 +11,7 @@ import { supportPage } from "./support-pages.ts";
  * lets a site back in after someone's script or a misconfigured proxy tripped the lock.
  */
 export function addressLocksPage(frame: PortalFrame, locks: AddressLock[], v: { info?: string; error?: string }): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const rows = locks.map(
     (lock) => html`<tr><td>${lock.address}</td><td>${lock.failures}</td><td>${formatDateTime(lock.windowStartedAt, tz)}</td><td>${lock.lockedUntil ? formatDateTime(lock.lockedUntil, tz) : ""}</td>
 <td><form method="post" action="/support/addresses/unlock">${csrfField(frame.csrf)}<input type="hidden" name="address" value="${lock.address}"><button type="submit">Unlock address</button></form></td></tr>`,

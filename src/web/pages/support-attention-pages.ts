@@ -6,7 +6,7 @@ import { supportPage } from "./support-pages.ts";
 
 /** Issue 15: the console's "Needs attention" list: undeliverable OTP addresses, and shared ones. */
 export function attentionPage(frame: PortalFrame, a: Attention): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const undeliverable =
     a.undeliverable.length === 0
       ? html`<p>No OTP email is known to be undeliverable.</p>`

@@ -1,10 +1,9 @@
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
-import { formatDateTime } from "../../platform/format.ts";
 import { html } from "../../platform/html.ts";
 import { message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { pager, supportPage } from "./support-pages.ts";
+import { consoleTime, pager, supportPage } from "./support-pages.ts";
 import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
@@ -18,7 +17,7 @@ export interface AuditFilterForm {
 
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
 export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; error?: string }): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
   const csvHref = `/support/audit.csv?${new URLSearchParams(params).toString()}`;
   const body = html`<h1>Audit trail</h1>
@@ -42,7 +41,7 @@ ${v.records.length === 0
 <caption class="visually-hidden">Audit events, newest first</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">About</th><th scope="col">IP</th><th scope="col">Browser</th><th scope="col">Detail</th></tr></thead>
 <tbody>${v.records.map(
-        (e) => html`<tr><td>${formatDateTime(e.time, tz)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(e.detail, tz)}</td></tr>`,
+        (e) => html`<tr><td>${consoleTime(frame.t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(e.detail, tz)}</td></tr>`,
       )}</tbody></table>`}
 ${pager("/support/audit", params, v.page, v.hasNext)}`;
   return supportPage(frame, "Audit trail", "audit", body);

@@ -69,7 +69,7 @@ export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, req
 export function temporaryPasswordShownPage(frame: PortalFrame, user: User, password: string, expiresAt: number, created: boolean): string {
   const body = html`<h1>${created ? `User ${user.login_id} created` : `Temporary password for ${user.login_id}`}</h1>
 <p class="message info" role="status">Temporary password: <strong class="secret">${password}</strong></p>
-<p>Give it to ${user.full_name} yourself (not by email to the OTP address). It works for one sign-in until ${formatDateTime(expiresAt, frame.config.timezone)}; then the user chooses a new password. This page is the only time FAMOS shows it.</p>
+<p>Give it to ${user.full_name} yourself (not by email to the OTP address). It works for one sign-in until ${formatDateTime(expiresAt, frame.t.timeZone)}; then the user chooses a new password. This page is the only time FAMOS shows it.</p>
 <p><a href="/support/users/${user.id}">Back to ${user.login_id}</a></p>`;
   return supportPage(frame, created ? "User created" : "Temporary password set", "users", body);
 }

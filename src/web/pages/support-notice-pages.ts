@@ -29,7 +29,7 @@ function status(n: Notice, tz: string): string {
 
 /** SPEC item 8, "post, edit and end portal notices": the list and the form for a new one. */
 export function noticesPage(frame: PortalFrame, notices: Notice[], v: NoticeFormView): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const body = html`<h1>Notices</h1>
 ${message("info", v.info)}
 ${notices.length === 0
@@ -54,7 +54,7 @@ ${message("error", v.error)}
 
 /** One notice: its history, a link to how users see it, and (while live) Edit and End. */
 export function noticeDetailPage(frame: PortalFrame, notice: Notice, v: NoticeFormView): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const live = notice.ended_at === null;
   const body = html`<h1>Notice: ${notice.title}</h1>
 ${message("info", v.info)}

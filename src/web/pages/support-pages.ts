@@ -1,3 +1,4 @@
+import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { formatDateTime, maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { SearchResult } from "../../support/search.ts";
@@ -8,26 +9,37 @@ import { noticeBanner, type PortalFrame } from "./portal-pages.ts";
 
 export type SupportSection = "users" | "audit" | "notices" | "addresses" | "attention" | "rollout";
 
-const SECTIONS: [SupportSection, string, string][] = [
-  ["users", "/support", "Find users"],
-  ["audit", "/support/audit", "Audit trail"],
-  ["notices", "/support/notices", "Notices"],
-  ["addresses", "/support/addresses", "Address locks"],
-  ["attention", "/support/attention", "Needs attention"],
-  ["rollout", "/support/rollout", "Rollout"],
+const SECTIONS: [SupportSection, string, MessageKey][] = [
+  ["users", "/support", "console.nav.users"],
+  ["audit", "/support/audit", "console.nav.audit"],
+  ["notices", "/support/notices", "console.nav.notices"],
+  ["addresses", "/support/addresses", "console.nav.addresses"],
+  ["attention", "/support/attention", "console.nav.attention"],
+  ["rollout", "/support/rollout", "console.nav.rollout"],
 ];
+
+/**
+ * A time on the console: the local form in the support user's zone and language, and beside it the
+ * unambiguous ISO 8601 form with the offset (issue 16), the same in every language.
+ */
+export function consoleTime(t: Translator, ms: number): SafeHtml {
+  const iso = t.iso(ms);
+  return html`<time datetime="${iso}">${t.dateTime(ms)}</time> <span class="iso">${iso}</span>`;
+}
 
 /** Every console page: the portal frame, wide, with the console's own navigation. */
 export function supportPage(frame: PortalFrame, title: string, section: SupportSection, body: SafeHtml): string {
-  const nav = html`<nav class="subnav" aria-label="Support console"><ul>${SECTIONS.map(
-    ([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${label}</a></li>`,
+  const { t } = frame;
+  const nav = html`<nav class="subnav" aria-label="${t.text("console.label")}"><ul>${SECTIONS.map(
+    ([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${t.text(label)}</a></li>`,
   )}</ul></nav>`;
   return page({
     title,
     config: frame.config,
+    t: frame.t,
     wide: true,
     body: html`${nav}${body}`,
-    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame.notices, frame.config.timezone), isSupport: true },
+    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame.t, frame.notices), isSupport: true },
   });
 }
 
@@ -53,7 +65,7 @@ ${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">Next page</a></li>` 
 
 /** SPEC item 8, "Find users" (field "Search"). */
 export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const r = v.result;
   const results = !r
     ? html`<p>Search by a part of the login ID, name, partner number or email address.</p>`

@@ -7,7 +7,8 @@ import type { SentMail, UserOverview } from "../../support/user-overview.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { enrolmentText, supportPage } from "./support-pages.ts";
+import { consoleTime, enrolmentText, supportPage } from "./support-pages.ts";
+import type { Translator } from "../../i18n/translator.ts";
 import { accessText } from "../../account/access.ts";
 import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
 import { factorsRemovalSection, factorsText } from "./support-factor-pages.ts";
@@ -62,23 +63,24 @@ function lockText(o: UserOverview, tz: string): string {
   return lock.passwordFailures + lock.codeFailures > 0 ? `Not locked (${failures})` : "Not locked";
 }
 
-function eventsTable(events: AuditRecord[], tz: string): SafeHtml {
+function eventsTable(events: AuditRecord[], t: Translator): SafeHtml {
+  const tz = t.timeZone;
   if (events.length === 0) return html`<p>No security events yet.</p>`;
   return html`<table>
 <caption class="visually-hidden">Recent security events</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">IP</th><th scope="col">Detail</th></tr></thead>
 <tbody>${events.map(
-    (e) => html`<tr><td>${formatDateTime(e.time, tz)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(e.detail, tz)}</td></tr>`,
+    (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(e.detail, tz)}</td></tr>`,
   )}</tbody></table>`;
 }
 
-function mailsTable(mails: SentMail[], tz: string): SafeHtml {
+function mailsTable(mails: SentMail[], t: Translator): SafeHtml {
   if (mails.length === 0) return html`<p>No emails sent yet.</p>`;
   return html`<table>
 <caption class="visually-hidden">Emails sent to this user</caption>
 <thead><tr><th scope="col">Queued</th><th scope="col">Subject</th><th scope="col">To</th><th scope="col">Delivery</th><th scope="col">Sent</th></tr></thead>
 <tbody>${mails.map(
-    (m) => html`<tr><td>${formatDateTime(m.created_at, tz)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${m.state}${m.attempts > 1 ? ` after ${m.attempts} attempts` : ""}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(m)}</td><td>${m.sent_at ? formatDateTime(m.sent_at, tz) : ""}</td></tr>`,
+    (m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${m.state}${m.attempts > 1 ? ` after ${m.attempts} attempts` : ""}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(m)}</td><td>${m.sent_at ? consoleTime(t, m.sent_at) : ""}</td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -119,7 +121,7 @@ function deviceLockText(o: UserOverview, tz: string): string {
 
 /** SPEC item 8, "a user's page": who, enrolment, lock, last sign-in, events, mail; and the actions. */
 export function userPage(frame: PortalFrame, o: UserOverview, v: UserPageView): string {
-  const tz = frame.config.timezone;
+  const tz = frame.t.timeZone;
   const { user } = o;
   const body = html`<h1>User ${user.login_id}</h1>
 ${message("info", v.info)}${message("error", v.error)}
@@ -152,10 +154,10 @@ ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-he
 ${lifecycleSections(user, frame.csrf, v.canDisable)}
 ${factorsRemovalSection(user, o.factors, frame.csrf, v.factorsRefused ?? null)}
 <section aria-labelledby="events-heading"><h2 id="events-heading">Recent security events</h2>
-${eventsTable(o.events, tz)}
+${eventsTable(o.events, frame.t)}
 <p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">The full audit trail of ${user.login_id}</a></p></section>
 <section aria-labelledby="mail-heading"><h2 id="mail-heading">Emails sent</h2>
-${mailsTable(o.mails, tz)}</section>
+${mailsTable(o.mails, frame.t)}</section>
 <p><a href="/support">Back to Find users</a></p>`;
   return supportPage(frame, `User ${user.login_id}`, "users", body);
 }

@@ -5,14 +5,15 @@ import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "
 import { field, formSchema, parseForm } from "../forms.ts";
 import { choosePasswordPage } from "../pages/account-pages.ts";
 import { rateLimited } from "../rate-limit.ts";
+import { tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 const CHOOSE_FORM = formSchema({ newPassword: field(), confirmNewPassword: field() });
 
 /** "Choose a new password": the one page a session that signed in with a temporary password reaches. */
 export function choosePasswordRoutes(app: FastifyInstance, deps: Deps): void {
-  app.get("/choose-password", { config: { access: "password" } }, async (_request, reply) =>
-    reply.type(HTML).send(choosePasswordPage(deps.config, { csrf: reply.generateCsrf() })),
+  app.get("/choose-password", { config: { access: "password" } }, async (request, reply) =>
+    reply.type(HTML).send(choosePasswordPage(tr(deps, request), deps.config, { csrf: reply.generateCsrf() })),
   );
 
   app.post("/choose-password", { config: { access: "password", ...rateLimited(deps) } }, async (request, reply) => {
@@ -27,6 +28,6 @@ export function choosePasswordRoutes(app: FastifyInstance, deps: Deps): void {
       clearSessionCookie(deps, reply);
       return reply.redirect("/login", 303);
     }
-    return reply.code(400).type(HTML).send(choosePasswordPage(deps.config, { csrf: reply.generateCsrf(), error: outcome.message }));
+    return reply.code(400).type(HTML).send(choosePasswordPage(tr(deps, request), deps.config, { csrf: reply.generateCsrf(), error: tr(deps, request).said(outcome.message) }));
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { formatDateTime } from "../../platform/format.ts";
 import { html } from "../../platform/html.ts";
+import { tr } from "../reader.ts";
 import { HttpProblem } from "../errors.ts";
 import { page } from "../layout.ts";
 
@@ -31,7 +32,7 @@ ${messages.length === 0 ? html`<p>No mail yet.</p>` : ""}
 <table><thead><tr><th scope="col">Time</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead><tbody>
 ${messages.map((m) => html`<tr><td>${formatDateTime(m.created_at, tz)}</td><td>${m.recipient}</td><td><a href="/dev/mailbox/${m.id}">${m.subject}</a></td></tr>`)}
 </tbody></table>`;
-    return reply.type("text/html; charset=utf-8").send(page({ title: "Development mailbox", body, config: deps.config }));
+    return reply.type("text/html; charset=utf-8").send(page({ title: "Development mailbox", body, config: deps.config, t: tr(deps, _request) }));
   });
 
   app.get("/dev/mailbox/:id", async (request, reply) => {
@@ -42,6 +43,6 @@ ${messages.map((m) => html`<tr><td>${formatDateTime(m.created_at, tz)}</td><td>$
 <dl class="facts"><dt>To</dt><dd>${message.recipient}</dd><dt>Time</dt><dd>${formatDateTime(message.created_at, deps.config.timezone)}</dd><dt>State</dt><dd>${message.state}</dd></dl>
 <div class="mailbox"><pre>${message.text_body}</pre></div>
 <p><a href="/dev/mailbox">Back to the mailbox</a></p>`;
-    return reply.type("text/html; charset=utf-8").send(page({ title: message.subject, body, config: deps.config }));
+    return reply.type("text/html; charset=utf-8").send(page({ title: message.subject, body, config: deps.config, t: tr(deps, request) }));
   });
 }

@@ -18,6 +18,7 @@ import { passkeysSection } from "../pages/passkey-pages.ts";
 import { pauseText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { answerSignedIn } from "../signed-in.ts";
+import { tr } from "../reader.ts";
 import { passkeyAdded } from "../../strong-factors/manage.ts";
 import { recoveryCodesPage } from "../pages/strong-factor-pages.ts";
 import { portalFrame } from "./portal.ts";
@@ -129,7 +130,7 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
       const { recoveryCodes } = await passkeyAdded(deps, user, session, requestContext(deps, request));
       if (!recoveryCodes) return reply.redirect("/profile?passkey=added#passkeys", 303);
       const frame = await portalFrame(deps, request, reply);
-      return reply.type(HTML).send(recoveryCodesPage(deps.config, { info: T.added, codes: recoveryCodes, next: "/profile#passkeys", frame }));
+      return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), deps.config, { info: T.added, codes: recoveryCodes, next: "/profile#passkeys", frame }));
     },
     onProblem: (request, reply, status, problem) => render(request, reply, status, problem),
   });

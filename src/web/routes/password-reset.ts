@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import { durationInWords } from "../../config/duration.ts";
 import { completePasswordReset, startPasswordReset, type ResetState } from "../../password-reset/reset.ts";
-import { formatTime } from "../../platform/format.ts";
+import { tr } from "../reader.ts";
 import { requestContext } from "../auth.ts";
 import { requestIsHttps } from "../https.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
@@ -35,11 +34,13 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     const [flowId, loginKey] = [unsigned.value.slice(0, unsigned.value.indexOf(":")), unsigned.value.slice(unsigned.value.indexOf(":") + 1)];
     return flowId && loginKey ? { flowId, loginKey } : null;
   };
-  const resetPage = (reply: FastifyReply, status: number, error?: string) =>
-    reply.code(status).type(HTML).send(resetPasswordPage(config, { csrf: reply.generateCsrf(), validFor: durationInWords(config.otp.ttlMs), error }));
+  const resetPage = (reply: FastifyReply, status: number, error?: string) => {
+    const t = tr(deps, reply.request);
+    return reply.code(status).type(HTML).send(resetPasswordPage(t, config, { csrf: reply.generateCsrf(), validFor: t.duration(config.otp.ttlMs), error }));
+  };
 
-  app.get("/forgot-password", { config: { access: "public" } }, async (_request, reply) =>
-    reply.type(HTML).send(self ? forgotPasswordPage(config, { csrf: reply.generateCsrf() }) : forgotPasswordSupportPage(config)),
+  app.get("/forgot-password", { config: { access: "public" } }, async (request, reply) =>
+    reply.type(HTML).send(self ? forgotPasswordPage(tr(deps, request), config, { csrf: reply.generateCsrf() }) : forgotPasswordSupportPage(tr(deps, request), config)),
   );
 
   // With FAMOS_PASSWORD_RESET=support the reset by code does not exist at all.
@@ -67,16 +68,16 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
         reply.clearCookie(COOKIE, cookieOptions(request));
         return reply.redirect("/login?reset=1", 303);
       case "invalid":
-        return resetPage(reply, 400, outcome.message);
+        return resetPage(reply, 400, tr(deps, request).said(outcome.message));
       case "code-refused":
-        return resetPage(reply, 400, "That code is not right, or no longer valid. Check it, or start again for a new code.");
+        return resetPage(reply, 400, tr(deps, request).text("reset.codeRefused"));
       case "locked":
         return resetPage(
           reply,
           429,
           outcome.until === null
-            ? "Too many wrong tries: this login ID is locked until your retail IT team unlocks it."
-            : `Too many wrong tries. Try again after ${formatTime(outcome.until, config.timezone)}.`,
+            ? tr(deps, request).text("reset.hardLocked")
+            : tr(deps, request).text("reset.locked", { at: tr(deps, request).time(outcome.until) }),
         );
     }
   });

@@ -4,6 +4,7 @@ import { activeNotices, findNotice } from "../../notices/notices.ts";
 import { HttpProblem } from "../errors.ts";
 import { rolloutBanner } from "../pages/rollout-banner.ts";
 import { signedIn } from "../auth.ts";
+import { tr } from "../reader.ts";
 import { homePage, legalPage, noticePage, sectionPlaceholder, type PortalFrame } from "../pages/portal-pages.ts";
 
 const HTML = "text/html; charset=utf-8";
@@ -11,7 +12,8 @@ const HTML = "text/html; charset=utf-8";
 /** What every portal page needs around its content: the user, the notices and a CSRF token for Sign out. */
 export async function portalFrame(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<PortalFrame> {
   const { user } = signedIn(request);
-  return { config: deps.config, csrf: reply.generateCsrf(), user, notices: await activeNotices(deps.db), rollout: await rolloutBanner(deps, user) };
+  const t = tr(deps, request);
+  return { config: deps.config, t, now: deps.clock.now(), csrf: reply.generateCsrf(), user, notices: await activeNotices(deps.db), rollout: await rolloutBanner(deps, user, t) };
 }
 
 export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {
@@ -35,5 +37,5 @@ export function portalRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.type(HTML).send(noticePage(await portalFrame(deps, request, reply), notice));
   });
 
-  app.get("/legal", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(legalPage(deps.config)));
+  app.get("/legal", { config: { access: "public" } }, async (request, reply) => reply.type(HTML).send(legalPage(tr(deps, request), deps.config)));
 }

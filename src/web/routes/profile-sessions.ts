@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import { formatDateTime } from "../../platform/format.ts";
+import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { endOtherSession } from "../../session/own-sessions.ts";
 import { listUserSessions, type Session } from "../../session/sessions.ts";
@@ -8,6 +8,7 @@ import { requestContext, signedIn } from "../auth.ts";
 import { HttpProblem } from "../errors.ts";
 import { parseForm } from "../forms.ts";
 import { csrfField, message } from "../layout.ts";
+import { tr } from "../reader.ts";
 
 /**
  * The "your sessions" part of the Profile tab (SPEC item 6: "the user's sessions, with End for each
@@ -16,26 +17,26 @@ import { csrfField, message } from "../layout.ts";
  */
 export async function sessionsSection(deps: Deps, request: FastifyRequest, csrf: string): Promise<SafeHtml> {
   const { user, session: current } = signedIn(request);
-  const tz = deps.config.timezone;
+  const t = tr(deps, request);
   const sessions = await listUserSessions(deps.db, user.id, deps.clock.now(), deps.config.session);
   const query = request.query as Record<string, unknown>;
-  const info = query.ended === "1" ? "The session was ended: whoever used it must sign in again." : undefined;
+  const info = query.ended === "1" ? t.text("sessions.ended") : undefined;
   const row = (s: Session) => html`<tr>
-  <td>${formatDateTime(s.created_at, tz)}</td>
-  <td>${formatDateTime(s.last_seen_at, tz)}</td>
+  <td>${t.dateTime(s.created_at)}</td>
+  <td>${t.dateTime(s.last_seen_at)}</td>
   <td>${s.ip}</td>
-  <td>${describeAgent(s.user_agent)}</td>
+  <td>${describeAgent(t, s.user_agent)}</td>
   <td>${s.id === current.id
-    ? html`This session`
-    : html`<form method="post" action="/profile/sessions/${s.id}/end">${csrfField(csrf)}<button type="submit" class="secondary" aria-label="End the session started ${formatDateTime(s.created_at, tz)} from ${s.ip}">End</button></form>`}</td>
+    ? t.text("sessions.this")
+    : html`<form method="post" action="/profile/sessions/${s.id}/end">${csrfField(csrf)}<button type="submit" class="secondary" aria-label="${t.text("sessions.endLabel", { at: t.dateTime(s.created_at), ip: s.ip })}">${t.text("sessions.end")}</button></form>`}</td>
 </tr>`;
   return html`<!-- sessions -->
 <section aria-labelledby="sessions-heading" id="sessions">
-<h2 id="sessions-heading">Your sessions</h2>
+<h2 id="sessions-heading">${t.text("sessions.heading")}</h2>
 ${message("info", info)}
-<p>Where you are signed in to FAMOS now. End any session you do not recognise, and change your password.</p>
+<p>${t.text("sessions.intro")}</p>
 <table>
-<thead><tr><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col">Address</th><th scope="col">Browser</th><th scope="col">Action</th></tr></thead>
+<thead><tr><th scope="col">${t.text("sessions.signedIn")}</th><th scope="col">${t.text("sessions.lastActive")}</th><th scope="col">${t.text("sessions.address")}</th><th scope="col">${t.text("sessions.browser")}</th><th scope="col">${t.text("sessions.action")}</th></tr></thead>
 <tbody>${sessions.map(row)}</tbody>
 </table>
 </section>`;
@@ -54,10 +55,10 @@ export function profileSessionRoutes(app: FastifyInstance, deps: Deps): void {
 }
 
 /** A short, readable name for a User-Agent header: enough to recognise one's own browser. */
-function describeAgent(agent: string): string {
-  if (agent === "") return "Unknown";
+function describeAgent(t: Translator, agent: string): string {
+  if (agent === "") return t.text("sessions.unknownBrowser");
   const browser = /(Edg|OPR|Chrome|Firefox|Safari)\/[\d.]+/.exec(agent)?.[1];
   const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(agent)?.[1];
   const name = { Edg: "Edge", OPR: "Opera" }[browser ?? ""] ?? browser;
-  return name ? `${name}${system ? ` on ${system}` : ""}` : agent.slice(0, 60);
+  return name ? (system ? t.text("sessions.browserOn", { browser: name, system }) : name) : agent.slice(0, 60);
 }

@@ -2,10 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { maskEmail } from "../../platform/format.ts";
+import type { MessageKey } from "../../i18n/translator.ts";
+import { tr } from "../reader.ts";
+import { profileSettingsRoutes } from "./profile-settings.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
-import { codeConfirmedRecently, RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
+import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
 import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
@@ -20,10 +23,11 @@ import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-const DONE: Record<string, string> = {
-  "email-changed": "Your OTP email has been changed. Your other sessions were signed out, and your previous address was told of the change.",
-  "email-cancelled": "The email change was cancelled. Your OTP email is unchanged.",
-  "password-changed": "Your password has been changed. Your other sessions were signed out.",
+const DONE: Record<string, MessageKey> = {
+  "email-changed": "profile.emailChanged",
+  "email-cancelled": "profile.emailCancelled",
+  "password-changed": "profile.passwordChanged",
+  "settings-saved": "profile.settingsSaved",
 };
 
 /** The Profile tab with its parts; `view` carries a form's message (and `factorsMessage` the factors section's). */
@@ -60,7 +64,8 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
-    return renderProfile(request, reply, 200, { info: typeof done === "string" ? DONE[done] : undefined });
+    const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
+    return renderProfile(request, reply, 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
   app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {
@@ -73,20 +78,21 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
+    const t = tr(deps, request);
     switch (outcome.kind) {
       case "invalid": {
         const askOwnMailbox = (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && deps.config.enrolment.sharedMailboxPolicy === "warn";
         const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
-        return renderProfile(request, reply, 400, { email: { ...values, error: outcome.message, askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion } });
+        return renderProfile(request, reply, 400, { email: { ...values, error: t.said(outcome.message), askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion } });
       }
       case "password-needed":
         return renderProfile(request, reply, 401, {
-          email: { ...values, error: `You have not confirmed a code in the last ${RECENT_CODE_WORDS}: enter your password to change the address.` },
+          email: { ...values, error: t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) }) },
         });
       case "password-wrong":
-        return renderProfile(request, reply, 401, { email: { ...values, error: "The password is not right. Check it and try again." } });
+        return renderProfile(request, reply, 401, { email: { ...values, error: t.text("profile.passwordWrong") } });
       case "locked":
-        return renderProfile(request, reply, 429, { email: { ...values, error: pauseText(deps, outcome) } });
+        return renderProfile(request, reply, 429, { email: { ...values, error: pauseText(deps, outcome, t) } });
     }
   });
 
@@ -94,7 +100,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const notice = typeof query.notice === "string" ? query.notice : "";
     const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
-    return renderConfirm(request, reply, 200, { error: issueProblemText(deps, notice, retry, "email-change") }, notice === "sent");
+    return renderConfirm(request, reply, 200, { error: issueProblemText(deps, notice, retry, "email-change", tr(deps, request)) }, notice === "sent");
   });
 
   // The email-change code step's status module asks here while the email is queued or retried (issue 15).
@@ -102,8 +108,9 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     const flow = await pendingEmailChange(deps, user, session);
     if (!flow) return reply.send({ pending: false, html: "" });
-    const { delivery } = await codeDeliveryState(deps, flow.id, flow.email);
-    return reply.send(deliveryStatusJson(delivery, "your new address "));
+    const t = tr(deps, request);
+    const { delivery } = await codeDeliveryState(deps, t, flow.id, flow.email);
+    return reply.send(deliveryStatusJson(t, delivery, true));
   });
 
   app.post("/profile/email/confirm", { config: { access: "full", ...limited } }, async (request, reply) => {
@@ -115,7 +122,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.redirect("/profile?done=email-changed", 303);
     }
     if (outcome.kind === "no-change") return reply.redirect("/profile", 303);
-    const [status, error] = confirmProblem(deps, outcome);
+    const [status, error] = confirmProblem(deps, outcome, tr(deps, request));
     return renderConfirm(request, reply, status, { error });
   });
 
@@ -146,11 +153,11 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
         clearSessionCookie(deps, reply);
         return reply.redirect("/login", 303);
       case "current-wrong":
-        return renderProfile(request, reply, 401, { passwordError: "The current password is not right. Check it and try again." });
+        return renderProfile(request, reply, 401, { passwordError: tr(deps, request).text("profile.currentWrong") });
       case "locked":
-        return renderProfile(request, reply, 429, { passwordError: pauseText(deps, outcome) });
+        return renderProfile(request, reply, 429, { passwordError: pauseText(deps, outcome, tr(deps, request)) });
       case "invalid":
-        return renderProfile(request, reply, 400, { passwordError: outcome.message });
+        return renderProfile(request, reply, 400, { passwordError: tr(deps, request).said(outcome.message) });
     }
   });
 
@@ -159,14 +166,14 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const flow = await pendingEmailChange(deps, user, session);
     if (!flow) return reply.redirect("/profile", 303);
     const frame = await portalFrame(deps, request, reply);
-    const { delivery, codesSent } = await codeDeliveryState(deps, flow.id, flow.email);
+    const t = frame.t;
+    const { delivery, codesSent } = await codeDeliveryState(deps, t, flow.id, flow.email);
     // The first code of a change is "sent"; only a replacement makes earlier codes stop working.
-    const info = justSent
-      ? codesSent > 1 ? "A new code is on its way to the new address. Codes sent before it no longer work." : "A code is on its way to the new address."
-      : undefined;
+    const info = justSent ? t.text(codesSent > 1 ? "emailConfirm.newCode" : "emailConfirm.codeSent") : undefined;
     return reply.code(status).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, ...extra }));
   }
 
   profileSessionRoutes(app, deps);
   profilePasskeyRoutes(app, deps, (request, reply, status, passkeys) => renderProfile(request, reply, status, {}, passkeys));
+  profileSettingsRoutes(app, deps, renderProfile);
 }

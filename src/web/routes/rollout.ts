@@ -16,6 +16,7 @@ import { rolloutPage, type RolloutView } from "../pages/rollout-pages.ts";
 import { enrolPage } from "../pages/signin-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
+import { tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -77,7 +78,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
     await invited(request);
-    return reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), ...early }));
+    return reply.type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), ...early }));
   });
 
   app.post("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
@@ -87,8 +88,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await enrolEmail(deps, user, session, entry, requestContext(deps, request));
     if (outcome.kind === "invalid") {
       const askOwnMailbox = outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn";
-      const view = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), error: outcome.message, askOwnMailbox, ...early };
-      return reply.code(400).type(HTML).send(enrolPage(config, view));
+      const view = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), error: tr(deps, request).said(outcome.message), askOwnMailbox, ...early };
+      return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
@@ -104,8 +105,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm(BUTTON_FORM, request.body);
     const outcome = await useGrace(deps, user, session, requestContext(deps, request));
     if (outcome.kind === "none-left") {
-      const error = "There are no more “Later” choices: please enter the address that will receive your one time passcodes.";
-      return reply.code(409).type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));
+      const error = tr(deps, request).text("enrol.noMoreLater");
+      return reply.code(409).type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));
     }
     setSessionCookie(deps, reply, outcome.token);
     return reply.redirect("/", 303);

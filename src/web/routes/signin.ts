@@ -18,6 +18,9 @@ import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
+import { tr } from "../reader.ts";
+import { chooseLanguage } from "../locale.ts";
+import { saveBrowserLocale } from "../../users/locale.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
 import { otpChoices } from "./strong-factors.ts";
@@ -46,8 +49,13 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     if (request.famos) return reply.redirect(STEP_PATH[request.famos.session.stage], 303);
     const query = request.query as Record<string, unknown>;
     const returnTo = acceptReturnTo(deps, typeof query.returnTo === "string" ? query.returnTo : null);
-    const info = query.signedOut === "1" ? "You have signed out." : query.reset === "1" ? "Your password was reset. Log in with the new one; a code is sent as usual." : undefined;
-    return reply.type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), returnTo, info }));
+    const t = tr(deps, request);
+    // Issue 16: the language switch's links.
+    const chosen = chooseLanguage(deps, request, reply, returnTo);
+    if (chosen !== null && chosen !== "unknown") return reply.redirect(chosen, 303);
+    const error = chosen === "unknown" ? t.text("language.unknown") : undefined;
+    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : undefined;
+    return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
   app.get("/", { config: { access: "public" } }, async (request, reply) => {
@@ -61,8 +69,9 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const replaces = request.famos ? { sessionId: request.famos.session.id, loginId: request.famos.user.login_id } : null;
     const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo, replaces }, requestContext(deps, request));
     if (outcome.kind === "refused") {
-      const error = refusedText(deps, outcome);
-      return reply.code(401).type(HTML).send(loginPage(config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, MAX_LOGIN_ID_LENGTH), error, returnTo }));
+      const t = tr(deps, request);
+      const error = refusedText(deps, outcome, t);
+      return reply.code(401).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, MAX_LOGIN_ID_LENGTH), error, returnTo }));
     }
     setSessionCookie(deps, reply, outcome.token);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
@@ -73,12 +82,14 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.get("/enrol", { config: { access: "enrol" } }, async (request, reply) =>
-    reply.type(HTML).send(enrolPage(config, { csrf: reply.generateCsrf(), later: await graceOffer(deps, signedIn(request).user) })),
+    reply.type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), later: await graceOffer(deps, signedIn(request).user) })),
   );
 
   app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
-    const { user, session } = signedIn(request);
+    const { session } = signedIn(request);
     const form = parseForm(ENROL_FORM, request.body);
+    // Issue 16: the language the browser reads FAMOS in becomes the one its mails are written in.
+    const user = await saveBrowserLocale(deps, signedIn(request).user, tr(deps, request).locale);
     const outcome = await enrolEmail(
       deps,
       user,
@@ -91,13 +102,13 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
         csrf: reply.generateCsrf(),
         email: form.email.slice(0, 254),
         confirmEmail: form.confirmEmail.slice(0, 254),
-        error: outcome.message,
+        error: tr(deps, request).said(outcome.message),
         askOwnMailbox: (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && config.enrolment.sharedMailboxPolicy === "warn",
         ownMailbox: form.ownMailbox === "yes",
         ...(outcome.suggestion ? { suggestion: outcome.suggestion } : {}),
         later: await graceOffer(deps, user),
       };
-      return reply.code(400).type(HTML).send(enrolPage(config, view));
+      return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
@@ -116,15 +127,16 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const notice = typeof query.notice === "string" ? query.notice : "";
     const retry = typeof query.at === "string" && /^\d{1,15}$/.test(query.at) ? Number(query.at) : null;
-    const error = issueProblemText(deps, notice, retry);
+    const error = issueProblemText(deps, notice, retry, "signin", tr(deps, request));
     return reply.type(HTML).send(await renderOtp(request, reply, { error }, notice === "sent"));
   });
 
   // OTP capture's status module asks here while the code's email is queued or retried (issue 15).
   app.get("/otp/delivery", { config: { access: "otp" } }, async (request, reply) => {
     const { session, user } = signedIn(request);
-    const { delivery } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
-    return reply.send(deliveryStatusJson(delivery));
+    const t = tr(deps, request);
+    const { delivery } = await codeDeliveryState(deps, t, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    return reply.send(deliveryStatusJson(t, delivery));
   });
 
   app.post("/otp", { config: { access: "otp", ...limited } }, async (request, reply) => {
@@ -132,7 +144,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
-    const [status, error] = confirmProblem(deps, outcome);
+    const [status, error] = confirmProblem(deps, outcome, tr(deps, request));
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
   });
 
@@ -160,18 +172,19 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect("/login?signedOut=1", 303);
   });
 
-  app.get("/wrong-email", { config: { access: "public" } }, async (_request, reply) => reply.type(HTML).send(wrongEmailPage(config)));
+  app.get("/wrong-email", { config: { access: "public" } }, async (request, reply) => reply.type(HTML).send(wrongEmailPage(tr(deps, request), config)));
 
   passkeySignInRoutes(app, deps, renderOtp);
 
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
-    const { delivery, codesSent } = await codeDeliveryState(deps, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    const t = tr(deps, request);
+    const { delivery, codesSent } = await codeDeliveryState(deps, t, session.flow_id, user.pending_email ?? user.otp_email ?? "");
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
-    const info = justSent && codesSent > 1 ? "A new code is on its way. Codes sent before it no longer work." : undefined;
+    const info = justSent && codesSent > 1 ? t.text("otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
     const passkey = (await passkeyOffered(deps, user, session)) ? () => passkeySignInForm(csrf) : undefined;
-    return otpPage(config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
+    return otpPage(t, config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
   }
 }
 

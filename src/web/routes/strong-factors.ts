@@ -13,6 +13,8 @@ import { STRONG_TEXT } from "../../strong-factors/messages.ts";
 import type { FreshProof } from "../../profile/reauthenticate.ts";
 import { secondStepOptions } from "../../strong-factors/policy.ts";
 import { requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import type { Translator } from "../../i18n/translator.ts";
+import { tr } from "../reader.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { pauseText } from "../pause-messages.ts";
 import {
@@ -92,22 +94,22 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     { path: "/otp/recovery", confirm: confirmWithRecoveryCode, render: recoveryCodePage, factor: "recovery" as const },
   ];
   for (const way of ways) {
-    app.get(way.path, { config: { access: "otp" } }, async (_request, reply) => reply.type(HTML).send(way.render(config, { csrf: reply.generateCsrf() })));
+    app.get(way.path, { config: { access: "otp" } }, async (request, reply) => reply.type(HTML).send(way.render(tr(deps, request), config, { csrf: reply.generateCsrf() })));
     app.post(way.path, { config: { access: "otp", ...limited } }, async (request, reply) => {
       const { user, session } = signedIn(request);
       const form = parseForm(CODE_FORM, request.body);
       const outcome = await way.confirm(deps, user, session, form.code, requestContext(deps, request));
       if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
       const [status, error] = refusal(deps, outcome, way.factor);
-      return reply.code(status).type(HTML).send(way.render(config, { csrf: reply.generateCsrf(), error }));
+      return reply.code(status).type(HTML).send(way.render(tr(deps, request), config, { csrf: reply.generateCsrf(), error }));
     });
   }
 
   // --- the setup screen FAMOS_STRONG_FACTOR_ROLES cannot get past ---
   const setup = { config: { access: "factor-setup" as const } };
-  const setupPage = (csrf: string, passkey: { error?: string; name?: string } = {}) =>
-    factorSetupPage(config, { csrf, passkey: addPasskeyForm({ csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
-  app.get("/factor-setup", setup, async (_request, reply) => reply.type(HTML).send(setupPage(reply.generateCsrf())));
+  const setupPage = (t: Translator, csrf: string, passkey: { error?: string; name?: string } = {}) =>
+    factorSetupPage(t, config, { csrf, passkey: addPasskeyForm({ csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
+  app.get("/factor-setup", setup, async (request, reply) => reply.type(HTML).send(setupPage(tr(deps, request), reply.generateCsrf())));
   // "Add a passkey" on the setup screen: the passkeys module's ceremony; the first passkey brings
   // the recovery codes and ends the setup stage, as the app's confirming code does.
   passkeyRegistrationRoutes(app, deps, {
@@ -118,9 +120,9 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
       const outcome = await passkeyAdded(deps, user, session, requestContext(deps, request));
       if (outcome.token) setSessionCookie(deps, reply, outcome.token);
       if (!outcome.recoveryCodes) return reply.redirect("/", 303);
-      return reply.type(HTML).send(recoveryCodesPage(config, { info: PASSKEY_TEXT.added, codes: outcome.recoveryCodes, next: "/" }));
+      return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: PASSKEY_TEXT.added, codes: outcome.recoveryCodes, next: "/" }));
     },
-    onProblem: (_request, reply, status, problem) => reply.code(status).type(HTML).send(setupPage(reply.generateCsrf(), problem)),
+    onProblem: (request, reply, status, problem) => reply.code(status).type(HTML).send(setupPage(tr(deps, request), reply.generateCsrf(), problem)),
   });
   app.get("/factor-setup/app", setup, async (request, reply) => {
     const { user, session } = signedIn(request);
@@ -128,7 +130,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     if (!(await pendingApp(deps, user))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
     const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm");
     if (!view) return reply.redirect("/factor-setup", 303);
-    return reply.type(HTML).send(appSetupPageForSetup(config, view));
+    return reply.type(HTML).send(appSetupPageForSetup(tr(deps, request), config, view));
   });
   app.post("/factor-setup/app/confirm", { config: { access: "factor-setup", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
@@ -136,12 +138,12 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await confirmAppSetup(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "added") {
       setSessionCookie(deps, reply, outcome.token);
-      return reply.type(HTML).send(recoveryCodesPage(config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/" }));
+      return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/" }));
     }
     const [status, error] = refusal(deps, outcome, "app");
     const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm", error);
     if (!view) return reply.redirect("/factor-setup", 303);
-    return reply.code(status).type(HTML).send(appSetupPageForSetup(config, view));
+    return reply.code(status).type(HTML).send(appSetupPageForSetup(tr(deps, request), config, view));
   });
 
   // --- Profile ---
@@ -173,7 +175,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "added") {
       setSessionCookie(deps, reply, outcome.token);
       const frame = await portalFrame(deps, request, reply);
-      return reply.type(HTML).send(recoveryCodesPage(config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
+      return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
     const [status, error] = refusal(deps, outcome, "app");
     const frame = await portalFrame(deps, request, reply);
@@ -196,7 +198,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await renewRecoveryCodes(deps, user, session, form.password ?? null, requestContext(deps, request));
     if (outcome.kind === "renewed") {
       const frame = await portalFrame(deps, request, reply);
-      return reply.type(HTML).send(recoveryCodesPage(config, { info: STRONG_TEXT.codesRenewed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
+      return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.codesRenewed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
     if (outcome.kind === "no-strong-factor") return renderProfilePage(deps, request, reply, 400, { factorsMessage: { error: STRONG_TEXT.noStrongFactor } });
     return refusedFresh(request, reply, outcome);

@@ -6,6 +6,7 @@ import { AUDIT_CSV_HEADER, auditCsvRow, csvLine } from "../../support/audit-csv.
 import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { HttpProblem } from "../errors.ts";
+import { tr } from "../reader.ts";
 import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
 
@@ -25,7 +26,8 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
   }
   for (const [key, bound] of [["from", "since"], ["until", "until"]] as const) {
     if (!form[key]) continue;
-    const ms = parseLocalDateTime(form[key], deps.config.timezone);
+    // The support user's zone (issue 16): the one the form's labels name.
+    const ms = parseLocalDateTime(form[key], tr(deps, request).timeZone);
     if (ms === null) problems.push(`“${form[key]}” is not a date and time: use the form yyyy-mm-ddThh:mm.`);
     else filter[bound] = ms;
   }
@@ -51,7 +53,7 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support/audit.csv", support, async (request, reply) => {
     const { filter, error } = readFilter(deps, request);
     if (error) throw new HttpProblem(400, error);
-    const tz = deps.config.timezone;
+    const tz = tr(deps, request).timeZone;
     const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
     async function* lines() {
       // A byte order mark, so spreadsheet programs read the file as UTF-8.

@@ -1,0 +1,81 @@
+/**
+ * The languages FAMOS ships (issue 16). English (en-GB) is the source: every other catalogue under
+ * src/i18n/messages/ has exactly its keys and placeholders (test/i18n/catalogue.test.ts). To add a
+ * language: add its tag here, its name in its own language below, and messages/<tag>.json with every
+ * key of en-GB.json translated; then `npx vitest run test/i18n` says what is missing.
+ */
+export const LOCALES = ["en-GB", "de", "fr", "it", "es", "nl"] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** Each language named in itself, for the language switch. */
+export const LOCALE_NAMES: Record<Locale, string> = {
+  "en-GB": "English",
+  de: "Deutsch",
+  fr: "Français",
+  it: "Italiano",
+  es: "Español",
+  nl: "Nederlands",
+};
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === "string" && (LOCALES as readonly string[]).includes(value);
+}
+
+/**
+ * The shipped locale for a BCP 47 tag, by its language ("de-AT" → de, "en-US" → en-GB); null when
+ * FAMOS has no catalogue for it.
+ */
+export function matchLocale(tag: string): Locale | null {
+  const trimmed = tag.trim();
+  if (isLocale(trimmed)) return trimmed;
+  const language = trimmed.split(/[-_]/)[0]!.toLowerCase();
+  if (language === "en") return "en-GB";
+  return isLocale(language) ? language : null;
+}
+
+/**
+ * The best shipped locale for an Accept-Language header (RFC 9110 §12.5.4): language ranges by
+ * descending q (order kept among equals), q=0 meaning "not this one"; "*" is no preference. Null when
+ * none matches, so the caller falls back to FAMOS_DEFAULT_LOCALE.
+ */
+export function negotiateLocale(header: string | undefined): Locale | null {
+  if (!header) return null;
+  const ranges: { tag: string; q: number; order: number }[] = [];
+  // A header is short in practice; a long one is cut rather than parsed at length.
+  header.slice(0, 1024).split(",").forEach((part, order) => {
+    const [tag = "", ...params] = part.split(";").map((s) => s.trim());
+    if (!/^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$/.test(tag)) return;
+    let q = 1;
+    for (const param of params) {
+      if (!/^q\s*=/i.test(param)) continue;
+      const m = /^q\s*=\s*(0(\.\d{0,3})?|1(\.0{0,3})?)$/i.exec(param);
+      q = m ? Number(m[1]) : Number.NaN; // a malformed weight: the range is ignored
+    }
+    if (!Number.isNaN(q)) ranges.push({ tag, q, order });
+  });
+  // "de;q=0" refuses German even when "*" or "de-AT" would otherwise bring it in.
+  const refused = new Set(ranges.filter((r) => r.q === 0).map((r) => matchLocale(r.tag)));
+  ranges.sort((a, b) => b.q - a.q || a.order - b.order);
+  for (const range of ranges) {
+    if (range.q === 0 || range.tag === "*") continue;
+    const locale = matchLocale(range.tag);
+    if (locale && !refused.has(locale)) return locale;
+  }
+  return null;
+}
+
+/** Whether Intl knows the IANA time zone (the Profile's "Time zone" field, FAMOS_TIMEZONE). */
+export function isTimeZone(value: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat("en-GB", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The zones offered on Profile: Intl's canonical list. */
+export function timeZones(): readonly string[] {
+  return Intl.supportedValuesOf("timeZone");
+}

@@ -1,0 +1,34 @@
+import type { Deps } from "../app/deps.ts";
+import { isLocale, isTimeZone, type Locale } from "../i18n/locales.ts";
+import type { User } from "./users.ts";
+
+/**
+ * Issue 16: at enrolment the browser's language becomes the user's, so the code mail and every later
+ * mail are written in it. A choice already saved (on Profile) is kept.
+ */
+export async function saveBrowserLocale(deps: Pick<Deps, "db">, user: User, locale: Locale): Promise<User> {
+  if (isLocale(user.locale)) return user;
+  await deps.db.updateTable("users").set({ locale }).where("id", "=", user.id).where("locale", "is", null).execute();
+  return { ...user, locale };
+}
+
+export type SettingsOutcome = { kind: "saved" } | { kind: "invalid"; field: "locale" | "timeZone" };
+
+/**
+ * Profile's "Language" and "Time zone": a shipped locale or none (follow the browser), an IANA zone
+ * Intl knows or none (FAMOS_TIMEZONE). Anything else changes nothing.
+ */
+export async function saveUserSettings(
+  deps: Pick<Deps, "db" | "clock">,
+  user: User,
+  input: { locale: string; timeZone: string },
+): Promise<SettingsOutcome> {
+  if (input.locale !== "" && !isLocale(input.locale)) return { kind: "invalid", field: "locale" };
+  if (input.timeZone !== "" && !isTimeZone(input.timeZone)) return { kind: "invalid", field: "timeZone" };
+  await deps.db
+    .updateTable("users")
+    .set({ locale: input.locale === "" ? null : input.locale, time_zone: input.timeZone === "" ? null : input.timeZone, updated_at: deps.clock.now() })
+    .where("id", "=", user.id)
+    .execute();
+  return { kind: "saved" };
+}

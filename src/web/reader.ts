@@ -1,0 +1,45 @@
+import type { FastifyRequest } from "fastify";
+import type { Deps } from "../app/deps.ts";
+import { isLocale, negotiateLocale, type Locale } from "../i18n/locales.ts";
+import { translator, type Translator } from "../i18n/translator.ts";
+import { requestIsHttps } from "./https.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The reader's language and time zone for this request (issue 16); see requestTranslator. */
+    t: Translator | null;
+  }
+}
+
+/**
+ * The signed-out visitor's language choice from the sign-in page's switch. Not a secret and not
+ * authority: it only picks the words. HttpOnly, SameSite=Lax, a year long; __Host- under HTTPS so a
+ * sibling host cannot set it.
+ */
+export function languageCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
+  return requestIsHttps(deps.config, request) ? "__Host-famos_lang" : "famos_lang";
+}
+
+/**
+ * The language of a request: the signed-in user's saved choice, else the language chosen on the
+ * sign-in page (cookie), else the browser's Accept-Language, else FAMOS_DEFAULT_LOCALE. The time
+ * zone: the user's saved zone, else FAMOS_TIMEZONE.
+ */
+export function requestLocale(deps: Pick<Deps, "config">, request: FastifyRequest): Locale {
+  const saved = request.famos?.user.locale;
+  if (isLocale(saved)) return saved;
+  const chosen = request.cookies?.[languageCookieName(deps, request)];
+  if (isLocale(chosen)) return chosen;
+  const header = request.headers["accept-language"];
+  return negotiateLocale(typeof header === "string" ? header : undefined) ?? deps.config.defaultLocale;
+}
+
+export function requestTranslator(deps: Pick<Deps, "config">, request: FastifyRequest): Translator {
+  if (request.t) return request.t;
+  return translator(requestLocale(deps, request), request.famos?.user.time_zone ?? deps.config.timezone);
+}
+
+/** The translator a route renders with (set once the session is loaded; see registerLocale). */
+export function tr(deps: Pick<Deps, "config">, request: FastifyRequest): Translator {
+  return request.t ?? requestTranslator(deps, request);
+}

@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { IntlMessageFormat } from "intl-messageformat";
+import { describe, expect, it } from "vitest";
+import { CATALOGUES, type MessageKey } from "../../src/i18n/catalogues.ts";
+import { LOCALES, type Locale } from "../../src/i18n/locales.ts";
+import { translator } from "../../src/i18n/translator.ts";
+
+/**
+ * Issue 16: every language has exactly English's keys, every key is used, and every message has the
+ * placeholders, plural arguments and markup of its English source. `npx vitest run test/i18n` is the
+ * translators' check.
+ */
+
+const english = CATALOGUES["en-GB"] as Record<string, string>;
+const KEYS = Object.keys(english) as MessageKey[];
+const TRANSLATIONS = LOCALES.filter((l) => l !== "en-GB");
+
+// AST element types of ICU MessageFormat (@formatjs/icu-messageformat-parser's TYPE).
+const ARGUMENT = 1, NUMBER = 2, DATE = 3, TIME = 4, SELECT = 5, PLURAL = 6;
+type Element = { type: number; value?: string; options?: Record<string, { value: Element[] }> };
+
+/** Each placeholder with its kind ("count:plural", "at:argument"), and each plural's categories. */
+function shape(source: string, locale: Locale): { placeholders: string[]; plurals: Record<string, string[]> } {
+  const placeholders = new Set<string>();
+  const plurals: Record<string, string[]> = {};
+  const walk = (elements: Element[]) => {
+    for (const e of elements) {
+      const kind = { [ARGUMENT]: "argument", [NUMBER]: "number", [DATE]: "date", [TIME]: "time", [SELECT]: "select", [PLURAL]: "plural" }[e.type];
+      if (kind && e.value !== undefined) placeholders.add(`${e.value}:${kind}`);
+      if (e.type === PLURAL && e.value !== undefined) plurals[e.value] = Object.keys(e.options ?? {}).sort();
+      for (const option of Object.values(e.options ?? {})) walk(option.value);
+    }
+  };
+  walk(new IntlMessageFormat(source, locale, undefined, { ignoreTag: true }).getAst() as unknown as Element[]);
+  return { placeholders: [...placeholders].sort(), plurals };
+}
+
+/** The markup a message carries: tag names in order, and attribute values that are not placeholders. */
+function markup(source: string): string[] {
+  return [...source.matchAll(/<\/?([a-z]+)((?:\s+[a-z-]+="[^"]*")*)\s*>/g)].map((m) => `${m[1]}${m[2] ?? ""}`).sort();
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+describe("the message catalogues (issue 16)", () => {
+  it.each(TRANSLATIONS)("%s has every English key and no other", (locale) => {
+    const keys = Object.keys(CATALOGUES[locale]);
+    expect(KEYS.filter((k) => !keys.includes(k)), "missing").toEqual([]);
+    expect(keys.filter((k) => !(k in english)), "not in English").toEqual([]);
+    for (const key of KEYS) expect(CATALOGUES[locale][key]?.trim(), `${locale} ${key} is empty`).toBeTruthy();
+  });
+
+  it.each(TRANSLATIONS)("%s: every message has English's placeholders, plural arguments and markup", (locale) => {
+    const rules = new Intl.PluralRules(locale).resolvedOptions().pluralCategories;
+    for (const key of KEYS) {
+      const translated = CATALOGUES[locale][key]!;
+      const en = shape(english[key]!, "en-GB");
+      const tr = shape(translated, locale);
+      expect(tr.placeholders, `${locale} ${key}`).toEqual(en.placeholders);
+      expect(Object.keys(tr.plurals).sort(), `${locale} ${key}`).toEqual(Object.keys(en.plurals).sort());
+      // Each plural covers the language's own categories (and always "other").
+      for (const categories of Object.values(tr.plurals)) {
+        for (const needed of [...rules, "other"]) expect(categories, `${locale} ${key} lacks "${needed}"`).toContain(needed);
+      }
+      expect(markup(translated), `${locale} ${key} markup`).toEqual(markup(english[key]!));
+    }
+  });
+
+  it("every message compiles in every language, with no ICU quoting that would swallow text", () => {
+    for (const locale of LOCALES) {
+      for (const key of KEYS) {
+        const source = CATALOGUES[locale][key];
+        if (source === undefined) continue; // reported by the completeness test
+        // An apostrophe before { } # < or another apostrophe starts an ICU quotation: use ’ in prose.
+        expect(source, `${locale} ${key}`).not.toMatch(/'[{}#<']/);
+        expect(() => shape(source, locale), `${locale} ${key}`).not.toThrow();
+      }
+    }
+  });
+
+  it("every key is used: by name in src/, or (said.*) by its English text where the domain says it", () => {
+    const files = sourceFiles(join(import.meta.dirname, "../../src"));
+    const code = files.map((f) => readFileSync(f, "utf8")).join("\n");
+    const unescaped = code.replace(/\\"/g, '"');
+    const unused = KEYS.filter((key) => {
+      if (!key.startsWith("said.")) return !code.includes(`"${key}"`);
+      const pattern = english[key]!.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\$\\{[^}]+\\}");
+      return !new RegExp(pattern).test(unescaped);
+    });
+    expect(unused).toEqual([]);
+  });
+
+  it("says how many tries are left with each language's plural forms", () => {
+    const expected: Record<Locale, [string, string, string]> = {
+      "en-GB": ["You have 1 try left.", "You have 2 tries left.", "You have 4 tries left."],
+      de: ["Sie haben noch 1 Versuch.", "Sie haben noch 2 Versuche.", "Sie haben noch 4 Versuche."],
+      fr: ["Il vous reste 1 essai.", "Il vous reste 2 essais.", "Il vous reste 4 essais."],
+      it: ["Ti resta 1 tentativo.", "Ti restano 2 tentativi.", "Ti restano 4 tentativi."],
+      es: ["Te queda 1 intento.", "Te quedan 2 intentos.", "Te quedan 4 intentos."],
+      nl: ["U hebt nog 1 poging.", "U hebt nog 2 pogingen.", "U hebt nog 4 pogingen."],
+    };
+    for (const locale of LOCALES) {
+      const t = translator(locale, "Europe/London");
+      expect([1, 2, 4].map((count) => t.text("confirm.triesLeft", { count })), locale).toEqual(expected[locale]);
+    }
+  });
+});
