@@ -52,6 +52,8 @@ export class MailSender {
   private closing = false;
   /** Drains waiting for room or for new mail (tests may run several at once). */
   private readonly waiting = new Set<() => void>();
+  /** Every message being handed to SMTP, by whichever drain claimed it. */
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
 
@@ -112,15 +114,24 @@ export class MailSender {
         for (const message of batch) {
           const sending: Promise<void> = this.sendOne(message).finally(() => {
             inFlight.delete(sending);
+            this.sending.delete(sending);
             this.kick();
           });
           inFlight.add(sending);
+          this.sending.add(sending);
         }
         if (more) continue;
       }
       // Woken while claiming: claim again at once if there is room.
       if (this.again && !this.closing && inFlight.size < this.options.batch) continue;
-      if (inFlight.size === 0) return;
+      if (inFlight.size === 0) {
+        // "Until nothing is due" includes mail another drain of this sender (the background one)
+        // claimed and is still handing over: wait for it, then look once more.
+        if (this.sending.size === 0 || this.closing) return;
+        await Promise.allSettled([...this.sending]);
+        more = true;
+        continue;
+      }
       // Wait for a send to finish (room again) or for a wake (new mail).
       await new Promise<void>((resolve) => this.waiting.add(resolve));
     }
