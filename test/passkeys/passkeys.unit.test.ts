@@ -88,7 +88,7 @@ describe("passkeys (unit tier)", () => {
     const row = await u.deps.db.selectFrom("codes").select(["consumed_at", "voided_at", "void_reason"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
     expect(row.void_reason).toBe("passkey");
     expect(code).toMatch(/^\d{6}$/);
-    const [used] = await listPasskeys(u.deps.db, user.id);
+    const used = (await listPasskeys(u.deps.db, user.id)).find((p) => p.name === "Work laptop");
     expect(used!.lastUsedAt).toBe(u.clock.now());
     const log = (await events(user.login_id)).map(([e]) => e);
     expect(log).toEqual(expect.arrayContaining(["passkey.added", "passkey.confirmed"]));
