@@ -8,6 +8,7 @@ import { randomId } from "../platform/random.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { recoveryCodeUsedMail } from "./messages.ts";
+import { userTranslator } from "../i18n/translator.ts";
 
 export const RECOVERY_CODE_COUNT = 10;
 /** No 0/o, 1/l/i: a code copied from paper is typed as written. 31 symbols, 10 of them: 49 bits each. */
@@ -87,7 +88,7 @@ export function recoveryCodeFactor(deps: Deps, user: User, code: string): Second
       if (Number(used.numUpdatedRows) === 0) return "used";
       const left = await recoveryCodesLeft(tx, user.id);
       if (user.otp_email) {
-        const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail, left });
+        const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail, left });
         await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.recovery-code-used", recipient: user.otp_email, ...mail });
       }
     },
