@@ -109,7 +109,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
   // --- the setup screen FAMOS_STRONG_FACTOR_ROLES cannot get past ---
   const setup = { config: { access: "factor-setup" as const } };
   const setupPage = (t: Translator, csrf: string, passkey: { error?: string; name?: string } = {}) =>
-    factorSetupPage(t, config, { csrf, passkey: addPasskeyForm({ csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
+    factorSetupPage(t, config, { csrf, passkey: addPasskeyForm(t, { csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
   app.get("/factor-setup", setup, async (request, reply) => reply.type(HTML).send(setupPage(tr(deps, request), reply.generateCsrf())));
   // "Add a passkey" on the setup screen: the passkeys module's ceremony; the first passkey brings
   // the recovery codes and ends the setup stage, as the app's confirming code does.
