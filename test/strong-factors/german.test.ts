@@ -34,6 +34,7 @@ describe("issue 13's screens in the reader's language (issue 16)", () => {
     expect(done.statusCode).toBe(200);
     expect(done.body).toContain("<h1>Speichern Sie Ihre Wiederherstellungscodes</h1>");
     expect(done.body).toContain("Ihre Authenticator-App ist eingerichtet.");
+    expect(done.body).toContain("<strong>Sie werden nur jetzt angezeigt</strong>");
     expect(recoveryCodesFrom(done.body)).toHaveLength(10);
 
     nextStep(t);

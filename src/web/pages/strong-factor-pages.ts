@@ -4,6 +4,7 @@ import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import type { FactorSummary } from "../../strong-factors/factors.ts";
+import { formatRecoveryCode } from "../../strong-factors/recovery-codes.ts";
 import { csrfField, message, page } from "../layout.ts";
 import { portalPage, type PortalFrame } from "./portal-pages.ts";
 
@@ -131,10 +132,19 @@ export function appSetupPageForProfile(frame: PortalFrame, v: AppSetupView): str
 }
 
 /** After setup or on request: the new recovery codes, shown once, and where to go on. */
-export function recoveryCodesPage(t: Translator, config: Readonly<Config>, v: { info: string; codes: SafeHtml; next: string; frame?: PortalFrame }): string {
+/** The codes as a list to copy or print, said to be shown once. */
+function recoveryCodesList(t: Translator, codes: string[]): SafeHtml {
+  return html`<section aria-labelledby="recovery-heading" class="recovery-codes">
+<h2 id="recovery-heading">${t.text("strong.codes.title")}</h2>
+<p>${t.html("strong.codes.intro")}</p>
+<ul class="codes">${codes.map((c) => html`<li><code>${formatRecoveryCode(c)}</code></li>`)}</ul>
+</section>`;
+}
+
+export function recoveryCodesPage(t: Translator, config: Readonly<Config>, v: { info: string; codes: string[]; next: string; frame?: PortalFrame }): string {
   const body = html`<h1>${t.text("strong.codes.heading")}</h1>
 ${message("info", t.said(v.info))}
-${v.codes}
+${recoveryCodesList(t, v.codes)}
 <p><a class="button" href="${v.next}">${t.text("strong.codes.kept")}</a></p>`;
   return v.frame ? portalPage(v.frame, t.text("strong.codes.title"), "/profile", body) : page({ title: t.text("strong.codes.title"), body, config, t });
 }
