@@ -2,8 +2,9 @@ import { noticeMail } from "../otp/messages.ts";
 import type { Translator } from "../i18n/translator.ts";
 
 /**
- * Issue 13's user-facing words (sign-in, Profile, the setup screen, the console, the CLI and mail),
- * in one place for the message catalogue (issue 16) to take over.
+ * What issue 13's flows say, in English: routes pass these on, and pages show them in the reader's
+ * language through the catalogue's "said.strong.*" messages (issue 16). The screens' own words are
+ * catalogue keys "strong.*"; the mails below are the recipient's language.
  */
 export const STRONG_TEXT = {
   emailCodeRefused: "Your account needs your authenticator app, a passkey or a recovery code to sign in: the emailed code is not enough.",
