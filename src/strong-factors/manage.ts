@@ -1,7 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-second-factor.ts";
-import type { SafeHtml } from "../platform/html.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
@@ -38,7 +37,7 @@ export async function beginAppSetup(deps: Deps, user: User, session: Session, pa
 
 export type ConfirmSetupOutcome =
   /** The app counts from now; `token` is the session's new one (null: it ended meanwhile). */
-  | { kind: "added"; token: string; session: Session; recoveryCodes: SafeHtml }
+  | { kind: "added"; token: string; session: Session; recoveryCodes: string[] }
   | Exclude<SecondFactorCheck<never, { kind: "wrong" }>, { kind: "ok" }>
   | { kind: "malformed" };
 
@@ -51,14 +50,14 @@ export async function confirmAppSetup(deps: Deps, user: User, session: Session, 
   const code = normaliseTotp(typed);
   if (code === null) return { kind: "malformed" };
   const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, "setup"), ctx, async (tx, now) => {
-    const { fragment } = await issueRecoveryCodes(tx, deps, user.id);
+    const { codes } = await issueRecoveryCodes(tx, deps, user.id);
     await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "app" } });
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id });
-    return advanced ? { ...advanced, fragment } : null;
+    return advanced ? { ...advanced, codes } : null;
   });
   if (check.kind !== "ok") return check;
   deps.metrics.strongFactorChanges.inc({ factor: "app", change: "added" });
-  return { kind: "added", token: check.value.token, session: check.value.session, recoveryCodes: check.value.fragment };
+  return { kind: "added", token: check.value.token, session: check.value.session, recoveryCodes: check.value.codes };
 }
 
 /** Profile → "Remove" the authenticator app (or cancel its setup): its codes stop working at once. */
@@ -77,23 +76,23 @@ export async function removeApp(deps: Deps, user: User, session: Session, passwo
 }
 
 /** Profile → "Generate new recovery codes": a fresh set of ten; the old set stops working. */
-export async function renewRecoveryCodes(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "renewed"; recoveryCodes: SafeHtml } | { kind: "no-strong-factor" } | Refused> {
+export async function renewRecoveryCodes(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "renewed"; recoveryCodes: string[] } | { kind: "no-strong-factor" } | Refused> {
   if (!hasStrongFactor(await factorsOf(deps.db, user.id))) return { kind: "no-strong-factor" };
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
-  const { fragment } = await deps.db.transaction().execute(async (tx) => {
+  const { codes } = await deps.db.transaction().execute(async (tx) => {
     const issued = await issueRecoveryCodes(tx, deps, user.id);
     await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "request" } });
     return issued;
   });
   deps.metrics.strongFactorChanges.inc({ factor: "recovery-codes", change: "renewed" });
-  return { kind: "renewed", recoveryCodes: fragment };
+  return { kind: "renewed", recoveryCodes: codes };
 }
 
 export interface PasskeyAddedOutcome {
   /** The new recovery codes, shown once: the first strong factor brings them (null: the user has a set). */
-  recoveryCodes: SafeHtml | null;
+  recoveryCodes: string[] | null;
   /** The session's new token when the setup screen ended (null: the session stays as it was). */
   token: string | null;
 }
@@ -109,9 +108,9 @@ export async function passkeyAdded(deps: Deps, user: User, session: Session, ctx
   const endSetup = session.stage === "factor-setup";
   if (factors.recoveryCodesLeft > 0 && !endSetup) return { recoveryCodes: null, token: null };
   return deps.db.transaction().execute(async (tx) => {
-    let recoveryCodes: SafeHtml | null = null;
+    let recoveryCodes: string[] | null = null;
     if (factors.recoveryCodesLeft === 0) {
-      recoveryCodes = (await issueRecoveryCodes(tx, deps, user.id)).fragment;
+      recoveryCodes = (await issueRecoveryCodes(tx, deps, user.id)).codes;
       await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "passkey" } });
     }
     const advanced = endSetup ? await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id }) : null;

@@ -1,9 +1,10 @@
 import { noticeMail } from "../otp/messages.ts";
-import { formatDate, formatTime } from "../platform/format.ts";
+import type { Translator } from "../i18n/translator.ts";
 
 /**
- * Issue 13's user-facing words (sign-in, Profile, the setup screen, the console, the CLI and mail),
- * in one place for the message catalogue (issue 16) to take over.
+ * What issue 13's flows say, in English: routes pass these on, and pages show them in the reader's
+ * language through the catalogue's "said.strong.*" messages (issue 16). The screens' own words are
+ * catalogue keys "strong.*"; the mails below are the recipient's language.
  */
 export const STRONG_TEXT = {
   emailCodeRefused: "Your account needs your authenticator app, a passkey or a recovery code to sign in: the emailed code is not enough.",
@@ -15,7 +16,6 @@ export const STRONG_TEXT = {
   recoveryWrong: "That recovery code is not right, or it was replaced by a newer set.",
   recoveryUsed: "That recovery code has already been used. Each one works once.",
   noRecovery: "Your account has no recovery codes left. Use another way to sign in, or ask your retail IT team.",
-  tooMany: "Too many wrong codes.",
   passwordNeeded: "Enter your password to change your sign-in factors (you have not confirmed a code in the last 15 minutes).",
   passwordWrong: "The password is not right. Check it and try again.",
   appExists: "You already have an authenticator app. Remove it first to set up another.",
@@ -27,33 +27,44 @@ export const STRONG_TEXT = {
   codesRenewed: "A new set of recovery codes was made. The old ones no longer work.",
 } as const;
 
-/** How many recovery codes are left, in words. */
-export function codesLeftText(left: number): string {
-  return left === 0 ? "none" : `${left}`;
+interface MailContext {
+  loginId: string;
+  at: number;
+  supportEmail: string;
+  /** The recipient's language and time zone (issue 16). */
+  t: Translator;
+}
+
+function when(c: MailContext): string {
+  return c.t.text("mail.when", { time: c.t.time(c.at), date: c.t.date(c.at) });
 }
 
 /** To the OTP email when a recovery code was used (issue 13): which account, when, how many remain. */
-export function recoveryCodeUsedMail(c: { loginId: string; at: number; timezone: string; supportEmail: string; left: number }) {
-  const when = `${formatTime(c.at, c.timezone)} on ${formatDate(c.at, c.timezone)}`;
-  const remain =
-    c.left === 0
-      ? "You have no recovery codes left: sign in and use “Generate new recovery codes” on Profile."
-      : `You have ${c.left} recovery ${c.left === 1 ? "code" : "codes"} left. Each works once; “Generate new recovery codes” on Profile makes a new set.`;
-  return noticeMail("A FAMOS recovery code was used", [
-    `A recovery code was used to sign in to the FAMOS login ID ${c.loginId} at ${when}.`,
-    remain,
-    `If this was not you, someone knows your password and has one of your recovery codes: write to your retail IT team at ${c.supportEmail} at once.`,
-  ]);
+export function recoveryCodeUsedMail(c: MailContext & { left: number }) {
+  const { t } = c;
+  return noticeMail(
+    t.text("mail.recoveryCodeUsed.subject"),
+    [
+      t.text("mail.recoveryCodeUsed.p1", { loginId: c.loginId, when: when(c) }),
+      c.left === 0 ? t.text("mail.recoveryCodeUsed.none") : t.text("mail.recoveryCodeUsed.left", { count: c.left }),
+      t.text("mail.recoveryCodeUsed.notYou", { support: c.supportEmail }),
+    ],
+    t,
+  );
 }
 
 /** To the OTP email when support removed the user's second factors (issue 13). */
-export function factorsRemovedMail(c: { loginId: string; at: number; timezone: string; supportEmail: string }) {
-  const when = `${formatTime(c.at, c.timezone)} on ${formatDate(c.at, c.timezone)}`;
-  return noticeMail("Your FAMOS passkeys and authenticator app were removed", [
-    `Your retail IT team removed the passkeys, the authenticator app and the recovery codes of the FAMOS login ID ${c.loginId} at ${when}, and signed you out everywhere.`,
-    "At your next sign-in FAMOS sends a code to this address, and may ask you to set up an authenticator app or a passkey again.",
-    `If you did not ask for this, write to your retail IT team at ${c.supportEmail} at once.`,
-  ]);
+export function factorsRemovedMail(c: MailContext) {
+  const { t } = c;
+  return noticeMail(
+    t.text("mail.factorsRemoved.subject"),
+    [
+      t.text("mail.factorsRemoved.p1", { loginId: c.loginId, when: when(c) }),
+      t.text("mail.factorsRemoved.p2"),
+      t.text("mail.factorsRemoved.notYou", { support: c.supportEmail }),
+    ],
+    t,
+  );
 }
 
 export const REMOVAL_TEXT = {

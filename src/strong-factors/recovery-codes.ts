@@ -2,12 +2,12 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import type { SecondFactor } from "../factors/check-second-factor.ts";
 import { enqueueMail } from "../mail/outbox.ts";
-import { html, type SafeHtml } from "../platform/html.ts";
 import { hmacHex } from "../platform/keys.ts";
 import { randomId } from "../platform/random.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { recoveryCodeUsedMail } from "./messages.ts";
+import { userTranslator } from "../i18n/translator.ts";
 
 export const RECOVERY_CODE_COUNT = 10;
 /** No 0/o, 1/l/i: a code copied from paper is typed as written. 31 symbols, 10 of them: 49 bits each. */
@@ -43,9 +43,9 @@ export function formatRecoveryCode(code: string): string {
 /**
  * A new set of ten codes for the user, in the caller's transaction: the old set (used or not) is
  * deleted, so it stops working with the commit. Returns the codes in plain text, which exist only in
- * this answer, and the page fragment that shows them once.
+ * this answer (the page shows them once).
  */
-export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, "random" | "keys" | "clock">, userId: string): Promise<{ codes: string[]; fragment: SafeHtml }> {
+export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, "random" | "keys" | "clock">, userId: string): Promise<{ codes: string[] }> {
   const now = deps.clock.now();
   await tx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newCode(deps));
@@ -53,16 +53,7 @@ export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, 
     .insertInto("recovery_codes")
     .values(codes.map((code) => ({ id: randomId(deps.random), user_id: userId, code_hash: recoveryHash(deps, userId, code), created_at: now, used_at: null })))
     .execute();
-  return { codes, fragment: recoveryCodesFragment(codes) };
-}
-
-/** The codes as a list to copy or print, said to be shown once. */
-export function recoveryCodesFragment(codes: string[]): SafeHtml {
-  return html`<section aria-labelledby="recovery-heading" class="recovery-codes">
-<h2 id="recovery-heading">Your recovery codes</h2>
-<p>Each code signs you in once when you cannot use your authenticator app or passkey. Print them or keep them in a password manager: <strong>they are shown only now</strong>. A new set replaces these.</p>
-<ul class="codes">${codes.map((c) => html`<li><code>${formatRecoveryCode(c)}</code></li>`)}</ul>
-</section>`;
+  return { codes };
 }
 
 type RecoveryFailure = { kind: "wrong" };
@@ -87,7 +78,7 @@ export function recoveryCodeFactor(deps: Deps, user: User, code: string): Second
       if (Number(used.numUpdatedRows) === 0) return "used";
       const left = await recoveryCodesLeft(tx, user.id);
       if (user.otp_email) {
-        const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail, left });
+        const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail, left });
         await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.recovery-code-used", recipient: user.otp_email, ...mail });
       }
     },

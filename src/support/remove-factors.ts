@@ -4,6 +4,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { removeAllFactors, type RemovedFactors } from "../strong-factors/factors.ts";
 import { factorsRemovedMail } from "../strong-factors/messages.ts";
+import { userTranslator } from "../i18n/translator.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
 
@@ -25,7 +26,7 @@ export async function removeSecondFactors(deps: Deps, by: Acting, userId: string
     const removed = await removeAllFactors(tx, target.id);
     const sessionsEnded = await endUserAccess(tx, target.id, now, "factors-removed");
     if (target.otp_email) {
-      const mail = factorsRemovedMail({ loginId: target.login_id, at: now, timezone: deps.config.timezone, supportEmail: deps.config.supportEmail });
+      const mail = factorsRemovedMail({ loginId: target.login_id, at: now, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.factors-removed", recipient: target.otp_email, ...mail });
     }
     await recordAudit(tx, now, { ...by.audit, event: "factors.removed", subject: target.login_id, detail: { ...removed, sessionsEnded, ...(ticket ? { ticket } : {}) } });

@@ -70,7 +70,7 @@ export function confirmProblem(
     case "used":
       return [401, t.text("confirm.used")];
     case "strong-factor-required":
-      return [403, STRONG_TEXT.emailCodeRefused];
+      return [403, t.said(STRONG_TEXT.emailCodeRefused)];
     case "wrong": {
       const tries = outcome.triesLeft === 0 ? t.text("confirm.lastTry") : t.text("confirm.triesLeft", { count: outcome.triesLeft });
       if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: t.time(outcome.currentSentAt), tries })];

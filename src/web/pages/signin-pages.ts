@@ -74,13 +74,13 @@ export interface OtpView extends CodeDelivery {
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
 export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): string {
   if (v.choices && !v.choices.emailCode) {
-    return page({ title: t.text("otp.heading"), body: html`<h1>${t.text("otp.heading")}</h1>\n${strongOtpBody(v.csrf, v.choices, typeof v.error === "string" ? v.error : undefined)}`, config, t });
+    return page({ title: t.text("otp.heading"), body: html`<h1>${t.text("otp.heading")}</h1>\n${strongOtpBody(t, v.csrf, v.choices, typeof v.error === "string" ? v.error : undefined)}`, config, t });
   }
   const body = html`<h1>${t.text("otp.heading")}</h1>
 ${deliveryBlock(t, v, "/otp/delivery")}
 ${message("error", v.error)}${message("info", v.info)}
 ${codeForm(t, v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
-${v.choices ? otherWays(v.choices) : ""}
+${v.choices ? otherWays(t, v.choices) : ""}
 <p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>`;
   return page({ title: t.text("otp.heading"), body, config, t });
 }

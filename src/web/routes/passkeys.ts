@@ -10,7 +10,7 @@ import { finishPasskeyRegistration, MAX_PASSKEY_NAME, startPasskeyRegistration, 
 import { removeOwnPasskey } from "../../passkeys/removal.ts";
 import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../passkeys/sign-in.ts";
 import type { SafeHtml } from "../../platform/html.ts";
-import { codeConfirmedRecently, RECENT_CODE_WORDS } from "../../profile/reauthenticate.ts";
+import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { requestContext, signedIn } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { relyingParty } from "../origin.ts";
@@ -18,6 +18,7 @@ import { passkeysSection } from "../pages/passkey-pages.ts";
 import { pauseText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { answerSignedIn } from "../signed-in.ts";
+import type { Translator } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
 import { passkeyAdded } from "../../strong-factors/manage.ts";
 import { recoveryCodesPage } from "../pages/strong-factor-pages.ts";
@@ -59,18 +60,19 @@ export function passkeyRegistrationRoutes(app: FastifyInstance, deps: Deps, moun
     const form = parseForm(START_FORM, request.body);
     const name = form.name.slice(0, MAX_PASSKEY_NAME);
     if (!wantsJson(request)) return mount.onProblem(request, reply, 400, { error: T.needsScript, name });
+    const t = tr(deps, request);
     const outcome = await startPasskeyRegistration(deps, user, session, { name: form.name, password: form.password ?? null }, relyingParty(request, deps.config), requestContext(deps, request));
     switch (outcome.kind) {
       case "options":
         return reply.send({ options: outcome.options });
       case "invalid":
-        return reply.code(400).send({ error: outcome.message });
+        return reply.code(400).send({ error: t.said(outcome.message) });
       case "password-needed":
-        return reply.code(401).send({ error: T.passwordNeeded(RECENT_CODE_WORDS) });
+        return reply.code(401).send({ error: t.text("passkey.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) }) });
       case "password-wrong":
-        return reply.code(401).send({ error: T.passwordWrong });
+        return reply.code(401).send({ error: t.said(T.passwordWrong) });
       case "locked":
-        return reply.code(429).send({ error: pauseText(deps, outcome) });
+        return reply.code(429).send({ error: pauseText(deps, outcome, t) });
     }
   });
 
@@ -106,9 +108,8 @@ export interface PasskeysSectionExtra {
 export async function passkeysSectionFor(deps: Deps, request: FastifyRequest, csrf: string, extra: PasskeysSectionExtra = {}): Promise<SafeHtml> {
   const { user, session } = signedIn(request);
   const done = (request.query as Record<string, unknown>).passkey;
-  return passkeysSection({
+  return passkeysSection(tr(deps, request), {
     csrf,
-    timezone: deps.config.timezone,
     passkeys: await listPasskeys(deps.db, user.id),
     passwordNeeded: !codeConfirmedRecently(session, deps.clock.now()),
     info: done === "added" ? T.added : done === "removed" ? T.removed : undefined,
@@ -146,11 +147,11 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
       case "not-found":
         return render(request, reply, 404, { removeError: T.notFound });
       case "password-needed":
-        return render(request, reply, 401, { removeError: T.passwordNeeded(RECENT_CODE_WORDS) });
+        return render(request, reply, 401, { removeError: tr(deps, request).text("passkey.passwordNeeded", { recent: tr(deps, request).duration(RECENT_CODE_MS) }) });
       case "password-wrong":
         return render(request, reply, 401, { removeError: T.passwordWrong });
       case "locked":
-        return render(request, reply, 429, { removeError: pauseText(deps, outcome) });
+        return render(request, reply, 429, { removeError: pauseText(deps, outcome, tr(deps, request)) });
     }
   });
 }
@@ -161,14 +162,14 @@ type RenderOtp = (request: FastifyRequest, reply: FastifyReply, extra: { error?:
 export function passkeySignInRoutes(app: FastifyInstance, deps: Deps, renderOtp: RenderOtp): void {
   const limited = rateLimited(deps);
   const page = async (request: FastifyRequest, reply: FastifyReply, status: number, error: string) =>
-    reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
+    reply.code(status).type(HTML).send(await renderOtp(request, reply, { error: tr(deps, request).said(error) }));
 
   app.post("/otp/passkey/options", { config: { access: "otp", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm(EMPTY_FORM, request.body);
     if (!wantsJson(request)) return page(request, reply, 400, T.needsScript);
     const options = await passkeySignInOptions(deps, user, session, relyingParty(request, deps.config));
-    if (!options) return reply.code(409).send({ error: T.signInFailed });
+    if (!options) return reply.code(409).send({ error: tr(deps, request).said(T.signInFailed) });
     return reply.send({ options });
   });
 
@@ -177,12 +178,12 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: Deps, renderOtp:
     const form = parseForm(SIGNIN_FINISH_FORM, request.body);
     const outcome = await confirmPasskey(deps, user, session, form.credential, relyingParty(request, deps.config), requestContext(deps, request));
     if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
-    const [status, error] = signInProblem(deps, outcome);
+    const [status, error] = signInProblem(deps, tr(deps, request), outcome);
     return page(request, reply, status, error);
   });
 }
 
-function signInProblem(deps: Deps, outcome: Exclude<PasskeySignIn, { kind: "signed-in" }>): [number, string] {
+function signInProblem(deps: Deps, t: Translator, outcome: Exclude<PasskeySignIn, { kind: "signed-in" }>): [number, string] {
   switch (outcome.kind) {
     case "malformed":
       return [400, T.noCredential];
@@ -190,7 +191,7 @@ function signInProblem(deps: Deps, outcome: Exclude<PasskeySignIn, { kind: "sign
     case "used":
       return [401, T.signInVoid];
     case "locked":
-      return [429, `${T.signInLocked} ${pauseText(deps, outcome)}`];
+      return [429, t.text("passkey.signInLocked", { pause: pauseText(deps, outcome, t) })];
     case "refused":
       if (outcome.reason === "not-verified") return [401, T.signInNotVerified];
       if (outcome.reason === "counter-regressed" || outcome.reason === "backup-eligibility-changed") return [401, T.signInClone];

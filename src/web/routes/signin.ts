@@ -183,7 +183,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? t.text("otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
-    const passkey = (await passkeyOffered(deps, user, session)) ? () => passkeySignInForm(csrf) : undefined;
+    const passkey = (await passkeyOffered(deps, user, session)) ? () => passkeySignInForm(tr(deps, request), csrf) : undefined;
     return otpPage(t, config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
   }
 }

@@ -51,16 +51,16 @@ export async function factorsPart(deps: Deps, request: FastifyRequest, csrf: str
   const query = request.query as Record<string, unknown>;
   const done = typeof query.factors === "string" ? DONE[query.factors] : undefined;
   const info = message.info ?? done;
-  return factorsSection({ csrf, factors: await factorsOf(deps.db, user.id), passwordNeeded, timezone: deps.config.timezone, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
+  return factorsSection(tr(deps, request), { csrf, factors: await factorsOf(deps.db, user.id), passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
 }
 
 /** Why a code was refused, with the status to answer. */
-function refusal(deps: Deps, outcome: Exclude<StrongConfirmOutcome | ConfirmSetupOutcome, { kind: "signed-in" | "added" }>, factor: "app" | "recovery"): [number, string] {
+function refusal(deps: Deps, t: Translator, outcome: Exclude<StrongConfirmOutcome | ConfirmSetupOutcome, { kind: "signed-in" | "added" }>, factor: "app" | "recovery"): [number, string] {
   switch (outcome.kind) {
     case "malformed":
       return [400, factor === "app" ? STRONG_TEXT.appMalformed : STRONG_TEXT.recoveryMalformed];
     case "locked":
-      return [429, `${STRONG_TEXT.tooMany} ${pauseText(deps, outcome)}`];
+      return [429, t.text("confirm.locked", { pause: pauseText(deps, outcome, t) })];
     case "used":
       return [401, factor === "app" ? STRONG_TEXT.appUsed : STRONG_TEXT.recoveryUsed];
     case "wrong":
@@ -100,15 +100,16 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
       const form = parseForm(CODE_FORM, request.body);
       const outcome = await way.confirm(deps, user, session, form.code, requestContext(deps, request));
       if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
-      const [status, error] = refusal(deps, outcome, way.factor);
-      return reply.code(status).type(HTML).send(way.render(tr(deps, request), config, { csrf: reply.generateCsrf(), error }));
+      const t = tr(deps, request);
+      const [status, error] = refusal(deps, t, outcome, way.factor);
+      return reply.code(status).type(HTML).send(way.render(t, config, { csrf: reply.generateCsrf(), error }));
     });
   }
 
   // --- the setup screen FAMOS_STRONG_FACTOR_ROLES cannot get past ---
   const setup = { config: { access: "factor-setup" as const } };
   const setupPage = (t: Translator, csrf: string, passkey: { error?: string; name?: string } = {}) =>
-    factorSetupPage(t, config, { csrf, passkey: addPasskeyForm({ csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
+    factorSetupPage(t, config, { csrf, passkey: addPasskeyForm(t, { csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
   app.get("/factor-setup", setup, async (request, reply) => reply.type(HTML).send(setupPage(tr(deps, request), reply.generateCsrf())));
   // "Add a passkey" on the setup screen: the passkeys module's ceremony; the first passkey brings
   // the recovery codes and ends the setup stage, as the app's confirming code does.
@@ -140,7 +141,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
       setSessionCookie(deps, reply, outcome.token);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/" }));
     }
-    const [status, error] = refusal(deps, outcome, "app");
+    const [status, error] = refusal(deps, tr(deps, request), outcome, "app");
     const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm", error);
     if (!view) return reply.redirect("/factor-setup", 303);
     return reply.code(status).type(HTML).send(appSetupPageForSetup(tr(deps, request), config, view));
@@ -149,7 +150,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
   // --- Profile ---
   const full = { config: { access: "full" as const, ...limited } };
   const refusedFresh = (request: FastifyRequest, reply: FastifyReply, outcome: Exclude<FreshProof, { kind: "ok" }>) => {
-    if (outcome.kind === "locked") return renderProfilePage(deps, request, reply, 429, { factorsMessage: { error: pauseText(deps, outcome) } });
+    if (outcome.kind === "locked") return renderProfilePage(deps, request, reply, 429, { factorsMessage: { error: pauseText(deps, outcome, tr(deps, request)) } });
     const error = outcome.kind === "password-needed" ? STRONG_TEXT.passwordNeeded : STRONG_TEXT.passwordWrong;
     return renderProfilePage(deps, request, reply, 401, { factorsMessage: { error } });
   };
@@ -177,7 +178,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
       const frame = await portalFrame(deps, request, reply);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
-    const [status, error] = refusal(deps, outcome, "app");
+    const [status, error] = refusal(deps, tr(deps, request), outcome, "app");
     const frame = await portalFrame(deps, request, reply);
     const view = await qrSetupView(deps, request, frame.csrf, "/profile/app/confirm", error);
     if (!view) return renderProfilePage(deps, request, reply, 400, { factorsMessage: { error: STRONG_TEXT.noPendingApp } });
