@@ -21,8 +21,8 @@ export default {
     "src/web/{origin,csrf,return-to,auth,upstream-headers,input-guard}.ts",
   ],
   coverageAnalysis: "perTest",
-  // The machine has 2 cores shared with everything else.
-  concurrency: 2,
+  // The machine has 2 cores shared with everything else (and other helpers): one mutant at a time.
+  concurrency: 1,
   timeoutMS: 20_000,
   reporters: ["clear-text", "progress-append-only", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/index.html" },
