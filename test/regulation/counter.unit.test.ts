@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { clear, giveBack, lockDuration, readCounters, reserve, type CounterPolicy } from "../../src/regulation/counter.ts";
-import { createUnitStore, type UnitStore } from "../support/unit-store.ts";
+import { useUnitStore } from "../support/unit-store.ts";
 
 /**
  * SPEC "Locks" at the counter itself (src/regulation/counter.ts): counted before verifying, locked
@@ -31,17 +31,11 @@ describe("lockDuration", () => {
 });
 
 describe("the counter (unit tier: in-memory SQLite)", () => {
-  let unit: UnitStore;
-  let n = 0;
-  beforeAll(async () => {
-    unit = await createUnitStore();
-  });
-  afterAll(async () => unit.close());
-
+  const unit = useUnitStore();
   const db = () => unit.db;
-  const now = () => unit.clock.now();
-  const key = () => `test:${++n}`;
-  const row = (k: string) => db().selectFrom("throttles").selectAll().where("key", "=", k).executeTakeFirst();
+  const now = unit.now;
+  const key = () => unit.fresh("test");
+  const row = unit.throttle;
 
   it("counts each attempt before it is verified and locks on the threshold, doubling to the cap", async () => {
     const k = key();

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, deviceToken, identifyDevice, rememberDevice, revokeDevices, tokenFor } from "../../src/regulation/devices.ts";
-import { createUnitStore, type UnitStore } from "../support/unit-store.ts";
+import { useUnitStore } from "../support/unit-store.ts";
 
 const DAY = 86_400_000;
 
@@ -11,14 +11,9 @@ const DAY = 86_400_000;
  * another login ID, once revoked, or a year after its last sign-in.
  */
 describe("device cookies (unit tier)", () => {
-  let unit: UnitStore;
-  beforeAll(async () => {
-    unit = await createUnitStore();
-  });
-  afterAll(async () => unit.close());
-
+  const unit = useUnitStore();
   const key = () => unit.keys.device;
-  const now = () => unit.clock.now();
+  const now = unit.now;
   const devices = (loginKey: string) => unit.db.selectFrom("devices").selectAll().where("login_key", "=", loginKey).orderBy("created_at").execute();
 
   it("remembers a device for a year after its last sign-in; a browser keeps 5 tokens", () => {

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { durationInWords } from "../../src/config/duration.ts";
-import type { Deps } from "../../src/app/deps.ts";
 import { addressKey } from "../../src/regulation/address.ts";
 import { LOCK_SUBJECT, tellLockStarted } from "../../src/regulation/lock-notice.ts";
 import { activeAddressLocks, addressLockInfo, countedAddress, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
 import { formatDateTime } from "../../src/platform/format.ts";
 import { addUser } from "../support/app.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { useUnitDeps } from "../support/unit-app.ts";
+import { useUnitStore } from "../support/unit-store.ts";
 
 const MINUTE = 60_000;
 
@@ -39,16 +39,10 @@ describe("addressKey: how throttles count a client address", () => {
 });
 
 describe("locks as support sees and lifts them (unit tier)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
-  beforeAll(async () => {
-    unit = await createUnitDeps();
-  });
-  afterAll(async () => unit.close());
-
-  const db = () => unit.deps.db;
-  const now = () => unit.clock.now();
-  const put = (key: string, failures: number, lockedUntil: number, hard = 0, windowStartedAt = 0) =>
-    db().insertInto("throttles").values({ key, failures, locked_until: lockedUntil, hard_locked: hard, updated_at: now(), window_started_at: windowStartedAt }).execute();
+  const unit = useUnitStore();
+  const db = () => unit.db;
+  const now = unit.now;
+  const put = (key: string, failures: number, lockedUntil: number, hard = 0, windowStartedAt = 0) => unit.putThrottle(key, { failures, lockedUntil, hardLocked: hard === 1, windowStartedAt });
   const device = (id: string, loginKey: string) => db().insertInto("devices").values({ id, login_key: loginKey, created_at: now(), last_used_at: now(), revoked_at: null }).execute();
 
   it("shows nothing for a login ID without counters", async () => {
@@ -122,22 +116,14 @@ describe("locks as support sees and lifts them (unit tier)", () => {
 });
 
 describe("the lock notice (unit tier)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
-  let queued = 0;
-  let deps: Deps;
-  beforeAll(async () => {
-    unit = await createUnitDeps();
-    deps = { ...unit.deps, mailQueued: () => (queued += 1) };
-  });
-  afterAll(async () => unit.close());
-
-  const now = () => unit.clock.now();
-  const mails = (userId: string) => unit.deps.db.selectFrom("outbox").selectAll().where("user_id", "=", userId).execute();
+  const unit = useUnitDeps();
+  const now = unit.now;
+  const mails = (userId: string) => unit.db.selectFrom("outbox").selectAll().where("user_id", "=", userId).execute();
 
   it("mails the holder's confirmed address when a timed lock starts: how long, until when, after how many of what", async () => {
     const user = await addUser(unit.deps);
-    const before = queued;
-    await tellLockStarted(deps, user, "password", { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: now() + 2 * MINUTE, pause: null }, now());
+    const before = unit.queued;
+    await tellLockStarted(unit.deps, user, "password", { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: now() + 2 * MINUTE, pause: null }, now());
     const [mail, ...more] = await mails(user.id);
     expect(more).toEqual([]);
     expect(mail).toMatchObject({ recipient: user.otp_email, kind: "lock", subject: LOCK_SUBJECT, state: "queued" });
@@ -149,13 +135,13 @@ describe("the lock notice (unit tier)", () => {
     );
     expect(text).toContain("If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab");
     expect(text).toContain(`when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`);
-    expect(queued).toBe(before + 1);
+    expect(unit.queued).toBe(before + 1);
   });
 
   it("tells wrong codes as such, and a lock until support unlocks with how to get it lifted", async () => {
     const user = await addUser(unit.deps);
-    await tellLockStarted(deps, user, "code", { lockStarted: true, hardLocked: false, failures: 6, lockedUntil: now() + 90_000, pause: null }, now());
-    await tellLockStarted(deps, user, "code", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now());
+    await tellLockStarted(unit.deps, user, "code", { lockStarted: true, hardLocked: false, failures: 6, lockedUntil: now() + 90_000, pause: null }, now());
+    await tellLockStarted(unit.deps, user, "code", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now());
     const [timed, hard] = (await mails(user.id)).map((m) => m.text_body.replace(/\s+/g, " "));
     expect(timed).toContain("has been paused for 90 seconds");
     expect(timed).toContain("after 6 wrong one time passcodes in a row.");
@@ -167,13 +153,13 @@ describe("the lock notice (unit tier)", () => {
   it("mails nobody when no lock started, for a login ID without an account, or without a confirmed address", async () => {
     const user = await addUser(unit.deps);
     const unconfirmed = await addUser(unit.deps, { email: null });
-    const before = queued;
+    const before = unit.queued;
     const started = { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: now() + MINUTE, pause: null };
-    await tellLockStarted(deps, user, "password", { ...started, lockStarted: false }, now());
-    await tellLockStarted(deps, undefined, "password", started, now());
-    await tellLockStarted(deps, unconfirmed, "password", started, now());
+    await tellLockStarted(unit.deps, user, "password", { ...started, lockStarted: false }, now());
+    await tellLockStarted(unit.deps, undefined, "password", started, now());
+    await tellLockStarted(unit.deps, unconfirmed, "password", started, now());
     expect(await mails(user.id)).toEqual([]);
     expect(await mails(unconfirmed.id)).toEqual([]);
-    expect(queued).toBe(before);
+    expect(unit.queued).toBe(before);
   });
 });

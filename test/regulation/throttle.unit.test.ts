@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   attemptFailed,
   attemptSucceeded,
@@ -11,7 +11,7 @@ import {
   type Reservation,
   type Subject,
 } from "../../src/regulation/throttle.ts";
-import { createUnitStore, type UnitStore } from "../support/unit-store.ts";
+import { useUnitStore } from "../support/unit-store.ts";
 
 /**
  * SPEC "Locks" at its one home (src/regulation/throttle.ts): which counters an attempt is counted on
@@ -27,21 +27,16 @@ const SETTINGS = {
 type Ok = Extract<Reservation, { ok: true }>;
 
 describe("throttle (unit tier: in-memory SQLite)", () => {
-  let unit: UnitStore;
+  const unit = useUnitStore();
   let n = 0;
-  beforeAll(async () => {
-    unit = await createUnitStore();
-  });
-  afterAll(async () => unit.close());
-
   const db = () => unit.db;
-  const now = () => unit.clock.now();
+  const now = unit.now;
   /** A fresh login key and address for each test, so counters never meet. */
   const fresh = (deviceId: string | null = null): Subject => {
     n += 1;
     return { loginKey: `user-${n}`, ip: `198.51.100.${n}`, deviceId };
   };
-  const row = (key: string) => db().selectFrom("throttles").selectAll().where("key", "=", key).executeTakeFirst();
+  const row = unit.throttle;
   const reserveOk = async (kind: FailureKind, s: Subject): Promise<Ok> => {
     const r = await reserveAttempt(db(), kind, s, now(), SETTINGS);
     if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.pause)}`);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { createServices } from "../../src/app/services.ts";
 import { loadConfig, type Config } from "../../src/config/config.ts";
@@ -69,6 +70,41 @@ export async function createUnitApp(options: { env?: Record<string, string>; clo
     async close() {
       await app.close();
       await close();
+    },
+  };
+}
+
+/**
+ * The unit tier's one setup for a test file over the domain (createUnitDeps): made before the file's
+ * first test, closed after its last. `deps.mailQueued` counts the sender's wake-ups in `queued`.
+ */
+export function useUnitDeps(options: { env?: Record<string, string>; clock?: FixedClock } = {}) {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>> | undefined;
+  let deps: Deps | undefined;
+  let queued = 0;
+  beforeAll(async () => {
+    unit = await createUnitDeps(options);
+    deps = { ...unit.deps, mailQueued: () => (queued += 1) };
+  });
+  afterAll(async () => unit?.close());
+  const made = () => {
+    if (!unit || !deps) throw new Error("useUnitDeps: the deps exist inside tests only");
+    return { unit, deps };
+  };
+  return {
+    get deps(): Deps {
+      return made().deps;
+    },
+    get db() {
+      return made().deps.db;
+    },
+    get clock(): FixedClock {
+      return made().unit.clock;
+    },
+    now: () => made().unit.clock.now(),
+    /** Times the mail sender was woken since the file began. */
+    get queued() {
+      return queued;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { afterAll, beforeAll } from "vitest";
 import { deriveKeys, type Keys } from "../../src/platform/keys.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { cryptoRandom, type Random } from "../../src/platform/random.ts";
@@ -24,4 +25,47 @@ export async function createUnitStore(clock = new FixedClock()): Promise<UnitSto
   const store = openStore("sqlite::memory:");
   await migrateToLatest(store);
   return { db: store.db, clock, keys: deriveKeys(Buffer.from("b".repeat(64), "hex")), random: cryptoRandom, close: () => store.close() };
+}
+
+/**
+ * The unit tier's one setup for a test file over the store alone: a fresh in-memory store for the
+ * file (made before its first test, closed after its last), its counters and devices read back, and
+ * fresh names so the tests of one file never share a counter. Call it at the top of a `describe`.
+ */
+export function useUnitStore(clock?: FixedClock) {
+  let unit: UnitStore | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    unit = await createUnitStore(clock);
+  });
+  afterAll(async () => unit?.close());
+  const store = (): UnitStore => {
+    if (!unit) throw new Error("useUnitStore: the store exists inside tests only");
+    return unit;
+  };
+  return {
+    get db() {
+      return store().db;
+    },
+    get clock() {
+      return store().clock;
+    },
+    get keys() {
+      return store().keys;
+    },
+    get random() {
+      return store().random;
+    },
+    now: () => store().clock.now(),
+    /** A name no other test of the file uses: `${prefix}-1`, `${prefix}-2`, … */
+    fresh: (prefix = "test") => `${prefix}-${++n}`,
+    /** The counter row as stored (every column), or undefined. */
+    throttle: (key: string) => store().db.selectFrom("throttles").selectAll().where("key", "=", key).executeTakeFirst(),
+    /** Writes a counter row as it would stand (for reading and unlocking it). */
+    putThrottle: (key: string, row: { failures: number; lockedUntil?: number; hardLocked?: boolean; windowStartedAt?: number }) =>
+      store()
+        .db.insertInto("throttles")
+        .values({ key, failures: row.failures, locked_until: row.lockedUntil ?? 0, hard_locked: row.hardLocked ? 1 : 0, updated_at: store().clock.now(), window_started_at: row.windowStartedAt ?? 0 })
+        .execute(),
+  };
 }
