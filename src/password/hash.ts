@@ -29,10 +29,13 @@ export interface PasswordCheck {
  * then answers pages and sends the code mails late (issue 17). The rest wait here, in arrival order;
  * the pool's other threads stay free for file and name lookups. UV_THREADPOOL_SIZE, if lower, wins.
  */
-export const HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism(), Number(process.env.UV_THREADPOOL_SIZE) || Infinity));
+export function hashConcurrency(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Number(env.UV_THREADPOOL_SIZE) || Infinity));
+}
+export const HASH_CONCURRENCY = hashConcurrency();
 
-/** A first-come, first-served gate with `size` places. */
-class Gate {
+/** A first-come, first-served gate with `size` places (exported for its unit test). */
+export class Gate {
   #free: number;
   readonly #waiting: Array<() => void> = [];
   constructor(size: number) {
