@@ -14,6 +14,8 @@ const STATES = { queued: "console.mailState.queued", sending: "console.mailState
  * console is; the mails themselves are in their recipient's.
  */
 export function devMailboxRoutes(app: FastifyInstance, deps: Deps): void {
+  // "public": no sign-in needed, but a signed-in reader's saved language and zone apply.
+  const open = { config: { access: "public" as const } };
   const recent = () =>
     deps.db
       .selectFrom("outbox")
@@ -22,11 +24,11 @@ export function devMailboxRoutes(app: FastifyInstance, deps: Deps): void {
       .limit(100)
       .execute();
 
-  app.get("/dev/mailbox.json", async () =>
+  app.get("/dev/mailbox.json", open, async () =>
     (await recent()).map((m) => ({ id: m.id, to: m.recipient, subject: m.subject, text: m.text_body, time: new Date(m.created_at).toISOString(), state: m.state })),
   );
 
-  app.get("/dev/mailbox", async (request, reply) => {
+  app.get("/dev/mailbox", open, async (request, reply) => {
     const t = tr(deps, request);
     const messages = await recent();
     const body = html`<h1>${t.text("mailbox.heading")}</h1>
@@ -38,7 +40,7 @@ ${messages.map((m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.r
     return reply.type("text/html; charset=utf-8").send(page({ title: t.text("mailbox.heading"), body, config: deps.config, t }));
   });
 
-  app.get("/dev/mailbox/:id", async (request, reply) => {
+  app.get("/dev/mailbox/:id", open, async (request, reply) => {
     const t = tr(deps, request);
     const { id } = request.params as { id: string };
     const message = await deps.db.selectFrom("outbox").selectAll().where("id", "=", id.slice(0, 64)).executeTakeFirst();
