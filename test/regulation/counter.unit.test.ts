@@ -121,6 +121,16 @@ describe("the counter (unit tier: in-memory SQLite)", () => {
     expect(await reserve(db(), k, now(), RUN)).toMatchObject({ failures: 3 });
   });
 
+  it("gives back the lock until unlocked that its own count started", async () => {
+    const k = key();
+    const policy = { ...HARD, hardAfter: 1 };
+    const first = (await reserve(db(), k, now(), policy))!;
+    expect(first.startedHardLock).toBe(true);
+    await giveBack(db(), first);
+    expect(await row(k)).toMatchObject({ failures: 0, hard_locked: 0 });
+    expect(await reserve(db(), k, now(), policy)).toMatchObject({ failures: 1 });
+  });
+
   it("giving back a count leaves a lock (timed or until unlocked) that another attempt started", async () => {
     const k = key();
     await reserve(db(), k, now(), HARD);

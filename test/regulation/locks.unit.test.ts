@@ -106,6 +106,8 @@ describe("locks as support sees and lifts them (unit tier)", () => {
     expect(await addressLockInfo(db(), "203.0.113.10", now())).toEqual({ address: "203.0.113.10", failures: 50, windowStartedAt: now() - MINUTE, lockedUntil: now() + 2 * MINUTE });
     expect(await addressLockInfo(db(), "203.0.113.12", now())).toEqual({ address: "203.0.113.12", failures: 10, windowStartedAt: now(), lockedUntil: null });
     expect(await addressLockInfo(db(), "203.0.113.99", now())).toBeNull();
+    // A lock that ends now is over.
+    expect(await addressLockInfo(db(), "203.0.113.13", now())).toMatchObject({ failures: 55, lockedUntil: null });
     expect((await activeAddressLocks(db(), now())).map((l) => l.address)).toEqual(["203.0.113.11", "2001:db8:7:7::/64", "203.0.113.10"]);
 
     expect(await unlockAddress(db(), "2001:db8:7:7:1:2:3:4", now())).toEqual({ address: "2001:db8:7:7::/64", failures: 51, windowStartedAt: now(), lockedUntil: now() + 4 * MINUTE });

@@ -104,6 +104,15 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     expect(await fail("code", s)).toMatchObject({ hardLocked: false, lockStarted: true });
   });
 
+  it("lets a remembered browser in while the login ID's timed lock (either kind) keeps new browsers out", async () => {
+    const s = fresh(`dev-open-${n}`);
+    const stranger = { ...s, deviceId: null, ip: "198.51.100.251" };
+    for (let i = 0; i < 2; i++) await fail("code", stranger);
+    expect(await reserveAttempt(db(), "password", stranger, now(), SETTINGS)).toMatchObject({ ok: false, pause: { scope: "login-id" } });
+    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toMatchObject({ ok: true, scope: "device" });
+    expect(await reserveAttempt(db(), "code", s, now(), SETTINGS)).toMatchObject({ ok: true, scope: "device" });
+  });
+
   it("locks the login ID for new browsers at FAMOS_LOCK_AFTER, reports and audits the start once, and refuses both kinds", async () => {
     const s = fresh();
     expect(await fail("password", s)).toEqual({ lockStarted: false, hardLocked: false, failures: 1, lockedUntil: 0, pause: null });
