@@ -158,7 +158,10 @@ describe("the factors (unit tier)", () => {
       const upgraded = (await findUserByLogin(db(), user.login_id))!;
       expect(upgraded.password_hash).toMatch(/^\$argon2id\$/);
       expect(upgraded.updated_at).toBe(now());
+      // FAMOS's own hash is kept as it is at the next sign-in (no new salt, no write).
+      unit.clock.advance(1);
       expect(await check(user.login_id, user.password)).toMatchObject({ kind: "ok" });
+      expect(await findUserByLogin(db(), user.login_id)).toMatchObject({ password_hash: upgraded.password_hash, updated_at: upgraded.updated_at });
     });
 
     it("counts nothing for a check the legacy pool refused as busy (nothing was guessed), and audits it", async () => {
