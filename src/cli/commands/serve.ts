@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import pino from "pino";
+import { batchedStdout } from "../../app/log-destination.ts";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
@@ -15,10 +16,13 @@ export function serveCommand(): Command {
     // One JSON logger for requests and the mail sender. Request lines carry the request id; bodies
     // (passwords, codes) are never logged, and the headers that hold secrets are redacted should a
     // serializer ever include them (ASVS 7.1.1).
-    const logger = pino({
-      level: config.logLevel,
-      redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
-    });
+    const logger = pino(
+      {
+        level: config.logLevel,
+        redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
+      },
+      batchedStdout(),
+    );
     // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
