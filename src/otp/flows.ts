@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
 
 export type Flow = FlowsTable;
@@ -25,8 +26,11 @@ export async function createFlow(
   return flow;
 }
 
+const flowById = preparedQuery((db, id: string) => db.selectFrom("flows").selectAll().where("id", "=", id));
+
 export async function findFlow(db: Kysely<Database>, id: string): Promise<Flow | undefined> {
-  return db.selectFrom("flows").selectAll().where("id", "=", id).executeTakeFirst();
+  const [flow] = await flowById(db, id);
+  return flow;
 }
 
 export async function finishFlow(db: Kysely<Database>, id: string, now: number): Promise<void> {
