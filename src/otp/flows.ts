@@ -1,11 +1,13 @@
 import type { Kysely } from "kysely";
 import { randomId, type Random } from "../platform/random.ts";
-import { preparedQuery } from "../store/prepared.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
 
 export type Flow = FlowsTable;
 
 /** A sign-in attempt, enrolment or email change: every code belongs to exactly one. */
+const insertFlow = preparedInsert("flows", ["id", "user_id", "kind", "email", "created_at", "codes_sent", "last_code_at", "finished_at", "return_to"]);
+
 export async function createFlow(
   db: Kysely<Database>,
   random: Random,
@@ -22,7 +24,7 @@ export async function createFlow(
     finished_at: null,
     return_to: input.returnTo ?? null,
   };
-  await db.insertInto("flows").values(flow).execute();
+  await insertFlow(db, flow);
   return flow;
 }
 

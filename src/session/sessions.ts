@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Config } from "../config/config.ts";
 import { randomId, type Random } from "../platform/random.ts";
-import { preparedQuery } from "../store/prepared.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
 
 export type Session = SessionsTable;
@@ -28,6 +28,10 @@ export interface NewSession {
   userAgent: string;
 }
 
+const insertSession = preparedInsert("sessions", [
+  "token_hash", "id", "user_id", "stage", "flow_id", "created_at", "last_seen_at", "expires_at", "verified_at", "ip", "user_agent", "ended_at", "end_reason",
+]);
+
 export async function createSession(
   db: Kysely<Database>,
   random: Random,
@@ -51,7 +55,7 @@ export async function createSession(
     ended_at: null,
     end_reason: null,
   };
-  await db.insertInto("sessions").values(session).execute();
+  await insertSession(db, session);
   return { token, session };
 }
 

@@ -39,3 +39,18 @@ export function preparedQuery<A extends unknown[], R>(build: (db: Kysely<Databas
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
 }
+
+/**
+ * An insert of one whole row into `table` (every column named in `columns`, in any order), prepared
+ * as above. A row with a key outside `columns` is misuse and throws rather than lose the value.
+ */
+export function preparedInsert<T extends keyof Database & string>(table: T, columns: readonly (keyof Database[T] & string)[]): (db: Kysely<Database>, row: Database[T]) => Promise<void> {
+  const insert = preparedQuery((db, ...values: unknown[]) =>
+    db.insertInto(table).values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as never),
+  );
+  return async (db, row) => {
+    const given = row as unknown as Record<string, unknown>;
+    if (Object.keys(given).length !== columns.length) throw new Error(`preparedInsert(${table}): the row's columns are not ${columns.join(", ")}`);
+    await insert(db, ...columns.map((column) => given[column]));
+  };
+}
