@@ -10,7 +10,7 @@ import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
  * console → the user signs in with it and the code → "Choose a new password" → the portal; the
  * temporary password then fails, and an expired one fails too. axe checks every new page.
  */
-describe("a forgotten password, handled by support, in a browser", () => {
+describe("a forgotten password, handled by support, in a browser", { timeout: 120_000 }, () => {
   const f = useBrowserApp();
 
   async function enterCode(page: Page, email: string, before: number) {

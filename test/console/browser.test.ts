@@ -11,7 +11,7 @@ import { extractCode } from "../support/smtp.ts";
  * The guide's "OTP email reset" handled end to end in a real Chromium against a listening server,
  * by the labels SPEC item 8 quotes, with axe on every console page; and the Profile tab's email change.
  */
-describe("support console and Profile in a browser", () => {
+describe("support console and Profile in a browser", { timeout: 120_000 }, () => {
   const f = useBrowserApp();
 
   const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
