@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { formatDateTime } from "../platform/format.ts";
+import type { Translator } from "../i18n/translator.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -28,9 +28,9 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
 }
 
 /** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */
-export function accessText(user: User, tz: string): string {
-  if (user.disabled_at !== null) return `Disabled since ${formatDateTime(user.disabled_at, tz)}: cannot sign in`;
-  if (user.password_temporary_until === 0) return "Enabled; signed in with a temporary password, a new one not yet chosen";
-  if (user.password_temporary_until !== null) return `Enabled; temporary password valid until ${formatDateTime(user.password_temporary_until, tz)}`;
-  return "Enabled";
+export function accessText(t: Translator, user: User): string {
+  if (user.disabled_at !== null) return t.text("console.access.disabled", { since: t.dateTime(user.disabled_at) });
+  if (user.password_temporary_until === 0) return t.text("console.access.temporaryUsed");
+  if (user.password_temporary_until !== null) return t.text("console.access.temporary", { until: t.dateTime(user.password_temporary_until) });
+  return t.text("console.access.enabled");
 }

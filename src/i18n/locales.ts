@@ -79,3 +79,21 @@ export function isTimeZone(value: string): boolean {
 export function timeZones(): readonly string[] {
   return Intl.supportedValuesOf("timeZone");
 }
+
+/** The regions of the IANA zone names (the part before the first "/"), Europe first as most dealers are there. */
+export const ZONE_REGIONS = ["Europe", "America", "Africa", "Asia", "Atlantic", "Australia", "Indian", "Pacific", "Antarctica", "Arctic"] as const;
+export type ZoneRegion = (typeof ZONE_REGIONS)[number] | "Other";
+
+/**
+ * The zones grouped by region in ZONE_REGIONS' order ("Other" last, for names such as "UTC"), each
+ * group in Intl's order: a 418-entry list becomes a few groups a reader can jump through.
+ */
+export function zonesByRegion(zones: readonly string[]): { region: ZoneRegion; zones: string[] }[] {
+  const groups = new Map<ZoneRegion, string[]>();
+  for (const zone of zones) {
+    const prefix = zone.split("/")[0]!;
+    const region: ZoneRegion = (ZONE_REGIONS as readonly string[]).includes(prefix) && zone.includes("/") ? (prefix as ZoneRegion) : "Other";
+    groups.set(region, [...(groups.get(region) ?? []), zone]);
+  }
+  return [...ZONE_REGIONS, "Other" as const].filter((r) => groups.has(r)).map((region) => ({ region, zones: groups.get(region)! }));
+}

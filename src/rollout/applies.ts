@@ -1,4 +1,6 @@
 import type { Deps } from "../app/deps.ts";
+import type { Config } from "../config/config.ts";
+import { strongFactorRequired } from "../strong-factors/policy.ts";
 import type { User } from "../users/users.ts";
 import { startFor } from "./plan.ts";
 
@@ -8,15 +10,26 @@ export type TwoFactorDecision =
   | { applies: false; startsAt: number };
 
 /**
- * The one home of "does two-factor sign-in apply to this user now?" (issue 12). It applies:
- * - to support and admin accounts always: the console they reach must never be password-only;
- * - to anyone with a confirmed OTP email, even before their wave: who has set an address up (early,
- *   or pre-loaded by the operator) expects and is owed its protection;
- * - from the start of the user's wave (their partner's start, else the default start);
- * - to everyone when there is no plan, as before rollouts existed.
+ * Accounts that never sign in with the password alone, whatever the rollout plan or "Later" says:
+ * - support and admin accounts: the console they reach must never be password-only, nor may the
+ *   portal session of an account that can reset others' enrolments;
+ * - any role in FAMOS_STRONG_FACTOR_ROLES: a policy that requires a passkey or an app cannot be
+ *   undercut by a wave that has not started yet;
+ * - anyone with a confirmed OTP email, even before their wave: who has set an address up (early,
+ *   or pre-loaded by the operator) expects and is owed its protection.
+ * The one home of that rule: the wave decision below and "Later" (grace.ts) both ask here.
+ */
+export function alwaysTwoFactor(config: Readonly<Config>, user: Pick<User, "role" | "otp_email">): boolean {
+  return user.role !== "user" || strongFactorRequired(config, user) || Boolean(user.otp_email);
+}
+
+/**
+ * The one home of "does two-factor sign-in apply to this user now?" (issue 12). It applies to the
+ * accounts of `alwaysTwoFactor`; to everyone else from the start of their wave (their partner's start,
+ * else the default start), and to everyone when there is no plan, as before rollouts existed.
  */
 export async function twoFactorDecision(deps: Deps, user: User, now: number): Promise<TwoFactorDecision> {
-  if (user.role !== "user" || user.otp_email) return { applies: true };
+  if (alwaysTwoFactor(deps.config, user)) return { applies: true };
   const startsAt = await startFor(deps.db, user.partner_number);
   if (startsAt === null || now >= startsAt) return { applies: true };
   return { applies: false, startsAt };

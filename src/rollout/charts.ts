@@ -1,3 +1,4 @@
+import type { Translator } from "../i18n/translator.ts";
 import { html, type SafeHtml } from "../platform/html.ts";
 import type { DailyEnrolments, PartnerFigures } from "./progress.ts";
 
@@ -14,9 +15,9 @@ const ROW = 30;
 const BAR_HEIGHT = 18;
 
 export const SEGMENTS = [
-  { key: "enrolled", label: "enrolled", fill: "url(#rollout-solid)" },
-  { key: "pending", label: "pending", fill: "url(#rollout-hatch)" },
-  { key: "notStarted", label: "not started", fill: "url(#rollout-dots)" },
+  { key: "enrolled", label: "rollout.chart.enrolled", fill: "url(#rollout-solid)" },
+  { key: "pending", label: "rollout.chart.pending", fill: "url(#rollout-hatch)" },
+  { key: "notStarted", label: "rollout.chart.notStarted", fill: "url(#rollout-dots)" },
 ] as const;
 
 /** A segment's length, rounded as it is drawn (two decimals). */
@@ -30,14 +31,14 @@ const PATTERNS = html`<defs>
 <pattern id="rollout-dots" width="8" height="8" patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="#ffffff"/><circle cx="4" cy="4" r="1.6" fill="#555555"/></pattern>
 </defs>`;
 
-function legend(y: number): SafeHtml {
+function legend(t: Translator, y: number): SafeHtml {
   return html`<g class="legend">${SEGMENTS.map(
-    (s, i) => html`<rect x="${LABEL_WIDTH + i * 130}" y="${y}" width="16" height="16" fill="${s.fill}" stroke="#1a1a1a"/><text x="${LABEL_WIDTH + i * 130 + 22}" y="${y + 13}" font-size="13">${s.label}</text>`,
+    (s, i) => html`<rect x="${LABEL_WIDTH + i * 130}" y="${y}" width="16" height="16" fill="${s.fill}" stroke="#1a1a1a"/><text x="${LABEL_WIDTH + i * 130 + 22}" y="${y + 13}" font-size="13">${t.text(s.label)}</text>`,
   )}</g>`;
 }
 
 /** One stacked bar per partner: enrolled (solid), pending (hatched), not started (dotted). */
-export function partnerBarsSvg(partners: readonly PartnerFigures[], id: string): SafeHtml {
+export function partnerBarsSvg(t: Translator, partners: readonly PartnerFigures[], id: string): SafeHtml {
   const height = partners.length * ROW + 40;
   const width = LABEL_WIDTH + BAR_LENGTH + 230;
   const rows = partners.map((p, i) => {
@@ -49,12 +50,12 @@ export function partnerBarsSvg(partners: readonly PartnerFigures[], id: string):
       x += length;
       return rect;
     });
-    return html`<g><text x="0" y="${y + 14}" font-size="13">${p.partnerNumber}</text>${segments}<text x="${LABEL_WIDTH + BAR_LENGTH + 8}" y="${y + 14}" font-size="12">${p.enrolled} enrolled, ${p.pending} pending, ${p.notStarted} not started</text></g>`;
+    return html`<g><text x="0" y="${y + 14}" font-size="13">${p.partnerNumber}</text>${segments}<text x="${LABEL_WIDTH + BAR_LENGTH + 8}" y="${y + 14}" font-size="12">${t.text("rollout.chart.barText", { enrolled: p.enrolled, pending: p.pending, notStarted: p.notStarted })}</text></g>`;
   });
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
-<title id="${id}-title">Enrolment by partner</title>
-<desc id="${id}-desc">One bar per partner, split into enrolled (solid), pending (hatched) and not started (dotted); the table beside gives the numbers.</desc>
-${PATTERNS}${rows}${legend(partners.length * ROW + 14)}
+<title id="${id}-title">${t.text("rollout.chart.barsTitle")}</title>
+<desc id="${id}-desc">${t.text("rollout.chart.barsDesc")}</desc>
+${PATTERNS}${rows}${legend(t, partners.length * ROW + 14)}
 </svg>`;
 }
 
@@ -73,13 +74,13 @@ export function linePoints(days: readonly DailyEnrolments[]): { x: number; y: nu
 }
 
 /** Enrolments per day as a line with a marked, labelled point for each day. */
-export function enrolmentLineSvg(days: readonly DailyEnrolments[], id: string): SafeHtml {
+export function enrolmentLineSvg(t: Translator, days: readonly DailyEnrolments[], id: string): SafeHtml {
   const points = linePoints(days);
   const baseline = LINE.height - LINE.bottom;
   const labelEvery = Math.max(1, Math.ceil(days.length / 7));
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${LINE.width} ${LINE.height}" width="${LINE.width}" height="${LINE.height}">
-<title id="${id}-title">Enrolments per day</title>
-<desc id="${id}-desc">Confirmed OTP emails per day over the last ${days.length} days; the table beside gives the numbers.</desc>
+<title id="${id}-title">${t.text("rollout.days.heading")}</title>
+<desc id="${id}-desc">${t.text("rollout.chart.lineDesc", { count: days.length })}</desc>
 <line x1="${LINE.left}" y1="${baseline}" x2="${LINE.width - LINE.right}" y2="${baseline}" stroke="#1a1a1a"/>
 <line x1="${LINE.left}" y1="${LINE.top}" x2="${LINE.left}" y2="${baseline}" stroke="#1a1a1a"/>
 <polyline fill="none" stroke="#0b3b66" stroke-width="2" points="${points.map((p) => `${p.x},${p.y}`).join(" ")}"/>

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import { recordSignIn, type User } from "../users/users.ts";
+import { alwaysTwoFactor } from "./applies.ts";
 
 /** Where the request came from (the sign-in steps' request context), for the audit trail. */
 type Origin = { ip: string; userAgent: string };
@@ -16,7 +17,7 @@ export interface GraceOffer {
 /** The offer shown on "User profile", or null when there is none (setting 0, or all used). */
 export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | null> {
   const of = deps.config.rollout.graceSignIns;
-  if (of === 0 || user.otp_email) return null;
+  if (of === 0 || alwaysTwoFactor(deps.config, user)) return null;
   const row = await deps.db.selectFrom("rollout_users").select("grace_used").where("user_id", "=", user.id).executeTakeFirst();
   const left = of - Number(row?.grace_used ?? 0);
   return left > 0 ? { left, of } : null;
@@ -31,7 +32,7 @@ export type GraceOutcome = { kind: "deferred"; token: string; left: number } | {
  */
 export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
-  if (limit === 0 || user.otp_email) return { kind: "none-left" };
+  if (limit === 0 || alwaysTwoFactor(deps.config, user)) return { kind: "none-left" };
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
     const counted = await tx

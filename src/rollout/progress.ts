@@ -131,11 +131,3 @@ export async function rolloutProgress(deps: Deps, options: { days?: number } = {
 }
 
 export const FIGURE_COLUMNS = ["users", "enrolled", "pending", "notStarted", "locked", "disabled"] as const;
-export const FIGURE_LABELS: Record<(typeof FIGURE_COLUMNS)[number], string> = {
-  users: "Users",
-  enrolled: "Enrolled",
-  pending: "Pending",
-  notStarted: "Not started",
-  locked: "Locked",
-  disabled: "Disabled",
-};

@@ -133,6 +133,22 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect((await client.get("/")).headers.location).toBe("/enrol");
   });
 
+  it("support and admin accounts are never offered Later, and posting it gives no portal", async () => {
+    for (const role of ["support", "admin"] as const) {
+      const user = await addUser(t.deps, { email: null, role, partnerNumber: newPartner() });
+      const client = new FormClient(t.app);
+      expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+      const page = await client.get("/enrol");
+      expect(page.statusCode).toBe(200);
+      expect(page.body).not.toContain("/enrol/later");
+      const refused = await client.post("/enrol/later", { email: "", confirmEmail: "" });
+      expect(refused.statusCode).toBe(409);
+      expect((await client.get("/")).headers.location).toBe("/enrol");
+      const deferred = await t.deps.db.selectFrom("audit").select("id").where("subject", "=", user.login_id).where("event", "=", "enrolment.deferred").execute();
+      expect(deferred).toEqual([]);
+    }
+  });
+
   it("Later's count is checked where it is changed: two sign-ins racing for the last one get one portal", async () => {
     const user = await addUser(t.deps, { email: null, partnerNumber: newPartner() });
     await t.deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null }).execute();
@@ -145,5 +161,25 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect(answers.map((a) => a.statusCode).sort()).toEqual([303, 409, 409]);
     const row = await t.deps.db.selectFrom("rollout_users").select("grace_used").where("user_id", "=", user.id).executeTakeFirstOrThrow();
     expect(Number(row.grace_used)).toBe(2);
+  });
+});
+
+describe("a role that must use a strong factor ignores the rollout plan", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { FAMOS_2FA_GRACE_SIGNINS: "2", FAMOS_STRONG_FACTOR_ROLES: "user,support,admin" } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("before the wave the password alone does not open the portal, and Later is not offered", async () => {
+    await setWaveStart(t.deps.db, "strong1", t.clock.now() + 30 * DAY, t.clock.now(), "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: "strong1" });
+    const client = new FormClient(t.app);
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+    expect((await client.get("/enrol")).body).not.toContain("/enrol/later");
+    expect((await client.post("/enrol/later", { email: "", confirmEmail: "" })).statusCode).toBe(409);
+    expect((await client.get("/")).headers.location).toBe("/enrol");
   });
 });

@@ -5,6 +5,7 @@ import { userFieldProblem } from "../../src/users/fields.ts";
 import { checkEmailEntry } from "../../src/enrolment/email-rules.ts";
 import { guardFormula } from "../../src/support/audit-csv.ts";
 import { detailText } from "../../src/web/pages/support-user-pages.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { isIdentityHeaderName, upstreamRequestHeaders, upstreamResponseHeaders } from "../../src/web/upstream-headers.ts";
 import { bcryptHash, csvField, djangoPbkdf2, HEADER } from "../cli/import-fixtures.ts";
 
@@ -125,7 +126,7 @@ describe("issue 19.3: the import's work limits, with the reason per row", () => 
 
 describe("issue 19.7: console event details", () => {
   it("mask email addresses as the rest of the console does, and keep everything else", () => {
-    const text = detailText({ from: "jane.smith@dealer.example", to: "j.smith@other.example", previousEmail: "old@dealer.example", role: "admin", purpose: "signin" }, "Europe/London");
+    const text = detailText(translator("en-GB", "Europe/London"), { from: "jane.smith@dealer.example", to: "j.smith@other.example", previousEmail: "old@dealer.example", role: "admin", purpose: "signin" });
     expect(text).toBe("from: j•••@dealer.example, to: j•••@other.example, previousEmail: o•••@dealer.example, role: admin, purpose: signin");
     expect(text).not.toContain("jane.smith");
   });

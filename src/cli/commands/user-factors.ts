@@ -4,6 +4,7 @@ import { REMOVAL_TEXT } from "../../strong-factors/messages.ts";
 import { removeSecondFactors } from "../../support/remove-factors.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { factorsText } from "../../web/pages/support-factor-pages.ts";
+import { translator } from "../../i18n/translator.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
@@ -31,7 +32,7 @@ export function userFactorsCommand(): Command {
         }
         const factors = await factorsOf(deps.db, user.id);
         if (options.json) process.stdout.write(JSON.stringify({ loginId: user.login_id, ...factors }) + "\n");
-        else process.stdout.write(`${user.login_id}: ${factorsText(factors, deps.config.timezone)}\n`);
+        else process.stdout.write(`${user.login_id}: ${factorsText(translator("en-GB", deps.config.timezone), factors)}\n`);
       });
     });
 }

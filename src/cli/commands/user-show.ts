@@ -3,6 +3,7 @@ import { formatDateTime } from "../../platform/format.ts";
 import { loginLockInfo } from "../../regulation/locks.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { accessText } from "../../account/access.ts";
+import { translator } from "../../i18n/translator.ts";
 import { addressProblems } from "../../bounce/addresses.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
@@ -70,7 +71,7 @@ export function userShowCommand(): Command {
           ...(bounces?.undeliverableAt ? [["Mail", `undeliverable since ${formatDateTime(bounces.undeliverableAt, tz)}: ${bounces.undeliverableReason ?? "no reason given"}`]] : []),
           ...(bounces?.softBounces ? [["Mail delays", `${bounces.softBounces}, the last at ${formatDateTime(bounces.lastSoftBounceAt ?? now, tz)}`]] : []),
           ["Last sign-in", user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"],
-          ["Access", accessText(user, tz)],
+          ["Access", accessText(translator("en-GB", tz), user)],
         ];
         process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(15)} ${v}`).join("\n") + "\n");
       });

@@ -2,7 +2,8 @@ import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { isLocale, LOCALE_NAMES, LOCALES, timeZones } from "../../i18n/locales.ts";
+import { isLocale, LOCALE_NAMES, LOCALES, timeZones, zonesByRegion, type ZoneRegion } from "../../i18n/locales.ts";
+import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
 import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
@@ -101,9 +102,38 @@ ${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile
   return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);
 }
 
+const REGION_KEYS: Record<ZoneRegion, MessageKey> = {
+  Europe: "profile.region.europe",
+  America: "profile.region.america",
+  Africa: "profile.region.africa",
+  Asia: "profile.region.asia",
+  Atlantic: "profile.region.atlantic",
+  Australia: "profile.region.australia",
+  Indian: "profile.region.indian",
+  Pacific: "profile.region.pacific",
+  Antarctica: "profile.region.antarctica",
+  Arctic: "profile.region.arctic",
+  Other: "profile.region.other",
+};
+
+/**
+ * The "Time zone" options: FAMOS's default, the user's current zone, then Intl's 400-odd zones in an
+ * <optgroup> per region, each shown by its place ("Buenos Aires" under America, "Argentina/…" kept
+ * where the name has one). The values are the IANA names the route validates, whatever the text.
+ */
+function zoneOptions(t: Translator, zone: string | null, defaultZone: string): SafeHtml {
+  const option = (z: string, text: string) => html`<option value="${z}"${zone === z ? html` selected` : ""}>${text}</option>`;
+  const place = (z: string) => (z.includes("/") ? z.slice(z.indexOf("/") + 1) : z).replaceAll("_", " ");
+  return html`<option value=""${zone ? "" : html` selected`}>${t.text("profile.zoneDefault", { zone: defaultZone })}</option>
+    ${zone ? html`<optgroup label="${t.text("profile.zoneCurrent")}">${option(zone, zone)}</optgroup>` : ""}
+    ${zonesByRegion(timeZones().filter((z) => z !== zone)).map(
+      (g) => html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.map((z) => option(z, place(z)))}</optgroup>`,
+    )}`;
+}
+
 /**
  * Issue 16: the user's language and time zone, saved for their pages and mails. Plain selects (no
- * script); the zone list is Intl's, the current zone first.
+ * script); the zone list is Intl's, grouped by region, the current zone first.
  */
 function settingsForm(frame: PortalFrame, error: string | undefined): SafeHtml {
   const { t, user } = frame;
@@ -121,8 +151,7 @@ ${message("error", error)}
   </select>
   <label for="timeZone">${t.text("field.timeZone")}</label>
   <select id="timeZone" name="timeZone">
-    <option value=""${zone ? "" : html` selected`}>${t.text("profile.zoneDefault", { zone: frame.config.timezone })}</option>
-    ${timeZones().map((z) => html`<option${zone === z ? html` selected` : ""}>${z}</option>`)}
+    ${zoneOptions(t, zone, frame.config.timezone)}
   </select>
   <p class="advice">${t.text("profile.settingsAdvice", { zone: t.zone(frame.now) })}</p>
   <div class="buttons"><button type="submit">${t.text("profile.saveSettings")}</button></div>

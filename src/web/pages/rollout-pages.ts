@@ -1,11 +1,11 @@
-import { formatDateTime } from "../../platform/format.ts";
+import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { enrolmentLineSvg, partnerBarsSvg } from "../../rollout/charts.ts";
 import type { RolloutPlan } from "../../rollout/plan.ts";
-import { FIGURE_COLUMNS, FIGURE_LABELS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
+import { FIGURE_COLUMNS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { consoleTime, supportPage } from "./support-pages.ts";
 
 export interface RolloutView {
   progress: RolloutProgress;
@@ -18,73 +18,86 @@ export interface RolloutView {
   form?: { partner: string; from: string };
 }
 
-function percent(part: number, whole: number): string {
-  return whole === 0 ? "0%" : `${Math.round((100 * part) / whole)}%`;
+function percent(t: Translator, part: number, whole: number): string {
+  return new Intl.NumberFormat(t.locale, { style: "percent" }).format(whole === 0 ? 0 : Math.round((100 * part) / whole) / 100);
 }
+
+const FIGURE_KEYS: Record<(typeof FIGURE_COLUMNS)[number], MessageKey> = {
+  users: "rollout.figure.users",
+  enrolled: "rollout.figure.enrolled",
+  pending: "rollout.figure.pending",
+  notStarted: "rollout.figure.notStarted",
+  locked: "rollout.figure.locked",
+  disabled: "rollout.figure.disabled",
+};
 
 function figureCells(f: Figures): SafeHtml {
   return html`${FIGURE_COLUMNS.map((c) => html`<td data-figure="${c}">${f[c]}</td>`)}`;
 }
 
 function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
-  const tz = frame.t.timeZone;
+  const { t } = frame;
+  // The plan's times are shown in the reader's zone; a new start is read in FAMOS_TIMEZONE (plan-change.ts).
+  const zone = t.timeZone;
   const waves = v.plan.waves;
   const list =
     waves.length === 0
-      ? html`<p>There is no plan: two-factor sign-in applies to every user now.</p>`
+      ? html`<p>${t.text("rollout.plan.none")}</p>`
       : html`<table class="plan">
-<caption>Start of two-factor sign-in (${tz} time)</caption>
-<thead><tr><th scope="col">Wave</th><th scope="col">Starts</th><th scope="col">Set by</th>${v.canEdit ? html`<th scope="col"><span class="visually-hidden">Remove</span></th>` : ""}</tr></thead>
+<caption>${t.text("rollout.plan.caption", { zone })}</caption>
+<thead><tr><th scope="col">${t.text("rollout.plan.wave")}</th><th scope="col">${t.text("rollout.starts")}</th><th scope="col">${t.text("rollout.plan.setBy")}</th>${v.canEdit ? html`<th scope="col"><span class="visually-hidden">${t.text("rollout.plan.remove")}</span></th>` : ""}</tr></thead>
 <tbody>${waves.map(
-          (w) => html`<tr><td>${w.partnerNumber === null ? "Default (every other partner)" : `Partner ${w.partnerNumber}`}</td><td>${formatDateTime(w.startsAt, tz)}</td><td>${w.updatedBy}</td>${
+          (w) => html`<tr><td>${w.partnerNumber === null ? t.text("rollout.plan.default") : t.text("rollout.plan.partner", { partner: w.partnerNumber })}</td><td>${consoleTime(t, w.startsAt)}</td><td>${w.updatedBy}</td>${
             v.canEdit
-              ? html`<td><form method="post" action="/support/rollout/plan/remove">${csrfField(frame.csrf)}<input type="hidden" name="partner" value="${w.partnerNumber ?? ""}"><button type="submit" class="secondary">Remove${w.partnerNumber === null ? " default" : html`<span class="visually-hidden"> partner ${w.partnerNumber}</span>`}</button></form></td>`
+              ? html`<td><form method="post" action="/support/rollout/plan/remove">${csrfField(frame.csrf)}<input type="hidden" name="partner" value="${w.partnerNumber ?? ""}"><button type="submit" class="secondary">${
+                  w.partnerNumber === null ? t.text("rollout.plan.removeDefault") : html`${t.text("rollout.plan.remove")}<span class="visually-hidden"> ${t.text("rollout.plan.removePartner", { partner: w.partnerNumber })}</span>`
+                }</button></form></td>`
               : ""
           }</tr>`,
         )}</tbody></table>`;
   const form = v.canEdit
     ? html`<form method="post" action="/support/rollout/plan" class="filters">
   ${csrfField(frame.csrf)}
-  <div><label for="partner">Partner number (empty: the default start)</label>
+  <div><label for="partner">${t.text("rollout.plan.partnerField")}</label>
   <input type="text" id="partner" name="partner" value="${v.form?.partner ?? ""}" maxlength="32" autocomplete="off"></div>
-  <div><label for="from">Starts (${tz} time)</label>
+  <div><label for="from">${t.text("rollout.plan.startsField", { zone: frame.config.timezone })}</label>
   <input type="datetime-local" id="from" name="from" value="${v.form?.from ?? ""}" required></div>
-  <div class="buttons"><button type="submit">Save start</button></div>
+  <div class="buttons"><button type="submit">${t.text("rollout.plan.save")}</button></div>
 </form>`
-    : html`<p class="advice">Only an administrator can change the plan.</p>`;
-  return html`<section aria-labelledby="plan-heading"><h2 id="plan-heading">Plan</h2>${list}${form}</section>`;
+    : html`<p class="advice">${t.text("rollout.plan.adminOnly")}</p>`;
+  return html`<section aria-labelledby="plan-heading"><h2 id="plan-heading">${t.text("rollout.plan.heading")}</h2>${list}${form}</section>`;
 }
 
 /** The console page "Rollout": plan, overall figures, a bar per partner, enrolments per day. */
 export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
-  const tz = frame.t.timeZone;
+  const { t } = frame;
   const { overall, partners, days } = v.progress;
-  const head = html`${FIGURE_COLUMNS.map((c) => html`<th scope="col">${FIGURE_LABELS[c]}</th>`)}`;
-  const body = html`<h1>Rollout</h1>
+  const head = html`${FIGURE_COLUMNS.map((c) => html`<th scope="col">${t.text(FIGURE_KEYS[c])}</th>`)}`;
+  const body = html`<h1>${t.text("console.nav.rollout")}</h1>
 ${message("info", v.info)}${message("error", v.error)}
-<section aria-labelledby="overall-heading"><h2 id="overall-heading">Overall</h2>
-<p><strong data-figure="enrolled-share">${percent(overall.enrolled, overall.users)}</strong> of ${overall.users} users have a confirmed OTP email.</p>
-<table class="figures" id="overall"><caption class="visually-hidden">All partners</caption>
+<section aria-labelledby="overall-heading"><h2 id="overall-heading">${t.text("rollout.overall.heading")}</h2>
+<p>${t.html("rollout.overall.share", { share: html`<strong data-figure="enrolled-share">${percent(t, overall.enrolled, overall.users)}</strong>`, count: overall.users })}</p>
+<table class="figures" id="overall"><caption class="visually-hidden">${t.text("rollout.overall.caption")}</caption>
 <thead><tr>${head}</tr></thead><tbody><tr>${figureCells(overall)}</tr></tbody></table>
-<p><a class="button secondary" href="/support/rollout.csv">Download CSV</a></p>
+<p><a class="button secondary" href="/support/rollout.csv">${t.text("console.downloadCsv")}</a></p>
 </section>
 ${planSection(frame, v)}
-<section aria-labelledby="partners-heading"><h2 id="partners-heading">By partner</h2>
+<section aria-labelledby="partners-heading"><h2 id="partners-heading">${t.text("rollout.partners.heading")}</h2>
 <div class="chart-beside">
-${partnerBarsSvg(partners, "partners-chart")}
-<table class="figures" id="partners"><caption>Figures by partner</caption>
-<thead><tr><th scope="col">Partner</th><th scope="col">Starts</th>${head}</tr></thead>
+${partnerBarsSvg(t, partners, "partners-chart")}
+<table class="figures" id="partners"><caption>${t.text("rollout.partners.caption")}</caption>
+<thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${t.text("rollout.starts")}</th>${head}</tr></thead>
 <tbody>${partners.map(
-    (p) => html`<tr data-partner="${p.partnerNumber}"><th scope="row">${p.partnerNumber}</th><td>${p.startsAt === null ? "now (no plan)" : formatDateTime(p.startsAt, tz)}</td>${figureCells(p)}</tr>`,
+    (p) => html`<tr data-partner="${p.partnerNumber}"><th scope="row">${p.partnerNumber}</th><td>${p.startsAt === null ? t.text("rollout.partners.now") : consoleTime(t, p.startsAt)}</td>${figureCells(p)}</tr>`,
   )}</tbody></table>
 </div></section>
-<section aria-labelledby="days-heading"><h2 id="days-heading">Enrolments per day</h2>
+<section aria-labelledby="days-heading"><h2 id="days-heading">${t.text("rollout.days.heading")}</h2>
 <div class="chart-beside">
-${enrolmentLineSvg(days, "days-chart")}
-<table class="figures" id="days"><caption>Confirmed OTP emails per day (${tz})</caption>
-<thead><tr><th scope="col">Day</th><th scope="col">Enrolled</th></tr></thead>
+${enrolmentLineSvg(t, days, "days-chart")}
+<table class="figures" id="days"><caption>${t.text("rollout.days.caption", { zone: frame.config.timezone })}</caption>
+<thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th></tr></thead>
 <tbody>${days.map((d) => html`<tr><th scope="row">${d.day}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>
 </div></section>
-<p class="advice">Locked and disabled users are counted within enrolled, pending and not started.</p>`;
-  return supportPage(frame, "Rollout", "rollout", body);
+<p class="advice">${t.text("rollout.countedWithin")}</p>`;
+  return supportPage(frame, t.text("console.nav.rollout"), "rollout", body);
 }

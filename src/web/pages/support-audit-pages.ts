@@ -17,32 +17,33 @@ export interface AuditFilterForm {
 
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
 export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; error?: string }): string {
-  const tz = frame.t.timeZone;
+  const { t } = frame;
+  const zone = t.timeZone;
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
   const csvHref = `/support/audit.csv?${new URLSearchParams(params).toString()}`;
-  const body = html`<h1>Audit trail</h1>
+  const body = html`<h1>${t.text("console.nav.audit")}</h1>
 ${message("error", v.error)}
 <form method="get" action="/support/audit" class="filters">
-  <div><label for="user">User (login ID)</label>
+  <div><label for="user">${t.text("console.audit.user")}</label>
   <input type="text" id="user" name="user" value="${v.form.user}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false"></div>
-  <div><label for="event">Event</label>
-  <select id="event" name="event"><option value="">Any event</option>${Object.entries(AUDIT_EVENTS).map(
-    ([name, label]) => html`<option value="${name}"${name === v.form.event ? html` selected` : ""}>${name} – ${label}</option>`,
+  <div><label for="event">${t.text("console.col.event")}</label>
+  <select id="event" name="event"><option value="">${t.text("console.audit.anyEvent")}</option>${Object.keys(AUDIT_EVENTS).map(
+    (name) => html`<option value="${name}"${name === v.form.event ? html` selected` : ""}>${name} – ${eventLabel(t, name)}</option>`,
   )}</select></div>
-  <div><label for="from">From (${tz} time)</label>
+  <div><label for="from">${t.text("console.audit.from", { zone })}</label>
   <input type="datetime-local" id="from" name="from" value="${v.form.from}"></div>
-  <div><label for="until">Until (${tz} time)</label>
+  <div><label for="until">${t.text("console.audit.until", { zone })}</label>
   <input type="datetime-local" id="until" name="until" value="${v.form.until}"></div>
-  <div class="buttons"><button type="submit">Show events</button> <a class="button secondary" href="${csvHref}">Download CSV</a></div>
+  <div class="buttons"><button type="submit">${t.text("console.audit.show")}</button> <a class="button secondary" href="${csvHref}">${t.text("console.downloadCsv")}</a></div>
 </form>
 ${v.records.length === 0
-    ? html`<p role="status">No events match.</p>`
+    ? html`<p role="status">${t.text("console.audit.none")}</p>`
     : html`<table>
-<caption class="visually-hidden">Audit events, newest first</caption>
-<thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">About</th><th scope="col">IP</th><th scope="col">Browser</th><th scope="col">Detail</th></tr></thead>
+<caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
+<thead><tr><th scope="col">${t.text("console.col.time")}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(
-        (e) => html`<tr><td>${consoleTime(frame.t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(e.detail, tz)}</td></tr>`,
+        (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
       )}</tbody></table>`}
-${pager("/support/audit", params, v.page, v.hasNext)}`;
-  return supportPage(frame, "Audit trail", "audit", body);
+${pager(t, "/support/audit", params, v.page, v.hasNext)}`;
+  return supportPage(frame, t.text("console.nav.audit"), "audit", body);
 }

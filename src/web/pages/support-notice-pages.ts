@@ -1,6 +1,6 @@
 import type { Notice } from "../../notices/notices.ts";
 import { NOTICE_BODY_MAX, NOTICE_TITLE_MAX } from "../../notices/notices.ts";
-import { formatDateTime } from "../../platform/format.ts";
+import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
@@ -13,73 +13,76 @@ export interface NoticeFormView {
   info?: string;
 }
 
-function noticeFields(v: NoticeFormView): SafeHtml {
-  return html`<label for="title">Title</label>
-  <p class="advice" id="titleHint">Shown on the banner as “Title &lt;date time&gt; Please click for more info”, for example “Application Issue”.</p>
+function noticeFields(t: Translator, v: NoticeFormView): SafeHtml {
+  return html`<label for="title">${t.text("console.notice.title")}</label>
+  <p class="advice" id="titleHint">${t.text("console.notice.titleHint")}</p>
   <input type="text" id="title" name="title" value="${v.title ?? ""}" maxlength="${NOTICE_TITLE_MAX}" aria-describedby="titleHint" required>
-  <label for="body">Text</label>
+  <label for="body">${t.text("console.notice.text")}</label>
   <textarea id="body" name="body" rows="6" maxlength="${NOTICE_BODY_MAX}" required>${v.body ?? ""}</textarea>`;
 }
 
-function status(n: Notice, tz: string): string {
-  const posted = `Posted ${formatDateTime(n.created_at, tz)} by ${n.created_by}`;
-  const updated = n.updated_at ? `, UPDATED ${formatDateTime(n.updated_at, tz)}` : "";
-  return n.ended_at ? `${posted}${updated}, ended ${formatDateTime(n.ended_at, tz)}` : `${posted}${updated}`;
+function status(t: Translator, n: Notice): string {
+  const values = { at: t.dateTime(n.created_at), by: n.created_by, updated: n.updated_at ? t.dateTime(n.updated_at) : "", ended: n.ended_at ? t.dateTime(n.ended_at) : "" };
+  const key = n.updated_at
+    ? n.ended_at ? "console.notice.postedUpdatedEnded" : "console.notice.postedUpdated"
+    : n.ended_at ? "console.notice.postedEnded" : "console.notice.posted";
+  return t.text(key, values);
 }
 
 /** SPEC item 8, "post, edit and end portal notices": the list and the form for a new one. */
 export function noticesPage(frame: PortalFrame, notices: Notice[], v: NoticeFormView): string {
-  const tz = frame.t.timeZone;
-  const body = html`<h1>Notices</h1>
+  const { t } = frame;
+  const body = html`<h1>${t.text("console.nav.notices")}</h1>
 ${message("info", v.info)}
 ${notices.length === 0
-    ? html`<p>No notices yet.</p>`
+    ? html`<p>${t.text("console.notice.none")}</p>`
     : html`<table>
-<caption class="visually-hidden">Notices, live ones first</caption>
-<thead><tr><th scope="col">Title</th><th scope="col">State</th><th scope="col">History</th></tr></thead>
+<caption class="visually-hidden">${t.text("console.notice.caption")}</caption>
+<thead><tr><th scope="col">${t.text("console.notice.title")}</th><th scope="col">${t.text("console.notice.state")}</th><th scope="col">${t.text("console.notice.history")}</th></tr></thead>
 <tbody>${notices.map(
-        (n) => html`<tr><td><a href="/support/notices/${n.id}">${n.title}</a></td><td>${n.ended_at ? "ended" : "on the banner"}</td><td>${status(n, tz)}</td></tr>`,
+        (n) => html`<tr><td><a href="/support/notices/${n.id}">${n.title}</a></td><td>${t.text(n.ended_at ? "console.notice.stateEnded" : "console.notice.stateLive")}</td><td>${status(t, n)}</td></tr>`,
       )}</tbody></table>`}
 <section aria-labelledby="new-heading">
-<h2 id="new-heading">Post a notice</h2>
+<h2 id="new-heading">${t.text("console.notice.newHeading")}</h2>
 ${message("error", v.error)}
 <form method="post" action="/support/notices" novalidate>
   ${csrfField(frame.csrf)}
-  ${noticeFields(v)}
-  <div class="buttons"><button type="submit">Post notice</button></div>
+  ${noticeFields(t, v)}
+  <div class="buttons"><button type="submit">${t.text("console.notice.post")}</button></div>
 </form>
 </section>`;
-  return supportPage(frame, "Notices", "notices", body);
+  return supportPage(frame, t.text("console.nav.notices"), "notices", body);
 }
 
 /** One notice: its history, a link to how users see it, and (while live) Edit and End. */
 export function noticeDetailPage(frame: PortalFrame, notice: Notice, v: NoticeFormView): string {
-  const tz = frame.t.timeZone;
+  const { t } = frame;
   const live = notice.ended_at === null;
-  const body = html`<h1>Notice: ${notice.title}</h1>
+  const heading = t.text("console.notice.heading", { title: notice.title });
+  const body = html`<h1>${heading}</h1>
 ${message("info", v.info)}
-<p>${status(notice, tz)}.</p>
-<p><a href="/notices/${notice.id}">The notice as users see it</a></p>
+<p>${t.text("console.notice.statusLine", { status: status(t, notice) })}</p>
+<p><a href="/notices/${notice.id}">${t.text("console.notice.asUsersSee")}</a></p>
 <div class="notice-body">${notice.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>
 ${live
     ? html`<section aria-labelledby="edit-heading">
-<h2 id="edit-heading">Edit</h2>
+<h2 id="edit-heading">${t.text("console.notice.edit")}</h2>
 ${message("error", v.error)}
 <form method="post" action="/support/notices/${notice.id}" novalidate>
   ${csrfField(frame.csrf)}
-  ${noticeFields({ title: v.title ?? notice.title, body: v.body ?? notice.body })}
-  <div class="buttons"><button type="submit">Save changes</button></div>
+  ${noticeFields(t, { title: v.title ?? notice.title, body: v.body ?? notice.body })}
+  <div class="buttons"><button type="submit">${t.text("console.notice.save")}</button></div>
 </form>
 </section>
 <section aria-labelledby="end-heading">
-<h2 id="end-heading">End</h2>
+<h2 id="end-heading">${t.text("console.notice.end")}</h2>
 <form method="post" action="/support/notices/${notice.id}/end">
   ${csrfField(frame.csrf)}
-  <p>Takes the notice off the banner. Its page stays, marked as ended.</p>
-  <div class="buttons"><button type="submit">End notice</button></div>
+  <p>${t.text("console.notice.endIntro")}</p>
+  <div class="buttons"><button type="submit">${t.text("console.notice.endButton")}</button></div>
 </form>
 </section>`
-    : html`<p>This notice has ended and can no longer be edited.</p>`}
-<p><a href="/support/notices">Back to Notices</a></p>`;
-  return supportPage(frame, `Notice: ${notice.title}`, "notices", body);
+    : html`<p>${t.text("console.notice.endedNoEdit")}</p>`}
+<p><a href="/support/notices">${t.text("console.notice.back")}</a></p>`;
+  return supportPage(frame, heading, "notices", body);
 }

@@ -1,5 +1,5 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
-import { formatDateTime, maskEmail } from "../../platform/format.ts";
+import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { SearchResult } from "../../support/search.ts";
 import { enrolmentState } from "../../support/user-overview.ts";
@@ -43,52 +43,58 @@ export function supportPage(frame: PortalFrame, title: string, section: SupportS
   });
 }
 
-/** "Confirmed (j•••@dealer.example)", "Pending (…, waiting for its code)", "None". */
-export function enrolmentText(user: User): string {
+/** "Confirmed: j•••@dealer.example", "Pending: … is waiting for its code", "None: …". */
+export function enrolmentText(t: Translator, user: User): string {
   const state = enrolmentState(user);
-  if (state === "none") return "None: the user enters an address at the next sign-in";
-  if (state === "pending") return `Pending: ${maskEmail(user.pending_email!)} is waiting for its code`;
-  const change = user.pending_email ? `; change to ${maskEmail(user.pending_email)} waiting for its code` : "";
-  return `Confirmed: ${maskEmail(user.otp_email!)}${change}`;
+  if (state === "none") return t.text("console.enrolment.none");
+  if (state === "pending") return t.text("console.enrolment.pending", { address: maskEmail(user.pending_email!) });
+  const address = maskEmail(user.otp_email!);
+  return user.pending_email ? t.text("console.enrolment.confirmedChange", { address, pending: maskEmail(user.pending_email) }) : t.text("console.enrolment.confirmed", { address });
 }
 
 /** Previous / next links that keep the other query parameters. */
-export function pager(base: string, params: Record<string, string>, page: number, hasNext: boolean): SafeHtml {
+export function pager(t: Translator, base: string, params: Record<string, string>, page: number, hasNext: boolean): SafeHtml {
   if (page <= 1 && !hasNext) return html``;
   const link = (n: number) => `${base}?${new URLSearchParams({ ...params, page: String(n) }).toString()}`;
-  return html`<nav class="pager" aria-label="Pages"><ul>
-${page > 1 ? html`<li><a href="${link(page - 1)}" rel="prev">Previous page</a></li>` : ""}
-<li>Page ${page}</li>
-${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">Next page</a></li>` : ""}
+  return html`<nav class="pager" aria-label="${t.text("console.pager.label")}"><ul>
+${page > 1 ? html`<li><a href="${link(page - 1)}" rel="prev">${t.text("console.pager.previous")}</a></li>` : ""}
+<li>${t.text("console.pager.page", { page })}</li>
+${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">${t.text("console.pager.next")}</a></li>` : ""}
 </ul></nav>`;
 }
 
 /** SPEC item 8, "Find users" (field "Search"). */
 export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): string {
-  const tz = frame.t.timeZone;
+  const { t } = frame;
   const r = v.result;
+  const more = r && r.pageCount > 1 ? t.text("console.search.pageOf", { page: r.page, pages: r.pageCount }) : "";
+  const found = (count: number) => t.text(v.disabledOnly ? "console.search.foundDisabled" : "console.search.found", { count, query: v.query, more });
+  const enrolment = (u: User) => {
+    const state = enrolmentState(u);
+    return state === "confirmed" ? maskEmail(u.otp_email!) : t.text(state === "none" ? "console.state.none" : "console.state.pending");
+  };
   const results = !r
-    ? html`<p>Search by a part of the login ID, name, partner number or email address.</p>`
+    ? html`<p>${t.text("console.search.intro")}</p>`
     : r.total === 0
-      ? html`<p role="status">No user matches “${v.query}”${v.disabledOnly ? " among the disabled" : ""}.</p>`
-      : html`<p role="status">${r.total} ${r.total === 1 ? "user matches" : "users match"} “${v.query}”${v.disabledOnly ? " among the disabled" : ""}${r.pageCount > 1 ? html` (page ${r.page} of ${r.pageCount})` : ""}.</p>
+      ? html`<p role="status">${t.text(v.disabledOnly ? "console.search.noneDisabled" : "console.search.none", { query: v.query })}</p>`
+      : html`<p role="status">${found(r.total)}</p>
 <table>
-<caption class="visually-hidden">Users matching the search</caption>
-<thead><tr><th scope="col">Login ID</th><th scope="col">Name</th><th scope="col">Partner number</th><th scope="col">Role</th><th scope="col">OTP email</th><th scope="col">Last sign-in</th></tr></thead>
+<caption class="visually-hidden">${t.text("console.search.caption")}</caption>
+<thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${t.text("console.lastSignIn")}</th></tr></thead>
 <tbody>${r.users.map(
-        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.role}${u.disabled_at !== null ? " (disabled)" : ""}</td><td>${enrolmentState(u) === "confirmed" ? maskEmail(u.otp_email!) : enrolmentState(u)}</td><td>${u.last_sign_in_at ? formatDateTime(u.last_sign_in_at, tz) : "never"}</td></tr>`,
+        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.disabled_at !== null ? t.text("console.search.roleDisabled", { role: u.role }) : u.role}</td><td>${enrolment(u)}</td><td>${u.last_sign_in_at ? t.dateTime(u.last_sign_in_at) : t.text("console.never")}</td></tr>`,
       )}</tbody>
 </table>
-${pager("/support", { q: v.query, ...(v.disabledOnly ? { disabled: "yes" } : {}) }, r.page, r.page < r.pageCount)}`;
-  const body = html`<h1>Support console</h1>
+${pager(t, "/support", { q: v.query, ...(v.disabledOnly ? { disabled: "yes" } : {}) }, r.page, r.page < r.pageCount)}`;
+  const body = html`<h1>${t.text("console.label")}</h1>
 ${message("info", v.info)}
 <form method="get" action="/support" role="search" class="search">
-  <label for="q">Search</label>
+  <label for="q">${t.text("console.search.field")}</label>
   <input type="search" id="q" name="q" value="${v.query}" maxlength="100" autocomplete="off">
-  <p class="check"><input type="checkbox" id="disabled" name="disabled" value="yes"${v.disabledOnly ? html` checked` : ""}> <label for="disabled">Disabled</label></p>
-  <div class="buttons"><button type="submit">Search</button></div>
+  <p class="check"><input type="checkbox" id="disabled" name="disabled" value="yes"${v.disabledOnly ? html` checked` : ""}> <label for="disabled">${t.text("console.search.disabled")}</label></p>
+  <div class="buttons"><button type="submit">${t.text("console.search.field")}</button></div>
 </form>
 ${results}
-<p><a href="/support/users/new">Create a user</a></p>`;
-  return supportPage(frame, "Support console", "users", body);
+<p><a href="/support/users/new">${t.text("console.newUser.heading")}</a></p>`;
+  return supportPage(frame, t.text("console.label"), "users", body);
 }

@@ -1,6 +1,6 @@
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
-import { formatDateTime, maskEmail } from "../../platform/format.ts";
+import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { ResetRequest } from "../../support/reset-email.ts";
 import type { SentMail, UserOverview } from "../../support/user-overview.ts";
@@ -32,11 +32,12 @@ export interface UserPageView {
 /**
  * "key: value" pairs; times (ms since the epoch under keys such as "until") shown as times; email
  * addresses (an email change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else
- * on the console (issue 19.7). The CSV export and `famos audit` keep the record as it is.
+ * on the console (issue 19.7). The CSV export and `famos audit` keep the record as it is. The keys
+ * are the record's own field names, the same in every language.
  */
-export function detailText(detail: Record<string, unknown>, timezone: string): string {
+export function detailText(t: Translator, detail: Record<string, unknown>): string {
   const show = (key: string, value: unknown) => {
-    if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return formatDateTime(value, timezone);
+    if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return t.dateTime(value);
     if (typeof value === "string" && /^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
     return typeof value === "string" ? value : JSON.stringify(value);
   };
@@ -51,132 +52,160 @@ export function shortAgent(agent: string | null): string {
   return agent.length > 40 ? `${agent.slice(0, 40)}…` : agent;
 }
 
-export function eventLabel(event: string): string {
-  return (AUDIT_EVENTS as Record<string, string>)[event] ?? event;
+/** An audit event's label in the reader's language (the catalogue's "said.event.*" by its English). */
+export function eventLabel(t: Translator, event: string): string {
+  const english = (AUDIT_EVENTS as Record<string, string>)[event];
+  return english === undefined ? event : t.said(english);
 }
 
-function lockText(o: UserOverview, tz: string): string {
+function lockText(t: Translator, o: UserOverview): string {
   const { lock } = o;
-  const failures = `${lock.passwordFailures} wrong ${lock.passwordFailures === 1 ? "password" : "passwords"} and ${lock.codeFailures} wrong ${lock.codeFailures === 1 ? "code" : "codes"} in a row`;
-  if (lock.hardLocked) return `Locked until support unlocks it (${failures})`;
-  if (lock.lockedUntil) return `Locked until ${formatDateTime(lock.lockedUntil, tz)} on new browsers (${failures})`;
-  return lock.passwordFailures + lock.codeFailures > 0 ? `Not locked (${failures})` : "Not locked";
+  const failures = t.text("console.lock.failures", { passwords: lock.passwordFailures, codes: lock.codeFailures });
+  if (lock.hardLocked) return t.text("console.lock.hard", { failures });
+  if (lock.lockedUntil) return t.text("console.lock.until", { until: t.dateTime(lock.lockedUntil), failures });
+  return lock.passwordFailures + lock.codeFailures > 0 ? t.text("console.lock.notLockedCounts", { failures }) : t.text("console.lock.notLocked");
 }
 
 function eventsTable(events: AuditRecord[], t: Translator): SafeHtml {
-  const tz = t.timeZone;
-  if (events.length === 0) return html`<p>No security events yet.</p>`;
+  if (events.length === 0) return html`<p>${t.text("console.events.none")}</p>`;
   return html`<table>
-<caption class="visually-hidden">Recent security events</caption>
-<thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">IP</th><th scope="col">Detail</th></tr></thead>
+<caption class="visually-hidden">${t.text("console.events.heading")}</caption>
+<thead><tr><th scope="col">${t.text("console.col.time")}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${events.map(
-    (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(e.detail, tz)}</td></tr>`,
+    (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail)}</td></tr>`,
   )}</tbody></table>`;
 }
 
+const MAIL_STATES = { queued: "console.mailState.queued", sending: "console.mailState.sending", sent: "console.mailState.sent", failed: "console.mailState.failed" } as const;
+
+function mailState(t: Translator, m: SentMail): string {
+  const state = t.text(MAIL_STATES[m.state as keyof typeof MAIL_STATES] ?? "console.mailState.queued");
+  return m.attempts > 1 ? t.text("console.mails.stateAfter", { state, count: m.attempts }) : state;
+}
+
 function mailsTable(mails: SentMail[], t: Translator): SafeHtml {
-  if (mails.length === 0) return html`<p>No emails sent yet.</p>`;
+  if (mails.length === 0) return html`<p>${t.text("console.mails.none")}</p>`;
   return html`<table>
-<caption class="visually-hidden">Emails sent to this user</caption>
-<thead><tr><th scope="col">Queued</th><th scope="col">Subject</th><th scope="col">To</th><th scope="col">Delivery</th><th scope="col">Sent</th></tr></thead>
+<caption class="visually-hidden">${t.text("console.mails.caption")}</caption>
+<thead><tr><th scope="col">${t.text("console.col.queued")}</th><th scope="col">${t.text("console.col.subject")}</th><th scope="col">${t.text("console.col.to")}</th><th scope="col">${t.text("console.col.delivery")}</th><th scope="col">${t.text("console.col.sent")}</th></tr></thead>
 <tbody>${mails.map(
-    (m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${m.state}${m.attempts > 1 ? ` after ${m.attempts} attempts` : ""}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(m)}</td><td>${m.sent_at ? consoleTime(t, m.sent_at) : ""}</td></tr>`,
+    (m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${mailState(t, m)}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(t, m)}</td><td>${m.sent_at ? consoleTime(t, m.sent_at) : ""}</td></tr>`,
   )}</tbody></table>`;
 }
 
 /** Issue 15: a message the SMTP server took and the receiving server later refused or delayed. */
-function bounceText(m: SentMail): SafeHtml {
+function bounceText(t: Translator, m: SentMail): SafeHtml {
   if (!m.bounce_kind) return html``;
-  const what = m.bounce_kind === "hard" ? "then bounced: undeliverable" : "then delayed (soft bounce)";
+  const what = t.text(m.bounce_kind === "hard" ? "console.mails.bouncedHard" : "console.mails.bouncedSoft");
   return html`, ${what}${m.bounce_reason ? html`<br><span class="advice">${m.bounce_reason}</span>` : ""}`;
 }
 
 /** "Undeliverable since …", "2 soft bounces, the last …", or "No bounces". */
-export function deliveryText(problems: UserOverview["delivery"]["otp"], tz: string): string {
-  if (!problems) return "No bounces";
-  const soft = problems.softBounces > 0 ? `${problems.softBounces} soft ${problems.softBounces === 1 ? "bounce" : "bounces"}${problems.lastSoftBounceAt ? `, the last at ${formatDateTime(problems.lastSoftBounceAt, tz)}` : ""}${problems.lastSoftReason ? ` (${problems.lastSoftReason})` : ""}` : "";
+export function deliveryText(t: Translator, problems: UserOverview["delivery"]["otp"]): string {
+  if (!problems) return t.text("console.delivery.none");
+  const count = problems.softBounces;
+  const soft =
+    count > 0
+      ? `${problems.lastSoftBounceAt ? t.text("console.delivery.softLast", { count, at: t.dateTime(problems.lastSoftBounceAt) }) : t.text("console.delivery.soft", { count })}${problems.lastSoftReason ? ` (${problems.lastSoftReason})` : ""}`
+      : "";
   if (problems.undeliverableAt !== null) {
-    return `Undeliverable since ${formatDateTime(problems.undeliverableAt, tz)}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${soft ? `; ${soft}` : ""}`;
+    return `${t.text("console.delivery.undeliverable", { at: t.dateTime(problems.undeliverableAt) })}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${soft ? `; ${soft}` : ""}`;
   }
-  return soft || "No bounces";
+  return soft || t.text("console.delivery.none");
 }
 
-function resetForm(user: User, csrf: string, values: Partial<ResetRequest>): SafeHtml {
+function resetForm(t: Translator, user: User, csrf: string, values: Partial<ResetRequest>): SafeHtml {
   return html`<form method="post" action="/support/users/${user.id}/reset" novalidate>
   ${csrfField(csrf)}
-  <p>Type the name, login ID and partner number exactly as the user's “OTP email reset” request gives them: all three must match the account.</p>
-  ${identityFields(values)}
-  <div class="buttons"><button type="submit">Reset OTP email</button></div>
+  <p>${t.text("console.reset.intro", { request: t.text("wrongEmail.subject") })}</p>
+  ${identityFields(t, values)}
+  <div class="buttons"><button type="submit">${t.text("console.reset.button")}</button></div>
 </form>`;
 }
 
 /** The login ID's browsers with failures counted (SPEC "Locks": support sees the locks of devices). */
-function deviceLockText(o: UserOverview, tz: string): string {
+function deviceLockText(t: Translator, o: UserOverview): string {
   const devices = o.lock.devices;
-  if (devices.length === 0) return "None";
+  if (devices.length === 0) return t.text("console.devices.none");
   return devices
-    .map((d, i) => `Browser ${i + 1}: ${d.failures} ${d.failures === 1 ? "failure" : "failures"}${d.lockedUntil ? `, paused until ${formatDateTime(d.lockedUntil, tz)}` : ", not paused"}`)
+    .map((d, i) =>
+      d.lockedUntil
+        ? t.text("console.devices.paused", { n: i + 1, count: d.failures, until: t.dateTime(d.lockedUntil) })
+        : t.text("console.devices.notPaused", { n: i + 1, count: d.failures }),
+    )
     .join("; ");
 }
 
 /** SPEC item 8, "a user's page": who, enrolment, lock, last sign-in, events, mail; and the actions. */
 export function userPage(frame: PortalFrame, o: UserOverview, v: UserPageView): string {
-  const tz = frame.t.timeZone;
+  const { t } = frame;
   const { user } = o;
-  const body = html`<h1>User ${user.login_id}</h1>
+  const refused = (why: string) => html`<p class="message warning" role="status">${t.said(why)}</p>`;
+  const body = html`<h1>${t.text("console.user.heading", { loginId: user.login_id })}</h1>
 ${message("info", v.info)}${message("error", v.error)}
 <dl class="facts">
-  <dt>Login ID</dt><dd>${user.login_id}</dd>
-  <dt>Name</dt><dd>${user.full_name}</dd>
-  <dt>Partner number</dt><dd>${user.partner_number}</dd>
-  <dt>Role</dt><dd>${user.role}</dd>
-  <dt>OTP email</dt><dd>${enrolmentText(user)}</dd>
-  ${user.otp_email ? html`<dt>Delivery to the OTP email</dt><dd>${deliveryText(o.delivery.otp, tz)}</dd>` : ""}
-  ${user.pending_email ? html`<dt>Delivery to the address waiting for its code</dt><dd>${deliveryText(o.delivery.pending, tz)}</dd>` : ""}
-  <dt>Sign-in lock</dt><dd>${lockText(o, tz)}</dd>
-  <dt>Known browsers' locks</dt><dd>${deviceLockText(o, tz)}</dd>
-  <dt>Last sign-in</dt><dd>${user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"}</dd>
-  <dt>Account created</dt><dd>${formatDateTime(user.created_at, tz)}</dd>
-  <dt>Access</dt><dd>${accessText(user, tz)}</dd>
-  <dt>Second factors</dt><dd>${factorsText(o.factors, tz)}</dd>
+  <dt>${t.text("field.loginId")}</dt><dd>${user.login_id}</dd>
+  <dt>${t.text("facts.name")}</dt><dd>${user.full_name}</dd>
+  <dt>${t.text("facts.partner")}</dt><dd>${user.partner_number}</dd>
+  <dt>${t.text("console.role")}</dt><dd>${user.role}</dd>
+  <dt>${t.text("facts.otpEmail")}</dt><dd>${enrolmentText(t, user)}</dd>
+  ${user.otp_email ? html`<dt>${t.text("console.user.deliveryOtp")}</dt><dd>${deliveryText(t, o.delivery.otp)}</dd>` : ""}
+  ${user.pending_email ? html`<dt>${t.text("console.user.deliveryPending")}</dt><dd>${deliveryText(t, o.delivery.pending)}</dd>` : ""}
+  <dt>${t.text("console.user.lock")}</dt><dd>${lockText(t, o)}</dd>
+  <dt>${t.text("console.user.deviceLocks")}</dt><dd>${deviceLockText(t, o)}</dd>
+  <dt>${t.text("console.lastSignIn")}</dt><dd>${user.last_sign_in_at ? t.dateTime(user.last_sign_in_at) : t.text("console.never")}</dd>
+  <dt>${t.text("console.user.created")}</dt><dd>${t.dateTime(user.created_at)}</dd>
+  <dt>${t.text("console.user.access")}</dt><dd>${accessText(t, user)}</dd>
+  <dt>${t.text("console.user.factors")}</dt><dd>${factorsText(t, o.factors)}</dd>
 </dl>
-${v.refusedWhy ? html`<p class="message warning" role="status">${v.refusedWhy}</p>` : ""}
-${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">Reset the OTP email</h2>${resetForm(user, frame.csrf, v.resetValues ?? {})}</section>` : ""}
-${v.canUnlock ? html`<section aria-labelledby="unlock-heading"><h2 id="unlock-heading">Unlock</h2>
+${v.refusedWhy ? refused(v.refusedWhy) : ""}
+${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">${t.text("console.reset.heading")}</h2>${resetForm(t, user, frame.csrf, v.resetValues ?? {})}</section>` : ""}
+${v.canUnlock ? html`<section aria-labelledby="unlock-heading"><h2 id="unlock-heading">${t.text("console.unlock.button")}</h2>
 <form method="post" action="/support/users/${user.id}/unlock">${csrfField(frame.csrf)}
-<p>Clears the wrong-password and wrong-code counts of this login ID and of its known browsers, and any lock, the permanent one included.</p>
-<div class="buttons"><button type="submit">Unlock</button></div></form></section>` : ""}
-${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">Role</h2>
+<p>${t.text("console.unlock.intro")}</p>
+<div class="buttons"><button type="submit">${t.text("console.unlock.button")}</button></div></form></section>` : ""}
+${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">${t.text("console.role")}</h2>
 <form method="post" action="/support/users/${user.id}/role">${csrfField(frame.csrf)}
-<label for="role">Role</label>
+<label for="role">${t.text("console.role")}</label>
 <select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>
-<div class="buttons"><button type="submit">Change role</button></div></form></section>` : ""}
-${lifecycleSections(user, frame.csrf, v.canDisable)}
-${factorsRemovalSection(user, o.factors, frame.csrf, v.factorsRefused ?? null)}
-<section aria-labelledby="events-heading"><h2 id="events-heading">Recent security events</h2>
-${eventsTable(o.events, frame.t)}
-<p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">The full audit trail of ${user.login_id}</a></p></section>
-<section aria-labelledby="mail-heading"><h2 id="mail-heading">Emails sent</h2>
-${mailsTable(o.mails, frame.t)}</section>
-<p><a href="/support">Back to Find users</a></p>`;
-  return supportPage(frame, `User ${user.login_id}`, "users", body);
+<div class="buttons"><button type="submit">${t.text("console.role.change")}</button></div></form></section>` : ""}
+${lifecycleSections(t, user, frame.csrf, v.canDisable)}
+${factorsRemovalSection(t, user, o.factors, frame.csrf, v.factorsRefused ?? null)}
+<section aria-labelledby="events-heading"><h2 id="events-heading">${t.text("console.events.heading")}</h2>
+${eventsTable(o.events, t)}
+<p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">${t.text("console.user.fullTrail", { loginId: user.login_id })}</a></p></section>
+<section aria-labelledby="mail-heading"><h2 id="mail-heading">${t.text("console.mails.heading")}</h2>
+${mailsTable(o.mails, t)}</section>
+<p><a href="/support">${t.text("console.user.back")}</a></p>`;
+  return supportPage(frame, t.text("console.user.heading", { loginId: user.login_id }), "users", body);
 }
 
 /** The confirmation step of a reset: what will happen, with the typed values carried along. */
 export function resetConfirmPage(frame: PortalFrame, user: User, request: ResetRequest): string {
+  const { t } = frame;
   const hidden = (name: keyof ResetRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
-  const body = html`<h1>Reset the OTP email of ${user.login_id}?</h1>
-<p>The name, login ID and partner number match the account. Ticket reference: <strong>${request.ticket.trim()}</strong>.</p>
-<p>The reset:</p>
+  const address = user.otp_email ? maskEmail(user.otp_email) : null;
+  const pending = user.pending_email ? maskEmail(user.pending_email) : null;
+  const removes =
+    address && pending
+      ? t.text("console.resetConfirm.removesBoth", { address, pending })
+      : address
+        ? t.text("console.resetConfirm.removesOtp", { address })
+        : pending
+          ? t.text("console.resetConfirm.removesPending", { pending })
+          : t.text("console.resetConfirm.removesNone");
+  const body = html`<h1>${t.text("console.resetConfirm.heading", { loginId: user.login_id })}</h1>
+<p>${t.html("console.confirm.matches", { ticket: request.ticket.trim() })}</p>
+<p>${t.text("console.resetConfirm.intro")}</p>
 <ul>
-  <li>removes the OTP email ${user.otp_email ? html`(${maskEmail(user.otp_email)})` : ""}${user.pending_email ? html` and the address waiting for its code (${maskEmail(user.pending_email)})` : ""};</li>
-  <li>makes every code already sent useless, and signs ${user.full_name} out everywhere;</li>
-  <li>${user.otp_email ? "tells the old address of the reset;" : "tells nobody by email (there is no confirmed address);"}</li>
-  <li>brings the “User profile” screen at the next sign-in, where the user enters the address again.</li>
+  <li>${removes}</li>
+  <li>${t.text("console.resetConfirm.signsOut", { name: user.full_name })}</li>
+  <li>${t.text(user.otp_email ? "console.resetConfirm.tellsOld" : "console.resetConfirm.tellsNobody")}</li>
+  <li>${t.text("console.resetConfirm.nextSignIn", { screen: t.text("enrol.heading") })}</li>
 </ul>
 <form method="post" action="/support/users/${user.id}/reset/confirm">
   ${csrfField(frame.csrf)}${hidden("name")}${hidden("loginId")}${hidden("partnerNumber")}${hidden("ticket")}
-  <div class="buttons"><button type="submit">Confirm reset</button> <a class="button secondary" href="/support/users/${user.id}">Cancel</a></div>
+  <div class="buttons"><button type="submit">${t.text("console.resetConfirm.button")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
 </form>`;
-  return supportPage(frame, "Confirm the reset", "users", body);
+  return supportPage(frame, t.text("console.resetConfirm.title"), "users", body);
 }

@@ -1,16 +1,21 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import { formatDateTime } from "../../platform/format.ts";
 import { html } from "../../platform/html.ts";
 import { tr } from "../reader.ts";
 import { HttpProblem } from "../errors.ts";
 import { page } from "../layout.ts";
+import { consoleTime } from "../pages/support-pages.ts";
+
+const STATES = { queued: "console.mailState.queued", sending: "console.mailState.sending", sent: "console.mailState.sent", failed: "console.mailState.failed" } as const;
 
 /**
  * Development only (never registered in production): the outbox read as a mailbox, newest first,
- * so a newcomer can sign in without an SMTP server.
+ * so a newcomer can sign in without an SMTP server. In the reader's language and zone, as the
+ * console is; the mails themselves are in their recipient's.
  */
 export function devMailboxRoutes(app: FastifyInstance, deps: Deps): void {
+  // "public": no sign-in needed, but a signed-in reader's saved language and zone apply.
+  const open = { config: { access: "public" as const } };
   const recent = () =>
     deps.db
       .selectFrom("outbox")
@@ -19,30 +24,32 @@ export function devMailboxRoutes(app: FastifyInstance, deps: Deps): void {
       .limit(100)
       .execute();
 
-  app.get("/dev/mailbox.json", async () =>
+  app.get("/dev/mailbox.json", open, async () =>
     (await recent()).map((m) => ({ id: m.id, to: m.recipient, subject: m.subject, text: m.text_body, time: new Date(m.created_at).toISOString(), state: m.state })),
   );
 
-  app.get("/dev/mailbox", async (_request, reply) => {
-    const tz = deps.config.timezone;
+  app.get("/dev/mailbox", open, async (request, reply) => {
+    const t = tr(deps, request);
     const messages = await recent();
-    const body = html`<h1>Development mailbox</h1>
-<p class="advice">Mail FAMOS would have sent, newest first. This page exists only in development mode, when no FAMOS_SMTP_URL is set.</p>
-${messages.length === 0 ? html`<p>No mail yet.</p>` : ""}
-<table><thead><tr><th scope="col">Time</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead><tbody>
-${messages.map((m) => html`<tr><td>${formatDateTime(m.created_at, tz)}</td><td>${m.recipient}</td><td><a href="/dev/mailbox/${m.id}">${m.subject}</a></td></tr>`)}
+    const body = html`<h1>${t.text("mailbox.heading")}</h1>
+<p class="advice">${t.text("mailbox.intro")}</p>
+${messages.length === 0 ? html`<p>${t.text("mailbox.none")}</p>` : ""}
+<table><thead><tr><th scope="col">${t.text("console.col.time")}</th><th scope="col">${t.text("console.col.to")}</th><th scope="col">${t.text("console.col.subject")}</th></tr></thead><tbody>
+${messages.map((m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.recipient}</td><td><a href="/dev/mailbox/${m.id}">${m.subject}</a></td></tr>`)}
 </tbody></table>`;
-    return reply.type("text/html; charset=utf-8").send(page({ title: "Development mailbox", body, config: deps.config, t: tr(deps, _request) }));
+    return reply.type("text/html; charset=utf-8").send(page({ title: t.text("mailbox.heading"), body, config: deps.config, t }));
   });
 
-  app.get("/dev/mailbox/:id", async (request, reply) => {
+  app.get("/dev/mailbox/:id", open, async (request, reply) => {
+    const t = tr(deps, request);
     const { id } = request.params as { id: string };
     const message = await deps.db.selectFrom("outbox").selectAll().where("id", "=", id.slice(0, 64)).executeTakeFirst();
     if (!message) throw new HttpProblem(404, "No such message.");
+    const state = STATES[message.state as keyof typeof STATES];
     const body = html`<h1>${message.subject}</h1>
-<dl class="facts"><dt>To</dt><dd>${message.recipient}</dd><dt>Time</dt><dd>${formatDateTime(message.created_at, deps.config.timezone)}</dd><dt>State</dt><dd>${message.state}</dd></dl>
+<dl class="facts"><dt>${t.text("console.col.to")}</dt><dd>${message.recipient}</dd><dt>${t.text("console.col.time")}</dt><dd>${consoleTime(t, message.created_at)}</dd><dt>${t.text("console.notice.state")}</dt><dd>${state ? t.text(state) : message.state}</dd></dl>
 <div class="mailbox"><pre>${message.text_body}</pre></div>
-<p><a href="/dev/mailbox">Back to the mailbox</a></p>`;
-    return reply.type("text/html; charset=utf-8").send(page({ title: message.subject, body, config: deps.config, t: tr(deps, request) }));
+<p><a href="/dev/mailbox">${t.text("mailbox.back")}</a></p>`;
+    return reply.type("text/html; charset=utf-8").send(page({ title: message.subject, body, config: deps.config, t }));
   });
 }

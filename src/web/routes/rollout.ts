@@ -17,6 +17,7 @@ import { enrolPage } from "../pages/signin-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { tr } from "../reader.ts";
+import type { MessageKey } from "../../i18n/translator.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -26,9 +27,9 @@ const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbo
 /** "Later" and early Cancel are buttons of the address form: its fields come along. */
 const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() });
 
-const DONE: Record<string, string> = {
-  set: "The start was saved. It applies from the users' next sign-in.",
-  removed: "The wave was removed.",
+const DONE: Record<string, MessageKey> = {
+  set: "rollout.done.set",
+  removed: "rollout.done.removed",
 };
 
 /** Issue 12: the console's "Rollout" page, early enrolment from the portal, and "Later". */
@@ -43,7 +44,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/support/rollout", { config: { access: "support" } }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
-    return renderRollout(request, reply, 200, { info: typeof done === "string" ? DONE[done] : undefined });
+    const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
+    return renderRollout(request, reply, 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
   app.get("/support/rollout.csv", { config: { access: "support" } }, async (_request, reply) => {
@@ -57,14 +59,14 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/support/rollout/plan", { config: { access: "admin" } }, async (request, reply) => {
     const form = parseForm(PLAN_FORM, request.body);
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from });
-    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: outcome.message, form });
+    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message), form });
     return reply.redirect("/support/rollout?done=set", 303);
   });
 
   app.post("/support/rollout/plan/remove", { config: { access: "admin" } }, async (request, reply) => {
     const form = parseForm(REMOVE_FORM, request.body);
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: null });
-    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: outcome.message });
+    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message) });
     return reply.redirect("/support/rollout?done=removed", 303);
   });
 

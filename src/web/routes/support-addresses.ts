@@ -6,6 +6,7 @@ import { field, parseForm } from "../forms.ts";
 import { addressLocksPage } from "../pages/support-address-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
+import { tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -14,7 +15,7 @@ export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
   app.get("/support/addresses", support, async (request, reply) => {
-    const done = (request.query as Record<string, unknown>).done === "unlocked" ? "The address was unlocked: its count of failed sign-ins is cleared." : undefined;
+    const done = (request.query as Record<string, unknown>).done === "unlocked" ? tr(deps, request).text("console.done.addressUnlocked") : undefined;
     return reply.type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { info: done }));
   });
 
@@ -22,7 +23,7 @@ export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm({ address: field(100) }, request.body);
     const parsed = parseAddress(form.address);
     if (!parsed.ok) {
-      return reply.code(400).type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { error: parsed.message }));
+      return reply.code(400).type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { error: tr(deps, request).said(parsed.message) }));
     }
     const outcome = await unlockAddressBy(deps, acting(request), parsed.address);
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);

@@ -19,16 +19,17 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
   const form: AuditFilterForm = { user: text("user", 128), event: text("event", 64), from: text("from", 32), until: text("until", 32) };
   const filter: AuditFilter = {};
   const problems: string[] = [];
+  const t = tr(deps, request);
   if (form.user) filter.user = form.user;
   if (form.event) {
     if (form.event in AUDIT_EVENTS) filter.event = form.event;
-    else problems.push(`There is no event called “${form.event}”.`);
+    else problems.push(t.text("console.audit.noEvent", { event: form.event }));
   }
   for (const [key, bound] of [["from", "since"], ["until", "until"]] as const) {
     if (!form[key]) continue;
     // The support user's zone (issue 16): the one the form's labels name.
-    const ms = parseLocalDateTime(form[key], tr(deps, request).timeZone);
-    if (ms === null) problems.push(`“${form[key]}” is not a date and time: use the form yyyy-mm-ddThh:mm.`);
+    const ms = parseLocalDateTime(form[key], t.timeZone);
+    if (ms === null) problems.push(t.text("console.audit.notADate", { value: form[key] }));
     else filter[bound] = ms;
   }
   return problems.length ? { form, filter, error: problems.join(" ") } : { form, filter };

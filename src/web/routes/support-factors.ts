@@ -21,7 +21,7 @@ export function supportFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const refused = refusal(acting(request), user, "factors");
     if (refused) throw new HttpProblem(403, refused.message);
     const frame = await portalFrame(deps, request, reply);
-    return reply.type(HTML).send(factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id), deps.config.timezone));
+    return reply.type(HTML).send(factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id)));
   });
 
   app.post("/support/users/:id/factors/confirm", support, async (request, reply) => {

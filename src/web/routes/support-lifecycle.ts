@@ -3,21 +3,23 @@ import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
 import { disableUser, enableUser } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword } from "../../account/temporary-password.ts";
-import { durationInWords } from "../../config/duration.ts";
+import type { MessageKey } from "../../i18n/translator.ts";
 import { checkResetRequest, type ResetRequest } from "../../support/reset-email.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
 import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
+import { resetProblem, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-export const LIFECYCLE_DONE: Record<string, string> = {
-  disabled: "The account was disabled: the user cannot sign in, their sessions ended and codes already sent no longer work.",
-  enabled: "The account was enabled: the user can sign in again.",
-  "already-disabled": "The account was already disabled; nothing was changed.",
-  "already-enabled": "The account was already enabled; nothing was changed.",
+/** What the user's page says after disable or enable (`?done=`). */
+export const LIFECYCLE_DONE: Record<string, MessageKey> = {
+  disabled: "console.done.disabled",
+  enabled: "console.done.enabled",
+  "already-disabled": "console.done.alreadyDisabled",
+  "already-enabled": "console.done.alreadyEnabled",
 };
 
 const identityShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
@@ -56,9 +58,9 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, check.message));
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, resetProblem(frame.t, check)));
     }
-    return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, durationInWords(deps.config.lifecycle.temporaryPasswordTtlMs)));
+    return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, deps.config.lifecycle.temporaryPasswordTtlMs));
   });
 
   app.post("/support/users/:id/temporary-password/confirm", support, async (request, reply) => {
@@ -69,7 +71,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, check.message));
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, resetProblem(frame.t, check)));
     }
     const password = generateTemporaryPassword(deps.random);
     const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket);
@@ -96,9 +98,9 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
       case "forbidden":
         throw new HttpProblem(403, outcome.message);
       case "exists":
-        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: `A user with login ID "${form.loginId.trim()}" already exists.` }));
+        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: frame.t.text("console.problem.exists", { loginId: form.loginId.trim() }) }));
       case "invalid":
-        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: outcome.message }));
+        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: saidSentence(frame.t, outcome.message) }));
     }
   });
 }

@@ -6,24 +6,26 @@ import { field, parseForm } from "../forms.ts";
 import { noticeDetailPage, noticesPage } from "../pages/support-notice-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
+import type { MessageKey } from "../../i18n/translator.ts";
+import { tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-const DONE: Record<string, string> = {
-  posted: "The notice is on the portal's banner.",
-  saved: "The notice was changed; the banner shows when it was UPDATED.",
-  ended: "The notice was taken off the banner.",
+const DONE: Record<string, MessageKey> = {
+  posted: "console.done.noticePosted",
+  saved: "console.done.noticeSaved",
+  ended: "console.done.noticeEnded",
 };
-
-function done(request: FastifyRequest): string | undefined {
-  const value = (request.query as Record<string, unknown>).done;
-  return typeof value === "string" ? DONE[value] : undefined;
-}
 
 /** SPEC item 8, "post, edit and end portal notices"; the banner reads them through src/notices. */
 export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
   const shape = { title: field(400), body: field(16_000) };
+
+  function done(request: FastifyRequest): string | undefined {
+    const value = (request.query as Record<string, unknown>).done;
+    return typeof value === "string" && Object.hasOwn(DONE, value) ? tr(deps, request).text(DONE[value]!) : undefined;
+  }
 
   async function notice(request: FastifyRequest): Promise<Notice> {
     const { id } = request.params as { id: string };
@@ -40,7 +42,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(shape, request.body);
     const outcome = await createNotice(deps, acting(request).audit, form);
     if (outcome.kind === "saved") return reply.redirect(`/support/notices/${outcome.notice.id}?done=posted`, 303);
-    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: outcome.kind === "invalid" ? outcome.message : undefined };
+    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: outcome.kind === "invalid" ? tr(deps, request).said(outcome.message) : undefined };
     return reply.code(400).type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), view));
   });
 
@@ -55,7 +57,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "saved") return reply.redirect(`/support/notices/${current.id}?done=saved`, 303);
     if (outcome.kind === "ended") throw new HttpProblem(409, "This notice has ended and can no longer be edited.");
     if (outcome.kind === "not-found") throw new HttpProblem(404, "That notice does not exist.");
-    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: outcome.message };
+    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: tr(deps, request).said(outcome.message) };
     return reply.code(400).type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), current, view));
   });
 

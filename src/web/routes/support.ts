@@ -19,16 +19,20 @@ import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
 import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
-import { REMOVAL_TEXT } from "../../strong-factors/messages.ts";
+import type { MessageKey } from "../../i18n/translator.ts";
+import { tr } from "../reader.ts";
+import { resetProblem } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-const DONE: Record<string, string> = {
-  reset: "The OTP email was reset: the user's sessions ended, codes already sent no longer work, and the old address was told. At the next sign-in the user enters an address again.",
-  unlocked: "The login ID was unlocked: its failure counts and those of its known browsers are cleared.",
-  role: "The role was changed. It applies from the user's next request.",
-  "role-unchanged": "The user already had that role; nothing was changed.",
-  "factors-removed": REMOVAL_TEXT.done,
+/** What the user's page says after an action (`?done=`), in the support user's language. */
+const DONE: Record<string, MessageKey> = {
+  reset: "console.done.reset",
+  unlocked: "console.done.unlocked",
+  role: "console.done.role",
+  "role-unchanged": "console.done.roleUnchanged",
+  "factors-removed": "console.done.factorsRemoved",
+  ...LIFECYCLE_DONE,
 };
 
 function pageNumber(value: unknown): number {
@@ -66,7 +70,8 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/support/users/:id", support, async (request, reply) => {
     const done = (request.query as Record<string, unknown>).done;
-    return renderUser(request, reply, await target(request), 200, { info: typeof done === "string" ? (DONE[done] ?? LIFECYCLE_DONE[done]) : undefined });
+    const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
+    return renderUser(request, reply, await target(request), 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
   const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
@@ -77,7 +82,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const check = checkResetRequest(acting(request), user, form);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return renderUser(request, reply, user, 400, { error: check.message, resetValues: form });
+      return renderUser(request, reply, user, 400, { error: resetProblem(tr(deps, request), check), resetValues: form });
     }
     return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form));
   });
@@ -89,7 +94,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=reset`, 303);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
-    return renderUser(request, reply, user, 400, { error: outcome.message, resetValues: form });
+    return renderUser(request, reply, user, 400, { error: resetProblem(tr(deps, request), outcome), resetValues: form });
   });
 
   app.post("/support/users/:id/unlock", support, async (request, reply) => {

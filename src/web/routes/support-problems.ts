@@ -1,0 +1,40 @@
+import type { Translator } from "../../i18n/translator.ts";
+import { TICKET_MAX_LENGTH, type ResetCheck } from "../../support/reset-email.ts";
+import type { IdentityField } from "../../support/identity-match.ts";
+
+const FIELD_KEYS = { name: "console.problem.fieldName", loginId: "console.problem.fieldLoginId", partnerNumber: "console.problem.fieldPartner" } as const;
+
+/**
+ * Why an OTP email reset or a temporary password was refused, in the support user's language: the
+ * domain says which fields did not match (checkResetRequest), the page says it in words, the list
+ * joined as the language joins lists ("name, login ID and partner number").
+ */
+export function resetProblem(t: Translator, check: Exclude<ResetCheck, { ok: true }> | { kind: "not-found" }): string {
+  switch (check.kind) {
+    case "mismatch": {
+      const fields = new Intl.ListFormat(t.locale, { type: "conjunction" }).format(check.fields.map((f) => t.text(FIELD_KEYS[f])));
+      return t.text("console.problem.mismatch", { fields, count: check.fields.length });
+    }
+    case "ticket":
+      return t.text("console.problem.ticket", { max: TICKET_MAX_LENGTH });
+    case "not-found":
+      return t.said("There is no such user.");
+    default:
+      return t.said(check.message);
+  }
+}
+
+/**
+ * A domain sentence in the reader's language: by its own "said." key, or, for a sentence the domain
+ * made from a rule's fragment ("the login ID must be …" → "The login ID must be ….", account/create),
+ * by the fragment's key.
+ */
+export function saidSentence(t: Translator, message: string): string {
+  const said = t.said(message);
+  if (said !== message) return said;
+  const sentence = /^(\p{Lu})(.*)\.$/su.exec(message);
+  if (!sentence) return message;
+  const fragment = `${sentence[1]!.toLowerCase()}${sentence[2]!}`;
+  const translated = t.said(fragment);
+  return translated === fragment ? message : `${translated.charAt(0).toLocaleUpperCase(t.locale)}${translated.slice(1)}.`;
+}
