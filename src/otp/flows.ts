@@ -1,10 +1,13 @@
 import type { Kysely } from "kysely";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
 
 export type Flow = FlowsTable;
 
 /** A sign-in attempt, enrolment or email change: every code belongs to exactly one. */
+const insertFlow = preparedInsert("flows", ["id", "user_id", "kind", "email", "created_at", "codes_sent", "last_code_at", "finished_at", "return_to"]);
+
 export async function createFlow(
   db: Kysely<Database>,
   random: Random,
@@ -21,12 +24,15 @@ export async function createFlow(
     finished_at: null,
     return_to: input.returnTo ?? null,
   };
-  await db.insertInto("flows").values(flow).execute();
+  await insertFlow(db, flow);
   return flow;
 }
 
+const flowById = preparedQuery((db, id: string) => db.selectFrom("flows").selectAll().where("id", "=", id));
+
 export async function findFlow(db: Kysely<Database>, id: string): Promise<Flow | undefined> {
-  return db.selectFrom("flows").selectAll().where("id", "=", id).executeTakeFirst();
+  const [flow] = await flowById(db, id);
+  return flow;
 }
 
 export async function finishFlow(db: Kysely<Database>, id: string, now: number): Promise<void> {

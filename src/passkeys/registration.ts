@@ -1,5 +1,4 @@
-import { generateRegistrationOptions, verifyRegistrationResponse, type AuthenticatorTransport, type PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { isoBase64URL, isoUint8Array } from "@simplewebauthn/server/helpers";
+import type { AuthenticatorTransport, PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
@@ -12,6 +11,7 @@ import { parseRegistrationJson } from "./credential-json.ts";
 import { PASSKEY_TEXT } from "./messages.ts";
 import { userPasskeys, type PasskeySummary } from "./passkeys.ts";
 import { RP_NAME, type RelyingParty } from "./relying-party.ts";
+import { webauthn } from "./webauthn.ts";
 
 export const MAX_PASSKEY_NAME = 64;
 /** More than anyone needs; keeps one account from filling the table. */
@@ -52,6 +52,7 @@ export async function startPasskeyRegistration(
   if (proof.kind !== "ok") return proof;
   const now = deps.clock.now();
   const challenge = await issueChallenge(deps.db, deps.random, session.id, "register", now);
+  const { generateRegistrationOptions, isoBase64URL, isoUint8Array } = await webauthn();
   const options = await generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: rp.rpId,
@@ -92,6 +93,7 @@ export async function finishPasskeyRegistration(
   const response = parseRegistrationJson(input.credential);
   if (!response) return { kind: "no-credential" };
   const now = deps.clock.now();
+  const { verifyRegistrationResponse, isoBase64URL } = await webauthn();
   let verified;
   try {
     verified = await verifyRegistrationResponse({

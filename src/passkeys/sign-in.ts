@@ -1,5 +1,4 @@
-import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
-import { isoBase64URL, parseAuthenticatorData } from "@simplewebauthn/server/helpers";
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { checkSecondFactor, type FactorVerdict, type SecondFactorCheck } from "../factors/check-second-factor.ts";
@@ -15,6 +14,7 @@ import { parseAuthenticationJson } from "./credential-json.ts";
 import { findUserPasskey, userPasskeys, type Passkey } from "./passkeys.ts";
 import { transportsOf, USER_VERIFICATION } from "./registration.ts";
 import type { RelyingParty } from "./relying-party.ts";
+import { webauthn, type WebAuthn } from "./webauthn.ts";
 
 /** Why an assertion was refused. Each counts toward the same lock as a wrong code. */
 export type PasskeyFailure = {
@@ -44,6 +44,7 @@ export async function passkeySignInOptions(deps: Deps, user: User, session: Sess
   const passkeys = await userPasskeys(deps.db, user.id);
   if (passkeys.length === 0) return null;
   const challenge = await issueChallenge(deps.db, deps.random, session.id, "signin", deps.clock.now());
+  const { generateAuthenticationOptions, isoBase64URL } = await webauthn();
   return generateAuthenticationOptions({
     rpID: rp.rpId,
     challenge: isoBase64URL.toBuffer(challenge),
@@ -107,25 +108,26 @@ export async function confirmPasskey(deps: Deps, user: User, session: Session, c
 type AssertionVerdict = { kind: "ok"; used: { passkey: Passkey; counter: number; backedUp: boolean } } | Exclude<FactorVerdict<PasskeyFailure>, { kind: "ok" }>;
 
 async function verifyAssertion(deps: Deps, user: User, session: Session, response: AuthenticationResponseJSON, rp: RelyingParty, now: number): Promise<AssertionVerdict> {
+  const lib = await webauthn();
   const passkey = await findUserPasskey(deps.db, user.id, response.id);
   // Even a stranger's credential uses this session's challenge up: every answer gets one try.
   if (!passkey) {
-    await consumeAnsweredChallenge(deps, session, response, now);
+    await consumeAnsweredChallenge(lib, deps, session, response, now);
     return { kind: "refused", reason: "unknown-passkey" };
   }
   const stored = Number(passkey.sign_count);
   let result;
   try {
-    result = await verifyAuthenticationResponse({
+    result = await lib.verifyAuthenticationResponse({
       response,
       expectedChallenge: (challenge) => consumeChallenge(deps.db, session.id, "signin", challenge, now),
       expectedOrigin: rp.origin,
       expectedRPID: rp.rpId,
-      credential: { id: passkey.credential_id, publicKey: isoBase64URL.toBuffer(passkey.public_key), counter: stored, transports: transportsOf(passkey.transports) },
+      credential: { id: passkey.credential_id, publicKey: lib.isoBase64URL.toBuffer(passkey.public_key), counter: stored, transports: transportsOf(passkey.transports) },
       requireUserVerification: true,
     });
   } catch {
-    return { kind: "refused", reason: explainRefusal(response, stored) };
+    return { kind: "refused", reason: explainRefusal(lib, response, stored) };
   }
   if (!result.verified) return { kind: "refused", reason: "invalid" };
   const info = result.authenticationInfo;
@@ -134,7 +136,7 @@ async function verifyAssertion(deps: Deps, user: User, session: Session, respons
 }
 
 /** Which rule refused an assertion the library rejected, for the audit line and the page. */
-function explainRefusal(response: AuthenticationResponseJSON, stored: number): PasskeyFailure["reason"] {
+function explainRefusal({ parseAuthenticatorData, isoBase64URL }: WebAuthn, response: AuthenticationResponseJSON, stored: number): PasskeyFailure["reason"] {
   try {
     const data = parseAuthenticatorData(isoBase64URL.toBuffer(response.response.authenticatorData));
     if (!data.flags.uv) return "not-verified";
@@ -146,7 +148,7 @@ function explainRefusal(response: AuthenticationResponseJSON, stored: number): P
   return "invalid";
 }
 
-async function consumeAnsweredChallenge(deps: Deps, session: Session, response: AuthenticationResponseJSON, now: number): Promise<void> {
+async function consumeAnsweredChallenge({ isoBase64URL }: WebAuthn, deps: Deps, session: Session, response: AuthenticationResponseJSON, now: number): Promise<void> {
   try {
     const client = JSON.parse(isoBase64URL.toUTF8String(response.response.clientDataJSON)) as { challenge?: unknown };
     if (typeof client.challenge === "string") await consumeChallenge(deps.db, session.id, "signin", client.challenge, now);

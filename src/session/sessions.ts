@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Config } from "../config/config.ts";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
 
 export type Session = SessionsTable;
@@ -27,6 +28,10 @@ export interface NewSession {
   userAgent: string;
 }
 
+const insertSession = preparedInsert("sessions", [
+  "token_hash", "id", "user_id", "stage", "flow_id", "created_at", "last_seen_at", "expires_at", "verified_at", "ip", "user_agent", "ended_at", "end_reason",
+]);
+
 export async function createSession(
   db: Kysely<Database>,
   random: Random,
@@ -50,7 +55,7 @@ export async function createSession(
     ended_at: null,
     end_reason: null,
   };
-  await db.insertInto("sessions").values(session).execute();
+  await insertSession(db, session);
   return { token, session };
 }
 
@@ -65,13 +70,7 @@ export async function loadSignedIn(
   policy: Config["session"],
 ): Promise<{ session: Session; user: UsersTable } | null> {
   if (token.length < 40 || token.length > 64) return null;
-  const row = await db
-    .selectFrom("sessions")
-    .innerJoin("users", "users.id", "sessions.user_id")
-    .selectAll("sessions")
-    .select(USER_COLUMNS)
-    .where("sessions.token_hash", "=", tokenHash(token))
-    .executeTakeFirst();
+  const [row] = await sessionWithUser(db, tokenHash(token));
   if (!row || row.ended_at !== null) return null;
   const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
   // A disabled account's sessions end at its next request, whatever ended them before (issue 11).
@@ -108,6 +107,11 @@ export async function loadSignedIn(
   };
   return { session, user };
 }
+
+// Every request of a signed-in browser asks this: built and compiled once (preparedQuery).
+const sessionWithUser = preparedQuery((db, hash: string) =>
+  db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").selectAll("sessions").select(USER_COLUMNS).where("sessions.token_hash", "=", hash),
+);
 
 // Users' columns under names that can't clash with the session's own.
 const USER_COLUMNS = [

@@ -1,7 +1,6 @@
 import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
-import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
@@ -9,6 +8,7 @@ import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerSessionLoading } from "./auth.ts";
+import { registerSecurityHeaders } from "./security-headers.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { HttpProblem, registerErrorPages, sendProblem } from "./errors.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
@@ -84,7 +84,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // any other body is a 415 before a handler runs (the protected sections parse their own bodies).
   app.removeContentTypeParser(["application/json", "text/plain"]);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
-  await app.register(fastifyHelmet, {
+  await registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

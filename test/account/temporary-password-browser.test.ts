@@ -1,7 +1,8 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { expectAccessible } from "../support/browser.ts";
 import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
 
 /**
@@ -9,36 +10,24 @@ import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
  * console → the user signs in with it and the code → "Choose a new password" → the portal; the
  * temporary password then fails, and an expired one fails too. axe checks every new page.
  */
-describe("a forgotten password, handled by support, in a browser", () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    base = await listen(t);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+describe("a forgotten password, handled by support, in a browser", { timeout: 120_000 }, () => {
+  const f = useBrowserApp();
 
   async function enterCode(page: Page, email: string, before: number) {
     await expect.poll(() => heading(page)).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await mailedCode(t.smtp, email, before));
+    await page.getByLabel("Please enter the received code").fill(await mailedCode(f.t.smtp, email, before));
     await page.getByRole("button", { name: "Confirm" }).click();
   }
 
   it("support sets it, the user signs in with it and the code, chooses a new one and reaches the portal", async () => {
-    const staff = await addUser(t.deps, { loginId: "fay.forgot", fullName: "Fay Forgot", partnerNumber: "0815", email: "fay@dealer.example" });
-    const support = await addUser(t.deps, { role: "support", loginId: "it.desk", email: "it.desk@famos.test" });
+    const staff = await addUser(f.t.deps, { loginId: "fay.forgot", fullName: "Fay Forgot", partnerNumber: "0815", email: "fay@dealer.example" });
+    const support = await addUser(f.t.deps, { role: "support", loginId: "it.desk", email: "it.desk@famos.test" });
 
-    const desk = await browser.newPage();
-    let before = t.smtp.messages.length;
-    await logIn(desk, base, support.login_id, support.password);
+    const desk = await f.newPage();
+    let before = f.t.smtp.messages.length;
+    await logIn(desk, f.base, support.login_id, support.password);
     await enterCode(desk, support.otp_email!, before);
-    await desk.goto(`${base}/support/users/${staff.id}`);
+    await desk.goto(`${f.base}/support/users/${staff.id}`);
     await expect.poll(() => heading(desk)).toBe("User fay.forgot");
     await desk.getByRole("link", { name: "Set a temporary password" }).click();
     await expect.poll(() => heading(desk)).toBe("Set a temporary password for fay.forgot");
@@ -56,14 +45,14 @@ describe("a forgotten password, handled by support, in a browser", () => {
     const temporary = (await desk.locator("strong.secret").textContent())!.trim();
     expect(temporary).toMatch(/^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
 
-    const user = await browser.newPage();
-    before = t.smtp.messages.length;
-    await logIn(user, base, "fay.forgot", temporary);
+    const user = await f.newPage();
+    before = f.t.smtp.messages.length;
+    await logIn(user, f.base, "fay.forgot", temporary);
     await enterCode(user, "fay@dealer.example", before);
     await expect.poll(() => heading(user)).toBe("Choose a new password");
     await expectAccessible(user);
     // Nothing else opens before a new password is chosen.
-    await user.goto(`${base}/profile`);
+    await user.goto(`${f.base}/profile`);
     await expect.poll(() => heading(user)).toBe("Choose a new password");
     await user.getByLabel("New password", { exact: true }).fill("my own long secret");
     await user.getByLabel("Confirm new password").fill("my own long secret!");
@@ -77,19 +66,19 @@ describe("a forgotten password, handled by support, in a browser", () => {
     await expect.poll(() => user.getByRole("navigation", { name: "FAMOS sections" }).getByRole("link", { name: "Quotation" }).count()).toBe(1);
 
     // The temporary password has done its work.
-    const again = await browser.newPage();
-    await logIn(again, base, "fay.forgot", temporary);
+    const again = await f.newPage();
+    await logIn(again, f.base, "fay.forgot", temporary);
     await expect.poll(() => again.getByRole("alert").textContent()).toContain("The login ID or password is not right");
     await Promise.all([desk.close(), user.close(), again.close()]);
   });
 
   it("an expired temporary password fails like a wrong one", async () => {
-    const staff = await addUser(t.deps, { loginId: "late.larry", email: "larry@dealer.example" });
+    const staff = await addUser(f.t.deps, { loginId: "late.larry", email: "larry@dealer.example" });
     const { setTemporaryPassword } = await import("../../src/account/temporary-password.ts");
-    await setTemporaryPassword(t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "t" } }, staff.id, "wait-too-long-1234");
-    t.clock.advance(72 * 3_600_000 + 1);
-    const page = await browser.newPage();
-    await logIn(page, base, "late.larry", "wait-too-long-1234");
+    await setTemporaryPassword(f.t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "t" } }, staff.id, "wait-too-long-1234");
+    f.t.clock.advance(72 * 3_600_000 + 1);
+    const page = await f.newPage();
+    await logIn(page, f.base, "late.larry", "wait-too-long-1234");
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("The login ID or password is not right");
     await page.close();
   });

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices } from "../../src/app/services.ts";
@@ -9,6 +10,7 @@ import { FormClient, overHttp } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
 import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { until } from "../support/until.ts";
 import { testDatabase, type TestDatabase } from "../store/dialects.ts";
 
 /** Issue 15 as an operator sets it up: `famos serve` with FAMOS_BOUNCE_DOMAIN and FAMOS_BOUNCE_SMTP_PORT. */
@@ -51,6 +53,8 @@ describe("a real `famos serve` taking bounces on FAMOS_BOUNCE_SMTP_PORT", () => 
     const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes("gone@dealer.example"), 10_000);
     expect(mail.envelopeFrom).toMatch(/^bounce\+[A-Za-z0-9_-]+@bounces\.famos\.test$/);
 
+    // serve answers HTTP before its bounce listener (loaded after listen) takes connections.
+    await until("the bounce listener", () => portOpen(bouncePort), 30_000);
     await sendFromNullSender(bouncePort, mail.envelopeFrom, dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 The email account that you tried to reach does not exist" }));
     const otp = await client.get("/otp");
     expect(otp.body).toContain("could not be delivered");
@@ -58,3 +62,11 @@ describe("a real `famos serve` taking bounces on FAMOS_BOUNCE_SMTP_PORT", () => 
     expect(await server.stop()).toEqual({ code: 0, signal: null });
   });
 });
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}

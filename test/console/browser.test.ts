@@ -1,8 +1,9 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
-import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser, signInInBrowser } from "../support/browser.ts";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { expectAccessible, signInInBrowser } from "../support/browser.ts";
 import { FormClient, signInFully, type SignInUser } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 
@@ -10,34 +11,22 @@ import { extractCode } from "../support/smtp.ts";
  * The guide's "OTP email reset" handled end to end in a real Chromium against a listening server,
  * by the labels SPEC item 8 quotes, with axe on every console page; and the Profile tab's email change.
  */
-describe("support console and Profile in a browser", () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    base = await listen(t);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+describe("support console and Profile in a browser", { timeout: 120_000 }, () => {
+  const f = useBrowserApp();
 
   const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
   async function signIn(page: Page, user: SignInUser) {
-    await signInInBrowser(page, t.mailbox, user, `${base}/login`);
+    await signInInBrowser(page, f.t.mailbox, user, `${f.base}/login`);
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
   }
 
   it("finds a user, resets the OTP email, reads the audit trail, and posts a notice that the portal shows", async () => {
-    const staff = await addUser(t.deps, { loginId: "mike.lost", fullName: "Mike  Lost", partnerNumber: "004711", email: "mike@dealer.example" });
-    const staffSession = new FormClient(t.app);
-    await signInFully(staffSession, t.smtp, staff);
-    const support = await addUser(t.deps, { role: "support", loginId: "retail.it", email: "retail.it@famos.test" });
-    const page = await browser.newPage();
+    const staff = await addUser(f.t.deps, { loginId: "mike.lost", fullName: "Mike  Lost", partnerNumber: "004711", email: "mike@dealer.example" });
+    const staffSession = new FormClient(f.t.app);
+    await signInFully(staffSession, f.t.smtp, staff);
+    const support = await addUser(f.t.deps, { role: "support", loginId: "retail.it", email: "retail.it@famos.test" });
+    const page = await f.newPage();
     await signIn(page, support);
 
     await page.getByRole("navigation", { name: "FAMOS sections" }).getByRole("link", { name: "Support" }).click();
@@ -67,9 +56,9 @@ describe("support console and Profile in a browser", () => {
     await page.getByRole("button", { name: "Confirm reset" }).click();
     await expect.poll(() => page.textContent("main")).toContain("The OTP email was reset");
     expect(await page.textContent("main")).toContain("None: the user enters an address at the next sign-in");
-    expect((await findUserById(t.deps.db, staff.id))!.otp_email).toBeNull();
+    expect((await findUserById(f.t.deps.db, staff.id))!.otp_email).toBeNull();
     expect((await staffSession.get("/profile")).statusCode).toBe(303);
-    await t.smtp.waitForMessage((m) => m.envelopeTo.includes("mike@dealer.example") && /reset/.test(m.subject));
+    await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes("mike@dealer.example") && /reset/.test(m.subject));
 
     await page.getByRole("link", { name: "The full audit trail of mike.lost" }).click();
     await expect.poll(() => heading(page)).toBe("Audit trail");
@@ -89,7 +78,7 @@ describe("support console and Profile in a browser", () => {
     await expect.poll(() => heading(page)).toBe("Notice: Application Issue");
     await expectAccessible(page);
 
-    await page.goto(`${base}/`);
+    await page.goto(`${f.base}/`);
     const banner = page.getByRole("complementary", { name: "Notices" });
     await expect.poll(() => banner.textContent()).toContain("Application Issue <28/11/2026 14:00> Please click for more info");
     await expectAccessible(page);
@@ -99,19 +88,19 @@ describe("support console and Profile in a browser", () => {
   });
 
   it("changes the OTP email on Profile, with the code sent to the new address", async () => {
-    const user = await addUser(t.deps, { loginId: "sam.move", email: "sam.old@dealer.example" });
-    const page = await browser.newPage();
+    const user = await addUser(f.t.deps, { loginId: "sam.move", email: "sam.old@dealer.example" });
+    const page = await f.newPage();
     await signIn(page, user);
     await page.getByRole("navigation", { name: "FAMOS sections" }).getByRole("link", { name: "Profile" }).click();
     await expect.poll(() => heading(page)).toBe("Profile");
     await expectAccessible(page);
-    const before = t.smtp.messages.length;
+    const before = f.t.smtp.messages.length;
     await page.getByLabel("New email address", { exact: true }).fill("sam.new@dealer.example");
     await page.getByLabel("Confirm new email address").fill("sam.new@dealer.example");
     await page.getByRole("button", { name: "Send code" }).click();
     await expect.poll(() => heading(page)).toBe("Confirm your new OTP email");
     await expectAccessible(page);
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("sam.new@dealer.example") && t.smtp.messages.indexOf(m) >= before);
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes("sam.new@dealer.example") && f.t.smtp.messages.indexOf(m) >= before);
     await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
     await page.getByRole("button", { name: "Confirm" }).click();
     await expect.poll(() => page.textContent("main")).toContain("Your OTP email has been changed");
@@ -119,7 +108,7 @@ describe("support console and Profile in a browser", () => {
     await expectAccessible(page);
 
     // Past the 15 minutes, the form asks for the password; the page with that field passes axe too.
-    t.clock.advance(16 * 60_000);
+    f.t.clock.advance(16 * 60_000);
     await page.reload();
     await expect.poll(() => page.locator("#emailPassword").count()).toBe(1);
     await expectAccessible(page);

@@ -1,21 +1,20 @@
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { browserApp } from "../support/browser-app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
 import { expectAccessible, logIn } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /** Issue 15 at enrolment, in Chromium: "Did you mean …?" and addresses another login ID confirmed. */
 describe("reviewing the address at enrolment, in a browser", () => {
-  const fixture = browserApp();
+  const fixture = useBrowserApp();
   let t: TestApp;
-  let browser: Browser;
   let base: string;
   let refusing: TestApp;
   let refusingBase: string;
 
   beforeAll(async () => {
-    ({ t, browser, base } = fixture);
+    ({ t, base } = fixture);
     refusing = await createTestApp({ env: { FAMOS_SHARED_MAILBOX_POLICY: "refuse" } });
     refusingBase = await listen(refusing);
   });
@@ -23,7 +22,7 @@ describe("reviewing the address at enrolment, in a browser", () => {
 
   async function atUserProfile(app: TestApp, url: string, partnerNumber = "01234"): Promise<Page> {
     const user = await addUser(app.deps, { email: null, partnerNumber });
-    const page = await browser.newPage();
+    const page = await fixture.newPage();
     await logIn(page, url, user);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("User profile");
     return page;
@@ -82,7 +81,7 @@ describe("reviewing the address at enrolment, in a browser", () => {
 
     // Support's "Needs attention" lists the address with both login IDs.
     const agent = await addUser(t.deps, { role: "support", email: "agent@famos.test" });
-    const console = await browser.newPage();
+    const console = await fixture.newPage();
     await logIn(console, base, agent);
     const code = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("agent@famos.test"));
     await console.getByLabel("Please enter the received code").fill(extractCode(code.text));

@@ -1,7 +1,7 @@
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
+import { useBrowser } from "../support/browser-app.ts";
+import { expectAccessible } from "../support/browser.ts";
 import { FormClient, overHttp, signIn } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 
@@ -11,16 +11,14 @@ import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
  * sign-in over real HTTP; its cookies are handed to the browser.
  */
 describe("the support console in German, in Chromium", () => {
+  const chromium = useBrowser();
   let u: UnitApp;
-  let browser: Browser;
   let base: string;
   beforeAll(async () => {
     u = await createUnitApp({ env: { FAMOS_SMTP_URL: "" } });
     base = await listen(u as unknown as TestApp);
-    browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
     await u?.close();
   });
 
@@ -31,21 +29,16 @@ describe("the support console in German, in Chromium", () => {
     await signIn({ mailbox: u.mailbox }, { user: admin, client });
     expect((await client.post("/profile/language", { locale: "de", timeZone: "Europe/Berlin" })).statusCode).toBe(303);
 
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    await context.addCookies([...client.cookies].map(([name, value]) => ({ name, value, url: base })));
-    const page = await context.newPage();
-    try {
-      for (const [path, heading] of [
-        [`/support/users/${target.id}`, "Benutzer ziel.de"],
-        ["/support/rollout", "Einführung"],
-      ] as const) {
-        await page.goto(`${base}${path}`);
-        expect(await page.getAttribute("html", "lang")).toBe("de");
-        expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(heading);
-        await expectAccessible(page);
-      }
-    } finally {
-      await context.close();
+    const page = await chromium.newPage({ viewport: { width: 390, height: 844 } });
+    await page.context().addCookies([...client.cookies].map(([name, value]) => ({ name, value, url: base })));
+    for (const [path, heading] of [
+      [`/support/users/${target.id}`, "Benutzer ziel.de"],
+      ["/support/rollout", "Einführung"],
+    ] as const) {
+      await page.goto(`${base}${path}`);
+      expect(await page.getAttribute("html", "lang")).toBe("de");
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(heading);
+      await expectAccessible(page);
     }
   });
 });

@@ -6,7 +6,7 @@ import { LOCALES, type Locale } from "../../src/i18n/locales.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { addUser } from "../support/app.ts";
-import { browserApp } from "../support/browser-app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
 import { expectAccessible } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 
@@ -20,13 +20,12 @@ const overflow = (page: Page) => page.evaluate(() => document.documentElement.sc
 
 /** Issue 16: the guide's walk in German by the German labels, the switch to French, every language at 390 px. */
 describe("every screen and email in the dealer's language (browser)", () => {
-  const f = browserApp({ clock: new FixedClock(NOW) });
+  const f = useBrowserApp({ clock: new FixedClock(NOW) });
 
   it("walks the guide in German from Accept-Language: de-DE, and mails the code in German in Berlin time", async () => {
     const user = await addUser(f.t.deps, { email: null, loginId: "m.mueller" });
     await f.t.deps.db.updateTable("users").set({ time_zone: "Europe/Berlin" }).where("id", "=", user.id).execute();
-    const context = await f.browser.newContext({ locale: "de-DE" });
-    const page = await context.newPage();
+    const page = await f.newPage({ locale: "de-DE" });
     await page.goto(`${f.base}/`);
     expect(await lang(page)).toBe("de");
     expect(await heading(page)).toBe("Bei FAMOS anmelden");
@@ -81,12 +80,10 @@ describe("every screen and email in the dealer's language (browser)", () => {
     expect((await f.t.deps.db.selectFrom("users").select(["locale", "time_zone"]).where("id", "=", user.id).executeTakeFirstOrThrow())).toEqual({ locale: "fr", time_zone: "Europe/Berlin" });
     await page.getByRole("button", { name: "Se déconnecter" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Anmelden" }).count()).toBe(1);
-    await context.close();
   }, 180_000);
 
   it("switches the signed-out sign-in page to French with a plain link, and remembers it", async () => {
-    const context = await f.browser.newContext({ locale: "de-DE" });
-    const page = await context.newPage();
+    const page = await f.newPage({ locale: "de-DE" });
     await page.goto(`${f.base}/login`);
     expect(await lang(page)).toBe("de");
     await page.getByRole("link", { name: "Français" }).click();
@@ -96,17 +93,15 @@ describe("every screen and email in the dealer's language (browser)", () => {
     await expectAccessible(page);
     await page.goto(`${f.base}/wrong-email`);
     expect(await lang(page)).toBe("fr");
-    const cookie = (await context.cookies()).find((c) => c.name === "famos_lang");
+    const cookie = (await page.context().cookies()).find((c) => c.name === "famos_lang");
     expect(cookie).toMatchObject({ value: "fr", httpOnly: true, sameSite: "Lax" });
-    await context.close();
   }, 90_000);
 
   it.each(LOCALES)("%s: every step of the guide passes axe and fits 390 px; OTP capture is photographed", async (locale: Locale) => {
     const t = translator(locale, "Europe/London");
     const user = await addUser(f.t.deps, { email: null });
     const address = `${user.login_id}@ein-sehr-langer-autohausname.example`;
-    const context = await f.browser.newContext({ locale, viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
+    const page = await f.newPage({ locale, viewport: { width: 390, height: 844 } });
     await page.goto(`${f.base}/login`);
     expect(await lang(page)).toBe(locale);
     await expectAccessible(page);
@@ -142,6 +137,5 @@ describe("every screen and email in the dealer's language (browser)", () => {
     await expect.poll(() => heading(page)).toBe(t.text("profile.heading"));
     await expectAccessible(page);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    await context.close();
   }, 180_000);
 });

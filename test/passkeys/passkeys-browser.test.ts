@@ -1,23 +1,13 @@
-import { createServer } from "node:net";
-import type { Browser, CDPSession, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CDPSession, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser, logIn, signInInBrowser } from "../support/browser.ts";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { expectAccessible, logIn, signInInBrowser } from "../support/browser.ts";
 import { heading } from "../support/browser-signin.ts";
 
 /** A walk of several screens with axe on each: slow on the shared 2-core machine. */
 const BROWSER_WALK_MS = 120_000;
-
-/** A free loopback port, so FAMOS_PUBLIC_URL can name it before the app starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
 
 /** Chromium's virtual authenticator (DevTools Protocol, WebAuthn domain): a platform passkey with user verification. */
 async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
@@ -35,31 +25,17 @@ async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; auth
  * is a secure context, and FAMOS_PUBLIC_URL names it, so the RP ID is "localhost".
  */
 describe("passkeys in a browser", () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    const port = await freePort();
-    base = `http://localhost:${port}`;
-    t = await createTestApp({ env: { FAMOS_PUBLIC_URL: base } });
-    await t.app.listen({ host: "127.0.0.1", port });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const f = useBrowserApp({ publicUrl: (port) => `http://localhost:${port}` });
 
   it("adds a passkey on Profile, signs out, signs in with password + passkey, removes it", async () => {
-    const user = await addUser(t.deps, { email: "pat.key@dealer.example" });
-    const page = await browser.newPage();
+    const user = await addUser(f.t.deps, { email: "pat.key@dealer.example" });
+    const page = await f.newPage();
     const { cdp, authenticatorId } = await virtualAuthenticator(page);
 
-    await page.goto(`${base}/login`);
-    await signInInBrowser(page, t.mailbox, user);
+    await page.goto(`${f.base}/login`);
+    await signInInBrowser(page, f.t.mailbox, user);
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
-    await page.goto(`${base}/profile`);
+    await page.goto(`${f.base}/profile`);
     await expect.poll(() => page.getByRole("heading", { name: "Passkeys" }).count()).toBe(1);
     await expectAccessible(page);
     await page.getByLabel("Name for the passkey").fill("Work laptop");
@@ -73,39 +49,39 @@ describe("passkeys in a browser", () => {
     expect(await page.getByRole("cell", { name: "Work laptop", exact: true }).count()).toBe(1);
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     expect(credentials).toHaveLength(1);
-    const [stored] = await listPasskeys(t.deps.db, user.id);
+    const [stored] = await listPasskeys(f.t.deps.db, user.id);
     expect(stored!.name).toBe("Work laptop");
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
-    await logIn(page, base, user);
+    await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     await expectAccessible(page);
     await page.getByRole("button", { name: "Use a passkey instead" }).click();
     await expect.poll(() => page.getByRole("navigation", { name: "FAMOS sections" }).count()).toBe(1);
-    const [used] = await listPasskeys(t.deps.db, user.id);
+    const [used] = await listPasskeys(f.t.deps.db, user.id);
     expect(used!.lastUsedAt).not.toBeNull();
-    const audit = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).execute();
+    const audit = await f.t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).execute();
     expect(audit.map((a) => a.event)).toEqual(expect.arrayContaining(["passkey.added", "passkey.confirmed"]));
 
     // Signed in by the passkey a moment ago: Remove needs no password.
-    await page.goto(`${base}/profile`);
+    await page.goto(`${f.base}/profile`);
     await page.getByRole("button", { name: 'Remove the passkey "Work laptop"' }).click();
     await expect.poll(() => page.textContent("main")).toContain("The passkey was removed.");
-    expect(await listPasskeys(t.deps.db, user.id)).toEqual([]);
+    expect(await listPasskeys(f.t.deps.db, user.id)).toEqual([]);
     await page.getByRole("button", { name: "Sign out" }).click();
-    await logIn(page, base, user);
+    await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     expect(await page.getByRole("button", { name: "Use a passkey instead" }).count()).toBe(0);
     await page.close();
   }, BROWSER_WALK_MS);
 
   it("a removed passkey no longer works, even when the browser still holds it and offers it", async () => {
-    const user = await addUser(t.deps, { email: "kim.key@dealer.example" });
-    const page = await browser.newPage();
+    const user = await addUser(f.t.deps, { email: "kim.key@dealer.example" });
+    const page = await f.newPage();
     await virtualAuthenticator(page);
-    await signInInBrowser(page, t.mailbox, user, `${base}/login`);
-    await page.goto(`${base}/profile`);
+    await signInInBrowser(page, f.t.mailbox, user, `${f.base}/login`);
+    await page.goto(`${f.base}/profile`);
     await page.getByLabel("Name for the passkey").fill("Old key");
     await page.getByRole("button", { name: "Add a passkey" }).click();
     await expect.poll(() => page.textContent("main")).toContain("The passkey was added.");
@@ -113,13 +89,13 @@ describe("passkeys in a browser", () => {
     await page.getByRole("button", { name: 'Remove the passkey "Old key"' }).click();
     await expect.poll(() => page.textContent("main")).toContain("The passkey was removed.");
     // Another passkey of the user's (on another device), so OTP capture still offers the choice.
-    await t.deps.db
+    await f.t.deps.db
       .insertInto("passkeys")
-      .values({ id: "other-device", user_id: user.id, credential_id: "b3RoZXI", public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Phone", created_at: t.clock.now(), last_used_at: null })
+      .values({ id: "other-device", user_id: user.id, credential_id: "b3RoZXI", public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Phone", created_at: f.t.clock.now(), last_used_at: null })
       .execute();
 
     await page.getByRole("button", { name: "Sign out" }).click();
-    await logIn(page, base, user);
+    await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     // A browser that ignores allowCredentials: the authenticator answers with the removed passkey it still holds.
     await page.route("**/otp/passkey/options", async (route) => {
@@ -131,20 +107,20 @@ describe("passkeys in a browser", () => {
     await page.getByRole("button", { name: "Use a passkey instead" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("The passkey did not confirm your sign-in.");
     expect(await heading(page)).toBe("OTP capture");
-    const failed = await t.deps.db.selectFrom("audit").select(["event", "detail"]).where("subject", "=", user.login_id).where("event", "=", "passkey.failed").execute();
+    const failed = await f.t.deps.db.selectFrom("audit").select(["event", "detail"]).where("subject", "=", user.login_id).where("event", "=", "passkey.failed").execute();
     expect(failed.map((f) => f.detail)).toEqual([expect.stringContaining("unknown-passkey")]);
     await page.close();
   }, BROWSER_WALK_MS);
 
   it("without JavaScript, OTP capture says that passkeys need it", async () => {
-    const user = await addUser(t.deps, { email: "no.script@dealer.example" });
-    await t.deps.db
+    const user = await addUser(f.t.deps, { email: "no.script@dealer.example" });
+    await f.t.deps.db
       .insertInto("passkeys")
-      .values({ id: "nojs-1", user_id: user.id, credential_id: "bm9qcw", public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Key", created_at: t.clock.now(), last_used_at: null })
+      .values({ id: "nojs-1", user_id: user.id, credential_id: "bm9qcw", public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Key", created_at: f.t.clock.now(), last_used_at: null })
       .execute();
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await f.browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
-    await logIn(page, base, user);
+    await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     expect(await page.textContent("main")).toContain("Your browser needs JavaScript turned on to use passkeys.");
     await page.getByRole("button", { name: "Use a passkey instead" }).click();

@@ -148,6 +148,9 @@ describe("passkeys (unit tier)", () => {
     expect((await events(user.login_id)).map(([e]) => e)).toContain("passkey.counter-regressed");
     const same = await passkeySignIn(user, auth, { counter: 5 });
     expect(same.answer.statusCode).toBe(401);
+    // A counter that stayed where it was is the same warning sign as one that went back (§6.1.1).
+    expect(same.answer.body).toContain("suggests it was copied");
+    expect((await events(user.login_id)).filter(([e]) => e === "passkey.counter-regressed")).toHaveLength(2);
     expect((await passkeySignIn(user, auth, { counter: 6 })).answer.statusCode).toBe(303);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
-import { browserApp } from "../support/browser-app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
 import { expectAccessible, logIn } from "../support/browser.ts";
 
 /**
@@ -8,13 +8,13 @@ import { expectAccessible, logIn } from "../support/browser.ts";
  * (a served module, no inline script), and says when it has been sent.
  */
 describe("OTP capture while the mail server is down, in Chromium", () => {
-  const fixture = browserApp();
+  const fixture = useBrowserApp();
 
   it("shows the mail as not taken yet and updates by itself, then shows it sent once the server is back", async () => {
-    const { t, browser, base } = fixture;
+    const { t, base } = fixture;
     const user = await addUser(t.deps, { email: "outage@dealer.example" });
     t.smtp.refuse(true);
-    const page = await browser.newPage();
+    const page = await fixture.newPage();
     const scriptErrors: string[] = [];
     page.on("pageerror", (error) => scriptErrors.push(error.message));
     // Every answer the page's module got (the browser's own /favicon.ico request aside).
@@ -44,13 +44,12 @@ describe("OTP capture while the mail server is down, in Chromium", () => {
     expect(await delivery.getAttribute("aria-live")).toBe("polite");
     await expectAccessible(page);
     expect(scriptErrors, scriptErrors.join("\n")).toEqual([]);
-    await page.close();
   });
 
   it("says \"sent\" for the first code, not \"a new code\", and no \"Codes sent before it\"", async () => {
-    const { t, browser, base } = fixture;
+    const { t, base } = fixture;
     const user = await addUser(t.deps, { email: null });
-    const page = await browser.newPage();
+    const page = await fixture.newPage();
     await logIn(page, base, user);
     await page.getByLabel("Email address", { exact: true }).fill("first.code@dealer.example");
     await page.getByLabel("Confirm email address").fill("first.code@dealer.example");
@@ -60,6 +59,5 @@ describe("OTP capture while the mail server is down, in Chromium", () => {
     const main = await page.textContent("main");
     expect(main).not.toContain("A new code");
     expect(main).not.toContain("Codes sent before it no longer work");
-    await page.close();
   });
 });

@@ -10,6 +10,7 @@ import { createSession, endUserSessions, loadSignedIn } from "../../src/session/
 import { openStore } from "../../src/store/database.ts";
 import { migrateDownAll, migrateToLatest, MIGRATION_NAMES, pendingMigrations } from "../../src/store/migrate.ts";
 import { createUser, findUserByLogin } from "../../src/users/users.ts";
+import { factorsOf } from "../../src/strong-factors/factors.ts";
 import { extractCode } from "../support/smtp.ts";
 import { DIALECTS, openInstances, testDatabase, type TestDialect } from "./dialects.ts";
 
@@ -158,5 +159,23 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     await expect(sql`delete from audit`.execute(db(0))).rejects.toThrow(/append-only/);
     const rows = await db(1).selectFrom("audit").select("actor").where("event", "=", "signout").execute();
     expect(rows).toEqual([{ actor: "a" }]);
+  });
+
+  it("sums up a user's strong factors in one statement (issue 17), counting only that user's", async () => {
+    const now = t.clock.now();
+    const user = await createUser(db(0), cryptoRandom, now, newUser("factors"));
+    const other = await createUser(db(0), cryptoRandom, now, newUser("factors-other"));
+    expect(await factorsOf(db(1), user.id)).toEqual({ passkeys: 0, passkeysLastUsedAt: null, app: null, appPending: false, recoveryCodesLeft: 0, recoveryCodesLastUsedAt: null });
+    const passkey = (id: string, userId: string, lastUsed: number | null) => ({
+      id, user_id: userId, credential_id: id, public_key: "k", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: id, created_at: now, last_used_at: lastUsed,
+    });
+    await db(0).insertInto("passkeys").values([passkey("p1", user.id, now + 5), passkey("p2", user.id, null), passkey("p3", other.id, now + 9)]).execute();
+    await db(0).insertInto("authenticator_apps").values({ user_id: user.id, secret: "s", created_at: now, confirmed_at: null, last_step: null, last_used_at: null }).execute();
+    const code = (id: string, userId: string, usedAt: number | null) => ({ id, user_id: userId, code_hash: id, created_at: now, used_at: usedAt });
+    await db(0).insertInto("recovery_codes").values([code("r1", user.id, null), code("r2", user.id, now + 7), code("r3", user.id, null), code("r4", other.id, null)]).execute();
+    expect(await factorsOf(db(1), user.id)).toEqual({ passkeys: 2, passkeysLastUsedAt: now + 5, app: null, appPending: true, recoveryCodesLeft: 2, recoveryCodesLastUsedAt: now + 7 });
+    await db(0).updateTable("authenticator_apps").set({ confirmed_at: now + 1, last_used_at: now + 2 }).where("user_id", "=", user.id).execute();
+    expect((await factorsOf(db(1), user.id)).app).toEqual({ confirmedAt: now + 1, lastUsedAt: now + 2 });
+    expect((await factorsOf(db(1), user.id)).appPending).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { expectAccessible } from "../support/browser.ts";
 import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
 import { appCode, nextStep } from "./helpers.ts";
 
@@ -10,28 +10,17 @@ import { appCode, nextStep } from "./helpers.ts";
  * emailed code, keeps the recovery codes, then signs in with the app; axe checks every new screen.
  */
 describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-  beforeAll(async () => {
-    t = await createTestApp({ env: { FAMOS_STRONG_FACTOR_ROLES: "support,admin" } });
-    base = await listen(t);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const f = useBrowserApp({ env: { FAMOS_STRONG_FACTOR_ROLES: "support,admin" } });
 
   it("setup screen, app setup, recovery codes, Profile, OTP capture's other ways, and the console's removal are usable and accessible", async () => {
-    const agent = await addUser(t.deps, { role: "support", loginId: "sam.support", email: "sam@famos.test" });
-    const staff = await addUser(t.deps, { loginId: "pat.staff", email: "pat@dealer.example" });
-    await t.deps.db.insertInto("recovery_codes").values({ id: "rc-pat-1", user_id: staff.id, code_hash: "x", created_at: t.clock.now(), used_at: null }).execute();
-    const page = await browser.newPage();
-    let before = t.smtp.messages.length;
-    await logIn(page, base, agent.login_id, agent.password);
+    const agent = await addUser(f.t.deps, { role: "support", loginId: "sam.support", email: "sam@famos.test" });
+    const staff = await addUser(f.t.deps, { loginId: "pat.staff", email: "pat@dealer.example" });
+    await f.t.deps.db.insertInto("recovery_codes").values({ id: "rc-pat-1", user_id: staff.id, code_hash: "x", created_at: f.t.clock.now(), used_at: null }).execute();
+    const page = await f.newPage();
+    let before = f.t.smtp.messages.length;
+    await logIn(page, f.base, agent.login_id, agent.password);
     await expect.poll(() => heading(page)).toBe("OTP capture");
-    await page.getByLabel("Please enter the received code").fill(await mailedCode(t.smtp, agent.otp_email!, before));
+    await page.getByLabel("Please enter the received code").fill(await mailedCode(f.t.smtp, agent.otp_email!, before));
     await page.getByRole("button", { name: "Confirm" }).click();
 
     await expect.poll(() => heading(page)).toBe("Set up a stronger sign-in");
@@ -41,20 +30,20 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
     await expectAccessible(page);
     expect(await page.getByRole("img", { name: /QR code/ }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     const secret = (await page.locator("code.secret").textContent())!.replace(/ /g, "");
-    await page.getByLabel("Code from the app").fill(await appCode(secret, t.clock.now()));
+    await page.getByLabel("Code from the app").fill(await appCode(secret, f.t.clock.now()));
     await page.getByRole("button", { name: "Confirm" }).click();
     await expect.poll(() => heading(page)).toBe("Save your recovery codes");
     await expectAccessible(page);
     expect(await page.locator("ul.codes li").count()).toBe(10);
     await page.getByRole("link", { name: "I have kept my recovery codes" }).click();
 
-    await page.goto(`${base}/profile`);
+    await page.goto(`${f.base}/profile`);
     await expect.poll(() => heading(page)).toBe("Profile");
     await expectAccessible(page);
     await page.getByRole("button", { name: "Generate new recovery codes" }).click();
     await expect.poll(() => heading(page)).toBe("Save your recovery codes");
 
-    await page.goto(`${base}/support/users/${staff.id}`);
+    await page.goto(`${f.base}/support/users/${staff.id}`);
     await expect.poll(() => heading(page)).toBe("User pat.staff");
     await expectAccessible(page);
     await page.getByRole("button", { name: "Remove second factors" }).click();
@@ -63,9 +52,9 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
 
     // Sign out; the next sign-in offers the app and recovery codes, and no emailed code.
     await page.getByRole("button", { name: "Sign out" }).click();
-    nextStep(t);
-    before = t.smtp.messages.length;
-    await logIn(page, base, agent.login_id, agent.password);
+    nextStep(f.t);
+    before = f.t.smtp.messages.length;
+    await logIn(page, f.base, agent.login_id, agent.password);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     await expectAccessible(page);
     await page.getByRole("link", { name: "Use a recovery code" }).click();
@@ -75,9 +64,9 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
     await page.getByRole("link", { name: "Use authenticator app" }).click();
     await expect.poll(() => heading(page)).toBe("Use authenticator app");
     await expectAccessible(page);
-    await page.getByLabel("Code from the app").fill(await appCode(secret, t.clock.now()));
+    await page.getByLabel("Code from the app").fill(await appCode(secret, f.t.clock.now()));
     await page.getByRole("button", { name: "Confirm" }).click();
-    await expect.poll(() => page.url()).toBe(`${base}/`);
-    expect(t.smtp.messages.slice(before).filter((m) => m.envelopeTo.includes(agent.otp_email!))).toHaveLength(0);
+    await expect.poll(() => page.url()).toBe(`${f.base}/`);
+    expect(f.t.smtp.messages.slice(before).filter((m) => m.envelopeTo.includes(agent.otp_email!))).toHaveLength(0);
   });
 });

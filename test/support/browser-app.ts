@@ -1,22 +1,93 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import type { Browser, BrowserContext, BrowserContextOptions, LaunchOptions, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { createTestApp, listen, type TestApp, type TestAppOptions } from "./app.ts";
 import { launchBrowser } from "./browser.ts";
+import { freePort } from "./nginx.ts";
 
-export interface BrowserApp {
-  t: TestApp;
+export interface BrowserFixture {
+  /** One Chromium for the block (a launch costs seconds of CPU on the 2-core machine). */
   browser: Browser;
-  /** The app's loopback URL. */
+  /**
+   * A page in a browser context of its own (its own cookies, locale, viewport), as a new person at a
+   * new browser: closed after the test, passed or failed, so no test sees another's session.
+   */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * The browser tests' Chromium: launched before the tests of the describe block (or file) that calls
+ * this, closed after them; contexts opened through newPage() are closed after each test.
+ */
+export function useBrowser(launch: LaunchOptions = {}): BrowserFixture {
+  const fixture = browserFixture();
+  beforeAll(async () => {
+    fixture.browser = await launchBrowser(launch);
+  });
+  afterAll(async () => {
+    await fixture.browser?.close();
+  });
+  return fixture;
+}
+
+/** The fixture's newPage() and the hook that closes its contexts after each test; the browser comes later. */
+function browserFixture(): BrowserFixture {
+  const contexts: BrowserContext[] = [];
+  const fixture: BrowserFixture = {
+    browser: undefined as unknown as Browser,
+    async newPage(options) {
+      const context = await fixture.browser.newContext(options);
+      contexts.push(context);
+      return context.newPage();
+    },
+  };
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  return fixture;
+}
+
+export interface BrowserAppOptions extends TestAppOptions {
+  /** Chromium flags on top of CHROMIUM_ARGS (e.g. --host-resolver-rules). */
+  browserArgs?: string[];
+  /**
+   * The address the browser uses, from the port the app will listen on: set as FAMOS_PUBLIC_URL (a
+   * passkey's RP ID, a cookie domain). Without it, `base` is http://127.0.0.1:<port>.
+   */
+  publicUrl?: (port: number) => string;
+}
+
+export interface BrowserApp extends BrowserFixture {
+  /** The app: real SQLite (or PostgreSQL), SMTP and a fixed clock (see createTestApp). */
+  t: TestApp;
+  /** The app's URL as the browser reaches it. */
   base: string;
 }
 
-/** A test app listening on loopback and a Chromium, set up before the describe block's tests and closed after. */
-export function browserApp(options: TestAppOptions = {}): BrowserApp {
-  const fixture = {} as BrowserApp;
+/**
+ * A FAMOS listening on loopback and a Chromium, started together before the block's tests and closed
+ * after them: the setup every browser test file had written out for itself.
+ */
+export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
+  const { browserArgs, publicUrl, ...appOptions } = options;
+  const fixture = browserFixture() as BrowserApp;
   beforeAll(async () => {
-    fixture.t = await createTestApp(options);
-    fixture.base = await listen(fixture.t);
-    fixture.browser = await launchBrowser();
+    // Chromium starts while the app migrates its database.
+    const browser = launchBrowser({ args: browserArgs });
+    browser.catch(() => undefined); // its failure is thrown below, not reported as unhandled meanwhile
+    try {
+      if (publicUrl) {
+        const port = await freePort();
+        fixture.base = publicUrl(port);
+        fixture.t = await createTestApp({ ...appOptions, env: { FAMOS_PUBLIC_URL: fixture.base, ...appOptions.env } });
+        await fixture.t.app.listen({ host: "127.0.0.1", port });
+      } else {
+        fixture.t = await createTestApp(appOptions);
+        fixture.base = await listen(fixture.t);
+      }
+    } finally {
+      // Kept even when the app failed to start, so afterAll closes it.
+      fixture.browser = await browser;
+    }
   });
   afterAll(async () => {
     await fixture.browser?.close();

@@ -77,6 +77,8 @@ end
 return false`;
 
 let claimedUrl: Promise<string> | undefined;
+/** Whether the claimed database has been emptied for the test file now running (see newTestFile). */
+let emptiedForThisFile = false;
 
 function processIsGone(owner: string): boolean {
   const [host, pid] = owner.split(":");
@@ -142,13 +144,36 @@ async function claimRedisDatabase(): Promise<string> {
 
 /**
  * Checks that the local Redis answers and returns `redis://127.0.0.1:6379/<db>`: a database that this
- * test process has to itself, emptied at the first call (later calls in the same process return the
- * same database without emptying it). Throws (never skips) when Redis is not running.
+ * test process has to itself, emptied at the first call of each test file (later calls in the same file
+ * return the same database without emptying it). Throws (never skips) when Redis is not running.
  */
-export function redisTestUrl(): Promise<string> {
+export async function redisTestUrl(): Promise<string> {
+  const first = claimedUrl === undefined;
   claimedUrl ??= claimRedisDatabase().catch((error: unknown) => {
     claimedUrl = undefined;
     throw error;
   });
-  return claimedUrl;
+  const url = await claimedUrl;
+  if (!first && !emptiedForThisFile) await emptyDatabase(url);
+  emptiedForThisFile = true;
+  return url;
+}
+
+/**
+ * A worker process runs many test files one after another (vitest.config.ts: `isolate: false`), and
+ * keeps this module loaded between them: the next file's first redisTestUrl() empties the database
+ * again, so each file still starts with no keys of an earlier one. Called by test/support/per-file.ts.
+ */
+export function newTestFile(): void {
+  emptiedForThisFile = false;
+}
+
+async function emptyDatabase(url: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await client.connect();
+    await client.flushdb();
+  } finally {
+    client.disconnect();
+  }
 }

@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { checkAccessibility, formatViolations, launchBrowser, signInInBrowser } from "../support/browser.ts";
+import { useBrowser } from "../support/browser-app.ts";
+import { checkAccessibility, formatViolations, signInInBrowser } from "../support/browser.ts";
 import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
 import type { SignInUser } from "../support/client.ts";
 import { nginxForwardAuthConfig } from "./protected-nginx.ts";
@@ -11,13 +12,14 @@ import { closedPort, saveQuotationInBrowser, startExampleApp } from "./protected
  * Forward authentication as deployed: the example application behind a real nginx (auth_request to a
  * listening FAMOS) on a sibling host, driven by Chromium. Host names under famos.test resolve to
  * loopback inside Chromium only (--host-resolver-rules), so FAMOS_COOKIE_DOMAIN works as it would on
- * famos.dealer.example and app.dealer.example.
+ * famos.dealer.example and app.dealer.example. One Chromium serves both blocks of this file.
  */
+const chromium = useBrowser({ args: ["--host-resolver-rules=MAP *.famos.test 127.0.0.1", "--no-proxy-server"] });
+
 describe("forward authentication behind nginx, in Chromium", () => {
   let t: TestApp;
   let nginx: RunningNginx;
   let app: Awaited<ReturnType<typeof startExampleApp>>;
-  let browser: Browser;
   let famos: string;
   let site: string;
 
@@ -32,10 +34,8 @@ describe("forward authentication behind nginx, in Chromium", () => {
     nginx = await startNginx({
       httpConfig: nginxForwardAuthConfig({ listen: nginxPort, serverName: "app.famos.test", famos: `http://127.0.0.1:${famosPort}`, app: app.url }),
     });
-    browser = await launchBrowser({ args: ["--host-resolver-rules=MAP *.famos.test 127.0.0.1", "--no-proxy-server"] });
   });
   afterAll(async () => {
-    await browser?.close();
     await nginx?.stop();
     await t?.close();
     await app?.stop();
@@ -43,14 +43,9 @@ describe("forward authentication behind nginx, in Chromium", () => {
 
   const signIn = (page: Page, user: SignInUser) => signInInBrowser(page, t.mailbox, user);
 
-  async function freshPage(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext();
-    return { context, page: await context.newPage() };
-  }
-
   it("takes a protected URL through sign-in and the code back to that URL, with the application showing the user", async () => {
     const user = await addUser(t.deps, { loginId: "lukasz", fullName: "Łukasz Wiśniewski", partnerNumber: "00417" });
-    const { context, page } = await freshPage();
+    const page = await chromium.newPage();
     const original = `${site}/quotation?customer=42&term=48`;
     await page.goto(original);
     expect(new URL(page.url()).host).toBe(new URL(famos).host);
@@ -65,29 +60,27 @@ describe("forward authentication behind nginx, in Chromium", () => {
 
     // The application's own form posts back through nginx and echoes.
     await saveQuotationInBrowser(page, { customer: "Zoë O'Brien", vehicle: "Škoda Octavia", amount: "18500" });
-    await context.close();
   });
 
   it("delivers FAMOS's identity headers, not the client's, and not FAMOS's session cookie", async () => {
     const user = await addUser(t.deps, { loginId: "jsmith", fullName: "Jane Smith", role: "user" });
-    const { context, page } = await freshPage();
+    const page = await chromium.newPage();
     await page.goto(`${site}/`);
     await signIn(page, user);
     await expect.poll(() => page.url()).toBe(`${site}/`);
-    await context.addCookies([{ name: "theme", value: "dark", domain: "app.famos.test", path: "/" }]);
-    await context.setExtraHTTPHeaders({ "X-Famos-Login-Id": "admin", "X-Famos-Role": "admin", "X-Famos-Name": "Mallory" });
+    await page.context().addCookies([{ name: "theme", value: "dark", domain: "app.famos.test", path: "/" }]);
+    await page.context().setExtraHTTPHeaders({ "X-Famos-Login-Id": "admin", "X-Famos-Role": "admin", "X-Famos-Name": "Mallory" });
 
     const response = await page.goto(`${site}/customer/diagnostics`);
     const seen = (await response!.json()) as { headers: Record<string, string>; identity: Record<string, string> };
     expect(seen.identity).toEqual({ loginId: "jsmith", name: "Jane Smith", partner: "01234", role: "user" });
     expect(seen.headers["x-famos-name"]).toBe("Jane%20Smith");
     expect(seen.headers.cookie).toBe("theme=dark");
-    await context.close();
   });
 
   it("refuses a session idle past FAMOS_SESSION_IDLE: back to sign in, then back to the page", async () => {
     const user = await addUser(t.deps);
-    const { context, page } = await freshPage();
+    const page = await chromium.newPage();
     await page.goto(`${site}/vehicle`);
     await signIn(page, user);
     await expect.poll(() => page.url()).toBe(`${site}/vehicle`);
@@ -99,7 +92,6 @@ describe("forward authentication behind nginx, in Chromium", () => {
     expect(new URL(page.url()).searchParams.get("returnTo")).toBe(`${site}/customer`);
     await signIn(page, user);
     await expect.poll(() => page.url()).toBe(`${site}/customer`);
-    await context.close();
   });
 
   it("follows /auth/traefik's redirect back to the application, and never returns to a foreign host", async () => {
@@ -110,7 +102,7 @@ describe("forward authentication behind nginx, in Chromium", () => {
       headers: { "x-forwarded-proto": "http", "x-forwarded-host": new URL(site).host, "x-forwarded-uri": "/external-links?tab=2" },
     });
     expect(answer.status).toBe(302);
-    const { context, page } = await freshPage();
+    const page = await chromium.newPage();
     await page.goto(answer.headers.get("location")!);
     await signIn(page, user);
     await expect.poll(() => page.url()).toBe(`${site}/external-links?tab=2`);
@@ -124,13 +116,10 @@ describe("forward authentication behind nginx, in Chromium", () => {
 
     // A sign-in link crafted to send the user elsewhere ends at the FAMOS portal instead.
     const other = await addUser(t.deps);
-    const second = await browser.newContext();
-    const phished = await second.newPage();
+    const phished = await chromium.newPage();
     await phished.goto(`${famos}/login?returnTo=${encodeURIComponent("http://evil.example/steal")}`);
     await signIn(phished, other);
     await expect.poll(() => phished.url()).toBe(`${famos}/`);
-    await second.close();
-    await context.close();
   });
 });
 
@@ -139,7 +128,6 @@ describe("reverse proxy in Chromium", () => {
   let t: TestApp;
   let down: TestApp;
   let app: Awaited<ReturnType<typeof startExampleApp>>;
-  let browser: Browser;
 
   beforeAll(async () => {
     app = await startExampleApp();
@@ -147,10 +135,8 @@ describe("reverse proxy in Chromium", () => {
     await t.app.listen({ host: "127.0.0.1", port: 0 });
     down = await createTestApp({ env: { FAMOS_UPSTREAM_URL: `http://127.0.0.1:${await closedPort()}` } });
     await down.app.listen({ host: "127.0.0.1", port: 0 });
-    browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
     await t?.close();
     await down?.close();
     await app?.stop();
@@ -165,21 +151,18 @@ describe("reverse proxy in Chromium", () => {
 
   it("signs in from a section, returns there, and the application's own form works under its own CSP", async () => {
     const user = await addUser(t.deps, { fullName: "Łukasz Nowak" });
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await chromium.newPage();
     await page.goto(`${base(t)}/quotation`);
     expect(new URL(page.url()).pathname).toBe("/login");
     await signIn(t, page, user);
     await expect.poll(() => page.url()).toBe(`${base(t)}/quotation`);
     await expect.poll(() => page.locator("#signed-in-name").textContent()).toBe("Łukasz Nowak");
     await saveQuotationInBrowser(page, { customer: "A & B Motors", vehicle: "Ford Focus", amount: "9999" });
-    await context.close();
   });
 
   it("shows an accessible page in the portal frame when the application is down", async () => {
     const user = await addUser(down.deps);
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await chromium.newPage();
     await page.goto(`${base(down)}/login?returnTo=%2Fvehicle`);
     await signIn(down, page, user);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Application not available");
@@ -187,6 +170,5 @@ describe("reverse proxy in Chromium", () => {
     expect(response!.status()).toBe(502);
     const violations = await checkAccessibility(page);
     expect(violations, formatViolations(violations)).toEqual([]);
-    await context.close();
   });
 });

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { launchBrowser, signInInBrowser } from "../support/browser.ts";
+import { useBrowser } from "../support/browser-app.ts";
+import { signInInBrowser } from "../support/browser.ts";
 import { saveQuotationInBrowser } from "./protected-support.ts";
 
 /**
@@ -71,7 +72,7 @@ function startUpstream(hostile: () => string): Promise<{ server: Server; url: st
 describe("issue 19.4: the protected application runs sandboxed, in Chromium", () => {
   let t: TestApp;
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  let browser: Browser;
+  const chromium = useBrowser();
   let famos: string;
   let targetId = "";
 
@@ -79,10 +80,8 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     upstream = await startUpstream(() => hostilePage(targetId));
     t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: upstream.url } });
     famos = await listen(t);
-    browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
     await t?.close();
     await upstream?.stop();
   });
@@ -97,8 +96,7 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     const admin = await addUser(t.deps, { loginId: "sandbox.admin", role: "admin" });
     const victim = await addUser(t.deps, { loginId: "sandbox.victim", role: "user" });
     targetId = victim.id;
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await chromium.newPage();
     await signIn(page, admin, "/vehicle/offers");
     await expect.poll(() => page.locator("#result").textContent(), { timeout: 10_000 }).not.toBe("running");
     const out = JSON.parse((await page.locator("#result").textContent())!) as Record<string, string>;
@@ -109,13 +107,11 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     // The admin's own FAMOS pages still work in the same browser.
     await page.goto(`${famos}/support/users/${victim.id}`);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("sandbox.victim");
-    await context.close();
   });
 
   it("the application's ordinary forms and links keep working inside the sandbox", async () => {
     const user = await addUser(t.deps, { loginId: "sandbox.user", fullName: "Zoë O'Brien" });
-    const context = await browser.newContext();
-    const page = await context.newPage();
+    const page = await chromium.newPage();
     await signIn(page, user, "/quotation");
     await expect.poll(() => page.locator("#signed-in-name").textContent()).toBe("Zoë O'Brien");
     // Its own form, with its own token, posts back through FAMOS and echoes.
@@ -125,6 +121,5 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     await expect.poll(() => new URL(page.url()).pathname).toBe("/customer");
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Customer");
     expect(await page.locator("#signed-in-login").textContent()).toBe("sandbox.user");
-    await context.close();
   });
 });

@@ -1,30 +1,19 @@
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { expectAccessible, launchBrowser } from "../support/browser.ts";
+import type { BrowserContext } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { expectAccessible } from "../support/browser.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /** The guide's walk in a real Chromium, by the labels SPEC quotes, with axe on every screen. */
 describe("sign-in in a browser", () => {
-  let t: TestApp;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    base = await listen(t);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const f = useBrowserApp();
 
   it("walks sign in → User profile → OTP capture → portal → Sign out", async () => {
-    const user = await addUser(t.deps, { email: null, loginId: "j.smith" });
-    const page = await browser.newPage();
-    await page.goto(`${base}/`);
+    const user = await addUser(f.t.deps, { email: null, loginId: "j.smith" });
+    const page = await f.newPage();
+    await page.goto(`${f.base}/`);
     await expectAccessible(page);
     await page.getByLabel("Login ID").fill(user.login_id);
     await page.getByLabel("Password").fill(user.password);
@@ -43,7 +32,7 @@ describe("sign-in in a browser", () => {
     expect(await field.getAttribute("inputmode")).toBe("numeric");
     for (const name of ["Confirm", "Cancel", "Regenerate OTP"]) await expect.poll(() => page.getByRole("button", { name }).count()).toBe(1);
 
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("jane.smith@dealer.example"));
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes("jane.smith@dealer.example"));
     await field.fill(extractCode(mail.text));
     await page.getByRole("button", { name: "Confirm" }).click();
 
@@ -60,15 +49,15 @@ describe("sign-in in a browser", () => {
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
-    await page.goto(`${base}/profile`);
+    await page.goto(`${f.base}/profile`);
     expect(new URL(page.url()).pathname).toBe("/login");
     await page.close();
   });
 
   it("shows wrong codes, Regenerate OTP and Cancel in words", async () => {
-    const user = await addUser(t.deps, { email: "anne.other@dealer.example" });
-    const page = await browser.newPage();
-    await page.goto(`${base}/login`);
+    const user = await addUser(f.t.deps, { email: "anne.other@dealer.example" });
+    const page = await f.newPage();
+    await page.goto(`${f.base}/login`);
     await page.getByLabel("Login ID").fill(user.login_id);
     await page.getByLabel("Password").fill(user.password);
     await page.getByRole("button", { name: "Log in" }).click();
@@ -88,8 +77,8 @@ describe("sign-in in a browser", () => {
   });
 
   it("has an accessible \"Entered a wrong email?\" page", async () => {
-    const page = await browser.newPage();
-    await page.goto(`${base}/login`);
+    const page = await f.newPage();
+    await page.goto(`${f.base}/login`);
     await page.getByRole("link", { name: "Entered a wrong email?" }).click();
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Entered a wrong email?");
     await expectAccessible(page);
@@ -99,7 +88,7 @@ describe("sign-in in a browser", () => {
   // Issue 10 in a real Chromium: the owner's usual browser keeps working while a stranger pauses her login ID.
   async function logIn(context: BrowserContext, loginId: string, password: string) {
     const page = await context.newPage();
-    await page.goto(`${base}/login`);
+    await page.goto(`${f.base}/login`);
     await page.getByLabel("Login ID").fill(loginId);
     await page.getByLabel("Password").fill(password);
     await page.getByRole("button", { name: "Log in" }).click();
@@ -108,11 +97,11 @@ describe("sign-in in a browser", () => {
   }
 
   it("a stranger's 12 wrong passwords pause alice on new browsers, told in words; her own browser still reaches OTP capture", async () => {
-    const alice = await addUser(t.deps);
-    const usual = await browser.newContext();
+    const alice = await addUser(f.t.deps);
+    const usual = await f.browser.newContext();
     const page = await logIn(usual, alice.login_id, alice.password);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(alice.otp_email!));
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(alice.otp_email!));
     await page.getByLabel("Please enter the received code").fill(/\b(\d{6})\b/.exec(mail.text)![1]!);
     await page.getByRole("button", { name: "Confirm" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
@@ -121,10 +110,10 @@ describe("sign-in in a browser", () => {
     expect(device.expires * 1000).toBeGreaterThan(Date.now() + 300 * 24 * 3_600_000);
     await page.getByRole("button", { name: "Sign out" }).click();
 
-    const stranger = new FormClient(t.app, "203.0.113.77");
+    const stranger = new FormClient(f.t.app, "203.0.113.77");
     for (let i = 0; i < 12; i += 1) await submitPassword(stranger, alice.login_id, `guess ${i}`);
 
-    const elsewhere = await browser.newContext();
+    const elsewhere = await f.browser.newContext();
     const refused = await logIn(elsewhere, alice.login_id, alice.password);
     await expect.poll(() => refused.textContent("main")).toContain("Sign-in with this login ID is paused on new browsers until");
     await expectAccessible(refused);

@@ -1,10 +1,10 @@
 import { Command } from "commander";
 import pino from "pino";
+import { batchedStdout } from "../../app/log-destination.ts";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateToLatest } from "../../store/migrate.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
-import { buildApp } from "../../web/app.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
 import { settingsOrExit } from "../io.ts";
@@ -15,10 +15,13 @@ export function serveCommand(): Command {
     // One JSON logger for requests and the mail sender. Request lines carry the request id; bodies
     // (passwords, codes) are never logged, and the headers that hold secrets are redacted should a
     // serializer ever include them (ASVS 7.1.1).
-    const logger = pino({
-      level: config.logLevel,
-      redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
-    });
+    const logger = pino(
+      {
+        level: config.logLevel,
+        redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
+      },
+      batchedStdout(),
+    );
     // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
@@ -34,6 +37,9 @@ export function serveCommand(): Command {
     }
     // The Redis client is loaded only when configured (it weighs ~20 MB of memory).
     const redis = config.redisUrl ? await (await import("../../app/redis.ts")).openRedis(config.redisUrl, logger) : null;
+    // The web application (Fastify and its plugins) is loaded by `serve` only: every other command
+    // starts about a second sooner without it, which the many commands a test run or a script makes add up.
+    const { buildApp } = await import("../../web/app.ts");
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
     await app.listen({ host: config.host, port: config.port });
     void startupSmtpCheck(config, deps.metrics, logger);

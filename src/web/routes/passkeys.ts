@@ -9,6 +9,7 @@ import { listPasskeys } from "../../passkeys/passkeys.ts";
 import { finishPasskeyRegistration, MAX_PASSKEY_NAME, startPasskeyRegistration, type FinishOutcome } from "../../passkeys/registration.ts";
 import { removeOwnPasskey } from "../../passkeys/removal.ts";
 import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../passkeys/sign-in.ts";
+import { webauthn } from "../../passkeys/webauthn.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { requestContext, signedIn } from "../auth.ts";
@@ -201,6 +202,12 @@ function signInProblem(deps: Deps, t: Translator, outcome: Exclude<PasskeySignIn
 
 /** @simplewebauthn/browser's bundle, served from the app like FAMOS's own modules (CSP script-src 'self'). */
 export function passkeyLibraryRoute(app: FastifyInstance): void {
+  // The server half is loaded lazily (passkeys/webauthn.ts) so that commands other than `serve` never
+  // load it; a server starts loading it now, in the background, so that the first passkey ceremony
+  // does not wait a second for it. A failure here is retried, and reported, by that first ceremony.
+  app.addHook("onReady", async () => {
+    void webauthn().catch(() => undefined);
+  });
   const entry = createRequire(import.meta.url).resolve("@simplewebauthn/browser");
   const source = readFileSync(join(dirname(entry), "..", "dist", "bundle", "index.umd.min.js"), "utf8");
   app.get("/static/vendor/simplewebauthn-browser.js", async (_request, reply) =>

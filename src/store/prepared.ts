@@ -1,0 +1,56 @@
+import type { Compilable, CompiledQuery, Kysely } from "kysely";
+import type { Database } from "./schema.ts";
+
+/** Stands for the i-th argument while the query is built once. */
+class Slot {
+  constructor(readonly index: number) {}
+}
+
+interface Template {
+  compiled: CompiledQuery;
+  /** For each parameter of the compiled query: the argument it takes, or -1 for a constant. */
+  from: number[];
+}
+
+/**
+ * A query of one fixed shape, built and compiled by Kysely once per dialect and then run with each
+ * call's values bound to its parameters (issue 17: building and compiling a query cost more of a
+ * sign-in's CPU than SQLite running it; SQLite's prepared statement is kept by its text, see
+ * database.ts). `build` must use its arguments only as values (`where(col, "=", arg)`, `values({…})`),
+ * never to decide the query's shape: each argument must reach the compiled query exactly as given,
+ * which is checked when it is first compiled.
+ */
+export function preparedQuery<A extends unknown[], R>(build: (db: Kysely<Database>, ...args: A) => Compilable<R>): (db: Kysely<Database>, ...args: A) => Promise<R[]> {
+  // Per dialect: a transaction shares its database's adapter, so both find the same entry.
+  const templates = new WeakMap<object, Template>();
+  return async (db, ...args) => {
+    const adapter = db.getExecutor().adapter;
+    let template = templates.get(adapter);
+    if (!template) {
+      const slots = args.map((_, i) => new Slot(i)) as unknown as A;
+      const compiled = build(db, ...slots).compile();
+      const from = compiled.parameters.map((p) => (p instanceof Slot ? p.index : -1));
+      if (new Set(from.filter((i) => i >= 0)).size !== args.length) throw new Error(`preparedQuery: an argument does not reach the query as a value: ${compiled.sql}`);
+      template = { compiled, from };
+      templates.set(adapter, template);
+    }
+    const { compiled, from } = template;
+    const parameters = from.map((i, at) => (i >= 0 ? args[i] : compiled.parameters[at]));
+    return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
+  };
+}
+
+/**
+ * An insert of one whole row into `table` (every column named in `columns`, in any order), prepared
+ * as above. A row with a key outside `columns` is misuse and throws rather than lose the value.
+ */
+export function preparedInsert<T extends keyof Database & string>(table: T, columns: readonly (keyof Database[T] & string)[]): (db: Kysely<Database>, row: Database[T]) => Promise<void> {
+  const insert = preparedQuery((db, ...values: unknown[]) =>
+    db.insertInto(table).values(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as never),
+  );
+  return async (db, row) => {
+    const given = row as unknown as Record<string, unknown>;
+    if (Object.keys(given).length !== columns.length) throw new Error(`preparedInsert(${table}): the row's columns are not ${columns.join(", ")}`);
+    await insert(db, ...columns.map((column) => given[column]));
+  };
+}

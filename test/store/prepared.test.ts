@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { preparedInsert, preparedQuery } from "../../src/store/prepared.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { migrateToLatest } from "../../src/store/migrate.ts";
+
+/** Issue 17: queries compiled once run each call's own values, inside and outside transactions. */
+describe("prepared queries", () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = openStore("sqlite::memory:");
+    await migrateToLatest(store);
+  });
+  afterAll(async () => store.close());
+
+  const insertDevice = preparedInsert("devices", ["id", "login_key", "created_at", "last_used_at", "revoked_at"]);
+  const lastUsed = preparedQuery((db, id: string) => db.selectFrom("devices").select("last_used_at").where("id", "=", id));
+  const row = (id: string, at: number) => ({ id, login_key: "k", created_at: 1, last_used_at: at, revoked_at: null });
+
+  it("binds each call's values, in a transaction as outside one", async () => {
+    await insertDevice(store.db, row("a", 1));
+    await store.db.transaction().execute(async (tx) => {
+      await insertDevice(tx, row("b", 2));
+      expect(await lastUsed(tx, "b")).toEqual([{ last_used_at: 2 }]);
+    });
+    expect(await lastUsed(store.db, "a")).toEqual([{ last_used_at: 1 }]);
+    expect(await lastUsed(store.db, "b")).toEqual([{ last_used_at: 2 }]);
+    expect(await lastUsed(store.db, "none")).toEqual([]);
+  });
+
+  it("refuses a build that uses an argument for the query's shape, and a row with other columns", async () => {
+    const shaped = preparedQuery((db, limit: number) => db.selectFrom("devices").select("id").limit(Number(limit) || 1));
+    await expect(shaped(store.db, 5)).rejects.toThrow(/does not reach the query as a value/);
+    await expect(insertDevice(store.db, { ...row("c", 1), extra: 1 } as never)).rejects.toThrow(/columns/);
+  });
+});
