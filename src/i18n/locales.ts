@@ -76,8 +76,12 @@ export function isTimeZone(value: string): boolean {
 }
 
 /** The zones offered on Profile: Intl's canonical list. */
+let zones: readonly string[] | null = null;
+
+/** Intl's IANA zone names, read once (the list is fixed for the life of the process). */
 export function timeZones(): readonly string[] {
-  return Intl.supportedValuesOf("timeZone");
+  zones ??= Object.freeze(Intl.supportedValuesOf("timeZone"));
+  return zones;
 }
 
 /** The regions of the IANA zone names (the part before the first "/"), Europe first as most dealers are there. */
@@ -93,7 +97,9 @@ export function zonesByRegion(zones: readonly string[]): { region: ZoneRegion; z
   for (const zone of zones) {
     const prefix = zone.split("/")[0]!;
     const region: ZoneRegion = (ZONE_REGIONS as readonly string[]).includes(prefix) && zone.includes("/") ? (prefix as ZoneRegion) : "Other";
-    groups.set(region, [...(groups.get(region) ?? []), zone]);
+    const group = groups.get(region);
+    if (group) group.push(zone);
+    else groups.set(region, [zone]);
   }
   return [...ZONE_REGIONS, "Other" as const].filter((r) => groups.has(r)).map((region) => ({ region, zones: groups.get(region)! }));
 }

@@ -123,12 +123,29 @@ const REGION_KEYS: Record<ZoneRegion, MessageKey> = {
  */
 function zoneOptions(t: Translator, zone: string | null, defaultZone: string): SafeHtml {
   const option = (z: string, text: string) => html`<option value="${z}"${zone === z ? html` selected` : ""}>${text}</option>`;
-  const place = (z: string) => (z.includes("/") ? z.slice(z.indexOf("/") + 1) : z).replaceAll("_", " ");
   return html`<option value=""${zone ? "" : html` selected`}>${t.text("profile.zoneDefault", { zone: defaultZone })}</option>
     ${zone ? html`<optgroup label="${t.text("profile.zoneCurrent")}">${option(zone, zone)}</optgroup>` : ""}
-    ${zonesByRegion(timeZones().filter((z) => z !== zone)).map(
-      (g) => html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.map((z) => option(z, place(z)))}</optgroup>`,
+    ${regionGroups(t, zone)}`;
+}
+
+/**
+ * The region groups are the same on every Profile page of one language but for the zone left out
+ * (shown first instead): rendered once per language and zone (issue 17: 400-odd options escaped on
+ * each page load). Few distinct zones are saved; the cache is emptied if it ever grows past 256.
+ */
+const regionGroupCache = new Map<string, SafeHtml>();
+function regionGroups(t: Translator, zone: string | null): SafeHtml {
+  const key = `${t.locale}\u0000${zone ?? ""}`;
+  let groups = regionGroupCache.get(key);
+  if (!groups) {
+    const place = (z: string) => (z.includes("/") ? z.slice(z.indexOf("/") + 1) : z).replaceAll("_", " ");
+    groups = html`${zonesByRegion(timeZones().filter((z) => z !== zone)).map(
+      (g) => html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.map((z) => html`<option value="${z}">${place(z)}</option>`)}</optgroup>`,
     )}`;
+    if (regionGroupCache.size >= 256) regionGroupCache.clear();
+    regionGroupCache.set(key, groups);
+  }
+  return groups;
 }
 
 /**
