@@ -7,6 +7,7 @@ import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type Paus
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey, type User } from "../users/users.ts";
+import { tellCodeReused, type ReusedCode } from "./reuse-notice.ts";
 
 /** What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. */
 export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | F;
@@ -41,6 +42,8 @@ export interface SecondFactor<F extends { kind: string }> {
   confirmed: AuditLine;
   /** The audit line of a proof arriving again (ASVS 2.8.5 asks that an OTP's reuse be logged); none: not audited. */
   reused?: AuditLine;
+  /** Whose holder is mailed when a used proof arrives again (tellCodeReused); none: nobody is told. */
+  tellReuse?: ReusedCode;
   metrics?: { failed(): void; confirmed(): void };
 }
 
@@ -71,12 +74,16 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const reservation = await reserveAttempt(deps.db, "code", { loginKey: key, ip: ctx.ip, deviceId }, now, deps.config);
   if (!reservation.ok) return { kind: "locked", ...reservation.pause };
 
-  const verdict = await factor.verify(now);
-  if (verdict.kind === "used") {
+  /** A proof arriving again: neither a guess nor a success; audited, and its holder told. */
+  const reused = async () => {
     await attemptVoid(deps.db, reservation);
     if (factor.reused) await audit(deps.db, factor.reused);
-    return { kind: "used" };
-  }
+    if (factor.tellReuse) await tellCodeReused(deps, user, factor.tellReuse, now);
+    return { kind: "used" } as const;
+  };
+
+  const verdict = await factor.verify(now);
+  if (verdict.kind === "used") return reused();
   if (verdict.kind !== "ok") {
     const failure = verdict as F;
     const result = await attemptFailed(deps.db, reservation, now);
@@ -92,12 +99,8 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
     await attemptSucceeded(tx, reservation);
     return confirmed(tx, now, deviceId);
   });
-  if (value === LOST_RACE) {
-    // Two requests with one proof: the other one used it. Neither a guess nor a success.
-    await attemptVoid(deps.db, reservation);
-    if (factor.reused) await audit(deps.db, factor.reused);
-    return { kind: "used" };
-  }
+  // Two requests with one proof: the other one used it.
+  if (value === LOST_RACE) return reused();
   if (value === null) return { kind: "used" };
   factor.metrics?.confirmed();
   return { kind: "ok", value };

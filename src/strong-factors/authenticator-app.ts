@@ -67,6 +67,7 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
     failed: () => ({ event: "app.failed", detail: { during: use } }),
     confirmed: { event: confirmed ? "app.confirmed" : "app.added", detail: {} },
     reused: { event: "app.reused", detail: { during: use } },
+    tellReuse: "app",
     metrics: { failed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "failed" }), confirmed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "ok" }) },
   };
 }

@@ -53,6 +53,19 @@ export function recoveryCodeUsedMail(c: MailContext & { left: number }) {
   );
 }
 
+/**
+ * To the OTP email when an authenticator-app or recovery code that was already used is entered again
+ * (ASVS 2.8.5: a reused time-based code is logged and refused, and its holder told).
+ */
+export function codeReusedMail(c: MailContext & { factor: "app" | "recovery" }) {
+  const { t } = c;
+  return noticeMail(
+    t.text("mail.codeReused.subject"),
+    [t.text("mail.codeReused.p1", { factor: c.factor, loginId: c.loginId, when: when(c) }), t.text("mail.codeReused.notYou", { support: c.supportEmail })],
+    t,
+  );
+}
+
 /** To the OTP email when support removed the user's second factors (issue 13). */
 export function factorsRemovedMail(c: MailContext) {
   const { t } = c;

@@ -85,6 +85,7 @@ export function recoveryCodeFactor(deps: Deps, user: User, code: string): Second
     failed: () => ({ event: "recovery-code.failed", detail: {} }),
     confirmed: { event: "recovery-code.used", detail: {} },
     reused: { event: "recovery-code.reused", detail: {} },
+    tellReuse: "recovery",
     metrics: { failed: () => deps.metrics.strongFactorChecks.inc({ factor: "recovery-code", outcome: "failed" }), confirmed: () => deps.metrics.strongFactorChecks.inc({ factor: "recovery-code", outcome: "ok" }) },
   };
 }

@@ -82,6 +82,10 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
     expect(replay.body).toContain("already been used");
     expect((await again.get("/profile")).headers.location).toBe("/otp");
     expect(await queryAudit(t.deps.db, { subject: user.login_id, event: "app.reused" })).toHaveLength(1);
+    // ASVS 2.8.5: the holder is told, at the OTP email, in their language.
+    const notice = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && m.subject === "A used FAMOS code was entered again");
+    expect(notice.text).toContain("An authenticator app code that had already been used was entered again");
+    expect(notice.text).toContain(user.login_id);
   });
 
   it("accepts a code one step early or late (clock drift) and refuses one two steps away", async () => {

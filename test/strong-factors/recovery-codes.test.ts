@@ -6,6 +6,7 @@ import { FormClient, signInFully } from "../support/client.ts";
 import { atOtp, recoveryCodesFrom, setUpAppOnProfile } from "./helpers.ts";
 
 const USED_SUBJECT = "A FAMOS recovery code was used";
+const REUSED_SUBJECT = "A used FAMOS code was entered again";
 
 describe("recovery codes (NIST SP 800-63B look-up secrets)", () => {
   let t: TestApp;
@@ -58,6 +59,29 @@ describe("recovery codes (NIST SP 800-63B look-up secrets)", () => {
     expect((await factorsOf(t.deps.db, user.id)).recoveryCodesLeft).toBe(8);
     const second = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("rc.once@dealer.example") && /You have 8 recovery codes left/.test(m.text));
     expect(second.subject).toBe(USED_SUBJECT);
+  });
+
+  it("a used recovery code entered again is refused, and its holder is told at most once an hour", async () => {
+    const { user, recoveryCodes } = await userWithCodes("rc.reused@dealer.example");
+    expect((await useCode(user, recoveryCodes[2]!, "10.6.1.1")).answer.statusCode).toBe(303);
+    const notices = () =>
+      t.deps.db.selectFrom("outbox").select("subject").where("user_id", "=", user.id).where("kind", "=", "notice.code-reused").execute();
+    expect(await notices()).toEqual([]);
+
+    const replay = await useCode(user, recoveryCodes[2]!, "10.6.1.2");
+    expect(replay.answer.statusCode).toBe(401);
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("rc.reused@dealer.example") && m.subject === REUSED_SUBJECT);
+    const parsed = await simpleParser(mail.raw);
+    expect(parsed.text).toContain("A recovery code that had already been used was entered again");
+    expect(parsed.text).toContain(user.login_id);
+
+    // Someone replaying it over and over does not flood the mailbox: one notice an hour.
+    for (const ip of ["10.6.1.3", "10.6.1.4"]) expect((await useCode(user, recoveryCodes[2]!, ip)).answer.statusCode).toBe(401);
+    expect(await notices()).toHaveLength(1);
+    t.clock.advance(61 * 60_000);
+    expect((await useCode(user, recoveryCodes[2]!, "10.6.1.5")).answer.statusCode).toBe(401);
+    expect(await notices()).toHaveLength(2);
+    expect(await t.deps.db.selectFrom("audit").select("id").where("subject", "=", user.login_id).where("event", "=", "recovery-code.reused").execute()).toHaveLength(4);
   });
 
   it("two requests racing with one recovery code: exactly one signs in", async () => {
