@@ -4,8 +4,14 @@ import type { User } from "./users.ts";
 
 /**
  * Issue 16: at enrolment the browser's language becomes the user's, so the code mail and every later
- * mail are written in it. A choice already saved (on Profile) is kept.
+ * mail are written in it. A choice already saved (on Profile) is kept. `withBrowserLocale` is the user
+ * as the enrolment's own mail sees them; `saveBrowserLocale` stores it once the enrolment was accepted
+ * (refused input stores nothing).
  */
+export function withBrowserLocale(user: User, locale: Locale): User {
+  return isLocale(user.locale) ? user : { ...user, locale };
+}
+
 export async function saveBrowserLocale(deps: Pick<Deps, "db">, user: User, locale: Locale): Promise<User> {
   if (isLocale(user.locale)) return user;
   await deps.db.updateTable("users").set({ locale }).where("id", "=", user.id).where("locale", "is", null).execute();

@@ -14,6 +14,20 @@ describe("first-sign-in enrolment", () => {
   const atEnrolment = () => signIn(t, { until: "enrol" });
   const stored = async (loginId: string) => (await findUserByLogin(t.deps.db, loginId))!;
 
+  it("stores the browser's language only once an address is accepted: refused input stores nothing", async () => {
+    const { user, client } = await atEnrolment();
+    const german = { "accept-language": "de-DE,de;q=0.9" };
+    const refused = await client.post("/enrol", { email: "not an address", confirmEmail: "x" }, { headers: german });
+    expect(refused.statusCode).toBe(400);
+    expect((await stored(user.login_id)).locale).toBeNull();
+    const address = `${user.login_id}@dealer.example`;
+    const mark = t.smtp.messages.length;
+    expect((await client.post("/enrol", { email: address, confirmEmail: address }, { headers: german })).statusCode).toBe(303);
+    expect((await stored(user.login_id)).locale).toBe("de");
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(address) && t.smtp.messages.indexOf(m) >= mark);
+    expect(mail.subject).toBe("Ihr FAMOS-Einmalkennwort");
+  });
+
   it("keeps the address pending until its code is confirmed; a user who mistyped signs in again and is asked again", async () => {
     const { user, client } = await atEnrolment();
     const mistyped = "jane.smiht@dealer.example";

@@ -20,7 +20,7 @@ import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { tr } from "../reader.ts";
 import { chooseLanguage } from "../locale.ts";
-import { saveBrowserLocale } from "../../users/locale.ts";
+import { saveBrowserLocale, withBrowserLocale } from "../../users/locale.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
 import { otpChoices } from "./strong-factors.ts";
@@ -88,8 +88,10 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
     const { session } = signedIn(request);
     const form = parseForm(ENROL_FORM, request.body);
-    // Issue 16: the language the browser reads FAMOS in becomes the one its mails are written in.
-    const user = await saveBrowserLocale(deps, signedIn(request).user, tr(deps, request).locale);
+    // Issue 16: the language the browser reads FAMOS in becomes the one its mails are written in,
+    // stored only once the address is accepted.
+    const browserLocale = tr(deps, request).locale;
+    const user = withBrowserLocale(signedIn(request).user, browserLocale);
     const outcome = await enrolEmail(
       deps,
       user,
@@ -110,6 +112,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       };
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
+    await saveBrowserLocale(deps, signedIn(request).user, browserLocale);
     if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });
