@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedInsert } from "../store/prepared.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -33,31 +34,34 @@ export async function enqueueMail(
     throw new Error("mail header values must not contain CR or LF");
   }
   const id = randomId(random);
-  await db
-    .insertInto("outbox")
-    .values({
-      id,
-      user_id: mail.userId,
-      kind: mail.kind,
-      recipient: mail.recipient,
-      subject: mail.subject,
-      text_body: mail.text,
-      html_body: mail.html,
-      message_id: `<${id}@${mailDomain}>`,
-      state: "queued",
-      attempts: 0,
-      next_attempt_at: now,
-      lease_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
-      bounced_at: null,
-      bounce_kind: null,
-      bounce_reason: null,
-    })
-    .execute();
+  await insertMail(db, {
+    id,
+    user_id: mail.userId,
+    kind: mail.kind,
+    recipient: mail.recipient,
+    subject: mail.subject,
+    text_body: mail.text,
+    html_body: mail.html,
+    message_id: `<${id}@${mailDomain}>`,
+    state: "queued",
+    attempts: 0,
+    next_attempt_at: now,
+    lease_until: null,
+    last_error: null,
+    created_at: now,
+    sent_at: null,
+    bounced_at: null,
+    bounce_kind: null,
+    bounce_reason: null,
+  });
   return id;
 }
+
+// Issue 17: every code's mail; built and compiled once.
+const insertMail = preparedInsert("outbox", [
+  "id", "user_id", "kind", "recipient", "subject", "text_body", "html_body", "message_id", "state", "attempts",
+  "next_attempt_at", "lease_until", "last_error", "created_at", "sent_at", "bounced_at", "bounce_kind", "bounce_reason",
+]);
 
 /**
  * Takes up to `limit` due messages and leases them to this sender until `now + leaseMs`. A
