@@ -202,15 +202,19 @@ export async function endUserSessions(
 
 /** Live, fully signed-in sessions of a user, newest first (the Profile tab's list). */
 export async function listUserSessions(db: Kysely<Database>, userId: string, now: number, policy: Config["session"]): Promise<Session[]> {
-  return db
+  return liveFullSessions(db, userId, now, now - policy.idleMs);
+}
+
+// Issue 17: every Profile page asks it; built and compiled once.
+const liveFullSessions = preparedQuery((db, userId: string, now: number, seenSince: number) =>
+  db
     .selectFrom("sessions")
     .selectAll()
     .where("user_id", "=", userId)
     .where("ended_at", "is", null)
     .where("stage", "=", "full")
     .where("expires_at", ">", now)
-    .where("last_seen_at", ">", now - policy.idleMs)
+    .where("last_seen_at", ">", seenSince)
     .orderBy("created_at", "desc")
-    .limit(50)
-    .execute();
-}
+    .limit(50),
+);
