@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedQuery } from "../store/prepared.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -89,6 +90,25 @@ export async function claimDueMail(
     .where("id", "in", due)
     .returningAll()
     .execute();
+}
+
+const claimQueued = preparedQuery((db, id: string, leaseUntil: number) =>
+  db
+    .updateTable("outbox")
+    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
+    .where("id", "=", id)
+    .where("state", "=", "queued")
+    .returningAll(),
+);
+
+/**
+ * Takes one message just queued by this process, by its id, to send it at once (a code's mail must
+ * not wait for a drain, issue 17): leased as `claimDueMail` does, and only while it is still queued,
+ * so a drain or another instance that took it first keeps it. Undefined when it was taken.
+ */
+export async function claimMail(db: Kysely<Database>, id: string, now: number, leaseMs: number): Promise<OutboxMessage | undefined> {
+  const [claimed] = await claimQueued(db, id, now + leaseMs);
+  return claimed as OutboxMessage | undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, claimMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -71,6 +71,8 @@ export class MailSender {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    // Messages handed over by sendNow, outside any drain.
+    await Promise.allSettled([...this.sending]);
     this.deps.transport.close();
   }
 
@@ -135,6 +137,41 @@ export class MailSender {
       // Wait for a send to finish (room again) or for a wake (new mail).
       await new Promise<void>((resolve) => this.waiting.add(resolve));
     }
+  }
+
+  /**
+   * Sends these messages, just committed to the outbox by this process, at once: each is claimed by
+   * its id and handed to SMTP in the same turn of the event loop, before the request that queued it
+   * has answered, instead of after a wake, a drain's look for due mail and its batch (issue 17: a
+   * code's mail must not queue behind the next password hashes). The claim is the drain's (leased,
+   * `attempts` raised, only while still queued), so a message is sent by one of them only; one a
+   * drain took first, or that this sender cannot take now (stopped, not started), is left to the
+   * drain and its poll, as before. Failures go the drain's way: retried with backoff, or failed.
+   */
+  sendNow(ids: readonly string[]): void {
+    if (this.stopped || this.closing) {
+      this.wake();
+      return;
+    }
+    for (const id of ids) {
+      const sending: Promise<void> = this.claimAndSend(id).finally(() => {
+        this.sending.delete(sending);
+        this.kick();
+      });
+      this.sending.add(sending);
+    }
+  }
+
+  private async claimAndSend(id: string): Promise<void> {
+    let message: OutboxMessage | undefined;
+    try {
+      message = await claimMail(this.deps.db, id, this.deps.clock.now(), this.options.leaseMs);
+    } catch (error) {
+      // The poll takes it once the database answers again.
+      this.deps.logger?.error({ err: error, mail: id }, "could not read the mail outbox");
+      return;
+    }
+    if (message) await this.sendOne(message);
   }
 
   private kick(): void {
