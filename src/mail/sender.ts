@@ -54,6 +54,8 @@ export class MailSender {
   private readonly waiting = new Set<() => void>();
   /** Every message being handed to SMTP, by whichever drain claimed it. */
   private readonly sending = new Set<Promise<void>>();
+  /** Messages handed over by sendNow, outside any drain. */
+  private readonly direct = new Set<Promise<void>>();
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
 
@@ -71,8 +73,7 @@ export class MailSender {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
-    // Messages handed over by sendNow, outside any drain.
-    await Promise.allSettled([...this.sending]);
+    await Promise.allSettled([...this.direct]);
     this.deps.transport.close();
   }
 
@@ -83,7 +84,7 @@ export class MailSender {
       this.kick();
       return;
     }
-    this.running = this.drain().finally(() => {
+    this.running = this.drainDue().finally(() => {
       this.running = null;
       if (this.again && !this.stopped) {
         this.again = false;
@@ -96,9 +97,15 @@ export class MailSender {
    * Sends until nothing is due. Up to `batch` messages are in flight at once, and a message queued
    * meanwhile (a wake) is claimed as soon as there is room, not after the slowest of the messages
    * before it: under load a code's mail never waits for a whole batch (issue 17). Exposed for tests
-   * and for `famos` commands that run without a server.
+   * and for `famos` commands that run without a server; these also wait for the mail sendNow is
+   * handing over (not claimed again after it: what it leaves queued, a retry, is due later).
    */
   async drain(): Promise<void> {
+    await this.drainDue();
+    await Promise.allSettled([...this.direct]);
+  }
+
+  private async drainDue(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let more = true;
     for (;;) {
@@ -154,11 +161,8 @@ export class MailSender {
       return;
     }
     for (const id of ids) {
-      const sending: Promise<void> = this.claimAndSend(id).finally(() => {
-        this.sending.delete(sending);
-        this.kick();
-      });
-      this.sending.add(sending);
+      const sending: Promise<void> = this.claimAndSend(id).finally(() => this.direct.delete(sending));
+      this.direct.add(sending);
     }
   }
 
