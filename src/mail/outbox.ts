@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
-import { preparedInsert } from "../store/prepared.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -34,7 +34,7 @@ export async function enqueueMail(
     throw new Error("mail header values must not contain CR or LF");
   }
   const id = randomId(random);
-  await insertMail(db, {
+  await insertMessage(db, {
     id,
     user_id: mail.userId,
     kind: mail.kind,
@@ -57,8 +57,7 @@ export async function enqueueMail(
   return id;
 }
 
-// Issue 17: every code's mail; built and compiled once.
-const insertMail = preparedInsert("outbox", [
+const insertMessage = preparedInsert("outbox", [
   "id", "user_id", "kind", "recipient", "subject", "text_body", "html_body", "message_id", "state", "attempts",
   "next_attempt_at", "lease_until", "last_error", "created_at", "sent_at", "bounced_at", "bounce_kind", "bounce_reason",
 ]);
@@ -95,6 +94,25 @@ export async function claimDueMail(
     .execute();
 }
 
+const claimQueued = preparedQuery((db, id: string, leaseUntil: number) =>
+  db
+    .updateTable("outbox")
+    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
+    .where("id", "=", id)
+    .where("state", "=", "queued")
+    .returningAll(),
+);
+
+/**
+ * Takes one message just queued by this process, by its id, to send it at once (a code's mail must
+ * not wait for a drain, issue 17): leased as `claimDueMail` does, and only while it is still queued,
+ * so a drain or another instance that took it first keeps it. Undefined when it was taken.
+ */
+export async function claimMail(db: Kysely<Database>, id: string, now: number, leaseMs: number): Promise<OutboxMessage | undefined> {
+  const [claimed] = await claimQueued(db, id, now + leaseMs);
+  return claimed as OutboxMessage | undefined;
+}
+
 /**
  * A code mail's body holds the code itself, which the codes table keeps only as a keyed hash. Once
  * the message can no longer be sent (sent, or failed for good) its bodies are emptied, so the
@@ -113,15 +131,23 @@ export async function markSent(
   now: number,
   options: { scrub?: boolean } = {},
 ): Promise<boolean> {
-  const result = await db
-    .updateTable("outbox")
-    .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, ...(options.scrub ? SCRUBBED : {}) })
-    .where("id", "=", claim.id)
-    .where("attempts", "=", claim.attempts)
-    .where("state", "=", "sending")
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const marked = await (options.scrub ? markSentScrubbed : markSentKept)(db, claim.id, claim.attempts, now);
+  return marked.length === 1;
 }
+
+/** markSent's two shapes, each built once (issue 17: a code mail per sign-in). */
+const markSentAs = (scrub: boolean) =>
+  preparedQuery((db, id: string, attempts: number, now: number) =>
+    db
+      .updateTable("outbox")
+      .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, ...(scrub ? SCRUBBED : {}) })
+      .where("id", "=", id)
+      .where("attempts", "=", attempts)
+      .where("state", "=", "sending")
+      .returning("id"),
+  );
+const markSentScrubbed = markSentAs(true);
+const markSentKept = markSentAs(false);
 
 /** Puts a message back in the queue for a later try, or marks it failed for good (`retryAt` null). */
 export async function markAttemptFailed(
