@@ -9,6 +9,7 @@ import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerSessionLoading } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
+import { cookieSigner } from "./cookie-signer.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { HttpProblem, registerErrorPages, sendProblem } from "./errors.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
@@ -82,7 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   collectRoutes(app);
 
-  await app.register(fastifyCookie, { secret: deps.keys.cookie });
+  await app.register(fastifyCookie, { secret: cookieSigner(deps.keys.cookie) });
   // FAMOS's own pages send url-encoded forms only: without Fastify's default JSON and text parsers
   // any other body is a 415 before a handler runs (the protected sections parse their own bodies).
   app.removeContentTypeParser(["application/json", "text/plain"]);
