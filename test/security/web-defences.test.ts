@@ -1,5 +1,7 @@
+import Tokens from "@fastify/csrf";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cookieSigner } from "../../src/web/cookie-signer.ts";
 import { acceptReturnTo } from "../../src/web/return-to.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
@@ -38,6 +40,33 @@ describe("web defences", () => {
     }
     expect(await snapshot(t.deps.db)).toEqual(before);
     expect((await admin.get("/profile")).statusCode).toBe(200);
+  });
+
+  it("ASVS 4.2.2 (signed double submit): a CSRF cookie planted with the attacker's own secret is refused, however it is signed", async () => {
+    // A sibling host or a man in the middle of plain HTTP can set a cookie; it cannot sign one with FAMOS_SECRET.
+    const user = await addUser(t.deps);
+    const secret = Tokens().secretSync();
+    const token = Tokens().create(secret);
+    const planted = {
+      unsigned: secret,
+      "signed with another key": cookieSigner(Buffer.alloc(32, 7)).sign(secret),
+      "with a made-up signature": `${secret}.${"A".repeat(43)}`,
+      "with an empty signature": `${secret}.`,
+    };
+    const before = await snapshot(t.deps.db);
+    for (const [how, value] of Object.entries(planted)) {
+      const victim = new FormClient(t.app, "192.0.2.98");
+      await victim.get("/login");
+      victim.cookies.set("famos_csrf", value);
+      const response = await victim.post("/login", { loginId: user.login_id, password: user.password }, { csrf: token });
+      expect(response.statusCode, `a planted cookie ${how}`).toBe(403);
+      expect(response.body).toContain(CSRF_REFUSED);
+    }
+    expect(await snapshot(t.deps.db)).toEqual(before);
+    // The browser's own signed cookie and a token from it are accepted.
+    const own = new FormClient(t.app, "192.0.2.98");
+    await own.get("/login");
+    expect((await own.post("/login", { loginId: user.login_id, password: user.password })).statusCode).toBe(303);
   });
 
   it("OWASP CSRF cheat sheet (Origin check): a state-changing request from another origin is refused even with a valid token", async () => {
