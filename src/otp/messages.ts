@@ -90,3 +90,17 @@ ${paragraphs.map((p) => html`<p>${p}</p>`)}
 </body></html>`;
   return { subject, text: paragraphs.join("\n\n"), html: body.value };
 }
+
+/** Who a notice mail is about and for: the account, when it happened, where to write, and the reader's language and zone. */
+export interface NoticeContext {
+  loginId: string;
+  at: number;
+  supportEmail: string;
+  /** The recipient's language and time zone (issue 16). */
+  t: Translator;
+}
+
+/** "at 14:05 on 1 December 2026" in the recipient's language and zone: the one wording every notice uses. */
+export function noticeWhen(c: NoticeContext): string {
+  return c.t.text("mail.when", { time: c.t.time(c.at), date: c.t.date(c.at) });
+}

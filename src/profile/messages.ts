@@ -1,21 +1,8 @@
-import type { Translator } from "../i18n/translator.ts";
-import { noticeMail } from "../otp/messages.ts";
+import { noticeMail, noticeWhen as when, type NoticeContext } from "../otp/messages.ts";
 import { maskEmail } from "../platform/format.ts";
 
-interface Context {
-  loginId: string;
-  at: number;
-  supportEmail: string;
-  /** The recipient's language and time zone (issue 16). */
-  t: Translator;
-}
-
-function when(c: Context): string {
-  return c.t.text("mail.when", { time: c.t.time(c.at), date: c.t.date(c.at) });
-}
-
 /** To the old address once the new one is confirmed (SPEC item 6: "the old address is told of the change"). */
-export function emailChangedMail(c: Context & { newEmail: string }) {
+export function emailChangedMail(c: NoticeContext & { newEmail: string }) {
   const { t } = c;
   return noticeMail(
     t.text("mail.emailChanged.subject"),
@@ -29,7 +16,7 @@ export function emailChangedMail(c: Context & { newEmail: string }) {
 }
 
 /** To the OTP email after a password change on Profile. */
-export function passwordChangedMail(c: Context) {
+export function passwordChangedMail(c: NoticeContext) {
   const { t } = c;
   return noticeMail(
     t.text("mail.passwordChanged.subject"),

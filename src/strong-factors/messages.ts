@@ -1,5 +1,4 @@
-import { noticeMail } from "../otp/messages.ts";
-import type { Translator } from "../i18n/translator.ts";
+import { noticeMail, noticeWhen as when, type NoticeContext } from "../otp/messages.ts";
 
 /**
  * What issue 13's flows say, in English: routes pass these on, and pages show them in the reader's
@@ -27,20 +26,8 @@ export const STRONG_TEXT = {
   codesRenewed: "A new set of recovery codes was made. The old ones no longer work.",
 } as const;
 
-interface MailContext {
-  loginId: string;
-  at: number;
-  supportEmail: string;
-  /** The recipient's language and time zone (issue 16). */
-  t: Translator;
-}
-
-function when(c: MailContext): string {
-  return c.t.text("mail.when", { time: c.t.time(c.at), date: c.t.date(c.at) });
-}
-
 /** To the OTP email when a recovery code was used (issue 13): which account, when, how many remain. */
-export function recoveryCodeUsedMail(c: MailContext & { left: number }) {
+export function recoveryCodeUsedMail(c: NoticeContext & { left: number }) {
   const { t } = c;
   return noticeMail(
     t.text("mail.recoveryCodeUsed.subject"),
@@ -57,7 +44,7 @@ export function recoveryCodeUsedMail(c: MailContext & { left: number }) {
  * To the OTP email when an authenticator-app or recovery code that was already used is entered again
  * (ASVS 2.8.5: a reused time-based code is logged and refused, and its holder told).
  */
-export function codeReusedMail(c: MailContext & { factor: "app" | "recovery" }) {
+export function codeReusedMail(c: NoticeContext & { factor: "app" | "recovery" }) {
   const { t } = c;
   return noticeMail(
     t.text("mail.codeReused.subject"),
@@ -67,7 +54,7 @@ export function codeReusedMail(c: MailContext & { factor: "app" | "recovery" }) 
 }
 
 /** To the OTP email when support removed the user's second factors (issue 13). */
-export function factorsRemovedMail(c: MailContext) {
+export function factorsRemovedMail(c: NoticeContext) {
   const { t } = c;
   return noticeMail(
     t.text("mail.factorsRemoved.subject"),

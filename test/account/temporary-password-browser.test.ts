@@ -2,8 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
-import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
+import { expectAccessible, heading, logIn, mailedCode } from "../support/browser.ts";
 
 /**
  * Issue 11 in a real Chromium, by the labels SPEC quotes: support sets a temporary password in the
@@ -25,7 +24,7 @@ describe("a forgotten password, handled by support, in a browser", { timeout: 12
 
     const desk = await f.newPage();
     let before = f.t.smtp.messages.length;
-    await logIn(desk, f.base, support.login_id, support.password);
+    await logIn(desk, f.base, support);
     await enterCode(desk, support.otp_email!, before);
     await desk.goto(`${f.base}/support/users/${staff.id}`);
     await expect.poll(() => heading(desk)).toBe("User fay.forgot");
@@ -47,7 +46,7 @@ describe("a forgotten password, handled by support, in a browser", { timeout: 12
 
     const user = await f.newPage();
     before = f.t.smtp.messages.length;
-    await logIn(user, f.base, "fay.forgot", temporary);
+    await logIn(user, f.base, { login_id: "fay.forgot", password: temporary });
     await enterCode(user, "fay@dealer.example", before);
     await expect.poll(() => heading(user)).toBe("Choose a new password");
     await expectAccessible(user);
@@ -67,7 +66,7 @@ describe("a forgotten password, handled by support, in a browser", { timeout: 12
 
     // The temporary password has done its work.
     const again = await f.newPage();
-    await logIn(again, f.base, "fay.forgot", temporary);
+    await logIn(again, f.base, { login_id: "fay.forgot", password: temporary });
     await expect.poll(() => again.getByRole("alert").textContent()).toContain("The login ID or password is not right");
     await Promise.all([desk.close(), user.close(), again.close()]);
   });
@@ -78,7 +77,7 @@ describe("a forgotten password, handled by support, in a browser", { timeout: 12
     await setTemporaryPassword(f.t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "t" } }, staff.id, "wait-too-long-1234");
     f.t.clock.advance(72 * 3_600_000 + 1);
     const page = await f.newPage();
-    await logIn(page, f.base, "late.larry", "wait-too-long-1234");
+    await logIn(page, f.base, { login_id: "late.larry", password: "wait-too-long-1234" });
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("The login ID or password is not right");
     await page.close();
   });

@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices } from "../../src/app/services.ts";
@@ -8,7 +8,7 @@ import { addUser, TEST_SECRET } from "../support/app.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
 import { FormClient, overHttp } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
-import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
+import { productionEnv, runFamos, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
 import { until } from "../support/until.ts";
 import { testDatabase, type TestDatabase } from "../store/dialects.ts";
@@ -53,7 +53,6 @@ describe("a real `famos serve` taking bounces on FAMOS_BOUNCE_SMTP_PORT", () => 
     const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes("gone@dealer.example"), 10_000);
     expect(mail.envelopeFrom).toMatch(/^bounce\+[A-Za-z0-9_-]+@bounces\.famos\.test$/);
 
-    // serve answers HTTP before its bounce listener (loaded after listen) takes connections.
     await until("the bounce listener", () => portOpen(bouncePort), 30_000);
     await sendFromNullSender(bouncePort, mail.envelopeFrom, dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 The email account that you tried to reach does not exist" }));
     const otp = await client.get("/otp");
@@ -70,3 +69,34 @@ function portOpen(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
+
+describe("`famos serve` whose bounce port is taken", () => {
+  it("stops with a message naming the setting, before its web port answers", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const database = await testDatabase("sqlite", "bounce_port_taken");
+    const webPort = await freePort();
+    try {
+      const run = runFamos(
+        ["serve"],
+        productionEnv({
+          FAMOS_DATABASE_URL: database.url,
+          FAMOS_PORT: String(webPort),
+          FAMOS_SMTP_URL: "smtp://127.0.0.1:9",
+          FAMOS_BOUNCE_DOMAIN: "bounces.famos.test",
+          FAMOS_BOUNCE_SMTP_PORT: String(taken),
+          FAMOS_BOUNCE_SMTP_HOST: "127.0.0.1",
+        }),
+      );
+      expect(await run.exited).toEqual({ code: 1, signal: null });
+      expect(run.stderr()).toContain(`famos: FAMOS_BOUNCE_SMTP_PORT: cannot take 127.0.0.1:${taken} for bounces (EADDRINUSE)`);
+      expect(run.stderr()).not.toContain("    at ");
+      expect(run.stdout()).not.toContain("Server listening");
+      expect(await portOpen(webPort)).toBe(false);
+    } finally {
+      holder.close();
+      await database.drop();
+    }
+  });
+});

@@ -1,57 +1,48 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { loginLockInfo } from "../../src/regulation/locks.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
-import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+import { useCliApp } from "./run-famos.ts";
 
 /** `famos address show|unlock` and `famos user unlock` lifting device locks, as real processes. */
 describe("lock commands on the command line", { timeout: 120_000 }, () => {
-  let cli: CliWorkspace;
-  let t: TestApp;
-  beforeAll(async () => {
-    cli = cliWorkspace();
-    t = await createTestApp({ env: { FAMOS_DATABASE_URL: cli.databaseUrl } });
-  });
-  afterAll(async () => {
-    await t.close();
-    cli.remove();
-  });
+  const f = useCliApp();
 
   it("address show and unlock: what is counted, what was lifted, audited; bad input is refused with exit 1", async () => {
     const ip = "203.0.113.60";
-    for (let i = 0; i < 50; i += 1) await submitPassword(new FormClient(t.app, ip), `sprayed.${i}`, "Spring2026!");
-    const newcomer = await addUser(t.deps);
-    expect((await submitPassword(new FormClient(t.app, ip), newcomer.login_id, newcomer.password)).statusCode).toBe(401);
+    for (let i = 0; i < 50; i += 1) await submitPassword(new FormClient(f.t.app, ip), `sprayed.${i}`, "Spring2026!");
+    const newcomer = await addUser(f.t.deps);
+    expect((await submitPassword(new FormClient(f.t.app, ip), newcomer.login_id, newcomer.password)).statusCode).toBe(401);
 
-    const shown = await cli.run(["address", "show", ip]);
+    const shown = await f.cli.run(["address", "show", ip]);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(new RegExp(`^${ip.replaceAll(".", "\\.")}: 50 failed sign-ins since `));
 
-    const unlocked = await cli.run(["address", "unlock", ip]);
+    const unlocked = await f.cli.run(["address", "unlock", ip]);
     expect(unlocked.code).toBe(0);
     expect(unlocked.stdout).toMatch(new RegExp(`^${ip.replaceAll(".", "\\.")}: lifted 50 failed sign-ins since `));
-    expect((await submitPassword(new FormClient(t.app, ip), newcomer.login_id, newcomer.password)).headers.location).toBe("/otp");
-    const [event] = await queryAudit(t.deps.db, { event: "address.unlocked" });
+    expect((await submitPassword(new FormClient(f.t.app, ip), newcomer.login_id, newcomer.password)).headers.location).toBe("/otp");
+    const [event] = await queryAudit(f.t.deps.db, { event: "address.unlocked" });
     expect(event!.actor).toMatch(/^operator:/);
     expect(event!.detail).toMatchObject({ address: ip, failures: 50 });
 
-    expect((await cli.run(["address", "show", ip])).stdout).toBe(`${ip}: no failed sign-ins counted\n`);
-    const bad = await cli.run(["address", "unlock", "10.0.0.999"]);
+    expect((await f.cli.run(["address", "show", ip])).stdout).toBe(`${ip}: no failed sign-ins counted\n`);
+    const bad = await f.cli.run(["address", "unlock", "10.0.0.999"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is not an IP address");
     // An IPv6 address is counted, shown and lifted by its /64.
-    expect((await cli.run(["address", "show", "2001:db8:1:2::99"])).stdout).toBe("2001:db8:1:2::/64: no failed sign-ins counted\n");
+    expect((await f.cli.run(["address", "show", "2001:db8:1:2::99"])).stdout).toBe("2001:db8:1:2::/64: no failed sign-ins counted\n");
   });
 
   it("user unlock lifts the locks of the login ID's browsers too", async () => {
-    const user = await addUser(t.deps, { loginId: "cli.device" });
-    const home = new FormClient(t.app, "198.51.100.61");
-    await signInFully(home, t.smtp, user);
+    const user = await addUser(f.t.deps, { loginId: "cli.device" });
+    const home = new FormClient(f.t.app, "198.51.100.61");
+    await signInFully(home, f.t.smtp, user);
     for (let i = 0; i < 10; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
-    expect((await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).devices).toHaveLength(1);
-    const result = await cli.run(["user", "unlock", user.login_id]);
+    expect((await loginLockInfo(f.t.deps.db, user.login_key, f.t.clock.now())).devices).toHaveLength(1);
+    const result = await f.cli.run(["user", "unlock", user.login_id]);
     expect(result.code).toBe(0);
-    expect((await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).devices).toEqual([]);
+    expect((await loginLockInfo(f.t.deps.db, user.login_key, f.t.clock.now())).devices).toEqual([]);
   });
 });

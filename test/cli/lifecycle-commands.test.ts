@@ -1,30 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { findUserByLogin } from "../../src/users/users.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
-import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+import { useCliApp } from "./run-famos.ts";
 
 /** `famos user set-password | disable | enable | delete --erase` and `famos cleanup`, as real processes. */
 describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
-  let cli: CliWorkspace;
-  let t: TestApp;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    cli = cliWorkspace();
-    t = await createTestApp({ env: { FAMOS_DATABASE_URL: cli.databaseUrl } });
-    env = { FAMOS_SMTP_URL: t.smtp.url, FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" };
-  });
-  afterAll(async () => {
-    await t.close();
-    cli.remove();
-  });
+  const f = useCliApp();
 
   it("set-password --temporary --generate prints the password once; it leads to Choose a new password", async () => {
-    const user = await addUser(t.deps, { loginId: "cli.forgot", email: "forgot@dealer.example" });
-    const live = new FormClient(t.app);
-    await signInFully(live, t.smtp, user);
-    const result = await cli.run(["user", "set-password", "cli.forgot", "--temporary", "--generate"], { env });
+    const user = await addUser(f.t.deps, { loginId: "cli.forgot", email: "forgot@dealer.example" });
+    const live = new FormClient(f.t.app);
+    await signInFully(live, f.t.smtp, user);
+    const result = await f.cli.run(["user", "set-password", "cli.forgot", "--temporary", "--generate"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const password = /Temporary password for cli\.forgot: (\S+)/.exec(result.stdout)![1]!;
@@ -32,56 +21,56 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     expect(result.stdout).toContain("1 session ended; forgot@dealer.example is told");
     expect((await live.get("/profile")).statusCode).toBe(303);
 
-    const client = new FormClient(t.app);
-    const before = t.smtp.messages.length;
+    const client = new FormClient(f.t.app);
+    const before = f.t.smtp.messages.length;
     expect((await submitPassword(client, "cli.forgot", password)).headers.location).toBe("/otp");
     await client.get("/otp");
-    const confirmed = await client.post("/otp", { code: await nextCode(t.smtp, "forgot@dealer.example", before) });
+    const confirmed = await client.post("/otp", { code: await nextCode(f.t.smtp, "forgot@dealer.example", before) });
     expect(confirmed.headers.location).toBe("/choose-password");
   });
 
   it("set-password reads the password from standard input, refuses a weak one, and requires --temporary", async () => {
-    await addUser(t.deps, { loginId: "cli.stdin" });
-    const weak = await cli.run(["user", "set-password", "cli.stdin", "--temporary"], { env, stdin: "password\n" });
+    await addUser(f.t.deps, { loginId: "cli.stdin" });
+    const weak = await f.cli.run(["user", "set-password", "cli.stdin", "--temporary"], { stdin: "password\n" });
     expect(weak.code).toBe(1);
     expect(weak.stderr).toContain("at least 12 characters");
-    expect((await cli.run(["user", "set-password", "cli.stdin"], { env, stdin: "a fine temporary one\n" })).code).toBe(2);
-    const fine = await cli.run(["user", "set-password", "cli.stdin", "--temporary"], { env, stdin: "a fine temporary one\n" });
+    expect((await f.cli.run(["user", "set-password", "cli.stdin"], { stdin: "a fine temporary one\n" })).code).toBe(2);
+    const fine = await f.cli.run(["user", "set-password", "cli.stdin", "--temporary"], { stdin: "a fine temporary one\n" });
     expect(fine.code).toBe(0);
     expect(fine.stdout).not.toContain("a fine temporary one");
-    expect((await submitPassword(new FormClient(t.app), "cli.stdin", "a fine temporary one")).headers.location).toBe("/otp");
+    expect((await submitPassword(new FormClient(f.t.app), "cli.stdin", "a fine temporary one")).headers.location).toBe("/otp");
   });
 
   it("disable ends the sessions at once; enable lets the user in again", async () => {
-    const user = await addUser(t.deps, { loginId: "cli.leaver" });
-    const live = new FormClient(t.app);
-    await signInFully(live, t.smtp, user);
-    const disabled = await cli.run(["user", "disable", "cli.leaver"], { env });
+    const user = await addUser(f.t.deps, { loginId: "cli.leaver" });
+    const live = new FormClient(f.t.app);
+    await signInFully(live, f.t.smtp, user);
+    const disabled = await f.cli.run(["user", "disable", "cli.leaver"]);
     expect(disabled.code).toBe(0);
     expect(disabled.stdout).toContain("Disabled cli.leaver: 1 session ended");
     expect((await live.get("/")).body).toContain("Log in");
-    expect((await submitPassword(new FormClient(t.app), user.login_id, user.password)).statusCode).toBe(401);
-    expect((await cli.run(["user", "disable", "cli.leaver"], { env })).stdout).toContain("already disabled");
-    expect((await cli.run(["user", "enable", "cli.leaver"], { env })).stdout).toContain("Enabled cli.leaver");
-    expect((await submitPassword(new FormClient(t.app), user.login_id, user.password)).headers.location).toBe("/otp");
-    expect((await cli.run(["user", "disable", "nobody"], { env })).code).toBe(1);
+    expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).statusCode).toBe(401);
+    expect((await f.cli.run(["user", "disable", "cli.leaver"])).stdout).toContain("already disabled");
+    expect((await f.cli.run(["user", "enable", "cli.leaver"])).stdout).toContain("Enabled cli.leaver");
+    expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).headers.location).toBe("/otp");
+    expect((await f.cli.run(["user", "disable", "nobody"])).code).toBe(1);
   });
 
   it("delete --erase removes the user and keeps their events under a pseudonym; without --erase it is a usage error", async () => {
-    const user = await addUser(t.deps, { loginId: "cli.gone" });
-    await signInFully(new FormClient(t.app), t.smtp, user);
-    expect((await cli.run(["user", "delete", "cli.gone"], { env })).code).toBe(2);
-    const result = await cli.run(["user", "delete", "cli.gone", "--erase"], { env });
+    const user = await addUser(f.t.deps, { loginId: "cli.gone" });
+    await signInFully(new FormClient(f.t.app), f.t.smtp, user);
+    expect((await f.cli.run(["user", "delete", "cli.gone"])).code).toBe(2);
+    const result = await f.cli.run(["user", "delete", "cli.gone", "--erase"]);
     expect(result.code).toBe(0);
     const pseudonym = /pseudonym (erased-\S+)\./.exec(result.stdout)![1]!;
-    expect(await findUserByLogin(t.deps.db, "cli.gone")).toBeUndefined();
-    expect(await queryAudit(t.deps.db, { subject: "cli.gone" })).toEqual([]);
-    const kept = (await queryAudit(t.deps.db, { subject: pseudonym })).map((e) => e.event);
+    expect(await findUserByLogin(f.t.deps.db, "cli.gone")).toBeUndefined();
+    expect(await queryAudit(f.t.deps.db, { subject: "cli.gone" })).toEqual([]);
+    const kept = (await queryAudit(f.t.deps.db, { subject: pseudonym })).map((e) => e.event);
     expect(kept).toEqual(expect.arrayContaining(["user.erased", "code.confirmed", "password.ok", "code.sent"]));
   });
 
   it("cleanup reports its counts", async () => {
-    const result = await cli.run(["cleanup"], { env });
+    const result = await f.cli.run(["cleanup"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/sessions removed: \d+\nflows removed: \d+\ncodes removed: \d+\nmail removed: \d+\nfailure counts removed: \d+\naudit events removed: 0\naudit events pseudonymised: 0\nlongest statement: /);
   });

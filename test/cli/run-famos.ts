@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { TEST_SECRET } from "../support/app.ts";
+import { afterAll, beforeAll } from "vitest";
+import { createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/famos.js", import.meta.url));
 
@@ -61,6 +62,44 @@ export function cliWorkspace(): CliWorkspace {
     },
     remove() {
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A test app in this process and real `famos` runs sharing one database; the runs mail through the app's SMTP server. */
+export interface CliApp {
+  readonly cli: CliWorkspace;
+  readonly t: TestApp;
+}
+
+/**
+ * The fixture of the command-line tests: a workspace and a test app on its database, made before the
+ * file's tests and removed after them. Each `cli.run` gets the mail settings of the app's SMTP server
+ * (a test's own `env` adds to them), so what a command mails arrives where the test reads it.
+ */
+export function useCliApp(): CliApp {
+  let cli: CliWorkspace | undefined;
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    const workspace = cliWorkspace();
+    t = await createTestApp({ env: { FAMOS_DATABASE_URL: workspace.databaseUrl } });
+    const mail = { FAMOS_SMTP_URL: t.smtp.url, FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" };
+    cli = { ...workspace, run: (args, options = {}) => workspace.run(args, { ...options, env: { ...mail, ...options.env } }) };
+  });
+  afterAll(async () => {
+    await t?.close();
+    cli?.remove();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("useCliApp: used outside a test (before beforeAll ran)");
+    return value;
+  };
+  return {
+    get cli() {
+      return ready(cli);
+    },
+    get t() {
+      return ready(t);
     },
   };
 }

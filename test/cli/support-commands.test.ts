@@ -1,92 +1,81 @@
 import { userInfo } from "node:os";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { findUserByLogin } from "../../src/users/users.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
-import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+import { useCliApp } from "./run-famos.ts";
 
 const OPERATOR = `operator:${userInfo().username}`;
 
 /** `famos user reset-email | unlock | role` and `famos audit`, run as real processes against the app's database. */
 // Each run starts a real process (about a second each, more on a busy machine): a generous timeout.
 describe("support commands on the command line", { timeout: 120_000 }, () => {
-  let cli: CliWorkspace;
-  let t: TestApp;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    cli = cliWorkspace();
-    t = await createTestApp({ env: { FAMOS_DATABASE_URL: cli.databaseUrl } });
-    env = { FAMOS_SMTP_URL: t.smtp.url, FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" };
-  });
-  afterAll(async () => {
-    await t.close();
-    cli.remove();
-  });
+  const f = useCliApp();
 
   it("reset-email refuses when the name, login ID or partner number does not match, and changes nothing", async () => {
-    await addUser(t.deps, { loginId: "cli.keep", fullName: "Keep Me", partnerNumber: "00099", email: "keep@dealer.example" });
-    const wrong = await cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC1"], { env });
+    await addUser(f.t.deps, { loginId: "cli.keep", fullName: "Keep Me", partnerNumber: "00099", email: "keep@dealer.example" });
+    const wrong = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC1"]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain("the partner number does not match the account");
-    const unknown = await cli.run(["user", "reset-email", "nobody", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC1"], { env });
+    const unknown = await f.cli.run(["user", "reset-email", "nobody", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC1"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no user has login ID "nobody"');
-    const usage = await cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099"], { env });
+    const usage = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099"]);
     expect(usage.code).toBe(2);
-    expect((await findUserByLogin(t.deps.db, "cli.keep"))!.otp_email).toBe("keep@dealer.example");
-    expect(await queryAudit(t.deps.db, { subject: "cli.keep", event: "email.reset" })).toHaveLength(0);
+    expect((await findUserByLogin(f.t.deps.db, "cli.keep"))!.otp_email).toBe("keep@dealer.example");
+    expect(await queryAudit(f.t.deps.db, { subject: "cli.keep", event: "email.reset" })).toHaveLength(0);
   });
 
   it("reset-email ends the user's sessions, tells the old address and audits the operator; the next sign-in enrols", async () => {
-    const user = await addUser(t.deps, { loginId: "Cli.Reset", fullName: "Ray  Set", partnerNumber: "0042", email: "ray@dealer.example" });
-    const live = new FormClient(t.app);
-    await signInFully(live, t.smtp, user);
-    const result = await cli.run(["user", "reset-email", "cli.reset", "--name", "ray set", "--partner", "0042", "--ticket", "INC-77"], { env });
+    const user = await addUser(f.t.deps, { loginId: "Cli.Reset", fullName: "Ray  Set", partnerNumber: "0042", email: "ray@dealer.example" });
+    const live = new FormClient(f.t.app);
+    await signInFully(live, f.t.smtp, user);
+    const result = await f.cli.run(["user", "reset-email", "cli.reset", "--name", "ray set", "--partner", "0042", "--ticket", "INC-77"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Reset the OTP email of Cli.Reset (ticket INC-77): 1 session ended");
     expect((await live.get("/profile")).statusCode).toBe(303);
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes("ray@dealer.example") && m.subject === "Your FAMOS one time passcode email was reset");
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes("ray@dealer.example") && m.subject === "Your FAMOS one time passcode email was reset");
     expect(mail.text).toContain("INC-77");
-    expect((await submitPassword(new FormClient(t.app), "cli.reset", user.password)).headers.location).toBe("/enrol");
-    const [event] = await queryAudit(t.deps.db, { subject: "Cli.Reset", event: "email.reset" });
+    expect((await submitPassword(new FormClient(f.t.app), "cli.reset", user.password)).headers.location).toBe("/enrol");
+    const [event] = await queryAudit(f.t.deps.db, { subject: "Cli.Reset", event: "email.reset" });
     expect(event).toMatchObject({ actor: OPERATOR, ip: "cli", userAgent: "famos-cli" });
     expect(event!.detail).toMatchObject({ ticket: "INC-77", previousEmail: "ray@dealer.example", sessionsEnded: 1 });
   });
 
   it("unlock clears a lock, the permanent one included, and is audited", async () => {
-    await addUser(t.deps, { loginId: "cli.locked" });
+    await addUser(f.t.deps, { loginId: "cli.locked" });
     // The permanent lock (the command runs on the real clock, so a timed lock of the test clock may be over).
-    const lock = { ...t.config.lock, codeHardLock: 3 };
-    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "cli.locked", ip: "10.0.0.5" }, t.clock.now(), { ...t.config, lock });
-    const result = await cli.run(["user", "unlock", "CLI.LOCKED"], { env });
+    const lock = { ...f.t.config.lock, codeHardLock: 3 };
+    for (let i = 0; i < 3; i += 1) await recordFailure(f.t.deps.db, "code", { loginKey: "cli.locked", ip: "10.0.0.5" }, f.t.clock.now(), { ...f.t.config, lock });
+    const result = await f.cli.run(["user", "unlock", "CLI.LOCKED"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("Unlocked cli.locked.\n");
-    const again = await cli.run(["user", "unlock", "cli.locked"], { env });
+    const again = await f.cli.run(["user", "unlock", "cli.locked"]);
     expect(again.stdout).toContain("was not locked");
-    expect((await cli.run(["user", "unlock", "nobody"], { env })).code).toBe(1);
-    const events = await queryAudit(t.deps.db, { subject: "cli.locked", event: "unlock" });
+    expect((await f.cli.run(["user", "unlock", "nobody"])).code).toBe(1);
+    const events = await queryAudit(f.t.deps.db, { subject: "cli.locked", event: "unlock" });
     expect(events.map((e) => e.detail.wasLocked)).toEqual([false, true]);
     expect(events[1]!.actor).toBe(OPERATOR);
   });
 
   it("role changes a role, refuses an unknown one as a usage error, and is audited", async () => {
-    await addUser(t.deps, { loginId: "cli.role" });
-    const result = await cli.run(["user", "role", "cli.role", "support"], { env });
+    await addUser(f.t.deps, { loginId: "cli.role" });
+    const result = await f.cli.run(["user", "role", "cli.role", "support"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("cli.role: role user → support.\n");
-    expect((await cli.run(["user", "role", "cli.role", "support"], { env })).stdout).toContain("already has the role support");
-    const bad = await cli.run(["user", "role", "cli.role", "superuser"], { env });
+    expect((await f.cli.run(["user", "role", "cli.role", "support"])).stdout).toContain("already has the role support");
+    const bad = await f.cli.run(["user", "role", "cli.role", "superuser"]);
     expect(bad.code).toBe(2);
-    expect((await findUserByLogin(t.deps.db, "cli.role"))!.role).toBe("support");
-    const [event] = await queryAudit(t.deps.db, { subject: "cli.role", event: "role.changed" });
+    expect((await findUserByLogin(f.t.deps.db, "cli.role"))!.role).toBe("support");
+    const [event] = await queryAudit(f.t.deps.db, { subject: "cli.role", event: "role.changed" });
     expect(event).toMatchObject({ actor: OPERATOR, detail: { from: "user", to: "support" } });
   });
 
   it("audit prints JSON lines with the contract's fields, filtered by user and time", async () => {
-    const json = await cli.run(["audit", "--user", "CLI.ROLE", "--json"], { env });
+    const json = await f.cli.run(["audit", "--user", "CLI.ROLE", "--json"]);
     expect(json.code).toBe(0);
     const lines = json.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(0);
@@ -99,18 +88,18 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     // Two events at known times, around a --since bound.
     const base = Date.UTC(2030, 0, 1, 12, 0);
     for (const [offset, event] of [[0, "signout"], [60_000, "unlock"]] as const) {
-      await t.deps.db.insertInto("audit").values({ time: base + offset, event, actor: "timed", subject: "timed", ip: "1.2.3.4", user_agent: "\u001b[31mred", detail: "{}" }).execute();
+      await f.t.deps.db.insertInto("audit").values({ time: base + offset, event, actor: "timed", subject: "timed", ip: "1.2.3.4", user_agent: "\u001b[31mred", detail: "{}" }).execute();
     }
-    const since = await cli.run(["audit", "--user", "timed", "--since", "2030-01-01T12:00:30Z", "--json"], { env });
+    const since = await f.cli.run(["audit", "--user", "timed", "--since", "2030-01-01T12:00:30Z", "--json"]);
     expect(since.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(["unlock"]);
     // Without an offset the time is FAMOS_TIMEZONE's (London is on UTC in January).
-    const local = await cli.run(["audit", "--user", "timed", "--since", "2030-01-01T12:00"], { env });
+    const local = await f.cli.run(["audit", "--user", "timed", "--since", "2030-01-01T12:00"]);
     expect(local.stdout.trim().split("\n")).toHaveLength(2);
     expect(local.stdout).toContain("01/01/2030 12:00  signout");
     expect(local.stdout).not.toContain("\u001b");
-    const bad = await cli.run(["audit", "--since", "last tuesday"], { env });
+    const bad = await f.cli.run(["audit", "--since", "last tuesday"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--since");
-    expect((await cli.run(["audit", "--event", "made.up"], { env })).code).toBe(1);
+    expect((await f.cli.run(["audit", "--event", "made.up"])).code).toBe(1);
   });
 });

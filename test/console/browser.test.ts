@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, heading, signInInBrowser } from "../support/browser.ts";
 import { FormClient, signInFully, type SignInUser } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 
@@ -14,7 +14,6 @@ import { extractCode } from "../support/smtp.ts";
 describe("support console and Profile in a browser", { timeout: 120_000 }, () => {
   const f = useBrowserApp();
 
-  const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
   async function signIn(page: Page, user: SignInUser) {
     await signInInBrowser(page, f.t.mailbox, user, `${f.base}/login`);

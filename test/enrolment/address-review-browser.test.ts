@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, logIn } from "../support/browser.ts";
+import { expectAccessible, heading, logIn } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /** Issue 15 at enrolment, in Chromium: "Did you mean …?" and addresses another login ID confirmed. */
@@ -32,7 +32,6 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await page.getByLabel("Confirm email address").fill(email);
     await page.getByRole("button", { name: "Update" }).click();
   }
-  const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
   /** On OTP capture: the code mailed to `email`, Confirm, and the portal opens. */
   async function confirmCodeAt(page: Page, email: string) {
     await expect.poll(() => heading(page)).toBe("OTP capture");

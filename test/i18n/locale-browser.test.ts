@@ -7,13 +7,12 @@ import { translator } from "../../src/i18n/translator.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
+import { expectAccessible, heading } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 
 const NOW = Date.UTC(2026, 10, 28, 14, 0, 0); // 14:00 UTC: 15:00 in Berlin (CET)
 const ARTIFACTS = join(import.meta.dirname, "../../test-artifacts/i18n");
 
-const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 const lang = (page: Page) => page.evaluate(() => document.documentElement.lang);
 /** Nothing pushes the page wider than the window (issue 16.4). */
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

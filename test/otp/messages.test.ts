@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { codeMail } from "../../src/otp/messages.ts";
+import { translator } from "../../src/i18n/translator.ts";
+import { codeMail, type NoticeContext } from "../../src/otp/messages.ts";
+import { emailChangedMail, passwordChangedMail } from "../../src/profile/messages.ts";
+import { codeReusedMail, factorsRemovedMail, recoveryCodeUsedMail } from "../../src/strong-factors/messages.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
@@ -78,4 +81,24 @@ describe("the OTP email (SPEC item 3)", () => {
       expect(received.html).toContain("valid for 90 seconds");
     });
   });
+});
+
+describe("notice mails say when it happened, in the reader's language and zone", () => {
+  const at = SENT; // 14:00 UTC
+  const notices = [
+    ["address changed", (c: NoticeContext) => emailChangedMail({ ...c, newEmail: "new@dealer.test" })],
+    ["password changed", passwordChangedMail],
+    ["recovery code used", (c: NoticeContext) => recoveryCodeUsedMail({ ...c, left: 3 })],
+    ["code reused", (c: NoticeContext) => codeReusedMail({ ...c, factor: "app" })],
+    ["factors removed", factorsRemovedMail],
+  ] as const;
+
+  for (const [what, build] of notices) {
+    it(`${what}: the local time and date, in both parts`, () => {
+      const de = build({ loginId: "j.smith", at, supportEmail: "retailit@famos.test", t: translator("de", "Europe/Berlin") });
+      const uk = build({ loginId: "j.smith", at, supportEmail: "retailit@famos.test", t: translator("en-GB", "Europe/London") });
+      for (const part of [de.text, de.html]) expect(part).toContain("15:00 Uhr am 28.11.2026");
+      for (const part of [uk.text, uk.html]) expect(part).toContain("14:00 on 28/11/2026");
+    });
+  }
 });

@@ -3,8 +3,7 @@ import { describe, expect, it } from "vitest";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, logIn, signInInBrowser } from "../support/browser.ts";
-import { heading } from "../support/browser-signin.ts";
+import { expectAccessible, heading, logIn, signInInBrowser } from "../support/browser.ts";
 
 /** A walk of several screens with axe on each: slow on the shared 2-core machine. */
 const BROWSER_WALK_MS = 120_000;

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
-import { heading, mailedCode } from "../support/browser-signin.ts";
+import { expectAccessible, heading, mailedCode } from "../support/browser.ts";
 
 /** Issue 11, item 2, in Chromium with the code from a real SMTP server: "Forgot password?" to a new password and a normal sign-in. */
 describe("self-service password reset in a browser", () => {

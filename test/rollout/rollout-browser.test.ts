@@ -1,10 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
+import { expectAccessible, heading, logIn } from "../support/browser.ts";
 import { extractCode } from "../support/smtp.ts";
 import { seedRolloutNetwork } from "./seed.ts";
 
@@ -15,20 +14,13 @@ describe("the Rollout page in Chromium", () => {
   const f = useBrowserApp({ env: { FAMOS_2FA_GRACE_SIGNINS: "3" } });
   beforeAll(() => seedRolloutNetwork(f.t.deps));
 
-  const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
-  async function logIn(page: Page, user: { login_id: string; password: string }) {
-    await page.goto(`${f.base}/login`);
-    await page.getByLabel("Login ID").fill(user.login_id);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Log in" }).click();
-  }
 
   it("is reached by the console link Rollout, reads without colour, passes axe, and is kept as a screenshot", async () => {
     const admin = await addUser(f.t.deps, { role: "admin", loginId: "retail.admin", partnerNumber: "9000", email: "retail.admin@famos.test" });
     const page = await f.newPage({ viewport: { width: 1280, height: 900 } });
     const before = f.t.smtp.messages.length;
-    await logIn(page, admin);
+    await logIn(page, f.base, admin);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(admin.otp_email!) && f.t.smtp.messages.indexOf(m) >= before);
     await page.getByLabel("Please enter the received code").fill(extractCode(mail.text));
@@ -63,7 +55,7 @@ describe("the Rollout page in Chromium", () => {
   it("shows a user before their wave the banner and takes them to User profile by its link", async () => {
     const user = await addUser(f.t.deps, { email: null, partnerNumber: "1003", loginId: "early.bird" });
     const page = await f.newPage();
-    await logIn(page, user);
+    await logIn(page, f.base, user);
     await expect.poll(() => page.getByRole("complementary", { name: "Two-factor sign-in" }).textContent()).toBe(
       // The first test moved partner 1003's start to 11/01/2027.
       "Two-factor sign-in starts for you on 11/01/2027: set your OTP email now",

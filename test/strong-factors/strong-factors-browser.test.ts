@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
-import { heading, logIn, mailedCode } from "../support/browser-signin.ts";
+import { expectAccessible, heading, logIn, mailedCode } from "../support/browser.ts";
 import { appCode, nextStep } from "./helpers.ts";
 
 /**
@@ -18,7 +17,7 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
     await f.t.deps.db.insertInto("recovery_codes").values({ id: "rc-pat-1", user_id: staff.id, code_hash: "x", created_at: f.t.clock.now(), used_at: null }).execute();
     const page = await f.newPage();
     let before = f.t.smtp.messages.length;
-    await logIn(page, f.base, agent.login_id, agent.password);
+    await logIn(page, f.base, agent);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     await page.getByLabel("Please enter the received code").fill(await mailedCode(f.t.smtp, agent.otp_email!, before));
     await page.getByRole("button", { name: "Confirm" }).click();
@@ -54,7 +53,7 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     nextStep(f.t);
     before = f.t.smtp.messages.length;
-    await logIn(page, f.base, agent.login_id, agent.password);
+    await logIn(page, f.base, agent);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     await expectAccessible(page);
     await page.getByRole("link", { name: "Use a recovery code" }).click();

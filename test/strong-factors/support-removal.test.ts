@@ -1,31 +1,22 @@
 import { userInfo } from "node:os";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { factorsOf } from "../../src/strong-factors/factors.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
-import { cliWorkspace, type CliWorkspace } from "../cli/run-famos.ts";
+import { useCliApp } from "../cli/run-famos.ts";
 import { setUpAppOnProfile } from "./helpers.ts";
 
 const REMOVED_SUBJECT = "Your FAMOS passkeys and authenticator app were removed";
 
 describe("support removes a user's second factors (console and CLI)", { timeout: 120_000 }, () => {
-  let t: TestApp;
-  let cli: CliWorkspace;
-  beforeAll(async () => {
-    cli = cliWorkspace();
-    t = await createTestApp({ env: { FAMOS_DATABASE_URL: cli.databaseUrl } });
-  });
-  afterAll(async () => {
-    await t.close();
-    cli.remove();
-  });
+  const f = useCliApp();
 
   async function withApp(role: "user" | "support" | "admin", ip: string) {
-    const user = await addUser(t.deps, { role });
-    const client = new FormClient(t.app, ip);
-    await signInFully(client, t.smtp, user);
-    await setUpAppOnProfile(t, client);
+    const user = await addUser(f.t.deps, { role });
+    const client = new FormClient(f.t.app, ip);
+    await signInFully(client, f.t.smtp, user);
+    await setUpAppOnProfile(f.t, client);
     return { user, client };
   }
 
@@ -38,15 +29,15 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     const confirm = await client.post(`/support/users/${target.id}/factors`, {});
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain("Confirm removal");
-    expect(await factorsOf(t.deps.db, target.id)).toMatchObject({ recoveryCodesLeft: 10 });
+    expect(await factorsOf(f.t.deps.db, target.id)).toMatchObject({ recoveryCodesLeft: 10 });
     const done = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket: "INC-13" });
     expect(done.headers.location).toBe(`/support/users/${target.id}?done=factors-removed`);
-    expect(await factorsOf(t.deps.db, target.id)).toMatchObject({ app: null, appPending: false, recoveryCodesLeft: 0, passkeys: 0 });
+    expect(await factorsOf(f.t.deps.db, target.id)).toMatchObject({ app: null, appPending: false, recoveryCodesLeft: 0, passkeys: 0 });
     expect((await targetSession.get("/profile")).statusCode).toBe(303);
-    const [event] = await queryAudit(t.deps.db, { subject: target.login_id, event: "factors.removed" });
+    const [event] = await queryAudit(f.t.deps.db, { subject: target.login_id, event: "factors.removed" });
     expect(event!.actor).toBe(agent.login_id);
     expect(event!.detail).toMatchObject({ app: true, recoveryCodes: 10, ticket: "INC-13" });
-    await t.smtp.waitForMessage((m) => m.envelopeTo.includes(target.otp_email!) && m.subject === REMOVED_SUBJECT);
+    await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(target.otp_email!) && m.subject === REMOVED_SUBJECT);
     expect((await client.get(`/support/users/${target.id}`)).body).toContain("Emailed code only");
   });
 
@@ -62,31 +53,30 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     expect(ofAdmin.statusCode).toBe(403);
     expect(ofAdmin.body).toContain("Only an administrator can remove an administrator");
     expect((await client.get(`/support/users/${admin.id}`)).body).toContain("Only an administrator can remove an administrator");
-    expect((await factorsOf(t.deps.db, admin.id)).app).not.toBeNull();
-    expect((await factorsOf(t.deps.db, agent.id)).app).not.toBeNull();
+    expect((await factorsOf(f.t.deps.db, admin.id)).app).not.toBeNull();
+    expect((await factorsOf(f.t.deps.db, agent.id)).app).not.toBeNull();
 
     const adminOwn = await adminClient.post(`/support/users/${admin.id}/factors/confirm`, {});
     expect(adminOwn.statusCode).toBe(403);
     expect((await adminClient.post(`/support/users/${otherAdmin.id}/factors/confirm`, {})).statusCode).toBe(303);
-    expect((await factorsOf(t.deps.db, otherAdmin.id)).app).toBeNull();
+    expect((await factorsOf(f.t.deps.db, otherAdmin.id)).app).toBeNull();
   });
 
   it("famos user factors LOGIN lists them; --remove removes them, audited as the operator", async () => {
     const { user } = await withApp("admin", "10.32.0.1");
-    const env = { FAMOS_SMTP_URL: t.smtp.url, FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" };
-    const list = await cli.run(["user", "factors", user.login_id], { env });
+    const list = await f.cli.run(["user", "factors", user.login_id]);
     expect(list.stderr).toBe("");
     expect(list.stdout).toContain("authenticator app (set up");
     expect(list.stdout).toContain("10 recovery codes left");
-    const json = JSON.parse((await cli.run(["user", "factors", user.login_id, "--json"], { env })).stdout);
+    const json = JSON.parse((await f.cli.run(["user", "factors", user.login_id, "--json"])).stdout);
     expect(json).toMatchObject({ loginId: user.login_id, passkeys: 0, recoveryCodesLeft: 10 });
-    const removed = await cli.run(["user", "factors", user.login_id, "--remove", "--ticket", "INC-9"], { env });
+    const removed = await f.cli.run(["user", "factors", user.login_id, "--remove", "--ticket", "INC-9"]);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain("were removed");
-    expect(await factorsOf(t.deps.db, user.id)).toMatchObject({ app: null, recoveryCodesLeft: 0 });
-    const [event] = await queryAudit(t.deps.db, { subject: user.login_id, event: "factors.removed" });
+    expect(await factorsOf(f.t.deps.db, user.id)).toMatchObject({ app: null, recoveryCodesLeft: 0 });
+    const [event] = await queryAudit(f.t.deps.db, { subject: user.login_id, event: "factors.removed" });
     expect(event!.actor).toBe(`operator:${userInfo().username}`);
-    const unknown = await cli.run(["user", "factors", "nobody"], { env });
+    const unknown = await f.cli.run(["user", "factors", "nobody"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no user has login ID "nobody"');
   });

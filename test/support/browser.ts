@@ -4,6 +4,7 @@ import { chromium, type Browser, type LaunchOptions, type Page } from "playwrigh
 import { expect } from "vitest";
 import type { SignInUser } from "./client.ts";
 import type { Mailbox } from "./mailbox.ts";
+import { extractCode, type TestSmtpServer } from "./smtp.ts";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 
@@ -141,6 +142,15 @@ export async function expectAccessible(page: Page): Promise<void> {
   if (violations.length > 0) throw new Error(`accessibility violations on ${page.url()}:\n${formatViolations(violations)}`);
 }
 
+/** The page's one h1, for polling which screen a browser is on. */
+export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
+
+/** The code of the first passcode mail to `email` among the messages from index `before` on. */
+export async function mailedCode(smtp: TestSmtpServer, email: string, before: number): Promise<string> {
+  const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(email) && smtp.messages.indexOf(m) >= before && /passcode/.test(m.subject));
+  return extractCode(mail.text);
+}
+
 /** The password step in a browser: "Login ID", "Password", "Log in" on `${base}/login`. */
 export async function logIn(page: Page, base: string, user: { login_id: string; password: string }): Promise<void> {
   await page.goto(`${base}/login`);
@@ -155,7 +165,7 @@ export async function signInInBrowser(page: Page, mailbox: Mailbox, user: SignIn
   const mark = await mailbox.mark();
   if (from) await page.goto(from);
   await fillPasswordStep(page, user);
-  await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
+  await expect.poll(() => heading(page)).toBe("OTP capture");
   await page.getByLabel("Please enter the received code").fill(await mailbox.code(user.otp_email!, mark));
   await page.getByRole("button", { name: "Confirm" }).click();
 }

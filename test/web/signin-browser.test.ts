@@ -2,7 +2,7 @@ import type { BrowserContext } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
+import { expectAccessible, heading, logIn as logInAt } from "../support/browser.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 
@@ -19,13 +19,13 @@ describe("sign-in in a browser", () => {
     await page.getByLabel("Password").fill(user.password);
     await page.getByRole("button", { name: "Log in" }).click();
 
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("User profile");
+    await expect.poll(() => heading(page)).toBe("User profile");
     await expectAccessible(page);
     await page.getByLabel("Email address", { exact: true }).fill("jane.smith@dealer.example");
     await page.getByLabel("Confirm email address").fill("jane.smith@dealer.example");
     await page.getByRole("button", { name: "Update" }).click();
 
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
+    await expect.poll(() => heading(page)).toBe("OTP capture");
     await expectAccessible(page);
     const field = page.getByLabel("Please enter the received code");
     expect(await field.getAttribute("autocomplete")).toBe("one-time-code");
@@ -61,7 +61,7 @@ describe("sign-in in a browser", () => {
     await page.getByLabel("Login ID").fill(user.login_id);
     await page.getByLabel("Password").fill(user.password);
     await page.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
+    await expect.poll(() => heading(page)).toBe("OTP capture");
 
     await page.getByLabel("Please enter the received code").fill("000000");
     await page.getByRole("button", { name: "Confirm" }).click();
@@ -80,7 +80,7 @@ describe("sign-in in a browser", () => {
     const page = await f.newPage();
     await page.goto(`${f.base}/login`);
     await page.getByRole("link", { name: "Entered a wrong email?" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Entered a wrong email?");
+    await expect.poll(() => heading(page)).toBe("Entered a wrong email?");
     await expectAccessible(page);
     await page.close();
   });
@@ -88,10 +88,7 @@ describe("sign-in in a browser", () => {
   // Issue 10 in a real Chromium: the owner's usual browser keeps working while a stranger pauses her login ID.
   async function logIn(context: BrowserContext, loginId: string, password: string) {
     const page = await context.newPage();
-    await page.goto(`${f.base}/login`);
-    await page.getByLabel("Login ID").fill(loginId);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Log in" }).click();
+    await logInAt(page, f.base, { login_id: loginId, password });
     await page.waitForLoadState();
     return page;
   }
@@ -100,7 +97,7 @@ describe("sign-in in a browser", () => {
     const alice = await addUser(f.t.deps);
     const usual = await f.browser.newContext();
     const page = await logIn(usual, alice.login_id, alice.password);
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("OTP capture");
+    await expect.poll(() => heading(page)).toBe("OTP capture");
     const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(alice.otp_email!));
     await page.getByLabel("Please enter the received code").fill(/\b(\d{6})\b/.exec(mail.text)![1]!);
     await page.getByRole("button", { name: "Confirm" }).click();

@@ -7,7 +7,7 @@ import { migrateToLatest } from "../../store/migrate.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
-import { settingsOrExit } from "../io.ts";
+import { Refused, settingsOrExit } from "../io.ts";
 
 export function serveCommand(): Command {
   return new Command("serve").description("run the web server (migrates the database first)").action(async () => {
@@ -41,15 +41,26 @@ export function serveCommand(): Command {
     // starts about a second sooner without it, which the many commands a test run or a script makes add up.
     const { buildApp } = await import("../../web/app.ts");
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
-    await app.listen({ host: config.host, port: config.port });
-    void startupSmtpCheck(config, deps.metrics, logger);
-    // The retention job, hourly; one instance at a time on a shared database (issue 11).
-    const cleanup = scheduleCleanup(deps);
     // Delivery status notifications for bounce+…@FAMOS_BOUNCE_DOMAIN (issue 15), when a port is set.
+    // Started before the web port opens: a bounce port that cannot be taken stops serve before it
+    // answers a health check, instead of leaving an instance that looks ready and loses every bounce.
     const bounces =
       config.bounce.smtpPort === null
         ? null
-        : await (await import("../../bounce/listener.ts")).startBounceListener(deps, { host: config.bounce.smtpHost, port: config.bounce.smtpPort });
+        : await (await import("../../bounce/listener.ts"))
+            .startBounceListener(deps, { host: config.bounce.smtpHost, port: config.bounce.smtpPort })
+            .catch((error: NodeJS.ErrnoException) => {
+              throw new Refused(
+                `FAMOS_BOUNCE_SMTP_PORT: cannot take ${config.bounce.smtpHost}:${config.bounce.smtpPort} for bounces (${error.code ?? error.message}); free that port or set another`,
+              );
+            });
+    await app.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
+      await bounces?.close();
+      throw error;
+    });
+    void startupSmtpCheck(config, deps.metrics, logger);
+    // The retention job, hourly; one instance at a time on a shared database (issue 11).
+    const cleanup = scheduleCleanup(deps);
 
     // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
     // finish the messages it holds (the rest stay queued in the outbox for any instance), then close
