@@ -21,8 +21,12 @@ export interface Deps {
   keys: Keys;
   /** Domain part of generated Message-IDs. */
   mailDomain: string;
-  /** Call after the transaction that queued mail has committed: the sender starts at once. */
-  mailQueued(): void;
+  /**
+   * Call after the transaction that queued mail has committed: the sender starts at once. With the
+   * ids of the messages just queued (a code's mail), they are claimed and handed to SMTP in this
+   * turn of the event loop, ahead of the rest of the outbox (MailSender.sendNow).
+   */
+  mailQueued(outboxIds?: readonly string[]): void;
   metrics: Metrics;
   logger: Logger;
 }

@@ -4,7 +4,7 @@ import pino from "pino";
 export const LOG_BATCH_MS = 50;
 
 /**
- * Standard output for the server's JSON log lines, written in batches: every request logs two lines,
+ * Standard output for the server's JSON log lines, written in batches: every request logs a line,
  * and writing each on its own cost a system call (and a wake-up of the reader, journald or a pipe)
  * per line, about a tenth of the event loop's time in a sign-in (issue 17). Lines are collected for
  * at most LOG_BATCH_MS and handed over together; nothing is dropped, and whatever is pending when the

@@ -73,7 +73,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     config,
     keys: deriveKeys(secret),
     mailDomain,
-    mailQueued: () => sender.wake(),
+    mailQueued: (outboxIds) => (outboxIds?.length ? sender.sendNow(outboxIds) : sender.wake()),
     metrics,
     logger,
   };

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
 
 /** Addresses are compared without regard to case (what mail servers do in practice). */
@@ -16,7 +17,7 @@ export interface AddressProblems {
 }
 
 export async function addressProblems(db: Kysely<Database>, email: string): Promise<AddressProblems | null> {
-  const row = await db.selectFrom("mail_addresses").selectAll().where("address_key", "=", addressKey(email)).executeTakeFirst();
+  const [row] = await addressRow(db, addressKey(email));
   if (!row || (row.undeliverable_at === null && row.soft_bounces === 0)) return null;
   return {
     undeliverableAt: row.undeliverable_at,
@@ -32,12 +33,17 @@ export async function addressProblems(db: Kysely<Database>, email: string): Prom
  * address that has a row (it bounced once) is written, so a normal sign-in adds no row.
  */
 export async function markAddressWorking(db: Kysely<Database>, email: string, now: number): Promise<void> {
-  await db
+  await clearAddress(db, addressKey(email), now);
+}
+
+// Issue 17: once per code step each; built and compiled once.
+const addressRow = preparedQuery((db, key: string) => db.selectFrom("mail_addresses").selectAll().where("address_key", "=", key));
+const clearAddress = preparedQuery((db, key: string, now: number) =>
+  db
     .updateTable("mail_addresses")
     .set({ undeliverable_at: null, undeliverable_reason: null, soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, confirmed_at: now, updated_at: now })
-    .where("address_key", "=", addressKey(email))
-    .execute();
-}
+    .where("address_key", "=", key),
+);
 
 export interface UndeliverableUser {
   userId: string;

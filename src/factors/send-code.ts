@@ -38,7 +38,7 @@ export async function sendCode<T extends { issued: IssueOutcome }>(
   );
   if (result.issued.kind === "sent") {
     deps.metrics.codesSent.inc();
-    deps.mailQueued();
+    deps.mailQueued([result.issued.outboxId]);
   }
   return result;
 }

@@ -113,13 +113,27 @@ export function formatMessage(locale: Locale, key: MessageKey, values?: TextValu
 
 const DURATION_KEYS = { day: "duration.days", hour: "duration.hours", minute: "duration.minutes", second: "duration.seconds" } as const;
 
+// Bounded by the languages times the catalogue's keys.
+const plainTexts = new Map<Locale, Map<MessageKey, string>>();
+
 class LocaleTranslator implements Translator {
   private readonly spoken;
+  /** Messages without values come out the same every time: formatted once per language (issue 17: pages use dozens). */
+  private readonly plain: Map<MessageKey, string>;
   constructor(readonly locale: Locale, readonly timeZone: string) {
+    let plain = plainTexts.get(locale);
+    if (!plain) plainTexts.set(locale, (plain = new Map()));
+    this.plain = plain;
     this.spoken = { uk: formatMessage(locale, "zone.uk"), ireland: formatMessage(locale, "zone.ireland") };
   }
   text(key: MessageKey, values?: TextValues): string {
-    return formatMessage(this.locale, key, values);
+    if (values !== undefined) return formatMessage(this.locale, key, values);
+    let text = this.plain.get(key);
+    if (text === undefined) {
+      text = formatMessage(this.locale, key);
+      this.plain.set(key, text);
+    }
+    return text;
   }
   html(key: MessageKey, values?: HtmlValues): SafeHtml {
     const escaped: TextValues = {};

@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -33,31 +34,33 @@ export async function enqueueMail(
     throw new Error("mail header values must not contain CR or LF");
   }
   const id = randomId(random);
-  await db
-    .insertInto("outbox")
-    .values({
-      id,
-      user_id: mail.userId,
-      kind: mail.kind,
-      recipient: mail.recipient,
-      subject: mail.subject,
-      text_body: mail.text,
-      html_body: mail.html,
-      message_id: `<${id}@${mailDomain}>`,
-      state: "queued",
-      attempts: 0,
-      next_attempt_at: now,
-      lease_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
-      bounced_at: null,
-      bounce_kind: null,
-      bounce_reason: null,
-    })
-    .execute();
+  await insertMessage(db, {
+    id,
+    user_id: mail.userId,
+    kind: mail.kind,
+    recipient: mail.recipient,
+    subject: mail.subject,
+    text_body: mail.text,
+    html_body: mail.html,
+    message_id: `<${id}@${mailDomain}>`,
+    state: "queued",
+    attempts: 0,
+    next_attempt_at: now,
+    lease_until: null,
+    last_error: null,
+    created_at: now,
+    sent_at: null,
+    bounced_at: null,
+    bounce_kind: null,
+    bounce_reason: null,
+  });
   return id;
 }
+
+const insertMessage = preparedInsert("outbox", [
+  "id", "user_id", "kind", "recipient", "subject", "text_body", "html_body", "message_id", "state", "attempts",
+  "next_attempt_at", "lease_until", "last_error", "created_at", "sent_at", "bounced_at", "bounce_kind", "bounce_reason",
+]);
 
 /**
  * Takes up to `limit` due messages and leases them to this sender until `now + leaseMs`. A
@@ -91,6 +94,25 @@ export async function claimDueMail(
     .execute();
 }
 
+const claimQueued = preparedQuery((db, id: string, leaseUntil: number) =>
+  db
+    .updateTable("outbox")
+    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
+    .where("id", "=", id)
+    .where("state", "=", "queued")
+    .returningAll(),
+);
+
+/**
+ * Takes one message just queued by this process, by its id, to send it at once (a code's mail must
+ * not wait for a drain, issue 17): leased as `claimDueMail` does, and only while it is still queued,
+ * so a drain or another instance that took it first keeps it. Undefined when it was taken.
+ */
+export async function claimMail(db: Kysely<Database>, id: string, now: number, leaseMs: number): Promise<OutboxMessage | undefined> {
+  const [claimed] = await claimQueued(db, id, now + leaseMs);
+  return claimed as OutboxMessage | undefined;
+}
+
 /**
  * A code mail's body holds the code itself, which the codes table keeps only as a keyed hash. Once
  * the message can no longer be sent (sent, or failed for good) its bodies are emptied, so the
@@ -109,15 +131,23 @@ export async function markSent(
   now: number,
   options: { scrub?: boolean } = {},
 ): Promise<boolean> {
-  const result = await db
-    .updateTable("outbox")
-    .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, ...(options.scrub ? SCRUBBED : {}) })
-    .where("id", "=", claim.id)
-    .where("attempts", "=", claim.attempts)
-    .where("state", "=", "sending")
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const marked = await (options.scrub ? markSentScrubbed : markSentKept)(db, claim.id, claim.attempts, now);
+  return marked.length === 1;
 }
+
+/** markSent's two shapes, each built once (issue 17: a code mail per sign-in). */
+const markSentAs = (scrub: boolean) =>
+  preparedQuery((db, id: string, attempts: number, now: number) =>
+    db
+      .updateTable("outbox")
+      .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, ...(scrub ? SCRUBBED : {}) })
+      .where("id", "=", id)
+      .where("attempts", "=", attempts)
+      .where("state", "=", "sending")
+      .returning("id"),
+  );
+const markSentScrubbed = markSentAs(true);
+const markSentKept = markSentAs(false);
 
 /** Puts a message back in the queue for a later try, or marks it failed for good (`retryAt` null). */
 export async function markAttemptFailed(

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, claimMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -54,6 +54,8 @@ export class MailSender {
   private readonly waiting = new Set<() => void>();
   /** Every message being handed to SMTP, by whichever drain claimed it. */
   private readonly sending = new Set<Promise<void>>();
+  /** Messages handed over by sendNow, outside any drain. */
+  private readonly direct = new Set<Promise<void>>();
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
 
@@ -71,6 +73,7 @@ export class MailSender {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await Promise.allSettled([...this.direct]);
     this.deps.transport.close();
   }
 
@@ -81,7 +84,7 @@ export class MailSender {
       this.kick();
       return;
     }
-    this.running = this.drain().finally(() => {
+    this.running = this.drainDue().finally(() => {
       this.running = null;
       if (this.again && !this.stopped) {
         this.again = false;
@@ -94,9 +97,15 @@ export class MailSender {
    * Sends until nothing is due. Up to `batch` messages are in flight at once, and a message queued
    * meanwhile (a wake) is claimed as soon as there is room, not after the slowest of the messages
    * before it: under load a code's mail never waits for a whole batch (issue 17). Exposed for tests
-   * and for `famos` commands that run without a server.
+   * and for `famos` commands that run without a server; these also wait for the mail sendNow is
+   * handing over (not claimed again after it: what it leaves queued, a retry, is due later).
    */
   async drain(): Promise<void> {
+    await this.drainDue();
+    await Promise.allSettled([...this.direct]);
+  }
+
+  private async drainDue(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     let more = true;
     for (;;) {
@@ -135,6 +144,38 @@ export class MailSender {
       // Wait for a send to finish (room again) or for a wake (new mail).
       await new Promise<void>((resolve) => this.waiting.add(resolve));
     }
+  }
+
+  /**
+   * Sends these messages, just committed to the outbox by this process, at once: each is claimed by
+   * its id and handed to SMTP in the same turn of the event loop, before the request that queued it
+   * has answered, instead of after a wake, a drain's look for due mail and its batch (issue 17: a
+   * code's mail must not queue behind the next password hashes). The claim is the drain's (leased,
+   * `attempts` raised, only while still queued), so a message is sent by one of them only; one a
+   * drain took first, or that this sender cannot take now (stopped, not started), is left to the
+   * drain and its poll, as before. Failures go the drain's way: retried with backoff, or failed.
+   */
+  sendNow(ids: readonly string[]): void {
+    if (this.stopped || this.closing) {
+      this.wake();
+      return;
+    }
+    for (const id of ids) {
+      const sending: Promise<void> = this.claimAndSend(id).finally(() => this.direct.delete(sending));
+      this.direct.add(sending);
+    }
+  }
+
+  private async claimAndSend(id: string): Promise<void> {
+    let message: OutboxMessage | undefined;
+    try {
+      message = await claimMail(this.deps.db, id, this.deps.clock.now(), this.options.leaseMs);
+    } catch (error) {
+      // The poll takes it once the database answers again.
+      this.deps.logger?.error({ err: error, mail: id }, "could not read the mail outbox");
+      return;
+    }
+    if (message) await this.sendOne(message);
   }
 
   private kick(): void {

@@ -2,14 +2,18 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
+import { preparedQuery } from "../store/prepared.ts";
 import type { Database, NoticesTable } from "../store/schema.ts";
 
 export type Notice = NoticesTable;
 
 /** Notices shown on the portal's banner: not ended, newest first. */
 export async function activeNotices(db: Kysely<Database>): Promise<Notice[]> {
-  return db.selectFrom("notices").selectAll().where("ended_at", "is", null).orderBy("created_at", "desc").limit(5).execute();
+  return liveNotices(db);
 }
+
+// Issue 17: every portal and Profile page asks it; built and compiled once.
+const liveNotices = preparedQuery((db) => db.selectFrom("notices").selectAll().where("ended_at", "is", null).orderBy("created_at", "desc").limit(5));
 
 export async function findNotice(db: Kysely<Database>, id: string): Promise<Notice | undefined> {
   return db.selectFrom("notices").selectAll().where("id", "=", id).executeTakeFirst();

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { markAddressWorking } from "../bounce/addresses.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { randomId } from "../platform/random.ts";
+import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
 import { generateCode, hashCode, sameHash } from "./code.ts";
 import type { Flow } from "./flows.ts";
@@ -38,29 +39,19 @@ export async function issueCode(
 ): Promise<IssueOutcome> {
   const { otp } = deps.config;
   if (otp.perHour > 0) {
-    const recent = await tx
-      .selectFrom("codes")
-      .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.min<number>("created_at").as("oldest")])
-      .where("user_id", "=", flow.user_id)
-      .where("created_at", ">", now - HOUR)
-      .executeTakeFirstOrThrow();
-    if (Number(recent.n) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent.oldest) + HOUR };
+    const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR);
+    if (Number(recent?.n ?? 0) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent?.oldest) + HOUR };
   }
   // One conditional update both checks and counts, so two racing Regenerate clicks can't both pass.
-  const counted = await tx
-    .updateTable("flows")
-    .set({ codes_sent: sql`codes_sent + 1`, last_code_at: now })
-    .where("id", "=", flow.id)
-    .where("codes_sent", "<", otp.perAttempt)
-    .where((eb) => eb.or([eb("last_code_at", "is", null), eb("last_code_at", "<=", now - otp.resendWaitMs)]))
-    .executeTakeFirst();
-  if (Number(counted.numUpdatedRows) === 0) {
+  const [counted] = await countCode(tx, flow.id, now, otp.perAttempt, now - otp.resendWaitMs);
+  if (!counted) {
     const current = await tx.selectFrom("flows").select(["codes_sent", "last_code_at"]).where("id", "=", flow.id).executeTakeFirstOrThrow();
     if (current.codes_sent >= otp.perAttempt) return { kind: "attempt-cap" };
     return { kind: "wait", retryAt: (current.last_code_at ?? now) + otp.resendWaitMs };
   }
 
-  await voidFlowCodes(tx, flow.id, "regenerated", now);
+  // The flow's first code has no code before it to void: codes are made here only, each counted first.
+  if (counted.codes_sent > 1) await voidFlowCodes(tx, flow.id, "regenerated", now);
   const code = generateCode(deps.random);
   const expiresAt = now + otp.ttlMs;
   const mail = codeMail({
@@ -81,25 +72,42 @@ export async function issueCode(
     ...mail,
   });
   const codeId = randomId(deps.random);
-  await tx
-    .insertInto("codes")
-    .values({
-      id: codeId,
-      flow_id: flow.id,
-      user_id: flow.user_id,
-      code_hash: hashCode(deps.keys.code, flow.id, code),
-      email: flow.email,
-      outbox_id: outboxId,
-      created_at: now,
-      expires_at: expiresAt,
-      tries: 0,
-      consumed_at: null,
-      voided_at: null,
-      void_reason: null,
-    })
-    .execute();
+  await insertCode(tx, {
+    id: codeId,
+    flow_id: flow.id,
+    user_id: flow.user_id,
+    code_hash: hashCode(deps.keys.code, flow.id, code),
+    email: flow.email,
+    outbox_id: outboxId,
+    created_at: now,
+    expires_at: expiresAt,
+    tries: 0,
+    consumed_at: null,
+    voided_at: null,
+    void_reason: null,
+  });
   return { kind: "sent", codeId, outboxId, sentAt: now, expiresAt };
 }
+
+// Issue 17: the statements of a sign-in's code, built and compiled once.
+const codesInLastHour = preparedQuery((db, userId: string, since: number) =>
+  db
+    .selectFrom("codes")
+    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.min<number>("created_at").as("oldest")])
+    .where("user_id", "=", userId)
+    .where("created_at", ">", since),
+);
+/** One conditional update both checks and counts; RETURNING gives the count, and says whether it passed. */
+const countCode = preparedQuery((db, flowId: string, now: number, perAttempt: number, waitedSince: number) =>
+  db
+    .updateTable("flows")
+    .set({ codes_sent: sql`codes_sent + 1`, last_code_at: now })
+    .where("id", "=", flowId)
+    .where("codes_sent", "<", perAttempt)
+    .where((eb) => eb.or([eb("last_code_at", "is", null), eb("last_code_at", "<=", waitedSince)]))
+    .returning("codes_sent"),
+);
+const insertCode = preparedInsert("codes", ["id", "flow_id", "user_id", "code_hash", "email", "outbox_id", "created_at", "expires_at", "tries", "consumed_at", "voided_at", "void_reason"]);
 
 export type VerifyOutcome =
   | { kind: "ok"; codeId: string }
@@ -121,13 +129,7 @@ export type VerifyOutcome =
  */
 export async function verifyCode(deps: Deps, flowId: string, typed: string, now: number): Promise<VerifyOutcome> {
   const { db } = deps;
-  const current = await db
-    .selectFrom("codes")
-    .selectAll()
-    .where("flow_id", "=", flowId)
-    .where("consumed_at", "is", null)
-    .where("voided_at", "is", null)
-    .executeTakeFirst();
+  const [current] = await liveCode(db, flowId);
   if (!current) return explainMissingCode(db, flowId);
   if (now >= current.expires_at) {
     await voidCode(db, current.id, "expired", now);
@@ -136,39 +138,16 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
 
   const typedHash = hashCode(deps.keys.code, flowId, typed);
   if (sameHash(typedHash, current.code_hash)) {
-    const consumed = await db
-      .updateTable("codes")
-      .set({ consumed_at: now })
-      .where("id", "=", current.id)
-      .where("consumed_at", "is", null)
-      .where("voided_at", "is", null)
-      .executeTakeFirst();
-    if (Number(consumed.numUpdatedRows) !== 1) return { kind: "used" };
+    const [consumed] = await consumeCode(db, current.id, now);
+    if (!consumed) return { kind: "used" };
     // The code arrived, so the address takes mail: earlier bounces no longer hold (issue 15).
     await markAddressWorking(db, current.email, now);
     return { kind: "ok", codeId: current.id };
   }
 
   const max = deps.config.otp.tries;
-  const counted = await db
-    .updateTable("codes")
-    .set({
-      tries: sql`tries + 1`,
-      voided_at: sql`CASE WHEN tries + 1 >= ${max} THEN ${now} ELSE voided_at END`,
-      void_reason: sql`CASE WHEN tries + 1 >= ${max} THEN 'tries' ELSE void_reason END`,
-    })
-    .where("id", "=", current.id)
-    .where("consumed_at", "is", null)
-    .where("voided_at", "is", null)
-    .returning("tries")
-    .executeTakeFirst();
-  const earlier = await db
-    .selectFrom("codes")
-    .select("created_at")
-    .where("flow_id", "=", flowId)
-    .where("id", "!=", current.id)
-    .where("code_hash", "=", typedHash)
-    .executeTakeFirst();
+  const [counted] = await countTry(db, current.id, max, now);
+  const [earlier] = await earlierCode(db, flowId, current.id, typedHash);
   return {
     kind: "wrong",
     // A concurrent request used up the last try first: nothing is left for this one either.
@@ -178,13 +157,36 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
   };
 }
 
+// Issue 17: the statements of a code check, built and compiled once. The consumed_at and voided_at
+// guards make the consuming and the counting updates conditional: of racing requests, one wins.
+const liveCode = preparedQuery((db, flowId: string) =>
+  db.selectFrom("codes").selectAll().where("flow_id", "=", flowId).where("consumed_at", "is", null).where("voided_at", "is", null),
+);
+const consumeCode = preparedQuery((db, id: string, now: number) =>
+  db.updateTable("codes").set({ consumed_at: now }).where("id", "=", id).where("consumed_at", "is", null).where("voided_at", "is", null).returning("id"),
+);
+const countTry = preparedQuery((db, id: string, max: number, now: number) =>
+  db
+    .updateTable("codes")
+    .set({
+      tries: sql`tries + 1`,
+      voided_at: sql`CASE WHEN tries + 1 >= ${max} THEN ${now} ELSE voided_at END`,
+      void_reason: sql`CASE WHEN tries + 1 >= ${max} THEN 'tries' ELSE void_reason END`,
+    })
+    .where("id", "=", id)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .returning("tries"),
+);
+const earlierCode = preparedQuery((db, flowId: string, currentId: string, typedHash: string) =>
+  db.selectFrom("codes").select("created_at").where("flow_id", "=", flowId).where("id", "!=", currentId).where("code_hash", "=", typedHash),
+);
+const lastCode = preparedQuery((db, flowId: string) =>
+  db.selectFrom("codes").select(["consumed_at", "void_reason"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
+);
+
 async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<VerifyOutcome> {
-  const last = await db
-    .selectFrom("codes")
-    .select(["consumed_at", "void_reason"])
-    .where("flow_id", "=", flowId)
-    .orderBy("created_at", "desc")
-    .executeTakeFirst();
+  const [last] = await lastCode(db, flowId);
   if (last?.consumed_at != null) return { kind: "used" };
   if (last?.void_reason === "expired") return { kind: "expired" };
   return { kind: "void" };
@@ -198,14 +200,12 @@ async function voidLiveCodes(
   reason: string,
   now: number,
 ): Promise<void> {
-  await db
-    .updateTable("codes")
-    .set({ voided_at: now, void_reason: reason })
-    .where(scope, "=", value)
-    .where("consumed_at", "is", null)
-    .where("voided_at", "is", null)
-    .execute();
+  await voidStatement(scope, db, value, reason, now);
 }
+
+const voidStatement = preparedQueryFor((scope: "id" | "flow_id" | "user_id", db, value: string, reason: string, now: number) =>
+  db.updateTable("codes").set({ voided_at: now, void_reason: reason }).where(scope, "=", value).where("consumed_at", "is", null).where("voided_at", "is", null),
+);
 
 function voidCode(db: Kysely<Database>, id: string, reason: string, now: number): Promise<void> {
   return voidLiveCodes(db, "id", id, reason, now);
@@ -230,7 +230,18 @@ export async function currentCode(
   db: Kysely<Database>,
   flowId: string,
 ): Promise<(Pick<CodesTable, "id" | "created_at" | "expires_at" | "tries" | "voided_at" | "void_reason" | "consumed_at" | "email"> & { mail_state: string | null }) | undefined> {
-  const row = await db
+  const [row] = await currentCodeStatement(db, flowId);
+  if (!row) return undefined;
+  const { mail_attempts, mail_bounce, ...code } = row;
+  const delayed = code.mail_state === "queued" && (mail_attempts ?? 0) > 0;
+  // A hard bounce after the SMTP server took the mail: it will not arrive (issue 15).
+  if (mail_bounce === "hard") return { ...code, mail_state: "bounced" };
+  return { ...code, mail_state: delayed ? "delayed" : code.mail_state };
+}
+
+// Issue 17: every OTP capture page asks it; built and compiled once.
+const currentCodeStatement = preparedQuery((db, flowId: string) =>
+  db
     .selectFrom("codes")
     .leftJoin("outbox", "outbox.id", "codes.outbox_id")
     .select([
@@ -241,11 +252,5 @@ export async function currentCode(
     .orderBy("codes.created_at", "desc")
     // Two codes made in the same millisecond (no resend wait): the live one is the current one.
     .orderBy(sql`case when codes.voided_at is null then 0 else 1 end`)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const { mail_attempts, mail_bounce, ...code } = row;
-  const delayed = code.mail_state === "queued" && (mail_attempts ?? 0) > 0;
-  // A hard bounce after the SMTP server took the mail: it will not arrive (issue 15).
-  if (mail_bounce === "hard") return { ...code, mail_state: "bounced" };
-  return { ...code, mail_state: delayed ? "delayed" : code.mail_state };
-}
+    .limit(1),
+);

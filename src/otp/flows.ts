@@ -35,6 +35,10 @@ export async function findFlow(db: Kysely<Database>, id: string): Promise<Flow |
   return flow;
 }
 
+const finishFlowStatement = preparedQuery((db, id: string, now: number) =>
+  db.updateTable("flows").set({ finished_at: now }).where("id", "=", id).where("finished_at", "is", null),
+);
+
 export async function finishFlow(db: Kysely<Database>, id: string, now: number): Promise<void> {
-  await db.updateTable("flows").set({ finished_at: now }).where("id", "=", id).where("finished_at", "is", null).execute();
+  await finishFlowStatement(db, id, now);
 }

@@ -30,12 +30,19 @@ export type PasskeySignIn = SignedInOutcome | Exclude<SecondFactorCheck<never, P
  */
 async function signInFlow(deps: Deps, session: Session): Promise<Flow | null> {
   const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
-  return flow && flow.kind === "signin" && flow.finished_at === null ? flow : null;
+  return flow && passkeyMayFinish(flow) ? flow : null;
 }
 
-/** Whether "OTP capture" offers "Use a passkey instead" to this session. */
-export async function passkeyOffered(deps: Deps, user: User, session: Session): Promise<boolean> {
-  return (await signInFlow(deps, session)) !== null && (await userPasskeys(deps.db, user.id)).length > 0;
+function passkeyMayFinish(flow: Flow): boolean {
+  return flow.kind === "signin" && flow.finished_at === null;
+}
+
+/**
+ * Whether "OTP capture" offers "Use a passkey instead" for the session's flow, as the page read it:
+ * to a user who has a passkey (the page's choices, otpChoices, count them; issue 17: not read twice).
+ */
+export function passkeyOffered(flow: Flow | undefined): boolean {
+  return flow !== undefined && passkeyMayFinish(flow);
 }
 
 /** "Use a passkey instead", first half: request options for the user's passkeys, with a challenge bound to this session. */

@@ -58,6 +58,17 @@ export function formatIsoOffset(ms: number, timeZone: string): string {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
 }
 
+/** A zone-name formatter, kept like the others (each code mail to a reader outside the UK names the zone). */
+function zoneFormatter(timeZone: string, style: "longGeneric" | "shortOffset", locale: string): Intl.DateTimeFormat {
+  const key = `${style}|${timeZone}|${locale}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: style });
+    formatters.set(key, format);
+  }
+  return format;
+}
+
 /** Names people use for the zones FAMOS's users are in; others take Intl's generic name. */
 const ZONE_KINDS: Record<string, SpokenZone> = {
   "Europe/London": "uk",
@@ -77,7 +88,7 @@ export function zoneName(timeZone: string, at: number, locale = "en-GB", spoken:
   const kind = ZONE_KINDS[timeZone];
   if (kind) return spoken[kind];
   const part = (style: "longGeneric" | "shortOffset") =>
-    new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: style }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
+    zoneFormatter(timeZone, style, locale).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
   const generic = part("longGeneric");
   if (generic && !generic.startsWith("GMT")) return generic;
   const offset = part("shortOffset").replace(/^GMT/, "");

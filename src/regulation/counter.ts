@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
+import { preparedQueryFor } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
 
 /** How one counter locks: after `after` failures, `baseMs` doubling with each further one, at most `maxMs`. */
@@ -42,33 +43,7 @@ export interface Counted {
  * Returns null when refused.
  */
 export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy): Promise<Counted | null> {
-  const expired = policy.windowMs === null ? sql<boolean>`1 = 0` : sql<boolean>`throttles.window_started_at <= ${big(now - policy.windowMs)}`;
-  const failures = sql<number>`(CASE WHEN ${expired} THEN 1 ELSE throttles.failures + 1 END)`;
-  const hard = policy.hardAfter === null ? big(0) : sql<number>`(CASE WHEN ${failures} >= ${big(policy.hardAfter)} THEN 1 ELSE 0 END)`;
-  const row = await db
-    .insertInto("throttles")
-    .values({
-      key,
-      failures: 1,
-      locked_until: lockDuration(1, policy) > 0 ? now + lockDuration(1, policy) : 0,
-      hard_locked: policy.hardAfter !== null && policy.hardAfter <= 1 ? 1 : 0,
-      updated_at: now,
-      window_started_at: policy.windowMs === null ? 0 : now,
-    })
-    .onConflict((oc) =>
-      oc
-        .column("key")
-        .doUpdateSet({
-          failures,
-          locked_until: lockUntil(failures, now, policy),
-          hard_locked: hard,
-          window_started_at: policy.windowMs === null ? big(0) : sql<number>`(CASE WHEN ${expired} THEN ${big(now)} ELSE throttles.window_started_at END)`,
-          updated_at: now,
-        })
-        .where(sql<boolean>`throttles.locked_until <= ${big(now)} AND throttles.hard_locked = 0`),
-    )
-    .returning(["failures", "locked_until", "hard_locked", "window_started_at"])
-    .executeTakeFirst();
+  const [row] = await reserveStatement(shapeOf(policy), db, key, now);
   if (!row) return null;
   const lockedUntil = Number(row.locked_until);
   return {
@@ -82,18 +57,55 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
   };
 }
 
+/** The policy's fields that shape the statement (a policy object may carry more). */
+function shapeOf(policy: CounterPolicy): CounterPolicy {
+  return { after: policy.after, baseMs: policy.baseMs, maxMs: policy.maxMs, windowMs: policy.windowMs, hardAfter: policy.hardAfter };
+}
+
+// Issue 17: twice per sign-in; built and compiled once per policy (the key and the time are its values).
+const reserveStatement = preparedQueryFor((policy: CounterPolicy, db, key: string, now: number) => {
+  const at = big(now);
+  const plus = (ms: number) => sql<number>`(${at} + ${big(ms)})`;
+  const expired = policy.windowMs === null ? sql<boolean>`1 = 0` : sql<boolean>`throttles.window_started_at <= (${at} - ${big(policy.windowMs)})`;
+  const failures = sql<number>`(CASE WHEN ${expired} THEN 1 ELSE throttles.failures + 1 END)`;
+  const hard = policy.hardAfter === null ? big(0) : sql<number>`(CASE WHEN ${failures} >= ${big(policy.hardAfter)} THEN 1 ELSE 0 END)`;
+  return db
+    .insertInto("throttles")
+    .values({
+      key,
+      failures: 1,
+      locked_until: lockDuration(1, policy) > 0 ? plus(lockDuration(1, policy)) : 0,
+      hard_locked: policy.hardAfter !== null && policy.hardAfter <= 1 ? 1 : 0,
+      updated_at: now,
+      window_started_at: policy.windowMs === null ? 0 : now,
+    })
+    .onConflict((oc) =>
+      oc
+        .column("key")
+        .doUpdateSet({
+          failures,
+          locked_until: lockUntil(failures, plus, policy),
+          hard_locked: hard,
+          window_started_at: policy.windowMs === null ? big(0) : sql<number>`(CASE WHEN ${expired} THEN ${at} ELSE throttles.window_started_at END)`,
+          updated_at: now,
+        })
+        .where(sql<boolean>`throttles.locked_until <= ${at} AND throttles.hard_locked = 0`),
+    )
+    .returning(["failures", "locked_until", "hard_locked", "window_started_at"]);
+});
+
 /** A bound number typed as a 64-bit integer, so PostgreSQL types every branch of a CASE alike. */
 function big(value: number): RawBuilder<number> {
   return sql<number>`CAST(${value} AS BIGINT)`;
 }
 
 /** `CASE` over the failure count: the lock end each count earns, up to the cap. */
-function lockUntil(failures: RawBuilder<number>, now: number, policy: CounterPolicy): RawBuilder<number> {
+function lockUntil(failures: RawBuilder<number>, plus: (ms: number) => RawBuilder<number>, policy: CounterPolicy): RawBuilder<number> {
   const steps: RawBuilder<unknown>[] = [];
   for (let n = policy.after; lockDuration(n, policy) < policy.maxMs; n += 1) {
-    steps.push(sql`WHEN ${failures} = ${big(n)} THEN ${big(now + lockDuration(n, policy))}`);
+    steps.push(sql`WHEN ${failures} = ${big(n)} THEN ${plus(lockDuration(n, policy))}`);
   }
-  return sql<number>`(CASE WHEN ${failures} < ${big(policy.after)} THEN ${big(0)} ${sql.join(steps, sql` `)} ELSE ${big(now + policy.maxMs)} END)`;
+  return sql<number>`(CASE WHEN ${failures} < ${big(policy.after)} THEN ${big(0)} ${sql.join(steps, sql` `)} ELSE ${plus(policy.maxMs)} END)`;
 }
 
 /**
@@ -102,24 +114,30 @@ function lockUntil(failures: RawBuilder<number>, now: number, policy: CounterPol
  * since is left alone.
  */
 export async function giveBack(db: Kysely<Database>, counted: Counted): Promise<void> {
-  await db
+  await giveBackStatement({ lock: counted.startedLock, hard: counted.startedHardLock }, db, counted.key, counted.windowStartedAt);
+}
+
+const giveBackStatement = preparedQueryFor((started: { lock: boolean; hard: boolean }, db, key: string, windowStartedAt: number) =>
+  db
     .updateTable("throttles")
     .set({
       failures: sql`CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END`,
-      ...(counted.startedLock ? { locked_until: 0 } : {}),
-      ...(counted.startedHardLock ? { hard_locked: 0 } : {}),
+      ...(started.lock ? { locked_until: 0 } : {}),
+      ...(started.hard ? { hard_locked: 0 } : {}),
     })
-    .where("key", "=", counted.key)
-    .where("window_started_at", "=", counted.windowStartedAt)
-    .execute();
-}
+    .where("key", "=", key)
+    .where("window_started_at", "=", windowStartedAt),
+);
 
 /** A success ends the counter's run of failures; a lock until support unlocks stays, unless this attempt set it. */
 export async function clear(db: Kysely<Database>, counted: Counted): Promise<void> {
-  let q = db.deleteFrom("throttles").where("key", "=", counted.key);
-  if (!counted.startedHardLock) q = q.where("hard_locked", "=", 0);
-  await q.execute();
+  await clearStatement(counted.startedHardLock, db, counted.key);
 }
+
+const clearStatement = preparedQueryFor((startedHardLock: boolean, db, key: string) => {
+  const q = db.deleteFrom("throttles").where("key", "=", key);
+  return startedHardLock ? q : q.where("hard_locked", "=", 0);
+});
 
 export interface CounterState {
   key: string;
@@ -131,6 +149,11 @@ export interface CounterState {
 /** The counters with these keys as they stand (missing ones are not returned). */
 export async function readCounters(db: Kysely<Database>, keys: string[]): Promise<CounterState[]> {
   if (keys.length === 0) return [];
-  const rows = await db.selectFrom("throttles").select(["key", "failures", "locked_until", "hard_locked"]).where("key", "in", keys).execute();
+  const rows = await countersStatement(keys.length, db, ...keys);
   return rows.map((r) => ({ key: r.key, failures: Number(r.failures), lockedUntil: Number(r.locked_until), hardLocked: Number(r.hard_locked) === 1 }));
 }
+
+// Issue 17: once per password or code step; one prepared query per number of keys.
+const countersStatement = preparedQueryFor((count: number, db, ...keys: string[]) =>
+  db.selectFrom("throttles").select(["key", "failures", "locked_until", "hard_locked"]).where("key", "in", keys.slice(0, count)),
+);

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { randomId } from "../platform/random.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
 
 /**
@@ -40,24 +41,24 @@ export function tokenFor(key: Buffer, tokens: readonly string[], loginKey: strin
 export async function identifyDevice(deps: Pick<Deps, "db" | "keys">, tokens: readonly string[], loginKey: string, now: number): Promise<string | null> {
   const deviceId = tokenFor(deps.keys.device, tokens, loginKey);
   if (!deviceId) return null;
-  const row = await deps.db
-    .selectFrom("devices")
-    .select("id")
-    .where("id", "=", deviceId)
-    .where("login_key", "=", loginKey)
-    .where("revoked_at", "is", null)
-    .where("last_used_at", ">", now - DEVICE_LIFETIME_MS)
-    .executeTakeFirst();
+  const [row] = await liveDevice(deps.db, deviceId, loginKey, now - DEVICE_LIFETIME_MS);
   return row ? row.id : null;
 }
+
+// Issue 17: the device statements of a sign-in, built and compiled once.
+const liveDevice = preparedQuery((db, deviceId: string, loginKey: string, usedSince: number) =>
+  db.selectFrom("devices").select("id").where("id", "=", deviceId).where("login_key", "=", loginKey).where("revoked_at", "is", null).where("last_used_at", ">", usedSince),
+);
+const touchDevice = preparedQuery((db, deviceId: string, now: number) => db.updateTable("devices").set({ last_used_at: now }).where("id", "=", deviceId));
+const insertDevice = preparedInsert("devices", ["id", "login_key", "created_at", "last_used_at", "revoked_at"]);
 
 /** After a completed sign-in: the device this browser now holds for the login ID (the same one, renewed, or a new one). */
 export async function rememberDevice(deps: Pick<Deps, "keys" | "random">, db: Kysely<Database>, loginKey: string, known: string | null, now: number): Promise<string> {
   let deviceId = known;
-  if (deviceId) await db.updateTable("devices").set({ last_used_at: now }).where("id", "=", deviceId).execute();
+  if (deviceId) await touchDevice(db, deviceId, now);
   else {
     deviceId = randomId(deps.random);
-    await db.insertInto("devices").values({ id: deviceId, login_key: loginKey, created_at: now, last_used_at: now, revoked_at: null }).execute();
+    await insertDevice(db, { id: deviceId, login_key: loginKey, created_at: now, last_used_at: now, revoked_at: null });
   }
   return deviceToken(deps.keys.device, deviceId, loginKey);
 }

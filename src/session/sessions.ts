@@ -83,7 +83,7 @@ export async function loadSignedIn(
     return null;
   }
   if (now - session.last_seen_at >= TOUCH_EVERY_MS) {
-    await db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", session.id).execute();
+    await touchSession(db, session.id, now);
     session.last_seen_at = now;
   }
   const user: UsersTable = {
@@ -112,6 +112,8 @@ export async function loadSignedIn(
 const sessionWithUser = preparedQuery((db, hash: string) =>
   db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").selectAll("sessions").select(USER_COLUMNS).where("sessions.token_hash", "=", hash),
 );
+
+const touchSession = preparedQuery((db, id: string, now: number) => db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", id));
 
 // Users' columns under names that can't clash with the session's own.
 const USER_COLUMNS = [
@@ -147,24 +149,27 @@ export async function advanceSession(
 ): Promise<{ token: string; session: Session } | null> {
   const token = newToken(random);
   const hash = tokenHash(token);
-  const result = await db
-    .updateTable("sessions")
-    .set({
-      token_hash: hash,
-      stage: change.stage,
-      flow_id: change.flowId,
-      last_seen_at: now,
-      ...(change.verifiedAt !== undefined ? { verified_at: change.verifiedAt } : {}),
-    })
-    .where("token_hash", "=", session.token_hash)
-    .where("ended_at", "is", null)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return null;
+  const [advanced] =
+    change.verifiedAt !== undefined
+      ? await advanceVerified(db, hash, change.stage, change.flowId, now, change.verifiedAt, session.token_hash)
+      : await advanceUnverified(db, hash, change.stage, change.flowId, now, session.token_hash);
+  if (!advanced) return null;
   return {
     token,
     session: { ...session, token_hash: hash, stage: change.stage, flow_id: change.flowId, last_seen_at: now, verified_at: change.verifiedAt ?? session.verified_at },
   };
 }
+
+// Issue 17: once per sign-in, built and compiled once (with verified_at, and without). RETURNING says
+// whether the session was still live: a prepared query gives its rows only.
+const advanceQuery = (db: Kysely<Database>, set: Partial<Session>, oldHash: string) =>
+  db.updateTable("sessions").set(set).where("token_hash", "=", oldHash).where("ended_at", "is", null).returning("id");
+const advanceVerified = preparedQuery((db, hash: string, stage: Stage, flowId: string | null, now: number, verifiedAt: number, oldHash: string) =>
+  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, verified_at: verifiedAt }, oldHash),
+);
+const advanceUnverified = preparedQuery((db, hash: string, stage: Stage, flowId: string | null, now: number, oldHash: string) =>
+  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now }, oldHash),
+);
 
 /** Changes the step without a new token (enrolment → its code: no new proof was given). */
 export async function setSessionStep(db: Kysely<Database>, sessionId: string, stage: Stage, flowId: string | null): Promise<void> {
@@ -197,15 +202,19 @@ export async function endUserSessions(
 
 /** Live, fully signed-in sessions of a user, newest first (the Profile tab's list). */
 export async function listUserSessions(db: Kysely<Database>, userId: string, now: number, policy: Config["session"]): Promise<Session[]> {
-  return db
+  return liveFullSessions(db, userId, now, now - policy.idleMs);
+}
+
+// Issue 17: every Profile page asks it; built and compiled once.
+const liveFullSessions = preparedQuery((db, userId: string, now: number, seenSince: number) =>
+  db
     .selectFrom("sessions")
     .selectAll()
     .where("user_id", "=", userId)
     .where("ended_at", "is", null)
     .where("stage", "=", "full")
     .where("expires_at", ">", now)
-    .where("last_seen_at", ">", now - policy.idleMs)
+    .where("last_seen_at", ">", seenSince)
     .orderBy("created_at", "desc")
-    .limit(50)
-    .execute();
-}
+    .limit(50),
+);

@@ -54,3 +54,25 @@ export function preparedInsert<T extends keyof Database & string>(table: T, colu
     await insert(db, ...columns.map((column) => given[column]));
   };
 }
+
+/**
+ * preparedQuery for a query whose shape depends on a setting or a flag (a lock policy, an optional
+ * column, the length of an IN list): one prepared query per distinct `shape`, told apart by its JSON.
+ * `build` may use `shape` to decide the query's shape, and its other arguments only as values.
+ */
+export function preparedQueryFor<S, A extends unknown[], R>(
+  build: (shape: S, db: Kysely<Database>, ...args: A) => Compilable<R>,
+): (shape: S, db: Kysely<Database>, ...args: A) => Promise<R[]> {
+  const byShape = new Map<string, (db: Kysely<Database>, ...args: A) => Promise<R[]>>();
+  return (shape, db, ...args) => {
+    const id = JSON.stringify(shape);
+    let query = byShape.get(id);
+    if (!query) {
+      // Shapes come from settings and flags, a handful at most; the bound keeps a misuse from growing it.
+      if (byShape.size >= 100) byShape.clear();
+      query = preparedQuery((db2: Kysely<Database>, ...values: A) => build(shape, db2, ...values));
+      byShape.set(id, query);
+    }
+    return query(db, ...args);
+  };
+}

@@ -3,7 +3,7 @@ import type { Config } from "../config/config.ts";
 import type { Stage } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
-import { factorsOf, hasStrongFactor } from "./factors.ts";
+import { factorsOf, hasStrongFactor, type FactorSummary } from "./factors.ts";
 
 /**
  * FAMOS_STRONG_FACTOR_ROLES: support and admin can reset anyone's enrolment, so their accounts are
@@ -20,7 +20,12 @@ export function strongFactorRequired(config: Readonly<Config>, user: Pick<User, 
  * and enrolment all ask here.
  */
 export async function emailCodeSignsIn(db: Kysely<Database>, config: Readonly<Config>, user: User): Promise<boolean> {
-  return (await secondStepOptions(db, config, user)).emailCode;
+  return emailCodeAllowed(config, user, () => factorsOf(db, user.id));
+}
+
+/** The rule itself. The factors are read only for those roles: nobody else's can take the code away (issue 17). */
+async function emailCodeAllowed(config: Readonly<Config>, user: User, factors: () => Promise<FactorSummary>): Promise<boolean> {
+  return !strongFactorRequired(config, user) || !hasStrongFactor(await factors());
 }
 
 /**
@@ -36,6 +41,6 @@ export async function stageOnceVerified(db: Kysely<Database>, config: Readonly<C
 /** What OTP capture offers this user: the emailed code (or not), the app, recovery codes, passkeys. */
 export async function secondStepOptions(db: Kysely<Database>, config: Readonly<Config>, user: User) {
   const factors = await factorsOf(db, user.id);
-  const emailCode = !strongFactorRequired(config, user) || !hasStrongFactor(factors);
+  const emailCode = await emailCodeAllowed(config, user, async () => factors);
   return { emailCode, app: factors.app !== null, recovery: factors.recoveryCodesLeft > 0, passkeys: factors.passkeys };
 }

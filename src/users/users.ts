@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { randomId, type Random } from "../platform/random.ts";
+import { preparedQuery } from "../store/prepared.ts";
 import type { Database, UsersTable } from "../store/schema.ts";
 
 export type User = UsersTable;
@@ -11,8 +12,12 @@ export function loginKey(loginId: string): string {
   return loginId.trim().toLowerCase();
 }
 
+// Issue 17: once per password step; built and compiled once.
+const userByKey = preparedQuery((db, key: string) => db.selectFrom("users").selectAll().where("login_key", "=", key));
+
 export async function findUserByLogin(db: Kysely<Database>, loginId: string): Promise<User | undefined> {
-  return db.selectFrom("users").selectAll().where("login_key", "=", loginKey(loginId)).executeTakeFirst();
+  const [user] = await userByKey(db, loginKey(loginId));
+  return user;
 }
 
 export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
@@ -72,6 +77,8 @@ export async function confirmOtpEmail(db: Kysely<Database>, userId: string, emai
     .execute();
 }
 
+const setLastSignIn = preparedQuery((db, userId: string, now: number) => db.updateTable("users").set({ last_sign_in_at: now }).where("id", "=", userId));
+
 export async function recordSignIn(db: Kysely<Database>, userId: string, now: number): Promise<void> {
-  await db.updateTable("users").set({ last_sign_in_at: now }).where("id", "=", userId).execute();
+  await setLastSignIn(db, userId, now);
 }

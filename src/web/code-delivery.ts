@@ -1,7 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { addressProblems } from "../bounce/addresses.ts";
 import { currentCode } from "../otp/codes.ts";
-import { findFlow } from "../otp/flows.ts";
+import { findFlow, type Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
@@ -11,6 +11,8 @@ export interface CodeDeliveryState {
   delivery: CodeDelivery;
   /** 1 for the first code of a sign-in or change: the page says "sent", not "a new code". */
   codesSent: number;
+  /** The flow as read for this (issue 17: a caller needing it reads it from here, not again). */
+  flow: Flow | undefined;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function codeDeliveryState(deps: Deps, t: Translator, flowId: strin
       softBounces: problems?.softBounces ?? 0,
     },
     codesSent: flow?.codes_sent ?? 0,
+    flow,
   };
 }
 

@@ -56,6 +56,9 @@ export function verifyCsrf(request: FastifyRequest, config: Readonly<Config>): v
   if (!secret || typeof token !== "string" || token.length > 200 || !tokens.verify(secret, token)) {
     throw new HttpProblem(403, CSRF_REFUSED);
   }
+  // A page this request renders (a form shown again with its error) makes its token from the same
+  // secret without checking the cookie's signature a second time.
+  secrets.set(request, secret);
 }
 
 function readSecret(request: FastifyRequest, config: Readonly<Config>): string | null {

@@ -9,13 +9,14 @@ import type { Deps } from "../app/deps.ts";
  */
 export function registerForwardedWarning(app: FastifyInstance, deps: Deps): void {
   let warned = false;
-  app.addHook("onRequest", async (request) => {
-    if (warned || request.headers["x-forwarded-for"] === undefined) return;
-    if (request.ip !== request.socket.remoteAddress) return;
-    warned = true;
-    deps.logger.warn(
-      { peer: request.ip },
-      `Forwarded headers (X-Forwarded-For) arrive from ${request.ip}, which FAMOS_TRUST_PROXY does not trust: every user behind that proxy counts as one address. Set FAMOS_TRUST_PROXY to the proxy's address.`,
-    );
+  app.addHook("onRequest", (request, _reply, done) => {
+    if (!warned && request.headers["x-forwarded-for"] !== undefined && request.ip === request.socket.remoteAddress) {
+      warned = true;
+      deps.logger.warn(
+        { peer: request.ip },
+        `Forwarded headers (X-Forwarded-For) arrive from ${request.ip}, which FAMOS_TRUST_PROXY does not trust: every user behind that proxy counts as one address. Set FAMOS_TRUST_PROXY to the proxy's address.`,
+      );
+    }
+    done();
   });
 }

@@ -16,8 +16,8 @@ export function requestIsHttps(config: Readonly<Config>, request: FastifyRequest
  * it (RFC 6797 §7.2). A year, subdomains included; preload is the operator's own decision.
  */
 export function registerHsts(app: FastifyInstance, config: Readonly<Config>): void {
-  app.addHook("onSend", async (request, reply, payload) => {
+  app.addHook("onSend", (request, reply, payload, done) => {
     if (requestIsHttps(config, request)) reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
-    return payload;
+    done(null, payload);
   });
 }

@@ -9,16 +9,20 @@ const NUL = "\u0000";
  * 500), and C-based neighbours (mail servers, logs) may cut a string at it (ASVS 5.1.3, 5.1.4).
  */
 export function registerInputGuard(app: FastifyInstance): void {
-  app.addHook("preValidation", async (request) => {
+  // A callback hook, not an async one: no promise per request (issue 17).
+  app.addHook("preValidation", (request, _reply, done) => {
     let address: string;
     try {
       address = decodeURIComponent(request.url);
     } catch {
-      throw new HttpProblem(400, "The address of this request is not valid.");
+      done(new HttpProblem(400, "The address of this request is not valid."));
+      return;
     }
     if (address.includes(NUL) || containsNul(request.body)) {
-      throw new HttpProblem(400, "The request contained a character FAMOS does not accept.");
+      done(new HttpProblem(400, "The request contained a character FAMOS does not accept."));
+      return;
     }
+    done();
   });
 }
 

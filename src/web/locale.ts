@@ -9,8 +9,9 @@ import { languageCookieName, requestTranslator } from "./reader.ts";
 export function registerLocale(app: FastifyInstance, deps: Deps): void {
   app.decorateRequest("t", null);
   // After the session hook: a signed-in user's saved choice wins.
-  app.addHook("preHandler", async (request) => {
+  app.addHook("preHandler", (request, _reply, done) => {
     request.t = requestTranslator(deps, request);
+    done();
   });
 }
 

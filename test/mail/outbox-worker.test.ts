@@ -184,4 +184,34 @@ describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
       await smtp.stop();
     }
   });
+  it("sends a message handed over at once (sendNow) exactly once, while drains of both senders claim too", async () => {
+    const smtp = await startSmtpServer();
+    const t = await openInstances(dialect, 2, `send_now_${dialect}`);
+    const senders = t.stores.map(
+      (store) =>
+        new MailSender({ db: store.db, dialect: store.dialect, clock: t.clock, transport: smtpTransport(smtp.url), from: "FAMOS <no-reply@famos.test>" }),
+    );
+    try {
+      const now = t.clock.now();
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i += 1) {
+        ids.push(await enqueueMail(t.stores[0]!.db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `n${i}@dealer.example`, subject: `n${i}`, text: "t", html: "<p>h</p>" }));
+      }
+      for (const sender of senders) sender.start();
+      // Every message is offered to both senders at once, as two instances that both saw the commit.
+      senders[0]!.sendNow(ids);
+      senders[1]!.sendNow([...ids].reverse());
+      await Promise.all([senders[0]!.drain(), senders[1]!.drain()]);
+      await until("every message to be sent", async () => (await t.stores[1]!.db.selectFrom("outbox").select("id").where("state", "!=", "sent").execute()).length === 0);
+      for (const sender of senders) await sender.stop();
+      expect(smtp.messages).toHaveLength(40);
+      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(40);
+      const attempts = await t.stores[1]!.db.selectFrom("outbox").select("attempts").execute();
+      expect(attempts.map((r) => r.attempts)).toEqual(ids.map(() => 1));
+    } finally {
+      for (const sender of senders) await sender.stop();
+      await t.close();
+      await smtp.stop();
+    }
+  });
 });

@@ -28,7 +28,8 @@ describe("a real `famos serve` process", () => {
   beforeAll(async () => {
     smtp = await startSmtpServer();
     database = await testDatabase("sqlite", "process");
-    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
+    // Debug level: requests are also logged as they arrive (the SIGTERM test waits for one in flight).
+    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_LOG_LEVEL: "debug" }));
     store = openStore(database.url);
   });
   afterAll(async () => {
@@ -57,13 +58,9 @@ describe("a real `famos serve` process", () => {
     expect((await client.get("/profile")).statusCode).toBe(200);
     expect((await client.post("/logout")).statusCode).toBe(303);
 
-    const completed = () => {
-      const lines = server.logLines();
-      const incoming = lines.filter((l) => l.msg === "incoming request").map((l) => l.reqId);
-      const done = new Set(lines.filter((l) => l.msg === "request completed").map((l) => l.reqId));
-      return server.stdout().includes('"url":"/logout"') && incoming.every((id) => done.has(id));
-    };
-    await until("every request's log lines", completed);
+    // One line per request (issue 17), written when it is answered: what was asked and the answer.
+    const requestLines = () => server.logLines().filter((l) => l.msg === "request completed");
+    await until("every request's log line", () => requestLines().some((l) => (l.req as { url?: string } | undefined)?.url === "/logout"));
     const output = server.stdout() + server.stderr();
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThan(5);
@@ -71,12 +68,20 @@ describe("a real `famos serve` process", () => {
       expect(output).not.toContain(encodeURIComponent(secret));
     }
     const lines = server.logLines();
-    const posts = lines.filter((l) => l.msg === "incoming request" && (l.req as { method: string }).method === "POST");
+    // At info level a request is one line; "incoming request" is debug (level 20) only.
+    const incoming = lines.filter((l) => l.msg === "incoming request");
+    expect(incoming.length).toBeGreaterThan(0);
+    expect(incoming.every((l) => l.level === 20)).toBe(true);
+    const info = lines.filter((l) => (l.level as number) >= 30 && typeof l.reqId === "string");
+    expect(info.every((l) => l.msg === "request completed" || l.msg === "mail sent")).toBe(true);
+    const posts = requestLines().filter((l) => (l.req as { method: string }).method === "POST");
     expect(posts.map((l) => (l.req as { url: string }).url)).toEqual(["/login", "/otp", "/otp", "/logout"]);
+    expect(posts.map((l) => (l.res as { statusCode: number }).statusCode)).toEqual([303, 401, 303, 303]);
     for (const line of posts) {
       expect(line.reqId).toMatch(/^[0-9a-f]{16}$/);
-      const done = lines.find((l) => l.msg === "request completed" && l.reqId === line.reqId);
-      expect(done?.res).toBeDefined();
+      expect(typeof line.responseTime).toBe("number");
+      expect(requestLines().filter((l) => l.reqId === line.reqId)).toHaveLength(1);
+      expect(incoming.filter((l) => l.reqId === line.reqId)).toHaveLength(1);
     }
     expect(new Set(posts.map((l) => l.reqId)).size).toBe(4);
     expect(lines.some((l) => l.msg === "mail sent")).toBe(true);

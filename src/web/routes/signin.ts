@@ -182,11 +182,11 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
     const t = tr(deps, request);
-    const { delivery, codesSent } = await codeDeliveryState(deps, t, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    const { delivery, codesSent, flow } = await codeDeliveryState(deps, t, session.flow_id, user.pending_email ?? user.otp_email ?? "");
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? t.text("otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
-    const passkey = (await passkeyOffered(deps, user, session)) ? () => passkeySignInForm(tr(deps, request), csrf) : undefined;
+    const passkey = passkeyOffered(flow) ? () => passkeySignInForm(tr(deps, request), csrf) : undefined;
     return otpPage(t, config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
   }
 }
