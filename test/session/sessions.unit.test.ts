@@ -161,6 +161,8 @@ describe("sessions (unit tier)", () => {
     expect(await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null })).toBeNull();
     const again = await advanceSession(deps.db, deps.random, advanced!.session, now(), { stage: "enrol", flowId: null });
     expect(again!.session.verified_at).toBe(advanced!.session.verified_at);
+    // A step without a new proof keeps the stored time of the last one.
+    expect((await row(session.id)).verified_at).toBe(advanced!.session.verified_at);
     await endSession(deps.db, session.id, now(), "signout");
     expect(await advanceSession(deps.db, deps.random, again!.session, now(), { stage: "full", flowId: null })).toBeNull();
   });
