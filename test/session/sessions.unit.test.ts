@@ -67,6 +67,50 @@ describe("sessions (unit tier)", () => {
     expect(await load(newToken(deps.random))).toBeNull();
   });
 
+  it("looks up only tokens of 40 to 64 characters: a stored session behind a cookie of another length never opens", async () => {
+    // Each token planted as a stored session's hash, so only the length rule can refuse it.
+    const planted = async (token: string) => {
+      const { session } = await start();
+      await deps.db.updateTable("sessions").set({ token_hash: tokenHash(token) }).where("id", "=", session.id).execute();
+      return session.id;
+    };
+    for (const length of [40, 64]) {
+      const token = "t".repeat(length);
+      const id = await planted(token);
+      expect((await load(token))?.session.id, `${length} characters`).toBe(id);
+    }
+    for (const length of [0, 1, 39, 65, 4096]) {
+      const token = "u".repeat(length);
+      await planted(token);
+      expect(await load(token), `${length} characters`).toBeNull();
+    }
+  });
+
+  it("never loads an ended session, even before it would idle or expire", async () => {
+    const { token, session } = await start();
+    await endSession(deps.db, session.id, now(), "signout");
+    unit.clock.advance(1000);
+    expect(await load(token)).toBeNull();
+    expect(await row(session.id)).toMatchObject({ end_reason: "signout", ended_at: now() - 1000 });
+  });
+
+  it("issue 11: a disabled account's live session ends at its next request, as disabled", async () => {
+    const { token, session, userId } = await start();
+    const other = await start();
+    unit.clock.advance(1000);
+    await deps.db.updateTable("users").set({ disabled_at: now() }).where("id", "=", userId).execute();
+    expect(await load(token)).toBeNull();
+    expect(await row(session.id)).toMatchObject({ ended_at: now(), end_reason: "disabled" });
+    expect((await load(other.token))?.session.id).toBe(other.session.id);
+  });
+
+  it("loads the user's saved language and time zone with the session (null when not chosen)", async () => {
+    const { token, userId } = await start();
+    expect((await load(token))?.user).toMatchObject({ locale: null, time_zone: null });
+    await deps.db.updateTable("users").set({ locale: "de-DE", time_zone: "Europe/Berlin" }).where("id", "=", userId).execute();
+    expect((await load(token))?.user).toMatchObject({ locale: "de-DE", time_zone: "Europe/Berlin" });
+  });
+
   it("ASVS 3.3.2: ends a session idle for FAMOS_SESSION_IDLE (30 min), not a millisecond before", async () => {
     const { token, session } = await start();
     unit.clock.advance(30 * MINUTE - 1);
@@ -117,6 +161,8 @@ describe("sessions (unit tier)", () => {
     expect(await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null })).toBeNull();
     const again = await advanceSession(deps.db, deps.random, advanced!.session, now(), { stage: "enrol", flowId: null });
     expect(again!.session.verified_at).toBe(advanced!.session.verified_at);
+    // A step without a new proof keeps the stored time of the last one.
+    expect((await row(session.id)).verified_at).toBe(advanced!.session.verified_at);
     await endSession(deps.db, session.id, now(), "signout");
     expect(await advanceSession(deps.db, deps.random, again!.session, now(), { stage: "full", flowId: null })).toBeNull();
   });
@@ -175,6 +221,26 @@ describe("sessions (unit tier)", () => {
     await deps.db.updateTable("sessions").set({ expires_at: now() }).where("user_id", "=", userId).execute();
     expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual([]);
     void session;
+  });
+
+  it("ASVS 3.3.4: 'End' takes a session id of 1 to 64 characters; an empty or longer one ends nothing, even one stored", async () => {
+    const mine = await start();
+    const user = (await load(mine.token))!.user;
+    // Sessions of this user planted under ids of the edge lengths, so only the length rule can refuse them.
+    const planted = async (id: string) => {
+      const { session } = await start("full", mine.userId);
+      await deps.db.updateTable("sessions").set({ id }).where("id", "=", session.id).execute();
+      return id;
+    };
+    const empty = await planted("");
+    const over = await planted("o".repeat(65));
+    const longest = await planted("l".repeat(64));
+    expect(await endOtherSession(deps, user, mine.session, empty, CTX)).toEqual({ kind: "not-found" });
+    expect(await endOtherSession(deps, user, mine.session, over, CTX)).toEqual({ kind: "not-found" });
+    expect((await row(empty)).ended_at).toBeNull();
+    expect((await row(over)).ended_at).toBeNull();
+    expect(await endOtherSession(deps, user, mine.session, longest, CTX)).toEqual({ kind: "ended" });
+    expect(await row(longest)).toMatchObject({ end_reason: "ended-by-user" });
   });
 
   it("ASVS 3.3.4: 'End' on Profile ends another live session of the same user, audited; never one's own or another user's", async () => {

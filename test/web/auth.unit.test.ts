@@ -1,10 +1,20 @@
-import type { LightMyRequestResponse } from "fastify";
+import type { FastifyRequest, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSession, type Stage } from "../../src/session/sessions.ts";
+import type { Role } from "../../src/users/users.ts";
+import { signedIn } from "../../src/web/auth.ts";
 import { addUser } from "../support/app.ts";
 import { FormClient, signIn } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
+
+/** A session made straight in the store (a step the forms reach only through other flows), and its cookie header. */
+async function plantedSession(u: UnitApp, stage: Stage, role: Role = "user"): Promise<{ cookie: string }> {
+  const user = await addUser(u.deps, { role });
+  const { token } = await createSession(u.deps.db, u.deps.random, u.clock.now(), u.config.session, { userId: user.id, stage, flowId: null, ip: "192.0.2.1", userAgent: "unit" });
+  return { cookie: `famos_session=${token}` };
+}
 
 /** Concrete URL for a route pattern: parameters filled with a harmless value. */
 const concrete = (pattern: string) => pattern.replace(/:[A-Za-z]+/g, "x0");
@@ -126,6 +136,124 @@ describe("access by step and role (unit tier)", () => {
     await signIn(u, { user, client });
     const row = await u.deps.db.selectFrom("sessions").select(["user_agent", "ip"]).where("user_id", "=", user.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ user_agent: "A".repeat(512), ip: "192.0.2.9" });
+  });
+  it("sends a session at the choose-password or factor-setup step to that step's page from every other page", async () => {
+    for (const [stage, path] of [["password", "/choose-password"], ["factor-setup", "/factor-setup"]] as const) {
+      const { cookie } = await plantedSession(u, stage, "admin");
+      for (const url of ["/profile", "/otp", "/enrol", "/support"]) {
+        const answer = await u.app.inject({ method: "GET", url, headers: { cookie } });
+        expect([answer.statusCode, answer.headers.location], `${stage} session, GET ${url}`).toEqual([303, path]);
+      }
+    }
+  });
+
+  it("ASVS 4.1.3: an admin-only form refuses the support role before doing anything (the rollout plan)", async () => {
+    const { client: support } = await signIn(u, { role: "support" });
+    for (const url of ["/support/rollout/plan", "/support/rollout/plan/remove"]) {
+      const refused = await support.post(url, { partner: "01234", from: "2027-01-04" });
+      expect(refused.statusCode, url).toBe(403);
+      expect(refused.body, url).toContain("Your role does not give access to this page.");
+    }
+    const { client: admin } = await signIn(u, { role: "admin" });
+    const done = await admin.post("/support/rollout/plan/remove", { partner: "01234" });
+    expect([done.statusCode, done.headers.location]).toEqual([303, "/support/rollout?done=removed"]);
+  });
+
+  it("a session opened by the password alone (no code) reaches the portal but never the support console, whatever its role", async () => {
+    for (const role of ["support", "admin"] as const) {
+      const { cookie } = await plantedSession(u, "full", role);
+      expect((await u.app.inject({ method: "GET", url: "/profile", headers: { cookie } })).statusCode, role).toBe(200);
+      const console = await u.app.inject({ method: "GET", url: "/support", headers: { cookie } });
+      expect(console.statusCode, role).toBe(403);
+      expect(console.body, role).toContain("The support console needs a sign-in with a one time passcode: sign out and sign in again.");
+    }
+  });
+
+  it("fails loudly when a route without an access rule reads the session, rather than serve it signed out", () => {
+    expect(() => signedIn({ famos: null } as unknown as FastifyRequest)).toThrow("route without an access rule used the session");
+  });
+
+  it("sets and clears no section cookie when no application is protected", async () => {
+    const { client, answer } = await signIn(u, { until: "otp" });
+    expect(answer.cookies.map((c) => c.name)).toContain("famos_session");
+    expect(answer.cookies.map((c) => c.name)).not.toContain("famos_section");
+    u.clock.advance(30 * MINUTE);
+    const cleared = await client.get("/otp");
+    expect(cleared.cookies.map((c) => c.name)).toEqual(expect.arrayContaining(["famos_session"]));
+    expect(cleared.cookies.map((c) => c.name)).not.toContain("famos_section");
+  });
+
+  it("keeps an empty user agent with the session when the browser sends none", async () => {
+    const user = await addUser(u.deps);
+    const client = new FormClient(u.app, "192.0.2.10", { "user-agent": undefined } as unknown as Record<string, string>);
+    await signIn(u, { user, client, until: "otp" });
+    const row = await u.deps.db.selectFrom("sessions").select("user_agent").where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    expect(row.user_agent).toBe("");
+  });
+
+  it("names the browser in the code mail from the first 512 characters of its user agent, the part kept with the session", async () => {
+    const mailed = async (agent: string) => {
+      const user = await addUser(u.deps);
+      await signIn(u, { user, client: new FormClient(u.app, "192.0.2.11", { "user-agent": agent }), until: "otp" });
+      const mail = await u.deps.db.selectFrom("codes").innerJoin("outbox", "outbox.id", "codes.outbox_id").select("outbox.text_body").where("codes.email", "=", user.otp_email!).executeTakeFirstOrThrow();
+      return mail.text_body;
+    };
+    expect(await mailed("Mozilla/5.0 (Windows NT 10.0) Firefox/128.0")).toContain("Firefox on Windows");
+    const late = await mailed(`${"A".repeat(512)} Mozilla/5.0 (Windows NT 10.0) Firefox/128.0`);
+    expect(late).toContain("an unrecognised browser or program");
+    expect(late).not.toContain("Firefox");
+  });
+});
+
+/** Issue 19.4: the section cookie carries a session to the sandboxed pages' own form posts, and nowhere else. */
+describe("the section cookie (FAMOS_UPSTREAM_URL set)", () => {
+  let u: UnitApp;
+  // Nothing listens there: every request below is answered by FAMOS before it would be passed on.
+  const env = { FAMOS_UPSTREAM_URL: "http://127.0.0.1:9" };
+  beforeAll(async () => {
+    u = await createUnitApp({ env });
+  });
+  afterAll(async () => u.close());
+
+  it("goes with the session cookie: the same token, SameSite=None, Secure, HttpOnly, Path=/; and is cleared with it", async () => {
+    const { client, answer } = await signIn(u, { until: "otp" });
+    const section = answer.cookies.find((c) => c.name === "famos_section");
+    expect(section).toMatchObject({ path: "/", httpOnly: true, secure: true, sameSite: "None" });
+    expect(section?.value).toBe(client.cookies.get("famos_session"));
+    u.clock.advance(30 * MINUTE);
+    const cleared = await client.get("/otp");
+    expect(cleared.cookies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "famos_session", value: "" }),
+        expect.objectContaining({ name: "famos_section", value: "", path: "/", secure: true, sameSite: "None" }),
+      ]),
+    );
+  });
+
+  it("is __Host-famos_section under HTTPS", async () => {
+    const https = await createUnitApp({ env: { ...env, FAMOS_PUBLIC_URL: "https://famos.dealer.example" } });
+    try {
+      const { answer } = await signIn(https, { until: "otp" });
+      expect(answer.cookies.map((c) => c.name)).toEqual(expect.arrayContaining(["__Host-famos_session", "__Host-famos_section"]));
+    } finally {
+      await https.close();
+    }
+  });
+
+  it("signs in a section's form posts only: not a GET or HEAD of the section, not a form of FAMOS's own", async () => {
+    const { client } = await signIn(u, { until: "otp" });
+    const token = client.cookies.get("famos_session")!;
+    client.cookies.delete("famos_session");
+    expect(client.cookies.get("famos_section")).toBe(token);
+    // Found: the half-signed-in session is sent to its step (a signed-out visitor goes to /login).
+    const post = await client.post("/quotation/offer", { item: "1" });
+    expect([post.statusCode, post.headers.location]).toEqual([303, "/otp"]);
+    const get = await client.get("/quotation/offer");
+    expect([get.statusCode, get.headers.location]).toEqual([303, `/login?returnTo=${encodeURIComponent("/quotation/offer")}`]);
+    const head = await u.app.inject({ method: "HEAD", url: "/quotation/offer", headers: { cookie: client.cookieHeader() } });
+    expect([head.statusCode, head.headers.location]).toEqual([303, "/login"]);
+    const own = await client.post("/otp/regenerate", {});
+    expect([own.statusCode, own.headers.location]).toEqual([303, "/login"]);
   });
 });
 

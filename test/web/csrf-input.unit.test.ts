@@ -1,3 +1,4 @@
+import Tokens from "@fastify/csrf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FormClient } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
@@ -56,6 +57,29 @@ describe("CSRF tokens (unit tier)", () => {
     const response = await u.app.inject({ method: "POST", url: "/login", headers: { cookie: client.cookieHeader() } });
     expect(response.statusCode).toBe(403);
     expect(refused(response.body)).toBe(true);
+  });
+
+  it("reads a signed cookie and a token of up to 200 characters each and nothing longer, genuine ones included", async () => {
+    const tokens = Tokens();
+    const logout = async (cookie: string, token: string) => {
+      const answer = await u.app.inject({ method: "POST", url: "/logout", headers: { cookie: `famos_csrf=${cookie}`, "content-type": "application/x-www-form-urlencoded" }, payload: `_csrf=${encodeURIComponent(token)}` });
+      return answer.statusCode === 303 && answer.headers.location === "/login?signedOut=1" ? "accepted" : answer.statusCode;
+    };
+    // A signed cookie is its value, ".", and a 43-character signature: values of 156 and 157 characters make 200 and 201.
+    for (const [length, outcome] of [[200, "accepted"], [201, 403]] as const) {
+      const cookie = u.app.signCookie("s".repeat(length - 44));
+      expect(cookie).toHaveLength(length);
+      expect(await logout(cookie, tokens.create(u.app.unsignCookie(cookie).value!)), `a cookie of ${length}`).toBe(outcome);
+    }
+    // A token is its salt, "-" and a hash; @fastify/csrf verifies a salt of any length, so the cap is FAMOS's own.
+    const cookie = u.app.signCookie(tokens.secretSync());
+    const secret = u.app.unsignCookie(cookie).value!;
+    const hash = tokens.create(secret).length - 9;
+    for (const [length, outcome] of [[200, "accepted"], [201, 403]] as const) {
+      const token = Tokens({ saltLength: length - 1 - hash }).create(secret);
+      expect(token).toHaveLength(length);
+      expect(await logout(cookie, token), `a token of ${length}`).toBe(outcome);
+    }
   });
 
   it("refuses the token of another visitor's cookie", async () => {
