@@ -88,5 +88,37 @@ describe("issue 19.3: the legacy verification pool", () => {
     expect(defaultLegacyConcurrency({}, 8)).toBe(2);
     expect(defaultLegacyConcurrency({ UV_THREADPOOL_SIZE: "8" }, 16)).toBe(4);
     expect(defaultLegacyConcurrency({ UV_THREADPOOL_SIZE: "1" }, 1)).toBe(1);
+    // libuv ignores a size of 0 and keeps its 4 threads: so does the pool's share.
+    expect(defaultLegacyConcurrency({ UV_THREADPOOL_SIZE: "0" }, 8)).toBe(2);
+  });
+
+  it("keeps an account's turn while any of its verifications is in flight: one finishing does not let a newcomer past the one waiting", async () => {
+    const pool = new LegacyPool({ concurrency: 4, maxQueued: 10, maxWaitingPerAccount: 3 });
+    const releases: Array<() => void> = [];
+    let running = 0;
+    let most = 0;
+    const task = () => async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running -= 1;
+    };
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const first = pool.run("acct", task());
+    const second = pool.run("acct", task());
+    await tick();
+    releases.shift()!(); // the first finishes; the second is still in flight
+    await first;
+    expect(pool.load.accounts).toBe(1);
+    const third = pool.run("acct", task()); // arrives while the second runs
+    for (let i = 0; i < 5; i += 1) await tick();
+    expect(most).toBe(1);
+    while (releases.length > 0 || running > 0) {
+      releases.splice(0).forEach((release) => release());
+      await tick();
+    }
+    await Promise.all([second, third]);
+    expect(most).toBe(1);
+    expect(pool.load.accounts).toBe(0);
   });
 });
