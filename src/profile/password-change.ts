@@ -37,7 +37,6 @@ export async function changePassword(deps: Deps, user: User, session: Session, i
     return { kind: "invalid", field: "newPassword", message: "The new password is the same as the current one. Choose a different password." };
   }
 
-  const now = deps.clock.now();
   const proof = await provePassword(deps, user, input.currentPassword, ctx, "password-change");
   if (proof.kind === "wrong") return { kind: "current-wrong" };
   if (proof.kind === "locked") return proof;

@@ -1,6 +1,5 @@
 import type { Translator } from "../../i18n/translator.ts";
 import { TICKET_MAX_LENGTH, type ResetCheck } from "../../support/reset-email.ts";
-import type { IdentityField } from "../../support/identity-match.ts";
 
 const FIELD_KEYS = { name: "console.problem.fieldName", loginId: "console.problem.fieldLoginId", partnerNumber: "console.problem.fieldPartner" } as const;
 
