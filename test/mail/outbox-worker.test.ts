@@ -1,8 +1,10 @@
+import type { Kysely } from "kysely";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { enqueueMail } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS, MailSender } from "../../src/mail/sender.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
+import type { Database } from "../../src/store/schema.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
@@ -161,32 +163,10 @@ describe("mail outbox worker", () => {
 });
 
 describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
-  it("send every message exactly once", async () => {
+  /** Two senders, as two instances, on one outbox holding `count` queued messages; everything closed after `body`. */
+  async function withTwoSenders(name: string, count: number, body: (senders: MailSender[], ids: string[], smtp: TestSmtpServer, db: Kysely<Database>) => Promise<void>) {
     const smtp = await startSmtpServer();
-    const t = await openInstances(dialect, 2, `senders_${dialect}`);
-    const senders = t.stores.map(
-      (store) =>
-        new MailSender({ db: store.db, dialect: store.dialect, clock: t.clock, transport: smtpTransport(smtp.url), from: "FAMOS <no-reply@famos.test>" }),
-    );
-    try {
-      const now = t.clock.now();
-      for (let i = 0; i < 60; i += 1) {
-        await enqueueMail(t.stores[0]!.db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `r${i}@dealer.example`, subject: `m${i}`, text: "t", html: "<p>h</p>" });
-      }
-      await Promise.all([senders[0]!.drain(), senders[1]!.drain(), senders[0]!.drain(), senders[1]!.drain()]);
-      expect(smtp.messages).toHaveLength(60);
-      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(60);
-      const states = await t.stores[1]!.db.selectFrom("outbox").select("state").where("state", "!=", "sent").execute();
-      expect(states).toEqual([]);
-    } finally {
-      for (const sender of senders) await sender.stop();
-      await t.close();
-      await smtp.stop();
-    }
-  });
-  it("sends a message handed over at once (sendNow) exactly once, while drains of both senders claim too", async () => {
-    const smtp = await startSmtpServer();
-    const t = await openInstances(dialect, 2, `send_now_${dialect}`);
+    const t = await openInstances(dialect, 2, `${name}_${dialect}`);
     const senders = t.stores.map(
       (store) =>
         new MailSender({ db: store.db, dialect: store.dialect, clock: t.clock, transport: smtpTransport(smtp.url), from: "FAMOS <no-reply@famos.test>" }),
@@ -194,24 +174,40 @@ describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
     try {
       const now = t.clock.now();
       const ids: string[] = [];
-      for (let i = 0; i < 40; i += 1) {
-        ids.push(await enqueueMail(t.stores[0]!.db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `n${i}@dealer.example`, subject: `n${i}`, text: "t", html: "<p>h</p>" }));
+      for (let i = 0; i < count; i += 1) {
+        ids.push(await enqueueMail(t.stores[0]!.db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `${name}${i}@dealer.example`, subject: `${name}${i}`, text: "t", html: "<p>h</p>" }));
       }
-      for (const sender of senders) sender.start();
-      // Every message is offered to both senders at once, as two instances that both saw the commit.
-      senders[0]!.sendNow(ids);
-      senders[1]!.sendNow([...ids].reverse());
-      await Promise.all([senders[0]!.drain(), senders[1]!.drain()]);
-      await until("every message to be sent", async () => (await t.stores[1]!.db.selectFrom("outbox").select("id").where("state", "!=", "sent").execute()).length === 0);
-      for (const sender of senders) await sender.stop();
-      expect(smtp.messages).toHaveLength(40);
-      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(40);
-      const attempts = await t.stores[1]!.db.selectFrom("outbox").select("attempts").execute();
-      expect(attempts.map((r) => r.attempts)).toEqual(ids.map(() => 1));
+      await body(senders, ids, smtp, t.stores[1]!.db);
     } finally {
       for (const sender of senders) await sender.stop();
       await t.close();
       await smtp.stop();
     }
+  }
+
+  it("send every message exactly once", async () => {
+    await withTwoSenders("senders", 60, async (senders, _ids, smtp, db) => {
+      await Promise.all([senders[0]!.drain(), senders[1]!.drain(), senders[0]!.drain(), senders[1]!.drain()]);
+      expect(smtp.messages).toHaveLength(60);
+      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(60);
+      const states = await db.selectFrom("outbox").select("state").where("state", "!=", "sent").execute();
+      expect(states).toEqual([]);
+    });
+  });
+
+  it("sends a message handed over at once (sendNow) exactly once, while drains of both senders claim too", async () => {
+    await withTwoSenders("send_now", 40, async (senders, ids, smtp, db) => {
+      for (const sender of senders) sender.start();
+      // Every message is offered to both senders at once, as two instances that both saw the commit.
+      senders[0]!.sendNow(ids);
+      senders[1]!.sendNow([...ids].reverse());
+      await Promise.all([senders[0]!.drain(), senders[1]!.drain()]);
+      await until("every message to be sent", async () => (await db.selectFrom("outbox").select("id").where("state", "!=", "sent").execute()).length === 0);
+      for (const sender of senders) await sender.stop();
+      expect(smtp.messages).toHaveLength(40);
+      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(40);
+      const attempts = await db.selectFrom("outbox").select("attempts").execute();
+      expect(attempts.map((r) => r.attempts)).toEqual(ids.map(() => 1));
+    });
   });
 });
