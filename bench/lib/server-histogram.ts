@@ -1,0 +1,44 @@
+/**
+ * A Prometheus histogram of the server's own, read from its /metrics before and after a measured window:
+ * what the server itself saw, beside what the driver saw from outside. Issue 17 uses it to split "code
+ * request → SMTP acceptance" into the request's own wait (the password hash) and the mail's part
+ * (famos_code_to_smtp_seconds: from the code's creation to the SMTP server's acceptance).
+ */
+
+/** Cumulative bucket counts by upper bound (seconds), `Infinity` for +Inf. */
+export type Buckets = Map<number, number>;
+
+/** The buckets of `name` in a Prometheus text exposition (no labels other than `le`). */
+export function parseBuckets(text: string, name: string): Buckets {
+  const buckets: Buckets = new Map();
+  const line = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?)$`, "gm");
+  for (const m of text.matchAll(line)) buckets.set(m[1] === "+Inf" ? Infinity : Number(m[1]), Number(m[2]));
+  return buckets;
+}
+
+/** The bucket counts gained between two readings. */
+export function bucketsBetween(before: Buckets, after: Buckets): Buckets {
+  return new Map([...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)]));
+}
+
+/**
+ * The upper bound (ms) of the bucket holding quantile `q`: "p95 ≤ this", as exact as the buckets are.
+ * null when the window observed nothing.
+ */
+export function quantileBoundMs(buckets: Buckets, q: number): number | null {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total <= 0) return null;
+  const found = sorted.find(([, n]) => n >= q * total);
+  return found ? found[0] * 1000 : null;
+}
+
+/** The server's /metrics text, or null when it has none (a peer) or refuses. */
+export async function readMetrics(origin: string): Promise<string | null> {
+  try {
+    const res = await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(5000) });
+    return res.ok ? await res.text() : null;
+  } catch {
+    return null;
+  }
+}
