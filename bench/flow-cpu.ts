@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { Driver } from "./lib/driver.ts";
 import { measureArgon2, productHashConcurrency } from "./lib/measure.ts";
 import { cpuMs, freePort, runCommand, ServerProcess, type ServerStats } from "./lib/proc.ts";
-import { bucketsBetween, parseBuckets, quantileBoundMs, readMetrics } from "./lib/server-histogram.ts";
+import { bucketsBetween, parseBuckets, quantileBoundMs, readMetrics, routeMeansMs } from "./lib/server-histogram.ts";
 import { fmt } from "./lib/stats.ts";
 import { PRODUCT_BIN, PRODUCT_MAIN, PRODUCT_USER_PREFIX, productEnv, REPO_ROOT, usersCsv } from "./scenarios/famos-target.ts";
 import { makeUsers } from "./lib/users.ts";
@@ -125,6 +125,7 @@ for (let round = 0; round < rounds; round += 1) {
         .map(([tid, ms]) => [tid, (ms - (b.threadCpuMs?.[tid] ?? 0)) / flows] as const)
         .filter(([, ms]) => ms > 0.05)
         .sort((p, q) => q[1] - p[1]);
+      if (m0 !== null && m1 !== null) console.log(`  mean ms per request: ${routeMeansMs(m0, m1).map((r) => `${r.route} ${fmt(r.meanMs)}`).join(", ")}`);
       console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : tid} ${fmt(ms)}`).join(", ")}`);
       console.log(
         `round ${round + 1} ${build === REPO_ROOT ? "this checkout" : build}: ${s.flows} flows, CPU ${fmt(s.total)} ms/flow (event loop ${fmt(s.main)}), argon2id ${fmt(a.cpuMsPerVerify)} ms/verify → ${fmt(s.total / a.cpuMsPerVerify)}× (event loop ${fmt(s.main / a.cpuMsPerVerify)}×), code→SMTP p95 ${fmt(s.codeSmtpP95)} ms (from the code, server's histogram: ${fromCode === null ? "–" : `≤ ${fmt(fromCode)}`} ms), errors ${result.errorCount}`,

@@ -42,3 +42,29 @@ export async function readMetrics(origin: string): Promise<string | null> {
     return null;
   }
 }
+
+/**
+ * Mean time per route (ms) over a window, from famos_http_request_duration_seconds' sum and count: on
+ * a quiet machine at a paced rate, close to each request's CPU on the event loop (POST /login's includes
+ * its wait for the hash).
+ */
+export function routeMeansMs(before: string, after: string): Array<{ route: string; count: number; meanMs: number }> {
+  const read = (text: string) => {
+    const sums = new Map<string, { sum: number; count: number }>();
+    const line = /^famos_http_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm;
+    for (const m of text.matchAll(line)) {
+      const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+      const key = `${labels.method} ${labels.route}`;
+      const entry = sums.get(key) ?? { sum: 0, count: 0 };
+      if (m[1] === "sum") entry.sum += Number(m[3]);
+      else entry.count += Number(m[3]);
+      sums.set(key, entry);
+    }
+    return sums;
+  };
+  const b = read(before);
+  return [...read(after)]
+    .map(([route, a]) => ({ route, count: a.count - (b.get(route)?.count ?? 0), sum: a.sum - (b.get(route)?.sum ?? 0) }))
+    .filter((r) => r.count > 0)
+    .map((r) => ({ route: r.route, count: r.count, meanMs: (r.sum / r.count) * 1000 }));
+}
