@@ -4,6 +4,7 @@ import { sendCode } from "../../src/factors/send-code.ts";
 import { createFlow, findFlow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { deviceToken } from "../../src/regulation/devices.ts";
+import { setWaveStart } from "../../src/rollout/plan.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../src/signin/code-step.ts";
 import { passwordStep } from "../../src/signin/password-step.ts";
 import { tokenHash, type Session } from "../../src/session/sessions.ts";
@@ -68,6 +69,17 @@ describe("the sign-in steps (unit tier)", () => {
     expect(step.session.token_hash).toBe(tokenHash(step.token));
     expect(await sessionRow(step.session.id)).toMatchObject({ stage: "enrol", flow_id: null });
     expect(await db().selectFrom("flows").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
+  });
+
+  it("before the user's wave (issue 12) the password alone opens the portal: a full session without a verified code, no flow, no code", async () => {
+    await setWaveStart(db(), "wave-later", now() + 7 * 24 * 60 * MINUTE, now(), "steps-test");
+    const user = await addUser(deps, { email: null, partnerNumber: "wave-later" });
+    const before = await outcomes();
+    const step = await passwordStep(deps, { loginId: user.login_id, password: user.password }, ctx());
+    expect(step).toMatchObject({ kind: "portal", session: { user_id: user.id, stage: "full", flow_id: null, verified_at: null } });
+    expect(await db().selectFrom("flows").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
+    expect(await db().selectFrom("outbox").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
+    expect((await outcomes())["password-only"]).toBe((before["password-only"] ?? 0) + 1);
   });
 
   it("refuses a wrong password (wrong: true) and a pause (wrong: false), counting each outcome", async () => {

@@ -1,4 +1,7 @@
 import { generate } from "otplib";
+import type { Deps } from "../../src/app/deps.ts";
+import { sealSecret } from "../../src/strong-factors/secret-box.ts";
+import { newTotpSecret } from "../../src/strong-factors/totp.ts";
 import type { TestApp } from "../support/app.ts";
 import { FormClient, submitPassword, type SignInUser } from "../support/client.ts";
 
@@ -17,6 +20,20 @@ export function recoveryCodesFrom(body: string): string[] {
 /** What the authenticator app shows at `ms` (RFC 6238, 30 s, 6 digits). */
 export function appCode(secret: string, ms: number): Promise<string> {
   return generate({ secret, epoch: Math.floor(ms / 1000) });
+}
+
+/**
+ * A confirmed authenticator app for the user, stored as Profile's setup leaves it (for tests over the
+ * domain, without the pages). Returns its secret, for appCode.
+ */
+export async function addConfirmedApp(deps: Deps, userId: string): Promise<string> {
+  const secret = newTotpSecret(deps.random);
+  const now = deps.clock.now();
+  await deps.db
+    .insertInto("authenticator_apps")
+    .values({ user_id: userId, secret: sealSecret(deps.keys.totpSecret, deps.random, userId, secret), created_at: now, confirmed_at: now, last_step: null, last_used_at: null })
+    .execute();
+  return secret;
 }
 
 /** A moment in the middle of the next 30-second step: a new code, clear of step edges. */

@@ -1,11 +1,9 @@
-import { generate } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appFactor } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes, recoveryCodeFactor } from "../../src/strong-factors/recovery-codes.ts";
-import { sealSecret } from "../../src/strong-factors/secret-box.ts";
-import { newTotpSecret } from "../../src/strong-factors/totp.ts";
 import { addUser } from "../support/app.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+import { addConfirmedApp, appCode } from "./helpers.ts";
 
 /**
  * The single-use writes themselves, with the race laid out step by step: two requests both verify
@@ -21,13 +19,9 @@ describe("single use under a race (unit)", () => {
 
   it("an app code verified by two requests is stored by one; the other's write answers used", async () => {
     const user = await addUser(u.deps);
-    const secret = newTotpSecret(u.deps.random);
+    const secret = await addConfirmedApp(u.deps, user.id);
     const now = u.clock.now();
-    await u.deps.db
-      .insertInto("authenticator_apps")
-      .values({ user_id: user.id, secret: sealSecret(u.deps.keys.totpSecret, u.deps.random, user.id, secret), created_at: now, confirmed_at: now, last_step: null, last_used_at: null })
-      .execute();
-    const code = await generate({ secret, epoch: Math.floor(now / 1000) });
+    const code = await appCode(secret, now);
     const [a, b] = [appFactor(u.deps, user, code, "signin"), appFactor(u.deps, user, code, "signin")];
     expect(await a.verify(now)).toEqual({ kind: "ok" });
     expect(await b.verify(now)).toEqual({ kind: "ok" });
