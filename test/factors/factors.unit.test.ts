@@ -1,5 +1,5 @@
 import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { checkCode } from "../../src/factors/check-code.ts";
 import { checkPassword, type PasswordPurpose } from "../../src/factors/check-password.ts";
@@ -9,10 +9,11 @@ import { sendCode } from "../../src/factors/send-code.ts";
 import { createFlow, findFlow, type Flow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { rememberDevice } from "../../src/regulation/devices.ts";
+import { issueRecoveryCodes, recoveryCodeFactor } from "../../src/strong-factors/recovery-codes.ts";
 import { findUserByLogin } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { outboxMailbox } from "../support/mailbox.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { createUnitDeps, useUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
 const otherThan = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
@@ -23,15 +24,13 @@ const otherThan = (code: string) => String((Number(code) + 1) % 1_000_000).padSt
  * new lock — whichever flow asks. Called directly, over in-memory SQLite and a fixed clock.
  */
 describe("the factors (unit tier)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  const unit = useUnitDeps();
+  /** The file's deps, whose mailQueued is recorded (unit.queued, unit.handedOver). */
   let deps: Deps;
-  let queued = 0;
   let n = 0;
-  beforeAll(async () => {
-    unit = await createUnitDeps();
-    deps = { ...unit.deps, mailQueued: () => (queued += 1) };
+  beforeAll(() => {
+    deps = unit.deps;
   });
-  afterAll(async () => unit.close());
 
   const db = () => unit.deps.db;
   const now = () => unit.clock.now();
@@ -115,11 +114,11 @@ describe("the factors (unit tier)", () => {
 
     it("pauses at FAMOS_LOCK_AFTER: the lock is reported, mailed once, and the next attempt refused unverified", async () => {
       const user = await addUser(unit.deps);
-      const before = queued;
+      const before = unit.queued;
       for (let i = 0; i < 4; i++) expect(await check(user.login_id, "wrong password here")).toEqual({ kind: "wrong", pause: null });
       expect(await check(user.login_id, "wrong password here")).toEqual({ kind: "wrong", pause: { scope: "login-id", until: now() + MINUTE } });
       expect(await lockMails(user.id)).toHaveLength(1);
-      expect(queued).toBe(before + 1);
+      expect(unit.queued).toBe(before + 1);
       const c = ctx();
       expect(await check(user.login_id, user.password, c)).toEqual({ kind: "paused", pause: { scope: "login-id", until: now() + MINUTE } });
       expect(JSON.parse((await audits(user.login_id)).at(-1)!.detail)).toEqual({ reason: "locked", pause: "login-id" });
@@ -247,7 +246,7 @@ describe("the factors (unit tier)", () => {
 
     it("locks at FAMOS_LOCK_AFTER wrong codes across flows, mails the holder once, then refuses unverified", async () => {
       const user = await addUser(unit.deps);
-      const before = queued;
+      const before = unit.queued;
       let last;
       for (let i = 0; i < 5; i++) {
         const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
@@ -258,7 +257,7 @@ describe("the factors (unit tier)", () => {
       }
       unit.clock.advance(-31_000);
       expect(await lockMails(user.id)).toHaveLength(1);
-      expect(queued).toBe(before + 5 + 1);
+      expect(unit.queued).toBe(before + 5 + 1);
       expect(await checkCode(deps, { user, flow: last!.flow, typed: last!.code }, ctx(), confirmWith(1))).toEqual({ kind: "locked", scope: "login-id", until: now() + MINUTE });
       expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 5 });
     });
@@ -311,6 +310,38 @@ describe("the factors (unit tier)", () => {
       expect(await checkSecondFactor(deps, user, factor, ctx(), confirmWith("in"))).toEqual({ kind: "ok", value: "in" });
       expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["code.failed", "test.consumed", "code.confirmed"]);
     });
+
+    const reuseMails = (userId: string) =>
+      db().selectFrom("outbox").select(["kind", "recipient", "subject", "text_body", "created_at"]).where("user_id", "=", userId).where("kind", "like", "notice.code%").orderBy("created_at").execute();
+
+    it("answers a used recovery code typed again 'used' and mails the holder's OTP address a 'code reused' notice, at most one an hour (tellCodeReused)", async () => {
+      const user = await addUser(unit.deps);
+      const { codes } = await db().transaction().execute((tx) => issueRecoveryCodes(tx, deps, user.id));
+      const typeAgain = () => checkSecondFactor(deps, user, recoveryCodeFactor(deps, user, codes[0]!), ctx(), confirmWith("in"));
+      expect(await typeAgain()).toEqual({ kind: "ok", value: "in" });
+      expect(await reuseMails(user.id)).toEqual([]);
+      const before = unit.queued;
+      const firstAt = now();
+      expect(await typeAgain()).toEqual({ kind: "used" });
+      expect(await reuseMails(user.id)).toEqual([
+        { kind: "notice.code-reused", recipient: user.otp_email, subject: expect.stringMatching(/\S/), text_body: expect.stringContaining(user.login_id), created_at: firstAt },
+      ]);
+      expect(unit.queued).toBe(before + 1);
+      // Again at once and 59 minutes later: no second mail within the hour, nor a wake-up.
+      expect(await typeAgain()).toEqual({ kind: "used" });
+      unit.clock.advance(59 * MINUTE);
+      expect(await typeAgain()).toEqual({ kind: "used" });
+      expect(await reuseMails(user.id)).toHaveLength(1);
+      expect(unit.queued).toBe(before + 1);
+      // 61 minutes after the first: another.
+      unit.clock.advance(2 * MINUTE);
+      expect(await typeAgain()).toEqual({ kind: "used" });
+      expect((await reuseMails(user.id)).map((m) => [m.kind, m.created_at])).toEqual([
+        ["notice.code-reused", firstAt],
+        ["notice.code-reused", firstAt + 61 * MINUTE],
+      ]);
+      expect(unit.queued).toBe(before + 2);
+    });
   });
 
   describe("sendCode", () => {
@@ -318,20 +349,22 @@ describe("the factors (unit tier)", () => {
       const user = await addUser(unit.deps);
       const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "email-change", email: user.otp_email!, now: now() });
       const sentBefore = await metric(unit.deps.metrics.codesSent);
-      const before = queued;
+      const before = unit.queued;
       const c = ctx();
       const first = await sendCode(deps, user, c, async (_tx, send, at) => ({ issued: await send(flow), at }));
       expect(first).toMatchObject({ issued: { kind: "sent" }, at: now() });
-      expect(queued).toBe(before + 1);
+      expect(unit.queued).toBe(before + 1);
+      // The code's mail is handed to the sender by its id (sent at once, not at the next look for due mail).
+      expect(unit.handedOver.at(-1)).toEqual([first.issued.kind === "sent" ? first.issued.outboxId : "not sent"]);
       expect(await metric(unit.deps.metrics.codesSent)).toBe(sentBefore + 1);
       // Within FAMOS_OTP_RESEND_WAIT: no code, no audit, no wake-up.
       const waiting = await sendCode(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
       expect(waiting.issued.kind).toBe("wait");
-      expect(queued).toBe(before + 1);
+      expect(unit.queued).toBe(before + 1);
       expect(await metric(unit.deps.metrics.codesSent)).toBe(sentBefore + 1);
       unit.clock.advance(30_000);
       await sendCode(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
-      expect(queued).toBe(before + 2);
+      expect(unit.queued).toBe(before + 2);
       const lines = await audits(user.login_id);
       expect(lines.map((a) => [a.event, a.actor, a.ip, a.user_agent, JSON.parse(a.detail)])).toEqual([
         ["code.sent", user.login_id, c.ip, "factor-test", { purpose: "email-change" }],
@@ -342,14 +375,14 @@ describe("the factors (unit tier)", () => {
     it("sends nothing when the work fails: the transaction is undone and nobody is woken", async () => {
       const user = await addUser(unit.deps);
       const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
-      const before = queued;
+      const before = unit.queued;
       await expect(
         sendCode(deps, user, ctx(), async (_tx, send) => {
           await send(flow);
           throw new Error("later step failed");
         }),
       ).rejects.toThrow("later step failed");
-      expect(queued).toBe(before);
+      expect(unit.queued).toBe(before);
       expect(await db().selectFrom("codes").select("id").where("flow_id", "=", flow.id).execute()).toEqual([]);
       expect(await audits(user.login_id)).toEqual([]);
     });

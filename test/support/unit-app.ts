@@ -76,15 +76,23 @@ export async function createUnitApp(options: { env?: Record<string, string>; clo
 
 /**
  * The unit tier's one setup for a test file over the domain (createUnitDeps): made before the file's
- * first test, closed after its last. `deps.mailQueued` counts the sender's wake-ups in `queued`.
+ * first test, closed after its last. `deps.mailQueued` counts the sender's wake-ups in `queued`, and
+ * keeps the outbox ids each one handed over (MailSender.sendNow) in `handedOver`.
  */
 export function useUnitDeps(options: { env?: Record<string, string>; clock?: FixedClock } = {}) {
   let unit: Awaited<ReturnType<typeof createUnitDeps>> | undefined;
   let deps: Deps | undefined;
   let queued = 0;
+  const handedOver: Array<readonly string[] | undefined> = [];
   beforeAll(async () => {
     unit = await createUnitDeps(options);
-    deps = { ...unit.deps, mailQueued: () => (queued += 1) };
+    deps = {
+      ...unit.deps,
+      mailQueued: (outboxIds) => {
+        queued += 1;
+        handedOver.push(outboxIds);
+      },
+    };
   });
   afterAll(async () => unit?.close());
   const made = () => {
@@ -106,5 +114,7 @@ export function useUnitDeps(options: { env?: Record<string, string>; clock?: Fix
     get queued() {
       return queued;
     },
+    /** For each wake-up, in order: the outbox ids handed to the sender by name (none: a plain wake). */
+    handedOver: handedOver as ReadonlyArray<readonly string[] | undefined>,
   };
 }

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { translator } from "../../src/i18n/translator.ts";
+import { codeMail, noticeMail, OTP_SUBJECT, type NoticeContext } from "../../src/otp/messages.ts";
+import { emailChangedMail, passwordChangedMail } from "../../src/profile/messages.ts";
+import { codeReusedMail, factorsRemovedMail, recoveryCodeUsedMail } from "../../src/strong-factors/messages.ts";
+
+const SENT = Date.UTC(2026, 10, 28, 14, 0, 0); // 28/11/2026 14:00 UTC (GMT in London)
+
+function mail(ttlMs: number, timezone: string) {
+  return codeMail({ code: "123456", loginId: "j.smith", purpose: "signin", ttlMs, expiresAt: SENT + ttlMs, timezone, supportEmail: "retailit@famos.test" });
+}
+
+/** The inline style of the innermost table cell holding `text` in an HTML part. */
+function cellStyle(part: string, text: string): string {
+  const at = part.indexOf(text);
+  if (at < 0) throw new Error(`"${text}" is not in the HTML part`);
+  const cell = part.lastIndexOf('<td style="', at);
+  return part.slice(cell + '<td style="'.length, part.indexOf('"', cell + '<td style="'.length));
+}
+
+/** The readable type every text cell of the code mail's HTML part starts with. */
+const READABLE = "font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; font-size: 15px; line-height: 1.5";
+const PARAGRAPH = `${READABLE}; padding: 0 24px 16px 24px`;
+
+describe("the OTP email (SPEC item 3)", () => {
+  it("says the code is valid for 15 minutes and until when, in FAMOS_TIMEZONE", () => {
+    const london = mail(15 * 60_000, "Europe/London");
+    expect(london.subject).toBe("Your FAMOS one time passcode");
+    for (const part of [london.text, london.html]) {
+      expect(part).toContain("123456");
+      expect(part).toContain("valid for 15 minutes, until 14:15 on 28/11/2026 (UK time)");
+      expect(part).toContain("j.smith");
+      expect(part).toContain("If you did not try to sign in to FAMOS");
+    }
+    expect(mail(15 * 60_000, "America/New_York").text).toContain("valid for 15 minutes, until 09:15 on 28/11/2026 (Eastern Time)");
+  });
+
+  it("has SPEC's subject in English, the one OTP_SUBJECT names", () => {
+    expect(OTP_SUBJECT).toBe("Your FAMOS one time passcode");
+    expect(mail(15 * 60_000, "Europe/London").subject).toBe(OTP_SUBJECT);
+  });
+
+  it("says the validity from the setting: 90 seconds, 1 hour", () => {
+    expect(mail(90_000, "Europe/London").text).toContain("valid for 90 seconds, until 14:01");
+    expect(mail(3_600_000, "Asia/Tokyo").text).toContain("valid for 1 hour, until 00:00 on 29/11/2026 (Japan Standard Time)");
+  });
+
+  it("names the zone as people say it: UK time, a generic name, else the offset from UTC", () => {
+    expect(mail(15 * 60_000, "Europe/London").text).toContain("(UK time)");
+    expect(mail(15 * 60_000, "Europe/London").text).not.toContain("Europe/London");
+    expect(mail(15 * 60_000, "Etc/GMT-3").text).toContain("(UTC+3)");
+    expect(mail(15 * 60_000, "UTC").text).toContain("(UTC)");
+  });
+
+  it("has no hard line breaks inside sentences in the text part: one line per paragraph", () => {
+    const { text } = mail(15 * 60_000, "Europe/London");
+    const lines = text.split("\n").filter((line) => line !== "");
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) expect(line, line).toMatch(/([.:!?]|\d{6})$/);
+    expect(text).toContain("change it on the Profile tab or ask your retail IT team");
+  });
+
+  it("parts the text's five paragraphs by one blank line each: the code, who asked, how long, if not you, never share", () => {
+    const paragraphs = mail(15 * 60_000, "Europe/London").text.split("\n\n");
+    expect(paragraphs).toHaveLength(5);
+    expect(paragraphs[0]).toBe("Your FAMOS one time passcode is: 123456");
+    expect(paragraphs[1]).toContain("login ID j.smith");
+    expect(paragraphs[2]).toContain("valid for 15 minutes");
+    expect(paragraphs[3]).toMatch(/^If you did not try to sign in to FAMOS/);
+    expect(paragraphs[4]).toMatch(/never ask you for this code/);
+    for (const p of paragraphs) expect(p).not.toContain("\n");
+  });
+
+  it("says which browser and address asked for the code", () => {
+    const agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const asked = codeMail({
+      code: "123456", loginId: "j.smith", purpose: "signin", ttlMs: 60_000, expiresAt: SENT, timezone: "Europe/London",
+      supportEmail: "retailit@famos.test", requestedBy: { ip: "203.0.113.7", userAgent: agent },
+    });
+    for (const part of [asked.text, asked.html]) expect(part).toContain("from Chrome on Windows at the address 203.0.113.7");
+  });
+
+  it("has an HTML part of tables with inline styles and no style sheet", () => {
+    const { html } = mail(15 * 60_000, "Europe/London");
+    expect(html).toMatch(/<table role="presentation"/);
+    expect(html).toMatch(/<td style="[^"]+">123456<\/td>/);
+    expect(html).not.toMatch(/<style|<link|class=/);
+  });
+
+  it("sets every paragraph of the HTML part in readable type, the login ID in bold, the last two set apart", () => {
+    const { html } = mail(15 * 60_000, "Europe/London");
+    expect(html).toMatch(/^<!doctype html>\n<html lang="en-GB">/);
+    expect(html).toContain("<title>Your FAMOS one time passcode</title>");
+    expect(html).toContain("the login ID <strong>j.smith</strong>.");
+    expect(cellStyle(html, "It was requested to sign in")).toBe(PARAGRAPH);
+    expect(cellStyle(html, "The code is valid for 15 minutes")).toBe(PARAGRAPH);
+    // "Not you?" below a rule; "never share" smaller and grey.
+    expect(cellStyle(html, "If you did not try to sign in to FAMOS")).toBe(`${PARAGRAPH}; border-top: 1px solid #e4e7ec; padding-top: 16px`);
+    expect(cellStyle(html, "FAMOS will never ask you for this code")).toBe(`${PARAGRAPH}; color: #475467; font-size: 13px`);
+  });
+
+  it("holds no link to click for the code", () => {
+    const { html } = mail(15 * 60_000, "Europe/London");
+    expect(html).not.toMatch(/<a\s/i);
+  });
+});
+
+describe("notice mails", () => {
+  it("have a text part of the paragraphs parted by a blank line, and an HTML twin of one <p> each, escaped", () => {
+    const notice = noticeMail("Something happened", ["First <one> & all.", "Second."], translator("de", "Europe/Berlin"));
+    expect(notice).toEqual({
+      subject: "Something happened",
+      text: "First <one> & all.\n\nSecond.",
+      html: expect.stringContaining("<p>First &lt;one&gt; &amp; all.</p><p>Second.</p>"),
+    });
+    expect(notice.html).toContain('<html lang="de">');
+  });
+
+  it("are marked English when no reader's language is given", () => {
+    expect(noticeMail("Subject", ["Text."]).html).toContain('<html lang="en">');
+  });
+
+  describe("say when it happened, in the reader's language and zone", () => {
+    const at = SENT; // 14:00 UTC
+    const notices = [
+      ["address changed", (c: NoticeContext) => emailChangedMail({ ...c, newEmail: "new@dealer.test" })],
+      ["password changed", passwordChangedMail],
+      ["recovery code used", (c: NoticeContext) => recoveryCodeUsedMail({ ...c, left: 3 })],
+      ["code reused", (c: NoticeContext) => codeReusedMail({ ...c, factor: "app" })],
+      ["factors removed", factorsRemovedMail],
+    ] as const;
+
+    for (const [what, build] of notices) {
+      it(`${what}: the local time and date, in both parts`, () => {
+        const de = build({ loginId: "j.smith", at, supportEmail: "retailit@famos.test", t: translator("de", "Europe/Berlin") });
+        const uk = build({ loginId: "j.smith", at, supportEmail: "retailit@famos.test", t: translator("en-GB", "Europe/London") });
+        for (const part of [de.text, de.html]) expect(part).toContain("15:00 Uhr am 28.11.2026");
+        for (const part of [uk.text, uk.html]) expect(part).toContain("14:00 on 28/11/2026");
+      });
+    }
+  });
+});
