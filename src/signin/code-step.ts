@@ -68,7 +68,9 @@ export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" } | { kind: "st
 /** "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. */
 export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {
   const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
-  if (!flow || flow.finished_at !== null) return { kind: "no-flow" };
+  // A flow without an address (the strong step of a user who has none) has nowhere to send a code to,
+  // even if the policy let the emailed code sign in again since: signing in anew leads to enrolment.
+  if (!flow || flow.finished_at !== null || flow.email === "") return { kind: "no-flow" };
   // Sign-in codes only: the email change's code goes to the new address whatever the user's factors.
   if (flow.kind !== "email-change" && !(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   const { issued } = await sendCode(deps, user, ctx, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));

@@ -146,4 +146,18 @@ describe("the strong second step (unit tier)", () => {
     expect(await confirmWithRecoveryCode(unit.deps, user, session, codes[0]!, ctx())).toEqual({ kind: "none" });
     expect(await outcomes()).toEqual(before);
   });
+
+  it("Regenerate on the strong step of a user without an address sends nothing, even once the emailed code would sign in again", async () => {
+    const user = await addUser(unit.deps, { role: "support", email: null });
+    await addConfirmedApp(unit.deps, user.id);
+    const step = await passwordStep(unit.deps, { loginId: user.login_id, password: user.password }, ctx());
+    expect(step.kind).toBe("strong-factor");
+    if (step.kind !== "strong-factor") return;
+    // The app removed from another browser (what removeApp's transaction does): the policy no longer
+    // asks for a strong factor, but this sign-in's flow has no address to send a code to.
+    await unit.db.deleteFrom("authenticator_apps").where("user_id", "=", user.id).execute();
+    expect(await regenerateCode(unit.deps, user, step.session, ctx())).toEqual({ kind: "no-flow" });
+    expect(await mailKinds(user.id)).toEqual([]);
+    expect(await codesOf(user.id)).toEqual([]);
+  });
 });
