@@ -80,3 +80,50 @@ describe("the Origin check without FAMOS_PUBLIC_URL: the request's own origin", 
     expect(response.statusCode).toBe(200);
   });
 });
+
+/**
+ * Issue 19.4: the protected application's pages run sandboxed (an opaque origin), so their own form
+ * posts arrive with `Origin: null`. That is taken on a section path only, and only as a navigation
+ * (`Sec-Fetch-Mode: navigate`, a form being submitted); FAMOS's own forms keep the strict rule.
+ */
+describe("the Origin check on the protected application's section paths (FAMOS_UPSTREAM_URL set)", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    // Nothing listens there: a signed-out visitor is sent to sign in before anything is passed on.
+    u = await createUnitApp({ env: { FAMOS_PUBLIC_URL: "https://famos.dealer.example", FAMOS_UPSTREAM_URL: "http://127.0.0.1:9" } });
+  });
+  afterAll(async () => u.close());
+
+  /** A form post to `path` with this Origin and Sec-Fetch-Mode (undefined: the header is not sent). */
+  async function post(path: string, origin: string, mode: string | undefined) {
+    const client = new FormClient(u.app);
+    await client.get("/login");
+    const headers: Record<string, string> = { origin, ...(mode === undefined ? {} : { "sec-fetch-mode": mode }) };
+    return client.post(path, { loginId: "nobody", password: "not the password" }, { headers });
+  }
+
+  it("passes a sandboxed page's own form (Origin null, a navigation) on a section path: here, on to sign in", async () => {
+    const response = await post("/quotation/offer", "null", "navigate");
+    expect([response.statusCode, response.headers.location]).toEqual([303, "/login"]);
+  });
+
+  it("still takes FAMOS's own origin on a section path, whatever the fetch mode", async () => {
+    const response = await post("/quotation/offer", "https://famos.dealer.example", "cors");
+    expect([response.statusCode, response.headers.location]).toEqual([303, "/login"]);
+  });
+
+  it.each([
+    ["Origin null on FAMOS's own form, even as a navigation", "/login", "null", "navigate"],
+    ["Origin null on a section path from a script (cors)", "/quotation/offer", "null", "cors"],
+    ["Origin null on a section path from a script (no-cors)", "/quotation/offer", "null", "no-cors"],
+    ["Origin null on a section path without Sec-Fetch-Mode", "/quotation/offer", "null", undefined],
+    ["Origin null on a section path with an empty Sec-Fetch-Mode", "/quotation/offer", "null", ""],
+    ["another site's form on a section path, as a navigation", "/quotation/offer", "https://evil.example", "navigate"],
+    ["an empty Origin on a section path, as a navigation", "/quotation/offer", "", "navigate"],
+    ["\"Null\" (not the opaque origin's serialisation) on a section path", "/quotation/offer", "Null", "navigate"],
+  ])("refuses %s with 403", async (_what, path, origin, mode) => {
+    const response = await post(path, origin, mode);
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toContain(REFUSED);
+  });
+});
