@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IDENTITY_HEADER_NAMES, identityHeaders, isIdentityHeaderName, upstreamRequestHeaders, withoutFamosCookies } from "../../src/web/upstream-headers.ts";
+import { IDENTITY_HEADER_NAMES, identityHeaders, isIdentityHeaderName, upstreamRequestHeaders, upstreamResponseHeaders, withoutFamosCookies } from "../../src/web/upstream-headers.ts";
 
 const USER = { login_id: "ł.kowalski", full_name: "Łukasz Kowalski", partner_number: "01234", role: "support" as const };
 
@@ -53,5 +53,46 @@ describe("headers passed to the protected application", () => {
   it("reads a cookie header given as several lines", () => {
     expect(withoutFamosCookies(["app=1", "famos_session=a", "other=2"])).toBe("app=1; other=2");
     expect(withoutFamosCookies(undefined)).toBeUndefined();
+  });
+});
+
+/**
+ * Issue 19.4: the application's answer as the browser receives it — its headers unchanged, except that
+ * it may not set FAMOS's cookies, and it is put in an opaque origin by a `sandbox` policy of its own.
+ */
+describe("headers of the protected application's answer", () => {
+  it("copies the other headers unchanged, drops FAMOS's Set-Cookie lines whatever their prefix or case, keeps the others in order", () => {
+    const headers = upstreamResponseHeaders(
+      {
+        "content-type": "text/html",
+        "cache-control": "no-store",
+        "set-cookie": ["app=1; Path=/", "famos_session=planted; Path=/", "__Host-famos_csrf=x", "__secure-FAMOS_SECTION=y", "famosity=2", "other=3; HttpOnly"],
+      },
+      ["allow-scripts"],
+    );
+    expect(headers).toEqual({
+      "content-type": "text/html",
+      "cache-control": "no-store",
+      "set-cookie": ["app=1; Path=/", "famosity=2", "other=3; HttpOnly"],
+      "content-security-policy": ["sandbox allow-scripts"],
+    });
+  });
+
+  it("drops the Set-Cookie header altogether when only FAMOS's cookies were in it, and adds none when there was none", () => {
+    expect(upstreamResponseHeaders({ "set-cookie": ["famos_session=planted", "__Host-famos_session=planted"] }, [])).toEqual({ "content-security-policy": ["sandbox"] });
+    expect(upstreamResponseHeaders({ "content-type": "text/plain" }, [])).toEqual({ "content-type": "text/plain", "content-security-policy": ["sandbox"] });
+  });
+
+  it("drops a FAMOS cookie whose line starts with blanks (a cookie name is trimmed when read: RFC 6265 §5.2)", () => {
+    expect(upstreamResponseHeaders({ "set-cookie": [" famos_session=planted", "\tfamos_csrf=x", " app=1"] }, [])["set-cookie"]).toEqual([" app=1"]);
+  });
+
+  it("sends the sandbox as a policy of its own beside the application's, its flags space-separated after \"sandbox\"", () => {
+    expect(upstreamResponseHeaders({}, [])["content-security-policy"]).toEqual(["sandbox"]);
+    expect(upstreamResponseHeaders({}, ["allow-scripts", "allow-forms"])["content-security-policy"]).toEqual(["sandbox allow-scripts allow-forms"]);
+    expect(upstreamResponseHeaders({ "content-security-policy": "default-src 'self'" }, ["allow-forms"])["content-security-policy"]).toEqual([
+      "default-src 'self'",
+      "sandbox allow-forms",
+    ]);
   });
 });
