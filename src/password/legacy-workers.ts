@@ -12,7 +12,16 @@ export class LegacyWorkers {
   #count = 0;
   #nextId = 0;
 
-  constructor(readonly max: number) {}
+  /** `script` is the worker's module: legacy-worker.mjs; a test may give a fixture that answers the same way. */
+  constructor(
+    readonly max: number,
+    readonly script: URL = new URL("./legacy-worker.mjs", import.meta.url),
+  ) {}
+
+  /** Worker threads made and not yet terminated (idle or busy): never more than `max`. */
+  get threads(): number {
+    return this.#count;
+  }
 
   /** True when `password` matches; false for no match and for any fault in the worker. */
   async verify(stored: StoredHash, password: string): Promise<boolean> {
@@ -39,7 +48,7 @@ export class LegacyWorkers {
     if (idle) return Promise.resolve(idle);
     if (this.#count < this.max) {
       this.#count += 1;
-      const worker = new Worker(new URL("./legacy-worker.mjs", import.meta.url));
+      const worker = new Worker(this.script);
       worker.unref();
       return Promise.resolve(worker);
     }

@@ -114,6 +114,29 @@ describe("which hashes skip the legacy pool, and which are upgraded", () => {
     expect(await verifyPassword(version16, "not the password")).toEqual({ ok: false, needsUpgrade: false });
   });
 
+  it("upgrades an imported argon2i or argon2d hash at FAMOS's own parameters: only argon2id is kept", async () => {
+    for (const algorithm of [ARGON2I, ARGON2D]) {
+      const other = await stored({ algorithm });
+      expect(await verifyPassword(other, PASSWORD)).toEqual({ ok: true, needsUpgrade: true });
+    }
+  });
+
+  it("never answers a match when the argon2id check itself faults", async () => {
+    // @node-rs/argon2 2.2.1's parseOptions (which the parser calls) and verify share the PHC decoder and
+    // its checks: every corrupted standard value tried (odd hash length, stray low bits, salt of 4 to
+    // 100,000 bytes, hash of 16 to 1,923 bytes, zero-padded m/t/p) is refused by both or verified false
+    // by the library, never thrown by verify alone. What is left to fault is the check's input: an
+    // untyped caller's missing password.
+    const own = await stored();
+    for (const missing of [undefined, null, 42]) {
+      expect(await verifyPassword(own, missing as unknown as string)).toEqual({ ok: false, needsUpgrade: false });
+    }
+    const [, , version, parameters, salt, hash = ""] = own.split("$");
+    for (const corrupted of [`${hash}AB`, `${hash.slice(0, -1)}${hash.endsWith("B") ? "C" : "B"}`, hash.slice(0, 25)]) {
+      expect(await verifyPassword(`$argon2id$${version}$${parameters}$${salt}$${corrupted}`, PASSWORD)).toEqual({ ok: false, needsUpgrade: false });
+    }
+  });
+
   it("hashes the password in NFC, however its accents were typed", async () => {
     const composed = "crème brûlée au café".normalize("NFC");
     const hash = await hashPassword(composed.normalize("NFD"));

@@ -1,0 +1,127 @@
+import { BroadcastChannel } from "node:worker_threads";
+import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
+import { describe, expect, it } from "vitest";
+import { LegacyWorkers } from "../../src/password/legacy-workers.ts";
+import type { StoredHash } from "../../src/password/stored-hash.ts";
+
+/**
+ * The worker threads that verify imported hashes (issue 19.3), driven directly: at most `max` threads,
+ * a healthy one kept for the next job, a faulted one terminated and replaced, stray answers ignored,
+ * no listeners left behind, close() ends the idle ones. The real worker checks cheap bcrypt (cost 4);
+ * fixtures/legacy-worker-fixture.mjs misbehaves on request ("exit", "throw", "stray"; "right" matches).
+ */
+
+const PASSWORD = "correct horse battery staple";
+const BCRYPT: StoredHash = { kind: "bcrypt", cost: 4, hash: bcryptHashSync(PASSWORD, 4) };
+const FIXTURE = new URL("./fixtures/legacy-worker-fixture.mjs", import.meta.url);
+// Short: a mutant that leaves a job unsettled should fail here, not after the tier's 30 s.
+const QUICK = 5_000;
+
+/** Thread ids of the fixture workers alive in this process. */
+async function liveFixtures(): Promise<string[]> {
+  const channel = new BroadcastChannel("legacy-fixture");
+  const pongs: string[] = [];
+  channel.onmessage = (event) => {
+    const data = String(event.data);
+    if (data.startsWith("pong")) pongs.push(data);
+  };
+  channel.postMessage("ping");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  channel.close();
+  return pongs.sort();
+}
+
+describe("issue 19.3: the legacy worker threads", () => {
+  it("runs at most `max` threads, and keeps a healthy one for the next job", async () => {
+    const workers = new LegacyWorkers(1);
+    try {
+      const jobs = [PASSWORD, "wrong", PASSWORD].map((password) => workers.verify(BCRYPT, password));
+      expect(workers.threads).toBe(1); // the two others wait for it
+      expect(await Promise.all(jobs)).toEqual([true, false, true]);
+      expect(workers.threads).toBe(1);
+      expect(await workers.verify(BCRYPT, PASSWORD)).toBe(true);
+      expect(workers.threads).toBe(1);
+    } finally {
+      await workers.close();
+    }
+  }, QUICK);
+
+  it("makes a second thread only up to `max`", async () => {
+    const workers = new LegacyWorkers(2, FIXTURE);
+    try {
+      const jobs = ["right", "right", "wrong", "right"].map((password) => workers.verify(BCRYPT, password));
+      expect(workers.threads).toBe(2);
+      expect(await Promise.all(jobs)).toEqual([true, true, false, true]);
+      expect(workers.threads).toBe(2);
+    } finally {
+      await workers.close();
+    }
+  }, QUICK);
+
+  it("answers false when the worker exits mid-job, replaces it, and gives a waiting job the fresh thread", async () => {
+    const workers = new LegacyWorkers(1, FIXTURE);
+    try {
+      const crashed = workers.verify(BCRYPT, "exit");
+      const waiting = workers.verify(BCRYPT, "right");
+      expect(await crashed).toBe(false);
+      expect(await waiting).toBe(true);
+      expect(workers.threads).toBe(1);
+      expect(await workers.verify(BCRYPT, "right")).toBe(true);
+      // A crash with nobody waiting leaves no thread behind, and the next job makes one.
+      expect(await workers.verify(BCRYPT, "exit")).toBe(false);
+      expect(workers.threads).toBe(0);
+      expect(await workers.verify(BCRYPT, "right")).toBe(true);
+      expect(workers.threads).toBe(1);
+    } finally {
+      await workers.close();
+    }
+  }, QUICK);
+
+  it("answers false when the worker throws (its 'error'), without crashing the process, and carries on", async () => {
+    const workers = new LegacyWorkers(1, FIXTURE);
+    try {
+      expect(await workers.verify(BCRYPT, "throw")).toBe(false);
+      expect(workers.threads).toBe(0);
+      expect(await workers.verify(BCRYPT, "right")).toBe(true);
+    } finally {
+      await workers.close();
+    }
+  }, QUICK);
+
+  it("ignores an answer carrying another job's id", async () => {
+    const workers = new LegacyWorkers(1, FIXTURE);
+    try {
+      expect(await workers.verify(BCRYPT, "stray")).toBe(false);
+      expect(await workers.verify(BCRYPT, "right")).toBe(true);
+    } finally {
+      await workers.close();
+    }
+  }, QUICK);
+
+  it("removes each job's listeners: many jobs on one thread raise no MaxListenersExceededWarning", async () => {
+    const workers = new LegacyWorkers(1, FIXTURE);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      for (let i = 0; i < 12; i += 1) expect(await workers.verify(BCRYPT, i % 2 ? "right" : "wrong")).toBe(i % 2 === 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.name)).toEqual([]);
+      expect(workers.threads).toBe(1);
+    } finally {
+      process.off("warning", onWarning);
+      await workers.close();
+    }
+  }, QUICK);
+
+  it("close() terminates the idle threads", async () => {
+    const workers = new LegacyWorkers(2, FIXTURE);
+    const before = await liveFixtures();
+    await Promise.all([workers.verify(BCRYPT, "right"), workers.verify(BCRYPT, "right")]);
+    expect(workers.threads).toBe(2);
+    expect((await liveFixtures()).length).toBe(before.length + 2);
+    await workers.close();
+    expect(workers.threads).toBe(0);
+    expect(await liveFixtures()).toEqual(before);
+  }, QUICK);
+});
