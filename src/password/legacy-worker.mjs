@@ -21,7 +21,7 @@ try {
   // No /proc (not Linux), or not allowed: the pool's bound still holds.
 }
 
-/** One job: { id, kind, password, ... } as legacy-verifier.ts sends it; the answer is { id, ok }. */
+/** One job: { id, kind, password, ... } as legacy-workers.ts sends it; the answer is { id, ok }. */
 function verify(job) {
   switch (job.kind) {
     case "bcrypt":
