@@ -33,7 +33,7 @@ const { values: argv } = parseArgs({
     rounds: { type: "string", default: "3" },
     build: { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
-    /** Linux perf: record the server's CPU samples (cpu-clock, on-CPU time only) during the window into this file. */
+    /** Linux perf: record the server's CPU samples (cpu-clock, on-CPU time only, with call graphs) during the window into this file. */
     perf: { type: "string" },
   },
 });
@@ -75,7 +75,7 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
     cwd: REPO_ROOT,
     env,
     port,
-    nodeFlags: ["--max-semi-space-size=4", ...(argv.perf ? ["--perf-basic-prof"] : []), ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
+    nodeFlags: ["--max-semi-space-size=4", ...(argv.perf ? ["--perf-basic-prof", "--interpreted-frames-native-stack"] : []), ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
     readyTimeoutMs: 60_000,
   });
 }
@@ -96,7 +96,7 @@ for (let round = 0; round < rounds; round += 1) {
         async (mark) => {
           if (mark === "window-open") {
             [before, metrics0] = await Promise.all([server.stats(), readMetrics(`http://127.0.0.1:${server.port}`)]);
-            if (argv.perf) recorder = spawn("perf", ["record", "-e", "cpu-clock", "-F", "2000", "-p", String(server.pid), "-o", `${argv.perf}.${round}.${i}`], { stdio: "ignore" });
+            if (argv.perf) recorder = spawn("perf", ["record", "-g", "-e", "cpu-clock", "-F", "2000", "-p", String(server.pid), "-o", `${argv.perf}.${round}.${i}`], { stdio: "ignore" });
           } else {
             [after, metrics1] = await Promise.all([server.stats(), readMetrics(`http://127.0.0.1:${server.port}`)]);
             if (recorder) {
