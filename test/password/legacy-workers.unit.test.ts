@@ -17,6 +17,15 @@ const FIXTURE = new URL("./fixtures/legacy-worker-fixture.mjs", import.meta.url)
 // Short: a mutant that leaves a job unsettled should fail here, not after the tier's 30 s.
 const QUICK = 5_000;
 
+/** Runs `body` with `workers`, and closes them whatever happens. */
+async function withWorkers(workers: LegacyWorkers, body: (workers: LegacyWorkers) => Promise<void>): Promise<void> {
+  try {
+    await body(workers);
+  } finally {
+    await workers.close();
+  }
+}
+
 /** Thread ids of the fixture workers alive in this process. */
 async function liveFixtures(): Promise<string[]> {
   const channel = new BroadcastChannel("legacy-fixture");
@@ -33,34 +42,27 @@ async function liveFixtures(): Promise<string[]> {
 
 describe("issue 19.3: the legacy worker threads", () => {
   it("runs at most `max` threads, and keeps a healthy one for the next job", async () => {
-    const workers = new LegacyWorkers(1);
-    try {
+    await withWorkers(new LegacyWorkers(1), async (workers) => {
       const jobs = [PASSWORD, "wrong", PASSWORD].map((password) => workers.verify(BCRYPT, password));
       expect(workers.threads).toBe(1); // the two others wait for it
       expect(await Promise.all(jobs)).toEqual([true, false, true]);
       expect(workers.threads).toBe(1);
       expect(await workers.verify(BCRYPT, PASSWORD)).toBe(true);
       expect(workers.threads).toBe(1);
-    } finally {
-      await workers.close();
-    }
+    });
   }, QUICK);
 
   it("makes a second thread only up to `max`", async () => {
-    const workers = new LegacyWorkers(2, FIXTURE);
-    try {
+    await withWorkers(new LegacyWorkers(2, FIXTURE), async (workers) => {
       const jobs = ["right", "right", "wrong", "right"].map((password) => workers.verify(BCRYPT, password));
       expect(workers.threads).toBe(2);
       expect(await Promise.all(jobs)).toEqual([true, true, false, true]);
       expect(workers.threads).toBe(2);
-    } finally {
-      await workers.close();
-    }
+    });
   }, QUICK);
 
   it("answers false when the worker exits mid-job, replaces it, and gives a waiting job the fresh thread", async () => {
-    const workers = new LegacyWorkers(1, FIXTURE);
-    try {
+    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
       const crashed = workers.verify(BCRYPT, "exit");
       const waiting = workers.verify(BCRYPT, "right");
       expect(await crashed).toBe(false);
@@ -72,30 +74,22 @@ describe("issue 19.3: the legacy worker threads", () => {
       expect(workers.threads).toBe(0);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
       expect(workers.threads).toBe(1);
-    } finally {
-      await workers.close();
-    }
+    });
   }, QUICK);
 
   it("answers false when the worker throws (its 'error'), without crashing the process, and carries on", async () => {
-    const workers = new LegacyWorkers(1, FIXTURE);
-    try {
+    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
       expect(await workers.verify(BCRYPT, "throw")).toBe(false);
       expect(workers.threads).toBe(0);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
-    } finally {
-      await workers.close();
-    }
+    });
   }, QUICK);
 
   it("ignores an answer carrying another job's id", async () => {
-    const workers = new LegacyWorkers(1, FIXTURE);
-    try {
+    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
       expect(await workers.verify(BCRYPT, "stray")).toBe(false);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
-    } finally {
-      await workers.close();
-    }
+    });
   }, QUICK);
 
   it("removes each job's listeners: many jobs on one thread raise no MaxListenersExceededWarning", async () => {
