@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { Driver } from "./lib/driver.ts";
 import { measureArgon2, productHashConcurrency } from "./lib/measure.ts";
 import { cpuMs, freePort, runCommand, ServerProcess, type ServerStats } from "./lib/proc.ts";
-import { bucketsBetween, parseBuckets, quantileBoundMs, readMetrics, routeMeansMs } from "./lib/server-histogram.ts";
+import { readMetrics, routeMeansMs, windowQuantiles } from "./lib/server-histogram.ts";
 import { fmt } from "./lib/stats.ts";
 import { PRODUCT_BIN, PRODUCT_MAIN, PRODUCT_USER_PREFIX, productEnv, REPO_ROOT, usersCsv } from "./scenarios/famos-target.ts";
 import { makeUsers } from "./lib/users.ts";
@@ -119,7 +119,7 @@ for (let round = 0; round < rounds; round += 1) {
       };
       const m0 = metrics0 as string | null;
       const m1 = metrics1 as string | null;
-      const fromCode = m0 !== null && m1 !== null ? quantileBoundMs(bucketsBetween(parseBuckets(m0, "famos_code_to_smtp_seconds"), parseBuckets(m1, "famos_code_to_smtp_seconds")), 0.95) : null;
+      const fromCode = windowQuantiles(m0, m1, "famos_code_to_smtp_seconds")?.p95 ?? null;
       samples.get(build)!.push(s);
       const threads = Object.entries(e.threadCpuMs ?? {})
         .map(([tid, ms]) => [tid, (ms - (b.threadCpuMs?.[tid] ?? 0)) / flows] as const)

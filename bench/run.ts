@@ -31,7 +31,7 @@ import {
 } from "./lib/measure.ts";
 import { cpuMs, type ServerStats } from "./lib/proc.ts";
 import { fmt } from "./lib/stats.ts";
-import { bucketsBetween, parseBuckets, quantileBoundMs, readMetrics } from "./lib/server-histogram.ts";
+import { readMetrics, windowQuantiles } from "./lib/server-histogram.ts";
 import type { PreparedTarget, Target } from "./lib/target.ts";
 import { peerTarget } from "./peer/better-auth/target.ts";
 import { famosPgTarget, famosTarget, productAvailable } from "./scenarios/famos-target.ts";
@@ -194,15 +194,8 @@ async function measuredRun(target: Target, prepared: PreparedTarget, options: Ru
     rssPeakBytes: Math.max(peak, a.rssBytes),
     machineBusyCores,
     otherCores: machineBusyCores === null ? null : Math.max(0, machineBusyCores - ours),
-    serverCodeToSmtp: serverHistogram(metrics0, metrics1, "famos_code_to_smtp_seconds"),
+    serverCodeToSmtp: windowQuantiles(metrics0, metrics1, "famos_code_to_smtp_seconds"),
   };
-}
-
-function serverHistogram(before: string | null, after: string | null, name: string): LevelRecord["serverCodeToSmtp"] {
-  if (before === null || after === null) return null;
-  const window = bucketsBetween(parseBuckets(before, name), parseBuckets(after, name));
-  const count = window.get(Infinity) ?? 0;
-  return count > 0 ? { count, p50: quantileBoundMs(window, 0.5), p95: quantileBoundMs(window, 0.95) } : null;
 }
 
 /** "≤ 25" from a bucket bound, or "–". */

@@ -33,6 +33,17 @@ export function quantileBoundMs(buckets: Buckets, q: number): number | null {
   return found ? found[0] * 1000 : null;
 }
 
+/**
+ * Histogram `name` over a window, from two /metrics readings: how many it observed and the bucket
+ * bounds (ms) of its median and p95; null when either reading is missing or it observed nothing.
+ */
+export function windowQuantiles(before: string | null, after: string | null, name: string): { count: number; p50: number | null; p95: number | null } | null {
+  if (before === null || after === null) return null;
+  const window = bucketsBetween(parseBuckets(before, name), parseBuckets(after, name));
+  const count = window.get(Infinity) ?? 0;
+  return count > 0 ? { count, p50: quantileBoundMs(window, 0.5), p95: quantileBoundMs(window, 0.95) } : null;
+}
+
 /** The server's /metrics text, or null when it has none (a peer) or refuses. */
 export async function readMetrics(origin: string): Promise<string | null> {
   try {
