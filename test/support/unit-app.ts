@@ -82,14 +82,12 @@ export async function createUnitApp(options: { env?: Record<string, string>; clo
 export function useUnitDeps(options: { env?: Record<string, string>; clock?: FixedClock } = {}) {
   let unit: Awaited<ReturnType<typeof createUnitDeps>> | undefined;
   let deps: Deps | undefined;
-  let queued = 0;
   const handedOver: Array<readonly string[] | undefined> = [];
   beforeAll(async () => {
     unit = await createUnitDeps(options);
     deps = {
       ...unit.deps,
       mailQueued: (outboxIds) => {
-        queued += 1;
         handedOver.push(outboxIds);
       },
     };
@@ -112,7 +110,7 @@ export function useUnitDeps(options: { env?: Record<string, string>; clock?: Fix
     now: () => made().unit.clock.now(),
     /** Times the mail sender was woken since the file began. */
     get queued() {
-      return queued;
+      return handedOver.length;
     },
     /** For each wake-up, in order: the outbox ids handed to the sender by name (none: a plain wake). */
     handedOver: handedOver as ReadonlyArray<readonly string[] | undefined>,
