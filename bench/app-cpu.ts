@@ -1,0 +1,93 @@
+/**
+ * The application's own CPU per complete sign-in, in one process and without sockets: Fastify's
+ * inject runs the five requests of bench/scenarios/famos.ts through every hook, route and query, the
+ * mail goes over SMTP to a server in this process, and the password hashes run on the thread pool.
+ * Nothing else competes with the event loop, so a `--cpu-prof` of this run is a clean picture of
+ * where the application's time goes (node's wall-clock sampler counts time lost to other processes
+ * as the code that was running; here there are none).
+ *
+ *   node --import tsx [--cpu-prof --cpu-prof-dir DIR] bench/app-cpu.ts [--flows 2000] [--warmup 500]
+ */
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import SQLite from "better-sqlite3";
+import { addUser, createTestApp } from "../test/support/app.ts";
+import { FormClient } from "../test/support/client.ts";
+import { signIn } from "../test/support/client.ts";
+
+const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false } } });
+
+/** --statements: time spent in each SQL text (better-sqlite3's statement methods, wrapped). */
+const statementTimes = new Map<string, { n: number; ns: bigint }>();
+let timing = false;
+let trace: string[] | null = null;
+if (argv.statements) {
+  const probe = new SQLite(":memory:");
+  const proto = Object.getPrototypeOf(probe.prepare("select 1")) as Record<string, (...args: unknown[]) => unknown>;
+  probe.close();
+  for (const name of ["run", "get", "all", "iterate"]) {
+    const original = proto[name]!;
+    proto[name] = function (this: { source: string }, ...args: unknown[]) {
+      if (!timing) return original.apply(this, args);
+      const start = process.hrtime.bigint();
+      try {
+        return original.apply(this, args);
+      } finally {
+        const entry = statementTimes.get(this.source) ?? { n: 0, ns: 0n };
+        entry.n += 1;
+        entry.ns += process.hrtime.bigint() - start;
+        statementTimes.set(this.source, entry);
+        if (trace) trace.push(`${(Number(process.hrtime.bigint() - start) / 1e3).toFixed(0).padStart(5)} µs ${this.source.replace(/\s+/g, " ").slice(0, 110)}`);
+      }
+    };
+  }
+}
+const t = await createTestApp({ env: { FAMOS_OTP_PER_HOUR: "0", FAMOS_OTP_RESEND_WAIT: "0s", FAMOS_LOCK_AFTER: "1000000" } });
+const users: Awaited<ReturnType<typeof addUser>>[] = [];
+for (let i = 0; i < Number(argv.users); i += 1) users.push(await addUser(t.deps, { loginId: `bench${i}`, email: `bench${i}@bench.test` }));
+
+async function run(n: number): Promise<void> {
+  for (let i = 0; i < n; i += 1) {
+    const user = users[i % users.length]!;
+    await signIn(t, { user, client: new FormClient(t.app, "10.1.0.1") });
+  }
+}
+
+await run(Number(argv.warmup));
+const flows = Number(argv.flows);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const elu0 = performance.eventLoopUtilization();
+timing = true;
+await run(flows);
+timing = false;
+const cpu = process.cpuUsage(cpu0);
+const elu = performance.eventLoopUtilization(elu0);
+const wall = performance.now() - t0;
+console.log(`${flows} flows in ${(wall / 1000).toFixed(1)} s: process CPU ${((cpu.user + cpu.system) / 1000 / flows).toFixed(2)} ms/flow (user ${(cpu.user / 1000 / flows).toFixed(2)}, system ${(cpu.system / 1000 / flows).toFixed(2)}), event loop busy ${((elu.active) / flows).toFixed(2)} ms/flow`);
+if (argv.statements) {
+  trace = [];
+  const user = users[0]!;
+  const client = new FormClient(t.app, "10.1.0.1");
+  const mark = await t.mailbox.mark();
+  timing = true;
+  for (const [name, step] of [["GET /login", () => client.get("/login")], ["POST /login", () => client.post("/login", { loginId: user.login_id, password: user.password })]] as const) {
+    trace.push(`-- ${name}`);
+    await step();
+  }
+  const code = await t.mailbox.code(user.otp_email!, mark);
+  for (const [name, step] of [["GET /otp", () => client.get("/otp")], ["POST /otp", () => client.post("/otp", { code })], ["GET /profile", () => client.get("/profile")]] as const) {
+    trace.push(`-- ${name}`);
+    await step();
+  }
+  timing = false;
+  console.log(trace.join("\n"));
+  trace = null;
+  const rows = [...statementTimes].sort((a, b) => Number(b[1].ns - a[1].ns));
+  const total = rows.reduce((sum, [, e]) => sum + Number(e.ns), 0);
+  console.log(`SQL: ${rows.reduce((sum, [, e]) => sum + e.n, 0) / flows} statements, ${(total / 1e6 / flows).toFixed(2)} ms per flow`);
+  const plans = new SQLite(t.config.databaseUrl.slice("sqlite:".length), { readonly: true });
+  for (const [sql, e] of rows.slice(0, 40)) console.log(`${(Number(e.ns) / 1e6 / flows).toFixed(3).padStart(7)} ms/flow ${(e.n / flows).toFixed(2).padStart(5)}× ${(Number(e.ns) / 1e3 / e.n).toFixed(1).padStart(7)} µs  ${sql.replace(/\s+/g, " ").slice(0, 170)}${/^\s*(select|update|delete|insert)/i.test(sql) ? `\n      plan: ${plans.prepare(`explain query plan ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(null)).map((r) => (r as { detail: string }).detail).join(" | ")}` : ""}`);
+  plans.close();
+}
+await t.close();
