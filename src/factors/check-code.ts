@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { verifyCode, type VerifyOutcome } from "../otp/codes.ts";
+import { matchCode, useCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
 import { finishFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
@@ -23,12 +23,22 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
   const { user, flow } = input;
   const code = normaliseTypedCode(input.typed);
   if (code === null) return { kind: "malformed" };
+  // The right code is used up in the confirming transaction, with the flow's finish (issue 17).
+  let matched: CodeMatch | null = null;
   return checkSecondFactor<T, CodeFailure>(
     deps,
     user,
     {
-      verify: (now) => verifyCode(deps, flow.id, code, now),
-      consume: (tx, now) => finishFlow(tx, flow.id, now),
+      verify: async (now) => {
+        const outcome = await matchCode(deps, flow.id, code, now);
+        if (outcome.kind !== "match") return outcome;
+        matched = outcome;
+        return { kind: "ok" };
+      },
+      consume: async (tx, now) => {
+        if (!matched || !(await useCode(tx, matched, now))) return "used";
+        await finishFlow(tx, flow.id, now);
+      },
       failed: (outcome) => ({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: flow.kind } }),
       confirmed: { event: "code.confirmed", detail: { purpose: flow.kind } },
       metrics: { failed: () => deps.metrics.codesFailed.inc(), confirmed: () => deps.metrics.codesConfirmed.inc() },

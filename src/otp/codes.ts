@@ -122,12 +122,31 @@ export type VerifyOutcome =
   /** Already used: a replay, or the loser of a race with the right code. */
   | { kind: "used" };
 
+/** A typed code that matches the flow's current code, not yet used up (useCode does that). */
+export interface CodeMatch {
+  kind: "match";
+  codeId: string;
+  /** Where the code went: once it is used, that address is known to take mail. */
+  email: string;
+}
+
 /**
- * Checks a typed code against the flow's current code. The right code is consumed by one
- * conditional update, so of many requests racing with it exactly one succeeds; a wrong one adds a
- * try in the same way, and the last allowed try voids the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2).
+ * Checks a typed code against the flow's current code and uses it up (matchCode, then useCode): of
+ * many requests racing with the right code exactly one gets "ok".
  */
 export async function verifyCode(deps: Deps, flowId: string, typed: string, now: number): Promise<VerifyOutcome> {
+  const match = await matchCode(deps, flowId, typed, now);
+  if (match.kind !== "match") return match;
+  return (await useCode(deps.db, match, now)) ? { kind: "ok", codeId: match.codeId } : { kind: "used" };
+}
+
+/**
+ * Checks a typed code against the flow's current code without using it up: the caller does that
+ * with useCode, in the transaction that acts on it (issue 17: one commit for the whole
+ * confirmation). A wrong one adds a try by one conditional update, and the last allowed try voids
+ * the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2); an expired one is voided.
+ */
+export async function matchCode(deps: Deps, flowId: string, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
   const { db } = deps;
   const [current] = await liveCode(db, flowId);
   if (!current) return explainMissingCode(db, flowId);
@@ -137,13 +156,7 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
   }
 
   const typedHash = hashCode(deps.keys.code, flowId, typed);
-  if (sameHash(typedHash, current.code_hash)) {
-    const [consumed] = await consumeCode(db, current.id, now);
-    if (!consumed) return { kind: "used" };
-    // The code arrived, so the address takes mail: earlier bounces no longer hold (issue 15).
-    await markAddressWorking(db, current.email, now);
-    return { kind: "ok", codeId: current.id };
-  }
+  if (sameHash(typedHash, current.code_hash)) return { kind: "match", codeId: current.id, email: current.email };
 
   const max = deps.config.otp.tries;
   const [counted] = await countTry(db, current.id, max, now);
@@ -155,6 +168,18 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
     earlierSentAt: earlier?.created_at ?? null,
     currentSentAt: current.created_at,
   };
+}
+
+/**
+ * Uses up a matched code by one conditional update, so of many requests racing with it exactly one
+ * succeeds; false when another request (or a void) took it first. The address it went to takes mail.
+ */
+export async function useCode(db: Kysely<Database>, match: CodeMatch, now: number): Promise<boolean> {
+  const [consumed] = await consumeCode(db, match.codeId, now);
+  if (!consumed) return false;
+  // The code arrived, so the address takes mail: earlier bounces no longer hold (issue 15).
+  await markAddressWorking(db, match.email, now);
+  return true;
 }
 
 // Issue 17: the statements of a code check, built and compiled once. The consumed_at and voided_at
@@ -185,7 +210,7 @@ const lastCode = preparedQuery((db, flowId: string) =>
   db.selectFrom("codes").select(["consumed_at", "void_reason"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
 );
 
-async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<VerifyOutcome> {
+async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
   const [last] = await lastCode(db, flowId);
   if (last?.consumed_at != null) return { kind: "used" };
   if (last?.void_reason === "expired") return { kind: "expired" };
