@@ -23,22 +23,29 @@ export async function sendCode<T extends { issued: IssueOutcome }>(
   work: (tx: Kysely<Database>, send: Send, now: number) => Promise<T>,
 ): Promise<T> {
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute((tx) =>
-    work(
-      tx,
-      async (flow, event = "code.sent") => {
-        const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
-        if (outcome.kind === "sent") {
-          await recordAudit(tx, now, { event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: flow.kind } });
-        }
-        return outcome;
-      },
-      now,
-    ),
-  );
-  if (result.issued.kind === "sent") {
-    deps.metrics.codesSent.inc();
-    deps.mailQueued([result.issued.outboxId]);
-  }
+  const result = await deps.db.transaction().execute((tx) => work(tx, codeSender(deps, tx, user, ctx, now), now));
+  codeQueued(deps, result.issued);
   return result;
+}
+
+/**
+ * sendCode's two halves, for a caller whose transaction is opened by another rule (the sign-in's
+ * first code goes out in the transaction that settles the password, checkPassword): `send` within
+ * it, and codeQueued once it has committed.
+ */
+export function codeSender(deps: Deps, tx: Kysely<Database>, user: User, ctx: RequestContext, now: number): Send {
+  return async (flow, event = "code.sent") => {
+    const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
+    if (outcome.kind === "sent") {
+      await recordAudit(tx, now, { event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: flow.kind } });
+    }
+    return outcome;
+  };
+}
+
+/** After the commit that queued a code's mail: the sender is woken and the code counted. */
+export function codeQueued(deps: Deps, issued: IssueOutcome): void {
+  if (issued.kind !== "sent") return;
+  deps.metrics.codesSent.inc();
+  deps.mailQueued([issued.outboxId]);
 }

@@ -11,22 +11,17 @@ type Origin = { ip: string; userAgent: string };
 /**
  * Before the user's wave the password alone opens the portal: a full session that records no
  * verified code (`verified_at` null), so a step that asks for a recent code asks for the password.
+ * Written in `tx`, the transaction that settles the password (checkPassword's AfterPassword).
  */
 export async function signInBeforeWave(
-  deps: Deps,
+  deps: Pick<Deps, "random" | "config">,
+  tx: Kysely<Database>,
   user: User,
   ctx: Origin,
-  /** Work for the same transaction (ending the session this sign-in replaces, where the caller does that). */
-  alsoInTransaction?: (tx: Kysely<Database>, now: number) => Promise<void>,
+  now: number,
 ): Promise<{ kind: "portal"; token: string; session: Session }> {
-  const now = deps.clock.now();
-  const created = await deps.db.transaction().execute(async (tx) => {
-    await alsoInTransaction?.(tx, now);
-    const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "full", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
-    await recordSignIn(tx, user.id, now);
-    await recordAudit(tx, now, { event: "signin.before-wave", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
-    return made;
-  });
-  deps.metrics.signIns.inc({ outcome: "password-only" });
-  return { kind: "portal", ...created };
+  const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "full", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
+  await recordSignIn(tx, user.id, now);
+  await recordAudit(tx, now, { event: "signin.before-wave", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+  return { kind: "portal", ...made };
 }

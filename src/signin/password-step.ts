@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { checkPassword } from "../factors/check-password.ts";
-import { sendCode } from "../factors/send-code.ts";
+import { codeQueued, codeSender } from "../factors/send-code.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import type { Pause } from "../regulation/throttle.ts";
@@ -31,23 +31,31 @@ export interface Replaced {
   loginId: string;
 }
 
-/** Screen 1, "Log in": the password factor (checkPassword), then the enrolment or the code step. */
+/**
+ * Screen 1, "Log in": the password factor (checkPassword), then the enrolment or the code step,
+ * decided once the password is right and written in the transaction that settles it (issue 17).
+ */
 export async function passwordStep(
   deps: Deps,
   input: { loginId: string; password: string; returnTo?: string | null; replaces?: Replaced | null },
   ctx: RequestContext,
 ): Promise<PasswordOutcome> {
-  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx);
+  const returnTo = input.returnTo ?? null;
+  const replaces = input.replaces ?? null;
+  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (user, now) => {
+    if (!(await twoFactorAppliesNow(deps, user, now))) return (tx) => signInBeforeWave(deps, tx, user, ctx, now);
+    if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return (tx) => startStrongStep(deps, tx, user, returnTo, replaces, ctx, now);
+    return (tx) => (user.otp_email ? startCodeStep(deps, tx, user, returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now));
+  });
   if (check.kind !== "ok") {
     deps.metrics.signIns.inc({ outcome: check.kind === "paused" ? "password-locked" : "password-refused" });
     return { kind: "refused", pause: check.pause, wrong: check.kind === "wrong" };
   }
   deps.metrics.signIns.inc({ outcome: "password-ok" });
-  const { user } = check;
-  const replaces = input.replaces ?? null;
-  if (!(await twoFactorAppliesNow(deps, user, deps.clock.now()))) return signInBeforeWave(deps, user, ctx);
-  if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return startStrongStep(deps, user, input.returnTo ?? null, replaces, ctx);
-  return user.otp_email ? startCodeStep(deps, user, input.returnTo ?? null, replaces, ctx) : startEnrolment(deps, user, replaces, ctx);
+  const outcome = check.value;
+  if (outcome.kind === "portal") deps.metrics.signIns.inc({ outcome: "password-only" });
+  if (outcome.kind === "code") codeQueued(deps, outcome.issued);
+  return outcome;
 }
 
 /**
@@ -59,26 +67,28 @@ async function endReplaced(db: Kysely<Database>, replaces: Replaced | null, ctx:
   await recordAudit(db, now, { event: "session.ended", actor: replaces.loginId, subject: replaces.loginId, ip: ctx.ip, userAgent: ctx.userAgent, detail: { reason: "replaced" } });
 }
 
-async function startEnrolment(deps: Deps, user: User, replaces: Replaced | null, ctx: RequestContext): Promise<PasswordOutcome> {
-  const now = deps.clock.now();
-  const { token, session } = await deps.db.transaction().execute(async (tx) => {
-    await endReplaced(tx, replaces, ctx, now);
-    return createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
-  });
+async function startEnrolment(deps: Deps, tx: Kysely<Database>, user: User, replaces: Replaced | null, ctx: RequestContext, now: number): Promise<PasswordOutcome> {
+  await endReplaced(tx, replaces, ctx, now);
+  const { token, session } = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
   return { kind: "enrol", token, session };
 }
 
-/** A new sign-in attempt: its flow, its first code and mail, and a session waiting for the code. */
-async function startCodeStep(deps: Deps, user: User, returnTo: string | null, replaces: Replaced | null, ctx: RequestContext): Promise<PasswordOutcome> {
-  const result = await sendCode(deps, user, ctx, async (tx, send, now) => {
-    await endReplaced(tx, replaces, ctx, now);
-    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now, returnTo });
-    const issued = await send(flow);
-    const created = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
-    return { ...created, issued };
-  });
+/** A new sign-in attempt: its flow, its first code and mail, and a session waiting for the code (codeQueued after the commit). */
+async function startCodeStep(
+  deps: Deps,
+  tx: Kysely<Database>,
+  user: User,
+  returnTo: string | null,
+  replaces: Replaced | null,
+  ctx: RequestContext,
+  now: number,
+): Promise<PasswordOutcome> {
+  await endReplaced(tx, replaces, ctx, now);
+  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now, returnTo });
   // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
-  return { kind: "code", token: result.token, session: result.session, issued: result.issued };
+  const issued = await codeSender(deps, tx, user, ctx, now)(flow);
+  const { token, session } = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
+  return { kind: "code", token, session, issued };
 }
 
 /**
@@ -86,12 +96,17 @@ async function startCodeStep(deps: Deps, user: User, returnTo: string | null, re
  * session waiting at OTP capture, which offers the app, a passkey or a recovery code. No code is
  * sent, and none is accepted (confirmCode and regenerateCode ask the same policy).
  */
-async function startStrongStep(deps: Deps, user: User, returnTo: string | null, replaces: Replaced | null, ctx: RequestContext): Promise<PasswordOutcome> {
-  const now = deps.clock.now();
-  const { token, session } = await deps.db.transaction().execute(async (tx) => {
-    await endReplaced(tx, replaces, ctx, now);
-    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "", now, returnTo });
-    return createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
-  });
+async function startStrongStep(
+  deps: Deps,
+  tx: Kysely<Database>,
+  user: User,
+  returnTo: string | null,
+  replaces: Replaced | null,
+  ctx: RequestContext,
+  now: number,
+): Promise<PasswordOutcome> {
+  await endReplaced(tx, replaces, ctx, now);
+  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "", now, returnTo });
+  const { token, session } = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
   return { kind: "strong-factor", token, session };
 }
