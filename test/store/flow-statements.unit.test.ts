@@ -12,6 +12,28 @@ import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
  */
 const AT_MOST = { "GET /login": 0, "POST /login": 14, "GET /otp": 5, "POST /otp": 15, "GET /profile": 5 } as const;
 const FLOW_AT_MOST = 39;
+/**
+ * Commits per step: each COMMIT, and each write outside BEGIN … COMMIT (its own commit). A step's
+ * failed-attempt reservation is committed before the password or code is verified (regulation/
+ * throttle.ts), and whatever follows the verdict is written in one transaction: two per factor step
+ * (four each before: the throttle's clearing and the audit, or the code's consuming and its address,
+ * were commits of their own).
+ */
+const COMMITS_AT_MOST = { "GET /login": 0, "POST /login": 2, "GET /otp": 0, "POST /otp": 2, "GET /profile": 0 } as const;
+
+/** How many commits these statements made (see COMMITS_AT_MOST). */
+function commits(sqls: readonly string[]): number {
+  let n = 0;
+  let open = false;
+  for (const text of sqls.map((s) => s.trim().toLowerCase())) {
+    if (text.startsWith("begin")) open = true;
+    else if (text.startsWith("commit")) {
+      open = false;
+      n += 1;
+    } else if (!open && /^(insert|update|delete)\b/.test(text)) n += 1;
+  }
+  return n;
+}
 
 describe("SQL statements per complete sign-in (SQLite)", () => {
   let t: UnitApp;
@@ -45,6 +67,7 @@ describe("SQL statements per complete sign-in (SQLite)", () => {
       .join("\n");
     for (const [step, most] of Object.entries(AT_MOST)) expect(counts[step], listing).toBeLessThanOrEqual(most);
     expect(Object.values(counts).reduce((a, b) => a + b, 0), listing).toBeLessThanOrEqual(FLOW_AT_MOST);
+    for (const [step, most] of Object.entries(COMMITS_AT_MOST)) expect(commits(ran[step as keyof typeof ran]), `${step}\n${listing}`).toBeLessThanOrEqual(most);
   });
 
   it("a browser holding the login ID's device cookie adds only the device's lookup to each factor step", async () => {
