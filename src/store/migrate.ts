@@ -8,6 +8,7 @@ import * as mailDelivery from "./migrations/005-mail-delivery.ts";
 import * as strongFactors from "./migrations/006-strong-factors.ts";
 import * as passkeyChallenges from "./migrations/008-passkey-challenges.ts";
 import * as locale from "./migrations/007-locale.ts";
+import * as signInIndexes from "./migrations/009-sign-in-indexes.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   "006-strong-factors": strongFactors,
   "008-passkey-challenges": passkeyChallenges,
   "007-locale": locale,
+  "009-sign-in-indexes": signInIndexes,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
