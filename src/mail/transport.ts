@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import nodemailer from "nodemailer";
 import { foldLines } from "nodemailer/lib/mime-funcs";
@@ -6,6 +5,7 @@ import MimeNode from "nodemailer/lib/mime-node";
 import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
+import { cryptoRandom } from "../platform/random.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
 /** Hands one message to the next hop. Throws on failure; `permanent` errors are not retried. */
@@ -109,7 +109,9 @@ function addressOf(from: string): string {
  */
 export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subject" | "text_body" | "html_body" | "message_id">, from: string, date: Date): string | null {
   if (!PLAIN.test(from) || !PLAIN.test(message.recipient) || !PLAIN.test(message.message_id)) return null;
-  const boundary = `--_FAMOS_${randomBytes(12).toString("hex")}`;
+  // Unique, not secret (RFC 2046 §5.1.1: it must not occur in the parts, which are written before it
+  // is drawn): cut from the shared pool, as ids are, not a CSPRNG call of its own (issue 17: ~25 µs).
+  const boundary = `--_FAMOS_${cryptoRandom.bytes(12).toString("hex")}`;
   const subject = PLAIN.test(message.subject) ? message.subject : headerEncoder.encodeHeaderValue("Subject", message.subject);
   const part = (type: string, body: string) =>
     [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qpWrap(qpEncode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
