@@ -50,6 +50,8 @@ interface CodeMailFrame {
 }
 
 const frames = new Map<string, CodeMailFrame>();
+/** Zones are the users' own: past this many frames (a few KB each) start again rather than grow. */
+const MAX_FRAMES = 256;
 
 function codeMailFrame(input: CodeMailInput): CodeMailFrame {
   const locale = input.locale ?? "en-GB";
@@ -97,6 +99,7 @@ ${row(never, "; color: #475467; font-size: 13px")}
 </table>
 </body></html>`.value,
   };
+  if (frames.size >= MAX_FRAMES) frames.clear();
   frames.set(id, frame);
   return frame;
 }
