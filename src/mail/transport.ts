@@ -1,10 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import nodemailer from "nodemailer";
-import { encodeWords, foldLines } from "nodemailer/lib/mime-funcs";
+import { foldLines } from "nodemailer/lib/mime-funcs";
+import MimeNode from "nodemailer/lib/mime-node";
 import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
+import { cryptoRandom } from "../platform/random.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
 /** Hands one message to the next hop. Throws on failure; `permanent` errors are not retried. */
@@ -87,6 +88,13 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
 /** Printable ASCII without line breaks: a header value that needs no encoding. */
 const PLAIN = /^[\x20-\x7e]*$/;
 
+/**
+ * nodemailer's own header encoder, made once (a node draws a random boundary when it is made): a
+ * line break becomes a space and control characters or non-ASCII text become RFC 2047 encoded words
+ * (Q or B, whichever is shorter), so no subject can add a header (ASVS 5.2.x).
+ */
+const headerEncoder = new MimeNode();
+
 /** The address in "Name <address>", or the value itself. */
 function addressOf(from: string): string {
   return /<([^>]+)>\s*$/.exec(from)?.[1] ?? from.trim();
@@ -94,14 +102,17 @@ function addressOf(from: string): string {
 
 /**
  * The message as nodemailer would send it — multipart/alternative, text then HTML, both
- * quoted-printable UTF-8, the subject as RFC 2047 encoded words when it is not ASCII — built as one
+ * quoted-printable UTF-8, the subject encoded by nodemailer's header encoder when it is not plain
+ * ASCII (test/mail/compose.unit.test.ts parses both and compares) — built as one
  * string with nodemailer's own encoders. Null when the From or To address is not plain ASCII (an
  * internationalised address): nodemailer's composer handles those.
  */
 export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subject" | "text_body" | "html_body" | "message_id">, from: string, date: Date): string | null {
   if (!PLAIN.test(from) || !PLAIN.test(message.recipient) || !PLAIN.test(message.message_id)) return null;
-  const boundary = `--_FAMOS_${randomBytes(12).toString("hex")}`;
-  const subject = PLAIN.test(message.subject) ? message.subject : encodeWords(message.subject, "Q", 52);
+  // Unique, not secret (RFC 2046 §5.1.1: it must not occur in the parts, which are written before it
+  // is drawn): cut from the shared pool, as ids are, not a CSPRNG call of its own (issue 17: ~25 µs).
+  const boundary = `--_FAMOS_${cryptoRandom.bytes(12).toString("hex")}`;
+  const subject = PLAIN.test(message.subject) ? message.subject : headerEncoder.encodeHeaderValue("Subject", message.subject);
   const part = (type: string, body: string) =>
     [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qpWrap(qpEncode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
   return [

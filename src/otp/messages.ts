@@ -1,6 +1,6 @@
 import type { Locale } from "../i18n/locales.ts";
 import { translator, type MessageKey, type Translator } from "../i18n/translator.ts";
-import { html, type SafeHtml } from "../platform/html.ts";
+import { escapeHtml, html, type SafeHtml } from "../platform/html.ts";
 import { describeBrowser } from "../platform/user-agent.ts";
 import type { FlowsTable } from "../store/schema.ts";
 
@@ -27,9 +27,84 @@ const PURPOSE: Record<FlowsTable["kind"], MessageKey> = {
   "password-reset": "mail.code.purposePasswordReset",
 };
 
-const BROWSER_WORDS = (t: Translator) => ({ on: (browser: string, system: string) => t.text("sessions.browserOn", { browser, system }), unknown: t.text("mail.code.unknownBrowser") });
-
 const FONT = "font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; font-size: 15px; line-height: 1.5";
+
+/**
+ * What a code mail says that does not depend on the code, the account, the request or the moment:
+ * the same for every mail in one language, zone, purpose and validity (bounded by the languages,
+ * the zones users pick, four purposes and the configured validity). Rendered and escaped once,
+ * not per sign-in (issue 17).
+ */
+interface CodeMailFrame {
+  t: Translator;
+  subject: string;
+  purpose: string;
+  validity: string;
+  notYou: string;
+  never: string;
+  words: { on: (browser: string, system: string) => string; unknown: string };
+  /** The HTML part up to the code, between the code and the "requested" paragraph, and after the validity paragraph. */
+  head: string;
+  afterCode: string;
+  tail: string;
+}
+
+const frames = new Map<string, CodeMailFrame>();
+/** Zones are the users' own: past this many frames (a few KB each) start again rather than grow. */
+const MAX_FRAMES = 256;
+
+function codeMailFrame(input: CodeMailInput): CodeMailFrame {
+  const locale = input.locale ?? "en-GB";
+  const id = `${locale}|${input.timezone}|${input.purpose}|${input.ttlMs}|${input.supportEmail}`;
+  let frame = frames.get(id);
+  if (frame) return frame;
+  const t = translator(locale, input.timezone);
+  const subject = t.text("mail.code.subject");
+  const notYou = t.text("mail.code.notYou", { support: input.supportEmail });
+  const never = t.text("mail.code.never");
+  // "Chrome on Windows" for each pair a User-Agent can name: a handful per language.
+  const described = new Map<string, string>();
+  const words = {
+    on: (browser: string, system: string) => {
+      const pair = `${browser}|${system}`;
+      let text = described.get(pair);
+      if (text === undefined) described.set(pair, (text = t.text("sessions.browserOn", { browser, system })));
+      return text;
+    },
+    unknown: t.text("mail.code.unknownBrowser"),
+  };
+  frame = {
+    t,
+    subject,
+    purpose: t.text(PURPOSE[input.purpose]),
+    validity: t.duration(input.ttlMs),
+    notYou,
+    never,
+    words,
+    head: html`<!doctype html>
+<html lang="${t.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${subject}</title></head>
+<body style="margin: 0; padding: 0; background-color: #f2f4f7">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color: #f2f4f7">
+<tr><td align="center" style="padding: 24px 12px">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" border="0" style="max-width: 560px; width: 100%; background-color: #ffffff; border: 1px solid #d0d5dd">
+<tr><td style="${FONT}; background-color: #1c3f6e; color: #ffffff; font-size: 18px; font-weight: bold; padding: 16px 24px">FAMOS</td></tr>
+<tr><td style="${FONT}; padding: 24px 24px 8px 24px">${t.text("mail.code.introHtml")}</td></tr>
+<tr><td style="padding: 0 24px 16px 24px"><table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="font-family: 'Courier New', Courier, monospace; font-size: 30px; font-weight: bold; letter-spacing: 6px; color: #1a1a1a; background-color: #eef2f7; border: 1px solid #c4ccd8; padding: 10px 18px">`.value,
+    afterCode: `</td></tr></table></td></tr>\n`,
+    tail: html`
+${row(notYou, "; border-top: 1px solid #e4e7ec; padding-top: 16px")}
+${row(never, "; color: #475467; font-size: 13px")}
+</table>
+</td></tr>
+</table>
+</body></html>`.value,
+  };
+  if (frames.size >= MAX_FRAMES) frames.clear();
+  frames.set(id, frame);
+  return frame;
+}
+
+const row = (content: SafeHtml | string, style = "") => html`<tr><td style="${FONT}; padding: 0 24px 16px 24px${style}">${content}</td></tr>`;
 
 /**
  * SPEC item 3: the code, its validity in words with the clock time it ends, the login ID, and what to
@@ -38,48 +113,26 @@ const FONT = "font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; font-si
  * HTML part built of tables with inline styles, which is what common mail clients render alike.
  */
 export function codeMail(input: CodeMailInput): { subject: string; text: string; html: string } {
-  const t = translator(input.locale ?? "en-GB", input.timezone);
-  const subject = t.text("mail.code.subject");
-  const purpose = t.text(PURPOSE[input.purpose]);
-  const from = input.requestedBy ? { browser: describeBrowser(input.requestedBy.userAgent, BROWSER_WORDS(t)), ip: input.requestedBy.ip } : null;
+  const frame = codeMailFrame(input);
+  const { t, purpose } = frame;
+  const from = input.requestedBy ? { browser: describeBrowser(input.requestedBy.userAgent, frame.words), ip: input.requestedBy.ip } : null;
   const key = from ? "mail.code.requestedFrom" : "mail.code.requested";
-  const paragraphs = {
-    requested: t.text(key, { purpose, loginId: input.loginId, ...from }),
-    validity: t.text("mail.code.validity", {
-      validity: t.duration(input.ttlMs),
-      time: t.time(input.expiresAt),
-      date: t.date(input.expiresAt),
-      zone: t.zone(input.expiresAt),
-    }),
-    notYou: t.text("mail.code.notYou", { support: input.supportEmail }),
-    never: t.text("mail.code.never"),
-  };
-  const text = [
-    t.text("mail.code.intro", { code: input.code }),
-    paragraphs.requested,
-    paragraphs.validity,
-    paragraphs.notYou,
-    paragraphs.never,
-  ].join("\n\n");
-  const row = (content: SafeHtml | string, style = "") => html`<tr><td style="${FONT}; padding: 0 24px 16px 24px${style}">${content}</td></tr>`;
-  const body = html`<!doctype html>
-<html lang="${t.locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${subject}</title></head>
-<body style="margin: 0; padding: 0; background-color: #f2f4f7">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color: #f2f4f7">
-<tr><td align="center" style="padding: 24px 12px">
-<table role="presentation" width="560" cellpadding="0" cellspacing="0" border="0" style="max-width: 560px; width: 100%; background-color: #ffffff; border: 1px solid #d0d5dd">
-<tr><td style="${FONT}; background-color: #1c3f6e; color: #ffffff; font-size: 18px; font-weight: bold; padding: 16px 24px">FAMOS</td></tr>
-<tr><td style="${FONT}; padding: 24px 24px 8px 24px">${t.text("mail.code.introHtml")}</td></tr>
-<tr><td style="padding: 0 24px 16px 24px"><table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="font-family: 'Courier New', Courier, monospace; font-size: 30px; font-weight: bold; letter-spacing: 6px; color: #1a1a1a; background-color: #eef2f7; border: 1px solid #c4ccd8; padding: 10px 18px">${input.code}</td></tr></table></td></tr>
-${row(t.html(key, { purpose, loginId: html`<strong>${input.loginId}</strong>`, ...from }))}
-${row(paragraphs.validity)}
-${row(paragraphs.notYou, "; border-top: 1px solid #e4e7ec; padding-top: 16px")}
-${row(paragraphs.never, "; color: #475467; font-size: 13px")}
-</table>
-</td></tr>
-</table>
-</body></html>`;
-  return { subject, text, html: body.value };
+  const requested = t.text(key, { purpose, loginId: input.loginId, ...from });
+  const validity = t.text("mail.code.validity", {
+    validity: frame.validity,
+    time: t.time(input.expiresAt),
+    date: t.date(input.expiresAt),
+    zone: t.zone(input.expiresAt),
+  });
+  const text = [t.text("mail.code.intro", { code: input.code }), requested, validity, frame.notYou, frame.never].join("\n\n");
+  const body =
+    frame.head +
+    escapeHtml(input.code) +
+    frame.afterCode +
+    html`${row(t.html(key, { purpose, loginId: html`<strong>${input.loginId}</strong>`, ...from }))}
+${row(validity)}`.value +
+    frame.tail;
+  return { subject: frame.subject, text, html: body };
 }
 
 /** A short notice mail (lock started, address changed, reset): plain text with an HTML twin. */

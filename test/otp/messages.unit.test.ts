@@ -99,6 +99,20 @@ describe("the OTP email (SPEC item 3)", () => {
     expect(cellStyle(html, "FAMOS will never ask you for this code")).toBe(`${PARAGRAPH}; color: #475467; font-size: 13px`);
   });
 
+  it("renders its unchanging parts once per language, zone, purpose, validity and support address, never another mail's", () => {
+    const base = { code: "123456", loginId: "j.smith", purpose: "signin" as const, ttlMs: 15 * 60_000, expiresAt: SENT + 15 * 60_000, timezone: "Europe/London", supportEmail: "retailit@famos.test" };
+    const first = codeMail(base);
+    const german = codeMail({ ...base, locale: "de", code: "654321" });
+    expect(german.html).toContain('<html lang="de">');
+    expect(german.html).toMatch(/>654321<\/td>/);
+    expect(german.html).not.toContain("123456");
+    expect(codeMail({ ...base, purpose: "password-reset" }).text).not.toBe(first.text);
+    expect(codeMail({ ...base, ttlMs: 90_000, expiresAt: SENT + 90_000 }).text).toContain("valid for 90 seconds");
+    expect(codeMail({ ...base, supportEmail: "help@famos.test" }).html).toContain("help@famos.test");
+    expect(codeMail({ ...base, timezone: "Asia/Tokyo" }).text).toContain("(Japan Standard Time)");
+    expect(codeMail(base)).toEqual(first);
+  });
+
   it("holds no link to click for the code", () => {
     const { html } = mail(15 * 60_000, "Europe/London");
     expect(html).not.toMatch(/<a\s/i);

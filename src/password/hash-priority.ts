@@ -1,0 +1,66 @@
+import { readlink } from "node:fs";
+import { setPriority } from "node:os";
+
+/**
+ * Issue 17: argon2id runs on libuv's thread pool, and on a machine with as many hashes running as
+ * cores, every page and every code mail waited for a core behind them (mail p95 142 ms at 8 virtual
+ * users on 2 cores, most of it queueing). At nice 19 the pool's threads take only the CPU time the
+ * event loop does not want: the scheduler gives the event loop a core as soon as it has work, the
+ * hashes still use every idle moment, and the gate in hash.ts still bounds how many run at once.
+ * The same rule as the legacy workers (legacy-worker.mjs), applied to the threads FAMOS does not
+ * start itself.
+ */
+export const HASHING_NICENESS = 19;
+
+/** libuv's pool size as libuv reads it when the pool starts: UV_THREADPOOL_SIZE, default 4, at most 1024. */
+export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const size = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(size) && size > 0 ? Math.min(size, 1024) : 4;
+}
+
+/**
+ * The id of whichever pool thread runs this call: an asynchronous readlink runs on a pool thread, and
+ * Linux's /proc/thread-self names the thread that reads it ("<pid>/task/<tid>"). Null off Linux.
+ */
+function poolThreadId(): Promise<number | null> {
+  return new Promise((resolve) =>
+    readlink("/proc/thread-self", (error, target) => {
+      const id = error ? Number.NaN : Number(target.split("/").pop());
+      resolve(Number.isInteger(id) && id > 0 && id !== process.pid ? id : null);
+    }),
+  );
+}
+
+/**
+ * The ids of the pool's threads, found by asking until every one has answered (the pool hands
+ * queued calls to whichever thread is free; a few rounds reach all of them, and a round takes
+ * microseconds). Empty off Linux. A thread busy for every round (a long hash) stays unfound.
+ */
+export async function findPoolThreads(size = threadPoolSize(), maxRounds = 50): Promise<number[]> {
+  const found = new Set<number>();
+  for (let round = 0; round < maxRounds && found.size < size; round += 1) {
+    const ids = await Promise.all(Array.from({ length: size * 4 }, poolThreadId));
+    if (ids.every((id) => id === null)) break;
+    for (const id of ids) if (id !== null) found.add(id);
+  }
+  return [...found];
+}
+
+/**
+ * Lowers the pool's threads to HASHING_NICENESS (setpriority(2) on a thread's id changes that thread
+ * alone on Linux). Returns how many were found and how many lowered; a thread that cannot be lowered
+ * keeps its priority (the gate's bound still holds).
+ */
+export async function lowerHashingPriority(size = threadPoolSize()): Promise<{ found: number; lowered: number }> {
+  const threads = await findPoolThreads(size);
+  let lowered = 0;
+  for (const thread of threads) {
+    try {
+      setPriority(thread, HASHING_NICENESS);
+      lowered += 1;
+    } catch {
+      // Not allowed here (a sandbox without setpriority): the thread keeps its priority.
+    }
+  }
+  return { found: threads.length, lowered };
+}

@@ -1,0 +1,51 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { HASHING_NICENESS, threadPoolSize } from "../../src/password/hash-priority.ts";
+
+const run = promisify(execFile);
+const child = fileURLToPath(new URL("./fixtures/hash-priority-child.ts", import.meta.url));
+
+interface Seen {
+  pid: number;
+  pool: number[];
+  before: Record<string, number>;
+  result: { found: number; lowered: number };
+  after: Record<string, number>;
+  verified: boolean;
+}
+
+async function seen(env: Record<string, string> = {}): Promise<Seen> {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", child], { env: { ...process.env, ...env }, timeout: 60_000 });
+  return JSON.parse(stdout.trim()) as Seen;
+}
+
+describe("password hashing yields the CPU to the event loop (issue 17)", () => {
+  it("lowers every thread of libuv's pool, and only those, to nice 19; hashing still works", async () => {
+    const s = await seen();
+    expect(s.pool).toHaveLength(4);
+    expect(s.result).toEqual({ found: 4, lowered: 4 });
+    for (const tid of s.pool) {
+      expect(s.before[tid]).toBe(0);
+      expect(s.after[tid]).toBe(HASHING_NICENESS);
+    }
+    // The event loop (the main thread) and every other thread keep their priority.
+    expect(s.after[s.pid]).toBe(s.before[s.pid]);
+    for (const [tid, priority] of Object.entries(s.after)) if (!s.pool.includes(Number(tid)) && tid in s.before) expect(priority).toBe(s.before[tid]);
+    expect(s.verified).toBe(true);
+  });
+
+  it("finds a pool of the size UV_THREADPOOL_SIZE sets", async () => {
+    const s = await seen({ UV_THREADPOOL_SIZE: "2" });
+    expect(s.result).toEqual({ found: 2, lowered: 2 });
+  });
+
+  it("reads the pool's size as libuv does", () => {
+    expect(threadPoolSize({})).toBe(4);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "2" })).toBe(2);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "0" })).toBe(4);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "x" })).toBe(4);
+    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "5000" })).toBe(1024);
+  });
+});
