@@ -9,12 +9,13 @@ describe("formatTime / formatDate, kept per minute", () => {
         const date = new Intl.DateTimeFormat(locale, { timeZone: zone, day: "2-digit", month: "2-digit", year: "numeric" });
         const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
         // Every few hours (and odd seconds) over years with DST changes, asked twice: formatted, then kept.
-        for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 3 * 3_600_000 + 59_999) {
+        const wrong: string[] = [];
+        for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 5 * 3_600_000 + 59_999) {
           for (let round = 0; round < 2; round += 1) {
-            expect(formatTime(ms, zone, locale)).toBe(time.format(ms));
-            expect(formatDate(ms, zone, locale)).toBe(date.format(ms));
+            if (formatTime(ms, zone, locale) !== time.format(ms) || formatDate(ms, zone, locale) !== date.format(ms)) wrong.push(`${zone} ${locale} ${ms}`);
           }
         }
+        expect(wrong).toEqual([]);
       }
     }
   });
