@@ -20,12 +20,37 @@ function formatter(timeZone: string, style: "time" | "date" | "seconds", locale:
   return format;
 }
 
+/**
+ * A clock time or a date is the same for every moment of one minute, so each is formatted once per
+ * minute, zone and language and kept (issue 17: a Profile page shows three times per session, and an
+ * Intl format costs microseconds). Only from 1973 on: every zone's offset since then is a whole
+ * number of minutes (Liberia's -0:44:30 was the last to go, in 1972). A few thousand entries at most.
+ */
+const WHOLE_MINUTE_OFFSETS_FROM = Date.UTC(1973, 0, 1);
+const MINUTES_KEPT = 4096;
+const byMinute = new Map<string, Map<number, string>>();
+
+function formatByMinute(ms: number, timeZone: string, style: "time" | "date", locale: string): string {
+  if (!(ms >= WHOLE_MINUTE_OFFSETS_FROM)) return formatter(timeZone, style, locale).format(ms);
+  const key = `${style}|${timeZone}|${locale}`;
+  let kept = byMinute.get(key);
+  if (!kept) byMinute.set(key, (kept = new Map()));
+  const minute = Math.floor(ms / 60_000);
+  let text = kept.get(minute);
+  if (text === undefined) {
+    text = formatter(timeZone, style, locale).format(minute * 60_000);
+    if (kept.size >= MINUTES_KEPT) kept.clear();
+    kept.set(minute, text);
+  }
+  return text;
+}
+
 export function formatTime(ms: number, timeZone: string, locale = "en-GB"): string {
-  return formatter(timeZone, "time", locale).format(ms);
+  return formatByMinute(ms, timeZone, "time", locale);
 }
 
 export function formatDate(ms: number, timeZone: string, locale = "en-GB"): string {
-  return formatter(timeZone, "date", locale).format(ms);
+  return formatByMinute(ms, timeZone, "date", locale);
 }
 
 export function formatDateTime(ms: number, timeZone: string, locale = "en-GB"): string {

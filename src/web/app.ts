@@ -110,7 +110,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     referrerPolicy: { policy: "same-origin" },
     crossOriginEmbedderPolicy: false,
   });
-  registerCsrf(app, config);
+  registerCsrf(app, config, deps.random);
   registerInputGuard(app);
   registerHsts(app, config);
   registerForwardedWarning(app, deps);

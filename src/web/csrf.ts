@@ -1,6 +1,7 @@
 import Tokens from "@fastify/csrf";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/config.ts";
+import type { Random } from "../platform/random.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
 
@@ -19,6 +20,8 @@ declare module "fastify" {
 }
 
 const tokens = Tokens();
+/** As @fastify/csrf's secretSync makes them. */
+const SECRET_BYTES = 18;
 const secrets = new WeakMap<FastifyRequest, string>();
 
 /** Under HTTPS the __Host- prefix keeps a sibling host from planting its own secret (RFC 6265bis §4.1.3.2). */
@@ -34,12 +37,14 @@ export const CSRF_REFUSED = "This form has expired or did not come from FAMOS. G
  * every state-changing request must send one back in `_csrf`. Built on @fastify/csrf's token
  * functions; the cookie is named per request so HTTPS through a trusted proxy gets the prefix.
  */
-export function registerCsrf(app: FastifyInstance, config: Readonly<Config>): void {
+export function registerCsrf(app: FastifyInstance, config: Readonly<Config>, random: Random): void {
   app.decorateReply("generateCsrf", function generateCsrf(this: FastifyReply): string {
     const request = this.request;
     let secret: string | null = secrets.get(request) ?? readSecret(request, config);
     if (!secret) {
-      secret = tokens.secretSync();
+      // @fastify/csrf's secret (18 random bytes, base64url) from the pooled random source: its own
+      // secretSync calls into the CSPRNG for each new visitor (issue 17).
+      secret = random.bytes(SECRET_BYTES).toString("base64url");
       const https = requestIsHttps(config, request);
       this.setCookie(csrfCookieName(https), secret, { path: "/", httpOnly: true, sameSite: "lax", secure: https, signed: true });
     }
