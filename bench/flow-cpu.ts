@@ -63,10 +63,15 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
   const port = await freePort();
   const dbPath = join(workDir, `famos-${index}-${Date.now()}.db`);
   const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };
-  const cli = (args: string[]) => runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
+  const bin = build === REPO_ROOT ? PRODUCT_BIN : join(build, "bin/famos.js");
+  // Each build migrates and imports with its own command line: an earlier build refuses a database
+  // that a later one migrated.
+  const cli = (args: string[]) =>
+    build === REPO_ROOT
+      ? runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 })
+      : runCommand(process.execPath, [bin, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
   await cli(["migrate"]);
   await cli(["user", "import", csv]);
-  const bin = build === REPO_ROOT ? PRODUCT_BIN : join(build, "bin/famos.js");
   return ServerProcess.start({
     name: `famos ${build}`,
     script: bin,
