@@ -89,7 +89,10 @@ export async function checkPassword<T = undefined>(
 
   // Hashing and the caller's reads come first: the transaction holds SQLite's one connection.
   const upgraded = verdict.needsUpgrade ? await hashPassword(input.password) : null;
-  const write = after ? await after(user, now) : null;
+  // The caller's writes (a code, a flow, a session) take the time the password was found right, not
+  // the request's arrival: the wait for a hash under load must not come off a code's 15 minutes, nor
+  // count as the code mail's delivery time (famos_code_to_smtp_seconds).
+  const write = after ? await after(user, deps.clock.now()) : null;
   const value = await deps.db.transaction().execute(async (tx) => {
     await attemptSucceeded(tx, reservation);
     if (upgraded !== null) await setPasswordHash(tx, user.id, upgraded, now);
@@ -101,7 +104,7 @@ export async function checkPassword<T = undefined>(
 
 /**
  * What a caller does once the password is right: it reads what it needs to decide (outside any
- * transaction, with the request's `now`), and returns the writes that go into the transaction that
+ * transaction, with the time the password was found right), and returns the writes that go into the transaction that
  * settles the password. Those must use `tx` alone: SQLite has one connection, which `tx` holds.
  */
 export type AfterPassword<T> = (user: User, now: number) => Promise<(tx: Kysely<Database>) => Promise<T>>;

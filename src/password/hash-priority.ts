@@ -4,13 +4,16 @@ import { setPriority } from "node:os";
 /**
  * Issue 17: argon2id runs on libuv's thread pool, and on a machine with as many hashes running as
  * cores, every page and every code mail waited for a core behind them (mail p95 142 ms at 8 virtual
- * users on 2 cores, most of it queueing). At nice 19 the pool's threads take only the CPU time the
- * event loop does not want: the scheduler gives the event loop a core as soon as it has work, the
- * hashes still use every idle moment, and the gate in hash.ts still bounds how many run at once.
- * The same rule as the legacy workers (legacy-worker.mjs), applied to the threads FAMOS does not
- * start itself.
+ * users on 2 cores, most of it queueing). At nice 10 the pool's threads weigh a ninth of the event
+ * loop: the scheduler gives the event loop a core as soon as it has work, the hashes still use every
+ * idle moment, and the gate in hash.ts still bounds how many run at once. Not 19: the legacy-hash
+ * workers (legacy-worker.mjs, issue 19.3) sit there, below FAMOS's own argon2id, so that wrong
+ * passwords sent to imported accounts still take only CPU time that everyone else's sign-in does not
+ * want (nice 10 weighs about seven times nice 19).
  */
-export const HASHING_NICENESS = 19;
+export const HASHING_NICENESS = 10;
+/** The legacy-hash workers' own niceness (legacy-worker.mjs), kept below HASHING_NICENESS. */
+export const LEGACY_HASHING_NICENESS = 19;
 
 /** libuv's pool size as libuv reads it when the pool starts: UV_THREADPOOL_SIZE, default 4, at most 1024. */
 export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {

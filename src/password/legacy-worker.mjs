@@ -16,7 +16,7 @@ import { verifySync as bcryptVerify } from "@node-rs/bcrypt";
 
 try {
   const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-  if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 19);
+  if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, 19); // LEGACY_HASHING_NICENESS in hash-priority.ts;
 } catch {
   // No /proc (not Linux), or not allowed: the pool's bound still holds.
 }

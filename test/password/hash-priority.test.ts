@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { HASHING_NICENESS, threadPoolSize } from "../../src/password/hash-priority.ts";
+import { readFileSync } from "node:fs";
+import { HASHING_NICENESS, LEGACY_HASHING_NICENESS, threadPoolSize } from "../../src/password/hash-priority.ts";
 
 const run = promisify(execFile);
 const child = fileURLToPath(new URL("./fixtures/hash-priority-child.ts", import.meta.url));
@@ -22,7 +23,7 @@ async function seen(env: Record<string, string> = {}): Promise<Seen> {
 }
 
 describe("password hashing yields the CPU to the event loop (issue 17)", () => {
-  it("lowers every thread of libuv's pool, and only those, to nice 19; hashing still works", async () => {
+  it("lowers every thread of libuv's pool, and only those, to nice 10; hashing still works", async () => {
     const s = await seen();
     expect(s.pool).toHaveLength(4);
     expect(s.result).toEqual({ found: 4, lowered: 4 });
@@ -39,6 +40,13 @@ describe("password hashing yields the CPU to the event loop (issue 17)", () => {
   it("finds a pool of the size UV_THREADPOOL_SIZE sets", async () => {
     const s = await seen({ UV_THREADPOOL_SIZE: "2" });
     expect(s.result).toEqual({ found: 2, lowered: 2 });
+  });
+
+  it("keeps FAMOS's own hashes below the event loop and above the legacy-hash workers (issue 19.3)", () => {
+    expect(HASHING_NICENESS).toBe(10);
+    const worker = readFileSync(new URL("../../src/password/legacy-worker.mjs", import.meta.url), "utf8");
+    expect(/setPriority\(threadId, (\d+)\)/.exec(worker)?.[1]).toBe(String(LEGACY_HASHING_NICENESS));
+    expect(LEGACY_HASHING_NICENESS).toBeGreaterThan(HASHING_NICENESS);
   });
 
   it("reads the pool's size as libuv does", () => {
