@@ -44,8 +44,8 @@ export async function passwordStep(
   const replaces = input.replaces ?? null;
   const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (user, now) => {
     if (!(await twoFactorAppliesNow(deps, user, now))) return (tx) => signInBeforeWave(deps, tx, user, ctx, now);
-    if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return (tx) => startStrongStep(deps, tx, user, returnTo, replaces, ctx, now);
-    return (tx) => (user.otp_email ? startCodeStep(deps, tx, user, returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now));
+    if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return (tx) => startOtpStep(deps, tx, user, "strong", returnTo, replaces, ctx, now);
+    return (tx) => (user.otp_email ? startOtpStep(deps, tx, user, "code", returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now));
   });
   if (check.kind !== "ok") {
     deps.metrics.signIns.inc({ outcome: check.kind === "paused" ? "password-locked" : "password-refused" });
@@ -73,40 +73,26 @@ async function startEnrolment(deps: Deps, tx: Kysely<Database>, user: User, repl
   return { kind: "enrol", token, session };
 }
 
-/** A new sign-in attempt: its flow, its first code and mail, and a session waiting for the code (codeQueued after the commit). */
-async function startCodeStep(
-  deps: Deps,
-  tx: Kysely<Database>,
-  user: User,
-  returnTo: string | null,
-  replaces: Replaced | null,
-  ctx: RequestContext,
-  now: number,
-): Promise<PasswordOutcome> {
-  await endReplaced(tx, replaces, ctx, now);
-  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now, returnTo });
-  // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
-  const issued = await codeSender(deps, tx, user, ctx, now)(flow);
-  const { token, session } = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
-  return { kind: "code", token, session, issued };
-}
-
 /**
- * The second step of a user whose emailed code no longer signs in: a flow (for where to return) and a
- * session waiting at OTP capture, which offers the app, a passkey or a recovery code. No code is
- * sent, and none is accepted (confirmCode and regenerateCode ask the same policy).
+ * A session waiting at OTP capture, with its flow (for where to return). "code": a new sign-in attempt
+ * whose first code and mail go in the same transaction (codeQueued after the commit). "strong": a user
+ * whose emailed code no longer signs in: OTP capture offers the app, a passkey or a recovery code, and
+ * no code is sent, and none is accepted (confirmCode and regenerateCode ask the same policy).
  */
-async function startStrongStep(
+async function startOtpStep(
   deps: Deps,
   tx: Kysely<Database>,
   user: User,
+  by: "code" | "strong",
   returnTo: string | null,
   replaces: Replaced | null,
   ctx: RequestContext,
   now: number,
 ): Promise<PasswordOutcome> {
   await endReplaced(tx, replaces, ctx, now);
-  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "", now, returnTo });
+  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: by === "code" ? user.otp_email! : user.otp_email ?? "", now, returnTo });
+  // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
+  const issued = by === "code" ? await codeSender(deps, tx, user, ctx, now)(flow) : null;
   const { token, session } = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });
-  return { kind: "strong-factor", token, session };
+  return issued ? { kind: "code", token, session, issued } : { kind: "strong-factor", token, session };
 }
