@@ -104,7 +104,8 @@ export async function checkPassword<T = undefined>(
 
 /**
  * What a caller does once the password is right: it reads what it needs to decide (outside any
- * transaction, with the time the password was found right), and returns the writes that go into the transaction that
- * settles the password. Those must use `tx` alone: SQLite has one connection, which `tx` holds.
+ * transaction, with the time the password was found right), and returns the writes that go into the
+ * transaction that settles the password. Those must use `tx` alone: SQLite has one connection, which
+ * `tx` holds.
  */
 export type AfterPassword<T> = (user: User, now: number) => Promise<(tx: Kysely<Database>) => Promise<T>>;

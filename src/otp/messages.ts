@@ -1,6 +1,7 @@
 import type { Locale } from "../i18n/locales.ts";
 import { translator, type MessageKey, type Translator } from "../i18n/translator.ts";
 import { escapeHtml, html, type SafeHtml } from "../platform/html.ts";
+import { Kept } from "../platform/kept.ts";
 import { describeBrowser } from "../platform/user-agent.ts";
 import type { FlowsTable } from "../store/schema.ts";
 
@@ -49,15 +50,16 @@ interface CodeMailFrame {
   tail: string;
 }
 
-const frames = new Map<string, CodeMailFrame>();
-/** Zones are the users' own: past this many frames (a few KB each) start again rather than grow. */
-const MAX_FRAMES = 256;
+/** Zones are the users' own: past 256 frames (a few KB each) start again rather than grow. */
+const frames = new Kept<string, CodeMailFrame>(256);
 
 function codeMailFrame(input: CodeMailInput): CodeMailFrame {
   const locale = input.locale ?? "en-GB";
   const id = `${locale}|${input.timezone}|${input.purpose}|${input.ttlMs}|${input.supportEmail}`;
-  let frame = frames.get(id);
-  if (frame) return frame;
+  return frames.get(id, () => makeFrame(input, locale));
+}
+
+function makeFrame(input: CodeMailInput, locale: Locale): CodeMailFrame {
   const t = translator(locale, input.timezone);
   const subject = t.text("mail.code.subject");
   const notYou = t.text("mail.code.notYou", { support: input.supportEmail });
@@ -73,7 +75,7 @@ function codeMailFrame(input: CodeMailInput): CodeMailFrame {
     },
     unknown: t.text("mail.code.unknownBrowser"),
   };
-  frame = {
+  return {
     t,
     subject,
     purpose: t.text(PURPOSE[input.purpose]),
@@ -99,9 +101,6 @@ ${row(never, "; color: #475467; font-size: 13px")}
 </table>
 </body></html>`.value,
   };
-  if (frames.size >= MAX_FRAMES) frames.clear();
-  frames.set(id, frame);
-  return frame;
 }
 
 const row = (content: SafeHtml | string, style = "") => html`<tr><td style="${FONT}; padding: 0 24px 16px 24px${style}">${content}</td></tr>`;

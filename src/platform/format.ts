@@ -1,3 +1,5 @@
+import { Kept } from "./kept.ts";
+
 /** Times shown to people, in FAMOS_TIMEZONE, in the guide's style (dd/mm/yyyy, 24-hour clock). */
 
 // Building an Intl.DateTimeFormat costs far more than using one: keep one per zone and style.
@@ -28,21 +30,14 @@ function formatter(timeZone: string, style: "time" | "date" | "seconds", locale:
  */
 const WHOLE_MINUTE_OFFSETS_FROM = Date.UTC(1973, 0, 1);
 const MINUTES_KEPT = 4096;
-const byMinute = new Map<string, Map<number, string>>();
+const byMinute = new Map<string, Kept<number, string>>();
 
 function formatByMinute(ms: number, timeZone: string, style: "time" | "date", locale: string): string {
   if (!(ms >= WHOLE_MINUTE_OFFSETS_FROM)) return formatter(timeZone, style, locale).format(ms);
   const key = `${style}|${timeZone}|${locale}`;
   let kept = byMinute.get(key);
-  if (!kept) byMinute.set(key, (kept = new Map()));
-  const minute = Math.floor(ms / 60_000);
-  let text = kept.get(minute);
-  if (text === undefined) {
-    text = formatter(timeZone, style, locale).format(minute * 60_000);
-    if (kept.size >= MINUTES_KEPT) kept.clear();
-    kept.set(minute, text);
-  }
-  return text;
+  if (!kept) byMinute.set(key, (kept = new Kept(MINUTES_KEPT)));
+  return kept.get(Math.floor(ms / 60_000), (minute) => formatter(timeZone, style, locale).format(minute * 60_000));
 }
 
 export function formatTime(ms: number, timeZone: string, locale = "en-GB"): string {

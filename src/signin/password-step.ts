@@ -90,7 +90,7 @@ async function startOtpStep(
   now: number,
 ): Promise<PasswordOutcome> {
   await endReplaced(tx, replaces, ctx, now);
-  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: by === "code" ? user.otp_email! : user.otp_email ?? "", now, returnTo });
+  const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "", now, returnTo });
   // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.
   const issued = by === "code" ? await codeSender(deps, tx, user, ctx, now)(flow) : null;
   const { token, session } = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: ctx.ip, userAgent: ctx.userAgent });

@@ -4,6 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { createRequire } from "node:module";
 import type pgTypes from "pg";
+import { Kept } from "../platform/kept.ts";
 import type { Database } from "./schema.ts";
 
 export type Dialect = "sqlite" | "postgres";
@@ -52,17 +53,9 @@ function openSqlite(path: string): Store {
  */
 function cachePreparedStatements(database: SQLite.Database): void {
   const prepare = database.prepare.bind(database);
-  const cache = new Map<string, SQLite.Statement>();
-  database.prepare = ((sql: string) => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      // Queries are built from a fixed set of shapes; the bound keeps a misuse from growing it forever.
-      if (cache.size >= 1000) cache.clear();
-      statement = prepare(sql);
-      cache.set(sql, statement);
-    }
-    return statement;
-  }) as typeof database.prepare;
+  // Queries are built from a fixed set of shapes; the bound keeps a misuse from growing it forever.
+  const cache = new Kept<string, SQLite.Statement>(1000);
+  database.prepare = ((sql: string) => cache.get(sql, prepare)) as typeof database.prepare;
 }
 
 function openPostgres(url: string): Store {

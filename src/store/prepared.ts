@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery, Kysely } from "kysely";
+import { Kept } from "../platform/kept.ts";
 import type { Database } from "./schema.ts";
 
 /** Stands for the i-th argument while the query is built once. */
@@ -63,16 +64,8 @@ export function preparedInsert<T extends keyof Database & string>(table: T, colu
 export function preparedQueryFor<S, A extends unknown[], R>(
   build: (shape: S, db: Kysely<Database>, ...args: A) => Compilable<R>,
 ): (shape: S, db: Kysely<Database>, ...args: A) => Promise<R[]> {
-  const byShape = new Map<string, (db: Kysely<Database>, ...args: A) => Promise<R[]>>();
-  return (shape, db, ...args) => {
-    const id = JSON.stringify(shape);
-    let query = byShape.get(id);
-    if (!query) {
-      // Shapes come from settings and flags, a handful at most; the bound keeps a misuse from growing it.
-      if (byShape.size >= 100) byShape.clear();
-      query = preparedQuery((db2: Kysely<Database>, ...values: A) => build(shape, db2, ...values));
-      byShape.set(id, query);
-    }
-    return query(db, ...args);
-  };
+  // Shapes come from settings and flags, a handful at most; the bound keeps a misuse from growing it.
+  const byShape = new Kept<string, (db: Kysely<Database>, ...args: A) => Promise<R[]>>(100);
+  return (shape, db, ...args) =>
+    byShape.get(JSON.stringify(shape), () => preparedQuery((db2: Kysely<Database>, ...values: A) => build(shape, db2, ...values)))(db, ...args);
 }

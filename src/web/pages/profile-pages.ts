@@ -2,6 +2,7 @@ import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import { Kept } from "../../platform/kept.ts";
 import { isLocale, LOCALE_NAMES, LOCALES, timeZones, zonesByRegion, type ZoneRegion } from "../../i18n/locales.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message } from "../layout.ts";
@@ -133,19 +134,14 @@ function zoneOptions(t: Translator, zone: string | null, defaultZone: string): S
  * (shown first instead): rendered once per language and zone (issue 17: 400-odd options escaped on
  * each page load). Few distinct zones are saved; the cache is emptied if it ever grows past 256.
  */
-const regionGroupCache = new Map<string, SafeHtml>();
+const regionGroupCache = new Kept<string, SafeHtml>(256);
 function regionGroups(t: Translator, zone: string | null): SafeHtml {
-  const key = `${t.locale}\u0000${zone ?? ""}`;
-  let groups = regionGroupCache.get(key);
-  if (!groups) {
+  return regionGroupCache.get(`${t.locale}\u0000${zone ?? ""}`, () => {
     const place = (z: string) => (z.includes("/") ? z.slice(z.indexOf("/") + 1) : z).replaceAll("_", " ");
-    groups = html`${zonesByRegion(timeZones().filter((z) => z !== zone)).map(
+    return html`${zonesByRegion(timeZones().filter((z) => z !== zone)).map(
       (g) => html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.map((z) => html`<option value="${z}">${place(z)}</option>`)}</optgroup>`,
     )}`;
-    if (regionGroupCache.size >= 256) regionGroupCache.clear();
-    regionGroupCache.set(key, groups);
-  }
-  return groups;
+  });
 }
 
 /**
