@@ -6,10 +6,12 @@
  * is measured in the same rounds, and every figure is also given as a ratio to it.
  *
  *   node --import tsx bench/flow-cpu.ts [--rate 8] [--concurrency 4] [--seconds 8] [--rounds 3]
- *        [--build <dir with bin/ and dist/>]…  (default: this checkout's build)
+ *        [--build <dir with bin/ and dist/>[::<extra node flags>]]…  (default: this checkout's build)
  *
  * A build directory is what `npm run build` leaves (bin/famos.js and dist/), e.g. a copy of an earlier
- * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`.
+ * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`. After `::`, node flags
+ * for that server only, to compare runtime settings on one build: `--build . --build ".::--single-threaded-gc"`.
+ * Each server's garbage collections per flow (from its /metrics) are printed with its threads.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -41,7 +43,12 @@ const rate = Number(argv.rate);
 const concurrency = Number(argv.concurrency);
 const durationMs = Number(argv.seconds) * 1000;
 const rounds = Number(argv.rounds);
-const builds = (argv.build ?? [REPO_ROOT]).map((b) => resolve(b));
+const builds = (argv.build ?? [REPO_ROOT]).map((b) => {
+  const [dir, flags] = b.split("::");
+  return flags === undefined ? resolve(dir!) : `${resolve(dir!)}::${flags}`;
+});
+const buildDir = (build: string) => build.split("::")[0]!;
+const buildFlags = (build: string) => build.split("::")[1]?.split(/\s+/).filter(Boolean) ?? [];
 
 const driver = await Driver.start();
 const workDir = await mkdtemp(join(tmpdir(), "famos-flow-cpu-"));
@@ -63,11 +70,12 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
   const port = await freePort();
   const dbPath = join(workDir, `famos-${index}-${Date.now()}.db`);
   const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };
-  const bin = build === REPO_ROOT ? PRODUCT_BIN : join(build, "bin/famos.js");
+  const dir = buildDir(build);
+  const bin = dir === REPO_ROOT ? PRODUCT_BIN : join(dir, "bin/famos.js");
   // Each build migrates and imports with its own command line: an earlier build refuses a database
   // that a later one migrated.
   const cli = (args: string[]) =>
-    build === REPO_ROOT
+    dir === REPO_ROOT
       ? runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 })
       : runCommand(process.execPath, [bin, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
   await cli(["migrate"]);
@@ -80,7 +88,7 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
     cwd: REPO_ROOT,
     env,
     port,
-    nodeFlags: ["--max-semi-space-size=4", ...(argv.perf ? ["--perf-basic-prof", "--interpreted-frames-native-stack"] : []), ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
+    nodeFlags: ["--max-semi-space-size=4", ...buildFlags(build), ...(argv.perf ? ["--perf-basic-prof", "--interpreted-frames-native-stack"] : []), ...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", resolve(argv["cpu-prof"])] : [])],
     readyTimeoutMs: 60_000,
   });
 }
@@ -132,6 +140,7 @@ for (let round = 0; round < rounds; round += 1) {
         .sort((p, q) => q[1] - p[1]);
       if (m0 !== null && m1 !== null) console.log(`  mean ms per request: ${routeMeansMs(m0, m1).map((r) => `${r.route} ${fmt(r.meanMs)}`).join(", ")}`);
       console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : tid} ${fmt(ms)}`).join(", ")}`);
+      if (m0 !== null && m1 !== null) console.log(`  garbage collections per flow: ${gcPerFlow(m0, m1, flows)}`);
       console.log(
         `round ${round + 1} ${build === REPO_ROOT ? "this checkout" : build}: ${s.flows} flows, CPU ${fmt(s.total)} ms/flow (event loop ${fmt(s.main)}), argon2id ${fmt(a.cpuMsPerVerify)} ms/verify → ${fmt(s.total / a.cpuMsPerVerify)}× (event loop ${fmt(s.main / a.cpuMsPerVerify)}×), code→SMTP p95 ${fmt(s.codeSmtpP95)} ms (from the code, server's histogram: ${fromCode === null ? "–" : `≤ ${fmt(fromCode)}`} ms), errors ${result.errorCount}`,
       );
@@ -139,6 +148,19 @@ for (let round = 0; round < rounds; round += 1) {
       await server.stop();
     }
   }
+}
+/** Collections per flow by kind, and their pause per flow, from prom-client's famos_nodejs_gc_duration_seconds. */
+function gcPerFlow(m0: string, m1: string, flows: number): string {
+  const read = (text: string, what: "count" | "sum") => {
+    const out = new Map<string, number>();
+    for (const line of text.split("\n")) {
+      const m = new RegExp(`^famos_nodejs_gc_duration_seconds_${what}\\{kind="(\\w+)"\\} ([0-9.e+-]+)$`).exec(line);
+      if (m) out.set(m[1]!, Number(m[2]));
+    }
+    return out;
+  };
+  const [c0, c1, s0, s1] = [read(m0, "count"), read(m1, "count"), read(m0, "sum"), read(m1, "sum")];
+  return [...c1].map(([kind, n]) => `${kind} ${fmt((n - (c0.get(kind) ?? 0)) / flows)} (${fmt((((s1.get(kind) ?? 0) - (s0.get(kind) ?? 0)) * 1000) / flows)} ms)`).join(", ") || "–";
 }
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const argon = median(argonCpu);

@@ -3,6 +3,7 @@
  * port answers, asked for CPU and memory over IPC (falling back to /proc), and stopped by their own pid.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, connect, type AddressInfo } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -85,6 +86,15 @@ export class ServerProcess {
   ) {
     child.stdout?.on("data", (c: Buffer) => this.log.push(c));
     child.stderr?.on("data", (c: Buffer) => this.log.push(c));
+    // BENCH_SERVER_LOG=<file>: the whole of each server's output appended there too (e.g. with
+    // `--build ".::--trace-deopt"` in flow-cpu.ts), where `log` keeps only its end.
+    const whole = process.env.BENCH_SERVER_LOG;
+    if (whole) {
+      const out = createWriteStream(whole, { flags: "a" });
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      child.once("exit", () => out.end());
+    }
     child.on("message", (msg: { type?: string; id?: number; stats?: ServerStats }) => {
       if (msg?.type === "bench-stats" && msg.id !== undefined && msg.stats) {
         this.waiting.get(msg.id)?.(msg.stats);
