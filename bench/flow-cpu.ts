@@ -12,6 +12,10 @@
  * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`. After `::`, node flags
  * for that server only, to compare runtime settings on one build: `--build . --build ".::--single-threaded-gc"`.
  * Each server's garbage collections per flow (from its /metrics) are printed with its threads.
+ * `--floor` (or `--build floor`, with `floor::<flags>` as above) adds the floor server
+ * (bench/lib/floor-server.ts: the same flow with only HTTP, one argon2id verify and one mail) to the
+ * rounds, for the product's distance from what any server must spend:
+ *   node --import tsx bench/flow-cpu.ts --rate 20 --concurrency 4 --rounds 2 --seconds 15 --build . --floor
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -26,6 +30,7 @@ import { readMetrics, routeMeansMs, windowQuantiles } from "./lib/server-histogr
 import { fmt } from "./lib/stats.ts";
 import { PRODUCT_BIN, PRODUCT_MAIN, PRODUCT_USER_PREFIX, productEnv, REPO_ROOT, usersCsv } from "./scenarios/famos-target.ts";
 import { makeUsers } from "./lib/users.ts";
+import { startFloor } from "./scenarios/floor-target.ts";
 
 const { values: argv } = parseArgs({
   options: {
@@ -34,6 +39,7 @@ const { values: argv } = parseArgs({
     seconds: { type: "string", default: "8" },
     rounds: { type: "string", default: "3" },
     build: { type: "string", multiple: true },
+    floor: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
     /** Linux perf: record the server's CPU samples (cpu-clock, on-CPU time only, with call graphs) during the window into this file. */
     perf: { type: "string" },
@@ -43,9 +49,12 @@ const rate = Number(argv.rate);
 const concurrency = Number(argv.concurrency);
 const durationMs = Number(argv.seconds) * 1000;
 const rounds = Number(argv.rounds);
-const builds = (argv.build ?? [REPO_ROOT]).map((b) => {
+/** The floor server's name among the builds (not a directory). */
+const FLOOR = "floor";
+const builds = [...(argv.build ?? (argv.floor ? [] : [REPO_ROOT])), ...(argv.floor ? [FLOOR] : [])].map((b) => {
   const [dir, flags] = b.split("::");
-  return flags === undefined ? resolve(dir!) : `${resolve(dir!)}::${flags}`;
+  const where = dir === FLOOR ? FLOOR : resolve(dir!);
+  return flags === undefined ? where : `${where}::${flags}`;
 });
 const buildDir = (build: string) => build.split("::")[0]!;
 const buildFlags = (build: string) => build.split("::")[1]?.split(/\s+/).filter(Boolean) ?? [];
@@ -67,6 +76,7 @@ const samples = new Map<string, Sample[]>(builds.map((b) => [b, []]));
 const argonCpu: number[] = [];
 
 async function startServer(build: string, index: number): Promise<ServerProcess> {
+  if (buildDir(build) === FLOOR) return startFloor({ sinkPort: driver.sinkPort, users, nodeFlags: buildFlags(build) });
   const port = await freePort();
   const dbPath = join(workDir, `famos-${index}-${Date.now()}.db`);
   const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };

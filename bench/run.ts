@@ -3,13 +3,14 @@
  *
  *  1. Raw limits: argon2id verifies/s (product parameters, libuv pool's worth at once) and a bare
  *     Fastify route's requests/s.
- *  2. For each target (the product, then better-auth as the peer): start it on SQLite in production mode
+ *  2. For each target (the product, then the floor — the cheapest server for the same flow, see
+ *     bench/lib/floor-server.ts — then better-auth as the peer): start it on SQLite in production mode
  *     with the driver's SMTP sink as its mail server, then drive complete flows at each concurrency
  *     level; then at half the best flow rate (code → SMTP latency there); then, for the product, top the
  *     sessions up to --sessions and read its memory.
  *  3. Print the tables and ratios; write bench/results/<date>.json and .md with the machine description.
  *
- *   node --import tsx bench/run.ts [--peer-only | --product-only] [--levels 4,16] [--duration 20]
+ *   node --import tsx bench/run.ts [--peer-only | --product-only | --floor-only] [--no-floor] [--levels 4,16] [--duration 20]
  *        [--warmup 3] [--users 200] [--sessions 10000] [--no-raw] [--quick] [--cpu-prof]
  */
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
@@ -35,6 +36,7 @@ import { readMetrics, windowQuantiles } from "./lib/server-histogram.ts";
 import type { PreparedTarget, Target } from "./lib/target.ts";
 import { peerTarget } from "./peer/better-auth/target.ts";
 import { famosPgTarget, famosTarget, productAvailable } from "./scenarios/famos-target.ts";
+import { floorTarget } from "./scenarios/floor-target.ts";
 
 const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 
@@ -44,6 +46,9 @@ const { values: argv } = parseArgs({
   options: {
     "peer-only": { type: "boolean", default: false },
     "product-only": { type: "boolean", default: false },
+    /** The floor alone (with the raw limits), or every target but the floor. */
+    "floor-only": { type: "boolean", default: false },
+    "no-floor": { type: "boolean", default: false },
     "no-raw": { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     levels: { type: "string" },
@@ -77,11 +82,14 @@ const opts = {
 const targets: Target[] = [];
 /** Cores used by other processes during a window above which the level is measured again. */
 const NOISY_CORES = 0.4;
-if (!argv["peer-only"]) {
+if (!argv["peer-only"] && !argv["floor-only"]) {
   if (productAvailable()) targets.push(famosTarget);
   else console.log("product: src/cli/main.ts not there yet; running the peer only");
 }
-if (!argv["product-only"]) targets.push(peerTarget);
+// The floor (issue 17): the same flow, pages and mail with only HTTP, one argon2id verify and one mail
+// behind them, measured like the product: which targets no server reaches on this machine.
+if (!argv["peer-only"] && !argv["no-floor"]) targets.push(floorTarget);
+if (!argv["product-only"] && !argv["floor-only"]) targets.push(peerTarget);
 
 /**
  * The best load level: the fewest virtual users whose flows/s come within 5% of the highest level's.
@@ -483,6 +491,57 @@ if (product?.best) {
     targetRows.push(["PostgreSQL CPU per flow ÷ SQLite's", pgError ? `not measured: ${pgError}` : "not measured (--no-postgres)", "≤ 1.5", "n/a"]);
   }
   if (peer?.best) targetRows.push(["better-auth (peer) flows/s at its best level, for comparison", `${fmt(peer.best.flowRate)} (product ÷ peer ${fmt(product.best.flowRate / peer.best.flowRate)})`, "", ""]);
+}
+// The floor's own figures against the same limits: a limit the floor misses is out of reach for any
+// server on this machine (the driver, the SMTP sink and the hashes share its cores); then the product
+// against the floor, both at their best levels.
+const floor = records.find((r) => r.key === "floor" && r.best);
+if (floor?.best) {
+  const fBest = floor.levels.find((l) => l.concurrency === floor.best!.concurrency) ?? floor.levels[0]!;
+  const reach = (ok: boolean | null): string => (ok === null ? "n/a" : ok ? "floor meets it" : "out of reach here");
+  const fCpu = argon2 ? fBest.serverCpuMsPerFlow / argon2.cpuMsPerVerify : null;
+  const fFlows = argon2 ? floor.best.flowRate / argon2.perSecond : null;
+  const fCode = fBest.result.metrics["code→smtp"]?.p95 ?? null;
+  targetRows.push(
+    [
+      `floor: server CPU per complete flow ÷ one argon2id verify's CPU (best level ${fBest.label})`,
+      fCpu === null ? "–" : `${fmt(fCpu)} (${fmt(fBest.serverCpuMsPerFlow)} ÷ ${fmt(argon2?.cpuMsPerVerify)} ms; event loop ${fmt(fBest.eventLoopCpuMsPerFlow)} ms)`,
+      "≤ 1.2",
+      reach(fCpu === null ? null : fCpu <= 1.2),
+    ],
+    [
+      `floor: complete flows/s at its best level ÷ raw argon2id verifies/s`,
+      fFlows === null ? "–" : `${fmt(fFlows)} (${fmt(floor.best.flowRate)} ÷ ${fmt(argon2?.perSecond)})`,
+      "≥ 0.8",
+      reach(fFlows === null ? null : fFlows >= 0.8),
+    ],
+    [
+      // Little's law: in a closed loop of N users a flow takes N ÷ flows/s, whatever the server does.
+      `floor: code request → SMTP acceptance p95 at its best level, ms (${fBest.label}: a flow takes ${fmt(fBest.concurrency)} ÷ ${fmt(fBest.result.flowRate)}/s = ${fmt((fBest.concurrency / Math.max(1e-9, fBest.result.flowRate)) * 1000)} ms by Little's law)`,
+      fmt(fCode),
+      "≤ 100",
+      reach(fCode === null ? null : fCode <= 100),
+    ],
+  );
+  if (product?.best) {
+    const pBest = product.levels.find((l) => l.concurrency === product.best!.concurrency) ?? product.levels[0]!;
+    targetRows.push(
+      [
+        "product ÷ floor: server CPU per flow beyond the hash (best levels)",
+        `${fmt(pBest.beyondHashMs / fBest.beyondHashMs)} (${fmt(pBest.beyondHashMs)} ÷ ${fmt(fBest.beyondHashMs)} ms; event loop ${fmt(pBest.eventLoopCpuMsPerFlow)} ÷ ${fmt(fBest.eventLoopCpuMsPerFlow)} ms)`,
+        "",
+        "",
+      ],
+      ["product ÷ floor: server CPU per complete flow (best levels)", `${fmt(pBest.serverCpuMsPerFlow / fBest.serverCpuMsPerFlow)} (${fmt(pBest.serverCpuMsPerFlow)} ÷ ${fmt(fBest.serverCpuMsPerFlow)} ms)`, "", ""],
+      ["product ÷ floor: complete flows/s (best levels)", `${fmt(product.best.flowRate / floor.best.flowRate)} (${fmt(product.best.flowRate)} ÷ ${fmt(floor.best.flowRate)})`, "", ""],
+      [
+        "product ÷ floor: code request → SMTP acceptance p95 (best levels)",
+        `${fmt((pBest.result.metrics["code→smtp"]?.p95 ?? Number.NaN) / (fCode ?? Number.NaN))} (${fmt(pBest.result.metrics["code→smtp"]?.p95)} ÷ ${fmt(fCode)} ms)`,
+        "",
+        "",
+      ],
+    );
+  }
 }
 if (pgLevel) {
   const r = pgLevel.result;
