@@ -54,7 +54,7 @@ const HEADERS: Record<string, string> = {
   "x-xss-protection": "0",
 };
 const HTML = "text/html; charset=utf-8";
-const CSRF_COOKIE = "famos_csrf=FLOOR.fixed-csrf-cookie-of-the-products-length-for-the-bench-floor-server; Path=/; HttpOnly; SameSite=Lax";
+const CSRF_COOKIE = "famos_csrf=FLOOR.fixed-csrf-cookie-of-the-products-length-for-the-floor-server-; Path=/; HttpOnly; SameSite=Lax";
 
 // Users with hashes made now, through the product's own hashing function (its parameters, its gate).
 const users = new Map<string, { login: string; email: string; hash: string }>();
