@@ -80,6 +80,17 @@ describe("the OTP email (SPEC item 3)", () => {
     for (const part of [asked.text, asked.html]) expect(part).toContain("from Chrome on Windows at the address 203.0.113.7");
   });
 
+  it("names each mail's own browser, also when the same language and zone's mails are kept rendered", () => {
+    const base = { code: "123456", loginId: "j.smith", purpose: "signin" as const, ttlMs: 60_000, expiresAt: SENT, timezone: "Europe/London", supportEmail: "browsers@famos.test" };
+    const chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    const first = codeMail({ ...base, requestedBy: { ip: "203.0.113.7", userAgent: chrome } });
+    const second = codeMail({ ...base, requestedBy: { ip: "203.0.113.8", userAgent: firefox } });
+    expect(first.text).toContain("from Chrome on Windows at the address 203.0.113.7");
+    expect(second.text).toContain("from Firefox on Linux at the address 203.0.113.8");
+    expect(second.html).not.toContain("Chrome on Windows");
+  });
+
   it("has an HTML part of tables with inline styles and no style sheet", () => {
     const { html } = mail(15 * 60_000, "Europe/London");
     expect(html).toMatch(/<table role="presentation"/);
@@ -88,7 +99,9 @@ describe("the OTP email (SPEC item 3)", () => {
   });
 
   it("sets every paragraph of the HTML part in readable type, the login ID in bold, the last two set apart", () => {
-    const { html } = mail(15 * 60_000, "Europe/London");
+    // Its own support address: the mail's fixed parts are rendered here, not taken from another
+    // test's (they are kept per language, zone, purpose, validity and support address).
+    const { html } = codeMail({ code: "123456", loginId: "j.smith", purpose: "signin", ttlMs: 15 * 60_000, expiresAt: SENT + 15 * 60_000, timezone: "Europe/London", supportEmail: "styles@famos.test" });
     expect(html).toMatch(/^<!doctype html>\n<html lang="en-GB">/);
     expect(html).toContain("<title>Your FAMOS one time passcode</title>");
     expect(html).toContain("the login ID <strong>j.smith</strong>.");
@@ -97,6 +110,8 @@ describe("the OTP email (SPEC item 3)", () => {
     // "Not you?" below a rule; "never share" smaller and grey.
     expect(cellStyle(html, "If you did not try to sign in to FAMOS")).toBe(`${PARAGRAPH}; border-top: 1px solid #e4e7ec; padding-top: 16px`);
     expect(cellStyle(html, "FAMOS will never ask you for this code")).toBe(`${PARAGRAPH}; color: #475467; font-size: 13px`);
+    // Every table and cell it opens is closed: the code's cell, its box, and the page's tables.
+    for (const tag of ["table", "tr", "td"]) expect(html.split(`<${tag}`).length, tag).toBe(html.split(`</${tag}>`).length);
   });
 
   it("renders its unchanging parts once per language, zone, purpose, validity and support address, never another mail's", () => {

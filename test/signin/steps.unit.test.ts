@@ -57,6 +57,8 @@ describe("the sign-in steps (unit tier)", () => {
     expect(flow).toMatchObject({ user_id: user.id, kind: "signin", email: user.otp_email, return_to: "/profile", codes_sent: 1 });
     expect(await sessionRow(step.session.id)).toMatchObject({ stage: "otp", flow_id: flow.id });
     expect((await outcomes())["password-ok"]).toBe((before["password-ok"] ?? 0) + 1);
+    // The rollout's progress picture counts password-only sign-ins apart: a code sign-in is not one.
+    expect((await outcomes())["password-only"] ?? 0).toBe(before["password-only"] ?? 0);
     expect((await events(user.login_id)).map((e) => e[0])).toEqual(["password.ok", "code.sent"]);
   });
 
