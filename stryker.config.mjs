@@ -2,7 +2,7 @@
 // against the unit tier (vitest.unit.config.ts). One file group at a time:
 //   npm run mutation -- --mutate "src/otp/**/*.ts"
 // Reports: reports/mutation/index.html and mutation.json (not committed; the summary is
-// reports/mutation-summary.md). Survivors that no test can kill are listed in SECURITY.md.
+// reports/mutation/summary.md, merged by hand into reports/mutation-summary.md). Survivors that no test can kill are listed in SECURITY.md.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: "vitest",

@@ -1,8 +1,10 @@
 /**
  * `npm run mutation [-- --mutate "<glob>"] [--tests "<globs>"]`: StrykerJS over the security core (stryker.config.mjs)
  * against the unit tier, then the summary. Each run's HTML and JSON reports are kept under their own name in
- * reports/mutation/ (one per file group), and reports/mutation-summary.md is rebuilt from all of them:
- * the score per file and every surviving mutant.
+ * reports/mutation/ (one per file group), and reports/mutation/summary.md is rebuilt from all of them:
+ * the score per file and every surviving mutant. The committed reports/mutation-summary.md is merged
+ * by hand from it: it keeps every file's standing across runs and machines, where reports/mutation/
+ * (not committed) holds only this checkout's runs, and a script that rewrote it would drop the rest.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -30,6 +32,7 @@ if (existsSync(report) && statSync(report).mtimeMs >= started) {
   mkdirSync(REPORTS, { recursive: true });
   copyFileSync(report, join(REPORTS, `group-${group}.json`));
   if (existsSync(join(REPORTS, "index.html"))) copyFileSync(join(REPORTS, "index.html"), join(REPORTS, `group-${group}.html`));
-  process.stdout.write(`\n${writeMutationSummary(REPORTS, "reports/mutation-summary.md")}\n`);
+  const summary = join(REPORTS, "summary.md");
+  process.stdout.write(`\n${writeMutationSummary(REPORTS, summary)}\n\nwritten: ${summary} (merge what changed into reports/mutation-summary.md by hand)\n`);
 }
 process.exit(stryker.status ?? 1);
