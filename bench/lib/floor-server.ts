@@ -84,20 +84,24 @@ const transport = nodemailer.createTransport({
 
 function sendCode(login: string, email: string, code: string): void {
   const raw = MAIL.replaceAll("{{login}}", login)
-    .replace("{{code}}", code)
-    .replace("{{code}}", code)
+    .replaceAll("{{code}}", code)
     .replace("{{messageId}}", `<${randomBytes(16).toString("base64url")}@bench.test>`)
     .replace("{{date}}", new Date().toUTCString().replace(/GMT/, "+0000"));
   transport.sendMail({ raw, envelope: { from: FROM, to: email } }).catch((error: unknown) => console.error(`mail to ${email} failed: ${String(error)}`));
 }
 
-function sessionOf(request: FastifyRequest): Session | undefined {
+/** The famos_session cookie's value, or undefined. */
+function sessionId(request: FastifyRequest): string | undefined {
   const cookie = request.headers.cookie;
-  if (!cookie) return undefined;
-  const at = cookie.indexOf("famos_session=");
+  const at = cookie?.indexOf("famos_session=") ?? -1;
   if (at < 0) return undefined;
-  const end = cookie.indexOf(";", at);
-  return sessions.get(cookie.slice(at + 14, end < 0 ? undefined : end));
+  const end = cookie!.indexOf(";", at);
+  return cookie!.slice(at + 14, end < 0 ? undefined : end);
+}
+
+function sessionOf(request: FastifyRequest): Session | undefined {
+  const id = sessionId(request);
+  return id === undefined ? undefined : sessions.get(id);
 }
 
 function newSession(reply: FastifyReply, session: Session): void {
@@ -141,9 +145,7 @@ app.post("/otp", (request, reply) => {
   const typed = Buffer.from(form(request).get("code") ?? "");
   if (typed.length !== 6 || !timingSafeEqual(typed, Buffer.from(session.code))) return see(reply, "/otp");
   // The session id changes at sign-in (fixation); the old one is gone.
-  const at = request.headers.cookie!.indexOf("famos_session=");
-  const end = request.headers.cookie!.indexOf(";", at);
-  sessions.delete(request.headers.cookie!.slice(at + 14, end < 0 ? undefined : end));
+  sessions.delete(sessionId(request)!);
   newSession(reply, { ...session, confirmed: true });
   reply.header("set-cookie", `famos_device=${randomBytes(16).toString("base64url")}.${randomBytes(32).toString("base64url")}; Max-Age=31536000; Path=/; HttpOnly; SameSite=Lax`);
   return see(reply, "/");

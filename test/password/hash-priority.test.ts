@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { HASHING_NICENESS, LEGACY_HASHING_NICENESS, threadPoolSize } from "../../src/password/hash-priority.ts";
+import { HASHING_NICENESS, LEGACY_HASHING_NICENESS } from "../../src/password/hash-priority.ts";
 
 const run = promisify(execFile);
 const child = fileURLToPath(new URL("./fixtures/hash-priority-child.ts", import.meta.url));
@@ -47,13 +47,5 @@ describe("password hashing yields the CPU to the event loop (issue 17)", () => {
     const worker = readFileSync(new URL("../../src/password/legacy-worker.mjs", import.meta.url), "utf8");
     expect(/setPriority\(threadId, (\d+)\)/.exec(worker)?.[1]).toBe(String(LEGACY_HASHING_NICENESS));
     expect(LEGACY_HASHING_NICENESS).toBeGreaterThan(HASHING_NICENESS);
-  });
-
-  it("reads the pool's size as libuv does", () => {
-    expect(threadPoolSize({})).toBe(4);
-    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "2" })).toBe(2);
-    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "0" })).toBe(4);
-    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "x" })).toBe(4);
-    expect(threadPoolSize({ UV_THREADPOOL_SIZE: "5000" })).toBe(1024);
   });
 });

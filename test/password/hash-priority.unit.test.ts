@@ -15,7 +15,7 @@ describe("the hashing threads' priority, in this process (issue 17)", () => {
     expect(threadPoolSize({ UV_THREADPOOL_SIZE: "1" })).toBe(1);
     expect(threadPoolSize({ UV_THREADPOOL_SIZE: "1024" })).toBe(1024);
     expect(threadPoolSize({ UV_THREADPOOL_SIZE: "5000" })).toBe(1024);
-    for (const wrong of ["0", "-3", "2.5", "four", ""]) expect(threadPoolSize({ UV_THREADPOOL_SIZE: wrong }), wrong).toBe(4);
+    for (const wrong of ["0", "-3", "2.5", "x", "four", ""]) expect(threadPoolSize({ UV_THREADPOOL_SIZE: wrong }), wrong).toBe(4);
   });
 
   it("finds every one of the pool's threads: threads of this process, never its main thread, each once", async () => {
