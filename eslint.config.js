@@ -14,6 +14,6 @@ export default tseslint.config(
   },
   {
     files: ["bin/**/*.js", "scripts/**/*.js", "**/*.mjs"],
-    languageOptions: { globals: { process: "readonly", URL: "readonly" } },
+    languageOptions: { globals: { process: "readonly", URL: "readonly", setInterval: "readonly", clearInterval: "readonly" } },
   },
 );

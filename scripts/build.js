@@ -60,6 +60,7 @@ export async function build({ prune = false } = {}) {
   cpSync(join(root, "src/web/public"), join(staging, "public"), { recursive: true });
   copyFileSync(join(root, "src/password/common-passwords.txt"), join(staging, "common-passwords.txt"));
   copyFileSync(join(root, "src/password/legacy-worker.mjs"), join(staging, "legacy-worker.mjs"));
+  copyFileSync(join(root, "src/store/checkpoint-worker.mjs"), join(staging, "checkpoint-worker.mjs"));
   mkdirSync(DIST, { recursive: true });
   // The entry goes last: whoever sees the new entry also finds the chunks it imports.
   const names = readdirSync(staging).sort((a, b) => Number(a.startsWith("famos.")) - Number(b.startsWith("famos.")));

@@ -14,6 +14,8 @@ export interface Metrics {
   codeToSmtp: Histogram;
   requestDuration: Histogram<"method" | "route" | "status">;
   outboxDepth: Gauge;
+  /** Issue 17: frames in SQLite's write-ahead log at the checkpoint thread's last look (`famos serve` on SQLite). */
+  sqliteWalFrames: Gauge;
   /** The last SMTP check (serve's at start): 1 with failed_step="none", else 0 with the step that failed. */
   smtpCheckOk: Gauge<"failed_step">;
   /** Issue 13: authenticator-app and recovery codes checked, by factor (app, recovery-code) and outcome (ok, failed). */
@@ -54,6 +56,11 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       help: "HTTP request durations",
       labelNames: ["method", "route", "status"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    sqliteWalFrames: new Gauge({
+      name: "famos_sqlite_wal_frames",
+      help: "Frames (pages) in SQLite's write-ahead log at the last background checkpoint",
       registers: [registry],
     }),
     outboxDepth: new Gauge({

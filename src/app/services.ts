@@ -28,6 +28,8 @@ export interface ServiceOverrides {
   senderOptions?: Partial<SenderOptions>;
   /** Tests: the sender is started only when asked (default true). */
   startSender?: boolean;
+  /** `famos serve`: SQLite's checkpoints on a thread of their own (store/checkpoints.ts). */
+  backgroundCheckpoints?: boolean;
   /** Directory for the development secret (default ./data). */
   dataDir?: string;
 }
@@ -38,10 +40,25 @@ export interface ServiceOverrides {
  */
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
-  const store = overrides.store ?? openStore(config.databaseUrl);
+  // The checkpoint thread reports to the metrics, made below from the store.
+  let walFrames: ((frames: number) => void) | undefined;
+  const store =
+    overrides.store ??
+    openStore(
+      config.databaseUrl,
+      overrides.backgroundCheckpoints
+        ? {
+            backgroundCheckpoints: {
+              onCheckpoint: (result) => walFrames?.(result.log),
+              onError: (error) => logger.error({ err: error }, "SQLite checkpoint thread failed: the server's connection checkpoints again"),
+            },
+          }
+        : {},
+    );
   const secret = config.secret ?? developmentSecret(`${overrides.dataDir ?? "./data"}/secret`);
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
+  walFrames = (frames) => metrics.sqliteWalFrames.set(frames);
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
   const transport =
     overrides.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, sendingOptions(config)) : developmentTransport(mailboxUrl));

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { createRequire } from "node:module";
 import type pgTypes from "pg";
 import { Kept } from "../platform/kept.ts";
+import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
 
 export type Dialect = "sqlite" | "postgres";
@@ -14,19 +15,29 @@ export interface Store {
   dialect: Dialect;
   /** PostgreSQL: the schema named by `?schema=`, else null (the server's search_path decides). */
   schema: string | null;
+  /** SQLite file opened with `backgroundCheckpoints`: the thread that checkpoints it (checkpoints.ts). */
+  checkpoints?: BackgroundCheckpoints;
   close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /**
+   * SQLite (a file): checkpoint the write-ahead log on a thread of its own instead of in the commits of
+   * the serving connection (`famos serve`; checkpoints.ts). Commands that run and end keep SQLite's way.
+   */
+  backgroundCheckpoints?: CheckpointOptions;
 }
 
 /**
  * Opens `sqlite:<path>` (":memory:" for tests) or `postgres://…`. A PostgreSQL URL may carry
  * `?schema=name` to keep the tables in their own schema (used by tests and by shared servers).
  */
-export function openStore(url: string): Store {
-  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length));
+export function openStore(url: string, options: StoreOptions = {}): Store {
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length), options);
   return openPostgres(url);
 }
 
-function openSqlite(path: string): Store {
+function openSqlite(path: string, options: StoreOptions): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path);
   // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
@@ -43,7 +54,18 @@ function openSqlite(path: string): Store {
   database.pragma("cache_size = -4096");
   cachePreparedStatements(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: "sqlite", schema: null, close: () => db.destroy() };
+  const checkpoints = options.backgroundCheckpoints && path !== ":memory:" ? checkpointInBackground(database, path, options.backgroundCheckpoints) : undefined;
+  return {
+    db,
+    dialect: "sqlite",
+    schema: null,
+    ...(checkpoints ? { checkpoints } : {}),
+    // The thread's connection closes first: the last connection to close checkpoints what is left.
+    close: async () => {
+      await checkpoints?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 /**

@@ -87,6 +87,22 @@ describe("a real `famos serve` process", () => {
     expect(lines.some((l) => l.msg === "mail sent")).toBe(true);
   });
 
+  it("checkpoints SQLite's log on a thread of its own and reports the log's size in /metrics", async () => {
+    // The first test's sign-in wrote to the log; the thread looks every second.
+    const frames = await until(
+      "the checkpoint thread's report",
+      async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        const value = Number(/^famos_sqlite_wal_frames (\d+)$/m.exec(text)?.[1]);
+        return value > 0 ? value : null;
+      },
+      15_000,
+      100,
+    );
+    expect(frames).toBeGreaterThan(0);
+    expect(server.logLines().filter((l) => String(l.msg).includes("checkpoint thread failed"))).toEqual([]);
+  });
+
   it("on SIGTERM finishes the request in flight and the mail being sent, leaves the outbox consistent, exits 0", async () => {
     const deps = depsOn(store, database.url);
     const early = await addUser(deps);

@@ -26,7 +26,7 @@ export function serveCommand(): Command {
     // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
-    const services = createServices(config, { startSender: false, logger });
+    const services = createServices(config, { startSender: false, logger, backgroundCheckpoints: true });
     const { deps, store } = services;
     await migrateToLatest(store);
     services.sender.start();

@@ -1,0 +1,56 @@
+// The server's SQLite checkpoints (checkpoints.ts, issue 17), on a thread of their own: every
+// `intervalMs` this thread copies the pages committed to the write-ahead log into the database file
+// (a PASSIVE checkpoint: it never waits for, nor holds up, the server's readers and writer) and
+// reports what it did. Plain JavaScript, so the same file runs under the tests' TypeScript loader and
+// beside the compiled build (scripts/build.js copies it).
+//
+// Its own connection's synchronous setting governs the checkpoint: NORMAL, as the server's, which in
+// WAL mode syncs the log before the copy and the database file after it. Any failure ends the thread
+// with an error, and the server's connection takes the checkpoints back (checkpoints.ts).
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+
+try {
+  // Below the event loop, as the password hashes (HASHING_NICENESS in hash-priority.ts): the copy is
+  // never urgent, and a sign-in's request must not wait for a core behind it.
+  const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
+  if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, workerData.niceness);
+} catch {
+  // No /proc (not Linux), or not allowed: the checkpoints still run, at the thread's usual priority.
+}
+
+const db = new Database(workerData.path, { fileMustExist: true, timeout: 1000 });
+db.pragma("synchronous = NORMAL");
+// This connection never writes; should it ever, it must not checkpoint on the server's schedule.
+db.pragma("wal_autocheckpoint = 0");
+
+/**
+ * A checkpoint copies the log as it was when it began; a commit made meanwhile leaves frames behind,
+ * and the server's writer can start the log again from its start only once every frame is copied.
+ * So a checkpoint that left some is followed at once by another of just those (a few pages: quick),
+ * a few times, which under any load with pauses between commits ends with the log complete.
+ */
+const CATCH_UP_ROUNDS = 4;
+
+function checkpoint() {
+  let result;
+  for (let round = 0; round <= CATCH_UP_ROUNDS; round += 1) {
+    [result] = db.pragma("wal_checkpoint(PASSIVE)");
+    if (result.busy !== 0 || result.checkpointed >= result.log) break;
+  }
+  // busy: another checkpoint ran at the time; log: frames in the log; checkpointed: frames now copied.
+  parentPort.postMessage({ busy: result.busy, log: result.log, checkpointed: result.checkpointed });
+}
+
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on("message", (message) => {
+  if (message === "checkpoint") checkpoint();
+  if (message === "stop") {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  }
+});
+parentPort.postMessage({ ready: true });
