@@ -40,8 +40,8 @@ export interface ServiceOverrides {
  */
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
-  // The checkpoint thread reports to the metrics, made below from the store.
-  let walFrames: ((frames: number) => void) | undefined;
+  // The metrics read the outbox when scraped, after the store below is open.
+  const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
   const store =
     overrides.store ??
     openStore(
@@ -49,7 +49,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
       overrides.backgroundCheckpoints
         ? {
             backgroundCheckpoints: {
-              onCheckpoint: (result) => walFrames?.(result.log),
+              onCheckpoint: (result) => metrics.sqliteWalFrames.set(result.log),
               onError: (error) => logger.error({ err: error }, "SQLite checkpoint thread failed: the server's connection checkpoints again"),
             },
           }
@@ -57,8 +57,6 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     );
   const secret = config.secret ?? developmentSecret(`${overrides.dataDir ?? "./data"}/secret`);
   const clock = overrides.clock ?? systemClock;
-  const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
-  walFrames = (frames) => metrics.sqliteWalFrames.set(frames);
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
   const transport =
     overrides.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, sendingOptions(config)) : developmentTransport(mailboxUrl));
