@@ -7,20 +7,11 @@
 // Its own connection's synchronous setting governs the checkpoint: NORMAL, as the server's, which in
 // WAL mode syncs the log before the copy and the database file after it. Any failure ends the thread
 // with an error, and the server's connection takes the checkpoints back (checkpoints.ts).
-import { readlinkSync } from "node:fs";
-import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 
-try {
-  // Below the event loop, as the password hashes (HASHING_NICENESS in hash-priority.ts): the copy is
-  // never urgent, and a sign-in's request must not wait for a core behind it.
-  const threadId = Number(readlinkSync("/proc/thread-self").split("/").pop());
-  if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, workerData.niceness);
-} catch {
-  // No /proc (not Linux), or not allowed: the checkpoints still run, at the thread's usual priority.
-}
-
+// At the server's own priority, not the password hashes' lower one: the copy takes little CPU, and
+// while this thread copies, the server's connection cannot checkpoint past the log's bound.
 const db = new Database(workerData.path, { fileMustExist: true, timeout: 1000 });
 db.pragma("synchronous = NORMAL");
 // This connection never writes; should it ever, it must not checkpoint on the server's schedule.

@@ -1,22 +1,21 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import type SQLite from "better-sqlite3";
-import { HASHING_NICENESS } from "../password/hash-priority.ts";
 
 /**
  * Issue 17: SQLite in WAL mode checkpoints on the connection that commits, in the commit that passes
  * 1,000 pages of log: it copies those pages into the database file and syncs both files, tens of
  * milliseconds during which the server's one thread answered nobody (the bench's commit p99 was
  * 20 ms against a p50 of 0.2 ms, two thirds of the SQL time). `famos serve` moves the checkpoints to
- * a thread of their own (checkpoint-worker.mjs) that copies what is committed every second, never
- * waiting for the server nor making it wait. The server's connection keeps a checkpoint of its own
- * only past FALLBACK_PAGES of log, a bound on the log's size should the thread ever fall behind
- * (a checkpoint completes only if nothing is committed while it copies; the writer restarts the log
- * after one that did). If the thread fails, the connection takes the checkpoints back at SQLite's
- * usual 1,000 pages and `onError` is told.
+ * a thread of their own (checkpoint-worker.mjs) that copies what is committed every second without
+ * waiting for the server or making it wait. A checkpoint completes only if nothing is committed while
+ * it copies (the writer starts the log again from its start after one that did), so under commits
+ * that never pause the serving connection keeps SQLite's own checkpoint, past BOUND_PAGES of log, as
+ * the bound on its size: by then the thread has copied all but the last few pages. If the thread fails,
+ * the connection takes the checkpoints back at SQLite's usual 1,000 pages and `onError` is told.
  */
 export const CHECKPOINT_INTERVAL_MS = 1000;
-export const FALLBACK_PAGES = 10_000;
+export const BOUND_PAGES = 10_000;
 export const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 /** One checkpoint's result: frames in the log, and how many of them are now in the database file. */
@@ -28,8 +27,8 @@ export interface CheckpointResult {
 
 export interface CheckpointOptions {
   intervalMs?: number;
-  /** The log's size, in pages, past which the serving connection checkpoints itself (FALLBACK_PAGES). */
-  fallbackPages?: number;
+  /** The log's size, in pages, past which the serving connection checkpoints by itself (BOUND_PAGES). */
+  boundPages?: number;
   onError?: (error: Error) => void;
   onCheckpoint?: (result: CheckpointResult) => void;
   /** Tests: a worker module that answers in the same way (checkpoint-worker.mjs by default). */
@@ -47,12 +46,12 @@ export interface BackgroundCheckpoints {
 
 export function checkpointInBackground(database: SQLite.Database, path: string, options: CheckpointOptions = {}): BackgroundCheckpoints {
   const worker = new Worker(options.script ?? new URL("./checkpoint-worker.mjs", import.meta.url), {
-    workerData: { path, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS, niceness: HASHING_NICENESS },
+    workerData: { path, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS },
     // It holds no data of its own: a small heap keeps the thread at a few megabytes.
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.unref();
-  database.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? FALLBACK_PAGES}`);
+  database.pragma(`wal_autocheckpoint = ${options.boundPages ?? BOUND_PAGES}`);
   let stopping = false;
   let failed = false;
   const takeBack = (error: Error) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { FALLBACK_PAGES, SQLITE_AUTOCHECKPOINT_PAGES, type CheckpointResult } from "../../src/store/checkpoints.ts";
+import { BOUND_PAGES, SQLITE_AUTOCHECKPOINT_PAGES, type CheckpointResult } from "../../src/store/checkpoints.ts";
 import { openStore, type Store, type StoreOptions } from "../../src/store/database.ts";
 import { REPO_ROOT } from "../support/server-process.ts";
 import { until } from "../support/until.ts";
@@ -50,11 +50,11 @@ describe("SQLite checkpoints on their own thread", () => {
 
   const pragma = async (store: Store, name: string) => (await sql<Record<string, number>>`${sql.raw(`pragma ${name}`)}`.execute(store.db)).rows[0]![name];
 
-  it("leaves the serving connection's commits without a checkpoint below the fallback, and copies everything when asked", async () => {
+  it("leaves the serving connection's commits without a checkpoint, and copies everything when asked", async () => {
     const path = databasePath();
     // The thread checks only when asked: what the serving connection does on its own shows.
     const { store, results } = await open(path, { intervalMs: 3_600_000 });
-    expect(await pragma(store, "wal_autocheckpoint")).toBe(FALLBACK_PAGES);
+    expect(await pragma(store, "wal_autocheckpoint")).toBe(BOUND_PAGES);
     await commit(store, 1500);
     // SQLite's own rule would have checkpointed at 1,000 pages and started the log again from its start.
     expect(logFrames(path)).toBeGreaterThan(1500);
@@ -95,19 +95,9 @@ describe("SQLite checkpoints on their own thread", () => {
     expect((await sql<{ c: number }>`select count(*) as c from rows`.execute(store.db)).rows[0]!.c).toBe(2000);
   });
 
-  it("keeps the log within the fallback under commits that never pause", async () => {
+  it("bounds the log by the serving connection's own checkpoint past the bound", async () => {
     const path = databasePath();
-    const { store } = await open(path, { intervalMs: 5, fallbackPages: 1000 });
-    // About 9,000 pages of log: the thread's checkpoints never complete while commits follow each
-    // other without a pause, so the serving connection's own checkpoint past 1,000 pages bounds it
-    // (it may find the thread checkpointing and try again at the next commit).
-    await commit(store, 3000);
-    expect(logFrames(path)).toBeLessThan(2000);
-  });
-
-  it("bounds the log by the serving connection's own checkpoint when the thread falls behind", async () => {
-    const path = databasePath();
-    const { store } = await open(path, { intervalMs: 3_600_000, fallbackPages: 300 });
+    const { store } = await open(path, { intervalMs: 3_600_000, boundPages: 300 });
     await commit(store, 1500);
     expect(logFrames(path)).toBeLessThan(400);
   });
