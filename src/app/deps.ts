@@ -5,7 +5,7 @@ import type { Clock } from "../platform/clock.ts";
 import type { Keys } from "../platform/keys.ts";
 import type { Random } from "../platform/random.ts";
 import type { Dialect } from "../store/database.ts";
-import type { Database } from "../store/schema.ts";
+import type { Database, OutboxTable } from "../store/schema.ts";
 import type { Metrics } from "./metrics.ts";
 
 /**
@@ -21,12 +21,16 @@ export interface Deps {
   keys: Keys;
   /** Domain part of generated Message-IDs. */
   mailDomain: string;
+  /** Call after the transaction that queued mail has committed: the sender starts at once. */
+  mailQueued(): void;
   /**
-   * Call after the transaction that queued mail has committed: the sender starts at once. With the
-   * ids of the messages just queued (a code's mail), they are claimed and handed to SMTP in this
-   * turn of the event loop, ahead of the rest of the outbox (MailSender.sendNow).
+   * The lease end with which this process's sender takes a code's mail as it is written, or null when
+   * no sender here takes mail now (a command, a sender stopping): the mail is then only queued. A mail
+   * written claimed goes to `mailClaimed` after the commit, which hands it to SMTP with no claim
+   * statement of its own (MailSender.sendClaimed; issue 17).
    */
-  mailQueued(outboxIds?: readonly string[]): void;
+  mailLeaseUntil(now: number): number | null;
+  mailClaimed(message: OutboxTable): void;
   metrics: Metrics;
   logger: Logger;
 }

@@ -88,7 +88,9 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     config,
     keys: deriveKeys(secret),
     mailDomain,
-    mailQueued: (outboxIds) => (outboxIds?.length ? sender.sendNow(outboxIds) : sender.wake()),
+    mailQueued: () => sender.wake(),
+    mailLeaseUntil: (now) => sender.leaseUntil(now),
+    mailClaimed: (message) => sender.sendClaimed(message),
     metrics,
     logger,
   };

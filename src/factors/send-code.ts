@@ -43,9 +43,14 @@ export function codeSender(deps: Deps, tx: Kysely<Database>, user: User, ctx: Re
   };
 }
 
-/** After the commit that queued a code's mail: the sender is woken and the code counted. */
+/**
+ * After the commit that queued a code's mail: the code is counted, and its mail, written already
+ * claimed by this process's sender, handed to SMTP at once; written only queued (no sender here takes
+ * mail now), the sender is woken.
+ */
 export function codeQueued(deps: Deps, issued: IssueOutcome): void {
   if (issued.kind !== "sent") return;
   deps.metrics.codesSent.inc();
-  deps.mailQueued([issued.outboxId]);
+  if (issued.claimed) deps.mailClaimed(issued.claimed);
+  else deps.mailQueued();
 }

@@ -29,12 +29,41 @@ export async function enqueueMail(
   mailDomain: string,
   mail: OutgoingMail,
 ): Promise<string> {
+  return (await writeMessage(db, now, random, mailDomain, mail, null)).id;
+}
+
+/**
+ * Writes a message already claimed by this process's sender until `leaseUntil`, as a drain's claim
+ * leaves it (state "sending", first attempt): the sender hands it to SMTP after the commit without
+ * claiming it again (MailSender.sendClaimed; issue 17, one statement and one commit less per code).
+ * No drain takes it before its lease runs out, so one that is never handed over (the process died)
+ * is sent by any sender after that, as a message whose sender died mid-send always was.
+ */
+export async function enqueueClaimedMail(
+  db: Kysely<Database>,
+  now: number,
+  random: Random,
+  mailDomain: string,
+  mail: OutgoingMail,
+  leaseUntil: number,
+): Promise<OutboxMessage> {
+  return writeMessage(db, now, random, mailDomain, mail, leaseUntil);
+}
+
+async function writeMessage(
+  db: Kysely<Database>,
+  now: number,
+  random: Random,
+  mailDomain: string,
+  mail: OutgoingMail,
+  leaseUntil: number | null,
+): Promise<OutboxMessage> {
   // RFC 5322 header fields are one line: a CR or LF here would let input add headers.
   if (HEADER_BREAK.test(mail.recipient) || HEADER_BREAK.test(mail.subject)) {
     throw new Error("mail header values must not contain CR or LF");
   }
   const id = randomId(random);
-  await insertMessage(db, {
+  const message: OutboxMessage = {
     id,
     user_id: mail.userId,
     kind: mail.kind,
@@ -43,18 +72,19 @@ export async function enqueueMail(
     text_body: mail.text,
     html_body: mail.html,
     message_id: `<${id}@${mailDomain}>`,
-    state: "queued",
-    attempts: 0,
+    state: leaseUntil === null ? "queued" : "sending",
+    attempts: leaseUntil === null ? 0 : 1,
     next_attempt_at: now,
-    lease_until: null,
+    lease_until: leaseUntil,
     last_error: null,
     created_at: now,
     sent_at: null,
     bounced_at: null,
     bounce_kind: null,
     bounce_reason: null,
-  });
-  return id;
+  };
+  await insertMessage(db, message);
+  return message;
 }
 
 const insertMessage = preparedInsert("outbox", [
@@ -92,25 +122,6 @@ export async function claimDueMail(
     .where("id", "in", due)
     .returningAll()
     .execute();
-}
-
-const claimQueued = preparedQuery((db, id: string, leaseUntil: number) =>
-  db
-    .updateTable("outbox")
-    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
-    .where("id", "=", id)
-    .where("state", "=", "queued")
-    .returningAll(),
-);
-
-/**
- * Takes one message just queued by this process, by its id, to send it at once (a code's mail must
- * not wait for a drain, issue 17): leased as `claimDueMail` does, and only while it is still queued,
- * so a drain or another instance that took it first keeps it. Undefined when it was taken.
- */
-export async function claimMail(db: Kysely<Database>, id: string, now: number, leaseMs: number): Promise<OutboxMessage | undefined> {
-  const [claimed] = await claimQueued(db, id, now + leaseMs);
-  return claimed as OutboxMessage | undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, claimMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -54,7 +54,7 @@ export class MailSender {
   private readonly waiting = new Set<() => void>();
   /** Every message being handed to SMTP, by whichever drain claimed it. */
   private readonly sending = new Set<Promise<void>>();
-  /** Messages handed over by sendNow, outside any drain. */
+  /** Messages handed over by sendClaimed, outside any drain. */
   private readonly direct = new Set<Promise<void>>();
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
@@ -97,7 +97,7 @@ export class MailSender {
    * Sends until nothing is due. Up to `batch` messages are in flight at once, and a message queued
    * meanwhile (a wake) is claimed as soon as there is room, not after the slowest of the messages
    * before it: under load a code's mail never waits for a whole batch (issue 17). Exposed for tests
-   * and for `famos` commands that run without a server; these also wait for the mail sendNow is
+   * and for `famos` commands that run without a server; these also wait for the mail sendClaimed is
    * handing over (not claimed again after it: what it leaves queued, a retry, is due later).
    */
   async drain(): Promise<void> {
@@ -147,35 +147,36 @@ export class MailSender {
   }
 
   /**
-   * Sends these messages, just committed to the outbox by this process, at once: each is claimed by
-   * its id and handed to SMTP in the same turn of the event loop, before the request that queued it
-   * has answered, instead of after a wake, a drain's look for due mail and its batch (issue 17: a
-   * code's mail must not queue behind the next password hashes). The claim is the drain's (leased,
-   * `attempts` raised, only while still queued), so a message is sent by one of them only; one a
-   * drain took first, or that this sender cannot take now (stopped, not started), is left to the
-   * drain and its poll, as before. Failures go the drain's way: retried with backoff, or failed.
+   * The lease end with which this sender takes a message as it is written (enqueueClaimedMail, then
+   * sendClaimed after its commit), or null when it takes none now (stopped, not started, closing):
+   * the message is then queued for whichever sender polls first.
    */
-  sendNow(ids: readonly string[]): void {
-    if (this.stopped || this.closing) {
-      this.wake();
-      return;
-    }
-    for (const id of ids) {
-      const sending: Promise<void> = this.claimAndSend(id).finally(() => this.direct.delete(sending));
-      this.direct.add(sending);
-    }
+  leaseUntil(now: number): number | null {
+    return this.stopped || this.closing ? null : now + this.options.leaseMs;
   }
 
-  private async claimAndSend(id: string): Promise<void> {
-    let message: OutboxMessage | undefined;
+  /**
+   * Hands a message written already claimed by this sender (leaseUntil) to SMTP at once, after the
+   * commit that wrote it and in the same turn of the event loop, before the request that queued it has
+   * answered: not after a wake, a drain's look for due mail and its batch (issue 17: a code's mail
+   * must not queue behind the next password hashes), and with no claim statement of its own. No drain
+   * takes it while the lease holds, so it is sent by this sender only. Failures go the drain's way:
+   * retried with backoff, or failed. If the sender began to stop meanwhile, the message goes back to
+   * the queue as a try that did not happen, for any sender to send at once, rather than wait for its
+   * lease to run out.
+   */
+  sendClaimed(message: OutboxMessage): void {
+    const sending: Promise<void> = (this.stopped || this.closing ? this.handBack(message) : this.sendOne(message)).finally(() => this.direct.delete(sending));
+    this.direct.add(sending);
+  }
+
+  private async handBack(message: OutboxMessage): Promise<void> {
     try {
-      message = await claimMail(this.deps.db, id, this.deps.clock.now(), this.options.leaseMs);
+      await markAttemptFailed(this.deps.db, message, "not sent: the sender was stopping", this.deps.clock.now(), { scrub: this.options.scrubBodies });
     } catch (error) {
-      // The poll takes it once the database answers again.
-      this.deps.logger?.error({ err: error, mail: id }, "could not read the mail outbox");
-      return;
+      // Its lease runs out and a drain takes it then.
+      this.deps.logger?.error({ err: error, mail: message.id }, "could not put a mail back in the outbox");
     }
-    if (message) await this.sendOne(message);
   }
 
   private kick(): void {

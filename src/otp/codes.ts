@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { markAddressWorking } from "../bounce/addresses.ts";
-import { enqueueMail } from "../mail/outbox.ts";
+import { enqueueClaimedMail, enqueueMail, type OutboxMessage } from "../mail/outbox.ts";
 import { randomId } from "../platform/random.ts";
 import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
@@ -11,7 +11,8 @@ import { codeMail } from "./messages.ts";
 import { isLocale } from "../i18n/locales.ts";
 
 export type IssueOutcome =
-  | { kind: "sent"; codeId: string; outboxId: string; sentAt: number; expiresAt: number }
+  /** `claimed`: the mail as written already claimed by this process's sender (deps.mailLeaseUntil), else null. */
+  | { kind: "sent"; codeId: string; outboxId: string; claimed: OutboxMessage | null; sentAt: number; expiresAt: number }
   /** FAMOS_OTP_RESEND_WAIT has not passed since the last code. */
   | { kind: "wait"; retryAt: number }
   /** FAMOS_OTP_PER_ATTEMPT codes were sent for this sign-in already. */
@@ -24,7 +25,7 @@ const HOUR = 3_600_000;
 /**
  * Makes a new code for the flow, voids the one before it, and queues its mail — all in `tx`, so a
  * code exists only together with the mail that carries it. Caps count every code sent, the first
- * included. The caller calls `deps.mailQueued()` after commit.
+ * included. The caller hands the mail over after commit (codeQueued in factors/send-code.ts).
  */
 export async function issueCode(
   deps: Deps,
@@ -65,12 +66,10 @@ export async function issueCode(
     supportEmail: deps.config.supportEmail,
     requestedBy,
   });
-  const outboxId = await enqueueMail(tx, now, deps.random, deps.mailDomain, {
-    userId: flow.user_id,
-    kind: `code.${flow.kind}`,
-    recipient: flow.email,
-    ...mail,
-  });
+  const outgoing = { userId: flow.user_id, kind: `code.${flow.kind}`, recipient: flow.email, ...mail };
+  const leaseUntil = deps.mailLeaseUntil(now);
+  const claimed = leaseUntil === null ? null : await enqueueClaimedMail(tx, now, deps.random, deps.mailDomain, outgoing, leaseUntil);
+  const outboxId = claimed?.id ?? (await enqueueMail(tx, now, deps.random, deps.mailDomain, outgoing));
   const codeId = randomId(deps.random);
   await insertCode(tx, {
     id: codeId,
@@ -86,7 +85,7 @@ export async function issueCode(
     voided_at: null,
     void_reason: null,
   });
-  return { kind: "sent", codeId, outboxId, sentAt: now, expiresAt };
+  return { kind: "sent", codeId, outboxId, claimed, sentAt: now, expiresAt };
 }
 
 // Issue 17: the statements of a sign-in's code, built and compiled once.

@@ -6,6 +6,7 @@ import { checkPassword, type PasswordPurpose } from "../../src/factors/check-pas
 import { checkSecondFactor, type SecondFactor } from "../../src/factors/check-second-factor.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "../../src/factors/limits.ts";
 import { sendCode } from "../../src/factors/send-code.ts";
+import type { OutboxMessage } from "../../src/mail/outbox.ts";
 import { createFlow, findFlow, type Flow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { rememberDevice } from "../../src/regulation/devices.ts";
@@ -25,7 +26,7 @@ const otherThan = (code: string) => String((Number(code) + 1) % 1_000_000).padSt
  */
 describe("the factors (unit tier)", () => {
   const unit = useUnitDeps();
-  /** The file's deps, whose mailQueued is recorded (unit.queued, unit.handedOver). */
+  /** The file's deps, whose mailQueued is counted (unit.queued). */
   let deps: Deps;
   let n = 0;
   beforeAll(() => {
@@ -345,6 +346,31 @@ describe("the factors (unit tier)", () => {
   });
 
   describe("sendCode", () => {
+    it("writes the code's mail already claimed when this process's sender takes mail now, and hands that row over after the commit", async () => {
+      const user = await addUser(unit.deps);
+      const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "email-change", email: user.otp_email!, now: now() });
+      const claimed: OutboxMessage[] = [];
+      const before = unit.queued;
+      const taking: Deps = { ...deps, mailLeaseUntil: (at) => at + 60_000, mailClaimed: (message) => claimed.push(message) };
+      const sent = await sendCode(taking, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
+      if (sent.issued.kind !== "sent") throw new Error(`no code: ${sent.issued.kind}`);
+      const row = await db().selectFrom("outbox").selectAll().where("id", "=", sent.issued.outboxId).executeTakeFirstOrThrow();
+      // As a drain's claim leaves a message: first attempt, leased; handed over as written, not by its id.
+      expect(row).toMatchObject({ state: "sending", attempts: 1, lease_until: now() + 60_000, kind: "code.email-change", recipient: user.otp_email });
+      expect(claimed).toEqual([row]);
+      expect(unit.queued).toBe(before);
+      // A code whose transaction rolls back hands nothing over.
+      const flow2 = await createFlow(db(), deps.random, { userId: user.id, kind: "email-change", email: user.otp_email!, now: now() });
+      await expect(
+        sendCode(taking, user, ctx(), async (_tx, send) => {
+          await send(flow2);
+          throw new Error("rolled back");
+        }),
+      ).rejects.toThrow("rolled back");
+      expect(claimed).toHaveLength(1);
+      expect(await db().selectFrom("codes").select("id").where("flow_id", "=", flow2.id).execute()).toEqual([]);
+    });
+
     it("audits a flow's first code as sent and a later one as regenerated, and wakes the sender after the commit", async () => {
       const user = await addUser(unit.deps);
       const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "email-change", email: user.otp_email!, now: now() });
@@ -354,8 +380,8 @@ describe("the factors (unit tier)", () => {
       const first = await sendCode(deps, user, c, async (_tx, send, at) => ({ issued: await send(flow), at }));
       expect(first).toMatchObject({ issued: { kind: "sent" }, at: now() });
       expect(unit.queued).toBe(before + 1);
-      // The code's mail is handed to the sender by its id (sent at once, not at the next look for due mail).
-      expect(unit.handedOver.at(-1)).toEqual([first.issued.kind === "sent" ? first.issued.outboxId : "not sent"]);
+      // No sender here takes mail now (unit deps): the mail is written queued, and the sender woken.
+      if (first.issued.kind === "sent") expect(first.issued.claimed).toBeNull();
       expect(await metric(unit.deps.metrics.codesSent)).toBe(sentBefore + 1);
       // Within FAMOS_OTP_RESEND_WAIT: no code, no audit, no wake-up.
       const waiting = await sendCode(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));

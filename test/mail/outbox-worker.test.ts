@@ -1,11 +1,12 @@
 import type { Kysely } from "kysely";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { enqueueMail } from "../../src/mail/outbox.ts";
+import { enqueueClaimedMail, enqueueMail } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS, MailSender } from "../../src/mail/sender.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
 import type { Database } from "../../src/store/schema.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
+import type { FixedClock } from "../../src/platform/clock.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
@@ -164,7 +165,11 @@ describe("mail outbox worker", () => {
 
 describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
   /** Two senders, as two instances, on one outbox holding `count` queued messages; everything closed after `body`. */
-  async function withTwoSenders(name: string, count: number, body: (senders: MailSender[], ids: string[], smtp: TestSmtpServer, db: Kysely<Database>) => Promise<void>) {
+  async function withTwoSenders(
+    name: string,
+    count: number,
+    body: (senders: MailSender[], ids: string[], smtp: TestSmtpServer, db: Kysely<Database>, clock: FixedClock) => Promise<void>,
+  ) {
     const smtp = await startSmtpServer();
     const t = await openInstances(dialect, 2, `${name}_${dialect}`);
     const senders = t.stores.map(
@@ -177,7 +182,7 @@ describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
       for (let i = 0; i < count; i += 1) {
         ids.push(await enqueueMail(t.stores[0]!.db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `${name}${i}@dealer.example`, subject: `${name}${i}`, text: "t", html: "<p>h</p>" }));
       }
-      await body(senders, ids, smtp, t.stores[1]!.db);
+      await body(senders, ids, smtp, t.stores[1]!.db, t.clock);
     } finally {
       for (const sender of senders) await sender.stop();
       await t.close();
@@ -195,19 +200,60 @@ describe.each(DIALECTS)("two senders on one %s outbox", (dialect) => {
     });
   });
 
-  it("sends a message handed over at once (sendNow) exactly once, while drains of both senders claim too", async () => {
-    await withTwoSenders("send_now", 40, async (senders, ids, smtp, db) => {
+  /** A message written already claimed by `sender`, as a code's mail is (issue 17). */
+  const writeClaimed = (db: Kysely<Database>, sender: MailSender, now: number, name: string) =>
+    enqueueClaimedMail(db, now, cryptoRandom, "famos.test", { userId: null, kind: "test", recipient: `${name}@dealer.example`, subject: name, text: "t", html: "<p>h</p>" }, sender.leaseUntil(now)!);
+
+  it("sends a message written claimed (sendClaimed) exactly once, and no drain of either sender takes it", async () => {
+    await withTwoSenders("claimed", 0, async (senders, _ids, smtp, db, clock) => {
       for (const sender of senders) sender.start();
-      // Every message is offered to both senders at once, as two instances that both saw the commit.
-      senders[0]!.sendNow(ids);
-      senders[1]!.sendNow([...ids].reverse());
+      const now = clock.now();
+      const messages = [];
+      for (let i = 0; i < 30; i += 1) messages.push(await writeClaimed(db, senders[0]!, now, `claimed${i}`));
+      for (const message of messages) senders[0]!.sendClaimed(message);
       await Promise.all([senders[0]!.drain(), senders[1]!.drain()]);
       await until("every message to be sent", async () => (await db.selectFrom("outbox").select("id").where("state", "!=", "sent").execute()).length === 0);
       for (const sender of senders) await sender.stop();
-      expect(smtp.messages).toHaveLength(40);
-      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(40);
-      const attempts = await db.selectFrom("outbox").select("attempts").execute();
-      expect(attempts.map((r) => r.attempts)).toEqual(ids.map(() => 1));
+      expect(smtp.messages).toHaveLength(30);
+      expect(new Set(smtp.messages.map((m) => m.messageId)).size).toBe(30);
+      // Written as the first attempt's claim: no second claim raised it.
+      expect((await db.selectFrom("outbox").select("attempts").execute()).map((r) => r.attempts)).toEqual(messages.map(() => 1));
+    });
+  });
+
+  it("puts a message written claimed back in the queue when its sender began to stop, and another sender sends it at once", async () => {
+    await withTwoSenders("handed_back", 0, async (senders, _ids, smtp, db, clock) => {
+      senders[0]!.start();
+      const now = clock.now();
+      const message = await writeClaimed(db, senders[0]!, now, "handed-back");
+      await senders[0]!.stop();
+      expect(senders[0]!.leaseUntil(now)).toBeNull();
+      senders[0]!.sendClaimed(message);
+      await until("the message back in the queue", async () => (await db.selectFrom("outbox").select("state").where("id", "=", message.id).executeTakeFirst())?.state === "queued");
+      await senders[1]!.drain();
+      expect(smtp.messages.map((m) => m.subject)).toEqual(["handed-back"]);
+      expect(await db.selectFrom("outbox").select(["state", "attempts"]).where("id", "=", message.id).executeTakeFirst()).toEqual({ state: "sent", attempts: 2 });
+    });
+  });
+
+  it("sends a message written claimed but never handed over (its process died) once its lease has run out", async () => {
+    await withTwoSenders("never_handed", 0, async (senders, _ids, smtp, db, clock) => {
+      senders[0]!.start();
+      const now = clock.now();
+      const message = await writeClaimed(db, senders[0]!, now, "never-handed");
+      // The other instance's drain leaves it while the lease holds…
+      await senders[1]!.drain();
+      expect(smtp.messages).toEqual([]);
+      // …and takes it once the lease has run out.
+      clock.advance(message.lease_until! + 1 - now);
+      const late = new MailSender({ db, dialect, clock, transport: smtpTransport(smtp.url), from: "FAMOS <no-reply@famos.test>" });
+      try {
+        await late.drain();
+      } finally {
+        await late.stop();
+      }
+      expect(smtp.messages.map((m) => m.subject)).toEqual(["never-handed"]);
+      expect(await db.selectFrom("outbox").select(["state", "attempts"]).where("id", "=", message.id).executeTakeFirst()).toEqual({ state: "sent", attempts: 2 });
     });
   });
 });

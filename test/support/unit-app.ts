@@ -76,19 +76,19 @@ export async function createUnitApp(options: { env?: Record<string, string>; clo
 
 /**
  * The unit tier's one setup for a test file over the domain (createUnitDeps): made before the file's
- * first test, closed after its last. `deps.mailQueued` counts the sender's wake-ups in `queued`, and
- * keeps the outbox ids each one handed over (MailSender.sendNow) in `handedOver`.
+ * first test, closed after its last. `deps.mailQueued` counts the sender's wake-ups in `queued`; its
+ * sender is not started, so a code's mail is written queued, not claimed (deps.mailLeaseUntil).
  */
 export function useUnitDeps(options: { env?: Record<string, string>; clock?: FixedClock } = {}) {
   let unit: Awaited<ReturnType<typeof createUnitDeps>> | undefined;
   let deps: Deps | undefined;
-  const handedOver: Array<readonly string[] | undefined> = [];
+  let queued = 0;
   beforeAll(async () => {
     unit = await createUnitDeps(options);
     deps = {
       ...unit.deps,
-      mailQueued: (outboxIds) => {
-        handedOver.push(outboxIds);
+      mailQueued: () => {
+        queued += 1;
       },
     };
   });
@@ -110,9 +110,8 @@ export function useUnitDeps(options: { env?: Record<string, string>; clock?: Fix
     now: () => made().unit.clock.now(),
     /** Times the mail sender was woken since the file began. */
     get queued() {
-      return handedOver.length;
+      return queued;
     },
     /** For each wake-up, in order: the outbox ids handed to the sender by name (none: a plain wake). */
-    handedOver: handedOver as ReadonlyArray<readonly string[] | undefined>,
   };
 }
