@@ -150,5 +150,5 @@ describe("SQLite checkpoints on their own thread", () => {
     // Every commit the writer saw finish is there (one more may have finished after its last line).
     expect(top).toBeGreaterThanOrEqual(committed);
     expect(c).toBe(top);
-  });
+  }, 90_000);
 });
