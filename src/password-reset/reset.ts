@@ -14,6 +14,7 @@ import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { attemptFailed, attemptSucceeded, attemptVoid, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { findUserById, findUserByLogin, loginKey, setPasswordHash } from "../users/users.ts";
+import { codeQueued } from "../factors/send-code.ts";
 
 /** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
 export interface ResetState {
@@ -41,10 +42,8 @@ export async function startPasswordReset(deps: Deps, loginId: string, ctx: Reque
     await recordAudit(tx, now, { event: "password.reset-requested", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { code: outcome.kind } });
     return { flow, outcome };
   });
-  if (issued.outcome.kind === "sent") {
-    deps.metrics.codesSent.inc();
-    deps.mailQueued();
-  }
+  // The one way a code's mail goes out after its commit: counted, and handed to SMTP (send-code.ts).
+  codeQueued(deps, issued.outcome);
   return { flowId: issued.flow.id, loginKey: key };
 }
 
