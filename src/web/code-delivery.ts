@@ -1,7 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { addressProblems } from "../bounce/addresses.ts";
-import { currentCode } from "../otp/codes.ts";
-import { findFlow, type Flow } from "../otp/flows.ts";
+import { flowWithCurrentCode } from "../otp/codes.ts";
+import type { Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
@@ -20,7 +20,7 @@ export interface CodeDeliveryState {
  * the address, for OTP capture and the email-change code step alike.
  */
 export async function codeDeliveryState(deps: Deps, t: Translator, flowId: string | null, fallbackEmail: string): Promise<CodeDeliveryState> {
-  const [code, flow] = flowId ? await Promise.all([currentCode(deps.db, flowId), findFlow(deps.db, flowId)]) : [undefined, undefined];
+  const { flow, code } = (flowId ? await flowWithCurrentCode(deps.db, flowId) : undefined) ?? {};
   const email = code?.email ?? fallbackEmail;
   const problems = email ? await addressProblems(deps.db, email) : null;
   return {

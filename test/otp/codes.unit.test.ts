@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
-import { currentCode, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
+import { currentCode, flowWithCurrentCode, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../../src/otp/flows.ts";
 import type { Random } from "../../src/platform/random.ts";
 import { addUser } from "../support/app.ts";
@@ -252,6 +252,53 @@ describe("codes with FAMOS_OTP_PER_HOUR=0 (no hourly cap) and flows (unit tier)"
     await finishFlow(unit.deps.db, flow.id, first + 1000);
     expect((await findFlow(unit.deps.db, flow.id))?.finished_at).toBe(first);
     expect(await findFlow(unit.deps.db, "no-such-flow")).toBeUndefined();
+  });
+});
+
+describe("the current code with FAMOS_OTP_RESEND_WAIT=0 (two codes in one millisecond; unit tier)", () => {
+  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
+  beforeAll(async () => {
+    unit = await createUnitDeps({ env: { FAMOS_OTP_RESEND_WAIT: "0s" } });
+  });
+  afterAll(async () => unit.close());
+
+  const now = () => unit.clock.now();
+  const issue = (flow: Flow) => unit.deps.db.transaction().execute((tx) => issueCode(unit.deps, tx, flow, "someone", now()));
+  const setVoided = (id: string, voidedAt: number | null) =>
+    unit.deps.db.updateTable("codes").set({ voided_at: voidedAt, void_reason: voidedAt === null ? null : "regenerated" }).where("id", "=", id).execute();
+
+  it("is the live one of two codes made in the same millisecond, whichever of them was written first", async () => {
+    const user = await addUser(unit.deps);
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    const first = await issue(flow);
+    const second = await issue(flow);
+    if (first.kind !== "sent" || second.kind !== "sent") throw new Error("not sent");
+    expect(second.sentAt).toBe(first.sentAt);
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: second.codeId, voided_at: null, created_at: now() });
+    // The other way round: the code written first is the live one, the later row the voided one.
+    await setVoided(first.codeId, null);
+    await setVoided(second.codeId, now());
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: first.codeId, voided_at: null });
+    expect(await flowWithCurrentCode(unit.deps.db, flow.id)).toMatchObject({ flow: { id: flow.id, codes_sent: 2 }, code: { id: first.codeId, mail_state: "queued" } });
+  });
+
+  it("is the latest code even when it is voided and an older one is not", async () => {
+    const user = await addUser(unit.deps);
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    const older = await issue(flow);
+    unit.clock.advance(1);
+    const latest = await issue(flow);
+    if (older.kind !== "sent" || latest.kind !== "sent") throw new Error("not sent");
+    await setVoided(older.codeId, null);
+    await setVoided(latest.codeId, now());
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: latest.codeId, void_reason: "regenerated" });
+  });
+
+  it("reads a flow without codes as the flow and no code, and no flow as nothing", async () => {
+    const user = await addUser(unit.deps);
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    expect(await flowWithCurrentCode(unit.deps.db, flow.id)).toEqual({ flow, code: undefined });
+    expect(await flowWithCurrentCode(unit.deps.db, "no-such-flow")).toBeUndefined();
   });
 });
 

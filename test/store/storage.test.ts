@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAudit } from "../../src/audit/audit.ts";
 import { claimDueMail, enqueueMail, markAttemptFailed, markSent, outboxDepth, userMailDeliveries } from "../../src/mail/outbox.ts";
-import { issueCode, verifyCode } from "../../src/otp/codes.ts";
+import { flowWithCurrentCode, issueCode, verifyCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
@@ -159,6 +159,27 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     await expect(sql`delete from audit`.execute(db(0))).rejects.toThrow(/append-only/);
     const rows = await db(1).selectFrom("audit").select("actor").where("event", "=", "signout").execute();
     expect(rows).toEqual([{ actor: "a" }]);
+  });
+
+  it("reads a flow with its current code in one statement (issue 17): the latest, and of two in the same millisecond the live one", async () => {
+    const deps = t.deps[0]!;
+    const now = t.clock.now();
+    const user = await createUser(deps.db, cryptoRandom, now, newUser("current"));
+    const flow = await createFlow(deps.db, cryptoRandom, { userId: user.id, kind: "signin", email: user.otp_email!, now });
+    expect(await flowWithCurrentCode(db(1), flow.id)).toEqual({ flow, code: undefined });
+    expect(await flowWithCurrentCode(db(1), "no-such-flow")).toBeUndefined();
+    const issued = await deps.db.transaction().execute((tx) => issueCode(deps, tx, flow, user.login_id, now));
+    if (issued.kind !== "sent") throw new Error(issued.kind);
+    const code = { flow_id: flow.id, user_id: user.id, code_hash: "h", email: user.otp_email!, outbox_id: null, expires_at: now + 1, tries: 0, consumed_at: null };
+    // Written after the live one, same millisecond, voided: the live one stays current.
+    await db(0).insertInto("codes").values({ ...code, id: "same-ms-voided", created_at: now, voided_at: now, void_reason: "regenerated" }).execute();
+    expect(await flowWithCurrentCode(db(1), flow.id)).toEqual({
+      flow: { ...flow, codes_sent: 1, last_code_at: now },
+      code: { id: issued.codeId, created_at: now, expires_at: issued.expiresAt, tries: 0, voided_at: null, void_reason: null, consumed_at: null, email: user.otp_email, mail_state: "queued" },
+    });
+    // A later code is current even when voided.
+    await db(0).insertInto("codes").values({ ...code, id: "later-voided", created_at: now + 1, voided_at: now + 1, void_reason: "cancelled" }).execute();
+    expect((await flowWithCurrentCode(db(1), flow.id))?.code).toMatchObject({ id: "later-voided", mail_state: null });
   });
 
   it("sums up a user's strong factors in one statement (issue 17), counting only that user's", async () => {
