@@ -16,7 +16,12 @@ export interface PasskeySummary {
 /** A user's passkeys, oldest first. */
 export async function listPasskeys(db: Kysely<Database>, userId: string): Promise<PasskeySummary[]> {
   const rows = await db.selectFrom("passkeys").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id").execute();
-  return rows.map((row) => ({ id: row.id, name: row.name, createdAt: Number(row.created_at), lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at), backedUp: row.backed_up === 1 }));
+  return rows.map(passkeySummary);
+}
+
+/** A passkey's row as shown. */
+export function passkeySummary(row: Pick<Passkey, "id" | "name" | "created_at" | "last_used_at" | "backed_up">): PasskeySummary {
+  return { id: row.id, name: row.name, createdAt: Number(row.created_at), lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at), backedUp: row.backed_up === 1 };
 }
 
 export async function userPasskeys(db: Kysely<Database>, userId: string): Promise<Passkey[]> {

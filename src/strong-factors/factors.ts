@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
-import { removeAllPasskeys } from "../passkeys/passkeys.ts";
+import { passkeySummary, removeAllPasskeys, type PasskeySummary } from "../passkeys/passkeys.ts";
+import { preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
 
 /** Which second factors beyond the emailed code a user has (Profile, the console, `famos user factors`). */
@@ -19,26 +20,67 @@ export interface FactorSummary {
  * each table is read through its user index, and a statement sees one snapshot of all three.
  */
 export async function factorsOf(db: Kysely<Database>, userId: string): Promise<FactorSummary> {
-  const { rows } = await sql<Record<"passkeys" | "passkeys_last" | "app_rows" | "app_confirmed" | "app_last" | "codes_left" | "codes_last", number | string | null>>`
-    SELECT (SELECT COUNT(*) FROM passkeys WHERE user_id = ${userId}) AS passkeys,
-      (SELECT MAX(last_used_at) FROM passkeys WHERE user_id = ${userId}) AS passkeys_last,
-      (SELECT COUNT(*) FROM authenticator_apps WHERE user_id = ${userId}) AS app_rows,
-      (SELECT confirmed_at FROM authenticator_apps WHERE user_id = ${userId}) AS app_confirmed,
-      (SELECT last_used_at FROM authenticator_apps WHERE user_id = ${userId}) AS app_last,
-      (SELECT COUNT(*) FROM recovery_codes WHERE user_id = ${userId} AND used_at IS NULL) AS codes_left,
-      (SELECT MAX(used_at) FROM recovery_codes WHERE user_id = ${userId}) AS codes_last`.execute(db);
-  const row = rows[0]!;
-  const time = (value: number | string | null) => (value === null ? null : Number(value));
-  const appConfirmed = time(row.app_confirmed);
+  const [row] = await factorsStatement(db, userId);
+  return summary(Number(row!.passkeys), time(row!.passkeys_last), row!);
+}
+
+/**
+ * The aggregate (as factorsOf) and the passkeys themselves, oldest first, in one statement: Profile
+ * shows both (issue 17: its passkey list already gives the passkeys' count and last use).
+ */
+export async function factorsWithPasskeys(db: Kysely<Database>, userId: string): Promise<{ factors: FactorSummary; passkeys: PasskeySummary[] }> {
+  const rows = await factorsWithPasskeysStatement(db, userId);
+  // One row without a passkey (the left join's) when the user has none.
+  const passkeys = rows.flatMap(({ id, name, created_at, last_used_at, backed_up }) =>
+    id === null ? [] : [passkeySummary({ id, name: name!, created_at: created_at!, last_used_at, backed_up: backed_up! })],
+  );
+  const used = passkeys.map((p) => p.lastUsedAt).filter((at) => at !== null);
+  return { factors: summary(passkeys.length, used.length > 0 ? Math.max(...used) : null, rows[0]!), passkeys };
+}
+
+type Time = number | string | null;
+const time = (value: Time) => (value === null ? null : Number(value));
+
+/** The app and recovery-code columns both statements read, each through its table's user index. */
+function appAndCodeColumns(db: Kysely<Database>, userId: string) {
+  return [
+    db.selectFrom("authenticator_apps").select((eb) => eb.fn.countAll<number | string>().as("n")).where("user_id", "=", userId).as("app_rows"),
+    db.selectFrom("authenticator_apps").select("confirmed_at").where("user_id", "=", userId).as("app_confirmed"),
+    db.selectFrom("authenticator_apps").select("last_used_at").where("user_id", "=", userId).as("app_last"),
+    db.selectFrom("recovery_codes").select((eb) => eb.fn.countAll<number | string>().as("n")).where("user_id", "=", userId).where("used_at", "is", null).as("codes_left"),
+    db.selectFrom("recovery_codes").select((eb) => eb.fn.max<Time>("used_at").as("m")).where("user_id", "=", userId).as("codes_last"),
+  ] as const;
+}
+
+function summary(passkeys: number, passkeysLastUsedAt: number | null, row: Record<"app_rows" | "app_confirmed" | "app_last" | "codes_left" | "codes_last", Time | undefined>): FactorSummary {
+  const appConfirmed = time(row.app_confirmed ?? null);
   return {
-    passkeys: Number(row.passkeys),
-    passkeysLastUsedAt: time(row.passkeys_last),
-    app: appConfirmed !== null ? { confirmedAt: appConfirmed, lastUsedAt: time(row.app_last) } : null,
+    passkeys,
+    passkeysLastUsedAt,
+    app: appConfirmed !== null ? { confirmedAt: appConfirmed, lastUsedAt: time(row.app_last ?? null) } : null,
     appPending: Number(row.app_rows) > 0 && appConfirmed === null,
     recoveryCodesLeft: Number(row.codes_left),
-    recoveryCodesLastUsedAt: time(row.codes_last),
+    recoveryCodesLastUsedAt: time(row.codes_last ?? null),
   };
 }
+
+// Issue 17: built and compiled once.
+const factorsStatement = preparedQuery((db, userId: string) =>
+  db.selectNoFrom([
+    db.selectFrom("passkeys").select((eb) => eb.fn.countAll<number | string>().as("n")).where("user_id", "=", userId).as("passkeys"),
+    db.selectFrom("passkeys").select((eb) => eb.fn.max<Time>("last_used_at").as("m")).where("user_id", "=", userId).as("passkeys_last"),
+    ...appAndCodeColumns(db, userId),
+  ]),
+);
+/** Each of the user's passkeys (or one row of nulls) beside the app and recovery-code columns. */
+const factorsWithPasskeysStatement = preparedQuery((db, userId: string) =>
+  db
+    .selectFrom(db.selectNoFrom(sql<number>`1`.as("one")).as("one"))
+    .leftJoin("passkeys", (join) => join.on("passkeys.user_id", "=", userId))
+    .select(["passkeys.id", "passkeys.name", "passkeys.created_at", "passkeys.last_used_at", "passkeys.backed_up", ...appAndCodeColumns(db, userId)])
+    .orderBy("passkeys.created_at")
+    .orderBy("passkeys.id"),
+);
 
 /** A passkey or a confirmed authenticator app: a factor NIST SP 800-63B accepts for AAL2. Recovery codes are their backup, not one. */
 export function hasStrongFactor(factors: FactorSummary): boolean {

@@ -75,6 +75,9 @@ describe("passkeys (unit tier)", () => {
     const profile = await client.get("/profile?passkey=added");
     expect(profile.body).toContain("Work laptop");
     expect(profile.body).toContain("The passkey was added.");
+    expect(profile.body).toContain("Phone");
+    // With passkeys as the only strong factor, Profile's factors section offers the recovery codes.
+    expect(profile.body).toContain("Recovery codes left: 10 of 10.");
     const stored = (await listPasskeys(u.deps.db, user.id)).find((p) => p.name === "Work laptop");
     expect(stored).toMatchObject({ name: "Work laptop", lastUsedAt: null });
 

@@ -10,7 +10,7 @@ import { createSession, endUserSessions, loadSignedIn } from "../../src/session/
 import { openStore } from "../../src/store/database.ts";
 import { migrateDownAll, migrateToLatest, MIGRATION_NAMES, pendingMigrations } from "../../src/store/migrate.ts";
 import { createUser, findUserByLogin } from "../../src/users/users.ts";
-import { factorsOf } from "../../src/strong-factors/factors.ts";
+import { factorsOf, factorsWithPasskeys } from "../../src/strong-factors/factors.ts";
 import { extractCode } from "../support/smtp.ts";
 import { DIALECTS, openInstances, testDatabase, type TestDialect } from "./dialects.ts";
 
@@ -187,6 +187,7 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     const user = await createUser(db(0), cryptoRandom, now, newUser("factors"));
     const other = await createUser(db(0), cryptoRandom, now, newUser("factors-other"));
     expect(await factorsOf(db(1), user.id)).toEqual({ passkeys: 0, passkeysLastUsedAt: null, app: null, appPending: false, recoveryCodesLeft: 0, recoveryCodesLastUsedAt: null });
+    expect(await factorsWithPasskeys(db(1), user.id)).toEqual({ factors: await factorsOf(db(1), user.id), passkeys: [] });
     const passkey = (id: string, userId: string, lastUsed: number | null) => ({
       id, user_id: userId, credential_id: id, public_key: "k", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: id, created_at: now, last_used_at: lastUsed,
     });
@@ -195,8 +196,17 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     const code = (id: string, userId: string, usedAt: number | null) => ({ id, user_id: userId, code_hash: id, created_at: now, used_at: usedAt });
     await db(0).insertInto("recovery_codes").values([code("r1", user.id, null), code("r2", user.id, now + 7), code("r3", user.id, null), code("r4", other.id, null)]).execute();
     expect(await factorsOf(db(1), user.id)).toEqual({ passkeys: 2, passkeysLastUsedAt: now + 5, app: null, appPending: true, recoveryCodesLeft: 2, recoveryCodesLastUsedAt: now + 7 });
+    // Profile's one statement: the same aggregate, and the passkeys themselves oldest first.
+    expect(await factorsWithPasskeys(db(1), user.id)).toEqual({
+      factors: await factorsOf(db(1), user.id),
+      passkeys: [
+        { id: "p1", name: "p1", createdAt: now, lastUsedAt: now + 5, backedUp: false },
+        { id: "p2", name: "p2", createdAt: now, lastUsedAt: null, backedUp: false },
+      ],
+    });
     await db(0).updateTable("authenticator_apps").set({ confirmed_at: now + 1, last_used_at: now + 2 }).where("user_id", "=", user.id).execute();
     expect((await factorsOf(db(1), user.id)).app).toEqual({ confirmedAt: now + 1, lastUsedAt: now + 2 });
     expect((await factorsOf(db(1), user.id)).appPending).toBe(false);
+    expect((await factorsWithPasskeys(db(1), user.id)).factors).toEqual(await factorsOf(db(1), user.id));
   });
 });

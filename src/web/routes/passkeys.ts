@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { MAX_CREDENTIAL_JSON } from "../../passkeys/credential-json.ts";
 import { PASSKEY_TEXT as T } from "../../passkeys/messages.ts";
-import { listPasskeys } from "../../passkeys/passkeys.ts";
+import { listPasskeys, type PasskeySummary } from "../../passkeys/passkeys.ts";
 import { finishPasskeyRegistration, MAX_PASSKEY_NAME, startPasskeyRegistration, type FinishOutcome } from "../../passkeys/registration.ts";
 import { removeOwnPasskey } from "../../passkeys/removal.ts";
 import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../passkeys/sign-in.ts";
@@ -105,13 +105,13 @@ export interface PasskeysSectionExtra {
   removeError?: string;
 }
 
-/** Profile → "Passkeys" for the signed-in user (registered by profileRoutes). */
-export async function passkeysSectionFor(deps: Deps, request: FastifyRequest, csrf: string, extra: PasskeysSectionExtra = {}): Promise<SafeHtml> {
-  const { user, session } = signedIn(request);
+/** Profile → "Passkeys" for the signed-in user, whose passkeys the caller read (registered by profileRoutes). */
+export function passkeysSectionFor(deps: Deps, request: FastifyRequest, csrf: string, passkeys: PasskeySummary[], extra: PasskeysSectionExtra = {}): SafeHtml {
+  const { session } = signedIn(request);
   const done = (request.query as Record<string, unknown>).passkey;
   return passkeysSection(tr(deps, request), {
     csrf,
-    passkeys: await listPasskeys(deps.db, user.id),
+    passkeys,
     passwordNeeded: !codeConfirmedRecently(session, deps.clock.now()),
     info: done === "added" ? T.added : done === "removed" ? T.removed : undefined,
     ...(extra.removeError ? { removeError: extra.removeError } : {}),

@@ -16,6 +16,7 @@ import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
 import { factorsPart } from "./strong-factors.ts";
+import { factorsWithPasskeys } from "../../strong-factors/factors.ts";
 import { passkeysSectionFor, profilePasskeyRoutes, type PasskeysSectionExtra } from "./passkeys.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
 import { pauseText } from "../pause-messages.ts";
@@ -44,12 +45,14 @@ export async function renderProfilePage(
   const pending = await pendingEmailChange(deps, user, session);
   const passwordNeeded = !codeConfirmedRecently(session, deps.clock.now());
   const { factorsMessage, ...rest } = view;
+  // Both sections from one statement (issue 17): the passkey list, and the factors it counts among.
+  const factors = await factorsWithPasskeys(deps.db, user.id);
   const page = profilePage(frame, {
     passwordNeeded,
     pendingTo: pending ? maskEmail(pending.email) : null,
     sessions: await sessionsSection(deps, request, frame.csrf),
-    passkeys: await passkeysSectionFor(deps, request, frame.csrf, passkeys),
-    factors: await factorsPart(deps, request, frame.csrf, passwordNeeded, factorsMessage ?? {}),
+    passkeys: passkeysSectionFor(deps, request, frame.csrf, factors.passkeys, passkeys),
+    factors: factorsPart(deps, request, frame.csrf, factors.factors, passwordNeeded, factorsMessage ?? {}),
     ...rest,
   });
   return reply.code(status).type(HTML).send(page);

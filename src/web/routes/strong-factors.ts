@@ -4,7 +4,7 @@ import type { Deps } from "../../app/deps.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { confirmWithApp, confirmWithRecoveryCode, type StrongConfirmOutcome } from "../../signin/strong-step.ts";
 import { pendingApp } from "../../strong-factors/authenticator-app.ts";
-import { factorsOf } from "../../strong-factors/factors.ts";
+import { factorsOf, type FactorSummary } from "../../strong-factors/factors.ts";
 import { beginAppSetup, confirmAppSetup, passkeyAdded, removeApp, renewRecoveryCodes, type ConfirmSetupOutcome } from "../../strong-factors/manage.ts";
 import { PASSKEY_TEXT } from "../../passkeys/messages.ts";
 import { addPasskeyForm } from "../pages/passkey-pages.ts";
@@ -45,13 +45,12 @@ export async function otpChoices(deps: Deps, request: FastifyRequest, passkeys: 
   return { emailCode: options.emailCode, app: options.app, recovery: options.recovery, ...(passkey ? { passkey } : {}) };
 }
 
-/** Profile's factors section for the signed-in user. */
-export async function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, passwordNeeded: boolean, message: { error?: string; info?: string }): Promise<SafeHtml> {
-  const { user } = signedIn(request);
+/** Profile's factors section for the signed-in user, whose factors the caller read. */
+export function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, factors: FactorSummary, passwordNeeded: boolean, message: { error?: string; info?: string }): SafeHtml {
   const query = request.query as Record<string, unknown>;
   const done = typeof query.factors === "string" ? DONE[query.factors] : undefined;
   const info = message.info ?? done;
-  return factorsSection(tr(deps, request), { csrf, factors: await factorsOf(deps.db, user.id), passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
+  return factorsSection(tr(deps, request), { csrf, factors, passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
 }
 
 /** Why a code was refused, with the status to answer. */
