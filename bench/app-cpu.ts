@@ -7,6 +7,10 @@
  * as the code that was running; here there are none).
  *
  *   node --import tsx [--cpu-prof --cpu-prof-dir DIR] bench/app-cpu.ts [--flows 2000] [--warmup 500]
+ *
+ * `--statements`: each SQL statement's time, and the statements of one flow. `--pages` (with
+ * `--flows 300` or so: the log is not checkpointed during the run): the pages a flow writes to
+ * SQLite's write-ahead log, by table and index (each commit writes every page it changed).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -16,7 +20,17 @@ import { addUser, createTestApp } from "../test/support/app.ts";
 import { FormClient } from "../test/support/client.ts";
 import { signIn } from "../test/support/client.ts";
 
-const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false } } });
+const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false }, pages: { type: "boolean", default: false } } });
+
+/** --pages: the application's own connection, found as it sets its journal mode. */
+let appDatabase = null as SQLite.Database | null;
+if (argv.pages) {
+  const pragma = SQLite.prototype.pragma;
+  SQLite.prototype.pragma = function (this: SQLite.Database, ...args: Parameters<typeof pragma>) {
+    appDatabase ??= this;
+    return pragma.apply(this, args);
+  } as typeof pragma;
+}
 
 /** --statements: time spent in each SQL text (better-sqlite3's statement methods, wrapped). */
 const statementTimes = new Map<string, { n: number; ns: bigint }>();
@@ -67,6 +81,10 @@ function mainThreadNs(): { run: number; wait: number } | null {
 
 await run(Number(argv.warmup));
 const flows = Number(argv.flows);
+if (appDatabase) {
+  appDatabase.pragma("wal_autocheckpoint = 0");
+  appDatabase.pragma("wal_checkpoint(TRUNCATE)");
+}
 const main0 = mainThreadNs();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -80,6 +98,7 @@ const wall = performance.now() - t0;
 const main1 = mainThreadNs();
 const mainThread = main0 && main1 ? `, main thread on CPU ${((main1.run - main0.run) / 1e6 / flows).toFixed(2)} ms/flow (waiting for one ${((main1.wait - main0.wait) / 1e6 / flows).toFixed(2)})` : "";
 console.log(`${flows} flows in ${(wall / 1000).toFixed(1)} s: process CPU ${((cpu.user + cpu.system) / 1000 / flows).toFixed(2)} ms/flow (user ${(cpu.user / 1000 / flows).toFixed(2)}, system ${(cpu.system / 1000 / flows).toFixed(2)}), event loop busy ${((elu.active) / flows).toFixed(2)} ms/flow${mainThread}`);
+if (appDatabase) logPages(appDatabase, flows);
 if (argv.statements) {
   trace = [];
   const user = users[0]!;
@@ -106,3 +125,25 @@ if (argv.statements) {
   plans.close();
 }
 await t.close();
+
+/** Frames in the write-ahead log since the run began, by the table or index that owns each page. */
+function logPages(database: SQLite.Database, flows: number): void {
+  const log = readFileSync(`${database.name}-wal`);
+  const pageSize = Number(database.pragma("page_size", { simple: true }));
+  const byPage = new Map<number, number>();
+  for (let at = 32; at + 24 + pageSize <= log.length; at += 24 + pageSize) {
+    const page = log.readUInt32BE(at);
+    byPage.set(page, (byPage.get(page) ?? 0) + 1);
+  }
+  database.pragma("wal_checkpoint(PASSIVE)");
+  const owner = new Map((database.prepare("select pageno, name from dbstat").all() as { pageno: number; name: string }[]).map((r) => [r.pageno, r.name]));
+  const byOwner = new Map<string, number>();
+  let frames = 0;
+  for (const [page, n] of byPage) {
+    const name = owner.get(page) ?? "free list";
+    byOwner.set(name, (byOwner.get(name) ?? 0) + n);
+    frames += n;
+  }
+  console.log(`write-ahead log: ${(frames / flows).toFixed(1)} pages per flow (${((frames * pageSize) / 1024 / flows).toFixed(0)} KiB)`);
+  for (const [name, n] of [...byOwner].sort((a, b) => b[1] - a[1])) console.log(`${(n / flows).toFixed(2).padStart(7)}  ${name}`);
+}

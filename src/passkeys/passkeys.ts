@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { preparedQuery } from "../store/prepared.ts";
 import type { Database, PasskeysTable } from "../store/schema.ts";
 
 export type Passkey = PasskeysTable;
@@ -15,7 +16,7 @@ export interface PasskeySummary {
 
 /** A user's passkeys, oldest first. */
 export async function listPasskeys(db: Kysely<Database>, userId: string): Promise<PasskeySummary[]> {
-  const rows = await db.selectFrom("passkeys").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id").execute();
+  const rows = await passkeysOf(db, userId);
   return rows.map(passkeySummary);
 }
 
@@ -23,6 +24,9 @@ export async function listPasskeys(db: Kysely<Database>, userId: string): Promis
 export function passkeySummary(row: Pick<Passkey, "id" | "name" | "created_at" | "last_used_at" | "backed_up">): PasskeySummary {
   return { id: row.id, name: row.name, createdAt: Number(row.created_at), lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at), backedUp: row.backed_up === 1 };
 }
+
+// Issue 17: every Profile page lists them; built and compiled once.
+const passkeysOf = preparedQuery((db, userId: string) => db.selectFrom("passkeys").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id"));
 
 export async function userPasskeys(db: Kysely<Database>, userId: string): Promise<Passkey[]> {
   return db.selectFrom("passkeys").selectAll().where("user_id", "=", userId).execute();

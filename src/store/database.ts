@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { createRequire } from "node:module";
 import type pgTypes from "pg";
 import { Kept } from "../platform/kept.ts";
+import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
 
@@ -54,6 +55,7 @@ function openSqlite(path: string, options: StoreOptions): Store {
   database.pragma("cache_size = -4096");
   cachePreparedStatements(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  runPreparedDirectly(db, database);
   const checkpoints = options.backgroundCheckpoints && path !== ":memory:" ? checkpointInBackground(database, path, options.backgroundCheckpoints) : undefined;
   return {
     db,

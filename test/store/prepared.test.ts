@@ -27,6 +27,32 @@ describe("prepared queries", () => {
     expect(await lastUsed(store.db, "none")).toEqual([]);
   });
 
+  it("runs past no other caller's open transaction: a statement from outside waits for it and survives its rollback", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    const rolledBack = store.db
+      .transaction()
+      .execute(async (tx) => {
+        await insertDevice(tx, row("inside", 5));
+        opened();
+        await held;
+        throw new Error("roll back");
+      })
+      .catch((error: Error) => error.message);
+    await isOpen;
+    let outsideDone = false;
+    const outside = insertDevice(store.db, row("outside", 6)).then(() => (outsideDone = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outsideDone).toBe(false);
+    release();
+    expect(await rolledBack).toBe("roll back");
+    await outside;
+    expect(await lastUsed(store.db, "outside")).toEqual([{ last_used_at: 6 }]);
+    expect(await lastUsed(store.db, "inside")).toEqual([]);
+  });
+
   it("refuses a build that uses an argument for the query's shape, and a row with other columns", async () => {
     const shaped = preparedQuery((db, limit: number) => db.selectFrom("devices").select("id").limit(Number(limit) || 1));
     await expect(shaped(store.db, 5)).rejects.toThrow(/does not reach the query as a value/);
