@@ -1,5 +1,5 @@
 import type SQLite from "better-sqlite3";
-import type { Compilable, CompiledQuery, Kysely } from "kysely";
+import { SqliteAdapter, type Compilable, type CompiledQuery, type Kysely } from "kysely";
 import { Kept } from "../platform/kept.ts";
 import type { Database } from "./schema.ts";
 
@@ -43,7 +43,8 @@ export function preparedQuery<A extends unknown[], R>(build: (db: Kysely<Databas
     let template = templates.get(adapter);
     if (!template) {
       const slots = args.map((_, i) => new Slot(i)) as unknown as A;
-      const compiled = build(db, ...slots).compile();
+      const built = build(db, ...slots).compile();
+      const compiled = adapter instanceof SqliteAdapter ? inlineIntegerConstants(built) : built;
       const from = compiled.parameters.map((p) => (p instanceof Slot ? p.index : -1));
       if (new Set(from.filter((i) => i >= 0)).size !== args.length) throw new Error(`preparedQuery: an argument does not reach the query as a value: ${compiled.sql}`);
       template = { compiled, from };
@@ -63,6 +64,38 @@ export function preparedQuery<A extends unknown[], R>(build: (db: Kysely<Databas
     }
     return (await db.executeQuery<R>({ ...compiled, parameters })).rows;
   };
+}
+
+/**
+ * SQLite: the query's integer constants (`.limit(5)`, `hard_locked = 0`) written into its text instead of
+ * bound. SQLite's planner may use a bound LIMIT's value, so binding one (better-sqlite3 binds anew at
+ * every run) marks the statement for preparing again: an indexed read with `limit ?` cost three times
+ * the same read with `limit 5` (issue 17). The arguments stay bound; a constant is never user input.
+ */
+function inlineIntegerConstants(compiled: CompiledQuery): CompiledQuery {
+  const { sql: text, parameters } = compiled;
+  const kept: unknown[] = [];
+  let out = "";
+  let index = 0;
+  let quote: string | null = null;
+  for (const char of text) {
+    if (quote) {
+      if (char === quote) quote = null;
+    } else if (char === "'" || char === '"' || char === "`") {
+      quote = char;
+    } else if (char === "?") {
+      const value = parameters[index++];
+      if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+        out += String(value);
+        continue;
+      }
+      kept.push(value);
+    }
+    out += char;
+  }
+  // A placeholder count that does not match (a "?" the scan misread) keeps the query as Kysely built it.
+  if (index !== parameters.length) return compiled;
+  return { ...compiled, sql: out, parameters: kept };
 }
 
 /**

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preparedInsert, preparedQuery } from "../../src/store/prepared.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
+import { logStatements } from "../support/statement-log.ts";
 
 /** Issue 17: queries compiled once run each call's own values, inside and outside transactions. */
 describe("prepared queries", () => {
@@ -51,6 +52,22 @@ describe("prepared queries", () => {
     await outside;
     expect(await lastUsed(store.db, "outside")).toEqual([{ last_used_at: 6 }]);
     expect(await lastUsed(store.db, "inside")).toEqual([]);
+  });
+
+  it("writes integer constants such as a LIMIT into SQLite's text (a bound LIMIT is prepared again at every run) and binds the arguments", async () => {
+    const newest = preparedQuery((db, key: string) =>
+      db.selectFrom("devices").select("id").where("login_key", "=", key).where("revoked_at", "is", null).where("id", "!=", "it's ?").orderBy("last_used_at", "desc").limit(2),
+    );
+    for (const [id, at] of [["n1", 10], ["n2", 30], ["n3", 20]] as const) await insertDevice(store.db, { ...row(id, at), login_key: "newest" });
+    const log = logStatements();
+    try {
+      const [sql] = await log.record(async () => expect(await newest(store.db, "newest")).toEqual([{ id: "n2" }, { id: "n3" }]));
+      expect(sql).toMatch(/limit 2$/);
+      expect(sql!.match(/\?/g)).toHaveLength(2);
+    } finally {
+      log.stop();
+    }
+    expect(await newest(store.db, "nobody")).toEqual([]);
   });
 
   it("refuses a build that uses an argument for the query's shape, and a row with other columns", async () => {
