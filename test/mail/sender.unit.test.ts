@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import pino from "pino";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { claimDueMail, enqueueClaimedMail, enqueueMail, findMail, type OutboxMessage, type OutgoingMail } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS, MailSender, type SenderOptions } from "../../src/mail/sender.ts";
 import { smtpTransport, type MailTransport } from "../../src/mail/transport.ts";
@@ -413,5 +413,33 @@ describe("MailSender.start, wake and stop", () => {
     await waiting;
     expect(delivered("busy@dealer.example")).toHaveLength(1);
     expect(await row(id)).toMatchObject({ state: "queued", attempts: 0 });
+  });
+
+  it("polls every pollMs for mail nobody woke it for (a retry, another instance's mail), and no more once stopped", async () => {
+    // Only the poll's interval is faked; SMTP and SQLite run on real time.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const early = newSender({ pollMs: 5000 });
+      early.start();
+      await early.drain();
+      const id = await enqueue("polled@dealer.example");
+      vi.advanceTimersByTime(4999);
+      await early.stop();
+      expect(await row(id)).toMatchObject({ state: "queued", attempts: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+
+      const polling = newSender({ pollMs: 5000 });
+      polling.start();
+      await polling.drain();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(5000);
+      // stop claims nothing itself: it waits for the drain the poll began.
+      await polling.stop();
+      expect((await row(id)).state).toBe("sent");
+      expect(delivered("polled@dealer.example")).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
