@@ -284,6 +284,32 @@ describe("MailSender.drain", () => {
     expect(failed).toEqual([]);
   });
 
+  it("a send it cannot record (database gone after SMTP took it) is logged and sent again once the lease runs out: never lost", async () => {
+    const id = await enqueue();
+    const smtpOut = smtpTransport(smtp.url);
+    let away = false;
+    // The real SMTP transport; the database goes away between SMTP's answer and the record of it.
+    const transport: MailTransport = {
+      send: async (message, from) => {
+        await smtpOut.send(message, from);
+        if (!away) await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
+        away = true;
+      },
+      close: () => smtpOut.close(),
+    };
+    const sender = newSender({}, transport);
+    await sender.drain();
+    expect(logs.find((l) => l.msg === "could not record the outcome of a mail")).toMatchObject({ mail: id, level: 50 });
+    expect(sent).toEqual([]);
+    await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
+    expect(await row(id)).toMatchObject({ state: "sending", attempts: 1 });
+    clock.advance(OPTIONS.leaseMs + 1);
+    await sender.drain();
+    expect(delivered("dealer@dealer.example")).toHaveLength(2);
+    expect(new Set(delivered("dealer@dealer.example").map((m) => m.messageId)).size).toBe(1);
+    expect(await row(id)).toMatchObject({ state: "sent", attempts: 2 });
+  });
+
   it("logs a database it cannot read and returns; a later drain sends the mail", async () => {
     const id = await enqueue();
     const sender = newSender();
