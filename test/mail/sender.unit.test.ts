@@ -458,11 +458,12 @@ describe("MailSender.start, wake and stop", () => {
       polling.start();
       await polling.drain();
       expect(vi.getTimerCount()).toBe(1);
+      const later = await enqueue("later@dealer.example");
       vi.advanceTimersByTime(5000);
       // stop claims nothing itself: it waits for the drain the poll began.
       await polling.stop();
-      expect((await row(id)).state).toBe("sent");
-      expect(delivered("polled@dealer.example")).toHaveLength(1);
+      expect((await row(later)).state).toBe("sent");
+      expect(delivered("later@dealer.example")).toHaveLength(1);
       expect(vi.getTimerCount()).toBe(0);
     } finally {
       vi.useRealTimers();
