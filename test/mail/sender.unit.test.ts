@@ -1,0 +1,472 @@
+import type { Kysely } from "kysely";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { claimDueMail, enqueueClaimedMail, enqueueMail, findMail, type OutboxMessage, type OutgoingMail } from "../../src/mail/outbox.ts";
+import { DEFAULT_SENDER_OPTIONS, MailSender, type SenderOptions } from "../../src/mail/sender.ts";
+import { smtpTransport, type MailTransport } from "../../src/mail/transport.ts";
+import { FixedClock } from "../../src/platform/clock.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { migrateToLatest } from "../../src/store/migrate.ts";
+import type { Database } from "../../src/store/schema.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+
+/**
+ * The MailSender's rules over a real SQLite file (one per test) and the real in-process SMTP server,
+ * with an injected clock: lease, retries with backoff, giving up, sendClaimed, and stopping. The
+ * background poll never fires (pollMs far beyond a test): every pass is a drain the test asks for.
+ * test/mail/outbox-worker.test.ts drives the same sender through the app over both dialects.
+ */
+
+const CODE = "482913";
+const FROM = "FAMOS <no-reply@famos.test>";
+const codeMail = (recipient: string): OutgoingMail => ({
+  userId: "u-1",
+  kind: "code.signin",
+  recipient,
+  subject: "Your FAMOS code",
+  text: `Your code is ${CODE}.`,
+  html: `<p>Your code is <b>${CODE}</b>.</p>`,
+});
+
+const OPTIONS: SenderOptions = {
+  pollMs: 3_600_000,
+  maxAttempts: 3,
+  leaseMs: 60_000,
+  batch: 2,
+  backoffMs: (attempt) => 1000 * 10 ** attempt,
+  scrubBodies: true,
+};
+
+let smtp: TestSmtpServer;
+let database: TestDatabase;
+let store: Store;
+let db: Kysely<Database>;
+let clock: FixedClock;
+let logs: { msg: string; level: number; mail?: string; retryAt?: number | null; permanent?: boolean }[];
+let sent: [string, number][];
+let failed: [string, boolean][];
+let senders: MailSender[];
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+});
+afterAll(async () => smtp.stop());
+
+beforeEach(async () => {
+  smtp.clear();
+  smtp.refuse(false);
+  smtp.rejectPermanently(false);
+  smtp.delayData(0);
+  database = await testDatabase("sqlite", "sender-unit");
+  store = openStore(database.url);
+  await migrateToLatest(store);
+  db = store.db;
+  clock = new FixedClock();
+  logs = [];
+  sent = [];
+  failed = [];
+  senders = [];
+});
+
+afterEach(async () => {
+  for (const sender of senders) await sender.stop();
+  await store.close();
+  await database.drop();
+});
+
+function newSender(options: Partial<SenderOptions> = {}, transport: MailTransport = smtpTransport(smtp.url)): MailSender {
+  const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const sender = new MailSender(
+    {
+      db,
+      dialect: "sqlite",
+      clock,
+      transport,
+      from: FROM,
+      logger,
+      onSent: (message, now) => void sent.push([message.id, now]),
+      onFailed: (message, permanent) => void failed.push([message.id, permanent]),
+    },
+    { ...OPTIONS, ...options },
+  );
+  senders.push(sender);
+  return sender;
+}
+
+const enqueue = (recipient = "dealer@dealer.example") => enqueueMail(db, clock.now(), cryptoRandom, "famos.test", codeMail(recipient));
+
+async function row(id: string): Promise<OutboxMessage> {
+  const found = await findMail(db, id);
+  if (!found) throw new Error(`no outbox row ${id}`);
+  return found;
+}
+
+const delivered = (recipient: string) => smtp.messages.filter((m) => m.envelopeTo.includes(recipient));
+
+describe("DEFAULT_SENDER_OPTIONS", () => {
+  it("poll every 2 s, lease 60 s, batch 8, 8 attempts, scrub, backoff doubling from 2 s up to 5 minutes", () => {
+    const { backoffMs, ...rest } = DEFAULT_SENDER_OPTIONS;
+    expect(rest).toEqual({ pollMs: 2000, maxAttempts: 8, leaseMs: 60_000, batch: 8, scrubBodies: true });
+    expect([1, 2, 3, 4, 8, 9, 20].map(backoffMs)).toEqual([2000, 4000, 8000, 16_000, 256_000, 300_000, 300_000]);
+  });
+});
+
+describe("MailSender.drain", () => {
+  it("sends a due message once, with its Message-ID, records it sent, empties its bodies and reports it", async () => {
+    const id = await enqueue();
+    const sender = newSender();
+    await sender.drain();
+    const mail = delivered("dealer@dealer.example");
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.text).toContain(CODE);
+    expect(mail[0]!.from).toContain("no-reply@famos.test");
+    const after = await row(id);
+    expect(mail[0]!.messageId).toBe(after.message_id);
+    expect(after).toMatchObject({ state: "sent", attempts: 1, lease_until: null, text_body: "", html_body: "" });
+    expect(sent).toEqual([[id, clock.now()]]);
+    expect(logs.find((l) => l.msg === "mail sent")).toMatchObject({ mail: id, level: 30 });
+    // Sent is sent: another drain sends nothing more.
+    clock.advance(OPTIONS.leaseMs * 10);
+    await sender.drain();
+    expect(delivered("dealer@dealer.example")).toHaveLength(1);
+  });
+
+  it("keeps the bodies of a sent message when scrubbing is off (the development mailbox)", async () => {
+    const id = await enqueue();
+    await newSender({ scrubBodies: false }).drain();
+    expect(await row(id)).toMatchObject({ state: "sent", text_body: expect.stringContaining(CODE), html_body: expect.stringContaining(CODE) });
+  });
+
+  it("sends everything due in one drain, batch after batch, and nothing not yet due", async () => {
+    const recipients = [1, 2, 3, 4, 5].map((n) => `user${n}@dealer.example`);
+    for (const recipient of recipients) await enqueue(recipient);
+    clock.advance(1);
+    const later = await enqueueMail(db, clock.now() + 1000, cryptoRandom, "famos.test", codeMail("later@dealer.example"));
+    await newSender().drain();
+    expect(smtp.messages.map((m) => m.envelopeTo[0]).sort()).toEqual(recipients);
+    expect((await row(later)).state).toBe("queued");
+  });
+
+  it("defers a refused message with backoff, does not retry it before it is due, and keeps its code until it gives up", async () => {
+    smtp.refuse(true);
+    const id = await enqueue();
+    const sender = newSender();
+    await sender.drain();
+    const first = await row(id);
+    expect(first).toMatchObject({ state: "queued", attempts: 1, next_attempt_at: clock.now() + 10_000, lease_until: null });
+    expect(first.last_error).toMatch(/451/);
+    expect(first.text_body).toContain(CODE);
+    expect(logs.find((l) => l.msg === "mail deferred")).toMatchObject({ mail: id, retryAt: clock.now() + 10_000, permanent: false });
+    expect(failed).toEqual([]);
+
+    clock.advance(10_000 - 1);
+    await sender.drain();
+    expect((await row(id)).attempts).toBe(1);
+
+    clock.advance(1);
+    await sender.drain();
+    expect(await row(id)).toMatchObject({ state: "queued", attempts: 2, next_attempt_at: clock.now() + 100_000 });
+
+    // The third attempt is the last (maxAttempts 3): failed for good, the code gone, reported once.
+    clock.advance(100_000);
+    await sender.drain();
+    const last = await row(id);
+    expect(last).toMatchObject({ state: "failed", attempts: 3, lease_until: null, text_body: "", html_body: "" });
+    expect(last.last_error).toMatch(/451/);
+    expect(failed).toEqual([[id, false]]);
+    expect(logs.find((l) => l.msg === "mail failed")).toMatchObject({ mail: id, retryAt: null });
+    clock.advance(10_000_000);
+    await sender.drain();
+    expect((await row(id)).attempts).toBe(3);
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  it("fails a permanently rejected message at once (550), empties its bodies and reports it permanent", async () => {
+    smtp.rejectPermanently(true);
+    const id = await enqueue();
+    await newSender().drain();
+    const after = await row(id);
+    expect(after).toMatchObject({ state: "failed", attempts: 1, text_body: "", html_body: "" });
+    expect(after.last_error).toMatch(/550/);
+    expect(failed).toEqual([[id, true]]);
+  });
+
+  it("keeps the bodies of a message failed for good when scrubbing is off", async () => {
+    smtp.rejectPermanently(true);
+    const id = await enqueue();
+    await newSender({ scrubBodies: false }).drain();
+    expect(await row(id)).toMatchObject({ state: "failed", text_body: expect.stringContaining(CODE) });
+  });
+
+  it("records a transport's non-Error failure as text, and retries it", async () => {
+    const id = await enqueue();
+    const throwing: MailTransport = { send: () => Promise.reject("line dropped"), close: () => undefined };
+    await newSender({}, throwing).drain();
+    expect(await row(id)).toMatchObject({ state: "queued", attempts: 1, last_error: "line dropped" });
+  });
+
+  it("loses no mail while the SMTP server is down: queued, then sent once it is back", async () => {
+    const down = await startSmtpServer();
+    const port = down.port;
+    await down.stop();
+    const id = await enqueue();
+    const sender = newSender({}, smtpTransport(down.url));
+    await sender.drain();
+    const first = await row(id);
+    expect(first).toMatchObject({ state: "queued", attempts: 1, text_body: expect.stringContaining(CODE) });
+    expect(first.last_error).toMatch(/ECONNREFUSED|connect/i);
+    const up = await startSmtpServer({ port });
+    try {
+      clock.advance(10_000);
+      await sender.drain();
+      expect(up.messages).toHaveLength(1);
+      expect(await row(id)).toMatchObject({ state: "sent", attempts: 2 });
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it("a slow SMTP server: the message is in hand, not lost, and sent once by whichever sender holds the lease", async () => {
+    smtp.delayData(200);
+    const ids = [await enqueue("a@dealer.example"), await enqueue("b@dealer.example"), await enqueue("c@dealer.example")];
+    const one = newSender();
+    const two = newSender();
+    await Promise.all([one.drain(), two.drain(), one.drain()]);
+    for (const recipient of ["a", "b", "c"]) expect(delivered(`${recipient}@dealer.example`)).toHaveLength(1);
+    for (const id of ids) expect(await row(id)).toMatchObject({ state: "sent", attempts: 1 });
+    expect(sent.map(([id]) => id).sort()).toEqual([...ids].sort());
+  });
+
+  it("does not take a message another sender holds until its lease runs out, then sends it", async () => {
+    const id = await enqueue();
+    // Another sender claimed it and died mid-send.
+    const [claim] = await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    expect(claim?.id).toBe(id);
+    const sender = newSender();
+    clock.advance(OPTIONS.leaseMs);
+    await sender.drain();
+    expect(smtp.messages).toHaveLength(0);
+    clock.advance(1);
+    await sender.drain();
+    expect(delivered("dealer@dealer.example")).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ state: "sent", attempts: 2 });
+  });
+
+  it("a send whose lease ran out meanwhile does not overwrite the new claim's outcome, and is not reported sent", async () => {
+    const id = await enqueue();
+    const [claim] = await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    clock.advance(OPTIONS.leaseMs + 1);
+    // Another sender takes it again (attempt 2) while the first is still at SMTP.
+    await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    const sender = newSender();
+    sender.start();
+    sender.sendClaimed(claim!);
+    await sender.drain();
+    expect(delivered("dealer@dealer.example")).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ state: "sending", attempts: 2 });
+    expect(sent).toEqual([]);
+    expect(logs.find((l) => l.msg === "mail sent after its lease ran out; another sender may send it again")).toMatchObject({ mail: id });
+  });
+
+  it("a lost claim that fails for good is not reported failed", async () => {
+    smtp.rejectPermanently(true);
+    await enqueue();
+    const [claim] = await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    clock.advance(OPTIONS.leaseMs + 1);
+    await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    const sender = newSender();
+    sender.start();
+    sender.sendClaimed(claim!);
+    await sender.drain();
+    expect(smtp.messages).toHaveLength(0);
+    expect(failed).toEqual([]);
+  });
+
+  it("a send it cannot record (database gone after SMTP took it) is logged and sent again once the lease runs out: never lost", async () => {
+    const id = await enqueue();
+    const smtpOut = smtpTransport(smtp.url);
+    let away = false;
+    // The real SMTP transport; the database goes away between SMTP's answer and the record of it.
+    const transport: MailTransport = {
+      send: async (message, from) => {
+        await smtpOut.send(message, from);
+        if (!away) await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
+        away = true;
+      },
+      close: () => smtpOut.close(),
+    };
+    const sender = newSender({}, transport);
+    await sender.drain();
+    expect(logs.find((l) => l.msg === "could not record the outcome of a mail")).toMatchObject({ mail: id, level: 50 });
+    expect(sent).toEqual([]);
+    await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
+    expect(await row(id)).toMatchObject({ state: "sending", attempts: 1 });
+    clock.advance(OPTIONS.leaseMs + 1);
+    await sender.drain();
+    expect(delivered("dealer@dealer.example")).toHaveLength(2);
+    expect(new Set(delivered("dealer@dealer.example").map((m) => m.messageId)).size).toBe(1);
+    expect(await row(id)).toMatchObject({ state: "sent", attempts: 2 });
+  });
+
+  it("logs a database it cannot read and returns; a later drain sends the mail", async () => {
+    const id = await enqueue();
+    const sender = newSender();
+    await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
+    await sender.drain();
+    expect(logs.find((l) => l.msg === "could not read the mail outbox")).toMatchObject({ level: 50 });
+    await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
+    await sender.drain();
+    expect((await row(id)).state).toBe("sent");
+  });
+});
+
+describe("MailSender.sendClaimed and leaseUntil", () => {
+  it("leaseUntil: none before start and after stop, now + lease while running", async () => {
+    const sender = newSender();
+    expect(sender.leaseUntil(1000)).toBeNull();
+    sender.start();
+    expect(sender.leaseUntil(1000)).toBe(1000 + OPTIONS.leaseMs);
+    await sender.stop();
+    expect(sender.leaseUntil(1000)).toBeNull();
+  });
+
+  it("sends a message written already claimed, once: no drain takes it while it is in hand", async () => {
+    const sender = newSender();
+    sender.start();
+    await sender.drain();
+    const message = await enqueueClaimedMail(db, clock.now(), cryptoRandom, "famos.test", codeMail("claimed@dealer.example"), sender.leaseUntil(clock.now())!);
+    smtp.delayData(100);
+    sender.sendClaimed(message);
+    const other = newSender();
+    await Promise.all([other.drain(), sender.drain()]);
+    expect(delivered("claimed@dealer.example")).toHaveLength(1);
+    expect(await row(message.id)).toMatchObject({ state: "sent", attempts: 1, text_body: "" });
+    expect(sent).toEqual([[message.id, clock.now()]]);
+  });
+
+  it("a stopped sender hands a claimed message back to the queue, due now, for any sender to send", async () => {
+    const sender = newSender();
+    sender.start();
+    const message = await enqueueClaimedMail(db, clock.now(), cryptoRandom, "famos.test", codeMail("back@dealer.example"), clock.now() + OPTIONS.leaseMs);
+    await sender.stop();
+    sender.sendClaimed(message);
+    await sender.drain();
+    expect(smtp.messages).toHaveLength(0);
+    const back = await row(message.id);
+    expect(back).toMatchObject({ state: "queued", attempts: 1, next_attempt_at: clock.now(), lease_until: null, last_error: "not sent: the sender was stopping" });
+    expect(back.text_body).toContain(CODE);
+    await newSender().drain();
+    expect(delivered("back@dealer.example")).toHaveLength(1);
+  });
+
+  it("a sender never started hands a claimed message back as well", async () => {
+    const message = await enqueueClaimedMail(db, clock.now(), cryptoRandom, "famos.test", codeMail("idle@dealer.example"), clock.now() + OPTIONS.leaseMs);
+    const sender = newSender();
+    sender.sendClaimed(message);
+    await sender.stop();
+    expect(smtp.messages).toHaveLength(0);
+    expect(await row(message.id)).toMatchObject({ state: "queued", next_attempt_at: clock.now() });
+  });
+
+  it("stop waits for a claimed message in hand at SMTP: it is sent and recorded, not half-sent", async () => {
+    const sender = newSender();
+    sender.start();
+    await sender.drain();
+    const message = await enqueueClaimedMail(db, clock.now(), cryptoRandom, "famos.test", codeMail("hand@dealer.example"), sender.leaseUntil(clock.now())!);
+    smtp.delayData(100);
+    sender.sendClaimed(message);
+    await sender.stop();
+    expect(await row(message.id)).toMatchObject({ state: "sent" });
+    expect(delivered("hand@dealer.example")).toHaveLength(1);
+  });
+
+  it("a hand-back the database refuses is logged; the lease then lets a drain send it", async () => {
+    const message = await enqueueClaimedMail(db, clock.now(), cryptoRandom, "famos.test", codeMail("lease@dealer.example"), clock.now() + OPTIONS.leaseMs);
+    const sender = newSender();
+    await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
+    sender.sendClaimed(message);
+    await sender.drain();
+    expect(logs.find((l) => l.msg === "could not put a mail back in the outbox")).toMatchObject({ mail: message.id, level: 50 });
+    await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
+    clock.advance(OPTIONS.leaseMs + 1);
+    await newSender().drain();
+    expect(delivered("lease@dealer.example")).toHaveLength(1);
+  });
+});
+
+describe("MailSender.start, wake and stop", () => {
+  it("start sends what is due at once; a wake sends mail queued later; stop waits for the send in hand", async () => {
+    const first = await enqueue("first@dealer.example");
+    const sender = newSender();
+    sender.start();
+    await sender.stop();
+    expect((await row(first)).state).toBe("sent");
+    expect(delivered("first@dealer.example")).toHaveLength(1);
+  });
+
+  it("a wake while a drain is sending is not lost: the mail queued meanwhile is sent too", async () => {
+    smtp.delayData(100);
+    await enqueue("one@dealer.example");
+    const sender = newSender({ batch: 1 });
+    sender.start();
+    await enqueue("two@dealer.example");
+    sender.wake();
+    await sender.drain();
+    expect(delivered("one@dealer.example")).toHaveLength(1);
+    expect(delivered("two@dealer.example")).toHaveLength(1);
+  });
+
+  it("a stopped sender's wake claims nothing: the mail stays queued for another sender", async () => {
+    const sender = newSender();
+    sender.start();
+    await sender.stop();
+    const id = await enqueue();
+    sender.wake();
+    await sender.stop();
+    expect(await row(id)).toMatchObject({ state: "queued", attempts: 0 });
+  });
+
+  it("stop claims no more: mail queued while it waits for the send in hand stays queued, attempt 0", async () => {
+    smtp.delayData(100);
+    await enqueue("busy@dealer.example");
+    const sender = newSender({ batch: 1 });
+    sender.start();
+    const waiting = sender.stop();
+    const id = await enqueue("after@dealer.example");
+    sender.wake();
+    await waiting;
+    expect(delivered("busy@dealer.example")).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ state: "queued", attempts: 0 });
+  });
+
+  it("polls every pollMs for mail nobody woke it for (a retry, another instance's mail), and no more once stopped", async () => {
+    // Only the poll's interval is faked; SMTP and SQLite run on real time.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const early = newSender({ pollMs: 5000 });
+      early.start();
+      await early.drain();
+      const id = await enqueue("polled@dealer.example");
+      vi.advanceTimersByTime(4999);
+      await early.stop();
+      expect(await row(id)).toMatchObject({ state: "queued", attempts: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+
+      const polling = newSender({ pollMs: 5000 });
+      polling.start();
+      await polling.drain();
+      expect(vi.getTimerCount()).toBe(1);
+      const later = await enqueue("later@dealer.example");
+      vi.advanceTimersByTime(5000);
+      // stop claims nothing itself: it waits for the drain the poll began.
+      await polling.stop();
+      expect((await row(later)).state).toBe("sent");
+      expect(delivered("later@dealer.example")).toHaveLength(1);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
