@@ -44,7 +44,7 @@ let database: TestDatabase;
 let store: Store;
 let db: Kysely<Database>;
 let clock: FixedClock;
-let logs: { msg: string; level: number; mail?: string; retryAt?: number | null; permanent?: boolean }[];
+let logs: { msg: string; level: number; mail?: string; retryAt?: number | null; permanent?: boolean; err?: unknown }[];
 let sent: [string, number][];
 let failed: [string, boolean][];
 let senders: MailSender[];
@@ -315,7 +315,8 @@ describe("MailSender.drain", () => {
     const sender = newSender();
     await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
     await sender.drain();
-    expect(logs.find((l) => l.msg === "could not read the mail outbox")).toMatchObject({ level: 50 });
+    // The support engineer needs the cause, not only that the read failed.
+    expect(logs.find((l) => l.msg === "could not read the mail outbox")).toMatchObject({ level: 50, err: { message: expect.stringContaining("outbox") } });
     await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
     await sender.drain();
     expect((await row(id)).state).toBe("sent");
@@ -416,6 +417,31 @@ describe("MailSender.start, wake and stop", () => {
     await sender.drain();
     expect(delivered("one@dealer.example")).toHaveLength(1);
     expect(delivered("two@dealer.example")).toHaveLength(1);
+  });
+
+  it("a wake while a drain is sending, with room left in its batch, is sent by that background drain alone (no drain() after it)", async () => {
+    smtp.delayData(100);
+    await enqueue("one@dealer.example");
+    const sender = newSender({ batch: 2 });
+    sender.start();
+    await smtp.waitForMessage((m) => m.envelopeTo.includes("one@dealer.example"));
+    await enqueue("two@dealer.example");
+    sender.wake();
+    // Only the background drain can send it: a lost wake leaves it queued until the (hour-long) poll.
+    await smtp.waitForMessage((m) => m.envelopeTo.includes("two@dealer.example"));
+    expect(delivered("two@dealer.example")).toHaveLength(1);
+  });
+
+  it("a wake after the background drain has finished begins a new one (no drain() after it)", async () => {
+    const sender = newSender();
+    sender.start();
+    // Nothing due: the background drain claims nothing and ends before this drain's own claim returns.
+    await sender.drain();
+    await enqueue("late@dealer.example");
+    sender.wake();
+    await smtp.waitForMessage((m) => m.envelopeTo.includes("late@dealer.example"));
+    await sender.stop();
+    expect(delivered("late@dealer.example")).toHaveLength(1);
   });
 
   it("a stopped sender's wake claims nothing: the mail stays queued for another sender", async () => {
