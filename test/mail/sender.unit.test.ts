@@ -310,6 +310,37 @@ describe("MailSender.drain", () => {
     expect(await row(id)).toMatchObject({ state: "sent", attempts: 2 });
   });
 
+  it("leases no more than a batch at once: the rest stay queued, not leased, while the batch is at SMTP", async () => {
+    smtp.delayData(200);
+    const recipients = [1, 2, 3, 4, 5].map((n) => `held${n}@dealer.example`);
+    for (const recipient of recipients) await enqueue(recipient);
+    const sender = newSender({ batch: 2 });
+    sender.start();
+    // Two messages in hand at SMTP (stored, not yet answered): the batch is full.
+    await smtp.waitForMessage(() => smtp.messages.length >= 2);
+    const states = await db.selectFrom("outbox").select("state").execute();
+    expect(states.filter((r) => r.state === "sending")).toHaveLength(2);
+    expect(states.filter((r) => r.state === "queued")).toHaveLength(3);
+    await sender.drain();
+    expect(smtp.messages.map((m) => m.envelopeTo[0]).sort()).toEqual(recipients);
+  });
+
+  it("drain waits for the background drain's send in hand, then looks once more for what fell due meanwhile", async () => {
+    smtp.delayData(200);
+    const first = await enqueue("first@dealer.example");
+    const later = await enqueueMail(db, clock.now() + 1000, cryptoRandom, "famos.test", codeMail("later@dealer.example"));
+    const sender = newSender();
+    sender.start();
+    await smtp.waitForMessage((m) => m.envelopeTo.includes("first@dealer.example"));
+    // drain's first claim reads the clock now (nothing due: first is leased, later not yet due).
+    const draining = sender.drain();
+    clock.advance(1000);
+    await draining;
+    expect((await row(first)).state).toBe("sent");
+    expect((await row(later)).state).toBe("sent");
+    expect(delivered("later@dealer.example")).toHaveLength(1);
+  });
+
   it("logs a database it cannot read and returns; a later drain sends the mail", async () => {
     const id = await enqueue();
     const sender = newSender();
