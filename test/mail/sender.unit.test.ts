@@ -475,6 +475,15 @@ describe("MailSender.start, wake and stop", () => {
     expect(delivered("late@dealer.example")).toHaveLength(1);
   });
 
+  it("a sender never started (startSender: false) claims nothing on a wake: the mail stays queued until someone drains or starts it", async () => {
+    const sender = newSender();
+    const id = await enqueue();
+    sender.wake();
+    await sender.stop();
+    expect(await row(id)).toMatchObject({ state: "queued", attempts: 0 });
+    expect(smtp.messages).toHaveLength(0);
+  });
+
   it("a stopped sender's wake claims nothing: the mail stays queued for another sender", async () => {
     const sender = newSender();
     sender.start();
