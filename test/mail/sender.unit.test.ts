@@ -254,16 +254,23 @@ describe("MailSender.drain", () => {
     expect(await row(id)).toMatchObject({ state: "sent", attempts: 2 });
   });
 
-  it("a send whose lease ran out meanwhile does not overwrite the new claim's outcome, and is not reported sent", async () => {
-    const id = await enqueue();
+  /**
+   * Claims the one queued message, lets its lease run out while another sender takes it again
+   * (attempt 2), then hands the first, now lost, claim to a started sender and drains it.
+   */
+  async function sendLostClaim(): Promise<void> {
     const [claim] = await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
     clock.advance(OPTIONS.leaseMs + 1);
-    // Another sender takes it again (attempt 2) while the first is still at SMTP.
     await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
     const sender = newSender();
     sender.start();
     sender.sendClaimed(claim!);
     await sender.drain();
+  }
+
+  it("a send whose lease ran out meanwhile does not overwrite the new claim's outcome, and is not reported sent", async () => {
+    const id = await enqueue();
+    await sendLostClaim();
     expect(delivered("dealer@dealer.example")).toHaveLength(1);
     expect(await row(id)).toMatchObject({ state: "sending", attempts: 2 });
     expect(sent).toEqual([]);
@@ -273,13 +280,7 @@ describe("MailSender.drain", () => {
   it("a lost claim that fails for good is not reported failed", async () => {
     smtp.rejectPermanently(true);
     await enqueue();
-    const [claim] = await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
-    clock.advance(OPTIONS.leaseMs + 1);
-    await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
-    const sender = newSender();
-    sender.start();
-    sender.sendClaimed(claim!);
-    await sender.drain();
+    await sendLostClaim();
     expect(smtp.messages).toHaveLength(0);
     expect(failed).toEqual([]);
   });
