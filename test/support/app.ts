@@ -38,6 +38,8 @@ export interface TestAppOptions {
   /** "sqlite" (a temporary file, default) or "postgres" (a schema of its own on the local server). */
   database?: "sqlite" | "postgres";
   clock?: FixedClock;
+  /** SQLite: checkpoint on a thread of its own, as `famos serve` does (bench/app-cpu.ts). */
+  backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -61,7 +63,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (!result.ok) throw new Error(`test configuration: ${result.errors.join("; ")}`);
   const config = result.config;
   const clock = options.clock ?? new FixedClock();
-  const store = openStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl, options.backgroundCheckpoints ? { backgroundCheckpoints: {} } : {});
   await migrateToLatest(store);
   const services = createServices(config, {
     clock,
