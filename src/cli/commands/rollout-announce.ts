@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { Presets, SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
+import { progressBar } from "../progress.ts";
 
 /** Keeps FAMOS_ANNOUNCE_RATE against real time: each mail waits for its slot after the previous one. */
 function pacer(perSecond: number): () => Promise<void> {
@@ -33,7 +33,7 @@ export function rolloutAnnounceCommand(): Command {
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
-        const bar = process.stderr.isTTY && !options.dryRun ? new SingleBar({ stream: process.stderr, format: "Announcing [{bar}] {value}/{total} users" }, Presets.shades_classic) : null;
+        const bar = await progressBar("Announcing [{bar}] {value}/{total} users", !options.dryRun);
         try {
           const report = await announceRollout(deps, {
             partner,

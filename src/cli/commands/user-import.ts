@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { SingleBar, Presets } from "cli-progress";
 import { Command } from "commander";
 import { operator, withServices } from "../context.ts";
 import { checkImportFile, importUsersCsv } from "../import-file.ts";
 import { syncAfterImport, syncDryRun } from "../import-sync.ts";
 import { Refused } from "../io.ts";
+import { progressBar } from "../progress.ts";
 
 export function userImportCommand(): Command {
   return new Command("import")
@@ -24,7 +24,7 @@ export function userImportCommand(): Command {
       const text = readImportText(file);
       await withServices(async ({ deps }) => {
         if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment));
-        const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: "Importing [{bar}] {value}/{total} rows" }, Presets.shades_classic) : null;
+        const bar = await progressBar("Importing [{bar}] {value}/{total} rows");
         const result = await importUsersCsv(deps, text, {
           update: options.update === true,
           resume: options.resume === true,

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import QRCode from "qrcode";
 import type { Deps } from "../../app/deps.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { confirmWithApp, confirmWithRecoveryCode, type StrongConfirmOutcome } from "../../signin/strong-step.ts";
@@ -74,6 +73,8 @@ function refusal(deps: Deps, t: Translator, outcome: Exclude<StrongConfirmOutcom
 async function qrSetupView(deps: Deps, request: FastifyRequest, csrf: string, action: string, error?: string) {
   const pending = await pendingApp(deps, signedIn(request).user);
   if (!pending) return null;
+  // Loaded when a code is drawn (an app being set up), not by every server at start (issue 17: resident memory).
+  const { default: QRCode } = await import("qrcode");
   const qrSvg = await QRCode.toString(pending.uri, { type: "svg", margin: 2, errorCorrectionLevel: "M" });
   return { csrf, qrSvg, secret: pending.secret, action, ...(error ? { error } : {}) };
 }
