@@ -70,6 +70,8 @@ describe("recovery codes (unit)", () => {
     expect(await recoveryCodesLeft(db(), user.id)).toBe(9);
     const used = (await rows(user.id)).filter((r) => r.used_at !== null);
     expect(used.map((r) => r.used_at)).toEqual([unit.now()]);
+    // Refused at the check already (a reuse, told as one), not only by the conditional write.
+    expect(await recoveryCodeFactor(unit.deps, user, codes[0]!).verify(unit.now())).toEqual({ kind: "used" });
     expect(await use(recoveryCodeFactor(unit.deps, user, codes[0]!))).toBe("used");
     expect(await recoveryCodesLeft(db(), user.id)).toBe(9);
     let mails = await mailsOf(user.id);
