@@ -132,9 +132,9 @@ describe("recovery codes (unit)", () => {
     expect(factor.tellReuse).toBe("recovery");
     const count = async (outcome: string) => (await unit.deps.metrics.strongFactorChecks.get()).values.find((v) => v.labels.factor === "recovery-code" && v.labels.outcome === outcome)?.value ?? 0;
     const [failed, ok] = [await count("failed"), await count("ok")];
-    factor.metrics.failed();
-    factor.metrics.confirmed();
-    factor.metrics.confirmed();
+    factor.metrics!.failed();
+    factor.metrics!.confirmed();
+    factor.metrics!.confirmed();
     expect([await count("failed"), await count("ok")]).toEqual([failed + 1, ok + 2]);
   });
 });
