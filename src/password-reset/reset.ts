@@ -5,7 +5,7 @@ import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { issueCode, verifyCode } from "../otp/codes.ts";
+import { issueCode, matchCode, useCode } from "../otp/codes.ts";
 import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
@@ -70,15 +70,25 @@ export async function completePasswordReset(
   const subject = { loginKey: state.loginKey, ip: ctx.ip };
   const flow = await findFlow(deps.db, state.flowId);
   const user = flow && flow.kind === "password-reset" && flow.finished_at === null ? await findUserById(deps.db, flow.user_id) : undefined;
-  // The password rules first: a typo there costs no guess against the lock.
-  const invalid = checkChosenPassword(user ?? { login_id: state.loginKey, full_name: "" }, input.newPassword, input.confirmNewPassword);
+  // The password rules that need no account first: a typo there costs no guess against the lock. The
+  // account's own name waits for the right code: checked before it, it would tell who exists.
+  const invalid = checkChosenPassword({ login_id: state.loginKey, full_name: "" }, input.newPassword, input.confirmNewPassword);
   if (invalid) return { kind: "invalid", message: invalid.message };
   // Counted before the code is checked, in the statement that checks the limit (src/regulation/throttle.ts).
   const reservation = await reserveAttempt(deps.db, "code", subject, now, deps.config);
   if (!reservation.ok) return { kind: "locked", until: reservation.pause.until };
 
   const code = normaliseTypedCode(input.code);
-  const verdict = flow && user && code !== null && user.login_key === state.loginKey && !signInBarred(user, now) ? await verifyCode(deps, flow.id, code, now) : null;
+  const match = flow && user && code !== null && user.login_key === state.loginKey && !signInBarred(user, now) ? await matchCode(deps, flow.id, code, now) : null;
+  if (match?.kind === "match" && user) {
+    // The code's holder: told the password is their name, the code left unused and the try given back.
+    const named = checkChosenPassword(user, input.newPassword, input.confirmNewPassword);
+    if (named) {
+      await attemptVoid(deps.db, reservation);
+      return { kind: "invalid", message: named.message };
+    }
+  }
+  const verdict = match?.kind === "match" ? ((await useCode(deps.db, match, now)) ? { kind: "ok" as const, codeId: match.codeId } : { kind: "used" as const }) : match;
   if (!flow || !user || verdict?.kind !== "ok") {
     if (verdict?.kind === "used") {
       await attemptVoid(deps.db, reservation);
