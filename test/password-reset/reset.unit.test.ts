@@ -202,6 +202,15 @@ describe("password self-reset (unit tier)", () => {
       expect(await passwordIs(user.id, user.password)).toBe(true);
     });
 
+    it("two requests racing with the right code: one resets, the other is refused with its try given back", async () => {
+      const { user, state, code } = await started();
+      const outcomes = await Promise.all([completePasswordReset(unit.deps, state, form(code), ctx()), completePasswordReset(unit.deps, state, form(code, "the other new one"), ctx())]);
+      expect(outcomes.map((o) => o.kind).sort()).toEqual(["code-refused", "reset"]);
+      expect(await passwordIs(user.id, outcomes[0]!.kind === "reset" ? NEW : "the other new one")).toBe(true);
+      expect(await counter(`code:id:${user.login_key}`)).toBeUndefined();
+      expect(await queryAudit(db(), { subject: user.login_key, event: "code.failed" })).toEqual([]);
+    });
+
     it("refuses the right code with a state that is not this user's reset: another login key, a sign-in flow, a finished or unknown flow, a user disabled meanwhile", async () => {
       const cases: Array<[string, () => Promise<{ userId: string; password: string; state: ResetState; code: string; counted: string }>]> = [
         ["another login key", async () => {
