@@ -110,8 +110,12 @@ describe("account access and temporary passwords (unit tier)", () => {
       await pending(user);
       const outbox = async () => deps.db.selectFrom("outbox").selectAll().where("recipient", "=", user.otp_email!).execute();
       const before = (await outbox()).length;
-      const set = await setTemporaryPassword(deps, operator, user.id, TEMPORARY, "RITM9");
+      let woken = 0;
+      const set = await setTemporaryPassword({ ...deps, mailQueued: () => (woken += 1) }, operator, user.id, TEMPORARY, "RITM9");
       expect(set).toMatchObject({ kind: "set", expiresAt: now() + 72 * HOUR, sessionsEnded: 1 });
+      expect(woken).toBe(1);
+      const ended = await deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).execute();
+      expect(ended.map((s) => s.end_reason)).toEqual(["temporary-password"]);
       const after = await reload(user.id);
       expect(after.password_temporary_until).toBe(now() + 72 * HOUR);
       expect(after.password_hash).not.toBe(user.password_hash);
@@ -137,13 +141,18 @@ describe("account access and temporary passwords (unit tier)", () => {
 
     it("refuses an unknown account, a password against the policy, and a support person's own account, changing nothing", async () => {
       expect(await setTemporaryPassword(deps, operator, "no-such-id", TEMPORARY)).toEqual({ kind: "not-found" });
-      const user = await addUser(deps);
-      expect((await setTemporaryPassword(deps, operator, user.id, "short")).kind).toBe("invalid");
+      const user = await addUser(deps, { loginId: "temporary.policy.check", fullName: "Jonathan Temporary-Policy" });
+      let woken = 0;
+      const counting = { ...deps, mailQueued: () => (woken += 1) };
+      for (const bad of ["short", "temporary.policy.check", "Jonathan Temporary-Policy"]) {
+        expect((await setTemporaryPassword(counting, operator, user.id, bad)).kind, bad).toBe("invalid");
+      }
       const support = await addUser(deps, { role: "support" });
-      const self = await setTemporaryPassword(deps, { user: support, audit: operator.audit }, support.id, TEMPORARY);
+      const self = await setTemporaryPassword(counting, { user: support, audit: operator.audit }, support.id, TEMPORARY);
       expect(self).toMatchObject({ kind: "forbidden", reason: "own-account" });
       expect((await reload(user.id)).password_temporary_until).toBeNull();
       expect((await reload(support.id)).password_temporary_until).toBeNull();
+      expect(woken).toBe(0);
     });
   });
 
