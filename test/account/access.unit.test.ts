@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { accessText, endUserAccess, signInBarred } from "../../src/account/access.ts";
 import { generateTemporaryPassword, setTemporaryPassword, stageAfterCode } from "../../src/account/temporary-password.ts";
-import type { Deps } from "../../src/app/deps.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
@@ -9,7 +8,7 @@ import type { Random } from "../../src/platform/random.ts";
 import { createSession } from "../../src/session/sessions.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { useUnitDeps } from "../support/unit-app.ts";
 
 const HOUR = 3_600_000;
 const operator = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } };
@@ -17,31 +16,24 @@ const TEMPORARY = "tmp-pass-word-4711";
 
 /** What ends a user's access, and the temporary password set by support (issue 11; ASVS 2.2.1). */
 describe("account access and temporary passwords (unit tier)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
-  let deps: Deps;
-  beforeAll(async () => {
-    unit = await createUnitDeps({ env: { FAMOS_TEMP_PASSWORD_TTL: "72h" } });
-    deps = unit.deps;
-  });
-  afterAll(async () => unit.close());
-
-  const now = () => unit.clock.now();
-  const reload = async (id: string): Promise<User> => (await findUserById(deps.db, id))!;
+  const unit = useUnitDeps({ env: { FAMOS_TEMP_PASSWORD_TTL: "72h" } });
+  const now = unit.now;
+  const reload = async (id: string): Promise<User> => (await findUserById(unit.deps.db, id))!;
   async function session(userId: string) {
-    return (await createSession(deps.db, deps.random, now(), deps.config.session, { userId, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "unit" })).session.id;
+    return (await createSession(unit.deps.db, unit.deps.random, now(), unit.deps.config.session, { userId, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "unit" })).session.id;
   }
   async function pending(user: User) {
-    const flow = await createFlow(deps.db, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
-    await issueCode(deps, deps.db, flow, user.login_id, now());
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    await issueCode(unit.deps, unit.deps.db, flow, user.login_id, now());
     return flow.id;
   }
-  const liveSessions = (userId: string) => deps.db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("ended_at", "is", null).execute();
-  const liveCodes = (userId: string) => deps.db.selectFrom("codes").select("id").where("user_id", "=", userId).where("voided_at", "is", null).where("consumed_at", "is", null).execute();
-  const openFlows = (userId: string) => deps.db.selectFrom("flows").select("id").where("user_id", "=", userId).where("finished_at", "is", null).execute();
+  const liveSessions = (userId: string) => unit.deps.db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("ended_at", "is", null).execute();
+  const liveCodes = (userId: string) => unit.deps.db.selectFrom("codes").select("id").where("user_id", "=", userId).where("voided_at", "is", null).where("consumed_at", "is", null).execute();
+  const openFlows = (userId: string) => unit.deps.db.selectFrom("flows").select("id").where("user_id", "=", userId).where("finished_at", "is", null).execute();
 
   describe("signInBarred", () => {
     it("bars a disabled account first, then a temporary password at or past its end; a used one (0) stays barred", async () => {
-      const user = await addUser(deps);
+      const user = await addUser(unit.deps);
       expect(signInBarred(user, now())).toBeNull();
       expect(signInBarred({ ...user, password_temporary_until: now() + 1 }, now())).toBeNull();
       expect(signInBarred({ ...user, password_temporary_until: now() }, now())).toBe("temporary-password-expired");
@@ -53,18 +45,18 @@ describe("account access and temporary passwords (unit tier)", () => {
 
   describe("endUserAccess", () => {
     it("ends every live session, pending code and open flow of this user, and no one else's", async () => {
-      const user = await addUser(deps);
-      const other = await addUser(deps);
+      const user = await addUser(unit.deps);
+      const other = await addUser(unit.deps);
       for (const who of [user, other]) {
         await session(who.id);
         await session(who.id);
         await pending(who);
       }
-      expect(await endUserAccess(deps.db, user.id, now(), "test")).toBe(2);
+      expect(await endUserAccess(unit.deps.db, user.id, now(), "test")).toBe(2);
       expect(await liveSessions(user.id)).toEqual([]);
       expect(await liveCodes(user.id)).toEqual([]);
       expect(await openFlows(user.id)).toEqual([]);
-      const [flow] = await deps.db.selectFrom("flows").select("finished_at").where("user_id", "=", user.id).execute();
+      const [flow] = await unit.deps.db.selectFrom("flows").select("finished_at").where("user_id", "=", user.id).execute();
       expect(flow?.finished_at).toBe(now());
       expect(await liveSessions(other.id)).toHaveLength(2);
       expect(await liveCodes(other.id)).toHaveLength(1);
@@ -75,7 +67,7 @@ describe("account access and temporary passwords (unit tier)", () => {
   describe("accessText", () => {
     it("names the four states: disabled, temporary password used, temporary until, enabled", async () => {
       const t = translator("en-GB", "UTC");
-      const user = await addUser(deps);
+      const user = await addUser(unit.deps);
       expect(accessText(t, user)).toBe(t.text("console.access.enabled"));
       expect(accessText(t, { ...user, password_temporary_until: 0 })).toBe(t.text("console.access.temporaryUsed"));
       expect(accessText(t, { ...user, password_temporary_until: now() })).toBe(t.text("console.access.temporary", { until: t.dateTime(now()) }));
@@ -99,22 +91,22 @@ describe("account access and temporary passwords (unit tier)", () => {
       expect(draws).toEqual(Array(16).fill(32));
       i = 16;
       expect(generateTemporaryPassword(counting)).toBe("stuv-wxyz-2345-6789");
-      expect(generateTemporaryPassword(deps.random)).toMatch(/^[a-km-np-z2-9]{4}(-[a-km-np-z2-9]{4}){3}$/);
+      expect(generateTemporaryPassword(unit.deps.random)).toMatch(/^[a-km-np-z2-9]{4}(-[a-km-np-z2-9]{4}){3}$/);
     });
   });
 
   describe("setTemporaryPassword", () => {
     it("sets it until now + FAMOS_TEMP_PASSWORD_TTL, ends the account's access, tells its OTP email, audits without the password", async () => {
-      const user = await addUser(deps);
+      const user = await addUser(unit.deps);
       await session(user.id);
       await pending(user);
-      const outbox = async () => deps.db.selectFrom("outbox").selectAll().where("recipient", "=", user.otp_email!).execute();
+      const outbox = async () => unit.deps.db.selectFrom("outbox").selectAll().where("recipient", "=", user.otp_email!).execute();
       const before = (await outbox()).length;
       let woken = 0;
-      const set = await setTemporaryPassword({ ...deps, mailQueued: () => (woken += 1) }, operator, user.id, TEMPORARY, "RITM9");
+      const set = await setTemporaryPassword({ ...unit.deps, mailQueued: () => (woken += 1) }, operator, user.id, TEMPORARY, "RITM9");
       expect(set).toMatchObject({ kind: "set", expiresAt: now() + 72 * HOUR, sessionsEnded: 1 });
       expect(woken).toBe(1);
-      const ended = await deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).execute();
+      const ended = await unit.deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).execute();
       expect(ended.map((s) => s.end_reason)).toEqual(["temporary-password"]);
       const after = await reload(user.id);
       expect(after.password_temporary_until).toBe(now() + 72 * HOUR);
@@ -125,7 +117,7 @@ describe("account access and temporary passwords (unit tier)", () => {
       const mails = await outbox();
       expect(mails.length).toBe(before + 1);
       expect(mails.at(-1)?.kind).toBe("notice.temporary-password");
-      const audit = await deps.db.selectFrom("audit").selectAll().where("event", "=", "password.temporary-set").execute();
+      const audit = await unit.deps.db.selectFrom("audit").selectAll().where("event", "=", "password.temporary-set").execute();
       const mine = audit.filter((a) => a.subject === user.login_id);
       expect(mine).toHaveLength(1);
       expect(JSON.stringify(mine)).not.toContain(TEMPORARY);
@@ -133,21 +125,21 @@ describe("account access and temporary passwords (unit tier)", () => {
     });
 
     it("sends no mail to an account without an OTP email", async () => {
-      const user = await addUser(deps, { email: null });
-      const before = (await deps.db.selectFrom("outbox").select("id").execute()).length;
-      expect((await setTemporaryPassword(deps, operator, user.id, TEMPORARY)).kind).toBe("set");
-      expect((await deps.db.selectFrom("outbox").select("id").execute()).length).toBe(before);
+      const user = await addUser(unit.deps, { email: null });
+      const before = (await unit.deps.db.selectFrom("outbox").select("id").execute()).length;
+      expect((await setTemporaryPassword(unit.deps, operator, user.id, TEMPORARY)).kind).toBe("set");
+      expect((await unit.deps.db.selectFrom("outbox").select("id").execute()).length).toBe(before);
     });
 
     it("refuses an unknown account, a password against the policy, and a support person's own account, changing nothing", async () => {
-      expect(await setTemporaryPassword(deps, operator, "no-such-id", TEMPORARY)).toEqual({ kind: "not-found" });
-      const user = await addUser(deps, { loginId: "temporary.policy.check", fullName: "Jonathan Temporary-Policy" });
+      expect(await setTemporaryPassword(unit.deps, operator, "no-such-id", TEMPORARY)).toEqual({ kind: "not-found" });
+      const user = await addUser(unit.deps, { loginId: "temporary.policy.check", fullName: "Jonathan Temporary-Policy" });
       let woken = 0;
-      const counting = { ...deps, mailQueued: () => (woken += 1) };
+      const counting = { ...unit.deps, mailQueued: () => (woken += 1) };
       for (const bad of ["short", "temporary.policy.check", "Jonathan Temporary-Policy"]) {
         expect((await setTemporaryPassword(counting, operator, user.id, bad)).kind, bad).toBe("invalid");
       }
-      const support = await addUser(deps, { role: "support" });
+      const support = await addUser(unit.deps, { role: "support" });
       const self = await setTemporaryPassword(counting, { user: support, audit: operator.audit }, support.id, TEMPORARY);
       expect(self).toMatchObject({ kind: "forbidden", reason: "own-account" });
       expect((await reload(user.id)).password_temporary_until).toBeNull();
@@ -158,12 +150,12 @@ describe("account access and temporary passwords (unit tier)", () => {
 
   describe("stageAfterCode", () => {
     it("'full' for an ordinary password; 'password' for a temporary one, which is then used up (0)", async () => {
-      const user = await addUser(deps);
-      expect(await stageAfterCode(deps.db, user)).toBe("full");
+      const user = await addUser(unit.deps);
+      expect(await stageAfterCode(unit.deps.db, user)).toBe("full");
       expect((await reload(user.id)).password_temporary_until).toBeNull();
-      await setTemporaryPassword(deps, operator, user.id, TEMPORARY);
+      await setTemporaryPassword(unit.deps, operator, user.id, TEMPORARY);
       const temp = await reload(user.id);
-      expect(await stageAfterCode(deps.db, temp)).toBe("password");
+      expect(await stageAfterCode(unit.deps.db, temp)).toBe("password");
       expect((await reload(user.id)).password_temporary_until).toBe(0);
       expect(signInBarred(await reload(user.id), now())).toBe("temporary-password-expired");
     });
