@@ -1,0 +1,181 @@
+import { describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { issueCode } from "../../src/otp/codes.ts";
+import { createFlow } from "../../src/otp/flows.ts";
+import type { Acting } from "../../src/support/acting.ts";
+import { checkResetRequest, resetOtpEmail, TICKET_MAX_LENGTH } from "../../src/support/reset-email.ts";
+import { unlockAccount } from "../../src/support/unlock.ts";
+import { createSession } from "../../src/session/sessions.ts";
+import { findUserById, type User } from "../../src/users/users.ts";
+import { addUser } from "../support/app.ts";
+import { useUnitDeps } from "../support/unit-app.ts";
+
+const MINUTE = 60_000;
+const operator: Acting = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } };
+const as = (user: User): Acting => ({ user, audit: { actor: user.login_id, ip: "192.0.2.9", userAgent: "console" } });
+const identity = (user: User) => ({ name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number });
+
+/** Support's Unlock and OTP email reset (SPEC item 8), called as the console and the CLI call them. */
+describe("support actions: unlock and OTP email reset (unit tier)", () => {
+  const unit = useUnitDeps();
+  const now = unit.now;
+  const db = () => unit.deps.db;
+  const reload = async (id: string) => (await findUserById(db(), id))!;
+  const put = (key: string, failures: number, lockedUntil = 0, hard = false) =>
+    db().insertInto("throttles").values({ key, failures, locked_until: lockedUntil, hard_locked: hard ? 1 : 0, updated_at: now(), window_started_at: 0 }).execute();
+  const device = (id: string, loginKey: string) => db().insertInto("devices").values({ id, login_key: loginKey, created_at: now(), last_used_at: now(), revoked_at: null }).execute();
+  const throttleKeys = async () => (await db().selectFrom("throttles").select("key").execute()).map((r) => r.key);
+  const session = async (userId: string) =>
+    (await createSession(db(), unit.deps.random, now(), unit.deps.config.session, { userId, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "unit" })).session.id;
+  const sessionRow = (id: string) => db().selectFrom("sessions").select(["ended_at", "end_reason"]).where("id", "=", id).executeTakeFirstOrThrow();
+
+  describe("unlockAccount", () => {
+    it("clears the login ID's counters and its devices', audits what was in force, and leaves others' alone", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const user = await addUser(unit.deps);
+      const other = await addUser(unit.deps);
+      await put(`password:id:${user.login_key}`, 3);
+      await put(`code:id:${user.login_key}`, 10, 0, true);
+      await device("d-locked", user.login_key);
+      await device("d-open", user.login_key);
+      await device("d-past", user.login_key);
+      await put("password:dev:d-locked", 5, now() + MINUTE);
+      await put("code:dev:d-open", 1);
+      await put("password:dev:d-past", 5, now());
+      await put(`password:id:${other.login_key}`, 4, now() + MINUTE);
+      expect(await unlockAccount(unit.deps, as(support), user)).toEqual({ kind: "unlocked", wasLocked: true });
+      expect(await throttleKeys()).toEqual([`password:id:${other.login_key}`]);
+      const [event] = await queryAudit(db(), { subject: user.login_id, event: "unlock" });
+      expect(event).toMatchObject({ time: now(), actor: support.login_id, ip: "192.0.2.9", userAgent: "console" });
+      expect(event!.detail).toEqual({ wasLocked: true, permanent: true, passwordFailures: 3, codeFailures: 10, devicesLocked: 1 });
+    });
+
+    it("says whether a lock was in force: a device lock alone counts, failures without a lock do not; audited either way", async () => {
+      const user = await addUser(unit.deps);
+      expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: false });
+      const [clean] = await queryAudit(db(), { subject: user.login_id, event: "unlock" });
+      expect(clean).toMatchObject({ actor: "operator:test", detail: { wasLocked: false, permanent: false, passwordFailures: 0, codeFailures: 0, devicesLocked: 0 } });
+
+      await put(`password:id:${user.login_key}`, 2);
+      await device("only-device", user.login_key);
+      await put("code:dev:only-device", 5, now() + MINUTE);
+      expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: true });
+      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: true, permanent: false, passwordFailures: 2, codeFailures: 0, devicesLocked: 1 });
+
+      await put(`password:id:${user.login_key}`, 5, now() + MINUTE);
+      expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: true });
+      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toMatchObject({ wasLocked: true, permanent: false, devicesLocked: 0 });
+
+      await put(`password:id:${user.login_key}`, 4);
+      expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: false });
+    });
+
+    it("refuses support on an administrator and anyone on their own account, changing and auditing nothing", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const admin = await addUser(unit.deps, { role: "admin" });
+      await put(`password:id:${admin.login_key}`, 5, now() + MINUTE);
+      await put(`password:id:${support.login_key}`, 5, now() + MINUTE);
+      expect(await unlockAccount(unit.deps, as(support), admin)).toMatchObject({ kind: "forbidden", reason: "admin-account" });
+      expect(await unlockAccount(unit.deps, as(support), support)).toMatchObject({ kind: "forbidden", reason: "own-account" });
+      expect(await throttleKeys()).toEqual(expect.arrayContaining([`password:id:${admin.login_key}`, `password:id:${support.login_key}`]));
+      for (const who of [admin, support]) expect(await queryAudit(db(), { subject: who.login_id, event: "unlock" })).toEqual([]);
+      await db().deleteFrom("throttles").execute();
+    });
+  });
+
+  describe("checkResetRequest", () => {
+    it("refuses by role before anything else, then names the fields that do not match", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const admin = await addUser(unit.deps, { role: "admin", fullName: "Ada Admin", partnerNumber: "00042" });
+      const user = await addUser(unit.deps, { fullName: "Jane Smith", partnerNumber: "01234" });
+      const wrong = { name: "x", loginId: "y", partnerNumber: "z", ticket: "" };
+      expect(checkResetRequest(as(support), admin, wrong)).toMatchObject({ ok: false, kind: "forbidden", reason: "admin-account" });
+      expect(checkResetRequest(as(support), support, { ...identity(support), ticket: "T-1" })).toMatchObject({ ok: false, kind: "forbidden", reason: "own-account" });
+      const message = (list: string, verb: string) => `The ${list} ${verb} not match the account. Check the request with the user; nothing was changed.`;
+      expect(checkResetRequest(as(support), user, { ...identity(user), name: "Jane Smyth", ticket: "T-1" })).toEqual({ ok: false, kind: "mismatch", fields: ["name"], message: message("name", "does") });
+      expect(checkResetRequest(as(support), user, { ...identity(user), partnerNumber: "1234", ticket: "T-1" })).toEqual({ ok: false, kind: "mismatch", fields: ["partnerNumber"], message: message("partner number", "does") });
+      expect(checkResetRequest(as(support), user, { ...identity(user), name: "x", loginId: "y", ticket: "T-1" })).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId"], message: message("name and login ID", "do") });
+      expect(checkResetRequest(operator, user, wrong)).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
+    });
+
+    it("needs a ticket of 1 to 64 characters without control characters, kept trimmed", async () => {
+      const user = await addUser(unit.deps);
+      const check = (ticket: string) => checkResetRequest(operator, user, { ...identity(user), ticket });
+      const refused = { ok: false, kind: "ticket", message: `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).` };
+      expect(TICKET_MAX_LENGTH).toBe(64);
+      expect(check("  INC-4711 ")).toEqual({ ok: true, ticket: "INC-4711" });
+      expect(check("T".repeat(64))).toEqual({ ok: true, ticket: "T".repeat(64) });
+      expect(check(` ${"T".repeat(64)} `)).toEqual({ ok: true, ticket: "T".repeat(64) });
+      for (const bad of ["", "   ", "T".repeat(65), "INC\u00004711", "INC\u001f1", "INC\u007f1", "INC\n1", "a\tb"]) expect(check(bad), JSON.stringify(bad)).toEqual(refused);
+      expect(check("INC 4711 / Müller")).toEqual({ ok: true, ticket: "INC 4711 / Müller" });
+    });
+  });
+
+  describe("resetOtpEmail", () => {
+    async function withEverything(user: User) {
+      const sessions = [await session(user.id), await session(user.id)];
+      const flow = await createFlow(db(), unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "pending@dealer.example", now: now() });
+      await issueCode(unit.deps, db(), flow, user.login_id, now());
+      await device(`dev-${user.id}`, user.login_key);
+      return { sessions, flowId: flow.id };
+    }
+    const liveCodes = (userId: string) => db().selectFrom("codes").select(["voided_at", "void_reason"]).where("user_id", "=", userId).execute();
+
+    it("clears both addresses, voids the codes, finishes the flows, ends the sessions, revokes the devices, tells the old address, audits the ticket", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const user = await addUser(unit.deps);
+      await db().updateTable("users").set({ pending_email: "next@dealer.example" }).where("id", "=", user.id).execute();
+      const other = await addUser(unit.deps);
+      const mine = await withEverything(user);
+      const theirs = await withEverything(other);
+      const queued = unit.queued;
+      unit.clock.advance(MINUTE);
+      const outcome = await resetOtpEmail(unit.deps, as(support), user.id, { ...identity(user), ticket: " INC-1 " });
+      expect(outcome).toMatchObject({ kind: "reset", previousEmail: user.otp_email, sessionsEnded: 2, user: { id: user.id } });
+      expect(await reload(user.id)).toMatchObject({ otp_email: null, otp_email_confirmed_at: null, pending_email: null, updated_at: now() });
+      expect(await liveCodes(user.id)).toEqual([{ voided_at: now(), void_reason: "reset" }]);
+      expect(await db().selectFrom("flows").select("finished_at").where("id", "=", mine.flowId).executeTakeFirst()).toEqual({ finished_at: now() });
+      for (const id of mine.sessions) expect(await sessionRow(id)).toEqual({ ended_at: now(), end_reason: "reset" });
+      expect(await db().selectFrom("devices").select("revoked_at").where("login_key", "=", user.login_key).execute()).toEqual([{ revoked_at: now() }]);
+      const mail = await db().selectFrom("outbox").select(["recipient", "text_body"]).where("user_id", "=", user.id).where("kind", "=", "notice.email-reset").execute();
+      expect(mail).toHaveLength(1);
+      expect(mail[0]!.recipient).toBe(user.otp_email);
+      expect(mail[0]!.text_body).toContain("INC-1");
+      expect(unit.queued).toBe(queued + 1);
+      const [event] = await queryAudit(db(), { subject: user.login_id, event: "email.reset" });
+      expect(event).toMatchObject({ time: now(), actor: support.login_id, ip: "192.0.2.9", userAgent: "console" });
+      expect(event!.detail).toEqual({ ticket: "INC-1", previousEmail: user.otp_email, pendingEmail: "next@dealer.example", sessionsEnded: 2 });
+      // Nothing of anyone else's.
+      expect(await reload(other.id)).toMatchObject({ otp_email: other.otp_email });
+      expect(await liveCodes(other.id)).toEqual([{ voided_at: null, void_reason: null }]);
+      expect(await db().selectFrom("flows").select("finished_at").where("id", "=", theirs.flowId).executeTakeFirst()).toEqual({ finished_at: null });
+      for (const id of theirs.sessions) expect(await sessionRow(id)).toEqual({ ended_at: null, end_reason: null });
+      expect(await db().selectFrom("devices").select("revoked_at").where("login_key", "=", other.login_key).execute()).toEqual([{ revoked_at: null }]);
+    });
+
+    it("tells no one when there was no confirmed address (a pending one was never shown to be the user's)", async () => {
+      const user = await addUser(unit.deps, { email: null });
+      await db().updateTable("users").set({ pending_email: "typo@dealer.example" }).where("id", "=", user.id).execute();
+      expect(await resetOtpEmail(unit.deps, operator, user.id, { ...identity(user), ticket: "INC-2" })).toMatchObject({ kind: "reset", previousEmail: null, sessionsEnded: 0 });
+      expect(await reload(user.id)).toMatchObject({ pending_email: null });
+      expect(await db().selectFrom("outbox").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
+    });
+
+    it("changes nothing, mails nothing and wakes no one when refused, mismatched, without a ticket, or for no such account", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const admin = await addUser(unit.deps, { role: "admin" });
+      const user = await addUser(unit.deps);
+      const queued = unit.queued;
+      expect(await resetOtpEmail(unit.deps, operator, "no-such-user", { ...identity(user), ticket: "INC-3" })).toEqual({ kind: "not-found" });
+      expect(await resetOtpEmail(unit.deps, as(support), admin.id, { ...identity(admin), ticket: "INC-3" })).toMatchObject({ ok: false, kind: "forbidden", reason: "admin-account" });
+      expect(await resetOtpEmail(unit.deps, as(support), user.id, { ...identity(user), name: "Someone Else", ticket: "INC-3" })).toMatchObject({ ok: false, kind: "mismatch" });
+      expect(await resetOtpEmail(unit.deps, as(support), user.id, { ...identity(user), ticket: " " })).toMatchObject({ ok: false, kind: "ticket" });
+      for (const who of [admin, user]) {
+        expect((await reload(who.id)).otp_email).toBe(who.otp_email);
+        expect(await queryAudit(db(), { subject: who.login_id, event: "email.reset" })).toEqual([]);
+        expect(await db().selectFrom("outbox").select("id").where("user_id", "=", who.id).execute()).toEqual([]);
+      }
+      expect(unit.queued).toBe(queued);
+    });
+  });
+});
