@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { enrolEmail } from "../../src/enrolment/enrol.ts";
+import { issueCode } from "../../src/otp/codes.ts";
+import { createFlow, findFlow } from "../../src/otp/flows.ts";
+import type { RequestContext } from "../../src/platform/request-context.ts";
+import { createSession, tokenHash } from "../../src/session/sessions.ts";
+import { findUserById } from "../../src/users/users.ts";
+import { addUser } from "../support/app.ts";
+import { useUnitDeps } from "../support/unit-app.ts";
+
+const ctx: RequestContext = { ip: "192.0.2.44", userAgent: "enrol-unit" };
+const entry = (email: string, ownMailbox = false) => ({ email, confirmEmail: email, ownMailbox });
+
+/** Screen 2, "User profile" (SPEC item 2): the address stays pending until a code sent to it is confirmed. */
+describe("enrolEmail (unit tier)", () => {
+  const unit = useUnitDeps({ env: { FAMOS_SHARED_MAILBOX_POLICY: "warn" } });
+  const now = unit.now;
+  const db = () => unit.deps.db;
+  const atEnrolment = async (email: string | null = null) => {
+    const user = await addUser(unit.deps, { email });
+    const { session } = await createSession(db(), unit.deps.random, now(), unit.deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
+    return { user, session };
+  };
+  const codes = (userId: string) => db().selectFrom("codes").select(["flow_id", "email", "voided_at", "void_reason"]).where("user_id", "=", userId).orderBy("created_at").execute();
+
+  it("refuses an address the rules refuse, with the suggestion when there is one, and changes nothing", async () => {
+    const { user, session } = await atEnrolment();
+    expect(await enrolEmail(unit.deps, user, session, { email: "a@dealer.example", confirmEmail: "b@dealer.example", ownMailbox: false }, ctx)).toMatchObject({ kind: "invalid", problem: expect.any(String) });
+    const typo = await enrolEmail(unit.deps, user, session, entry("jane@gmial.com"), ctx);
+    expect(typo).toEqual({ kind: "invalid", problem: "did-you-mean", message: "Did you mean jane@gmail.com?", suggestion: "jane@gmail.com" });
+    const plain = await enrolEmail(unit.deps, user, session, entry("not an address"), ctx);
+    expect(plain).toMatchObject({ kind: "invalid" });
+    expect("suggestion" in plain).toBe(false);
+    expect(await findUserById(db(), user.id)).toMatchObject({ pending_email: null, otp_email: null });
+    expect(await codes(user.id)).toEqual([]);
+    expect(await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" })).toEqual([]);
+  });
+
+  it("keeps the address pending, sends a code to it, moves the session to the code step with a new token, audits it", async () => {
+    const { user, session } = await atEnrolment();
+    const queued = unit.queued;
+    const outcome = await enrolEmail(unit.deps, user, session, entry("jane.enrol@dealer.example"), ctx);
+    expect(outcome).toMatchObject({ kind: "code-sent", issued: { kind: "sent" }, token: expect.any(String) });
+    if (outcome.kind !== "code-sent") throw new Error("no code");
+    expect(unit.queued).toBe(queued + 1);
+    expect(await findUserById(db(), user.id)).toMatchObject({ pending_email: "jane.enrol@dealer.example", otp_email: null, otp_email_confirmed_at: null });
+    const row = await db().selectFrom("sessions").selectAll().where("id", "=", session.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ stage: "otp", token_hash: tokenHash(outcome.token!), ended_at: null });
+    expect(await findFlow(db(), row.flow_id!)).toMatchObject({ kind: "enrol", user_id: user.id, email: "jane.enrol@dealer.example", finished_at: null });
+    expect(await codes(user.id)).toEqual([{ flow_id: row.flow_id, email: "jane.enrol@dealer.example", voided_at: null, void_reason: null }]);
+    const [event] = await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" });
+    expect(event).toMatchObject({ time: now(), actor: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sharedMailbox: false } });
+  });
+
+  it("voids every earlier code of the user: only the newest address entered can be confirmed", async () => {
+    const { user, session } = await atEnrolment();
+    const other = await atEnrolment();
+    const elsewhere = await createFlow(db(), unit.deps.random, { userId: user.id, kind: "enrol", email: "mistyped@dealer.example", now: now() });
+    await issueCode(unit.deps, db(), elsewhere, user.login_id, now());
+    const theirs = await createFlow(db(), unit.deps.random, { userId: other.user.id, kind: "enrol", email: "theirs@dealer.example", now: now() });
+    await issueCode(unit.deps, db(), theirs, other.user.login_id, now());
+    unit.clock.advance(60_000);
+    await enrolEmail(unit.deps, user, session, entry("right@dealer.example"), ctx);
+    const [old, current] = await codes(user.id);
+    expect(old).toMatchObject({ flow_id: elsewhere.id, voided_at: now(), void_reason: "superseded" });
+    expect(current).toMatchObject({ email: "right@dealer.example", voided_at: null });
+    expect(await codes(other.user.id)).toEqual([expect.objectContaining({ voided_at: null })]);
+  });
+
+  it("says a shared mailbox kept on purpose in the audit; a session ended meanwhile gets no token", async () => {
+    const owner = await addUser(unit.deps, { email: "shared.desk@dealer.example" });
+    const { user, session } = await atEnrolment();
+    expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example"), ctx)).toMatchObject({ kind: "invalid", problem: "address-in-use" });
+    await db().updateTable("sessions").set({ ended_at: now(), end_reason: "test" }).where("id", "=", session.id).execute();
+    expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example", true), ctx)).toMatchObject({ kind: "code-sent", token: null });
+    const [event] = await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" });
+    expect(event!.detail).toEqual({ sharedMailbox: true });
+    expect(owner.otp_email).toBe("shared.desk@dealer.example");
+  });
+});
