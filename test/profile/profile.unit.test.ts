@@ -252,6 +252,20 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       expect(JSON.parse(changed!.detail)).toMatchObject({ from: null, to: "only.one@dealer.example" });
     });
 
+    it("tells the old address only when it is another address: the same one in other letters is not told", async () => {
+      const user = await addUser(unit.deps, { email: "Case.Only@dealer.example" });
+      const { createFlow } = await import("../../src/otp/flows.ts");
+      const { issueCode } = await import("../../src/otp/codes.ts");
+      const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "email-change", email: "case.only@DEALER.example", now: now() });
+      await issueCode(unit.deps, unit.deps.db, flow, user.login_id, now());
+      const s = { ...(await session(user)), flow_id: flow.id };
+      await unit.deps.db.updateTable("sessions").set({ flow_id: flow.id }).where("id", "=", s.id).execute();
+      const code = await outboxMailbox(unit.deps.db).code("case.only@DEALER.example", 0);
+      expect(await confirmEmailChange(unit.deps, user, s, code, ctx())).toMatchObject({ kind: "changed", email: "case.only@DEALER.example" });
+      expect((await reload(user.id)).otp_email).toBe("case.only@DEALER.example");
+      expect(await mails(user.id, "notice.email-changed")).toEqual([]);
+    });
+
     it("pendingEmailChange: this session's open email change of this user only", async () => {
       const user = await addUser(unit.deps);
       const other = await addUser(unit.deps);
