@@ -67,7 +67,11 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toMatchObject({ wasLocked: true, permanent: false, devicesLocked: 0 });
 
       await put(`password:id:${user.login_key}`, 4);
+      // A device with failures but no lock in force (none, or one that has ended) is no lock either.
+      await put("code:dev:only-device", 4);
+      await put("password:dev:only-device", 5, now());
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: false });
+      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: false, permanent: false, passwordFailures: 4, codeFailures: 0, devicesLocked: 0 });
     });
 
     it("refuses support on an administrator and anyone on their own account, changing and auditing nothing", async () => {
