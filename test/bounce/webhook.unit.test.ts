@@ -70,7 +70,7 @@ describe("takeWebhookReports (unit tier)", () => {
     const m = await sent("hook.d@dealer.example");
     const bare = m.messageId.slice(1, -1);
     const id = bare.slice(0, bare.lastIndexOf("@"));
-    for (const messageId of [`<${id}@elsewhere.example>`, `<${id}x@${unit.deps.mailDomain}>`, `<${id}>`, `<@${unit.deps.mailDomain}>`, "<short@x>", `<${id}@${unit.deps.mailDomain}@x>`, `<${"a".repeat(65)}@${unit.deps.mailDomain}>`, `<${id}!@${unit.deps.mailDomain}>`]) {
+    for (const messageId of [`<${id}@elsewhere.example>`, `<${id}x@${unit.deps.mailDomain}>`, `<${id}>`, `<@${unit.deps.mailDomain}>`, "<short@x>", `<${id}@${unit.deps.mailDomain}@x>`, `<${"a".repeat(65)}@${unit.deps.mailDomain}>`, `<${id}!@${unit.deps.mailDomain}>`, `<<${bare}>`, `<${bare}>>`, `x<${bare}>`]) {
       expect(await take({ messageId, type: "hard" }), messageId).toEqual({ recorded: 0, duplicates: 0, unknown: 1 });
     }
     expect(await bounce(m.id)).toEqual({ bounced_at: null, bounce_kind: null, bounce_reason: null });
