@@ -62,6 +62,13 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
     expect(other.id).toBeTruthy();
   });
 
+  it("erases an account that never had an address: no address list to delete by (an empty IN list is an error on PostgreSQL)", async () => {
+    const deps = t.deps[0]!;
+    const user = await createUser(deps.db, cryptoRandom, t.clock.now(), { loginId: "no.address", fullName: "No Address", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null });
+    expect(await eraseUser(deps, operator, user.id)).toMatchObject({ kind: "erased", events: 0 });
+    expect(await findUserByLogin(deps.db, "no.address")).toBeUndefined();
+  });
+
   it("still refuses any other change or removal of audit rows", async () => {
     const deps = t.deps[0]!;
     await recordAudit(deps.db, t.clock.now(), { event: "signout", actor: "a", subject: "a", ip: null, userAgent: null });
