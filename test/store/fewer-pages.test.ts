@@ -28,7 +28,7 @@ const throttlesNow = (db: Kysely<Database>) => db.selectFrom("throttles").select
 const outboxNow = (db: Kysely<Database>) => db.selectFrom("outbox").selectAll().orderBy("id").execute();
 const byKey = <T extends { key: string }>(rows: T[]) => [...rows].sort((a, b) => a.key.localeCompare(b.key));
 
-/** Issue 17, migration 010: throttles WITHOUT ROWID on SQLite, outbox_sent for sent mail only; rows kept both ways. */
+/** Issue 17, migration 010: throttles WITHOUT ROWID on SQLite, outbox_sent for sent mail only, no codes_expires; rows kept both ways. */
 describe.each(DIALECTS)("migration 010-fewer-pages on %s", (dialect: TestDialect) => {
   let database: TestDatabase;
   let store: Store;
@@ -89,9 +89,25 @@ describe.each(DIALECTS)("migration 010-fewer-pages on %s", (dialect: TestDialect
     expect(await plan(db, db.deleteFrom("outbox").where("id", "in", sent))).toMatch(/SEARCH outbox USING INDEX outbox_sent \(state=\? AND sent_at<\?\)$/);
   });
 
-  it.runIf(dialect === "postgres")("holds sent mail only in outbox_sent", async () => {
+  it.runIf(dialect === "sqlite")("reads codes by flow, user and id, none by expiry (codes_expires is gone)", async () => {
+    const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'codes' order by name`.execute(store.db);
+    expect(indexes.rows.map((r) => r.name)).toEqual(["codes_flow", "codes_user", "sqlite_autoindex_codes_1"]);
+    const db = store.db;
+    // The statements of otp/codes.ts and retention/cleanup.ts, in their shapes.
+    const live = db.selectFrom("codes").selectAll().where("flow_id", "=", "f").where("consumed_at", "is", null).where("voided_at", "is", null);
+    expect(await plan(db, live)).toMatch(/^SEARCH codes USING INDEX codes_flow \(flow_id=\?\)$/);
+    const lastHour = db.selectFrom("codes").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", "u").where("created_at", ">", 1);
+    expect(await plan(db, lastHour)).toMatch(/^SEARCH codes USING (COVERING )?INDEX codes_user \(user_id=\? AND created_at>\?\)$/);
+    expect(await plan(db, db.updateTable("codes").set({ consumed_at: 1 }).where("id", "=", "c").where("consumed_at", "is", null))).toMatch(/^SEARCH codes USING INDEX sqlite_autoindex_codes_1 \(id=\?\)$/);
+    expect(await plan(db, db.updateTable("codes").set({ voided_at: 1 }).where("user_id", "=", "u").where("consumed_at", "is", null))).toMatch(/^SEARCH codes USING INDEX codes_user \(user_id=\?\)$/);
+    expect(await plan(db, db.deleteFrom("codes").where("flow_id", "in", ["f", "g"]))).toMatch(/^SEARCH codes USING (COVERING )?INDEX codes_flow \(flow_id=\?\)$/);
+  });
+
+  it.runIf(dialect === "postgres")("holds sent mail only in outbox_sent, and has no codes_expires", async () => {
     const index = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'outbox_sent' and schemaname = current_schema()`.execute(store.db);
     expect(index.rows.map((r) => r.indexdef)).toEqual([expect.stringMatching(/\(state, sent_at\) WHERE \(sent_at IS NOT NULL\)$/)]);
+    const codes = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'codes' and schemaname = current_schema() order by indexname`.execute(store.db);
+    expect(codes.rows.map((r) => r.indexname)).toEqual(["codes_flow", "codes_pkey", "codes_user"]);
   });
 });
 

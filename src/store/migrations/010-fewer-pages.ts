@@ -13,15 +13,20 @@ import { sql, type Kysely } from "kysely";
 // (`state = 'sent' AND sent_at < ? ORDER BY sent_at`), implies `sent_at IS NOT NULL`, and with the
 // state first it is an index range in order: SQLite chose outbox_due (state) for it before, reading
 // and sorting every sent message in each batch, and never read outbox_sent at all.
+//
+// codes_expires goes (both dialects): no statement reads codes by expiry. Retention deletes codes
+// with their flows (codes_flow), and a code's expiry is read from its row, found by its flow.
 const THROTTLE_COLUMNS = sql.raw(`"key", "failures", "locked_until", "hard_locked", "updated_at", "window_started_at"`);
 
 export async function up(db: Kysely<any>): Promise<void> {
   if (!isPostgres(db)) await rebuildThrottles(db, "without rowid");
   await db.schema.dropIndex("outbox_sent").execute();
   await db.schema.createIndex("outbox_sent").on("outbox").columns(["state", "sent_at"]).where(sql.ref("sent_at"), "is not", null).execute();
+  await db.schema.dropIndex("codes_expires").execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.createIndex("codes_expires").on("codes").column("expires_at").execute();
   await db.schema.dropIndex("outbox_sent").ifExists().execute();
   await db.schema.createIndex("outbox_sent").on("outbox").column("sent_at").execute();
   if (!isPostgres(db)) await rebuildThrottles(db, "rowid");
