@@ -45,8 +45,9 @@ describe.each(DIALECTS)("migration 010-fewer-pages on %s", (dialect: TestDialect
     await database?.drop();
   });
 
-  it("is the latest migration, and keeps every counter and message as it was", async () => {
-    expect(LATEST_MIGRATION).toBe("010-fewer-pages");
+  it("is applied, and keeps every counter and message as it was", async () => {
+    // 010 or a later one: the rows must also survive every migration after it.
+    expect(LATEST_MIGRATION >= "010-fewer-pages").toBe(true);
     expect(await throttlesNow(store.db)).toEqual(byKey(throttleRows));
     expect(await outboxNow(store.db)).toEqual(outboxRows);
   });
@@ -73,43 +74,57 @@ describe.each(DIALECTS)("migration 010-fewer-pages on %s", (dialect: TestDialect
     expect(await throttlesNow(store.db)).toEqual(before);
   });
 
-  it.runIf(dialect === "sqlite")("keeps the counters in the key's b-tree, and every query on an index", async () => {
-    expect(await tableSql(store.db, "throttles")).toMatch(/without rowid$/i);
-    const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'throttles' order by name`.execute(store.db);
-    // The key's b-tree is the table: no index of its own beside it.
-    expect(indexes.rows.map((r) => r.name)).toEqual(["throttles_updated"]);
-    const db = store.db;
-    // The statements of regulation/counter.ts, regulation/locks.ts and retention/cleanup.ts, in their shapes.
-    expect(await plan(db, db.selectFrom("throttles").select(["key", "failures"]).where("key", "in", ["a", "b", "c"]))).toMatch(/SEARCH throttles USING PRIMARY KEY \(key=\?\)/);
-    expect(await plan(db, db.deleteFrom("throttles").where("key", "=", "a").where("hard_locked", "=", 0))).toMatch(/SEARCH throttles USING PRIMARY KEY \(key=\?\)/);
-    expect(await plan(db, db.updateTable("throttles").set({ failures: 0 }).where("key", "=", "a").where("window_started_at", "=", 0))).toMatch(/SEARCH throttles USING PRIMARY KEY \(key=\?\)/);
-    const idle = db.selectFrom("throttles").select("key").where("updated_at", "<", 1).where("hard_locked", "=", 0).where("locked_until", "<", 1).orderBy("updated_at").limit(100);
-    expect(await plan(db, db.deleteFrom("throttles").where("key", "in", idle))).toMatch(/SEARCH throttles USING INDEX throttles_updated \(updated_at<\?\)/);
-    const sent = db.selectFrom("outbox").select("id").where("sent_at", "<", 1).where("state", "=", "sent").orderBy("sent_at").limit(100);
-    expect(await plan(db, db.deleteFrom("outbox").where("id", "in", sent))).toMatch(/SEARCH outbox USING INDEX outbox_sent \(state=\? AND sent_at<\?\)$/);
+  // Each dialect's own check, so that neither run reports a test it skipped.
+  it(dialect === "sqlite" ? "keeps the counters in the key's b-tree, and every query on an index" : "holds sent mail only in outbox_sent", async () => {
+    if (dialect === "sqlite") await sqlitePlans(store);
+    else await postgresOutboxSent(store);
   });
 
-  it.runIf(dialect === "sqlite")("reads codes by flow, user and id, none by expiry (codes_expires is gone)", async () => {
-    const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'codes' order by name`.execute(store.db);
-    expect(indexes.rows.map((r) => r.name)).toEqual(["codes_flow", "codes_user", "sqlite_autoindex_codes_1"]);
-    const db = store.db;
-    // The statements of otp/codes.ts and retention/cleanup.ts, in their shapes.
-    const live = db.selectFrom("codes").selectAll().where("flow_id", "=", "f").where("consumed_at", "is", null).where("voided_at", "is", null);
-    expect(await plan(db, live)).toMatch(/^SEARCH codes USING INDEX codes_flow \(flow_id=\?\)$/);
-    const lastHour = db.selectFrom("codes").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", "u").where("created_at", ">", 1);
-    expect(await plan(db, lastHour)).toMatch(/^SEARCH codes USING (COVERING )?INDEX codes_user \(user_id=\? AND created_at>\?\)$/);
-    expect(await plan(db, db.updateTable("codes").set({ consumed_at: 1 }).where("id", "=", "c").where("consumed_at", "is", null))).toMatch(/^SEARCH codes USING INDEX sqlite_autoindex_codes_1 \(id=\?\)$/);
-    expect(await plan(db, db.updateTable("codes").set({ voided_at: 1 }).where("user_id", "=", "u").where("consumed_at", "is", null))).toMatch(/^SEARCH codes USING INDEX codes_user \(user_id=\?\)$/);
-    expect(await plan(db, db.deleteFrom("codes").where("flow_id", "in", ["f", "g"]))).toMatch(/^SEARCH codes USING (COVERING )?INDEX codes_flow \(flow_id=\?\)$/);
-  });
-
-  it.runIf(dialect === "postgres")("holds sent mail only in outbox_sent, and has no codes_expires", async () => {
-    const index = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'outbox_sent' and schemaname = current_schema()`.execute(store.db);
-    expect(index.rows.map((r) => r.indexdef)).toEqual([expect.stringMatching(/\(state, sent_at\) WHERE \(sent_at IS NOT NULL\)$/)]);
-    const codes = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'codes' and schemaname = current_schema() order by indexname`.execute(store.db);
-    expect(codes.rows.map((r) => r.indexname)).toEqual(["codes_flow", "codes_pkey", "codes_user"]);
+  it(dialect === "sqlite" ? "reads codes by flow, user and id, none by expiry (codes_expires is gone)" : "keeps the codes' indexes by flow and user, none by expiry (codes_expires is gone)", async () => {
+    if (dialect === "sqlite") await sqliteCodePlans(store);
+    else await postgresCodeIndexes(store);
   });
 });
+
+async function sqlitePlans(store: Store): Promise<void> {
+  expect(await tableSql(store.db, "throttles")).toMatch(/without rowid$/i);
+  const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'throttles' order by name`.execute(store.db);
+  // The key's b-tree is the table: no index of its own beside it.
+  expect(indexes.rows.map((r) => r.name)).toEqual(["throttles_updated"]);
+  const db = store.db;
+  // The statements of regulation/counter.ts, regulation/locks.ts and retention/cleanup.ts, in their shapes.
+  expect(await plan(db, db.selectFrom("throttles").select(["key", "failures"]).where("key", "in", ["a", "b", "c"]))).toMatch(/SEARCH throttles USING PRIMARY KEY \(key=\?\)/);
+  expect(await plan(db, db.deleteFrom("throttles").where("key", "=", "a").where("hard_locked", "=", 0))).toMatch(/SEARCH throttles USING PRIMARY KEY \(key=\?\)/);
+  expect(await plan(db, db.updateTable("throttles").set({ failures: 0 }).where("key", "=", "a").where("window_started_at", "=", 0))).toMatch(/SEARCH throttles USING PRIMARY KEY \(key=\?\)/);
+  const idle = db.selectFrom("throttles").select("key").where("updated_at", "<", 1).where("hard_locked", "=", 0).where("locked_until", "<", 1).orderBy("updated_at").limit(100);
+  expect(await plan(db, db.deleteFrom("throttles").where("key", "in", idle))).toMatch(/SEARCH throttles USING INDEX throttles_updated \(updated_at<\?\)/);
+  const sent = db.selectFrom("outbox").select("id").where("sent_at", "<", 1).where("state", "=", "sent").orderBy("sent_at").limit(100);
+  expect(await plan(db, db.deleteFrom("outbox").where("id", "in", sent))).toMatch(/SEARCH outbox USING INDEX outbox_sent \(state=\? AND sent_at<\?\)$/);
+}
+
+async function sqliteCodePlans(store: Store): Promise<void> {
+  const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'codes' order by name`.execute(store.db);
+  expect(indexes.rows.map((r) => r.name)).toEqual(["codes_flow", "codes_user", "sqlite_autoindex_codes_1"]);
+  const db = store.db;
+  // The statements of otp/codes.ts and retention/cleanup.ts, in their shapes.
+  const live = db.selectFrom("codes").selectAll().where("flow_id", "=", "f").where("consumed_at", "is", null).where("voided_at", "is", null);
+  expect(await plan(db, live)).toMatch(/^SEARCH codes USING INDEX codes_flow \(flow_id=\?\)$/);
+  const lastHour = db.selectFrom("codes").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", "u").where("created_at", ">", 1);
+  expect(await plan(db, lastHour)).toMatch(/^SEARCH codes USING (COVERING )?INDEX codes_user \(user_id=\? AND created_at>\?\)$/);
+  expect(await plan(db, db.updateTable("codes").set({ consumed_at: 1 }).where("id", "=", "c").where("consumed_at", "is", null))).toMatch(/^SEARCH codes USING INDEX sqlite_autoindex_codes_1 \(id=\?\)$/);
+  expect(await plan(db, db.updateTable("codes").set({ voided_at: 1 }).where("user_id", "=", "u").where("consumed_at", "is", null))).toMatch(/^SEARCH codes USING INDEX codes_user \(user_id=\?\)$/);
+  expect(await plan(db, db.deleteFrom("codes").where("flow_id", "in", ["f", "g"]))).toMatch(/^SEARCH codes USING (COVERING )?INDEX codes_flow \(flow_id=\?\)$/);
+}
+
+async function postgresOutboxSent(store: Store): Promise<void> {
+  const index = await sql<{ indexdef: string }>`select indexdef from pg_indexes where indexname = 'outbox_sent' and schemaname = current_schema()`.execute(store.db);
+  expect(index.rows.map((r) => r.indexdef)).toEqual([expect.stringMatching(/\(state, sent_at\) WHERE \(sent_at IS NOT NULL\)$/)]);
+}
+
+async function postgresCodeIndexes(store: Store): Promise<void> {
+  const codes = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'codes' and schemaname = current_schema() order by indexname`.execute(store.db);
+  expect(codes.rows.map((r) => r.indexname)).toEqual(["codes_flow", "codes_pkey", "codes_user"]);
+}
 
 async function tableSql(db: Kysely<Database>, table: string): Promise<string> {
   const row = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db);
