@@ -10,7 +10,8 @@
  *
  * `--statements`: each SQL statement's time, and the statements of one flow. `--pages` (with
  * `--flows 300` or so: the log is not checkpointed during the run): the pages a flow writes to
- * SQLite's write-ahead log, by table and index (each commit writes every page it changed).
+ * SQLite's write-ahead log, by table and index (each commit writes every page it changed), and the
+ * commits (per flow, and how many of them touched each b-tree).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -132,20 +133,33 @@ await t.close();
 function logPages(database: SQLite.Database, flows: number): void {
   const log = readFileSync(`${database.name}-wal`);
   const pageSize = Number(database.pragma("page_size", { simple: true }));
-  const byPage = new Map<number, number>();
+  // A frame whose header's second word is non-zero ends a commit (it holds the database size).
+  const commits: number[][] = [];
+  let pages: number[] = [];
   for (let at = 32; at + 24 + pageSize <= log.length; at += 24 + pageSize) {
-    const page = log.readUInt32BE(at);
-    byPage.set(page, (byPage.get(page) ?? 0) + 1);
+    pages.push(log.readUInt32BE(at));
+    if (log.readUInt32BE(at + 4) !== 0) {
+      commits.push(pages);
+      pages = [];
+    }
   }
   database.pragma("wal_checkpoint(PASSIVE)");
   const owner = new Map((database.prepare("select pageno, name from dbstat").all() as { pageno: number; name: string }[]).map((r) => [r.pageno, r.name]));
-  const byOwner = new Map<string, number>();
+  const byOwner = new Map<string, { pages: number; commits: number }>();
   let frames = 0;
-  for (const [page, n] of byPage) {
-    const name = owner.get(page) ?? "free list";
-    byOwner.set(name, (byOwner.get(name) ?? 0) + n);
-    frames += n;
+  for (const commit of commits) {
+    const touched = new Set<string>();
+    for (const page of commit) {
+      const name = owner.get(page) ?? "free list";
+      const entry = byOwner.get(name) ?? { pages: 0, commits: 0 };
+      entry.pages += 1;
+      if (!touched.has(name)) entry.commits += 1;
+      touched.add(name);
+      byOwner.set(name, entry);
+      frames += 1;
+    }
   }
-  console.log(`write-ahead log: ${(frames / flows).toFixed(1)} pages per flow (${((frames * pageSize) / 1024 / flows).toFixed(0)} KiB)`);
-  for (const [name, n] of [...byOwner].sort((a, b) => b[1] - a[1])) console.log(`${(n / flows).toFixed(2).padStart(7)}  ${name}`);
+  console.log(`write-ahead log: ${(frames / flows).toFixed(1)} pages per flow (${((frames * pageSize) / 1024 / flows).toFixed(0)} KiB) in ${(commits.length / flows).toFixed(2)} commits`);
+  console.log("  pages  commits  b-tree");
+  for (const [name, n] of [...byOwner].sort((a, b) => b[1].pages - a[1].pages)) console.log(`${(n.pages / flows).toFixed(2).padStart(7)}  ${(n.commits / flows).toFixed(2).padStart(7)}  ${name}`);
 }

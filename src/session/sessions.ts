@@ -200,16 +200,20 @@ export async function endUserSessions(
   return Number(result.numUpdatedRows);
 }
 
+/** What the Profile tab's list shows of a session. */
+export type ListedSession = Pick<Session, "id" | "created_at" | "last_seen_at" | "ip" | "user_agent">;
+
 /** Live, fully signed-in sessions of a user, newest first (the Profile tab's list). */
-export async function listUserSessions(db: Kysely<Database>, userId: string, now: number, policy: Config["session"]): Promise<Session[]> {
+export async function listUserSessions(db: Kysely<Database>, userId: string, now: number, policy: Config["session"]): Promise<ListedSession[]> {
   return liveFullSessions(db, userId, now, now - policy.idleMs);
 }
 
-// Issue 17: every Profile page asks it; built and compiled once.
+// Issue 17: every Profile page asks it; built and compiled once. Only the columns the list shows:
+// a user may have up to 50 rows, and each column read is a string made per row.
 const liveFullSessions = preparedQuery((db, userId: string, now: number, seenSince: number) =>
   db
     .selectFrom("sessions")
-    .selectAll()
+    .select(["id", "created_at", "last_seen_at", "ip", "user_agent"])
     .where("user_id", "=", userId)
     .where("ended_at", "is", null)
     .where("stage", "=", "full")

@@ -9,6 +9,7 @@ import * as strongFactors from "./migrations/006-strong-factors.ts";
 import * as passkeyChallenges from "./migrations/008-passkey-challenges.ts";
 import * as locale from "./migrations/007-locale.ts";
 import * as signInIndexes from "./migrations/009-sign-in-indexes.ts";
+import * as fewerPages from "./migrations/010-fewer-pages.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   "008-passkey-challenges": passkeyChallenges,
   "007-locale": locale,
   "009-sign-in-indexes": signInIndexes,
+  "010-fewer-pages": fewerPages,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
@@ -82,6 +84,11 @@ async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unkno
 /** Brings the schema to the latest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
   return check(await withRetry(async () => (await migrator(store)).migrateToLatest(), (r) => r.error));
+}
+
+/** Brings the schema to the named migration, up or down (tests of one migration with rows in place). */
+export async function migrateTo(store: Store, name: string): Promise<MigrationResultSet> {
+  return check(await withRetry(async () => (await migrator(store)).migrateTo(name), (r) => r.error));
 }
 
 /** Undoes every migration (tests of the down steps; not offered on the command line). */

@@ -131,7 +131,7 @@ describe("sessions", () => {
     const profile = await laptop.get("/profile");
     expect(profile.body).toContain("Your sessions");
     expect(profile.body).toContain("192.0.2.22");
-    expect(profile.body).toContain("Safari on iPhone");
+    expect(profile.body).toContain("Safari on iOS");
     expect(profile.body).toContain("This session");
     const ends = [...profile.body.matchAll(/action="\/profile\/sessions\/([^/"]+)\/end"/g)].map((m) => m[1]);
     expect(ends).toHaveLength(1);
@@ -152,6 +152,26 @@ describe("sessions", () => {
     expect((await laptop.get("/profile")).statusCode).toBe(200);
     const audit = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "session.ended").execute();
     expect(audit).toHaveLength(1);
+  });
+
+  it("Profile names each session's browser as the code email does, in the reader's language (the names kept per language do not mix), and an unrecognised one by its header", async () => {
+    const user = await addUser(t.deps);
+    const laptop = new FormClient(t.app, "192.0.2.31", { "user-agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0" });
+    const phone = new FormClient(t.app, "192.0.2.32", { "user-agent": "Mozilla/5.0 (iPhone) Safari/604.1" });
+    const script = new FormClient(t.app, "192.0.2.33", { "user-agent": "famos-sync/2.1" });
+    for (const client of [laptop, phone, script]) await signInFully(client, t.smtp, user);
+
+    const english = (await laptop.get("/profile")).body;
+    expect(english).toContain("<td>Chrome on Windows</td>");
+    expect(english).toContain("<td>Safari on iOS</td>");
+    expect(english).toContain("<td>famos-sync/2.1</td>");
+
+    await t.deps.db.updateTable("users").set({ locale: "de" }).where("id", "=", user.id).execute();
+    const german = (await laptop.get("/profile")).body;
+    expect(german).toContain("<td>Chrome unter Windows</td>");
+    expect(german).toContain("<td>Safari unter iOS</td>");
+    expect(german).not.toContain("Chrome on Windows");
+    expect((await laptop.get("/profile")).body).toContain("<td>Chrome unter Windows</td>");
   });
 });
 

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import { browserParts } from "../../platform/user-agent.ts";
 import { endOtherSession } from "../../session/own-sessions.ts";
-import { listUserSessions, type Session } from "../../session/sessions.ts";
+import { listUserSessions, type ListedSession } from "../../session/sessions.ts";
 import { requestContext, signedIn } from "../auth.ts";
 import { HttpProblem } from "../errors.ts";
 import { parseForm } from "../forms.ts";
@@ -21,15 +22,19 @@ export async function sessionsSection(deps: Deps, request: FastifyRequest, csrf:
   const sessions = await listUserSessions(deps.db, user.id, deps.clock.now(), deps.config.session);
   const query = request.query as Record<string, unknown>;
   const info = query.ended === "1" ? t.text("sessions.ended") : undefined;
-  const row = (s: Session) => html`<tr>
-  <td>${t.dateTime(s.created_at)}</td>
+  const field = csrfField(csrf);
+  const row = (s: ListedSession) => {
+    const started = t.dateTime(s.created_at);
+    return html`<tr>
+  <td>${started}</td>
   <td>${t.dateTime(s.last_seen_at)}</td>
   <td>${s.ip}</td>
   <td>${describeAgent(t, s.user_agent)}</td>
   <td>${s.id === current.id
     ? t.text("sessions.this")
-    : html`<form method="post" action="/profile/sessions/${s.id}/end">${csrfField(csrf)}<button type="submit" class="secondary" aria-label="${t.text("sessions.endLabel", { at: t.dateTime(s.created_at), ip: s.ip })}">${t.text("sessions.end")}</button></form>`}</td>
+    : html`<form method="post" action="/profile/sessions/${s.id}/end">${field}<button type="submit" class="secondary" aria-label="${t.text("sessions.endLabel", { at: started, ip: s.ip })}">${t.text("sessions.end")}</button></form>`}</td>
 </tr>`;
+  };
   return html`<!-- sessions -->
 <section aria-labelledby="sessions-heading" id="sessions">
 <h2 id="sessions-heading">${t.text("sessions.heading")}</h2>
@@ -54,11 +59,30 @@ export function profileSessionRoutes(app: FastifyInstance, deps: Deps): void {
   });
 }
 
+/**
+ * Browser names already worked out, per translator and User-Agent (issue 17: a user's sessions mostly
+ * share one browser, and the list may have 50 rows). Bounded: emptied when it reaches AGENTS_KEPT.
+ */
+const agentNames = new WeakMap<Translator, Map<string, string>>();
+const AGENTS_KEPT = 256;
+
 /** A short, readable name for a User-Agent header: enough to recognise one's own browser. */
 function describeAgent(t: Translator, agent: string): string {
+  let names = agentNames.get(t);
+  if (!names) agentNames.set(t, (names = new Map()));
+  let name = names.get(agent);
+  if (name === undefined) {
+    if (names.size >= AGENTS_KEPT) names.clear();
+    name = agentName(t, agent);
+    names.set(agent, name);
+  }
+  return name;
+}
+
+/** Named as the code email names it (platform/user-agent.ts), in the reader's words; else the header's start. */
+function agentName(t: Translator, agent: string): string {
   if (agent === "") return t.text("sessions.unknownBrowser");
-  const browser = /(Edg|OPR|Chrome|Firefox|Safari)\/[\d.]+/.exec(agent)?.[1];
-  const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(agent)?.[1];
-  const name = { Edg: "Edge", OPR: "Opera" }[browser ?? ""] ?? browser;
-  return name ? (system ? t.text("sessions.browserOn", { browser: name, system }) : name) : agent.slice(0, 60);
+  const { browser, system } = browserParts(agent);
+  if (browser && system) return t.text("sessions.browserOn", { browser, system });
+  return browser ?? system ?? agent.slice(0, 60);
 }
