@@ -16,7 +16,7 @@ import { sql, type Kysely } from "kysely";
 //
 // codes_expires goes (both dialects): no statement reads codes by expiry. Retention deletes codes
 // with their flows (codes_flow), and a code's expiry is read from its row, found by its flow.
-const THROTTLE_COLUMNS = sql.raw(`"key", "failures", "locked_until", "hard_locked", "updated_at", "window_started_at"`);
+const THROTTLE_COLUMNS = ["key", "failures", "locked_until", "hard_locked", "updated_at", "window_started_at"] as const;
 
 export async function up(db: Kysely<any>): Promise<void> {
   if (!isPostgres(db)) await rebuildThrottles(db, "without rowid");
@@ -41,14 +41,19 @@ export async function down(db: Kysely<any>): Promise<void> {
 async function rebuildThrottles(db: Kysely<any>, as: "without rowid" | "rowid"): Promise<void> {
   await db.transaction().execute(async (tx) => {
     // As 001 and 002 made it (a key that is the primary key is never null: NOT NULL says so here).
-    const columns = sql.raw(
-      `"key" text primary key not null, "failures" integer default 0 not null, "locked_until" integer default 0 not null, ` +
-        `"hard_locked" integer default 0 not null, "updated_at" integer not null, "window_started_at" integer default 0 not null`,
-    );
-    await sql`CREATE TABLE "throttles_rebuilt" (${columns})${sql.raw(as === "without rowid" ? " WITHOUT ROWID" : "")}`.execute(tx);
-    await sql`INSERT INTO "throttles_rebuilt" (${THROTTLE_COLUMNS}) SELECT ${THROTTLE_COLUMNS} FROM "throttles"`.execute(tx);
-    await sql`DROP TABLE "throttles"`.execute(tx);
-    await sql`ALTER TABLE "throttles_rebuilt" RENAME TO "throttles"`.execute(tx);
+    await tx.schema
+      .createTable("throttles_rebuilt")
+      .addColumn("key", "text", (c) => c.primaryKey().notNull())
+      .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("locked_until", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("hard_locked", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("updated_at", "integer", (c) => c.notNull())
+      .addColumn("window_started_at", "integer", (c) => c.notNull().defaultTo(0))
+      .modifyEnd(as === "without rowid" ? sql`WITHOUT ROWID` : sql``)
+      .execute();
+    await tx.insertInto("throttles_rebuilt").columns([...THROTTLE_COLUMNS]).expression(tx.selectFrom("throttles").select([...THROTTLE_COLUMNS])).execute();
+    await tx.schema.dropTable("throttles").execute();
+    await tx.schema.alterTable("throttles_rebuilt").renameTo("throttles").execute();
     // Retention deletes idle counters in index ranges of updated_at (003-lifecycle).
     await tx.schema.createIndex("throttles_updated").on("throttles").column("updated_at").execute();
   });
