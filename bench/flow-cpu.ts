@@ -6,7 +6,7 @@
  * is measured in the same rounds, and every figure is also given as a ratio to it.
  *
  *   node --import tsx bench/flow-cpu.ts [--rate 8] [--concurrency 4] [--seconds 8] [--rounds 3]
- *        [--build <dir with bin/ and dist/>[::<extra node flags>]]…  (default: this checkout's build)
+ *        [--warm-flows 0] [--build <dir with bin/ and dist/>[::<extra node flags>]]…  (default: this checkout's build)
  *
  * A build directory is what `npm run build` leaves (bin/famos.js and dist/), e.g. a copy of an earlier
  * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`. After `::`, node flags
@@ -38,6 +38,8 @@ const { values: argv } = parseArgs({
     concurrency: { type: "string", default: "4" },
     seconds: { type: "string", default: "8" },
     rounds: { type: "string", default: "3" },
+    /** Complete flows run (as fast as the virtual users go) before the paced window, to warm the JIT: a server runs for days. */
+    "warm-flows": { type: "string", default: "0" },
     build: { type: "string", multiple: true },
     floor: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
@@ -114,6 +116,8 @@ for (let round = 0; round < rounds; round += 1) {
       let recorder: ChildProcess | null = null;
       let metrics0: string | null = null;
       let metrics1: string | null = null;
+      const warmFlows = Number(argv["warm-flows"]);
+      if (warmFlows > 0) await driver.run({ scenario: "bench/scenarios/famos.ts", origin: `http://127.0.0.1:${server.port}`, users, concurrency, flows: warmFlows, durationMs: 600_000 });
       const result = await driver.run(
         { scenario: "bench/scenarios/famos.ts", origin: `http://127.0.0.1:${server.port}`, users, concurrency, ratePerSecond: rate, durationMs, warmupMs: 2000 },
         async (mark) => {
@@ -151,6 +155,7 @@ for (let round = 0; round < rounds; round += 1) {
       if (m0 !== null && m1 !== null) console.log(`  mean ms per request: ${routeMeansMs(m0, m1).map((r) => `${r.route} ${fmt(r.meanMs)}`).join(", ")}`);
       console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : tid} ${fmt(ms)}`).join(", ")}`);
       if (m0 !== null && m1 !== null) console.log(`  garbage collections per flow: ${gcPerFlow(m0, m1, flows)}`);
+      console.log(`  memory at the window's end: RSS ${fmt(e.rssBytes / 2 ** 20)} MB${e.heapUsedBytes === undefined ? "" : `, V8 heap used ${fmt(e.heapUsedBytes / 2 ** 20)} MB`}`);
       console.log(
         `round ${round + 1} ${build === REPO_ROOT ? "this checkout" : build}: ${s.flows} flows, CPU ${fmt(s.total)} ms/flow (event loop ${fmt(s.main)}), argon2id ${fmt(a.cpuMsPerVerify)} ms/verify → ${fmt(s.total / a.cpuMsPerVerify)}× (event loop ${fmt(s.main / a.cpuMsPerVerify)}×), code→SMTP p95 ${fmt(s.codeSmtpP95)} ms (from the code, server's histogram: ${fromCode === null ? "–" : `≤ ${fmt(fromCode)}`} ms), errors ${result.errorCount}`,
       );

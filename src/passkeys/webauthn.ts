@@ -8,6 +8,11 @@ export type WebAuthn = typeof import("@simplewebauthn/server") & typeof import("
 
 let loading: Promise<WebAuthn> | undefined;
 
+/** Whether this process has started loading the library (tests: a server does not load it until a ceremony is near). */
+export function webauthnRequested(): boolean {
+  return loading !== undefined;
+}
+
 export function webauthn(): Promise<WebAuthn> {
   loading ??= Promise.all([import("@simplewebauthn/server"), import("@simplewebauthn/server/helpers")]).then(
     ([server, helpers]) => ({ ...server, ...helpers }),

@@ -202,15 +202,16 @@ function signInProblem(deps: Deps, t: Translator, outcome: Exclude<PasskeySignIn
 
 /** @simplewebauthn/browser's bundle, served from the app like FAMOS's own modules (CSP script-src 'self'). */
 export function passkeyLibraryRoute(app: FastifyInstance): void {
-  // The server half is loaded lazily (passkeys/webauthn.ts) so that commands other than `serve` never
-  // load it; a server starts loading it now, in the background, so that the first passkey ceremony
-  // does not wait a second for it. A failure here is retried, and reported, by that first ceremony.
-  app.addHook("onReady", async () => {
-    void webauthn().catch(() => undefined);
-  });
+  // The server half is loaded lazily (passkeys/webauthn.ts): it holds about 7 MB of heap (an X.509
+  // and ASN.1 stack) that a server whose users have no passkeys never needs (issue 17: memory). Only
+  // the pages that offer a ceremony (adding a passkey; the OTP capture of a user who has one) bring
+  // this script, so its first request starts loading the server half in the background, and the
+  // ceremony, which waits for the user and their authenticator, does not wait for it. A failure here
+  // is retried, and reported, by that ceremony.
   const entry = createRequire(import.meta.url).resolve("@simplewebauthn/browser");
   const source = readFileSync(join(dirname(entry), "..", "dist", "bundle", "index.umd.min.js"), "utf8");
-  app.get("/static/vendor/simplewebauthn-browser.js", async (_request, reply) =>
-    reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(source),
-  );
+  app.get("/static/vendor/simplewebauthn-browser.js", async (_request, reply) => {
+    void webauthn().catch(() => undefined);
+    return reply.type("text/javascript; charset=utf-8").header("cache-control", "public, max-age=3600").send(source);
+  });
 }
