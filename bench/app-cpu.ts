@@ -21,7 +21,7 @@ import { addUser, createTestApp } from "../test/support/app.ts";
 import { FormClient } from "../test/support/client.ts";
 import { signIn } from "../test/support/client.ts";
 
-const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false }, pages: { type: "boolean", default: false } } });
+const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false }, pages: { type: "boolean", default: false }, postgres: { type: "boolean", default: false } } });
 
 /** --pages: the application's own connection, found as it sets its journal mode. */
 let appDatabase = null as SQLite.Database | null;
@@ -60,7 +60,7 @@ if (argv.statements) {
 }
 // Checkpoints on their own thread, as `famos serve` runs (otherwise every thousandth page of log
 // makes one commit copy and sync the database file, a cost the server does not pay).
-const t = await createTestApp({ env: { FAMOS_OTP_PER_HOUR: "0", FAMOS_OTP_RESEND_WAIT: "0s", FAMOS_LOCK_AFTER: "1000000" }, backgroundCheckpoints: !argv.pages && process.env.CHECKPOINTS !== "inline" });
+const t = await createTestApp({ ...(argv.postgres ? { database: "postgres" as const } : {}), env: { FAMOS_OTP_PER_HOUR: "0", FAMOS_OTP_RESEND_WAIT: "0s", FAMOS_LOCK_AFTER: "1000000" }, backgroundCheckpoints: !argv.pages && process.env.CHECKPOINTS !== "inline" });
 const users: Awaited<ReturnType<typeof addUser>>[] = [];
 for (let i = 0; i < Number(argv.users); i += 1) users.push(await addUser(t.deps, { loginId: `bench${i}`, email: `bench${i}@bench.test` }));
 

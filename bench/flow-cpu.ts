@@ -6,7 +6,7 @@
  * is measured in the same rounds, and every figure is also given as a ratio to it.
  *
  *   node --import tsx bench/flow-cpu.ts [--rate 8] [--concurrency 4] [--seconds 8] [--rounds 3]
- *        [--warm-flows 0] [--build <dir with bin/ and dist/>[::<extra node flags>]]…  (default: this checkout's build)
+ *        [--warm-flows 0] [--postgres postgres://postgres@127.0.0.1:5432/test] [--build <dir with bin/ and dist/>[::<extra node flags>]]…  (default: this checkout's build)
  *
  * A build directory is what `npm run build` leaves (bin/famos.js and dist/), e.g. a copy of an earlier
  * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`. After `::`, node flags
@@ -40,6 +40,8 @@ const { values: argv } = parseArgs({
     rounds: { type: "string", default: "3" },
     /** Complete flows run (as fast as the virtual users go) before the paced window, to warm the JIT: a server runs for days. */
     "warm-flows": { type: "string", default: "0" },
+    /** Run the product on this PostgreSQL server (a fresh schema per server) instead of a SQLite file. */
+    postgres: { type: "string" },
     build: { type: "string", multiple: true },
     floor: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
@@ -81,7 +83,8 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
   if (buildDir(build) === FLOOR) return startFloor({ sinkPort: driver.sinkPort, users, nodeFlags: buildFlags(build) });
   const port = await freePort();
   const dbPath = join(workDir, `famos-${index}-${Date.now()}.db`);
-  const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex") }) };
+  const databaseUrl = argv.postgres ? `${argv.postgres}${argv.postgres.includes("?") ? "&" : "?"}schema=flow_cpu_${index}_${Date.now()}` : undefined;
+  const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex"), ...(databaseUrl ? { databaseUrl } : {}) }) };
   const dir = buildDir(build);
   const bin = dir === REPO_ROOT ? PRODUCT_BIN : join(dir, "bin/famos.js");
   // Each build migrates and imports with its own command line: an earlier build refuses a database
