@@ -79,11 +79,16 @@ interface Sample {
 const samples = new Map<string, Sample[]>(builds.map((b) => [b, []]));
 const argonCpu: number[] = [];
 
+/** PostgreSQL schemas made for the servers (--postgres), dropped at the end. */
+const schemas: string[] = [];
+
 async function startServer(build: string, index: number): Promise<ServerProcess> {
   if (buildDir(build) === FLOOR) return startFloor({ sinkPort: driver.sinkPort, users, nodeFlags: buildFlags(build) });
   const port = await freePort();
   const dbPath = join(workDir, `famos-${index}-${Date.now()}.db`);
-  const databaseUrl = argv.postgres ? `${argv.postgres}${argv.postgres.includes("?") ? "&" : "?"}schema=flow_cpu_${index}_${Date.now()}` : undefined;
+  const schema = `flow_cpu_${index}_${Date.now()}`;
+  const databaseUrl = argv.postgres ? `${argv.postgres}${argv.postgres.includes("?") ? "&" : "?"}schema=${schema}` : undefined;
+  if (databaseUrl) schemas.push(schema);
   const env = { ...process.env, ...productEnv({ port, sinkPort: driver.sinkPort, dbPath, secret: randomBytes(32).toString("hex"), ...(databaseUrl ? { databaseUrl } : {}) }) };
   const dir = buildDir(build);
   const bin = dir === REPO_ROOT ? PRODUCT_BIN : join(dir, "bin/famos.js");
@@ -190,3 +195,10 @@ for (const [build, list] of samples) {
 }
 await driver.close();
 await rm(workDir, { recursive: true, force: true });
+if (argv.postgres && schemas.length > 0) {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: argv.postgres });
+  await client.connect();
+  for (const schema of schemas) await client.query(`drop schema if exists "${schema}" cascade`);
+  await client.end();
+}
