@@ -77,7 +77,6 @@ export async function confirmPasskey(deps: Deps, user: User, session: Session, c
   if (!response) return { kind: "malformed" };
 
   let used: { passkey: Passkey; counter: number; backedUp: boolean } | null = null;
-  let raced = false;
   const finish = finishSignIn(deps, user, session, flow, ctx);
   const check = await checkSecondFactor<Awaited<ReturnType<typeof finish>> & object, PasskeyFailure>(
     deps,
@@ -88,9 +87,10 @@ export async function confirmPasskey(deps: Deps, user: User, session: Session, c
         if (verdict.kind === "ok") used = verdict.used;
         return verdict.kind === "ok" ? { kind: "ok" } : verdict;
       },
+      // The counter moved under us (the same passkey used twice at once): the proof counts as used,
+      // neither confirmed nor a guess, and neither sign-in is given by it.
       consume: async (tx, now) => {
-        raced = !(await recordUse(tx, used!, now));
-        if (raced) return;
+        if (!(await recordUse(tx, used!, now))) return "used";
         await finishFlow(tx, flow.id, now);
         await voidFlowCodes(tx, flow.id, "passkey", now);
       },
@@ -104,8 +104,7 @@ export async function confirmPasskey(deps: Deps, user: User, session: Session, c
       metrics: { failed: () => deps.metrics.passkeyAssertions.inc({ outcome: "failed" }), confirmed: () => deps.metrics.passkeyAssertions.inc({ outcome: "confirmed" }) },
     },
     ctx,
-    // The counter moved under us (the same passkey used twice at once): neither sign-in is given.
-    async (tx, now, deviceId) => (raced ? null : finish(tx, now, deviceId)),
+    finish,
   );
   deps.metrics.signIns.inc({ outcome: `passkey-${check.kind === "refused" ? check.reason : check.kind}` });
   if (check.kind !== "ok") return check;

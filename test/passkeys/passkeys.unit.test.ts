@@ -1,4 +1,5 @@
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eraseUser } from "../../src/account/erase.ts";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
@@ -211,6 +212,34 @@ describe("passkeys (unit tier)", () => {
     expect(right.statusCode).toBe(429);
     expect(right.body).toContain("Too many failed attempts");
     expect((await events(user.login_id)).map(([e]) => e)).toContain("lock.started");
+  });
+
+  it("a passkey whose counter another request moved first gives no sign-in, no \"confirmed\" audit, and keeps the failure count", async () => {
+    const { auth, user } = await userWithPasskey();
+    const { client } = await signIn(u, { user, until: "otp" });
+    const lockAfter = u.config.lock.after;
+    const ask = async () => ((await client.post("/otp/passkey/options", {}, JSON_ACCEPT)).json() as { options: PublicKeyCredentialRequestOptionsJSON }).options;
+    for (let i = 0; i < lockAfter - 1; i += 1) {
+      expect((await client.post("/otp/passkey", { credential: JSON.stringify(auth.get(await ask(), { origin: ORIGIN, userVerified: false })) })).statusCode).toBe(401);
+    }
+    // The other request: the same passkey, answered in another tab, lands between this assertion's
+    // check and its use (when this one's challenge is used up, the stored counter moves on).
+    const [row] = await u.deps.db.selectFrom("passkeys").select("id").where("user_id", "=", user.id).execute();
+    const fullSessions = async () => (await u.deps.db.selectFrom("sessions").select("id").where("user_id", "=", user.id).where("stage", "=", "full").execute()).map((r) => r.id);
+    const before = await fullSessions();
+    await sql`create temp trigger other_tab after update of used_at on passkey_challenges begin update passkeys set sign_count = sign_count + 1000 where id = ${sql.lit(row!.id)}; end`.execute(u.deps.db);
+    try {
+      const raced = await client.post("/otp/passkey", { credential: JSON.stringify(auth.get(await ask(), { origin: ORIGIN })) });
+      expect(raced.statusCode).toBe(401);
+    } finally {
+      await sql`drop trigger other_tab`.execute(u.deps.db);
+    }
+    expect((await events(user.login_id)).map(([e]) => e)).not.toContain("passkey.confirmed");
+    expect(await fullSessions()).toEqual(before);
+    // The lost race neither counted as a guess nor cleared the guesses before it: one more wrong one locks.
+    expect((await client.post("/otp/passkey", { credential: JSON.stringify(auth.get(await ask(), { origin: ORIGIN, userVerified: false })) })).statusCode).toBe(401);
+    const right = await client.post("/otp/passkey", { credential: JSON.stringify(auth.get(await ask(), { origin: ORIGIN, counter: 5000 })) });
+    expect(right.statusCode).toBe(429);
   });
 
   it("removes a passkey (a fresh proof needed), after which it no longer signs in", async () => {
