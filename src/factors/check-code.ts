@@ -38,6 +38,7 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
       consume: async (tx, now) => {
         if (!matched || !(await useCode(tx, matched, now))) return "used";
         await finishFlow(tx, flow.id, now);
+        return "consumed";
       },
       failed: (outcome) => ({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: flow.kind } }),
       confirmed: { event: "code.confirmed", detail: { purpose: flow.kind } },

@@ -33,9 +33,10 @@ export interface SecondFactor<F extends { kind: string }> {
   /**
    * Inside the confirming transaction: makes the proof single-use (finishes the flow, stores the step,
    * marks the code) with a conditional write. "used" when that write lost to another request with the
-   * same proof: nothing was written, and the proof counts as used, not as confirmed.
+   * same proof: nothing was written, and the proof counts as used, not as confirmed. Each factor must
+   * say which (no `void`): a lost race that answered nothing was once taken for a confirmation.
    */
-  consume(tx: Kysely<Database>, now: number): Promise<void | "used">;
+  consume(tx: Kysely<Database>, now: number): Promise<"consumed" | "used">;
   /** The audit line of a failure (it counts toward the lock). */
   failed(failure: F): AuditLine;
   /** The audit line of a success. */

@@ -93,6 +93,7 @@ export async function confirmPasskey(deps: Deps, user: User, session: Session, c
         if (!(await recordUse(tx, used!, now))) return "used";
         await finishFlow(tx, flow.id, now);
         await voidFlowCodes(tx, flow.id, "passkey", now);
+        return "consumed";
       },
       failed: (failure) => ({
         event: failure.reason === "counter-regressed" ? "passkey.counter-regressed" : "passkey.failed",

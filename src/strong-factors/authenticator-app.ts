@@ -62,7 +62,7 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .where("confirmed_at", confirmed ? "is not" : "is", null)
         .where((eb) => eb.or([eb("last_step", "is", null), eb("last_step", "<", step)]))
         .executeTakeFirst();
-      return Number(stored.numUpdatedRows) === 1 ? undefined : "used";
+      return Number(stored.numUpdatedRows) === 1 ? "consumed" : "used";
     },
     failed: () => ({ event: "app.failed", detail: { during: use } }),
     confirmed: { event: confirmed ? "app.confirmed" : "app.added", detail: {} },

@@ -81,6 +81,7 @@ export function recoveryCodeFactor(deps: Deps, user: User, code: string): Second
         const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail, left });
         await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.recovery-code-used", recipient: user.otp_email, ...mail });
       }
+      return "consumed";
     },
     failed: () => ({ event: "recovery-code.failed", detail: {} }),
     confirmed: { event: "recovery-code.used", detail: {} },

@@ -291,6 +291,7 @@ describe("the factors (unit tier)", () => {
         consume: async (tx, at) => {
           await tx.insertInto("audit").values({ time: at, event: "test.consumed", actor: null, subject: user.login_id, ip: null, user_agent: null, detail: "{}" }).execute();
           consumed.push("yes");
+          return "consumed";
         },
         failed: () => ({ event: "code.failed", detail: { result: "test-factor" } }),
         confirmed: { event: "code.confirmed", detail: { purpose: "test-factor" } },
