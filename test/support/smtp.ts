@@ -55,6 +55,8 @@ export interface TestSmtpServer {
   /**
    * Holds the reply to each message's DATA for `ms` (0: answer at once). The message is already in
    * `messages` while the client waits, as with a real server that has stored it but not yet said so.
+   * `Infinity` holds every reply until the next call (a killed client must never have heard one,
+   * however slow the machine); that call answers the held ones.
    */
   delayData(ms: number): void;
   stop(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let refusing = options.refuse ?? false;
   let rejecting = false;
   let dataDelayMs = 0;
+  const held: (() => void)[] = [];
 
   const server = new SMTPServer({
     authOptional: options.users === undefined,
@@ -140,7 +143,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
             // Stored before the client hears "250", so a resolved sendMail() means the mail is here.
             messages.push(mail);
             arrivals.emit("mail", mail);
-            if (dataDelayMs > 0) setTimeout(() => callback(), dataDelayMs);
+            if (dataDelayMs === Infinity) held.push(() => callback());
+            else if (dataDelayMs > 0) setTimeout(() => callback(), dataDelayMs);
             else callback();
           },
           (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
@@ -197,8 +201,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     delayData(ms) {
       dataDelayMs = ms;
+      if (ms !== Infinity) for (const answer of held.splice(0)) answer();
     },
     stop() {
+      for (const answer of held.splice(0)) answer();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
