@@ -11,6 +11,9 @@
  * A build directory is what `npm run build` leaves (bin/famos.js and dist/), e.g. a copy of an earlier
  * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`. After `::`, node flags
  * for that server only, to compare runtime settings on one build: `--build . --build ".::--single-threaded-gc"`.
+ * A build directory with an executable `node` in it (a file or a link) runs on that Node (its server
+ * and its command line), to compare Node versions on one build: `bench/node-build.sh 24` makes one
+ * (the Dockerfile's Node) from this checkout's build, with better-sqlite3 rebuilt for its ABI.
  * Each server's garbage collections per flow (from its /metrics) are printed with its threads.
  * `--floor` (or `--build floor`, with `floor::<flags>` as above) adds the floor server
  * (bench/lib/floor-server.ts: the same flow with only HTTP, one argon2id verify and one mail) to the
@@ -19,6 +22,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -62,6 +66,11 @@ const builds = [...(argv.build ?? (argv.floor ? [] : [REPO_ROOT])), ...(argv.flo
 });
 const buildDir = (build: string) => build.split("::")[0]!;
 const buildFlags = (build: string) => build.split("::")[1]?.split(/\s+/).filter(Boolean) ?? [];
+/** The Node a build runs on: its own `node`, if it brings one, else this one. */
+const buildNode = (build: string) => {
+  const own = join(buildDir(build), "node");
+  return buildDir(build) !== FLOOR && existsSync(own) ? own : process.execPath;
+};
 
 const driver = await Driver.start();
 const workDir = await mkdtemp(join(tmpdir(), "famos-flow-cpu-"));
@@ -97,12 +106,13 @@ async function startServer(build: string, index: number): Promise<ServerProcess>
   const cli = (args: string[]) =>
     dir === REPO_ROOT
       ? runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 })
-      : runCommand(process.execPath, [bin, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
+      : runCommand(buildNode(build), [bin, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
   await cli(["migrate"]);
   await cli(["user", "import", csv]);
   return ServerProcess.start({
     name: `famos ${build}`,
     script: bin,
+    execPath: buildNode(build),
     typescript: false,
     args: ["serve"],
     cwd: REPO_ROOT,

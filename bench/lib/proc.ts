@@ -71,6 +71,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Extra Node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** The Node to run it on (default: this one). */
+  execPath?: string;
 }
 
 export class ServerProcess {
@@ -108,6 +110,7 @@ export class ServerProcess {
 
   static async start(options: StartOptions): Promise<ServerProcess> {
     const child = fork(options.script, options.args ?? [], {
+      ...(options.execPath ? { execPath: options.execPath } : {}),
       cwd: options.cwd,
       env: options.env ?? process.env,
       execArgv: [...(options.nodeFlags ?? []), ...(options.typescript === false ? [] : ["--import", "tsx"]), "--import", pathToFileURL(PROBE_PATH).href],
