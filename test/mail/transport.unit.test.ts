@@ -130,6 +130,7 @@ describe("smtpTransport: what reaches the SMTP server", () => {
       "FAMOS <noreply@famos.test>  ",
       '"Retail IT <desk>" <noreply@famos.test>',
       "Retail IT <desk> <noreply@famos.test>",
+      "Retail IT <desk> <noreply@famos.test>   ",
       "noreply@famos.test",
       "  noreply@famos.test ",
     ]) {
