@@ -50,8 +50,11 @@ export interface TestSmtpServer {
   clear(): void;
   /** While on, every MAIL FROM is answered `451` (a temporary failure), as in a mail outage. */
   refuse(on: boolean): void;
-  /** While on, every RCPT TO is answered `550` (a permanent failure: the mailbox does not exist). */
-  rejectPermanently(on: boolean): void;
+  /**
+   * While on, every RCPT TO is answered `code` (default `550`, a permanent failure: the mailbox does
+   * not exist), with the words "5.1.1 Mailbox does not exist (test rejection)".
+   */
+  rejectPermanently(on: boolean, code?: number): void;
   /**
    * Holds the reply to each message's DATA for `ms` (0: answer at once). The message is already in
    * `messages` while the client waits, as with a real server that has stored it but not yet said so.
@@ -78,6 +81,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   arrivals.setMaxListeners(0);
   let refusing = options.refuse ?? false;
   let rejecting = false;
+  let rejectCode = 550;
   let dataDelayMs = 0;
   const held: (() => void)[] = [];
 
@@ -112,7 +116,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     onRcptTo(_address, _session, callback) {
       if (rejecting) {
         const error: SMTPServerError = new Error("5.1.1 Mailbox does not exist (test rejection)");
-        error.responseCode = 550;
+        error.responseCode = rejectCode;
         callback(error);
         return;
       }
@@ -196,8 +200,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     refuse(on) {
       refusing = on;
     },
-    rejectPermanently(on) {
+    rejectPermanently(on, code = 550) {
       rejecting = on;
+      rejectCode = code;
     },
     delayData(ms) {
       dataDelayMs = ms;

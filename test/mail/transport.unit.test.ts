@@ -1,0 +1,393 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { simpleParser } from "mailparser";
+// mailauth (Postal Systems, pinned 4.13.3): a maintained DKIM verifier, RFC 6376.
+import { dkimVerify } from "mailauth/lib/dkim/verify.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadConfig } from "../../src/config/config.ts";
+import type { OutboxMessage } from "../../src/mail/outbox.ts";
+import { composeMessage, developmentTransport, MailDeliveryError, sendingOptions, smtpTransport, type MailTransport } from "../../src/mail/transport.ts";
+import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../support/smtp.ts";
+
+/**
+ * src/mail/transport.ts over the real in-process SMTP server of test/support/smtp.ts: which path a
+ * message takes (composed here in one pass, or by nodemailer's composer for an internationalised
+ * address), the envelope sender (VERP or the From's address), what an SMTP failure means for a retry,
+ * AUTH from the URL, DKIM, closing the pool, and that no header can be added through what reaches one.
+ * test/mail/compose.unit.test.ts compares the one-pass message with nodemailer's own, field by field.
+ */
+
+const FROM = "FAMOS <noreply@famos.test>";
+const BOUNCES = "bounces.famos.test";
+const SENT = new Date(Date.UTC(2026, 10, 28, 14, 0, 0));
+
+let counter = 0;
+function outboxMessage(fields: Partial<OutboxMessage> = {}): OutboxMessage {
+  counter += 1;
+  const id = `outbox${String(counter).padStart(4, "0")}`;
+  return {
+    id,
+    user_id: "u-1",
+    kind: "code.signin",
+    recipient: "dealer@dealer.test",
+    subject: "Your FAMOS one time passcode",
+    text_body: "Your code is 482913.\nIt expires in 15 minutes.",
+    html_body: "<p>Your code is <b>482913</b>.</p>",
+    message_id: `<${id}@famos.test>`,
+    state: "sending",
+    attempts: 1,
+    next_attempt_at: 0,
+    lease_until: null,
+    last_error: null,
+    created_at: 0,
+    sent_at: null,
+    bounced_at: null,
+    bounce_kind: null,
+    bounce_reason: null,
+    ...fields,
+  };
+}
+
+/** The header names of a received message, lower case, in order. */
+const headerNames = (mail: ReceivedMail) => [...mail.headers.keys()].sort();
+const HEADERS = ["content-type", "date", "from", "message-id", "mime-version", "subject", "to"];
+
+async function failure(promise: Promise<unknown>): Promise<MailDeliveryError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(MailDeliveryError);
+  return error as MailDeliveryError;
+}
+
+let smtp: TestSmtpServer;
+const transports: MailTransport[] = [];
+const open = (...args: Parameters<typeof smtpTransport>) => {
+  const transport = smtpTransport(...args);
+  transports.push(transport);
+  return transport;
+};
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+});
+afterAll(async () => smtp.stop());
+beforeEach(() => {
+  smtp.clear();
+  smtp.refuse(false);
+  smtp.rejectPermanently(false);
+});
+afterEach(() => {
+  for (const transport of transports.splice(0)) transport.close();
+});
+
+describe("smtpTransport: what reaches the SMTP server", () => {
+  it("sends a message with ASCII addresses as composed here in one pass: to its one recipient, from the From's address, with its Message-ID", async () => {
+    const message = outboxMessage();
+    await open(smtp.url).send(message, FROM);
+    expect(smtp.messages).toHaveLength(1);
+    const mail = smtp.messages[0]!;
+    // The one-pass composer's boundary: nodemailer's composer draws "--_NmP-…" instead.
+    expect(mail.raw).toMatch(/^Content-Type: multipart\/alternative; boundary="--_FAMOS_[0-9a-f]{24}"\r\n/);
+    expect(mail.envelopeFrom).toBe("noreply@famos.test");
+    expect(mail.envelopeTo).toEqual(["dealer@dealer.test"]);
+    expect(mail).toMatchObject({ from: '"FAMOS" <noreply@famos.test>', to: "dealer@dealer.test", subject: message.subject, messageId: message.message_id, html: message.html_body });
+    expect(mail.text.trim()).toBe(message.text_body);
+    expect(headerNames(mail)).toEqual(HEADERS);
+  });
+
+  it("hands an internationalised address to nodemailer's composer (SMTPUTF8): the same fields arrive", async () => {
+    const message = outboxMessage({ recipient: "jörg@dealer.test" });
+    await open(smtp.url).send(message, "FAMOS Zürich <noreply@famos.test>");
+    const mail = smtp.messages[0]!;
+    expect(mail.raw).not.toContain("--_FAMOS_");
+    expect(mail.envelopeFrom).toBe("noreply@famos.test");
+    expect(mail.envelopeTo).toEqual(["jörg@dealer.test"]);
+    expect(mail).toMatchObject({ from: '"FAMOS Zürich" <noreply@famos.test>', to: "jörg@dealer.test", subject: message.subject, messageId: message.message_id, html: message.html_body });
+    expect(mail.text.trim()).toBe(message.text_body);
+    expect(headerNames(mail)).toEqual(HEADERS);
+  });
+
+  it("VERP: with a bounce domain the envelope sender is bounce+<outbox id>@ that domain, on both paths; the From stays", async () => {
+    const transport = open(smtp.url, { bounceDomain: BOUNCES });
+    const ascii = outboxMessage();
+    const international = outboxMessage({ recipient: "jörg@dealer.test" });
+    await transport.send(ascii, FROM);
+    await transport.send(international, FROM);
+    expect(smtp.messages.map((m) => [m.envelopeFrom, m.envelopeTo, m.from])).toEqual([
+      [`bounce+${ascii.id}@${BOUNCES}`, ["dealer@dealer.test"], '"FAMOS" <noreply@famos.test>'],
+      [`bounce+${international.id}@${BOUNCES}`, ["jörg@dealer.test"], '"FAMOS" <noreply@famos.test>'],
+    ]);
+  });
+
+  it("without a bounce domain the envelope sender is the address in the From's closing <…>, whatever the display name holds; a bare From is the address itself", async () => {
+    const transport = open(smtp.url, { bounceDomain: null });
+    for (const from of [
+      "FAMOS <noreply@famos.test>",
+      "FAMOS <noreply@famos.test>  ",
+      '"Retail IT <desk>" <noreply@famos.test>',
+      "Retail IT <desk> <noreply@famos.test>",
+      "Retail IT <desk> <noreply@famos.test>   ",
+      "noreply@famos.test",
+      "  noreply@famos.test ",
+    ]) {
+      smtp.clear();
+      await transport.send(outboxMessage(), from);
+      expect(smtp.messages[0]!.envelopeFrom, JSON.stringify(from)).toBe("noreply@famos.test");
+    }
+  });
+
+  it("authenticates with the user and password in the URL", async () => {
+    const guarded = await startSmtpServer({ users: { famos: "right horse battery" } });
+    try {
+      await open(`smtp://famos:right%20horse%20battery@127.0.0.1:${guarded.port}?ignoreTLS=true`).send(outboxMessage(), FROM);
+      expect(guarded.messages.map((m) => m.authUser)).toEqual(["famos"]);
+      // RFC 4954 §6: 535, a 5yz reply: the message fails for good rather than waiting for a password that will not change by itself.
+      const wrong = await failure(open(`smtp://famos:wrong@127.0.0.1:${guarded.port}?ignoreTLS=true`).send(outboxMessage(), FROM));
+      expect(wrong.permanent).toBe(true);
+      expect(wrong.message).toContain("535");
+      expect(guarded.messages).toHaveLength(1);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it("signs with DKIM when the sending options carry a key (sendingOptions reads the key file), and the signature verifies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "famos-transport-"));
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const keyFile = join(dir, "dkim.pem");
+      const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+      writeFileSync(keyFile, pem, { mode: 0o600 });
+      const loaded = loadConfig({ FAMOS_BOUNCE_DOMAIN: BOUNCES, FAMOS_DKIM_DOMAIN: "famos.test", FAMOS_DKIM_SELECTOR: "famos2026", FAMOS_DKIM_KEY_FILE: keyFile });
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded));
+      const sending = sendingOptions(loaded.config);
+      expect(sending).toEqual({ bounceDomain: BOUNCES, dkim: { domainName: "famos.test", keySelector: "famos2026", privateKey: pem } });
+
+      const message = outboxMessage();
+      await open(smtp.url, sending).send(message, FROM);
+      const mail = smtp.messages[0]!;
+      expect(mail.envelopeFrom).toBe(`bounce+${message.id}@${BOUNCES}`);
+      expect(mail.raw).toMatch(/^DKIM-Signature: .*d=famos\.test/m);
+      const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: "spki", format: "der" }).toString("base64")}`;
+      const resolver = async (name: string, type: string) => {
+        if (name === "famos2026._domainkey.famos.test" && type === "TXT") return [[record]];
+        throw Object.assign(new Error(`no ${type} record for ${name}`), { code: "ENOTFOUND" });
+      };
+      const verified = (await dkimVerify(Buffer.from(mail.raw), { resolver })) as { results: { status: { result: string } }[] };
+      expect(verified.results.map((r) => r.status.result)).toEqual(["pass"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sendingOptions without FAMOS_BOUNCE_DOMAIN or FAMOS_DKIM_*: no bounce domain, no signature", async () => {
+    const loaded = loadConfig({});
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded));
+    const sending = sendingOptions(loaded.config);
+    expect(sending).toEqual({ bounceDomain: null, dkim: null });
+    await open(smtp.url, sending).send(outboxMessage(), FROM);
+    expect(smtp.messages[0]!.raw).not.toMatch(/^DKIM-Signature:/im);
+    expect(smtp.messages[0]!.envelopeFrom).toBe("noreply@famos.test");
+  });
+});
+
+describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", () => {
+  it("a 4yz reply is transient, with the server's words as the message", async () => {
+    smtp.refuse(true);
+    const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+    expect(error.permanent).toBe(false);
+    expect(error.message).toBe("Mail command failed: 451 4.3.0 Mail service temporarily unavailable (test outage)");
+    expect(smtp.messages).toEqual([]);
+  });
+
+  it("a 5yz reply is permanent, from 500 up; the message is the error's own text, not its String()", async () => {
+    for (const code of [550, 554, 500]) {
+      smtp.rejectPermanently(true, code);
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([code, error.permanent]).toEqual([code, true]);
+      expect(error.message).toBe(`Can't send mail - all recipients were rejected: ${code} 5.1.1 Mailbox does not exist (test rejection)`);
+    }
+    smtp.rejectPermanently(true, 499);
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).permanent).toBe(false);
+    expect(smtp.messages).toEqual([]);
+  });
+
+  it("the international path fails the same way: 550 permanent, 451 transient", async () => {
+    smtp.rejectPermanently(true);
+    expect((await failure(open(smtp.url).send(outboxMessage({ recipient: "jörg@dealer.test" }), FROM))).permanent).toBe(true);
+    smtp.rejectPermanently(false);
+    smtp.refuse(true);
+    expect((await failure(open(smtp.url).send(outboxMessage({ recipient: "jörg@dealer.test" }), FROM))).permanent).toBe(false);
+  });
+
+  it("no reply at all (nothing listening) is transient", async () => {
+    const gone = await startSmtpServer();
+    const url = gone.url;
+    await gone.stop();
+    const error = await failure(open(url).send(outboxMessage(), FROM));
+    expect(error.permanent).toBe(false);
+    expect(error.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it("close ends the pool: a send after it fails, transient, and nothing reaches the server", async () => {
+    const transport = open(smtp.url);
+    await transport.send(outboxMessage(), FROM);
+    transport.close();
+    const error = await failure(transport.send(outboxMessage(), FROM));
+    expect(error).toMatchObject({ message: "Connection pool was closed", permanent: false });
+    expect(smtp.messages).toHaveLength(1);
+  });
+});
+
+describe("smtpTransport: no header can be added through the subject or the Message-ID (ASVS 5.2.x)", () => {
+  const BREAKS: [string, string][] = [
+    ["CRLF", "\r\n"],
+    ["CR", "\r"],
+    ["LF", "\n"],
+    ["CRLF CRLF (an empty line: the body)", "\r\n\r\n"],
+    ["NUL", "\u0000"],
+    ["U+2028 LINE SEPARATOR", "\u2028"],
+    ["U+2029 PARAGRAPH SEPARATOR", "\u2029"],
+    ["U+0085 NEXT LINE", "\u0085"],
+  ];
+  for (const [what, gap] of BREAKS) {
+    it(`a subject with ${what} stays one Subject header, on both paths`, async () => {
+      const transport = open(smtp.url);
+      for (const recipient of ["dealer@dealer.test", "jörg@dealer.test"]) {
+        smtp.clear();
+        const message = outboxMessage({ recipient, subject: `Your code${gap}Bcc: victim@evil.test${gap}X-Injected: yes` });
+        await transport.send(message, FROM);
+        const mail = smtp.messages[0]!;
+        expect(mail.envelopeTo, recipient).toEqual([recipient]);
+        expect(headerNames(mail), recipient).toEqual(HEADERS);
+        expect(mail.subject, recipient).toMatch(/^Your code.*Bcc: victim@evil\.test.*X-Injected: yes$/s);
+        // Read back, the subject keeps no CR or LF (a separator such as U+2028 may stay: it was sent encoded).
+        expect(mail.subject, recipient).not.toMatch(/[\r\n]/);
+        const header = mail.raw.slice(0, mail.raw.indexOf("\r\n\r\n"));
+        expect(header, recipient).not.toMatch(/^(Bcc|X-Injected):/im);
+        // As sent, every header line ends at a CRLF and holds no other break, NUL or separator.
+        for (const line of header.split("\r\n")) expect(line, recipient).not.toMatch(/[\r\n\u0000\u2028\u2029\u0085]/);
+        expect(mail.text.trim(), recipient).toBe(message.text_body);
+      }
+    });
+  }
+
+  it("a Message-ID with a line break adds no header (nodemailer's composer takes it and keeps it one line)", async () => {
+    const message = outboxMessage({ message_id: "<x1@famos.test>\r\nBcc: victim@evil.test" });
+    await open(smtp.url).send(message, FROM);
+    const mail = smtp.messages[0]!;
+    expect(mail.envelopeTo).toEqual(["dealer@dealer.test"]);
+    expect(headerNames(mail)).toEqual(HEADERS);
+    expect(mail.raw).not.toMatch(/^Bcc:/im);
+  });
+});
+
+describe("composeMessage: the message as written", () => {
+  const message = {
+    recipient: "dealer@dealer.test",
+    subject: "Your FAMOS one time passcode",
+    text_body: "Line one\nLine two\r\nLine three",
+    html_body: "<p>One</p>\n<p>Two</p>",
+    message_id: "<aBcD1234efgh@famos.test>",
+  };
+
+  it("writes the header block exactly: the boundary, From, To, Subject, Message-ID, an RFC 5322 Date in +0000, MIME-Version", () => {
+    const raw = composeMessage(message, FROM, SENT)!;
+    const boundary = /boundary="([^"]+)"/.exec(raw)![1]!;
+    expect(boundary).toMatch(/^--_FAMOS_[0-9a-f]{24}$/);
+    expect(raw.slice(0, raw.indexOf("\r\n\r\n"))).toBe(
+      [
+        `Content-Type: multipart/alternative; boundary="${boundary}"`,
+        "From: FAMOS <noreply@famos.test>",
+        "To: dealer@dealer.test",
+        "Subject: Your FAMOS one time passcode",
+        "Message-ID: <aBcD1234efgh@famos.test>",
+        "Date: Sat, 28 Nov 2026 14:00:00 +0000",
+        "MIME-Version: 1.0",
+      ].join("\r\n"),
+    );
+  });
+
+  it("writes the text part, then the HTML part, each quoted-printable UTF-8, and ends with the closing boundary and CRLF, nothing after", () => {
+    const raw = composeMessage(message, FROM, SENT)!;
+    const boundary = /boundary="([^"]+)"/.exec(raw)![1]!;
+    const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
+    expect(body).toBe(
+      [
+        `--${boundary}`,
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        "Line one\r\nLine two\r\nLine three",
+        `--${boundary}`,
+        "Content-Type: text/html; charset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        "<p>One</p>\r\n<p>Two</p>",
+        `--${boundary}--`,
+        "",
+      ].join("\r\n"),
+    );
+  });
+
+  it("writes every line break as CRLF (RFC 5322 §2.3), whether a body had LF or CRLF: no bare LF anywhere", () => {
+    const raw = composeMessage({ ...message, text_body: "a\nb\n\nc\r\nd\n", html_body: "<p>\n</p>\n" }, FROM, SENT)!;
+    expect(raw).not.toMatch(/[^\r]\n/);
+    expect(raw).toContain("\r\n\r\na\r\nb\r\n\r\nc\r\nd\r\n\r\n--");
+  });
+
+  it("writes a plain subject as it is and any other through the header encoder, one header either way", async () => {
+    const plain = composeMessage({ ...message, subject: "Code: 12 = ok?" }, FROM, SENT)!;
+    expect(plain).toContain("\r\nSubject: Code: 12 = ok?\r\n");
+    const encoded = composeMessage({ ...message, subject: "Ihr Code für FAMOS\r\nBcc: victim@evil.test" }, FROM, SENT)!;
+    expect(encoded).toMatch(/\r\nSubject: =\?UTF-8\?Q\?/);
+    const parsed = await simpleParser(encoded);
+    expect(parsed.subject).toBe("Ihr Code für FAMOS Bcc: victim@evil.test");
+    expect(parsed.headers.has("bcc")).toBe(false);
+  });
+
+  it("draws a boundary of its own for each message", () => {
+    const first = /boundary="([^"]+)"/.exec(composeMessage(message, FROM, SENT)!)![1];
+    const second = /boundary="([^"]+)"/.exec(composeMessage(message, FROM, SENT)!)![1];
+    expect(first).not.toBe(second);
+  });
+
+  it("leaves to nodemailer's composer (null) a From, To or Message-ID that is not printable ASCII on one line", () => {
+    expect(composeMessage(message, FROM, SENT)).not.toBeNull();
+    for (const bad of ["\r\n", "\n", "\u0000", "\u007f", "ü", "\u2028", "\t"]) {
+      expect(composeMessage({ ...message, recipient: `dealer${bad}@dealer.test` }, FROM, SENT), JSON.stringify(bad)).toBeNull();
+      expect(composeMessage(message, `FAMOS${bad} <noreply@famos.test>`, SENT), JSON.stringify(bad)).toBeNull();
+      expect(composeMessage({ ...message, message_id: `<a${bad}b@famos.test>` }, FROM, SENT), JSON.stringify(bad)).toBeNull();
+    }
+  });
+});
+
+describe("developmentTransport: nothing leaves the machine", () => {
+  it("writes one line naming the recipient, the subject and where to read it, and sends nothing", async () => {
+    const lines: string[] = [];
+    const transport = developmentTransport("http://localhost:3000/dev/mailbox", (line) => lines.push(line));
+    expect(transport.kind).toBe("development");
+    await transport.send(outboxMessage({ recipient: "dev@dealer.test", subject: "Your code" }), FROM);
+    expect(lines).toEqual(['[dev mail] to dev@dealer.test: "Your code" (read it at http://localhost:3000/dev/mailbox)\n']);
+    expect(transport.close()).toBeUndefined();
+    expect(smtp.messages).toEqual([]);
+  });
+
+  it("writes that line to standard error when no writer is given", async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await developmentTransport("http://localhost:3000/dev/mailbox").send(outboxMessage({ recipient: "dev@dealer.test", subject: "S" }), FROM);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual(['[dev mail] to dev@dealer.test: "S" (read it at http://localhost:3000/dev/mailbox)\n']);
+  });
+});
