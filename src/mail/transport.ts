@@ -57,6 +57,9 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
   } as never);
   return {
     async send(message, from) {
+      // The outbox's writers check every recipient; this does not rely on them (ASVS 5.2.3): a recipient
+      // that nodemailer could read as a group, a list or a header goes nowhere, and is not retried.
+      if (!ONE_ADDRESS.test(message.recipient)) throw new MailDeliveryError("the recipient is not one email address", true);
       const envelopeFrom = sending.bounceDomain ? returnPathFor(message.id, sending.bounceDomain) : null;
       const raw = composeMessage(message, from, new Date());
       try {
@@ -84,6 +87,13 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
     close: () => transporter.close(),
   };
 }
+
+/**
+ * Exactly one address, local@domain, as the SMTP envelope and the To header take it: no space or line
+ * break of any kind (U+0085, U+2028 and U+2029 included), no control character, and none of the
+ * characters that make an address list, a group or a display name (`,;:<>()"[]\\` and a second @).
+ */
+const ONE_ADDRESS = /^[^\s\p{Cc}\u0085\u2028\u2029,;:<>()"[\]\\@]+@[^\s\p{Cc}\u0085\u2028\u2029,;:<>()"[\]\\@]+$/u;
 
 /** Printable ASCII without line breaks: a header value that needs no encoding. */
 const PLAIN = /^[\x20-\x7e]*$/;

@@ -243,6 +243,43 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
   });
 });
 
+describe("smtpTransport: one message, one recipient (ASVS 5.2.3)", () => {
+  // Every recipient has passed checkEmailEntry and enqueueMail refuses CR and LF; the transport does not
+  // rely on that: whatever writes to the outbox, a recipient that is not one address goes nowhere.
+  const notOne = {
+    "CR LF and a Bcc header": "a@dealer.test\r\nBcc: x@evil.test",
+    "a bare LF": "a@dealer.test\nx@evil.test",
+    "U+2028": "a@dealer.test\u2028Bcc: x@evil.test",
+    "U+2029": "a@dealer.test\u2029x@evil.test",
+    "U+0085": "a@dealer.test\u0085x@evil.test",
+    NUL: "a@dealer.test\u0000x@evil.test",
+    "a comma": "a@dealer.test, x@evil.test",
+    "a semicolon": "a@dealer.test;x@evil.test",
+    "a group": "team: x@evil.test;",
+    "a display name": "Dealer <x@evil.test>",
+    "a space": "a@dealer.test x@evil.test",
+    "two @": "a@dealer.test@evil.test",
+    "no @": "dealer.test",
+    "an empty domain": "a@",
+    "nothing": "",
+  };
+  for (const [what, recipient] of Object.entries(notOne)) {
+    it(`refuses, for good and before any connection, a recipient with ${what}`, async () => {
+      const error = await failure(open(smtp.url).send(outboxMessage({ recipient }), FROM));
+      expect(error.permanent).toBe(true);
+      expect(error.message).toBe("the recipient is not one email address");
+      expect(smtp.messages).toEqual([]);
+    });
+  }
+
+  it("still sends to one plain or internationalised address", async () => {
+    const transport = open(smtp.url);
+    await transport.send(outboxMessage({ recipient: "o'neil+famos@dealer.test" }), FROM);
+    await transport.send(outboxMessage({ recipient: "jürgen@autohaus-müller.test" }), FROM);
+    expect(smtp.messages.map((m) => m.envelopeTo)).toEqual([["o'neil+famos@dealer.test"], ["jürgen@autohaus-müller.test"]]);
+  });
+});
+
 describe("smtpTransport: no header can be added through the subject or the Message-ID (ASVS 5.2.x)", () => {
   const BREAKS: [string, string][] = [
     ["CRLF", "\r\n"],
