@@ -1,5 +1,6 @@
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { isoBase64URL, isoCBOR } from "@simplewebauthn/server/helpers";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { finishFlow, findFlow, createFlow } from "../../src/otp/flows.ts";
@@ -315,6 +316,23 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       expect(failed[1]!.detail?.why).toBe(`Unexpected registration response origin "https://famos.test.evil.example", expected "${RP.origin}"`);
       // The library's words, cut at 200 characters (this one quotes a 320-character origin).
       expect(String(failed[3]!.detail?.why)).toHaveLength(200);
+    });
+
+    it("refuses, and audits, an attestation whose signature does not verify (a packed self-attestation signed by another key)", async () => {
+      const user = await addUser(unit.deps);
+      const forged = (c: RegistrationResponseJSON) => {
+        const statement = isoCBOR.decodeFirst<Map<string, unknown>>(isoBase64URL.toBuffer(c.response.attestationObject));
+        const other = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        statement.set("fmt", "packed");
+        statement.set("attStmt", new Map<string, unknown>([["alg", -7], ["sig", new Uint8Array(sign("sha256", Buffer.from("not the attested data"), other.privateKey))]]));
+        c.response.attestationObject = isoBase64URL.fromBuffer(isoCBOR.encode(statement as Parameters<typeof isoCBOR.encode>[0]));
+      };
+      const added = await metric(unit.deps.metrics.passkeysAdded);
+      const { outcome } = await register(user, await fullSession(user), new SoftAuthenticator(), {}, "Forged", forged);
+      expect(outcome).toEqual({ kind: "refused", reason: "invalid" });
+      expect(await rows(user)).toEqual([]);
+      expect(await metric(unit.deps.metrics.passkeysAdded)).toBe(added);
+      expect((await audits(user)).at(-1)).toMatchObject({ event: "passkey.add-failed", detail: { result: "invalid" } });
     });
 
     it("takes only this session's unexpired registration challenge, once", async () => {
