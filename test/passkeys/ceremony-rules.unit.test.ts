@@ -268,6 +268,7 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       const second = await register(user, session, plain, {}, "Key", (c) => delete c.response.transports);
       expect(second.outcome).toMatchObject({ kind: "added", passkey: { backedUp: false } });
       expect((await rows(user)).find((r) => r.name === "Key")).toMatchObject({ transports: null, device_type: "singleDevice", backed_up: 0, sign_count: 0 });
+      expect((await audits(user)).at(-1)).toEqual({ event: "passkey.added", detail: { name: "Key", deviceType: "singleDevice", backedUp: false }, actor: user.login_id });
 
       // The stored key and counter are what sign-in checks against.
       const otp = await atOtp(user as TestUser);
