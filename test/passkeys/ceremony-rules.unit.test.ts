@@ -333,7 +333,7 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       expect(outcome).toEqual({ kind: "refused", reason: "invalid" });
       expect(await rows(user)).toEqual([]);
       expect(await metric(unit.deps.metrics.passkeysAdded)).toBe(added);
-      expect((await audits(user)).at(-1)).toMatchObject({ event: "passkey.add-failed", detail: { result: "invalid" } });
+      expect((await audits(user)).at(-1)).toEqual({ event: "passkey.add-failed", detail: { result: "invalid", why: "the attestation statement did not verify" }, actor: user.login_id });
     });
 
     it("takes only this session's unexpired registration challenge, once", async () => {
