@@ -108,7 +108,12 @@ export async function finishPasskeyRegistration(
     await audit(deps, user, ctx, now, "passkey.add-failed", { result: reason, why: String((error as Error)?.message ?? error).slice(0, 200) });
     return { kind: "refused", reason };
   }
-  if (!verified.verified) return { kind: "refused", reason: "invalid" };
+  // A signed attestation ("packed" and the like) whose signature does not verify: the library answers
+  // instead of throwing, and it is as invalid an answer as any other, audited alike.
+  if (!verified.verified) {
+    await audit(deps, user, ctx, now, "passkey.add-failed", { result: "invalid", why: "the attestation statement did not verify" });
+    return { kind: "refused", reason: "invalid" };
+  }
   const info = verified.registrationInfo;
   const row = {
     id: randomId(deps.random),
