@@ -13,6 +13,9 @@ export interface ServerStats {
   cpuSystemMs: number;
   rssBytes: number;
   heapUsedBytes?: number;
+  /** V8's heap as taken from the system, and per space (the probe's v8.getHeapSpaceStatistics()). */
+  heapTotalBytes?: number;
+  heapSpaces?: Record<string, { size: number; used: number }>;
   maxRssBytes?: number;
   /** CPU of the main thread alone (the event loop), ms, from /proc/self/task (null elsewhere). */
   mainThreadCpuMs?: number | null;
