@@ -28,6 +28,7 @@ let appDatabase = null as SQLite.Database | null;
 if (argv.pages) {
   const pragma = SQLite.prototype.pragma;
   SQLite.prototype.pragma = function (this: SQLite.Database, ...args: Parameters<typeof pragma>) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the point: keep the connection the application opened
     appDatabase ??= this;
     return pragma.apply(this, args);
   } as typeof pragma;
