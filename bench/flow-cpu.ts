@@ -12,8 +12,8 @@
  * commit's: `cp -r bin dist /tmp/old/ && ln -s $PWD/node_modules /tmp/old/`. After `::`, node flags
  * for that server only, to compare runtime settings on one build: `--build . --build ".::--single-threaded-gc"`.
  * A build directory with an executable `node` in it (a file or a link) runs on that Node (its server
- * and its command line), to compare Node versions on one build: `bench/node-build.sh 24` makes one
- * (the Dockerfile's Node) from this checkout's build, with better-sqlite3 rebuilt for its ABI.
+ * and its command line), to compare Node versions on one build: `scripts/node-copy.sh 24 <dir>` makes
+ * `<dir>/app` (the Dockerfile's Node, better-sqlite3 rebuilt for its ABI), run as `--build <dir>/app`.
  * Each server's garbage collections per flow (from its /metrics) are printed with its threads.
  * `--floor` (or `--build floor`, with `floor::<flags>` as above) adds the floor server
  * (bench/lib/floor-server.ts: the same flow with only HTTP, one argon2id verify and one mail) to the
