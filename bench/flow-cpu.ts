@@ -174,6 +174,7 @@ for (let round = 0; round < rounds; round += 1) {
       console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : tid} ${fmt(ms)}`).join(", ")}`);
       if (m0 !== null && m1 !== null) console.log(`  garbage collections per flow: ${gcPerFlow(m0, m1, flows)}`);
       console.log(`  memory at the window's end: RSS ${fmt(e.rssBytes / 2 ** 20)} MB${e.heapUsedBytes === undefined ? "" : `, V8 heap used ${fmt(e.heapUsedBytes / 2 ** 20)} MB`}${e.heapTotalBytes === undefined ? "" : ` of ${fmt(e.heapTotalBytes / 2 ** 20)} MB taken`}`);
+      if (e.mallocedBytes !== undefined) console.log(`  off V8's heap, MB: V8's malloc ${fmt(e.mallocedBytes / 2 ** 20)}, external ${fmt((e.externalBytes ?? 0) / 2 ** 20)} (ArrayBuffers ${fmt((e.arrayBuffersBytes ?? 0) / 2 ** 20)})`);
       if (e.heapSpaces) console.log(`  V8 spaces, taken (used) MB: ${Object.entries(e.heapSpaces).filter(([, s]) => s.size > 0).map(([name, s]) => `${name} ${fmt(s.size / 2 ** 20)} (${fmt(s.used / 2 ** 20)})`).join(", ")}`);
       console.log(
         `round ${round + 1} ${build === REPO_ROOT ? "this checkout" : build}: ${s.flows} flows, CPU ${fmt(s.total)} ms/flow (event loop ${fmt(s.main)}), argon2id ${fmt(a.cpuMsPerVerify)} ms/verify → ${fmt(s.total / a.cpuMsPerVerify)}× (event loop ${fmt(s.main / a.cpuMsPerVerify)}×), code→SMTP p95 ${fmt(s.codeSmtpP95)} ms (from the code, server's histogram: ${fromCode === null ? "–" : `≤ ${fmt(fromCode)}`} ms), errors ${result.errorCount}`,

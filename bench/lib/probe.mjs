@@ -5,7 +5,7 @@
  * own `process.cpuUsage()` and memory figures (the shape of `ServerStats` in proc.ts). It changes nothing
  * else in the server.
  */
-import { getHeapSpaceStatistics } from "node:v8";
+import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import { readdirSync, readFileSync } from "node:fs";
 
 /** CPU of the main thread alone (the event loop: everything but the thread pool's hashing), ms; null off Linux. */
@@ -45,6 +45,10 @@ if (process.send !== undefined) {
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
       heapTotalBytes: mem.heapTotal,
+      // Off V8's heap: what V8 itself mallocs, what embedders report as external, and ArrayBuffers (Buffers).
+      mallocedBytes: getHeapStatistics().malloced_memory,
+      externalBytes: mem.external,
+      arrayBuffersBytes: mem.arrayBuffers,
       // What each V8 space has taken from the system (space_size), beside what it uses.
       heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }])),
       maxRssBytes: process.resourceUsage().maxRSS * 1024,

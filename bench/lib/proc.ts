@@ -16,6 +16,10 @@ export interface ServerStats {
   /** V8's heap as taken from the system, and per space (the probe's v8.getHeapSpaceStatistics()). */
   heapTotalBytes?: number;
   heapSpaces?: Record<string, { size: number; used: number }>;
+  /** Off V8's heap: V8's own malloc (getHeapStatistics().malloced_memory), external memory, ArrayBuffers. */
+  mallocedBytes?: number;
+  externalBytes?: number;
+  arrayBuffersBytes?: number;
   maxRssBytes?: number;
   /** CPU of the main thread alone (the event loop), ms, from /proc/self/task (null elsewhere). */
   mainThreadCpuMs?: number | null;
