@@ -60,8 +60,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
   const transport =
     overrides.transport ?? (config.smtpUrl ? smtpTransport(config.smtpUrl, sendingOptions(config)) : developmentTransport(mailboxUrl));
-  const fromAddress = /<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom;
-  const mailDomain = fromAddress.includes("@") ? fromAddress.slice(fromAddress.lastIndexOf("@") + 1) : "famos.local";
+  const mailDomain = config.mailFromAddress.includes("@") ? config.mailFromAddress.slice(config.mailFromAddress.lastIndexOf("@") + 1) : "famos.local";
 
   const sender = new MailSender(
     {

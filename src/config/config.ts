@@ -4,6 +4,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
+import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
 
 export const DEFAULT_SHARED_MAILBOX_NAMES = [
   "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
@@ -38,6 +39,8 @@ export interface Config {
   redisUrl: string | null;
   smtpUrl: string | null;
   mailFrom: string;
+  /** FAMOS_MAIL_FROM's address alone (src/mail/mailbox.ts): the envelope sender and the mail domain. */
+  mailFromAddress: string;
   /** Raw FAMOS_SECRET; null in development until one is generated under ./data. */
   secret: Buffer | null;
   otp: { ttlMs: number; tries: number; resendWaitMs: number; perAttempt: number; perHour: number };
@@ -178,6 +181,10 @@ export function loadConfig(env: Env): ConfigResult {
   const mailFrom = read("FAMOS_MAIL_FROM") ?? (production ? "" : "FAMOS <no-reply@localhost>");
   if (production && !read("FAMOS_MAIL_FROM")) problems.add("FAMOS_MAIL_FROM", "is required in production");
   if (CRLF.test(env.FAMOS_MAIL_FROM ?? "")) problems.add("FAMOS_MAIL_FROM", "must be one line");
+  else if (mailFrom !== "" && parseMailbox(mailFrom) === null) {
+    problems.add("FAMOS_MAIL_FROM", `must be one mailbox, such as no-reply@dealer.example or FAMOS <no-reply@dealer.example> (a name with a comma goes in quotes); got "${mailFrom}"`);
+  }
+  const mailFromAddress = parseMailbox(mailFrom)?.address ?? "";
 
   let secret: Buffer | null = null;
   const rawSecret = read("FAMOS_SECRET");
@@ -241,7 +248,7 @@ export function loadConfig(env: Env): ConfigResult {
 
   const supportEmail = read("FAMOS_SUPPORT_EMAIL") ?? (production ? "" : "support@localhost");
   if (production && !read("FAMOS_SUPPORT_EMAIL")) problems.add("FAMOS_SUPPORT_EMAIL", "is required in production");
-  else if (!/^[^\s@<>"]+@[^\s@<>"]+$/.test(supportEmail)) problems.add("FAMOS_SUPPORT_EMAIL", "must be an email address");
+  else if (!isOneAddress(supportEmail)) problems.add("FAMOS_SUPPORT_EMAIL", "must be an email address");
 
   const timezone = read("FAMOS_TIMEZONE") ?? "Europe/London";
   try {
@@ -319,7 +326,7 @@ export function loadConfig(env: Env): ConfigResult {
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
-    databaseUrl, redisUrl, smtpUrl, mailFrom, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
+    databaseUrl, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow, lifecycle,
     timeouts,

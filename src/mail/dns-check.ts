@@ -26,7 +26,7 @@ class DnsUnreachable extends Error {}
 
 /** The domains and key `famos mail check` looks at, from the configuration. */
 export function mailDnsTargets(config: Readonly<Config>): { fromDomain: string; bounceDomain: string | null; dkim: { name: string; publicKey: string } | null } {
-  const address = /<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom;
+  const address = config.mailFromAddress;
   const fromDomain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
   const dkim = config.dkim
     ? {

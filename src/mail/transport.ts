@@ -6,6 +6,7 @@ import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
 import { cryptoRandom } from "../platform/random.ts";
+import { isOneAddress, parseMailbox } from "./mailbox.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
 /** Hands one message to the next hop. Throws on failure; `permanent` errors are not retried. */
@@ -59,14 +60,18 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
     async send(message, from) {
       // The outbox's writers check every recipient; this does not rely on them (ASVS 5.2.3): a recipient
       // that nodemailer could read as a group, a list or a header goes nowhere, and is not retried.
-      if (!ONE_ADDRESS.test(message.recipient)) throw new MailDeliveryError("the recipient is not one email address", true);
+      if (!isOneAddress(message.recipient)) throw new MailDeliveryError("the recipient is not one email address", true);
+      // The sender likewise (FAMOS_MAIL_FROM is checked at start): the envelope and nodemailer's composer
+      // must not read two different senders out of one setting.
+      const sender = parseMailbox(from);
+      if (sender === null) throw new MailDeliveryError("the sender is not one mailbox", true);
       const envelopeFrom = sending.bounceDomain ? returnPathFor(message.id, sending.bounceDomain) : null;
       const raw = composeMessage(message, from, new Date());
       try {
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
         if (raw !== null) {
-          await transporter.sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? addressOf(from), to: message.recipient } });
+          await transporter.sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? sender.address, to: message.recipient } });
           return;
         }
         await transporter.sendMail({
@@ -88,13 +93,6 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
   };
 }
 
-/**
- * Exactly one address, local@domain, as the SMTP envelope and the To header take it: no space or line
- * break of any kind (U+0085, U+2028 and U+2029 included), no control character, and none of the
- * characters that make an address list, a group or a display name (`,;:<>()"[]\\` and a second @).
- */
-const ONE_ADDRESS = /^[^\s\p{Cc}\u0085\u2028\u2029,;:<>()"[\]\\@]+@[^\s\p{Cc}\u0085\u2028\u2029,;:<>()"[\]\\@]+$/u;
-
 /** Printable ASCII without line breaks: a header value that needs no encoding. */
 const PLAIN = /^[\x20-\x7e]*$/;
 
@@ -104,11 +102,6 @@ const PLAIN = /^[\x20-\x7e]*$/;
  * (Q or B, whichever is shorter), so no subject can add a header (ASVS 5.2.x).
  */
 const headerEncoder = new MimeNode();
-
-/** The address in "Name <address>", or the value itself. */
-function addressOf(from: string): string {
-  return /<([^>]+)>\s*$/.exec(from)?.[1] ?? from.trim();
-}
 
 /**
  * The message as nodemailer would send it — multipart/alternative, text then HTML, both

@@ -123,21 +123,31 @@ describe("smtpTransport: what reaches the SMTP server", () => {
     ]);
   });
 
-  it("without a bounce domain the envelope sender is the address in the From's closing <…>, whatever the display name holds; a bare From is the address itself", async () => {
+  it("without a bounce domain the envelope sender is the From's address (src/mail/mailbox.ts), with or without a display name; a bare From is the address itself", async () => {
     const transport = open(smtp.url, { bounceDomain: null });
     for (const from of [
       "FAMOS <noreply@famos.test>",
       "FAMOS <noreply@famos.test>  ",
-      '"Retail IT <desk>" <noreply@famos.test>',
-      "Retail IT <desk> <noreply@famos.test>",
-      "Retail IT <desk> <noreply@famos.test>   ",
+      '"Retail IT, Dealer Group" <noreply@famos.test>',
+      "Concessionnaire Évry <noreply@famos.test>",
       "noreply@famos.test",
       "  noreply@famos.test ",
     ]) {
       smtp.clear();
       await transport.send(outboxMessage(), from);
       expect(smtp.messages[0]!.envelopeFrom, JSON.stringify(from)).toBe("noreply@famos.test");
+      expect(smtp.messages[0]!.headers.get("from"), JSON.stringify(from)).toMatchObject({ value: [{ address: "noreply@famos.test" }] });
     }
+  });
+
+  it("refuses, for good and before any connection, a From that is not one mailbox (two <…>, a list, an address in the name): the envelope and nodemailer's composer would read different senders out of it", async () => {
+    const transport = open(smtp.url, { bounceDomain: null });
+    for (const from of ["Retail IT <desk> <noreply@famos.test>", "noreply@famos.test, x@evil.test", "x@evil.test <noreply@famos.test>", '"Evil <x@evil.test>" <noreply@famos.test>', "FAMOS <noreply@famos.test>\r\nBcc: x@evil.test"]) {
+      const error = await failure(transport.send(outboxMessage(), from));
+      expect(error.permanent, JSON.stringify(from)).toBe(true);
+      expect(error.message).toBe("the sender is not one mailbox");
+    }
+    expect(smtp.messages).toEqual([]);
   });
 
   it("authenticates with the user and password in the URL", async () => {

@@ -149,6 +149,19 @@ describe("mail header injection (ASVS 5.2.3)", () => {
     }
   });
 
+  it("ASVS 5.2.3: a FAMOS_MAIL_FROM that is not one mailbox is refused at start, with what it must look like", () => {
+    for (const from of ["FAMOS <a@b.example> <c@d.example>", "a@b.example, c@d.example", "FAMOS, Dealer IT <a@b.example>", "FAMOS <a@b.example", "FAMOS <>", "FAMOS"]) {
+      const result = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_MAIL_FROM: from });
+      expect(result.ok, from).toBe(false);
+      if (!result.ok) expect(result.errors, from).toContainEqual(expect.stringMatching(/^FAMOS_MAIL_FROM: must be one mailbox, such as no-reply@dealer\.example or FAMOS <no-reply@dealer\.example>/));
+    }
+    for (const from of ["a@b.example", "FAMOS <a@b.example>", '"FAMOS, Dealer IT" <a@b.example>', "Concessionnaire Évry <a@b.example>"]) {
+      const result = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_MAIL_FROM: from });
+      expect(result.ok, from).toBe(true);
+      if (result.ok) expect(result.config.mailFromAddress).toBe("a@b.example");
+    }
+  });
+
   it("ASVS 5.2.3: FAMOS_MAIL_FROM and FAMOS_SUPPORT_EMAIL with a line break are refused at start", () => {
     const result = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_MAIL_FROM: "FAMOS <a@b.example>\r\nBcc: c@d.example", FAMOS_SUPPORT_EMAIL: "it@b.example\nBcc: c@d.example" });
     expect(result.ok).toBe(false);
