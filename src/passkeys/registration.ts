@@ -129,9 +129,10 @@ export async function finishPasskeyRegistration(
     last_used_at: null,
   };
   const added = await deps.db.transaction().execute(async (tx) => {
-    const taken = await tx.selectFrom("passkeys").select("id").where("credential_id", "=", row.credential_id).executeTakeFirst();
-    if (taken) return false;
-    await tx.insertInto("passkeys").values(row).execute();
+    // One statement decides, so two registrations of one credential at once (two instances on
+    // PostgreSQL, where both would read "not taken" first) end as one passkey and "already added".
+    const inserted = await tx.insertInto("passkeys").values(row).onConflict((oc) => oc.column("credential_id").doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
     await audit(tx, user, ctx, now, "passkey.added", { name: row.name, deviceType: row.device_type, backedUp: row.backed_up === 1 });
     return true;
   });

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { finishPasskeyRegistration, startPasskeyRegistration } from "../../src/passkeys/registration.ts";
+import type { RelyingParty } from "../../src/passkeys/relying-party.ts";
+import { createSession } from "../../src/session/sessions.ts";
+import { addUser } from "../support/app.ts";
+import { SoftAuthenticator } from "../support/soft-authenticator.ts";
+import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+
+const RP: RelyingParty = { origin: "https://famos.test", rpId: "famos.test" };
+
+/**
+ * One credential ID in two registrations that finish at the same instant: one adds it, the other is
+ * told "already added", not an error page from the UNIQUE index that the first one's row trips (on
+ * PostgreSQL, two instances' transactions both read "not taken" before either commits). On SQLite the
+ * two finish on one instance, as one server's do: its one connection runs them one after the other
+ * (two connections in one process would wait for each other's lock inside a synchronous call).
+ * An authenticator makes a new credential per ceremony, so only a client that answers two ceremonies
+ * with one credential does this; it must still get an answer, and one passkey.
+ */
+describe.each(DIALECTS)("two registrations of one credential at once on %s", (dialect: TestDialect) => {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `pkrace_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+
+  it("one is added, the other refused as already added; one row, one passkey.added", async () => {
+    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const user = await addUser(a);
+    const auth = new SoftAuthenticator();
+    const ctx = { ip: "192.0.2.7", userAgent: "race-test" };
+    const started = await Promise.all(
+      [a, b].map(async (deps) => {
+        const { session } = await createSession(deps.db, deps.random, t.clock.now(), deps.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+        await deps.db.updateTable("sessions").set({ verified_at: t.clock.now() }).where("id", "=", session.id).execute();
+        const start = await startPasskeyRegistration(deps, user, { ...session, verified_at: t.clock.now() }, { name: "Key", password: null }, RP, ctx);
+        if (start.kind !== "options") throw new Error(`start: ${JSON.stringify(start)}`);
+        return { deps, session: { ...session, verified_at: t.clock.now() }, credential: auth.create(start.options, { origin: RP.origin }) };
+      }),
+    );
+    expect(started[0]!.credential.id).toBe(started[1]!.credential.id);
+
+    const outcomes = await Promise.all(
+      started.map(({ deps, session, credential }, i) => finishPasskeyRegistration(deps, user, session, { name: `Key ${i}`, credential: JSON.stringify(credential) }, RP, ctx)),
+    );
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(["added", "refused"]);
+    expect(outcomes.find((o) => o.kind === "refused")).toEqual({ kind: "refused", reason: "already-added" });
+    expect(await a.db.selectFrom("passkeys").select("credential_id").where("user_id", "=", user.id).execute()).toEqual([{ credential_id: auth.credentialId }]);
+    const events = await a.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "like", "passkey.%").execute();
+    expect(events.map((e) => e.event)).toEqual(["passkey.added"]);
+  });
+});
