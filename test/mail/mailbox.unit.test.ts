@@ -61,6 +61,8 @@ describe("parseMailbox: FAMOS_MAIL_FROM as one mailbox, for the From header and 
     ["a comment", "FAMOS (IT) <no-reply@dealer.example>"],
     ["an unclosed quote", '"FAMOS <no-reply@dealer.example>'],
     ["an address in a quoted name", '"Evil <b@evil.example>" <no-reply@dealer.example>'],
+    ["words before a quoted name", 'Evil "FAMOS" <no-reply@dealer.example>'],
+    ["words after a quoted name", '"FAMOS" Evil <no-reply@dealer.example>'],
     ["a stray quote in the name", 'FA"MOS <no-reply@dealer.example>'],
     ["CR LF", "FAMOS <no-reply@dealer.example>\r\nBcc: b@evil.example"],
     ["a line break in the name", "FA\nMOS <no-reply@dealer.example>"],
