@@ -12,6 +12,12 @@
  *
  *   node --import tsx bench/run.ts [--peer-only | --product-only | --floor-only] [--no-floor] [--levels 4,16] [--duration 20]
  *        [--warmup 3] [--users 200] [--sessions 10000] [--no-raw] [--quick] [--cpu-prof]
+ *        [--node-flags="<flags for the product's server>"]
+ *
+ * --node-flags measures a runtime setting on the whole bench, e.g.
+ * `--node-flags="--heap-growing-percent=20"` (with "=", as the value starts with a dash; bench/HISTORY.md,
+ * the eleventh round): the product's server starts with them after the launcher's own, and the results
+ * file says so beside the product's figures.
  */
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -58,6 +64,7 @@ const { values: argv } = parseArgs({
     sessions: { type: "string" },
     "sessions-max-seconds": { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
+    "node-flags": { type: "string" },
     out: { type: "string" },
     "no-postgres": { type: "boolean", default: false },
     postgres: { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
@@ -65,6 +72,8 @@ const { values: argv } = parseArgs({
 });
 
 const quick = argv.quick;
+/** Extra node flags for the product's server only (--node-flags), split on spaces. */
+const productNodeFlags = (argv["node-flags"] ?? "").split(/\s+/).filter(Boolean);
 const opts = {
   levels: (argv.levels ?? (quick ? "4" : "4,8,16")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
   durationMs: Number(argv.duration ?? (quick ? 5 : 20)) * 1000,
@@ -238,8 +247,9 @@ for (const target of targets) {
       users: opts.users,
       minUsers: Math.max(...opts.levels) * 2,
       workDir,
-      ...(argv["cpu-prof"] ? { nodeFlags: ["--cpu-prof", "--cpu-prof-dir", profDir] } : {}),
+      nodeFlags: [...(argv["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(target.key === "product" ? productNodeFlags : [])],
     });
+    if (target.key === "product" && productNodeFlags.length > 0) prepared.notes.push(`node flags (--node-flags): ${productNodeFlags.join(" ")}`);
     record.notes.push(...prepared.notes);
     for (const note of prepared.notes) console.log(`  ${note}`);
     const base = { scenario: target.scenario, origin: prepared.origin, users: prepared.users, warmupMs: opts.warmupMs };
