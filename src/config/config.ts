@@ -180,11 +180,12 @@ export function loadConfig(env: Env): ConfigResult {
 
   const mailFrom = read("FAMOS_MAIL_FROM") ?? (production ? "" : "FAMOS <no-reply@localhost>");
   if (production && !read("FAMOS_MAIL_FROM")) problems.add("FAMOS_MAIL_FROM", "is required in production");
+  const sender = parseMailbox(mailFrom);
   if (CRLF.test(env.FAMOS_MAIL_FROM ?? "")) problems.add("FAMOS_MAIL_FROM", "must be one line");
-  else if (mailFrom !== "" && parseMailbox(mailFrom) === null) {
+  else if (mailFrom !== "" && sender === null) {
     problems.add("FAMOS_MAIL_FROM", `must be one mailbox, such as no-reply@dealer.example or FAMOS <no-reply@dealer.example> (a name with a comma goes in quotes); got "${mailFrom}"`);
   }
-  const mailFromAddress = parseMailbox(mailFrom)?.address ?? "";
+  const mailFromAddress = sender?.address ?? "";
 
   let secret: Buffer | null = null;
   const rawSecret = read("FAMOS_SECRET");
