@@ -45,8 +45,13 @@ export function formatRecoveryCode(code: string): string {
  * deleted, so it stops working with the commit. Returns the codes in plain text, which exist only in
  * this answer (the page shows them once).
  */
-export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, "random" | "keys" | "clock">, userId: string): Promise<{ codes: string[] }> {
+export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, "random" | "keys" | "clock" | "dialect">, userId: string): Promise<{ codes: string[] }> {
   const now = deps.clock.now();
+  // Two sets issued at once (two tabs, two instances) must not both delete before either inserts: on
+  // PostgreSQL each delete sees only committed rows, and twenty codes would work. The user's row is
+  // locked first, so the second waits and its delete, a statement begun after, removes the first's set.
+  // SQLite's one writer already runs the two one after the other.
+  if (deps.dialect === "postgres") await tx.selectFrom("users").select("id").where("id", "=", userId).forUpdate().execute();
   await tx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newCode(deps));
   await tx

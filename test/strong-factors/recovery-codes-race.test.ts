@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
+import { addUser } from "../support/app.ts";
+import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+
+/**
+ * "Generate new recovery codes" twice at once (two tabs, a double submit, two instances behind the
+ * proxy): the old set stops working and exactly one new set of ten is left — the one the later answer
+ * showed. On PostgreSQL each transaction's delete ran before the other's insert was committed, so
+ * neither removed the other's set and twenty codes worked, ten of them on a page already closed.
+ * On SQLite one server's one connection runs the two one after the other.
+ */
+describe.each(DIALECTS)("two renewals of one user's recovery codes at once on %s", (dialect: TestDialect) => {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `rcrace_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+
+  it("leaves one set of ten, the last one issued; the first set and the old set no longer exist", async () => {
+    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const user = await addUser(a);
+    await a.db.transaction().execute((tx) => issueRecoveryCodes(tx, a, user.id));
+    const old = await a.db.selectFrom("recovery_codes").select("id").where("user_id", "=", user.id).execute();
+    expect(old).toHaveLength(10);
+
+    const finished: string[][] = [];
+    await Promise.all(
+      [a, b].map((deps) =>
+        deps.db.transaction().execute(async (tx) => {
+          await issueRecoveryCodes(tx, deps, user.id);
+          finished.push((await tx.selectFrom("recovery_codes").select("id").where("user_id", "=", user.id).execute()).map((r) => r.id).sort());
+        }),
+      ),
+    );
+    const left = (await a.db.selectFrom("recovery_codes").select("id").where("user_id", "=", user.id).execute()).map((r) => r.id).sort();
+    expect(left).toHaveLength(10);
+    expect(left).toEqual(finished.at(-1));
+    expect(left.some((id) => old.some((o) => o.id === id))).toBe(false);
+  });
+});
