@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
-import type { Random } from "../platform/random.ts";
+import type { Deps } from "../app/deps.ts";
 import type { Database, PasskeyChallengesTable } from "../store/schema.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 
 /** How long a browser has to answer a challenge: enough to find and touch the authenticator. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -14,9 +15,11 @@ const hash = (challenge: string) => createHash("sha256").update(challenge).diges
  * A new WebAuthn challenge (32 random bytes, base64url) for this session and purpose. Asking again
  * voids the session's earlier ones of the same purpose: one ceremony at a time per session.
  */
-export async function issueChallenge(db: Kysely<Database>, random: Random, sessionId: string, purpose: ChallengePurpose, now: number): Promise<string> {
-  const challenge = random.bytes(32).toString("base64url");
-  await db.transaction().execute(async (tx) => {
+export async function issueChallenge(deps: Pick<Deps, "db" | "random" | "dialect">, sessionId: string, purpose: ChallengePurpose, now: number): Promise<string> {
+  const challenge = deps.random.bytes(32).toString("base64url");
+  await deps.db.transaction().execute(async (tx) => {
+    // Two asked at once (two tabs of one session, two instances) would otherwise both stay live.
+    await takeTurnsOn(tx, deps.dialect, { table: "sessions", id: sessionId });
     await tx.deleteFrom("passkey_challenges").where("session_id", "=", sessionId).where("purpose", "=", purpose).execute();
     await tx
       .insertInto("passkey_challenges")

@@ -51,7 +51,7 @@ export async function startPasskeyRegistration(
   const proof = await requireFreshProof(deps, user, session, input.password, ctx, "factor-change");
   if (proof.kind !== "ok") return proof;
   const now = deps.clock.now();
-  const challenge = await issueChallenge(deps.db, deps.random, session.id, "register", now);
+  const challenge = await issueChallenge(deps, session.id, "register", now);
   const { generateRegistrationOptions, isoBase64URL, isoUint8Array } = await webauthn();
   const options = await generateRegistrationOptions({
     rpName: RP_NAME,

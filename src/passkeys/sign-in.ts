@@ -50,7 +50,7 @@ export async function passkeySignInOptions(deps: Deps, user: User, session: Sess
   if (!(await signInFlow(deps, session))) return null;
   const passkeys = await userPasskeys(deps.db, user.id);
   if (passkeys.length === 0) return null;
-  const challenge = await issueChallenge(deps.db, deps.random, session.id, "signin", deps.clock.now());
+  const challenge = await issueChallenge(deps, session.id, "signin", deps.clock.now());
   const { generateAuthenticationOptions, isoBase64URL } = await webauthn();
   return generateAuthenticationOptions({
     rpID: rp.rpId,

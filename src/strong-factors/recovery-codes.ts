@@ -5,6 +5,7 @@ import { enqueueMail } from "../mail/outbox.ts";
 import { hmacHex } from "../platform/keys.ts";
 import { randomId } from "../platform/random.ts";
 import type { Database } from "../store/schema.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import type { User } from "../users/users.ts";
 import { recoveryCodeUsedMail } from "./messages.ts";
 import { userTranslator } from "../i18n/translator.ts";
@@ -47,11 +48,8 @@ export function formatRecoveryCode(code: string): string {
  */
 export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, "random" | "keys" | "clock" | "dialect">, userId: string): Promise<{ codes: string[] }> {
   const now = deps.clock.now();
-  // Two sets issued at once (two tabs, two instances) must not both delete before either inserts: on
-  // PostgreSQL each delete sees only committed rows, and twenty codes would work. The user's row is
-  // locked first, so the second waits and its delete, a statement begun after, removes the first's set.
-  // SQLite's one writer already runs the two one after the other.
-  if (deps.dialect === "postgres") await tx.selectFrom("users").select("id").where("id", "=", userId).forUpdate().execute();
+  // Two sets issued at once (two tabs, two instances) would otherwise leave twenty working codes.
+  await takeTurnsOn(tx, deps.dialect, { table: "users", id: userId });
   await tx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newCode(deps));
   await tx

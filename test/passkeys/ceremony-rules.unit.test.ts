@@ -352,7 +352,7 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       expect(await finish(auth.create(await begin(elsewhere), { origin: RP.origin }))).toEqual({ kind: "refused", reason: "invalid" });
       // A sign-in challenge of this very session.
       const options = await begin();
-      const signin = await issueChallenge(db(), unit.deps.random, session.id, "signin", now());
+      const signin = await issueChallenge(unit.deps, session.id, "signin", now());
       expect(await finish(auth.create(options, { origin: RP.origin, challenge: signin }))).toEqual({ kind: "refused", reason: "invalid" });
       // Answered once (wrongly), never again (rightly).
       const once = await begin();
@@ -602,7 +602,7 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       const theirs = await atOtp(user);
       const issued = await ask(user, theirs);
       expect(await confirm(auth.get(issued, { origin: RP.origin }))).toEqual({ kind: "refused", reason: "invalid" });
-      const register = await issueChallenge(db(), unit.deps.random, session.id, "register", now());
+      const register = await issueChallenge(unit.deps, session.id, "register", now());
       expect(await confirm(auth.get(next, { origin: RP.origin, challenge: register }))).toEqual({ kind: "refused", reason: "invalid" });
       // The other session's own challenge still works there.
       expect(await confirm(auth.get(issued, { origin: RP.origin }), theirs)).toMatchObject({ kind: "signed-in" });

@@ -18,7 +18,7 @@ describe("passkey challenges (unit tier)", () => {
 
   it("is 32 random bytes in base64url, stored only as its SHA-256, expiring after CHALLENGE_TTL_MS", async () => {
     const id = await session();
-    const challenge = await issueChallenge(unit.deps.db, unit.deps.random, id, "register", now());
+    const challenge = await issueChallenge(unit.deps, id, "register", now());
     expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const [row] = await rows(id);
     expect(row).toEqual({
@@ -34,7 +34,7 @@ describe("passkey challenges (unit tier)", () => {
 
   it("works once: the second answer with the same challenge is refused", async () => {
     const id = await session();
-    const challenge = await issueChallenge(unit.deps.db, unit.deps.random, id, "signin", now());
+    const challenge = await issueChallenge(unit.deps, id, "signin", now());
     expect(await consumeChallenge(unit.deps.db, id, "signin", challenge, now())).toBe(true);
     expect(await consumeChallenge(unit.deps.db, id, "signin", challenge, now())).toBe(false);
     expect((await rows(id))[0]?.used_at).toBe(now());
@@ -43,16 +43,16 @@ describe("passkey challenges (unit tier)", () => {
   it("expires: good until just before CHALLENGE_TTL_MS, refused at it", async () => {
     const id = await session();
     const issuedAt = now();
-    const late = await issueChallenge(unit.deps.db, unit.deps.random, id, "signin", issuedAt);
+    const late = await issueChallenge(unit.deps, id, "signin", issuedAt);
     expect(await consumeChallenge(unit.deps.db, id, "signin", late, issuedAt + CHALLENGE_TTL_MS)).toBe(false);
-    const onTime = await issueChallenge(unit.deps.db, unit.deps.random, id, "signin", issuedAt);
+    const onTime = await issueChallenge(unit.deps, id, "signin", issuedAt);
     expect(await consumeChallenge(unit.deps.db, id, "signin", onTime, issuedAt + CHALLENGE_TTL_MS - 1)).toBe(true);
   });
 
   it("is bound to its session and its purpose", async () => {
     const mine = await session();
     const other = await session();
-    const challenge = await issueChallenge(unit.deps.db, unit.deps.random, mine, "register", now());
+    const challenge = await issueChallenge(unit.deps, mine, "register", now());
     expect(await consumeChallenge(unit.deps.db, other, "register", challenge, now())).toBe(false);
     expect(await consumeChallenge(unit.deps.db, mine, "signin", challenge, now())).toBe(false);
     expect(await consumeChallenge(unit.deps.db, mine, "register", "not-" + challenge, now())).toBe(false);
@@ -62,10 +62,10 @@ describe("passkey challenges (unit tier)", () => {
   it("asking again voids the session's earlier challenge of that purpose only", async () => {
     const id = await session();
     const other = await session();
-    const first = await issueChallenge(unit.deps.db, unit.deps.random, id, "register", now());
-    const signin = await issueChallenge(unit.deps.db, unit.deps.random, id, "signin", now());
-    const othersRegister = await issueChallenge(unit.deps.db, unit.deps.random, other, "register", now());
-    const second = await issueChallenge(unit.deps.db, unit.deps.random, id, "register", now());
+    const first = await issueChallenge(unit.deps, id, "register", now());
+    const signin = await issueChallenge(unit.deps, id, "signin", now());
+    const othersRegister = await issueChallenge(unit.deps, other, "register", now());
+    const second = await issueChallenge(unit.deps, id, "register", now());
     expect(second).not.toBe(first);
     expect(await consumeChallenge(unit.deps.db, id, "register", first, now())).toBe(false);
     expect(await consumeChallenge(unit.deps.db, id, "register", second, now())).toBe(true);

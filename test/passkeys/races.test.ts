@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consumeChallenge, issueChallenge } from "../../src/passkeys/challenges.ts";
 import { finishPasskeyRegistration, startPasskeyRegistration } from "../../src/passkeys/registration.ts";
 import type { RelyingParty } from "../../src/passkeys/relying-party.ts";
 import { createSession } from "../../src/session/sessions.ts";
@@ -48,5 +49,31 @@ describe.each(DIALECTS)("two registrations of one credential at once on %s", (di
     expect(await a.db.selectFrom("passkeys").select("credential_id").where("user_id", "=", user.id).execute()).toEqual([{ credential_id: auth.credentialId }]);
     const events = await a.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "like", "passkey.%").execute();
     expect(events.map((e) => e.event)).toEqual(["passkey.added"]);
+  });
+});
+
+/**
+ * Two challenges asked for one session and purpose at once (two tabs of one session, two instances):
+ * one ceremony at a time per session, so only the later one stays live. On PostgreSQL each issue's
+ * delete saw only committed rows, and both challenges stayed live.
+ */
+describe.each(DIALECTS)("two passkey challenges for one session at once on %s", (dialect: TestDialect) => {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `pkchal_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+
+  it("leaves one live challenge: the other is gone and cannot be answered", async () => {
+    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const user = await addUser(a);
+    const { session } = await createSession(a.db, a.random, t.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.8", userAgent: "race-test" });
+    // Both instances hold an open connection first, so neither race starts later by connecting.
+    await Promise.all([a, b].map((deps) => deps.db.selectFrom("sessions").select("id").where("id", "=", session.id).execute()));
+    const challenges = await Promise.all([a, b].map((deps) => issueChallenge(deps, session.id, "register", t.clock.now())));
+    expect(await a.db.selectFrom("passkey_challenges").select("session_id").where("session_id", "=", session.id).execute()).toHaveLength(1);
+    const answered = [];
+    for (const challenge of challenges) answered.push(await consumeChallenge(a.db, session.id, "register", challenge, t.clock.now()));
+    expect(answered.sort()).toEqual([false, true]);
   });
 });
