@@ -1,5 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import type { SecondFactor } from "../factors/check-second-factor.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import type { User } from "../users/users.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
 import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
@@ -14,6 +15,8 @@ export async function startAppSetup(deps: Deps, user: User): Promise<{ kind: "st
   const now = deps.clock.now();
   const sealed = sealSecret(deps.keys.totpSecret, deps.random, user.id, newTotpSecret(deps.random));
   return deps.db.transaction().execute(async (tx) => {
+    // Two setups at once (a double submit): the later one replaces the earlier, as it would later on.
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
     await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).where("confirmed_at", "is", null).execute();
     const inserted = await tx
       .insertInto("authenticator_apps")

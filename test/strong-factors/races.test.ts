@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAppSetup } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
 import { addUser } from "../support/app.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
@@ -39,5 +40,29 @@ describe.each(DIALECTS)("two renewals of one user's recovery codes at once on %s
     expect(left).toHaveLength(10);
     expect(left).toEqual(finished.at(-1));
     expect(left.some((id) => old.some((o) => o.id === id))).toBe(false);
+  });
+});
+
+/**
+ * "Set up an authenticator app" twice at once (a double submit, two tabs, two instances): the later
+ * one starts with its own secret and the earlier one's QR code stops working, as when the user starts
+ * again later. On PostgreSQL the second's delete did not see the first's uncommitted row, its insert
+ * then met that row, and it answered "exists", the refusal meant for a confirmed app.
+ */
+describe.each(DIALECTS)("two authenticator app setups at once on %s", (dialect: TestDialect) => {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `apprace_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+
+  it("both start, and one app (not confirmed) is left waiting for its first code", async () => {
+    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const user = await addUser(a);
+    await Promise.all([a, b].map((deps) => deps.db.selectFrom("users").select("id").where("id", "=", user.id).execute()));
+    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user)));
+    expect(outcomes).toEqual([{ kind: "started" }, { kind: "started" }]);
+    const apps = await a.db.selectFrom("authenticator_apps").select(["confirmed_at"]).where("user_id", "=", user.id).execute();
+    expect(apps).toEqual([{ confirmed_at: null }]);
   });
 });
