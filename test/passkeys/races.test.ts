@@ -1,42 +1,36 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { consumeChallenge, issueChallenge } from "../../src/passkeys/challenges.ts";
 import { finishPasskeyRegistration, startPasskeyRegistration } from "../../src/passkeys/registration.ts";
 import type { RelyingParty } from "../../src/passkeys/relying-party.ts";
 import { createSession } from "../../src/session/sessions.ts";
 import { addUser } from "../support/app.ts";
 import { SoftAuthenticator } from "../support/soft-authenticator.ts";
-import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
 
 const RP: RelyingParty = { origin: "https://famos.test", rpId: "famos.test" };
 
 /**
  * One credential ID in two registrations that finish at the same instant: one adds it, the other is
  * told "already added", not an error page from the UNIQUE index that the first one's row trips (on
- * PostgreSQL, two instances' transactions both read "not taken" before either commits). On SQLite the
- * two finish on one instance, as one server's do: its one connection runs them one after the other
- * (two connections in one process would wait for each other's lock inside a synchronous call).
- * An authenticator makes a new credential per ceremony, so only a client that answers two ceremonies
+ * PostgreSQL, two instances' transactions both read "not taken" before either commits; on SQLite one
+ * server's one connection runs them one after the other, see useRacers). An authenticator makes a new credential per ceremony, so only a client that answers two ceremonies
  * with one credential does this; it must still get an answer, and one passkey.
  */
 describe.each(DIALECTS)("two registrations of one credential at once on %s", (dialect: TestDialect) => {
-  let t: Awaited<ReturnType<typeof openInstances>>;
-  beforeAll(async () => {
-    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `pkrace_${dialect}`);
-  });
-  afterAll(async () => t?.close());
+  const race = useRacers(dialect, "pkrace");
 
   it("one is added, the other refused as already added; one row, one passkey.added", async () => {
-    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const [a, b] = await race.pair();
     const user = await addUser(a);
     const auth = new SoftAuthenticator();
     const ctx = { ip: "192.0.2.7", userAgent: "race-test" };
     const started = await Promise.all(
       [a, b].map(async (deps) => {
-        const { session } = await createSession(deps.db, deps.random, t.clock.now(), deps.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
-        await deps.db.updateTable("sessions").set({ verified_at: t.clock.now() }).where("id", "=", session.id).execute();
-        const start = await startPasskeyRegistration(deps, user, { ...session, verified_at: t.clock.now() }, { name: "Key", password: null }, RP, ctx);
+        const { session } = await createSession(deps.db, deps.random, race.now(), deps.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+        await deps.db.updateTable("sessions").set({ verified_at: race.now() }).where("id", "=", session.id).execute();
+        const start = await startPasskeyRegistration(deps, user, { ...session, verified_at: race.now() }, { name: "Key", password: null }, RP, ctx);
         if (start.kind !== "options") throw new Error(`start: ${JSON.stringify(start)}`);
-        return { deps, session: { ...session, verified_at: t.clock.now() }, credential: auth.create(start.options, { origin: RP.origin }) };
+        return { deps, session: { ...session, verified_at: race.now() }, credential: auth.create(start.options, { origin: RP.origin }) };
       }),
     );
     expect(started[0]!.credential.id).toBe(started[1]!.credential.id);
@@ -58,22 +52,16 @@ describe.each(DIALECTS)("two registrations of one credential at once on %s", (di
  * delete saw only committed rows, and both challenges stayed live.
  */
 describe.each(DIALECTS)("two passkey challenges for one session at once on %s", (dialect: TestDialect) => {
-  let t: Awaited<ReturnType<typeof openInstances>>;
-  beforeAll(async () => {
-    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `pkchal_${dialect}`);
-  });
-  afterAll(async () => t?.close());
+  const race = useRacers(dialect, "pkchal");
 
   it("leaves one live challenge: the other is gone and cannot be answered", async () => {
-    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const [a, b] = await race.pair();
     const user = await addUser(a);
-    const { session } = await createSession(a.db, a.random, t.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.8", userAgent: "race-test" });
-    // Both instances hold an open connection first, so neither race starts later by connecting.
-    await Promise.all([a, b].map((deps) => deps.db.selectFrom("sessions").select("id").where("id", "=", session.id).execute()));
-    const challenges = await Promise.all([a, b].map((deps) => issueChallenge(deps, session.id, "register", t.clock.now())));
+    const { session } = await createSession(a.db, a.random, race.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.8", userAgent: "race-test" });
+    const challenges = await Promise.all([a, b].map((deps) => issueChallenge(deps, session.id, "register", race.now())));
     expect(await a.db.selectFrom("passkey_challenges").select("session_id").where("session_id", "=", session.id).execute()).toHaveLength(1);
     const answered = [];
-    for (const challenge of challenges) answered.push(await consumeChallenge(a.db, session.id, "register", challenge, t.clock.now()));
+    for (const challenge of challenges) answered.push(await consumeChallenge(a.db, session.id, "register", challenge, race.now()));
     expect(answered.sort()).toEqual([false, true]);
   });
 });

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { createServices } from "../../src/app/services.ts";
 import { loadConfig } from "../../src/config/config.ts";
@@ -61,6 +63,29 @@ export async function openInstances(dialect: TestDialect, count: number, prefix 
     async close() {
       for (const store of stores) await store.close();
       await database.drop();
+    },
+  };
+}
+
+/**
+ * Two requests racing, as they race in production: on PostgreSQL on two instances (two pools, as two
+ * servers), on SQLite on one (one server's one connection; two connections in one process would wait
+ * for each other's lock inside a synchronous call). Opens them before the file's tests and closes them
+ * after. `pair()` gives the two racers (the same one twice on SQLite), each with a connection already
+ * open, so that neither starts late by connecting while the other finishes.
+ */
+export function useRacers(dialect: TestDialect, prefix: string) {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `${prefix}_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+  return {
+    now: () => t.clock.now(),
+    async pair(): Promise<[Deps, Deps]> {
+      const racers: [Deps, Deps] = [t.deps[0]!, t.deps.at(-1)!];
+      await Promise.all(racers.map((deps) => sql`select 1`.execute(deps.db)));
+      return racers;
     },
   };
 }

@@ -1,32 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startAppSetup } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
 import { addUser } from "../support/app.ts";
-import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
 
 /**
  * "Generate new recovery codes" twice at once (two tabs, a double submit, two instances behind the
  * proxy): the old set stops working and exactly one new set of ten is left — the one the later answer
  * showed. On PostgreSQL each transaction's delete ran before the other's insert was committed, so
  * neither removed the other's set and twenty codes worked, ten of them on a page already closed.
- * On SQLite one server's one connection runs the two one after the other.
  */
 describe.each(DIALECTS)("two renewals of one user's recovery codes at once on %s", (dialect: TestDialect) => {
-  let t: Awaited<ReturnType<typeof openInstances>>;
-  beforeAll(async () => {
-    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `rcrace_${dialect}`);
-  });
-  afterAll(async () => t?.close());
+  const race = useRacers(dialect, "rcrace");
 
   it("leaves one set of ten, the last one issued; the first set and the old set no longer exist", async () => {
-    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const [a, b] = await race.pair();
     const user = await addUser(a);
     await a.db.transaction().execute((tx) => issueRecoveryCodes(tx, a, user.id));
     const old = await a.db.selectFrom("recovery_codes").select("id").where("user_id", "=", user.id).execute();
     expect(old).toHaveLength(10);
 
-    // Both instances hold an open connection first, so neither renewal starts later by connecting.
-    await Promise.all([a, b].map((deps) => deps.db.selectFrom("users").select("id").where("id", "=", user.id).execute()));
     const finished: string[][] = [];
     await Promise.all(
       [a, b].map((deps) =>
@@ -50,16 +43,11 @@ describe.each(DIALECTS)("two renewals of one user's recovery codes at once on %s
  * then met that row, and it answered "exists", the refusal meant for a confirmed app.
  */
 describe.each(DIALECTS)("two authenticator app setups at once on %s", (dialect: TestDialect) => {
-  let t: Awaited<ReturnType<typeof openInstances>>;
-  beforeAll(async () => {
-    t = await openInstances(dialect, dialect === "postgres" ? 2 : 1, `apprace_${dialect}`);
-  });
-  afterAll(async () => t?.close());
+  const race = useRacers(dialect, "apprace");
 
   it("both start, and one app (not confirmed) is left waiting for its first code", async () => {
-    const [a, b] = [t.deps[0]!, t.deps.at(-1)!];
+    const [a, b] = await race.pair();
     const user = await addUser(a);
-    await Promise.all([a, b].map((deps) => deps.db.selectFrom("users").select("id").where("id", "=", user.id).execute()));
     const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user)));
     expect(outcomes).toEqual([{ kind: "started" }, { kind: "started" }]);
     const apps = await a.db.selectFrom("authenticator_apps").select(["confirmed_at"]).where("user_id", "=", user.id).execute();
