@@ -1,5 +1,5 @@
 import { readlink } from "node:fs";
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 
 /**
  * Issue 17: argon2id runs on libuv's thread pool, and on a machine with as many hashes running as
@@ -49,21 +49,36 @@ export async function findPoolThreads(size = threadPoolSize(), maxRounds = 50): 
   return [...found];
 }
 
+/** The lowest scheduling priority Linux has (nice 19). */
+const LOWEST = 19;
+
 /**
- * Lowers the pool's threads to HASHING_NICENESS (setpriority(2) on a thread's id changes that thread
- * alone on Linux). Returns how many were found and how many lowered; a thread that cannot be lowered
- * keeps its priority (the gate's bound still holds).
+ * The niceness a pool thread is given: HASHING_NICENESS below the niceness it has (the process's, as
+ * started: `nice`, systemd's Nice=), at most 19. Relative, so that hashes stay below the event loop
+ * whatever the operator started the process at, and never raised above it: an absolute nice 10 given
+ * to a process started at nice 15 would put the hashes ahead of the pages (as root, or nothing at all
+ * as an ordinary user, who may not raise a priority).
  */
-export async function lowerHashingPriority(size = threadPoolSize()): Promise<{ found: number; lowered: number }> {
+export function hashingNiceness(current: number): number {
+  return Math.min(LOWEST, current + HASHING_NICENESS);
+}
+
+/**
+ * Lowers the pool's threads by HASHING_NICENESS (setpriority(2) on a thread's id changes that thread
+ * alone on Linux). Returns how many were found and how many lowered, and the niceness they now have;
+ * a thread that cannot be lowered keeps its priority (the gate's bound still holds).
+ */
+export async function lowerHashingPriority(size = threadPoolSize()): Promise<{ found: number; lowered: number; niceness: number }> {
   const threads = await findPoolThreads(size);
+  const niceness = hashingNiceness(getPriority());
   let lowered = 0;
   for (const thread of threads) {
     try {
-      setPriority(thread, HASHING_NICENESS);
+      setPriority(thread, Math.max(niceness, getPriority(thread)));
       lowered += 1;
     } catch {
       // Not allowed here (a sandbox without setpriority): the thread keeps its priority.
     }
   }
-  return { found: threads.length, lowered };
+  return { found: threads.length, lowered, niceness };
 }

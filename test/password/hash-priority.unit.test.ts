@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 import { describe, expect, it } from "vitest";
-import { findPoolThreads, HASHING_NICENESS, lowerHashingPriority, threadPoolSize } from "../../src/password/hash-priority.ts";
+import { findPoolThreads, HASHING_NICENESS, hashingNiceness, lowerHashingPriority, threadPoolSize } from "../../src/password/hash-priority.ts";
 
 /**
  * The parts of hash-priority.ts that run in this process (the unit tier, where mutation testing sees
@@ -33,14 +33,19 @@ describe("the hashing threads' priority, in this process (issue 17)", () => {
     expect(await findPoolThreads(size, 0)).toEqual([]);
   });
 
+  it("puts hashes HASHING_NICENESS below the process as started, at most 19, never above it", () => {
+    expect(HASHING_NICENESS).toBe(10);
+    expect([-5, 0, 5, 9, 10, 15, 19].map(hashingNiceness)).toEqual([5, 10, 15, 19, 19, 19, 19]);
+  });
+
   it("lowers the pool's threads to nice 10 and leaves the main thread as it was", async () => {
     const size = threadPoolSize();
     const threads = await findPoolThreads(size);
     const before = new Map(threads.map((tid) => [tid, getPriority(tid)]));
     const main = getPriority(process.pid);
     try {
-      expect(await lowerHashingPriority(size)).toEqual({ found: size, lowered: size });
-      for (const tid of threads) expect(getPriority(tid), String(tid)).toBe(HASHING_NICENESS);
+      expect(await lowerHashingPriority(size)).toEqual({ found: size, lowered: size, niceness: hashingNiceness(main) });
+      for (const tid of threads) expect(getPriority(tid), String(tid)).toBe(Math.min(19, main + HASHING_NICENESS));
       expect(getPriority(process.pid)).toBe(main);
     } finally {
       // This test process's other tests hash too: their threads go back where they were (as root).

@@ -7,7 +7,7 @@ import { migrateToLatest } from "../../store/migrate.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
-import { HASHING_NICENESS, lowerHashingPriority } from "../../password/hash-priority.ts";
+import { lowerHashingPriority } from "../../password/hash-priority.ts";
 import { Refused, settingsOrExit } from "../io.ts";
 
 export function serveCommand(): Command {
@@ -62,7 +62,7 @@ export function serveCommand(): Command {
     void startupSmtpCheck(config, deps.metrics, logger);
     // Password hashes take only the CPU the event loop does not want (issue 17, hash-priority.ts).
     const hashing = await lowerHashingPriority();
-    logger.info(hashing, `password hashing threads lowered to nice ${HASHING_NICENESS}`);
+    logger.info(hashing, `password hashing threads lowered to nice ${hashing.niceness}`);
     // The retention job, hourly; one instance at a time on a shared database (issue 11).
     const cleanup = scheduleCleanup(deps);
 
