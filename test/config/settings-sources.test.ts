@@ -40,6 +40,9 @@ describe("the known settings", () => {
   it("count URLs with credentials and the secret as secret-bearing", () => {
     for (const name of ["FAMOS_SECRET", "FAMOS_SMTP_URL", "FAMOS_DATABASE_URL", "FAMOS_REDIS_URL"]) expect(isSecretSetting(name)).toBe(true);
     expect(isSecretSetting("FAMOS_OTP_TTL")).toBe(false);
+    // Settings that set a password policy hold no secret: famos config must show them.
+    expect(isSecretSetting("FAMOS_PASSWORD_RESET")).toBe(false);
+    expect(isSecretSetting("FAMOS_TEMP_PASSWORD_TTL")).toBe(false);
   });
 });
 
