@@ -29,6 +29,18 @@ describe("famos config", () => {
     expect(result.stdout).not.toContain(TEST_SECRET);
   });
 
+  it("shows settings whose names only mention a password (FAMOS_PASSWORD_RESET, FAMOS_TEMP_PASSWORD_TTL), and masks the webhook secret", async () => {
+    const webhookSecret = "w".repeat(40);
+    const result = await cli.run(["config"], {
+      env: { FAMOS_PASSWORD_RESET: "self", FAMOS_TEMP_PASSWORD_TTL: "24h", FAMOS_BOUNCE_WEBHOOK_SECRET: webhookSecret },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(line(result.stdout, "FAMOS_PASSWORD_RESET")).toMatch(/^FAMOS_PASSWORD_RESET\s+self\s+environment$/);
+    expect(line(result.stdout, "FAMOS_TEMP_PASSWORD_TTL")).toMatch(/^FAMOS_TEMP_PASSWORD_TTL\s+24h\s+environment$/);
+    expect(line(result.stdout, "FAMOS_BOUNCE_WEBHOOK_SECRET")).toMatch(/^FAMOS_BOUNCE_WEBHOOK_SECRET\s+\*\*\*\*\s+environment$/);
+    expect(result.stdout).not.toContain(webhookSecret);
+  });
+
   it("fails on a misspelt setting with the nearest known name", async () => {
     const result = await cli.run(["config"], { env: { FAMOS_SMTP_ULR: "smtp://mail.dealer.example" } });
     expect(result.code).toBe(1);

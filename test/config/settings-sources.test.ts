@@ -30,6 +30,15 @@ describe("the known settings", () => {
     expect(knownSettings().filter((name) => !readme.includes(name))).toEqual([]);
   });
 
+  it("that take <NAME>_FILE are the ones README lists as secret-bearing, in both places", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8").replace(/\s+/g, " ");
+    const lists = [/The secret-bearing settings, (.*?), can also be read/, /Each secret-bearing setting \((.*?)\) also accepts/];
+    for (const list of lists) {
+      const named = [...(list.exec(readme)?.[1] ?? "").matchAll(/`(FAMOS_[A-Z0-9_]+)`/g)].map((m) => m[1]);
+      expect(named.sort(), String(list)).toEqual(knownSettings().filter(isSecretSetting).slice().sort());
+    }
+  });
+
   it("suggest the nearest known name for a misspelt one, and none for a stranger", () => {
     expect(nearestSetting("FAMOS_SMTP_ULR")).toBe("FAMOS_SMTP_URL");
     expect(nearestSetting("FAMOS_SESION_IDLE")).toBe("FAMOS_SESSION_IDLE");
@@ -40,6 +49,9 @@ describe("the known settings", () => {
   it("count URLs with credentials and the secret as secret-bearing", () => {
     for (const name of ["FAMOS_SECRET", "FAMOS_SMTP_URL", "FAMOS_DATABASE_URL", "FAMOS_REDIS_URL"]) expect(isSecretSetting(name)).toBe(true);
     expect(isSecretSetting("FAMOS_OTP_TTL")).toBe(false);
+    // Settings that set a password policy hold no secret: famos config must show them.
+    expect(isSecretSetting("FAMOS_PASSWORD_RESET")).toBe(false);
+    expect(isSecretSetting("FAMOS_TEMP_PASSWORD_TTL")).toBe(false);
   });
 });
 
