@@ -3,7 +3,7 @@ import { userInfo } from "node:os";
 import type { Actor } from "../audit/audit.ts";
 import { createServices, type Services } from "../app/services.ts";
 import { migrateToLatest } from "../store/migrate.ts";
-import { configOrExit } from "./io.ts";
+import { configOrExit, reachDatabase } from "./io.ts";
 
 /**
  * Runs a command with the services of a server (migrated database, mail outbox) but no HTTP. Mail a
@@ -11,9 +11,9 @@ import { configOrExit } from "./io.ts";
  */
 export async function withServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
   const config = configOrExit();
-  const services = createServices(config, { startSender: false, logger: silentLogger() });
+  const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, logger: silentLogger() }));
   try {
-    await migrateToLatest(services.store);
+    await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
     const result = await run(services);
     await services.sender.drain();
     return result;

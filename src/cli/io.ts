@@ -1,7 +1,9 @@
 import { stdin } from "node:process";
 import { createInterface } from "node:readline";
 import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
+import { maskSetting } from "../config/mask.ts";
 import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
+import { isSetupFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
@@ -80,4 +82,19 @@ function askHidden(prompt: string): Promise<string> {
     };
     stdin.on("data", onData);
   });
+}
+
+/**
+ * Runs `step` (opening the database, migrating it) and turns a fault of the database's setup into a
+ * refusal that names the database, its password hidden: one line on standard error and exit 1, as
+ * for any refused input, instead of a driver's stack trace (store/setup-fault.ts).
+ */
+export async function reachDatabase<T>(databaseUrl: string, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!isSetupFault(error)) throw error;
+    const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
+    throw new Refused(`cannot use the database ${where}: ${error.message}; check FAMOS_DATABASE_URL (famos doctor tells more)`);
+  }
 }

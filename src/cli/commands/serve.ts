@@ -8,7 +8,7 @@ import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
 import { lowerHashingPriority } from "../../password/hash-priority.ts";
-import { Refused, settingsOrExit } from "../io.ts";
+import { reachDatabase, Refused, settingsOrExit } from "../io.ts";
 
 export function serveCommand(): Command {
   return new Command("serve").description("run the web server (migrates the database first)").action(async () => {
@@ -26,9 +26,9 @@ export function serveCommand(): Command {
     // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
-    const services = createServices(config, { startSender: false, logger, backgroundCheckpoints: true });
+    const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, logger, backgroundCheckpoints: true }));
     const { deps, store } = services;
-    await migrateToLatest(store);
+    await reachDatabase(config.databaseUrl, () => migrateToLatest(store));
     services.sender.start();
     if (!config.production) {
       const demo = await ensureDemoUser(deps);

@@ -1,0 +1,30 @@
+/**
+ * Faults of the database's setup rather than of FAMOS: a server not running or not reachable, a login
+ * refused, a database or schema not made, a file that cannot be opened or is no database, a disk that
+ * is full or read-only. What an operator fixes in FAMOS_DATABASE_URL or on the database's side, so a
+ * command tells it in a line instead of a stack trace (every other error is a fault of ours and keeps
+ * its stack).
+ */
+
+/** Node's system errors met while connecting or opening a file. */
+const SYSTEM = new Set([
+  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
+  "EACCES", "EPERM", "EROFS", "ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "ENOSPC",
+]);
+
+/** better-sqlite3's result codes (SQLITE_…; extended codes such as SQLITE_READONLY_DBMOVED share the prefix). */
+const SQLITE = /^SQLITE_(CANTOPEN|NOTADB|READONLY|PERM|AUTH|IOERR|FULL|BUSY|CORRUPT)/;
+
+/**
+ * PostgreSQL's SQLSTATE (Appendix A): class 08 connection exception, 28 invalid authorization, 3D000
+ * invalid catalog name (no such database), 3F000 no such schema, 42501 insufficient privilege, 53
+ * insufficient resources (too many connections), 57P03 cannot connect now (starting up).
+ */
+const POSTGRES = /^(08|28|53)[0-9A-Z]{3}$|^(3D000|3F000|42501|57P03)$/;
+
+export function isSetupFault(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return false;
+  return SYSTEM.has(code) || SQLITE.test(code) || POSTGRES.test(code);
+}
