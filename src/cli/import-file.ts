@@ -54,12 +54,22 @@ function headerPositions(fields: string[]): Record<Column, number> | string {
   const missing = IMPORT_COLUMNS.filter((c) => !names.includes(c));
   const repeated = IMPORT_COLUMNS.filter((c) => names.indexOf(c) !== names.lastIndexOf(c));
   const problems = [
-    unknown.length ? `unknown column${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}` : "",
+    unknown.length ? `unknown column${unknown.length > 1 ? "s" : ""} ${someOf(unknown)}` : "",
     missing.length ? `missing ${missing.join(", ")}` : "",
     repeated.length ? `repeated ${repeated.join(", ")}` : "",
   ].filter(Boolean);
   if (problems.length) return `${problems.join("; ")}. The header must be ${IMPORT_COLUMNS.join(",")} (any order).`;
   return Object.fromEntries(IMPORT_COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<Column, number>;
+}
+
+/**
+ * Names as a report line shows them: each once, the first five, and how many in all when that is
+ * more (a header of 50,000 stray commas made a 200 KB line of "", "", "").
+ */
+function someOf(names: string[]): string {
+  const distinct = [...new Set(names)];
+  const listed = distinct.slice(0, 5).map(shown).join(", ") + (distinct.length > 5 ? ", …" : "");
+  return names.length > Math.min(distinct.length, 5) ? `${listed} (${names.length} in all)` : listed;
 }
 
 /** Every problem of a row, not only the first, so one pass over the report fixes the file. */

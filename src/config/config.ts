@@ -5,6 +5,7 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
+import { smtpUrlProblem } from "../mail/smtp-url.ts";
 
 export const DEFAULT_SHARED_MAILBOX_NAMES = [
   "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
@@ -173,9 +174,8 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   const smtpUrl = read("FAMOS_SMTP_URL") ?? null;
-  if (smtpUrl !== null && !/^smtps?:\/\/.+/.test(smtpUrl)) {
-    problems.add("FAMOS_SMTP_URL", "must be an smtp:// or smtps:// address");
-  }
+  const smtpProblem = smtpUrl === null ? null : smtpUrlProblem(smtpUrl);
+  if (smtpProblem !== null) problems.add("FAMOS_SMTP_URL", smtpProblem);
   if (production && smtpUrl === null) problems.add("FAMOS_SMTP_URL", "is required in production");
 
   const mailFrom = read("FAMOS_MAIL_FROM") ?? (production ? "" : "FAMOS <no-reply@localhost>");
@@ -281,6 +281,10 @@ export function loadConfig(env: Env): ConfigResult {
 
   const sections = parseSections(read("FAMOS_SECTIONS"), problems);
   const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
+  // Checked here: a bad prefix length made every /metrics request fail, and a name was ignored.
+  for (const range of metricsAllow) {
+    if (!isCidr(range)) problems.add("FAMOS_METRICS_ALLOW", `"${range}" is not an address or a CIDR range such as 10.20.0.0/16`);
+  }
   const rollout = {
     graceSignIns: integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100),
     announceRate: 5,
@@ -368,13 +372,24 @@ function parseTrustProxy(raw: string | undefined, problems: Problems): boolean |
   if (raw === "true") return true;
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = list(raw);
+  // Fastify hands these to proxy-addr, which throws at start on an address or prefix it cannot read.
   for (const entry of entries) {
-    if (!/^[0-9a-f.:]+(\/\d{1,3})?$/i.test(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry)) {
+    if (!isCidr(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry)) {
       problems.add("FAMOS_TRUST_PROXY", `"${entry}" is not an address, a CIDR range, true or a hop count`);
     }
   }
   return entries;
 }
+
+/**
+ * The first path segments of FAMOS's own pages and endpoints (src/web/routes): a section there
+ * would take their address (Fastify refused to start, with a stack trace). The malformed-values test
+ * checks this list against the routes the application registers.
+ */
+export const OWN_PATHS: readonly string[] = [
+  "static", "login", "logout", "enrol", "otp", "wrong-email", "notices", "legal", "profile", "support", "choose-password",
+  "factor-setup", "forgot-password", "rollout", "healthz", "readyz", "metrics", "auth", "hooks", "dev",
+];
 
 function parseSections(raw: string | undefined, problems: Problems): Section[] {
   if (raw === undefined) return DEFAULT_SECTIONS;
@@ -384,6 +399,14 @@ function parseSections(raw: string | undefined, problems: Problems): Section[] {
     const path = pathPart!.trim();
     if (!/^\/[a-z0-9][a-z0-9/_-]*$/i.test(path) || path.endsWith("/")) {
       problems.add("FAMOS_SECTIONS", `"${item}" must be a path such as /quotation or Label=/path`);
+      continue;
+    }
+    if (OWN_PATHS.includes(path.split("/")[1]!.toLowerCase())) {
+      problems.add("FAMOS_SECTIONS", `"${path}" is an address of FAMOS's own (${OWN_PATHS.map((p) => `/${p}`).join(", ")}); choose another path`);
+      continue;
+    }
+    if (sections.some((s) => s.path === path)) {
+      problems.add("FAMOS_SECTIONS", `"${path}" is listed twice`);
       continue;
     }
     const known = DEFAULT_SECTIONS.find((s) => s.path === path);

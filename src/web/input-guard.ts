@@ -26,13 +26,32 @@ export function registerInputGuard(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Walks the parsed body with a list of its own rather than by recursion: JSON (the bounce webhook's)
+ * may nest a hundred thousand deep within the body limit, which would overflow the call stack.
+ */
 function containsNul(body: unknown): boolean {
-  if (typeof body === "string") return body.includes(NUL);
-  if (Array.isArray(body)) return body.some(containsNul);
-  // Parsed forms and JSON are objects of fields; a proxied body (a stream or buffer) is not looked into.
-  const fields = body !== null && typeof body === "object" && !Buffer.isBuffer(body) && typeof (body as { pipe?: unknown }).pipe !== "function";
-  if (fields) {
-    return Object.entries(body as Record<string, unknown>).some(([key, value]) => key.includes(NUL) || containsNul(value));
+  // Most requests (every GET) have no body: no list for them (issue 17).
+  if (body === undefined || body === null) return false;
+  const pending: unknown[] = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (value.includes(NUL)) return true;
+    } else if (Array.isArray(value)) {
+      // One at a time: spreading a list of 100,000 items into push() overflows the stack as well.
+      for (const item of value) pending.push(item);
+    } else if (isFields(value)) {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key.includes(NUL)) return true;
+        pending.push(inner);
+      }
+    }
   }
   return false;
+}
+
+/** Parsed forms and JSON are objects of fields; a proxied body (a stream or buffer) is not looked into. */
+function isFields(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Buffer.isBuffer(value) && typeof (value as { pipe?: unknown }).pipe !== "function";
 }

@@ -15,7 +15,14 @@ export function expectedOrigin(request: FastifyRequest, config: Readonly<Config>
  */
 export function relyingParty(request: FastifyRequest, config: Readonly<Config>): RelyingParty {
   const origin = expectedOrigin(request, config);
-  return { origin, rpId: config.passkeys.rpId ?? new URL(origin).hostname };
+  if (config.passkeys.rpId !== null) return { origin, rpId: config.passkeys.rpId };
+  // The Host (or a trusted proxy's X-Forwarded-Host) is the client's to write: "a b" or "[::1" is
+  // no host name, and a request that names none is refused rather than failing as a 500.
+  try {
+    return { origin, rpId: new URL(origin).hostname };
+  } catch {
+    throw new HttpProblem(400, "The address of this request is not valid.");
+  }
 }
 
 /**

@@ -81,6 +81,26 @@ describe("the bounce webhook", () => {
     expect(form.statusCode).toBe(400);
   });
 
+  it("answers JSON nested 100,000 deep (under the body limit) with 400, with or without the secret, and keeps serving", async () => {
+    // The input guard looked for NUL characters by recursion: this body overflowed its stack (500).
+    const nested = "[".repeat(100_000) + "]".repeat(100_000);
+    for (const headers of [{ authorization: `Bearer ${SECRET}` }, {}] as Array<Record<string, string>>) {
+      const response = await hook(nested, headers);
+      expect(response.statusCode, JSON.stringify(headers)).toBeLessThan(500);
+      expect(response.body).not.toContain("Something went wrong");
+    }
+    const refused = await hook(nested);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain("The body is not a bounce report");
+    const wide = `[${"1,".repeat(99_999)}1]`;
+    expect((await hook(wide)).statusCode).toBe(400);
+    // A NUL at the bottom of 30,000 objects is still found (and refused) by the guard.
+    const objects = await hook(`${'{"a":'.repeat(30_000)}"\\u0000"${"}".repeat(30_000)}`);
+    expect(objects.statusCode).toBe(400);
+    expect(objects.body).toContain("The request contained a character FAMOS does not accept.");
+    expect((await t.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+
   it("is not there without FAMOS_BOUNCE_WEBHOOK_SECRET, and JSON stays refused on every other route", async () => {
     const plain = await createTestApp();
     try {

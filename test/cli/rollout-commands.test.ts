@@ -41,6 +41,17 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);
     // A dozen real process starts: generous on a loaded 2-core machine.
   }, 120_000);
+
+  it("refuses an empty --partner (a script's unset variable) with exit 1, instead of changing or removing the default start", async () => {
+    expect((await cli.run(["rollout", "plan", "--from", "2027-09-01T07:00"])).code).toBe(0);
+    const plan = (await cli.run(["rollout", "plan"])).stdout;
+    for (const args of [["--partner", "", "--from", "2027-01-11T07:00"], ["--partner", " ", "--from", "2027-01-11T07:00"], ["--partner", "", "--remove"]]) {
+      const result = await cli.run(["rollout", "plan", ...args]);
+      expect(result.code, JSON.stringify(args)).toBe(1);
+      expect(result.stderr).toBe("famos: --partner is empty: give a partner number, or leave --partner out for the default start\n");
+    }
+    expect((await cli.run(["rollout", "plan"])).stdout).toBe(plan);
+  }, 60_000);
 });
 
 describe("rollout settings", () => {

@@ -13,6 +13,11 @@ export function rolloutPlanCommand(): Command {
     .option("--remove", "remove the partner's own start (it follows the default), or the default start itself")
     .action(async (options: { partner?: string; from?: string; remove?: boolean }) => {
       if (options.from !== undefined && options.remove) throw new Refused("give either --from or --remove, not both");
+      // The console's form leaves the partner empty for the default start; here that is leaving
+      // --partner out, and `--partner "$PARTNER"` with the variable unset must not move every partner.
+      if (options.partner !== undefined && options.partner.trim() === "") {
+        throw new Refused("--partner is empty: give a partner number, or leave --partner out for the default start");
+      }
       await withServices(async ({ deps }) => {
         const tz = deps.config.timezone;
         if (options.from === undefined && !options.remove) {
