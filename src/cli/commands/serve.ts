@@ -55,9 +55,11 @@ export function serveCommand(): Command {
                 `FAMOS_BOUNCE_SMTP_PORT: cannot take ${config.bounce.smtpHost}:${config.bounce.smtpPort} for bounces (${error.code ?? error.message}); free that port or set another`,
               );
             });
-    await app.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
+    await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
       await bounces?.close();
-      throw error;
+      // A port taken or not allowed, a host that names no address of this machine: the operator's to fix.
+      if (typeof error.code !== "string" || !/^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)$/.test(error.code)) throw error;
+      throw new Refused(`FAMOS_HOST, FAMOS_PORT: cannot listen on ${config.host}:${config.port} (${error.code}); free that port or set another`);
     });
     void startupSmtpCheck(config, deps.metrics, logger);
     // Password hashes take only the CPU the event loop does not want (issue 17, hash-priority.ts).
