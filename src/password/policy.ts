@@ -6,13 +6,14 @@ import { isCommonPassword } from "./common-passwords.ts";
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 256;
 
-export type PasswordRefusal = "too-short" | "too-long" | "common" | "contains-login-id";
+export type PasswordRefusal = "too-short" | "too-long" | "nul" | "common" | "contains-login-id";
 
 export type NewPasswordCheck = { ok: true } | { ok: false; reason: PasswordRefusal; message: string };
 
 const MESSAGES: Record<PasswordRefusal, string> = {
   "too-short": `Choose a password of at least ${PASSWORD_MIN_LENGTH} characters.`,
   "too-long": `Choose a password of at most ${PASSWORD_MAX_LENGTH} characters.`,
+  nul: "A password cannot contain a NUL character.",
   common: "That password is among the most commonly used passwords; choose another.",
   "contains-login-id": "Choose a password that is not your login ID or your name.",
 };
@@ -27,6 +28,9 @@ export function checkNewPassword(
   const length = [...normalised].length;
   if (length < PASSWORD_MIN_LENGTH) return refuse("too-short");
   if (length > PASSWORD_MAX_LENGTH) return refuse("too-long");
+  // Every form refuses a NUL before any handler runs (web/input-guard.ts): a password holding one,
+  // set from the command line's standard input, could never be typed at sign-in.
+  if (normalised.includes("\u0000")) return refuse("nul");
 
   const folded = normalised.toLowerCase();
   const personal = [context.loginId, context.name].filter((word) => word !== undefined);

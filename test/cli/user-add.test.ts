@@ -61,6 +61,13 @@ describe("famos user add and user show, run as a real command", () => {
     expect(await storedUser("short")).toBeUndefined();
   });
 
+  it("refuses a password with a NUL character (no form could send it at sign-in) with exit 1 and the reason", async () => {
+    const result = await cli.run(["user", "add", "nul", "--name", "Nul Pass", "--partner", "1"], { stdin: "walnut ferry\u0000lantern\n" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("cannot contain a NUL character");
+    expect(await storedUser("nul")).toBeUndefined();
+  });
+
   it("refuses a common password with exit 1 and the reason", async () => {
     const result = await cli.run(["user", "add", "common", "--name", "Common Pass", "--partner", "1"], { stdin: "password1234\n" });
     expect(result.code).toBe(1);

@@ -38,6 +38,13 @@ describe("length (NIST SP 800-63B 5.1.1.2)", () => {
   });
 });
 
+describe("a NUL character", () => {
+  it("is refused: every form refuses it before the password is read, so it could never be typed at sign-in", () => {
+    expect(checkNewPassword("walnut ferry\u0000lantern")).toEqual({ ok: false, reason: "nul", message: "A password cannot contain a NUL character." });
+    expect(reasonFor("walnut ferry\u0001lantern")).toBe("ok");
+  });
+});
+
 describe("no composition rules", () => {
   it.each(["all lower case letters", "ALL UPPER CASE", "9 lives, 4 cats & 2 dogs", "çà et là, 一二三四五"])(
     "accepts %j",
