@@ -35,6 +35,14 @@ describe("the bounce webhook", () => {
     expect(await addressProblems(t.deps.db, "hook.secret@dealer.example")).toBeNull();
   });
 
+  it("takes the scheme in any case, as HTTP names it (RFC 9110 11.1: bearer, BEARER)", async () => {
+    for (const scheme of ["bearer", "BEARER"]) {
+      const response = await hook({ messageId: "<nosuchmessage001@famos.test>", type: "hard" }, { authorization: `${scheme} ${SECRET}` });
+      expect(response.statusCode, scheme).toBe(200);
+      expect(response.json()).toEqual({ recorded: 0, duplicates: 0, unknown: 1 });
+    }
+  });
+
   it("marks the address undeliverable from a hard bounce named by Message-ID; OTP capture says so", async () => {
     const { client, mail } = await codeMailFor("hook.hard@dealer.example");
     const response = await hook({ messageId: mail.messageId, type: "hard", status: "5.1.1", reason: "550 5.1.1 mailbox unavailable" });

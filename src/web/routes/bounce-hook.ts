@@ -21,7 +21,8 @@ export async function bounceHookRoutes(app: FastifyInstance, deps: Deps): Promis
     });
     scope.post("/hooks/bounce", { config: { csrf: false } }, async (request, reply) => {
       const auth = request.headers.authorization ?? "";
-      const given = /^Bearer (.+)$/.exec(auth)?.[1] ?? "";
+      // The scheme is case-insensitive (RFC 9110 11.1); the token is the secret as it is.
+      const given = /^Bearer +(.+)$/i.exec(auth)?.[1] ?? "";
       if (!webhookSecretMatches(given, secret)) throw new HttpProblem(401, "The bounce webhook needs the shared secret as a bearer token.");
       const parsed = WEBHOOK_BODY.safeParse(request.body);
       if (!parsed.success) {
