@@ -28,6 +28,8 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     expect(event!.detail).toMatchObject({ address: ip, failures: 50 });
 
     expect((await f.cli.run(["address", "show", ip])).stdout).toBe(`${ip}: no failed sign-ins counted\n`);
+    // Unlocked again, there is nothing to lift, and it says so in plain words.
+    expect((await f.cli.run(["address", "unlock", ip])).stdout).toBe(`${ip}: nothing to lift (no failed sign-ins counted)\n`);
     const bad = await f.cli.run(["address", "unlock", "10.0.0.999"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is not an IP address");

@@ -36,7 +36,8 @@ export function addressCommand(): Command {
       await withServices(async ({ deps }) => {
         const outcome = await unlockAddressBy(deps, { user: null, audit: operator() }, ip);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
-        process.stdout.write(`${ip}: lifted ${describe(outcome.lifted, deps.config.timezone)}\n`);
+        const lifted = outcome.lifted && outcome.lifted.failures > 0 ? `lifted ${describe(outcome.lifted, deps.config.timezone)}` : `nothing to lift (${describe(null, deps.config.timezone)})`;
+        process.stdout.write(`${ip}: ${lifted}\n`);
       });
     });
   return new Command("address").description("see and lift address locks").addCommand(show).addCommand(unlock);
