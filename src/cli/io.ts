@@ -7,6 +7,8 @@ import { isSetupFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
+/** Options that do not go together (exit 2, like the usage errors commander finds itself). */
+export class UsageError extends Error {}
 
 /** The settings file given with `famos --config <file>` (set before any command runs). */
 let settingsFile: string | undefined;

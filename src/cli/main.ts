@@ -10,7 +10,7 @@ import { migrateCommand } from "./commands/migrate.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
-import { Refused, useSettingsFile } from "./io.ts";
+import { Refused, UsageError, useSettingsFile } from "./io.ts";
 
 /** `famos <command>`: exit 0 on success, 1 for refused input (reason on stderr), 2 for usage errors. */
 export function buildProgram(): Command {
@@ -52,6 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`famos: ${error.message}\n`);
       return 2;
     }
     if (error instanceof Refused) {

@@ -64,6 +64,9 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("No user was disabled");
     expect(await disabled()).toEqual(["a2", "b1", "b3"]);
-    expect((await run(["user", "import", broken, "--dry-run"])).code).toBe(1);
+    // --dry-run without --sync is a usage error (SPEC: exit 2), whatever the file holds.
+    const dry = await run(["user", "import", broken, "--dry-run"]);
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toBe("famos: --dry-run goes with --sync\n");
   });
 });

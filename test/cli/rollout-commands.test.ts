@@ -51,6 +51,11 @@ describe("famos rollout plan and status, run as real commands", () => {
       expect(result.stderr).toBe("famos: --partner is empty: give a partner number, or leave --partner out for the default start\n");
     }
     expect((await cli.run(["rollout", "plan"])).stdout).toBe(plan);
+    // --from with --remove is a usage error (SPEC: exit 2), and changes nothing either.
+    const both = await cli.run(["rollout", "plan", "--partner", "4711", "--from", "2027-01-11T07:00", "--remove"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("famos: give either --from or --remove, not both\n");
+    expect((await cli.run(["rollout", "plan"])).stdout).toBe(plan);
   }, 60_000);
 });
 

@@ -59,7 +59,7 @@ describe.each(DIALECTS)("famos user import --resume and --email-as-contact (%s)"
     expect(again.stderr).toContain('line 2: a user with login ID "staff0" already exists');
 
     const refused = await cli.run(["user", "import", whole, "--resume", "--update"], { env });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // options that do not go together: a usage error (SPEC)
     expect(refused.stderr).toContain("give either --update or --resume, not both");
     // Five real imports of 3,000 rows: generous on a loaded 2-core machine.
   }, 120_000);

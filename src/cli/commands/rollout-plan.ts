@@ -3,7 +3,7 @@ import { formatDateTime } from "../../platform/format.ts";
 import { changeWave } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, UsageError } from "../io.ts";
 
 export function rolloutPlanCommand(): Command {
   return new Command("plan")
@@ -12,7 +12,7 @@ export function rolloutPlanCommand(): Command {
     .option("--from <local time>", "the start as a wall-clock time in FAMOS_TIMEZONE, e.g. 2027-01-11T07:00")
     .option("--remove", "remove the partner's own start (it follows the default), or the default start itself")
     .action(async (options: { partner?: string; from?: string; remove?: boolean }) => {
-      if (options.from !== undefined && options.remove) throw new Refused("give either --from or --remove, not both");
+      if (options.from !== undefined && options.remove) throw new UsageError("give either --from or --remove, not both");
       // The console's form leaves the partner empty for the default start; here that is leaving
       // --partner out, and `--partner "$PARTNER"` with the variable unset must not move every partner.
       if (options.partner !== undefined && options.partner.trim() === "") {

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { operator, withServices } from "../context.ts";
 import { checkImportFile, importUsersCsv } from "../import-file.ts";
 import { syncAfterImport, syncDryRun } from "../import-sync.ts";
-import { Refused } from "../io.ts";
+import { Refused, UsageError } from "../io.ts";
 import { progressBar } from "../progress.ts";
 
 export function userImportCommand(): Command {
@@ -19,8 +19,8 @@ export function userImportCommand(): Command {
     .option("--sync", "also disable the users of the partners in the file who are missing from it")
     .option("--dry-run", "with --sync: list who would be disabled, and change nothing")
     .action(async (file: string, options: { update?: boolean; resume?: boolean; emailAsContact?: boolean; sync?: boolean; dryRun?: boolean }) => {
-      if (options.update && options.resume) throw new Refused("give either --update or --resume, not both");
-      if (options.dryRun && !options.sync) throw new Refused("--dry-run goes with --sync");
+      if (options.update && options.resume) throw new UsageError("give either --update or --resume, not both");
+      if (options.dryRun && !options.sync) throw new UsageError("--dry-run goes with --sync");
       const text = readImportText(file);
       await withServices(async ({ deps }) => {
         if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment));
