@@ -10,6 +10,12 @@ import type { Database } from "./schema.ts";
  * and its delete or count, a statement begun after the first commits, sees what the first inserted.
  * SQLite's one writer already runs them one after the other. Call it before the first such read.
  *
+ * Also the one order of locks for a transaction that writes a user's codes, flows or sessions and the
+ * user's row: the user's row first, as a support reset, a disable or a new enrolment address take it
+ * (they update the user, then void the codes and end the sessions). A confirmation that used its code
+ * up and only then wrote the user waited for the reset's user row while the reset waited for that
+ * code, and PostgreSQL ended one of them with "deadlock detected" — an error page.
+ *
  * FOR NO KEY UPDATE, not FOR UPDATE: it makes a second taker wait all the same, but not a row that
  * names the owner by foreign key (whose check takes FOR KEY SHARE on the owner). A transaction that
  * inserted such a row first (a flow, then its code) would otherwise need to raise its own key-share
