@@ -6,6 +6,7 @@ import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope } from "../regulation/throttle.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { loginKey, type User } from "../users/users.ts";
 import { tellCodeReused, type ReusedCode } from "./reuse-notice.ts";
 
@@ -95,6 +96,9 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   }
 
   const value = await deps.db.transaction().execute(async (tx) => {
+    // The user's row first, then the proof's: the order of a support reset or a new enrolment address
+    // (the user, then the codes), so on PostgreSQL one waits for the other instead of a deadlock.
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
     if ((await factor.consume(tx, now)) === "used") return LOST_RACE;
     await audit(tx, factor.confirmed);
     await attemptSucceeded(tx, reservation);

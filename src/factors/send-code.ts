@@ -5,6 +5,7 @@ import { issueCode, type IssueOutcome } from "../otp/codes.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import type { User } from "../users/users.ts";
 
 /** Sends the flow's next code inside the caller's transaction: "code.sent" for a flow's first, "code.regenerated" after. */
@@ -23,7 +24,12 @@ export async function sendCode<T extends { issued: IssueOutcome }>(
   work: (tx: Kysely<Database>, send: Send, now: number) => Promise<T>,
 ): Promise<T> {
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute((tx) => work(tx, codeSender(deps, tx, user, ctx, now), now));
+  const result = await deps.db.transaction().execute(async (tx) => {
+    // The user's row before the codes and flows `work` voids: the order of a confirmation and of a
+    // support reset, so on PostgreSQL they wait for each other instead of deadlocking.
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+    return work(tx, codeSender(deps, tx, user, ctx, now), now);
+  });
   codeQueued(deps, result.issued);
   return result;
 }

@@ -5,6 +5,7 @@ import { enqueueClaimedMail, enqueueMail, type OutboxMessage } from "../mail/out
 import { randomId } from "../platform/random.ts";
 import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { generateCode, hashCode, sameHash } from "./code.ts";
 import type { Flow } from "./flows.ts";
 import { codeMail } from "./messages.ts";
@@ -40,6 +41,10 @@ export async function issueCode(
 ): Promise<IssueOutcome> {
   const { otp } = deps.config;
   if (otp.perHour > 0) {
+    // The account's cap spans its flows, so no one flow's row holds it: codes asked for one account at
+    // once (parallel "Forgot password?" requests, two sign-ins) take turns on its row, and each count
+    // sees the codes the others made.
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: flow.user_id });
     const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR);
     if (Number(recent?.n ?? 0) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent?.oldest) + HOUR };
   }

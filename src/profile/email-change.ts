@@ -11,6 +11,7 @@ import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
 import { advanceSession, endUserSessions, setSessionStep, type Session } from "../session/sessions.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { confirmOtpEmail, findUserById, setPendingEmail, type User } from "../users/users.ts";
 import { emailChangedMail } from "./messages.ts";
 import { requireFreshProof, type PasswordProof } from "./reauthenticate.ts";
@@ -109,6 +110,8 @@ export async function cancelEmailChange(deps: Deps, user: User, session: Session
   if (!flow) return;
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (tx) => {
+    // The user's row before the flow's codes, as a confirmation takes them (no deadlock on PostgreSQL).
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
     await finishEmailChangeFlow(tx, flow.id, "cancelled", now);
     await setPendingEmail(tx, user.id, null, now);
     await setSessionStep(tx, session.id, "full", null);

@@ -5,6 +5,7 @@ import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
 import { mismatchedFields, type Identity, type IdentityField } from "./identity-match.ts";
@@ -66,7 +67,10 @@ export type ResetOutcome =
 export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, request: ResetRequest): Promise<ResetOutcome> {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
-    // Read inside the transaction, so the checks and the change see the same account.
+    // Read inside the transaction, with the account's row taken first on PostgreSQL (a plain read
+    // there sees the account as last committed): so the checks and the change see the same account,
+    // and a second reset at once finds it reset already.
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: userId });
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
     const check = checkResetRequest(by, target, request);
