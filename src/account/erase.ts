@@ -5,6 +5,7 @@ import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
 import { counterKey } from "../regulation/throttle.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
 import { removeAllFactors } from "../strong-factors/factors.ts";
@@ -22,6 +23,9 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
   const now = deps.clock.now();
   const pseudonym = `erased-${randomId(deps.random, 6)}`;
   return deps.db.transaction().execute(async (tx) => {
+    // The account's row first (on PostgreSQL): a second erasure at once then finds no account, and the
+    // order of locks is that of every other writer of a user's codes and sessions (store/take-turns.ts).
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: userId });
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
     const refused = refusal(by, target, "disable");
