@@ -1,14 +1,16 @@
 import type { Reporter, TestCase, TestModule, TestSuite } from "vitest/node";
 
 /**
- * Prints one plain closing line, "tests: N passed, N failed[, N skipped]", that CI systems read
- * whatever the runner. A test that did not run because a hook of its suite failed (a beforeAll that
- * could not start a server) is failed, not skipped; a suite whose afterAll failed counts one failure
- * of its own; a file that failed before any test was collected counts one. So "0 failed" means
- * nothing failed.
+ * Prints one plain closing line, "tests: N passed, N failed[, N skipped][, N errors outside the
+ * tests]", that CI systems read whatever the runner. A test that did not run because a hook of its
+ * suite failed (a beforeAll that could not start a server) is failed, not skipped; so is a test still
+ * pending when the run ended (its worker died under it: out of memory, killed); a suite whose afterAll
+ * failed counts one failure of its own; a file that failed before any test was collected counts one.
+ * So "0 failed" means nothing failed. Errors vitest caught outside any test (the worker's death
+ * itself, an unhandled rejection) are counted apart: each fails the run too.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown> = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -17,7 +19,7 @@ export default class SummaryReporter implements Reporter {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed" || state === "pending") failed++;
         else {
           const broken = failedHookOwner(test);
           if (broken) {
@@ -31,7 +33,8 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === "failed" && module.errors().length === 0 && [...module.children.allTests()].length === 0) failed++;
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+    const outside = unhandledErrors.length ? `, ${unhandledErrors.length} error${unhandledErrors.length > 1 ? "s" : ""} outside the tests` : "";
+    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}${outside}\n`);
   }
 }
 
