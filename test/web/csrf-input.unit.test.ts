@@ -150,3 +150,30 @@ describe("the input guard (unit tier)", () => {
     expect((await client.post("/login", LOGIN)).statusCode).toBe(401);
   });
 });
+
+/** The bounce webhook's JSON (the one JSON route): the guard walks nulls, numbers and booleans past and finds a NUL however deep. */
+describe("the input guard over JSON (unit tier)", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp({ env: { FAMOS_BOUNCE_WEBHOOK_SECRET: "w".repeat(40) } });
+  });
+  afterAll(async () => u.close());
+
+  // No secret: the guard answers before the route's own check would (401).
+  const hook = (payload: string) => u.app.inject({ method: "POST", url: "/hooks/bounce", payload, headers: { "content-type": "application/json" } });
+
+  it.each([
+    ["a value deep in a list", '[{"messageId":null,"reason":[1,true,null,{"status":"a\\u0000b"}]}]'],
+    ["a name", '{"messageId":null,"a\\u0000b":1}'],
+    ["a top-level string", '"a\\u0000b"'],
+  ])("refuses a NUL in %s of a JSON body", async (_what, payload) => {
+    const response = await hook(payload);
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain("The request contained a character FAMOS does not accept.");
+  });
+
+  it("lets nulls, numbers and booleans with no NUL through to the route (401 without the secret)", async () => {
+    expect((await hook('[{"messageId":null,"reason":[1,true,null,{"status":null}],"n":0}]')).statusCode).toBe(401);
+    expect((await hook("null")).statusCode).toBe(401);
+  });
+});
