@@ -8,6 +8,7 @@ import { Kept } from "../platform/kept.ts";
 import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
+import { SqliteOpenFault } from "./setup-fault.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -38,21 +39,37 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
   return openPostgres(url);
 }
 
+/**
+ * The file, made ready: its directory, the connection, and the settings below. A fault here is the
+ * setup's (a directory that cannot be made, a file that is no database, a disk that is read-only), told
+ * as such (SqliteOpenFault) so the command line names the database instead of printing a stack.
+ */
+function openSqliteFile(path: string): SQLite.Database {
+  let database: SQLite.Database | undefined;
+  try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    database = new SQLite(path);
+    // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
+    // (the command line) writing at the same time as the server.
+    database.pragma("journal_mode = WAL");
+    database.pragma("synchronous = NORMAL");
+    database.pragma("foreign_keys = ON");
+    database.pragma("busy_timeout = 5000");
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which a growing database
+    // fills: after 10,000 sign-ins it was a tenth of the server's resident memory (issue 17). A
+    // sign-in reads a few dozen pages (index roots and inner pages, its own rows, the newest pages
+    // of the append-mostly tables), which 4 MB keeps; a page read beyond it comes from the
+    // operating system's file cache, a few microseconds.
+    database.pragma("cache_size = -4096");
+    return database;
+  } catch (error) {
+    database?.close();
+    throw new SqliteOpenFault(error);
+  }
+}
+
 function openSqlite(path: string, options: StoreOptions): Store {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const database = new SQLite(path);
-  // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
-  // (the command line) writing at the same time as the server.
-  database.pragma("journal_mode = WAL");
-  database.pragma("synchronous = NORMAL");
-  database.pragma("foreign_keys = ON");
-  database.pragma("busy_timeout = 5000");
-  // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which a growing database
-  // fills: after 10,000 sign-ins it was a tenth of the server's resident memory (issue 17). A
-  // sign-in reads a few dozen pages (index roots and inner pages, its own rows, the newest pages
-  // of the append-mostly tables), which 4 MB keeps; a page read beyond it comes from the
-  // operating system's file cache, a few microseconds.
-  database.pragma("cache_size = -4096");
+  const database = openSqliteFile(path);
   cachePreparedStatements(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   runPreparedDirectly(db, database);

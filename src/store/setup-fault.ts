@@ -1,16 +1,25 @@
 /**
  * Faults of the database's setup rather than of FAMOS: a server not running or not reachable, a login
  * refused, a database or schema not made, a file that cannot be opened or is no database, a disk that
- * is full or read-only. What an operator fixes in FAMOS_DATABASE_URL or on the database's side, so a
+ * is full or read-only. A file fault counts only when opening the database's own file raised it. What an operator fixes in FAMOS_DATABASE_URL or on the database's side, so a
  * command tells it in a line instead of a stack trace (every other error is a fault of ours and keeps
  * its stack).
  */
 
-/** Node's system errors met while connecting or opening a file. */
-const SYSTEM = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
-  "EACCES", "EPERM", "EROFS", "ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "ENOSPC",
-]);
+/**
+ * A SQLite file that could not be opened where FAMOS_DATABASE_URL says (store/database.ts): its
+ * directory could not be made, or the file is no database. Told apart from other file faults (the
+ * development secret's, say), which are not the database's.
+ */
+export class SqliteOpenFault extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "SqliteOpenFault";
+  }
+}
+
+/** Node's system errors met while connecting to a database server. */
+const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
 /** better-sqlite3's result codes (SQLITE_…; extended codes such as SQLITE_READONLY_DBMOVED share the prefix). */
 const SQLITE = /^SQLITE_(CANTOPEN|NOTADB|READONLY|PERM|AUTH|IOERR|FULL|BUSY|CORRUPT)/;
@@ -23,8 +32,9 @@ const SQLITE = /^SQLITE_(CANTOPEN|NOTADB|READONLY|PERM|AUTH|IOERR|FULL|BUSY|CORR
 const POSTGRES = /^(08|28|53)[0-9A-Z]{3}$|^(3D000|3F000|42501|57P03)$/;
 
 export function isSetupFault(error: unknown): error is Error {
+  if (error instanceof SqliteOpenFault) return true;
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string") return false;
-  return SYSTEM.has(code) || SQLITE.test(code) || POSTGRES.test(code);
+  return NETWORK.has(code) || SQLITE.test(code) || POSTGRES.test(code);
 }

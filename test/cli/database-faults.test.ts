@@ -23,6 +23,19 @@ describe("a database that cannot be used", () => {
     { what: "a SQLite file that is no database", url: () => `sqlite:${join(cli.dir, "plain-file")}`, says: /not a database/ },
   ];
 
+  it("does not blame the database for a fault elsewhere: the development secret's ./data that cannot be made", async () => {
+    const elsewhere = cliWorkspace();
+    try {
+      writeFileSync(join(elsewhere.dir, "data"), "a file where the data directory would go\n");
+      const result = await elsewhere.run(["user", "show", "demo"], { env: { FAMOS_SECRET: "", FAMOS_DATABASE_URL: `sqlite:${join(elsewhere.dir, "db", "famos.db")}` } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("./data");
+      expect(result.stderr).not.toContain("cannot use the database");
+    } finally {
+      elsewhere.remove();
+    }
+  });
+
   for (const { what, url, says } of cases) {
     for (const command of [["migrate"], ["user", "show", "demo"], ["serve"]]) {
       it(`${what}: famos ${command.join(" ")} says so in one line and exits 1`, async () => {
