@@ -1,8 +1,10 @@
-import { createPrivateKey } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { parseRpId, parseStrongFactorRoles } from "./factor-settings.ts";
+import { parseBounce, parseDkim } from "./mail-settings.ts";
+import { isCidr, parseTrustProxy } from "./networks.ts";
+import { list, Problems } from "./problems.ts";
+import { parseSandbox, parseSections, type Section } from "./sections.ts";
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
 import { smtpUrlProblem } from "../mail/smtp-url.ts";
@@ -12,18 +14,7 @@ export const DEFAULT_SHARED_MAILBOX_NAMES = [
   "no-reply", "support", "contact", "hello", "mail", "enquiry", "finance", "help",
 ];
 
-export const DEFAULT_SECTIONS: Section[] = [
-  { label: "Quotation", path: "/quotation" },
-  { label: "Vehicle", path: "/vehicle" },
-  { label: "Customer", path: "/customer" },
-  { label: "Customer Assistant", path: "/customer-assistant" },
-  { label: "External Links", path: "/external-links" },
-];
 
-export interface Section {
-  label: string;
-  path: string;
-}
 
 export type SharedMailboxPolicy = "warn" | "refuse" | "off";
 
@@ -104,13 +95,6 @@ export const DEFAULT_RATE_LIMIT = 300;
 
 type Env = Record<string, string | undefined>;
 
-/** Why a variable is wrong; collected so every problem is reported at once. */
-class Problems {
-  readonly list: string[] = [];
-  add(name: string, message: string): void {
-    this.list.push(`${name}: ${message}`);
-  }
-}
 
 const CRLF = /[\r\n]/;
 
@@ -346,18 +330,7 @@ export function loadConfig(env: Env): ConfigResult {
   return { ok: true, config: deepFreeze(config) };
 }
 
-/** "203.0.113.7", "203.0.113.0/24", "2001:db8::/32": an address with an optional prefix length that fits it. */
-function isCidr(range: string): boolean {
-  const [address, bits, extra] = range.split("/");
-  if (extra !== undefined || address === undefined) return false;
-  const width = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
-  if (width === 0) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= width);
-}
 
-function list(raw: string | undefined): string[] {
-  return (raw ?? "").split(",").map((item) => item.trim()).filter((item) => item.length > 0);
-}
 
 /** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
 export function decodeSecret(raw: string): Buffer | null {
@@ -367,116 +340,13 @@ export function decodeSecret(raw: string): Buffer | null {
   return bytes !== null && bytes.length >= 32 ? bytes : null;
 }
 
-function parseTrustProxy(raw: string | undefined, problems: Problems): boolean | number | string[] {
-  if (raw === undefined || raw === "false" || raw === "off") return false;
-  if (raw === "true") return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const entries = list(raw);
-  // Fastify hands these to proxy-addr, which throws at start on an address or prefix it cannot read.
-  for (const entry of entries) {
-    if (!isCidr(entry) && !["loopback", "linklocal", "uniquelocal"].includes(entry)) {
-      problems.add("FAMOS_TRUST_PROXY", `"${entry}" is not an address, a CIDR range, true or a hop count`);
-    }
-  }
-  return entries;
-}
 
-/**
- * The first path segments of FAMOS's own pages and endpoints (src/web/routes): a section there
- * would take their address (Fastify refused to start, with a stack trace). The malformed-values test
- * checks this list against the routes the application registers.
- */
-export const OWN_PATHS: readonly string[] = [
-  "static", "login", "logout", "enrol", "otp", "wrong-email", "notices", "legal", "profile", "support", "choose-password",
-  "factor-setup", "forgot-password", "rollout", "healthz", "readyz", "metrics", "auth", "hooks", "dev",
-];
 
-function parseSections(raw: string | undefined, problems: Problems): Section[] {
-  if (raw === undefined) return DEFAULT_SECTIONS;
-  const sections: Section[] = [];
-  for (const item of list(raw)) {
-    const [labelPart, pathPart] = item.includes("=") ? item.split("=", 2) : [undefined, item];
-    const path = pathPart!.trim();
-    if (!/^\/[a-z0-9][a-z0-9/_-]*$/i.test(path) || path.endsWith("/")) {
-      problems.add("FAMOS_SECTIONS", `"${item}" must be a path such as /quotation or Label=/path`);
-      continue;
-    }
-    if (OWN_PATHS.includes(path.split("/")[1]!.toLowerCase())) {
-      problems.add("FAMOS_SECTIONS", `"${path}" is an address of FAMOS's own (${OWN_PATHS.map((p) => `/${p}`).join(", ")}); choose another path`);
-      continue;
-    }
-    if (sections.some((s) => s.path === path)) {
-      problems.add("FAMOS_SECTIONS", `"${path}" is listed twice`);
-      continue;
-    }
-    const known = DEFAULT_SECTIONS.find((s) => s.path === path);
-    sections.push({ label: labelPart?.trim() || known?.label || path.slice(1), path });
-  }
-  return sections;
-}
 
-/**
- * HTML's iframe sandbox keywords (HTML "sandboxing flag set"), as the CSP `sandbox` directive takes
- * them. The default lets the application's scripts, forms, pop-ups, dialogs and downloads work, in
- * an opaque origin: without allow-same-origin, which would hand them FAMOS's origin again.
- */
-export const SANDBOX_KEYWORDS = [
-  "allow-downloads", "allow-forms", "allow-modals", "allow-orientation-lock", "allow-pointer-lock", "allow-popups",
-  "allow-popups-to-escape-sandbox", "allow-presentation", "allow-same-origin", "allow-scripts",
-  "allow-storage-access-by-user-activation", "allow-top-navigation", "allow-top-navigation-by-user-activation",
-  "allow-top-navigation-to-custom-protocols",
-] as const;
-export const DEFAULT_UPSTREAM_SANDBOX = "allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads";
 
-function parseSandbox(raw: string | undefined, problems: Problems): string[] {
-  const tokens = (raw ?? DEFAULT_UPSTREAM_SANDBOX).split(/[\s,]+/).filter((t) => t.length > 0);
-  if (raw !== undefined && raw.toLowerCase() === "none") return [];
-  for (const token of tokens) {
-    if (!(SANDBOX_KEYWORDS as readonly string[]).includes(token)) {
-      problems.add("FAMOS_UPSTREAM_SANDBOX", `"${token}" is not a sandbox keyword (${SANDBOX_KEYWORDS.join(", ")}; or none)`);
-    }
-  }
-  return tokens;
-}
 
-const DOMAIN_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
-function parseBounce(read: (name: string) => string | undefined, host: string, problems: Problems): Config["bounce"] {
-  const domain = read("FAMOS_BOUNCE_DOMAIN")?.toLowerCase() ?? null;
-  if (domain !== null && !DOMAIN_NAME.test(domain)) problems.add("FAMOS_BOUNCE_DOMAIN", `must be a domain name such as bounces.dealer.example (got "${domain}")`);
-  const rawPort = read("FAMOS_BOUNCE_SMTP_PORT");
-  let smtpPort: number | null = null;
-  if (rawPort !== undefined) {
-    if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535) problems.add("FAMOS_BOUNCE_SMTP_PORT", `must be a port number from 0 to 65535 (got "${rawPort}")`);
-    else smtpPort = Number(rawPort);
-    if (domain === null) problems.add("FAMOS_BOUNCE_SMTP_PORT", "needs FAMOS_BOUNCE_DOMAIN: the listener takes mail for bounce+…@ that domain only");
-  }
-  const webhookSecret = read("FAMOS_BOUNCE_WEBHOOK_SECRET") ?? null;
-  if (webhookSecret !== null && webhookSecret.length < 32) problems.add("FAMOS_BOUNCE_WEBHOOK_SECRET", "must be at least 32 characters (openssl rand -hex 32)");
-  return { domain, smtpHost: read("FAMOS_BOUNCE_SMTP_HOST") ?? host, smtpPort, webhookSecret };
-}
 
-function parseDkim(read: (name: string) => string | undefined, problems: Problems): Config["dkim"] {
-  const domain = read("FAMOS_DKIM_DOMAIN")?.toLowerCase();
-  const selector = read("FAMOS_DKIM_SELECTOR");
-  const keyFile = read("FAMOS_DKIM_KEY_FILE");
-  const given = [domain, selector, keyFile].filter((v) => v !== undefined).length;
-  if (given === 0) return null;
-  if (given < 3) {
-    problems.add("FAMOS_DKIM_DOMAIN", "FAMOS_DKIM_DOMAIN, FAMOS_DKIM_SELECTOR and FAMOS_DKIM_KEY_FILE go together: set all three or none");
-    return null;
-  }
-  if (!DOMAIN_NAME.test(domain!)) problems.add("FAMOS_DKIM_DOMAIN", `must be a domain name such as dealer.example (got "${domain}")`);
-  if (!/^[a-z0-9](?:[a-z0-9._-]{0,62})$/i.test(selector!)) problems.add("FAMOS_DKIM_SELECTOR", `must be a selector such as famos2026 (got "${selector}")`);
-  try {
-    // nodemailer signs with rsa-sha256 only (RFC 6376 §3.3; RFC 8463's Ed25519 is not offered).
-    if (createPrivateKey(readFileSync(keyFile!, "utf8")).asymmetricKeyType !== "rsa") problems.add("FAMOS_DKIM_KEY_FILE", `must hold an RSA private key (${keyFile})`);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code?.startsWith("E") && (error as NodeJS.ErrnoException).syscall ? "cannot be read" : "is not a PEM private key";
-    problems.add("FAMOS_DKIM_KEY_FILE", `${why} (${keyFile})`);
-  }
-  return { domain: domain!, selector: selector!, keyFile: keyFile! };
-}
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value)) {
@@ -486,35 +356,4 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/**
- * Issue 13: the roles whose sign-in needs a passkey or an authenticator app. By default support and
- * admin in production (they can reset anyone's enrolment) and none in development, so the quick
- * start's demo user signs in with the emailed code alone; "none" turns it off in production.
- */
-function parseStrongFactorRoles(raw: string | undefined, production: boolean, problems: Problems): string[] {
-  if (raw?.toLowerCase() === "none") return [];
-  const roles = list(raw ?? (production ? "support,admin" : "")).map((r) => r.toLowerCase());
-  for (const role of roles) {
-    if (!["user", "support", "admin"].includes(role)) problems.add("FAMOS_STRONG_FACTOR_ROLES", `"${role}" is not a role: list user, support or admin, or none`);
-  }
-  return [...new Set(roles)];
-}
 
-/**
- * FAMOS_RP_ID: a domain (never an IP address), and FAMOS_PUBLIC_URL's host must be it or under it —
- * a browser refuses any other RP ID for that origin (WebAuthn Level 3 §5.1.3 step 8, §13.4.9).
- * Changing it later orphans every passkey registered under the old one.
- */
-function parseRpId(raw: string | undefined, publicUrl: URL | null, problems: Problems): string | null {
-  if (raw === undefined) return publicUrl ? publicUrl.hostname : null;
-  const rpId = raw.trim().toLowerCase();
-  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(rpId) || isIPv4(rpId)) {
-    problems.add("FAMOS_RP_ID", `must be a domain name such as famos.dealer.example (got "${raw}")`);
-    return null;
-  }
-  if (publicUrl && publicUrl.hostname !== rpId && !publicUrl.hostname.endsWith(`.${rpId}`)) {
-    problems.add("FAMOS_RP_ID", `must be FAMOS_PUBLIC_URL's host (${publicUrl.hostname}) or a domain it is under (got "${raw}")`);
-    return null;
-  }
-  return rpId;
-}

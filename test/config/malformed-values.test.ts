@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, OWN_PATHS } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { OWN_PATHS } from "../../src/config/sections.ts";
 import { createTestApp, TEST_SECRET } from "../support/app.ts";
 import { cliWorkspace, type CliWorkspace } from "../cli/run-famos.ts";
 

@@ -1,4 +1,4 @@
-import type { Section } from "../../config/config.ts";
+import type { Section } from "../../config/sections.ts";
 import { html } from "../../platform/html.ts";
 import { portalPage, type PortalFrame } from "./portal-pages.ts";
 

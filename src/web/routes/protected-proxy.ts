@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import type { Section } from "../../config/config.ts";
+import type { Section } from "../../config/sections.ts";
 import { signedIn } from "../auth.ts";
 import { sendProblem } from "../errors.ts";
 import { checkOrigin } from "../origin.ts";
