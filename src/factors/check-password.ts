@@ -8,7 +8,7 @@ import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type Pause } from "../regulation/throttle.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
-import { findUserByLogin, loginKey, setPasswordHash, type User } from "../users/users.ts";
+import { findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash, type User } from "../users/users.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
 
 /** Why the password is asked: the sign-in, or again on Profile before a sensitive change (ASVS 3.7.1). */
@@ -69,37 +69,75 @@ export async function checkPassword<T = undefined>(
     return { kind: "paused", pause: reservation.pause };
   }
 
-  const found = input.user ?? (await findUserByLogin(deps.db, key));
-  // A disabled account, or one whose temporary password ran out, is answered as an unknown one (issue 11).
-  const barred = found ? signInBarred(found, now) : null;
-  const user = barred ? undefined : found;
-  const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
-  if (verdict?.busy) {
-    // The legacy pool did not evaluate it (password/legacy-pool.ts): nothing was guessed, so nothing counts.
-    await attemptVoid(deps.db, reservation);
-    await audit("password.failed", { reason: "busy" });
-    return { kind: "wrong", pause: null };
-  }
-  if (!user || !verdict?.ok) {
-    const failure = await attemptFailed(deps.db, reservation, now);
-    await audit("password.failed", { reason: barred ?? (user ? "wrong-password" : "unknown-login-id") });
-    await tellLockStarted(deps, user, "password", failure, now);
-    return { kind: "wrong", pause: failure.pause };
-  }
+  let found = input.user ?? (await findUserByLogin(deps.db, key));
+  for (let check = 1; ; check += 1) {
+    // A disabled account, or one whose temporary password ran out, is answered as an unknown one (issue 11).
+    const barred = found ? signInBarred(found, now) : null;
+    const user = barred ? undefined : found;
+    const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
+    if (verdict?.busy) {
+      // The legacy pool did not evaluate it (password/legacy-pool.ts): nothing was guessed, so nothing counts.
+      await attemptVoid(deps.db, reservation);
+      await audit("password.failed", { reason: "busy" });
+      return { kind: "wrong", pause: null };
+    }
+    if (!user || !verdict?.ok) {
+      const failure = await attemptFailed(deps.db, reservation, now);
+      await audit("password.failed", { reason: barred ?? (user ? "wrong-password" : "unknown-login-id") });
+      await tellLockStarted(deps, user, "password", failure, now);
+      return { kind: "wrong", pause: failure.pause };
+    }
 
-  // Hashing and the caller's reads come first: the transaction holds SQLite's one connection.
-  const upgraded = verdict.needsUpgrade ? await hashPassword(input.password) : null;
-  // The caller's writes (a code, a flow, a session) take the time the password was found right, not
-  // the request's arrival: the wait for a hash under load must not come off a code's 15 minutes, nor
-  // count as the code mail's delivery time (famos_code_to_smtp_seconds).
-  const write = after ? await after(user, deps.clock.now()) : null;
-  const value = await deps.db.transaction().execute(async (tx) => {
-    await attemptSucceeded(tx, reservation);
-    if (upgraded !== null) await setPasswordHash(tx, user.id, upgraded, now);
-    await audit("password.ok", {}, tx);
-    return write ? write(tx) : undefined;
-  });
-  return { kind: "ok", user, loginKey: key, deviceId, value: value as T };
+    // Hashing and the caller's reads come first: the transaction holds SQLite's one connection.
+    const upgraded = verdict.needsUpgrade ? await hashPassword(input.password) : null;
+    // The caller's writes (a code, a flow, a session) take the time the password was found right, not
+    // the request's arrival: the wait for a hash under load must not come off a code's 15 minutes, nor
+    // count as the code mail's delivery time (famos_code_to_smtp_seconds).
+    const write = after ? await after(user, deps.clock.now()) : null;
+    const settled = await deps.db.transaction().execute(async (tx) => {
+      // The account as it is now, its row taken first (the one order of locks, store/take-turns.ts).
+      // It was read before the verification, tens of milliseconds ago: a leaver disabled, a password
+      // replaced or an OTP email reset in the meantime must hold, so a changed account is checked
+      // again, as a request that came a moment later would be, and nothing is written for the old one.
+      const current = await findUserTakingTurns(tx, deps.dialect, user.id);
+      if (!current || !sameForSignIn(user, current)) return { changed: current ?? null };
+      await attemptSucceeded(tx, reservation);
+      if (upgraded !== null) await setPasswordHash(tx, user.id, upgraded, now);
+      await audit("password.ok", {}, tx);
+      return { value: write ? await write(tx) : undefined };
+    });
+    if ("value" in settled) return { kind: "ok", user, loginKey: key, deviceId, value: settled.value as T };
+    if (check === MAX_CHECKS) {
+      // Changed again during each check (a script rewriting the account?): refused uncounted, as busy.
+      await attemptVoid(deps.db, reservation);
+      await audit("password.failed", { reason: "account-changing" });
+      return { kind: "wrong", pause: null };
+    }
+    found = settled.changed ?? undefined;
+  }
+}
+
+/** A check whose account changed under it is made again at most this many times in all. */
+const MAX_CHECKS = 3;
+
+/**
+ * Whether the account still signs in as it did when its password was checked: the same password
+ * hash, not disabled since, the same temporary-password state, the same OTP email and role (which
+ * decide the next step). The time of the last sign-in changes with every sign-in and decides nothing.
+ */
+function sameForSignIn(seen: User, current: User): boolean {
+  return (
+    seen.login_key === current.login_key &&
+    seen.password_hash === current.password_hash &&
+    seen.disabled_at === current.disabled_at &&
+    seen.password_temporary_until === current.password_temporary_until &&
+    seen.otp_email === current.otp_email &&
+    seen.otp_email_confirmed_at === current.otp_email_confirmed_at &&
+    seen.pending_email === current.pending_email &&
+    seen.role === current.role &&
+    seen.partner_number === current.partner_number &&
+    (seen.locale ?? null) === (current.locale ?? null)
+  );
 }
 
 /**

@@ -10,7 +10,6 @@ import { twoFactorAppliesNow } from "../rollout/applies.ts";
 import { signInBeforeWave } from "../rollout/password-only.ts";
 import { createSession, endSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
-import { takeTurnsOn } from "../store/take-turns.ts";
 import type { User } from "../users/users.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { emailCodeSignsIn } from "../strong-factors/policy.ts";
@@ -90,9 +89,8 @@ async function startOtpStep(
   ctx: RequestContext,
   now: number,
 ): Promise<PasswordOutcome> {
-  // The user's row before the replaced session, as a support reset takes them (the code's hourly cap
-  // takes the user's row anyway): on PostgreSQL the two wait for each other instead of deadlocking.
-  await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+  // checkPassword's transaction, this one, took the user's row before anything else (the one order of
+  // locks): the replaced session ends after it, as a support reset ends sessions after the user's row.
   await endReplaced(tx, replaces, ctx, now);
   const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "signin", email: user.otp_email ?? "", now, returnTo });
   // When the hourly cap stopped the first code, the OTP screen says so and when a new one can be had.

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { randomId, type Random } from "../platform/random.ts";
+import type { Dialect } from "../store/database.ts";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database, UsersTable } from "../store/schema.ts";
 
@@ -22,6 +23,20 @@ export async function findUserByLogin(db: Kysely<Database>, loginId: string): Pr
 
 export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
   return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+// Once per password step (checkPassword settles on the account as it is); built and compiled once.
+const userNow = preparedQuery((db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
+const userTakingTurns = preparedQuery((db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id).forNoKeyUpdate());
+
+/**
+ * The account as it is now, read inside the caller's transaction `tx`, its row taken first on
+ * PostgreSQL: takeTurnsOn and a read in one statement (store/take-turns.ts says why, and why FOR NO
+ * KEY UPDATE). On SQLite the transaction's writer lock keeps another writer out until it commits.
+ */
+export async function findUserTakingTurns(tx: Kysely<Database>, dialect: Dialect, id: string): Promise<User | undefined> {
+  const [user] = await (dialect === "postgres" ? userTakingTurns : userNow)(tx, id);
+  return user;
 }
 
 export interface NewUser {

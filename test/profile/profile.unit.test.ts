@@ -116,7 +116,7 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       const user = await addUser(unit.deps);
       const bystander = await addUser(unit.deps);
       const theirs = await session(bystander);
-      await unit.deps.db.updateTable("users").set({ password_temporary_until: now() + MINUTE }).where("id", "=", user.id).execute();
+      await unit.deps.db.updateTable("users").set({ password_temporary_until: now() + 10 * MINUTE }).where("id", "=", user.id).execute();
       const s = await session(user);
       const other = await session(user);
       const queued = unit.queued;
