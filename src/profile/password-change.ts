@@ -6,6 +6,7 @@ import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
 import { advanceSession, endUserSessions, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { setPasswordHash, type User } from "../users/users.ts";
 import { passwordChangedMail } from "./messages.ts";
 import { provePassword, type PasswordProof } from "./reauthenticate.ts";
@@ -20,8 +21,11 @@ export type PasswordChangeOutcome =
   | { kind: "changed"; token: string; session: Session }
   | { kind: "current-wrong" }
   | Extract<PasswordProof, { kind: "locked" }>
-  /** Changed, but this session ended meanwhile (a support reset): the user signs in again. */
-  | { kind: "changed-signed-out" }
+  /**
+   * Not changed: this session ended while the change was on its way (the user ended it from another
+   * browser, or support reset, disabled or gave a temporary password). The user signs in again.
+   */
+  | { kind: "signed-out" }
   | { kind: "invalid"; field: "newPassword" | "confirmNewPassword"; message: string };
 
 /**
@@ -64,9 +68,15 @@ export async function replacePassword(
   hash: string,
   ctx: RequestContext,
   next: { stage: Session["stage"]; detail: Record<string, string> },
-): Promise<Extract<PasswordChangeOutcome, { kind: "changed" | "changed-signed-out" }>> {
+): Promise<Extract<PasswordChangeOutcome, { kind: "changed" | "signed-out" }>> {
   const now = deps.clock.now();
   const advanced = await deps.db.transaction().execute(async (tx) => {
+    // An ended session changes nothing, however far its request had come: whoever ended it (the user
+    // from another browser, support) meant it to have no more say. The check is the session's own
+    // conditional update, after the user's row (the one order of locks, store/take-turns.ts).
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+    const moved = await advanceSession(tx, deps.random, session, now, { stage: next.stage, flowId: session.flow_id });
+    if (!moved) return null;
     await setPasswordHash(tx, user.id, hash, now);
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
     const ended = await endUserSessions(tx, user.id, now, "password-changed", session.id);
@@ -75,9 +85,9 @@ export async function replacePassword(
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
     }
     await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended, ...next.detail } });
-    return advanceSession(tx, deps.random, session, now, { stage: next.stage, flowId: session.flow_id });
+    return moved;
   });
+  if (!advanced) return { kind: "signed-out" };
   deps.mailQueued();
-  if (!advanced) return { kind: "changed-signed-out" };
   return { kind: "changed", token: advanced.token, session: advanced.session };
 }

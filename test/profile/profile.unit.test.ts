@@ -140,13 +140,24 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       expect(JSON.parse(event!.detail)).toEqual({ sessionsEnded: 1 });
     });
 
-    it("changes it without mail for an account without an OTP email, and signs out a session ended meanwhile", async () => {
+    it("changes it without mail for an account without an OTP email", async () => {
       const user = await addUser(unit.deps, { email: null });
       const s = await session(user);
-      await unit.deps.db.updateTable("sessions").set({ ended_at: now(), end_reason: "reset" }).where("id", "=", s.id).execute();
-      expect(await changePassword(unit.deps, user, s, { currentPassword: user.password, newPassword: NEW_PASSWORD, confirmNewPassword: NEW_PASSWORD }, ctx())).toEqual({ kind: "changed-signed-out" });
+      expect(await changePassword(unit.deps, user, s, { currentPassword: user.password, newPassword: NEW_PASSWORD, confirmNewPassword: NEW_PASSWORD }, ctx())).toMatchObject({ kind: "changed" });
       expect(await verifyPassword((await reload(user.id)).password_hash!, NEW_PASSWORD)).toMatchObject({ ok: true });
       expect(await unit.deps.db.selectFrom("outbox").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
+    });
+
+    it("ASVS 3.3.1: a session ended while its change was on its way (from another browser, by support) signs out and changes nothing", async () => {
+      const user = await addUser(unit.deps);
+      const s = await session(user);
+      const other = await session(user);
+      await unit.deps.db.updateTable("sessions").set({ ended_at: now(), end_reason: "ended-by-user" }).where("id", "=", s.id).execute();
+      expect(await changePassword(unit.deps, user, s, { currentPassword: user.password, newPassword: NEW_PASSWORD, confirmNewPassword: NEW_PASSWORD }, ctx())).toEqual({ kind: "signed-out" });
+      expect(await verifyPassword((await reload(user.id)).password_hash!, user.password)).toMatchObject({ ok: true });
+      expect(await sessionRow(other.id)).toMatchObject({ ended_at: null });
+      expect(await mails(user.id, "notice.password-changed")).toEqual([]);
+      expect(await audits(user.login_id, "password.changed")).toEqual([]);
     });
   });
 

@@ -24,7 +24,7 @@ export function choosePasswordRoutes(app: FastifyInstance, deps: Deps): void {
       setSessionCookie(deps, reply, outcome.token);
       return reply.redirect("/", 303);
     }
-    if (outcome.kind === "changed-signed-out") {
+    if (outcome.kind === "signed-out") {
       clearSessionCookie(deps, reply);
       return reply.redirect("/login", 303);
     }

@@ -152,7 +152,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       case "changed":
         setSessionCookie(deps, reply, outcome.token);
         return reply.redirect("/profile?done=password-changed", 303);
-      case "changed-signed-out":
+      case "signed-out":
         clearSessionCookie(deps, reply);
         return reply.redirect("/login", 303);
       case "current-wrong":
