@@ -1,40 +1,9 @@
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
+import { freezableRelay } from "../support/relay.ts";
 import { redisTestUrl } from "../support/services.ts";
-
-/**
- * A TCP relay in front of the test Redis that can stop passing bytes on, as a Redis that hangs (a
- * long blocking command, a paused VM, a network that drops packets) looks to its clients: the
- * connection stays open and nothing comes back.
- */
-async function freezableRedis(target: string): Promise<{ url: string; freeze(): void; close(): Promise<void> }> {
-  const to = new URL(target);
-  let frozen = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(to.port), to.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => socket.destroy());
-      socket.on("close", () => sockets.delete(socket));
-    }
-    client.on("data", (chunk) => frozen || upstream.write(chunk));
-    upstream.on("data", (chunk) => frozen || client.write(chunk));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `redis://127.0.0.1:${port}${to.pathname}`,
-    freeze: () => (frozen = true),
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** Password posts from one address to one instance, with a new client each (no device cookie). */
 async function posts(t: TestApp, ip: string, count: number): Promise<number[]> {
@@ -101,8 +70,9 @@ describe("per-address request limits across instances", () => {
   });
 
   it("do not hold a sign-in while Redis hangs: it is answered at once, counted on the instance", async () => {
-    const relay = await freezableRedis(await redisTestUrl());
-    const t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_LOCK_AFTER: "1000", FAMOS_REDIS_URL: relay.url } });
+    const redis = new URL(await redisTestUrl());
+    const relay = await freezableRelay(redis.hostname, Number(redis.port));
+    const t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_LOCK_AFTER: "1000", FAMOS_REDIS_URL: `redis://${relay.host}:${relay.port}${redis.pathname}` } });
     try {
       expect(await posts(t, "198.51.100.11", 2)).toEqual([401, 401]);
       relay.freeze();
