@@ -1,16 +1,20 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 
+/** How long a count may take in Redis before the request is counted on this instance instead. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1000;
+
 /**
  * The Redis client behind the shared request limits (FAMOS_REDIS_URL). Commands fail at once while
- * Redis is unreachable rather than queueing (a sign-in must not wait for it); the rate-limit plugin
- * then lets the request through (`skipOnError`), and the database-backed locks still count every
- * failure. The client reconnects by itself.
+ * Redis is unreachable rather than queueing, and after REDIS_COMMAND_TIMEOUT_MS when it hangs (a sign-in
+ * must not wait for it); the request is then counted on this instance (src/web/rate-limit-store.ts),
+ * and the database-backed locks still count every failure. The client reconnects by itself.
  */
 export async function openRedis(url: string, logger: Pick<Logger, "warn" | "error">, readyTimeoutMs = 5000): Promise<Redis> {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 3000,
     lazyConnect: true,
     retryStrategy: (times) => Math.min(times * 200, 2000),

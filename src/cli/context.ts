@@ -3,20 +3,23 @@ import { userInfo } from "node:os";
 import type { Actor } from "../audit/audit.ts";
 import { createServices, type Services } from "../app/services.ts";
 import { migrateToLatest } from "../store/migrate.ts";
-import { configOrExit, reachDatabase } from "./io.ts";
+import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
 
 /**
  * Runs a command with the services of a server (migrated database, mail outbox) but no HTTP. Mail a
  * command queues is sent before it exits, so a reset notice goes out even with no server running.
+ * A database lost in the middle is told in one line, with `again` (what to run) as the remedy.
  */
-export async function withServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
+export async function withServices<T>(run: (services: Services) => Promise<T>, options: { again?: string } = {}): Promise<T> {
   const config = configOrExit();
   const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, logger: silentLogger() }));
   try {
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
-    const result = await run(services);
-    await services.sender.drain();
-    return result;
+    return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {
+      const result = await run(services);
+      await services.sender.drain();
+      return result;
+    });
   } finally {
     await services.close();
   }

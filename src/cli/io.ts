@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
 import { maskSetting } from "../config/mask.ts";
 import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
-import { isSetupFault } from "../store/setup-fault.ts";
+import { isConnectionLost, isSetupFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
@@ -98,5 +98,21 @@ export async function reachDatabase<T>(databaseUrl: string, step: () => T | Prom
     if (!isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
     throw new Refused(`cannot use the database ${where}: ${error.message}; check FAMOS_DATABASE_URL (famos doctor tells more)`);
+  }
+}
+
+/**
+ * Runs a command's work on a database already reached (reachDatabase). Should the database go away
+ * meanwhile (a restart, a failover: the connection dropped, then refused while it starts), the
+ * command says so in one line with what to do — `again`, such as "run it again with --resume" — and
+ * exits 1; what it committed before stays. Every other error keeps its stack.
+ */
+export async function keepDatabase<T>(databaseUrl: string, again: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!isConnectionLost(error) && !isSetupFault(error)) throw error;
+    const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
+    throw new Refused(`lost the connection to the database ${where} in the middle of the work (${error.message}); what was committed before stays: ${again} once the database answers (famos doctor tells more)`);
   }
 }

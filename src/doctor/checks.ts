@@ -74,6 +74,8 @@ export async function checkMail(config: Readonly<Config>, sendTo?: string): Prom
   return { check: "smtp", status: result.ok ? "ok" : "fail", detail: describeSmtpCheck(result) };
 }
 
+const REDIS_CHECK_TIMEOUT_MS = 3000;
+
 /** Redis answers PING (when configured). */
 export async function checkRedis(config: Readonly<Config>): Promise<CheckResult> {
   if (config.redisUrl === null) return { check: "redis", status: "skip", detail: "no FAMOS_REDIS_URL: request limits are per instance" };
@@ -82,13 +84,19 @@ export async function checkRedis(config: Readonly<Config>): Promise<CheckResult>
   // ioredis gives the cause (ECONNREFUSED …) in an "error" event and rejects connect() with "Connection is closed".
   let cause: Error | null = null;
   redis.on("error", (error: Error) => (cause ??= error));
+  // A Redis that takes the connection and never answers (hung, or not Redis) would hold the doctor
+  // for ever: connectTimeout covers the TCP connection only.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_CHECK_TIMEOUT_MS / 1000} s`)), REDIS_CHECK_TIMEOUT_MS);
+  });
   try {
-    await redis.connect();
-    const answer = await redis.ping();
+    const answer = await Promise.race([redis.connect().then(() => redis.ping()), deadline]);
     return { check: "redis", status: answer === "PONG" ? "ok" : "fail", detail: answer === "PONG" ? "PING answered" : `PING answered ${answer}` };
   } catch (error) {
     return { check: "redis", status: "fail", detail: `unreachable: ${(cause ?? (error as Error)).message}` };
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
 }

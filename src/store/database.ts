@@ -126,6 +126,11 @@ function openPostgres(url: string): Store {
   // An idle connection that the server drops (restart, failover) is reported here; without a
   // listener the event would end the process. The pool replaces the connection on the next query.
   pool.on("error", () => undefined);
+  // A connection dropped while it is checked out (a transaction between two statements: an import's
+  // batch, a sign-in's steps) reports on the client itself, where the pool listens only while it is
+  // idle: without this the process ended with a stack trace. The next statement on it fails ("not
+  // queryable"), so the transaction fails like any database fault, and the pool discards it.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", schema, close: () => db.destroy() };
 }

@@ -38,3 +38,18 @@ export function isSetupFault(error: unknown): error is Error {
   if (typeof code !== "string") return false;
   return NETWORK.has(code) || SQLITE.test(code) || POSTGRES.test(code);
 }
+
+/**
+ * A connection the database server dropped while a command was using it: a restart or failover
+ * (SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown), an administrator's pg_terminate_backend, and
+ * node-postgres's own errors for a socket that closed under it, which carry no SQLSTATE (a transaction's
+ * rollback on the dead connection reports the last of these, not the statement's error).
+ */
+const LOST = /^(Connection terminated( unexpectedly)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;
+
+export function isConnectionLost(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === "57P01" || code === "57P02") return true;
+  return code === undefined && LOST.test(error.message);
+}

@@ -17,6 +17,7 @@ import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
 import { registerLocale } from "./locale.ts";
 import { checkOrigin } from "./origin.ts";
+import { redisOrLocalStore } from "./rate-limit-store.ts";
 import { formActionSources } from "./return-to.ts";
 import { collectRoutes } from "./route-list.ts";
 import { bounceHookRoutes } from "./routes/bounce-hook.ts";
@@ -118,9 +119,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     global: false,
     // The plugin's own key: the address, an IPv6 one by its /64 (one subscriber's usual share).
     ipv6Subnet: 64,
-    // Shared by every instance through Redis; while Redis is unreachable requests pass (fail open:
-    // the database-backed locks still stop guessing), see src/app/redis.ts.
-    ...(options.redis ? { redis: options.redis, nameSpace: "famos-rate:", skipOnError: true } : {}),
+    // Shared by every instance through Redis; while Redis does not answer, counted on this instance.
+    ...(options.redis ? { store: redisOrLocalStore(options.redis, "famos-rate:", deps.logger) } : {}),
     errorResponseBuilder: (_request, context) =>
       new HttpProblem(
         429,

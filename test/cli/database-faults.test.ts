@@ -1,6 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POSTGRES_TEST_SERVER, postgresTestUrl } from "../support/services.ts";
+import { until } from "../support/until.ts";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 /**
@@ -51,4 +55,55 @@ describe("a database that cannot be used", () => {
       });
     }
   }
+});
+
+/**
+ * The database lost in the middle of a command (PostgreSQL restarted, failed over, the backend ended by
+ * an administrator): one line that says what happened and what to do, exit 1, never a stack trace.
+ */
+describe("a database lost in the middle of a command", () => {
+  it("famos user import says the connection was lost and to run it again with --resume, which finishes it", async () => {
+    const cli = cliWorkspace();
+    const schema = await postgresTestUrl("lost_midway");
+    const admin = new pg.Client({ connectionString: POSTGRES_TEST_SERVER });
+    const watcher = new pg.Client({ connectionString: POSTGRES_TEST_SERVER });
+    await admin.connect();
+    await watcher.connect();
+    try {
+      const env = { FAMOS_DATABASE_URL: schema.url };
+      expect((await cli.run(["migrate"], { env })).code).toBe(0);
+      const hash = bcryptHash("a long passphrase of mine");
+      const rows = Array.from({ length: 1200 }, (_, i) => `lost${i},Lost ${i},4711,,,${hash}`);
+      const file = join(cli.dir, "staff.csv");
+      writeFileSync(file, `${HEADER}\n${rows.join("\n")}\n`);
+      // The import's statements wait on a lock held here, so its connection is ended while it is in use.
+      const lockerPid = (await admin.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+      await admin.query("begin");
+      await admin.query(`lock table "${schema.schema}".users in access exclusive mode`);
+      const running = cli.run(["user", "import", file], { env });
+      const blocked = await until("the import waiting on the users table", async () => {
+        // Not in the locking transaction: the activity view is read once per transaction.
+        const found = await watcher.query<{ pid: number }>("select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))", [lockerPid]);
+        return found.rows.length > 0 ? found.rows.map((row) => row.pid) : null;
+      }, 30_000);
+      for (const pid of blocked) await watcher.query("select pg_terminate_backend($1)", [pid]);
+      await admin.query("rollback");
+      const result = await running;
+      expect(result.code, result.stderr).toBe(1);
+      const lines = result.stderr.trim().split("\n").filter((line) => line.startsWith("famos: "));
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^famos: lost the connection to the database postgres:\/\/.+ in the middle of the work \(.+\); what was committed before stays: run it again with --resume once the database answers \(famos doctor tells more\)$/);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+
+      const resumed = await cli.run(["user", "import", file, "--resume"], { env });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stdout).toMatch(/^1200 rows taken \(\d+ added, \d+ already there\)\.$/m);
+    } finally {
+      await admin.query("rollback").catch(() => undefined);
+      await admin.end();
+      await watcher.end();
+      await schema.drop();
+      cli.remove();
+    }
+  }, 60_000);
 });

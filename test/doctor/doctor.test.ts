@@ -1,3 +1,4 @@
+import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliWorkspace, type CliResult, type CliWorkspace } from "../cli/run-famos.ts";
 import { freePort } from "../support/nginx.ts";
@@ -81,6 +82,26 @@ describe("famos doctor", () => {
     expect(row(result, "redis")[0]).toMatch(/FAIL\s+unreachable: connect ECONNREFUSED/);
     expect(result.stdout).toContain("1 check failed.");
   });
+
+  it("fails naming Redis when it takes the connection but never answers (hung), and exits 1", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const hung = new Promise<string>((resolve) => setTimeout(() => resolve("doctor still running after 20 s"), 20_000).unref());
+      const result = await Promise.race([doctor(production({ FAMOS_REDIS_URL: `redis://127.0.0.1:${port}` })), hung]);
+      if (typeof result === "string") throw new Error(result);
+      expect(result.code).toBe(1);
+      expect(row(result, "redis")[0]).toMatch(/FAIL\s+unreachable: no answer within 3 s/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 30_000);
 
   it("fails naming the pending migrations of an unmigrated database, and exits 1", async () => {
     const result = await doctor(production({ FAMOS_DATABASE_URL: unmigrated.url }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSetupFault, SqliteOpenFault } from "../../src/store/setup-fault.ts";
+import { isConnectionLost, isSetupFault, SqliteOpenFault } from "../../src/store/setup-fault.ts";
 
 const withCode = (code: unknown) => Object.assign(new Error("x"), { code });
 
@@ -18,5 +18,22 @@ describe("a fault of the database's setup, told in a line, against a fault of ou
     }
     expect(isSetupFault(new TypeError("undefined is not a function"))).toBe(false);
     expect(isSetupFault({ code: "ECONNREFUSED", message: "not an Error" })).toBe(false);
+  });
+});
+
+describe("a connection the database dropped in the middle of a command", () => {
+  it("is a restart or crash of the server, or node-postgres's own word for a socket that closed", () => {
+    expect(isConnectionLost(withCode("57P01"))).toBe(true);
+    expect(isConnectionLost(withCode("57P02"))).toBe(true);
+    for (const message of ["Connection terminated unexpectedly", "Connection terminated", "Client has encountered a connection error and is not queryable"]) {
+      expect(isConnectionLost(new Error(message)), message).toBe(true);
+    }
+  });
+
+  it("is not an error of ours that happens to say so, nor a statement's error", () => {
+    expect(isConnectionLost(Object.assign(new Error("Connection terminated unexpectedly"), { code: "23505" }))).toBe(false);
+    expect(isConnectionLost(new Error("Connection terminated unexpectedly by the user"))).toBe(false);
+    expect(isConnectionLost(withCode("42P01"))).toBe(false);
+    expect(isConnectionLost({ message: "Connection terminated unexpectedly" })).toBe(false);
   });
 });

@@ -7,6 +7,8 @@ import { buildApp } from "../../src/web/app.ts";
 import { addUser, createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
+import { freezableRelay } from "../support/relay.ts";
+import { postgresTestUrl } from "../support/services.ts";
 import { DIALECTS, testDatabase } from "../store/dialects.ts";
 import { MIGRATION_NAMES } from "../../src/store/migrate.ts";
 
@@ -66,6 +68,35 @@ describe("readiness on postgres", () => {
       await store.close();
     }
   });
+});
+
+describe("readiness on postgres that stops answering", () => {
+  it("is 503 'database unreachable' within seconds, not a probe that never ends", async () => {
+    const schema = await postgresTestUrl("ready_hung");
+    const target = new URL(schema.url);
+    const relay = await freezableRelay(target.hostname, Number(target.port));
+    target.host = `${relay.host}:${relay.port}`;
+    const store = openStore(target.toString());
+    const { app, close } = await appOn(store, target.toString());
+    try {
+      const { migrateToLatest } = await import("../../src/store/migrate.ts");
+      await migrateToLatest(store);
+      expect((await app.inject("/readyz")).statusCode).toBe(200);
+      relay.freeze();
+      const started = performance.now();
+      const hung = new Promise<string>((resolve) => setTimeout(() => resolve("no answer after 15 s"), 15_000).unref());
+      const answer = await Promise.race([app.inject("/readyz"), hung]);
+      if (typeof answer === "string") throw new Error(answer);
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json()).toEqual({ status: "database unreachable" });
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      await relay.close();
+      await close();
+      await store.close();
+      await schema.drop();
+    }
+  }, 30_000);
 });
 
 describe("metrics", () => {

@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
+import { freezableRelay } from "../support/relay.ts";
 import { redisTestUrl } from "../support/services.ts";
+
+/** Password posts from one address to one instance, with a new client each (no device cookie). */
+async function posts(t: TestApp, ip: string, count: number): Promise<number[]> {
+  const user = await addUser(t.deps);
+  const client = new FormClient(t.app, ip);
+  await client.get("/login");
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i += 1) statuses.push((await client.post("/login", { loginId: user.login_id, password: "wrong password here" })).statusCode);
+  return statuses;
+}
 
 /** Five password posts from one address, spread over two instances: 3 + 3 = 6 requests. */
 async function spread(a: TestApp, b: TestApp, ip: string): Promise<number[]> {
@@ -47,21 +58,35 @@ describe("per-address request limits across instances", () => {
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
-  it("let requests through while Redis is unreachable (the database locks still count)", async () => {
-    const t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
+  it("count on each instance while Redis is unreachable (the log says so; the database locks still count)", async () => {
+    const t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_LOCK_AFTER: "1000", FAMOS_REDIS_URL: `redis://127.0.0.1:${await freePort()}` } });
     try {
-      const user = await addUser(t.deps);
-      const client = new FormClient(t.app, "198.51.100.10");
-      await client.get("/login");
-      const statuses: number[] = [];
-      for (let i = 0; i < 3; i += 1) statuses.push((await client.post("/login", { loginId: user.login_id, password: "wrong password here" })).statusCode);
-      expect(statuses).toEqual([401, 401, 401]);
-      const counted = await t.deps.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${user.login_id}`).executeTakeFirst();
-      expect(counted?.failures).toBe(3);
+      expect(await posts(t, "198.51.100.10", 6)).toEqual([401, 401, 401, 401, 401, 429]);
+      const counted = await t.deps.db.selectFrom("throttles").select("failures").where("key", "like", "password:id:%").execute();
+      expect(counted.map((row) => row.failures)).toEqual([5]);
     } finally {
       await t.close();
     }
   });
+
+  it("do not hold a sign-in while Redis hangs: it is answered at once, counted on the instance", async () => {
+    const redis = new URL(await redisTestUrl());
+    const relay = await freezableRelay(redis.hostname, Number(redis.port));
+    const t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "5", FAMOS_LOCK_AFTER: "1000", FAMOS_REDIS_URL: `redis://${relay.host}:${relay.port}${redis.pathname}` } });
+    try {
+      expect(await posts(t, "198.51.100.11", 2)).toEqual([401, 401]);
+      relay.freeze();
+      const started = performance.now();
+      const hung = new Promise<string>((resolve) => setTimeout(() => resolve("still waiting after 10 s"), 10_000).unref());
+      const statuses = await Promise.race([posts(t, "198.51.100.11", 6), hung]);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      // Each waits at most the Redis command timeout (1 s) before it is counted here.
+      expect(performance.now() - started).toBeLessThan(9_000);
+    } finally {
+      await t.close();
+      await relay.close();
+    }
+  }, 30_000);
 
   it("are per instance without Redis (documented in the README)", async () => {
     const statuses = await spread(separate[0]!, separate[1]!, "198.51.100.9");

@@ -49,7 +49,8 @@ export function userImportCommand(): Command {
           process.exitCode = 1;
         }
         if (options.sync) await syncAfterImport(deps, checkImportFile(text, deps.config.enrolment), result.refused.length);
-      });
+        // Rows are committed 500 at a time: --resume skips those already there (--update redoes them).
+      }, { again: options.update ? "run the same command again" : "run it again with --resume" });
     });
 }
 

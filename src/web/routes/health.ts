@@ -5,6 +5,21 @@ import { pendingMigrations } from "../../store/migrate.ts";
 import type { Store } from "../../store/database.ts";
 import { addressAllowed } from "../ip-allow.ts";
 
+/**
+ * A database that holds the connection and never answers (hung, or a network dropping packets) is
+ * unreachable for readiness: the probe says so once this has passed, as the pool does when it cannot
+ * connect in this time (store/database.ts), rather than never answering.
+ */
+const READY_WITHIN_MS = 5000;
+
+function answeredWithin<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** Operators' endpoints: liveness, readiness (database and migrations) and Prometheus metrics. */
 export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): void {
   app.get("/healthz", async () => ({ status: "ok" }));
@@ -14,9 +29,9 @@ export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): vo
   let migrated = false;
   app.get("/readyz", async (_request, reply) => {
     try {
-      await sql`select 1`.execute(deps.db);
+      await answeredWithin(READY_WITHIN_MS, sql`select 1`.execute(deps.db));
       if (!migrated) {
-        const pending = await pendingMigrations(store);
+        const pending = await answeredWithin(READY_WITHIN_MS, pendingMigrations(store));
         if (pending.length > 0) return reply.code(503).send({ status: "migrations pending", pending });
         migrated = true;
       }
