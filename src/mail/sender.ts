@@ -50,6 +50,8 @@ export class MailSender {
   private again = false;
   private stopped = true;
   private closing = false;
+  /** The last claim failed: the next failure is not logged again, and the next success says the outage ended. */
+  private outboxUnreadable = false;
   /** Drains waiting for room or for new mail (tests may run several at once). */
   private readonly waiting = new Set<() => void>();
   /** Every message being handed to SMTP, by whichever drain claimed it. */
@@ -115,8 +117,12 @@ export class MailSender {
         let batch: OutboxMessage[] = [];
         try {
           batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room);
+          if (this.outboxUnreadable) this.deps.logger?.info("the mail outbox can be read again");
+          this.outboxUnreadable = false;
         } catch (error) {
-          this.deps.logger?.error({ err: error }, "could not read the mail outbox");
+          // Once an outage, not at every poll (every 2 s while the database is down), with its cause.
+          if (!this.outboxUnreadable) this.deps.logger?.error({ err: error }, "could not read the mail outbox");
+          this.outboxUnreadable = true;
         }
         // A full claim may have left more due; a short one took everything due now.
         more = batch.length === room;

@@ -353,6 +353,21 @@ describe("MailSender.drain", () => {
     await sender.drain();
     expect((await row(id)).state).toBe("sent");
   });
+
+  it("an outage is logged once, not at every poll, and its end once (a database down for a minute is 30 polls)", async () => {
+    const sender = newSender();
+    await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
+    for (let poll = 0; poll < 5; poll += 1) await sender.drain();
+    expect(logs.filter((l) => l.msg === "could not read the mail outbox")).toHaveLength(1);
+    await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
+    await sender.drain();
+    await sender.drain();
+    expect(logs.filter((l) => l.msg === "the mail outbox can be read again")).toMatchObject([{ level: 30 }]);
+    await db.schema.alterTable("outbox").renameTo("outbox_away").execute();
+    await sender.drain();
+    expect(logs.filter((l) => l.msg === "could not read the mail outbox")).toHaveLength(2);
+    await db.schema.alterTable("outbox_away").renameTo("outbox").execute();
+  });
 });
 
 describe("MailSender.sendClaimed and leaseUntil", () => {
