@@ -25,7 +25,11 @@ describe("the support console in German, in Chromium", () => {
 
   it("passes axe on a user's page and on Rollout, in German, and fits 320 px", async () => {
     const admin = await addUser(u.deps, { role: "admin", loginId: "konsole.de", email: "konsole.de@famos.test" });
-    const target = await addUser(u.deps, { loginId: "ziel.de", fullName: "Jana Schmidt" });
+    const target = await addUser(u.deps, { loginId: "ziel.de", fullName: "Jana Schmidt", email: "jana.schmidt@autohaus.example" });
+    // The user's page then has rows in its tables (sessions, mail, audit), each time with its ISO form.
+    await signIn({ mailbox: u.mailbox }, { user: target, client: new FormClient(overHttp(base)) });
+    const { created_at } = await u.deps.db.selectFrom("outbox").select("created_at").where("user_id", "=", target.id).executeTakeFirstOrThrow();
+    await u.deps.db.updateTable("outbox").set({ state: "sent", sent_at: created_at + 2000 }).where("user_id", "=", target.id).execute();
     const client = new FormClient(overHttp(base));
     await signIn({ mailbox: u.mailbox }, { user: admin, client });
     expect((await client.post("/profile/language", { locale: "de", timeZone: "Europe/Berlin" })).statusCode).toBe(303);
@@ -35,6 +39,7 @@ describe("the support console in German, in Chromium", () => {
     for (const [path, heading] of [
       [`/support/users/${target.id}`, "Benutzer ziel.de"],
       ["/support/rollout", "Einführung"],
+      ["/support/audit", "Prüfprotokoll"],
     ] as const) {
       await page.goto(`${base}${path}`);
       expect(await page.getAttribute("html", "lang")).toBe("de");
