@@ -29,14 +29,15 @@ const PURPOSE: Record<FlowsTable["kind"], MessageKey> = {
 };
 
 /**
- * Where the code is typed and what to do if it was not you. A reset code is asked for with a login ID
- * alone, not the password, and is typed on "Reset your password": the sign-in words ("OTP capture",
- * "someone may know your password") would send its reader to the wrong page and alarm them wrongly.
+ * Where the code is typed (an email change's on "Confirm your new OTP email") and what to do if it
+ * was not you. A reset code is asked for with a login ID alone, not the password, and is typed on
+ * "Reset your password": the sign-in words ("OTP capture", "someone may know your password") would
+ * send its reader to the wrong page and alarm them wrongly.
  */
 const VALIDITY: Record<FlowsTable["kind"], MessageKey> = {
   signin: "mail.code.validity",
   enrol: "mail.code.validity",
-  "email-change": "mail.code.validity",
+  "email-change": "mail.code.validityEmailChange",
   "password-reset": "mail.code.validityReset",
 };
 const NOT_YOU: Record<FlowsTable["kind"], MessageKey> = {

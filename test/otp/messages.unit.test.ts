@@ -93,6 +93,15 @@ describe("the OTP email (SPEC item 3)", () => {
     expect(mail(15 * 60_000, "Europe/London").text).toContain("Type it on the OTP capture screen; it works once.");
   });
 
+  it("an email-change code says to type it on the page that asks for it, “Confirm your new OTP email”, in each language", () => {
+    for (const locale of ["en-GB", "de", "fr", "it", "es", "nl"] as const) {
+      const t = translator(locale, "Europe/London");
+      const { text } = codeMail({ code: "123456", loginId: "j.smith", purpose: "email-change", ttlMs: 15 * 60_000, expiresAt: SENT, timezone: "Europe/London", supportEmail: "retailit@famos.test", locale });
+      expect(text, locale).toContain(t.text("emailConfirm.heading"));
+      expect(text, locale).not.toContain(t.text("otp.heading"));
+    }
+  });
+
   it("says which browser and address asked for the code", () => {
     const agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     const asked = codeMail({
