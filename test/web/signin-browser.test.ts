@@ -44,6 +44,8 @@ describe("sign-in in a browser", () => {
       expect(await tabs.getByRole("link", { name: tab, exact: true }).count()).toBe(1);
     }
     expect(await page.textContent("footer")).toContain("FAMOS Version 9.0 - POS 12.20.05");
+    // The portal's home is titled by what it says (WCAG 2.4.2), not "FAMOS – FAMOS".
+    expect(await page.title()).toBe(`${await heading(page)} – FAMOS`);
     await tabs.getByRole("link", { name: "Profile" }).click();
     await expect.poll(() => page.textContent("main")).toContain("jane.smith@dealer.example");
     await expectAccessible(page);
