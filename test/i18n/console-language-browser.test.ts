@@ -51,6 +51,10 @@ describe("the support console in German, in Chromium", () => {
       );
       expect(offScreen, path).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), path).toBeLessThanOrEqual(0);
+      // A user's facts (long German labels beside short values) leave each value room to be read:
+      // not squeezed to a few pixels, one letter a line, by a labels column as wide as the window.
+      const narrowest = await page.evaluate(() => Math.min(...[...document.querySelectorAll("dl.facts dd")].map((dd) => dd.getBoundingClientRect().width)));
+      expect(narrowest, path).toBeGreaterThanOrEqual(140);
     }
   });
 });
