@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/config.ts";
+import { recordBounce } from "../bounce/record-bounce.ts";
 import { developmentSecret } from "../config/secret.ts";
 import { outboxDepth } from "../mail/outbox.ts";
 import { MailSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../mail/sender.ts";
@@ -75,6 +76,11 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
         if (message.kind.startsWith("code.")) metrics.codeToSmtp.observe((now - message.created_at) / 1000);
       },
       onFailed: () => metrics.mailFailed.inc(),
+      // A recipient the SMTP server refuses for its address is a hard bounce told at once, without
+      // waiting for a report that will not come (src/bounce/record-bounce.ts).
+      onAddressRefused: async (message, refusal) => {
+        await recordBounce(deps, { outboxId: message.id, kind: "hard", status: refusal.status, reason: refusal.reason }, "smtp");
+      },
     },
     // The development mailbox shows messages from the outbox, so their bodies stay there.
     { ...DEFAULT_SENDER_OPTIONS, scrubBodies: transport.kind !== "development", ...overrides.senderOptions },

@@ -38,6 +38,11 @@ export interface SenderDeps {
   logger?: Logger;
   onSent?(message: OutboxMessage, now: number): void;
   onFailed?(message: OutboxMessage, permanent: boolean): void;
+  /**
+   * The SMTP server refused the recipient for its address (MailDeliveryError.addressRefused): told
+   * before the message is marked failed, so a page that sees it failed already sees why.
+   */
+  onAddressRefused?(message: OutboxMessage, refusal: { status: string; reason: string }): Promise<void>;
 }
 
 /**
@@ -217,6 +222,7 @@ export class MailSender {
       const retryAt = last ? null : clock.now() + this.options.backoffMs(message.attempts);
       const reason = failure instanceof Error ? failure.message : String(failure);
       logger?.warn({ ...log, permanent, retryAt, err: reason }, last ? "mail failed" : "mail deferred");
+      if (failure instanceof MailDeliveryError && failure.addressRefused) await this.deps.onAddressRefused?.(message, { status: failure.addressRefused.status, reason });
       if ((await markAttemptFailed(db, message, reason, retryAt, { scrub: this.options.scrubBodies })) && last) this.deps.onFailed?.(message, permanent);
     } catch (error) {
       logger?.error({ ...log, err: error }, "could not record the outcome of a mail");

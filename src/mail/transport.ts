@@ -18,9 +18,32 @@ export interface MailTransport {
 }
 
 export class MailDeliveryError extends Error {
-  constructor(message: string, readonly permanent: boolean) {
+  /**
+   * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
+   *   the same message or another code to it would be refused again.
+   */
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly addressRefused: { status: string } | null = null,
+  ) {
     super(message);
   }
+}
+
+/**
+ * The enhanced status (RFC 3463) of a permanent refusal of the recipient at RCPT TO when it says the
+ * address itself is bad — X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no such domain, …) or 5.2.1
+ * mailbox disabled — else null. Nothing is concluded from other refusals: 5.7.1 "relaying denied"
+ * is about FAMOS's relay settings, and 5.2.2 "mailbox full" is transient (RFC 3463 §3.3), as in a
+ * bounce report (src/bounce/dsn.ts).
+ */
+export function addressRefusal(error: unknown): { status: string } | null {
+  const e = error as { code?: string; responseCode?: number; response?: string };
+  if (e.code !== "EENVELOPE" || e.responseCode === undefined || e.responseCode < 500) return null;
+  // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
+  const status = /^5\d\d[ -](5\.(?:1\.\d{1,3}|2\.1))(?!\d)/.exec(e.response ?? "")?.[1];
+  return status ? { status } : null;
 }
 
 /** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
@@ -86,7 +109,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
-        throw new MailDeliveryError(String((error as Error).message ?? error), code !== undefined && code >= 500);
+        throw new MailDeliveryError(String((error as Error).message ?? error), code !== undefined && code >= 500, addressRefusal(error));
       }
     },
     close: () => transporter.close(),

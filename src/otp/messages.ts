@@ -28,6 +28,25 @@ const PURPOSE: Record<FlowsTable["kind"], MessageKey> = {
   "password-reset": "mail.code.purposePasswordReset",
 };
 
+/**
+ * Where the code is typed (an email change's on "Confirm your new OTP email") and what to do if it
+ * was not you. A reset code is asked for with a login ID alone, not the password, and is typed on
+ * "Reset your password": the sign-in words ("OTP capture", "someone may know your password") would
+ * send its reader to the wrong page and alarm them wrongly.
+ */
+const VALIDITY: Record<FlowsTable["kind"], MessageKey> = {
+  signin: "mail.code.validity",
+  enrol: "mail.code.validity",
+  "email-change": "mail.code.validityEmailChange",
+  "password-reset": "mail.code.validityReset",
+};
+const NOT_YOU: Record<FlowsTable["kind"], MessageKey> = {
+  signin: "mail.code.notYou",
+  enrol: "mail.code.notYou",
+  "email-change": "mail.code.notYou",
+  "password-reset": "mail.code.notYouReset",
+};
+
 const FONT = "font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; font-size: 15px; line-height: 1.5";
 
 /**
@@ -62,7 +81,7 @@ function codeMailFrame(input: CodeMailInput): CodeMailFrame {
 function makeFrame(input: CodeMailInput, locale: Locale): CodeMailFrame {
   const t = translator(locale, input.timezone);
   const subject = t.text("mail.code.subject");
-  const notYou = t.text("mail.code.notYou", { support: input.supportEmail });
+  const notYou = t.text(NOT_YOU[input.purpose], { support: input.supportEmail });
   const never = t.text("mail.code.never");
   // "Chrome on Windows" for each pair a User-Agent can name: a handful per language.
   const described = new Map<string, string>();
@@ -117,7 +136,7 @@ export function codeMail(input: CodeMailInput): { subject: string; text: string;
   const from = input.requestedBy ? { browser: describeBrowser(input.requestedBy.userAgent, frame.words), ip: input.requestedBy.ip } : null;
   const key = from ? "mail.code.requestedFrom" : "mail.code.requested";
   const requested = t.text(key, { purpose, loginId: input.loginId, ...from });
-  const validity = t.text("mail.code.validity", {
+  const validity = t.text(VALIDITY[input.purpose], {
     validity: frame.validity,
     time: t.time(input.expiresAt),
     date: t.date(input.expiresAt),

@@ -55,9 +55,9 @@ ${options.body}
 }
 
 /** A labelled message region; errors are announced by screen readers (role=alert). */
-export function message(kind: "error" | "info" | "warning", text: string | SafeHtml | null | undefined): SafeHtml {
+export function message(kind: "error" | "info" | "warning", text: string | SafeHtml | null | undefined, id?: string): SafeHtml {
   if (!text) return html``;
-  return html`<div class="message ${kind}" role="${kind === "error" ? "alert" : "status"}">${text}</div>`;
+  return html`<div class="message ${kind}" role="${kind === "error" ? "alert" : "status"}"${id ? html` id="${id}"` : ""}>${text}</div>`;
 }
 
 export function csrfField(token: string): SafeHtml {

@@ -2,6 +2,17 @@ import type { Deps } from "../app/deps.ts";
 import { translator, type Translator } from "../i18n/translator.ts";
 import type { Pause } from "../regulation/throttle.ts";
 
+const MINUTE = 60_000;
+
+/**
+ * The clock time a pause is over by. Pages give times to the minute, and a pause ends mid-minute (it
+ * started at the failure that set it): cut down, "until 14:01" for one ending at 14:01:30 would have
+ * the reader try at 14:01 and be refused again, so the minute is rounded up.
+ */
+export function pauseEnd(t: Translator, until: number): string {
+  return t.time(Math.ceil(until / MINUTE) * MINUTE);
+}
+
 /**
  * Which pause applies, until when, and where to get help (issue 10.3). The words depend on the pause
  * only — the login ID as typed, this browser, this network — never on whether an account exists, so
@@ -10,7 +21,7 @@ import type { Pause } from "../regulation/throttle.ts";
 export function pauseText(deps: Pick<Deps, "config">, pause: Pause, t: Translator = translator(deps.config.defaultLocale ?? "en-GB", deps.config.timezone)): string {
   const help = t.text("pause.help", { support: deps.config.supportEmail });
   if (pause.until === null) return t.text("pause.hardLocked", { help });
-  const until = t.time(pause.until);
+  const until = pauseEnd(t, pause.until);
   switch (pause.scope) {
     case "login-id":
       return t.text("pause.loginId", { until, help });

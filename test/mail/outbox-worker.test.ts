@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { addressProblems } from "../../src/bounce/addresses.ts";
 import { enqueueClaimedMail, enqueueMail } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS, MailSender } from "../../src/mail/sender.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
@@ -148,18 +149,42 @@ describe("mail outbox worker", () => {
     expect((await client.post("/otp", { code })).headers.location).toBe("/");
   });
 
-  it("does not retry a permanent refusal (5xx)", async () => {
+  /** A user at OTP capture whose code mail the SMTP server refused for good (after one try). */
+  async function refusedAtOtp() {
     const user = await addUser(t.deps);
-    t.smtp.rejectPermanently(true);
     const client = new FormClient(t.app);
     await submitPassword(client, user.login_id, user.password);
     const row = await until("the permanent failure", async () => {
       const r = await outboxRow(t, user.otp_email!);
       return r?.state === "failed" ? r : undefined;
     });
+    return { user, client, row };
+  }
+
+  it("a mailbox the SMTP server says does not exist (550 5.1.1 at RCPT TO) is a hard bounce: not retried, OTP capture says the address was refused, not to regenerate", async () => {
+    t.smtp.rejectPermanently(true);
+    const { user, client, row } = await refusedAtOtp();
     expect(row.attempts).toBe(1);
-    expect(row.last_error).toMatch(/550/);
+    expect(row.last_error).toMatch(/550 5\.1\.1/);
+    expect(row.bounce_kind).toBe("hard");
+    // Another code to the same address would be refused the same way: the page says to check it.
+    const otp = (await client.get("/otp")).body;
+    expect(otp).toContain("The email with your code could not be delivered to");
+    expect(otp).toMatch(/could not be delivered[^]*<a href="\/wrong-email">Entered a wrong email\?<\/a>/);
+    expect(otp).not.toContain("Sending the email failed");
+    expect(JSON.parse((await client.get("/otp/delivery")).body)).toMatchObject({ pending: false, html: expect.stringContaining("could not be delivered") });
+    // As a bounce report would: the address is undeliverable (support's "Needs attention"), audited once.
+    expect(await addressProblems(t.deps.db, user.otp_email!)).toMatchObject({ undeliverableAt: expect.any(Number), undeliverableReason: expect.stringContaining("5.1.1 Mailbox does not exist") });
+    const audit = await t.deps.db.selectFrom("audit").select(["actor", "detail"]).where("event", "=", "mail.bounced").where("subject", "=", user.login_id).execute();
+    expect(audit.map((a) => [a.actor, JSON.parse(a.detail)])).toEqual([["bounce:smtp", expect.objectContaining({ bounce: "hard", status: "5.1.1", to: user.otp_email })]]);
+  });
+
+  it("a permanent refusal that is not about the address (550 5.7.1 relaying denied) fails the mail without blaming the address: Regenerate OTP is the advice", async () => {
+    t.smtp.rejectPermanently(true, 550, "5.7.1 Relaying denied");
+    const { user, client, row } = await refusedAtOtp();
+    expect(row).toMatchObject({ attempts: 1, bounce_kind: null });
     expect((await client.get("/otp")).body).toContain("Sending the email failed. Use Regenerate OTP to send a new code.");
+    expect(await addressProblems(t.deps.db, user.otp_email!)).toBeNull();
   });
 });
 

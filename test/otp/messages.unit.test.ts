@@ -71,6 +71,37 @@ describe("the OTP email (SPEC item 3)", () => {
     for (const p of paragraphs) expect(p).not.toContain("\n");
   });
 
+  it("a password-reset code says where to type it and what to do if you did not ask, in each language: not OTP capture, not 'someone may know your password'", () => {
+    const reset = (locale: Parameters<typeof codeMail>[0]["locale"]) =>
+      codeMail({ code: "123456", loginId: "j.smith", purpose: "password-reset", ttlMs: 15 * 60_000, expiresAt: SENT, timezone: "Europe/London", supportEmail: "retailit@famos.test", locale });
+    const english = reset("en-GB");
+    for (const part of [english.text, english.html]) {
+      expect(part).toContain("Type it on the “Reset your password” page; it works once.");
+      expect(part).toContain("If you did not ask to reset your FAMOS password, ignore this email and do not give this code to anyone: without it nobody can change your password.");
+      expect(part).not.toContain("OTP capture");
+      expect(part).not.toContain("may know your password");
+    }
+    // Every language names its own reset page (its heading) and says the same, not its sign-in words.
+    for (const locale of ["de", "fr", "it", "es", "nl"] as const) {
+      const t = translator(locale, "Europe/London");
+      const { text } = reset(locale);
+      expect(text, locale).toContain(t.text("reset.heading"));
+      expect(text, locale).not.toContain(t.text("mail.code.notYou", { support: "retailit@famos.test" }));
+      expect(text, locale).not.toContain(t.text("otp.heading"));
+    }
+    // Signing in keeps its words.
+    expect(mail(15 * 60_000, "Europe/London").text).toContain("Type it on the OTP capture screen; it works once.");
+  });
+
+  it("an email-change code says to type it on the page that asks for it, “Confirm your new OTP email”, in each language", () => {
+    for (const locale of ["en-GB", "de", "fr", "it", "es", "nl"] as const) {
+      const t = translator(locale, "Europe/London");
+      const { text } = codeMail({ code: "123456", loginId: "j.smith", purpose: "email-change", ttlMs: 15 * 60_000, expiresAt: SENT, timezone: "Europe/London", supportEmail: "retailit@famos.test", locale });
+      expect(text, locale).toContain(t.text("emailConfirm.heading"));
+      expect(text, locale).not.toContain(t.text("otp.heading"));
+    }
+  });
+
   it("says which browser and address asked for the code", () => {
     const agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     const asked = codeMail({

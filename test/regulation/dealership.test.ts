@@ -34,6 +34,20 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     expect((await submitPassword(known, regular.login_id, regular.password)).headers.location).toBe("/otp");
   });
 
+  it("the pause's end is told as a clock time it is over by: one ending at 14:01:30 reads 14:02, not 14:01, and at 14:02 she gets in", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const typist = await addUser(t.deps);
+    t.clock.advance(30_000); // 14:00:30: the 1-minute pause ends at 14:01:30
+    for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app), typist.login_id, `typo ${i}`);
+    const told = (await submitPassword(new FormClient(t.app), typist.login_id, typist.password)).body;
+    expect(told).toContain("Sign-in with this login ID is paused on new browsers until 14:02");
+    // Trusting "14:01" she would be refused again at 14:01; at the time told she is not.
+    t.clock.advance(MINUTE - 30_000);
+    expect((await submitPassword(new FormClient(t.app), typist.login_id, typist.password)).body).toContain("until 14:02");
+    t.clock.advance(MINUTE);
+    expect((await submitPassword(new FormClient(t.app), typist.login_id, typist.password)).headers.location).toBe("/otp");
+  });
+
   it("100 staff signing in at opening time from one address with default settings all reach the portal", async () => {
     t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
     const ip = "203.0.113.20";

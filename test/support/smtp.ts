@@ -52,9 +52,9 @@ export interface TestSmtpServer {
   refuse(on: boolean): void;
   /**
    * While on, every RCPT TO is answered `code` (default `550`, a permanent failure: the mailbox does
-   * not exist), with the words "5.1.1 Mailbox does not exist (test rejection)".
+   * not exist), with `words` (default "5.1.1 Mailbox does not exist (test rejection)").
    */
-  rejectPermanently(on: boolean, code?: number): void;
+  rejectPermanently(on: boolean, code?: number, words?: string): void;
   /**
    * Holds the reply to each message's DATA for `ms` (0: answer at once). The message is already in
    * `messages` while the client waits, as with a real server that has stored it but not yet said so.
@@ -75,6 +75,8 @@ function describe(mail: ReceivedMail): string {
 }
 
 /** Starts an SMTP server on 127.0.0.1 that accepts any mail (no auth, no STARTTLS) and keeps it in memory. */
+const MAILBOX_DOES_NOT_EXIST = "5.1.1 Mailbox does not exist (test rejection)";
+
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = [];
   const arrivals = new EventEmitter();
@@ -82,6 +84,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let refusing = options.refuse ?? false;
   let rejecting = false;
   let rejectCode = 550;
+  let rejectWords = MAILBOX_DOES_NOT_EXIST;
   let dataDelayMs = 0;
   const held: (() => void)[] = [];
 
@@ -115,7 +118,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     onRcptTo(_address, _session, callback) {
       if (rejecting) {
-        const error: SMTPServerError = new Error("5.1.1 Mailbox does not exist (test rejection)");
+        const error: SMTPServerError = new Error(rejectWords);
         error.responseCode = rejectCode;
         callback(error);
         return;
@@ -200,9 +203,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     refuse(on) {
       refusing = on;
     },
-    rejectPermanently(on, code = 550) {
+    rejectPermanently(on, code = 550, words = MAILBOX_DOES_NOT_EXIST) {
       rejecting = on;
       rejectCode = code;
+      rejectWords = words;
     },
     delayData(ms) {
       dataDelayMs = ms;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { issueProblemText } from "../../src/web/code-messages.ts";
 
@@ -20,6 +21,25 @@ describe("code messages in words (SPEC item 4: waits and caps are told in words)
   it("fits the per-attempt cap to what the code is for", () => {
     expect(issueProblemText(deps, "attempt-cap", null)).toMatch(/5 codes for this sign-in.*log in again/);
     expect(issueProblemText(deps, "attempt-cap", null, "email-change")).toMatch(/5 codes for this change.*enter the new address again/);
+  });
+
+  it("counts the caps' codes in words in every language: a cap of 1 is '1 code', not '1 codes'", () => {
+    const one = loadConfig({ FAMOS_OTP_PER_ATTEMPT: "1", FAMOS_OTP_PER_HOUR: "1" });
+    if (!one.ok) throw new Error(one.errors.join("; "));
+    const single = { config: one.config, clock } as unknown as Deps;
+    const retryAt = Date.UTC(2026, 10, 28, 14, 32);
+    expect(issueProblemText(single, "attempt-cap", null)).toMatch(/^You have had 1 code for this sign-in, the most allowed\./);
+    expect(issueProblemText(single, "attempt-cap", null, "email-change")).toMatch(/^You have had 1 code for this change, the most allowed\./);
+    expect(issueProblemText(single, "hour-cap", retryAt)).toMatch(/^You have had 1 code in the last hour, the most allowed\./);
+    // The plural word of each language (its "5 codes") is not used for one.
+    const plural = { de: "Codes", fr: "codes", it: "codici", es: "códigos", nl: "codes" } as const;
+    for (const [locale, word] of Object.entries(plural)) {
+      const t = translator(locale as keyof typeof plural, "Europe/London");
+      for (const [notice, purpose] of [["attempt-cap", "signin"], ["attempt-cap", "email-change"], ["hour-cap", "signin"]] as const) {
+        expect(issueProblemText(single, notice, retryAt, purpose, t), `${locale} ${notice} ${purpose}`).not.toContain(`1 ${word}`);
+        expect(issueProblemText(deps, notice, retryAt, purpose, t), `${locale} ${notice} ${purpose}`).toMatch(new RegExp(`\\b(5|10) ${word}\\b`));
+      }
+    }
   });
 
   it("tells when the hourly cap lets another code go, in FAMOS_TIMEZONE", () => {

@@ -2,8 +2,9 @@ import type { BrowserContext } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, logIn as logInAt } from "../support/browser.ts";
+import { expectAccessible, heading, logIn as logInAt, signInInBrowser } from "../support/browser.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
+import { smtpMailbox } from "../support/mailbox.ts";
 import { extractCode } from "../support/smtp.ts";
 
 /** The guide's walk in a real Chromium, by the labels SPEC quotes, with axe on every screen. */
@@ -43,6 +44,8 @@ describe("sign-in in a browser", () => {
       expect(await tabs.getByRole("link", { name: tab, exact: true }).count()).toBe(1);
     }
     expect(await page.textContent("footer")).toContain("FAMOS Version 9.0 - POS 12.20.05");
+    // The portal's home is titled by what it says (WCAG 2.4.2), not "FAMOS – FAMOS".
+    expect(await page.title()).toBe(`${await heading(page)} – FAMOS`);
     await tabs.getByRole("link", { name: "Profile" }).click();
     await expect.poll(() => page.textContent("main")).toContain("jane.smith@dealer.example");
     await expectAccessible(page);
@@ -51,6 +54,42 @@ describe("sign-in in a browser", () => {
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
     await page.goto(`${f.base}/profile`);
     expect(new URL(page.url()).pathname).toBe("/login");
+    await page.close();
+  });
+
+  it("Profile at 320 px: a refused password or email change brings its reason into view, with the cursor in that form", async () => {
+    const user = await addUser(f.t.deps, { email: "pat.profile@dealer.example" });
+    const page = await f.newPage({ viewport: { width: 320, height: 640 } });
+    await signInInBrowser(page, smtpMailbox(f.t.smtp), user, `${f.base}/login`);
+    await expect.poll(() => page.getByRole("navigation", { name: "FAMOS sections" }).count()).toBe(1);
+    await page.goto(`${f.base}/profile`);
+
+    /** The one alert, whether it is on the screen, and the field the cursor is in with what describes it. */
+    const afterRefusal = () =>
+      page.evaluate(() => {
+        const alert = document.querySelector("[role=alert]")!;
+        const box = alert.getBoundingClientRect();
+        const field = document.activeElement as HTMLElement;
+        const describedBy = (field.getAttribute("aria-describedby") ?? "").split(" ").map((id) => document.getElementById(id)?.textContent);
+        return { alert: alert.textContent, onScreen: box.top >= 0 && box.bottom <= window.innerHeight, field: field.id, describedBy };
+      });
+
+    await page.getByLabel("Current password").fill("not my password at all");
+    await page.getByLabel("New password", { exact: true }).fill("a new long passphrase");
+    await page.getByLabel("Confirm new password").fill("a new long passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    const wrongCurrent = "The current password is not right. Check it and try again.";
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe(wrongCurrent);
+    expect(await afterRefusal()).toEqual({ alert: wrongCurrent, onScreen: true, field: "currentPassword", describedBy: [wrongCurrent] });
+    await expectAccessible(page);
+
+    await page.getByLabel("New email address", { exact: true }).fill("pat.new@dealer.example");
+    await page.getByLabel("Confirm new email address").fill("pat.other@dealer.example");
+    await page.getByRole("button", { name: "Send code" }).click();
+    const mismatch = "The two email addresses do not match. Type the same address in both fields.";
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe(mismatch);
+    expect(await afterRefusal()).toEqual({ alert: mismatch, onScreen: true, field: "newEmail", describedBy: [mismatch] });
+    await expectAccessible(page);
     await page.close();
   });
 

@@ -47,11 +47,12 @@ export function portalPage(frame: PortalFrame, title: string, active: string | n
 
 export function homePage(frame: PortalFrame): string {
   const { user, config, t } = frame;
+  const welcome = t.text("home.welcome", { name: user.full_name });
   return portalPage(
     frame,
-    "FAMOS",
+    welcome,
     null,
-    html`<h1>${t.text("home.welcome", { name: user.full_name })}</h1>
+    html`<h1>${welcome}</h1>
 <p>${t.html("home.signedInAs", { loginId: user.login_id, partner: user.partner_number })}</p>
 <p>${t.html("home.sections", { sections: html`${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}">${s.label}</a>`)}` })}</p>`,
   );

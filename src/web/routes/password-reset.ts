@@ -6,6 +6,7 @@ import { requestContext } from "../auth.ts";
 import { requestIsHttps } from "../https.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { forgotPasswordPage, forgotPasswordSupportPage, resetPasswordPage } from "../pages/account-pages.ts";
+import { pauseEnd } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 
 const HTML = "text/html; charset=utf-8";
@@ -77,7 +78,7 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
           429,
           outcome.until === null
             ? tr(deps, request).text("reset.hardLocked")
-            : tr(deps, request).text("reset.locked", { at: tr(deps, request).time(outcome.until) }),
+            : tr(deps, request).text("reset.locked", { at: pauseEnd(tr(deps, request), outcome.until) }),
         );
     }
   });
