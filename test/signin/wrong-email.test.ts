@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCALES } from "../../src/i18n/locales.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
 
@@ -42,5 +43,15 @@ describe("the Entered a wrong email? page", () => {
       expect(link.search).toContain("%0D%0A");
       expect(link.searchParams.get("body")!.split("\r\n").map((line) => line.trim())).toEqual(["Name:", "FAMOS Log in ID:", "Partner number:", ""]);
     }
+  });
+
+  it.each(LOCALES)("in %s the request's subject starts with SPEC's words, so one support team can file every language's requests together", async (locale) => {
+    const wrongEmail = await t.app.inject({ method: "GET", url: "/wrong-email", headers: { "accept-language": locale } });
+    const forgot = await t.app.inject({ method: "GET", url: "/forgot-password", headers: { "accept-language": locale } });
+    expect(wrongEmail.body).toContain(`lang="${locale}"`);
+    for (const link of mailtoLinks(wrongEmail.body)) expect(link.searchParams.get("subject")).toMatch(/^OTP email reset( \(.+\))?$/);
+    const forgotLinks = mailtoLinks(forgot.body);
+    expect(forgotLinks.length).toBeGreaterThan(0);
+    for (const link of forgotLinks) expect(link.searchParams.get("subject")).toMatch(/^Password reset( \(.+\))?$/);
   });
 });
