@@ -298,15 +298,13 @@ export function loadConfig(env: Env): ConfigResult {
   for (const range of metricsAllow) {
     if (!isCidr(range)) problems.add("FAMOS_METRICS_ALLOW", `"${range}" is not an address or a CIDR range such as 10.20.0.0/16`);
   }
+  const graceSignIns = integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100);
   // Announcement mails per second, written "5" or "5/s".
   const rawRate = read("FAMOS_ANNOUNCE_RATE") ?? byDefault("FAMOS_ANNOUNCE_RATE", "5");
   const rate = /^(\d{1,4})(\/s)?$/.exec(rawRate);
   const announceRate = rate && Number(rate[1]) >= 1 && Number(rate[1]) <= 1000 ? Number(rate[1]) : null;
   if (announceRate === null) problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
-  const rollout = {
-    graceSignIns: integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100),
-    announceRate: announceRate ?? 5,
-  };
+  const rollout = { graceSignIns, announceRate: announceRate ?? 5 };
   const bounce = parseBounce(read, read("FAMOS_BOUNCE_SMTP_HOST") ?? byDefault("FAMOS_BOUNCE_SMTP_HOST", host), problems);
   const dkim = parseDkim(read, problems);
 
