@@ -84,8 +84,9 @@ async function firstLine(input: AsyncIterable<Buffer>): Promise<Buffer> {
 
 function askHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    process.stderr.write(prompt);
+    // No echo before the prompt shows: a password typed the moment it appears stays off the screen.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     const decoder = utf8Decoder();
     let value = "";
