@@ -9,8 +9,6 @@ import type { Database } from "../../src/store/schema.ts";
  * carry `application_name`) all read before any of them writes, and `waiting()` counts those of them
  * held at a lock; `release()` lets them go at once, each with what it read before.
  */
-export type Hold = Awaited<ReturnType<typeof holdWrites>>;
-
 export async function holdWrites(url: string, table: keyof Database & string) {
   const name = `famos_race_${randomBytes(4).toString("hex")}`;
   const store = openStore(url);
@@ -34,3 +32,5 @@ export async function holdWrites(url: string, table: keyof Database & string) {
     },
   };
 }
+
+export type Hold = Awaited<ReturnType<typeof holdWrites>>;
