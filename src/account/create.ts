@@ -4,7 +4,7 @@ import { userFieldProblem } from "../users/fields.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { hashPassword } from "../password/hash.ts";
 import { creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
-import { findUserByLogin, ROLES, userRow, type Role, type User } from "../users/users.ts";
+import { createUser, findUserByLogin, ROLES, type Role, type User } from "../users/users.ts";
 import { generateTemporaryPassword } from "./temporary-password.ts";
 
 export interface NewAccount {
@@ -47,13 +47,12 @@ export async function createAccount(deps: Deps, by: Acting, input: NewAccount): 
   const hash = await hashPassword(password);
   const now = deps.clock.now();
   const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
-  const row = { ...userRow(deps.random, now, { loginId: input.loginId, fullName: input.fullName, partnerNumber: input.partnerNumber, role, passwordHash: hash, otpEmail: email }), password_temporary_until: expiresAt };
-  const inserted = await deps.db.transaction().execute(async (tx) => {
-    const result = await tx.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
-    if (!result) return false;
-    await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: row.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
-    return true;
+  const fields = { loginId: input.loginId, fullName: input.fullName, partnerNumber: input.partnerNumber, role, passwordHash: hash, otpEmail: email, passwordTemporaryUntil: expiresAt };
+  const user = await deps.db.transaction().execute(async (tx) => {
+    const created = await createUser(tx, deps.random, now, fields);
+    if (created) await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: created.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
+    return created;
   });
-  if (!inserted) return { kind: "exists" };
-  return { kind: "created", user: row, password, expiresAt };
+  if (!user) return { kind: "exists" };
+  return { kind: "created", user, password, expiresAt };
 }

@@ -1,5 +1,4 @@
 import { stdin } from "node:process";
-import { createInterface } from "node:readline";
 import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
 import { maskSetting } from "../config/mask.ts";
 import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
@@ -47,33 +46,69 @@ export function configOrExit(env: NodeJS.ProcessEnv = process.env): Readonly<Con
 
 /** One line from standard input when it is not a terminal; else asked twice without echo. */
 export async function readPassword(prompt = "Password: "): Promise<string> {
-  if (!stdin.isTTY) {
-    const rl = createInterface({ input: stdin });
-    for await (const line of rl) {
-      rl.close();
-      return line.replace(/\r$/, "");
-    }
-    return "";
-  }
+  if (!stdin.isTTY) return utf8(await firstLine(stdin));
   const first = await askHidden(prompt);
   const second = await askHidden("Again: ");
   if (first !== second) throw new Refused("the two passwords do not match");
   return first;
 }
 
+/**
+ * A password arrives as bytes: only UTF-8 text is taken. Decoded leniently, a Latin-1 file's "é" or
+ * a stray byte became U+FFFD, stored in a password that no browser would send at sign-in.
+ */
+const NOT_UTF8 = "the password on standard input is not UTF-8 text; give it as UTF-8";
+const utf8Decoder = () => new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function utf8(bytes: Uint8Array): string {
+  try {
+    return utf8Decoder().decode(bytes);
+  } catch {
+    throw new Refused(NOT_UTF8);
+  }
+}
+
+/** The bytes before the first line break (LF, CR or CRLF, as readline splits lines), or all of them. */
+async function firstLine(input: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) {
+    const end = chunk.findIndex((byte) => byte === 0x0a || byte === 0x0d);
+    if (end >= 0) {
+      chunks.push(chunk.subarray(0, end));
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
 function askHidden(prompt: string): Promise<string> {
-  return new Promise((resolve) => {
-    process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    // No echo before the prompt shows: a password typed the moment it appears stays off the screen.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
+    const decoder = utf8Decoder();
     let value = "";
+    const stop = () => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off("data", onData);
+      process.stderr.write("\n");
+    };
     const onData = (chunk: Buffer) => {
-      for (const char of chunk.toString("utf8")) {
+      let text: string;
+      try {
+        // A character may come in two chunks; only bytes that can never be UTF-8 are refused.
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        stop();
+        reject(new Refused(NOT_UTF8));
+        return;
+      }
+      for (const char of text) {
         if (char === "\r" || char === "\n") {
-          stdin.setRawMode(false);
-          stdin.pause();
-          stdin.off("data", onData);
-          process.stderr.write("\n");
+          stop();
           resolve(value);
           return;
         }

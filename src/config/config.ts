@@ -4,7 +4,7 @@ import { parseRpId, parseStrongFactorRoles } from "./factor-settings.ts";
 import { parseBounce, parseDkim } from "./mail-settings.ts";
 import { isCidr, parseTrustProxy } from "./networks.ts";
 import { list, Problems } from "./problems.ts";
-import { parseSandbox, parseSections, type Section } from "./sections.ts";
+import { DEFAULT_SECTIONS, DEFAULT_UPSTREAM_SANDBOX, parseSandbox, parseSections, type Section } from "./sections.ts";
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
 import { smtpUrlProblem } from "../mail/smtp-url.ts";
@@ -98,7 +98,11 @@ type Env = Record<string, string | undefined>;
 
 const CRLF = /[\r\n]/;
 
-export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; errors: string[] };
+/**
+ * `defaults`: each setting left unset that the parser gave a value of its own, with that value as the
+ * setting would be written (`famos config` shows it). A setting unset with no value is not in it.
+ */
+export type ConfigResult = ({ ok: true; config: Readonly<Config> } | { ok: false; errors: string[] }) & { defaults: ReadonlyMap<string, string> };
 
 /**
  * Parses every FAMOS_ variable once at start. All problems are reported together, each naming its
@@ -111,10 +115,19 @@ export function loadConfig(env: Env): ConfigResult {
     const value = env[name];
     return value === undefined || value.trim() === "" ? undefined : value.trim();
   };
+  // Recorded where the parser falls back on it, so the value shown is the one taken, in this mode.
+  const defaults = new Map<string, string>();
+  const byDefault = (name: string, value: string): string => {
+    if (value !== "") defaults.set(name, value);
+    return value;
+  };
 
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = read(name);
-    if (raw === undefined) return fallback;
+    if (raw === undefined) {
+      byDefault(name, String(fallback));
+      return fallback;
+    }
     const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
     if (!/^\d+$/.test(raw) || !parsed.success) {
       problems.add(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
@@ -123,7 +136,7 @@ export function loadConfig(env: Env): ConfigResult {
     return parsed.data;
   };
   const duration = (name: string, fallback: string, minMs: number, maxMs: number): number => {
-    const raw = read(name) ?? fallback;
+    const raw = read(name) ?? byDefault(name, fallback);
     const ms = parseDuration(raw);
     if (ms === null || ms < minMs || ms > maxMs) {
       problems.add(name, `must be a duration such as 90s, 15m or 1h, between ${minMs / 1000}s and ${maxMs / 1000}s (got "${raw}")`);
@@ -132,12 +145,13 @@ export function loadConfig(env: Env): ConfigResult {
     return ms;
   };
 
-  const host = read("FAMOS_HOST") ?? (production ? "0.0.0.0" : "localhost");
+  const host = read("FAMOS_HOST") ?? byDefault("FAMOS_HOST", production ? "0.0.0.0" : "localhost");
   const port = integer("FAMOS_PORT", 3000, 0, 65535);
 
   let publicUrl = new URL(`http://localhost:${port}`);
   const rawPublic = read("FAMOS_PUBLIC_URL");
-  if (rawPublic !== undefined) {
+  if (rawPublic === undefined) byDefault("FAMOS_PUBLIC_URL", publicUrl.origin);
+  else {
     try {
       const url = new URL(rawPublic);
       if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
@@ -147,7 +161,7 @@ export function loadConfig(env: Env): ConfigResult {
     }
   }
 
-  const databaseUrl = read("FAMOS_DATABASE_URL") ?? "sqlite:./data/famos.db";
+  const databaseUrl = read("FAMOS_DATABASE_URL") ?? byDefault("FAMOS_DATABASE_URL", "sqlite:./data/famos.db");
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
     problems.add("FAMOS_DATABASE_URL", `must be sqlite:<path> or postgres://… (got "${databaseUrl}")`);
   }
@@ -162,7 +176,7 @@ export function loadConfig(env: Env): ConfigResult {
   if (smtpProblem !== null) problems.add("FAMOS_SMTP_URL", smtpProblem);
   if (production && smtpUrl === null) problems.add("FAMOS_SMTP_URL", "is required in production");
 
-  const mailFrom = read("FAMOS_MAIL_FROM") ?? (production ? "" : "FAMOS <no-reply@localhost>");
+  const mailFrom = read("FAMOS_MAIL_FROM") ?? byDefault("FAMOS_MAIL_FROM", production ? "" : "FAMOS <no-reply@localhost>");
   if (production && !read("FAMOS_MAIL_FROM")) problems.add("FAMOS_MAIL_FROM", "is required in production");
   const sender = parseMailbox(mailFrom);
   if (CRLF.test(env.FAMOS_MAIL_FROM ?? "")) problems.add("FAMOS_MAIL_FROM", "must be one line");
@@ -205,7 +219,7 @@ export function loadConfig(env: Env): ConfigResult {
     if (!isCidr(range)) problems.add("FAMOS_TRUSTED_NETWORKS", `"${range}" is not an address or a CIDR range such as 203.0.113.0/24`);
   }
   const deviceLockAfter = integer("FAMOS_DEVICE_LOCK_AFTER", 10, 1, 1_000_000);
-  const logLevel = (read("FAMOS_LOG_LEVEL") ?? "info") as LogLevel;
+  const logLevel = (read("FAMOS_LOG_LEVEL") ?? byDefault("FAMOS_LOG_LEVEL", "info")) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.add("FAMOS_LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
   const session = {
     idleMs: duration("FAMOS_SESSION_IDLE", "30m", 60_000, 7 * 86_400_000),
@@ -216,7 +230,7 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_COOKIE_DOMAIN", "must be a domain name such as dealer.example");
   }
 
-  const trustProxy = parseTrustProxy(read("FAMOS_TRUST_PROXY"), problems);
+  const trustProxy = parseTrustProxy(read("FAMOS_TRUST_PROXY") ?? byDefault("FAMOS_TRUST_PROXY", "off"), problems);
 
   const allowedDomains = list(read("FAMOS_ALLOWED_EMAIL_DOMAINS")).map((d) => d.toLowerCase());
   for (const domain of allowedDomains) {
@@ -224,18 +238,17 @@ export function loadConfig(env: Env): ConfigResult {
       problems.add("FAMOS_ALLOWED_EMAIL_DOMAINS", `"${domain}" is not a domain or *.domain`);
     }
   }
-  const policyRaw = read("FAMOS_SHARED_MAILBOX_POLICY") ?? "warn";
+  const policyRaw = read("FAMOS_SHARED_MAILBOX_POLICY") ?? byDefault("FAMOS_SHARED_MAILBOX_POLICY", "warn");
   if (!["warn", "refuse", "off"].includes(policyRaw)) {
     problems.add("FAMOS_SHARED_MAILBOX_POLICY", `must be warn, refuse or off (got "${policyRaw}")`);
   }
-  const sharedNamesRaw = read("FAMOS_SHARED_MAILBOX_NAMES");
-  const sharedMailboxNames = sharedNamesRaw === undefined ? DEFAULT_SHARED_MAILBOX_NAMES : list(sharedNamesRaw).map((n) => n.toLowerCase());
+  const sharedMailboxNames = list(read("FAMOS_SHARED_MAILBOX_NAMES") ?? byDefault("FAMOS_SHARED_MAILBOX_NAMES", DEFAULT_SHARED_MAILBOX_NAMES.join(","))).map((n) => n.toLowerCase());
 
-  const supportEmail = read("FAMOS_SUPPORT_EMAIL") ?? (production ? "" : "support@localhost");
+  const supportEmail = read("FAMOS_SUPPORT_EMAIL") ?? byDefault("FAMOS_SUPPORT_EMAIL", production ? "" : "support@localhost");
   if (production && !read("FAMOS_SUPPORT_EMAIL")) problems.add("FAMOS_SUPPORT_EMAIL", "is required in production");
   else if (!isOneAddress(supportEmail)) problems.add("FAMOS_SUPPORT_EMAIL", "must be an email address");
 
-  const timezone = read("FAMOS_TIMEZONE") ?? "Europe/London";
+  const timezone = read("FAMOS_TIMEZONE") ?? byDefault("FAMOS_TIMEZONE", "Europe/London");
   try {
     new Intl.DateTimeFormat("en-GB", { timeZone: timezone });
   } catch {
@@ -243,7 +256,7 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   const footer = {
-    versionLabel: env.FAMOS_VERSION_LABEL ?? "FAMOS Version 9.0 - POS 12.20.05",
+    versionLabel: env.FAMOS_VERSION_LABEL ?? byDefault("FAMOS_VERSION_LABEL", "FAMOS Version 9.0 - POS 12.20.05"),
     copyright: env.FAMOS_COPYRIGHT ?? "",
     legalUrl: read("FAMOS_LEGAL_URL") ?? null,
   };
@@ -263,24 +276,20 @@ export function loadConfig(env: Env): ConfigResult {
     }
   }
 
-  const sections = parseSections(read("FAMOS_SECTIONS"), problems);
-  const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? "127.0.0.1/8,::1");
+  const sections = parseSections(read("FAMOS_SECTIONS") ?? byDefault("FAMOS_SECTIONS", DEFAULT_SECTIONS.map((s) => s.path).join(",")), problems);
+  const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? byDefault("FAMOS_METRICS_ALLOW", "127.0.0.1/8,::1"));
   // Checked here: a bad prefix length made every /metrics request fail, and a name was ignored.
   for (const range of metricsAllow) {
     if (!isCidr(range)) problems.add("FAMOS_METRICS_ALLOW", `"${range}" is not an address or a CIDR range such as 10.20.0.0/16`);
   }
-  const rollout = {
-    graceSignIns: integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100),
-    announceRate: 5,
-  };
+  const graceSignIns = integer("FAMOS_2FA_GRACE_SIGNINS", 0, 0, 100);
   // Announcement mails per second, written "5" or "5/s".
-  const rawRate = read("FAMOS_ANNOUNCE_RATE");
-  if (rawRate !== undefined) {
-    const rate = /^(\d{1,4})(\/s)?$/.exec(rawRate);
-    if (rate && Number(rate[1]) >= 1 && Number(rate[1]) <= 1000) rollout.announceRate = Number(rate[1]);
-    else problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
-  }
-  const bounce = parseBounce(read, host, problems);
+  const rawRate = read("FAMOS_ANNOUNCE_RATE") ?? byDefault("FAMOS_ANNOUNCE_RATE", "5");
+  const rate = /^(\d{1,4})(\/s)?$/.exec(rawRate);
+  const announceRate = rate && Number(rate[1]) >= 1 && Number(rate[1]) <= 1000 ? Number(rate[1]) : null;
+  if (announceRate === null) problems.add("FAMOS_ANNOUNCE_RATE", `must be mails per second from 1 to 1000, such as 5 or 5/s (got "${rawRate}")`);
+  const rollout = { graceSignIns, announceRate: announceRate ?? 5 };
+  const bounce = parseBounce(read, read("FAMOS_BOUNCE_SMTP_HOST") ?? byDefault("FAMOS_BOUNCE_SMTP_HOST", host), problems);
   const dkim = parseDkim(read, problems);
 
   // Issue 19.6: a client that trickles its request (slowloris) is cut after FAMOS_REQUEST_TIMEOUT.
@@ -289,9 +298,9 @@ export function loadConfig(env: Env): ConfigResult {
     connectionMs: duration("FAMOS_CONNECTION_TIMEOUT", "2m", 1000, 3_600_000),
     keepAliveMs: duration("FAMOS_KEEP_ALIVE_TIMEOUT", "72s", 1000, 3_600_000),
   };
-  const upstreamSandbox = parseSandbox(read("FAMOS_UPSTREAM_SANDBOX"), problems);
+  const upstreamSandbox = parseSandbox(read("FAMOS_UPSTREAM_SANDBOX") ?? byDefault("FAMOS_UPSTREAM_SANDBOX", DEFAULT_UPSTREAM_SANDBOX), problems);
   const day = 86_400_000;
-  const passwordReset = read("FAMOS_PASSWORD_RESET") ?? "support";
+  const passwordReset = read("FAMOS_PASSWORD_RESET") ?? byDefault("FAMOS_PASSWORD_RESET", "support");
   if (passwordReset !== "support" && passwordReset !== "self") {
     problems.add("FAMOS_PASSWORD_RESET", `must be support or self (got "${passwordReset}")`);
   }
@@ -306,12 +315,14 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "must not be longer than FAMOS_AUDIT_KEEP");
   }
 
-  const strongFactorRoles = parseStrongFactorRoles(read("FAMOS_STRONG_FACTOR_ROLES"), production, problems);
-  const passkeys = { rpId: parseRpId(read("FAMOS_RP_ID"), rawPublic !== undefined ? publicUrl : null, problems) };
-  const defaultLocale = read("FAMOS_DEFAULT_LOCALE") ?? "en-GB";
+  const strongFactorRoles = parseStrongFactorRoles(read("FAMOS_STRONG_FACTOR_ROLES") ?? byDefault("FAMOS_STRONG_FACTOR_ROLES", production ? "support,admin" : ""), problems);
+  const rawRpId = read("FAMOS_RP_ID");
+  const passkeys = { rpId: parseRpId(rawRpId, rawPublic !== undefined ? publicUrl : null, problems) };
+  if (rawRpId === undefined && passkeys.rpId !== null) byDefault("FAMOS_RP_ID", passkeys.rpId);
+  const defaultLocale = read("FAMOS_DEFAULT_LOCALE") ?? byDefault("FAMOS_DEFAULT_LOCALE", "en-GB");
   if (!isLocale(defaultLocale)) problems.add("FAMOS_DEFAULT_LOCALE", `must be one of ${LOCALES.join(", ")} (got "${defaultLocale}")`);
 
-  if (problems.list.length > 0) return { ok: false, errors: problems.list };
+  if (problems.list.length > 0) return { ok: false, errors: problems.list, defaults };
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
@@ -327,7 +338,7 @@ export function loadConfig(env: Env): ConfigResult {
     passkeys,
     defaultLocale: defaultLocale as Locale,
   };
-  return { ok: true, config: deepFreeze(config) };
+  return { ok: true, config: deepFreeze(config), defaults };
 }
 
 
@@ -344,10 +355,6 @@ export function decodeSecret(raw: string): Buffer | null {
 
 
 
-
-
-
-
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -355,5 +362,4 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
 

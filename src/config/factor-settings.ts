@@ -7,9 +7,9 @@ import { list, type Problems } from "./problems.ts";
  * admin in production (they can reset anyone's enrolment) and none in development, so the quick
  * start's demo user signs in with the emailed code alone; "none" turns it off in production.
  */
-export function parseStrongFactorRoles(raw: string | undefined, production: boolean, problems: Problems): string[] {
-  if (raw?.toLowerCase() === "none") return [];
-  const roles = list(raw ?? (production ? "support,admin" : "")).map((r) => r.toLowerCase());
+export function parseStrongFactorRoles(raw: string, problems: Problems): string[] {
+  if (raw.toLowerCase() === "none") return [];
+  const roles = list(raw).map((r) => r.toLowerCase());
   for (const role of roles) {
     if (!["user", "support", "admin"].includes(role)) problems.add("FAMOS_STRONG_FACTOR_ROLES", `"${role}" is not a role: list user, support or admin, or none`);
   }

@@ -6,7 +6,7 @@ import type { Problems } from "./problems.ts";
 
 const DOMAIN_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
-export function parseBounce(read: (name: string) => string | undefined, host: string, problems: Problems): Config["bounce"] {
+export function parseBounce(read: (name: string) => string | undefined, smtpHost: string, problems: Problems): Config["bounce"] {
   const domain = read("FAMOS_BOUNCE_DOMAIN")?.toLowerCase() ?? null;
   if (domain !== null && !DOMAIN_NAME.test(domain)) problems.add("FAMOS_BOUNCE_DOMAIN", `must be a domain name such as bounces.dealer.example (got "${domain}")`);
   const rawPort = read("FAMOS_BOUNCE_SMTP_PORT");
@@ -18,7 +18,7 @@ export function parseBounce(read: (name: string) => string | undefined, host: st
   }
   const webhookSecret = read("FAMOS_BOUNCE_WEBHOOK_SECRET") ?? null;
   if (webhookSecret !== null && webhookSecret.length < 32) problems.add("FAMOS_BOUNCE_WEBHOOK_SECRET", "must be at least 32 characters (openssl rand -hex 32)");
-  return { domain, smtpHost: read("FAMOS_BOUNCE_SMTP_HOST") ?? host, smtpPort, webhookSecret };
+  return { domain, smtpHost, smtpPort, webhookSecret };
 }
 
 export function parseDkim(read: (name: string) => string | undefined, problems: Problems): Config["dkim"] {

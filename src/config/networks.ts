@@ -11,8 +11,8 @@ export function isCidr(range: string): boolean {
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= width);
 }
 
-export function parseTrustProxy(raw: string | undefined, problems: Problems): boolean | number | string[] {
-  if (raw === undefined || raw === "false" || raw === "off") return false;
+export function parseTrustProxy(raw: string, problems: Problems): boolean | number | string[] {
+  if (raw === "false" || raw === "off") return false;
   if (raw === "true") return true;
   if (/^\d+$/.test(raw)) return Number(raw);
   const entries = list(raw);

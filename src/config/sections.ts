@@ -24,8 +24,7 @@ export const OWN_PATHS: readonly string[] = [
   "factor-setup", "forgot-password", "rollout", "healthz", "readyz", "metrics", "auth", "hooks", "dev",
 ];
 
-export function parseSections(raw: string | undefined, problems: Problems): Section[] {
-  if (raw === undefined) return DEFAULT_SECTIONS;
+export function parseSections(raw: string, problems: Problems): Section[] {
   const sections: Section[] = [];
   for (const item of list(raw)) {
     const [labelPart, pathPart] = item.includes("=") ? item.split("=", 2) : [undefined, item];
@@ -61,9 +60,9 @@ export const SANDBOX_KEYWORDS = [
 ] as const;
 export const DEFAULT_UPSTREAM_SANDBOX = "allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads";
 
-export function parseSandbox(raw: string | undefined, problems: Problems): string[] {
-  const tokens = (raw ?? DEFAULT_UPSTREAM_SANDBOX).split(/[\s,]+/).filter((t) => t.length > 0);
-  if (raw !== undefined && raw.toLowerCase() === "none") return [];
+export function parseSandbox(raw: string, problems: Problems): string[] {
+  const tokens = raw.split(/[\s,]+/).filter((t) => t.length > 0);
+  if (raw.toLowerCase() === "none") return [];
   for (const token of tokens) {
     if (!(SANDBOX_KEYWORDS as readonly string[]).includes(token)) {
       problems.add("FAMOS_UPSTREAM_SANDBOX", `"${token}" is not a sandbox keyword (${SANDBOX_KEYWORDS.join(", ")}; or none)`);

@@ -78,6 +78,12 @@ export type Reservation =
  */
 export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<Reservation> {
   const { primary, byAddress, alsoRefusing } = countersFor(kind, subject, settings);
+  // The other kind's locks and the address's are read, not reserved: an attempt whose read came just
+  // before the other kind's lock began (one statement's round trip) goes on to be verified, like one
+  // let in a moment earlier. It gains no guess: its own kind's counter, reserved below in one
+  // statement, alone bounds how many of its kind are verified. Making the read atomic too would take
+  // both kinds in one row, or counting before this read and giving the count back on a refusal
+  // (two writes per refused attempt, and a refusal's count briefly pausing its own counter).
   const states = await readCounters(db, [primary.key, ...alsoRefusing, ...(byAddress ? [byAddress.key] : [])]);
   const hard = states.find((s) => s.hardLocked && s.key !== byAddress?.key);
   if (hard) return { ok: false, pause: { scope: hard.key.includes(":dev:") ? "device" : "login-id", until: null } };

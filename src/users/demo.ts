@@ -10,7 +10,8 @@ export async function ensureDemoUser(deps: Deps): Promise<{ password: string } |
   const any = await deps.db.selectFrom("users").select("id").limit(1).executeTakeFirst();
   if (any) return null;
   const password = deps.random.bytes(12).toString("base64url");
-  await createUser(deps.db, deps.random, deps.clock.now(), {
+  // A second instance starting on the same empty database at the same instant may create it first.
+  const created = await createUser(deps.db, deps.random, deps.clock.now(), {
     loginId: "demo",
     fullName: "Demo User",
     partnerNumber: "00001",
@@ -18,5 +19,5 @@ export async function ensureDemoUser(deps: Deps): Promise<{ password: string } |
     passwordHash: await hashPassword(password),
     otpEmail: null,
   });
-  return { password };
+  return created ? { password } : null;
 }

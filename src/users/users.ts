@@ -47,6 +47,8 @@ export interface NewUser {
   passwordHash: string;
   /** A given address is taken as confirmed: the operator vouches for it. */
   otpEmail: string | null;
+  /** A temporary first password (the console's "Create a user"): it works for one sign-in until then. */
+  passwordTemporaryUntil?: number;
 }
 
 export function userRow(random: Random, now: number, input: NewUser): User {
@@ -65,14 +67,20 @@ export function userRow(random: Random, now: number, input: NewUser): User {
     created_at: now,
     updated_at: now,
     disabled_at: null,
-    password_temporary_until: null,
+    password_temporary_until: input.passwordTemporaryUntil ?? null,
   };
 }
 
-export async function createUser(db: Kysely<Database>, random: Random, now: number, input: NewUser): Promise<User> {
+/**
+ * Adds the user, or returns null when the login ID is taken: also when another add of it (a second
+ * operator, an import, another instance's demo user) read it free at the same instant and wrote
+ * first. The unique index decides in this one statement; on PostgreSQL it waits for the other
+ * writer's transaction and does nothing if that one commits.
+ */
+export async function createUser(db: Kysely<Database>, random: Random, now: number, input: NewUser): Promise<User | null> {
   const row = userRow(random, now, input);
-  await db.insertInto("users").values(row).execute();
-  return row;
+  const inserted = await db.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
+  return inserted ? row : null;
 }
 
 export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {

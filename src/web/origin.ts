@@ -16,14 +16,26 @@ export function expectedOrigin(request: FastifyRequest, config: Readonly<Config>
 export function relyingParty(request: FastifyRequest, config: Readonly<Config>): RelyingParty {
   const origin = expectedOrigin(request, config);
   if (config.passkeys.rpId !== null) return { origin, rpId: config.passkeys.rpId };
-  // The Host (or a trusted proxy's X-Forwarded-Host) is the client's to write: "a b" or "[::1" is
-  // no host name, and a request that names none is refused rather than failing as a 500.
+  // No FAMOS_RP_ID and no FAMOS_PUBLIC_URL: the origin is the Host's (or a trusted proxy's
+  // X-Forwarded-Host), which the client writes. Only a plain host[:port] names the host the request
+  // came to: the URL rules would read "user@evil.example" or "evil.example/x" as evil.example, and
+  // "a b" or "[::1" as nothing. Any of these is refused rather than taken as the relying party or
+  // failing as a 500.
+  const notValid = () => new HttpProblem(400, "The address of this request is not valid.");
+  if (!PLAIN_HOST.test(request.host)) throw notValid();
   try {
     return { origin, rpId: new URL(origin).hostname };
   } catch {
-    throw new HttpProblem(400, "The address of this request is not valid.");
+    throw notValid();
   }
 }
+
+/**
+ * RFC 9110 §7.2's Host as browsers send it: a name (in ASCII: an IDN goes as its xn-- form), an IPv4
+ * address or a bracketed IPv6 one, and a port. No credentials, path, query or fragment; the URL
+ * parser then checks the port's range and the address's form.
+ */
+const PLAIN_HOST = /^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::[0-9]+)?$/i;
 
 /**
  * OWASP CSRF cheat sheet, "verifying origin with standard headers": when a browser sends Origin it

@@ -19,10 +19,10 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
   it("deletes the account and keeps its events, with kind and time, under a pseudonym", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = await createUser(deps.db, cryptoRandom, now, {
+    const user = (await createUser(deps.db, cryptoRandom, now, {
       loginId: "Erin.Leaver", fullName: "Erin Leaver", partnerNumber: "0042", role: "support", passwordHash: "x", otpEmail: "erin@dealer.example",
-    });
-    const other = await createUser(deps.db, cryptoRandom, now, { loginId: "stays", fullName: "Stay", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null });
+    }))!;
+    const other = (await createUser(deps.db, cryptoRandom, now, { loginId: "stays", fullName: "Stay", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null }))!;
     const who = { ip: "203.0.113.9", userAgent: "Mozilla/5.0 Erin" };
     await recordAudit(deps.db, now, { ...who, event: "password.ok", actor: "Erin.Leaver", subject: "Erin.Leaver" });
     await recordAudit(deps.db, now + 1, { ...who, event: "password.failed", actor: "erin.leaver ", subject: "erin.leaver ", detail: { reason: "wrong-password" } });
@@ -64,7 +64,7 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
 
   it("erases an account that never had an address: no address list to delete by (an empty IN list is an error on PostgreSQL)", async () => {
     const deps = t.deps[0]!;
-    const user = await createUser(deps.db, cryptoRandom, t.clock.now(), { loginId: "no.address", fullName: "No Address", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null });
+    const user = (await createUser(deps.db, cryptoRandom, t.clock.now(), { loginId: "no.address", fullName: "No Address", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null }))!;
     expect(await eraseUser(deps, operator, user.id)).toMatchObject({ kind: "erased", events: 0 });
     expect(await findUserByLogin(deps.db, "no.address")).toBeUndefined();
   });

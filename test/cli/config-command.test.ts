@@ -24,7 +24,12 @@ describe("famos config", () => {
     expect(line(result.stdout, "FAMOS_OTP_TTL")).toMatch(/^FAMOS_OTP_TTL\s+5m\s+environment$/);
     expect(line(result.stdout, "FAMOS_TIMEZONE")).toMatch(/^FAMOS_TIMEZONE\s+Europe\/Dublin\s+file famos.toml$/);
     expect(line(result.stdout, "FAMOS_SECRET")).toMatch(new RegExp(`^FAMOS_SECRET\\s+\\*\\*\\*\\*\\s+FAMOS_SECRET_FILE ${join(cli.dir, "secret")}$`));
-    expect(line(result.stdout, "FAMOS_SESSION_IDLE")).toMatch(/^FAMOS_SESSION_IDLE\s+default$/);
+    // A setting left alone shows the value it takes, marked as the default; one with none says so.
+    expect(line(result.stdout, "FAMOS_SESSION_IDLE")).toMatch(/^FAMOS_SESSION_IDLE\s+30m\s+default$/);
+    expect(line(result.stdout, "FAMOS_HOST")).toMatch(/^FAMOS_HOST\s+localhost\s+default$/);
+    expect(line(result.stdout, "FAMOS_PUBLIC_URL")).toMatch(/^FAMOS_PUBLIC_URL\s+http:\/\/localhost:3000\s+default$/);
+    expect(line(result.stdout, "FAMOS_RATE_LIMIT")).toMatch(/^FAMOS_RATE_LIMIT\s+300\s+default$/);
+    expect(line(result.stdout, "FAMOS_REDIS_URL")).toMatch(/^FAMOS_REDIS_URL\s+\(not set\)\s+default$/);
     expect(result.stdout).not.toContain("hunter2");
     expect(result.stdout).not.toContain(TEST_SECRET);
   });
@@ -39,6 +44,19 @@ describe("famos config", () => {
     expect(line(result.stdout, "FAMOS_TEMP_PASSWORD_TTL")).toMatch(/^FAMOS_TEMP_PASSWORD_TTL\s+24h\s+environment$/);
     expect(line(result.stdout, "FAMOS_BOUNCE_WEBHOOK_SECRET")).toMatch(/^FAMOS_BOUNCE_WEBHOOK_SECRET\s+\*\*\*\*\s+environment$/);
     expect(result.stdout).not.toContain(webhookSecret);
+  });
+
+  it("shows the defaults of production where they differ from development's, and the default database", async () => {
+    const result = await cli.run(["config"], {
+      env: { NODE_ENV: "production", FAMOS_DATABASE_URL: "", FAMOS_PUBLIC_URL: "https://famos.dealer.example", FAMOS_SMTP_URL: "smtp://mail.dealer.example:25", FAMOS_MAIL_FROM: "no-reply@dealer.example", FAMOS_SUPPORT_EMAIL: "it@dealer.example" },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(line(result.stdout, "FAMOS_HOST")).toMatch(/^FAMOS_HOST\s+0\.0\.0\.0\s+default$/);
+    expect(line(result.stdout, "FAMOS_STRONG_FACTOR_ROLES")).toMatch(/^FAMOS_STRONG_FACTOR_ROLES\s+support,admin\s+default$/);
+    expect(line(result.stdout, "FAMOS_RP_ID")).toMatch(/^FAMOS_RP_ID\s+famos\.dealer\.example\s+default$/);
+    expect(line(result.stdout, "FAMOS_BOUNCE_SMTP_HOST")).toMatch(/^FAMOS_BOUNCE_SMTP_HOST\s+0\.0\.0\.0\s+default$/);
+    expect(line(result.stdout, "FAMOS_DATABASE_URL")).toMatch(/^FAMOS_DATABASE_URL\s+sqlite:\.\/data\/famos\.db\s+default$/);
+    expect(line(result.stdout, "FAMOS_SECRET")).toMatch(/^FAMOS_SECRET\s+\*\*\*\*\s+environment$/);
   });
 
   it("fails on a misspelt setting with the nearest known name", async () => {

@@ -41,6 +41,15 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     expect((await submitPassword(new FormClient(f.t.app), "cli.stdin", "a fine temporary one")).headers.location).toBe("/otp");
   });
 
+  it("set-password refuses a password that is not UTF-8 with exit 1, and changes nothing", async () => {
+    const user = await addUser(f.t.deps, { loginId: "cli.latin" });
+    const result = await f.cli.run(["user", "set-password", "cli.latin", "--temporary"], { stdin: Buffer.from("une clé très temporaire\n", "latin1") });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toBe("famos: the password on standard input is not UTF-8 text; give it as UTF-8\n");
+    expect(await findUserByLogin(f.t.deps.db, "cli.latin")).toMatchObject({ password_hash: user.password_hash, password_temporary_until: null });
+    expect((await queryAudit(f.t.deps.db, { subject: "cli.latin" })).map((e) => e.event)).not.toContain("password.temporary-set");
+  });
+
   it("disable ends the sessions at once; enable lets the user in again", async () => {
     const user = await addUser(f.t.deps, { loginId: "cli.leaver" });
     const live = new FormClient(f.t.app);

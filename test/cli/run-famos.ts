@@ -30,7 +30,13 @@ function ensureBuilt(): void {
 export interface CliWorkspace {
   dir: string;
   databaseUrl: string;
-  run(args: string[], options?: { stdin?: string; env?: Record<string, string> }): Promise<CliResult>;
+  /** `stdin` as text, or as bytes (what a file in another encoding gives). */
+  run(args: string[], options?: { stdin?: string | Buffer; env?: Record<string, string> }): Promise<CliResult>;
+  /**
+   * As `run`, on a terminal: script(1) gives the command a pseudo-terminal, and each of `typed` is
+   * sent once the command has written its next prompt (a line ending in ": "), as a person types.
+   */
+  runOnTerminal(args: string[], typed: Buffer[]): Promise<CliResult>;
   remove(): void;
 }
 
@@ -39,6 +45,7 @@ export function cliWorkspace(): CliWorkspace {
   const databaseUrl = `sqlite:${join(dir, "famos.db")}`;
   // Only the test's own FAMOS_ variables reach the child, whatever the shell running the tests has set.
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FAMOS_")));
+  const env = { ...base, FAMOS_DATABASE_URL: databaseUrl, FAMOS_SECRET: TEST_SECRET, FAMOS_LOG_LEVEL: "warn" };
   return {
     dir,
     databaseUrl,
@@ -47,7 +54,7 @@ export function cliWorkspace(): CliWorkspace {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [BIN, ...args], {
           cwd: dir,
-          env: { ...base, FAMOS_DATABASE_URL: databaseUrl, FAMOS_SECRET: TEST_SECRET, FAMOS_LOG_LEVEL: "warn", ...options.env },
+          env: { ...env, ...options.env },
           stdio: ["pipe", "pipe", "pipe"],
         });
         let stdout = "";
@@ -58,6 +65,28 @@ export function cliWorkspace(): CliWorkspace {
         child.on("close", (code) => resolve({ code, stdout, stderr }));
         // A pipe, not a terminal: `user add` reads one line, `user import` draws no progress bar.
         child.stdin.end(options.stdin ?? "");
+      });
+    },
+    runOnTerminal(args, typed) {
+      ensureBuilt();
+      const command = [process.execPath, BIN, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
+      return new Promise((resolve, reject) => {
+        const child = spawn("script", ["--quiet", "--return", "--command", command, "/dev/null"], { cwd: dir, env, stdio: ["pipe", "pipe", "pipe"] });
+        let output = "";
+        let answered = 0;
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+          output += chunk;
+          if (/: $/.test(output) && answered < typed.length) child.stdin.write(typed[answered++]!);
+        });
+        // A command still waiting for input it will not get (a prompt the test did not expect) is
+        // ended, with its terminal, before the test's own time runs out.
+        const deadline = setTimeout(() => child.kill("SIGTERM"), 20_000);
+        child.on("error", reject);
+        // The terminal joins standard output and error, with CR LF line ends.
+        child.on("close", (code) => {
+          clearTimeout(deadline);
+          resolve({ code, stdout: output.replaceAll("\r\n", "\n"), stderr: "" });
+        });
       });
     },
     remove() {

@@ -68,6 +68,35 @@ describe("famos user add and user show, run as a real command", () => {
     expect(await storedUser("nul")).toBeUndefined();
   });
 
+  it("refuses a password that is not UTF-8 (a Latin-1 file, stray bytes) with exit 1 and the reason, storing nothing", async () => {
+    // "Grüße" as Latin-1: ü and ß are single bytes no UTF-8 text has there; decoded leniently they
+    // became U+FFFD, a password nobody could type at sign-in.
+    const inputs = [Buffer.from("Grüße aus Köln, lantern 7\n", "latin1"), Buffer.concat([Buffer.from("walnut ferry "), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(" lantern\n")])];
+    for (const [i, stdin] of inputs.entries()) {
+      const result = await cli.run(["user", "add", `latin${i}`, "--name", "Latin Pass", "--partner", "1"], { stdin });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toBe("famos: the password on standard input is not UTF-8 text; give it as UTF-8\n");
+      expect(await storedUser(`latin${i}`)).toBeUndefined();
+    }
+    // The same password as UTF-8 is taken, its characters as typed.
+    const utf8 = await cli.run(["user", "add", "utf8", "--name", "Utf Pass", "--partner", "1"], { stdin: Buffer.from("Grüße aus Köln, lantern 7\n", "utf8") });
+    expect(utf8.code, utf8.stderr).toBe(0);
+    expect(await verifyPassword((await storedUser("utf8"))!.password_hash, "Grüße aus Köln, lantern 7")).toEqual({ ok: true, needsUpgrade: false });
+  });
+
+  it("on a terminal, asks twice without echo and refuses typed bytes that are not UTF-8 (a Latin-1 terminal)", async () => {
+    const utf8 = Buffer.from("Grüße aus Köln, lantern 7\r", "utf8");
+    const added = await cli.runOnTerminal(["user", "add", "terminal", "--name", "Terminal Pass", "--partner", "1"], [utf8, utf8]);
+    expect(added.code, added.stdout).toBe(0);
+    expect(added.stdout).toBe("Password: \nAgain: \nAdded terminal (user); the OTP email is entered at first sign-in.\n");
+    expect(await verifyPassword((await storedUser("terminal"))!.password_hash, "Grüße aus Köln, lantern 7")).toEqual({ ok: true, needsUpgrade: false });
+
+    const latin1 = await cli.runOnTerminal(["user", "add", "latin.terminal", "--name", "Latin Pass", "--partner", "1"], [Buffer.from("Grüße aus Köln, lantern 7\r", "latin1")]);
+    expect(latin1.code, latin1.stdout).toBe(1);
+    expect(latin1.stdout).toBe("Password: \nfamos: the password on standard input is not UTF-8 text; give it as UTF-8\n");
+    expect(await storedUser("latin.terminal")).toBeUndefined();
+  });
+
   it("refuses a common password with exit 1 and the reason", async () => {
     const result = await cli.run(["user", "add", "common", "--name", "Common Pass", "--partner", "1"], { stdin: "password1234\n" });
     expect(result.code).toBe(1);

@@ -26,7 +26,7 @@ describe.each(DIALECTS)("famos cleanup on %s", (dialect: TestDialect) => {
   it("removes 100,000 expired rows in bounded batches, keeps the live ones, and pseudonymises old events", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = await createUser(deps.db, cryptoRandom, now, { loginId: "live", fullName: "Live", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: "live@dealer.example" });
+    const user = (await createUser(deps.db, cryptoRandom, now, { loginId: "live", fullName: "Live", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: "live@dealer.example" }))!;
     await seedExpired(deps.db, user.id, now, SEED);
     // Live rows of every kind.
     await deps.db.insertInto("sessions").values({
@@ -65,7 +65,7 @@ describe.each(DIALECTS)("famos cleanup on %s", (dialect: TestDialect) => {
   it("runs inside serve on a timer (here a few milliseconds instead of an hour)", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = await createUser(deps.db, cryptoRandom, now, { loginId: "timer", fullName: "T", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null });
+    const user = (await createUser(deps.db, cryptoRandom, now, { loginId: "timer", fullName: "T", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null }))!;
     await deps.db.insertInto("sessions").values({
       token_hash: "timer-token", id: "timer-session", user_id: user.id, stage: "full", flow_id: null, created_at: now - 2 * DAY, last_seen_at: now - 2 * DAY,
       expires_at: now - DAY, verified_at: null, ip: "x", user_agent: "x", ended_at: null, end_reason: null,

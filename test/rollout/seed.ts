@@ -24,14 +24,14 @@ export async function seedRolloutNetwork(deps: Deps, prefix = "r"): Promise<void
     const ids: string[] = [];
     for (let i = 0; i < n; i += 1) {
       const loginId = `${prefix}${partner}-${state}-${i}`;
-      const user = await createUser(deps.db, deps.random, now, {
+      const user = (await createUser(deps.db, deps.random, now, {
         loginId,
         fullName: `Person ${loginId}`,
         partnerNumber: partner,
         role: "user",
         passwordHash: "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y",
         otpEmail: state === "enrolled" ? `${loginId}@dealer.example` : null,
-      });
+      }))!;
       if (state === "pending") await deps.db.updateTable("users").set({ pending_email: `${loginId}@dealer.example` }).where("id", "=", user.id).execute();
       ids.push(loginId);
     }

@@ -45,14 +45,17 @@ describe("odd request headers", () => {
       ...(form ? { payload: new URLSearchParams({ ...form, _csrf: client.csrf! }).toString() } : {}),
     });
 
-  it("a Host that is not a host name gets 400 from every passkey ceremony (the relying party is read from it), never 500", async () => {
+  it("a Host that is not a plain host[:port] gets 400 from every passkey ceremony (the relying party is read from it), never 500", async () => {
     const ceremonies: Array<[FormClient, string, Record<string, string>]> = [
       [full, "/profile/passkeys/options", { name: "Laptop" }],
       [full, "/profile/passkeys", { name: "Laptop", credential: "{}" }],
       [otp, "/otp/passkey/options", {}],
       [otp, "/otp/passkey", { credential: "{}" }],
     ];
-    for (const host of ["a b", "[::1", "localhost:99999", ":80", "%ff"]) {
+    // Unparseable, or parsed by the URL rules into a host it does not plainly name: "user@evil.example"
+    // is evil.example with credentials, "evil.example/x" is evil.example with a path.
+    const notHosts = ["a b", "[::1", "localhost:99999", ":80", "%ff", "user@evil.example", "user:pw@evil.example", "evil.example/x", "evil.example\\x", "evil.example?x", "evil.example#x"];
+    for (const host of notHosts) {
       for (const [client, url, form] of ceremonies) {
         for (const headers of [{ host }, { "x-forwarded-host": host }] as Array<Record<string, string>>) {
           const response = await send(client, "POST", url, headers, form);
@@ -61,8 +64,13 @@ describe("odd request headers", () => {
         }
       }
     }
-    // Still at OTP capture, and the ceremonies work with a real host.
+    // Still at OTP capture, and the ceremonies work with a real host, the relying party named after it.
     expect((await send(full, "POST", "/profile/passkeys/options", {}, { name: "Laptop" })).statusCode).toBe(200);
+    for (const [host, rpId] of [["Famos.Example:8080", "famos.example"], ["127.0.0.1:3000", "127.0.0.1"], ["famos_web", "famos_web"]]) {
+      const options = await send(full, "POST", "/profile/passkeys/options", { host: host! }, { name: "Laptop" });
+      expect(options.statusCode, host).toBe(200);
+      expect(options.body, host).toContain(`"id":"${rpId}"`);
+    }
     expect((await otp.get("/otp")).statusCode).toBe(200);
   });
 

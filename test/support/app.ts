@@ -111,14 +111,16 @@ let counter = 0;
 export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<User & { password: string }> {
   counter += 1;
   const password = input.password ?? "correct horse battery staple";
+  const loginId = input.loginId ?? `user${counter}`;
   const user = await createUser(deps.db, deps.random, deps.clock.now(), {
-    loginId: input.loginId ?? `user${counter}`,
+    loginId,
     fullName: input.fullName ?? "Jane Smith",
     partnerNumber: input.partnerNumber ?? "01234",
     role: input.role ?? "user",
     passwordHash: await hashPassword(password),
     otpEmail: input.email === undefined ? `user${counter}@dealer.example` : input.email,
   });
+  if (!user) throw new Error(`addUser: a user with login ID "${loginId}" exists already`);
   return { ...user, password };
 }
 

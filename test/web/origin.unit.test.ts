@@ -1,6 +1,9 @@
+import type { FastifyRequest } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HttpProblem } from "../../src/web/errors.ts";
+import { relyingParty } from "../../src/web/origin.ts";
 import { FormClient } from "../support/client.ts";
-import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+import { createUnitApp, unitConfig, type UnitApp } from "../support/unit-app.ts";
 
 const REFUSED = "This form was sent from another site";
 
@@ -125,5 +128,47 @@ describe("the Origin check on the protected application's section paths (FAMOS_U
     const response = await post(path, origin, mode);
     expect(response.statusCode).toBe(403);
     expect(response.body).toContain(REFUSED);
+  });
+});
+
+/**
+ * WebAuthn Level 3 §5.1.3 step 8: who a passkey ceremony is for. FAMOS_RP_ID, else FAMOS_PUBLIC_URL's
+ * host, else (development) the host the request came to — which the client writes, so only a plain
+ * host[:port] is taken, never what the URL rules would make of "user@evil.example" (evil.example).
+ */
+describe("the relying party of a passkey ceremony (relyingParty)", () => {
+  const request = (host: string) => ({ host, protocol: "http" }) as FastifyRequest;
+  const development = unitConfig();
+
+  it.each([
+    ["famos.local:3000", "famos.local"],
+    ["Famos.Local", "famos.local"],
+    ["127.0.0.1:3000", "127.0.0.1"],
+    ["[::1]:3000", "[::1]"],
+    ["famos_web", "famos_web"],
+    ["xn--bcher-kva.example", "xn--bcher-kva.example"],
+  ])("in development, names the Host %s as %s", (host, rpId) => {
+    expect(relyingParty(request(host), development)).toEqual({ origin: `http://${host}`, rpId });
+  });
+
+  it.each(["user@evil.example", "user:pw@evil.example", "@evil.example", "evil.example/x", "evil.example\\x", "evil.example?x", "evil.example#x", "a b", "[::1", "[::zz]", "localhost:99999", ":80", "", "bücher.example"])(
+    "in development, refuses the Host %j with 400",
+    (host) => {
+      let refusal: unknown;
+      try {
+        relyingParty(request(host), development);
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toBeInstanceOf(HttpProblem);
+      expect(refusal).toMatchObject({ statusCode: 400, message: "The address of this request is not valid." });
+    },
+  );
+
+  it("takes FAMOS_PUBLIC_URL's host, or FAMOS_RP_ID, and never reads the Host", () => {
+    const publicUrl = unitConfig({ FAMOS_PUBLIC_URL: "https://famos.dealer.example" });
+    expect(relyingParty(request("user@evil.example"), publicUrl)).toEqual({ origin: "https://famos.dealer.example", rpId: "famos.dealer.example" });
+    const rpId = unitConfig({ FAMOS_PUBLIC_URL: "https://famos.dealer.example", FAMOS_RP_ID: "dealer.example" });
+    expect(relyingParty(request("user@evil.example"), rpId)).toEqual({ origin: "https://famos.dealer.example", rpId: "dealer.example" });
   });
 });

@@ -7,8 +7,12 @@ import { formatTable } from "../table.ts";
 
 /**
  * `famos config`: the effective settings, each with where it came from (the environment, the settings
- * file, a _FILE secret, or the default), secrets masked. Exit 1 when a setting is unknown or invalid.
+ * file, a _FILE secret, or the default), secrets masked. A setting left alone shows the value the
+ * configuration takes for it in this mode (development or production), or "(not set)" where it takes
+ * none. Exit 1 when a setting is unknown or invalid.
  */
+const NOT_SET = "(not set)";
+
 export function configCommand(): Command {
   return new Command("config")
     .description("print the effective settings (secrets masked) and where each came from")
@@ -16,8 +20,8 @@ export function configCommand(): Command {
       const { resolved, result } = readSettings();
       const rows = knownSettings().map((name) => {
         const source = resolved.sources.get(name);
-        const value = source === undefined ? undefined : resolved.env[name];
-        return [name, value === undefined ? "" : maskSetting(name, value), source ?? "default"];
+        const value = source === undefined ? result.defaults.get(name) : resolved.env[name];
+        return [name, value === undefined ? NOT_SET : maskSetting(name, value), source ?? "default"];
       });
       process.stdout.write(formatTable(["SETTING", "VALUE", "FROM"], rows));
       const problems = [...resolved.problems, ...(result.ok ? [] : result.errors), ...resolved.unknown.map(describeUnknown)];

@@ -20,20 +20,21 @@ export function userAddCommand(): Command {
       checkUserFields({ loginId, fullName: options.name, partnerNumber: options.partner });
       await withServices(async ({ deps }) => {
         const email = options.email === undefined ? null : checkedEmail(options.email, deps.config.enrolment);
-        if (await findUserByLogin(deps.db, loginId)) throw new Refused(`a user with login ID "${loginId}" already exists`);
+        const exists = () => new Refused(`a user with login ID "${loginId}" already exists`);
+        // Asked before the password, so nobody types one for nothing; createUser decides in the end.
+        if (await findUserByLogin(deps.db, loginId)) throw exists();
         const password = await readPassword();
         const policy = checkNewPassword(password, { loginId, name: options.name });
         if (!policy.ok) throw new Refused(policy.message);
         const now = deps.clock.now();
-        const user = await createUser(deps.db, deps.random, now, {
-          loginId,
-          fullName: options.name,
-          partnerNumber: options.partner,
-          role: options.role,
-          passwordHash: await hashPassword(password),
-          otpEmail: email,
+        const fields = { loginId, fullName: options.name, partnerNumber: options.partner, role: options.role, passwordHash: await hashPassword(password), otpEmail: email };
+        const user = await deps.db.transaction().execute(async (tx) => {
+          const created = await createUser(tx, deps.random, now, fields);
+          if (created) await recordAudit(tx, now, { ...operator(), event: "user.created", subject: created.login_id, detail: { role: created.role, emailGiven: email !== null } });
+          return created;
         });
-        await recordAudit(deps.db, now, { ...operator(), event: "user.created", subject: user.login_id, detail: { role: user.role, emailGiven: email !== null } });
+        // Another add or an import of this login ID read it free at the same instant and wrote first.
+        if (!user) throw exists();
         process.stdout.write(`Added ${user.login_id} (${user.role})${email ? `, OTP email ${email}` : "; the OTP email is entered at first sign-in"}.\n`);
       });
     });
