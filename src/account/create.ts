@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { userFieldProblem } from "../users/fields.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { hashPassword } from "../password/hash.ts";
-import { creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
+import { actingNow, creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserByLogin, ROLES, userRow, type Role, type User } from "../users/users.ts";
 import { generateTemporaryPassword } from "./temporary-password.ts";
 
@@ -48,12 +48,13 @@ export async function createAccount(deps: Deps, by: Acting, input: NewAccount): 
   const now = deps.clock.now();
   const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
   const row = { ...userRow(deps.random, now, { loginId: input.loginId, fullName: input.fullName, partnerNumber: input.partnerNumber, role, passwordHash: hash, otpEmail: email }), password_temporary_until: expiresAt };
-  const inserted = await deps.db.transaction().execute(async (tx) => {
+  return deps.db.transaction().execute(async (tx) => {
+    // The acting person's role again, as it is now: it may have changed while hashing (actingNow).
+    const refusedNow = creationRefusal(await actingNow(tx, by), role);
+    if (refusedNow) return refusedNow;
     const result = await tx.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
-    if (!result) return false;
+    if (!result) return { kind: "exists" as const };
     await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: row.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
-    return true;
+    return { kind: "created" as const, user: row, password, expiresAt };
   });
-  if (!inserted) return { kind: "exists" };
-  return { kind: "created", user: row, password, expiresAt };
 }

@@ -1,7 +1,5 @@
-import SQLite from "better-sqlite3";
-import { Kysely, SqliteDialect, type KyselyPlugin, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from "kysely";
+import type { Kysely, UnknownRow } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deps } from "../../src/app/deps.ts";
 import { disableUser } from "../../src/account/disable.ts";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
@@ -13,6 +11,7 @@ import type { Database } from "../../src/store/schema.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { extractCode } from "../support/smtp.ts";
+import { committingDuring } from "../store/competing-change.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
 
 const NEW = "reset by myself ok";
@@ -55,30 +54,10 @@ describe.each(DIALECTS)("an account changed while its reset's new password is ha
   }
 
   /** The reset's deps, whose use of the code `codeId` waits for `change` to commit on the other connection. */
-  function resetWith(change: () => Promise<unknown>, codeId: string): { deps: Deps; changed: () => boolean } {
-    let fired = false;
-    const plugin: KyselyPlugin = {
-      transformQuery: (args) => args.node,
-      async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-        const [row, ...more] = args.result.rows;
-        // The consuming update's RETURNING id: the code is used up, the new password not yet hashed.
-        if (!fired && row && more.length === 0 && Object.keys(row).join() === "id" && row.id === codeId) {
-          fired = true;
-          await change();
-        }
-        return args.result;
-      },
-    };
-    const a = t.deps[0]!;
-    if (dialect === "postgres") return { deps: { ...a, db: a.db.withPlugin(plugin) }, changed: () => fired };
-    // On SQLite the server's connection runs fixed queries on better-sqlite3 directly, past Kysely's
-    // plugins: the reset gets a connection of its own to the file, through Kysely.
-    const database = new SQLite(t.database.url.slice("sqlite:".length));
-    database.pragma("busy_timeout = 5000");
-    database.pragma("foreign_keys = ON");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [plugin] });
-    opened.push(db);
-    return { deps: { ...a, db }, changed: () => fired };
+  function resetWith(change: () => Promise<unknown>, codeId: string) {
+    // The consuming update's RETURNING id: the code is used up, the new password not yet hashed.
+    const consumed = (rows: UnknownRow[]) => rows.length === 1 && Object.keys(rows[0]!).join() === "id" && rows[0]!.id === codeId;
+    return committingDuring(t, dialect, opened, consumed, change);
   }
 
   async function reset(change: (userId: string, loginId: string) => Promise<unknown>, input: Parameters<typeof addUser>[1] = {}) {
