@@ -148,6 +148,9 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
     switch (outcome.kind) {
       case "removed":
         return reply.redirect("/profile?passkey=removed#passkeys", 303);
+      case "signed-out":
+        clearSessionCookie(deps, reply);
+        return reply.redirect("/login", 303);
       case "not-found":
         return render(request, reply, 404, { removeError: T.notFound });
       case "password-needed":
