@@ -37,11 +37,17 @@ export async function startPasswordReset(deps: Deps, loginId: string, ctx: Reque
   if (paused || !user || signInBarred(user, now) || !user.otp_email) return state;
   const email = user.otp_email;
   const issued = await deps.db.transaction().execute(async (tx) => {
+    // The account as it is now, its row taken first: an OTP email reset or a disable committed since
+    // it was read voided every code, and a code made now would go, live, to the address support just
+    // removed. Such a change stops the request, answered as any other (sameAccess).
+    const current = await findUserTakingTurns(tx, deps.dialect, user.id);
+    if (!current || !sameAccess(user, current)) return null;
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "password-reset", email, now });
     const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
     await recordAudit(tx, now, { event: "password.reset-requested", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { code: outcome.kind } });
     return { flow, outcome };
   });
+  if (!issued) return state;
   // The one way a code's mail goes out after its commit: counted, and handed to SMTP (send-code.ts).
   codeQueued(deps, issued.outcome);
   return { flowId: issued.flow.id, loginKey: key };

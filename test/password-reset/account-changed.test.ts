@@ -104,4 +104,18 @@ describe.each(DIALECTS)("an account changed while its reset's new password is ha
     expect(await passwordIs(NEW)).toBe(true);
     expect(await resetMails(user.id)).toHaveLength(1);
   });
+
+  it("step 1: an OTP email reset just as the code is asked for: no code goes to the removed address", async () => {
+    const user = await addUser(t.deps[0]!, { fullName: "Jane Smith", partnerNumber: "01234" });
+    const request = { name: "Jane Smith", loginId: user.login_id, partnerNumber: "01234", ticket: "INC-10" };
+    // The step's read of the account: the reset commits before the code is made.
+    const read = (rows: UnknownRow[]) => rows.some((row) => row.login_key === user.login_key && "password_hash" in row);
+    const { deps, changed } = committingDuring(t, dialect, opened, read, () => resetOtpEmail(t.deps[1]!, operator, user.id, request));
+    const state = await startPasswordReset(deps, user.login_id, ctx);
+    expect(changed()).toBe(true);
+    expect(state.loginKey).toBe(user.login_key);
+    const codes = await t.deps[0]!.db.selectFrom("codes").select("email").where("user_id", "=", user.id).execute();
+    expect(codes).toEqual([]);
+    expect(await t.deps[0]!.db.selectFrom("outbox").select("kind").where("user_id", "=", user.id).where("kind", "like", "code.%").execute()).toEqual([]);
+  });
 });
