@@ -17,6 +17,25 @@ export function signInBarred(user: User, now: number): "disabled" | "temporary-p
 }
 
 /**
+ * Whether the account still lets in as it did when `seen` was read: the same login key and password
+ * hash, not disabled since, the same temporary-password state and the same OTP email. A decision made
+ * on `seen` before a slow step (an argon2id hash or verification) holds only when this is true of the
+ * account read again in the transaction that acts on it: a disable, a replaced password or an OTP
+ * email reset committed in between must hold (NIST SP 800-63B 6.2, 6.4). Role, name and language
+ * give no access and are not compared here.
+ */
+export function sameAccess(seen: User, current: User): boolean {
+  return (
+    seen.login_key === current.login_key &&
+    seen.password_hash === current.password_hash &&
+    seen.disabled_at === current.disabled_at &&
+    seen.password_temporary_until === current.password_temporary_until &&
+    seen.otp_email === current.otp_email &&
+    seen.otp_email_confirmed_at === current.otp_email_confirmed_at
+  );
+}
+
+/**
  * Ends everything that lets this user in now: every live session and every pending code (and so the
  * flows they belong to). One home for "cut this account off", used by disable, erase and a temporary
  * password; device cookies (helper A's work) are to end here too.

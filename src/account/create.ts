@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { userFieldProblem } from "../users/fields.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { hashPassword } from "../password/hash.ts";
-import { creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
+import { actingNow, creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
 import { createUser, findUserByLogin, ROLES, type Role, type User } from "../users/users.ts";
 import { generateTemporaryPassword } from "./temporary-password.ts";
 
@@ -48,11 +48,13 @@ export async function createAccount(deps: Deps, by: Acting, input: NewAccount): 
   const now = deps.clock.now();
   const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
   const fields = { loginId: input.loginId, fullName: input.fullName, partnerNumber: input.partnerNumber, role, passwordHash: hash, otpEmail: email, passwordTemporaryUntil: expiresAt };
-  const user = await deps.db.transaction().execute(async (tx) => {
+  return deps.db.transaction().execute(async (tx) => {
+    // The acting person's role again, as it is now: it may have changed while hashing (actingNow).
+    const refusedNow = creationRefusal(await actingNow(tx, by), role);
+    if (refusedNow) return refusedNow;
     const created = await createUser(tx, deps.random, now, fields);
-    if (created) await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: created.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
-    return created;
+    if (!created) return { kind: "exists" as const };
+    await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: created.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
+    return { kind: "created" as const, user: created, password, expiresAt };
   });
-  if (!user) return { kind: "exists" };
-  return { kind: "created", user, password, expiresAt };
 }

@@ -8,7 +8,7 @@ import { checkNewPassword } from "../password/policy.ts";
 import type { Random } from "../platform/random.ts";
 import type { Stage } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
-import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { actingNow, refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
 import { temporaryPasswordMail } from "./messages.ts";
@@ -56,10 +56,11 @@ export async function setTemporaryPassword(
   const now = deps.clock.now();
   const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
   const outcome = await deps.db.transaction().execute(async (tx) => {
-    // Checked again inside the transaction: the role or the account may have changed while hashing.
+    // Checked again inside the transaction: the target's role or account, or the acting person's
+    // role (actingNow), may have changed while hashing.
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
-    const refused = refusal(by, target, "password");
+    const refused = refusal(await actingNow(tx, by), target, "password");
     if (refused) return refused;
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
     const sessionsEnded = await endUserAccess(tx, target.id, now, "temporary-password");

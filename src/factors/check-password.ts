@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { signInBarred } from "../account/access.ts";
+import { sameAccess, signInBarred } from "../account/access.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
@@ -121,18 +121,14 @@ export async function checkPassword<T = undefined>(
 const MAX_CHECKS = 3;
 
 /**
- * Whether the account still signs in as it did when its password was checked: the same password
- * hash, not disabled since, the same temporary-password state, the same OTP email and role (which
- * decide the next step). The time of the last sign-in changes with every sign-in and decides nothing.
+ * Whether the account still signs in as it did when its password was checked: the same access
+ * (sameAccess: login key, password hash, disabled, temporary password, OTP email), and the same
+ * pending address, role, partner and language, which decide the next step. The time of the last
+ * sign-in changes with every sign-in and decides nothing.
  */
 function sameForSignIn(seen: User, current: User): boolean {
   return (
-    seen.login_key === current.login_key &&
-    seen.password_hash === current.password_hash &&
-    seen.disabled_at === current.disabled_at &&
-    seen.password_temporary_until === current.password_temporary_until &&
-    seen.otp_email === current.otp_email &&
-    seen.otp_email_confirmed_at === current.otp_email_confirmed_at &&
+    sameAccess(seen, current) &&
     seen.pending_email === current.pending_email &&
     seen.role === current.role &&
     seen.partner_number === current.partner_number &&

@@ -24,6 +24,9 @@ type AuditLine = Pick<AuditEntry, "event" | "detail">;
 
 const LOST_RACE = Symbol("lost-race");
 
+/** Thrown inside the confirming transaction to roll it back: the session ended meanwhile. */
+class SessionEnded extends Error {}
+
 /**
  * One second factor (the emailed code, a passkey, an authenticator app, a recovery code): how to
  * verify it, how to use it up, and how its outcomes are audited and counted.
@@ -58,7 +61,10 @@ export type OnConfirmed<T> = (tx: Kysely<Database>, now: number, deviceId: strin
  * every second factor counts toward the same "code" lock (NIST SP 800-63B 5.2.2): a thief cannot
  * get more guesses by switching between the emailed code, the app and recovery codes. A success
  * gives its reservation back inside the transaction that uses the proof up, so a confirmation is
- * never half written; a null from `confirmed` (the session ended meanwhile) answers "used".
+ * never half written. A null from `confirmed` (the session ended meanwhile: its user ended it from
+ * another browser, or support) answers "used" and rolls the whole confirmation back, the factor's own
+ * writes included: an ended session has no more say (ASVS 3.3.1), so it neither confirms an
+ * authenticator app nor switches the OTP email.
  */
 export async function checkSecondFactor<T, F extends { kind: string }>(
   deps: Deps,
@@ -95,18 +101,27 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
     return failure;
   }
 
-  const value = await deps.db.transaction().execute(async (tx) => {
-    // The user's row first, then the proof's: the order of a support reset or a new enrolment address
-    // (the user, then the codes), so on PostgreSQL one waits for the other instead of a deadlock.
-    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
-    if ((await factor.consume(tx, now)) === "used") return LOST_RACE;
-    await audit(tx, factor.confirmed);
-    await attemptSucceeded(tx, reservation);
-    return confirmed(tx, now, deviceId);
-  });
+  let value: T | typeof LOST_RACE;
+  try {
+    value = await deps.db.transaction().execute(async (tx) => {
+      // The user's row first, then the proof's: the order of a support reset or a new enrolment address
+      // (the user, then the codes), so on PostgreSQL one waits for the other instead of a deadlock.
+      await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+      if ((await factor.consume(tx, now)) === "used") return LOST_RACE;
+      await audit(tx, factor.confirmed);
+      await attemptSucceeded(tx, reservation);
+      const done = await confirmed(tx, now, deviceId);
+      if (done === null) throw new SessionEnded();
+      return done;
+    });
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) throw error;
+    // Nothing was written, the proof not used up: it was right, so its try is given back.
+    await attemptVoid(deps.db, reservation);
+    return { kind: "used" };
+  }
   // Two requests with one proof: the other one used it.
   if (value === LOST_RACE) return reused();
-  if (value === null) return { kind: "used" };
   factor.metrics?.confirmed();
   return { kind: "ok", value };
 }

@@ -3,7 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import { inLiveSession, requireFreshProof, type FreshProof, type SignedOut } from "../profile/reauthenticate.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges.ts";
@@ -73,7 +73,9 @@ export type FinishOutcome =
   | { kind: "added"; passkey: PasskeySummary }
   | NameProblem
   | { kind: "no-credential" }
-  | { kind: "refused"; reason: "not-verified" | "invalid" | "already-added" };
+  | { kind: "refused"; reason: "not-verified" | "invalid" | "already-added" }
+  /** Not added: this session ended while its passkey was being verified. The user signs in again. */
+  | SignedOut;
 
 /**
  * "Add a passkey", second half: the browser's attestation, checked against this session's
@@ -128,7 +130,9 @@ export async function finishPasskeyRegistration(
     created_at: now,
     last_used_at: null,
   };
-  const added = await deps.db.transaction().execute(async (tx) => {
+  // The session was loaded with the request, before the verification: one ended since (by its user
+  // from another browser, by support) stores nothing, or its holder would keep a way in for good.
+  const added = await inLiveSession(deps, user, session, async (tx) => {
     // One statement decides, so two registrations of one credential at once (two instances on
     // PostgreSQL, where both would read "not taken" first) end as one passkey and "already added".
     const inserted = await tx.insertInto("passkeys").values(row).onConflict((oc) => oc.column("credential_id").doNothing()).executeTakeFirst();
@@ -136,7 +140,8 @@ export async function finishPasskeyRegistration(
     await audit(tx, user, ctx, now, "passkey.added", { name: row.name, deviceType: row.device_type, backedUp: row.backed_up === 1 });
     return true;
   });
-  if (!added) return { kind: "refused", reason: "already-added" };
+  if ("kind" in added) return added;
+  if (!added.value) return { kind: "refused", reason: "already-added" };
   deps.metrics.passkeysAdded.inc();
   return { kind: "added", passkey: { id: row.id, name: row.name, createdAt: now, lastUsedAt: null, backedUp: row.backed_up === 1 } };
 }

@@ -1,24 +1,28 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import { inLiveSession, requireFreshProof, type FreshProof, type SignedOut } from "../profile/reauthenticate.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { removePasskey } from "./passkeys.ts";
 
-export type RemoveOutcome = { kind: "removed"; name: string } | { kind: "not-found" } | Exclude<FreshProof, { kind: "ok" }>;
+export type RemoveOutcome = { kind: "removed"; name: string } | { kind: "not-found" } | SignedOut | Exclude<FreshProof, { kind: "ok" }>;
 
-/** Profile → "Remove" on one passkey: after a fresh proof (ASVS 3.7.1), removed and audited in one transaction. */
+/**
+ * Profile → "Remove" on one passkey: after a fresh proof (ASVS 3.7.1), removed and audited in one
+ * transaction, while the session is live (inLiveSession).
+ */
 export async function removeOwnPasskey(deps: Deps, user: User, session: Session, input: { id: string; password: string | null }, ctx: RequestContext): Promise<RemoveOutcome> {
   const proof = await requireFreshProof(deps, user, session, input.password, ctx, "factor-change");
   if (proof.kind !== "ok") return proof;
   const now = deps.clock.now();
-  const name = await deps.db.transaction().execute(async (tx) => {
-    const removed = await removePasskey(tx, user.id, input.id);
-    if (removed !== null) {
-      await recordAudit(tx, now, { event: "passkey.removed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { name: removed } });
+  const removed = await inLiveSession(deps, user, session, async (tx) => {
+    const name = await removePasskey(tx, user.id, input.id);
+    if (name !== null) {
+      await recordAudit(tx, now, { event: "passkey.removed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { name } });
     }
-    return removed;
+    return name;
   });
-  return name === null ? { kind: "not-found" } : { kind: "removed", name };
+  if ("kind" in removed) return removed;
+  return removed.value === null ? { kind: "not-found" } : { kind: "removed", name: removed.value };
 }

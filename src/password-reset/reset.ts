@@ -1,6 +1,6 @@
 import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
-import { signInBarred, endUserAccess } from "../account/access.ts";
+import { endUserAccess, sameAccess, signInBarred } from "../account/access.ts";
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -13,7 +13,7 @@ import { checkChosenPassword } from "../profile/password-change.ts";
 import { tellLockStarted } from "../regulation/lock-notice.ts";
 import { attemptFailed, attemptSucceeded, attemptVoid, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { findUserById, findUserByLogin, loginKey, setPasswordHash } from "../users/users.ts";
+import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
 
 /** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
@@ -37,11 +37,17 @@ export async function startPasswordReset(deps: Deps, loginId: string, ctx: Reque
   if (paused || !user || signInBarred(user, now) || !user.otp_email) return state;
   const email = user.otp_email;
   const issued = await deps.db.transaction().execute(async (tx) => {
+    // The account as it is now, its row taken first: an OTP email reset or a disable committed since
+    // it was read voided every code, and a code made now would go, live, to the address support just
+    // removed. Such a change stops the request, answered as any other (sameAccess).
+    const current = await findUserTakingTurns(tx, deps.dialect, user.id);
+    if (!current || !sameAccess(user, current)) return null;
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "password-reset", email, now });
     const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
     await recordAudit(tx, now, { event: "password.reset-requested", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { code: outcome.kind } });
     return { flow, outcome };
   });
+  if (!issued) return state;
   // The one way a code's mail goes out after its commit: counted, and handed to SMTP (send-code.ts).
   codeQueued(deps, issued.outcome);
   return { flowId: issued.flow.id, loginKey: key };
@@ -102,7 +108,13 @@ export async function completePasswordReset(
   }
 
   const hash = await hashPassword(input.newPassword);
-  await deps.db.transaction().execute(async (tx) => {
+  const settled = await deps.db.transaction().execute(async (tx) => {
+    // The account as it is now, its row taken first (the one order of locks, store/take-turns.ts). It
+    // was read, and the code used up, before the hash, tens of milliseconds ago: a disable, a temporary
+    // password or an OTP email reset committed since would have voided the code of a reset that came a
+    // moment later, so it holds for this one too, and nothing is written (sameAccess).
+    const current = await findUserTakingTurns(tx, deps.dialect, user.id);
+    if (!current || !sameAccess(user, current)) return false;
     await setPasswordHash(tx, user.id, hash, now);
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).execute();
     await finishFlow(tx, flow.id, now);
@@ -111,7 +123,13 @@ export async function completePasswordReset(
     const mail = passwordResetMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-reset", recipient: flow.email, ...mail });
     await recordAudit(tx, now, { event: "password.reset", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded } });
+    return true;
   });
+  if (!settled) {
+    // Nothing was guessed: the code was right when it was used, so its try is given back.
+    await attemptVoid(deps.db, reservation);
+    return { kind: "code-refused" };
+  }
   deps.mailQueued();
   deps.metrics.codesConfirmed.inc();
   return { kind: "reset" };

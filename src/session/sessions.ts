@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Config } from "../config/config.ts";
 import { randomId, type Random } from "../platform/random.ts";
+import type { Dialect } from "../store/database.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
 
@@ -184,6 +185,19 @@ export async function endSession(db: Kysely<Database>, sessionId: string, now: n
     .where("ended_at", "is", null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Whether the session is still live, read inside the caller's transaction with its row taken on
+ * PostgreSQL (the caller takes the user's row first: the one order of locks, store/take-turns.ts).
+ * For a change that spent a slow step after its session was loaded (a WebAuthn verification, an
+ * argon2id hash) and does not move the session on: a session ended meanwhile, by its user from
+ * another browser or by support, has no more say (ASVS 3.3.1), and the change writes nothing.
+ */
+export async function sessionStillLive(tx: Kysely<Database>, dialect: Dialect, sessionId: string): Promise<boolean> {
+  let query = tx.selectFrom("sessions").select("id").where("id", "=", sessionId).where("ended_at", "is", null);
+  if (dialect === "postgres") query = query.forNoKeyUpdate();
+  return (await query.executeTakeFirst()) !== undefined;
 }
 
 /** Ends every live session of a user, except one (the one making the change) when given. */

@@ -2,7 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-second-factor.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import { inLiveSession, requireFreshProof, type FreshProof, type SignedOut } from "../profile/reauthenticate.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, startAppSetup } from "./authenticator-app.ts";
@@ -61,33 +61,41 @@ export async function confirmAppSetup(deps: Deps, user: User, session: Session, 
 }
 
 /** Profile → "Remove" the authenticator app (or cancel its setup): its codes stop working at once. */
-export async function removeApp(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "removed" } | { kind: "none" } | Refused> {
+export async function removeApp(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "removed" } | { kind: "none" } | SignedOut | Refused> {
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
-  const removed = await deps.db.transaction().execute(async (tx) => {
+  const removed = await inLiveSession(deps, user, session, async (tx) => {
     const row = await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).returning("confirmed_at").executeTakeFirst();
     if (row) await auditAs(user, ctx, now)(tx, { event: "app.removed", detail: { confirmed: row.confirmed_at !== null } });
     return row !== undefined;
   });
-  if (!removed) return { kind: "none" };
+  if ("kind" in removed) return removed;
+  if (!removed.value) return { kind: "none" };
   deps.metrics.strongFactorChanges.inc({ factor: "app", change: "removed" });
   return { kind: "removed" };
 }
 
 /** Profile → "Generate new recovery codes": a fresh set of ten; the old set stops working. */
-export async function renewRecoveryCodes(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "renewed"; recoveryCodes: string[] } | { kind: "no-strong-factor" } | Refused> {
+export async function renewRecoveryCodes(
+  deps: Deps,
+  user: User,
+  session: Session,
+  password: string | null,
+  ctx: RequestContext,
+): Promise<{ kind: "renewed"; recoveryCodes: string[] } | { kind: "no-strong-factor" } | SignedOut | Refused> {
   if (!hasStrongFactor(await factorsOf(deps.db, user.id))) return { kind: "no-strong-factor" };
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
-  const { codes } = await deps.db.transaction().execute(async (tx) => {
+  const renewed = await inLiveSession(deps, user, session, async (tx) => {
     const issued = await issueRecoveryCodes(tx, deps, user.id);
     await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "request" } });
     return issued;
   });
+  if ("kind" in renewed) return renewed;
   deps.metrics.strongFactorChanges.inc({ factor: "recovery-codes", change: "renewed" });
-  return { kind: "renewed", recoveryCodes: codes };
+  return { kind: "renewed", recoveryCodes: renewed.value.codes };
 }
 
 export interface PasskeyAddedOutcome {

@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { Actor } from "../audit/audit.ts";
-import type { User } from "../users/users.ts";
+import type { Database } from "../store/schema.ts";
+import { findUserById, type User } from "../users/users.ts";
 
 /**
  * Who performs a support action: a signed-in support person or administrator, or the operator at
@@ -59,4 +61,17 @@ export function creationRefusal(by: Acting, role: User["role"]): Refusal | null 
   if (by.user.role === "user") return { kind: "forbidden", reason: "no-role", message: MESSAGES["no-role"] };
   if (role !== "user" && by.user.role !== "admin") return { kind: "forbidden", reason: "admin-only", message: "Only an administrator can create support or administrator accounts." };
   return null;
+}
+
+/**
+ * The acting person as they are now, read again inside the action's transaction `tx`. An action that
+ * hashes a password first (a temporary password, a new account's first one: tens of milliseconds of
+ * argon2id) was asked for by a session read before that; an administrator who demoted or disabled its
+ * person in the meantime has taken the right away, as for any later request (NIST SP 800-63B 6.2).
+ * A person whose account is disabled or gone acts with no role. The operator stays the operator.
+ */
+export async function actingNow(tx: Kysely<Database>, by: Acting): Promise<Acting> {
+  if (by.user === null) return by;
+  const current = await findUserById(tx, by.user.id);
+  return { ...by, user: current && current.disabled_at === null ? current : { ...by.user, role: "user" } };
 }
