@@ -71,7 +71,8 @@ function refusal(deps: Deps, t: Translator, outcome: Exclude<StrongConfirmOutcom
 }
 
 async function qrSetupView(deps: Deps, request: FastifyRequest, csrf: string, action: string, error?: string) {
-  const pending = await pendingApp(deps, signedIn(request).user);
+  const { user, session } = signedIn(request);
+  const pending = await pendingApp(deps, user, session);
   if (!pending) return null;
   // Loaded when a code is drawn (an app being set up), not by every server at start (issue 17: resident memory).
   const { default: QRCode } = await import("qrcode");
@@ -128,7 +129,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/factor-setup/app", setup, async (request, reply) => {
     const { user, session } = signedIn(request);
     // Opening the page starts the setup (a secret nobody else sees); opening it again shows the same one.
-    if (!(await pendingApp(deps, user))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
+    if (!(await pendingApp(deps, user, session))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
     const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm");
     if (!view) return reply.redirect("/factor-setup", 303);
     return reply.type(HTML).send(appSetupPageForSetup(tr(deps, request), config, view));
