@@ -76,7 +76,9 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
     const peek = await other.get("/profile/app");
     expect(peek.statusCode).toBe(303);
     expect(peek.body).not.toContain(secret.slice(0, 4));
-    await other.get("/profile");
+    // Profile offers "Continue the setup" only where it can be continued.
+    expect((await other.get("/profile")).body).not.toContain('href="/profile/app"');
+    expect((await own.get("/profile")).body).toContain('href="/profile/app"');
     const hijack = await other.post("/profile/app/confirm", { code: await appCode(secret, t.clock.now()) });
     expect(hijack.statusCode).toBe(400);
     expect(hijack.body).not.toContain("Your recovery codes");

@@ -45,11 +45,14 @@ export async function otpChoices(deps: Deps, request: FastifyRequest, passkeys: 
 }
 
 /** Profile's factors section for the signed-in user, whose factors the caller read. */
-export function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, factors: FactorSummary, passwordNeeded: boolean, message: { error?: string; info?: string }): SafeHtml {
+export async function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, factors: FactorSummary, passwordNeeded: boolean, message: { error?: string; info?: string }): Promise<SafeHtml> {
   const query = request.query as Record<string, unknown>;
   const done = typeof query.factors === "string" ? DONE[query.factors] : undefined;
   const info = message.info ?? done;
-  return factorsSection(tr(deps, request), { csrf, factors, passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
+  // A setup is continued only in the session that started it (startAppSetup): no "Continue" link elsewhere.
+  const { user, session } = signedIn(request);
+  const setupHere = factors.appPending && (await pendingApp(deps, user, session)) !== null;
+  return factorsSection(tr(deps, request), { csrf, factors, setupHere, passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
 }
 
 /** Why a code was refused, with the status to answer. */
