@@ -25,6 +25,9 @@ export const UNKNOWN_LOGIN_ID = "(a login ID no account has)";
  */
 const TYPED_LOGIN_EVENTS: ReadonlySet<string> = new Set(["password.failed", "lock.started", "code.failed"]);
 
+/** The name an erased account's events keep (src/account/erase.ts: "erased-" and 6 random bytes). */
+const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;
+
 function filtered(db: Kysely<Database>, filter: AuditFilter) {
   let q = db
     .selectFrom("audit")
@@ -65,7 +68,7 @@ function toRecord(row: Selectable<AuditTable> & { subject_has_account: unknown }
   }
   const record = { id: Number(row.id), time: Number(row.time), event: row.event, actor: row.actor, subject: row.subject, ip: row.ip, userAgent: row.user_agent, detail };
   // 1 on SQLite, true on PostgreSQL.
-  if (!TYPED_LOGIN_EVENTS.has(row.event) || row.subject === null || Number(row.subject_has_account) === 1) return record;
+  if (!TYPED_LOGIN_EVENTS.has(row.event) || row.subject === null || Number(row.subject_has_account) === 1 || ERASED.test(row.subject)) return record;
   const typed = (value: string | null) => value !== null && (value === row.subject || loginKey(value) === loginKey(row.subject!));
   const { typed: _typed, ...rest } = detail;
   return { ...record, actor: typed(row.actor) ? UNKNOWN_LOGIN_ID : row.actor, subject: UNKNOWN_LOGIN_ID, detail: rest };

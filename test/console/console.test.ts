@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
-import { auditRecords, UNKNOWN_LOGIN_ID } from "../../src/support/audit-trail.ts";
+import { auditPage, auditRecords, UNKNOWN_LOGIN_ID } from "../../src/support/audit-trail.ts";
 import { findUserById, loginKey } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
@@ -193,5 +193,9 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(masked).toHaveLength(6);
     expect(masked.every((r) => r.actor === UNKNOWN_LOGIN_ID && r.detail.typed === undefined)).toBe(true);
     expect(trail.some((r) => r.ip === ip && r.event === "password.ok" && r.subject === `typo.victim.${database}`)).toBe(true);
+    // An erased account's failures keep its pseudonym (src/account/erase.ts), which is no typed text.
+    await t.deps.db.insertInto("audit").values({ time: t.clock.now(), event: "password.failed", actor: "erased-AbCd_-12", subject: "erased-AbCd_-12", ip: null, user_agent: null, detail: "{}" }).execute();
+    const erased = await auditPage(t.deps.db, { user: "erased-AbCd_-12" }, 1);
+    expect(erased.records.map((r) => [r.actor, r.subject])).toEqual([["erased-AbCd_-12", "erased-AbCd_-12"]]);
   });
 });
