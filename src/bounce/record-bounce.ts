@@ -18,6 +18,21 @@ export type BounceOutcome =
   | { kind: "unknown-message" };
 
 /**
+ * A reporting server's words as one line of plain text, at most 300 characters. They come from
+ * outside — any mail server, or anyone who writes a DSN to the VERP address they read in their own
+ * code mail's Return-Path — and reach the console, the audit trail and `famos user show` on an
+ * operator's terminal: C0 and C1 control characters (ESC and CSI start terminal escapes that retitle
+ * the window, clear it or write the clipboard; CR and LF break lines) become a space (ASVS 5.3.1, 7.3.1).
+ */
+export function reasonText(raw: string): string {
+  return raw
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
+    .replace(/ {2,}/g, " ")
+    .trim()
+    .slice(0, 300);
+}
+
+/**
  * One bounce, from the SMTP listener or the webhook, recorded in one place. On the message: when
  * and why (a hard bounce replaces a soft one, never the other way). On its address: a hard bounce
  * makes it undeliverable, a soft one adds to its count — unless a code sent to the address was
@@ -25,7 +40,7 @@ export type BounceOutcome =
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
   const now = deps.clock.now();
-  const reason = report.reason.replace(/[\r\n]+/g, " ").slice(0, 300);
+  const reason = reasonText(report.reason);
   const outcome = await deps.db.transaction().execute(async (tx) => {
     const message = await tx
       .selectFrom("outbox")

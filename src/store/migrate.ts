@@ -10,6 +10,7 @@ import * as passkeyChallenges from "./migrations/008-passkey-challenges.ts";
 import * as locale from "./migrations/007-locale.ts";
 import * as signInIndexes from "./migrations/009-sign-in-indexes.ts";
 import * as fewerPages from "./migrations/010-fewer-pages.ts";
+import * as appSetupSession from "./migrations/011-app-setup-session.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "007-locale": locale,
   "009-sign-in-indexes": signInIndexes,
   "010-fewer-pages": fewerPages,
+  "011-app-setup-session": appSetupSession,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -204,6 +204,8 @@ export interface AuthenticatorAppsTable {
   /** The highest RFC 6238 time step accepted; a code at or below it is a replay. */
   last_step: number | null;
   last_used_at: number | null;
+  /** The session that started the setup, which alone may read its key and confirm it (migration 011). */
+  setup_session_id?: string | null;
 }
 
 /** Issue 13: a WebAuthn challenge, single-use and bound to the session that asked for it (migration 008). */

@@ -1,6 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import type { SecondFactor } from "../factors/check-second-factor.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
+import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
 import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
@@ -10,8 +11,12 @@ type AppFailure = { kind: "wrong" };
 /**
  * A new secret waiting for its first code (Profile or the setup screen). One app per user: a
  * confirmed one must be removed first; an unconfirmed one is replaced, so only the newest QR code works.
+ * It belongs to the session that started it, after that session's fresh proof (ASVS 3.7.1): only
+ * that session reads its key and confirms it, as a passkey's challenge is bound to its session. Any
+ * other session of the user (one left open on a shared computer, a stolen cookie) would otherwise
+ * read the key and confirm it, and be shown the new recovery codes, without ever proving anything.
  */
-export async function startAppSetup(deps: Deps, user: User): Promise<{ kind: "started" } | { kind: "exists" }> {
+export async function startAppSetup(deps: Deps, user: User, session: Pick<Session, "id">): Promise<{ kind: "started" } | { kind: "exists" }> {
   const now = deps.clock.now();
   const sealed = sealSecret(deps.keys.totpSecret, deps.random, user.id, newTotpSecret(deps.random));
   return deps.db.transaction().execute(async (tx) => {
@@ -20,16 +25,22 @@ export async function startAppSetup(deps: Deps, user: User): Promise<{ kind: "st
     await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).where("confirmed_at", "is", null).execute();
     const inserted = await tx
       .insertInto("authenticator_apps")
-      .values({ user_id: user.id, secret: sealed, created_at: now, confirmed_at: null, last_step: null, last_used_at: null })
+      .values({ user_id: user.id, secret: sealed, created_at: now, confirmed_at: null, last_step: null, last_used_at: null, setup_session_id: session.id })
       .onConflict((oc) => oc.column("user_id").doNothing())
       .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 ? { kind: "started" as const } : { kind: "exists" as const };
   });
 }
 
-/** The secret of the app being set up, as text and as the otpauth:// URI its QR code carries; null when none waits. */
-export async function pendingApp(deps: Deps, user: User): Promise<{ secret: string; uri: string } | null> {
-  const row = await deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", user.id).where("confirmed_at", "is", null).executeTakeFirst();
+/** The secret of the app this session is setting up, as text and as the otpauth:// URI its QR code carries; null when none waits. */
+export async function pendingApp(deps: Deps, user: User, session: Pick<Session, "id">): Promise<{ secret: string; uri: string } | null> {
+  const row = await deps.db
+    .selectFrom("authenticator_apps")
+    .select("secret")
+    .where("user_id", "=", user.id)
+    .where("confirmed_at", "is", null)
+    .where("setup_session_id", "=", session.id)
+    .executeTakeFirst();
   const secret = row ? openSecret(deps.keys.totpSecret, user.id, row.secret) : null;
   return secret === null ? null : { secret, uri: totpUri(secret, user.login_id) };
 }
@@ -40,9 +51,11 @@ export async function pendingApp(deps: Deps, user: User): Promise<{ secret: stri
  * accepted is "used" (RFC 6238 §5.2); the step is stored with a conditional write, so two requests
  * with one code cannot both win; the setup's write also confirms the app.
  */
-export function appFactor(deps: Deps, user: User, code: string, use: "signin" | "setup"): SecondFactor<AppFailure> {
+export function appFactor(deps: Deps, user: User, code: string, use: "signin" | { setupBy: Pick<Session, "id"> }): SecondFactor<AppFailure> {
   let step = 0;
   const confirmed = use === "signin";
+  // At setup, only the app this session started (see startAppSetup).
+  const setupSession = use === "signin" ? null : use.setupBy.id;
   return {
     async verify(now) {
       const row = await deps.db
@@ -50,6 +63,7 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .select(["secret", "last_step"])
         .where("user_id", "=", user.id)
         .where("confirmed_at", confirmed ? "is not" : "is", null)
+        .$if(setupSession !== null, (qb) => qb.where("setup_session_id", "=", setupSession))
         .executeTakeFirst();
       const secret = row ? openSecret(deps.keys.totpSecret, user.id, row.secret) : null;
       if (!row || secret === null) return { kind: "wrong" };
@@ -63,13 +77,14 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .set({ last_step: step, last_used_at: now, ...(confirmed ? {} : { confirmed_at: now }) })
         .where("user_id", "=", user.id)
         .where("confirmed_at", confirmed ? "is not" : "is", null)
+        .$if(setupSession !== null, (qb) => qb.where("setup_session_id", "=", setupSession))
         .where((eb) => eb.or([eb("last_step", "is", null), eb("last_step", "<", step)]))
         .executeTakeFirst();
       return Number(stored.numUpdatedRows) === 1 ? "consumed" : "used";
     },
-    failed: () => ({ event: "app.failed", detail: { during: use } }),
+    failed: () => ({ event: "app.failed", detail: { during: confirmed ? "signin" : "setup" } }),
     confirmed: { event: confirmed ? "app.confirmed" : "app.added", detail: {} },
-    reused: { event: "app.reused", detail: { during: use } },
+    reused: { event: "app.reused", detail: { during: confirmed ? "signin" : "setup" } },
     tellReuse: "app",
     metrics: { failed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "failed" }), confirmed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "ok" }) },
   };

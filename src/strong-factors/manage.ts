@@ -30,7 +30,7 @@ function proof(deps: Deps, user: User, session: Session, password: string | null
 export async function beginAppSetup(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "started" } | { kind: "exists" } | Refused> {
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
-  const started = await startAppSetup(deps, user);
+  const started = await startAppSetup(deps, user, session);
   if (started.kind === "started") await auditAs(user, ctx, deps.clock.now())(deps.db, { event: "app.setup-started", detail: {} });
   return started;
 }
@@ -49,7 +49,7 @@ export type ConfirmSetupOutcome =
 export async function confirmAppSetup(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmSetupOutcome> {
   const code = normaliseTotp(typed);
   if (code === null) return { kind: "malformed" };
-  const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, "setup"), ctx, async (tx, now) => {
+  const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, { setupBy: session }), ctx, async (tx, now) => {
     const { codes } = await issueRecoveryCodes(tx, deps, user.id);
     await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "app" } });
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id });

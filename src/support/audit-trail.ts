@@ -16,8 +16,28 @@ export interface AuditFilter {
 
 export const AUDIT_PAGE_SIZE = 50;
 
+/** What the trail shows, as actor and subject, for a login ID no account has (see toRecord). */
+export const UNKNOWN_LOGIN_ID = "(a login ID no account has)";
+
+/**
+ * The events whose login ID is whatever was typed into a form (Log in, Forgot password?), counted
+ * and audited whether or not an account has it (SPEC "Locks").
+ */
+const TYPED_LOGIN_EVENTS: ReadonlySet<string> = new Set(["password.failed", "lock.started", "code.failed"]);
+
+/** The name an erased account's events keep (src/account/erase.ts: "erased-" and 6 random bytes). */
+const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;
+
 function filtered(db: Kysely<Database>, filter: AuditFilter) {
-  let q = db.selectFrom("audit").selectAll();
+  let q = db
+    .selectFrom("audit")
+    .selectAll("audit")
+    // Older rows keep the login ID as written, hence lower() too (as in the user filter below).
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom("users").select("users.id").where((w) => w.or([w("users.login_key", "=", w.ref("audit.subject")), w("users.login_key", "=", w.fn<string>("lower", [w.ref("audit.subject")]))])))
+        .as("subject_has_account"),
+    );
   // The login key is computed here (Unicode case and spaces); subjects are stored as keys, and
   // lower() only serves older rows and actors, which keep the login ID as written.
   const user = filter.user === undefined ? "" : loginKey(filter.user);
@@ -30,7 +50,15 @@ function filtered(db: Kysely<Database>, filter: AuditFilter) {
   return q;
 }
 
-function toRecord(row: Selectable<AuditTable>): AuditRecord {
+/**
+ * An event as the console, its CSV export and `famos audit` show it. A login ID no account has is
+ * shown as UNKNOWN_LOGIN_ID, without the form typed (`detail.typed`): what lands in the Login ID
+ * field is now and then the password (autofill, a slip of the Tab key), and the attempt a few seconds
+ * later from the same address tells whose it is. Support reads the trail; credentials must not reach
+ * it (ASVS 7.1.1, OWASP Logging Cheat Sheet). The attempts still show, with their address, time and
+ * browser, so spraying and a user typing the wrong login ID can still be seen.
+ */
+function toRecord(row: Selectable<AuditTable> & { subject_has_account: unknown }): AuditRecord {
   let detail: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(row.detail);
@@ -38,7 +66,12 @@ function toRecord(row: Selectable<AuditTable>): AuditRecord {
   } catch {
     // A row written by hand with bad JSON still shows, without detail.
   }
-  return { id: Number(row.id), time: Number(row.time), event: row.event, actor: row.actor, subject: row.subject, ip: row.ip, userAgent: row.user_agent, detail };
+  const record = { id: Number(row.id), time: Number(row.time), event: row.event, actor: row.actor, subject: row.subject, ip: row.ip, userAgent: row.user_agent, detail };
+  // 1 on SQLite, true on PostgreSQL.
+  if (!TYPED_LOGIN_EVENTS.has(row.event) || row.subject === null || Number(row.subject_has_account) === 1 || ERASED.test(row.subject)) return record;
+  const typed = (value: string | null) => value !== null && (value === row.subject || loginKey(value) === loginKey(row.subject!));
+  const { typed: _typed, ...rest } = detail;
+  return { ...record, actor: typed(row.actor) ? UNKNOWN_LOGIN_ID : row.actor, subject: UNKNOWN_LOGIN_ID, detail: rest };
 }
 
 /** One page of the trail, newest first (the console). */

@@ -97,6 +97,22 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     expect(page.body).toContain("Mailbox full: quota exceeded");
   });
 
+  it("ASVS 7.3.1 / 5.3.1: a report's text carrying terminal escapes (a forged DSN to the VERP address the user read in her own mail) is kept without control characters", async () => {
+    const email = `escape.${database}@dealer.example`;
+    const { mail } = await codeMailFor(email);
+    // ESC ] 0 ; … BEL retitles an operator's terminal, ESC [ 2 J clears it, ESC ] 52 writes the clipboard;
+    // U+009B is the one-character CSI. `famos user show` prints this reason as it is stored.
+    await bounce(mail, "failed", "5.1.1", "550 5.1.1 \u001b]0;owned\u0007gone\u001b[2J\u001b]52;c;ZWNobyBvd25lZA==\u0007\u009b31mred\ttab");
+    const stored = await addressProblems(t.deps.db, email);
+    expect(stored?.undeliverableReason).toBe("550 5.1.1 ]0;owned gone [2J ]52;c;ZWNobyBvd25lZA== 31mred tab");
+    const outbox = await t.deps.db.selectFrom("outbox").select("bounce_reason").where("recipient", "=", email).execute();
+    const audit = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.bounced").where("detail", "like", `%${email}%`).execute();
+    for (const text of [...outbox.map((r) => r.bounce_reason ?? ""), ...audit.map((r) => (JSON.parse(r.detail) as { reason: string }).reason)]) {
+      expect(text).toContain("5.1.1");
+      expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+  });
+
   it("takes mail only for its own bounce addresses of messages it sent", async () => {
     const { mail } = await codeMailFor(`taken.${database}@dealer.example`);
     const report = dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 no such user here at all, really" });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
-import { findUserById } from "../../src/users/users.ts";
+import { auditPage, auditRecords, UNKNOWN_LOGIN_ID } from "../../src/support/audit-trail.ts";
+import { findUserById, loginKey } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully } from "../support/client.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 
 describe.each(["sqlite", "postgres"] as const)("support console: find users, a user's page, unlock, roles, notices, audit trail (%s)", (database) => {
   let t: TestApp;
@@ -161,5 +162,40 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
       `"${new Date(start).toISOString()}","28/11/2026 14:20","password.failed","'=HYPERLINK(""http://evil"")","'=HYPERLINK(""http://evil"")","10.0.0.1","'-cmd,""quoted""\nnext line","{""n"":0}"`,
     );
     expect(csv.body.split("password.failed").length - 1).toBe(60);
+  });
+
+  it("ASVS 7.1.1: a password typed into the Login ID field never reaches support through the audit trail (page, CSV, famos audit), though the attempts still show", async () => {
+    const user = await addUser(t.deps, { loginId: `typo.victim.${database}`, password: `Autofill Put Me Here ${database} 42` });
+    const ip = `10.0.${database === "sqlite" ? 71 : 72}.1`;
+    // Autofill put the password in the Login ID field, six times (the sixth is refused by the pause it started).
+    for (let i = 0; i < 6; i += 1) expect((await submitPassword(new FormClient(t.app, ip), user.password, user.password)).statusCode).toBe(401);
+    // Then the right way round, from the same browser: the trail would pair the two by address and time.
+    expect((await submitPassword(new FormClient(t.app, ip), user.login_id, user.password)).headers.location).toBe("/otp");
+    const secret = [user.password, user.password.toLowerCase(), loginKey(user.password)];
+    const stored = await t.deps.db.selectFrom("audit").select(["event", "actor", "subject"]).where("ip", "=", ip).execute();
+    expect(stored.filter((r) => r.subject === loginKey(user.password)).map((r) => r.event)).toEqual(expect.arrayContaining(["password.failed", "lock.started"]));
+
+    const shown: string[] = [];
+    for (const query of ["?event=password.failed", "?event=lock.started", ""]) {
+      const page = await support.get(`/support/audit${query}`);
+      expect(page.statusCode).toBe(200);
+      shown.push(page.body);
+      shown.push((await support.get(`/support/audit.csv${query}`)).body);
+    }
+    const trail = [];
+    for await (const record of auditRecords(t.deps.db, { since: 0 }, "asc")) trail.push(record);
+    shown.push(JSON.stringify(trail));
+    for (const text of shown) for (const s of secret) expect(text).not.toContain(s.replace(/"/g, "&quot;"));
+    for (const text of shown) for (const s of secret) expect(text).not.toContain(s);
+    expect(shown[2]).toContain("<td>(a login ID no account has)</td>"); // the lock.started page
+    // The attempts are still there, from that address, as attempts at a login ID no account has.
+    const masked = trail.filter((r) => r.ip === ip && r.event === "password.failed" && r.subject === UNKNOWN_LOGIN_ID);
+    expect(masked).toHaveLength(6);
+    expect(masked.every((r) => r.actor === UNKNOWN_LOGIN_ID && r.detail.typed === undefined)).toBe(true);
+    expect(trail.some((r) => r.ip === ip && r.event === "password.ok" && r.subject === `typo.victim.${database}`)).toBe(true);
+    // An erased account's failures keep its pseudonym (src/account/erase.ts), which is no typed text.
+    await t.deps.db.insertInto("audit").values({ time: t.clock.now(), event: "password.failed", actor: "erased-AbCd_-12", subject: "erased-AbCd_-12", ip: null, user_agent: null, detail: "{}" }).execute();
+    const erased = await auditPage(t.deps.db, { user: "erased-AbCd_-12" }, 1);
+    expect(erased.records.map((r) => [r.actor, r.subject])).toEqual([["erased-AbCd_-12", "erased-AbCd_-12"]]);
   });
 });

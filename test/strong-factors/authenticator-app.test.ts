@@ -58,6 +58,39 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
     expect(ok.headers.location).toBe("/profile/app");
   });
 
+  it("ASVS 3.7.1: an app setup belongs to the session that started it — another session of the user, without a fresh proof, neither sees its key nor confirms it", async () => {
+    const user = await addUser(t.deps);
+    // The other session: signed in earlier (a browser left open at the dealership, a stolen cookie), no code in 15 minutes.
+    const other = new FormClient(t.app, "10.1.0.9");
+    await signInFully(other, t.smtp, user);
+    t.clock.advance(16 * 60_000);
+    expect((await other.get("/profile")).statusCode).toBe(200);
+    expect((await other.post("/profile/app", {})).statusCode).toBe(401);
+    // The user, fresh from a code, starts a setup in her own browser.
+    const own = new FormClient(t.app);
+    await signInFully(own, t.smtp, user);
+    await own.get("/profile");
+    expect((await own.post("/profile/app", {})).headers.location).toBe("/profile/app");
+    const secret = secretFrom((await own.get("/profile/app")).body);
+
+    const peek = await other.get("/profile/app");
+    expect(peek.statusCode).toBe(303);
+    expect(peek.body).not.toContain(secret.slice(0, 4));
+    // Profile offers "Continue the setup" only where it can be continued.
+    expect((await other.get("/profile")).body).not.toContain('href="/profile/app"');
+    expect((await own.get("/profile")).body).toContain('href="/profile/app"');
+    const hijack = await other.post("/profile/app/confirm", { code: await appCode(secret, t.clock.now()) });
+    expect(hijack.statusCode).toBe(400);
+    expect(hijack.body).not.toContain("Your recovery codes");
+    const stored = await t.deps.db.selectFrom("authenticator_apps").select("confirmed_at").where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    expect(stored.confirmed_at).toBeNull();
+
+    // Her own setup goes on as before.
+    const ok = await own.post("/profile/app/confirm", { code: await appCode(secret, t.clock.now()) });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain("Your recovery codes");
+  });
+
   it("signs in with a code from the app instead of the emailed one, and the same code is refused the second time", async () => {
     const { user, secret } = await userWithApp();
     nextStep(t);

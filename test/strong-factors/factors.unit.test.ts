@@ -84,7 +84,7 @@ describe("the keys of issue 13: what is stored changes with FAMOS_SECRET", () =>
 
     it("an app secret sealed under one FAMOS_SECRET does not open under another", async () => {
       const user = await addUser(x.deps);
-      await startAppSetup(x.deps, user);
+      await startAppSetup(x.deps, user, { id: "a-session" });
       const row = await x.deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", user.id).executeTakeFirstOrThrow();
       expect(openSecret(x.deps.keys.totpSecret, user.id, row.secret)).toMatch(/^[A-Z2-7]{32}$/);
       expect(openSecret(y.deps.keys.totpSecret, user.id, row.secret)).toBeNull();

@@ -48,7 +48,7 @@ describe.each(DIALECTS)("two authenticator app setups at once on %s", (dialect: 
   it("both start, and one app (not confirmed) is left waiting for its first code", async () => {
     const [a, b] = await race.pair();
     const user = await addUser(a);
-    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user)));
+    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user, { id: "a-session" })));
     expect(outcomes).toEqual([{ kind: "started" }, { kind: "started" }]);
     const apps = await a.db.selectFrom("authenticator_apps").select(["confirmed_at"]).where("user_id", "=", user.id).execute();
     expect(apps).toEqual([{ confirmed_at: null }]);

@@ -158,13 +158,13 @@ function passwordField(t: Translator, id: string, needed: boolean): SafeHtml {
 }
 
 /** Profile's "Sign-in factors" section: the app (set up, remove), recovery codes (how many, a new set). */
-export function factorsSection(t: Translator, v: { csrf: string; factors: FactorSummary; passwordNeeded: boolean; error?: string; info?: string }): SafeHtml {
+export function factorsSection(t: Translator, v: { csrf: string; factors: FactorSummary; setupHere: boolean; passwordNeeded: boolean; error?: string; info?: string }): SafeHtml {
   const { factors: f, csrf } = v;
   const when = (at: number | null) => (at === null ? t.text("strong.never") : t.dateTime(at));
   const app = f.app
     ? html`<p>${t.text("strong.factors.app", { setUp: t.dateTime(f.app.confirmedAt), lastUsed: when(f.app.lastUsedAt) })}</p>
 <form method="post" action="/profile/app/remove" novalidate>${csrfField(csrf)}${passwordField(t, "removeAppPassword", v.passwordNeeded)}<div class="buttons"><button type="submit" class="secondary">${t.text("strong.factors.removeApp")}</button></div></form>`
-    : html`${f.appPending ? html`<p>${t.text("strong.factors.pending")} <a href="/profile/app">${t.text("strong.factors.continue")}</a></p>
+    : html`${f.appPending ? html`<p>${t.text("strong.factors.pending")}${v.setupHere ? html` <a href="/profile/app">${t.text("strong.factors.continue")}</a>` : ""}</p>
 <form method="post" action="/profile/app/remove" novalidate>${csrfField(csrf)}${passwordField(t, "cancelAppPassword", v.passwordNeeded)}<div class="buttons"><button type="submit" class="secondary">${t.text("strong.factors.cancelSetup")}</button></div></form>` : html`<p>${t.text("strong.factors.noApp")}</p>`}
 <form method="post" action="/profile/app" novalidate>${csrfField(csrf)}${passwordField(t, "appPassword", v.passwordNeeded)}<div class="buttons"><button type="submit">${t.text("strong.setupApp")}</button></div></form>`;
   const strong = f.app !== null || f.passkeys > 0;

@@ -1,6 +1,7 @@
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
 import { html } from "../../platform/html.ts";
+import { UNKNOWN_LOGIN_ID } from "../../support/audit-trail.ts";
 import { message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, pager, supportPage } from "./support-pages.ts";
@@ -19,6 +20,8 @@ export interface AuditFilterForm {
 export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; error?: string }): string {
   const { t } = frame;
   const zone = t.timeZone;
+  // A login ID no account has is never shown as typed (src/support/audit-trail.ts): said in the reader's words.
+  const who = (name: string | null) => (name === UNKNOWN_LOGIN_ID ? t.text("console.audit.unknownLoginId") : (name ?? ""));
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
   const csvHref = `/support/audit.csv?${new URLSearchParams(params).toString()}`;
   const body = html`<h1>${t.text("console.nav.audit")}</h1>
@@ -42,7 +45,7 @@ ${v.records.length === 0
 <caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
 <thead><tr><th scope="col">${t.text("console.col.time")}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(
-        (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.subject ?? ""}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
+        (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
       )}</tbody></table>`}
 ${pager(t, "/support/audit", params, v.page, v.hasNext)}`;
   return supportPage(frame, t.text("console.nav.audit"), "audit", body);

@@ -52,7 +52,7 @@ export async function renderProfilePage(
     pendingTo: pending ? maskEmail(pending.email) : null,
     sessions: await sessionsSection(deps, request, frame.csrf),
     passkeys: passkeysSectionFor(deps, request, frame.csrf, factors.passkeys, passkeys),
-    factors: factorsPart(deps, request, frame.csrf, factors.factors, passwordNeeded, factorsMessage ?? {}),
+    factors: await factorsPart(deps, request, frame.csrf, factors.factors, passwordNeeded, factorsMessage ?? {}),
     ...rest,
   });
   return reply.code(status).type(HTML).send(page);

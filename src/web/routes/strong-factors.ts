@@ -45,11 +45,14 @@ export async function otpChoices(deps: Deps, request: FastifyRequest, passkeys: 
 }
 
 /** Profile's factors section for the signed-in user, whose factors the caller read. */
-export function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, factors: FactorSummary, passwordNeeded: boolean, message: { error?: string; info?: string }): SafeHtml {
+export async function factorsPart(deps: Deps, request: FastifyRequest, csrf: string, factors: FactorSummary, passwordNeeded: boolean, message: { error?: string; info?: string }): Promise<SafeHtml> {
   const query = request.query as Record<string, unknown>;
   const done = typeof query.factors === "string" ? DONE[query.factors] : undefined;
   const info = message.info ?? done;
-  return factorsSection(tr(deps, request), { csrf, factors, passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
+  // A setup is continued only in the session that started it (startAppSetup): no "Continue" link elsewhere.
+  const { user, session } = signedIn(request);
+  const setupHere = factors.appPending && (await pendingApp(deps, user, session)) !== null;
+  return factorsSection(tr(deps, request), { csrf, factors, setupHere, passwordNeeded, ...(info ? { info } : {}), ...(message.error ? { error: message.error } : {}) });
 }
 
 /** Why a code was refused, with the status to answer. */
@@ -71,7 +74,8 @@ function refusal(deps: Deps, t: Translator, outcome: Exclude<StrongConfirmOutcom
 }
 
 async function qrSetupView(deps: Deps, request: FastifyRequest, csrf: string, action: string, error?: string) {
-  const pending = await pendingApp(deps, signedIn(request).user);
+  const { user, session } = signedIn(request);
+  const pending = await pendingApp(deps, user, session);
   if (!pending) return null;
   // Loaded when a code is drawn (an app being set up), not by every server at start (issue 17: resident memory).
   const { default: QRCode } = await import("qrcode");
@@ -128,7 +132,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/factor-setup/app", setup, async (request, reply) => {
     const { user, session } = signedIn(request);
     // Opening the page starts the setup (a secret nobody else sees); opening it again shows the same one.
-    if (!(await pendingApp(deps, user))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
+    if (!(await pendingApp(deps, user, session))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
     const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm");
     if (!view) return reply.redirect("/factor-setup", 303);
     return reply.type(HTML).send(appSetupPageForSetup(tr(deps, request), config, view));
