@@ -54,8 +54,8 @@ describe.each(DIALECTS)("a session ended while its second factor is confirmed on
   it("the authenticator app's setup: the app stays unconfirmed, and no recovery codes are made", async () => {
     const user = await addUser(t.deps[0]!);
     const session = await signedIn(user);
-    await startAppSetup(t.deps[0]!, user);
-    const code = await appCode((await pendingApp(t.deps[0]!, user))!.secret, t.clock.now());
+    await startAppSetup(t.deps[0]!, user, session);
+    const code = await appCode((await pendingApp(t.deps[0]!, user, session))!.secret, t.clock.now());
     const { deps, changed } = endedWhen(user, session, (rows) => rows.some((row) => "secret" in row && "last_step" in row));
     const outcome = await confirmAppSetup(deps, user, session, code, ctx);
     expect(changed()).toBe(true);
