@@ -1,16 +1,14 @@
-import type { Kysely } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
 import { finishPasskeyRegistration, startPasskeyRegistration } from "../../src/passkeys/registration.ts";
 import type { RelyingParty } from "../../src/passkeys/relying-party.ts";
 import { createSession, type Session } from "../../src/session/sessions.ts";
 import { endOtherSession } from "../../src/session/own-sessions.ts";
-import type { Database } from "../../src/store/schema.ts";
 import type { User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { SoftAuthenticator } from "../support/soft-authenticator.ts";
-import { committingDuring } from "../store/competing-change.ts";
-import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+import { useCompeting } from "../store/competing-change.ts";
+import { DIALECTS, type TestDialect } from "../store/dialects.ts";
 
 const RP: RelyingParty = { origin: "https://famos.test", rpId: "famos.test" };
 
@@ -23,22 +21,14 @@ const RP: RelyingParty = { origin: "https://famos.test", rpId: "famos.test" };
  * connection, at the moment the verification uses the challenge up.
  */
 describe.each(DIALECTS)("a session ended while its new passkey is verified on %s", (dialect: TestDialect) => {
-  let t: Awaited<ReturnType<typeof openInstances>>;
-  beforeAll(async () => {
-    t = await openInstances(dialect, 2, `pk_ended_${dialect}`);
-  });
-  const opened: Kysely<Database>[] = [];
-  afterAll(async () => {
-    for (const db of opened) await db.destroy();
-    await t?.close();
-  });
+  const competing = useCompeting(dialect, "pk_ended");
   const ctx = { ip: "192.0.2.70", userAgent: "session-ended-test" };
   const operator = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "test" } };
 
   /** A fully signed-in session with a code confirmed just now, its registration started. */
   async function started(user: User) {
-    const a = t.deps[0]!;
-    const now = t.clock.now();
+    const a = competing.t.deps[0]!;
+    const now = competing.t.clock.now();
     const created = await createSession(a.db, a.random, now, a.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
     await a.db.updateTable("sessions").set({ verified_at: now }).where("id", "=", created.session.id).execute();
     const session: Session = { ...created.session, verified_at: now };
@@ -48,21 +38,21 @@ describe.each(DIALECTS)("a session ended while its new passkey is verified on %s
   }
 
   async function finishWhile(change: (user: User, session: Session) => Promise<unknown>) {
-    const user = await addUser(t.deps[0]!);
+    const user = await addUser(competing.t.deps[0]!);
     const { session, credential } = await started(user);
     // The first statement of the finish is the challenge's use, inside the verification.
-    const { deps, changed } = committingDuring(t, dialect, opened, () => true, () => change(user, session));
+    const { deps, changed } = competing.during(() => true, () => change(user, session));
     const outcome = await finishPasskeyRegistration(deps, user, session, { name: "Key", credential }, RP, ctx);
     expect(changed()).toBe(true);
-    const passkeys = await t.deps[0]!.db.selectFrom("passkeys").select("id").where("user_id", "=", user.id).execute();
-    const added = await t.deps[0]!.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "passkey.added").execute();
+    const passkeys = await competing.t.deps[0]!.db.selectFrom("passkeys").select("id").where("user_id", "=", user.id).execute();
+    const added = await competing.t.deps[0]!.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "passkey.added").execute();
     return { outcome, passkeys, added };
   }
 
   /** The user's other browser, ending this session from its Profile tab. */
   async function endFromOtherBrowser(user: User, session: Session) {
-    const a = t.deps[1]!;
-    const other = await createSession(a.db, a.random, t.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+    const a = competing.t.deps[1]!;
+    const other = await createSession(a.db, a.random, competing.t.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
     const ended = await endOtherSession(a, user, other.session, session.id, ctx);
     if (ended.kind !== "ended") throw new Error("not ended");
   }
@@ -75,16 +65,16 @@ describe.each(DIALECTS)("a session ended while its new passkey is verified on %s
   });
 
   it("ended by support disabling the account: no passkey is stored", async () => {
-    const { outcome, passkeys } = await finishWhile((user) => disableUser(t.deps[1]!, operator, user.id));
+    const { outcome, passkeys } = await finishWhile((user) => disableUser(competing.t.deps[1]!, operator, user.id));
     expect(outcome).toEqual({ kind: "signed-out" });
     expect(passkeys).toEqual([]);
   });
 
   it("another of the user's sessions ended meanwhile: the passkey is added", async () => {
     const other = async (user: User) => {
-      const a = t.deps[1]!;
-      const extra = await createSession(a.db, a.random, t.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
-      await a.db.updateTable("sessions").set({ ended_at: t.clock.now(), end_reason: "signout" }).where("id", "=", extra.session.id).execute();
+      const a = competing.t.deps[1]!;
+      const extra = await createSession(a.db, a.random, competing.t.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+      await a.db.updateTable("sessions").set({ ended_at: competing.t.clock.now(), end_reason: "signout" }).where("id", "=", extra.session.id).execute();
     };
     const { outcome, passkeys } = await finishWhile(other);
     expect(outcome.kind).toBe("added");

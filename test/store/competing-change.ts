@@ -2,7 +2,8 @@ import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type KyselyPlugin, type PluginTransformResultArgs, type QueryResult, type UnknownRow } from "kysely";
 import type { Deps } from "../../src/app/deps.ts";
 import type { Database } from "../../src/store/schema.ts";
-import type { openInstances, TestDialect } from "./dialects.ts";
+import { afterAll, beforeAll } from "vitest";
+import { openInstances, type TestDialect } from "./dialects.ts";
 
 /**
  * Deps of the first instance for a flow under test, whose first statement result that `when` picks
@@ -38,4 +39,30 @@ export function committingDuring(
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [plugin] });
   opened.push(db);
   return { deps: { ...a, db }, changed: () => fired };
+}
+
+/**
+ * A describe block's two instances on one migrated database (openInstances) for tests of competing
+ * changes: `t` once they are open, and `during(when, change)` as committingDuring on them. Opens them
+ * before the block's tests; closes them, and the connections `during` opened, after.
+ */
+export function useCompeting(dialect: TestDialect, prefix: string) {
+  let instances: Awaited<ReturnType<typeof openInstances>> | undefined;
+  const opened: Kysely<Database>[] = [];
+  beforeAll(async () => {
+    instances = await openInstances(dialect, 2, `${prefix}_${dialect}`);
+  });
+  afterAll(async () => {
+    for (const db of opened) await db.destroy();
+    await instances?.close();
+  });
+  return {
+    get t() {
+      if (!instances) throw new Error("the instances are opened in beforeAll");
+      return instances;
+    },
+    during(when: (rows: UnknownRow[]) => boolean, change: () => Promise<unknown>) {
+      return committingDuring(this.t, dialect, opened, when, change);
+    },
+  };
 }
