@@ -11,7 +11,7 @@ import { registerSessionLoading } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
-import { HttpProblem, registerErrorPages, sendProblem } from "./errors.ts";
+import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
@@ -121,12 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ipv6Subnet: 64,
     // Shared by every instance through Redis; while Redis does not answer, counted on this instance.
     ...(options.redis ? { store: redisOrLocalStore(options.redis, "famos-rate:", deps.logger) } : {}),
-    errorResponseBuilder: (_request, context) =>
-      new HttpProblem(
-        429,
-        `Too many requests from your address. Please wait ${Math.max(1, Math.ceil(context.ttl / 1000))} seconds and try again.`,
-        Math.max(1, Math.ceil(context.ttl / 1000)),
-      ),
+    errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
   });
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL("./public/", import.meta.url)),

@@ -12,6 +12,20 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * The request limit's 429 (SPEC "Request limits": a page saying when to try again), `ttlMs` before the
+ * address's window ends: whole seconds, at least one, in the singular for one ("said.tooManyRequests…"
+ * in the catalogues: the page translates the English text as it is).
+ */
+export function tooManyRequests(ttlMs: number): HttpProblem {
+  const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+  const message =
+    seconds === 1
+      ? "Too many requests from your address. Please wait 1 second and try again."
+      : `Too many requests from your address. Please wait ${seconds} seconds and try again.`;
+  return new HttpProblem(429, message, seconds);
+}
+
 const TITLES: Record<number, MessageKey> = {
   400: "error.title400",
   401: "error.title401",
