@@ -21,12 +21,15 @@ export async function findUserByLogin(db: Kysely<Database>, loginId: string): Pr
   return user;
 }
 
+// By id: once per password step (checkPassword settles on the account as it is), and wherever an
+// account is looked up again; built and compiled once.
+const userNow = preparedQuery((db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
+
 export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
-  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  const [user] = await userNow(db, id);
+  return user;
 }
 
-// Once per password step (checkPassword settles on the account as it is); built and compiled once.
-const userNow = preparedQuery((db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id));
 const userTakingTurns = preparedQuery((db, id: string) => db.selectFrom("users").selectAll().where("id", "=", id).forNoKeyUpdate());
 
 /**
