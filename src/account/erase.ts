@@ -3,7 +3,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { addressKey } from "../bounce/addresses.ts";
 import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
-import { counterKey } from "../regulation/throttle.ts";
+import { unlockLogin } from "../regulation/locks.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById } from "../users/users.ts";
@@ -32,9 +32,8 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     if (refused) return refused;
     await endUserAccess(tx, target.id, now, "erased");
     await tx.deleteFrom("outbox").where("user_id", "=", target.id).execute();
-    const devices = (await tx.selectFrom("devices").select("id").where("login_key", "=", target.login_key).execute()).map((d) => d.id);
-    const keys = (["password", "code"] as const).flatMap((kind) => [counterKey.loginId(kind, target.login_key), ...devices.map((id) => counterKey.device(kind, id))]);
-    await tx.deleteFrom("throttles").where("key", "in", keys).execute();
+    // Its counters and locks, its devices' and its reset's, as support's Unlock clears them.
+    await unlockLogin(tx, target.login_key);
     await tx.deleteFrom("devices").where("login_key", "=", target.login_key).execute();
     const emails = [target.otp_email, target.pending_email].filter((e): e is string => e !== null);
     // What FAMOS learnt about the addresses' delivery (bounces) goes with them.

@@ -33,7 +33,7 @@ export async function startPasswordReset(deps: Deps, loginId: string, ctx: Reque
   const key = loginKey(loginId).slice(0, 128);
   const state: ResetState = { flowId: randomId(deps.random), loginKey: key };
   if (key === "") return state;
-  const [paused, user] = await Promise.all([loginIdPaused(deps.db, key, now), findUserByLogin(deps.db, key)]);
+  const [paused, user] = await Promise.all([loginIdPaused(deps.db, "reset", key, now, deps.config), findUserByLogin(deps.db, key)]);
   if (paused || !user || signInBarred(user, now) || !user.otp_email) return state;
   const email = user.otp_email;
   const issued = await deps.db.transaction().execute(async (tx) => {
@@ -62,7 +62,8 @@ export type ResetOutcome =
 
 /**
  * Step 2: the code and the new password twice. The code is checked by the sign-in's own functions
- * (verifyCode, and the per-login-ID and per-address locks); a wrong one counts toward the same lock.
+ * (matchCode and useCode, and the regulation's reserve, fail and clear); a wrong one counts on the
+ * login ID's reset counter and the address's, and the sign-in's locks of the login ID refuse it too.
  * The right one sets the password, ends every session and pending code, and tells the OTP email;
  * the user then signs in as usual, with a fresh code.
  */
@@ -80,8 +81,10 @@ export async function completePasswordReset(
   // account's own name waits for the right code: checked before it, it would tell who exists.
   const invalid = checkChosenPassword({ login_id: state.loginKey, full_name: "" }, input.newPassword, input.confirmNewPassword);
   if (invalid) return { kind: "invalid", message: invalid.message };
-  // Counted before the code is checked, in the statement that checks the limit (src/regulation/throttle.ts).
-  const reservation = await reserveAttempt(deps.db, "code", subject, now, deps.config);
+  // Counted before the code is checked, in the statement that checks the limit, on the reset's own
+  // counter: this step needs no password, and a stranger's wrong codes here must not lock the owner's
+  // sign-in (src/regulation/throttle.ts, FailureKind).
+  const reservation = await reserveAttempt(deps.db, "reset", subject, now, deps.config);
   if (!reservation.ok) return { kind: "locked", until: reservation.pause.until };
 
   const code = normaliseTypedCode(input.code);
@@ -102,7 +105,7 @@ export async function completePasswordReset(
     }
     const failure = await attemptFailed(deps.db, reservation, now);
     await recordAudit(deps.db, now, { event: "code.failed", actor: state.loginKey, subject: state.loginKey, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } });
-    await tellLockStarted(deps, user, "code", failure, now);
+    await tellLockStarted(deps, user, "reset", failure, now);
     deps.metrics.codesFailed.inc();
     return { kind: "code-refused" };
   }

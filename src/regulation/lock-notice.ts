@@ -18,18 +18,22 @@ export async function tellLockStarted(deps: Deps, user: User | undefined, kind: 
   const t = userTranslator(deps.config, user);
   const support = deps.config.supportEmail;
   const failures = t.text(kind === "password" ? "mail.lock.passwords" : "mail.lock.codes", { count: result.failures });
-  const paragraphs = result.hardLocked
-    ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
-    : [
-        t.text("mail.lock.paused1", { loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(result.lockedUntil), failures }),
-        t.text("mail.lock.paused2"),
-        t.text("mail.lock.paused3", { support }),
-      ];
+  // Only for a timed lock: a lock until support unlocks ends at Infinity, which no clock can show.
+  const paused = () => ({ loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(result.lockedUntil), failures });
+  // The reset's own lock (FailureKind "reset") keeps the sign-in open: its mail says so.
+  const paragraphs =
+    kind === "reset"
+      ? result.hardLocked
+        ? [t.text("mail.lock.resetHard1", { loginId: user.login_id, failures }), t.text("mail.lock.resetHard2", { support })]
+        : [t.text("mail.lock.resetPaused1", paused()), t.text("mail.lock.resetPaused2", { support })]
+      : result.hardLocked
+        ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
+        : [t.text("mail.lock.paused1", paused()), t.text("mail.lock.paused2"), t.text("mail.lock.paused3", { support })];
   await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {
     userId: user.id,
     kind: "lock",
     recipient: user.otp_email,
-    ...noticeMail(t.text("mail.lock.subject"), paragraphs, t),
+    ...noticeMail(t.text(kind === "reset" ? "mail.lock.resetSubject" : "mail.lock.subject"), paragraphs, t),
   });
   deps.mailQueued();
 }

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.ts";
 import { addressKey } from "./address.ts";
 import { readCounters } from "./counter.ts";
-import { counterKey, type FailureKind } from "./throttle.ts";
+import { counterKey, FAILURE_KINDS } from "./throttle.ts";
 
 /** What support sees and lifts (SPEC "Locks": "support sees and lifts locks of login IDs, devices and addresses"). */
 
@@ -15,12 +15,19 @@ export interface DeviceLock {
 export interface LoginLockInfo {
   passwordFailures: number;
   codeFailures: number;
+  /** The sign-in is locked until support unlocks it (FAMOS_CODE_HARD_LOCK wrong codes). */
   hardLocked: boolean;
   /** When the login ID's lock for new browsers ends, if one is in force. */
   lockedUntil: number | null;
+  /** The sign-in is locked for new browsers, or for every browser (hardLocked). */
   locked: boolean;
   /** The login ID's devices that have failures counted, and their locks. */
   devices: DeviceLock[];
+  /**
+   * The self-service reset's own counter (FailureKind "reset"): its wrong codes, and its lock, which
+   * refuses the reset alone (until null: until support unlocks it).
+   */
+  reset: { failures: number; locked: boolean; until: number | null };
 }
 
 async function deviceIds(db: Kysely<Database>, loginKey: string): Promise<string[]> {
@@ -28,23 +35,23 @@ async function deviceIds(db: Kysely<Database>, loginKey: string): Promise<string
   return rows.map((r) => r.id);
 }
 
-const KINDS: FailureKind[] = ["password", "code"];
-
 export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now: number): Promise<LoginLockInfo> {
   const ids = await deviceIds(db, loginKey);
-  const deviceKeys = ids.flatMap((id) => KINDS.map((kind) => counterKey.device(kind, id)));
-  const rows = await readCounters(db, [...KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...deviceKeys]);
+  const deviceKeys = ids.flatMap((id) => FAILURE_KINDS.map((kind) => counterKey.device(kind, id)));
+  const rows = await readCounters(db, [...FAILURE_KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...deviceKeys]);
   const find = (key: string) => rows.find((r) => r.key === key);
-  const own = rows.filter((r) => r.key.includes(":id:"));
+  const resetRow = find(counterKey.loginId("reset", loginKey));
+  const own = rows.filter((r) => r.key.includes(":id:") && r !== resetRow);
   const hard = own.some((r) => r.hardLocked);
   const until = Math.max(0, ...own.map((r) => r.lockedUntil));
   const devices = ids
     .map((deviceId) => {
-      const counters = KINDS.map((kind) => find(counterKey.device(kind, deviceId))).filter((r) => r !== undefined);
+      const counters = FAILURE_KINDS.map((kind) => find(counterKey.device(kind, deviceId))).filter((r) => r !== undefined);
       const lockedUntil = Math.max(0, ...counters.map((r) => r.lockedUntil));
       return { deviceId, failures: counters.reduce((sum, r) => sum + r.failures, 0), lockedUntil: lockedUntil > now ? lockedUntil : null };
     })
     .filter((d) => d.failures > 0);
+  const resetUntil = resetRow && resetRow.lockedUntil > now ? resetRow.lockedUntil : null;
   return {
     passwordFailures: find(counterKey.loginId("password", loginKey))?.failures ?? 0,
     codeFailures: find(counterKey.loginId("code", loginKey))?.failures ?? 0,
@@ -52,13 +59,14 @@ export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now:
     lockedUntil: until > now ? until : null,
     locked: hard || until > now,
     devices,
+    reset: { failures: resetRow?.failures ?? 0, locked: resetRow?.hardLocked === true || resetUntil !== null, until: resetRow?.hardLocked ? null : resetUntil },
   };
 }
 
 /** Support's "Unlock": every counter and lock of the login ID and of its devices, the permanent one included. */
 export async function unlockLogin(db: Kysely<Database>, loginKey: string): Promise<boolean> {
   const ids = await deviceIds(db, loginKey);
-  const keys = [...KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...ids.flatMap((id) => KINDS.map((kind) => counterKey.device(kind, id)))];
+  const keys = [...FAILURE_KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...ids.flatMap((id) => FAILURE_KINDS.map((kind) => counterKey.device(kind, id)))];
   const result = await db.deleteFrom("throttles").where("key", "in", keys).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }

@@ -8,8 +8,19 @@ import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolic
 
 export { lockDuration } from "./counter.ts";
 
-/** Wrong passwords and wrong codes are counted apart (SPEC "Locks"). */
-export type FailureKind = "password" | "code";
+/**
+ * Wrong passwords and wrong codes are counted apart (SPEC "Locks"). The self-service reset's wrong
+ * codes ("reset") are counted apart again: its code step needs no password, so anyone who knows a login
+ * ID can post codes there, and on the sign-in's code counter they reached FAMOS_CODE_HARD_LOCK, whose
+ * lock refuses every browser, the owner's usual one included. On their own counter they pause and, at
+ * FAMOS_CODE_HARD_LOCK, lock the reset alone until support unlocks it; the sign-in never reads it.
+ */
+export type FailureKind = "password" | "code" | "reset";
+
+/** Every kind, for what reads or clears all of a login ID's counters (support's view and Unlock, erasure). */
+export const FAILURE_KINDS: readonly FailureKind[] = ["password", "code", "reset"];
+/** The kinds whose locks keep a login ID out of the sign-in (for new browsers, or for all once hard). */
+const SIGN_IN_KINDS: readonly FailureKind[] = ["password", "code"];
 
 /** Which pause refuses a client: the login ID on new browsers, this browser, or this network. */
 export type PauseScope = "login-id" | "device" | "address";
@@ -46,20 +57,30 @@ type Settings = Pick<Config, "lock" | "address" | "deviceLockAfter">;
  */
 function countersFor(kind: FailureKind, subject: Subject, settings: Settings) {
   const { lock, address } = settings;
-  const loginId = { after: lock.after, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: null, hardAfter: kind === "code" ? lock.codeHardLock : null };
-  const primary = subject.deviceId
-    ? { scope: "device" as const, key: counterKey.device(kind, subject.deviceId), policy: { ...loginId, after: settings.deviceLockAfter, hardAfter: null } }
-    : { scope: "login-id" as const, key: counterKey.loginId(kind, subject.loginKey), policy: loginId };
   const counted = !subject.deviceId && !addressAllowed(subject.ip, address.trustedNetworks);
   const byAddress = counted
     ? { scope: "address" as const, key: counterKey.address(subject.ip), policy: { after: address.lockAfter, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: address.windowMs, hardAfter: null } }
     : null;
-  // Either kind's lock refuses both steps; the lock until support unlocks refuses every client.
-  const other: FailureKind = kind === "password" ? "code" : "password";
-  const alsoRefusing = subject.deviceId
-    ? [counterKey.device(other, subject.deviceId), counterKey.loginId("code", subject.loginKey)]
-    : [counterKey.loginId(other, subject.loginKey)];
-  return { primary, byAddress, alsoRefusing };
+  return { ...ownCounters(kind, subject, settings), byAddress };
+}
+
+/** The login ID's or device's counter an attempt counts on, and the other counters whose locks refuse it. */
+function ownCounters(kind: FailureKind, subject: Omit<Subject, "ip">, settings: Settings) {
+  const { lock } = settings;
+  const loginId = { after: lock.after, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: null, hardAfter: kind === "password" ? null : lock.codeHardLock };
+  const primary = subject.deviceId
+    ? { scope: "device" as const, key: counterKey.device(kind, subject.deviceId), policy: { ...loginId, after: settings.deviceLockAfter, hardAfter: null } }
+    : { scope: "login-id" as const, key: counterKey.loginId(kind, subject.loginKey), policy: loginId };
+  // Either sign-in kind's lock refuses both steps; the lock until support unlocks refuses every client.
+  // The reset is refused by the sign-in's locks of the login ID as well as by its own; the sign-in is
+  // never refused by the reset's.
+  const alsoRefusing =
+    kind === "reset"
+      ? SIGN_IN_KINDS.map((k) => counterKey.loginId(k, subject.loginKey))
+      : subject.deviceId
+        ? [counterKey.device(kind === "password" ? "code" : "password", subject.deviceId), counterKey.loginId("code", subject.loginKey)]
+        : [counterKey.loginId(kind === "password" ? "code" : "password", subject.loginKey)];
+  return { primary, alsoRefusing };
 }
 
 type AddressCounter = { key: string; policy: CounterPolicy };
@@ -167,8 +188,12 @@ export async function recordFailure(db: Kysely<Database>, kind: FailureKind, sub
   return reservation.ok ? attemptFailed(db, reservation, now) : null;
 }
 
-/** Is the login ID paused for new browsers right now (either kind, or until support unlocks)? Reads only. */
-export async function loginIdPaused(db: Kysely<Database>, loginKey: string, now: number): Promise<boolean> {
-  const states = await readCounters(db, [counterKey.loginId("password", loginKey), counterKey.loginId("code", loginKey)]);
+/**
+ * Would an attempt of this kind by a new browser be refused right now (a pause, or a lock until support
+ * unlocks)? Reads only: the reset's first step sends no code for a login ID whose code step is refused.
+ */
+export async function loginIdPaused(db: Kysely<Database>, kind: FailureKind, loginKey: string, now: number, settings: Settings): Promise<boolean> {
+  const { primary, alsoRefusing } = ownCounters(kind, { loginKey, deviceId: null }, settings);
+  const states = await readCounters(db, [primary.key, ...alsoRefusing]);
   return states.some((s) => s.hardLocked || s.lockedUntil > now);
 }

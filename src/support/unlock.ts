@@ -8,7 +8,7 @@ export type UnlockOutcome = { kind: "unlocked"; wasLocked: boolean } | Refusal;
 
 /**
  * "Unlock" (SPEC item 8): clears the login ID's failure counts and locks, the permanent one after
- * FAMOS_CODE_HARD_LOCK wrong codes included, and those of the login ID's devices. Audited whether or not a lock was in force.
+ * FAMOS_CODE_HARD_LOCK wrong codes included, those of the login ID's devices, and the self-service reset's. Audited whether or not a lock was in force.
  */
 export async function unlockAccount(deps: Deps, by: Acting, target: User): Promise<UnlockOutcome> {
   const refused = refusal(by, target, "unlock");
@@ -16,18 +16,20 @@ export async function unlockAccount(deps: Deps, by: Acting, target: User): Promi
   const now = deps.clock.now();
   const before = await loginLockInfo(deps.db, target.login_key, now);
   const devicesLocked = before.devices.some((d) => d.lockedUntil !== null);
+  const wasLocked = before.locked || devicesLocked || before.reset.locked;
   await unlockLogin(deps.db, target.login_key);
   await recordAudit(deps.db, now, {
     ...by.audit,
     event: "unlock",
     subject: target.login_id,
     detail: {
-      wasLocked: before.locked || devicesLocked,
+      wasLocked,
       permanent: before.hardLocked,
       passwordFailures: before.passwordFailures,
       codeFailures: before.codeFailures,
+      resetFailures: before.reset.failures,
       devicesLocked: before.devices.filter((d) => d.lockedUntil !== null).length,
     },
   });
-  return { kind: "unlocked", wasLocked: before.locked || devicesLocked };
+  return { kind: "unlocked", wasLocked };
 }

@@ -47,20 +47,20 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(await throttleKeys()).toEqual([`password:id:${other.login_key}`]);
       const [event] = await queryAudit(db(), { subject: user.login_id, event: "unlock" });
       expect(event).toMatchObject({ time: now(), actor: support.login_id, ip: "192.0.2.9", userAgent: "console" });
-      expect(event!.detail).toEqual({ wasLocked: true, permanent: true, passwordFailures: 3, codeFailures: 10, devicesLocked: 1 });
+      expect(event!.detail).toEqual({ wasLocked: true, permanent: true, passwordFailures: 3, codeFailures: 10, resetFailures: 0, devicesLocked: 1 });
     });
 
     it("says whether a lock was in force: a device lock alone counts, failures without a lock do not; audited either way", async () => {
       const user = await addUser(unit.deps);
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: false });
       const [clean] = await queryAudit(db(), { subject: user.login_id, event: "unlock" });
-      expect(clean).toMatchObject({ actor: "operator:test", detail: { wasLocked: false, permanent: false, passwordFailures: 0, codeFailures: 0, devicesLocked: 0 } });
+      expect(clean).toMatchObject({ actor: "operator:test", detail: { wasLocked: false, permanent: false, passwordFailures: 0, codeFailures: 0, resetFailures: 0, devicesLocked: 0 } });
 
       await put(`password:id:${user.login_key}`, 2);
       await device("only-device", user.login_key);
       await put("code:dev:only-device", 5, now() + MINUTE);
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: true });
-      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: true, permanent: false, passwordFailures: 2, codeFailures: 0, devicesLocked: 1 });
+      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: true, permanent: false, passwordFailures: 2, codeFailures: 0, resetFailures: 0, devicesLocked: 1 });
 
       await put(`password:id:${user.login_key}`, 5, now() + MINUTE);
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: true });
@@ -71,7 +71,7 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       await put("code:dev:only-device", 4);
       await put("password:dev:only-device", 5, now());
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: false });
-      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: false, permanent: false, passwordFailures: 4, codeFailures: 0, devicesLocked: 0 });
+      expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: false, permanent: false, passwordFailures: 4, codeFailures: 0, resetFailures: 0, devicesLocked: 0 });
     });
 
     it("refuses support on an administrator and anyone on their own account, changing and auditing nothing", async () => {

@@ -46,13 +46,15 @@ describe("locks as support sees and lifts them (unit tier)", () => {
   const device = (id: string, loginKey: string) => db().insertInto("devices").values({ id, login_key: loginKey, created_at: now(), last_used_at: now(), revoked_at: null }).execute();
 
   it("shows nothing for a login ID without counters", async () => {
-    expect(await loginLockInfo(db(), "clean", now())).toEqual({ passwordFailures: 0, codeFailures: 0, hardLocked: false, lockedUntil: null, locked: false, devices: [] });
+    expect(await loginLockInfo(db(), "clean", now())).toEqual({ passwordFailures: 0, codeFailures: 0, hardLocked: false, lockedUntil: null, locked: false, devices: [], reset: { failures: 0, locked: false, until: null } });
     expect(await unlockLogin(db(), "clean")).toBe(false);
   });
 
   it("shows each kind's failures, the lock that ends last, and the devices with failures", async () => {
     await put("password:id:gina", 3, now() + 2 * MINUTE);
     await put("code:id:gina", 2, now() + 5 * MINUTE);
+    // The self-service reset's own lock: shown apart, never the sign-in's (it ends later here).
+    await put("reset:id:gina", 6, now() + 10 * MINUTE);
     await device("g-1", "gina");
     await device("g-2", "gina");
     await device("g-3", "gina");
@@ -70,6 +72,7 @@ describe("locks as support sees and lifts them (unit tier)", () => {
         { deviceId: "g-1", failures: 5, lockedUntil: now() + MINUTE },
         { deviceId: "g-2", failures: 2, lockedUntil: null },
       ],
+      reset: { failures: 6, locked: true, until: now() + 10 * MINUTE },
     });
     unit.clock.advance(5 * MINUTE);
     expect(await loginLockInfo(db(), "gina", now())).toMatchObject({ lockedUntil: null, locked: false, passwordFailures: 3 });
@@ -78,7 +81,7 @@ describe("locks as support sees and lifts them (unit tier)", () => {
     unit.clock.advance(1);
 
     expect(await unlockLogin(db(), "gina")).toBe(true);
-    expect(await loginLockInfo(db(), "gina", now())).toEqual({ passwordFailures: 0, codeFailures: 0, hardLocked: false, lockedUntil: null, locked: false, devices: [] });
+    expect(await loginLockInfo(db(), "gina", now())).toEqual({ passwordFailures: 0, codeFailures: 0, hardLocked: false, lockedUntil: null, locked: false, devices: [], reset: { failures: 0, locked: false, until: null } });
     expect(await db().selectFrom("throttles").select("key").where("key", "like", "%g-%").execute()).toEqual([]);
   });
 

@@ -129,18 +129,18 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     // Not the owner's usual browser: the login ID's timed lock is for new browsers.
     expect(await reserveAttempt(db(), "password", { ...s, deviceId: "known" }, now(), SETTINGS)).toMatchObject({ ok: true });
     unit.clock.advance(999);
-    expect(await loginIdPaused(db(), s.loginKey, now())).toBe(true);
+    expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(true);
     unit.clock.advance(1);
-    expect(await loginIdPaused(db(), s.loginKey, now())).toBe(false);
+    expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(false);
     expect(await reserveAttempt(db(), "password", other, now(), SETTINGS)).toMatchObject({ ok: true });
   });
 
   it("a code lock of the login ID refuses the password step too, and is read by loginIdPaused", async () => {
     const s = fresh();
     for (let i = 0; i < 2; i++) await fail("code", s);
-    expect(await loginIdPaused(db(), s.loginKey, now())).toBe(true);
+    expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(true);
     expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 1000 } });
-    expect(await loginIdPaused(db(), "nobody-here", now())).toBe(false);
+    expect(await loginIdPaused(db(), "reset", "nobody-here", now(), SETTINGS)).toBe(false);
   });
 
   it("locks the login ID until support unlocks after FAMOS_CODE_HARD_LOCK wrong codes, for every browser", async () => {
@@ -158,7 +158,7 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     ]);
     expect(audits[1]).toMatchObject({ subject: s.loginKey, ip: s.ip });
     unit.clock.advance(86_400_000);
-    expect(await loginIdPaused(db(), s.loginKey, now())).toBe(true);
+    expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(true);
     const device = { ...s, deviceId: "their-own-browser" };
     for (const kind of ["password", "code"] as const) {
       expect(await reserveAttempt(db(), kind, device, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: null } });
@@ -171,6 +171,40 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
       unit.clock.advance(8000);
     }
     expect((await row(`password:id:${p.loginKey}`))!.hard_locked).toBe(0);
+  });
+
+  it("the self-service reset's wrong codes pause and then lock the reset alone; the sign-in's locks refuse the reset too", async () => {
+    /** Let in, and the attempt given back (as a right code racing another would be): nothing stays counted. */
+    const letIn = async (kind: FailureKind, subject: Subject) => {
+      const reservation = await reserveAttempt(db(), kind, subject, now(), SETTINGS);
+      expect(reservation, kind).toMatchObject({ ok: true });
+      if (reservation.ok) await attemptVoid(db(), reservation);
+    };
+    const s = fresh();
+    await fail("reset", s);
+    await fail("reset", s);
+    expect(await row(`reset:id:${s.loginKey}`)).toMatchObject({ failures: 2, hard_locked: 0 });
+    expect(await reserveAttempt(db(), "reset", { ...s, ip: "198.51.100.251" }, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 1000 } });
+    expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(true);
+    // The sign-in, from a new browser or the owner's usual one, is not paused by it.
+    for (const kind of ["password", "code"] as const) {
+      await letIn(kind, { ...s, ip: "198.51.100.252" });
+      await letIn(kind, { ...s, deviceId: "their-own-browser" });
+    }
+    unit.clock.advance(1000);
+    const hard = await fail("reset", s);
+    expect(hard).toMatchObject({ lockStarted: true, hardLocked: true, pause: { scope: "login-id", until: null } });
+    unit.clock.advance(86_400_000);
+    expect(await reserveAttempt(db(), "reset", { ...s, ip: "198.51.100.253" }, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: null } });
+    for (const kind of ["password", "code"] as const) {
+      await letIn(kind, { ...s, ip: "198.51.100.254" });
+      await letIn(kind, { ...s, deviceId: "their-own-browser" });
+    }
+    // A sign-in lock of the login ID refuses the reset (and so does its step 1: loginIdPaused).
+    const t = fresh();
+    await fail("password", t);
+    await fail("password", t);
+    expect(await reserveAttempt(db(), "reset", t, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 1000 } });
   });
 
   it("names the device as the pause when the device's own counter is locked until unlocked", async () => {

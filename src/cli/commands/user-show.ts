@@ -45,6 +45,10 @@ export function userShowCommand(): Command {
           },
           passwordFailures: lock.passwordFailures,
           codeFailures: lock.codeFailures,
+          // The self-service reset's own lock (FAMOS_PASSWORD_RESET=self): it refuses the reset alone.
+          resetFailures: lock.reset.failures,
+          resetLocked: lock.reset.locked,
+          resetLockedUntil: lock.reset.locked ? iso(lock.reset.until) : null,
           lastSignIn: user.last_sign_in_at === null ? null : new Date(user.last_sign_in_at).toISOString(),
           created: new Date(user.created_at).toISOString(),
           disabled: user.disabled_at === null ? null : new Date(user.disabled_at).toISOString(),
@@ -63,6 +67,15 @@ export function userShowCommand(): Command {
           ["Enrolment", enrolment + (user.pending_email ? ` (waiting for a code to ${user.pending_email})` : "")],
           ["Lock", lock.hardLocked ? "locked until unlocked by support" : lock.lockedUntil ? `locked until ${formatDateTime(lock.lockedUntil, tz)}` : "not locked"],
           ["Failures", `${lock.passwordFailures} password, ${lock.codeFailures} code`],
+          ...(lock.reset.failures > 0 || lock.reset.locked
+            ? [
+                [
+                  "Password reset",
+                  `${lock.reset.failures} wrong ${lock.reset.failures === 1 ? "code" : "codes"}` +
+                    (!lock.reset.locked ? ", not locked" : lock.reset.until === null ? ", locked until unlocked by support" : `, locked until ${formatDateTime(lock.reset.until, tz)}`),
+                ],
+              ]
+            : []),
           ...lock.devices.map((d) => [
             "Device lock",
             `browser ${d.deviceId.slice(0, 8)}: ${d.failures} failed ${d.failures === 1 ? "try" : "tries"}` +

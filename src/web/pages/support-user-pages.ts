@@ -61,9 +61,18 @@ export function eventLabel(t: Translator, event: string): string {
 function lockText(t: Translator, o: UserOverview): string {
   const { lock } = o;
   const failures = t.text("console.lock.failures", { passwords: lock.passwordFailures, codes: lock.codeFailures });
-  if (lock.hardLocked) return t.text("console.lock.hard", { failures });
-  if (lock.lockedUntil) return t.text("console.lock.until", { until: t.dateTime(lock.lockedUntil), failures });
-  return lock.passwordFailures + lock.codeFailures > 0 ? t.text("console.lock.notLockedCounts", { failures }) : t.text("console.lock.notLocked");
+  const signIn = lock.hardLocked
+    ? t.text("console.lock.hard", { failures })
+    : lock.lockedUntil
+      ? t.text("console.lock.until", { until: t.dateTime(lock.lockedUntil), failures })
+      : lock.passwordFailures + lock.codeFailures > 0
+        ? t.text("console.lock.notLockedCounts", { failures })
+        : t.text("console.lock.notLocked");
+  // The self-service reset's own lock, which Unlock lifts too (src/regulation/throttle.ts, "reset").
+  const { reset } = lock;
+  if (!reset.locked) return signIn;
+  const resetText = reset.until === null ? t.text("console.lock.resetHard", { count: reset.failures }) : t.text("console.lock.resetUntil", { until: t.dateTime(reset.until), count: reset.failures });
+  return `${signIn}. ${resetText}`;
 }
 
 function eventsTable(events: AuditRecord[], t: Translator): SafeHtml {
