@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
+import { checkPassword } from "../../src/factors/check-password.ts";
+import { queryAudit } from "../../src/audit/audit.ts";
 import { hashPassword } from "../../src/password/hash.ts";
 import { passwordStep } from "../../src/signin/password-step.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
@@ -58,6 +60,41 @@ describe.each(DIALECTS)("an account changed while its password is checked on %s"
     const codeMail = await competing.t.deps[0]!.db.selectFrom("outbox").select("kind").where("user_id", "=", user.id).where("kind", "not like", "notice.%").execute();
     expect(codeMail).toEqual([]);
     expect((await liveSessions(user.id)).map((s) => s.stage)).toEqual(["enrol"]);
+  });
+
+  it("the user's own new password, saved by her other session during the check: the old one is refused", async () => {
+    // Only the hash changes (Profile's "Change password" writes it so): nothing else tells the change.
+    const user = await addUser(competing.t.deps[0]!);
+    const changeOwn = async () => setPasswordHash(competing.t.deps[1]!.db, user.id, await hashPassword("her own brand new passphrase"), competing.t.clock.now());
+    const { deps, changed } = signInWith(changeOwn, user.login_key);
+    const outcome = await passwordStep(deps, { loginId: user.login_id, password: user.password }, ctx);
+    expect(changed()).toBe(true);
+    expect(outcome.kind).toBe("refused");
+    expect(await liveSessions(user.id)).toEqual([]);
+  });
+
+  it("an account changed again at every check is refused after the third, uncounted, and nothing is written", async () => {
+    // Each time the password is found right, before the check settles, the same password is stored
+    // anew (a script rewriting the account): the check runs again, at most three times in all.
+    const user = await addUser(competing.t.deps[0]!);
+    const a = competing.t.deps[0]!;
+    let rewrites = 0;
+    let wrote = false;
+    const outcome = await checkPassword(a, { loginId: user.login_id, password: user.password, purpose: "signin" }, ctx, async () => {
+      rewrites += 1;
+      if (rewrites > 3) throw new Error("the password was checked a fourth time");
+      await setPasswordHash(competing.t.deps[1]!.db, user.id, await hashPassword(user.password), competing.t.clock.now());
+      return async () => {
+        wrote = true;
+      };
+    });
+    expect(outcome).toEqual({ kind: "wrong", pause: null });
+    expect(rewrites).toBe(3);
+    expect(wrote).toBe(false);
+    const [failed] = await queryAudit(a.db, { subject: user.login_key, event: "password.failed" });
+    expect(failed?.detail).toMatchObject({ reason: "account-changing" });
+    const counted = await a.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${user.login_key}`).executeTakeFirst();
+    expect(counted?.failures ?? 0).toBe(0);
   });
 
   it("the same password stored anew during the check (another sign-in upgraded its hash) still signs in", async () => {
