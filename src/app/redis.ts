@@ -7,7 +7,8 @@ export const REDIS_COMMAND_TIMEOUT_MS = 1000;
 /**
  * The Redis client behind the shared request limits (FAMOS_REDIS_URL). Commands fail at once while
  * Redis is unreachable rather than queueing, and after REDIS_COMMAND_TIMEOUT_MS when it hangs (a sign-in
- * must not wait for it); the request is then counted on this instance (src/web/rate-limit-store.ts),
+ * must not wait for it); the request is then counted on this instance, and so are the others of the
+ * next few seconds without asking Redis (the circuit breaker in src/web/rate-limit-store.ts),
  * and the database-backed locks still count every failure. The client reconnects by itself.
  */
 export async function openRedis(url: string, logger: Pick<Logger, "warn" | "error">, readyTimeoutMs = 5000): Promise<Redis> {

@@ -31,6 +31,8 @@ export interface ServiceOverrides {
   startSender?: boolean;
   /** `famos serve`: SQLite's checkpoints on a thread of their own (store/checkpoints.ts). */
   backgroundCheckpoints?: boolean;
+  /** `famos serve`: PostgreSQL's statements bounded by FAMOS_DATABASE_TIMEOUT (store/statement-bound.ts). */
+  boundStatements?: boolean;
   /** Directory for the development secret (default ./data). */
   dataDir?: string;
 }
@@ -45,17 +47,17 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
   const store =
     overrides.store ??
-    openStore(
-      config.databaseUrl,
-      overrides.backgroundCheckpoints
+    openStore(config.databaseUrl, {
+      ...(overrides.boundStatements ? { statementTimeoutMs: config.databaseTimeoutMs } : {}),
+      ...(overrides.backgroundCheckpoints
         ? {
             backgroundCheckpoints: {
               onCheckpoint: (result) => metrics.sqliteWalFrames.set(result.log),
               onError: (error) => logger.error({ err: error }, "SQLite checkpoint thread failed: the server's connection checkpoints again"),
             },
           }
-        : {},
-    );
+        : {}),
+    });
   const secret = config.secret ?? developmentSecret(`${overrides.dataDir ?? "./data"}/secret`);
   const clock = overrides.clock ?? systemClock;
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();

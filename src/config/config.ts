@@ -28,6 +28,11 @@ export interface Config {
   /** HTTPS mode: Secure cookies with the __Host- prefix, HSTS. */
   https: boolean;
   databaseUrl: string;
+  /**
+   * PostgreSQL, for `famos serve` and `famos doctor`: the longest a statement may go unanswered, a
+   * connection take to open or come free, and a transaction sit idle (FAMOS_DATABASE_TIMEOUT).
+   */
+  databaseTimeoutMs: number;
   redisUrl: string | null;
   smtpUrl: string | null;
   mailFrom: string;
@@ -165,6 +170,10 @@ export function loadConfig(env: Env): ConfigResult {
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
     problems.add("FAMOS_DATABASE_URL", `must be sqlite:<path> or postgres://… (got "${databaseUrl}")`);
   }
+
+  // A sign-in's statements take a millisecond; a database that has not answered one in this time is
+  // hung or cut off, and the request fails rather than waiting for ever (store/statement-bound.ts).
+  const databaseTimeoutMs = duration("FAMOS_DATABASE_TIMEOUT", "5s", 100, 600_000);
 
   const redisUrl = read("FAMOS_REDIS_URL") ?? null;
   if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
@@ -326,7 +335,7 @@ export function loadConfig(env: Env): ConfigResult {
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
-    databaseUrl, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
+    databaseUrl, databaseTimeoutMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
     supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow, lifecycle,
     timeouts,

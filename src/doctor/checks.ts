@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { Config } from "../config/config.ts";
 import { describeUnknown, type ResolvedSettings } from "../config/sources.ts";
 import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
+import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
 import { pendingMigrations } from "../store/migrate.ts";
 
@@ -31,15 +32,19 @@ export async function checkDatabase(config: Readonly<Config>, now: () => number 
   if (path !== null && path !== ":memory:" && !existsSync(path)) {
     return [{ check: "database", status: "fail", detail: `${path} does not exist: run famos migrate` }];
   }
-  const store = openStore(config.databaseUrl);
+  // Bounded as the server's statements are, so a database that does not answer fails here too.
+  const store = openStore(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
+  const bound = `${durationInWords(config.databaseTimeoutMs)} (FAMOS_DATABASE_TIMEOUT)`;
   try {
     const results: CheckResult[] = [];
     try {
       await sql`select 1`.execute(store.db);
     } catch (error) {
-      return [{ check: "database", status: "fail", detail: `unreachable: ${(error as Error).message}` }];
+      const reason = /timeout/i.test((error as Error).message) ? `no answer within ${bound}` : (error as Error).message;
+      return [{ check: "database", status: "fail", detail: `unreachable: ${reason}` }];
     }
-    results.push({ check: "database", status: "ok", detail: `${store.dialect} reachable` });
+    const bounded = store.dialect === "postgres" ? `; the server's statements are bounded at ${bound}` : "";
+    results.push({ check: "database", status: "ok", detail: `${store.dialect} reachable${bounded}` });
     const pending = await pendingMigrations(store);
     results.push(
       pending.length === 0

@@ -9,6 +9,7 @@ import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
 import { SqliteOpenFault } from "./setup-fault.ts";
+import { givingUpUnanswered, statementBounds } from "./statement-bound.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -28,6 +29,13 @@ export interface StoreOptions {
    * the serving connection (`famos serve`; checkpoints.ts). Commands that run and end keep SQLite's way.
    */
   backgroundCheckpoints?: CheckpointOptions;
+  /**
+   * PostgreSQL: no statement, connection or idle transaction takes longer than this (statement-bound.ts;
+   * `famos serve` and `famos doctor`, FAMOS_DATABASE_TIMEOUT). The other commands leave it unset: an
+   * import's batches, a migration's index builds and a cleanup's deletes may run longer than a request.
+   * SQLite runs in the process and cannot be cut off; its busy timeout bounds its waits.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -36,7 +44,7 @@ export interface StoreOptions {
  */
 export function openStore(url: string, options: StoreOptions = {}): Store {
   if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length), options);
-  return openPostgres(url);
+  return openPostgres(url, options.statementTimeoutMs);
 }
 
 /**
@@ -99,7 +107,7 @@ function cachePreparedStatements(database: SQLite.Database): void {
   database.prepare = ((sql: string) => cache.get(sql, prepare)) as typeof database.prepare;
 }
 
-function openPostgres(url: string): Store {
+function openPostgres(url: string, statementTimeoutMs: number | undefined): Store {
   // Loaded only for PostgreSQL, so a SQLite installation does not carry the driver in memory.
   const pg = createRequire(import.meta.url)("pg") as typeof pgTypes;
   const parsed = new URL(url);
@@ -111,8 +119,10 @@ function openPostgres(url: string): Store {
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: 10,
-    // A database that does not answer fails a request (and /readyz) in seconds, not minutes.
+    // A database that does not answer fails a command in seconds, not minutes; the server bounds
+    // its statements, too.
     connectionTimeoutMillis: 5000,
+    ...(statementTimeoutMs === undefined ? {} : statementBounds(statementTimeoutMs)),
     // The search path is a startup parameter of every connection, so no query can ever run before it
     // is set (a per-connection "SET search_path" issued after connecting races the first query and,
     // if it fails, silently leaves the connection on "public"). `famos migrate` creates the schema.
@@ -131,6 +141,6 @@ function openPostgres(url: string): Store {
   // idle: without this the process ended with a stack trace. The next statement on it fails ("not
   // queryable"), so the transaction fails like any database fault, and the pool discards it.
   pool.on("connect", (client) => client.on("error", () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: statementTimeoutMs === undefined ? pool : givingUpUnanswered(pool) }) });
   return { db, dialect: "postgres", schema, close: () => db.destroy() };
 }

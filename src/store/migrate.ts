@@ -1,5 +1,5 @@
 import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet } from "kysely";
-import type { Store } from "./database.ts";
+import { openStore, type Store } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
 import * as devicesAndWindows from "./migrations/002-devices-and-windows.ts";
 import * as lifecycle from "./migrations/003-lifecycle.ts";
@@ -80,6 +80,19 @@ async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unkno
       if (attempt < 5 && vanishedSchema(error)) continue;
       throw error;
     }
+  }
+}
+
+/**
+ * `famos migrate`, and `famos serve` before it serves: on a store of its own, which no statement
+ * bound cuts (a migration may build an index over a large table), closed when done.
+ */
+export async function migrateDatabase(url: string): Promise<MigrationResultSet> {
+  const store = openStore(url);
+  try {
+    return await migrateToLatest(store);
+  } finally {
+    await store.close();
   }
 }
 

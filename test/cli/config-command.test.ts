@@ -56,6 +56,7 @@ describe("famos config", () => {
     expect(line(result.stdout, "FAMOS_RP_ID")).toMatch(/^FAMOS_RP_ID\s+famos\.dealer\.example\s+default$/);
     expect(line(result.stdout, "FAMOS_BOUNCE_SMTP_HOST")).toMatch(/^FAMOS_BOUNCE_SMTP_HOST\s+0\.0\.0\.0\s+default$/);
     expect(line(result.stdout, "FAMOS_DATABASE_URL")).toMatch(/^FAMOS_DATABASE_URL\s+sqlite:\.\/data\/famos\.db\s+default$/);
+    expect(line(result.stdout, "FAMOS_DATABASE_TIMEOUT")).toMatch(/^FAMOS_DATABASE_TIMEOUT\s+5s\s+default$/);
     expect(line(result.stdout, "FAMOS_SECRET")).toMatch(/^FAMOS_SECRET\s+\*\*\*\*\s+environment$/);
   });
 

@@ -43,7 +43,7 @@ describe("famos doctor", () => {
     const result = await doctor(production());
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^CHECK\s+RESULT\s+DETAIL$/m);
-    expect(row(result, "database")[0]).toMatch(/OK\s+postgres reachable/);
+    expect(row(result, "database")[0]).toMatch(/OK\s+postgres reachable; the server's statements are bounded at 5 seconds \(FAMOS_DATABASE_TIMEOUT\)/);
     expect(row(result, "migrations")[0]).toMatch(/OK\s+all applied/);
     expect(row(result, "clock")[0]).toMatch(/OK\s+database clock (ahead|behind) by \d+ ms/);
     expect(row(result, "smtp")[0]).toMatch(/OK\s+connected, no TLS, authenticated/);
@@ -97,6 +97,27 @@ describe("famos doctor", () => {
       if (typeof result === "string") throw new Error(result);
       expect(result.code).toBe(1);
       expect(row(result, "redis")[0]).toMatch(/FAIL\s+unreachable: no answer within 3 s/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 30_000);
+
+  it("fails naming FAMOS_DATABASE_TIMEOUT when PostgreSQL takes the connection but never answers, and exits 1", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const hung = new Promise<string>((resolve) => setTimeout(() => resolve("doctor still running after 20 s"), 20_000).unref());
+      const env = production({ FAMOS_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, FAMOS_DATABASE_TIMEOUT: "1s" });
+      const result = await Promise.race([doctor(env), hung]);
+      if (typeof result === "string") throw new Error(result);
+      expect(result.code).toBe(1);
+      expect(row(result, "database")[0]).toMatch(/FAIL\s+unreachable: no answer within 1 second \(FAMOS_DATABASE_TIMEOUT\)/);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));

@@ -63,7 +63,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (!result.ok) throw new Error(`test configuration: ${result.errors.join("; ")}`);
   const config = result.config;
   const clock = options.clock ?? new FixedClock();
-  const store = openStore(config.databaseUrl, options.backgroundCheckpoints ? { backgroundCheckpoints: {} } : {});
+  // Bounded as `famos serve` bounds its statements (FAMOS_DATABASE_TIMEOUT, on PostgreSQL).
+  const store = openStore(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs, ...(options.backgroundCheckpoints ? { backgroundCheckpoints: {} } : {}) });
   await migrateToLatest(store);
   const services = createServices(config, {
     clock,
