@@ -196,6 +196,21 @@ describe.each(DIALECTS)("`famos migrate` on %s", (dialect) => {
   });
 });
 
+describe("`famos serve` on a database in its own memory (sqlite::memory:)", () => {
+  it("migrates it on its own connection and serves the sign-in page", async () => {
+    // PostgreSQL is migrated on a connection of its own (FAMOS_DATABASE_TIMEOUT bounds the server's);
+    // a database in the process's memory exists on the server's connection alone.
+    // Development mode (no SMTP server needed): the demo user is written at start, into that database.
+    const server = await startServer({ FAMOS_SECRET: TEST_SECRET, FAMOS_HOST: "127.0.0.1", FAMOS_DATABASE_URL: "sqlite::memory:" });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${server.url}/login`)).status).toBe(200);
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  });
+});
+
 describe("`famos migrate` with no database", () => {
   it("exits 1 and says why", async () => {
     const run = await inProcess(["migrate"], { FAMOS_DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test` });

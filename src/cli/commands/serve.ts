@@ -3,7 +3,7 @@ import pino from "pino";
 import { batchedStdout } from "../../app/log-destination.ts";
 import { createServices } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
-import { migrateDatabase } from "../../store/migrate.ts";
+import { migrateDatabase, migrateToLatest } from "../../store/migrate.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
@@ -26,13 +26,16 @@ export function serveCommand(): Command {
     // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
-    // Migrated first, on a connection of its own: the server's statements are bounded by
-    // FAMOS_DATABASE_TIMEOUT, which a migration's index build on a large table may outlast.
-    await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
+    // PostgreSQL is migrated first, on a connection of its own: the server's statements are bounded by
+    // FAMOS_DATABASE_TIMEOUT, which a migration's index build on a large table may outlast. SQLite has
+    // no such bound, and its database may live in this process alone (sqlite::memory:): it is migrated
+    // on the server's own connection, as before.
+    if (!config.databaseUrl.startsWith("sqlite:")) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
     const services = await reachDatabase(config.databaseUrl, () =>
       createServices(config, { startSender: false, logger, backgroundCheckpoints: true, boundStatements: true }),
     );
     const { deps, store } = services;
+    if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store));
     services.sender.start();
     if (!config.production) {
       const demo = await ensureDemoUser(deps);
