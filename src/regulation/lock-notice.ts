@@ -3,6 +3,7 @@ import { userTranslator } from "../i18n/translator.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { noticeMail } from "../otp/messages.ts";
 import type { User } from "../users/users.ts";
+import { pauseOverBy } from "./pause-end.ts";
 import type { FailureKind, FailureResult } from "./throttle.ts";
 
 export const LOCK_SUBJECT = "FAMOS sign-in locked";
@@ -21,7 +22,7 @@ export async function tellLockStarted(deps: Deps, user: User | undefined, kind: 
   const paragraphs = result.hardLocked
     ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
     : [
-        t.text("mail.lock.paused1", { loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(result.lockedUntil), failures }),
+        t.text("mail.lock.paused1", { loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(pauseOverBy(result.lockedUntil)), failures }),
         t.text("mail.lock.paused2"),
         t.text("mail.lock.paused3", { support }),
       ];
