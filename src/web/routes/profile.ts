@@ -9,7 +9,7 @@ import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
 import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
 import { rateLimited } from "../rate-limit.ts";
@@ -153,8 +153,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
         setSessionCookie(deps, reply, outcome.token);
         return reply.redirect("/profile?done=password-changed", 303);
       case "signed-out":
-        clearSessionCookie(deps, reply);
-        return reply.redirect("/login", 303);
+        return answerSignedOut(deps, reply);
       case "current-wrong":
         return renderProfile(request, reply, 401, { passwordError: tr(deps, request).text("profile.currentWrong") });
       case "locked":
