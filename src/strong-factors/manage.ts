@@ -28,7 +28,13 @@ function proof(deps: Deps, user: User, session: Session, password: string | null
 }
 
 /** "Set up authenticator app": a new secret, shown next as a QR code and as text. */
-export async function beginAppSetup(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "started" } | { kind: "exists" } | Refused> {
+export async function beginAppSetup(
+  deps: Deps,
+  user: User,
+  session: Session,
+  password: string | null,
+  ctx: RequestContext,
+): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut | Refused> {
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const started = await startAppSetup(deps, user, session);

@@ -80,6 +80,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
     const t = tr(deps, request);
     switch (outcome.kind) {
@@ -133,6 +134,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
     const issued = await resendEmailChangeCode(deps, user, session, requestContext(deps, request));
+    if (issued.kind === "signed-out") return answerSignedOut(deps, reply);
     if (issued.kind === "no-flow" || issued.kind === "strong-factor-required") return reply.redirect("/profile", 303);
     return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
   });

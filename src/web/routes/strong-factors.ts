@@ -166,6 +166,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await beginAppSetup(deps, user, session, form.password ?? null, requestContext(deps, request));
     if (outcome.kind === "started") return reply.redirect("/profile/app", 303);
     if (outcome.kind === "exists") return renderProfilePage(deps, request, reply, 409, { factorsMessage: { error: STRONG_TEXT.appExists } });
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     return refusedFresh(request, reply, outcome);
   });
   app.get("/profile/app", { config: { access: "full" } }, async (request, reply) => {
