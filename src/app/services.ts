@@ -1,7 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import { recordBounce } from "../bounce/record-bounce.ts";
-import { developmentSecret } from "../config/secret.ts";
+import { DEVELOPMENT_SECRET_PATH, developmentSecret } from "../config/secret.ts";
 import { outboxDepth } from "../mail/outbox.ts";
 import { MailSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../mail/sender.ts";
 import { developmentTransport, sendingOptions, smtpTransport, type MailTransport } from "../mail/transport.ts";
@@ -58,7 +58,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
           }
         : {}),
     });
-  const secret = config.secret ?? developmentSecret(`${overrides.dataDir ?? "./data"}/secret`);
+  const secret = config.secret ?? developmentSecret(overrides.dataDir === undefined ? DEVELOPMENT_SECRET_PATH : `${overrides.dataDir}/secret`);
   const clock = overrides.clock ?? systemClock;
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
   const transport =

@@ -109,13 +109,18 @@ const CRLF = /[\r\n]/;
  */
 export type ConfigResult = ({ ok: true; config: Readonly<Config> } | { ok: false; errors: string[] }) & { defaults: ReadonlyMap<string, string> };
 
+/** Production mode (SPEC "Development mode"): NODE_ENV=production, and nothing else. */
+export function isProduction(env: Env): boolean {
+  return env.NODE_ENV === "production";
+}
+
 /**
  * Parses every FAMOS_ variable once at start. All problems are reported together, each naming its
  * variable, and the result is frozen.
  */
 export function loadConfig(env: Env): ConfigResult {
   const problems = new Problems();
-  const production = env.NODE_ENV === "production";
+  const production = isProduction(env);
   const read = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === "" ? undefined : value.trim();

@@ -3,19 +3,35 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { decodeSecret } from "./config.ts";
 
+/** Where a development start keeps its generated secret (relative to the working folder, as ./data/famos.db). */
+export const DEVELOPMENT_SECRET_PATH = "./data/secret";
+
+/** The secret kept at `path`, or null when there is none to use (missing, unreadable, too short). */
+function keptSecret(path: string): Buffer | null {
+  try {
+    return decodeSecret(readFileSync(path, "utf8").trim());
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Development only: a secret generated once and kept under ./data, so codes and sessions survive
  * a restart. Production refuses to start without FAMOS_SECRET instead.
  */
-export function developmentSecret(path = "./data/secret"): Buffer {
-  try {
-    const existing = decodeSecret(readFileSync(path, "utf8").trim());
-    if (existing) return existing;
-  } catch {
-    // Not there yet: generated below.
-  }
+export function developmentSecret(path = DEVELOPMENT_SECRET_PATH): Buffer {
+  const existing = keptSecret(path);
+  if (existing) return existing;
   const secret = randomBytes(32);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, secret.toString("hex") + "\n", { mode: 0o600 });
   return secret;
+}
+
+/**
+ * What a development start does with FAMOS_SECRET unset, in words for `famos config`: use the secret
+ * kept at `path`, or generate one there (as developmentSecret does). Never the secret itself.
+ */
+export function developmentSecretText(path = DEVELOPMENT_SECRET_PATH): string {
+  return keptSecret(path) ? `(development: kept in ${path})` : `(development: generated into ${path} at the next start)`;
 }

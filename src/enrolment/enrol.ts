@@ -3,6 +3,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { sendCode } from "../factors/send-code.ts";
 import { voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
+import type { SignedOut } from "../session/live-session.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { setPendingEmail, type User } from "../users/users.ts";
@@ -10,10 +11,12 @@ import type { EmailProblem } from "./email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "./review-address.ts";
 
 export type EnrolOutcome =
-  /** `token`: the session's new token (null when the session ended meanwhile). */
+  /** `token`: the session's new token (null when another request of the session moved it on meanwhile). */
   | { kind: "code-sent"; issued: IssueOutcome; token: string | null }
   /** `suggestion`: the address a "Did you mean …?" offers (problem "did-you-mean"). */
-  | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string };
+  | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string }
+  /** The session ended while the address was reviewed (a support reset, a disable): no code, nothing kept. */
+  | SignedOut;
 
 /**
  * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
@@ -22,7 +25,7 @@ export type EnrolOutcome =
 export async function enrolEmail(deps: Deps, user: User, session: Session, entry: AddressEntry, ctx: RequestContext): Promise<EnrolOutcome> {
   const check = await reviewNewAddress(deps, user, entry);
   if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
-  const { issued, token } = await sendCode(deps, user, ctx, async (tx, send, now) => {
+  const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
     await setPendingEmail(tx, user.id, check.email, now);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
     // another browser, must not make that address the OTP email.
@@ -35,5 +38,5 @@ export async function enrolEmail(deps: Deps, user: User, session: Session, entry
     await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
     return { issued: outcome, token: advanced?.token ?? null };
   });
-  return { kind: "code-sent", issued, token };
+  return "value" in sent ? { kind: "code-sent", ...sent.value } : sent;
 }

@@ -1,7 +1,8 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { inLiveSession, requireFreshProof, type FreshProof, type SignedOut } from "../profile/reauthenticate.ts";
+import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { removePasskey } from "./passkeys.ts";

@@ -5,6 +5,7 @@ import type { EmailProblem } from "../enrolment/email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
 import { checkCode, type CodeCheck } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
+import type { SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
@@ -22,7 +23,9 @@ export type StartOutcome =
   /** No code confirmed in the last 15 minutes: the password is needed (and was not given). */
   | { kind: "password-needed" }
   | { kind: "password-wrong" }
-  | Extract<PasswordProof, { kind: "locked" }>;
+  | Extract<PasswordProof, { kind: "locked" }>
+  /** The session ended while the address or the password was checked (a support reset, a disable): no code, nothing kept. */
+  | SignedOut;
 
 /**
  * Profile → change the OTP email, first half (SPEC item 6). The address is checked by the rules of
@@ -45,7 +48,7 @@ export async function startEmailChange(
   const proof = await requireFreshProof(deps, user, session, input.password, ctx, "email-change");
   if (proof.kind !== "ok") return proof;
 
-  const { issued } = await sendCode(deps, user, ctx, async (tx, send, now) => {
+  const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
     await setPendingEmail(tx, user.id, check.email, now);
@@ -54,7 +57,7 @@ export async function startEmailChange(
     await auditAs(user, ctx, now)(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
     return { issued: await send(flow) };
   });
-  return { kind: "code-sent", issued };
+  return "value" in sent ? { kind: "code-sent", issued: sent.value.issued } : sent;
 }
 
 /** The email change waiting for its code in this session, if any. */

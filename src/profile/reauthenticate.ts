@@ -2,10 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { durationInWords } from "../config/duration.ts";
 import { checkPassword, type PasswordPurpose } from "../factors/check-password.ts";
 import type { PauseScope } from "../regulation/throttle.ts";
-import type { Kysely } from "kysely";
-import { sessionStillLive, type Session } from "../session/sessions.ts";
-import type { Database } from "../store/schema.ts";
-import { takeTurnsOn } from "../store/take-turns.ts";
+import type { Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 
@@ -57,22 +54,4 @@ export async function requireFreshProof(
   if (!password) return { kind: "password-needed" };
   const proof = await provePassword(deps, user, password, ctx, purpose);
   return proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
-}
-
-/** A change whose session ended while it was on its way: nothing changed; the user signs in again. */
-export type SignedOut = { kind: "signed-out" };
-
-/**
- * The writes of a change on Profile (a passkey added or removed, the app removed, new recovery codes)
- * in one transaction, made only while the session that asks is live. The session was loaded with the
- * request, and a fresh proof's argon2id or a WebAuthn verification came since (tens of milliseconds):
- * a session its user ended from another browser, or support ended, has no more say (ASVS 3.3.1). The
- * user's row first, then the session's (the one order of locks, store/take-turns.ts).
- */
-export async function inLiveSession<T>(deps: Deps, user: User, session: Session, work: (tx: Kysely<Database>) => Promise<T>): Promise<{ value: T } | SignedOut> {
-  return deps.db.transaction().execute(async (tx) => {
-    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
-    if (!(await sessionStillLive(tx, deps.dialect, session.id))) return { kind: "signed-out" as const };
-    return { value: await work(tx) };
-  });
 }

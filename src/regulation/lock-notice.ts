@@ -3,6 +3,7 @@ import { userTranslator } from "../i18n/translator.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { noticeMail } from "../otp/messages.ts";
 import type { User } from "../users/users.ts";
+import { pauseOverBy } from "./pause-end.ts";
 import type { FailureKind, FailureResult } from "./throttle.ts";
 
 export const LOCK_SUBJECT = "FAMOS sign-in locked";
@@ -19,7 +20,7 @@ export async function tellLockStarted(deps: Deps, user: User | undefined, kind: 
   const support = deps.config.supportEmail;
   const failures = t.text(kind === "password" ? "mail.lock.passwords" : "mail.lock.codes", { count: result.failures });
   // Only for a timed lock: a lock until support unlocks ends at Infinity, which no clock can show.
-  const paused = () => ({ loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(result.lockedUntil), failures });
+  const paused = () => ({ loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(pauseOverBy(result.lockedUntil)), failures });
   // The reset's own lock (FailureKind "reset") keeps the sign-in open: its mail says so.
   const paragraphs =
     kind === "reset"

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
+import type { SignedOut } from "../session/live-session.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { findFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
@@ -63,7 +64,7 @@ export function signedInOutcome({ token, session, deviceToken }: SignedIn, flow:
   return { kind: "signed-in", token, session, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
 }
 
-export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" } | { kind: "strong-factor-required" };
+export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" } | { kind: "strong-factor-required" } | SignedOut;
 
 /** "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. */
 export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {
@@ -73,8 +74,9 @@ export async function regenerateCode(deps: Deps, user: User, session: Session, c
   if (!flow || flow.finished_at !== null || flow.email === "") return { kind: "no-flow" };
   // Sign-in codes only: the email change's code goes to the new address whatever the user's factors.
   if (flow.kind !== "email-change" && !(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
-  const { issued } = await sendCode(deps, user, ctx, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
-  return issued;
+  // A support reset since the flow was read has ended the session: no code to the address it removed.
+  const sent = await sendCode(deps, user, session, ctx, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
+  return "value" in sent ? sent.value.issued : sent;
 }
 
 /** "Cancel": voids the code and ends the half-signed-in session; the user is back at sign in. */

@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import type { SecondFactor } from "../factors/check-second-factor.ts";
-import { takeTurnsOn } from "../store/take-turns.ts";
+import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
@@ -16,12 +16,13 @@ type AppFailure = { kind: "wrong" };
  * other session of the user (one left open on a shared computer, a stolen cookie) would otherwise
  * read the key and confirm it, and be shown the new recovery codes, without ever proving anything.
  */
-export async function startAppSetup(deps: Deps, user: User, session: Pick<Session, "id">): Promise<{ kind: "started" } | { kind: "exists" }> {
+export async function startAppSetup(deps: Deps, user: User, session: Pick<Session, "id">): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut> {
   const now = deps.clock.now();
   const sealed = sealSecret(deps.keys.totpSecret, deps.random, user.id, newTotpSecret(deps.random));
-  return deps.db.transaction().execute(async (tx) => {
-    // Two setups at once (a double submit): the later one replaces the earlier, as it would later on.
-    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+  // Two setups at once (a double submit) take turns on the user's row: the later one replaces the
+  // earlier, as it would later on. A session ended since the request loaded it (its fresh proof's
+  // argon2id came between: a support reset, a disable) starts nothing (inLiveSession).
+  const started = await inLiveSession(deps, user, session, async (tx) => {
     await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).where("confirmed_at", "is", null).execute();
     const inserted = await tx
       .insertInto("authenticator_apps")
@@ -30,6 +31,7 @@ export async function startAppSetup(deps: Deps, user: User, session: Pick<Sessio
       .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 ? { kind: "started" as const } : { kind: "exists" as const };
   });
+  return "value" in started ? started.value : started;
 }
 
 /** The secret of the app this session is setting up, as text and as the otpauth:// URI its QR code carries; null when none waits. */

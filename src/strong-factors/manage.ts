@@ -2,7 +2,8 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-second-factor.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { inLiveSession, requireFreshProof, type FreshProof, type SignedOut } from "../profile/reauthenticate.ts";
+import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, startAppSetup } from "./authenticator-app.ts";
@@ -27,7 +28,13 @@ function proof(deps: Deps, user: User, session: Session, password: string | null
 }
 
 /** "Set up authenticator app": a new secret, shown next as a QR code and as text. */
-export async function beginAppSetup(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "started" } | { kind: "exists" } | Refused> {
+export async function beginAppSetup(
+  deps: Deps,
+  user: User,
+  session: Session,
+  password: string | null,
+  ctx: RequestContext,
+): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut | Refused> {
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const started = await startAppSetup(deps, user, session);

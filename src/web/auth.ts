@@ -57,6 +57,12 @@ export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyRep
   if (deps.config.upstreamUrl) reply.clearCookie(sectionCookieName(deps, reply.request), sectionCookieOptions());
 }
 
+/** A request whose session ended while it was on its way (the domain's "signed-out"): the cookie goes, the browser to sign in. */
+export function answerSignedOut(deps: Pick<Deps, "config">, reply: FastifyReply): FastifyReply {
+  clearSessionCookie(deps, reply);
+  return reply.redirect("/login", 303);
+}
+
 /**
  * Issue 19.4: the protected application's pages are served with `Content-Security-Policy: sandbox`,
  * so they run in an opaque origin and the browser treats their own form posts as cross-site: the

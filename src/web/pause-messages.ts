@@ -1,16 +1,11 @@
 import type { Deps } from "../app/deps.ts";
 import { translator, type Translator } from "../i18n/translator.ts";
+import { pauseOverBy } from "../regulation/pause-end.ts";
 import type { Pause } from "../regulation/throttle.ts";
 
-const MINUTE = 60_000;
-
-/**
- * The clock time a pause is over by. Pages give times to the minute, and a pause ends mid-minute (it
- * started at the failure that set it): cut down, "until 14:01" for one ending at 14:01:30 would have
- * the reader try at 14:01 and be refused again, so the minute is rounded up.
- */
+/** The clock time a pause is over by, on a page: its end rounded up to the minute (pauseOverBy). */
 export function pauseEnd(t: Translator, until: number): string {
-  return t.time(Math.ceil(until / MINUTE) * MINUTE);
+  return t.time(pauseOverBy(until));
 }
 
 /**

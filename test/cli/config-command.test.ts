@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET } from "../support/app.ts";
@@ -58,6 +58,29 @@ describe("famos config", () => {
     expect(line(result.stdout, "FAMOS_DATABASE_URL")).toMatch(/^FAMOS_DATABASE_URL\s+sqlite:\.\/data\/famos\.db\s+default$/);
     expect(line(result.stdout, "FAMOS_DATABASE_TIMEOUT")).toMatch(/^FAMOS_DATABASE_TIMEOUT\s+5s\s+default$/);
     expect(line(result.stdout, "FAMOS_SECRET")).toMatch(/^FAMOS_SECRET\s+\*\*\*\*\s+environment$/);
+  });
+
+  it("says what development does with FAMOS_SECRET unset: generated into ./data/secret at the next start, then kept there; never the secret", async () => {
+    const unset = { FAMOS_SECRET: "" };
+    const before = await cli.run(["config"], { env: unset });
+    expect(before.code, before.stderr).toBe(0);
+    // The workspace's own ./data holds no secret yet.
+    expect(existsSync(join(cli.dir, "data", "secret"))).toBe(false);
+    expect(line(before.stdout, "FAMOS_SECRET")).toMatch(/^FAMOS_SECRET\s+\(development: generated into \.\/data\/secret at the next start\)\s+default$/);
+    mkdirSync(join(cli.dir, "data"), { recursive: true });
+    writeFileSync(join(cli.dir, "data", "secret"), `${TEST_SECRET}\n`);
+    try {
+      const after = await cli.run(["config"], { env: unset });
+      expect(after.code, after.stderr).toBe(0);
+      expect(line(after.stdout, "FAMOS_SECRET")).toMatch(/^FAMOS_SECRET\s+\(development: kept in \.\/data\/secret\)\s+default$/);
+      expect(after.stdout).not.toContain(TEST_SECRET);
+      // Production generates none: unset is unset, and an error.
+      const production = await cli.run(["config"], { env: { ...unset, NODE_ENV: "production" } });
+      expect(line(production.stdout, "FAMOS_SECRET")).toMatch(/^FAMOS_SECRET\s+\(not set\)\s+default$/);
+      expect(production.stderr).toContain("FAMOS_SECRET: is required in production");
+    } finally {
+      rmSync(join(cli.dir, "data", "secret"));
+    }
   });
 
   it("fails on a misspelt setting with the nearest known name", async () => {

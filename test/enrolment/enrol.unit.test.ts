@@ -68,14 +68,20 @@ describe("enrolEmail (unit tier)", () => {
     expect(await codes(other.user.id)).toEqual([expect.objectContaining({ voided_at: null })]);
   });
 
-  it("says a shared mailbox kept on purpose in the audit; a session ended meanwhile gets no token", async () => {
+  it("says a shared mailbox kept on purpose in the audit; a session ended meanwhile gets no code and keeps nothing", async () => {
     const owner = await addUser(unit.deps, { email: "shared.desk@dealer.example" });
     const { user, session } = await atEnrolment();
     expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example"), ctx)).toMatchObject({ kind: "invalid", problem: "address-in-use" });
-    await db().updateTable("sessions").set({ ended_at: now(), end_reason: "test" }).where("id", "=", session.id).execute();
-    expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example", true), ctx)).toMatchObject({ kind: "code-sent", token: null });
+    expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example", true), ctx)).toMatchObject({ kind: "code-sent", token: expect.any(String) });
     const [event] = await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" });
     expect(event!.detail).toEqual({ sharedMailbox: true });
     expect(owner.otp_email).toBe("shared.desk@dealer.example");
+
+    const ended = await atEnrolment();
+    await db().updateTable("sessions").set({ ended_at: now(), end_reason: "test" }).where("id", "=", ended.session.id).execute();
+    expect(await enrolEmail(unit.deps, ended.user, ended.session, entry("ended.one@dealer.example"), ctx)).toEqual({ kind: "signed-out" });
+    expect(await db().selectFrom("outbox").select("id").where("user_id", "=", ended.user.id).execute()).toEqual([]);
+    expect((await db().selectFrom("users").select("pending_email").where("id", "=", ended.user.id).executeTakeFirstOrThrow()).pending_email).toBeNull();
+    expect(await queryAudit(db(), { subject: ended.user.login_id, event: "enrolment.started" })).toEqual([]);
   });
 });

@@ -5,7 +5,6 @@ import { checkCode } from "../../src/factors/check-code.ts";
 import { checkPassword, type PasswordPurpose } from "../../src/factors/check-password.ts";
 import { checkSecondFactor, type SecondFactor } from "../../src/factors/check-second-factor.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "../../src/factors/limits.ts";
-import { sendCode } from "../../src/factors/send-code.ts";
 import type { OutboxMessage } from "../../src/mail/outbox.ts";
 import { createFlow, findFlow, type Flow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
@@ -14,6 +13,7 @@ import { issueRecoveryCodes, recoveryCodeFactor } from "../../src/strong-factors
 import { findUserByLogin } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { outboxMailbox } from "../support/mailbox.ts";
+import { sendInSession } from "./send-in-session.ts";
 import { createUnitDeps, useUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
@@ -188,7 +188,7 @@ describe("the factors (unit tier)", () => {
     async function codeFlow(kind: Flow["kind"] = "signin") {
       const user = await addUser(unit.deps);
       const flow = await createFlow(db(), deps.random, { userId: user.id, kind, email: user.otp_email!, now: now() });
-      await sendCode(deps, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
+      await sendInSession(deps, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
       const code = await outboxMailbox(db()).code(user.otp_email!, 0);
       return { user, flow, code };
     }
@@ -251,7 +251,7 @@ describe("the factors (unit tier)", () => {
       let last;
       for (let i = 0; i < 5; i++) {
         const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
-        await sendCode(deps, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
+        await sendInSession(deps, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
         last = { flow, code: await outboxMailbox(db()).code(user.otp_email!, 0) };
         await checkCode(deps, { user, flow, typed: otherThan(last.code) }, ctx(), confirmWith(1));
         unit.clock.advance(31_000);
@@ -353,7 +353,7 @@ describe("the factors (unit tier)", () => {
       const claimed: OutboxMessage[] = [];
       const before = unit.queued;
       const taking: Deps = { ...deps, mailLeaseUntil: (at) => at + 60_000, mailClaimed: (message) => claimed.push(message) };
-      const sent = await sendCode(taking, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
+      const sent = await sendInSession(taking, user, ctx(), async (_tx, send) => ({ issued: await send(flow) }));
       if (sent.issued.kind !== "sent") throw new Error(`no code: ${sent.issued.kind}`);
       const row = await db().selectFrom("outbox").selectAll().where("id", "=", sent.issued.outboxId).executeTakeFirstOrThrow();
       // As a drain's claim leaves a message: first attempt, leased; handed over as written, not by its id.
@@ -363,7 +363,7 @@ describe("the factors (unit tier)", () => {
       // A code whose transaction rolls back hands nothing over.
       const flow2 = await createFlow(db(), deps.random, { userId: user.id, kind: "email-change", email: user.otp_email!, now: now() });
       await expect(
-        sendCode(taking, user, ctx(), async (_tx, send) => {
+        sendInSession(taking, user, ctx(), async (_tx, send) => {
           await send(flow2);
           throw new Error("rolled back");
         }),
@@ -378,19 +378,19 @@ describe("the factors (unit tier)", () => {
       const sentBefore = await metric(unit.deps.metrics.codesSent);
       const before = unit.queued;
       const c = ctx();
-      const first = await sendCode(deps, user, c, async (_tx, send, at) => ({ issued: await send(flow), at }));
+      const first = await sendInSession(deps, user, c, async (_tx, send, at) => ({ issued: await send(flow), at }));
       expect(first).toMatchObject({ issued: { kind: "sent" }, at: now() });
       expect(unit.queued).toBe(before + 1);
       // No sender here takes mail now (unit deps): the mail is written queued, and the sender woken.
       if (first.issued.kind === "sent") expect(first.issued.claimed).toBeNull();
       expect(await metric(unit.deps.metrics.codesSent)).toBe(sentBefore + 1);
       // Within FAMOS_OTP_RESEND_WAIT: no code, no audit, no wake-up.
-      const waiting = await sendCode(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
+      const waiting = await sendInSession(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
       expect(waiting.issued.kind).toBe("wait");
       expect(unit.queued).toBe(before + 1);
       expect(await metric(unit.deps.metrics.codesSent)).toBe(sentBefore + 1);
       unit.clock.advance(30_000);
-      await sendCode(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
+      await sendInSession(deps, user, c, async (_tx, send) => ({ issued: await send(flow, "code.regenerated") }));
       expect(unit.queued).toBe(before + 2);
       const lines = await audits(user.login_id);
       expect(lines.map((a) => [a.event, a.actor, a.ip, a.user_agent, JSON.parse(a.detail)])).toEqual([
@@ -404,7 +404,7 @@ describe("the factors (unit tier)", () => {
       const flow = await createFlow(db(), deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
       const before = unit.queued;
       await expect(
-        sendCode(deps, user, ctx(), async (_tx, send) => {
+        sendInSession(deps, user, ctx(), async (_tx, send) => {
           await send(flow);
           throw new Error("later step failed");
         }),

@@ -251,16 +251,26 @@ describe.each([
     expect(iso).toMatch(offset);
   });
 
-  it("groups Profile's time zones by region, the saved zone first", async () => {
+  it("groups Profile's time zones by region, the saved zone first, each named in the language (Intl), the IANA name the value", async () => {
     const profile = decode((await agent.get("/profile")).body);
     const select = profile.slice(profile.indexOf('<select id="timeZone"'), profile.indexOf("</select>", profile.indexOf('<select id="timeZone"')));
     const groups = [...select.matchAll(/<optgroup label="([^"]+)">/g)].map((m) => m[1]);
     expect(groups[0]).toBe(locale === "de" ? "Ihre aktuelle Zeitzone" : "Votre fuseau horaire actuel");
     expect(groups[1]).toBe(locale === "de" ? "Europa" : "Europe");
     expect(groups.length).toBeGreaterThanOrEqual(10);
-    expect(select).toContain(`<optgroup label="${groups[0]}"><option value="${expected.zone}" selected>${expected.zone}</option></optgroup>`);
+    const named = locale === "de"
+      ? { saved: "Deutschland, Berlin – Mitteleuropäische Zeit", vienna: "Österreich – Mitteleuropäische Zeit", rioja: "Argentinien, La Rioja – Argentinische Normalzeit", london: "Vereinigtes Königreich" }
+      : { saved: "France – heure d’Europe centrale", vienna: "Autriche – heure d’Europe centrale", rioja: "Argentine, La Rioja – heure normale d’Argentine", london: "Royaume-Uni" };
+    expect(select).toContain(`<optgroup label="${groups[0]}"><option value="${expected.zone}" selected>${named.saved}</option></optgroup>`);
     expect(select.match(new RegExp(`value="${expected.zone}"`, "g"))).toHaveLength(1);
-    expect(select).toContain('<option value="America/Argentina/La_Rioja">Argentina/La Rioja</option>');
+    expect(select).toContain(`<option value="Europe/Vienna">${named.vienna}</option>`);
+    expect(select).toContain(`<option value="America/Argentina/La_Rioja">${named.rioja}</option>`);
+    expect(select).toContain(`${locale === "de" ? "FAMOS-Standard" : "Valeur par défaut de FAMOS"} (${named.london})`);
+    expect(select).not.toContain(">Vienna<");
     expect(select.match(/<option value="[A-Z]/g)!.length).toBe(Intl.supportedValuesOf("timeZone").length);
+    // In the reader's alphabetical order within a region: Österreich among the Os in German.
+    const europe = select.slice(select.indexOf(`<optgroup label="${groups[1]}">`), select.indexOf("</optgroup>", select.indexOf(`<optgroup label="${groups[1]}">`)));
+    const labels = [...europe.matchAll(/<option value="[^"]+">([^<]+)<\/option>/g)].map((m) => m[1]!);
+    expect(labels).toEqual([...labels].sort(new Intl.Collator(locale).compare));
   });
 });

@@ -3,6 +3,7 @@ import { durationInWords } from "../../src/config/duration.ts";
 import { addressKey } from "../../src/regulation/address.ts";
 import { LOCK_SUBJECT, tellLockStarted } from "../../src/regulation/lock-notice.ts";
 import { activeAddressLocks, addressLockInfo, countedAddress, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
+import { LOCALES } from "../../src/i18n/locales.ts";
 import { formatDateTime } from "../../src/platform/format.ts";
 import { addUser } from "../support/app.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
@@ -141,6 +142,21 @@ describe("the lock notice (unit tier)", () => {
     expect(text).toContain("If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab");
     expect(text).toContain(`when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`);
     expect(unit.queued).toBe(before + 1);
+  });
+
+  it("says the minute a lock is over by, rounded up: one ending at 14:01:30 says 14:02, in every language", async () => {
+    // The lock starts at the failure that set it, mid-minute: cut to the minute, "until 14:01" would
+    // have the holder try at 14:01 and be refused again (the pages' rule, pauseEnd).
+    const start = Date.UTC(2026, 10, 28, 14, 0, 30);
+    for (const locale of LOCALES) {
+      const user = { ...(await addUser(unit.deps)), locale };
+      await tellLockStarted(unit.deps, user, "password", { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: start + MINUTE, pause: null }, start);
+      const [mail] = await mails(user.id);
+      const text = mail!.text_body.replace(/\s+/g, " ");
+      const tz = unit.deps.config.timezone;
+      expect(text, locale).toContain(formatDateTime(Date.UTC(2026, 10, 28, 14, 2), tz, locale));
+      expect(text, locale).not.toContain(formatDateTime(Date.UTC(2026, 10, 28, 14, 1), tz, locale));
+    }
   });
 
   it("tells wrong codes as such, and a lock until support unlocks with how to get it lifted", async () => {

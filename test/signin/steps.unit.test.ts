@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
-import { sendCode } from "../../src/factors/send-code.ts";
+import { sendInSession } from "../factors/send-in-session.ts";
 import { createFlow, findFlow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { deviceToken } from "../../src/regulation/devices.ts";
@@ -159,11 +159,11 @@ describe("the sign-in steps (unit tier)", () => {
     const enrolling = await passwordStep(deps, { loginId: user.login_id, password: user.password }, ctx());
     if (enrolling.kind !== "enrol") throw new Error("not enrol");
     const fresh = (await findUserByLogin(db(), user.login_id))!;
-    const flow = await sendCode(deps, fresh, ctx(), async (tx, send, at) => {
+    const flow = await sendInSession(deps, fresh, ctx(), async (tx, send, at) => {
       const f = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: "new@dealer.example", now: at });
       await tx.updateTable("sessions").set({ stage: "otp", flow_id: f.id }).where("id", "=", enrolling.session.id).execute();
       return { issued: await send(f), f };
-    });
+    }, enrolling.session);
     const session = await sessionRow(enrolling.session.id);
     unit.clock.advance(1000);
     const done = await confirmCode(deps, fresh, session, await code("new@dealer.example"), ctx());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sendCode } from "../../src/factors/send-code.ts";
+import { sendInSession } from "../factors/send-in-session.ts";
 import { createFlow, findFlow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { confirmCode, regenerateCode } from "../../src/signin/code-step.ts";
@@ -68,10 +68,10 @@ describe("the strong second step (unit tier)", () => {
     expect((await findFlow(unit.db, step.session.flow_id!))!.codes_sent).toBe(1);
 
     // The same user's email change: its code goes to the new address whatever the user's factors.
-    const change = await sendCode(unit.deps, user, ctx(), async (tx, send, at) => {
+    const change = await sendInSession(unit.deps, user, ctx(), async (tx, send, at) => {
       const flow = await createFlow(tx, unit.deps.random, { userId: user.id, kind: "email-change", email: "next.support@dealer.example", now: at });
       return { issued: await send(flow), flow };
-    });
+    }, step.session);
     const changing: Session = { ...step.session, stage: "full", flow_id: change.flow.id };
     unit.clock.advance(WAIT);
     expect(await regenerateCode(unit.deps, user, changing, ctx())).toMatchObject({ kind: "sent" });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generate } from "otplib";
 import { deriveKeys } from "../../src/platform/keys.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
+import { createSession } from "../../src/session/sessions.ts";
 import { startAppSetup } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes, normaliseRecoveryCode } from "../../src/strong-factors/recovery-codes.ts";
 import { openSecret, sealSecret } from "../../src/strong-factors/secret-box.ts";
@@ -84,7 +85,8 @@ describe("the keys of issue 13: what is stored changes with FAMOS_SECRET", () =>
 
     it("an app secret sealed under one FAMOS_SECRET does not open under another", async () => {
       const user = await addUser(x.deps);
-      await startAppSetup(x.deps, user, { id: "a-session" });
+      const { session } = await createSession(x.deps.db, x.deps.random, x.deps.clock.now(), x.deps.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "unit" });
+      expect(await startAppSetup(x.deps, user, session)).toEqual({ kind: "started" });
       const row = await x.deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", user.id).executeTakeFirstOrThrow();
       expect(openSecret(x.deps.keys.totpSecret, user.id, row.secret)).toMatch(/^[A-Z2-7]{32}$/);
       expect(openSecret(y.deps.keys.totpSecret, user.id, row.secret)).toBeNull();

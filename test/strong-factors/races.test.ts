@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createSession } from "../../src/session/sessions.ts";
 import { startAppSetup } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
 import { addUser } from "../support/app.ts";
@@ -48,7 +49,8 @@ describe.each(DIALECTS)("two authenticator app setups at once on %s", (dialect: 
   it("both start, and one app (not confirmed) is left waiting for its first code", async () => {
     const [a, b] = await race.pair();
     const user = await addUser(a);
-    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user, { id: "a-session" })));
+    const { session } = await createSession(a.db, a.random, a.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "race" });
+    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user, session)));
     expect(outcomes).toEqual([{ kind: "started" }, { kind: "started" }]);
     const apps = await a.db.selectFrom("authenticator_apps").select(["confirmed_at"]).where("user_id", "=", user.id).execute();
     expect(apps).toEqual([{ confirmed_at: null }]);

@@ -14,6 +14,7 @@ export function userRoleCommand(): Command {
         const user = await findUserByLogin(deps.db, loginId);
         if (!user) throw new Refused(`no user has login ID "${loginId}"`);
         const outcome = await changeRole(deps, { user: null, audit: operator() }, user, role);
+        if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
         if (outcome.kind === "unknown-role") throw new Refused(`"${role}" is not a role: use user, support or admin`);
         process.stdout.write(

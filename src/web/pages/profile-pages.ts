@@ -3,7 +3,8 @@ import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { Kept } from "../../platform/kept.ts";
-import { isLocale, LOCALE_NAMES, LOCALES, timeZones, zonesByRegion, type ZoneRegion } from "../../i18n/locales.ts";
+import { isLocale, LOCALE_NAMES, LOCALES, type ZoneRegion } from "../../i18n/locales.ts";
+import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
@@ -127,14 +128,15 @@ const REGION_KEYS: Record<ZoneRegion, MessageKey> = {
 
 /**
  * The "Time zone" options: FAMOS's default, the user's current zone, then Intl's 400-odd zones in an
- * <optgroup> per region, each shown by its place ("Buenos Aires" under America, "Argentina/…" kept
- * where the name has one). The values are the IANA names the route validates, whatever the text.
+ * <optgroup> per region, each named in the reader's language ("Österreich – Mitteleuropäische Zeit",
+ * i18n/zone-names.ts) and in its alphabetical order. The values are the IANA names the route
+ * validates, whatever the text.
  */
-function zoneOptions(t: Translator, zone: string | null, defaultZone: string): SafeHtml {
+function zoneOptions(t: Translator, zone: string | null, defaultZone: string, now: number): SafeHtml {
   const option = (z: string, text: string) => html`<option value="${z}"${zone === z ? html` selected` : ""}>${text}</option>`;
-  return html`<option value=""${zone ? "" : html` selected`}>${t.text("profile.zoneDefault", { zone: defaultZone })}</option>
-    ${zone ? html`<optgroup label="${t.text("profile.zoneCurrent")}">${option(zone, zone)}</optgroup>` : ""}
-    ${regionGroups(t, zone)}`;
+  return html`<option value=""${zone ? "" : html` selected`}>${t.text("profile.zoneDefault", { zone: zoneLabel(defaultZone, t.locale, now) })}</option>
+    ${zone ? html`<optgroup label="${t.text("profile.zoneCurrent")}">${option(zone, zoneLabel(zone, t.locale, now))}</optgroup>` : ""}
+    ${regionGroups(t, zone, now)}`;
 }
 
 /**
@@ -143,11 +145,11 @@ function zoneOptions(t: Translator, zone: string | null, defaultZone: string): S
  * each page load). Few distinct zones are saved; the cache is emptied if it ever grows past 256.
  */
 const regionGroupCache = new Kept<string, SafeHtml>(256);
-function regionGroups(t: Translator, zone: string | null): SafeHtml {
+function regionGroups(t: Translator, zone: string | null, now: number): SafeHtml {
   return regionGroupCache.get(`${t.locale}\u0000${zone ?? ""}`, () => {
-    const place = (z: string) => (z.includes("/") ? z.slice(z.indexOf("/") + 1) : z).replaceAll("_", " ");
-    return html`${zonesByRegion(timeZones().filter((z) => z !== zone)).map(
-      (g) => html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.map((z) => html`<option value="${z}">${place(z)}</option>`)}</optgroup>`,
+    return html`${zoneChoices(t.locale, now).map(
+      (g) =>
+        html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.filter((c) => c.zone !== zone).map((c) => html`<option value="${c.zone}">${c.label}</option>`)}</optgroup>`,
     )}`;
   });
 }
@@ -172,7 +174,7 @@ ${message("error", error)}
   </select>
   <label for="timeZone">${t.text("field.timeZone")}</label>
   <select id="timeZone" name="timeZone">
-    ${zoneOptions(t, zone, frame.config.timezone)}
+    ${zoneOptions(t, zone, frame.config.timezone, frame.now)}
   </select>
   <p class="advice">${t.text("profile.settingsAdvice", { zone: t.zone(frame.now) })}</p>
   <div class="buttons"><button type="submit">${t.text("profile.saveSettings")}</button></div>

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { chooseNewPassword } from "../../account/choose-password.ts";
-import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { choosePasswordPage } from "../pages/account-pages.ts";
 import { rateLimited } from "../rate-limit.ts";
@@ -24,10 +24,7 @@ export function choosePasswordRoutes(app: FastifyInstance, deps: Deps): void {
       setSessionCookie(deps, reply, outcome.token);
       return reply.redirect("/", 303);
     }
-    if (outcome.kind === "signed-out") {
-      clearSessionCookie(deps, reply);
-      return reply.redirect("/login", 303);
-    }
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     return reply.code(400).type(HTML).send(choosePasswordPage(tr(deps, request), deps.config, { csrf: reply.generateCsrf(), error: tr(deps, request).said(outcome.message) }));
   });
 }

@@ -12,7 +12,7 @@ import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../
 import { webauthn } from "../../passkeys/webauthn.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { clearSessionCookie, requestContext, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, signedIn } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { relyingParty } from "../origin.ts";
 import { passkeysSection } from "../pages/passkey-pages.ts";
@@ -92,8 +92,7 @@ export function passkeyRegistrationRoutes(app: FastifyInstance, deps: Deps, moun
       case "no-credential":
         return mount.onProblem(request, reply, 400, { error: T.noCredential, name });
       case "signed-out":
-        clearSessionCookie(deps, reply);
-        return reply.redirect("/login", 303);
+        return answerSignedOut(deps, reply);
       case "refused": {
         const error = outcome.reason === "not-verified" ? T.notVerifiedAdd : outcome.reason === "already-added" ? T.alreadyAdded : T.registrationFailed;
         return mount.onProblem(request, reply, 400, { error, name });
@@ -149,8 +148,7 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
       case "removed":
         return reply.redirect("/profile?passkey=removed#passkeys", 303);
       case "signed-out":
-        clearSessionCookie(deps, reply);
-        return reply.redirect("/login", 303);
+        return answerSignedOut(deps, reply);
       case "not-found":
         return render(request, reply, 404, { removeError: T.notFound });
       case "password-needed":

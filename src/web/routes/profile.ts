@@ -9,7 +9,7 @@ import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
 import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
 import { rateLimited } from "../rate-limit.ts";
@@ -80,6 +80,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
     const t = tr(deps, request);
     switch (outcome.kind) {
@@ -133,6 +134,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
     const issued = await resendEmailChangeCode(deps, user, session, requestContext(deps, request));
+    if (issued.kind === "signed-out") return answerSignedOut(deps, reply);
     if (issued.kind === "no-flow" || issued.kind === "strong-factor-required") return reply.redirect("/profile", 303);
     return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
   });
@@ -153,8 +155,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
         setSessionCookie(deps, reply, outcome.token);
         return reply.redirect("/profile?done=password-changed", 303);
       case "signed-out":
-        clearSessionCookie(deps, reply);
-        return reply.redirect("/login", 303);
+        return answerSignedOut(deps, reply);
       case "current-wrong":
         return renderProfile(request, reply, 401, { passwordError: tr(deps, request).text("profile.currentWrong") });
       case "locked":

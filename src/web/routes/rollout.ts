@@ -8,7 +8,7 @@ import { changeWave } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { rolloutProgress } from "../../rollout/progress.ts";
 import { rolloutCsv } from "../../rollout/report.ts";
-import { requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { issueNotice } from "../code-messages.ts";
@@ -93,6 +93,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
       const view = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), error: tr(deps, request).said(outcome.message), askOwnMailbox, ...early };
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });

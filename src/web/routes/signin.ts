@@ -13,7 +13,7 @@ import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
-import { clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
+import { answerSignedOut, clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { refusedText } from "../pause-messages.ts";
@@ -112,6 +112,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       };
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     await saveBrowserLocale(deps, signedIn(request).user, browserLocale);
     if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
@@ -155,6 +156,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm(CODE_BUTTON_FORM, request.body);
     const issued = await regenerateCode(deps, user, session, requestContext(deps, request));
+    if (issued.kind === "signed-out") return answerSignedOut(deps, reply);
     if (issued.kind === "no-flow") return reply.redirect("/", 303);
     if (issued.kind === "strong-factor-required") return reply.redirect("/otp", 303);
     return reply.redirect(`/otp${issueNotice(issued)}`, 303);

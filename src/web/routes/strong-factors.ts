@@ -11,7 +11,7 @@ import { passkeyRegistrationRoutes } from "./passkeys.ts";
 import { STRONG_TEXT } from "../../strong-factors/messages.ts";
 import type { FreshProof } from "../../profile/reauthenticate.ts";
 import { secondStepOptions } from "../../strong-factors/policy.ts";
-import { clearSessionCookie, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
@@ -154,10 +154,6 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
   // --- Profile ---
   const full = { config: { access: "full" as const, ...limited } };
   /** The session ended while its change was on its way: nothing changed, the browser signs in again. */
-  const signedOut = (reply: FastifyReply) => {
-    clearSessionCookie(deps, reply);
-    return reply.redirect("/login", 303);
-  };
   const refusedFresh = (request: FastifyRequest, reply: FastifyReply, outcome: Exclude<FreshProof, { kind: "ok" }>) => {
     if (outcome.kind === "locked") return renderProfilePage(deps, request, reply, 429, { factorsMessage: { error: pauseText(deps, outcome, tr(deps, request)) } });
     const error = outcome.kind === "password-needed" ? STRONG_TEXT.passwordNeeded : STRONG_TEXT.passwordWrong;
@@ -170,6 +166,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await beginAppSetup(deps, user, session, form.password ?? null, requestContext(deps, request));
     if (outcome.kind === "started") return reply.redirect("/profile/app", 303);
     if (outcome.kind === "exists") return renderProfilePage(deps, request, reply, 409, { factorsMessage: { error: STRONG_TEXT.appExists } });
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     return refusedFresh(request, reply, outcome);
   });
   app.get("/profile/app", { config: { access: "full" } }, async (request, reply) => {
@@ -200,7 +197,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await removeApp(deps, user, session, form.password ?? null, requestContext(deps, request));
     if (outcome.kind === "removed") return reply.redirect(`/profile?factors=${before.app ? "app-removed" : "setup-cancelled"}#factors`, 303);
     if (outcome.kind === "none") return reply.redirect("/profile#factors", 303);
-    if (outcome.kind === "signed-out") return signedOut(reply);
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     return refusedFresh(request, reply, outcome);
   });
   app.post("/profile/recovery-codes", full, async (request, reply) => {
@@ -212,7 +209,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.codesRenewed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
     if (outcome.kind === "no-strong-factor") return renderProfilePage(deps, request, reply, 400, { factorsMessage: { error: STRONG_TEXT.noStrongFactor } });
-    if (outcome.kind === "signed-out") return signedOut(reply);
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     return refusedFresh(request, reply, outcome);
   });
 }

@@ -109,6 +109,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const user = await target(request);
     const form = parseForm({ role: field(20) }, request.body);
     const outcome = await changeRole(deps, acting(request), user, form.role);
+    if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "unknown-role") throw new HttpProblem(400, "Choose the role user, support or admin.");
     return reply.redirect(`/support/users/${user.id}?done=${outcome.kind === "changed" ? "role" : "role-unchanged"}`, 303);

@@ -1,0 +1,25 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import type { Database } from "../store/schema.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
+import type { User } from "../users/users.ts";
+import { sessionStillLive, type Session } from "./sessions.ts";
+
+/** A change whose session ended while it was on its way: nothing changed; the user signs in again. */
+export type SignedOut = { kind: "signed-out" };
+
+/**
+ * The writes of a request made in a session — a change on Profile (a passkey added or removed, the
+ * app set up or removed, new recovery codes), a code sent (sendCode) — in one transaction, made only
+ * while the session that asks is live. The session was loaded with the request, and a fresh proof's
+ * argon2id, a WebAuthn verification or an address's review came since: a session its user ended from
+ * another browser, or support ended (an OTP email reset, a disable), has no more say (ASVS 3.3.1).
+ * The user's row first, then the session's (the one order of locks, store/take-turns.ts).
+ */
+export async function inLiveSession<T>(deps: Deps, user: User, session: Pick<Session, "id">, work: (tx: Kysely<Database>) => Promise<T>): Promise<{ value: T } | SignedOut> {
+  return deps.db.transaction().execute(async (tx) => {
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+    if (!(await sessionStillLive(tx, deps.dialect, session.id))) return { kind: "signed-out" as const };
+    return { value: await work(tx) };
+  });
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { zoneChoices, zoneLabel } from "../../src/i18n/zone-names.ts";
+
+const AT = Date.UTC(2026, 10, 28, 14, 0, 0);
+
+describe("time zones named in the reader's language (Profile's Time zone list)", () => {
+  it("names a zone by its country and Intl's generic name, in German and in French", () => {
+    expect(zoneLabel("Europe/Vienna", "de", AT)).toBe("Österreich – Mitteleuropäische Zeit");
+    expect(zoneLabel("Europe/Vienna", "fr", AT)).toBe("Autriche – heure d’Europe centrale");
+    expect(zoneLabel("Asia/Tokyo", "de", AT)).toBe("Japan – Japanische Normalzeit");
+    expect(zoneLabel("Asia/Tokyo", "fr", AT)).toBe("Japon – heure normale du Japon");
+    expect(zoneLabel("Europe/Vienna", "en-GB", AT)).toBe("Austria – Central European Time");
+  });
+
+  it("adds the place for a country with several zones, without naming the country twice", () => {
+    expect(zoneLabel("America/New_York", "de", AT)).toBe("Vereinigte Staaten, New York – Nordamerikanische Ostküstenzeit");
+    expect(zoneLabel("America/Indiana/Knox", "fr", AT)).toBe("États-Unis, Knox, Indiana – heure du centre nord-américain");
+    expect(zoneLabel("America/Argentina/La_Rioja", "de", AT)).toBe("Argentinien, La Rioja – Argentinische Normalzeit");
+    expect(zoneLabel("Europe/Busingen", "fr", AT)).toBe("Allemagne, Busingen – heure d’Europe centrale");
+  });
+
+  it("leaves out a generic name that only repeats the place", () => {
+    expect(zoneLabel("Europe/London", "de", AT)).toBe("Vereinigtes Königreich");
+    expect(zoneLabel("Europe/London", "fr", AT)).toBe("Royaume-Uni");
+  });
+
+  it("falls back to the IANA name for zones no country has, and never throws", () => {
+    expect(zoneLabel("US/Eastern", "de", AT)).toBe("US/Eastern – Nordamerikanische Ostküstenzeit");
+    expect(zoneLabel("Etc/GMT+5", "fr", AT)).toBe("Etc/GMT+5 – UTC−05:00");
+    expect(zoneLabel("Nowhere/Atlantis", "de", AT)).toBe("Nowhere/Atlantis");
+  });
+
+  it("offers every zone of Intl once, with distinct names, each region in the language's alphabetical order", () => {
+    for (const locale of ["de", "fr", "en-GB", "it", "es", "nl"]) {
+      const groups = zoneChoices(locale, AT);
+      const zones = groups.flatMap((g) => g.zones.map((c) => c.zone));
+      expect([...zones].sort()).toEqual([...Intl.supportedValuesOf("timeZone")].sort());
+      const labels = groups.flatMap((g) => g.zones.map((c) => c.label));
+      expect(new Set(labels).size, locale).toBe(labels.length);
+      const collator = new Intl.Collator(locale);
+      for (const g of groups) expect(g.zones.map((c) => c.label)).toEqual(g.zones.map((c) => c.label).sort(collator.compare));
+      expect(groups[0]!.region).toBe("Europe");
+    }
+    expect(zoneChoices("de", AT)).toBe(zoneChoices("de", AT + 1));
+  });
+});
