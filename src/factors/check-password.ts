@@ -1,11 +1,11 @@
 import type { Kysely } from "kysely";
 import { sameAccess, signInBarred } from "../account/access.ts";
 import type { Deps } from "../app/deps.ts";
-import { recordAudit } from "../audit/audit.ts";
+import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
 import { identifyDevice } from "../regulation/devices.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type Pause } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, reserveAttempt, type Pause } from "../regulation/throttle.ts";
+import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import { findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash, type User } from "../users/users.ts";
@@ -45,16 +45,16 @@ export async function checkPassword<T = undefined>(
   const now = deps.clock.now();
   const key = loginKey(input.loginId);
   const typed = input.loginId.slice(0, MAX_LOGIN_ID_LENGTH);
-  const audit = (event: "password.ok" | "password.failed", detail: Record<string, string>, db: Kysely<Database> = deps.db) =>
-    recordAudit(db, now, {
-      event,
-      actor: key,
-      subject: key,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      // The subject is the normalised login key (what counts and locks); the form typed goes along.
-      detail: { ...detail, ...(typed !== key ? { typed } : {}), ...(input.purpose !== "signin" ? { during: input.purpose } : {}) },
-    });
+  const entry = (event: "password.ok" | "password.failed", detail: Record<string, string>): AuditEntry => ({
+    event,
+    actor: key,
+    subject: key,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    // The subject is the normalised login key (what counts and locks); the form typed goes along.
+    detail: { ...detail, ...(typed !== key ? { typed } : {}), ...(input.purpose !== "signin" ? { during: input.purpose } : {}) },
+  });
+  const audit = (event: "password.ok" | "password.failed", detail: Record<string, string>, db: Kysely<Database> = deps.db) => recordAudit(db, now, entry(event, detail));
 
   if (key === "" || key.length > MAX_LOGIN_ID_LENGTH || input.password.length === 0 || input.password.length > MAX_PASSWORD_LENGTH) {
     await burnPasswordCheck(input.password.slice(0, MAX_PASSWORD_LENGTH));
@@ -82,9 +82,7 @@ export async function checkPassword<T = undefined>(
       return { kind: "wrong", pause: null };
     }
     if (!user || !verdict?.ok) {
-      const failure = await attemptFailed(deps.db, reservation, now);
-      await audit("password.failed", { reason: barred ?? (user ? "wrong-password" : "unknown-login-id") });
-      await tellLockStarted(deps, user, "password", failure, now);
+      const failure = await countWrongAttempt(deps, reservation, user, entry("password.failed", { reason: barred ?? (user ? "wrong-password" : "unknown-login-id") }), now);
       return { kind: "wrong", pause: failure.pause };
     }
 

@@ -2,8 +2,8 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { identifyDevice } from "../regulation/devices.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { attemptFailed, attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope } from "../regulation/throttle.ts";
+import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
@@ -75,8 +75,8 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
 ): Promise<SecondFactorCheck<T, F>> {
   const now = deps.clock.now();
   const key = loginKey(user.login_id);
-  const audit = (db: Kysely<Database>, entry: AuditLine) =>
-    recordAudit(db, now, { ...entry, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+  const entry = (line: AuditLine): AuditEntry => ({ ...line, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+  const audit = (db: Kysely<Database>, line: AuditLine) => recordAudit(db, now, entry(line));
 
   const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
   const reservation = await reserveAttempt(deps.db, "code", { loginKey: key, ip: ctx.ip, deviceId }, now, deps.config);
@@ -94,9 +94,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   if (verdict.kind === "used") return reused();
   if (verdict.kind !== "ok") {
     const failure = verdict as F;
-    const result = await attemptFailed(deps.db, reservation, now);
-    await audit(deps.db, factor.failed(failure));
-    await tellLockStarted(deps, user, "code", result, now);
+    await countWrongAttempt(deps, reservation, user, entry(factor.failed(failure)), now);
     factor.metrics?.failed();
     return failure;
   }

@@ -10,8 +10,8 @@ import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
 import { checkChosenPassword } from "../profile/password-change.ts";
-import { tellLockStarted } from "../regulation/lock-notice.ts";
-import { attemptFailed, attemptSucceeded, attemptVoid, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
+import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
@@ -103,9 +103,8 @@ export async function completePasswordReset(
       await attemptVoid(deps.db, reservation);
       return { kind: "code-refused" };
     }
-    const failure = await attemptFailed(deps.db, reservation, now);
-    await recordAudit(deps.db, now, { event: "code.failed", actor: state.loginKey, subject: state.loginKey, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } });
-    await tellLockStarted(deps, user, "reset", failure, now);
+    const failed = { event: "code.failed", actor: state.loginKey, subject: state.loginKey, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;
+    await countWrongAttempt(deps, reservation, user, failed, now);
     deps.metrics.codesFailed.inc();
     return { kind: "code-refused" };
   }
