@@ -34,6 +34,25 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
     expect(event!.detail).toMatchObject({ wasLocked: true, devicesLocked: 1, passwordFailures: 5 });
   });
 
+  it("a lock ending mid-minute is shown by the minute it is over by, rounded up, as users are told (pauseOverBy)", async () => {
+    t.clock.advance(30_000);
+    try {
+      const user = await addUser(t.deps, { loginId: "locked.midminute" });
+      const home = new FormClient(t.app, "198.51.100.42");
+      await signInFully(home, t.smtp, user);
+      for (let i = 0; i < 10; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
+      for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.42"), user.login_id, `guess ${i}`);
+      // Both end a minute after the failure that set them, at 14:01:30: "until 14:01" would send
+      // the user back 30 seconds too soon, to be refused again.
+      const page = (await support.get(`/support/users/${user.id}`)).body;
+      expect(page).toContain("Locked until 28/11/2026 14:02 on new browsers");
+      expect(page).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:02");
+      await support.post(`/support/users/${user.id}/unlock`);
+    } finally {
+      t.clock.advance(-30_000);
+    }
+  });
+
   it("lists active address locks with Unlock address, which lifts the lock and is audited", async () => {
     const ip = "203.0.113.41";
     for (let i = 0; i < 50; i += 1) await submitPassword(new FormClient(t.app, ip), `spray.${i}`, "Winter2026!");

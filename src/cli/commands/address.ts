@@ -4,10 +4,11 @@ import type { AddressLock } from "../../regulation/locks.ts";
 import { parseAddress, showAddress, unlockAddressBy } from "../../support/address-locks.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
+import { pauseOverBy } from "../../regulation/pause-end.ts";
 
 function describe(lock: AddressLock | null, timezone: string): string {
   if (!lock || lock.failures === 0) return "no failed sign-ins counted";
-  const state = lock.lockedUntil ? `locked for new browsers until ${formatDateTime(lock.lockedUntil, timezone)}` : "not locked";
+  const state = lock.lockedUntil ? `locked for new browsers until ${formatDateTime(pauseOverBy(lock.lockedUntil), timezone)}` : "not locked";
   return `${lock.failures} failed sign-ins since ${formatDateTime(lock.windowStartedAt, timezone)}; ${state}`;
 }
 

@@ -7,6 +7,7 @@ import { translator } from "../../i18n/translator.ts";
 import { addressProblems } from "../../bounce/addresses.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
+import { pauseOverBy } from "../../regulation/pause-end.ts";
 
 export function userShowCommand(): Command {
   return new Command("show")
@@ -65,21 +66,21 @@ export function userShowCommand(): Command {
           ["Role", user.role],
           ["OTP email", user.otp_email ?? "none"],
           ["Enrolment", enrolment + (user.pending_email ? ` (waiting for a code to ${user.pending_email})` : "")],
-          ["Lock", lock.hardLocked ? "locked until unlocked by support" : lock.lockedUntil ? `locked until ${formatDateTime(lock.lockedUntil, tz)}` : "not locked"],
+          ["Lock", lock.hardLocked ? "locked until unlocked by support" : lock.lockedUntil ? `locked until ${formatDateTime(pauseOverBy(lock.lockedUntil), tz)}` : "not locked"],
           ["Failures", `${lock.passwordFailures} password, ${lock.codeFailures} code`],
           ...(lock.reset.failures > 0 || lock.reset.locked
             ? [
                 [
                   "Password reset",
                   `${lock.reset.failures} wrong ${lock.reset.failures === 1 ? "code" : "codes"}` +
-                    (!lock.reset.locked ? ", not locked" : lock.reset.until === null ? ", locked until unlocked by support" : `, locked until ${formatDateTime(lock.reset.until, tz)}`),
+                    (!lock.reset.locked ? ", not locked" : lock.reset.until === null ? ", locked until unlocked by support" : `, locked until ${formatDateTime(pauseOverBy(lock.reset.until), tz)}`),
                 ],
               ]
             : []),
           ...lock.devices.map((d) => [
             "Device lock",
             `browser ${d.deviceId.slice(0, 8)}: ${d.failures} failed ${d.failures === 1 ? "try" : "tries"}` +
-              (d.lockedUntil !== null && d.lockedUntil > now ? `, locked until ${formatDateTime(d.lockedUntil, tz)}` : ", not locked"),
+              (d.lockedUntil !== null && d.lockedUntil > now ? `, locked until ${formatDateTime(pauseOverBy(d.lockedUntil), tz)}` : ", not locked"),
           ]),
           ...(bounces?.undeliverableAt ? [["Mail", `undeliverable since ${formatDateTime(bounces.undeliverableAt, tz)}: ${bounces.undeliverableReason ?? "no reason given"}`]] : []),
           ...(bounces?.softBounces ? [["Mail delays", `${bounces.softBounces}, the last at ${formatDateTime(bounces.lastSoftBounceAt ?? now, tz)}`]] : []),

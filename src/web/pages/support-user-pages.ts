@@ -12,6 +12,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { accessText } from "../../account/access.ts";
 import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
 import { factorsRemovalSection, factorsText } from "./support-factor-pages.ts";
+import { pauseOverBy } from "../../regulation/pause-end.ts";
 
 export interface UserPageView {
   /** What this person may do here; null when nothing (with the reason shown instead). */
@@ -64,14 +65,14 @@ function lockText(t: Translator, o: UserOverview): string {
   const signIn = lock.hardLocked
     ? t.text("console.lock.hard", { failures })
     : lock.lockedUntil
-      ? t.text("console.lock.until", { until: t.dateTime(lock.lockedUntil), failures })
+      ? t.text("console.lock.until", { until: t.dateTime(pauseOverBy(lock.lockedUntil)), failures })
       : lock.passwordFailures + lock.codeFailures > 0
         ? t.text("console.lock.notLockedCounts", { failures })
         : t.text("console.lock.notLocked");
   // The self-service reset's own lock, which Unlock lifts too (src/regulation/throttle.ts, "reset").
   const { reset } = lock;
   if (!reset.locked) return signIn;
-  const resetText = reset.until === null ? t.text("console.lock.resetHard", { count: reset.failures }) : t.text("console.lock.resetUntil", { until: t.dateTime(reset.until), count: reset.failures });
+  const resetText = reset.until === null ? t.text("console.lock.resetHard", { count: reset.failures }) : t.text("console.lock.resetUntil", { until: t.dateTime(pauseOverBy(reset.until)), count: reset.failures });
   return `${signIn}. ${resetText}`;
 }
 
@@ -139,7 +140,7 @@ function deviceLockText(t: Translator, o: UserOverview): string {
   return devices
     .map((d, i) =>
       d.lockedUntil
-        ? t.text("console.devices.paused", { n: i + 1, count: d.failures, until: t.dateTime(d.lockedUntil) })
+        ? t.text("console.devices.paused", { n: i + 1, count: d.failures, until: t.dateTime(pauseOverBy(d.lockedUntil)) })
         : t.text("console.devices.notPaused", { n: i + 1, count: d.failures }),
     )
     .join("; ");

@@ -5,12 +5,6 @@ import { pendingMigrations } from "../../store/migrate.ts";
 import type { Store } from "../../store/database.ts";
 import { addressAllowed } from "../ip-allow.ts";
 
-/**
- * A database that holds the connection and never answers (hung, or a network dropping packets) is
- * unreachable for readiness: the probe says so once this has passed, as the pool does when it cannot
- * connect in this time (store/database.ts), rather than never answering.
- */
-const READY_WITHIN_MS = 5000;
 
 function answeredWithin<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -27,6 +21,10 @@ export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): vo
   // Once this code's migrations are all applied they stay applied, so later probes need only a
   // round trip to the database (the migration check reads the catalogue, too heavy for every probe).
   let migrated = false;
+  // A database that holds the connection and never answers (hung, or a network dropping packets) is
+  // unreachable for readiness: the probe says so once FAMOS_DATABASE_TIMEOUT has passed, the bound of
+  // the server's own statements on PostgreSQL (store/statement-bound.ts), rather than never answering.
+  const READY_WITHIN_MS = deps.config.databaseTimeoutMs;
   app.get("/readyz", async (_request, reply) => {
     try {
       await answeredWithin(READY_WITHIN_MS, sql`select 1`.execute(deps.db));
