@@ -5,6 +5,22 @@ import { freePort } from "../support/nginx.ts";
 import { postgresTestUrl, REDIS_TEST_HOST, REDIS_TEST_PORT, type PostgresTestSchema } from "../support/services.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
 
+/** A server that takes connections and never answers (a hung Redis or PostgreSQL): `use` gets its port. */
+async function withSilentServer(use: (port: number) => Promise<void>): Promise<void> {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  try {
+    await use((silent.address() as { port: number }).port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+}
+
 /** `famos doctor` as an operator runs it, against real PostgreSQL, Redis and an SMTP server with AUTH. */
 describe("famos doctor", () => {
   let smtp: TestSmtpServer;
@@ -84,44 +100,24 @@ describe("famos doctor", () => {
   });
 
   it("fails naming Redis when it takes the connection but never answers (hung), and exits 1", async () => {
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-    });
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (silent.address() as { port: number }).port;
+    await withSilentServer(async (port) => {
       const hung = new Promise<string>((resolve) => setTimeout(() => resolve("doctor still running after 20 s"), 20_000).unref());
       const result = await Promise.race([doctor(production({ FAMOS_REDIS_URL: `redis://127.0.0.1:${port}` })), hung]);
       if (typeof result === "string") throw new Error(result);
       expect(result.code).toBe(1);
       expect(row(result, "redis")[0]).toMatch(/FAIL\s+unreachable: no answer within 3 s/);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-    }
+    });
   }, 30_000);
 
   it("fails naming FAMOS_DATABASE_TIMEOUT when PostgreSQL takes the connection but never answers, and exits 1", async () => {
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-    });
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    try {
-      const port = (silent.address() as { port: number }).port;
+    await withSilentServer(async (port) => {
       const hung = new Promise<string>((resolve) => setTimeout(() => resolve("doctor still running after 20 s"), 20_000).unref());
       const env = production({ FAMOS_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, FAMOS_DATABASE_TIMEOUT: "1s" });
       const result = await Promise.race([doctor(env), hung]);
       if (typeof result === "string") throw new Error(result);
       expect(result.code).toBe(1);
       expect(row(result, "database")[0]).toMatch(/FAIL\s+unreachable: no answer within 1 second \(FAMOS_DATABASE_TIMEOUT\)/);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-    }
+    });
   }, 30_000);
 
   it("fails naming the pending migrations of an unmigrated database, and exits 1", async () => {
