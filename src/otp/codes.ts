@@ -19,7 +19,12 @@ export type IssueOutcome =
   /** FAMOS_OTP_PER_ATTEMPT codes were sent for this sign-in already. */
   | { kind: "attempt-cap" }
   /** FAMOS_OTP_PER_HOUR codes were sent to this account in the last hour. */
-  | { kind: "hour-cap"; retryAt: number };
+  | { kind: "hour-cap"; retryAt: number }
+  /**
+   * The flow was finished (confirmed, cancelled, replaced) since the caller read it — Regenerate in one
+   * tab, Cancel or Confirm in another of the same session: the answer given when there is no flow.
+   */
+  | { kind: "no-flow" };
 
 const HOUR = 3_600_000;
 
@@ -48,10 +53,12 @@ export async function issueCode(
     const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR);
     if (Number(recent?.n ?? 0) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent?.oldest) + HOUR };
   }
-  // One conditional update both checks and counts, so two racing Regenerate clicks can't both pass.
+  // One conditional update both checks and counts, so two racing Regenerate clicks can't both pass,
+  // and none passes once the flow is finished: the flow the caller read may have ended since.
   const [counted] = await countCode(tx, flow.id, now, otp.perAttempt, now - otp.resendWaitMs);
   if (!counted) {
-    const current = await tx.selectFrom("flows").select(["codes_sent", "last_code_at"]).where("id", "=", flow.id).executeTakeFirstOrThrow();
+    const current = await tx.selectFrom("flows").select(["codes_sent", "last_code_at", "finished_at"]).where("id", "=", flow.id).executeTakeFirst();
+    if (!current || current.finished_at !== null) return { kind: "no-flow" };
     if (current.codes_sent >= otp.perAttempt) return { kind: "attempt-cap" };
     return { kind: "wait", retryAt: (current.last_code_at ?? now) + otp.resendWaitMs };
   }
@@ -101,12 +108,16 @@ const codesInLastHour = preparedQuery((db, userId: string, since: number) =>
     .where("user_id", "=", userId)
     .where("created_at", ">", since),
 );
-/** One conditional update both checks and counts; RETURNING gives the count, and says whether it passed. */
+/**
+ * One conditional update both checks and counts; RETURNING gives the count, and says whether it
+ * passed. Only an unfinished flow is counted, so no code is made for a finished one.
+ */
 const countCode = preparedQuery((db, flowId: string, now: number, perAttempt: number, waitedSince: number) =>
   db
     .updateTable("flows")
     .set({ codes_sent: sql`codes_sent + 1`, last_code_at: now })
     .where("id", "=", flowId)
+    .where("finished_at", "is", null)
     .where("codes_sent", "<", perAttempt)
     .where((eb) => eb.or([eb("last_code_at", "is", null), eb("last_code_at", "<=", waitedSince)]))
     .returning("codes_sent"),

@@ -64,7 +64,8 @@ export function signedInOutcome({ token, session, deviceToken }: SignedIn, flow:
   return { kind: "signed-in", token, session, returnTo: flow.return_to, flowKind: flow.kind, deviceToken };
 }
 
-export type RegenerateOutcome = IssueOutcome | { kind: "no-flow" } | { kind: "strong-factor-required" } | SignedOut;
+/** `no-flow` (an IssueOutcome too): none open, or finished since it was read. */
+export type RegenerateOutcome = IssueOutcome | { kind: "strong-factor-required" } | SignedOut;
 
 /** "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. */
 export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {

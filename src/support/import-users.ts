@@ -4,7 +4,7 @@ import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../au
 import { voidUserCodes } from "../otp/codes.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
-import { loginKey, userRow, type Role, type User } from "../users/users.ts";
+import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
 
 /** One checked row of an import file: every field already valid. */
 export interface ImportedUser {
@@ -102,7 +102,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
     const user = existing.get(loginKey(row.loginId));
     if (!user) {
       // Only possible if the account vanished between the two statements: say so, do not guess.
-      report.refused.push({ line: row.line, reason: `login ID "${row.loginId}" could be neither added nor found; run the import again` });
+      report.refused.push(vanished(row));
       continue;
     }
     if (!options.update && options.keepExisting) {
@@ -113,11 +113,24 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
       report.refused.push({ line: row.line, reason: `a user with login ID "${user.login_id}" already exists (use --update to change existing users)` });
       continue;
     }
-    if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: user.login_key, id: user.id }]);
-    if (await updateUser(tx, user, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
+    // The account as it is now, its row taken first, as changeRole reads it (users.ts): the batch's read
+    // above takes no row on PostgreSQL, and a change committed since is what the update compares
+    // with, and what role.changed's "from" names.
+    const current = await findUserTakingTurns(tx, deps.dialect, user.id);
+    if (!current) {
+      report.refused.push(vanished(row));
+      continue;
+    }
+    if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);
+    if (await updateUser(tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
     else report.unchanged += 1;
   }
   await recordAuditMany(tx, now, addedEvents);
+}
+
+/** A row whose account was not there when it was looked for (deleted meanwhile): said, not guessed. */
+function vanished(row: ImportedUser): RefusedRow {
+  return { line: row.line, reason: `login ID "${row.loginId}" could be neither added nor found; run the import again` };
 }
 
 function addedEntry(row: ImportedUser, actor: Actor): AuditEntry {
@@ -141,7 +154,8 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
 }
 
 /**
- * --update: name, partner number, role, OTP email and password hash take the file's values. An
+ * --update: name, partner number, role, OTP email and password hash take the file's values, compared
+ * with `user` as read in this transaction, its row taken (findUserTakingTurns). An
  * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
  * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
  * sessions and voids their codes, as any password or email change does (SPEC "Sessions").

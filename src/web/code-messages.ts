@@ -21,6 +21,9 @@ export function issueNotice(issued: IssueOutcome): string {
       return `?notice=hour-cap&at=${issued.retryAt}`;
     case "attempt-cap":
       return "?notice=attempt-cap";
+    case "no-flow":
+      // Finished since it was read (the Regenerate routes answer this before): the page shows where it stands.
+      return "";
   }
 }
 

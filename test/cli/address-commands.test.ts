@@ -46,5 +46,9 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     const result = await f.cli.run(["user", "unlock", user.login_id]);
     expect(result.code).toBe(0);
     expect((await loginLockInfo(f.t.deps.db, user.login_key, f.t.clock.now())).devices).toEqual([]);
+    // Its help says so, and names the self-service reset's lock, which it lifts as well (unlockAccount).
+    const help = (await f.cli.run(["user", "unlock", "--help"])).stdout.replace(/\s+/g, " ");
+    expect(help).toContain("known browsers");
+    expect(help).toContain("self-service password reset");
   });
 });

@@ -5,6 +5,7 @@ import { createFlow } from "../../src/otp/flows.ts";
 import type { Acting } from "../../src/support/acting.ts";
 import { checkResetRequest, resetOtpEmail, TICKET_MAX_LENGTH } from "../../src/support/reset-email.ts";
 import { unlockAccount } from "../../src/support/unlock.ts";
+import { unlockAddressBy } from "../../src/support/address-locks.ts";
 import { createSession } from "../../src/session/sessions.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
@@ -84,6 +85,29 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(await throttleKeys()).toEqual(expect.arrayContaining([`password:id:${admin.login_key}`, `password:id:${support.login_key}`]));
       for (const who of [admin, support]) expect(await queryAudit(db(), { subject: who.login_id, event: "unlock" })).toEqual([]);
       await db().deleteFrom("throttles").execute();
+    });
+  });
+
+  describe("unlockAddressBy", () => {
+    it("as Unlock does: audited whether or not a lock was in force, with detail.wasLocked; failures without a lock, or a lock ended, are no lock", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const lastEvent = async () => (await queryAudit(db(), { event: "address.unlocked" }))[0];
+      expect(await unlockAddressBy(unit.deps, operator, "203.0.113.81")).toEqual({ kind: "unlocked", address: "203.0.113.81", lifted: null });
+      expect(await lastEvent()).toMatchObject({ actor: "operator:test", subject: null, detail: { address: "203.0.113.81", wasLocked: false, failures: 0 } });
+
+      await put("ip:203.0.113.82", 7);
+      expect(await unlockAddressBy(unit.deps, as(support), "203.0.113.82")).toMatchObject({ kind: "unlocked", lifted: { failures: 7, lockedUntil: null } });
+      expect(await lastEvent()).toMatchObject({ actor: support.login_id, detail: { address: "203.0.113.82", wasLocked: false, failures: 7 } });
+
+      await put("ip:203.0.113.83", 50, now());
+      await unlockAddressBy(unit.deps, operator, "203.0.113.83");
+      expect((await lastEvent())!.detail).toEqual({ address: "203.0.113.83", wasLocked: false, failures: 50 });
+
+      await put("ip:203.0.113.84", 50, now() + MINUTE);
+      await unlockAddressBy(unit.deps, operator, "203.0.113.84");
+      expect((await lastEvent())!.detail).toEqual({ address: "203.0.113.84", wasLocked: true, failures: 50 });
+      expect(await throttleKeys()).not.toContain("ip:203.0.113.84");
+      expect(await queryAudit(db(), { event: "address.unlocked" })).toHaveLength(4);
     });
   });
 

@@ -144,6 +144,20 @@ describe("codes (unit tier: in-memory SQLite, fixed clock)", () => {
     expect(await issue(d, flow)).toMatchObject({ kind: "sent" });
   });
 
+  it("sends no code for a flow finished since it was read (confirmed, cancelled, replaced): no count, no code, no mail", async () => {
+    const d = withCodes();
+    const flow = await startFlow(d);
+    await issue(d, flow);
+    unit.clock.advance(30 * SECOND);
+    await finishFlow(unit.deps.db, flow.id, now());
+    const mails = () => unit.deps.db.selectFrom("outbox").select("id").where("user_id", "=", flow.user_id).execute();
+    const before = await mails();
+    expect(await issue(d, flow)).toEqual({ kind: "no-flow" });
+    expect(await codeRows(flow)).toHaveLength(1);
+    expect(await mails()).toEqual(before);
+    expect(await unit.deps.db.selectFrom("flows").select("codes_sent").where("id", "=", flow.id).executeTakeFirst()).toEqual({ codes_sent: 1 });
+  });
+
   it("sends at most FAMOS_OTP_PER_ATTEMPT (5) codes per sign-in, the first included", async () => {
     const d = withCodes();
     const flow = await startFlow(d);

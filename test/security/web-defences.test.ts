@@ -3,11 +3,21 @@ import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cookieSigner } from "../../src/web/cookie-signer.ts";
 import { acceptReturnTo } from "../../src/web/return-to.ts";
+import type { Config } from "../../src/config/config.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 import { concreteUrl, signedIn, snapshot } from "./helpers.ts";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The routes that skip FAMOS's CSRF token other than those handing requests to the protected application. */
+function exemptOutsideSections(routes: TestApp["app"]["famosRoutes"], config: Readonly<Config>): string[] {
+  return routes
+    .filter((r) => r.config.csrf === false)
+    .filter((r) => !config.sections.some((s) => r.url === s.path || r.url.startsWith(`${s.path}/`)))
+    .map((r) => `${r.method} ${r.url}`);
+}
 const CSRF_REFUSED = "This form has expired or did not come from FAMOS";
 
 /** SPEC "Forms"; ASVS 4.0.3 4.2.2, 5.1.5, 14.3.3, 14.4.x, 14.5.1. */
@@ -86,8 +96,8 @@ describe("web defences", () => {
   });
 
   it("ASVS 4.2.2: only routes that hand requests to the protected application skip FAMOS's token", async () => {
-    const exempt = t.app.famosRoutes.filter((r) => r.config.csrf === false);
-    for (const route of exempt) expect(t.config.sections.some((s) => route.url === s.path || route.url.startsWith(`${s.path}/`))).toBe(true);
+    // This app has no FAMOS_UPSTREAM_URL and no webhook secret: nothing at all skips the token.
+    expect(t.app.famosRoutes.filter((r) => r.config.csrf === false)).toEqual([]);
   });
 
   /** GET pages FAMOS itself renders, signed out and signed in, including error pages. */
@@ -240,5 +250,43 @@ describe("web defences", () => {
     });
     expect(xml.statusCode).toBe(415);
     expect((await submitPassword(client, "nobody", "x")).statusCode).toBe(401);
+  });
+});
+
+/**
+ * With FAMOS_BOUNCE_WEBHOOK_SECRET set, `POST /hooks/bounce` takes JSON from mail providers and
+ * skips the CSRF token: the shared secret, as a bearer token, is its proof (ASVS 4.2.2 does not apply
+ * to a request no browser sends with the user's cookies). It is the one exemption besides the
+ * protected application's, and without the right secret it refuses and writes nothing.
+ */
+describe("web defences with the bounce webhook on (unit tier)", () => {
+  const SECRET = "w".repeat(40);
+  let u: UnitApp;
+  beforeAll(async () => {
+    // With a protected application too (never reached here), so both kinds of exemption are present.
+    u = await createUnitApp({ env: { FAMOS_BOUNCE_WEBHOOK_SECRET: SECRET, FAMOS_UPSTREAM_URL: "http://127.0.0.1:9" } });
+  });
+  afterAll(async () => u.close());
+
+  const report = JSON.stringify({ messageId: "<no-such-message@famos.test>", type: "hard", status: "5.1.1" });
+  const hook = (authorization?: string) =>
+    u.app.inject({ method: "POST", url: "/hooks/bounce", payload: report, headers: { "content-type": "application/json", ...(authorization === undefined ? {} : { authorization }) } });
+
+  it("ASVS 4.2.2: the webhook is the only route besides the protected application's that skips FAMOS's token", () => {
+    expect(u.app.famosRoutes.filter((r) => r.config.csrf === false).length).toBeGreaterThan(1);
+    expect(exemptOutsideSections(u.app.famosRoutes, u.config)).toEqual(["POST /hooks/bounce"]);
+  });
+
+  it("ASVS 4.2.2: the webhook refuses a request without the right bearer secret, and writes nothing", async () => {
+    const before = { ...(await snapshot(u.deps.db)), addresses: await u.deps.db.selectFrom("mail_addresses").selectAll().execute() };
+    for (const authorization of [undefined, "", "Bearer ", `Bearer ${SECRET.slice(1)}`, `Bearer ${SECRET}x`, `Basic ${SECRET}`, SECRET]) {
+      const response = await hook(authorization);
+      expect(response.statusCode, `Authorization: ${String(authorization)}`).toBe(401);
+    }
+    expect({ ...(await snapshot(u.deps.db)), addresses: await u.deps.db.selectFrom("mail_addresses").selectAll().execute() }).toEqual(before);
+    // The right secret, with no CSRF cookie or token, is taken: a report of a message FAMOS never sent.
+    const taken = await hook(`Bearer ${SECRET}`);
+    expect(taken.statusCode).toBe(200);
+    expect(taken.json()).toEqual({ recorded: 0, duplicates: 0, unknown: 1 });
   });
 });

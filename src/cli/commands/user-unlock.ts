@@ -6,7 +6,10 @@ import { Refused } from "../io.ts";
 
 export function userUnlockCommand(): Command {
   return new Command("unlock")
-    .description("clear a login ID's failure counts and locks, the permanent one after too many wrong codes included")
+    .description(
+      "clear a login ID's failure counts and locks (the permanent one after too many wrong codes included), " +
+        "those of its known browsers (device cookies), and the self-service password reset's",
+    )
     .argument("<login-id>")
     .action(async (loginId: string) => {
       await withServices(async ({ deps }) => {
