@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { zoneChoices, zoneLabel } from "../../src/i18n/zone-names.ts";
+import { LOCALES } from "../../src/i18n/locales.ts";
+import ZONE_LABELS from "../../src/i18n/zone-labels.json" with { type: "json" };
+import { intlZoneLabel, zoneChoices, zoneLabel } from "../../src/i18n/zone-names.ts";
 
 const AT = Date.UTC(2026, 10, 28, 14, 0, 0);
 
@@ -42,5 +44,22 @@ describe("time zones named in the reader's language (Profile's Time zone list)",
       expect(groups[0]!.region).toBe("Europe");
     }
     expect(zoneChoices("de", AT)).toBe(zoneChoices("de", AT + 1));
+  });
+});
+
+describe("the table of zone names made ahead (src/i18n/zone-labels.json, scripts/zone-labels.ts)", () => {
+  it("names every zone in every language as Intl does, on the ICU it was made with; elsewhere, names every zone it has", () => {
+    const table = ZONE_LABELS as unknown as Record<string, Record<string, string>>;
+    const madeWith = table.icu!.version;
+    for (const locale of LOCALES) {
+      const names = table[locale]!;
+      expect(Object.keys(names).length, locale).toBeGreaterThan(400);
+      for (const [zone, label] of Object.entries(names)) {
+        expect(label.length, `${locale} ${zone}`).toBeGreaterThan(0);
+        // The table is what the server shows (zoneLabel): on this ICU it must be what Intl says now.
+        if (madeWith === process.versions.icu) expect(label, `${locale} ${zone}`).toBe(intlZoneLabel(zone, locale, AT));
+        expect(zoneLabel(zone, locale, AT)).toBe(label);
+      }
+    }
   });
 });
