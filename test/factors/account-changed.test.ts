@@ -8,6 +8,7 @@ import { passwordStep } from "../../src/signin/password-step.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { setPasswordHash } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
+import { addConfirmedApp } from "../strong-factors/helpers.ts";
 import { useCompeting } from "../store/competing-change.ts";
 import { DIALECTS, type TestDialect } from "../store/dialects.ts";
 
@@ -95,6 +96,31 @@ describe.each(DIALECTS)("an account changed while its password is checked on %s"
     expect(failed?.detail).toMatchObject({ reason: "account-changing" });
     const counted = await a.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${user.login_key}`).executeTakeFirst();
     expect(counted?.failures ?? 0).toBe(0);
+  });
+
+  it("made support during the check, with an authenticator app, under FAMOS_STRONG_FACTOR_ROLES=support: asked for the app, no code mailed", async () => {
+    // The role decides whether the emailed code may sign in at all (strong-factors/policy.ts).
+    const user = await addUser(competing.t.deps[0]!);
+    await addConfirmedApp(competing.t.deps[0]!, user.id);
+    const promote = () => competing.t.deps[1]!.db.updateTable("users").set({ role: "support" }).where("id", "=", user.id).execute();
+    const { deps, changed } = signInWith(promote, user.login_key);
+    const strict = { ...deps, config: { ...deps.config, strongFactorRoles: ["support", "admin"] } };
+    const outcome = await passwordStep(strict, { loginId: user.login_id, password: user.password }, ctx);
+    expect(changed()).toBe(true);
+    expect(outcome.kind).toBe("strong-factor");
+    const codes = await competing.t.deps[0]!.db.selectFrom("outbox").select("kind").where("user_id", "=", user.id).where("kind", "like", "code.%").execute();
+    expect(codes).toEqual([]);
+  });
+
+  it("a language chosen in her other session during the check: the code mail is in it", async () => {
+    const user = await addUser(competing.t.deps[0]!);
+    const toGerman = () => competing.t.deps[1]!.db.updateTable("users").set({ locale: "de" }).where("id", "=", user.id).execute();
+    const { deps, changed } = signInWith(toGerman, user.login_key);
+    const outcome = await passwordStep(deps, { loginId: user.login_id, password: user.password }, ctx);
+    expect(changed()).toBe(true);
+    expect(outcome.kind).toBe("code");
+    const mails = await competing.t.deps[0]!.db.selectFrom("outbox").select("subject").where("user_id", "=", user.id).where("kind", "like", "code.%").execute();
+    expect(mails).toEqual([{ subject: "Ihr FAMOS-Einmalkennwort" }]);
   });
 
   it("the same password stored anew during the check (another sign-in upgraded its hash) still signs in", async () => {
