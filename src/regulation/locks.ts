@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.ts";
 import { addressKey } from "./address.ts";
 import { readCounters } from "./counter.ts";
-import { counterKey, FAILURE_KINDS } from "./throttle.ts";
+import { counterKey, FAILURE_KINDS, SIGN_IN_KINDS } from "./throttle.ts";
 
 /** What support sees and lifts (SPEC "Locks": "support sees and lifts locks of login IDs, devices and addresses"). */
 
@@ -41,7 +41,8 @@ export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now:
   const rows = await readCounters(db, [...FAILURE_KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...deviceKeys]);
   const find = (key: string) => rows.find((r) => r.key === key);
   const resetRow = find(counterKey.loginId("reset", loginKey));
-  const own = rows.filter((r) => r.key.includes(":id:") && r !== resetRow);
+  // The sign-in's own locks of the login ID; the reset's is reported apart (`reset`).
+  const own = SIGN_IN_KINDS.map((kind) => find(counterKey.loginId(kind, loginKey))).filter((r) => r !== undefined);
   const hard = own.some((r) => r.hardLocked);
   const until = Math.max(0, ...own.map((r) => r.lockedUntil));
   const devices = ids

@@ -20,7 +20,7 @@ export type FailureKind = "password" | "code" | "reset";
 /** Every kind, for what reads or clears all of a login ID's counters (support's view and Unlock, erasure). */
 export const FAILURE_KINDS: readonly FailureKind[] = ["password", "code", "reset"];
 /** The kinds whose locks keep a login ID out of the sign-in (for new browsers, or for all once hard). */
-const SIGN_IN_KINDS: readonly FailureKind[] = ["password", "code"];
+export const SIGN_IN_KINDS: readonly FailureKind[] = ["password", "code"];
 
 /** Which pause refuses a client: the login ID on new browsers, this browser, or this network. */
 export type PauseScope = "login-id" | "device" | "address";
