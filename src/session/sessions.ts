@@ -217,13 +217,21 @@ export async function endUserSessions(
 /** What the Profile tab's list shows of a session. */
 export type ListedSession = Pick<Session, "id" | "created_at" | "last_seen_at" | "ip" | "user_agent">;
 
-/** Live, fully signed-in sessions of a user, newest first (the Profile tab's list). */
-export async function listUserSessions(db: Kysely<Database>, userId: string, now: number, policy: Config["session"]): Promise<ListedSession[]> {
-  return liveFullSessions(db, userId, now, now - policy.idleMs);
+/** How many sessions the Profile tab lists; "End all other sessions" reaches the rest. */
+export const LISTED_SESSIONS = 50;
+
+/**
+ * Live, fully signed-in sessions of a user, newest first (the Profile tab's list): at most
+ * LISTED_SESSIONS, and whether there are more.
+ */
+export async function listUserSessions(db: Kysely<Database>, userId: string, now: number, policy: Config["session"]): Promise<{ sessions: ListedSession[]; more: boolean }> {
+  const rows = await liveFullSessions(db, userId, now, now - policy.idleMs);
+  return { sessions: rows.slice(0, LISTED_SESSIONS), more: rows.length > LISTED_SESSIONS };
 }
 
 // Issue 17: every Profile page asks it; built and compiled once. Only the columns the list shows:
-// a user may have up to 50 rows, and each column read is a string made per row.
+// a user may have up to 50 rows, and each column read is a string made per row. One row past the
+// list says whether there are more.
 const liveFullSessions = preparedQuery((db, userId: string, now: number, seenSince: number) =>
   db
     .selectFrom("sessions")
@@ -234,5 +242,5 @@ const liveFullSessions = preparedQuery((db, userId: string, now: number, seenSin
     .where("expires_at", ">", now)
     .where("last_seen_at", ">", seenSince)
     .orderBy("created_at", "desc")
-    .limit(50),
+    .limit(LISTED_SESSIONS + 1),
 );

@@ -154,6 +154,52 @@ describe("sessions", () => {
     expect(audit).toHaveLength(1);
   });
 
+  it("ASVS 3.3.4 (all): \"End all other sessions\" ends every other live session of the user, those past the list's 50 too, keeps this one and other users' alone, audited once", async () => {
+    const user = await addUser(t.deps);
+    const laptop = new FormClient(t.app, "192.0.2.41", { "user-agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0" });
+    const phone = new FormClient(t.app, "192.0.2.42", { "user-agent": "Mozilla/5.0 (iPhone) Safari/604.1" });
+    await signInFully(phone, t.smtp, user);
+    await signInFully(laptop, t.smtp, user);
+    const stranger = await signedIn(t);
+    const alone = await laptop.get("/profile");
+    expect(alone.body).toContain("End all other sessions");
+    expect(alone.body).not.toContain("newest sessions are listed");
+
+    // Browsers long closed that never signed out: 55 more sessions, older than the laptop's.
+    const [template] = await liveSessions(t.deps, user.id);
+    const now = t.clock.now();
+    await t.deps.db
+      .insertInto("sessions")
+      .values(Array.from({ length: 55 }, (_, i) => ({ ...template!, id: `old-${i}`, token_hash: `old-token-${i}`, created_at: now - 60_000 - i, last_seen_at: now - 60_000 - i })))
+      .execute();
+    const crowded = (await laptop.get("/profile")).body;
+    expect([...crowded.matchAll(/action="\/profile\/sessions\/[^/"]+\/end"/g)]).toHaveLength(49);
+    expect(crowded).toContain("Only your 50 newest sessions are listed");
+
+    const ended = await laptop.post("/profile/sessions/end-others");
+    expect(ended.statusCode).toBe(303);
+    expect(ended.headers.location).toBe("/profile?ended=others&count=56#sessions");
+    expect((await phone.get("/profile")).headers.location).toMatch(/^\/login/);
+    const after = await laptop.get("/profile?ended=others&count=56");
+    expect(after.statusCode).toBe(200);
+    expect(after.body).toContain("56 other sessions were ended");
+    expect(after.body).not.toContain("End all other sessions");
+    expect(await liveSessions(t.deps, user.id)).toHaveLength(1);
+    expect((await stranger.client.get("/profile")).statusCode).toBe(200);
+    const ends = await t.deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).where("ended_at", "is not", null).execute();
+    expect(new Set(ends.map((s) => s.end_reason))).toEqual(new Set(["ended-by-user"]));
+    const audit = await t.deps.db.selectFrom("audit").select(["event", "actor", "detail"]).where("subject", "=", user.login_id).where("event", "=", "session.ended").execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.actor).toBe(user.login_id);
+    expect(JSON.parse(audit[0]!.detail)).toMatchObject({ by: "user", others: 56 });
+
+    // Nothing left to end: the same answer, nothing written.
+    const again = await laptop.post("/profile/sessions/end-others");
+    expect(again.headers.location).toBe("/profile?ended=others&count=0#sessions");
+    expect((await laptop.get("/profile?ended=others&count=0")).body).toContain("You had no other sessions to end.");
+    expect(await t.deps.db.selectFrom("audit").select("id").where("subject", "=", user.login_id).where("event", "=", "session.ended").execute()).toHaveLength(1);
+  });
+
   it("Profile names each session's browser as the code email does, in the reader's language (the names kept per language do not mix), and an unrecognised one by its header", async () => {
     const user = await addUser(t.deps);
     const laptop = new FormClient(t.app, "192.0.2.31", { "user-agent": "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0" });

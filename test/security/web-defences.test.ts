@@ -36,7 +36,7 @@ describe("web defences", () => {
     const other = new FormClient(t.app, "192.0.2.99");
     await other.get("/login");
     const routes = stateChanging().filter((r) => r.config.csrf !== false);
-    expect(routes.map((r) => r.url)).toEqual(expect.arrayContaining(["/login", "/otp", "/enrol", "/logout", "/profile/sessions/:id/end"]));
+    expect(routes.map((r) => r.url)).toEqual(expect.arrayContaining(["/login", "/otp", "/enrol", "/logout", "/profile/sessions/:id/end", "/profile/sessions/end-others"]));
     const before = await snapshot(t.deps.db);
     for (const route of routes) {
       const url = concreteUrl(route.url);

@@ -207,19 +207,25 @@ describe("sessions (unit tier)", () => {
     const ended = await start("full", userId);
     await endSession(deps.db, ended.session.id, now(), "signout");
     await start();
-    expect((await listUserSessions(deps.db, userId, now(), policy())).map((s) => s.id)).toEqual([newer.session.id, oldest.session.id]);
+    expect((await listUserSessions(deps.db, userId, now(), policy())).sessions.map((s) => s.id)).toEqual([newer.session.id, oldest.session.id]);
     unit.clock.advance(30 * MINUTE - 1000);
-    expect((await listUserSessions(deps.db, userId, now(), policy())).map((s) => s.id)).toEqual([newer.session.id]);
+    expect((await listUserSessions(deps.db, userId, now(), policy())).sessions.map((s) => s.id)).toEqual([newer.session.id]);
     unit.clock.advance(1000);
-    expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual([]);
+    expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual({ sessions: [], more: false });
   });
 
-  it("lists at most 50 sessions, and leaves out one past its absolute end", async () => {
+  it("lists at most 50 sessions and says there are more (at 50 exactly, none more), and leaves out one past its absolute end", async () => {
     const { userId, session } = await start();
-    for (let i = 0; i < 55; i++) await start("full", userId);
-    expect(await listUserSessions(deps.db, userId, now(), policy())).toHaveLength(50);
+    for (let i = 0; i < 49; i++) await start("full", userId);
+    const fifty = await listUserSessions(deps.db, userId, now(), policy());
+    expect(fifty.sessions).toHaveLength(50);
+    expect(fifty.more).toBe(false);
+    for (let i = 0; i < 6; i++) await start("full", userId);
+    const more = await listUserSessions(deps.db, userId, now(), policy());
+    expect(more.sessions).toHaveLength(50);
+    expect(more.more).toBe(true);
     await deps.db.updateTable("sessions").set({ expires_at: now() }).where("user_id", "=", userId).execute();
-    expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual([]);
+    expect(await listUserSessions(deps.db, userId, now(), policy())).toEqual({ sessions: [], more: false });
     void session;
   });
 

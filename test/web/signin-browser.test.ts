@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
 import { expectAccessible, heading, logIn as logInAt, signInInBrowser } from "../support/browser.ts";
-import { FormClient, submitPassword } from "../support/client.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 import { smtpMailbox } from "../support/mailbox.ts";
 import { extractCode } from "../support/smtp.ts";
 
@@ -54,6 +54,25 @@ describe("sign-in in a browser", () => {
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
     await page.goto(`${f.base}/profile`);
     expect(new URL(page.url()).pathname).toBe("/login");
+    await page.close();
+  });
+
+  it("Profile's \"End all other sessions\": shown while another session is live, accessible before and after, the other browser signed out", async () => {
+    const user = await addUser(f.t.deps, { email: "pat.sessions@dealer.example" });
+    const elsewhere = new FormClient(f.t.app, "192.0.2.77");
+    await signInFully(elsewhere, f.t.smtp, user);
+    const page = await f.newPage();
+    await page.goto(`${f.base}/login`);
+    await signInInBrowser(page, smtpMailbox(f.t.smtp), user);
+    await page.goto(`${f.base}/profile`);
+    const endAll = page.getByRole("button", { name: "End all other sessions" });
+    await expect.poll(() => endAll.count()).toBe(1);
+    await expectAccessible(page);
+    await endAll.click();
+    await expect.poll(() => page.textContent("main")).toContain("1 other session was ended: whoever used them must sign in again.");
+    expect(await endAll.count()).toBe(0);
+    await expectAccessible(page);
+    expect((await elsewhere.get("/profile")).headers.location).toMatch(/^\/login/);
     await page.close();
   });
 

@@ -3,8 +3,8 @@ import type { Deps } from "../../app/deps.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { browserParts } from "../../platform/user-agent.ts";
-import { endOtherSession } from "../../session/own-sessions.ts";
-import { listUserSessions, type ListedSession } from "../../session/sessions.ts";
+import { endAllOtherSessions, endOtherSession } from "../../session/own-sessions.ts";
+import { LISTED_SESSIONS, listUserSessions, type ListedSession } from "../../session/sessions.ts";
 import { requestContext, signedIn } from "../auth.ts";
 import { HttpProblem } from "../errors.ts";
 import { parseForm } from "../forms.ts";
@@ -13,15 +13,16 @@ import { tr } from "../reader.ts";
 
 /**
  * The "your sessions" part of the Profile tab (SPEC item 6: "the user's sessions, with End for each
- * other one"; ASVS 3.3.4): every live, fully signed-in session of the user, where and when it
- * started, and an "End" form for each one but this.
+ * other one"; ASVS 3.3.4): the user's live, fully signed-in sessions (the 50 newest), where and when
+ * each started, an "End" form for each one but this, and "End all other sessions" while there is
+ * another, which reaches those past the list too.
  */
 export async function sessionsSection(deps: Deps, request: FastifyRequest, csrf: string): Promise<SafeHtml> {
   const { user, session: current } = signedIn(request);
   const t = tr(deps, request);
-  const sessions = await listUserSessions(deps.db, user.id, deps.clock.now(), deps.config.session);
-  const query = request.query as Record<string, unknown>;
-  const info = query.ended === "1" ? t.text("sessions.ended") : undefined;
+  const { sessions, more } = await listUserSessions(deps.db, user.id, deps.clock.now(), deps.config.session);
+  const info = endedInfo(t, request.query as Record<string, unknown>);
+  const others = more || sessions.some((s) => s.id !== current.id);
   const field = csrfField(csrf);
   const row = (s: ListedSession) => {
     const started = t.dateTime(s.created_at);
@@ -44,11 +45,27 @@ ${message("info", info)}
 <thead><tr><th scope="col">${t.text("sessions.signedIn")}</th><th scope="col">${t.text("sessions.lastActive")}</th><th scope="col">${t.text("sessions.address")}</th><th scope="col">${t.text("sessions.browser")}</th><th scope="col">${t.text("sessions.action")}</th></tr></thead>
 <tbody>${sessions.map(row)}</tbody>
 </table>
+${more ? html`<p>${t.text("sessions.more", { listed: LISTED_SESSIONS })}</p>` : ""}
+${others ? html`<form method="post" action="/profile/sessions/end-others">${field}<div class="buttons"><button type="submit" class="secondary">${t.text("sessions.endOthers")}</button></div></form>` : ""}
 </section>`;
+}
+
+/** What the page says after "End" (?ended=1) or "End all other sessions" (?ended=others&count=N). */
+function endedInfo(t: Translator, query: Record<string, unknown>): string | undefined {
+  if (query.ended === "1") return t.text("sessions.ended");
+  if (query.ended !== "others" || typeof query.count !== "string" || !/^\d{1,6}$/.test(query.count)) return undefined;
+  const count = Number(query.count);
+  return count === 0 ? t.text("sessions.noOthers") : t.text("sessions.endedOthers", { count });
 }
 
 /** Routes of the sessions part (registered by profileRoutes). */
 export function profileSessionRoutes(app: FastifyInstance, deps: Deps): void {
+  app.post("/profile/sessions/end-others", { config: { access: "full" } }, async (request, reply) => {
+    const { user, session } = signedIn(request);
+    parseForm({}, request.body);
+    const ended = await endAllOtherSessions(deps, user, session, requestContext(deps, request));
+    return reply.redirect(`/profile?ended=others&count=${ended}#sessions`, 303);
+  });
   app.post("/profile/sessions/:id/end", { config: { access: "full" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm({}, request.body);
