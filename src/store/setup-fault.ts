@@ -21,6 +21,11 @@ export class SqliteOpenFault extends Error {
 /** Node's system errors met while connecting to a database server. */
 const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
+/** A database server that could not be reached, or whose connection the network cut (NETWORK). */
+export function isUnreachable(error: unknown): error is Error {
+  return error instanceof Error && NETWORK.has((error as { code?: unknown }).code as string);
+}
+
 /** better-sqlite3's result codes (SQLITE_…; extended codes such as SQLITE_READONLY_DBMOVED share the prefix). */
 const SQLITE = /^SQLITE_(CANTOPEN|NOTADB|READONLY|PERM|AUTH|IOERR|FULL|BUSY|CORRUPT)/;
 
@@ -36,7 +41,7 @@ export function isSetupFault(error: unknown): error is Error {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string") return false;
-  return NETWORK.has(code) || SQLITE.test(code) || POSTGRES.test(code);
+  return isUnreachable(error) || SQLITE.test(code) || POSTGRES.test(code);
 }
 
 /**

@@ -15,7 +15,7 @@ export function statementBounds(ms: number): Pick<pg.PoolConfig, "connectionTime
 }
 
 /** node-postgres's error for a statement unanswered within query_timeout (pg/lib/client.js). */
-function isUnanswered(error: unknown): boolean {
+export function isUnanswered(error: unknown): boolean {
   return error instanceof Error && error.message === "Query read timeout";
 }
 
@@ -45,10 +45,18 @@ export function givingUpUnanswered(pool: pg.Pool): PostgresPool {
   };
 }
 
+/** Every statement on a connection after one went unanswered (givingUpUnanswered). */
+export class ConnectionGivenUp extends Error {
+  constructor() {
+    super("the database left a statement on this connection unanswered; the connection is given up");
+    this.name = "ConnectionGivenUp";
+  }
+}
+
 function givingUp(client: pg.PoolClient): PostgresPoolClient {
   let unanswered = false;
   const query = async (text: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<unknown>> => {
-    if (unanswered) throw new Error("the database left a statement on this connection unanswered; the connection is given up");
+    if (unanswered) throw new ConnectionGivenUp();
     try {
       return (await client.query(text, [...parameters])) as unknown as PostgresQueryResult<unknown>;
     } catch (error) {

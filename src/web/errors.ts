@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from "../config/config.ts";
 import { html } from "../platform/html.ts";
 import type { MessageKey } from "../i18n/translator.ts";
+import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { page } from "./layout.ts";
 import { tr } from "./reader.ts";
 
@@ -26,6 +27,14 @@ export function tooManyRequests(ttlMs: number): HttpProblem {
   return new HttpProblem(429, message, seconds);
 }
 
+/**
+ * Retry-After of the 503 for a database that is temporarily unavailable (RFC 9110 §10.2.3): a few
+ * seconds, the order of FAMOS_DATABASE_TIMEOUT's default, in which another writer finishes, a stuck
+ * statement is cut off or a failover completes; long enough that clients and load balancers that
+ * honour it do not pile retries on a database that is struggling.
+ */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 const TITLES: Record<number, MessageKey> = {
   400: "error.title400",
   401: "error.title401",
@@ -37,20 +46,30 @@ const TITLES: Record<number, MessageKey> = {
   414: "error.title414",
   415: "error.title415",
   429: "error.title429",
+  503: "error.title503",
 };
 
 /**
  * The one place that maps errors to answers: a page (or JSON for API clients) with the status; the
- * detail of a 5xx is logged, never shown (ASVS 7.4.1).
+ * detail of a 5xx is logged, never shown (ASVS 7.4.1). A database that is temporarily unavailable
+ * (store/database-unavailable.ts) is a 503 with Retry-After, which load balancers and clients retry.
  */
 export function registerErrorPages(app: FastifyInstance, config: Readonly<Config>): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let status = error.statusCode ?? 500;
     if (status < 400 || status > 599) status = 500;
     let text: string;
+    let retry = error instanceof HttpProblem ? error.retryAfterSeconds : undefined;
     if (error.code === "FST_CSRF_INVALID_TOKEN" || error.code === "FST_CSRF_MISSING_SECRET") {
       status = 403;
       text = "This form has expired or did not come from FAMOS. Go back, reload the page and try again.";
+    } else if (isDatabaseUnavailable(error)) {
+      // Not a fault of ours: no stack, and the driver's code and message only (never the statement's
+      // parameters). The transaction that met it was rolled back or never begun: trying again is safe.
+      status = 503;
+      retry = DATABASE_RETRY_AFTER_SECONDS;
+      request.log.warn({ code: error.code, reason: error.message }, "database unavailable");
+      text = "FAMOS is busy at the moment and could not finish your request. Please try again in a moment.";
     } else if (status >= 500) {
       request.log.error({ err: error }, "request failed");
       text = "Something went wrong on our side. Nothing you entered was lost; please try again.";
@@ -63,7 +82,6 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
     } else {
       text = "FAMOS could not read that request.";
     }
-    const retry = error instanceof HttpProblem ? error.retryAfterSeconds : undefined;
     if (retry !== undefined) reply.header("retry-after", String(retry));
     return sendProblem(request, reply, config, status, text);
   });
