@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import pino from "pino";
 import { Agent, fetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,8 +28,8 @@ function readmeNginxSite(ports: { http: number; https: number; a: number; b: num
     return text.replace(from, to);
   };
   let config = site;
-  config = replace(config, "server 127.0.0.1:3001;", `server 127.0.0.1:${ports.a};`);
-  config = replace(config, "server 127.0.0.1:3002;", `server 127.0.0.1:${ports.b};`);
+  config = replace(config, "server 127.0.0.1:3001 max_fails=0;", `server 127.0.0.1:${ports.a} max_fails=0;`);
+  config = replace(config, "server 127.0.0.1:3002 max_fails=0;", `server 127.0.0.1:${ports.b} max_fails=0;`);
   config = replace(config, "listen 80;", `listen 127.0.0.1:${ports.http};`);
   config = replace(config, "listen 443 ssl;", `listen 127.0.0.1:${ports.https} ssl;`);
   config = replace(config, "/etc/ssl/famos/fullchain.pem", cert);
@@ -71,6 +72,8 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
       FAMOS_PUBLIC_URL: base,
       FAMOS_TRUST_PROXY: "127.0.0.1",
       FAMOS_RATE_LIMIT: "1000",
+      // Shorter than the default 5s, so that a database held up answers 503 within the test's time.
+      FAMOS_DATABASE_TIMEOUT: "2s",
     });
     // Both start (and migrate) at once, as a deployment would.
     instances = await Promise.all([startServer(env), startServer(env)]);
@@ -216,6 +219,32 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     expect(after.statusCode).toBe(303);
     expect(after.headers.location).toMatch(/^\/login/);
   });
+
+  it("a database held up past FAMOS_DATABASE_TIMEOUT: 503 with Retry-After through nginx, after both instances tried, and neither is left out of the next requests", async () => {
+    const user = await addUser(deps);
+    const c = client(18);
+    await c.step("GET", "/login");
+    const before = smtp.messages.length;
+    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    const code = await nextCode(smtp, user.otp_email!, before);
+    await c.step("GET", "/otp");
+    expect((await c.step("POST", "/otp", { code })).headers.location).toBe("/");
+    // Every request reads its session: with the table locked, each instance's read waits out its bound.
+    const held = await store.db.transaction().execute(async (tx) => {
+      await sql`lock table sessions in access exclusive mode`.execute(tx);
+      return c.step("GET", "/profile");
+    });
+    expect(held.statusCode).toBe(503);
+    expect(held.headers["retry-after"]).toBe("5");
+    expect(held.body).toContain("FAMOS is busy at the moment");
+    // nginx sent the GET on to the other instance (http_503 in proxy_next_upstream: it shares the
+    // database, so it answered 503 too). Neither is left out of the next requests (max_fails=0): with
+    // nginx's default, each would be out for fail_timeout, and the other take all, or nginx answer 502.
+    for (const instance of instances) expect(instance.stdout()).toContain('"msg":"database unavailable"');
+    const start = trail.length;
+    for (let i = 0; i < 4; i += 1) expect((await c.step("GET", "/profile")).statusCode).toBe(200);
+    expect(new Set(trail.slice(start))).toEqual(new Set(instances.map((i) => live(i.port))));
+  }, 30_000);
 
   it("makes one session when the right code is raced on both instances", async () => {
     const user = await addUser(deps);

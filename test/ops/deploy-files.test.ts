@@ -14,7 +14,7 @@ describe("the deployment files", () => {
     const readme = /```nginx\n# \/etc\/nginx\/conf\.d\/famos\.conf\n([\s\S]*?)```/.exec(read("README.md"))?.[1];
     const site = read("deploy/nginx/famos.conf").split("\n").filter((line) => !line.startsWith("# ")).join("\n");
     expect(readme).toBeDefined();
-    expect(site).toBe(readme!.replace("server 127.0.0.1:3001;", "server famos1:3000;").replace("server 127.0.0.1:3002;", "server famos2:3000;"));
+    expect(site).toBe(readme!.replace("server 127.0.0.1:3001 max_fails=0;", "server famos1:3000 max_fails=0;").replace("server 127.0.0.1:3002 max_fails=0;", "server famos2:3000 max_fails=0;"));
   });
 
   it("name only settings FAMOS knows (a typo there would be ignored at start)", () => {
