@@ -31,7 +31,7 @@ export interface ServiceOverrides {
   startSender?: boolean;
   /** `famos serve`: SQLite's checkpoints on a thread of their own (store/checkpoints.ts). */
   backgroundCheckpoints?: boolean;
-  /** `famos serve`: PostgreSQL's statements bounded by FAMOS_DATABASE_TIMEOUT (store/statement-bound.ts). */
+  /** `famos serve`: the database's waits bounded by FAMOS_DATABASE_TIMEOUT (PostgreSQL: store/statement-bound.ts; SQLite: its busy timeout). */
   boundStatements?: boolean;
   /** Directory for the development secret (default ./data). */
   dataDir?: string;

@@ -29,8 +29,9 @@ export interface Config {
   https: boolean;
   databaseUrl: string;
   /**
-   * PostgreSQL, for `famos serve` and `famos doctor`: the longest a statement may go unanswered, a
-   * connection take to open or come free, and a transaction sit idle (FAMOS_DATABASE_TIMEOUT).
+   * For `famos serve` and `famos doctor` (FAMOS_DATABASE_TIMEOUT): on PostgreSQL the longest a
+   * statement may go unanswered, a connection take to open or come free, and a transaction sit idle;
+   * on SQLite the longest a write waits for the lock another process holds.
    */
   databaseTimeoutMs: number;
   redisUrl: string | null;

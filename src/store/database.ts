@@ -33,7 +33,8 @@ export interface StoreOptions {
    * PostgreSQL: no statement, connection or idle transaction takes longer than this (statement-bound.ts;
    * `famos serve` and `famos doctor`, FAMOS_DATABASE_TIMEOUT). The other commands leave it unset: an
    * import's batches, a migration's index builds and a cleanup's deletes may run longer than a request.
-   * SQLite runs in the process and cannot be cut off; its busy timeout bounds its waits.
+   * SQLite runs in the process and cannot be cut off: there it bounds the wait for the write lock
+   * another process holds (the busy timeout, SQLITE_DEFAULT_BUSY_MS without it).
    */
   statementTimeoutMs?: number;
 }
@@ -48,11 +49,17 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
 }
 
 /**
+ * How long a command waits for SQLite's write lock while another process holds it (an import while
+ * `famos serve` writes): the same 5 s `famos serve` waits by default (FAMOS_DATABASE_TIMEOUT).
+ */
+const SQLITE_DEFAULT_BUSY_MS = 5000;
+
+/**
  * The file, made ready: its directory, the connection, and the settings below. A fault here is the
  * setup's (a directory that cannot be made, a file that is no database, a disk that is read-only), told
  * as such (SqliteOpenFault) so the command line names the database instead of printing a stack.
  */
-function openSqliteFile(path: string): SQLite.Database {
+function openSqliteFile(path: string, busyMs = SQLITE_DEFAULT_BUSY_MS): SQLite.Database {
   let database: SQLite.Database | undefined;
   try {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -62,7 +69,7 @@ function openSqliteFile(path: string): SQLite.Database {
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
-    database.pragma("busy_timeout = 5000");
+    database.pragma(`busy_timeout = ${Math.round(busyMs)}`);
     // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which a growing database
     // fills: after 10,000 sign-ins it was a tenth of the server's resident memory (issue 17). A
     // sign-in reads a few dozen pages (index roots and inner pages, its own rows, the newest pages
@@ -77,7 +84,7 @@ function openSqliteFile(path: string): SQLite.Database {
 }
 
 function openSqlite(path: string, options: StoreOptions): Store {
-  const database = openSqliteFile(path);
+  const database = openSqliteFile(path, options.statementTimeoutMs);
   cachePreparedStatements(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   runPreparedDirectly(db, database);

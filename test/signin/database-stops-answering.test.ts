@@ -92,17 +92,17 @@ describe("a sign-in while PostgreSQL stops answering", () => {
 describe("a sign-in while another connection holds SQLite's write lock", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    // FAMOS_DATABASE_TIMEOUT bounds SQLite's wait for the write lock too (5 s by default).
+    t = await createTestApp({ env: { FAMOS_DATABASE_TIMEOUT: "100ms" } });
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  it("answers the busy page after the busy timeout, writes nothing, and signs in once the lock is let go", async () => {
+  it("answers the busy page after FAMOS_DATABASE_TIMEOUT, writes nothing, and signs in once the lock is let go", async () => {
+    expect(await sql<{ timeout: number }>`pragma busy_timeout`.execute(t.deps.db).then((r) => r.rows)).toEqual([{ timeout: 100 }]);
     const user = await addUser(t.deps);
     const { client, code } = await signIn(t, { user, until: "otp" });
-    // The server's own connection waits 5 s; the test shortens its wait, not what happens after it.
-    await sql`pragma busy_timeout = 100`.execute(t.deps.db);
     const other = new SQLite(t.config.databaseUrl.slice("sqlite:".length));
     try {
       other.exec("begin immediate");

@@ -27,9 +27,10 @@ export function serveCommand(): Command {
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
     // PostgreSQL is migrated first, on a connection of its own: the server's statements are bounded by
-    // FAMOS_DATABASE_TIMEOUT, which a migration's index build on a large table may outlast. SQLite has
-    // no such bound, and its database may live in this process alone (sqlite::memory:): it is migrated
-    // on the server's own connection, as before.
+    // FAMOS_DATABASE_TIMEOUT, which a migration's index build on a large table may outlast. SQLite's
+    // statements are not cut off (only its wait for another process's write lock is bounded), and its
+    // database may live in this process alone (sqlite::memory:): it is migrated on the server's own
+    // connection, as before.
     if (!config.databaseUrl.startsWith("sqlite:")) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
     const services = await reachDatabase(config.databaseUrl, () =>
       createServices(config, { startSender: false, logger, backgroundCheckpoints: true, boundStatements: true }),
