@@ -2,6 +2,8 @@ import { stdin } from "node:process";
 import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
 import { maskSetting } from "../config/mask.ts";
 import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
+import { SQLITE_BUSY_TIMEOUT_MS } from "../store/database.ts";
+import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { isConnectionLost, isSetupFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
@@ -130,6 +132,7 @@ export async function reachDatabase<T>(databaseUrl: string, step: () => T | Prom
   try {
     return await step();
   } catch (error) {
+    if (isSqliteBusy(error)) throw busy(databaseUrl, error, "run the command again");
     if (!isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
     throw new Refused(`cannot use the database ${where}: ${error.message}; check FAMOS_DATABASE_URL (famos doctor tells more)`);
@@ -146,8 +149,20 @@ export async function keepDatabase<T>(databaseUrl: string, again: string, step: 
   try {
     return await step();
   } catch (error) {
+    if (isSqliteBusy(error)) throw busy(databaseUrl, error, again);
     if (!isConnectionLost(error) && !isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
     throw new Refused(`lost the connection to the database ${where} in the middle of the work (${error.message}); what was committed before stays: ${again} once the database answers (famos doctor tells more)`);
   }
+}
+
+/** SQLite's file held by another writer (`famos serve`, another command) past its busy timeout (store/database.ts). */
+function isSqliteBusy(error: unknown): error is Error {
+  return isDatabaseUnavailable(error) && /^SQLITE_/.test(String((error as { code?: unknown }).code));
+}
+
+/** Busy is not lost: the file is fine and the same command succeeds once the other writer is done. */
+function busy(databaseUrl: string, error: Error, again: string): Refused {
+  const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
+  return new Refused(`the database ${where} is busy: another process kept it locked past the wait of ${SQLITE_BUSY_TIMEOUT_MS / 1000} s (${error.message}); what was committed before stays: ${again} in a moment`);
 }

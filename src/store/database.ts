@@ -52,6 +52,9 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
  * setup's (a directory that cannot be made, a file that is no database, a disk that is read-only), told
  * as such (SqliteOpenFault) so the command line names the database instead of printing a stack.
  */
+/** How long a SQLite statement waits for another process's write to end before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
 function openSqliteFile(path: string): SQLite.Database {
   let database: SQLite.Database | undefined;
   try {
@@ -62,7 +65,7 @@ function openSqliteFile(path: string): SQLite.Database {
     database.pragma("journal_mode = WAL");
     database.pragma("synchronous = NORMAL");
     database.pragma("foreign_keys = ON");
-    database.pragma("busy_timeout = 5000");
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     // better-sqlite3 builds SQLite with a 16 MB page cache per connection, which a growing database
     // fills: after 10,000 sign-ins it was a tenth of the server's resident memory (issue 17). A
     // sign-in reads a few dozen pages (index roots and inner pages, its own rows, the newest pages
