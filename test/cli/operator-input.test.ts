@@ -16,6 +16,39 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
   });
   afterAll(() => cli?.remove());
 
+  it("control characters typed in a login ID, an option or a file name reach the terminal escaped, in every refusal", async () => {
+    const typed = "j\u001b[2J\u001b[31mX\nfamos: done";
+    const results = [
+      await cli.run(["user", "show", typed]),
+      await cli.run(["user", "unlock", typed]),
+      await cli.run(["audit", "--since", typed]),
+      await cli.run(["user", "import", join(cli.dir, typed)]),
+      await cli.run(["user", "add", "x", "--name", "X", "--partner", "1", "--role", typed]),
+    ];
+    for (const result of results) {
+      expect(result.code, result.stderr).toBeGreaterThan(0);
+      expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(result.stderr).toContain("j\\u001b[2J\\u001b[31mX\\u000afamos: done");
+    }
+  });
+
+  it("a full name with a C1 control character (U+009B, the one-byte CSI) is refused, and one stored earlier is shown escaped", async () => {
+    const refused = await cli.run(["user", "add", "c1.name", "--name", "Jane\u009b31m Smith", "--partner", "01234"], { stdin: PASSWORD });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe("famos: the full name must be 1 to 200 printable characters\n");
+    expect((await cli.run(["user", "show", "c1.name"])).code).toBe(1);
+
+    const db = new Database(join(cli.dir, "famos.db"));
+    db.prepare("update users set full_name = ? where login_id = ?").run("Jane\u009b31m \u001b[8mSmith", "j.smith");
+    db.close();
+    const shown = await cli.run(["user", "show", "j.smith"]);
+    expect(shown.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(shown.stdout).toContain("Jane\\u009b31m \\u001b[8mSmith");
+    const db2 = new Database(join(cli.dir, "famos.db"));
+    db2.prepare("update users set full_name = ? where login_id = ?").run("Jane Smith", "j.smith");
+    db2.close();
+  });
+
   it("a SQLite file another process holds past the busy timeout: one line saying the database is busy, exit 1, no stack, no log record", async () => {
     const holder = new Database(join(cli.dir, "famos.db"));
     holder.exec("BEGIN EXCLUSIVE");

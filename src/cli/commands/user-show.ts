@@ -5,6 +5,7 @@ import { findUserByLogin } from "../../users/users.ts";
 import { accessText } from "../../account/access.ts";
 import { translator } from "../../i18n/translator.ts";
 import { addressProblems } from "../../bounce/addresses.ts";
+import { terminalText } from "../../platform/terminal-text.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 import { pauseOverBy } from "../../regulation/pause-end.ts";
@@ -87,7 +88,7 @@ export function userShowCommand(): Command {
           ["Last sign-in", user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"],
           ["Access", accessText(translator("en-GB", tz), user)],
         ];
-        process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(15)} ${v}`).join("\n") + "\n");
+        process.stdout.write(lines.map(([k, v]) => terminalText(`${k!.padEnd(15)} ${v}`)).join("\n") + "\n");
       });
     });
 }
