@@ -60,7 +60,10 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+      // `famos user` without its subcommand: commander shows the help on standard error with a
+      // non-zero exit code, a usage error like any other.
+      if (error.code === "commander.help" && error.exitCode === 0) return 0;
       return 2;
     }
     if (error instanceof UsageError) {

@@ -16,6 +16,18 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
   });
   afterAll(() => cli?.remove());
 
+  it("a command group without its subcommand (famos user, famos) is a usage error, exit 2, with the help on standard error", async () => {
+    for (const args of [[], ["user"], ["address"], ["rollout"], ["mail"]]) {
+      const result = await cli.run(args);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain("Usage: famos");
+      expect(result.stdout).toBe("");
+    }
+    const asked = await cli.run(["user", "--help"]);
+    expect(asked.code).toBe(0);
+    expect(asked.stdout).toContain("Usage: famos user");
+  });
+
   it("control characters typed in a login ID, an option or a file name reach the terminal escaped, in every refusal", async () => {
     const typed = "j\u001b[2J\u001b[31mX\nfamos: done";
     const results = [
