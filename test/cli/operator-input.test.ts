@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
@@ -26,6 +27,17 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     const asked = await cli.run(["user", "--help"]);
     expect(asked.code).toBe(0);
     expect(asked.stdout).toContain("Usage: famos user");
+  });
+
+  it("a CSV or settings file that cannot be read says why in words: no such file, a directory", async () => {
+    mkdirSync(join(cli.dir, "folder.csv"), { recursive: true });
+    const missing = await cli.run(["user", "import", join(cli.dir, "nowhere.csv")]);
+    expect(missing.stderr).toBe(`famos: cannot read ${join(cli.dir, "nowhere.csv")}: there is no such file (ENOENT)\n`);
+    const folder = await cli.run(["user", "import", join(cli.dir, "folder.csv")]);
+    expect(folder.stderr).toBe(`famos: cannot read ${join(cli.dir, "folder.csv")}: it is a directory, not a file (EISDIR)\n`);
+    const settings = await cli.run(["--config", join(cli.dir, "folder.csv"), "user", "show", "j.smith"]);
+    expect(settings.stderr).toContain(`cannot read the settings file "${join(cli.dir, "folder.csv")}": it is a directory, not a file (EISDIR)`);
+    for (const result of [missing, folder, settings]) expect(result.code).toBe(1);
   });
 
   it("control characters typed in a login ID, an option or a file name reach the terminal escaped, in every refusal", async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { fileProblem } from "../../platform/file-problem.ts";
 import { terminalText } from "../../platform/terminal-text.ts";
 import { operator, withServices } from "../context.ts";
 import { checkImportFile, importUsersCsv } from "../import-file.ts";
@@ -61,7 +62,7 @@ function readImportText(file: string): string {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw new Refused(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Refused(`cannot read ${file}: ${fileProblem(error)}`);
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
