@@ -3,6 +3,7 @@ import { loadConfig, type Config, type ConfigResult } from "../config/config.ts"
 import { maskSetting } from "../config/mask.ts";
 import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
 import { SQLITE_BUSY_TIMEOUT_MS } from "../store/database.ts";
+import { terminalText } from "../platform/terminal-text.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { isConnectionLost, isSetupFault } from "../store/setup-fault.ts";
 
@@ -33,7 +34,8 @@ export function settingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
   const { resolved, result } = readSettings(env);
   const errors = [...resolved.problems, ...(result.ok ? [] : result.errors)];
   if (!result.ok || errors.length > 0) {
-    process.stderr.write(`FAMOS cannot start; fix these settings:\n${errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    // A problem quotes the value it got, which may hold anything the environment held.
+    process.stderr.write(`FAMOS cannot start; fix these settings:\n${errors.map((e) => `  - ${terminalText(e)}`).join("\n")}\n`);
     process.exit(1);
   }
   return { config: result.config, resolved };
@@ -42,7 +44,7 @@ export function settingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
 /** As settingsOrExit; an unknown FAMOS_ variable is a warning on standard error (`famos doctor` fails on it). */
 export function configOrExit(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const { config, resolved } = settingsOrExit(env);
-  for (const setting of resolved.unknown) process.stderr.write(`famos: warning: ${describeUnknown(setting)}\n`);
+  for (const setting of resolved.unknown) process.stderr.write(`famos: warning: ${terminalText(describeUnknown(setting))}\n`);
   return config;
 }
 

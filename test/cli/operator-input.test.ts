@@ -40,6 +40,15 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     for (const result of [missing, folder, settings]) expect(result.code).toBe(1);
   });
 
+  it("control characters in settings reach the terminal escaped: famos config's table, the settings refused at start", async () => {
+    const label = await cli.run(["config"], { env: { FAMOS_VERSION_LABEL: "FAMOS\u001b[2J 9.0" } });
+    expect(label.stdout).toContain("FAMOS\\u001b[2J 9.0");
+    const wrong = await cli.run(["user", "show", "j.smith"], { env: { FAMOS_OTP_TTL: "\u001b[2J15m" } });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('(got "\\u001b[2J15m")');
+    for (const result of [label, wrong]) expect(result.stdout + result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
   it("control characters typed in a login ID, an option or a file name reach the terminal escaped, in every refusal", async () => {
     const typed = "j\u001b[2J\u001b[31mX\nfamos: done";
     const results = [
