@@ -9,6 +9,15 @@ import { isConnectionLost, isSetupFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
+/**
+ * The one answer every command gives for a login ID no account has. A pasted 10,000-character
+ * "login ID" is quoted by its first 80 characters and its length, not echoed whole.
+ */
+export function noSuchUser(loginId: string): Refused {
+  const shown = loginId.length > 80 ? `"${loginId.slice(0, 80)}…" (${loginId.length} characters)` : `"${loginId}"`;
+  return new Refused(`no user has login ID ${shown}`);
+}
+
 /** Options that do not go together (exit 2, like the usage errors commander finds itself). */
 export class UsageError extends Error {}
 

@@ -49,6 +49,17 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     for (const result of [label, wrong]) expect(result.stdout + result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
+  it("an unknown login ID gets the same one line from every command, a 10,000-character one cut short", async () => {
+    const long = "a".repeat(10_000);
+    const commands = (id: string) => [["user", "show", id], ["user", "unlock", id], ["user", "role", id, "admin"], ["user", "disable", id], ["user", "factors", id], ["user", "delete", id, "--erase"]];
+    for (const args of commands(long)) {
+      const result = await cli.run(args);
+      expect(result.code, args.join(" ").slice(0, 40)).toBe(1);
+      expect(result.stderr).toBe(`famos: no user has login ID "${"a".repeat(80)}…" (10000 characters)\n`);
+    }
+    for (const args of commands("nobody.here")) expect((await cli.run(args)).stderr).toBe('famos: no user has login ID "nobody.here"\n');
+  });
+
   it("control characters typed in a login ID, an option or a file name reach the terminal escaped, in every refusal", async () => {
     const typed = "j\u001b[2J\u001b[31mX\nfamos: done";
     const results = [

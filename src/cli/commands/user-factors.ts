@@ -6,7 +6,7 @@ import { findUserByLogin } from "../../users/users.ts";
 import { factorsText } from "../../web/pages/support-factor-pages.ts";
 import { translator } from "../../i18n/translator.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 /** `famos user factors LOGIN [--remove]` (issue 13): which second factors a user has, and their removal. */
 export function userFactorsCommand(): Command {
@@ -19,10 +19,10 @@ export function userFactorsCommand(): Command {
     .action(async (loginId: string, options: { remove?: boolean; ticket?: string; json?: boolean }) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         if (options.remove) {
           const outcome = await removeSecondFactors(deps, { user: null, audit: operator() }, user.id, options.ticket?.trim().slice(0, 200) || null);
-          if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+          if (outcome.kind === "not-found") throw noSuchUser(loginId);
           if (outcome.kind === "forbidden") throw new Refused(outcome.message);
           const { removed } = outcome;
           const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;

@@ -7,7 +7,7 @@ import { translator } from "../../i18n/translator.ts";
 import { addressProblems } from "../../bounce/addresses.ts";
 import { terminalText } from "../../platform/terminal-text.ts";
 import { withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { noSuchUser } from "../io.ts";
 import { pauseOverBy } from "../../regulation/pause-end.ts";
 
 export function userShowCommand(): Command {
@@ -18,7 +18,7 @@ export function userShowCommand(): Command {
     .action(async (loginId: string, options: { json?: boolean }) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const lock = await loginLockInfo(deps.db, user.login_key, deps.clock.now());
         const tz = deps.config.timezone;
         const now = deps.clock.now();
