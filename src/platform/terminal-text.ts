@@ -7,3 +7,12 @@
 export function terminalText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/**
+ * One JSON text for standard output (`--json`): JSON.stringify escapes C0 but leaves DEL and C1 raw;
+ * these are written as \u escapes too, so a JSON line read on a terminal is as safe as a text line.
+ * Still the same JSON (they can only occur inside strings).
+ */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

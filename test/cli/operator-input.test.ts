@@ -88,6 +88,10 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     const shown = await cli.run(["user", "show", "j.smith"]);
     expect(shown.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(shown.stdout).toContain("Jane\\u009b31m \\u001b[8mSmith");
+    // --json too: the same JSON, with DEL and C1 written as \u escapes (JSON.stringify leaves them raw).
+    const json = await cli.run(["user", "show", "j.smith", "--json"]);
+    expect(json.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect((JSON.parse(json.stdout) as { name: string }).name).toBe("Jane\u009b31m \u001b[8mSmith");
     const db2 = new Database(join(cli.dir, "famos.db"));
     db2.prepare("update users set full_name = ? where login_id = ?").run("Jane Smith", "j.smith");
     db2.close();

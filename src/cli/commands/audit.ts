@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { Command } from "commander";
-import { terminalText } from "../../platform/terminal-text.ts";
+import { terminalJson, terminalText } from "../../platform/terminal-text.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import { formatDateTime } from "../../platform/format.ts";
@@ -28,7 +28,7 @@ export function parseSince(text: string, timezone: string): number {
 
 /** The interface contract's JSON line: time, event, actor, subject, ip, userAgent, detail. */
 export function auditJsonLine(r: AuditRecord): string {
-  return JSON.stringify({ time: new Date(r.time).toISOString(), event: r.event, actor: r.actor, subject: r.subject, ip: r.ip, userAgent: r.userAgent, detail: r.detail });
+  return terminalJson({ time: new Date(r.time).toISOString(), event: r.event, actor: r.actor, subject: r.subject, ip: r.ip, userAgent: r.userAgent, detail: r.detail });
 }
 
 function auditTextLine(r: AuditRecord, timezone: string): string {

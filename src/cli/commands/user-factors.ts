@@ -1,3 +1,4 @@
+import { terminalJson } from "../../platform/terminal-text.ts";
 import { Command } from "commander";
 import { factorsOf } from "../../strong-factors/factors.ts";
 import { REMOVAL_TEXT } from "../../strong-factors/messages.ts";
@@ -26,12 +27,12 @@ export function userFactorsCommand(): Command {
           if (outcome.kind === "forbidden") throw new Refused(outcome.message);
           const { removed } = outcome;
           const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;
-          if (options.json) process.stdout.write(JSON.stringify({ loginId: user.login_id, removed, sessionsEnded: outcome.sessionsEnded }) + "\n");
+          if (options.json) process.stdout.write(terminalJson({ loginId: user.login_id, removed, sessionsEnded: outcome.sessionsEnded }) + "\n");
           else process.stdout.write(`${user.login_id}: ${nothing ? REMOVAL_TEXT.nothing : REMOVAL_TEXT.done}\n`);
           return;
         }
         const factors = await factorsOf(deps.db, user.id);
-        if (options.json) process.stdout.write(JSON.stringify({ loginId: user.login_id, ...factors }) + "\n");
+        if (options.json) process.stdout.write(terminalJson({ loginId: user.login_id, ...factors }) + "\n");
         else process.stdout.write(`${user.login_id}: ${factorsText(translator("en-GB", deps.config.timezone), factors)}\n`);
       });
     });

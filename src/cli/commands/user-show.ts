@@ -5,7 +5,7 @@ import { findUserByLogin } from "../../users/users.ts";
 import { accessText } from "../../account/access.ts";
 import { translator } from "../../i18n/translator.ts";
 import { addressProblems } from "../../bounce/addresses.ts";
-import { terminalText } from "../../platform/terminal-text.ts";
+import { terminalJson, terminalText } from "../../platform/terminal-text.ts";
 import { withServices } from "../context.ts";
 import { noSuchUser } from "../io.ts";
 import { pauseOverBy } from "../../regulation/pause-end.ts";
@@ -57,7 +57,7 @@ export function userShowCommand(): Command {
           temporaryPasswordUntil: user.password_temporary_until ? new Date(user.password_temporary_until).toISOString() : null,
         };
         if (options.json) {
-          process.stdout.write(JSON.stringify(facts) + "\n");
+          process.stdout.write(terminalJson(facts) + "\n");
           return;
         }
         const lines = [
