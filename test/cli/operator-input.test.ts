@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 /**
@@ -95,6 +96,22 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     const db2 = new Database(join(cli.dir, "famos.db"));
     db2.prepare("update users set full_name = ? where login_id = ?").run("Jane Smith", "j.smith");
     db2.close();
+  });
+
+  it("names stored before the rule (C1, ESC) are listed escaped by rollout announce and import --sync --dry-run", async () => {
+    const added = await cli.run(["user", "add", "listed.one", "--name", "Listed One", "--partner", "7788"], { stdin: PASSWORD });
+    expect(added.code, added.stderr).toBe(0);
+    const db = new Database(join(cli.dir, "famos.db"));
+    db.prepare("update users set full_name = ? where login_id = ?").run("Listed\u009b2J \u001b[8mOne", "listed.one");
+    db.close();
+    const announce = await cli.run(["rollout", "announce", "--partner", "7788", "--dry-run"]);
+    const file = join(cli.dir, "other.csv");
+    writeFileSync(file, `${HEADER}\nsomeone.else,Someone Else,7788,,,${bcryptHash("a long passphrase of mine")}\n`);
+    const sync = await cli.run(["user", "import", file, "--sync", "--dry-run"]);
+    for (const result of [announce, sync]) {
+      expect(result.stdout).toContain("Listed\\u009b2J \\u001b[8mOne");
+      expect(result.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
   });
 
   it("a SQLite file another process holds past the busy timeout: one line saying the database is busy, exit 1, no stack, no log record", async () => {
