@@ -114,6 +114,19 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     }
   });
 
+  it("user factors --remove for a user who has none says nothing was removed, and neither mails them that it was nor signs them out", async () => {
+    const added = await cli.run(["user", "add", "no.factors", "--name", "No Factors", "--partner", "01234", "--email", "no.factors@dealer.example"], { stdin: PASSWORD });
+    expect(added.code, added.stderr).toBe(0);
+    const removed = await cli.run(["user", "factors", "no.factors", "--remove"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe("no.factors: The user had no passkeys, authenticator app or recovery codes; nothing was removed.\n");
+    expect(removed.stderr).not.toContain("were removed");
+    const db = new Database(join(cli.dir, "famos.db"));
+    const mails = db.prepare("select count(*) as n from outbox where recipient = ?").get("no.factors@dealer.example") as { n: number };
+    db.close();
+    expect(mails.n).toBe(0);
+  });
+
   it("a SQLite file another process holds past the busy timeout: one line saying the database is busy, exit 1, no stack, no log record", async () => {
     const holder = new Database(join(cli.dir, "famos.db"));
     holder.exec("BEGIN EXCLUSIVE");
