@@ -3,6 +3,7 @@ import { userInfo } from "node:os";
 import type { Actor } from "../audit/audit.ts";
 import { createServices, type Services } from "../app/services.ts";
 import { migrateToLatest } from "../store/migrate.ts";
+import { terminalText } from "../platform/terminal-text.ts";
 import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
 
 /**
@@ -36,7 +37,16 @@ export function operator(): Actor {
   return { actor: `operator:${name}`, ip: "cli", userAgent: "famos-cli" };
 }
 
-/** Commands print their own results; only real faults are logged, to standard error. */
+/**
+ * Commands print their own results; only faults are logged, to standard error, as one plain line
+ * each (`famos: could not read the mail outbox: database is locked`): an operator's terminal gets
+ * neither JSON nor a stack trace.
+ */
 function silentLogger() {
-  return pino({ level: "warn" }, pino.destination(2));
+  return pino({ level: "warn" }, { write: (record: string) => process.stderr.write(`${plainLogLine(record)}\n`) });
+}
+
+export function plainLogLine(record: string): string {
+  const { msg, err } = JSON.parse(record) as { msg?: string; err?: { message?: string } };
+  return terminalText(`famos: ${msg ?? "(no message)"}${err?.message ? `: ${err.message}` : ""}`);
 }

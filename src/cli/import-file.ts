@@ -1,3 +1,4 @@
+import { terminalJson } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
 import type { Actor } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
@@ -105,7 +106,7 @@ function checkRow(line: number, get: (column: Column) => string, enrolment: Conf
 /** A value from the file as the report shows it: quoted, bounded, control characters escaped (no terminal escapes). */
 function shown(value: string): string {
   const short = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-  return JSON.stringify(short).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return terminalJson(short);
 }
 
 /** Login IDs repeated in the file (case ignored) are ambiguous: none of those rows is taken. */

@@ -1,3 +1,4 @@
+import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
 import { disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
@@ -6,7 +7,7 @@ import type { CheckedFile } from "./import-file.ts";
 import { Refused } from "./io.ts";
 
 function listing(users: readonly User[]): string {
-  return users.map((u) => `  ${u.login_id} (${u.full_name}, partner ${u.partner_number})\n`).join("");
+  return users.map((u) => `  ${terminalText(`${u.login_id} (${u.full_name}, partner ${u.partner_number})`)}\n`).join("");
 }
 
 /** `--sync --dry-run`: who would be disabled; nothing is written. */

@@ -2,10 +2,22 @@ import { stdin } from "node:process";
 import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
 import { maskSetting } from "../config/mask.ts";
 import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
+import { SQLITE_BUSY_TIMEOUT_MS } from "../store/database.ts";
+import { terminalText } from "../platform/terminal-text.ts";
+import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { isConnectionLost, isSetupFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
+/**
+ * The one answer every command gives for a login ID no account has. A pasted 10,000-character
+ * "login ID" is quoted by its first 80 characters and its length, not echoed whole.
+ */
+export function noSuchUser(loginId: string): Refused {
+  const shown = loginId.length > 80 ? `"${loginId.slice(0, 80)}…" (${loginId.length} characters)` : `"${loginId}"`;
+  return new Refused(`no user has login ID ${shown}`);
+}
+
 /** Options that do not go together (exit 2, like the usage errors commander finds itself). */
 export class UsageError extends Error {}
 
@@ -31,7 +43,8 @@ export function settingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
   const { resolved, result } = readSettings(env);
   const errors = [...resolved.problems, ...(result.ok ? [] : result.errors)];
   if (!result.ok || errors.length > 0) {
-    process.stderr.write(`FAMOS cannot start; fix these settings:\n${errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    // A problem quotes the value it got, which may hold anything the environment held.
+    process.stderr.write(`FAMOS cannot start; fix these settings:\n${errors.map((e) => `  - ${terminalText(e)}`).join("\n")}\n`);
     process.exit(1);
   }
   return { config: result.config, resolved };
@@ -40,7 +53,7 @@ export function settingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
 /** As settingsOrExit; an unknown FAMOS_ variable is a warning on standard error (`famos doctor` fails on it). */
 export function configOrExit(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const { config, resolved } = settingsOrExit(env);
-  for (const setting of resolved.unknown) process.stderr.write(`famos: warning: ${describeUnknown(setting)}\n`);
+  for (const setting of resolved.unknown) process.stderr.write(`famos: warning: ${terminalText(describeUnknown(setting))}\n`);
   return config;
 }
 
@@ -130,6 +143,7 @@ export async function reachDatabase<T>(databaseUrl: string, step: () => T | Prom
   try {
     return await step();
   } catch (error) {
+    if (isSqliteBusy(error)) throw busy(databaseUrl, error, "run the command again");
     if (!isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
     throw new Refused(`cannot use the database ${where}: ${error.message}; check FAMOS_DATABASE_URL (famos doctor tells more)`);
@@ -146,8 +160,20 @@ export async function keepDatabase<T>(databaseUrl: string, again: string, step: 
   try {
     return await step();
   } catch (error) {
+    if (isSqliteBusy(error)) throw busy(databaseUrl, error, again);
     if (!isConnectionLost(error) && !isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
     throw new Refused(`lost the connection to the database ${where} in the middle of the work (${error.message}); what was committed before stays: ${again} once the database answers (famos doctor tells more)`);
   }
+}
+
+/** SQLite's file held by another writer (`famos serve`, another command) past its busy timeout (store/database.ts). */
+function isSqliteBusy(error: unknown): error is Error {
+  return isDatabaseUnavailable(error) && /^SQLITE_/.test(String((error as { code?: unknown }).code));
+}
+
+/** Busy is not lost: the file is fine and the same command succeeds once the other writer is done. */
+function busy(databaseUrl: string, error: Error, again: string): Refused {
+  const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
+  return new Refused(`the database ${where} is busy: another process kept it locked past the wait of ${SQLITE_BUSY_TIMEOUT_MS / 1000} s (${error.message}); what was committed before stays: ${again} in a moment`);
 }

@@ -10,6 +10,7 @@ import { migrateCommand } from "./commands/migrate.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
+import { terminalText } from "../platform/terminal-text.ts";
 import { Refused, UsageError, useSettingsFile } from "./io.ts";
 
 /** `famos <command>`: exit 0 on success, 1 for refused input (reason on stderr), 2 for usage errors. */
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command("famos")
     .description("FAMOS sign-in with email one time passcodes")
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+    .configureOutput(OUTPUT)
     .showHelpAfterError()
     .option("--config <file>", "read settings from this TOML file as well (the environment overrides it)")
     .hook("preAction", (root) => useSettingsFile(root.opts<{ config?: string }>().config));
@@ -35,8 +36,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** commander's own errors are one line that may quote what was typed (`--role <ESC>[2J`): escaped. */
+const OUTPUT = {
+  writeErr: (text: string) => process.stderr.write(text),
+  outputError: (text: string, write: (text: string) => void) => write(`${terminalText(text.replace(/\n$/, ""))}\n`),
+};
+
 function applyExitOverride(command: Command): void {
   command.exitOverride();
+  // addCommand does not pass the parent's output settings on.
+  command.configureOutput(OUTPUT);
   for (const sub of command.commands) applyExitOverride(sub);
 }
 
@@ -51,15 +60,19 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+      // `famos user` without its subcommand: commander shows the help on standard error with a
+      // non-zero exit code, a usage error like any other.
+      if (error.code === "commander.help" && error.exitCode === 0) return 0;
       return 2;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`famos: ${error.message}\n`);
+      process.stderr.write(`famos: ${terminalText(error.message)}\n`);
       return 2;
     }
     if (error instanceof Refused) {
-      process.stderr.write(`famos: ${error.message}\n`);
+      // Refusals quote what was typed (a login ID, a file name): never raw on the terminal.
+      process.stderr.write(`famos: ${terminalText(error.message)}\n`);
       return 1;
     }
     process.stderr.write(`famos: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse, TomlError } from "smol-toml";
+import { fileProblem } from "../platform/file-problem.ts";
 
 export type SettingsFileResult = { ok: true; values: Map<string, string> } | { ok: false; error: string };
 
@@ -14,7 +15,7 @@ export function readSettingsFile(path: string): SettingsFileResult {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    return { ok: false, error: `cannot read the settings file ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+    return { ok: false, error: `cannot read the settings file "${path}": ${fileProblem(error)}` };
   }
   let table: Record<string, unknown>;
   try {

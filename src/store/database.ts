@@ -34,7 +34,7 @@ export interface StoreOptions {
    * `famos serve` and `famos doctor`, FAMOS_DATABASE_TIMEOUT). The other commands leave it unset: an
    * import's batches, a migration's index builds and a cleanup's deletes may run longer than a request.
    * SQLite runs in the process and cannot be cut off: there it bounds the wait for the write lock
-   * another process holds (the busy timeout, SQLITE_DEFAULT_BUSY_MS without it).
+   * another process holds (the busy timeout, SQLITE_BUSY_TIMEOUT_MS without it).
    */
   statementTimeoutMs?: number;
 }
@@ -50,16 +50,17 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
 
 /**
  * How long a command waits for SQLite's write lock while another process holds it (an import while
- * `famos serve` writes): the same 5 s `famos serve` waits by default (FAMOS_DATABASE_TIMEOUT).
+ * `famos serve` writes) before SQLITE_BUSY: the same 5 s `famos serve` waits by default
+ * (FAMOS_DATABASE_TIMEOUT).
  */
-const SQLITE_DEFAULT_BUSY_MS = 5000;
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /**
  * The file, made ready: its directory, the connection, and the settings below. A fault here is the
  * setup's (a directory that cannot be made, a file that is no database, a disk that is read-only), told
  * as such (SqliteOpenFault) so the command line names the database instead of printing a stack.
  */
-function openSqliteFile(path: string, busyMs = SQLITE_DEFAULT_BUSY_MS): SQLite.Database {
+function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.Database {
   let database: SQLite.Database | undefined;
   try {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });

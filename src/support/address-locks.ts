@@ -14,7 +14,8 @@ export function parseAddress(raw: string): AddressInput {
   const text = raw.trim();
   const prefix = /^([0-9a-f:]+)::\/64$/i.exec(text);
   if (isIP(text) !== 0) return { ok: true, address: countedAddress(text) };
-  if (prefix && isIP(`${prefix[1]}::`) === 6) return { ok: true, address: text.toLowerCase() };
+  // Any spelling of a /64 (2001:db8::/64, 2001:DB8:0:0::/64) is the key its addresses are counted under.
+  if (prefix && isIP(`${prefix[1]}::`) === 6) return { ok: true, address: countedAddress(`${prefix[1]}::`) };
   return { ok: false, message: `"${text.slice(0, 80)}" is not an IP address (such as 203.0.113.7 or 2001:db8::1)` };
 }
 

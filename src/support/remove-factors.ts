@@ -14,7 +14,8 @@ export type RemoveFactorsOutcome = { kind: "removed"; removed: RemovedFactors; s
  * "Remove second factors" (console, `famos user factors LOGIN --remove`; issue 13): for a user who
  * lost the phone with the app or the passkeys. Support acts on others' accounts only, and never on an
  * administrator's; an administrator may act on anyone's but their own (src/support/acting.ts). The
- * user's sessions end and their codes stop working, the OTP email is told, all in one transaction.
+ * user's sessions end and their codes stop working, the OTP email is told, all in one transaction
+ * (when there was something to remove).
  */
 export async function removeSecondFactors(deps: Deps, by: Acting, userId: string, ticket: string | null): Promise<RemoveFactorsOutcome> {
   const now = deps.clock.now();
@@ -24,8 +25,11 @@ export async function removeSecondFactors(deps: Deps, by: Acting, userId: string
     const refused = refusal(by, target, "factors");
     if (refused) return refused;
     const removed = await removeAllFactors(tx, target.id);
-    const sessionsEnded = await endUserAccess(tx, target.id, now, "factors-removed");
-    if (target.otp_email) {
+    // Nothing to remove (a login ID typed by mistake, a second run): the user is neither signed out
+    // nor mailed that factors were removed, which would be untrue. The attempt is still audited.
+    const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;
+    const sessionsEnded = nothing ? 0 : await endUserAccess(tx, target.id, now, "factors-removed");
+    if (target.otp_email && !nothing) {
       const mail = factorsRemovedMail({ loginId: target.login_id, at: now, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.factors-removed", recipient: target.otp_email, ...mail });
     }

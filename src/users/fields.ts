@@ -1,6 +1,7 @@
 /** The fields every way of making a user checks (user add, the import, the console): one home for their limits. */
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** C0, DEL and C1 (U+0080–U+009F: U+009B is a one-byte CSI to many terminals). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /**
  * Invisible format characters (issue 19.7): zero-width characters (U+200B–U+200D, U+2060–U+2064,
  * U+FEFF, U+180E, the soft hyphen U+00AD) and bidirectional controls (U+061C, U+200E–U+200F,

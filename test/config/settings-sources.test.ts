@@ -117,7 +117,7 @@ describe("settings from the environment, a settings file and _FILE secrets", () 
   it("says which line of a broken settings file is wrong, and what a missing one is", () => {
     const broken = file("broken.toml", 'otp_ttl = "10m"\notp_tries = = 3\n');
     expect(resolveSettings({}, broken).problems[0]).toMatch(new RegExp(`^FAMOS_CONFIG: the settings file ${broken} is not valid TOML at line 2`));
-    expect(resolveSettings({}, join(dir, "none.toml")).problems).toEqual([`FAMOS_CONFIG: cannot read the settings file ${join(dir, "none.toml")} (ENOENT)`]);
+    expect(resolveSettings({}, join(dir, "none.toml")).problems).toEqual([`FAMOS_CONFIG: cannot read the settings file "${join(dir, "none.toml")}": there is no such file (ENOENT)`]);
     expect(resolveSettings({}, file("table.toml", "[smtp]\nurl = 1\n")).problems[0]).toMatch(/"smtp" must be a string/);
   });
 });

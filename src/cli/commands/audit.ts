@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { Command } from "commander";
+import { terminalJson, terminalText } from "../../platform/terminal-text.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import { formatDateTime } from "../../platform/format.ts";
@@ -24,19 +25,15 @@ export function parseSince(text: string, timezone: string): number {
   throw new Refused(`--since: "${text}" is not an ISO 8601 time such as 2026-06-14, 2026-06-14T17:47 or 2026-06-14T16:47:00Z`);
 }
 
-/** Control characters (a login ID typed at sign-in, a user agent) are shown escaped, never sent to the terminal. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
 
 /** The interface contract's JSON line: time, event, actor, subject, ip, userAgent, detail. */
 export function auditJsonLine(r: AuditRecord): string {
-  return JSON.stringify({ time: new Date(r.time).toISOString(), event: r.event, actor: r.actor, subject: r.subject, ip: r.ip, userAgent: r.userAgent, detail: r.detail });
+  return terminalJson({ time: new Date(r.time).toISOString(), event: r.event, actor: r.actor, subject: r.subject, ip: r.ip, userAgent: r.userAgent, detail: r.detail });
 }
 
 function auditTextLine(r: AuditRecord, timezone: string): string {
   const detail = Object.keys(r.detail).length ? ` ${JSON.stringify(r.detail)}` : "";
-  return printable(`${formatDateTime(r.time, timezone)}  ${r.event.padEnd(20)} ${r.actor ?? "-"} → ${r.subject ?? "-"}  ${r.ip ?? "-"}${detail}`);
+  return terminalText(`${formatDateTime(r.time, timezone)}  ${r.event.padEnd(20)} ${r.actor ?? "-"} → ${r.subject ?? "-"}  ${r.ip ?? "-"}${detail}`);
 }
 
 export function auditCommand(): Command {

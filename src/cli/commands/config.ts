@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { terminalText } from "../../platform/terminal-text.ts";
 import { isProduction } from "../../config/config.ts";
 import { knownSettings } from "../../config/known-settings.ts";
 import { maskSetting } from "../../config/mask.ts";
@@ -29,7 +30,7 @@ export function configCommand(): Command {
       });
       process.stdout.write(formatTable(["SETTING", "VALUE", "FROM"], rows));
       const problems = [...resolved.problems, ...(result.ok ? [] : result.errors), ...resolved.unknown.map(describeUnknown)];
-      for (const problem of problems) process.stderr.write(`famos: ${problem}\n`);
+      for (const problem of problems) process.stderr.write(`famos: ${terminalText(problem)}\n`);
       process.exitCode = problems.length === 0 ? 0 : 1;
     });
 }

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { checkMailDns, mailDnsTargets } from "../../mail/dns-check.ts";
 import { configOrExit, Refused } from "../io.ts";
+import { terminalText } from "../../platform/terminal-text.ts";
 
 function dnsServer(value: string, previous: string[] = []): string[] {
   if (!/^[0-9a-f.:[\]]+$/i.test(value)) throw new InvalidArgumentError("give an IP address, optionally with a port (127.0.0.1:53)");
@@ -20,7 +21,8 @@ export function mailCommand(): Command {
       if (result.kind === "unreachable") {
         throw new Refused(`DNS cannot be reached from here (${result.reason}), so SPF, DKIM and DMARC were not checked. Run this on a machine that can reach DNS.`);
       }
-      for (const r of result.records) process.stdout.write(`${r.kind.padEnd(5)} ${r.name}: ${r.state}, ${r.detail}\n`);
+      // A TXT record's text is whatever the domain's DNS (or whoever answers for it) put there.
+      for (const r of result.records) process.stdout.write(`${terminalText(`${r.kind.padEnd(5)} ${r.name}: ${r.state}, ${r.detail}`)}\n`);
       if (!config.dkim) process.stdout.write("DKIM  not checked: FAMOS does not sign (set FAMOS_DKIM_DOMAIN, FAMOS_DKIM_SELECTOR, FAMOS_DKIM_KEY_FILE)\n");
       const wrong = result.records.filter((r) => r.state !== "published");
       if (wrong.length === result.records.length) {

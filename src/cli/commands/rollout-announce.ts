@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { terminalText } from "../../platform/terminal-text.ts";
 import { Command } from "commander";
 import { announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
 import { operator, withServices } from "../context.ts";
@@ -68,7 +69,8 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
     process.exitCode = 130;
   }
   if (r.withoutAddress.length > 0) {
-    const list = r.withoutAddress.map((u) => `  ${u.partnerNumber}\t${u.loginId}\t${u.fullName}`);
+    // Names and login IDs stored before their rules were strict may hold control characters.
+    const list = r.withoutAddress.map((u) => `  ${[u.partnerNumber, u.loginId, u.fullName].map(terminalText).join("\t")}`);
     process.stdout.write(`Users without any address (partner, login ID, name) — reach them another way:\n${list.join("\n")}\n`);
   }
 }

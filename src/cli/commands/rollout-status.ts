@@ -1,3 +1,4 @@
+import { terminalJson } from "../../platform/terminal-text.ts";
 import { Command } from "commander";
 import { rolloutProgress } from "../../rollout/progress.ts";
 import { rolloutJson, rolloutText } from "../../rollout/report.ts";
@@ -10,7 +11,7 @@ export function rolloutStatusCommand(): Command {
     .action(async (options: { json?: boolean }) => {
       await withServices(async ({ deps }) => {
         const progress = await rolloutProgress(deps);
-        process.stdout.write(options.json ? `${JSON.stringify(rolloutJson(progress))}\n` : rolloutText(progress, deps.config.timezone));
+        process.stdout.write(options.json ? `${terminalJson(rolloutJson(progress))}\n` : rolloutText(progress, deps.config.timezone));
       });
     });
 }

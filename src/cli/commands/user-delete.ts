@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { eraseUser } from "../../account/erase.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 /** `famos user delete LOGIN --erase` (issue 11): the account goes, its audit events stay under a pseudonym. */
 export function userDeleteCommand(): Command {
@@ -13,9 +13,9 @@ export function userDeleteCommand(): Command {
     .action(async (loginId: string) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const outcome = await eraseUser(deps, { user: null, audit: operator() }, user.id);
-        if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+        if (outcome.kind === "not-found") throw noSuchUser(loginId);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
         process.stdout.write(`Deleted ${outcome.loginId}; ${outcome.events} audit ${outcome.events === 1 ? "event is" : "events are"} kept under the pseudonym ${outcome.pseudonym}.\n`);
       });

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { disableUser, enableUser } from "../../account/disable.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 /** `famos user disable|enable LOGIN` (issue 11): a leaver's account, kept with its history. */
 export function userDisableCommand(): Command {
@@ -22,12 +22,12 @@ export function userEnableCommand(): Command {
 async function run(loginId: string, disable: boolean): Promise<void> {
   await withServices(async ({ deps }) => {
     const user = await findUserByLogin(deps.db, loginId);
-    if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+    if (!user) throw noSuchUser(loginId);
     const by = { user: null, audit: operator() };
     const outcome = disable ? await disableUser(deps, by, user.id) : await enableUser(deps, by, user.id);
     switch (outcome.kind) {
       case "not-found":
-        throw new Refused(`no user has login ID "${loginId}"`);
+        throw noSuchUser(loginId);
       case "forbidden":
         throw new Refused(outcome.message);
       case "unchanged":

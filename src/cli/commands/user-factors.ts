@@ -1,3 +1,4 @@
+import { terminalJson } from "../../platform/terminal-text.ts";
 import { Command } from "commander";
 import { factorsOf } from "../../strong-factors/factors.ts";
 import { REMOVAL_TEXT } from "../../strong-factors/messages.ts";
@@ -6,7 +7,7 @@ import { findUserByLogin } from "../../users/users.ts";
 import { factorsText } from "../../web/pages/support-factor-pages.ts";
 import { translator } from "../../i18n/translator.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 /** `famos user factors LOGIN [--remove]` (issue 13): which second factors a user has, and their removal. */
 export function userFactorsCommand(): Command {
@@ -19,19 +20,19 @@ export function userFactorsCommand(): Command {
     .action(async (loginId: string, options: { remove?: boolean; ticket?: string; json?: boolean }) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         if (options.remove) {
           const outcome = await removeSecondFactors(deps, { user: null, audit: operator() }, user.id, options.ticket?.trim().slice(0, 200) || null);
-          if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+          if (outcome.kind === "not-found") throw noSuchUser(loginId);
           if (outcome.kind === "forbidden") throw new Refused(outcome.message);
           const { removed } = outcome;
           const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;
-          if (options.json) process.stdout.write(JSON.stringify({ loginId: user.login_id, removed, sessionsEnded: outcome.sessionsEnded }) + "\n");
+          if (options.json) process.stdout.write(terminalJson({ loginId: user.login_id, removed, sessionsEnded: outcome.sessionsEnded }) + "\n");
           else process.stdout.write(`${user.login_id}: ${nothing ? REMOVAL_TEXT.nothing : REMOVAL_TEXT.done}\n`);
           return;
         }
         const factors = await factorsOf(deps.db, user.id);
-        if (options.json) process.stdout.write(JSON.stringify({ loginId: user.login_id, ...factors }) + "\n");
+        if (options.json) process.stdout.write(terminalJson({ loginId: user.login_id, ...factors }) + "\n");
         else process.stdout.write(`${user.login_id}: ${factorsText(translator("en-GB", deps.config.timezone), factors)}\n`);
       });
     });

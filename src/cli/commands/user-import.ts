@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { fileProblem } from "../../platform/file-problem.ts";
+import { terminalText } from "../../platform/terminal-text.ts";
 import { operator, withServices } from "../context.ts";
 import { checkImportFile, importUsersCsv } from "../import-file.ts";
 import { syncAfterImport, syncDryRun } from "../import-sync.ts";
@@ -44,7 +46,7 @@ export function userImportCommand(): Command {
         ];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
         if (result.refused.length > 0) {
-          const lines = result.refused.map((r) => `  line ${r.line}: ${printable(r.reason)}`);
+          const lines = result.refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}`);
           process.stderr.write(`${result.refused.length} ${result.refused.length === 1 ? "row" : "rows"} refused:\n${lines.join("\n")}\n`);
           process.exitCode = 1;
         }
@@ -60,7 +62,7 @@ function readImportText(file: string): string {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw new Refused(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Refused(`cannot read ${file}: ${fileProblem(error)}`);
   }
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -69,7 +71,3 @@ function readImportText(file: string): string {
   }
 }
 
-/** Reasons quote values from the file: control characters are shown escaped, never sent to the terminal. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { resetOtpEmail } from "../../support/reset-email.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 /**
  * The guide's "OTP email reset" from the command line: the same domain operation as the console's
@@ -18,14 +18,14 @@ export function userResetEmailCommand(): Command {
     .action(async (loginId: string, options: { name: string; partner: string; ticket: string }) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const outcome = await resetOtpEmail(deps, { user: null, audit: operator() }, user.id, {
           name: options.name,
           loginId,
           partnerNumber: options.partner,
           ticket: options.ticket,
         });
-        if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+        if (outcome.kind === "not-found") throw noSuchUser(loginId);
         if (outcome.kind !== "reset") throw new Refused(outcome.message.replace(/^The /, "the "));
         const told = outcome.previousEmail ? `; ${outcome.previousEmail} is told of the reset` : "; there was no confirmed address to tell";
         process.stdout.write(

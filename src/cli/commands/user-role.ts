@@ -2,7 +2,7 @@ import { Argument, Command } from "commander";
 import { changeRole } from "../../support/roles.ts";
 import { findUserByLogin, ROLES } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 export function userRoleCommand(): Command {
   return new Command("role")
@@ -12,9 +12,9 @@ export function userRoleCommand(): Command {
     .action(async (loginId: string, role: string) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const outcome = await changeRole(deps, { user: null, audit: operator() }, user, role);
-        if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+        if (outcome.kind === "not-found") throw noSuchUser(loginId);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
         if (outcome.kind === "unknown-role") throw new Refused(`"${role}" is not a role: use user, support or admin`);
         process.stdout.write(

@@ -3,7 +3,7 @@ import { generateTemporaryPassword, setTemporaryPassword } from "../../account/t
 import { formatDateTime } from "../../platform/format.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
-import { readPassword, Refused } from "../io.ts";
+import { Refused, noSuchUser, readPassword } from "../io.ts";
 
 /**
  * `famos user set-password LOGIN --temporary [--generate]` (issue 11): the support reset of a
@@ -19,10 +19,10 @@ export function userSetPasswordCommand(): Command {
     .action(async (loginId: string, options: { temporary: boolean; generate?: boolean }) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const password = options.generate ? generateTemporaryPassword(deps.random) : await readPassword("Temporary password: ");
         const outcome = await setTemporaryPassword(deps, { user: null, audit: operator() }, user.id, password);
-        if (outcome.kind === "not-found") throw new Refused(`no user has login ID "${loginId}"`);
+        if (outcome.kind === "not-found") throw noSuchUser(loginId);
         if (outcome.kind !== "set") throw new Refused(outcome.message);
         if (options.generate) process.stdout.write(`Temporary password for ${user.login_id}: ${password}\n`);
         const until = formatDateTime(outcome.expiresAt, deps.config.timezone);

@@ -5,8 +5,9 @@ import { findUserByLogin } from "../../users/users.ts";
 import { accessText } from "../../account/access.ts";
 import { translator } from "../../i18n/translator.ts";
 import { addressProblems } from "../../bounce/addresses.ts";
+import { terminalJson, terminalText } from "../../platform/terminal-text.ts";
 import { withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { noSuchUser } from "../io.ts";
 import { pauseOverBy } from "../../regulation/pause-end.ts";
 
 export function userShowCommand(): Command {
@@ -17,7 +18,7 @@ export function userShowCommand(): Command {
     .action(async (loginId: string, options: { json?: boolean }) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const lock = await loginLockInfo(deps.db, user.login_key, deps.clock.now());
         const tz = deps.config.timezone;
         const now = deps.clock.now();
@@ -56,7 +57,7 @@ export function userShowCommand(): Command {
           temporaryPasswordUntil: user.password_temporary_until ? new Date(user.password_temporary_until).toISOString() : null,
         };
         if (options.json) {
-          process.stdout.write(JSON.stringify(facts) + "\n");
+          process.stdout.write(terminalJson(facts) + "\n");
           return;
         }
         const lines = [
@@ -87,7 +88,7 @@ export function userShowCommand(): Command {
           ["Last sign-in", user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"],
           ["Access", accessText(translator("en-GB", tz), user)],
         ];
-        process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(15)} ${v}`).join("\n") + "\n");
+        process.stdout.write(lines.map(([k, v]) => terminalText(`${k!.padEnd(15)} ${v}`)).join("\n") + "\n");
       });
     });
 }

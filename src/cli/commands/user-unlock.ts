@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { unlockAccount } from "../../support/unlock.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, noSuchUser } from "../io.ts";
 
 export function userUnlockCommand(): Command {
   return new Command("unlock")
@@ -14,7 +14,7 @@ export function userUnlockCommand(): Command {
     .action(async (loginId: string) => {
       await withServices(async ({ deps }) => {
         const user = await findUserByLogin(deps.db, loginId);
-        if (!user) throw new Refused(`no user has login ID "${loginId}"`);
+        if (!user) throw noSuchUser(loginId);
         const outcome = await unlockAccount(deps, { user: null, audit: operator() }, user);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
         process.stdout.write(outcome.wasLocked ? `Unlocked ${user.login_id}.\n` : `${user.login_id} was not locked; its failure counts are cleared.\n`);
