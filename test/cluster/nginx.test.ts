@@ -127,6 +127,19 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
 
   const live = (port: number) => `127.0.0.1:${port}`;
 
+  /** A new user signed in fully through nginx by browser 127.0.0.<n>, wherever its steps land. */
+  async function signedInThrough(n: number) {
+    const user = await addUser(deps);
+    const c = client(n);
+    await c.step("GET", "/login");
+    const before = smtp.messages.length;
+    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    const code = await nextCode(smtp, user.otp_email!, before);
+    await c.step("GET", "/otp");
+    expect((await c.step("POST", "/otp", { code })).headers.location).toBe("/");
+    return c;
+  }
+
   it("serves over TLS with HTTPS-mode cookies and redirects plain HTTP", async () => {
     const c = client(11);
     const page = await c.step("GET", "/login");
@@ -194,14 +207,7 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
   });
 
   it("signing out on one instance ends the session on the other", async () => {
-    const user = await addUser(deps);
-    const c = client(14);
-    await c.step("GET", "/login");
-    const before = smtp.messages.length;
-    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
-    const code = await nextCode(smtp, user.otp_email!, before);
-    await c.step("GET", "/otp");
-    expect((await c.step("POST", "/otp", { code })).headers.location).toBe("/");
+    const c = await signedInThrough(14);
     await c.step("GET", "/profile");
     const signedInCookies = c.cookieHeader();
     const out = await c.step("POST", "/logout");
@@ -221,14 +227,7 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
   });
 
   it("a database held up past FAMOS_DATABASE_TIMEOUT: 503 with Retry-After through nginx, after both instances tried, and neither is left out of the next requests", async () => {
-    const user = await addUser(deps);
-    const c = client(18);
-    await c.step("GET", "/login");
-    const before = smtp.messages.length;
-    await c.step("POST", "/login", { loginId: user.login_id, password: user.password });
-    const code = await nextCode(smtp, user.otp_email!, before);
-    await c.step("GET", "/otp");
-    expect((await c.step("POST", "/otp", { code })).headers.location).toBe("/");
+    const c = await signedInThrough(18);
     // Every request reads its session: with the table locked, each instance's read waits out its bound.
     const held = await store.db.transaction().execute(async (tx) => {
       await sql`lock table sessions in access exclusive mode`.execute(tx);
