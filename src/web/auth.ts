@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
+import { rotateCsrfSecret } from "./csrf.ts";
 import { deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
@@ -47,9 +48,15 @@ function sessionCookieOptions(deps: Pick<Deps, "config">, request: FastifyReques
   };
 }
 
-export function setSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply, token: string): void {
+/**
+ * The one place a session token reaches the browser (each sign-in step, a factor confirmed, a
+ * password or address changed): the CSRF secret is renewed with it, so forms of pages seen at a
+ * lower privilege no longer pass (OWASP CSRF cheat sheet; the page this reply renders gets the new one).
+ */
+export function setSessionCookie(deps: Pick<Deps, "config" | "random">, reply: FastifyReply, token: string): void {
   reply.setCookie(sessionCookieName(deps, reply.request), token, sessionCookieOptions(deps, reply.request));
   if (deps.config.upstreamUrl) reply.setCookie(sectionCookieName(deps, reply.request), token, sectionCookieOptions());
+  rotateCsrfSecret(reply, deps.config, deps.random);
 }
 
 export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): void {

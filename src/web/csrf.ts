@@ -39,18 +39,26 @@ export const CSRF_REFUSED = "This form has expired or did not come from FAMOS. G
  */
 export function registerCsrf(app: FastifyInstance, config: Readonly<Config>, random: Random): void {
   app.decorateReply("generateCsrf", function generateCsrf(this: FastifyReply): string {
-    const request = this.request;
-    let secret: string | null = secrets.get(request) ?? readSecret(request, config);
-    if (!secret) {
-      // @fastify/csrf's secret (18 random bytes, base64url) from the pooled random source: its own
-      // secretSync calls into the CSPRNG for each new visitor (issue 17).
-      secret = random.bytes(SECRET_BYTES).toString("base64url");
-      const https = requestIsHttps(config, request);
-      this.setCookie(csrfCookieName(https), secret, { path: "/", httpOnly: true, sameSite: "lax", secure: https, signed: true });
-    }
-    secrets.set(request, secret);
+    const secret = secrets.get(this.request) ?? readSecret(this.request, config) ?? rotateCsrfSecret(this, config, random);
+    secrets.set(this.request, secret);
     return tokens.create(secret);
   });
+}
+
+/**
+ * A new secret in the cookie, and for the tokens of the page this reply renders. Called for a new
+ * visitor, and each time a session token is issued (setSessionCookie): OWASP's CSRF cheat sheet asks
+ * that anti-CSRF secrets be regenerated on authentication, so a secret planted or read before
+ * sign-in is worth nothing after it.
+ */
+export function rotateCsrfSecret(reply: FastifyReply, config: Readonly<Config>, random: Random): string {
+  // @fastify/csrf's secret (18 random bytes, base64url) from the pooled random source: its own
+  // secretSync calls into the CSPRNG for each new visitor (issue 17).
+  const secret = random.bytes(SECRET_BYTES).toString("base64url");
+  const https = requestIsHttps(config, reply.request);
+  reply.setCookie(csrfCookieName(https), secret, { path: "/", httpOnly: true, sameSite: "lax", secure: https, signed: true });
+  secrets.set(reply.request, secret);
+  return secret;
 }
 
 /** Throws 403 unless the request carries a token made from its own cookie's secret. */

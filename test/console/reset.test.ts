@@ -72,6 +72,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
     const pending = new FormClient(t.app, "10.3.3.3");
     const before = t.smtp.messages.length;
     await submitPassword(pending, user.login_id, user.password);
+    await pending.get("/otp"); // as the browser follows the password step (its forms carry this page's token)
     const pendingCode = await nextCode(t.smtp, "lost.inbox@dealer.example", before);
 
     await supportClient.get(`/support/users/${user.id}`);

@@ -92,6 +92,7 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     expect(strangerRight.body).toContain("paused on new browsers");
 
     expect((await submitPassword(home, alice.login_id, alice.password)).headers.location).toBe("/otp");
+    await home.get("/otp"); // as the browser follows it: the password step renewed the CSRF secret
 
     const presenting = async (cookie: string) => {
       const client = new FormClient(t.app, "203.0.113.98");

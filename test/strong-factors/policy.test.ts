@@ -54,6 +54,8 @@ describe("a support user must set up a strong factor, and then the emailed code 
 
   it("ASVS 4.1.1: a session at the setup screen reaches nothing but its own step (every route, enumerated)", async () => {
     const { client } = await atSetup();
+    // The forms a browser at this step can send carry the setup page's token (the code step renewed the CSRF secret).
+    await client.get("/factor-setup");
     const own = ["/factor-setup", "/factor-setup/app", "/factor-setup/app/confirm", "/factor-setup/passkey", "/factor-setup/passkey/options"];
     const open = (route: { url: string; config: { access?: string } }) =>
       route.config.access === "public" || /^\/(healthz|readyz|metrics|static\/|dev\/mailbox|auth\/(nginx|traefik)|hooks\/bounce)/.test(route.url);

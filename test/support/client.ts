@@ -116,9 +116,12 @@ export function nextCode(smtp: TestSmtpServer, to: string, after = 0): Promise<s
   return smtpMailbox(smtp).code(to, after);
 }
 
-/** A full sign-in of a user with a confirmed OTP email: password, code, portal (see signIn). */
+/** A full sign-in of a user with a confirmed OTP email: password, code, the page it leads to (see signIn). */
 export async function signInFully(client: FormClient, smtp: TestSmtpServer, user: { login_id: string; password: string; otp_email: string | null }): Promise<void> {
-  await signIn({ mailbox: smtpMailbox(smtp) }, { user, client, page: null });
+  const { answer } = await signIn({ mailbox: smtpMailbox(smtp) }, { user, client, page: null });
+  // As a browser, on to the page the code leads to: its forms carry tokens of the CSRF secret the code step renewed.
+  const landing = answer.headers.location;
+  if (typeof landing === "string" && landing.startsWith("/") && !landing.startsWith("//")) await client.get(landing);
 }
 
 export type TestUser = User & { password: string };

@@ -1,7 +1,8 @@
 import Tokens from "@fastify/csrf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FormClient } from "../support/client.ts";
+import { FormClient, signIn } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+import { appCode, secretFrom } from "../strong-factors/helpers.ts";
 
 const LOGIN = { loginId: "nobody", password: "not the password" };
 const CSRF_REFUSED = "This form has expired or did not come from FAMOS. Go back, reload the page and try again.";
@@ -98,6 +99,82 @@ describe("CSRF tokens (unit tier)", () => {
     } finally {
       await https.close();
     }
+  });
+});
+
+/**
+ * OWASP CSRF cheat sheet ("regenerate anti-CSRF secrets on authentication"): each session token FAMOS
+ * issues comes with a new CSRF secret (src/web/auth.ts setSessionCookie → rotateCsrfSecret), so a
+ * secret planted or read before sign-in is worth nothing after it.
+ */
+describe("CSRF secret rotation at sign-in (unit tier)", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp();
+  });
+  afterAll(async () => u.close());
+
+  const csrfCookie = (answer: { cookies: Array<{ name: string; value: string }> }) => answer.cookies.find((c) => c.name === "famos_csrf")?.value;
+
+  it("refuses a token from a page seen before sign-in on a form sent after it, and takes the signed-in page's token", async () => {
+    const client = new FormClient(u.app);
+    await client.get("/login");
+    const beforeSignIn = client.csrf!;
+    await signIn(u, { client });
+    const stale = await client.post("/logout", {}, { csrf: beforeSignIn });
+    expect(stale.statusCode).toBe(403);
+    expect((await client.get("/profile")).statusCode).toBe(200);
+    const fresh = await client.post("/logout");
+    expect(fresh.statusCode).toBe(303);
+    expect(fresh.headers.location).toBe("/login?signedOut=1");
+  });
+
+  it("sets a new secret on the answer that completes each step of the sign-in (password, then code)", async () => {
+    const client = new FormClient(u.app);
+    await client.get("/login");
+    const secret = (signed: string) => u.app.unsignCookie(signed).value;
+    const beforeSignIn = client.cookies.get("famos_csrf")!;
+    const { answer: password, code } = await signIn(u, { client, until: "otp" });
+    const afterPassword = csrfCookie(password);
+    expect(afterPassword, "Set-Cookie famos_csrf on the password step's 303").toBeDefined();
+    expect(secret(afterPassword!)).not.toBe(secret(beforeSignIn));
+    const otpPageToken = client.csrf!;
+    const confirmed = await client.post("/otp", { code: code! });
+    expect(confirmed.statusCode).toBe(303);
+    const afterCode = csrfCookie(confirmed);
+    expect(afterCode, "Set-Cookie famos_csrf on the code step's 303").toBeDefined();
+    expect(secret(afterCode!)).not.toBe(secret(afterPassword!));
+    // The half-signed-in OTP page's token is no better after the code than the sign-in page's.
+    expect((await client.post("/logout", {}, { csrf: otpPageToken })).statusCode).toBe(403);
+  });
+
+  it("gives a page rendered by the answer that rotates the secret tokens of the new secret (Profile → authenticator app → recovery codes)", async () => {
+    const { client } = await signIn(u);
+    expect((await client.post("/profile/app", {})).headers.location).toBe("/profile/app");
+    const secret = secretFrom((await client.get("/profile/app")).body);
+    const before = client.cookies.get("famos_csrf");
+    const confirmed = await client.post("/profile/app/confirm", { code: await appCode(secret, u.clock.now()) });
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.body).toContain("Your recovery codes");
+    expect(csrfCookie(confirmed)).toBeDefined();
+    expect(csrfCookie(confirmed)).not.toBe(before);
+    // The page's own forms (the frame's Sign out) carry a token the new cookie takes.
+    expect(confirmed.body).toContain('name="_csrf"');
+    const signedOut = await client.post("/logout");
+    expect(signedOut.statusCode).toBe(303);
+    expect(signedOut.headers.location).toBe("/login?signedOut=1");
+  });
+
+  it("leaves the OTP page's Regenerate and Cancel working with the tokens it renders after the password step", async () => {
+    const { client } = await signIn(u, { until: "otp" });
+    u.clock.advance(31_000);
+    const regenerated = await client.post("/otp/regenerate");
+    expect(regenerated.statusCode).toBe(303);
+    expect(regenerated.headers.location).toMatch(/^\/otp/);
+    await client.get("/otp");
+    const cancelled = await client.post("/otp/cancel");
+    expect(cancelled.statusCode).toBe(303);
+    expect(cancelled.headers.location).toBe("/login");
   });
 });
 
