@@ -6,6 +6,7 @@ import { voidUserCodes } from "../otp/codes.ts";
 import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
+import { hasControlCharacters } from "../users/fields.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
 import { mismatchedFields, type Identity, type IdentityField } from "./identity-match.ts";
@@ -17,7 +18,6 @@ export interface ResetRequest extends Identity {
 }
 
 export const TICKET_MAX_LENGTH = 64;
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const FIELD_NAMES: Record<IdentityField, string> = { name: "name", loginId: "login ID", partnerNumber: "partner number" };
 
@@ -47,7 +47,7 @@ export function checkResetRequest(by: Acting, target: User, request: ResetReques
     };
   }
   const ticket = request.ticket.trim();
-  if (ticket === "" || ticket.length > TICKET_MAX_LENGTH || CONTROL.test(ticket)) {
+  if (ticket === "" || ticket.length > TICKET_MAX_LENGTH || hasControlCharacters(ticket)) {
     return { ok: false, kind: "ticket", message: `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).` };
   }
   return { ok: true, ticket };

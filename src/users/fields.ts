@@ -2,6 +2,16 @@
 
 /** C0, DEL and C1 (U+0080–U+009F: U+009B is a one-byte CSI to many terminals). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Whether single-line text someone typed (a login ID, a name, a ticket reference) holds a control
+ * character: C0, DEL or C1. One home, so the console and the CLI refuse the same characters before
+ * any of them reaches the audit trail, a mail, or an operator's screen or terminal.
+ */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL.test(text);
+}
+
 /**
  * Invisible format characters (issue 19.7): zero-width characters (U+200B–U+200D, U+2060–U+2064,
  * U+FEFF, U+180E, the soft hyphen U+00AD) and bidirectional controls (U+061C, U+200E–U+200F,
@@ -15,10 +25,10 @@ const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2
 export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }): string | null {
   const loginId = fields.loginId.trim();
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
-  if (CONTROL.test(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
+  if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
   if (INVISIBLE.test(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
   const name = fields.fullName.trim();
-  if (name === "" || name.length > 200 || CONTROL.test(name)) return "the full name must be 1 to 200 printable characters";
+  if (name === "" || name.length > 200 || hasControlCharacters(name)) return "the full name must be 1 to 200 printable characters";
   if (INVISIBLE.test(name)) return "the full name must not contain zero-width or bidirectional control characters";
   const partner = fields.partnerNumber.trim();
   if (partner === "" || partner.length > 32 || !/^[A-Za-z0-9-]+$/.test(partner)) return "the partner number must be 1 to 32 letters, digits or dashes";

@@ -14,7 +14,7 @@ const OPERATOR = `operator:${userInfo().username}`;
 describe("support commands on the command line", { timeout: 120_000 }, () => {
   const f = useCliApp();
 
-  it("reset-email refuses when the name, login ID or partner number does not match, and changes nothing", async () => {
+  it("reset-email refuses when the name, login ID or partner number does not match, or the ticket has a control character (C1 included), and changes nothing", async () => {
     await addUser(f.t.deps, { loginId: "cli.keep", fullName: "Keep Me", partnerNumber: "00099", email: "keep@dealer.example" });
     const wrong = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC1"]);
     expect(wrong.code).toBe(1);
@@ -22,6 +22,9 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     const unknown = await f.cli.run(["user", "reset-email", "nobody", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC1"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no user has login ID "nobody"');
+    const csi = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC\u009b2J"]);
+    expect(csi.code).toBe(1);
+    expect(csi.stderr).toContain("Enter the ticket reference of the request (1 to 64 characters).");
     const usage = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099"]);
     expect(usage.code).toBe(2);
     expect((await findUserByLogin(f.t.deps.db, "cli.keep"))!.otp_email).toBe("keep@dealer.example");

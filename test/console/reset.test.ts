@@ -36,6 +36,8 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
       [{ ...right, partnerNumber: "01234 5" }, "The partner number does not match"],
       [{ ...right, name: "John Smith", partnerNumber: "9" }, "The name and partner number do not match"],
       [{ ...right, ticket: "  " }, "ticket reference"],
+      // A C1 control (U+009B is a one-byte CSI to many terminals) is refused as the login ID's and name's rule refuses it.
+      [{ ...right, ticket: "INC\u009b2J" }, "ticket reference"],
     ];
     for (const [fields, text] of wrongs) {
       for (const url of [`/support/users/${user.id}/reset`, `/support/users/${user.id}/reset/confirm`]) {

@@ -126,7 +126,7 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(checkResetRequest(operator, user, wrong)).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
     });
 
-    it("needs a ticket of 1 to 64 characters without control characters, kept trimmed", async () => {
+    it("needs a ticket of 1 to 64 characters without control characters (C0, DEL and C1, as a login ID), kept trimmed", async () => {
       const user = await addUser(unit.deps);
       const check = (ticket: string) => checkResetRequest(operator, user, { ...identity(user), ticket });
       const refused = { ok: false, kind: "ticket", message: `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).` };
@@ -134,7 +134,7 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(check("  INC-4711 ")).toEqual({ ok: true, ticket: "INC-4711" });
       expect(check("T".repeat(64))).toEqual({ ok: true, ticket: "T".repeat(64) });
       expect(check(` ${"T".repeat(64)} `)).toEqual({ ok: true, ticket: "T".repeat(64) });
-      for (const bad of ["", "   ", "T".repeat(65), "INC\u00004711", "INC\u001f1", "INC\u007f1", "INC\n1", "a\tb"]) expect(check(bad), JSON.stringify(bad)).toEqual(refused);
+      for (const bad of ["", "   ", "T".repeat(65), "INC\u00004711", "INC\u001f1", "INC\u007f1", "INC\n1", "a\tb", "INC\u00801", "INC\u00851", "INC\u009b2J", "INC\u009f1"]) expect(check(bad), JSON.stringify(bad)).toEqual(refused);
       expect(check("INC 4711 / Müller")).toEqual({ ok: true, ticket: "INC 4711 / Müller" });
     });
   });
