@@ -11,7 +11,7 @@
  *  3. Print the tables and ratios; write bench/results/<date>.json and .md with the machine description.
  *
  *   node --import tsx bench/run.ts [--peer-only | --product-only | --floor-only] [--no-floor] [--levels 4,16] [--duration 20]
- *        [--warmup 3] [--users 200] [--sessions 10000] [--no-raw] [--quick] [--cpu-prof]
+ *        [--warmup 3] [--warm-flows 3000] [--users 200] [--sessions 10000] [--no-raw] [--quick] [--cpu-prof]
  *        [--node-flags="<flags for the product's server>"]
  *
  * --node-flags measures a runtime setting on the whole bench, e.g.
@@ -60,6 +60,7 @@ const { values: argv } = parseArgs({
     levels: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
+    "warm-flows": { type: "string" },
     users: { type: "string" },
     sessions: { type: "string" },
     "sessions-max-seconds": { type: "string" },
@@ -72,12 +73,19 @@ const { values: argv } = parseArgs({
 });
 
 const quick = argv.quick;
+/**
+ * Complete flows each server runs before its first level, uncounted: a server runs for days, and V8
+ * optimises a request's code only after thousands of calls. Without them the first level (c=4) pays
+ * the JIT's warm-up, a cost a bigger code base pays longer (bench/HISTORY.md, the sixteenth round).
+ */
+const WARM_FLOWS = 3000;
 /** Extra node flags for the product's server only (--node-flags), split on spaces. */
 const productNodeFlags = (argv["node-flags"] ?? "").split(/\s+/).filter(Boolean);
 const opts = {
   levels: (argv.levels ?? (quick ? "4" : "4,8,16")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
   durationMs: Number(argv.duration ?? (quick ? 5 : 20)) * 1000,
   warmupMs: Number(argv.warmup ?? (quick ? 1 : 3)) * 1000,
+  warmFlows: Number(argv["warm-flows"] ?? (quick ? 0 : WARM_FLOWS)),
   users: Number(argv.users ?? 200),
   sessions: Number(argv.sessions ?? (quick ? 0 : 10_000)),
   sessionsMaxMs: Number(argv["sessions-max-seconds"] ?? 180) * 1000,
@@ -253,6 +261,7 @@ for (const target of targets) {
     record.notes.push(...prepared.notes);
     for (const note of prepared.notes) console.log(`  ${note}`);
     const base = { scenario: target.scenario, origin: prepared.origin, users: prepared.users, warmupMs: opts.warmupMs };
+    const warmed = await warmUp(base, opts.levels, opts.warmFlows);
     for (const c of opts.levels) {
       let r = await measuredRun(target, prepared, { ...base, concurrency: c, durationMs: opts.durationMs, label: `c=${c}` });
       printLevel(r);
@@ -287,7 +296,7 @@ for (const target of targets) {
       printLevel(record.halfLoad);
     }
     // Memory after N sessions (product by default: its target; the peer's RSS is read under load).
-    const done = [...record.levels, ...(record.halfLoad ? [record.halfLoad] : [])].reduce((n, l) => n + l.result.flowsTotal, 0);
+    const done = warmed + [...record.levels, ...(record.halfLoad ? [record.halfLoad] : [])].reduce((n, l) => n + l.result.flowsTotal, 0);
     if (target.key === "product" && opts.sessions > 0) {
       const more = opts.sessions - done;
       const t0 = Date.now();
@@ -314,6 +323,15 @@ for (const target of targets) {
     await rm(workDir, { recursive: true, force: true });
   }
 }
+/** Runs `flows` uncounted flows at the highest level (as fast as they go); returns how many ran. */
+async function warmUp(base: Pick<RunOptions, "scenario" | "origin" | "users">, levels: number[], flows: number): Promise<number> {
+  if (flows <= 0) return 0;
+  const t0 = Date.now();
+  const r = await driver.run({ ...base, concurrency: Math.max(...levels), flows, durationMs: 180_000, label: "warm-up" });
+  console.log(`  warmed up with ${r.flowsTotal} flows in ${fmt((Date.now() - t0) / 1000)} s (uncounted)`);
+  return r.flowsTotal;
+}
+
 // PostgreSQL: the product at its best level once more, on a schema of the local server (issue 17:
 // CPU per flow within 1.5 × SQLite's). FAMOS's own process is measured; the database server's CPU is
 // its own process's, outside the figure, as SQLite's would be inside it.
@@ -328,6 +346,7 @@ if (sqliteRecord?.best && !argv["no-postgres"]) {
   try {
     prepared = await target.prepare({ sinkPort: driver.sinkPort, users: opts.users, minUsers: Math.max(...opts.levels) * 2, workDir });
     const c = sqliteRecord.best.concurrency;
+    await warmUp({ scenario: target.scenario, origin: prepared.origin, users: prepared.users }, [c], opts.warmFlows);
     pgLevel = await measuredRun(target, prepared, { scenario: target.scenario, origin: prepared.origin, users: prepared.users, warmupMs: opts.warmupMs, concurrency: c, durationMs: opts.durationMs, label: `c=${c} PostgreSQL` });
     printLevel(pgLevel);
   } catch (error) {
@@ -572,7 +591,7 @@ const header = [
   `machine: ${machine.cpus} × ${machine.cpuModel}, ${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB RAM, ${machine.platform} ${machine.release}, Node ${machine.node}, UV_THREADPOOL_SIZE ${machine.threadpool}`,
   `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}; "other CPU" = cores busy machine-wide beyond the server and the driver during the window`,
   `best level: the fewest virtual users within ${Math.round((1 - KNEE) * 100)}% of the highest flows/s; "event loop" = the server's main thread alone (the hashes run on other threads)`,
-  `flows: complete sign-ins over HTTP (keep-alive, a cookie jar per virtual user) with the code read from a real SMTP server; levels ${opts.levels.join(", ")} virtual users × ${opts.durationMs / 1000} s after ${opts.warmupMs / 1000} s warm-up; ${opts.users} users`,
+  `flows: complete sign-ins over HTTP (keep-alive, a cookie jar per virtual user) with the code read from a real SMTP server; levels ${opts.levels.join(", ")} virtual users × ${opts.durationMs / 1000} s after ${opts.warmupMs / 1000} s warm-up${opts.warmFlows > 0 ? `, each server warmed first by ${opts.warmFlows} uncounted flows at the highest level` : ""}; ${opts.users} users`,
 ];
 
 console.log(`\n${"=".repeat(100)}\n${header.join("\n")}`);
