@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
 import { preparedQuery } from "../store/prepared.ts";
+import { hasControlCharacters } from "../users/fields.ts";
 import type { Database, NoticesTable } from "../store/schema.ts";
 
 export type Notice = NoticesTable;
@@ -40,17 +41,16 @@ export interface NoticeInput {
 
 export type NoticeCheck = { ok: true; title: string; body: string } | { ok: false; field: "title" | "body"; message: string };
 
-// Line breaks belong in the body only; no other control characters anywhere.
-const CONTROL = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f]/;
-
 /** A title such as "Application Issue" and the text of the notice's own page. */
 export function checkNotice(input: NoticeInput): NoticeCheck {
   const title = input.title.trim();
   const body = input.body.replace(/\r\n?/g, "\n").trim();
-  if (title === "" || title.length > NOTICE_TITLE_MAX || CONTROL.test(title) || /\n/.test(title)) {
+  // Line breaks (LF, after CRLF and CR became LF) belong in the body only; no other control
+  // character anywhere: C0 (tabs included), DEL and C1, the one rule of users/fields.ts.
+  if (title === "" || title.length > NOTICE_TITLE_MAX || hasControlCharacters(title)) {
     return { ok: false, field: "title", message: `Enter a title of 1 to ${NOTICE_TITLE_MAX} characters on one line, such as "Application Issue".` };
   }
-  if (body === "" || body.length > NOTICE_BODY_MAX || CONTROL.test(body)) {
+  if (body === "" || body.length > NOTICE_BODY_MAX || hasControlCharacters(body.replaceAll("\n", ""))) {
     return { ok: false, field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` };
   }
   return { ok: true, title, body };

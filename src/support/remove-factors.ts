@@ -7,23 +7,32 @@ import { factorsRemovedMail } from "../strong-factors/messages.ts";
 import { userTranslator } from "../i18n/translator.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
+import { checkOptionalTicket } from "./ticket.ts";
 
-export type RemoveFactorsOutcome = { kind: "removed"; removed: RemovedFactors; sessionsEnded: number } | { kind: "not-found" } | Refusal;
+export type RemoveFactorsOutcome =
+  | { kind: "removed"; removed: RemovedFactors; sessionsEnded: number }
+  | { kind: "not-found" }
+  | { kind: "ticket"; message: string }
+  | Refusal;
 
 /**
  * "Remove second factors" (console, `famos user factors LOGIN --remove`; issue 13): for a user who
  * lost the phone with the app or the passkeys. Support acts on others' accounts only, and never on an
  * administrator's; an administrator may act on anyone's but their own (src/support/acting.ts). The
  * user's sessions end and their codes stop working, the OTP email is told, all in one transaction
- * (when there was something to remove).
+ * (when there was something to remove). The ticket, as typed, is optional: blank is none, anything
+ * else obeys the ticket rule (src/support/ticket.ts) or nothing is done.
  */
-export async function removeSecondFactors(deps: Deps, by: Acting, userId: string, ticket: string | null): Promise<RemoveFactorsOutcome> {
+export async function removeSecondFactors(deps: Deps, by: Acting, userId: string, typedTicket: string | null | undefined): Promise<RemoveFactorsOutcome> {
   const now = deps.clock.now();
   const outcome = await deps.db.transaction().execute(async (tx) => {
     const target: User | undefined = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
     const refused = refusal(by, target, "factors");
     if (refused) return refused;
+    const checked = checkOptionalTicket(typedTicket);
+    if (!checked.ok) return { kind: "ticket" as const, message: checked.message };
+    const { ticket } = checked;
     const removed = await removeAllFactors(tx, target.id);
     // Nothing to remove (a login ID typed by mistake, a second run): the user is neither signed out
     // nor mailed that factors were removed, which would be untrue. The attempt is still audited.

@@ -6,18 +6,16 @@ import { voidUserCodes } from "../otp/codes.ts";
 import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
-import { hasControlCharacters } from "../users/fields.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
 import { mismatchedFields, type Identity, type IdentityField } from "./identity-match.ts";
 import { resetMail } from "./messages.ts";
+import { checkTicket } from "./ticket.ts";
 
 export interface ResetRequest extends Identity {
   /** The support ticket the request came in on; kept in the audit trail and told to the user. */
   ticket: string;
 }
-
-export const TICKET_MAX_LENGTH = 64;
 
 const FIELD_NAMES: Record<IdentityField, string> = { name: "name", loginId: "login ID", partnerNumber: "partner number" };
 
@@ -46,11 +44,8 @@ export function checkResetRequest(by: Acting, target: User, request: ResetReques
       message: `The ${list} ${wrong.length === 1 ? "does" : "do"} not match the account. Check the request with the user; nothing was changed.`,
     };
   }
-  const ticket = request.ticket.trim();
-  if (ticket === "" || ticket.length > TICKET_MAX_LENGTH || hasControlCharacters(ticket)) {
-    return { ok: false, kind: "ticket", message: `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).` };
-  }
-  return { ok: true, ticket };
+  const ticket = checkTicket(request.ticket);
+  return ticket.ok ? { ok: true, ticket: ticket.ticket } : ticket;
 }
 
 export type ResetOutcome =

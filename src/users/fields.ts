@@ -4,9 +4,10 @@
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * Whether single-line text someone typed (a login ID, a name, a ticket reference) holds a control
- * character: C0, DEL or C1. One home, so the console and the CLI refuse the same characters before
- * any of them reaches the audit trail, a mail, or an operator's screen or terminal.
+ * Whether single-line text someone typed (a login ID, a name, a ticket reference, a notice's title)
+ * holds a control character: C0, DEL or C1. One home, so the console and the CLI refuse the same
+ * characters before any of them reaches the audit trail, a mail, or an operator's screen or terminal.
+ * Text that may have line breaks (a notice's body) takes its "\n" out first.
  */
 export function hasControlCharacters(text: string): boolean {
   return CONTROL.test(text);

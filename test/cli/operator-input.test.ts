@@ -117,6 +117,16 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
   it("user factors --remove for a user who has none says nothing was removed, and neither mails them that it was nor signs them out", async () => {
     const added = await cli.run(["user", "add", "no.factors", "--name", "No Factors", "--partner", "01234", "--email", "no.factors@dealer.example"], { stdin: PASSWORD });
     expect(added.code, added.stderr).toBe(0);
+    // A ticket the one rule refuses (src/support/ticket.ts) is refused, not cut short or passed on to the audit trail.
+    for (const ticket of ["INC\u009b2J", "T".repeat(65)]) {
+      const refused = await cli.run(["user", "factors", "no.factors", "--remove", "--ticket", ticket]);
+      expect(refused.code, JSON.stringify(ticket)).toBe(1);
+      expect(refused.stderr).toBe("famos: Enter the ticket reference of the request (1 to 64 characters).\n");
+    }
+    const audited = new Database(join(cli.dir, "famos.db"));
+    const events = audited.prepare("select count(*) as n from audit where event = 'factors.removed' and subject = ?").get("no.factors") as { n: number };
+    audited.close();
+    expect(events.n).toBe(0);
     const removed = await cli.run(["user", "factors", "no.factors", "--remove"]);
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toBe("no.factors: The user had no passkeys, authenticator app or recovery codes; nothing was removed.\n");

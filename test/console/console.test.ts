@@ -125,6 +125,42 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(events.map((e) => e.actor)).toEqual(["sup.one", "sup.one"]);
   });
 
+  it("refuses a notice with a control character (C1 such as U+009B, a tab, ESC) in the title or the body, storing and auditing nothing; line breaks in the body are kept", async () => {
+    const stored = async () => (await t.deps.db.selectFrom("notices").select("id").execute()).length;
+    const audited = async () => (await queryAudit(t.deps.db, { event: "notice.created" })).length + (await queryAudit(t.deps.db, { event: "notice.updated" })).length;
+    const [notices, events] = [await stored(), await audited()];
+    await support.get("/support/notices");
+    const refusals = [
+      [{ title: "Application\u009b2J Issue", body: "Quotations are slow." }, "Enter a title of 1 to 100 characters on one line"],
+      [{ title: "Application\u0085Issue", body: "Quotations are slow." }, "Enter a title of 1 to 100 characters on one line"],
+      [{ title: "Application Issue", body: "Quotations\u009b2J are slow." }, "Enter the text of the notice, 1 to 4000 characters."],
+      [{ title: "Application Issue", body: "Quotations\nare\u009f slow." }, "Enter the text of the notice, 1 to 4000 characters."],
+      [{ title: "Application Issue", body: "Quotations\tare slow." }, "Enter the text of the notice, 1 to 4000 characters."],
+      [{ title: "Application Issue", body: "Quotations \u001b[2J are slow." }, "Enter the text of the notice, 1 to 4000 characters."],
+    ] as const;
+    for (const [form, reason] of refusals) {
+      const refused = await support.post("/support/notices", form);
+      expect(refused.statusCode, JSON.stringify(form)).toBe(400);
+      expect(refused.body, JSON.stringify(form)).toContain(reason);
+    }
+    expect([await stored(), await audited()]).toEqual([notices, events]);
+
+    const posted = await support.post("/support/notices", { title: "Printing", body: "Quotes print slowly.\r\nLine two.\n\nLine four." });
+    expect(posted.statusCode).toBe(303);
+    const detailUrl = posted.headers.location!.replace("?done=posted", "");
+    const id = detailUrl.split("/").at(-1)!;
+    const row = await t.deps.db.selectFrom("notices").select(["title", "body"]).where("id", "=", id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ title: "Printing", body: "Quotes print slowly.\nLine two.\n\nLine four." });
+    await support.get(detailUrl);
+    const updates = (await queryAudit(t.deps.db, { event: "notice.updated" })).length;
+    const edited = await support.post(detailUrl, { title: "Printing", body: "Fixed\u009b2J." });
+    expect(edited.statusCode).toBe(400);
+    expect(edited.body).toContain("Enter the text of the notice, 1 to 4000 characters.");
+    expect((await t.deps.db.selectFrom("notices").select("body").where("id", "=", id).executeTakeFirstOrThrow()).body).toBe("Quotes print slowly.\nLine two.\n\nLine four.");
+    expect(await queryAudit(t.deps.db, { event: "notice.updated" })).toHaveLength(updates);
+    expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
+  });
+
   it("reads the audit trail filtered by user, event and time, a page at a time, and exports it as CSV", async () => {
     const user = await addUser(t.deps, { loginId: "=HYPERLINK(\"http://evil\")" });
     const start = t.clock.now();

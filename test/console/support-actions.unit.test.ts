@@ -3,7 +3,8 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import type { Acting } from "../../src/support/acting.ts";
-import { checkResetRequest, resetOtpEmail, TICKET_MAX_LENGTH } from "../../src/support/reset-email.ts";
+import { checkResetRequest, resetOtpEmail } from "../../src/support/reset-email.ts";
+import { checkOptionalTicket, checkTicket, TICKET_MAX_LENGTH } from "../../src/support/ticket.ts";
 import { unlockAccount } from "../../src/support/unlock.ts";
 import { unlockAddressBy } from "../../src/support/address-locks.ts";
 import { createSession } from "../../src/session/sessions.ts";
@@ -136,6 +137,24 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(check(` ${"T".repeat(64)} `)).toEqual({ ok: true, ticket: "T".repeat(64) });
       for (const bad of ["", "   ", "T".repeat(65), "INC\u00004711", "INC\u001f1", "INC\u007f1", "INC\n1", "a\tb", "INC\u00801", "INC\u00851", "INC\u009b2J", "INC\u009f1"]) expect(check(bad), JSON.stringify(bad)).toEqual(refused);
       expect(check("INC 4711 / Müller")).toEqual({ ok: true, ticket: "INC 4711 / Müller" });
+    });
+  });
+
+  describe("the ticket reference's one rule (checkTicket, checkOptionalTicket)", () => {
+    const refused = { ok: false, kind: "ticket", message: `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).` };
+    const bad = ["T".repeat(65), "INC\u00004711", "INC\u001b[2J", "INC\u007f1", "INC\n1", "a\tb", "INC\u00801", "INC\u00851", "INC\u009b2J", "INC\u009f1"];
+
+    it("a required ticket: 1 to 64 characters once trimmed, no C0, DEL or C1", () => {
+      expect(checkTicket(" INC-4711 ")).toEqual({ ok: true, ticket: "INC-4711" });
+      expect(checkTicket("T".repeat(64))).toEqual({ ok: true, ticket: "T".repeat(64) });
+      for (const typed of ["", "  ", ...bad]) expect(checkTicket(typed), JSON.stringify(typed)).toEqual(refused);
+    });
+
+    it("an optional ticket: nothing or blank is no ticket; anything else obeys the same rule", () => {
+      for (const none of [undefined, null, "", "   "]) expect(checkOptionalTicket(none), JSON.stringify(none)).toEqual({ ok: true, ticket: null });
+      expect(checkOptionalTicket(" INC-13 ")).toEqual({ ok: true, ticket: "INC-13" });
+      expect(checkOptionalTicket("T".repeat(64))).toEqual({ ok: true, ticket: "T".repeat(64) });
+      for (const typed of bad) expect(checkOptionalTicket(typed), JSON.stringify(typed)).toEqual(refused);
     });
   });
 

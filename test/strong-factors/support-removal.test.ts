@@ -8,9 +8,20 @@ import { useCliApp } from "../cli/run-famos.ts";
 import { setUpAppOnProfile } from "./helpers.ts";
 
 const REMOVED_SUBJECT = "Your FAMOS passkeys and authenticator app were removed";
+const TICKET_PROBLEM = "Enter the ticket reference of the request (1 to 64 characters).";
+/** Tickets the one rule refuses (src/support/ticket.ts): a C1 CSI, and one character too many. */
+const BAD_TICKETS = ["INC\u009b2J", "T".repeat(65)];
 
 describe("support removes a user's second factors (console and CLI)", { timeout: 120_000 }, () => {
   const f = useCliApp();
+
+  /** Nothing happened to the user: the factors, no factors.removed event, no mail about it. */
+  async function expectUntouched(user: { id: string; login_id: string }) {
+    expect(await factorsOf(f.t.deps.db, user.id)).toMatchObject({ recoveryCodesLeft: 10 });
+    expect((await factorsOf(f.t.deps.db, user.id)).app).not.toBeNull();
+    expect(await queryAudit(f.t.deps.db, { subject: user.login_id, event: "factors.removed" })).toEqual([]);
+    expect(await f.t.deps.db.selectFrom("outbox").select("id").where("user_id", "=", user.id).where("kind", "=", "notice.factors-removed").execute()).toEqual([]);
+  }
 
   async function withApp(role: "user" | "support" | "admin", ip: string) {
     const user = await addUser(f.t.deps, { role });
@@ -39,6 +50,28 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     expect(event!.detail).toMatchObject({ app: true, recoveryCodes: 10, ticket: "INC-13" });
     await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(target.otp_email!) && m.subject === REMOVED_SUBJECT);
     expect((await client.get(`/support/users/${target.id}`)).body).toContain("Emailed code only");
+  });
+
+  it("a ticket the rule refuses (a C1 character, 65 characters) gets the page again with the reason, 400, and nothing is removed; 64 characters are taken", async () => {
+    const { user: target, client: targetSession } = await withApp("user", "10.33.0.1");
+    const { client } = await withApp("support", "10.33.0.2");
+    const confirm = await client.post(`/support/users/${target.id}/factors`, {});
+    expect(confirm.body).toContain('maxlength="64"');
+    for (const ticket of BAD_TICKETS) {
+      const refused = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket });
+      expect(refused.statusCode, JSON.stringify(ticket)).toBe(400);
+      expect(refused.body).toContain("Confirm removal");
+      expect(refused.body).toContain(`<div class="message error" role="alert" id="ticket-error">${TICKET_PROBLEM}</div>`);
+      expect(refused.body).toMatch(/<input [^>]*id="ticket"[^>]*aria-describedby="ticket-error"/);
+      expect(refused.body).toContain(`value="${ticket}"`);
+      await expectUntouched(target);
+    }
+    expect((await targetSession.get("/profile")).statusCode).toBe(200);
+
+    const done = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket: ` ${"T".repeat(64)} ` });
+    expect(done.statusCode).toBe(303);
+    const [event] = await queryAudit(f.t.deps.db, { subject: target.login_id, event: "factors.removed" });
+    expect(event!.detail).toMatchObject({ app: true, ticket: "T".repeat(64) });
   });
 
   it("refuses support acting on their own factors or an administrator's, with the reason; an admin may act on another admin", async () => {
@@ -76,8 +109,25 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     expect(await factorsOf(f.t.deps.db, user.id)).toMatchObject({ app: null, recoveryCodesLeft: 0 });
     const [event] = await queryAudit(f.t.deps.db, { subject: user.login_id, event: "factors.removed" });
     expect(event!.actor).toBe(`operator:${userInfo().username}`);
+    const [ticketless] = await queryAudit(f.t.deps.db, { subject: user.login_id, event: "factors.removed" });
+    expect(ticketless!.detail).toMatchObject({ ticket: "INC-9" });
     const unknown = await f.cli.run(["user", "factors", "nobody"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no user has login ID "nobody"');
+  });
+
+  it("famos user factors --remove refuses a ticket the rule refuses: exit 1 with the reason, nothing removed, audited or mailed; a blank ticket is no ticket", async () => {
+    const { user } = await withApp("user", "10.34.0.1");
+    for (const ticket of BAD_TICKETS) {
+      const refused = await f.cli.run(["user", "factors", user.login_id, "--remove", "--ticket", ticket]);
+      expect(refused.code, JSON.stringify(ticket)).toBe(1);
+      expect(refused.stderr).toBe(`famos: ${TICKET_PROBLEM}\n`);
+      expect(refused.stdout).toBe("");
+      await expectUntouched(user);
+    }
+    const blank = await f.cli.run(["user", "factors", user.login_id, "--remove", "--ticket", "  "]);
+    expect(blank.code, blank.stderr).toBe(0);
+    const [event] = await queryAudit(f.t.deps.db, { subject: user.login_id, event: "factors.removed" });
+    expect(event!.detail).not.toHaveProperty("ticket");
   });
 });

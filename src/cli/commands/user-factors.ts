@@ -22,9 +22,9 @@ export function userFactorsCommand(): Command {
         const user = await findUserByLogin(deps.db, loginId);
         if (!user) throw noSuchUser(loginId);
         if (options.remove) {
-          const outcome = await removeSecondFactors(deps, { user: null, audit: operator() }, user.id, options.ticket?.trim().slice(0, 200) || null);
+          const outcome = await removeSecondFactors(deps, { user: null, audit: operator() }, user.id, options.ticket);
           if (outcome.kind === "not-found") throw noSuchUser(loginId);
-          if (outcome.kind === "forbidden") throw new Refused(outcome.message);
+          if (outcome.kind === "forbidden" || outcome.kind === "ticket") throw new Refused(outcome.message);
           const { removed } = outcome;
           const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;
           if (options.json) process.stdout.write(terminalJson({ loginId: user.login_id, removed, sessionsEnded: outcome.sessionsEnded }) + "\n");

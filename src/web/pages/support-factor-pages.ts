@@ -2,7 +2,8 @@ import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { FactorSummary } from "../../strong-factors/factors.ts";
 import type { User } from "../../users/users.ts";
-import { csrfField } from "../layout.ts";
+import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
+import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
 
@@ -33,10 +34,13 @@ export function factorsRemovalSection(t: Translator, user: User, f: FactorSummar
 <div class="buttons"><button type="submit">${t.text("console.factors.button")}</button></div></form></section>`;
 }
 
-/** The confirmation step: what the removal does. */
-export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSummary): string {
+/** The confirmation step: what the removal does; again, with the reason and what was typed, when the ticket was refused. */
+export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSummary, v: { ticket?: string; error?: string } = {}): string {
   const { t } = frame;
+  // A refused ticket takes the cursor and is described by the reason, read with the field (WCAG 3.3.1).
+  const refused = v.error ? html` autofocus aria-invalid="true" aria-describedby="ticket-error"` : html``;
   const body = html`<h1>${t.text("console.factorsConfirm.heading", { loginId: user.login_id })}</h1>
+${message("error", v.error, "ticket-error")}
 <p>${t.text("console.factorsConfirm.has", { name: user.full_name, factors: factorsText(t, f) })}</p>
 <p>${t.text("console.factorsConfirm.intro")}</p>
 <ul>
@@ -48,7 +52,7 @@ export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSumm
 <form method="post" action="/support/users/${user.id}/factors/confirm" novalidate>
   ${csrfField(frame.csrf)}
   <label for="ticket">${t.text("console.factorsConfirm.ticket")}</label>
-  <input type="text" id="ticket" name="ticket" maxlength="200" autocomplete="off">
+  <input type="text" id="ticket" name="ticket" value="${v.ticket ?? ""}" maxlength="${TICKET_MAX_LENGTH}" autocomplete="off"${refused}>
   <div class="buttons"><button type="submit">${t.text("console.factorsConfirm.button")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.factorsConfirm.title"), "users", body);

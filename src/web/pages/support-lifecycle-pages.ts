@@ -2,6 +2,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { NewAccount } from "../../account/create.ts";
 import type { ResetRequest } from "../../support/reset-email.ts";
+import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
@@ -31,7 +32,7 @@ export function identityFields(t: Translator, values: Partial<ResetRequest>): Sa
   <label for="partnerNumber">${t.text("facts.partner")}</label>
   <input type="text" id="partnerNumber" name="partnerNumber" value="${values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required>
   <label for="ticket">${t.text("console.ticket")}</label>
-  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="64" autocomplete="off" required>`;
+  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="${TICKET_MAX_LENGTH}" autocomplete="off" required>`;
 }
 
 /** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. */

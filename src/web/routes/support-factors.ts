@@ -8,6 +8,7 @@ import { field, parseForm } from "../forms.ts";
 import { factorsConfirmPage } from "../pages/support-factor-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
+import { ticketProblem } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -27,9 +28,14 @@ export function supportFactorRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/support/users/:id/factors/confirm", support, async (request, reply) => {
     const user = await targetUser(deps, request);
     const form = parseForm({ ticket: field(200).optional() }, request.body);
-    const outcome = await removeSecondFactors(deps, acting(request), user.id, form.ticket?.trim() || null);
+    const outcome = await removeSecondFactors(deps, acting(request), user.id, form.ticket);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    if (outcome.kind === "ticket") {
+      const frame = await portalFrame(deps, request, reply);
+      const page = factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id), { ticket: form.ticket, error: ticketProblem(frame.t) });
+      return reply.code(400).type(HTML).send(page);
+    }
     return reply.redirect(`/support/users/${user.id}?done=factors-removed`, 303);
   });
 }

@@ -1,7 +1,13 @@
 import type { Translator } from "../../i18n/translator.ts";
-import { TICKET_MAX_LENGTH, type ResetCheck } from "../../support/reset-email.ts";
+import type { ResetCheck } from "../../support/reset-email.ts";
+import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 
 const FIELD_KEYS = { name: "console.problem.fieldName", loginId: "console.problem.fieldLoginId", partnerNumber: "console.problem.fieldPartner" } as const;
+
+/** A ticket reference refused (src/support/ticket.ts), in the support user's language: every form with a ticket says this. */
+export function ticketProblem(t: Translator): string {
+  return t.text("console.problem.ticket", { max: TICKET_MAX_LENGTH });
+}
 
 /**
  * Why an OTP email reset or a temporary password was refused, in the support user's language: the
@@ -15,7 +21,7 @@ export function resetProblem(t: Translator, check: Exclude<ResetCheck, { ok: tru
       return t.text("console.problem.mismatch", { fields, count: check.fields.length });
     }
     case "ticket":
-      return t.text("console.problem.ticket", { max: TICKET_MAX_LENGTH });
+      return ticketProblem(t);
     case "not-found":
       return t.said("There is no such user.");
     default:
