@@ -17,6 +17,7 @@ import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
 import { productionEnv, REPO_ROOT, startServer, type ServerProcess } from "../support/server-process.ts";
 import { postgresTestUrl, redisTestUrl, type PostgresTestSchema } from "../support/services.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { until } from "../support/until.ts";
 
 /** The nginx site exactly as the README gives it, with this machine's ports and a test certificate. */
 function readmeNginxSite(ports: { http: number; https: number; a: number; b: number }, cert: string, key: string): string {
@@ -239,7 +240,9 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     // nginx sent the GET on to the other instance (http_503 in proxy_next_upstream: it shares the
     // database, so it answered 503 too). Neither is left out of the next requests (max_fails=0): with
     // nginx's default, each would be out for fail_timeout, and the other take all, or nginx answer 502.
-    for (const instance of instances) expect(instance.stdout()).toContain('"msg":"database unavailable"');
+    // Each instance logs the 503 as it answers; the line reaches this process through a pipe, on its
+    // own time, after nginx has passed the answer on: wait for it (a loaded machine delays it).
+    for (const instance of instances) await until(`"database unavailable" in instance ${instance.port}'s log`, () => instance.stdout().includes('"msg":"database unavailable"'), 5_000);
     const start = trail.length;
     for (let i = 0; i < 4; i += 1) expect((await c.step("GET", "/profile")).statusCode).toBe(200);
     expect(new Set(trail.slice(start))).toEqual(new Set(instances.map((i) => live(i.port))));
