@@ -16,7 +16,7 @@ export type SupportAction = "view" | "reset" | "unlock" | "role" | "disable" | "
 
 export type Refusal = {
   kind: "forbidden";
-  reason: "no-role" | "own-account" | "admin-account" | "admin-only";
+  reason: "no-role" | "own-account" | "admin-account" | "support-account" | "admin-only";
   message: string;
 };
 
@@ -24,6 +24,7 @@ const MESSAGES: Record<Refusal["reason"], string> = {
   "no-role": "Your role does not give access to the support console.",
   "own-account": "You cannot reset, unlock or change the role of your own account: ask a colleague.",
   "admin-account": "Only an administrator can reset or unlock an administrator's account.",
+  "support-account": "Only an administrator can set a temporary password for a support account.",
   "admin-only": "Only an administrator can change roles.",
 };
 
@@ -39,7 +40,9 @@ const FACTOR_MESSAGES: Partial<Record<Refusal["reason"], string>> = {
  * act on others' accounts, never their own (separation of duties); only admin changes roles; and
  * support does not reset or unlock an administrator, since a reset lets whoever holds the password
  * enrol a new address, which would let support weaken the second factor of the accounts that
- * manage roles.
+ * manage roles. Nor does support set a temporary password for another support account: with the
+ * reset of its OTP email (which support may do) it would hand the actor a peer's account, and the
+ * peer's name on whatever they did next in the audit trail. Only an administrator does that.
  */
 export function refusal(by: Acting, target: User, action: SupportAction): Refusal | null {
   const refuse = (reason: Refusal["reason"]): Refusal => ({ kind: "forbidden", reason, message: (action === "factors" ? FACTOR_MESSAGES[reason] : undefined) ?? MESSAGES[reason] });
@@ -49,6 +52,7 @@ export function refusal(by: Acting, target: User, action: SupportAction): Refusa
   if (by.user.id === target.id) return refuse("own-account");
   if (action === "role") return by.user.role === "admin" ? null : refuse("admin-only");
   if (target.role === "admin" && by.user.role !== "admin") return refuse("admin-account");
+  if (action === "password" && target.role === "support" && by.user.role !== "admin") return refuse("support-account");
   return null;
 }
 

@@ -28,10 +28,12 @@ export type ResetCheck =
 /**
  * Whether this person may reset this account with what they typed: the three fields from the
  * user's request must match the account (SPEC item 8), a ticket reference is required, and the
- * role rules of acting.ts hold. Used for the console's confirmation step and again by the reset.
+ * role rules of acting.ts hold. Used for the console's confirmation step and again by the reset;
+ * the temporary password's steps check a request the same way, under the rules of `action`
+ * "password" (which refuse support a peer support account's, where a reset is allowed).
  */
-export function checkResetRequest(by: Acting, target: User, request: ResetRequest): ResetCheck {
-  const refused = refusal(by, target, "reset");
+export function checkResetRequest(by: Acting, target: User, request: ResetRequest, action: "reset" | "password" = "reset"): ResetCheck {
+  const refused = refusal(by, target, action);
   if (refused) return { ok: false, ...refused };
   const wrong = mismatchedFields(request, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number });
   if (wrong.length > 0) {

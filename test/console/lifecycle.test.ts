@@ -54,6 +54,53 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect((await findUserByLogin(t.deps.db, "con.admin"))!.disabled_at).toBeNull();
   });
 
+  it("support may not set a temporary password for another support account (with the reset it would hand over the peer's account); an administrator may", async () => {
+    const REFUSED = "Only an administrator can set a temporary password for a support account.";
+    const peer = await addUser(t.deps, { role: "support", loginId: "con.peer", fullName: "Pat Peer", partnerNumber: "7702", email: "con.peer@famos.test" });
+    const peerClient = new FormClient(t.app);
+    await signInFully(peerClient, t.smtp, peer);
+    const identity = { name: "Pat Peer", loginId: "con.peer", partnerNumber: "7702", ticket: "INC-PEER" };
+    const notices = async () => (await t.deps.db.selectFrom("outbox").select("kind").where("user_id", "=", peer.id).where("kind", "=", "notice.temporary-password").execute()).length;
+    const setEvents = async () => (await queryAudit(t.deps.db, { subject: "con.peer", event: "password.temporary-set" })).length;
+
+    // The user's page explains instead of offering the form; the peer's other actions stay.
+    const page = await support.get(`/support/users/${peer.id}`);
+    expect(page.body).toContain(REFUSED);
+    expect(page.body).not.toContain(`/support/users/${peer.id}/temporary-password`);
+    expect(page.body).toContain(">Disable<");
+    expect(page.body).toContain(`/support/users/${peer.id}/reset`);
+    // Each step refuses, the confirmation too, with the reason.
+    for (const answer of [
+      await support.get(`/support/users/${peer.id}/temporary-password`),
+      await support.post(`/support/users/${peer.id}/temporary-password`, identity),
+      await support.post(`/support/users/${peer.id}/temporary-password/confirm`, identity),
+    ]) {
+      expect(answer.statusCode).toBe(403);
+      expect(answer.body).toContain(REFUSED);
+      expect(answer.body).not.toContain('class="secret"');
+    }
+    const after = (await findUserByLogin(t.deps.db, "con.peer"))!;
+    expect(after.password_hash).toBe(peer.password_hash);
+    expect(after.password_temporary_until).toBeNull();
+    expect(await setEvents()).toBe(0);
+    expect(await notices()).toBe(0);
+    expect((await peerClient.get("/profile")).statusCode).toBe(200);
+
+    // An administrator may: the page offers it, and it is set, audited, told and ends the peer's sessions.
+    expect((await admin.get(`/support/users/${peer.id}`)).body).toContain(`/support/users/${peer.id}/temporary-password`);
+    expect((await admin.get(`/support/users/${peer.id}/temporary-password`)).statusCode).toBe(200);
+    expect((await admin.post(`/support/users/${peer.id}/temporary-password`, identity)).statusCode).toBe(200);
+    const shown = await admin.post(`/support/users/${peer.id}/temporary-password/confirm`, identity);
+    expect(shown.statusCode).toBe(200);
+    expect(shown.body).toContain('class="secret"');
+    const set = (await findUserByLogin(t.deps.db, "con.peer"))!;
+    expect(set.password_hash).not.toBe(peer.password_hash);
+    expect(set.password_temporary_until).not.toBeNull();
+    expect(await queryAudit(t.deps.db, { subject: "con.peer", event: "password.temporary-set" })).toEqual([expect.objectContaining({ actor: "adm.life" })]);
+    expect(await notices()).toBe(1);
+    expect((await peerClient.get("/profile")).statusCode).toBe(303);
+  });
+
   it("creates a user with a temporary first password; only an administrator creates support or admin accounts", async () => {
     await support.get("/support/users/new");
     const form = { loginId: "new.starter", fullName: "New Starter", partnerNumber: "7701", role: "user", email: "new.starter@dealer.example" };

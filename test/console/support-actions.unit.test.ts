@@ -127,6 +127,15 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(checkResetRequest(operator, user, wrong)).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
     });
 
+    it("checks a temporary password's request under acting.ts's rule for \"password\": support may reset a peer support account, not set its password", async () => {
+      const [support, peer, admin] = [await addUser(unit.deps, { role: "support" }), await addUser(unit.deps, { role: "support" }), await addUser(unit.deps, { role: "admin" })];
+      const request = { ...identity(peer), ticket: "T-2" };
+      expect(checkResetRequest(as(support), peer, request)).toEqual({ ok: true, ticket: "T-2" });
+      expect(checkResetRequest(as(support), peer, { ...request, name: "x" }, "password")).toMatchObject({ ok: false, kind: "forbidden", reason: "support-account" });
+      expect(checkResetRequest(as(admin), peer, request, "password")).toEqual({ ok: true, ticket: "T-2" });
+      expect(checkResetRequest(operator, peer, request, "password")).toEqual({ ok: true, ticket: "T-2" });
+    });
+
     it("needs a ticket of 1 to 64 characters without control characters (C0, DEL and C1, as a login ID), kept trimmed", async () => {
       const user = await addUser(unit.deps);
       const check = (ticket: string) => checkResetRequest(operator, user, { ...identity(user), ticket });

@@ -8,8 +8,11 @@ import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
 
-/** Disable or enable, and the way to "Set a temporary password" (issue 11). */
-export function lifecycleSections(t: Translator, user: User, csrf: string, allowed: boolean): SafeHtml {
+/**
+ * Disable or enable, and the way to "Set a temporary password" (issue 11), or why this person may
+ * not set one (`passwordRefused`: support looking at another support account).
+ */
+export function lifecycleSections(t: Translator, user: User, csrf: string, allowed: boolean, passwordRefused: string | null = null): SafeHtml {
   if (!allowed) return html``;
   const toggle = user.disabled_at === null
     ? html`<form method="post" action="/support/users/${user.id}/disable">${csrfField(csrf)}
@@ -20,7 +23,9 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, allow
 <div class="buttons"><button type="submit">${t.text("console.enable.button")}</button></div></form>`;
   return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.user.access")}</h2>${toggle}</section>
 <section aria-labelledby="password-heading"><h2 id="password-heading">${t.text("console.forgotten.heading")}</h2>
-<p>${t.html("console.forgotten.text", { link: html`<a href="/support/users/${user.id}/temporary-password">${t.text("console.temporary.title")}</a>` })}</p></section>`;
+${passwordRefused
+    ? html`<p class="message warning" role="status">${t.said(passwordRefused)}</p>`
+    : html`<p>${t.html("console.forgotten.text", { link: html`<a href="/support/users/${user.id}/temporary-password">${t.text("console.temporary.title")}</a>` })}</p>`}</section>`;
 }
 
 /** The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset, temporary password). */

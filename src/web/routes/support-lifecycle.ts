@@ -45,16 +45,16 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);
-    const check = checkResetRequest(acting(request), user, { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "-" });
+    const check = checkResetRequest(acting(request), user, { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "-" }, "password");
     if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
     return reply.type(HTML).send(temporaryPasswordPage(await portalFrame(deps, request, reply), user, {}));
   });
 
-  // The request is checked as an OTP email reset is (identity, ticket, and acting.ts's rule).
+  // The request is checked as an OTP email reset is (identity, ticket), under acting.ts's rule for "password".
   app.post("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);
     const form: ResetRequest = parseForm(identityShape, request.body);
-    const check = checkResetRequest(acting(request), user, form);
+    const check = checkResetRequest(acting(request), user, form, "password");
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
@@ -67,7 +67,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const user = await target(request);
     const form: ResetRequest = parseForm(identityShape, request.body);
     const by = acting(request);
-    const check = checkResetRequest(by, user, form);
+    const check = checkResetRequest(by, user, form, "password");
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);

@@ -53,6 +53,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
       canDisable: refusal(by, user, "disable") === null,
+      passwordRefused: refusal(by, user, "password")?.message ?? null,
       refusedWhy: refusal(by, user, "reset")?.message ?? null,
       factorsRefused: refusal(by, user, "factors")?.message ?? null,
       ...extra,
