@@ -48,6 +48,18 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
     await page.getByRole("button", { name: "Remove second factors" }).click();
     await expect.poll(() => heading(page)).toBe("Remove the second factors of pat.staff?");
     await expectAccessible(page);
+    // A ticket the rule refuses (a C1 control character): the same page again, the reason announced
+    // and tied to the field, which keeps the cursor; nothing removed. Then Cancel, as a person would.
+    await page.getByLabel("Ticket reference (optional)").fill("INC-1\u009b2");
+    await page.getByRole("button", { name: "Confirm removal" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("Enter the ticket reference of the request (1 to 64 characters).");
+    expect(await heading(page)).toBe("Remove the second factors of pat.staff?");
+    expect(await page.getByLabel("Ticket reference (optional)").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("ticket");
+    await expectAccessible(page);
+    expect(await f.t.deps.db.selectFrom("recovery_codes").select("id").where("user_id", "=", staff.id).execute()).toHaveLength(1);
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await expect.poll(() => heading(page)).toBe("User pat.staff");
 
     // Sign out; the next sign-in offers the app and recovery codes, and no emailed code.
     await page.getByRole("button", { name: "Sign out" }).click();
