@@ -4,6 +4,7 @@ import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import { checkPassword } from "../../src/factors/check-password.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { hashPassword } from "../../src/password/hash.ts";
+import { setWaveStart } from "../../src/rollout/plan.ts";
 import { passwordStep } from "../../src/signin/password-step.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { setPasswordHash } from "../../src/users/users.ts";
@@ -110,6 +111,40 @@ describe.each(DIALECTS)("an account changed while its password is checked on %s"
     expect(outcome.kind).toBe("strong-factor");
     const codes = await competing.t.deps[0]!.db.selectFrom("outbox").select("kind").where("user_id", "=", user.id).where("kind", "like", "code.%").execute();
     expect(codes).toEqual([]);
+  });
+
+  it("moved during the check from a partner whose 2FA wave has not started to one with 2FA on: User profile, not the password-only portal", async () => {
+    // For a user not yet enrolled, the partner decides whether the password alone still signs in (the
+    // rollout's wave): the check must settle on the partner the account has now, or the move would let
+    // one sign-in skip 2FA.
+    const a = competing.t.deps[0]!;
+    await setWaveStart(a.db, "P-LATE", competing.t.clock.now() + 30 * 24 * 3_600_000, competing.t.clock.now(), "test");
+    const user = await addUser(a, { partnerNumber: "P-LATE", email: null });
+    const move = () => competing.t.deps[1]!.db.updateTable("users").set({ partner_number: "P-NOW" }).where("id", "=", user.id).execute();
+    const { deps, changed } = signInWith(move, user.login_key);
+    const outcome = await passwordStep(deps, { loginId: user.login_id, password: user.password }, ctx);
+    expect(changed()).toBe(true);
+    expect(outcome.kind).toBe("enrol");
+    expect((await liveSessions(user.id)).map((s) => s.stage)).toEqual(["enrol"]);
+  });
+
+  it("an address waiting for confirmation set by her other session during the check is seen by the sign-in that settles", async () => {
+    // Profile's "change the OTP email" stores the new address as pending: the check is made again on
+    // the account as it is now, so the sign-in settles once, on the pending address's account.
+    const user = await addUser(competing.t.deps[0]!);
+    const pend = () => competing.t.deps[1]!.db.updateTable("users").set({ pending_email: "new.address@dealer.example" }).where("id", "=", user.id).execute();
+    let checks = 0;
+    const seen: (string | null)[] = [];
+    const { deps, changed } = signInWith(pend, user.login_key);
+    const outcome = await checkPassword(deps, { loginId: user.login_id, password: user.password, purpose: "signin" }, ctx, async (current) => {
+      checks += 1;
+      seen.push(current.pending_email);
+      return async () => undefined;
+    });
+    expect(changed()).toBe(true);
+    expect(outcome.kind).toBe("ok");
+    expect(checks).toBe(2);
+    expect(seen).toEqual([null, "new.address@dealer.example"]);
   });
 
   it("a language chosen in her other session during the check: the code mail is in it", async () => {
