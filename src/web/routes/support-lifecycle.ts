@@ -4,6 +4,7 @@ import { createAccount } from "../../account/create.ts";
 import { disableUser, enableUser } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword } from "../../account/temporary-password.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
+import { refusal } from "../../support/acting.ts";
 import { checkResetRequest, type ResetRequest } from "../../support/reset-email.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
@@ -45,8 +46,8 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);
-    const check = checkResetRequest(acting(request), user, { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "-" }, "password");
-    if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
+    const refused = refusal(acting(request), user, "password");
+    if (refused) throw new HttpProblem(403, refused.message);
     return reply.type(HTML).send(temporaryPasswordPage(await portalFrame(deps, request, reply), user, {}));
   });
 
