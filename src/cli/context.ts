@@ -8,7 +8,8 @@ import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
 
 /**
  * Runs a command with the services of a server (migrated database, mail outbox) but no HTTP. Mail a
- * command queues is sent before it exits, so a reset notice goes out even with no server running.
+ * command queues is sent before it exits (with whatever else is due), so a reset notice goes out even
+ * with no server running; a command that queued none leaves the outbox alone.
  * A database lost in the middle is told in one line, with `again` (what to run) as the remedy.
  */
 export async function withServices<T>(run: (services: Services) => Promise<T>, options: { again?: string } = {}): Promise<T> {
@@ -18,7 +19,7 @@ export async function withServices<T>(run: (services: Services) => Promise<T>, o
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
     return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {
       const result = await run(services);
-      await services.sender.drain();
+      await services.sender.drainQueued();
       return result;
     });
   } finally {

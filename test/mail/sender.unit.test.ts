@@ -500,6 +500,27 @@ describe("MailSender.start, wake and stop", () => {
     expect(smtp.messages).toHaveLength(0);
   });
 
+  it("drainQueued (a command's last step): nothing queued by this process, nothing claimed, even with mail due; after a wake, everything due is sent", async () => {
+    const earlier = await enqueue("earlier@dealer.example");
+    const sender = newSender();
+    await sender.drainQueued();
+    expect(await row(earlier)).toMatchObject({ state: "queued", attempts: 0 });
+    expect(smtp.messages).toHaveLength(0);
+    const id = await enqueue();
+    sender.wake();
+    await sender.drainQueued();
+    expect(await row(id)).toMatchObject({ state: "sent", attempts: 1 });
+    expect(await row(earlier)).toMatchObject({ state: "sent", attempts: 1 });
+  });
+
+  it("drainQueued after a message handed over claimed waits for it (a never-started sender hands it back, then sends it)", async () => {
+    const sender = newSender();
+    const claimed = await enqueueClaimedMail(db, clock.now(), cryptoRandom, "famos.test", codeMail("claimed@dealer.example"), clock.now() + OPTIONS.leaseMs);
+    sender.sendClaimed(claimed);
+    await sender.drainQueued();
+    expect(delivered("claimed@dealer.example")).toHaveLength(1);
+  });
+
   it("a stopped sender's wake claims nothing: the mail stays queued for another sender", async () => {
     const sender = newSender();
     sender.start();
