@@ -5,7 +5,7 @@ import { describeUnknown, resolveSettings, type ResolvedSettings } from "../conf
 import { SQLITE_BUSY_TIMEOUT_MS } from "../store/database.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
-import { isConnectionLost, isSetupFault } from "../store/setup-fault.ts";
+import { isConnectionLost, isSetupFault, SqliteAccessFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
 export class Refused extends Error {}
@@ -146,6 +146,7 @@ export async function reachDatabase<T>(databaseUrl: string, step: () => T | Prom
     if (isSqliteBusy(error)) throw busy(databaseUrl, error, "run the command again");
     if (!isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
+    if (error instanceof SqliteAccessFault) throw new Refused(`cannot use the database ${where}: ${error.message}`);
     throw new Refused(`cannot use the database ${where}: ${error.message}; check FAMOS_DATABASE_URL (famos doctor tells more)`);
   }
 }

@@ -5,6 +5,7 @@ import { describeUnknown, type ResolvedSettings } from "../config/sources.ts";
 import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
 import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
+import { sqliteFilePath } from "../store/file-access.ts";
 import { pendingMigrations } from "../store/migrate.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
@@ -28,7 +29,7 @@ export function checkSettings(resolved: ResolvedSettings, errors: string[]): Che
 
 /** Database reachable, every migration applied, and its clock against ours. */
 export async function checkDatabase(config: Readonly<Config>, now: () => number = Date.now): Promise<CheckResult[]> {
-  const path = config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl.slice("sqlite:".length) : null;
+  const path = sqliteFilePath(config.databaseUrl);
   if (path !== null && path !== ":memory:" && !existsSync(path)) {
     return [{ check: "database", status: "fail", detail: `${path} does not exist: run famos migrate` }];
   }

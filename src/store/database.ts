@@ -8,7 +8,8 @@ import { Kept } from "../platform/kept.ts";
 import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
-import { SqliteOpenFault } from "./setup-fault.ts";
+import { sqliteAccessProblem, sqliteFilePath } from "./file-access.ts";
+import { SqliteAccessFault, SqliteOpenFault } from "./setup-fault.ts";
 import { givingUpUnanswered, statementBounds } from "./statement-bound.ts";
 
 export type Dialect = "sqlite" | "postgres";
@@ -44,7 +45,8 @@ export interface StoreOptions {
  * `?schema=name` to keep the tables in their own schema (used by tests and by shared servers).
  */
 export function openStore(url: string, options: StoreOptions = {}): Store {
-  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length), options);
+  const path = sqliteFilePath(url);
+  if (path !== null) return openSqlite(path, options);
   return openPostgres(url, options.statementTimeoutMs);
 }
 
@@ -64,6 +66,10 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
   let database: SQLite.Database | undefined;
   try {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    // Before SQLite: it would open a file this process may only read without a word, and fail at the
+    // first write (a sign-in, in the middle of a request), or say only "unable to open database file".
+    const access = sqliteAccessProblem(path);
+    if (access !== null) throw new SqliteAccessFault(access);
     database = new SQLite(path);
     // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
     // (the command line) writing at the same time as the server.
@@ -80,7 +86,7 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
     return database;
   } catch (error) {
     database?.close();
-    throw new SqliteOpenFault(error);
+    throw error instanceof SqliteOpenFault ? error : new SqliteOpenFault(error);
   }
 }
 

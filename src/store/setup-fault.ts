@@ -18,6 +18,17 @@ export class SqliteOpenFault extends Error {
   }
 }
 
+/**
+ * A SQLite file or directory that this process may not read or write (file-access.ts): the message
+ * says which, whose it is and what to do, so it is told as it is, with no advice added to it.
+ */
+export class SqliteAccessFault extends SqliteOpenFault {
+  constructor(problem: string) {
+    super(new Error(problem));
+    this.name = "SqliteAccessFault";
+  }
+}
+
 /** Node's system errors met while connecting to a database server. */
 const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 

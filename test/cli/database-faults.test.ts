@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +54,61 @@ describe("a database that cannot be used", () => {
         expect(result.stderr).not.toContain("hunter2");
       });
     }
+  }
+});
+
+/**
+ * The commonest fault of a container or service install: the SQLite file or its directory belongs to
+ * another user than the one famos runs as (made by root, run by a service account), or sits on a
+ * read-only mount. SQLite says only "unable to open database file" or "attempt to write a readonly
+ * database"; famos says what this process may not do, to which path, and what to do about it. As root
+ * (CI), famos runs as nobody on what root made; as anyone else, on what was made unwritable to its owner.
+ */
+describe("a SQLite file or directory the user running famos may not use", () => {
+  const root = process.getuid?.() === 0;
+  const as = root ? { uid: 65534 } : {};
+  const cases = [
+    { what: "a file it may not read", file: root ? 0o600 : 0o000, dir: root ? 0o777 : 0o755, names: "read and write", path: "famos.db" },
+    { what: "a file it may only read", file: root ? 0o644 : 0o444, dir: root ? 0o777 : 0o755, names: "read and write", path: "famos.db" },
+    { what: "a directory it may not write", file: 0o666, dir: root ? 0o755 : 0o555, names: "write in", path: "" },
+  ];
+  for (const { what, file, dir, names, path } of cases) {
+    describe(what, () => {
+      let cli: CliWorkspace;
+      beforeAll(async () => {
+        cli = cliWorkspace();
+        const made = await cli.run(["migrate"]);
+        expect(made.code, made.stderr).toBe(0);
+        expect(existsSync(join(cli.dir, "famos.db-wal")), "the last connection's close removes the log").toBe(false);
+        chmodSync(join(cli.dir, "famos.db"), file);
+        chmodSync(cli.dir, dir);
+      });
+      afterAll(() => {
+        chmodSync(cli.dir, 0o700);
+        chmodSync(join(cli.dir, "famos.db"), 0o600);
+        cli.remove();
+      });
+
+      for (const command of [["migrate"], ["user", "show", "demo"], ["serve"]]) {
+        it(`famos ${command.join(" ")} names what it may not do, and where, in one line, and exits 1`, async () => {
+          const result = await cli.run(command, { ...as, env: { FAMOS_PORT: "0" } });
+          expect(result.code, result.stderr).toBe(1);
+          const lines = result.stderr.trim().split("\n").filter((line) => line.startsWith("famos: "));
+          expect(lines, result.stderr).toHaveLength(1);
+          expect(lines[0]).toContain(`cannot use the database ${cli.databaseUrl}`);
+          expect(lines[0]).toContain(`this process (${root ? "user nobody, uid 65534" : "user"}`);
+          expect(lines[0]).toContain(`may not ${names} ${join(cli.dir, path)} (`);
+          expect(lines[0]).toMatch(/give .+ to the user that runs famos/);
+          expect(result.stderr).not.toMatch(/^\s+at /m);
+        });
+      }
+
+      it("famos doctor fails the database check with the same words", async () => {
+        const result = await cli.run(["doctor"], as);
+        expect(result.code).toBe(1);
+        expect(result.stdout).toMatch(new RegExp(`^database +FAIL +this process \\(.+\\) may not ${names} ${join(cli.dir, path).replaceAll("/", "\\/")} \\(`, "m"));
+      });
+    });
   }
 });
 

@@ -1,0 +1,79 @@
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { userInfo } from "node:os";
+import { dirname, resolve } from "node:path";
+
+/** The file a `sqlite:<path>` FAMOS_DATABASE_URL names, or null for another database. */
+export function sqliteFilePath(databaseUrl: string): string | null {
+  return databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : null;
+}
+
+/**
+ * Why this process cannot use the SQLite database at `path`, in words an operator acts on, or null.
+ * SQLite reads and writes the file and, in WAL mode, its -wal and -shm files beside it, which it makes
+ * in the directory when they are not there. The commonest fault of a container or service install is a
+ * file or directory that another user made (root, an image's build step) for the service account that
+ * runs famos, or a read-only mount; SQLite itself says only "unable to open database file" or "attempt
+ * to write a readonly database", and opens a file it may only read without a word, to fail at the first
+ * write. What the process may do is asked of the system (access(2)), so root, ACLs and read-only mounts
+ * count as they will for SQLite.
+ */
+export function sqliteAccessProblem(path: string): string | null {
+  if (path === ":memory:" || path === "") return null;
+  const file = resolve(path);
+  const directory = dirname(file);
+  // A directory that does not exist, or a file where it would be: opening makes it, or says why it
+  // could not (its own error).
+  if (!isDirectory(directory)) return null;
+  const files = [file, `${file}-wal`, `${file}-shm`];
+  if (!files.every((each) => existsSync(each))) {
+    const refused = refusal(directory, constants.W_OK | constants.X_OK);
+    if (refused) return cannot(refused, "write in", directory, "the directory and the database's files in it");
+  }
+  for (const each of files) {
+    const refused = existsSync(each) ? refusal(each, constants.R_OK | constants.W_OK) : null;
+    if (refused) return cannot(refused, "read and write", each, "the file");
+  }
+  return null;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Why access(2) refuses `mode` on `path` (its error code), or null. */
+function refusal(path: string, mode: number): string | null {
+  try {
+    accessSync(path, mode);
+    return null;
+  } catch (error) {
+    return String((error as NodeJS.ErrnoException).code ?? "EACCES");
+  }
+}
+
+function cannot(code: string, what: string, path: string, them: string): string {
+  if (code === "EROFS") return `${path} is on a read-only file system: set FAMOS_DATABASE_URL to a file on a volume famos may write`;
+  return `this process (${processUser()}) may not ${what} ${path} (${owner(path)}): give ${them} to the user that runs famos, or set FAMOS_DATABASE_URL to a place that user may write`;
+}
+
+function processUser(): string {
+  const uid = process.getuid?.();
+  try {
+    return `user ${userInfo().username}${uid === undefined ? "" : `, uid ${uid}`}`;
+  } catch {
+    // No passwd entry (containers started with an arbitrary uid).
+    return uid === undefined ? "this user" : `uid ${uid}`;
+  }
+}
+
+function owner(path: string): string {
+  try {
+    const stat = statSync(path);
+    return `owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8).padStart(3, "0")}`;
+  } catch {
+    return "not readable";
+  }
+}
