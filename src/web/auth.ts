@@ -76,11 +76,17 @@ function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): vo
  * step, a form whose session ended on its way): the session cookies go and the CSRF secret is
  * renewed (OWASP CSRF cheat sheet: regenerate on session change), so a token from any page seen
  * before is refused afterwards, at a shared PC too; the login page it leads to carries a token of
- * the new secret.
+ * the new secret. Clear-Site-Data "storage" drops what a page of this origin (the protected
+ * application behind FAMOS) kept in the browser: local and session storage, IndexedDB, service
+ * workers. Not "cookies": it clears every cookie of the registrable domain, sibling hosts' too, the
+ * device cookie that keeps this browser out of others' lockouts and the new secret with them; the
+ * cookies FAMOS set are cleared or renewed here by name. Not "cache": FAMOS's pages are no-store,
+ * and Chromium holds the answer for seconds while it empties its cache.
  */
 export function endSignInHere(deps: Pick<Deps, "config" | "random">, reply: FastifyReply): void {
   clearSessionCookie(deps, reply);
   rotateCsrfSecret(reply, deps.config, deps.random);
+  reply.header("clear-site-data", '"storage"');
 }
 
 /** A request whose session ended while it was on its way (the domain's "signed-out"): signed out here, the browser to sign in. */

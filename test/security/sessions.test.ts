@@ -85,6 +85,8 @@ describe("sessions", () => {
     const old = client.csrf!;
     const out = await client.post("/logout");
     expect(out.statusCode).toBe(303);
+    // The origin's web storage goes too; not "cookies" (the device cookie and the new secret stay), not "cache" (pages are no-store).
+    expect(out.headers["clear-site-data"]).toBe('"storage"');
     expect(client.cookies.get("famos_csrf")).toBeDefined();
     expect(client.cookies.get("famos_csrf")).not.toBe(secretBefore);
     expect(sessionToken(client)).toBeUndefined();
@@ -114,6 +116,7 @@ describe("sessions", () => {
       const old = client.csrf!;
       const cancelled = await client.post(url);
       expect(cancelled.headers.location, url).toBe("/login");
+      expect(cancelled.headers["clear-site-data"], url).toBe('"storage"');
       expect(sessionToken(client), url).toBeUndefined();
       const replay = await client.post("/login", { loginId: user.login_id, password: user.password }, { csrf: old });
       expect(replay.statusCode, `${url}, then the login form with a token from before`).toBe(403);
@@ -141,6 +144,7 @@ describe("sessions", () => {
     }
     expect(sessionToken(client)).toBeUndefined();
     expect(client.cookies.get("famos_csrf")).toBe(secret);
+    expect(tabs.map((tab) => tab.headers["clear-site-data"])).toEqual([undefined, undefined]);
     // The login form arrives with the ended session's cookie still sent: its own token passes, the
     // page shown again (wrong password) carries a token of the cookie the browser holds.
     const wrong = await client.post("/login", { loginId: user.login_id, password: "not the password" }, { csrf: tokens[0]! });
