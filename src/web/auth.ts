@@ -59,14 +59,39 @@ export function setSessionCookie(deps: Pick<Deps, "config" | "random">, reply: F
   rotateCsrfSecret(reply, deps.config, deps.random);
 }
 
-export function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): void {
+/**
+ * Only the cookies: for the session-loading hook, which drops a cookie that no longer names a live
+ * session (expired, or ended by another browser or by support) on whatever request still carries it.
+ * It keeps the CSRF secret: several such requests can be in flight at once (tabs restored together,
+ * a page and its delivery poll), and a new secret for each would leave only the last one's cookie,
+ * refusing the others' forms; the next sign-in renews it anyway.
+ */
+function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(deps, reply.request), sessionCookieOptions(deps, reply.request));
   if (deps.config.upstreamUrl) reply.clearCookie(sectionCookieName(deps, reply.request), sectionCookieOptions());
 }
 
-/** A request whose session ended while it was on its way (the domain's "signed-out"): the cookie goes, the browser to sign in. */
-export function answerSignedOut(deps: Pick<Deps, "config">, reply: FastifyReply): FastifyReply {
+/**
+ * The one place FAMOS answers a form by ending this browser's sign-in (Sign out, Cancel at a sign-in
+ * step, a form whose session ended on its way): the session cookies go and the CSRF secret is
+ * renewed (OWASP CSRF cheat sheet: regenerate on session change), so a token from any page seen
+ * before is refused afterwards, at a shared PC too; the login page it leads to carries a token of
+ * the new secret. Clear-Site-Data "storage" drops what a page of this origin (the protected
+ * application behind FAMOS) kept in the browser: local and session storage, IndexedDB, service
+ * workers. Not "cookies": it clears every cookie of the registrable domain, sibling hosts' too, the
+ * device cookie that keeps this browser out of others' lockouts and the new secret with them; the
+ * cookies FAMOS set are cleared or renewed here by name. Not "cache": FAMOS's pages are no-store,
+ * and Chromium holds the answer for seconds while it empties its cache.
+ */
+export function endSignInHere(deps: Pick<Deps, "config" | "random">, reply: FastifyReply): void {
   clearSessionCookie(deps, reply);
+  rotateCsrfSecret(reply, deps.config, deps.random);
+  reply.header("clear-site-data", '"storage"');
+}
+
+/** A request whose session ended while it was on its way (the domain's "signed-out"): signed out here, the browser to sign in. */
+export function answerSignedOut(deps: Pick<Deps, "config" | "random">, reply: FastifyReply): FastifyReply {
+  endSignInHere(deps, reply);
   return reply.redirect("/login", 303);
 }
 

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+import { FormClient, nextCode, signIn, signInFully, submitPassword } from "../support/client.ts";
 import { atCode, atEnrolment, concreteUrl, getWithCookie, liveSessions, sessionToken, signedIn, snapshot } from "./helpers.ts";
 
 const MINUTE = 60_000;
+const CSRF_REFUSED = "This form has expired or did not come from FAMOS";
 
 /** SPEC "Sessions"; ASVS 4.0.3 V3; NIST SP 800-63B §7. */
 describe("sessions", () => {
@@ -76,6 +77,85 @@ describe("sessions", () => {
     }
     const rows = await t.deps.db.selectFrom("sessions").select(["end_reason"]).where("user_id", "=", user.id).execute();
     expect(rows).toEqual([{ end_reason: "signout" }]);
+  });
+
+  it("ASVS 3.3.1 / 4.2.2: sign-out renews the CSRF secret: a token from a signed-in page is refused after it (the login form, other forms) and changes nothing; the next login page's token signs in", async () => {
+    const { client, user } = await signedIn(t);
+    const secretBefore = client.cookies.get("famos_csrf");
+    const old = client.csrf!;
+    const out = await client.post("/logout");
+    expect(out.statusCode).toBe(303);
+    // The origin's web storage goes too; not "cookies" (the device cookie and the new secret stay), not "cache" (pages are no-store).
+    expect(out.headers["clear-site-data"]).toBe('"storage"');
+    expect(client.cookies.get("famos_csrf")).toBeDefined();
+    expect(client.cookies.get("famos_csrf")).not.toBe(secretBefore);
+    expect(sessionToken(client)).toBeUndefined();
+    const before = await snapshot(t.deps.db);
+    const forms: Array<[string, Record<string, string>]> = [
+      ["/login", { loginId: user.login_id, password: user.password }],
+      ["/profile/password", { currentPassword: user.password, newPassword: "a brand new passphrase 42", confirmNewPassword: "a brand new passphrase 42" }],
+      ["/logout", {}],
+    ];
+    for (const [url, fields] of forms) {
+      const replay = await client.post(url, fields, { csrf: old });
+      expect(replay.statusCode, `POST ${url} with a token from before sign-out`).toBe(403);
+      expect(replay.body).toContain(CSRF_REFUSED);
+      expect(sessionToken(client), `POST ${url}`).toBeUndefined();
+    }
+    expect(await snapshot(t.deps.db)).toEqual(before);
+    // The login page after sign-out carries a token of the new secret: it signs in again.
+    await client.get("/login?signedOut=1");
+    expect(client.csrf).not.toBe(old);
+    await signIn(t, { user, client });
+    expect((await client.get("/profile")).statusCode).toBe(200);
+  });
+
+  it("ASVS 3.3.1 / 4.2.2: Cancel at User profile and at OTP capture ends the half sign-in and renews the CSRF secret likewise", async () => {
+    for (const [at, url] of [[atEnrolment, "/enrol/cancel"], [atCode, "/otp/cancel"]] as const) {
+      const { client, user } = await at(t);
+      const old = client.csrf!;
+      const cancelled = await client.post(url);
+      expect(cancelled.headers.location, url).toBe("/login");
+      expect(cancelled.headers["clear-site-data"], url).toBe('"storage"');
+      expect(sessionToken(client), url).toBeUndefined();
+      const replay = await client.post("/login", { loginId: user.login_id, password: user.password }, { csrf: old });
+      expect(replay.statusCode, `${url}, then the login form with a token from before`).toBe(403);
+      expect(sessionToken(client), url).toBeUndefined();
+      await client.get("/login");
+      expect((await client.post("/login", { loginId: user.login_id, password: user.password })).statusCode, url).toBe(303);
+    }
+  });
+
+  it("ASVS 4.2.2: a request still carrying an ended session's cookie keeps the browser's CSRF secret: pages loaded side by side, a login refused and shown again, all sign in", async () => {
+    const { client, user } = await signedIn(t);
+    const stale = sessionToken(client)!;
+    const secret = client.cookies.get("famos_csrf");
+    t.clock.advance(31 * MINUTE);
+    // Two tabs (a restored window) load the login page at once, both with the ended session's cookie.
+    const tabs = await Promise.all([0, 1].map(() => t.app.inject({ method: "GET", url: "/login", headers: { cookie: client.cookieHeader() } })));
+    const tokens = tabs.map((tab) => /name="_csrf" value="([^"]+)"/.exec(tab.body)![1]!);
+    for (const tab of tabs) {
+      expect(tab.statusCode).toBe(200);
+      // The browser keeps what each answer sets, the last one last.
+      for (const c of tab.cookies as Array<{ name: string; value: string }>) {
+        if (c.value === "") client.cookies.delete(c.name);
+        else client.cookies.set(c.name, c.value);
+      }
+    }
+    expect(sessionToken(client)).toBeUndefined();
+    expect(client.cookies.get("famos_csrf")).toBe(secret);
+    expect(tabs.map((tab) => tab.headers["clear-site-data"])).toEqual([undefined, undefined]);
+    // The login form arrives with the ended session's cookie still sent: its own token passes, the
+    // page shown again (wrong password) carries a token of the cookie the browser holds.
+    const wrong = await client.post("/login", { loginId: user.login_id, password: "not the password" }, { csrf: tokens[0]! });
+    expect(wrong.statusCode).toBe(401);
+    client.cookies.set("famos_session", stale);
+    expect((await client.post("/login", { loginId: user.login_id, password: "still not it" })).statusCode).toBe(401);
+    client.cookies.set("famos_session", stale);
+    const right = await client.post("/login", { loginId: user.login_id, password: user.password }, { csrf: tokens[1]! });
+    expect(right.statusCode).toBe(303);
+    expect(right.headers.location).toBe("/otp");
+    expect(sessionToken(client)).not.toBe(stale);
   });
 
   it("ASVS 4.1.1 / NIST SP 800-63B 4.2: a half-signed-in session reaches nothing but its own step (every route, enumerated)", async () => {

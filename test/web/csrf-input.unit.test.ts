@@ -165,6 +165,23 @@ describe("CSRF secret rotation at sign-in (unit tier)", () => {
     expect(signedOut.headers.location).toBe("/login?signedOut=1");
   });
 
+  it("sets a new secret, and Clear-Site-Data \"storage\", on the answer that ends the browser's sign-in (Sign out, Cancel at User profile and at OTP capture): the old token is refused after it", async () => {
+    for (const [until, url] of [["full", "/logout"], ["enrol", "/enrol/cancel"], ["otp", "/otp/cancel"]] as const) {
+      const { client, user } = await signIn(u, { until });
+      const before = client.cookies.get("famos_csrf")!;
+      const old = client.csrf!;
+      const out = await client.post(url);
+      expect(out.statusCode, url).toBe(303);
+      expect(out.headers["clear-site-data"], url).toBe('"storage"');
+      const after = csrfCookie(out);
+      expect(after, `Set-Cookie famos_csrf on ${url}'s 303`).toBeDefined();
+      expect(u.app.unsignCookie(after!).value, url).not.toBe(u.app.unsignCookie(before).value);
+      expect((await client.post("/login", { loginId: user.login_id, password: user.password }, { csrf: old })).statusCode, url).toBe(403);
+      await client.get("/login");
+      expect((await client.post("/login", { loginId: user.login_id, password: user.password })).statusCode, url).toBe(303);
+    }
+  });
+
   it("leaves the OTP page's Regenerate and Cancel working with the tokens it renders after the password step", async () => {
     const { client } = await signIn(u, { until: "otp" });
     u.clock.advance(31_000);

@@ -57,6 +57,27 @@ describe("sign-in in a browser", () => {
     await page.close();
   });
 
+  it("Sign out at a shared PC: the origin's web storage is cleared (Clear-Site-Data), and the login form right after signs the next person in", async () => {
+    const first = await addUser(f.t.deps, { email: "first.person@dealer.example" });
+    const next = await addUser(f.t.deps, { email: "next.person@dealer.example" });
+    const page = await f.newPage();
+    await page.goto(`${f.base}/login`);
+    await signInInBrowser(page, smtpMailbox(f.t.smtp), first);
+    await page.goto(`${f.base}/profile`);
+    // What an application behind FAMOS on this origin may have kept in the browser.
+    await page.evaluate(() => {
+      localStorage.setItem("customer", "left behind");
+      sessionStorage.setItem("draft", "left behind");
+    });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
+    expect(await page.evaluate(() => [localStorage.getItem("customer"), sessionStorage.getItem("draft")])).toEqual([null, null]);
+    await signInInBrowser(page, smtpMailbox(f.t.smtp), next);
+    await page.goto(`${f.base}/profile`);
+    await expect.poll(() => page.textContent("main")).toContain("next.person@dealer.example");
+    await page.close();
+  });
+
   it("Profile's \"End all other sessions\": shown while another session is live, accessible before and after, the other browser signed out", async () => {
     const user = await addUser(f.t.deps, { email: "pat.sessions@dealer.example" });
     const elsewhere = new FormClient(f.t.app, "192.0.2.77");

@@ -13,7 +13,7 @@ import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
-import { answerSignedOut, clearSessionCookie, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
+import { answerSignedOut, endSignInHere, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { refusedText } from "../pause-messages.ts";
@@ -123,7 +123,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     // The page's Cancel button sends the address fields along; anything else is refused like any form.
     parseForm(ENROL_CANCEL_FORM, request.body);
     await cancelSignIn(deps, user, session, requestContext(deps, request));
-    clearSessionCookie(deps, reply);
+    endSignInHere(deps, reply);
     return reply.redirect("/login", 303);
   });
 
@@ -166,14 +166,14 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm(CODE_BUTTON_FORM, request.body);
     await cancelSignIn(deps, user, session, requestContext(deps, request));
-    clearSessionCookie(deps, reply);
+    endSignInHere(deps, reply);
     return reply.redirect("/login", 303);
   });
 
   app.post("/logout", { config: { access: "public" } }, async (request, reply) => {
     parseForm(EMPTY_FORM, request.body);
     if (request.famos) await signOut(deps, request.famos.user, request.famos.session, requestContext(deps, request));
-    clearSessionCookie(deps, reply);
+    endSignInHere(deps, reply);
     return reply.redirect("/login?signedOut=1", 303);
   });
 
