@@ -95,6 +95,36 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     expect((await factorsOf(f.t.deps.db, otherAdmin.id)).app).toBeNull();
   });
 
+  it("refuses support removing another support account's second factors at every step (403, nothing removed, no event, no mail, sessions live); an administrator may", async () => {
+    const REFUSED = "Only an administrator can remove a support account&#39;s second factors."; // as the page escapes it
+    const { user: peer, client: peerSession } = await withApp("support", "10.35.0.1");
+    const { client } = await withApp("support", "10.35.0.2");
+    const { client: adminClient } = await withApp("admin", "10.35.0.3");
+
+    // The user's page says why where the button would be.
+    const page = await client.get(`/support/users/${peer.id}`);
+    expect(page.body).toContain(REFUSED);
+    expect(page.body).not.toContain(`action="/support/users/${peer.id}/factors"`);
+    for (const answer of [
+      await client.post(`/support/users/${peer.id}/factors`, {}),
+      await client.post(`/support/users/${peer.id}/factors/confirm`, {}),
+      await client.post(`/support/users/${peer.id}/factors/confirm`, { ticket: "INC-PEER" }),
+      await client.post(`/support/users/${peer.id}/factors/confirm`, { ticket: "T".repeat(65) }),
+    ]) {
+      expect(answer.statusCode).toBe(403);
+      expect(answer.body).toContain(REFUSED);
+      expect(answer.body).not.toContain("Confirm removal");
+    }
+    await expectUntouched(peer);
+    expect((await peerSession.get("/profile")).statusCode).toBe(200);
+
+    expect((await adminClient.get(`/support/users/${peer.id}`)).body).toContain(`action="/support/users/${peer.id}/factors"`);
+    expect((await adminClient.post(`/support/users/${peer.id}/factors`, {})).statusCode).toBe(200);
+    expect((await adminClient.post(`/support/users/${peer.id}/factors/confirm`, { ticket: "INC-PEER" })).statusCode).toBe(303);
+    expect(await factorsOf(f.t.deps.db, peer.id)).toMatchObject({ app: null, recoveryCodesLeft: 0 });
+    expect((await peerSession.get("/profile")).statusCode).toBe(303);
+  });
+
   it("famos user factors LOGIN lists them; --remove removes them, audited as the operator", async () => {
     const { user } = await withApp("admin", "10.32.0.1");
     const list = await f.cli.run(["user", "factors", user.login_id]);

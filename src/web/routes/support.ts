@@ -48,13 +48,17 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   async function renderUser(request: FastifyRequest, reply: FastifyReply, user: User, status: number, extra: Partial<UserPageView>) {
     const by = acting(request);
     const frame = await portalFrame(deps, request, reply);
+    const resetRefused = refusal(by, user, "reset");
+    const disableRefused = refusal(by, user, "disable");
     const view: UserPageView = {
-      canReset: refusal(by, user, "reset") === null,
+      canReset: resetRefused === null,
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
-      canDisable: refusal(by, user, "disable") === null,
+      canDisable: disableRefused === null,
+      // Said where the button would be unless the reset's refusal, shown above, says it already.
+      disableRefused: disableRefused && disableRefused.reason !== resetRefused?.reason ? disableRefused.message : null,
       passwordRefused: refusal(by, user, "password")?.message ?? null,
-      refusedWhy: refusal(by, user, "reset")?.message ?? null,
+      refusedWhy: resetRefused?.message ?? null,
       factorsRefused: refusal(by, user, "factors")?.message ?? null,
       ...extra,
     };
