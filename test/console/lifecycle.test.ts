@@ -169,6 +169,26 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect((await support.post(`/support/users/${plain.id}/disable`)).headers.location).toBe(`/support/users/${plain.id}?done=disabled`);
   });
 
+  it("an over-long ticket for a temporary password (posted directly) gets the ticket's own reason and the form again, 400, and sets nothing", async () => {
+    const TICKET_PROBLEM = "Enter the ticket reference of the request (1 to 64 characters).";
+    const user = await addUser(t.deps, { loginId: "con.longticket", fullName: "Lee Long", partnerNumber: "7704" });
+    await support.get(`/support/users/${user.id}/temporary-password`);
+    const identity = { name: "Lee Long", loginId: "con.longticket", partnerNumber: "7704" };
+    for (const ticket of ["T".repeat(65), "T".repeat(201), "T".repeat(10_000)]) {
+      for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
+        const response = await support.post(url, { ...identity, ticket });
+        expect(response.statusCode, `${url} ${ticket.length}`).toBe(400);
+        expect(response.body, `${url} ${ticket.length}`).toContain(`<div class="message error" role="alert">${TICKET_PROBLEM}</div>`);
+        expect(response.body).toContain(`value="${ticket}"`);
+        expect(response.body).not.toContain('class="secret"');
+      }
+    }
+    const after = (await findUserByLogin(t.deps.db, "con.longticket"))!;
+    expect(after.password_hash).toBe(user.password_hash);
+    expect(after.password_temporary_until).toBeNull();
+    expect(await queryAudit(t.deps.db, { subject: "con.longticket", event: "password.temporary-set" })).toEqual([]);
+  });
+
   it("creates a user with a temporary first password; only an administrator creates support or admin accounts", async () => {
     await support.get("/support/users/new");
     const form = { loginId: "new.starter", fullName: "New Starter", partnerNumber: "7701", role: "user", email: "new.starter@dealer.example" };

@@ -8,7 +8,7 @@ import { unlockAccount } from "../../support/unlock.ts";
 import { userOverview } from "../../support/user-overview.ts";
 import type { User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm } from "../forms.ts";
+import { field, parseForm, ticketField } from "../forms.ts";
 import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
@@ -79,7 +79,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return renderUser(request, reply, await target(request), 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
-  const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
+  const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: ticketField() };
 
   app.post("/support/users/:id/reset", support, async (request, reply) => {
     const user = await target(request);
