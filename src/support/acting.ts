@@ -28,11 +28,27 @@ const MESSAGES: Record<Refusal["reason"], string> = {
   "admin-only": "Only an administrator can change roles.",
 };
 
-/** Issue 13: removing second factors is a reset of the strongest kind; the same rules, in its own words. */
-const FACTOR_MESSAGES: Partial<Record<Refusal["reason"], string>> = {
-  "own-account": "You cannot remove your own second factors: ask a colleague.",
-  "admin-account": "Only an administrator can remove an administrator's second factors (never their own).",
+/** A refusal in the words of the action refused, where it has its own; else MESSAGES'. */
+const ACTION_MESSAGES: Partial<Record<SupportAction, Partial<Record<Refusal["reason"], string>>>> = {
+  // Issue 13: removing second factors is a reset of the strongest kind; the same rules, in its own words.
+  factors: {
+    "own-account": "You cannot remove your own second factors: ask a colleague.",
+    "admin-account": "Only an administrator can remove an administrator's second factors (never their own).",
+    "support-account": "Only an administrator can remove a support account's second factors.",
+  },
+  // "disable" also decides enabling again (account/disable.ts) and erasing (account/erase.ts).
+  disable: { "support-account": "Only an administrator can disable, enable or erase a support account." },
 };
+
+/**
+ * What support may not do to a peer support account, only an administrator: each would hand the actor
+ * the peer's account or take it away. A temporary password, with the reset of its OTP email (which
+ * support may do), hands the actor the account and the peer's name on whatever they did next in the
+ * audit trail; disabling or erasing locks the peer out until an administrator notices; removing the
+ * second factors strips an account that must sign in with a strong factor down to the emailed code.
+ * Viewing, resetting the OTP email and unlocking leave the account with the peer.
+ */
+const ADMIN_ONLY_ON_SUPPORT: ReadonlySet<SupportAction> = new Set<SupportAction>(["password", "disable", "factors"]);
 
 /**
  * The rules of SPEC item 8 and "People", checked by the domain on every action whatever the web
@@ -40,19 +56,19 @@ const FACTOR_MESSAGES: Partial<Record<Refusal["reason"], string>> = {
  * act on others' accounts, never their own (separation of duties); only admin changes roles; and
  * support does not reset or unlock an administrator, since a reset lets whoever holds the password
  * enrol a new address, which would let support weaken the second factor of the accounts that
- * manage roles. Nor does support set a temporary password for another support account: with the
- * reset of its OTP email (which support may do) it would hand the actor a peer's account, and the
- * peer's name on whatever they did next in the audit trail. Only an administrator does that.
+ * manage roles. Nor does support set a temporary password for, disable, enable, erase or remove the
+ * second factors of another support account (ADMIN_ONLY_ON_SUPPORT): managing the privileged
+ * accounts is the administrator's job (SPEC "People": administrators manage users and roles).
  */
 export function refusal(by: Acting, target: User, action: SupportAction): Refusal | null {
-  const refuse = (reason: Refusal["reason"]): Refusal => ({ kind: "forbidden", reason, message: (action === "factors" ? FACTOR_MESSAGES[reason] : undefined) ?? MESSAGES[reason] });
+  const refuse = (reason: Refusal["reason"]): Refusal => ({ kind: "forbidden", reason, message: ACTION_MESSAGES[action]?.[reason] ?? MESSAGES[reason] });
   if (by.user === null) return null;
   if (by.user.role === "user") return refuse("no-role");
   if (action === "view") return null;
   if (by.user.id === target.id) return refuse("own-account");
   if (action === "role") return by.user.role === "admin" ? null : refuse("admin-only");
   if (target.role === "admin" && by.user.role !== "admin") return refuse("admin-account");
-  if (action === "password" && target.role === "support" && by.user.role !== "admin") return refuse("support-account");
+  if (target.role === "support" && by.user.role !== "admin" && ADMIN_ONLY_ON_SUPPORT.has(action)) return refuse("support-account");
   return null;
 }
 

@@ -7,6 +7,14 @@ export const MAX_FIELD = 1024;
 export const field = (max = MAX_FIELD) => z.string().max(max);
 
 /**
+ * A support ticket reference: no cap here but the body's (16 KiB, `@fastify/formbody`), since the
+ * ticket's own rule (src/support/ticket.ts, 1 to 64 characters) refuses a longer one with its own
+ * reason on the form's page, as it refuses 65 characters; a cap of this parser's would answer its
+ * generic "too long" instead for a ticket posted past it.
+ */
+export const ticketField = () => z.string();
+
+/**
  * A form's schema: the fields, plus the CSRF token; strict, so an unknown field is refused. Build
  * it once at module level: making a zod schema costs far more than using one.
  */

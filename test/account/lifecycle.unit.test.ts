@@ -91,6 +91,36 @@ describe("disabling, enabling and erasing an account (unit tier)", () => {
     });
   });
 
+  describe("a peer support account (only an administrator disables, enables or erases it)", () => {
+    const PEER = { kind: "forbidden", reason: "support-account", message: "Only an administrator can disable, enable or erase a support account." };
+
+    it("refuses support disabling, enabling or erasing another support account: no write, no event, every session, code and flow live", async () => {
+      const support = await addUser(unit.deps, { role: "support" });
+      const peer = await addUser(unit.deps, { role: "support", email: "peer@dealer.example" });
+      const admin = await addUser(unit.deps, { role: "admin" });
+      await withAccess(peer);
+      await recordAudit(db(), now(), { event: "password.ok", actor: peer.login_id, subject: peer.login_id, ip: "203.0.113.9", userAgent: "Mozilla" });
+      unit.clock.advance(MINUTE);
+      const events = async () => (await queryAudit(db(), { subject: peer.login_id })).map((e) => e.event);
+
+      expect(await disableUser(unit.deps, as(support), peer.id)).toEqual(PEER);
+      expect(await eraseUser(unit.deps, as(support), peer.id)).toEqual(PEER);
+      expect(await findUserById(db(), peer.id)).toMatchObject({ disabled_at: null, updated_at: peer.updated_at });
+      expect(await live(peer.id)).toEqual({ sessions: 2, codes: 1, flows: 1 });
+      expect(await events()).toEqual(["password.ok"]);
+
+      // Disabled by an administrator, the peer stays disabled when support would enable it.
+      expect(await disableUser(unit.deps, as(admin), peer.id)).toMatchObject({ kind: "disabled", sessionsEnded: 2 });
+      unit.clock.advance(MINUTE);
+      expect(await enableUser(unit.deps, as(support), peer.id)).toEqual(PEER);
+      expect(await findUserById(db(), peer.id)).toMatchObject({ disabled_at: now() - MINUTE });
+      expect(await events()).toEqual(["user.disabled", "password.ok"]);
+      expect(await enableUser(unit.deps, as(admin), peer.id)).toMatchObject({ kind: "enabled" });
+      expect(await eraseUser(unit.deps, as(admin), peer.id)).toMatchObject({ kind: "erased" });
+      expect(await findUserById(db(), peer.id)).toBeUndefined();
+    });
+  });
+
   describe("eraseUser", () => {
     it("removes the account and all it left, keeps its events under a pseudonym, audits the erasure under it; others keep theirs", async () => {
       const user = await addUser(unit.deps, { email: "erin.leaver@dealer.example" });

@@ -14,6 +14,10 @@ const OWN_FACTORS = "You cannot remove your own second factors: ask a colleague.
 const ADMIN_FACTORS = "Only an administrator can remove an administrator's second factors (never their own).";
 const CREATE_ADMIN_ONLY = "Only an administrator can create support or administrator accounts.";
 const SUPPORT_ACCOUNT = "Only an administrator can set a temporary password for a support account.";
+const SUPPORT_DISABLE = "Only an administrator can disable, enable or erase a support account.";
+const SUPPORT_FACTORS = "Only an administrator can remove a support account's second factors.";
+/** What support may not do to a peer support account, each in its own words (only an administrator may). */
+const PEER_REFUSALS: Partial<Record<SupportAction, string>> = { password: SUPPORT_ACCOUNT, disable: SUPPORT_DISABLE, factors: SUPPORT_FACTORS };
 
 const ACTIONS: SupportAction[] = ["view", "reset", "unlock", "role", "disable", "password", "factors"];
 const CHANGES = ACTIONS.filter((action) => action !== "view");
@@ -64,8 +68,8 @@ describe("refusal: who may act on which account (unit tier)", () => {
   it("lets support act on users and other support staff, never on an administrator; admin on anyone else", () => {
     for (const action of CHANGES.filter((a) => a !== "role")) {
       for (const target of [user, support2]) {
-        // A peer's temporary password is the one exception (next test).
-        if (!(target === support2 && action === "password")) expect(refusal(by(support), target, action)).toBeNull();
+        // A peer's temporary password, disabling and second factors are the exceptions (next test).
+        if (!(target === support2 && action in PEER_REFUSALS)) expect(refusal(by(support), target, action)).toBeNull();
         expect(refusal(by(admin), target, action)).toBeNull();
       }
       expect(refusal(by(support), admin, action)).toEqual({ kind: "forbidden", reason: "admin-account", message: action === "factors" ? ADMIN_FACTORS : ADMIN_ACCOUNT });
@@ -73,18 +77,23 @@ describe("refusal: who may act on which account (unit tier)", () => {
     }
   });
 
-  it("lets only an administrator set a temporary password for a support account: with the reset, it would hand support a peer's account", () => {
-    expect(refusal(by(support), support2, "password")).toEqual({ kind: "forbidden", reason: "support-account", message: SUPPORT_ACCOUNT });
-    expect(refusal(by(admin), support2, "password")).toBeNull();
-    expect(refusal(by(admin), support, "password")).toBeNull();
-    expect(refusal(by(support), user, "password")).toBeNull();
-    expect(refusal(by(null), support2, "password")).toBeNull();
-    // Nothing that leaves the peer's password with the peer is refused.
-    for (const action of ["view", "reset", "unlock", "disable", "factors"] as const) expect(refusal(by(support), support2, action), action).toBeNull();
-    // Their own account and an administrator's keep their own reasons.
-    expect(refusal(by(support), support, "password")?.reason).toBe("own-account");
-    expect(refusal(by(support), admin, "password")?.reason).toBe("admin-account");
-    expect(refusal(by(admin), admin, "password")?.reason).toBe("own-account");
+  it("lets only an administrator set a peer support account's temporary password, disable, enable or erase it, or remove its second factors", () => {
+    // With the reset, a temporary password would hand support a peer's account; disabling locks the peer
+    // out, removing the factors strips a privileged account down to the emailed code.
+    for (const [action, message] of Object.entries(PEER_REFUSALS) as [SupportAction, string][]) {
+      expect(refusal(by(support), support2, action), action).toEqual({ kind: "forbidden", reason: "support-account", message });
+      expect(refusal(by(admin), support2, action), action).toBeNull();
+      expect(refusal(by(admin), support, action), action).toBeNull();
+      expect(refusal(by(support), user, action), action).toBeNull();
+      expect(refusal(by(null), support2, action), action).toBeNull();
+      // Their own account and an administrator's keep their own reasons.
+      expect(refusal(by(support), support, action)?.reason, action).toBe("own-account");
+      expect(refusal(by(support), admin, action)?.reason, action).toBe("admin-account");
+      expect(refusal(by(admin), admin, action)?.reason, action).toBe("own-account");
+    }
+    // Nothing that neither hands over nor takes away the peer's account is refused.
+    for (const action of ["view", "reset", "unlock"] as const) expect(refusal(by(support), support2, action), action).toBeNull();
+    expect(Object.keys(PEER_REFUSALS).sort()).toEqual(["disable", "factors", "password"]);
   });
 
   it("says a refusal to remove factors in its own words where it has them, else the common ones", () => {

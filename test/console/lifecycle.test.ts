@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eraseUser } from "../../src/account/erase.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { findUserByLogin } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
@@ -67,8 +68,8 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     const page = await support.get(`/support/users/${peer.id}`);
     expect(page.body).toContain(REFUSED);
     expect(page.body).not.toContain(`/support/users/${peer.id}/temporary-password`);
-    expect(page.body).toContain(">Disable<");
     expect(page.body).toContain(`/support/users/${peer.id}/reset`);
+    expect(page.body).toContain(`/support/users/${peer.id}/unlock`);
     // Each step refuses, the confirmation too, with the reason.
     for (const answer of [
       await support.get(`/support/users/${peer.id}/temporary-password`),
@@ -99,6 +100,93 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect(await queryAudit(t.deps.db, { subject: "con.peer", event: "password.temporary-set" })).toEqual([expect.objectContaining({ actor: "adm.life" })]);
     expect(await notices()).toBe(1);
     expect((await peerClient.get("/profile")).statusCode).toBe(303);
+  });
+
+  it("support may not disable, enable or erase another support account (each step 403, nothing changed); an administrator may; support still disables a plain user", async () => {
+    const REFUSED = "Only an administrator can disable, enable or erase a support account.";
+    const peer = await addUser(t.deps, { role: "support", loginId: "con.peer2", partnerNumber: "7703" });
+    const peerClient = new FormClient(t.app);
+    await signInFully(peerClient, t.smtp, peer);
+    const self = (await findUserByLogin(t.deps.db, "sup.life"))!;
+    const supportActing = { user: self, audit: { actor: self.login_id, ip: "192.0.2.9", userAgent: "lifecycle-test" } };
+    const lifecycleEvents = async () => (await queryAudit(t.deps.db, { subject: "con.peer2" })).map((e) => e.event).filter((e) => e.startsWith("user."));
+    const liveSessions = async () => (await t.deps.db.selectFrom("sessions").select("id").where("user_id", "=", peer.id).where("ended_at", "is", null).execute()).length;
+    const sessionsBefore = await liveSessions();
+    expect(sessionsBefore).toBeGreaterThan(0);
+
+    // The user's page says why where the Disable button would be; reset and unlock stay.
+    const page = await support.get(`/support/users/${peer.id}`);
+    expect(page.body).toContain(REFUSED);
+    expect(page.body).not.toContain(`/support/users/${peer.id}/disable`);
+    expect(page.body).toContain(`/support/users/${peer.id}/reset`);
+    expect(page.body).toContain(`/support/users/${peer.id}/unlock`);
+    const refusedDisable = await support.post(`/support/users/${peer.id}/disable`);
+    expect(refusedDisable.statusCode).toBe(403);
+    expect(refusedDisable.body).toContain(REFUSED);
+    expect(await eraseUser(t.deps, supportActing, peer.id)).toEqual({ kind: "forbidden", reason: "support-account", message: REFUSED });
+    const untouched = (await findUserByLogin(t.deps.db, "con.peer2"))!;
+    expect(untouched.disabled_at).toBeNull();
+    expect(untouched.updated_at).toBe(peer.updated_at);
+    expect(await liveSessions()).toBe(sessionsBefore);
+    expect(await lifecycleEvents()).toEqual([]);
+    expect((await peerClient.get("/profile")).statusCode).toBe(200);
+
+    // Nor remove the peer's second factors (here a recovery code), on PostgreSQL as on SQLite.
+    const FACTORS_REFUSED = "Only an administrator can remove a support account&#39;s second factors."; // as the page escapes it
+    await t.deps.db.insertInto("recovery_codes").values({ id: "rc-con-peer2", user_id: peer.id, code_hash: "h", created_at: peer.created_at, used_at: null }).execute();
+    expect((await support.get(`/support/users/${peer.id}`)).body).toContain(FACTORS_REFUSED);
+    for (const answer of [await support.post(`/support/users/${peer.id}/factors`, {}), await support.post(`/support/users/${peer.id}/factors/confirm`, { ticket: "INC-PEER" })]) {
+      expect(answer.statusCode).toBe(403);
+      expect(answer.body).toContain(FACTORS_REFUSED);
+    }
+    expect(await t.deps.db.selectFrom("recovery_codes").select("id").where("user_id", "=", peer.id).execute()).toEqual([{ id: "rc-con-peer2" }]);
+    expect(await queryAudit(t.deps.db, { subject: "con.peer2", event: "factors.removed" })).toEqual([]);
+    expect(await liveSessions()).toBe(sessionsBefore);
+
+    // Disabled by an administrator, support may not enable the peer either.
+    await admin.get(`/support/users/${peer.id}`);
+    expect((await admin.post(`/support/users/${peer.id}/disable`)).headers.location).toBe(`/support/users/${peer.id}?done=disabled`);
+    const disabledAt = (await findUserByLogin(t.deps.db, "con.peer2"))!.disabled_at;
+    expect(disabledAt).not.toBeNull();
+    const disabledPage = await support.get(`/support/users/${peer.id}`);
+    expect(disabledPage.body).toContain(REFUSED);
+    expect(disabledPage.body).not.toContain(`/support/users/${peer.id}/enable`);
+    const refusedEnable = await support.post(`/support/users/${peer.id}/enable`);
+    expect(refusedEnable.statusCode).toBe(403);
+    expect(refusedEnable.body).toContain(REFUSED);
+    expect((await findUserByLogin(t.deps.db, "con.peer2"))!.disabled_at).toBe(disabledAt);
+    expect(await lifecycleEvents()).toEqual(["user.disabled"]);
+    expect((await submitPassword(new FormClient(t.app), peer.login_id, peer.password)).headers.location).not.toBe("/otp");
+
+    // The administrator enables and erases; support still disables a plain user.
+    await admin.get(`/support/users/${peer.id}`);
+    expect((await admin.post(`/support/users/${peer.id}/enable`)).headers.location).toBe(`/support/users/${peer.id}?done=enabled`);
+    expect(await lifecycleEvents()).toEqual(["user.enabled", "user.disabled"]);
+    expect(await eraseUser(t.deps, { user: (await findUserByLogin(t.deps.db, "adm.life"))!, audit: { actor: "adm.life", ip: null, userAgent: null } }, peer.id)).toMatchObject({ kind: "erased" });
+    expect(await findUserByLogin(t.deps.db, "con.peer2")).toBeUndefined();
+    const plain = await addUser(t.deps, { loginId: "con.plain2" });
+    await support.get(`/support/users/${plain.id}`);
+    expect((await support.post(`/support/users/${plain.id}/disable`)).headers.location).toBe(`/support/users/${plain.id}?done=disabled`);
+  });
+
+  it("an over-long ticket for a temporary password (posted directly) gets the ticket's own reason and the form again, 400, and sets nothing", async () => {
+    const TICKET_PROBLEM = "Enter the ticket reference of the request (1 to 64 characters).";
+    const user = await addUser(t.deps, { loginId: "con.longticket", fullName: "Lee Long", partnerNumber: "7704" });
+    await support.get(`/support/users/${user.id}/temporary-password`);
+    const identity = { name: "Lee Long", loginId: "con.longticket", partnerNumber: "7704" };
+    for (const ticket of ["T".repeat(65), "T".repeat(201), "T".repeat(10_000)]) {
+      for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
+        const response = await support.post(url, { ...identity, ticket });
+        expect(response.statusCode, `${url} ${ticket.length}`).toBe(400);
+        expect(response.body, `${url} ${ticket.length}`).toContain(`<div class="message error" role="alert">${TICKET_PROBLEM}</div>`);
+        expect(response.body).toContain(`value="${ticket}"`);
+        expect(response.body).not.toContain('class="secret"');
+      }
+    }
+    const after = (await findUserByLogin(t.deps.db, "con.longticket"))!;
+    expect(after.password_hash).toBe(user.password_hash);
+    expect(after.password_temporary_until).toBeNull();
+    expect(await queryAudit(t.deps.db, { subject: "con.longticket", event: "password.temporary-set" })).toEqual([]);
   });
 
   it("creates a user with a temporary first password; only an administrator creates support or admin accounts", async () => {

@@ -53,6 +53,29 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
     expect(t.smtp.messages.slice(mailsBefore).filter((m) => m.subject === RESET_SUBJECT)).toHaveLength(0);
   });
 
+  it("an over-long ticket posted directly (the field's maxlength is 64) gets the ticket's own reason and the form again, 400, whatever its length up to the body cap; the other fields keep their cap", async () => {
+    const TICKET_PROBLEM = "Enter the ticket reference of the request (1 to 64 characters).";
+    const user = await resetTarget("keep.long@dealer.example");
+    await supportClient.get(`/support/users/${user.id}`);
+    const right = { name: "Jane Mary Smith", loginId: user.login_id, partnerNumber: "01234", ticket: "INC100" };
+    for (const ticket of ["T".repeat(65), "T".repeat(201), "T".repeat(10_000)]) {
+      for (const url of [`/support/users/${user.id}/reset`, `/support/users/${user.id}/reset/confirm`]) {
+        const response = await supportClient.post(url, { ...right, ticket });
+        expect(response.statusCode, `${url} ${ticket.length}`).toBe(400);
+        expect(response.body, `${url} ${ticket.length}`).toContain(`<div class="message error" role="alert">${TICKET_PROBLEM}</div>`);
+        expect(response.body).toContain(`value="${ticket}"`);
+        expect(response.body).not.toContain("is too long");
+      }
+    }
+    // Another field over its cap is still refused by the form's parser, and a body over 16 KiB by the server.
+    const longName = await supportClient.post(`/support/users/${user.id}/reset`, { ...right, name: "N".repeat(201) });
+    expect(longName.statusCode).toBe(400);
+    expect(longName.body).toMatch(/The value of (&quot;|")name(&quot;|") is too long\./);
+    expect((await supportClient.post(`/support/users/${user.id}/reset`, { ...right, ticket: "T".repeat(17_000) })).statusCode).toBe(413);
+    expect((await findUserById(t.deps.db, user.id))!.otp_email).toBe("keep.long@dealer.example");
+    expect(await queryAudit(t.deps.db, { subject: user.login_id, event: "email.reset" })).toHaveLength(0);
+  });
+
   it("matches the name without regard to case and runs of spaces, and the login ID without regard to case", async () => {
     const user = await resetTarget("loose.match@dealer.example");
     await supportClient.get(`/support/users/${user.id}`);

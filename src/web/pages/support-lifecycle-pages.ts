@@ -8,23 +8,32 @@ import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
 
-/**
- * Disable or enable, and the way to "Set a temporary password" (issue 11), or why this person may
- * not set one (`passwordRefused`: support looking at another support account).
- */
-export function lifecycleSections(t: Translator, user: User, csrf: string, allowed: boolean, passwordRefused: string | null = null): SafeHtml {
-  if (!allowed) return html``;
-  const toggle = user.disabled_at === null
-    ? html`<form method="post" action="/support/users/${user.id}/disable">${csrfField(csrf)}
+/** What the user's page offers of issue 11's actions, and why not where it does not. */
+export interface LifecycleView {
+  /** Disable or enable: allowed, or refused with the reason said elsewhere on the page (own account, an administrator's). */
+  canDisable: boolean;
+  /** Why not, where the button would be: support looking at another support account; null otherwise. */
+  disableRefused: string | null;
+  /** "Set a temporary password": null when allowed, else why not (support looking at another support account). */
+  passwordRefused: string | null;
+}
+
+/** Disable or enable, and the way to "Set a temporary password" (issue 11), or why this person may not. */
+export function lifecycleSections(t: Translator, user: User, csrf: string, v: LifecycleView): SafeHtml {
+  if (!v.canDisable && v.disableRefused === null) return html``;
+  const toggle = v.disableRefused !== null
+    ? html`<p class="message warning" role="status">${t.said(v.disableRefused)}</p>`
+    : user.disabled_at === null
+      ? html`<form method="post" action="/support/users/${user.id}/disable">${csrfField(csrf)}
 <p>${t.text("console.disable.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.disable.button")}</button></div></form>`
-    : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
+      : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
 <p>${t.text("console.enable.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.enable.button")}</button></div></form>`;
   return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.user.access")}</h2>${toggle}</section>
 <section aria-labelledby="password-heading"><h2 id="password-heading">${t.text("console.forgotten.heading")}</h2>
-${passwordRefused
-    ? html`<p class="message warning" role="status">${t.said(passwordRefused)}</p>`
+${v.passwordRefused
+    ? html`<p class="message warning" role="status">${t.said(v.passwordRefused)}</p>`
     : html`<p>${t.html("console.forgotten.text", { link: html`<a href="/support/users/${user.id}/temporary-password">${t.text("console.temporary.title")}</a>` })}</p>`}</section>`;
 }
 

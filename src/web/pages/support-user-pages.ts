@@ -21,6 +21,8 @@ export interface UserPageView {
   canChangeRole: boolean;
   /** Disable, enable, set a temporary password (issue 11). */
   canDisable: boolean;
+  /** Disable or enable refused with a reason of its own (a peer support account): shown where the button would be. */
+  disableRefused?: string | null;
   /** "Set a temporary password": null when allowed, else why not (shown where the link would be). */
   passwordRefused?: string | null;
   /** Issue 13: remove passkeys, the app and recovery codes; null when allowed, else why not. */
@@ -181,7 +183,7 @@ ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-he
 <label for="role">${t.text("console.role")}</label>
 <select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>
 <div class="buttons"><button type="submit">${t.text("console.role.change")}</button></div></form></section>` : ""}
-${lifecycleSections(t, user, frame.csrf, v.canDisable, v.passwordRefused ?? null)}
+${lifecycleSections(t, user, frame.csrf, { canDisable: v.canDisable, disableRefused: v.disableRefused ?? null, passwordRefused: v.passwordRefused ?? null })}
 ${factorsRemovalSection(t, user, o.factors, frame.csrf, v.factorsRefused ?? null)}
 <section aria-labelledby="events-heading"><h2 id="events-heading">${t.text("console.events.heading")}</h2>
 ${eventsTable(o.events, t)}

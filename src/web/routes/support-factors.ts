@@ -4,7 +4,7 @@ import { factorsOf } from "../../strong-factors/factors.ts";
 import { refusal } from "../../support/acting.ts";
 import { removeSecondFactors } from "../../support/remove-factors.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm } from "../forms.ts";
+import { parseForm, ticketField } from "../forms.ts";
 import { factorsConfirmPage } from "../pages/support-factor-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
@@ -27,7 +27,7 @@ export function supportFactorRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/support/users/:id/factors/confirm", support, async (request, reply) => {
     const user = await targetUser(deps, request);
-    const form = parseForm({ ticket: field(200).optional() }, request.body);
+    const form = parseForm({ ticket: ticketField().optional() }, request.body);
     const outcome = await removeSecondFactors(deps, acting(request), user.id, form.ticket);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);

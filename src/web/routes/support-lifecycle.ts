@@ -7,7 +7,7 @@ import type { MessageKey } from "../../i18n/translator.ts";
 import { refusal } from "../../support/acting.ts";
 import { checkResetRequest, type ResetRequest } from "../../support/reset-email.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm } from "../forms.ts";
+import { field, parseForm, ticketField } from "../forms.ts";
 import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
@@ -23,7 +23,7 @@ export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   "already-enabled": "console.done.alreadyEnabled",
 };
 
-const identityShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
+const identityShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: ticketField() };
 const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber: field(200), role: field(20), email: field(254) };
 
 /** Console actions of issue 11: disable, enable, set a temporary password, create a user. */

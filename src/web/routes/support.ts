@@ -8,7 +8,7 @@ import { unlockAccount } from "../../support/unlock.ts";
 import { userOverview } from "../../support/user-overview.ts";
 import type { User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm } from "../forms.ts";
+import { field, parseForm, ticketField } from "../forms.ts";
 import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
@@ -48,13 +48,17 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   async function renderUser(request: FastifyRequest, reply: FastifyReply, user: User, status: number, extra: Partial<UserPageView>) {
     const by = acting(request);
     const frame = await portalFrame(deps, request, reply);
+    const resetRefused = refusal(by, user, "reset");
+    const disableRefused = refusal(by, user, "disable");
     const view: UserPageView = {
-      canReset: refusal(by, user, "reset") === null,
+      canReset: resetRefused === null,
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
-      canDisable: refusal(by, user, "disable") === null,
+      canDisable: disableRefused === null,
+      // Said where the button would be unless the reset's refusal, shown above, says it already.
+      disableRefused: disableRefused && disableRefused.reason !== resetRefused?.reason ? disableRefused.message : null,
       passwordRefused: refusal(by, user, "password")?.message ?? null,
-      refusedWhy: refusal(by, user, "reset")?.message ?? null,
+      refusedWhy: resetRefused?.message ?? null,
       factorsRefused: refusal(by, user, "factors")?.message ?? null,
       ...extra,
     };
@@ -75,7 +79,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return renderUser(request, reply, await target(request), 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
-  const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: field(200) };
+  const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: ticketField() };
 
   app.post("/support/users/:id/reset", support, async (request, reply) => {
     const user = await target(request);
