@@ -66,7 +66,7 @@ describe("a database that cannot be used", () => {
  */
 describe("a SQLite file or directory the user running famos may not use", () => {
   const root = process.getuid?.() === 0;
-  const as = root ? { uid: 65534 } : {};
+  const as = root ? { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] } : {};
   const cases = [
     { what: "a file it may not read", file: root ? 0o600 : 0o000, dir: root ? 0o777 : 0o755, names: "read and write", path: "famos.db" },
     { what: "a file it may only read", file: root ? 0o644 : 0o444, dir: root ? 0o777 : 0o755, names: "read and write", path: "famos.db" },
@@ -108,6 +108,35 @@ describe("a SQLite file or directory the user running famos may not use", () => 
         expect(result.code).toBe(1);
         expect(result.stdout).toMatch(new RegExp(`^database +FAIL +this process \\(.+\\) may not ${names} ${join(cli.dir, path).replaceAll("/", "\\/")} \\(`, "m"));
       });
+    });
+  }
+});
+
+/**
+ * A read-only install whose database is on a read-only mount too (a volume mounted `:ro`, a
+ * `--read-only` container without its data volume): famos says it is a read-only file system. The
+ * mount is made read-only in a mount namespace of the command's own (unshare; as a user other than
+ * root, in a user namespace too), so nothing else sees it.
+ */
+describe("a SQLite database on a read-only file system", () => {
+  let cli: CliWorkspace;
+  let readOnly: { prefix: string[] };
+  beforeAll(async () => {
+    cli = cliWorkspace();
+    const made = await cli.run(["migrate"]);
+    expect(made.code, made.stderr).toBe(0);
+    const remount = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"';
+    readOnly = { prefix: ["unshare", process.getuid?.() === 0 ? "-m" : "-rm", "sh", "-c", remount, cli.dir] };
+  });
+  afterAll(() => cli?.remove());
+
+  for (const command of [["migrate"], ["user", "show", "demo"], ["serve"], ["doctor"]]) {
+    it(`famos ${command.join(" ")} names the read-only file system and exits 1`, async () => {
+      const result = await cli.run(command, { ...readOnly, env: { FAMOS_PORT: "0" } });
+      expect(result.code, result.stderr).toBe(1);
+      const said = `${cli.dir} is on a read-only file system: set FAMOS_DATABASE_URL to a file on a volume famos may write`;
+      if (command[0] === "doctor") expect(result.stdout).toMatch(new RegExp(`^database +FAIL +${said.replaceAll("/", "\\/")}$`, "m"));
+      else expect(result.stderr).toBe(`famos: cannot use the database ${cli.databaseUrl}: ${said}\n`);
     });
   }
 });

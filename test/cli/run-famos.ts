@@ -31,8 +31,8 @@ export interface CliWorkspace {
   dir: string;
   databaseUrl: string;
   /** `stdin` as text, or as bytes (what a file in another encoding gives). */
-  /** `uid`: run as that user (setpriv; the test process must be root), as a service account would. */
-  run(args: string[], options?: { stdin?: string | Buffer; env?: Record<string, string>; uid?: number }): Promise<CliResult>;
+  /** `prefix`: a command that runs famos (the words after it), e.g. setpriv to run it as another user. */
+  run(args: string[], options?: { stdin?: string | Buffer; env?: Record<string, string>; prefix?: string[] }): Promise<CliResult>;
   /**
    * As `run`, on a terminal: script(1) gives the command a pseudo-terminal, and each of `typed` is
    * sent once the command has written its next prompt (a line ending in ": "), as a person types.
@@ -53,7 +53,7 @@ export function cliWorkspace(): CliWorkspace {
     run(args, options = {}) {
       ensureBuilt();
       return new Promise((resolve, reject) => {
-        const [command, ...words] = options.uid === undefined ? [process.execPath, BIN, ...args] : ["setpriv", `--reuid=${options.uid}`, `--regid=${options.uid}`, "--clear-groups", process.execPath, BIN, ...args];
+        const [command, ...words] = [...(options.prefix ?? []), process.execPath, BIN, ...args];
         const child = spawn(command!, words, {
           cwd: dir,
           env: { ...env, ...options.env },
