@@ -18,7 +18,8 @@ describe("the Profile's time zone list in memory", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     const grownMb = Number(run.stdout);
-    expect(grownMb).toBeGreaterThanOrEqual(0);
+    // A number (resident memory may also shrink by a little, as a collection hands pages back).
+    expect(Number.isFinite(grownMb), run.stdout).toBe(true);
     expect(grownMb).toBeLessThan(15);
   });
 });
