@@ -97,6 +97,35 @@ describe.each(DIALECTS)("the database failing after a request's commit (%s)", (d
     expect((await factorsOf(t.deps.db, user.id)).app).not.toBeNull();
   });
 
+  it("sign-out: its audit line failing keeps nothing, so the busy page is true and signing out again works", async () => {
+    const { client, user } = await signIn(t);
+    failing.arm(/^insert into "audit"/);
+    const answer = await client.post("/logout", {});
+    expect(failing.failed()).toMatch(/^insert into "audit"/);
+    expect(answer.statusCode).toBe(503);
+    // The session was not ended behind the busy page: the browser is still signed in.
+    expect((await client.get("/profile")).statusCode).toBe(200);
+    const again = await client.post("/logout", {});
+    expect(again.headers.location).toBe("/login?signedOut=1");
+    expect((await client.get("/profile")).statusCode).toBe(303);
+    const audited = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "signout").execute();
+    expect(audited).toHaveLength(1);
+  });
+
+  it("Profile → Set up authenticator app: its audit line failing starts no setup, and starting again works", async () => {
+    const { client, user } = await signIn(t);
+    await client.get("/profile");
+    failing.arm(/^insert into "audit"/);
+    const answer = await client.post("/profile/app", {});
+    expect(failing.failed()).toMatch(/^insert into "audit"/);
+    expect(answer.statusCode).toBe(503);
+    expect(await t.deps.db.selectFrom("authenticator_apps").select("user_id").where("user_id", "=", user.id).execute()).toEqual([]);
+    await client.get("/profile");
+    expect((await client.post("/profile/app", {})).headers.location).toBe("/profile/app");
+    const audited = await t.deps.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "app.setup-started").execute();
+    expect(audited).toHaveLength(1);
+  });
+
   it("the console's new user: the temporary password is shown, the one time it can be", async () => {
     const { client } = await signIn(t, { role: "support" });
     await client.get("/support/users/new");
