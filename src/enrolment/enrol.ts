@@ -6,6 +6,8 @@ import { createFlow } from "../otp/flows.ts";
 import type { SignedOut } from "../session/live-session.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import type { Locale } from "../i18n/locales.ts";
+import { saveBrowserLocale, withBrowserLocale } from "../users/locale.ts";
 import { setPendingEmail, type User } from "../users/users.ts";
 import type { EmailProblem } from "./email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "./review-address.ts";
@@ -21,12 +23,17 @@ export type EnrolOutcome =
 /**
  * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
  * then is it the user's OTP email. A user who mistyped it signs in again and is asked again.
+ * `browserLocale` (issue 16): the language the browser reads FAMOS in, which the code mail is written
+ * in and which becomes the user's, in the same transaction, unless they chose one on Profile.
  */
-export async function enrolEmail(deps: Deps, user: User, session: Session, entry: AddressEntry, ctx: RequestContext): Promise<EnrolOutcome> {
+export async function enrolEmail(deps: Deps, stored: User, session: Session, entry: AddressEntry, ctx: RequestContext, browserLocale?: Locale): Promise<EnrolOutcome> {
+  // The user as the code mail sees them: in the browser's language when they chose none.
+  const user = browserLocale ? withBrowserLocale(stored, browserLocale) : stored;
   const check = await reviewNewAddress(deps, user, entry);
   if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
   const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
     await setPendingEmail(tx, user.id, check.email, now);
+    if (browserLocale) await saveBrowserLocale(tx, stored, browserLocale);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
     // another browser, must not make that address the OTP email.
     await voidUserCodes(tx, user.id, "superseded", now);

@@ -90,8 +90,11 @@ export async function cancelSignIn(deps: Deps, user: User, session: Session, ctx
   });
 }
 
+/** "Sign out": the session ends, audited, in one transaction (a 503 then means it did not end). */
 export async function signOut(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<void> {
   const now = deps.clock.now();
-  await endSession(deps.db, session.id, now, "signout");
-  await recordAudit(deps.db, now, { event: "signout", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+  await deps.db.transaction().execute(async (tx) => {
+    await endSession(tx, session.id, now, "signout");
+    await recordAudit(tx, now, { event: "signout", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+  });
 }

@@ -1,7 +1,9 @@
 import type { Deps } from "../app/deps.ts";
+import { recordAudit } from "../audit/audit.ts";
 import type { SecondFactor } from "../factors/check-second-factor.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
+import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 import { openSecret, sealSecret } from "./secret-box.ts";
 import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
@@ -15,8 +17,9 @@ type AppFailure = { kind: "wrong" };
  * that session reads its key and confirms it, as a passkey's challenge is bound to its session. Any
  * other session of the user (one left open on a shared computer, a stolen cookie) would otherwise
  * read the key and confirm it, and be shown the new recovery codes, without ever proving anything.
+ * Audited ("app.setup-started") in the same transaction: a start is never answered 503 after it was kept.
  */
-export async function startAppSetup(deps: Deps, user: User, session: Pick<Session, "id">): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut> {
+export async function startAppSetup(deps: Deps, user: User, session: Pick<Session, "id">, ctx: RequestContext): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut> {
   const now = deps.clock.now();
   const sealed = sealSecret(deps.keys.totpSecret, deps.random, user.id, newTotpSecret(deps.random));
   // Two setups at once (a double submit) take turns on the user's row: the later one replaces the
@@ -29,7 +32,9 @@ export async function startAppSetup(deps: Deps, user: User, session: Pick<Sessio
       .values({ user_id: user.id, secret: sealed, created_at: now, confirmed_at: null, last_step: null, last_used_at: null, setup_session_id: session.id })
       .onConflict((oc) => oc.column("user_id").doNothing())
       .executeTakeFirst();
-    return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 ? { kind: "started" as const } : { kind: "exists" as const };
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return { kind: "exists" as const };
+    await recordAudit(tx, now, { event: "app.setup-started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: {} });
+    return { kind: "started" as const };
   });
   return "value" in started ? started.value : started;
 }

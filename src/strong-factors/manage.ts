@@ -37,9 +37,7 @@ export async function beginAppSetup(
 ): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut | Refused> {
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
-  const started = await startAppSetup(deps, user, session);
-  if (started.kind === "started") await auditAs(user, ctx, deps.clock.now())(deps.db, { event: "app.setup-started", detail: {} });
-  return started;
+  return startAppSetup(deps, user, session, ctx);
 }
 
 export type ConfirmSetupOutcome =

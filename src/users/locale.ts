@@ -1,20 +1,22 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
+import type { Database } from "../store/schema.ts";
 import { isLocale, isTimeZone, type Locale } from "../i18n/locales.ts";
 import type { User } from "./users.ts";
 
 /**
  * Issue 16: at enrolment the browser's language becomes the user's, so the code mail and every later
  * mail are written in it. A choice already saved (on Profile) is kept. `withBrowserLocale` is the user
- * as the enrolment's own mail sees them; `saveBrowserLocale` stores it once the enrolment was accepted
- * (refused input stores nothing).
+ * as the enrolment's own mail sees them; `saveBrowserLocale` stores it in the transaction that accepts
+ * the address (refused input stores nothing; an accepted one is never answered 503 over its language).
  */
 export function withBrowserLocale(user: User, locale: Locale): User {
   return isLocale(user.locale) ? user : { ...user, locale };
 }
 
-export async function saveBrowserLocale(deps: Pick<Deps, "db">, user: User, locale: Locale): Promise<User> {
+export async function saveBrowserLocale(db: Kysely<Database>, user: User, locale: Locale): Promise<User> {
   if (isLocale(user.locale)) return user;
-  await deps.db.updateTable("users").set({ locale }).where("id", "=", user.id).where("locale", "is", null).execute();
+  await db.updateTable("users").set({ locale }).where("id", "=", user.id).where("locale", "is", null).execute();
   return { ...user, locale };
 }
 

@@ -45,7 +45,7 @@ describe.each(DIALECTS)("a session ended while its second factor is confirmed on
   it("the authenticator app's setup: the app stays unconfirmed, and no recovery codes are made", async () => {
     const user = await addUser(competing.t.deps[0]!);
     const session = await signedIn(user);
-    await startAppSetup(competing.t.deps[0]!, user, session);
+    await startAppSetup(competing.t.deps[0]!, user, session, ctx);
     const code = await appCode((await pendingApp(competing.t.deps[0]!, user, session))!.secret, competing.t.clock.now());
     const { deps, changed } = endedWhen(user, session, (rows) => rows.some((row) => "secret" in row && "last_step" in row));
     const outcome = await confirmAppSetup(deps, user, session, code, ctx);

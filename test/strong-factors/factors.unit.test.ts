@@ -86,7 +86,7 @@ describe("the keys of issue 13: what is stored changes with FAMOS_SECRET", () =>
     it("an app secret sealed under one FAMOS_SECRET does not open under another", async () => {
       const user = await addUser(x.deps);
       const { session } = await createSession(x.deps.db, x.deps.random, x.deps.clock.now(), x.deps.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "unit" });
-      expect(await startAppSetup(x.deps, user, session)).toEqual({ kind: "started" });
+      expect(await startAppSetup(x.deps, user, session, { ip: "192.0.2.1", userAgent: "unit" })).toEqual({ kind: "started" });
       const row = await x.deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", user.id).executeTakeFirstOrThrow();
       expect(openSecret(x.deps.keys.totpSecret, user.id, row.secret)).toMatch(/^[A-Z2-7]{32}$/);
       expect(openSecret(y.deps.keys.totpSecret, user.id, row.secret)).toBeNull();

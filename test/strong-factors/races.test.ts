@@ -50,7 +50,7 @@ describe.each(DIALECTS)("two authenticator app setups at once on %s", (dialect: 
     const [a, b] = await race.pair();
     const user = await addUser(a);
     const { session } = await createSession(a.db, a.random, a.clock.now(), a.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "race" });
-    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user, session)));
+    const outcomes = await Promise.all([a, b].map((deps) => startAppSetup(deps, user, session, { ip: "192.0.2.1", userAgent: "race" })));
     expect(outcomes).toEqual([{ kind: "started" }, { kind: "started" }]);
     const apps = await a.db.selectFrom("authenticator_apps").select(["confirmed_at"]).where("user_id", "=", user.id).execute();
     expect(apps).toEqual([{ confirmed_at: null }]);

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { MAX_CREDENTIAL_JSON } from "../../passkeys/credential-json.ts";
 import { PASSKEY_TEXT as T } from "../../passkeys/messages.ts";
-import { listPasskeys, type PasskeySummary } from "../../passkeys/passkeys.ts";
+import type { PasskeySummary } from "../../passkeys/passkeys.ts";
 import { finishPasskeyRegistration, MAX_PASSKEY_NAME, startPasskeyRegistration, type FinishOutcome } from "../../passkeys/registration.ts";
 import { removeOwnPasskey } from "../../passkeys/removal.ts";
 import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../passkeys/sign-in.ts";
@@ -23,7 +23,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
 import { passkeyAdded } from "../../strong-factors/manage.ts";
 import { recoveryCodesPage } from "../pages/strong-factor-pages.ts";
-import { portalFrame } from "./portal.ts";
+import { portalFrameAfterCommit } from "./portal.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -43,8 +43,8 @@ export interface PasskeyRegistrationMount {
   /** e.g. "/profile/passkeys": POST `${path}/options` starts (JSON for the module), POST `${path}` finishes. */
   path: string;
   access: Access;
-  /** A passkey was added: usually a redirect back to the page. `first`: it is the user's first passkey. */
-  onAdded(request: FastifyRequest, reply: FastifyReply, added: Extract<FinishOutcome, { kind: "added" }> & { first: boolean }): unknown;
+  /** A passkey was added (committed): usually a redirect back to the page. */
+  onAdded(request: FastifyRequest, reply: FastifyReply, added: Extract<FinishOutcome, { kind: "added" }>): unknown;
   /** A problem to show on the page, with the status to answer and the name typed. */
   onProblem(request: FastifyRequest, reply: FastifyReply, status: number, problem: { error: string; name: string }): unknown;
 }
@@ -83,10 +83,8 @@ export function passkeyRegistrationRoutes(app: FastifyInstance, deps: Deps, moun
     const name = form.name.slice(0, MAX_PASSKEY_NAME);
     const outcome = await finishPasskeyRegistration(deps, user, session, { name: form.name, credential: form.credential }, relyingParty(request, deps.config), requestContext(deps, request));
     switch (outcome.kind) {
-      case "added": {
-        const first = (await listPasskeys(deps.db, user.id)).length === 1;
-        return mount.onAdded(request, reply, { ...outcome, first });
-      }
+      case "added":
+        return mount.onAdded(request, reply, outcome);
       case "invalid":
         return mount.onProblem(request, reply, 400, { error: outcome.message, name });
       case "no-credential":
@@ -133,7 +131,7 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
       const { user, session } = signedIn(request);
       const { recoveryCodes } = await passkeyAdded(deps, user, session, requestContext(deps, request));
       if (!recoveryCodes) return reply.redirect("/profile?passkey=added#passkeys", 303);
-      const frame = await portalFrame(deps, request, reply);
+      const frame = await portalFrameAfterCommit(deps, request, reply);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), deps.config, { info: T.added, codes: recoveryCodes, next: "/profile#passkeys", frame }));
     },
     onProblem: (request, reply, status, problem) => render(request, reply, status, problem),

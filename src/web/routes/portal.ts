@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { activeNotices, findNotice } from "../../notices/notices.ts";
+import { afterCommit } from "../after-commit.ts";
 import { HttpProblem } from "../errors.ts";
 import { rolloutBanner } from "../pages/rollout-banner.ts";
 import { signedIn } from "../auth.ts";
@@ -14,6 +15,22 @@ export async function portalFrame(deps: Deps, request: FastifyRequest, reply: Fa
   const { user } = signedIn(request);
   const t = tr(deps, request);
   return { config: deps.config, t, now: deps.clock.now(), csrf: reply.generateCsrf(), user, notices: await activeNotices(deps.db), rollout: await rolloutBanner(deps, user, t) };
+}
+
+/**
+ * The frame of a page that shows what a committed action produced (recovery codes, a temporary
+ * password, shown only this once): its notices and banner are best effort (afterCommit). Without
+ * them the page still says what was done, rather than a 503 about an action that happened.
+ */
+export async function portalFrameAfterCommit(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<PortalFrame> {
+  return afterCommit(request, "the portal frame (notices, rollout banner)", () => portalFrame(deps, request, reply), () => ({
+    config: deps.config,
+    t: tr(deps, request),
+    now: deps.clock.now(),
+    csrf: reply.generateCsrf(),
+    user: signedIn(request).user,
+    notices: [],
+  }));
 }
 
 export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {

@@ -20,7 +20,7 @@ import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { tr } from "../reader.ts";
 import { chooseLanguage } from "../locale.ts";
-import { saveBrowserLocale, withBrowserLocale } from "../../users/locale.ts";
+import { withBrowserLocale } from "../../users/locale.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
 import { otpChoices } from "./strong-factors.ts";
@@ -89,15 +89,16 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { session } = signedIn(request);
     const form = parseForm(ENROL_FORM, request.body);
     // Issue 16: the language the browser reads FAMOS in becomes the one its mails are written in,
-    // stored only once the address is accepted.
+    // stored only once the address is accepted (with it, in its transaction).
     const browserLocale = tr(deps, request).locale;
     const user = withBrowserLocale(signedIn(request).user, browserLocale);
     const outcome = await enrolEmail(
       deps,
-      user,
+      signedIn(request).user,
       session,
       { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped },
       requestContext(deps, request),
+      browserLocale,
     );
     if (outcome.kind === "invalid") {
       const view = {
@@ -113,7 +114,6 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
-    await saveBrowserLocale(deps, signedIn(request).user, browserLocale);
     if (outcome.token) setSessionCookie(deps, reply, outcome.token);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });

@@ -20,7 +20,7 @@ import {
   appCodePage, appSetupPageForProfile, appSetupPageForSetup, factorSetupPage, factorsSection, recoveryCodePage, recoveryCodesPage, type SecondStepChoices,
 } from "../pages/strong-factor-pages.ts";
 import { rateLimited } from "../rate-limit.ts";
-import { portalFrame } from "./portal.ts";
+import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
 import { renderProfilePage } from "./profile.ts";
 import { answerSignedIn } from "../signed-in.ts";
 
@@ -181,7 +181,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await confirmAppSetup(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "added") {
       setSessionCookie(deps, reply, outcome.token);
-      const frame = await portalFrame(deps, request, reply);
+      const frame = await portalFrameAfterCommit(deps, request, reply);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
     const [status, error] = refusal(deps, tr(deps, request), outcome, "app");
@@ -205,7 +205,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(PASSWORD_FORM, request.body);
     const outcome = await renewRecoveryCodes(deps, user, session, form.password ?? null, requestContext(deps, request));
     if (outcome.kind === "renewed") {
-      const frame = await portalFrame(deps, request, reply);
+      const frame = await portalFrameAfterCommit(deps, request, reply);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.codesRenewed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
     if (outcome.kind === "no-strong-factor") return renderProfilePage(deps, request, reply, 400, { factorsMessage: { error: STRONG_TEXT.noStrongFactor } });

@@ -9,7 +9,7 @@ import { checkResetRequest, type ResetRequest } from "../../support/reset-email.
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm, ticketField } from "../forms.ts";
 import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
-import { portalFrame } from "./portal.ts";
+import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
 import { resetProblem, saidSentence } from "./support-problems.ts";
 
@@ -91,7 +91,8 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(newUserShape, request.body);
     const by = acting(request);
     const outcome = await createAccount(deps, by, form);
-    const frame = await portalFrame(deps, request, reply);
+    // A created account's temporary password is shown this once: its page does not wait on the frame's extras.
+    const frame = outcome.kind === "created" ? await portalFrameAfterCommit(deps, request, reply) : await portalFrame(deps, request, reply);
     const isAdmin = by.user?.role === "admin";
     switch (outcome.kind) {
       case "created":
