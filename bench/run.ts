@@ -8,7 +8,8 @@
  *     with the driver's SMTP sink as its mail server, then drive complete flows at each concurrency
  *     level; then at half the best flow rate (code → SMTP latency there); then, for the product, top the
  *     sessions up to --sessions and read its memory.
- *  3. Print the tables and ratios; write bench/results/<date>.json and .md with the machine description.
+ *  3. Print the tables and ratios (bench/lib/report.ts renders them from the results); write the results
+ *     (bench/lib/records.ts) to bench/results/<date>.json and the report to .md.
  *
  *   node --import tsx bench/run.ts [--peer-only | --product-only | --floor-only] [--no-floor] [--levels 4,16] [--duration 20]
  *        [--warmup 3] [--warm-flows 3000] [--users 200] [--sessions 10000] [--no-raw] [--quick] [--cpu-prof]
@@ -24,7 +25,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Driver, type DriverMark, type RunOptions, type RunResult } from "./lib/driver.ts";
+import { Driver, type DriverMark, type RunOptions } from "./lib/driver.ts";
 import {
   describeMachine,
   flowCost,
@@ -37,6 +38,9 @@ import {
   type MachineDescription,
 } from "./lib/measure.ts";
 import { cpuMs, type ServerStats } from "./lib/proc.ts";
+import { bestLevel, NOISY_CORES, type BenchOptions, type BenchResults, type LevelRecord, type TargetRecord } from "./lib/records.ts";
+import { renderReport } from "./lib/report.ts";
+import { bound } from "./lib/report-table.ts";
 import { fmt } from "./lib/stats.ts";
 import { readMetrics, windowQuantiles } from "./lib/server-histogram.ts";
 import type { PreparedTarget, Target } from "./lib/target.ts";
@@ -81,7 +85,7 @@ const quick = argv.quick;
 const WARM_FLOWS = 3000;
 /** Extra node flags for the product's server only (--node-flags), split on spaces. */
 const productNodeFlags = (argv["node-flags"] ?? "").split(/\s+/).filter(Boolean);
-const opts = {
+const opts: BenchOptions = {
   levels: (argv.levels ?? (quick ? "4" : "4,8,16")).split(",").map((s) => Number(s.trim())).filter((n) => n > 0),
   durationMs: Number(argv.duration ?? (quick ? 5 : 20)) * 1000,
   warmupMs: Number(argv.warmup ?? (quick ? 1 : 3)) * 1000,
@@ -97,8 +101,6 @@ const opts = {
 // The product is driven by bench/scenarios/famos.ts and started by bench/scenarios/famos-target.ts
 // (migrate, user import, serve). It runs when src/cli/main.ts exists, unless --peer-only.
 const targets: Target[] = [];
-/** Cores used by other processes during a window above which the level is measured again. */
-const NOISY_CORES = 0.4;
 if (!argv["peer-only"] && !argv["floor-only"]) {
   if (productAvailable()) targets.push(famosTarget);
   else console.log("product: src/cli/main.ts not there yet; running the peer only");
@@ -107,51 +109,6 @@ if (!argv["peer-only"] && !argv["floor-only"]) {
 // behind them, measured like the product: which targets no server reaches on this machine.
 if (!argv["peer-only"] && !argv["no-floor"]) targets.push(floorTarget);
 if (!argv["product-only"] && !argv["floor-only"]) targets.push(peerTarget);
-
-/**
- * The best load level: the fewest virtual users whose flows/s come within 5% of the highest level's.
- * Past that knee more users add no flows, only a queue in front of the hash (Little's law: latency =
- * users ÷ rate), so the latencies of the best level are those of the most the system can do.
- */
-const KNEE = 0.95;
-function bestLevel<L extends { concurrency: number; result: { flowRate: number } }>(levels: L[]): L {
-  const top = Math.max(...levels.map((l) => l.result.flowRate));
-  return [...levels].sort((p, q) => p.concurrency - q.concurrency).find((l) => l.result.flowRate >= KNEE * top) ?? levels[0]!;
-}
-
-// --- records -------------------------------------------------------------------------------------------
-
-interface LevelRecord {
-  label: string;
-  concurrency: number;
-  ratePerSecond?: number;
-  result: RunResult;
-  serverCpuMsPerFlow: number;
-  /** The server's main thread (event loop) alone, ms per flow: the sign-in's own work, the hash aside. */
-  eventLoopCpuMsPerFlow: number | null;
-  beyondHashMs: number;
-  rssAtCloseBytes: number;
-  rssPeakBytes: number;
-  /** CPU cores busy machine-wide during the window, and the share not used by the server or driver. */
-  machineBusyCores: number | null;
-  otherCores: number | null;
-  /**
-   * The server's own famos_code_to_smtp_seconds over the window (from the code's creation, after the
-   * password check, to the SMTP server's acceptance), as bucket bounds in ms; null for a peer.
-   */
-  serverCodeToSmtp: { count: number; p50: number | null; p95: number | null } | null;
-}
-
-interface TargetRecord {
-  key: string;
-  name: string;
-  notes: string[];
-  error?: string;
-  levels: LevelRecord[];
-  halfLoad?: LevelRecord;
-  sessions?: { flowsTotal: number; rssBytes: number; heapUsedBytes?: number; elapsedMs: number };
-  best?: { flowRate: number; passwordRate: number; confirmRate: number; concurrency: number };
-}
 
 const machine: MachineDescription = await describeMachine();
 const startedAt = new Date();
@@ -222,9 +179,6 @@ async function measuredRun(target: Target, prepared: PreparedTarget, options: Ru
     serverCodeToSmtp: windowQuantiles(metrics0, metrics1, "famos_code_to_smtp_seconds"),
   };
 }
-
-/** "≤ 25" from a bucket bound, or "–". */
-const bound = (ms: number | null | undefined): string => (ms === null || ms === undefined ? "–" : `≤ ${fmt(ms)}`);
 
 function printLevel(r: LevelRecord): void {
   const x = r.result;
@@ -361,255 +315,25 @@ await driver.close();
 
 // --- report ------------------------------------------------------------------------------------------------
 
-type Row = string[];
-function renderTable(headers: string[], rows: Row[]): { text: string; md: string } {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (r: Row): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const text = [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-  const md = [`| ${headers.join(" | ")} |`, `| ${headers.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
-  return { text, md };
-}
-
-const MB = 2 ** 20;
-const sections: { title: string; text: string; md: string }[] = [];
-
-if (argon2 && fastify) {
-  sections.push({
-    title: "Raw limits",
-    ...renderTable(
-      ["limit", "figure", "detail"],
-      [
-        ["argon2id verify (19 MiB, t=2, p=1)", `${fmt(argon2.perSecond)}/s`, `${argon2.concurrency} at once (pool ${argon2.threadpool}), ${fmt(argon2.cpuMsPerVerify)} ms CPU each`],
-        ["bare Fastify 5 route", `${fmt(fastify.perSecond)} req/s`, `${fastify.connections} connections, p99 ${fmt(fastify.latencyP99Ms)} ms, ${fmt(fastify.serverCpuUsPerRequest)} µs server CPU each`],
-      ],
-    ),
-  });
-}
-
-for (const rec of records) {
-  if (rec.error && rec.levels.length === 0) {
-    sections.push({ title: rec.name, text: `FAILED: ${rec.error.split("\n")[0]}`, md: `FAILED: \`${rec.error.split("\n")[0]}\`` });
-    continue;
-  }
-  const levels = [...rec.levels, ...(rec.halfLoad ? [rec.halfLoad] : [])];
-  const rows = levels.map((l) => {
-    const x = l.result;
-    const code = x.metrics["code→smtp"];
-    return [
-      l.label,
-      fmt(x.flowRate),
-      fmt(x.roleRates.password),
-      fmt(x.roleRates.confirm),
-      `${fmt(x.flowLatency.p50)} / ${fmt(x.flowLatency.p95)} / ${fmt(x.flowLatency.p99)}`,
-      `${fmt(code?.p50)} / ${fmt(code?.p95)}` + (l.serverCodeToSmtp ? ` (from the code ${bound(l.serverCodeToSmtp.p50)} / ${bound(l.serverCodeToSmtp.p95)})` : ""),
-      fmt(l.serverCpuMsPerFlow),
-      fmt(l.eventLoopCpuMsPerFlow),
-      fmt(l.beyondHashMs),
-      fmt(x.driverCpuMs / Math.max(1, x.flowsOk)),
-      fmt(l.rssPeakBytes / MB),
-      String(x.errorCount),
-      l.otherCores === null ? "–" : fmt(l.otherCores),
-    ];
-  });
-  const t = renderTable(
-    ["load", "flows/s", "password/s", "codes/s", "flow p50/p95/p99 ms", "code→SMTP p50/p95 ms", "CPU ms/flow", "event loop ms/flow", "beyond hash", "driver ms/flow", "RSS peak MB", "errors", "other CPU"],
-    rows,
-  );
-  const stepRows = (levels[0]?.result.steps ?? []).map((s, i) => [
-    s.name,
-    ...levels.map((l) => {
-      const st = l.result.steps[i];
-      return st ? `${fmt(st.latency.p50)} / ${fmt(st.latency.p95)} / ${fmt(st.latency.p99)}` : "–";
-    }),
-  ]);
-  const st = renderTable(["step p50 / p95 / p99 ms", ...levels.map((l) => l.label)], stepRows);
-  const extra = [
-    ...rec.notes,
-    rec.sessions ? `RSS after ${rec.sessions.flowsTotal} sessions: ${fmt(rec.sessions.rssBytes / MB)} MB` : "",
-    ...(rec.error ? [`error: ${rec.error.split("\n")[0]}`] : []),
-  ].filter(Boolean);
-  sections.push({
-    title: rec.name,
-    text: `${t.text}\n\n${st.text}\n${extra.map((e) => `  ${e}`).join("\n")}`,
-    md: `${t.md}\n\n${st.md}\n\n${extra.map((e) => `- ${e}`).join("\n")}`,
-  });
-}
-
-// Ratios against the limits and the targets of issue 7.
-const product = records.find((r) => r.key === "product" && r.best);
-const peer = records.find((r) => r.key === "peer" && r.best);
-const ratioRows: Row[] = [];
-const check = (ok: boolean | null): string => (ok === null ? "" : ok ? "✓" : "✗");
-for (const rec of [product, peer]) {
-  if (!rec?.best) continue;
-  const isProduct = rec.key === "product";
-  const maxBeyond = Math.max(...rec.levels.map((l) => l.beyondHashMs));
-  const halfP95 = rec.halfLoad?.result.metrics["code→smtp"]?.p95;
-  const flowsVsArgon = argon2 ? rec.best.flowRate / argon2.perSecond : Number.NaN;
-  const pwVsArgon = argon2 ? rec.best.passwordRate / argon2.perSecond : Number.NaN;
-  const rss = rec.sessions?.rssBytes;
-  ratioRows.push(
-    [rec.name, "complete flows/s ÷ raw argon2id verifies/s", fmt(flowsVsArgon), "≥ 0.6", isProduct ? check(flowsVsArgon >= 0.6) : ""],
-    [rec.name, "password steps/s ÷ raw argon2id verifies/s", fmt(pwVsArgon), "≥ 0.9", isProduct ? check(pwVsArgon >= 0.9) : ""],
-    [rec.name, "server CPU per flow beyond the hash (worst level), ms", fmt(maxBeyond), "≤ 3", isProduct ? check(maxBeyond <= 3) : ""],
-    [rec.name, "code request → SMTP acceptance p95 at ½ max load, ms", fmt(halfP95), "≤ 250", isProduct && halfP95 !== undefined ? check(halfP95 <= 250) : ""],
-    [
-      rec.name,
-      `RSS after ${rec.sessions?.flowsTotal ?? "?"} sessions, MB`,
-      fmt(rss === undefined ? undefined : rss / MB),
-      "≤ 150 (after 10,000)",
-      isProduct && rss !== undefined ? check(rss / MB <= 150 && (rec.sessions?.flowsTotal ?? 0) >= 10_000) : "",
-    ],
-  );
-}
-if (product?.best && peer?.best) {
-  ratioRows.push(["product ÷ peer", "complete flows/s", fmt(product.best.flowRate / peer.best.flowRate), "", ""]);
-}
-if (fastify) {
-  for (const rec of [product, peer]) {
-    if (!rec?.best) continue;
-    const httpRate = Math.max(...rec.levels.map((l) => l.result.httpRate));
-    ratioRows.push([rec.name, "HTTP requests/s in flows ÷ bare Fastify req/s", fmt(httpRate / fastify.perSecond, 3), "", ""]);
-  }
-}
-const noisy = records.flatMap((r) => [...r.levels, ...(r.halfLoad ? [r.halfLoad] : [])].filter((l) => (l.otherCores ?? 0) > NOISY_CORES).map((l) => `${r.name} ${l.label}`));
-if (noisy.length) {
-  const warning = `other processes took more than ${NOISY_CORES} cores during: ${noisy.join(", ")} — those figures are low`;
-  console.log(`\nWARNING: ${warning}`);
-  sections.push({ title: "Warning", text: warning, md: warning });
-}
-if (ratioRows.length) sections.push({ title: "Ratios and targets (issue 7)", ...renderTable(["system", "figure", "value", "target", ""], ratioRows) });
-
-// Issue 17's targets: each as a ratio from this one run, with PASS or FAIL.
-const targetRows: Row[] = [];
-const verdict = (ok: boolean | null): string => (ok === null ? "n/a" : ok ? "PASS" : "FAIL");
-if (product?.best) {
-  const bestRec = product.levels.find((l) => l.concurrency === product.best!.concurrency) ?? product.levels[0]!;
-  const worstCpu = Math.max(...product.levels.map((l) => l.serverCpuMsPerFlow));
-  const cpuRatio = argon2 ? bestRec.serverCpuMsPerFlow / argon2.cpuMsPerVerify : null;
-  const flowsRatio = argon2 ? product.best.flowRate / argon2.perSecond : null;
-  const codeP95 = bestRec.result.metrics["code→smtp"]?.p95 ?? null;
-  const passwordP95 = bestRec.result.steps.find((st) => st.role === "password")?.latency.p95 ?? null;
-  const rss = product.sessions?.rssBytes;
-  const enough = (product.sessions?.flowsTotal ?? 0) >= 10_000;
-  targetRows.push(
-    [
-      `server CPU per complete flow ÷ one argon2id verify's CPU (best level ${bestRec.label}; worst level ${fmt(argon2 ? worstCpu / argon2.cpuMsPerVerify : null)})`,
-      cpuRatio === null ? "–" : `${fmt(cpuRatio)} (${fmt(bestRec.serverCpuMsPerFlow)} ÷ ${fmt(argon2?.cpuMsPerVerify)} ms; event loop ${fmt(bestRec.eventLoopCpuMsPerFlow)} ms)`,
-      "≤ 1.2",
-      verdict(cpuRatio === null ? null : cpuRatio <= 1.2),
-    ],
-    [
-      `complete flows/s at the best level ÷ raw argon2id verifies/s (${argon2?.concurrency ?? "?"} at once, the product's hash gate)`,
-      flowsRatio === null ? "–" : `${fmt(flowsRatio)} (${fmt(product.best.flowRate)} ÷ ${fmt(argon2?.perSecond)})`,
-      "≥ 0.8",
-      verdict(flowsRatio === null ? null : flowsRatio >= 0.8),
-    ],
-    [
-      `code request → SMTP acceptance p95 at the best level, ms (POST /login alone: p95 ${fmt(passwordP95)}; the mail from the code's creation, the server's own histogram: p95 ${bound(bestRec.serverCodeToSmtp?.p95)})`,
-      fmt(codeP95),
-      "≤ 100",
-      verdict(codeP95 === null ? null : codeP95 <= 100),
-    ],
-    [`RSS after ${product.sessions?.flowsTotal ?? "?"} sessions, MB`, fmt(rss === undefined ? undefined : rss / MB), "≤ 150 after 10,000", verdict(rss === undefined || !enough ? null : rss / MB <= 150)],
-  );
-  if (pgLevel) {
-    const r = pgLevel.serverCpuMsPerFlow / bestRec.serverCpuMsPerFlow;
-    targetRows.push([`PostgreSQL CPU per flow ÷ SQLite's (${pgLevel.label}; FAMOS's process)`, `${fmt(r)} (${fmt(pgLevel.serverCpuMsPerFlow)} ÷ ${fmt(bestRec.serverCpuMsPerFlow)} ms)`, "≤ 1.5", verdict(r <= 1.5)]);
-  } else {
-    targetRows.push(["PostgreSQL CPU per flow ÷ SQLite's", pgError ? `not measured: ${pgError}` : "not measured (--no-postgres)", "≤ 1.5", "n/a"]);
-  }
-  if (peer?.best) targetRows.push(["better-auth (peer) flows/s at its best level, for comparison", `${fmt(peer.best.flowRate)} (product ÷ peer ${fmt(product.best.flowRate / peer.best.flowRate)})`, "", ""]);
-}
-// The floor's own figures against the same limits: a limit the floor misses is out of reach for any
-// server on this machine (the driver, the SMTP sink and the hashes share its cores); then the product
-// against the floor, both at their best levels.
-const floor = records.find((r) => r.key === "floor" && r.best);
-if (floor?.best) {
-  const fBest = floor.levels.find((l) => l.concurrency === floor.best!.concurrency) ?? floor.levels[0]!;
-  const reach = (ok: boolean | null): string => (ok === null ? "n/a" : ok ? "floor meets it" : "out of reach here");
-  const fCpu = argon2 ? fBest.serverCpuMsPerFlow / argon2.cpuMsPerVerify : null;
-  const fFlows = argon2 ? floor.best.flowRate / argon2.perSecond : null;
-  const fCode = fBest.result.metrics["code→smtp"]?.p95 ?? null;
-  targetRows.push(
-    [
-      `floor: server CPU per complete flow ÷ one argon2id verify's CPU (best level ${fBest.label})`,
-      fCpu === null ? "–" : `${fmt(fCpu)} (${fmt(fBest.serverCpuMsPerFlow)} ÷ ${fmt(argon2?.cpuMsPerVerify)} ms; event loop ${fmt(fBest.eventLoopCpuMsPerFlow)} ms)`,
-      "≤ 1.2",
-      reach(fCpu === null ? null : fCpu <= 1.2),
-    ],
-    [
-      `floor: complete flows/s at its best level ÷ raw argon2id verifies/s`,
-      fFlows === null ? "–" : `${fmt(fFlows)} (${fmt(floor.best.flowRate)} ÷ ${fmt(argon2?.perSecond)})`,
-      "≥ 0.8",
-      reach(fFlows === null ? null : fFlows >= 0.8),
-    ],
-    [
-      // Little's law: in a closed loop of N users a flow takes N ÷ flows/s, whatever the server does.
-      `floor: code request → SMTP acceptance p95 at its best level, ms (${fBest.label}: a flow takes ${fmt(fBest.concurrency)} ÷ ${fmt(fBest.result.flowRate)}/s = ${fmt((fBest.concurrency / Math.max(1e-9, fBest.result.flowRate)) * 1000)} ms by Little's law)`,
-      fmt(fCode),
-      "≤ 100",
-      reach(fCode === null ? null : fCode <= 100),
-    ],
-  );
-  if (product?.best) {
-    const pBest = product.levels.find((l) => l.concurrency === product.best!.concurrency) ?? product.levels[0]!;
-    targetRows.push(
-      [
-        "product ÷ floor: server CPU per flow beyond the hash (best levels)",
-        `${fmt(pBest.beyondHashMs / fBest.beyondHashMs)} (${fmt(pBest.beyondHashMs)} ÷ ${fmt(fBest.beyondHashMs)} ms; event loop ${fmt(pBest.eventLoopCpuMsPerFlow)} ÷ ${fmt(fBest.eventLoopCpuMsPerFlow)} ms)`,
-        "",
-        "",
-      ],
-      ["product ÷ floor: server CPU per complete flow (best levels)", `${fmt(pBest.serverCpuMsPerFlow / fBest.serverCpuMsPerFlow)} (${fmt(pBest.serverCpuMsPerFlow)} ÷ ${fmt(fBest.serverCpuMsPerFlow)} ms)`, "", ""],
-      ["product ÷ floor: complete flows/s (best levels)", `${fmt(product.best.flowRate / floor.best.flowRate)} (${fmt(product.best.flowRate)} ÷ ${fmt(floor.best.flowRate)})`, "", ""],
-      [
-        "product ÷ floor: code request → SMTP acceptance p95 (best levels)",
-        `${fmt((pBest.result.metrics["code→smtp"]?.p95 ?? Number.NaN) / (fCode ?? Number.NaN))} (${fmt(pBest.result.metrics["code→smtp"]?.p95)} ÷ ${fmt(fCode)} ms)`,
-        "",
-        "",
-      ],
-    );
-  }
-}
-if (pgLevel) {
-  const r = pgLevel.result;
-  const code = r.metrics["code→smtp"];
-  sections.push({
-    title: "FAMOS 2FA (product, PostgreSQL)",
-    ...renderTable(
-      ["load", "flows/s", "flow p50/p95 ms", "code→SMTP p50/p95 ms", "CPU ms/flow", "event loop ms/flow", "errors", "other CPU"],
-      [[pgLevel.label, fmt(r.flowRate), `${fmt(r.flowLatency.p50)} / ${fmt(r.flowLatency.p95)}`, `${fmt(code?.p50)} / ${fmt(code?.p95)}`, fmt(pgLevel.serverCpuMsPerFlow), fmt(pgLevel.eventLoopCpuMsPerFlow), String(r.errorCount), pgLevel.otherCores === null ? "–" : fmt(pgLevel.otherCores)]],
-    ),
-  });
-}
-if (targetRows.length) sections.push({ title: "Targets (issue 17)", ...renderTable(["target", "measured", "limit", "verdict"], targetRows) });
-
-const finishedAt = new Date();
-const header = [
-  `FAMOS bench ${startedAt.toISOString()} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s)`,
-  `machine: ${machine.cpus} × ${machine.cpuModel}, ${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB RAM, ${machine.platform} ${machine.release}, Node ${machine.node}, UV_THREADPOOL_SIZE ${machine.threadpool}`,
-  `load average at start: ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}; "other CPU" = cores busy machine-wide beyond the server and the driver during the window`,
-  `best level: the fewest virtual users within ${Math.round((1 - KNEE) * 100)}% of the highest flows/s; "event loop" = the server's main thread alone (the hashes run on other threads)`,
-  `flows: complete sign-ins over HTTP (keep-alive, a cookie jar per virtual user) with the code read from a real SMTP server; levels ${opts.levels.join(", ")} virtual users × ${opts.durationMs / 1000} s after ${opts.warmupMs / 1000} s warm-up${opts.warmFlows > 0 ? `, each server warmed first by ${opts.warmFlows} uncounted flows at the highest level` : ""}; ${opts.users} users`,
-];
-
-console.log(`\n${"=".repeat(100)}\n${header.join("\n")}`);
-for (const s of sections) console.log(`\n## ${s.title}\n${s.text}`);
-
-await mkdir(opts.outDir, { recursive: true });
-const stamp = startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
-const md = [`# ${header[0]}`, "", ...header.slice(1).map((h) => `- ${h}`), ...sections.flatMap((s) => ["", `## ${s.title}`, "", s.md])].join("\n") + "\n";
-const json = {
+const results: BenchResults = {
   startedAt: startedAt.toISOString(),
-  finishedAt: finishedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
   machine,
   loadAtStart,
   options: opts,
   raw: { argon2, fastify },
   targets: records,
+  postgres: { level: pgLevel, error: pgError },
+  noisyCores: NOISY_CORES,
 };
-await writeFile(join(opts.outDir, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
-await writeFile(join(opts.outDir, `${stamp}.md`), md);
+const report = renderReport(results);
+if (report.warning) console.log(`\nWARNING: ${report.warning}`);
+console.log(`\n${"=".repeat(100)}\n${report.header.join("\n")}`);
+for (const s of report.sections) console.log(`\n## ${s.title}\n${s.text}`);
+
+await mkdir(opts.outDir, { recursive: true });
+const stamp = startedAt.toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
+await writeFile(join(opts.outDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(join(opts.outDir, `${stamp}.md`), report.md);
 console.log(`\nwritten: ${join(opts.outDir, `${stamp}.json`)} and .md`);
 process.exit(records.some((r) => r.error) ? 1 : 0);
