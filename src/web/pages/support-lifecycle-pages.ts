@@ -10,11 +10,11 @@ import { supportPage } from "./support-pages.ts";
 
 /** What the user's page offers of issue 11's actions, and why not where it does not. */
 export interface LifecycleView {
-  /** Disable or enable: allowed, or refused with the reason said elsewhere on the page (own account, an administrator's). */
+  /** Disable or enable: allowed, or refused with the reason said elsewhere on the page (an administrator's account). */
   canDisable: boolean;
-  /** Why not, where the button would be: support looking at another support account; null otherwise. */
+  /** Why not, where the button would be: one's own account, support looking at another support account; null otherwise. */
   disableRefused: string | null;
-  /** "Set a temporary password": null when allowed, else why not (support looking at another support account). */
+  /** "Set a temporary password": null when allowed, else why not (one's own account, support looking at another support account). */
   passwordRefused: string | null;
 }
 

@@ -21,7 +21,7 @@ export interface UserPageView {
   canChangeRole: boolean;
   /** Disable, enable, set a temporary password (issue 11). */
   canDisable: boolean;
-  /** Disable or enable refused with a reason of its own (a peer support account): shown where the button would be. */
+  /** Disable or enable refused with a reason of its own (one's own account, a peer support account): shown where the button would be. */
   disableRefused?: string | null;
   /** "Set a temporary password": null when allowed, else why not (shown where the link would be). */
   passwordRefused?: string | null;

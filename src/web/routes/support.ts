@@ -55,8 +55,9 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
       canDisable: disableRefused === null,
-      // Said where the button would be unless the reset's refusal, shown above, says it already.
-      disableRefused: disableRefused && disableRefused.reason !== resetRefused?.reason ? disableRefused.message : null,
+      // Said where the button would be unless the reset's refusal, shown above, says it already (an
+      // administrator's account); their own account has words of its own for disabling and the password.
+      disableRefused: disableRefused && disableRefused.message !== resetRefused?.message ? disableRefused.message : null,
       passwordRefused: refusal(by, user, "password")?.message ?? null,
       refusedWhy: resetRefused?.message ?? null,
       factorsRefused: refusal(by, user, "factors")?.message ?? null,
