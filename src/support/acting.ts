@@ -37,7 +37,12 @@ const ACTION_MESSAGES: Partial<Record<SupportAction, Partial<Record<Refusal["rea
     "support-account": "Only an administrator can remove a support account's second factors.",
   },
   // "disable" also decides enabling again (account/disable.ts) and erasing (account/erase.ts).
-  disable: { "support-account": "Only an administrator can disable, enable or erase a support account." },
+  disable: {
+    "own-account": "You cannot disable, enable or erase your own account: ask a colleague.",
+    "support-account": "Only an administrator can disable, enable or erase a support account.",
+  },
+  // One's own password needs no colleague: Profile changes it, with the current one (profile/password).
+  password: { "own-account": "You cannot set a temporary password for your own account: change your password on the Profile tab." },
 };
 
 /**

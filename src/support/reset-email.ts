@@ -7,53 +7,14 @@ import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById, type User } from "../users/users.ts";
-import { refusal, type Acting, type Refusal } from "./acting.ts";
-import { mismatchedFields, type Identity, type IdentityField } from "./identity-match.ts";
+import type { Acting } from "./acting.ts";
+import { checkIdentifiedRequest, type IdentifiedRequest, type IdentifiedRequestCheck } from "./identified-request.ts";
 import { resetMail } from "./messages.ts";
-import { checkTicket } from "./ticket.ts";
-
-export interface ResetRequest extends Identity {
-  /** The support ticket the request came in on; kept in the audit trail and told to the user. */
-  ticket: string;
-}
-
-const FIELD_NAMES: Record<IdentityField, string> = { name: "name", loginId: "login ID", partnerNumber: "partner number" };
-
-export type ResetCheck =
-  | { ok: true; ticket: string }
-  | { ok: false; kind: "mismatch"; fields: IdentityField[]; message: string }
-  | { ok: false; kind: "ticket"; message: string }
-  | ({ ok: false } & Refusal);
-
-/**
- * Whether this person may reset this account with what they typed: the three fields from the
- * user's request must match the account (SPEC item 8), a ticket reference is required, and the
- * role rules of acting.ts hold. Used for the console's confirmation step and again by the reset;
- * the temporary password's steps check a request the same way, under the rules of `action`
- * "password" (which refuse support a peer support account's, where a reset is allowed).
- */
-export function checkResetRequest(by: Acting, target: User, request: ResetRequest, action: "reset" | "password" = "reset"): ResetCheck {
-  const refused = refusal(by, target, action);
-  if (refused) return { ok: false, ...refused };
-  const wrong = mismatchedFields(request, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number });
-  if (wrong.length > 0) {
-    const names = wrong.map((f) => FIELD_NAMES[f]);
-    const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)!}`;
-    return {
-      ok: false,
-      kind: "mismatch",
-      fields: wrong,
-      message: `The ${list} ${wrong.length === 1 ? "does" : "do"} not match the account. Check the request with the user; nothing was changed.`,
-    };
-  }
-  const ticket = checkTicket(request.ticket);
-  return ticket.ok ? { ok: true, ticket: ticket.ticket } : ticket;
-}
 
 export type ResetOutcome =
   | { kind: "reset"; user: User; previousEmail: string | null; sessionsEnded: number }
   | { kind: "not-found" }
-  | Exclude<ResetCheck, { ok: true }>;
+  | Exclude<IdentifiedRequestCheck, { ok: true }>;
 
 /**
  * The "OTP email reset" (SPEC item 8; the console and `famos user reset-email` both call this): in
@@ -61,7 +22,7 @@ export type ResetOutcome =
  * session ends, the old address is told, and the reset is audited with its ticket. The next sign-in
  * brings "User profile", as at the first.
  */
-export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, request: ResetRequest): Promise<ResetOutcome> {
+export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, request: IdentifiedRequest): Promise<ResetOutcome> {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
     // Read inside the transaction, with the account's row taken first on PostgreSQL (a plain read
@@ -70,7 +31,7 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: userId });
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
-    const check = checkResetRequest(by, target, request);
+    const check = checkIdentifiedRequest(by, target, request, "reset");
     if (!check.ok) return check;
 
     await tx

@@ -110,6 +110,43 @@ describe("support console access control", () => {
     expect((await findUserById(t.deps.db, admin.id))!.role).toBe("admin");
   });
 
+  it("shows support and admin on their own page why each action is missing, once and in its own words, and refuses each with them", async () => {
+    const OWN = "You cannot reset, unlock or change the role of your own account: ask a colleague.";
+    const OWN_DISABLE = "You cannot disable, enable or erase your own account: ask a colleague.";
+    const OWN_PASSWORD = "You cannot set a temporary password for your own account: change your password on the Profile tab.";
+    const times = (body: string, text: string) => body.split(text).length - 1;
+    for (const role of ["support", "admin"] as const) {
+      const self = await addUser(t.deps, { role, fullName: "Sam Self", partnerNumber: "00077" });
+      const client = await signedIn(self);
+      const own = { name: "Sam Self", loginId: self.login_id, partnerNumber: "00077", ticket: "INC4" };
+      const page = await client.get(`/support/users/${self.id}`);
+      expect(page.statusCode).toBe(200);
+      // The reset's reason at the top names reset, unlock and role; disabling and the temporary password say theirs where they would be.
+      for (const text of [OWN, OWN_DISABLE, OWN_PASSWORD]) expect(times(page.body, text), `${role}: ${text}`).toBe(1);
+      expect(page.body).not.toContain(`action="/support/users/${self.id}/disable"`);
+      expect(page.body).not.toContain(`href="/support/users/${self.id}/temporary-password"`);
+      for (const action of ["disable", "enable"]) {
+        const refused = await client.post(`/support/users/${self.id}/${action}`);
+        expect(refused.statusCode).toBe(403);
+        expect(refused.body).toContain(OWN_DISABLE);
+      }
+      for (const refused of [await client.get(`/support/users/${self.id}/temporary-password`), await client.post(`/support/users/${self.id}/temporary-password`, own), await client.post(`/support/users/${self.id}/temporary-password/confirm`, own)]) {
+        expect(refused.statusCode).toBe(403);
+        expect(refused.body).toContain(OWN_PASSWORD);
+      }
+      const after = (await findUserById(t.deps.db, self.id))!;
+      expect(after.disabled_at).toBeNull();
+      expect(after.password_hash).toBe(self.password_hash);
+
+      // In the reader's language, as every reason on the console.
+      expect((await client.post("/profile/language", { locale: "de", timeZone: "Europe/Berlin" })).statusCode).toBe(303);
+      const german = (await client.get(`/support/users/${self.id}`)).body;
+      expect(german).toContain("Sie können Ihr eigenes Konto nicht deaktivieren, aktivieren oder löschen");
+      expect(german).toContain("Sie können für Ihr eigenes Konto kein temporäres Passwort festlegen");
+      for (const text of [OWN, OWN_DISABLE, OWN_PASSWORD]) expect(german).not.toContain(text);
+    }
+  });
+
   it("answers 403 to support resetting or unlocking an administrator; admin may", async () => {
     const admin = await addUser(t.deps, { role: "admin", fullName: "Ad Min", partnerNumber: "7" });
     const fields = { name: "Ad Min", loginId: admin.login_id, partnerNumber: "7", ticket: "INC3" };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
+import { LOCALES } from "../../src/i18n/locales.ts";
+import { translateSaid } from "../../src/i18n/translator.ts";
 import { creationRefusal, refusal, type Acting, type SupportAction } from "../../src/support/acting.ts";
 import { changeRole, isRole } from "../../src/support/roles.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
@@ -11,6 +13,10 @@ const OWN = "You cannot reset, unlock or change the role of your own account: as
 const ADMIN_ACCOUNT = "Only an administrator can reset or unlock an administrator's account.";
 const ADMIN_ONLY = "Only an administrator can change roles.";
 const OWN_FACTORS = "You cannot remove your own second factors: ask a colleague.";
+const OWN_DISABLE = "You cannot disable, enable or erase your own account: ask a colleague.";
+const OWN_PASSWORD = "You cannot set a temporary password for your own account: change your password on the Profile tab.";
+/** Their own account, in the words of the action refused where it has its own; else OWN. */
+const OWN_REFUSALS: Partial<Record<SupportAction, string>> = { factors: OWN_FACTORS, disable: OWN_DISABLE, password: OWN_PASSWORD };
 const ADMIN_FACTORS = "Only an administrator can remove an administrator's second factors (never their own).";
 const CREATE_ADMIN_ONLY = "Only an administrator can create support or administrator accounts.";
 const SUPPORT_ACCOUNT = "Only an administrator can set a temporary password for a support account.";
@@ -48,10 +54,10 @@ describe("refusal: who may act on which account (unit tier)", () => {
     for (const actor of [support, admin]) for (const target of [actor, user, support2, admin2]) expect(refusal(by(actor), target, "view")).toBeNull();
   });
 
-  it("refuses support and admin every change to their own account, a role change included", () => {
+  it("refuses support and admin every change to their own account, a role change included, each in the words of what was refused", () => {
     for (const actor of [support, admin]) {
       for (const action of CHANGES) {
-        expect(refusal(by(actor), actor, action)).toEqual({ kind: "forbidden", reason: "own-account", message: action === "factors" ? OWN_FACTORS : OWN });
+        expect(refusal(by(actor), actor, action), action).toEqual({ kind: "forbidden", reason: "own-account", message: OWN_REFUSALS[action] ?? OWN });
         // The same id is the same account, whatever else the record says.
         expect(refusal(by(actor), { ...person(actor.id, "user") }, action)?.reason).toBe("own-account");
       }
@@ -96,12 +102,28 @@ describe("refusal: who may act on which account (unit tier)", () => {
     expect(Object.keys(PEER_REFUSALS).sort()).toEqual(["disable", "factors", "password"]);
   });
 
-  it("says a refusal to remove factors in its own words where it has them, else the common ones", () => {
+  it("says a refusal in the words of the action refused where it has them, else the common ones", () => {
     expect(refusal(by(support), support, "factors")?.message).toBe(OWN_FACTORS);
+    // Disabling also decides enabling and erasing; the temporary password points to one's own way to change it.
+    expect(refusal(by(admin), admin, "disable")?.message).toBe(OWN_DISABLE);
+    expect(refusal(by(support), support, "password")?.message).toBe(OWN_PASSWORD);
+    expect(refusal(by(support), support, "unlock")?.message).toBe(OWN);
+    expect(refusal(by(admin), admin, "role")?.message).toBe(OWN);
     expect(refusal(by(support), admin, "factors")?.message).toBe(ADMIN_FACTORS);
     expect(refusal(by(user), support, "factors")?.message).toBe(NO_ROLE);
     expect(refusal(by(support), support, "reset")?.message).toBe(OWN);
     expect(refusal(by(support), admin, "reset")?.message).toBe(ADMIN_ACCOUNT);
+  });
+
+  it("has every refusal's words in every catalogue, so the console says it in the reader's language", () => {
+    const said = new Set<string>();
+    for (const actor of [user, support, admin]) {
+      for (const target of [actor, user, support2, admin2]) for (const action of ACTIONS) said.add(refusal(by(actor), target, action)?.message ?? "");
+      for (const role of ["support", "admin"] as const) said.add(creationRefusal(by(actor), role)?.message ?? "");
+    }
+    said.delete("");
+    expect([...said]).toEqual(expect.arrayContaining([OWN, OWN_DISABLE, OWN_PASSWORD, OWN_FACTORS]));
+    for (const message of said) for (const locale of LOCALES.filter((l) => l !== "en-GB")) expect(translateSaid(locale, message), `${locale}: ${message}`).not.toBe(message);
   });
 });
 

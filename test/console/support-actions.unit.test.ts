@@ -3,7 +3,8 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import type { Acting } from "../../src/support/acting.ts";
-import { checkResetRequest, resetOtpEmail } from "../../src/support/reset-email.ts";
+import { checkIdentifiedRequest } from "../../src/support/identified-request.ts";
+import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { checkOptionalTicket, checkTicket, TICKET_MAX_LENGTH } from "../../src/support/ticket.ts";
 import { unlockAccount } from "../../src/support/unlock.ts";
 import { unlockAddressBy } from "../../src/support/address-locks.ts";
@@ -112,33 +113,33 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
     });
   });
 
-  describe("checkResetRequest", () => {
+  describe("checkIdentifiedRequest: a request made with the identity form (OTP email reset, temporary password)", () => {
     it("refuses by role before anything else, then names the fields that do not match", async () => {
       const support = await addUser(unit.deps, { role: "support" });
       const admin = await addUser(unit.deps, { role: "admin", fullName: "Ada Admin", partnerNumber: "00042" });
       const user = await addUser(unit.deps, { fullName: "Jane Smith", partnerNumber: "01234" });
       const wrong = { name: "x", loginId: "y", partnerNumber: "z", ticket: "" };
-      expect(checkResetRequest(as(support), admin, wrong)).toMatchObject({ ok: false, kind: "forbidden", reason: "admin-account" });
-      expect(checkResetRequest(as(support), support, { ...identity(support), ticket: "T-1" })).toMatchObject({ ok: false, kind: "forbidden", reason: "own-account" });
+      expect(checkIdentifiedRequest(as(support), admin, wrong, "reset")).toMatchObject({ ok: false, kind: "forbidden", reason: "admin-account" });
+      expect(checkIdentifiedRequest(as(support), support, { ...identity(support), ticket: "T-1" }, "reset")).toMatchObject({ ok: false, kind: "forbidden", reason: "own-account" });
       const message = (list: string, verb: string) => `The ${list} ${verb} not match the account. Check the request with the user; nothing was changed.`;
-      expect(checkResetRequest(as(support), user, { ...identity(user), name: "Jane Smyth", ticket: "T-1" })).toEqual({ ok: false, kind: "mismatch", fields: ["name"], message: message("name", "does") });
-      expect(checkResetRequest(as(support), user, { ...identity(user), partnerNumber: "1234", ticket: "T-1" })).toEqual({ ok: false, kind: "mismatch", fields: ["partnerNumber"], message: message("partner number", "does") });
-      expect(checkResetRequest(as(support), user, { ...identity(user), name: "x", loginId: "y", ticket: "T-1" })).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId"], message: message("name and login ID", "do") });
-      expect(checkResetRequest(operator, user, wrong)).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
+      expect(checkIdentifiedRequest(as(support), user, { ...identity(user), name: "Jane Smyth", ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name"], message: message("name", "does") });
+      expect(checkIdentifiedRequest(as(support), user, { ...identity(user), partnerNumber: "1234", ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["partnerNumber"], message: message("partner number", "does") });
+      expect(checkIdentifiedRequest(as(support), user, { ...identity(user), name: "x", loginId: "y", ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId"], message: message("name and login ID", "do") });
+      expect(checkIdentifiedRequest(operator, user, wrong, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
     });
 
     it("checks a temporary password's request under acting.ts's rule for \"password\": support may reset a peer support account, not set its password", async () => {
       const [support, peer, admin] = [await addUser(unit.deps, { role: "support" }), await addUser(unit.deps, { role: "support" }), await addUser(unit.deps, { role: "admin" })];
       const request = { ...identity(peer), ticket: "T-2" };
-      expect(checkResetRequest(as(support), peer, request)).toEqual({ ok: true, ticket: "T-2" });
-      expect(checkResetRequest(as(support), peer, { ...request, name: "x" }, "password")).toMatchObject({ ok: false, kind: "forbidden", reason: "support-account" });
-      expect(checkResetRequest(as(admin), peer, request, "password")).toEqual({ ok: true, ticket: "T-2" });
-      expect(checkResetRequest(operator, peer, request, "password")).toEqual({ ok: true, ticket: "T-2" });
+      expect(checkIdentifiedRequest(as(support), peer, request, "reset")).toEqual({ ok: true, ticket: "T-2" });
+      expect(checkIdentifiedRequest(as(support), peer, { ...request, name: "x" }, "password")).toMatchObject({ ok: false, kind: "forbidden", reason: "support-account" });
+      expect(checkIdentifiedRequest(as(admin), peer, request, "password")).toEqual({ ok: true, ticket: "T-2" });
+      expect(checkIdentifiedRequest(operator, peer, request, "password")).toEqual({ ok: true, ticket: "T-2" });
     });
 
     it("needs a ticket of 1 to 64 characters without control characters (C0, DEL and C1, as a login ID), kept trimmed", async () => {
       const user = await addUser(unit.deps);
-      const check = (ticket: string) => checkResetRequest(operator, user, { ...identity(user), ticket });
+      const check = (ticket: string) => checkIdentifiedRequest(operator, user, { ...identity(user), ticket }, "reset");
       const refused = { ok: false, kind: "ticket", message: `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).` };
       expect(TICKET_MAX_LENGTH).toBe(64);
       expect(check("  INC-4711 ")).toEqual({ ok: true, ticket: "INC-4711" });

@@ -1,7 +1,7 @@
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { NewAccount } from "../../account/create.ts";
-import type { ResetRequest } from "../../support/reset-email.ts";
+import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
@@ -10,11 +10,11 @@ import { supportPage } from "./support-pages.ts";
 
 /** What the user's page offers of issue 11's actions, and why not where it does not. */
 export interface LifecycleView {
-  /** Disable or enable: allowed, or refused with the reason said elsewhere on the page (own account, an administrator's). */
+  /** Disable or enable: allowed, or refused with the reason said elsewhere on the page (an administrator's account). */
   canDisable: boolean;
-  /** Why not, where the button would be: support looking at another support account; null otherwise. */
+  /** Why not, where the button would be: one's own account, support looking at another support account; null otherwise. */
   disableRefused: string | null;
-  /** "Set a temporary password": null when allowed, else why not (support looking at another support account). */
+  /** "Set a temporary password": null when allowed, else why not (one's own account, support looking at another support account). */
   passwordRefused: string | null;
 }
 
@@ -38,7 +38,7 @@ ${v.passwordRefused
 }
 
 /** The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset, temporary password). */
-export function identityFields(t: Translator, values: Partial<ResetRequest>): SafeHtml {
+export function identityFields(t: Translator, values: Partial<IdentifiedRequest>): SafeHtml {
   return html`<label for="name">${t.text("facts.name")}</label>
   <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required>
   <label for="loginId">${t.text("field.loginId")}</label>
@@ -50,7 +50,7 @@ export function identityFields(t: Translator, values: Partial<ResetRequest>): Sa
 }
 
 /** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. */
-export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<ResetRequest>, error?: string): string {
+export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest>, error?: string): string {
   const { t } = frame;
   const body = html`<h1>${t.text("console.temporary.heading", { loginId: user.login_id })}</h1>
 ${message("error", error)}
@@ -64,9 +64,9 @@ ${message("error", error)}
 }
 
 /** Step 2: what will happen, with the typed values carried along. */
-export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, request: ResetRequest, ttlMs: number): string {
+export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest, ttlMs: number): string {
   const { t } = frame;
-  const hidden = (name: keyof ResetRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
+  const hidden = (name: keyof IdentifiedRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
   const body = html`<h1>${t.text("console.temporaryConfirm.heading", { loginId: user.login_id })}</h1>
 <p>${t.html("console.confirm.matches", { ticket: request.ticket.trim() })}</p>
 <ul>

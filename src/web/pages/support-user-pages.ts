@@ -2,7 +2,7 @@ import { AUDIT_EVENTS } from "../../audit/events.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import type { ResetRequest } from "../../support/reset-email.ts";
+import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import type { SentMail, UserOverview } from "../../support/user-overview.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
@@ -21,7 +21,7 @@ export interface UserPageView {
   canChangeRole: boolean;
   /** Disable, enable, set a temporary password (issue 11). */
   canDisable: boolean;
-  /** Disable or enable refused with a reason of its own (a peer support account): shown where the button would be. */
+  /** Disable or enable refused with a reason of its own (one's own account, a peer support account): shown where the button would be. */
   disableRefused?: string | null;
   /** "Set a temporary password": null when allowed, else why not (shown where the link would be). */
   passwordRefused?: string | null;
@@ -31,7 +31,7 @@ export interface UserPageView {
   refusedWhy: string | null;
   info?: string;
   error?: string;
-  resetValues?: Partial<ResetRequest>;
+  resetValues?: Partial<IdentifiedRequest>;
 }
 
 /**
@@ -128,7 +128,7 @@ export function deliveryText(t: Translator, problems: UserOverview["delivery"]["
   return soft || t.text("console.delivery.none");
 }
 
-function resetForm(t: Translator, user: User, csrf: string, values: Partial<ResetRequest>): SafeHtml {
+function resetForm(t: Translator, user: User, csrf: string, values: Partial<IdentifiedRequest>): SafeHtml {
   return html`<form method="post" action="/support/users/${user.id}/reset" novalidate>
   ${csrfField(csrf)}
   <p>${t.text("console.reset.intro", { request: t.text("wrongEmail.subject") })}</p>
@@ -195,9 +195,9 @@ ${mailsTable(o.mails, t)}</section>
 }
 
 /** The confirmation step of a reset: what will happen, with the typed values carried along. */
-export function resetConfirmPage(frame: PortalFrame, user: User, request: ResetRequest): string {
+export function resetConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest): string {
   const { t } = frame;
-  const hidden = (name: keyof ResetRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
+  const hidden = (name: keyof IdentifiedRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
   const address = user.otp_email ? maskEmail(user.otp_email) : null;
   const pending = user.pending_email ? maskEmail(user.pending_email) : null;
   const removes =

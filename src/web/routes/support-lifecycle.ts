@@ -5,13 +5,13 @@ import { disableUser, enableUser } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword } from "../../account/temporary-password.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { refusal } from "../../support/acting.ts";
-import { checkResetRequest, type ResetRequest } from "../../support/reset-email.ts";
+import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm, ticketField } from "../forms.ts";
 import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
-import { resetProblem, saidSentence } from "./support-problems.ts";
+import { requestProblem, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -54,25 +54,25 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   // The request is checked as an OTP email reset is (identity, ticket), under acting.ts's rule for "password".
   app.post("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);
-    const form: ResetRequest = parseForm(identityShape, request.body);
-    const check = checkResetRequest(acting(request), user, form, "password");
+    const form: IdentifiedRequest = parseForm(identityShape, request.body);
+    const check = checkIdentifiedRequest(acting(request), user, form, "password");
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, resetProblem(frame.t, check)));
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblem(frame.t, check)));
     }
     return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, deps.config.lifecycle.temporaryPasswordTtlMs));
   });
 
   app.post("/support/users/:id/temporary-password/confirm", support, async (request, reply) => {
     const user = await target(request);
-    const form: ResetRequest = parseForm(identityShape, request.body);
+    const form: IdentifiedRequest = parseForm(identityShape, request.body);
     const by = acting(request);
-    const check = checkResetRequest(by, user, form, "password");
+    const check = checkIdentifiedRequest(by, user, form, "password");
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, resetProblem(frame.t, check)));
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblem(frame.t, check)));
     }
     const password = generateTemporaryPassword(deps.random);
     const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket);

@@ -1,5 +1,5 @@
 import type { Translator } from "../../i18n/translator.ts";
-import type { ResetCheck } from "../../support/reset-email.ts";
+import type { IdentifiedRequestCheck } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 
 const FIELD_KEYS = { name: "console.problem.fieldName", loginId: "console.problem.fieldLoginId", partnerNumber: "console.problem.fieldPartner" } as const;
@@ -11,10 +11,10 @@ export function ticketProblem(t: Translator): string {
 
 /**
  * Why an OTP email reset or a temporary password was refused, in the support user's language: the
- * domain says which fields did not match (checkResetRequest), the page says it in words, the list
+ * domain says which fields did not match (checkIdentifiedRequest), the page says it in words, the list
  * joined as the language joins lists ("name, login ID and partner number").
  */
-export function resetProblem(t: Translator, check: Exclude<ResetCheck, { ok: true }> | { kind: "not-found" }): string {
+export function requestProblem(t: Translator, check: Exclude<IdentifiedRequestCheck, { ok: true }> | { kind: "not-found" }): string {
   switch (check.kind) {
     case "mismatch": {
       const fields = new Intl.ListFormat(t.locale, { type: "conjunction" }).format(check.fields.map((f) => t.text(FIELD_KEYS[f])));

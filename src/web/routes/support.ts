@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { refusal } from "../../support/acting.ts";
-import { checkResetRequest, resetOtpEmail, type ResetRequest } from "../../support/reset-email.ts";
+import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
+import { resetOtpEmail } from "../../support/reset-email.ts";
 import { changeRole } from "../../support/roles.ts";
 import { searchUsers, SEARCH_MAX_LENGTH } from "../../support/search.ts";
 import { unlockAccount } from "../../support/unlock.ts";
@@ -21,7 +22,7 @@ import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
-import { resetProblem } from "./support-problems.ts";
+import { requestProblem } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -55,8 +56,9 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       canUnlock: refusal(by, user, "unlock") === null,
       canChangeRole: refusal(by, user, "role") === null,
       canDisable: disableRefused === null,
-      // Said where the button would be unless the reset's refusal, shown above, says it already.
-      disableRefused: disableRefused && disableRefused.reason !== resetRefused?.reason ? disableRefused.message : null,
+      // Said where the button would be unless the reset's refusal, shown above, says it already (an
+      // administrator's account); their own account has words of its own for disabling and the password.
+      disableRefused: disableRefused && disableRefused.message !== resetRefused?.message ? disableRefused.message : null,
       passwordRefused: refusal(by, user, "password")?.message ?? null,
       refusedWhy: resetRefused?.message ?? null,
       factorsRefused: refusal(by, user, "factors")?.message ?? null,
@@ -83,23 +85,23 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/support/users/:id/reset", support, async (request, reply) => {
     const user = await target(request);
-    const form: ResetRequest = parseForm(resetShape, request.body);
-    const check = checkResetRequest(acting(request), user, form);
+    const form: IdentifiedRequest = parseForm(resetShape, request.body);
+    const check = checkIdentifiedRequest(acting(request), user, form, "reset");
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return renderUser(request, reply, user, 400, { error: resetProblem(tr(deps, request), check), resetValues: form });
+      return renderUser(request, reply, user, 400, { error: requestProblem(tr(deps, request), check), resetValues: form });
     }
     return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form));
   });
 
   app.post("/support/users/:id/reset/confirm", support, async (request, reply) => {
     const user = await target(request);
-    const form: ResetRequest = parseForm(resetShape, request.body);
+    const form: IdentifiedRequest = parseForm(resetShape, request.body);
     const outcome = await resetOtpEmail(deps, acting(request), user.id, form);
     if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=reset`, 303);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
-    return renderUser(request, reply, user, 400, { error: resetProblem(tr(deps, request), outcome), resetValues: form });
+    return renderUser(request, reply, user, 400, { error: requestProblem(tr(deps, request), outcome), resetValues: form });
   });
 
   app.post("/support/users/:id/unlock", support, async (request, reply) => {
