@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { findUserById, type User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
+import { field, ticketField } from "../forms.ts";
 import type { Acting } from "../../support/acting.ts";
 import { signedIn } from "../auth.ts";
 
@@ -19,3 +20,10 @@ export async function targetUser(deps: Deps, request: FastifyRequest): Promise<U
   if (!user) throw new HttpProblem(404, "There is no such user.");
   return user;
 }
+
+/**
+ * The guide's identity form, which the OTP email reset and the temporary password both ask for
+ * (support/identified-request.ts checks it): the account's name, login ID and partner number as the
+ * caller gave them, and the ticket of the request.
+ */
+export const IDENTIFIED_REQUEST_FORM = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: ticketField() };

@@ -7,10 +7,10 @@ import type { MessageKey } from "../../i18n/translator.ts";
 import { refusal } from "../../support/acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm, ticketField } from "../forms.ts";
+import { field, parseForm } from "../forms.ts";
 import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
-import { acting, targetUser } from "./support-acting.ts";
+import { acting, IDENTIFIED_REQUEST_FORM, targetUser } from "./support-acting.ts";
 import { requestProblem, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
@@ -23,7 +23,6 @@ export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   "already-enabled": "console.done.alreadyEnabled",
 };
 
-const identityShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: ticketField() };
 const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber: field(200), role: field(20), email: field(254) };
 
 /** Console actions of issue 11: disable, enable, set a temporary password, create a user. */
@@ -54,7 +53,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   // The request is checked as an OTP email reset is (identity, ticket), under acting.ts's rule for "password".
   app.post("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);
-    const form: IdentifiedRequest = parseForm(identityShape, request.body);
+    const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const check = checkIdentifiedRequest(acting(request), user, form, "password");
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
@@ -66,7 +65,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/support/users/:id/temporary-password/confirm", support, async (request, reply) => {
     const user = await target(request);
-    const form: IdentifiedRequest = parseForm(identityShape, request.body);
+    const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const by = acting(request);
     const check = checkIdentifiedRequest(by, user, form, "password");
     const frame = await portalFrame(deps, request, reply);

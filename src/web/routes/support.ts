@@ -9,11 +9,11 @@ import { unlockAccount } from "../../support/unlock.ts";
 import { userOverview } from "../../support/user-overview.ts";
 import type { User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm, ticketField } from "../forms.ts";
+import { field, parseForm } from "../forms.ts";
 import { searchPage } from "../pages/support-pages.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
-import { acting, targetUser } from "./support-acting.ts";
+import { acting, IDENTIFIED_REQUEST_FORM, targetUser } from "./support-acting.ts";
 import { supportAddressRoutes } from "./support-addresses.ts";
 import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
@@ -81,11 +81,10 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return renderUser(request, reply, await target(request), 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
-  const resetShape = { name: field(200), loginId: field(200), partnerNumber: field(200), ticket: ticketField() };
 
   app.post("/support/users/:id/reset", support, async (request, reply) => {
     const user = await target(request);
-    const form: IdentifiedRequest = parseForm(resetShape, request.body);
+    const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const check = checkIdentifiedRequest(acting(request), user, form, "reset");
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
@@ -96,7 +95,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/support/users/:id/reset/confirm", support, async (request, reply) => {
     const user = await target(request);
-    const form: IdentifiedRequest = parseForm(resetShape, request.body);
+    const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const outcome = await resetOtpEmail(deps, acting(request), user.id, form);
     if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=reset`, 303);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
