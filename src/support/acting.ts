@@ -39,10 +39,14 @@ const ACTION_MESSAGES: Partial<Record<SupportAction, Partial<Record<Refusal["rea
   // "disable" also decides enabling again (account/disable.ts) and erasing (account/erase.ts).
   disable: {
     "own-account": "You cannot disable, enable or erase your own account: ask a colleague.",
+    "admin-account": "Only an administrator can disable, enable or erase an administrator's account.",
     "support-account": "Only an administrator can disable, enable or erase a support account.",
   },
-  // One's own password needs no colleague: Profile changes it, with the current one (profile/password).
-  password: { "own-account": "You cannot set a temporary password for your own account: change your password on the Profile tab." },
+  password: {
+    // One's own password needs no colleague: Profile changes it, with the current one (profile/password).
+    "own-account": "You cannot set a temporary password for your own account: change your password on the Profile tab.",
+    "admin-account": "Only an administrator can set a temporary password for an administrator's account.",
+  },
 };
 
 /**

@@ -147,6 +147,39 @@ describe("support console access control", () => {
     }
   });
 
+  it("shows support on an administrator's page why each action is missing, once and in its own words, and refuses each with them", async () => {
+    const ADMIN = "Only an administrator can reset or unlock an administrator's account.";
+    const ADMIN_DISABLE = "Only an administrator can disable, enable or erase an administrator's account.";
+    const ADMIN_PASSWORD = "Only an administrator can set a temporary password for an administrator's account.";
+    // As the page writes them: the apostrophe escaped.
+    const times = (body: string, text: string) => body.split(text.replaceAll("'", "&#39;")).length - 1;
+    const admin = await addUser(t.deps, { role: "admin", fullName: "Ada Admin", partnerNumber: "00078" });
+    const fields = { name: "Ada Admin", loginId: admin.login_id, partnerNumber: "00078", ticket: "INC5" };
+    const client = await signedIn(await addUser(t.deps, { role: "support" }));
+    const page = await client.get(`/support/users/${admin.id}`);
+    expect(page.statusCode).toBe(200);
+    // (An administrator without passkeys or an app has no "Remove second factors" section, nor its reason.)
+    for (const text of [ADMIN, ADMIN_DISABLE, ADMIN_PASSWORD]) expect(times(page.body, text), text).toBe(1);
+    expect(page.body).not.toContain(`action="/support/users/${admin.id}/disable"`);
+    expect(page.body).not.toContain(`href="/support/users/${admin.id}/temporary-password"`);
+    for (const action of ["disable", "enable"]) {
+      const refused = await client.post(`/support/users/${admin.id}/${action}`);
+      expect(refused.statusCode).toBe(403);
+      expect(times(refused.body, ADMIN_DISABLE)).toBe(1);
+    }
+    for (const refused of [await client.get(`/support/users/${admin.id}/temporary-password`), await client.post(`/support/users/${admin.id}/temporary-password`, fields), await client.post(`/support/users/${admin.id}/temporary-password/confirm`, fields)]) {
+      expect(refused.statusCode).toBe(403);
+      expect(times(refused.body, ADMIN_PASSWORD)).toBe(1);
+    }
+    const after = (await findUserById(t.deps.db, admin.id))!;
+    expect(after.disabled_at).toBeNull();
+    expect(after.password_hash).toBe(admin.password_hash);
+    expect((await client.post("/profile/language", { locale: "fr", timeZone: "Europe/Paris" })).statusCode).toBe(303);
+    const french = (await client.get(`/support/users/${admin.id}`)).body;
+    expect(french).toContain("Seul un administrateur peut désactiver, activer ou effacer le compte d’un administrateur.");
+    expect(french).toContain("Seul un administrateur peut définir un mot de passe temporaire pour le compte d’un administrateur.");
+  });
+
   it("answers 403 to support resetting or unlocking an administrator; admin may", async () => {
     const admin = await addUser(t.deps, { role: "admin", fullName: "Ad Min", partnerNumber: "7" });
     const fields = { name: "Ad Min", loginId: admin.login_id, partnerNumber: "7", ticket: "INC3" };

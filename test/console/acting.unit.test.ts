@@ -18,6 +18,12 @@ const OWN_PASSWORD = "You cannot set a temporary password for your own account: 
 /** Their own account, in the words of the action refused where it has its own; else OWN. */
 const OWN_REFUSALS: Partial<Record<SupportAction, string>> = { factors: OWN_FACTORS, disable: OWN_DISABLE, password: OWN_PASSWORD };
 const ADMIN_FACTORS = "Only an administrator can remove an administrator's second factors (never their own).";
+/** An administrator's account, refused to support in the words of each action that has its own. */
+const ADMIN_WORDS: Partial<Record<SupportAction, string>> = {
+  factors: ADMIN_FACTORS,
+  disable: "Only an administrator can disable, enable or erase an administrator's account.",
+  password: "Only an administrator can set a temporary password for an administrator's account.",
+};
 const CREATE_ADMIN_ONLY = "Only an administrator can create support or administrator accounts.";
 const SUPPORT_ACCOUNT = "Only an administrator can set a temporary password for a support account.";
 const SUPPORT_DISABLE = "Only an administrator can disable, enable or erase a support account.";
@@ -78,7 +84,7 @@ describe("refusal: who may act on which account (unit tier)", () => {
         if (!(target === support2 && action in PEER_REFUSALS)) expect(refusal(by(support), target, action)).toBeNull();
         expect(refusal(by(admin), target, action)).toBeNull();
       }
-      expect(refusal(by(support), admin, action)).toEqual({ kind: "forbidden", reason: "admin-account", message: action === "factors" ? ADMIN_FACTORS : ADMIN_ACCOUNT });
+      expect(refusal(by(support), admin, action)).toEqual({ kind: "forbidden", reason: "admin-account", message: ADMIN_WORDS[action] ?? ADMIN_ACCOUNT });
       expect(refusal(by(admin), admin2, action)).toBeNull();
     }
   });
