@@ -1,4 +1,5 @@
 import type { AuthenticatorTransport, PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
@@ -6,6 +7,7 @@ import type { RequestContext } from "../platform/request-context.ts";
 import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges.ts";
 import { parseRegistrationJson } from "./credential-json.ts";
@@ -70,8 +72,9 @@ export async function startPasskeyRegistration(
   return { kind: "options", options };
 }
 
-export type FinishOutcome =
-  | { kind: "added"; passkey: PasskeySummary }
+export type FinishOutcome<Brought = undefined> =
+  /** `brought`: what the caller's step gave, committed with the passkey (undefined without a step). */
+  | { kind: "added"; passkey: PasskeySummary; brought: Brought }
   | NameProblem
   | { kind: "no-credential" }
   | { kind: "refused"; reason: "not-verified" | "invalid" | "already-added" }
@@ -81,16 +84,20 @@ export type FinishOutcome =
 /**
  * "Add a passkey", second half: the browser's attestation, checked against this session's
  * unexpired, unused challenge, FAMOS's origin and RP ID, with user verification; then stored with
- * its signature counter and backup flags, and audited.
+ * its signature counter and backup flags, and audited. `brings`, when given, is what the passkey brings
+ * with it (a first strong factor's recovery codes and the end of the setup screen: strong-factors'
+ * passkeyBrings): it runs in the transaction that stores the passkey, after its audit line, so a
+ * failure anywhere in it keeps nothing and the same passkey can be added again.
  */
-export async function finishPasskeyRegistration(
+export async function finishPasskeyRegistration<Brought = undefined>(
   deps: Deps,
   user: User,
   session: Session,
   input: { name: string; credential: string },
   rp: RelyingParty,
   ctx: RequestContext,
-): Promise<FinishOutcome> {
+  brings?: (tx: Kysely<Database>, now: number) => Promise<Brought>,
+): Promise<FinishOutcome<Brought>> {
   const named = checkName(input.name);
   if (!("ok" in named)) return named;
   const response = parseRegistrationJson(input.credential);
@@ -137,14 +144,14 @@ export async function finishPasskeyRegistration(
     // One statement decides, so two registrations of one credential at once (two instances on
     // PostgreSQL, where both would read "not taken" first) end as one passkey and "already added".
     const inserted = await tx.insertInto("passkeys").values(row).onConflict((oc) => oc.column("credential_id").doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { added: false as const };
     await audit(tx, user, ctx, now, "passkey.added", { name: row.name, deviceType: row.device_type, backedUp: row.backed_up === 1 });
-    return true;
+    return { added: true as const, brought: brings ? await brings(tx, now) : (undefined as Brought) };
   });
   if ("kind" in added) return added;
-  if (!added.value) return { kind: "refused", reason: "already-added" };
+  if (!added.value.added) return { kind: "refused", reason: "already-added" };
   deps.metrics.passkeysAdded.inc();
-  return { kind: "added", passkey: { id: row.id, name: row.name, createdAt: now, lastUsedAt: null, backedUp: row.backed_up === 1 } };
+  return { kind: "added", passkey: { id: row.id, name: row.name, createdAt: now, lastUsedAt: null, backedUp: row.backed_up === 1 }, brought: added.value.brought };
 }
 
 export function transportsOf(stored: string | null): AuthenticatorTransport[] | undefined {

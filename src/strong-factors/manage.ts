@@ -1,3 +1,4 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-second-factor.ts";
@@ -5,6 +6,7 @@ import type { RequestContext } from "../platform/request-context.ts";
 import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
+import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, startAppSetup } from "./authenticator-app.ts";
 import { factorsOf, hasStrongFactor } from "./factors.ts";
@@ -12,6 +14,19 @@ import { issueRecoveryCodes } from "./recovery-codes.ts";
 import { normaliseTotp } from "./totp.ts";
 
 type Refused = Exclude<FreshProof, { kind: "ok" }>;
+
+/**
+ * A set of ten recovery codes replacing any old one, audited with what brought it (a new strong
+ * factor: the app's confirming code, passkeyBrings; or the user's request), in the caller's transaction.
+ */
+async function newRecoveryCodes(tx: Kysely<Database>, deps: Deps, user: User, ctx: RequestContext, now: number, by: "app" | "passkey" | "request"): Promise<string[]> {
+  const { codes } = await issueRecoveryCodes(tx, deps, user.id);
+  await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: by } });
+  return codes;
+}
+
+/** A new strong factor's session: a new token, past the setup screen when it was there (the app's confirming code, passkeyBrings). */
+const toFull = (tx: Kysely<Database>, deps: Deps, session: Session, now: number) => advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id });
 
 function auditAs(user: User, ctx: RequestContext, now: number) {
   return (db: Deps["db"], entry: Pick<AuditEntry, "event" | "detail">) =>
@@ -55,9 +70,8 @@ export async function confirmAppSetup(deps: Deps, user: User, session: Session, 
   const code = normaliseTotp(typed);
   if (code === null) return { kind: "malformed" };
   const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, { setupBy: session }), ctx, async (tx, now) => {
-    const { codes } = await issueRecoveryCodes(tx, deps, user.id);
-    await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "app" } });
-    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id });
+    const codes = await newRecoveryCodes(tx, deps, user, ctx, now, "app");
+    const advanced = await toFull(tx, deps, session, now);
     return advanced ? { ...advanced, codes } : null;
   });
   if (check.kind !== "ok") return check;
@@ -93,17 +107,13 @@ export async function renewRecoveryCodes(
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
-  const renewed = await inLiveSession(deps, user, session, async (tx) => {
-    const issued = await issueRecoveryCodes(tx, deps, user.id);
-    await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "request" } });
-    return issued;
-  });
+  const renewed = await inLiveSession(deps, user, session, (tx) => newRecoveryCodes(tx, deps, user, ctx, now, "request"));
   if ("kind" in renewed) return renewed;
   deps.metrics.strongFactorChanges.inc({ factor: "recovery-codes", change: "renewed" });
-  return { kind: "renewed", recoveryCodes: renewed.value.codes };
+  return { kind: "renewed", recoveryCodes: renewed.value };
 }
 
-export interface PasskeyAddedOutcome {
+export interface PasskeyBrought {
   /** The new recovery codes, shown once: the first strong factor brings them (null: the user has a set). */
   recoveryCodes: string[] | null;
   /** The session's new token when the setup screen ended (null: the session stays as it was). */
@@ -111,22 +121,14 @@ export interface PasskeyAddedOutcome {
 }
 
 /**
- * A passkey was just added (the passkeys module stored it). A user without recovery codes gets a
- * set, as the authenticator app's setup gives one; on the setup screen of FAMOS_STRONG_FACTOR_ROLES
- * the session leaves that stage for the portal with a new token. One transaction, like the app's.
+ * What a passkey brings, run by the passkeys module (finishPasskeyRegistration) in the transaction
+ * that stores it, after the user's row was taken (inLiveSession): a user without recovery codes gets a
+ * set, as the authenticator app's setup gives one; on the setup screen of FAMOS_STRONG_FACTOR_ROLES the
+ * session leaves that stage for the portal with a new token. A failure here keeps the passkey neither.
  */
-export async function passkeyAdded(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<PasskeyAddedOutcome> {
-  const factors = await factorsOf(deps.db, user.id);
-  const now = deps.clock.now();
-  const endSetup = session.stage === "factor-setup";
-  if (factors.recoveryCodesLeft > 0 && !endSetup) return { recoveryCodes: null, token: null };
-  return deps.db.transaction().execute(async (tx) => {
-    let recoveryCodes: string[] | null = null;
-    if (factors.recoveryCodesLeft === 0) {
-      recoveryCodes = (await issueRecoveryCodes(tx, deps, user.id)).codes;
-      await auditAs(user, ctx, now)(tx, { event: "recovery-codes.issued", detail: { with: "passkey" } });
-    }
-    const advanced = endSetup ? await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id }) : null;
-    return { recoveryCodes, token: advanced?.token ?? null };
-  });
+export async function passkeyBrings(tx: Kysely<Database>, deps: Deps, user: User, session: Session, ctx: RequestContext, now: number): Promise<PasskeyBrought> {
+  const { recoveryCodesLeft } = await factorsOf(tx, user.id);
+  const recoveryCodes = recoveryCodesLeft === 0 ? await newRecoveryCodes(tx, deps, user, ctx, now, "passkey") : null;
+  const advanced = session.stage === "factor-setup" ? await toFull(tx, deps, session, now) : null;
+  return { recoveryCodes, token: advanced?.token ?? null };
 }

@@ -3,6 +3,7 @@ import { consumeChallenge, issueChallenge } from "../../src/passkeys/challenges.
 import { finishPasskeyRegistration, startPasskeyRegistration } from "../../src/passkeys/registration.ts";
 import type { RelyingParty } from "../../src/passkeys/relying-party.ts";
 import { createSession } from "../../src/session/sessions.ts";
+import { passkeyBrings } from "../../src/strong-factors/manage.ts";
 import { addUser } from "../support/app.ts";
 import { SoftAuthenticator } from "../support/soft-authenticator.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
@@ -14,12 +15,13 @@ const RP: RelyingParty = { origin: "https://famos.test", rpId: "famos.test" };
  * told "already added", not an error page from the UNIQUE index that the first one's row trips (on
  * PostgreSQL, two instances' transactions both read "not taken" before either commits; on SQLite one
  * server's one connection runs them one after the other, see useRacers). An authenticator makes a new credential per ceremony, so only a client that answers two ceremonies
- * with one credential does this; it must still get an answer, and one passkey.
+ * with one credential does this; it must still get an answer, and one passkey. What a first passkey
+ * brings (passkeyBrings: its recovery codes) comes once, with the one that is added.
  */
 describe.each(DIALECTS)("two registrations of one credential at once on %s", (dialect: TestDialect) => {
   const race = useRacers(dialect, "pkrace");
 
-  it("one is added, the other refused as already added; one row, one passkey.added", async () => {
+  it("one is added, the other refused as already added; one row, one passkey.added, one set of recovery codes", async () => {
     const [a, b] = await race.pair();
     const user = await addUser(a);
     const auth = new SoftAuthenticator();
@@ -36,13 +38,20 @@ describe.each(DIALECTS)("two registrations of one credential at once on %s", (di
     expect(started[0]!.credential.id).toBe(started[1]!.credential.id);
 
     const outcomes = await Promise.all(
-      started.map(({ deps, session, credential }, i) => finishPasskeyRegistration(deps, user, session, { name: `Key ${i}`, credential: JSON.stringify(credential) }, RP, ctx)),
+      started.map(({ deps, session, credential }, i) =>
+        finishPasskeyRegistration(deps, user, session, { name: `Key ${i}`, credential: JSON.stringify(credential) }, RP, ctx, (tx, now) => passkeyBrings(tx, deps, user, session, ctx, now)),
+      ),
     );
     expect(outcomes.map((o) => o.kind).sort()).toEqual(["added", "refused"]);
     expect(outcomes.find((o) => o.kind === "refused")).toEqual({ kind: "refused", reason: "already-added" });
     expect(await a.db.selectFrom("passkeys").select("credential_id").where("user_id", "=", user.id).execute()).toEqual([{ credential_id: auth.credentialId }]);
     const events = await a.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "like", "passkey.%").execute();
     expect(events.map((e) => e.event)).toEqual(["passkey.added"]);
+    const added = outcomes.find((o) => o.kind === "added");
+    expect(added?.brought.recoveryCodes).toHaveLength(10);
+    expect(await a.db.selectFrom("recovery_codes").select("id").where("user_id", "=", user.id).execute()).toHaveLength(10);
+    const issued = await a.db.selectFrom("audit").select("event").where("subject", "=", user.login_id).where("event", "=", "recovery-codes.issued").execute();
+    expect(issued).toHaveLength(1);
   });
 });
 

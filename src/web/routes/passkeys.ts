@@ -21,7 +21,7 @@ import { rateLimited } from "../rate-limit.ts";
 import { answerSignedIn } from "../signed-in.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
-import { passkeyAdded } from "../../strong-factors/manage.ts";
+import { passkeyBrings, type PasskeyBrought } from "../../strong-factors/manage.ts";
 import { recoveryCodesPage } from "../pages/strong-factor-pages.ts";
 import { portalFrameAfterCommit } from "./portal.ts";
 
@@ -43,8 +43,11 @@ export interface PasskeyRegistrationMount {
   /** e.g. "/profile/passkeys": POST `${path}/options` starts (JSON for the module), POST `${path}` finishes. */
   path: string;
   access: Access;
-  /** A passkey was added (committed): usually a redirect back to the page. */
-  onAdded(request: FastifyRequest, reply: FastifyReply, added: Extract<FinishOutcome, { kind: "added" }>): unknown;
+  /**
+   * A passkey was added, committed with what it brings (passkeyBrings: a first strong factor's
+   * recovery codes, the setup screen's end with the session's new token): the page after it.
+   */
+  onAdded(request: FastifyRequest, reply: FastifyReply, added: Extract<FinishOutcome<PasskeyBrought>, { kind: "added" }>): unknown;
   /** A problem to show on the page, with the status to answer and the name typed. */
   onProblem(request: FastifyRequest, reply: FastifyReply, status: number, problem: { error: string; name: string }): unknown;
 }
@@ -81,7 +84,10 @@ export function passkeyRegistrationRoutes(app: FastifyInstance, deps: Deps, moun
     const { user, session } = signedIn(request);
     const form = parseForm(FINISH_FORM, request.body);
     const name = form.name.slice(0, MAX_PASSKEY_NAME);
-    const outcome = await finishPasskeyRegistration(deps, user, session, { name: form.name, credential: form.credential }, relyingParty(request, deps.config), requestContext(deps, request));
+    const ctx = requestContext(deps, request);
+    const outcome = await finishPasskeyRegistration(deps, user, session, { name: form.name, credential: form.credential }, relyingParty(request, deps.config), ctx, (tx, now) =>
+      passkeyBrings(tx, deps, user, session, ctx, now),
+    );
     switch (outcome.kind) {
       case "added":
         return mount.onAdded(request, reply, outcome);
@@ -126,10 +132,8 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
   passkeyRegistrationRoutes(app, deps, {
     path: "/profile/passkeys",
     access: "full",
-    onAdded: async (request, reply) => {
-      // A user without recovery codes (this is their first strong factor) gets a set, shown once.
-      const { user, session } = signedIn(request);
-      const { recoveryCodes } = await passkeyAdded(deps, user, session, requestContext(deps, request));
+    onAdded: async (request, reply, { brought: { recoveryCodes } }) => {
+      // A user without recovery codes (this is their first strong factor) got a set, shown once.
       if (!recoveryCodes) return reply.redirect("/profile?passkey=added#passkeys", 303);
       const frame = await portalFrameAfterCommit(deps, request, reply);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), deps.config, { info: T.added, codes: recoveryCodes, next: "/profile#passkeys", frame }));

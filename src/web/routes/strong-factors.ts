@@ -4,7 +4,7 @@ import type { SafeHtml } from "../../platform/html.ts";
 import { confirmWithApp, confirmWithRecoveryCode, type StrongConfirmOutcome } from "../../signin/strong-step.ts";
 import { pendingApp } from "../../strong-factors/authenticator-app.ts";
 import { factorsOf, type FactorSummary } from "../../strong-factors/factors.ts";
-import { beginAppSetup, confirmAppSetup, passkeyAdded, removeApp, renewRecoveryCodes, type ConfirmSetupOutcome } from "../../strong-factors/manage.ts";
+import { beginAppSetup, confirmAppSetup, removeApp, renewRecoveryCodes, type ConfirmSetupOutcome } from "../../strong-factors/manage.ts";
 import { PASSKEY_TEXT } from "../../passkeys/messages.ts";
 import { addPasskeyForm } from "../pages/passkey-pages.ts";
 import { passkeyRegistrationRoutes } from "./passkeys.ts";
@@ -116,13 +116,11 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     factorSetupPage(t, config, { csrf, passkey: addPasskeyForm(t, { csrf, path: "/factor-setup/passkey", passwordNeeded: false, ...passkey }) });
   app.get("/factor-setup", setup, async (request, reply) => reply.type(HTML).send(setupPage(tr(deps, request), reply.generateCsrf())));
   // "Add a passkey" on the setup screen: the passkeys module's ceremony; the first passkey brings
-  // the recovery codes and ends the setup stage, as the app's confirming code does.
+  // the recovery codes and ends the setup stage, in the transaction that stores it (passkeyBrings), as the app's confirming code does.
   passkeyRegistrationRoutes(app, deps, {
     path: "/factor-setup/passkey",
     access: "factor-setup",
-    onAdded: async (request, reply) => {
-      const { user, session } = signedIn(request);
-      const outcome = await passkeyAdded(deps, user, session, requestContext(deps, request));
+    onAdded: async (request, reply, { brought: outcome }) => {
       if (outcome.token) setSessionCookie(deps, reply, outcome.token);
       if (!outcome.recoveryCodes) return reply.redirect("/", 303);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: PASSKEY_TEXT.added, codes: outcome.recoveryCodes, next: "/" }));
