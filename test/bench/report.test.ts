@@ -111,6 +111,14 @@ describe("the bench report, rendered from a results file", () => {
     expect(report.warning).toBeNull();
   });
 
+  it("without the raw limits (--no-raw), judges no ratio to them: the issue 7 rows carry no mark, the issue 17 rows say n/a", () => {
+    const report = renderReport({ ...results, raw: { argon2: null, fastify: null } });
+    const ratios = split(report.md).sections.get("Ratios and targets (issue 7)")!.split("\n").filter((line) => line.includes("÷ raw argon2id"));
+    expect(ratios.length).toBeGreaterThan(0);
+    for (const line of ratios) expect(line).toMatch(/\| – \| [≥≤] [\d.]+ \| {2}\|$/);
+    expect(split(report.md).sections.has("Raw limits")).toBe(false);
+  });
+
   it("warns of the levels where other processes took more than the noisy-cores threshold", () => {
     const report = renderReport({ ...results, noisyCores: 0.06 });
     const warning = "other processes took more than 0.06 cores during: FAMOS 2FA (product) ½ load 37.5/s, floor (bare Fastify + one argon2id verify + one mail, no storage) ½ load 56.8/s, better-auth (peer) ½ load 28.6/s — those figures are low";
