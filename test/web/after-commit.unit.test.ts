@@ -1,20 +1,9 @@
-import { Writable } from "node:stream";
 import SQLite from "better-sqlite3";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { afterCommit } from "../../src/web/after-commit.ts";
 import { registerErrorPages } from "../../src/web/errors.ts";
+import { appWithLogLines, ERROR, WARN } from "../support/log-lines.ts";
 import { unitConfig } from "../support/unit-app.ts";
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-const WARN = 40;
-const ERROR = 50;
 
 /**
  * afterCommit (web/after-commit.ts): a step after a request's action has committed does not turn the
@@ -22,17 +11,8 @@ const ERROR = 50;
  * what was done; the error handler (a failure outside afterCommit) still answers 503.
  */
 describe("a step after the commit, best effort", () => {
-  let app: FastifyInstance;
-  const lines: LogLine[] = [];
+  const { app, lines } = appWithLogLines();
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as LogLine);
-        done();
-      },
-    });
-    const logger: FastifyBaseLogger = pino({ level: "info" }, sink);
-    app = Fastify({ loggerInstance: logger });
     registerErrorPages(app, unitConfig());
     const busy = () => Object.assign(new SQLite.SqliteError("database is locked", "SQLITE_BUSY"), { parameters: ["secret-code-123456"] });
     app.get("/after", async (request) => afterCommit(request, "the page's notices", () => Promise.reject(busy()), () => "done, without notices"));

@@ -1,20 +1,8 @@
-import { Writable } from "node:stream";
 import SQLite from "better-sqlite3";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerErrorPages } from "../../src/web/errors.ts";
+import { appWithLogLines, ERROR, WARN } from "../support/log-lines.ts";
 import { unitConfig } from "../support/unit-app.ts";
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** pino's levels: what an operator's alert on warnings and errors would see. */
-const WARN = 40;
-const ERROR = 50;
 
 /**
  * The one place that maps errors to answers (web/errors.ts): a database that is temporarily unavailable
@@ -22,17 +10,8 @@ const ERROR = 50;
  * any other fault stays the 500 "Something went wrong" page with its stack in the log.
  */
 describe("the answer to a database that is temporarily unavailable", () => {
-  let app: FastifyInstance;
-  const lines: LogLine[] = [];
+  const { app, lines } = appWithLogLines();
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as LogLine);
-        done();
-      },
-    });
-    const logger: FastifyBaseLogger = pino({ level: "info" }, sink);
-    app = Fastify({ loggerInstance: logger });
     registerErrorPages(app, unitConfig());
     app.get("/busy", () => {
       // better-sqlite3's own error, as a write gets it after the busy timeout; the route's parameters
