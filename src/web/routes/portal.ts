@@ -10,11 +10,19 @@ import { homePage, legalPage, noticePage, sectionPlaceholder, type PortalFrame }
 
 const HTML = "text/html; charset=utf-8";
 
+/** The frame's own part: the user, the reader's language, the time and a CSRF token for Sign out. */
+function frameOf(deps: Deps, request: FastifyRequest, reply: FastifyReply): PortalFrame {
+  return { config: deps.config, t: tr(deps, request), now: deps.clock.now(), csrf: reply.generateCsrf(), user: signedIn(request).user, notices: [] };
+}
+
+/** What the frame reads from the database: the notices and the rollout banner. */
+async function withStoredParts(deps: Deps, frame: PortalFrame): Promise<PortalFrame> {
+  return { ...frame, notices: await activeNotices(deps.db), rollout: await rolloutBanner(deps, frame.user, frame.t) };
+}
+
 /** What every portal page needs around its content: the user, the notices and a CSRF token for Sign out. */
 export async function portalFrame(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<PortalFrame> {
-  const { user } = signedIn(request);
-  const t = tr(deps, request);
-  return { config: deps.config, t, now: deps.clock.now(), csrf: reply.generateCsrf(), user, notices: await activeNotices(deps.db), rollout: await rolloutBanner(deps, user, t) };
+  return withStoredParts(deps, frameOf(deps, request, reply));
 }
 
 /**
@@ -23,14 +31,8 @@ export async function portalFrame(deps: Deps, request: FastifyRequest, reply: Fa
  * them the page still says what was done, rather than a 503 about an action that happened.
  */
 export async function portalFrameAfterCommit(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<PortalFrame> {
-  return afterCommit(request, "the portal frame (notices, rollout banner)", () => portalFrame(deps, request, reply), () => ({
-    config: deps.config,
-    t: tr(deps, request),
-    now: deps.clock.now(),
-    csrf: reply.generateCsrf(),
-    user: signedIn(request).user,
-    notices: [],
-  }));
+  const frame = frameOf(deps, request, reply);
+  return afterCommit(request, "the portal frame (notices, rollout banner)", () => withStoredParts(deps, frame), () => frame);
 }
 
 export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {
