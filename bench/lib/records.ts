@@ -34,7 +34,12 @@ export interface TargetRecord {
   error?: string;
   levels: LevelRecord[];
   halfLoad?: LevelRecord;
-  sessions?: { flowsTotal: number; rssBytes: number; heapUsedBytes?: number; elapsedMs: number };
+  /**
+   * Memory after the sessions: read as the last one ends (rssBytes, wherever V8's collector is), and
+   * `settled`, read again after the server has had no request for `idleMs` (V8's memory reducer
+   * collects when the allocation rate drops, about 8 s after the load: what the process keeps).
+   */
+  sessions?: { flowsTotal: number; rssBytes: number; heapUsedBytes?: number; elapsedMs: number; settled?: { rssBytes: number; heapUsedBytes?: number; idleMs: number } };
   best?: { flowRate: number; passwordRate: number; confirmRate: number; concurrency: number };
 }
 

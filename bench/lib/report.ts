@@ -116,7 +116,10 @@ function targetSection(rec: TargetRecord): ReportSection {
   const st = renderTable(["step p50 / p95 / p99 ms", ...levels.map((l) => l.label)], stepRows);
   const extra = [
     ...rec.notes,
-    rec.sessions ? `RSS after ${rec.sessions.flowsTotal} sessions: ${fmt(rec.sessions.rssBytes / MB)} MB` : "",
+    rec.sessions
+      ? `RSS after ${rec.sessions.flowsTotal} sessions: ${fmt(rec.sessions.rssBytes / MB)} MB` +
+        (rec.sessions.settled ? ` as the last ended, ${fmt(rec.sessions.settled.rssBytes / MB)} MB after ${fmt(rec.sessions.settled.idleMs / 1000)} s without requests` : "")
+      : "",
     ...(rec.error ? [`error: ${rec.error.split("\n")[0]}`] : []),
   ].filter(Boolean);
   return {

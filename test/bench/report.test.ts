@@ -119,6 +119,20 @@ describe("the bench report, rendered from a results file", () => {
     expect(split(report.md).sections.has("Raw limits")).toBe(false);
   });
 
+  it("judges memory on the reading after the server idled, and shows the reading as the last session ended beside it", () => {
+    const MiB = 2 ** 20;
+    const targets = results.targets.map((r) =>
+      r.key === "product" ? { ...r, sessions: { flowsTotal: 10_000, rssBytes: 168 * MiB, heapUsedBytes: 76 * MiB, elapsedMs: 1, settled: { rssBytes: 130 * MiB, idleMs: 12_000 } } } : r,
+    );
+    const md = renderReport({ ...results, targets }).md;
+    const label = "RSS after 10000 sessions and 12.0 s without requests (as the last ended: 168, heap in use 76.0), MB";
+    expect(md).toContain(`| ${label} | 130 | ≤ 150 after 10,000 | PASS |`);
+    expect(md).toContain(`| FAMOS 2FA (product) | ${label} | 130 | ≤ 150 (after 10,000) | ✓ |`);
+    expect(md).toContain("- RSS after 10000 sessions: 168 MB as the last ended, 130 MB after 12.0 s without requests");
+    const over = targets.map((r) => (r.key === "product" && r.sessions?.settled ? { ...r, sessions: { ...r.sessions, settled: { rssBytes: 151 * MiB, idleMs: 12_000 } } } : r));
+    expect(renderReport({ ...results, targets: over }).md).toMatch(/as the last ended: 168, heap in use 76\.0\), MB \| 151 \| ≤ 150 after 10,000 \| FAIL \|/);
+  });
+
   it("warns of the levels where other processes took more than the noisy-cores threshold", () => {
     const report = renderReport({ ...results, noisyCores: 0.06 });
     const warning = "other processes took more than 0.06 cores during: FAMOS 2FA (product) ½ load 37.5/s, floor (bare Fastify + one argon2id verify + one mail, no storage) ½ load 56.8/s, better-auth (peer) ½ load 28.6/s — those figures are low";
