@@ -2,7 +2,10 @@ import type { FastifyRequest, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSession, type Stage } from "../../src/session/sessions.ts";
 import type { Role } from "../../src/users/users.ts";
-import { signedIn } from "../../src/web/auth.ts";
+import Fastify from "fastify";
+import fastifyCookie from "@fastify/cookie";
+import { answerSignedOut, signedIn } from "../../src/web/auth.ts";
+import { cookieSigner } from "../../src/web/cookie-signer.ts";
 import { addUser } from "../support/app.ts";
 import { FormClient, signIn } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
@@ -254,6 +257,28 @@ describe("the section cookie (FAMOS_UPSTREAM_URL set)", () => {
     expect([head.statusCode, head.headers.location]).toEqual([303, "/login"]);
     const own = await client.post("/otp/regenerate", {});
     expect([own.statusCode, own.headers.location]).toEqual([303, "/login"]);
+  });
+});
+
+describe("answerSignedOut: a form whose session ended on its way", () => {
+  it("ends the sign-in here (session cookie cleared, a new CSRF secret, storage cleared) and sends the browser to sign in", async () => {
+    const u = await createUnitApp();
+    const app = Fastify();
+    try {
+      await app.register(fastifyCookie, { secret: cookieSigner(u.deps.keys.cookie) });
+      app.post("/ended", async (_request, reply) => answerSignedOut(u.deps, reply));
+      const answer = await app.inject({ method: "POST", url: "/ended", headers: { cookie: "famos_session=ended-token; famos_csrf=old-secret" } });
+      expect([answer.statusCode, answer.headers.location]).toEqual([303, "/login"]);
+      expect(answer.headers["clear-site-data"]).toBe('"storage"');
+      const cookies = new Map(answer.cookies.map((c) => [c.name, c]));
+      expect(cookies.get("famos_session")?.value).toBe("");
+      const csrf = cookies.get("famos_csrf");
+      expect(csrf && app.unsignCookie(csrf.value)).toMatchObject({ valid: true });
+      expect(app.unsignCookie(csrf!.value).value).not.toBe("old-secret");
+    } finally {
+      await app.close();
+      await u.close();
+    }
   });
 });
 
