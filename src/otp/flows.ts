@@ -11,10 +11,11 @@ const insertFlow = preparedInsert("flows", ["id", "user_id", "kind", "email", "c
 export async function createFlow(
   db: Kysely<Database>,
   random: Random,
-  input: { userId: string; kind: Flow["kind"]; email: string; now: number; returnTo?: string | null },
+  input: { userId: string; kind: Flow["kind"]; email: string; now: number; returnTo?: string | null; id?: string },
 ): Promise<Flow> {
   const flow: Flow = {
-    id: randomId(random),
+    // Chosen by the caller when it has named the flow already (password-reset/reset.ts: the answer names it first).
+    id: input.id ?? randomId(random),
     user_id: input.userId,
     kind: input.kind,
     email: input.email,

@@ -23,34 +23,41 @@ export interface ResetState {
 }
 
 /**
- * "Forgot password?" step 1, FAMOS_PASSWORD_RESET=self (issue 11): a code to the confirmed OTP email
- * under the sign-in's caps and locks. The answer is the same whether or not the login ID exists, is
- * disabled, is locked or has no confirmed address: a state of the same shape, and no mail when
- * nothing is to be sent (ASVS 2.5.x, 3.x: no enumeration).
+ * "Forgot password?" step 1, FAMOS_PASSWORD_RESET=self (issue 11), the answer: a state of the same
+ * shape for every login ID, its flow named now, at random, whether or not one will be made. It reads
+ * nothing: the answer goes before anything is read or written about the login ID, so neither its
+ * content nor its time tells whether an account exists (ASVS 2.5.x, 3.x: no enumeration). The work
+ * for the account follows the answer: sendResetCode.
  */
-export async function startPasswordReset(deps: Deps, loginId: string, ctx: RequestContext): Promise<ResetState> {
+export function resetState(deps: Deps, loginId: string): ResetState {
+  return { flowId: randomId(deps.random), loginKey: loginKey(loginId).slice(0, 128) };
+}
+
+/**
+ * Step 1's work, after the answer (web/after-reply.ts): a code to the confirmed OTP email, in the flow
+ * `state` named, under the sign-in's caps and locks. Nothing is written and no mail sent for an
+ * unknown, disabled, locked or paused login ID or one without a confirmed address.
+ */
+export async function sendResetCode(deps: Deps, state: ResetState, ctx: RequestContext): Promise<void> {
   const now = deps.clock.now();
-  const key = loginKey(loginId).slice(0, 128);
-  const state: ResetState = { flowId: randomId(deps.random), loginKey: key };
-  if (key === "") return state;
+  const key = state.loginKey;
+  if (key === "") return;
   const [paused, user] = await Promise.all([loginIdPaused(deps.db, "reset", key, now, deps.config), findUserByLogin(deps.db, key)]);
-  if (paused || !user || signInBarred(user, now) || !user.otp_email) return state;
+  if (paused || !user || signInBarred(user, now) || !user.otp_email) return;
   const email = user.otp_email;
   const issued = await deps.db.transaction().execute(async (tx) => {
     // The account as it is now, its row taken first: an OTP email reset or a disable committed since
     // it was read voided every code, and a code made now would go, live, to the address support just
-    // removed. Such a change stops the request, answered as any other (sameAccess).
+    // removed. Such a change stops the request, as any other refusal does (sameAccess).
     const current = await findUserTakingTurns(tx, deps.dialect, user.id);
     if (!current || !sameAccess(user, current)) return null;
-    const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "password-reset", email, now });
+    const flow = await createFlow(tx, deps.random, { id: state.flowId, userId: user.id, kind: "password-reset", email, now });
     const outcome = await issueCode(deps, tx, flow, user.login_id, now, ctx, user);
     await recordAudit(tx, now, { event: "password.reset-requested", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { code: outcome.kind } });
-    return { flow, outcome };
+    return outcome;
   });
-  if (!issued) return state;
   // The one way a code's mail goes out after its commit: counted, and handed to SMTP (send-code.ts).
-  codeQueued(deps, issued.outcome);
-  return { flowId: issued.flow.id, loginKey: key };
+  if (issued) codeQueued(deps, issued);
 }
 
 export type ResetOutcome =

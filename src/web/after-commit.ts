@@ -14,12 +14,16 @@ export async function afterCommit<T>(request: FastifyRequest, what: string, step
   try {
     return await step();
   } catch (error) {
-    // The driver's code and message only for an unavailable database, as web/errors.ts logs them
-    // (never the statement's parameters); a fault of ours with its stack.
-    const detail = isDatabaseUnavailable(error)
-      ? { after: what, code: (error as { code?: unknown }).code, reason: (error as Error).message }
-      : { after: what, err: error };
-    request.log.error(detail, "failed after the commit; answered with what was done");
+    request.log.error(failureDetail(what, error), "failed after the commit; answered with what was done");
     return fallback();
   }
+}
+
+/**
+ * A log line's fields for a step that failed where no error page can answer (here, and after-reply.ts):
+ * the driver's code and message only for an unavailable database, as web/errors.ts logs them (never
+ * the statement's parameters); a fault of ours with its stack.
+ */
+export function failureDetail(what: string, error: unknown): Record<string, unknown> {
+  return isDatabaseUnavailable(error) ? { after: what, code: (error as { code?: unknown }).code, reason: (error as Error).message } : { after: what, err: error };
 }

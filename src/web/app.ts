@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
+import { registerAfterReply } from "./after-reply.ts";
 import { registerSessionLoading } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
@@ -82,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   collectRoutes(app);
+  registerAfterReply(app);
 
   await app.register(fastifyCookie, { secret: cookieSigner(deps.keys.cookie) });
   // FAMOS's own pages send url-encoded forms only: without Fastify's default JSON and text parsers

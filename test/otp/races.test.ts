@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { startPasswordReset } from "../../src/password-reset/reset.ts";
+import { startPasswordReset } from "../support/password-reset.ts";
 import { passwordStep } from "../../src/signin/password-step.ts";
 import { addUser } from "../support/app.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";

@@ -32,6 +32,7 @@ describe("the reset's wrong codes lock the reset, never the owner's sign-in", ()
     const stranger = new FormClient(t.app, `198.51.100.${(n += 1) % 250}`);
     await stranger.get("/forgot-password");
     await stranger.post("/forgot-password", { loginId });
+    await t.app.afterReply.settled();
     await stranger.get("/forgot-password/code");
     const answer = await stranger.post("/forgot-password/code", { code: "000000", newPassword: NEW, confirmNewPassword: NEW });
     return { status: answer.statusCode, body: answer.body };

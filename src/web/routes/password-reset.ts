@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import { completePasswordReset, startPasswordReset, type ResetState } from "../../password-reset/reset.ts";
+import { completePasswordReset, resetState, sendResetCode, type ResetState } from "../../password-reset/reset.ts";
 import { tr } from "../reader.ts";
 import { requestContext } from "../auth.ts";
 import { requestIsHttps } from "../https.ts";
@@ -49,8 +49,12 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/forgot-password", { config: { access: "public", ...limited } }, async (request, reply) => {
     const form = parseForm(START_FORM, request.body);
-    const started = await startPasswordReset(deps, form.loginId, requestContext(deps, request));
-    reply.setCookie(COOKIE, `${started.flowId}:${started.loginKey}`, cookieOptions(request));
+    // Answered before anything about the login ID is read: for an account the work (a transaction and
+    // a mail) follows the answer, so the answer's time does not tell who exists (SPEC item 1).
+    const state = resetState(deps, form.loginId);
+    const ctx = requestContext(deps, request);
+    app.afterReply.run(reply, "the password reset's code", () => sendResetCode(deps, state, ctx));
+    reply.setCookie(COOKIE, `${state.flowId}:${state.loginKey}`, cookieOptions(request));
     return reply.redirect("/forgot-password/code", 303);
   });
 

@@ -1,0 +1,61 @@
+import { setTimeout as delay } from "node:timers/promises";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { failureDetail } from "./after-commit.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Work a route runs after its answer has gone (see registerAfterReply). */
+    afterReply: AfterReply;
+  }
+}
+
+/**
+ * How long the work waits once the answer has left this process. Handed to the kernel is not yet
+ * delivered: on a host shared with whatever relays or reads the answer (nginx in front, the client of
+ * `npm run check:timing`), work started at once took the CPU they needed, and an account's answer
+ * arrived about 0.4 ms (30%) later than an unknown login ID's on a loaded 2-core machine, as it did
+ * after the next turn of the event loop; 2 ms later and more, they arrived alike. Ten leave a margin
+ * and delay a code's mail by nothing a user would notice.
+ */
+const AFTER_THE_ANSWER_MS = 10;
+
+export interface AfterReply {
+  /**
+   * Starts `work` once `reply` has been handed to the socket (or its client has gone), and a moment
+   * later (AFTER_THE_ANSWER_MS), never before: the answer's time does not depend on it. A failure is logged at error in one line, as afterCommit
+   * logs one, and goes no further (no unhandled rejection: the answer has gone, nobody is left to tell).
+   */
+  run(reply: FastifyReply, what: string, work: () => Promise<unknown>): void;
+  /** Resolves once no such work is waiting or running. app.close() waits for it too. */
+  settled(): Promise<void>;
+}
+
+/**
+ * Work that follows a request's answer instead of preceding it, when waiting for it would tell
+ * something by the answer's time (password-reset.ts: whether a login ID is an account). Tracked from
+ * the moment it is asked for, so that the app's close, which runs before the database is closed
+ * (src/cli/commands/serve.ts, test/support/app.ts), waits for it: Fastify closes the server and
+ * finishes the requests in flight first, then runs this hook, so no answer can still ask for work.
+ */
+export function registerAfterReply(app: FastifyInstance): void {
+  const inFlight = new Set<Promise<void>>();
+  const run: AfterReply["run"] = (reply, what, work) => {
+    // 'close' follows 'finish' (the last byte handed to the socket) and comes alone when the client
+    // went first: either way the work starts once, after the answer.
+    const answered = new Promise<void>((resolve) => reply.raw.once("close", resolve));
+    const done = answered
+      .then(() => delay(AFTER_THE_ANSWER_MS))
+      .then(work)
+      .then(
+        () => undefined,
+        (error: unknown) => reply.log.error(failureDetail(what, error), "failed after the answer; the answer had gone already"),
+      )
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  };
+  const settled = async () => {
+    while (inFlight.size > 0) await Promise.all(inFlight);
+  };
+  app.decorate("afterReply", { run, settled });
+  app.addHook("onClose", settled);
+}

@@ -1,0 +1,104 @@
+import SQLite from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { registerAfterReply } from "../../src/web/after-reply.ts";
+import { appWithLogLines, ERROR, WARN } from "../support/log-lines.ts";
+
+/** A promise the test lets go of: work that takes as long as the test says. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** A few turns of the event loop: long enough for a close that did not wait to have finished. */
+const turns = async (n = 20) => {
+  for (let i = 0; i < n; i += 1) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/**
+ * afterReply (web/after-reply.ts): work a route asks for starts once its answer has gone, so the
+ * answer's time does not depend on it (password-reset.ts). A failure there is one line at error and
+ * nothing more: the server answers the next request. The app's close waits for work in flight, since
+ * the database is closed after it.
+ */
+describe("work after the reply", () => {
+  async function appWithWork(work: () => Promise<unknown>) {
+    const { app, lines } = appWithLogLines();
+    registerAfterReply(app);
+    app.get("/later", async (_request, reply) => {
+      app.afterReply.run(reply, "the test's work", work);
+      return "answered";
+    });
+    app.get("/ok", async () => "still serving");
+    await app.ready();
+    return { app, lines };
+  }
+
+  it("starts the work only after the answer is sent, and the answer does not wait for it", async () => {
+    const held = gate();
+    const seen: string[] = [];
+    let received = false;
+    const { app } = await appWithWork(async () => {
+      seen.push(received ? "started after the answer" : "started before the answer");
+      await held.opened;
+      seen.push("done");
+    });
+    try {
+      const answer = await app.inject({ url: "/later" });
+      received = true;
+      expect(answer.body).toBe("answered");
+      await turns();
+      expect(seen).not.toContain("done");
+      held.open();
+      await app.afterReply.settled();
+      expect(seen).toEqual(["started after the answer", "done"]);
+    } finally {
+      held.open();
+      await app.close();
+    }
+  });
+
+  it("logs a failure of the work once at error, saying what failed (the database's code, no parameters), and keeps serving", async () => {
+    const busy = Object.assign(new SQLite.SqliteError("database is locked", "SQLITE_BUSY"), { parameters: ["secret-code-123456"] });
+    const { app, lines } = await appWithWork(() => Promise.reject(busy));
+    try {
+      expect((await app.inject({ url: "/later" })).body).toBe("answered");
+      await app.afterReply.settled();
+      const logged = lines.filter((line) => line.level >= WARN);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ level: ERROR, msg: "failed after the answer; the answer had gone already", after: "the test's work", code: "SQLITE_BUSY" });
+      expect(JSON.stringify(logged[0])).not.toContain("secret-code-123456");
+      expect((await app.inject({ url: "/ok" })).body).toBe("still serving");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("logs a fault of ours thrown before the work's first await, with its stack, and rejects nothing", async () => {
+    const { app, lines } = await appWithWork(() => (undefined as unknown as { run(): Promise<void> }).run());
+    try {
+      await app.inject({ url: "/later" });
+      await app.afterReply.settled();
+      expect(lines.filter((line) => line.level >= WARN)).toMatchObject([{ level: ERROR, after: "the test's work", err: { type: "TypeError" } }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("closes only once the work in flight is done", async () => {
+    const held = gate();
+    const order: string[] = [];
+    const { app } = await appWithWork(async () => {
+      await held.opened;
+      order.push("work done");
+    });
+    await app.inject({ url: "/later" });
+    await turns();
+    const closing = app.close().then(() => order.push("closed"));
+    await turns();
+    expect(order).toEqual([]);
+    held.open();
+    await closing;
+    expect(order).toEqual(["work done", "closed"]);
+  });
+});
