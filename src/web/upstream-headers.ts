@@ -76,9 +76,10 @@ function isFamosCookieName(name: string): boolean {
  */
 export function upstreamResponseHeaders(headers: IncomingHttpHeaders, sandbox: readonly string[]): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = { ...headers };
-  const setCookie = headers["set-cookie"];
+  // undici, the proxy's HTTP client, gives a single Set-Cookie as a string and several as an array.
+  const setCookie: string | string[] | undefined = headers["set-cookie"];
   if (setCookie !== undefined) {
-    const kept = setCookie.filter((line) => !isFamosCookieName(line.split("=", 1)[0]!));
+    const kept = [setCookie].flat().filter((line) => !isFamosCookieName(line.split("=", 1)[0]!));
     if (kept.length > 0) result["set-cookie"] = kept;
     else delete result["set-cookie"];
   }

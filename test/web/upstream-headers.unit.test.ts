@@ -83,6 +83,11 @@ describe("headers of the protected application's answer", () => {
     expect(upstreamResponseHeaders({ "content-type": "text/plain" }, [])).toEqual({ "content-type": "text/plain", "content-security-policy": ["sandbox"] });
   });
 
+  it("reads a Set-Cookie the HTTP client gives as one string (a single cookie) as well as several lines", () => {
+    expect(upstreamResponseHeaders({ "set-cookie": "famos_session=planted" as unknown as string[] }, [])["set-cookie"]).toBeUndefined();
+    expect(upstreamResponseHeaders({ "set-cookie": "app=1; Path=/" as unknown as string[] }, [])["set-cookie"]).toEqual(["app=1; Path=/"]);
+  });
+
   it("drops a FAMOS cookie whose line starts with blanks (a cookie name is trimmed when read: RFC 6265 §5.2)", () => {
     expect(upstreamResponseHeaders({ "set-cookie": [" famos_session=planted", "\tfamos_csrf=x", " app=1"] }, [])["set-cookie"]).toEqual([" app=1"]);
   });
