@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { applicationCookieTag } from "../../src/web/upstream-headers.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
-import { closedPort, signInFrom, startExampleApp } from "./protected-support.ts";
+import { closedPort, rememberState, signInFrom, startExampleApp } from "./protected-support.ts";
 
 interface Diagnostics {
   method: string;
@@ -279,14 +279,7 @@ describe("reverse proxy: the application's cookies belong to the FAMOS user they
   let upstream: Awaited<ReturnType<typeof startExampleApp>>;
 
   beforeAll(async () => {
-    // The application's own session, kept in a cookie as many legacy applications keep it.
-    upstream = await startExampleApp((request, response) => {
-      const url = new URL(request.url ?? "/", "http://app.invalid");
-      if (url.pathname !== "/customer/remember") return false;
-      response.writeHead(200, { "content-type": "text/plain; charset=utf-8", "set-cookie": `app_session=${url.searchParams.get("state")}; Path=/; HttpOnly` });
-      response.end("remembered");
-      return true;
-    });
+    upstream = await startExampleApp(rememberState);
     t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: upstream.url } });
   });
   afterAll(async () => {

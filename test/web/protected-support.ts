@@ -28,6 +28,18 @@ export async function startExampleApp(extra?: ExtraRoute): Promise<{ server: Ser
   };
 }
 
+/**
+ * The application keeping its own session in a cookie, as many legacy applications do:
+ * `/customer/remember?state=X` answers with `Set-Cookie: app_session=X; Path=/; HttpOnly`.
+ */
+export const rememberState: ExtraRoute = (request, response) => {
+  const url = new URL(request.url ?? "/", "http://app.invalid");
+  if (url.pathname !== "/customer/remember") return false;
+  response.writeHead(200, { "content-type": "text/plain; charset=utf-8", "set-cookie": `app_session=${url.searchParams.get("state")}; Path=/; HttpOnly` });
+  response.end("remembered");
+  return true;
+};
+
 /** A port nobody listens on (bound, then closed). */
 export async function closedPort(): Promise<number> {
   const server: Server = createServer();
