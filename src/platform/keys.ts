@@ -10,11 +10,20 @@ export interface Keys {
   totpSecret: Buffer;
   /** Keys the hashes of recovery codes (HMAC-SHA256; issue 13). */
   recoveryCode: Buffer;
+  /** Keys the per-user tag on the protected application's cookie names (src/web/upstream-headers.ts). */
+  appCookie: Buffer;
 }
 
 export function deriveKeys(secret: Buffer): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync("sha256", secret, "famos-2fa", info, 32));
-  return { code: derive("otp-code"), cookie: derive("cookie-signing"), device: derive("device-cookie"), totpSecret: derive("totp-secret"), recoveryCode: derive("recovery-code") };
+  return {
+    code: derive("otp-code"),
+    cookie: derive("cookie-signing"),
+    device: derive("device-cookie"),
+    totpSecret: derive("totp-secret"),
+    recoveryCode: derive("recovery-code"),
+    appCookie: derive("application-cookie"),
+  };
 }
 
 export function hmacHex(key: Buffer, message: string): string {

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { User } from "../users/users.ts";
 
@@ -32,32 +33,74 @@ export function isIdentityHeaderName(name: string): boolean {
 /**
  * The request headers for the application: the client's X-Famos-* headers removed (node merges
  * duplicates of one name, and names arrive lower-cased, so each goes whatever its case or count),
- * FAMOS's own cookies removed, then FAMOS's identity headers set.
+ * the Cookie header cut to the signed-in user's own application cookies (applicationCookies), then
+ * FAMOS's identity headers set.
  */
-export function upstreamRequestHeaders(headers: IncomingHttpHeaders, user: Parameters<typeof identityHeaders>[0]): IncomingHttpHeaders {
+export function upstreamRequestHeaders(headers: IncomingHttpHeaders, user: Parameters<typeof identityHeaders>[0], tag: string): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!isIdentityHeaderName(name)) result[name] = value;
   }
-  const cookie = withoutFamosCookies(headers.cookie);
+  const cookie = applicationCookies(headers.cookie, tag);
   if (cookie === undefined) delete result.cookie;
   else result.cookie = cookie;
   return { ...result, ...identityHeaders(user) };
 }
 
 /**
- * A Cookie header without FAMOS's cookies (famos_session, famos_csrf, with or without the __Host- and
- * __Secure- prefixes): the application must never hold the session token, which would let it, or
- * anyone who reads its logs, act as the user in FAMOS. Undefined when nothing is left.
+ * The application's cookies are bound to the FAMOS user they were set for. Staff share PCs: when A
+ * signs out (or her session lapses) and B signs in on the same browser, the browser still sends what
+ * the application set for A, and an application that keeps its session or state in a cookie would show
+ * B what is A's. So each of its cookies goes to the browser under a name that ends in its user's tag
+ * (`app_session` becomes `app_session.<tag>`; a `__Host-`/`__Secure-` prefix stays first), and comes
+ * back to the application under its own name only in that user's requests. The tag is per user, not
+ * per session, so a user's own preferences in the application outlive her sign-in.
+ *
+ * The tag: the first 12 base64url characters (72 bits) of HMAC-SHA256 over the user id, under a key
+ * of its own derived from FAMOS_SECRET (keys.appCookie). Nobody without the key can tell whose a
+ * cookie is or make one that passes as another user's; the user id never appears in the browser.
  */
-export function withoutFamosCookies(cookie: string | string[] | undefined): string | undefined {
+export function applicationCookieTag(key: Buffer, userId: string): string {
+  return createHmac("sha256", key).update(userId).digest("base64url").slice(0, 12);
+}
+
+/** RFC 6265 §4.1.1: a cookie-name is a token (RFC 9110 §5.6.2: visible ASCII but separators). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The Cookie header the application receives: only the cookies tagged for the signed-in user, under
+ * the names the application gave them. FAMOS's own cookies (famos_session, famos_csrf: the application
+ * must never hold the session token, which would let it, or anyone who reads its logs, act as the user
+ * in FAMOS), other users' cookies and untagged ones stay behind — an application cookie set before
+ * cookies were tagged goes once, and the application sets it again. Undefined when nothing is left.
+ */
+export function applicationCookies(cookie: string | string[] | undefined, tag: string): string | undefined {
   if (cookie === undefined) return undefined;
-  const pairs = (Array.isArray(cookie) ? cookie.join("; ") : cookie).split(";").map((pair) => pair.trim());
-  const kept = pairs.filter((pair) => {
-    if (pair === "") return false;
-    return !isFamosCookieName(pair.split("=", 1)[0]!);
-  });
+  const suffix = `.${tag}`;
+  const kept: string[] = [];
+  for (const pair of [cookie].flat().join("; ").split(";")) {
+    const trimmed = pair.trim();
+    const name = trimmed.split("=", 1)[0]!;
+    if (!name.endsWith(suffix) || name.length === suffix.length || !trimmed.includes("=")) continue;
+    const own = name.slice(0, -suffix.length);
+    if (!isFamosCookieName(own)) kept.push(own + trimmed.slice(name.length));
+  }
   return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+/**
+ * A Set-Cookie line of the application as the browser receives it: the name tagged for the signed-in
+ * user (see applicationCookieTag), the value and every attribute as they were. Null for a line that
+ * sets one of FAMOS's cookies (a planted session cookie is session fixation) and for one whose name
+ * is not a cookie-name token (none, or one with blanks or separators), which cannot be bound.
+ */
+function taggedSetCookie(line: string, tag: string): string | null {
+  const pair = line.split(";", 1)[0]!;
+  const equals = pair.indexOf("=");
+  if (equals < 0) return null;
+  const name = pair.slice(0, equals).trim();
+  if (!COOKIE_NAME.test(name) || isFamosCookieName(name)) return null;
+  return `${name}.${tag}${line.slice(line.indexOf("="))}`;
 }
 
 /** FAMOS's cookie names (session, CSRF, section cookie), with or without the __Host- and __Secure- prefixes. */
@@ -72,13 +115,14 @@ function isFamosCookieName(name: string): boolean {
  * sandbox` (CSP Level 3 §6.3.2, HTML's sandboxing flags) puts every such page in an opaque origin:
  * its scripts, forms and links still work, but FAMOS's pages are another origin to them. It is sent
  * as a header of its own, so the application's own policy still applies beside it. The application
- * may not set FAMOS's cookies either (a planted session cookie is session fixation).
+ * may not set FAMOS's cookies either, and its own are tagged for the signed-in user (taggedSetCookie).
  */
-export function upstreamResponseHeaders(headers: IncomingHttpHeaders, sandbox: readonly string[]): IncomingHttpHeaders {
+export function upstreamResponseHeaders(headers: IncomingHttpHeaders, sandbox: readonly string[], tag: string): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = { ...headers };
-  const setCookie = headers["set-cookie"];
+  // undici, the proxy's HTTP client, gives a single Set-Cookie as a string and several as an array.
+  const setCookie: string | string[] | undefined = headers["set-cookie"];
   if (setCookie !== undefined) {
-    const kept = setCookie.filter((line) => !isFamosCookieName(line.split("=", 1)[0]!));
+    const kept = [setCookie].flat().flatMap((line) => taggedSetCookie(line, tag) ?? []);
     if (kept.length > 0) result["set-cookie"] = kept;
     else delete result["set-cookie"];
   }

@@ -19,11 +19,12 @@ describe("keys derived from FAMOS_SECRET (RFC 5869 HKDF-SHA256, one key per purp
   it("gives each purpose its own key, and the same key for the same secret", () => {
     const keys = deriveKeys(SECRET_A);
     expect(keys.code.equals(keys.cookie)).toBe(false);
+    expect(new Set(Object.values(keys).map((key) => key.toString("hex"))).size).toBe(Object.keys(keys).length);
     expect(keys.code.equals(SECRET_A)).toBe(false);
     expect(deriveKeys(Buffer.from(SECRET_A)).code.equals(keys.code)).toBe(true);
   });
 
-  it.each(["code", "cookie"] as const)("changes the %s key with the secret", (purpose) => {
+  it.each(["code", "cookie", "appCookie"] as const)("changes the %s key with the secret", (purpose) => {
     expect(deriveKeys(SECRET_A)[purpose].equals(deriveKeys(SECRET_B)[purpose])).toBe(false);
   });
 

@@ -12,6 +12,8 @@ import { bcryptHash, csvField, djangoPbkdf2, HEADER } from "../cli/import-fixtur
 /** Regression tests for the outside test's findings (issue 19, items 3 and 7). */
 
 const ENROLMENT = { allowedDomains: [] as string[], sharedMailboxPolicy: "off" as const, sharedMailboxNames: [] as string[] };
+/** A user's tag on the application's cookie names (applicationCookieTag: 12 base64url characters). */
+const TAG = "Tg0123456789";
 const enter = (email: string, allowedDomains: string[]) => checkEmailEntry({ email, confirmEmail: email, ownMailbox: true }, { ...ENROLMENT, allowedDomains });
 
 describe("issue 19.7: the upstream header filter", () => {
@@ -24,7 +26,7 @@ describe("issue 19.7: the upstream header filter", () => {
 
   it("sends the application only FAMOS's own identity, whatever the client spelled", () => {
     const forged = { "x-famos.role": "admin", "x.famos.login.id": "root", "x_famos_name": "Mallory", host: "famos.test" };
-    const sent = upstreamRequestHeaders(forged, { login_id: "jsmith", full_name: "Jane Smith", partner_number: "01234", role: "user" });
+    const sent = upstreamRequestHeaders(forged, { login_id: "jsmith", full_name: "Jane Smith", partner_number: "01234", role: "user" }, TAG);
     expect(Object.keys(sent).filter(isIdentityHeaderName).sort()).toEqual(["x-famos-login-id", "x-famos-name", "x-famos-partner", "x-famos-role"]);
     expect(sent["x-famos-role"]).toBe("user");
     expect(sent["x-famos.role"]).toBeUndefined();
@@ -38,14 +40,15 @@ describe("issue 19.4: the application's answers", () => {
     const headers = upstreamResponseHeaders(
       { "set-cookie": ["famos_session=planted; Path=/", "__Host-famos_session=x; Path=/; Secure", "__Secure-FAMOS_csrf=y", " famos_section=z", "theme=dark; Path=/"] },
       ["allow-scripts"],
+      TAG,
     );
-    expect(headers["set-cookie"]).toEqual(["theme=dark; Path=/"]);
-    expect(upstreamResponseHeaders({ "set-cookie": ["famos_session=planted"] }, [])["set-cookie"]).toBeUndefined();
+    expect(headers["set-cookie"]).toEqual([`theme.${TAG}=dark; Path=/`]);
+    expect(upstreamResponseHeaders({ "set-cookie": ["famos_session=planted"] }, [], TAG)["set-cookie"]).toBeUndefined();
   });
 
   it("run in a sandbox beside the application's own policy, never with allow-same-origin by default", () => {
-    expect(upstreamResponseHeaders({}, ["allow-scripts", "allow-forms"])["content-security-policy"]).toEqual(["sandbox allow-scripts allow-forms"]);
-    expect(upstreamResponseHeaders({ "content-security-policy": "default-src 'self'" }, [])["content-security-policy"]).toEqual(["default-src 'self'", "sandbox"]);
+    expect(upstreamResponseHeaders({}, ["allow-scripts", "allow-forms"], TAG)["content-security-policy"]).toEqual(["sandbox allow-scripts allow-forms"]);
+    expect(upstreamResponseHeaders({ "content-security-policy": "default-src 'self'" }, [], TAG)["content-security-policy"]).toEqual(["default-src 'self'", "sandbox"]);
     const defaults = loadConfig({});
     expect(defaults.ok && defaults.config.upstreamSandbox).not.toContain("allow-same-origin");
     expect(loadConfig({ FAMOS_UPSTREAM_SANDBOX: "allow-scripts allow-everything" })).toMatchObject({ ok: false, errors: [expect.stringMatching(/^FAMOS_UPSTREAM_SANDBOX: "allow-everything" is not a sandbox keyword/)] });

@@ -1,12 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { useBrowser } from "../support/browser-app.ts";
 import { signInInBrowser } from "../support/browser.ts";
-import { saveQuotationInBrowser } from "./protected-support.ts";
+import { rememberState, saveQuotationInBrowser, startExampleApp } from "./protected-support.ts";
 
 /**
  * A page of the protected application whose script tries what an injected script would (issue 19.4):
@@ -43,30 +40,14 @@ function hostilePage(targetId: string): string {
 </script></body></html>`;
 }
 
-/** The example application, plus the hostile page at /vehicle/offers. */
-function startUpstream(hostile: () => string): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
-  const example = createProtectedApp();
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    if (request.url === "/vehicle/offers") {
-      response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      response.end(hostile());
-      return;
-    }
-    example.emit("request", request, response);
+/** The example application, plus the hostile page at /vehicle/offers and its own session cookie (rememberState). */
+function startUpstream(hostile: () => string): ReturnType<typeof startExampleApp> {
+  return startExampleApp((request, response) => {
+    if (request.url !== "/vehicle/offers") return rememberState(request, response);
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    response.end(hostile());
+    return true;
   });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        server,
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        stop: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      }),
-    ),
-  );
 }
 
 describe("issue 19.4: the protected application runs sandboxed, in Chromium", () => {
@@ -121,5 +102,30 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     await expect.poll(() => new URL(page.url()).pathname).toBe("/customer");
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Customer");
     expect(await page.locator("#signed-in-login").textContent()).toBe("sandbox.user");
+  });
+
+  it("a shared PC: the application's own session cookie, set for A, does not reach the application once B has signed in", async () => {
+    const a = await addUser(t.deps, { loginId: "shared.browser.a" });
+    const b = await addUser(t.deps, { loginId: "shared.browser.b" });
+    const page = await chromium.newPage();
+    /** Who the application was told is signed in, and the Cookie header it received (its diagnostics page). */
+    const seen = async () => {
+      await page.goto(`${famos}/customer/diagnostics`);
+      const { identity, headers } = JSON.parse((await page.locator("body").textContent())!) as { identity: { loginId: string }; headers: { cookie?: string } };
+      return { loginId: identity.loginId, cookie: headers.cookie ?? null };
+    };
+    const held = async () => (await page.context().cookies()).filter((c) => c.name.startsWith("app_session")).map((c) => [c.name, c.value]);
+
+    await signIn(page, a, "/customer");
+    await page.goto(`${famos}/customer/remember?state=A-state`);
+    expect(await seen()).toEqual({ loginId: "shared.browser.a", cookie: "app_session=A-state" });
+    await page.goto(`${famos}/profile`);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
+
+    await signIn(page, b, "/customer");
+    expect(await seen()).toEqual({ loginId: "shared.browser.b", cookie: null });
+    // Chromium still holds and sends A's cookie (sign-out cannot clear it), under a name with A's tag.
+    expect(await held()).toEqual([[expect.stringMatching(/^app_session\.[A-Za-z0-9_-]{12}$/), "A-state"]]);
   });
 });

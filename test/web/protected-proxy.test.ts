@@ -2,9 +2,10 @@ import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
+import { applicationCookieTag } from "../../src/web/upstream-headers.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
-import { closedPort, signInFrom, startExampleApp } from "./protected-support.ts";
+import { closedPort, rememberState, signInFrom, startExampleApp } from "./protected-support.ts";
 
 interface Diagnostics {
   method: string;
@@ -38,6 +39,9 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
     await t.close();
     await upstream.stop();
   });
+
+  /** The user's tag on the application's cookie names, as FAMOS puts it on them. */
+  const tagOf = (user: { id: string }) => applicationCookieTag(t.deps.keys.appCookie, user.id);
 
   async function diagnostics(client: FormClient, path = "/quotation/diagnostics"): Promise<Diagnostics> {
     const response = await client.get(path);
@@ -96,7 +100,7 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
       "X-Famos-Partner", "99999",
       "X-Famos-Impersonate", "admin",
       "X-Famos.Role", "admin",
-      "Cookie", `theme=dark; ${client.cookieHeader()}; last_quote=17`,
+      "Cookie", `theme.${tagOf(user)}=dark; ${client.cookieHeader()}; last_quote.${tagOf(user)}=17; untagged=1`,
     ]);
     expect(status).toBe(200);
     const seen = JSON.parse(body) as Diagnostics;
@@ -107,7 +111,7 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
     expect(seen.headers["x_famos_name"]).toBeUndefined();
     expect(seen.headers["x-famos-impersonate"]).toBeUndefined();
     expect(seen.headers["x-famos.role"]).toBeUndefined();
-    // The application's own cookies pass; FAMOS's session and CSRF cookies never do.
+    // The user's own application cookies pass, under their own names; FAMOS's session and CSRF cookies never do.
     expect(seen.headers.cookie).toBe("theme=dark; last_quote=17");
     expect(JSON.stringify(seen.headers)).not.toMatch(/famos_session|famos_csrf/);
     expect(seen.headers["x-forwarded-for"]).toBe("127.0.0.1");
@@ -238,7 +242,7 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
     }
   });
 
-  it("passes WebSocket upgrades for signed-in users only, with identity and without FAMOS's cookies", async () => {
+  it("passes WebSocket upgrades for signed-in users only, with identity and the user's own application cookies, without FAMOS's", async () => {
     const user = await addUser(t.deps, { loginId: "ws.user" });
     const client = new FormClient(t.app);
     await signInFully(client, t.smtp, user);
@@ -246,7 +250,7 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
 
     // FAMOS_PUBLIC_URL is not set here, so the request's own host is the expected Origin.
     const origin = `http://127.0.0.1:${famosPort}`;
-    const socket = new WebSocket(url, { headers: { cookie: `${client.cookieHeader()}; theme=dark`, origin } });
+    const socket = new WebSocket(url, { headers: { cookie: `${client.cookieHeader()}; theme.${tagOf(user)}=dark; other=1`, origin } });
     const messages: string[] = [];
     await new Promise<void>((resolve, reject) => {
       socket.on("message", (data) => {
@@ -262,6 +266,95 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
 
     expect(await refusedHandshake(url, {})).toBe(303);
     expect(await refusedHandshake(url, { cookie: client.cookieHeader(), origin: "https://evil.example" })).toBe(403);
+  });
+});
+
+/**
+ * Shared dealership PCs: A signs in, the application sets its own session cookie, A signs out (or her
+ * session lapses), B signs in on the same browser. The application must never get A's cookie with B's
+ * identity; each user gets her own cookies back at her next sign-in.
+ */
+describe("reverse proxy: the application's cookies belong to the FAMOS user they were set for", () => {
+  let t: TestApp;
+  let upstream: Awaited<ReturnType<typeof startExampleApp>>;
+
+  beforeAll(async () => {
+    upstream = await startExampleApp(rememberState);
+    t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: upstream.url } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.stop();
+  });
+
+  /** Who the application was told is signed in, and the Cookie header it received. */
+  async function seenByApplication(browser: FormClient): Promise<{ loginId: string; cookie: string | null }> {
+    const response = await browser.get("/customer/diagnostics");
+    expect(response.statusCode, response.body).toBe(200);
+    const seen = JSON.parse(response.body) as Diagnostics;
+    return { loginId: seen.identity.loginId, cookie: (seen.headers.cookie as string | undefined) ?? null };
+  }
+
+  async function remember(browser: FormClient, state: string): Promise<void> {
+    const answer = await browser.get(`/customer/remember?state=${state}`);
+    expect(answer.statusCode, answer.body).toBe(200);
+  }
+
+  async function signOut(browser: FormClient): Promise<void> {
+    await browser.get("/profile");
+    expect((await browser.post("/logout")).statusCode).toBe(303);
+  }
+
+  it("after A signs out, B on the same browser never hands the application A's cookie; each gets her own back at her next sign-in", async () => {
+    const a = await addUser(t.deps, { loginId: "shared.a" });
+    const b = await addUser(t.deps, { loginId: "shared.b" });
+    const browser = new FormClient(t.app);
+    await signInFully(browser, t.smtp, a);
+    await remember(browser, "A-state");
+    expect(await seenByApplication(browser)).toEqual({ loginId: "shared.a", cookie: "app_session=A-state" });
+    await signOut(browser);
+
+    // The browser still holds A's cookie, and sends it; the application hears only of B.
+    await signInFully(browser, t.smtp, b);
+    expect(await seenByApplication(browser)).toEqual({ loginId: "shared.b", cookie: null });
+    await remember(browser, "B-state");
+    expect(await seenByApplication(browser)).toEqual({ loginId: "shared.b", cookie: "app_session=B-state" });
+    await signOut(browser);
+
+    await signInFully(browser, t.smtp, a);
+    expect(await seenByApplication(browser)).toEqual({ loginId: "shared.a", cookie: "app_session=A-state" });
+    // In the browser each cookie's name carries its user's tag; the application sees the name it set.
+    const held = [...browser.cookies].filter(([name]) => name.startsWith("app_session"));
+    expect(held.map(([, value]) => value).sort()).toEqual(["A-state", "B-state"]);
+    for (const [name] of held) expect(name).toMatch(/^app_session\.[A-Za-z0-9_-]{12}$/);
+  });
+
+  it.each([
+    ["idle past FAMOS_SESSION_IDLE", async () => t.clock.advance(31 * 60_000)],
+    [
+      "in use past FAMOS_SESSION_MAX",
+      async (browser: FormClient) => {
+        // A request every 29 minutes keeps the session from idling; 25 of them pass the 12 hours.
+        for (let i = 0; i < 25; i++) {
+          t.clock.advance(29 * 60_000);
+          await browser.get("/customer/diagnostics");
+        }
+      },
+    ],
+  ])("the same when A's session was not signed out but ended %s", async (_how, lapse) => {
+    const a = await addUser(t.deps);
+    const b = await addUser(t.deps);
+    const browser = new FormClient(t.app);
+    await signInFully(browser, t.smtp, a);
+    await remember(browser, "A-state");
+    expect((await seenByApplication(browser)).cookie).toBe("app_session=A-state");
+    await lapse(browser);
+    expect((await browser.get("/customer/diagnostics")).headers.location).toBe(`/login?returnTo=${encodeURIComponent("/customer/diagnostics")}`);
+
+    await signInFully(browser, t.smtp, b);
+    expect(await seenByApplication(browser)).toEqual({ loginId: b.login_id, cookie: null });
+    await remember(browser, "B-state");
+    expect(await seenByApplication(browser)).toEqual({ loginId: b.login_id, cookie: "app_session=B-state" });
   });
 });
 

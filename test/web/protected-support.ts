@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
 import type { Page } from "playwright-core";
@@ -7,9 +7,13 @@ import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import type { TestApp } from "../support/app.ts";
 import { signIn, type FormClient } from "../support/client.ts";
 
-/** The example application listening on a free loopback port. */
-export async function startExampleApp(): Promise<{ server: Server; url: string; port: number; stop(): Promise<void> }> {
-  const server = createProtectedApp();
+/** A test's own page on the application: true when it answered the request, false to leave it to the example. */
+export type ExtraRoute = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/** The example application listening on a free loopback port, with a test's own pages in front of it. */
+export async function startExampleApp(extra?: ExtraRoute): Promise<{ server: Server; url: string; port: number; stop(): Promise<void> }> {
+  const example = createProtectedApp();
+  const server = extra ? createServer((request, response) => void (extra(request, response) || example.emit("request", request, response))) : example;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -23,6 +27,18 @@ export async function startExampleApp(): Promise<{ server: Server; url: string; 
       }),
   };
 }
+
+/**
+ * The application keeping its own session in a cookie, as many legacy applications do:
+ * `/customer/remember?state=X` answers with `Set-Cookie: app_session=X; Path=/; HttpOnly`.
+ */
+export const rememberState: ExtraRoute = (request, response) => {
+  const url = new URL(request.url ?? "/", "http://app.invalid");
+  if (url.pathname !== "/customer/remember") return false;
+  response.writeHead(200, { "content-type": "text/plain; charset=utf-8", "set-cookie": `app_session=${url.searchParams.get("state")}; Path=/; HttpOnly` });
+  response.end("remembered");
+  return true;
+};
 
 /** A port nobody listens on (bound, then closed). */
 export async function closedPort(): Promise<number> {

@@ -1,7 +1,23 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { IDENTITY_HEADER_NAMES, identityHeaders, isIdentityHeaderName, upstreamRequestHeaders, upstreamResponseHeaders, withoutFamosCookies } from "../../src/web/upstream-headers.ts";
+import { deriveKeys } from "../../src/platform/keys.ts";
+import {
+  applicationCookieTag,
+  applicationCookies,
+  IDENTITY_HEADER_NAMES,
+  identityHeaders,
+  isIdentityHeaderName,
+  upstreamRequestHeaders,
+  upstreamResponseHeaders,
+} from "../../src/web/upstream-headers.ts";
 
 const USER = { login_id: "ł.kowalski", full_name: "Łukasz Kowalski", partner_number: "01234", role: "support" as const };
+const KEY = deriveKeys(Buffer.alloc(32, 0xa1)).appCookie;
+/** The signed-in user's tag, and another user's. */
+const MINE = applicationCookieTag(KEY, "01J8ZK0000000000000000USER");
+const THEIRS = applicationCookieTag(KEY, "01J8ZK0000000000000000OTHR");
+/** RFC 6265 §4.1.1 cookie-name: an RFC 2616 token (no CTLs, no separators). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** SPEC "Protected application": what the application behind FAMOS is told, and what it never receives. */
 describe("headers passed to the protected application", () => {
@@ -25,34 +41,80 @@ describe("headers passed to the protected application", () => {
 
   it("drops every identity header the client sent, whatever its spelling, and sets FAMOS's own", () => {
     const headers = upstreamRequestHeaders(
-      { host: "famos.test", "x-famos-login-id": "admin", "x_famos_role": "admin", "x-famos-extra": "1", accept: "text/html", cookie: "app=1" },
+      { host: "famos.test", "x-famos-login-id": "admin", "x_famos_role": "admin", "x-famos-extra": "1", accept: "text/html", cookie: `app.${MINE}=1` },
       USER,
+      MINE,
     );
     expect(headers).toEqual({ host: "famos.test", accept: "text/html", cookie: "app=1", ...identityHeaders(USER) });
   });
 
   it("never passes FAMOS's cookies (the session token) on; drops the header when nothing is left", () => {
-    const headers = upstreamRequestHeaders({ cookie: "famos_session=abc; __Host-famos_csrf=def" }, USER);
+    const headers = upstreamRequestHeaders({ cookie: `famos_session=abc; __Host-famos_csrf=def; app.${THEIRS}=1` }, USER, MINE);
     expect(headers).not.toHaveProperty("cookie");
-    expect(upstreamRequestHeaders({}, USER)).not.toHaveProperty("cookie");
+    expect(upstreamRequestHeaders({}, USER, MINE)).not.toHaveProperty("cookie");
   });
 
   it.each([
-    ["famos_session=a; app=1", "app=1"],
-    ["__Host-famos_session=a;app=1;  __Secure-famos_session=b ; __host-FAMOS_CSRF=c", "app=1"],
-    ["app=1; famos_csrf=x; other=2", "app=1; other=2"],
-    ["famosity=1; my_famos_session=2", "famosity=1; my_famos_session=2"],
-    ["; ;app=1;", "app=1"],
-    ["f__Host-amos_x=1; x__Secure-famos_session=2", "f__Host-amos_x=1; x__Secure-famos_session=2"],
+    [`famos_session=a; app.${MINE}=1`, "app=1"],
+    [`__Host-famos_session=a;app.${MINE}=1;  __Secure-famos_session=b ; __host-FAMOS_CSRF=c`, "app=1"],
+    [`app.${MINE}=1; famos_csrf=x; other.${MINE}=2`, "app=1; other=2"],
+    [`famosity.${MINE}=1; my_famos_session.${MINE}=2`, "famosity=1; my_famos_session=2"],
+    [`; ;app.${MINE}=1;`, "app=1"],
+    [`__Host-app.${MINE}=1; __Secure-theme.${MINE}=dark`, "__Host-app=1; __Secure-theme=dark"],
+    [`a.b.${MINE}=1; x.${MINE}.${MINE}=2; v.${MINE}=p=q`, `a.b=1; x.${MINE}=2; v=p=q`],
     ["famos_session", undefined],
     ["", undefined],
-  ])("keeps the application's cookies of %j: %j", (cookie, kept) => {
-    expect(withoutFamosCookies(cookie)).toBe(kept);
+  ])("forwards the signed-in user's own application cookies of %j, their tag removed: %j", (cookie, kept) => {
+    expect(applicationCookies(cookie, MINE)).toBe(kept);
+  });
+
+  it.each([
+    ["untagged (set before cookies were bound to their user, or by someone else)", "app_session=A-state; theme=dark"],
+    ["another user's", `app_session.${THEIRS}=A-state; __Host-theme.${THEIRS}=dark`],
+    ["FAMOS's own, tagged or not", `famos_session=t; famos_session.${MINE}=t; __Host-famos_csrf.${MINE}=c`],
+    ["tagged with the user's tag in another case, or without its dot", `app.${MINE.toUpperCase()}=1; app${MINE}=2; ${MINE}=3; .${MINE}=4`],
+  ])("forwards no cookie that is %s", (_kind, cookie) => {
+    expect(applicationCookies(cookie, MINE)).toBeUndefined();
+  });
+
+  it("of a Cookie header holding FAMOS's cookies, others' and the user's own, forwards only the user's own", () => {
+    const cookie = `famos_session=tok; app_session.${THEIRS}=A-state; app_session=old; __Host-famos_csrf=c; app_session.${MINE}=B-state; theme.${THEIRS}=dark`;
+    expect(applicationCookies(cookie, MINE)).toBe("app_session=B-state");
+    expect(applicationCookies(cookie, THEIRS)).toBe("app_session=A-state; theme=dark");
   });
 
   it("reads a cookie header given as several lines", () => {
-    expect(withoutFamosCookies(["app=1", "famos_session=a", "other=2"])).toBe("app=1; other=2");
-    expect(withoutFamosCookies(undefined)).toBeUndefined();
+    expect(applicationCookies([`app.${MINE}=1`, "famos_session=a", `other.${MINE}=2`], MINE)).toBe("app=1; other=2");
+    expect(applicationCookies(undefined, MINE)).toBeUndefined();
+  });
+});
+
+/**
+ * The application's cookies are bound to the FAMOS user they were set for (shared PCs: B, signed in
+ * after A in the same browser, must not hand the application A's session or state).
+ */
+describe("the tag that binds the application's cookies to their user", () => {
+  it("is 12 base64url characters of an HMAC-SHA256 of the user id under a key of its own", () => {
+    expect(MINE).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(MINE).toBe(applicationCookieTag(KEY, "01J8ZK0000000000000000USER"));
+  });
+
+  it("differs between users, and between secrets for the same user", () => {
+    expect(MINE).not.toBe(THEIRS);
+    const elsewhere = deriveKeys(Buffer.alloc(32, 0xb2)).appCookie;
+    expect(applicationCookieTag(elsewhere, "01J8ZK0000000000000000USER")).not.toBe(MINE);
+  });
+
+  it("is not derived from the user id alone: not its hash, not its encoding, not the id or login ID in clear", () => {
+    const id = "01J8ZK0000000000000000USER";
+    const plain = [
+      createHash("sha256").update(id).digest("base64url"),
+      createHash("sha1").update(id).digest("base64url"),
+      Buffer.from(id).toString("base64url"),
+      id,
+    ].map((text) => text.slice(0, 12));
+    expect(plain).not.toContain(MINE);
+    expect(applicationCookieTag(KEY, id)).not.toContain(id.slice(-4));
   });
 });
 
@@ -61,7 +123,7 @@ describe("headers passed to the protected application", () => {
  * it may not set FAMOS's cookies, and it is put in an opaque origin by a `sandbox` policy of its own.
  */
 describe("headers of the protected application's answer", () => {
-  it("copies the other headers unchanged, drops FAMOS's Set-Cookie lines whatever their prefix or case, keeps the others in order", () => {
+  it("copies the other headers unchanged, drops FAMOS's Set-Cookie lines whatever their prefix or case, tags the others and keeps them in order", () => {
     const headers = upstreamResponseHeaders(
       {
         "content-type": "text/html",
@@ -69,28 +131,70 @@ describe("headers of the protected application's answer", () => {
         "set-cookie": ["app=1; Path=/", "famos_session=planted; Path=/", "__Host-famos_csrf=x", "__secure-FAMOS_SECTION=y", "famosity=2", "other=3; HttpOnly"],
       },
       ["allow-scripts"],
+      MINE,
     );
     expect(headers).toEqual({
       "content-type": "text/html",
       "cache-control": "no-store",
-      "set-cookie": ["app=1; Path=/", "famosity=2", "other=3; HttpOnly"],
+      "set-cookie": [`app.${MINE}=1; Path=/`, `famosity.${MINE}=2`, `other.${MINE}=3; HttpOnly`],
       "content-security-policy": ["sandbox allow-scripts"],
     });
   });
 
+  it("tags each cookie's name for the signed-in user, its __Host-/__Secure- prefix still first, its value and every attribute as they were", () => {
+    const lines = [
+      "app_session=A-state; Path=/; HttpOnly",
+      "__Host-app=v; Path=/; Secure; HttpOnly; SameSite=Strict",
+      "__Secure-theme=dark; Domain=dealer.example; Path=/quotation; Secure; Max-Age=3600; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Partitioned",
+      "v=a=b; Path=/",
+      "empty=; Max-Age=0",
+      "a.b=1",
+    ];
+    expect(upstreamResponseHeaders({ "set-cookie": lines }, [], MINE)["set-cookie"]).toEqual([
+      `app_session.${MINE}=A-state; Path=/; HttpOnly`,
+      `__Host-app.${MINE}=v; Path=/; Secure; HttpOnly; SameSite=Strict`,
+      `__Secure-theme.${MINE}=dark; Domain=dealer.example; Path=/quotation; Secure; Max-Age=3600; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Partitioned`,
+      `v.${MINE}=a=b; Path=/`,
+      `empty.${MINE}=; Max-Age=0`,
+      `a.b.${MINE}=1`,
+    ]);
+  });
+
+  it("gives cookie names that are RFC 6265 tokens, never starting with famos_, and that come back as the application set them", () => {
+    const names = ["app", "__Host-app", "__Secure-x", "f", "famosity", "famos", "FAMOS-session", "_famos_session", "x.famos_", "a!#$%&'*+-.^_`|~z"];
+    for (const name of names) {
+      const line = upstreamResponseHeaders({ "set-cookie": [`${name}=1`] }, [], MINE)["set-cookie"]![0]!;
+      const tagged = line.slice(0, line.indexOf("="));
+      expect(tagged, name).toMatch(TOKEN);
+      expect(tagged.replace(/^__(Host|Secure)-/i, ""), name).not.toMatch(/^famos_/i);
+      expect(applicationCookies(`${tagged}=1`, MINE), name).toBe(`${name}=1`);
+      expect(applicationCookies(`${tagged}=1`, THEIRS), name).toBeUndefined();
+    }
+  });
+
+  it("drops a Set-Cookie it cannot bind to the user: no name, or a name that is not a token", () => {
+    const lines = ["=nameless", "nameless", "a b=1", "a;b=1", "a@b=1", "Łódź=1", "\u0001x=1", "ok=1"];
+    expect(upstreamResponseHeaders({ "set-cookie": lines }, [], MINE)["set-cookie"]).toEqual([`ok.${MINE}=1`]);
+  });
+
   it("drops the Set-Cookie header altogether when only FAMOS's cookies were in it, and adds none when there was none", () => {
-    expect(upstreamResponseHeaders({ "set-cookie": ["famos_session=planted", "__Host-famos_session=planted"] }, [])).toEqual({ "content-security-policy": ["sandbox"] });
-    expect(upstreamResponseHeaders({ "content-type": "text/plain" }, [])).toEqual({ "content-type": "text/plain", "content-security-policy": ["sandbox"] });
+    expect(upstreamResponseHeaders({ "set-cookie": ["famos_session=planted", "__Host-famos_session=planted"] }, [], MINE)).toEqual({ "content-security-policy": ["sandbox"] });
+    expect(upstreamResponseHeaders({ "content-type": "text/plain" }, [], MINE)).toEqual({ "content-type": "text/plain", "content-security-policy": ["sandbox"] });
+  });
+
+  it("reads a Set-Cookie the HTTP client gives as one string (a single cookie) as well as several lines", () => {
+    expect(upstreamResponseHeaders({ "set-cookie": "famos_session=planted" as unknown as string[] }, [], MINE)["set-cookie"]).toBeUndefined();
+    expect(upstreamResponseHeaders({ "set-cookie": "app=1; Path=/" as unknown as string[] }, [], MINE)["set-cookie"]).toEqual([`app.${MINE}=1; Path=/`]);
   });
 
   it("drops a FAMOS cookie whose line starts with blanks (a cookie name is trimmed when read: RFC 6265 §5.2)", () => {
-    expect(upstreamResponseHeaders({ "set-cookie": [" famos_session=planted", "\tfamos_csrf=x", " app=1"] }, [])["set-cookie"]).toEqual([" app=1"]);
+    expect(upstreamResponseHeaders({ "set-cookie": [" famos_session=planted", "\tfamos_csrf=x", " app=1"] }, [], MINE)["set-cookie"]).toEqual([`app.${MINE}=1`]);
   });
 
   it("sends the sandbox as a policy of its own beside the application's, its flags space-separated after \"sandbox\"", () => {
-    expect(upstreamResponseHeaders({}, [])["content-security-policy"]).toEqual(["sandbox"]);
-    expect(upstreamResponseHeaders({}, ["allow-scripts", "allow-forms"])["content-security-policy"]).toEqual(["sandbox allow-scripts allow-forms"]);
-    expect(upstreamResponseHeaders({ "content-security-policy": "default-src 'self'" }, ["allow-forms"])["content-security-policy"]).toEqual([
+    expect(upstreamResponseHeaders({}, [], MINE)["content-security-policy"]).toEqual(["sandbox"]);
+    expect(upstreamResponseHeaders({}, ["allow-scripts", "allow-forms"], MINE)["content-security-policy"]).toEqual(["sandbox allow-scripts allow-forms"]);
+    expect(upstreamResponseHeaders({ "content-security-policy": "default-src 'self'" }, ["allow-forms"], MINE)["content-security-policy"]).toEqual([
       "default-src 'self'",
       "sandbox allow-forms",
     ]);

@@ -6,7 +6,7 @@ import { signedIn } from "../auth.ts";
 import { sendProblem } from "../errors.ts";
 import { checkOrigin } from "../origin.ts";
 import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
-import { identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders, withoutFamosCookies } from "../upstream-headers.ts";
+import { applicationCookieTag, applicationCookies, identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders } from "../upstream-headers.ts";
 import { portalFrame } from "./portal.ts";
 
 /** Requests the application answered: their headers are the application's, not FAMOS's. */
@@ -54,26 +54,31 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
           if (request.headers.upgrade !== undefined) checkOrigin(request, deps.config);
         },
         replyOptions: {
-          rewriteRequestHeaders: (request, headers) => forwardedHeaders(request as FastifyRequest, headers as IncomingHttpHeaders),
+          rewriteRequestHeaders: (request, headers) => forwardedHeaders(deps, request as FastifyRequest, headers as IncomingHttpHeaders),
           rewriteHeaders: (headers, request) => {
-            if (request) answeredByApp.add(request as FastifyRequest);
-            return upstreamResponseHeaders(headers as IncomingHttpHeaders, deps.config.upstreamSandbox);
+            answeredByApp.add(request as FastifyRequest);
+            return upstreamResponseHeaders(headers as IncomingHttpHeaders, deps.config.upstreamSandbox, cookieTag(deps, request as FastifyRequest));
           },
           // An upstream 503 goes to the user as the application sent it, not retried here.
           retryDelay: () => null,
           onError: (reply, { error }) => void applicationUnavailable(deps, reply as FastifyReply, section, error),
         },
         wsClientOptions: {
-          rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(request),
+          rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(deps, request),
         } as object,
       });
     }
   });
 }
 
-/** What the application receives: the client's headers minus forged identity and FAMOS's cookies. */
-function forwardedHeaders(request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const result = upstreamRequestHeaders(headers, signedIn(request).user);
+/** The signed-in user's tag on the application's cookie names (see applicationCookieTag). */
+function cookieTag(deps: Deps, request: FastifyRequest): string {
+  return applicationCookieTag(deps.keys.appCookie, signedIn(request).user.id);
+}
+
+/** What the application receives: the client's headers minus forged identity, FAMOS's cookies and other users'. */
+function forwardedHeaders(deps: Deps, request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const result = upstreamRequestHeaders(headers, signedIn(request).user, cookieTag(deps, request));
   // Like nginx's $proxy_add_x_forwarded_for: the peer FAMOS saw is appended to what came before it.
   const before = headers["x-forwarded-for"];
   const peer = request.socket.remoteAddress ?? request.ip;
@@ -83,10 +88,10 @@ function forwardedHeaders(request: FastifyRequest, headers: IncomingHttpHeaders)
   return result;
 }
 
-/** The WebSocket handshake to the application: identity, the client's other cookies, its Origin. */
-function webSocketHeaders(request: FastifyRequest): Record<string, string> {
+/** The WebSocket handshake to the application: identity, the user's own application cookies, its Origin. */
+function webSocketHeaders(deps: Deps, request: FastifyRequest): Record<string, string> {
   const headers: Record<string, string> = { ...identityHeaders(signedIn(request).user) };
-  const cookie = withoutFamosCookies(request.headers.cookie);
+  const cookie = applicationCookies(request.headers.cookie, cookieTag(deps, request));
   if (cookie !== undefined) headers.cookie = cookie;
   for (const name of ["origin", "user-agent"] as const) {
     const value = request.headers[name];
