@@ -53,8 +53,9 @@ function sessionCookieOptions(deps: Pick<Deps, "config">, request: FastifyReques
  * The one place a session token reaches the browser (each sign-in step, a factor confirmed, a
  * password or address changed): the CSRF secret is renewed with it, so forms of pages seen at a
  * lower privilege no longer pass (OWASP CSRF cheat sheet; the page this reply renders gets the new one).
- * A full session's token (the sign-in's last step, whichever way it went) also ends the application
- * cookies other users left in this browser (expireOtherUsersCookies).
+ * A full session's token (the sign-in's last step, whichever way it went; a later renewal, as after a
+ * password change, usually finds none left) also ends the application cookies other users left in this
+ * browser (expireOtherUsersCookies).
  */
 export function setSessionCookie(deps: Pick<Deps, "config" | "random" | "keys">, reply: FastifyReply, issued: { token: string; session: Pick<Session, "user_id" | "stage"> }): void {
   reply.setCookie(sessionCookieName(deps, reply.request), issued.token, sessionCookieOptions(deps, reply.request));

@@ -266,6 +266,22 @@ describe("the section cookie (FAMOS_UPSTREAM_URL set)", () => {
     }
   });
 
+  it("\"Later\" at User profile, which opens the portal, expires another user's application cookie; the password step before it did not", async () => {
+    const later = await createUnitApp({ env: { ...env, FAMOS_2FA_GRACE_SIGNINS: "1" } });
+    try {
+      const client = new FormClient(later.app, "192.0.2.14");
+      client.cookies.set("app_session.AAAAAAAAAAAA", "other");
+      await signIn(later, { client, until: "enrol" });
+      expect(client.cookies.get("app_session.AAAAAAAAAAAA")).toBe("other");
+      const answer = await client.post("/enrol/later", { email: "", confirmEmail: "" });
+      expect([answer.statusCode, answer.headers.location]).toEqual([303, "/"]);
+      expect([answer.headers["set-cookie"]].flat()).toContain("app_session.AAAAAAAAAAAA=; Max-Age=0; Path=/");
+      expect(client.cookies.has("app_session.AAAAAAAAAAAA")).toBe(false);
+    } finally {
+      await later.close();
+    }
+  });
+
   it("signs in a section's form posts only: not a GET or HEAD of the section, not a form of FAMOS's own", async () => {
     const { client } = await signIn(u, { until: "otp" });
     const token = client.cookies.get("famos_session")!;
