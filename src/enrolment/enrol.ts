@@ -4,7 +4,7 @@ import { sendCode } from "../factors/send-code.ts";
 import { voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import type { SignedOut } from "../session/live-session.ts";
-import { advanceSession, type Session } from "../session/sessions.ts";
+import { advanceSession, type IssuedSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Locale } from "../i18n/locales.ts";
 import { saveBrowserLocale, withBrowserLocale } from "../users/locale.ts";
@@ -13,8 +13,8 @@ import type { EmailProblem } from "./email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "./review-address.ts";
 
 export type EnrolOutcome =
-  /** `token`: the session's new token (null when another request of the session moved it on meanwhile). */
-  | { kind: "code-sent"; issued: IssueOutcome; token: string | null }
+  /** `renewed`: the session at the code step and its new token (null when another request of the session moved it on meanwhile). */
+  | { kind: "code-sent"; issued: IssueOutcome; renewed: IssuedSession | null }
   /** `suggestion`: the address a "Did you mean …?" offers (problem "did-you-mean"). */
   | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string }
   /** The session ended while the address was reviewed (a support reset, a disable): no code, nothing kept. */
@@ -43,7 +43,7 @@ export async function enrolEmail(deps: Deps, stored: User, session: Session, ent
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "otp", flowId: flow.id });
     const detail = { sharedMailbox: check.sharedMailbox };
     await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
-    return { issued: outcome, token: advanced?.token ?? null };
+    return { issued: outcome, renewed: advanced };
   });
   return "value" in sent ? { kind: "code-sent", ...sent.value } : sent;
 }

@@ -23,7 +23,7 @@ export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | n
   return left > 0 ? { left, of } : null;
 }
 
-export type GraceOutcome = { kind: "deferred"; token: string; left: number } | { kind: "none-left" };
+export type GraceOutcome = { kind: "deferred"; token: string; session: Session; left: number } | { kind: "none-left" };
 
 /**
  * Uses one "Later": counted and checked in the one statement that changes the count, so parallel
@@ -52,6 +52,6 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
     await recordSignIn(tx, user.id, now);
     const left = limit - Number(counted.grace_used);
     await recordAudit(tx, now, { event: "enrolment.deferred", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { left } });
-    return { kind: "deferred", token: advanced.token, left } as const;
+    return { kind: "deferred", token: advanced.token, session: advanced.session, left } as const;
   });
 }

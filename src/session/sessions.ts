@@ -136,6 +136,12 @@ const USER_COLUMNS = [
   "users.time_zone as u_time_zone",
 ] as const;
 
+/** A session and the token that names it, as the browser receives it (setSessionCookie). */
+export interface IssuedSession {
+  token: string;
+  session: Session;
+}
+
 /**
  * Gives the session a new token and stage in one update: the old token stops working at once, so a
  * token planted before a step up is worthless after it (session fixation, ASVS 3.2.1).
@@ -147,7 +153,7 @@ export async function advanceSession(
   session: Session,
   now: number,
   change: { stage: Stage; flowId: string | null; verifiedAt?: number },
-): Promise<{ token: string; session: Session } | null> {
+): Promise<IssuedSession | null> {
   const token = newToken(random);
   const hash = tokenHash(token);
   const [advanced] =

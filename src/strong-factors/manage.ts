@@ -5,7 +5,7 @@ import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-seco
 import type { RequestContext } from "../platform/request-context.ts";
 import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
-import { advanceSession, type Session } from "../session/sessions.ts";
+import { advanceSession, type IssuedSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, startAppSetup } from "./authenticator-app.ts";
@@ -116,8 +116,8 @@ export async function renewRecoveryCodes(
 export interface PasskeyBrought {
   /** The new recovery codes, shown once: the first strong factor brings them (null: the user has a set). */
   recoveryCodes: string[] | null;
-  /** The session's new token when the setup screen ended (null: the session stays as it was). */
-  token: string | null;
+  /** The session, full, and its new token when the setup screen ended (null: the session stays as it was). */
+  renewed: IssuedSession | null;
 }
 
 /**
@@ -130,5 +130,5 @@ export async function passkeyBrings(tx: Kysely<Database>, deps: Deps, user: User
   const { recoveryCodesLeft } = await factorsOf(tx, user.id);
   const recoveryCodes = recoveryCodesLeft === 0 ? await newRecoveryCodes(tx, deps, user, ctx, now, "passkey") : null;
   const advanced = session.stage === "factor-setup" ? await toFull(tx, deps, session, now) : null;
-  return { recoveryCodes, token: advanced?.token ?? null };
+  return { recoveryCodes, renewed: advanced };
 }

@@ -7,6 +7,7 @@ import { rotateCsrfSecret } from "./csrf.ts";
 import { deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
+import { applicationCookieTag, otherUsersCookieExpiries } from "./upstream-headers.ts";
 
 export interface SignedIn {
   session: Session;
@@ -52,11 +53,29 @@ function sessionCookieOptions(deps: Pick<Deps, "config">, request: FastifyReques
  * The one place a session token reaches the browser (each sign-in step, a factor confirmed, a
  * password or address changed): the CSRF secret is renewed with it, so forms of pages seen at a
  * lower privilege no longer pass (OWASP CSRF cheat sheet; the page this reply renders gets the new one).
+ * A full session's token (the sign-in's last step, whichever way it went; a later renewal, as after a
+ * password change, usually finds none left) also ends the application cookies other users left in this
+ * browser (expireOtherUsersCookies).
  */
-export function setSessionCookie(deps: Pick<Deps, "config" | "random">, reply: FastifyReply, token: string): void {
-  reply.setCookie(sessionCookieName(deps, reply.request), token, sessionCookieOptions(deps, reply.request));
-  if (deps.config.upstreamUrl) reply.setCookie(sectionCookieName(deps, reply.request), token, sectionCookieOptions());
+export function setSessionCookie(deps: Pick<Deps, "config" | "random" | "keys">, reply: FastifyReply, issued: { token: string; session: Pick<Session, "user_id" | "stage"> }): void {
+  reply.setCookie(sessionCookieName(deps, reply.request), issued.token, sessionCookieOptions(deps, reply.request));
+  if (deps.config.upstreamUrl) reply.setCookie(sectionCookieName(deps, reply.request), issued.token, sectionCookieOptions());
   rotateCsrfSecret(reply, deps.config, deps.random);
+  if (issued.session.stage === "full") expireOtherUsersCookies(deps, reply, issued.session.user_id);
+}
+
+/**
+ * Reverse-proxy mode: the protected application's cookies carry their user's tag in the browser
+ * (upstream-headers.ts), and on a PC shared by many staff the browser would send every one of them
+ * with each request until the Cookie header outgrows nginx's or Node's limit and the PC is refused
+ * everything. So a completed sign-in expires those of other users that the request carries
+ * (otherUsersCookieExpiries): a user's application cookies outlive someone else's use of the browser
+ * only until that person signs in. Not at the password step: a password alone ends nobody's cookies.
+ */
+function expireOtherUsersCookies(deps: Pick<Deps, "config" | "keys">, reply: FastifyReply, userId: string): void {
+  if (!deps.config.upstreamUrl) return;
+  const expiries = otherUsersCookieExpiries(reply.request.headers.cookie, applicationCookieTag(deps.keys.appCookie, userId));
+  if (expiries.length > 0) reply.header("set-cookie", expiries);
 }
 
 /**

@@ -12,7 +12,7 @@ import { returnTarget } from "./return-to.ts";
  * factor ends a sign-in the same way.
  */
 export function answerSignedIn(deps: Deps, reply: FastifyReply, user: User, outcome: SignedInOutcome) {
-  setSessionCookie(deps, reply, outcome.token);
+  setSessionCookie(deps, reply, outcome);
   setDeviceCookie(deps, reply, user.login_id, outcome.deviceToken);
   // "Choose a new password" (issue 11), or the strong-factor setup of FAMOS_STRONG_FACTOR_ROLES (issue 13).
   if (outcome.session.stage !== "full") return reply.redirect(STEP_PATH[outcome.session.stage], 303);

@@ -75,17 +75,56 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * cookies were tagged goes once, and the application sets it again. Undefined when nothing is left.
  */
 export function applicationCookies(cookie: string | string[] | undefined, tag: string): string | undefined {
-  if (cookie === undefined) return undefined;
   const suffix = `.${tag}`;
   const kept: string[] = [];
-  for (const pair of [cookie].flat().join("; ").split(";")) {
-    const trimmed = pair.trim();
-    const name = trimmed.split("=", 1)[0]!;
-    if (!name.endsWith(suffix) || name.length === suffix.length || !trimmed.includes("=")) continue;
+  for (const { name, pair } of cookiePairs(cookie)) {
+    if (!name.endsWith(suffix) || name.length === suffix.length) continue;
     const own = name.slice(0, -suffix.length);
-    if (!isFamosCookieName(own)) kept.push(own + trimmed.slice(name.length));
+    if (!isFamosCookieName(own)) kept.push(own + pair.slice(name.length));
   }
   return kept.length > 0 ? kept.join("; ") : undefined;
+}
+
+/** The name=value pairs of a Cookie header (node gives one line; several are read alike), each with its name. */
+function cookiePairs(cookie: string | string[] | undefined): { name: string; pair: string }[] {
+  if (cookie === undefined) return [];
+  return [cookie]
+    .flat()
+    .join("; ")
+    .split(";")
+    .flatMap((part) => {
+      const pair = part.trim();
+      return pair.includes("=") ? [{ name: pair.split("=", 1)[0]!, pair }] : [];
+    });
+}
+
+/** A name as taggedSetCookie gives it: the application's name, a dot, then a tag (applicationCookieTag's 12 base64url characters). */
+const TAGGED_NAME = /^(.+)\.([A-Za-z0-9_-]{12})$/;
+
+/**
+ * Shared PCs: every user who signs in on a browser leaves her tagged application cookies in it, and
+ * the browser sends them all with every request to the host; with twenty users the Cookie header
+ * outgrows what nginx (8 KB a header line by default) or Node (16 KB of headers) accepts, and every
+ * request from that browser is refused, FAMOS's own pages too. So a sign-in expires the cookies of
+ * other users the request carries (expireOtherUsersCookies in auth.ts): these are its Set-Cookie lines,
+ * one per cookie whose name ends in "." and a tag other than the signing-in user's. At Path=/, with
+ * Secure for a __Host-/__Secure- name (RFC 6265bis §4.1.3: a browser takes such a cookie only so),
+ * without Domain: a cookie the application set with another Path or a Domain stays (FAMOS does not
+ * know them). FAMOS's own cookies never match, nor untagged ones (a load balancer's sticky cookie).
+ * An untagged cookie whose name happens to end in "." and 12 base64url characters would be taken for
+ * a tagged one: accepted, as a line without Domain expires only a cookie of this very host, whose
+ * cookies are FAMOS's, its load balancer's and the application's (all tagged). A tag that proves
+ * itself (part of it a MAC of the rest) would rule that out, at the price of a new format that drops
+ * every application cookie once, and fewer bits telling users apart.
+ */
+export function otherUsersCookieExpiries(cookie: string | string[] | undefined, tag: string): string[] {
+  const lines = new Set<string>();
+  for (const { name } of cookiePairs(cookie)) {
+    const tagged = TAGGED_NAME.exec(name);
+    if (!tagged || tagged[2] === tag || !COOKIE_NAME.test(name) || isFamosCookieName(tagged[1]!)) continue;
+    lines.add(`${name}=; Max-Age=0; Path=/${/^__(Host|Secure)-/i.test(name) ? "; Secure" : ""}`);
+  }
+  return [...lines];
 }
 
 /**

@@ -41,12 +41,12 @@ describe("enrolEmail (unit tier)", () => {
     const { user, session } = await atEnrolment();
     const queued = unit.queued;
     const outcome = await enrolEmail(unit.deps, user, session, entry("jane.enrol@dealer.example"), ctx);
-    expect(outcome).toMatchObject({ kind: "code-sent", issued: { kind: "sent" }, token: expect.any(String) });
+    expect(outcome).toMatchObject({ kind: "code-sent", issued: { kind: "sent" }, renewed: { token: expect.any(String), session: { id: session.id, stage: "otp" } } });
     if (outcome.kind !== "code-sent") throw new Error("no code");
     expect(unit.queued).toBe(queued + 1);
     expect(await findUserById(db(), user.id)).toMatchObject({ pending_email: "jane.enrol@dealer.example", otp_email: null, otp_email_confirmed_at: null });
     const row = await db().selectFrom("sessions").selectAll().where("id", "=", session.id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ stage: "otp", token_hash: tokenHash(outcome.token!), ended_at: null });
+    expect(row).toMatchObject({ stage: "otp", token_hash: tokenHash(outcome.renewed!.token), ended_at: null });
     expect(await findFlow(db(), row.flow_id!)).toMatchObject({ kind: "enrol", user_id: user.id, email: "jane.enrol@dealer.example", finished_at: null });
     expect(await codes(user.id)).toEqual([{ flow_id: row.flow_id, email: "jane.enrol@dealer.example", voided_at: null, void_reason: null }]);
     const [event] = await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" });
@@ -72,7 +72,7 @@ describe("enrolEmail (unit tier)", () => {
     const owner = await addUser(unit.deps, { email: "shared.desk@dealer.example" });
     const { user, session } = await atEnrolment();
     expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example"), ctx)).toMatchObject({ kind: "invalid", problem: "address-in-use" });
-    expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example", true), ctx)).toMatchObject({ kind: "code-sent", token: expect.any(String) });
+    expect(await enrolEmail(unit.deps, user, session, entry("shared.desk@dealer.example", true), ctx)).toMatchObject({ kind: "code-sent", renewed: { token: expect.any(String) } });
     const [event] = await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" });
     expect(event!.detail).toEqual({ sharedMailbox: true });
     expect(owner.otp_email).toBe("shared.desk@dealer.example");

@@ -186,6 +186,14 @@ describe("access by step and role (unit tier)", () => {
     expect(cleared.cookies.map((c) => c.name)).not.toContain("famos_section");
   });
 
+  it("expires no cookie of another application at sign-in when no application is protected: its cookies are none of FAMOS's business", async () => {
+    const client = new FormClient(u.app, "192.0.2.12");
+    client.cookies.set("app_session.AAAAAAAAAAAA", "other");
+    const { answer } = await signIn(u, { client, page: null });
+    expect([answer.headers["set-cookie"]].flat().join("\n")).not.toContain("app_session");
+    expect(client.cookies.get("app_session.AAAAAAAAAAAA")).toBe("other");
+  });
+
   it("keeps an empty user agent with the session when the browser sends none", async () => {
     const user = await addUser(u.deps);
     const client = new FormClient(u.app, "192.0.2.10", { "user-agent": undefined } as unknown as Record<string, string>);
@@ -240,6 +248,37 @@ describe("the section cookie (FAMOS_UPSTREAM_URL set)", () => {
       expect(answer.cookies.map((c) => c.name)).toEqual(expect.arrayContaining(["__Host-famos_session", "__Host-famos_section"]));
     } finally {
       await https.close();
+    }
+  });
+
+  it("a completed sign-in under HTTPS expires another user's __Host- application cookie with Secure, and keeps FAMOS's", async () => {
+    const https = await createUnitApp({ env: { ...env, FAMOS_PUBLIC_URL: "https://famos.dealer.example" } });
+    try {
+      const client = new FormClient(https.app, "192.0.2.13");
+      client.cookies.set("__Host-app_session.AAAAAAAAAAAA", "other");
+      const { answer } = await signIn(https, { client, page: null });
+      const lines = [answer.headers["set-cookie"]].flat();
+      expect(lines).toContain("__Host-app_session.AAAAAAAAAAAA=; Max-Age=0; Path=/; Secure");
+      expect(client.cookies.has("__Host-app_session.AAAAAAAAAAAA")).toBe(false);
+      expect([...client.cookies.keys()]).toEqual(expect.arrayContaining(["__Host-famos_session", "__Host-famos_section", "__Host-famos_csrf"]));
+    } finally {
+      await https.close();
+    }
+  });
+
+  it("\"Later\" at User profile, which opens the portal, expires another user's application cookie; the password step before it did not", async () => {
+    const later = await createUnitApp({ env: { ...env, FAMOS_2FA_GRACE_SIGNINS: "1" } });
+    try {
+      const client = new FormClient(later.app, "192.0.2.14");
+      client.cookies.set("app_session.AAAAAAAAAAAA", "other");
+      await signIn(later, { client, until: "enrol" });
+      expect(client.cookies.get("app_session.AAAAAAAAAAAA")).toBe("other");
+      const answer = await client.post("/enrol/later", { email: "", confirmEmail: "" });
+      expect([answer.statusCode, answer.headers.location]).toEqual([303, "/"]);
+      expect([answer.headers["set-cookie"]].flat()).toContain("app_session.AAAAAAAAAAAA=; Max-Age=0; Path=/");
+      expect(client.cookies.has("app_session.AAAAAAAAAAAA")).toBe(false);
+    } finally {
+      await later.close();
     }
   });
 

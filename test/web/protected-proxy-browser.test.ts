@@ -104,7 +104,7 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     expect(await page.locator("#signed-in-login").textContent()).toBe("sandbox.user");
   });
 
-  it("a shared PC: the application's own session cookie, set for A, does not reach the application once B has signed in", async () => {
+  it("a shared PC: the application's own session cookie, set for A, does not reach the application once B has signed in, and B's sign-in ends it in the browser", async () => {
     const a = await addUser(t.deps, { loginId: "shared.browser.a" });
     const b = await addUser(t.deps, { loginId: "shared.browser.b" });
     const page = await chromium.newPage();
@@ -123,9 +123,19 @@ describe("issue 19.4: the protected application runs sandboxed, in Chromium", ()
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
 
+    // Sign-out cannot clear it: Chromium holds A's cookie, under a name with A's tag, until B's sign-in completes.
+    const ofA = await held();
+    expect(ofA).toEqual([[expect.stringMatching(/^app_session\.[A-Za-z0-9_-]{12}$/), "A-state"]]);
+    await page.context().addCookies([{ name: "lb_sticky", value: "1", url: famos }]);
     await signIn(page, b, "/customer");
     expect(await seen()).toEqual({ loginId: "shared.browser.b", cookie: null });
-    // Chromium still holds and sends A's cookie (sign-out cannot clear it), under a name with A's tag.
-    expect(await held()).toEqual([[expect.stringMatching(/^app_session\.[A-Za-z0-9_-]{12}$/), "A-state"]]);
+    expect(await held()).toEqual([]);
+    await page.goto(`${famos}/customer/remember?state=B-state`);
+    expect(await seen()).toEqual({ loginId: "shared.browser.b", cookie: "app_session=B-state" });
+    const ofB = await held();
+    expect(ofB).toEqual([[expect.stringMatching(/^app_session\.[A-Za-z0-9_-]{12}$/), "B-state"]]);
+    expect(ofB[0]![0]).not.toBe(ofA[0]![0]);
+    // An untagged cookie (a load balancer's) and FAMOS's own stay.
+    expect((await page.context().cookies()).map((c) => c.name).sort()).toEqual([ofB[0]![0], "famos_csrf", "famos_device", "famos_section", "famos_session", "lb_sticky"]);
   });
 });

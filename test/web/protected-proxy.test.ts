@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { applicationCookieTag } from "../../src/web/upstream-headers.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully, submitPassword } from "../support/client.ts";
-import { closedPort, rememberState, signInFrom, startExampleApp } from "./protected-support.ts";
+import { FormClient, signIn, signInFully, submitPassword } from "../support/client.ts";
+import { smtpMailbox } from "../support/mailbox.ts";
+import { addConfirmedApp, appCode, nextStep } from "../strong-factors/helpers.ts";
+import { closedPort, rememberState, signInFrom, startExampleApp, type ExtraRoute } from "./protected-support.ts";
 
 interface Diagnostics {
   method: string;
@@ -270,16 +272,27 @@ describe("reverse proxy to the protected application (FAMOS_UPSTREAM_URL)", () =
 });
 
 /**
+ * The application's pages for the cookie tests: rememberState's, and `/customer/prefs`, which sets a
+ * __Host- cookie (Secure, Path=/) and a plain one beside app_session.
+ */
+const rememberStateAndPrefs: ExtraRoute = (request, response) => {
+  if (!request.url?.startsWith("/customer/prefs")) return rememberState(request, response);
+  response.writeHead(200, { "set-cookie": ["__Host-prefs=compact; Secure; Path=/", "theme=dark; Path=/"] });
+  response.end("saved");
+  return true;
+};
+
+/**
  * Shared dealership PCs: A signs in, the application sets its own session cookie, A signs out (or her
  * session lapses), B signs in on the same browser. The application must never get A's cookie with B's
- * identity; each user gets her own cookies back at her next sign-in.
+ * identity: B's sign-in expires it, and one still sent (a browser that kept it) stays behind.
  */
 describe("reverse proxy: the application's cookies belong to the FAMOS user they were set for", () => {
   let t: TestApp;
   let upstream: Awaited<ReturnType<typeof startExampleApp>>;
 
   beforeAll(async () => {
-    upstream = await startExampleApp(rememberState);
+    upstream = await startExampleApp(rememberStateAndPrefs);
     t = await createTestApp({ env: { FAMOS_UPSTREAM_URL: upstream.url } });
   });
   afterAll(async () => {
@@ -305,28 +318,34 @@ describe("reverse proxy: the application's cookies belong to the FAMOS user they
     expect((await browser.post("/logout")).statusCode).toBe(303);
   }
 
-  it("after A signs out, B on the same browser never hands the application A's cookie; each gets her own back at her next sign-in", async () => {
+  it("after A signs out, B on the same browser never hands the application A's cookie, not even one the browser kept; A's own comes back while nobody else signed in", async () => {
     const a = await addUser(t.deps, { loginId: "shared.a" });
     const b = await addUser(t.deps, { loginId: "shared.b" });
     const browser = new FormClient(t.app);
     await signInFully(browser, t.smtp, a);
     await remember(browser, "A-state");
     expect(await seenByApplication(browser)).toEqual({ loginId: "shared.a", cookie: "app_session=A-state" });
+    // In the browser the cookie's name carries its user's tag; the application sees the name it set.
+    const ofA = [...browser.cookies].filter(([name]) => name.startsWith("app_session"));
+    expect(ofA).toEqual([[expect.stringMatching(/^app_session\.[A-Za-z0-9_-]{12}$/), "A-state"]]);
+    await signOut(browser);
+    await signInFully(browser, t.smtp, a);
+    expect(await seenByApplication(browser)).toEqual({ loginId: "shared.a", cookie: "app_session=A-state" });
     await signOut(browser);
 
-    // The browser still holds A's cookie, and sends it; the application hears only of B.
+    // B's sign-in expires A's cookie; a browser that still sends it gets nothing of A's to the application.
     await signInFully(browser, t.smtp, b);
+    expect(browser.cookies.has(ofA[0]![0])).toBe(false);
+    browser.cookies.set(...ofA[0]!);
     expect(await seenByApplication(browser)).toEqual({ loginId: "shared.b", cookie: null });
     await remember(browser, "B-state");
     expect(await seenByApplication(browser)).toEqual({ loginId: "shared.b", cookie: "app_session=B-state" });
     await signOut(browser);
 
+    // A's next sign-in expires B's in turn; A's own, which this browser kept, is hers again.
     await signInFully(browser, t.smtp, a);
     expect(await seenByApplication(browser)).toEqual({ loginId: "shared.a", cookie: "app_session=A-state" });
-    // In the browser each cookie's name carries its user's tag; the application sees the name it set.
-    const held = [...browser.cookies].filter(([name]) => name.startsWith("app_session"));
-    expect(held.map(([, value]) => value).sort()).toEqual(["A-state", "B-state"]);
-    for (const [name] of held) expect(name).toMatch(/^app_session\.[A-Za-z0-9_-]{12}$/);
+    expect([...browser.cookies].filter(([name]) => name.startsWith("app_session"))).toEqual(ofA);
   });
 
   it.each([
@@ -355,6 +374,80 @@ describe("reverse proxy: the application's cookies belong to the FAMOS user they
     expect(await seenByApplication(browser)).toEqual({ loginId: b.login_id, cookie: null });
     await remember(browser, "B-state");
     expect(await seenByApplication(browser)).toEqual({ loginId: b.login_id, cookie: "app_session=B-state" });
+  });
+
+  /**
+   * Shared PCs: each user who signs in leaves her tagged application cookies in the browser, which sends
+   * them all on every request; with enough users the Cookie header outgrows what nginx or Node accepts
+   * and every request from that PC is refused. A completed sign-in expires the other users' ones.
+   */
+  describe("a sign-in expires the application cookies other users left in the browser", () => {
+    const tagOf = (user: { id: string }) => applicationCookieTag(t.deps.keys.appCookie, user.id);
+    /** The application cookies the browser holds: names ending in "." and a tag, FAMOS's own aside. */
+    const applicationCookiesHeld = (browser: FormClient) => [...browser.cookies.keys()].filter((name) => /\.[A-Za-z0-9_-]{12}$/.test(name) && !/famos_/.test(name)).sort();
+
+    /** Signed in, the application's cookies set for her (app_session, __Host-prefs, theme), signed out. */
+    async function leaveCookies(browser: FormClient, user: Parameters<typeof signInFully>[2]): Promise<void> {
+      await signInFully(browser, t.smtp, user);
+      await remember(browser, "mine");
+      expect((await browser.get("/customer/prefs")).statusCode).toBe(200);
+      await signOut(browser);
+    }
+
+    it("the code step's answer expires A's cookies; FAMOS's own, an untagged one and B's own application cookie stay", async () => {
+      const a = await addUser(t.deps);
+      const b = await addUser(t.deps);
+      const browser = new FormClient(t.app);
+      await leaveCookies(browser, a);
+      const ofA = [`__Host-prefs.${tagOf(a)}`, `app_session.${tagOf(a)}`, `theme.${tagOf(a)}`];
+      expect(applicationCookiesHeld(browser)).toEqual(ofA);
+      browser.cookies.set("lb_sticky", "1");
+
+      // B's password alone does not end A's cookies: only the sign-in's last step does.
+      const { code } = await signIn({ mailbox: smtpMailbox(t.smtp) }, { user: b, client: browser, until: "otp", page: null });
+      expect(applicationCookiesHeld(browser)).toEqual(ofA);
+      const answer = await browser.post("/otp", { code: code! });
+      expect(answer.statusCode).toBe(303);
+      expect(answer.headers["set-cookie"]).toEqual(
+        expect.arrayContaining([`__Host-prefs.${tagOf(a)}=; Max-Age=0; Path=/; Secure`, `app_session.${tagOf(a)}=; Max-Age=0; Path=/`, `theme.${tagOf(a)}=; Max-Age=0; Path=/`]),
+      );
+      expect(applicationCookiesHeld(browser)).toEqual([]);
+      expect([...browser.cookies.keys()].sort()).toEqual(["famos_csrf", "famos_device", "famos_section", "famos_session", "lb_sticky"]);
+
+      await remember(browser, "B-state");
+      expect(await seenByApplication(browser)).toEqual({ loginId: b.login_id, cookie: "app_session=B-state" });
+      expect(applicationCookiesHeld(browser)).toEqual([`app_session.${tagOf(b)}`]);
+    });
+
+    it("the authenticator app's answer does the same", async () => {
+      const a = await addUser(t.deps);
+      const b = await addUser(t.deps);
+      const secret = await addConfirmedApp(t.deps, b.id);
+      const browser = new FormClient(t.app);
+      await leaveCookies(browser, a);
+      expect(applicationCookiesHeld(browser)).toHaveLength(3);
+
+      expect((await browser.get("/login")).statusCode).toBe(200);
+      expect((await browser.post("/login", { loginId: b.login_id, password: b.password })).headers.location).toBe("/otp");
+      await browser.get("/otp/app");
+      nextStep(t);
+      const answer = await browser.post("/otp/app", { code: await appCode(secret, t.clock.now()) });
+      expect(answer.statusCode, answer.body).toBe(303);
+      expect(applicationCookiesHeld(browser)).toEqual([]);
+      expect(browser.cookies.has("famos_session")).toBe(true);
+    });
+
+    it("twenty users signing in one after another in one browser leave only the last one's application cookies in it", async () => {
+      const browser = new FormClient(t.app);
+      let last: Awaited<ReturnType<typeof addUser>> | undefined;
+      for (let i = 0; i < 20; i++) {
+        last = await addUser(t.deps);
+        await leaveCookies(browser, last);
+        expect(applicationCookiesHeld(browser)).toEqual([`__Host-prefs.${tagOf(last)}`, `app_session.${tagOf(last)}`, `theme.${tagOf(last)}`]);
+      }
+      await signInFully(browser, t.smtp, last!);
+      expect(await seenByApplication(browser)).toEqual({ loginId: last!.login_id, cookie: "app_session=mine; __Host-prefs=compact; theme=dark" });
+    });
   });
 });
 

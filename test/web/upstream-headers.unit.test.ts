@@ -7,6 +7,7 @@ import {
   IDENTITY_HEADER_NAMES,
   identityHeaders,
   isIdentityHeaderName,
+  otherUsersCookieExpiries,
   upstreamRequestHeaders,
   upstreamResponseHeaders,
 } from "../../src/web/upstream-headers.ts";
@@ -115,6 +116,44 @@ describe("the tag that binds the application's cookies to their user", () => {
     ].map((text) => text.slice(0, 12));
     expect(plain).not.toContain(MINE);
     expect(applicationCookieTag(KEY, id)).not.toContain(id.slice(-4));
+  });
+});
+
+/**
+ * Shared PCs: every user who signs in leaves her tagged application cookies in the browser, which sends
+ * them all on every request until the Cookie header outgrows what nginx or Node accepts. A sign-in
+ * expires the other users' ones the request carries.
+ */
+describe("the other users' application cookies a sign-in expires", () => {
+  it("expires each cookie tagged for another user, at Path=/, and keeps the signing-in user's own", () => {
+    const cookie = `app_session.${THEIRS}=A-state; app_session.${MINE}=B-state; theme.${THEIRS}=dark; a.b.${THEIRS}=1`;
+    expect(otherUsersCookieExpiries(cookie, MINE)).toEqual([`app_session.${THEIRS}=; Max-Age=0; Path=/`, `theme.${THEIRS}=; Max-Age=0; Path=/`, `a.b.${THEIRS}=; Max-Age=0; Path=/`]);
+    expect(otherUsersCookieExpiries(cookie, THEIRS)).toEqual([`app_session.${MINE}=; Max-Age=0; Path=/`]);
+  });
+
+  it("expires a __Host-/__Secure- cookie with Secure, as browsers take it only so (RFC 6265bis §4.1.3)", () => {
+    expect(otherUsersCookieExpiries(`__Host-app.${THEIRS}=1; __Secure-theme.${THEIRS}=dark; __host-low.${THEIRS}=2`, MINE)).toEqual([
+      `__Host-app.${THEIRS}=; Max-Age=0; Path=/; Secure`,
+      `__Secure-theme.${THEIRS}=; Max-Age=0; Path=/; Secure`,
+      `__host-low.${THEIRS}=; Max-Age=0; Path=/; Secure`,
+    ]);
+  });
+
+  it.each([
+    ["FAMOS's own, with or without a prefix, even when they look tagged", `famos_session=t; __Host-famos_csrf=c; famos_device=d; __Host-famos_session.${THEIRS}=t; famos_lang.${THEIRS}=en`],
+    ["untagged (a load balancer's sticky cookie, one set before cookies were bound to their user)", "lb_sticky=1; app_session=old; theme.dark=1"],
+    ["not a tag: shorter or longer than 12 characters, not base64url, or nothing before it", `a.${THEIRS.slice(1)}=1; b.${THEIRS}x=2; c.abcdefghijk!=3; .${THEIRS}=4; ${THEIRS}=5`],
+    ["the signing-in user's own", `app.${MINE}=1; x.${THEIRS}.${MINE}=2`],
+    ["not a cookie-name token, so no Set-Cookie line can name it", `bad name.${THEIRS}=1; a,b.${THEIRS}=2`],
+    ["without a value at all", `app.${THEIRS}`],
+  ])("leaves alone a cookie that is %s", (_kind, cookie) => {
+    expect(otherUsersCookieExpiries(cookie, MINE)).toEqual([]);
+  });
+
+  it("reads a Cookie header of several lines, names each cookie once, and has nothing to expire without one", () => {
+    expect(otherUsersCookieExpiries([`app.${THEIRS}=1`, `app.${THEIRS}=2; famos_session=a`], MINE)).toEqual([`app.${THEIRS}=; Max-Age=0; Path=/`]);
+    expect(otherUsersCookieExpiries(undefined, MINE)).toEqual([]);
+    expect(otherUsersCookieExpiries("", MINE)).toEqual([]);
   });
 });
 

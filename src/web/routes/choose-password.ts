@@ -21,7 +21,7 @@ export function choosePasswordRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(CHOOSE_FORM, request.body);
     const outcome = await chooseNewPassword(deps, user, session, form, requestContext(deps, request));
     if (outcome.kind === "changed") {
-      setSessionCookie(deps, reply, outcome.token);
+      setSessionCookie(deps, reply, outcome);
       return reply.redirect("/", 303);
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);

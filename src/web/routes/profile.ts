@@ -122,7 +122,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm({ code: field(64) }, request.body);
     const outcome = await confirmEmailChange(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "changed") {
-      setSessionCookie(deps, reply, outcome.token);
+      setSessionCookie(deps, reply, outcome);
       return reply.redirect("/profile?done=email-changed", 303);
     }
     if (outcome.kind === "no-change") return reply.redirect("/profile", 303);
@@ -152,7 +152,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await changePassword(deps, user, session, form, requestContext(deps, request));
     switch (outcome.kind) {
       case "changed":
-        setSessionCookie(deps, reply, outcome.token);
+        setSessionCookie(deps, reply, outcome);
         return reply.redirect("/profile?done=password-changed", 303);
       case "signed-out":
         return answerSignedOut(deps, reply);

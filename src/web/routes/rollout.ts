@@ -94,7 +94,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
-    if (outcome.token) setSessionCookie(deps, reply, outcome.token);
+    if (outcome.renewed) setSessionCookie(deps, reply, outcome.renewed);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });
 
@@ -111,7 +111,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
       const error = tr(deps, request).text("enrol.noMoreLater");
       return reply.code(409).type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));
     }
-    setSessionCookie(deps, reply, outcome.token);
+    setSessionCookie(deps, reply, outcome);
     return reply.redirect("/", 303);
   });
 }

@@ -73,7 +73,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       const error = refusedText(deps, outcome, t);
       return reply.code(401).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), loginId: form.loginId.slice(0, MAX_LOGIN_ID_LENGTH), error, returnTo }));
     }
-    setSessionCookie(deps, reply, outcome.token);
+    setSessionCookie(deps, reply, outcome);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
     if (outcome.kind === "portal") return reply.redirect(returnTarget(deps, returnTo), 303);
     if (outcome.kind === "strong-factor") return reply.redirect("/otp", 303);
@@ -114,7 +114,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
-    if (outcome.token) setSessionCookie(deps, reply, outcome.token);
+    if (outcome.renewed) setSessionCookie(deps, reply, outcome.renewed);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });
 

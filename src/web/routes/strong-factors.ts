@@ -121,7 +121,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     path: "/factor-setup/passkey",
     access: "factor-setup",
     onAdded: async (request, reply, { brought: outcome }) => {
-      if (outcome.token) setSessionCookie(deps, reply, outcome.token);
+      if (outcome.renewed) setSessionCookie(deps, reply, outcome.renewed);
       if (!outcome.recoveryCodes) return reply.redirect("/", 303);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: PASSKEY_TEXT.added, codes: outcome.recoveryCodes, next: "/" }));
     },
@@ -140,7 +140,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmAppSetup(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "added") {
-      setSessionCookie(deps, reply, outcome.token);
+      setSessionCookie(deps, reply, outcome);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/" }));
     }
     const [status, error] = refusal(deps, tr(deps, request), outcome, "app");
@@ -178,7 +178,7 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmAppSetup(deps, user, session, form.code, requestContext(deps, request));
     if (outcome.kind === "added") {
-      setSessionCookie(deps, reply, outcome.token);
+      setSessionCookie(deps, reply, outcome);
       const frame = await portalFrameAfterCommit(deps, request, reply);
       return reply.type(HTML).send(recoveryCodesPage(tr(deps, request), config, { info: STRONG_TEXT.appConfirmed, codes: outcome.recoveryCodes, next: "/profile#factors", frame }));
     }
