@@ -7,6 +7,7 @@ import { sendProblem } from "../errors.ts";
 import { checkOrigin } from "../origin.ts";
 import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
 import { applicationCookieTag, applicationCookies, identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders } from "../upstream-headers.ts";
+import { relayedHeaders } from "../relayed-headers.ts";
 import { portalFrame } from "./portal.ts";
 
 /** Requests the application answered: their headers are the application's, not FAMOS's. */
@@ -45,6 +46,8 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
         prefix: section.path,
         // The application serves the sections at the same paths (under the upstream URL's own path).
         rewritePrefix: `${basePath}${section.path}`,
+        // Its rewrite of Location read a string only; relayedHeaders moves each Location instead.
+        internalRewriteLocationHeader: false,
         websocket: true,
         disableRequestLogging: true,
         // The application's forms carry its own tokens, not FAMOS's (the Origin check still applies).
@@ -57,7 +60,8 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
           rewriteRequestHeaders: (request, headers) => forwardedHeaders(deps, request as FastifyRequest, headers as IncomingHttpHeaders),
           rewriteHeaders: (headers, request) => {
             answeredByApp.add(request as FastifyRequest);
-            return upstreamResponseHeaders(headers as IncomingHttpHeaders, deps.config.upstreamSandbox, cookieTag(deps, request as FastifyRequest));
+            const relayed = relayedHeaders(headers as IncomingHttpHeaders, basePath);
+            return upstreamResponseHeaders(relayed, deps.config.upstreamSandbox, cookieTag(deps, request as FastifyRequest));
           },
           // An upstream 503 goes to the user as the application sent it, not retried here.
           retryDelay: () => null,

@@ -1,0 +1,99 @@
+import { createServer, type Server, type Socket } from "node:net";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServices } from "../../src/app/services.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { addUser, TEST_SECRET } from "../support/app.ts";
+import { FormClient, overHttp, signInFully } from "../support/client.ts";
+import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+
+/**
+ * What the protected application answers, written byte for byte on a raw socket: undici, the proxy's
+ * HTTP client, gives a header the application sent twice as an array, and Node refuses to send some
+ * headers that are the connection's own (a Trailer on a body of known length). Each of these used to
+ * throw in the proxy's response callback, outside any request's error handling, and end `famos serve`.
+ */
+const ANSWERS: Record<string, string> = {
+  "/app/quotation/two-locations": "HTTP/1.1 302 Found\r\nLocation: /app/quotation/first\r\nLocation: /app/quotation/second\r\nContent-Length: 0\r\n\r\n",
+  "/app/quotation/one-location": "HTTP/1.1 302 Found\r\nLocation: /app/quotation/first\r\nContent-Length: 0\r\n\r\n",
+  "/app/quotation/trailer": "HTTP/1.1 200 OK\r\nTrailer: x-checksum\r\nKeep-Alive: timeout=5\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok",
+};
+
+describe("a real `famos serve` in front of an application that answers oddly", () => {
+  let smtp: TestSmtpServer;
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let store: Store;
+  let application: Server;
+  let client: FormClient;
+
+  beforeAll(async () => {
+    application = createServer((socket: Socket) => {
+      socket.on("error", () => undefined);
+      let head = "";
+      socket.on("data", (chunk: Buffer) => {
+        head += chunk.toString("latin1");
+        if (!head.includes("\r\n\r\n")) return;
+        const path = head.split(" ")[1]!;
+        socket.end(ANSWERS[path] ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        head = "";
+      });
+    });
+    await new Promise<void>((resolve) => application.listen(0, "127.0.0.1", resolve));
+    const { port } = application.address() as { port: number };
+    smtp = await startSmtpServer();
+    database = await testDatabase("sqlite", "proxy_odd_answers");
+    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_UPSTREAM_URL: `http://127.0.0.1:${port}/app` }));
+    store = openStore(database.url);
+    const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url });
+    if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+    const deps = createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
+    const user = await addUser(deps);
+    client = new FormClient(overHttp(server.url));
+    await signInFully(client, smtp, user);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await store?.close();
+    await new Promise((resolve) => application?.close(resolve));
+    await smtp?.stop();
+    await database?.drop();
+  });
+
+  /** The server still answers, and wrote nothing to standard error (where an uncaught exception goes). */
+  async function stillServing(): Promise<void> {
+    const health = await fetch(`${server.url}/healthz`).then(
+      (response) => response.status,
+      (error: unknown) => String(error),
+    );
+    expect(health, server.stderr()).toBe(200);
+    expect(server.stderr()).toBe("");
+  }
+
+  it("relays a redirect with its Location, under FAMOS's path for the section", async () => {
+    const answer = await client.get("/quotation/one-location");
+    expect(answer.statusCode).toBe(302);
+    expect(answer.headers.location).toBe("/quotation/first");
+    await stillServing();
+  });
+
+  it("relays a redirect the application gave two Locations, each under FAMOS's path, and keeps serving", async () => {
+    const answer = await client.get("/quotation/two-locations");
+    expect(answer.statusCode).toBe(302);
+    expect(answer.headers.location).toBe("/quotation/first, /quotation/second");
+    await stillServing();
+  });
+
+  it("relays an answer that announces trailers, without the connection's own headers, and keeps serving", async () => {
+    const answer = await client.get("/quotation/trailer");
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toBe("ok");
+    expect(answer.headers.trailer).toBeUndefined();
+    // Node sets a Keep-Alive of its own for the browser's connection; the application's is not relayed.
+    expect(answer.headers["keep-alive"]).not.toBe("timeout=5");
+    await stillServing();
+  });
+});
