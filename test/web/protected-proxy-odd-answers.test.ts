@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import pino from "pino";
+import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices } from "../../src/app/services.ts";
 import { loadConfig } from "../../src/config/config.ts";
@@ -22,6 +24,22 @@ const ANSWERS: Record<string, string> = {
   "/app/quotation/trailer": "HTTP/1.1 200 OK\r\nTrailer: x-checksum\r\nKeep-Alive: timeout=5\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok",
 };
 
+/**
+ * WebSocket handshakes the application answers on a raw socket: a wrong Sec-WebSocket-Accept, and a
+ * right one followed by a frame with a reserved opcode (RFC 6455 §5.2). FAMOS has opened the browser's
+ * side already; each must end that side with 1011 and nothing else.
+ */
+const WEBSOCKET_ANSWERS: Record<string, (key: string) => string | Buffer> = {
+  "/app/quotation/live-wrong-accept": () => "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: wrong\r\n\r\n",
+  "/app/quotation/live-reserved-opcode": (key) =>
+    Buffer.concat([Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`), Buffer.from([0x83, 0x01, 0x78])]),
+};
+
+/** RFC 6455 §4.2.2: the server's proof that it read the handshake. */
+function accept(key: string): string {
+  return createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+}
+
 describe("a real `famos serve` in front of an application that answers oddly", () => {
   let smtp: TestSmtpServer;
   let database: TestDatabase;
@@ -38,7 +56,9 @@ describe("a real `famos serve` in front of an application that answers oddly", (
         head += chunk.toString("latin1");
         if (!head.includes("\r\n\r\n")) return;
         const path = head.split(" ")[1]!;
-        socket.end(ANSWERS[path] ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        const webSocket = WEBSOCKET_ANSWERS[path];
+        if (webSocket) socket.write(webSocket(/sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? ""));
+        else socket.end(ANSWERS[path] ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
         head = "";
       });
     });
@@ -96,4 +116,16 @@ describe("a real `famos serve` in front of an application that answers oddly", (
     expect(answer.headers["keep-alive"]).not.toBe("timeout=5");
     await stillServing();
   });
+
+  for (const path of Object.keys(WEBSOCKET_ANSWERS)) {
+    it(`ends the browser's WebSocket with 1011 when the application ${path.endsWith("accept") ? "answers the handshake wrongly" : "sends a frame no WebSocket may carry"}, and keeps serving`, async () => {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}${path.slice("/app".length)}`, { headers: { cookie: client.cookieHeader(), origin: server.url } });
+      const code = await new Promise<number>((resolve, reject) => {
+        socket.once("close", resolve);
+        socket.once("error", reject);
+      });
+      expect(code).toBe(1011);
+      await stillServing();
+    });
+  }
 });
