@@ -1,16 +1,13 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
-import pino from "pino";
 import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "../../src/app/services.ts";
-import { loadConfig } from "../../src/config/config.ts";
-import { openStore, type Store } from "../../src/store/database.ts";
-import { addUser, TEST_SECRET } from "../support/app.ts";
-import { FormClient, overHttp, signInFully } from "../support/client.ts";
+import type { Store } from "../../src/store/database.ts";
+import type { FormClient } from "../support/client.ts";
 import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
 import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+import { expectStillServing, signedInOnServer } from "./protected-support.ts";
 
 /**
  * What the protected application answers, written byte for byte on a raw socket: undici, the proxy's
@@ -67,13 +64,7 @@ describe("a real `famos serve` in front of an application that answers oddly", (
     smtp = await startSmtpServer();
     database = await testDatabase("sqlite", "proxy_odd_answers");
     server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_UPSTREAM_URL: `http://127.0.0.1:${port}/app` }));
-    store = openStore(database.url);
-    const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url });
-    if (!loaded.ok) throw new Error(loaded.errors.join("; "));
-    const deps = createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
-    const user = await addUser(deps);
-    client = new FormClient(overHttp(server.url));
-    await signInFully(client, smtp, user);
+    ({ client, store } = await signedInOnServer(server, database.url, smtp));
   });
   afterAll(async () => {
     await server?.stop();
@@ -83,28 +74,18 @@ describe("a real `famos serve` in front of an application that answers oddly", (
     await database?.drop();
   });
 
-  /** The server still answers, and wrote nothing to standard error (where an uncaught exception goes). */
-  async function stillServing(): Promise<void> {
-    const health = await fetch(`${server.url}/healthz`).then(
-      (response) => response.status,
-      (error: unknown) => String(error),
-    );
-    expect(health, server.stderr()).toBe(200);
-    expect(server.stderr()).toBe("");
-  }
-
   it("relays a redirect with its Location, under FAMOS's path for the section", async () => {
     const answer = await client.get("/quotation/one-location");
     expect(answer.statusCode).toBe(302);
     expect(answer.headers.location).toBe("/quotation/first");
-    await stillServing();
+    await expectStillServing(server);
   });
 
   it("relays a redirect the application gave two Locations, each under FAMOS's path, and keeps serving", async () => {
     const answer = await client.get("/quotation/two-locations");
     expect(answer.statusCode).toBe(302);
     expect(answer.headers.location).toBe("/quotation/first, /quotation/second");
-    await stillServing();
+    await expectStillServing(server);
   });
 
   it("relays an answer that announces trailers, without the connection's own headers, and keeps serving", async () => {
@@ -114,7 +95,7 @@ describe("a real `famos serve` in front of an application that answers oddly", (
     expect(answer.headers.trailer).toBeUndefined();
     // Node sets a Keep-Alive of its own for the browser's connection; the application's is not relayed.
     expect(answer.headers["keep-alive"]).not.toBe("timeout=5");
-    await stillServing();
+    await expectStillServing(server);
   });
 
   for (const path of Object.keys(WEBSOCKET_ANSWERS)) {
@@ -125,7 +106,7 @@ describe("a real `famos serve` in front of an application that answers oddly", (
         socket.once("error", reject);
       });
       expect(code).toBe(1011);
-      await stillServing();
+      await expectStillServing(server);
     });
   }
 });

@@ -7,6 +7,7 @@ import { sendProblem } from "../errors.ts";
 import { checkOrigin } from "../origin.ts";
 import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
 import { applicationCookieTag, applicationCookies, identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders } from "../upstream-headers.ts";
+import { browserWebSocketClass } from "../proxied-websocket.ts";
 import { relayedHeaders } from "../relayed-headers.ts";
 import { portalFrame } from "./portal.ts";
 
@@ -28,6 +29,7 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
   const basePath = upstream.pathname.replace(/\/+$/, "");
   // Loaded only when an upstream is configured: the proxy and its HTTP client weigh ~20 MB of memory.
   const { default: fastifyHttpProxy } = await import("@fastify/http-proxy");
+  const BrowserWebSocket = browserWebSocketClass();
 
   await app.register(async (scope) => {
     // Bodies reach the application byte for byte (forms, JSON, uploads): the global form parser is
@@ -67,6 +69,8 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
           retryDelay: () => null,
           onError: (reply, { error }) => void applicationUnavailable(deps, reply as FastifyReply, section, error),
         },
+        // Every close reason the proxy gives the browser's side is cut to fit a close frame (see there).
+        wsServerOptions: { WebSocket: BrowserWebSocket } as object,
         wsClientOptions: {
           rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(deps, request),
         } as object,
