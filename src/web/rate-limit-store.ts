@@ -70,29 +70,39 @@ export function redisOrLocalStore(redis: Redis, nameSpace: string, logger: Outag
 
 class RedisOrLocal implements FastifyRateLimitStore {
   constructor(
-    private readonly shared: FastifyRateLimitStore,
+    private readonly shared: RedisStore,
     private readonly local: FastifyRateLimitStore,
     private readonly breaker: RedisBreaker,
   ) {}
 
   incr(key: string, callback: Count, timeWindow: number, max: number): void {
     if (!this.breaker.ask()) return this.local.incr(key, callback, timeWindow, max);
-    this.shared.incr(
-      key,
-      (error, result) => {
-        if (error === null && result !== undefined) {
-          this.breaker.answered();
-          return callback(null, result);
-        }
+    countInRedis(this.shared, key, timeWindow, max).then(
+      (result) => {
+        this.breaker.answered();
+        callback(null, result);
+      },
+      (error: Error) => {
         this.breaker.failed(error);
         this.local.incr(key, callback, timeWindow, max);
       },
-      timeWindow,
-      max,
     );
   }
 
   child(routeOptions: RouteOptions): FastifyRateLimitStore {
-    return new RedisOrLocal(this.shared.child(routeOptions), this.local.child(routeOptions), this.breaker);
+    return new RedisOrLocal(this.shared.child(routeOptions) as RedisStore, this.local.child(routeOptions), this.breaker);
   }
+}
+
+/**
+ * RedisStore's count (its script, under its key for the route), with the answer checked before it is
+ * read. RedisStore's own incr reads the answer as an array in ioredis's callback, which ioredis runs
+ * outside any request and whose exceptions it throws again on a timer: a peer on FAMOS_REDIS_URL that
+ * answered a count with anything else (a nil reply) ended the process. Here such an answer is a
+ * failed count, as a refused one is.
+ */
+async function countInRedis(store: RedisStore, key: string, timeWindow: number, max: number): Promise<{ current: number; ttl: number }> {
+  const answer = await store.redis.rateLimit(store.key + key, timeWindow, max, store.continueExceeding, store.exponentialBackoff);
+  if (!Array.isArray(answer) || !Number.isInteger(answer[0]) || !Number.isInteger(answer[1])) throw new Error("Redis answered a count with something other than two integers");
+  return { current: answer[0] as number, ttl: answer[1] as number };
 }

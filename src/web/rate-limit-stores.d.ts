@@ -3,7 +3,14 @@
 declare module "@fastify/rate-limit/store/RedisStore.js" {
   import type { FastifyRateLimitStore } from "@fastify/rate-limit";
   import type { Redis } from "ioredis";
-  const RedisStore: new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key?: string) => FastifyRateLimitStore;
+  /** Its fields, which src/web/rate-limit-store.ts reads to make RedisStore's count without its callback. */
+  interface RedisStore extends FastifyRateLimitStore {
+    readonly redis: Redis & { rateLimit(key: string, timeWindow: number, max: number, continueExceeding: boolean, exponentialBackoff: boolean): Promise<unknown> };
+    readonly key: string;
+    readonly continueExceeding: boolean;
+    readonly exponentialBackoff: boolean;
+  }
+  const RedisStore: new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key?: string) => RedisStore;
   export default RedisStore;
 }
 

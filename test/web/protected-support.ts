@@ -1,11 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
+import pino from "pino";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
-import type { TestApp } from "../support/app.ts";
-import { signIn, type FormClient } from "../support/client.ts";
+import { createServices } from "../../src/app/services.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { addUser, TEST_SECRET, type TestApp } from "../support/app.ts";
+import { FormClient, overHttp, signIn, signInFully } from "../support/client.ts";
+import type { ServerProcess } from "../support/server-process.ts";
+import type { TestSmtpServer } from "../support/smtp.ts";
 
 /** A test's own page on the application: true when it answered the request, false to leave it to the example. */
 export type ExtraRoute = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -70,4 +76,28 @@ export async function saveQuotationInBrowser(page: Page, quote: { customer: stri
   await page.getByLabel("Amount to finance (£)").fill(quote.amount);
   await page.getByRole("button", { name: "Save quotation" }).click();
   await expect.poll(() => page.getByRole("status").textContent()).toBe(`Quotation for ${quote.customer}: ${quote.vehicle}, £${quote.amount} over 48 months.`);
+}
+
+/**
+ * A user added to a real `famos serve`'s database (reached directly) and signed in on it over HTTP,
+ * code and all. Returns the client and the store to close after the server.
+ */
+export async function signedInOnServer(server: ServerProcess, databaseUrl: string, smtp: TestSmtpServer): Promise<{ client: FormClient; store: Store }> {
+  const store = openStore(databaseUrl);
+  const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: databaseUrl });
+  if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+  const deps = createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
+  const client = new FormClient(overHttp(server.url));
+  await signInFully(client, smtp, await addUser(deps));
+  return { client, store };
+}
+
+/** A real `famos serve` still answers, and wrote nothing to standard error (where an uncaught exception goes). */
+export async function expectStillServing(server: ServerProcess): Promise<void> {
+  const health = await fetch(`${server.url}/healthz`).then(
+    (response) => response.status,
+    (error: unknown) => String(error),
+  );
+  expect(health, server.stderr()).toBe(200);
+  expect(server.stderr()).toBe("");
 }

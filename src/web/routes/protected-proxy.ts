@@ -7,6 +7,8 @@ import { sendProblem } from "../errors.ts";
 import { checkOrigin } from "../origin.ts";
 import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
 import { applicationCookieTag, applicationCookies, identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders } from "../upstream-headers.ts";
+import { browserWebSocketClass } from "../proxied-websocket.ts";
+import { relayedHeaders } from "../relayed-headers.ts";
 import { portalFrame } from "./portal.ts";
 
 /** Requests the application answered: their headers are the application's, not FAMOS's. */
@@ -27,6 +29,7 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
   const basePath = upstream.pathname.replace(/\/+$/, "");
   // Loaded only when an upstream is configured: the proxy and its HTTP client weigh ~20 MB of memory.
   const { default: fastifyHttpProxy } = await import("@fastify/http-proxy");
+  const BrowserWebSocket = browserWebSocketClass();
 
   await app.register(async (scope) => {
     // Bodies reach the application byte for byte (forms, JSON, uploads): the global form parser is
@@ -45,6 +48,8 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
         prefix: section.path,
         // The application serves the sections at the same paths (under the upstream URL's own path).
         rewritePrefix: `${basePath}${section.path}`,
+        // Its rewrite of Location read a string only; relayedHeaders moves each Location instead.
+        internalRewriteLocationHeader: false,
         websocket: true,
         disableRequestLogging: true,
         // The application's forms carry its own tokens, not FAMOS's (the Origin check still applies).
@@ -57,12 +62,15 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
           rewriteRequestHeaders: (request, headers) => forwardedHeaders(deps, request as FastifyRequest, headers as IncomingHttpHeaders),
           rewriteHeaders: (headers, request) => {
             answeredByApp.add(request as FastifyRequest);
-            return upstreamResponseHeaders(headers as IncomingHttpHeaders, deps.config.upstreamSandbox, cookieTag(deps, request as FastifyRequest));
+            const relayed = relayedHeaders(headers as IncomingHttpHeaders, basePath);
+            return upstreamResponseHeaders(relayed, deps.config.upstreamSandbox, cookieTag(deps, request as FastifyRequest));
           },
           // An upstream 503 goes to the user as the application sent it, not retried here.
           retryDelay: () => null,
           onError: (reply, { error }) => void applicationUnavailable(deps, reply as FastifyReply, section, error),
         },
+        // Every close reason the proxy gives the browser's side is cut to fit a close frame (see there).
+        wsServerOptions: { WebSocket: BrowserWebSocket } as object,
         wsClientOptions: {
           rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(deps, request),
         } as object,

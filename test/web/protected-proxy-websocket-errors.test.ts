@@ -1,0 +1,68 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import type { Store } from "../../src/store/database.ts";
+import type { FormClient } from "../support/client.ts";
+import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+import { expectStillServing, signedInOnServer } from "./protected-support.ts";
+
+/**
+ * The application over HTTPS with a certificate FAMOS trusts but whose names are not the upstream
+ * URL's host (a certificate renewed with the wrong names, or someone else answering at that address).
+ * Node's error for it lists every name in the certificate, far past the 123 bytes a WebSocket close
+ * reason may hold (RFC 6455 §5.5), and @fastify/http-proxy closes the browser's side of a WebSocket with
+ * the application side's error message as the reason: ws threw a RangeError in that error handler,
+ * outside any request, and `famos serve` ended at the first WebSocket a signed-in user opened.
+ */
+describe("a real `famos serve` whose application's certificate names another host", () => {
+  let dir: string;
+  let application: Server;
+  let smtp: TestSmtpServer;
+  let database: TestDatabase;
+  let server: ServerProcess;
+  let store: Store;
+  let client: FormClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "famos-wrong-names-"));
+    const names = Array.from({ length: 5 }, (_, i) => `DNS:application-server-${i + 1}.internal.dealer-network.example`).join(",");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "2", "-subj", "/CN=application", "-addext", `subjectAltName=${names}`], { stdio: "ignore" });
+    application = createServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (_request, response) => response.end("ok"));
+    await new Promise<void>((resolve) => application.listen(0, resolve));
+    const { port } = application.address() as AddressInfo;
+    smtp = await startSmtpServer();
+    database = await testDatabase("sqlite", "proxy_wrong_names");
+    server = await startServer(
+      productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_UPSTREAM_URL: `https://localhost:${port}`, NODE_EXTRA_CA_CERTS: join(dir, "cert.pem") }),
+    );
+    ({ client, store } = await signedInOnServer(server, database.url, smtp));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await store?.close();
+    application?.closeAllConnections();
+    await new Promise((resolve) => application?.close(resolve));
+    await smtp?.stop();
+    await database?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("ends the browser's WebSocket with 1011 and the application side's error as the reason, cut to fit a close frame, and keeps serving", async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/quotation/live`, { headers: { cookie: client.cookieHeader(), origin: server.url } });
+    const [code, reason] = await new Promise<[number, string]>((resolve, reject) => {
+      socket.once("close", (closeCode, closeReason) => resolve([closeCode, closeReason.toString("utf8")]));
+      socket.once("error", reject);
+    });
+    expect(code, server.stderr()).toBe(1011);
+    expect(reason).toMatch(/^Hostname\/IP does not match certificate's altnames/);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+    await expectStillServing(server);
+  });
+});
