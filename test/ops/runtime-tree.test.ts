@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET } from "../support/app.ts";
@@ -10,6 +11,21 @@ import { freePort } from "../support/nginx.ts";
 import { REPO_ROOT } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
 import { until } from "../support/until.ts";
+
+/** The first line an SMTP server sends on 127.0.0.1:`port`. */
+function smtpGreeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (!text.includes("\r\n")) return;
+      socket.end("QUIT\r\n");
+      resolve(text.slice(0, text.indexOf("\r\n")));
+    });
+    socket.on("error", reject);
+  });
+}
 
 /** The unprivileged account the tree runs as (this test runs as root, as CI does). */
 const NOBODY = 65534;
@@ -107,9 +123,11 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
     famos(["user", "add", "dealer1", "--name", "Dana Dealer", "--partner", "40123", "--email", "dana@dealer.example"], "correct horse battery staple\n");
 
     const port = await freePort();
+    // With the bounce listener (issue 15), whose packages the runtime tree lacked once (runtime-deps.test.ts).
+    const bouncePort = await freePort();
     const child = spawn("/usr/bin/setpriv", ["--reuid", String(NOBODY), "--regid", String(NOBODY), "--clear-groups", "--pdeathsig", "TERM", "--", process.execPath, join(app, "bin/famos.js"), "serve"], {
       cwd: data,
-      env: { ...env, FAMOS_PORT: String(port), FAMOS_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      env: { ...env, FAMOS_PORT: String(port), FAMOS_PUBLIC_URL: `http://127.0.0.1:${port}`, FAMOS_BOUNCE_DOMAIN: "bounces.famos.test", FAMOS_BOUNCE_SMTP_PORT: String(bouncePort) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     server = child;
@@ -121,6 +139,8 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
       return (await fetch(`${url}/readyz`)).ok;
     }, 30_000, 50);
+
+    expect(await smtpGreeting(bouncePort)).toMatch(/^220 /);
 
     const client = new FormClient(overHttp(url));
     const user = { login_id: "dealer1", password: "correct horse battery staple", otp_email: "dana@dealer.example" };
