@@ -18,6 +18,12 @@ describe("the application's answer headers as FAMOS relays them (relayedHeaders)
     expect(relayedHeaders(headers, "")).toEqual({ "content-type": "text/html", "set-cookie": ["a=1", "b=2"] });
   });
 
+  it("drops each of the connection's own fields by its name alone, when no Connection field names it", () => {
+    for (const name of ["connection", "proxy-connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"]) {
+      expect(relayedHeaders({ [name]: "x", "content-type": "text/html" }, ""), name).toEqual({ "content-type": "text/html" });
+    }
+  });
+
   it("reads a Connection field given twice (undici gives it as an array)", () => {
     expect(relayedHeaders({ connection: ["close", "x-a"] as unknown as string, "x-a": "1", "x-b": "2" }, "")).toEqual({ "x-b": "2" });
   });
