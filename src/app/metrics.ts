@@ -26,6 +26,8 @@ export interface Metrics {
   passkeysAdded: Counter;
   /** Issue 13: passkey sign-in assertions, by outcome (confirmed, failed). */
   passkeyAssertions: Counter<"outcome">;
+  /** Work that follows a request's answer (web/after-reply.ts: the password reset's code) and failed, by what it was. */
+  afterReplyFailed: Counter<"work">;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -56,6 +58,12 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       help: "HTTP request durations",
       labelNames: ["method", "route", "status"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    afterReplyFailed: new Counter({
+      name: "famos_after_reply_failures_total",
+      help: "Work that follows a request's answer and failed (logged at error; its user saw the answer, e.g. no reset code was mailed)",
+      labelNames: ["work"],
       registers: [registry],
     }),
     sqliteWalFrames: new Gauge({

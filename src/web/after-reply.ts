@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Metrics } from "../app/metrics.ts";
 import { failureDetail } from "./after-commit.ts";
 
 declare module "fastify" {
@@ -23,7 +24,8 @@ export interface AfterReply {
   /**
    * Starts `work` once `reply` has been handed to the socket (or its client has gone), and a moment
    * later (AFTER_THE_ANSWER_MS), never before: the answer's time does not depend on it. A failure is logged at error in one line, as afterCommit
-   * logs one, and goes no further (no unhandled rejection: the answer has gone, nobody is left to tell).
+   * logs one, and counted (famos_after_reply_failures_total{work}); it goes no further (no unhandled
+   * rejection: the answer has gone, nobody is left to tell).
    */
   run(reply: FastifyReply, what: string, work: () => Promise<unknown>): void;
   /** Resolves once no such work is waiting or running. app.close() waits for it too. */
@@ -37,7 +39,7 @@ export interface AfterReply {
  * (src/cli/commands/serve.ts, test/support/app.ts), waits for it: Fastify closes the server and
  * finishes the requests in flight first, then runs this hook, so no answer can still ask for work.
  */
-export function registerAfterReply(app: FastifyInstance): void {
+export function registerAfterReply(app: FastifyInstance, metrics: Pick<Metrics, "afterReplyFailed">): void {
   const inFlight = new Set<Promise<void>>();
   const run: AfterReply["run"] = (reply, what, work) => {
     // 'close' follows 'finish' (the last byte handed to the socket) and comes alone when the client
@@ -48,7 +50,11 @@ export function registerAfterReply(app: FastifyInstance): void {
       .then(work)
       .then(
         () => undefined,
-        (error: unknown) => reply.log.error(failureDetail(what, error), "failed after the answer; the answer had gone already"),
+        (error: unknown) => {
+          // Counted too: nobody is left to tell, and its user saw the answer (no reset code will come).
+          metrics.afterReplyFailed.inc({ work: what });
+          reply.log.error(failureDetail(what, error), "failed after the answer; the answer had gone already");
+        },
       )
       .finally(() => inFlight.delete(done));
     inFlight.add(done);

@@ -83,7 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   collectRoutes(app);
-  registerAfterReply(app);
+  registerAfterReply(app, deps.metrics);
 
   await app.register(fastifyCookie, { secret: cookieSigner(deps.keys.cookie) });
   // FAMOS's own pages send url-encoded forms only: without Fastify's default JSON and text parsers

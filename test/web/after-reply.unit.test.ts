@@ -1,5 +1,6 @@
 import SQLite from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { createMetrics } from "../../src/app/metrics.ts";
 import { registerAfterReply } from "../../src/web/after-reply.ts";
 import { appWithLogLines, ERROR, WARN } from "../support/log-lines.ts";
 
@@ -24,21 +25,24 @@ const turns = async (n = 20) => {
 describe("work after the reply", () => {
   async function appWithWork(work: () => Promise<unknown>) {
     const { app, lines } = appWithLogLines();
-    registerAfterReply(app);
+    const metrics = createMetrics();
+    registerAfterReply(app, metrics);
     app.get("/later", async (_request, reply) => {
       app.afterReply.run(reply, "the test's work", work);
       return "answered";
     });
     app.get("/ok", async () => "still serving");
     await app.ready();
-    return { app, lines };
+    /** famos_after_reply_failures_total for the test's work, as /metrics shows it. */
+    const failures = async () => (await metrics.afterReplyFailed.get()).values.find((v) => v.labels.work === "the test's work")?.value ?? 0;
+    return { app, lines, failures };
   }
 
   it("starts the work only after the answer is sent, and the answer does not wait for it", async () => {
     const held = gate();
     const seen: string[] = [];
     let received = false;
-    const { app } = await appWithWork(async () => {
+    const { app, failures } = await appWithWork(async () => {
       seen.push(received ? "started after the answer" : "started before the answer");
       await held.opened;
       seen.push("done");
@@ -52,6 +56,7 @@ describe("work after the reply", () => {
       held.open();
       await app.afterReply.settled();
       expect(seen).toEqual(["started after the answer", "done"]);
+      expect(await failures()).toBe(0);
     } finally {
       held.open();
       await app.close();
@@ -60,10 +65,12 @@ describe("work after the reply", () => {
 
   it("logs a failure of the work once at error, saying what failed (the database's code, no parameters), and keeps serving", async () => {
     const busy = Object.assign(new SQLite.SqliteError("database is locked", "SQLITE_BUSY"), { parameters: ["secret-code-123456"] });
-    const { app, lines } = await appWithWork(() => Promise.reject(busy));
+    const { app, lines, failures } = await appWithWork(() => Promise.reject(busy));
     try {
       expect((await app.inject({ url: "/later" })).body).toBe("answered");
       await app.afterReply.settled();
+      // Counted, for the operator: the user saw the answer and will see no mail.
+      expect(await failures()).toBe(1);
       const logged = lines.filter((line) => line.level >= WARN);
       expect(logged).toHaveLength(1);
       expect(logged[0]).toMatchObject({ level: ERROR, msg: "failed after the answer; the answer had gone already", after: "the test's work", code: "SQLITE_BUSY" });
