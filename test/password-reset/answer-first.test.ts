@@ -121,10 +121,14 @@ describe.each(DIALECTS)("forgot password: the database failing in the work after
     const user = await addUser(t.deps, { email: `fails${String(moment).length}@dealer.example` });
     const client = new FormClient(t.app);
     await client.get("/forgot-password");
+    const failures = async () => (await t.deps.metrics.afterReplyFailed.get()).values.find((v) => v.labels.work === "the password reset's code")?.value ?? 0;
+    const before = await failures();
     failing.arm(moment);
     const answer = await client.post("/forgot-password", { loginId: user.login_id });
     await t.app.afterReply.settled();
     expect(failing.failed()).not.toBeNull();
+    // For the operator: counted (famos_after_reply_failures_total), as nobody saw an error.
+    expect(await failures()).toBe(before + 1);
     expect(answer.statusCode).toBe(303);
     expect(answer.headers.location).toBe("/forgot-password/code");
     expect(await kept(user.id, user.login_id)).toEqual({ flows: 0, codes: 0, mails: 0, audited: 0 });
