@@ -167,6 +167,7 @@ export function upstreamResponseHeaders(headers: IncomingHttpHeaders, sandbox: r
   }
   const own = headers["content-security-policy"];
   const policy = ["sandbox", ...sandbox].join(" ");
-  result["content-security-policy"] = (own === undefined ? [policy] : [own, policy]) as unknown as string;
+  // undici gives a field the application sent twice as an array: each of its policies stays a field of its own.
+  result["content-security-policy"] = [...[own ?? []].flat(), policy] as unknown as string;
   return result;
 }
