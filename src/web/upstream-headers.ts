@@ -75,18 +75,21 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * cookies were tagged goes once, and the application sets it again. Undefined when nothing is left.
  */
 export function applicationCookies(cookie: string | string[] | undefined, tag: string): string | undefined {
-  const suffix = `.${tag}`;
-  const kept: string[] = [];
-  for (const { name, pair } of cookiePairs(cookie)) {
-    if (!name.endsWith(suffix) || name.length === suffix.length) continue;
-    const own = name.slice(0, -suffix.length);
-    if (!isFamosCookieName(own)) kept.push(own + pair.slice(name.length));
-  }
+  const kept = taggedCookies(cookie)
+    .filter((c) => c.tag === tag)
+    .map((c) => c.own + c.pair.slice(c.name.length));
   return kept.length > 0 ? kept.join("; ") : undefined;
 }
 
-/** The name=value pairs of a Cookie header (node gives one line; several are read alike), each with its name. */
-function cookiePairs(cookie: string | string[] | undefined): { name: string; pair: string }[] {
+/** A name as taggedSetCookie gives it: the application's name, a dot, then a tag (applicationCookieTag's 12 base64url characters). */
+const TAGGED_NAME = /^(.+)\.([A-Za-z0-9_-]{12})$/;
+
+/**
+ * The cookies of a Cookie header that carry a tag (node gives one line; several are read alike): each
+ * with its name as the browser has it, its name=value pair, the application's own name and the tag.
+ * FAMOS's own names never count as the application's, tagged or not.
+ */
+function taggedCookies(cookie: string | string[] | undefined): { name: string; pair: string; own: string; tag: string }[] {
   if (cookie === undefined) return [];
   return [cookie]
     .flat()
@@ -94,12 +97,12 @@ function cookiePairs(cookie: string | string[] | undefined): { name: string; pai
     .split(";")
     .flatMap((part) => {
       const pair = part.trim();
-      return pair.includes("=") ? [{ name: pair.split("=", 1)[0]!, pair }] : [];
+      if (!pair.includes("=")) return [];
+      const name = pair.split("=", 1)[0]!;
+      const tagged = TAGGED_NAME.exec(name);
+      return tagged && !isFamosCookieName(tagged[1]!) ? [{ name, pair, own: tagged[1]!, tag: tagged[2]! }] : [];
     });
 }
-
-/** A name as taggedSetCookie gives it: the application's name, a dot, then a tag (applicationCookieTag's 12 base64url characters). */
-const TAGGED_NAME = /^(.+)\.([A-Za-z0-9_-]{12})$/;
 
 /**
  * Shared PCs: every user who signs in on a browser leaves her tagged application cookies in it, and
@@ -119,9 +122,8 @@ const TAGGED_NAME = /^(.+)\.([A-Za-z0-9_-]{12})$/;
  */
 export function otherUsersCookieExpiries(cookie: string | string[] | undefined, tag: string): string[] {
   const lines = new Set<string>();
-  for (const { name } of cookiePairs(cookie)) {
-    const tagged = TAGGED_NAME.exec(name);
-    if (!tagged || tagged[2] === tag || !COOKIE_NAME.test(name) || isFamosCookieName(tagged[1]!)) continue;
+  for (const { name, tag: theirs } of taggedCookies(cookie)) {
+    if (theirs === tag || !COOKIE_NAME.test(name)) continue;
     lines.add(`${name}=; Max-Age=0; Path=/${/^__(Host|Secure)-/i.test(name) ? "; Secure" : ""}`);
   }
   return [...lines];
