@@ -11,7 +11,7 @@ import { sendingOptions, smtpTransport } from "../../src/mail/transport.ts";
 import { hashPassword } from "../../src/password/hash.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { openStore } from "../../src/store/database.ts";
-import { migrateToLatest } from "../../src/store/migrate.ts";
+import { migrateDatabase, migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser, type Role, type User } from "../../src/users/users.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { smtpMailbox, type Mailbox } from "./mailbox.ts";
@@ -64,8 +64,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const config = result.config;
   const clock = options.clock ?? new FixedClock();
   // Bounded as `famos serve` bounds its statements (FAMOS_DATABASE_TIMEOUT, on PostgreSQL).
+  // Migrated as `famos serve` migrates: PostgreSQL first, on a connection of its own whose statements
+  // FAMOS_DATABASE_TIMEOUT does not bound (a test's short bound would cut off the migrator's catalogue
+  // queries on a busy machine); SQLite on the server's own connection.
+  const postgres = !config.databaseUrl.startsWith("sqlite:");
+  if (postgres) await migrateDatabase(config.databaseUrl);
   const store = openStore(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs, ...(options.backgroundCheckpoints ? { backgroundCheckpoints: {} } : {}) });
-  await migrateToLatest(store);
+  if (!postgres) await migrateToLatest(store);
   const services = createServices(config, {
     clock,
     store,
