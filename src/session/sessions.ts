@@ -72,15 +72,12 @@ export async function loadSignedIn(
 ): Promise<{ session: Session; user: UsersTable } | null> {
   if (token.length < 40 || token.length > 64) return null;
   const [row] = await sessionWithUser(db, tokenHash(token));
-  if (!row || row.ended_at !== null) return null;
+  if (!row) return null;
   const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
-  // A disabled account's sessions end at its next request, whatever ended them before (issue 11).
-  if (u_disabled_at !== null) {
-    await endSession(db, session.id, now, "disabled");
-    return null;
-  }
-  if (now >= session.expires_at || now - session.last_seen_at >= policy.idleMs) {
-    await endSession(db, session.id, now, now >= session.expires_at ? "expired" : "idle");
+  const lapse = sessionLapse(session, u_disabled_at, now, policy);
+  if (lapse === "ended") return null;
+  if (lapse !== null) {
+    await endSession(db, session.id, now, lapse);
     return null;
   }
   if (now - session.last_seen_at >= TOUCH_EVERY_MS) {
@@ -107,6 +104,29 @@ export async function loadSignedIn(
     time_zone: u_time_zone ?? null,
   };
   return { session, user };
+}
+
+/** Why a session is not live at a moment: ended on the server, its user disabled, past its absolute or its idle limit. */
+export type SessionLapse = "ended" | "disabled" | "expired" | "idle";
+
+/**
+ * The one rule of whether a session is live at `now` (loadSignedIn for each request, and the recheck
+ * of proxied WebSockets, session/lapsed-sessions.ts), or why not: ended, its user disabled (a disabled
+ * account's sessions end at its next request, whatever ended them before: issue 11), past
+ * FAMOS_SESSION_MAX (ASVS 3.3.1) or idle for FAMOS_SESSION_IDLE (ASVS 3.3.2). It only reads: ending
+ * a lapsed session in storage is the caller's choice.
+ */
+export function sessionLapse(
+  session: Pick<Session, "ended_at" | "expires_at" | "last_seen_at">,
+  userDisabledAt: number | null,
+  now: number,
+  policy: Config["session"],
+): SessionLapse | null {
+  if (session.ended_at !== null) return "ended";
+  if (userDisabledAt !== null) return "disabled";
+  if (now >= session.expires_at) return "expired";
+  if (now - session.last_seen_at >= policy.idleMs) return "idle";
+  return null;
 }
 
 // Every request of a signed-in browser asks this: built and compiled once (preparedQuery).
