@@ -28,6 +28,8 @@ export interface Metrics {
   passkeyAssertions: Counter<"outcome">;
   /** Work that follows a request's answer (web/after-reply.ts: the password reset's code) and failed, by what it was. */
   afterReplyFailed: Counter<"work">;
+  /** Proxied WebSockets closed because their session ended, by the session's end reason (signout, reset, idle, …). */
+  webSocketsClosed: Counter<"reason">;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -64,6 +66,12 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       name: "famos_after_reply_failures_total",
       help: "Work that follows a request's answer and failed (logged at error; its user saw the answer, e.g. no reset code was mailed)",
       labelNames: ["work"],
+      registers: [registry],
+    }),
+    webSocketsClosed: new Counter({
+      name: "famos_websockets_session_ended_total",
+      help: "Proxied WebSockets closed because the session that opened them ended, by reason (signout, reset, disabled, idle, expired, …)",
+      labelNames: ["reason"],
       registers: [registry],
     }),
     sqliteWalFrames: new Gauge({

@@ -45,6 +45,8 @@ export interface AppOptions {
   logger?: boolean | object;
   /** A logger to use as it is (serve shares one with the mail sender); wins over `logger`. */
   loggerInstance?: FastifyBaseLogger;
+  /** How often open proxied WebSockets' sessions are read again (WEBSOCKET_RECHECK_MS); tests set one no test reaches and ask for each recheck. */
+  webSocketRecheckMs?: number;
 }
 
 /** Builds the HTTP application: the web layer only translates HTTP to calls on the domain modules. */
@@ -174,7 +176,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   rolloutRoutes(app, deps);
   healthRoutes(app, deps, store);
   forwardAuthRoutes(app, deps);
-  await protectedProxyRoutes(app, deps);
+  await protectedProxyRoutes(app, deps, options.webSocketRecheckMs);
   await bounceHookRoutes(app, deps);
   if (!config.production && config.smtpUrl === null) devMailboxRoutes(app, deps);
   return app;

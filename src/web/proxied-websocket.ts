@@ -33,8 +33,17 @@ export function browserWebSocketClass(): WebSocketClass {
   const require = createRequire(import.meta.url);
   const ws = createRequire(require.resolve("@fastify/http-proxy"))("ws") as WebSocketClass;
   return class BrowserWebSocket extends ws {
+    /** The upgrade request's socket, which names the session the handshake passed for (websocket-sessions.ts). */
+    upgradeSocket: object | undefined;
+
     override close(code?: number, reason?: string | Buffer): void {
       super.close(code, reason === undefined ? undefined : fittedCloseReason(reason));
+    }
+
+    // ws's server hands each accepted connection's socket to its WebSocket here (not in its types).
+    setSocket(socket: object, ...rest: unknown[]): void {
+      this.upgradeSocket = socket;
+      (ws.prototype as unknown as { setSocket: (...args: unknown[]) => void }).setSocket.call(this, socket, ...rest);
     }
   };
 }

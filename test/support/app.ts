@@ -40,6 +40,8 @@ export interface TestAppOptions {
   clock?: FixedClock;
   /** SQLite: checkpoint on a thread of its own, as `famos serve` does (bench/app-cpu.ts). */
   backgroundCheckpoints?: boolean;
+  /** How often open proxied WebSockets are rechecked (default WEBSOCKET_RECHECK_MS); an hour keeps the timer out of a test's way. */
+  webSocketRecheckMs?: number;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   // FAMOS_REDIS_URL in `env` shares request limits through Redis, as `famos serve` does.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, services.deps.logger) : null;
-  const app = await buildApp({ deps: services.deps, store, redis });
+  const app = await buildApp({ deps: services.deps, store, redis, ...(options.webSocketRecheckMs ? { webSocketRecheckMs: options.webSocketRecheckMs } : {}) });
   await app.ready();
   return {
     app,

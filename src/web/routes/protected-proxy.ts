@@ -9,6 +9,7 @@ import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
 import { applicationCookieTag, applicationCookies, identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders } from "../upstream-headers.ts";
 import { browserWebSocketClass } from "../proxied-websocket.ts";
 import { relayedHeaders } from "../relayed-headers.ts";
+import { registerProxiedWebSockets, type Side } from "../websocket-sessions.ts";
 import { portalFrame } from "./portal.ts";
 
 /** Requests the application answered: their headers are the application's, not FAMOS's. */
@@ -23,13 +24,15 @@ export function answeredByUpstream(request: FastifyRequest): boolean {
  * everything under it) is forwarded to the application for fully signed-in sessions only — the
  * route's access rule "full" sends anyone else to sign in (and back after the code) or to their step.
  */
-export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps, webSocketRecheckMs?: number): Promise<void> {
   const upstream = deps.config.upstreamUrl;
   if (!upstream) return;
   const basePath = upstream.pathname.replace(/\/+$/, "");
   // Loaded only when an upstream is configured: the proxy and its HTTP client weigh ~20 MB of memory.
   const { default: fastifyHttpProxy } = await import("@fastify/http-proxy");
   const BrowserWebSocket = browserWebSocketClass();
+  // Each WebSocket lives only as long as the session that opened it (ASVS 3.3.1).
+  const webSockets = registerProxiedWebSockets(app, deps, webSocketRecheckMs);
 
   await app.register(async (scope) => {
     // Bodies reach the application byte for byte (forms, JSON, uploads): the global form parser is
@@ -56,7 +59,9 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
         config: { access: "full", csrf: false, helmet: { skipRoute: true }, sandboxedSection: true },
         preHandler: async (request) => {
           // Cross-site WebSocket hijacking: a handshake is a GET, so the form check never sees it.
-          if (request.headers.upgrade !== undefined) checkOrigin(request, deps.config);
+          if (request.headers.upgrade === undefined) return;
+          checkOrigin(request, deps.config);
+          webSockets.allow(request);
         },
         replyOptions: {
           rewriteRequestHeaders: (request, headers) => forwardedHeaders(deps, request as FastifyRequest, headers as IncomingHttpHeaders),
@@ -71,6 +76,10 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps): Pr
         },
         // Every close reason the proxy gives the browser's side is cut to fit a close frame (see there).
         wsServerOptions: { WebSocket: BrowserWebSocket } as object,
+        wsHooks: {
+          onConnect: (_context: unknown, browser: Side & { upgradeSocket?: object }, application: Side) =>
+            webSockets.connected(browser.upgradeSocket, browser, application),
+        } as object,
         wsClientOptions: {
           rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(deps, request),
         } as object,
