@@ -28,6 +28,8 @@ export interface Metrics {
   passkeyAssertions: Counter<"outcome">;
   /** Work that follows a request's answer (web/after-reply.ts: the password reset's code) and failed, by what it was. */
   afterReplyFailed: Counter<"work">;
+  /** Work that would have followed a request's answer and was dropped: AFTER_REPLY_LIMIT were already waiting or running. */
+  afterReplyDropped: Counter<"work">;
   /** Proxied WebSockets closed because their session ended, by the session's end reason (signout, reset, idle, …). */
   webSocketsClosed: Counter<"reason">;
 }
@@ -65,6 +67,12 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
     afterReplyFailed: new Counter({
       name: "famos_after_reply_failures_total",
       help: "Work that follows a request's answer and failed (logged at error; its user saw the answer, e.g. no reset code was mailed)",
+      labelNames: ["work"],
+      registers: [registry],
+    }),
+    afterReplyDropped: new Counter({
+      name: "famos_after_reply_dropped_total",
+      help: "Work that follows a request's answer and was not started: too much was already waiting or running (logged at warn, at most once a second)",
       labelNames: ["work"],
       registers: [registry],
     }),

@@ -5,9 +5,15 @@ import type { StoredHash } from "./stored-hash.ts";
  * The threads that verify imported hashes (issue 19.3): worker threads running legacy-worker.mjs at
  * the lowest scheduling priority, made when first needed and kept (unreferenced, so they never hold
  * the process open). How many verify at once is the LegacyPool's decision; this only runs the jobs.
+ *
+ * A thread is always listened to: while it runs a job (#run) and while it waits (#idle). One that
+ * fails between jobs (out of memory, ended from outside) leaves the pool then: an 'error' nobody
+ * listened to would be thrown again on the main thread and end `famos serve`, and a thread that has
+ * exited, handed the next job, would never answer it.
  */
 export class LegacyWorkers {
-  readonly #idle: Worker[] = [];
+  /** Threads waiting for a job, each with the listener that retires it should it fail meanwhile. */
+  readonly #idle = new Map<Worker, () => void>();
   readonly #waiting: Array<(worker: Worker) => void> = [];
   #count = 0;
   #nextId = 0;
@@ -38,14 +44,18 @@ export class LegacyWorkers {
   }
 
   async close(): Promise<void> {
-    const all = this.#idle.splice(0);
+    const all = [...this.#idle.keys()];
+    for (const worker of all) this.#wake(worker);
     this.#count -= all.length;
     await Promise.all(all.map((worker) => worker.terminate()));
   }
 
   #take(): Promise<Worker> {
-    const idle = this.#idle.pop();
-    if (idle) return Promise.resolve(idle);
+    const idle = [...this.#idle.keys()].pop();
+    if (idle) {
+      this.#wake(idle);
+      return Promise.resolve(idle);
+    }
     if (this.#count < this.max) {
       this.#count += 1;
       const worker = new Worker(this.script);
@@ -57,15 +67,40 @@ export class LegacyWorkers {
 
   #give(worker: Worker, healthy: boolean): void {
     if (!healthy) {
-      void worker.terminate();
-      this.#count -= 1;
-      const next = this.#waiting.shift();
-      if (next) void this.#take().then(next);
+      this.#retire(worker);
       return;
     }
     const next = this.#waiting.shift();
     if (next) next(worker);
-    else this.#idle.push(worker);
+    else this.#rest(worker);
+  }
+
+  /** Ends a thread that failed and frees its place; a job waiting for one gets a fresh thread. */
+  #retire(worker: Worker): void {
+    void worker.terminate();
+    this.#count -= 1;
+    const next = this.#waiting.shift();
+    if (next) void this.#take().then(next);
+  }
+
+  /** Keeps a healthy thread for the next job, listening for its failure meanwhile ('error', then 'exit'). */
+  #rest(worker: Worker): void {
+    const onFailure = () => {
+      this.#wake(worker);
+      this.#retire(worker);
+    };
+    worker.on("error", onFailure);
+    worker.on("exit", onFailure);
+    this.#idle.set(worker, onFailure);
+  }
+
+  /** Takes a thread out of #idle, with its idle listeners (a job has listeners of its own). */
+  #wake(worker: Worker): void {
+    const onFailure = this.#idle.get(worker);
+    if (!onFailure) return;
+    this.#idle.delete(worker);
+    worker.off("error", onFailure);
+    worker.off("exit", onFailure);
   }
 
   #run(worker: Worker, job: Job): Promise<boolean> {

@@ -20,12 +20,27 @@ declare module "fastify" {
  */
 const AFTER_THE_ANSWER_MS = 10;
 
+/**
+ * How many pieces of work may wait (for AFTER_THE_ANSWER_MS) or run at once; the next are dropped.
+ * Each holds its request's reply and waits for the database, so without a bound a flood (request
+ * limits off, FAMOS_RATE_LIMIT=0, or spread over many addresses) grew memory and the database's queue
+ * without end, slowing every sign-in. A real rush of password resets (a dealership's staff at the start
+ * of a day) is tens at once; 256 leaves ten times that, and is what the database works through in a
+ * second or two (a reset's work is a few statements).
+ */
+export const AFTER_REPLY_LIMIT = 256;
+
+/** Drops are told at most once in this time, with how many: not one line per dropped piece in a flood. */
+const DROPPED_LOG_EVERY_MS = 1000;
+
 export interface AfterReply {
   /**
    * Starts `work` once `reply` has been handed to the socket (or its client has gone), and a moment
    * later (AFTER_THE_ANSWER_MS), never before: the answer's time does not depend on it. A failure is logged at error in one line, as afterCommit
    * logs one, and counted (famos_after_reply_failures_total{work}); it goes no further (no unhandled
-   * rejection: the answer has gone, nobody is left to tell).
+   * rejection: the answer has gone, nobody is left to tell). When AFTER_REPLY_LIMIT pieces already
+   * wait or run, `work` is not started: counted (famos_after_reply_dropped_total{work}) and warned
+   * about at most once a second. That too is decided after the answer, which is the same either way.
    */
   run(reply: FastifyReply, what: string, work: () => Promise<unknown>): void;
   /** Resolves once no such work is waiting or running. app.close() waits for it too. */
@@ -39,15 +54,30 @@ export interface AfterReply {
  * (src/cli/commands/serve.ts, test/support/app.ts), waits for it: Fastify closes the server and
  * finishes the requests in flight first, then runs this hook, so no answer can still ask for work.
  */
-export function registerAfterReply(app: FastifyInstance, metrics: Pick<Metrics, "afterReplyFailed">): void {
+export function registerAfterReply(app: FastifyInstance, metrics: Pick<Metrics, "afterReplyFailed" | "afterReplyDropped">): void {
   const inFlight = new Set<Promise<void>>();
+  /** Pieces past their answer, waiting or running: the ones AFTER_REPLY_LIMIT bounds. */
+  let active = 0;
+  const drops = droppedReport(app);
   const run: AfterReply["run"] = (reply, what, work) => {
     // 'close' follows 'finish' (the last byte handed to the socket) and comes alone when the client
     // went first: either way the work starts once, after the answer.
     const answered = new Promise<void>((resolve) => reply.raw.once("close", resolve));
     const done = answered
-      .then(() => delay(AFTER_THE_ANSWER_MS))
-      .then(work)
+      .then(async () => {
+        if (active >= AFTER_REPLY_LIMIT) {
+          metrics.afterReplyDropped.inc({ work: what });
+          drops.add();
+          return;
+        }
+        active += 1;
+        try {
+          await delay(AFTER_THE_ANSWER_MS);
+          await work();
+        } finally {
+          active -= 1;
+        }
+      })
       .then(
         () => undefined,
         (error: unknown) => {
@@ -63,5 +93,38 @@ export function registerAfterReply(app: FastifyInstance, metrics: Pick<Metrics, 
     while (inFlight.size > 0) await Promise.all(inFlight);
   };
   app.decorate("afterReply", { run, settled });
-  app.addHook("onClose", settled);
+  app.addHook("onClose", async () => {
+    await settled();
+    drops.close();
+  });
+}
+
+/**
+ * Tells of dropped work at warn: the first drop at once, then at most one line a DROPPED_LOG_EVERY_MS
+ * with how many were dropped since the last; what is left untold when the app closes, then.
+ */
+function droppedReport(app: FastifyInstance): { add(): void; close(): void } {
+  let untold = 0;
+  let quiet: NodeJS.Timeout | null = null;
+  const say = () => {
+    app.log.warn({ dropped: untold, limit: AFTER_REPLY_LIMIT }, "work after the answer dropped: too much already waiting or running");
+    untold = 0;
+  };
+  const tell = () => {
+    quiet = null;
+    if (untold === 0) return;
+    say();
+    quiet = setTimeout(tell, DROPPED_LOG_EVERY_MS).unref();
+  };
+  return {
+    add() {
+      untold += 1;
+      if (!quiet) tell();
+    },
+    close() {
+      if (quiet) clearTimeout(quiet);
+      quiet = null;
+      if (untold > 0) say();
+    },
+  };
 }

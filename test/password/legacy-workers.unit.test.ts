@@ -3,12 +3,14 @@ import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
 import { describe, expect, it } from "vitest";
 import { LegacyWorkers } from "../../src/password/legacy-workers.ts";
 import type { StoredHash } from "../../src/password/stored-hash.ts";
+import { until } from "../support/until.ts";
 
 /**
  * The worker threads that verify imported hashes (issue 19.3), driven directly: at most `max` threads,
  * a healthy one kept for the next job, a faulted one terminated and replaced, stray answers ignored,
- * no listeners left behind, close() ends the idle ones. The real worker checks cheap bcrypt (cost 4);
- * fixtures/legacy-worker-fixture.mjs misbehaves on request ("exit", "throw", "stray"; "right" matches).
+ * no listeners left behind, an idle one that fails leaves the pool harmlessly, close() ends the idle
+ * ones. The real worker checks cheap bcrypt (cost 4); fixtures/legacy-worker-fixture.mjs misbehaves on
+ * request ("exit", "throw", "stray"; "right" matches; "fail idle: …" on its channel while it waits).
  */
 
 const PASSWORD = "correct horse battery staple";
@@ -116,6 +118,36 @@ describe("issue 19.3: the legacy worker threads", () => {
       await workers.close();
     }
   }, QUICK);
+
+  for (const how of ["throw", "exit"] as const) {
+    it(`lets an idle thread that fails (${how}) leave the pool without ending the process, and gives the next job a fresh thread`, async () => {
+      // An idle thread's 'error' with nobody listening is thrown again in this process: it would end `famos serve`.
+      const crashes: unknown[] = [];
+      const onCrash = (error: unknown) => crashes.push(error);
+      process.on("uncaughtException", onCrash);
+      try {
+        await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+          const before = await liveFixtures();
+          expect(await workers.verify(BCRYPT, "right")).toBe(true);
+          expect(workers.threads).toBe(1);
+          const alive = (await liveFixtures(before.length + 1)).length;
+          expect(alive).toBe(before.length + 1);
+          const channel = new BroadcastChannel("legacy-fixture");
+          channel.postMessage(`fail idle: ${how}`);
+          channel.close();
+          await until("the idle thread to end", async () => (await liveFixtures()).length < alive, QUICK);
+          expect(crashes).toEqual([]);
+          expect(workers.threads).toBe(0);
+          // Not handed to the dead thread (no answer would ever come): a fresh one answers.
+          expect(await workers.verify(BCRYPT, "right")).toBe(true);
+          expect(await workers.verify(BCRYPT, "wrong")).toBe(false);
+          expect(workers.threads).toBe(1);
+        });
+      } finally {
+        process.off("uncaughtException", onCrash);
+      }
+    }, 3 * QUICK);
+  }
 
   it("close() terminates the idle threads", async () => {
     const workers = new LegacyWorkers(2, FIXTURE);

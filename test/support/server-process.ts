@@ -42,15 +42,16 @@ export interface FamosCommand {
 
 /**
  * Runs `node --import tsx src/cli/main.ts <args>` from the checkout. With setpriv the child is sent
- * SIGTERM if this test process dies first, so no server outlives its test.
+ * SIGTERM if this test process dies first, so no server outlives its test. `stdout`, a file
+ * descriptor, is the child's standard output instead of a pipe to this process (stdout() is then "").
  */
-export function runFamos(args: string[], env: Record<string, string>, input?: string): FamosCommand {
+export function runFamos(args: string[], env: Record<string, string>, input?: string, stdout: "pipe" | number = "pipe"): FamosCommand {
   const command = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args];
   const argv = existsSync(SETPRIV) ? [SETPRIV, "--pdeathsig", "TERM", "--", ...command] : command;
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: childEnv(env), stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, env: childEnv(env), stdio: ["pipe", stdout, "pipe"] });
   let out = "";
   let err = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
   child.stdin!.end(input ?? "");
   const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
@@ -66,10 +67,10 @@ export interface ServerProcess extends FamosCommand {
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-/** Starts `famos serve` on a free loopback port and waits until /healthz answers. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+/** Starts `famos serve` on a free loopback port and waits until /healthz answers. `stdout`: as runFamos's. */
+export async function startServer(env: Record<string, string>, stdout: "pipe" | number = "pipe"): Promise<ServerProcess> {
   const port = await freePort();
-  const proc = runFamos(["serve"], { ...env, FAMOS_PORT: String(port) });
+  const proc = runFamos(["serve"], { ...env, FAMOS_PORT: String(port) }, undefined, stdout);
   const url = `http://127.0.0.1:${port}`;
   let exit: Exit | null = null;
   void proc.exited.then((e) => (exit = e));

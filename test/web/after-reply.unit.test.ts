@@ -1,8 +1,9 @@
 import SQLite from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/app/metrics.ts";
-import { registerAfterReply } from "../../src/web/after-reply.ts";
+import { AFTER_REPLY_LIMIT, registerAfterReply } from "../../src/web/after-reply.ts";
 import { appWithLogLines, ERROR, WARN } from "../support/log-lines.ts";
+import { until } from "../support/until.ts";
 
 /** A promise the test lets go of: work that takes as long as the test says. */
 function gate() {
@@ -20,7 +21,8 @@ const turns = async (n = 20) => {
  * afterReply (web/after-reply.ts): work a route asks for starts once its answer has gone, so the
  * answer's time does not depend on it (password-reset.ts). A failure there is one line at error and
  * nothing more: the server answers the next request. The app's close waits for work in flight, since
- * the database is closed after it.
+ * the database is closed after it. At most AFTER_REPLY_LIMIT pieces wait or run: a flood's next ones
+ * are dropped (counted, warned about at most once a second), decided after the answer.
  */
 describe("work after the reply", () => {
   async function appWithWork(work: () => Promise<unknown>) {
@@ -35,7 +37,9 @@ describe("work after the reply", () => {
     await app.ready();
     /** famos_after_reply_failures_total for the test's work, as /metrics shows it. */
     const failures = async () => (await metrics.afterReplyFailed.get()).values.find((v) => v.labels.work === "the test's work")?.value ?? 0;
-    return { app, lines, failures };
+    /** famos_after_reply_dropped_total for the test's work. */
+    const dropped = async () => (await metrics.afterReplyDropped.get()).values.find((v) => v.labels.work === "the test's work")?.value ?? 0;
+    return { app, lines, failures, dropped };
   }
 
   it("starts the work only after the answer is sent, and the answer does not wait for it", async () => {
@@ -88,6 +92,55 @@ describe("work after the reply", () => {
       await app.afterReply.settled();
       expect(lines.filter((line) => line.level >= WARN)).toMatchObject([{ level: ERROR, after: "the test's work", err: { type: "TypeError" } }]);
     } finally {
+      await app.close();
+    }
+  });
+
+  it("drops work beyond AFTER_REPLY_LIMIT waiting or running (counted, one warning a second), finishes the earlier, and takes work again once some are done", async () => {
+    let held = gate();
+    let started = 0;
+    let done = 0;
+    const { app, lines, failures, dropped } = await appWithWork(async () => {
+      started += 1;
+      await held.opened;
+      done += 1;
+    });
+    const later = () => app.inject({ url: "/later" });
+    const warnings = () => lines.filter((line) => line.level >= WARN);
+    try {
+      await Promise.all(Array.from({ length: AFTER_REPLY_LIMIT }, later));
+      await until("the work to start", () => started === AFTER_REPLY_LIMIT);
+      // Beyond the limit: answered as ever (the decision comes after the answer), the work not started.
+      const beyond = await Promise.all([later(), later(), later()]);
+      expect(beyond.map((answer) => [answer.statusCode, answer.body])).toEqual([[200, "answered"], [200, "answered"], [200, "answered"]]);
+      await until("the drops to be counted", async () => (await dropped()) === 3);
+      await turns();
+      expect(started).toBe(AFTER_REPLY_LIMIT);
+      // Told once, not once per dropped piece: the first at once, the rest in the next line (a second on, or at close).
+      expect(warnings()).toEqual([
+        expect.objectContaining({ level: WARN, dropped: 1, limit: AFTER_REPLY_LIMIT, msg: "work after the answer dropped: too much already waiting or running" }),
+      ]);
+      held.open();
+      await app.afterReply.settled();
+      expect(done).toBe(AFTER_REPLY_LIMIT);
+      expect(await failures()).toBe(0);
+
+      // Room again: the next is taken, and the close waits for it.
+      held = gate();
+      await later();
+      await until("the next work to start", () => started === AFTER_REPLY_LIMIT + 1);
+      const order: string[] = [];
+      const closing = app.close().then(() => order.push("closed"));
+      await turns();
+      expect(order).toEqual([]);
+      held.open();
+      await closing;
+      expect(done).toBe(AFTER_REPLY_LIMIT + 1);
+      expect(await dropped()).toBe(3);
+      // The drops not yet told are told at close.
+      expect(warnings().map((line) => line.dropped)).toEqual([1, 2]);
+    } finally {
+      held.open();
       await app.close();
     }
   });
