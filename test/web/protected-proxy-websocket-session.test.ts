@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
@@ -43,7 +43,7 @@ function within<T>(promise: Promise<T>, what: string, ms = PROMPTLY_MS): Promise
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
 }
 
-function useProxyWithLiveChannel(options: { database?: "sqlite" | "postgres"; env?: Record<string, string>; workspace?: () => CliWorkspace } = {}) {
+function useProxyWithLiveChannel(options: { database?: "sqlite" | "postgres"; env?: Record<string, string>; workspace?: () => CliWorkspace; recheckMs?: number } = {}) {
   const state = {} as { t: TestApp; port: number; upstream: Awaited<ReturnType<typeof startExampleApp>>; live: WebSocketServer; closedBy: Map<string, Promise<Closed>> };
   let tags = 0;
   beforeAll(async () => {
@@ -51,7 +51,7 @@ function useProxyWithLiveChannel(options: { database?: "sqlite" | "postgres"; en
     state.live = new WebSocketServer({ server: state.upstream.server, path: "/quotation/live" });
     state.closedBy = liveChannelServer(state.live);
     const database: Record<string, string> = options.workspace ? { FAMOS_DATABASE_URL: options.workspace().databaseUrl } : {};
-    state.t = await createTestApp({ database: options.database ?? "sqlite", env: { FAMOS_UPSTREAM_URL: state.upstream.url, ...database, ...options.env }, webSocketRecheckMs: NO_TIMER });
+    state.t = await createTestApp({ database: options.database ?? "sqlite", env: { FAMOS_UPSTREAM_URL: state.upstream.url, ...database, ...options.env }, webSocketRecheckMs: options.recheckMs ?? NO_TIMER });
     await state.t.app.listen({ port: 0, host: "127.0.0.1" });
     state.port = (state.t.app.server.address() as AddressInfo).port;
   });
@@ -190,6 +190,61 @@ describe.each(["sqlite", "postgres"] as const)("a proxied WebSocket lives only a
     expect(await state.t.app.proxiedWebSockets.recheck()).toBe(0);
   });
 
+  it("a session deleted (an erasure, the retention cleanup) or no longer at the full step closes at the next recheck", async () => {
+    const erased = await signedInClient();
+    const stepped = await signedInClient();
+    const staying = await signedInClient();
+    const gone = await openLive(erased.client);
+    const notFull = await openLive(stepped.client);
+    const kept = await openLive(staying.client);
+    await state.t.deps.db.deleteFrom("sessions").where("user_id", "=", erased.user.id).execute();
+    await state.t.deps.db.updateTable("sessions").set({ stage: "otp" }).where("user_id", "=", stepped.user.id).execute();
+    expect(await state.t.app.proxiedWebSockets.recheck()).toBe(2);
+    await expectEndedOnBothSides(gone);
+    await expectEndedOnBothSides(notFull);
+    expect(await closedFor(state.t, "gone")).toBe(1);
+    expect(await closedFor(state.t, "not-full")).toBe(1);
+    expect(await kept.echo("still here")).toBe("echo:still here");
+    kept.browser.close();
+  });
+
+  it("reads the sessions after FAMOS's own state-changing requests only, and only while a channel is open", async () => {
+    const sockets = state.t.app.proxiedWebSockets;
+    const { client } = await signedInClient();
+    const stranger = new FormClient(state.t.app);
+    await stranger.get("/login");
+    const wrongPassword = () => stranger.post("/login", { loginId: "nobody.here", password: "not the password" });
+    // Earlier tests' channels are closed by now (each close takes its channel out of the count).
+    await vi.waitFor(() => expect(sockets.size).toBe(0));
+    let reads = sockets.reads;
+    await wrongPassword();
+    await sockets.recheck();
+    expect(sockets.reads).toBe(reads);
+
+    const channel = await openLive(client);
+    expect(sockets.size).toBe(1);
+    reads = sockets.reads;
+    // A page read, and the application's own form post through the section, end no session.
+    await expectStillSignedIn(client);
+    expect((await state.t.app.inject({ method: "HEAD", url: "/profile", headers: { cookie: client.cookieHeader() } })).statusCode).toBe(200);
+    // A sandboxed application page's own form: Origin null, a navigation.
+    const form = await client.post("/quotation/diagnostics", { customer: "x" }, { csrf: false, headers: { origin: "null", "sec-fetch-mode": "navigate" } });
+    expect(form.statusCode).toBe(200);
+    expect(sockets.reads).toBe(reads);
+    // Any of FAMOS's own posts may have ended one: read once it has been answered.
+    await wrongPassword();
+    await vi.waitFor(() => expect(sockets.reads).toBe(reads + 1));
+    expect(await channel.echo("still here")).toBe("echo:still here");
+
+    channel.browser.close(1000, "done");
+    await within(channel.applicationClosed, "the application's side");
+    await vi.waitFor(() => expect(sockets.size).toBe(0));
+    reads = sockets.reads;
+    await wrongPassword();
+    await sockets.recheck();
+    expect(sockets.reads).toBe(reads);
+  });
+
   it("a channel already closing when its session ends, and rechecks asked for together, crash nothing", async () => {
     const { user, client } = await signedInClient();
     const channel = await openLive(client);
@@ -216,5 +271,17 @@ describe("a proxied WebSocket when `famos user disable` runs in another process"
     expect(result.code).toBe(0);
     expect(await state.t.app.proxiedWebSockets.recheck()).toBe(1);
     await expectEndedOnBothSides(channel);
+  });
+});
+
+describe("the recheck's own timer", () => {
+  const { state, openLive, signedInClient } = useProxyWithLiveChannel({ recheckMs: 50 });
+
+  it("closes a channel whose session another instance ended, with nobody asking for a recheck", async () => {
+    const { user, client } = await signedInClient();
+    const channel = await openLive(client);
+    await state.t.deps.db.updateTable("sessions").set({ ended_at: state.t.clock.now(), end_reason: "reset" }).where("user_id", "=", user.id).execute();
+    await expectEndedOnBothSides(channel);
+    expect(await closedFor(state.t, "reset")).toBe(1);
   });
 });
