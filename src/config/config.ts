@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { byteSizeInWords, parseByteSize } from "./byte-size.ts";
 import { parseDuration } from "./duration.ts";
 import { parseRpId, parseStrongFactorRoles } from "./factor-settings.ts";
 import { parseBounce, parseDkim } from "./mail-settings.ts";
@@ -57,6 +58,11 @@ export interface Config {
   footer: { versionLabel: string; copyright: string; legalUrl: string | null };
   upstreamUrl: URL | null;
   sections: Section[];
+  /**
+   * The largest WebSocket message FAMOS takes from either side of a proxied WebSocket
+   * (FAMOS_WEBSOCKET_MAX_MESSAGE); a larger one closes it with 1009 (src/web/websocket-bounds.ts).
+   */
+  webSocketMaxMessageBytes: number;
   metricsAllow: string[];
   /** Issue 19.6: how long a request may take to arrive, a connection may sit idle, and stay open between requests. */
   timeouts: { requestMs: number; connectionMs: number; keepAliveMs: number };
@@ -98,6 +104,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * typos; 300 leaves room for two typos each (measured: scripts/dealership.ts).
  */
 export const DEFAULT_RATE_LIMIT = 300;
+
+/**
+ * FAMOS_WEBSOCKET_MAX_MESSAGE's default: ws's own (100 MiB) let any signed-in user make FAMOS buffer
+ * that much per message. 1 MiB is Socket.IO's default (maxHttpBufferSize) and far above what live
+ * updates and forms of a point-of-sale application send; an application that sends files over its
+ * WebSocket raises it.
+ */
+export const DEFAULT_WEBSOCKET_MAX_MESSAGE = 1024 * 1024;
 
 type Env = Record<string, string | undefined>;
 
@@ -154,6 +168,16 @@ export function loadConfig(env: Env): ConfigResult {
       return parseDuration(fallback)!;
     }
     return ms;
+  };
+
+  const byteSize = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name) ?? byDefault(name, byteSizeInWords(fallback));
+    const bytes = parseByteSize(raw);
+    if (bytes === null || bytes < min || bytes > max) {
+      problems.add(name, `must be a size in bytes such as 65536, 512KiB or 4MiB, from ${byteSizeInWords(min)} to ${byteSizeInWords(max)} (got "${raw}")`);
+      return fallback;
+    }
+    return bytes;
   };
 
   const host = read("FAMOS_HOST") ?? byDefault("FAMOS_HOST", production ? "0.0.0.0" : "localhost");
@@ -291,6 +315,7 @@ export function loadConfig(env: Env): ConfigResult {
     }
   }
 
+  const webSocketMaxMessageBytes = byteSize("FAMOS_WEBSOCKET_MAX_MESSAGE", DEFAULT_WEBSOCKET_MAX_MESSAGE, 1024, 64 * 1024 * 1024);
   const sections = parseSections(read("FAMOS_SECTIONS") ?? byDefault("FAMOS_SECTIONS", DEFAULT_SECTIONS.map((s) => s.path).join(",")), problems);
   const metricsAllow = list(read("FAMOS_METRICS_ALLOW") ?? byDefault("FAMOS_METRICS_ALLOW", "127.0.0.1/8,::1"));
   // Checked here: a bad prefix length made every /metrics request fail, and a name was ignored.
@@ -343,7 +368,7 @@ export function loadConfig(env: Env): ConfigResult {
     https: publicUrl.protocol === "https:",
     databaseUrl, databaseTimeoutMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
     enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
-    supportEmail, timezone, footer, upstreamUrl, sections, metricsAllow, lifecycle,
+    supportEmail, timezone, footer, upstreamUrl, sections, webSocketMaxMessageBytes, metricsAllow, lifecycle,
     timeouts,
     upstreamSandbox,
     rollout,

@@ -27,6 +27,7 @@ export function fittedCloseReason(reason: string | Buffer): string | Buffer {
  * for a certificate whose names are not the upstream's host lists every name in it, so an application
  * (or whoever answers at its address) with such a certificate ended `famos serve` at each WebSocket.
  * Here every close reason is cut to fit first.
+ * It reads nothing until relayMessages takes over (websocket-bounds.ts), and reads again when closed.
  */
 export function browserWebSocketClass(): WebSocketClass {
   // The ws that @fastify/http-proxy loads: its server takes only a class that extends that one's.
@@ -37,6 +38,8 @@ export function browserWebSocketClass(): WebSocketClass {
     upgradeSocket: object | undefined;
 
     override close(code?: number, reason?: string | Buffer): void {
+      // Read again, whatever paused it: the browser's answer to the close frame must come through.
+      this.resume();
       super.close(code, reason === undefined ? undefined : fittedCloseReason(reason));
     }
 
@@ -44,6 +47,9 @@ export function browserWebSocketClass(): WebSocketClass {
     setSocket(socket: object, ...rest: unknown[]): void {
       this.upgradeSocket = socket;
       (ws.prototype as unknown as { setSocket: (...args: unknown[]) => void }).setSocket.call(this, socket, ...rest);
+      // Nothing is read from the browser until the application's side is open and relayMessages
+      // (websocket-bounds.ts) resumes it: meanwhile the proxy would queue every message in memory.
+      this.pause();
     }
   };
 }

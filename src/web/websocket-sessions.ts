@@ -24,6 +24,8 @@ export const WEBSOCKET_RECHECK_MS = 30_000;
 /** One side of a proxied WebSocket, as ws gives it (the browser's is a BrowserWebSocket, proxied-websocket.ts). */
 export interface Side {
   close(code?: number, reason?: string): void;
+  /** Bytes sent to this side that FAMOS still holds (ws's queue and the connection's write buffer). */
+  readonly bufferedAmount: number;
   once(event: "close", listener: () => void): unknown;
 }
 
@@ -36,10 +38,15 @@ interface Channel {
 export interface ProxiedWebSockets {
   /** A WebSocket handshake let through for this request's full session (its upgrade socket names it until the application answers). */
   allow(request: FastifyRequest): void;
-  /** @fastify/http-proxy's onConnect: the application answered; the pair is tied to the session that asked for it. */
-  connected(upgradeSocket: object | undefined, browser: Side, application: Side): void;
+  /**
+   * @fastify/http-proxy's onConnect: the application answered; the pair is tied to the session that
+   * asked for it. The login ID of that session, or null when none is known (the pair is closed).
+   */
+  connected(upgradeSocket: object | undefined, browser: Side, application: Side): string | null;
   /** Closes the channels whose sessions no longer carry a full sign-in (one read for all); how many closed. */
   recheck(): Promise<number>;
+  /** What the open channels hold, taken from one side and not yet written to the other's connection (tests). */
+  buffered(): { towardBrowsers: number; towardApplication: number };
   /** Open channels (tests, and whether a recheck has anything to read). */
   readonly size: number;
   /** Reads of the open channels' sessions so far: what the hooks cost the database (tests). */
@@ -140,7 +147,7 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
         // A channel no session is known for has no business staying open.
         closeSide(browser);
         closeSide(application);
-        return;
+        return null;
       }
       const channel: Channel = { browser, application, loginId: owner.loginId };
       let channels = bySession.get(owner.sessionId);
@@ -148,8 +155,19 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
       channels.add(channel);
       size += 1;
       browser.once("close", () => forget(owner.sessionId, channel));
+      return owner.loginId;
     },
     recheck,
+    buffered() {
+      const held = { towardBrowsers: 0, towardApplication: 0 };
+      for (const channels of bySession.values()) {
+        for (const { browser, application } of channels) {
+          held.towardBrowsers += browser.bufferedAmount;
+          held.towardApplication += application.bufferedAmount;
+        }
+      }
+      return held;
+    },
     get size() {
       return size;
     },

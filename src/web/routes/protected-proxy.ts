@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { WebSocket } from "ws";
 import type { Deps } from "../../app/deps.ts";
 import type { Section } from "../../config/sections.ts";
 import { signedIn } from "../auth.ts";
@@ -9,7 +10,8 @@ import { applicationUnavailablePage } from "../pages/protected-app-pages.ts";
 import { applicationCookieTag, applicationCookies, identityHeaders, upstreamRequestHeaders, upstreamResponseHeaders } from "../upstream-headers.ts";
 import { browserWebSocketClass } from "../proxied-websocket.ts";
 import { relayedHeaders } from "../relayed-headers.ts";
-import { registerProxiedWebSockets, type Side } from "../websocket-sessions.ts";
+import { relayMessages } from "../websocket-bounds.ts";
+import { registerProxiedWebSockets } from "../websocket-sessions.ts";
 import { portalFrame } from "./portal.ts";
 
 /** Requests the application answered: their headers are the application's, not FAMOS's. */
@@ -33,6 +35,7 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps, web
   const BrowserWebSocket = browserWebSocketClass();
   // Each WebSocket lives only as long as the session that opened it (ASVS 3.3.1).
   const webSockets = registerProxiedWebSockets(app, deps, webSocketRecheckMs);
+  const maxMessage = deps.config.webSocketMaxMessageBytes;
 
   await app.register(async (scope) => {
     // Bodies reach the application byte for byte (forms, JSON, uploads): the global form parser is
@@ -75,12 +78,18 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps, web
           onError: (reply, { error }) => void applicationUnavailable(deps, reply as FastifyReply, section, error),
         },
         // Every close reason the proxy gives the browser's side is cut to fit a close frame (see there).
-        wsServerOptions: { WebSocket: BrowserWebSocket } as object,
+        // maxPayload: ws buffers a message whole before it is forwarded; its default is 100 MiB.
+        wsServerOptions: { WebSocket: BrowserWebSocket, maxPayload: maxMessage } as object,
         wsHooks: {
-          onConnect: (_context: unknown, browser: Side & { upgradeSocket?: object }, application: Side) =>
-            webSockets.connected(browser.upgradeSocket, browser, application),
+          onConnect: (_context: unknown, browser: WebSocket & { upgradeSocket?: object }, application: WebSocket) => {
+            const loginId = webSockets.connected(browser.upgradeSocket, browser, application);
+            relayMessages(browser, application, (from) =>
+              deps.logger.warn({ loginId, from, maxMessage }, "proxied WebSocket closed: a message over FAMOS_WEBSOCKET_MAX_MESSAGE"),
+            );
+          },
         } as object,
         wsClientOptions: {
+          maxPayload: maxMessage,
           rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(deps, request),
         } as object,
       });
