@@ -135,6 +135,18 @@ describe.each(["sqlite", "postgres"] as const)("a proxied WebSocket lives only a
     his.browser.close();
   });
 
+  it("a session with several WebSockets (two tabs, a third closed by its page) has every open one closed at sign-out", async () => {
+    const { client } = await signedInClient();
+    const first = await openLive(client);
+    const second = await openLive(client);
+    const third = await openLive(client);
+    third.browser.close(1000, "tab closed");
+    await within(third.applicationClosed, "the third's application side");
+    expect((await client.post("/logout")).statusCode).toBe(303);
+    await expectEndedOnBothSides(first);
+    await expectEndedOnBothSides(second);
+  });
+
   it("support disabling the user in the console, and the user ending her other sessions from Profile, each close her WebSocket at once", async () => {
     const support = await signedInClient({ role: "support" });
     const leaver = await signedInClient();
