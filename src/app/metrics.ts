@@ -32,6 +32,8 @@ export interface Metrics {
   afterReplyDropped: Counter<"work">;
   /** Proxied WebSockets closed because their session ended, by the session's end reason (signout, reset, idle, …). */
   webSocketsClosed: Counter<"reason">;
+  /** Proxied WebSocket handshakes refused (429): their session had WEBSOCKETS_PER_SESSION open or in their handshake. */
+  webSocketsRefused: Counter;
 }
 
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
@@ -80,6 +82,11 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       name: "famos_websockets_session_ended_total",
       help: "Proxied WebSockets closed because the session that opened them ended, by reason (signout, reset, disabled, idle, expired, …)",
       labelNames: ["reason"],
+      registers: [registry],
+    }),
+    webSocketsRefused: new Counter({
+      name: "famos_websockets_refused_total",
+      help: "Proxied WebSocket handshakes refused with 429: their session already had as many open or in their handshake as one may (logged at warn, at most once a second)",
       registers: [registry],
     }),
     sqliteWalFrames: new Gauge({

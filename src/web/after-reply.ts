@@ -1,6 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Metrics } from "../app/metrics.ts";
+import { floodReport } from "../platform/flood-report.ts";
 import { failureDetail } from "./after-commit.ts";
 
 declare module "fastify" {
@@ -30,9 +31,6 @@ const AFTER_THE_ANSWER_MS = 10;
  */
 export const AFTER_REPLY_LIMIT = 256;
 
-/** Drops are told at most once in this time, with how many: not one line per dropped piece in a flood. */
-const DROPPED_LOG_EVERY_MS = 1000;
-
 export interface AfterReply {
   /**
    * Starts `work` once `reply` has been handed to the socket (or its client has gone), and a moment
@@ -58,7 +56,8 @@ export function registerAfterReply(app: FastifyInstance, metrics: Pick<Metrics, 
   const inFlight = new Set<Promise<void>>();
   /** Pieces past their answer, waiting or running: the ones AFTER_REPLY_LIMIT bounds. */
   let active = 0;
-  const drops = droppedReport(app);
+  // Drops are told at warn at most once a second, with how many: not one line per dropped piece in a flood.
+  const drops = floodReport((dropped) => app.log.warn({ dropped, limit: AFTER_REPLY_LIMIT }, "work after the answer dropped: too much already waiting or running"));
   const run: AfterReply["run"] = (reply, what, work) => {
     // 'close' follows 'finish' (the last byte handed to the socket) and comes alone when the client
     // went first: either way the work starts once, after the answer.
@@ -97,34 +96,4 @@ export function registerAfterReply(app: FastifyInstance, metrics: Pick<Metrics, 
     await settled();
     drops.close();
   });
-}
-
-/**
- * Tells of dropped work at warn: the first drop at once, then at most one line a DROPPED_LOG_EVERY_MS
- * with how many were dropped since the last; what is left untold when the app closes, then.
- */
-function droppedReport(app: FastifyInstance): { add(): void; close(): void } {
-  let untold = 0;
-  let quiet: NodeJS.Timeout | null = null;
-  const say = () => {
-    app.log.warn({ dropped: untold, limit: AFTER_REPLY_LIMIT }, "work after the answer dropped: too much already waiting or running");
-    untold = 0;
-  };
-  const tell = () => {
-    quiet = null;
-    if (untold === 0) return;
-    say();
-    quiet = setTimeout(tell, DROPPED_LOG_EVERY_MS).unref();
-  };
-  return {
-    add() {
-      untold += 1;
-      if (!quiet) tell();
-    },
-    close() {
-      if (quiet) clearTimeout(quiet);
-      quiet = null;
-      if (untold > 0) say();
-    },
-  };
 }

@@ -1,11 +1,11 @@
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocket, type WebSocketServer } from "ws";
 import { WEBSOCKET_HIGH_WATER_BYTES } from "../../src/web/websocket-bounds.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
 import { until } from "../support/until.ts";
-import { startExampleApp } from "./protected-support.ts";
+import { answeredLiveChannel, startExampleApp } from "./protected-support.ts";
 
 /** FAMOS_WEBSOCKET_MAX_MESSAGE in these tests: small, so a message over it is cheap to send. */
 const MAX_MESSAGE = 64 * 1024;
@@ -83,14 +83,7 @@ describe("a proxied WebSocket's resource bounds (FAMOS_WEBSOCKET_MAX_MESSAGE, ba
   beforeAll(async () => {
     upstream = await startExampleApp();
     // A handshake whose query says `hold` is answered only once the test lets it (acceptHeld).
-    live = new WebSocketServer({
-      server: upstream.server,
-      path: "/quotation/live",
-      verifyClient: (info: { req: { url?: string } }, accept: (ok: boolean) => void) => {
-        if (new URL(info.req.url ?? "/", "http://app").searchParams.has("hold")) held.push(() => accept(true));
-        else accept(true);
-      },
-    });
+    live = answeredLiveChannel(upstream.server, (query, answer) => (query.has("hold") ? held.push(() => answer(true)) : answer(true)));
     live.on("connection", (socket, request) => {
       const tag = new URL(request.url ?? "/", "http://app").searchParams.get("tag") ?? "";
       applicationEnds.get(tag)?.(end(socket));

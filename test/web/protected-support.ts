@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from "fastify";
 import pino from "pino";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
+import { WebSocketServer } from "ws";
 import { createProtectedApp } from "../../examples/protected-app/app.ts";
 import { createServices } from "../../src/app/services.ts";
 import { loadConfig } from "../../src/config/config.ts";
@@ -32,6 +33,20 @@ export async function startExampleApp(extra?: ExtraRoute): Promise<{ server: Ser
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The application's live channel (`/quotation/live`) on its server, whose handshakes a test answers:
+ * `verify` gets each one's query and answers it, at once or later, with true (accepted) or the status
+ * of a refusal.
+ */
+export function answeredLiveChannel(server: Server, verify: (query: URLSearchParams, answer: (accepted: true | number) => void) => void): WebSocketServer {
+  return new WebSocketServer({
+    server,
+    path: "/quotation/live",
+    verifyClient: (info: { req: { url?: string } }, accept: (ok: boolean, status?: number) => void) =>
+      verify(new URL(info.req.url ?? "/", "http://app").searchParams, (answer) => (answer === true ? accept(true) : accept(false, answer))),
+  });
 }
 
 /**

@@ -90,6 +90,11 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps, web
         } as object,
         wsClientOptions: {
           maxPayload: maxMessage,
+          // An application that takes the connection and never answers the upgrade: ws gives up after
+          // this (an 'error', which the proxy answers by closing the browser's side with 1011 and
+          // "Opening handshake has timed out"). FAMOS_REQUEST_TIMEOUT is how long FAMOS waits for a
+          // request to arrive whole; the application's answer to one is the same kind of wait.
+          handshakeTimeout: deps.config.timeouts.requestMs,
           rewriteRequestHeaders: (_headers: IncomingHttpHeaders, request: FastifyRequest) => webSocketHeaders(deps, request),
         } as object,
       });
