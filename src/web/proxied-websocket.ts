@@ -1,8 +1,24 @@
 import { createRequire } from "node:module";
+import type { FastifyBaseLogger } from "fastify";
 import type { ServerOptions } from "ws";
 
 /** The WebSocket class a ws server makes its sockets with. */
 type WebSocketClass = NonNullable<ServerOptions["WebSocket"]>;
+
+/** What the browser reads when FAMOS's side of a proxied WebSocket failed (the detail is in the log). */
+export const APPLICATION_FAILED_REASON = "the application is not available";
+
+/** RFC 6455 §7.4.1: 1011, an unexpected condition; the proxy closes with it when a side fails. */
+const INTERNAL_ERROR_CODE = 1011;
+
+/**
+ * The error message in a close the proxy makes when a side of the WebSocket failed (@fastify/http-proxy
+ * closes with 1011 and `error.message`, or "unexpected response", as a string), or null for any other
+ * close: the application's own close frame (its reason comes as bytes), or FAMOS's (4401, 1009, 1001).
+ */
+export function proxiedWebSocketFailure(code: number | undefined, reason: string | Buffer | undefined): string | null {
+  return code === INTERNAL_ERROR_CODE && typeof reason === "string" ? reason : null;
+}
 
 /** RFC 6455 §5.5: a control frame carries at most 125 bytes, and a close frame's first 2 are its code. */
 export const MAX_CLOSE_REASON_BYTES = 123;
@@ -27,9 +43,14 @@ export function fittedCloseReason(reason: string | Buffer): string | Buffer {
  * for a certificate whose names are not the upstream's host lists every name in it, so an application
  * (or whoever answers at its address) with such a certificate ended `famos serve` at each WebSocket.
  * Here every close reason is cut to fit first.
+ * That message is FAMOS's side of the proxy speaking (an address refused, a certificate's names, a
+ * timeout), as the proxy gives it: a string with 1011, where the application's own close frames come
+ * as bytes. It goes to the log at warn (proxiedWebSocketFailure), and the browser gets
+ * APPLICATION_FAILED_REASON: the application's internal addresses and host names are not the browser's
+ * to read (ASVS 7.4.1, as the 502 page keeps them out).
  * It reads nothing until relayMessages takes over (websocket-bounds.ts), and reads again when closed.
  */
-export function browserWebSocketClass(): WebSocketClass {
+export function browserWebSocketClass(logger: Pick<FastifyBaseLogger, "warn">): WebSocketClass {
   // The ws that @fastify/http-proxy loads: its server takes only a class that extends that one's.
   const require = createRequire(import.meta.url);
   const ws = createRequire(require.resolve("@fastify/http-proxy"))("ws") as WebSocketClass;
@@ -40,7 +61,9 @@ export function browserWebSocketClass(): WebSocketClass {
     override close(code?: number, reason?: string | Buffer): void {
       // Read again, whatever paused it: the browser's answer to the close frame must come through.
       this.resume();
-      super.close(code, reason === undefined ? undefined : fittedCloseReason(reason));
+      const failure = proxiedWebSocketFailure(code, reason);
+      if (failure !== null) logger.warn({ detail: failure }, "a proxied WebSocket failed; the browser's side is closed with 1011");
+      super.close(code, failure !== null ? APPLICATION_FAILED_REASON : reason === undefined ? undefined : fittedCloseReason(reason));
     }
 
     // ws's server hands each accepted connection's socket to its WebSocket here (not in its types).

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, type WebSocketServer } from "ws";
+import { APPLICATION_FAILED_REASON } from "../../src/web/proxied-websocket.ts";
 import { WEBSOCKETS_PER_SESSION } from "../../src/web/websocket-sessions.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
@@ -191,7 +192,7 @@ describe("the application's WebSocket handshake is bounded by FAMOS_REQUEST_TIME
     const started = Date.now();
     const { closed } = opened(await handshake(port, client, "/quotation/live"));
     const result = await within(closed, "the browser's side closed", TIMEOUT_MS + 5000);
-    expect(result).toEqual({ code: 1011, reason: "Opening handshake has timed out" });
+    expect(result).toEqual({ code: 1011, reason: APPLICATION_FAILED_REASON });
     expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     await within(connections[0]!, "FAMOS's connection to the application closed", 5000);
     await until("nothing counted for the session", () => t.app.proxiedWebSockets.handshaking === 0);

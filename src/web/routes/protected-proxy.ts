@@ -32,7 +32,7 @@ export async function protectedProxyRoutes(app: FastifyInstance, deps: Deps, web
   const basePath = upstream.pathname.replace(/\/+$/, "");
   // Loaded only when an upstream is configured: the proxy and its HTTP client weigh ~20 MB of memory.
   const { default: fastifyHttpProxy } = await import("@fastify/http-proxy");
-  const BrowserWebSocket = browserWebSocketClass();
+  const BrowserWebSocket = browserWebSocketClass(deps.logger);
   // Each WebSocket lives only as long as the session that opened it (ASVS 3.3.1).
   const webSockets = registerProxiedWebSockets(app, deps, webSocketRecheckMs);
   const maxMessage = deps.config.webSocketMaxMessageBytes;
