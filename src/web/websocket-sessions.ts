@@ -29,6 +29,16 @@ const GOING_AWAY_CODE = 1001;
 export const WEBSOCKET_RECHECK_MS = 30_000;
 
 /**
+ * The reads that follow FAMOS's own state-changing requests come at most this often: one at once, then
+ * one at the end of each such while for every request meanwhile. Every sign-in's posts are such
+ * requests, and each read covers every open socket's session (hundreds of ids on a busy instance), so
+ * one read per post took the event loop from the sign-ins whenever many sockets were open (31 reads in
+ * under a second of 30 sign-in attempts, before). A session ended by a request closes its sockets
+ * within this.
+ */
+export const AFTER_REQUEST_READ_EVERY_MS = 1000;
+
+/**
  * How many proxied WebSockets one session may have, open or in their handshake (allowed by FAMOS, not
  * yet answered by the application). Each holds up to about WEBSOCKET_HIGH_WATER_BYTES and one message
  * each way (websocket-bounds.ts), so without a cap one signed-in user, or a script with a stolen
@@ -97,9 +107,10 @@ declare module "fastify" {
  * application too. Each proxied WebSocket is tied to the session that opened it and closed on both
  * sides (SESSION_ENDED_CODE) once that session no longer carries a full sign-in of an active user
  * (lapsedFullSessions, loadSignedIn's rule). When:
- * - at once after any state-changing request of this instance has been answered (after its commit):
- *   sign-out, Profile's "End", a password or address change, the console's reset, disable and the
- *   rest all end sessions in such a request, and no flow has to remember to say so;
+ * - after any state-changing request of this instance has been answered (after its commit), at once
+ *   or within AFTER_REQUEST_READ_EVERY_MS: sign-out, Profile's "End", a password or address change, the
+ *   console's reset, disable and the rest all end sessions in such a request, and no flow has to
+ *   remember to say so;
  * - every WEBSOCKET_RECHECK_MS, for what this instance cannot see: another instance, a command, the
  *   clock (idle is measured by the user's HTTP requests; the socket does not touch its session, so a
  *   tab left open on a shared PC lapses too).
@@ -255,17 +266,30 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
   };
 
   app.decorate("proxiedWebSockets", sockets);
+  // After a request: a read at once when none came from here within AFTER_REQUEST_READ_EVERY_MS, else
+  // one at its end for all the requests meanwhile. Real time, not deps.clock: it bounds the work.
+  let lastAfterRequest = Number.NEGATIVE_INFINITY;
+  let afterRequest: NodeJS.Timeout | null = null;
+  const readAfterRequest = () => {
+    afterRequest = null;
+    lastAfterRequest = performance.now();
+    void recheck();
+  };
   app.addHook("onResponse", async (request) => {
     const method = request.method;
     if (size === 0 || method === "GET" || method === "HEAD" || method === "OPTIONS") return;
     // The application's own forms end no FAMOS session.
     if (request.routeOptions.config.sandboxedSection === true) return;
-    void recheck();
+    if (afterRequest) return;
+    const wait = lastAfterRequest + AFTER_REQUEST_READ_EVERY_MS - performance.now();
+    if (wait <= 0) readAfterRequest();
+    else afterRequest = setTimeout(readAfterRequest, wait).unref();
   });
   const timer = setInterval(() => void recheck(), recheckEveryMs);
   timer.unref();
   app.addHook("onClose", async () => {
     clearInterval(timer);
+    if (afterRequest) clearTimeout(afterRequest);
     refusals.close();
     await running;
   });

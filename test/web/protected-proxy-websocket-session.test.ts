@@ -245,7 +245,8 @@ describe.each(["sqlite", "postgres"] as const)("a proxied WebSocket lives only a
     expect(sockets.reads).toBe(reads);
     // Any of FAMOS's own posts may have ended one: read once it has been answered.
     await wrongPassword();
-    await vi.waitFor(() => expect(sockets.reads).toBe(reads + 1));
+    // At once, or within AFTER_REQUEST_READ_EVERY_MS of the read before it.
+    await vi.waitFor(() => expect(sockets.reads).toBe(reads + 1), { timeout: 3000 });
     expect(await channel.echo("still here")).toBe("echo:still here");
 
     channel.browser.close(1000, "done");
@@ -255,6 +256,27 @@ describe.each(["sqlite", "postgres"] as const)("a proxied WebSocket lives only a
     await wrongPassword();
     await sockets.recheck();
     expect(sockets.reads).toBe(reads);
+  });
+
+  it("a stream of FAMOS's own posts reads the sessions at most once a second, and a session ended among them still closes within it", async () => {
+    const sockets = state.t.app.proxiedWebSockets;
+    const staying = await signedInClient();
+    const leaving = await signedInClient();
+    const kept = await openLive(staying.client);
+    const hers = await openLive(leaving.client);
+    const stranger = new FormClient(state.t.app);
+    await stranger.get("/login");
+    const reads = sockets.reads;
+    const started = performance.now();
+    // Sign-ins of other people go on at the dealership: each is a post, and none ends these sessions.
+    for (let i = 0; i < 30; i += 1) await stranger.post("/login", { loginId: `someone.${i}`, password: "not the password" });
+    expect((await leaving.client.post("/logout")).statusCode).toBe(303);
+    await expectEndedOnBothSides(hers);
+    const seconds = (performance.now() - started) / 1000;
+    expect(sockets.reads - reads).toBeGreaterThanOrEqual(1);
+    expect(sockets.reads - reads).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    expect(await kept.echo("still here")).toBe("echo:still here");
+    kept.browser.close();
   });
 
   it("a channel already closing when its session ends, and rechecks asked for together, crash nothing", async () => {
