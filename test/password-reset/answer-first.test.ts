@@ -6,19 +6,11 @@ import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient } from "../support/client.ts";
 import { DIALECTS } from "../store/dialects.ts";
 import { failingStatements, type FailingStatements } from "../store/fail-after-commit.ts";
+import { within } from "../support/until.ts";
 
 const NEW = "reset by myself ok";
 /** How long the answer may take while the account's row is held: a bound for a clear failure, not a measure. */
 const ANSWER_BOUND_MS = 2_000;
-
-/** `promise`, or a failure saying `what` once `ms` have passed without it. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** The cookie's shape: the set-cookie header with its signed value blanked. */
 const cookieShape = (setCookie: unknown) => String(setCookie).replace(/^famos_reset=[^;]+/, "famos_reset=VALUE");
@@ -60,7 +52,7 @@ describe("forgot password: the answer does not wait for the account's work (post
     const mark = await t.mailbox.mark();
     const hold = await holdRow(user.id);
     try {
-      const answer = await within(client.post("/forgot-password", { loginId: "answer.first" }), ANSWER_BOUND_MS, "POST /forgot-password waited for the account's work: it did not answer while the user's row was held");
+      const answer = await within(client.post("/forgot-password", { loginId: "answer.first" }), "POST /forgot-password waited for the account's work: it did not answer while the user's row was held", ANSWER_BOUND_MS);
       expect(answer.statusCode).toBe(303);
       expect(answer.headers.location).toBe("/forgot-password/code");
       // The work is waiting for the row: nothing of it is there yet.

@@ -16,3 +16,16 @@ export async function until<T>(what: string, check: () => T | Promise<T>, timeou
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * `promise`, or a failure naming `what` once `ms` have passed without it: a bound on waiting for
+ * something that must happen (an answer, a close), never a measurement.
+ */
+export function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

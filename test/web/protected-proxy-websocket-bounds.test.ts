@@ -4,7 +4,7 @@ import { WebSocket, type WebSocketServer } from "ws";
 import { WEBSOCKET_HIGH_WATER_BYTES } from "../../src/web/websocket-bounds.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
-import { until } from "../support/until.ts";
+import { until, within } from "../support/until.ts";
 import { answeredLiveChannel, startExampleApp } from "./protected-support.ts";
 
 /** FAMOS_WEBSOCKET_MAX_MESSAGE in these tests: small, so a message over it is cheap to send. */
@@ -35,10 +35,6 @@ function end(socket: WebSocket): End {
   socket.on("message", (data) => received.push(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)));
   const closed = new Promise<Closed>((resolve) => socket.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
   return { socket, received, closed };
-}
-
-function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
 }
 
 /** Message `i` of a flood: its number in the first 4 bytes, the rest filled with its low byte. */

@@ -5,7 +5,7 @@ import { APPLICATION_FAILED_REASON } from "../../src/web/proxied-websocket.ts";
 import { WEBSOCKETS_PER_SESSION } from "../../src/web/websocket-sessions.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
-import { until } from "../support/until.ts";
+import { until, within } from "../support/until.ts";
 import { answeredLiveChannel, startExampleApp } from "./protected-support.ts";
 
 interface Closed {
@@ -15,10 +15,6 @@ interface Closed {
 
 /** A browser's WebSocket through FAMOS: opened (FAMOS took it) or refused (FAMOS answered the upgrade with a status). */
 type Handshake = { opened: WebSocket; closed: Promise<Closed> } | { refused: number; retryAfter: string | undefined };
-
-function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
-}
 
 function handshake(port: number, client: FormClient, path: string): Promise<Handshake> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers: { cookie: client.cookieHeader(), origin: `http://127.0.0.1:${port}` } });

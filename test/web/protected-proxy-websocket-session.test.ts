@@ -5,6 +5,7 @@ import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
 import { cliWorkspace, type CliWorkspace } from "../cli/run-famos.ts";
 import { startExampleApp } from "./protected-support.ts";
+import { within as withinMs } from "../support/until.ts";
 
 /** Longer than any test here: every recheck in these tests is one the test asks for. */
 const NO_TIMER = 3_600_000;
@@ -39,8 +40,9 @@ function liveChannelServer(live: WebSocketServer) {
   return closedBy;
 }
 
+/** A close or answer that comes at once: within PROMPTLY_MS unless told otherwise. */
 function within<T>(promise: Promise<T>, what: string, ms = PROMPTLY_MS): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+  return withinMs(promise, what, ms);
 }
 
 function useProxyWithLiveChannel(options: { database?: "sqlite" | "postgres"; env?: Record<string, string>; workspace?: () => CliWorkspace; recheckMs?: number } = {}) {
