@@ -127,6 +127,25 @@ describe("a proxied WebSocket's resource bounds (FAMOS_WEBSOCKET_MAX_MESSAGE, ba
     expect((await client.get("/quotation")).statusCode).toBe(200);
   }
 
+  it("passes a text message as text and a binary one as binary, both ways (a page's script gets a string or a Blob by it)", async () => {
+    const { browser, application } = await openChannel();
+    const kinds = (socket: WebSocket) => {
+      const binary: boolean[] = [];
+      socket.on("message", (_data, isBinary) => binary.push(isBinary));
+      return binary;
+    };
+    const atApplication = kinds(application.socket);
+    const atBrowser = kinds(browser.socket);
+    browser.socket.send("text from the browser");
+    browser.socket.send(Buffer.from([1, 2, 3]));
+    application.socket.send("text from the application");
+    application.socket.send(Buffer.from([4, 5, 6]));
+    await until("two messages each way", () => atApplication.length === 2 && atBrowser.length === 2);
+    expect(atApplication).toEqual([false, true]);
+    expect(atBrowser).toEqual([false, true]);
+    browser.socket.close();
+  });
+
   it.each([
     { from: "browser", to: "application" },
     { from: "application", to: "browser" },
