@@ -91,7 +91,7 @@ export interface ProxiedWebSockets {
   readonly size: number;
   /** Handshakes allowed and not yet answered by the application, nor given up (tests). */
   readonly handshaking: number;
-  /** Reads of the open channels' sessions so far: what the hooks cost the database (tests). */
+  /** Reads of the open channels' sessions so far, by the hooks and the timer (not the one on each acceptance): what they cost the database (tests). */
   readonly reads: number;
 }
 
@@ -113,7 +113,9 @@ declare module "fastify" {
  *   remember to say so;
  * - every WEBSOCKET_RECHECK_MS, for what this instance cannot see: another instance, a command, the
  *   clock (idle is measured by the user's HTTP requests; the socket does not touch its session, so a
- *   tab left open on a shared PC lapses too).
+ *   tab left open on a shared PC lapses too);
+ * - when the application accepts, that one session once more: it may have ended since the handshake's
+ *   check, when no read covered the channel yet (one read per accepted WebSocket, none per message).
  * A failed read is logged and tried again at the next occasion; the channels stay until a read says.
  */
 export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, recheckEveryMs = WEBSOCKET_RECHECK_MS): ProxiedWebSockets {
@@ -158,12 +160,11 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
     return closing.length;
   };
 
-  const readAndClose = async (): Promise<number> => {
-    if (bySession.size === 0) return 0;
-    reads += 1;
+  /** Reads these sessions and closes the channels of those that lapsed; how many closed. Never rejects. */
+  const closeLapsed = async (sessionIds: string[]): Promise<number> => {
     let lapsed: Map<string, string>;
     try {
-      lapsed = await lapsedFullSessions(deps.db, [...bySession.keys()], deps.clock.now(), deps.config.session);
+      lapsed = await lapsedFullSessions(deps.db, sessionIds, deps.clock.now(), deps.config.session);
     } catch (error) {
       deps.logger.warn(failureDetail("WebSocket session recheck", error), "could not read the sessions of open WebSockets; tried again later");
       return 0;
@@ -171,6 +172,26 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
     let closed = 0;
     for (const [sessionId, reason] of lapsed) closed += closeSession(sessionId, reason);
     return closed;
+  };
+
+  const readAndClose = async (): Promise<number> => {
+    if (bySession.size === 0) return 0;
+    reads += 1;
+    return closeLapsed([...bySession.keys()]);
+  };
+
+  // The reads on acceptance (see connected) in flight: the app's close waits for them.
+  const accepting = new Set<Promise<number>>();
+  const readOnAccept = (sessionId: string) => {
+    const read = closeLapsed([sessionId])
+      .catch(recheckFailed)
+      .finally(() => accepting.delete(read));
+    accepting.add(read);
+  };
+  /** What no read may do: reject where nobody is there to be told (a timer, a hook, the proxy's onConnect). */
+  const recheckFailed = (error: unknown) => {
+    deps.logger.error({ err: error }, "WebSocket session recheck failed");
+    return 0;
   };
 
   // One read at a time; asks that come while one runs share the next one, which starts after it. It
@@ -184,10 +205,7 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
         next = null;
         return readAndClose();
       })
-      .catch((error: unknown) => {
-        deps.logger.error({ err: error }, "WebSocket session recheck failed");
-        return 0;
-      });
+      .catch(recheckFailed);
     next = run;
     running = run;
     return run;
@@ -241,6 +259,11 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
       channels.add(channel);
       size += 1;
       browser.once("close", () => forget(owner.sessionId, channel));
+      // The session was read when the handshake passed, and the application took its time to accept:
+      // a session ended meanwhile (sign-out on a shared PC while a page's socket connects) was in no
+      // read since, as its channel was not open yet, and would stay open until WEBSOCKET_RECHECK_MS.
+      // One read of that session now; any read after this one covers the channel already.
+      readOnAccept(owner.sessionId);
       return owner.loginId;
     },
     recheck,
@@ -291,7 +314,7 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
     clearInterval(timer);
     if (afterRequest) clearTimeout(afterRequest);
     refusals.close();
-    await running;
+    await Promise.all([running, ...accepting]);
   });
   return sockets;
 }

@@ -49,6 +49,14 @@ export function answeredLiveChannel(server: Server, verify: (query: URLSearchPar
   });
 }
 
+/** Ends what a test of a proxied live channel started: the application's sockets, FAMOS, then the application. */
+export async function stopWithLiveChannel(parts: { live?: WebSocketServer; t?: TestApp; upstream?: { stop(): Promise<void> } }): Promise<void> {
+  for (const socket of parts.live?.clients ?? []) socket.terminate();
+  parts.live?.close();
+  await parts.t?.close();
+  await parts.upstream?.stop();
+}
+
 /**
  * The application keeping its own session in a cookie, as many legacy applications do:
  * `/customer/remember?state=X` answers with `Set-Cookie: app_session=X; Path=/; HttpOnly`.
