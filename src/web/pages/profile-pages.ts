@@ -8,7 +8,7 @@ import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
-import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
+import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
@@ -106,7 +106,7 @@ export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): strin
   const body = html`<h1>${t.text("emailConfirm.heading")}</h1>
 ${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}
 <p>${t.text("emailConfirm.intro")}</p>
-${message("error", v.error)}${message("info", v.info)}
+${message("error", codeProblem(t, v, v.error))}${message("info", v.info)}
 ${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
 <p><a href="/profile">${t.text("link.backToProfile")}</a></p>`;
   return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);

@@ -5,7 +5,7 @@ import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page } from "../layout.ts";
 import { languageSwitch } from "../locale.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
-import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
+import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-factor-pages.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in", and the language switch (issue 16). */
@@ -78,7 +78,7 @@ export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): st
   }
   const body = html`<h1>${t.text("otp.heading")}</h1>
 ${deliveryBlock(t, v, "/otp/delivery")}
-${message("error", v.error)}${message("info", v.info)}
+${message("error", codeProblem(t, v, v.error))}${message("info", v.info)}
 ${codeForm(t, v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
 ${v.choices ? otherWays(t, v.choices) : ""}
 <p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>`;
