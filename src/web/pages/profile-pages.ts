@@ -6,7 +6,7 @@ import { Kept } from "../../platform/kept.ts";
 import { isLocale, LOCALE_NAMES, LOCALES, type ZoneRegion } from "../../i18n/locales.ts";
 import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, refusedField } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
 import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
@@ -28,13 +28,6 @@ export interface ProfileView {
   /** The "Passkeys" part (issue 13), from src/web/routes/passkeys.ts. */
   passkeys: SafeHtml;
 }
-
-/**
- * A form refused: its first field takes the cursor (autofocus, which also scrolls it into view: the
- * forms are far down a long page, and the page otherwise opens at its top with the reason out of
- * sight) and is described by the reason, so a screen reader reads it with the field (WCAG 3.3.1).
- */
-const refusedField = (errorId: string, refused: boolean): SafeHtml => (refused ? html` autofocus aria-describedby="${errorId}"` : html``);
 
 /** Screen 6, the "Profile" tab: who the user is, the OTP email and password forms, their sessions. */
 export function profilePage(frame: PortalFrame, v: ProfileView): string {
