@@ -165,7 +165,7 @@ export async function matchCode(deps: Deps, flowId: string, typed: string, now: 
   const { db } = deps;
   const [current] = await liveCode(db, flowId);
   if (!current) return explainMissingCode(db, flowId);
-  if (now >= current.expires_at) {
+  if (codeLapse(current, now) === "expired") {
     await voidCode(db, current.id, "expired", now);
     return { kind: "expired" };
   }
@@ -183,6 +183,16 @@ export async function matchCode(deps: Deps, flowId: string, typed: string, now: 
     earlierSentAt: earlier?.created_at ?? null,
     currentSentAt: current.created_at,
   };
+}
+
+/**
+ * Why a flow's current code can no longer be used, or null while it can: "expired" from the moment
+ * its validity ends (and once voided for that), "void" once voided otherwise (its last wrong try). The
+ * one rule for matchCode and for the code pages opened again after a reload or Back (SPEC item 4).
+ */
+export function codeLapse(code: Pick<CodesTable, "expires_at" | "voided_at" | "void_reason">, now: number): "expired" | "void" | null {
+  if (code.void_reason === "expired" || (code.voided_at === null && now >= code.expires_at)) return "expired";
+  return code.voided_at === null ? null : "void";
 }
 
 /**

@@ -18,6 +18,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The live session and its user, or null when signed out. Loaded once per request. */
     famos: SignedIn | null;
+    /** The request carried a session cookie whose session is no longer live (idle, past its limit, ended elsewhere). */
+    famosLapsed: boolean;
   }
   interface FastifyContextConfig {
     /** Who may use the route: anyone, a half-signed-in session at that step, or a full session. */
@@ -141,6 +143,7 @@ export const STEP_PATH: Record<Stage, string> = { enrol: "/enrol", otp: "/otp", 
 
 export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
   app.decorateRequest("famos", null);
+  app.decorateRequest("famosLapsed", false);
   app.addHook("preHandler", async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (access === undefined) return; // static files, health and error routes need no session
@@ -148,16 +151,17 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
     if (token) {
       request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session);
-      if (!request.famos) clearSessionCookie(deps, reply);
+      if (!request.famos) {
+        request.famosLapsed = true;
+        clearSessionCookie(deps, reply);
+      }
     }
     if (access === "public") return;
     const famos = request.famos;
     if (!famos) {
-      if (request.method === "GET") {
-        const target = request.url === "/" ? "/login" : `/login?returnTo=${encodeURIComponent(request.url)}`;
-        return reply.redirect(target, 303);
-      }
-      return reply.redirect("/login", 303);
+      // The sign-in page says why it is shown to a browser whose session lapsed on the way (sessionEndedText).
+      const query = [request.method === "GET" && request.url !== "/" ? `returnTo=${encodeURIComponent(request.url)}` : "", request.famosLapsed ? "ended=1" : ""].filter(Boolean);
+      return reply.redirect(query.length ? `/login?${query.join("&")}` : "/login", 303);
     }
     const needed: Stage = access === "support" || access === "admin" ? "full" : access;
     if (famos.session.stage !== needed) return reply.redirect(STEP_PATH[famos.session.stage], 303);

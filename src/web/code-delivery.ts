@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { addressProblems } from "../bounce/addresses.ts";
-import { flowWithCurrentCode } from "../otp/codes.ts";
+import { codeLapse, flowWithCurrentCode } from "../otp/codes.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
@@ -29,6 +29,7 @@ export async function codeDeliveryState(deps: Deps, t: Translator, flowId: strin
       sentAt: code ? t.time(code.created_at) : null,
       validUntil: code ? t.time(code.expires_at) : null,
       mailState: code?.mail_state ?? null,
+      lapsed: code ? codeLapse(code, deps.clock.now()) : null,
       undeliverable: problems?.undeliverableAt != null,
       softBounces: problems?.softBounces ?? 0,
     },

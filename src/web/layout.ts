@@ -60,6 +60,13 @@ export function message(kind: "error" | "info" | "warning", text: string | SafeH
   return html`<div class="message ${kind}" role="${kind === "error" ? "alert" : "status"}"${id ? html` id="${id}"` : ""}>${text}</div>`;
 }
 
+/**
+ * A form refused: its first field takes the cursor (autofocus, which also scrolls it into view: on a
+ * long page, or a phone's, the page otherwise opens at its top with the reason out of sight) and is
+ * described by the reason, so a screen reader reads it with the field (WCAG 3.3.1).
+ */
+export const refusedField = (errorId: string, refused: boolean): SafeHtml => (refused ? html` autofocus aria-describedby="${errorId}"` : html``);
+
 export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`;
 }

@@ -65,6 +65,18 @@ describe("self-service password reset", () => {
     expect(strip(wrongKnown.body)).toBe(strip(wrongUnknown.body));
   });
 
+  it("Send code with no login ID (empty or spaces) says to enter one, on the same form, and starts nothing", async () => {
+    const client = new FormClient(t.app);
+    await client.get("/forgot-password");
+    for (const loginId of ["", "   "]) {
+      const answer = await client.post("/forgot-password", { loginId });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.body).toContain('role="alert" id="loginId-error">Enter your login ID.</div>');
+      expect(answer.body).toMatch(/id="loginId"[^>]*autofocus aria-describedby="loginId-error"/);
+      expect(answer.headers["set-cookie"] ?? "").not.toContain("famos_reset");
+    }
+  });
+
   it("applies the hourly code cap, and a wrong-code lock of the reset's own that keeps the owner's sign-in open", async () => {
     const user = await addUser(t.deps, { loginId: "self.capped", email: "capped@dealer.example" });
     const before = t.smtp.messages.length;

@@ -137,6 +137,16 @@ describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (S
     expect(stored.pending_email).toBeNull();
   });
 
+  it("the code page opened again after the change's code expired says so and points to Regenerate OTP", async () => {
+    const { client } = await signedInUser("lapse.old@dealer.example");
+    await client.post("/profile/email", { newEmail: "lapse.new@dealer.example", confirmNewEmail: "lapse.new@dealer.example" });
+    expect((await client.get("/profile/email/confirm")).body).not.toContain("This code has expired.");
+    t.clock.advance(15 * 60_000 + 1000);
+    const reloaded = await client.get("/profile/email/confirm");
+    expect(reloaded.statusCode).toBe(200);
+    expect(reloaded.body).toContain("This code has expired. Use Regenerate OTP to get a new one.");
+  });
+
   it("binds the change to the session that started it: another session of the user cannot confirm it", async () => {
     const { user, client } = await signedInUser("bound@dealer.example");
     const second = new FormClient(t.app);

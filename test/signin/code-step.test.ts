@@ -127,6 +127,32 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     expect(expired.body).toContain("This code has expired. Use Regenerate OTP to get a new one.");
   });
 
+  it("OTP capture opened again (a reload, Back) after its code expired or lost its last try says so and points to Regenerate OTP", async () => {
+    const expired = "This code has expired. Use Regenerate OTP to get a new one.";
+    const spent = "This code no longer works. Use Regenerate OTP to get a new one.";
+    const late = await atOtpCapture();
+    t.clock.advance(15 * MINUTE - SECOND);
+    const live = await late.client.get("/otp");
+    expect(live.body).not.toContain(expired);
+    t.clock.advance(2 * SECOND);
+    const reloaded = await late.client.get("/otp");
+    expect(reloaded.statusCode).toBe(200);
+    expect(reloaded.body).toContain(expired);
+    // Once typed, the code is voided as expired: the page still calls it expired, said once.
+    await late.client.post("/otp", { code: late.code });
+    expect((await late.client.get("/otp")).body.split(expired)).toHaveLength(2);
+    t.clock.advance(30 * SECOND);
+    const renewed = await regenerate(late.client);
+    expect(renewed.body).not.toContain(expired);
+    expect(renewed.body).not.toContain(spent);
+
+    const tried = await atOtpCapture();
+    for (let i = 0; i < 5; i++) await tried.client.post("/otp", { code: wrongCode(tried.code) });
+    const afterLastTry = await tried.client.get("/otp");
+    expect(afterLastTry.body).toContain(spent);
+    expect(afterLastTry.body).not.toContain(expired);
+  });
+
   it("Cancel voids the code, ends the session on the server and returns to sign in", async () => {
     const { user, client, code } = await atOtpCapture();
     const cookie = client.cookieHeader();

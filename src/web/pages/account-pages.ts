@@ -1,7 +1,7 @@
 import type { Config } from "../../config/config.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html } from "../../platform/html.ts";
-import { csrfField, message, page } from "../layout.ts";
+import { csrfField, message, page, refusedField } from "../layout.ts";
 import { supportRequestBody } from "./signin-pages.ts";
 
 /** Shared by "Choose a new password" and the self-service reset's last step. */
@@ -39,13 +39,14 @@ export function forgotPasswordSupportPage(t: Translator, config: Readonly<Config
 }
 
 /** "Forgot password?" with FAMOS_PASSWORD_RESET=self, step 1: the login ID. */
-export function forgotPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string }): string {
+export function forgotPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string }): string {
   const body = html`<h1>${t.text("login.forgotPassword")}</h1>
 <p>${t.text("forgot.selfIntro")}</p>
+${message("error", v.error, "loginId-error")}
 <form method="post" action="/forgot-password" novalidate>
   ${csrfField(v.csrf)}
   <label for="loginId">${t.text("field.loginId")}</label>
-  <input type="text" id="loginId" name="loginId" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="128" required autofocus>
+  <input type="text" id="loginId" name="loginId" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="128" required${v.error ? refusedField("loginId-error", true) : html` autofocus`}>
   <div class="buttons"><button type="submit">${t.text("profile.sendCode")}</button></div>
 </form>
 <p><a href="/login">${t.text("link.backToLogin")}</a></p>`;

@@ -9,6 +9,8 @@ export interface CodeDelivery {
   validUntil: string | null;
   /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), sent, failed or bounced. */
   mailState: string | null;
+  /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
+  lapsed?: "expired" | "void" | null;
   /** An earlier email to this address bounced hard and no code to it was confirmed since (issue 15). */
   undeliverable?: boolean;
   /** Delays the receiving mail servers reported for this address since its last confirmed code. */
@@ -39,6 +41,17 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
     return html`<p class="delivery">${d.validUntil ? t.html("delivery.sentUntil", { to, at: d.sentAt, until: d.validUntil }) : t.html("delivery.sent", { to, at: d.sentAt })}</p>${warning}`;
   }
   return html`<p class="delivery">${t.html("delivery.goesTo", { to })}</p>${warning}`;
+}
+
+/**
+ * A code page opened again (a reload, Back) once its code can no longer be used says so, with what to
+ * do, as a refused Confirm would (SPEC item 4); a refusal's own words take its place.
+ */
+export function codeProblem(t: Translator, d: CodeDelivery, error: string | SafeHtml | undefined): string | SafeHtml | undefined {
+  if (error) return error;
+  if (d.lapsed === "expired") return t.text("confirm.expired");
+  if (d.lapsed === "void") return t.text("confirm.void");
+  return undefined;
 }
 
 /**

@@ -6,9 +6,9 @@ import { Kept } from "../../platform/kept.ts";
 import { isLocale, LOCALE_NAMES, LOCALES, type ZoneRegion } from "../../i18n/locales.ts";
 import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, refusedField } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
-import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
+import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
@@ -28,13 +28,6 @@ export interface ProfileView {
   /** The "Passkeys" part (issue 13), from src/web/routes/passkeys.ts. */
   passkeys: SafeHtml;
 }
-
-/**
- * A form refused: its first field takes the cursor (autofocus, which also scrolls it into view: the
- * forms are far down a long page, and the page otherwise opens at its top with the reason out of
- * sight) and is described by the reason, so a screen reader reads it with the field (WCAG 3.3.1).
- */
-const refusedField = (errorId: string, refused: boolean): SafeHtml => (refused ? html` autofocus aria-describedby="${errorId}"` : html``);
 
 /** Screen 6, the "Profile" tab: who the user is, the OTP email and password forms, their sessions. */
 export function profilePage(frame: PortalFrame, v: ProfileView): string {
@@ -106,7 +99,7 @@ export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): strin
   const body = html`<h1>${t.text("emailConfirm.heading")}</h1>
 ${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}
 <p>${t.text("emailConfirm.intro")}</p>
-${message("error", v.error)}${message("info", v.info)}
+${message("error", codeProblem(t, v, v.error))}${message("info", v.info)}
 ${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
 <p><a href="/profile">${t.text("link.backToProfile")}</a></p>`;
   return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);

@@ -2,10 +2,10 @@ import type { Config } from "../../config/config.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { csrfField, message, page } from "../layout.ts";
+import { csrfField, message, page, refusedField } from "../layout.ts";
 import { languageSwitch } from "../locale.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
-import { codeForm, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
+import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-factor-pages.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in", and the language switch (issue 16). */
@@ -38,16 +38,18 @@ export function enrolPage(
   },
 ): string {
   const typed = v.suggestion ? v.email : undefined;
+  // The cursor starts in "Email address", as in "Login ID" and the code field; "Did you mean …?" keeps it.
+  const cursor = typed ? html`` : v.error ? refusedField("enrol-error", true) : html` autofocus`;
   const body = html`<h1>${t.text("enrol.heading")}</h1>
 <p>${t.text("enrol.intro")}</p>
 ${v.suggestion && typed
   ? didYouMean(t, { suggestion: v.suggestion, typed, button: t.text("enrol.update") }, { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
-  : message("error", v.error)}
+  : message("error", v.error, "enrol-error")}
 <form method="post" action="${v.action ?? "/enrol"}" novalidate>
   ${csrfField(v.csrf)}
   ${keepTypedField(typed)}
   <label for="email">${t.text("field.email")}</label>
-  <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required>
+  <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required${cursor}>
   <label for="confirmEmail">${t.text("field.confirmEmail")}</label>
   <input type="email" id="confirmEmail" name="confirmEmail" value="${v.confirmEmail ?? ""}" autocomplete="off" maxlength="254" required>
   <p class="advice">${t.text("enrol.advice")}</p>
@@ -78,7 +80,7 @@ export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): st
   }
   const body = html`<h1>${t.text("otp.heading")}</h1>
 ${deliveryBlock(t, v, "/otp/delivery")}
-${message("error", v.error)}${message("info", v.info)}
+${message("error", codeProblem(t, v, v.error))}${message("info", v.info)}
 ${codeForm(t, v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" })}
 ${v.choices ? otherWays(t, v.choices) : ""}
 <p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>`;

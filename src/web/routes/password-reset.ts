@@ -52,6 +52,11 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     // Answered before anything about the login ID is read: for an account the work (a transaction and
     // a mail) follows the answer, so the answer's time does not tell who exists (SPEC item 1).
     const state = resetState(deps, form.loginId);
+    // Nothing typed (or only spaces): said on the same form, as every other form does; it tells nothing about accounts.
+    if (state.loginKey === "") {
+      const t = tr(deps, request);
+      return reply.code(400).type(HTML).send(forgotPasswordPage(t, config, { csrf: reply.generateCsrf(), error: t.text("forgot.loginIdMissing") }));
+    }
     const ctx = requestContext(deps, request);
     app.afterReply.run(reply, "the password reset's code", () => sendResetCode(deps, state, ctx));
     reply.setCookie(COOKIE, `${state.flowId}:${state.loginKey}`, cookieOptions(request));

@@ -1,0 +1,45 @@
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { expectAccessible, heading, logIn } from "../support/browser.ts";
+
+/** The field the cursor is in, and the words that describe it to a screen reader. */
+const cursor = (page: Page) =>
+  page.evaluate(() => {
+    const field = document.activeElement as HTMLElement;
+    const describedBy = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean).map((id) => document.getElementById(id)?.textContent);
+    return { field: field.id, describedBy };
+  });
+
+/**
+ * "User profile" at first sign-in, by keyboard on a phone (375 × 667): the cursor starts in "Email
+ * address", as it starts in "Login ID" and in the code field, and a refused address puts it back there,
+ * described by the reason (WCAG 3.3.1), as Profile's own address form does.
+ */
+describe("User profile (enrolment) keeps the cursor where the typing is, in a browser", () => {
+  const f = useBrowserApp();
+
+  it("starts in Email address, returns there after a refusal with the reason read with it, and goes on by keyboard", async () => {
+    const user = await addUser(f.t.deps, { email: null });
+    const page = await f.newPage({ viewport: { width: 375, height: 667 } });
+    await logIn(page, f.base, user);
+    await expect.poll(() => heading(page)).toBe("User profile");
+    expect(await cursor(page)).toEqual({ field: "email", describedBy: [] });
+
+    await page.keyboard.type("pat.keys@dealer.example");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("pat.keys@dealer.exampel");
+    await page.keyboard.press("Enter");
+    const mismatch = "The two email addresses do not match. Type the same address in both fields.";
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe(mismatch);
+    expect(await cursor(page)).toEqual({ field: "email", describedBy: [mismatch] });
+    await expectAccessible(page);
+
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.type("pat.keys@dealer.example");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => heading(page)).toBe("OTP capture");
+  });
+});
