@@ -11,6 +11,7 @@ import { registerAfterReply } from "./after-reply.ts";
 import { registerSessionLoading } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
+import { clientErrorHandler } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
@@ -63,6 +64,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One log line per request, written when it is answered, rather than Fastify's two: see OneLineLog.
     logController: new OneLineLog(),
     return503OnClosing: true,
+    // A request Node cannot read: Fastify's answers, but a page for one whose headers are too large
+    // (a browser whose cookies outgrew Node's limit; see client-errors.ts).
+    clientErrorHandler: clientErrorHandler(config),
     // Issue 19.6: a request must arrive whole within FAMOS_REQUEST_TIMEOUT (a body trickled a byte at
     // a time is cut with 408), an idle connection closes after FAMOS_CONNECTION_TIMEOUT, and a
     // kept-alive one after FAMOS_KEEP_ALIVE_TIMEOUT. Node checks the request deadline every

@@ -139,9 +139,18 @@ function taggedCookies(cookie: string | string[] | undefined): { name: string; p
  * every application cookie once, and fewer bits telling users apart.
  */
 export function otherUsersCookieExpiries(cookie: string | string[] | undefined, tag: string): string[] {
+  return applicationCookieExpiries(cookie, tag);
+}
+
+/**
+ * The Set-Cookie lines that expire the tagged application cookies of a Cookie header (as
+ * otherUsersCookieExpiries says), but those of the user whose tag is `keep`; every user's without it
+ * (a request too large to be read, whose user FAMOS cannot know: see client-errors.ts).
+ */
+export function applicationCookieExpiries(cookie: string | string[] | undefined, keep?: string): string[] {
   const lines = new Set<string>();
-  for (const { name, tag: theirs } of taggedCookies(cookie)) {
-    if (theirs === tag || !COOKIE_NAME.test(name)) continue;
+  for (const { name, tag } of taggedCookies(cookie)) {
+    if (tag === keep || !COOKIE_NAME.test(name)) continue;
     lines.add(`${name}=; Max-Age=0; Path=/${/^__(Host|Secure)-/i.test(name) ? "; Secure" : ""}`);
   }
   return [...lines];

@@ -1,11 +1,12 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../src/store/database.ts";
+import { launchBrowser } from "../support/browser.ts";
 import type { FormClient } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
 import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
-import { within } from "../support/until.ts";
+import { until, within } from "../support/until.ts";
 import { testDatabase, type TestDatabase } from "../store/dialects.ts";
 import { expectStillServing, signedInOnServer } from "./protected-support.ts";
 
@@ -125,5 +126,86 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
     ]);
     expect(sent.find(([name]) => name === "x-famos-login-id")?.[1]).toBe("user1");
     await expectStillServing(server);
+  });
+
+  it.each([
+    ["Content-Length beside Transfer-Encoding", "POST /quotation/a HTTP/1.1\nHost: H\nCookie: C\nContent-Length: 6\nTransfer-Encoding: chunked\n\n0\n\nGET /quotation/smuggled HTTP/1.1\nHost: H\n\n"],
+    ["two Content-Lengths", "POST /quotation/a HTTP/1.1\nHost: H\nCookie: C\nContent-Length: 5\nContent-Length: 44\n\nhello"],
+    ["an obs-fold continuation line", "GET /quotation/a HTTP/1.1\nHost: H\nCookie: C\nX-Note: a\n X-Famos-Role: admin\n\n"],
+    ["Transfer-Encoding that is not chunked last", "POST /quotation/a HTTP/1.1\nHost: H\nCookie: C\nTransfer-Encoding: chunked, identity\n\n3\nabc\n0\n\n"],
+    ["a blank before a header's colon", "POST /quotation/a HTTP/1.1\nHost: H\nCookie: C\nTransfer-Encoding : chunked\nContent-Length: 3\n\nabc"],
+  ])("refuses a request with %s (request smuggling) with 400, and the application receives nothing", async (_what, text) => {
+    const answer = await rawRequest(server.port, text.replace(/Host: H/g, `Host: 127.0.0.1:${server.port}`).replace("Cookie: C", `Cookie: ${client.cookieHeader()}`));
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(received).toEqual([]);
+  });
+
+  it("refuses header lines ended by a bare LF, or a chunk extension holding one, with 400; the application receives nothing", async () => {
+    const cookie = client.cookieHeader();
+    expect(await rawRequest(server.port, `GET /quotation/a HTTP/1.1\nHost: 127.0.0.1:${server.port}\nCookie: ${cookie}\n\n`, true)).toMatch(/^HTTP\/1\.1 400 /);
+    const chunked = `POST /quotation/a HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nCookie: ${cookie}\r\nTransfer-Encoding: chunked\r\n\r\n5;ext\nhello\r\n0\r\n\r\n`;
+    expect(await rawRequest(server.port, chunked, true)).toMatch(/^HTTP\/1\.1 400 /);
+    expect(received).toEqual([]);
+  });
+
+  describe("a request whose headers are over Node's limit (16 KiB)", () => {
+    /** Twenty application cookies of 900 bytes, tagged for some user (the tag's 12 base64url characters). */
+    const bloated = Array.from({ length: 20 }, (_, i) => `app_state${i}.AbCdEfGh_-12=${"v".repeat(900)}`);
+
+    /** The answer's status line, its Set-Cookie lines and its body. */
+    function parts(answer: string) {
+      const end = answer.indexOf("\r\n\r\n");
+      const lines = answer.slice(0, end).split("\r\n");
+      return {
+        status: lines[0],
+        header: (name: string) => lines.filter((line) => line.toLowerCase().startsWith(`${name}:`)).map((line) => line.slice(name.length + 1).trim()),
+        body: answer.slice(end + 4),
+      };
+    }
+
+    it("gets a page that says why, and has the application's cookies it carried expired, so that the next request gets through without clearing cookies by hand", async () => {
+      const answer = parts(await rawRequest(server.port, head("/quotation/report", "").replace(/^Cookie: (.*)$/m, (_line, own: string) => `Cookie: ${own}; ${bloated.join("; ")}`)));
+      expect(answer.status).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+      expect(answer.header("content-type")).toEqual(["text/html; charset=utf-8"]);
+      expect(answer.header("cache-control")).toEqual(["no-store"]);
+      expect(answer.body).toContain("<h1>Request too large</h1>");
+      expect(answer.body).toContain("too many or too large cookies");
+      expect(answer.header("set-cookie").sort()).toEqual(bloated.map((pair) => `${pair.split("=")[0]}=; Max-Age=0; Path=/`).sort());
+      expect(received).toEqual([]);
+      // The browser, those cookies expired, sends its own (FAMOS's session among them) again: signed in still.
+      expect(await rawRequest(server.port, head("/quotation/report", ""))).toMatch(/^HTTP\/1\.1 200 /);
+      expect(received).toHaveLength(1);
+      await until("the refusal's log line", () => server.logLines().find((line) => line.msg === "request refused: its headers are over Node's limit"));
+      expect(server.logLines().find((line) => line.msg === "request refused: its headers are over Node's limit")).toMatchObject({ level: 40, expired: 20 });
+    });
+
+    it("in Chromium: the 431 page is shown, the browser drops the application's cookies, keeps FAMOS's, and the next visit reaches the application", async () => {
+      const browser = await launchBrowser();
+      try {
+        const context = await browser.newContext();
+        const cookies = [...client.cookies, ...bloated.map((pair) => pair.split("=") as [string, string])];
+        await context.addCookies(cookies.map(([name, value]) => ({ name, value, url: server.url })));
+        const page = await context.newPage();
+        const refused = await page.goto(`${server.url}/quotation/report`);
+        expect(refused?.status()).toBe(431);
+        await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Request too large");
+        const held = (await context.cookies()).map((cookie) => cookie.name);
+        expect(held.filter((name) => name.startsWith("app_state"))).toEqual([]);
+        expect(held).toContain("famos_session");
+        const through = await page.goto(`${server.url}/quotation/report`);
+        expect(through?.status()).toBe(200);
+        expect(await through?.text()).toBe("ok");
+      } finally {
+        await browser.close();
+      }
+    });
+
+    it("expires nothing when what is too large is not the cookies (a link of another site, with a 17 KiB address, cannot wipe the application's cookies)", async () => {
+      const answer = parts(await rawRequest(server.port, head(`/quotation/report?q=${"a".repeat(17_000)}`, "").replace(/^Cookie: (.*)$/m, (_line, own: string) => `Cookie: ${own}; ${bloated[0]!}`)));
+      expect(answer.status).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+      expect(answer.body).toContain("<h1>Request too large</h1>");
+      expect(answer.header("set-cookie")).toEqual([]);
+      await expectStillServing(server);
+    });
   });
 });
