@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { User } from "../users/users.ts";
+import { withoutConnectionFields } from "./relayed-headers.ts";
 
 /** The identity headers of SPEC "Protected application", in the order the README lists them. */
 export const IDENTITY_HEADER_NAMES = ["x-famos-login-id", "x-famos-name", "x-famos-partner", "x-famos-role"] as const;
@@ -51,12 +52,12 @@ export function isForwardingHeaderName(name: string): boolean {
 /**
  * The request headers for the application: the client's X-Famos-* headers removed (node merges
  * duplicates of one name, and names arrive lower-cased, so each goes whatever its case or count), and
- * its forwarding headers (isForwardingHeaderName), the Cookie header cut to the signed-in user's own
+ * its forwarding headers (isForwardingHeaderName) and the connection's own (withoutConnectionFields), the Cookie header cut to the signed-in user's own
  * application cookies (applicationCookies), then FAMOS's identity headers set.
  */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, user: Parameters<typeof identityHeaders>[0], tag: string): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries(withoutConnectionFields(headers))) {
     if (!isIdentityHeaderName(name) && !isForwardingHeaderName(name)) result[name] = value;
   }
   const cookie = applicationCookies(headers.cookie, tag);

@@ -48,6 +48,8 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
   let client: FormClient;
   /** The request heads the application received since the test began. */
   let received: string[] = [];
+  /** Their bodies, as they came (chunked or not). */
+  let bodies: string[] = [];
 
   const head = (path: string, extra: string) => `GET ${path} HTTP/1.1\nHost: 127.0.0.1:${server.port}\nCookie: ${client.cookieHeader()}\n${extra}Connection: close\n\n`;
 
@@ -59,7 +61,13 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
         buffered += chunk.toString("latin1");
         const end = buffered.indexOf("\r\n\r\n");
         if (end < 0) return;
+        // The whole request, its body by Content-Length or to the last chunk, before the answer.
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+        const chunked = /\r\ntransfer-encoding: *chunked/i.test(buffered.slice(0, end));
+        const body = buffered.slice(end + 4);
+        if (chunked ? !body.endsWith("0\r\n\r\n") : body.length < length) return;
         received.push(buffered.slice(0, end));
+        bodies.push(body);
         buffered = "";
         socket.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
       });
@@ -83,6 +91,7 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
   });
   beforeEach(() => {
     received = [];
+    bodies = [];
   });
   afterAll(async () => {
     await server?.stop();
@@ -126,6 +135,32 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
     ]);
     expect(sent.find(([name]) => name === "x-famos-login-id")?.[1]).toBe("user1");
     await expectStillServing(server);
+  });
+
+  it.each([
+    ["Keep-Alive: timeout=5", "keep-alive"],
+    ["Upgrade: h2c", "upgrade"],
+    ["TE: trailers", "te"],
+    ["Trailer: x-checksum", "trailer"],
+    ["Proxy-Connection: keep-alive", "proxy-connection"],
+  ])("passes a request carrying the connection's own field %s on to the application without it (RFC 9110 §7.6.1), not answered 502 as if the application were down", async (line, name) => {
+    const unavailable = () => server.logLines().filter((entry) => entry.msg === "protected application unavailable").length;
+    const before = unavailable();
+    const answer = await rawRequest(server.port, head("/quotation/report", `${line}\n`));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toHaveLength(1);
+    expect(fields(received[0]!).map(([field]) => field)).not.toContain(name);
+    expect(unavailable()).toBe(before);
+  });
+
+  it("passes a chunked body on whole, however its chunks were cut and with chunk extensions", async () => {
+    const text = `POST /quotation/report HTTP/1.1\nHost: 127.0.0.1:${server.port}\nCookie: ${client.cookieHeader()}\nContent-Type: text/plain\nTransfer-Encoding: chunked\nConnection: close\n\n5;note="a b"\nhello\n6\n world\n0\n\n`;
+    expect(await rawRequest(server.port, text)).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toHaveLength(1);
+    const framing = fields(received[0]!).filter(([name]) => name === "content-length" || name === "transfer-encoding");
+    expect(framing).toHaveLength(1);
+    const body = framing[0]![0] === "content-length" ? bodies[0] : bodies[0]!.replace(/(^|\r\n)[0-9a-f]+(;[^\r]*)?\r\n/gi, "").replace(/\r\n$/, "");
+    expect(body).toBe("hello world");
   });
 
   it.each([
