@@ -1,14 +1,10 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Store } from "../../src/store/database.ts";
 import { launchBrowser } from "../support/browser.ts";
 import type { FormClient } from "../support/client.ts";
-import { freePort } from "../support/nginx.ts";
-import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
-import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import type { ServerProcess } from "../support/server-process.ts";
 import { until, within } from "../support/until.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
-import { expectStillServing, signedInOnServer } from "./protected-support.ts";
+import { expectStillServing, signedInBehindRawApplication, type BehindRawApplication } from "./protected-support.ts";
 
 /**
  * A real `famos serve` in reverse-proxy mode, sent requests byte for byte on raw sockets (node:net),
@@ -40,11 +36,8 @@ function fields(head: string): Array<[string, string]> {
 }
 
 describe("a real `famos serve` in front of the application, sent raw requests", () => {
-  let smtp: TestSmtpServer;
-  let database: TestDatabase;
+  let setup: BehindRawApplication;
   let server: ServerProcess;
-  let store: Store;
-  let application: Server;
   let client: FormClient;
   /** The request heads the application received since the test began. */
   let received: string[] = [];
@@ -54,51 +47,36 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
   const head = (path: string, extra: string) => `GET ${path} HTTP/1.1\nHost: 127.0.0.1:${server.port}\nCookie: ${client.cookieHeader()}\n${extra}Connection: close\n\n`;
 
   beforeAll(async () => {
-    application = createServer((socket: Socket) => {
-      socket.on("error", () => undefined);
-      let buffered = "";
-      socket.on("data", (chunk: Buffer) => {
-        buffered += chunk.toString("latin1");
-        const end = buffered.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        // The whole request, its body by Content-Length or to the last chunk, before the answer.
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
-        const chunked = /\r\ntransfer-encoding: *chunked/i.test(buffered.slice(0, end));
-        const body = buffered.slice(end + 4);
-        if (chunked ? !body.endsWith("0\r\n\r\n") : body.length < length) return;
-        received.push(buffered.slice(0, end));
-        bodies.push(body);
-        buffered = "";
-        socket.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
-      });
-    });
-    await new Promise<void>((resolve) => application.listen(0, "127.0.0.1", resolve));
-    const { port } = application.address() as { port: number };
-    smtp = await startSmtpServer();
-    database = await testDatabase("sqlite", "proxy_raw_requests");
     // FAMOS_PUBLIC_URL names the port FAMOS listens on, so that the test client's forms pass the Origin check.
-    const famosPort = await freePort();
-    server = await startServer(
-      productionEnv({
-        FAMOS_DATABASE_URL: database.url,
-        FAMOS_SMTP_URL: smtp.url,
-        FAMOS_UPSTREAM_URL: `http://127.0.0.1:${port}/app`,
-        FAMOS_PORT: String(famosPort),
-        FAMOS_PUBLIC_URL: `http://127.0.0.1:${famosPort}`,
-      }),
+    setup = await signedInBehindRawApplication(
+      "proxy_raw_requests",
+      (socket) => {
+        let buffered = "";
+        socket.on("data", (chunk: Buffer) => {
+          buffered += chunk.toString("latin1");
+          const end = buffered.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          // The whole request, its body by Content-Length or to the last chunk, before the answer.
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+          const chunked = /\r\ntransfer-encoding: *chunked/i.test(buffered.slice(0, end));
+          const body = buffered.slice(end + 4);
+          if (chunked ? !body.endsWith("0\r\n\r\n") : body.length < length) return;
+          received.push(buffered.slice(0, end));
+          bodies.push(body);
+          buffered = "";
+          socket.end("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        });
+      },
+      (famosPort) => ({ FAMOS_PUBLIC_URL: `http://127.0.0.1:${famosPort}` }),
     );
-    ({ client, store } = await signedInOnServer(server, database.url, smtp));
+    ({ server, client } = setup);
   });
   beforeEach(() => {
     received = [];
     bodies = [];
   });
   afterAll(async () => {
-    await server?.stop();
-    await store?.close();
-    await new Promise((resolve) => application?.close(resolve));
-    await smtp?.stop();
-    await database?.drop();
+    await setup?.stop();
   });
 
   it("sends the application only FAMOS's own account of where a request came from: the client's Forwarded, X-Real-IP, other X-Forwarded-* and URL overrides never reach it, however spelt; X-Forwarded-Host is FAMOS_PUBLIC_URL's host whatever Host the client sent", async () => {
