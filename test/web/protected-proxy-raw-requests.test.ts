@@ -118,6 +118,14 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
     await expectStillServing(server);
   });
 
+  it("gives the application a client's X-Forwarded-For only through a proxy FAMOS_TRUST_PROXY trusts: a client's own is replaced by the address FAMOS saw", async () => {
+    const forwardedFor = () => fields(received.at(-1)!).filter(([name]) => name === "x-forwarded-for");
+    expect(await rawRequest(server.port, head("/quotation/report", "X-Forwarded-For: 203.0.113.9\n"))).toMatch(/^HTTP\/1\.1 200 /);
+    expect(forwardedFor()).toEqual([["x-forwarded-for", "127.0.0.1"]]);
+    expect(await rawRequest(server.port, head("/quotation/report", "X-Forwarded-For: 203.0.113.9\n"), false, TRUSTED_PROXY)).toMatch(/^HTTP\/1\.1 200 /);
+    expect(forwardedFor()).toEqual([["x-forwarded-for", `203.0.113.9, ${TRUSTED_PROXY}`]]);
+  });
+
   it.each([
     ["Keep-Alive: timeout=5", "keep-alive"],
     ["Upgrade: h2c", "upgrade"],

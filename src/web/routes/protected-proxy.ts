@@ -115,8 +115,10 @@ function cookieTag(deps: Deps, request: FastifyRequest): string {
  */
 function forwardedHeaders(deps: Deps, request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const result = upstreamRequestHeaders(headers, signedIn(request).user, cookieTag(deps, request));
-  // Like nginx's $proxy_add_x_forwarded_for: the peer FAMOS saw is appended to what came before it.
-  const before = headers["x-forwarded-for"];
+  // Like nginx's $proxy_add_x_forwarded_for, the peer FAMOS saw appended to what came before it, but
+  // only from a peer FAMOS_TRUST_PROXY trusts (request.ips holds more than the peer only then): a
+  // client's own X-Forwarded-For is its word, and an application reading the first entry would take it.
+  const before = (request.ips?.length ?? 0) > 1 ? headers["x-forwarded-for"] : undefined;
   const peer = request.socket.remoteAddress ?? request.ip;
   result["x-forwarded-for"] = before ? `${before}, ${peer}` : peer;
   result["x-forwarded-proto"] = request.protocol;
