@@ -126,6 +126,14 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
     expect(forwardedFor()).toEqual([["x-forwarded-for", `203.0.113.9, ${TRUSTED_PROXY}`]]);
   });
 
+  it("keeps serving after a form post to the application with Connection: close, as nginx sends every non-WebSocket request on section paths configured with the usual $connection_upgrade map, FAMOS_TRUST_PROXY set", async () => {
+    const post = `POST /quotation/report HTTP/1.1\nHost: 127.0.0.1:${server.port}\nCookie: ${client.cookieHeader()}\nContent-Type: application/x-www-form-urlencoded\nContent-Length: 11\nConnection: close\n\nquote=12345`;
+    expect(await rawRequest(server.port, post, false, TRUSTED_PROXY)).toMatch(/^HTTP\/1\.1 200 /);
+    expect(bodies).toEqual(["quote=12345"]);
+    await until("the post's log line", () => server.logLines().find((line) => line.msg === "request completed" && (line.req as { url?: string }).url === "/quotation/report" && (line.req as { method?: string }).method === "POST"));
+    await expectStillServing(server);
+  });
+
   it.each([
     ["Keep-Alive: timeout=5", "keep-alive"],
     ["Upgrade: h2c", "upgrade"],
