@@ -11,6 +11,7 @@ import { registerAfterReply } from "./after-reply.ts";
 import { registerSessionLoading } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
+import { clientErrorHandler } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
@@ -63,6 +64,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One log line per request, written when it is answered, rather than Fastify's two: see OneLineLog.
     logController: new OneLineLog(),
     return503OnClosing: true,
+    // A request Node cannot read: Fastify's answers, but a page for one whose headers are too large
+    // (a browser whose cookies outgrew Node's limit; see client-errors.ts).
+    clientErrorHandler: clientErrorHandler(config),
     // Issue 19.6: a request must arrive whole within FAMOS_REQUEST_TIMEOUT (a body trickled a byte at
     // a time is cut with 408), an idle connection closes after FAMOS_CONNECTION_TIMEOUT, and a
     // kept-alive one after FAMOS_KEEP_ALIVE_TIMEOUT. Node checks the request deadline every
@@ -201,10 +205,31 @@ function requestIds(deps: Deps): () => string {
  */
 class OneLineLog extends LogController {
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ req: request }, "incoming request");
+    request.log.debug({ req: loggedRequest(request) }, "incoming request");
   }
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
-    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
+    const req = loggedRequest(request);
+    if (error) reply.log.error({ req, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
+    else reply.log.info({ req, res: reply, responseTime: reply.elapsedTime }, "request completed");
   }
+}
+
+/**
+ * A request as its log line shows it, in the fields Fastify's `req` serializer reads (method, url,
+ * host, ip as remoteAddress, socket's remotePort). With FAMOS_TRUST_PROXY, Fastify's `request.ip` and
+ * `request.host` read the connection's address from `request.raw.socket`, which Node has already set
+ * to null when some requests complete (a chunked upload with Connection: close through the proxy):
+ * the TypeError, thrown in the log call outside any request's error handling, ended `famos serve`.
+ * So both are read only while the connection is attached; otherwise the address is not logged and
+ * the host is the Host header.
+ */
+function loggedRequest(request: FastifyRequest): { method: string; url: string; host: string | undefined; ip: string | undefined; socket: { remotePort?: number } | undefined } {
+  const socket = request.raw.socket as typeof request.raw.socket | null;
+  return {
+    method: request.method,
+    url: request.url,
+    host: socket ? request.host : request.headers.host,
+    ip: socket ? request.ip : undefined,
+    socket: socket ?? undefined,
+  };
 }

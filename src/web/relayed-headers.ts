@@ -19,6 +19,22 @@ const HOP_BY_HOP = ["connection", "proxy-connection", "keep-alive", "te", "trail
  * where this is used.
  */
 export function relayedHeaders(headers: IncomingHttpHeaders, basePath: string): IncomingHttpHeaders {
+  const result = withoutConnectionFields(headers);
+  const location = headers.location as string | string[] | undefined;
+  if (location !== undefined && basePath !== "") {
+    const moved = [location].flat().map((value) => (value === basePath || value.startsWith(`${basePath}/`) ? value.slice(basePath.length) || "/" : value));
+    result.location = (moved.length === 1 ? moved[0] : moved) as string;
+  }
+  return result;
+}
+
+/**
+ * The fields of a message without the connection's own (HOP_BY_HOP, and those its Connection field
+ * names), both ways through the proxy: the application's answer (relayedHeaders) and the browser's
+ * request (upstreamRequestHeaders). A request's Keep-Alive or a stray Upgrade made undici, the proxy's
+ * HTTP client, refuse the request, answered 502 and logged as the application being unavailable.
+ */
+export function withoutConnectionFields(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const named = [headers.connection ?? []]
     .flat()
     .flatMap((value) => value.split(","))
@@ -26,11 +42,6 @@ export function relayedHeaders(headers: IncomingHttpHeaders, basePath: string): 
   const result: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!HOP_BY_HOP.includes(name) && !named.includes(name)) result[name] = value;
-  }
-  const location = headers.location as string | string[] | undefined;
-  if (location !== undefined && basePath !== "") {
-    const moved = [location].flat().map((value) => (value === basePath || value.startsWith(`${basePath}/`) ? value.slice(basePath.length) || "/" : value));
-    result.location = (moved.length === 1 ? moved[0] : moved) as string;
   }
   return result;
 }

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { User } from "../users/users.ts";
+import { withoutConnectionFields } from "./relayed-headers.ts";
 
 /** The identity headers of SPEC "Protected application", in the order the README lists them. */
 export const IDENTITY_HEADER_NAMES = ["x-famos-login-id", "x-famos-name", "x-famos-partner", "x-famos-role"] as const;
@@ -30,16 +31,34 @@ export function isIdentityHeaderName(name: string): boolean {
   return name.toLowerCase().replace(/[^a-z0-9]/g, "").startsWith("xfamos");
 }
 
+/** Exact names (letters and digits only, see isForwardingHeaderName) a client may have sent to pose as another address or URL. */
+const FORWARDING_NAMES = new Set(["forwarded", "xrealip", "xclientip", "clientip", "trueclientip", "xclusterclientip", "xrewriteurl"]);
+
+/**
+ * True for a header in which a proxy tells the application where a request came from or what it
+ * first asked for: RFC 7239's Forwarded, every X-Forwarded-*, X-Real-IP and the other client-address
+ * headers frameworks read (Rails reads Client-IP, Akamai sets True-Client-IP), and the URL overrides
+ * X-Original-* and X-Rewrite-URL (Symfony and IIS route by them). In front of the application FAMOS is
+ * that proxy: what it knows it states itself (X-Forwarded-For, -Proto, -Host, set by the proxy route
+ * after this), and a client's own such headers would be taken as FAMOS's word: Forwarded: host=…
+ * makes an application that prefers it (Spring's ForwardedHeaderFilter) write links to another host.
+ * Compared as isIdentityHeaderName compares, without the non-alphanumerics, for the same CGI reason.
+ */
+export function isForwardingHeaderName(name: string): boolean {
+  const plain = name.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return FORWARDING_NAMES.has(plain) || plain.startsWith("xforwarded") || plain.startsWith("xoriginal");
+}
+
 /**
  * The request headers for the application: the client's X-Famos-* headers removed (node merges
- * duplicates of one name, and names arrive lower-cased, so each goes whatever its case or count),
- * the Cookie header cut to the signed-in user's own application cookies (applicationCookies), then
- * FAMOS's identity headers set.
+ * duplicates of one name, and names arrive lower-cased, so each goes whatever its case or count), and
+ * its forwarding headers (isForwardingHeaderName) and the connection's own (withoutConnectionFields), the Cookie header cut to the signed-in user's own
+ * application cookies (applicationCookies), then FAMOS's identity headers set.
  */
 export function upstreamRequestHeaders(headers: IncomingHttpHeaders, user: Parameters<typeof identityHeaders>[0], tag: string): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!isIdentityHeaderName(name)) result[name] = value;
+  for (const [name, value] of Object.entries(withoutConnectionFields(headers))) {
+    if (!isIdentityHeaderName(name) && !isForwardingHeaderName(name)) result[name] = value;
   }
   const cookie = applicationCookies(headers.cookie, tag);
   if (cookie === undefined) delete result.cookie;
@@ -121,9 +140,18 @@ function taggedCookies(cookie: string | string[] | undefined): { name: string; p
  * every application cookie once, and fewer bits telling users apart.
  */
 export function otherUsersCookieExpiries(cookie: string | string[] | undefined, tag: string): string[] {
+  return applicationCookieExpiries(cookie, tag);
+}
+
+/**
+ * The Set-Cookie lines that expire the tagged application cookies of a Cookie header (as
+ * otherUsersCookieExpiries says), but those of the user whose tag is `keep`; every user's without it
+ * (a request too large to be read, whose user FAMOS cannot know: see client-errors.ts).
+ */
+export function applicationCookieExpiries(cookie: string | string[] | undefined, keep?: string): string[] {
   const lines = new Set<string>();
-  for (const { name, tag: theirs } of taggedCookies(cookie)) {
-    if (theirs === tag || !COOKIE_NAME.test(name)) continue;
+  for (const { name, tag } of taggedCookies(cookie)) {
+    if (tag === keep || !COOKIE_NAME.test(name)) continue;
     lines.add(`${name}=; Max-Age=0; Path=/${/^__(Host|Secure)-/i.test(name) ? "; Secure" : ""}`);
   }
   return [...lines];

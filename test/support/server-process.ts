@@ -67,9 +67,9 @@ export interface ServerProcess extends FamosCommand {
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-/** Starts `famos serve` on a free loopback port and waits until /healthz answers. `stdout`: as runFamos's. */
+/** Starts `famos serve` on a free loopback port (or env's FAMOS_PORT) and waits until /healthz answers. `stdout`: as runFamos's. */
 export async function startServer(env: Record<string, string>, stdout: "pipe" | number = "pipe"): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = env.FAMOS_PORT !== undefined ? Number(env.FAMOS_PORT) : await freePort();
   const proc = runFamos(["serve"], { ...env, FAMOS_PORT: String(port) }, undefined, stdout);
   const url = `http://127.0.0.1:${port}`;
   let exit: Exit | null = null;

@@ -1,13 +1,9 @@
 import { createHash } from "node:crypto";
-import { createServer, type Server, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Store } from "../../src/store/database.ts";
 import type { FormClient } from "../support/client.ts";
-import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
-import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
-import { expectStillServing, signedInOnServer } from "./protected-support.ts";
+import type { ServerProcess } from "../support/server-process.ts";
+import { expectStillServing, signedInBehindRawApplication, type BehindRawApplication } from "./protected-support.ts";
 
 /**
  * What the protected application answers, written byte for byte on a raw socket: undici, the proxy's
@@ -38,16 +34,12 @@ function accept(key: string): string {
 }
 
 describe("a real `famos serve` in front of an application that answers oddly", () => {
-  let smtp: TestSmtpServer;
-  let database: TestDatabase;
+  let setup: BehindRawApplication;
   let server: ServerProcess;
-  let store: Store;
-  let application: Server;
   let client: FormClient;
 
   beforeAll(async () => {
-    application = createServer((socket: Socket) => {
-      socket.on("error", () => undefined);
+    setup = await signedInBehindRawApplication("proxy_odd_answers", (socket) => {
       let head = "";
       socket.on("data", (chunk: Buffer) => {
         head += chunk.toString("latin1");
@@ -59,19 +51,10 @@ describe("a real `famos serve` in front of an application that answers oddly", (
         head = "";
       });
     });
-    await new Promise<void>((resolve) => application.listen(0, "127.0.0.1", resolve));
-    const { port } = application.address() as { port: number };
-    smtp = await startSmtpServer();
-    database = await testDatabase("sqlite", "proxy_odd_answers");
-    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_UPSTREAM_URL: `http://127.0.0.1:${port}/app` }));
-    ({ client, store } = await signedInOnServer(server, database.url, smtp));
+    ({ server, client } = setup);
   });
   afterAll(async () => {
-    await server?.stop();
-    await store?.close();
-    await new Promise((resolve) => application?.close(resolve));
-    await smtp?.stop();
-    await database?.drop();
+    await setup?.stop();
   });
 
   it("relays a redirect with its Location, under FAMOS's path for the section", async () => {

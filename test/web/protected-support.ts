@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import type { LightMyRequestResponse } from "fastify";
 import pino from "pino";
 import type { Page } from "playwright-core";
@@ -11,8 +11,10 @@ import { loadConfig } from "../../src/config/config.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { addUser, TEST_SECRET, type TestApp } from "../support/app.ts";
 import { FormClient, overHttp, signIn, signInFully } from "../support/client.ts";
-import type { ServerProcess } from "../support/server-process.ts";
-import type { TestSmtpServer } from "../support/smtp.ts";
+import { freePort } from "../support/nginx.ts";
+import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { testDatabase } from "../store/dialects.ts";
 
 /** A test's own page on the application: true when it answered the request, false to leave it to the example. */
 export type ExtraRoute = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -123,4 +125,44 @@ export async function expectStillServing(server: ServerProcess): Promise<void> {
   );
   expect(health, server.stderr()).toBe(200);
   expect(server.stderr()).toBe("");
+}
+
+/** A real `famos serve` in reverse-proxy mode in front of a raw-socket application, a user signed in on it. */
+export interface BehindRawApplication {
+  server: ServerProcess;
+  client: FormClient;
+  /** Stops FAMOS, the application, the SMTP server, and drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `famos serve` on SQLite (`prefix` names the file's directory) with FAMOS_UPSTREAM_URL at
+ * `http://127.0.0.1:<port>/app`, where each connection is handed to `answer` (written byte for byte
+ * there), and a user signed in over HTTP. `env` adds settings (given the port FAMOS will listen on).
+ */
+export async function signedInBehindRawApplication(prefix: string, answer: (socket: Socket) => void, env: (famosPort: number) => Record<string, string> = () => ({})): Promise<BehindRawApplication> {
+  const application = createNetServer((socket: Socket) => {
+    socket.on("error", () => undefined);
+    answer(socket);
+  });
+  await new Promise<void>((resolve) => application.listen(0, "127.0.0.1", resolve));
+  const { port } = application.address() as AddressInfo;
+  const smtp = await startSmtpServer();
+  const database = await testDatabase("sqlite", prefix);
+  const famosPort = await freePort();
+  const server = await startServer(
+    productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_UPSTREAM_URL: `http://127.0.0.1:${port}/app`, FAMOS_PORT: String(famosPort), ...env(famosPort) }),
+  );
+  const { client, store } = await signedInOnServer(server, database.url, smtp);
+  return {
+    server,
+    client,
+    async stop() {
+      await server.stop();
+      await store.close();
+      await new Promise((resolve) => application.close(resolve));
+      await smtp.stop();
+      await database.drop();
+    },
+  };
 }

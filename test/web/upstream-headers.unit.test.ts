@@ -6,6 +6,7 @@ import {
   applicationCookies,
   IDENTITY_HEADER_NAMES,
   identityHeaders,
+  isForwardingHeaderName,
   isIdentityHeaderName,
   otherUsersCookieExpiries,
   upstreamRequestHeaders,
@@ -38,6 +39,17 @@ describe("headers passed to the protected application", () => {
 
   it.each(["x-famous", "famos-login-id", "x-forwarded-for", "x-famo"])("leaves %s alone", (name) => {
     expect(isIdentityHeaderName(name)).toBe(false);
+  });
+
+  it.each(["Forwarded", "X-Forwarded-Host", "x_forwarded_proto", "X-Forwarded-Port", "x-forwarded-prefix", "X.Forwarded.For", "X-Real-IP", "x_real_ip", "Client-IP", "True-Client-IP", "X-Client-IP", "X-Cluster-Client-IP", "X-Original-URL", "x-original-host", "X-Rewrite-URL"])(
+    "takes %s as a forwarding header the client's own copy of which the application never gets",
+    (name) => {
+      expect(isForwardingHeaderName(name)).toBe(true);
+    },
+  );
+
+  it.each(["accept", "origin", "referer", "user-agent", "x-requested-with", "x-request-id", "forwarded-by", "x-client", "x-rewrite", "host"])("leaves %s to the application", (name) => {
+    expect(isForwardingHeaderName(name)).toBe(false);
   });
 
   it("drops every identity header the client sent, whatever its spelling, and sets FAMOS's own", () => {

@@ -107,15 +107,22 @@ function cookieTag(deps: Deps, request: FastifyRequest): string {
   return applicationCookieTag(deps.keys.appCookie, signedIn(request).user.id);
 }
 
-/** What the application receives: the client's headers minus forged identity, FAMOS's cookies and other users'. */
+/**
+ * What the application receives: the client's headers minus forged identity and forwarding headers,
+ * FAMOS's cookies and other users', then FAMOS's own account of where the request came from. The host
+ * is FAMOS_PUBLIC_URL's when set (FAMOS's cookies, Origin check and links are bound to it), so a
+ * request sent with another Host cannot have the application write links to that host.
+ */
 function forwardedHeaders(deps: Deps, request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const result = upstreamRequestHeaders(headers, signedIn(request).user, cookieTag(deps, request));
-  // Like nginx's $proxy_add_x_forwarded_for: the peer FAMOS saw is appended to what came before it.
-  const before = headers["x-forwarded-for"];
+  // Like nginx's $proxy_add_x_forwarded_for, the peer FAMOS saw appended to what came before it, but
+  // only from a peer FAMOS_TRUST_PROXY trusts (request.ips holds more than the peer only then): a
+  // client's own X-Forwarded-For is its word, and an application reading the first entry would take it.
+  const before = (request.ips?.length ?? 0) > 1 ? headers["x-forwarded-for"] : undefined;
   const peer = request.socket.remoteAddress ?? request.ip;
   result["x-forwarded-for"] = before ? `${before}, ${peer}` : peer;
   result["x-forwarded-proto"] = request.protocol;
-  result["x-forwarded-host"] = request.host;
+  result["x-forwarded-host"] = deps.config.publicUrlExplicit ? deps.config.publicUrl.host : request.host;
   return result;
 }
 
