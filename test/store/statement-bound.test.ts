@@ -55,7 +55,12 @@ describe("PostgreSQL statements bounded by FAMOS_DATABASE_TIMEOUT", () => {
     expect(performance.now() - started).toBeLessThan(BOUND_MS + 2000);
     relay.thaw();
     // The connection that was cut is given up, not handed to the next statement (which would wait behind the lost one).
-    const next = await within(10_000, sql<{ n: number }>`select 3 as n`.execute(store.db));
+    // A new connection must be made within the bound too, which a loaded machine can miss (seen once
+    // at load 10): only that is tried again, never the error of a connection handed on after the cut.
+    let next = await within(10_000, sql<{ n: number }>`select 3 as n`.execute(store.db));
+    for (let tries = 1; tries < 3 && String(next.error).includes("connection timeout"); tries += 1) {
+      next = await within(10_000, sql<{ n: number }>`select 3 as n`.execute(store.db));
+    }
     expect(next.error).toBeUndefined();
     expect(next.value?.rows[0]!.n).toBe(3);
   });

@@ -114,7 +114,7 @@ describe("a real `famos serve` in front of the application, sent raw requests", 
       ["x-forwarded-proto", "http"],
       ["x-forwarded-host", `127.0.0.1:${server.port}`],
     ]);
-    expect(sent.find(([name]) => name === "x-famos-login-id")?.[1]).toBe("user1");
+    expect(sent.find(([name]) => name === "x-famos-login-id")?.[1]).toBe(setup.loginId);
     await expectStillServing(server);
   });
 

@@ -107,14 +107,15 @@ export async function saveQuotationInBrowser(page: Page, quote: { customer: stri
  * A user added to a real `famos serve`'s database (reached directly) and signed in on it over HTTP,
  * code and all. Returns the client and the store to close after the server.
  */
-export async function signedInOnServer(server: ServerProcess, databaseUrl: string, smtp: TestSmtpServer): Promise<{ client: FormClient; store: Store }> {
+export async function signedInOnServer(server: ServerProcess, databaseUrl: string, smtp: TestSmtpServer): Promise<{ client: FormClient; store: Store; loginId: string }> {
   const store = openStore(databaseUrl);
   const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: databaseUrl });
   if (!loaded.ok) throw new Error(loaded.errors.join("; "));
   const deps = createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
   const client = new FormClient(overHttp(server.url));
-  await signInFully(client, smtp, await addUser(deps));
-  return { client, store };
+  const user = await addUser(deps);
+  await signInFully(client, smtp, user);
+  return { client, store, loginId: user.login_id };
 }
 
 /** A real `famos serve` still answers, and wrote nothing to standard error (where an uncaught exception goes). */
@@ -131,6 +132,8 @@ export async function expectStillServing(server: ServerProcess): Promise<void> {
 export interface BehindRawApplication {
   server: ServerProcess;
   client: FormClient;
+  /** The signed-in user's login ID (test users are numbered across the files a worker runs). */
+  loginId: string;
   /** Stops FAMOS, the application, the SMTP server, and drops the database. */
   stop(): Promise<void>;
 }
@@ -153,10 +156,11 @@ export async function signedInBehindRawApplication(prefix: string, answer: (sock
   const server = await startServer(
     productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_UPSTREAM_URL: `http://127.0.0.1:${port}/app`, FAMOS_PORT: String(famosPort), ...env(famosPort) }),
   );
-  const { client, store } = await signedInOnServer(server, database.url, smtp);
+  const { client, store, loginId } = await signedInOnServer(server, database.url, smtp);
   return {
     server,
     client,
+    loginId,
     async stop() {
       await server.stop();
       await store.close();
