@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver } from "kysely";
 import { createRequire } from "node:module";
 import type pgTypes from "pg";
 import { Kept } from "../platform/kept.ts";
@@ -93,7 +93,7 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
 function openSqlite(path: string, options: StoreOptions): Store {
   const database = openSqliteFile(path, options.statementTimeoutMs);
   cachePreparedStatements(database);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   runPreparedDirectly(db, database);
   const checkpoints = options.backgroundCheckpoints && path !== ":memory:" ? checkpointInBackground(database, path, options.backgroundCheckpoints) : undefined;
   return {
@@ -107,6 +107,25 @@ function openSqlite(path: string, options: StoreOptions): Store {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Every transaction begins IMMEDIATE: it takes SQLite's write lock at its start, waiting for it as
+ * long as the busy timeout allows. Kysely's plain BEGIN takes it at the first write instead, and a
+ * transaction that has read by then (each one reads the row it changes first) is not let wait there:
+ * SQLite answers SQLITE_BUSY at once when another process (`famos serve` signing someone in, a
+ * command) holds the lock at that moment, or has committed since the read. Every transaction FAMOS
+ * runs writes, so none takes the lock it would not need; the migrator's, which need not, runs only
+ * when a migration is pending (migrate.ts), so a command's reads still answer beside a writer.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
 }
 
 /**
