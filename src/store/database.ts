@@ -8,6 +8,7 @@ import { Kept } from "../platform/kept.ts";
 import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
+import { databaseUrlProblem } from "./database-url.ts";
 import { sqliteAccessProblem, sqliteFilePath } from "./file-access.ts";
 import { SqliteAccessFault, SqliteOpenFault } from "./setup-fault.ts";
 import { givingUpUnanswered, statementBounds } from "./statement-bound.ts";
@@ -143,12 +144,11 @@ function cachePreparedStatements(database: SQLite.Database): void {
 function openPostgres(url: string, statementTimeoutMs: number | undefined): Store {
   // Loaded only for PostgreSQL, so a SQLite installation does not carry the driver in memory.
   const pg = createRequire(import.meta.url)("pg") as typeof pgTypes;
+  const problem = databaseUrlProblem(url);
+  if (problem !== null) throw new Error(`FAMOS_DATABASE_URL ${problem}`);
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
-  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new Error(`FAMOS_DATABASE_URL: schema "${schema}" must be a lower-case identifier`);
-  }
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: 10,

@@ -218,3 +218,32 @@ describe("a database lost in the middle of a command", () => {
     }
   }, 60_000);
 });
+
+/**
+ * A FAMOS_DATABASE_URL that is no address FAMOS can use: not a URL at all (a stray bracket, a port past
+ * 65535), a ?schema= that is empty or not a lower-case identifier, another kind of database. It is a
+ * setting's fault, told with the others before anything is opened, its password hidden.
+ */
+describe("a FAMOS_DATABASE_URL that cannot be used as written", () => {
+  let cli: CliWorkspace;
+  beforeAll(() => {
+    cli = cliWorkspace();
+  });
+  afterAll(() => cli?.remove());
+
+  const urls = [
+    "postgres://famos:hunter2@[db.internal/famos",
+    "postgres://famos:hunter2@127.0.0.1:99999/famos",
+    "postgres://famos:hunter2@127.0.0.1:5432/test?schema=",
+    "postgres://famos:hunter2@127.0.0.1:5432/test?schema=Dealer-Staff",
+    "mysql://famos:hunter2@db.internal/famos",
+  ];
+  for (const url of urls) {
+    it(`${url.replace("hunter2", "…")}: named among the settings to fix, exit 1, no stack, no password`, async () => {
+      const result = await cli.run(["user", "show", "demo"], { env: { FAMOS_DATABASE_URL: url } });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^FAMOS cannot start; fix these settings:\n {2}- FAMOS_DATABASE_URL: .+\n$/);
+      expect(result.stderr).not.toContain("hunter2");
+    });
+  }
+});
