@@ -210,6 +210,9 @@ export function loadConfig(env: Env): ConfigResult {
   const redisUrl = read("FAMOS_REDIS_URL") ?? null;
   if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
     problems.add("FAMOS_REDIS_URL", "must be a redis:// or rediss:// address");
+  } else if (redisUrl !== null && !URL.canParse(redisUrl)) {
+    // ioredis reads it with URL when `famos serve` opens it, after the database's migration: a stack trace.
+    problems.add("FAMOS_REDIS_URL", "is not a valid address: check the host and the port (1 to 65535); a user name or password with @, : or / is written percent-encoded (%40, %3A, %2F)");
   }
 
   const smtpUrl = read("FAMOS_SMTP_URL") ?? null;
