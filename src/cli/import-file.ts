@@ -133,18 +133,31 @@ export interface ImportReport {
   skipped: number;
   /** Refused rows in file order. */
   refused: RefusedRow[];
+  /** The rows that passed the checks, to be stored. */
+  rows: number;
+  /** Stopped (Ctrl-C) after this many of `rows`, all committed; null when it went through them all. */
+  stoppedAfter: number | null;
 }
 
 /** The whole import of one file's text: checks, then batched writes. */
 export async function importUsersCsv(
   deps: Deps,
   text: string,
-  options: { update: boolean; keepExisting?: boolean; resume?: boolean; emailAsContact?: boolean; actor: Actor; onStart?(rows: number): void; onProgress?(done: number): void },
+  options: {
+    update: boolean;
+    keepExisting?: boolean;
+    resume?: boolean;
+    emailAsContact?: boolean;
+    actor: Actor;
+    onStart?(rows: number): void;
+    onProgress?(done: number): void;
+    shouldStop?(): boolean;
+  },
 ): Promise<{ ok: false; message: string } | ({ ok: true } & ImportReport)> {
   const checked = checkImportFile(text, deps.config.enrolment);
   if (!checked.ok) return checked;
   options.onStart?.(checked.rows.length);
   const stored = await storeImportedUsers(deps, checked.rows, options);
   const refused = [...checked.refused, ...stored.refused].sort((a, b) => a.line - b.line);
-  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused };
+  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
 }

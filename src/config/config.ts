@@ -9,6 +9,8 @@ import { DEFAULT_SECTIONS, DEFAULT_UPSTREAM_SANDBOX, parseSandbox, parseSections
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
 import { smtpUrlProblem } from "../mail/smtp-url.ts";
+import { databaseUrlProblem } from "../store/database-url.ts";
+import { maskSetting } from "./mask.ts";
 
 export const DEFAULT_SHARED_MAILBOX_NAMES = [
   "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
@@ -197,9 +199,9 @@ export function loadConfig(env: Env): ConfigResult {
   }
 
   const databaseUrl = read("FAMOS_DATABASE_URL") ?? byDefault("FAMOS_DATABASE_URL", "sqlite:./data/famos.db");
-  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
-    problems.add("FAMOS_DATABASE_URL", `must be sqlite:<path> or postgres://… (got "${databaseUrl}")`);
-  }
+  const databaseProblem = databaseUrlProblem(databaseUrl);
+  // The value may hold a password: quoted as `famos config` shows it.
+  if (databaseProblem !== null) problems.add("FAMOS_DATABASE_URL", `${databaseProblem} (got "${maskSetting("FAMOS_DATABASE_URL", databaseUrl)}")`);
 
   // A sign-in's statements take a millisecond; a database that has not answered one in this time is
   // hung or cut off, and the request fails rather than waiting for ever (store/statement-bound.ts).
@@ -208,6 +210,9 @@ export function loadConfig(env: Env): ConfigResult {
   const redisUrl = read("FAMOS_REDIS_URL") ?? null;
   if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
     problems.add("FAMOS_REDIS_URL", "must be a redis:// or rediss:// address");
+  } else if (redisUrl !== null && !URL.canParse(redisUrl)) {
+    // ioredis reads it with URL when `famos serve` opens it, after the database's migration: a stack trace.
+    problems.add("FAMOS_REDIS_URL", "is not a valid address: check the host and the port (1 to 65535); a user name or password with @, : or / is written percent-encoded (%40, %3A, %2F)");
   }
 
   const smtpUrl = read("FAMOS_SMTP_URL") ?? null;

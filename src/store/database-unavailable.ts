@@ -13,11 +13,11 @@ import { ConnectionGivenUp, isUnanswered } from "./statement-bound.ts";
 const POSTGRES_BUSY = new Set(["57014", "25P03", "57P03", "53300"]);
 
 /**
- * node-postgres's errors for a connection it could not have within connectionTimeoutMillis: none of
- * the pool's came free (pg-pool "timeout exceeded when trying to connect"), or the server did not
- * complete the handshake (pg-pool's wrapper, or pg's own client "timeout expired"). They carry no code.
+ * node-postgres's error, with no code, for a connection it could not have within
+ * connectionTimeoutMillis because none of the pool's came free (pg-pool). A server that did not
+ * complete the handshake in that time is isUnreachable's.
  */
-const NO_CONNECTION = new Set(["timeout exceeded when trying to connect", "Connection terminated due to connection timeout", "timeout expired"]);
+const NO_CONNECTION = "timeout exceeded when trying to connect";
 
 /**
  * better-sqlite3's result codes for a file another connection is writing (the command line, an
@@ -38,5 +38,5 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (error instanceof ConnectionGivenUp || isUnanswered(error) || isConnectionLost(error) || isUnreachable(error)) return true;
   if (typeof code === "string") return POSTGRES_BUSY.has(code) || SQLITE_BUSY.test(code);
-  return NO_CONNECTION.has(message);
+  return message === NO_CONNECTION;
 }

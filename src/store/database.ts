@@ -1,13 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver } from "kysely";
 import { createRequire } from "node:module";
 import type pgTypes from "pg";
 import { Kept } from "../platform/kept.ts";
 import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
+import { databaseUrlProblem } from "./database-url.ts";
 import { sqliteAccessProblem, sqliteFilePath } from "./file-access.ts";
 import { SqliteAccessFault, SqliteOpenFault } from "./setup-fault.ts";
 import { givingUpUnanswered, statementBounds } from "./statement-bound.ts";
@@ -93,7 +94,7 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
 function openSqlite(path: string, options: StoreOptions): Store {
   const database = openSqliteFile(path, options.statementTimeoutMs);
   cachePreparedStatements(database);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   runPreparedDirectly(db, database);
   const checkpoints = options.backgroundCheckpoints && path !== ":memory:" ? checkpointInBackground(database, path, options.backgroundCheckpoints) : undefined;
   return {
@@ -107,6 +108,25 @@ function openSqlite(path: string, options: StoreOptions): Store {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Every transaction begins IMMEDIATE: it takes SQLite's write lock at its start, waiting for it as
+ * long as the busy timeout allows. Kysely's plain BEGIN takes it at the first write instead, and a
+ * transaction that has read by then (each one reads the row it changes first) is not let wait there:
+ * SQLite answers SQLITE_BUSY at once when another process (`famos serve` signing someone in, a
+ * command) holds the lock at that moment, or has committed since the read. Every transaction FAMOS
+ * runs writes, so none takes the lock it would not need; the migrator's, which need not, runs only
+ * when a migration is pending (migrate.ts), so a command's reads still answer beside a writer.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
 }
 
 /**
@@ -124,12 +144,11 @@ function cachePreparedStatements(database: SQLite.Database): void {
 function openPostgres(url: string, statementTimeoutMs: number | undefined): Store {
   // Loaded only for PostgreSQL, so a SQLite installation does not carry the driver in memory.
   const pg = createRequire(import.meta.url)("pg") as typeof pgTypes;
+  const problem = databaseUrlProblem(url);
+  if (problem !== null) throw new Error(`FAMOS_DATABASE_URL ${problem}`);
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
-  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new Error(`FAMOS_DATABASE_URL: schema "${schema}" must be a lower-case identifier`);
-  }
   const pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: 10,

@@ -98,6 +98,9 @@ export async function migrateDatabase(url: string): Promise<MigrationResultSet> 
 
 /** Brings the schema to the latest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
+  // Nothing pending: no migrator's transaction, which on SQLite takes the write lock (database.ts), so
+  // a command beside a process that holds it (an import, `famos serve` mid-commit) reads without waiting.
+  if ((await pendingMigrations(store)).length === 0) return { results: [] };
   return check(await withRetry(async () => (await migrator(store)).migrateToLatest(), (r) => r.error));
 }
 

@@ -32,9 +32,19 @@ export class SqliteAccessFault extends SqliteOpenFault {
 /** Node's system errors met while connecting to a database server. */
 const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
-/** A database server that could not be reached, or whose connection the network cut (NETWORK). */
+/**
+ * node-postgres's errors, with no code, for a server that did not complete the connection's handshake
+ * within connectionTimeoutMillis (database.ts): a host that takes the connection and never answers (a
+ * hung server, a firewall or proxy that swallows it, a port that is something else's), or one that
+ * drops it unanswered (pg-pool's wrapper, or pg's own client).
+ */
+const NO_HANDSHAKE = new Set(["Connection terminated due to connection timeout", "timeout expired"]);
+
+/** A database server that could not be reached, or whose connection the network cut (NETWORK), or that never answered it (NO_HANDSHAKE). */
 export function isUnreachable(error: unknown): error is Error {
-  return error instanceof Error && NETWORK.has((error as { code?: unknown }).code as string);
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return code === undefined ? NO_HANDSHAKE.has(error.message) : NETWORK.has(code as string);
 }
 
 /** better-sqlite3's result codes (SQLITE_…; extended codes such as SQLITE_READONLY_DBMOVED share the prefix). */
@@ -49,10 +59,10 @@ const POSTGRES = /^(08|28|53)[0-9A-Z]{3}$|^(3D000|3F000|42501|57P03)$/;
 
 export function isSetupFault(error: unknown): error is Error {
   if (error instanceof SqliteOpenFault) return true;
+  if (isUnreachable(error)) return true;
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string") return false;
-  return isUnreachable(error) || SQLITE.test(code) || POSTGRES.test(code);
+  return typeof code === "string" && (SQLITE.test(code) || POSTGRES.test(code));
 }
 
 /**

@@ -38,6 +38,8 @@ export interface ImportOptions {
   /** Rows per transaction: large enough to be fast, small enough not to hold the writer long. */
   batchSize?: number;
   onProgress?(done: number): void;
+  /** Asked after each committed batch: true stops there (Ctrl-C on the command line). */
+  shouldStop?(): boolean;
 }
 
 export interface StoreReport {
@@ -47,6 +49,8 @@ export interface StoreReport {
   /** --resume: rows whose login ID was already there. */
   skipped: number;
   refused: RefusedRow[];
+  /** Stopped (shouldStop) after this many of the rows, all committed; null when it went through them all. */
+  stoppedAfter: number | null;
 }
 
 /**
@@ -55,13 +59,20 @@ export interface StoreReport {
  * where an account came from like any other event about it.
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
-  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [] };
+  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], stoppedAfter: null };
   const size = options.batchSize ?? 500;
   for (let from = 0; from < rows.length; from += size) {
     const batch = rows.slice(from, from + size);
     const now = deps.clock.now();
     await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
-    options.onProgress?.(Math.min(rows.length, from + size));
+    const done = Math.min(rows.length, from + size);
+    options.onProgress?.(done);
+    if (done < rows.length && options.shouldStop !== undefined) {
+      // A signal is an event: on SQLite, whose statements complete at once, the batches would otherwise
+      // never leave the microtask queue for it to be seen.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (options.shouldStop()) return { ...report, stoppedAfter: done };
+    }
   }
   return report;
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_TEST_SERVER, postgresTestUrl } from "../support/services.ts";
 import { until } from "../support/until.ts";
 import { bcryptHash, HEADER } from "./import-fixtures.ts";
-import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+import { withSilentServer } from "../support/silent-server.ts";
+import { cliWorkspace, type CliResult, type CliWorkspace } from "./run-famos.ts";
 
 /**
  * An operator's commonest first mistake is FAMOS_DATABASE_URL: a server not running, a database not
@@ -44,16 +45,42 @@ describe("a database that cannot be used", () => {
     for (const command of [["migrate"], ["user", "show", "demo"], ["serve"]]) {
       it(`${what}: famos ${command.join(" ")} says so in one line and exits 1`, async () => {
         const databaseUrl = typeof url === "function" ? url() : url;
-        const result = await cli.run(command, { env: { FAMOS_DATABASE_URL: databaseUrl, FAMOS_PORT: "0" } });
-        expect(result.code, result.stderr).toBe(1);
-        const lines = result.stderr.trim().split("\n").filter((line) => line.startsWith("famos: "));
-        expect(lines, result.stderr).toHaveLength(1);
-        expect(lines[0]).toMatch(/^famos: cannot use the database .+: .+; check FAMOS_DATABASE_URL \(famos doctor tells more\)$/);
-        expect(lines[0]).toMatch(says);
-        expect(result.stderr).not.toMatch(/^\s+at /m);
-        expect(result.stderr).not.toContain("hunter2");
+        expectCannotUse(await cli.run(command, { env: { FAMOS_DATABASE_URL: databaseUrl, FAMOS_PORT: "0" } }), says);
       });
     }
+  }
+});
+
+/** One line naming the database (its password hidden) and what went wrong, exit 1, no stack trace. */
+function expectCannotUse(result: CliResult, says: RegExp): void {
+  expect(result.code, result.stderr).toBe(1);
+  const lines = result.stderr.trim().split("\n").filter((line) => line.startsWith("famos: "));
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^famos: cannot use the database .+: .+; check FAMOS_DATABASE_URL \(famos doctor tells more\)$/);
+  expect(lines[0]).toMatch(says);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stderr).not.toContain("hunter2");
+}
+
+/**
+ * A host that takes the connection and never answers (a hung server, a firewall or proxy that swallows
+ * the handshake, a wrong port that belongs to something else): the commands whose statements are not
+ * bounded still give up on the connection within seconds, and say so as for a server not running.
+ */
+describe("a PostgreSQL address that takes the connection and never answers", () => {
+  let cli: CliWorkspace;
+  beforeAll(() => {
+    cli = cliWorkspace();
+  });
+  afterAll(() => cli?.remove());
+
+  for (const command of [["migrate"], ["user", "role", "demo", "admin"], ["serve"]]) {
+    it(`famos ${command.join(" ")} gives up on the connection, says so in one line and exits 1`, async () => {
+      await withSilentServer(async (port) => {
+        const result = await cli.run(command, { env: { FAMOS_DATABASE_URL: `postgres://famos:hunter2@127.0.0.1:${port}/famos`, FAMOS_PORT: "0" } });
+        expectCannotUse(result, /connection timeout/);
+      });
+    }, 60_000);
   }
 });
 
@@ -190,4 +217,33 @@ describe("a database lost in the middle of a command", () => {
       cli.remove();
     }
   }, 60_000);
+});
+
+/**
+ * A FAMOS_DATABASE_URL that is no address FAMOS can use: not a URL at all (a stray bracket, a port past
+ * 65535), a ?schema= that is empty or not a lower-case identifier, another kind of database. It is a
+ * setting's fault, told with the others before anything is opened, its password hidden.
+ */
+describe("a FAMOS_DATABASE_URL that cannot be used as written", () => {
+  let cli: CliWorkspace;
+  beforeAll(() => {
+    cli = cliWorkspace();
+  });
+  afterAll(() => cli?.remove());
+
+  const urls = [
+    "postgres://famos:hunter2@[db.internal/famos",
+    "postgres://famos:hunter2@127.0.0.1:99999/famos",
+    "postgres://famos:hunter2@127.0.0.1:5432/test?schema=",
+    "postgres://famos:hunter2@127.0.0.1:5432/test?schema=Dealer-Staff",
+    "mysql://famos:hunter2@db.internal/famos",
+  ];
+  for (const url of urls) {
+    it(`${url.replace("hunter2", "…")}: named among the settings to fix, exit 1, no stack, no password`, async () => {
+      const result = await cli.run(["user", "show", "demo"], { env: { FAMOS_DATABASE_URL: url } });
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^FAMOS cannot start; fix these settings:\n {2}- FAMOS_DATABASE_URL: .+\n$/);
+      expect(result.stderr).not.toContain("hunter2");
+    });
+  }
 });

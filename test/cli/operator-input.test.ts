@@ -161,4 +161,22 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     const audit = await cli.run(["audit", "--event", "unlock"]);
     expect(audit.stdout).toBe("");
   });
+
+  it("a SQLite file another process holds for a moment, within the busy timeout: a command that reads, then writes, waits its turn and succeeds", async () => {
+    // `famos serve` writing a sign-in while the operator changes a role. SQLite does not wait for a
+    // read transaction to become a write: the command failed at once, saying it had waited 5 s.
+    const holder = new Database(join(cli.dir, "famos.db"));
+    holder.exec("BEGIN IMMEDIATE");
+    // Held from before the command opens the file until after it has read the user (about a second on
+    // an idle machine), and let go well within its wait of 5 s.
+    const released = new Promise((resolve) => setTimeout(resolve, 3000)).then(() => {
+      holder.exec("COMMIT");
+      holder.close();
+    });
+    const role = await cli.run(["user", "role", "j.smith", "support"]);
+    await released;
+    expect(role.stderr).toBe("");
+    expect(role.code).toBe(0);
+    expect(role.stdout).toBe("j.smith: role user → support.\n");
+  });
 });

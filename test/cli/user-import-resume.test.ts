@@ -1,9 +1,13 @@
+import Database from "better-sqlite3";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.ts";
 import { DIALECTS, testDatabase, type TestDatabase } from "../store/dialects.ts";
 import { bcryptHash, HEADER } from "./import-fixtures.ts";
+import { TEST_SECRET } from "../support/app.ts";
+import { runFamos } from "../support/server-process.ts";
+import { until } from "../support/until.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 const ROWS = 3000;
@@ -78,4 +82,51 @@ describe.each(DIALECTS)("famos user import --resume and --email-as-contact (%s)"
     const mailable = inPartner.filter((i) => i % 5 !== 0).length;
     expect(dry.stdout).toContain(`${mailable} would be mailed`);
   }, 60_000);
+});
+
+/**
+ * An operator's Ctrl-C in the middle of a long import, or a job runner's SIGTERM: the batch in hand is
+ * committed, and the command says how far it got and what to run, exit 130. Before, the process ended
+ * at once without a word (exit 130 or 143 from the signal), whatever it had stored.
+ */
+describe("famos user import stopped by Ctrl-C or SIGTERM", { timeout: 120_000 }, () => {
+  let cli: CliWorkspace;
+  beforeAll(async () => {
+    cli = cliWorkspace();
+    expect((await cli.run(["migrate"])).code).toBe(0);
+  });
+  afterAll(() => cli?.remove());
+
+  // SIGTERM with --sync: a file read only in part names nobody as missing from it.
+  for (const [signal, sync] of [["SIGINT", false], ["SIGTERM", true]] as const) {
+    it(`${signal}${sync ? " (--sync)" : ""}: stores whole batches, says how many rows are in and to run it again with --resume, exit 130`, async () => {
+      const leaver = `${signal}.leaver`;
+      expect((await cli.run(["user", "add", leaver, "--name", "Still Here", "--partner", "5000"], { stdin: "a long passphrase of mine\n" })).code).toBe(0);
+      const hash = bcryptHash("a password of some length");
+      const rows = 100_000;
+      const lines = [HEADER];
+      for (let i = 0; i < rows; i += 1) lines.push(`${signal}.${i},Staff ${i},${5000 + (i % 7)},,,${hash}`);
+      const path = join(cli.dir, `${signal}.csv`);
+      writeFileSync(path, `${lines.join("\n")}\n`);
+      const database = new Database(join(cli.dir, "famos.db"), { readonly: true });
+      const stored = () => (database.prepare("select count(*) as n from users where login_id like ? and login_id <> ?").get(`${signal}.%`, leaver) as { n: number }).n;
+      const importing = runFamos(["user", "import", path, ...(sync ? ["--sync"] : [])], { FAMOS_DATABASE_URL: cli.databaseUrl, FAMOS_SECRET: TEST_SECRET });
+      try {
+        await until("the import's first batch", async () => stored() > 0, 60_000);
+        importing.child.kill(signal);
+        const exit = await importing.exited;
+        const kept = stored();
+        expect(importing.stderr()).not.toMatch(/^\s+at /m);
+        expect(exit, importing.stderr()).toEqual({ code: 130, signal: null });
+        expect(kept % 500).toBe(0);
+        expect(kept).toBeLessThan(rows);
+        expect(importing.stderr()).toContain(`famos: stopped after ${kept} of ${rows} rows (those are stored); run it again with --resume to take the rest\n`);
+        expect(importing.stdout()).toBe(sync ? `${kept} rows taken (${kept} added, 0 updated, 0 unchanged).\n` : `${kept} rows taken (${kept} added).\n`);
+        expect(database.prepare("select disabled_at from users where login_id = ?").get(leaver)).toEqual({ disabled_at: null });
+      } finally {
+        importing.child.kill("SIGKILL");
+        database.close();
+      }
+    });
+  }
 });

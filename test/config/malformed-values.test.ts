@@ -16,6 +16,8 @@ const MALFORMED: Record<string, string[]> = {
   FAMOS_METRICS_ALLOW: ["10.0.0.0/99", "127.0.0.1/abc", "::1/200", "prometheus.internal", "127.0.0.1/8,::1,10.0.0.0/-1"],
   // Nodemailer's URL parser threw when the transport was made.
   FAMOS_SMTP_URL: ["smtp://%%", "smtp://mail relay:25", "smtp://mail.example:99999"],
+  // ioredis's URL parser threw when famos serve opened Redis, after the database was migrated.
+  FAMOS_REDIS_URL: ["redis://famos:secret@[redis.internal", "redis://redis.internal:99999", "redis://redis relay:6379"],
   // Fastify threw "Method 'GET' already declared" while registering the section's route.
   FAMOS_SECTIONS: ["/profile", "/login", "/support/tools", "/otp", "/healthz", "/quotation,/quotation", "Quotes=/quotation,Other=/quotation"],
 };

@@ -1,25 +1,9 @@
-import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliWorkspace, type CliResult, type CliWorkspace } from "../cli/run-famos.ts";
 import { freePort } from "../support/nginx.ts";
+import { withSilentServer } from "../support/silent-server.ts";
 import { postgresTestUrl, REDIS_TEST_HOST, REDIS_TEST_PORT, type PostgresTestSchema } from "../support/services.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
-
-/** A server that takes connections and never answers (a hung Redis or PostgreSQL): `use` gets its port. */
-async function withSilentServer(use: (port: number) => Promise<void>): Promise<void> {
-  const sockets = new Set<Socket>();
-  const silent = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-  });
-  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  try {
-    await use((silent.address() as { port: number }).port);
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => silent.close(() => resolve()));
-  }
-}
 
 /** `famos doctor` as an operator runs it, against real PostgreSQL, Redis and an SMTP server with AUTH. */
 describe("famos doctor", () => {

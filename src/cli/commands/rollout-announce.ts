@@ -5,6 +5,7 @@ import { announceRollout, type AnnounceReport } from "../../rollout/announce.ts"
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 import { progressBar } from "../progress.ts";
+import { STOPPED_EXIT_CODE, untilStopped } from "../stop-signal.ts";
 
 /** Keeps FAMOS_ANNOUNCE_RATE against real time: each mail waits for its slot after the previous one. */
 function pacer(perSecond: number): () => Promise<void> {
@@ -28,14 +29,8 @@ export function rolloutAnnounceCommand(): Command {
       await withServices(async ({ deps, sender }) => {
         // Mail leaves as it is queued, at the paced rate, rather than all at the end.
         if (!options.dryRun) sender.start();
-        let stopping = false;
-        const stop = () => {
-          stopping = true;
-        };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
         const bar = await progressBar("Announcing [{bar}] {value}/{total} users", !options.dryRun);
-        try {
+        await untilStopped(async (stopping) => {
           const report = await announceRollout(deps, {
             partner,
             dryRun: options.dryRun === true,
@@ -43,14 +38,11 @@ export function rolloutAnnounceCommand(): Command {
             onStart: (total) => bar?.start(total, 0),
             onProgress: (done) => bar?.update(done),
             pace: pacer(deps.config.rollout.announceRate),
-            shouldStop: () => stopping,
+            shouldStop: stopping,
           });
           bar?.stop();
           printReport(report, options.dryRun === true);
-        } finally {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-        }
+        });
       });
     });
 }
@@ -65,8 +57,8 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
   process.stdout.write(`${lines.join(", ")}.\n`);
   if (r.stopped) {
     process.stdout.write(`Stopped with ${r.left} still to mail: run the same command again to continue; nobody is mailed twice.\n`);
-    // The shell's convention for a command ended by Ctrl-C, so a script sees the run is not complete.
-    process.exitCode = 130;
+    // So a script sees the run is not complete.
+    process.exitCode = STOPPED_EXIT_CODE;
   }
   if (r.withoutAddress.length > 0) {
     // Names and login IDs stored before their rules were strict may hold control characters.

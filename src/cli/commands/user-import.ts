@@ -7,6 +7,7 @@ import { checkImportFile, importUsersCsv } from "../import-file.ts";
 import { syncAfterImport, syncDryRun } from "../import-sync.ts";
 import { Refused, UsageError } from "../io.ts";
 import { progressBar } from "../progress.ts";
+import { STOPPED_EXIT_CODE, untilStopped } from "../stop-signal.ts";
 
 export function userImportCommand(): Command {
   return new Command("import")
@@ -24,18 +25,22 @@ export function userImportCommand(): Command {
       if (options.update && options.resume) throw new UsageError("give either --update or --resume, not both");
       if (options.dryRun && !options.sync) throw new UsageError("--dry-run goes with --sync");
       const text = readImportText(file);
+      const again = options.update ? "run the same command again" : "run it again with --resume";
       await withServices(async ({ deps }) => {
         if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment));
         const bar = await progressBar("Importing [{bar}] {value}/{total} rows");
-        const result = await importUsersCsv(deps, text, {
-          update: options.update === true,
-          resume: options.resume === true,
-          emailAsContact: options.emailAsContact === true,
-          keepExisting: options.sync === true,
-          actor: operator(),
-          onStart: (rows) => bar?.start(rows, 0),
-          onProgress: (done) => bar?.update(done),
-        });
+        const result = await untilStopped((stopping) =>
+          importUsersCsv(deps, text, {
+            update: options.update === true,
+            resume: options.resume === true,
+            emailAsContact: options.emailAsContact === true,
+            keepExisting: options.sync === true,
+            actor: operator(),
+            onStart: (rows) => bar?.start(rows, 0),
+            onProgress: (done) => bar?.update(done),
+            shouldStop: stopping,
+          }),
+        );
         bar?.stop();
         if (!result.ok) throw new Refused(result.message);
         const taken = result.added + result.updated + result.unchanged + result.skipped;
@@ -50,9 +55,15 @@ export function userImportCommand(): Command {
           process.stderr.write(`${result.refused.length} ${result.refused.length === 1 ? "row" : "rows"} refused:\n${lines.join("\n")}\n`);
           process.exitCode = 1;
         }
+        if (result.stoppedAfter !== null) {
+          // Rows are committed 500 at a time: --resume skips those already there (--update redoes them).
+          // An incomplete file disables nobody (--sync).
+          process.stderr.write(`famos: stopped after ${result.stoppedAfter} of ${result.rows} rows (those are stored); ${again} to take the rest\n`);
+          process.exitCode = STOPPED_EXIT_CODE;
+          return;
+        }
         if (options.sync) await syncAfterImport(deps, checkImportFile(text, deps.config.enrolment), result.refused.length);
-        // Rows are committed 500 at a time: --resume skips those already there (--update redoes them).
-      }, { again: options.update ? "run the same command again" : "run it again with --resume" });
+      }, { again });
     });
 }
 
