@@ -142,6 +142,27 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
     expect(event!.detail).toMatchObject({ ticket: "INC-2026-0042", previousEmail: "lost.inbox@dealer.example", sessionsEnded: 2 });
   });
 
+  it("a confirm left open while a colleague reset the same user says that no address was told, not that the old one was", async () => {
+    const user = await resetTarget("two.desks@dealer.example");
+    const colleague = await addUser(t.deps, { role: "support", loginId: "helpdesk.ben" });
+    const ben = new FormClient(t.app, "10.1.1.2");
+    await signInFully(ben, t.smtp, colleague);
+    const fields = { name: "Jane Mary Smith", loginId: user.login_id, partnerNumber: "01234", ticket: "INC-9" };
+    // Both reach "Confirm reset"; Ben confirms first, Anna's page is stale.
+    await supportClient.get(`/support/users/${user.id}`);
+    expect((await supportClient.post(`/support/users/${user.id}/reset`, fields)).statusCode).toBe(200);
+    await ben.get(`/support/users/${user.id}`);
+    const first = await ben.post(`/support/users/${user.id}/reset/confirm`, fields);
+    expect((await ben.get(first.headers.location!)).body).toContain("the old address was told");
+    const second = await supportClient.post(`/support/users/${user.id}/reset/confirm`, fields);
+    expect(second.statusCode).toBe(303);
+    const page = (await supportClient.get(second.headers.location!)).body;
+    expect(page).not.toContain("the old address was told");
+    expect(page).toContain("The account had no confirmed OTP email, so no address was told");
+    const told = await t.deps.db.selectFrom("outbox").select("recipient").where("user_id", "=", user.id).where("kind", "=", "notice.email-reset").execute();
+    expect(told).toEqual([{ recipient: "two.desks@dealer.example" }]);
+  });
+
   it("resets an account whose address is still pending, without mailing the unconfirmed address", async () => {
     const user = await addUser(t.deps, { fullName: "Pen Ding", partnerNumber: "5", email: null });
     const client = new FormClient(t.app);
