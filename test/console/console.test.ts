@@ -43,6 +43,15 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(second.body).not.toContain("pager00<");
   });
 
+  it("finds names and login IDs with capitals beyond ASCII (Ö, É, Ü) whatever case is typed, and a name typed with a combining accent", async () => {
+    await addUser(t.deps, { loginId: "Ö.Yılmaz", fullName: "Özge ÉLODIE Ünal", partnerNumber: "00778" });
+    for (const q of ["özge", "ÖZGE", "Özge", "élodie", "ünal ÖZGE", "ö.y", "O\u0308zge"]) {
+      const page = await support.get(`/support?q=${encodeURIComponent(q)}`);
+      expect(page.body.match(/(No user|\d+ users?) match[^<]*/)?.[0], q).toMatch(/^1 user matches/);
+      expect(page.body, q).toContain("Ö.Yılmaz");
+    }
+  });
+
   it("shows a user's enrolment, lock, last sign-in, events and emails with their delivery state", async () => {
     const user = await addUser(t.deps, { loginId: "show.me", email: "show.me@dealer.example" });
     const client = new FormClient(t.app, "10.9.9.9");

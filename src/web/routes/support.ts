@@ -73,7 +73,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const q = typeof query.q === "string" ? query.q.slice(0, SEARCH_MAX_LENGTH) : "";
     const disabledOnly = query.disabled === "yes";
-    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, q, pageNumber(query.page), { disabledOnly }) : null;
+    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, deps.dialect, q, pageNumber(query.page), { disabledOnly }) : null;
     return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result, disabledOnly }));
   });
 
