@@ -170,6 +170,27 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
   });
 
+  it("refuses a notice title with a bidirectional or zero-width control (it would reverse the banner's date and link text for every user), posted or edited, storing and auditing nothing", async () => {
+    const stored = async () => (await t.deps.db.selectFrom("notices").select("title").execute()).map((n) => n.title);
+    const audited = async () => (await queryAudit(t.deps.db, { event: "notice.created" })).length + (await queryAudit(t.deps.db, { event: "notice.updated" })).length;
+    const [titles, events] = [await stored(), await audited()];
+    await support.get("/support/notices");
+    for (const title of ["Outage \u202eevil", "Outage \u2067x", "Out\u200bage", "\u200fOutage"]) {
+      const refused = await support.post("/support/notices", { title, body: "Quotations are slow." });
+      expect(refused.statusCode, JSON.stringify(title)).toBe(400);
+      expect(refused.body, JSON.stringify(title)).toContain("The title must not contain zero-width or bidirectional control characters");
+    }
+    expect([await stored(), await audited()]).toEqual([titles, events]);
+    const posted = await support.post("/support/notices", { title: "Outage", body: "Quotations are slow." });
+    const detailUrl = posted.headers.location!.replace("?done=posted", "");
+    await support.get(detailUrl);
+    const edited = await support.post(detailUrl, { title: "Outage \u202eevil", body: "Quotations are slow." });
+    expect(edited.statusCode).toBe(400);
+    expect(edited.body).toContain("The title must not contain zero-width or bidirectional control characters");
+    expect(await stored()).toEqual([...titles, "Outage"]);
+    expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
+  });
+
   it("reads the audit trail filtered by user, event and time, a page at a time, and exports it as CSV", async () => {
     const user = await addUser(t.deps, { loginId: "=HYPERLINK(\"http://evil\")" });
     const start = t.clock.now();
