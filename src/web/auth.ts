@@ -157,7 +157,11 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
         const target = request.url === "/" ? "/login" : `/login?returnTo=${encodeURIComponent(request.url)}`;
         return reply.redirect(target, 303);
       }
-      return reply.redirect("/login", 303);
+      // A signed-in page's form whose session lapsed while it was being filled in (idle on the phone,
+      // expired, ended elsewhere): the sign-in page says that nothing was done, or support would take
+      // it as done. A sign-in step's form (a code replayed, a race lost) goes to the plain page.
+      const signedInForm = access === "full" || access === "support" || access === "admin";
+      return reply.redirect(token && signedInForm ? "/login?ended=1" : "/login", 303);
     }
     const needed: Stage = access === "support" || access === "admin" ? "full" : access;
     if (famos.session.stage !== needed) return reply.redirect(STEP_PATH[famos.session.stage], 303);

@@ -54,7 +54,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const chosen = chooseLanguage(deps, request, reply, returnTo);
     if (chosen !== null && chosen !== "unknown") return reply.redirect(chosen, 303);
     const error = chosen === "unknown" ? t.text("language.unknown") : undefined;
-    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : undefined;
+    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.ended === "1" ? t.text("login.sessionEnded") : query.reset === "1" ? t.text("login.passwordReset") : undefined;
     return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
