@@ -3,7 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
 import { preparedQuery } from "../store/prepared.ts";
-import { hasControlCharacters } from "../users/fields.ts";
+import { hasControlCharacters, hasInvisibleCharacters } from "../users/fields.ts";
 import type { Database, NoticesTable } from "../store/schema.ts";
 
 export type Notice = NoticesTable;
@@ -49,6 +49,10 @@ export function checkNotice(input: NoticeInput): NoticeCheck {
   // character anywhere: C0 (tabs included), DEL and C1, the one rule of users/fields.ts.
   if (title === "" || title.length > NOTICE_TITLE_MAX || hasControlCharacters(title)) {
     return { ok: false, field: "title", message: `Enter a title of 1 to ${NOTICE_TITLE_MAX} characters on one line, such as "Application Issue".` };
+  }
+  // The banner shows the title with the date and "Please click for more info" after it, on every page.
+  if (hasInvisibleCharacters(title)) {
+    return { ok: false, field: "title", message: "The title must not contain zero-width or bidirectional control characters." };
   }
   if (body === "" || body.length > NOTICE_BODY_MAX || hasControlCharacters(body.replaceAll("\n", ""))) {
     return { ok: false, field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` };

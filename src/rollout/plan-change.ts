@@ -12,7 +12,8 @@ export interface WaveRequest {
 }
 
 export type WaveOutcome =
-  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string }
+  /** `nobody`: a partner's start that no user's partner number has yet (a typo, or leading zeros). */
+  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean }
   | { kind: "removed"; partnerNumber: string | null }
   | { kind: "not-found"; partnerNumber: string | null }
   | { kind: "invalid"; message: string };
@@ -42,5 +43,7 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   }
   await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
   await audit({ startsAt: new Date(startsAt).toISOString() });
-  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})` };
+  // Saved all the same: a dealer's start may be planned before its users are imported.
+  const nobody = partnerNumber !== null && (await deps.db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;
+  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody };
 }

@@ -58,6 +58,9 @@ export function openStore(url: string, options: StoreOptions = {}): Store {
  */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/** The SQL function every SQLite connection of FAMOS has for lower-casing beyond ASCII. */
+export const SQLITE_UNICODE_LOWER = "famos_lower";
+
 /**
  * The file, made ready: its directory, the connection, and the settings below. A fault here is the
  * setup's (a directory that cannot be made, a file that is no database, a disk that is read-only), told
@@ -84,6 +87,9 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
     // of the append-mostly tables), which 4 MB keeps; a page read beyond it comes from the
     // operating system's file cache, a few microseconds.
     database.pragma("cache_size = -4096");
+    // SQLite's lower() folds ASCII only ("Özge" stays "Özge"); PostgreSQL's folds every script. Queries
+    // that must fold any letter (Find users) call this one, JavaScript's, on SQLite (see unicodeLower).
+    database.function(SQLITE_UNICODE_LOWER, { deterministic: true }, (text: unknown) => (typeof text === "string" ? text.toLowerCase() : text));
     return database;
   } catch (error) {
     database?.close();

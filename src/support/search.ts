@@ -1,4 +1,5 @@
-import { sql, type Kysely } from "kysely";
+import { expressionBuilder, sql, type Expression, type Kysely } from "kysely";
+import { SQLITE_UNICODE_LOWER, type Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 
@@ -18,16 +19,32 @@ export function containsPattern(text: string): string {
 }
 
 /**
- * "Find users" (SPEC item 8): parts of the login ID, name, partner number or email, ignoring case,
- * in login ID order, one page at a time. Parameterised like every query; the LIKE wildcards of
- * the input are escaped so "%" finds a per cent sign, not everyone.
+ * A column lower-cased as JavaScript does, for comparing with a word lower-cased there. SQLite's own
+ * lower() leaves every capital beyond ASCII as it is, so "özge" would not find "Özge"; its
+ * JavaScript function is called only for a word with such letters (an ASCII word matches ASCII
+ * letters alone, which lower() folds), so a plain search costs no call per row.
  */
-export async function searchUsers(db: Kysely<Database>, query: string, page = 1, filter: { disabledOnly?: boolean } = {}): Promise<SearchResult> {
-  const text = query.trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
+function unicodeLower(dialect: Dialect, column: SearchedColumn, word: string): Expression<string> {
+  const beyondAscii = dialect === "sqlite" && /[^\u0000-\u007f]/.test(word);
+  return expressionBuilder<Database, "users">().fn<string>(beyondAscii ? SQLITE_UNICODE_LOWER : "lower", [column]);
+}
+
+const SEARCHED = ["login_id", "full_name", "partner_number", "otp_email", "pending_email"] as const;
+type SearchedColumn = (typeof SEARCHED)[number];
+
+/**
+ * "Find users" (SPEC item 8): parts of the login ID, name, partner number or email, ignoring case
+ * in every script, in login ID order, one page at a time. Parameterised like every query; the LIKE
+ * wildcards of the input are escaped so "%" finds a per cent sign, not everyone. The words are taken
+ * in composed form (NFC, as names are typed and stored), so a name pasted with combining accents
+ * ("O" and U+0308) still finds "Özge".
+ */
+export async function searchUsers(db: Kysely<Database>, dialect: Dialect, query: string, page = 1, filter: { disabledOnly?: boolean } = {}): Promise<SearchResult> {
+  const text = query.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
   if (text === "" && !filter.disabledOnly) return { users: [], total: 0, page: 1, pageCount: 0 };
   // Every word must appear in one of the fields: "smith jane" finds "Jane  Smith".
   const words = text === "" ? [] : text.split(" ").slice(0, 5);
-  const like = (column: string, word: string) => sql<boolean>`lower(${sql.ref(column)}) like ${containsPattern(word)} escape '\\'`;
+  const like = (column: SearchedColumn, word: string) => sql<boolean>`${unicodeLower(dialect, column, word)} like ${containsPattern(word)} escape '\\'`;
   const base = db
     .selectFrom("users")
     // The "Disabled" filter (issue 11): leavers only.
@@ -35,7 +52,7 @@ export async function searchUsers(db: Kysely<Database>, query: string, page = 1,
     .where((eb) =>
       eb.and(
         words.map((word) =>
-          eb.or(["login_id", "full_name", "partner_number", "otp_email", "pending_email"].map((column) => like(column, word))),
+          eb.or(SEARCHED.map((column) => like(column, word))),
         ),
       ),
     );

@@ -22,15 +22,24 @@ export function hasControlCharacters(text: string): boolean {
  */
 const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
+/**
+ * Whether text holds such an invisible format character: a login ID, a name, or a notice's title,
+ * which the portal banner shows with FAMOS's own words after it (a U+202E there reversed the date
+ * and "Please click for more info" for every user).
+ */
+export function hasInvisibleCharacters(text: string): boolean {
+  return INVISIBLE.test(text);
+}
+
 /** The same limits for every way a user is made (add, import): printable, bounded, non-empty. */
 export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }): string | null {
   const loginId = fields.loginId.trim();
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
   if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
-  if (INVISIBLE.test(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
+  if (hasInvisibleCharacters(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
   const name = fields.fullName.trim();
   if (name === "" || name.length > 200 || hasControlCharacters(name)) return "the full name must be 1 to 200 printable characters";
-  if (INVISIBLE.test(name)) return "the full name must not contain zero-width or bidirectional control characters";
+  if (hasInvisibleCharacters(name)) return "the full name must not contain zero-width or bidirectional control characters";
   const partner = fields.partnerNumber.trim();
   if (partner === "" || partner.length > 32 || !/^[A-Za-z0-9-]+$/.test(partner)) return "the partner number must be 1 to 32 letters, digits or dashes";
   return null;

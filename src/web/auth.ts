@@ -159,8 +159,12 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     if (access === "public") return;
     const famos = request.famos;
     if (!famos) {
-      // The sign-in page says why it is shown to a browser whose session lapsed on the way (sessionEndedText).
-      const query = [request.method === "GET" && request.url !== "/" ? `returnTo=${encodeURIComponent(request.url)}` : "", request.famosLapsed ? "ended=1" : ""].filter(Boolean);
+      // The sign-in page says why it is shown to a browser whose session lapsed on the way: a signed-in
+      // page's form (idle on the phone, expired, ended elsewhere) that nothing was done, or support
+      // would take it as done ("form"); any other request that the session ended ("1").
+      const signedInForm = request.method !== "GET" && (access === "full" || access === "support" || access === "admin");
+      const ended = request.famosLapsed ? (signedInForm ? "ended=form" : "ended=1") : "";
+      const query = [request.method === "GET" && request.url !== "/" ? `returnTo=${encodeURIComponent(request.url)}` : "", ended].filter(Boolean);
       return reply.redirect(query.length ? `/login?${query.join("&")}` : "/login", 303);
     }
     const needed: Stage = access === "support" || access === "admin" ? "full" : access;

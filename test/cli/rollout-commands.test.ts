@@ -36,6 +36,14 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe("famos: The start must be a date and time such as 2027-01-11T07:00 (read in Europe/London).\n");
     expect((await cli.run(["rollout", "plan", "--partner", "47 11", "--from", "2027-01-11T07:00"])).code).toBe(1);
+    // A partner number nobody has (the users' is 0815): saved, with a warning on standard error.
+    const typo = await cli.run(["rollout", "plan", "--partner", "815", "--from", "2027-01-11T07:00"]);
+    expect(typo.code).toBe(0);
+    expect(typo.stdout).toBe("Two-factor sign-in starts for partner 815 at 11/01/2027 07:00 (Europe/London).\n");
+    expect(typo.stderr).toBe("famos: warning: no user has partner number 815 yet; check it (leading zeros count)\n");
+    expect((await cli.run(["rollout", "plan", "--partner", "815", "--remove"])).code).toBe(0);
+    expect((await cli.run(["rollout", "plan", "--partner", "0815", "--from", "2027-01-11T07:00"])).stderr).toBe("");
+    expect((await cli.run(["rollout", "plan", "--partner", "0815", "--remove"])).code).toBe(0);
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stdout).toBe("Removed partner 4711.\n");
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stderr).toBe("famos: there is no start for partner 4711 to remove\n");
     expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);

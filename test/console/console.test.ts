@@ -43,6 +43,15 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(second.body).not.toContain("pager00<");
   });
 
+  it("finds names and login IDs with capitals beyond ASCII (Ö, É, Ü) whatever case is typed, and a name typed with a combining accent", async () => {
+    await addUser(t.deps, { loginId: "Ö.Yılmaz", fullName: "Özge ÉLODIE Ünal", partnerNumber: "00778" });
+    for (const q of ["özge", "ÖZGE", "Özge", "élodie", "ünal ÖZGE", "ö.y", "O\u0308zge"]) {
+      const page = await support.get(`/support?q=${encodeURIComponent(q)}`);
+      expect(page.body.match(/(No user|\d+ users?) match[^<]*/)?.[0], q).toMatch(/^1 user matches/);
+      expect(page.body, q).toContain("Ö.Yılmaz");
+    }
+  });
+
   it("shows a user's enrolment, lock, last sign-in, events and emails with their delivery state", async () => {
     const user = await addUser(t.deps, { loginId: "show.me", email: "show.me@dealer.example" });
     const client = new FormClient(t.app, "10.9.9.9");
@@ -158,6 +167,27 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(edited.body).toContain("Enter the text of the notice, 1 to 4000 characters.");
     expect((await t.deps.db.selectFrom("notices").select("body").where("id", "=", id).executeTakeFirstOrThrow()).body).toBe("Quotes print slowly.\nLine two.\n\nLine four.");
     expect(await queryAudit(t.deps.db, { event: "notice.updated" })).toHaveLength(updates);
+    expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
+  });
+
+  it("refuses a notice title with a bidirectional or zero-width control (it would reverse the banner's date and link text for every user), posted or edited, storing and auditing nothing", async () => {
+    const stored = async () => (await t.deps.db.selectFrom("notices").select("title").execute()).map((n) => n.title);
+    const audited = async () => (await queryAudit(t.deps.db, { event: "notice.created" })).length + (await queryAudit(t.deps.db, { event: "notice.updated" })).length;
+    const [titles, events] = [await stored(), await audited()];
+    await support.get("/support/notices");
+    for (const title of ["Outage \u202eevil", "Outage \u2067x", "Out\u200bage", "\u200fOutage"]) {
+      const refused = await support.post("/support/notices", { title, body: "Quotations are slow." });
+      expect(refused.statusCode, JSON.stringify(title)).toBe(400);
+      expect(refused.body, JSON.stringify(title)).toContain("The title must not contain zero-width or bidirectional control characters");
+    }
+    expect([await stored(), await audited()]).toEqual([titles, events]);
+    const posted = await support.post("/support/notices", { title: "Outage", body: "Quotations are slow." });
+    const detailUrl = posted.headers.location!.replace("?done=posted", "");
+    await support.get(detailUrl);
+    const edited = await support.post(detailUrl, { title: "Outage \u202eevil", body: "Quotations are slow." });
+    expect(edited.statusCode).toBe(400);
+    expect(edited.body).toContain("The title must not contain zero-width or bidirectional control characters");
+    expect(await stored()).toEqual([...titles, "Outage"]);
     expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
   });
 

@@ -142,6 +142,46 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
     expect(event!.detail).toMatchObject({ ticket: "INC-2026-0042", previousEmail: "lost.inbox@dealer.example", sessionsEnded: 2 });
   });
 
+  it("a confirm left open while a colleague reset the same user says that no address was told, not that the old one was", async () => {
+    const user = await resetTarget("two.desks@dealer.example");
+    const colleague = await addUser(t.deps, { role: "support", loginId: "helpdesk.ben" });
+    const ben = new FormClient(t.app, "10.1.1.2");
+    await signInFully(ben, t.smtp, colleague);
+    const fields = { name: "Jane Mary Smith", loginId: user.login_id, partnerNumber: "01234", ticket: "INC-9" };
+    // Both reach "Confirm reset"; Ben confirms first, Anna's page is stale.
+    await supportClient.get(`/support/users/${user.id}`);
+    expect((await supportClient.post(`/support/users/${user.id}/reset`, fields)).statusCode).toBe(200);
+    await ben.get(`/support/users/${user.id}`);
+    const first = await ben.post(`/support/users/${user.id}/reset/confirm`, fields);
+    expect((await ben.get(first.headers.location!)).body).toContain("the old address was told");
+    const second = await supportClient.post(`/support/users/${user.id}/reset/confirm`, fields);
+    expect(second.statusCode).toBe(303);
+    const page = (await supportClient.get(second.headers.location!)).body;
+    expect(page).not.toContain("the old address was told");
+    expect(page).toContain("The account had no confirmed OTP email, so no address was told");
+    const told = await t.deps.db.selectFrom("outbox").select("recipient").where("user_id", "=", user.id).where("kind", "=", "notice.email-reset").execute();
+    expect(told).toEqual([{ recipient: "two.desks@dealer.example" }]);
+  });
+
+  it("a confirm sent after the support session went idle does nothing, and the sign-in page it leads to says so", async () => {
+    const user = await resetTarget("idle.desk@dealer.example");
+    const desk = new FormClient(t.app, "10.1.1.3");
+    await signInFully(desk, t.smtp, await addUser(t.deps, { role: "support", loginId: "helpdesk.cal" }));
+    const fields = { name: "Jane Mary Smith", loginId: user.login_id, partnerNumber: "01234", ticket: "INC-31" };
+    await desk.get(`/support/users/${user.id}`);
+    expect((await desk.post(`/support/users/${user.id}/reset`, fields)).statusCode).toBe(200);
+    t.clock.advance(31 * 60_000); // on the phone longer than FAMOS_SESSION_IDLE
+    const late = await desk.post(`/support/users/${user.id}/reset/confirm`, fields);
+    t.clock.advance(-31 * 60_000);
+    expect(late.statusCode).toBe(303);
+    expect(late.headers.location).toBe("/login?ended=form");
+    expect((await desk.get(late.headers.location!)).body).toContain("Your session ended before FAMOS received the form, so nothing was done: sign in and do it again.");
+    expect((await findUserById(t.deps.db, user.id))!.otp_email).toBe("idle.desk@dealer.example");
+    // Without any session cookie (never signed in), a form still goes to the plain sign-in page.
+    const stranger = await t.app.inject({ method: "POST", url: `/support/users/${user.id}/unlock`, payload: {} });
+    expect(stranger.headers.location ?? "").not.toContain("ended=");
+  });
+
   it("resets an account whose address is still pending, without mailing the unconfirmed address", async () => {
     const user = await addUser(t.deps, { fullName: "Pen Ding", partnerNumber: "5", email: null });
     const client = new FormClient(t.app);

@@ -123,3 +123,31 @@ describe.each(DIALECTS)("the Rollout page on a seeded network (%s)", (dialect) =
     expect(refused.statusCode).toBe(403);
   });
 });
+
+describe.each(DIALECTS)("a wave for a partner number no user has (%s)", (dialect) => {
+  it("is saved, and the page says that no user has that partner number (4711 is not 04711); a number users have, or the default start, gets no such word", async () => {
+    const t = await createTestApp({ database: dialect });
+    try {
+      await addUser(t.deps, { partnerNumber: "04711" });
+      const admin = await addUser(t.deps, { role: "admin", loginId: "it.admin", partnerNumber: "04711" });
+      const client = new FormClient(t.app);
+      await signInFully(client, t.smtp, admin);
+      await client.get("/support/rollout");
+      const said = async (partner: string) => {
+        const posted = await client.post("/support/rollout/plan", { partner, from: "2027-01-11T07:00" });
+        expect(posted.statusCode, partner).toBe(303);
+        return (await client.get(posted.headers.location!)).body;
+      };
+      const typo = await said("4711");
+      expect(typo).toContain("The start was saved, but no user has that partner number yet");
+      expect(typo).toContain("Partner 4711");
+      for (const partner of ["04711", ""]) {
+        const page = await said(partner);
+        expect(page, partner).toContain("The start was saved.");
+        expect(page, partner).not.toContain("no user has that partner number");
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -6,6 +6,8 @@ import { smtpMailbox } from "../support/mailbox.ts";
 
 const MINUTE = 60_000;
 const ENDED = "Your session has ended (after a while without activity, or it was ended elsewhere). Sign in again to go on.";
+/** After a signed-in page's form: what it asked was not done. */
+const ENDED_FORM = "Your session ended before FAMOS received the form, so nothing was done: sign in and do it again.";
 
 /**
  * A salesperson leaves FAMOS open past FAMOS_SESSION_IDLE (30 minutes) and comes back: whatever they
@@ -33,13 +35,13 @@ describe("a session that idled out, in a browser", () => {
     await signInInBrowser(page, smtpMailbox(f.t.smtp), user);
     await expect.poll(() => heading(page)).toBe("Profile");
 
-    // A form typed in full.
+    // A form typed in full: sign-in says it was not done.
     await page.getByLabel("Current password").fill(user.password);
     f.t.clock.advance(31 * MINUTE);
     await page.getByLabel("New password", { exact: true }).fill("a long new passphrase here");
     await page.getByLabel("Confirm new password").fill("a long new passphrase here");
     await page.getByRole("button", { name: "Change password" }).click();
-    await expect.poll(() => page.getByRole("status").textContent()).toBe(ENDED);
+    await expect.poll(() => page.getByRole("status").textContent()).toBe(ENDED_FORM);
 
     // The portal's home reloaded.
     await signInInBrowser(page, smtpMailbox(f.t.smtp), user);

@@ -35,7 +35,10 @@ export function rolloutPlanCommand(): Command {
         if (outcome.kind === "invalid") throw new Refused(outcome.message);
         if (outcome.kind === "not-found") throw new Refused(`there is no start for ${who} to remove`);
         if (outcome.kind === "removed") process.stdout.write(`Removed ${who}.\n`);
-        else process.stdout.write(`Two-factor sign-in starts for ${outcome.partnerNumber === null ? "every partner without its own start" : who} at ${outcome.shown}.\n`);
+        else {
+          process.stdout.write(`Two-factor sign-in starts for ${outcome.partnerNumber === null ? "every partner without its own start" : who} at ${outcome.shown}.\n`);
+          if (outcome.nobody) process.stderr.write(`famos: warning: no user has partner number ${outcome.partnerNumber} yet; check it (leading zeros count)\n`);
+        }
       });
     });
 }

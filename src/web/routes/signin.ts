@@ -54,9 +54,10 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const chosen = chooseLanguage(deps, request, reply, returnTo);
     if (chosen !== null && chosen !== "unknown") return reply.redirect(chosen, 303);
     const error = chosen === "unknown" ? t.text("language.unknown") : undefined;
-    // A lapsed session: sent here by the access check (?ended=1), or "/" reloaded with its cookie.
-    const ended = query.ended === "1" || request.famosLapsed;
-    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : ended ? t.text("login.sessionEnded") : undefined;
+    // A lapsed session: sent here by the access check (?ended=1, or ?ended=form for a signed-in page's
+    // form: nothing was done), or "/" reloaded with its cookie.
+    const ended = query.ended === "form" ? t.text("login.sessionEndedForm") : query.ended === "1" || request.famosLapsed ? t.text("login.sessionEnded") : undefined;
+    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : ended;
     return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);

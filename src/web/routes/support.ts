@@ -29,6 +29,8 @@ const HTML = "text/html; charset=utf-8";
 /** What the user's page says after an action (`?done=`), in the support user's language. */
 const DONE: Record<string, MessageKey> = {
   reset: "console.done.reset",
+  // A reset that found no confirmed address (a colleague's reset first, or never enrolled) told nobody.
+  "reset-untold": "console.done.resetUntold",
   unlocked: "console.done.unlocked",
   role: "console.done.role",
   "role-unchanged": "console.done.roleUnchanged",
@@ -71,7 +73,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const q = typeof query.q === "string" ? query.q.slice(0, SEARCH_MAX_LENGTH) : "";
     const disabledOnly = query.disabled === "yes";
-    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, q, pageNumber(query.page), { disabledOnly }) : null;
+    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, deps.dialect, q, pageNumber(query.page), { disabledOnly }) : null;
     return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result, disabledOnly }));
   });
 
@@ -97,7 +99,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const user = await target(request);
     const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const outcome = await resetOtpEmail(deps, acting(request), user.id, form);
-    if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=reset`, 303);
+    if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=${outcome.previousEmail ? "reset" : "reset-untold"}`, 303);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     return renderUser(request, reply, user, 400, { error: requestProblem(tr(deps, request), outcome), resetValues: form });
