@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerAfterReply } from "./after-reply.ts";
-import { registerSessionLoading } from "./auth.ts";
+import { registerSessionLoading, signInForStaleForm } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
 import { clientErrorHandler } from "./client-errors.ts";
@@ -156,16 +156,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   // Every state-changing request: the Origin must be ours, then the CSRF token must match (ASVS 4.2.2).
-  app.addHook("preHandler", (request, _reply, done) => {
+  // A token that does not match on a request with no session cookie (a tab left open when another
+  // signed out) goes to sign-in instead: it can do nothing as anyone (signInForStaleForm).
+  app.addHook("preHandler", async (request, reply) => {
     // An unknown route changes nothing, so it is answered 404 rather than refused as a forged form.
-    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS" || request.is404) return done();
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS" || request.is404) return;
+    checkOrigin(request, config);
+    if (request.routeOptions.config.csrf === false) return;
     try {
-      checkOrigin(request, config);
-      if (request.routeOptions.config.csrf !== false) verifyCsrf(request, config);
+      verifyCsrf(request, config);
     } catch (error) {
-      return done(error as Error);
+      const signIn = signInForStaleForm(deps, request);
+      if (signIn === null) throw error;
+      return reply.redirect(signIn, 303);
     }
-    done();
   });
   registerSessionLoading(app, deps);
   registerLocale(app, deps);

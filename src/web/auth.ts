@@ -26,6 +26,8 @@ declare module "fastify" {
     access?: "public" | "enrol" | "otp" | "full" | "support" | "admin" | "password" | "factor-setup";
     /** A protected-application route: its sandboxed pages' own forms may sign in with the section cookie (issue 19.4). */
     sandboxedSection?: true;
+    /** The Sign out (and Cancel) form's route: pressed with no session left in the browser, it leads to the signed-out page. */
+    signOut?: true;
   }
 }
 
@@ -158,15 +160,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     }
     if (access === "public") return;
     const famos = request.famos;
-    if (!famos) {
-      // The sign-in page says why it is shown to a browser whose session lapsed on the way: a signed-in
-      // page's form (idle on the phone, expired, ended elsewhere) that nothing was done, or support
-      // would take it as done ("form"); any other request that the session ended ("1").
-      const signedInForm = request.method !== "GET" && (access === "full" || access === "support" || access === "admin");
-      const ended = request.famosLapsed ? (signedInForm ? "ended=form" : "ended=1") : "";
-      const query = [request.method === "GET" && request.url !== "/" ? `returnTo=${encodeURIComponent(request.url)}` : "", ended].filter(Boolean);
-      return reply.redirect(query.length ? `/login?${query.join("&")}` : "/login", 303);
-    }
+    if (!famos) return reply.redirect(signInPath(request, request.famosLapsed), 303);
     const needed: Stage = access === "support" || access === "admin" ? "full" : access;
     if (famos.session.stage !== needed) return reply.redirect(STEP_PATH[famos.session.stage], 303);
     const allowed = access === "support" ? famos.user.role !== "user" : access === "admin" ? famos.user.role === "admin" : true;
@@ -177,6 +171,38 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
       throw new HttpProblem(403, "The support console needs a sign-in with a one time passcode: sign out and sign in again.");
     }
   });
+}
+
+/**
+ * Where a request to a route that needs a session goes when it has none. The sign-in page says why
+ * it is shown to a browser whose session ended on the way (`ended`): a signed-in page's form (idle on
+ * the phone, expired, ended elsewhere, signed out in another tab) that nothing was done, or support
+ * would take it as done ("form"); any other request that the session ended ("1").
+ */
+function signInPath(request: FastifyRequest, ended: boolean): string {
+  const access = request.routeOptions.config.access;
+  const signedInForm = request.method !== "GET" && (access === "full" || access === "support" || access === "admin");
+  const why = ended ? (signedInForm ? "ended=form" : "ended=1") : "";
+  const query = [request.method === "GET" && request.url !== "/" ? `returnTo=${encodeURIComponent(request.url)}` : "", why].filter(Boolean);
+  return query.length ? `/login?${query.join("&")}` : "/login";
+}
+
+/**
+ * For the CSRF check, a form whose token did not match: where it goes instead of "Not allowed", or
+ * null to refuse it. Sign out in one tab renews the CSRF secret (endSignInHere), so every other tab's
+ * form fails the token; the session cookie went with it. Only when the request carries no session
+ * cookie at all, so that no session can be live for it and nothing can be done as anyone, does such a
+ * form go to sign-in: a route that needs a session, to the page saying its session ended (it came from
+ * a page of a sign-in that is gone); Sign out, to the signed-out page, as the user asked. Nothing is
+ * done and no cookie is set on the way. With a session cookie (someone signed in again in this browser,
+ * or a forged post at a live session) the form is refused as before; so is one to a public route.
+ */
+export function signInForStaleForm(deps: Pick<Deps, "config">, request: FastifyRequest): string | null {
+  if (request.cookies[sessionCookieName(deps, request)] !== undefined) return null;
+  const { access, signOut } = request.routeOptions.config;
+  if (signOut) return "/login?signedOut=1";
+  if (access === undefined || access === "public") return null;
+  return signInPath(request, true);
 }
 
 /** The signed-in pair for a route whose access rule already guaranteed one. */

@@ -91,16 +91,26 @@ describe("sessions", () => {
     expect(client.cookies.get("famos_csrf")).not.toBe(secretBefore);
     expect(sessionToken(client)).toBeUndefined();
     const before = await snapshot(t.deps.db);
-    const forms: Array<[string, Record<string, string>]> = [
-      ["/login", { loginId: user.login_id, password: user.password }],
-      ["/profile/password", { currentPassword: user.password, newPassword: "a brand new passphrase 42", confirmNewPassword: "a brand new passphrase 42" }],
-      ["/logout", {}],
+    const secretAfter = client.cookies.get("famos_csrf");
+    // The login form is refused; a signed-in page's form (another tab's) and Sign out go to sign-in
+    // instead, with no session cookie there is nobody they could act as: nothing is done either way.
+    const forms: Array<[string, Record<string, string>, string | null]> = [
+      ["/login", { loginId: user.login_id, password: user.password }, null],
+      ["/profile/password", { currentPassword: user.password, newPassword: "a brand new passphrase 42", confirmNewPassword: "a brand new passphrase 42" }, "/login?ended=form"],
+      ["/logout", {}, "/login?signedOut=1"],
     ];
-    for (const [url, fields] of forms) {
+    for (const [url, fields, signIn] of forms) {
       const replay = await client.post(url, fields, { csrf: old });
-      expect(replay.statusCode, `POST ${url} with a token from before sign-out`).toBe(403);
-      expect(replay.body).toContain(CSRF_REFUSED);
+      if (signIn === null) {
+        expect(replay.statusCode, `POST ${url} with a token from before sign-out`).toBe(403);
+        expect(replay.body).toContain(CSRF_REFUSED);
+      } else {
+        expect(replay.statusCode, `POST ${url} with a token from before sign-out`).toBe(303);
+        expect(replay.headers.location).toBe(signIn);
+        expect(replay.headers["set-cookie"], `POST ${url}`).toBeUndefined();
+      }
       expect(sessionToken(client), `POST ${url}`).toBeUndefined();
+      expect(client.cookies.get("famos_csrf"), `POST ${url}`).toBe(secretAfter);
     }
     expect(await snapshot(t.deps.db)).toEqual(before);
     // The login page after sign-out carries a token of the new secret: it signs in again.
@@ -108,6 +118,43 @@ describe("sessions", () => {
     expect(client.csrf).not.toBe(old);
     await signIn(t, { user, client });
     expect((await client.get("/profile")).statusCode).toBe(200);
+  });
+
+  it("ASVS 4.2.2: a bad token goes to sign-in only with no session cookie at all; with a session cookie (live or not), from another origin, or at the login form it is refused as before", async () => {
+    const { client, user } = await signedIn(t);
+    const change = { currentPassword: user.password, newPassword: "a brand new passphrase 42", confirmNewPassword: "a brand new passphrase 42" };
+    const before = await snapshot(t.deps.db);
+    const refusedHere = async (what: string, answer: { statusCode: number; body: string }) => {
+      expect(answer.statusCode, what).toBe(403);
+      expect(answer.body, what).toContain(CSRF_REFUSED);
+    };
+    // A live session: a missing or forged token is refused at a signed-in form and at Sign out, and the session stays.
+    for (const csrf of [false, "abc-def"] as const) {
+      await refusedHere(`live, ${csrf}`, await client.post("/profile/password", change, { csrf }));
+      await refusedHere(`live, ${csrf}`, await client.post("/logout", {}, { csrf }));
+    }
+    expect(await liveSessions(t.deps, user.id)).toHaveLength(1);
+    // A session cookie that names no live session: refused too (the rule asks for no cookie at all).
+    const stale = new FormClient(t.app);
+    await stale.get("/login");
+    stale.cookies.set("famos_session", "n".repeat(43));
+    await refusedHere("stale cookie", await stale.post("/profile/password", change, { csrf: "abc-def" }));
+    await refusedHere("stale cookie", await stale.post("/logout", {}, { csrf: "abc-def" }));
+    // No session cookie: another origin is refused by the Origin check first; the login form by the token.
+    const visitor = new FormClient(t.app);
+    await visitor.get("/login");
+    const crossSite = await visitor.post("/profile/password", change, { csrf: false, headers: { origin: "https://evil.example" } });
+    expect(crossSite.statusCode).toBe(403);
+    await refusedHere("login form", await visitor.post("/login", { loginId: user.login_id, password: user.password }, { csrf: "abc-def" }));
+    // No session cookie, FAMOS's own origin: to sign-in, saying why; nothing done, no cookie set.
+    for (const csrf of [false, "abc-def"] as const) {
+      const form = await visitor.post("/profile/password", change, { csrf, headers: { origin: "http://localhost:80" } });
+      expect([form.statusCode, form.headers.location, form.headers["set-cookie"]]).toEqual([303, "/login?ended=form", undefined]);
+      const out = await visitor.post("/logout", {}, { csrf });
+      expect([out.statusCode, out.headers.location, out.headers["set-cookie"]]).toEqual([303, "/login?signedOut=1", undefined]);
+    }
+    expect(await snapshot(t.deps.db)).toEqual(before);
+    expect(await liveSessions(t.deps, user.id)).toHaveLength(1);
   });
 
   it("ASVS 3.3.1 / 4.2.2: Cancel at User profile and at OTP capture ends the half sign-in and renews the CSRF secret likewise", async () => {

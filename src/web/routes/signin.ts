@@ -173,7 +173,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect("/login", 303);
   });
 
-  app.post("/logout", { config: { access: "public" } }, async (request, reply) => {
+  app.post("/logout", { config: { access: "public", signOut: true } }, async (request, reply) => {
     parseForm(EMPTY_FORM, request.body);
     if (request.famos) await signOut(deps, request.famos.user, request.famos.session, requestContext(deps, request));
     endSignInHere(deps, reply);
