@@ -151,3 +151,33 @@ describe.each(DIALECTS)("a wave for a partner number no user has (%s)", (dialect
     }
   });
 });
+
+describe.each(DIALECTS)("a wave whose start is in the past (%s)", (dialect) => {
+  it("is saved, and the page says it applies from the users' next sign-in; a start to come gets no such word", async () => {
+    // The test clock reads 2026-11-28 14:00 UTC.
+    const t = await createTestApp({ database: dialect });
+    try {
+      await addUser(t.deps, { partnerNumber: "04711" });
+      const admin = await addUser(t.deps, { role: "admin", loginId: "it.admin", partnerNumber: "04711" });
+      const client = new FormClient(t.app);
+      await signInFully(client, t.smtp, admin);
+      await client.get("/support/rollout");
+      const said = async (partner: string, from: string) => {
+        const posted = await client.post("/support/rollout/plan", { partner, from });
+        expect(posted.statusCode, `${partner} ${from}`).toBe(303);
+        return (await client.get(posted.headers.location!)).body;
+      };
+      for (const partner of ["04711", ""]) {
+        const past = await said(partner, "2026-11-28T13:59");
+        expect(past, partner).toContain("The start was saved, but it is in the past: two-factor sign-in applies from these users&#39; next sign-in.");
+        const plan = await t.deps.db.selectFrom("rollout_plan").selectAll().execute();
+        expect(plan.length, partner).toBeGreaterThan(0);
+        const later = await said(partner, "2026-11-28T14:30");
+        expect(later, partner).toContain("The start was saved.");
+        expect(later, partner).not.toContain("in the past");
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
