@@ -12,8 +12,12 @@ export interface WaveRequest {
 }
 
 export type WaveOutcome =
-  /** `nobody`: a partner's start that no user's partner number has yet (a typo, or leading zeros). */
-  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean }
+  /**
+   * `nobody`: a partner's start that no user's partner number has yet (a typo, or leading zeros).
+   * `past`: a start before now, saved all the same (an operator may mean "now"): it applies at once,
+   * from these users' next sign-in.
+   */
+  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean; past: boolean }
   | { kind: "removed"; partnerNumber: string | null }
   | { kind: "not-found"; partnerNumber: string | null }
   | { kind: "invalid"; message: string };
@@ -45,5 +49,5 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   await audit({ startsAt: new Date(startsAt).toISOString() });
   // Saved all the same: a dealer's start may be planned before its users are imported.
   const nobody = partnerNumber !== null && (await deps.db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;
-  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody };
+  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now };
 }

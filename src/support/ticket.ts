@@ -1,4 +1,4 @@
-import { hasControlCharacters } from "../users/fields.ts";
+import { hasControlCharacters, hasInvisibleCharacters } from "../users/fields.ts";
 
 /**
  * The support ticket reference an action came in on (an OTP email reset, a temporary password, the
@@ -9,12 +9,19 @@ export const TICKET_MAX_LENGTH = 64;
 
 export const TICKET_PROBLEM = `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).`;
 
+/** The ticket goes into the mail to the old address, the audit trail and terminals: a U+202E there reverses what follows. */
+export const TICKET_INVISIBLE = "The ticket reference must not contain zero-width or bidirectional control characters.";
+
 export type TicketCheck<T> = { ok: true; ticket: T } | { ok: false; kind: "ticket"; message: string };
 
-/** A required ticket: 1 to 64 characters once trimmed, no control characters (C0, DEL, C1). */
+/**
+ * A required ticket: 1 to 64 characters once trimmed, no control characters (C0, DEL, C1), no
+ * zero-width or bidirectional control characters (users/fields.ts's rule for login IDs and names).
+ */
 export function checkTicket(typed: string): TicketCheck<string> {
   const ticket = typed.trim();
   if (ticket === "" || ticket.length > TICKET_MAX_LENGTH || hasControlCharacters(ticket)) return { ok: false, kind: "ticket", message: TICKET_PROBLEM };
+  if (hasInvisibleCharacters(ticket)) return { ok: false, kind: "ticket", message: TICKET_INVISIBLE };
   return { ok: true, ticket };
 }
 

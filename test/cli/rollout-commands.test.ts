@@ -44,6 +44,12 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "plan", "--partner", "815", "--remove"])).code).toBe(0);
     expect((await cli.run(["rollout", "plan", "--partner", "0815", "--from", "2027-01-11T07:00"])).stderr).toBe("");
     expect((await cli.run(["rollout", "plan", "--partner", "0815", "--remove"])).code).toBe(0);
+    // A start in the past (the command runs on the real clock): saved, with a warning on standard error.
+    const past = await cli.run(["rollout", "plan", "--partner", "0815", "--from", "2020-01-06T07:00"]);
+    expect(past.code).toBe(0);
+    expect(past.stdout).toBe("Two-factor sign-in starts for partner 0815 at 06/01/2020 07:00 (Europe/London).\n");
+    expect(past.stderr).toBe("famos: warning: the start is in the past: two-factor sign-in applies from these users' next sign-in\n");
+    expect((await cli.run(["rollout", "plan", "--partner", "0815", "--remove"])).code).toBe(0);
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stdout).toBe("Removed partner 4711.\n");
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stderr).toBe("famos: there is no start for partner 4711 to remove\n");
     expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);

@@ -14,7 +14,7 @@ const OPERATOR = `operator:${userInfo().username}`;
 describe("support commands on the command line", { timeout: 120_000 }, () => {
   const f = useCliApp();
 
-  it("reset-email refuses when the name, login ID or partner number does not match, or the ticket has a control character (C1 included), and changes nothing", async () => {
+  it("reset-email refuses when the name, login ID or partner number does not match, or the ticket has a control character (C1 included) or a bidirectional control, and changes nothing", async () => {
     await addUser(f.t.deps, { loginId: "cli.keep", fullName: "Keep Me", partnerNumber: "00099", email: "keep@dealer.example" });
     const wrong = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC1"]);
     expect(wrong.code).toBe(1);
@@ -25,6 +25,9 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     const csi = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC\u009b2J"]);
     expect(csi.code).toBe(1);
     expect(csi.stderr).toContain("Enter the ticket reference of the request (1 to 64 characters).");
+    const bidi = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC-77\u202e"]);
+    expect(bidi.code).toBe(1);
+    expect(bidi.stderr).toBe("famos: the ticket reference must not contain zero-width or bidirectional control characters.\n");
     const usage = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099"]);
     expect(usage.code).toBe(2);
     expect((await findUserByLogin(f.t.deps.db, "cli.keep"))!.otp_email).toBe("keep@dealer.example");

@@ -169,7 +169,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect((await support.post(`/support/users/${plain.id}/disable`)).headers.location).toBe(`/support/users/${plain.id}?done=disabled`);
   });
 
-  it("an over-long ticket for a temporary password (posted directly) gets the ticket's own reason and the form again, 400, and sets nothing", async () => {
+  it("an over-long ticket for a temporary password (posted directly), or one with U+202E, gets the ticket's own reason and the form again, 400, and sets nothing", async () => {
     const TICKET_PROBLEM = "Enter the ticket reference of the request (1 to 64 characters).";
     const user = await addUser(t.deps, { loginId: "con.longticket", fullName: "Lee Long", partnerNumber: "7704" });
     await support.get(`/support/users/${user.id}/temporary-password`);
@@ -182,6 +182,13 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
         expect(response.body).toContain(`value="${ticket}"`);
         expect(response.body).not.toContain('class="secret"');
       }
+    }
+    // A bidirectional control (U+202E) in the ticket: refused with that rule's words (support/ticket.ts).
+    for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
+      const response = await support.post(url, { ...identity, ticket: "INC-77\u202e" });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.body, url).toContain('<div class="message error" role="alert">The ticket reference must not contain zero-width or bidirectional control characters.</div>');
+      expect(response.body).not.toContain('class="secret"');
     }
     const after = (await findUserByLogin(t.deps.db, "con.longticket"))!;
     expect(after.password_hash).toBe(user.password_hash);

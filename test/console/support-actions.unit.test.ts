@@ -6,6 +6,7 @@ import type { Acting } from "../../src/support/acting.ts";
 import { checkIdentifiedRequest } from "../../src/support/identified-request.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { checkOptionalTicket, checkTicket, TICKET_MAX_LENGTH } from "../../src/support/ticket.ts";
+import { translateSaid } from "../../src/i18n/translator.ts";
 import { unlockAccount } from "../../src/support/unlock.ts";
 import { unlockAddressBy } from "../../src/support/address-locks.ts";
 import { createSession } from "../../src/session/sessions.ts";
@@ -165,6 +166,16 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(checkOptionalTicket(" INC-13 ")).toEqual({ ok: true, ticket: "INC-13" });
       expect(checkOptionalTicket("T".repeat(64))).toEqual({ ok: true, ticket: "T".repeat(64) });
       for (const typed of bad) expect(checkOptionalTicket(typed), JSON.stringify(typed)).toEqual(refused);
+    });
+
+    it("refuses zero-width and bidirectional control characters (the login ID's and name's rule), required or optional", () => {
+      // U+202E in "INC-77" reverses what follows it in the mail to the old address, the audit trail and terminals.
+      const invisible = { ok: false, kind: "ticket", message: "The ticket reference must not contain zero-width or bidirectional control characters." };
+      for (const typed of ["INC-77\u202e", "INC\u202a77", "INC\u20667", "INC\u20697", "INC\u200e77", "INC\u200f77", "INC\u061c77", "INC\u200b77", "INC\u200d77", "INC\u206077", "INC\ufeff77"]) {
+        expect(checkTicket(typed), JSON.stringify(typed)).toEqual(invisible);
+        expect(checkOptionalTicket(typed), JSON.stringify(typed)).toEqual(invisible);
+      }
+      expect(translateSaid("de", invisible.message)).not.toBe(invisible.message);
     });
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rolloutProgress } from "../../src/rollout/progress.ts";
+import { readPlan } from "../../src/rollout/plan.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
 import { DIALECTS } from "../store/dialects.ts";
@@ -124,30 +125,47 @@ describe.each(DIALECTS)("the Rollout page on a seeded network (%s)", (dialect) =
   });
 });
 
-describe.each(DIALECTS)("a wave for a partner number no user has (%s)", (dialect) => {
-  it("is saved, and the page says that no user has that partner number (4711 is not 04711); a number users have, or the default start, gets no such word", async () => {
-    const t = await createTestApp({ database: dialect });
-    try {
-      await addUser(t.deps, { partnerNumber: "04711" });
-      const admin = await addUser(t.deps, { role: "admin", loginId: "it.admin", partnerNumber: "04711" });
-      const client = new FormClient(t.app);
-      await signInFully(client, t.smtp, admin);
-      await client.get("/support/rollout");
-      const said = async (partner: string) => {
-        const posted = await client.post("/support/rollout/plan", { partner, from: "2027-01-11T07:00" });
-        expect(posted.statusCode, partner).toBe(303);
-        return (await client.get(posted.headers.location!)).body;
-      };
-      const typo = await said("4711");
-      expect(typo).toContain("The start was saved, but no user has that partner number yet");
-      expect(typo).toContain("Partner 4711");
-      for (const partner of ["04711", ""]) {
-        const page = await said(partner);
-        expect(page, partner).toContain("The start was saved.");
-        expect(page, partner).not.toContain("no user has that partner number");
-      }
-    } finally {
-      await t.close();
+describe.each(DIALECTS)("the plan form's warnings (%s)", (dialect) => {
+  // The test clock reads 2026-11-28 14:00 UTC (Europe/London: 14:00).
+  let t: TestApp;
+  let client: FormClient;
+  beforeAll(async () => {
+    t = await createTestApp({ database: dialect });
+    await addUser(t.deps, { partnerNumber: "04711" });
+    const admin = await addUser(t.deps, { role: "admin", loginId: "it.admin", partnerNumber: "04711" });
+    client = new FormClient(t.app);
+    await signInFully(client, t.smtp, admin);
+    await client.get("/support/rollout");
+  });
+  afterAll(async () => t.close());
+
+  /** Plans a start and returns the page the form leads to. */
+  async function said(partner: string, from: string): Promise<string> {
+    const posted = await client.post("/support/rollout/plan", { partner, from });
+    expect(posted.statusCode, `${partner} ${from}`).toBe(303);
+    return (await client.get(posted.headers.location!)).body;
+  }
+
+  it("a partner number no user has is saved, and the page says that no user has it (4711 is not 04711); a number users have, or the default start, gets no such word", async () => {
+    const typo = await said("4711", "2027-01-11T07:00");
+    expect(typo).toContain("The start was saved, but no user has that partner number yet");
+    expect(typo).toContain("Partner 4711");
+    for (const partner of ["04711", ""]) {
+      const page = await said(partner, "2027-01-11T07:00");
+      expect(page, partner).toContain("The start was saved.");
+      expect(page, partner).not.toContain("no user has that partner number");
+    }
+  });
+
+  it("a start in the past is saved, and the page says it applies from these users' next sign-in; a start to come gets no such word", async () => {
+    for (const partner of ["04711", ""]) {
+      const past = await said(partner, "2026-11-28T13:59");
+      expect(past, partner).toContain("The start was saved, but it is in the past: two-factor sign-in applies from these users&#39; next sign-in.");
+      const wave = (await readPlan(t.deps.db)).waves.find((w) => w.partnerNumber === (partner === "" ? null : partner));
+      expect(wave?.startsAt, partner).toBe(Date.UTC(2026, 10, 28, 13, 59));
+      const later = await said(partner, "2026-11-28T14:30");
+      expect(later, partner).toContain("The start was saved.");
+      expect(later, partner).not.toContain("in the past");
     }
   });
 });

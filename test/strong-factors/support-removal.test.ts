@@ -67,6 +67,13 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
       expect(refused.body).toContain(`value="${ticket}"`);
       await expectUntouched(target);
     }
+    // A bidirectional control or a zero-width character: the page says which rule, not the length.
+    for (const ticket of ["INC-77\u202e", "INC\u200b77"]) {
+      const refused = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket });
+      expect(refused.statusCode, JSON.stringify(ticket)).toBe(400);
+      expect(refused.body).toContain('<div class="message error" role="alert" id="ticket-error">The ticket reference must not contain zero-width or bidirectional control characters.</div>');
+      await expectUntouched(target);
+    }
     expect((await targetSession.get("/profile")).statusCode).toBe(200);
 
     const done = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket: ` ${"T".repeat(64)} ` });

@@ -38,6 +38,7 @@ export function rolloutPlanCommand(): Command {
         else {
           process.stdout.write(`Two-factor sign-in starts for ${outcome.partnerNumber === null ? "every partner without its own start" : who} at ${outcome.shown}.\n`);
           if (outcome.nobody) process.stderr.write(`famos: warning: no user has partner number ${outcome.partnerNumber} yet; check it (leading zeros count)\n`);
+          if (outcome.past) process.stderr.write("famos: warning: the start is in the past: two-factor sign-in applies from these users' next sign-in\n");
         }
       });
     });

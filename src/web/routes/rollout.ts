@@ -30,6 +30,7 @@ const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field(
 const DONE: Record<string, MessageKey> = {
   set: "rollout.done.set",
   "set-nobody": "rollout.done.setNobody",
+  "set-past": "rollout.done.setPast",
   removed: "rollout.done.removed",
 };
 
@@ -61,7 +62,9 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(PLAN_FORM, request.body);
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from });
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message), form });
-    return reply.redirect(`/support/rollout?done=${outcome.kind === "set" && outcome.nobody ? "set-nobody" : "set"}`, 303);
+    // A start for a number nobody has touches no one now, past or not: that warning comes first.
+    const done = outcome.kind !== "set" ? "set" : outcome.nobody ? "set-nobody" : outcome.past ? "set-past" : "set";
+    return reply.redirect(`/support/rollout?done=${done}`, 303);
   });
 
   app.post("/support/rollout/plan/remove", { config: { access: "admin" } }, async (request, reply) => {

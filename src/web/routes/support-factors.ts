@@ -33,7 +33,7 @@ export function supportFactorRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "ticket") {
       const frame = await portalFrame(deps, request, reply);
-      const page = factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id), { ticket: form.ticket, error: ticketProblem(frame.t) });
+      const page = factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id), { ticket: form.ticket, error: ticketProblem(frame.t, outcome.message) });
       return reply.code(400).type(HTML).send(page);
     }
     return reply.redirect(`/support/users/${user.id}?done=factors-removed`, 303);

@@ -1,12 +1,15 @@
 import type { Translator } from "../../i18n/translator.ts";
 import type { IdentifiedRequestCheck } from "../../support/identified-request.ts";
-import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
+import { TICKET_MAX_LENGTH, TICKET_PROBLEM } from "../../support/ticket.ts";
 
 const FIELD_KEYS = { name: "console.problem.fieldName", loginId: "console.problem.fieldLoginId", partnerNumber: "console.problem.fieldPartner" } as const;
 
-/** A ticket reference refused (src/support/ticket.ts), in the support user's language: every form with a ticket says this. */
-export function ticketProblem(t: Translator): string {
-  return t.text("console.problem.ticket", { max: TICKET_MAX_LENGTH });
+/**
+ * A ticket reference refused (src/support/ticket.ts), in the support user's language: every form with
+ * a ticket says this, the length's words or, for a zero-width or bidirectional character, that rule's.
+ */
+export function ticketProblem(t: Translator, message: string): string {
+  return message === TICKET_PROBLEM ? t.text("console.problem.ticket", { max: TICKET_MAX_LENGTH }) : t.said(message);
 }
 
 /**
@@ -21,7 +24,7 @@ export function requestProblem(t: Translator, check: Exclude<IdentifiedRequestCh
       return t.text("console.problem.mismatch", { fields, count: check.fields.length });
     }
     case "ticket":
-      return ticketProblem(t);
+      return ticketProblem(t, check.message);
     case "not-found":
       return t.said("There is no such user.");
     default:
