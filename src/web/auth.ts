@@ -7,7 +7,7 @@ import { rotateCsrfSecret } from "./csrf.ts";
 import { deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
-import { applicationCookieTag, otherUsersCookieExpiries } from "./upstream-headers.ts";
+import { applicationCookieTag, applicationCookieExpiries } from "./upstream-headers.ts";
 
 export interface SignedIn {
   session: Session;
@@ -73,12 +73,12 @@ export function setSessionCookie(deps: Pick<Deps, "config" | "random" | "keys">,
  * (upstream-headers.ts), and on a PC shared by many staff the browser would send every one of them
  * with each request until the Cookie header outgrows nginx's or Node's limit and the PC is refused
  * everything. So a completed sign-in expires those of other users that the request carries
- * (otherUsersCookieExpiries): a user's application cookies outlive someone else's use of the browser
+ * (applicationCookieExpiries): a user's application cookies outlive someone else's use of the browser
  * only until that person signs in. Not at the password step: a password alone ends nobody's cookies.
  */
 function expireOtherUsersCookies(deps: Pick<Deps, "config" | "keys">, reply: FastifyReply, userId: string): void {
   if (!deps.config.upstreamUrl) return;
-  const expiries = otherUsersCookieExpiries(reply.request.headers.cookie, applicationCookieTag(deps.keys.appCookie, userId));
+  const expiries = applicationCookieExpiries(reply.request.headers.cookie, applicationCookieTag(deps.keys.appCookie, userId));
   if (expiries.length > 0) reply.header("set-cookie", expiries);
 }
 

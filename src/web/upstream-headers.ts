@@ -129,8 +129,9 @@ function taggedCookies(cookie: string | string[] | undefined): { name: string; p
  * outgrows what nginx (8 KB a header line by default) or Node (16 KB of headers) accepts, and every
  * request from that browser is refused, FAMOS's own pages too. So a sign-in expires the cookies of
  * other users the request carries (expireOtherUsersCookies in auth.ts): these are its Set-Cookie lines,
- * one per cookie whose name ends in "." and a tag other than the signing-in user's. At Path=/, with
- * Secure for a __Host-/__Secure- name (RFC 6265bis §4.1.3: a browser takes such a cookie only so),
+ * one per cookie whose name ends in "." and a tag other than `keep`, the signing-in user's (without
+ * `keep`, every user's: a request too large to be read, whose user FAMOS cannot know, client-errors.ts).
+ * At Path=/, with Secure for a __Host-/__Secure- name (RFC 6265bis §4.1.3: a browser takes such a cookie only so),
  * without Domain: a cookie the application set with another Path or a Domain stays (FAMOS does not
  * know them). FAMOS's own cookies never match, nor untagged ones (a load balancer's sticky cookie).
  * An untagged cookie whose name happens to end in "." and 12 base64url characters would be taken for
@@ -138,15 +139,6 @@ function taggedCookies(cookie: string | string[] | undefined): { name: string; p
  * cookies are FAMOS's, its load balancer's and the application's (all tagged). A tag that proves
  * itself (part of it a MAC of the rest) would rule that out, at the price of a new format that drops
  * every application cookie once, and fewer bits telling users apart.
- */
-export function otherUsersCookieExpiries(cookie: string | string[] | undefined, tag: string): string[] {
-  return applicationCookieExpiries(cookie, tag);
-}
-
-/**
- * The Set-Cookie lines that expire the tagged application cookies of a Cookie header (as
- * otherUsersCookieExpiries says), but those of the user whose tag is `keep`; every user's without it
- * (a request too large to be read, whose user FAMOS cannot know: see client-errors.ts).
  */
 export function applicationCookieExpiries(cookie: string | string[] | undefined, keep?: string): string[] {
   const lines = new Set<string>();

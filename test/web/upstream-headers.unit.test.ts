@@ -8,7 +8,7 @@ import {
   identityHeaders,
   isForwardingHeaderName,
   isIdentityHeaderName,
-  otherUsersCookieExpiries,
+  applicationCookieExpiries,
   upstreamRequestHeaders,
   upstreamResponseHeaders,
 } from "../../src/web/upstream-headers.ts";
@@ -139,12 +139,12 @@ describe("the tag that binds the application's cookies to their user", () => {
 describe("the other users' application cookies a sign-in expires", () => {
   it("expires each cookie tagged for another user, at Path=/, and keeps the signing-in user's own", () => {
     const cookie = `app_session.${THEIRS}=A-state; app_session.${MINE}=B-state; theme.${THEIRS}=dark; a.b.${THEIRS}=1`;
-    expect(otherUsersCookieExpiries(cookie, MINE)).toEqual([`app_session.${THEIRS}=; Max-Age=0; Path=/`, `theme.${THEIRS}=; Max-Age=0; Path=/`, `a.b.${THEIRS}=; Max-Age=0; Path=/`]);
-    expect(otherUsersCookieExpiries(cookie, THEIRS)).toEqual([`app_session.${MINE}=; Max-Age=0; Path=/`]);
+    expect(applicationCookieExpiries(cookie, MINE)).toEqual([`app_session.${THEIRS}=; Max-Age=0; Path=/`, `theme.${THEIRS}=; Max-Age=0; Path=/`, `a.b.${THEIRS}=; Max-Age=0; Path=/`]);
+    expect(applicationCookieExpiries(cookie, THEIRS)).toEqual([`app_session.${MINE}=; Max-Age=0; Path=/`]);
   });
 
   it("expires a __Host-/__Secure- cookie with Secure, as browsers take it only so (RFC 6265bis §4.1.3)", () => {
-    expect(otherUsersCookieExpiries(`__Host-app.${THEIRS}=1; __Secure-theme.${THEIRS}=dark; __host-low.${THEIRS}=2`, MINE)).toEqual([
+    expect(applicationCookieExpiries(`__Host-app.${THEIRS}=1; __Secure-theme.${THEIRS}=dark; __host-low.${THEIRS}=2`, MINE)).toEqual([
       `__Host-app.${THEIRS}=; Max-Age=0; Path=/; Secure`,
       `__Secure-theme.${THEIRS}=; Max-Age=0; Path=/; Secure`,
       `__host-low.${THEIRS}=; Max-Age=0; Path=/; Secure`,
@@ -159,13 +159,13 @@ describe("the other users' application cookies a sign-in expires", () => {
     ["not a cookie-name token, so no Set-Cookie line can name it", `bad name.${THEIRS}=1; a,b.${THEIRS}=2`],
     ["without a value at all", `app.${THEIRS}`],
   ])("leaves alone a cookie that is %s", (_kind, cookie) => {
-    expect(otherUsersCookieExpiries(cookie, MINE)).toEqual([]);
+    expect(applicationCookieExpiries(cookie, MINE)).toEqual([]);
   });
 
   it("reads a Cookie header of several lines, names each cookie once, and has nothing to expire without one", () => {
-    expect(otherUsersCookieExpiries([`app.${THEIRS}=1`, `app.${THEIRS}=2; famos_session=a`], MINE)).toEqual([`app.${THEIRS}=; Max-Age=0; Path=/`]);
-    expect(otherUsersCookieExpiries(undefined, MINE)).toEqual([]);
-    expect(otherUsersCookieExpiries("", MINE)).toEqual([]);
+    expect(applicationCookieExpiries([`app.${THEIRS}=1`, `app.${THEIRS}=2; famos_session=a`], MINE)).toEqual([`app.${THEIRS}=; Max-Age=0; Path=/`]);
+    expect(applicationCookieExpiries(undefined, MINE)).toEqual([]);
+    expect(applicationCookieExpiries("", MINE)).toEqual([]);
   });
 });
 
