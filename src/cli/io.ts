@@ -5,6 +5,7 @@ import { describeUnknown, resolveSettings, type ResolvedSettings } from "../conf
 import { SQLITE_BUSY_TIMEOUT_MS } from "../store/database.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
+import { NewerDatabase } from "../store/migrate.ts";
 import { isConnectionLost, isSetupFault, SqliteAccessFault } from "../store/setup-fault.ts";
 
 /** Refused input: exit 1 with the reason on standard error (usage errors are commander's, exit 2). */
@@ -144,6 +145,7 @@ export async function reachDatabase<T>(databaseUrl: string, step: () => T | Prom
     return await step();
   } catch (error) {
     if (isSqliteBusy(error)) throw busy(databaseUrl, error, "run the command again");
+    if (error instanceof NewerDatabase) throw new Refused(`cannot use the database ${maskSetting("FAMOS_DATABASE_URL", databaseUrl)}: ${error.message}`);
     if (!isSetupFault(error)) throw error;
     const where = maskSetting("FAMOS_DATABASE_URL", databaseUrl);
     if (error instanceof SqliteAccessFault) throw new Refused(`cannot use the database ${where}: ${error.message}`);

@@ -6,7 +6,7 @@ import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
 import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
 import { sqliteFilePath } from "../store/file-access.ts";
-import { pendingMigrations } from "../store/migrate.ts";
+import { NewerDatabase, pendingMigrations, unknownMigrations } from "../store/migrate.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -47,8 +47,11 @@ export async function checkDatabase(config: Readonly<Config>, now: () => number 
     const bounded = store.dialect === "postgres" ? `; the server's statements are bounded at ${bound}` : "";
     results.push({ check: "database", status: "ok", detail: `${store.dialect} reachable${bounded}` });
     const pending = await pendingMigrations(store);
+    const unknown = await unknownMigrations(store);
     results.push(
-      pending.length === 0
+      unknown.length > 0
+        ? { check: "migrations", status: "fail", detail: new NewerDatabase(unknown).message }
+        : pending.length === 0
         ? { check: "migrations", status: "ok", detail: "all applied" }
         : { check: "migrations", status: "fail", detail: `pending: ${pending.join(", ")}; run famos migrate` },
     );

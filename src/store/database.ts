@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver } from "kysely";
+import { CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver } from "kysely";
 import { createRequire } from "node:module";
 import type pgTypes from "pg";
 import { Kept } from "../platform/kept.ts";
@@ -126,12 +126,28 @@ function openSqlite(path: string, options: StoreOptions): Store {
  * when a migration is pending (migrate.ts), so a command's reads still answer beside a writer.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
     };
     return driver;
+  }
+}
+
+/**
+ * SQLite's schema changes are transactional, but Kysely's adapter says they are not, so its migrator
+ * ran each migration statement by statement: one stopped half-way (a full disk, a kill, a power cut)
+ * kept the tables it had made, and every later start failed on them ("table users already exists").
+ * With this, each migration is one transaction (BEGIN IMMEDIATE, above), kept whole or not at all.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 

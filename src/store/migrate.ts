@@ -96,8 +96,34 @@ export async function migrateDatabase(url: string): Promise<MigrationResultSet> 
   }
 }
 
-/** Brings the schema to the latest migration; throws with the failing migration's name. */
+/**
+ * A database that a newer FAMOS migrated (a rollback to an older build, an older instance started
+ * after the upgrade): its schema is one this build's statements were not written for, so nothing
+ * runs on it. Told in one line (cli/io.ts reachDatabase), with what to do.
+ */
+export class NewerDatabase extends Error {
+  constructor(readonly unknown: string[]) {
+    super(
+      `the database has migrations this version of FAMOS does not know (${unknown.join(", ")}): a newer version of FAMOS migrated it; ` +
+        "run that version or a newer one, or restore the backup taken before the upgrade",
+    );
+    this.name = "NewerDatabase";
+  }
+}
+
+/** Migrations applied to the database that this build does not have, oldest first (none: not newer). */
+export async function unknownMigrations(store: Store): Promise<string[]> {
+  const known = await withRetry(async () => (await migrator(store)).getMigrations());
+  // A newer FAMOS applied 001 too: with none of ours applied there is no migration table to read yet.
+  if (known.every((m) => m.executedAt === undefined)) return [];
+  const applied = await store.db.selectFrom("famos_migration" as never).select(sql<string>`name`.as("name")).orderBy(sql`name`).execute();
+  return applied.map((row) => row.name).filter((name) => !MIGRATION_NAMES.includes(name));
+}
+
+/** Brings the schema to the latest migration; throws with the failing migration's name, or NewerDatabase. */
 export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
+  const unknown = await unknownMigrations(store);
+  if (unknown.length > 0) throw new NewerDatabase(unknown);
   // Nothing pending: no migrator's transaction, which on SQLite takes the write lock (database.ts), so
   // a command beside a process that holds it (an import, `famos serve` mid-commit) reads without waiting.
   if ((await pendingMigrations(store)).length === 0) return { results: [] };

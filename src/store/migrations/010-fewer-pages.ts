@@ -35,28 +35,26 @@ export async function down(db: Kysely<any>): Promise<void> {
 /**
  * SQLite changes a table's storage only by building it anew (sqlite.org/lang_altertable.html, "other
  * kinds of table schema changes"): a new table, the rows copied, the old one dropped, the new one
- * renamed. Kysely runs SQLite migrations outside a transaction, so the steps get one of their own:
- * a crash in between leaves the old table as it was. No view, trigger or foreign key names throttles.
+ * renamed. Every migration runs in a transaction of its own (store/database.ts), so a crash in between
+ * leaves the old table as it was. No view, trigger or foreign key names throttles.
  */
-async function rebuildThrottles(db: Kysely<any>, as: "without rowid" | "rowid"): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    // As 001 and 002 made it (a key that is the primary key is never null: NOT NULL says so here).
-    await tx.schema
-      .createTable("throttles_rebuilt")
-      .addColumn("key", "text", (c) => c.primaryKey().notNull())
-      .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
-      .addColumn("locked_until", "integer", (c) => c.notNull().defaultTo(0))
-      .addColumn("hard_locked", "integer", (c) => c.notNull().defaultTo(0))
-      .addColumn("updated_at", "integer", (c) => c.notNull())
-      .addColumn("window_started_at", "integer", (c) => c.notNull().defaultTo(0))
-      .modifyEnd(as === "without rowid" ? sql`WITHOUT ROWID` : sql``)
-      .execute();
-    await tx.insertInto("throttles_rebuilt").columns([...THROTTLE_COLUMNS]).expression(tx.selectFrom("throttles").select([...THROTTLE_COLUMNS])).execute();
-    await tx.schema.dropTable("throttles").execute();
-    await tx.schema.alterTable("throttles_rebuilt").renameTo("throttles").execute();
-    // Retention deletes idle counters in index ranges of updated_at (003-lifecycle).
-    await tx.schema.createIndex("throttles_updated").on("throttles").column("updated_at").execute();
-  });
+async function rebuildThrottles(tx: Kysely<any>, as: "without rowid" | "rowid"): Promise<void> {
+  // As 001 and 002 made it (a key that is the primary key is never null: NOT NULL says so here).
+  await tx.schema
+    .createTable("throttles_rebuilt")
+    .addColumn("key", "text", (c) => c.primaryKey().notNull())
+    .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("locked_until", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("hard_locked", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("updated_at", "integer", (c) => c.notNull())
+    .addColumn("window_started_at", "integer", (c) => c.notNull().defaultTo(0))
+    .modifyEnd(as === "without rowid" ? sql`WITHOUT ROWID` : sql``)
+    .execute();
+  await tx.insertInto("throttles_rebuilt").columns([...THROTTLE_COLUMNS]).expression(tx.selectFrom("throttles").select([...THROTTLE_COLUMNS])).execute();
+  await tx.schema.dropTable("throttles").execute();
+  await tx.schema.alterTable("throttles_rebuilt").renameTo("throttles").execute();
+  // Retention deletes idle counters in index ranges of updated_at (003-lifecycle).
+  await tx.schema.createIndex("throttles_updated").on("throttles").column("updated_at").execute();
 }
 
 function isPostgres(db: Kysely<any>): boolean {

@@ -1,0 +1,76 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/database.ts";
+import { MIGRATION_NAMES, migrateDatabase, pendingMigrations } from "../../src/store/migrate.ts";
+import { cliWorkspace, type CliWorkspace } from "../cli/run-famos.ts";
+import { DIALECTS, testDatabase } from "../store/dialects.ts";
+
+/**
+ * A migration that stops half-way (a full disk, a kill, a power cut) and a database that a newer
+ * FAMOS migrated: what an operator upgrading or rolling back meets.
+ */
+describe.each(DIALECTS)("a migration that fails half-way keeps nothing of it (%s)", (dialect) => {
+  it("the next run applies it whole once the fault is gone", async () => {
+    const database = await testDatabase(dialect, "half_migration");
+    try {
+      // A table in the way of 001-initial's later statements: its earlier ones (users, flows, codes)
+      // run, then it fails, as it would on a disk that fills up in the middle.
+      const store = openStore(database.url);
+      await sql`create table sessions (id text)`.execute(store.db);
+      await store.close();
+      await expect(migrateDatabase(database.url)).rejects.toThrow(/001-initial/);
+
+      const after = openStore(database.url);
+      // Introspection lists every schema of the PostgreSQL database: only this test's counts.
+      const tables = (await after.db.introspection.getTables()).filter((t) => after.schema === null || t.schema === after.schema).map((t) => t.name);
+      expect(tables).not.toContain("users");
+      await sql`drop table sessions`.execute(after.db);
+      await after.close();
+
+      await migrateDatabase(database.url);
+      const done = openStore(database.url);
+      expect(await pendingMigrations(done)).toEqual([]);
+      await done.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe("a database from a newer FAMOS (migrations this build does not know)", () => {
+  let cli: CliWorkspace;
+  beforeAll(async () => {
+    cli = cliWorkspace();
+    expect((await cli.run(["migrate"])).code).toBe(0);
+    const store = openStore(cli.databaseUrl);
+    await sql`insert into famos_migration (name, timestamp) values ('099-from-the-future', '2031-01-01T00:00:00.000Z')`.execute(store.db);
+    await store.close();
+  });
+  afterAll(() => cli.remove());
+
+  it("famos migrate refuses in one line, naming it, and exits 1", async () => {
+    const result = await cli.run(["migrate"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/099-from-the-future/);
+    expect(result.stderr).toMatch(/newer version of FAMOS/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr).not.toMatch(/up to date/);
+  });
+
+  it("famos serve and every other command refuse too", async () => {
+    for (const args of [["serve"], ["audit"]]) {
+      // A serve that starts anyway is ended by timeout(1), exit 124.
+      const result = await cli.run(args, { env: { FAMOS_PORT: "0" }, prefix: ["timeout", "20"] });
+      expect(result.code, args.join(" ")).toBe(1);
+      expect(result.stderr, args.join(" ")).toMatch(/099-from-the-future/);
+    }
+  });
+
+  it("famos doctor fails its migrations check, saying what to do", async () => {
+    const result = await cli.run(["doctor"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^migrations\s+FAIL\s+.*099-from-the-future.*newer version of FAMOS/m);
+    expect(MIGRATION_NAMES).not.toContain("099-from-the-future");
+  });
+});
+
