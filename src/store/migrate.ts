@@ -56,7 +56,10 @@ function check(result: MigrationResultSet): MigrationResultSet {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === "Error")?.migrationName;
     const what = failed === undefined ? "could not migrate the database" : `migration ${failed} failed`;
-    throw new Error(`${what}: ${String(result.error)}`, { cause: result.error });
+    // The driver's code goes with it, so a fault of the setup (a full disk, a read-only file, a server
+    // gone) is told in one line like any other (cli/io.ts reachDatabase), not with a stack trace.
+    const code = (result.error as { code?: unknown } | undefined)?.code;
+    throw Object.assign(new Error(`${what}: ${String(result.error)}`, { cause: result.error }), typeof code === "string" ? { code } : {});
   }
   return result;
 }

@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.ts";
@@ -74,3 +76,21 @@ describe("a database from a newer FAMOS (migrations this build does not know)", 
   });
 });
 
+describe("famos migrate on a full disk", () => {
+  let cli: CliWorkspace;
+  beforeAll(() => {
+    cli = cliWorkspace();
+  });
+  afterAll(() => cli.remove());
+
+  it("says so in one line, without a stack trace, and exits 1", async () => {
+    const full = join(cli.dir, "full");
+    mkdirSync(full);
+    // A 1 MiB file system of the command's own (a mount namespace: nothing mounted outside it), nearly filled.
+    const onFullDisk = ["unshare", "-m", "sh", "-c", 'mount -t tmpfs -o size=1m tmpfs "$0" && head -c 960k /dev/zero > "$0/fill" && exec "$@"', full];
+    const result = await cli.run(["migrate"], { env: { FAMOS_DATABASE_URL: `sqlite:${join(full, "famos.db")}` }, prefix: onFullDisk });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^famos: cannot use the database sqlite:.*famos\.db: (could not migrate the database|migration 001-initial failed): .*database or disk is full/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
