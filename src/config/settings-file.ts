@@ -25,8 +25,14 @@ export function readSettingsFile(path: string): SettingsFileResult {
     return { ok: false, error: `the settings file ${path} is not valid TOML${where}: ${(error as Error).message.split("\n")[0]}` };
   }
   const values = new Map<string, string>();
+  const keys = new Map<string, string>();
   for (const [key, value] of Object.entries(table)) {
     const name = settingName(key);
+    // TOML refuses a key given twice; `smtp_url` and `FAMOS_SMTP_URL` are two keys but one setting,
+    // and the last one would win unseen.
+    const earlier = keys.get(name);
+    if (earlier !== undefined) return { ok: false, error: `${path}: "${earlier}" and "${key}" are the same setting; keep one of them` };
+    keys.set(name, key);
     const text = settingText(value);
     if (text === null) return { ok: false, error: `${path}: "${key}" must be a string, a number, true/false or a list of them` };
     values.set(name, text);

@@ -120,6 +120,19 @@ describe("settings from the environment, a settings file and _FILE secrets", () 
     expect(resolveSettings({}, join(dir, "none.toml")).problems).toEqual([`FAMOS_CONFIG: cannot read the settings file "${join(dir, "none.toml")}": there is no such file (ENOENT)`]);
     expect(resolveSettings({}, file("table.toml", "[smtp]\nurl = 1\n")).problems[0]).toMatch(/"smtp" must be a string/);
   });
+
+  it("refuses one setting given twice in the file under two spellings, rather than taking the last", () => {
+    for (const [name, text] of [
+      ["twice-prefix.toml", 'smtp_url = "smtp://one.example"\nFAMOS_SMTP_URL = "smtp://two.example"\n'],
+      ["twice-case.toml", 'Otp_Ttl = "10m"\notp_ttl = "5m"\n'],
+      ["twice-file.toml", 'secret_file = "/run/secrets/a"\nFAMOS_SECRET_FILE = "/run/secrets/b"\n'],
+    ] as const) {
+      const path = file(name, text);
+      const [first, second] = text.split("\n").map((line) => line.split(" = ")[0]);
+      const resolved = resolveSettings({}, path);
+      expect(resolved.problems, name).toEqual([`FAMOS_CONFIG: ${path}: "${first}" and "${second}" are the same setting; keep one of them`]);
+    }
+  });
 });
 
 describe("masking settings for display", () => {
