@@ -1,5 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isKnownName } from "../../src/config/known-settings.ts";
@@ -33,6 +34,30 @@ describe("the deployment files", () => {
     expect(dockerfile).toMatch(/^VOLUME \["\/data"\]$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
     expect(read("deploy/compose.yaml")).toMatch(/read_only: true/);
+  });
+
+  it("compose's header makes each secret file readable by the container user that reads it, and by nobody else", () => {
+    // Compose (not swarm) bind-mounts a secret file as it is on the host, owner and mode: famos
+    // (uid 10001, the Dockerfile's) reads three, postgres (uid 999 in its Debian image) one.
+    expect(read("Dockerfile")).toMatch(/useradd --system --uid 10001 /);
+    const commands = read("deploy/compose.yaml")
+      .split("\n")
+      .filter((line) => line.startsWith("#   ") && !/docker compose/.test(line))
+      .map((line) => line.slice(4).replace(/\bsudo /g, ""));
+    const dir = mkdtempSync(join(tmpdir(), "famos-compose-secrets-"));
+    chmodSync(dir, 0o755); // as a checkout is
+    try {
+      execFileSync("bash", ["-euc", commands.join("\n")], { cwd: dir, stdio: "pipe" });
+      const readers: Record<string, string> = { famos_secret: "10001", database_url: "10001", smtp_url: "10001", postgres_password: "999" };
+      for (const [secret, uid] of Object.entries(readers)) {
+        const path = join(dir, "deploy/secrets", secret);
+        const as = (who: string) => spawnSync("setpriv", [`--reuid=${who}`, `--regid=${who}`, "--clear-groups", "cat", path]).status;
+        expect(as(uid), `${secret} as uid ${uid}`).toBe(0);
+        expect(as("65534"), `${secret} as nobody`).not.toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the systemd unit is hardened and systemd accepts every option in it", () => {
