@@ -5,7 +5,7 @@ import { describeUnknown, type ResolvedSettings } from "../config/sources.ts";
 import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
 import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
-import { sqliteFilePath } from "../store/file-access.ts";
+import { sqliteAccessProblem, sqliteFilePath } from "../store/file-access.ts";
 import { NewerDatabase, pendingMigrations, unknownMigrations } from "../store/migrate.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
@@ -31,7 +31,8 @@ export function checkSettings(resolved: ResolvedSettings, errors: string[]): Che
 export async function checkDatabase(config: Readonly<Config>, now: () => number = Date.now): Promise<CheckResult[]> {
   const path = sqliteFilePath(config.databaseUrl);
   if (path !== null && path !== ":memory:" && !existsSync(path)) {
-    return [{ check: "database", status: "fail", detail: `${path} does not exist: run famos migrate` }];
+    // famos migrate makes the file, unless this user may not write where it goes: then that is the fault.
+    return [{ check: "database", status: "fail", detail: sqliteAccessProblem(path) ?? `${path} does not exist: run famos migrate` }];
   }
   // Bounded as the server's statements are, so a database that does not answer fails here too.
   const store = openStore(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });

@@ -247,3 +247,25 @@ describe("a FAMOS_DATABASE_URL that cannot be used as written", () => {
     });
   }
 });
+
+describe("a directory the user running famos may not write, before the first famos migrate", () => {
+  const root = process.getuid?.() === 0;
+  const as = root ? { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] } : {};
+  let cli: CliWorkspace;
+  beforeAll(() => {
+    cli = cliWorkspace();
+    chmodSync(cli.dir, root ? 0o755 : 0o555);
+  });
+  afterAll(() => {
+    chmodSync(cli.dir, 0o700);
+    cli.remove();
+  });
+
+  it("famos doctor says what the user may not do there, not to run famos migrate (which would fail so)", async () => {
+    const result = await cli.run(["doctor"], as);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^database +FAIL +this process \\(.+\\) may not write in ${cli.dir.replaceAll("/", "\\/")} \\(`, "m"));
+    const migrate = await cli.run(["migrate"], as);
+    expect(migrate.stderr).toContain(`may not write in ${cli.dir} (`);
+  });
+});
