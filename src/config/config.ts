@@ -318,6 +318,12 @@ export function loadConfig(env: Env): ConfigResult {
       problems.add("FAMOS_UPSTREAM_URL", "must be an http: or https: address");
       upstreamUrl = null;
     }
+    // The proxy sends no credentials of the address (the application's own sign-in is its business),
+    // and a setting that is no secret is shown as it is: neither should take them unnoticed.
+    if (upstreamUrl !== null && (upstreamUrl.username !== "" || upstreamUrl.password !== "")) {
+      problems.add("FAMOS_UPSTREAM_URL", "must not hold a user name or password: FAMOS does not send them to the application; give the address alone");
+      upstreamUrl = null;
+    }
   }
 
   const webSocketMaxMessageBytes = byteSize("FAMOS_WEBSOCKET_MAX_MESSAGE", DEFAULT_WEBSOCKET_MAX_MESSAGE, 1024, 64 * 1024 * 1024);

@@ -7,7 +7,8 @@ const HIDDEN = "****";
  * everything but its password, so an operator can still see which server and user it names.
  */
 export function maskSetting(name: string, value: string): string {
-  if (!isSecretSetting(name)) return value;
+  // An address with a password where none belongs (FAMOS_UPSTREAM_URL, refused) is shown without it.
+  if (!isSecretSetting(name)) return URL.canParse(value) && new URL(value).password ? maskedPassword(value) : value;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     try {
       const url = new URL(value);
@@ -20,4 +21,10 @@ export function maskSetting(name: string, value: string): string {
   }
   if (/^sqlite:/.test(value)) return value;
   return HIDDEN;
+}
+
+function maskedPassword(value: string): string {
+  const url = new URL(value);
+  url.password = HIDDEN;
+  return url.toString();
 }

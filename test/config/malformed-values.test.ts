@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
+import { maskSetting } from "../../src/config/mask.ts";
 import { OWN_PATHS } from "../../src/config/sections.ts";
 import { createTestApp, TEST_SECRET } from "../support/app.ts";
 import { cliWorkspace, type CliWorkspace } from "../cli/run-famos.ts";
@@ -31,6 +32,19 @@ describe("malformed settings", () => {
         if (!result.ok) expect(result.errors, `${name}=${value}`).toEqual([expect.stringMatching(new RegExp(`^${name}: `))]);
       }
     }
+  });
+
+  it("a user or password in FAMOS_UPSTREAM_URL is refused, without quoting it: the proxy never sent them, and famos config showed them", () => {
+    for (const value of ["http://app:UpstreamPw1@app.internal:8080", "https://app@app.internal", "http://:UpstreamPw1@app.internal"]) {
+      const result = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_UPSTREAM_URL: value });
+      expect(result.ok, value).toBe(false);
+      if (result.ok) continue;
+      expect(result.errors, value).toEqual([expect.stringMatching(/^FAMOS_UPSTREAM_URL: must not hold a user name or password/)]);
+      expect(result.errors.join(" "), value).not.toContain("UpstreamPw1");
+    }
+    expect(loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_UPSTREAM_URL: "http://app.internal:8080/base" }).ok).toBe(true);
+    // famos config and doctor show the refused value beside the problem: its password hidden too.
+    expect(maskSetting("FAMOS_UPSTREAM_URL", "http://app:UpstreamPw1@app.internal:8080")).toBe("http://app:****@app.internal:8080/");
   });
 
   it("all of them are reported together, with the problems found before", () => {
