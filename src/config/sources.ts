@@ -80,7 +80,14 @@ export function describeUnknown(setting: UnknownSetting): string {
 function readSecretFile(name: string, path: string, problems: string[]): string | null {
   try {
     // Secret files usually end with a newline (echo, editors): it is not part of the secret.
-    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    const value = readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    // A blank value counts as unset (loadConfig): development would make a secret up, production ask
+    // for one it was given, so the file is named instead.
+    if (value.trim() === "") {
+      problems.push(`${name}: ${path} is empty: put ${name.slice(0, -5)}'s value in it`);
+      return null;
+    }
+    return value;
   } catch (error) {
     problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
     return null;

@@ -91,6 +91,15 @@ describe("settings from the environment, a settings file and _FILE secrets", () 
     expect(resolveSettings({ FAMOS_SMTP_URL_FILE: join(dir, "missing") }).problems).toEqual([`FAMOS_SMTP_URL_FILE: cannot read ${join(dir, "missing")} (ENOENT)`]);
   });
 
+  it("refuses an empty secret file, rather than taking the secret as unset (development made one up; production asked for it)", () => {
+    for (const [name, text] of [["empty", ""], ["newline", "\n"], ["blank", " \r\n"]] as const) {
+      const path = file(name, text);
+      const resolved = resolveSettings({ FAMOS_SECRET_FILE: path });
+      expect(resolved.problems, name).toEqual([`FAMOS_SECRET_FILE: ${path} is empty: put FAMOS_SECRET's value in it`]);
+      expect(resolved.env.FAMOS_SECRET, name).toBeUndefined();
+    }
+  });
+
   it("combines a TOML file with the environment, the environment winning, and says where each came from", () => {
     const path = file(
       "famos.toml",
