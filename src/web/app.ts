@@ -128,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // The plugin's own key: the address, an IPv6 one by its /64 (one subscriber's usual share).
     ipv6Subnet: 64,
     // Shared by every instance through Redis; while Redis does not answer, counted on this instance.
-    ...(options.redis ? { store: redisOrLocalStore(options.redis, "famos-rate:", deps.logger, deps.clock) } : {}),
+    ...(options.redis ? { store: redisOrLocalStore(options.redis, "famos-rate:", deps.logger, deps.clock, (yes) => deps.metrics.requestLimitsShared.set(yes ? 1 : 0)) } : {}),
     errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
   });
   await app.register(fastifyStatic, {
