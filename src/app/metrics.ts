@@ -16,6 +16,8 @@ export interface Metrics {
   outboxDepth: Gauge;
   /** Issue 17: frames in SQLite's write-ahead log at the checkpoint thread's last look (`famos serve` on SQLite). */
   sqliteWalFrames: Gauge;
+  /** 1 while request limits are counted in Redis, shared by the instances; 0 while this instance counts on its own. */
+  requestLimitsShared: Gauge;
   /** The last SMTP check (serve's at start): 1 with failed_step="none", else 0 with the step that failed. */
   smtpCheckOk: Gauge<"failed_step">;
   /** Issue 13: authenticator-app and recovery codes checked, by factor (app, recovery-code) and outcome (ok, failed). */
@@ -107,6 +109,11 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
           // keep the last value
         }
       },
+    }),
+    requestLimitsShared: new Gauge({
+      name: "famos_request_limits_shared",
+      help: "1 while request limits are counted in Redis, shared by the instances; 0 while this instance counts them on its own (no FAMOS_REDIS_URL, or Redis not answering)",
+      registers: [registry],
     }),
     smtpCheckOk: new Gauge({
       name: "famos_smtp_check_ok",

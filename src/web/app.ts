@@ -128,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // The plugin's own key: the address, an IPv6 one by its /64 (one subscriber's usual share).
     ipv6Subnet: 64,
     // Shared by every instance through Redis; while Redis does not answer, counted on this instance.
-    ...(options.redis ? { store: redisOrLocalStore(options.redis, "famos-rate:", deps.logger, deps.clock) } : {}),
+    ...(options.redis ? { store: redisOrLocalStore(options.redis, "famos-rate:", deps.logger, deps.clock, (yes) => deps.metrics.requestLimitsShared.set(yes ? 1 : 0)) } : {}),
     errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
   });
   await app.register(fastifyStatic, {
@@ -141,7 +141,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   passkeyLibraryRoute(app);
   registerErrorPages(app, config);
+  // A graceful stop behind a proxy that keeps connections alive (nginx's keepalive): once closing
+  // starts, every answer, those to requests already in flight included, closes its connection. The
+  // server closes only the connections idle at that moment; one busy then stayed open after its answer,
+  // so the instance waited for it up to shutdown's 25 s bound, and the proxy's next request on it got
+  // Fastify's bare 503 (a JSON line in the browser; nginx never sends a form twice).
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
   app.addHook("onSend", (request, reply, payload, done) => {
+    if (closing) reply.header("connection", "close");
     // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected
     // application's answers keep the caching it chose.
     if (!reply.getHeader("cache-control") && !answeredByUpstream(request)) reply.header("cache-control", "no-store");

@@ -13,6 +13,25 @@ type OutageLogger = Pick<Logger, "warn" | "info">;
 export const REDIS_COOL_OFF_MS = 5000;
 
 /**
+ * Whether the counts are made in Redis, for famos_request_limits_shared: each change is passed on once.
+ * Shared again only when Redis has answered a count (a connection back is not yet a count made there).
+ */
+class SharingReport {
+  constructor(
+    private readonly report: (yes: boolean) => void,
+    private current: boolean,
+  ) {
+    report(current);
+  }
+
+  tell(yes: boolean): void {
+    if (yes === this.current) return;
+    this.current = yes;
+    this.report(yes);
+  }
+}
+
+/**
  * A circuit breaker over Redis, shared by every route's store, so an outage is logged once and Redis is
  * asked once per cool-off. Closed while Redis answers. A count Redis did not answer (refused, or hung
  * past the client's command timeout) opens it: for REDIS_COOL_OFF_MS every count is made on the
@@ -28,6 +47,7 @@ class RedisBreaker {
   constructor(
     private readonly clock: Clock,
     private readonly logger: OutageLogger,
+    private readonly shared: SharingReport,
   ) {}
 
   /** Whether this count goes to Redis (then `answered` or `failed` must follow). */
@@ -39,12 +59,14 @@ class RedisBreaker {
   }
 
   answered(): void {
+    this.shared.tell(true);
     if (this.retryAt !== null) this.logger.info("Redis answers again: request limits are shared by the instances again");
     this.retryAt = null;
     this.probing = false;
   }
 
   failed(error: Error | null): void {
+    this.shared.tell(false);
     if (this.retryAt === null) this.logger.warn({ err: error?.message }, "Redis did not answer: request limits are per instance until it is back");
     this.retryAt = this.clock.now() + REDIS_COOL_OFF_MS;
     this.probing = false;
@@ -56,10 +78,15 @@ class RedisBreaker {
  * this instance alone (the plugin's in-memory store) while Redis does not answer — refused, or hung
  * past the client's command timeout (src/app/redis.ts) — so an outage neither holds sign-ins nor
  * lifts the limit: it is per instance, as without Redis (SPEC "Request limits"). Only the count that
- * finds Redis gone waits for it, and one probe per cool-off (RedisBreaker).
+ * finds Redis gone waits for it, and one probe per cool-off (RedisBreaker). `shared` hears whether the
+ * counts are made in Redis (famos_request_limits_shared), so an operator can alert on an outage that
+ * leaves sign-ins working.
  */
-export function redisOrLocalStore(redis: Redis, nameSpace: string, logger: OutageLogger, clock: Clock): FastifyRateLimitStoreCtor {
-  const breaker = new RedisBreaker(clock, logger);
+export function redisOrLocalStore(redis: Redis, nameSpace: string, logger: OutageLogger, clock: Clock, shared: (yes: boolean) => void): FastifyRateLimitStoreCtor {
+  const report = new SharingReport(shared, redis.status === "ready");
+  // A connection lost while nobody signs in: no count finds it, so the report would still say shared.
+  redis.on("close", () => report.tell(false));
+  const breaker = new RedisBreaker(clock, logger, report);
   return class {
     constructor(options: RateLimitOptions) {
       const { continueExceeding = false, exponentialBackoff = false } = options;

@@ -17,7 +17,7 @@ import { freePort, startNginx, type RunningNginx } from "../support/nginx.ts";
 import { productionEnv, REPO_ROOT, startServer, type ServerProcess } from "../support/server-process.ts";
 import { postgresTestUrl, redisTestUrl, type PostgresTestSchema } from "../support/services.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
-import { until } from "../support/until.ts";
+import { until, within } from "../support/until.ts";
 
 /** The nginx site exactly as the README gives it, with this machine's ports and a test certificate. */
 function readmeNginxSite(ports: { http: number; https: number; a: number; b: number }, cert: string, key: string): string {
@@ -50,6 +50,8 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
   const agents: Agent[] = [];
   let base: string;
   let certDir: string;
+  /** The instances' environment (a restarted instance gets the same). */
+  let env: Record<string, string>;
   /** Upstream (instance address) of every request, in order. */
   const trail: string[] = [];
 
@@ -66,7 +68,7 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     [pg, smtp] = await Promise.all([postgresTestUrl("cluster"), startSmtpServer()]);
     const [http, https] = [await freePort(), await freePort()];
     base = `https://127.0.0.1:${https}`;
-    const env = productionEnv({
+    env = productionEnv({
       FAMOS_DATABASE_URL: pg.url,
       FAMOS_SMTP_URL: smtp.url,
       FAMOS_REDIS_URL: await redisTestUrl(),
@@ -276,4 +278,45 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     const codes = await store.db.selectFrom("codes").select("consumed_at").where("user_id", "=", user.id).execute();
     expect(codes.filter((row) => row.consumed_at !== null)).toHaveLength(1);
   });
+
+  it("a rolling restart: the instance stopped while it answers a request closes that connection, so the next sign-in's form goes to the other instance, and it exits at once; a new one joins while the other serves", async () => {
+    const [a, b] = instances as [ServerProcess, ServerProcess];
+    const c = await signedInThrough(19);
+    const user = await addUser(deps);
+    const next = client(20);
+    await next.step("GET", "/login");
+    await nextAvoids(live(a.port));
+    // b is reading a session (held by a lock) on a connection nginx keeps alive when it is told to stop.
+    const inFlight = await store.db.transaction().execute(async (tx) => {
+      await sql`lock table sessions in access exclusive mode`.execute(tx);
+      const answer = c.step("GET", "/profile");
+      await until("b's session read to wait for the lock", async () => {
+        const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_locks where relation = ${`"${pg.schema}".sessions`}::regclass and not granted`.execute(store.db);
+        return waiting.rows[0]!.n > 0;
+      });
+      b.child.kill("SIGTERM");
+      await until("b to begin its shutdown", () => b.stdout().includes('"msg":"shutting down"'));
+      return { answer };
+    });
+    expect((await inFlight.answer).statusCode).toBe(200);
+    // Its answer closed the connection: b has nothing left to finish and stops (exit 0) without
+    // waiting for nginx to send another request on it, or for the 25 s bound.
+    expect(await within(b.exited, "b's exit once its one request was answered", 15_000)).toEqual({ code: 0, signal: null });
+    expect(b.stdout()).not.toContain("shutdown took longer");
+    // The next sign-in's password form is taken (by a, as b is gone): not a 503 for a form nginx
+    // cannot send twice.
+    const before = smtp.messages.length;
+    const password = await next.step("POST", "/login", { loginId: user.login_id, password: user.password });
+    expect(password.statusCode).toBe(303);
+    expect(password.headers.location).toBe("/otp");
+    expect(trail.at(-1)).toBe(live(a.port));
+    const code = await nextCode(smtp, user.otp_email!, before);
+    // A new instance on b's port starts (migrating: nothing pending) while a serves, and takes its share.
+    instances[1] = await startServer({ ...env, FAMOS_PORT: String(b.port) });
+    await next.step("GET", "/otp");
+    const start = trail.length;
+    expect((await next.step("POST", "/otp", { code })).headers.location).toBe("/");
+    for (let i = 0; i < 3; i += 1) expect((await next.step("GET", "/profile")).statusCode).toBe(200);
+    expect(new Set(trail.slice(start))).toEqual(new Set([live(a.port), live(b.port)]));
+  }, 60_000);
 });

@@ -7,12 +7,12 @@ describe("forwarded headers from an untrusted peer", () => {
   let t: TestApp;
   afterEach(async () => t?.close());
 
-  async function warningsAfterTwoRequests(env: Record<string, string>): Promise<string[]> {
+  async function warningsAfterTwoRequests(env: Record<string, string>, client = (i: number) => `198.51.100.${i}`): Promise<string[]> {
     t = await createTestApp({ env });
     const lines: string[] = [];
     (t.deps as { logger: pino.Logger }).logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(line) });
     for (let i = 0; i < 2; i += 1) {
-      await t.app.inject({ method: "GET", url: "/login", remoteAddress: "10.0.0.7", headers: { "x-forwarded-for": `198.51.100.${i}` } });
+      await t.app.inject({ method: "GET", url: "/login", remoteAddress: "10.0.0.7", headers: { "x-forwarded-for": client(i) } });
     }
     return lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
   }
@@ -24,7 +24,18 @@ describe("forwarded headers from an untrusted peer", () => {
     expect(warnings[0]).toContain("10.0.0.7");
   });
 
+  it("logs it too when FAMOS_TRUST_PROXY names other addresses than the proxy's", async () => {
+    const warnings = await warningsAfterTwoRequests({ FAMOS_TRUST_PROXY: "192.168.1.1" });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("10.0.0.7");
+  });
+
   it("stays quiet when the peer is trusted", async () => {
     expect(await warningsAfterTwoRequests({ FAMOS_TRUST_PROXY: "10.0.0.0/8" })).toEqual([]);
+  });
+
+  it("stays quiet when the trusted proxy forwards a client on its own host (a check run through nginx there)", async () => {
+    // The client address taken from X-Forwarded-For is the proxy's own: the proxy is trusted all the same.
+    expect(await warningsAfterTwoRequests({ FAMOS_TRUST_PROXY: "10.0.0.7" }, () => "10.0.0.7")).toEqual([]);
   });
 });

@@ -15,6 +15,12 @@ async function posts(t: TestApp, ip: string, count: number): Promise<number[]> {
   return statuses;
 }
 
+/** The value of famos_request_limits_shared in an instance's /metrics (from 127.0.0.1, which may read it). */
+async function limitsShared(t: TestApp): Promise<string | undefined> {
+  const metrics = await t.app.inject({ url: "/metrics", remoteAddress: "127.0.0.1" });
+  return /^famos_request_limits_shared (\S+)$/m.exec(metrics.body)?.[1];
+}
+
 /** Five password posts from one address, spread over two instances: 3 + 3 = 6 requests. */
 async function spread(a: TestApp, b: TestApp, ip: string): Promise<number[]> {
   const user = await addUser(a.deps);
@@ -42,6 +48,8 @@ describe("per-address request limits across instances", () => {
   it("are shared through Redis: the sixth request, on the second instance, gets 429", async () => {
     const statuses = await spread(shared[0]!, shared[1]!, "198.51.100.7");
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // /metrics tells the operator the limits are shared.
+    expect(await limitsShared(shared[0]!)).toBe("1");
   });
 
   it("answer 429 with a page that says when to try again", async () => {
@@ -64,6 +72,8 @@ describe("per-address request limits across instances", () => {
       expect(await posts(t, "198.51.100.10", 6)).toEqual([401, 401, 401, 401, 401, 429]);
       const counted = await t.deps.db.selectFrom("throttles").select("failures").where("key", "like", "password:id:%").execute();
       expect(counted.map((row) => row.failures)).toEqual([5]);
+      // /metrics tells the operator each instance counts on its own, so one can alert on it.
+      expect(await limitsShared(t)).toBe("0");
     } finally {
       await t.close();
     }
@@ -92,5 +102,6 @@ describe("per-address request limits across instances", () => {
   it("are per instance without Redis (documented in the README)", async () => {
     const statuses = await spread(separate[0]!, separate[1]!, "198.51.100.9");
     expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+    expect(await limitsShared(separate[0]!)).toBe("0");
   });
 });

@@ -31,6 +31,8 @@ describe("request limits' store while Redis hangs", () => {
   let store: FastifyRateLimitStore;
   const clock = new FixedClock();
   const lines: string[] = [];
+  /** What the store said of sharing, in order (famos_request_limits_shared follows it). */
+  const shared: boolean[] = [];
   const count = (key: string) =>
     new Promise<Count>((resolve, reject) => store.incr(key, (error, result) => (error || !result ? reject(error ?? new Error("no count")) : resolve({ ...result })), 60_000, 100));
 
@@ -38,7 +40,7 @@ describe("request limits' store while Redis hangs", () => {
     const target = new URL(await redisTestUrl());
     relay = await freezableRelay(target.hostname, Number(target.port));
     redis = await openRedis(`redis://${relay.host}:${relay.port}${target.pathname}`, { warn: () => undefined, error: () => undefined });
-    const Store = redisOrLocalStore(redis, "breaker-test:", recordingLogger(lines), clock);
+    const Store = redisOrLocalStore(redis, "breaker-test:", recordingLogger(lines), clock, (yes) => shared.push(yes));
     store = new Store({ continueExceeding: false, exponentialBackoff: false } as RateLimitOptions);
   });
   afterAll(async () => {
@@ -56,6 +58,7 @@ describe("request limits' store while Redis hangs", () => {
     expect((await count("198.51.100.20")).current).toBe(1);
     expect(relay.chunksFromClients).toBe(frozenAt + 1);
     expect(lines).toEqual(["warn: Redis did not answer: request limits are per instance until it is back"]);
+    expect(shared).toEqual([true, false]);
 
     // The cool-off: counted here at once, Redis not asked.
     for (let i = 2; i <= 6; i += 1) expect((await count("198.51.100.20")).current).toBe(i);
@@ -86,5 +89,6 @@ describe("request limits' store while Redis hangs", () => {
       "warn: Redis did not answer: request limits are per instance until it is back",
       "info: Redis answers again: request limits are shared by the instances again",
     ]);
+    expect(shared).toEqual([true, false, true]);
   }, 30_000);
 });
