@@ -140,7 +140,7 @@ export class MailSender {
         this.again = false;
         let batch: OutboxMessage[] = [];
         try {
-          batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room);
+          batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room, { scrub: this.options.scrubBodies });
           if (this.outboxUnreadable) this.deps.logger?.info("the mail outbox can be read again");
           this.outboxUnreadable = false;
         } catch (error) {
