@@ -66,17 +66,21 @@ export function sendingOptions(config: Readonly<Config>): SendingOptions {
 
 /** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
 export function smtpTransport(url: string, sending: SendingOptions = {}): MailTransport {
-  // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each.
-  // Timeouts well inside the outbox lease (60 s): a send that hangs gives up and is retried before
-  // another instance could take the message as abandoned and send it a second time.
+  // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each; as
+  // many connections as the sender's batch, so no message of a batch waits for another's.
+  // Timeouts inside the outbox lease (60 s): a send that hangs gives up and is retried before
+  // another instance could take the message as abandoned and send it a second time. Yet a relay
+  // that scans content may take tens of seconds to answer the end of DATA (RFC 5321 §4.5.3.2.6 has
+  // a client wait 10 minutes): a client that gives up at 20 s while the relay goes on to deliver
+  // mails the same code at every retry, then records it failed.
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
-    maxConnections: 4,
+    maxConnections: 8,
     maxMessages: 500,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
-    socketTimeout: 20_000,
+    socketTimeout: 45_000,
     ...(sending.dkim ? { dkim: sending.dkim } : {}),
   } as never);
   return {
