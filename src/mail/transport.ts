@@ -46,6 +46,14 @@ export function addressRefusal(error: unknown): { status: string } | null {
   return status ? { status } : null;
 }
 
+/**
+ * A 5yz reply whose enhanced status is X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a
+ * persistent transient failure (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts).
+ */
+function mailboxFull(error: unknown): boolean {
+  return /^5\d\d[ -]5\.2\.2(?!\d)/.test((error as { response?: string }).response ?? "");
+}
+
 /** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
 export interface SendingOptions {
   /** FAMOS_BOUNCE_DOMAIN: the envelope sender becomes bounce+<outbox id>@ this domain. */
@@ -113,7 +121,8 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
-        throw new MailDeliveryError(String((error as Error).message ?? error), code !== undefined && code >= 500, addressRefusal(error));
+        const permanent = code !== undefined && code >= 500 && !mailboxFull(error);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error));
       }
     },
     close: () => transporter.close(),

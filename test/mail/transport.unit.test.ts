@@ -226,18 +226,27 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect(smtp.messages).toEqual([]);
   });
 
+  it("a full mailbox (5.2.2 in a 5yz reply) is retried: RFC 3463 §3.3 makes it a persistent transient failure, and someone may empty it", async () => {
+    for (const code of [552, 550]) {
+      smtp.rejectPermanently(true, code, "5.2.2 Mailbox full");
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([code, error.permanent, error.addressRefused]).toEqual([code, false, null]);
+    }
+    expect(smtp.messages).toEqual([]);
+  });
+
   it("a recipient refused for its address (5.1.x, 5.2.1 at RCPT TO) is told apart, with the status; a refusal of anything else is not", async () => {
     smtp.rejectPermanently(true);
     const unknown = await failure(open(smtp.url).send(outboxMessage(), FROM));
     expect([unknown.permanent, unknown.addressRefused]).toEqual([true, { status: "5.1.1" }]);
     smtp.rejectPermanently(true, 550, "5.2.1 Mailbox disabled, not accepting messages");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.2.1" });
-    // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient):
+    // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient, retried):
     // nothing is said about the address.
     for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "Requested action not taken"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
-      expect([words, error.permanent, error.addressRefused]).toEqual([words, true, null]);
+      expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
     }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();
