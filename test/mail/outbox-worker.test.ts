@@ -156,13 +156,18 @@ describe("mail outbox worker", () => {
     await t.services.sender.drain();
   }
 
-  it("a code replaced by Regenerate OTP while the relay was down is not mailed when it is back: only the code that works arrives", async () => {
+  /** A user at OTP capture whose first code mail the relay, down, has refused once. */
+  async function signedInWhileRelayDown() {
     const user = await addUser(t.deps);
     const email = user.otp_email!;
     t.smtp.refuse(true);
     const client = new FormClient(t.app);
     await submitPassword(client, user.login_id, user.password);
-    const first = await settled(t, email, 1);
+    return { email, client, first: await settled(t, email, 1) };
+  }
+
+  it("a code replaced by Regenerate OTP while the relay was down is not mailed when it is back: only the code that works arrives", async () => {
+    const { email, client, first } = await signedInWhileRelayDown();
     t.clock.advance(t.deps.config.otp.resendWaitMs);
     await client.get("/otp");
     expect((await client.post("/otp/regenerate")).headers.location).toBe("/otp?notice=sent");
@@ -180,12 +185,7 @@ describe("mail outbox worker", () => {
   });
 
   it("a code that expired while the relay was down is not mailed when it is back; the OTP screen says it expired", async () => {
-    const user = await addUser(t.deps);
-    const email = user.otp_email!;
-    t.smtp.refuse(true);
-    const client = new FormClient(t.app);
-    await submitPassword(client, user.login_id, user.password);
-    await settled(t, email, 1);
+    const { email, client } = await signedInWhileRelayDown();
     t.clock.advance(t.deps.config.otp.ttlMs);
 
     const before = t.smtp.messages.length;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { OutboxMessage } from "../../src/mail/outbox.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
+import { outboxMessage } from "../support/outbox-message.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
 
 /**
@@ -17,26 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => smtp.stop());
 
-const message: OutboxMessage = {
-  id: "slowrelay0001",
-  user_id: "u-1",
-  kind: "code.signin",
-  recipient: "desk@dealer.test",
-  subject: "Your FAMOS one time passcode",
-  text_body: "Your code is 482913.",
-  html_body: "<p>Your code is <b>482913</b>.</p>",
-  message_id: "<slowrelay0001@famos.test>",
-  state: "sending",
-  attempts: 1,
-  next_attempt_at: 0,
-  lease_until: null,
-  last_error: null,
-  created_at: 0,
-  sent_at: null,
-  bounced_at: null,
-  bounce_kind: null,
-  bounce_reason: null,
-};
+const message = outboxMessage({ recipient: "desk@dealer.test" });
 
 it("a relay that answers the end of DATA after 25 seconds has the message taken once, not a timeout to retry", async () => {
   smtp.delayData(25_000);

@@ -7,8 +7,8 @@ import { simpleParser } from "mailparser";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
-import type { OutboxMessage } from "../../src/mail/outbox.ts";
 import { composeMessage, developmentTransport, MailDeliveryError, sendingOptions, smtpTransport, type MailTransport } from "../../src/mail/transport.ts";
+import { outboxMessage } from "../support/outbox-message.ts";
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../support/smtp.ts";
 
 /**
@@ -23,32 +23,6 @@ const FROM = "FAMOS <noreply@famos.test>";
 const BOUNCES = "bounces.famos.test";
 const SENT = new Date(Date.UTC(2026, 10, 28, 14, 0, 0));
 
-let counter = 0;
-function outboxMessage(fields: Partial<OutboxMessage> = {}): OutboxMessage {
-  counter += 1;
-  const id = `outbox${String(counter).padStart(4, "0")}`;
-  return {
-    id,
-    user_id: "u-1",
-    kind: "code.signin",
-    recipient: "dealer@dealer.test",
-    subject: "Your FAMOS one time passcode",
-    text_body: "Your code is 482913.\nIt expires in 15 minutes.",
-    html_body: "<p>Your code is <b>482913</b>.</p>",
-    message_id: `<${id}@famos.test>`,
-    state: "sending",
-    attempts: 1,
-    next_attempt_at: 0,
-    lease_until: null,
-    last_error: null,
-    created_at: 0,
-    sent_at: null,
-    bounced_at: null,
-    bounce_kind: null,
-    bounce_reason: null,
-    ...fields,
-  };
-}
 
 /** The header names of a received message, lower case, in order. */
 const headerNames = (mail: ReceivedMail) => [...mail.headers.keys()].sort();
