@@ -69,14 +69,16 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
       )
       .where("address_key", "=", key)
       .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
-      // The user confirmed a code sent to this address after this message was written: it takes mail.
+      // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address
+      // after this message was written: it takes mail. A code used after that moment was still valid
+      // then, so the expiry index narrows the search to codes of the last validity period.
       .where((eb) =>
         eb.not(
           eb.exists(
             eb
               .selectFrom("codes")
               .select("codes.id")
-              .where("codes.user_id", "=", message.user_id ?? "")
+              .where("codes.expires_at", ">", message.created_at)
               .where("codes.consumed_at", ">=", message.created_at)
               .where(sql<string>`lower(codes.email)`, "=", key),
           ),

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
@@ -95,7 +95,8 @@ const insertMessage = preparedInsert("outbox", [
 /**
  * Takes up to `limit` due messages and leases them to this sender until `now + leaseMs`. A
  * message whose lease ran out (its sender died mid-send) is due again. On PostgreSQL, SKIP LOCKED
- * lets several instances claim at once without taking the same message.
+ * lets several instances claim at once without taking the same message. Due code mails whose code
+ * no longer works are withdrawn first (withdrawDeadCodeMail), so none of them is claimed.
  */
 export async function claimDueMail(
   db: Kysely<Database>,
@@ -103,24 +104,57 @@ export async function claimDueMail(
   now: number,
   leaseMs: number,
   limit: number,
+  options: { scrub?: boolean } = {},
 ): Promise<OutboxMessage[]> {
-  let due = db
-    .selectFrom("outbox")
-    .select("id")
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("state", "=", "queued"), eb("next_attempt_at", "<=", now)]),
-        eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)]),
-      ]),
-    )
-    .orderBy("next_attempt_at")
-    .limit(limit);
+  await withdrawDeadCodeMail(db, dialect, now, options);
+  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(limit);
   if (dialect === "postgres") due = due.forUpdate().skipLocked();
   return db
     .updateTable("outbox")
     .set({ state: "sending", lease_until: now + leaseMs, attempts: sql`attempts + 1` })
     .where("id", "in", due)
     .returningAll()
+    .execute();
+}
+
+/** Queued and due, or claimed by a sender whose lease ran out (it died mid-send). */
+const isDue = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
+  eb.or([
+    eb.and([eb("state", "=", "queued"), eb("next_attempt_at", "<=", now)]),
+    eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)]),
+  ]);
+
+export const WITHDRAWN = "not sent: its code no longer works (replaced by a new code, used, cancelled or expired)";
+
+/**
+ * A code mail that waited for a retry (the relay was down, slow or greylisting) and whose code was
+ * since voided (Regenerate OTP, Cancel, a reset), used, or has expired is failed without being sent:
+ * sent late it would arrive beside, or after, the code that works — the newest mail in a shared
+ * mailbox holding a dead code — and typing it costs a wrong try. A mail written with no code row is
+ * not concerned. The code and its mail were written together, so (user_id, created_at) finds the code
+ * by its index.
+ */
+async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now: number, options: { scrub?: boolean }): Promise<void> {
+  let dead = db
+    .selectFrom("outbox")
+    .select("outbox.id")
+    .where((eb) => isDue(eb, now))
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom("codes")
+          .select("codes.id")
+          .whereRef("codes.user_id", "=", "outbox.user_id")
+          .whereRef("codes.created_at", "=", "outbox.created_at")
+          .whereRef("codes.outbox_id", "=", "outbox.id")
+          .where((c) => c.or([c("codes.voided_at", "is not", null), c("codes.consumed_at", "is not", null), c("codes.expires_at", "<=", now)])),
+      ),
+    );
+  if (dialect === "postgres") dead = dead.forUpdate().skipLocked();
+  await db
+    .updateTable("outbox")
+    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN, ...(options.scrub ? SCRUBBED : {}) })
+    .where("id", "in", dead)
     .execute();
 }
 

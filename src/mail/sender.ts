@@ -23,7 +23,7 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   pollMs: 2000,
   maxAttempts: 8,
   leaseMs: 60_000,
-  /** Twice the SMTP pool's connections: a batch finishes well inside the lease. */
+  /** The SMTP pool's connections (src/mail/transport.ts): each message of a batch has its own, and finishes inside the lease. */
   batch: 8,
   backoffMs: (attempt) => Math.min(5 * 60_000, 2000 * 2 ** (attempt - 1)),
   scrubBodies: true,
@@ -140,7 +140,7 @@ export class MailSender {
         this.again = false;
         let batch: OutboxMessage[] = [];
         try {
-          batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room);
+          batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room, { scrub: this.options.scrubBodies });
           if (this.outboxUnreadable) this.deps.logger?.info("the mail outbox can be read again");
           this.outboxUnreadable = false;
         } catch (error) {

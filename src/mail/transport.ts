@@ -46,6 +46,14 @@ export function addressRefusal(error: unknown): { status: string } | null {
   return status ? { status } : null;
 }
 
+/**
+ * A 5yz reply whose enhanced status is X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a
+ * persistent transient failure (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts).
+ */
+function mailboxFull(error: unknown): boolean {
+  return /^5\d\d[ -]5\.2\.2(?!\d)/.test((error as { response?: string }).response ?? "");
+}
+
 /** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
 export interface SendingOptions {
   /** FAMOS_BOUNCE_DOMAIN: the envelope sender becomes bounce+<outbox id>@ this domain. */
@@ -66,17 +74,21 @@ export function sendingOptions(config: Readonly<Config>): SendingOptions {
 
 /** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
 export function smtpTransport(url: string, sending: SendingOptions = {}): MailTransport {
-  // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each.
-  // Timeouts well inside the outbox lease (60 s): a send that hangs gives up and is retried before
-  // another instance could take the message as abandoned and send it a second time.
+  // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each; as
+  // many connections as the sender's batch, so no message of a batch waits for another's.
+  // Timeouts inside the outbox lease (60 s): a send that hangs gives up and is retried before
+  // another instance could take the message as abandoned and send it a second time. Yet a relay
+  // that scans content may take tens of seconds to answer the end of DATA (RFC 5321 §4.5.3.2.6 has
+  // a client wait 10 minutes): a client that gives up at 20 s while the relay goes on to deliver
+  // mails the same code at every retry, then records it failed.
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
-    maxConnections: 4,
+    maxConnections: 8,
     maxMessages: 500,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
-    socketTimeout: 20_000,
+    socketTimeout: 45_000,
     ...(sending.dkim ? { dkim: sending.dkim } : {}),
   } as never);
   return {
@@ -109,7 +121,8 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
-        throw new MailDeliveryError(String((error as Error).message ?? error), code !== undefined && code >= 500, addressRefusal(error));
+        const permanent = code !== undefined && code >= 500 && !mailboxFull(error);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error));
       }
     },
     close: () => transporter.close(),

@@ -80,6 +80,23 @@ describe("the bounce webhook", () => {
     expect(await addressProblems(t.deps.db, email)).toBeNull();
   });
 
+  it("ignores a late bounce of one colleague's mail once another has confirmed a code at their shared address", async () => {
+    const email = "hook.shared@dealer.example";
+    const { client: first, mail } = await codeMailFor(email);
+    t.clock.advance(1000);
+    const { client: second, mail: theirs } = await codeMailFor(email);
+    await second.get("/otp");
+    expect((await second.post("/otp", { code: extractCode(theirs.text) })).statusCode).toBe(303);
+    t.clock.advance(60_000);
+    expect((await hook({ messageId: mail.messageId, type: "hard", status: "5.7.1", reason: "550 5.7.1 late report" })).json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+    // The mailbox took a code after that mail was written: nobody who shares it is told it cannot.
+    expect(await addressProblems(t.deps.db, email)).toBeNull();
+    const { client: third } = await codeMailFor(email);
+    expect((await third.get("/otp")).body).not.toContain("could not be delivered");
+    // The bounced mail itself is still told as bounced to the one it was for.
+    expect((await first.get("/otp")).body).toContain("The email with your code could not be delivered");
+  });
+
   it("answers bad input with 400 and a clear message, never a 500", async () => {
     for (const body of ["{not json", JSON.stringify({ type: "hard" }), JSON.stringify({ messageId: "<a@b>", type: "bounced" }), JSON.stringify([]), JSON.stringify({ messageId: "<a@b>", type: "hard", extra: 1 })]) {
       const response = await hook(body);

@@ -149,6 +149,52 @@ describe("mail outbox worker", () => {
     expect((await client.post("/otp", { code })).headers.location).toBe("/");
   });
 
+  /** Sends the outbox's due retries, past every backoff, with the relay back: what was still waiting goes out now. */
+  async function relayBack() {
+    t.smtp.refuse(false);
+    t.clock.advance(backoff(DEFAULT_SENDER_OPTIONS.maxAttempts));
+    await t.services.sender.drain();
+  }
+
+  /** A user at OTP capture whose first code mail the relay, down, has refused once. */
+  async function signedInWhileRelayDown() {
+    const user = await addUser(t.deps);
+    const email = user.otp_email!;
+    t.smtp.refuse(true);
+    const client = new FormClient(t.app);
+    await submitPassword(client, user.login_id, user.password);
+    return { email, client, first: await settled(t, email, 1) };
+  }
+
+  it("a code replaced by Regenerate OTP while the relay was down is not mailed when it is back: only the code that works arrives", async () => {
+    const { email, client, first } = await signedInWhileRelayDown();
+    t.clock.advance(t.deps.config.otp.resendWaitMs);
+    await client.get("/otp");
+    expect((await client.post("/otp/regenerate")).headers.location).toBe("/otp?notice=sent");
+    await settled(t, email, 1);
+
+    const before = t.smtp.messages.length;
+    await relayBack();
+    const code = await nextCode(t.smtp, email, before);
+    // The replaced code's mail would arrive beside (or after) the new one and only cost a wrong try.
+    expect(t.smtp.messages.slice(before).filter((m) => m.envelopeTo.includes(email))).toHaveLength(1);
+    expect(await t.deps.db.selectFrom("outbox").selectAll().where("id", "=", first.id).executeTakeFirst()).toMatchObject({
+      state: "failed", text_body: "", html_body: "", last_error: expect.stringContaining("no longer works"),
+    });
+    expect((await client.post("/otp", { code })).headers.location).toBe("/");
+  });
+
+  it("a code that expired while the relay was down is not mailed when it is back; the OTP screen says it expired", async () => {
+    const { email, client } = await signedInWhileRelayDown();
+    t.clock.advance(t.deps.config.otp.ttlMs);
+
+    const before = t.smtp.messages.length;
+    await relayBack();
+    expect(t.smtp.messages.slice(before).filter((m) => m.envelopeTo.includes(email))).toEqual([]);
+    expect(await outboxRow(t, email)).toMatchObject({ state: "failed", text_body: "", html_body: "" });
+    expect((await client.get("/otp")).body).toContain("This code has expired. Use Regenerate OTP to get a new one.");
+  });
+
   /** A user at OTP capture whose code mail the SMTP server refused for good (after one try). */
   async function refusedAtOtp() {
     const user = await addUser(t.deps);

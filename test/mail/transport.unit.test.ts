@@ -7,8 +7,8 @@ import { simpleParser } from "mailparser";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
-import type { OutboxMessage } from "../../src/mail/outbox.ts";
 import { composeMessage, developmentTransport, MailDeliveryError, sendingOptions, smtpTransport, type MailTransport } from "../../src/mail/transport.ts";
+import { outboxMessage } from "../support/outbox-message.ts";
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../support/smtp.ts";
 
 /**
@@ -23,32 +23,6 @@ const FROM = "FAMOS <noreply@famos.test>";
 const BOUNCES = "bounces.famos.test";
 const SENT = new Date(Date.UTC(2026, 10, 28, 14, 0, 0));
 
-let counter = 0;
-function outboxMessage(fields: Partial<OutboxMessage> = {}): OutboxMessage {
-  counter += 1;
-  const id = `outbox${String(counter).padStart(4, "0")}`;
-  return {
-    id,
-    user_id: "u-1",
-    kind: "code.signin",
-    recipient: "dealer@dealer.test",
-    subject: "Your FAMOS one time passcode",
-    text_body: "Your code is 482913.\nIt expires in 15 minutes.",
-    html_body: "<p>Your code is <b>482913</b>.</p>",
-    message_id: `<${id}@famos.test>`,
-    state: "sending",
-    attempts: 1,
-    next_attempt_at: 0,
-    lease_until: null,
-    last_error: null,
-    created_at: 0,
-    sent_at: null,
-    bounced_at: null,
-    bounce_kind: null,
-    bounce_reason: null,
-    ...fields,
-  };
-}
 
 /** The header names of a received message, lower case, in order. */
 const headerNames = (mail: ReceivedMail) => [...mail.headers.keys()].sort();
@@ -226,18 +200,27 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect(smtp.messages).toEqual([]);
   });
 
+  it("a full mailbox (5.2.2 in a 5yz reply) is retried: RFC 3463 §3.3 makes it a persistent transient failure, and someone may empty it", async () => {
+    for (const code of [552, 550]) {
+      smtp.rejectPermanently(true, code, "5.2.2 Mailbox full");
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([code, error.permanent, error.addressRefused]).toEqual([code, false, null]);
+    }
+    expect(smtp.messages).toEqual([]);
+  });
+
   it("a recipient refused for its address (5.1.x, 5.2.1 at RCPT TO) is told apart, with the status; a refusal of anything else is not", async () => {
     smtp.rejectPermanently(true);
     const unknown = await failure(open(smtp.url).send(outboxMessage(), FROM));
     expect([unknown.permanent, unknown.addressRefused]).toEqual([true, { status: "5.1.1" }]);
     smtp.rejectPermanently(true, 550, "5.2.1 Mailbox disabled, not accepting messages");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.2.1" });
-    // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient):
+    // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient, retried):
     // nothing is said about the address.
     for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "Requested action not taken"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
-      expect([words, error.permanent, error.addressRefused]).toEqual([words, true, null]);
+      expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
     }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();

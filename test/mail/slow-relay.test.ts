@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { smtpTransport } from "../../src/mail/transport.ts";
+import { outboxMessage } from "../support/outbox-message.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+
+/**
+ * A relay that takes its time over a message — content scanning, a loaded Exchange, a mailbox that
+ * answers the end of DATA after 20 to 40 seconds. RFC 5321 §4.5.3.2.6 has a client wait 10 minutes
+ * for that reply; a client that gives up sooner while the relay goes on to deliver sends the same
+ * code again at each retry, and records the message failed after the relay delivered every copy.
+ * Real time, not an injected clock: the wait is the socket's, inside nodemailer.
+ */
+
+let smtp: TestSmtpServer;
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+});
+afterAll(async () => smtp.stop());
+
+const message = outboxMessage({ recipient: "desk@dealer.test" });
+
+it("a relay that answers the end of DATA after 25 seconds has the message taken once, not a timeout to retry", async () => {
+  smtp.delayData(25_000);
+  const transport = smtpTransport(smtp.url);
+  try {
+    await expect(transport.send(message, "FAMOS <no-reply@famos.test>")).resolves.toBeUndefined();
+    expect(smtp.messages.map((m) => m.messageId)).toEqual([message.message_id]);
+  } finally {
+    transport.close();
+    smtp.delayData(0);
+  }
+}, 90_000);
