@@ -47,12 +47,20 @@ export async function startBounceListener(deps: Deps, options: { host: string; p
       }
     },
     onData(stream, session, callback) {
+      // smtp-server goes on reading and passing on a message past `size` (it only marks the stream),
+      // so what is kept is bounded here: past MAX_DSN_BYTES nothing more is kept, and an unauthenticated
+      // client streaming gigabytes to a bounce address it read in a mail cannot fill FAMOS's memory.
       const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let kept = 0;
+      stream.on("data", (chunk: Buffer) => {
+        kept += chunk.length;
+        if (kept <= MAX_DSN_BYTES) chunks.push(chunk);
+        else chunks.length = 0;
+      });
       stream.on("error", (error: Error) => callback(error));
       stream.on("end", () => {
-        // smtp-server stops reading past `size` and says so here; such a message is not a DSN of ours.
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError(552, "5.3.4 Message too big"));
+        // Such a message is not a DSN of ours.
+        if (kept > MAX_DSN_BYTES || (stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError(552, "5.3.4 Message too big"));
         const ids = session.envelope.rcptTo.map((r) => outboxIdFromReturnPath(r.address, domain)).filter((id): id is string => id !== null);
         takeReports(deps, Buffer.concat(chunks), ids).then(
           () => callback(),

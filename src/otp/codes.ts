@@ -50,7 +50,7 @@ export async function issueCode(
     // once (parallel "Forgot password?" requests, two sign-ins) take turns on its row, and each count
     // sees the codes the others made.
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: flow.user_id });
-    const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR);
+    const [recent] = await codesInLastHour(flow.kind === "password-reset", tx, flow.user_id, now - HOUR);
     if (Number(recent?.n ?? 0) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent?.oldest) + HOUR };
   }
   // One conditional update both checks and counts, so two racing Regenerate clicks can't both pass,
@@ -100,13 +100,23 @@ export async function issueCode(
   return { kind: "sent", codeId, outboxId, claimed, sentAt: now, expiresAt };
 }
 
-// Issue 17: the statements of a sign-in's code, built and compiled once.
-const codesInLastHour = preparedQuery((db, userId: string, since: number) =>
+/**
+ * The account's codes of the last hour in one budget: the self-service reset's (FAMOS_PASSWORD_RESET=self)
+ * apart from the others. "Forgot password?" needs only a login ID, so had its codes counted with the
+ * sign-in's, a stranger's few requests an hour would have left the owner's sign-in no code to send
+ * (SPEC "Locks": a stranger who knows a login ID cannot keep its owner out), as the reset's wrong codes
+ * count apart from the sign-in's (regulation/throttle.ts, FailureKind "reset"). Each budget is
+ * FAMOS_OTP_PER_HOUR; the sign-in's counts sign-in, enrolment and email-change codes, which a password
+ * or a signed-in session asked for. Built and compiled once per budget (issue 17).
+ */
+const codesInLastHour = preparedQueryFor((reset: boolean, db, userId: string, since: number) =>
   db
     .selectFrom("codes")
-    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.min<number>("created_at").as("oldest")])
-    .where("user_id", "=", userId)
-    .where("created_at", ">", since),
+    .innerJoin("flows", "flows.id", "codes.flow_id")
+    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.min<number>("codes.created_at").as("oldest")])
+    .where("codes.user_id", "=", userId)
+    .where("codes.created_at", ">", since)
+    .where("flows.kind", reset ? "=" : "<>", "password-reset"),
 );
 /**
  * One conditional update both checks and counts; RETURNING gives the count, and says whether it

@@ -8,7 +8,8 @@ import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { findFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
-import { confirmOtpEmail, loginKey, recordSignIn, type User } from "../users/users.ts";
+import { loginKey, recordSignIn, type User } from "../users/users.ts";
+import { confirmEnrolment } from "../enrolment/enrol.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { emailCodeSignsIn, stageOnceVerified } from "../strong-factors/policy.ts";
 
@@ -34,7 +35,8 @@ export interface SignedIn {
  */
 export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flow, ctx: RequestContext): OnConfirmed<SignedIn> {
   return async (tx, now, deviceId) => {
-    if (flow.kind === "enrol") await confirmOtpEmail(tx, user.id, flow.email, now);
+    // An enrolment confirms only while the account has no confirmed address (confirmEnrolment); null rolls back.
+    if (flow.kind === "enrol" && !(await confirmEnrolment(tx, user.id, session.id, flow.email, now))) return null;
     await recordSignIn(tx, user.id, now);
     if (flow.kind === "enrol") {
       await recordAudit(tx, now, { event: "enrolment.confirmed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });

@@ -30,7 +30,8 @@ describe.each(DIALECTS)("codes asked for one account at once on %s", (dialect: T
     const [a, b] = await race.pair();
     const user = await addUser(a);
     const { perHour } = a.config.otp;
-    for (let i = 0; i < perHour - 2; i += 1) await startPasswordReset(a, user.login_id, { ip: "198.51.100.1", userAgent: "race-test" });
+    // Spent by sign-ins: the self-service reset's codes have a budget of their own (otp/codes.ts).
+    for (let i = 0; i < perHour - 2; i += 1) await passwordStep(a, { loginId: user.login_id, password: user.password }, { ip: "198.51.100.1", userAgent: "race-test" });
     const outcomes = await Promise.all(
       Array.from({ length: 4 }, (_, i) => passwordStep(i % 2 ? b : a, { loginId: user.login_id, password: user.password }, { ip: `198.51.100.${30 + i}`, userAgent: "race-test" })),
     );
