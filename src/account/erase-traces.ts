@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import { addressKey } from "../bounce/addresses.ts";
+import { forgetUnusedAddresses } from "../bounce/forget.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 
@@ -36,27 +37,7 @@ function collectStrings(value: unknown, key: string, into: Set<string>): void {
   }
 }
 
-/**
- * What FAMOS learnt about the delivery (bounces) of her addresses goes with them — except for an
- * address someone who stays still uses (a dealership's shared mailbox), whose record is theirs too.
- */
+/** What FAMOS learnt about the delivery (bounces) of her addresses goes with them (bounce/forget.ts). */
 export async function forgetAddresses(db: Kysely<Database>, userId: string, strings: string[]): Promise<void> {
-  const keys = [...new Set(strings.filter((s) => s.includes("@")).map(addressKey))];
-  if (keys.length === 0) return;
-  const others = await db
-    .selectFrom("users")
-    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.otp_email", "users.pending_email", "rollout_users.contact_email"])
-    .where("users.id", "<>", userId)
-    .where((eb) =>
-      eb.or([
-        eb(sql<string>`lower(trim(users.otp_email))`, "in", keys),
-        eb(sql<string>`lower(trim(users.pending_email))`, "in", keys),
-        eb(sql<string>`lower(trim(rollout_users.contact_email))`, "in", keys),
-      ]),
-    )
-    .execute();
-  const used = new Set(others.flatMap((o) => [o.otp_email, o.pending_email, o.contact_email]).filter((e): e is string => e !== null).map(addressKey));
-  const gone = keys.filter((k) => !used.has(k));
-  if (gone.length > 0) await db.deleteFrom("mail_addresses").where("address_key", "in", gone).execute();
+  await forgetUnusedAddresses(db, [...new Set(strings.filter((s) => s.includes("@")).map(addressKey))], userId);
 }
