@@ -1,6 +1,6 @@
+import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { addressKey } from "../bounce/addresses.ts";
 import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
 import { unlockLogin } from "../regulation/locks.ts";
@@ -8,6 +8,7 @@ import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
+import { forgetAddresses, personalStrings } from "./erase-traces.ts";
 import { removeAllFactors } from "../strong-factors/factors.ts";
 
 export type EraseOutcome = { kind: "erased"; loginId: string; pseudonym: string; events: number } | { kind: "not-found" } | Refusal;
@@ -31,14 +32,16 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     const refused = refusal(by, target, "disable");
     if (refused) return refused;
     await endUserAccess(tx, target.id, now, "erased");
+    // Read before the rows that hold them go: every address she had, not only the one of the day.
+    const strings = await personalStrings(tx, target);
     await tx.deleteFrom("outbox").where("user_id", "=", target.id).execute();
     // Its counters and locks, its devices' and its reset's, as support's Unlock clears them.
     await unlockLogin(tx, target.login_key);
     await tx.deleteFrom("devices").where("login_key", "=", target.login_key).execute();
-    const emails = [target.otp_email, target.pending_email].filter((e): e is string => e !== null);
-    // What FAMOS learnt about the addresses' delivery (bounces) goes with them.
-    if (emails.length > 0) await tx.deleteFrom("mail_addresses").where("address_key", "in", emails.map(addressKey)).execute();
-    const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, emails);
+    await forgetAddresses(tx, target.id, strings);
+    const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, strings);
+    // Her notices stay on the banner and in the console, no longer under her login ID.
+    await tx.updateTable("notices").set({ created_by: pseudonym }).where(sql<string>`lower(trim(created_by))`, "=", target.login_key).execute();
     // Passkeys, the authenticator app and recovery codes (issue 13) have no foreign key: removed here.
     await removeAllFactors(tx, target.id);
     // Sessions, flows and codes go with the account (ON DELETE CASCADE).

@@ -2,6 +2,8 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { expireAudit, scrubAudit } from "../audit/rewrite.ts";
+import { forgetUnusedAddresses } from "../bounce/forget.ts";
+import { DEVICE_LIFETIME_MS } from "../regulation/devices.ts";
 import type { Database } from "../store/schema.ts";
 
 export interface CleanupReport {
@@ -10,6 +12,10 @@ export interface CleanupReport {
   codes: number;
   mail: number;
   throttles: number;
+  /** Browsers' device rows a year (DEVICE_LIFETIME_MS) after their last use: never usable again. */
+  devices: number;
+  /** Bounce records, past FAMOS_MAIL_KEEP, of addresses no account has any more. */
+  addresses: number;
   auditRemoved: number;
   auditPseudonymised: number;
   /** The longest single statement, in milliseconds (each is one bounded batch), and what it did. */
@@ -39,7 +45,7 @@ export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Prom
   const batch = options.batch ?? 500;
   const now = deps.clock.now();
   const { lifecycle, session, otp } = deps.config;
-  const report: CleanupReport = { sessions: 0, flows: 0, codes: 0, mail: 0, throttles: 0, auditRemoved: 0, auditPseudonymised: 0, longestStatementMs: 0, longestStatement: "" };
+  const report: CleanupReport = { sessions: 0, flows: 0, codes: 0, mail: 0, throttles: 0, devices: 0, addresses: 0, auditRemoved: 0, auditPseudonymised: 0, longestStatementMs: 0, longestStatement: "" };
   const timed = async (name: string, step: () => Promise<number>): Promise<number> => {
     const started = performance.now();
     const n = await step();
@@ -84,6 +90,8 @@ export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Prom
   report.throttles = await drain("failure counts", async () =>
     deleteBatch(db, "throttles", "key", "updated_at", now - THROTTLE_IDLE_MS, batch, [["hard_locked", "=", 0], ["locked_until", "<", now]]),
   );
+  report.devices = await drain("devices", () => deleteBatch(db, "devices", "id", "last_used_at", now - DEVICE_LIFETIME_MS, batch));
+  report.addresses = await forgetOldAddresses(db, mailCutoff, batch, timed);
   report.auditRemoved = await drain("audit removal", () => expireAudit(db, deps.dialect, now - lifecycle.auditKeepMs, batch));
   report.auditPseudonymised = await drain("audit pseudonymisation", () => scrubAudit(db, deps.dialect, now - lifecycle.auditPseudonymiseAfterMs, batch));
 
@@ -99,12 +107,39 @@ export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Prom
   return report;
 }
 
+/**
+ * Bounce records last changed before `cutoff`, a batch at a time in (updated_at, address_key) order;
+ * those an account still has stay (bounce/forget.ts), and the next batch starts after the last one
+ * looked at, so kept records are not read again.
+ */
+async function forgetOldAddresses(db: Kysely<Database>, cutoff: number, batch: number, timed: (name: string, step: () => Promise<number>) => Promise<number>): Promise<number> {
+  let removed = 0;
+  let after: { at: number; key: string } | null = null;
+  for (;;) {
+    const from: { at: number; key: string } | null = after;
+    const rows: { address_key: string; updated_at: number }[] = await db
+      .selectFrom("mail_addresses")
+      .select(["address_key", "updated_at"])
+      .where("updated_at", "<", cutoff)
+      .$if(from !== null, (q) => q.where((eb) => eb.or([eb("updated_at", ">", from!.at), eb.and([eb("updated_at", "=", from!.at), eb("address_key", ">", from!.key)])])))
+      .orderBy("updated_at")
+      .orderBy("address_key")
+      .limit(batch)
+      .execute();
+    if (rows.length === 0) return removed;
+    removed += await timed("bounce records", () => forgetUnusedAddresses(db, rows.map((r) => r.address_key)));
+    const last: { address_key: string; updated_at: number } = rows.at(-1)!;
+    after = { at: Number(last.updated_at), key: last.address_key };
+    if (rows.length < batch) return removed;
+  }
+}
+
 type Condition = [column: string, op: "=" | "<", value: number | string];
 
 /** One statement: delete up to `batch` rows whose `timeColumn` is before `cutoff`, oldest first. */
 async function deleteBatch(
   db: Kysely<Database>,
-  table: "sessions" | "outbox" | "throttles",
+  table: "sessions" | "outbox" | "throttles" | "devices",
   key: string,
   timeColumn: string,
   cutoff: number,

@@ -60,7 +60,8 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
     .orderBy("users.partner_number")
     .orderBy("users.login_key");
   if (partner !== null) query = query.where("users.partner_number", "=", partner);
-  const rows = await query.execute();
+  // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
+  const rows = await query.where("users.disabled_at", "is", null).execute();
   const open = rows
     .filter((r) => r.otp_email === null)
     .map((r) => ({
@@ -94,31 +95,37 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   for (const recipient of due) {
     if (options.shouldStop?.()) return { ...report, stopped: true };
     if (report.mailed > 0) await options.pace?.();
-    if (await announceTo(deps, recipient, startInPlan(plan, recipient.partnerNumber), options.actor)) report.mailed += 1;
-    else report.alreadyAnnounced += 1;
+    const outcome = await announceTo(deps, recipient, startInPlan(plan, recipient.partnerNumber), options.actor);
+    if (outcome === "mailed") report.mailed += 1;
+    else if (outcome === "already") report.alreadyAnnounced += 1;
     report.left -= 1;
-    options.onProgress?.(report.mailed + report.alreadyAnnounced - alreadyAnnounced);
+    options.onProgress?.(due.length - report.left);
   }
   return report;
 }
 
-/** Marks and queues one announcement in one transaction; false when another run got there first. */
-async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | null, actor: Actor): Promise<boolean> {
+/**
+ * Marks and queues one announcement in one transaction: "already" when another run got there first,
+ * "disabled" when the user left since the run read its recipients (a run takes minutes).
+ */
+async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | null, actor: Actor): Promise<"mailed" | "already" | "disabled"> {
   const now = deps.clock.now();
   const queued = await deps.db.transaction().execute(async (tx) => {
+    const enabled = await tx.selectFrom("users").select("id").where("id", "=", recipient.id).where("disabled_at", "is", null).executeTakeFirst();
+    if (!enabled) return "disabled" as const;
     const claimed = await tx
       .insertInto("rollout_users")
       .values({ user_id: recipient.id, contact_email: null, grace_used: 0, announced_at: now })
       .onConflict((oc) => oc.column("user_id").doUpdateSet({ announced_at: now }).where("rollout_users.announced_at", "is", null))
       .returning(sql<number>`1`.as("claimed"))
       .executeTakeFirst();
-    if (!claimed) return false;
+    if (!claimed) return "already" as const;
     const mail = announcementMail(deps.config, { ...recipient, startsAt, now }, userTranslator(deps.config, recipient));
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: recipient.id, kind: ANNOUNCEMENT_KIND, recipient: recipient.address!, ...mail });
     const detail = { partner: recipient.partnerNumber, startsAt: startsAt === null ? null : new Date(startsAt).toISOString() };
     await recordAudit(tx, now, { ...actor, event: "rollout.announced", subject: recipient.loginId, detail });
-    return true;
+    return "mailed" as const;
   });
-  if (queued) deps.mailQueued();
+  if (queued === "mailed") deps.mailQueued();
   return queued;
 }

@@ -11,6 +11,7 @@ import * as locale from "./migrations/007-locale.ts";
 import * as signInIndexes from "./migrations/009-sign-in-indexes.ts";
 import * as fewerPages from "./migrations/010-fewer-pages.ts";
 import * as appSetupSession from "./migrations/011-app-setup-session.ts";
+import * as retentionIndexes from "./migrations/012-retention-indexes.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   "009-sign-in-indexes": signInIndexes,
   "010-fewer-pages": fewerPages,
   "011-app-setup-session": appSetupSession,
+  "012-retention-indexes": retentionIndexes,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -78,3 +78,56 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
     await expect(sql`update audit set ip = null`.execute(deps.db)).rejects.toThrow(/append-only/);
   });
 });
+
+/**
+ * A leaver's life before erasure: enrolled one address, changed it, had it reset by support, bounced
+ * mail to an old one, was given a contact address for the rollout, posted a notice as support. Erasure
+ * must take every one of her addresses out of the trail and the bounce records, not only the address she
+ * had on the day, and her login ID off her notices, so a new colleague given the same login ID later
+ * inherits none of it. An address a colleague still uses keeps its bounce record.
+ */
+describe.each(DIALECTS)("erasing a leaver with a history on %s", (dialect: TestDialect) => {
+  let t: Awaited<ReturnType<typeof openInstances>>;
+  beforeAll(async () => {
+    t = await openInstances(dialect, 1, `erase_history_${dialect}`);
+  });
+  afterAll(async () => t?.close());
+
+  it("takes every address she had out of her events and the bounce records, and her login ID off her notices", async () => {
+    const deps = t.deps[0]!;
+    const now = t.clock.now();
+    const user = (await createUser(deps.db, cryptoRandom, now, {
+      loginId: "Lea.Ver", fullName: "Lea Ver", partnerNumber: "0077", role: "support", passwordHash: "x", otpEmail: null,
+    }))!;
+    await createUser(deps.db, cryptoRandom, now, { loginId: "colleague77", fullName: "Col League", partnerNumber: "0077", role: "user", passwordHash: "x", otpEmail: "Sales@Dealer77.example" });
+    await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: "lea.contact@dealer77.example", grace_used: 0, announced_at: now }).execute();
+    const who = { ip: "203.0.113.77", userAgent: "Mozilla/5.0 Lea" };
+    const her = { ...who, actor: "Lea.Ver", subject: "Lea.Ver" };
+    await recordAudit(deps.db, now, { ...her, event: "email.changed", detail: { from: "Lea.Old@dealer77.example", to: "sales@dealer77.example", sessionsEnded: 0 } });
+    await recordAudit(deps.db, now + 1, { ...her, event: "email.change-started", detail: { to: "lea.typo@dealr77.example", sharedMailbox: false } });
+    await recordAudit(deps.db, now + 2, { ...who, actor: "colleague77", subject: "Lea.Ver", event: "email.reset", detail: { ticket: "INC-1", previousEmail: "sales@dealer77.example", pendingEmail: "lea.typo@dealr77.example", sessionsEnded: 1 } });
+    await recordAudit(deps.db, now + 3, { actor: "bounce:smtp", subject: "Lea.Ver", ip: null, userAgent: null, event: "mail.bounced", detail: { bounce: "hard", status: "5.1.1", reason: "no such user", to: "Lea.Old@dealer77.example", mail: "otp" } });
+    await recordAudit(deps.db, now + 4, { ...her, event: "role.changed", detail: { from: "user", to: "support" } });
+    await recordAudit(deps.db, now + 5, { ...who, actor: "lea.ver", subject: "lea.ver", event: "password.failed", detail: { reason: "wrong-password", typed: " LEA.VER" } });
+    for (const key of ["lea.old@dealer77.example", "lea.contact@dealer77.example", "sales@dealer77.example"]) {
+      await deps.db.insertInto("mail_addresses").values({ address_key: key, undeliverable_at: now, undeliverable_reason: "5.1.1", soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, confirmed_at: null, updated_at: now }).execute();
+    }
+    await deps.db.insertInto("notices").values({ id: "notice-lea", title: "Portal down", body: "Back soon", created_at: now, updated_at: null, ended_at: null, created_by: "Lea.Ver" }).execute();
+
+    const outcome = await eraseUser(deps, operator, user.id);
+    expect(outcome.kind).toBe("erased");
+    if (outcome.kind !== "erased") return;
+
+    const rows = await deps.db.selectFrom("audit").selectAll().where("subject", "=", outcome.pseudonym).orderBy("id").execute();
+    expect(JSON.stringify(rows)).not.toMatch(/lea\.old|lea\.typo|lea\.ver|203\.0\.113\.77/i);
+    // The shared address is hers in her events too; a role's name is no address and stays.
+    expect(rows.find((r) => r.event === "email.reset")!.detail).not.toMatch(/sales@/i);
+    expect(JSON.parse(rows.find((r) => r.event === "role.changed")!.detail!)).toEqual({ from: "user", to: "support" });
+    const kept = (await deps.db.selectFrom("mail_addresses").select("address_key").execute()).map((r) => r.address_key);
+    expect(kept).not.toContain("lea.old@dealer77.example");
+    expect(kept).not.toContain("lea.contact@dealer77.example");
+    expect(kept).toContain("sales@dealer77.example");
+    const notice = await deps.db.selectFrom("notices").select("created_by").where("id", "=", "notice-lea").executeTakeFirstOrThrow();
+    expect(notice.created_by).toBe(outcome.pseudonym);
+  });
+});

@@ -81,6 +81,6 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
   it("cleanup reports its counts", async () => {
     const result = await f.cli.run(["cleanup"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/sessions removed: \d+\nflows removed: \d+\ncodes removed: \d+\nmail removed: \d+\nfailure counts removed: \d+\naudit events removed: 0\naudit events pseudonymised: 0\nlongest statement: /);
+    expect(result.stdout).toMatch(/sessions removed: \d+\nflows removed: \d+\ncodes removed: \d+\nmail removed: \d+\nfailure counts removed: \d+\ndevices removed: \d+\nbounce records removed: \d+\naudit events removed: 0\naudit events pseudonymised: 0\nlongest statement: /);
   });
 });

@@ -6,7 +6,7 @@ import { Refused } from "../io.ts";
 /** `famos cleanup` (issue 11): the retention job that `famos serve` runs hourly, now, with its counts. */
 export function cleanupCommand(): Command {
   return new Command("cleanup")
-    .description("remove expired sessions, finished flows and codes, old mail and failure counts and old audit events; pseudonymise old events")
+    .description("remove expired sessions, finished flows and codes, old mail, failure counts, unused devices and bounce records, and old audit events; pseudonymise old events")
     .action(async () => {
       await withServices(async ({ deps }) => {
         const report = await cleanupOnce(deps, `cli-${process.pid}`, { actor: operator() });
@@ -17,6 +17,8 @@ export function cleanupCommand(): Command {
           `codes removed: ${report.codes}`,
           `mail removed: ${report.mail}`,
           `failure counts removed: ${report.throttles}`,
+          `devices removed: ${report.devices}`,
+          `bounce records removed: ${report.addresses}`,
           `audit events removed: ${report.auditRemoved}`,
           `audit events pseudonymised: ${report.auditPseudonymised}`,
           `longest statement: ${report.longestStatementMs.toFixed(1)} ms (${report.longestStatement || "none"})`,
