@@ -147,8 +147,10 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
   app.decorateRequest("famos", null);
   app.decorateRequest("famosLapsed", false);
   app.addHook("preHandler", async (request, reply) => {
-    const access = request.routeOptions.config.access;
-    if (access === undefined) return; // static files, health and error routes need no session
+    // Static files, health and error routes need no session; the page for an address FAMOS has no
+    // page at reads it (public) only to speak a signed-in reader's saved language.
+    const access = request.routeOptions.config.access ?? (request.is404 ? "public" : undefined);
+    if (access === undefined) return;
     const sectionPost = request.routeOptions.config.sandboxedSection === true && request.method !== "GET" && request.method !== "HEAD";
     const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
     if (token) {
