@@ -11,8 +11,13 @@ import type { DailyEnrolments, PartnerFigures } from "./progress.ts";
 /** Length of a full bar (a partner's users) in SVG units; a segment is its share of that. */
 export const BAR_LENGTH = 360;
 const LABEL_WIDTH = 90;
-const ROW = 30;
+/** A bar with its words on a line of their own below it: beside it they ran past the chart's edge in every language but English. */
+const ROW = 44;
 const BAR_HEIGHT = 18;
+/** The room the words below a bar get (from LABEL_WIDTH): Dutch, the longest, takes about 310 units at 12 px. */
+const BARS_WIDTH = LABEL_WIDTH + BAR_LENGTH + 20;
+/** Legend entries apart: the longest label ("nicht begonnen") with its swatch takes about 115 units. */
+const LEGEND_STEP = 150;
 
 export const SEGMENTS = [
   { key: "enrolled", label: "rollout.chart.enrolled", fill: "url(#rollout-solid)" },
@@ -33,14 +38,14 @@ const PATTERNS = html`<defs>
 
 function legend(t: Translator, y: number): SafeHtml {
   return html`<g class="legend">${SEGMENTS.map(
-    (s, i) => html`<rect x="${LABEL_WIDTH + i * 130}" y="${y}" width="16" height="16" fill="${s.fill}" stroke="#1a1a1a"/><text x="${LABEL_WIDTH + i * 130 + 22}" y="${y + 13}" font-size="13">${t.text(s.label)}</text>`,
+    (s, i) => html`<rect x="${i * LEGEND_STEP}" y="${y}" width="16" height="16" fill="${s.fill}" stroke="#1a1a1a"/><text x="${i * LEGEND_STEP + 22}" y="${y + 13}" font-size="13">${t.text(s.label)}</text>`,
   )}</g>`;
 }
 
 /** One stacked bar per partner: enrolled (solid), pending (hatched), not started (dotted). */
 export function partnerBarsSvg(t: Translator, partners: readonly PartnerFigures[], id: string): SafeHtml {
   const height = partners.length * ROW + 40;
-  const width = LABEL_WIDTH + BAR_LENGTH + 230;
+  const width = BARS_WIDTH;
   const rows = partners.map((p, i) => {
     const y = i * ROW + 4;
     let x = LABEL_WIDTH;
@@ -50,7 +55,7 @@ export function partnerBarsSvg(t: Translator, partners: readonly PartnerFigures[
       x += length;
       return rect;
     });
-    return html`<g><text x="0" y="${y + 14}" font-size="13">${p.partnerNumber}</text>${segments}<text x="${LABEL_WIDTH + BAR_LENGTH + 8}" y="${y + 14}" font-size="12">${t.text("rollout.chart.barText", { enrolled: p.enrolled, pending: p.pending, notStarted: p.notStarted })}</text></g>`;
+    return html`<g><text x="0" y="${y + 14}" font-size="13">${p.partnerNumber}</text>${segments}<text x="${LABEL_WIDTH}" y="${y + BAR_HEIGHT + 14}" font-size="12">${t.text("rollout.chart.barText", { enrolled: p.enrolled, pending: p.pending, notStarted: p.notStarted })}</text></g>`;
   });
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
 <title id="${id}-title">${t.text("rollout.chart.barsTitle")}</title>
