@@ -64,6 +64,16 @@ ${PATTERNS}${rows}${legend(t, partners.length * ROW + 14)}
 </svg>`;
 }
 
+/**
+ * A day of the figures, "28/11/2026" as the CSV and `famos rollout status` write it, as the reader's
+ * language writes dates ("28.11.2026"; short, day and month: "28.11."). Formatted at noon UTC in UTC,
+ * so no reader's zone moves it to another day.
+ */
+export function dayInLanguage(t: Translator, day: string, short = false): string {
+  const [d = 1, m = 1, y = 1970] = day.split("/").map(Number);
+  return new Intl.DateTimeFormat(t.locale, { timeZone: "UTC", day: "2-digit", month: "2-digit", ...(short ? {} : { year: "numeric" }) }).format(Date.UTC(y, m - 1, d, 12));
+}
+
 const LINE = { width: 560, height: 220, left: 40, right: 16, top: 20, bottom: 40 };
 
 /** Where each day's point is drawn (exported for the tests that check the line). */
@@ -90,7 +100,7 @@ export function enrolmentLineSvg(t: Translator, days: readonly DailyEnrolments[]
 <line x1="${LINE.left}" y1="${LINE.top}" x2="${LINE.left}" y2="${baseline}" stroke="#1a1a1a"/>
 <polyline fill="none" stroke="#0b3b66" stroke-width="2" points="${points.map((p) => `${p.x},${p.y}`).join(" ")}"/>
 ${points.map(
-    (p, i) => html`<g><rect data-day="${days[i]!.day}" x="${p.x - 3.5}" y="${p.y - 3.5}" width="7" height="7" fill="#0b3b66"/><text x="${p.x}" y="${p.y - 8}" font-size="11" text-anchor="middle">${days[i]!.enrolled}</text>${i % labelEvery === 0 || i === days.length - 1 ? html`<text x="${p.x}" y="${baseline + 16}" font-size="11" text-anchor="middle">${days[i]!.day.slice(0, 5)}</text>` : ""}</g>`,
+    (p, i) => html`<g><rect data-day="${days[i]!.day}" x="${p.x - 3.5}" y="${p.y - 3.5}" width="7" height="7" fill="#0b3b66"/><text x="${p.x}" y="${p.y - 8}" font-size="11" text-anchor="middle">${days[i]!.enrolled}</text>${i % labelEvery === 0 || i === days.length - 1 ? html`<text x="${p.x}" y="${baseline + 16}" font-size="11" text-anchor="middle">${dayInLanguage(t, days[i]!.day, true)}</text>` : ""}</g>`,
   )}
 </svg>`;
 }

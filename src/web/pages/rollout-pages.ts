@@ -1,6 +1,6 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { enrolmentLineSvg, partnerBarsSvg } from "../../rollout/charts.ts";
+import { dayInLanguage, enrolmentLineSvg, partnerBarsSvg } from "../../rollout/charts.ts";
 import type { RolloutPlan } from "../../rollout/plan.ts";
 import { FIGURE_COLUMNS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
 import { csrfField, message } from "../layout.ts";
@@ -106,7 +106,7 @@ ${figuresScroll("partners", html`<table class="figures" id="partners"><caption i
 ${enrolmentLineSvg(t, days, "days-chart")}
 ${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.text("rollout.days.caption", { zone: frame.config.timezone })}</caption>
 <thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th></tr></thead>
-<tbody>${days.map((d) => html`<tr><th scope="row">${d.day}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>`)}
+<tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>`)}
 </div></section>
 <p class="advice">${t.text("rollout.countedWithin")}</p>`;
   return supportPage(frame, t.text("console.nav.rollout"), "rollout", body);
