@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerAfterReply } from "./after-reply.ts";
-import { registerSessionLoading, signInForStaleForm } from "./auth.ts";
+import { readSessionForErrorPage, registerSessionLoading, signInForStaleForm } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
 import { clientErrorHandler } from "./client-errors.ts";
@@ -140,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   passkeyLibraryRoute(app);
-  registerErrorPages(app, config);
+  registerErrorPages(app, config, (request) => readSessionForErrorPage(deps, request));
   app.addHook("onSend", (request, reply, payload, done) => {
     // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected
     // application's answers keep the caching it chose.

@@ -176,6 +176,19 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
 }
 
 /**
+ * The session of a request refused before the session hook ran (a form whose Origin or CSRF token is
+ * refused, a body too large or of the wrong kind), read for its error page alone: the page speaks a
+ * signed-in user's saved language, like every other page, rather than the browser's. Nothing is
+ * decided by it, and a session that cannot be read leaves the page in the browser's language.
+ */
+export async function readSessionForErrorPage(deps: Pick<Deps, "config" | "db" | "clock">, request: FastifyRequest): Promise<void> {
+  if (request.famos || request.t) return;
+  const token = request.cookies?.[sessionCookieName(deps, request)];
+  if (!token) return;
+  request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session).catch(() => null);
+}
+
+/**
  * Where a request to a route that needs a session goes when it has none. The sign-in page says why
  * it is shown to a browser whose session ended on the way (`ended`): a signed-in page's form (idle on
  * the phone, expired, ended elsewhere, signed out in another tab) that nothing was done, or support
