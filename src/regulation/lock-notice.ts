@@ -29,7 +29,7 @@ export async function tellLockStarted(deps: Deps, user: User | undefined, kind: 
         : [t.text("mail.lock.resetPaused1", paused()), t.text("mail.lock.resetPaused2", { support })]
       : result.hardLocked
         ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
-        : [t.text("mail.lock.paused1", paused()), t.text("mail.lock.paused2"), t.text("mail.lock.paused3", { support })];
+        : [t.text("mail.lock.paused1", paused()), t.text("mail.lock.paused2", { support })];
   await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {
     userId: user.id,
     kind: "lock",

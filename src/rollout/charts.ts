@@ -11,8 +11,13 @@ import type { DailyEnrolments, PartnerFigures } from "./progress.ts";
 /** Length of a full bar (a partner's users) in SVG units; a segment is its share of that. */
 export const BAR_LENGTH = 360;
 const LABEL_WIDTH = 90;
-const ROW = 30;
+/** A bar with its words on a line of their own below it: beside it they ran past the chart's edge in every language but English. */
+const ROW = 44;
 const BAR_HEIGHT = 18;
+/** The room the words below a bar get (from LABEL_WIDTH): Dutch, the longest, takes about 310 units at 12 px. */
+const BARS_WIDTH = LABEL_WIDTH + BAR_LENGTH + 20;
+/** Legend entries apart: the longest label ("nicht begonnen") with its swatch takes about 115 units. */
+const LEGEND_STEP = 150;
 
 export const SEGMENTS = [
   { key: "enrolled", label: "rollout.chart.enrolled", fill: "url(#rollout-solid)" },
@@ -33,14 +38,14 @@ const PATTERNS = html`<defs>
 
 function legend(t: Translator, y: number): SafeHtml {
   return html`<g class="legend">${SEGMENTS.map(
-    (s, i) => html`<rect x="${LABEL_WIDTH + i * 130}" y="${y}" width="16" height="16" fill="${s.fill}" stroke="#1a1a1a"/><text x="${LABEL_WIDTH + i * 130 + 22}" y="${y + 13}" font-size="13">${t.text(s.label)}</text>`,
+    (s, i) => html`<rect x="${i * LEGEND_STEP}" y="${y}" width="16" height="16" fill="${s.fill}" stroke="#1a1a1a"/><text x="${i * LEGEND_STEP + 22}" y="${y + 13}" font-size="13">${t.text(s.label)}</text>`,
   )}</g>`;
 }
 
 /** One stacked bar per partner: enrolled (solid), pending (hatched), not started (dotted). */
 export function partnerBarsSvg(t: Translator, partners: readonly PartnerFigures[], id: string): SafeHtml {
   const height = partners.length * ROW + 40;
-  const width = LABEL_WIDTH + BAR_LENGTH + 230;
+  const width = BARS_WIDTH;
   const rows = partners.map((p, i) => {
     const y = i * ROW + 4;
     let x = LABEL_WIDTH;
@@ -50,13 +55,23 @@ export function partnerBarsSvg(t: Translator, partners: readonly PartnerFigures[
       x += length;
       return rect;
     });
-    return html`<g><text x="0" y="${y + 14}" font-size="13">${p.partnerNumber}</text>${segments}<text x="${LABEL_WIDTH + BAR_LENGTH + 8}" y="${y + 14}" font-size="12">${t.text("rollout.chart.barText", { enrolled: p.enrolled, pending: p.pending, notStarted: p.notStarted })}</text></g>`;
+    return html`<g><text x="0" y="${y + 14}" font-size="13">${p.partnerNumber}</text>${segments}<text x="${LABEL_WIDTH}" y="${y + BAR_HEIGHT + 14}" font-size="12">${t.text("rollout.chart.barText", { enrolled: p.enrolled, pending: p.pending, notStarted: p.notStarted })}</text></g>`;
   });
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">
 <title id="${id}-title">${t.text("rollout.chart.barsTitle")}</title>
 <desc id="${id}-desc">${t.text("rollout.chart.barsDesc")}</desc>
 ${PATTERNS}${rows}${legend(t, partners.length * ROW + 14)}
 </svg>`;
+}
+
+/**
+ * A day of the figures, "28/11/2026" as the CSV and `famos rollout status` write it, as the reader's
+ * language writes dates ("28.11.2026"; short, day and month: "28.11."). Formatted at noon UTC in UTC,
+ * so no reader's zone moves it to another day.
+ */
+export function dayInLanguage(t: Translator, day: string, short = false): string {
+  const [d = 1, m = 1, y = 1970] = day.split("/").map(Number);
+  return new Intl.DateTimeFormat(t.locale, { timeZone: "UTC", day: "2-digit", month: "2-digit", ...(short ? {} : { year: "numeric" }) }).format(Date.UTC(y, m - 1, d, 12));
 }
 
 const LINE = { width: 560, height: 220, left: 40, right: 16, top: 20, bottom: 40 };
@@ -85,7 +100,7 @@ export function enrolmentLineSvg(t: Translator, days: readonly DailyEnrolments[]
 <line x1="${LINE.left}" y1="${LINE.top}" x2="${LINE.left}" y2="${baseline}" stroke="#1a1a1a"/>
 <polyline fill="none" stroke="#0b3b66" stroke-width="2" points="${points.map((p) => `${p.x},${p.y}`).join(" ")}"/>
 ${points.map(
-    (p, i) => html`<g><rect data-day="${days[i]!.day}" x="${p.x - 3.5}" y="${p.y - 3.5}" width="7" height="7" fill="#0b3b66"/><text x="${p.x}" y="${p.y - 8}" font-size="11" text-anchor="middle">${days[i]!.enrolled}</text>${i % labelEvery === 0 || i === days.length - 1 ? html`<text x="${p.x}" y="${baseline + 16}" font-size="11" text-anchor="middle">${days[i]!.day.slice(0, 5)}</text>` : ""}</g>`,
+    (p, i) => html`<g><rect data-day="${days[i]!.day}" x="${p.x - 3.5}" y="${p.y - 3.5}" width="7" height="7" fill="#0b3b66"/><text x="${p.x}" y="${p.y - 8}" font-size="11" text-anchor="middle">${days[i]!.enrolled}</text>${i % labelEvery === 0 || i === days.length - 1 ? html`<text x="${p.x}" y="${baseline + 16}" font-size="11" text-anchor="middle">${dayInLanguage(t, days[i]!.day, true)}</text>` : ""}</g>`,
   )}
 </svg>`;
 }

@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerAfterReply } from "./after-reply.ts";
-import { registerSessionLoading, signInForStaleForm } from "./auth.ts";
+import { readSessionForErrorPage, registerSessionLoading, signInForStaleForm } from "./auth.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
 import { clientErrorHandler } from "./client-errors.ts";
@@ -140,7 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   passkeyLibraryRoute(app);
-  registerErrorPages(app, config);
+  registerErrorPages(app, config, (request) => readSessionForErrorPage(deps, request));
   // A graceful stop behind a proxy that keeps connections alive (nginx's keepalive): once closing
   // starts, every answer, those to requests already in flight included, closes its connection. The
   // server closes only the connections idle at that moment; one busy then stayed open after its answer,

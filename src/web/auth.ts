@@ -147,8 +147,10 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
   app.decorateRequest("famos", null);
   app.decorateRequest("famosLapsed", false);
   app.addHook("preHandler", async (request, reply) => {
-    const access = request.routeOptions.config.access;
-    if (access === undefined) return; // static files, health and error routes need no session
+    // Static files, health and error routes need no session; the page for an address FAMOS has no
+    // page at reads it (public) only to speak a signed-in reader's saved language.
+    const access = request.routeOptions.config.access ?? (request.is404 ? "public" : undefined);
+    if (access === undefined) return;
     const sectionPost = request.routeOptions.config.sandboxedSection === true && request.method !== "GET" && request.method !== "HEAD";
     const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
     if (token) {
@@ -171,6 +173,19 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
       throw new HttpProblem(403, "The support console needs a sign-in with a one time passcode: sign out and sign in again.");
     }
   });
+}
+
+/**
+ * The session of a request refused before the session hook ran (a form whose Origin or CSRF token is
+ * refused, a body too large or of the wrong kind), read for its error page alone: the page speaks a
+ * signed-in user's saved language, like every other page, rather than the browser's. Nothing is
+ * decided by it, and a session that cannot be read leaves the page in the browser's language.
+ */
+export async function readSessionForErrorPage(deps: Pick<Deps, "config" | "db" | "clock">, request: FastifyRequest): Promise<void> {
+  if (request.famos || request.t) return;
+  const token = request.cookies?.[sessionCookieName(deps, request)];
+  if (!token) return;
+  request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session).catch(() => null);
 }
 
 /**

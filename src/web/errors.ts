@@ -54,8 +54,8 @@ const TITLES: Record<number, MessageKey> = {
  * detail of a 5xx is logged, never shown (ASVS 7.4.1). A database that is temporarily unavailable
  * (store/database-unavailable.ts) is a 503 with Retry-After, which load balancers and clients retry.
  */
-export function registerErrorPages(app: FastifyInstance, config: Readonly<Config>): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+export function registerErrorPages(app: FastifyInstance, config: Readonly<Config>, readSession: (request: FastifyRequest) => Promise<void> = async () => {}): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     let status = error.statusCode ?? 500;
     if (status < 400 || status > 599) status = 500;
     let text: string;
@@ -83,6 +83,10 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
       text = "FAMOS could not read that request.";
     }
     if (retry !== undefined) reply.header("retry-after", String(retry));
+    // A refusal before the route (CSRF, Origin, body) speaks a signed-in user's saved language too.
+    // A fault of ours (5xx) reads nothing more, nor does the request limit's 429, which stays cheap
+    // (signed-in sessions are not limited).
+    if (status < 500 && status !== 429) await readSession(request);
     return sendProblem(request, reply, config, status, text);
   });
 

@@ -3,6 +3,7 @@ import { IntlMessageFormat } from "intl-messageformat";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { CATALOGUES } from "../../src/i18n/catalogues.ts";
+import { formatDate } from "../../src/platform/format.ts";
 import type { Locale } from "../../src/i18n/locales.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { FormClient, signIn, type TestUser } from "../support/client.ts";
@@ -242,6 +243,15 @@ describe.each([
     const page = await agent.post(`/support/users/${target.id}/reset`, identity);
     expect(page.body).toContain("<strong>&lt;img src=x onerror=alert(1)&gt;</strong>");
     expect(page.body).not.toContain("<img src=x");
+  });
+
+  it("writes the days of Rollout's enrolments as the language writes dates, in its table and under its chart", async () => {
+    const page = (await agent.get("/support/rollout")).body;
+    // The days are FAMOS_TIMEZONE's (the caption says so); today is the last of them.
+    const today = u.clock.now();
+    const dayAndMonth = new Intl.DateTimeFormat(locale, { timeZone: u.config.timezone, day: "2-digit", month: "2-digit" }).format(today);
+    expect(page).toContain(`<th scope="row">${formatDate(today, u.config.timezone, locale)}</th>`);
+    expect(page).toContain(`text-anchor="middle">${dayAndMonth}</text>`);
   });
 
   it("shows console times in the support user's zone, with the ISO 8601 form and its offset beside", async () => {

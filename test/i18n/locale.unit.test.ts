@@ -146,6 +146,36 @@ describe("language and time zone in requests (issue 16)", () => {
     expect((await findUserById(u.deps.db, user.id))!.locale).toBeNull();
   });
 
+  it("a signed-in user's saved language wins on the page for an address FAMOS has no page at, too", async () => {
+    const { client, user } = await signIn({ app: u.app, mailbox: u.mailbox, deps: u.deps });
+    await u.deps.db.updateTable("users").set({ locale: "de", time_zone: "Europe/Berlin" }).where("id", "=", user.id).execute();
+    const english = new FormClient(u.app, client.ip, { "accept-language": "en-GB,en;q=0.9" });
+    for (const [name, value] of client.cookies) english.cookies.set(name, value);
+    expect(lang((await english.get("/profile")).body)).toBe("de");
+    const missing = await english.get("/support/user/typo");
+    expect(missing.statusCode).toBe(404);
+    expect(lang(missing.body)).toBe("de");
+    expect(missing.body).toContain("Seite nicht gefunden");
+    // Signed out, the browser's language again.
+    expect(lang((await new FormClient(u.app, client.ip, { "accept-language": "en-GB" }).get("/support/user/typo")).body)).toBe("en-GB");
+  });
+
+  it("a signed-in user's saved language wins on the page of a form refused before its route (expired token, wrong kind of body)", async () => {
+    const { client, user } = await signIn({ app: u.app, mailbox: u.mailbox, deps: u.deps });
+    await u.deps.db.updateTable("users").set({ locale: "de", time_zone: "Europe/Berlin" }).where("id", "=", user.id).execute();
+    const english = new FormClient(u.app, client.ip, { "accept-language": "en-GB,en;q=0.9" });
+    for (const [name, value] of client.cookies) english.cookies.set(name, value);
+    await english.get("/profile");
+    const expired = await english.post("/profile/language", { locale: "fr", timeZone: "" }, { csrf: "an-expired-token" });
+    expect(expired.statusCode).toBe(403);
+    expect(lang(expired.body)).toBe("de");
+    expect(expired.body).toContain("Nicht erlaubt");
+    const json = await english.post("/profile/language", {}, { headers: { "content-type": "application/json" } });
+    expect(json.statusCode).toBe(415);
+    expect(lang(json.body)).toBe("de");
+    expect((await findUserById(u.deps.db, user.id))!.locale).toBe("de");
+  });
+
   it("mails follow the recipient's saved language and zone, not the language of whoever caused them", async () => {
     const user = await addUser(u.deps);
     await u.deps.db.updateTable("users").set({ locale: "fr", time_zone: "America/New_York" }).where("id", "=", user.id).execute();

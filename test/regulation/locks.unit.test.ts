@@ -139,8 +139,9 @@ describe("the lock notice (unit tier)", () => {
     expect(text).toContain(
       `Sign-in to FAMOS with the login ID ${user.login_id} has been paused for 2 minutes (until ${formatDateTime(now() + 2 * MINUTE, unit.deps.config.timezone)}) after 5 wrong passwords in a row.`,
     );
-    expect(text).toContain("If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab");
-    expect(text).toContain(`when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`);
+    expect(text).toContain(
+      `If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`,
+    );
     expect(unit.queued).toBe(before + 1);
   });
 
@@ -156,6 +157,23 @@ describe("the lock notice (unit tier)", () => {
       const tz = unit.deps.config.timezone;
       expect(text, locale).toContain(formatDateTime(Date.UTC(2026, 10, 28, 14, 2), tz, locale));
       expect(text, locale).not.toContain(formatDateTime(Date.UTC(2026, 10, 28, 14, 1), tz, locale));
+    }
+  });
+
+  it("keeps each sentence in one paragraph, in every language and every kind of lock (a screen reader pauses between paragraphs)", async () => {
+    const started = { lockStarted: true, failures: 5, pause: null };
+    for (const locale of LOCALES) {
+      const user = { ...(await addUser(unit.deps)), locale };
+      await tellLockStarted(unit.deps, user, "password", { ...started, hardLocked: false, lockedUntil: now() + 2 * MINUTE }, now());
+      await tellLockStarted(unit.deps, user, "code", { ...started, hardLocked: true, lockedUntil: Infinity }, now());
+      await tellLockStarted(unit.deps, user, "reset", { ...started, hardLocked: false, lockedUntil: now() + 2 * MINUTE }, now());
+      await tellLockStarted(unit.deps, user, "reset", { ...started, hardLocked: true, lockedUntil: Infinity }, now());
+      for (const mail of await mails(user.id)) {
+        const paragraphs = mail.text_body.split("\n\n");
+        // Every paragraph ends a sentence: none stops mid-sentence to go on in the next one.
+        for (const p of paragraphs) expect(p, `${locale}: ${mail.subject}`).toMatch(/[.!?]$/);
+        expect(mail.html_body.match(/<p>/g), `${locale}: ${mail.subject}`).toHaveLength(paragraphs.length);
+      }
     }
   });
 

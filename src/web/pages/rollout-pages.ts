@@ -1,6 +1,6 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { enrolmentLineSvg, partnerBarsSvg } from "../../rollout/charts.ts";
+import { dayInLanguage, enrolmentLineSvg, partnerBarsSvg } from "../../rollout/charts.ts";
 import type { RolloutPlan } from "../../rollout/plan.ts";
 import { FIGURE_COLUMNS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
 import { csrfField, message } from "../layout.ts";
@@ -68,6 +68,16 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   return html`<section aria-labelledby="plan-heading"><h2 id="plan-heading">${t.text("rollout.plan.heading")}</h2>${list}${form}</section>`;
 }
 
+/**
+ * A figures table in a region that scrolls sideways when the window is narrower than the table (WCAG
+ * 1.4.10 lets a data table keep its columns): squeezed to the window instead, its words and partner
+ * numbers broke letter by letter ("01/23/4"). Focusable, so a keyboard can scroll it; named by the
+ * table's caption.
+ */
+function figuresScroll(id: string, table: SafeHtml): SafeHtml {
+  return html`<div class="figures-scroll" role="region" tabindex="0" aria-labelledby="${id}-caption">${table}</div>`;
+}
+
 /** The console page "Rollout": plan, overall figures, a bar per partner, enrolments per day. */
 export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
   const { t } = frame;
@@ -77,26 +87,26 @@ export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
 ${message("info", v.info)}${message("error", v.error)}
 <section aria-labelledby="overall-heading"><h2 id="overall-heading">${t.text("rollout.overall.heading")}</h2>
 <p>${t.html("rollout.overall.share", { share: html`<strong data-figure="enrolled-share">${percent(t, overall.enrolled, overall.users)}</strong>`, count: overall.users })}</p>
-<table class="figures" id="overall"><caption class="visually-hidden">${t.text("rollout.overall.caption")}</caption>
-<thead><tr>${head}</tr></thead><tbody><tr>${figureCells(overall)}</tr></tbody></table>
+${figuresScroll("overall", html`<table class="figures" id="overall"><caption class="visually-hidden" id="overall-caption">${t.text("rollout.overall.caption")}</caption>
+<thead><tr>${head}</tr></thead><tbody><tr>${figureCells(overall)}</tr></tbody></table>`)}
 <p><a class="button secondary" href="/support/rollout.csv">${t.text("console.downloadCsv")}</a></p>
 </section>
 ${planSection(frame, v)}
 <section aria-labelledby="partners-heading"><h2 id="partners-heading">${t.text("rollout.partners.heading")}</h2>
 <div class="chart-beside">
 ${partnerBarsSvg(t, partners, "partners-chart")}
-<table class="figures" id="partners"><caption>${t.text("rollout.partners.caption")}</caption>
+${figuresScroll("partners", html`<table class="figures" id="partners"><caption id="partners-caption">${t.text("rollout.partners.caption")}</caption>
 <thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${t.text("rollout.starts")}</th>${head}</tr></thead>
 <tbody>${partners.map(
     (p) => html`<tr data-partner="${p.partnerNumber}"><th scope="row">${p.partnerNumber}</th><td>${p.startsAt === null ? t.text("rollout.partners.now") : consoleTime(t, p.startsAt)}</td>${figureCells(p)}</tr>`,
-  )}</tbody></table>
+  )}</tbody></table>`)}
 </div></section>
 <section aria-labelledby="days-heading"><h2 id="days-heading">${t.text("rollout.days.heading")}</h2>
 <div class="chart-beside">
 ${enrolmentLineSvg(t, days, "days-chart")}
-<table class="figures" id="days"><caption>${t.text("rollout.days.caption", { zone: frame.config.timezone })}</caption>
+${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.text("rollout.days.caption", { zone: frame.config.timezone })}</caption>
 <thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th></tr></thead>
-<tbody>${days.map((d) => html`<tr><th scope="row">${d.day}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>
+<tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>`)}
 </div></section>
 <p class="advice">${t.text("rollout.countedWithin")}</p>`;
   return supportPage(frame, t.text("console.nav.rollout"), "rollout", body);
