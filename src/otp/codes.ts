@@ -50,8 +50,9 @@ export async function issueCode(
     // once (parallel "Forgot password?" requests, two sign-ins) take turns on its row, and each count
     // sees the codes the others made.
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: flow.user_id });
-    const [recent] = await codesInLastHour(flow.kind === "password-reset", tx, flow.user_id, now - HOUR);
-    if (Number(recent?.n ?? 0) >= otp.perHour) return { kind: "hour-cap", retryAt: Number(recent?.oldest) + HOUR };
+    const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR);
+    const retryAt = hourCap(otp.perHour, flow.kind === "password-reset", recent, now);
+    if (retryAt !== null) return { kind: "hour-cap", retryAt };
   }
   // One conditional update both checks and counts, so two racing Regenerate clicks can't both pass,
   // and none passes once the flow is finished: the flow the caller read may have ended since.
@@ -101,22 +102,43 @@ export async function issueCode(
 }
 
 /**
- * The account's codes of the last hour in one budget: the self-service reset's (FAMOS_PASSWORD_RESET=self)
- * apart from the others. "Forgot password?" needs only a login ID, so had its codes counted with the
- * sign-in's, a stranger's few requests an hour would have left the owner's sign-in no code to send
- * (SPEC "Locks": a stranger who knows a login ID cannot keep its owner out), as the reset's wrong codes
- * count apart from the sign-in's (regulation/throttle.ts, FailureKind "reset"). Each budget is
- * FAMOS_OTP_PER_HOUR; the sign-in's counts sign-in, enrolment and email-change codes, which a password
- * or a signed-in session asked for. Built and compiled once per budget (issue 17).
+ * SPEC "Regenerate": at most FAMOS_OTP_PER_HOUR codes per account an hour, counting every code sent.
+ * Within that, the self-service reset's codes (FAMOS_PASSWORD_RESET=self) have a share of their own,
+ * half of it: "Forgot password?" needs only a login ID, so a stranger asking again and again spent
+ * the whole hour's codes and left the owner's sign-in none to send, in her usual browser too (SPEC
+ * "Locks": a stranger who knows a login ID cannot keep its owner out). Now a stranger's requests stop
+ * at the reset's share, and the rest of the hour's codes stay for what a password or a signed-in
+ * session asks for. (With FAMOS_OTP_PER_HOUR=1 the reset's share is none: that one code is the owner's.)
+ * Null: a code may be sent; else when one may be, an hour after the oldest code that stops it.
  */
-const codesInLastHour = preparedQueryFor((reset: boolean, db, userId: string, since: number) =>
+export function hourCap(
+  perHour: number,
+  reset: boolean,
+  recent: { n: number; oldest: number | null; resets: number; oldestReset: number | null } | undefined,
+  now: number,
+): number | null {
+  const after = (oldest: number | null | undefined) => Number(oldest ?? now) + HOUR;
+  if (Number(recent?.n ?? 0) >= perHour) return after(recent?.oldest);
+  if (reset && Number(recent?.resets ?? 0) >= Math.floor(perHour / 2)) return after(recent?.oldestReset);
+  return null;
+}
+
+/** The account's codes of the last hour, and the reset's among them (hourCap). Built and compiled once (issue 17). */
+const codesInLastHour = preparedQuery((db, userId: string, since: number) =>
   db
     .selectFrom("codes")
     .innerJoin("flows", "flows.id", "codes.flow_id")
-    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.min<number>("codes.created_at").as("oldest")])
+    .select((eb) => {
+      const isReset = eb("flows.kind", "=", "password-reset");
+      return [
+        eb.fn.countAll<number>().as("n"),
+        eb.fn.min<number>("codes.created_at").as("oldest"),
+        eb.fn.count<number>(eb.case().when(isReset).then(1).end()).as("resets"),
+        eb.fn.min<number | null>(eb.case().when(isReset).then(eb.ref("codes.created_at")).end()).as("oldestReset"),
+      ];
+    })
     .where("codes.user_id", "=", userId)
-    .where("codes.created_at", ">", since)
-    .where("flows.kind", reset ? "=" : "<>", "password-reset"),
+    .where("codes.created_at", ">", since),
 );
 /**
  * One conditional update both checks and counts; RETURNING gives the count, and says whether it

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
-import { currentCode, flowWithCurrentCode, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
+import { currentCode, flowWithCurrentCode, hourCap, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../../src/otp/flows.ts";
 import type { Random } from "../../src/platform/random.ts";
 import { addUser } from "../support/app.ts";
@@ -337,5 +337,27 @@ describe("codes are keyed by FAMOS_SECRET (the code key of src/platform/keys.ts)
     } finally {
       for (const unit of units) await unit.close();
     }
+  });
+});
+
+describe("hourCap: the hour's codes, counting every code sent, and the reset's share of them", () => {
+  const HOUR = 60 * MINUTE;
+  const now = 10 * HOUR;
+  const recent = (n: number, resets: number) => ({ n, oldest: now - 50 * MINUTE, resets, oldestReset: resets > 0 ? now - 20 * MINUTE : null });
+
+  it("SPEC Regenerate: every code counts toward FAMOS_OTP_PER_HOUR, the reset's included", () => {
+    expect(hourCap(10, false, undefined, now)).toBeNull();
+    expect(hourCap(10, false, recent(9, 4), now)).toBeNull();
+    expect(hourCap(10, false, recent(10, 5), now)).toBe(now + 10 * MINUTE);
+    expect(hourCap(10, true, recent(10, 0), now)).toBe(now + 10 * MINUTE);
+  });
+
+  it("SPEC Locks: a reset (a login ID is all it needs) stops at half, leaving the owner's sign-in the rest", () => {
+    expect(hourCap(10, true, recent(4, 4), now)).toBeNull();
+    expect(hourCap(10, true, recent(5, 5), now)).toBe(now + 40 * MINUTE);
+    expect(hourCap(10, false, recent(5, 5), now)).toBeNull();
+    expect(hourCap(3, true, recent(1, 1), now)).toBe(now + 40 * MINUTE);
+    // One code an hour is the owner's: the reset sends none.
+    expect(hourCap(1, true, recent(0, 0), now)).toBe(now + HOUR);
   });
 });
