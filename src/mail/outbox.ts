@@ -194,6 +194,22 @@ const markSentAs = (scrub: boolean) =>
 const markSentScrubbed = markSentAs(true);
 const markSentKept = markSentAs(false);
 
+/**
+ * Extends the lease of a claim that is only now reaching the SMTP server (it waited for a connection):
+ * its lease was counted from the claim, so without this a drain could take it as abandoned while it is
+ * being sent and send it a second time. False when the claim was lost already (another sender took it).
+ */
+export async function renewLease(db: Kysely<Database>, claim: Pick<OutboxMessage, "id" | "attempts">, leaseUntil: number): Promise<boolean> {
+  const result = await db
+    .updateTable("outbox")
+    .set({ lease_until: leaseUntil })
+    .where("id", "=", claim.id)
+    .where("attempts", "=", claim.attempts)
+    .where("state", "=", "sending")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 /** Puts a message back in the queue for a later try, or marks it failed for good (`retryAt` null). */
 export async function markAttemptFailed(
   db: Kysely<Database>,

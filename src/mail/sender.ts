@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, markAttemptFailed, markSent, renewLease, type OutboxMessage } from "./outbox.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -65,6 +65,9 @@ export class MailSender {
   private readonly direct = new Set<Promise<void>>();
   /** This process queued mail (a wake after its commit, or a message handed over claimed). */
   private queued = false;
+  /** Messages at the SMTP server now, drained and handed over alike: at most `batch`, the pool's connections. */
+  private atServer = 0;
+  private readonly waitingForServer: (() => void)[] = [];
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
 
@@ -215,14 +218,47 @@ export class MailSender {
     this.waiting.clear();
   }
 
+  /**
+   * Waits for one of the pool's connections, so a message waits here rather than inside the SMTP
+   * pool, where its lease would run on unseen: a burst of codes (a dealership opening, a slow relay)
+   * would have the last ones taken again by a drain and mailed twice. One that waited past half its
+   * lease renews it before it goes; false when the claim was lost meanwhile (another sender has it).
+   */
+  private async reachServer(message: OutboxMessage): Promise<boolean> {
+    if (this.atServer < this.options.batch) this.atServer += 1;
+    else await new Promise<void>((resolve) => this.waitingForServer.push(resolve));
+    const now = this.deps.clock.now();
+    if (message.lease_until === null || now < message.lease_until - this.options.leaseMs / 2) return true;
+    try {
+      if (await renewLease(this.deps.db, message, now + this.options.leaseMs)) return true;
+    } catch (error) {
+      this.deps.logger?.error({ err: error, mail: message.id }, "could not renew a mail's lease");
+    }
+    this.leaveServer();
+    return false;
+  }
+
+  /** The connection goes to the next message waiting, if any. */
+  private leaveServer(): void {
+    const next = this.waitingForServer.shift();
+    if (next) next();
+    else this.atServer -= 1;
+  }
+
   private async sendOne(message: OutboxMessage): Promise<void> {
     const { db, transport, from, clock, logger } = this.deps;
     const log = { mail: message.id, kind: message.kind, attempts: message.attempts };
+    if (!(await this.reachServer(message))) {
+      logger?.warn(log, "mail waited past its lease and another sender has it; not sent here");
+      return;
+    }
     let failure: unknown = null;
     try {
       await transport.send(message, from);
     } catch (error) {
       failure = error;
+    } finally {
+      this.leaveServer();
     }
     try {
       if (failure === null) {

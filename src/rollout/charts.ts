@@ -88,7 +88,10 @@ export function linePoints(days: readonly DailyEnrolments[]): { x: number; y: nu
   }));
 }
 
-/** Enrolments per day as a line with a marked, labelled point for each day. */
+/**
+ * Enrolments per day as a line with a marked, labelled point for each day. The last day's label ends
+ * at the chart's edge: centred on its point, a longer date ("28.11.") ran past it and was cut off.
+ */
 export function enrolmentLineSvg(t: Translator, days: readonly DailyEnrolments[], id: string): SafeHtml {
   const points = linePoints(days);
   const baseline = LINE.height - LINE.bottom;
@@ -100,7 +103,7 @@ export function enrolmentLineSvg(t: Translator, days: readonly DailyEnrolments[]
 <line x1="${LINE.left}" y1="${LINE.top}" x2="${LINE.left}" y2="${baseline}" stroke="#1a1a1a"/>
 <polyline fill="none" stroke="#0b3b66" stroke-width="2" points="${points.map((p) => `${p.x},${p.y}`).join(" ")}"/>
 ${points.map(
-    (p, i) => html`<g><rect data-day="${days[i]!.day}" x="${p.x - 3.5}" y="${p.y - 3.5}" width="7" height="7" fill="#0b3b66"/><text x="${p.x}" y="${p.y - 8}" font-size="11" text-anchor="middle">${days[i]!.enrolled}</text>${i % labelEvery === 0 || i === days.length - 1 ? html`<text x="${p.x}" y="${baseline + 16}" font-size="11" text-anchor="middle">${dayInLanguage(t, days[i]!.day, true)}</text>` : ""}</g>`,
+    (p, i) => html`<g><rect data-day="${days[i]!.day}" x="${p.x - 3.5}" y="${p.y - 3.5}" width="7" height="7" fill="#0b3b66"/><text x="${p.x}" y="${p.y - 8}" font-size="11" text-anchor="middle">${days[i]!.enrolled}</text>${i % labelEvery === 0 || i === days.length - 1 ? html`<text ${i > 0 && i === days.length - 1 ? html`x="${LINE.width - 1}" text-anchor="end"` : html`x="${p.x}" text-anchor="middle"`} y="${baseline + 16}" font-size="11">${dayInLanguage(t, days[i]!.day, true)}</text>` : ""}</g>`,
   )}
 </svg>`;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCALES } from "../../src/i18n/locales.ts";
 import { addUser, listen, type TestApp } from "../support/app.ts";
 import { useBrowser } from "../support/browser-app.ts";
 import { expectAccessible } from "../support/browser.ts";
@@ -11,7 +12,7 @@ import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
  * own navigation included). Two pages with the most text: a user's page and Rollout. The session
  * comes from a sign-in over real HTTP; its cookies are handed to the browser.
  */
-describe("the support console in German, in Chromium", () => {
+describe("the support console in German and every other language, in Chromium", () => {
   const chromium = useBrowser();
   let u: UnitApp;
   let base: string;
@@ -57,4 +58,63 @@ describe("the support console in German, in Chromium", () => {
       expect(narrowest, path).toBeGreaterThanOrEqual(120);
     }
   });
+
+  /**
+   * Rollout's charts and the figures beside them, in every language, on a wide screen and a phone:
+   * each bar's words ("1 ingeschreven, 0 in behandeling, 1 niet begonnen") were cut off at the chart's
+   * edge in every language but English, and the figures table beside the chart was squeezed to a few
+   * pixels a column even at 1280 px, a partner number broken over three lines ("01/23/4").
+   */
+  it("shows every word of the charts inside them, no two overlapping, and breaks no word of the figures, at 1280 and 375 px", async () => {
+    const admin = await addUser(u.deps, { role: "admin", partnerNumber: "04711" });
+    await addUser(u.deps, { partnerNumber: "04711", email: null });
+    await addUser(u.deps, { partnerNumber: "DE-0815-4711" });
+    const client = new FormClient(overHttp(base));
+    await signIn({ mailbox: u.mailbox }, { user: admin, client });
+
+    for (const locale of LOCALES) {
+      await u.deps.db.updateTable("users").set({ locale }).where("id", "=", admin.id).execute();
+      for (const width of [1280, 375]) {
+        const page = await chromium.newPage({ viewport: { width, height: 900 } });
+        await page.context().addCookies([...client.cookies].map(([name, value]) => ({ name, value, url: base })));
+        await page.goto(`${base}/support/rollout`);
+        const where = `${locale} at ${width} px`;
+        expect(await page.getAttribute("html", "lang"), where).toBe(locale);
+
+        // Each text of each chart lies inside the chart's drawing (an SVG clips what is outside it), and
+        // apart from every other text.
+        const charts = await page.evaluate(() =>
+          [...document.querySelectorAll("svg.chart")].map((svg) => {
+            const box = (svg as SVGSVGElement).viewBox.baseVal;
+            const texts = [...svg.querySelectorAll("text")].map((t) => ({ text: t.textContent ?? "", b: t.getBBox() }));
+            const outside = texts.filter(({ b }) => b.x < 0 || b.y < 0 || b.x + b.width > box.width || b.y + b.height > box.height).map((t) => t.text);
+            const overlapping = texts.flatMap((a, i) =>
+              texts.slice(i + 1).filter(({ b }) => a.b.x < b.x + b.width && b.x < a.b.x + a.b.width && a.b.y < b.y + b.height && b.y < a.b.y + a.b.height).map((b) => `${a.text} / ${b.text}`),
+            );
+            return { outside, overlapping };
+          }),
+        );
+        expect(charts.length, where).toBe(2);
+        for (const chart of charts) expect(chart, where).toEqual({ outside: [], overlapping: [] });
+
+        // No word of the figures tables is broken over lines: a cell takes no more lines than it has words.
+        const broken = await page.evaluate(() =>
+          [...document.querySelectorAll("table.figures th, table.figures td")].flatMap((cell) => {
+            const words = (cell.textContent ?? "").trim().split(/\s+/).filter(Boolean);
+            if (words.length === 0) return [];
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+            return lines > words.length ? [`${words.join(" ")}: ${lines} lines`] : [];
+          }),
+        );
+        expect(broken, where).toEqual([]);
+        // And the page itself never scrolls sideways (WCAG 1.4.10).
+        expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), where).toBeLessThanOrEqual(0);
+        // A table's own region that scrolls sideways is named and reachable by keyboard (axe's scrollable-region-focusable).
+        if (width === 375) await expectAccessible(page);
+        await page.context().close();
+      }
+    }
+  }, 240_000);
 });

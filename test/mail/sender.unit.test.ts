@@ -270,7 +270,17 @@ describe("MailSender.drain", () => {
 
   it("a send whose lease ran out meanwhile does not overwrite the new claim's outcome, and is not reported sent", async () => {
     const id = await enqueue();
-    await sendLostClaim();
+    const [claim] = await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    const sender = newSender();
+    sender.start();
+    smtp.delayData(Infinity);
+    sender.sendClaimed(claim!);
+    // At the relay when its lease runs out and another claim takes it.
+    await vi.waitUntil(() => smtp.messages.length === 1, { timeout: 10_000 });
+    clock.advance(OPTIONS.leaseMs + 1);
+    await claimDueMail(db, "sqlite", clock.now(), OPTIONS.leaseMs, 10);
+    smtp.delayData(0);
+    await sender.drain();
     expect(delivered("dealer@dealer.example")).toHaveLength(1);
     expect(await row(id)).toMatchObject({ state: "sending", attempts: 2 });
     expect(sent).toEqual([]);
@@ -392,6 +402,28 @@ describe("MailSender.sendClaimed and leaseUntil", () => {
     expect(delivered("claimed@dealer.example")).toHaveLength(1);
     expect(await row(message.id)).toMatchObject({ state: "sent", attempts: 1, text_body: "" });
     expect(sent).toEqual([[message.id, clock.now()]]);
+  });
+
+  it("a burst of codes larger than the pool, at a slow relay: the last one waits for a connection without its lease running out, and is mailed once", async () => {
+    const sender = newSender({ batch: 8 });
+    sender.start();
+    await sender.drain();
+    smtp.delayData(Infinity);
+    const now = clock.now();
+    const burst = [];
+    for (let i = 0; i < 9; i += 1) burst.push(await enqueueClaimedMail(db, now, cryptoRandom, "famos.test", codeMail(`burst${i}@dealer.example`), sender.leaseUntil(now)!));
+    for (const message of burst) sender.sendClaimed(message);
+    // Eight at the relay, which takes 40 s over them (inside the SMTP timeout); the ninth waits for a connection.
+    await vi.waitUntil(() => smtp.messages.length === 8, { timeout: 10_000 });
+    clock.advance(40_000);
+    smtp.delayData(2000);
+    await vi.waitUntil(() => smtp.messages.length === 9, { timeout: 10_000 });
+    // The ninth has been at the relay for 30 s, 70 s after it was written: a drain must leave it alone.
+    clock.advance(30_000);
+    await newSender().drain();
+    await sender.drain();
+    expect(delivered("burst8@dealer.example")).toHaveLength(1);
+    expect(await row(burst[8]!.id)).toMatchObject({ state: "sent", attempts: 1 });
   });
 
   it("a stopped sender hands a claimed message back to the queue, due now, for any sender to send", async () => {
