@@ -40,11 +40,7 @@ export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort()
  * find the first one's table and fail. Naming the schema also makes Kysely create it if missing.
  */
 async function migrator(store: Store): Promise<Migrator> {
-  let migrationTableSchema: string | undefined;
-  if (store.dialect === "postgres") {
-    migrationTableSchema = store.schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema;
-    if (!migrationTableSchema) throw new Error("PostgreSQL has no current schema: set ?schema= in FAMOS_DATABASE_URL");
-  }
+  const migrationTableSchema = store.dialect === "postgres" ? await migrationSchema(store) : undefined;
   return new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
@@ -52,6 +48,13 @@ async function migrator(store: Store): Promise<Migrator> {
     migrationLockTableName: "famos_migration_lock",
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
+}
+
+/** The PostgreSQL schema of FAMOS's tables and its migration table: ?schema=, else the current one. */
+async function migrationSchema(store: Store): Promise<string> {
+  const schema = store.schema ?? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema;
+  if (!schema) throw new Error("PostgreSQL has no current schema: set ?schema= in FAMOS_DATABASE_URL");
+  return schema;
 }
 
 function check(result: MigrationResultSet): MigrationResultSet {
@@ -118,11 +121,32 @@ export class NewerDatabase extends Error {
 
 /** Migrations applied to the database that this build does not have, oldest first (none: not newer). */
 export async function unknownMigrations(store: Store): Promise<string[]> {
-  const known = await withRetry(async () => (await migrator(store)).getMigrations());
-  // A newer FAMOS applied 001 too: with none of ours applied there is no migration table to read yet.
-  if (known.every((m) => m.executedAt === undefined)) return [];
-  const applied = await store.db.selectFrom("famos_migration" as never).select(sql<string>`name`.as("name")).orderBy(sql`name`).execute();
-  return applied.map((row) => row.name).filter((name) => !MIGRATION_NAMES.includes(name));
+  return (await appliedMigrations(store)).filter((name) => !MIGRATION_NAMES.includes(name));
+}
+
+/**
+ * The names in the migration table, oldest first; none while it does not exist yet (a new database).
+ * Read directly in the table's own schema: Kysely's getMigrations first introspects every table of
+ * every schema of a PostgreSQL database, a query that waits on any other schema's DDL and fails when
+ * a table is dropped under it (tests, staging beside production), and that `famos serve`, every
+ * command and /readyz would otherwise run at each start or probe.
+ */
+async function appliedMigrations(store: Store): Promise<string[]> {
+  const schema = store.dialect === "postgres" ? await migrationSchema(store) : undefined;
+  const table = sql.table(schema ? `${schema}.famos_migration` : "famos_migration");
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${table} order by name`.execute(store.db);
+    return rows.map((row) => row.name);
+  } catch (error) {
+    if (missingTable(error)) return [];
+    throw error;
+  }
+}
+
+/** PostgreSQL's undefined table or schema, SQLite's "no such table": nothing migrated yet. */
+function missingTable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "42P01" || code === "3F000" || (code === "SQLITE_ERROR" && typeof message === "string" && message.startsWith("no such table"));
 }
 
 /** Brings the schema to the latest migration; throws with the failing migration's name, or NewerDatabase. */
@@ -147,8 +171,8 @@ export async function migrateDownAll(store: Store): Promise<MigrationResultSet> 
 
 /** Migrations not yet applied, oldest first: none means ready (the readiness check). */
 export async function pendingMigrations(store: Store): Promise<string[]> {
-  const list = await withRetry(async () => (await migrator(store)).getMigrations());
-  return list.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  const applied = new Set(await appliedMigrations(store));
+  return MIGRATION_NAMES.filter((name) => !applied.has(name));
 }
 
 /** True when every migration has been applied. */
