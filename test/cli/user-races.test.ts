@@ -159,11 +159,17 @@ describe("two instances starting at once on one empty database (postgres)", () =
     await store.db.deleteFrom("users").execute();
     await store.close();
     const hold = await holdWrites(database.url, "users");
-    const both = [await start(hold.env)];
+    // The insert waits at the held lock until both are there: on a loaded machine the second instance's
+    // start takes longer than FAMOS_DATABASE_TIMEOUT (5 s), which would end the first's waiting insert
+    // ("Query read timeout") and the instance with it. The bound itself is tested in store/statement-bound.
+    const env = { ...hold.env, FAMOS_DATABASE_TIMEOUT: "2m" };
+    const both = [await start(env)];
     try {
       await until("the first instance at the demo user's insert", async () => (await hold.waiting()) === 1, 30_000);
-      both.push(await start(hold.env));
-      await until("both instances at the demo user's insert", async () => (await hold.waiting()) === 2, 30_000);
+      both.push(await start(env));
+      await until("both instances at the demo user's insert", async () => (await hold.waiting()) === 2, 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${both.map(({ server }, i) => `instance ${i + 1}: ${server.stderr()}`).join("\n")}`);
+      });
     } finally {
       await hold.release();
     }
