@@ -109,7 +109,7 @@ function shown(value: string): string {
   return terminalJson(short);
 }
 
-/** Login IDs repeated in the file (case ignored) are ambiguous: none of those rows is taken. */
+/** Login IDs repeated in the file (the same login key: case and accent composition ignored) are ambiguous: none of those rows is taken. */
 function refuseRepeatedLoginIds(rows: ImportedUser[], refused: RefusedRow[]): { rows: ImportedUser[]; refused: RefusedRow[] } {
   const lines = new Map<string, number[]>();
   for (const row of rows) {

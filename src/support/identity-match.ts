@@ -1,3 +1,5 @@
+import { loginKey } from "../users/users.ts";
+
 /**
  * SPEC item 8: the name, login ID and partner number from the user's "OTP email reset" request must
  * all match the account before support may reset it.
@@ -16,9 +18,9 @@ export function sameName(typed: string, stored: string): boolean {
   return fold(typed) !== "" && fold(typed) === fold(stored);
 }
 
-/** Case ignored, as at sign-in. */
+/** Case and the composition of accents ignored, as at sign-in (loginKey). */
 export function sameLoginId(typed: string, stored: string): boolean {
-  return typed.trim() !== "" && typed.trim().toLowerCase() === stored.trim().toLowerCase();
+  return typed.trim() !== "" && loginKey(typed) === loginKey(stored);
 }
 
 /** Exact after trimming: leading zeros count ("01234" is not "1234"). */

@@ -8,9 +8,16 @@ export type User = UsersTable;
 export type Role = User["role"];
 export const ROLES: readonly Role[] = ["user", "support", "admin"];
 
-/** Login IDs are unique without regard to case: "Alice" signs in as "alice". */
+/**
+ * Login IDs are unique without regard to case ("Alice" signs in as "alice") or to how their accents
+ * are composed: "ü" as U+00FC, as Windows and most keyboards type it, or as "u" and U+0308, as a
+ * staff list exported on a Mac often has it, is one text (Unicode canonical equivalence, NFC), so the
+ * two can never be two accounts that look the same, and a re-exported list finds its staff. The one
+ * rule for a login ID's identity (sign-in, locks, the import, support's checks, the audit subject);
+ * migration 013 gives older accounts' keys this form.
+ */
 export function loginKey(loginId: string): string {
-  return loginId.trim().toLowerCase();
+  return loginId.normalize("NFC").trim().toLowerCase().normalize("NFC");
 }
 
 // Issue 17: once per password step; built and compiled once.
