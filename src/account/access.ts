@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Translator } from "../i18n/translator.ts";
 import { voidUserCodes } from "../otp/codes.ts";
-import { endUserSessions } from "../session/sessions.ts";
+import { endUserSessions, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 
@@ -37,13 +37,24 @@ export function sameAccess(seen: User, current: User): boolean {
 
 /**
  * Ends everything that lets this user in now: every live session and every pending code (and so the
- * flows they belong to). One home for "cut this account off", used by disable, erase and a temporary
- * password; device cookies (helper A's work) are to end here too.
+ * flows they belong to: a sign-in's, an email change's, a "Forgot password?" reset's). One home for
+ * "cut this account off", used by disable, erase, a temporary password, a completed reset and a
+ * password change. A change the user makes in a session of hers (Profile, "Choose a new password")
+ * keeps that session and its flow (`keep`); everything else ends, so a reset's code asked for before
+ * the change (by whoever reads the mailbox) cannot replace the password she has just chosen.
+ * Device cookies (helper A's work) are to end here too.
  */
-export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string): Promise<number> {
-  await voidUserCodes(db, userId, reason, now);
-  await db.updateTable("flows").set({ finished_at: now }).where("user_id", "=", userId).where("finished_at", "is", null).execute();
-  return endUserSessions(db, userId, now, reason);
+export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<number> {
+  const keptFlow = keep?.flow_id ?? null;
+  await voidUserCodes(db, userId, reason, now, keptFlow);
+  await db
+    .updateTable("flows")
+    .set({ finished_at: now })
+    .where("user_id", "=", userId)
+    .where("finished_at", "is", null)
+    .$if(keptFlow !== null, (qb) => qb.where("id", "!=", keptFlow!))
+    .execute();
+  return endUserSessions(db, userId, now, reason, keep?.id);
 }
 
 /** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */

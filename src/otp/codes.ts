@@ -298,9 +298,20 @@ export function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: stri
   return voidLiveCodes(db, "flow_id", flowId, reason, now);
 }
 
-/** Voids every live code of a user (a new enrolment address, a support reset, a password change). */
-export function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number): Promise<void> {
-  return voidLiveCodes(db, "user_id", userId, reason, now);
+/**
+ * Voids every live code of a user (a new enrolment address, a support reset, a password change),
+ * except those of `exceptFlowId` when given: the flow of the session making the change.
+ */
+export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number, exceptFlowId?: string | null): Promise<void> {
+  if (!exceptFlowId) return voidLiveCodes(db, "user_id", userId, reason, now);
+  await db
+    .updateTable("codes")
+    .set({ voided_at: now, void_reason: reason })
+    .where("user_id", "=", userId)
+    .where("flow_id", "!=", exceptFlowId)
+    .where("consumed_at", "is", null)
+    .where("voided_at", "is", null)
+    .execute();
 }
 
 /** A flow's current code with its mail's delivery state (see currentCode). */

@@ -4,7 +4,8 @@ import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
-import { advanceSession, endUserSessions, type Session } from "../session/sessions.ts";
+import { advanceSession, type Session } from "../session/sessions.ts";
+import { endUserAccess } from "../account/access.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { setPasswordHash, type User } from "../users/users.ts";
@@ -79,7 +80,9 @@ export async function replacePassword(
     if (!moved) return null;
     await setPasswordHash(tx, user.id, hash, now);
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
-    const ended = await endUserSessions(tx, user.id, now, "password-changed", session.id);
+    // Every other way in ends: the other sessions, and the codes of flows not this session's (a
+    // pending "Forgot password?" reset among them).
+    const ended = await endUserAccess(tx, user.id, now, "password-changed", moved.session);
     if (user.otp_email) {
       const mail = passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
