@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eraseUser } from "../../src/account/erase.ts";
 import { checkImportFile, IMPORT_COLUMNS } from "../../src/cli/import-file.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
@@ -60,6 +61,21 @@ describe("login IDs that differ only in how their accents are composed", () => {
     const answer = await client.post("/login", { loginId: decomposed, password: user.password });
     expect(answer.statusCode).toBe(303);
     expect(answer.headers.location).toBe("/otp");
+  });
+
+  it("erasing the account erases the form she typed, in either composition (GDPR art. 17)", async () => {
+    const loginId = `sören.${stamp}`;
+    const user = await addUser(t.deps, { loginId, partnerNumber: "0100" });
+    const typed = `  SÖREN.${stamp}`.normalize("NFD");
+    const client = new FormClient(t.app);
+    await client.get("/login");
+    expect((await client.post("/login", { loginId: typed, password: "not her password at all" })).statusCode).toBe(401);
+    const before = JSON.stringify(await t.deps.db.selectFrom("audit").select("detail").execute());
+    expect(before).toContain(JSON.stringify(typed).slice(1, -1));
+    const outcome = await eraseUser(t.deps, { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } }, user.id);
+    expect(outcome.kind).toBe("erased");
+    const trail = JSON.stringify(await t.deps.db.selectFrom("audit").select(["actor", "subject", "detail"]).execute());
+    expect(trail).not.toContain(`ren.${stamp}`);
   });
 });
 
