@@ -1,7 +1,7 @@
 import { stdin } from "node:process";
 import { loadConfig, type Config, type ConfigResult } from "../config/config.ts";
 import { maskSetting } from "../config/mask.ts";
-import { describeUnknown, resolveSettings, type ResolvedSettings } from "../config/sources.ts";
+import { describeUnknown, resolveSettings, settingsProblems, type ResolvedSettings } from "../config/sources.ts";
 import { SQLITE_BUSY_TIMEOUT_MS } from "../store/database.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
@@ -42,7 +42,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): { resolved: 
 /** The settings file and the environment combined, parsed; on any problem, every one is printed and the process exits 1. */
 export function settingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
   const { resolved, result } = readSettings(env);
-  const errors = [...resolved.problems, ...(result.ok ? [] : result.errors)];
+  const errors = settingsProblems(resolved, result.ok ? [] : result.errors);
   if (!result.ok || errors.length > 0) {
     // A problem quotes the value it got, which may hold anything the environment held.
     process.stderr.write(`FAMOS cannot start; fix these settings:\n${errors.map((e) => `  - ${terminalText(e)}`).join("\n")}\n`);

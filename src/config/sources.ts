@@ -21,6 +21,18 @@ export interface ResolvedSettings {
   unknown: UnknownSetting[];
   /** Unreadable files, a setting given both directly and as _FILE: reported with the settings' problems. */
   problems: string[];
+  /** Settings named as a file that could not be used (FAMOS_SECRET for FAMOS_SECRET_FILE): `problems` says why. */
+  unusableFiles: Set<string>;
+}
+
+/**
+ * Every problem of the settings, for the one report each command prints: the sources' (`resolved`)
+ * and the parser's (`errors`, loadConfig's). A setting whose file could not be read is not also
+ * reported missing ("is required in production"): the file's fault is the one to fix.
+ */
+export function settingsProblems(resolved: ResolvedSettings, errors: readonly string[]): string[] {
+  const unusable = [...resolved.unusableFiles];
+  return [...resolved.problems, ...errors.filter((error) => !unusable.some((setting) => error.startsWith(`${setting}: is required`)))];
 }
 
 /**
@@ -32,6 +44,7 @@ export function resolveSettings(processEnv: Env, configFile?: string): ResolvedS
   const problems: string[] = [];
   const unknown: UnknownSetting[] = [];
   const sources = new Map<string, SettingSource>();
+  const unusableFiles = new Set<string>();
   const env: Env = { ...processEnv };
   const layers: Array<{ label: string; values: Map<string, string> }> = [];
 
@@ -59,7 +72,10 @@ export function resolveSettings(processEnv: Env, configFile?: string): ResolvedS
           continue;
         }
         const secret = readSecretFile(name, value, problems);
-        if (secret === null) continue;
+        if (secret === null) {
+          unusableFiles.add(setting);
+          continue;
+        }
         env[setting] = secret;
         sources.set(setting, `${name} ${value}`);
         continue;
@@ -68,7 +84,7 @@ export function resolveSettings(processEnv: Env, configFile?: string): ResolvedS
       sources.set(name, layer.label);
     }
   }
-  return { env, sources, unknown, problems };
+  return { env, sources, unknown, problems, unusableFiles };
 }
 
 /** The line that reports an unknown setting, with the name it probably meant. */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { sql } from "kysely";
 import type { Config } from "../config/config.ts";
-import { describeUnknown, type ResolvedSettings } from "../config/sources.ts";
+import { describeUnknown, settingsProblems, type ResolvedSettings } from "../config/sources.ts";
 import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
 import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
@@ -22,7 +22,7 @@ export const MAX_CLOCK_SKEW_MS = 2000;
 
 /** The settings: unknown names and bad values fail here, though `serve` only warns of unknown ones. */
 export function checkSettings(resolved: ResolvedSettings, errors: string[]): CheckResult[] {
-  const problems = [...resolved.problems, ...errors, ...resolved.unknown.map(describeUnknown)];
+  const problems = [...settingsProblems(resolved, errors), ...resolved.unknown.map(describeUnknown)];
   if (problems.length === 0) return [{ check: "settings", status: "ok", detail: `${resolved.sources.size} set, the rest default` }];
   return problems.map((problem) => ({ check: "settings", status: "fail", detail: problem }));
 }

@@ -100,7 +100,7 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
 function openSqlite(path: string, options: StoreOptions): Store {
   const database = openSqliteFile(path, options.statementTimeoutMs);
   cachePreparedStatements(database);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(database) });
   runPreparedDirectly(db, database);
   const checkpoints = options.backgroundCheckpoints && path !== ":memory:" ? checkpointInBackground(database, path, options.backgroundCheckpoints) : undefined;
   return {
@@ -126,6 +126,10 @@ function openSqlite(path: string, options: StoreOptions): Store {
  * when a migration is pending (migrate.ts), so a command's reads still answer beside a writer.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
+  }
+
   override createAdapter(): DialectAdapter {
     return new TransactionalDdlSqliteAdapter();
   }
@@ -134,6 +138,12 @@ class ImmediateSqliteDialect extends SqliteDialect {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    // SQLite rolls a transaction back by itself on some faults (SQLITE_FULL, SQLITE_IOERR: a full
+    // disk); Kysely's ROLLBACK then failed with "no transaction is active", and that error replaced
+    // the fault in the log and for /readyz (write-readiness.ts), so nothing said the disk was full.
+    driver.rollbackTransaction = async (connection) => {
+      if (this.database.inTransaction) await connection.executeQuery(CompiledQuery.raw("rollback"));
     };
     return driver;
   }

@@ -4,7 +4,7 @@ import { isProduction } from "../../config/config.ts";
 import { knownSettings } from "../../config/known-settings.ts";
 import { maskSetting } from "../../config/mask.ts";
 import { developmentSecretText } from "../../config/secret.ts";
-import { describeUnknown } from "../../config/sources.ts";
+import { describeUnknown, settingsProblems } from "../../config/sources.ts";
 import { readSettings } from "../io.ts";
 import { formatTable } from "../table.ts";
 
@@ -29,7 +29,7 @@ export function configCommand(): Command {
         return [name, value === undefined ? unset(name) : maskSetting(name, value), source ?? "default"];
       });
       process.stdout.write(formatTable(["SETTING", "VALUE", "FROM"], rows));
-      const problems = [...resolved.problems, ...(result.ok ? [] : result.errors), ...resolved.unknown.map(describeUnknown)];
+      const problems = [...settingsProblems(resolved, result.ok ? [] : result.errors), ...resolved.unknown.map(describeUnknown)];
       for (const problem of problems) process.stderr.write(`famos: ${terminalText(problem)}\n`);
       process.exitCode = problems.length === 0 ? 0 : 1;
     });

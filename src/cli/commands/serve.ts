@@ -1,3 +1,5 @@
+import { constants as osConstants } from "node:os";
+import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import pino from "pino";
 import { batchedStdout } from "../../app/log-destination.ts";
@@ -9,6 +11,15 @@ import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
 import { lowerHashingPriority } from "../../password/hash-priority.ts";
 import { reachDatabase, Refused, settingsOrExit } from "../io.ts";
+
+/**
+ * A second SIGINT or SIGTERM this long after the first is an operator's "stop now". One sooner is the
+ * same request delivered twice: a terminal's Ctrl-C reaches `npm start` and this process, and npm
+ * relays it again within milliseconds. systemd, Docker and Kubernetes send one SIGTERM, then SIGKILL.
+ */
+const SAME_SIGNAL_WITHIN_MS = 500;
+/** How long a cut-short stop waits for the mail at the SMTP server to be put back in the queue. */
+const ABANDON_WITHIN_MS = 2000;
 
 export function serveCommand(): Command {
   return new Command("serve").description("run the web server (migrates the database first)").action(async () => {
@@ -77,17 +88,25 @@ export function serveCommand(): Command {
     const cleanup = scheduleCleanup(deps);
 
     // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
-    // finish the messages it holds (the rest stay queued in the outbox for any instance), then close
-    // the database. A shutdown that hangs is cut short before a supervisor's usual 30 s grace ends.
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+    // finish the messages at the SMTP server (the rest go back to the outbox for any instance), then
+    // close the database. A shutdown that hangs is cut short before a supervisor's usual 30 s grace
+    // ends; so is one an operator signals again (a second Ctrl-C). Either way the mail still at the
+    // server goes back to the queue, due now (MailSender.abandon), bounded so the exit stays prompt.
+    let stopping: number | null = null;
+    const exitNow = async (code: number, message: string) => {
+      logger.error(message);
+      await Promise.race([services.sender.abandon(), new Promise((resolve) => setTimeout(resolve, ABANDON_WITHIN_MS).unref())]);
+      process.exit(code);
+    };
+    const stop = async (signal: NodeJS.Signals) => {
+      const now = performance.now();
+      if (stopping !== null) {
+        if (now - stopping >= SAME_SIGNAL_WITHIN_MS) await exitNow(128 + osConstants.signals[signal], `second ${signal}: stopping at once`);
+        return;
+      }
+      stopping = now;
       logger.info({ signal }, "shutting down");
-      setTimeout(() => {
-        logger.error("shutdown took longer than 25 s; exiting");
-        process.exit(1);
-      }, 25_000).unref();
+      setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
       try {
         await app.close();
         await cleanup.stop();

@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import type { Deps } from "../../app/deps.ts";
 import { pendingMigrations } from "../../store/migrate.ts";
 import type { Store } from "../../store/database.ts";
+import { probeWrite, WriteReadiness } from "../../store/write-readiness.ts";
 import { addressAllowed } from "../ip-allow.ts";
 
 
@@ -25,6 +26,9 @@ export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): vo
   // unreachable for readiness: the probe says so once FAMOS_DATABASE_TIMEOUT has passed, the bound of
   // the server's own statements on PostgreSQL (store/statement-bound.ts), rather than never answering.
   const READY_WITHIN_MS = deps.config.databaseTimeoutMs;
+  // A database that answers but takes no writes (a full disk) is not ready either: every sign-in fails.
+  const writes = new WriteReadiness(() => answeredWithin(READY_WITHIN_MS, probeWrite(store)));
+  app.addHook("onError", async (_request, _reply, error) => writes.noteFault(error));
   app.get("/readyz", async (_request, reply) => {
     try {
       await answeredWithin(READY_WITHIN_MS, sql`select 1`.execute(deps.db));
@@ -33,6 +37,7 @@ export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): vo
         if (pending.length > 0) return reply.code(503).send({ status: "migrations pending", pending });
         migrated = true;
       }
+      if (!(await writes.takesWrites())) return reply.code(503).send({ status: "database cannot take writes" });
       return { status: "ready" };
     } catch {
       return reply.code(503).send({ status: "database unreachable" });

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { isCannotWrite, WriteReadiness } from "../../src/store/write-readiness.ts";
+
+const fault = (code: string) => Object.assign(new Error(code), { code });
+
+describe("WriteReadiness (/readyz: does the database take writes?)", () => {
+  it("writes nothing while no request met a cannot-write fault", async () => {
+    let probes = 0;
+    const readiness = new WriteReadiness(async () => probes++, () => 0);
+    readiness.noteFault(fault("SQLITE_BUSY"));
+    readiness.noteFault(new Error("a fault of ours"));
+    expect(await readiness.takesWrites()).toBe(true);
+    expect(probes).toBe(0);
+  });
+
+  it("after a full disk: unready, one probe write at most every 5 s however often asked, ready once one succeeds", async () => {
+    let now = 0;
+    let full = true;
+    let probes = 0;
+    const readiness = new WriteReadiness(async () => {
+      probes++;
+      if (full) throw fault("SQLITE_FULL");
+    }, () => now);
+    readiness.noteFault(fault("SQLITE_FULL"));
+    for (let i = 0; i < 10; i++) expect(await readiness.takesWrites()).toBe(false);
+    expect(probes).toBe(0);
+    now = 5000;
+    expect(await readiness.takesWrites()).toBe(false);
+    now = 9999;
+    expect(await readiness.takesWrites()).toBe(false);
+    expect(probes).toBe(1);
+    full = false;
+    now = 10_000;
+    expect(await readiness.takesWrites()).toBe(true);
+    expect(await readiness.takesWrites()).toBe(true);
+    expect(probes).toBe(2);
+  });
+
+  it("counts full disks, failing disks and read-only databases on both dialects", () => {
+    for (const code of ["SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_READONLY", "SQLITE_READONLY_DBMOVED", "53100", "58030", "25006"]) expect(isCannotWrite(fault(code)), code).toBe(true);
+    for (const code of ["SQLITE_BUSY", "SQLITE_CONSTRAINT_UNIQUE", "57014", "23505"]) expect(isCannotWrite(fault(code)), code).toBe(false);
+  });
+});
