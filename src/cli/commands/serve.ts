@@ -122,5 +122,9 @@ export function serveCommand(): Command {
     };
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
+    // SIGHUP (a closed terminal, a log rotation's `kill -HUP`) ended the process at once by Node's
+    // default: no drain, the mail being sent left leased. Settings are read only at start and logs go
+    // to standard output, so there is nothing to reload or reopen: say so and go on serving.
+    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: settings are read at start (restart to apply them) and logs go to standard output"));
   });
 }
