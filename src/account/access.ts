@@ -42,7 +42,9 @@ export function sameAccess(seen: User, current: User): boolean {
  * password change. A change the user makes in a session of hers (Profile, "Choose a new password")
  * keeps that session and its flow (`keep`); everything else ends, so a reset's code asked for before
  * the change (by whoever reads the mailbox) cannot replace the password she has just chosen.
- * Device cookies (helper A's work) are to end here too.
+ * Device cookies (regulation/devices.ts) are not ended here: they only give a browser that once signed
+ * in its own lockout counter, and revoking them would put the owner's usual browser back among a
+ * stranger's lockouts; support's OTP email reset revokes them (SECURITY.md).
  */
 export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<number> {
   const keptFlow = keep?.flow_id ?? null;
