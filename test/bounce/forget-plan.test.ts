@@ -1,0 +1,108 @@
+import { CompiledQuery, createQueryId, sql, type KyselyPlugin, type RootOperationNode } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forgetUnusedAddresses } from "../../src/bounce/forget.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { migrateToLatest } from "../../src/store/migrate.ts";
+import { createUser } from "../../src/users/users.ts";
+import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+
+/** The statements a piece of work runs through the Kysely instance it is given, as their root nodes. */
+function captureStatements() {
+  const nodes: RootOperationNode[] = [];
+  const plugin: KyselyPlugin = {
+    transformQuery: ({ node }) => {
+      nodes.push(node);
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  return { plugin, nodes };
+}
+
+interface PgPlanNode {
+  "Node Type": string;
+  "Relation Name"?: string;
+  "Index Cond"?: string;
+  Plans?: PgPlanNode[];
+}
+
+/**
+ * The tables among `tables` that a statement reads from end to end: on SQLite a SCAN step of
+ * EXPLAIN QUERY PLAN (with or without an index: every row); on PostgreSQL a sequential scan or an
+ * index scan without an index condition, with sequential scans priced out (on a small table the
+ * planner would rightly scan anyway; with them off it still reads everything when no index can serve
+ * the statement, which is what this asks).
+ */
+async function fullReads(store: Store, node: RootOperationNode, tables: readonly string[]): Promise<string[]> {
+  const compiled = store.db.getExecutor().compileQuery(node, createQueryId());
+  if (store.dialect === "sqlite") {
+    const result = await store.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
+    return result.rows.map((r) => r.detail).filter((d) => tables.some((t) => new RegExp(`^SCAN ${t}\\b`).test(d)));
+  }
+  const root = await store.db.connection().execute(async (conn) => {
+    await sql`set enable_seqscan = off`.execute(conn);
+    try {
+      const result = await conn.executeQuery<{ "QUERY PLAN": [{ Plan: PgPlanNode }] }>(CompiledQuery.raw(`explain (format json) ${compiled.sql}`, [...compiled.parameters]));
+      return result.rows[0]!["QUERY PLAN"][0].Plan;
+    } finally {
+      await sql`reset enable_seqscan`.execute(conn);
+    }
+  });
+  const found: string[] = [];
+  const walk = (n: PgPlanNode) => {
+    const whole = n["Node Type"] === "Seq Scan" || (/^Index (Only )?Scan$/.test(n["Node Type"]) && n["Index Cond"] === undefined);
+    if (n["Relation Name"] !== undefined && tables.includes(n["Relation Name"]) && whole) found.push(`${n["Node Type"]} on ${n["Relation Name"]}`);
+    for (const child of n.Plans ?? []) walk(child);
+  };
+  walk(root);
+  return found;
+}
+
+/**
+ * The retention job forgets old bounce records 500 at a time (retention/cleanup.ts), and erasure the
+ * addresses of one person: each batch asks which of its addresses an account still has. With 20,000
+ * accounts a statement that reads every account per batch is 40 full scans of users per 20,000
+ * records; each must find the holders through an index instead.
+ */
+describe.each(DIALECTS)("which bounce records may go, on %s", (dialect: TestDialect) => {
+  let database: TestDatabase;
+  let store: Store;
+  const tag = `fp${Date.now().toString(36)}${dialect}`;
+  const keep = [`otp-${tag}@dealer.example`, `pending-${tag}@dealer.example`, `contact-${tag}@dealer.example`];
+  const erased = `erased-${tag}@dealer.example`;
+  const unused = `unused-${tag}@dealer.example`;
+  let erasedId = "";
+
+  beforeAll(async () => {
+    database = await testDatabase(dialect, `forget_plan_${dialect}`);
+    store = openStore(database.url);
+    await migrateToLatest(store);
+    const add = async (login: string, otpEmail: string | null) =>
+      (await createUser(store.db, cryptoRandom, 1_000, { loginId: `${login}-${tag}`, fullName: login, partnerNumber: "7", role: "user", passwordHash: "x", otpEmail }))!;
+    // Stored as typed (case, surrounding spaces): the comparison is lower(trim(...)).
+    await add("holder", `  OTP-${tag}@Dealer.Example `);
+    const pending = await add("pending", null);
+    await store.db.updateTable("users").set({ pending_email: ` Pending-${tag}@dealer.example` }).where("id", "=", pending.id).execute();
+    const contact = await add("contact", null);
+    await store.db.insertInto("rollout_users").values({ user_id: contact.id, contact_email: `CONTACT-${tag}@dealer.example`, grace_used: 0, announced_at: null }).execute();
+    erasedId = (await add("erased", erased)).id;
+    const rows = [...keep, erased, unused].map((address_key) => ({ address_key, undeliverable_at: 1, undeliverable_reason: "550", soft_bounces: 0, updated_at: 1 }));
+    await store.db.insertInto("mail_addresses").values(rows).execute();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  it("finds the accounts holding a batch's addresses through an index, not by reading every account", async () => {
+    const { plugin, nodes } = captureStatements();
+    const removed = await forgetUnusedAddresses(store.db.withPlugin(plugin), [...keep, erased, unused], erasedId);
+    expect(removed).toBe(2);
+    const left = await store.db.selectFrom("mail_addresses").select("address_key").where("address_key", "in", [...keep, erased, unused]).orderBy("address_key").execute();
+    expect(left.map((r) => r.address_key)).toEqual([...keep].sort());
+    expect(nodes.length).toBeGreaterThan(0);
+    const reads = await Promise.all(nodes.map((node) => fullReads(store, node, ["users", "rollout_users", "mail_addresses"])));
+    expect(reads.flat()).toEqual([]);
+  });
+});
