@@ -1,63 +1,11 @@
-import { CompiledQuery, createQueryId, sql, type KyselyPlugin, type RootOperationNode } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { forgetUnusedAddresses } from "../../src/bounce/forget.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser } from "../../src/users/users.ts";
+import { captureStatements, fullReads } from "../support/statement-plans.ts";
 import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
-
-/** The statements a piece of work runs through the Kysely instance it is given, as their root nodes. */
-function captureStatements() {
-  const nodes: RootOperationNode[] = [];
-  const plugin: KyselyPlugin = {
-    transformQuery: ({ node }) => {
-      nodes.push(node);
-      return node;
-    },
-    transformResult: async ({ result }) => result,
-  };
-  return { plugin, nodes };
-}
-
-interface PgPlanNode {
-  "Node Type": string;
-  "Relation Name"?: string;
-  "Index Cond"?: string;
-  Plans?: PgPlanNode[];
-}
-
-/**
- * The tables among `tables` that a statement reads from end to end: on SQLite a SCAN step of
- * EXPLAIN QUERY PLAN (with or without an index: every row); on PostgreSQL a sequential scan or an
- * index scan without an index condition, with sequential scans priced out (on a small table the
- * planner would rightly scan anyway; with them off it still reads everything when no index can serve
- * the statement, which is what this asks).
- */
-async function fullReads(store: Store, node: RootOperationNode, tables: readonly string[]): Promise<string[]> {
-  const compiled = store.db.getExecutor().compileQuery(node, createQueryId());
-  if (store.dialect === "sqlite") {
-    const result = await store.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
-    return result.rows.map((r) => r.detail).filter((d) => tables.some((t) => new RegExp(`^SCAN ${t}\\b`).test(d)));
-  }
-  const root = await store.db.connection().execute(async (conn) => {
-    await sql`set enable_seqscan = off`.execute(conn);
-    try {
-      const result = await conn.executeQuery<{ "QUERY PLAN": [{ Plan: PgPlanNode }] }>(CompiledQuery.raw(`explain (format json) ${compiled.sql}`, [...compiled.parameters]));
-      return result.rows[0]!["QUERY PLAN"][0].Plan;
-    } finally {
-      await sql`reset enable_seqscan`.execute(conn);
-    }
-  });
-  const found: string[] = [];
-  const walk = (n: PgPlanNode) => {
-    const whole = n["Node Type"] === "Seq Scan" || (/^Index (Only )?Scan$/.test(n["Node Type"]) && n["Index Cond"] === undefined);
-    if (n["Relation Name"] !== undefined && tables.includes(n["Relation Name"]) && whole) found.push(`${n["Node Type"]} on ${n["Relation Name"]}`);
-    for (const child of n.Plans ?? []) walk(child);
-  };
-  walk(root);
-  return found;
-}
 
 /**
  * The retention job forgets old bounce records 500 at a time (retention/cleanup.ts), and erasure the
