@@ -13,6 +13,7 @@ import * as fewerPages from "./migrations/010-fewer-pages.ts";
 import * as appSetupSession from "./migrations/011-app-setup-session.ts";
 import * as retentionIndexes from "./migrations/012-retention-indexes.ts";
 import * as addressKeyIndexes from "./migrations/013-address-key-indexes.ts";
+import * as auditPersonIndexes from "./migrations/014-audit-person-indexes.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   "011-app-setup-session": appSetupSession,
   "012-retention-indexes": retentionIndexes,
   "013-address-key-indexes": addressKeyIndexes,
+  "014-audit-person-indexes": auditPersonIndexes,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
