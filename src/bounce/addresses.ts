@@ -59,7 +59,7 @@ export interface UndeliverableUser {
 
 /**
  * Users whose OTP email, or the address waiting for its code, cannot be delivered to: the console's "Needs attention".
- * One branch per column, each matched as an address key through its index (migration 013): an OR of
+ * One branch per column, each matched as an address key through its index (migration 014): an OR of
  * both columns in the join is served by no index, and PostgreSQL then read every account for each
  * record (31 s with 20,000 users and 2,000 records, most of them of addresses nobody has any more).
  */

@@ -11,7 +11,7 @@ import { addressKey } from "./addresses.ts";
  */
 export async function forgetUnusedAddresses(db: Kysely<Database>, keys: readonly string[], exceptUserId: string | null = null): Promise<number> {
   if (keys.length === 0) return 0;
-  // One branch per column, each found through its expression index (migration 013); an OR across
+  // One branch per column, each found through its expression index (migration 014); an OR across
   // the join could use none of them and read every account for each batch.
   const key = (column: string) => sql<string>`lower(trim(${sql.ref(column)}))`;
   const rows = await db

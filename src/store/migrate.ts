@@ -12,8 +12,8 @@ import * as signInIndexes from "./migrations/009-sign-in-indexes.ts";
 import * as fewerPages from "./migrations/010-fewer-pages.ts";
 import * as appSetupSession from "./migrations/011-app-setup-session.ts";
 import * as retentionIndexes from "./migrations/012-retention-indexes.ts";
-import * as addressKeyIndexes from "./migrations/013-address-key-indexes.ts";
-import * as auditPersonIndexes from "./migrations/014-audit-person-indexes.ts";
+import * as addressKeyIndexes from "./migrations/014-address-key-indexes.ts";
+import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -29,8 +29,8 @@ const migrations: Record<string, Migration> = {
   "010-fewer-pages": fewerPages,
   "011-app-setup-session": appSetupSession,
   "012-retention-indexes": retentionIndexes,
-  "013-address-key-indexes": addressKeyIndexes,
-  "014-audit-person-indexes": auditPersonIndexes,
+  "014-address-key-indexes": addressKeyIndexes,
+  "015-audit-person-indexes": auditPersonIndexes,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

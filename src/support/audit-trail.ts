@@ -40,7 +40,7 @@ function filtered(db: Kysely<Database>, filter: AuditFilter) {
     );
   // The login key is computed here (Unicode case and spaces); subjects are stored as keys, older
   // rows and actors keep the login ID as written. Compared as erasure compares them, through the
-  // indexes on these two expressions (migration 014): one person's events among months of everyone's.
+  // indexes on these two expressions (migration 015): one person's events among months of everyone's.
   const user = filter.user === undefined ? "" : loginKey(filter.user);
   if (user) q = q.where((eb) => eb.or([eb(sql<string>`lower(trim(subject))`, "=", user), eb(sql<string>`lower(trim(actor))`, "=", user)]));
   if (filter.event) q = q.where("event", "=", filter.event);

@@ -9,7 +9,7 @@ import { captureStatements, fullReads } from "../support/statement-plans.ts";
  * The console's audit trail filtered by a login ID (and `famos audit --user`): one person's events
  * among months of 20,000 people's. Matching lower(subject) or lower(actor), which no index serves,
  * read the whole trail newest first for every page; the person's events must come through the
- * login-ID indexes (migration 014).
+ * login-ID indexes (migration 015).
  */
 describe.each(DIALECTS)("the audit trail of one login ID, on %s", (dialect: TestDialect) => {
   let database: TestDatabase;
