@@ -11,20 +11,30 @@ import { addressKey } from "./addresses.ts";
  */
 export async function forgetUnusedAddresses(db: Kysely<Database>, keys: readonly string[], exceptUserId: string | null = null): Promise<number> {
   if (keys.length === 0) return 0;
-  let holders = db
+  // One branch per column, each found through its expression index (migration 014); an OR across
+  // the join could use none of them and read every account for each batch.
+  const key = (column: string) => sql<string>`lower(trim(${sql.ref(column)}))`;
+  const rows = await db
     .selectFrom("users")
-    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.otp_email", "users.pending_email", "rollout_users.contact_email"])
-    .where((eb) =>
-      eb.or([
-        eb(sql<string>`lower(trim(users.otp_email))`, "in", keys),
-        eb(sql<string>`lower(trim(users.pending_email))`, "in", keys),
-        eb(sql<string>`lower(trim(rollout_users.contact_email))`, "in", keys),
-      ]),
-    );
-  if (exceptUserId !== null) holders = holders.where("users.id", "<>", exceptUserId);
-  const rows = await holders.execute();
-  const used = new Set(rows.flatMap((o) => [o.otp_email, o.pending_email, o.contact_email]).filter((e): e is string => e !== null).map(addressKey));
+    .select("otp_email as email")
+    .where(key("otp_email"), "in", keys)
+    .$if(exceptUserId !== null, (q) => q.where("id", "<>", exceptUserId!))
+    .union(
+      db
+        .selectFrom("users")
+        .select("pending_email as email")
+        .where(key("pending_email"), "in", keys)
+        .$if(exceptUserId !== null, (q) => q.where("id", "<>", exceptUserId!)),
+    )
+    .union(
+      db
+        .selectFrom("rollout_users")
+        .select("contact_email as email")
+        .where(key("contact_email"), "in", keys)
+        .$if(exceptUserId !== null, (q) => q.where("user_id", "<>", exceptUserId!)),
+    )
+    .execute();
+  const used = new Set(rows.map((o) => o.email).filter((e): e is string => e !== null).map(addressKey));
   const gone = keys.filter((k) => !used.has(k));
   if (gone.length === 0) return 0;
   return Number((await db.deleteFrom("mail_addresses").where("address_key", "in", gone).executeTakeFirst()).numDeletedRows);

@@ -13,6 +13,8 @@ import * as fewerPages from "./migrations/010-fewer-pages.ts";
 import * as appSetupSession from "./migrations/011-app-setup-session.ts";
 import * as retentionIndexes from "./migrations/012-retention-indexes.ts";
 import * as loginKeyNfc from "./migrations/013-login-key-nfc.ts";
+import * as addressKeyIndexes from "./migrations/014-address-key-indexes.ts";
+import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -29,6 +31,8 @@ const migrations: Record<string, Migration> = {
   "011-app-setup-session": appSetupSession,
   "012-retention-indexes": retentionIndexes,
   "013-login-key-nfc": loginKeyNfc,
+  "014-address-key-indexes": addressKeyIndexes,
+  "015-audit-person-indexes": auditPersonIndexes,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import type { AuditRecord } from "../audit/audit.ts";
 import type { AuditTable, Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
@@ -38,12 +38,11 @@ function filtered(db: Kysely<Database>, filter: AuditFilter) {
         .exists(eb.selectFrom("users").select("users.id").where((w) => w.or([w("users.login_key", "=", w.ref("audit.subject")), w("users.login_key", "=", w.fn<string>("lower", [w.ref("audit.subject")]))])))
         .as("subject_has_account"),
     );
-  // The login key is computed here (Unicode case and spaces); subjects are stored as keys, and
-  // lower() only serves older rows and actors, which keep the login ID as written.
+  // The login key is computed here (Unicode case and spaces); subjects are stored as keys, older
+  // rows and actors keep the login ID as written. Compared as erasure compares them, through the
+  // indexes on these two expressions (migration 015): one person's events among months of everyone's.
   const user = filter.user === undefined ? "" : loginKey(filter.user);
-  if (user) {
-    q = q.where((eb) => eb.or([eb("subject", "=", user), eb("actor", "=", user), eb(eb.fn("lower", ["subject"]), "=", user), eb(eb.fn("lower", ["actor"]), "=", user)]));
-  }
+  if (user) q = q.where((eb) => eb.or([eb(sql<string>`lower(trim(subject))`, "=", user), eb(sql<string>`lower(trim(actor))`, "=", user)]));
   if (filter.event) q = q.where("event", "=", filter.event);
   if (filter.since !== undefined) q = q.where("time", ">=", filter.since);
   if (filter.until !== undefined) q = q.where("time", "<", filter.until);
