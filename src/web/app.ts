@@ -179,7 +179,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     try {
       verifyCsrf(request, config);
     } catch (error) {
-      const signIn = signInForStaleForm(deps, request);
+      const signIn = await signInForStaleForm(deps, request);
       if (signIn === null) throw error;
       return reply.redirect(signIn, 303);
     }
