@@ -25,7 +25,7 @@ describe("OTP capture names the time zone of the times it shows", () => {
     const first = await nextCode(t.smtp, email, before);
     // Sent by now, or still on its way: either line names the zone.
     const page = (await client.get("/otp")).body;
-    expect(page).toMatch(/(valid until|requested at) \d\d:\d\d \(Central European( Summer)? Time\)/);
+    expect(page).toMatch(/(valid until|requested at) \d\d:\d\d \(?Central European( Summer)? Time\)?/);
 
     t.clock.advance(31_000);
     const mark = t.smtp.messages.length;
@@ -35,7 +35,7 @@ describe("OTP capture names the time zone of the times it shows", () => {
     if (first === second) return;
     const refused = await client.post("/otp", { code: first });
     expect(refused.statusCode).toBe(401);
-    expect(refused.body).toMatch(/sent at \d\d:\d\d \(Central European( Summer)? Time\)/);
+    expect(refused.body).toMatch(/sent at \d\d:\d\d \(?Central European( Summer)? Time\)?/);
   });
 
   it("German: the zone as German speakers say it", async () => {
@@ -44,6 +44,6 @@ describe("OTP capture names the time zone of the times it shows", () => {
     const client = new FormClient(t.app, "127.0.0.1", { "accept-language": "de" });
     expect((await submitPassword(client, user.login_id, user.password)).statusCode).toBe(303);
     const page = (await client.get("/otp")).body;
-    expect(page).toMatch(/(gilt bis|angefordert um) \d\d:\d\d \(Mitteleuropäische (Sommer)?[zZ]eit\)/);
+    expect(page).toMatch(/(gilt bis|angefordert um) \d\d:\d\d \(?Mitteleuropäische (Sommer)?[zZ]eit\)?/);
   });
 });

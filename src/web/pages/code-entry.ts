@@ -27,14 +27,15 @@ export function deliveryPending(d: CodeDelivery): boolean {
 /** SPEC item 4: the page says where the code went, masked, when it was sent, and if sending failed. */
 export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false): SafeHtml {
   // The sentence's last clock time names the zone, for both (a reader elsewhere, or a PC set to another zone).
-  const zoned = (time: string) => (d.zone ? `${time} (${d.zone})` : time);
+  // In brackets, or after a space where the sentence already has the time in brackets ("(requested at 16:49 UK time)").
+  const zoned = (time: string, bracketed = true) => (!d.zone ? time : bracketed ? `${time} (${d.zone})` : `${time} ${d.zone}`);
   const to = newAddress ? t.html("delivery.toNew", { address: d.maskedEmail }) : html`<strong>${d.maskedEmail}</strong>`;
   const wrongEmail = html`<a href="/wrong-email">${t.text("wrongEmail.link")}</a>`;
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
   if (d.mailState === "bounced") return message("error", t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
   if (d.mailState === "queued" || d.mailState === "sending") {
-    return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt) }) : t.html("delivery.sending", { to })}</p>`;
+    return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>`;
   }
   const warning = d.undeliverable
     ? message("warning", t.html("delivery.undeliverable", { to, wrongEmail }))
