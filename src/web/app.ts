@@ -14,6 +14,7 @@ import { cookieSigner } from "./cookie-signer.ts";
 import { clientErrorHandler } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
+import { withFormAnswerScript } from "./form-answer.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
@@ -155,8 +156,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (closing) reply.header("connection", "close");
     // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected
     // application's answers keep the caching it chose.
-    if (!reply.getHeader("cache-control") && !answeredByUpstream(request)) reply.header("cache-control", "no-store");
-    done(null, payload);
+    if (answeredByUpstream(request)) return done(null, payload);
+    if (!reply.getHeader("cache-control")) reply.header("cache-control", "no-store");
+    done(null, withFormAnswerScript(request, reply, payload));
   });
   app.addHook("onResponse", (request, reply, done) => {
     const elapsed = reply.elapsedTime;
@@ -177,7 +179,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     try {
       verifyCsrf(request, config);
     } catch (error) {
-      const signIn = signInForStaleForm(deps, request);
+      const signIn = await signInForStaleForm(deps, request);
       if (signIn === null) throw error;
       return reply.redirect(signIn, 303);
     }

@@ -7,6 +7,7 @@ import { rotateCsrfSecret } from "./csrf.ts";
 import { deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
+import { expectedOrigin } from "./origin.ts";
 import { applicationCookieTag, applicationCookieExpiries } from "./upstream-headers.ts";
 
 export interface SignedIn {
@@ -205,19 +206,35 @@ function signInPath(request: FastifyRequest, ended: boolean): string {
 /**
  * For the CSRF check, a form whose token did not match: where it goes instead of "Not allowed", or
  * null to refuse it. Sign out in one tab renews the CSRF secret (endSignInHere), so every other tab's
- * form fails the token; the session cookie went with it. Only when the request carries no session
- * cookie at all, so that no session can be live for it and nothing can be done as anyone, does such a
- * form go to sign-in: a route that needs a session, to the page saying its session ended (it came from
- * a page of a sign-in that is gone); Sign out, to the signed-out page, as the user asked. Nothing is
- * done and no cookie is set on the way. With a session cookie (someone signed in again in this browser,
- * or a forged post at a live session) the form is refused as before; so is one to a public route.
+ * form fails the token; the session cookie went with it. Only when no session can be live for the
+ * request, so that nothing can be done as anyone, does such a form go to sign-in: a route that needs a
+ * session, to the page saying its session ended (it came from a page of a sign-in that is gone); Sign
+ * out, to the signed-out page, as the user asked. Nothing is done and no cookie is set on the way.
+ *
+ * No session cookie at all is one such case. A cookie whose session is over (a tab left open
+ * overnight, after another tab signed in again and renewed the secret) is the other, and for it, as
+ * for a public form (Log in on a sign-in page left open), the request must also be shown to come from
+ * FAMOS's own page: its Origin is ours (checkOrigin has refused any other), or the browser says it is
+ * same-origin (Sec-Fetch-Site, which no page can set). A post from anywhere else is refused as before,
+ * and so is every form at a live session (someone signed in again in this browser, or a forged post).
  */
-export function signInForStaleForm(deps: Pick<Deps, "config">, request: FastifyRequest): string | null {
-  if (request.cookies[sessionCookieName(deps, request)] !== undefined) return null;
+export async function signInForStaleForm(deps: Pick<Deps, "config" | "db" | "clock">, request: FastifyRequest): Promise<string | null> {
   const { access, signOut } = request.routeOptions.config;
+  if (request.cookies[sessionCookieName(deps, request)] !== undefined) {
+    if (!fromOwnPage(deps, request)) return null;
+    await readSessionForErrorPage(deps, request);
+    if (request.famos) return null;
+  }
   if (signOut) return "/login?signedOut=1";
-  if (access === undefined || access === "public") return null;
+  if (access === undefined) return null;
+  if (access === "public") return fromOwnPage(deps, request) ? "/login?ended=page" : null;
   return signInPath(request, true);
+}
+
+/** A request the browser says comes from FAMOS's own pages (see signInForStaleForm). */
+function fromOwnPage(deps: Pick<Deps, "config">, request: FastifyRequest): boolean {
+  if (request.headers["sec-fetch-site"] === "same-origin") return true;
+  return request.headers.origin !== undefined && request.headers.origin === expectedOrigin(request, deps.config);
 }
 
 /** The signed-in pair for a route whose access rule already guaranteed one. */

@@ -76,7 +76,7 @@ export function confirmProblem(
       return [403, t.said(STRONG_TEXT.emailCodeRefused)];
     case "wrong": {
       const tries = outcome.triesLeft === 0 ? t.text("confirm.lastTry") : t.text("confirm.triesLeft", { count: outcome.triesLeft });
-      if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: t.time(outcome.currentSentAt), tries })];
+      if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: `${t.time(outcome.currentSentAt)} (${t.zone(outcome.currentSentAt)})`, tries })];
       return [401, t.text("confirm.wrong", { tries })];
     }
   }

@@ -42,7 +42,7 @@ describe("every screen and email in the dealer's language (browser)", () => {
     await expect.poll(() => heading(page)).toBe("OTP-Eingabe");
     await expectAccessible(page);
     // The page updates itself once the mail has gone (it may still be queued when the page loads).
-    await expect.poll(() => page.textContent("#delivery"), { timeout: 20_000 }).toContain("Wir haben um 15:00 einen Code an m•••@autohaus.example gesendet; er gilt bis 15:15.");
+    await expect.poll(() => page.textContent("#delivery"), { timeout: 20_000 }).toContain("Wir haben um 15:00 einen Code an m•••@autohaus.example gesendet; er gilt bis 15:15 (Mitteleuropäische Zeit).");
     for (const name of ["Bestätigen", "Abbrechen", "OTP neu erzeugen"]) expect(await page.getByRole("button", { name }).count()).toBe(1);
 
     // The code email, in German, the time in the user's zone (SMTP, parsed by mailparser).

@@ -61,7 +61,7 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     expect(earlier.statusCode).toBe(401);
     // The first code went at 14:00 (+ the minutes earlier tests moved the clock); the one to use two minutes later.
     const sentAt = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(t.clock.now() - MINUTE);
-    expect(earlier.body).toContain(`That is an earlier code; use the one sent at ${sentAt}. You have 4 tries left.`);
+    expect(earlier.body).toContain(`That is an earlier code; use the one sent at ${sentAt} (UK time). You have 4 tries left.`);
     expect((await client.post("/otp", { code: second })).headers.location).toBe("/");
   });
 

@@ -54,15 +54,15 @@ ${message("error", v.error, "loginId-error")}
 }
 
 /** Step 2: the code and the new password twice, on one form. The page is the same for every login ID. */
-export function resetPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; validFor: string; error?: string }): string {
+export function resetPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; validFor: string; error?: string; code?: string }): string {
   const body = html`<h1>${t.text("reset.heading")}</h1>
 <p>${t.text("reset.intro", { validFor: v.validFor })}</p>
 ${message("error", v.error)}
 <form method="post" action="/forgot-password/code" novalidate>
   ${csrfField(v.csrf)}
   <label for="code">${t.text("code.label")}</label>
-  <input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" maxlength="64" required autofocus>
-  ${newPasswordFields(t, false)}
+  <input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" maxlength="64" required${v.code ? html` value="${v.code}"` : html` autofocus`}>
+  ${newPasswordFields(t, Boolean(v.code))}
   <div class="buttons"><button type="submit">${t.text("reset.submit")}</button></div>
 </form>
 <p>${t.html("reset.noCode", { support: config.supportEmail })}</p>`;

@@ -7,6 +7,8 @@ export interface CodeDelivery {
   maskedEmail: string;
   sentAt: string | null;
   validUntil: string | null;
+  /** The zone of those clock times, as the reader says it ("UK time"), named as the code's mail names it. */
+  zone: string | null;
   /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), sent, failed or bounced. */
   mailState: string | null;
   /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
@@ -24,13 +26,16 @@ export function deliveryPending(d: CodeDelivery): boolean {
 
 /** SPEC item 4: the page says where the code went, masked, when it was sent, and if sending failed. */
 export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false): SafeHtml {
+  // The sentence's last clock time names the zone, for both (a reader elsewhere, or a PC set to another zone).
+  // In brackets, or after a space where the sentence already has the time in brackets ("(requested at 16:49 UK time)").
+  const zoned = (time: string, bracketed = true) => (!d.zone ? time : bracketed ? `${time} (${d.zone})` : `${time} ${d.zone}`);
   const to = newAddress ? t.html("delivery.toNew", { address: d.maskedEmail }) : html`<strong>${d.maskedEmail}</strong>`;
   const wrongEmail = html`<a href="/wrong-email">${t.text("wrongEmail.link")}</a>`;
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
   if (d.mailState === "bounced") return message("error", t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
   if (d.mailState === "queued" || d.mailState === "sending") {
-    return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: d.sentAt }) : t.html("delivery.sending", { to })}</p>`;
+    return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>`;
   }
   const warning = d.undeliverable
     ? message("warning", t.html("delivery.undeliverable", { to, wrongEmail }))
@@ -38,7 +43,7 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
       ? message("warning", t.html("delivery.softBounces", { to }))
       : html``;
   if (d.sentAt) {
-    return html`<p class="delivery">${d.validUntil ? t.html("delivery.sentUntil", { to, at: d.sentAt, until: d.validUntil }) : t.html("delivery.sent", { to, at: d.sentAt })}</p>${warning}`;
+    return html`<p class="delivery">${d.validUntil ? t.html("delivery.sentUntil", { to, at: d.sentAt, until: zoned(d.validUntil) }) : t.html("delivery.sent", { to, at: zoned(d.sentAt) })}</p>${warning}`;
   }
   return html`<p class="delivery">${t.html("delivery.goesTo", { to })}</p>${warning}`;
 }

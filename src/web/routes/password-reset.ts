@@ -35,9 +35,10 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     const [flowId, loginKey] = [unsigned.value.slice(0, unsigned.value.indexOf(":")), unsigned.value.slice(unsigned.value.indexOf(":") + 1)];
     return flowId && loginKey ? { flowId, loginKey } : null;
   };
-  const resetPage = (reply: FastifyReply, status: number, error?: string) => {
+  /** `code`: the code typed, shown again when it was not tried (a new password refused first). */
+  const resetPage = (reply: FastifyReply, status: number, error?: string, code?: string) => {
     const t = tr(deps, reply.request);
-    return reply.code(status).type(HTML).send(resetPasswordPage(t, config, { csrf: reply.generateCsrf(), validFor: t.duration(config.otp.ttlMs), error }));
+    return reply.code(status).type(HTML).send(resetPasswordPage(t, config, { csrf: reply.generateCsrf(), validFor: t.duration(config.otp.ttlMs), error, code }));
   };
 
   app.get("/forgot-password", { config: { access: "public" } }, async (request, reply) =>
@@ -78,7 +79,9 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
         reply.clearCookie(COOKIE, cookieOptions(request));
         return reply.redirect("/login?reset=1", 303);
       case "invalid":
-        return resetPage(reply, 400, tr(deps, request).said(outcome.message));
+        // The new password was refused before the code was tried (or the code was left unused): the
+        // code still works, so it stays in its field; the passwords are never sent back.
+        return resetPage(reply, 400, tr(deps, request).said(outcome.message), form.code.slice(0, 64));
       case "code-refused":
         return resetPage(reply, 400, tr(deps, request).text("reset.codeRefused"));
       case "locked":

@@ -55,8 +55,9 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     if (chosen !== null && chosen !== "unknown") return reply.redirect(chosen, 303);
     const error = chosen === "unknown" ? t.text("language.unknown") : undefined;
     // A lapsed session: sent here by the access check (?ended=1, or ?ended=form for a signed-in page's
-    // form: nothing was done), or "/" reloaded with its cookie.
-    const ended = query.ended === "form" ? t.text("login.sessionEndedForm") : query.ended === "1" || request.famosLapsed ? t.text("login.sessionEnded") : undefined;
+    // form: nothing was done), or "/" reloaded with its cookie. ?ended=page: a form of a page left open
+    // too long, with no session to go back to (signInForStaleForm).
+    const ended = query.ended === "page" ? t.text("login.formExpired") : query.ended === "form" ? t.text("login.sessionEndedForm") : query.ended === "1" || request.famosLapsed ? t.text("login.sessionEnded") : undefined;
     const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : ended;
     return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
