@@ -4,6 +4,7 @@ import type { NewAccount } from "../../account/create.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
+import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
@@ -92,25 +93,26 @@ export function temporaryPasswordShownPage(frame: PortalFrame, user: User, passw
   return supportPage(frame, t.text(created ? "console.temporaryShown.createdTitle" : "console.temporaryShown.title"), "users", body);
 }
 
-/** "Create a user": the fields of `famos user add`; the first password is a temporary one. */
-export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>; error?: string; isAdmin: boolean }): string {
+/** "Create a user": the fields of `famos user add`; the first password is a temporary one. Every wrong field is said at once, beside it. */
+export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>; problems?: FieldProblems; isAdmin: boolean }): string {
   const { t } = frame;
+  const problems = v.problems ?? NO_PROBLEMS;
   const roles = v.isAdmin ? ROLES : (["user"] as const);
   const body = html`<h1>${t.text("console.newUser.heading")}</h1>
-${message("error", v.error)}
+${problemSummary(t, problems)}
 <form method="post" action="/support/users/new" novalidate>
   ${csrfField(frame.csrf)}
-  <label for="loginId">${t.text("field.loginId")}</label>
-  <input type="text" id="loginId" name="loginId" value="${v.values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required>
-  <label for="fullName">${t.text("console.newUser.fullName")}</label>
-  <input type="text" id="fullName" name="fullName" value="${v.values.fullName ?? ""}" maxlength="200" autocomplete="off" required>
-  <label for="partnerNumber">${t.text("facts.partner")}</label>
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${v.values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required>
-  <label for="role">${t.text("console.role")}</label>
-  <select id="role" name="role">${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>
+  <label for="loginId">${t.text("field.loginId")}</label>${fieldProblem(problems, "loginId")}
+  <input type="text" id="loginId" name="loginId" value="${v.values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required${fieldState(problems, "loginId")}>
+  <label for="fullName">${t.text("console.newUser.fullName")}</label>${fieldProblem(problems, "fullName")}
+  <input type="text" id="fullName" name="fullName" value="${v.values.fullName ?? ""}" maxlength="200" autocomplete="off" required${fieldState(problems, "fullName")}>
+  <label for="partnerNumber">${t.text("facts.partner")}</label>${fieldProblem(problems, "partnerNumber")}
+  <input type="text" id="partnerNumber" name="partnerNumber" value="${v.values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required${fieldState(problems, "partnerNumber")}>
+  <label for="role">${t.text("console.role")}</label>${fieldProblem(problems, "role")}
+  <select id="role" name="role"${fieldState(problems, "role")}>${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>
   <label for="email">${t.text("console.newUser.email")}</label>
-  <p class="advice" id="emailHint">${t.text("console.newUser.emailHint")}</p>
-  <input type="email" id="email" name="email" value="${v.values.email ?? ""}" maxlength="254" autocomplete="off" aria-describedby="emailHint">
+  <p class="advice" id="emailHint">${t.text("console.newUser.emailHint")}</p>${fieldProblem(problems, "email")}
+  <input type="email" id="email" name="email" value="${v.values.email ?? ""}" maxlength="254" autocomplete="off"${fieldState(problems, "email", "emailHint")}>
   <div class="buttons"><button type="submit">${t.text("console.newUser.button")}</button> <a class="button secondary" href="/support">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.newUser.heading"), "users", body);

@@ -98,10 +98,14 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
         return reply.type(HTML).send(temporaryPasswordShownPage(frame, outcome.user, outcome.password, outcome.expiresAt, true));
       case "forbidden":
         throw new HttpProblem(403, outcome.message);
-      case "exists":
-        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: frame.t.text("console.problem.exists", { loginId: form.loginId.trim() }) }));
-      case "invalid":
-        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: saidSentence(frame.t, outcome.message) }));
+      case "exists": {
+        const problems = new Map([["loginId", frame.t.text("console.problem.exists", { loginId: form.loginId.trim() })]]);
+        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, problems }));
+      }
+      case "invalid": {
+        const problems = new Map(outcome.problems.map((p) => [p.field, saidSentence(frame.t, p.message)]));
+        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, problems }));
+      }
     }
   });
 }
