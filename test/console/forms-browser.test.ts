@@ -105,4 +105,41 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
     await expectAccessible(page);
   });
 
+  it("disabling a leaver asks first, naming the person, and Cancel changes nothing (keyboard only)", async () => {
+    const page = await f.newPage();
+    await signIn(page, "support");
+    people += 1;
+    const leaver = await addUser(f.t.deps, { loginId: `forms.leaver.${unique}.${people}`, fullName: "Lee Leaver", partnerNumber: "004702" });
+    await page.goto(`${f.base}/support/users/${leaver.id}`);
+    await page.getByRole("button", { name: "Disable", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => heading(page)).toBe(`Disable the account of ${leaver.login_id}?`);
+    expect(await page.textContent("main")).toContain("Lee Leaver");
+    expect((await f.t.deps.db.selectFrom("users").select("disabled_at").where("id", "=", leaver.id).executeTakeFirstOrThrow()).disabled_at).toBeNull();
+    await expectAccessible(page);
+    await page.getByRole("link", { name: "Cancel" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => heading(page)).toBe(`User ${leaver.login_id}`);
+    expect((await f.t.deps.db.selectFrom("users").select("disabled_at").where("id", "=", leaver.id).executeTakeFirstOrThrow()).disabled_at).toBeNull();
+
+    await page.getByRole("button", { name: "Disable", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => heading(page)).toBe(`Disable the account of ${leaver.login_id}?`);
+    await page.getByRole("button", { name: "Disable the account" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => heading(page)).toBe(`User ${leaver.login_id}`);
+    expect(await page.getByRole("status").first().textContent()).toMatch(/disabled/i);
+    expect((await f.t.deps.db.selectFrom("users").select("disabled_at").where("id", "=", leaver.id).executeTakeFirstOrThrow()).disabled_at).not.toBeNull();
+  });
+
+  it("support is not asked to disable an administrator: the question page refuses as the action does", async () => {
+    const page = await f.newPage();
+    await signIn(page, "support");
+    people += 1;
+    const admin = await addUser(f.t.deps, { role: "admin", loginId: `forms.boss.${unique}.${people}` });
+    const answer = await page.goto(`${f.base}/support/users/${admin.id}/disable`);
+    expect(answer?.status()).toBe(403);
+    expect(await page.getByRole("button", { name: "Disable the account" }).count()).toBe(0);
+  });
+
 });

@@ -25,7 +25,7 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
   const toggle = v.disableRefused !== null
     ? html`<p class="message warning" role="status">${t.said(v.disableRefused)}</p>`
     : user.disabled_at === null
-      ? html`<form method="post" action="/support/users/${user.id}/disable">${csrfField(csrf)}
+      ? html`<form method="get" action="/support/users/${user.id}/disable">
 <p>${t.text("console.disable.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.disable.button")}</button></div></form>`
       : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
@@ -36,6 +36,22 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
 ${v.passwordRefused
     ? html`<p class="message warning" role="status">${t.said(v.passwordRefused)}</p>`
     : html`<p>${t.html("console.forgotten.text", { link: html`<a href="/support/users/${user.id}/temporary-password">${t.text("console.temporary.title")}</a>` })}</p>`}</section>`;
+}
+
+/**
+ * Disabling asks first (a leaver's row among namesakes of one dealership is easy to miss): who it
+ * is, what happens, then "Disable the account" or Cancel. The POST alone does it, as before.
+ */
+export function disableConfirmPage(frame: PortalFrame, user: User): string {
+  const { t } = frame;
+  const body = html`<h1>${t.text("console.disableConfirm.heading", { loginId: user.login_id })}</h1>
+<p>${t.text("console.disableConfirm.who", { name: user.full_name, partner: user.partner_number })}</p>
+<p>${t.text("console.disable.intro")}</p>
+<form method="post" action="/support/users/${user.id}/disable">
+  ${csrfField(frame.csrf)}
+  <div class="buttons"><button type="submit">${t.text("console.disableConfirm.button")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
+</form>`;
+  return supportPage(frame, t.text("console.disableConfirm.heading", { loginId: user.login_id }), "users", body);
 }
 
 /** The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset, temporary password). */
