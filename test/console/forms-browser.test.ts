@@ -142,4 +142,17 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
     expect(await page.getByRole("button", { name: "Disable the account" }).count()).toBe(0);
   });
 
+  it("an audit search whose From is after its Until says so instead of 'No events match.'", async () => {
+    const page = await f.newPage();
+    const who = await signIn(page, "support");
+    await page.goto(`${f.base}/support/audit?user=${encodeURIComponent(who.login_id)}`);
+    await page.getByLabel("From (UK time)").fill("2026-12-05T00:00");
+    await page.getByLabel("Until (UK time)").fill("2026-12-03T23:59");
+    await page.getByLabel("Until (UK time)").press("Enter");
+    await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    expect(await page.getByRole("alert").textContent()).toContain("“From” is after “Until”");
+    expect(await page.textContent("main")).not.toContain("No events match.");
+    expect(await page.getByLabel("From (UK time)").inputValue()).toBe("2026-12-05T00:00");
+    await expectAccessible(page);
+  });
 });

@@ -40,7 +40,7 @@ ${message("error", v.error)}
   <input type="datetime-local" id="until" name="until" value="${v.form.until}"></div>
   <div class="buttons"><button type="submit">${t.text("console.audit.show")}</button> <a class="button secondary" href="${csvHref}">${t.text("console.downloadCsv")}</a></div>
 </form>
-${v.records.length === 0
+${v.error ? "" : v.records.length === 0
     ? html`<p role="status">${t.text("console.audit.none")}</p>`
     : html`<table>
 <caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
