@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { userFieldProblem } from "../users/fields.ts";
+import { userFieldProblems } from "../users/fields.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { hashPassword } from "../password/hash.ts";
 import { actingNow, creationRefusal, type Acting, type Refusal } from "../support/acting.ts";
@@ -16,9 +16,16 @@ export interface NewAccount {
   email: string;
 }
 
+/** A field of "Create a user" that breaks its rule, with the rule's sentence ("The login ID must be …."). */
+export interface AccountProblem {
+  field: keyof NewAccount;
+  message: string;
+}
+
 export type CreateOutcome =
   | { kind: "created"; user: User; password: string; expiresAt: number }
-  | { kind: "invalid"; message: string }
+  /** Every field that is wrong, in the form's order: the page says them all at once. */
+  | { kind: "invalid"; problems: AccountProblem[] }
   | { kind: "exists" }
   | Refusal;
 
@@ -29,18 +36,20 @@ export type CreateOutcome =
  */
 export async function createAccount(deps: Deps, by: Acting, input: NewAccount): Promise<CreateOutcome> {
   const role = (ROLES as readonly string[]).includes(input.role) ? (input.role as Role) : null;
-  if (!role) return { kind: "invalid", message: "Choose the role user, support or admin." };
-  const refused = creationRefusal(by, role);
-  if (refused) return refused;
-  const problem = userFieldProblem(input);
-  if (problem) return { kind: "invalid", message: `${problem[0]!.toUpperCase()}${problem.slice(1)}.` };
+  if (role) {
+    const refused = creationRefusal(by, role);
+    if (refused) return refused;
+  }
+  const problems: AccountProblem[] = userFieldProblems(input).map((p) => ({ field: p.field, message: `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.` }));
+  if (!role) problems.push({ field: "role", message: "Choose the role user, support or admin." });
   let email: string | null = null;
   if (input.email.trim() !== "") {
     // Support vouches for the address as the operator does with `user add --email`.
     const check = checkEmailEntry({ email: input.email, confirmEmail: input.email, ownMailbox: true }, { ...deps.config.enrolment, sharedMailboxPolicy: "off" });
-    if (!check.ok) return { kind: "invalid", message: check.message };
-    email = check.email;
+    if (check.ok) email = check.email;
+    else problems.push({ field: "email", message: check.message });
   }
+  if (problems.length > 0 || !role) return { kind: "invalid", problems };
   if (await findUserByLogin(deps.db, input.loginId)) return { kind: "exists" };
 
   const password = generateTemporaryPassword(deps.random);

@@ -4,6 +4,8 @@ import { list, type Problems } from "./problems.ts";
 export interface Section {
   label: string;
   path: string;
+  /** The label's language when FAMOS knows it: the built-in labels are the SPEC's English (src/web/language-of-parts.ts). */
+  lang?: string;
 }
 
 export const DEFAULT_SECTIONS: Section[] = [
@@ -42,7 +44,8 @@ export function parseSections(raw: string, problems: Problems): Section[] {
       continue;
     }
     const known = DEFAULT_SECTIONS.find((s) => s.path === path);
-    sections.push({ label: labelPart?.trim() || known?.label || path.slice(1), path });
+    const label = labelPart?.trim();
+    sections.push(label ? { label, path } : known ? { label: known.label, path, lang: "en-GB" } : { label: path.slice(1), path });
   }
   return sections;
 }

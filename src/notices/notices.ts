@@ -39,33 +39,39 @@ export interface NoticeInput {
   body: string;
 }
 
-export type NoticeCheck = { ok: true; title: string; body: string } | { ok: false; field: "title" | "body"; message: string };
+/** A field of a notice that breaks its rule, with the rule's sentence. */
+export interface NoticeProblem {
+  field: "title" | "body";
+  message: string;
+}
 
-/** A title such as "Application Issue" and the text of the notice's own page. */
+export type NoticeCheck = { ok: true; title: string; body: string } | { ok: false; problems: NoticeProblem[] };
+
+/** A title such as "Application Issue" and the text of the notice's own page; both checked, so the form says all at once. */
 export function checkNotice(input: NoticeInput): NoticeCheck {
   const title = input.title.trim();
   const body = input.body.replace(/\r\n?/g, "\n").trim();
+  const problems: NoticeProblem[] = [];
   // Line breaks (LF, after CRLF and CR became LF) belong in the body only; no other control
   // character anywhere: C0 (tabs included), DEL and C1, the one rule of users/fields.ts.
   if (title === "" || title.length > NOTICE_TITLE_MAX || hasControlCharacters(title)) {
-    return { ok: false, field: "title", message: `Enter a title of 1 to ${NOTICE_TITLE_MAX} characters on one line, such as "Application Issue".` };
-  }
-  // The banner shows the title with the date and "Please click for more info" after it, on every page.
-  if (hasInvisibleCharacters(title)) {
-    return { ok: false, field: "title", message: "The title must not contain zero-width or bidirectional control characters." };
+    problems.push({ field: "title", message: `Enter a title of 1 to ${NOTICE_TITLE_MAX} characters on one line, such as "Application Issue".` });
+  } else if (hasInvisibleCharacters(title)) {
+    // The banner shows the title with the date and "Please click for more info" after it, on every page.
+    problems.push({ field: "title", message: "The title must not contain zero-width or bidirectional control characters." });
   }
   if (body === "" || body.length > NOTICE_BODY_MAX || hasControlCharacters(body.replaceAll("\n", ""))) {
-    return { ok: false, field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` };
+    problems.push({ field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` });
   }
-  return { ok: true, title, body };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, title, body };
 }
 
-export type NoticeChange = { kind: "saved"; notice: Notice } | { kind: "invalid"; field: "title" | "body"; message: string } | { kind: "not-found" } | { kind: "ended" };
+export type NoticeChange = { kind: "saved"; notice: Notice } | { kind: "invalid"; problems: NoticeProblem[] } | { kind: "not-found" } | { kind: "ended" };
 
 /** Posts a notice on the portal's banner; audited "notice.created". */
 export async function createNotice(deps: Deps, by: Actor, input: NoticeInput): Promise<NoticeChange> {
   const check = checkNotice(input);
-  if (!check.ok) return { kind: "invalid", field: check.field, message: check.message };
+  if (!check.ok) return { kind: "invalid", problems: check.problems };
   const now = deps.clock.now();
   const notice: Notice = { id: randomId(deps.random), title: check.title, body: check.body, created_at: now, updated_at: null, ended_at: null, created_by: by.actor ?? "unknown" };
   await deps.db.transaction().execute(async (tx) => {
@@ -78,7 +84,7 @@ export async function createNotice(deps: Deps, by: Actor, input: NoticeInput): P
 /** Edits a live notice: the banner then shows "UPDATED" with the time. Audited "notice.updated". */
 export async function updateNotice(deps: Deps, by: Actor, id: string, input: NoticeInput): Promise<NoticeChange> {
   const check = checkNotice(input);
-  if (!check.ok) return { kind: "invalid", field: check.field, message: check.message };
+  if (!check.ok) return { kind: "invalid", problems: check.problems };
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
     const result = await tx

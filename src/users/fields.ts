@@ -31,17 +31,40 @@ export function hasInvisibleCharacters(text: string): boolean {
   return INVISIBLE.test(text);
 }
 
-/** The same limits for every way a user is made (add, import): printable, bounded, non-empty. */
-export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }): string | null {
-  const loginId = fields.loginId.trim();
+export type UserField = "loginId" | "fullName" | "partnerNumber";
+
+/** A field that breaks its limit, and the rule's words ("the login ID must be …"). */
+export interface UserFieldProblem {
+  field: UserField;
+  message: string;
+}
+
+/**
+ * The same limits for every way a user is made (add, import, the console): printable, bounded,
+ * non-empty. Every field is checked, so a form can say all that is wrong at once (WCAG 3.3.1).
+ */
+export function userFieldProblems(fields: { loginId: string; fullName: string; partnerNumber: string }): UserFieldProblem[] {
+  const problems: UserFieldProblem[] = [];
+  const loginId = loginIdProblem(fields.loginId.trim());
+  if (loginId) problems.push({ field: "loginId", message: loginId });
+  const name = fields.fullName.trim();
+  if (name === "" || name.length > 200 || hasControlCharacters(name)) problems.push({ field: "fullName", message: "the full name must be 1 to 200 printable characters" });
+  else if (hasInvisibleCharacters(name)) problems.push({ field: "fullName", message: "the full name must not contain zero-width or bidirectional control characters" });
+  const partner = fields.partnerNumber.trim();
+  if (partner === "" || partner.length > 32 || !/^[A-Za-z0-9-]+$/.test(partner)) {
+    problems.push({ field: "partnerNumber", message: "the partner number must be 1 to 32 letters, digits or dashes" });
+  }
+  return problems;
+}
+
+function loginIdProblem(loginId: string): string | null {
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
   if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
   if (hasInvisibleCharacters(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
-  const name = fields.fullName.trim();
-  if (name === "" || name.length > 200 || hasControlCharacters(name)) return "the full name must be 1 to 200 printable characters";
-  if (hasInvisibleCharacters(name)) return "the full name must not contain zero-width or bidirectional control characters";
-  const partner = fields.partnerNumber.trim();
-  if (partner === "" || partner.length > 32 || !/^[A-Za-z0-9-]+$/.test(partner)) return "the partner number must be 1 to 32 letters, digits or dashes";
   return null;
 }
 
+/** The first of userFieldProblems, for a command line or an import row that names one reason. */
+export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }): string | null {
+  return userFieldProblems(fields)[0]?.message ?? null;
+}

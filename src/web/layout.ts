@@ -1,6 +1,7 @@
 import type { Config } from "../config/config.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { html, type SafeHtml } from "../platform/html.ts";
+import { langAttribute, sectionLanguage } from "./language-of-parts.ts";
 
 export interface PageOptions {
   title: string;
@@ -19,7 +20,7 @@ export function page(options: PageOptions): string {
   const { config, portal, t } = options;
   const tabs = portal
     ? html`<nav class="tabs" aria-label="${t.text("layout.sections")}"><ul>
-        ${config.sections.map((s) => html`<li><a href="${s.path}"${portal.active === s.path ? html` aria-current="page"` : ""}>${s.label}</a></li>`)}
+        ${config.sections.map((s) => html`<li><a href="${s.path}"${langAttribute(t, sectionLanguage(config, s))}${portal.active === s.path ? html` aria-current="page"` : ""}>${s.label}</a></li>`)}
         <li><a href="/profile"${portal.active === "/profile" ? html` aria-current="page"` : ""}>${t.text("layout.profile")}</a></li>
         ${portal.isSupport ? html`<li><a href="/support"${portal.active === "/support" ? html` aria-current="page"` : ""}>${t.text("layout.support")}</a></li>` : ""}
       </ul></nav>`

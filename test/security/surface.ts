@@ -107,12 +107,14 @@ export class FormSurface {
     const reset = await client.post(`/support/users/${target.id}/reset`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-1" });
     if (reset.statusCode === 200) bodies.push(reset.body);
     // Issue 11's forms: a temporary password (its page, then its confirmation), a new user, and a
-    // disabled account's Enable (on a user of its own, so the target stays enabled).
+    // disabled account's Enable (on a user of its own, so the target stays enabled); Disable's form is
+    // on its question page.
     await read(`/support/users/${target.id}/temporary-password`);
     const temporary = await client.post(`/support/users/${target.id}/temporary-password`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-2" });
     if (temporary.statusCode === 200) bodies.push(temporary.body);
     await read("/support/users/new");
     const leaver = await addUser(this.t.deps, { loginId: `leaver-${Date.now()}` });
+    await read(`/support/users/${leaver.id}/disable`);
     await client.post(`/support/users/${leaver.id}/disable`, {});
     await read(`/support/users/${leaver.id}`);
     await read("/support/notices");

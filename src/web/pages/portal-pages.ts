@@ -5,6 +5,7 @@ import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { User } from "../../users/users.ts";
 import { page } from "../layout.ts";
+import { langAttribute, noticeLanguage, sectionLanguage, sentenceWith } from "../language-of-parts.ts";
 
 export interface PortalFrame {
   config: Readonly<Config>;
@@ -20,13 +21,15 @@ export interface PortalFrame {
 }
 
 /** "Application Issue <14/06/2023 17:47> Please click for more info", with "UPDATED" when edited. */
-export function noticeBanner(t: Translator, notices: Notice[]): SafeHtml {
+export function noticeBanner(frame: Pick<PortalFrame, "t" | "notices" | "config">): SafeHtml {
+  const { t, notices } = frame;
   if (notices.length === 0) return html``;
+  const lang = noticeLanguage(frame.config);
   return html`<aside class="notices" aria-label="${t.text("notices.label")}"><ul>${notices.map((n) => {
     const updated = n.updated_at
       ? html` ${t.text("notices.updated", { date: t.date(n.updated_at).replace(/([/.-])(\d{2})(\d{2})$/, "$1$3"), time: t.time(n.updated_at) })}`
       : "";
-    return html`<li><a href="/notices/${n.id}">${t.text("notices.banner", { title: n.title, at: t.dateTime(n.created_at) })}</a>${updated}</li>`;
+    return html`<li><a href="/notices/${n.id}">${sentenceWith(t, "notices.banner", { at: t.dateTime(n.created_at) }, "title", lang, n.title)}</a>${updated}</li>`;
   })}</ul></aside>`;
 }
 
@@ -39,7 +42,7 @@ export function portalPage(frame: PortalFrame, title: string, active: string | n
     portal: {
       csrf: frame.csrf,
       active,
-      notices: html`${frame.rollout ?? ""}${noticeBanner(frame.t, frame.notices)}`,
+      notices: html`${frame.rollout ?? ""}${noticeBanner(frame)}`,
       isSupport: frame.user.role !== "user",
     },
   });
@@ -54,7 +57,7 @@ export function homePage(frame: PortalFrame): string {
     null,
     html`<h1>${welcome}</h1>
 <p>${t.html("home.signedInAs", { loginId: user.login_id, partner: user.partner_number })}</p>
-<p>${t.html("home.sections", { sections: html`${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}">${s.label}</a>`)}` })}</p>`,
+<p>${t.html("home.sections", { sections: html`${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}"${langAttribute(t, sectionLanguage(config, s))}>${s.label}</a>`)}` })}</p>`,
   );
 }
 
@@ -85,9 +88,9 @@ export function noticePage(frame: PortalFrame, notice: Notice): string {
     frame,
     notice.title,
     null,
-    html`<h1>${notice.title}</h1>
+    html`<h1${langAttribute(t, noticeLanguage(frame.config))}>${notice.title}</h1>
 <p class="advice">${t.text("notice.posted", { at: t.dateTime(notice.created_at) })}${notice.updated_at ? t.text("notice.updated", { at: t.dateTime(notice.updated_at) }) : ""}${notice.ended_at ? t.text("notice.ended", { at: t.dateTime(notice.ended_at) }) : ""}</p>
-<div class="notice-body">${notice.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>
+<div class="notice-body"${langAttribute(t, noticeLanguage(frame.config))}>${notice.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>
 <p><a href="/">${t.text("link.backToFamos")}</a></p>`,
   );
 }

@@ -19,7 +19,8 @@ export interface AuditFilterForm {
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
 export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; error?: string }): string {
   const { t } = frame;
-  const zone = t.timeZone;
+  // The zone as people say it ("UK time"), in the reader's zone: the one the times and the filter are in.
+  const zone = t.zone(frame.now);
   // A login ID no account has is never shown as typed (src/support/audit-trail.ts): said in the reader's words.
   const who = (name: string | null) => (name === UNKNOWN_LOGIN_ID ? t.text("console.audit.unknownLoginId") : (name ?? ""));
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
@@ -39,11 +40,11 @@ ${message("error", v.error)}
   <input type="datetime-local" id="until" name="until" value="${v.form.until}"></div>
   <div class="buttons"><button type="submit">${t.text("console.audit.show")}</button> <a class="button secondary" href="${csvHref}">${t.text("console.downloadCsv")}</a></div>
 </form>
-${v.records.length === 0
+${v.error ? "" : v.records.length === 0
     ? html`<p role="status">${t.text("console.audit.none")}</p>`
     : html`<table>
 <caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
-<thead><tr><th scope="col">${t.text("console.col.time")}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
+<thead><tr><th scope="col">${t.text("console.col.timeIn", { zone })}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(
         (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
       )}</tbody></table>`}

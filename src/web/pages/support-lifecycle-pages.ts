@@ -4,6 +4,7 @@ import type { NewAccount } from "../../account/create.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
+import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
@@ -24,7 +25,7 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
   const toggle = v.disableRefused !== null
     ? html`<p class="message warning" role="status">${t.said(v.disableRefused)}</p>`
     : user.disabled_at === null
-      ? html`<form method="post" action="/support/users/${user.id}/disable">${csrfField(csrf)}
+      ? html`<form method="get" action="/support/users/${user.id}/disable">
 <p>${t.text("console.disable.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.disable.button")}</button></div></form>`
       : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
@@ -35,6 +36,22 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
 ${v.passwordRefused
     ? html`<p class="message warning" role="status">${t.said(v.passwordRefused)}</p>`
     : html`<p>${t.html("console.forgotten.text", { link: html`<a href="/support/users/${user.id}/temporary-password">${t.text("console.temporary.title")}</a>` })}</p>`}</section>`;
+}
+
+/**
+ * Disabling asks first (a leaver's row among namesakes of one dealership is easy to miss): who it
+ * is, what happens, then "Disable the account" or Cancel. The POST alone does it, as before.
+ */
+export function disableConfirmPage(frame: PortalFrame, user: User): string {
+  const { t } = frame;
+  const body = html`<h1>${t.text("console.disableConfirm.heading", { loginId: user.login_id })}</h1>
+<p>${t.text("console.disableConfirm.who", { name: user.full_name, partner: user.partner_number })}</p>
+<p>${t.text("console.disable.intro")}</p>
+<form method="post" action="/support/users/${user.id}/disable">
+  ${csrfField(frame.csrf)}
+  <div class="buttons"><button type="submit">${t.text("console.disableConfirm.button")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
+</form>`;
+  return supportPage(frame, t.text("console.disableConfirm.heading", { loginId: user.login_id }), "users", body);
 }
 
 /** The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset, temporary password). */
@@ -92,25 +109,26 @@ export function temporaryPasswordShownPage(frame: PortalFrame, user: User, passw
   return supportPage(frame, t.text(created ? "console.temporaryShown.createdTitle" : "console.temporaryShown.title"), "users", body);
 }
 
-/** "Create a user": the fields of `famos user add`; the first password is a temporary one. */
-export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>; error?: string; isAdmin: boolean }): string {
+/** "Create a user": the fields of `famos user add`; the first password is a temporary one. Every wrong field is said at once, beside it. */
+export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>; problems?: FieldProblems; isAdmin: boolean }): string {
   const { t } = frame;
+  const problems = v.problems ?? NO_PROBLEMS;
   const roles = v.isAdmin ? ROLES : (["user"] as const);
   const body = html`<h1>${t.text("console.newUser.heading")}</h1>
-${message("error", v.error)}
+${problemSummary(t, problems)}
 <form method="post" action="/support/users/new" novalidate>
   ${csrfField(frame.csrf)}
-  <label for="loginId">${t.text("field.loginId")}</label>
-  <input type="text" id="loginId" name="loginId" value="${v.values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required>
-  <label for="fullName">${t.text("console.newUser.fullName")}</label>
-  <input type="text" id="fullName" name="fullName" value="${v.values.fullName ?? ""}" maxlength="200" autocomplete="off" required>
-  <label for="partnerNumber">${t.text("facts.partner")}</label>
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${v.values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required>
-  <label for="role">${t.text("console.role")}</label>
-  <select id="role" name="role">${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>
+  <label for="loginId">${t.text("field.loginId")}</label>${fieldProblem(problems, "loginId")}
+  <input type="text" id="loginId" name="loginId" value="${v.values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required${fieldState(problems, "loginId")}>
+  <label for="fullName">${t.text("console.newUser.fullName")}</label>${fieldProblem(problems, "fullName")}
+  <input type="text" id="fullName" name="fullName" value="${v.values.fullName ?? ""}" maxlength="200" autocomplete="off" required${fieldState(problems, "fullName")}>
+  <label for="partnerNumber">${t.text("facts.partner")}</label>${fieldProblem(problems, "partnerNumber")}
+  <input type="text" id="partnerNumber" name="partnerNumber" value="${v.values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required${fieldState(problems, "partnerNumber")}>
+  <label for="role">${t.text("console.role")}</label>${fieldProblem(problems, "role")}
+  <select id="role" name="role"${fieldState(problems, "role")}>${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>
   <label for="email">${t.text("console.newUser.email")}</label>
-  <p class="advice" id="emailHint">${t.text("console.newUser.emailHint")}</p>
-  <input type="email" id="email" name="email" value="${v.values.email ?? ""}" maxlength="254" autocomplete="off" aria-describedby="emailHint">
+  <p class="advice" id="emailHint">${t.text("console.newUser.emailHint")}</p>${fieldProblem(problems, "email")}
+  <input type="email" id="email" name="email" value="${v.values.email ?? ""}" maxlength="254" autocomplete="off"${fieldState(problems, "email", "emailHint")}>
   <div class="buttons"><button type="submit">${t.text("console.newUser.button")}</button> <a class="button secondary" href="/support">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.newUser.heading"), "users", body);

@@ -2,23 +2,27 @@ import type { Notice } from "../../notices/notices.ts";
 import { NOTICE_BODY_MAX, NOTICE_TITLE_MAX } from "../../notices/notices.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import { csrfField, message } from "../layout.ts";
+import { langAttribute, noticeLanguage, sentenceWith } from "../language-of-parts.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
 
 export interface NoticeFormView {
   title?: string;
   body?: string;
-  error?: string;
+  /** Why the form was refused, by field ("title", "body"): all at once, each beside its field. */
+  problems?: FieldProblems;
   info?: string;
 }
 
 function noticeFields(t: Translator, v: NoticeFormView): SafeHtml {
+  const problems = v.problems ?? NO_PROBLEMS;
   return html`<label for="title">${t.text("console.notice.title")}</label>
-  <p class="advice" id="titleHint">${t.text("console.notice.titleHint")}</p>
-  <input type="text" id="title" name="title" value="${v.title ?? ""}" maxlength="${NOTICE_TITLE_MAX}" aria-describedby="titleHint" required>
-  <label for="body">${t.text("console.notice.text")}</label>
-  <textarea id="body" name="body" rows="6" maxlength="${NOTICE_BODY_MAX}" required>${v.body ?? ""}</textarea>`;
+  <p class="advice" id="titleHint">${t.text("console.notice.titleHint")}</p>${fieldProblem(problems, "title")}
+  <input type="text" id="title" name="title" value="${v.title ?? ""}" maxlength="${NOTICE_TITLE_MAX}" required${fieldState(problems, "title", "titleHint")}>
+  <label for="body">${t.text("console.notice.text")}</label>${fieldProblem(problems, "body")}
+  <textarea id="body" name="body" rows="6" maxlength="${NOTICE_BODY_MAX}" required${fieldState(problems, "body")}>${v.body ?? ""}</textarea>`;
 }
 
 function status(t: Translator, n: Notice): string {
@@ -40,11 +44,11 @@ ${notices.length === 0
 <caption class="visually-hidden">${t.text("console.notice.caption")}</caption>
 <thead><tr><th scope="col">${t.text("console.notice.title")}</th><th scope="col">${t.text("console.notice.state")}</th><th scope="col">${t.text("console.notice.history")}</th></tr></thead>
 <tbody>${notices.map(
-        (n) => html`<tr><td><a href="/support/notices/${n.id}">${n.title}</a></td><td>${t.text(n.ended_at ? "console.notice.stateEnded" : "console.notice.stateLive")}</td><td>${status(t, n)}</td></tr>`,
+        (n) => html`<tr><td><a href="/support/notices/${n.id}"${langAttribute(t, noticeLanguage(frame.config))}>${n.title}</a></td><td>${t.text(n.ended_at ? "console.notice.stateEnded" : "console.notice.stateLive")}</td><td>${status(t, n)}</td></tr>`,
       )}</tbody></table>`}
 <section aria-labelledby="new-heading">
 <h2 id="new-heading">${t.text("console.notice.newHeading")}</h2>
-${message("error", v.error)}
+${problemSummary(t, v.problems ?? NO_PROBLEMS)}
 <form method="post" action="/support/notices" novalidate>
   ${csrfField(frame.csrf)}
   ${noticeFields(t, v)}
@@ -59,18 +63,19 @@ export function noticeDetailPage(frame: PortalFrame, notice: Notice, v: NoticeFo
   const { t } = frame;
   const live = notice.ended_at === null;
   const heading = t.text("console.notice.heading", { title: notice.title });
-  const body = html`<h1>${heading}</h1>
+  const lang = noticeLanguage(frame.config);
+  const body = html`<h1>${sentenceWith(t, "console.notice.heading", {}, "title", lang, notice.title)}</h1>
 ${message("info", v.info)}
 <p>${t.text("console.notice.statusLine", { status: status(t, notice) })}</p>
 <p><a href="/notices/${notice.id}">${t.text("console.notice.asUsersSee")}</a></p>
-<div class="notice-body">${notice.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>
+<div class="notice-body"${langAttribute(t, lang)}>${notice.body.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>
 ${live
     ? html`<section aria-labelledby="edit-heading">
 <h2 id="edit-heading">${t.text("console.notice.edit")}</h2>
-${message("error", v.error)}
+${problemSummary(t, v.problems ?? NO_PROBLEMS)}
 <form method="post" action="/support/notices/${notice.id}" novalidate>
   ${csrfField(frame.csrf)}
-  ${noticeFields(t, { title: v.title ?? notice.title, body: v.body ?? notice.body })}
+  ${noticeFields(t, { title: v.title ?? notice.title, body: v.body ?? notice.body, problems: v.problems })}
   <div class="buttons"><button type="submit">${t.text("console.notice.save")}</button></div>
 </form>
 </section>

@@ -39,7 +39,7 @@ export function supportPage(frame: PortalFrame, title: string, section: SupportS
     t: frame.t,
     wide: true,
     body: html`${nav}${body}`,
-    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame.t, frame.notices), isSupport: true },
+    portal: { csrf: frame.csrf, active: "/support", notices: noticeBanner(frame), isSupport: true },
   });
 }
 

@@ -80,11 +80,11 @@ function lockText(t: Translator, o: UserOverview): string {
   return `${signIn}. ${resetText}`;
 }
 
-function eventsTable(events: AuditRecord[], t: Translator): SafeHtml {
+function eventsTable(events: AuditRecord[], t: Translator, now: number): SafeHtml {
   if (events.length === 0) return html`<p>${t.text("console.events.none")}</p>`;
   return html`<table>
 <caption class="visually-hidden">${t.text("console.events.heading")}</caption>
-<thead><tr><th scope="col">${t.text("console.col.time")}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
+<thead><tr><th scope="col">${t.text("console.col.timeIn", { zone: t.zone(now) })}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${events.map(
     (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail)}</td></tr>`,
   )}</tbody></table>`;
@@ -186,7 +186,7 @@ ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-he
 ${lifecycleSections(t, user, frame.csrf, { canDisable: v.canDisable, disableRefused: v.disableRefused ?? null, passwordRefused: v.passwordRefused ?? null })}
 ${factorsRemovalSection(t, user, o.factors, frame.csrf, v.factorsRefused ?? null)}
 <section aria-labelledby="events-heading"><h2 id="events-heading">${t.text("console.events.heading")}</h2>
-${eventsTable(o.events, t)}
+${eventsTable(o.events, t, frame.now)}
 <p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">${t.text("console.user.fullTrail", { loginId: user.login_id })}</a></p></section>
 <section aria-labelledby="mail-heading"><h2 id="mail-heading">${t.text("console.mails.heading")}</h2>
 ${mailsTable(o.mails, t)}</section>

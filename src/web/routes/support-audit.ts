@@ -32,6 +32,8 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
     if (ms === null) problems.push(t.text("console.audit.notADate", { value: form[key] }));
     else filter[bound] = ms;
   }
+  // An empty window is a mistake, not an answer: "No events match." would tell support nothing happened.
+  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) problems.push(t.text("console.audit.fromAfterUntil"));
   return problems.length ? { form, filter, error: problems.join(" ") } : { form, filter };
 }
 

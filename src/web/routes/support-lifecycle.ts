@@ -8,7 +8,7 @@ import { refusal } from "../../support/acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
-import { newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
+import { disableConfirmPage, newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
 import { acting, IDENTIFIED_REQUEST_FORM, targetUser } from "./support-acting.ts";
 import { requestProblem, saidSentence } from "./support-problems.ts";
@@ -30,6 +30,15 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
   const target = (request: FastifyRequest) => targetUser(deps, request);
+
+  // The question before a disable; the same rule as the action itself (acting.ts, "disable").
+  app.get("/support/users/:id/disable", support, async (request, reply) => {
+    const user = await target(request);
+    const refused = refusal(acting(request), user, "disable");
+    if (refused) throw new HttpProblem(403, refused.message);
+    if (user.disabled_at !== null) return reply.redirect(`/support/users/${user.id}?done=already-disabled`, 303);
+    return reply.type(HTML).send(disableConfirmPage(await portalFrame(deps, request, reply), user));
+  });
 
   for (const action of ["disable", "enable"] as const) {
     app.post(`/support/users/:id/${action}`, support, async (request, reply) => {
@@ -98,10 +107,14 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
         return reply.type(HTML).send(temporaryPasswordShownPage(frame, outcome.user, outcome.password, outcome.expiresAt, true));
       case "forbidden":
         throw new HttpProblem(403, outcome.message);
-      case "exists":
-        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: frame.t.text("console.problem.exists", { loginId: form.loginId.trim() }) }));
-      case "invalid":
-        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, error: saidSentence(frame.t, outcome.message) }));
+      case "exists": {
+        const problems = new Map([["loginId", frame.t.text("console.problem.exists", { loginId: form.loginId.trim() })]]);
+        return reply.code(409).type(HTML).send(newUserPage(frame, { values: form, isAdmin, problems }));
+      }
+      case "invalid": {
+        const problems = new Map(outcome.problems.map((p) => [p.field, saidSentence(frame.t, p.message)]));
+        return reply.code(400).type(HTML).send(newUserPage(frame, { values: form, isAdmin, problems }));
+      }
     }
   });
 }

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import { createNotice, endNotice, findNotice, listNotices, updateNotice, type Notice } from "../../notices/notices.ts";
+import { createNotice, endNotice, findNotice, listNotices, updateNotice, type Notice, type NoticeProblem } from "../../notices/notices.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
 import { noticeDetailPage, noticesPage } from "../pages/support-notice-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
-import type { MessageKey } from "../../i18n/translator.ts";
+import type { MessageKey, Translator } from "../../i18n/translator.ts";
+import type { FieldProblems } from "../field-problems.ts";
 import { tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
@@ -16,6 +17,11 @@ const DONE: Record<string, MessageKey> = {
   saved: "console.done.noticeSaved",
   ended: "console.done.noticeEnded",
 };
+
+/** A refused notice's reasons by field, in the reader's language. */
+function noticeProblems(t: Translator, problems: NoticeProblem[]): FieldProblems {
+  return new Map(problems.map((p) => [p.field, t.said(p.message)]));
+}
 
 /** SPEC item 8, "post, edit and end portal notices"; the banner reads them through src/notices. */
 export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
@@ -42,7 +48,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(shape, request.body);
     const outcome = await createNotice(deps, acting(request).audit, form);
     if (outcome.kind === "saved") return reply.redirect(`/support/notices/${outcome.notice.id}?done=posted`, 303);
-    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: outcome.kind === "invalid" ? tr(deps, request).said(outcome.message) : undefined };
+    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), problems: outcome.kind === "invalid" ? noticeProblems(tr(deps, request), outcome.problems) : undefined };
     return reply.code(400).type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), view));
   });
 
@@ -57,7 +63,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "saved") return reply.redirect(`/support/notices/${current.id}?done=saved`, 303);
     if (outcome.kind === "ended") throw new HttpProblem(409, "This notice has ended and can no longer be edited.");
     if (outcome.kind === "not-found") throw new HttpProblem(404, "That notice does not exist.");
-    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), error: tr(deps, request).said(outcome.message) };
+    const view = { title: form.title.slice(0, 200), body: form.body.slice(0, 8000), problems: noticeProblems(tr(deps, request), outcome.problems) };
     return reply.code(400).type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), current, view));
   });
 
