@@ -65,10 +65,13 @@ export class WriteReadiness {
 }
 
 /**
- * The smallest write that reaches the disk. SQLite: the header's user_version (unused by FAMOS) written
- * back unchanged, one page appended to the write-ahead log, which fails as the sign-ins' writes do
- * when the log cannot grow. PostgreSQL: a transaction id, which a read-only server refuses; a full
- * data disk is seen by the real writes only, so readiness there returns an interval after the last.
+ * The smallest write that reaches the disk. SQLite: the header's user_version, which FAMOS leaves at 0,
+ * written back unchanged: one page appended to the write-ahead log, which fails as the sign-ins' writes
+ * do when the log cannot grow (an UPDATE that changes nothing writes nothing). A pragma takes no
+ * parameter and no query text is built from values (security/input "ASVS 5.3.4"), so should another
+ * tool have set user_version, nothing is written and readiness returns an interval after the last
+ * fault, as on PostgreSQL. PostgreSQL: a transaction id, which a read-only server refuses; a full data
+ * disk is seen by the real writes only, so readiness there returns an interval after the last.
  */
 export async function probeWrite(store: Store): Promise<void> {
   if (store.dialect === "postgres") {
@@ -76,5 +79,5 @@ export async function probeWrite(store: Store): Promise<void> {
     return;
   }
   const { rows } = await sql<{ user_version: number }>`pragma user_version`.execute(store.db);
-  await sql.raw(`pragma user_version = ${Math.trunc(rows[0]?.user_version ?? 0)}`).execute(store.db);
+  if ((rows[0]?.user_version ?? 0) === 0) await sql`pragma user_version = 0`.execute(store.db);
 }
