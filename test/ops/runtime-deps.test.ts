@@ -87,4 +87,18 @@ describe("the bundled packages", () => {
     const notProduction = [...folders].filter((folder) => lock.packages[folder] === undefined || lock.packages[folder]!.dev === true);
     expect(notProduction, "bundled into dist/ but not installed by npm ci --omit=dev").toEqual([]);
   }, 60_000);
+
+  it("are never imported dynamically from src/ when CommonJS: the chunk would give only a default export", async () => {
+    // `const { Redis } = await import("ioredis")` works unbundled (Node reads CommonJS's named exports)
+    // but esbuild's chunk exports module.exports as default only: famos doctor failed with 'Redis is not
+    // a constructor'. Lazily loaded packages go through a module of ours that imports them statically.
+    const { build } = await import("esbuild");
+    const { options } = (await import(join(REPO_ROOT, "scripts/build.js"))) as { options: (outdir: string) => BuildOptions };
+    const { metafile } = await build({ ...options(join(REPO_ROOT, "dist")), write: false });
+    const inputs = metafile!.inputs;
+    const dynamicCommonJs = Object.entries(inputs)
+      .filter(([file]) => file.startsWith("src/"))
+      .flatMap(([file, input]) => input.imports.filter((i) => i.kind === "dynamic-import" && !i.external && inputs[i.path]?.format === "cjs").map((i) => `${file}: import("${i.original}")`));
+    expect(dynamicCommonJs).toEqual([]);
+  }, 60_000);
 });
