@@ -1,6 +1,9 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 
+/** The client class, for code that loads this module lazily (famos doctor). */
+export { Redis };
+
 /** How long a count may take in Redis before the request is counted on this instance instead. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1000;
 

@@ -7,6 +7,7 @@ import type { SingleBar } from "cli-progress";
  */
 export async function progressBar(format: string, wanted = true): Promise<SingleBar | null> {
   if (!wanted || !process.stderr.isTTY) return null;
-  const { SingleBar, Presets } = await import("cli-progress");
+  // Through a module of ours: a bundled CommonJS package imported dynamically gives only its default.
+  const { SingleBar, Presets } = await import("./cli-progress.ts");
   return new SingleBar({ stream: process.stderr, format }, Presets.shades_classic);
 }

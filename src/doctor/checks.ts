@@ -89,7 +89,8 @@ const REDIS_CHECK_TIMEOUT_MS = 3000;
 /** Redis answers PING (when configured). */
 export async function checkRedis(config: Readonly<Config>): Promise<CheckResult> {
   if (config.redisUrl === null) return { check: "redis", status: "skip", detail: "no FAMOS_REDIS_URL: request limits are per instance" };
-  const { Redis } = await import("ioredis");
+  // Through a module of ours: a bundled CommonJS package imported dynamically gives only its default.
+  const { Redis } = await import("../app/redis.ts");
   const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // ioredis gives the cause (ECONNREFUSED …) in an "error" event and rejects connect() with "Connection is closed".
   let cause: Error | null = null;

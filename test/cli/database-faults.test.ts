@@ -13,7 +13,10 @@ import { cliWorkspace, type CliResult, type CliWorkspace } from "./run-famos.ts"
  * made, a path that cannot be a file. Every command that opens the database answers with one line that
  * names the database (its password hidden) and what went wrong, and exits 1; never a stack trace.
  */
-describe("a database that cannot be used", () => {
+// Each test runs its own real `famos` process against a fault of its own (or the same fault, read
+// only): they are independent, so a describe's tests run at once (describe.concurrent) rather than
+// one after another; every command still runs, whole, and is checked as before.
+describe.concurrent("a database that cannot be used", () => {
   let cli: CliWorkspace;
   beforeAll(() => {
     cli = cliWorkspace();
@@ -67,7 +70,7 @@ function expectCannotUse(result: CliResult, says: RegExp): void {
  * the handshake, a wrong port that belongs to something else): the commands whose statements are not
  * bounded still give up on the connection within seconds, and say so as for a server not running.
  */
-describe("a PostgreSQL address that takes the connection and never answers", () => {
+describe.concurrent("a PostgreSQL address that takes the connection and never answers", () => {
   let cli: CliWorkspace;
   beforeAll(() => {
     cli = cliWorkspace();
@@ -100,7 +103,7 @@ describe("a SQLite file or directory the user running famos may not use", () => 
     { what: "a directory it may not write", file: 0o666, dir: root ? 0o755 : 0o555, names: "write in", path: "" },
   ];
   for (const { what, file, dir, names, path } of cases) {
-    describe(what, () => {
+    describe.concurrent(what, () => {
       let cli: CliWorkspace;
       beforeAll(async () => {
         cli = cliWorkspace();
@@ -145,7 +148,7 @@ describe("a SQLite file or directory the user running famos may not use", () => 
  * mount is made read-only in a mount namespace of the command's own (unshare; as a user other than
  * root, in a user namespace too), so nothing else sees it.
  */
-describe("a SQLite database on a read-only file system", () => {
+describe.concurrent("a SQLite database on a read-only file system", () => {
   let cli: CliWorkspace;
   let readOnly: { prefix: string[] };
   beforeAll(async () => {
@@ -224,7 +227,7 @@ describe("a database lost in the middle of a command", () => {
  * 65535), a ?schema= that is empty or not a lower-case identifier, another kind of database. It is a
  * setting's fault, told with the others before anything is opened, its password hidden.
  */
-describe("a FAMOS_DATABASE_URL that cannot be used as written", () => {
+describe.concurrent("a FAMOS_DATABASE_URL that cannot be used as written", () => {
   let cli: CliWorkspace;
   beforeAll(() => {
     cli = cliWorkspace();

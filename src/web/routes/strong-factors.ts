@@ -78,7 +78,7 @@ async function qrSetupView(deps: Deps, request: FastifyRequest, csrf: string, ac
   const pending = await pendingApp(deps, user, session);
   if (!pending) return null;
   // Loaded when a code is drawn (an app being set up), not by every server at start (issue 17: resident memory).
-  const { default: QRCode } = await import("qrcode");
+  const { QRCode } = await import("../qrcode.ts");
   const qrSvg = await QRCode.toString(pending.uri, { type: "svg", margin: 2, errorCorrectionLevel: "M" });
   return { csrf, qrSvg, secret: pending.secret, action, ...(error ? { error } : {}) };
 }
