@@ -11,9 +11,14 @@ import type { FastifyReply, FastifyRequest } from "fastify";
  */
 const SCRIPT = '<script type="module" src="/static/form-answer.js"></script>\n</head>';
 
-/** A FAMOS page sent in answer to a form post gets the script; any other answer is left as it is. */
+/**
+ * A FAMOS page sent in answer to a refused form post (status 400 and above: the form again, with why)
+ * gets the script; any other answer is left as it is. Not a page a form post led on to (200: the
+ * recovery codes after a first passkey): its entry would take the form page's address, and a link
+ * from it to that page's section ("/profile#passkeys") would then only scroll, never leave it.
+ */
 export function withFormAnswerScript(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-  if (request.method !== "POST" || typeof payload !== "string") return payload;
+  if (request.method !== "POST" || reply.statusCode < 400 || typeof payload !== "string") return payload;
   const type = reply.getHeader("content-type");
   if (typeof type !== "string" || !type.startsWith("text/html")) return payload;
   return payload.replace("</head>", SCRIPT);
