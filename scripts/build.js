@@ -12,42 +12,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(root, "dist");
 export const ENTRY = join(DIST, "famos.mjs");
 
-/**
- * Packages left in node_modules and loaded from there at run time (so `npm ci --omit=dev` still
- * installs them): native addons (better-sqlite3, @node-rs/*); pg, whose optional pg-native is native
- * and which src/store/database.ts loads with createRequire only for a PostgreSQL URL; ws, whose
- * optional bufferutil and utf-8-validate are native, and @fastify/http-proxy, whose ws class
- * src/web/proxied-websocket.ts must extend (one copy of each, the one in node_modules); helmet, which
- * src/web/security-headers.ts loads from @fastify/helmet's own folder, so both stay the same copy.
- * supports-color, which debug (ioredis's) requires only if installed: the production install has none,
- * and a checkout's (a development tool's) must not be bundled in. The worker files (legacy-worker.mjs,
- * checkpoint-worker.mjs) import native addons only. test/ops/runtime-deps.test.ts checks that every
- * bundled package is one `npm ci --omit=dev` installs.
- */
-export const EXTERNAL = [
-  "better-sqlite3",
-  "@node-rs/argon2",
-  "@node-rs/bcrypt",
-  "pg",
-  "pg-native",
-  "ws",
-  "@fastify/http-proxy",
-  "@fastify/helmet",
-  "helmet",
-  "supports-color",
-];
-
-// Bundled CommonJS code calls require() for Node's builtins (and may read __dirname): an ES module
-// has neither, so each output file defines them first, relative to itself.
-const BANNER = [
-  'import { createRequire as __famosCreateRequire } from "node:module";',
-  'import { dirname as __famosDirname } from "node:path";',
-  'import { fileURLToPath as __famosFileURLToPath } from "node:url";',
-  "const require = __famosCreateRequire(import.meta.url);",
-  "const __filename = __famosFileURLToPath(import.meta.url);",
-  "const __dirname = __famosDirname(__filename);",
-].join(" ");
-
 function newestSource(dir) {
   let newest = 0;
   for (const item of readdirSync(dir, { withFileTypes: true })) {
@@ -65,35 +29,9 @@ function builtAt() {
   }
 }
 
-/**
- * True when a source, package.json or package-lock.json is newer than the last build (dist/ holds the
- * bundled dependencies, so an `npm ci` of a new lockfile rebuilds too).
- */
+/** True when a source (or package.json) is newer than the last build. */
 export function stale() {
-  const manifests = ["package.json", "package-lock.json"].map((name) => statSync(join(root, name), { throwIfNoEntry: false })?.mtimeMs ?? 0);
-  return builtAt() < Math.max(newestSource(join(root, "src")), ...manifests);
-}
-
-/** esbuild's options for a build into outdir (test/ops/runtime-deps.test.ts reads its metafile). */
-export function options(outdir) {
-  return {
-    entryPoints: { famos: join(root, "src/cli/main.ts") },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    // Pure-JavaScript dependencies are bundled: loading kysely, fastify, zod, pino, nodemailer… as
-    // hundreds of small files from node_modules cost ~0.6 s of every process's start; see EXTERNAL.
-    external: EXTERNAL,
-    banner: { js: BANNER },
-    legalComments: "eof",
-    metafile: true,
-    outExtension: { ".js": ".mjs" },
-    sourcemap: "linked",
-    logLevel: "error",
-  };
+  return builtAt() < Math.max(newestSource(join(root, "src")), statSync(join(root, "package.json")).mtimeMs);
 }
 
 /**
@@ -105,7 +43,19 @@ export async function build({ prune = false } = {}) {
   // Several processes may start at once (tests, instances): each compiles into its own folder and
   // renames the result into place, so none ever reads a half-written file.
   const staging = join(DIST, `staging-${process.pid}-${Date.now()}`);
-  await esbuild(options(staging));
+  await esbuild({
+    entryPoints: { famos: join(root, "src/cli/main.ts") },
+    outdir: staging,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    outExtension: { ".js": ".mjs" },
+    sourcemap: "linked",
+    logLevel: "error",
+  });
   // Files the code reads beside itself at run time.
   cpSync(join(root, "src/web/public"), join(staging, "public"), { recursive: true });
   copyFileSync(join(root, "src/password/common-passwords.txt"), join(staging, "common-passwords.txt"));
