@@ -285,8 +285,12 @@ async function voidLiveCodes(
   await voidStatement(scope, db, value, reason, now);
 }
 
+/** The update that voids codes still live (neither used nor voided); the caller narrows it to its scope. */
+const voidLive = (db: Kysely<Database>, reason: string, now: number) =>
+  db.updateTable("codes").set({ voided_at: now, void_reason: reason }).where("consumed_at", "is", null).where("voided_at", "is", null);
+
 const voidStatement = preparedQueryFor((scope: "id" | "flow_id" | "user_id", db, value: string, reason: string, now: number) =>
-  db.updateTable("codes").set({ voided_at: now, void_reason: reason }).where(scope, "=", value).where("consumed_at", "is", null).where("voided_at", "is", null),
+  voidLive(db, reason, now).where(scope, "=", value),
 );
 
 function voidCode(db: Kysely<Database>, id: string, reason: string, now: number): Promise<void> {
@@ -304,14 +308,7 @@ export function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: stri
  */
 export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number, exceptFlowId?: string | null): Promise<void> {
   if (!exceptFlowId) return voidLiveCodes(db, "user_id", userId, reason, now);
-  await db
-    .updateTable("codes")
-    .set({ voided_at: now, void_reason: reason })
-    .where("user_id", "=", userId)
-    .where("flow_id", "!=", exceptFlowId)
-    .where("consumed_at", "is", null)
-    .where("voided_at", "is", null)
-    .execute();
+  await voidLive(db, reason, now).where("user_id", "=", userId).where("flow_id", "!=", exceptFlowId).execute();
 }
 
 /** A flow's current code with its mail's delivery state (see currentCode). */

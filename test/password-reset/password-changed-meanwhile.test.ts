@@ -34,6 +34,10 @@ describe("a password changed while a reset's code is pending", () => {
     const chosen = "my own new password now";
     const changed = await mine.post("/profile/password", { currentPassword: owner.password, newPassword: chosen, confirmNewPassword: chosen });
     expect(changed.statusCode).toBe(303);
+    // The reset's code itself is voided, not only its flow finished: no code of hers is live (her own
+    // sign-in's was used), so none is mailed late or counted as a working code.
+    const live = await t.deps.db.selectFrom("codes").select(["id", "void_reason"]).where("user_id", "=", owner.id).where("consumed_at", "is", null).where("voided_at", "is", null).execute();
+    expect(live).toEqual([]);
 
     await colleague.get("/forgot-password/code");
     const taken = "the colleague's password";
