@@ -19,7 +19,9 @@ export function nginxForwardAuthConfig(options: { listen: number; serverName: st
   replace(/^(\s*)listen 443 ssl;$/m, `$1listen 127.0.0.1:${options.listen};`);
   replace(/^\s*ssl_certificate(_key)?\s.*\n/gm, "");
   replace("server_name app.dealer.example;", `server_name ${options.serverName};`);
-  replace("http://127.0.0.1:3000", options.famos);
-  replace("http://127.0.0.1:4000", options.app);
+  // Not followed by a digit: FAMOS's address put in first may itself begin "http://127.0.0.1:4000"
+  // (a port from 40000 to 40009), which the application's placeholder would then take for its own.
+  replace(/http:\/\/127\.0\.0\.1:3000(?!\d)/g, options.famos);
+  replace(/http:\/\/127\.0\.0\.1:4000(?!\d)/g, options.app);
   return config;
 }
