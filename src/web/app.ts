@@ -37,6 +37,7 @@ import { strongFactorRoutes } from "./routes/strong-factors.ts";
 import { choosePasswordRoutes } from "./routes/choose-password.ts";
 import { passwordResetRoutes } from "./routes/password-reset.ts";
 import { supportRoutes } from "./routes/support.ts";
+import { isDraining } from "./drain.ts";
 
 export interface AppOptions {
   deps: Deps;
@@ -142,18 +143,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   passkeyLibraryRoute(app);
   registerErrorPages(app, config, (request) => readSessionForErrorPage(deps, request));
-  // A graceful stop behind a proxy that keeps connections alive (nginx's keepalive): once closing
-  // starts, every answer, those to requests already in flight included, closes its connection. The
-  // server closes only the connections idle at that moment; one busy then stayed open after its answer,
-  // so the instance waited for it up to shutdown's 25 s bound, and the proxy's next request on it got
-  // Fastify's bare 503 (a JSON line in the browser; nginx never sends a form twice).
+  // A graceful stop behind a proxy that keeps connections alive (nginx's keepalive): once the drain
+  // (drain.ts) or closing starts, every answer, those to requests already in flight included, closes
+  // its connection. Otherwise one busy then stayed open after its answer, so the instance waited for it
+  // up to shutdown's 25 s bound, and the proxy's next request on it got Fastify's bare 503 (a JSON line
+  // in the browser; nginx never sends a form twice).
   let closing = false;
   app.addHook("preClose", (done) => {
     closing = true;
     done();
   });
   app.addHook("onSend", (request, reply, payload, done) => {
-    if (closing) reply.header("connection", "close");
+    if (closing || isDraining(app.server)) reply.header("connection", "close");
     // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected
     // application's answers keep the caching it chose.
     if (answeredByUpstream(request)) return done(null, payload);

@@ -10,6 +10,7 @@ import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
 import { lowerHashingPriority } from "../../password/hash-priority.ts";
+import { drainConnections } from "../../web/drain.ts";
 import { reachDatabase, Refused, settingsOrExit } from "../io.ts";
 
 /**
@@ -108,6 +109,9 @@ export function serveCommand(): Command {
       logger.info({ signal }, "shutting down");
       setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
       try {
+        // New connections are refused at once; those kept alive by a proxy are served a little longer
+        // (drain.ts), so a request already on its way on one is answered, not cut.
+        await drainConnections(app.server);
         await app.close();
         await cleanup.stop();
         await bounces?.close();
