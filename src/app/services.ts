@@ -53,7 +53,12 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
         ? {
             backgroundCheckpoints: {
               onCheckpoint: (result) => metrics.sqliteWalFrames.set(result.log),
-              onError: (error) => logger.error({ err: error }, "SQLite checkpoint thread failed: the server's connection checkpoints again"),
+              onError: (error, forGood) =>
+                logger.error(
+                  { err: error },
+                  `SQLite checkpoint thread failed: the server's connection checkpoints ${forGood ? "again" : "until the thread's next one succeeds"}`,
+                ),
+              onResume: () => logger.info("SQLite checkpoints back on their own thread"),
             },
           }
         : {}),

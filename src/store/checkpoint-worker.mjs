@@ -5,8 +5,10 @@
 // beside the compiled build (scripts/build.js copies it).
 //
 // Its own connection's synchronous setting governs the checkpoint: NORMAL, as the server's, which in
-// WAL mode syncs the log before the copy and the database file after it. Any failure ends the thread
-// with an error, and the server's connection takes the checkpoints back (checkpoints.ts).
+// WAL mode syncs the log before the copy and the database file after it. A checkpoint that fails (a
+// full disk: the database file cannot grow for the new pages) is reported, the server's connection
+// takes the checkpoints meanwhile, and this thread tries again at its next turn, so they come back here
+// once the disk has room (checkpoints.ts). Any other failure ends the thread for good.
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 
@@ -27,9 +29,14 @@ const CATCH_UP_ROUNDS = 4;
 
 function checkpoint() {
   let result;
-  for (let round = 0; round <= CATCH_UP_ROUNDS; round += 1) {
-    [result] = db.pragma("wal_checkpoint(PASSIVE)");
-    if (result.busy !== 0 || result.checkpointed >= result.log) break;
+  try {
+    for (let round = 0; round <= CATCH_UP_ROUNDS; round += 1) {
+      [result] = db.pragma("wal_checkpoint(PASSIVE)");
+      if (result.busy !== 0 || result.checkpointed >= result.log) break;
+    }
+  } catch (error) {
+    parentPort.postMessage({ failed: { message: error.message, code: error.code } });
+    return;
   }
   // busy: another checkpoint ran at the time; log: frames in the log; checkpointed: frames now copied.
   parentPort.postMessage({ busy: result.busy, log: result.log, checkpointed: result.checkpointed });

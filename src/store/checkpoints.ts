@@ -11,8 +11,10 @@ import type SQLite from "better-sqlite3";
  * waiting for the server or making it wait. A checkpoint completes only if nothing is committed while
  * it copies (the writer starts the log again from its start after one that did), so under commits
  * that never pause the serving connection keeps SQLite's own checkpoint, past BOUND_PAGES of log, as
- * the bound on its size: by then the thread has copied all but the last few pages. If the thread fails,
- * the connection takes the checkpoints back at SQLite's usual 1,000 pages and `onError` is told.
+ * the bound on its size: by then the thread has copied all but the last few pages. If a checkpoint of
+ * the thread's fails (a full disk), the connection takes the checkpoints back at SQLite's usual 1,000
+ * pages and `onError` is told; the thread goes on trying, and its first checkpoint that succeeds gives
+ * them back to it (`onResume`). If the thread itself fails, the connection keeps them.
  */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 export const BOUND_PAGES = 10_000;
@@ -29,7 +31,13 @@ export interface CheckpointOptions {
   intervalMs?: number;
   /** The log's size, in pages, past which the serving connection checkpoints by itself (BOUND_PAGES). */
   boundPages?: number;
-  onError?: (error: Error) => void;
+  /**
+   * A checkpoint failed (`forGood` false: the thread tries again), or the thread did (true): the serving
+   * connection checkpoints meanwhile. Told once until `onResume`.
+   */
+  onError?: (error: Error, forGood: boolean) => void;
+  /** The thread's first checkpoint that succeeded after one that failed: the checkpoints are its own again. */
+  onResume?: () => void;
   onCheckpoint?: (result: CheckpointResult) => void;
   /** Tests: a worker module that answers in the same way (checkpoint-worker.mjs by default). */
   script?: URL;
@@ -53,25 +61,41 @@ export function checkpointInBackground(database: SQLite.Database, path: string, 
   worker.unref();
   database.pragma(`wal_autocheckpoint = ${options.boundPages ?? BOUND_PAGES}`);
   let stopping = false;
+  // The thread has ended: for good.
   let failed = false;
-  const takeBack = (error: Error) => {
+  // A checkpoint of the thread's failed, and none has succeeded since.
+  let failing = false;
+  const autocheckpoint = (pages: number) => {
+    if (database.open) database.pragma(`wal_autocheckpoint = ${pages}`);
+  };
+  const takeBack = (error: Error, forGood: boolean) => {
     if (stopping || failed) return;
-    failed = true;
-    if (database.open) database.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-    options.onError?.(error);
+    failed = forGood;
+    if (failing) return;
+    failing = true;
+    autocheckpoint(SQLITE_AUTOCHECKPOINT_PAGES);
+    options.onError?.(error, forGood);
   };
   const ready = new Promise<void>((resolve, reject) => {
-    worker.on("message", (message: CheckpointResult | { ready: true }) => {
+    worker.on("message", (message: CheckpointResult | { ready: true } | { failed: { message: string; code?: string } }) => {
       if ("ready" in message) resolve();
-      else options.onCheckpoint?.(message);
+      else if ("failed" in message) takeBack(Object.assign(new Error(message.failed.message), { code: message.failed.code }), false);
+      else {
+        if (failing && !failed && !stopping) {
+          failing = false;
+          autocheckpoint(options.boundPages ?? BOUND_PAGES);
+          options.onResume?.();
+        }
+        options.onCheckpoint?.(message);
+      }
     });
     worker.on("error", (error) => {
-      takeBack(error);
+      takeBack(error, true);
       reject(error);
     });
     worker.on("exit", (code) => {
       const error = new Error(`the checkpoint thread stopped (exit code ${code})`);
-      takeBack(error);
+      takeBack(error, true);
       reject(error);
     });
   });

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,6 +130,34 @@ describe("SQLite checkpoints on their own thread", () => {
     await sql`create table rows (n integer primary key, filler blob not null)`.execute(store.db);
     await commit(store, 1500);
     expect(logFrames(path)).toBeLessThan(1100);
+  });
+
+  /**
+   * A full disk fails the thread's checkpoints (copying new pages needs the database file to grow).
+   * The thread ended at the first fault, so the serving connection checkpointed in the commits that
+   * users wait for until the next restart, however soon the disk had room again.
+   */
+  it("goes on after a checkpoint fails for want of space, and takes the checkpoints back once one succeeds", () => {
+    const dir = mkdtempSync(join(tmpdir(), "famos-checkpoints-full-"));
+    dirs.push(dir);
+    // A 4 MiB file system of the fixture's own (a mount namespace: nothing mounted outside it).
+    const script = 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$@"';
+    const run = spawnSync("unshare", ["-m", "sh", "-c", script, dir, process.execPath, "--import", "tsx", "test/store/fixtures/checkpoint-full-disk.ts", join(dir, "famos.db")], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const events = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    const faults = events.filter((event) => "code" in event);
+    expect(faults.map((event) => event.code)).toEqual(["SQLITE_FULL"]);
+    const resumed = events.findIndex((event) => "resumed" in event);
+    expect(resumed).toBeGreaterThan(events.indexOf(faults[0]!));
+    const lastAt = events.map((event) => "checkpoint" in event).lastIndexOf(true);
+    expect(lastAt).toBeGreaterThan(resumed);
+    const last = events[lastAt]!.checkpoint as CheckpointResult;
+    expect(last.checkpointed).toBe(last.log);
+    expect(events.at(-1)).toEqual({ walAutocheckpoint: BOUND_PAGES });
   });
 
   it("stops the thread on close, and the last connection leaves the database file whole", async () => {
