@@ -19,6 +19,9 @@ export function isCannotWrite(error: unknown): boolean {
 
 /** How often, at most, /readyz writes to find out whether the database takes writes again. */
 export const WRITE_PROBE_INTERVAL_MS = 5000;
+/** A fault this soon after readiness returned is a relapse: the wait doubles, up to MAX_PROBE_INTERVAL_MS. */
+export const RELAPSE_WITHIN_MS = 60_000;
+export const MAX_PROBE_INTERVAL_MS = 60_000;
 
 /**
  * Whether the database takes writes, for /readyz: an instance whose every sign-in fails on a full
@@ -27,16 +30,25 @@ export const WRITE_PROBE_INTERVAL_MS = 5000;
  * then a small write (probeWrite) at most every WRITE_PROBE_INTERVAL_MS, however often /readyz is
  * asked, makes it ready again once one succeeds. The interval is measured on the monotonic clock,
  * which a wall-clock jump does not move.
+ *
+ * A nearly full disk takes the probe's one page and refuses a sign-in's fifty: readiness returned, the
+ * load balancer sent users again, and a sign-in failed, every interval. So a fault within
+ * RELAPSE_WITHIN_MS of readiness returning doubles the interval (up to MAX_PROBE_INTERVAL_MS), and one
+ * after a longer healthy spell starts it again from its base.
  */
 export class WriteReadiness {
   #faulted = false;
   #probedAt = Number.NEGATIVE_INFINITY;
+  #readyAgainAt = Number.NEGATIVE_INFINITY;
+  #waitMs: number;
 
   constructor(
     private readonly probe: () => Promise<unknown>,
     private readonly now: () => number = () => performance.now(),
     private readonly intervalMs = WRITE_PROBE_INTERVAL_MS,
-  ) {}
+  ) {
+    this.#waitMs = intervalMs;
+  }
 
   /**
    * Told of every failed request's error; only cannot-write faults count. The first probe waits an
@@ -45,18 +57,24 @@ export class WriteReadiness {
    */
   noteFault(error: unknown): void {
     if (!isCannotWrite(error)) return;
+    const now = this.now();
+    if (!this.#faulted) {
+      const relapse = now - this.#readyAgainAt < RELAPSE_WITHIN_MS;
+      this.#waitMs = relapse ? Math.min(this.#waitMs * 2, Math.max(MAX_PROBE_INTERVAL_MS, this.intervalMs)) : this.intervalMs;
+    }
     this.#faulted = true;
-    this.#probedAt = this.now();
+    this.#probedAt = now;
   }
 
   async takesWrites(): Promise<boolean> {
     if (!this.#faulted) return true;
     const now = this.now();
-    if (now - this.#probedAt < this.intervalMs) return false;
+    if (now - this.#probedAt < this.#waitMs) return false;
     this.#probedAt = now;
     try {
       await this.probe();
       this.#faulted = false;
+      this.#readyAgainAt = this.now();
       return true;
     } catch {
       return false;
