@@ -13,7 +13,7 @@ export const DRAIN_QUIET_MS = 2000;
 
 const draining = new WeakSet<Server>();
 
-/** True from the start of `drainConnections`: every answer then closes its connection, and /readyz says "stopping". */
+/** True from the start of `drainConnections`: every answer then closes its connection. (/readyz is not told: new connections are refused, so a probe fails anyway.) */
 export function isDraining(server: Server): boolean {
   return draining.has(server);
 }
