@@ -23,6 +23,13 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+/**
+ * Playwright's timeout for each step of a browser test (an action, a navigation, a read of the page),
+ * a third of the test's 30 s: a step that stalls fails naming the step and its locator, with the
+ * browser's log, instead of the whole test timing out with nothing but "Test timed out".
+ */
+export const BROWSER_STEP_TIMEOUT_MS = 10_000;
+
 /** Launches headless Debian Chromium through playwright-core (which brings no browser of its own). */
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   try {
