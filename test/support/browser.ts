@@ -149,6 +149,19 @@ export async function expectAccessible(page: Page): Promise<void> {
   if (violations.length > 0) throw new Error(`accessibility violations on ${page.url()}:\n${formatViolations(violations)}`);
 }
 
+/**
+ * Presses `key` where the keyboard's focus is (a form's button, a field whose Enter submits, a link)
+ * and waits until the page it leads to has loaded. page.keyboard.press, unlike a locator's press or
+ * click, does not wait for the navigation it starts: a poll begun at once read the old page for its
+ * whole second while the server was still answering (a password's argon2id on a busy machine).
+ */
+export async function pressToNavigate(page: Page, key = "Enter"): Promise<void> {
+  const committed = page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
+  await page.keyboard.press(key);
+  await committed;
+  await page.waitForLoadState("load");
+}
+
 /** The page's one h1, for polling which screen a browser is on. */
 export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 
