@@ -156,9 +156,18 @@ export async function expectAccessible(page: Page): Promise<void> {
  * whole second while the server was still answering (a password's argon2id on a busy machine).
  */
 export async function pressToNavigate(page: Page, key = "Enter"): Promise<void> {
-  const committed = page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
+  const next = nextPage(page);
   await page.keyboard.press(key);
-  await committed;
+  await next;
+}
+
+/**
+ * Resolves once the page's next document has loaded: asked for before a step whose navigation comes
+ * later than the step itself (a key press, a form the page's script submits after a passkey
+ * ceremony), which the step's own call does not wait for. Within the step timeout.
+ */
+export async function nextPage(page: Page): Promise<void> {
+  await page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
   await page.waitForLoadState("load");
 }
 
