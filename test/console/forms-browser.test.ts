@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, heading, pressToNavigate, signInInBrowser } from "../support/browser.ts";
 
 /**
  * The IT team's console forms in a real Chromium, keyboard and screen reader in mind: a refused form
@@ -112,21 +112,21 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
     const leaver = await addUser(f.t.deps, { loginId: `forms.leaver.${unique}.${people}`, fullName: "Lee Leaver", partnerNumber: "004702" });
     await page.goto(`${f.base}/support/users/${leaver.id}`);
     await page.getByRole("button", { name: "Disable", exact: true }).focus();
-    await page.keyboard.press("Enter");
+    await pressToNavigate(page);
     await expect.poll(() => heading(page)).toBe(`Disable the account of ${leaver.login_id}?`);
     expect(await page.textContent("main")).toContain("Lee Leaver");
     expect((await f.t.deps.db.selectFrom("users").select("disabled_at").where("id", "=", leaver.id).executeTakeFirstOrThrow()).disabled_at).toBeNull();
     await expectAccessible(page);
     await page.getByRole("link", { name: "Cancel" }).focus();
-    await page.keyboard.press("Enter");
+    await pressToNavigate(page);
     await expect.poll(() => heading(page)).toBe(`User ${leaver.login_id}`);
     expect((await f.t.deps.db.selectFrom("users").select("disabled_at").where("id", "=", leaver.id).executeTakeFirstOrThrow()).disabled_at).toBeNull();
 
     await page.getByRole("button", { name: "Disable", exact: true }).focus();
-    await page.keyboard.press("Enter");
+    await pressToNavigate(page);
     await expect.poll(() => heading(page)).toBe(`Disable the account of ${leaver.login_id}?`);
     await page.getByRole("button", { name: "Disable the account" }).focus();
-    await page.keyboard.press("Enter");
+    await pressToNavigate(page);
     await expect.poll(() => heading(page)).toBe(`User ${leaver.login_id}`);
     expect(await page.getByRole("status").first().textContent()).toMatch(/disabled/i);
     expect((await f.t.deps.db.selectFrom("users").select("disabled_at").where("id", "=", leaver.id).executeTakeFirstOrThrow()).disabled_at).not.toBeNull();

@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, logIn } from "../support/browser.ts";
+import { expectAccessible, heading, logIn, pressToNavigate } from "../support/browser.ts";
 
 /** The field the cursor is in, and the words that describe it to a screen reader. */
 const cursor = (page: Page) =>
@@ -30,7 +30,7 @@ describe("User profile (enrolment) keeps the cursor where the typing is, in a br
     await page.keyboard.type("pat.keys@dealer.example");
     await page.keyboard.press("Tab");
     await page.keyboard.type("pat.keys@dealer.exampel");
-    await page.keyboard.press("Enter");
+    await pressToNavigate(page);
     const mismatch = "The two email addresses do not match. Type the same address in both fields.";
     await expect.poll(() => page.getByRole("alert").textContent()).toBe(mismatch);
     expect(await cursor(page)).toEqual({ field: "email", describedBy: [mismatch] });
@@ -39,7 +39,7 @@ describe("User profile (enrolment) keeps the cursor where the typing is, in a br
     await page.keyboard.press("Tab");
     await page.keyboard.press("ControlOrMeta+A");
     await page.keyboard.type("pat.keys@dealer.example");
-    await page.keyboard.press("Enter");
+    await pressToNavigate(page);
     await expect.poll(() => heading(page)).toBe("OTP capture");
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, logIn, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, heading, logIn, nextPage, signInInBrowser } from "../support/browser.ts";
 
 /** A walk of several screens with axe on each: slow on the shared 2-core machine. */
 const BROWSER_WALK_MS = 120_000;
@@ -38,7 +38,10 @@ describe("passkeys in a browser", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Passkeys" }).count()).toBe(1);
     await expectAccessible(page);
     await page.getByLabel("Name for the passkey").fill("Work laptop");
+    // The page's script runs the ceremony, then submits: the click does not wait for that page.
+    const added = nextPage(page);
     await page.getByRole("button", { name: "Add a passkey" }).click();
+    await added;
     await expect.poll(() => page.textContent("main")).toContain("The passkey was added.");
     // The first strong factor brings the recovery codes, shown once; then back to Profile.
     expect(await page.getByRole("heading", { name: "Save your recovery codes" }).count()).toBe(1);
@@ -56,7 +59,9 @@ describe("passkeys in a browser", () => {
     await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     await expectAccessible(page);
+    const signedIn = nextPage(page);
     await page.getByRole("button", { name: "Use a passkey instead" }).click();
+    await signedIn;
     await expect.poll(() => page.getByRole("navigation", { name: "FAMOS sections" }).count()).toBe(1);
     const [used] = await listPasskeys(f.t.deps.db, user.id);
     expect(used!.lastUsedAt).not.toBeNull();
@@ -82,7 +87,10 @@ describe("passkeys in a browser", () => {
     await signInInBrowser(page, f.t.mailbox, user, `${f.base}/login`);
     await page.goto(`${f.base}/profile`);
     await page.getByLabel("Name for the passkey").fill("Old key");
+    // The page's script runs the ceremony, then submits: the click does not wait for that page.
+    const added = nextPage(page);
     await page.getByRole("button", { name: "Add a passkey" }).click();
+    await added;
     await expect.poll(() => page.textContent("main")).toContain("The passkey was added.");
     await page.getByRole("link", { name: "I have kept my recovery codes" }).click();
     await page.getByRole("button", { name: 'Remove the passkey "Old key"' }).click();
@@ -103,7 +111,9 @@ describe("passkeys in a browser", () => {
       body.options.allowCredentials = [];
       await route.fulfill({ response, json: body });
     });
+    const refused = nextPage(page);
     await page.getByRole("button", { name: "Use a passkey instead" }).click();
+    await refused;
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("The passkey did not confirm your sign-in.");
     expect(await heading(page)).toBe("OTP capture");
     const failed = await f.t.deps.db.selectFrom("audit").select(["event", "detail"]).where("subject", "=", user.login_id).where("event", "=", "passkey.failed").execute();

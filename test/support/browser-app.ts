@@ -1,7 +1,8 @@
 import type { Browser, BrowserContext, BrowserContextOptions, LaunchOptions, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { createTestApp, listen, type TestApp, type TestAppOptions } from "./app.ts";
-import { launchBrowser } from "./browser.ts";
+import { BROWSER_STEP_TIMEOUT_MS, launchBrowser } from "./browser.ts";
+import { BrowserLog } from "./browser-log.ts";
 import { freePort } from "./nginx.ts";
 
 export interface BrowserFixture {
@@ -12,6 +13,8 @@ export interface BrowserFixture {
    * new browser: closed after the test, passed or failed, so no test sees another's session.
    */
   newPage(options?: BrowserContextOptions): Promise<Page>;
+  /** What this test's pages (from newPage) and the app's server did; printed when the test fails. */
+  log: BrowserLog;
 }
 
 /**
@@ -34,13 +37,20 @@ function browserFixture(): BrowserFixture {
   const contexts: BrowserContext[] = [];
   const fixture: BrowserFixture = {
     browser: undefined as unknown as Browser,
+    log: new BrowserLog(),
     async newPage(options) {
-      const context = await fixture.browser.newContext(options);
+      const context = await fixture.browser.newContext({ ...options, logger: fixture.log.logger });
       contexts.push(context);
+      // A step that waits longer than this fails naming itself and its locator, well before the
+      // test's own timeout would fail the test with nothing but "Test timed out".
+      context.setDefaultTimeout(BROWSER_STEP_TIMEOUT_MS);
+      fixture.log.watch(context);
       return context.newPage();
     },
   };
-  afterEach(async () => {
+  beforeEach(() => fixture.log.reset());
+  afterEach(async ({ task }) => {
+    if (task.result?.state === "fail") console.error(`what the browser and the server did in "${task.name}":\n${fixture.log.toString()}`);
     await Promise.all(contexts.splice(0).map((context) => context.close()));
   });
   return fixture;
@@ -84,6 +94,7 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
         fixture.t = await createTestApp(appOptions);
         fixture.base = await listen(fixture.t);
       }
+      fixture.log.watchServer(fixture.t.app.server);
     } finally {
       // Kept even when the app failed to start, so afterAll closes it.
       fixture.browser = await browser;

@@ -23,6 +23,13 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+/**
+ * Playwright's timeout for each step of a browser test (an action, a navigation, a read of the page),
+ * a third of the test's 30 s: a step that stalls fails naming the step and its locator, with the
+ * browser's log, instead of the whole test timing out with nothing but "Test timed out".
+ */
+export const BROWSER_STEP_TIMEOUT_MS = 10_000;
+
 /** Launches headless Debian Chromium through playwright-core (which brings no browser of its own). */
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   try {
@@ -140,6 +147,28 @@ export function formatViolations(violations: AccessibilityViolation[]): string {
 export async function expectAccessible(page: Page): Promise<void> {
   const violations = await checkAccessibility(page);
   if (violations.length > 0) throw new Error(`accessibility violations on ${page.url()}:\n${formatViolations(violations)}`);
+}
+
+/**
+ * Presses `key` where the keyboard's focus is (a form's button, a field whose Enter submits, a link)
+ * and waits until the page it leads to has loaded. page.keyboard.press, unlike a locator's press or
+ * click, does not wait for the navigation it starts: a poll begun at once read the old page for its
+ * whole second while the server was still answering (a password's argon2id on a busy machine).
+ */
+export async function pressToNavigate(page: Page, key = "Enter"): Promise<void> {
+  const next = nextPage(page);
+  await page.keyboard.press(key);
+  await next;
+}
+
+/**
+ * Resolves once the page's next document has loaded: asked for before a step whose navigation comes
+ * later than the step itself (a key press, a form the page's script submits after a passkey
+ * ceremony), which the step's own call does not wait for. Within the step timeout.
+ */
+export async function nextPage(page: Page): Promise<void> {
+  await page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
+  await page.waitForLoadState("load");
 }
 
 /** The page's one h1, for polling which screen a browser is on. */

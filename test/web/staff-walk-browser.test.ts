@@ -2,16 +2,16 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible } from "../support/browser.ts";
+import { expectAccessible, pressToNavigate } from "../support/browser.ts";
 import { translator, type MessageKey } from "../../src/i18n/translator.ts";
 
 const es = (key: MessageKey) => translator("es", "Europe/London").text(key);
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
-/** Presses Tab until the element matching `selector` has the focus (keyboard only), then `key`. */
-async function tabTo(page: Page, selector: string, key = "Enter") {
+/** Presses Tab until the button matching `selector` has the focus (keyboard only), then Enter, and waits for the page it leads to. */
+async function tabTo(page: Page, selector: string) {
   for (let i = 0; i < 40; i += 1) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return page.keyboard.press(key);
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return pressToNavigate(page);
     await page.keyboard.press("Tab");
   }
   throw new Error(`Tab never reached ${selector}`);
@@ -34,7 +34,7 @@ describe("a staff walk on a phone, keyboard only, slow mail, Regenerate twice", 
       await page.keyboard.type(user.login_id);
       await page.keyboard.press("Tab");
       await page.keyboard.type(user.password);
-      await page.keyboard.press("Enter");
+      await pressToNavigate(page);
       await expect.poll(() => new URL(page.url()).pathname).toBe("/otp");
       await expectAccessible(page);
       expect(await overflow(page)).toBeLessThanOrEqual(0);
