@@ -68,7 +68,6 @@ describe("a forgotten password, handled by support, in a browser", { timeout: 12
     const again = await f.newPage();
     await logIn(again, f.base, { login_id: "fay.forgot", password: temporary });
     await expect.poll(() => again.getByRole("alert").textContent()).toContain("The login ID or password is not right");
-    await Promise.all([desk.close(), user.close(), again.close()]);
   });
 
   it("an expired temporary password fails like a wrong one", async () => {
@@ -79,6 +78,5 @@ describe("a forgotten password, handled by support, in a browser", { timeout: 12
     const page = await f.newPage();
     await logIn(page, f.base, { login_id: "late.larry", password: "wait-too-long-1234" });
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("The login ID or password is not right");
-    await page.close();
   });
 });

@@ -53,7 +53,6 @@ describe("reviewing the address at enrolment, in a browser", () => {
 
     await page.getByRole("button", { name: "Use c.three@dealer-group.co.uk" }).click();
     await confirmCodeAt(page, "c.three@dealer-group.co.uk");
-    await page.close();
   });
 
   it("offers a common mail domain for a slip, and keeps what was typed when Update is pressed again", async () => {
@@ -64,7 +63,6 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await page.getByRole("button", { name: "Update" }).click();
     await expect.poll(() => heading(page)).toBe("OTP capture");
     await t.smtp.waitForMessage((m) => m.envelopeTo.includes("sam.jones@gmial.com"));
-    await page.close();
   });
 
   it("warns about an address another login ID confirmed, goes on with the tick, and the console lists the shared address", async () => {
@@ -76,7 +74,6 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await page.getByLabel("This is my own mailbox").check();
     await page.getByRole("button", { name: "Update" }).click();
     await confirmCodeAt(page, "Front.Desk@dealer.example");
-    await page.close();
 
     // Support's "Needs attention" lists the address with both login IDs.
     const agent = await addUser(t.deps, { role: "support", email: "agent@famos.test" });
@@ -92,7 +89,6 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await expect.poll(() => shared.textContent()).toContain(first.login_id);
     expect(await shared.textContent()).toContain("f•••@dealer.example");
     await expectAccessible(console);
-    await console.close();
   });
 
   it("refuses such an address under FAMOS_SHARED_MAILBOX_POLICY=refuse, with no tick to get past it", async () => {
@@ -102,6 +98,5 @@ describe("reviewing the address at enrolment, in a browser", () => {
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("This address already receives the codes of another FAMOS login ID. Use your individually assigned work email address.");
     expect(await page.getByLabel("This is my own mailbox").count()).toBe(0);
     expect(await heading(page)).toBe("User profile");
-    await page.close();
   });
 });

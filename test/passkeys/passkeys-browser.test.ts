@@ -77,7 +77,6 @@ describe("passkeys in a browser", () => {
     await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     expect(await page.getByRole("button", { name: "Use a passkey instead" }).count()).toBe(0);
-    await page.close();
   }, BROWSER_WALK_MS);
 
   it("a removed passkey no longer works, even when the browser still holds it and offers it", async () => {
@@ -118,7 +117,6 @@ describe("passkeys in a browser", () => {
     expect(await heading(page)).toBe("OTP capture");
     const failed = await f.t.deps.db.selectFrom("audit").select(["event", "detail"]).where("subject", "=", user.login_id).where("event", "=", "passkey.failed").execute();
     expect(failed.map((f) => f.detail)).toEqual([expect.stringContaining("unknown-passkey")]);
-    await page.close();
   }, BROWSER_WALK_MS);
 
   it("without JavaScript, OTP capture says that passkeys need it", async () => {

@@ -33,6 +33,5 @@ describe("self-service password reset in a browser", () => {
     await page.getByLabel("Please enter the received code").fill(await mailedCode(f.t.smtp, "rita@dealer.example", before));
     await page.getByRole("button", { name: "Confirm" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
-    await page.close();
   });
 });

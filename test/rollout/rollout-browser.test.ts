@@ -49,7 +49,6 @@ describe("the Rollout page in Chromium", () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}rollout-page.png`, fullPage: true });
-    await page.close();
   });
 
   it("shows a user before their wave the banner and takes them to User profile by its link", async () => {
@@ -64,6 +63,5 @@ describe("the Rollout page in Chromium", () => {
     await page.getByRole("link", { name: "set your OTP email now" }).click();
     await expect.poll(() => heading(page)).toBe("User profile");
     await expectAccessible(page);
-    await page.close();
   });
 });

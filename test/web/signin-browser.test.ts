@@ -54,7 +54,6 @@ describe("sign-in in a browser", () => {
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
     await page.goto(`${f.base}/profile`);
     expect(new URL(page.url()).pathname).toBe("/login");
-    await page.close();
   });
 
   it("Sign out at a shared PC: the origin's web storage is cleared (Clear-Site-Data), and the login form right after signs the next person in", async () => {
@@ -75,7 +74,6 @@ describe("sign-in in a browser", () => {
     await signInInBrowser(page, smtpMailbox(f.t.smtp), next);
     await page.goto(`${f.base}/profile`);
     await expect.poll(() => page.textContent("main")).toContain("next.person@dealer.example");
-    await page.close();
   });
 
   it("Profile's \"End all other sessions\": shown while another session is live, accessible before and after, the other browser signed out", async () => {
@@ -94,7 +92,6 @@ describe("sign-in in a browser", () => {
     expect(await endAll.count()).toBe(0);
     await expectAccessible(page);
     expect((await elsewhere.get("/profile")).headers.location).toMatch(/^\/login/);
-    await page.close();
   });
 
   it("Profile at 320 px: a refused password or email change brings its reason into view, with the cursor in that form", async () => {
@@ -130,7 +127,6 @@ describe("sign-in in a browser", () => {
     await expect.poll(() => page.getByRole("alert").textContent()).toBe(mismatch);
     expect(await afterRefusal()).toEqual({ alert: mismatch, onScreen: true, field: "newEmail", describedBy: [mismatch] });
     await expectAccessible(page);
-    await page.close();
   });
 
   it("shows wrong codes, Regenerate OTP and Cancel in words", async () => {
@@ -152,7 +148,6 @@ describe("sign-in in a browser", () => {
 
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => page.getByRole("button", { name: "Log in" }).count()).toBe(1);
-    await page.close();
   });
 
   it("has an accessible \"Entered a wrong email?\" page", async () => {
@@ -161,7 +156,6 @@ describe("sign-in in a browser", () => {
     await page.getByRole("link", { name: "Entered a wrong email?" }).click();
     await expect.poll(() => heading(page)).toBe("Entered a wrong email?");
     await expectAccessible(page);
-    await page.close();
   });
 
   // Issue 10 in a real Chromium: the owner's usual browser keeps working while a stranger pauses her login ID.
