@@ -31,7 +31,7 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
       : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
 <p>${t.text("console.enable.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.enable.button")}</button></div></form>`;
-  return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.user.access")}</h2>${toggle}</section>
+  return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.access.heading")}</h2>${toggle}</section>
 <section aria-labelledby="password-heading"><h2 id="password-heading">${t.text("console.forgotten.heading")}</h2>
 ${v.passwordRefused
     ? html`<p class="message warning" role="status">${t.said(v.passwordRefused)}</p>`

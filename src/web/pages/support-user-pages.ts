@@ -180,7 +180,7 @@ ${v.canUnlock ? html`<section aria-labelledby="unlock-heading"><h2 id="unlock-he
 <form method="post" action="/support/users/${user.id}/unlock">${csrfField(frame.csrf)}
 <p>${t.text("console.unlock.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.unlock.button")}</button></div></form></section>` : ""}
-${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">${t.text("console.role")}</h2>
+${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">${t.text("console.role.change")}</h2>
 <form method="post" action="/support/users/${user.id}/role">${csrfField(frame.csrf)}
 <label for="role">${t.text("console.role")}</label>
 <select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>
