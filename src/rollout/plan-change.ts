@@ -7,8 +7,10 @@ import { removeWave, setWaveStart } from "./plan.ts";
 /** What a console form or `famos rollout plan` asks for; `partner` empty or null is the default start. */
 export interface WaveRequest {
   partner: string | null;
-  /** A wall-clock time in FAMOS_TIMEZONE, as `2027-01-11T07:00`; null removes the wave. */
+  /** A wall-clock time, as `2027-01-11T07:00`, in `timeZone`; null removes the wave. */
   from: string | null;
+  /** The zone `from` is read in: FAMOS_TIMEZONE for the command line; the console gives its reader's, the zone its pages show. */
+  timeZone?: string;
 }
 
 export type WaveOutcome =
@@ -32,7 +34,7 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
     return { kind: "invalid", message: "The partner number must be 1 to 32 letters, digits or dashes." };
   }
   const now = deps.clock.now();
-  const tz = deps.config.timezone;
+  const tz = request.timeZone ?? deps.config.timezone;
   const audit = (detail: Record<string, string | null>) =>
     recordAudit(deps.db, now, { ...actor, event: "rollout.planned", subject: null, detail: { partner: partnerNumber ?? "default", ...detail } });
 

@@ -26,7 +26,7 @@ export interface PartnerFigures extends Figures {
 }
 
 export interface DailyEnrolments {
-  /** dd/mm/yyyy in FAMOS_TIMEZONE. */
+  /** dd/mm/yyyy in FAMOS_TIMEZONE, or the zone rolloutProgress was given. */
   day: string;
   enrolled: number;
 }
@@ -74,8 +74,7 @@ async function partnerCounts(db: Kysely<Database>, now: number) {
 }
 
 /** Confirmed enrolments per day (from the audit trail) over the last `days` days, oldest first. */
-async function dailyEnrolments(deps: Deps, now: number, days: number): Promise<DailyEnrolments[]> {
-  const tz = deps.config.timezone;
+async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string): Promise<DailyEnrolments[]> {
   const format = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric" });
   const labels: string[] = [];
   for (let i = days - 1; i >= 0; i -= 1) {
@@ -92,14 +91,17 @@ async function dailyEnrolments(deps: Deps, now: number, days: number): Promise<D
   return labels.map((day) => ({ day, enrolled: counts.get(day)! }));
 }
 
-/** Everything the Rollout page, the CSV, the gauges and `famos rollout status` show. */
-export async function rolloutProgress(deps: Deps, options: { days?: number } = {}): Promise<RolloutProgress> {
+/**
+ * Everything the Rollout page, the CSV, the gauges and `famos rollout status` show. Days end at
+ * midnight in `timeZone`: FAMOS_TIMEZONE unless given (the console gives its reader's zone).
+ */
+export async function rolloutProgress(deps: Deps, options: { days?: number; timeZone?: string } = {}): Promise<RolloutProgress> {
   const now = deps.clock.now();
   const [rows, disabled, plan, days] = await Promise.all([
     partnerCounts(deps.db, now),
     disabledUsersByPartner(deps.db),
     readPlan(deps.db),
-    dailyEnrolments(deps, now, options.days ?? 14),
+    dailyEnrolments(deps, now, options.days ?? 14, options.timeZone ?? deps.config.timezone),
   ]);
   const partners = rows.map((r) => {
     const users = Number(r.users);

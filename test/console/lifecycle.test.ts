@@ -178,7 +178,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
       for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
         const response = await support.post(url, { ...identity, ticket });
         expect(response.statusCode, `${url} ${ticket.length}`).toBe(400);
-        expect(response.body, `${url} ${ticket.length}`).toContain(`<div class="message error" role="alert">${TICKET_PROBLEM}</div>`);
+        expect(response.body, `${url} ${ticket.length}`).toContain(`<p class="field-problem" id="ticket-problem">${TICKET_PROBLEM}</p>`);
         expect(response.body).toContain(`value="${ticket}"`);
         expect(response.body).not.toContain('class="secret"');
       }
@@ -187,7 +187,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
       const response = await support.post(url, { ...identity, ticket: "INC-77\u202e" });
       expect(response.statusCode, url).toBe(400);
-      expect(response.body, url).toContain('<div class="message error" role="alert">The ticket reference must not contain zero-width or bidirectional control characters.</div>');
+      expect(response.body, url).toContain('<p class="field-problem" id="ticket-problem">The ticket reference must not contain zero-width or bidirectional control characters.</p>');
       expect(response.body).not.toContain('class="secret"');
     }
     const after = (await findUserByLogin(t.deps.db, "con.longticket"))!;

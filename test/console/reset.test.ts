@@ -34,7 +34,10 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
       [{ ...right, loginId: `${user.login_id}x` }, "The login ID does not match"],
       [{ ...right, partnerNumber: "1234" }, "The partner number does not match"],
       [{ ...right, partnerNumber: "01234 5" }, "The partner number does not match"],
-      [{ ...right, name: "John Smith", partnerNumber: "9" }, "The name and partner number do not match"],
+      // Each beside its field, both at once.
+      [{ ...right, name: "John Smith", partnerNumber: "9" }, '<p class="field-problem" id="name-problem">The name does not match the account.</p>'],
+      [{ ...right, name: "John Smith", partnerNumber: "9" }, '<p class="field-problem" id="partnerNumber-problem">The partner number does not match the account.</p>'],
+      [{ ...right, name: "John Smith", ticket: "" }, '<p class="field-problem" id="ticket-problem">Enter the ticket reference'],
       [{ ...right, ticket: "  " }, "ticket reference"],
       // A C1 control (U+009B is a one-byte CSI to many terminals) is refused as the login ID's and name's rule refuses it.
       [{ ...right, ticket: "INC\u009b2J" }, "ticket reference"],
@@ -65,7 +68,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
       for (const url of [`/support/users/${user.id}/reset`, `/support/users/${user.id}/reset/confirm`]) {
         const response = await supportClient.post(url, { ...right, ticket });
         expect(response.statusCode, `${url} ${ticket.length}`).toBe(400);
-        expect(response.body, `${url} ${ticket.length}`).toContain(`<div class="message error" role="alert">${TICKET_PROBLEM}</div>`);
+        expect(response.body, `${url} ${ticket.length}`).toContain(`<p class="field-problem" id="ticket-problem">${TICKET_PROBLEM}</p>`);
         expect(response.body).toContain(`value="${ticket}"`);
         expect(response.body).not.toContain("is too long");
       }

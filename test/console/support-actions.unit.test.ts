@@ -126,7 +126,19 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       expect(checkIdentifiedRequest(as(support), user, { ...identity(user), name: "Jane Smyth", ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name"], message: message("name", "does") });
       expect(checkIdentifiedRequest(as(support), user, { ...identity(user), partnerNumber: "1234", ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["partnerNumber"], message: message("partner number", "does") });
       expect(checkIdentifiedRequest(as(support), user, { ...identity(user), name: "x", loginId: "y", ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId"], message: message("name and login ID", "do") });
-      expect(checkIdentifiedRequest(operator, user, wrong, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
+      expect(checkIdentifiedRequest(operator, user, { ...wrong, ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "loginId", "partnerNumber"], message: message("name, login ID and partner number", "do") });
+    });
+
+    it("says a wrong ticket along with the fields that do not match, so a form can say every problem at once; the message stays the mismatch's", async () => {
+      const user = await addUser(unit.deps, { fullName: "Jane Smith", partnerNumber: "01234" });
+      const ticket = `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).`;
+      const message = "The name and partner number do not match the account. Check the request with the user; nothing was changed.";
+      const request = { ...identity(user), name: "Jane Smyth", partnerNumber: "1234", ticket: "  " };
+      expect(checkIdentifiedRequest(as(await addUser(unit.deps, { role: "support" })), user, request, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "partnerNumber"], ticketProblem: ticket, message });
+      expect(checkIdentifiedRequest(operator, user, { ...request, ticket: "INC\u202e1" }, "password")).toMatchObject({ kind: "mismatch", ticketProblem: "The ticket reference must not contain zero-width or bidirectional control characters." });
+      // A matching request with a wrong ticket is refused for the ticket alone; a right ticket adds nothing.
+      expect(checkIdentifiedRequest(operator, user, { ...identity(user), ticket: "" }, "reset")).toEqual({ ok: false, kind: "ticket", message: ticket });
+      expect(checkIdentifiedRequest(operator, user, { ...request, ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "partnerNumber"], message });
     });
 
     it("checks a temporary password's request under acting.ts's rule for \"password\": support may reset a peer support account, not set its password", async () => {

@@ -40,7 +40,7 @@ describe("the Rollout page in Chromium", () => {
 
     // The administrator moves partner 1003's start through the form.
     await page.getByLabel("Partner number (empty: the default start)").fill("1003");
-    await page.getByLabel("Starts (Europe/London time)").fill("2027-01-11T07:00");
+    await page.getByLabel("Starts (UK time)").fill("2027-01-11T07:00");
     await page.getByRole("button", { name: "Save start" }).click();
     await expect.poll(() => page.getByRole("status").first().textContent()).toContain("The start was saved");
     const plan = page.getByRole("table", { name: /Start of two-factor sign-in/ });

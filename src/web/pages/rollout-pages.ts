@@ -37,8 +37,9 @@ function figureCells(f: Figures): SafeHtml {
 
 function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   const { t } = frame;
-  // The plan's times are shown in the reader's zone; a new start is read in FAMOS_TIMEZONE (plan-change.ts).
-  const zone = t.timeZone;
+  // The plan's times are shown, and a new start is read, in the reader's zone, named as people say it
+  // ("UK time"), as on the rest of the console.
+  const zone = t.zone(frame.now);
   const waves = v.plan.waves;
   const list =
     waves.length === 0
@@ -60,7 +61,7 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   ${csrfField(frame.csrf)}
   <div><label for="partner">${t.text("rollout.plan.partnerField")}</label>
   <input type="text" id="partner" name="partner" value="${v.form?.partner ?? ""}" maxlength="32" autocomplete="off"></div>
-  <div><label for="from">${t.text("rollout.plan.startsField", { zone: frame.config.timezone })}</label>
+  <div><label for="from">${t.text("rollout.plan.startsField", { zone })}</label>
   <input type="datetime-local" id="from" name="from" value="${v.form?.from ?? ""}" required></div>
   <div class="buttons"><button type="submit">${t.text("rollout.plan.save")}</button></div>
 </form>`
@@ -104,7 +105,7 @@ ${figuresScroll("partners", html`<table class="figures" id="partners"><caption i
 <section aria-labelledby="days-heading"><h2 id="days-heading">${t.text("rollout.days.heading")}</h2>
 <div class="chart-beside">
 ${enrolmentLineSvg(t, days, "days-chart")}
-${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.text("rollout.days.caption", { zone: frame.config.timezone })}</caption>
+${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.text("rollout.days.caption", { zone: t.zone(frame.now) })}</caption>
 <thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th></tr></thead>
 <tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>`)}
 </div></section>

@@ -26,7 +26,8 @@ const anyFactor = (f: FactorSummary) => f.passkeys > 0 || f.app !== null || f.ap
 /** The console's "Remove second factors" (issue 13), or why this person may not. */
 export function factorsRemovalSection(t: Translator, user: User, f: FactorSummary, csrf: string, refused: string | null): SafeHtml {
   if (!anyFactor(f)) return html``;
-  const heading = html`<h2 id="factors-heading">${t.text("console.user.factors")}</h2>`;
+  // Named for what can be done here: "Second factors" is the term of the facts above, which say what the user has.
+  const heading = html`<h2 id="factors-heading">${t.text("console.factors.button")}</h2>`;
   if (refused) return html`<section aria-labelledby="factors-heading">${heading}<p class="message warning" role="status">${t.said(refused)}</p></section>`;
   return html`<section aria-labelledby="factors-heading">${heading}
 <form method="post" action="/support/users/${user.id}/factors">${csrfField(csrf)}

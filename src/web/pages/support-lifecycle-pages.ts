@@ -5,7 +5,7 @@ import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage } from "./support-pages.ts";
 
@@ -31,7 +31,7 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
       : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
 <p>${t.text("console.enable.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.enable.button")}</button></div></form>`;
-  return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.user.access")}</h2>${toggle}</section>
+  return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.access.heading")}</h2>${toggle}</section>
 <section aria-labelledby="password-heading"><h2 id="password-heading">${t.text("console.forgotten.heading")}</h2>
 ${v.passwordRefused
     ? html`<p class="message warning" role="status">${t.said(v.passwordRefused)}</p>`
@@ -54,27 +54,31 @@ export function disableConfirmPage(frame: PortalFrame, user: User): string {
   return supportPage(frame, t.text("console.disableConfirm.heading", { loginId: user.login_id }), "users", body);
 }
 
-/** The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset, temporary password). */
-export function identityFields(t: Translator, values: Partial<IdentifiedRequest>): SafeHtml {
-  return html`<label for="name">${t.text("facts.name")}</label>
-  <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required>
-  <label for="loginId">${t.text("field.loginId")}</label>
-  <input type="text" id="loginId" name="loginId" value="${values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required>
-  <label for="partnerNumber">${t.text("facts.partner")}</label>
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required>
-  <label for="ticket">${t.text("console.ticket")}</label>
-  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="${TICKET_MAX_LENGTH}" autocomplete="off" required>`;
+/**
+ * The request's "Name", "Login ID", "Partner number" and "Ticket reference" (OTP email reset,
+ * temporary password), each with its problem beside it when the request was refused; the summary
+ * goes before the form (problemSummary).
+ */
+export function identityFields(t: Translator, values: Partial<IdentifiedRequest>, problems: FieldProblems = NO_PROBLEMS): SafeHtml {
+  return html`<label for="name">${t.text("facts.name")}</label>${fieldProblem(problems, "name")}
+  <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required${fieldState(problems, "name")}>
+  <label for="loginId">${t.text("field.loginId")}</label>${fieldProblem(problems, "loginId")}
+  <input type="text" id="loginId" name="loginId" value="${values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required${fieldState(problems, "loginId")}>
+  <label for="partnerNumber">${t.text("facts.partner")}</label>${fieldProblem(problems, "partnerNumber")}
+  <input type="text" id="partnerNumber" name="partnerNumber" value="${values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required${fieldState(problems, "partnerNumber")}>
+  <label for="ticket">${t.text("console.ticket")}</label>${fieldProblem(problems, "ticket")}
+  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="${TICKET_MAX_LENGTH}" autocomplete="off" required${fieldState(problems, "ticket")}>`;
 }
 
-/** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. */
-export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest>, error?: string): string {
+/** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. Every problem is said at once, beside its field. */
+export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest>, problems: FieldProblems = NO_PROBLEMS): string {
   const { t } = frame;
   const body = html`<h1>${t.text("console.temporary.heading", { loginId: user.login_id })}</h1>
-${message("error", error)}
+${problemSummary(t, problems)}
 <form method="post" action="/support/users/${user.id}/temporary-password" novalidate>
   ${csrfField(frame.csrf)}
   <p>${t.text("console.temporary.intro")}</p>
-  ${identityFields(t, values)}
+  ${identityFields(t, values, problems)}
   <div class="buttons"><button type="submit">${t.text("console.temporary.title")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.temporary.title"), "users", body);

@@ -6,6 +6,7 @@ import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import type { SentMail, UserOverview } from "../../support/user-overview.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
+import { NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, enrolmentText, supportPage } from "./support-pages.ts";
 import type { Translator } from "../../i18n/translator.ts";
@@ -30,8 +31,9 @@ export interface UserPageView {
   /** Why the reset and unlock forms are missing. */
   refusedWhy: string | null;
   info?: string;
-  error?: string;
+  /** A refused OTP email reset: what was typed, and every problem, each said beside its field. */
   resetValues?: Partial<IdentifiedRequest>;
+  resetProblems?: FieldProblems;
 }
 
 /**
@@ -128,11 +130,11 @@ export function deliveryText(t: Translator, problems: UserOverview["delivery"]["
   return soft || t.text("console.delivery.none");
 }
 
-function resetForm(t: Translator, user: User, csrf: string, values: Partial<IdentifiedRequest>): SafeHtml {
-  return html`<form method="post" action="/support/users/${user.id}/reset" novalidate>
+function resetForm(t: Translator, user: User, csrf: string, values: Partial<IdentifiedRequest>, problems: FieldProblems): SafeHtml {
+  return html`${problemSummary(t, problems)}<form method="post" action="/support/users/${user.id}/reset" novalidate>
   ${csrfField(csrf)}
   <p>${t.text("console.reset.intro", { request: t.text("wrongEmail.subject") })}</p>
-  ${identityFields(t, values)}
+  ${identityFields(t, values, problems)}
   <div class="buttons"><button type="submit">${t.text("console.reset.button")}</button></div>
 </form>`;
 }
@@ -156,7 +158,7 @@ export function userPage(frame: PortalFrame, o: UserOverview, v: UserPageView): 
   const { user } = o;
   const refused = (why: string) => html`<p class="message warning" role="status">${t.said(why)}</p>`;
   const body = html`<h1>${t.text("console.user.heading", { loginId: user.login_id })}</h1>
-${message("info", v.info)}${message("error", v.error)}
+${message("info", v.info)}
 <dl class="facts">
   <dt>${t.text("field.loginId")}</dt><dd>${user.login_id}</dd>
   <dt>${t.text("facts.name")}</dt><dd>${user.full_name}</dd>
@@ -173,12 +175,12 @@ ${message("info", v.info)}${message("error", v.error)}
   <dt>${t.text("console.user.factors")}</dt><dd>${factorsText(t, o.factors)}</dd>
 </dl>
 ${v.refusedWhy ? refused(v.refusedWhy) : ""}
-${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">${t.text("console.reset.heading")}</h2>${resetForm(t, user, frame.csrf, v.resetValues ?? {})}</section>` : ""}
+${v.canReset ? html`<section aria-labelledby="reset-heading"><h2 id="reset-heading">${t.text("console.reset.heading")}</h2>${resetForm(t, user, frame.csrf, v.resetValues ?? {}, v.resetProblems ?? NO_PROBLEMS)}</section>` : ""}
 ${v.canUnlock ? html`<section aria-labelledby="unlock-heading"><h2 id="unlock-heading">${t.text("console.unlock.button")}</h2>
 <form method="post" action="/support/users/${user.id}/unlock">${csrfField(frame.csrf)}
 <p>${t.text("console.unlock.intro")}</p>
 <div class="buttons"><button type="submit">${t.text("console.unlock.button")}</button></div></form></section>` : ""}
-${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">${t.text("console.role")}</h2>
+${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">${t.text("console.role.change")}</h2>
 <form method="post" action="/support/users/${user.id}/role">${csrfField(frame.csrf)}
 <label for="role">${t.text("console.role")}</label>
 <select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>

@@ -39,7 +39,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   const { config } = deps;
 
   async function renderRollout(request: FastifyRequest, reply: FastifyReply, status: number, extra: Partial<RolloutView>) {
-    const [progress, plan, frame] = await Promise.all([rolloutProgress(deps), readPlan(deps.db), portalFrame(deps, request, reply)]);
+    // Days, like every time on the console, in the reader's zone.
+    const [progress, plan, frame] = await Promise.all([rolloutProgress(deps, { timeZone: tr(deps, request).timeZone }), readPlan(deps.db), portalFrame(deps, request, reply)]);
     const canEdit = signedIn(request).user.role === "admin";
     return reply.code(status).type(HTML).send(rolloutPage(frame, { progress, plan, canEdit, ...extra }));
   }
@@ -50,17 +51,20 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     return renderRollout(request, reply, 200, { info: key ? tr(deps, request).text(key) : undefined });
   });
 
-  app.get("/support/rollout.csv", { config: { access: "support" } }, async (_request, reply) => {
+  app.get("/support/rollout.csv", { config: { access: "support" } }, async (request, reply) => {
     const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    // starts_local in the reader's zone, as the page and the audit trail's export.
+    const zone = tr(deps, request).timeZone;
     return reply
       .type("text/csv; charset=utf-8")
       .header("content-disposition", `attachment; filename="famos-rollout-${stamp}.csv"`)
-      .send(rolloutCsv(await rolloutProgress(deps), config.timezone));
+      .send(rolloutCsv(await rolloutProgress(deps, { timeZone: zone }), zone));
   });
 
   app.post("/support/rollout/plan", { config: { access: "admin" } }, async (request, reply) => {
     const form = parseForm(PLAN_FORM, request.body);
-    const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from });
+    // Read in the zone the page names beside the field: the reader's.
+    const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from, timeZone: tr(deps, request).timeZone });
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message), form });
     // A start for a number nobody has touches no one now, past or not: that warning comes first.
     const done = outcome.kind !== "set" ? "set" : outcome.nobody ? "set-nobody" : outcome.past ? "set-past" : "set";

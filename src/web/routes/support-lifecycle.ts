@@ -11,7 +11,7 @@ import { field, parseForm } from "../forms.ts";
 import { disableConfirmPage, newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
 import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
 import { acting, IDENTIFIED_REQUEST_FORM, targetUser } from "./support-acting.ts";
-import { requestProblem, saidSentence } from "./support-problems.ts";
+import { requestProblems, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -67,7 +67,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblem(frame.t, check)));
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
     }
     return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, deps.config.lifecycle.temporaryPasswordTtlMs));
   });
@@ -80,7 +80,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblem(frame.t, check)));
+      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
     }
     const password = generateTemporaryPassword(deps.random);
     const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket);

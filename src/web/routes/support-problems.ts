@@ -1,8 +1,7 @@
 import type { Translator } from "../../i18n/translator.ts";
-import type { IdentifiedRequestCheck } from "../../support/identified-request.ts";
+import type { IdentityField } from "../../support/identity-match.ts";
+import type { FieldProblems } from "../field-problems.ts";
 import { TICKET_MAX_LENGTH, TICKET_PROBLEM } from "../../support/ticket.ts";
-
-const FIELD_KEYS = { name: "console.problem.fieldName", loginId: "console.problem.fieldLoginId", partnerNumber: "console.problem.fieldPartner" } as const;
 
 /**
  * A ticket reference refused (src/support/ticket.ts), in the support user's language: every form with
@@ -13,23 +12,16 @@ export function ticketProblem(t: Translator, message: string): string {
 }
 
 /**
- * Why an OTP email reset or a temporary password was refused, in the support user's language: the
- * domain says which fields did not match (checkIdentifiedRequest), the page says it in words, the list
- * joined as the language joins lists ("name, login ID and partner number").
+ * Why an OTP email reset or a temporary password was refused, in the support user's language and by
+ * field, so the form says every problem at once, each beside its field (field-problems.ts): each
+ * field that does not match the account (checkIdentifiedRequest says which), and the ticket's own
+ * problem. The words say no more about the account than which typed field differs from it.
  */
-export function requestProblem(t: Translator, check: Exclude<IdentifiedRequestCheck, { ok: true }> | { kind: "not-found" }): string {
-  switch (check.kind) {
-    case "mismatch": {
-      const fields = new Intl.ListFormat(t.locale, { type: "conjunction" }).format(check.fields.map((f) => t.text(FIELD_KEYS[f])));
-      return t.text("console.problem.mismatch", { fields, count: check.fields.length });
-    }
-    case "ticket":
-      return ticketProblem(t, check.message);
-    case "not-found":
-      return t.said("There is no such user.");
-    default:
-      return t.said(check.message);
-  }
+export function requestProblems(t: Translator, check: { kind: "mismatch"; fields: IdentityField[]; ticketProblem?: string } | { kind: "ticket"; message: string }): FieldProblems {
+  if (check.kind === "ticket") return new Map([["ticket", ticketProblem(t, check.message)]]);
+  const problems = new Map<string, string>(check.fields.map((field) => [field, t.text("console.problem.fieldMismatch", { field })]));
+  if (check.ticketProblem !== undefined) problems.set("ticket", ticketProblem(t, check.ticketProblem));
+  return problems;
 }
 
 /**

@@ -22,7 +22,7 @@ import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
-import { requestProblem } from "./support-problems.ts";
+import { requestProblems } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -90,7 +90,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const check = checkIdentifiedRequest(acting(request), user, form, "reset");
     if (!check.ok) {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return renderUser(request, reply, user, 400, { error: requestProblem(tr(deps, request), check), resetValues: form });
+      return renderUser(request, reply, user, 400, { resetProblems: requestProblems(tr(deps, request), check), resetValues: form });
     }
     return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form));
   });
@@ -102,7 +102,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "reset") return reply.redirect(`/support/users/${user.id}?done=${outcome.previousEmail ? "reset" : "reset-untold"}`, 303);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
-    return renderUser(request, reply, user, 400, { error: requestProblem(tr(deps, request), outcome), resetValues: form });
+    return renderUser(request, reply, user, 400, { resetProblems: requestProblems(tr(deps, request), outcome), resetValues: form });
   });
 
   app.post("/support/users/:id/unlock", support, async (request, reply) => {
