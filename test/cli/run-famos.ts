@@ -1,29 +1,15 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
 import { createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
-
-const BIN = fileURLToPath(new URL("../../bin/famos.js", import.meta.url));
+import { ensureBuilt, FAMOS_BIN as BIN } from "../support/server-process.ts";
 
 export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-let built = false;
-/**
- * The launcher builds dist/ from changed sources in development mode only; a test that runs it with
- * NODE_ENV=production must not run an older build, so the first run of each test file brings dist/
- * up to date the way a developer's `npm start` would.
- */
-function ensureBuilt(): void {
-  if (built) return;
-  execFileSync(process.execPath, [BIN, "--help"], { env: { ...process.env, NODE_ENV: "development" }, stdio: "ignore" });
-  built = true;
 }
 
 /** A scratch directory with its own SQLite database, for a series of real `famos` runs. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FormClient, overHttp } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
-import { REPO_ROOT } from "../support/server-process.ts";
+import { ensureBuilt, FAMOS_BIN, REPO_ROOT } from "../support/server-process.ts";
 import { until } from "../support/until.ts";
 
 /**
@@ -26,7 +26,8 @@ describe("famos serve on a disk that fills up", () => {
     // A 2 MiB file system of the server's own (a mount namespace: nothing mounted outside it).
     const script = 'mount -t tmpfs -o size=2m tmpfs "$0" && exec "$@"';
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("FAMOS_") && name !== "NODE_ENV"));
-    server = spawn("unshare", ["-m", "sh", "-c", script, full, "setpriv", "--pdeathsig", "TERM", "--", process.execPath, "--import", "tsx", "src/cli/main.ts", "serve"], {
+    ensureBuilt();
+    server = spawn("unshare", ["-m", "sh", "-c", script, full, "setpriv", "--pdeathsig", "TERM", "--", process.execPath, FAMOS_BIN, "serve"], {
       cwd: REPO_ROOT,
       env: { ...env, FAMOS_DATABASE_URL: `sqlite:${join(full, "famos.db")}`, FAMOS_HOST: "127.0.0.1", FAMOS_PORT: String(port), FAMOS_RATE_LIMIT: "0" },
       stdio: ["ignore", "pipe", "pipe"],
