@@ -142,6 +142,15 @@ export async function expectAccessible(page: Page): Promise<void> {
   if (violations.length > 0) throw new Error(`accessibility violations on ${page.url()}:\n${formatViolations(violations)}`);
 }
 
+/** Presses Tab until the element matching `selector` has the focus (keyboard only), then `key`. */
+export async function tabTo(page: Page, selector: string, key = "Enter") {
+  for (let i = 0; i < 40; i += 1) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return page.keyboard.press(key);
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
 /** The page's one h1, for polling which screen a browser is on. */
 export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 

@@ -2,18 +2,9 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { checkAccessibility, formatViolations } from "../support/browser.ts";
+import { checkAccessibility, formatViolations, tabTo } from "../support/browser.ts";
 import type { TestSmtpServer } from "../support/smtp.ts";
 import type { Locale } from "../../src/i18n/locales.ts";
-
-/** Presses Tab until the element matching `selector` has the focus (keyboard only), then `key`. */
-async function tabTo(page: Page, selector: string, key = "Enter") {
-  for (let i = 0; i < 40; i += 1) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return page.keyboard.press(key);
-    await page.keyboard.press("Tab");
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
 
 /** The code of the first mail to `email` from index `before` on, whatever its language. */
 async function mailedCode(smtp: TestSmtpServer, email: string, before: number): Promise<string> {
