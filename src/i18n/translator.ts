@@ -34,6 +34,12 @@ export interface Translator {
   dateTime(ms: number): string;
   /** The zone as people say it in this language ("UK time", "Mitteleuropäische Zeit"). */
   zone(at: number): string;
+  /**
+   * A clock time shown on a page with its zone, as the code's mail names it: "14:02 (UK time)", or
+   * "14:02 UK time" (`bracketed` false) where the sentence already has brackets of its own. The one
+   * place a page's time gets its zone, so OTP capture's times all read alike.
+   */
+  withZone(time: string, at: number, bracketed?: boolean): string;
   /** "15 minutes", "1 hour 30 minutes", "90 seconds" in this language. */
   duration(ms: number): string;
   /** ISO 8601 with the zone's offset, the same in every language. */
@@ -156,6 +162,10 @@ class LocaleTranslator implements Translator {
   }
   zone(at: number): string {
     return zoneName(this.timeZone, at, this.locale, this.spoken);
+  }
+  withZone(time: string, at: number, bracketed = true): string {
+    const zone = this.zone(at);
+    return bracketed ? `${time} (${zone})` : `${time} ${zone}`;
   }
   duration(ms: number): string {
     return durationParts(ms)

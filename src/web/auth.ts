@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
+import type { Translator } from "../i18n/translator.ts";
 import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
@@ -29,6 +30,11 @@ declare module "fastify" {
     sandboxedSection?: true;
     /** The Sign out (and Cancel) form's route: pressed with no session left in the browser, it leads to the signed-out page. */
     signOut?: true;
+    /**
+     * A public form's own page ("Forgot password?"), when it is not sign-in: its form, refused as
+     * having been open too long (signInForStaleForm), comes back there saying so, not to sign-in.
+     */
+    formPage?: string;
   }
 }
 
@@ -209,7 +215,8 @@ function signInPath(request: FastifyRequest, ended: boolean): string {
  * form fails the token; the session cookie went with it. Only when no session can be live for the
  * request, so that nothing can be done as anyone, does such a form go to sign-in: a route that needs a
  * session, to the page saying its session ended (it came from a page of a sign-in that is gone); Sign
- * out, to the signed-out page, as the user asked. Nothing is done and no cookie is set on the way.
+ * out, to the signed-out page, as the user asked; a public form, back to its own page (sign-in, or
+ * its route's formPage) saying it had been open too long. Nothing is done and no cookie is set on the way.
  *
  * No session cookie at all is one such case. A cookie whose session is over (a tab left open
  * overnight, after another tab signed in again and renewed the secret) is the other, and for it, as
@@ -227,8 +234,18 @@ export async function signInForStaleForm(deps: Pick<Deps, "config" | "db" | "clo
   }
   if (signOut) return "/login?signedOut=1";
   if (access === undefined) return null;
-  if (access === "public") return fromOwnPage(deps, request) ? "/login?ended=page" : null;
+  if (access === "public") return fromOwnPage(deps, request) ? staleFormPath(request.routeOptions.config.formPage ?? "/login") : null;
   return signInPath(request, true);
+}
+
+/** A public form's page, saying that the form was open too long and nothing was done (staleFormInfo). */
+export function staleFormPath(formPage: string): string {
+  return `${formPage}?ended=page`;
+}
+
+/** On a public form's page reached through staleFormPath: the words saying why; else undefined. */
+export function staleFormInfo(t: Translator, request: FastifyRequest): string | undefined {
+  return (request.query as Record<string, unknown> | undefined)?.ended === "page" ? t.text("login.formExpired") : undefined;
 }
 
 /** A request the browser says comes from FAMOS's own pages (see signInForStaleForm). */

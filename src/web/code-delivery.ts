@@ -28,7 +28,7 @@ export async function codeDeliveryState(deps: Deps, t: Translator, flowId: strin
       maskedEmail: maskEmail(email),
       sentAt: code ? t.time(code.created_at) : null,
       validUntil: code ? t.time(code.expires_at) : null,
-      zone: code ? t.zone(code.created_at) : null,
+      zoneAt: code ? code.created_at : null,
       mailState: code?.mail_state ?? null,
       lapsed: code ? codeLapse(code, deps.clock.now()) : null,
       undeliverable: problems?.undeliverableAt != null,

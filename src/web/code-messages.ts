@@ -43,14 +43,16 @@ export function issueProblemText(
   const { otp } = deps.config;
   const now = deps.clock.now();
   if (notice === "wait" && retryAt !== null) {
-    // Shown as a clock time (issue 15): "wait 20 seconds" is already wrong when it is read.
-    return t.text("issue.wait", { at: t.timeWithSeconds(Math.max(retryAt, now + 1000)), apart: t.duration(otp.resendWaitMs) });
+    // Shown as a clock time (issue 15): "wait 20 seconds" is already wrong when it is read. With its
+    // zone, as OTP capture's other times; without brackets, which the sentence has next.
+    const at = Math.max(retryAt, now + 1000);
+    return t.text("issue.wait", { at: t.withZone(t.timeWithSeconds(at), at, false), apart: t.duration(otp.resendWaitMs) });
   }
   if (notice === "attempt-cap") {
     return t.text(purpose === "signin" ? "issue.attemptCapSignin" : "issue.attemptCapChange", { count: otp.perAttempt });
   }
   if (notice === "hour-cap" && retryAt !== null) {
-    return t.text("issue.hourCap", { count: otp.perHour, at: t.dateTime(retryAt) });
+    return t.text("issue.hourCap", { count: otp.perHour, at: t.withZone(t.dateTime(retryAt), retryAt) });
   }
   return undefined;
 }
@@ -76,7 +78,7 @@ export function confirmProblem(
       return [403, t.said(STRONG_TEXT.emailCodeRefused)];
     case "wrong": {
       const tries = outcome.triesLeft === 0 ? t.text("confirm.lastTry") : t.text("confirm.triesLeft", { count: outcome.triesLeft });
-      if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: `${t.time(outcome.currentSentAt)} (${t.zone(outcome.currentSentAt)})`, tries })];
+      if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: t.withZone(t.time(outcome.currentSentAt), outcome.currentSentAt), tries })];
       return [401, t.text("confirm.wrong", { tries })];
     }
   }

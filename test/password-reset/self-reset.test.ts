@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
+import { translator } from "../../src/i18n/translator.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
 
@@ -41,7 +42,7 @@ describe("self-service password reset", () => {
     expect(fresh.headers.location).toBe("/otp");
     // The browser's reset state is gone, and the code is used: nothing resets again.
     const replay = await client.post("/forgot-password/code", { code, newPassword: "another one again", confirmNewPassword: "another one again" });
-    expect(replay.headers.location).toBe("/forgot-password");
+    expect(replay.headers.location).toBe("/forgot-password?ended=page");
     expect((await queryAudit(t.deps.db, { subject: "self.reset", event: "password.reset" }))).toHaveLength(1);
   });
 
@@ -101,6 +102,21 @@ describe("self-service password reset", () => {
     const signIn = await submitPassword(new FormClient(t.app, "192.0.2.56"), "self.locked", owner.password);
     expect(signIn.headers.location).toBe("/otp");
     expect(await queryAudit(t.deps.db, { subject: "self.locked", event: "password.failed" })).toEqual([]);
+  });
+
+  // QA: the code page left open past its code's life (the reset's cookie lasts as long): Reset password
+  // went back to the first step without a word, and the typed code and passwords were gone.
+  it("the code page sent after its reset lapsed goes back to the first step saying the page was open too long", async () => {
+    await addUser(t.deps, { loginId: "self.lapsed", email: "lapsed@dealer.example" });
+    const client = new FormClient(t.app, "127.0.0.1", { "accept-language": "nl" });
+    await start(client, "self.lapsed");
+    await client.get("/forgot-password/code");
+    client.cookies.delete("famos_reset");
+    const late = await client.post("/forgot-password/code", { code: "123456", newPassword: "too late for this", confirmNewPassword: "too late for this" });
+    expect([late.statusCode, late.headers.location]).toEqual([303, "/forgot-password?ended=page"]);
+    const page = await client.get(String(late.headers.location));
+    expect(page.body).toContain(translator("nl", "Europe/London").text("login.formExpired"));
+    expect(page.body).toContain('action="/forgot-password"');
   });
 
   it("with FAMOS_PASSWORD_RESET=support the link says how to reach retail IT, and there is no reset by code", async () => {

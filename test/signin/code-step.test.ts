@@ -70,9 +70,9 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     // The wait is shown as the clock time it ends (issue 15).
     const at = (ms: number) => new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(ms);
     t.clock.advance(10 * SECOND);
-    expect((await regenerate(client)).body).toContain(`You can ask for another code at ${at(t.clock.now() + 20 * SECOND)} (codes can be sent 30 seconds apart).`);
+    expect((await regenerate(client)).body).toContain(`You can ask for another code at ${at(t.clock.now() + 20 * SECOND)} UK time (codes can be sent 30 seconds apart).`);
     t.clock.advance(19 * SECOND);
-    expect((await regenerate(client)).body).toContain(`You can ask for another code at ${at(t.clock.now() + SECOND)}`);
+    expect((await regenerate(client)).body).toContain(`You can ask for another code at ${at(t.clock.now() + SECOND)} UK time`);
     t.clock.advance(SECOND);
     expect((await regenerate(client)).body).toContain("A new code is on its way.");
   });
@@ -103,7 +103,7 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     }
     const retry = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", day: "2-digit", month: "2-digit", year: "numeric" }).format(firstAt + 60 * MINUTE);
     const retryTime = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(firstAt + 60 * MINUTE);
-    const told = `You have had 10 codes in the last hour, the most allowed. You can ask for another at ${retry} ${retryTime}.`;
+    const told = `You have had 10 codes in the last hour, the most allowed. You can ask for another at ${retry} ${retryTime} (UK time).`;
 
     // The third sign-in gets no code, and its OTP capture screen says why and until when.
     const third = new FormClient(t.app, `10.0.3.${address}`);

@@ -171,6 +171,15 @@ export async function nextPage(page: Page): Promise<void> {
   await page.waitForLoadState("load");
 }
 
+/** Presses Tab until the element matching `selector` has the focus (keyboard only), then `key`, and waits for the page it leads to. */
+export async function tabTo(page: Page, selector: string, key = "Enter"): Promise<void> {
+  for (let i = 0; i < 40; i += 1) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return pressToNavigate(page, key);
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
 /** The page's one h1, for polling which screen a browser is on. */
 export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 

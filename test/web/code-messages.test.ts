@@ -14,7 +14,7 @@ describe("code messages in words (SPEC item 4: waits and caps are told in words)
   it("tells the end of the wait as a time, and the setting", () => {
     // 14:00:00 UTC is 14:00:00 in London in November.
     expect(issueProblemText(deps, "wait", clock.now() + 25_000)).toBe(
-      "You can ask for another code at 14:00:25 (codes can be sent 30 seconds apart).",
+      "You can ask for another code at 14:00:25 UK time (codes can be sent 30 seconds apart).",
     );
   });
 
@@ -44,7 +44,32 @@ describe("code messages in words (SPEC item 4: waits and caps are told in words)
 
   it("tells when the hourly cap lets another code go, in FAMOS_TIMEZONE", () => {
     expect(issueProblemText(deps, "hour-cap", Date.UTC(2026, 10, 28, 14, 32))).toBe(
-      "You have had 10 codes in the last hour, the most allowed. You can ask for another at 28/11/2026 14:32.",
+      "You have had 10 codes in the last hour, the most allowed. You can ask for another at 28/11/2026 14:32 (UK time).",
     );
+  });
+});
+
+/**
+ * QA: Regenerate OTP's wait ("another code at 14:00:30") and the hourly cap named no zone, while OTP
+ * capture's other times and the code's mail do ("(UK time)"): staff whose PC is set to another zone
+ * could not tell when to press again. Both now name it, in the reader's language, as those do.
+ */
+describe("the wait and the hourly cap name the zone of their clock time", () => {
+  const result = loadConfig({ FAMOS_TIMEZONE: "Europe/Berlin" });
+  if (!result.ok) throw new Error(result.errors.join("; "));
+  const clock = new FixedClock(Date.UTC(2026, 10, 28, 13, 0, 0));
+  const deps = { config: result.config, clock } as unknown as Deps;
+
+  it("in English and German", () => {
+    const en = translator("en-GB", "Europe/Berlin");
+    const de = translator("de", "Europe/Berlin");
+    expect(issueProblemText(deps, "wait", clock.now() + 25_000, "signin", en)).toBe(
+      "You can ask for another code at 14:00:25 Central European Time (codes can be sent 30 seconds apart).",
+    );
+    expect(issueProblemText(deps, "hour-cap", Date.UTC(2026, 10, 28, 13, 32), "signin", en)).toBe(
+      "You have had 10 codes in the last hour, the most allowed. You can ask for another at 28/11/2026 14:32 (Central European Time).",
+    );
+    expect(issueProblemText(deps, "wait", clock.now() + 25_000, "signin", de)).toContain("um 14:00:25 Mitteleuropäische Zeit einen");
+    expect(issueProblemText(deps, "hour-cap", Date.UTC(2026, 10, 28, 13, 32), "signin", de)).toMatch(/am 28\.11\.2026 14:32 \(Mitteleuropäische Zeit\) anfordern\.$/);
   });
 });

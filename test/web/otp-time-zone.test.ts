@@ -46,4 +46,16 @@ describe("OTP capture names the time zone of the times it shows", () => {
     const page = (await client.get("/otp")).body;
     expect(page).toMatch(/(gilt bis|angefordert um) \d\d:\d\d \(?Mitteleuropäische (Sommer)?[zZ]eit\)?/);
   });
+
+  it("Regenerate OTP pressed too soon (German): the wait's clock time names the zone too", async () => {
+    const email = `zone.wait.${Date.now()}@dealer.example`;
+    const user = await addUser(t.deps, { loginId: `zone.wait.${Date.now()}`, email });
+    const client = new FormClient(t.app, "127.0.0.1", { "accept-language": "de" });
+    expect((await submitPassword(client, user.login_id, user.password)).statusCode).toBe(303);
+    await client.get("/otp");
+    const regenerated = await client.post("/otp/regenerate");
+    expect(regenerated.statusCode).toBe(303);
+    const page = (await client.get(String(regenerated.headers.location))).body;
+    expect(page).toMatch(/um \d\d:\d\d:\d\d Mitteleuropäische (Sommer)?[zZ]eit einen weiteren Code anfordern/);
+  });
 });

@@ -2,20 +2,11 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, pressToNavigate } from "../support/browser.ts";
+import { expectAccessible, pressToNavigate, tabTo } from "../support/browser.ts";
 import { translator, type MessageKey } from "../../src/i18n/translator.ts";
 
 const es = (key: MessageKey) => translator("es", "Europe/London").text(key);
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-
-/** Presses Tab until the button matching `selector` has the focus (keyboard only), then Enter, and waits for the page it leads to. */
-async function tabTo(page: Page, selector: string) {
-  for (let i = 0; i < 40; i += 1) {
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return pressToNavigate(page);
-    await page.keyboard.press("Tab");
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
 
 /**
  * Staff on a phone, keyboard only, in Spanish, with a mailbox that takes 20 s to accept each mail,

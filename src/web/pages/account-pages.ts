@@ -39,10 +39,10 @@ export function forgotPasswordSupportPage(t: Translator, config: Readonly<Config
 }
 
 /** "Forgot password?" with FAMOS_PASSWORD_RESET=self, step 1: the login ID. */
-export function forgotPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string }): string {
+export function forgotPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string; info?: string }): string {
   const body = html`<h1>${t.text("login.forgotPassword")}</h1>
 <p>${t.text("forgot.selfIntro")}</p>
-${message("error", v.error, "loginId-error")}
+${message("error", v.error, "loginId-error")}${message("info", v.info)}
 <form method="post" action="/forgot-password" novalidate>
   ${csrfField(v.csrf)}
   <label for="loginId">${t.text("field.loginId")}</label>
@@ -54,10 +54,10 @@ ${message("error", v.error, "loginId-error")}
 }
 
 /** Step 2: the code and the new password twice, on one form. The page is the same for every login ID. */
-export function resetPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; validFor: string; error?: string; code?: string }): string {
+export function resetPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; validFor: string; error?: string; info?: string; code?: string }): string {
   const body = html`<h1>${t.text("reset.heading")}</h1>
 <p>${t.text("reset.intro", { validFor: v.validFor })}</p>
-${message("error", v.error)}
+${message("error", v.error)}${message("info", v.info)}
 <form method="post" action="/forgot-password/code" novalidate>
   ${csrfField(v.csrf)}
   <label for="code">${t.text("code.label")}</label>

@@ -7,8 +7,8 @@ export interface CodeDelivery {
   maskedEmail: string;
   sentAt: string | null;
   validUntil: string | null;
-  /** The zone of those clock times, as the reader says it ("UK time"), named as the code's mail names it. */
-  zone: string | null;
+  /** When the code was sent: the moment whose zone those clock times are named in (Translator.withZone), as the code's mail names it. */
+  zoneAt: number | null;
   /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), sent, failed or bounced. */
   mailState: string | null;
   /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
@@ -28,7 +28,7 @@ export function deliveryPending(d: CodeDelivery): boolean {
 export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false): SafeHtml {
   // The sentence's last clock time names the zone, for both (a reader elsewhere, or a PC set to another zone).
   // In brackets, or after a space where the sentence already has the time in brackets ("(requested at 16:49 UK time)").
-  const zoned = (time: string, bracketed = true) => (!d.zone ? time : bracketed ? `${time} (${d.zone})` : `${time} ${d.zone}`);
+  const zoned = (time: string, bracketed = true) => (d.zoneAt === null ? time : t.withZone(time, d.zoneAt, bracketed));
   const to = newAddress ? t.html("delivery.toNew", { address: d.maskedEmail }) : html`<strong>${d.maskedEmail}</strong>`;
   const wrongEmail = html`<a href="/wrong-email">${t.text("wrongEmail.link")}</a>`;
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));

@@ -10,15 +10,18 @@ import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-facto
 
 /** Screen 1: "Login ID", "Password", "Log in", and the language switch (issue 16). */
 export function loginPage(t: Translator, config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
+  // A refused Log in keeps the login ID and never sends the password back: the cursor goes where typing
+  // must start again, the password, described by the reason (WCAG 3.3.1); an empty login ID keeps it first.
+  const retypePassword = Boolean(v.error && v.loginId);
   const body = html`<h1>${t.text("login.heading")}</h1>
-${message("error", v.error)}${message("info", v.info)}
+${message("error", v.error, "login-error")}${message("info", v.info)}
 <form method="post" action="/login" novalidate>
   ${csrfField(v.csrf)}
   ${v.returnTo ? html`<input type="hidden" name="returnTo" value="${v.returnTo}">` : ""}
   <label for="loginId">${t.text("field.loginId")}</label>
-  <input type="text" id="loginId" name="loginId" value="${v.loginId ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="${MAX_LOGIN_ID_LENGTH}" required autofocus>
+  <input type="text" id="loginId" name="loginId" value="${v.loginId ?? ""}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="${MAX_LOGIN_ID_LENGTH}" required${retypePassword ? "" : html` autofocus`}>
   <label for="password">${t.text("field.password")}</label>
-  <input type="password" id="password" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
+  <input type="password" id="password" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${refusedField("login-error", retypePassword)}>
   <div class="buttons"><button type="submit">${t.text("login.submit")}</button></div>
 </form>
 <p><a href="/forgot-password">${t.text("login.forgotPassword")}</a></p>

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { completePasswordReset, resetState, sendResetCode, type ResetState } from "../../password-reset/reset.ts";
 import { tr } from "../reader.ts";
-import { requestContext } from "../auth.ts";
+import { requestContext, staleFormInfo, staleFormPath } from "../auth.ts";
 import { requestIsHttps } from "../https.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { forgotPasswordPage, forgotPasswordSupportPage, resetPasswordPage } from "../pages/account-pages.ts";
@@ -38,17 +38,22 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
   /** `code`: the code typed, shown again when it was not tried (a new password refused first). */
   const resetPage = (reply: FastifyReply, status: number, error?: string, code?: string) => {
     const t = tr(deps, reply.request);
-    return reply.code(status).type(HTML).send(resetPasswordPage(t, config, { csrf: reply.generateCsrf(), validFor: t.duration(config.otp.ttlMs), error, code }));
+    const info = error ? undefined : staleFormInfo(t, reply.request);
+    return reply.code(status).type(HTML).send(resetPasswordPage(t, config, { csrf: reply.generateCsrf(), validFor: t.duration(config.otp.ttlMs), error, info, code }));
   };
+  // A form of these pages refused as open too long (auth.ts signInForStaleForm) comes back to its page.
+  const startPage = "/forgot-password";
+  const codePage = "/forgot-password/code";
 
-  app.get("/forgot-password", { config: { access: "public" } }, async (request, reply) =>
-    reply.type(HTML).send(self ? forgotPasswordPage(tr(deps, request), config, { csrf: reply.generateCsrf() }) : forgotPasswordSupportPage(tr(deps, request), config)),
-  );
+  app.get(startPage, { config: { access: "public" } }, async (request, reply) => {
+    const t = tr(deps, request);
+    return reply.type(HTML).send(self ? forgotPasswordPage(t, config, { csrf: reply.generateCsrf(), info: staleFormInfo(t, request) }) : forgotPasswordSupportPage(t, config));
+  });
 
   // With FAMOS_PASSWORD_RESET=support the reset by code does not exist at all.
   if (!self) return;
 
-  app.post("/forgot-password", { config: { access: "public", ...limited } }, async (request, reply) => {
+  app.post(startPage, { config: { access: "public", formPage: startPage, ...limited } }, async (request, reply) => {
     const form = parseForm(START_FORM, request.body);
     // Answered before anything about the login ID is read: for an account the work (a transaction and
     // a mail) follows the answer, so the answer's time does not tell who exists (SPEC item 1).
@@ -61,18 +66,20 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     const ctx = requestContext(deps, request);
     app.afterReply.run(reply, "the password reset's code", () => sendResetCode(deps, state, ctx));
     reply.setCookie(COOKIE, `${state.flowId}:${state.loginKey}`, cookieOptions(request));
-    return reply.redirect("/forgot-password/code", 303);
+    return reply.redirect(codePage, 303);
   });
 
-  app.get("/forgot-password/code", { config: { access: "public" } }, async (request, reply) => {
-    if (!state(request)) return reply.redirect("/forgot-password", 303);
+  app.get(codePage, { config: { access: "public" } }, async (request, reply) => {
+    // Its reset gone meanwhile (the cookie lasts as long as a code): the first step, still saying why it was left.
+    if (!state(request)) return reply.redirect(staleFormInfo(tr(deps, request), request) ? staleFormPath(startPage) : startPage, 303);
     return resetPage(reply, 200);
   });
 
-  app.post("/forgot-password/code", { config: { access: "public", ...limited } }, async (request, reply) => {
+  app.post(codePage, { config: { access: "public", formPage: codePage, ...limited } }, async (request, reply) => {
     const current = state(request);
     const form = parseForm(RESET_FORM, request.body);
-    if (!current) return reply.redirect("/forgot-password", 303);
+    // The reset lapsed while the page was open (its cookie lasts as long as the code): nothing done; the first step says why.
+    if (!current) return reply.redirect(staleFormPath(startPage), 303);
     const outcome = await completePasswordReset(deps, current, form, requestContext(deps, request));
     switch (outcome.kind) {
       case "reset":

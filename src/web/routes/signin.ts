@@ -13,7 +13,7 @@ import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
-import { answerSignedOut, endSignInHere, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
+import { answerSignedOut, endSignInHere, requestContext, setSessionCookie, signedIn, staleFormInfo, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { refusedText } from "../pause-messages.ts";
@@ -57,7 +57,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     // A lapsed session: sent here by the access check (?ended=1, or ?ended=form for a signed-in page's
     // form: nothing was done), or "/" reloaded with its cookie. ?ended=page: a form of a page left open
     // too long, with no session to go back to (signInForStaleForm).
-    const ended = query.ended === "page" ? t.text("login.formExpired") : query.ended === "form" ? t.text("login.sessionEndedForm") : query.ended === "1" || request.famosLapsed ? t.text("login.sessionEnded") : undefined;
+    const ended = staleFormInfo(t, request) ?? (query.ended === "form" ? t.text("login.sessionEndedForm") : query.ended === "1" || request.famosLapsed ? t.text("login.sessionEnded") : undefined);
     const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : ended;
     return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
