@@ -3,9 +3,13 @@ import { translator, type Translator } from "../i18n/translator.ts";
 import { pauseOverBy } from "../regulation/pause-end.ts";
 import type { Pause } from "../regulation/throttle.ts";
 
-/** The clock time a pause is over by, on a page: its end rounded up to the minute (pauseOverBy). */
+/**
+ * The clock time a pause is over by, on a page: its end rounded up to the minute (pauseOverBy), with
+ * its zone ("14:05 (UK time)"), as OTP capture's other times say theirs (Translator.withZone).
+ */
 export function pauseEnd(t: Translator, until: number): string {
-  return t.time(pauseOverBy(until));
+  const end = pauseOverBy(until);
+  return t.withZone(t.time(end), end);
 }
 
 /**
