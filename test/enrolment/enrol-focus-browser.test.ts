@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, logIn, pressToNavigate } from "../support/browser.ts";
+import { autofocusSettled, expectAccessible, heading, logIn, pressToNavigate } from "../support/browser.ts";
 
 /** The field the cursor is in, and the words that describe it to a screen reader. */
 const cursor = (page: Page) =>
@@ -25,6 +25,7 @@ describe("User profile (enrolment) keeps the cursor where the typing is, in a br
     const page = await f.newPage({ viewport: { width: 375, height: 667 } });
     await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("User profile");
+    await autofocusSettled(page);
     expect(await cursor(page)).toEqual({ field: "email", describedBy: [] });
 
     await page.keyboard.type("pat.keys@dealer.example");
@@ -33,6 +34,7 @@ describe("User profile (enrolment) keeps the cursor where the typing is, in a br
     await pressToNavigate(page);
     const mismatch = "The two email addresses do not match. Type the same address in both fields.";
     await expect.poll(() => page.getByRole("alert").textContent()).toBe(mismatch);
+    await autofocusSettled(page);
     expect(await cursor(page)).toEqual({ field: "email", describedBy: [mismatch] });
     await expectAccessible(page);
 

@@ -180,6 +180,19 @@ export async function tabTo(page: Page, selector: string, key = "Enter"): Promis
   throw new Error(`Tab never reached ${selector}`);
 }
 
+/**
+ * Resolves once the page's autofocus field, if it has one, has the focus. Chromium moves the focus
+ * there at a rendering step of its own, which on a busy machine can come after the load event: keys
+ * typed at once went to the page, not the field (staff-walk in CI: the password step answered 401).
+ * A person waits for the cursor; so does a test that types by keyboard, or reads where the cursor is.
+ */
+export async function autofocusSettled(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const field = document.querySelector("[autofocus]");
+    return field === null || document.activeElement === field;
+  });
+}
+
 /** The page's one h1, for polling which screen a browser is on. */
 export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 

@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { checkAccessibility, formatViolations, pressToNavigate, tabTo } from "../support/browser.ts";
+import { autofocusSettled, checkAccessibility, formatViolations, pressToNavigate, tabTo } from "../support/browser.ts";
 import type { TestSmtpServer } from "../support/smtp.ts";
 import type { Locale } from "../../src/i18n/locales.ts";
 
@@ -36,6 +36,7 @@ describe("the sign-in screens walked by keyboard in two languages", () => {
         if (v.length) problems.push(`${step}: ${formatViolations(v)}`);
       };
       const cursor = async (step: string, id: string) => {
+        await autofocusSettled(page);
         const at = await focused(page);
         if (at !== id) problems.push(`${step}: the cursor is in "${at}", not "${id}"`);
       };
