@@ -78,10 +78,13 @@ function check(result: MigrationResultSet): MigrationResultSet {
 /**
  * Kysely's introspection lists tables across every schema of the database. When another schema is
  * dropped at that moment (another FAMOS, or tests, sharing the server) PostgreSQL answers 3F000
- * "schema does not exist" about that other schema: a passing race, so the step is tried again.
+ * "schema does not exist", or 42P01 about a table of that other schema ('relation
+ * "other_schema.famos_migration" does not exist', seen in CI): a passing race, so the step is tried
+ * again. A migration's own missing table is named without its schema, and fails again each time.
  */
 function vanishedSchema(error: unknown): boolean {
-  return (error as { code?: string } | undefined)?.code === "3F000";
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "3F000" || (code === "42P01" && typeof message === "string" && /^relation "[^".]+\.[^"]+" does not exist$/.test(message));
 }
 
 async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unknown = () => undefined): Promise<T> {
