@@ -31,6 +31,9 @@ describe("a Forgot password? form whose page was left open too long comes back t
     await expect.poll(() => new URL(other.url()).pathname).toBe("/otp");
     await other.locator("button[formaction='/otp/cancel']").click();
     await expect.poll(() => new URL(other.url()).pathname).toBe("/login");
+    // Closed once the page has loaded: Chromium drops a close that races the navigation's commit, and
+    // page.close() has no timeout (as in session/stale-tab-browser; this test's CI failure).
+    await other.waitForLoadState("load");
     await other.close();
   }
 
