@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
+import { productionEnv, runFamos, startServer, type FamosCommand, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
-import { until } from "../support/until.ts";
+import { until, within } from "../support/until.ts";
+import { freePort } from "../support/nginx.ts";
 import { testDatabase, type TestDatabase } from "../store/dialects.ts";
 
 /**
@@ -32,5 +33,55 @@ describe("SIGHUP to famos serve", () => {
     expect(server.child.signalCode).toBe(null);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
+  });
+});
+
+/**
+ * A signal that comes while `famos serve` starts (migrating, opening its port, lowering the hashes'
+ * priority) met Node's defaults: a SIGHUP ended the instance a supervisor had just started, and a
+ * SIGTERM (systemd stopping a unit that is still starting, a rolling deploy cancelled) ended it with no
+ * graceful stop, the mail sender's claimed message left leased for a minute. Both are heard from the
+ * first line the server logs: SIGHUP is ignored as later, and a stop asked for during the start is made,
+ * gracefully, as soon as the start is done.
+ */
+describe("a signal while famos serve starts", () => {
+  const databases: TestDatabase[] = [];
+  let smtp: TestSmtpServer;
+  let proc: FamosCommand | undefined;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+  });
+  afterAll(async () => {
+    proc?.child.kill("SIGKILL");
+    await smtp?.stop();
+    for (const database of databases) await database.drop();
+  });
+
+  /** Starts serve with an unknown setting, whose warning is the first line it logs, and waits for it. */
+  async function startUntilFirstLine(name: string): Promise<{ proc: FamosCommand; port: number }> {
+    const database = await testDatabase("sqlite", name);
+    databases.push(database);
+    const port = await freePort();
+    proc = runFamos(["serve"], productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_PORT: String(port), FAMOS_NOT_A_SETTING: "1" }));
+    await until("the first log line", () => proc!.stdout().includes("FAMOS_NOT_A_SETTING"));
+    return { proc, port };
+  }
+
+  it("SIGHUP is ignored and the server comes up", async () => {
+    const { proc, port } = await startUntilFirstLine("hangup_start");
+    proc.child.kill("SIGHUP");
+    await until("famos serve to answer", async () => {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`exited: ${proc.child.exitCode ?? proc.child.signalCode}\n${proc.stderr()}`);
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+    });
+    expect(proc.stdout()).toContain("SIGHUP ignored");
+  });
+
+  it("SIGTERM stops it gracefully once it has started: exit 0, 'stopped'", async () => {
+    const { proc } = await startUntilFirstLine("term_start");
+    proc.child.kill("SIGTERM");
+    const exit = await within(proc.exited, "the exit after SIGTERM", 20_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(proc.stdout()).toContain('"msg":"stopped"');
   });
 });

@@ -35,6 +35,40 @@ export function serveCommand(): Command {
       },
       batchedStdout(),
     );
+    // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
+    // finish the messages at the SMTP server (the rest go back to the outbox for any instance), then
+    // close the database. A shutdown that hangs is cut short before a supervisor's usual 30 s grace
+    // ends; so is one an operator signals again (a second Ctrl-C). Either way the mail still at the
+    // server goes back to the queue, due now (MailSender.abandon), bounded so the exit stays prompt.
+    //
+    // Signals are heard from here on, before the start's slow steps (migrations, the port, the hashes'
+    // priority): by Node's defaults a SIGHUP ended an instance a supervisor had just started, and a stop
+    // asked for while starting ended it with no graceful stop. Such a stop is made once the start is done.
+    let stopping: number | null = null;
+    let abandonMail = (): Promise<unknown> => Promise.resolve();
+    let stopGracefully: (() => Promise<void>) | null = null;
+    const exitNow = async (code: number, message: string) => {
+      logger.error(message);
+      await Promise.race([abandonMail(), new Promise((resolve) => setTimeout(resolve, ABANDON_WITHIN_MS).unref())]);
+      process.exit(code);
+    };
+    const stop = (signal: NodeJS.Signals) => {
+      const now = performance.now();
+      if (stopping !== null) {
+        if (now - stopping >= SAME_SIGNAL_WITHIN_MS) void exitNow(128 + osConstants.signals[signal], `second ${signal}: stopping at once`);
+        return;
+      }
+      stopping = now;
+      logger.info({ signal }, "shutting down");
+      setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
+      void stopGracefully?.();
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+    // SIGHUP (a closed terminal, a log rotation's `kill -HUP`) ended the process at once by Node's
+    // default: no drain, the mail being sent left leased. Settings are read only at start and logs go
+    // to standard output, so there is nothing to reload or reopen: say so and go on serving.
+    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: settings are read at start (restart to apply them) and logs go to standard output"));
     // An unknown setting only warns here: in a rolling upgrade the new instances' settings may be set
     // before the old instances stop, and those must keep running.
     for (const setting of resolved.unknown) logger.warn({ setting: setting.name, suggestion: setting.suggestion }, describeUnknown(setting));
@@ -49,6 +83,7 @@ export function serveCommand(): Command {
     );
     const { deps, store } = services;
     if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store));
+    abandonMail = () => services.sender.abandon();
     services.sender.start();
     if (!config.production) {
       const demo = await ensureDemoUser(deps);
@@ -88,26 +123,7 @@ export function serveCommand(): Command {
     // The retention job, hourly; one instance at a time on a shared database (issue 11).
     const cleanup = scheduleCleanup(deps);
 
-    // Graceful shutdown: stop taking connections, finish the requests in flight, let the mail sender
-    // finish the messages at the SMTP server (the rest go back to the outbox for any instance), then
-    // close the database. A shutdown that hangs is cut short before a supervisor's usual 30 s grace
-    // ends; so is one an operator signals again (a second Ctrl-C). Either way the mail still at the
-    // server goes back to the queue, due now (MailSender.abandon), bounded so the exit stays prompt.
-    let stopping: number | null = null;
-    const exitNow = async (code: number, message: string) => {
-      logger.error(message);
-      await Promise.race([services.sender.abandon(), new Promise((resolve) => setTimeout(resolve, ABANDON_WITHIN_MS).unref())]);
-      process.exit(code);
-    };
-    const stop = async (signal: NodeJS.Signals) => {
-      const now = performance.now();
-      if (stopping !== null) {
-        if (now - stopping >= SAME_SIGNAL_WITHIN_MS) await exitNow(128 + osConstants.signals[signal], `second ${signal}: stopping at once`);
-        return;
-      }
-      stopping = now;
-      logger.info({ signal }, "shutting down");
-      setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
+    stopGracefully = async () => {
       try {
         // New connections are refused at once; those kept alive by a proxy are served a little longer
         // (drain.ts), so a request already on its way on one is answered, not cut.
@@ -124,11 +140,7 @@ export function serveCommand(): Command {
         process.exit(1);
       }
     };
-    process.on("SIGTERM", () => void stop("SIGTERM"));
-    process.on("SIGINT", () => void stop("SIGINT"));
-    // SIGHUP (a closed terminal, a log rotation's `kill -HUP`) ended the process at once by Node's
-    // default: no drain, the mail being sent left leased. Settings are read only at start and logs go
-    // to standard output, so there is nothing to reload or reopen: say so and go on serving.
-    process.on("SIGHUP", () => logger.warn("SIGHUP ignored: settings are read at start (restart to apply them) and logs go to standard output"));
+    // A stop asked for while starting is made now.
+    if (stopping !== null) void stopGracefully();
   });
 }
