@@ -1,6 +1,5 @@
 // How one FAMOS_ variable is read: trimmed, blank as unset, its default recorded where taken, and each
 // kind of value (whole number, duration, byte size) checked against its bounds with one wording.
-import { z } from "zod";
 import { byteSizeInWords, parseByteSize } from "./byte-size.ts";
 import { parseDuration } from "./duration.ts";
 import type { Problems } from "./problems.ts";
@@ -34,12 +33,13 @@ export class SettingReader {
       this.byDefault(name, String(fallback));
       return fallback;
     }
-    const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
-    if (!/^\d+$/.test(raw) || !parsed.success) {
+    // Digits only, so Number reads it whole; one too long for a double reads as Infinity, above `max`.
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
       this.problems.add(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
       return fallback;
     }
-    return parsed.data;
+    return value;
   };
 
   duration = (name: string, fallback: string, minMs: number, maxMs: number): number => {
