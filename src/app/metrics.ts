@@ -1,4 +1,14 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { createRequire } from "node:module";
+import type * as PromClient from "prom-client";
+import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * prom-client, loaded when the first metrics are made: `famos serve` (and the tests' servers) make
+ * them; a command has no /metrics (unreadMetrics), and its start skips the library's load.
+ */
+export function promClient(): typeof PromClient {
+  return createRequire(import.meta.url)("prom-client") as typeof PromClient;
+}
 
 /** Prometheus metrics of one process. Each instance has its own registry (tests build many). */
 export interface Metrics {
@@ -38,7 +48,17 @@ export interface Metrics {
   webSocketsRefused: Counter;
 }
 
+/**
+ * Metrics nobody reads: a command's process has no /metrics. Every metric, and whatever a call on one
+ * returns, takes any call and does nothing.
+ */
+export function unreadMetrics(): Metrics {
+  const nothing: object = new Proxy(() => nothing, { get: () => nothing });
+  return nothing as Metrics;
+}
+
 export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefaults = false): Metrics {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient();
   const registry = new Registry();
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: "famos_" });
   return {

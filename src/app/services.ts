@@ -11,7 +11,7 @@ import { cryptoRandom, type Random } from "../platform/random.ts";
 import { registerRolloutGauges } from "../rollout/gauges.ts";
 import { openStore, type Store } from "../store/database.ts";
 import type { Deps } from "./deps.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics, unreadMetrics } from "./metrics.ts";
 
 export interface Services {
   deps: Deps;
@@ -33,6 +33,8 @@ export interface ServiceOverrides {
   backgroundCheckpoints?: boolean;
   /** `famos serve`: the database's waits bounded by FAMOS_DATABASE_TIMEOUT (PostgreSQL: store/statement-bound.ts; SQLite: its busy timeout). */
   boundStatements?: boolean;
+  /** Commands: no /metrics reads them, so nothing is counted (unreadMetrics) and prom-client stays unloaded (default true). */
+  countMetrics?: boolean;
   /** Directory for the development secret (default ./data). */
   dataDir?: string;
 }
@@ -44,7 +46,8 @@ export interface ServiceOverrides {
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   // The metrics read the outbox when scraped, after the store below is open.
-  const metrics = createMetrics(() => outboxDepth(store.db), overrides.clock === undefined);
+  const counted = overrides.countMetrics !== false;
+  const metrics = counted ? createMetrics(() => outboxDepth(store.db), overrides.clock === undefined) : unreadMetrics();
   const store =
     overrides.store ??
     openStore(config.databaseUrl, {
@@ -106,7 +109,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     metrics,
     logger,
   };
-  registerRolloutGauges(deps);
+  if (counted) registerRolloutGauges(deps);
   if (overrides.startSender !== false) sender.start();
   return {
     deps,

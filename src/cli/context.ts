@@ -14,7 +14,7 @@ import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
  */
 export async function withServices<T>(run: (services: Services) => Promise<T>, options: { again?: string } = {}): Promise<T> {
   const config = configOrExit();
-  const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, logger: silentLogger() }));
+  const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, countMetrics: false, logger: silentLogger() }));
   try {
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
     return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 const UNITS: Record<string, number> = { "": 1, b: 1, kib: 1024, mib: 1024 * 1024 };
 
 /**
@@ -10,8 +8,7 @@ export function parseByteSize(text: string): number | null {
   const match = /^\s*(\d{1,12})\s*(b|kib|mib)?\s*$/i.exec(text);
   if (!match) return null;
   const bytes = Number(match[1]) * UNITS[(match[2] ?? "").toLowerCase()]!;
-  const checked = z.number().int().safe().safeParse(bytes);
-  return checked.success ? checked.data : null;
+  return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
 /** A byte count as an operator writes it: "1MiB", "64KiB", "1000". */

@@ -1,103 +1,22 @@
-import { z } from "zod";
-import { byteSizeInWords, parseByteSize } from "./byte-size.ts";
-import { parseDuration } from "./duration.ts";
 import { parseRpId, parseStrongFactorRoles } from "./factor-settings.ts";
 import { parseBounce, parseDkim } from "./mail-settings.ts";
 import { isCidr, parseTrustProxy } from "./networks.ts";
 import { list, Problems } from "./problems.ts";
-import { DEFAULT_SECTIONS, DEFAULT_UPSTREAM_SANDBOX, parseSandbox, parseSections, type Section } from "./sections.ts";
+import { DEFAULT_SECTIONS, DEFAULT_UPSTREAM_SANDBOX, parseSandbox, parseSections } from "./sections.ts";
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
 import { smtpUrlProblem } from "../mail/smtp-url.ts";
 import { databaseUrlProblem } from "../store/database-url.ts";
+import { LOG_LEVELS, type Config, type LogLevel } from "./config-type.ts";
+import { parseEnrolment } from "./enrolment-settings.ts";
 import { maskSetting } from "./mask.ts";
+import { decodeSecret } from "./secret.ts";
+import { SettingReader, type Env } from "./setting-reader.ts";
 
-export const DEFAULT_SHARED_MAILBOX_NAMES = [
-  "info", "sales", "office", "team", "reception", "accounts", "service", "enquiries", "admin", "noreply",
-  "no-reply", "support", "contact", "hello", "mail", "enquiry", "finance", "help",
-];
-
-
-
-export type SharedMailboxPolicy = "warn" | "refuse" | "off";
-
-export interface Config {
-  production: boolean;
-  host: string;
-  port: number;
-  publicUrl: URL;
-  /** FAMOS_PUBLIC_URL was set: the Origin check uses it rather than the request's own host. */
-  publicUrlExplicit: boolean;
-  /** HTTPS mode: Secure cookies with the __Host- prefix, HSTS. */
-  https: boolean;
-  databaseUrl: string;
-  /**
-   * For `famos serve` and `famos doctor` (FAMOS_DATABASE_TIMEOUT): on PostgreSQL the longest a
-   * statement may go unanswered, a connection take to open or come free, and a transaction sit idle;
-   * on SQLite the longest a write waits for the lock another process holds.
-   */
-  databaseTimeoutMs: number;
-  redisUrl: string | null;
-  smtpUrl: string | null;
-  mailFrom: string;
-  /** FAMOS_MAIL_FROM's address alone (src/mail/mailbox.ts): the envelope sender and the mail domain. */
-  mailFromAddress: string;
-  /** Raw FAMOS_SECRET; null in development until one is generated under ./data. */
-  secret: Buffer | null;
-  otp: { ttlMs: number; tries: number; resendWaitMs: number; perAttempt: number; perHour: number };
-  lock: { after: number; baseMs: number; maxMs: number; codeHardLock: number };
-  rateLimitPerMinute: number;
-  /** Failures from untrusted clients per address within a window (password spraying), and ranges exempt. */
-  address: { lockAfter: number; windowMs: number; trustedNetworks: string[] };
-  /** Failures from a browser holding a device cookie for the login ID: counted against that device alone. */
-  deviceLockAfter: number;
-  logLevel: LogLevel;
-  session: { idleMs: number; maxMs: number; cookieDomain: string | null };
-  trustProxy: boolean | number | string[];
-  enrolment: { allowedDomains: string[]; sharedMailboxPolicy: SharedMailboxPolicy; sharedMailboxNames: string[] };
-  supportEmail: string;
-  timezone: string;
-  footer: { versionLabel: string; copyright: string; legalUrl: string | null };
-  upstreamUrl: URL | null;
-  sections: Section[];
-  /**
-   * The largest WebSocket message FAMOS takes from either side of a proxied WebSocket
-   * (FAMOS_WEBSOCKET_MAX_MESSAGE); a larger one closes it with 1009 (src/web/websocket-bounds.ts).
-   */
-  webSocketMaxMessageBytes: number;
-  metricsAllow: string[];
-  /** Issue 19.6: how long a request may take to arrive, a connection may sit idle, and stay open between requests. */
-  timeouts: { requestMs: number; connectionMs: number; keepAliveMs: number };
-  /** Issue 19.4: the allowances of the `Content-Security-Policy: sandbox` put on the protected application's answers. */
-  upstreamSandbox: string[];
-  /** Account lifecycle (issue 11): temporary passwords, the reset choice, retention. */
-  lifecycle: {
-    temporaryPasswordTtlMs: number;
-    passwordReset: "support" | "self";
-    mailKeepMs: number;
-    auditKeepMs: number;
-    auditPseudonymiseAfterMs: number;
-  };
-  /** The 2FA rollout (issue 12): "Later" choices after a user's start, and announcement mails per second. */
-  rollout: { graceSignIns: number; announceRate: number };
-  /** Bounces (issue 15): VERP return paths under `domain`, an inbound SMTP listener, a webhook secret. */
-  bounce: { domain: string | null; smtpHost: string; smtpPort: number | null; webhookSecret: string | null };
-  /** DKIM signing of outgoing mail (nodemailer's dkim option); null: unsigned. */
-  dkim: { domain: string; selector: string; keyFile: string } | null;
-  /** Issue 13: roles that must sign in with a passkey or an authenticator app (FAMOS_STRONG_FACTOR_ROLES). */
-  strongFactorRoles: string[];
-  /**
-   * Passkeys (issue 13): the WebAuthn relying party ID — FAMOS_RP_ID, else FAMOS_PUBLIC_URL's host;
-   * null when neither is set (development), and then the host each request came to (see
-   * src/web/origin.ts), so http://localhost:3000 works out of the box.
-   */
-  passkeys: { rpId: string | null };
-  /** Issue 16: the language of a reader with no saved choice and no browser language FAMOS ships. */
-  defaultLocale: Locale;
-}
-
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+// The configuration's shape and parts parsed elsewhere, where every importer has always found them.
+export { LOG_LEVELS, type Config, type LogLevel, type SharedMailboxPolicy } from "./config-type.ts";
+export { DEFAULT_SHARED_MAILBOX_NAMES } from "./enrolment-settings.ts";
+export { decodeSecret } from "./secret.ts";
 
 /**
  * Request-rate default per address and minute on the sign-in, code and regenerate routes. Only
@@ -114,9 +33,6 @@ export const DEFAULT_RATE_LIMIT = 300;
  * WebSocket raises it.
  */
 export const DEFAULT_WEBSOCKET_MAX_MESSAGE = 1024 * 1024;
-
-type Env = Record<string, string | undefined>;
-
 
 const CRLF = /[\r\n]/;
 
@@ -138,49 +54,8 @@ export function isProduction(env: Env): boolean {
 export function loadConfig(env: Env): ConfigResult {
   const problems = new Problems();
   const production = isProduction(env);
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === "" ? undefined : value.trim();
-  };
-  // Recorded where the parser falls back on it, so the value shown is the one taken, in this mode.
-  const defaults = new Map<string, string>();
-  const byDefault = (name: string, value: string): string => {
-    if (value !== "") defaults.set(name, value);
-    return value;
-  };
-
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
-    if (raw === undefined) {
-      byDefault(name, String(fallback));
-      return fallback;
-    }
-    const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
-    if (!/^\d+$/.test(raw) || !parsed.success) {
-      problems.add(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return parsed.data;
-  };
-  const duration = (name: string, fallback: string, minMs: number, maxMs: number): number => {
-    const raw = read(name) ?? byDefault(name, fallback);
-    const ms = parseDuration(raw);
-    if (ms === null || ms < minMs || ms > maxMs) {
-      problems.add(name, `must be a duration such as 90s, 15m or 1h, between ${minMs / 1000}s and ${maxMs / 1000}s (got "${raw}")`);
-      return parseDuration(fallback)!;
-    }
-    return ms;
-  };
-
-  const byteSize = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name) ?? byDefault(name, byteSizeInWords(fallback));
-    const bytes = parseByteSize(raw);
-    if (bytes === null || bytes < min || bytes > max) {
-      problems.add(name, `must be a size in bytes such as 65536, 512KiB or 4MiB, from ${byteSizeInWords(min)} to ${byteSizeInWords(max)} (got "${raw}")`);
-      return fallback;
-    }
-    return bytes;
-  };
+  // Every setting's value goes through these: trimmed, bounded, its default recorded where taken.
+  const { read, byDefault, integer, duration, byteSize, defaults } = new SettingReader(env, problems);
 
   const host = read("FAMOS_HOST") ?? byDefault("FAMOS_HOST", production ? "0.0.0.0" : "localhost");
   const port = integer("FAMOS_PORT", 3000, 0, 65535);
@@ -276,17 +151,7 @@ export function loadConfig(env: Env): ConfigResult {
 
   const trustProxy = parseTrustProxy(read("FAMOS_TRUST_PROXY") ?? byDefault("FAMOS_TRUST_PROXY", "off"), problems);
 
-  const allowedDomains = list(read("FAMOS_ALLOWED_EMAIL_DOMAINS")).map((d) => d.toLowerCase());
-  for (const domain of allowedDomains) {
-    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(domain)) {
-      problems.add("FAMOS_ALLOWED_EMAIL_DOMAINS", `"${domain}" is not a domain or *.domain`);
-    }
-  }
-  const policyRaw = read("FAMOS_SHARED_MAILBOX_POLICY") ?? byDefault("FAMOS_SHARED_MAILBOX_POLICY", "warn");
-  if (!["warn", "refuse", "off"].includes(policyRaw)) {
-    problems.add("FAMOS_SHARED_MAILBOX_POLICY", `must be warn, refuse or off (got "${policyRaw}")`);
-  }
-  const sharedMailboxNames = list(read("FAMOS_SHARED_MAILBOX_NAMES") ?? byDefault("FAMOS_SHARED_MAILBOX_NAMES", DEFAULT_SHARED_MAILBOX_NAMES.join(","))).map((n) => n.toLowerCase());
+  const enrolment = parseEnrolment(read, byDefault, problems);
 
   const supportEmail = read("FAMOS_SUPPORT_EMAIL") ?? byDefault("FAMOS_SUPPORT_EMAIL", production ? "" : "support@localhost");
   if (production && !read("FAMOS_SUPPORT_EMAIL")) problems.add("FAMOS_SUPPORT_EMAIL", "is required in production");
@@ -378,7 +243,7 @@ export function loadConfig(env: Env): ConfigResult {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
     databaseUrl, databaseTimeoutMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
-    enrolment: { allowedDomains, sharedMailboxPolicy: policyRaw as SharedMailboxPolicy, sharedMailboxNames },
+    enrolment,
     supportEmail, timezone, footer, upstreamUrl, sections, webSocketMaxMessageBytes, metricsAllow, lifecycle,
     timeouts,
     upstreamSandbox,
@@ -391,20 +256,6 @@ export function loadConfig(env: Env): ConfigResult {
   };
   return { ok: true, config: deepFreeze(config), defaults };
 }
-
-
-
-/** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
-export function decodeSecret(raw: string): Buffer | null {
-  let bytes: Buffer | null = null;
-  if (/^[0-9a-f]+$/i.test(raw) && raw.length % 2 === 0) bytes = Buffer.from(raw, "hex");
-  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) bytes = Buffer.from(raw, "base64");
-  return bytes !== null && bytes.length >= 32 ? bytes : null;
-}
-
-
-
-
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof URL) && !Buffer.isBuffer(value)) {

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { decodeSecret } from "./config.ts";
+
+/** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
+export function decodeSecret(raw: string): Buffer | null {
+  let bytes: Buffer | null = null;
+  if (/^[0-9a-f]+$/i.test(raw) && raw.length % 2 === 0) bytes = Buffer.from(raw, "hex");
+  else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) bytes = Buffer.from(raw, "base64");
+  return bytes !== null && bytes.length >= 32 ? bytes : null;
+}
 
 /** Where a development start keeps its generated secret (relative to the working folder, as ./data/famos.db). */
 export const DEVELOPMENT_SECRET_PATH = "./data/secret";

@@ -1,6 +1,8 @@
-import nodemailer from "nodemailer";
-import { parseConnectionUrl } from "nodemailer/lib/shared";
-import SMTPConnection from "nodemailer/lib/smtp-connection";
+import { createRequire } from "node:module";
+import type * as Nodemailer from "nodemailer";
+import type * as Shared from "nodemailer/lib/shared";
+import type SMTPConnection from "nodemailer/lib/smtp-connection";
+import type * as SmtpConnectionModule from "nodemailer/lib/smtp-connection";
 
 /** Which step of talking to the SMTP server failed. */
 export type SmtpStage = "connect" | "tls" | "auth" | "send";
@@ -18,8 +20,11 @@ const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTim
  * answer, so an operator learns of a wrong password before the first user waits for a code.
  */
 export async function checkSmtp(url: string, options: { sendTo?: string; from?: string } = {}): Promise<SmtpCheck> {
+  // Loaded here, by the commands that check (`famos doctor`, serve's start), not by every command.
+  const { parseConnectionUrl } = createRequire(import.meta.url)("nodemailer/lib/shared") as typeof Shared;
+  const Connection = (createRequire(import.meta.url)("nodemailer/lib/smtp-connection") as typeof SmtpConnectionModule).default;
   const settings: SMTPConnection.Options = { ...parseConnectionUrl(url), ...TIMEOUTS };
-  const connection = new SMTPConnection(settings);
+  const connection = new Connection(settings);
   // SMTPConnection reports a failed connection, TLS upgrade or login as an "error" event rather than
   // through the step's callback: each step ends at whichever comes first.
   let failure: ((error: Error) => void) | null = null;
@@ -41,6 +46,7 @@ export async function checkSmtp(url: string, options: { sendTo?: string; from?: 
     }
     let sentTo: string | null = null;
     if (options.sendTo !== undefined) {
+      const nodemailer = createRequire(import.meta.url)("nodemailer") as typeof Nodemailer;
       const transport = nodemailer.createTransport({ url, ...TIMEOUTS } as never);
       try {
         await transport.sendMail({

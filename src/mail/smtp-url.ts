@@ -1,4 +1,5 @@
-import { parseConnectionUrl } from "nodemailer/lib/shared";
+import { createRequire } from "node:module";
+import type * as Shared from "nodemailer/lib/shared";
 
 /**
  * Why FAMOS_SMTP_URL cannot be used, or null. Read with nodemailer's own parser, the one the
@@ -7,6 +8,8 @@ import { parseConnectionUrl } from "nodemailer/lib/shared";
  */
 export function smtpUrlProblem(url: string): string | null {
   if (!/^smtps?:\/\//.test(url)) return "must be an smtp:// or smtps:// address";
+  // Loaded only when FAMOS_SMTP_URL is set: the module weighs about as much as the rest of a command's settings.
+  const { parseConnectionUrl } = createRequire(import.meta.url)("nodemailer/lib/shared") as typeof Shared;
   let settings: { host?: string; port?: number };
   try {
     settings = parseConnectionUrl(url);

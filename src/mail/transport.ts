@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
-import nodemailer from "nodemailer";
-import { foldLines } from "nodemailer/lib/mime-funcs";
-import MimeNode from "nodemailer/lib/mime-node";
-import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp";
+import { createRequire } from "node:module";
+import type * as Nodemailer from "nodemailer";
+import type * as MimeFuncs from "nodemailer/lib/mime-funcs";
+import type * as MimeNodeModule from "nodemailer/lib/mime-node";
+import type * as Qp from "nodemailer/lib/qp";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
 import { cryptoRandom } from "../platform/random.ts";
@@ -81,16 +82,19 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
   // that scans content may take tens of seconds to answer the end of DATA (RFC 5321 §4.5.3.2.6 has
   // a client wait 10 minutes): a client that gives up at 20 s while the relay goes on to deliver
   // mails the same code at every retry, then records it failed.
-  const transporter = nodemailer.createTransport({
-    url,
-    pool: true,
-    maxConnections: 8,
-    maxMessages: 500,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 45_000,
-    ...(sending.dkim ? { dkim: sending.dkim } : {}),
-  } as never);
+  // Made at the first message: a command that sends none (most) never loads nodemailer.
+  let pool: Nodemailer.Transporter | undefined;
+  const transporter = () =>
+    (pool ??= (createRequire(import.meta.url)("nodemailer") as typeof Nodemailer).createTransport({
+      url,
+      pool: true,
+      maxConnections: 8,
+      maxMessages: 500,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 45_000,
+      ...(sending.dkim ? { dkim: sending.dkim } : {}),
+    } as never));
   return {
     async send(message, from) {
       // The outbox's writers check every recipient; this does not rely on them (ASVS 5.2.3): a recipient
@@ -106,10 +110,10 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
         if (raw !== null) {
-          await transporter.sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? sender.address, to: message.recipient } });
+          await transporter().sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? sender.address, to: message.recipient } });
           return;
         }
-        await transporter.sendMail({
+        await transporter().sendMail({
           from,
           to: message.recipient,
           subject: message.subject,
@@ -125,7 +129,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error));
       }
     },
-    close: () => transporter.close(),
+    close: () => pool?.close(),
   };
 }
 
@@ -133,11 +137,20 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
 const PLAIN = /^[\x20-\x7e]*$/;
 
 /**
- * nodemailer's own header encoder, made once (a node draws a random boundary when it is made): a
- * line break becomes a space and control characters or non-ASCII text become RFC 2047 encoded words
- * (Q or B, whichever is shorter), so no subject can add a header (ASVS 5.2.x).
+ * nodemailer's encoders, loaded at the first message composed. The header encoder is made once (a
+ * node draws a random boundary when it is made): a line break becomes a space and control characters
+ * or non-ASCII text become RFC 2047 encoded words (Q or B, whichever is shorter), so no subject can
+ * add a header (ASVS 5.2.x).
  */
-const headerEncoder = new MimeNode();
+let encoders: { headerEncoder: InstanceType<typeof MimeNodeModule.default>; foldLines: typeof MimeFuncs.foldLines; qp: typeof Qp } | undefined;
+function mimeEncoders(): NonNullable<typeof encoders> {
+  const load = createRequire(import.meta.url);
+  return (encoders ??= {
+    headerEncoder: new (load("nodemailer/lib/mime-node") as typeof MimeNodeModule).default(),
+    foldLines: (load("nodemailer/lib/mime-funcs") as typeof MimeFuncs).foldLines,
+    qp: load("nodemailer/lib/qp") as typeof Qp,
+  });
+}
 
 /**
  * The message as nodemailer would send it — multipart/alternative, text then HTML, both
@@ -150,10 +163,11 @@ export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subje
   if (!PLAIN.test(from) || !PLAIN.test(message.recipient) || !PLAIN.test(message.message_id)) return null;
   // Unique, not secret (RFC 2046 §5.1.1: it must not occur in the parts, which are written before it
   // is drawn): cut from the shared pool, as ids are, not a CSPRNG call of its own (issue 17: ~25 µs).
+  const { headerEncoder, foldLines, qp } = mimeEncoders();
   const boundary = `--_FAMOS_${cryptoRandom.bytes(12).toString("hex")}`;
   const subject = PLAIN.test(message.subject) ? message.subject : headerEncoder.encodeHeaderValue("Subject", message.subject);
   const part = (type: string, body: string) =>
-    [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qpWrap(qpEncode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
+    [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qp.wrap(qp.encode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
   return [
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
     `From: ${from}`,

@@ -1,5 +1,5 @@
-import { Gauge } from "prom-client";
 import type { Deps } from "../app/deps.ts";
+import { promClient } from "../app/metrics.ts";
 import { FIGURE_COLUMNS, rolloutProgress, type RolloutProgress } from "./progress.ts";
 
 /** Prometheus names of the figures: users, enrolled, pending, not_started, locked, disabled. */
@@ -17,6 +17,7 @@ const STATE: Record<(typeof FIGURE_COLUMNS)[number], string> = {
  * `famos_rollout_users{state}` for everyone and `famos_rollout_partner_users{partner,state}`.
  */
 export function registerRolloutGauges(deps: Deps): void {
+  const { Gauge } = promClient();
   // The registry collects its metrics at once: both gauges share one read per scrape.
   let reading: Promise<RolloutProgress | null> | null = null;
   const read = () => {

@@ -13,7 +13,10 @@ export const DRAIN_QUIET_MS = 2000;
 
 const draining = new WeakSet<Server>();
 
-/** True from the start of `drainConnections`: every answer then closes its connection. (/readyz is not told: new connections are refused, so a probe fails anyway.) */
+/**
+ * True from the start of `drainConnections`: every answer then closes its connection, and /readyz
+ * answers 503 "stopping" (a probe on a kept-alive connection is still served; a new one is refused).
+ */
 export function isDraining(server: Server): boolean {
   return draining.has(server);
 }

@@ -4,8 +4,8 @@ import type { Deps } from "../../app/deps.ts";
 import { pendingMigrations } from "../../store/migrate.ts";
 import type { Store } from "../../store/database.ts";
 import { probeWrite, WriteReadiness } from "../../store/write-readiness.ts";
+import { isDraining } from "../drain.ts";
 import { addressAllowed } from "../ip-allow.ts";
-
 
 function answeredWithin<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -15,7 +15,7 @@ function answeredWithin<T>(ms: number, work: Promise<T>): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-/** Operators' endpoints: liveness, readiness (database and migrations) and Prometheus metrics. */
+/** Operators' endpoints: liveness, readiness (not stopping, database and migrations) and Prometheus metrics. */
 export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): void {
   app.get("/healthz", async () => ({ status: "ok" }));
 
@@ -30,6 +30,9 @@ export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): vo
   const writes = new WriteReadiness(() => answeredWithin(READY_WITHIN_MS, probeWrite(store)));
   app.addHook("onError", async (_request, _reply, error) => writes.noteFault(error));
   app.get("/readyz", async (_request, reply) => {
+    // From SIGTERM on, a load balancer probing on a connection it keeps alive (the drain serves those
+    // for up to 2 s, drain.ts) must hear that this instance is leaving, not "ready".
+    if (isDraining(app.server)) return reply.code(503).send({ status: "stopping" });
     try {
       await answeredWithin(READY_WITHIN_MS, sql`select 1`.execute(deps.db));
       if (!migrated) {

@@ -1,0 +1,60 @@
+import { Agent, request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { productionEnv, startServer } from "../support/server-process.ts";
+import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { until, within } from "../support/until.ts";
+import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+
+interface Probe {
+  status: number;
+  body: unknown;
+  /** The request went on the connection kept alive from the probe before (not a new one). */
+  reused: boolean;
+}
+
+function probeReady(agent: Agent, port: number): Promise<Probe> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/readyz", agent }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode!, body: JSON.parse(text) as unknown, reused: req.reusedSocket }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/**
+ * A load balancer probes /readyz on a connection it keeps alive. During a stop (SIGTERM) the instance
+ * serves those connections for up to 2 s more (src/web/drain.ts), so such a probe was answered 200
+ * "ready" by an instance on its way out, and the balancer kept sending it users. From the moment the
+ * stop begins, readiness says 503 "stopping".
+ */
+describe("/readyz of a stopping `famos serve`", () => {
+  let smtp: TestSmtpServer;
+  let database: TestDatabase;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    database = await testDatabase("sqlite", "readiness-stop");
+  });
+  afterAll(async () => {
+    await smtp?.stop();
+    await database?.drop();
+  });
+
+  it("answers 503 stopping on a kept-alive connection once SIGTERM began the stop, and the instance still exits 0", async () => {
+    const server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await probeReady(agent, server.port)).toEqual({ status: 200, body: { status: "ready" }, reused: false });
+      const exited = server.stop("SIGTERM");
+      // Logged just before the drain starts, in the same turn of the event loop.
+      await until("the stop to begin", () => server.logLines().some((line) => line.msg === "shutting down"));
+      expect(await probeReady(agent, server.port)).toEqual({ status: 503, body: { status: "stopping" }, reused: true });
+      expect(await within(exited, "the exit")).toEqual({ code: 0, signal: null });
+    } finally {
+      agent.destroy();
+      await server.stop("SIGKILL");
+    }
+  }, 60_000);
+});
