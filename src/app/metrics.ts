@@ -53,7 +53,8 @@ export interface Metrics {
  * returns, takes any call and does nothing.
  */
 export function unreadMetrics(): Metrics {
-  const nothing: object = new Proxy(() => nothing, { get: () => nothing });
+  // Not a thenable: a result awaited by mistake resolves at once instead of waiting forever.
+  const nothing: object = new Proxy(() => nothing, { get: (_target, key) => (key === "then" ? undefined : nothing) });
   return nothing as Metrics;
 }
 
