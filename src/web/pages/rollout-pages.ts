@@ -5,7 +5,7 @@ import type { RolloutPlan } from "../../rollout/plan.ts";
 import { FIGURE_COLUMNS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, supportPage } from "./support-pages.ts";
+import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 
 export interface RolloutView {
   progress: RolloutProgress;
@@ -97,7 +97,7 @@ ${planSection(frame, v)}
 <div class="chart-beside">
 ${partnerBarsSvg(t, partners, "partners-chart")}
 ${figuresScroll("partners", html`<table class="figures" id="partners"><caption id="partners-caption">${t.text("rollout.partners.caption")}</caption>
-<thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${t.text("rollout.starts")}</th>${head}</tr></thead>
+<thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${timeColumn(t, t.text("rollout.starts"), frame.now)}</th>${head}</tr></thead>
 <tbody>${partners.map(
     (p) => html`<tr data-partner="${p.partnerNumber}"><th scope="row">${p.partnerNumber}</th><td>${p.startsAt === null ? t.text("rollout.partners.now") : consoleTime(t, p.startsAt)}</td>${figureCells(p)}</tr>`,
   )}</tbody></table>`)}

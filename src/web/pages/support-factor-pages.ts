@@ -5,14 +5,15 @@ import type { User } from "../../users/users.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { supportPage, zonedDateTime } from "./support-pages.ts";
 
 /** "1 passkey (last used …); authenticator app (last used …); 7 recovery codes left" or "Emailed code only". */
 export function factorsText(t: Translator, f: FactorSummary): string {
-  const used = (at: number | null) => (at === null ? t.text("console.factors.neverUsed") : t.text("console.factors.lastUsed", { at: t.dateTime(at) }));
+  // Every time here stands inside the sentence's own brackets ("authenticator app (set up …, last used …)").
+  const used = (at: number | null) => (at === null ? t.text("console.factors.neverUsed") : t.text("console.factors.lastUsed", { at: zonedDateTime(t, at, false) }));
   const parts: string[] = [];
   if (f.passkeys > 0) parts.push(t.text("console.factors.passkeys", { count: f.passkeys, used: used(f.passkeysLastUsedAt) }));
-  if (f.app) parts.push(t.text("console.factors.app", { setUp: t.dateTime(f.app.confirmedAt), used: used(f.app.lastUsedAt) }));
+  if (f.app) parts.push(t.text("console.factors.app", { setUp: zonedDateTime(t, f.app.confirmedAt, false), used: used(f.app.lastUsedAt) }));
   else if (f.appPending) parts.push(t.text("console.factors.appPending"));
   if (f.recoveryCodesLeft > 0 || f.recoveryCodesLastUsedAt !== null) {
     const left = t.text("console.factors.codesLeft", { count: f.recoveryCodesLeft });

@@ -7,7 +7,7 @@ import { ROLES, type User } from "../../users/users.ts";
 import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import { csrfField } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { supportPage, zonedDateTime } from "./support-pages.ts";
 
 /** What the user's page offers of issue 11's actions, and why not where it does not. */
 export interface LifecycleView {
@@ -108,7 +108,7 @@ export function temporaryPasswordShownPage(frame: PortalFrame, user: User, passw
   const { t } = frame;
   const body = html`<h1>${t.text(created ? "console.temporaryShown.created" : "console.temporaryShown.heading", { loginId: user.login_id })}</h1>
 <p class="message info" role="status">${t.html("console.temporaryShown.password", { password })}</p>
-<p>${t.text("console.temporaryShown.advice", { name: user.full_name, until: t.dateTime(expiresAt) })}</p>
+<p>${t.text("console.temporaryShown.advice", { name: user.full_name, until: zonedDateTime(t, expiresAt) })}</p>
 <p><a href="/support/users/${user.id}">${t.text("console.temporaryShown.back", { loginId: user.login_id })}</a></p>`;
   return supportPage(frame, t.text(created ? "console.temporaryShown.createdTitle" : "console.temporaryShown.title"), "users", body);
 }

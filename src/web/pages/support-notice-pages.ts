@@ -6,7 +6,7 @@ import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProble
 import { csrfField, message } from "../layout.ts";
 import { langAttribute, noticeLanguage, sentenceWith } from "../language-of-parts.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { supportPage, zonedDateTime } from "./support-pages.ts";
 
 export interface NoticeFormView {
   title?: string;
@@ -26,7 +26,7 @@ function noticeFields(t: Translator, v: NoticeFormView): SafeHtml {
 }
 
 function status(t: Translator, n: Notice): string {
-  const values = { at: t.dateTime(n.created_at), by: n.created_by, updated: n.updated_at ? t.dateTime(n.updated_at) : "", ended: n.ended_at ? t.dateTime(n.ended_at) : "" };
+  const values = { at: zonedDateTime(t, n.created_at), by: n.created_by, updated: n.updated_at ? zonedDateTime(t, n.updated_at) : "", ended: n.ended_at ? zonedDateTime(t, n.ended_at) : "" };
   const key = n.updated_at
     ? n.ended_at ? "console.notice.postedUpdatedEnded" : "console.notice.postedUpdated"
     : n.ended_at ? "console.notice.postedEnded" : "console.notice.posted";
