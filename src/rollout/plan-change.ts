@@ -22,7 +22,13 @@ export type WaveOutcome =
   | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean; past: boolean }
   | { kind: "removed"; partnerNumber: string | null }
   | { kind: "not-found"; partnerNumber: string | null }
-  | { kind: "invalid"; message: string };
+  /** Every problem at once, by the console form's field (`partner`, `from`); `message` says them all, for the command line. */
+  | { kind: "invalid"; message: string; problems: WaveProblems };
+
+export interface WaveProblems {
+  partner?: string;
+  from?: string;
+}
 
 /** Partner numbers as `user add` and the import accept them. */
 const PARTNER = /^[A-Za-z0-9-]{1,32}$/;
@@ -30,22 +36,21 @@ const PARTNER = /^[A-Za-z0-9-]{1,32}$/;
 /** One rule for the console and the command line: check, write, audit. */
 export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest): Promise<WaveOutcome> {
   const partnerNumber = request.partner === null || request.partner.trim() === "" ? null : request.partner.trim();
-  if (partnerNumber !== null && !PARTNER.test(partnerNumber)) {
-    return { kind: "invalid", message: "The partner number must be 1 to 32 letters, digits or dashes." };
-  }
-  const now = deps.clock.now();
   const tz = request.timeZone ?? deps.config.timezone;
+  const startsAt = request.from === null ? null : parseLocalDateTime(request.from, tz);
+  // Both checked before either is answered: the form says every problem at once (WCAG 3.3.1).
+  const problems: WaveProblems = {};
+  if (partnerNumber !== null && !PARTNER.test(partnerNumber)) problems.partner = "The partner number must be 1 to 32 letters, digits or dashes.";
+  if (request.from !== null && startsAt === null) problems.from = `The start must be a date and time such as 2027-01-11T07:00 (read in ${tz}).`;
+  if (problems.partner !== undefined || problems.from !== undefined) return { kind: "invalid", message: Object.values(problems).join(" "), problems };
+  const now = deps.clock.now();
   const audit = (detail: Record<string, string | null>) =>
     recordAudit(deps.db, now, { ...actor, event: "rollout.planned", subject: null, detail: { partner: partnerNumber ?? "default", ...detail } });
 
-  if (request.from === null) {
+  if (startsAt === null) {
     if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
     await audit({ startsAt: null });
     return { kind: "removed", partnerNumber };
-  }
-  const startsAt = parseLocalDateTime(request.from, tz);
-  if (startsAt === null) {
-    return { kind: "invalid", message: `The start must be a date and time such as 2027-01-11T07:00 (read in ${tz}).` };
   }
   await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
   await audit({ startsAt: new Date(startsAt).toISOString() });

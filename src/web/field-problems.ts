@@ -30,3 +30,44 @@ export function fieldState(problems: FieldProblems, id: string, hintId?: string)
   const first = refused && problems.keys().next().value === id;
   return html`${refused ? html` aria-invalid="true"` : ""}${described ? html` aria-describedby="${described}"` : ""}${first ? html` autofocus` : ""}`;
 }
+
+/** What a form says about one of its fields: the label, and an advice read with the field (its id `${id}Hint`). */
+export interface FieldLabel {
+  id: string;
+  label: string;
+  hint?: string;
+}
+
+/**
+ * One field of a form as every console form shows it: the label, the hint, the reason the field was
+ * refused (fieldProblem), then the control with the field's state (fieldState): described by the
+ * reason and the hint, invalid, the cursor on the first wrong field. `control` makes the select or
+ * textarea from the state; an input is textField.
+ */
+export function labelledField(problems: FieldProblems, f: FieldLabel, control: (state: SafeHtml) => SafeHtml): SafeHtml {
+  const hintId = f.hint === undefined ? undefined : `${f.id}Hint`;
+  return html`<label for="${f.id}">${f.label}</label>${f.hint === undefined ? "" : html`
+  <p class="advice" id="${hintId}">${f.hint}</p>`}${fieldProblem(problems, f.id)}
+  ${control(fieldState(problems, f.id, hintId))}`;
+}
+
+export interface TextField extends FieldLabel {
+  value: string | undefined;
+  type?: "text" | "email" | "datetime-local";
+  maxlength?: number;
+  /** Off for what support types about someone else: the browser's suggestions would be the agent's own. */
+  autocomplete?: "off";
+  /** A login ID: typed as it is, no capital letter first, no spelling marks. */
+  verbatim?: boolean;
+  required?: boolean;
+}
+
+/** An input of a console form, named by its id, with its label, hint and problem (labelledField). */
+export function textField(problems: FieldProblems, f: TextField): SafeHtml {
+  return labelledField(
+    problems,
+    f,
+    (state) =>
+      html`<input type="${f.type ?? "text"}" id="${f.id}" name="${f.id}" value="${f.value ?? ""}"${f.maxlength === undefined ? "" : html` maxlength="${f.maxlength}"`}${f.autocomplete ? html` autocomplete="${f.autocomplete}"` : ""}${f.verbatim ? html` autocapitalize="none" spellcheck="false"` : ""}${f.required ? html` required` : ""}${state}>`,
+  );
+}

@@ -24,8 +24,8 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
     for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.40"), user.login_id, `guess ${i}`);
 
     const page = await support.get(`/support/users/${user.id}`);
-    expect(page.body).toContain("Locked until 28/11/2026 14:01 on new browsers");
-    expect(page.body).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:01");
+    expect(page.body).toContain("Locked until 28/11/2026 14:01 UK time on new browsers");
+    expect(page.body).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:01 (UK time)");
     const unlocked = await support.post(`/support/users/${user.id}/unlock`);
     expect(unlocked.statusCode).toBe(303);
     expect(await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).toMatchObject({ locked: false, devices: [] });
@@ -45,8 +45,8 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
       // Both end a minute after the failure that set them, at 14:01:30: "until 14:01" would send
       // the user back 30 seconds too soon, to be refused again.
       const page = (await support.get(`/support/users/${user.id}`)).body;
-      expect(page).toContain("Locked until 28/11/2026 14:02 on new browsers");
-      expect(page).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:02");
+      expect(page).toContain("Locked until 28/11/2026 14:02 UK time on new browsers");
+      expect(page).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:02 (UK time)");
       await support.post(`/support/users/${user.id}/unlock`);
     } finally {
       t.clock.advance(-30_000);

@@ -62,8 +62,9 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
       const refused = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket });
       expect(refused.statusCode, JSON.stringify(ticket)).toBe(400);
       expect(refused.body).toContain("Confirm removal");
-      expect(refused.body).toContain(`<div class="message error" role="alert" id="ticket-error">${TICKET_PROBLEM}</div>`);
-      expect(refused.body).toMatch(/<input [^>]*id="ticket"[^>]*aria-describedby="ticket-error"/);
+      // Beside the field and read with it (the summary at the top links to it).
+      expect(refused.body).toContain(`<p class="field-problem" id="ticket-problem">${TICKET_PROBLEM}</p>`);
+      expect(refused.body).toMatch(/<input [^>]*id="ticket"[^>]*aria-invalid="true" aria-describedby="ticket-problem"/);
       expect(refused.body).toContain(`value="${ticket}"`);
       await expectUntouched(target);
     }
@@ -71,7 +72,7 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     for (const ticket of ["INC-77\u202e", "INC\u200b77"]) {
       const refused = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket });
       expect(refused.statusCode, JSON.stringify(ticket)).toBe(400);
-      expect(refused.body).toContain('<div class="message error" role="alert" id="ticket-error">The ticket reference must not contain zero-width or bidirectional control characters.</div>');
+      expect(refused.body).toContain('<p class="field-problem" id="ticket-problem">The ticket reference must not contain zero-width or bidirectional control characters.</p>');
       await expectUntouched(target);
     }
     expect((await targetSession.get("/profile")).statusCode).toBe(200);

@@ -3,9 +3,10 @@ import { html, type SafeHtml } from "../../platform/html.ts";
 import { dayInLanguage, enrolmentLineSvg, partnerBarsSvg } from "../../rollout/charts.ts";
 import type { RolloutPlan } from "../../rollout/plan.ts";
 import { FIGURE_COLUMNS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
+import { NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, supportPage } from "./support-pages.ts";
+import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 
 export interface RolloutView {
   progress: RolloutProgress;
@@ -13,7 +14,10 @@ export interface RolloutView {
   /** Administrators change the plan; support sees it. */
   canEdit: boolean;
   info?: string;
+  /** A wave's removal refused (no field of its own: said at the top). */
   error?: string;
+  /** The plan form refused: every problem at once, each beside its field. */
+  problems?: FieldProblems;
   /** The plan form as typed, after a refusal. */
   form?: { partner: string; from: string };
 }
@@ -41,6 +45,7 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   // ("UK time"), as on the rest of the console.
   const zone = t.zone(frame.now);
   const waves = v.plan.waves;
+  const problems = v.problems ?? NO_PROBLEMS;
   const list =
     waves.length === 0
       ? html`<p>${t.text("rollout.plan.none")}</p>`
@@ -57,12 +62,10 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
           }</tr>`,
         )}</tbody></table>`;
   const form = v.canEdit
-    ? html`<form method="post" action="/support/rollout/plan" class="filters">
+    ? html`${problemSummary(t, problems)}<form method="post" action="/support/rollout/plan" class="filters" novalidate>
   ${csrfField(frame.csrf)}
-  <div><label for="partner">${t.text("rollout.plan.partnerField")}</label>
-  <input type="text" id="partner" name="partner" value="${v.form?.partner ?? ""}" maxlength="32" autocomplete="off"></div>
-  <div><label for="from">${t.text("rollout.plan.startsField", { zone })}</label>
-  <input type="datetime-local" id="from" name="from" value="${v.form?.from ?? ""}" required></div>
+  <div>${textField(problems, { id: "partner", label: t.text("rollout.plan.partnerField"), value: v.form?.partner, maxlength: 32, autocomplete: "off" })}</div>
+  <div>${textField(problems, { id: "from", label: t.text("rollout.plan.startsField", { zone }), type: "datetime-local", value: v.form?.from, required: true })}</div>
   <div class="buttons"><button type="submit">${t.text("rollout.plan.save")}</button></div>
 </form>`
     : html`<p class="advice">${t.text("rollout.plan.adminOnly")}</p>`;
@@ -97,7 +100,7 @@ ${planSection(frame, v)}
 <div class="chart-beside">
 ${partnerBarsSvg(t, partners, "partners-chart")}
 ${figuresScroll("partners", html`<table class="figures" id="partners"><caption id="partners-caption">${t.text("rollout.partners.caption")}</caption>
-<thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${t.text("rollout.starts")}</th>${head}</tr></thead>
+<thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${timeColumn(t, t.text("rollout.starts"), frame.now)}</th>${head}</tr></thead>
 <tbody>${partners.map(
     (p) => html`<tr data-partner="${p.partnerNumber}"><th scope="row">${p.partnerNumber}</th><td>${p.startsAt === null ? t.text("rollout.partners.now") : consoleTime(t, p.startsAt)}</td>${figureCells(p)}</tr>`,
   )}</tbody></table>`)}

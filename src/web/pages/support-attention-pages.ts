@@ -2,7 +2,7 @@ import { maskEmail } from "../../platform/format.ts";
 import { html } from "../../platform/html.ts";
 import type { Attention } from "../../support/attention.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, supportPage } from "./support-pages.ts";
+import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 
 /** Issue 15: the console's "Needs attention" list: undeliverable OTP addresses, and shared ones. */
 export function attentionPage(frame: PortalFrame, a: Attention): string {
@@ -12,7 +12,7 @@ export function attentionPage(frame: PortalFrame, a: Attention): string {
       ? html`<p>${t.text("console.attention.noUndeliverable")}</p>`
       : html`<table>
 <caption class="visually-hidden">${t.text("console.attention.undeliverableCaption")}</caption>
-<thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.col.address")}</th><th scope="col">${t.text("console.attention.since")}</th><th scope="col">${t.text("console.col.reason")}</th></tr></thead>
+<thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.col.address")}</th><th scope="col">${timeColumn(t, t.text("console.attention.since"), frame.now)}</th><th scope="col">${t.text("console.col.reason")}</th></tr></thead>
 <tbody>${a.undeliverable.map(
           (u) => html`<tr><td><a href="/support/users/${u.userId}">${u.loginId}</a></td><td>${u.fullName}</td><td>${u.partnerNumber}</td><td>${u.confirmed ? maskEmail(u.email) : t.text("console.attention.waiting", { address: maskEmail(u.email) })}</td><td>${consoleTime(t, u.at)}</td><td>${u.reason ?? ""}</td></tr>`,
         )}</tbody></table>`;

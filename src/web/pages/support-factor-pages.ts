@@ -3,16 +3,18 @@ import { html, type SafeHtml } from "../../platform/html.ts";
 import type { FactorSummary } from "../../strong-factors/factors.ts";
 import type { User } from "../../users/users.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
-import { csrfField, message } from "../layout.ts";
+import { NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
+import { csrfField } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { supportPage, zonedDateTime } from "./support-pages.ts";
 
 /** "1 passkey (last used …); authenticator app (last used …); 7 recovery codes left" or "Emailed code only". */
 export function factorsText(t: Translator, f: FactorSummary): string {
-  const used = (at: number | null) => (at === null ? t.text("console.factors.neverUsed") : t.text("console.factors.lastUsed", { at: t.dateTime(at) }));
+  // Every time here stands inside the sentence's own brackets ("authenticator app (set up …, last used …)").
+  const used = (at: number | null) => (at === null ? t.text("console.factors.neverUsed") : t.text("console.factors.lastUsed", { at: zonedDateTime(t, at, false) }));
   const parts: string[] = [];
   if (f.passkeys > 0) parts.push(t.text("console.factors.passkeys", { count: f.passkeys, used: used(f.passkeysLastUsedAt) }));
-  if (f.app) parts.push(t.text("console.factors.app", { setUp: t.dateTime(f.app.confirmedAt), used: used(f.app.lastUsedAt) }));
+  if (f.app) parts.push(t.text("console.factors.app", { setUp: zonedDateTime(t, f.app.confirmedAt, false), used: used(f.app.lastUsedAt) }));
   else if (f.appPending) parts.push(t.text("console.factors.appPending"));
   if (f.recoveryCodesLeft > 0 || f.recoveryCodesLastUsedAt !== null) {
     const left = t.text("console.factors.codesLeft", { count: f.recoveryCodesLeft });
@@ -35,13 +37,12 @@ export function factorsRemovalSection(t: Translator, user: User, f: FactorSummar
 <div class="buttons"><button type="submit">${t.text("console.factors.button")}</button></div></form></section>`;
 }
 
-/** The confirmation step: what the removal does; again, with the reason and what was typed, when the ticket was refused. */
-export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSummary, v: { ticket?: string; error?: string } = {}): string {
+/** The confirmation step: what the removal does; again, with what was typed and the ticket's problem beside it, when the ticket was refused. */
+export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSummary, v: { ticket?: string; problems?: FieldProblems } = {}): string {
   const { t } = frame;
-  // A refused ticket takes the cursor and is described by the reason, read with the field (WCAG 3.3.1).
-  const refused = v.error ? html` autofocus aria-invalid="true" aria-describedby="ticket-error"` : html``;
+  const problems = v.problems ?? NO_PROBLEMS;
   const body = html`<h1>${t.text("console.factorsConfirm.heading", { loginId: user.login_id })}</h1>
-${message("error", v.error, "ticket-error")}
+${problemSummary(t, problems)}
 <p>${t.text("console.factorsConfirm.has", { name: user.full_name, factors: factorsText(t, f) })}</p>
 <p>${t.text("console.factorsConfirm.intro")}</p>
 <ul>
@@ -52,8 +53,7 @@ ${message("error", v.error, "ticket-error")}
 <p>${t.text("console.factorsConfirm.check")}</p>
 <form method="post" action="/support/users/${user.id}/factors/confirm" novalidate>
   ${csrfField(frame.csrf)}
-  <label for="ticket">${t.text("console.factorsConfirm.ticket")}</label>
-  <input type="text" id="ticket" name="ticket" value="${v.ticket ?? ""}" maxlength="${TICKET_MAX_LENGTH}" autocomplete="off"${refused}>
+  ${textField(problems, { id: "ticket", label: t.text("console.factorsConfirm.ticket"), value: v.ticket, maxlength: TICKET_MAX_LENGTH, autocomplete: "off" })}
   <div class="buttons"><button type="submit">${t.text("console.factorsConfirm.button")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.factorsConfirm.title"), "users", body);

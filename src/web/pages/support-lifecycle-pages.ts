@@ -4,10 +4,10 @@ import type { NewAccount } from "../../account/create.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
-import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
+import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import { csrfField } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { supportPage, zonedDateTime } from "./support-pages.ts";
 
 /** What the user's page offers of issue 11's actions, and why not where it does not. */
 export interface LifecycleView {
@@ -60,14 +60,12 @@ export function disableConfirmPage(frame: PortalFrame, user: User): string {
  * goes before the form (problemSummary).
  */
 export function identityFields(t: Translator, values: Partial<IdentifiedRequest>, problems: FieldProblems = NO_PROBLEMS): SafeHtml {
-  return html`<label for="name">${t.text("facts.name")}</label>${fieldProblem(problems, "name")}
-  <input type="text" id="name" name="name" value="${values.name ?? ""}" maxlength="200" autocomplete="off" required${fieldState(problems, "name")}>
-  <label for="loginId">${t.text("field.loginId")}</label>${fieldProblem(problems, "loginId")}
-  <input type="text" id="loginId" name="loginId" value="${values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required${fieldState(problems, "loginId")}>
-  <label for="partnerNumber">${t.text("facts.partner")}</label>${fieldProblem(problems, "partnerNumber")}
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required${fieldState(problems, "partnerNumber")}>
-  <label for="ticket">${t.text("console.ticket")}</label>${fieldProblem(problems, "ticket")}
-  <input type="text" id="ticket" name="ticket" value="${values.ticket ?? ""}" maxlength="${TICKET_MAX_LENGTH}" autocomplete="off" required${fieldState(problems, "ticket")}>`;
+  const field = (id: string, label: string, maxlength: number, verbatim = false) =>
+    textField(problems, { id, label, value: values[id as keyof IdentifiedRequest], maxlength, autocomplete: "off", verbatim, required: true });
+  return html`${field("name", t.text("facts.name"), 200)}
+  ${field("loginId", t.text("field.loginId"), 128, true)}
+  ${field("partnerNumber", t.text("facts.partner"), 32)}
+  ${field("ticket", t.text("console.ticket"), TICKET_MAX_LENGTH)}`;
 }
 
 /** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. Every problem is said at once, beside its field. */
@@ -108,7 +106,7 @@ export function temporaryPasswordShownPage(frame: PortalFrame, user: User, passw
   const { t } = frame;
   const body = html`<h1>${t.text(created ? "console.temporaryShown.created" : "console.temporaryShown.heading", { loginId: user.login_id })}</h1>
 <p class="message info" role="status">${t.html("console.temporaryShown.password", { password })}</p>
-<p>${t.text("console.temporaryShown.advice", { name: user.full_name, until: t.dateTime(expiresAt) })}</p>
+<p>${t.text("console.temporaryShown.advice", { name: user.full_name, until: zonedDateTime(t, expiresAt) })}</p>
 <p><a href="/support/users/${user.id}">${t.text("console.temporaryShown.back", { loginId: user.login_id })}</a></p>`;
   return supportPage(frame, t.text(created ? "console.temporaryShown.createdTitle" : "console.temporaryShown.title"), "users", body);
 }
@@ -122,17 +120,11 @@ export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>
 ${problemSummary(t, problems)}
 <form method="post" action="/support/users/new" novalidate>
   ${csrfField(frame.csrf)}
-  <label for="loginId">${t.text("field.loginId")}</label>${fieldProblem(problems, "loginId")}
-  <input type="text" id="loginId" name="loginId" value="${v.values.loginId ?? ""}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false" required${fieldState(problems, "loginId")}>
-  <label for="fullName">${t.text("console.newUser.fullName")}</label>${fieldProblem(problems, "fullName")}
-  <input type="text" id="fullName" name="fullName" value="${v.values.fullName ?? ""}" maxlength="200" autocomplete="off" required${fieldState(problems, "fullName")}>
-  <label for="partnerNumber">${t.text("facts.partner")}</label>${fieldProblem(problems, "partnerNumber")}
-  <input type="text" id="partnerNumber" name="partnerNumber" value="${v.values.partnerNumber ?? ""}" maxlength="32" autocomplete="off" required${fieldState(problems, "partnerNumber")}>
-  <label for="role">${t.text("console.role")}</label>${fieldProblem(problems, "role")}
-  <select id="role" name="role"${fieldState(problems, "role")}>${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>
-  <label for="email">${t.text("console.newUser.email")}</label>
-  <p class="advice" id="emailHint">${t.text("console.newUser.emailHint")}</p>${fieldProblem(problems, "email")}
-  <input type="email" id="email" name="email" value="${v.values.email ?? ""}" maxlength="254" autocomplete="off"${fieldState(problems, "email", "emailHint")}>
+  ${textField(problems, { id: "loginId", label: t.text("field.loginId"), value: v.values.loginId, maxlength: 128, autocomplete: "off", verbatim: true, required: true })}
+  ${textField(problems, { id: "fullName", label: t.text("console.newUser.fullName"), value: v.values.fullName, maxlength: 200, autocomplete: "off", required: true })}
+  ${textField(problems, { id: "partnerNumber", label: t.text("facts.partner"), value: v.values.partnerNumber, maxlength: 32, autocomplete: "off", required: true })}
+  ${labelledField(problems, { id: "role", label: t.text("console.role") }, (state) => html`<select id="role" name="role"${state}>${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>`)}
+  ${textField(problems, { id: "email", label: t.text("console.newUser.email"), hint: t.text("console.newUser.emailHint"), type: "email", value: v.values.email, maxlength: 254, autocomplete: "off" })}
   <div class="buttons"><button type="submit">${t.text("console.newUser.button")}</button> <a class="button secondary" href="/support">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.newUser.heading"), "users", body);

@@ -2,11 +2,11 @@ import type { Notice } from "../../notices/notices.ts";
 import { NOTICE_BODY_MAX, NOTICE_TITLE_MAX } from "../../notices/notices.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { fieldProblem, fieldState, NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
+import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import { csrfField, message } from "../layout.ts";
 import { langAttribute, noticeLanguage, sentenceWith } from "../language-of-parts.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { supportPage } from "./support-pages.ts";
+import { supportPage, zonedDateTime } from "./support-pages.ts";
 
 export interface NoticeFormView {
   title?: string;
@@ -18,15 +18,12 @@ export interface NoticeFormView {
 
 function noticeFields(t: Translator, v: NoticeFormView): SafeHtml {
   const problems = v.problems ?? NO_PROBLEMS;
-  return html`<label for="title">${t.text("console.notice.title")}</label>
-  <p class="advice" id="titleHint">${t.text("console.notice.titleHint")}</p>${fieldProblem(problems, "title")}
-  <input type="text" id="title" name="title" value="${v.title ?? ""}" maxlength="${NOTICE_TITLE_MAX}" required${fieldState(problems, "title", "titleHint")}>
-  <label for="body">${t.text("console.notice.text")}</label>${fieldProblem(problems, "body")}
-  <textarea id="body" name="body" rows="6" maxlength="${NOTICE_BODY_MAX}" required${fieldState(problems, "body")}>${v.body ?? ""}</textarea>`;
+  return html`${textField(problems, { id: "title", label: t.text("console.notice.title"), hint: t.text("console.notice.titleHint"), value: v.title, maxlength: NOTICE_TITLE_MAX, required: true })}
+  ${labelledField(problems, { id: "body", label: t.text("console.notice.text") }, (state) => html`<textarea id="body" name="body" rows="6" maxlength="${NOTICE_BODY_MAX}" required${state}>${v.body ?? ""}</textarea>`)}`;
 }
 
 function status(t: Translator, n: Notice): string {
-  const values = { at: t.dateTime(n.created_at), by: n.created_by, updated: n.updated_at ? t.dateTime(n.updated_at) : "", ended: n.ended_at ? t.dateTime(n.ended_at) : "" };
+  const values = { at: zonedDateTime(t, n.created_at), by: n.created_by, updated: n.updated_at ? zonedDateTime(t, n.updated_at) : "", ended: n.ended_at ? zonedDateTime(t, n.ended_at) : "" };
   const key = n.updated_at
     ? n.ended_at ? "console.notice.postedUpdatedEnded" : "console.notice.postedUpdated"
     : n.ended_at ? "console.notice.postedEnded" : "console.notice.posted";

@@ -27,6 +27,24 @@ export function consoleTime(t: Translator, ms: number): SafeHtml {
   return html`<time datetime="${iso}">${t.dateTime(ms)}</time> <span class="iso">${iso}</span>`;
 }
 
+/**
+ * Every clock time on the console names its zone, through Translator.withZone, in the way that reads
+ * best where it stands. A table names it once, in the heading of its column of times ("Last sign-in
+ * (UK time)"), so a reader scanning the column reads times, not the zone again on every row (its
+ * cells: consoleTime, or the time alone). A sentence names it beside each time (zonedDateTime).
+ */
+export function timeColumn(t: Translator, label: string, now: number): string {
+  return t.withZone(label, now);
+}
+
+/**
+ * A time inside a sentence, with its zone: "until 01/12/2026 14:05 (UK time)", or without brackets
+ * ("… UK time") where the sentence has brackets of its own around or right after the time.
+ */
+export function zonedDateTime(t: Translator, ms: number, bracketed = true): string {
+  return t.withZone(t.dateTime(ms), ms, bracketed);
+}
+
 /** Every console page: the portal frame, wide, with the console's own navigation. */
 export function supportPage(frame: PortalFrame, title: string, section: SupportSection, body: SafeHtml): string {
   const { t } = frame;
@@ -80,7 +98,7 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
       : html`<p role="status">${found(r.total)}</p>
 <table>
 <caption class="visually-hidden">${t.text("console.search.caption")}</caption>
-<thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${t.text("console.lastSignIn")}</th></tr></thead>
+<thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${timeColumn(t, t.text("console.lastSignIn"), frame.now)}</th></tr></thead>
 <tbody>${r.users.map(
         (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.disabled_at !== null ? t.text("console.search.roleDisabled", { role: u.role }) : u.role}</td><td>${enrolment(u)}</td><td>${u.last_sign_in_at ? t.dateTime(u.last_sign_in_at) : t.text("console.never")}</td></tr>`,
       )}</tbody>

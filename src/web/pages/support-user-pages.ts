@@ -8,7 +8,7 @@ import { ROLES, type User } from "../../users/users.ts";
 import { csrfField, message } from "../layout.ts";
 import { NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, enrolmentText, supportPage } from "./support-pages.ts";
+import { consoleTime, enrolmentText, supportPage, timeColumn, zonedDateTime } from "./support-pages.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { accessText } from "../../account/access.ts";
 import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
@@ -44,7 +44,7 @@ export interface UserPageView {
  */
 export function detailText(t: Translator, detail: Record<string, unknown>): string {
   const show = (key: string, value: unknown) => {
-    if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return t.dateTime(value);
+    if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return zonedDateTime(t, value);
     if (typeof value === "string" && /^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
     return typeof value === "string" ? value : JSON.stringify(value);
   };
@@ -71,14 +71,14 @@ function lockText(t: Translator, o: UserOverview): string {
   const signIn = lock.hardLocked
     ? t.text("console.lock.hard", { failures })
     : lock.lockedUntil
-      ? t.text("console.lock.until", { until: t.dateTime(pauseOverBy(lock.lockedUntil)), failures })
+      ? t.text("console.lock.until", { until: zonedDateTime(t, pauseOverBy(lock.lockedUntil), false), failures })
       : lock.passwordFailures + lock.codeFailures > 0
         ? t.text("console.lock.notLockedCounts", { failures })
         : t.text("console.lock.notLocked");
   // The self-service reset's own lock, which Unlock lifts too (src/regulation/throttle.ts, "reset").
   const { reset } = lock;
   if (!reset.locked) return signIn;
-  const resetText = reset.until === null ? t.text("console.lock.resetHard", { count: reset.failures }) : t.text("console.lock.resetUntil", { until: t.dateTime(pauseOverBy(reset.until)), count: reset.failures });
+  const resetText = reset.until === null ? t.text("console.lock.resetHard", { count: reset.failures }) : t.text("console.lock.resetUntil", { until: zonedDateTime(t, pauseOverBy(reset.until), false), count: reset.failures });
   return `${signIn}. ${resetText}`;
 }
 
@@ -99,11 +99,11 @@ function mailState(t: Translator, m: SentMail): string {
   return m.attempts > 1 ? t.text("console.mails.stateAfter", { state, count: m.attempts }) : state;
 }
 
-function mailsTable(mails: SentMail[], t: Translator): SafeHtml {
+function mailsTable(mails: SentMail[], t: Translator, now: number): SafeHtml {
   if (mails.length === 0) return html`<p>${t.text("console.mails.none")}</p>`;
   return html`<table>
 <caption class="visually-hidden">${t.text("console.mails.caption")}</caption>
-<thead><tr><th scope="col">${t.text("console.col.queued")}</th><th scope="col">${t.text("console.col.subject")}</th><th scope="col">${t.text("console.col.to")}</th><th scope="col">${t.text("console.col.delivery")}</th><th scope="col">${t.text("console.col.sent")}</th></tr></thead>
+<thead><tr><th scope="col">${timeColumn(t, t.text("console.col.queued"), now)}</th><th scope="col">${t.text("console.col.subject")}</th><th scope="col">${t.text("console.col.to")}</th><th scope="col">${t.text("console.col.delivery")}</th><th scope="col">${timeColumn(t, t.text("console.col.sent"), now)}</th></tr></thead>
 <tbody>${mails.map(
     (m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${mailState(t, m)}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(t, m)}</td><td>${m.sent_at ? consoleTime(t, m.sent_at) : ""}</td></tr>`,
   )}</tbody></table>`;
@@ -122,10 +122,10 @@ export function deliveryText(t: Translator, problems: UserOverview["delivery"]["
   const count = problems.softBounces;
   const soft =
     count > 0
-      ? `${problems.lastSoftBounceAt ? t.text("console.delivery.softLast", { count, at: t.dateTime(problems.lastSoftBounceAt) }) : t.text("console.delivery.soft", { count })}${problems.lastSoftReason ? ` (${problems.lastSoftReason})` : ""}`
+      ? `${problems.lastSoftBounceAt ? t.text("console.delivery.softLast", { count, at: zonedDateTime(t, problems.lastSoftBounceAt, !problems.lastSoftReason) }) : t.text("console.delivery.soft", { count })}${problems.lastSoftReason ? ` (${problems.lastSoftReason})` : ""}`
       : "";
   if (problems.undeliverableAt !== null) {
-    return `${t.text("console.delivery.undeliverable", { at: t.dateTime(problems.undeliverableAt) })}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${soft ? `; ${soft}` : ""}`;
+    return `${t.text("console.delivery.undeliverable", { at: zonedDateTime(t, problems.undeliverableAt) })}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${soft ? `; ${soft}` : ""}`;
   }
   return soft || t.text("console.delivery.none");
 }
@@ -146,7 +146,7 @@ function deviceLockText(t: Translator, o: UserOverview): string {
   return devices
     .map((d, i) =>
       d.lockedUntil
-        ? t.text("console.devices.paused", { n: i + 1, count: d.failures, until: t.dateTime(pauseOverBy(d.lockedUntil)) })
+        ? t.text("console.devices.paused", { n: i + 1, count: d.failures, until: zonedDateTime(t, pauseOverBy(d.lockedUntil)) })
         : t.text("console.devices.notPaused", { n: i + 1, count: d.failures }),
     )
     .join("; ");
@@ -169,8 +169,8 @@ ${message("info", v.info)}
   ${user.pending_email ? html`<dt>${t.text("console.user.deliveryPending")}</dt><dd>${deliveryText(t, o.delivery.pending)}</dd>` : ""}
   <dt>${t.text("console.user.lock")}</dt><dd>${lockText(t, o)}</dd>
   <dt>${t.text("console.user.deviceLocks")}</dt><dd>${deviceLockText(t, o)}</dd>
-  <dt>${t.text("console.lastSignIn")}</dt><dd>${user.last_sign_in_at ? t.dateTime(user.last_sign_in_at) : t.text("console.never")}</dd>
-  <dt>${t.text("console.user.created")}</dt><dd>${t.dateTime(user.created_at)}</dd>
+  <dt>${t.text("console.lastSignIn")}</dt><dd>${user.last_sign_in_at ? zonedDateTime(t, user.last_sign_in_at) : t.text("console.never")}</dd>
+  <dt>${t.text("console.user.created")}</dt><dd>${zonedDateTime(t, user.created_at)}</dd>
   <dt>${t.text("console.user.access")}</dt><dd>${accessText(t, user)}</dd>
   <dt>${t.text("console.user.factors")}</dt><dd>${factorsText(t, o.factors)}</dd>
 </dl>
@@ -191,7 +191,7 @@ ${factorsRemovalSection(t, user, o.factors, frame.csrf, v.factorsRefused ?? null
 ${eventsTable(o.events, t, frame.now)}
 <p><a href="/support/audit?${new URLSearchParams({ user: user.login_id }).toString()}">${t.text("console.user.fullTrail", { loginId: user.login_id })}</a></p></section>
 <section aria-labelledby="mail-heading"><h2 id="mail-heading">${t.text("console.mails.heading")}</h2>
-${mailsTable(o.mails, t)}</section>
+${mailsTable(o.mails, t, frame.now)}</section>
 <p><a href="/support">${t.text("console.user.back")}</a></p>`;
   return supportPage(frame, t.text("console.user.heading", { loginId: user.login_id }), "users", body);
 }

@@ -4,7 +4,7 @@ import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
 import { graceOffer, useGrace } from "../../rollout/grace.ts";
 import { enrolInvitation } from "../../rollout/invitation.ts";
-import { changeWave } from "../../rollout/plan-change.ts";
+import { changeWave, type WaveProblems } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { rolloutProgress } from "../../rollout/progress.ts";
 import { rolloutCsv } from "../../rollout/report.ts";
@@ -17,7 +17,8 @@ import { enrolPage } from "../pages/signin-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { tr } from "../reader.ts";
-import type { MessageKey } from "../../i18n/translator.ts";
+import type { MessageKey, Translator } from "../../i18n/translator.ts";
+import type { FieldProblems } from "../field-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -33,6 +34,12 @@ const DONE: Record<string, MessageKey> = {
   "set-past": "rollout.done.setPast",
   removed: "rollout.done.removed",
 };
+
+/** Why the plan form was refused, by field in the form's order, in the reader's language: each said beside its field. */
+function planProblems(t: Translator, problems: WaveProblems): FieldProblems {
+  return new Map(PLAN_FIELDS.flatMap((id) => (problems[id] === undefined ? [] : [[id, t.said(problems[id])] as const])));
+}
+const PLAN_FIELDS = ["partner", "from"] as const;
 
 /** Issue 12: the console's "Rollout" page, early enrolment from the portal, and "Later". */
 export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
@@ -65,7 +72,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(PLAN_FORM, request.body);
     // Read in the zone the page names beside the field: the reader's.
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from, timeZone: tr(deps, request).timeZone });
-    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message), form });
+    if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { problems: planProblems(tr(deps, request), outcome.problems), form });
     // A start for a number nobody has touches no one now, past or not: that warning comes first.
     const done = outcome.kind !== "set" ? "set" : outcome.nobody ? "set-nobody" : outcome.past ? "set-past" : "set";
     return reply.redirect(`/support/rollout?done=${done}`, 303);

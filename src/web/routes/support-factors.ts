@@ -8,7 +8,7 @@ import { parseForm, ticketField } from "../forms.ts";
 import { factorsConfirmPage } from "../pages/support-factor-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, targetUser } from "./support-acting.ts";
-import { ticketProblem } from "./support-problems.ts";
+import { requestProblems } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -33,7 +33,7 @@ export function supportFactorRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "ticket") {
       const frame = await portalFrame(deps, request, reply);
-      const page = factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id), { ticket: form.ticket, error: ticketProblem(frame.t, outcome.message) });
+      const page = factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id), { ticket: form.ticket, problems: requestProblems(frame.t, outcome) });
       return reply.code(400).type(HTML).send(page);
     }
     return reply.redirect(`/support/users/${user.id}?done=factors-removed`, 303);

@@ -1,0 +1,77 @@
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { useBrowserApp } from "../support/browser-app.ts";
+import { autofocusSettled, expectAccessible, heading, signInInBrowser } from "../support/browser.ts";
+import { addConfirmedApp } from "../strong-factors/helpers.ts";
+
+/**
+ * QA: two console forms said a problem at the top of the page, away from its field, where every other
+ * console form says each beside its field: the Rollout plan form (a partner number and a start refused
+ * one at a time, the first only) and "Remove second factors"' confirmation (the ticket's problem). A
+ * screen reader user on the field did not hear why. Now both say every problem at once: announced
+ * together at the top, each again beside its field and read with it, the cursor on the first.
+ */
+describe("the console's last two forms say each problem beside its field", { timeout: 120_000 }, () => {
+  const f = useBrowserApp();
+  const unique = `${process.pid}${Date.now() % 100_000}`;
+  let people = 0;
+
+  async function signIn(page: Page, role: "support" | "admin") {
+    people += 1;
+    const who = await addUser(f.t.deps, { role, loginId: `beside.${role}.${unique}.${people}`, email: `beside.${role}.${unique}.${people}@famos.test` });
+    await signInInBrowser(page, f.t.mailbox, who, `${f.base}/login`);
+    await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
+    return who;
+  }
+
+  /** The field's reason: read with it (aria-describedby), and standing beside it inside the form. */
+  async function problemBeside(page: Page, label: string): Promise<string> {
+    const field = page.getByLabel(label, { exact: true });
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+    const ids = ((await field.getAttribute("aria-describedby")) ?? "").split(/\s+/).filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    const problem = page.locator(`[id="${ids[0]}"]`);
+    expect(await problem.evaluate((p, fieldId) => p.closest("form") !== null && p.closest("form") === document.getElementById(fieldId!)?.closest("form"), await field.getAttribute("id"))).toBe(true);
+    return (await problem.textContent()) ?? "";
+  }
+
+  it("the Rollout plan form says a wrong partner number and a missing start at once, each beside its field", async () => {
+    const page = await f.newPage();
+    await signIn(page, "admin");
+    await page.goto(`${f.base}/support/rollout`);
+    await page.getByLabel("Partner number (empty: the default start)").fill("12/34");
+    await page.getByRole("button", { name: "Save start" }).click();
+    await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    expect(await heading(page)).toBe("Rollout");
+
+    expect(await problemBeside(page, "Partner number (empty: the default start)")).toContain("The partner number must be 1 to 32 letters, digits or dashes");
+    expect(await problemBeside(page, "Starts (UK time)")).toContain("The start must be a date and time");
+    expect(await page.getByRole("alert").textContent()).toContain("2");
+    await autofocusSettled(page);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("partner");
+    expect(await page.getByLabel("Partner number (empty: the default start)").inputValue()).toBe("12/34");
+    await expectAccessible(page);
+  });
+
+  it("'Remove second factors' says a refused ticket beside its field, with the cursor on it", async () => {
+    const page = await f.newPage();
+    await signIn(page, "support");
+    people += 1;
+    const target = await addUser(f.t.deps, { loginId: `beside.target.${unique}.${people}` });
+    await addConfirmedApp(f.t.deps, target.id);
+    await page.goto(`${f.base}/support/users/${target.id}`);
+    await page.getByRole("button", { name: "Remove second factors" }).click();
+    await expect.poll(() => heading(page)).toBe(`Remove the second factors of ${target.login_id}?`);
+    await page.getByLabel("Ticket reference (optional)").fill("INC\u200b13");
+    await page.getByRole("button", { name: "Confirm removal" }).click();
+    await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+
+    expect(await problemBeside(page, "Ticket reference (optional)")).toContain("zero-width or bidirectional control characters");
+    expect(await page.getByRole("alert").getByRole("link").getAttribute("href")).toBe("#ticket");
+    await autofocusSettled(page);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("ticket");
+    expect(await page.getByLabel("Ticket reference (optional)").inputValue()).toBe("INC\u200b13");
+    await expectAccessible(page);
+  });
+});
