@@ -47,10 +47,11 @@ export async function passwordStep(
   const replaces = input.replaces ?? null;
   // Issue 16: as at enrolment, the browser's language becomes the user's when none is saved, in the
   // transaction that settles the password: a user whose address was pre-loaded never passes "User
-  // profile", and their first code mail and every later one are in it too.
+  // profile", and their first code mail and every later one are in it too; one who signs in before
+  // their 2FA wave gets the rollout's mails in it.
   const reader = (tx: Kysely<Database>, user: User) => (input.browserLocale ? saveBrowserLocale(tx, user, input.browserLocale) : Promise.resolve(user));
   const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (found, now) => {
-    if (!(await twoFactorAppliesNow(deps, found, now))) return (tx) => signInBeforeWave(deps, tx, found, ctx, now);
+    if (!(await twoFactorAppliesNow(deps, found, now))) return async (tx) => signInBeforeWave(deps, tx, await reader(tx, found), ctx, now);
     if (!(await emailCodeSignsIn(deps.db, deps.config, found))) return async (tx) => startOtpStep(deps, tx, await reader(tx, found), "strong", returnTo, replaces, ctx, now);
     return async (tx) => {
       const user = await reader(tx, found);

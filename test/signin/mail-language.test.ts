@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setWaveStart } from "../../src/rollout/plan.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
 
@@ -53,6 +54,14 @@ describe("the code mail of a user with a pre-loaded address", () => {
     const answer = await client.post("/login", { loginId: user.login_id, password: user.password });
     expect(answer.headers.location).toBe("/otp");
     expect((await mailTo(user.otp_email!, mark)).subject).toBe("Ihr FAMOS-Einmalkennwort");
+    expect((await stored(user.login_id)).locale).toBe("de");
+  });
+
+  it("a sign-in by the password alone, before the user's 2FA wave, saves it too: the rollout's mails (announce, enrolment) are then in it", async () => {
+    await setWaveStart(t.deps.db, "wave-later", Date.UTC(2026, 11, 1, 7, 0), t.clock.now(), "test");
+    const user = await addUser(t.deps, { loginId: "greta.vorher", email: null, partnerNumber: "wave-later" });
+    const client = new FormClient(t.app, "127.0.0.1", german);
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/");
     expect((await stored(user.login_id)).locale).toBe("de");
   });
 });
