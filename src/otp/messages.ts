@@ -40,10 +40,14 @@ const VALIDITY: Record<FlowsTable["kind"], MessageKey> = {
   "email-change": "mail.code.validityEmailChange",
   "password-reset": "mail.code.validityReset",
 };
+/**
+ * An enrolment's or an email change's code goes to the address the one signing in typed: its reader
+ * may be a colleague or a stranger whose address was mistyped, whose password nothing puts at risk.
+ */
 const NOT_YOU: Record<FlowsTable["kind"], MessageKey> = {
   signin: "mail.code.notYou",
-  enrol: "mail.code.notYou",
-  "email-change": "mail.code.notYou",
+  enrol: "mail.code.notYouAddress",
+  "email-change": "mail.code.notYouAddress",
   "password-reset": "mail.code.notYouReset",
 };
 

@@ -11,6 +11,8 @@ import { signInBeforeWave } from "../rollout/password-only.ts";
 import { createSession, endSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
+import { saveBrowserLocale } from "../users/locale.ts";
+import type { Locale } from "../i18n/locales.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { emailCodeSignsIn } from "../strong-factors/policy.ts";
 
@@ -37,15 +39,24 @@ export interface Replaced {
  */
 export async function passwordStep(
   deps: Deps,
-  input: { loginId: string; password: string; returnTo?: string | null; replaces?: Replaced | null },
+  /** `browserLocale`: the language the browser reads FAMOS in (issue 16), saved for a user who has none once the password is right (null: the browser asks for none). */
+  input: { loginId: string; password: string; returnTo?: string | null; replaces?: Replaced | null; browserLocale?: Locale | null },
   ctx: RequestContext,
 ): Promise<PasswordOutcome> {
   const returnTo = input.returnTo ?? null;
   const replaces = input.replaces ?? null;
-  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (user, now) => {
-    if (!(await twoFactorAppliesNow(deps, user, now))) return (tx) => signInBeforeWave(deps, tx, user, ctx, now);
-    if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return (tx) => startOtpStep(deps, tx, user, "strong", returnTo, replaces, ctx, now);
-    return (tx) => (user.otp_email ? startOtpStep(deps, tx, user, "code", returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now));
+  // Issue 16: as at enrolment, the browser's language becomes the user's when none is saved, in the
+  // transaction that settles the password: a user whose address was pre-loaded never passes "User
+  // profile", and their first code mail and every later one are in it too; one who signs in before
+  // their 2FA wave gets the rollout's mails in it.
+  const reader = (tx: Kysely<Database>, user: User) => (input.browserLocale ? saveBrowserLocale(tx, user, input.browserLocale) : Promise.resolve(user));
+  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (found, now) => {
+    if (!(await twoFactorAppliesNow(deps, found, now))) return async (tx) => signInBeforeWave(deps, tx, await reader(tx, found), ctx, now);
+    if (!(await emailCodeSignsIn(deps.db, deps.config, found))) return async (tx) => startOtpStep(deps, tx, await reader(tx, found), "strong", returnTo, replaces, ctx, now);
+    return async (tx) => {
+      const user = await reader(tx, found);
+      return user.otp_email ? startOtpStep(deps, tx, user, "code", returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now);
+    };
   });
   if (check.kind !== "ok") {
     deps.metrics.signIns.inc({ outcome: check.kind === "paused" ? "password-locked" : "password-refused" });

@@ -27,11 +27,20 @@ export function languageCookieName(deps: Pick<Deps, "config">, request: FastifyR
  */
 export function requestLocale(deps: Pick<Deps, "config">, request: FastifyRequest): Locale {
   const saved = request.famos?.user.locale;
-  if (isLocale(saved)) return saved;
+  return isLocale(saved) ? saved : (browserLocale(deps, request) ?? deps.config.defaultLocale);
+}
+
+/**
+ * The language the browser itself asks for, whoever is signed in on it: the sign-in page's choice
+ * (cookie), else Accept-Language; null when it asks for none FAMOS has. What a sign-in saves for a
+ * user who has none (a colleague's saved choice, of the session the sign-in replaces, is not this
+ * browser's; FAMOS_DEFAULT_LOCALE is nobody's choice).
+ */
+export function browserLocale(deps: Pick<Deps, "config">, request: FastifyRequest): Locale | null {
   const chosen = request.cookies?.[languageCookieName(deps, request)];
   if (isLocale(chosen)) return chosen;
   const header = request.headers["accept-language"];
-  return negotiateLocale(typeof header === "string" ? header : undefined) ?? deps.config.defaultLocale;
+  return negotiateLocale(typeof header === "string" ? header : undefined) ?? null;
 }
 
 export function requestTranslator(deps: Pick<Deps, "config">, request: FastifyRequest): Translator {

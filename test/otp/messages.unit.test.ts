@@ -102,6 +102,25 @@ describe("the OTP email (SPEC item 3)", () => {
     }
   });
 
+  it("a code sent to a typed address (User profile, a change on Profile) tells a reader who did not ask that someone may have mistyped their address, not that their password may be known, in each language", () => {
+    // The address was typed by the one signing in; its holder may be anyone (a colleague, a stranger).
+    for (const purpose of ["enrol", "email-change"] as const) {
+      for (const locale of ["en-GB", "de", "fr", "it", "es", "nl"] as const) {
+        const t = translator(locale, "Europe/London");
+        const mailed = codeMail({ code: "123456", loginId: "j.smith", purpose, ttlMs: 15 * 60_000, expiresAt: SENT, timezone: "Europe/London", supportEmail: "retailit@famos.test", locale });
+        expect(mailed.text, `${purpose} ${locale}`).not.toContain(t.text("mail.code.notYou", { support: "retailit@famos.test" }));
+        expect(mailed.text, `${purpose} ${locale}`).not.toContain(t.text("profile.heading"));
+      }
+    }
+    const english = codeMail({ code: "123456", loginId: "j.smith", purpose: "enrol", ttlMs: 15 * 60_000, expiresAt: SENT, timezone: "Europe/London", supportEmail: "retailit@famos.test" });
+    for (const part of [english.text, english.html]) {
+      expect(part).toContain("someone may have typed your address by mistake");
+      expect(part).not.toContain("may know your password");
+    }
+    // Signing in keeps its words.
+    expect(mail(15 * 60_000, "Europe/London").text).toContain("Someone may know your password");
+  });
+
   it("says which browser and address asked for the code", () => {
     const agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     const asked = codeMail({

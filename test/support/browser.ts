@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { chromium, type Browser, type LaunchOptions, type Page } from "playwright-core";
 import { expect } from "vitest";
 import type { SignInUser } from "./client.ts";
-import type { Mailbox } from "./mailbox.ts";
+import { isCodeMail, type Mailbox } from "./mailbox.ts";
 import { extractCode, type TestSmtpServer } from "./smtp.ts";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -198,7 +198,7 @@ export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).t
 
 /** The code of the first passcode mail to `email` among the messages from index `before` on. */
 export async function mailedCode(smtp: TestSmtpServer, email: string, before: number): Promise<string> {
-  const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(email) && smtp.messages.indexOf(m) >= before && /passcode/.test(m.subject));
+  const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(email) && smtp.messages.indexOf(m) >= before && isCodeMail(m.subject));
   return extractCode(mail.text);
 }
 

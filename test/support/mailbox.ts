@@ -1,6 +1,13 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../../src/store/schema.ts";
+import { CATALOGUES } from "../../src/i18n/catalogues.ts";
 import { extractCode, type TestSmtpServer } from "./smtp.ts";
+
+/** A code mail's subject in every shipped language: a reader's code mail is written in their language (issue 16). */
+const CODE_SUBJECTS = new Set(Object.values(CATALOGUES).map((c) => c["mail.code.subject"]));
+
+/** Whether a mail's subject is a code mail's, in any language (not "…passcode email was changed"). */
+export const isCodeMail = (subject: string): boolean => CODE_SUBJECTS.has(subject);
 
 /**
  * Where a test reads the codes FAMOS mailed: the in-process SMTP server (integration tests) or the
@@ -16,7 +23,7 @@ export function smtpMailbox(smtp: TestSmtpServer): Mailbox {
   return {
     mark: async () => smtp.messages.length,
     async code(to, mark) {
-      const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(to) && smtp.messages.indexOf(m) >= mark && /passcode/.test(m.subject), 10_000);
+      const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(to) && smtp.messages.indexOf(m) >= mark && isCodeMail(m.subject), 10_000);
       return extractCode(mail.text);
     },
   };

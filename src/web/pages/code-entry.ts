@@ -31,14 +31,18 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
   const zoned = (time: string, bracketed = true) => (d.zoneAt === null ? time : t.withZone(time, d.zoneAt, bracketed));
   const to = newAddress ? t.html("delivery.toNew", { address: d.maskedEmail }) : html`<strong>${d.maskedEmail}</strong>`;
   const wrongEmail = html`<a href="/wrong-email">${t.text("wrongEmail.link")}</a>`;
+  // A new address on Profile that refuses mail leaves the OTP email as it was: the user enters the new
+  // one again (Cancel), and asking retail IT for a reset ("Entered a wrong email?") would only take
+  // away the address that works.
+  const cancel = t.text("button.cancel");
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
-  if (d.mailState === "bounced") return message("error", t.html("delivery.bounced", { to, wrongEmail }));
+  if (d.mailState === "bounced") return message("error", newAddress ? t.html("delivery.bouncedNew", { to, cancel }) : t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
   if (d.mailState === "queued" || d.mailState === "sending") {
     return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>`;
   }
   const warning = d.undeliverable
-    ? message("warning", t.html("delivery.undeliverable", { to, wrongEmail }))
+    ? message("warning", newAddress ? t.html("delivery.undeliverableNew", { to, cancel }) : t.html("delivery.undeliverable", { to, wrongEmail }))
     : d.softBounces
       ? message("warning", t.html("delivery.softBounces", { to }))
       : html``;

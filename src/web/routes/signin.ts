@@ -18,7 +18,7 @@ import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
-import { tr } from "../reader.ts";
+import { browserLocale, tr } from "../reader.ts";
 import { chooseLanguage } from "../locale.ts";
 import { withBrowserLocale } from "../../users/locale.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
@@ -71,7 +71,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(LOGIN_FORM, request.body);
     const returnTo = acceptReturnTo(deps, form.returnTo);
     const replaces = request.famos ? { sessionId: request.famos.session.id, loginId: request.famos.user.login_id } : null;
-    const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo, replaces }, requestContext(deps, request));
+    const outcome = await passwordStep(deps, { loginId: form.loginId, password: form.password, returnTo, replaces, browserLocale: browserLocale(deps, request) }, requestContext(deps, request));
     if (outcome.kind === "refused") {
       const t = tr(deps, request);
       const error = refusedText(deps, outcome, t);
