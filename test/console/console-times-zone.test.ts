@@ -37,7 +37,8 @@ describe("console times name their zone (a German reader in Berlin on a London d
   it("a table names the zone once, in the heading of its column of times (search results)", async () => {
     const page = decode((await agent.get("/support?q=zone.target")).body);
     expect(page).toContain(`<th scope="col">Letzte Anmeldung (${ZONE})</th>`);
-    expect(page).toContain(`<td>${AT}</td></tr>`);
+    // Its cells as every console table's (consoleTime): the local time, and beside it the ISO 8601 form with its offset.
+    expect(page).toMatch(new RegExp(`<td><time datetime="(2026-11-28T15:00:\\d\\d\\+01:00)">${AT}</time> <span class="iso">\\1</span></td></tr>`));
   });
 
   it("a sentence names it beside each time (the user's page: sign-in, creation, lock, factors)", async () => {

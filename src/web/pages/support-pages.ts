@@ -100,7 +100,7 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
 <caption class="visually-hidden">${t.text("console.search.caption")}</caption>
 <thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${timeColumn(t, t.text("console.lastSignIn"), frame.now)}</th></tr></thead>
 <tbody>${r.users.map(
-        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.disabled_at !== null ? t.text("console.search.roleDisabled", { role: u.role }) : u.role}</td><td>${enrolment(u)}</td><td>${u.last_sign_in_at ? t.dateTime(u.last_sign_in_at) : t.text("console.never")}</td></tr>`,
+        (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.disabled_at !== null ? t.text("console.search.roleDisabled", { role: u.role }) : u.role}</td><td>${enrolment(u)}</td><td>${u.last_sign_in_at ? consoleTime(t, u.last_sign_in_at) : t.text("console.never")}</td></tr>`,
       )}</tbody>
 </table>
 ${pager(t, "/support", { q: v.query, ...(v.disabledOnly ? { disabled: "yes" } : {}) }, r.page, r.page < r.pageCount)}`;
