@@ -11,8 +11,10 @@ import { addConfirmedApp } from "../strong-factors/helpers.ts";
  * one at a time, the first only) and "Remove second factors"' confirmation (the ticket's problem). A
  * screen reader user on the field did not hear why. Now both say every problem at once: announced
  * together at the top, each again beside its field and read with it, the cursor on the first.
+ * The audit trail's filter too said its problems (an unknown event, "From" after "Until", a bad date)
+ * only at the top, in one paragraph; now beside their fields like the others.
  */
-describe("the console's last two forms say each problem beside its field", { timeout: 120_000 }, () => {
+describe("the console's last forms say each problem beside its field", { timeout: 120_000 }, () => {
   const f = useBrowserApp();
   const unique = `${process.pid}${Date.now() % 100_000}`;
   let people = 0;
@@ -72,6 +74,32 @@ describe("the console's last two forms say each problem beside its field", { tim
     await autofocusSettled(page);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("ticket");
     expect(await page.getByLabel("Ticket reference (optional)").inputValue()).toBe("INC\u200b13");
+    await expectAccessible(page);
+  });
+  it("the audit trail's filter says an unknown event, 'From' after 'Until' and a bad date at once, each beside its field, the values kept", async () => {
+    const page = await f.newPage();
+    const who = await signIn(page, "support");
+    // A link pasted into a ticket: an event that does not exist and a window that ends before it starts.
+    const query = new URLSearchParams({ user: who.login_id, event: "made.up", from: "2026-11-28T10:00", until: "2026-11-27T10:00" });
+    await page.goto(`${f.base}/support/audit?${query.toString()}`);
+    await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    expect(await heading(page)).toBe("Audit trail");
+    expect(await problemBeside(page, "Event")).toContain("There is no event called “made.up”");
+    expect(await problemBeside(page, "From (UK time)")).toContain("“From” is after “Until”");
+    expect(await page.getByRole("alert").textContent()).toContain("2 problems");
+    expect(await page.getByRole("alert").getByRole("link").evaluateAll((links) => links.map((a) => a.getAttribute("href")))).toEqual(["#event", "#from"]);
+    await autofocusSettled(page);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("event");
+    expect(await page.getByLabel("User (login ID)").inputValue()).toBe(who.login_id);
+    expect(await page.getByLabel("From (UK time)").inputValue()).toBe("2026-11-28T10:00");
+    expect(await page.getByLabel("Until (UK time)").inputValue()).toBe("2026-11-27T10:00");
+    await expectAccessible(page);
+
+    await page.goto(`${f.base}/support/audit?until=yesterday`);
+    await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    expect(await problemBeside(page, "Until (UK time)")).toContain("“yesterday” is not a date and time");
+    await autofocusSettled(page);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("until");
     await expectAccessible(page);
   });
 });

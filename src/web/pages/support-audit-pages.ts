@@ -2,7 +2,7 @@ import { AUDIT_EVENTS } from "../../audit/events.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
 import { html } from "../../platform/html.ts";
 import { UNKNOWN_LOGIN_ID } from "../../support/audit-trail.ts";
-import { message } from "../layout.ts";
+import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, pager, supportPage } from "./support-pages.ts";
 import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
@@ -17,8 +17,9 @@ export interface AuditFilterForm {
 }
 
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
-export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; error?: string }): string {
+export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; problems?: FieldProblems }): string {
   const { t } = frame;
+  const problems = v.problems ?? NO_PROBLEMS;
   // The zone as people say it ("UK time"), in the reader's zone: the one the times and the filter are in.
   const zone = t.zone(frame.now);
   // A login ID no account has is never shown as typed (src/support/audit-trail.ts): said in the reader's words.
@@ -26,21 +27,17 @@ export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; r
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
   const csvHref = `/support/audit.csv?${new URLSearchParams(params).toString()}`;
   const body = html`<h1>${t.text("console.nav.audit")}</h1>
-${message("error", v.error)}
+${problemSummary(t, problems)}
 <form method="get" action="/support/audit" class="filters">
-  <div><label for="user">${t.text("console.audit.user")}</label>
-  <input type="text" id="user" name="user" value="${v.form.user}" maxlength="128" autocomplete="off" autocapitalize="none" spellcheck="false"></div>
-  <div><label for="event">${t.text("console.col.event")}</label>
-  <select id="event" name="event"><option value="">${t.text("console.audit.anyEvent")}</option>${Object.keys(AUDIT_EVENTS).map(
+  <div>${textField(problems, { id: "user", label: t.text("console.audit.user"), value: v.form.user, maxlength: 128, autocomplete: "off", verbatim: true })}</div>
+  <div>${labelledField(problems, { id: "event", label: t.text("console.col.event") }, (state) => html`<select id="event" name="event"${state}><option value="">${t.text("console.audit.anyEvent")}</option>${Object.keys(AUDIT_EVENTS).map(
     (name) => html`<option value="${name}"${name === v.form.event ? html` selected` : ""}>${name} – ${eventLabel(t, name)}</option>`,
-  )}</select></div>
-  <div><label for="from">${t.text("console.audit.from", { zone })}</label>
-  <input type="datetime-local" id="from" name="from" value="${v.form.from}"></div>
-  <div><label for="until">${t.text("console.audit.until", { zone })}</label>
-  <input type="datetime-local" id="until" name="until" value="${v.form.until}"></div>
+  )}</select>`)}</div>
+  <div>${textField(problems, { id: "from", label: t.text("console.audit.from", { zone }), type: "datetime-local", value: v.form.from })}</div>
+  <div>${textField(problems, { id: "until", label: t.text("console.audit.until", { zone }), type: "datetime-local", value: v.form.until })}</div>
   <div class="buttons"><button type="submit">${t.text("console.audit.show")}</button> <a class="button secondary" href="${csvHref}">${t.text("console.downloadCsv")}</a></div>
 </form>
-${v.error ? "" : v.records.length === 0
+${problems.size ? "" : v.records.length === 0
     ? html`<p role="status">${t.text("console.audit.none")}</p>`
     : html`<table>
 <caption class="visually-hidden">${t.text("console.audit.caption")}</caption>

@@ -6,35 +6,37 @@ import { AUDIT_CSV_HEADER, auditCsvRow, csvLine } from "../../support/audit-csv.
 import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { HttpProblem } from "../errors.ts";
+import { NO_PROBLEMS, type FieldProblems } from "../field-problems.ts";
 import { tr } from "../reader.ts";
 import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
 
-type Parsed = { form: AuditFilterForm; filter: AuditFilter; error?: string };
+type Parsed = { form: AuditFilterForm; filter: AuditFilter; problems: FieldProblems };
 
-/** Reads the filter from the query string; a value that makes no sense is said, never guessed. */
+/** Reads the filter from the query string; a value that makes no sense is said beside its field, never guessed. */
 function readFilter(deps: Deps, request: FastifyRequest): Parsed {
   const query = request.query as Record<string, unknown>;
   const text = (name: string, max: number) => (typeof query[name] === "string" ? (query[name] as string).slice(0, max).trim() : "");
   const form: AuditFilterForm = { user: text("user", 128), event: text("event", 64), from: text("from", 32), until: text("until", 32) };
   const filter: AuditFilter = {};
-  const problems: string[] = [];
+  // In the form's order (user, event, from, until): the cursor goes to the first.
+  const problems = new Map<string, string>();
   const t = tr(deps, request);
   if (form.user) filter.user = form.user;
   if (form.event) {
     if (form.event in AUDIT_EVENTS) filter.event = form.event;
-    else problems.push(t.text("console.audit.noEvent", { event: form.event }));
+    else problems.set("event", t.text("console.audit.noEvent", { event: form.event }));
   }
   for (const [key, bound] of [["from", "since"], ["until", "until"]] as const) {
     if (!form[key]) continue;
     // The support user's zone (issue 16): the one the form's labels name.
     const ms = parseLocalDateTime(form[key], t.timeZone);
-    if (ms === null) problems.push(t.text("console.audit.notADate", { value: form[key] }));
+    if (ms === null) problems.set(key, t.text("console.audit.notADate", { value: form[key] }));
     else filter[bound] = ms;
   }
   // An empty window is a mistake, not an answer: "No events match." would tell support nothing happened.
-  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) problems.push(t.text("console.audit.fromAfterUntil"));
-  return problems.length ? { form, filter, error: problems.join(" ") } : { form, filter };
+  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) problems.set("from", t.text("console.audit.fromAfterUntil"));
+  return { form, filter, problems: problems.size ? problems : NO_PROBLEMS };
 }
 
 function pageNumber(value: unknown): number {
@@ -46,16 +48,16 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
   app.get("/support/audit", support, async (request, reply) => {
-    const { form, filter, error } = readFilter(deps, request);
+    const { form, filter, problems } = readFilter(deps, request);
     const frame = await portalFrame(deps, request, reply);
-    if (error) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, error }));
+    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, problems }));
     const result = await auditPage(deps.db, filter, pageNumber((request.query as Record<string, unknown>).page));
     return reply.type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, ...result }));
   });
 
   app.get("/support/audit.csv", support, async (request, reply) => {
-    const { filter, error } = readFilter(deps, request);
-    if (error) throw new HttpProblem(400, error);
+    const { filter, problems } = readFilter(deps, request);
+    if (problems.size) throw new HttpProblem(400, [...problems.values()].join(" "));
     const tz = tr(deps, request).timeZone;
     const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
     async function* lines() {
