@@ -43,7 +43,8 @@ export function serveCommand(): Command {
     //
     // Signals are heard from here on, before the start's slow steps (migrations, the port, the hashes'
     // priority): by Node's defaults a SIGHUP ended an instance a supervisor had just started, and a stop
-    // asked for while starting ended it with no graceful stop. Such a stop is made once the start is done.
+    // asked for while starting ended it with no graceful stop. Such a stop is made once the start is done,
+    // without opening the port.
     let stopping: number | null = null;
     let abandonMail = (): Promise<unknown> => Promise.resolve();
     let stopGracefully: (() => Promise<void>) | null = null;
@@ -110,7 +111,8 @@ export function serveCommand(): Command {
                 `FAMOS_BOUNCE_SMTP_PORT: cannot take ${config.bounce.smtpHost}:${config.bounce.smtpPort} for bounces (${error.code ?? error.message}); free that port or set another`,
               );
             });
-    await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
+    // A stop asked for while starting: the port is never opened (a proxy sends nothing to cut short).
+    if (stopping === null) await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
       await bounces?.close();
       // A port taken or not allowed, a host that names no address of this machine: the operator's to fix.
       if (typeof error.code !== "string" || !/^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)$/.test(error.code)) throw error;
