@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disableUser, enableUser } from "../../src/account/disable.ts";
 import { eraseUser } from "../../src/account/erase.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
+import { hashPassword } from "../../src/password/hash.ts";
+import { storeImportedUsers } from "../../src/support/import-users.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, overHttp, signInFully, submitPassword } from "../support/client.ts";
 
@@ -32,6 +34,22 @@ describe("a leaver, and a forgotten password, in the middle of things", () => {
     await t.app.afterReply.settled();
     const code = email ? await nextCode(t.smtp, email, before) : "";
     return { answer, code, page: await b.get("/forgot-password/code") };
+  }
+
+  /** Profile → change the OTP email to `to` in browser `b` (signed in), with the password; the code is on its way. */
+  async function beginEmailChange(b: FormClient, password: string, to: string) {
+    await b.get("/profile");
+    const started = await b.post("/profile/email", { newEmail: to, confirmNewEmail: to, password });
+    expect(started.headers.location).toBe("/profile/email/confirm?notice=sent");
+  }
+
+  /** A user signed in in one browser, with an email change to `to` waiting for its code. */
+  async function signedInChangingEmail(loginId: string, to: string) {
+    const user = await addUser(t.deps, { loginId, email: `${loginId}@dealer.example` });
+    const one = browser();
+    await signInFully(one, t.smtp, user);
+    await beginEmailChange(one, user.password, to);
+    return { user, one };
   }
 
   /** The reset's code page refuses `code` with the one answer for wrong, void and unknown. */
@@ -91,10 +109,8 @@ describe("a leaver, and a forgotten password, in the middle of things", () => {
     const two = browser();
     await signInFully(one, t.smtp, user);
     await signInFully(two, t.smtp, user);
-    await one.get("/profile");
     const before = t.smtp.messages.length;
-    const started = await one.post("/profile/email", { newEmail: "new.c@dealer.example", confirmNewEmail: "new.c@dealer.example", password: user.password });
-    expect(started.headers.location).toBe("/profile/email/confirm?notice=sent");
+    await beginEmailChange(one, user.password, "new.c@dealer.example");
     const code = await nextCode(t.smtp, "new.c@dealer.example", before);
     await one.get("/profile/email/confirm");
     // Support sees the change waiting, then disables the leaver from the console.
@@ -117,12 +133,7 @@ describe("a leaver, and a forgotten password, in the middle of things", () => {
   });
 
   it("a password changed on Profile: another session's pending email change ends with its address; the session's own stays", async () => {
-    const user = await addUser(t.deps, { loginId: "mid.p", email: "mid.p@dealer.example" });
-    const one = browser();
-    await signInFully(one, t.smtp, user);
-    await one.get("/profile");
-    const started = await one.post("/profile/email", { newEmail: "own.p@dealer.example", confirmNewEmail: "own.p@dealer.example", password: user.password });
-    expect(started.headers.location).toBe("/profile/email/confirm?notice=sent");
+    const { user, one } = await signedInChangingEmail("mid.p", "own.p@dealer.example");
     await one.get("/profile");
     // The session that started the change changes the password: its change goes on.
     const changed = await one.post("/profile/password", { currentPassword: user.password, ...twice("changed in this session") });
@@ -135,6 +146,17 @@ describe("a leaver, and a forgotten password, in the middle of things", () => {
     const again = await two.post("/profile/password", { currentPassword: "changed in this session", ...twice("changed from elsewhere") });
     expect(again.headers.location).toBe("/profile?done=password-changed");
     expect(await liveUser(user.id)).toMatchObject({ otp_email: "mid.p@dealer.example", pending_email: null });
+  });
+
+  it("famos user import --update with a new password hash ends a pending email change with its address, as any password change does", async () => {
+    const { user, one } = await signedInChangingEmail("mid.i", "new.i@dealer.example");
+    const row = { line: 2, loginId: user.login_id, fullName: user.full_name, partnerNumber: user.partner_number, role: user.role, email: null, passwordHash: await hashPassword("imported from the dealer") };
+    const report = await storeImportedUsers(t.deps, [row], { update: true, actor: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } });
+    expect(report).toMatchObject({ updated: 1, refused: [] });
+    expect((await one.get("/profile")).statusCode).toBe(303);
+    expect(await liveUser(user.id)).toMatchObject({ otp_email: "mid.i@dealer.example", pending_email: null });
+    const open = await t.deps.db.selectFrom("flows").select("id").where("user_id", "=", user.id).where("finished_at", "is", null).execute();
+    expect(open).toEqual([]);
   });
 
   it("a browser holding a device cookie: once disabled, the right password is answered as a wrong one", async () => {
