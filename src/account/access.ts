@@ -37,7 +37,8 @@ export function sameAccess(seen: User, current: User): boolean {
 
 /**
  * Ends everything that lets this user in now: every live session and every pending code (and so the
- * flows they belong to: a sign-in's, an email change's, a "Forgot password?" reset's). One home for
+ * flows they belong to: a sign-in's, an email change's, a "Forgot password?" reset's), and with an
+ * email change's flow its pending address. One home for
  * "cut this account off", used by disable, erase, a temporary password, a completed reset and a
  * password change. A change the user makes in a session of hers (Profile, "Choose a new password")
  * keeps that session and its flow (`keep`); everything else ends, so a reset's code asked for before
@@ -48,6 +49,23 @@ export function sameAccess(seen: User, current: User): boolean {
  */
 export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<number> {
   const keptFlow = keep?.flow_id ?? null;
+  // A Profile email change's new address is pending exactly as long as its flow, and every flow but
+  // the kept one ends here: nothing may still say a change waits for its code (the console, `famos
+  // user show`, support's reset), least of all after an Enable. An enrolment's pending address (no
+  // confirmed one yet) stays: it is the rollout's "pending" state, and the next sign-in asks again.
+  // First, as the account's row comes first in every writer (store/take-turns.ts).
+  await db
+    .updateTable("users")
+    .set({ pending_email: null })
+    .where("id", "=", userId)
+    .where("otp_email", "is not", null)
+    .where("pending_email", "is not", null)
+    .$if(keptFlow !== null, (qb) =>
+      qb.where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom("flows").select("id").where("id", "=", keptFlow!).where("kind", "=", "email-change").where("finished_at", "is", null))),
+      ),
+    )
+    .execute();
   await voidUserCodes(db, userId, reason, now, keptFlow);
   await db
     .updateTable("flows")

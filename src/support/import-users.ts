@@ -1,8 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
+import { endUserAccess } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
-import { voidUserCodes } from "../otp/codes.ts";
-import { endUserSessions } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
 
@@ -184,8 +183,9 @@ async function updateUser(tx: Kysely<Database>, user: User, row: ImportedUser, n
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
   if (changes.password_hash !== undefined || changes.otp_email !== undefined) {
-    await endUserSessions(tx, user.id, now, "import");
-    await voidUserCodes(tx, user.id, "import", now);
+    // Cut off as every password or email change is (the one home): sessions, codes, their flows, and a
+    // Profile email change waiting for its code with its address.
+    await endUserAccess(tx, user.id, now, "import");
   }
   await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(",") } });
   if (changes.role !== undefined) {
