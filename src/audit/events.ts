@@ -60,3 +60,11 @@ export const AUDIT_EVENTS = {
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;
+
+/**
+ * Whether a name (a filter typed by support or an operator) is an audit event: one of AUDIT_EVENTS'
+ * own keys, never a name every object inherits ("toString", "constructor", "__proto__").
+ */
+export function isAuditEvent(name: string): name is AuditEventName {
+  return Object.hasOwn(AUDIT_EVENTS, name);
+}

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { Command } from "commander";
 import { terminalJson, terminalText } from "../../platform/terminal-text.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
-import { AUDIT_EVENTS } from "../../audit/events.ts";
+import { isAuditEvent } from "../../audit/events.ts";
 import { formatDateTime } from "../../platform/format.ts";
 import { auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
@@ -49,7 +49,7 @@ export function auditCommand(): Command {
         if (options.user !== undefined) filter.user = options.user;
         if (options.since !== undefined) filter.since = parseSince(options.since, deps.config.timezone);
         if (options.event !== undefined) {
-          if (!(options.event in AUDIT_EVENTS)) throw new Refused(`--event: "${options.event}" is not an event name; the names are listed in the README`);
+          if (!isAuditEvent(options.event)) throw new Refused(`--event: "${options.event}" is not an event name; the names are listed in the README`);
           filter.event = options.event;
         }
         for await (const record of auditRecords(deps.db, filter, "asc")) {

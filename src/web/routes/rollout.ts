@@ -82,6 +82,12 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(REMOVE_FORM, request.body);
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: null });
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message) });
+    // Nothing to remove (a second tab, a colleague first, a typed number): said, not "removed".
+    if (outcome.kind === "not-found") {
+      const t = tr(deps, request);
+      const error = outcome.partnerNumber === null ? t.text("rollout.problem.noDefault") : t.text("rollout.problem.noWave", { partner: outcome.partnerNumber });
+      return renderRollout(request, reply, 409, { error });
+    }
     return reply.redirect("/support/rollout?done=removed", 303);
   });
 

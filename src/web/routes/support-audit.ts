@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
-import { AUDIT_EVENTS } from "../../audit/events.ts";
+import { isAuditEvent } from "../../audit/events.ts";
 import { AUDIT_CSV_HEADER, auditCsvRow, csvLine } from "../../support/audit-csv.ts";
 import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
@@ -24,7 +24,7 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
   const t = tr(deps, request);
   if (form.user) filter.user = form.user;
   if (form.event) {
-    if (form.event in AUDIT_EVENTS) filter.event = form.event;
+    if (isAuditEvent(form.event)) filter.event = form.event;
     else problems.set("event", t.text("console.audit.noEvent", { event: form.event }));
   }
   for (const [key, bound] of [["from", "since"], ["until", "until"]] as const) {

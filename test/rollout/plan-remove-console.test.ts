@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, listen, type TestApp } from "../support/app.ts";
+import { FormClient, overHttp, signIn } from "../support/client.ts";
+import { snapshot } from "../security/helpers.ts";
+
+/**
+ * SPEC "Bad input": the Rollout page's Remove for a start the plan does not hold (a second tab, a
+ * double click, a colleague first, a crafted partner number) says so and changes nothing. It used to
+ * answer "The wave was removed." for a wave that was never there, as if it had done something.
+ */
+describe("Rollout: Remove of a start the plan does not hold", () => {
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await createTestApp();
+    base = await listen(t);
+  });
+  afterAll(async () => t.close());
+
+  it("is refused with its reason on the page, for a partner's start and the default, storing nothing; a real removal still says removed", async () => {
+    const { client } = await signIn(t, { role: "admin", client: new FormClient(overHttp(base)) });
+    await client.get("/support/rollout");
+    expect((await client.post("/support/rollout/plan", { partner: "04711", from: "2027-01-11T07:00" })).statusCode).toBe(303);
+    await client.get("/support/rollout");
+    const removed = await client.post("/support/rollout/plan/remove", { partner: "04711" });
+    expect(removed.statusCode).toBe(303);
+    expect(removed.headers.location).toBe("/support/rollout?done=removed");
+    expect((await client.get(removed.headers.location as string)).body).toContain("The wave was removed.");
+
+    for (const [partner, words] of [
+      ["04711", "Partner 04711 has no start to remove: the plan below is as it stands."],
+      ["4711", "Partner 4711 has no start to remove: the plan below is as it stands."],
+      ["", "There is no default start to remove: the plan below is as it stands."],
+    ] as const) {
+      const before = await snapshot(t.deps.db);
+      const plan = await t.deps.db.selectFrom("rollout_plan").selectAll().execute();
+      const again = await client.post("/support/rollout/plan/remove", { partner });
+      expect(again.statusCode, partner).toBe(409);
+      expect(again.body, partner).toContain(words);
+      expect(again.body, partner).not.toContain("The wave was removed.");
+      expect(await snapshot(t.deps.db), partner).toEqual(before);
+      expect(await t.deps.db.selectFrom("rollout_plan").selectAll().execute(), partner).toEqual(plan);
+    }
+  });
+});
