@@ -158,6 +158,9 @@ describe("access by step and role (unit tier)", () => {
       expect(refused.body, url).toContain("Your role does not give access to this page.");
     }
     const { client: admin } = await signIn(u, { role: "admin" });
+    // The admin's removal of a start the plan holds (one it does not hold is refused, 409).
+    const planned = await admin.post("/support/rollout/plan", { partner: "01234", from: "2027-01-04T07:00" });
+    expect(planned.statusCode).toBe(303);
     const done = await admin.post("/support/rollout/plan/remove", { partner: "01234" });
     expect([done.statusCode, done.headers.location]).toEqual([303, "/support/rollout?done=removed"]);
   });
