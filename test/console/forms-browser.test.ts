@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, pressToNavigate, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, pressToNavigate, signInInBrowser } from "../support/browser.ts";
 
 /**
  * The IT team's console forms in a real Chromium, keyboard and screen reader in mind: a refused form
@@ -49,7 +49,7 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
     // The summary is announced, and the cursor is on the first wrong field.
     const alert = await page.getByRole("alert").textContent();
     expect(alert).toContain("4");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("loginId");
+    expect(await focusedId(page)).toBe("loginId");
     expect(await page.getByLabel("Login ID").inputValue()).toBe("has space");
     expect(await page.getByLabel("Partner number").inputValue()).toBe("12/34");
     expect(await page.getByLabel("OTP email (optional)").inputValue()).toBe("not-an-address");
@@ -65,7 +65,7 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
     await expect.poll(() => heading(page)).toBe("Notices");
     expect(await describedError(page, "Title")).toContain("Enter a title");
     expect(await describedError(page, "Text")).toContain("Enter the text of the notice");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("title");
+    expect(await focusedId(page)).toBe("title");
     await expectAccessible(page);
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, signInInBrowser } from "../support/browser.ts";
 
 /**
  * The two forms that take the user's request (name, login ID, partner number, ticket: SPEC item 8) as
@@ -55,7 +55,7 @@ describe("the OTP email reset and temporary password forms in a browser", { time
     expect(await describedError(page, labels.ticket)).toMatch(words.ticket);
     // The summary is announced, counts three, and the cursor is on the first wrong field.
     expect(await page.getByRole("alert").textContent()).toContain("3");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("name");
+    expect(await focusedId(page)).toBe("name");
     // What was typed stays.
     expect(await page.getByLabel(labels.name, { exact: true }).inputValue()).toBe("Jane Smyth");
     expect(await page.getByLabel(labels.partner, { exact: true }).inputValue()).toBe("1234");
@@ -99,7 +99,7 @@ describe("the OTP email reset and temporary password forms in a browser", { time
     expect(await describedError(page, "Name")).toBeNull();
     expect(await describedError(page, "Partner number")).toBeNull();
     expect(await describedError(page, "Ticket reference")).toMatch(/Enter the ticket reference/);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("ticket");
+    expect(await focusedId(page)).toBe("ticket");
     await expectAccessible(page);
   });
 });

@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { autofocusSettled, expectAccessible, heading, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, signInInBrowser } from "../support/browser.ts";
 import { addConfirmedApp } from "../strong-factors/helpers.ts";
 
 /**
@@ -50,8 +50,7 @@ describe("the console's last forms say each problem beside its field", { timeout
     expect(await problemBeside(page, "Partner number (empty: the default start)")).toContain("The partner number must be 1 to 32 letters, digits or dashes");
     expect(await problemBeside(page, "Starts (UK time)")).toContain("The start must be a date and time");
     expect(await page.getByRole("alert").textContent()).toContain("2");
-    await autofocusSettled(page);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("partner");
+    expect(await focusedId(page)).toBe("partner");
     expect(await page.getByLabel("Partner number (empty: the default start)").inputValue()).toBe("12/34");
     await expectAccessible(page);
   });
@@ -71,8 +70,7 @@ describe("the console's last forms say each problem beside its field", { timeout
 
     expect(await problemBeside(page, "Ticket reference (optional)")).toContain("zero-width or bidirectional control characters");
     expect(await page.getByRole("alert").getByRole("link").getAttribute("href")).toBe("#ticket");
-    await autofocusSettled(page);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("ticket");
+    expect(await focusedId(page)).toBe("ticket");
     expect(await page.getByLabel("Ticket reference (optional)").inputValue()).toBe("INC\u200b13");
     await expectAccessible(page);
   });
@@ -88,8 +86,7 @@ describe("the console's last forms say each problem beside its field", { timeout
     expect(await problemBeside(page, "From (UK time)")).toContain("“From” is after “Until”");
     expect(await page.getByRole("alert").textContent()).toContain("2 problems");
     expect(await page.getByRole("alert").getByRole("link").evaluateAll((links) => links.map((a) => a.getAttribute("href")))).toEqual(["#event", "#from"]);
-    await autofocusSettled(page);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("event");
+    expect(await focusedId(page)).toBe("event");
     expect(await page.getByLabel("User (login ID)").inputValue()).toBe(who.login_id);
     expect(await page.getByLabel("From (UK time)").inputValue()).toBe("2026-11-28T10:00");
     expect(await page.getByLabel("Until (UK time)").inputValue()).toBe("2026-11-27T10:00");
@@ -98,8 +95,7 @@ describe("the console's last forms say each problem beside its field", { timeout
     await page.goto(`${f.base}/support/audit?until=yesterday`);
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
     expect(await problemBeside(page, "Until (UK time)")).toContain("“yesterday” is not a date and time");
-    await autofocusSettled(page);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("until");
+    expect(await focusedId(page)).toBe("until");
     await expectAccessible(page);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, logIn, mailedCode } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, logIn, mailedCode } from "../support/browser.ts";
 import { appCode, nextStep } from "./helpers.ts";
 
 /**
@@ -55,7 +55,7 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("Enter the ticket reference of the request (1 to 64 characters).");
     expect(await heading(page)).toBe("Remove the second factors of pat.staff?");
     expect(await page.getByLabel("Ticket reference (optional)").getAttribute("aria-invalid")).toBe("true");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("ticket");
+    expect(await focusedId(page)).toBe("ticket");
     await expectAccessible(page);
     expect(await f.t.deps.db.selectFrom("recovery_codes").select("id").where("user_id", "=", staff.id).execute()).toHaveLength(1);
     await page.getByRole("link", { name: "Cancel" }).click();

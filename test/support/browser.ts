@@ -193,6 +193,12 @@ export async function autofocusSettled(page: Page): Promise<void> {
   });
 }
 
+/** The id of the field holding the cursor, once the page's autofocus has taken it (autofocusSettled). */
+export async function focusedId(page: Page): Promise<string> {
+  await autofocusSettled(page);
+  return page.evaluate(() => document.activeElement?.id ?? "");
+}
+
 /** The page's one h1, for polling which screen a browser is on. */
 export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 

@@ -2,7 +2,7 @@ import type { BrowserContext } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, heading, logIn as logInAt, signInInBrowser } from "../support/browser.ts";
+import { autofocusSettled, expectAccessible, heading, logIn as logInAt, signInInBrowser } from "../support/browser.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 import { smtpMailbox } from "../support/mailbox.ts";
 import { extractCode } from "../support/smtp.ts";
@@ -102,14 +102,16 @@ describe("sign-in in a browser", () => {
     await page.goto(`${f.base}/profile`);
 
     /** The one alert, whether it is on the screen, and the field the cursor is in with what describes it. */
-    const afterRefusal = () =>
-      page.evaluate(() => {
+    const afterRefusal = async () => {
+      await autofocusSettled(page);
+      return page.evaluate(() => {
         const alert = document.querySelector("[role=alert]")!;
         const box = alert.getBoundingClientRect();
         const field = document.activeElement as HTMLElement;
         const describedBy = (field.getAttribute("aria-describedby") ?? "").split(" ").map((id) => document.getElementById(id)?.textContent);
         return { alert: alert.textContent, onScreen: box.top >= 0 && box.bottom <= window.innerHeight, field: field.id, describedBy };
       });
+    };
 
     await page.getByLabel("Current password").fill("not my password at all");
     await page.getByLabel("New password", { exact: true }).fill("a new long passphrase");
