@@ -144,8 +144,10 @@ const PLAIN = /^[\x20-\x7e]*$/;
  */
 let encoders: { headerEncoder: InstanceType<typeof MimeNodeModule.default>; foldLines: typeof MimeFuncs.foldLines; qp: typeof Qp } | undefined;
 function mimeEncoders(): NonNullable<typeof encoders> {
+  if (encoders) return encoders;
+  // Once: a code mail is composed on the sign-in's path (issue 17), and createRequire makes a module.
   const load = createRequire(import.meta.url);
-  return (encoders ??= {
+  return (encoders = {
     headerEncoder: new (load("nodemailer/lib/mime-node") as typeof MimeNodeModule).default(),
     foldLines: (load("nodemailer/lib/mime-funcs") as typeof MimeFuncs).foldLines,
     qp: load("nodemailer/lib/qp") as typeof Qp,
