@@ -8,7 +8,7 @@ import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import { advanceSession, type IssuedSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
-import { appFactor, startAppSetup } from "./authenticator-app.ts";
+import { appFactor, pendingApp, startAppSetup } from "./authenticator-app.ts";
 import { factorsOf, hasStrongFactor } from "./factors.ts";
 import { issueRecoveryCodes } from "./recovery-codes.ts";
 import { normaliseTotp } from "./totp.ts";
@@ -59,7 +59,9 @@ export type ConfirmSetupOutcome =
   /** The app counts from now; `token` is the session's new one (null: it ended meanwhile). */
   | { kind: "added"; token: string; session: Session; recoveryCodes: string[] }
   | Exclude<SecondFactorCheck<never, { kind: "wrong" }>, { kind: "ok" }>
-  | { kind: "malformed" };
+  | { kind: "malformed" }
+  /** No app of this session waits for its first code: nothing to guess against, so no try is counted. */
+  | { kind: "none" };
 
 /**
  * The setup's confirming code, through the rules of every second factor (wrong codes count toward
@@ -69,6 +71,7 @@ export type ConfirmSetupOutcome =
 export async function confirmAppSetup(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmSetupOutcome> {
   const code = normaliseTotp(typed);
   if (code === null) return { kind: "malformed" };
+  if (!(await pendingApp(deps, user, session))) return { kind: "none" };
   const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, { setupBy: session }), ctx, async (tx, now) => {
     const codes = await newRecoveryCodes(tx, deps, user, ctx, now, "app");
     const advanced = await toFull(tx, deps, session, now);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
+import { snapshot } from "../security/helpers.ts";
 import { appCode, atOtp, nextStep, secretFrom, setUpAppOnProfile } from "./helpers.ts";
 
 describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on %s", (database) => {
@@ -41,6 +42,18 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
     expect(stored.secret).not.toContain(secret);
     const events = (await queryAudit(t.deps.db, { subject: user.login_id, limit: 50 })).map((e) => e.event);
     expect(events).toEqual(expect.arrayContaining(["app.setup-started", "app.added", "app.failed", "recovery-codes.issued"]));
+  });
+
+  it("a code posted when no app setup is waiting is no guess: 400, and nothing is stored (no try counted, no audit line)", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    await client.get("/profile");
+    const before = await snapshot(t.deps.db);
+    const answer = await client.post("/profile/app/confirm", { code: "123456" });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body).toContain("no authenticator app is waiting for its first code");
+    expect(await snapshot(t.deps.db)).toEqual(before);
   });
 
   it("asks for the password to set up an app when no code was confirmed in the last 15 minutes", async () => {
