@@ -17,6 +17,19 @@ export { lockDuration } from "./counter.ts";
  */
 export type FailureKind = "password" | "code" | "reset";
 
+/**
+ * Whether a kind's failures count on the client address (password spraying, NIST SP 800-63B 5.2.2):
+ * those a stranger can try across login IDs with nothing but a login ID. Wrong passwords do, and so do
+ * the reset's wrong codes: its code step needs no password, so guessing there across login IDs is
+ * spraying too. A wrong second-factor code ("code": emailed, app, recovery code, passkey) does not: it
+ * can only be tried after the right password, each code is void after FAMOS_OTP_TRIES, and the login
+ * ID's code counter pauses and at FAMOS_CODE_HARD_LOCK locks it. Counted on the address, ten colleagues
+ * on new browsers typing five wrong codes each paused sign-in for every new browser at their dealership
+ * (SPEC "Locks": one person's typos must never keep colleagues out). The address's pause still refuses
+ * every kind: this decides only what is counted.
+ */
+const COUNTS_ON_ADDRESS: Readonly<Record<FailureKind, boolean>> = { password: true, code: false, reset: true };
+
 /** Every kind, for what reads or clears all of a login ID's counters (support's view and Unlock, erasure). */
 export const FAILURE_KINDS: readonly FailureKind[] = ["password", "code", "reset"];
 /** The kinds whose locks keep a login ID out of the sign-in (for new browsers, or for all once hard). */
@@ -51,17 +64,19 @@ type Settings = Pick<Config, "lock" | "address" | "deviceLockAfter">;
 /**
  * The counters an attempt is counted on (SPEC "Locks"). A browser with a device cookie for the login
  * ID counts against that device alone (OWASP device cookies), so neither a stranger's guesses nor the
- * address's lock keep the owner out of her usual browser. Other clients count against the login ID
- * and, unless FAMOS_TRUSTED_NETWORKS covers them, against their address within its window (password
- * spraying, NIST SP 800-63B 5.2.2): one person's typos there never reach the address's threshold.
+ * address's lock keep the owner out of her usual browser. Other clients count against the login ID,
+ * and are refused by their address's pause unless FAMOS_TRUSTED_NETWORKS covers them; their wrong
+ * passwords and reset codes also count on that address within its window (COUNTS_ON_ADDRESS), their
+ * wrong second-factor codes never: one person's typos there never reach the address's threshold.
  */
 function countersFor(kind: FailureKind, subject: Subject, settings: Settings) {
   const { lock, address } = settings;
-  const counted = !subject.deviceId && !addressAllowed(subject.ip, address.trustedNetworks);
-  const byAddress = counted
+  const untrusted = !subject.deviceId && !addressAllowed(subject.ip, address.trustedNetworks);
+  const refusingAddress = untrusted
     ? { scope: "address" as const, key: counterKey.address(subject.ip), policy: { after: address.lockAfter, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: address.windowMs, hardAfter: null } }
     : null;
-  return { ...ownCounters(kind, subject, settings), byAddress };
+  const countedAddress = COUNTS_ON_ADDRESS[kind] ? refusingAddress : null;
+  return { ...ownCounters(kind, subject, settings), refusingAddress, countedAddress };
 }
 
 /** The login ID's or device's counter an attempt counts on, and the other counters whose locks refuse it. */
@@ -86,6 +101,7 @@ function ownCounters(kind: FailureKind, subject: Omit<Subject, "ip">, settings: 
 type AddressCounter = { key: string; policy: CounterPolicy };
 
 export type Reservation =
+  /** `address`: the counter a failure adds to; null for a known browser, a trusted network, or a kind the address does not count. */
   | { ok: true; kind: FailureKind; subject: Subject; scope: PauseScope; primary: Counted; address: AddressCounter | null }
   | { ok: false; pause: Pause };
 
@@ -98,15 +114,15 @@ export type Reservation =
  * must not trip a lock meant for a hundred failures.
  */
 export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<Reservation> {
-  const { primary, byAddress, alsoRefusing } = countersFor(kind, subject, settings);
+  const { primary, refusingAddress, countedAddress, alsoRefusing } = countersFor(kind, subject, settings);
   // The other kind's locks and the address's are read, not reserved: an attempt whose read came just
   // before the other kind's lock began (one statement's round trip) goes on to be verified, like one
   // let in a moment earlier. It gains no guess: its own kind's counter, reserved below in one
   // statement, alone bounds how many of its kind are verified. Making the read atomic too would take
   // both kinds in one row, or counting before this read and giving the count back on a refusal
   // (two writes per refused attempt, and a refusal's count briefly pausing its own counter).
-  const states = await readCounters(db, [primary.key, ...alsoRefusing, ...(byAddress ? [byAddress.key] : [])]);
-  const hard = states.find((s) => s.hardLocked && s.key !== byAddress?.key);
+  const states = await readCounters(db, [primary.key, ...alsoRefusing, ...(refusingAddress ? [refusingAddress.key] : [])]);
+  const hard = states.find((s) => s.hardLocked && s.key !== refusingAddress?.key);
   if (hard) return { ok: false, pause: { scope: hard.key.includes(":dev:") ? "device" : "login-id", until: null } };
   // A device is refused by its own locks only; the login ID's timed lock is for new browsers.
   const timed = states.filter((s) => s.lockedUntil > now && (!subject.deviceId || s.key.includes(":dev:")));
@@ -115,7 +131,7 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
 
   const counted = await reserve(db, primary.key, now, primary.policy);
   if (!counted) return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
-  return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: byAddress };
+  return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
 }
 
 function scopeOfKey(key: string): PauseScope {

@@ -77,6 +77,23 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     expect(await row(`ip:${s.ip}`)).toMatchObject({ failures: 1, window_started_at: now() });
   });
 
+  it("counts wrong passwords and reset codes on the address, never wrong second-factor codes (typed after the right password)", async () => {
+    const ip = "203.0.113.78";
+    // More wrong codes than the address's threshold, each of another login ID: the address counts none.
+    for (let i = 0; i < 4; i++) {
+      const r = await reserveOk("code", { loginKey: `codes-${n}-${i}`, ip });
+      expect(r.address).toBeNull();
+      expect((await attemptFailed(db(), r, now())).pause).toBeNull();
+    }
+    expect(await row(`ip:${ip}`)).toBeUndefined();
+    expect(await row(`code:id:codes-${n}-0`)).toMatchObject({ failures: 1 });
+    // A reset's wrong code needs no password: it counts, as a wrong password does.
+    await fail("reset", { loginKey: `resets-${n}`, ip });
+    expect(await row(`ip:${ip}`)).toMatchObject({ failures: 1 });
+    await fail("password", { loginKey: `sprays-${n}`, ip });
+    expect(await row(`ip:${ip}`)).toMatchObject({ failures: 2 });
+  });
+
   it("counts nothing on an address in FAMOS_TRUSTED_NETWORKS", async () => {
     const s = { ...fresh(), ip: "10.1.2.3" };
     const r = await reserveOk("password", s);
@@ -223,7 +240,10 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
       { event: "lock.started", actor: null, subject: null, ip, detail: JSON.stringify({ kind: "password", scope: "address", failures: 3, until: now() + 1000 }) },
     ]);
     const stranger = { loginKey: `another-${n}`, ip };
-    expect(await reserveAttempt(db(), "code", stranger, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "address", until: now() + 1000 } });
+    // Every kind is refused by it, the second factor's code too (which never counts on it).
+    for (const kind of ["password", "code", "reset"] as const) {
+      expect(await reserveAttempt(db(), kind, stranger, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "address", until: now() + 1000 } });
+    }
     // The owner's usual browser is not refused by the address, nor counted on it.
     expect(await reserveAttempt(db(), "password", { ...stranger, deviceId: "usual" }, now(), SETTINGS)).toMatchObject({ ok: true, address: null });
     // An IPv6 client counts by its /64.
