@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { showUser } from "../../src/cli/commands/user-show.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { FormClient, nextCode, overHttp, signInFully } from "../support/client.ts";
+import { FormClient, nextCode, overHttp, signInFully, submitPassword } from "../support/client.ts";
 
 const MINUTE = 60_000;
 const WAITING = "waiting for its code";
@@ -42,13 +43,14 @@ describe.each(["sqlite", "postgres"] as const)("an email change left unfinished,
     const console_ = browser();
     await signInFully(console_, t.smtp, admin);
     const page = (await console_.get(`/support/users/${user.id}`)).body;
+    const attention = (await console_.get("/support/attention")).body;
     const reset = await console_.post(`/support/users/${user.id}/reset`, { name: "Jane Smith", loginId: user.login_id, partnerNumber: "01234", ticket: "INC4242" });
     expect(reset.statusCode).toBe(200);
     let text = "";
     await showUser(t.deps, user.login_id, {}, (s) => (text += s));
     let json = "";
     await showUser(t.deps, user.login_id, { json: true }, (s) => (json += s));
-    return { page, reset: reset.body, text, json: JSON.parse(json) as { enrolment: string; pendingEmail: string | null } };
+    return { page, attention, reset: reset.body, text, json: JSON.parse(json) as { enrolment: string; pendingEmail: string | null } };
   }
 
   function expectWaiting(seen: Awaited<ReturnType<typeof told>>, masked: string, to: string) {
@@ -80,11 +82,19 @@ describe.each(["sqlite", "postgres"] as const)("an email change left unfinished,
     expect(await findUserById(t.deps.db, user.id)).toMatchObject({ otp_email: to, pending_email: null });
   }
 
-  it("signed out: nothing says the change waits, and a new change in a new sign-in goes through", async () => {
+  it("signed out: nothing says the change waits, not even the bounce of its address under Needs attention, and a new change in a new sign-in goes through", async () => {
     const { user, b } = await changing("xa", "newa@dealer.example");
-    expectWaiting(await told(user), "n•••@dealer.example", "newa@dealer.example");
+    const mail = await t.deps.db.selectFrom("outbox").select("id").where("recipient", "=", "newa@dealer.example").executeTakeFirstOrThrow();
+    expect((await recordBounce(t.deps, { outboxId: mail.id, kind: "hard", status: "5.1.1", reason: "550 no such user" }, "smtp")).kind).toBe("recorded");
+    const bounced = `<a href="/support/users/${user.id}">`;
+    const waiting = await told(user);
+    expectWaiting(waiting, "n•••@dealer.example", "newa@dealer.example");
+    expect(waiting.attention).toContain(bounced);
+    expect(waiting.attention).toContain(`n•••@dealer.example (${WAITING})`);
     expect((await b.post("/logout", {})).statusCode).toBe(303);
-    expectNothingWaiting(await told(user), "xa");
+    const after = await told(user);
+    expectNothingWaiting(after, "xa");
+    expect(after.attention).not.toContain(bounced);
     const again = browser();
     await signInFully(again, t.smtp, user);
     await changeThrough(again, user, "fresh.a@dealer.example");
@@ -113,5 +123,21 @@ describe.each(["sqlite", "postgres"] as const)("an email change left unfinished,
     t.clock.advance(2 * MINUTE);
     expectNothingWaiting(await told(user), "xc");
     await changeThrough(b, user, "fresh.c@dealer.example");
+  });
+
+  it("an enrolment's address stays pending after its session lapses: the rollout's 'pending', asked again at the next sign-in", async () => {
+    const user = await addUser(t.deps, { loginId: "xe", email: null });
+    const b = browser();
+    expect((await submitPassword(b, user.login_id, user.password)).headers.location).toBe("/enrol");
+    await b.get("/enrol");
+    const before = t.smtp.messages.length;
+    expect((await b.post("/enrol", { email: "typo.e@dealer.example", confirmEmail: "typo.e@dealer.example" })).statusCode).toBe(303);
+    await nextCode(t.smtp, "typo.e@dealer.example", before);
+    t.clock.advance(13 * 60 * MINUTE);
+    const seen = await told(user);
+    expect(seen.page).toContain(`Pending: t•••@dealer.example is ${WAITING}`);
+    expect(seen.reset).toContain(`removes the OTP email and the address ${WAITING} (t•••@dealer.example);`);
+    expect(seen.text).toContain("pending (waiting for a code to typo.e@dealer.example)");
+    expect(seen.json).toMatchObject({ enrolment: "pending", pendingEmail: "typo.e@dealer.example" });
   });
 });
