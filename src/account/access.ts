@@ -50,9 +50,11 @@ export function sameAccess(seen: User, current: User): boolean {
 export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<number> {
   const keptFlow = keep?.flow_id ?? null;
   // A Profile email change's new address is pending exactly as long as its flow, and every flow but
-  // the kept one ends here: nothing may still say a change waits for its code (the console, `famos
-  // user show`, support's reset), least of all after an Enable. An enrolment's pending address (no
-  // confirmed one yet) stays: it is the rollout's "pending" state, and the next sign-in asks again.
+  // the kept one ends here, so its stored address goes too (search, bounce/forget.ts read the column).
+  // What reports a change as waiting (the console, `famos user show`, support's reset) asks
+  // waitingAddress (profile/waiting-address.ts), which also sees the ends nobody writes (a lapse, a
+  // code run out). An enrolment's pending address (no confirmed one yet) stays: it is the rollout's
+  // "pending" state, and the next sign-in asks again.
   // First, as the account's row comes first in every writer (store/take-turns.ts).
   await db
     .updateTable("users")

@@ -1,6 +1,8 @@
 import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { undeliverableUsers, type UndeliverableUser } from "../bounce/addresses.ts";
+import { addressKey, undeliverableUsers, type UndeliverableUser } from "../bounce/addresses.ts";
+import { waitingAddress } from "../profile/waiting-address.ts";
+import { findUserById } from "../users/users.ts";
 
 export interface SharedAddress {
   /** Lower-cased. */
@@ -40,6 +42,20 @@ export interface Attention {
 
 /** The console's "Needs attention": addresses that cannot be delivered to, and addresses several login IDs share. */
 export async function needsAttention(deps: Deps): Promise<Attention> {
-  const [undeliverable, shared] = await Promise.all([undeliverableUsers(deps.db), sharedAddresses(deps)]);
+  const [holders, shared] = await Promise.all([undeliverableUsers(deps.db), sharedAddresses(deps)]);
+  const undeliverable = [];
+  for (const holder of holders) if (await stillHeld(deps, holder)) undeliverable.push(holder);
   return { undeliverable, shared };
+}
+
+/**
+ * Whether the user still has the address: the OTP email, or the one waiting for its code as
+ * waitingAddress says (a Profile change that ended keeps users.pending_email, and is no problem of
+ * anyone's). Read for those rows only, few on any day.
+ */
+async function stillHeld(deps: Deps, holder: UndeliverableUser): Promise<boolean> {
+  if (holder.confirmed) return true;
+  const user = await findUserById(deps.db, holder.userId);
+  const waiting = user ? await waitingAddress(deps, user) : null;
+  return waiting !== null && addressKey(waiting) === addressKey(holder.email);
 }

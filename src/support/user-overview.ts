@@ -5,6 +5,7 @@ import type { OutboxTable } from "../store/schema.ts";
 import { loginLockInfo } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
 import { factorsOf, type FactorSummary } from "../strong-factors/factors.ts";
+import { waitingAddress } from "../profile/waiting-address.ts";
 
 export type EnrolmentState = "none" | "pending" | "confirmed";
 
@@ -19,6 +20,8 @@ export type SentMail = Pick<OutboxTable, "id" | "kind" | "recipient" | "subject"
 export interface UserOverview {
   user: User;
   enrolment: EnrolmentState;
+  /** The address waiting for its code: an enrolment's, or a Profile change's still live (waitingAddress). */
+  pending: string | null;
   lock: Awaited<ReturnType<typeof loginLockInfo>>;
   events: AuditRecord[];
   mails: SentMail[];
@@ -33,6 +36,7 @@ export const RECENT_LIMIT = 20;
 /** What a support person needs to handle a request about one account (SPEC item 8, "a user's page"). */
 export async function userOverview(deps: Deps, user: User): Promise<UserOverview> {
   const now = deps.clock.now();
+  const pendingAddress = await waitingAddress(deps, user);
   const [lock, events, mails, otp, pending, factors] = await Promise.all([
     loginLockInfo(deps.db, user.login_key, now),
     queryAudit(deps.db, { subject: user.login_id, limit: RECENT_LIMIT }),
@@ -44,8 +48,8 @@ export async function userOverview(deps: Deps, user: User): Promise<UserOverview
       .limit(RECENT_LIMIT)
       .execute(),
     user.otp_email ? addressProblems(deps.db, user.otp_email) : null,
-    user.pending_email ? addressProblems(deps.db, user.pending_email) : null,
+    pendingAddress ? addressProblems(deps.db, pendingAddress) : null,
     factorsOf(deps.db, user.id),
   ]);
-  return { user, enrolment: enrolmentState(user), lock, events, mails, delivery: { otp, pending }, factors };
+  return { user, enrolment: enrolmentState(user), pending: pendingAddress, lock, events, mails, delivery: { otp, pending }, factors };
 }

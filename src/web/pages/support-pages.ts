@@ -61,13 +61,16 @@ export function supportPage(frame: PortalFrame, title: string, section: SupportS
   });
 }
 
-/** "Confirmed: j•••@dealer.example", "Pending: … is waiting for its code", "None: …". */
-export function enrolmentText(t: Translator, user: User): string {
+/**
+ * "Confirmed: j•••@dealer.example", "Pending: … is waiting for its code", "None: …"; `pending` is the
+ * address waiting for its code (profile/waiting-address.ts), so a change that ended says nothing.
+ */
+export function enrolmentText(t: Translator, user: User, pending: string | null): string {
   const state = enrolmentState(user);
   if (state === "none") return t.text("console.enrolment.none");
   if (state === "pending") return t.text("console.enrolment.pending", { address: maskEmail(user.pending_email!) });
   const address = maskEmail(user.otp_email!);
-  return user.pending_email ? t.text("console.enrolment.confirmedChange", { address, pending: maskEmail(user.pending_email) }) : t.text("console.enrolment.confirmed", { address });
+  return pending ? t.text("console.enrolment.confirmedChange", { address, pending: maskEmail(pending) }) : t.text("console.enrolment.confirmed", { address });
 }
 
 /** Previous / next links that keep the other query parameters. */

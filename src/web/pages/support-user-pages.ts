@@ -164,9 +164,9 @@ ${message("info", v.info)}
   <dt>${t.text("facts.name")}</dt><dd>${user.full_name}</dd>
   <dt>${t.text("facts.partner")}</dt><dd>${user.partner_number}</dd>
   <dt>${t.text("console.role")}</dt><dd>${user.role}</dd>
-  <dt>${t.text("facts.otpEmail")}</dt><dd>${enrolmentText(t, user)}</dd>
+  <dt>${t.text("facts.otpEmail")}</dt><dd>${enrolmentText(t, user, o.pending)}</dd>
   ${user.otp_email ? html`<dt>${t.text("console.user.deliveryOtp")}</dt><dd>${deliveryText(t, o.delivery.otp)}</dd>` : ""}
-  ${user.pending_email ? html`<dt>${t.text("console.user.deliveryPending")}</dt><dd>${deliveryText(t, o.delivery.pending)}</dd>` : ""}
+  ${o.pending ? html`<dt>${t.text("console.user.deliveryPending")}</dt><dd>${deliveryText(t, o.delivery.pending)}</dd>` : ""}
   <dt>${t.text("console.user.lock")}</dt><dd>${lockText(t, o)}</dd>
   <dt>${t.text("console.user.deviceLocks")}</dt><dd>${deviceLockText(t, o)}</dd>
   <dt>${t.text("console.lastSignIn")}</dt><dd>${user.last_sign_in_at ? zonedDateTime(t, user.last_sign_in_at) : t.text("console.never")}</dd>
@@ -196,12 +196,15 @@ ${mailsTable(o.mails, t, frame.now)}</section>
   return supportPage(frame, t.text("console.user.heading", { loginId: user.login_id }), "users", body);
 }
 
-/** The confirmation step of a reset: what will happen, with the typed values carried along. */
-export function resetConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest): string {
+/**
+ * The confirmation step of a reset: what will happen, with the typed values carried along. `waiting`:
+ * the address waiting for its code (profile/waiting-address.ts), the only pending one it names.
+ */
+export function resetConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest, waiting: string | null): string {
   const { t } = frame;
   const hidden = (name: keyof IdentifiedRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
   const address = user.otp_email ? maskEmail(user.otp_email) : null;
-  const pending = user.pending_email ? maskEmail(user.pending_email) : null;
+  const pending = waiting ? maskEmail(waiting) : null;
   const removes =
     address && pending
       ? t.text("console.resetConfirm.removesBoth", { address, pending })

@@ -11,6 +11,7 @@ import type { User } from "../../users/users.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
 import { searchPage } from "../pages/support-pages.ts";
+import { waitingAddress } from "../../profile/waiting-address.ts";
 import { resetConfirmPage, userPage, type UserPageView } from "../pages/support-user-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting, IDENTIFIED_REQUEST_FORM, targetUser } from "./support-acting.ts";
@@ -92,7 +93,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
       return renderUser(request, reply, user, 400, { resetProblems: requestProblems(tr(deps, request), check), resetValues: form });
     }
-    return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form));
+    return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form, await waitingAddress(deps, user)));
   });
 
   app.post("/support/users/:id/reset/confirm", support, async (request, reply) => {
