@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maskEmail } from "../../src/platform/format.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 
@@ -113,6 +114,31 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     expect(screen.body).toContain(told);
     t.clock.advance(30 * SECOND);
     expect((await regenerate(third)).body).toContain(told);
+  });
+
+  it("a sign-in that got no code names the address codes go to, not an email change's leftover address", async () => {
+    address += 1;
+    const user = await addUser(t.deps);
+    // A Profile email change that was never confirmed left its new address behind.
+    await t.deps.db.updateTable("users").set({ pending_email: "left.over@elsewhere.example" }).where("id", "=", user.id).execute();
+    for (let signIn = 1; signIn <= 2; signIn += 1) {
+      const client = new FormClient(t.app, `10.0.4.${address}`);
+      expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
+      await client.get("/otp");
+      for (let n = 2; n <= 5; n += 1) {
+        t.clock.advance(30 * SECOND);
+        await regenerate(client);
+      }
+      t.clock.advance(30 * SECOND);
+    }
+    const third = new FormClient(t.app, `10.0.4.${address}`);
+    const screen = await third.get((await submitPassword(third, user.login_id, user.password)).headers.location as string);
+    expect(screen.body).toContain("You have had 10 codes in the last hour");
+    expect(screen.body.match(/[^ >]*•••@[^ <]*/g)).toEqual([maskEmail(user.otp_email!)]);
+    expect(screen.body).toContain(maskEmail(user.otp_email!));
+    expect(screen.body).not.toContain(maskEmail("left.over@elsewhere.example"));
+    const status = await third.get("/otp/delivery");
+    expect(status.body).not.toContain(maskEmail("left.over@elsewhere.example"));
   });
 
   it("accepts the right code a second before it expires, and calls it expired a second after", async () => {

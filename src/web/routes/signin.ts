@@ -21,6 +21,7 @@ import { rateLimited } from "../rate-limit.ts";
 import { browserLocale, tr } from "../reader.ts";
 import { chooseLanguage } from "../locale.ts";
 import { withBrowserLocale } from "../../users/locale.ts";
+import type { User } from "../../users/users.ts";
 import { acceptReturnTo, returnTarget } from "../return-to.ts";
 import { portalHome } from "./portal.ts";
 import { otpChoices } from "./strong-factors.ts";
@@ -41,6 +42,15 @@ const EMPTY_FORM = formSchema({});
  * strong-factor setup (no return_to: nothing else is reachable before it) or where the user was going.
  */
 /** Screens 1, 2, 4, 7 and 9: sign in, "User profile", "OTP capture", "Entered a wrong email?", sign out. */
+
+/**
+ * Where a sign-in's codes go, for OTP capture when its flow has no code yet (the hourly cap): the
+ * confirmed address, or at enrolment the one being confirmed. A confirmed user's pending address is a
+ * Profile change's (perhaps long dead), never a sign-in's.
+ */
+function addressOfCodes(user: Pick<User, "otp_email" | "pending_email">): string {
+  return user.otp_email ?? user.pending_email ?? "";
+}
 export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   const { config } = deps;
   const limited = rateLimited(deps);
@@ -143,7 +153,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/otp/delivery", { config: { access: "otp" } }, async (request, reply) => {
     const { session, user } = signedIn(request);
     const t = tr(deps, request);
-    const { delivery } = await codeDeliveryState(deps, t, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    const { delivery } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user));
     return reply.send(deliveryStatusJson(t, delivery));
   });
 
@@ -188,7 +198,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
     const t = tr(deps, request);
-    const { delivery, codesSent, flow } = await codeDeliveryState(deps, t, session.flow_id, user.pending_email ?? user.otp_email ?? "");
+    const { delivery, codesSent, flow } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user));
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? t.text("otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
