@@ -1,10 +1,9 @@
 import { AUDIT_EVENTS } from "../../audit/events.ts";
-import type { AuditRecord } from "../../audit/audit.ts";
 import { html } from "../../platform/html.ts";
-import { UNKNOWN_LOGIN_ID } from "../../support/audit-trail.ts";
+import { UNKNOWN_LOGIN_ID, type AuditPage } from "../../support/audit-trail.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, pager, supportPage } from "./support-pages.ts";
+import { consoleTime, pager, pastEndNote, supportPage } from "./support-pages.ts";
 import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
@@ -17,7 +16,7 @@ export interface AuditFilterForm {
 }
 
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
-export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; problems?: FieldProblems }): string {
+export function auditTrailPage(frame: PortalFrame, v: AuditPage & { form: AuditFilterForm; problems?: FieldProblems }): string {
   const { t } = frame;
   const problems = v.problems ?? NO_PROBLEMS;
   // The zone as people say it ("UK time"), in the reader's zone: the one the times and the filter are in.
@@ -39,7 +38,7 @@ ${problemSummary(t, problems)}
 </form>
 ${problems.size ? "" : v.records.length === 0
     ? html`<p role="status">${t.text("console.audit.none")}</p>`
-    : html`<table>
+    : html`${pastEndNote(t, v.pastEnd)}<table>
 <caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
 <thead><tr><th scope="col">${t.text("console.col.timeIn", { zone })}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(

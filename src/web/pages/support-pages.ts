@@ -1,6 +1,7 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import type { PastEnd } from "../../support/paging.ts";
 import type { SearchResult } from "../../support/search.ts";
 import { enrolmentState } from "../../support/user-overview.ts";
 import type { User } from "../../users/users.ts";
@@ -81,6 +82,14 @@ ${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">${t.text("console.pa
 </ul></nav>`;
 }
 
+/**
+ * Above a paged list shown at its last page because the page asked for is past the end
+ * (src/support/paging.ts): says so, so a reader who followed an old link knows why.
+ */
+export function pastEndNote(t: Translator, pastEnd: PastEnd | null): SafeHtml {
+  return message("info", pastEnd && t.text("console.pager.pastEnd", { asked: pastEnd.asked, pages: pastEnd.pageCount }));
+}
+
 /** SPEC item 8, "Find users" (field "Search"). */
 export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): string {
   const { t } = frame;
@@ -95,7 +104,7 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
     ? html`<p>${t.text("console.search.intro")}</p>`
     : r.total === 0
       ? html`<p role="status">${t.text(v.disabledOnly ? "console.search.noneDisabled" : "console.search.none", { query: v.query })}</p>`
-      : html`<p role="status">${found(r.total)}</p>
+      : html`${pastEndNote(t, r.pastEnd)}<p role="status">${found(r.total)}</p>
 <table>
 <caption class="visually-hidden">${t.text("console.search.caption")}</caption>
 <thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${timeColumn(t, t.text("console.lastSignIn"), frame.now)}</th></tr></thead>

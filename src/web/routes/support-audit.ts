@@ -7,6 +7,7 @@ import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-t
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { HttpProblem } from "../errors.ts";
 import { NO_PROBLEMS, type FieldProblems } from "../field-problems.ts";
+import { askedPage } from "../../support/paging.ts";
 import { tr } from "../reader.ts";
 import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
@@ -39,10 +40,6 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
   return { form, filter, problems: problems.size ? problems : NO_PROBLEMS };
 }
 
-function pageNumber(value: unknown): number {
-  return typeof value === "string" && /^\d{1,6}$/.test(value) ? Math.max(1, Number(value)) : 1;
-}
-
 /** SPEC item 8, "read the audit trail", with a CSV export for tickets and investigations. */
 export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
@@ -50,8 +47,8 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support/audit", support, async (request, reply) => {
     const { form, filter, problems } = readFilter(deps, request);
     const frame = await portalFrame(deps, request, reply);
-    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, problems }));
-    const result = await auditPage(deps.db, filter, pageNumber((request.query as Record<string, unknown>).page));
+    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, pastEnd: null, problems }));
+    const result = await auditPage(deps.db, filter, askedPage((request.query as Record<string, unknown>).page));
     return reply.type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, ...result }));
   });
 
