@@ -36,7 +36,11 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
     else filter[bound] = ms;
   }
   // An empty window is a mistake, not an answer: "No events match." would tell support nothing happened.
-  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) problems.set("from", t.text("console.audit.fromAfterUntil"));
+  // Either bound may be the wrong one, so both fields say it (the summary counts it once).
+  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) {
+    const why = t.text("console.audit.fromAfterUntil");
+    problems.set("from", why).set("until", why);
+  }
   return { form, filter, problems: problems.size ? problems : NO_PROBLEMS };
 }
 
