@@ -52,6 +52,17 @@ describe("a page past the end of a paged console list shows the last page and sa
     expect(page.body).not.toContain('class="pager"');
   });
 
+  it("the CSV export of a filtered trail holds every row of the filter, not a page; 'From' after 'Until' is refused, said once", async () => {
+    const csv = await agent.get("/support/audit.csv?event=password.failed&page=2");
+    expect(csv.statusCode).toBe(200);
+    const lines = csv.body.trim().split("\r\n");
+    expect(lines).toHaveLength(121);
+    expect(lines.slice(1).every((line) => line.includes('"password.failed"'))).toBe(true);
+    const refused = await agent.get("/support/audit.csv?from=2026-11-28T10:00&until=2026-11-27T10:00");
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body.match(/“From” is after “Until”/g)).toHaveLength(1);
+  });
+
   it("Find users: a page past the end, however long its number, is the last page, said, the search kept", async () => {
     for (const asked of ["99", "9999999"]) {
       const page = await agent.get(`/support?q=66601&page=${asked}`);

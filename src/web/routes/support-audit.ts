@@ -58,7 +58,8 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/support/audit.csv", support, async (request, reply) => {
     const { filter, problems } = readFilter(deps, request);
-    if (problems.size) throw new HttpProblem(400, [...problems.values()].join(" "));
+    // Each reason once: "From" after "Until" stands beside both its fields on the page.
+    if (problems.size) throw new HttpProblem(400, [...new Set(problems.values())].join(" "));
     const tz = tr(deps, request).timeZone;
     const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
     async function* lines() {
