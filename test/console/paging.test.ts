@@ -63,6 +63,17 @@ describe("a page past the end of a paged console list shows the last page and sa
     expect(refused.body.match(/“From” is after “Until”/g)).toHaveLength(1);
   });
 
+  it("Find users, Disabled alone (no search words): says how many users are disabled, not that they match “”", async () => {
+    expect(status((await agent.get("/support?disabled=yes")).body)).toEqual(["No user is disabled."]);
+    await u.deps.db.updateTable("users").set({ disabled_at: u.clock.now() }).where("login_id", "in", ["paged03", "paged04"]).execute();
+    const page = await agent.get("/support?q=&disabled=yes");
+    expect(status(page.body)).toEqual(["2 users are disabled."]);
+    expect(page.body).toContain("paged03</a>");
+    // With words, as before.
+    expect(status((await agent.get("/support?q=paged04&disabled=yes")).body)).toEqual(["1 user matches “paged04” among the disabled."]);
+    await u.deps.db.updateTable("users").set({ disabled_at: null }).where("login_id", "in", ["paged03", "paged04"]).execute();
+  });
+
   it("Find users: a page past the end, however long its number, is the last page, said, the search kept", async () => {
     for (const asked of ["99", "9999999"]) {
       const page = await agent.get(`/support?q=66601&page=${asked}`);

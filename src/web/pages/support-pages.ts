@@ -95,7 +95,10 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
   const { t } = frame;
   const r = v.result;
   const more = r && r.pageCount > 1 ? t.text("console.search.pageOf", { page: r.page, pages: r.pageCount }) : "";
-  const found = (count: number) => t.text(v.disabledOnly ? "console.search.foundDisabled" : "console.search.found", { count, query: v.query, more });
+  // "Disabled" alone, no words: every disabled user, said as such (not as matching “”).
+  const allDisabled = v.disabledOnly === true && v.query.trim() === "";
+  const found = (count: number) => t.text(allDisabled ? "console.search.allDisabled" : v.disabledOnly ? "console.search.foundDisabled" : "console.search.found", { count, query: v.query, more });
+  const none = () => (allDisabled ? t.text("console.search.noneDisabledAtAll") : t.text(v.disabledOnly ? "console.search.noneDisabled" : "console.search.none", { query: v.query }));
   const enrolment = (u: User) => {
     const state = enrolmentState(u);
     return state === "confirmed" ? maskEmail(u.otp_email!) : t.text(state === "none" ? "console.state.none" : "console.state.pending");
@@ -103,7 +106,7 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
   const results = !r
     ? html`<p>${t.text("console.search.intro")}</p>`
     : r.total === 0
-      ? html`<p role="status">${t.text(v.disabledOnly ? "console.search.noneDisabled" : "console.search.none", { query: v.query })}</p>`
+      ? html`<p role="status">${none()}</p>`
       : html`${pastEndNote(t, r.pastEnd)}<p role="status">${found(r.total)}</p>
 <table>
 <caption class="visually-hidden">${t.text("console.search.caption")}</caption>
