@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from "kysely";
 import type { AuditRecord } from "../audit/audit.ts";
 import type { AuditTable, Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
+import { pageWithin, type PastEnd } from "./paging.ts";
 
 /** The console's and `famos audit`'s filters; every one optional. */
 export interface AuditFilter {
@@ -28,16 +29,9 @@ const TYPED_LOGIN_EVENTS: ReadonlySet<string> = new Set(["password.failed", "loc
 /** The name an erased account's events keep (src/account/erase.ts: "erased-" and 6 random bytes). */
 const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;
 
-function filtered(db: Kysely<Database>, filter: AuditFilter) {
-  let q = db
-    .selectFrom("audit")
-    .selectAll("audit")
-    // Older rows keep the login ID as written, hence lower() too (as in the user filter below).
-    .select((eb) =>
-      eb
-        .exists(eb.selectFrom("users").select("users.id").where((w) => w.or([w("users.login_key", "=", w.ref("audit.subject")), w("users.login_key", "=", w.fn<string>("lower", [w.ref("audit.subject")]))])))
-        .as("subject_has_account"),
-    );
+/** The rows the filter keeps, nothing selected yet. */
+function matching(db: Kysely<Database>, filter: AuditFilter) {
+  let q = db.selectFrom("audit");
   // The login key is computed here (Unicode case and spaces); subjects are stored as keys, older
   // rows and actors keep the login ID as written. Compared as erasure compares them, through the
   // indexes on these two expressions (migration 015): one person's events among months of everyone's.
@@ -47,6 +41,17 @@ function filtered(db: Kysely<Database>, filter: AuditFilter) {
   if (filter.since !== undefined) q = q.where("time", ">=", filter.since);
   if (filter.until !== undefined) q = q.where("time", "<", filter.until);
   return q;
+}
+
+function filtered(db: Kysely<Database>, filter: AuditFilter) {
+  return matching(db, filter)
+    .selectAll("audit")
+    // Older rows keep the login ID as written, hence lower() too (as in matching's user filter).
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom("users").select("users.id").where((w) => w.or([w("users.login_key", "=", w.ref("audit.subject")), w("users.login_key", "=", w.fn<string>("lower", [w.ref("audit.subject")]))])))
+        .as("subject_has_account"),
+    );
 }
 
 /**
@@ -73,16 +78,35 @@ function toRecord(row: Selectable<AuditTable> & { subject_has_account: unknown }
   return { ...record, actor: typed(row.actor) ? UNKNOWN_LOGIN_ID : row.actor, subject: UNKNOWN_LOGIN_ID, detail: rest };
 }
 
-/** One page of the trail, newest first (the console). */
-export async function auditPage(db: Kysely<Database>, filter: AuditFilter, page: number): Promise<{ records: AuditRecord[]; page: number; hasNext: boolean }> {
-  const current = Math.max(1, Math.floor(page));
-  const rows = await filtered(db, filter)
-    .orderBy("time", "desc")
-    .orderBy("id", "desc")
-    .limit(AUDIT_PAGE_SIZE + 1)
-    .offset((current - 1) * AUDIT_PAGE_SIZE)
-    .execute();
-  return { records: rows.slice(0, AUDIT_PAGE_SIZE).map(toRecord), page: current, hasNext: rows.length > AUDIT_PAGE_SIZE };
+export interface AuditPage {
+  records: AuditRecord[];
+  page: number;
+  hasNext: boolean;
+  pastEnd: PastEnd | null;
+}
+
+/**
+ * One page of the trail, newest first (the console). Pages are not counted (a trail of months would
+ * be counted on every page): only a page that comes back empty, past the first, counts the rows to
+ * find the last page, which it shows instead (src/support/paging.ts).
+ */
+export async function auditPage(db: Kysely<Database>, filter: AuditFilter, page: number): Promise<AuditPage> {
+  const read = (current: number) =>
+    filtered(db, filter)
+      .orderBy("time", "desc")
+      .orderBy("id", "desc")
+      .limit(AUDIT_PAGE_SIZE + 1)
+      .offset((current - 1) * AUDIT_PAGE_SIZE)
+      .execute();
+  const asked = Math.max(1, Math.floor(page));
+  let rows = await read(asked);
+  let within = { page: asked, pastEnd: null as PastEnd | null };
+  if (rows.length === 0 && asked > 1) {
+    const counted = await matching(db, filter).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    within = pageWithin(asked, Number(counted.n), AUDIT_PAGE_SIZE);
+    rows = await read(within.page);
+  }
+  return { records: rows.slice(0, AUDIT_PAGE_SIZE).map(toRecord), page: within.page, hasNext: rows.length > AUDIT_PAGE_SIZE, pastEnd: within.pastEnd };
 }
 
 /**

@@ -2,6 +2,7 @@ import { expressionBuilder, sql, type Expression, type Kysely } from "kysely";
 import { SQLITE_UNICODE_LOWER, type Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
+import { pageWithin, type PastEnd } from "./paging.ts";
 
 export const SEARCH_PAGE_SIZE = 20;
 export const SEARCH_MAX_LENGTH = 100;
@@ -11,6 +12,7 @@ export interface SearchResult {
   total: number;
   page: number;
   pageCount: number;
+  pastEnd: PastEnd | null;
 }
 
 /** A LIKE pattern that matches `text` literally anywhere: %, _ and \ in the input are escaped. */
@@ -41,7 +43,7 @@ type SearchedColumn = (typeof SEARCHED)[number];
  */
 export async function searchUsers(db: Kysely<Database>, dialect: Dialect, query: string, page = 1, filter: { disabledOnly?: boolean } = {}): Promise<SearchResult> {
   const text = query.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
-  if (text === "" && !filter.disabledOnly) return { users: [], total: 0, page: 1, pageCount: 0 };
+  if (text === "" && !filter.disabledOnly) return { users: [], total: 0, page: 1, pageCount: 0, pastEnd: null };
   // Every word must appear in one of the fields: "smith jane" finds "Jane  Smith".
   const words = text === "" ? [] : text.split(" ").slice(0, 5);
   const like = (column: SearchedColumn, word: string) => sql<boolean>`${unicodeLower(dialect, column, word)} like ${containsPattern(word)} escape '\\'`;
@@ -58,13 +60,12 @@ export async function searchUsers(db: Kysely<Database>, dialect: Dialect, query:
     );
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const total = Number(counted.n);
-  const pageCount = Math.max(1, Math.ceil(total / SEARCH_PAGE_SIZE));
-  const current = Math.min(Math.max(1, Math.floor(page)), pageCount);
+  const { page: current, pageCount, pastEnd } = pageWithin(page, total, SEARCH_PAGE_SIZE);
   const users = await base
     .selectAll()
     .orderBy("login_key")
     .limit(SEARCH_PAGE_SIZE)
     .offset((current - 1) * SEARCH_PAGE_SIZE)
     .execute();
-  return { users, total, page: current, pageCount };
+  return { users, total, page: current, pageCount, pastEnd };
 }

@@ -87,7 +87,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) => {
       const status = (error as { statusCode?: number }).statusCode === 414 ? 414 : 400;
       const text = status === 414 ? "That address is too long." : "That address is not a valid FAMOS address. Use the links below to find your way.";
-      return sendProblem(request, reply, config, status, text);
+      // In a signed-in reader's saved language, as every other refusal (registerErrorPages): no hook
+      // has run, so the cookies are read here. A console address with a bad escape in its path
+      // (/support/users/%E0) spoke English to a German reader, and German with the same in its query.
+      request.cookies ??= app.parseCookie(request.headers.cookie ?? "");
+      void readSessionForErrorPage(deps, request).then(() => sendProblem(request, reply, config, status, text));
     },
   });
   collectRoutes(app);

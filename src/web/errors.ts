@@ -103,8 +103,13 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, config
   // The reasons are said in English where they arise; the page says them in the reader's language.
   const t = tr({ config }, request);
   const title = TITLES[status];
+  // Refused inside the console (a user since erased, an old notice link), a support user signed in
+  // with both factors goes back to it, not to sign-in.
+  const famos = request.famos;
+  const inConsole = request.url.startsWith("/support") && famos?.session.stage === "full" && famos.session.verified_at !== null && famos.user.role !== "user";
+  const onward = inConsole ? html`<a href="/support">${t.text("error.backToConsole")}</a>` : html`<a href="/">${t.text("error.goToSignIn")}</a>`;
   const body = html`<h1>${t.text(title ?? "error.titleOther")}</h1>
 <div class="message error" role="alert">${t.said(text)}</div>
-<p><a href="/">${t.text("error.goToSignIn")}</a></p>`;
+<p>${onward}</p>`;
   return reply.type("text/html; charset=utf-8").send(page({ title: t.text(title ?? "error.title"), body, config, t }));
 }

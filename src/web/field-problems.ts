@@ -10,11 +10,17 @@ export type FieldProblems = ReadonlyMap<string, string>;
 
 export const NO_PROBLEMS: FieldProblems = new Map();
 
-/** The announced summary (role=alert): how many, and each reason as a link to its field. */
+/**
+ * The announced summary (role=alert): how many, and each reason as a link to its field. A reason
+ * that concerns several fields ("From" is after "Until": either may be the wrong one) stands beside
+ * each of them, under each id, and is counted and linked once here, to the first.
+ */
 export function problemSummary(t: Translator, problems: FieldProblems): SafeHtml {
   if (problems.size === 0) return html``;
-  return html`<div class="message error" role="alert"><p>${t.text("form.problems", { count: problems.size })}</p>
-<ul>${[...problems].map(([id, text]) => html`<li><a href="#${id}">${text}</a></li>`)}</ul></div>`;
+  const reasons = new Map<string, string>();
+  for (const [id, text] of problems) if (!reasons.has(text)) reasons.set(text, id);
+  return html`<div class="message error" role="alert"><p>${t.text("form.problems", { count: reasons.size })}</p>
+<ul>${[...reasons].map(([text, id]) => html`<li><a href="#${id}">${text}</a></li>`)}</ul></div>`;
 }
 
 /** The reason beside its field (put after the label, before the field). */

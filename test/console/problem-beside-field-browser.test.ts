@@ -12,7 +12,8 @@ import { addConfirmedApp } from "../strong-factors/helpers.ts";
  * screen reader user on the field did not hear why. Now both say every problem at once: announced
  * together at the top, each again beside its field and read with it, the cursor on the first.
  * The audit trail's filter too said its problems (an unknown event, "From" after "Until", a bad date)
- * only at the top, in one paragraph; now beside their fields like the others.
+ * only at the top, in one paragraph; now beside their fields like the others. "From" after "Until"
+ * is a problem of both fields (either may be the wrong one): both are marked and say it.
  */
 describe("the console's last forms say each problem beside its field", { timeout: 120_000 }, () => {
   const f = useBrowserApp();
@@ -83,13 +84,25 @@ describe("the console's last forms say each problem beside its field", { timeout
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
     expect(await heading(page)).toBe("Audit trail");
     expect(await problemBeside(page, "Event")).toContain("There is no event called “made.up”");
+    // One problem of two fields: said beside each and read with each, counted and linked once.
     expect(await problemBeside(page, "From (UK time)")).toContain("“From” is after “Until”");
+    expect(await problemBeside(page, "Until (UK time)")).toContain("“From” is after “Until”");
     expect(await page.getByRole("alert").textContent()).toContain("2 problems");
     expect(await page.getByRole("alert").getByRole("link").evaluateAll((links) => links.map((a) => a.getAttribute("href")))).toEqual(["#event", "#from"]);
     expect(await focusedId(page)).toBe("event");
     expect(await page.getByLabel("User (login ID)").inputValue()).toBe(who.login_id);
     expect(await page.getByLabel("From (UK time)").inputValue()).toBe("2026-11-28T10:00");
     expect(await page.getByLabel("Until (UK time)").inputValue()).toBe("2026-11-27T10:00");
+    await expectAccessible(page);
+
+    // The window alone: the cursor on "From", the first of its two fields.
+    await page.goto(`${f.base}/support/audit?${new URLSearchParams({ from: "2026-11-28T10:00", until: "2026-11-27T10:00" }).toString()}`);
+    await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    expect(await problemBeside(page, "From (UK time)")).toContain("“From” is after “Until”");
+    expect(await problemBeside(page, "Until (UK time)")).toContain("“From” is after “Until”");
+    expect(await page.getByRole("alert").textContent()).toContain("1 problem,");
+    expect(await page.getByRole("alert").getByRole("link").evaluateAll((links) => links.map((a) => a.getAttribute("href")))).toEqual(["#from"]);
+    expect(await focusedId(page)).toBe("from");
     await expectAccessible(page);
 
     await page.goto(`${f.base}/support/audit?until=yesterday`);

@@ -111,6 +111,16 @@ describe("the message catalogues (issue 16)", () => {
     expect(unused).toEqual([]);
   });
 
+  it("no caption names its zone by hand: a label ending in its zone leaves it to Translator.withZone", () => {
+    // QA: six console captions ("Time ({zone})", "From ({zone})", "Starts ({zone})"…) wrote the
+    // brackets themselves, a second home of how a time's zone is named beside the one in withZone.
+    for (const locale of LOCALES) {
+      // The one exception names a zone to choose, not a time's zone: "FAMOS default (UK time)".
+      const byHand = KEYS.filter((key) => key !== "profile.zoneDefault" && /\(?\{zone\}\)?\s*$/.test(CATALOGUES[locale][key] ?? ""));
+      expect(byHand, locale).toEqual([]);
+    }
+  });
+
   it("says how many tries are left with each language's plural forms", () => {
     const expected: Record<Locale, [string, string, string]> = {
       "en-GB": ["You have 1 try left.", "You have 2 tries left.", "You have 4 tries left."],

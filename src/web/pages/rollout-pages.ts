@@ -42,15 +42,14 @@ function figureCells(f: Figures): SafeHtml {
 function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   const { t } = frame;
   // The plan's times are shown, and a new start is read, in the reader's zone, named as people say it
-  // ("UK time"), as on the rest of the console.
-  const zone = t.zone(frame.now);
+  // ("UK time") through Translator.withZone, as on the rest of the console.
   const waves = v.plan.waves;
   const problems = v.problems ?? NO_PROBLEMS;
   const list =
     waves.length === 0
       ? html`<p>${t.text("rollout.plan.none")}</p>`
       : html`<table class="plan">
-<caption>${t.text("rollout.plan.caption", { zone })}</caption>
+<caption>${t.withZone(t.text("rollout.plan.caption"), frame.now)}</caption>
 <thead><tr><th scope="col">${t.text("rollout.plan.wave")}</th><th scope="col">${t.text("rollout.starts")}</th><th scope="col">${t.text("rollout.plan.setBy")}</th>${v.canEdit ? html`<th scope="col"><span class="visually-hidden">${t.text("rollout.plan.remove")}</span></th>` : ""}</tr></thead>
 <tbody>${waves.map(
           (w) => html`<tr><td>${w.partnerNumber === null ? t.text("rollout.plan.default") : t.text("rollout.plan.partner", { partner: w.partnerNumber })}</td><td>${consoleTime(t, w.startsAt)}</td><td>${w.updatedBy}</td>${
@@ -65,7 +64,7 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
     ? html`${problemSummary(t, problems)}<form method="post" action="/support/rollout/plan" class="filters" novalidate>
   ${csrfField(frame.csrf)}
   <div>${textField(problems, { id: "partner", label: t.text("rollout.plan.partnerField"), value: v.form?.partner, maxlength: 32, autocomplete: "off" })}</div>
-  <div>${textField(problems, { id: "from", label: t.text("rollout.plan.startsField", { zone }), type: "datetime-local", value: v.form?.from, required: true })}</div>
+  <div>${textField(problems, { id: "from", label: t.withZone(t.text("rollout.plan.startsField"), frame.now), type: "datetime-local", value: v.form?.from, required: true })}</div>
   <div class="buttons"><button type="submit">${t.text("rollout.plan.save")}</button></div>
 </form>`
     : html`<p class="advice">${t.text("rollout.plan.adminOnly")}</p>`;
@@ -108,7 +107,7 @@ ${figuresScroll("partners", html`<table class="figures" id="partners"><caption i
 <section aria-labelledby="days-heading"><h2 id="days-heading">${t.text("rollout.days.heading")}</h2>
 <div class="chart-beside">
 ${enrolmentLineSvg(t, days, "days-chart")}
-${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.text("rollout.days.caption", { zone: t.zone(frame.now) })}</caption>
+${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.withZone(t.text("rollout.days.caption"), frame.now)}</caption>
 <thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th></tr></thead>
 <tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>`)}
 </div></section>

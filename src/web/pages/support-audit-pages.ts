@@ -1,10 +1,9 @@
 import { AUDIT_EVENTS } from "../../audit/events.ts";
-import type { AuditRecord } from "../../audit/audit.ts";
 import { html } from "../../platform/html.ts";
-import { UNKNOWN_LOGIN_ID } from "../../support/audit-trail.ts";
+import { UNKNOWN_LOGIN_ID, type AuditPage } from "../../support/audit-trail.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, pager, supportPage } from "./support-pages.ts";
+import { consoleTime, pager, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
 import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
@@ -17,11 +16,11 @@ export interface AuditFilterForm {
 }
 
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
-export function auditTrailPage(frame: PortalFrame, v: { form: AuditFilterForm; records: AuditRecord[]; page: number; hasNext: boolean; problems?: FieldProblems }): string {
+export function auditTrailPage(frame: PortalFrame, v: AuditPage & { form: AuditFilterForm; problems?: FieldProblems }): string {
   const { t } = frame;
   const problems = v.problems ?? NO_PROBLEMS;
-  // The zone as people say it ("UK time"), in the reader's zone: the one the times and the filter are in.
-  const zone = t.zone(frame.now);
+  // The times and the filter are in the reader's zone, named as people say it ("UK time") in the
+  // column's heading and the two fields' labels (timeColumn).
   // A login ID no account has is never shown as typed (src/support/audit-trail.ts): said in the reader's words.
   const who = (name: string | null) => (name === UNKNOWN_LOGIN_ID ? t.text("console.audit.unknownLoginId") : (name ?? ""));
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
@@ -33,15 +32,15 @@ ${problemSummary(t, problems)}
   <div>${labelledField(problems, { id: "event", label: t.text("console.col.event") }, (state) => html`<select id="event" name="event"${state}><option value="">${t.text("console.audit.anyEvent")}</option>${Object.keys(AUDIT_EVENTS).map(
     (name) => html`<option value="${name}"${name === v.form.event ? html` selected` : ""}>${name} – ${eventLabel(t, name)}</option>`,
   )}</select>`)}</div>
-  <div>${textField(problems, { id: "from", label: t.text("console.audit.from", { zone }), type: "datetime-local", value: v.form.from })}</div>
-  <div>${textField(problems, { id: "until", label: t.text("console.audit.until", { zone }), type: "datetime-local", value: v.form.until })}</div>
+  <div>${textField(problems, { id: "from", label: timeColumn(t, t.text("console.audit.from"), frame.now), type: "datetime-local", value: v.form.from })}</div>
+  <div>${textField(problems, { id: "until", label: timeColumn(t, t.text("console.audit.until"), frame.now), type: "datetime-local", value: v.form.until })}</div>
   <div class="buttons"><button type="submit">${t.text("console.audit.show")}</button> <a class="button secondary" href="${csvHref}">${t.text("console.downloadCsv")}</a></div>
 </form>
 ${problems.size ? "" : v.records.length === 0
     ? html`<p role="status">${t.text("console.audit.none")}</p>`
-    : html`<table>
+    : html`${pastEndNote(t, v.pastEnd)}<table>
 <caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
-<thead><tr><th scope="col">${t.text("console.col.timeIn", { zone })}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
+<thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), frame.now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(
         (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
       )}</tbody></table>`}

@@ -1,6 +1,7 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import type { PastEnd } from "../../support/paging.ts";
 import type { SearchResult } from "../../support/search.ts";
 import { enrolmentState } from "../../support/user-overview.ts";
 import type { User } from "../../users/users.ts";
@@ -84,12 +85,23 @@ ${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">${t.text("console.pa
 </ul></nav>`;
 }
 
+/**
+ * Above a paged list shown at its last page because the page asked for is past the end
+ * (src/support/paging.ts): says so, so a reader who followed an old link knows why.
+ */
+export function pastEndNote(t: Translator, pastEnd: PastEnd | null): SafeHtml {
+  return message("info", pastEnd && t.text("console.pager.pastEnd", { asked: pastEnd.asked, pages: pastEnd.pageCount }));
+}
+
 /** SPEC item 8, "Find users" (field "Search"). */
 export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): string {
   const { t } = frame;
   const r = v.result;
   const more = r && r.pageCount > 1 ? t.text("console.search.pageOf", { page: r.page, pages: r.pageCount }) : "";
-  const found = (count: number) => t.text(v.disabledOnly ? "console.search.foundDisabled" : "console.search.found", { count, query: v.query, more });
+  // "Disabled" alone, no words: every disabled user, said as such (not as matching “”).
+  const allDisabled = v.disabledOnly === true && v.query.trim() === "";
+  const found = (count: number) => t.text(allDisabled ? "console.search.allDisabled" : v.disabledOnly ? "console.search.foundDisabled" : "console.search.found", { count, query: v.query, more });
+  const none = () => (allDisabled ? t.text("console.search.noneDisabledAtAll") : t.text(v.disabledOnly ? "console.search.noneDisabled" : "console.search.none", { query: v.query }));
   const enrolment = (u: User) => {
     const state = enrolmentState(u);
     return state === "confirmed" ? maskEmail(u.otp_email!) : t.text(state === "none" ? "console.state.none" : "console.state.pending");
@@ -97,8 +109,8 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
   const results = !r
     ? html`<p>${t.text("console.search.intro")}</p>`
     : r.total === 0
-      ? html`<p role="status">${t.text(v.disabledOnly ? "console.search.noneDisabled" : "console.search.none", { query: v.query })}</p>`
-      : html`<p role="status">${found(r.total)}</p>
+      ? html`<p role="status">${none()}</p>`
+      : html`${pastEndNote(t, r.pastEnd)}<p role="status">${found(r.total)}</p>
 <table>
 <caption class="visually-hidden">${t.text("console.search.caption")}</caption>
 <thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${timeColumn(t, t.text("console.lastSignIn"), frame.now)}</th></tr></thead>

@@ -86,7 +86,7 @@ function eventsTable(events: AuditRecord[], t: Translator, now: number): SafeHtm
   if (events.length === 0) return html`<p>${t.text("console.events.none")}</p>`;
   return html`<table>
 <caption class="visually-hidden">${t.text("console.events.heading")}</caption>
-<thead><tr><th scope="col">${t.text("console.col.timeIn", { zone: t.zone(now) })}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
+<thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${events.map(
     (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail)}</td></tr>`,
   )}</tbody></table>`;

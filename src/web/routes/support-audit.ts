@@ -7,6 +7,7 @@ import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-t
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { HttpProblem } from "../errors.ts";
 import { NO_PROBLEMS, type FieldProblems } from "../field-problems.ts";
+import { askedPage } from "../../support/paging.ts";
 import { tr } from "../reader.ts";
 import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
@@ -35,12 +36,12 @@ function readFilter(deps: Deps, request: FastifyRequest): Parsed {
     else filter[bound] = ms;
   }
   // An empty window is a mistake, not an answer: "No events match." would tell support nothing happened.
-  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) problems.set("from", t.text("console.audit.fromAfterUntil"));
+  // Either bound may be the wrong one, so both fields say it (the summary counts it once).
+  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) {
+    const why = t.text("console.audit.fromAfterUntil");
+    problems.set("from", why).set("until", why);
+  }
   return { form, filter, problems: problems.size ? problems : NO_PROBLEMS };
-}
-
-function pageNumber(value: unknown): number {
-  return typeof value === "string" && /^\d{1,6}$/.test(value) ? Math.max(1, Number(value)) : 1;
 }
 
 /** SPEC item 8, "read the audit trail", with a CSV export for tickets and investigations. */
@@ -50,14 +51,15 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support/audit", support, async (request, reply) => {
     const { form, filter, problems } = readFilter(deps, request);
     const frame = await portalFrame(deps, request, reply);
-    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, problems }));
-    const result = await auditPage(deps.db, filter, pageNumber((request.query as Record<string, unknown>).page));
+    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, pastEnd: null, problems }));
+    const result = await auditPage(deps.db, filter, askedPage((request.query as Record<string, unknown>).page));
     return reply.type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, ...result }));
   });
 
   app.get("/support/audit.csv", support, async (request, reply) => {
     const { filter, problems } = readFilter(deps, request);
-    if (problems.size) throw new HttpProblem(400, [...problems.values()].join(" "));
+    // Each reason once: "From" after "Until" stands beside both its fields on the page.
+    if (problems.size) throw new HttpProblem(400, [...new Set(problems.values())].join(" "));
     const tz = tr(deps, request).timeZone;
     const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
     async function* lines() {

@@ -22,6 +22,7 @@ import { supportNoticeRoutes } from "./support-notices.ts";
 import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
+import { askedPage } from "../../support/paging.ts";
 import { tr } from "../reader.ts";
 import { requestProblems } from "./support-problems.ts";
 
@@ -38,10 +39,6 @@ const DONE: Record<string, MessageKey> = {
   "factors-removed": "console.done.factorsRemoved",
   ...LIFECYCLE_DONE,
 };
-
-function pageNumber(value: unknown): number {
-  return typeof value === "string" && /^\d{1,6}$/.test(value) ? Math.max(1, Number(value)) : 1;
-}
 
 /** SPEC item 8: the support console, for roles support and admin, behind the same two factors. */
 export function supportRoutes(app: FastifyInstance, deps: Deps): void {
@@ -74,7 +71,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const query = request.query as Record<string, unknown>;
     const q = typeof query.q === "string" ? query.q.slice(0, SEARCH_MAX_LENGTH) : "";
     const disabledOnly = query.disabled === "yes";
-    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, deps.dialect, q, pageNumber(query.page), { disabledOnly }) : null;
+    const result = q.trim() || disabledOnly ? await searchUsers(deps.db, deps.dialect, q, askedPage(query.page), { disabledOnly }) : null;
     return reply.type(HTML).send(searchPage(await portalFrame(deps, request, reply), { query: q, result, disabledOnly }));
   });
 
