@@ -3,8 +3,11 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WITHDRAWN } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS } from "../../src/mail/sender.ts";
+import { MailDeliveryError, smtpTransport } from "../../src/mail/transport.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
-import { FormClient, overHttp, submitPassword } from "../support/client.ts";
+import { FormClient, overHttp, signInFully, submitPassword } from "../support/client.ts";
+import { outboxMessage } from "../support/outbox-message.ts";
+import { withSilentServer } from "../support/silent-server.ts";
 import { extractCode } from "../support/smtp.ts";
 import { until } from "../support/until.ts";
 
@@ -126,4 +129,54 @@ describe.each(["sqlite", "postgres"] as const)("sign-in while the relay is in tr
     expect((await outboxOf(email))[0]).toMatchObject({ state: "sent", attempts: 2 });
     expect((await client.post("/otp", { code: extractCode(copies[1]!.text) })).headers.location).toBe("/");
   });
+
+  it("a mistyped address at enrolment refused by the relay (550 5.1.1 at RCPT TO): OTP capture says so at once, IT sees the user under Needs attention, until the right address is confirmed", async () => {
+    const it = browser();
+    const supporter = await addUser(t.deps, { loginId: `${prefix}-it`, role: "support", email: `${prefix}-it@famos.test` });
+    await signInFully(it, t.smtp, supporter);
+    const user = await addUser(t.deps, { loginId: `${prefix}-new`, email: null });
+    const client = browser();
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+    await client.get("/enrol");
+    t.smtp.rejectPermanently(true);
+    const typo = `${prefix}-nwe@dealer.example`;
+    expect((await client.post("/enrol", { email: typo, confirmEmail: typo })).headers.location).toMatch(/^\/otp/);
+    await until("the refusal recorded", async () => (await outboxOf(typo))[0]?.state === "failed" || undefined);
+    t.smtp.rejectPermanently(false);
+    const otp = (await client.get("/otp")).body;
+    expect(otp).toContain("The email with your code could not be delivered to");
+    expect(otp).toContain('<a href="/wrong-email">Entered a wrong email?</a>');
+    expect((await outboxOf(typo)).map((row) => row.attempts)).toEqual([1]);
+    expect((await it.get("/support/attention")).body).toContain(`>${user.login_id}</a>`);
+
+    // As the wrong-email page says: a new sign-in asks for the address again.
+    await client.post("/otp/cancel");
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+    await client.get("/enrol");
+    const right = `${prefix}-new@dealer.example`;
+    expect((await client.post("/enrol", { email: right, confirmEmail: right })).headers.location).toMatch(/^\/otp/);
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(right));
+    await client.get("/otp");
+    expect((await client.post("/otp", { code: extractCode(mail.text) })).headers.location).toBe("/");
+    expect((await it.get("/support/attention")).body).not.toContain(`>${user.login_id}</a>`);
+  });
 });
+
+/**
+ * A relay that takes the connection and never greets (a hung MTA, a half-open firewall): nodemailer's
+ * greeting timeout, real time inside the socket as in slow-relay.test.ts, not the injected clock.
+ */
+it("a relay that never greets: the send gives up within the greeting timeout as a temporary failure (retried, never failed for good), well inside the 60 s lease", async () => {
+  await withSilentServer(async (port) => {
+    const transport = smtpTransport(`smtp://127.0.0.1:${port}?ignoreTLS=true`);
+    const started = Date.now();
+    try {
+      const failure = await transport.send(outboxMessage(), "FAMOS <no-reply@famos.test>").then(() => null, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(MailDeliveryError);
+      expect(failure).toMatchObject({ permanent: false, addressRefused: null });
+      expect(Date.now() - started).toBeLessThan(DEFAULT_SENDER_OPTIONS.leaseMs / 2);
+    } finally {
+      transport.close();
+    }
+  });
+}, 60_000);
