@@ -131,31 +131,61 @@ export const WITHDRAWN = "not sent: its code no longer works (replaced by a new 
  * since voided (Regenerate OTP, Cancel, a reset), used, or has expired is failed without being sent:
  * sent late it would arrive beside, or after, the code that works — the newest mail in a shared
  * mailbox holding a dead code — and typing it costs a wrong try. A mail written with no code row is
- * not concerned. The code and its mail were written together, so (user_id, created_at) finds the code
- * by its index.
+ * not concerned.
  */
 async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now: number, options: { scrub?: boolean }): Promise<void> {
   let dead = db
     .selectFrom("outbox")
     .select("outbox.id")
     .where((eb) => isDue(eb, now))
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom("codes")
-          .select("codes.id")
-          .whereRef("codes.user_id", "=", "outbox.user_id")
-          .whereRef("codes.created_at", "=", "outbox.created_at")
-          .whereRef("codes.outbox_id", "=", "outbox.id")
-          .where((c) => c.or([c("codes.voided_at", "is not", null), c("codes.consumed_at", "is not", null), c("codes.expires_at", "<=", now)])),
-      ),
-    );
+    .where((eb) => carriesDeadCode(eb, now));
   if (dialect === "postgres") dead = dead.forUpdate().skipLocked();
   await db
     .updateTable("outbox")
-    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN, ...(options.scrub ? SCRUBBED : {}) })
+    .set(withdrawal(options.scrub))
     .where("id", "in", dead)
     .execute();
+}
+
+/** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
+const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, ...(scrub ? SCRUBBED : {}) });
+
+/**
+ * The one rule for "this code mail's code no longer works" (voided, used or expired). The code and
+ * its mail were written together, so (user_id, created_at) finds the code by its index.
+ */
+const carriesDeadCode = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
+  eb.exists(
+    eb
+      .selectFrom("codes")
+      .select("codes.id")
+      .whereRef("codes.user_id", "=", "outbox.user_id")
+      .whereRef("codes.created_at", "=", "outbox.created_at")
+      .whereRef("codes.outbox_id", "=", "outbox.id")
+      .where((c) => c.or([c("codes.voided_at", "is not", null), c("codes.consumed_at", "is not", null), c("codes.expires_at", "<=", now)])),
+  );
+
+/**
+ * withdrawDeadCodeMail for one claimed message that waited for an SMTP connection (a burst at a slow
+ * relay): its code may have been replaced (Regenerate OTP), used or cancelled while it waited, after
+ * the claim's own check. Failed as WITHDRAWN, bodies emptied, only while this claim still holds it.
+ * True when withdrawn: do not send it.
+ */
+export async function withdrawIfCodeDead(
+  db: Kysely<Database>,
+  claim: Pick<OutboxMessage, "id" | "attempts">,
+  now: number,
+  options: { scrub?: boolean } = {},
+): Promise<boolean> {
+  const result = await db
+    .updateTable("outbox")
+    .set(withdrawal(options.scrub))
+    .where("id", "=", claim.id)
+    .where("attempts", "=", claim.attempts)
+    .where("state", "=", "sending")
+    .where((eb) => carriesDeadCode(eb, now))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, markAttemptFailed, markSent, renewLease, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -234,20 +234,33 @@ export class MailSender {
    * Waits for one of the pool's connections, so a message waits here rather than inside the SMTP
    * pool, where its lease would run on unseen: a burst of codes (a dealership opening, a slow relay)
    * would have the last ones taken again by a drain and mailed twice. One that waited past half its
-   * lease renews it before it goes; false when the claim was lost meanwhile (another sender has it).
+   * lease renews it before it goes; "lost" when the claim was lost meanwhile (another sender has it).
+   * One that waited is withdrawn ("withdrawn") when its code stopped working meanwhile: a staff member
+   * who pressed Regenerate OTP at a slow relay must not get the replaced code after, or beside, the new
+   * one (the claim's withdrawDeadCodeMail ran before the wait; one that did not wait was just checked).
    */
-  private async reachServer(message: OutboxMessage): Promise<boolean> {
-    if (this.atServer < this.options.batch) this.atServer += 1;
-    else await new Promise<void>((resolve) => this.waitingForServer.push(resolve));
+  private async reachServer(message: OutboxMessage): Promise<"go" | "lost" | "withdrawn"> {
+    const waited = this.atServer >= this.options.batch;
+    if (waited) await new Promise<void>((resolve) => this.waitingForServer.push(resolve));
+    else this.atServer += 1;
     const now = this.deps.clock.now();
-    if (message.lease_until === null || now < message.lease_until - this.options.leaseMs / 2) return true;
     try {
-      if (await renewLease(this.deps.db, message, now + this.options.leaseMs)) return true;
+      if (waited && (await withdrawIfCodeDead(this.deps.db, message, now, { scrub: this.options.scrubBodies }))) {
+        this.leaveServer();
+        return "withdrawn";
+      }
+    } catch (error) {
+      // Sent as before: a dead code's mail is a nuisance, a live one lost keeps a user out.
+      this.deps.logger?.error({ err: error, mail: message.id }, "could not check a waiting mail's code");
+    }
+    if (message.lease_until === null || now < message.lease_until - this.options.leaseMs / 2) return "go";
+    try {
+      if (await renewLease(this.deps.db, message, now + this.options.leaseMs)) return "go";
     } catch (error) {
       this.deps.logger?.error({ err: error, mail: message.id }, "could not renew a mail's lease");
     }
     this.leaveServer();
-    return false;
+    return "lost";
   }
 
   /** The connection goes to the next message waiting, if any. */
@@ -260,7 +273,12 @@ export class MailSender {
   private async sendOne(message: OutboxMessage): Promise<void> {
     const { db, transport, from, clock, logger } = this.deps;
     const log = { mail: message.id, kind: message.kind, attempts: message.attempts };
-    if (!(await this.reachServer(message))) {
+    const reached = await this.reachServer(message);
+    if (reached === "withdrawn") {
+      logger?.info(log, "mail not sent: its code no longer works");
+      return;
+    }
+    if (reached === "lost") {
       logger?.warn(log, "mail waited past its lease and another sender has it; not sent here");
       return;
     }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import type { Deps } from "../../src/app/deps.ts";
 import { createServices, type Services } from "../../src/app/services.ts";
 import { openRedis } from "../../src/app/redis.ts";
@@ -42,6 +42,8 @@ export interface TestAppOptions {
   backgroundCheckpoints?: boolean;
   /** How often open proxied WebSockets are rechecked (default WEBSOCKET_RECHECK_MS); an hour keeps the timer out of a test's way. */
   webSocketRecheckMs?: number;
+  /** The services' logger (default silent): a test that reads what the operator's log says gives its own. */
+  logger?: Logger;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     clock,
     store,
     transport: smtpTransport(smtp.url, sendingOptions(config)),
-    logger: pino({ level: "silent" }),
+    logger: options.logger ?? pino({ level: "silent" }),
     dataDir: dir,
   });
   // FAMOS_REDIS_URL in `env` shares request limits through Redis, as `famos serve` does.

@@ -62,6 +62,12 @@ export interface TestSmtpServer {
    * however slow the machine); that call answers the held ones.
    */
   delayData(ms: number): void;
+  /**
+   * While on, the server stores each message and then drops the connection instead of answering the
+   * end of DATA (a relay restarting, a firewall cutting the idle session): it has the message, the
+   * client never hears so.
+   */
+  dropAfterData(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -86,6 +92,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let rejectCode = 550;
   let rejectWords = MAILBOX_DOES_NOT_EXIST;
   let dataDelayMs = 0;
+  let dropping = false;
   const held: (() => void)[] = [];
 
   const server = new SMTPServer({
@@ -150,6 +157,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
             // Stored before the client hears "250", so a resolved sendMail() means the mail is here.
             messages.push(mail);
             arrivals.emit("mail", mail);
+            if (dropping) {
+              const connections = (server as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
+              for (const connection of connections) if (connection.session === session) connection._socket.destroy();
+              return;
+            }
             if (dataDelayMs === Infinity) held.push(() => callback());
             else if (dataDelayMs > 0) setTimeout(() => callback(), dataDelayMs);
             else callback();
@@ -211,6 +223,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     delayData(ms) {
       dataDelayMs = ms;
       if (ms !== Infinity) for (const answer of held.splice(0)) answer();
+    },
+    dropAfterData(on) {
+      dropping = on;
     },
     stop() {
       for (const answer of held.splice(0)) answer();
