@@ -88,12 +88,10 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     expect((await regenerate(client)).body).toContain("You have had 5 codes for this sign-in, the most allowed. Use Cancel and log in again to start over.");
   });
 
-  it("sends at most 10 codes per account per hour across sign-ins, and tells when the next can be had", async () => {
-    address += 1;
-    const user = await addUser(t.deps);
-    const firstAt = t.clock.now();
+  /** Two sign-ins of five codes each, 30 s apart: the account's ten codes of the hour. */
+  async function spendAnHourOfCodes(user: { login_id: string; password: string }, ip: string) {
     for (let signIn = 1; signIn <= 2; signIn += 1) {
-      const client = new FormClient(t.app, `10.0.3.${address}`);
+      const client = new FormClient(t.app, ip);
       expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
       await client.get("/otp");
       for (let n = 2; n <= 5; n += 1) {
@@ -102,6 +100,13 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
       }
       t.clock.advance(30 * SECOND);
     }
+  }
+
+  it("sends at most 10 codes per account per hour across sign-ins, and tells when the next can be had", async () => {
+    address += 1;
+    const user = await addUser(t.deps);
+    const firstAt = t.clock.now();
+    await spendAnHourOfCodes(user, `10.0.3.${address}`);
     const retry = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", day: "2-digit", month: "2-digit", year: "numeric" }).format(firstAt + 60 * MINUTE);
     const retryTime = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(firstAt + 60 * MINUTE);
     const told = `You have had 10 codes in the last hour, the most allowed. You can ask for another at ${retry} ${retryTime} (UK time).`;
@@ -121,21 +126,11 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     const user = await addUser(t.deps);
     // A Profile email change that was never confirmed left its new address behind.
     await t.deps.db.updateTable("users").set({ pending_email: "left.over@elsewhere.example" }).where("id", "=", user.id).execute();
-    for (let signIn = 1; signIn <= 2; signIn += 1) {
-      const client = new FormClient(t.app, `10.0.4.${address}`);
-      expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-      await client.get("/otp");
-      for (let n = 2; n <= 5; n += 1) {
-        t.clock.advance(30 * SECOND);
-        await regenerate(client);
-      }
-      t.clock.advance(30 * SECOND);
-    }
+    await spendAnHourOfCodes(user, `10.0.4.${address}`);
     const third = new FormClient(t.app, `10.0.4.${address}`);
     const screen = await third.get((await submitPassword(third, user.login_id, user.password)).headers.location as string);
     expect(screen.body).toContain("You have had 10 codes in the last hour");
     expect(screen.body.match(/[^ >]*•••@[^ <]*/g)).toEqual([maskEmail(user.otp_email!)]);
-    expect(screen.body).toContain(maskEmail(user.otp_email!));
     expect(screen.body).not.toContain(maskEmail("left.over@elsewhere.example"));
     const status = await third.get("/otp/delivery");
     expect(status.body).not.toContain(maskEmail("left.over@elsewhere.example"));
