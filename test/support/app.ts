@@ -119,16 +119,17 @@ let counter = 0;
 
 /** Adds a user straight to storage. The default password is "correct horse battery staple". */
 export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<User & { password: string }> {
-  counter += 1;
+  // Taken before the first await: users added at once (Promise.all) each get their own number.
+  const n = (counter += 1);
   const password = input.password ?? "correct horse battery staple";
-  const loginId = input.loginId ?? `user${counter}`;
+  const loginId = input.loginId ?? `user${n}`;
   const user = await createUser(deps.db, deps.random, deps.clock.now(), {
     loginId,
     fullName: input.fullName ?? "Jane Smith",
     partnerNumber: input.partnerNumber ?? "01234",
     role: input.role ?? "user",
     passwordHash: await hashPassword(password),
-    otpEmail: input.email === undefined ? `user${counter}@dealer.example` : input.email,
+    otpEmail: input.email === undefined ? `user${n}@dealer.example` : input.email,
   });
   if (!user) throw new Error(`addUser: a user with login ID "${loginId}" exists already`);
   return { ...user, password };
