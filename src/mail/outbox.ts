@@ -151,19 +151,36 @@ async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now:
 const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, ...(scrub ? SCRUBBED : {}) });
 
 /**
- * The one rule for "this code mail's code no longer works" (voided, used or expired). The code and
- * its mail were written together, so (user_id, created_at) finds the code by its index.
+ * The code a code mail carries (none for other mail). The code and its mail were written together, so
+ * (user_id, created_at) finds the code by its index.
  */
+const codeOf = (eb: ExpressionBuilder<Database, "outbox">) =>
+  eb
+    .selectFrom("codes")
+    .whereRef("codes.user_id", "=", "outbox.user_id")
+    .whereRef("codes.created_at", "=", "outbox.created_at")
+    .whereRef("codes.outbox_id", "=", "outbox.id");
+
+/** The one rule for "this code mail's code no longer works" (voided, used or expired). */
 const carriesDeadCode = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
   eb.exists(
-    eb
-      .selectFrom("codes")
+    codeOf(eb)
       .select("codes.id")
-      .whereRef("codes.user_id", "=", "outbox.user_id")
-      .whereRef("codes.created_at", "=", "outbox.created_at")
-      .whereRef("codes.outbox_id", "=", "outbox.id")
       .where((c) => c.or([c("codes.voided_at", "is not", null), c("codes.consumed_at", "is not", null), c("codes.expires_at", "<=", now)])),
   );
+
+/**
+ * When a code mail's code expires, or null for mail without a code: the sender tries a code's mail
+ * until then and no longer (MailSender's nextTry); past it, carriesDeadCode would withdraw it.
+ */
+export async function codeExpiry(db: Kysely<Database>, message: Pick<OutboxMessage, "id">): Promise<number | null> {
+  const row = await db
+    .selectFrom("outbox")
+    .select((eb) => codeOf(eb).select("codes.expires_at").as("expires_at"))
+    .where("outbox.id", "=", message.id)
+    .executeTakeFirst();
+  return row?.expires_at == null ? null : Number(row.expires_at);
+}
 
 /**
  * withdrawDeadCodeMail for one claimed message that waited for an SMTP connection (a burst at a slow

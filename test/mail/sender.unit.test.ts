@@ -32,7 +32,8 @@ const codeMail = (recipient: string): OutgoingMail => ({
 
 const OPTIONS: SenderOptions = {
   pollMs: 3_600_000,
-  maxAttempts: 3,
+  // Tries at 0, 10 s and 110 s; the next (1,110 s) would be past the window: the third is the last.
+  retryWindowMs: 200_000,
   leaseMs: 60_000,
   batch: 2,
   backoffMs: (attempt) => 1000 * 10 ** attempt,
@@ -106,10 +107,11 @@ async function row(id: string): Promise<OutboxMessage> {
 const delivered = (recipient: string) => smtp.messages.filter((m) => m.envelopeTo.includes(recipient));
 
 describe("DEFAULT_SENDER_OPTIONS", () => {
-  it("poll every 2 s, lease 60 s, batch 8, 8 attempts, scrub, backoff doubling from 2 s up to 5 minutes", () => {
+  it("poll every 2 s, lease 60 s, batch 8, mail without a code tried for 24 h, scrub, backoff doubling from 2 s up to a minute, 15 minutes past a message's first hour", () => {
     const { backoffMs, ...rest } = DEFAULT_SENDER_OPTIONS;
-    expect(rest).toEqual({ pollMs: 2000, maxAttempts: 8, leaseMs: 60_000, batch: 8, scrubBodies: true });
-    expect([1, 2, 3, 4, 8, 9, 20].map(backoffMs)).toEqual([2000, 4000, 8000, 16_000, 256_000, 300_000, 300_000]);
+    expect(rest).toEqual({ pollMs: 2000, retryWindowMs: 86_400_000, leaseMs: 60_000, batch: 8, scrubBodies: true });
+    expect([1, 2, 3, 4, 5, 6, 20].map((attempt) => backoffMs(attempt))).toEqual([2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
+    expect([backoffMs(20, 3_599_999), backoffMs(20, 3_600_000), backoffMs(2, 86_000_000)]).toEqual([60_000, 900_000, 900_000]);
   });
 });
 
@@ -169,7 +171,7 @@ describe("MailSender.drain", () => {
     await sender.drain();
     expect(await row(id)).toMatchObject({ state: "queued", attempts: 2, next_attempt_at: clock.now() + 100_000 });
 
-    // The third attempt is the last (maxAttempts 3): failed for good, the code gone, reported once.
+    // The third attempt is the last (the next would be past retryWindowMs): failed for good, the code gone, reported once.
     clock.advance(100_000);
     await sender.drain();
     const last = await row(id);
