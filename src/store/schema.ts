@@ -20,7 +20,7 @@ export interface UsersTable {
   disabled_at: number | null;
   /** The password is a temporary one set by support, usable until then; 0 once used; null otherwise. */
   password_temporary_until: number | null;
-  /** Issue 16 (migration 007): the user's language (a shipped locale) and IANA time zone; null: not chosen. */
+  /** Issue 16 (migration 007): the user's language (a shipped locale, or "browser" for Profile's "As the browser asks": users/locale.ts FOLLOW_BROWSER) and IANA time zone; null: not chosen. */
   locale?: string | null;
   time_zone?: string | null;
 }

@@ -28,6 +28,19 @@ describe("first-sign-in enrolment", () => {
     expect(mail.subject).toBe("Ihr FAMOS-Einmalkennwort");
   });
 
+  // README: "A browser that asks for no language FAMOS has saves nothing", at enrolment as at the
+  // password: FAMOS_DEFAULT_LOCALE is nobody's choice, and saved it would win over the browser later.
+  it("a browser asking for no language FAMOS ships saves none at enrolment: the mail is in the default, the user keeps no language", async () => {
+    const { user, client } = await atEnrolment();
+    const japanese = { "accept-language": "ja-JP,ja;q=0.9" };
+    const address = `${user.login_id}@dealer.example`;
+    const mark = t.smtp.messages.length;
+    expect((await client.post("/enrol", { email: address, confirmEmail: address }, { headers: japanese })).statusCode).toBe(303);
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(address) && t.smtp.messages.indexOf(m) >= mark);
+    expect(mail.subject).toBe("Your FAMOS one time passcode");
+    expect((await stored(user.login_id)).locale).toBeNull();
+  });
+
   it("keeps the address pending until its code is confirmed; a user who mistyped signs in again and is asked again", async () => {
     const { user, client } = await atEnrolment();
     const mistyped = "jane.smiht@dealer.example";

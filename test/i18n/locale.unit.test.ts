@@ -5,6 +5,7 @@ import { isTimeZone, matchLocale, negotiateLocale } from "../../src/i18n/locales
 import { translator } from "../../src/i18n/translator.ts";
 import { html } from "../../src/platform/html.ts";
 import { findUserById } from "../../src/users/users.ts";
+import { FOLLOW_BROWSER } from "../../src/users/locale.ts";
 import { FormClient, signIn } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 import { addUser } from "../support/app.ts";
@@ -142,8 +143,9 @@ describe("language and time zone in requests (issue 16)", () => {
     const stored = (await findUserById(u.deps.db, user.id))!;
     expect([stored.locale, stored.time_zone]).toEqual(["de", "Europe/Berlin"]);
     // Back to "as the browser asks".
+    // Stored as that choice (FOLLOW_BROWSER), no language: a later sign-in does not replace it.
     await client.post("/profile/language", { locale: "", timeZone: "" });
-    expect((await findUserById(u.deps.db, user.id))!.locale).toBeNull();
+    expect((await findUserById(u.deps.db, user.id))!.locale).toBe(FOLLOW_BROWSER);
   });
 
   it("a signed-in user's saved language wins on the page for an address FAMOS has no page at, too", async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setWaveStart } from "../../src/rollout/plan.ts";
+import { FOLLOW_BROWSER } from "../../src/users/locale.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, submitPassword } from "../support/client.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 
 /**
  * Issue 16 for staff whose address was pre-loaded (`famos user add --email`, `famos user import`):
@@ -63,5 +64,28 @@ describe("the code mail of a user with a pre-loaded address", () => {
     const client = new FormClient(t.app, "127.0.0.1", german);
     expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/");
     expect((await stored(user.login_id)).locale).toBe("de");
+  });
+  // Profile's "As the browser asks" is a choice too: the next sign-in must not turn it into the
+  // language that browser asked for that day (then fixed, whatever the browser asks later).
+  it("a user who chose \u201cAs the browser asks\u201d on Profile keeps that choice through the next sign-ins", async () => {
+    const user = await addUser(t.deps, { loginId: "lena.browser", email: "lena.browser@dealer.example" });
+    const first = new FormClient(t.app, "127.0.0.1", german);
+    await signInFully(first, t.smtp, user);
+    expect((await stored(user.login_id)).locale).toBe("de");
+    await first.get("/profile");
+    expect((await first.post("/profile/language", { locale: "", timeZone: "" })).statusCode).toBe(303);
+    const selected = (body: string) => /<option value="([^"]*)"[^>]*selected/.exec(body.slice(body.indexOf('id="locale"')))?.[1];
+    const lang = (body: string) => /<html lang="([^"]+)"/.exec(body)?.[1];
+    for (const [asked, expected] of [["it-IT,it;q=0.9", "it"], ["fr-FR,fr;q=0.9", "fr"]] as const) {
+      const browser = new FormClient(t.app, "127.0.0.1", { "accept-language": asked });
+      const mark = t.smtp.messages.length;
+      await signInFully(browser, t.smtp, user);
+      // That sign-in's own code mail is in the language of the browser it was asked from.
+      expect(lang((await mailTo(user.otp_email!, mark)).html), asked).toBe(expected);
+      const profile = await browser.get("/profile");
+      expect(lang(profile.body), asked).toBe(expected);
+      expect(selected(profile.body), asked).toBe("");
+      expect((await stored(user.login_id)).locale, asked).toBe(FOLLOW_BROWSER);
+    }
   });
 });

@@ -102,17 +102,18 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/enrol", { config: { access: "enrol", ...limited } }, async (request, reply) => {
     const { session } = signedIn(request);
     const form = parseForm(ENROL_FORM, request.body);
-    // Issue 16: the language the browser reads FAMOS in becomes the one its mails are written in,
-    // stored only once the address is accepted (with it, in its transaction).
-    const browserLocale = tr(deps, request).locale;
-    const user = withBrowserLocale(signedIn(request).user, browserLocale);
+    // Issue 16: the language the browser asks for becomes the one its mails are written in, stored
+    // only once the address is accepted (with it, in its transaction); as at the password step, a
+    // browser asking for none FAMOS ships saves none (FAMOS_DEFAULT_LOCALE is nobody's choice).
+    const asked = browserLocale(deps, request);
+    const user = asked ? withBrowserLocale(signedIn(request).user, asked) : signedIn(request).user;
     const outcome = await enrolEmail(
       deps,
       signedIn(request).user,
       session,
       { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped },
       requestContext(deps, request),
-      browserLocale,
+      asked ?? undefined,
     );
     if (outcome.kind === "invalid") {
       const view = {
