@@ -90,8 +90,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // In a signed-in reader's saved language, as every other refusal (registerErrorPages): no hook
       // has run, so the cookies are read here. A console address with a bad escape in its path
       // (/support/users/%E0) spoke English to a German reader, and German with the same in its query.
-      request.cookies ??= app.parseCookie(request.headers.cookie ?? "");
-      void readSessionForErrorPage(deps, request).then(() => sendProblem(request, reply, config, status, text));
+      // Never a rejection left unhandled (it would end the process): should the page itself fail, the
+      // same words as plain text.
+      const plain = () => {
+        const answer = reply as FastifyReply;
+        if (!answer.sent) void answer.code(status).type("text/plain; charset=utf-8").send(text);
+      };
+      try {
+        request.cookies ??= app.parseCookie(request.headers.cookie ?? "");
+      } catch {
+        request.cookies = {};
+      }
+      readSessionForErrorPage(deps, request)
+        .then(() => sendProblem(request, reply, config, status, text))
+        .catch(plain);
     },
   });
   collectRoutes(app);
