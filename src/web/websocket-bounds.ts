@@ -3,9 +3,17 @@ import type { RawData, WebSocket } from "ws";
 /**
  * How much FAMOS holds toward one side of a proxied WebSocket before it stops reading from the other.
  * A constant: it bounds FAMOS's memory per socket (with FAMOS_WEBSOCKET_MAX_MESSAGE, at most one
- * message past it), not anything an application's protocol decides, and 1 MiB keeps a fast link busy.
+ * message past it and the rest of the connection's last read: WEBSOCKET_READ_BYTES), not anything an
+ * application's protocol decides, and 1 MiB keeps a fast link busy.
  */
 export const WEBSOCKET_HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
+ * What one read from a connection brings at most (Node's stream reads, 64 KiB). Pausing a WebSocket
+ * stops further reads, but ws still parses the rest of the last one, which may complete more
+ * messages: FAMOS holds at most the high-water mark, one message past it, and this.
+ */
+export const WEBSOCKET_READ_BYTES = 64 * 1024;
 
 /** RFC 6455 §7.4.1: 1009, a message too big to process. ws closes the side that sent it so; FAMOS the other. */
 export const MESSAGE_TOO_BIG_CODE = 1009;

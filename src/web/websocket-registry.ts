@@ -20,11 +20,11 @@ const GOING_AWAY_CODE = 1001;
 
 /**
  * How many proxied WebSockets one session may have, open or in their handshake (allowed by FAMOS, not
- * yet answered by the application). Each holds up to about WEBSOCKET_HIGH_WATER_BYTES and one message
- * each way (websocket-bounds.ts), so without a cap one signed-in user, or a script with a stolen
+ * yet answered by the application). Each holds up to about WEBSOCKET_HIGH_WATER_BYTES, one message and
+ * one read (64 KiB) each way (websocket-bounds.ts), so without a cap one signed-in user, or a script with a stolen
  * session cookie, opening thousands held the whole process's memory. A point-of-sale page opens one or
  * a few, per tab: 16 leaves room for several tabs of such pages and bounds a session to about 16 × 2 ×
- * (1 MiB + 2 messages), some 100 MiB at the default FAMOS_WEBSOCKET_MAX_MESSAGE. A constant: it
+ * (1 MiB + 2 messages + 64 KiB), some 100 MiB at the default FAMOS_WEBSOCKET_MAX_MESSAGE. A constant: it
  * bounds FAMOS's memory, not anything the application's protocol decides.
  */
 export const WEBSOCKETS_PER_SESSION = 16;
