@@ -22,11 +22,15 @@ export class MailDeliveryError extends Error {
   /**
    * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
    *   the same message or another code to it would be refused again.
+   * @param relayUnreachable no conversation with the relay: no connection, none accepted, no greeting or
+   *   a 4yz one ("421 service not available"). Any other message would fail the same way now (the
+   *   sender's relay pause), where a reply to this message's own commands says nothing of the next.
    */
   constructor(
     message: string,
     readonly permanent: boolean,
     readonly addressRefused: { status: string } | null = null,
+    readonly relayUnreachable = false,
   ) {
     super(message);
   }
@@ -126,7 +130,9 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         const code = (error as { responseCode?: number }).responseCode;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
         const permanent = code !== undefined && code >= 500 && !mailboxFull(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error));
+        // nodemailer names the phase: "CONN" is connecting and the greeting, before any command of ours.
+        const unreachable = !permanent && (error as { command?: string }).command === "CONN";
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), unreachable);
       }
     },
     close: () => pool?.close(),

@@ -230,6 +230,53 @@ describe("MailSender.drain", () => {
     }
   });
 
+  it("a relay that cannot be reached: one message tries it, the rest wait untried; after the pause one tries again; once it answers everything due goes at once", async () => {
+    const down = await startSmtpServer();
+    const port = down.port;
+    await down.stop();
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i += 1) ids.push(await enqueue(`p${i}@dealer.example`));
+    const attempts = async () => (await Promise.all(ids.map(row))).reduce((sum, message) => sum + message.attempts, 0);
+    const sender = newSender({}, smtpTransport(down.url));
+
+    // The first claim (a batch) goes before anything is known of the relay; then the drain stops.
+    await sender.drain();
+    const first = OPTIONS.batch;
+    expect(await attempts()).toBe(first);
+    expect((await Promise.all(ids.map(row))).every((message) => message.state === "queued")).toBe(true);
+    expect(logs.filter((line) => line.msg.startsWith("the mail relay cannot be reached"))).toHaveLength(1);
+    clock.advance(OPTIONS.backoffMs(1) - 1);
+    await sender.drain();
+    expect(await attempts()).toBe(first);
+    clock.advance(1);
+    await sender.drain();
+    expect(await attempts()).toBe(first + 1);
+    // The second failure doubles the pause (the retry ladder); the outage is logged once.
+    clock.advance(OPTIONS.backoffMs(2) - 1);
+    await sender.drain();
+    expect(await attempts()).toBe(first + 1);
+    expect(logs.filter((line) => line.msg.startsWith("the mail relay cannot be reached"))).toHaveLength(1);
+
+    const up = await startSmtpServer({ port });
+    try {
+      clock.advance(1);
+      await sender.drain();
+      expect(new Set(up.messages.map((m) => m.envelopeTo[0])).size).toBe(20);
+      expect((await Promise.all(ids.map(row))).every((message) => message.state === "sent")).toBe(true);
+      expect(logs.filter((line) => line.msg === "the mail relay can be reached again")).toHaveLength(1);
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it("a relay that answers, even with a refusal, is not paused: every due message is tried in the same drain", async () => {
+    smtp.refuse(true);
+    const ids = [await enqueue("a@dealer.example"), await enqueue("b@dealer.example"), await enqueue("c@dealer.example")];
+    await newSender().drain();
+    expect((await Promise.all(ids.map(row))).map((message) => message.attempts)).toEqual([1, 1, 1]);
+    expect(logs.some((line) => line.msg.startsWith("the mail relay cannot be reached"))).toBe(false);
+  });
+
   it("a slow SMTP server: the message is in hand, not lost, and sent once by whichever sender holds the lease", async () => {
     smtp.delayData(200);
     const ids = [await enqueue("a@dealer.example"), await enqueue("b@dealer.example"), await enqueue("c@dealer.example")];

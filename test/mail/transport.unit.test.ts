@@ -1,6 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { simpleParser } from "mailparser";
 // mailauth (Postal Systems, pinned 4.13.3): a maintained DKIM verifier, RFC 6376.
@@ -241,6 +243,29 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     const error = await failure(open(url).send(outboxMessage(), FROM));
     expect(error.permanent).toBe(false);
     expect(error.message).toMatch(/ECONNREFUSED/);
+    expect(error.relayUnreachable).toBe(true);
+  });
+
+  it("a relay that cannot be reached is told apart from a reply to this message: no connection, or a 4yz greeting, is the relay's; replies to the message's own commands are not", async () => {
+    const greeting = async (words: string) => {
+      const relay = createServer((socket) => socket.end(`${words}\r\n`)).listen(0, "127.0.0.1");
+      await once(relay, "listening");
+      try {
+        return await failure(open(`smtp://127.0.0.1:${(relay.address() as AddressInfo).port}`).send(outboxMessage(), FROM));
+      } finally {
+        relay.close();
+      }
+    };
+    const busy = await greeting("421 4.3.2 Service not available, closing transmission channel");
+    expect([busy.permanent, busy.relayUnreachable]).toEqual([false, true]);
+    // "554 No SMTP service here" (RFC 5321 §3.1): a refusal for good, which the retry rule fails at once.
+    const never = await greeting("554 5.3.2 No SMTP service here");
+    expect([never.permanent, never.relayUnreachable]).toEqual([true, false]);
+    smtp.refuse(true);
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relayUnreachable).toBe(false);
+    smtp.refuse(false);
+    smtp.rejectPermanently(true);
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relayUnreachable).toBe(false);
   });
 
   it("close ends the pool: a send after it fails, transient, and nothing reaches the server", async () => {
