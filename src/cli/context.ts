@@ -2,6 +2,7 @@ import pino from "pino";
 import { userInfo } from "node:os";
 import type { Actor } from "../audit/audit.ts";
 import { createServices, type Services } from "../app/services.ts";
+import { unsentSince } from "../mail/outbox.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
@@ -18,13 +19,27 @@ export async function withServices<T>(run: (services: Services) => Promise<T>, o
   try {
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
     return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {
+      const since = services.deps.clock.now();
       const result = await run(services);
-      await services.sender.drainQueued();
+      if (await services.sender.drainQueued()) await tellUnsentMail(services, since);
       return result;
     });
   } finally {
     await services.close();
   }
+}
+
+/**
+ * Mail the command wrote that the mail server has not taken (it cannot be reached, or refuses for now):
+ * said on standard error, so "mailed" is not read as delivered. The mail waits in the outbox, where
+ * `famos serve`'s sender retries it; the command itself succeeded.
+ */
+async function tellUnsentMail(services: Services, since: number): Promise<void> {
+  const { count, lastError } = await unsentSince(services.deps.db, since);
+  if (count === 0) return;
+  const [what, they] = count === 1 ? ["1 email is", "it waits"] : [`${count} emails are`, "they wait"];
+  const why = lastError === null ? "" : ` (the mail server: ${terminalText(lastError)})`;
+  process.stderr.write(`famos: ${what} not sent yet${why}: ${they} in the outbox, and the FAMOS server (famos serve) sends ${count === 1 ? "it" : "them"} once the mail server takes ${count === 1 ? "it" : "them"}.\n`);
 }
 
 /** The command line is audited with the operating-system account as the actor. */

@@ -331,3 +331,18 @@ export async function userMailDeliveries(db: Kysely<Database>, userId: string, l
     messageId: r.message_id,
   }));
 }
+
+/**
+ * Mail written since `since` that no sender has handed to SMTP yet (queued, perhaps retried), with the
+ * newest failure's words: what a `famos` command reports before it exits instead of saying it mailed.
+ */
+export async function unsentSince(db: Kysely<Database>, since: number): Promise<{ count: number; lastError: string | null }> {
+  const rows = await db
+    .selectFrom("outbox")
+    .select(["last_error", "next_attempt_at"])
+    .where("created_at", ">=", since)
+    .where("state", "=", "queued")
+    .orderBy("next_attempt_at", "desc")
+    .execute();
+  return { count: rows.length, lastError: rows.find((row) => row.last_error !== null)?.last_error ?? null };
+}

@@ -160,10 +160,11 @@ export class MailSender {
    * A command's last step (famos commands run without a server): drain, if the command queued mail.
    * One that queued none does not claim the outbox, a write: `famos user show` beside a process that
    * holds the database answers from what it read, without waiting out the busy timeout to report an
-   * outbox it had no business with.
+   * outbox it had no business with. True when it queued mail.
    */
-  async drainQueued(): Promise<void> {
+  async drainQueued(): Promise<boolean> {
     if (this.queued) await this.drain();
+    return this.queued;
   }
 
   private async drainDue(): Promise<void> {
