@@ -30,8 +30,19 @@ export function generateTemporaryPassword(random: Random): string {
 export type TemporaryPasswordOutcome =
   | { kind: "set"; user: User; expiresAt: number; sessionsEnded: number }
   | { kind: "invalid"; message: string }
+  | { kind: "disabled"; message: string }
   | { kind: "not-found" }
   | Refusal;
+
+/**
+ * Why a temporary password would be no use now, or null. A disabled account (a leaver) is answered as
+ * a wrong password whatever is typed (signInBarred, account/access.ts), so a temporary password read
+ * out over the phone would only fail for the user and leave support guessing; enabling comes first.
+ * The console's page (where the link would be), its steps and `famos user set-password` all ask this.
+ */
+export function temporaryPasswordBarred(user: Pick<User, "disabled_at">): string | null {
+  return user.disabled_at === null ? null : "This account is disabled, so no password lets it sign in: enable it first, then set a temporary password.";
+}
 
 /**
  * Support sets a temporary password (issue 11): usable for one sign-in until FAMOS_TEMP_PASSWORD_TTL,
@@ -49,6 +60,8 @@ export async function setTemporaryPassword(
   if (!found) return { kind: "not-found" };
   const early = refusal(by, found, "password");
   if (early) return early;
+  const barred = temporaryPasswordBarred(found);
+  if (barred) return { kind: "disabled", message: barred };
   const policy = checkNewPassword(password, { loginId: found.login_id, name: found.full_name });
   if (!policy.ok) return { kind: "invalid", message: policy.message };
   const hash = await hashPassword(password);
@@ -62,6 +75,9 @@ export async function setTemporaryPassword(
     if (!target) return { kind: "not-found" as const };
     const refused = refusal(await actingNow(tx, by), target, "password");
     if (refused) return refused;
+    // Disabled while the password was hashed: nothing is set.
+    const barredNow = temporaryPasswordBarred(target);
+    if (barredNow) return { kind: "disabled" as const, message: barredNow };
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
     const sessionsEnded = await endUserAccess(tx, target.id, now, "temporary-password");
     if (target.otp_email) {

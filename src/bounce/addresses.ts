@@ -69,7 +69,9 @@ export async function undeliverableUsers(db: Kysely<Database>, limit = 200): Pro
       .selectFrom("mail_addresses as a")
       .innerJoin("users as u", (join) => join.on((eb) => eb(sql<string>`lower(trim(${sql.ref(column)}))`, "=", eb.ref("a.address_key"))))
       .select(["a.address_key", "u.id", "u.login_id", "u.full_name", "u.partner_number", "u.otp_email", "u.pending_email", "a.undeliverable_at", "a.undeliverable_reason"])
-      .where("a.undeliverable_at", "is not", null);
+      .where("a.undeliverable_at", "is not", null)
+      // A leaver (disabled) signs in no more: their dead mailbox is nobody's to fix.
+      .where("u.disabled_at", "is", null);
   const rows = await holders("u.otp_email").union(holders("u.pending_email")).orderBy("undeliverable_at", "desc").limit(limit).execute();
   return rows.map((r) => {
     const confirmed = r.otp_email !== null && addressKey(r.otp_email) === r.address_key;

@@ -10,13 +10,15 @@ export interface SharedAddress {
   users: { id: string; loginId: string; fullName: string; partnerNumber: string }[];
 }
 
-/** Addresses confirmed as the OTP email of more than one login ID (issue 15: shared mailboxes in effect). */
+/** Addresses confirmed as the OTP email of more than one enabled login ID (issue 15: shared mailboxes in effect). */
 export async function sharedAddresses(deps: Deps, limit = 200): Promise<SharedAddress[]> {
   const lower = sql<string>`lower(otp_email)`;
   const shared = await deps.db
     .selectFrom("users")
     .select(lower.as("address"))
     .where("otp_email", "is not", null)
+    // Leavers (disabled) share nothing any more: their accounts sign in no more.
+    .where("disabled_at", "is", null)
     .groupBy(lower)
     .having((eb) => eb.fn.countAll(), ">", 1)
     .orderBy(lower)
@@ -27,6 +29,7 @@ export async function sharedAddresses(deps: Deps, limit = 200): Promise<SharedAd
     .selectFrom("users")
     .select(["id", "login_id", "full_name", "partner_number", lower.as("address")])
     .where(lower, "in", shared.map((s) => s.address))
+    .where("disabled_at", "is", null)
     .orderBy("login_key")
     .execute();
   return shared.map(({ address }) => ({

@@ -50,6 +50,21 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     expect((await queryAudit(f.t.deps.db, { subject: "cli.latin" })).map((e) => e.event)).not.toContain("password.temporary-set");
   });
 
+  it("set-password refuses a disabled account with exit 1 and the reason (no password lets it sign in), and changes nothing", async () => {
+    const user = await addUser(f.t.deps, { loginId: "cli.offsite", email: "offsite@dealer.example" });
+    expect((await f.cli.run(["user", "disable", "cli.offsite"])).code).toBe(0);
+    const disabledRow = (await findUserByLogin(f.t.deps.db, "cli.offsite"))!;
+    const generated = await f.cli.run(["user", "set-password", "cli.offsite", "--temporary", "--generate"]);
+    expect(generated.code, generated.stdout).toBe(1);
+    expect(generated.stdout).toBe("");
+    expect(generated.stderr).toBe("famos: This account is disabled, so no password lets it sign in: enable it first, then set a temporary password.\n");
+    const typed = await f.cli.run(["user", "set-password", "cli.offsite", "--temporary"], { stdin: "a fine temporary one\n" });
+    expect(typed.code).toBe(1);
+    expect(await findUserByLogin(f.t.deps.db, "cli.offsite")).toMatchObject({ password_hash: disabledRow.password_hash, password_temporary_until: null });
+    expect((await queryAudit(f.t.deps.db, { subject: "cli.offsite" })).map((e) => e.event)).not.toContain("password.temporary-set");
+    expect(user.id).toBe(disabledRow.id);
+  });
+
   it("disable ends the sessions at once; enable lets the user in again", async () => {
     const user = await addUser(f.t.deps, { loginId: "cli.leaver" });
     const live = new FormClient(f.t.app);

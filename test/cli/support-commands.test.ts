@@ -28,6 +28,17 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     const bidi = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC-77\u202e"]);
     expect(bidi.code).toBe(1);
     expect(bidi.stderr).toBe("famos: the ticket reference must not contain zero-width or bidirectional control characters.\n");
+    // Every problem at once, as the console's form says them: a wrong partner number and a bad ticket
+    // are both told, so the operator does not fix one, run it again, and only then hear of the other.
+    const both = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC-77\u202e"]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toBe(
+      "famos: the partner number does not match the account. The ticket reference must not contain zero-width or bidirectional control characters. Check the request with the user; nothing was changed.\n",
+    );
+    const emptyTicket = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Someone Else", "--partner", "00099", "--ticket", " "]);
+    expect(emptyTicket.stderr).toBe(
+      "famos: the name does not match the account. Enter the ticket reference of the request (1 to 64 characters). Check the request with the user; nothing was changed.\n",
+    );
     const usage = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099"]);
     expect(usage.code).toBe(2);
     expect((await findUserByLogin(f.t.deps.db, "cli.keep"))!.otp_email).toBe("keep@dealer.example");

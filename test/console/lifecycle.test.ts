@@ -196,6 +196,35 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect(await queryAudit(t.deps.db, { subject: "con.longticket", event: "password.temporary-set" })).toEqual([]);
   });
 
+  it("a disabled account gets no temporary password: the page says why where the link would be, each step answers 409 with it, and nothing changes", async () => {
+    // A leaver's forgotten password: any password is answered as a wrong one while the account is
+    // disabled, so a temporary one read out over the phone would only mislead the user and support.
+    const DISABLED = "This account is disabled, so no password lets it sign in: enable it first, then set a temporary password.";
+    const user = await addUser(t.deps, { loginId: "con.tempoff", fullName: "Tess Off", partnerNumber: "7705", email: "tess.off@dealer.example" });
+    await support.get(`/support/users/${user.id}`);
+    expect((await support.post(`/support/users/${user.id}/disable`)).headers.location).toContain("done=disabled");
+    const disabledRow = (await findUserByLogin(t.deps.db, "con.tempoff"))!;
+    const page = await support.get(`/support/users/${user.id}`);
+    expect(page.body).toContain(DISABLED);
+    expect(page.body).not.toContain(`href="/support/users/${user.id}/temporary-password"`);
+    expect((await support.get(`/support/users/${user.id}/temporary-password`)).statusCode).toBe(409);
+    const identity = { name: "Tess Off", loginId: "con.tempoff", partnerNumber: "7705", ticket: "RITM77" };
+    for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
+      const response = await support.post(url, identity);
+      expect(response.statusCode, url).toBe(409);
+      expect(response.body, url).toContain(DISABLED);
+      expect(response.body).not.toContain('class="secret"');
+    }
+    const after = (await findUserByLogin(t.deps.db, "con.tempoff"))!;
+    expect(after.password_hash).toBe(disabledRow.password_hash);
+    expect(after.password_temporary_until).toBeNull();
+    expect(await queryAudit(t.deps.db, { subject: "con.tempoff", event: "password.temporary-set" })).toEqual([]);
+    // Enabled again, the same request goes through.
+    await support.get(`/support/users/${user.id}`);
+    expect((await support.post(`/support/users/${user.id}/enable`)).headers.location).toContain("done=enabled");
+    expect((await support.post(`/support/users/${user.id}/temporary-password/confirm`, identity)).body).toContain('class="secret"');
+  });
+
   it("creates a user with a temporary first password; only an administrator creates support or admin accounts", async () => {
     await support.get("/support/users/new");
     const form = { loginId: "new.starter", fullName: "New Starter", partnerNumber: "7701", role: "user", email: "new.starter@dealer.example" };

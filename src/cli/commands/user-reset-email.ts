@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { resetOtpEmail } from "../../support/reset-email.ts";
+import { resetOtpEmail, type ResetOutcome } from "../../support/reset-email.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused, noSuchUser } from "../io.ts";
@@ -26,7 +26,7 @@ export function userResetEmailCommand(): Command {
           ticket: options.ticket,
         });
         if (outcome.kind === "not-found") throw noSuchUser(loginId);
-        if (outcome.kind !== "reset") throw new Refused(outcome.message.replace(/^The /, "the "));
+        if (outcome.kind !== "reset") throw new Refused(everyProblem(outcome).replace(/^The /, "the "));
         const told = outcome.previousEmail ? `; ${outcome.previousEmail} is told of the reset` : "; there was no confirmed address to tell";
         process.stdout.write(
           `Reset the OTP email of ${outcome.user.login_id} (ticket ${options.ticket.trim()}): ${outcome.sessionsEnded} ${outcome.sessionsEnded === 1 ? "session" : "sessions"} ended, codes voided${told}.\n` +
@@ -34,4 +34,14 @@ export function userResetEmailCommand(): Command {
         );
       });
     });
+}
+
+/**
+ * The refusal in one line, with the ticket's own problem beside the fields that do not match (the
+ * console says both beside their fields): fixing the name and running it again only to hear of the
+ * ticket then would be one round too many.
+ */
+function everyProblem(outcome: Exclude<ResetOutcome, { kind: "reset" | "not-found" }>): string {
+  if (outcome.kind !== "mismatch" || outcome.ticketProblem === undefined) return outcome.message;
+  return outcome.message.replace(/(does|do) not match the account\. /, (sentence) => `${sentence}${outcome.ticketProblem!} `);
 }

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
 import { disableUser, enableUser } from "../../account/disable.ts";
-import { generateTemporaryPassword, setTemporaryPassword } from "../../account/temporary-password.ts";
+import { generateTemporaryPassword, setTemporaryPassword, temporaryPasswordBarred } from "../../account/temporary-password.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
+import type { User } from "../../users/users.ts";
 import { refusal } from "../../support/acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
@@ -22,6 +23,12 @@ export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   "already-disabled": "console.done.alreadyDisabled",
   "already-enabled": "console.done.alreadyEnabled",
 };
+
+/** A disabled account gets no temporary password (account/temporary-password.ts says why): 409, nothing done. */
+function refuseIfBarred(user: User): void {
+  const barred = temporaryPasswordBarred(user);
+  if (barred) throw new HttpProblem(409, barred);
+}
 
 const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber: field(200), role: field(20), email: field(254) };
 
@@ -56,6 +63,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const user = await target(request);
     const refused = refusal(acting(request), user, "password");
     if (refused) throw new HttpProblem(403, refused.message);
+    refuseIfBarred(user);
     return reply.type(HTML).send(temporaryPasswordPage(await portalFrame(deps, request, reply), user, {}));
   });
 
@@ -64,11 +72,10 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const user = await target(request);
     const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const check = checkIdentifiedRequest(acting(request), user, form, "password");
+    if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
+    refuseIfBarred(user);
     const frame = await portalFrame(deps, request, reply);
-    if (!check.ok) {
-      if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
-    }
+    if (!check.ok) return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
     return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, deps.config.lifecycle.temporaryPasswordTtlMs));
   });
 
@@ -77,15 +84,15 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const by = acting(request);
     const check = checkIdentifiedRequest(by, user, form, "password");
+    if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
+    refuseIfBarred(user);
     const frame = await portalFrame(deps, request, reply);
-    if (!check.ok) {
-      if (check.kind === "forbidden") throw new HttpProblem(403, check.message);
-      return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
-    }
+    if (!check.ok) return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
     const password = generateTemporaryPassword(deps.random);
     const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket);
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    if (outcome.kind === "disabled") throw new HttpProblem(409, outcome.message);
     if (outcome.kind === "invalid") throw new Error(`a generated temporary password was refused: ${outcome.message}`);
     return reply.type(HTML).send(temporaryPasswordShownPage(frame, user, password, outcome.expiresAt, false));
   });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
+import { temporaryPasswordBarred } from "../../account/temporary-password.ts";
 import { refusal } from "../../support/acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { resetOtpEmail } from "../../support/reset-email.ts";
@@ -59,7 +60,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
       // Said where the button would be unless the reset's refusal, shown above, says it already (an
       // administrator's account); their own account has words of its own for disabling and the password.
       disableRefused: disableRefused && disableRefused.message !== resetRefused?.message ? disableRefused.message : null,
-      passwordRefused: refusal(by, user, "password")?.message ?? null,
+      passwordRefused: refusal(by, user, "password")?.message ?? temporaryPasswordBarred(user),
       refusedWhy: resetRefused?.message ?? null,
       factorsRefused: refusal(by, user, "factors")?.message ?? null,
       ...extra,
