@@ -23,16 +23,22 @@ describe("Profile's change of address refused for its password", () => {
     return user;
   }
 
-  it("a wrong password puts the cursor in the password field, the addresses kept", async () => {
-    const stamp = `${Date.now()}a`;
+  /** Profile past the 15 minutes, "Send code" with these two addresses and the password right or wrong. */
+  async function sendCodeWithPassword(stamp: string, confirm: string, passwordRight: boolean) {
     const page = await f.newPage();
     const user = await profileWithAddresses(page, stamp);
     f.t.clock.advance(16 * 60_000);
     await page.goto(`${f.base}/profile`);
     await page.locator("#newEmail").fill(`moved.${stamp}@dealer.example`);
-    await page.locator("#confirmNewEmail").fill(`moved.${stamp}@dealer.example`);
-    await page.locator("#emailPassword").fill(`not ${user.password}`);
+    await page.locator("#confirmNewEmail").fill(`${confirm}.${stamp}@dealer.example`);
+    await page.locator("#emailPassword").fill(passwordRight ? user.password : `not ${user.password}`);
     await pressToNavigate(page);
+    return page;
+  }
+
+  it("a wrong password puts the cursor in the password field, the addresses kept", async () => {
+    const stamp = `${Date.now()}a`;
+    const page = await sendCodeWithPassword(stamp, "moved", false);
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
     await autofocusSettled(page);
     expect(await focusedId(page)).toBe("emailPassword");
@@ -41,7 +47,7 @@ describe("Profile's change of address refused for its password", () => {
     await expectAccessible(page);
   });
 
-  it("the 15 minutes running out while the page was open puts the cursor in the new password field", async () => {
+  it("the 15 minutes running out while the page was open puts the cursor in the password field it now asks for", async () => {
     const stamp = `${Date.now()}b`;
     const page = await f.newPage();
     await profileWithAddresses(page, stamp);
@@ -58,15 +64,7 @@ describe("Profile's change of address refused for its password", () => {
   });
 
   it("a refused address keeps the cursor in the new address, the password asked again below", async () => {
-    const stamp = `${Date.now()}c`;
-    const page = await f.newPage();
-    const user = await profileWithAddresses(page, stamp);
-    f.t.clock.advance(16 * 60_000);
-    await page.goto(`${f.base}/profile`);
-    await page.locator("#newEmail").fill(`moved.${stamp}@dealer.example`);
-    await page.locator("#confirmNewEmail").fill(`other.${stamp}@dealer.example`);
-    await page.locator("#emailPassword").fill(user.password);
-    await pressToNavigate(page);
+    const page = await sendCodeWithPassword(`${Date.now()}c`, "other", true);
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
     await autofocusSettled(page);
     expect(await focusedId(page)).toBe("newEmail");
