@@ -13,7 +13,11 @@ import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
   info?: string;
-  email?: { error?: string; newEmail?: string; confirmNewEmail?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean };
+  email?: {
+    error?: string; newEmail?: string; confirmNewEmail?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
+    /** The password was refused or newly asked for: the addresses are kept, the password is typed again. */
+    passwordRefused?: boolean;
+  };
   passwordError?: string;
   /** No code confirmed in the last 15 minutes: the email form asks for the password too. */
   passwordNeeded: boolean;
@@ -34,6 +38,8 @@ export function profilePage(frame: PortalFrame, v: ProfileView): string {
   const { t } = frame;
   const email = v.email ?? {};
   const emailRefused = Boolean(email.error) && !(email.suggestion && email.newEmail);
+  // The cursor goes where typing must start again (as on Log in): the password when it was refused.
+  const passwordRefused = emailRefused && Boolean(email.passwordRefused) && v.passwordNeeded;
   const body = html`<h1>${t.text("profile.heading")}</h1>
 ${message("info", v.info)}
 ${profileFacts(t, frame.user)}
@@ -53,7 +59,7 @@ ${email.suggestion && email.newEmail
   ${csrfField(frame.csrf)}
   ${keepTypedField(email.suggestion ? email.newEmail : undefined)}
   <label for="newEmail">${t.text("field.newEmail")}</label>
-  <input type="email" id="newEmail" name="newEmail" value="${email.newEmail ?? ""}" autocomplete="email" maxlength="254" required${refusedField("email-error", emailRefused)}>
+  <input type="email" id="newEmail" name="newEmail" value="${email.newEmail ?? ""}" autocomplete="email" maxlength="254" required${refusedField("email-error", emailRefused && !passwordRefused)}>
   <label for="confirmNewEmail">${t.text("field.confirmNewEmail")}</label>
   <input type="email" id="confirmNewEmail" name="confirmNewEmail" value="${email.confirmNewEmail ?? ""}" autocomplete="off" maxlength="254" required>
   <p class="advice">${t.text("enrol.advice")}</p>
@@ -61,7 +67,7 @@ ${email.suggestion && email.newEmail
   ${v.passwordNeeded
     ? html`<label for="emailPassword">${t.text("field.password")}</label>
   <p class="advice" id="emailPasswordHint">${t.text("profile.passwordHint", { recent: t.duration(RECENT_CODE_MS) })}</p>
-  <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="emailPasswordHint" required>`
+  <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="${passwordRefused ? "email-error emailPasswordHint" : "emailPasswordHint"}" required${passwordRefused ? html` autofocus` : ""}>`
     : ""}
   <div class="buttons"><button type="submit">${t.text("profile.sendCode")}</button></div>
 </form>

@@ -6,7 +6,6 @@ import { browserParts } from "../../platform/user-agent.ts";
 import { endAllOtherSessions, endOtherSession } from "../../session/own-sessions.ts";
 import { LISTED_SESSIONS, listUserSessions, type ListedSession } from "../../session/sessions.ts";
 import { requestContext, signedIn } from "../auth.ts";
-import { HttpProblem } from "../errors.ts";
 import { parseForm } from "../forms.ts";
 import { csrfField, message } from "../layout.ts";
 import { tr } from "../reader.ts";
@@ -50,9 +49,10 @@ ${others ? html`<form method="post" action="/profile/sessions/end-others">${fiel
 </section>`;
 }
 
-/** What the page says after "End" (?ended=1) or "End all other sessions" (?ended=others&count=N). */
+/** What the page says after "End" (?ended=1, or ?ended=gone for a session not there to end) or "End all other sessions" (?ended=others&count=N). */
 function endedInfo(t: Translator, query: Record<string, unknown>): string | undefined {
   if (query.ended === "1") return t.text("sessions.ended");
+  if (query.ended === "gone") return t.text("sessions.gone");
   if (query.ended !== "others" || typeof query.count !== "string" || !/^\d{1,6}$/.test(query.count)) return undefined;
   const count = Number(query.count);
   return count === 0 ? t.text("sessions.noOthers") : t.text("sessions.endedOthers", { count });
@@ -71,7 +71,9 @@ export function profileSessionRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm({}, request.body);
     const { id } = request.params as { id: string };
     const outcome = await endOtherSession(deps, user, session, id, requestContext(deps, request));
-    if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such session of yours to end. It may have ended already.");
+    // Ended meanwhile (from another tab or device), or never this user's: Profile says so beside the
+    // list as it is now, not "Page not found" (ASVS 4.2.1 holds: the answer is the same for either).
+    if (outcome.kind === "not-found") return reply.redirect("/profile?ended=gone#sessions", 303);
     return reply.redirect("/profile?ended=1#sessions", 303);
   });
 }

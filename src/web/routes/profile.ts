@@ -91,10 +91,10 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       }
       case "password-needed":
         return renderProfile(request, reply, 401, {
-          email: { ...values, error: t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) }) },
+          email: { ...values, error: t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) }), passwordRefused: true },
         });
       case "password-wrong":
-        return renderProfile(request, reply, 401, { email: { ...values, error: t.text("profile.passwordWrong") } });
+        return renderProfile(request, reply, 401, { email: { ...values, error: t.text("profile.passwordWrong"), passwordRefused: true } });
       case "locked":
         return renderProfile(request, reply, 429, { email: { ...values, error: pauseText(deps, outcome, t) } });
     }
