@@ -1,11 +1,14 @@
 import pino from "pino";
+import { existsSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
+import { dirname, resolve } from "node:path";
 import type { Actor } from "../audit/audit.ts";
 import { createServices, type Services } from "../app/services.ts";
 import { unsentSince } from "../mail/outbox.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 import { terminalText } from "../platform/terminal-text.ts";
-import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
+import { sqliteFilePath } from "../store/file-access.ts";
+import { configOrExit, keepDatabase, reachDatabase, Refused } from "./io.ts";
 
 /**
  * Runs a command with the services of a server (migrated database, mail outbox) but no HTTP. Mail a
@@ -13,8 +16,9 @@ import { configOrExit, keepDatabase, reachDatabase } from "./io.ts";
  * with no server running; a command that queued none leaves the outbox alone.
  * A database lost in the middle is told in one line, with `again` (what to run) as the remedy.
  */
-export async function withServices<T>(run: (services: Services) => Promise<T>, options: { again?: string } = {}): Promise<T> {
+export async function withServices<T>(run: (services: Services) => Promise<T>, options: { again?: string; createsDatabase?: boolean } = {}): Promise<T> {
   const config = configOrExit();
+  const made = newDatabaseFile(config.databaseUrl, options.createsDatabase === true);
   const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, countMetrics: false, logger: silentLogger() }));
   try {
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
@@ -22,10 +26,39 @@ export async function withServices<T>(run: (services: Services) => Promise<T>, o
       const since = services.deps.clock.now();
       const result = await run(services);
       if (await services.sender.drainQueued()) await tellUnsentMail(services, since);
+      if (made !== null) process.stderr.write(`famos: there was no database at ${terminalText(made)}: this command made a new one\n`);
       return result;
     });
   } finally {
     await services.close();
+  }
+}
+
+/**
+ * The SQLite file a command would make because none is there, or null. A mistyped FAMOS_DATABASE_URL,
+ * or the default ./data/famos.db read from the wrong folder, would otherwise have every command make
+ * and migrate an empty database without a word: `user show` finding nobody, `rollout status` 0 users.
+ * Only the commands that fill a new database (user add, user import) make one, and say so; the others
+ * refuse and make nothing (famos migrate and famos serve make it on purpose).
+ */
+function newDatabaseFile(databaseUrl: string, creates: boolean): string | null {
+  const path = sqliteFilePath(databaseUrl);
+  if (path === null || path === "" || path === ":memory:") return null;
+  const file = resolve(path);
+  if (existsSync(file) || !underDirectories(file)) return null;
+  if (!creates) {
+    throw new Refused(
+      `there is no database at ${terminalText(file)} (FAMOS_DATABASE_URL): check the setting, or the folder famos is run from; famos migrate, famos serve, famos user add and famos user import make a new one`,
+    );
+  }
+  return file;
+}
+
+/** No plain file stands where a directory of `file`'s path would go (opening it then says why it cannot). */
+function underDirectories(file: string): boolean {
+  for (let directory = dirname(file); ; directory = dirname(directory)) {
+    if (existsSync(directory)) return statSync(directory).isDirectory();
+    if (dirname(directory) === directory) return true;
   }
 }
 

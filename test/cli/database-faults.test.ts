@@ -35,7 +35,10 @@ describe.concurrent("a database that cannot be used", () => {
     const elsewhere = cliWorkspace();
     try {
       writeFileSync(join(elsewhere.dir, "data"), "a file where the data directory would go\n");
-      const result = await elsewhere.run(["user", "show", "demo"], { env: { FAMOS_SECRET: "", FAMOS_DATABASE_URL: `sqlite:${join(elsewhere.dir, "db", "famos.db")}` } });
+      const databaseUrl = `sqlite:${join(elsewhere.dir, "db", "famos.db")}`;
+      // A database that is there: a command refuses to make one (test/cli/new-database.test.ts).
+      expect((await elsewhere.run(["migrate"], { env: { FAMOS_DATABASE_URL: databaseUrl } })).code).toBe(0);
+      const result = await elsewhere.run(["user", "show", "demo"], { env: { FAMOS_SECRET: "", FAMOS_DATABASE_URL: databaseUrl } });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("./data");
       expect(result.stderr).not.toContain("cannot use the database");

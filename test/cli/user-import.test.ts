@@ -64,7 +64,9 @@ describe("famos user import, run as a real command", () => {
     const result = await cli.run(["user", "import", file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe(`${users.length} rows taken (${users.length} added).\n`);
+    // The workspace's first command: it makes the database, and says so last (test/cli/new-database.test.ts).
     const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.pop()).toMatch(/^famos: there was no database at \S+: this command made a new one$/);
     expect(lines[0]).toBe(`${bad.size} rows refused:`);
     const reported = lines.slice(1).map((l) => /^ {2}line (\d+): (.*)$/.exec(l));
     expect(reported.map((m) => Number(m?.[1]))).toEqual([...bad.keys()].map((index) => index + 2));

@@ -36,7 +36,7 @@ export function userAddCommand(): Command {
         // Another add or an import of this login ID read it free at the same instant and wrote first.
         if (!user) throw exists();
         process.stdout.write(`Added ${user.login_id} (${user.role})${email ? `, OTP email ${email}` : "; the OTP email is entered at first sign-in"}.\n`);
-      });
+      }, { createsDatabase: true });
     });
 }
 

@@ -63,7 +63,7 @@ export function userImportCommand(): Command {
           return;
         }
         if (options.sync) await syncAfterImport(deps, checkImportFile(text, deps.config.enrolment), result.refused.length);
-      }, { again });
+      }, { again, createsDatabase: !options.dryRun });
     });
 }
 

@@ -1,0 +1,41 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
+import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+
+/**
+ * A FAMOS_DATABASE_URL that names no database (a typo, or the default ./data/famos.db read from the
+ * wrong folder): the commands that only read or change what is there refuse, exit 1, and make no
+ * file, instead of making and migrating an empty database and answering from it ("no such user",
+ * "0 users"). The commands that fill a new database (user add, user import) make it and say so.
+ */
+
+let cli: CliWorkspace;
+beforeEach(() => {
+  cli = cliWorkspace();
+});
+afterEach(() => cli.remove());
+
+const file = () => cli.databaseUrl.slice("sqlite:".length);
+const NONE = /^famos: there is no database at \S+famos\.db \(FAMOS_DATABASE_URL\): check the setting, or the folder famos is run from; famos migrate, famos serve, famos user add and famos user import make a new one\n$/;
+
+it("a command that reads or changes users refuses a database that is not there, and makes none", async () => {
+  for (const args of [["user", "show", "ann"], ["rollout", "status"], ["audit"], ["user", "disable", "ann"], ["cleanup"]]) {
+    const result = await cli.run(args);
+    expect([args.join(" "), result.code]).toEqual([args.join(" "), 1]);
+    expect(result.stderr).toMatch(NONE);
+    expect(existsSync(file()), args.join(" ")).toBe(false);
+  }
+}, 120_000);
+
+it("user import makes the database and says so once; the next command uses it without a word", async () => {
+  writeFileSync(join(cli.dir, "users.csv"), `${HEADER}\nann,Ann A,4711,,ann@dealer.example,${bcryptHash("a password of some length")}\n`);
+  const first = await cli.run(["user", "import", join(cli.dir, "users.csv")]);
+  expect(first.code).toBe(0);
+  expect(first.stderr).toMatch(/^famos: there was no database at \S+famos\.db: this command made a new one$/m);
+  expect(existsSync(file())).toBe(true);
+  const show = await cli.run(["user", "show", "ann"]);
+  expect([show.code, show.stderr]).toEqual([0, ""]);
+  expect(show.stdout).toContain("ann");
+}, 60_000);
