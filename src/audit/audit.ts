@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
@@ -75,13 +75,14 @@ export interface AuditRecord {
 /**
  * Newest first. Subjects are stored as login keys (issue 19.5), so the key is computed here, in the
  * application, where case and spaces fold for every script; SQLite's lower() folds ASCII only and
- * serves just rows written before subjects were stored that way.
+ * serves just rows written before subjects were stored that way (trim() too: as erasure matches them).
  */
 export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promise<AuditRecord[]> {
   let q = db.selectFrom("audit").selectAll();
   if (query.subject) {
     const key = loginKey(query.subject);
-    q = q.where((eb) => eb.or([eb("subject", "=", key), eb(eb.fn("lower", ["subject"]), "=", key)]));
+    // Compared as the console and erasure compare it, through audit_subject_key_time (migration 016).
+    q = q.where(sql<string>`lower(trim(subject))`, "=", key);
   }
   if (query.event) q = q.where("event", "=", query.event);
   if (query.since !== undefined) q = q.where("time", ">=", query.since);

@@ -10,6 +10,8 @@ export interface DeviceLock {
   deviceId: string;
   failures: number;
   lockedUntil: number | null;
+  /** This browser is locked until support unlocks it (FAMOS_CODE_HARD_LOCK wrong codes there). */
+  hardLocked: boolean;
 }
 
 export interface LoginLockInfo {
@@ -49,7 +51,8 @@ export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now:
     .map((deviceId) => {
       const counters = FAILURE_KINDS.map((kind) => find(counterKey.device(kind, deviceId))).filter((r) => r !== undefined);
       const lockedUntil = Math.max(0, ...counters.map((r) => r.lockedUntil));
-      return { deviceId, failures: counters.reduce((sum, r) => sum + r.failures, 0), lockedUntil: lockedUntil > now ? lockedUntil : null };
+      const hardLocked = counters.some((r) => r.hardLocked);
+      return { deviceId, failures: counters.reduce((sum, r) => sum + r.failures, 0), lockedUntil: !hardLocked && lockedUntil > now ? lockedUntil : null, hardLocked };
     })
     .filter((d) => d.failures > 0);
   const resetUntil = resetRow && resetRow.lockedUntil > now ? resetRow.lockedUntil : null;

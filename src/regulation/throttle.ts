@@ -83,8 +83,11 @@ function countersFor(kind: FailureKind, subject: Subject, settings: Settings) {
 function ownCounters(kind: FailureKind, subject: Omit<Subject, "ip">, settings: Settings) {
   const { lock } = settings;
   const loginId = { after: lock.after, baseMs: lock.baseMs, maxMs: lock.maxMs, windowMs: null, hardAfter: kind === "password" ? null : lock.codeHardLock };
+  // A device's wrong codes are its own, and so is its lock at FAMOS_CODE_HARD_LOCK (NIST SP 800-63B
+  // 5.2.2: at most 100 consecutive failures): without it a thief at a browser where the owner signed
+  // in, knowing her password, guessed her codes without end, FAMOS_DEVICE_LOCK_AFTER per pause.
   const primary = subject.deviceId
-    ? { scope: "device" as const, key: counterKey.device(kind, subject.deviceId), policy: { ...loginId, after: settings.deviceLockAfter, hardAfter: null } }
+    ? { scope: "device" as const, key: counterKey.device(kind, subject.deviceId), policy: { ...loginId, after: settings.deviceLockAfter } }
     : { scope: "login-id" as const, key: counterKey.loginId(kind, subject.loginKey), policy: loginId };
   // Either sign-in kind's lock refuses both steps; the lock until support unlocks refuses every client.
   // The reset is refused by the sign-in's locks of the login ID as well as by its own; the sign-in is
@@ -165,7 +168,7 @@ export async function attemptFailed(db: Kysely<Database>, reservation: Extract<R
   const address = reservation.address ? await reserve(db, reservation.address.key, now, reservation.address.policy) : null;
   const audit = (lockScope: string, failures: number, until: number | null, login: boolean) =>
     recordAudit(db, now, { event: "lock.started", actor: null, subject: login ? subject.loginKey : null, ip: subject.ip, userAgent: null, detail: { kind, scope: lockScope, failures, until } });
-  if (primary.startedHardLock) await audit("login-id-until-unlocked", primary.failures, null, true);
+  if (primary.startedHardLock) await audit(`${scope}-until-unlocked`, primary.failures, null, true);
   else if (primary.startedLock) await audit(scope, primary.failures, primary.lockedUntil, true);
   if (address?.startedLock) await audit("address", address.failures, address.lockedUntil, false);
   const pause: Pause | null = primary.startedHardLock

@@ -15,6 +15,7 @@ import * as retentionIndexes from "./migrations/012-retention-indexes.ts";
 import * as loginKeyNfc from "./migrations/013-login-key-nfc.ts";
 import * as addressKeyIndexes from "./migrations/014-address-key-indexes.ts";
 import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
+import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   "013-login-key-nfc": loginKeyNfc,
   "014-address-key-indexes": addressKeyIndexes,
   "015-audit-person-indexes": auditPersonIndexes,
+  "016-audit-subject-time": auditSubjectTime,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;

@@ -15,7 +15,7 @@ export async function unlockAccount(deps: Deps, by: Acting, target: User): Promi
   if (refused) return refused;
   const now = deps.clock.now();
   const before = await loginLockInfo(deps.db, target.login_key, now);
-  const devicesLocked = before.devices.some((d) => d.lockedUntil !== null);
+  const devicesLocked = before.devices.some((d) => d.hardLocked || d.lockedUntil !== null);
   const wasLocked = before.locked || devicesLocked || before.reset.locked;
   await unlockLogin(deps.db, target.login_key);
   await recordAudit(deps.db, now, {
@@ -28,7 +28,7 @@ export async function unlockAccount(deps: Deps, by: Acting, target: User): Promi
       passwordFailures: before.passwordFailures,
       codeFailures: before.codeFailures,
       resetFailures: before.reset.failures,
-      devicesLocked: before.devices.filter((d) => d.lockedUntil !== null).length,
+      devicesLocked: before.devices.filter((d) => d.hardLocked || d.lockedUntil !== null).length,
     },
   });
   return { kind: "unlocked", wasLocked };

@@ -169,7 +169,7 @@ describe("famos user add and user show, run as a real command", () => {
     expect(text.stdout).toMatch(/Mail\s+undeliverable since .*: 550 5\.1\.1 user unknown/);
     expect(text.stdout).toMatch(/Mail delays\s+2, the last at /);
     const facts = JSON.parse((await cli.run(["user", "show", "jane.smith", "--json"])).stdout) as Record<string, unknown>;
-    expect(facts.devices).toEqual([{ device: "dev1234567890", failures: 10, lockedUntil: new Date(now + 3_600_000).toISOString() }]);
+    expect(facts.devices).toEqual([{ device: "dev1234567890", failures: 10, lockedUntil: new Date(now + 3_600_000).toISOString(), permanentLock: false }]);
     expect(facts.mail).toMatchObject({ undeliverableReason: "550 5.1.1 user unknown", delays: 2 });
   });
 });

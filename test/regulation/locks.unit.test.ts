@@ -70,8 +70,8 @@ describe("locks as support sees and lifts them (unit tier)", () => {
       lockedUntil: now() + 5 * MINUTE,
       locked: true,
       devices: [
-        { deviceId: "g-1", failures: 5, lockedUntil: now() + MINUTE },
-        { deviceId: "g-2", failures: 2, lockedUntil: null },
+        { deviceId: "g-1", failures: 5, lockedUntil: now() + MINUTE, hardLocked: false },
+        { deviceId: "g-2", failures: 2, lockedUntil: null, hardLocked: false },
       ],
       reset: { failures: 6, locked: true, until: now() + 10 * MINUTE },
     });

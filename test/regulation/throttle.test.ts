@@ -118,7 +118,7 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
     const info = await loginLockInfo(db(), s.loginKey, now);
     // The device's failures are its own: the login ID's count is the stranger's 5 (the rest were refused).
     expect(info.passwordFailures).toBe(5);
-    expect(info.devices).toEqual([{ deviceId: device.deviceId, failures: 10, lockedUntil: now + MINUTE }]);
+    expect(info.devices).toEqual([{ deviceId: device.deviceId, failures: 10, lockedUntil: now + MINUTE, hardLocked: false }]);
     // Support's unlock lifts the device's lock too.
     await unlockLogin(db(), s.loginKey);
     expect(await pauseFor(device, now)).toBeNull();

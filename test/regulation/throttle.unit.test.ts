@@ -114,11 +114,14 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     expect(await row(`password:id:${s.loginKey}`)).toBeUndefined();
     expect(await row(`ip:${s.ip}`)).toBeUndefined();
     expect(await reserveAttempt(db(), "code", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "device", until: now() + 1000 } });
-    // A device's wrong codes never lock it until unlocked (that is the login ID's).
+    // At FAMOS_CODE_HARD_LOCK a device's wrong codes lock that device until unlocked (NIST SP 800-63B
+    // 5.2.2), and only it: the login ID stays open to new browsers.
     unit.clock.advance(1000);
     for (let i = 0; i < 2; i++) await fail("code", s);
     unit.clock.advance(1000);
-    expect(await fail("code", s)).toMatchObject({ hardLocked: false, lockStarted: true });
+    expect(await fail("code", s)).toMatchObject({ hardLocked: true, lockStarted: true, pause: { scope: "device", until: null } });
+    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "device", until: null } });
+    expect(await reserveAttempt(db(), "code", { ...s, deviceId: null, ip: "198.51.100.250" }, now(), SETTINGS)).toMatchObject({ ok: true, scope: "login-id" });
   });
 
   it("lets a remembered browser in while the login ID's timed lock (either kind) keeps new browsers out", async () => {

@@ -72,3 +72,9 @@ export async function readsPerRow(store: Store, node: RootOperationNode, tables:
   if ("steps" in plan) return sqliteScan(plan.steps, tables);
   return [...pgNodes(plan.root)].filter(({ node: n, perRow }) => perRow && wholeRead(n, tables)).map(({ node: n }) => `${n["Node Type"]} on ${n["Relation Name"]} per row`);
 }
+
+/** A statement's plan as text (SQLite's steps joined by " | ", PostgreSQL's JSON tree), for naming the index it takes. */
+export async function planText(store: Store, node: RootOperationNode): Promise<string> {
+  const plan = await planOf(store, node);
+  return "steps" in plan ? plan.steps.join(" | ") : JSON.stringify(plan.root);
+}

@@ -46,7 +46,7 @@ export async function showUser(deps: Deps, loginId: string, options: { json?: bo
     lockedUntil: lock.lockedUntil === null ? null : new Date(lock.lockedUntil).toISOString(),
     permanentLock: lock.hardLocked,
     // Browsers that completed a sign-in and have failures counted against them (device cookies).
-    devices: lock.devices.map((d) => ({ device: d.deviceId, failures: d.failures, lockedUntil: iso(d.lockedUntil) })),
+    devices: lock.devices.map((d) => ({ device: d.deviceId, failures: d.failures, lockedUntil: iso(d.lockedUntil), permanentLock: d.hardLocked })),
     // What the receiving mail servers said about the OTP email (issue 15); null: nothing wrong known.
     mail: bounces && {
       undeliverableSince: iso(bounces.undeliverableAt),
@@ -90,7 +90,7 @@ export async function showUser(deps: Deps, loginId: string, options: { json?: bo
     ...lock.devices.map((d) => [
       "Device lock",
       `browser ${d.deviceId.slice(0, 8)}: ${d.failures} failed ${d.failures === 1 ? "try" : "tries"}` +
-        (d.lockedUntil !== null && d.lockedUntil > now ? `, locked until ${formatDateTime(pauseOverBy(d.lockedUntil), tz)}` : ", not locked"),
+        (d.hardLocked ? ", locked until unlocked by support" : d.lockedUntil !== null && d.lockedUntil > now ? `, locked until ${formatDateTime(pauseOverBy(d.lockedUntil), tz)}` : ", not locked"),
     ]),
     ...(bounces?.undeliverableAt ? [["Mail", `undeliverable since ${formatDateTime(bounces.undeliverableAt, tz)}: ${bounces.undeliverableReason ?? "no reason given"}`]] : []),
     ...(bounces?.softBounces ? [["Mail delays", `${bounces.softBounces}, the last at ${formatDateTime(bounces.lastSoftBounceAt ?? now, tz)}`]] : []),

@@ -145,7 +145,9 @@ function deviceLockText(t: Translator, o: UserOverview): string {
   if (devices.length === 0) return t.text("console.devices.none");
   return devices
     .map((d, i) =>
-      d.lockedUntil
+      d.hardLocked
+        ? t.text("console.devices.locked", { n: i + 1, count: d.failures })
+        : d.lockedUntil
         ? t.text("console.devices.paused", { n: i + 1, count: d.failures, until: zonedDateTime(t, pauseOverBy(d.lockedUntil)) })
         : t.text("console.devices.notPaused", { n: i + 1, count: d.failures }),
     )
