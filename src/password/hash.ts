@@ -37,13 +37,19 @@ export const HASH_CONCURRENCY = hashConcurrency();
 /** A first-come, first-served gate with `size` places (exported for its unit test). */
 export class Gate {
   #free: number;
+  #started = 0;
   readonly #waiting: Array<() => void> = [];
   constructor(size: number) {
     this.#free = size;
   }
+  /** How many works have passed the gate. */
+  get started(): number {
+    return this.#started;
+  }
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#free > 0) this.#free -= 1;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#started += 1;
     try {
       return await work();
     } finally {
@@ -56,6 +62,12 @@ export class Gate {
 
 /** Every argon2id computation of FAMOS's own (hash, verify and the burn below) passes this gate. */
 const argon2Gate = new Gate(HASH_CONCURRENCY);
+
+/**
+ * How many argon2id computations this process has made: what a sign-in costs in hashes, counted
+ * rather than timed (test/security/enumeration: an unknown login ID costs one, as a wrong password does).
+ */
+export const argon2Computations = (): number => argon2Gate.started;
 
 /**
  * Passwords are hashed in Unicode NFC, the form the policy counts characters in, so the same
