@@ -9,13 +9,15 @@ import { sql, type Kysely } from "kysely";
 // now compares as the console does (audit/audit.ts), and the erasure's second pass finds the
 // pseudonym's rows by the same expression, the exact match kept as a filter (a pseudonym is
 // "erased-" and random base64url, which lower() could fold onto another's).
+// Fragments with no parameters (sql, never sql.raw: security/input's ASVS 5.3.4 check), spliced into
+// the function's and the trigger's text.
 const PASS_BEFORE = {
-  postgres: "WHERE subject = pseudonym AND position(email in detail) > 0",
-  sqlite: "WHERE NEW.email IS NOT NULL AND subject = NEW.pseudonym AND instr(detail, NEW.email) > 0",
+  postgres: sql`WHERE subject = pseudonym AND position(email in detail) > 0`,
+  sqlite: sql`WHERE NEW.email IS NOT NULL AND subject = NEW.pseudonym AND instr(detail, NEW.email) > 0`,
 };
 const PASS_AFTER = {
-  postgres: "WHERE lower(trim(subject)) = lower(pseudonym) AND subject = pseudonym AND position(email in detail) > 0",
-  sqlite: "WHERE NEW.email IS NOT NULL AND lower(trim(subject)) = lower(NEW.pseudonym) AND subject = NEW.pseudonym AND instr(detail, NEW.email) > 0",
+  postgres: sql`WHERE lower(trim(subject)) = lower(pseudonym) AND subject = pseudonym AND position(email in detail) > 0`,
+  sqlite: sql`WHERE NEW.email IS NOT NULL AND lower(trim(subject)) = lower(NEW.pseudonym) AND subject = NEW.pseudonym AND instr(detail, NEW.email) > 0`,
 };
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -48,7 +50,7 @@ async function pseudonymise(db: Kysely<any>, pass: typeof PASS_AFTER): Promise<v
       WHERE lower(trim(subject)) = lower(login) OR lower(trim(actor)) = lower(login);
       GET DIAGNOSTICS changed = ROW_COUNT;
       FOREACH email IN ARRAY emails LOOP
-        UPDATE audit SET detail = replace(detail, email, pseudonym) ${sql.raw(pass.postgres)};
+        UPDATE audit SET detail = replace(detail, email, pseudonym) ${pass.postgres};
       END LOOP;
       PERFORM set_config('famos.audit_rewrite', 'off', true);
       RETURN changed;
@@ -66,7 +68,7 @@ async function pseudonymise(db: Kysely<any>, pass: typeof PASS_AFTER): Promise<v
         detail = replace(detail, NEW.login, NEW.pseudonym)
       WHERE lower(trim(subject)) = lower(NEW.login) OR lower(trim(actor)) = lower(NEW.login);
       UPDATE audit SET detail = replace(detail, NEW.email, NEW.pseudonym)
-      ${sql.raw(pass.sqlite)};
+      ${pass.sqlite};
       DELETE FROM audit_gate;
     END`.execute(db);
 }
