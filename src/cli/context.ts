@@ -24,10 +24,15 @@ export async function withServices<T>(run: (services: Services) => Promise<T>, o
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
     return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {
       const since = services.deps.clock.now();
-      const result = await run(services);
-      if (await services.sender.drainQueued()) await tellUnsentMail(services, since);
-      if (made !== null) process.stderr.write(`famos: there was no database at ${terminalText(made)}: this command made a new one\n`);
-      return result;
+      try {
+        const result = await run(services);
+        if (await services.sender.drainQueued()) await tellUnsentMail(services, since);
+        return result;
+      } finally {
+        // Refused or not: a user add refused for its password has made the database all the same. It
+        // is not removed: a server starting on the same path in that instant may have opened it.
+        if (made !== null) process.stderr.write(`famos: there was no database at ${terminalText(made)}: this command made a new one\n`);
+      }
     });
   } finally {
     await services.close();

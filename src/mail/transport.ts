@@ -22,8 +22,8 @@ export class MailDeliveryError extends Error {
   /**
    * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
    *   the same message or another code to it would be refused again.
-   * @param relayUnreachable no conversation with the relay: no connection, none accepted, no greeting or
-   *   a 4yz one ("421 service not available"). Any other message would fail the same way now (the
+   * @param relayUnreachable no conversation with the relay could begin (relayUnreachable below): no
+   *   connection, no greeting, or "421 service not available". Any other message would fail the same way now (the
    *   sender's relay pause), where a reply to this message's own commands says nothing of the next.
    */
   constructor(
@@ -49,6 +49,24 @@ export function addressRefusal(error: unknown): { status: string } | null {
   // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
   const status = /^5\d\d[ -](5\.(?:1\.\d{1,3}|2\.1))(?!\d)/.exec(e.response ?? "")?.[1];
   return status ? { status } : null;
+}
+
+/** The system's words for a relay that is not there: no route, no name, no listener. */
+const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * No conversation with the relay could begin: the connection refused or never made, its name not
+ * found, no greeting in time, or "421 service not available". nodemailer marks every failure of the
+ * connection "CONN", a connection dropped or stalled in the middle of a message too, so its finer
+ * fields decide (originalCode: the system's error; timeoutType: which wait ran out); a connection that
+ * drops after the greeting says nothing of the next message and is not counted here.
+ */
+function relayUnreachable(error: unknown): boolean {
+  const e = error as { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number };
+  if (e.responseCode === 421) return true;
+  if (e.code === "EDNS") return true;
+  if (e.timeoutType === "CONNECT_TIMEOUT" || e.timeoutType === "GREETING_TIMEOUT") return true;
+  return e.code === "ESOCKET" && e.originalCode !== undefined && NO_RELAY.has(e.originalCode);
 }
 
 /**
@@ -130,8 +148,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         const code = (error as { responseCode?: number }).responseCode;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
         const permanent = code !== undefined && code >= 500 && !mailboxFull(error);
-        // nodemailer names the phase: "CONN" is connecting and the greeting, before any command of ours.
-        const unreachable = !permanent && (error as { command?: string }).command === "CONN";
+        const unreachable = !permanent && relayUnreachable(error);
         throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), unreachable);
       }
     },

@@ -39,3 +39,9 @@ it("user import makes the database and says so once; the next command uses it wi
   expect([show.code, show.stderr]).toEqual([0, ""]);
   expect(show.stdout).toContain("ann");
 }, 60_000);
+
+it("a user add refused for its password still says it made the database, so a mistyped setting does not go unseen", async () => {
+  const refused = await cli.run(["user", "add", "ann", "--name", "Ann A", "--partner", "4711"], { stdin: "short\n" });
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^famos: there was no database at \S+famos\.db: this command made a new one$/m);
+}, 60_000);

@@ -261,6 +261,25 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     // "554 No SMTP service here" (RFC 5321 §3.1): a refusal for good, which the retry rule fails at once.
     const never = await greeting("554 5.3.2 No SMTP service here");
     expect([never.permanent, never.relayUnreachable]).toEqual([true, false]);
+    // A relay that greets and takes the envelope, then drops the connection in the middle of DATA:
+    // nodemailer says "CONN" for this too, but the next message may well go.
+    const dropping = createServer((socket) => {
+      socket.write("220 relay.test ESMTP\r\n");
+      socket.on("data", (chunk: Buffer) => {
+        const text = chunk.toString("latin1");
+        if (/^EHLO/i.test(text)) socket.write("250 relay.test\r\n");
+        else if (/^(MAIL|RCPT)/i.test(text)) socket.write("250 ok\r\n");
+        else if (/^DATA/i.test(text)) socket.write("354 go on\r\n");
+        else socket.destroy();
+      });
+    }).listen(0, "127.0.0.1");
+    await once(dropping, "listening");
+    try {
+      const dropped = await failure(open(`smtp://127.0.0.1:${(dropping.address() as AddressInfo).port}`).send(outboxMessage(), FROM));
+      expect([dropped.permanent, dropped.relayUnreachable, dropped.message]).toEqual([false, false, expect.stringMatching(/closed unexpectedly/i)]);
+    } finally {
+      dropping.close();
+    }
     smtp.refuse(true);
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relayUnreachable).toBe(false);
     smtp.refuse(false);

@@ -31,11 +31,7 @@ describe.each(DIALECTS)("a known browser's wrong codes (%s)", (database) => {
     expect((await client.post("/logout")).statusCode).toBe(303);
 
     // Someone who knows her password, at that browser: six wrong codes.
-    const mark = await t.mailbox.mark();
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    const code = await t.mailbox.code(user.otp_email!, mark);
-    await client.get("/otp");
-    for (let i = 1; i <= 6; i += 1) expect((await client.post("/otp", { code: otherCode(code, i) })).statusCode).toBe(401);
+    const code = await sixWrongCodes(t, client, user);
 
     // Even the right code is refused now, and a week later that browser's password step too.
     const right = await client.post("/otp", { code });
@@ -59,4 +55,32 @@ describe.each(DIALECTS)("a known browser's wrong codes (%s)", (database) => {
     await client.get("/otp");
     expect((await client.post("/otp", { code: fresh })).statusCode).toBe(303);
   });
+
+  it("SPEC Locks: that browser's lock is its own; the owner's other browser and a new one sign in, and the login ID shows no lock", async () => {
+    t = await createTestApp({ database, env: { FAMOS_CODE_HARD_LOCK: "6", FAMOS_OTP_TRIES: "10" } });
+    const http = overHttp(await listen(t));
+    const user = await addUser(t.deps);
+    const shared = (await signIn(t, { user, client: new FormClient(http), page: "/profile" })).client;
+    const own = (await signIn(t, { user, client: new FormClient(http), page: "/profile" })).client;
+    expect((await shared.post("/logout")).statusCode).toBe(303);
+    expect((await own.post("/logout")).statusCode).toBe(303);
+
+    const code = await sixWrongCodes(t, shared, user);
+    expect((await shared.post("/otp", { code })).statusCode).toBe(429);
+
+    const info = await loginLockInfo(t.deps.db, user.login_key, t.clock.now());
+    expect([info.locked, info.hardLocked, info.codeFailures]).toEqual([false, false, 0]);
+    await signIn(t, { user, client: own, page: null });
+    await signIn(t, { user, client: new FormClient(http), page: null });
+  });
 });
+
+/** Someone who knows the owner's password, at a browser with her device cookie: six wrong codes. The right code, for the test to try. */
+async function sixWrongCodes(t: TestApp, client: FormClient, user: Awaited<ReturnType<typeof addUser>>): Promise<string> {
+  const mark = await t.mailbox.mark();
+  expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
+  const code = await t.mailbox.code(user.otp_email!, mark);
+  await client.get("/otp");
+  for (let i = 1; i <= 6; i += 1) expect((await client.post("/otp", { code: otherCode(code, i) })).statusCode).toBe(401);
+  return code;
+}
