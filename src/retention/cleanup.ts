@@ -87,9 +87,7 @@ export async function runCleanup(deps: Deps, options: CleanupOptions = {}): Prom
   report.mail += await drain("failed mail", async () =>
     deleteBatch(db, "outbox", "id", "next_attempt_at", mailCutoff, batch, [["state", "=", "failed"]]),
   );
-  report.throttles = await drain("failure counts", async () =>
-    deleteBatch(db, "throttles", "key", "updated_at", now - THROTTLE_IDLE_MS, batch, [["hard_locked", "=", 0], ["locked_until", "<", now]]),
-  );
+  report.throttles = await forgetIdleCounters(db, now - THROTTLE_IDLE_MS, now, batch, timed);
   report.devices = await drain("devices", () => deleteBatch(db, "devices", "id", "last_used_at", now - DEVICE_LIFETIME_MS, batch));
   report.addresses = await forgetOldAddresses(db, mailCutoff, batch, timed);
   report.auditRemoved = await drain("audit removal", () => expireAudit(db, deps.dialect, now - lifecycle.auditKeepMs, batch));
@@ -134,12 +132,43 @@ async function forgetOldAddresses(db: Kysely<Database>, cutoff: number, batch: n
   }
 }
 
+/**
+ * Failure counts with no failure since `cutoff`, no lock in force at `now` and no lock until support
+ * unlocks it. No index serves updated_at (every sign-in would write it: migration 017), so the counters
+ * are read a batch of keys at a time in key order, each batch after the last key looked at, and the
+ * idle ones among them deleted by key with the rule checked again in the delete itself: a counter
+ * counted again between the two statements stays.
+ */
+async function forgetIdleCounters(db: Kysely<Database>, cutoff: number, now: number, batch: number, timed: (name: string, step: () => Promise<number>) => Promise<number>): Promise<number> {
+  let removed = 0;
+  let after: string | null = null;
+  for (;;) {
+    const from: string | null = after;
+    const rows: { key: string; updated_at: number; locked_until: number; hard_locked: number }[] = await db
+      .selectFrom("throttles")
+      .select(["key", "updated_at", "locked_until", "hard_locked"])
+      .$if(from !== null, (q) => q.where("key", ">", from!))
+      .orderBy("key")
+      .limit(batch)
+      .execute();
+    if (rows.length === 0) return removed;
+    const idle = rows.filter((r) => Number(r.updated_at) < cutoff && Number(r.hard_locked) === 0 && Number(r.locked_until) < now).map((r) => r.key);
+    if (idle.length > 0) {
+      removed += await timed("failure counts", async () =>
+        Number((await db.deleteFrom("throttles").where("key", "in", idle).where("updated_at", "<", cutoff).where("hard_locked", "=", 0).where("locked_until", "<", now).executeTakeFirst()).numDeletedRows),
+      );
+    }
+    after = rows.at(-1)!.key;
+    if (rows.length < batch) return removed;
+  }
+}
+
 type Condition = [column: string, op: "=" | "<", value: number | string];
 
 /** One statement: delete up to `batch` rows whose `timeColumn` is before `cutoff`, oldest first. */
 async function deleteBatch(
   db: Kysely<Database>,
-  table: "sessions" | "outbox" | "throttles" | "devices",
+  table: "sessions" | "outbox" | "devices",
   key: string,
   timeColumn: string,
   cutoff: number,

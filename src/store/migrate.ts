@@ -16,6 +16,7 @@ import * as loginKeyNfc from "./migrations/013-login-key-nfc.ts";
 import * as addressKeyIndexes from "./migrations/014-address-key-indexes.ts";
 import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
 import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
+import * as throttlesByKey from "./migrations/017-throttles-by-key.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   "014-address-key-indexes": addressKeyIndexes,
   "015-audit-person-indexes": auditPersonIndexes,
   "016-audit-subject-time": auditSubjectTime,
+  "017-throttles-by-key": throttlesByKey,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
