@@ -35,6 +35,12 @@ export function sameAccess(seen: User, current: User): boolean {
   );
 }
 
+/** What endUserAccess ended: live sessions, and pending codes voided. */
+export interface AccessEnded {
+  sessions: number;
+  codes: number;
+}
+
 /**
  * Ends everything that lets this user in now: every live session and every pending code (and so the
  * flows they belong to: a sign-in's, an email change's, a "Forgot password?" reset's), and with an
@@ -47,7 +53,7 @@ export function sameAccess(seen: User, current: User): boolean {
  * in its own lockout counter, and revoking them would put the owner's usual browser back among a
  * stranger's lockouts; support's OTP email reset revokes them (SECURITY.md).
  */
-export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<number> {
+export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<AccessEnded> {
   const keptFlow = keep?.flow_id ?? null;
   // A Profile email change's new address is pending exactly as long as its flow, and every flow but
   // the kept one ends here, so its stored address goes too (search, bounce/forget.ts read the column).
@@ -68,7 +74,7 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
       ),
     )
     .execute();
-  await voidUserCodes(db, userId, reason, now, keptFlow);
+  const codes = await voidUserCodes(db, userId, reason, now, keptFlow);
   await db
     .updateTable("flows")
     .set({ finished_at: now })
@@ -76,7 +82,7 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
     .where("finished_at", "is", null)
     .$if(keptFlow !== null, (qb) => qb.where("id", "!=", keptFlow!))
     .execute();
-  return endUserSessions(db, userId, now, reason, keep?.id);
+  return { sessions: await endUserSessions(db, userId, now, reason, keep?.id), codes };
 }
 
 /** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */

@@ -5,7 +5,7 @@ import { findUserById, type User } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
 
 export type DisableOutcome =
-  | { kind: "disabled"; user: User; sessionsEnded: number }
+  | { kind: "disabled"; user: User; sessionsEnded: number; codesVoided: number }
   | { kind: "enabled"; user: User }
   | { kind: "unchanged"; user: User }
   | { kind: "not-found" }
@@ -43,8 +43,9 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
       await recordAudit(tx, now, { ...by.audit, event: "user.enabled", subject: target.login_id });
       return { kind: "enabled" as const, user: { ...target, disabled_at: null } };
     }
-    const sessionsEnded = await endUserAccess(tx, target.id, now, "disabled");
-    await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: { sessionsEnded } });
-    return { kind: "disabled" as const, user: { ...target, disabled_at: now }, sessionsEnded };
+    const ended = await endUserAccess(tx, target.id, now, "disabled");
+    const counts = { sessionsEnded: ended.sessions, codesVoided: ended.codes };
+    await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: counts });
+    return { kind: "disabled" as const, user: { ...target, disabled_at: now }, ...counts };
   });
 }

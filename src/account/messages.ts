@@ -34,3 +34,17 @@ export function passwordResetMail(c: Context) {
     t,
   );
 }
+
+/** What a disable ended, counted (account/disable.ts). */
+export interface DisableCounts {
+  sessionsEnded: number;
+  codesVoided: number;
+}
+
+/**
+ * "1 session ended, 2 pending codes voided": the one wording of a disable's result, for the command
+ * line and the console alike. Pending codes are named only when some were voided.
+ */
+export function disableEndedText(t: Translator, counts: DisableCounts): string {
+  return t.text("account.disabled.ended", { sessions: counts.sessionsEnded, codes: counts.codesVoided });
+}

@@ -79,7 +79,7 @@ export async function setTemporaryPassword(
     const barredNow = temporaryPasswordBarred(target);
     if (barredNow) return { kind: "disabled" as const, message: barredNow };
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
-    const sessionsEnded = await endUserAccess(tx, target.id, now, "temporary-password");
+    const sessionsEnded = (await endUserAccess(tx, target.id, now, "temporary-password")).sessions;
     if (target.otp_email) {
       const mail = temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.temporary-password", recipient: target.otp_email, ...mail });

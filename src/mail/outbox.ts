@@ -337,12 +337,14 @@ export async function userMailDeliveries(db: Kysely<Database>, userId: string, l
  * newest failure's words: what a `famos` command reports before it exits instead of saying it mailed.
  */
 export async function unsentSince(db: Kysely<Database>, since: number): Promise<{ count: number; lastError: string | null }> {
-  const rows = await db
-    .selectFrom("outbox")
-    .select(["last_error", "next_attempt_at"])
-    .where("created_at", ">=", since)
-    .where("state", "=", "queued")
-    .orderBy("next_attempt_at", "desc")
-    .execute();
-  return { count: rows.length, lastError: rows.find((row) => row.last_error !== null)?.last_error ?? null };
+  // A count and one row, in one statement: a command that queued thousands (an import's mails, an
+  // announce) reads no more than one that queued one.
+  const waiting = db.selectFrom("outbox").where("created_at", ">=", since).where("state", "=", "queued");
+  const row = await waiting
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as("count"),
+      waiting.select("last_error").where("last_error", "is not", null).orderBy("next_attempt_at", "desc").limit(1).as("last_error"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), lastError: row.last_error ?? null };
 }

@@ -4,6 +4,7 @@ import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
+import { RelayPause } from "./relay-pause.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -85,13 +86,12 @@ export class MailSender {
   private readonly waitingForServer: (() => void)[] = [];
   /** The messages at the SMTP server now, by id: what a stop cut short hands back (abandon). */
   private readonly atServerNow = new Map<string, OutboxMessage>();
-  /**
-   * The relay could not be reached (relayPaused): until `until` drains claim nothing, then one message
-   * at a time tries it. `outages` counts the tries that found it so, for the pause's length.
-   */
-  private relayDown: { outages: number; until: number } | null = null;
+  /** The relay could not be reached: how many messages the drains may claim meanwhile (relay-pause.ts). */
+  private readonly relay: RelayPause;
 
-  constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {}
+  constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {
+    this.relay = new RelayPause((attempt) => options.backoffMs(attempt), deps.logger, () => this.look());
+  }
 
   start(): void {
     this.stopped = false;
@@ -212,44 +212,9 @@ export class MailSender {
     }
   }
 
-  /**
-   * How many more messages a drain may claim now: the pool's free connections; while the relay cannot
-   * be reached, none until its pause is over and then one, alone, to try it (relayPaused).
-   */
+  /** How many more messages a drain may claim now: the pool's free connections, or the relay pause's (relay-pause.ts). */
   private room(inFlight: number): number {
-    if (this.relayDown === null) return this.options.batch - inFlight;
-    return inFlight === 0 && this.deps.clock.now() >= this.relayDown.until ? 1 : 0;
-  }
-
-  /**
-   * The one rule for a relay that cannot be reached (no connection, no greeting, "421"): the drains
-   * stop handing it mail, rather than try every queued message on its own schedule — a rollout's
-   * thousand announcements at a relay down for an hour were tens of thousands of connections and
-   * warnings. One message tries it after the retry ladder's delay (backoffMs: 2 s doubling to a
-   * minute), the rest wait without a try counted; the first reply of the relay, to any message, ends
-   * the pause and everything due goes at once. A code's mail written at sign-in still tries at once
-   * (sendClaimed): a person waits for it, and it finds the relay back first. Tries that fail while
-   * paused (the rest of a batch in flight) do not lengthen the pause. A command's drain ends at the
-   * first such failure, with the rest queued for the server's sender.
-   */
-  private relayPaused(failure: unknown, now: number): void {
-    // A failure of unknown kind (not the SMTP transport's) says nothing of the relay: a pause goes on.
-    const unreachable = failure instanceof MailDeliveryError ? failure.relayUnreachable : this.relayDown !== null;
-    if (!unreachable) {
-      if (failure instanceof MailDeliveryError) this.relayAnswered();
-      return;
-    }
-    if (this.relayDown !== null && now < this.relayDown.until) return;
-    const outages = (this.relayDown?.outages ?? 0) + 1;
-    this.relayDown = { outages, until: now + this.options.backoffMs(outages) };
-    if (outages === 1) this.deps.logger?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, "the mail relay cannot be reached: mail waits, one message tries it at a time");
-  }
-
-  private relayAnswered(): void {
-    if (this.relayDown === null) return;
-    this.relayDown = null;
-    this.deps.logger?.info("the mail relay can be reached again");
-    this.look();
+    return this.relay.room(this.options.batch, inFlight, this.deps.clock.now());
   }
 
   /**
@@ -368,7 +333,7 @@ export class MailSender {
     }
     try {
       if (failure === null) {
-        this.relayAnswered();
+        this.relay.answered();
         const now = clock.now();
         // If this fails (database gone) the message stays leased and is sent again once the lease
         // runs out, with the same Message-ID: at least once, never lost.
@@ -380,7 +345,7 @@ export class MailSender {
         }
         return;
       }
-      this.relayPaused(failure, clock.now());
+      this.relay.failed(failure, clock.now());
       const permanent = failure instanceof MailDeliveryError && failure.permanent;
       const retryAt = permanent ? null : await this.nextTry(message, clock.now());
       const last = retryAt === null;

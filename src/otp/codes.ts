@@ -304,11 +304,15 @@ export function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: stri
 
 /**
  * Voids every live code of a user (a new enrolment address, a support reset, a password change),
- * except those of `exceptFlowId` when given: the flow of the session making the change.
+ * except those of `exceptFlowId` when given: the flow of the session making the change. Returns how
+ * many it voided (a disable says so only when there were some).
  */
-export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number, exceptFlowId?: string | null): Promise<void> {
-  if (!exceptFlowId) return voidLiveCodes(db, "user_id", userId, reason, now);
-  await voidLive(db, reason, now).where("user_id", "=", userId).where("flow_id", "!=", exceptFlowId).execute();
+export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number, exceptFlowId?: string | null): Promise<number> {
+  const voided = await voidLive(db, reason, now)
+    .where("user_id", "=", userId)
+    .$if(Boolean(exceptFlowId), (qb) => qb.where("flow_id", "!=", exceptFlowId!))
+    .executeTakeFirst();
+  return Number(voided.numUpdatedRows);
 }
 
 /** A flow's current code with its mail's delivery state (see currentCode). */

@@ -127,7 +127,7 @@ export async function completePasswordReset(
     await setPasswordHash(tx, user.id, hash, now);
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).execute();
     await finishFlow(tx, flow.id, now);
-    const sessionsEnded = await endUserAccess(tx, user.id, now, "password-reset");
+    const sessionsEnded = (await endUserAccess(tx, user.id, now, "password-reset")).sessions;
     await attemptSucceeded(tx, reservation);
     const mail = passwordResetMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-reset", recipient: flow.email, ...mail });

@@ -82,7 +82,7 @@ export async function replacePassword(
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
     // Every other way in ends: the other sessions, and the codes of flows not this session's (a
     // pending "Forgot password?" reset among them).
-    const ended = await endUserAccess(tx, user.id, now, "password-changed", moved.session);
+    const ended = (await endUserAccess(tx, user.id, now, "password-changed", moved.session)).sessions;
     if (user.otp_email) {
       const mail = passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });

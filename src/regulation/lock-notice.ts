@@ -4,16 +4,24 @@ import { enqueueMail } from "../mail/outbox.ts";
 import { noticeMail } from "../otp/messages.ts";
 import type { User } from "../users/users.ts";
 import { pauseOverBy } from "./pause-end.ts";
-import type { FailureKind, FailureResult } from "./throttle.ts";
+import type { FailureKind, FailureResult, PauseScope } from "./throttle.ts";
 
 export const LOCK_SUBJECT = "FAMOS sign-in locked";
 
 /**
  * The account holder is emailed when a lock starts (SPEC "Locks"), at the confirmed address only:
  * once per lock, since recordFailure reports a start only to the request that found no lock in force.
- * A login ID without an account, or without a confirmed address, has nobody to tell.
+ * A login ID without an account, or without a confirmed address, has nobody to tell. `scope` is the
+ * counter that locked: a browser's own (device cookie) or the login ID's.
  */
-export async function tellLockStarted(deps: Deps, user: User | undefined, kind: FailureKind, result: FailureResult, now: number): Promise<void> {
+export async function tellLockStarted(
+  deps: Deps,
+  user: User | undefined,
+  kind: FailureKind,
+  result: FailureResult,
+  now: number,
+  scope: PauseScope = "login-id",
+): Promise<void> {
   if (!result.lockStarted || !user?.otp_email) return;
   // Issue 16: in the account holder's language and time zone.
   const t = userTranslator(deps.config, user);
@@ -27,7 +35,15 @@ export async function tellLockStarted(deps: Deps, user: User | undefined, kind: 
       ? result.hardLocked
         ? [t.text("mail.lock.resetHard1", { loginId: user.login_id, failures }), t.text("mail.lock.resetHard2", { support })]
         : [t.text("mail.lock.resetPaused1", paused()), t.text("mail.lock.resetPaused2", { support })]
-      : result.hardLocked
+      : result.hardLocked && scope === "device"
+        ? // One browser's lock (device cookie): the owner still signs in elsewhere, so she is told
+          // what the other lock mails tell, what to do if it was not her (whoever it was typed her password).
+          [
+            t.text("mail.lock.deviceHard1", { loginId: user.login_id, failures }),
+            t.text("mail.lock.deviceHard2"),
+            t.text("mail.lock.deviceHard3", { support }),
+          ]
+        : result.hardLocked
         ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
         : [t.text("mail.lock.paused1", paused()), t.text("mail.lock.paused2", { support })];
   await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {

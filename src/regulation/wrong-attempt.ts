@@ -20,6 +20,6 @@ export async function countWrongAttempt(
 ): Promise<FailureResult> {
   const result = await attemptFailed(deps.db, reservation, now);
   await recordAudit(deps.db, now, entry);
-  await tellLockStarted(deps, user, reservation.kind, result, now);
+  await tellLockStarted(deps, user, reservation.kind, result, now, reservation.scope);
   return result;
 }

@@ -1,7 +1,18 @@
 import type { AuditRecord } from "../audit/audit.ts";
-import { formatDateTime } from "../platform/format.ts";
+import { formatDateTime, formatIsoOffset } from "../platform/format.ts";
 
-export const AUDIT_CSV_HEADER = ["time_utc", "time_local", "event", "actor", "subject", "ip", "user_agent", "detail"];
+/**
+ * "UTC+01:00": the offset of `timeZone` at `ms` (ISO 8601's, the tail of formatIsoOffset). Named
+ * UTC in front: a bare "+01:00" starts like a formula, which guardFormula would have to quote.
+ */
+const utcOffset = (ms: number, timeZone: string): string => `UTC${formatIsoOffset(ms, timeZone).slice(19)}`;
+
+/**
+ * The export's columns. time_local is the reader's wall clock (dd/mm/yyyy hh:mm, which spreadsheets
+ * read as a date); its UTC offset is a column of its own, appended last so the columns before it
+ * keep their names and places: without it, the hour the clocks go back reads the same twice.
+ */
+export const AUDIT_CSV_HEADER = ["time_utc", "time_local", "event", "actor", "subject", "ip", "user_agent", "detail", "time_local_offset"];
 
 /**
  * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR) as a formula, and the trail
@@ -35,5 +46,6 @@ export function auditCsvRow(record: AuditRecord, timezone: string): string {
     record.ip ?? "",
     record.userAgent ?? "",
     JSON.stringify(record.detail),
+    utcOffset(record.time, timezone),
   ]);
 }

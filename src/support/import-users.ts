@@ -94,7 +94,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
   if (options.resume) {
     report.skipped += skipped.length;
     report.added += added.size;
-    await recordAuditMany(tx, now, batch.filter((row) => added.has(loginKey(row.loginId))).map((row) => addedEntry(row, options.actor)));
+    await recordAuditMany(tx, now, batch.filter((row) => added.has(loginKey(row.loginId))).map((row) => addedEntry(row, options)));
     return;
   }
   const addedEvents: AuditEntry[] = [];
@@ -106,7 +106,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
   for (const row of batch) {
     if (added.has(loginKey(row.loginId))) {
       report.added += 1;
-      addedEvents.push(addedEntry(row, options.actor));
+      addedEvents.push(addedEntry(row, options));
       continue;
     }
     const user = existing.get(loginKey(row.loginId));
@@ -143,9 +143,11 @@ function vanished(row: ImportedUser): RefusedRow {
   return { line: row.line, reason: `login ID "${row.loginId}" could be neither added nor found; run the import again` };
 }
 
-function addedEntry(row: ImportedUser, actor: Actor): AuditEntry {
-  const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null };
-  return { ...actor, event: "user.created", subject: row.loginId, detail };
+/** `emailGiven`: the account has a confirmed OTP email (the rollout's enrolments per day count it); a contact address is not one. */
+function addedEntry(row: ImportedUser, options: Pick<ImportOptions, "actor" | "emailAsContact">): AuditEntry {
+  const contact = options.emailAsContact === true && row.email !== null;
+  const detail = { source: "import", line: row.line, role: row.role, emailGiven: row.email !== null && !contact, ...(contact ? { contactGiven: true } : {}) };
+  return { ...options.actor, event: "user.created", subject: row.loginId, detail };
 }
 
 /** --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). */

@@ -37,7 +37,7 @@ export async function removeSecondFactors(deps: Deps, by: Acting, userId: string
     // Nothing to remove (a login ID typed by mistake, a second run): the user is neither signed out
     // nor mailed that factors were removed, which would be untrue. The attempt is still audited.
     const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;
-    const sessionsEnded = nothing ? 0 : await endUserAccess(tx, target.id, now, "factors-removed");
+    const sessionsEnded = nothing ? 0 : (await endUserAccess(tx, target.id, now, "factors-removed")).sessions;
     if (target.otp_email && !nothing) {
       const mail = factorsRemovedMail({ loginId: target.login_id, at: now, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.factors-removed", recipient: target.otp_email, ...mail });

@@ -52,7 +52,7 @@ describe("account access and temporary passwords (unit tier)", () => {
         await session(who.id);
         await pending(who);
       }
-      expect(await endUserAccess(unit.deps.db, user.id, now(), "test")).toBe(2);
+      expect(await endUserAccess(unit.deps.db, user.id, now(), "test")).toEqual({ sessions: 2, codes: 1 });
       expect(await liveSessions(user.id)).toEqual([]);
       expect(await liveCodes(user.id)).toEqual([]);
       expect(await openFlows(user.id)).toEqual([]);

@@ -71,13 +71,24 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     await signInFully(live, f.t.smtp, user);
     const disabled = await f.cli.run(["user", "disable", "cli.leaver"]);
     expect(disabled.code).toBe(0);
-    expect(disabled.stdout).toContain("Disabled cli.leaver: 1 session ended");
+    // Signed in fully, the user has no pending code: the line does not say any was voided.
+    expect(disabled.stdout).toBe("Disabled cli.leaver: 1 session ended.\n");
     expect((await live.get("/")).body).toContain("Log in");
     expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).statusCode).toBe(401);
     expect((await f.cli.run(["user", "disable", "cli.leaver"])).stdout).toContain("already disabled");
     expect((await f.cli.run(["user", "enable", "cli.leaver"])).stdout).toContain("Enabled cli.leaver");
     expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).headers.location).toBe("/otp");
     expect((await f.cli.run(["user", "disable", "nobody"])).code).toBe(1);
+  });
+
+  it("disable says how many pending codes it voided, and only when it voided some", async () => {
+    const user = await addUser(f.t.deps, { loginId: "cli.midway", email: "midway@dealer.example" });
+    expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).headers.location).toBe("/otp");
+    const disabled = await f.cli.run(["user", "disable", "cli.midway"]);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stdout).toMatch(/^Disabled cli\.midway: \d+ sessions? ended, 1 pending code voided\.\n$/);
+    await addUser(f.t.deps, { loginId: "cli.quiet" });
+    expect((await f.cli.run(["user", "disable", "cli.quiet"])).stdout).toBe("Disabled cli.quiet: no session was open.\n");
   });
 
   it("delete --erase removes the user and keeps their events under a pseudonym; without --erase it is a usage error", async () => {

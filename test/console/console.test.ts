@@ -222,10 +222,10 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(csv.headers["content-type"]).toBe("text/csv; charset=utf-8");
     expect(csv.headers["content-disposition"]).toMatch(/^attachment; filename="famos-audit-\d{8}-\d{4}\.csv"$/);
     const lines = csv.body.replace(/^\uFEFF/, "").split("\r\n");
-    expect(lines[0]).toBe('"time_utc","time_local","event","actor","subject","ip","user_agent","detail"');
+    expect(lines[0]).toBe('"time_utc","time_local","event","actor","subject","ip","user_agent","detail","time_local_offset"');
     // Oldest first; the formula guard and RFC 4180 quoting on the first row.
     expect(lines[1]).toBe(
-      `"${new Date(start).toISOString()}","28/11/2026 14:20","password.failed","'=HYPERLINK(""http://evil"")","'=HYPERLINK(""http://evil"")","10.0.0.1","'-cmd,""quoted""\nnext line","{""n"":0}"`,
+      `"${new Date(start).toISOString()}","28/11/2026 14:20","password.failed","'=HYPERLINK(""http://evil"")","'=HYPERLINK(""http://evil"")","10.0.0.1","'-cmd,""quoted""\nnext line","{""n"":0}","UTC+00:00"`,
     );
     expect(csv.body.split("password.failed").length - 1).toBe(60);
   });

@@ -26,8 +26,11 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     await signInFully(live, t.smtp, leaver);
     await support.get(`/support/users/${leaver.id}`);
     const disabled = await support.post(`/support/users/${leaver.id}/disable`);
-    expect(disabled.headers.location).toBe(`/support/users/${leaver.id}?done=disabled`);
-    expect((await support.get(disabled.headers.location as string)).body).toContain("Disabled since");
+    expect(disabled.headers.location).toBe(`/support/users/${leaver.id}?done=disabled&sessions=1&codes=0`);
+    const page = (await support.get(disabled.headers.location as string)).body;
+    expect(page).toContain("Disabled since");
+    // Signed in fully, the leaver had no pending code: the page does not say any was voided.
+    expect(page).toContain("The account was disabled: the user cannot sign in (1 session ended).");
     expect((await live.get("/profile")).statusCode).toBe(303);
 
     const filtered = await support.get("/support?q=7700&disabled=yes");
@@ -41,6 +44,19 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect((await submitPassword(new FormClient(t.app), leaver.login_id, leaver.password)).headers.location).toBe("/otp");
     const events = (await queryAudit(t.deps.db, { subject: "con.leaver" })).map((e) => [e.event, e.actor]);
     expect(events).toEqual(expect.arrayContaining([["user.disabled", "sup.life"], ["user.enabled", "sup.life"]]));
+  });
+
+  it("the page after a disable says how many pending codes were voided, and only when some were", async () => {
+    const midway = await addUser(t.deps, { loginId: "con.midway", email: "con.midway@dealer.example" });
+    expect((await submitPassword(new FormClient(t.app), midway.login_id, midway.password)).headers.location).toBe("/otp");
+    await support.get(`/support/users/${midway.id}`);
+    const disabled = await support.post(`/support/users/${midway.id}/disable`);
+    expect(disabled.headers.location).toMatch(/\?done=disabled&sessions=\d+&codes=1$/);
+    expect((await support.get(disabled.headers.location as string)).body).toMatch(/the user cannot sign in \(\d+ sessions? ended, 1 pending code voided\)\./);
+    // A page asked for without the counts (an old bookmark) claims none.
+    const plain = (await support.get(`/support/users/${midway.id}?done=disabled`)).body;
+    expect(plain).toContain("The account was disabled: the user cannot sign in.");
+    expect(plain).not.toContain("pending code");
   });
 
   it("support may not disable an administrator or themselves, nor set an administrator's temporary password", async () => {
@@ -145,7 +161,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
 
     // Disabled by an administrator, support may not enable the peer either.
     await admin.get(`/support/users/${peer.id}`);
-    expect((await admin.post(`/support/users/${peer.id}/disable`)).headers.location).toBe(`/support/users/${peer.id}?done=disabled`);
+    expect((await admin.post(`/support/users/${peer.id}/disable`)).headers.location).toContain(`/support/users/${peer.id}?done=disabled&`);
     const disabledAt = (await findUserByLogin(t.deps.db, "con.peer2"))!.disabled_at;
     expect(disabledAt).not.toBeNull();
     const disabledPage = await support.get(`/support/users/${peer.id}`);
@@ -166,7 +182,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect(await findUserByLogin(t.deps.db, "con.peer2")).toBeUndefined();
     const plain = await addUser(t.deps, { loginId: "con.plain2" });
     await support.get(`/support/users/${plain.id}`);
-    expect((await support.post(`/support/users/${plain.id}/disable`)).headers.location).toBe(`/support/users/${plain.id}?done=disabled`);
+    expect((await support.post(`/support/users/${plain.id}/disable`)).headers.location).toContain(`/support/users/${plain.id}?done=disabled&`);
   });
 
   it("an over-long ticket for a temporary password (posted directly), or one with U+202E, gets the ticket's own reason and the form again, 400, and sets nothing", async () => {

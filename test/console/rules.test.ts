@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditCsvRow, csvField, guardFormula } from "../../src/support/audit-csv.ts";
+import { AUDIT_CSV_HEADER, auditCsvRow, csvField, guardFormula } from "../../src/support/audit-csv.ts";
 import { refusal, type Acting } from "../../src/support/acting.ts";
 import { mismatchedFields, sameLoginId, sameName, samePartnerNumber } from "../../src/support/identity-match.ts";
 import { containsPattern } from "../../src/support/search.ts";
@@ -67,7 +67,16 @@ describe("audit CSV (RFC 4180, OWASP CSV injection)", () => {
       { id: 1, time: Date.UTC(2026, 5, 14, 16, 47), event: "email.reset", actor: "anna", subject: "=x", ip: "10.0.0.1", userAgent: null, detail: { ticket: "INC1" } },
       "Europe/London",
     );
-    expect(row).toBe('"2026-06-14T16:47:00.000Z","14/06/2026 17:47","email.reset","anna","\'=x","10.0.0.1","","{""ticket"":""INC1""}"\r\n');
+    expect(row).toBe('"2026-06-14T16:47:00.000Z","14/06/2026 17:47","email.reset","anna","\'=x","10.0.0.1","","{""ticket"":""INC1""}","UTC+01:00"\r\n');
+  });
+  it("gives time_local its zone's offset in a column of its own, appended so the others keep their names and places", () => {
+    expect(AUDIT_CSV_HEADER).toEqual(["time_utc", "time_local", "event", "actor", "subject", "ip", "user_agent", "detail", "time_local_offset"]);
+    const at = (time: number, zone: string) => auditCsvRow({ id: 1, time, event: "lock.started", actor: null, subject: null, ip: null, userAgent: null, detail: {} }, zone);
+    // The same wall-clock hour twice on the night the clocks go back: only the offset tells them apart.
+    expect(at(Date.UTC(2026, 9, 25, 0, 30), "Europe/London")).toMatch(/^"[^"]+","25\/10\/2026 01:30",.*,"UTC\+01:00"\r\n$/);
+    expect(at(Date.UTC(2026, 9, 25, 1, 30), "Europe/London")).toMatch(/^"[^"]+","25\/10\/2026 01:30",.*,"UTC\+00:00"\r\n$/);
+    expect(at(Date.UTC(2026, 5, 14, 16, 47), "America/New_York")).toMatch(/,"UTC-04:00"\r\n$/);
+    expect(at(Date.UTC(2026, 5, 14, 16, 47), "Asia/Kolkata")).toMatch(/,"UTC\+05:30"\r\n$/);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Kysely, KyselyPlugin } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   claimDueMail,
@@ -8,6 +8,7 @@ import {
   markAttemptFailed,
   markSent,
   outboxDepth,
+  unsentSince,
   userMailDeliveries,
   type OutboxMessage,
   type OutgoingMail,
@@ -329,5 +330,57 @@ describe("findMail, outboxDepth and userMailDeliveries", () => {
         messageId: claim.message_id,
       },
     ]);
+  });
+});
+
+describe.each(["sqlite", "postgres"] as const)("unsentSince (%s)", (dialect) => {
+  // Its own database of this dialect, in place of the file's SQLite one.
+  let own: { database: TestDatabase; store: Store };
+  beforeEach(async () => {
+    const ownDatabase = await testDatabase(dialect, "outbox-unsent");
+    own = { database: ownDatabase, store: openStore(ownDatabase.url) };
+    await migrateToLatest(own.store);
+    db = own.store.db;
+  });
+  afterEach(async () => {
+    await own.store.close();
+    await own.database.drop();
+  });
+
+  /** The same database, counting the rows each statement hands back to JavaScript. */
+  function counting(): { db: Kysely<Database>; rowsRead: () => number } {
+    let rows = 0;
+    const plugin: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
+        rows += args.result.rows.length;
+        return args.result;
+      },
+    };
+    return { db: db.withPlugin(plugin), rowsRead: () => rows };
+  }
+
+  it("counts the mail queued since a time and gives the failure of the one due last, reading one row, not every queued one", async () => {
+    const since = clock.now();
+    await enqueueMail(db, since - 1, cryptoRandom, "famos.test", codeMail({ recipient: "before@dealer.example" }));
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push(await enqueueMail(db, since + i, cryptoRandom, "famos.test", codeMail({ recipient: `r${i}@dealer.example` })));
+    const retry = (id: string, error: string, due: number) => db.updateTable("outbox").set({ last_error: error, next_attempt_at: due, attempts: 1 }).where("id", "=", id).execute();
+    await retry(ids[3]!, "421 try later", since + 5_000);
+    await retry(ids[7]!, "connect ECONNREFUSED", since + 9_000);
+    await db.updateTable("outbox").set({ state: "sent", sent_at: since }).where("id", "=", ids[0]!).execute();
+    // Due last, but with no failure of its own: the newest failure's words are still told.
+    await db.updateTable("outbox").set({ next_attempt_at: since + 20_000 }).where("id", "=", ids[1]!).execute();
+
+    const { db: watched, rowsRead } = counting();
+    expect(await unsentSince(watched, since)).toEqual({ count: 39, lastError: "connect ECONNREFUSED" });
+    expect(rowsRead()).toBeLessThanOrEqual(2);
+  });
+
+  it("says 0 and no failure when nothing is waiting", async () => {
+    const since = clock.now();
+    await enqueueMail(db, since, cryptoRandom, "famos.test", codeMail());
+    expect(await unsentSince(db, since + 1)).toEqual({ count: 0, lastError: null });
+    expect(await unsentSince(db, since)).toEqual({ count: 1, lastError: null });
   });
 });

@@ -39,6 +39,10 @@ describe.each(DIALECTS)("a known browser's wrong codes (%s)", (database) => {
     expect(right.body).toContain(HARD_LOCKED);
     const started = await queryAudit(t.deps.db, { subject: user.login_key, event: "lock.started" });
     expect(started.map((e) => e.detail)).toEqual([expect.objectContaining({ kind: "code", scope: "device-until-unlocked", until: null })]);
+    // The owner is told it is that browser's lock, and what to do if it was not her.
+    const told = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && m.subject === "FAMOS sign-in locked", 10_000);
+    expect(told.text.replace(/\s+/g, " ")).toContain("has been locked on one browser");
+    expect(told.text.replace(/\s+/g, " ")).toContain("change your password on the Profile tab from another browser");
     t.clock.advance(WEEK);
     const later = await submitPassword(client, user.login_id, user.password);
     expect(later.statusCode).toBe(401);

@@ -168,7 +168,10 @@ describe("the lock notice (unit tier)", () => {
       await tellLockStarted(unit.deps, user, "code", { ...started, hardLocked: true, lockedUntil: Infinity }, now());
       await tellLockStarted(unit.deps, user, "reset", { ...started, hardLocked: false, lockedUntil: now() + 2 * MINUTE }, now());
       await tellLockStarted(unit.deps, user, "reset", { ...started, hardLocked: true, lockedUntil: Infinity }, now());
-      for (const mail of await mails(user.id)) {
+      await tellLockStarted(unit.deps, user, "code", { ...started, hardLocked: true, lockedUntil: Infinity }, now(), "device");
+      const sent = await mails(user.id);
+      expect(sent, locale).toHaveLength(5);
+      for (const mail of sent) {
         const paragraphs = mail.text_body.split("\n\n");
         // Every paragraph ends a sentence: none stops mid-sentence to go on in the next one.
         for (const p of paragraphs) expect(p, `${locale}: ${mail.subject}`).toMatch(/[.!?]$/);
@@ -187,6 +190,19 @@ describe("the lock notice (unit tier)", () => {
     expect(hard).toContain(`Sign-in to FAMOS with the login ID ${user.login_id} has been locked after 100 wrong one time passcodes in a row.`);
     expect(hard).toContain(`It stays locked until your retail IT team unlocks it: write to ${unit.deps.config.supportEmail}.`);
     expect(hard).not.toContain("paused");
+  });
+
+  it("a browser's lock until support unlocks (device cookie) says it is that browser's, and what to do if the attempts were not the owner's, as the other lock mails do", async () => {
+    const user = await addUser(unit.deps);
+    await tellLockStarted(unit.deps, user, "code", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now(), "device");
+    const [mail] = await mails(user.id);
+    const text = mail!.text_body.replace(/\s+/g, " ");
+    expect(mail!.subject).toBe("FAMOS sign-in locked");
+    expect(text).toContain(`Sign-in to FAMOS with the login ID ${user.login_id} has been locked on one browser, the one where there were 100 wrong one time passcodes in a row.`);
+    expect(text).toContain(`That browser stays locked until your retail IT team unlocks it; your other browsers and devices are not affected.`);
+    expect(text).toContain(
+      `If this was not you, someone who knows your password may have used a computer where you signed in: change your password on the Profile tab from another browser, and write to your retail IT team at ${unit.deps.config.supportEmail}.`,
+    );
   });
 
   it("mails nobody when no lock started, for a login ID without an account, or without a confirmed address", async () => {

@@ -46,9 +46,9 @@ describe.each(DIALECTS)("the Rollout page on a seeded network (%s)", (dialect) =
     expect(progress.partners).toEqual(EXPECTED.partners);
     expect(progress.days).toHaveLength(14);
     expect(progress.days.filter((d) => d.enrolled > 0)).toEqual([
-      { day: "25/11/2026", enrolled: 2 },
-      { day: "27/11/2026", enrolled: 1 },
-      { day: "28/11/2026", enrolled: 3 },
+      { day: "25/11/2026", enrolled: 2, imported: 0 },
+      { day: "27/11/2026", enrolled: 1, imported: 0 },
+      { day: "28/11/2026", enrolled: 3, imported: 0 },
     ]);
   });
 

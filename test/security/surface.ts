@@ -48,6 +48,8 @@ export class FormSurface {
     for (const stage of ["anonymous", "enrol", "otp", "full", "password", "factor-setup"] as const) {
       const client = await this.client(stage);
       pages.push([stage, (await client.get(STAGE_PAGE[stage])).body]);
+      // The app setup's page shows its confirm form once "Set up authenticator app" was posted (a GET starts nothing).
+      if (stage === "factor-setup") await client.post("/factor-setup/app", {});
       for (const url of STAGE_EXTRA_PAGES[stage] ?? []) pages.push([stage, (await client.get(url)).body]);
       if (stage === "full") for (const body of await this.fullPages(client)) pages.push([stage, body]);
     }

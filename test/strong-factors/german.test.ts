@@ -19,10 +19,11 @@ describe("issue 13's screens in the reader's language (issue 16)", () => {
 
     const setup = await client.get("/factor-setup");
     expect(setup.body).toContain("<h1>Stärkere Anmeldung einrichten</h1>");
-    expect(setup.body).toContain('<a href="/factor-setup/app">Authenticator-App einrichten</a>');
+    expect(setup.body).toMatch(/<form method="post" action="\/factor-setup\/app">[\s\S]*?>Authenticator-App einrichten<\/button>/);
     expect(setup.body).not.toContain("Set up a stronger sign-in");
     expect(setup.body).not.toContain("Set up authenticator app");
 
+    expect((await client.post("/factor-setup/app")).headers.location).toBe("/factor-setup/app");
     const appPage = await client.get("/factor-setup/app");
     expect(appPage.body).toContain("Schlüssel: <code class=\"secret\">");
     expect(appPage.body).toContain('<label for="setupCode">Code aus der App</label>');

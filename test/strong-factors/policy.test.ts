@@ -37,6 +37,36 @@ describe("a support user must set up a strong factor, and then the emailed code 
     return { client, user: who };
   }
 
+  /** "Set up authenticator app" on the setup screen, as a browser sends it (a form with its CSRF token), then the page it leads to. */
+  async function appSetupPage(client: FormClient) {
+    await client.get("/factor-setup");
+    const started = await client.post("/factor-setup/app");
+    expect(started.statusCode).toBe(303);
+    expect(started.headers.location).toBe("/factor-setup/app");
+    return client.get("/factor-setup/app");
+  }
+
+  it("a GET of the app setup page starts nothing (a prefetch or an <img> cannot); the setup starts on a POST with its CSRF token", async () => {
+    const { client, user } = await atSetup();
+    const pendingRows = () => t.deps.db.selectFrom("authenticator_apps").select("user_id").where("user_id", "=", user.id).execute();
+    const setup = await client.get("/factor-setup");
+    expect(setup.body).toMatch(/<form method="post" action="\/factor-setup\/app">\s*<input type="hidden" name="_csrf"[^>]*>\s*<button type="submit"[^>]*>Set up authenticator app<\/button>/);
+    expect(setup.body).not.toContain('href="/factor-setup/app"');
+    const opened = await client.get("/factor-setup/app");
+    expect(opened.statusCode).toBe(303);
+    expect(opened.headers.location).toBe("/factor-setup");
+    expect(await pendingRows()).toEqual([]);
+    expect((await client.post("/factor-setup/app", {}, { csrf: false })).statusCode).toBe(403);
+    expect(await pendingRows()).toEqual([]);
+    const page = await appSetupPage(client);
+    expect(page.statusCode).toBe(200);
+    const secret = secretFrom(page.body);
+    // Opening it again, or posting again, shows the same secret: the setup is not started twice.
+    expect(secretFrom((await appSetupPage(client)).body)).toBe(secret);
+    expect(secretFrom((await appSetupPage(client)).body)).toBe(secret);
+    expect(await pendingRows()).toHaveLength(1);
+  });
+
   it("after the emailed code, reaches only the setup screen: no console, no portal, no profile, no return_to, no protected app", async () => {
     const { client } = await atSetup(undefined, `/login?returnTo=${encodeURIComponent("/support")}`);
     const setup = await client.get("/factor-setup");
@@ -96,7 +126,7 @@ describe("a support user must set up a strong factor, and then the emailed code 
 
   it("sets up the app on the setup screen, sees recovery codes once, then reaches the console; the next sign-in sends no code and refuses emailed codes", async () => {
     const { client, user } = await atSetup();
-    const page = await client.get("/factor-setup/app");
+    const page = await appSetupPage(client);
     expect(page.statusCode).toBe(200);
     const secret = secretFrom(page.body);
     const done = await client.post("/factor-setup/app/confirm", { code: await appCode(secret, t.clock.now()) });
@@ -127,7 +157,7 @@ describe("a support user must set up a strong factor, and then the emailed code 
     const user = await addUser(t.deps, { role: "admin" });
     const waiting = await signIn(t, { user, until: "otp", ip: "10.21.0.1" });
     const { client } = await atSetup(user);
-    const secret = secretFrom((await client.get("/factor-setup/app")).body);
+    const secret = secretFrom((await appSetupPage(client)).body);
     expect((await client.post("/factor-setup/app/confirm", { code: await appCode(secret, t.clock.now()) })).statusCode).toBe(200);
     const late = await waiting.client.post("/otp", { code: waiting.code! });
     expect(late.statusCode).toBe(403);
@@ -136,7 +166,7 @@ describe("a support user must set up a strong factor, and then the emailed code 
 
   it("a support user with an app but no OTP email is not sent to enrolment (an emailed code would be refused anyway)", async () => {
     const { client, user } = await atSetup();
-    const secret = secretFrom((await client.get("/factor-setup/app")).body);
+    const secret = secretFrom((await appSetupPage(client)).body);
     await client.post("/factor-setup/app/confirm", { code: await appCode(secret, t.clock.now()) });
     await t.deps.db.updateTable("users").set({ otp_email: null }).where("id", "=", user.id).execute();
     const next = await atOtp(t, { ...user, otp_email: null }, "10.22.0.1");

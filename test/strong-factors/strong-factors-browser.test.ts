@@ -24,7 +24,7 @@ describe("stronger second factors in a browser", { timeout: 120_000 }, () => {
 
     await expect.poll(() => heading(page)).toBe("Set up a stronger sign-in");
     await expectAccessible(page);
-    await page.getByRole("link", { name: "Set up authenticator app" }).click();
+    await page.getByRole("button", { name: "Set up authenticator app" }).click();
     await expect.poll(() => heading(page)).toBe("Set up authenticator app");
     await expectAccessible(page);
     expect(await page.getByRole("img", { name: /QR code/ }).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);

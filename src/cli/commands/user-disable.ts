@@ -1,5 +1,7 @@
 import { Command } from "commander";
 import { disableUser, enableUser } from "../../account/disable.ts";
+import { disableEndedText } from "../../account/messages.ts";
+import { translator } from "../../i18n/translator.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused, noSuchUser } from "../io.ts";
@@ -7,7 +9,7 @@ import { Refused, noSuchUser } from "../io.ts";
 /** `famos user disable|enable LOGIN` (issue 11): a leaver's account, kept with its history. */
 export function userDisableCommand(): Command {
   return new Command("disable")
-    .description("stop a user from signing in (a leaver): sessions end and pending codes are voided at once")
+    .description("stop a user from signing in (a leaver): sessions end and pending codes are voided at once, and the counts are printed")
     .argument("<login-id>")
     .action((loginId: string) => run(loginId, true));
 }
@@ -34,7 +36,7 @@ async function run(loginId: string, disable: boolean): Promise<void> {
         process.stdout.write(`${user.login_id} was already ${disable ? "disabled" : "enabled"}; nothing was changed.\n`);
         return;
       case "disabled":
-        process.stdout.write(`Disabled ${user.login_id}: ${outcome.sessionsEnded} ${outcome.sessionsEnded === 1 ? "session" : "sessions"} ended, pending codes voided.\n`);
+        process.stdout.write(`Disabled ${user.login_id}: ${disableEndedText(translator("en-GB", deps.config.timezone), outcome)}.\n`);
         return;
       case "enabled":
         process.stdout.write(`Enabled ${user.login_id}: they can sign in again.\n`);

@@ -108,8 +108,8 @@ ${figuresScroll("partners", html`<table class="figures" id="partners"><caption i
 <div class="chart-beside">
 ${enrolmentLineSvg(t, days, "days-chart")}
 ${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.withZone(t.text("rollout.days.caption"), frame.now)}</caption>
-<thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th></tr></thead>
-<tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td></tr>`)}</tbody></table>`)}
+<thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th><th scope="col">${t.text("rollout.days.imported")}</th></tr></thead>
+<tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td><td data-figure="imported">${d.imported}</td></tr>`)}</tbody></table>`)}
 </div></section>
 <p class="advice">${t.text("rollout.countedWithin")}</p>`;
   return supportPage(frame, t.text("console.nav.rollout"), "rollout", body);

@@ -76,14 +76,15 @@ const signOutForm = (t: Translator, csrf: string) => html`<form method="post" ac
 
 /**
  * The screen a user of FAMOS_STRONG_FACTOR_ROLES without a strong factor reaches after the emailed
- * code: set up an app or add a passkey, or sign out. `passkey` is the passkey option's slot.
+ * code: set up an app or add a passkey, or sign out. `passkey` is the passkey option's slot. The app's
+ * setup starts with a form (a POST with its CSRF token), never with a link: a GET must not start it.
  */
 export function factorSetupPage(t: Translator, config: Readonly<Config>, v: { csrf: string; passkey?: SafeHtml; error?: string }): string {
   const body = html`<h1>${t.text("strong.setup.heading")}</h1>
 <p>${t.text("strong.setup.intro")}</p>
 ${message("error", said(t, v.error))}
 <ul class="choices">
-  <li><a href="/factor-setup/app">${t.text("strong.setupApp")}</a></li>
+  <li><form method="post" action="/factor-setup/app">${csrfField(v.csrf)}<button type="submit">${t.text("strong.setupApp")}</button></form></li>
   ${v.passkey ? html`<li>${v.passkey}</li>` : ""}
 </ul>
 ${signOutForm(t, v.csrf)}`;

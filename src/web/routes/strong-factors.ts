@@ -127,10 +127,16 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
     },
     onProblem: (request, reply, status, problem) => reply.code(status).type(HTML).send(setupPage(tr(deps, request), reply.generateCsrf(), problem)),
   });
-  app.get("/factor-setup/app", setup, async (request, reply) => {
+  // "Set up authenticator app" starts the setup (a secret nobody else sees) on a POST with its CSRF
+  // token, as Profile's does; posting again keeps the secret already shown. A GET only shows it: a
+  // link prefetch or an <img> pointing here must not start (or restart) anything.
+  app.post("/factor-setup/app", { config: { access: "factor-setup", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
-    // Opening the page starts the setup (a secret nobody else sees); opening it again shows the same one.
+    parseForm({}, request.body);
     if (!(await pendingApp(deps, user, session))) await beginAppSetup(deps, user, session, null, requestContext(deps, request));
+    return reply.redirect("/factor-setup/app", 303);
+  });
+  app.get("/factor-setup/app", setup, async (request, reply) => {
     const view = await qrSetupView(deps, request, reply.generateCsrf(), "/factor-setup/app/confirm");
     if (!view) return reply.redirect("/factor-setup", 303);
     return reply.type(HTML).send(appSetupPageForSetup(tr(deps, request), config, view));

@@ -3,7 +3,8 @@ import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
 import { disableUser, enableUser } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword, temporaryPasswordBarred } from "../../account/temporary-password.ts";
-import type { MessageKey } from "../../i18n/translator.ts";
+import { disableEndedText } from "../../account/messages.ts";
+import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { User } from "../../users/users.ts";
 import { refusal } from "../../support/acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
@@ -16,13 +17,27 @@ import { requestProblems, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-/** What the user's page says after disable or enable (`?done=`). */
+/** What the user's page says after disable or enable (`?done=`); a disable's counts: disabledDoneText. */
 export const LIFECYCLE_DONE: Record<string, MessageKey> = {
-  disabled: "console.done.disabled",
+  disabled: "console.done.disabledUncounted",
   enabled: "console.done.enabled",
   "already-disabled": "console.done.alreadyDisabled",
   "already-enabled": "console.done.alreadyEnabled",
 };
+
+const count = (value: unknown): number | null => (typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : null);
+
+/**
+ * The page after a disable (`?done=disabled&sessions=1&codes=0`) says what it ended in the words of
+ * the command line (disableEndedText); without the counts (a bookmark), only that it is disabled.
+ */
+export function disabledDoneText(t: Translator, query: Record<string, unknown>): string | undefined {
+  if (query.done !== "disabled") return undefined;
+  const sessionsEnded = count(query.sessions);
+  const codesVoided = count(query.codes);
+  if (sessionsEnded === null || codesVoided === null) return undefined;
+  return t.text("console.done.disabled", { ended: disableEndedText(t, { sessionsEnded, codesVoided }) });
+}
 
 /** A disabled account gets no temporary password (account/temporary-password.ts says why): 409, nothing done. */
 function refuseIfBarred(user: User): void {
@@ -54,7 +69,8 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
       const outcome = action === "disable" ? await disableUser(deps, acting(request), user.id) : await enableUser(deps, acting(request), user.id);
       if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
       if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
-      const done = outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind;
+      const done =
+        outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind === "disabled" ? `disabled&sessions=${outcome.sessionsEnded}&codes=${outcome.codesVoided}` : outcome.kind;
       return reply.redirect(`/support/users/${user.id}?done=${done}`, 303);
     });
   }

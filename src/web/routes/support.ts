@@ -20,7 +20,7 @@ import { supportAddressRoutes } from "./support-addresses.ts";
 import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
-import { LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
+import { disabledDoneText, LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { askedPage } from "../../support/paging.ts";
@@ -77,9 +77,11 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.get("/support/users/:id", support, async (request, reply) => {
-    const done = (request.query as Record<string, unknown>).done;
+    const query = request.query as Record<string, unknown>;
+    const done = query.done;
     const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
-    return renderUser(request, reply, await target(request), 200, { info: key ? tr(deps, request).text(key) : undefined });
+    const t = tr(deps, request);
+    return renderUser(request, reply, await target(request), 200, { info: disabledDoneText(t, query) ?? (key ? t.text(key) : undefined) });
   });
 
 

@@ -1,0 +1,60 @@
+import { MailDeliveryError } from "./transport.ts";
+
+/** What the pause says, once per outage: pino's logger, or anything with these two methods. */
+export interface RelayPauseLog {
+  warn(details: object, text: string): void;
+  info(text: string): void;
+}
+
+/**
+ * The one rule for a relay that cannot be reached (no connection, no greeting, "421"): the drains
+ * stop handing it mail, rather than try every queued message on its own schedule — a rollout's
+ * thousand announcements at a relay down for an hour were tens of thousands of connections and
+ * warnings. One message tries it after the retry ladder's delay (backoffMs: 2 s doubling to a
+ * minute), the rest wait without a try counted; the first reply of the relay, to any message, ends
+ * the pause and everything due goes at once (`onBack`: the sender looks again). A code's mail written
+ * at sign-in still tries at once (MailSender.sendClaimed): a person waits for it, and it finds the
+ * relay back first. Tries that fail while paused (the rest of a batch in flight) do not lengthen the
+ * pause. A command's drain ends at the first such failure, with the rest queued for the server's sender.
+ */
+export class RelayPause {
+  /** Until `until` drains claim nothing, then one message at a time tries it; `outages` counts the tries that found it down. */
+  private down: { outages: number; until: number } | null = null;
+
+  constructor(
+    private readonly backoffMs: (attempt: number) => number,
+    private readonly log: RelayPauseLog | undefined,
+    private readonly onBack: () => void,
+  ) {}
+
+  /**
+   * How many more messages a drain may claim now: the pool's free connections (`batch` less those in
+   * flight); while the relay cannot be reached, none until its pause is over and then one, alone.
+   */
+  room(batch: number, inFlight: number, now: number): number {
+    if (this.down === null) return batch - inFlight;
+    return inFlight === 0 && now >= this.down.until ? 1 : 0;
+  }
+
+  /** A send failed: an unreachable relay starts or lengthens the pause, an answer from it ends one. */
+  failed(failure: unknown, now: number): void {
+    // A failure of unknown kind (not the SMTP transport's) says nothing of the relay: a pause goes on.
+    const unreachable = failure instanceof MailDeliveryError ? failure.relayUnreachable : this.down !== null;
+    if (!unreachable) {
+      if (failure instanceof MailDeliveryError) this.answered();
+      return;
+    }
+    if (this.down !== null && now < this.down.until) return;
+    const outages = (this.down?.outages ?? 0) + 1;
+    this.down = { outages, until: now + this.backoffMs(outages) };
+    if (outages === 1) this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, "the mail relay cannot be reached: mail waits, one message tries it at a time");
+  }
+
+  /** The relay answered (a message sent, or refused for itself): the pause, if any, is over. */
+  answered(): void {
+    if (this.down === null) return;
+    this.down = null;
+    this.log?.info("the mail relay can be reached again");
+    this.onBack();
+  }
+}

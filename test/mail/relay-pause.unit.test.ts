@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { RelayPause } from "../../src/mail/relay-pause.ts";
+import { MailDeliveryError } from "../../src/mail/transport.ts";
+
+/**
+ * The sender's one rule for a relay that cannot be reached (src/mail/relay-pause.ts), on its own: how
+ * many messages the drains may claim, how long a pause lasts, and what ends it. The sender's tests
+ * (sender.unit, relay-trouble) hold it to the same rule with a real SMTP server.
+ */
+const BATCH = 8;
+const backoffMs = (attempt: number) => Math.min(60_000, 2000 * 2 ** (attempt - 1));
+const unreachable = () => new MailDeliveryError("connect ECONNREFUSED", false, null, true);
+const answered = () => new MailDeliveryError("450 mailbox busy", false);
+
+function pause() {
+  const said: string[] = [];
+  let back = 0;
+  const logger = { warn: (_: unknown, text: string) => said.push(`warn: ${text}`), info: (text: string) => said.push(`info: ${text}`) };
+  const relay = new RelayPause(backoffMs, logger, () => (back += 1));
+  return { relay, said, backs: () => back };
+}
+
+describe("the relay pause", () => {
+  it("gives the pool's free connections while the relay answers", () => {
+    const { relay } = pause();
+    expect(relay.room(BATCH, 0, 0)).toBe(BATCH);
+    expect(relay.room(BATCH, 3, 0)).toBe(BATCH - 3);
+    relay.failed(answered(), 0);
+    expect(relay.room(BATCH, 0, 0)).toBe(BATCH);
+  });
+
+  it("after an unreachable relay: nothing until the retry ladder's delay, then one message alone; each outage found doubles the wait", () => {
+    const { relay, said } = pause();
+    relay.failed(unreachable(), 1000);
+    expect(relay.room(BATCH, 0, 2999)).toBe(0);
+    expect(relay.room(BATCH, 0, 3000)).toBe(1);
+    expect(relay.room(BATCH, 1, 3000)).toBe(0);
+    // Failures while paused (the rest of a batch in flight) do not lengthen it.
+    relay.failed(unreachable(), 2000);
+    expect(relay.room(BATCH, 0, 3000)).toBe(1);
+    relay.failed(unreachable(), 3000);
+    expect(relay.room(BATCH, 0, 6999)).toBe(0);
+    expect(relay.room(BATCH, 0, 7000)).toBe(1);
+    expect(said).toEqual(["warn: the mail relay cannot be reached: mail waits, one message tries it at a time"]);
+  });
+
+  it("ends at the relay's first answer (a send, or a refusal of one message), and says so once", () => {
+    const { relay, said, backs } = pause();
+    relay.answered();
+    expect(backs()).toBe(0);
+    relay.failed(unreachable(), 0);
+    relay.failed(answered(), 500);
+    expect(relay.room(BATCH, 0, 500)).toBe(BATCH);
+    expect(backs()).toBe(1);
+    relay.failed(unreachable(), 600);
+    relay.answered();
+    relay.answered();
+    expect(backs()).toBe(2);
+    expect(said.filter((line) => line.startsWith("info"))).toEqual(["info: the mail relay can be reached again", "info: the mail relay can be reached again"]);
+    // A new outage starts the ladder again from its first rung.
+    relay.failed(unreachable(), 10_000);
+    expect(relay.room(BATCH, 0, 12_000)).toBe(1);
+  });
+
+  it("a failure of unknown kind says nothing of the relay: no pause starts, and one in force goes on", () => {
+    const { relay } = pause();
+    relay.failed(new Error("database gone"), 0);
+    expect(relay.room(BATCH, 0, 0)).toBe(BATCH);
+    relay.failed(unreachable(), 0);
+    relay.failed(new Error("database gone"), 1000);
+    expect(relay.room(BATCH, 0, 1999)).toBe(0);
+    // Past its end, an unknown failure of the one message trying counts as the relay still down.
+    relay.failed(new Error("database gone"), 2000);
+    expect(relay.room(BATCH, 0, 5999)).toBe(0);
+    expect(relay.room(BATCH, 0, 6000)).toBe(1);
+  });
+});
