@@ -44,7 +44,12 @@ export async function tellLockStarted(
             t.text("mail.lock.deviceHard3", { support }),
           ]
         : result.hardLocked
-        ? [t.text("mail.lock.hard1", { loginId: user.login_id, failures }), t.text("mail.lock.hard2", { support })]
+        ? [
+            t.text("mail.lock.hard1", { loginId: user.login_id, failures }),
+            t.text("mail.lock.hard2", { support }),
+            // Codes are asked for only after the right password: whoever typed them knows it.
+            ...(kind === "code" ? [t.text("mail.lock.hard3")] : []),
+          ]
         : [t.text("mail.lock.paused1", paused()), t.text("mail.lock.paused2", { support })];
   await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {
     userId: user.id,

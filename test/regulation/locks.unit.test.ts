@@ -190,6 +190,16 @@ describe("the lock notice (unit tier)", () => {
     expect(hard).toContain(`Sign-in to FAMOS with the login ID ${user.login_id} has been locked after 100 wrong one time passcodes in a row.`);
     expect(hard).toContain(`It stays locked until your retail IT team unlocks it: write to ${unit.deps.config.supportEmail}.`);
     expect(hard).not.toContain("paused");
+    // 100 wrong codes come after the right password: whoever typed them knows it.
+    expect(hard).toContain("If this was not you, someone knows your password: change it on the Profile tab once your sign-in is unlocked.");
+  });
+
+  it("a lock after wrong passwords does not say the password is known", async () => {
+    const user = await addUser(unit.deps);
+    await tellLockStarted(unit.deps, user, "password", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now());
+    const [hard] = (await mails(user.id)).map((m) => m.text_body.replace(/\s+/g, " "));
+    expect(hard).toContain("has been locked after 100 wrong passwords in a row.");
+    expect(hard).not.toContain("someone knows your password");
   });
 
   it("a browser's lock until support unlocks (device cookie) says it is that browser's, and what to do if the attempts were not the owner's, as the other lock mails do", async () => {
