@@ -105,8 +105,8 @@ export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): strin
   const body = html`<h1>${t.text("emailConfirm.heading")}</h1>
 ${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}
 <p>${t.text("emailConfirm.intro")}</p>
-${message("error", codeProblem(t, v, v.error))}${message("info", v.info)}
-${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
+${message("info", v.info)}
+${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" }, codeProblem(t, v, v.error))}
 <p><a href="/profile">${t.text("link.backToProfile")}</a></p>`;
   return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);
 }
