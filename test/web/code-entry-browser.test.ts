@@ -2,16 +2,8 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { autofocusSettled, expectAccessible, logIn, pressToNavigate, signInInBrowser } from "../support/browser.ts";
+import { autofocusSettled, cursorState, expectAccessible, logIn, pressToNavigate, signInInBrowser } from "../support/browser.ts";
 import { smtpMailbox } from "../support/mailbox.ts";
-
-/** The field the cursor is in, whether it is marked invalid, and the words that describe it to a screen reader. */
-const cursor = (page: Page) =>
-  page.evaluate(() => {
-    const field = document.activeElement as HTMLElement;
-    const describedBy = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean).map((id) => document.getElementById(id)?.textContent);
-    return { field: field.id, invalid: field.getAttribute("aria-invalid"), describedBy };
-  });
 
 /**
  * A refused code (wrong, expired, void) leaves the cursor in the code field, as every refused form
@@ -24,13 +16,13 @@ describe("A refused code is read with the code field", () => {
 
   async function typeWrongCode(page: Page) {
     await autofocusSettled(page);
-    expect(await cursor(page)).toEqual({ field: "code", invalid: null, describedBy: [] });
+    expect(await cursorState(page)).toEqual({ field: "code", invalid: null, describedBy: [] });
     await page.keyboard.type("000000");
     await pressToNavigate(page);
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("That code is not right. You have 4 tries left.");
     await autofocusSettled(page);
     const reason = (await page.getByRole("alert").textContent()) ?? "";
-    expect(await cursor(page)).toEqual({ field: "code", invalid: "true", describedBy: [reason] });
+    expect(await cursorState(page)).toEqual({ field: "code", invalid: "true", describedBy: [reason] });
     await expectAccessible(page);
   }
 

@@ -1,6 +1,6 @@
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, refusedField } from "../layout.ts";
 
 /** Where a code went and when, as shown above every code form. */
 export interface CodeDelivery {
@@ -87,11 +87,10 @@ export function codeForm(
   actions: { confirm: string; cancel: string; regenerate: string },
   problem: string | SafeHtml | undefined,
 ): SafeHtml {
-  const refused = problem ? html` aria-invalid="true" aria-describedby="code-error"` : html``;
   return html`${message("error", problem, "code-error")}<form method="post" action="${actions.confirm}" novalidate>
   ${csrfField(csrf)}
   <label for="code">${t.text("code.label")}</label>
-  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required autofocus${refused}>
+  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required${problem ? refusedField("code-error", true) : html` autofocus`}>
   <div class="buttons">
     <button type="submit">${t.text("code.confirm")}</button>
     <button type="submit" class="secondary" formaction="${actions.cancel}" formnovalidate>${t.text("button.cancel")}</button>
