@@ -1,7 +1,7 @@
 import { parseRpId, parseStrongFactorRoles } from "./factor-settings.ts";
 import { parseBounce, parseDkim } from "./mail-settings.ts";
 import { isCidr, parseTrustProxy } from "./networks.ts";
-import { list, Problems } from "./problems.ts";
+import { list, Problems, UNREADABLE_SERVER_ADDRESS } from "./problems.ts";
 import { DEFAULT_SECTIONS, DEFAULT_UPSTREAM_SANDBOX, parseSandbox, parseSections } from "./sections.ts";
 import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
@@ -87,7 +87,7 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_REDIS_URL", "must be a redis:// or rediss:// address");
   } else if (redisUrl !== null && !URL.canParse(redisUrl)) {
     // ioredis reads it with URL when `famos serve` opens it, after the database's migration: a stack trace.
-    problems.add("FAMOS_REDIS_URL", "is not a valid address: check the host and the port (1 to 65535); a user name or password with @, : or / is written percent-encoded (%40, %3A, %2F)");
+    problems.add("FAMOS_REDIS_URL", UNREADABLE_SERVER_ADDRESS);
   }
 
   const smtpUrl = read("FAMOS_SMTP_URL") ?? null;

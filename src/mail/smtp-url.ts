@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type * as Shared from "nodemailer/lib/shared";
+import { UNREADABLE_SERVER_ADDRESS } from "../config/problems.ts";
 
 /**
  * Why FAMOS_SMTP_URL cannot be used, or null. Read with nodemailer's own parser, the one the
@@ -14,7 +15,7 @@ export function smtpUrlProblem(url: string): string | null {
   try {
     settings = parseConnectionUrl(url);
   } catch {
-    return "is not a valid address; a user name or password with @, : or / is written percent-encoded (%40, %3A, %2F)";
+    return UNREADABLE_SERVER_ADDRESS;
   }
   if (!settings.host) return "must name the mail server, as smtp://mail.dealer.example:587";
   if (settings.port !== undefined && !(Number.isInteger(settings.port) && settings.port >= 1 && settings.port <= 65535)) {

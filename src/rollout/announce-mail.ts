@@ -14,6 +14,17 @@ export interface AnnouncementInput {
 }
 
 /**
+ * Why the announcement cannot name the portal, or null when it can. It tells every user where to sign
+ * in, FAMOS_PUBLIC_URL; without that setting FAMOS knows only its own default (http://localhost:3000,
+ * true for a browser on the server alone), which would send thousands of staff to their own PCs in a
+ * mail that is never sent twice.
+ */
+export function portalUnknown(config: Readonly<Config>): string | null {
+  if (config.publicUrlExplicit) return null;
+  return `FAMOS_PUBLIC_URL is not set: the announcement would tell everyone to sign in at ${config.publicUrl.origin}`;
+}
+
+/**
  * The announcement, shaped by the guide the dealers know (seed/famos-2fa-guide.txt): the usual log
  * on credentials, then "User profile" once, then a code by email on every sign-in; how to set the
  * address early; what to do about a wrong address. No link to click for a code, ever.

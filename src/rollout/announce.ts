@@ -3,7 +3,7 @@ import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
-import { ANNOUNCEMENT_KIND, announcementMail } from "./announce-mail.ts";
+import { ANNOUNCEMENT_KIND, announcementMail, portalUnknown } from "./announce-mail.ts";
 import { readPlan, startInPlan } from "./plan.ts";
 
 /** A user the announcement is for: no confirmed OTP email yet. */
@@ -19,6 +19,9 @@ interface Recipient {
   locale: string | null;
   time_zone: string | null;
 }
+
+/** The announcement was not sent to anyone, and why (the operator's to fix). */
+export class AnnouncementRefused extends Error {}
 
 export interface Unreachable {
   loginId: string;
@@ -81,9 +84,14 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
  * `famos rollout announce`: one mail through the outbox to every user with a known address and no
  * confirmed OTP email. Each user is marked announced in the transaction that queues their mail, by
  * a statement that only succeeds while unmarked, so a run stopped at any point (or two runs at once)
- * mails nobody twice, and running it again picks up where it stopped.
+ * mails nobody twice, and running it again picks up where it stopped. Refused, mailing and marking
+ * nobody, when the mail could not say where to sign in (portalUnknown); a dry run still counts.
  */
 export async function announceRollout(deps: Deps, options: AnnounceOptions): Promise<AnnounceReport> {
+  const unknown = options.dryRun ? null : portalUnknown(deps.config);
+  if (unknown) {
+    throw new AnnouncementRefused(`${unknown}. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed`);
+  }
   const [{ enrolled, open }, plan] = await Promise.all([recipients(deps, options.partner), readPlan(deps.db)]);
   const withoutAddress = open.filter((r) => r.address === null).map(({ loginId, fullName, partnerNumber }) => ({ loginId, fullName, partnerNumber }));
   const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced).length;

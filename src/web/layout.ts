@@ -63,10 +63,15 @@ export function message(kind: "error" | "info" | "warning", text: string | SafeH
 
 /**
  * A form refused: its first field takes the cursor (autofocus, which also scrolls it into view: on a
- * long page, or a phone's, the page otherwise opens at its top with the reason out of sight) and is
- * described by the reason, so a screen reader reads it with the field (WCAG 3.3.1).
+ * long page, or a phone's, the page otherwise opens at its top with the reason out of sight), is marked
+ * invalid and is described by the reason, so a screen reader reads it with the field (WCAG 3.3.1), as
+ * the console's fields are (fieldState). A field with advice of its own (`hintId`) is described by it
+ * either way, after the reason.
  */
-export const refusedField = (errorId: string, refused: boolean): SafeHtml => (refused ? html` autofocus aria-describedby="${errorId}"` : html``);
+export function refusedField(errorId: string, refused: boolean, hintId?: string): SafeHtml {
+  const described = [refused ? errorId : "", hintId ?? ""].filter(Boolean).join(" ");
+  return html`${refused ? html` autofocus aria-invalid="true"` : ""}${described ? html` aria-describedby="${described}"` : ""}`;
+}
 
 export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`;

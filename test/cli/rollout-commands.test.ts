@@ -53,6 +53,15 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stdout).toBe("Removed partner 4711.\n");
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stderr).toBe("famos: there is no start for partner 4711 to remove\n");
     expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);
+    // Without FAMOS_PUBLIC_URL the mail would send staff to http://localhost:3000: refused, nobody mailed; a dry run warns.
+    const unknown = "FAMOS_PUBLIC_URL is not set: the announcement would tell everyone to sign in at http://localhost:3000";
+    const refused = await cli.run(["rollout", "announce", "--partner", "4711"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`famos: ${unknown}. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed\n`);
+    const dry = await cli.run(["rollout", "announce", "--partner", "4711", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(" would be mailed, ");
+    expect(dry.stderr).toBe(`famos: warning: ${unknown}; set it before the real run\n`);
     // A dozen real process starts: generous on a loaded 2-core machine.
   }, 120_000);
 

@@ -34,6 +34,17 @@ describe("malformed settings", () => {
     }
   });
 
+  it("a mistyped port in FAMOS_SMTP_URL is told as one: the reason names the host and port to check, not only the percent-encoding", () => {
+    const problem = (value: string) => {
+      const result = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_SMTP_URL: value });
+      return result.ok ? [] : result.errors;
+    };
+    expect(problem("smtp://mail.dealer.example:25x")).toEqual([
+      "FAMOS_SMTP_URL: is not a valid address: check the host and the port (1 to 65535); a user name or password with @, : or / is written percent-encoded (%40, %3A, %2F)",
+    ]);
+    expect(problem("smtp://mail.dealer.example:99999")).toEqual(["FAMOS_SMTP_URL: has port 99999; a port is a number from 1 to 65535"]);
+  });
+
   it("a user or password in FAMOS_UPSTREAM_URL is refused, without quoting it: the proxy never sent them, and famos config showed them", () => {
     for (const value of ["http://app:UpstreamPw1@app.internal:8080", "https://app@app.internal", "http://:UpstreamPw1@app.internal"]) {
       const result = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_UPSTREAM_URL: value });

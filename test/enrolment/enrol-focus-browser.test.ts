@@ -1,21 +1,12 @@
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { autofocusSettled, expectAccessible, heading, logIn, pressToNavigate } from "../support/browser.ts";
-
-/** The field the cursor is in, and the words that describe it to a screen reader. */
-const cursor = (page: Page) =>
-  page.evaluate(() => {
-    const field = document.activeElement as HTMLElement;
-    const describedBy = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean).map((id) => document.getElementById(id)?.textContent);
-    return { field: field.id, describedBy };
-  });
+import { autofocusSettled, cursorState, expectAccessible, heading, logIn, pressToNavigate } from "../support/browser.ts";
 
 /**
  * "User profile" at first sign-in, by keyboard on a phone (375 × 667): the cursor starts in "Email
  * address", as it starts in "Login ID" and in the code field, and a refused address puts it back there,
- * described by the reason (WCAG 3.3.1), as Profile's own address form does.
+ * marked invalid and described by the reason (WCAG 3.3.1), as Profile's own address form does.
  */
 describe("User profile (enrolment) keeps the cursor where the typing is, in a browser", () => {
   const f = useBrowserApp();
@@ -26,7 +17,7 @@ describe("User profile (enrolment) keeps the cursor where the typing is, in a br
     await logIn(page, f.base, user);
     await expect.poll(() => heading(page)).toBe("User profile");
     await autofocusSettled(page);
-    expect(await cursor(page)).toEqual({ field: "email", describedBy: [] });
+    expect(await cursorState(page)).toEqual({ field: "email", invalid: null, describedBy: [] });
 
     await page.keyboard.type("pat.keys@dealer.example");
     await page.keyboard.press("Tab");
@@ -35,7 +26,7 @@ describe("User profile (enrolment) keeps the cursor where the typing is, in a br
     const mismatch = "The two email addresses do not match. Type the same address in both fields.";
     await expect.poll(() => page.getByRole("alert").textContent()).toBe(mismatch);
     await autofocusSettled(page);
-    expect(await cursor(page)).toEqual({ field: "email", describedBy: [mismatch] });
+    expect(await cursorState(page)).toEqual({ field: "email", invalid: "true", describedBy: [mismatch] });
     await expectAccessible(page);
 
     await page.keyboard.press("Tab");

@@ -73,7 +73,7 @@ describe("self-service password reset", () => {
       const answer = await client.post("/forgot-password", { loginId });
       expect(answer.statusCode).toBe(400);
       expect(answer.body).toContain('role="alert" id="loginId-error">Enter your login ID.</div>');
-      expect(answer.body).toMatch(/id="loginId"[^>]*autofocus aria-describedby="loginId-error"/);
+      expect(answer.body).toMatch(/id="loginId"[^>]*autofocus aria-invalid="true" aria-describedby="loginId-error"/);
       expect(answer.headers["set-cookie"] ?? "").not.toContain("famos_reset");
     }
   });

@@ -6,6 +6,7 @@ import { autofocusSettled, expectAccessible, focusedId, pressToNavigate, signInI
 import { smtpMailbox } from "../support/mailbox.ts";
 
 const describedBy = (page: Page, id: string) => page.locator(`#${id}`).getAttribute("aria-describedby");
+const invalid = (page: Page, id: string) => page.locator(`#${id}`).getAttribute("aria-invalid");
 
 /**
  * Profile's change of OTP email asks for the password once the last code is over 15 minutes old. When
@@ -43,6 +44,8 @@ describe("Profile's change of address refused for its password", () => {
     await autofocusSettled(page);
     expect(await focusedId(page)).toBe("emailPassword");
     expect(await describedBy(page, "emailPassword")).toBe("email-error emailPasswordHint");
+    expect(await invalid(page, "emailPassword")).toBe("true");
+    expect(await invalid(page, "newEmail")).toBeNull();
     expect(await page.locator("#newEmail").inputValue()).toBe(`moved.${stamp}@dealer.example`);
     await expectAccessible(page);
   });
@@ -68,6 +71,8 @@ describe("Profile's change of address refused for its password", () => {
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
     await autofocusSettled(page);
     expect(await focusedId(page)).toBe("newEmail");
+    expect(await invalid(page, "newEmail")).toBe("true");
     expect(await describedBy(page, "emailPassword")).toBe("emailPasswordHint");
+    expect(await invalid(page, "emailPassword")).toBeNull();
   });
 });

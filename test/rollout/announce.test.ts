@@ -18,6 +18,8 @@ import { until } from "../support/until.ts";
 import { DIALECTS, openInstances, testDatabase } from "../store/dialects.ts";
 
 const ACTOR = { actor: "operator:test", ip: "cli", userAgent: "test" };
+/** The address staff use, which the announcement tells them to sign in at. */
+const PORTAL = "https://famos.dealer.example";
 const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
 
 async function addPerson(deps: Deps, loginId: string, partner: string, address: { contact?: string; pending?: string; otp?: string } = {}) {
@@ -31,7 +33,7 @@ describe.each(DIALECTS)("famos rollout announce, in process (%s)", (dialect) => 
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ database: dialect, env: { FAMOS_SUPPORT_EMAIL: "retailit@famos.test" } });
+    t = await createTestApp({ database: dialect, env: { FAMOS_SUPPORT_EMAIL: "retailit@famos.test", FAMOS_PUBLIC_URL: PORTAL } });
     await addPerson(t.deps, "anna", "2001", { contact: "anna@dealer.example" });
     await addPerson(t.deps, "ben", "2001", { contact: "ben@dealer.example" });
     await addPerson(t.deps, "cara", "2002", { contact: "cara@dealer.example" });
@@ -66,6 +68,7 @@ describe.each(DIALECTS)("famos rollout announce, in process (%s)", (dialect) => 
     expect(anna.subject).toBe("FAMOS two-factor sign-in starts for you on 11/01/2027");
     expect(anna.text).toContain("From 11/01/2027 07:00 (Europe/London), signing in to FAMOS takes two steps: your usual login ID (anna) and password");
     expect(anna.text).toContain('"User profile"');
+    expect(anna.text).toContain(`sign in to FAMOS at ${PORTAL} as usual`);
     expect(anna.text).toContain('retailit@famos.test with the subject "OTP email reset"');
     expect(anna.html).toContain("individually assigned work email address");
     // Partner 2002 has no start of its own and there is no default: 2FA is on for them already.
@@ -83,7 +86,7 @@ describe.each(DIALECTS)("famos rollout announce, in process (%s)", (dialect) => 
 // wait blocks the thread the other one needs); SQLite serialises writers across processes anyway.
 describe("two announce runs at once (postgres)", () => {
   it("mail each user once between them: the mark is taken in the statement that checks it", async () => {
-    const instances = await openInstances("postgres", 2, "announce_race");
+    const instances = await openInstances("postgres", 2, "announce_race", { FAMOS_PUBLIC_URL: PORTAL });
     try {
       const [a, b] = instances.deps as [Deps, Deps];
       for (let i = 0; i < 12; i += 1) await addPerson(a, `race${i}`, "4001", { contact: `race${i}@dealer.example` });
@@ -109,7 +112,7 @@ describe("two announce runs at once (postgres)", () => {
 describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ database: dialect });
+    t = await createTestApp({ database: dialect, env: { FAMOS_PUBLIC_URL: PORTAL } });
   });
   afterAll(async () => {
     await t?.close();
@@ -140,6 +143,32 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
   });
 });
 
+/**
+ * The announcement tells every user where to sign in: FAMOS_PUBLIC_URL. Without it FAMOS knows only
+ * its own default (http://localhost:3000), which in a dealer's mail is a link to the reader's own PC,
+ * and the announcement is never sent twice: the wrong address could not be corrected by sending again.
+ * A run without it mails and marks nobody; a dry run still counts.
+ */
+describe.each(DIALECTS)("famos rollout announce without FAMOS_PUBLIC_URL (%s)", (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ database: dialect });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("mails and marks nobody, and says which setting to give", async () => {
+    await addPerson(t.deps, "hal6", "6001", { contact: "hal6@dealer.example" });
+    await expect(announceRollout(t.deps, { partner: "6001", dryRun: false, actor: ACTOR })).rejects.toThrow(
+      "FAMOS_PUBLIC_URL is not set: the announcement would tell everyone to sign in at http://localhost:3000. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed",
+    );
+    expect(await t.deps.db.selectFrom("outbox").select("id").execute()).toEqual([]);
+    expect(await t.deps.db.selectFrom("rollout_users").select("user_id").where("announced_at", "is not", null).execute()).toEqual([]);
+    expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 1 });
+  });
+});
+
 const BIN = fileURLToPath(new URL("../../bin/famos.js", import.meta.url));
 const PEOPLE = 30;
 
@@ -156,6 +185,7 @@ describe.each(DIALECTS)("famos rollout announce killed half way and run again (%
       FAMOS_DATABASE_URL: database.url,
       FAMOS_SECRET: TEST_SECRET,
       FAMOS_SMTP_URL: smtp.url,
+      FAMOS_PUBLIC_URL: PORTAL,
       FAMOS_ANNOUNCE_RATE: "10/s",
       FAMOS_LOG_LEVEL: "warn",
     };

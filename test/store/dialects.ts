@@ -40,9 +40,9 @@ const NO_MAIL: MailTransport = { send: async () => undefined, close: () => undef
  * same file on SQLite) to one migrated database, each with the Deps domain functions need, as if
  * they were separate instances. All share one FixedClock.
  */
-export async function openInstances(dialect: TestDialect, count: number, prefix = "store") {
+export async function openInstances(dialect: TestDialect, count: number, prefix = "store", env: Record<string, string> = {}) {
   const database = await testDatabase(dialect, prefix);
-  const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url, FAMOS_RATE_LIMIT: "0" });
+  const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url, FAMOS_RATE_LIMIT: "0", ...env });
   if (!loaded.ok) throw new Error(loaded.errors.join("; "));
   const clock = new FixedClock();
   const stores: Store[] = [];

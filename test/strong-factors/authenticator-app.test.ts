@@ -142,7 +142,22 @@ describe.each(["sqlite", "postgres"] as const)("authenticator app (RFC 6238) on 
       await client.get("/otp/app");
       const answer = await client.post("/otp/app", { code: await appCode(secret, t.clock.now() + offset * 30_000) });
       expect(answer.statusCode, `${offset} steps`).toBe(accepted ? 303 : 401);
+      // Refused: the field keeps the cursor, marked invalid and read with the reason (WCAG 3.3.1), as OTP capture's.
+      if (!accepted) expect(answer.body).toMatch(/role="alert" id="code-error">[^<]+<[\s\S]*id="appCode"[^>]* autofocus aria-invalid="true" aria-describedby="code-error">/);
     }
+  });
+
+  it("a wrong code at the app's setup is read with its field", async () => {
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signInFully(client, t.smtp, user);
+    await client.get("/profile");
+    await client.post("/profile/app", {});
+    const page = await client.get("/profile/app");
+    const right = await appCode(secretFrom(page.body), t.clock.now());
+    const refused = await client.post("/profile/app/confirm", { code: right === "123456" ? "654321" : "123456" });
+    expect(refused.body).toMatch(/role="alert" id="code-error">[^<]+<[\s\S]*id="setupCode"[^>]* autofocus aria-invalid="true" aria-describedby="code-error">/);
+    expect(page.body).not.toContain('aria-invalid="true"');
   });
 
   it("two requests racing with one code: exactly one signs in, the other is told the code was used", async () => {

@@ -54,6 +54,7 @@ describe("recovery codes (NIST SP 800-63B look-up secrets)", () => {
     const again = await useCode(user, recoveryCodes[0]!, "10.6.0.2");
     expect(again.answer.statusCode).toBe(401);
     expect(again.answer.body).toContain("already been used");
+    expect(again.answer.body).toMatch(/role="alert" id="code-error">[^<]+<[\s\S]*id="recoveryCode"[^>]* autofocus aria-invalid="true" aria-describedby="code-error">/);
 
     expect((await useCode(user, recoveryCodes[1]!, "10.6.0.3")).answer.statusCode).toBe(303);
     expect((await factorsOf(t.deps.db, user.id)).recoveryCodesLeft).toBe(8);

@@ -199,6 +199,17 @@ export async function focusedId(page: Page): Promise<string> {
   return page.evaluate(() => document.activeElement?.id ?? "");
 }
 
+/**
+ * The field the cursor is in, whether it is marked invalid, and the words that describe it to a screen
+ * reader (its aria-describedby, read in order): what WCAG 3.3.1 asks of a refused form.
+ */
+export const cursorState = (page: Page) =>
+  page.evaluate(() => {
+    const field = document.activeElement as HTMLElement;
+    const describedBy = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean).map((id) => document.getElementById(id)?.textContent);
+    return { field: field.id, invalid: field.getAttribute("aria-invalid"), describedBy };
+  });
+
 /** The page's one h1, for polling which screen a browser is on. */
 export const heading = (page: Page) => page.getByRole("heading", { level: 1 }).textContent();
 

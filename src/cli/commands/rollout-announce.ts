@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { terminalText } from "../../platform/terminal-text.ts";
 import { Command } from "commander";
-import { announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
+import { portalUnknown } from "../../rollout/announce-mail.ts";
+import { AnnouncementRefused, announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 import { progressBar } from "../progress.ts";
@@ -27,6 +28,8 @@ export function rolloutAnnounceCommand(): Command {
       const partner = options.partner?.trim() ?? null;
       if (partner !== null && !/^[A-Za-z0-9-]{1,32}$/.test(partner)) throw new Refused("the partner number must be 1 to 32 letters, digits or dashes");
       await withServices(async ({ deps, sender }) => {
+        const unknown = portalUnknown(deps.config);
+        if (unknown && options.dryRun) process.stderr.write(`famos: warning: ${unknown}; set it before the real run\n`);
         // Mail leaves as it is queued, at the paced rate, rather than all at the end.
         if (!options.dryRun) sender.start();
         const bar = await progressBar("Announcing [{bar}] {value}/{total} users", !options.dryRun);
@@ -39,6 +42,8 @@ export function rolloutAnnounceCommand(): Command {
             onProgress: (done) => bar?.update(done),
             pace: pacer(deps.config.rollout.announceRate),
             shouldStop: stopping,
+          }).catch((error: unknown) => {
+            throw error instanceof AnnouncementRefused ? new Refused(error.message) : error;
           });
           bar?.stop();
           printReport(report, options.dryRun === true);

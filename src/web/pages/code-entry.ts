@@ -1,6 +1,6 @@
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, refusedField } from "../layout.ts";
 
 /** Where a code went and when, as shown above every code form. */
 export interface CodeDelivery {
@@ -76,14 +76,21 @@ export function deliveryBlock(t: Translator, d: CodeDelivery, statusUrl: string,
 }
 
 /**
- * The code field with Confirm, Cancel and Regenerate OTP. One form, so all three buttons carry the
- * CSRF token; Cancel and Regenerate post to their own routes.
+ * The code field with Confirm, Cancel and Regenerate OTP, after the reason a code was refused (wrong,
+ * expired, void: codeProblem), if one was. One form, so all three buttons carry the CSRF token; Cancel
+ * and Regenerate post to their own routes. The field keeps the cursor; a refusal marks it invalid and
+ * describes it by the reason (WCAG 3.3.1), so a screen reader on the field hears why and the tries left.
  */
-export function codeForm(t: Translator, csrf: string, actions: { confirm: string; cancel: string; regenerate: string }): SafeHtml {
-  return html`<form method="post" action="${actions.confirm}" novalidate>
+export function codeForm(
+  t: Translator,
+  csrf: string,
+  actions: { confirm: string; cancel: string; regenerate: string },
+  problem: string | SafeHtml | undefined,
+): SafeHtml {
+  return html`${message("error", problem, "code-error")}<form method="post" action="${actions.confirm}" novalidate>
   ${csrfField(csrf)}
   <label for="code">${t.text("code.label")}</label>
-  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required autofocus>
+  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required${problem ? refusedField("code-error", true) : html` autofocus`}>
   <div class="buttons">
     <button type="submit">${t.text("code.confirm")}</button>
     <button type="submit" class="secondary" formaction="${actions.cancel}" formnovalidate>${t.text("button.cancel")}</button>

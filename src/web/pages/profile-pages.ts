@@ -40,6 +40,9 @@ export function profilePage(frame: PortalFrame, v: ProfileView): string {
   const emailRefused = Boolean(email.error) && !(email.suggestion && email.newEmail);
   // The cursor goes where typing must start again (as on Log in): the password when it was refused.
   const passwordRefused = emailRefused && Boolean(email.passwordRefused) && v.passwordNeeded;
+  // A refused password change empties its three fields and the cursor starts again at the first, read
+  // with the reason; not marked invalid (refusedField), as the reason may be the new password's.
+  const currentPasswordState = v.passwordError ? html` autofocus aria-describedby="password-error"` : html``;
   const body = html`<h1>${t.text("profile.heading")}</h1>
 ${message("info", v.info)}
 ${profileFacts(t, frame.user)}
@@ -67,7 +70,7 @@ ${email.suggestion && email.newEmail
   ${v.passwordNeeded
     ? html`<label for="emailPassword">${t.text("field.password")}</label>
   <p class="advice" id="emailPasswordHint">${t.text("profile.passwordHint", { recent: t.duration(RECENT_CODE_MS) })}</p>
-  <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="${passwordRefused ? "email-error emailPasswordHint" : "emailPasswordHint"}" required${passwordRefused ? html` autofocus` : ""}>`
+  <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${refusedField("email-error", passwordRefused, "emailPasswordHint")}>`
     : ""}
   <div class="buttons"><button type="submit">${t.text("profile.sendCode")}</button></div>
 </form>
@@ -78,7 +81,7 @@ ${message("error", v.passwordError, "password-error")}
 <form method="post" action="/profile/password" novalidate>
   ${csrfField(frame.csrf)}
   <label for="currentPassword">${t.text("field.currentPassword")}</label>
-  <input type="password" id="currentPassword" name="currentPassword" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${refusedField("password-error", Boolean(v.passwordError))}>
+  <input type="password" id="currentPassword" name="currentPassword" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${currentPasswordState}>
   <label for="newPassword">${t.text("field.newPassword")}</label>
   <p class="advice" id="newPasswordHint">${t.text("profile.newPasswordHint", { min: PASSWORD_MIN_LENGTH })}</p>
   <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="newPasswordHint" required>
@@ -105,8 +108,8 @@ export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): strin
   const body = html`<h1>${t.text("emailConfirm.heading")}</h1>
 ${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}
 <p>${t.text("emailConfirm.intro")}</p>
-${message("error", codeProblem(t, v, v.error))}${message("info", v.info)}
-${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" })}
+${message("info", v.info)}
+${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" }, codeProblem(t, v, v.error))}
 <p><a href="/profile">${t.text("link.backToProfile")}</a></p>`;
   return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);
 }

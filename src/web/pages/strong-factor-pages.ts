@@ -5,7 +5,7 @@ import { html, type SafeHtml } from "../../platform/html.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import type { FactorSummary } from "../../strong-factors/factors.ts";
 import { formatRecoveryCode } from "../../strong-factors/recovery-codes.ts";
-import { csrfField, message, page } from "../layout.ts";
+import { csrfField, message, refusedField, page } from "../layout.ts";
 import { portalPage, type PortalFrame } from "./portal-pages.ts";
 
 /** What OTP capture offers besides (or, for FAMOS_STRONG_FACTOR_ROLES, instead of) the emailed code. */
@@ -37,6 +37,15 @@ ${otherWays(t, choices)}
 /** A message the domain says in English, in the reader's language. */
 const said = (t: Translator, text: string | undefined) => (text === undefined ? undefined : t.said(text));
 
+/**
+ * A code refused (wrong, used, locked): the reason, and its field's state, marked invalid and read with
+ * it (refusedField, WCAG 3.3.1), as OTP capture's code field; else the field as the page has it.
+ */
+function codeRefusal(t: Translator, error: string | undefined, cursor: boolean): { alert: SafeHtml; field: SafeHtml } {
+  if (error === undefined) return { alert: html``, field: cursor ? html` autofocus` : html`` };
+  return { alert: message("error", said(t, error), "code-error"), field: refusedField("code-error", true) };
+}
+
 interface CodeView {
   csrf: string;
   error?: string;
@@ -44,13 +53,14 @@ interface CodeView {
 
 /** OTP capture → "Use authenticator app": the 6-digit code the app shows now. */
 export function appCodePage(t: Translator, config: Readonly<Config>, v: CodeView): string {
+  const refusal = codeRefusal(t, v.error, true);
   const body = html`<h1>${t.text("strong.useApp")}</h1>
 <p>${t.text("strong.appCode.intro")}</p>
-${message("error", said(t, v.error))}
+${refusal.alert}
 <form method="post" action="/otp/app" novalidate>
   ${csrfField(v.csrf)}
   <label for="appCode">${t.text("strong.codeFromApp")}</label>
-  <input type="text" id="appCode" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" required autofocus>
+  <input type="text" id="appCode" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" required${refusal.field}>
   <div class="buttons"><button type="submit">${t.text("code.confirm")}</button></div>
 </form>
 <p><a href="/otp">${t.text("strong.backToOtherWays")}</a></p>`;
@@ -59,13 +69,14 @@ ${message("error", said(t, v.error))}
 
 /** OTP capture → "Use a recovery code". */
 export function recoveryCodePage(t: Translator, config: Readonly<Config>, v: CodeView): string {
+  const refusal = codeRefusal(t, v.error, true);
   const body = html`<h1>${t.text("strong.useRecovery")}</h1>
 <p>${t.text("strong.recovery.intro")}</p>
-${message("error", said(t, v.error))}
+${refusal.alert}
 <form method="post" action="/otp/recovery" novalidate>
   ${csrfField(v.csrf)}
   <label for="recoveryCode">${t.text("strong.recoveryCode")}</label>
-  <input type="text" id="recoveryCode" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="32" required autofocus>
+  <input type="text" id="recoveryCode" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" maxlength="32" required${refusal.field}>
   <div class="buttons"><button type="submit">${t.text("code.confirm")}</button></div>
 </form>
 <p><a href="/otp">${t.text("strong.backToOtherWays")}</a></p>`;
@@ -104,6 +115,7 @@ export interface AppSetupView {
 /** The QR code, the secret as text, and the one code that confirms it. */
 function appSetupBody(t: Translator, v: AppSetupView, back: SafeHtml): SafeHtml {
   const grouped = v.secret.replace(/(.{4})/g, "$1 ").trim();
+  const refusal = codeRefusal(t, v.error, false);
   return html`<h1>${t.text("strong.setupApp")}</h1>
 <ol>
   <li>${t.text("strong.appSetup.step1")}</li>
@@ -112,11 +124,11 @@ function appSetupBody(t: Translator, v: AppSetupView, back: SafeHtml): SafeHtml 
 </ol>
 <p><img class="qr" src="data:image/svg+xml;base64,${Buffer.from(v.qrSvg).toString("base64")}" alt="${t.text("strong.appSetup.qrAlt")}" width="200" height="200"></p>
 <p>${t.html("strong.appSetup.key", { key: grouped })}</p>
-${message("error", said(t, v.error))}
+${refusal.alert}
 <form method="post" action="${v.action}" novalidate>
   ${csrfField(v.csrf)}
   <label for="setupCode">${t.text("strong.codeFromApp")}</label>
-  <input type="text" id="setupCode" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" required>
+  <input type="text" id="setupCode" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 ]*" maxlength="12" required${refusal.field}>
   <div class="buttons"><button type="submit">${t.text("code.confirm")}</button></div>
 </form>
 ${back}`;
