@@ -25,6 +25,14 @@ export function portalUnknown(config: Readonly<Config>): string | null {
 }
 
 /**
+ * A real run is refused for it in production only. In development mode the default is SPEC's own
+ * (`http://localhost:<port>`, a server and its users on one machine): the command warns and mails.
+ */
+export function portalRefused(config: Readonly<Config>, dryRun: boolean): string | null {
+  return dryRun || !config.production ? null : portalUnknown(config);
+}
+
+/**
  * The announcement, shaped by the guide the dealers know (seed/famos-2fa-guide.txt): the usual log
  * on credentials, then "User profile" once, then a code by email on every sign-in; how to set the
  * address early; what to do about a wrong address. No link to click for a code, ever.

@@ -3,7 +3,7 @@ import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
-import { ANNOUNCEMENT_KIND, announcementMail, portalUnknown } from "./announce-mail.ts";
+import { ANNOUNCEMENT_KIND, announcementMail, portalRefused } from "./announce-mail.ts";
 import { readPlan, startInPlan } from "./plan.ts";
 
 /** A user the announcement is for: no confirmed OTP email yet. */
@@ -85,10 +85,10 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
  * confirmed OTP email. Each user is marked announced in the transaction that queues their mail, by
  * a statement that only succeeds while unmarked, so a run stopped at any point (or two runs at once)
  * mails nobody twice, and running it again picks up where it stopped. Refused, mailing and marking
- * nobody, when the mail could not say where to sign in (portalUnknown); a dry run still counts.
+ * nobody, in production, when the mail could not say where to sign in (portalRefused); a dry run still counts.
  */
 export async function announceRollout(deps: Deps, options: AnnounceOptions): Promise<AnnounceReport> {
-  const unknown = options.dryRun ? null : portalUnknown(deps.config);
+  const unknown = portalRefused(deps.config, options.dryRun);
   if (unknown) {
     throw new AnnouncementRefused(`${unknown}. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed`);
   }

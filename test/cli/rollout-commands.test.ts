@@ -53,15 +53,21 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stdout).toBe("Removed partner 4711.\n");
     expect((await cli.run(["rollout", "plan", "--partner", "4711", "--remove"])).stderr).toBe("famos: there is no start for partner 4711 to remove\n");
     expect((await cli.run(["rollout", "announce", "--partner", "bad partner"])).code).toBe(1);
-    // Without FAMOS_PUBLIC_URL the mail would send staff to http://localhost:3000: refused, nobody mailed; a dry run warns.
+    // Without FAMOS_PUBLIC_URL in production the mail would send staff to http://localhost:3000: refused,
+    // nobody mailed; a dry run warns. In development mode (SPEC's default address) it warns and mails.
     const unknown = "FAMOS_PUBLIC_URL is not set: the announcement would tell everyone to sign in at http://localhost:3000";
-    const refused = await cli.run(["rollout", "announce", "--partner", "4711"]);
+    const production = { NODE_ENV: "production", FAMOS_SMTP_URL: "smtp://127.0.0.1:1", FAMOS_MAIL_FROM: "no-reply@famos.test", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" };
+    const refused = await cli.run(["rollout", "announce", "--partner", "4711"], { env: production });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(`famos: ${unknown}. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed\n`);
-    const dry = await cli.run(["rollout", "announce", "--partner", "4711", "--dry-run"]);
+    const dry = await cli.run(["rollout", "announce", "--partner", "4711", "--dry-run"], { env: production });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain(" would be mailed, ");
     expect(dry.stderr).toBe(`famos: warning: ${unknown}; set it before the real run\n`);
+    const development = await cli.run(["rollout", "announce", "--partner", "4711"]);
+    expect(development.code).toBe(0);
+    expect(development.stdout).toMatch(/^0 mailed, /);
+    expect(development.stderr).toBe(`famos: warning: ${unknown} (development mode; in production the command refuses)\n`);
     // A dozen real process starts: generous on a loaded 2-core machine.
   }, 120_000);
 

@@ -147,12 +147,17 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
  * The announcement tells every user where to sign in: FAMOS_PUBLIC_URL. Without it FAMOS knows only
  * its own default (http://localhost:3000), which in a dealer's mail is a link to the reader's own PC,
  * and the announcement is never sent twice: the wrong address could not be corrected by sending again.
- * A run without it mails and marks nobody; a dry run still counts.
+ * In production a run without it mails and marks nobody; a dry run still counts. In development mode
+ * the default is SPEC's own (a server and its users on one machine): the announcement goes, naming it.
  */
-describe.each(DIALECTS)("famos rollout announce without FAMOS_PUBLIC_URL (%s)", (dialect) => {
+describe.each(DIALECTS)("famos rollout announce without FAMOS_PUBLIC_URL in production (%s)", (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ database: dialect });
+    t = await createTestApp({
+      database: dialect,
+      env: { NODE_ENV: "production", FAMOS_SMTP_URL: "smtp://127.0.0.1:1", FAMOS_MAIL_FROM: "no-reply@famos.test", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" },
+    });
+    expect(t.deps.config.production).toBe(true);
   });
   afterAll(async () => {
     await t?.close();
@@ -251,4 +256,23 @@ describe.each(DIALECTS)("famos rollout announce killed half way and run again (%
       await database.drop();
     }
   }, 90_000);
+});
+
+describe("famos rollout announce without FAMOS_PUBLIC_URL in development mode", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({});
+    expect(t.deps.config.production).toBe(false);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("mails, naming SPEC's default address", async () => {
+    await addPerson(t.deps, "ida7", "7001", { contact: "ida7@dealer.example" });
+    expect(await announceRollout(t.deps, { partner: "7001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1 });
+    const [mail] = await t.deps.db.selectFrom("outbox").select(["recipient", "text_body"]).execute();
+    expect(mail!.recipient).toBe("ida7@dealer.example");
+    expect(mail!.text_body).toContain(t.deps.config.publicUrl.origin);
+  });
 });

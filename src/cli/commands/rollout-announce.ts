@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { terminalText } from "../../platform/terminal-text.ts";
 import { Command } from "commander";
-import { portalUnknown } from "../../rollout/announce-mail.ts";
+import { portalRefused, portalUnknown } from "../../rollout/announce-mail.ts";
 import { AnnouncementRefused, announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
@@ -29,7 +29,9 @@ export function rolloutAnnounceCommand(): Command {
       if (partner !== null && !/^[A-Za-z0-9-]{1,32}$/.test(partner)) throw new Refused("the partner number must be 1 to 32 letters, digits or dashes");
       await withServices(async ({ deps, sender }) => {
         const unknown = portalUnknown(deps.config);
-        if (unknown && options.dryRun) process.stderr.write(`famos: warning: ${unknown}; set it before the real run\n`);
+        if (unknown && !portalRefused(deps.config, options.dryRun === true)) {
+          process.stderr.write(`famos: warning: ${unknown}${options.dryRun ? "; set it before the real run" : " (development mode; in production the command refuses)"}\n`);
+        }
         // Mail leaves as it is queued, at the paced rate, rather than all at the end.
         if (!options.dryRun) sender.start();
         const bar = await progressBar("Announcing [{bar}] {value}/{total} users", !options.dryRun);
