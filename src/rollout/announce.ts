@@ -4,7 +4,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { ANNOUNCEMENT_KIND, announcementMail } from "./announce-mail.ts";
-import { readPlan, startInPlan } from "./plan.ts";
+import { readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
 
 /** A user the announcement is for: no confirmed OTP email yet. */
 interface Recipient {
@@ -128,4 +128,31 @@ async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | n
   });
   if (queued === "mailed") deps.mailQueued();
   return queued;
+}
+
+/**
+ * After a plan change: users announced a start that is no longer theirs (the wave moved, or was
+ * removed, or their partner got or lost a start of its own) and not enrolled yet are marked not
+ * announced, so the next `famos rollout announce` mails them the start that now applies. A start set
+ * again unchanged marks nobody. `partner` narrows the search to the wave changed (null: the default,
+ * which any partner may follow). Returns how many users will be told again.
+ */
+export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, after: RolloutPlan, partner: string | null): Promise<number> {
+  let announced = deps.db
+    .selectFrom("users")
+    .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
+    .select("users.partner_number")
+    .distinct()
+    .where("rollout_users.announced_at", "is not", null)
+    .where("users.otp_email", "is", null);
+  if (partner !== null) announced = announced.where("users.partner_number", "=", partner);
+  const partners = (await announced.execute()).map((r) => r.partner_number).filter((p) => startInPlan(before, p) !== startInPlan(after, p));
+  if (partners.length === 0) return 0;
+  const result = await deps.db
+    .updateTable("rollout_users")
+    .set({ announced_at: null })
+    .where("announced_at", "is not", null)
+    .where("user_id", "in", (eb) => eb.selectFrom("users").select("id").where("otp_email", "is", null).where("disabled_at", "is", null).where("partner_number", "in", partners))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
