@@ -15,6 +15,8 @@ interface Recipient {
   /** The contact address from the import, else an address entered but not confirmed; null: none known. */
   address: string | null;
   announced: boolean;
+  /** The announcement bounced hard: where it went and the receiving server's words. */
+  bounce: { address: string; reason: string | null } | null;
   /** Issue 16: the user's saved language and zone, when they have chosen them. */
   locale: string | null;
   time_zone: string | null;
@@ -26,6 +28,12 @@ export interface Unreachable {
   partnerNumber: string;
 }
 
+/** A user whose announcement the receiving side refused for good (a hard bounce): never told. */
+export interface Bounced extends Unreachable {
+  address: string;
+  reason: string | null;
+}
+
 export interface AnnounceReport {
   /** Queued by this run (with --dry-run: would be). */
   mailed: number;
@@ -35,6 +43,8 @@ export interface AnnounceReport {
   enrolled: number;
   /** Users with no address at all, for retail IT to reach another way. */
   withoutAddress: Unreachable[];
+  /** Announced, but the mail bounced hard (a typo, a dealership's dead domain): to reach another way, not counted as announced. */
+  bounced: Bounced[];
   /** Still to mail when the run was stopped (0 when it finished). */
   left: number;
   stopped: boolean;
@@ -62,6 +72,16 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
   if (partner !== null) query = query.where("users.partner_number", "=", partner);
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
   const rows = await query.where("users.disabled_at", "is", null).execute();
+  // Each user's latest announcement (a moved wave mails again), and whether the receiving side
+  // refused it for good (recordBounce's hard bounce).
+  const sent = await deps.db
+    .selectFrom("outbox")
+    .select(["user_id", "recipient", "bounce_kind", "bounce_reason"])
+    .where("kind", "=", ANNOUNCEMENT_KIND)
+    .orderBy("created_at")
+    .execute();
+  const latest = new Map(sent.map((m) => [m.user_id, m]));
+  const bounced = new Map([...latest].filter(([, m]) => m.bounce_kind === "hard").map(([id, m]) => [id, { address: m.recipient, reason: m.bounce_reason }]));
   const open = rows
     .filter((r) => r.otp_email === null)
     .map((r) => ({
@@ -71,6 +91,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
       partnerNumber: r.partner_number,
       address: r.contact_email ?? r.pending_email,
       announced: r.announced_at !== null,
+      bounce: r.announced_at !== null ? (bounced.get(r.id) ?? null) : null,
       locale: r.locale ?? null,
       time_zone: r.time_zone ?? null,
     }));
@@ -86,9 +107,10 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
 export async function announceRollout(deps: Deps, options: AnnounceOptions): Promise<AnnounceReport> {
   const [{ enrolled, open }, plan] = await Promise.all([recipients(deps, options.partner), readPlan(deps.db)]);
   const withoutAddress = open.filter((r) => r.address === null).map(({ loginId, fullName, partnerNumber }) => ({ loginId, fullName, partnerNumber }));
-  const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced).length;
+  const bounced = open.flatMap(({ loginId, fullName, partnerNumber, bounce }) => (bounce === null ? [] : [{ loginId, fullName, partnerNumber, ...bounce }]));
+  const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced && r.bounce === null).length;
   const due = open.filter((r) => r.address !== null && !r.announced);
-  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, left: due.length, stopped: false };
+  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
   options.onStart?.(due.length);
   if (options.dryRun) return { ...report, mailed: due.length, left: 0 };
 

@@ -8,6 +8,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { announceRollout } from "../../src/rollout/announce.ts";
+import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { changeWave } from "../../src/rollout/plan-change.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
 import { openStore } from "../../src/store/database.ts";
@@ -170,6 +171,20 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     // Removed (no default: on at once), the users of 6001 are told that too.
     expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: null })).toMatchObject({ kind: "removed", toldAgain: 2 });
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 2, alreadyAnnounced: 0 });
+  });
+
+  it("an announcement that bounced is listed with its address and the server's words, not counted as announced", async () => {
+    const ivy = await addPerson(t.deps, "ivy8", "8001", { contact: "ivy8@gone-dealer.example" });
+    await addPerson(t.deps, "jo8", "8001", { contact: "jo8@dealer.example" });
+    expect(await announceRollout(t.deps, { partner: "8001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2, bounced: [] });
+    const mail = await t.deps.db.selectFrom("outbox").select("id").where("user_id", "=", ivy.id).executeTakeFirstOrThrow();
+    await recordBounce(t.deps, { outboxId: mail.id, kind: "hard", status: "5.1.2", reason: "550 5.1.2 bad destination system" }, "webhook");
+
+    for (const dryRun of [true, false]) {
+      const report = await announceRollout(t.deps, { partner: "8001", dryRun, actor: ACTOR });
+      expect(report).toMatchObject({ mailed: 0, alreadyAnnounced: 1, withoutAddress: [] });
+      expect(report.bounced).toEqual([{ partnerNumber: "8001", loginId: "ivy8", fullName: "Person ivy8", address: "ivy8@gone-dealer.example", reason: "550 5.1.2 bad destination system" }]);
+    }
   });
 });
 
