@@ -68,6 +68,20 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "announce", "--partner", "7001"])).stdout).toMatch(/^1 mailed/);
   }, 60_000);
 
+  it("a contact address corrected by import --update is announced again; the same address again is not", async () => {
+    const hash = bcryptHash("a password of some length");
+    const file = (address: string) => {
+      writeFileSync(join(cli.dir, "fix.csv"), `${HEADER}\nfay,Fay F,7002,,${address},${hash}\n`);
+      return join(cli.dir, "fix.csv");
+    };
+    expect((await cli.run(["user", "import", "--email-as-contact", file("fay@dealr.example")])).code).toBe(0);
+    expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^1 mailed/);
+    expect((await cli.run(["user", "import", "--email-as-contact", "--update", file("FAY@dealr.example")])).code).toBe(0);
+    expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^0 mailed, 1 already announced/);
+    expect((await cli.run(["user", "import", "--email-as-contact", "--update", file("fay@dealer.example")])).code).toBe(0);
+    expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^1 mailed, 0 already announced/);
+  }, 60_000);
+
   it("refuses an empty --partner (a script's unset variable) with exit 1, instead of changing or removing the default start", async () => {
     expect((await cli.run(["rollout", "plan", "--from", "2027-09-01T07:00"])).code).toBe(0);
     const plan = (await cli.run(["rollout", "plan"])).stdout;

@@ -9,6 +9,7 @@ import { smtpTransport } from "../../src/mail/transport.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { announceRollout } from "../../src/rollout/announce.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
+import { storeImportedUsers } from "../../src/support/import-users.ts";
 import { changeWave } from "../../src/rollout/plan-change.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
 import { openStore } from "../../src/store/database.ts";
@@ -185,6 +186,17 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
       expect(report).toMatchObject({ mailed: 0, alreadyAnnounced: 1, withoutAddress: [] });
       expect(report.bounced).toEqual([{ partnerNumber: "8001", loginId: "ivy8", fullName: "Person ivy8", address: "ivy8@gone-dealer.example", reason: "550 5.1.2 bad destination system" }]);
     }
+  });
+
+  it("a contact address corrected by the import is announced again at the next run; the same one in other case is not", async () => {
+    const row = (email: string) => ({ line: 2, loginId: "uma9", fullName: "Uma Nine", partnerNumber: "9101", role: "user" as const, email, passwordHash: HASH });
+    const load = (email: string, update: boolean) => storeImportedUsers(t.deps, [row(email)], { update, emailAsContact: true, actor: ACTOR });
+    await load("uma9@dealr.example", false);
+    expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1 });
+    await load("UMA9@dealr.example", true);
+    expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyAnnounced: 1 });
+    await load("uma9@dealer.example", true);
+    expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 0 });
   });
 });
 
