@@ -4,7 +4,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { ANNOUNCEMENT_KIND, announcementMail, portalRefused } from "./announce-mail.ts";
-import { readPlan, startInPlan } from "./plan.ts";
+import { readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
 
 /** A user the announcement is for: no confirmed OTP email yet. */
 interface Recipient {
@@ -15,6 +15,8 @@ interface Recipient {
   /** The contact address from the import, else an address entered but not confirmed; null: none known. */
   address: string | null;
   announced: boolean;
+  /** The announcement bounced hard: where it went and the receiving server's words. */
+  bounce: { address: string; reason: string | null } | null;
   /** Issue 16: the user's saved language and zone, when they have chosen them. */
   locale: string | null;
   time_zone: string | null;
@@ -29,6 +31,12 @@ export interface Unreachable {
   partnerNumber: string;
 }
 
+/** A user whose announcement the receiving side refused for good (a hard bounce): never told. */
+export interface Bounced extends Unreachable {
+  address: string;
+  reason: string | null;
+}
+
 export interface AnnounceReport {
   /** Queued by this run (with --dry-run: would be). */
   mailed: number;
@@ -38,6 +46,8 @@ export interface AnnounceReport {
   enrolled: number;
   /** Users with no address at all, for retail IT to reach another way. */
   withoutAddress: Unreachable[];
+  /** Announced, but the mail bounced hard (a typo, a dealership's dead domain): to reach another way, not counted as announced. */
+  bounced: Bounced[];
   /** Still to mail when the run was stopped (0 when it finished). */
   left: number;
   stopped: boolean;
@@ -65,6 +75,16 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
   if (partner !== null) query = query.where("users.partner_number", "=", partner);
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
   const rows = await query.where("users.disabled_at", "is", null).execute();
+  // Each user's latest announcement (a moved wave mails again), and whether the receiving side
+  // refused it for good (recordBounce's hard bounce).
+  const sent = await deps.db
+    .selectFrom("outbox")
+    .select(["user_id", "recipient", "bounce_kind", "bounce_reason"])
+    .where("kind", "=", ANNOUNCEMENT_KIND)
+    .orderBy("created_at")
+    .execute();
+  const latest = new Map(sent.map((m) => [m.user_id, m]));
+  const bounced = new Map([...latest].filter(([, m]) => m.bounce_kind === "hard").map(([id, m]) => [id, { address: m.recipient, reason: m.bounce_reason }]));
   const open = rows
     .filter((r) => r.otp_email === null)
     .map((r) => ({
@@ -74,6 +94,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
       partnerNumber: r.partner_number,
       address: r.contact_email ?? r.pending_email,
       announced: r.announced_at !== null,
+      bounce: r.announced_at !== null ? (bounced.get(r.id) ?? null) : null,
       locale: r.locale ?? null,
       time_zone: r.time_zone ?? null,
     }));
@@ -94,9 +115,10 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   }
   const [{ enrolled, open }, plan] = await Promise.all([recipients(deps, options.partner), readPlan(deps.db)]);
   const withoutAddress = open.filter((r) => r.address === null).map(({ loginId, fullName, partnerNumber }) => ({ loginId, fullName, partnerNumber }));
-  const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced).length;
+  const bounced = open.flatMap(({ loginId, fullName, partnerNumber, bounce }) => (bounce === null ? [] : [{ loginId, fullName, partnerNumber, ...bounce }]));
+  const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced && r.bounce === null).length;
   const due = open.filter((r) => r.address !== null && !r.announced);
-  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, left: due.length, stopped: false };
+  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
   options.onStart?.(due.length);
   if (options.dryRun) return { ...report, mailed: due.length, left: 0 };
 
@@ -136,4 +158,31 @@ async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | n
   });
   if (queued === "mailed") deps.mailQueued();
   return queued;
+}
+
+/**
+ * After a plan change: users announced a start that is no longer theirs (the wave moved, or was
+ * removed, or their partner got or lost a start of its own) and not enrolled yet are marked not
+ * announced, so the next `famos rollout announce` mails them the start that now applies. A start set
+ * again unchanged marks nobody. `partner` narrows the search to the wave changed (null: the default,
+ * which any partner may follow). Returns how many users will be told again.
+ */
+export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, after: RolloutPlan, partner: string | null): Promise<number> {
+  let announced = deps.db
+    .selectFrom("users")
+    .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
+    .select("users.partner_number")
+    .distinct()
+    .where("rollout_users.announced_at", "is not", null)
+    .where("users.otp_email", "is", null);
+  if (partner !== null) announced = announced.where("users.partner_number", "=", partner);
+  const partners = (await announced.execute()).map((r) => r.partner_number).filter((p) => startInPlan(before, p) !== startInPlan(after, p));
+  if (partners.length === 0) return 0;
+  const result = await deps.db
+    .updateTable("rollout_users")
+    .set({ announced_at: null })
+    .where("announced_at", "is not", null)
+    .where("user_id", "in", (eb) => eb.selectFrom("users").select("id").where("otp_email", "is", null).where("disabled_at", "is", null).where("partner_number", "in", partners))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

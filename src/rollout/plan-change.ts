@@ -2,7 +2,8 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
 import { parseLocalDateTime } from "../support/zoned-time.ts";
-import { removeWave, setWaveStart } from "./plan.ts";
+import { forgetStaleAnnouncements } from "./announce.ts";
+import { readPlan, removeWave, setWaveStart } from "./plan.ts";
 
 /** What a console form or `famos rollout plan` asks for; `partner` empty or null is the default start. */
 export interface WaveRequest {
@@ -19,8 +20,9 @@ export type WaveOutcome =
    * `past`: a start before now, saved all the same (an operator may mean "now"): it applies at once,
    * from these users' next sign-in.
    */
-  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean; past: boolean }
-  | { kind: "removed"; partnerNumber: string | null }
+  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean; past: boolean; toldAgain: number }
+  /** `toldAgain`: users announced the start this change replaced, to be mailed the new one by the next announcement. */
+  | { kind: "removed"; partnerNumber: string | null; toldAgain: number }
   | { kind: "not-found"; partnerNumber: string | null }
   /** Every problem at once, by the console form's field (`partner`, `from`); `message` says them all, for the command line. */
   | { kind: "invalid"; message: string; problems: WaveProblems };
@@ -47,14 +49,19 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   const audit = (detail: Record<string, string | null>) =>
     recordAudit(deps.db, now, { ...actor, event: "rollout.planned", subject: null, detail: { partner: partnerNumber ?? "default", ...detail } });
 
+  const before = await readPlan(deps.db);
+  // Users mailed the start this change replaces are mailed the new one by the next announcement.
+  const toldAgain = async () => forgetStaleAnnouncements(deps, before, await readPlan(deps.db), partnerNumber);
+
   if (startsAt === null) {
     if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
     await audit({ startsAt: null });
-    return { kind: "removed", partnerNumber };
+    return { kind: "removed", partnerNumber, toldAgain: await toldAgain() };
   }
   await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
   await audit({ startsAt: new Date(startsAt).toISOString() });
+  const told = await toldAgain();
   // Saved all the same: a dealer's start may be planned before its users are imported.
   const nobody = partnerNumber !== null && (await deps.db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;
-  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now };
+  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now, toldAgain: told };
 }

@@ -38,17 +38,23 @@ export async function sharedAddresses(deps: Deps, limit = 200): Promise<SharedAd
   }));
 }
 
+/** How many undeliverable addresses the list shows, newest first. */
+export const ATTENTION_LIMIT = 200;
+
 export interface Attention {
   undeliverable: UndeliverableUser[];
+  /** More undeliverable addresses exist than the list shows (a dealership's mail domain failing bounces all its users at once). */
+  undeliverableMore: boolean;
   shared: SharedAddress[];
 }
 
 /** The console's "Needs attention": addresses that cannot be delivered to, and addresses several login IDs share. */
 export async function needsAttention(deps: Deps): Promise<Attention> {
-  const [holders, shared] = await Promise.all([undeliverableUsers(deps.db), sharedAddresses(deps)]);
+  // One more than shown, to tell a full list from a cut one.
+  const [holders, shared] = await Promise.all([undeliverableUsers(deps.db, ATTENTION_LIMIT + 1), sharedAddresses(deps)]);
   const undeliverable = [];
   for (const holder of holders) if (await stillHeld(deps, holder)) undeliverable.push(holder);
-  return { undeliverable, shared };
+  return { undeliverable: undeliverable.slice(0, ATTENTION_LIMIT), undeliverableMore: holders.length > ATTENTION_LIMIT, shared };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { endUserAccess } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
@@ -150,7 +150,11 @@ function addedEntry(row: ImportedUser, options: Pick<ImportOptions, "actor" | "e
   return { ...options.actor, event: "user.created", subject: row.loginId, detail };
 }
 
-/** --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). */
+/**
+ * --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). A user
+ * already announced at another contact address (a typo corrected, a bounce) is announced again at the
+ * new one by the next `famos rollout announce`; the same address again, in any case, is not.
+ */
 async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedUser[], users: readonly { login_key: string; id: string }[]): Promise<void> {
   const ids = new Map(users.map((u) => [u.login_key, u.id]));
   const values = rows.flatMap((row) => {
@@ -161,7 +165,12 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
   await tx
     .insertInto("rollout_users")
     .values(values)
-    .onConflict((oc) => oc.column("user_id").doUpdateSet((eb) => ({ contact_email: eb.ref("excluded.contact_email") })))
+    .onConflict((oc) =>
+      oc.column("user_id").doUpdateSet((eb) => ({
+        contact_email: eb.ref("excluded.contact_email"),
+        announced_at: sql<number | null>`CASE WHEN rollout_users.contact_email IS NOT NULL AND lower(rollout_users.contact_email) <> lower(excluded.contact_email) THEN NULL ELSE rollout_users.announced_at END`,
+      })),
+    )
     .execute();
 }
 

@@ -71,6 +71,32 @@ describe("famos rollout plan and status, run as real commands", () => {
     // A dozen real process starts: generous on a loaded 2-core machine.
   }, 120_000);
 
+  it("moving a wave after its announcement warns that its users are mailed the new start by the next announce", async () => {
+    writeFileSync(join(cli.dir, "wave.csv"), `${HEADER}\ndee,Dee D,7001,,dee@dealer.example,${bcryptHash("a password of some length")}\n`);
+    expect((await cli.run(["user", "import", "--email-as-contact", join(cli.dir, "wave.csv")])).code).toBe(0);
+    expect((await cli.run(["rollout", "plan", "--partner", "7001", "--from", "2027-07-11T07:00"])).stderr).toBe("");
+    expect((await cli.run(["rollout", "announce", "--partner", "7001"])).stdout).toMatch(/^1 mailed/);
+    expect((await cli.run(["rollout", "plan", "--partner", "7001", "--from", "2027-07-11T07:00"])).stderr).toBe("");
+    const moved = await cli.run(["rollout", "plan", "--partner", "7001", "--from", "2027-07-18T07:00"]);
+    expect(moved.code).toBe(0);
+    expect(moved.stderr).toBe("famos: warning: 1 user was already mailed the start this replaces; `famos rollout announce` mails them the new one\n");
+    expect((await cli.run(["rollout", "announce", "--partner", "7001"])).stdout).toMatch(/^1 mailed/);
+  }, 60_000);
+
+  it("a contact address corrected by import --update is announced again; the same address again is not", async () => {
+    const hash = bcryptHash("a password of some length");
+    const file = (address: string) => {
+      writeFileSync(join(cli.dir, "fix.csv"), `${HEADER}\nfay,Fay F,7002,,${address},${hash}\n`);
+      return join(cli.dir, "fix.csv");
+    };
+    expect((await cli.run(["user", "import", "--email-as-contact", file("fay@dealr.example")])).code).toBe(0);
+    expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^1 mailed/);
+    expect((await cli.run(["user", "import", "--email-as-contact", "--update", file("FAY@dealr.example")])).code).toBe(0);
+    expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^0 mailed, 1 already announced/);
+    expect((await cli.run(["user", "import", "--email-as-contact", "--update", file("fay@dealer.example")])).code).toBe(0);
+    expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^1 mailed, 0 already announced/);
+  }, 60_000);
+
   it("refuses an empty --partner (a script's unset variable) with exit 1, instead of changing or removing the default start", async () => {
     expect((await cli.run(["rollout", "plan", "--from", "2027-09-01T07:00"])).code).toBe(0);
     const plan = (await cli.run(["rollout", "plan"])).stdout;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
+import { createUser } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 
@@ -43,5 +44,41 @@ describe.each(["sqlite", "postgres"] as const)("Needs attention leaves leavers o
     // The colleague alone has the address now: shared by nobody.
     expect(after).not.toContain(`<a href="/support/users/${sharer.id}">`);
     expect(after).not.toContain(`<a href="/support/users/${colleague.id}">`);
+  });
+});
+
+/**
+ * A dealership whose mail domain fails bounces every user's code mail at once. The list shows the
+ * newest 200; it must say when there are more, not look complete.
+ */
+describe("Needs attention says when more undeliverable addresses exist than it lists", () => {
+  let t: TestApp;
+  let support: FormClient;
+  beforeAll(async () => {
+    t = await createTestApp();
+    support = new FormClient(t.app);
+    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "att.support" }));
+  });
+  afterAll(async () => t?.close());
+
+  const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
+  async function bounced(from: number, count: number) {
+    const now = t.clock.now();
+    for (let i = from; i < from + count; i += 1) {
+      const email = `staff${i}@gone-dealer.example`;
+      await createUser(t.deps.db, t.deps.random, now, { loginId: `gone${i}`, fullName: `Gone ${i}`, partnerNumber: "4711", role: "user", passwordHash: HASH, otpEmail: email });
+      await t.deps.db.insertInto("mail_addresses").values({ address_key: email, soft_bounces: 0, updated_at: now, undeliverable_at: now - i, undeliverable_reason: "550 5.1.2 no such domain" }).execute();
+    }
+  }
+
+  it("lists 200 without a note, and at 201 says only the newest 200 are listed", async () => {
+    await bounced(0, 200);
+    const all = (await support.get("/support/attention")).body;
+    expect(all.match(/<a href="\/support\/users\//g)?.length).toBe(200);
+    expect(all).not.toContain("Only the 200 most recent are listed");
+    await bounced(200, 1);
+    const more = (await support.get("/support/attention")).body;
+    expect(more.match(/<a href="\/support\/users\//g)?.length).toBe(200);
+    expect(more).toContain("Only the 200 most recent are listed: more users have an undeliverable OTP email. Many at one partner");
   });
 });

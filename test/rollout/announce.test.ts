@@ -8,6 +8,9 @@ import { loadConfig } from "../../src/config/config.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { announceRollout } from "../../src/rollout/announce.ts";
+import { recordBounce } from "../../src/bounce/record-bounce.ts";
+import { storeImportedUsers } from "../../src/support/import-users.ts";
+import { changeWave } from "../../src/rollout/plan-change.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
 import { openStore } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
@@ -140,6 +143,63 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     expect(outbox.map((o) => o.recipient)).toEqual(["abe5@dealer.example"]);
     const announced = await t.deps.db.selectFrom("audit").select("subject").where("event", "=", "rollout.announced").where("subject", "like", "%5").execute();
     expect(announced.map((a) => a.subject)).toEqual(["abe5"]);
+  });
+
+  it("a wave moved after its announcement mails its users the new start at the next run; the same start again mails nobody", async () => {
+    await addPerson(t.deps, "kim6", "6001", { contact: "kim6@dealer.example" });
+    await addPerson(t.deps, "lea6", "6001", { pending: "lea6@dealer.example" });
+    await addPerson(t.deps, "mo6", "6001", { otp: "mo6@dealer.example" });
+    await addPerson(t.deps, "ned6", "6002", { contact: "ned6@dealer.example" });
+    const first = await changeWave(t.deps, ACTOR, { partner: "6001", from: "2027-01-11T07:00" });
+    expect(first).toMatchObject({ kind: "set", toldAgain: 0 });
+    expect(await announceRollout(t.deps, { partner: "6001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
+    expect(await announceRollout(t.deps, { partner: "6002", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1 });
+    const subjects = async () =>
+      (await t.deps.db.selectFrom("outbox").select(["recipient", "subject"]).where("recipient", "like", "%6@dealer.example").execute()).map((o) => `${o.recipient}: ${o.subject}`).sort();
+
+    // The same start typed twice (a second tab, a colleague) tells nobody again.
+    expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: "2027-01-11T07:00" })).toMatchObject({ kind: "set", toldAgain: 0 });
+    expect(await announceRollout(t.deps, { partner: "6001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyAnnounced: 2 });
+
+    // Moved a week: the two told 11/01 are told 18/01; the enrolled one and the other partner are not.
+    expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: "2027-01-18T07:00" })).toMatchObject({ kind: "set", toldAgain: 2 });
+    expect(await announceRollout(t.deps, { partner: null, dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
+    expect(await subjects()).toEqual([
+      "kim6@dealer.example: FAMOS two-factor sign-in starts for you on 11/01/2027",
+      "kim6@dealer.example: FAMOS two-factor sign-in starts for you on 18/01/2027",
+      "lea6@dealer.example: FAMOS two-factor sign-in starts for you on 11/01/2027",
+      "lea6@dealer.example: FAMOS two-factor sign-in starts for you on 18/01/2027",
+      "ned6@dealer.example: FAMOS two-factor sign-in is on for you",
+    ]);
+
+    // Removed (no default: on at once), the users of 6001 are told that too.
+    expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: null })).toMatchObject({ kind: "removed", toldAgain: 2 });
+    expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 2, alreadyAnnounced: 0 });
+  });
+
+  it("an announcement that bounced is listed with its address and the server's words, not counted as announced", async () => {
+    const ivy = await addPerson(t.deps, "ivy8", "8001", { contact: "ivy8@gone-dealer.example" });
+    await addPerson(t.deps, "jo8", "8001", { contact: "jo8@dealer.example" });
+    expect(await announceRollout(t.deps, { partner: "8001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2, bounced: [] });
+    const mail = await t.deps.db.selectFrom("outbox").select("id").where("user_id", "=", ivy.id).executeTakeFirstOrThrow();
+    await recordBounce(t.deps, { outboxId: mail.id, kind: "hard", status: "5.1.2", reason: "550 5.1.2 bad destination system" }, "webhook");
+
+    for (const dryRun of [true, false]) {
+      const report = await announceRollout(t.deps, { partner: "8001", dryRun, actor: ACTOR });
+      expect(report).toMatchObject({ mailed: 0, alreadyAnnounced: 1, withoutAddress: [] });
+      expect(report.bounced).toEqual([{ partnerNumber: "8001", loginId: "ivy8", fullName: "Person ivy8", address: "ivy8@gone-dealer.example", reason: "550 5.1.2 bad destination system" }]);
+    }
+  });
+
+  it("a contact address corrected by the import is announced again at the next run; the same one in other case is not", async () => {
+    const row = (email: string) => ({ line: 2, loginId: "uma9", fullName: "Uma Nine", partnerNumber: "9101", role: "user" as const, email, passwordHash: HASH });
+    const load = (email: string, update: boolean) => storeImportedUsers(t.deps, [row(email)], { update, emailAsContact: true, actor: ACTOR });
+    await load("uma9@dealr.example", false);
+    expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1 });
+    await load("UMA9@dealr.example", true);
+    expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyAnnounced: 1 });
+    await load("uma9@dealer.example", true);
+    expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 0 });
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, listen, type TestApp } from "../support/app.ts";
+import { announceRollout } from "../../src/rollout/announce.ts";
+import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { FormClient, overHttp, signIn } from "../support/client.ts";
 import { snapshot } from "../security/helpers.ts";
 
@@ -41,5 +42,21 @@ describe("Rollout: Remove of a start the plan does not hold", () => {
       expect(await snapshot(t.deps.db), partner).toEqual(before);
       expect(await t.deps.db.selectFrom("rollout_plan").selectAll().execute(), partner).toEqual(plan);
     }
+  });
+
+  it("a start moved or removed after its announcement says its users are mailed the new one by the next announcement", async () => {
+    const { client } = await signIn(t, { role: "admin", client: new FormClient(overHttp(base)) });
+    const user = await addUser(t.deps, { email: null, partnerNumber: "9001" });
+    await t.deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: "told9@dealer.example", grace_used: 0, announced_at: null }).execute();
+    await client.get("/support/rollout");
+    expect((await client.post("/support/rollout/plan", { partner: "9001", from: "2027-01-11T07:00" })).headers.location).toBe("/support/rollout?done=set");
+    await announceRollout(t.deps, { partner: "9001", dryRun: false, actor: { actor: "operator:test", ip: "cli", userAgent: "test" } });
+    await client.get("/support/rollout");
+    const moved = await client.post("/support/rollout/plan", { partner: "9001", from: "2027-01-18T07:00" });
+    expect(moved.headers.location).toBe("/support/rollout?done=told");
+    expect((await client.get(moved.headers.location as string)).body).toContain("will be mailed the new one by the next announcement");
+    await announceRollout(t.deps, { partner: "9001", dryRun: false, actor: { actor: "operator:test", ip: "cli", userAgent: "test" } });
+    await client.get("/support/rollout");
+    expect((await client.post("/support/rollout/plan/remove", { partner: "9001" })).headers.location).toBe("/support/rollout?done=told");
   });
 });

@@ -60,6 +60,7 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
     `${r.alreadyAnnounced} already announced (not mailed again)`,
     `${r.enrolled} already enrolled (not mailed)`,
     `${r.withoutAddress.length} without any address`,
+    ...(r.bounced.length > 0 ? [`${r.bounced.length} bounced (already announced, not mailed again)`] : []),
   ];
   process.stdout.write(`${lines.join(", ")}.\n`);
   if (r.stopped) {
@@ -71,5 +72,10 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
     // Names and login IDs stored before their rules were strict may hold control characters.
     const list = r.withoutAddress.map((u) => `  ${[u.partnerNumber, u.loginId, u.fullName].map(terminalText).join("\t")}`);
     process.stdout.write(`Users without any address (partner, login ID, name) — reach them another way:\n${list.join("\n")}\n`);
+  }
+  if (r.bounced.length > 0) {
+    // The receiving server's words come from outside: control characters go, as for names.
+    const list = r.bounced.map((u) => `  ${[u.partnerNumber, u.loginId, u.fullName, u.address, u.reason ?? ""].map(terminalText).join("\t")}`);
+    process.stdout.write(`Announcements that bounced (partner, login ID, name, address, the receiving server's words) — reach them another way:\n${list.join("\n")}\n`);
   }
 }

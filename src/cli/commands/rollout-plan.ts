@@ -40,6 +40,10 @@ export function rolloutPlanCommand(): Command {
           if (outcome.nobody) process.stderr.write(`famos: warning: no user has partner number ${outcome.partnerNumber} yet; check it (leading zeros count)\n`);
           if (outcome.past) process.stderr.write("famos: warning: the start is in the past: two-factor sign-in applies from these users' next sign-in\n");
         }
+        if (outcome.toldAgain > 0) {
+          const users = outcome.toldAgain === 1 ? "1 user was" : `${outcome.toldAgain} users were`;
+          process.stderr.write(`famos: warning: ${users} already mailed the start this replaces; \`famos rollout announce\` mails them the new one\n`);
+        }
       });
     });
 }

@@ -1,6 +1,6 @@
 import { maskEmail } from "../../platform/format.ts";
 import { html } from "../../platform/html.ts";
-import type { Attention } from "../../support/attention.ts";
+import { ATTENTION_LIMIT, type Attention } from "../../support/attention.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 
@@ -28,7 +28,7 @@ export function attentionPage(frame: PortalFrame, a: Attention): string {
   const body = html`<h1>${t.text("console.nav.attention")}</h1>
 <section aria-labelledby="undeliverable-heading"><h2 id="undeliverable-heading">${t.text("console.attention.undeliverableHeading")}</h2>
 <p>${t.text("console.attention.undeliverableIntro")}</p>
-${undeliverable}</section>
+${undeliverable}${a.undeliverableMore ? html`<p role="status">${t.text("console.attention.undeliverableMore", { count: ATTENTION_LIMIT })}</p>` : ""}</section>
 <section aria-labelledby="shared-heading"><h2 id="shared-heading">${t.text("console.attention.sharedHeading")}</h2>
 <p>${t.text("console.attention.sharedIntro")}</p>
 ${shared}</section>`;

@@ -33,6 +33,7 @@ const DONE: Record<string, MessageKey> = {
   "set-nobody": "rollout.done.setNobody",
   "set-past": "rollout.done.setPast",
   removed: "rollout.done.removed",
+  told: "rollout.done.toldAgain",
 };
 
 /** Why the plan form was refused, by field in the form's order, in the reader's language: each said beside its field. */
@@ -74,7 +75,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from, timeZone: tr(deps, request).timeZone });
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { problems: planProblems(tr(deps, request), outcome.problems), form });
     // A start for a number nobody has touches no one now, past or not: that warning comes first.
-    const done = outcome.kind !== "set" ? "set" : outcome.nobody ? "set-nobody" : outcome.past ? "set-past" : "set";
+    // Users mailed the replaced start are told again by the next announcement: said after those.
+    const done = outcome.kind !== "set" ? "set" : outcome.nobody ? "set-nobody" : outcome.past ? "set-past" : outcome.toldAgain > 0 ? "told" : "set";
     return reply.redirect(`/support/rollout?done=${done}`, 303);
   });
 
@@ -88,7 +90,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
       const error = outcome.partnerNumber === null ? t.text("rollout.problem.noDefault") : t.text("rollout.problem.noWave", { partner: outcome.partnerNumber });
       return renderRollout(request, reply, 409, { error });
     }
-    return reply.redirect("/support/rollout?done=removed", 303);
+    return reply.redirect(`/support/rollout?done=${outcome.kind === "removed" && outcome.toldAgain > 0 ? "told" : "removed"}`, 303);
   });
 
   /** Early enrolment: only for a user signed in with the password alone and invited to enrol. */
