@@ -408,6 +408,12 @@ describe("session settings and cookies", () => {
     expect(cookie(response, "famos_session")?.maxAge).toBeUndefined();
     expect(cookie(page, "famos_csrf")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
     expect(response.headers["strict-transport-security"]).toBeUndefined();
+    // The device cookie (OWASP device cookies: it lets a browser past the login ID's lock) and the language's.
+    await client.get("/otp");
+    const confirmed = await client.post("/otp", { code: await nextCode(t.smtp, user.otp_email!) });
+    expect(cookie(confirmed, "famos_device")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(cookie(confirmed, "famos_device")?.secure).toBeFalsy();
+    expect(cookie(await new FormClient(t.app).get("/login?lang=de"), "famos_lang")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
   });
 
   it("ASVS 3.4.1 / 3.4.4 / NIST SP 800-63B 7.1.1: with an https: FAMOS_PUBLIC_URL the cookies are __Host- and Secure, with HSTS", async () => {
@@ -423,6 +429,10 @@ describe("session settings and cookies", () => {
     expect(session?.domain).toBeUndefined();
     expect(cookie(response, "famos_session")).toBeUndefined();
     expect((await client.get("/otp")).statusCode).toBe(200);
+    const confirmed = await client.post("/otp", { code: await nextCode(t.smtp, user.otp_email!) });
+    expect(cookie(confirmed, "__Host-famos_device")).toMatchObject({ secure: true, httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(cookie(confirmed, "__Host-famos_device")?.domain).toBeUndefined();
+    expect(cookie(confirmed, "famos_device")).toBeUndefined();
   });
 
   it("ASVS 3.4.1: with FAMOS_COOKIE_DOMAIN the session cookie is __Secure- with that Domain", async () => {
