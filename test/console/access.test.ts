@@ -3,6 +3,7 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { concreteUrl, snapshot } from "../security/helpers.ts";
 
 /** Access control of the support console (SPEC item 8, "People"; ASVS 4.1.1, 4.2.1). */
 describe("support console access control", () => {
@@ -60,6 +61,31 @@ describe("support console access control", () => {
     expect(stored.role).toBe("user");
     expect(await queryAudit(t.deps.db, { event: "notice.updated" })).toHaveLength(0);
     expect(await queryAudit(t.deps.db, { event: "email.reset" })).toHaveLength(0);
+  });
+
+  /** SPEC "People": administrators are support plus managing roles (and the rollout plan, README "Rollout"). */
+  const ADMIN_ONLY = ["POST /support/users/:id/role", "POST /support/rollout/plan", "POST /support/rollout/plan/remove"];
+
+  it("ASVS 4.1.1 / 4.1.3: every /support route (enumerated from Fastify) answers 403 to role user, the administrators' ones 403 to support; nothing stored changes", async () => {
+    // By address, not by the route's own access setting: a route opened by mistake is still walked.
+    const consoleRoutes = t.app.famosRoutes.filter((r) => (r.method === "GET" || r.method === "POST") && /^\/support(\/|\.|$)/.test(r.url));
+    expect(consoleRoutes.length).toBeGreaterThan(routes().length);
+    expect(ADMIN_ONLY.filter((a) => !consoleRoutes.some((r) => `${r.method} ${r.url}` === a))).toEqual([]);
+    const user = await signedIn(await addUser(t.deps));
+    const support = await signedIn(await addUser(t.deps, { role: "support" }));
+    const before = await snapshot(t.deps.db);
+    const letIn: string[] = [];
+    for (const route of consoleRoutes) {
+      const url = concreteUrl(route.url.replace(/:id\b/, target.id));
+      const adminOnly = ADMIN_ONLY.includes(`${route.method} ${route.url}`);
+      for (const [who, client] of adminOnly ? [["user", user] as const, ["support", support] as const] : [["user", user] as const]) {
+        const response = route.method === "GET" ? await client.get(url) : await client.post(url);
+        if (response.statusCode !== 403) letIn.push(`${who} ${route.method} ${route.url}: ${response.statusCode}`);
+        await client.get("/profile");
+      }
+    }
+    expect(letIn).toEqual([]);
+    expect(await snapshot(t.deps.db)).toEqual(before);
   });
 
   it("does not show the Support tab to a user, and shows it to support", async () => {

@@ -130,8 +130,17 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(portal).not.toContain("Application Issue");
     expect((await support.get(detailUrl)).body).toContain("has ended");
     expect((await support.post(detailUrl, { title: "Too late", body: "x" })).statusCode).toBe(409);
-    const events = (await queryAudit(t.deps.db, { event: "notice.updated" })).concat(await queryAudit(t.deps.db, { event: "notice.ended" }));
-    expect(events.map((e) => e.actor)).toEqual(["sup.one", "sup.one"]);
+    // SPEC Audit "notice changed": posting, editing and ending are each written, by whom, of which notice.
+    const events = [
+      ...(await queryAudit(t.deps.db, { event: "notice.created" })),
+      ...(await queryAudit(t.deps.db, { event: "notice.updated" })),
+      ...(await queryAudit(t.deps.db, { event: "notice.ended" })),
+    ];
+    expect(events.map((e) => [e.event, e.actor, e.detail.notice])).toEqual([
+      ["notice.created", "sup.one", id],
+      ["notice.updated", "sup.one", id],
+      ["notice.ended", "sup.one", id],
+    ]);
   });
 
   it("refuses a notice with a control character (C1 such as U+009B, a tab, ESC) in the title or the body, storing and auditing nothing; line breaks in the body are kept", async () => {

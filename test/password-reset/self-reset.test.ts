@@ -46,6 +46,17 @@ describe("self-service password reset", () => {
     expect((await queryAudit(t.deps.db, { subject: "self.reset", event: "password.reset" }))).toHaveLength(1);
   });
 
+  it("ASVS 3.4.2 / 3.4.3 / 3.4.5: the browser's reset state is a signed cookie, HttpOnly, SameSite=Lax, for /forgot-password only, for the code's validity", async () => {
+    const answer = await start(new FormClient(t.app), "cookie.shape");
+    const cookies = answer.cookies as Array<{ name: string; value: string; httpOnly?: boolean; sameSite?: string; path?: string; maxAge?: number; secure?: boolean; domain?: string }>;
+    const state = cookies.find((c) => c.name === "famos_reset");
+    expect(state).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/forgot-password", maxAge: t.config.otp.ttlMs / 1000 });
+    expect(state?.secure).toBeFalsy();
+    expect(state?.domain).toBeUndefined();
+    // Signed (the value carries its MAC): a state the browser wrote itself is not read.
+    expect(t.app.unsignCookie(state!.value).valid).toBe(true);
+  });
+
   it("answers an unknown login ID with the same page and sends no mail", async () => {
     await addUser(t.deps, { loginId: "known.one", email: "known@dealer.example" });
     const known = new FormClient(t.app);

@@ -78,6 +78,25 @@ describe("no account enumeration at sign in", () => {
     }
   });
 
+  it("SPEC item 1 / issue 11: a disabled account, right password or not, gives the unknown login ID's answer at the same cost (one argon2id verification)", async () => {
+    const leaver = await addUser(t.deps, { loginId: "enum-leaver-1" });
+    await t.deps.db.updateTable("users").set({ disabled_at: t.clock.now() }).where("id", "=", leaver.id).execute();
+    const observed = async (loginId: string, password: string, ip: string) => {
+      const client = new FormClient(t.app, ip);
+      await client.get("/login");
+      const before = argon2Computations();
+      const answer = observable(await client.post("/login", { loginId, password }), loginId);
+      return { answer, cost: argon2Computations() - before };
+    };
+    await observed("enum-leaver-warm-up", "some password here", "192.0.2.79");
+    const unknown = await observed("enum-leaver-nobody", "some password here", "192.0.2.80");
+    expect(unknown.answer.status).toBe(401);
+    expect(unknown.cost).toBe(1);
+    expect(await observed(leaver.login_id, "some password here", "192.0.2.81")).toEqual(unknown);
+    expect(await observed(leaver.login_id, leaver.password, "192.0.2.82")).toEqual(unknown);
+    expect(await t.deps.db.selectFrom("sessions").select("id").where("user_id", "=", leaver.id).execute()).toEqual([]);
+  });
+
   it("ASVS 2.2.1: a login ID that no account has is locked on the same schedule as one that exists", async () => {
     const known = await addUser(t.deps, { loginId: "enum-known-2" });
     const outcomes: Array<[number, number]> = [];

@@ -7,6 +7,14 @@ import { atCode, atEnrolment, concreteUrl, getWithCookie, liveSessions, sessionT
 const MINUTE = 60_000;
 const CSRF_REFUSED = "This form has expired or did not come from FAMOS";
 
+/**
+ * Reachable without a session by design, named by address (a route whose access setting is changed
+ * by mistake is still walked): the sign-in pages, Sign out, the help pages, the proxies' sign-in
+ * check, operators' endpoints, static files, the development mailbox and the bounce webhook.
+ */
+const OPEN_BY_DESIGN = (url: string) =>
+  /^\/(login|logout|wrong-email|legal|forgot-password|reset-password(\/.*)?|healthz|readyz|metrics|static\/.*|dev\/mailbox.*|auth\/(nginx|traefik)|hooks\/bounce)?$/.test(url);
+
 /** SPEC "Sessions"; ASVS 4.0.3 V3; NIST SP 800-63B §7. */
 describe("sessions", () => {
   let t: TestApp;
@@ -209,9 +217,7 @@ describe("sessions", () => {
     const enrol = await atEnrolment(t);
     const otp = await atCode(t);
     const own: Record<string, string[]> = { enrol: ["/enrol", "/enrol/cancel", "/enrol/later"], otp: ["/otp", "/otp/regenerate", "/otp/cancel", "/otp/delivery", "/otp/app", "/otp/recovery", "/otp/passkey", "/otp/passkey/options"] };
-    // Reachable without a session by design: sign-in pages, operators' endpoints, static files.
-    const open = (route: { url: string; config: { access?: string } }) =>
-      route.config.access === "public" || /^\/(healthz|readyz|metrics|static\/|dev\/mailbox|auth\/(nginx|traefik)|hooks\/bounce)/.test(route.url);
+    const open = (route: { url: string }) => OPEN_BY_DESIGN(route.url);
     const checked: string[] = [];
     for (const [stage, client] of [["enrol", enrol.client], ["otp", otp.client]] as const) {
       for (const route of t.app.famosRoutes) {
@@ -227,6 +233,21 @@ describe("sessions", () => {
       }
     }
     expect(checked).toEqual(expect.arrayContaining(["GET /profile", "GET /quotation", "POST /profile/password"]));
+  });
+
+  it("ASVS 4.1.1 / 4.1.5: a signed-out visitor is sent to sign in from every route but the sign-in pages (enumerated, by address, not by the route's own access setting)", async () => {
+    const visitor = new FormClient(t.app);
+    await visitor.get("/login");
+    const before = await snapshot(t.deps.db);
+    const letIn: string[] = [];
+    for (const route of t.app.famosRoutes) {
+      if (OPEN_BY_DESIGN(route.url) || route.method === "HEAD") continue;
+      const url = concreteUrl(route.url);
+      const response = route.method === "GET" ? await visitor.get(url) : await visitor.post(url, {});
+      if (response.statusCode !== 303 || !String(response.headers.location).startsWith("/login")) letIn.push(`${route.method} ${route.url}: ${response.statusCode} ${response.headers.location ?? ""}`);
+    }
+    expect(letIn).toEqual([]);
+    expect(await snapshot(t.deps.db)).toEqual(before);
   });
 
   it("ASVS 3.3.2 / NIST SP 800-63B 7.2: a session ends after 30 minutes idle and 12 hours in all, even when in use", async () => {
@@ -387,6 +408,12 @@ describe("session settings and cookies", () => {
     expect(cookie(response, "famos_session")?.maxAge).toBeUndefined();
     expect(cookie(page, "famos_csrf")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
     expect(response.headers["strict-transport-security"]).toBeUndefined();
+    // The device cookie (OWASP device cookies: it lets a browser past the login ID's lock) and the language's.
+    await client.get("/otp");
+    const confirmed = await client.post("/otp", { code: await nextCode(t.smtp, user.otp_email!) });
+    expect(cookie(confirmed, "famos_device")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(cookie(confirmed, "famos_device")?.secure).toBeFalsy();
+    expect(cookie(await new FormClient(t.app).get("/login?lang=de"), "famos_lang")).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
   });
 
   it("ASVS 3.4.1 / 3.4.4 / NIST SP 800-63B 7.1.1: with an https: FAMOS_PUBLIC_URL the cookies are __Host- and Secure, with HSTS", async () => {
@@ -402,6 +429,10 @@ describe("session settings and cookies", () => {
     expect(session?.domain).toBeUndefined();
     expect(cookie(response, "famos_session")).toBeUndefined();
     expect((await client.get("/otp")).statusCode).toBe(200);
+    const confirmed = await client.post("/otp", { code: await nextCode(t.smtp, user.otp_email!) });
+    expect(cookie(confirmed, "__Host-famos_device")).toMatchObject({ secure: true, httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(cookie(confirmed, "__Host-famos_device")?.domain).toBeUndefined();
+    expect(cookie(confirmed, "famos_device")).toBeUndefined();
   });
 
   it("ASVS 3.4.1: with FAMOS_COOKIE_DOMAIN the session cookie is __Secure- with that Domain", async () => {

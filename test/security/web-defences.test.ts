@@ -7,7 +7,7 @@ import type { Config } from "../../src/config/config.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
-import { concreteUrl, signedIn, snapshot } from "./helpers.ts";
+import { atChoosePassword, atCode, atEnrolment, concreteUrl, signedIn, snapshot } from "./helpers.ts";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -50,6 +50,25 @@ describe("web defences", () => {
     }
     expect(await snapshot(t.deps.db)).toEqual(before);
     expect((await admin.get("/profile")).statusCode).toBe(200);
+  });
+
+  it("ASVS 4.2.2 / RFC 9110 9.2.1: no GET changes anything stored, at any step (every GET route, enumerated), so no link or image on another site can act for a user", async () => {
+    const user = await addUser(t.deps);
+    const clients: Array<[string, FormClient]> = [
+      ["signed out", new FormClient(t.app)],
+      ["at User profile", (await atEnrolment(t)).client],
+      ["at OTP capture", (await atCode(t)).client],
+      ["admin", admin],
+    ];
+    const changed: string[] = [];
+    for (const [who, client] of clients) {
+      for (const route of t.app.famosRoutes.filter((r) => r.method === "GET")) {
+        const before = await snapshot(t.deps.db);
+        await client.get(concreteUrl(route.url.replace(/:id\b/, user.id)));
+        if (JSON.stringify(await snapshot(t.deps.db)) !== JSON.stringify(before)) changed.push(`${who}: GET ${route.url}`);
+      }
+    }
+    expect(changed).toEqual([]);
   });
 
   it("ASVS 4.2.2 (signed double submit): a CSRF cookie planted with the attacker's own secret is refused, however it is signed", async () => {
@@ -111,6 +130,21 @@ describe("web defences", () => {
     }
     const forbidden = await signedIn(t, "user", "192.0.2.31");
     out.push(["/support (user: 403)", await forbidden.client.get("/support")]);
+    // The steps' own pages, which an admin's full session only sees as redirects: User profile, OTP
+    // capture (the code a framing site would most like to have typed), its other factors, and Choose a
+    // new password, each at its step.
+    const steps: Array<[FormClient, string[]]> = [
+      [(await atEnrolment(t, "192.0.2.32")).client, ["/enrol"]],
+      [(await atCode(t, undefined, "192.0.2.33")).client, ["/otp", "/otp/app", "/otp/recovery"]],
+      [(await atChoosePassword(t, "192.0.2.34")).client, ["/choose-password"]],
+    ];
+    for (const [client, urls] of steps) {
+      for (const url of urls) {
+        const response = await client.get(url);
+        expect(response.statusCode, url).toBe(200);
+        out.push([`${url} (at its step)`, response]);
+      }
+    }
     return out;
   }
 
