@@ -1,5 +1,6 @@
 import { readlink } from "node:fs";
 import { getPriority, setPriority } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * Issue 17: argon2id runs on libuv's thread pool, and on a machine with as many hashes running as
@@ -37,17 +38,23 @@ function poolThreadId(): Promise<number | null> {
 /**
  * The ids of the pool's threads, found by asking until every one has answered (the pool hands
  * queued calls to whichever thread is free; a few rounds reach all of them, and a round takes
- * microseconds). Empty off Linux. A thread busy for every round (a long hash) stays unfound.
+ * microseconds). Empty off Linux. After QUICK_ROUNDS the rounds are ROUND_PAUSE_MS apart, so a thread
+ * busy with a hash (tens of milliseconds on a loaded machine) is found once it is done, within 0.8 s;
+ * one busy for every round stays unfound (its priority is left as it is).
  */
 export async function findPoolThreads(size = threadPoolSize(), maxRounds = 50): Promise<number[]> {
   const found = new Set<number>();
   for (let round = 0; round < maxRounds && found.size < size; round += 1) {
+    if (round >= QUICK_ROUNDS) await sleep(ROUND_PAUSE_MS);
     const ids = await Promise.all(Array.from({ length: size * 4 }, poolThreadId));
     if (ids.every((id) => id === null)) break;
     for (const id of ids) if (id !== null) found.add(id);
   }
   return [...found];
 }
+
+const QUICK_ROUNDS = 10;
+const ROUND_PAUSE_MS = 20;
 
 /** The lowest scheduling priority Linux has (nice 19). */
 const LOWEST = 19;

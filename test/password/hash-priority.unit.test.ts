@@ -1,3 +1,4 @@
+import { pbkdf2 } from "node:crypto";
 import { existsSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 import { describe, expect, it } from "vitest";
@@ -31,6 +32,15 @@ describe("the hashing threads' priority, in this process (issue 17)", () => {
     // Asked for fewer, it stops once that many answered; given no rounds, it finds none.
     expect((await findPoolThreads(1)).length).toBeGreaterThanOrEqual(1);
     expect(await findPoolThreads(size, 0)).toEqual([]);
+  });
+
+  it("finds a thread that is busy with a hash while it starts asking (a hash of another test, or of a sign-in, tens of milliseconds under load)", async () => {
+    const size = threadPoolSize();
+    // One pool thread held ~100 ms by a key derivation (libuv's pool, like argon2id's), started first.
+    const busy = new Promise((resolve) => pbkdf2("password", "salt", 150_000, 64, "sha512", resolve));
+    const threads = await findPoolThreads(size);
+    await busy;
+    expect(threads).toHaveLength(size);
   });
 
   it("puts hashes HASHING_NICENESS below the process as started, at most 19, never above it", () => {
