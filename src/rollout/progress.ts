@@ -90,12 +90,14 @@ async function partnerCounts(db: Kysely<Database>, now: number) {
  */
 async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string): Promise<DailyEnrolments[]> {
   const format = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric" });
+  // Calendar days, counted back from today's date in the zone: stepping back 24 hours from now
+  // skipped the 23-hour day of a spring change of the clocks in the hour after midnight.
+  const today = Object.fromEntries(format.formatToParts(now).map((p) => [p.type, Number(p.value)]));
+  const asDate = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric" });
   const labels: string[] = [];
-  for (let i = days - 1; i >= 0; i -= 1) {
-    const label = format.format(now - i * DAY_MS);
-    if (labels.at(-1) !== label) labels.push(label);
-  }
-  const since = now - days * DAY_MS;
+  for (let i = days - 1; i >= 0; i -= 1) labels.push(asDate.format(Date.UTC(today.year!, today.month! - 1, today.day! - i, 12)));
+  // A day longer than 24 hours (autumn's) reaches further back than `days` times 24 hours.
+  const since = now - (days + 1) * DAY_MS;
   const rows = await deps.db
     .selectFrom("audit")
     .select(["time", "event"])
