@@ -152,8 +152,9 @@ function addedEntry(row: ImportedUser, options: Pick<ImportOptions, "actor" | "e
 
 /**
  * --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). A user
- * already announced at another contact address (a typo corrected, a bounce) is announced again at the
- * new one by the next `famos rollout announce`; the same address again, in any case, is not.
+ * already announced at another address (a contact address or, without one, the address they typed
+ * and never confirmed: a typo corrected, a bounce) is announced again at the new one by the next
+ * `famos rollout announce`; the same address again, in any case, is not.
  */
 async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedUser[], users: readonly { login_key: string; id: string }[]): Promise<void> {
   const ids = new Map(users.map((u) => [u.login_key, u.id]));
@@ -168,7 +169,9 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
     .onConflict((oc) =>
       oc.column("user_id").doUpdateSet((eb) => ({
         contact_email: eb.ref("excluded.contact_email"),
-        announced_at: sql<number | null>`CASE WHEN rollout_users.contact_email IS NOT NULL AND lower(rollout_users.contact_email) <> lower(excluded.contact_email) THEN NULL ELSE rollout_users.announced_at END`,
+        // The announcement went to the contact address, else to the address the user typed and never
+        // confirmed (announce.ts): a mark for another address, or for one no longer known, goes.
+        announced_at: sql<number | null>`CASE WHEN lower(coalesce(rollout_users.contact_email, (SELECT pending_email FROM users WHERE users.id = rollout_users.user_id), '')) <> lower(excluded.contact_email) THEN NULL ELSE rollout_users.announced_at END`,
       })),
     )
     .execute();

@@ -201,6 +201,20 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     await load("uma9@dealer.example", true);
     expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 0 });
   });
+
+  it("a user announced at the address they typed and never confirmed is announced again when the import gives another contact address; the same one is not", async () => {
+    const row = (loginId: string, email: string | null) => ({ line: 2, loginId, fullName: `Person ${loginId}`, partnerNumber: "9102", role: "user" as const, email, passwordHash: HASH });
+    const load = (loginId: string, email: string | null, update: boolean) => storeImportedUsers(t.deps, [row(loginId, email)], { update, emailAsContact: true, actor: ACTOR });
+    await load("vic9", null, false);
+    await load("wes9", null, false);
+    // Each typed an address at sign-in and never confirmed it (a typo, say): the announcement goes there.
+    await t.deps.db.updateTable("users").set({ pending_email: "vic9@dealr.example" }).where("login_id", "=", "vic9").execute();
+    await t.deps.db.updateTable("users").set({ pending_email: "wes9@dealer.example" }).where("login_id", "=", "wes9").execute();
+    expect(await announceRollout(t.deps, { partner: "9102", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
+    await load("vic9", "vic9@dealer.example", true);
+    await load("wes9", "WES9@dealer.example", true);
+    expect(await announceRollout(t.deps, { partner: "9102", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 1 });
+  });
 });
 
 /**
