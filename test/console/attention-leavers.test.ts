@@ -82,3 +82,50 @@ describe("Needs attention says when more undeliverable addresses exist than it l
     expect(more).toContain("Only the 200 most recent are listed: more users have an undeliverable OTP email. Many at one partner");
   });
 });
+
+/**
+ * The list reads the newest addresses, then leaves out those their user no longer has (a Profile
+ * change that ended keeps users.pending_email). Such rows must neither make it claim more than it
+ * holds nor take the places of addresses still held.
+ */
+describe("Needs attention's cut counts only addresses still held", () => {
+  let t: TestApp;
+  let support: FormClient;
+  beforeAll(async () => {
+    t = await createTestApp();
+    support = new FormClient(t.app);
+    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "cut.support" }));
+  });
+  afterAll(async () => t?.close());
+
+  const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
+  async function dead(address: string, at: number) {
+    await t.deps.db.insertInto("mail_addresses").values({ address_key: address, soft_bounces: 0, updated_at: at, undeliverable_at: at, undeliverable_reason: "550 5.1.2 no such domain" }).execute();
+  }
+  async function bounced(from: number, count: number) {
+    const now = t.clock.now();
+    for (let i = from; i < from + count; i += 1) {
+      const email = `held${i}@gone-dealer.example`;
+      await createUser(t.deps.db, t.deps.random, now, { loginId: `held${i}`, fullName: `Held ${i}`, partnerNumber: "4712", role: "user", passwordHash: HASH, otpEmail: email });
+      await dead(email, now - 10 - i);
+    }
+  }
+
+  it("with two newer addresses no longer held, lists the 200 held without a note, and at 201 held says more", async () => {
+    const now = t.clock.now();
+    for (const n of [1, 2]) {
+      const user = await createUser(t.deps.db, t.deps.random, now, { loginId: `moved${n}`, fullName: `Moved ${n}`, partnerNumber: "4712", role: "user", passwordHash: HASH, otpEmail: `moved${n}@live-dealer.example` });
+      await t.deps.db.updateTable("users").set({ pending_email: `moved${n}@typo-dealer.example` }).where("id", "=", user!.id).execute();
+      await dead(`moved${n}@typo-dealer.example`, now - n);
+    }
+    await bounced(0, 200);
+    const all = (await support.get("/support/attention")).body;
+    expect(all.match(/<a href="\/support\/users\//g)?.length).toBe(200);
+    expect(all).not.toContain("moved1");
+    expect(all).not.toContain("Only the 200 most recent are listed");
+    await bounced(200, 1);
+    const more = (await support.get("/support/attention")).body;
+    expect(more.match(/<a href="\/support\/users\//g)?.length).toBe(200);
+    expect(more).toContain("Only the 200 most recent are listed");
+  });
+});
