@@ -177,6 +177,26 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 2, alreadyAnnounced: 0 });
   });
 
+  it("a wave moved while a run is under way (another process, between two of its mails): the rest of the run tells the new start, and the next run those told the old one", async () => {
+    await addPerson(t.deps, "ann7", "7101", { contact: "ann7@dealer.example" });
+    await addPerson(t.deps, "bob7", "7101", { contact: "bob7@dealer.example" });
+    await changeWave(t.deps, ACTOR, { partner: "7101", from: "2027-02-01T07:00" });
+    let moved = false;
+    const pace = async () => {
+      if (moved) return;
+      moved = true;
+      expect(await changeWave(t.deps, ACTOR, { partner: "7101", from: "2027-02-08T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
+    };
+    expect(await announceRollout(t.deps, { partner: "7101", dryRun: false, actor: ACTOR, pace })).toMatchObject({ mailed: 2 });
+    expect(await announceRollout(t.deps, { partner: "7101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 1 });
+    const mails = await t.deps.db.selectFrom("outbox").select(["recipient", "subject"]).where("recipient", "like", "%7@dealer.example").execute();
+    expect(mails.map((o) => `${o.recipient}: ${o.subject}`).sort()).toEqual([
+      "ann7@dealer.example: FAMOS two-factor sign-in starts for you on 01/02/2027",
+      "ann7@dealer.example: FAMOS two-factor sign-in starts for you on 08/02/2027",
+      "bob7@dealer.example: FAMOS two-factor sign-in starts for you on 08/02/2027",
+    ]);
+  });
+
   it("an announcement that bounced is listed with its address and the server's words, not counted as announced", async () => {
     const ivy = await addPerson(t.deps, "ivy8", "8001", { contact: "ivy8@gone-dealer.example" });
     await addPerson(t.deps, "jo8", "8001", { contact: "jo8@dealer.example" });
