@@ -35,8 +35,9 @@ export interface DailyEnrolments {
 }
 
 /**
- * A user.created event whose account got a confirmed OTP email (detail.emailGiven; an address
- * imported as a contact is not one). The detail is JSON.stringify's text, without spaces.
+ * A user.created event whose account got a confirmed OTP email, or a user.updated one (import
+ * --update) that gave an account its first (detail.emailGiven; an address imported as a contact is
+ * not one). The detail is JSON.stringify's text, without spaces.
  */
 export const CREATED_ENROLLED_DETAIL = '%"emailGiven":true%';
 
@@ -101,7 +102,7 @@ async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string
   const rows = await deps.db
     .selectFrom("audit")
     .select(["time", "event"])
-    .where((eb) => eb.or([eb("event", "=", "enrolment.confirmed"), eb.and([eb("event", "=", "user.created"), eb("detail", "like", CREATED_ENROLLED_DETAIL)])]))
+    .where((eb) => eb.or([eb("event", "=", "enrolment.confirmed"), eb.and([eb("event", "in", ["user.created", "user.updated"]), eb("detail", "like", CREATED_ENROLLED_DETAIL)])]))
     .where("time", ">", since)
     .where("time", "<=", now)
     .execute();
@@ -110,7 +111,7 @@ async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string
     const day = counts.get(format.format(Number(row.time)));
     if (!day) continue;
     day.enrolled += 1;
-    if (row.event === "user.created") day.imported += 1;
+    if (row.event !== "enrolment.confirmed") day.imported += 1;
   }
   return labels.map((day) => ({ day, ...counts.get(day)! }));
 }

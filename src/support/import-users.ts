@@ -201,7 +201,9 @@ async function updateUser(tx: Kysely<Database>, user: User, row: ImportedUser, n
     // Profile email change waiting for its code with its address.
     await endUserAccess(tx, user.id, now, "import");
   }
-  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(",") } });
+  // `emailGiven`: the account's first confirmed OTP email, an enrolment (rollout/progress.ts counts it, as user.created's).
+  const enrolled: Record<string, boolean> = user.otp_email === null && changes.otp_email !== undefined ? { emailGiven: true } : {};
+  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(","), ...enrolled } });
   if (changes.role !== undefined) {
     await recordAudit(tx, now, { ...actor, event: "role.changed", subject: user.login_id, detail: { from: user.role, to: row.role, source: "import" } });
   }
