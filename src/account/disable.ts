@@ -1,5 +1,7 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
+import type { Database } from "../store/schema.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
@@ -48,4 +50,27 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
     await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: counts });
     return { kind: "disabled" as const, user: { ...target, disabled_at: now }, ...counts };
   });
+}
+
+/**
+ * What the disable in force ended, as its audit event recorded it (`user.disabled`, written in the
+ * transaction that set disabled_at): undefined when the user is not disabled, null when the event
+ * holds no counts (a disable before they were recorded). The console's page after a disable reads
+ * them here, never from its address, which anyone can write.
+ */
+export async function disableInForceCounts(db: Kysely<Database>, user: Pick<User, "login_id" | "disabled_at">): Promise<{ sessionsEnded: number; codesVoided: number } | null | undefined> {
+  if (user.disabled_at === null) return undefined;
+  const row = await db
+    .selectFrom("audit")
+    .select("detail")
+    .where("event", "=", "user.disabled")
+    .where("subject", "=", user.login_id)
+    .where("time", ">=", Number(user.disabled_at))
+    .orderBy("time", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const detail: unknown = row ? JSON.parse(row.detail) : null;
+  if (detail === null || typeof detail !== "object") return null;
+  const { sessionsEnded, codesVoided } = detail as Record<string, unknown>;
+  return typeof sessionsEnded === "number" && typeof codesVoided === "number" ? { sessionsEnded, codesVoided } : null;
 }

@@ -113,7 +113,7 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   if (unknown) {
     throw new AnnouncementRefused(`${unknown}. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed`);
   }
-  const [{ enrolled, open }, plan] = await Promise.all([recipients(deps, options.partner), readPlan(deps.db)]);
+  const { enrolled, open } = await recipients(deps, options.partner);
   const withoutAddress = open.filter((r) => r.address === null).map(({ loginId, fullName, partnerNumber }) => ({ loginId, fullName, partnerNumber }));
   const bounced = open.flatMap(({ loginId, fullName, partnerNumber, bounce }) => (bounce === null ? [] : [{ loginId, fullName, partnerNumber, ...bounce }]));
   const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced && r.bounce === null).length;
@@ -125,7 +125,7 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   for (const recipient of due) {
     if (options.shouldStop?.()) return { ...report, stopped: true };
     if (report.mailed > 0) await options.pace?.();
-    const outcome = await announceTo(deps, recipient, startInPlan(plan, recipient.partnerNumber), options.actor);
+    const outcome = await announceTo(deps, recipient, options.actor);
     if (outcome === "mailed") report.mailed += 1;
     else if (outcome === "already") report.alreadyAnnounced += 1;
     report.left -= 1;
@@ -136,9 +136,11 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
 
 /**
  * Marks and queues one announcement in one transaction: "already" when another run got there first,
- * "disabled" when the user left since the run read its recipients (a run takes minutes).
+ * "disabled" when the user left since the run read its recipients (a run takes minutes). The start is
+ * read here, not once for the run: a wave moved meanwhile (changeWave, in another process) is told
+ * as it now is, and those told the old start are marked for the next run (forgetStaleAnnouncements).
  */
-async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | null, actor: Actor): Promise<"mailed" | "already" | "disabled"> {
+async function announceTo(deps: Deps, recipient: Recipient, actor: Actor): Promise<"mailed" | "already" | "disabled"> {
   const now = deps.clock.now();
   const queued = await deps.db.transaction().execute(async (tx) => {
     const enabled = await tx.selectFrom("users").select("id").where("id", "=", recipient.id).where("disabled_at", "is", null).executeTakeFirst();
@@ -150,6 +152,7 @@ async function announceTo(deps: Deps, recipient: Recipient, startsAt: number | n
       .returning(sql<number>`1`.as("claimed"))
       .executeTakeFirst();
     if (!claimed) return "already" as const;
+    const startsAt = startInPlan(await readPlan(tx), recipient.partnerNumber);
     const mail = announcementMail(deps.config, { ...recipient, startsAt, now }, userTranslator(deps.config, recipient));
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: recipient.id, kind: ANNOUNCEMENT_KIND, recipient: recipient.address!, ...mail });
     const detail = { partner: recipient.partnerNumber, startsAt: startsAt === null ? null : new Date(startsAt).toISOString() };

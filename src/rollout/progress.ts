@@ -35,8 +35,9 @@ export interface DailyEnrolments {
 }
 
 /**
- * A user.created event whose account got a confirmed OTP email (detail.emailGiven; an address
- * imported as a contact is not one). The detail is JSON.stringify's text, without spaces.
+ * A user.created event whose account got a confirmed OTP email, or a user.updated one (import
+ * --update) that gave an account its first (detail.emailGiven; an address imported as a contact is
+ * not one). The detail is JSON.stringify's text, without spaces.
  */
 export const CREATED_ENROLLED_DETAIL = '%"emailGiven":true%';
 
@@ -90,16 +91,18 @@ async function partnerCounts(db: Kysely<Database>, now: number) {
  */
 async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string): Promise<DailyEnrolments[]> {
   const format = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "2-digit", year: "numeric" });
+  // Calendar days, counted back from today's date in the zone: stepping back 24 hours from now
+  // skipped the 23-hour day of a spring change of the clocks in the hour after midnight.
+  const today = Object.fromEntries(format.formatToParts(now).map((p) => [p.type, Number(p.value)]));
+  const asDate = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric" });
   const labels: string[] = [];
-  for (let i = days - 1; i >= 0; i -= 1) {
-    const label = format.format(now - i * DAY_MS);
-    if (labels.at(-1) !== label) labels.push(label);
-  }
-  const since = now - days * DAY_MS;
+  for (let i = days - 1; i >= 0; i -= 1) labels.push(asDate.format(Date.UTC(today.year!, today.month! - 1, today.day! - i, 12)));
+  // A day longer than 24 hours (autumn's) reaches further back than `days` times 24 hours.
+  const since = now - (days + 1) * DAY_MS;
   const rows = await deps.db
     .selectFrom("audit")
     .select(["time", "event"])
-    .where((eb) => eb.or([eb("event", "=", "enrolment.confirmed"), eb.and([eb("event", "=", "user.created"), eb("detail", "like", CREATED_ENROLLED_DETAIL)])]))
+    .where((eb) => eb.or([eb("event", "=", "enrolment.confirmed"), eb.and([eb("event", "in", ["user.created", "user.updated"]), eb("detail", "like", CREATED_ENROLLED_DETAIL)])]))
     .where("time", ">", since)
     .where("time", "<=", now)
     .execute();
@@ -108,7 +111,7 @@ async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string
     const day = counts.get(format.format(Number(row.time)));
     if (!day) continue;
     day.enrolled += 1;
-    if (row.event === "user.created") day.imported += 1;
+    if (row.event !== "enrolment.confirmed") day.imported += 1;
   }
   return labels.map((day) => ({ day, ...counts.get(day)! }));
 }

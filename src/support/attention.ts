@@ -50,11 +50,29 @@ export interface Attention {
 
 /** The console's "Needs attention": addresses that cannot be delivered to, and addresses several login IDs share. */
 export async function needsAttention(deps: Deps): Promise<Attention> {
+  const [undeliverable, shared] = await Promise.all([heldUndeliverable(deps, ATTENTION_LIMIT + 1), sharedAddresses(deps)]);
   // One more than shown, to tell a full list from a cut one.
-  const [holders, shared] = await Promise.all([undeliverableUsers(deps.db, ATTENTION_LIMIT + 1), sharedAddresses(deps)]);
-  const undeliverable = [];
-  for (const holder of holders) if (await stillHeld(deps, holder)) undeliverable.push(holder);
-  return { undeliverable: undeliverable.slice(0, ATTENTION_LIMIT), undeliverableMore: holders.length > ATTENTION_LIMIT, shared };
+  return { undeliverable: undeliverable.slice(0, ATTENTION_LIMIT), undeliverableMore: undeliverable.length > ATTENTION_LIMIT, shared };
+}
+
+/**
+ * The newest `wanted` undeliverable addresses their users still have. Rows no longer held (stillHeld)
+ * are left out, and the read widened by as many, so they neither take the places of addresses still
+ * held nor count towards the cut; such rows are few, so it is rarely read twice.
+ */
+async function heldUndeliverable(deps: Deps, wanted: number): Promise<UndeliverableUser[]> {
+  const known = new Map<string, boolean>();
+  for (let limit = wanted; ; ) {
+    const holders = await undeliverableUsers(deps.db, limit);
+    const held = [];
+    for (const holder of holders) {
+      const key = `${holder.userId} ${holder.email}`;
+      if (!known.has(key)) known.set(key, await stillHeld(deps, holder));
+      if (known.get(key)) held.push(holder);
+    }
+    if (held.length >= wanted || holders.length < limit) return held;
+    limit = wanted + (holders.length - held.length);
+  }
 }
 
 /**

@@ -152,8 +152,9 @@ function addedEntry(row: ImportedUser, options: Pick<ImportOptions, "actor" | "e
 
 /**
  * --email-as-contact: the rows' addresses go to the rollout's announcement list (issue 12). A user
- * already announced at another contact address (a typo corrected, a bounce) is announced again at the
- * new one by the next `famos rollout announce`; the same address again, in any case, is not.
+ * already announced at another address (a contact address or, without one, the address they typed
+ * and never confirmed: a typo corrected, a bounce) is announced again at the new one by the next
+ * `famos rollout announce`; the same address again, in any case, is not.
  */
 async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedUser[], users: readonly { login_key: string; id: string }[]): Promise<void> {
   const ids = new Map(users.map((u) => [u.login_key, u.id]));
@@ -168,7 +169,9 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
     .onConflict((oc) =>
       oc.column("user_id").doUpdateSet((eb) => ({
         contact_email: eb.ref("excluded.contact_email"),
-        announced_at: sql<number | null>`CASE WHEN rollout_users.contact_email IS NOT NULL AND lower(rollout_users.contact_email) <> lower(excluded.contact_email) THEN NULL ELSE rollout_users.announced_at END`,
+        // The announcement went to the contact address, else to the address the user typed and never
+        // confirmed (announce.ts): a mark for another address, or for one no longer known, goes.
+        announced_at: sql<number | null>`CASE WHEN lower(coalesce(rollout_users.contact_email, (SELECT pending_email FROM users WHERE users.id = rollout_users.user_id), '')) <> lower(excluded.contact_email) THEN NULL ELSE rollout_users.announced_at END`,
       })),
     )
     .execute();
@@ -198,7 +201,9 @@ async function updateUser(tx: Kysely<Database>, user: User, row: ImportedUser, n
     // Profile email change waiting for its code with its address.
     await endUserAccess(tx, user.id, now, "import");
   }
-  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(",") } });
+  // `emailGiven`: the account's first confirmed OTP email, an enrolment (rollout/progress.ts counts it, as user.created's).
+  const enrolled: Record<string, boolean> = user.otp_email === null && changes.otp_email !== undefined ? { emailGiven: true } : {};
+  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(","), ...enrolled } });
   if (changes.role !== undefined) {
     await recordAudit(tx, now, { ...actor, event: "role.changed", subject: user.login_id, detail: { from: user.role, to: row.role, source: "import" } });
   }

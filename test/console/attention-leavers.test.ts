@@ -47,38 +47,73 @@ describe.each(["sqlite", "postgres"] as const)("Needs attention leaves leavers o
   });
 });
 
+const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
+
+/** A console with a support user signed in, for one describe; `dead` marks an address undeliverable. */
+function attentionConsole(loginId: string) {
+  const c = {} as { t: TestApp; support: FormClient };
+  beforeAll(async () => {
+    c.t = await createTestApp();
+    c.support = new FormClient(c.t.app);
+    await signInFully(c.support, c.t.smtp, await addUser(c.t.deps, { role: "support", loginId }));
+  });
+  afterAll(async () => c.t?.close());
+  const dead = (address: string, at: number) =>
+    c.t.deps.db.insertInto("mail_addresses").values({ address_key: address, soft_bounces: 0, updated_at: at, undeliverable_at: at, undeliverable_reason: "550 5.1.2 no such domain" }).execute();
+  /** `count` users of `partner` from `from` on, each with a confirmed address that bounced, older as `i` grows. */
+  async function bounced(prefix: string, partner: string, from: number, count: number) {
+    const now = c.t.clock.now();
+    for (let i = from; i < from + count; i += 1) {
+      const email = `${prefix}${i}@gone-dealer.example`;
+      await createUser(c.t.deps.db, c.t.deps.random, now, { loginId: `${prefix}${i}`, fullName: `${prefix} ${i}`, partnerNumber: partner, role: "user", passwordHash: HASH, otpEmail: email });
+      await dead(email, now - 10 - i);
+    }
+  }
+  return { c, dead, bounced };
+}
+
 /**
  * A dealership whose mail domain fails bounces every user's code mail at once. The list shows the
  * newest 200; it must say when there are more, not look complete.
  */
 describe("Needs attention says when more undeliverable addresses exist than it lists", () => {
-  let t: TestApp;
-  let support: FormClient;
-  beforeAll(async () => {
-    t = await createTestApp();
-    support = new FormClient(t.app);
-    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "att.support" }));
-  });
-  afterAll(async () => t?.close());
-
-  const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
-  async function bounced(from: number, count: number) {
-    const now = t.clock.now();
-    for (let i = from; i < from + count; i += 1) {
-      const email = `staff${i}@gone-dealer.example`;
-      await createUser(t.deps.db, t.deps.random, now, { loginId: `gone${i}`, fullName: `Gone ${i}`, partnerNumber: "4711", role: "user", passwordHash: HASH, otpEmail: email });
-      await t.deps.db.insertInto("mail_addresses").values({ address_key: email, soft_bounces: 0, updated_at: now, undeliverable_at: now - i, undeliverable_reason: "550 5.1.2 no such domain" }).execute();
-    }
-  }
+  const { c, bounced } = attentionConsole("att.support");
 
   it("lists 200 without a note, and at 201 says only the newest 200 are listed", async () => {
-    await bounced(0, 200);
-    const all = (await support.get("/support/attention")).body;
+    await bounced("gone", "4711", 0, 200);
+    const all = (await c.support.get("/support/attention")).body;
     expect(all.match(/<a href="\/support\/users\//g)?.length).toBe(200);
     expect(all).not.toContain("Only the 200 most recent are listed");
-    await bounced(200, 1);
-    const more = (await support.get("/support/attention")).body;
+    await bounced("gone", "4711", 200, 1);
+    const more = (await c.support.get("/support/attention")).body;
     expect(more.match(/<a href="\/support\/users\//g)?.length).toBe(200);
     expect(more).toContain("Only the 200 most recent are listed: more users have an undeliverable OTP email. Many at one partner");
+  });
+});
+
+/**
+ * The list reads the newest addresses, then leaves out those their user no longer has (a Profile
+ * change that ended keeps users.pending_email). Such rows must neither make it claim more than it
+ * holds nor take the places of addresses still held.
+ */
+describe("Needs attention's cut counts only addresses still held", () => {
+  const { c, dead, bounced } = attentionConsole("cut.support");
+
+  it("with two newer addresses no longer held, lists the 200 held without a note, and at 201 held says more", async () => {
+    const now = c.t.clock.now();
+    for (const n of [1, 2]) {
+      const user = await createUser(c.t.deps.db, c.t.deps.random, now, { loginId: `moved${n}`, fullName: `Moved ${n}`, partnerNumber: "4712", role: "user", passwordHash: HASH, otpEmail: `moved${n}@live-dealer.example` });
+      await c.t.deps.db.updateTable("users").set({ pending_email: `moved${n}@typo-dealer.example` }).where("id", "=", user!.id).execute();
+      await dead(`moved${n}@typo-dealer.example`, now - n);
+    }
+    await bounced("held", "4712", 0, 200);
+    const all = (await c.support.get("/support/attention")).body;
+    expect(all.match(/<a href="\/support\/users\//g)?.length).toBe(200);
+    expect(all).not.toContain("moved1");
+    expect(all).not.toContain("Only the 200 most recent are listed");
+    await bounced("held", "4712", 200, 1);
+    const more = (await c.support.get("/support/attention")).body;
+    expect(more.match(/<a href="\/support\/users\//g)?.length).toBe(200);
+    expect(more).toContain("Only the 200 most recent are listed");
   });
 });

@@ -177,6 +177,26 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 2, alreadyAnnounced: 0 });
   });
 
+  it("a wave moved while a run is under way (another process, between two of its mails): the rest of the run tells the new start, and the next run those told the old one", async () => {
+    await addPerson(t.deps, "ann7", "7101", { contact: "ann7@dealer.example" });
+    await addPerson(t.deps, "bob7", "7101", { contact: "bob7@dealer.example" });
+    await changeWave(t.deps, ACTOR, { partner: "7101", from: "2027-02-01T07:00" });
+    let moved = false;
+    const pace = async () => {
+      if (moved) return;
+      moved = true;
+      expect(await changeWave(t.deps, ACTOR, { partner: "7101", from: "2027-02-08T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
+    };
+    expect(await announceRollout(t.deps, { partner: "7101", dryRun: false, actor: ACTOR, pace })).toMatchObject({ mailed: 2 });
+    expect(await announceRollout(t.deps, { partner: "7101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 1 });
+    const mails = await t.deps.db.selectFrom("outbox").select(["recipient", "subject"]).where("recipient", "like", "%7@dealer.example").execute();
+    expect(mails.map((o) => `${o.recipient}: ${o.subject}`).sort()).toEqual([
+      "ann7@dealer.example: FAMOS two-factor sign-in starts for you on 01/02/2027",
+      "ann7@dealer.example: FAMOS two-factor sign-in starts for you on 08/02/2027",
+      "bob7@dealer.example: FAMOS two-factor sign-in starts for you on 08/02/2027",
+    ]);
+  });
+
   it("an announcement that bounced is listed with its address and the server's words, not counted as announced", async () => {
     const ivy = await addPerson(t.deps, "ivy8", "8001", { contact: "ivy8@gone-dealer.example" });
     await addPerson(t.deps, "jo8", "8001", { contact: "jo8@dealer.example" });
@@ -200,6 +220,20 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyAnnounced: 1 });
     await load("uma9@dealer.example", true);
     expect(await announceRollout(t.deps, { partner: "9101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 0 });
+  });
+
+  it("a user announced at the address they typed and never confirmed is announced again when the import gives another contact address; the same one is not", async () => {
+    const row = (loginId: string, email: string | null) => ({ line: 2, loginId, fullName: `Person ${loginId}`, partnerNumber: "9102", role: "user" as const, email, passwordHash: HASH });
+    const load = (loginId: string, email: string | null, update: boolean) => storeImportedUsers(t.deps, [row(loginId, email)], { update, emailAsContact: true, actor: ACTOR });
+    await load("vic9", null, false);
+    await load("wes9", null, false);
+    // Each typed an address at sign-in and never confirmed it (a typo, say): the announcement goes there.
+    await t.deps.db.updateTable("users").set({ pending_email: "vic9@dealr.example" }).where("login_id", "=", "vic9").execute();
+    await t.deps.db.updateTable("users").set({ pending_email: "wes9@dealer.example" }).where("login_id", "=", "wes9").execute();
+    expect(await announceRollout(t.deps, { partner: "9102", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
+    await load("vic9", "vic9@dealer.example", true);
+    await load("wes9", "WES9@dealer.example", true);
+    expect(await announceRollout(t.deps, { partner: "9102", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 1 });
   });
 });
 

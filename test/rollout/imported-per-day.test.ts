@@ -40,4 +40,28 @@ describe.each(DIALECTS)("enrolments per day with imported addresses (%s)", (data
     expect(page).toContain('<th scope="col">Enrolled</th><th scope="col">Of which imported</th>');
     expect(page).toMatch(/<td data-figure="enrolled">3<\/td><td data-figure="imported">2<\/td><\/tr><\/tbody>/);
   });
+
+  it("counts an existing account that import --update gives its first OTP email, and not one whose address it changes", async () => {
+    const actor = { actor: "operator:test", ip: null, userAgent: null };
+    const day = async () => (await rolloutProgress(t.deps)).days.at(-1)!;
+    await storeImportedUsers(t.deps, [row(2, "upd.none", null), row(3, "upd.had", "had@dealer.example")], { update: false, actor });
+    const before = await day();
+    await storeImportedUsers(t.deps, [row(3, "upd.had", "had.new@dealer.example")], { update: true, actor });
+    expect(await day()).toMatchObject({ enrolled: before.enrolled, imported: before.imported });
+    await storeImportedUsers(t.deps, [row(2, "upd.none", "none@dealer.example")], { update: true, actor });
+    expect(await day()).toMatchObject({ enrolled: before.enrolled + 1, imported: before.imported + 1 });
+  });
+
+  it("names every calendar day once across a change of the clocks: the night after the 23-hour day, that day is not skipped", async () => {
+    // 00:30 BST on Monday 30 March 2026: 24 hours before is 23:30 GMT on Saturday, past Sunday 29 March (23 hours).
+    const clock = t.clock.now();
+    try {
+      t.clock.set(Date.UTC(2026, 2, 29, 23, 30));
+      await recordAudit(t.deps.db, Date.UTC(2026, 2, 29, 12), { event: "enrolment.confirmed", actor: "dst.sunday", subject: "dst.sunday", ip: null, userAgent: null });
+      const progress = await rolloutProgress(t.deps, { days: 3, timeZone: "Europe/London" });
+      expect(progress.days.map((d) => [d.day, d.enrolled])).toEqual([["28/03/2026", 0], ["29/03/2026", 1], ["30/03/2026", 0]]);
+    } finally {
+      t.clock.set(clock);
+    }
+  });
 });

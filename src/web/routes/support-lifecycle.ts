@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
-import { disableUser, enableUser } from "../../account/disable.ts";
+import { disableInForceCounts, disableUser, enableUser } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword, temporaryPasswordBarred } from "../../account/temporary-password.ts";
 import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
@@ -17,7 +17,7 @@ import { requestProblems, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-/** What the user's page says after disable or enable (`?done=`); a disable's counts: disabledDoneText. */
+/** What the user's page says after disable or enable (`?done=`); a disable's own: disabledDoneText. */
 export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   disabled: "console.done.disabledUncounted",
   enabled: "console.done.enabled",
@@ -25,18 +25,16 @@ export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   "already-enabled": "console.done.alreadyEnabled",
 };
 
-const count = (value: unknown): number | null => (typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : null);
-
 /**
- * The page after a disable (`?done=disabled&sessions=1&codes=0`) says what it ended in the words of
- * the command line (disableEndedText); without the counts (a bookmark), only that it is disabled.
+ * The page after a disable (`?done=disabled`) says what it ended in the words of the command line
+ * (disableEndedText), as the disable's audit event recorded it; the address says only which page
+ * this is, so a link written by anyone cannot make the console claim a disable, or its counts. A
+ * user not disabled (a crafted link, or enabled since): nothing is said.
  */
-export function disabledDoneText(t: Translator, query: Record<string, unknown>): string | undefined {
-  if (query.done !== "disabled") return undefined;
-  const sessionsEnded = count(query.sessions);
-  const codesVoided = count(query.codes);
-  if (sessionsEnded === null || codesVoided === null) return undefined;
-  return t.text("console.done.disabled", { ended: disableEndedText(t, { sessionsEnded, codesVoided }) });
+export async function disabledDoneText(deps: Deps, t: Translator, user: User): Promise<string | undefined> {
+  const counts = await disableInForceCounts(deps.db, user);
+  if (counts === undefined) return undefined;
+  return counts === null ? t.text("console.done.disabledUncounted") : t.text("console.done.disabled", { ended: disableEndedText(t, counts) });
 }
 
 /** A disabled account gets no temporary password (account/temporary-password.ts says why): 409, nothing done. */
@@ -69,8 +67,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
       const outcome = action === "disable" ? await disableUser(deps, acting(request), user.id) : await enableUser(deps, acting(request), user.id);
       if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
       if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
-      const done =
-        outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind === "disabled" ? `disabled&sessions=${outcome.sessionsEnded}&codes=${outcome.codesVoided}` : outcome.kind;
+      const done = outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind;
       return reply.redirect(`/support/users/${user.id}?done=${done}`, 303);
     });
   }

@@ -81,7 +81,8 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const done = query.done;
     const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
     const t = tr(deps, request);
-    return renderUser(request, reply, await target(request), 200, { info: disabledDoneText(t, query) ?? (key ? t.text(key) : undefined) });
+    const user = await target(request);
+    return renderUser(request, reply, user, 200, { info: done === "disabled" ? await disabledDoneText(deps, t, user) : key ? t.text(key) : undefined });
   });
 
 
