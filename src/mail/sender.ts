@@ -77,6 +77,8 @@ export class MailSender {
   private readonly waiting = new Set<() => void>();
   /** Every message being handed to SMTP, by whichever drain claimed it. */
   private readonly sending = new Set<Promise<void>>();
+  /** Claims of due mail in progress, of any drain: their messages are not in `sending` yet. */
+  private readonly claiming = new Set<Promise<unknown>>();
   /** Messages handed over by sendClaimed, outside any drain. */
   private readonly direct = new Set<Promise<void>>();
   /** This process queued mail (a wake after its commit, or a message handed over claimed). */
@@ -175,8 +177,12 @@ export class MailSender {
       if (room > 0 && (more || this.again) && !this.closing) {
         this.again = false;
         let batch: OutboxMessage[] = [];
+        // Taken out of `claiming` only once its messages are in `sending`, in the same turn: another
+        // drain must never see neither.
+        const claim = claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room, { scrub: this.options.scrubBodies });
+        this.claiming.add(claim);
         try {
-          batch = await claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room, { scrub: this.options.scrubBodies });
+          batch = await claim;
           if (this.outboxUnreadable) this.deps.logger?.info("the mail outbox can be read again");
           this.outboxUnreadable = false;
         } catch (error) {
@@ -195,14 +201,20 @@ export class MailSender {
           inFlight.add(sending);
           this.sending.add(sending);
         }
+        this.claiming.delete(claim);
         if (more) continue;
       }
       // Woken while claiming: claim again at once if there is room.
       if (this.again && !this.closing && this.room(inFlight.size) > 0) continue;
       if (inFlight.size === 0) {
         // "Until nothing is due" includes mail another drain of this sender (the background one)
-        // claimed and is still handing over: wait for it, then look once more.
-        if (this.sending.size === 0 || this.closing) return;
+        // claimed and is still handing over, or is claiming now (on PostgreSQL this drain's claim
+        // skips the rows that one has locked and may come back first, empty): wait for that claim,
+        // then for the sends, then look once more. Not again for claims after it: two drains with
+        // nothing due would wait on each other's next claim for ever.
+        if (this.closing) return;
+        if (this.claiming.size > 0) await Promise.allSettled([...this.claiming]);
+        if (this.sending.size === 0) return;
         await Promise.allSettled([...this.sending]);
         more = true;
         continue;

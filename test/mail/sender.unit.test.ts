@@ -560,6 +560,19 @@ describe("MailSender.start, wake and stop", () => {
     expect(delivered("two@dealer.example")).toHaveLength(1);
   });
 
+  it("drain right after a wake waits for the mail the background drain is claiming in that instant (a command's or a test's last step)", async () => {
+    for (let round = 0; round < 20; round += 1) {
+      smtp.clear();
+      await enqueue(`round${round}@dealer.example`);
+      const sender = newSender();
+      sender.start();
+      sender.wake();
+      await sender.drain();
+      expect(delivered(`round${round}@dealer.example`), `round ${round}`).toHaveLength(1);
+      await sender.stop();
+    }
+  });
+
   it("a wake after the background drain has finished begins a new one (no drain() after it)", async () => {
     const sender = newSender();
     sender.start();
