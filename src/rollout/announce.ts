@@ -37,9 +37,16 @@ export interface Bounced extends Unreachable {
   reason: string | null;
 }
 
+/** A user a dry run would mail, and where. */
+export interface Due extends Unreachable {
+  address: string;
+}
+
 export interface AnnounceReport {
   /** Queued by this run (with --dry-run: would be). */
   mailed: number;
+  /** With --dry-run: who would be mailed (empty on a real run). */
+  wouldMail: Due[];
   /** Announced by an earlier run: not mailed again. */
   alreadyAnnounced: number;
   /** Users with a confirmed OTP email: nothing to announce. */
@@ -118,9 +125,12 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   const bounced = open.flatMap(({ loginId, fullName, partnerNumber, bounce }) => (bounce === null ? [] : [{ loginId, fullName, partnerNumber, ...bounce }]));
   const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced && r.bounce === null).length;
   const due = open.filter((r) => r.address !== null && !r.announced);
-  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
+  const report: AnnounceReport = { mailed: 0, wouldMail: [], alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
   options.onStart?.(due.length);
-  if (options.dryRun) return { ...report, mailed: due.length, left: 0 };
+  if (options.dryRun) {
+    const wouldMail = due.map(({ loginId, fullName, partnerNumber, address }) => ({ loginId, fullName, partnerNumber, address: address! }));
+    return { ...report, mailed: due.length, wouldMail, left: 0 };
+  }
 
   for (const recipient of due) {
     if (options.shouldStop?.()) return { ...report, stopped: true };
