@@ -51,7 +51,7 @@ describe.each(["sqlite", "postgres"] as const)("Needs attention leaves leavers o
  * A dealership whose mail domain fails bounces every user's code mail at once. The list shows the
  * newest 200; it must say when there are more, not look complete.
  */
-describe("Needs attention says when more undeliverable addresses exist than it lists", () => {
+describe("Needs attention says when more undeliverable or shared addresses exist than it lists", () => {
   let t: TestApp;
   let support: FormClient;
   beforeAll(async () => {
@@ -80,5 +80,27 @@ describe("Needs attention says when more undeliverable addresses exist than it l
     const more = (await support.get("/support/attention")).body;
     expect(more.match(/<a href="\/support\/users\//g)?.length).toBe(200);
     expect(more).toContain("Only the 200 most recent are listed: more users have an undeliverable OTP email. Many at one partner");
+  });
+
+  // Shared addresses are listed the same way: the first 200 (by address), with a note when there are more.
+  async function shared(from: number, count: number) {
+    const now = t.clock.now();
+    for (let i = from; i < from + count; i += 1) {
+      for (const who of ["a", "b"]) {
+        const user = { loginId: `pair${i}${who}`, fullName: `Pair ${i}${who}`, partnerNumber: "4711", role: "user" as const, passwordHash: HASH, otpEmail: `desk${String(i).padStart(3, "0")}@dealer.example` };
+        await createUser(t.deps.db, t.deps.random, now, user);
+      }
+    }
+  }
+
+  it("shared addresses: lists 200 without a note, and at 201 says only the first 200 are listed", async () => {
+    await shared(0, 200);
+    const all = (await support.get("/support/attention")).body;
+    expect(all.match(/\(Pair \d+a, /g)?.length).toBe(200);
+    expect(all).not.toContain("Only the first 200 shared addresses are listed");
+    await shared(200, 1);
+    const more = (await support.get("/support/attention")).body;
+    expect(more.match(/\(Pair \d+a, /g)?.length).toBe(200);
+    expect(more).toContain("Only the first 200 shared addresses are listed (by address): more addresses are the OTP email of several login IDs.");
   });
 });
