@@ -37,9 +37,16 @@ export interface Bounced extends Unreachable {
   reason: string | null;
 }
 
+/** A user a dry run would mail, and where. */
+export interface Due extends Unreachable {
+  address: string;
+}
+
 export interface AnnounceReport {
   /** Queued by this run (with --dry-run: would be). */
   mailed: number;
+  /** With --dry-run: who would be mailed (empty on a real run). */
+  wouldMail: Due[];
   /** Announced by an earlier run: not mailed again. */
   alreadyAnnounced: number;
   /** Users with a confirmed OTP email: nothing to announce. */
@@ -65,6 +72,22 @@ export interface AnnounceOptions {
   shouldStop?(): boolean;
 }
 
+/**
+ * The users whose latest announcement (a moved wave mails again) the receiving side refused for good
+ * (recordBounce's hard bounce): where it went and the server's words. Listed by the next run, and not
+ * told again of a moved wave at that address (forgetStaleAnnouncements).
+ */
+async function bouncedAnnouncements(deps: Deps): Promise<Map<string | null, { address: string; reason: string | null }>> {
+  const sent = await deps.db
+    .selectFrom("outbox")
+    .select(["user_id", "recipient", "bounce_kind", "bounce_reason"])
+    .where("kind", "=", ANNOUNCEMENT_KIND)
+    .orderBy("created_at")
+    .execute();
+  const latest = new Map(sent.map((m) => [m.user_id, m]));
+  return new Map([...latest].filter(([, m]) => m.bounce_kind === "hard").map(([id, m]) => [id, { address: m.recipient, reason: m.bounce_reason }]));
+}
+
 async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; open: Recipient[] }> {
   let query = deps.db
     .selectFrom("users")
@@ -75,16 +98,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
   if (partner !== null) query = query.where("users.partner_number", "=", partner);
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
   const rows = await query.where("users.disabled_at", "is", null).execute();
-  // Each user's latest announcement (a moved wave mails again), and whether the receiving side
-  // refused it for good (recordBounce's hard bounce).
-  const sent = await deps.db
-    .selectFrom("outbox")
-    .select(["user_id", "recipient", "bounce_kind", "bounce_reason"])
-    .where("kind", "=", ANNOUNCEMENT_KIND)
-    .orderBy("created_at")
-    .execute();
-  const latest = new Map(sent.map((m) => [m.user_id, m]));
-  const bounced = new Map([...latest].filter(([, m]) => m.bounce_kind === "hard").map(([id, m]) => [id, { address: m.recipient, reason: m.bounce_reason }]));
+  const bounced = await bouncedAnnouncements(deps);
   const open = rows
     .filter((r) => r.otp_email === null)
     .map((r) => ({
@@ -118,9 +132,12 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   const bounced = open.flatMap(({ loginId, fullName, partnerNumber, bounce }) => (bounce === null ? [] : [{ loginId, fullName, partnerNumber, ...bounce }]));
   const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced && r.bounce === null).length;
   const due = open.filter((r) => r.address !== null && !r.announced);
-  const report: AnnounceReport = { mailed: 0, alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
+  const report: AnnounceReport = { mailed: 0, wouldMail: [], alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
   options.onStart?.(due.length);
-  if (options.dryRun) return { ...report, mailed: due.length, left: 0 };
+  if (options.dryRun) {
+    const wouldMail = due.map(({ loginId, fullName, partnerNumber, address }) => ({ loginId, fullName, partnerNumber, address: address! }));
+    return { ...report, mailed: due.length, wouldMail, left: 0 };
+  }
 
   for (const recipient of due) {
     if (options.shouldStop?.()) return { ...report, stopped: true };
@@ -181,11 +198,29 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
   if (partner !== null) announced = announced.where("users.partner_number", "=", partner);
   const partners = (await announced.execute()).map((r) => r.partner_number).filter((p) => startInPlan(before, p) !== startInPlan(after, p));
   if (partners.length === 0) return 0;
-  const result = await deps.db
-    .updateTable("rollout_users")
-    .set({ announced_at: null })
-    .where("announced_at", "is not", null)
-    .where("user_id", "in", (eb) => eb.selectFrom("users").select("id").where("otp_email", "is", null).where("disabled_at", "is", null).where("partner_number", "in", partners))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  // Not those whose announcement bounced hard at the address they still have: a new mail would go to the
+  // same dead mailbox. They stay on the run's bounced list; a corrected import clears their mark.
+  const bounced = await bouncedAnnouncements(deps);
+  const stale = await deps.db
+    .selectFrom("users")
+    .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
+    .select(["users.id", "rollout_users.contact_email", "users.pending_email"])
+    .where("rollout_users.announced_at", "is not", null)
+    .where("users.otp_email", "is", null)
+    .where("users.disabled_at", "is", null)
+    .where("users.partner_number", "in", partners)
+    .execute();
+  const ids = stale.filter((u) => bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id);
+  let told = 0;
+  // In slices: a wave is thousands of users, and a statement's parameters are bounded (SQLite 32766).
+  for (let i = 0; i < ids.length; i += 1000) {
+    const result = await deps.db
+      .updateTable("rollout_users")
+      .set({ announced_at: null })
+      .where("announced_at", "is not", null)
+      .where("user_id", "in", ids.slice(i, i + 1000))
+      .executeTakeFirst();
+    told += Number(result.numUpdatedRows);
+  }
+  return told;
 }

@@ -1,9 +1,12 @@
-import { csvLine } from "../support/audit-csv.ts";
+import { csvLine, utcOffset } from "../support/audit-csv.ts";
 import { formatDateTime } from "../platform/format.ts";
 import type { Figures, RolloutProgress } from "./progress.ts";
 
-/** The CSV export's columns: one row per partner, then "all". */
-export const ROLLOUT_CSV_HEADER = ["partner_number", "starts_utc", "starts_local", "users", "enrolled", "pending", "not_started", "locked", "disabled"];
+/**
+ * The CSV export's columns: one row per partner, then "all". starts_local's UTC offset is a column of
+ * its own, appended last as the audit CSV's time_local_offset, so the columns before it keep their places.
+ */
+export const ROLLOUT_CSV_HEADER = ["partner_number", "starts_utc", "starts_local", "users", "enrolled", "pending", "not_started", "locked", "disabled", "starts_local_offset"];
 
 function counts(f: Figures): string[] {
   return [f.users, f.enrolled, f.pending, f.notStarted, f.locked, f.disabled].map(String);
@@ -11,11 +14,12 @@ function counts(f: Figures): string[] {
 
 export function rolloutCsv(progress: RolloutProgress, timezone: string): string {
   const when = (ms: number | null) => (ms === null ? ["", ""] : [new Date(ms).toISOString(), formatDateTime(ms, timezone)]);
+  const offset = (ms: number | null) => (ms === null ? "" : utcOffset(ms, timezone));
   return [
     // A byte order mark, so spreadsheet programs read the file as UTF-8 (as the audit export does).
     `\uFEFF${csvLine(ROLLOUT_CSV_HEADER)}`,
-    ...progress.partners.map((p) => csvLine([p.partnerNumber, ...when(p.startsAt), ...counts(p)])),
-    csvLine(["all", "", "", ...counts(progress.overall)]),
+    ...progress.partners.map((p) => csvLine([p.partnerNumber, ...when(p.startsAt), ...counts(p), offset(p.startsAt)])),
+    csvLine(["all", "", "", ...counts(progress.overall), ""]),
   ].join("");
 }
 

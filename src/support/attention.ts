@@ -10,8 +10,8 @@ export interface SharedAddress {
   users: { id: string; loginId: string; fullName: string; partnerNumber: string }[];
 }
 
-/** Addresses confirmed as the OTP email of more than one enabled login ID (issue 15: shared mailboxes in effect). */
-export async function sharedAddresses(deps: Deps, limit = 200): Promise<SharedAddress[]> {
+/** Addresses confirmed as the OTP email of more than one enabled login ID (issue 15: shared mailboxes in effect), by address. */
+export async function sharedAddresses(deps: Deps, limit: number): Promise<SharedAddress[]> {
   const lower = sql<string>`lower(otp_email)`;
   const shared = await deps.db
     .selectFrom("users")
@@ -38,7 +38,7 @@ export async function sharedAddresses(deps: Deps, limit = 200): Promise<SharedAd
   }));
 }
 
-/** How many undeliverable addresses the list shows, newest first. */
+/** How many addresses each list shows: undeliverable ones newest first, shared ones by address. */
 export const ATTENTION_LIMIT = 200;
 
 export interface Attention {
@@ -46,13 +46,20 @@ export interface Attention {
   /** More undeliverable addresses exist than the list shows (a dealership's mail domain failing bounces all its users at once). */
   undeliverableMore: boolean;
   shared: SharedAddress[];
+  /** More shared addresses exist than the list shows. */
+  sharedMore: boolean;
 }
 
 /** The console's "Needs attention": addresses that cannot be delivered to, and addresses several login IDs share. */
 export async function needsAttention(deps: Deps): Promise<Attention> {
-  const [undeliverable, shared] = await Promise.all([heldUndeliverable(deps, ATTENTION_LIMIT + 1), sharedAddresses(deps)]);
-  // One more than shown, to tell a full list from a cut one.
-  return { undeliverable: undeliverable.slice(0, ATTENTION_LIMIT), undeliverableMore: undeliverable.length > ATTENTION_LIMIT, shared };
+  // Each list read one longer than shown, to tell a full list from a cut one.
+  const [undeliverable, shared] = await Promise.all([heldUndeliverable(deps, ATTENTION_LIMIT + 1), sharedAddresses(deps, ATTENTION_LIMIT + 1)]);
+  return {
+    undeliverable: undeliverable.slice(0, ATTENTION_LIMIT),
+    undeliverableMore: undeliverable.length > ATTENTION_LIMIT,
+    shared: shared.slice(0, ATTENTION_LIMIT),
+    sharedMore: shared.length > ATTENTION_LIMIT,
+  };
 }
 
 /**

@@ -3,9 +3,10 @@ import { formatDateTime, formatIsoOffset } from "../platform/format.ts";
 
 /**
  * "UTC+01:00": the offset of `timeZone` at `ms` (ISO 8601's, the tail of formatIsoOffset). Named
- * UTC in front: a bare "+01:00" starts like a formula, which guardFormula would have to quote.
+ * UTC in front: a bare "+01:00" starts like a formula, which guardFormula would have to quote. The
+ * rollout CSV's starts_local_offset is the same.
  */
-const utcOffset = (ms: number, timeZone: string): string => `UTC${formatIsoOffset(ms, timeZone).slice(19)}`;
+export const utcOffset = (ms: number, timeZone: string): string => `UTC${formatIsoOffset(ms, timeZone).slice(19)}`;
 
 /**
  * The export's columns. time_local is the reader's wall clock (dd/mm/yyyy hh:mm, which spreadsheets

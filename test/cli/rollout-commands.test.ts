@@ -97,6 +97,24 @@ describe("famos rollout plan and status, run as real commands", () => {
     expect((await cli.run(["rollout", "announce", "--partner", "7002"])).stdout).toMatch(/^1 mailed, 0 already announced/);
   }, 60_000);
 
+  it("a dry run lists who would be mailed (partner, login ID, name, masked address), the first 50 and how many more", async () => {
+    const hash = bcryptHash("a password of some length");
+    const rows = Array.from({ length: 52 }, (_, i) => `w${String(i).padStart(2, "0")},Wu ${i},7003,,w${i}@dealer.example,${hash}`);
+    writeFileSync(join(cli.dir, "many.csv"), `${HEADER}\n${rows.join("\n")}\n`);
+    expect((await cli.run(["user", "import", "--email-as-contact", join(cli.dir, "many.csv")])).code).toBe(0);
+    const dry = await cli.run(["rollout", "announce", "--partner", "7003", "--dry-run"]);
+    expect(dry.code).toBe(0);
+    const lines = dry.stdout.split("\n");
+    expect(lines[0]).toBe("52 would be mailed, 0 already announced (not mailed again), 0 already enrolled (not mailed), 0 without any address.");
+    expect(lines[1]).toBe("Users who would be mailed (partner, login ID, name, address):");
+    expect(lines[2]).toBe("  7003\tw00\tWu 0\tw•••@dealer.example");
+    expect(lines[51]).toBe("  7003\tw49\tWu 49\tw•••@dealer.example");
+    expect(lines[52]).toBe("  … and 2 more");
+    expect(dry.stdout).not.toContain("w50\t");
+    // A real run prints no such list.
+    expect((await cli.run(["rollout", "announce", "--partner", "7003"])).stdout).not.toContain("would be mailed");
+  }, 60_000);
+
   it("refuses an empty --partner (a script's unset variable) with exit 1, instead of changing or removing the default start", async () => {
     expect((await cli.run(["rollout", "plan", "--from", "2027-09-01T07:00"])).code).toBe(0);
     const plan = (await cli.run(["rollout", "plan"])).stdout;

@@ -43,3 +43,20 @@ it("a relay that takes the mail: nothing more is said", async () => {
   expect(reset.stderr).not.toMatch(/not sent yet/);
   expect(smtp.messages.filter((m) => m.envelopeTo.includes("bo@dealer.example"))).toHaveLength(1);
 }, 60_000);
+
+it("announce with the relay down: no line per waiting message (other partners' too), only the closing line with the relay's words", async () => {
+  const gone = await startSmtpServer();
+  const url = gone.url;
+  await gone.stop();
+  const hash = bcryptHash("a password of some length");
+  writeFileSync(join(cli.dir, "contacts.csv"), `${[HEADER, `cy,Cy C,5001,,cy@dealer.example,${hash}`, `di,Di D,5002,,di@dealer.example,${hash}`, `ed,Ed E,5002,,ed@dealer.example,${hash}`].join("\n")}\n`);
+  expect((await cli.run(["user", "import", "--email-as-contact", join(cli.dir, "contacts.csv")])).code).toBe(0);
+  const env = { ...FROM, FAMOS_SMTP_URL: url, FAMOS_ANNOUNCE_RATE: "100", FAMOS_PUBLIC_URL: "https://famos.dealer.example" };
+  expect((await cli.run(["rollout", "announce", "--partner", "5001"], { env })).code).toBe(0);
+  // Partner 5001's mail still waits in the outbox: this run's sender tries it again, and says nothing of it.
+  const second = await cli.run(["rollout", "announce", "--partner", "5002"], { env });
+  expect(second.code).toBe(0);
+  expect(second.stderr).not.toMatch(/mail deferred/);
+  // One line of the relay's state, with its words, then the closing line.
+  expect(second.stderr).toMatch(/^famos: the mail relay cannot be reached: mail waits, one message tries it at a time: connect ECONNREFUSED [^\n]+\nfamos: 2 emails are not sent yet \(the mail server: connect ECONNREFUSED [^)]+\): they wait in the outbox, and the FAMOS server \(famos serve\) sends them once the mail server takes them\.\n$/);
+}, 60_000);

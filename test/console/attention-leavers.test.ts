@@ -76,7 +76,7 @@ function attentionConsole(loginId: string) {
  * A dealership whose mail domain fails bounces every user's code mail at once. The list shows the
  * newest 200; it must say when there are more, not look complete.
  */
-describe("Needs attention says when more undeliverable addresses exist than it lists", () => {
+describe("Needs attention says when more undeliverable or shared addresses exist than it lists", () => {
   const { c, bounced } = attentionConsole("att.support");
 
   it("lists 200 without a note, and at 201 says only the newest 200 are listed", async () => {
@@ -88,6 +88,28 @@ describe("Needs attention says when more undeliverable addresses exist than it l
     const more = (await c.support.get("/support/attention")).body;
     expect(more.match(/<a href="\/support\/users\//g)?.length).toBe(200);
     expect(more).toContain("Only the 200 most recent are listed: more users have an undeliverable OTP email. Many at one partner");
+  });
+
+  // Shared addresses are listed the same way: the first 200 (by address), with a note when there are more.
+  async function shared(from: number, count: number) {
+    const now = c.t.clock.now();
+    for (let i = from; i < from + count; i += 1) {
+      for (const who of ["a", "b"]) {
+        const user = { loginId: `pair${i}${who}`, fullName: `Pair ${i}${who}`, partnerNumber: "4711", role: "user" as const, passwordHash: HASH, otpEmail: `desk${String(i).padStart(3, "0")}@dealer.example` };
+        await createUser(c.t.deps.db, c.t.deps.random, now, user);
+      }
+    }
+  }
+
+  it("shared addresses: lists 200 without a note, and at 201 says only the first 200 are listed", async () => {
+    await shared(0, 200);
+    const all = (await c.support.get("/support/attention")).body;
+    expect(all.match(/\(Pair \d+a, /g)?.length).toBe(200);
+    expect(all).not.toContain("Only the first 200 shared addresses are listed");
+    await shared(200, 1);
+    const more = (await c.support.get("/support/attention")).body;
+    expect(more.match(/\(Pair \d+a, /g)?.length).toBe(200);
+    expect(more).toContain("Only the first 200 shared addresses are listed (by address): more addresses are the OTP email of several login IDs.");
   });
 });
 

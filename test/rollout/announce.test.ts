@@ -211,6 +211,31 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     }
   });
 
+  it("a wave moved is not mailed again to an address whose announcement bounced hard; a corrected address is", async () => {
+    const ola = await addPerson(t.deps, "ola7", "7103", { contact: "ola7@gone-dealer.example" });
+    await addPerson(t.deps, "pia7", "7103", { contact: "pia7@dealer.example" });
+    const row = (email: string) => ({ line: 2, loginId: "ola7", fullName: "Person ola7", partnerNumber: "7103", role: "user" as const, email, passwordHash: HASH });
+    expect(await changeWave(t.deps, ACTOR, { partner: "7103", from: "2027-01-11T07:00" })).toMatchObject({ toldAgain: 0 });
+    expect(await announceRollout(t.deps, { partner: "7103", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
+    const mail = await t.deps.db.selectFrom("outbox").select("id").where("user_id", "=", ola.id).executeTakeFirstOrThrow();
+    await recordBounce(t.deps, { outboxId: mail.id, kind: "hard", status: "5.1.2", reason: "550 5.1.2 bad destination system" }, "webhook");
+
+    // Moved: pia7 is told the new start; ola7's dead address is not mailed again, and stays listed.
+    expect(await changeWave(t.deps, ACTOR, { partner: "7103", from: "2027-01-18T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
+    const report = await announceRollout(t.deps, { partner: "7103", dryRun: false, actor: ACTOR });
+    expect(report).toMatchObject({ mailed: 1, alreadyAnnounced: 0 });
+    expect(report.bounced.map((b) => [b.loginId, b.address])).toEqual([["ola7", "ola7@gone-dealer.example"]]);
+    const sent = async () => (await t.deps.db.selectFrom("outbox").select("recipient").where("user_id", "=", ola.id).orderBy("created_at").execute()).map((o) => o.recipient);
+    expect(await sent()).toEqual(["ola7@gone-dealer.example"]);
+
+    // The address corrected by the import: mailed at the next run, and a later move tells it again.
+    t.clock.advance(60_000);
+    await storeImportedUsers(t.deps, [row("ola7@dealer.example")], { update: true, emailAsContact: true, actor: ACTOR });
+    expect(await announceRollout(t.deps, { partner: "7103", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, bounced: [] });
+    expect(await changeWave(t.deps, ACTOR, { partner: "7103", from: "2027-01-25T07:00" })).toMatchObject({ toldAgain: 2 });
+    expect(await sent()).toEqual(["ola7@gone-dealer.example", "ola7@dealer.example"]);
+  });
+
   it("a contact address corrected by the import is announced again at the next run; the same one in other case is not", async () => {
     const row = (email: string) => ({ line: 2, loginId: "uma9", fullName: "Uma Nine", partnerNumber: "9101", role: "user" as const, email, passwordHash: HASH });
     const load = (email: string, update: boolean) => storeImportedUsers(t.deps, [row(email)], { update, emailAsContact: true, actor: ACTOR });

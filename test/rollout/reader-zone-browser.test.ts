@@ -39,6 +39,8 @@ describe("the Rollout page in the reader's time zone", { timeout: 120_000 }, () 
     // "Download CSV" gives the start's local time in the same zone, beside UTC.
     const csv = await (await page.request.get(`${f.base}/support/rollout.csv`)).text();
     expect(csv).toContain(`"${partner}","2027-01-11T06:00:00.000Z","11/01/2027 07:00",`);
+    // …and its offset from UTC there, last (starts_local_offset).
+    expect(csv).toMatch(new RegExp(`"${partner}","2027-01-11T06:00:00\\.000Z",[^\\r]*,"UTC\\+01:00"\\r\\n`));
 
     await f.t.deps.db.updateTable("users").set({ locale: "de" }).where("id", "=", admin.id).execute();
     await page.reload();

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { terminalText } from "../../platform/terminal-text.ts";
+import { maskEmail } from "../../platform/format.ts";
 import { Command } from "commander";
 import { portalRefused, portalUnknown } from "../../rollout/announce-mail.ts";
 import { AnnouncementRefused, announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
@@ -54,6 +55,9 @@ export function rolloutAnnounceCommand(): Command {
     });
 }
 
+/** A dry run lists this many of those it would mail, then how many more. */
+const WOULD_MAIL_SHOWN = 50;
+
 function printReport(r: AnnounceReport, dryRun: boolean): void {
   const lines = [
     `${r.mailed} ${dryRun ? "would be mailed" : "mailed"}`,
@@ -63,6 +67,12 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
     ...(r.bounced.length > 0 ? [`${r.bounced.length} bounced (already announced, not mailed again)`] : []),
   ];
   process.stdout.write(`${lines.join(", ")}.\n`);
+  if (r.wouldMail.length > 0) {
+    // Masked as on the console: enough to spot a wrong domain, and a terminal's scrollback is not a mailing list.
+    const list = r.wouldMail.slice(0, WOULD_MAIL_SHOWN).map((u) => `  ${[u.partnerNumber, u.loginId, u.fullName, maskEmail(u.address)].map(terminalText).join("\t")}`);
+    const more = r.wouldMail.length - WOULD_MAIL_SHOWN;
+    process.stdout.write(`Users who would be mailed (partner, login ID, name, address):\n${[...list, ...(more > 0 ? [`  … and ${more} more`] : [])].join("\n")}\n`);
+  }
   if (r.stopped) {
     process.stdout.write(`Stopped with ${r.left} still to mail: run the same command again to continue; nobody is mailed twice.\n`);
     // So a script sees the run is not complete.

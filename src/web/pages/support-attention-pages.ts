@@ -31,6 +31,6 @@ export function attentionPage(frame: PortalFrame, a: Attention): string {
 ${undeliverable}${a.undeliverableMore ? html`<p role="status">${t.text("console.attention.undeliverableMore", { count: ATTENTION_LIMIT })}</p>` : ""}</section>
 <section aria-labelledby="shared-heading"><h2 id="shared-heading">${t.text("console.attention.sharedHeading")}</h2>
 <p>${t.text("console.attention.sharedIntro")}</p>
-${shared}</section>`;
+${shared}${a.sharedMore ? html`<p role="status">${t.text("console.attention.sharedMore", { count: ATTENTION_LIMIT })}</p>` : ""}</section>`;
   return supportPage(frame, t.text("console.nav.attention"), "attention", body);
 }
