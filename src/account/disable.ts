@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { recordAudit } from "../audit/audit.ts";
+import { queryAudit, recordAudit } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById, type User } from "../users/users.ts";
@@ -60,17 +60,9 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
  */
 export async function disableInForceCounts(db: Kysely<Database>, user: Pick<User, "login_id" | "disabled_at">): Promise<{ sessionsEnded: number; codesVoided: number } | null | undefined> {
   if (user.disabled_at === null) return undefined;
-  const row = await db
-    .selectFrom("audit")
-    .select("detail")
-    .where("event", "=", "user.disabled")
-    .where("subject", "=", user.login_id)
-    .where("time", ">=", Number(user.disabled_at))
-    .orderBy("time", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  const detail: unknown = row ? JSON.parse(row.detail) : null;
-  if (detail === null || typeof detail !== "object") return null;
-  const { sessionsEnded, codesVoided } = detail as Record<string, unknown>;
+  // Through queryAudit, the one reader of a person's events (audit_subject_key_time, migration 016).
+  const [event] = await queryAudit(db, { subject: user.login_id, event: "user.disabled", since: Number(user.disabled_at), limit: 1 });
+  if (!event) return null;
+  const { sessionsEnded, codesVoided } = event.detail;
   return typeof sessionsEnded === "number" && typeof codesVoided === "number" ? { sessionsEnded, codesVoided } : null;
 }

@@ -1,3 +1,4 @@
+import { disableInForceCounts } from "../../src/account/disable.ts";
 import { sql, type RootOperationNode } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { personalStrings } from "../../src/account/erase-traces.ts";
@@ -84,6 +85,8 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
     expect(await scansOf((db) => auditPage(db, { user: login, event: "password.ok", since: 10_000, until: 20_000 }, 1))).toEqual([]);
     expect(await scansOf(async (db) => { for await (const _ of auditRecords(db, { user: login }, "asc", 2)) void _; })).toEqual([]);
     expect(await scansOf((db) => personalStrings(db, user))).toEqual([]);
+    // The console's page after a disable reads what it ended from the disable's own event.
+    expect(await scansOf((db) => disableInForceCounts(db, { login_id: login, disabled_at: 10_000 }))).toEqual([]);
   });
 
   it("reads one event's rows through an index: the console's event filter, the rollout's enrolments per day", async () => {
