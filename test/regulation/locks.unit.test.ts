@@ -197,9 +197,13 @@ describe("the lock notice (unit tier)", () => {
   it("a lock after wrong passwords does not say the password is known", async () => {
     const user = await addUser(unit.deps);
     await tellLockStarted(unit.deps, user, "password", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now());
-    const [hard] = (await mails(user.id)).map((m) => m.text_body.replace(/\s+/g, " "));
+    await tellLockStarted(unit.deps, user, "code", { lockStarted: true, hardLocked: true, failures: 100, lockedUntil: Infinity, pause: null }, now());
+    const [passwords, codes] = await mails(user.id);
+    const hard = passwords!.text_body.replace(/\s+/g, " ");
     expect(hard).toContain("has been locked after 100 wrong passwords in a row.");
     expect(hard).not.toContain("someone knows your password");
+    // Nothing in its place either: the codes' mail is the same but for that one paragraph.
+    expect(passwords!.text_body.split("\n\n").length).toBe(codes!.text_body.split("\n\n").length - 1);
   });
 
   it("a browser's lock until support unlocks (device cookie) says it is that browser's, and what to do if the attempts were not the owner's, as the other lock mails do", async () => {
