@@ -28,7 +28,11 @@ export async function tellLockStarted(
   const support = deps.config.supportEmail;
   const failures = t.text(kind === "password" ? "mail.lock.passwords" : "mail.lock.codes", { count: result.failures });
   // Only for a timed lock: a lock until support unlocks ends at Infinity, which no clock can show.
-  const paused = () => ({ loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.dateTime(pauseOverBy(result.lockedUntil)), failures });
+  // Its end names the zone, as the code's mail names its own (in brackets already: "until 14:02 UK time").
+  const paused = () => {
+    const over = pauseOverBy(result.lockedUntil);
+    return { loginId: user.login_id, duration: t.duration(result.lockedUntil - now), until: t.withZone(t.dateTime(over), over, false), failures };
+  };
   // The reset's own lock (FailureKind "reset") keeps the sign-in open: its mail says so.
   const paragraphs =
     kind === "reset"

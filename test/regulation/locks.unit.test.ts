@@ -4,6 +4,7 @@ import { addressKey } from "../../src/regulation/address.ts";
 import { LOCK_SUBJECT, tellLockStarted } from "../../src/regulation/lock-notice.ts";
 import { activeAddressLocks, addressLockInfo, countedAddress, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
 import { LOCALES } from "../../src/i18n/locales.ts";
+import { userTranslator } from "../../src/i18n/translator.ts";
 import { formatDateTime } from "../../src/platform/format.ts";
 import { addUser } from "../support/app.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
@@ -137,7 +138,7 @@ describe("the lock notice (unit tier)", () => {
     const text = mail!.text_body.replace(/\s+/g, " ");
     expect(durationInWords(2 * MINUTE)).toBe("2 minutes");
     expect(text).toContain(
-      `Sign-in to FAMOS with the login ID ${user.login_id} has been paused for 2 minutes (until ${formatDateTime(now() + 2 * MINUTE, unit.deps.config.timezone)}) after 5 wrong passwords in a row.`,
+      `Sign-in to FAMOS with the login ID ${user.login_id} has been paused for 2 minutes (until ${formatDateTime(now() + 2 * MINUTE, unit.deps.config.timezone)} UK time) after 5 wrong passwords in a row.`,
     );
     expect(text).toContain(
       `If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`,
@@ -157,6 +158,26 @@ describe("the lock notice (unit tier)", () => {
       const tz = unit.deps.config.timezone;
       expect(text, locale).toContain(formatDateTime(Date.UTC(2026, 10, 28, 14, 2), tz, locale));
       expect(text, locale).not.toContain(formatDateTime(Date.UTC(2026, 10, 28, 14, 1), tz, locale));
+    }
+  });
+
+  it("names the zone of the time a pause ends, in the holder's zone and language, as the code's mail names its end: for sign-in and the reset's pause alike", async () => {
+    // A holder in Madrid of a London-run FAMOS read "(until 28/11/2026 14:01)" an hour wrong.
+    const end = now() + 2 * MINUTE;
+    for (const locale of LOCALES) {
+      const user = { ...(await addUser(unit.deps)), locale, time_zone: "Europe/Madrid" };
+      const t = userTranslator(unit.deps.config, user);
+      const until = t.withZone(t.dateTime(end), end, false);
+      expect(until, locale).toContain(t.zone(end));
+      for (const kind of ["password", "reset"] as const) {
+        await tellLockStarted(unit.deps, user, kind, { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: end, pause: null }, now());
+      }
+      const sent = await mails(user.id);
+      expect(sent, locale).toHaveLength(2);
+      for (const mail of sent) {
+        expect(mail.text_body.replace(/\s+/g, " "), `${locale}: ${mail.subject}`).toContain(until);
+        expect(mail.html_body, `${locale}: ${mail.subject}`).toContain(t.zone(end));
+      }
     }
   });
 
