@@ -10,15 +10,29 @@ export interface SharedAddress {
   users: { id: string; loginId: string; fullName: string; partnerNumber: string }[];
 }
 
+/** The rule of both: an address is shared once it is the OTP email of more than one enabled login ID (compared without regard to case). */
+const enabledHolders = (deps: Deps) => deps.db.selectFrom("users").where("otp_email", "is not", null).where("disabled_at", "is", null);
+
+/**
+ * The address is the OTP email of an enabled login ID other than `userId`: its mailbox holds codes
+ * for several login IDs, alike but for the login ID each names (OTP capture says which is hers).
+ */
+export async function sharedWithOthers(deps: Deps, email: string, userId: string): Promise<boolean> {
+  const other = await enabledHolders(deps)
+    .select("id")
+    .where(sql<string>`lower(otp_email)`, "=", email.toLowerCase())
+    .where("id", "!=", userId)
+    .limit(1)
+    .executeTakeFirst();
+  return other !== undefined;
+}
+
 /** Addresses confirmed as the OTP email of more than one enabled login ID (issue 15: shared mailboxes in effect), by address. */
 export async function sharedAddresses(deps: Deps, limit: number): Promise<SharedAddress[]> {
   const lower = sql<string>`lower(otp_email)`;
-  const shared = await deps.db
-    .selectFrom("users")
+  // Leavers (disabled) share nothing any more: their accounts sign in no more.
+  const shared = await enabledHolders(deps)
     .select(lower.as("address"))
-    .where("otp_email", "is not", null)
-    // Leavers (disabled) share nothing any more: their accounts sign in no more.
-    .where("disabled_at", "is", null)
     .groupBy(lower)
     .having((eb) => eb.fn.countAll(), ">", 1)
     .orderBy(lower)

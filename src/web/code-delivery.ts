@@ -4,6 +4,7 @@ import { codeLapse, flowWithCurrentCode } from "../otp/codes.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
+import { sharedWithOthers } from "../support/attention.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
 
 /** A code step's delivery as the page shows it, and how many codes the step has had. */
@@ -19,10 +20,16 @@ export interface CodeDeliveryState {
  * Where the flow's current code went, its mail's state (outbox, bounces) and what bounces said about
  * the address, for OTP capture and the email-change code step alike.
  */
-export async function codeDeliveryState(deps: Deps, t: Translator, flowId: string | null, fallbackEmail: string): Promise<CodeDeliveryState> {
+export async function codeDeliveryState(
+  deps: Deps,
+  t: Translator,
+  flowId: string | null,
+  fallbackEmail: string,
+  holder: { id: string; login_id: string },
+): Promise<CodeDeliveryState> {
   const { flow, code } = (flowId ? await flowWithCurrentCode(deps.db, flowId) : undefined) ?? {};
   const email = code?.email ?? fallbackEmail;
-  const problems = email ? await addressProblems(deps.db, email) : null;
+  const [problems, shared] = email ? await Promise.all([addressProblems(deps.db, email), sharedWithOthers(deps, email, holder.id)]) : [null, false];
   return {
     delivery: {
       maskedEmail: maskEmail(email),
@@ -33,6 +40,7 @@ export async function codeDeliveryState(deps: Deps, t: Translator, flowId: strin
       lapsed: code ? codeLapse(code, deps.clock.now()) : null,
       undeliverable: problems?.undeliverableAt != null,
       softBounces: problems?.softBounces ?? 0,
+      sharedAs: shared ? holder.login_id : null,
     },
     codesSent: flow?.codes_sent ?? 0,
     flow,

@@ -219,6 +219,16 @@ export async function mailedCode(smtp: TestSmtpServer, email: string, before: nu
   return extractCode(mail.text);
 }
 
+/** The password step by keyboard alone, in any language: the login ID where the cursor starts, Tab, the password, Enter. */
+export async function logInByKeyboard(page: Page, base: string, user: { login_id: string; password: string }): Promise<void> {
+  await page.goto(`${base}/login`);
+  await autofocusSettled(page);
+  await page.keyboard.type(user.login_id);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(user.password);
+  await pressToNavigate(page);
+}
+
 /** The password step in a browser: "Login ID", "Password", "Log in" on `${base}/login`. */
 export async function logIn(page: Page, base: string, user: { login_id: string; password: string }): Promise<void> {
   await page.goto(`${base}/login`);

@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { autofocusSettled, expectAccessible, pressToNavigate, tabTo } from "../support/browser.ts";
+import { expectAccessible, logInByKeyboard, tabTo } from "../support/browser.ts";
 import { translator, type MessageKey } from "../../src/i18n/translator.ts";
 
 const es = (key: MessageKey) => translator("es", "Europe/London").text(key);
@@ -21,12 +21,7 @@ describe("a staff walk on a phone, keyboard only, slow mail, Regenerate twice", 
     const page = await f.newPage({ locale: "es-ES", viewport: { width: 360, height: 640 } });
     f.t.smtp.delayData(20_000);
     try {
-      await page.goto(`${f.base}/login`);
-      await autofocusSettled(page);
-      await page.keyboard.type(user.login_id);
-      await page.keyboard.press("Tab");
-      await page.keyboard.type(user.password);
-      await pressToNavigate(page);
+      await logInByKeyboard(page, f.base, user);
       await expect.poll(() => new URL(page.url()).pathname).toBe("/otp");
       await expectAccessible(page);
       expect(await overflow(page)).toBeLessThanOrEqual(0);

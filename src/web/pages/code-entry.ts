@@ -17,6 +17,11 @@ export interface CodeDelivery {
   undeliverable?: boolean;
   /** Delays the receiving mail servers reported for this address since its last confirmed code. */
   softBounces?: number;
+  /**
+   * The holder's login ID when the address is other login IDs' OTP email too: the mailbox holds
+   * their codes' mails as well, alike but for the login ID each names.
+   */
+  sharedAs?: string | null;
 }
 
 /** The mail is still on its way to the SMTP server: the page keeps itself current (issue 15). */
@@ -38,8 +43,9 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
   if (d.mailState === "bounced") return message("error", newAddress ? t.html("delivery.bouncedNew", { to, cancel }) : t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
+  const yours = d.sharedAs ? html`<p class="delivery">${t.html("delivery.sharedMailbox", { loginId: html`<strong>${d.sharedAs}</strong>` })}</p>` : html``;
   if (d.mailState === "queued" || d.mailState === "sending") {
-    return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>`;
+    return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>${yours}`;
   }
   const warning = d.undeliverable
     ? message("warning", newAddress ? t.html("delivery.undeliverableNew", { to, cancel }) : t.html("delivery.undeliverable", { to, wrongEmail }))
@@ -47,9 +53,9 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
       ? message("warning", t.html("delivery.softBounces", { to }))
       : html``;
   if (d.sentAt) {
-    return html`<p class="delivery">${d.validUntil ? t.html("delivery.sentUntil", { to, at: d.sentAt, until: zoned(d.validUntil) }) : t.html("delivery.sent", { to, at: zoned(d.sentAt) })}</p>${warning}`;
+    return html`<p class="delivery">${d.validUntil ? t.html("delivery.sentUntil", { to, at: d.sentAt, until: zoned(d.validUntil) }) : t.html("delivery.sent", { to, at: zoned(d.sentAt) })}</p>${yours}${warning}`;
   }
-  return html`<p class="delivery">${t.html("delivery.goesTo", { to })}</p>${warning}`;
+  return html`<p class="delivery">${t.html("delivery.goesTo", { to })}</p>${yours}${warning}`;
 }
 
 /**

@@ -113,7 +113,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const flow = await pendingEmailChange(deps, user, session);
     if (!flow) return reply.send({ pending: false, html: "" });
     const t = tr(deps, request);
-    const { delivery } = await codeDeliveryState(deps, t, flow.id, flow.email);
+    const { delivery } = await codeDeliveryState(deps, t, flow.id, flow.email, user);
     return reply.send(deliveryStatusJson(t, delivery, true));
   });
 
@@ -171,7 +171,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     if (!flow) return reply.redirect("/profile", 303);
     const frame = await portalFrame(deps, request, reply);
     const t = frame.t;
-    const { delivery, codesSent } = await codeDeliveryState(deps, t, flow.id, flow.email);
+    const { delivery, codesSent } = await codeDeliveryState(deps, t, flow.id, flow.email, user);
     // The first code of a change is "sent"; only a replacement makes earlier codes stop working.
     const info = justSent ? t.text(codesSent > 1 ? "emailConfirm.newCode" : "emailConfirm.codeSent") : undefined;
     return reply.code(status).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, ...extra }));

@@ -154,7 +154,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/otp/delivery", { config: { access: "otp" } }, async (request, reply) => {
     const { session, user } = signedIn(request);
     const t = tr(deps, request);
-    const { delivery } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user));
+    const { delivery } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user), user);
     return reply.send(deliveryStatusJson(t, delivery));
   });
 
@@ -199,7 +199,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);
     const t = tr(deps, request);
-    const { delivery, codesSent, flow } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user));
+    const { delivery, codesSent, flow } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user), user);
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
     const info = justSent && codesSent > 1 ? t.text("otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
