@@ -51,7 +51,7 @@ export function announcementMail(
     [
       t.text("mail.announce.dear", { name: input.fullName }),
       future
-        ? t.text("mail.announce.from", { when: t.dateTime(input.startsAt!), zone: t.timeZone, loginId: input.loginId })
+        ? t.text("mail.announce.from", { when: t.dateTime(input.startsAt!), zone: t.zone(input.startsAt!), loginId: input.loginId })
         : t.text("mail.announce.now", { loginId: input.loginId }),
       t.text("mail.announce.firstLogIn", { screen: t.text("enrol.heading") }),
       future ? t.text("mail.announce.setNow", { portal, link: t.text("rollout.bannerLink") }) : t.text("mail.announce.setAtSignIn", { portal }),

@@ -69,7 +69,7 @@ describe.each(DIALECTS)("famos rollout announce, in process (%s)", (dialect) => 
     expect(mails.map((m) => m.envelopeTo[0]).sort()).toEqual(["anna@dealer.example", "ben@dealer.example", "cara@dealer.example", "dan@dealer.example"]);
     const anna = mails.find((m) => m.envelopeTo.includes("anna@dealer.example"))!;
     expect(anna.subject).toBe("FAMOS two-factor sign-in starts for you on 11/01/2027");
-    expect(anna.text).toContain("From 11/01/2027 07:00 (Europe/London), signing in to FAMOS takes two steps: your usual login ID (anna) and password");
+    expect(anna.text).toContain("From 11/01/2027 07:00 (UK time), signing in to FAMOS takes two steps: your usual login ID (anna) and password");
     expect(anna.text).toContain('"User profile"');
     expect(anna.text).toContain(`sign in to FAMOS at ${PORTAL} as usual`);
     expect(anna.text).toContain('retailit@famos.test with the subject "OTP email reset"');
