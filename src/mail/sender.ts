@@ -58,7 +58,7 @@ export interface SenderDeps {
    * The SMTP server refused the recipient for its address (MailDeliveryError.addressRefused): told
    * before the message is marked failed, so a page that sees it failed already sees why.
    */
-  onAddressRefused?(message: OutboxMessage, refusal: { status: string; reason: string }): Promise<void>;
+  onAddressRefused?(message: OutboxMessage, refusal: { status: string | null; reason: string }): Promise<void>;
 }
 
 /**

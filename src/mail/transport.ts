@@ -29,7 +29,7 @@ export class MailDeliveryError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
-    readonly addressRefused: { status: string } | null = null,
+    readonly addressRefused: { status: string | null } | null = null,
     readonly relayUnreachable = false,
   ) {
     super(message);
@@ -37,18 +37,23 @@ export class MailDeliveryError extends Error {
 }
 
 /**
- * The enhanced status (RFC 3463) of a permanent refusal of the recipient at RCPT TO when it says the
- * address itself is bad — X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no such domain, …) or 5.2.1
- * mailbox disabled — else null. Nothing is concluded from other refusals: 5.7.1 "relaying denied"
- * is about FAMOS's relay settings, and 5.2.2 "mailbox full" is transient (RFC 3463 §3.3), as in a
- * bounce report (src/bounce/dsn.ts).
+ * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
+ * status (RFC 3463), else null. RFC 5321 makes a 5yz reply to RCPT a permanent refusal of that
+ * recipient (§4.2.1, §3.3): a relay that answers a bare "550 no such user", with no enhanced status
+ * (RFC 2034 is optional; Exim and older relays), refuses the address as surely as "550 5.1.1" does, so
+ * the reply codes that name the mailbox (550 unavailable, 551 not local, 553 name not allowed) count
+ * with status null. With an enhanced status, only X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no
+ * such domain, …) and 5.2.1 mailbox disabled count: 5.7.1 "relaying denied" is about FAMOS's relay
+ * settings and would blame every address, 5.2.2 "mailbox full" is transient (RFC 3463 §3.3), as in a
+ * bounce report (src/bounce/dsn.ts); and a bare 530 or 554 is about the client (authentication, policy).
  */
-export function addressRefusal(error: unknown): { status: string } | null {
-  const e = error as { code?: string; responseCode?: number; response?: string };
-  if (e.code !== "EENVELOPE" || e.responseCode === undefined || e.responseCode < 500) return null;
+export function addressRefusal(error: unknown): { status: string | null } | null {
+  const e = error as { code?: string; command?: string; responseCode?: number; response?: string };
+  if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
   // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
-  const status = /^5\d\d[ -](5\.(?:1\.\d{1,3}|2\.1))(?!\d)/.exec(e.response ?? "")?.[1];
-  return status ? { status } : null;
+  const enhanced = /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(e.response ?? "")?.[1];
+  if (enhanced === undefined) return [550, 551, 553].includes(e.responseCode) ? { status: null } : null;
+  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) ? { status: enhanced } : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */

@@ -219,10 +219,17 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.2.1" });
     // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient, retried):
     // nothing is said about the address.
-    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "Requested action not taken"]) {
+    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
+    }
+    // No enhanced status (RFC 2034 is optional): the reply codes that name the mailbox (RFC 5321 §4.2.2)
+    // refuse the address, with no status; 530 (authentication) and 554 (policy) are about the client.
+    for (const [code, refused] of [[550, true], [551, true], [553, true], [530, false], [554, false]] as const) {
+      smtp.rejectPermanently(true, code, "no such user");
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([code, error.permanent, error.addressRefused]).toEqual([code, true, refused ? { status: null } : null]);
     }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();
