@@ -18,19 +18,25 @@ export interface MailTransport {
   kind?: "smtp" | "development";
 }
 
+/**
+ * What a failure says of the relay rather than of the message: "unreachable", no conversation could
+ * begin (relayUnreachable below); "refused", the relay answered and refuses FAMOS itself (relayRefusal
+ * below). Either way any other message would fail the same way now (the sender's relay pause), where a
+ * reply to this message's own commands says nothing of the next.
+ */
+export type RelayFault = "unreachable" | "refused";
+
 export class MailDeliveryError extends Error {
   /**
    * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
    *   the same message or another code to it would be refused again.
-   * @param relayUnreachable no conversation with the relay could begin (relayUnreachable below): no
-   *   connection, no greeting, or "421 service not available". Any other message would fail the same way now (the
-   *   sender's relay pause), where a reply to this message's own commands says nothing of the next.
+   * @param relay the relay's fault, not the message's (RelayFault), or null.
    */
   constructor(
     message: string,
     readonly permanent: boolean,
     readonly addressRefused: { status: string | null } | null = null,
-    readonly relayUnreachable = false,
+    readonly relay: RelayFault | null = null,
   ) {
     super(message);
   }
@@ -72,6 +78,18 @@ function relayUnreachable(error: unknown): boolean {
   if (e.code === "EDNS") return true;
   if (e.timeoutType === "CONNECT_TIMEOUT" || e.timeoutType === "GREETING_TIMEOUT") return true;
   return e.code === "ESOCKET" && e.originalCode !== undefined && NO_RELAY.has(e.originalCode);
+}
+
+/**
+ * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
+ * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
+ * password) or impossible (nodemailer's EAUTH), or it asks for a login FAMOS did not give (530). Not the
+ * message's failure for good: the operator fixes the relay or the setting, and the mail waits for it.
+ */
+function relayRefusal(error: unknown): boolean {
+  const e = error as { code?: string; command?: string; responseCode?: number };
+  if (e.code === "EAUTH" || e.responseCode === 530) return true;
+  return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
 }
 
 /**
@@ -151,10 +169,11 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         });
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
-        // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
-        const permanent = code !== undefined && code >= 500 && !mailboxFull(error);
-        const unreachable = !permanent && relayUnreachable(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), unreachable);
+        const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? "unreachable" : null;
+        // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
+        // refusal of FAMOS itself is the relay's to fix, not the message's end.
+        const permanent = relay === null && code !== undefined && code >= 500 && !mailboxFull(error);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay);
       }
     },
     close: () => pool?.close(),
