@@ -55,9 +55,13 @@ ${options.body}
 </html>`.value;
 }
 
-/** A labelled message region; errors are announced by screen readers (role=alert). */
+/**
+ * A labelled message region; errors are announced by screen readers (role=alert). None for a text with
+ * no words (empty, spaces, empty HTML): an empty alert announces nothing, and a field described by it
+ * would point at nothing.
+ */
 export function message(kind: "error" | "info" | "warning", text: string | SafeHtml | null | undefined, id?: string): SafeHtml {
-  if (!text) return html``;
+  if (!text || String(text).trim() === "") return html``;
   return html`<div class="message ${kind}" role="${kind === "error" ? "alert" : "status"}"${id ? html` id="${id}"` : ""}>${text}</div>`;
 }
 
