@@ -151,6 +151,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       if (sender === null) throw new MailDeliveryError("the sender is not one mailbox", true);
       const envelopeFrom = sending.bounceDomain ? returnPathFor(message.id, sending.bounceDomain) : null;
       const raw = composeMessage(message, from, new Date());
+      const language = mailLanguage(message.html_body);
       try {
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
@@ -165,6 +166,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
           text: message.text_body,
           html: message.html_body,
           messageId: message.message_id,
+          ...(language ? { headers: { "Content-Language": language } } : {}),
           ...(envelopeFrom ? { envelope: { from: envelopeFrom, to: message.recipient } } : {}),
         });
       } catch (error) {
@@ -178,6 +180,17 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
     },
     close: () => pool?.close(),
   };
+}
+
+/**
+ * The language a message is written in, for its Content-Language header (RFC 3282), or null: the lang
+ * of its HTML part's root element, which the mail templates (src/otp/messages.ts: codeMail, noticeMail)
+ * set to the reader's language, the one its text is written in. Read from the one place the message
+ * states it rather than stored twice; only a BCP 47-shaped tag (letters, digits, hyphens) is taken, so
+ * nothing else can reach a header.
+ */
+export function mailLanguage(html: string): string | null {
+  return /^<!doctype html>\s*<html lang="([A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*)"/i.exec(html)?.[1] ?? null;
 }
 
 /** Printable ASCII without line breaks: a header value that needs no encoding. */
@@ -214,6 +227,7 @@ export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subje
   // is drawn): cut from the shared pool, as ids are, not a CSPRNG call of its own (issue 17: ~25 µs).
   const { headerEncoder, foldLines, qp } = mimeEncoders();
   const boundary = `--_FAMOS_${cryptoRandom.bytes(12).toString("hex")}`;
+  const language = mailLanguage(message.html_body);
   const subject = PLAIN.test(message.subject) ? message.subject : headerEncoder.encodeHeaderValue("Subject", message.subject);
   const part = (type: string, body: string) =>
     [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qp.wrap(qp.encode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
@@ -225,6 +239,7 @@ export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subje
     `Message-ID: ${message.message_id}`,
     `Date: ${date.toUTCString().replace(/GMT/, "+0000")}`,
     "MIME-Version: 1.0",
+    ...(language ? [`Content-Language: ${language}`] : []),
     "",
     part("text/plain", message.text_body),
     part("text/html", message.html_body),
