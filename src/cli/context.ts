@@ -5,7 +5,6 @@ import { dirname, resolve } from "node:path";
 import type { Actor } from "../audit/audit.ts";
 import { createServices, type Services } from "../app/services.ts";
 import { unsentSince } from "../mail/outbox.ts";
-import { MAIL_DEFERRED } from "../mail/sender.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import { sqliteFilePath } from "../store/file-access.ts";
@@ -99,20 +98,19 @@ export function operator(): Actor {
  */
 function silentLogger() {
   const write = (record: string) => {
-    const line = plainLogLine(record);
-    if (line !== null) process.stderr.write(`${line}\n`);
+    process.stderr.write(`${plainLogLine(record)}\n`);
   };
   return pino({ level: "warn" }, { write });
 }
 
 /**
- * The record as one line, with its error's words (an Error's message, or the string the mail code logs);
- * null for a message deferred, which tellUnsentMail's closing line counts (a run with the relay down
- * said a bare "mail deferred" for every message waiting, other partners' too).
+ * The record as one line, with its error's words (an Error's message, or the string the mail code logs).
+ * Which records come here is the level's business: the sender logs a message deferred at info, below
+ * warn, as tellUnsentMail's closing line counts them (a run with the relay down said a bare "mail
+ * deferred" for every message waiting, other partners' too).
  */
-export function plainLogLine(record: string): string | null {
+export function plainLogLine(record: string): string {
   const { msg, err } = JSON.parse(record) as { msg?: string; err?: string | { message?: string } };
-  if (msg === MAIL_DEFERRED) return null;
   const words = typeof err === "string" ? err : err?.message;
   return terminalText(`famos: ${msg ?? "(no message)"}${words ? `: ${words}` : ""}`);
 }

@@ -1,4 +1,4 @@
-import { MailDeliveryError } from "./transport.ts";
+import { MailDeliveryError, type RelayFault } from "./transport.ts";
 
 /** What the pause says, once per outage: pino's logger, or anything with these two methods. */
 export interface RelayPauseLog {
@@ -6,8 +6,16 @@ export interface RelayPauseLog {
   info(text: string): void;
 }
 
+/** What the operator is told, once per outage, by what is wrong with the relay. */
+const OUTAGE: Record<RelayFault, string> = {
+  unreachable: "the mail relay cannot be reached: mail waits, one message tries it at a time",
+  refused:
+    "the mail relay refuses FAMOS (check the user name and password in FAMOS_SMTP_URL, or the relay's own settings and log): mail waits, one message tries it at a time",
+};
+
 /**
- * The one rule for a relay that cannot be reached (no connection, no greeting, "421"): the drains
+ * The one rule for a relay that cannot be reached (no connection, no greeting, "421") or that refuses
+ * FAMOS itself (a 5yz greeting, its login refused: transport.ts's RelayFault): the drains
  * stop handing it mail, rather than try every queued message on its own schedule — a rollout's
  * thousand announcements at a relay down for an hour were tens of thousands of connections and
  * warnings. One message tries it after the retry ladder's delay (backoffMs: 2 s doubling to a
@@ -19,7 +27,7 @@ export interface RelayPauseLog {
  */
 export class RelayPause {
   /** Until `until` drains claim nothing, then one message at a time tries it; `outages` counts the tries that found it down. */
-  private down: { outages: number; until: number } | null = null;
+  private down: { outages: number; until: number; fault: RelayFault } | null = null;
 
   constructor(
     private readonly backoffMs: (attempt: number) => number,
@@ -36,25 +44,28 @@ export class RelayPause {
     return inFlight === 0 && now >= this.down.until ? 1 : 0;
   }
 
-  /** A send failed: an unreachable relay starts or lengthens the pause, an answer from it ends one. */
+  /** A send failed: a relay at fault starts or lengthens the pause, an answer from it ends one. */
   failed(failure: unknown, now: number): void {
     // A failure of unknown kind (not the SMTP transport's) says nothing of the relay: a pause goes on.
-    const unreachable = failure instanceof MailDeliveryError ? failure.relayUnreachable : this.down !== null;
-    if (!unreachable) {
+    const fault = failure instanceof MailDeliveryError ? failure.relay : (this.down?.fault ?? null);
+    if (fault === null) {
       if (failure instanceof MailDeliveryError) this.answered();
       return;
     }
     if (this.down !== null && now < this.down.until) return;
     const outages = (this.down?.outages ?? 0) + 1;
-    this.down = { outages, until: now + this.backoffMs(outages) };
-    if (outages === 1) this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, "the mail relay cannot be reached: mail waits, one message tries it at a time");
+    const told = this.down?.fault === fault;
+    this.down = { outages, until: now + this.backoffMs(outages), fault };
+    // Once an outage, and again when its kind changes (a relay back up that now refuses the login).
+    if (!told) this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, OUTAGE[fault]);
   }
 
   /** The relay answered (a message sent, or refused for itself): the pause, if any, is over. */
   answered(): void {
     if (this.down === null) return;
+    const { fault } = this.down;
     this.down = null;
-    this.log?.info("the mail relay can be reached again");
+    this.log?.info(fault === "refused" ? "the mail relay takes FAMOS's mail again" : "the mail relay can be reached again");
     this.onBack();
   }
 }

@@ -58,14 +58,8 @@ export interface SenderDeps {
    * The SMTP server refused the recipient for its address (MailDeliveryError.addressRefused): told
    * before the message is marked failed, so a page that sees it failed already sees why.
    */
-  onAddressRefused?(message: OutboxMessage, refusal: { status: string; reason: string }): Promise<void>;
+  onAddressRefused?(message: OutboxMessage, refusal: { status: string | null; reason: string }): Promise<void>;
 }
-
-/**
- * The server log's line for one message whose try failed and that is tried again. A command does not
- * repeat it per message: its closing line counts the mail it left waiting, with the relay's words.
- */
-export const MAIL_DEFERRED = "mail deferred";
 
 /**
  * Sends the outbox. `wake()` after a commit sends at once (no polling delay on the sign-in path);
@@ -368,7 +362,11 @@ export class MailSender {
       const retryAt = permanent ? null : await this.nextTry(message, clock.now());
       const last = retryAt === null;
       const reason = failure instanceof Error ? failure.message : String(failure);
-      logger?.warn({ ...log, permanent, retryAt, err: reason }, last ? "mail failed" : MAIL_DEFERRED);
+      // A try put back is routine (a relay's 4yz, its pause, which RelayPause warns of once): info, in the
+      // server's log at the default level, below what a famos command prints (warn), whose closing line
+      // counts the mail it left waiting with the relay's words. A message failed for good is a warning.
+      if (last) logger?.warn({ ...log, permanent, retryAt, err: reason }, "mail failed");
+      else logger?.info({ ...log, permanent, retryAt, err: reason }, "mail deferred");
       if (failure instanceof MailDeliveryError && failure.addressRefused) await this.deps.onAddressRefused?.(message, { status: failure.addressRefused.status, reason });
       if ((await markAttemptFailed(db, message, reason, retryAt, { scrub: this.options.scrubBodies })) && last) this.deps.onFailed?.(message, permanent);
     } catch (error) {

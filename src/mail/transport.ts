@@ -18,37 +18,48 @@ export interface MailTransport {
   kind?: "smtp" | "development";
 }
 
+/**
+ * What a failure says of the relay rather than of the message: "unreachable", no conversation could
+ * begin (relayUnreachable below); "refused", the relay answered and refuses FAMOS itself (relayRefusal
+ * below). Either way any other message would fail the same way now (the sender's relay pause), where a
+ * reply to this message's own commands says nothing of the next.
+ */
+export type RelayFault = "unreachable" | "refused";
+
 export class MailDeliveryError extends Error {
   /**
    * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
    *   the same message or another code to it would be refused again.
-   * @param relayUnreachable no conversation with the relay could begin (relayUnreachable below): no
-   *   connection, no greeting, or "421 service not available". Any other message would fail the same way now (the
-   *   sender's relay pause), where a reply to this message's own commands says nothing of the next.
+   * @param relay the relay's fault, not the message's (RelayFault), or null.
    */
   constructor(
     message: string,
     readonly permanent: boolean,
-    readonly addressRefused: { status: string } | null = null,
-    readonly relayUnreachable = false,
+    readonly addressRefused: { status: string | null } | null = null,
+    readonly relay: RelayFault | null = null,
   ) {
     super(message);
   }
 }
 
 /**
- * The enhanced status (RFC 3463) of a permanent refusal of the recipient at RCPT TO when it says the
- * address itself is bad — X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no such domain, …) or 5.2.1
- * mailbox disabled — else null. Nothing is concluded from other refusals: 5.7.1 "relaying denied"
- * is about FAMOS's relay settings, and 5.2.2 "mailbox full" is transient (RFC 3463 §3.3), as in a
- * bounce report (src/bounce/dsn.ts).
+ * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
+ * status (RFC 3463), else null. RFC 5321 makes a 5yz reply to RCPT a permanent refusal of that
+ * recipient (§4.2.1, §3.3): a relay that answers a bare "550 no such user", with no enhanced status
+ * (RFC 2034 is optional; Exim and older relays), refuses the address as surely as "550 5.1.1" does, so
+ * the reply codes that name the mailbox (550 unavailable, 551 not local, 553 name not allowed) count
+ * with status null. With an enhanced status, only X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no
+ * such domain, …) and 5.2.1 mailbox disabled count: 5.7.1 "relaying denied" is about FAMOS's relay
+ * settings and would blame every address, 5.2.2 "mailbox full" is transient (RFC 3463 §3.3), as in a
+ * bounce report (src/bounce/dsn.ts); and a bare 530 or 554 is about the client (authentication, policy).
  */
-export function addressRefusal(error: unknown): { status: string } | null {
-  const e = error as { code?: string; responseCode?: number; response?: string };
-  if (e.code !== "EENVELOPE" || e.responseCode === undefined || e.responseCode < 500) return null;
+export function addressRefusal(error: unknown): { status: string | null } | null {
+  const e = error as { code?: string; command?: string; responseCode?: number; response?: string };
+  if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
   // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
-  const status = /^5\d\d[ -](5\.(?:1\.\d{1,3}|2\.1))(?!\d)/.exec(e.response ?? "")?.[1];
-  return status ? { status } : null;
+  const enhanced = /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(e.response ?? "")?.[1];
+  if (enhanced === undefined) return [550, 551, 553].includes(e.responseCode) ? { status: null } : null;
+  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) ? { status: enhanced } : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */
@@ -67,6 +78,18 @@ function relayUnreachable(error: unknown): boolean {
   if (e.code === "EDNS") return true;
   if (e.timeoutType === "CONNECT_TIMEOUT" || e.timeoutType === "GREETING_TIMEOUT") return true;
   return e.code === "ESOCKET" && e.originalCode !== undefined && NO_RELAY.has(e.originalCode);
+}
+
+/**
+ * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
+ * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
+ * password) or impossible (nodemailer's EAUTH), or it asks for a login FAMOS did not give (530). Not the
+ * message's failure for good: the operator fixes the relay or the setting, and the mail waits for it.
+ */
+function relayRefusal(error: unknown): boolean {
+  const e = error as { code?: string; command?: string; responseCode?: number };
+  if (e.code === "EAUTH" || e.responseCode === 530) return true;
+  return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
 }
 
 /**
@@ -128,6 +151,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       if (sender === null) throw new MailDeliveryError("the sender is not one mailbox", true);
       const envelopeFrom = sending.bounceDomain ? returnPathFor(message.id, sending.bounceDomain) : null;
       const raw = composeMessage(message, from, new Date());
+      const language = mailLanguage(message.html_body);
       try {
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
@@ -142,18 +166,31 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
           text: message.text_body,
           html: message.html_body,
           messageId: message.message_id,
+          ...(language ? { headers: { "Content-Language": language } } : {}),
           ...(envelopeFrom ? { envelope: { from: envelopeFrom, to: message.recipient } } : {}),
         });
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
-        // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient.
-        const permanent = code !== undefined && code >= 500 && !mailboxFull(error);
-        const unreachable = !permanent && relayUnreachable(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), unreachable);
+        const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? "unreachable" : null;
+        // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
+        // refusal of FAMOS itself is the relay's to fix, not the message's end.
+        const permanent = relay === null && code !== undefined && code >= 500 && !mailboxFull(error);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay);
       }
     },
     close: () => pool?.close(),
   };
+}
+
+/**
+ * The language a message is written in, for its Content-Language header (RFC 3282), or null: the lang
+ * of its HTML part's root element, which the mail templates (src/otp/messages.ts: codeMail, noticeMail)
+ * set to the reader's language, the one its text is written in. Read from the one place the message
+ * states it rather than stored twice; only a BCP 47-shaped tag (letters, digits, hyphens) is taken, so
+ * nothing else can reach a header.
+ */
+export function mailLanguage(html: string): string | null {
+  return /^<!doctype html>\s*<html lang="([A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*)"/i.exec(html)?.[1] ?? null;
 }
 
 /** Printable ASCII without line breaks: a header value that needs no encoding. */
@@ -190,6 +227,7 @@ export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subje
   // is drawn): cut from the shared pool, as ids are, not a CSPRNG call of its own (issue 17: ~25 µs).
   const { headerEncoder, foldLines, qp } = mimeEncoders();
   const boundary = `--_FAMOS_${cryptoRandom.bytes(12).toString("hex")}`;
+  const language = mailLanguage(message.html_body);
   const subject = PLAIN.test(message.subject) ? message.subject : headerEncoder.encodeHeaderValue("Subject", message.subject);
   const part = (type: string, body: string) =>
     [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qp.wrap(qp.encode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
@@ -201,6 +239,7 @@ export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subje
     `Message-ID: ${message.message_id}`,
     `Date: ${date.toUTCString().replace(/GMT/, "+0000")}`,
     "MIME-Version: 1.0",
+    ...(language ? [`Content-Language: ${language}`] : []),
     "",
     part("text/plain", message.text_body),
     part("text/html", message.html_body),

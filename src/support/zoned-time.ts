@@ -1,9 +1,11 @@
 /**
  * The console's time filters are `<input type="datetime-local">` values, which carry no zone: they
- * are read as wall-clock times in FAMOS_TIMEZONE, the zone every FAMOS page shows times in.
+ * are read as wall-clock times in FAMOS_TIMEZONE, the zone every FAMOS page shows times in. One space
+ * stands for the T as well (RFC 3339 §5.6 allows it; "2026-12-06 08:00" is how people write it on a
+ * command line: famos rollout plan --from, famos audit --since).
  */
 export function parseLocalDateTime(text: string, timeZone: string): number | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
+  const match = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
   if (!match) return null;
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
   const wall = Date.UTC(year, month - 1, day, hour, minute, second);

@@ -55,9 +55,13 @@ ${options.body}
 </html>`.value;
 }
 
-/** A labelled message region; errors are announced by screen readers (role=alert). */
+/**
+ * A labelled message region; errors are announced by screen readers (role=alert). None for a text with
+ * no words (empty, spaces, empty HTML): an empty alert announces nothing, and a field described by it
+ * would point at nothing.
+ */
 export function message(kind: "error" | "info" | "warning", text: string | SafeHtml | null | undefined, id?: string): SafeHtml {
-  if (!text) return html``;
+  if (!text || String(text).trim() === "") return html``;
   return html`<div class="message ${kind}" role="${kind === "error" ? "alert" : "status"}"${id ? html` id="${id}"` : ""}>${text}</div>`;
 }
 
@@ -66,11 +70,14 @@ export function message(kind: "error" | "info" | "warning", text: string | SafeH
  * long page, or a phone's, the page otherwise opens at its top with the reason out of sight), is marked
  * invalid and is described by the reason, so a screen reader reads it with the field (WCAG 3.3.1), as
  * the console's fields are (fieldState). A field with advice of its own (`hintId`) is described by it
- * either way, after the reason.
+ * either way, after the reason. `focus` (default: `refused`) is for a form whose refused field is not
+ * where typing starts again (Profile's password change empties all three fields: the cursor goes to the
+ * first, read with the reason, while the new password is the one marked); a field that takes the
+ * cursor after a refusal is described by the reason too.
  */
-export function refusedField(errorId: string, refused: boolean, hintId?: string): SafeHtml {
-  const described = [refused ? errorId : "", hintId ?? ""].filter(Boolean).join(" ");
-  return html`${refused ? html` autofocus aria-invalid="true"` : ""}${described ? html` aria-describedby="${described}"` : ""}`;
+export function refusedField(errorId: string, refused: boolean, hintId?: string, focus = refused): SafeHtml {
+  const described = [refused || focus ? errorId : "", hintId ?? ""].filter(Boolean).join(" ");
+  return html`${focus ? html` autofocus` : ""}${refused ? html` aria-invalid="true"` : ""}${described ? html` aria-describedby="${described}"` : ""}`;
 }
 
 export function csrfField(token: string): SafeHtml {

@@ -17,6 +17,19 @@ describe("famos rollout plan and status, run as real commands", () => {
   });
   afterAll(() => cli.remove());
 
+  it("--from takes a space for the T (\"2026-12-06 08:00\", as people write it), the same local time; other forms are still refused with the reason", async () => {
+    const spaced = await cli.run(["rollout", "plan", "--partner", "9901", "--from", "2026-12-06 08:00"]);
+    expect([spaced.code, spaced.stdout]).toEqual([0, "Two-factor sign-in starts for partner 9901 at 06/12/2026 08:00 (Europe/London).\n"]);
+    const withT = await cli.run(["rollout", "plan", "--partner", "9902", "--from", "2026-12-06T08:00"]);
+    expect(withT.stdout).toBe("Two-factor sign-in starts for partner 9902 at 06/12/2026 08:00 (Europe/London).\n");
+    expect((await cli.run(["rollout", "plan"])).stdout).toContain("partner 9901         06/12/2026 08:00\npartner 9902         06/12/2026 08:00\n");
+    for (const from of ["2026-12-06", "2026-12-06  08:00", "2026-12-0608:00", "2026-12-06 8:00", "2026-12-06_08:00"]) {
+      const refused = await cli.run(["rollout", "plan", "--partner", "9903", "--from", from]);
+      expect([from, refused.code, refused.stderr]).toEqual([from, 1, "famos: The start must be a date and time such as 2027-01-11T07:00 (read in Europe/London).\n"]);
+    }
+    for (const partner of ["9901", "9902"]) expect((await cli.run(["rollout", "plan", "--partner", partner, "--remove"])).code).toBe(0);
+  });
+
   it("sets, shows and removes waves in FAMOS_TIMEZONE, and refuses a bad time with exit 1", async () => {
     expect((await cli.run(["rollout", "plan"])).stdout).toBe("No plan: two-factor sign-in applies to every user now.\n");
     const set = await cli.run(["rollout", "plan", "--partner", "4711", "--from", "2027-07-11T07:00"]);

@@ -88,7 +88,9 @@ describe("search patterns and time filters", () => {
     expect(parseLocalDateTime("2026-11-28T14:00", "Europe/London")).toBe(Date.UTC(2026, 10, 28, 14, 0));
     expect(parseLocalDateTime("2026-06-14T17:47", "Europe/London")).toBe(Date.UTC(2026, 5, 14, 16, 47));
     expect(parseLocalDateTime("2026-06-14T17:47:30", "America/New_York")).toBe(Date.UTC(2026, 5, 14, 21, 47, 30));
-    for (const bad of ["2026-02-31T10:00", "2026-06-14 17:47", "yesterday", "2026-06-14T24:00", ""]) {
+    // One space for the T (a command line's "2026-06-14 17:47"), the same time; two are refused.
+    expect(parseLocalDateTime("2026-06-14 17:47", "Europe/London")).toBe(Date.UTC(2026, 5, 14, 16, 47));
+    for (const bad of ["2026-02-31T10:00", "2026-06-14  17:47", "yesterday", "2026-06-14T24:00", ""]) {
       expect(parseLocalDateTime(bad, "Europe/London"), bad).toBeNull();
     }
   });

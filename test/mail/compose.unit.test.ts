@@ -2,7 +2,7 @@ import { simpleParser, type ParsedMail } from "mailparser";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { describe, expect, it } from "vitest";
 import { LOCALES } from "../../src/i18n/locales.ts";
-import { composeMessage } from "../../src/mail/transport.ts";
+import { composeMessage, mailLanguage } from "../../src/mail/transport.ts";
 import { codeMail } from "../../src/otp/messages.ts";
 
 const SENT = Date.UTC(2026, 10, 28, 14, 0, 0);
@@ -13,7 +13,10 @@ type Message = Parameters<typeof composeMessage>[0];
 
 /** The message as nodemailer's own composer writes it from the same fields (what the transport sent before issue 17). */
 async function composedByNodemailer(message: Message, from: string, date: Date): Promise<ParsedMail> {
-  const node = new MailComposer({ from, to: message.recipient, subject: message.subject, text: message.text_body, html: message.html_body, messageId: message.message_id, date }).compile();
+  // The headers the transport gives nodemailer's composer on its own path (an internationalised address).
+  const language = mailLanguage(message.html_body);
+  const headers = language ? { "Content-Language": language } : {};
+  const node = new MailComposer({ from, to: message.recipient, subject: message.subject, text: message.text_body, html: message.html_body, messageId: message.message_id, date, headers }).compile();
   return simpleParser(await node.build());
 }
 
@@ -29,6 +32,7 @@ function seen(mail: ParsedMail) {
     html: mail.html,
     contentType: mail.headers.get("content-type") && (mail.headers.get("content-type") as { value: string }).value,
     mimeVersion: mail.headers.get("mime-version"),
+    contentLanguage: mail.headers.get("content-language"),
     attachments: mail.attachments.length,
   };
 }
@@ -46,6 +50,7 @@ describe("composeMessage: the code mail written in one pass reads, once parsed, 
       const ours = await simpleParser(composeMessage(message, FROM, date)!);
       expect(seen(ours)).toEqual(seen(await composedByNodemailer(message, FROM, date)));
       expect(seen(ours).contentType).toBe("multipart/alternative");
+      expect(seen(ours).contentLanguage).toBe(locale);
       expect(ours.text).toContain("123456");
     });
   }

@@ -9,7 +9,7 @@ import { MailDeliveryError } from "../../src/mail/transport.ts";
  */
 const BATCH = 8;
 const backoffMs = (attempt: number) => Math.min(60_000, 2000 * 2 ** (attempt - 1));
-const unreachable = () => new MailDeliveryError("connect ECONNREFUSED", false, null, true);
+const unreachable = () => new MailDeliveryError("connect ECONNREFUSED", false, null, "unreachable");
 const answered = () => new MailDeliveryError("450 mailbox busy", false);
 
 function pause() {

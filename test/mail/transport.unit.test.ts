@@ -131,9 +131,10 @@ describe("smtpTransport: what reaches the SMTP server", () => {
     try {
       await open(`smtp://famos:right%20horse%20battery@127.0.0.1:${guarded.port}?ignoreTLS=true`).send(outboxMessage(), FROM);
       expect(guarded.messages.map((m) => m.authUser)).toEqual(["famos"]);
-      // RFC 4954 §6: 535, a 5yz reply: the message fails for good rather than waiting for a password that will not change by itself.
+      // RFC 4954 §6: 535, the relay refuses FAMOS's login, not this message: the mail waits (the
+      // sender's relay pause) until the operator fixes FAMOS_SMTP_URL or the relay.
       const wrong = await failure(open(`smtp://famos:wrong@127.0.0.1:${guarded.port}?ignoreTLS=true`).send(outboxMessage(), FROM));
-      expect(wrong.permanent).toBe(true);
+      expect([wrong.permanent, wrong.relay]).toEqual([false, "refused"]);
       expect(wrong.message).toContain("535");
       expect(guarded.messages).toHaveLength(1);
     } finally {
@@ -219,10 +220,18 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.2.1" });
     // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient, retried):
     // nothing is said about the address.
-    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "Requested action not taken"]) {
+    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
+    }
+    // No enhanced status (RFC 2034 is optional): the reply codes that name the mailbox (RFC 5321 §4.2.2)
+    // refuse the address, with no status; 530 (authentication) and 554 (policy) are about the client.
+    // 530 asks for the login FAMOS did not give (RFC 4954 §6): the relay's setting, the mail waits.
+    for (const [code, refused] of [[550, true], [551, true], [553, true], [530, false], [554, false]] as const) {
+      smtp.rejectPermanently(true, code, "no such user");
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([code, error.permanent, error.addressRefused]).toEqual([code, code !== 530, refused ? { status: null } : null]);
     }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();
@@ -243,7 +252,7 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     const error = await failure(open(url).send(outboxMessage(), FROM));
     expect(error.permanent).toBe(false);
     expect(error.message).toMatch(/ECONNREFUSED/);
-    expect(error.relayUnreachable).toBe(true);
+    expect(error.relay).toBe("unreachable");
   });
 
   it("a relay that cannot be reached is told apart from a reply to this message: no connection, or a 4yz greeting, is the relay's; replies to the message's own commands are not", async () => {
@@ -257,10 +266,11 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
       }
     };
     const busy = await greeting("421 4.3.2 Service not available, closing transmission channel");
-    expect([busy.permanent, busy.relayUnreachable]).toEqual([false, true]);
-    // "554 No SMTP service here" (RFC 5321 §3.1): a refusal for good, which the retry rule fails at once.
+    expect([busy.permanent, busy.relay]).toEqual([false, "unreachable"]);
+    // "554 No SMTP service here" (RFC 5321 §3.1): the relay refuses FAMOS, not this message; the mail
+    // waits (the sender's relay pause) until the operator fixes the relay.
     const never = await greeting("554 5.3.2 No SMTP service here");
-    expect([never.permanent, never.relayUnreachable]).toEqual([true, false]);
+    expect([never.permanent, never.relay]).toEqual([false, "refused"]);
     // A relay that greets and takes the envelope, then drops the connection in the middle of DATA:
     // nodemailer says "CONN" for this too, but the next message may well go.
     const dropping = createServer((socket) => {
@@ -276,15 +286,15 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     await once(dropping, "listening");
     try {
       const dropped = await failure(open(`smtp://127.0.0.1:${(dropping.address() as AddressInfo).port}`).send(outboxMessage(), FROM));
-      expect([dropped.permanent, dropped.relayUnreachable, dropped.message]).toEqual([false, false, expect.stringMatching(/closed unexpectedly/i)]);
+      expect([dropped.permanent, dropped.relay, dropped.message]).toEqual([false, null, expect.stringMatching(/closed unexpectedly/i)]);
     } finally {
       dropping.close();
     }
     smtp.refuse(true);
-    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relayUnreachable).toBe(false);
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relay).toBeNull();
     smtp.refuse(false);
     smtp.rejectPermanently(true);
-    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relayUnreachable).toBe(false);
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).relay).toBeNull();
   });
 
   it("close ends the pool: a send after it fails, transient, and nothing reaches the server", async () => {

@@ -44,6 +44,8 @@ export interface TestAppOptions {
   webSocketRecheckMs?: number;
   /** The services' logger (default silent): a test that reads what the operator's log says gives its own. */
   logger?: Logger;
+  /** The test relay asks for AUTH with these users (startSmtpServer's `users`), and FAMOS logs in as `login`. */
+  relayAuth?: { users: Record<string, string>; login: { user: string; pass: string } };
 }
 
 /**
@@ -51,13 +53,15 @@ export interface TestAppOptions {
  * process, a fixed clock. Request limits are off unless a test sets FAMOS_RATE_LIMIT.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const smtp = await startSmtpServer();
+  const smtp = await startSmtpServer(options.relayAuth ? { users: options.relayAuth.users } : {});
+  const login = options.relayAuth?.login;
+  const smtpUrl = login ? smtp.url.replace("smtp://", `smtp://${encodeURIComponent(login.user)}:${encodeURIComponent(login.pass)}@`) : smtp.url;
   const dir = mkdtempSync(join(tmpdir(), "famos-test-"));
   const pg = options.database === "postgres" ? await postgresTestUrl("app") : null;
   const env = {
     FAMOS_SECRET: TEST_SECRET,
     FAMOS_DATABASE_URL: pg ? pg.url : `sqlite:${join(dir, "famos.db")}`,
-    FAMOS_SMTP_URL: smtp.url,
+    FAMOS_SMTP_URL: smtpUrl,
     FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
     FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
     FAMOS_RATE_LIMIT: "0",
@@ -78,7 +82,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const services = createServices(config, {
     clock,
     store,
-    transport: smtpTransport(smtp.url, sendingOptions(config)),
+    transport: smtpTransport(smtpUrl, sendingOptions(config)),
     logger: options.logger ?? pino({ level: "silent" }),
     dataDir: dir,
   });

@@ -10,7 +10,7 @@ import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
 const WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$/;
+const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$/;
 
 /** An ISO 8601 time; without an offset it is read in FAMOS_TIMEZONE, like every time FAMOS shows. */
 export function parseSince(text: string, timezone: string): number {
@@ -19,7 +19,7 @@ export function parseSince(text: string, timezone: string): number {
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return ms;
   } else if (WITHOUT_ZONE.test(value)) {
-    const ms = parseLocalDateTime(value.includes("T") ? value : `${value}T00:00`, timezone);
+    const ms = parseLocalDateTime(value.length > 10 ? value : `${value}T00:00`, timezone);
     if (ms !== null) return ms;
   }
   throw new Refused(`--since: "${text}" is not an ISO 8601 time such as 2026-06-14, 2026-06-14T17:47 or 2026-06-14T16:47:00Z`);

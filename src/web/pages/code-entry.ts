@@ -93,10 +93,13 @@ export function codeForm(
   actions: { confirm: string; cancel: string; regenerate: string },
   problem: string | SafeHtml | undefined,
 ): SafeHtml {
-  return html`${message("error", problem, "code-error")}<form method="post" action="${actions.confirm}" novalidate>
+  // Described by the reason only when it is on the page (message: none for a problem with no words).
+  const reason = message("error", problem, "code-error");
+  const refused = reason.value !== "";
+  return html`${reason}<form method="post" action="${actions.confirm}" novalidate>
   ${csrfField(csrf)}
   <label for="code">${t.text("code.label")}</label>
-  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required${problem ? refusedField("code-error", true) : html` autofocus`}>
+  <input type="text" id="code" name="code" class="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 -]*" maxlength="12" required${refused ? refusedField("code-error", true) : html` autofocus`}>
   <div class="buttons">
     <button type="submit">${t.text("code.confirm")}</button>
     <button type="submit" class="secondary" formaction="${actions.cancel}" formnovalidate>${t.text("button.cancel")}</button>

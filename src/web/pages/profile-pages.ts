@@ -19,6 +19,8 @@ export interface ProfileView {
     passwordRefused?: boolean;
   };
   passwordError?: string;
+  /** The password field the refusal is about (marked invalid); none for a pause, which is the account's. */
+  passwordRefused?: "currentPassword" | "newPassword";
   /** No code confirmed in the last 15 minutes: the email form asks for the password too. */
   passwordNeeded: boolean;
   /** A change waiting for its code in this session: the new address, masked. */
@@ -41,8 +43,10 @@ export function profilePage(frame: PortalFrame, v: ProfileView): string {
   // The cursor goes where typing must start again (as on Log in): the password when it was refused.
   const passwordRefused = emailRefused && Boolean(email.passwordRefused) && v.passwordNeeded;
   // A refused password change empties its three fields and the cursor starts again at the first, read
-  // with the reason; not marked invalid (refusedField), as the reason may be the new password's.
-  const currentPasswordState = v.passwordError ? html` autofocus aria-describedby="password-error"` : html``;
+  // with the reason; the field the reason is about is marked invalid (refusedField).
+  const changeRefused = Boolean(v.passwordError);
+  const currentPasswordState = refusedField("password-error", changeRefused && v.passwordRefused === "currentPassword", undefined, changeRefused);
+  const newPasswordState = refusedField("password-error", changeRefused && v.passwordRefused === "newPassword", "newPasswordHint", false);
   const body = html`<h1>${t.text("profile.heading")}</h1>
 ${message("info", v.info)}
 ${profileFacts(t, frame.user)}
@@ -84,7 +88,7 @@ ${message("error", v.passwordError, "password-error")}
   <input type="password" id="currentPassword" name="currentPassword" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${currentPasswordState}>
   <label for="newPassword">${t.text("field.newPassword")}</label>
   <p class="advice" id="newPasswordHint">${t.text("profile.newPasswordHint", { min: PASSWORD_MIN_LENGTH })}</p>
-  <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" aria-describedby="newPasswordHint" required>
+  <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" required${newPasswordState}>
   <label for="confirmNewPassword">${t.text("field.confirmNewPassword")}</label>
   <input type="password" id="confirmNewPassword" name="confirmNewPassword" autocomplete="new-password" maxlength="${MAX_PASSWORD_LENGTH}" required>
   <p class="advice">${t.text("profile.passwordAdvice")}</p>

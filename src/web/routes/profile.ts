@@ -157,11 +157,12 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       case "signed-out":
         return answerSignedOut(deps, reply);
       case "current-wrong":
-        return renderProfile(request, reply, 401, { passwordError: tr(deps, request).text("profile.currentWrong") });
+        return renderProfile(request, reply, 401, { passwordError: tr(deps, request).text("profile.currentWrong"), passwordRefused: "currentPassword" });
       case "locked":
         return renderProfile(request, reply, 429, { passwordError: pauseText(deps, outcome, tr(deps, request)) });
       case "invalid":
-        return renderProfile(request, reply, 400, { passwordError: tr(deps, request).said(outcome.message) });
+        // Not typed the same twice too: both new fields are typed again, from the new password.
+        return renderProfile(request, reply, 400, { passwordError: tr(deps, request).said(outcome.message), passwordRefused: "newPassword" });
     }
   });
 
