@@ -43,6 +43,13 @@ export class MailDeliveryError extends Error {
 }
 
 /**
+ * A bare refusal's words about the relay's own rules, not the mailbox: "550 Relaying denied", "we do not
+ * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
+ * and taking it as the address's fault would mark every staff member's address undeliverable at once.
+ */
+const ABOUT_THE_RELAY = /\brelay|\bauthenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam/i;
+
+/**
  * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
  * status (RFC 3463), else null. RFC 5321 makes a 5yz reply to RCPT a permanent refusal of that
  * recipient (§4.2.1, §3.3): a relay that answers a bare "550 no such user", with no enhanced status
@@ -58,7 +65,7 @@ export function addressRefusal(error: unknown): { status: string | null } | null
   if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
   // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
   const enhanced = /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(e.response ?? "")?.[1];
-  if (enhanced === undefined) return [550, 551, 553].includes(e.responseCode) ? { status: null } : null;
+  if (enhanced === undefined) return [550, 551, 553].includes(e.responseCode) && !ABOUT_THE_RELAY.test(e.response ?? "") ? { status: null } : null;
   return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) ? { status: enhanced } : null;
 }
 

@@ -233,6 +233,14 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([code, error.permanent, error.addressRefused]).toEqual([code, code !== 530, refused ? { status: null } : null]);
     }
+    // A bare refusal whose words are about the relay's own rules (an old Sendmail or Exim with no enhanced
+    // status) blames no address: at a relay that will not relay for FAMOS it would mark every staff
+    // member's address undeliverable at once.
+    for (const words of ["Relaying denied", "relay access denied", "we do not relay for 192.0.2.7", "Authentication required", "sender verify failed"]) {
+      smtp.rejectPermanently(true, 550, words);
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([words, error.permanent, error.addressRefused]).toEqual([words, true, null]);
+    }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();
   });
