@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+
 /**
  * HTML by tagged template, escaping by default: every interpolated value is escaped unless it is
  * itself the result of `html`. This keeps user input (names, addresses, notices) inert everywhere.
@@ -37,4 +39,55 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtm
 /** Marks text that is already HTML. Only for constants and trusted output of `html`. */
 export function unsafeRaw(text: string): SafeHtml {
   return new SafeHtml(text);
+}
+
+/**
+ * Large parts of pages that are the same on many answers (the Profile's 400-odd time zones, per
+ * language and saved zone), kept as UTF-8 bytes (issue 17): the page's string carries a marker in a
+ * part's place and `pageBytes` splices the bytes in, so the part is not widened to two-byte, measured
+ * and encoded again on every answer. A marker holds a random nonce of this process, which no escaped
+ * text can stand for. At most `PARTS_KEPT` keys; past that the store starts again (as Kept).
+ */
+const PART_MARK = `\u0000part-${randomUUID()}-`;
+const PARTS_KEPT = 256;
+const partIds = new Map<string, number>();
+// Two generations: a page rendered just before the store starts again still finds its parts.
+let partBytes = new Map<number, Buffer>();
+let olderPartBytes = new Map<number, Buffer>();
+let nextPart = 0;
+
+/** The part made by `make` for `key`, encoded once; in a page it is its marker until `pageBytes`. */
+export function keptPart(key: string, make: () => SafeHtml): SafeHtml {
+  let id = partIds.get(key);
+  if (id === undefined) {
+    const bytes = Buffer.from(make().value, "utf8");
+    if (partIds.size >= PARTS_KEPT) {
+      partIds.clear();
+      olderPartBytes = partBytes;
+      partBytes = new Map();
+    }
+    id = nextPart++;
+    partIds.set(key, id);
+    partBytes.set(id, bytes);
+  }
+  return new SafeHtml(`${PART_MARK}${id}\u0000`);
+}
+
+/** A page as sent (the app's onSend hook): its string, or, when it holds kept parts, its bytes with each part put back. */
+export function pageBytes(page: string): string | Buffer {
+  let at = page.indexOf(PART_MARK);
+  if (at < 0) return page;
+  const chunks: Buffer[] = [];
+  let from = 0;
+  while (at >= 0) {
+    const end = page.indexOf("\u0000", at + PART_MARK.length);
+    const id = Number(page.slice(at + PART_MARK.length, end));
+    const bytes = partBytes.get(id) ?? olderPartBytes.get(id);
+    if (!bytes) throw new Error("pageBytes: a kept part is gone");
+    chunks.push(Buffer.from(page.slice(from, at), "utf8"), bytes);
+    from = end + 1;
+    at = page.indexOf(PART_MARK, from);
+  }
+  chunks.push(Buffer.from(page.slice(from), "utf8"));
+  return Buffer.concat(chunks);
 }

@@ -15,6 +15,7 @@ import { clientErrorHandler } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { withFormAnswerScript } from "./form-answer.ts";
+import { pageBytes } from "../platform/html.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
@@ -175,7 +176,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // application's answers keep the caching it chose.
     if (answeredByUpstream(request)) return done(null, payload);
     if (!reply.getHeader("cache-control")) reply.header("cache-control", "no-store");
-    done(null, withFormAnswerScript(request, reply, payload));
+    const answer = withFormAnswerScript(request, reply, payload);
+    // A page's kept parts (the Profile's time zones) go in as bytes, last (platform/html.ts).
+    done(null, typeof answer === "string" ? pageBytes(answer) : answer);
   });
   app.addHook("onResponse", (request, reply, done) => {
     const elapsed = reply.elapsedTime;

@@ -1,8 +1,7 @@
 import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { html, type SafeHtml } from "../../platform/html.ts";
-import { Kept } from "../../platform/kept.ts";
+import { html, keptPart, type SafeHtml } from "../../platform/html.ts";
 import { isLocale, LOCALE_NAMES, LOCALES, type ZoneRegion } from "../../i18n/locales.ts";
 import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
@@ -147,12 +146,12 @@ function zoneOptions(t: Translator, zone: string | null, defaultZone: string, no
 
 /**
  * The region groups are the same on every Profile page of one language but for the zone left out
- * (shown first instead): rendered once per language and zone (issue 17: 400-odd options escaped on
- * each page load). Few distinct zones are saved; the cache is emptied if it ever grows past 256.
+ * (shown first instead): rendered and encoded once per language and zone (issue 17: 400-odd options
+ * escaped, then about 34 KB of two-byte string measured and encoded on each page load), a kept part
+ * of the page (platform/html.ts, the route sends it with `pageBytes`).
  */
-const regionGroupCache = new Kept<string, SafeHtml>(256);
 function regionGroups(t: Translator, zone: string | null, now: number): SafeHtml {
-  return regionGroupCache.get(`${t.locale}\u0000${zone ?? ""}`, () => {
+  return keptPart(`zones\u0000${t.locale}\u0000${zone ?? ""}`, () => {
     return html`${zoneChoices(t.locale, now).map(
       (g) =>
         html`<optgroup label="${t.text(REGION_KEYS[g.region])}">${g.zones.filter((c) => c.zone !== zone).map((c) => html`<option value="${c.zone}">${c.label}</option>`)}</optgroup>`,
