@@ -77,6 +77,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: config.timeouts.connectionMs,
     keepAliveTimeout: config.timeouts.keepAliveMs,
     http: {
+      // The Host rule is FAMOS's (input-guard.ts), so that its refusal is a page that says so.
+      requireHostHeader: false,
       requestTimeout: config.timeouts.requestMs,
       headersTimeout: Math.min(config.timeouts.requestMs, 60_000),
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.timeouts.requestMs / 4))),

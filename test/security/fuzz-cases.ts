@@ -79,7 +79,8 @@ const LANGUAGES = fc.constantFrom(
   "de;q=0, fr", "x".repeat(9000), "de," + "en-GB;q=0.5,".repeat(800), "\xff\xfe", "__proto__", "en-GB;q=NaN, de;q=-1",
 );
 
-const HOSTS = fc.constantFrom(null, null, null, "a b", "localhost:99999", "user@evil.example", "evil.example", "x".repeat(2000), "[::1", "%ff", "");
+/** null: the right host; "(none)": no Host header; "(twice)": the right one and another (RFC 9112 §3.2 asks for exactly one). */
+const HOSTS = fc.constantFrom(null, null, null, null, "(none)", "(twice)", "a b", "localhost:99999", "user@evil.example", "evil.example", "x".repeat(2000), "[::1", "%ff", "");
 const ORIGINS = fc.constantFrom(null, null, null, null, null, "right", "right", "right", "right", "right", "https://evil.example", "null", "\xff", "http://localhost:3000.evil.example", "x".repeat(3000));
 const REFERERS = fc.constantFrom(null, null, "https://evil.example/", "javascript:alert(1)", "\xff\xfe", "/relative", "x".repeat(3000));
 const ACCEPTS = fc.constantFrom(null, "text/html", "application/json", "*/*", "application/json;q=abc, */*", "\xff", "text/html;q=0, application/json");

@@ -52,7 +52,9 @@ export function cookieHeader(c: FuzzCase, ctx: RequestContext): string | null {
 /** The bytes of one fuzzed request. */
 export function wireRequest(c: FuzzCase, route: RouteEntry | null, ctx: RequestContext): WireRequest {
   const method = c.method === "route" ? (route?.method ?? "GET") : c.method;
-  const headers: Array<[string, string]> = [["host", c.host ?? `127.0.0.1:${ctx.port}`], ["user-agent", "famos-fuzz"]];
+  const own = `127.0.0.1:${ctx.port}`;
+  const hosts: Array<[string, string]> = c.host === "(none)" ? [] : c.host === "(twice)" ? [["host", own], ["host", "evil.example"]] : [["host", c.host ?? own]];
+  const headers: Array<[string, string]> = [...hosts, ["user-agent", "famos-fuzz"]];
   const cookie = cookieHeader(c, ctx);
   if (cookie !== null) headers.push(["cookie", cookie]);
   if (c.acceptLanguage !== null) headers.push(["accept-language", c.acceptLanguage]);
