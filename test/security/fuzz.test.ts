@@ -155,7 +155,7 @@ describe.each(DATABASES)("fuzzing every route from every step of a sign-in (%s)"
   }
 
   /** What is wrong with one answer, or null. */
-  function problemWith(method: string, routeUrl: string | undefined, answer: WireAnswer, languages: Set<string>): string | null {
+  function problemWith(method: string, routeUrl: string | undefined, jsonRoute: boolean, answer: WireAnswer, languages: Set<string>): string | null {
     if (answer.status === 0) return `no answer (${answer.body.slice(0, 80)})`;
     if (answer.status >= 500) return `status ${answer.status}: ${answer.body.replace(/\s+/g, " ").slice(0, 300)}`;
     if (/\n\s+at [^\n]+:\d+:\d+/.test(answer.body)) return "a stack trace in the answer";
@@ -166,6 +166,7 @@ describe.each(DATABASES)("fuzzing every route from every step of a sign-in (%s)"
       const onFamos = /^\/(?![/\\])/.test(location) || location.startsWith(`${t.config.publicUrl.origin}/`);
       if (!onFamos) return `redirect off FAMOS: ${location}`;
     }
+    if (jsonRoute && answer.status >= 400 && !type.startsWith("application/json") && method !== "HEAD") return `a JSON route refused with ${type || "no type"}`;
     if (answer.body === "") return answer.status >= 400 && method !== "HEAD" ? `a ${answer.status} answer without a word` : null;
     if (type.startsWith("text/html")) {
       const lang = /<html lang="([^"]+)"/.exec(answer.body)?.[1];
@@ -212,7 +213,7 @@ describe.each(DATABASES)("fuzzing every route from every step of a sign-in (%s)"
       if (route) reached.add(`${route.method} ${route.url}`);
       const what = `case ${index} (seed ${SEED}) ${request.method} ${request.target.slice(0, 120)} from ${stage}, host ${c.host?.slice(0, 20) ?? "right"}, body ${c.body}, cookies ${c.cookies}, csrf ${c.csrf} → ${answer.status}`;
       // nginx's auth_request reads the status alone: its 401 is a word of plain text, by design.
-      const problem = problemWith(request.method, route?.url, answer, languages);
+      const problem = problemWith(request.method, route?.url, route?.config.json === true && request.method === route.method, answer, languages);
       if (problem) failures.push(`${what}: ${problem}`);
       if (errors.length > errorsBefore) failures.push(`${what}: logged ${errors.slice(errorsBefore).join(" | ").slice(0, 600)}`);
       const changed = Object.keys(before).filter((table) => before[table] !== after[table]);
