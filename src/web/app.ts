@@ -108,6 +108,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .catch(plain);
     },
   });
+  // RFC 9110 §10.1.1: a server MAY refuse an Expect other than 100-continue with 417, and Node did so
+  // itself, with a bare answer and no word. FAMOS answers such a request as if it had none, with its
+  // own pages and refusals.
+  app.server.on("checkExpectation", (request, response) => app.routing(request, response));
   collectRoutes(app);
   registerAfterReply(app, deps.metrics);
 

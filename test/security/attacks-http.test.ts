@@ -123,4 +123,19 @@ describe.each(DIALECTS)("attacks over real HTTP (%s)", (database) => {
     });
     expect(http10).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  it("RFC 9110 §10.1.1: an Expect other than 100-continue is answered as if absent, with FAMOS's own page, not Node's bare 417 (it is a MAY)", async () => {
+    const port = Number(new URL(base).port);
+    const before = await snapshot(t.deps.db);
+    for (const expectation of ["999-weird", "200-ok; x=1", "\u00ff"]) {
+      const headers: Array<[string, string]> = [["host", `127.0.0.1:${port}`], ["expect", expectation], ["accept-language", "fr"]];
+      const page = await sendRaw(port, { method: "GET", target: "/login", headers });
+      expect(page.status, expectation).toBe(200);
+      expect(page.body, expectation).toContain('<html lang="fr"');
+      const forged = await sendRaw(port, { method: "POST", target: "/login", headers: [...headers, ["content-type", "application/x-www-form-urlencoded"]], body: Buffer.from("loginId=a&password=b") });
+      expect(forged.status, expectation).toBe(403);
+      expect(forged.body, expectation).toContain('<html lang="fr"');
+    }
+    expect(await snapshot(t.deps.db)).toEqual(before);
+  });
 });
