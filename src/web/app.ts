@@ -78,6 +78,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: config.timeouts.connectionMs,
     keepAliveTimeout: config.timeouts.keepAliveMs,
     http: {
+      // The Host rule is FAMOS's (input-guard.ts), so that its refusal is a page that says so.
+      requireHostHeader: false,
       requestTimeout: config.timeouts.requestMs,
       headersTimeout: Math.min(config.timeouts.requestMs, 60_000),
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.timeouts.requestMs / 4))),
@@ -107,6 +109,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .catch(plain);
     },
   });
+  // RFC 9110 §10.1.1: a server MAY refuse an Expect other than 100-continue with 417, and Node did so
+  // itself, with a bare answer and no word. FAMOS answers such a request as if it had none, with its
+  // own pages and refusals.
+  app.server.on("checkExpectation", (request, response) => app.routing(request, response));
   collectRoutes(app);
   registerAfterReply(app, deps.metrics);
 

@@ -6,6 +6,13 @@ import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { page } from "./layout.ts";
 import { tr } from "./reader.ts";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** A route that answers JSON alone (the bounce webhook): its refusals are JSON too, whatever Accept says. */
+    json?: true;
+  }
+}
+
 /** An error a user can cause; its message is safe to show. */
 export class HttpProblem extends Error {
   constructor(readonly statusCode: number, message: string, readonly retryAfterSeconds?: number) {
@@ -97,7 +104,8 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, config: Readonly<Config>, status: number, text: string) {
   reply.code(status);
-  if (request.headers.accept?.includes("application/json") && !request.headers.accept.includes("text/html")) {
+  const accept = request.headers.accept;
+  if (request.routeOptions.config?.json === true || (accept?.includes("application/json") && !accept.includes("text/html"))) {
     return reply.type("application/json").send({ error: text, statusCode: status });
   }
   // The reasons are said in English where they arise; the page says them in the reader's language.

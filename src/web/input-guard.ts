@@ -9,6 +9,18 @@ const NUL = "\u0000";
  * 500), and C-based neighbours (mail servers, logs) may cut a string at it (ASVS 5.1.3, 5.1.4).
  */
 export function registerInputGuard(app: FastifyInstance): void {
+  // RFC 9112 §3.2: an HTTP/1.1 request without a Host header, or one with two, is a 400. Node's own
+  // check (requireHostHeader, turned off in app.ts) answered a missing one with a bare 400 and no
+  // word; two went through with the first. Refused here, before the session is read, with the page
+  // every unreadable request gets.
+  app.addHook("onRequest", (request, _reply, done) => {
+    const hosts = hostHeaders(request.raw.rawHeaders);
+    if (hosts > 1 || (hosts === 0 && request.raw.httpVersion !== "1.0")) {
+      done(new HttpProblem(400, "FAMOS could not read that request."));
+      return;
+    }
+    done();
+  });
   // A callback hook, not an async one: no promise per request (issue 17).
   app.addHook("preValidation", (request, _reply, done) => {
     let address: string;
@@ -24,6 +36,13 @@ export function registerInputGuard(app: FastifyInstance): void {
     }
     done();
   });
+}
+
+/** How many Host headers the request came with (Node keeps only the first in `headers`). */
+function hostHeaders(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") count += 1;
+  return count;
 }
 
 /**

@@ -106,6 +106,25 @@ describe("the bounce webhook", () => {
     expect(form.statusCode).toBe(400);
   });
 
+  it("SPEC Bad input: refuses in JSON, as it answers, whatever Accept the provider sends (none, */*, text/html): a missing secret, a body that is no report, a form, a NUL", async () => {
+    const refusals: Array<[number, Record<string, string>, string]> = [
+      [401, { "content-type": "application/json" }, JSON.stringify({ messageId: "<a@b>", type: "hard" })],
+      [400, { "content-type": "application/json", authorization: `Bearer ${SECRET}` }, "{not json"],
+      [400, { "content-type": "application/json", authorization: `Bearer ${SECRET}` }, JSON.stringify({ type: "bounced" })],
+      [400, { "content-type": "application/json", authorization: `Bearer ${SECRET}` }, '{"messageId":"\\u0000","type":"hard"}'],
+      [415, { "content-type": "text/plain", authorization: `Bearer ${SECRET}` }, "type=hard"],
+    ];
+    for (const accept of [undefined, "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"]) {
+      for (const [status, headers, payload] of refusals) {
+        const response = await t.app.inject({ method: "POST", url: "/hooks/bounce", headers: { ...headers, ...(accept ? { accept } : {}) }, payload });
+        const what = `${status} ${payload.slice(0, 30)} accept ${accept}`;
+        expect(response.statusCode, what).toBe(status);
+        expect(response.headers["content-type"], what).toMatch(/^application\/json/);
+        expect(response.json(), what).toEqual({ error: expect.stringMatching(/\w/), statusCode: status });
+      }
+    }
+  });
+
   it("answers JSON nested 100,000 deep (under the body limit) with 400, with or without the secret, and keeps serving", async () => {
     // The input guard looked for NUL characters by recursion: this body overflowed its stack (500).
     const nested = "[".repeat(100_000) + "]".repeat(100_000);

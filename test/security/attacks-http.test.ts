@@ -1,8 +1,10 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
 import { FormClient, overHttp, signIn } from "../support/client.ts";
 import { DIALECTS } from "../store/dialects.ts";
+import { sendRaw } from "./fuzz-wire.ts";
 import { liveSessions, snapshot } from "./helpers.ts";
 
 /**
@@ -94,5 +96,46 @@ describe.each(DIALECTS)("attacks over real HTTP (%s)", (database) => {
     for (const odd of ["ｎｏｂｏｄｙ\u{1F600}", "\u202Eevil", "ä".repeat(64)]) expect(await unknown(odd)).toEqual(plain);
     expect(plain.status).toBe(401);
     expect((await browser().get("/login")).statusCode).toBe(200);
+  });
+
+  it("RFC 9112 §3.2: an HTTP/1.1 request without a Host header, or with two, gets the 400 page saying FAMOS could not read it (in the reader's language), and stores nothing; HTTP/1.0 may leave it out", async () => {
+    const port = Number(new URL(base).port);
+    const { client } = await signedIn();
+    const before = await snapshot(t.deps.db);
+    const own: [string, string] = ["host", `127.0.0.1:${port}`];
+    for (const hosts of [[], [own, ["host", "evil.example"]], [own, own]] as Array<Array<[string, string]>>) {
+      for (const [language, words] of [["en-GB", "FAMOS could not read that request."], ["de", "FAMOS konnte diese Anfrage nicht lesen."]]) {
+        for (const [method, target] of [["GET", "/profile"], ["POST", "/logout"]]) {
+          const answer = await sendRaw(port, { method: method!, target: target!, headers: [...hosts, ["cookie", client.cookieHeader()], ["accept-language", language!]] });
+          const what = `${method} ${target} with ${hosts.length} Host headers, ${language}`;
+          expect(answer.status, what).toBe(400);
+          expect(answer.body, what).toContain(`<html lang="${language}"`);
+          expect(answer.body, what).toContain(words);
+        }
+      }
+    }
+    expect(await snapshot(t.deps.db)).toEqual(before);
+    expect((await client.get("/profile")).statusCode).toBe(200);
+    const http10 = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(port, "127.0.0.1", () => socket.end("GET /login HTTP/1.0\r\n\r\n"));
+      socket.on("data", (chunk) => chunks.push(chunk)).on("close", () => resolve(Buffer.concat(chunks).toString()));
+    });
+    expect(http10).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it("RFC 9110 §10.1.1: an Expect other than 100-continue is answered as if absent, with FAMOS's own page, not Node's bare 417 (it is a MAY)", async () => {
+    const port = Number(new URL(base).port);
+    const before = await snapshot(t.deps.db);
+    for (const expectation of ["999-weird", "200-ok; x=1", "\u00ff"]) {
+      const headers: Array<[string, string]> = [["host", `127.0.0.1:${port}`], ["expect", expectation], ["accept-language", "fr"]];
+      const page = await sendRaw(port, { method: "GET", target: "/login", headers });
+      expect(page.status, expectation).toBe(200);
+      expect(page.body, expectation).toContain('<html lang="fr"');
+      const forged = await sendRaw(port, { method: "POST", target: "/login", headers: [...headers, ["content-type", "application/x-www-form-urlencoded"]], body: Buffer.from("loginId=a&password=b") });
+      expect(forged.status, expectation).toBe(403);
+      expect(forged.body, expectation).toContain('<html lang="fr"');
+    }
+    expect(await snapshot(t.deps.db)).toEqual(before);
   });
 });

@@ -46,6 +46,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** The test relay asks for AUTH with these users (startSmtpServer's `users`), and FAMOS logs in as `login`. */
   relayAuth?: { users: Record<string, string>; login: { user: string; pass: string } };
+  /** The app's own request logger (default none, as Fastify's `logger: false`): a test that reads what requests log gives one. */
+  requestLogger?: Logger;
 }
 
 /**
@@ -88,7 +90,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   // FAMOS_REDIS_URL in `env` shares request limits through Redis, as `famos serve` does.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, services.deps.logger) : null;
-  const app = await buildApp({ deps: services.deps, store, redis, ...(options.webSocketRecheckMs ? { webSocketRecheckMs: options.webSocketRecheckMs } : {}) });
+  const app = await buildApp({ deps: services.deps, store, redis, ...(options.requestLogger ? { loggerInstance: options.requestLogger } : {}), ...(options.webSocketRecheckMs ? { webSocketRecheckMs: options.webSocketRecheckMs } : {}) });
   await app.ready();
   return {
     app,

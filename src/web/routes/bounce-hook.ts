@@ -6,7 +6,8 @@ import { HttpProblem } from "../errors.ts";
 /**
  * `POST /hooks/bounce` for mail providers (FAMOS_BOUNCE_WEBHOOK_SECRET): JSON reports of bounced
  * messages, authenticated by the shared secret as a bearer token. Not a page: no session, no CSRF
- * token (the secret is the proof), and JSON accepted on this route alone.
+ * token (the secret is the proof), and JSON accepted on this route alone; its refusals are JSON too
+ * (`json: true`: a provider's client may send no Accept, or a browser's).
  */
 export async function bounceHookRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const secret = deps.config.bounce.webhookSecret;
@@ -19,7 +20,7 @@ export async function bounceHookRoutes(app: FastifyInstance, deps: Deps): Promis
         done(new HttpProblem(400, "The body is not valid JSON."), undefined);
       }
     });
-    scope.post("/hooks/bounce", { config: { csrf: false } }, async (request, reply) => {
+    scope.post("/hooks/bounce", { config: { csrf: false, json: true } }, async (request, reply) => {
       const auth = request.headers.authorization ?? "";
       // The scheme is case-insensitive (RFC 9110 11.1); the token is the secret as it is.
       const given = /^Bearer +(.+)$/i.exec(auth)?.[1] ?? "";
