@@ -77,7 +77,8 @@ export function addressRefusal(error: unknown): { status: string | null } | null
     const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
     return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
   }
-  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) ? { status: enhanced } : null;
+  // X.1.7 and X.1.8 are the sender's address (RFC 3463 §3.2), FAMOS's own: every recipient would be refused alike.
+  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) && !/^5\.1\.[78]$/.test(enhanced) ? { status: enhanced } : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */

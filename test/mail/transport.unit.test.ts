@@ -220,7 +220,10 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.2.1" });
     // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient, retried):
     // nothing is said about the address.
-    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full"]) {
+    // 5.1.7 and 5.1.8 are the sender's address (RFC 3463 §3.2: "Bad sender's mailbox address syntax",
+    // "Bad sender's system address"; Exchange Online's "5.1.8 Access denied, bad outbound sender"): FAMOS's
+    // own, given to every recipient alike.
+    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "5.1.8 Access denied, bad outbound sender", "5.1.7 Invalid address"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
