@@ -47,7 +47,15 @@ export class MailDeliveryError extends Error {
  * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
  * and taking it as the address's fault would mark every staff member's address undeliverable at once.
  */
-const ABOUT_THE_RELAY = /\brelay|\bauthenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam/i;
+const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+
+/**
+ * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
+ * "mailbox unavailable"): relays refuse FAMOS in words of their own that name no mailbox (qmail's "that
+ * domain isn't in my list of allowed rcpthosts", hMailServer's "Delivery is not allowed to this address",
+ * Exim's "Administrative prohibition"), and words not known here are no evidence against an address.
+ */
+const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )?not exist|unrouteable|unroutable|invalid|disabled|inactive|not found|not local)\b/i;
 
 /**
  * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
@@ -65,8 +73,12 @@ export function addressRefusal(error: unknown): { status: string | null } | null
   if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
   // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
   const enhanced = /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(e.response ?? "")?.[1];
-  if (enhanced === undefined) return [550, 551, 553].includes(e.responseCode) && !ABOUT_THE_RELAY.test(e.response ?? "") ? { status: null } : null;
-  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) ? { status: enhanced } : null;
+  if (enhanced === undefined) {
+    const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
+    return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
+  }
+  // X.1.7 and X.1.8 are the sender's address (RFC 3463 §3.2), FAMOS's own: every recipient would be refused alike.
+  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) && !/^5\.1\.[78]$/.test(enhanced) ? { status: enhanced } : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */

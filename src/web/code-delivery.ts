@@ -25,11 +25,17 @@ export async function codeDeliveryState(
   t: Translator,
   flowId: string | null,
   fallbackEmail: string,
-  holder: { id: string; login_id: string },
+  holder: { id: string; login_id: string; otp_email: string | null },
 ): Promise<CodeDeliveryState> {
   const { flow, code } = (flowId ? await flowWithCurrentCode(deps.db, flowId) : undefined) ?? {};
   const email = code?.email ?? fallbackEmail;
-  const [problems, shared] = email ? await Promise.all([addressProblems(deps.db, email), sharedWithOthers(deps, email, holder.id)]) : [null, false];
+  // An address just typed (enrolment, which the password alone reaches; Profile's change) is told shared
+  // only where its review told so already (reviewNewAddress): under FAMOS_SHARED_MAILBOX_POLICY=off the
+  // line would tell whoever holds a password whether any address is another login ID's OTP email
+  // (SECURITY.md, Known limits 14). Her own confirmed address she is told of under every policy.
+  const own = holder.otp_email !== null && holder.otp_email.toLowerCase() === email.toLowerCase();
+  const mayTell = own || deps.config.enrolment.sharedMailboxPolicy !== "off";
+  const [problems, shared] = email ? await Promise.all([addressProblems(deps.db, email), mayTell && sharedWithOthers(deps, email, holder.id)]) : [null, false];
   return {
     delivery: {
       maskedEmail: maskEmail(email),

@@ -11,6 +11,7 @@ const BATCH = 8;
 const backoffMs = (attempt: number) => Math.min(60_000, 2000 * 2 ** (attempt - 1));
 const unreachable = () => new MailDeliveryError("connect ECONNREFUSED", false, null, "unreachable");
 const answered = () => new MailDeliveryError("450 mailbox busy", false);
+const refused = () => new MailDeliveryError("Invalid login: 535 5.7.8 Authentication failed", false, null, "refused");
 
 function pause() {
   const said: string[] = [];
@@ -73,5 +74,20 @@ describe("the relay pause", () => {
     relay.failed(new Error("database gone"), 2000);
     expect(relay.room(BATCH, 0, 5999)).toBe(0);
     expect(relay.room(BATCH, 0, 6000)).toBe(1);
+  });
+
+  it("a relay that refuses FAMOS (its login, a 5yz greeting) pauses alike, is told once in its own words, again when the kind changes, and its end says the relay takes the mail again", () => {
+    const { relay, said } = pause();
+    relay.failed(refused(), 0);
+    expect(relay.room(BATCH, 0, 1999)).toBe(0);
+    relay.failed(refused(), 2000);
+    relay.failed(refused(), 6000);
+    expect(said).toEqual([expect.stringMatching(/^warn: the mail relay refuses FAMOS \(check the user name and password in FAMOS_SMTP_URL/)]);
+    // Up again but now unreachable (the relay restarting), then refusing once more: each change is told.
+    relay.failed(unreachable(), 14_000);
+    relay.failed(refused(), 30_000);
+    expect(said.slice(1)).toEqual(["warn: the mail relay cannot be reached: mail waits, one message tries it at a time", expect.stringMatching(/^warn: the mail relay refuses FAMOS/)]);
+    relay.answered();
+    expect(said.at(-1)).toBe("info: the mail relay takes FAMOS's mail again");
   });
 });

@@ -220,7 +220,10 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.2.1" });
     // The relay will not take mail from FAMOS, or the mailbox is full (RFC 3463 §3.3: transient, retried):
     // nothing is said about the address.
-    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full"]) {
+    // 5.1.7 and 5.1.8 are the sender's address (RFC 3463 §3.2: "Bad sender's mailbox address syntax",
+    // "Bad sender's system address"; Exchange Online's "5.1.8 Access denied, bad outbound sender"): FAMOS's
+    // own, given to every recipient alike.
+    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "5.1.8 Access denied, bad outbound sender", "5.1.7 Invalid address"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
@@ -236,10 +239,31 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     // A bare refusal whose words are about the relay's own rules (an old Sendmail or Exim with no enhanced
     // status) blames no address: at a relay that will not relay for FAMOS it would mark every staff
     // member's address undeliverable at once.
-    for (const words of ["Relaying denied", "relay access denied", "we do not relay for 192.0.2.7", "Authentication required", "sender verify failed"]) {
-      smtp.rejectPermanently(true, 550, words);
+    // Only words about the mailbox blame it: a relay's refusal in words of its own (qmail's rcpthosts with its
+    // status at the end, hMailServer's "not allowed", Exim's bare ACL "Administrative prohibition") is no
+    // evidence against the address, and is given to every recipient alike.
+    const relayWide: [number, string][] = [
+      [550, "Relaying denied"],
+      [550, "relay access denied"],
+      [550, "we do not relay for 192.0.2.7"],
+      [550, "Authentication required"],
+      [550, "sender verify failed"],
+      [553, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"],
+      [550, "Delivery is not allowed to this address."],
+      [550, "Administrative prohibition"],
+      [550, "Unauthenticated user not permitted"],
+      [551, "not local host dealer.example, not a gateway"],
+    ];
+    for (const [code, words] of relayWide) {
+      smtp.rejectPermanently(true, code, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, true, null]);
+    }
+    // Bare, in the mailbox's words (Exim, Courier, qmail's own, RFC 5321's reply texts): the address's.
+    for (const words of ["Unrouteable address", "User unknown", "sorry, no mailbox here by that name. (#5.1.1)", "Requested action not taken: mailbox unavailable", "Recipient does not exist"]) {
+      smtp.rejectPermanently(true, 550, words);
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([words, error.addressRefused]).toEqual([words, { status: null }]);
     }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();
