@@ -1,4 +1,5 @@
 import { simpleParser } from "mailparser";
+import { statusBlamesAddress } from "./status.ts";
 
 export type BounceKind = "hard" | "soft";
 
@@ -64,7 +65,8 @@ function classify(fields: Map<string, string>): RecipientReport | null {
   const reason = (diagnostic ?? (status ? `status ${status}` : action)).slice(0, 300);
   if (action === "delayed") return { kind: "soft", recipient, status, reason };
   if (action !== "failed") return null; // delivered, relayed, expanded: nothing went wrong
-  // RFC 3463 §3.3: X.2.2 "mailbox full" is to be treated as transient even with a 5 class.
-  const hard = status !== null && status.startsWith("5.") && !status.startsWith("5.2.2");
-  return { kind: hard ? "hard" : "soft", recipient, status, reason };
+  // Hard only when the status blames the recipient's address (statusBlamesAddress: not 5.2.2 mailbox
+  // full, RFC 3463 §3.3; not the sender's address, the relay's policy, the system or the network): any
+  // other failure is counted as soft, and says nothing against the address.
+  return { kind: statusBlamesAddress(status) ? "hard" : "soft", recipient, status, reason };
 }

@@ -4,6 +4,7 @@ import type * as Nodemailer from "nodemailer";
 import type * as MimeFuncs from "nodemailer/lib/mime-funcs";
 import type * as MimeNodeModule from "nodemailer/lib/mime-node";
 import type * as Qp from "nodemailer/lib/qp";
+import { statusBlamesAddress } from "../bounce/status.ts";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
 import { cryptoRandom } from "../platform/random.ts";
@@ -64,9 +65,9 @@ const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )
  * (RFC 2034 is optional; Exim and older relays), refuses the address as surely as "550 5.1.1" does, so
  * the reply codes that name the mailbox (550 unavailable, 551 not local, 553 name not allowed) count
  * with status null. With an enhanced status, only X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no
- * such domain, …) and 5.2.1 mailbox disabled count: 5.7.1 "relaying denied" is about FAMOS's relay
- * settings and would blame every address, 5.2.2 "mailbox full" is transient (RFC 3463 §3.3), as in a
- * bounce report (src/bounce/dsn.ts); and a bare 530 or 554 is about the client (authentication, policy).
+ * such domain, …) and 5.2.1 mailbox disabled count (statusBlamesAddress, the rule a bounce report
+ * follows too): 5.7.1 "relaying denied" is about FAMOS's relay settings and would blame every address,
+ * 5.2.2 "mailbox full" is transient (RFC 3463 §3.3); and a bare 530 or 554 is about the client.
  */
 export function addressRefusal(error: unknown): { status: string | null } | null {
   const e = error as { code?: string; command?: string; responseCode?: number; response?: string };
@@ -77,8 +78,8 @@ export function addressRefusal(error: unknown): { status: string | null } | null
     const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
     return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
   }
-  // X.1.7 and X.1.8 are the sender's address (RFC 3463 §3.2), FAMOS's own: every recipient would be refused alike.
-  return /^5\.(?:1\.\d{1,3}|2\.1)$/.test(enhanced) && !/^5\.1\.[78]$/.test(enhanced) ? { status: enhanced } : null;
+  // The same rule as a bounce report's (statusBlamesAddress): not the sender's X.1.7/X.1.8, FAMOS's own.
+  return statusBlamesAddress(enhanced) ? { status: enhanced } : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */

@@ -81,6 +81,32 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     expect((await support.get("/support/attention")).body).not.toContain(`>${user.login_id}</a>`);
   });
 
+  it("RFC 3463: a report whose status is about FAMOS's sending address (5.1.7, 5.1.8), the relay's policy (5.7.x), the receiving system (5.3.x) or routing (5.4.x) leaves the recipient's address deliverable", async () => {
+    // Exchange Online answers "550 5.1.8 Access denied, bad outbound sender" when FAMOS's sending account
+    // is blocked: the same report would come back for every staff member at once.
+    const email = `sender.blocked.${database}@dealer.example`;
+    const cases = [
+      ["5.1.8", "550 5.1.8 Access denied, bad outbound sender"],
+      ["5.1.7", "550 5.1.7 Invalid sender address syntax"],
+      ["5.7.1", "550 5.7.1 Relaying denied"],
+      ["5.3.2", "554 5.3.2 System not accepting network messages"],
+      ["5.4.6", "554 5.4.6 Routing loop detected"],
+    ] as const;
+    for (const [status, diagnostic] of cases) {
+      const { mail } = await codeMailFor(email);
+      await bounce(mail, "failed", status, diagnostic);
+    }
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ undeliverableAt: null, softBounces: cases.length });
+    const audit = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.bounced").execute();
+    const mine = audit.map((a) => JSON.parse(a.detail) as { bounce: string; to: string }).filter((d) => d.to === email);
+    expect(mine.map((d) => d.bounce)).toEqual(cases.map(() => "soft"));
+    // A report that blames the mailbox itself still does.
+    const gone = `gone.${database}@dealer.example`;
+    const { mail } = await codeMailFor(gone);
+    await bounce(mail, "failed", "5.2.1", "550 5.2.1 Mailbox disabled, not accepting messages");
+    expect((await addressProblems(t.deps.db, gone))?.undeliverableAt).not.toBeNull();
+  });
+
   it("counts soft bounces (delays, a full mailbox) without calling the address undeliverable, and a report twice once", async () => {
     const email = `full.${database}@dealer.example`;
     const first = await codeMailFor(email);

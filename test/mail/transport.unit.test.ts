@@ -223,7 +223,7 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     // 5.1.7 and 5.1.8 are the sender's address (RFC 3463 §3.2: "Bad sender's mailbox address syntax",
     // "Bad sender's system address"; Exchange Online's "5.1.8 Access denied, bad outbound sender"): FAMOS's
     // own, given to every recipient alike.
-    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "5.1.8 Access denied, bad outbound sender", "5.1.7 Invalid address"]) {
+    for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "5.1.8 Access denied, bad outbound sender", "5.1.7 Invalid address", "5.3.2 System not accepting network messages", "5.4.4 Unable to route"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
