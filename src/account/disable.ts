@@ -3,12 +3,14 @@ import type { Deps } from "../app/deps.ts";
 import { queryAudit, recordAudit } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { otherEnabledHolders } from "../users/shared-address.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
 
 export type DisableOutcome =
   | { kind: "disabled"; user: User; sessionsEnded: number; codesVoided: number }
-  | { kind: "enabled"; user: User }
+  /** sharedWith: other enabled login IDs whose OTP email is this account's too, now that it is enabled. */
+  | { kind: "enabled"; user: User; sharedWith: number }
   | { kind: "unchanged"; user: User }
   | { kind: "not-found" }
   | Refusal;
@@ -22,7 +24,12 @@ export async function disableUser(deps: Deps, by: Acting, userId: string): Promi
   return setDisabled(deps, by, userId, true);
 }
 
-/** Lets a disabled account sign in again (with its password as it was). */
+/**
+ * Lets a disabled account sign in again (with its password as it was). Its OTP email may have been
+ * taken by a successor meanwhile, with no warning (a leaver's address is nobody's shared mailbox,
+ * src/users/shared-address.ts): the outcome and the audit say when the address is shared again, for the
+ * console and the command line to tell, and Needs attention lists it.
+ */
 export async function enableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
   return setDisabled(deps, by, userId, false);
 }
@@ -42,8 +49,9 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
       .executeTakeFirst();
     if (Number(changed.numUpdatedRows) === 0) return { kind: "unchanged" as const, user: target };
     if (!disable) {
-      await recordAudit(tx, now, { ...by.audit, event: "user.enabled", subject: target.login_id });
-      return { kind: "enabled" as const, user: { ...target, disabled_at: null } };
+      const sharedWith = target.otp_email === null ? 0 : await otherEnabledHolders({ db: tx }, target.otp_email, target.id);
+      await recordAudit(tx, now, { ...by.audit, event: "user.enabled", subject: target.login_id, ...(sharedWith > 0 ? { detail: { sharedMailbox: true } } : {}) });
+      return { kind: "enabled" as const, user: { ...target, disabled_at: null }, sharedWith };
     }
     const ended = await endUserAccess(tx, target.id, now, "disabled");
     const counts = { sessionsEnded: ended.sessions, codesVoided: ended.codes };

@@ -1,4 +1,5 @@
 import type { Deps } from "../app/deps.ts";
+import { otherEnabledHolders } from "../users/shared-address.ts";
 import type { User } from "../users/users.ts";
 import { checkEmailEntry, type EmailCheck, type EmailEntry } from "./email-rules.ts";
 import { partnerUsualDomain, suggestDomain } from "./typo.ts";
@@ -10,23 +11,12 @@ export interface AddressEntry extends EmailEntry {
 
 export type AddressReview = EmailCheck | { ok: false; problem: "did-you-mean"; message: string; suggestion: string };
 
-/** Other login IDs whose confirmed OTP email is this address (compared without regard to case). */
-export async function confirmedByOthers(deps: Deps, email: string, userId: string): Promise<number> {
-  const row = await deps.db
-    .selectFrom("users")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where((eb) => eb(eb.fn("lower", ["otp_email"]), "=", email.toLowerCase()))
-    .where("id", "!=", userId)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /**
  * A new OTP address, at enrolment or email change: the rules of SPEC item 2 (checkEmailEntry), then
  * issue 15's two reviews. A domain one slip away from a common mail domain or the partner's usual
- * one asks "Did you mean …?" until the person keeps what they typed. An address already confirmed
- * by another login ID is a shared mailbox in effect: FAMOS_SHARED_MAILBOX_POLICY warns (the "This is
- * my own mailbox" tick), refuses, or lets it pass.
+ * one asks "Did you mean …?" until the person keeps what they typed. An address already the OTP email
+ * of another enabled login ID is a shared mailbox in effect (otherEnabledHolders: a leaver's old address
+ * is not): FAMOS_SHARED_MAILBOX_POLICY warns (the "This is my own mailbox" tick), refuses, or lets it pass.
  */
 export async function reviewNewAddress(deps: Deps, user: User, entry: AddressEntry): Promise<AddressReview> {
   const check = checkEmailEntry(entry, deps.config.enrolment);
@@ -41,7 +31,7 @@ export async function reviewNewAddress(deps: Deps, user: User, entry: AddressEnt
     }
   }
   const policy = deps.config.enrolment.sharedMailboxPolicy;
-  if (policy === "off" || (await confirmedByOthers(deps, check.email, user.id)) === 0) return check;
+  if (policy === "off" || (await otherEnabledHolders(deps, check.email, user.id)) === 0) return check;
   if (policy === "refuse") {
     return {
       ok: false,

@@ -81,6 +81,15 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     expect((await f.cli.run(["user", "disable", "nobody"])).code).toBe(1);
   });
 
+  it("enable says when the account's OTP email is now another enabled login ID's too (a successor took the leaver's address)", async () => {
+    await addUser(f.t.deps, { loginId: "cli.returner", email: "desk.cli@dealer.example" });
+    expect((await f.cli.run(["user", "disable", "cli.returner"])).code).toBe(0);
+    await addUser(f.t.deps, { loginId: "cli.successor", email: "desk.cli@dealer.example" });
+    const enabled = await f.cli.run(["user", "enable", "cli.returner"]);
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect(enabled.stdout).toMatch(/^Enabled cli\.returner: they can sign in again\.\nIts OTP email is also the OTP email of another enabled login ID/);
+  });
+
   it("disable says how many pending codes it voided, and only when it voided some", async () => {
     const user = await addUser(f.t.deps, { loginId: "cli.midway", email: "midway@dealer.example" });
     expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).headers.location).toBe("/otp");

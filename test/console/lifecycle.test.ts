@@ -46,6 +46,24 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     expect(events).toEqual(expect.arrayContaining([["user.disabled", "sup.life"], ["user.enabled", "sup.life"]]));
   });
 
+  it("enabling a leaver whose OTP email a colleague has since confirmed says the address is shared now (Needs attention lists it); a crafted done=enabled says it only when true", async () => {
+    const leaver = await addUser(t.deps, { loginId: "con.back", email: "desk.back@dealer.example" });
+    await support.get(`/support/users/${leaver.id}`);
+    await support.post(`/support/users/${leaver.id}/disable`);
+    const successor = await addUser(t.deps, { loginId: "con.successor", email: "Desk.Back@dealer.example" });
+    expect((await support.get("/support/attention")).body).not.toContain(">con.successor</a>");
+    await support.get(`/support/users/${leaver.id}`);
+    const enabled = await support.post(`/support/users/${leaver.id}/enable`);
+    const page = (await support.get(enabled.headers.location as string)).body;
+    expect(page).toContain("The account was enabled: the user can sign in again.");
+    expect(page).toContain("Its OTP email is also the OTP email of another enabled login ID");
+    expect((await support.get("/support/attention")).body).toContain(">con.successor</a>");
+    // The same page for an enable whose address nobody else holds says nothing of it.
+    expect((await support.get(`/support/users/${successor.id}?done=enabled`)).body).toContain("Its OTP email is also");
+    const alone = await addUser(t.deps, { loginId: "con.alone", email: "alone.back@dealer.example" });
+    expect((await support.get(`/support/users/${alone.id}?done=enabled`)).body).not.toContain("Its OTP email is also");
+  });
+
   it("the page after a disable says how many pending codes were voided, and only when some were", async () => {
     const midway = await addUser(t.deps, { loginId: "con.midway", email: "con.midway@dealer.example" });
     expect((await submitPassword(new FormClient(t.app), midway.login_id, midway.password)).headers.location).toBe("/otp");

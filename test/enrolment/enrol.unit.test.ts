@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { disableUser, enableUser } from "../../src/account/disable.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { enrolEmail } from "../../src/enrolment/enrol.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow, findFlow } from "../../src/otp/flows.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { createSession, tokenHash } from "../../src/session/sessions.ts";
+import { sharedAddresses } from "../../src/support/attention.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
@@ -83,5 +85,28 @@ describe("enrolEmail (unit tier)", () => {
     expect(await db().selectFrom("outbox").select("id").where("user_id", "=", ended.user.id).execute()).toEqual([]);
     expect((await db().selectFrom("users").select("pending_email").where("id", "=", ended.user.id).executeTakeFirstOrThrow()).pending_email).toBeNull();
     expect(await queryAudit(db(), { subject: ended.user.login_id, event: "enrolment.started" })).toEqual([]);
+  });
+
+  it("a leaver's address taken by the successor is no shared mailbox (the leaver signs in no more, gets no codes): no warning, as Needs attention; enabling the leaver again makes it one, and the enable says so", async () => {
+    const by = { user: null, audit: { actor: "operator:test", ip: null, userAgent: null } };
+    const leaver = await addUser(unit.deps, { email: "sales.desk1@dealer.example" });
+    expect((await disableUser(unit.deps, by, leaver.id)).kind).toBe("disabled");
+    const { user, session } = await atEnrolment();
+    // Warned (and refused under "refuse") before: the leaver's account counted as another holder.
+    expect(await enrolEmail(unit.deps, user, session, entry("Sales.Desk1@dealer.example"), ctx)).toMatchObject({ kind: "code-sent" });
+    expect((await queryAudit(db(), { subject: user.login_id, event: "enrolment.started" }))[0]!.detail).toEqual({ sharedMailbox: false });
+
+    // The successor confirmed it; the leaver comes back: two enabled login IDs share the mailbox now,
+    // with nobody having ticked "This is my own mailbox". The enable says it, and Needs attention lists it.
+    await db().updateTable("users").set({ otp_email: "sales.desk1@dealer.example", pending_email: null }).where("id", "=", user.id).execute();
+    expect((await sharedAddresses(unit.deps, 10)).map((a) => a.address)).not.toContain("sales.desk1@dealer.example");
+    expect(await enableUser(unit.deps, by, leaver.id)).toMatchObject({ kind: "enabled", sharedWith: 1 });
+    expect((await queryAudit(db(), { subject: leaver.login_id, event: "user.enabled" }))[0]!.detail).toEqual({ sharedMailbox: true });
+    expect((await sharedAddresses(unit.deps, 10)).find((a) => a.address === "sales.desk1@dealer.example")?.users.map((u) => u.id).sort()).toEqual([leaver.id, user.id].sort());
+    // An enable whose address nobody else holds says nothing of it.
+    const alone = await addUser(unit.deps, { email: "alone.one@dealer.example" });
+    await disableUser(unit.deps, by, alone.id);
+    expect(await enableUser(unit.deps, by, alone.id)).toMatchObject({ kind: "enabled", sharedWith: 0 });
+    expect((await queryAudit(db(), { subject: alone.login_id, event: "user.enabled" }))[0]!.detail).toEqual({});
   });
 });

@@ -38,8 +38,10 @@ async function run(loginId: string, disable: boolean): Promise<void> {
       case "disabled":
         process.stdout.write(`Disabled ${user.login_id}: ${disableEndedText(translator("en-GB", deps.config.timezone), outcome)}.\n`);
         return;
-      case "enabled":
-        process.stdout.write(`Enabled ${user.login_id}: they can sign in again.\n`);
+      case "enabled": {
+        const shared = outcome.sharedWith > 0 ? `${translator("en-GB", deps.config.timezone).text("console.done.enabledShared")}\n` : "";
+        process.stdout.write(`Enabled ${user.login_id}: they can sign in again.\n${shared}`);
+      }
     }
   });
 }

@@ -7,6 +7,7 @@ import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { User } from "../../users/users.ts";
 import { refusal } from "../../support/acting.ts";
+import { sharedWithOthers } from "../../support/attention.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
@@ -24,6 +25,16 @@ export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   "already-disabled": "console.done.alreadyDisabled",
   "already-enabled": "console.done.alreadyEnabled",
 };
+
+/**
+ * The page after an enable (`?done=enabled`): when the account is enabled and its OTP email is another
+ * enabled login ID's too (a successor took the leaver's mailbox meanwhile), it says so. Read from the
+ * accounts as they are now, so a crafted link says only what is true.
+ */
+export async function enabledDoneText(deps: Deps, t: Translator, user: User): Promise<string> {
+  const shared = user.disabled_at === null && user.otp_email !== null && (await sharedWithOthers(deps, user.otp_email, user.id));
+  return shared ? `${t.text("console.done.enabled")} ${t.text("console.done.enabledShared")}` : t.text("console.done.enabled");
+}
 
 /**
  * The page after a disable (`?done=disabled`) says what it ended in the words of the command line

@@ -20,7 +20,7 @@ import { supportAddressRoutes } from "./support-addresses.ts";
 import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
-import { disabledDoneText, LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
+import { disabledDoneText, enabledDoneText, LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { askedPage } from "../../support/paging.ts";
@@ -82,7 +82,8 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
     const t = tr(deps, request);
     const user = await target(request);
-    return renderUser(request, reply, user, 200, { info: done === "disabled" ? await disabledDoneText(deps, t, user) : key ? t.text(key) : undefined });
+    const info = done === "disabled" ? await disabledDoneText(deps, t, user) : done === "enabled" ? await enabledDoneText(deps, t, user) : key ? t.text(key) : undefined;
+    return renderUser(request, reply, user, 200, { info });
   });
 
 

@@ -1,0 +1,22 @@
+import { sql } from "kysely";
+import type { Deps } from "../app/deps.ts";
+
+/**
+ * The one rule of a shared mailbox (issue 15), for enrolment's and Profile's review
+ * (FAMOS_SHARED_MAILBOX_POLICY), OTP capture's "Several login IDs get their codes at this address", the
+ * console's Needs attention and an enable: an address is shared once it is the OTP email of more than
+ * one ENABLED login ID, compared without regard to case. A disabled account (a leaver) signs in no more
+ * and is sent no codes, so the successor who takes over its mailbox is warned of nothing; enabling the
+ * leaver again makes the address shared, and the enable says so (enableUser).
+ */
+export const enabledHolders = (deps: Pick<Deps, "db">) => deps.db.selectFrom("users").where("otp_email", "is not", null).where("disabled_at", "is", null);
+
+/** How many enabled login IDs other than `userId` have this address as their OTP email. */
+export async function otherEnabledHolders(deps: Pick<Deps, "db">, email: string, userId: string): Promise<number> {
+  const row = await enabledHolders(deps)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where(sql<string>`lower(otp_email)`, "=", email.toLowerCase())
+    .where("id", "!=", userId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
