@@ -9,22 +9,31 @@ import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 
-const WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** RFC 3339 §5.6 date-time: a space may stand for the T, and t and z may be lower case. */
+const WITH_ZONE = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2})?)(\.\d{1,3})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$/;
 
-/** An ISO 8601 time; without an offset it is read in FAMOS_TIMEZONE, like every time FAMOS shows. */
+/**
+ * An ISO 8601 time; without an offset it is read in FAMOS_TIMEZONE, like every time FAMOS shows. With one
+ * its fields are checked as a wall-clock time is (parseLocalDateTime: no 30 February, 24:00 or 08:60
+ * rolled over into another moment), then the offset (hours to 23, minutes to 59, RFC 3339) taken off.
+ */
 export function parseSince(text: string, timezone: string): number {
   const value = text.trim();
-  if (WITH_ZONE.test(value)) {
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms)) return ms;
+  const zoned = WITH_ZONE.exec(value);
+  if (zoned) {
+    const [, wall, fraction, sign, hours, minutes] = zoned;
+    const local = parseLocalDateTime(wall!.replace(/t/, "T"), "UTC");
+    if (local !== null && (sign === undefined || (Number(hours) <= 23 && Number(minutes) <= 59))) {
+      const offset = sign === undefined ? 0 : (sign === "-" ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000;
+      return local + Math.round(Number(fraction ?? 0) * 1000) - offset;
+    }
   } else if (WITHOUT_ZONE.test(value)) {
     const ms = parseLocalDateTime(value.length > 10 ? value : `${value}T00:00`, timezone);
     if (ms !== null) return ms;
   }
-  throw new Refused(`--since: "${text}" is not an ISO 8601 time such as 2026-06-14, 2026-06-14T17:47 or 2026-06-14T16:47:00Z`);
+  throw new Refused(`--since: "${text}" is not an ISO 8601 time such as 2026-06-14, 2026-06-14T17:47, 2026-06-14T16:47:00Z or 2026-06-14 16:47+01:00`);
 }
-
 
 /** The interface contract's JSON line: time, event, actor, subject, ip, userAgent, detail. */
 export function auditJsonLine(r: AuditRecord): string {
