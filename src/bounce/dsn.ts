@@ -68,5 +68,5 @@ function classify(fields: Map<string, string>): RecipientReport | null {
   // Hard only when the status blames the recipient's address (statusBlamesAddress: not 5.2.2 mailbox
   // full, RFC 3463 §3.3; not the sender's address, the relay's policy, the system or the network): any
   // other failure is counted as soft, and says nothing against the address.
-  return { kind: statusBlamesAddress(status) ? "hard" : "soft", recipient, status, reason };
+  return { kind: statusBlamesAddress(status, "report") ? "hard" : "soft", recipient, status, reason };
 }

@@ -79,7 +79,7 @@ export function addressRefusal(error: unknown): { status: string | null } | null
     return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
   }
   // The same rule as a bounce report's (statusBlamesAddress): not the sender's X.1.7/X.1.8, FAMOS's own.
-  return statusBlamesAddress(enhanced) ? { status: enhanced } : null;
+  return statusBlamesAddress(enhanced, "rcpt") ? { status: enhanced } : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */
