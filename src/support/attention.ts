@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { addressKey, undeliverableUsers, type UndeliverableUser } from "../bounce/addresses.ts";
 import { waitingAddress } from "../profile/waiting-address.ts";
-import { enabledHolders, otherEnabledHolders } from "../users/shared-address.ts";
+import { enabledHolders } from "../users/shared-address.ts";
 import { findUserById } from "../users/users.ts";
 
 export interface SharedAddress {
@@ -11,18 +11,9 @@ export interface SharedAddress {
   users: { id: string; loginId: string; fullName: string; partnerNumber: string }[];
 }
 
-/**
- * The address is the OTP email of an enabled login ID other than `userId`: its mailbox holds codes
- * for several login IDs, alike but for the login ID each names (OTP capture says which is hers).
- */
-export async function sharedWithOthers(deps: Deps, email: string, userId: string): Promise<boolean> {
-  return (await otherEnabledHolders(deps, email, userId)) > 0;
-}
-
 /** Addresses confirmed as the OTP email of more than one enabled login ID (issue 15: shared mailboxes in effect, src/users/shared-address.ts), by address. */
 export async function sharedAddresses(deps: Deps, limit: number): Promise<SharedAddress[]> {
   const lower = sql<string>`lower(otp_email)`;
-  // Leavers (disabled) share nothing any more: their accounts sign in no more.
   const shared = await enabledHolders(deps)
     .select(lower.as("address"))
     .groupBy(lower)

@@ -20,3 +20,11 @@ export async function otherEnabledHolders(deps: Pick<Deps, "db">, email: string,
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/**
+ * The address is the OTP email of an enabled login ID other than `userId`: its mailbox holds codes
+ * for several login IDs, alike but for the login ID each names (OTP capture says which is hers).
+ */
+export async function sharedWithOthers(deps: Pick<Deps, "db">, email: string, userId: string): Promise<boolean> {
+  return (await otherEnabledHolders(deps, email, userId)) > 0;
+}

@@ -4,7 +4,7 @@ import { codeLapse, flowWithCurrentCode } from "../otp/codes.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
-import { sharedWithOthers } from "../support/attention.ts";
+import { sharedWithOthers } from "../users/shared-address.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
 
 /** A code step's delivery as the page shows it, and how many codes the step has had. */

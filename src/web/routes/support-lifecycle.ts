@@ -7,7 +7,7 @@ import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { User } from "../../users/users.ts";
 import { refusal } from "../../support/acting.ts";
-import { sharedWithOthers } from "../../support/attention.ts";
+import { sharedWithOthers } from "../../users/shared-address.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, parseForm } from "../forms.ts";
