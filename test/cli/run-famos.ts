@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
 import { ensureBuilt, FAMOS_BIN as BIN } from "../support/server-process.ts";
+import { famosInProcess } from "./famos-in-process.ts";
 
 export interface CliResult {
   code: number | null;
@@ -24,6 +25,12 @@ export interface CliWorkspace {
    * sent once the command has written its next prompt (a line ending in ": "), as a person types.
    */
   runOnTerminal(args: string[], typed: Buffer[]): Promise<CliResult>;
+  /**
+   * As `run` (no standard input), through the CLI's main() in this process (famosInProcess): the same
+   * command, output and exit code without a process's start. `run` is for what only a real process
+   * shows (the bundle, exit codes as the shell sees them, terminals, signals).
+   */
+  inProcess(args: string[], options?: { env?: Record<string, string> }): Promise<CliResult>;
   remove(): void;
 }
 
@@ -77,6 +84,9 @@ export function cliWorkspace(): CliWorkspace {
         });
       });
     },
+    inProcess(args, options = {}) {
+      return famosInProcess(args, { ...env, ...options.env });
+    },
     remove() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -101,7 +111,11 @@ export function useCliApp(): CliApp {
     const workspace = cliWorkspace();
     t = await createTestApp({ env: { FAMOS_DATABASE_URL: workspace.databaseUrl } });
     const mail = { FAMOS_SMTP_URL: t.smtp.url, FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>", FAMOS_SUPPORT_EMAIL: "retailit@famos.test" };
-    cli = { ...workspace, run: (args, options = {}) => workspace.run(args, { ...options, env: { ...mail, ...options.env } }) };
+    cli = {
+      ...workspace,
+      run: (args, options = {}) => workspace.run(args, { ...options, env: { ...mail, ...options.env } }),
+      inProcess: (args, options = {}) => workspace.inProcess(args, { env: { ...mail, ...options.env } }),
+    };
   });
   afterAll(async () => {
     await t?.close();

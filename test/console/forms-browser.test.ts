@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, focusedId, heading, pressToNavigate, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, pressToNavigate, sharedSignIn, signInInBrowser } from "../support/browser.ts";
 
 /**
  * The IT team's console forms in a real Chromium, keyboard and screen reader in mind: a refused form
@@ -21,6 +21,8 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
     return who;
   }
+  /** A support person for the tests that leave them as they were (the two that change their language sign in their own). */
+  const support = sharedSignIn(() => f.base, (page) => signIn(page, "support"));
 
   /** The field's own error text, as a screen reader reads it with the field (aria-describedby). */
   async function describedError(page: Page, label: string): Promise<string> {
@@ -58,7 +60,7 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
 
   it("a notice without a title or a text says both at once, each beside its field", async () => {
     const page = await f.newPage();
-    await signIn(page, "support");
+    await support(page);
     await page.goto(`${f.base}/support/notices`);
     await page.getByLabel("Title").fill("  ");
     await page.getByRole("button", { name: "Post notice" }).click();
@@ -107,7 +109,7 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
 
   it("disabling a leaver asks first, naming the person, and Cancel changes nothing (keyboard only)", async () => {
     const page = await f.newPage();
-    await signIn(page, "support");
+    await support(page);
     people += 1;
     const leaver = await addUser(f.t.deps, { loginId: `forms.leaver.${unique}.${people}`, fullName: "Lee Leaver", partnerNumber: "004702" });
     await page.goto(`${f.base}/support/users/${leaver.id}`);
@@ -134,7 +136,7 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
 
   it("support is not asked to disable an administrator: the question page refuses as the action does", async () => {
     const page = await f.newPage();
-    await signIn(page, "support");
+    await support(page);
     people += 1;
     const admin = await addUser(f.t.deps, { role: "admin", loginId: `forms.boss.${unique}.${people}` });
     const answer = await page.goto(`${f.base}/support/users/${admin.id}/disable`);
@@ -144,7 +146,7 @@ describe("console forms and language in a browser", { timeout: 120_000 }, () => 
 
   it("an audit search whose From is after its Until says so instead of 'No events match.'", async () => {
     const page = await f.newPage();
-    const who = await signIn(page, "support");
+    const who = await support(page);
     await page.goto(`${f.base}/support/audit?user=${encodeURIComponent(who.login_id)}`);
     await page.getByLabel("From (UK time)").fill("2026-12-05T00:00");
     await page.getByLabel("Until (UK time)").fill("2026-12-03T23:59");

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, focusedId, heading, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, sharedSignIn, signInInBrowser } from "../support/browser.ts";
 
 /**
  * The two forms that take the user's request (name, login ID, partner number, ticket: SPEC item 8) as
@@ -22,6 +22,8 @@ describe("the OTP email reset and temporary password forms in a browser", { time
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
     return who;
   }
+  /** A support person shared by the tests that only read as them (sharedSignIn). */
+  const support = sharedSignIn(() => f.base, (page) => signIn(page, "support"));
 
   async function caller() {
     people += 1;
@@ -64,7 +66,7 @@ describe("the OTP email reset and temporary password forms in a browser", { time
 
   it("'Reset OTP email' with a wrong name and partner number and no ticket says all three at once, beside their fields, and resets nothing", async () => {
     const page = await f.newPage();
-    await signIn(page, "support");
+    await support(page);
     const user = await caller();
     await page.goto(`${f.base}/support/users/${user.id}`);
     await typeWrongRequest(page, user.login_id, english);
@@ -88,7 +90,7 @@ describe("the OTP email reset and temporary password forms in a browser", { time
 
   it("a request that matches but has no ticket says only the ticket, beside it", async () => {
     const page = await f.newPage();
-    await signIn(page, "support");
+    await support(page);
     const user = await caller();
     await page.goto(`${f.base}/support/users/${user.id}/temporary-password`);
     await page.getByLabel("Name", { exact: true }).fill("jane  SMITH");

@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { expectAccessible, focusedId, heading, signInInBrowser } from "../support/browser.ts";
+import { expectAccessible, focusedId, heading, sharedSignIn, signInInBrowser } from "../support/browser.ts";
 import { addConfirmedApp } from "../strong-factors/helpers.ts";
 
 /**
@@ -27,6 +27,8 @@ describe("the console's last forms say each problem beside its field", { timeout
     await expect.poll(() => page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
     return who;
   }
+  /** A support person shared by the tests that only read as them (sharedSignIn). */
+  const support = sharedSignIn(() => f.base, (page) => signIn(page, "support"));
 
   /** The field's reason: read with it (aria-describedby), and standing beside it inside the form. */
   async function problemBeside(page: Page, label: string): Promise<string> {
@@ -58,7 +60,7 @@ describe("the console's last forms say each problem beside its field", { timeout
 
   it("'Remove second factors' says a refused ticket beside its field, with the cursor on it", async () => {
     const page = await f.newPage();
-    await signIn(page, "support");
+    await support(page);
     people += 1;
     const target = await addUser(f.t.deps, { loginId: `beside.target.${unique}.${people}` });
     await addConfirmedApp(f.t.deps, target.id);
@@ -77,7 +79,7 @@ describe("the console's last forms say each problem beside its field", { timeout
   });
   it("the audit trail's filter says an unknown event, 'From' after 'Until' and a bad date at once, each beside its field, the values kept", async () => {
     const page = await f.newPage();
-    const who = await signIn(page, "support");
+    const who = await support(page);
     // A link pasted into a ticket: an event that does not exist and a window that ends before it starts.
     const query = new URLSearchParams({ user: who.login_id, event: "made.up", from: "2026-11-28T10:00", until: "2026-11-27T10:00" });
     await page.goto(`${f.base}/support/audit?${query.toString()}`);

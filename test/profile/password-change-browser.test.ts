@@ -2,7 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { useBrowserApp } from "../support/browser-app.ts";
-import { autofocusSettled, expectAccessible, focusedId, pressToNavigate, signInInBrowser } from "../support/browser.ts";
+import { autofocusSettled, expectAccessible, focusedId, pressToNavigate, sharedSignIn, signInInBrowser } from "../support/browser.ts";
 import { smtpMailbox } from "../support/mailbox.ts";
 
 const describedBy = (page: Page, id: string) => page.locator(`#${id}`).getAttribute("aria-describedby");
@@ -16,14 +16,17 @@ const invalid = (page: Page, id: string) => page.locator(`#${id}`).getAttribute(
  */
 describe("Profile's password change refused", () => {
   const f = useBrowserApp();
-  let n = 0;
+  // One person for the three refusals: a refused change changes nothing, so they do not see each other.
+  const signedIn = sharedSignIn(() => f.base, async (page) => {
+    const user = await addUser(f.t.deps, { loginId: "pwchange", email: "pwchange@dealer.example" });
+    await signInInBrowser(page, smtpMailbox(f.t.smtp), user, `${f.base}/login`);
+    await expect.poll(() => new URL(page.url()).pathname).toBe("/");
+    return user;
+  });
 
   async function refusedChange(current: (password: string) => string, next: string, confirm: string) {
     const page = await f.newPage();
-    n += 1;
-    const user = await addUser(f.t.deps, { loginId: `pwchange.${n}`, email: `pwchange.${n}@dealer.example` });
-    await signInInBrowser(page, smtpMailbox(f.t.smtp), user, `${f.base}/login`);
-    await expect.poll(() => new URL(page.url()).pathname).toBe("/");
+    const user = await signedIn(page);
     await page.goto(`${f.base}/profile`);
     await page.locator("#currentPassword").fill(current(user.password));
     await page.locator("#newPassword").fill(next);

@@ -123,6 +123,24 @@ export interface TestUserInput {
 
 let counter = 0;
 
+/**
+ * One argon2id hash per password for the users tests add (the worker keeps it from file to file): a
+ * hash at production cost is tens of milliseconds of CPU, and the suite adds some six hundred users,
+ * most with the default password. Each is a real hash of its password with FAMOS's parameters, so a
+ * sign-in verifies it at the same cost and nothing is upgraded; users with the same password share
+ * its salt, which no test reads (a password the application sets is hashed afresh by it).
+ */
+const seededHashes = new Map<string, Promise<string>>();
+function seededHash(password: string): Promise<string> {
+  let hash = seededHashes.get(password);
+  if (hash === undefined) {
+    hash = hashPassword(password);
+    seededHashes.set(password, hash);
+    hash.catch(() => seededHashes.delete(password));
+  }
+  return hash;
+}
+
 /** Adds a user straight to storage. The default password is "correct horse battery staple". */
 export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<User & { password: string }> {
   // Taken before the first await: users added at once (Promise.all) each get their own number.
@@ -134,7 +152,7 @@ export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<Us
     fullName: input.fullName ?? "Jane Smith",
     partnerNumber: input.partnerNumber ?? "01234",
     role: input.role ?? "user",
-    passwordHash: await hashPassword(password),
+    passwordHash: await seededHash(password),
     otpEmail: input.email === undefined ? `user${n}@dealer.example` : input.email,
   });
   if (!user) throw new Error(`addUser: a user with login ID "${loginId}" exists already`);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { chromium, type Browser, type LaunchOptions, type Page } from "playwright-core";
+import { chromium, type Browser, type Cookie, type LaunchOptions, type Page } from "playwright-core";
 import { expect } from "vitest";
 import type { SignInUser } from "./client.ts";
 import { isCodeMail, type Mailbox } from "./mailbox.ts";
@@ -246,6 +246,28 @@ export async function signInInBrowser(page: Page, mailbox: Mailbox, user: SignIn
   await expect.poll(() => heading(page)).toBe("OTP capture");
   await page.getByLabel("Please enter the received code").fill(await mailbox.code(user.otp_email!, mark));
   await page.getByRole("button", { name: "Confirm" }).click();
+}
+
+/**
+ * One sign-in shared by the tests of a block that only read as the person (a refused form, a page's
+ * words): the first call runs `signIn` on its page, each later one gives its page (a browser context
+ * of its own) that session's cookies and opens `${base}/`, signed in. A browser sign-in costs an
+ * argon2id verification, a code mail and four page loads, and is not what these tests look at; a test
+ * that changes the person (their language, role, password) signs in a person of its own instead.
+ */
+export function sharedSignIn<U>(base: () => string, signIn: (page: Page) => Promise<U>): (page: Page) => Promise<U> {
+  let saved: { who: U; cookies: Cookie[] } | undefined;
+  return async (page) => {
+    if (saved) {
+      await page.context().addCookies(saved.cookies);
+      await page.goto(`${base()}/`);
+      expect(await page.getByRole("button", { name: "Sign out" }).count(), "the shared session is still signed in").toBe(1);
+      return saved.who;
+    }
+    const who = await signIn(page);
+    saved = { who, cookies: await page.context().cookies() };
+    return who;
+  };
 }
 
 async function fillPasswordStep(page: Page, user: { login_id: string; password: string }): Promise<void> {
