@@ -58,6 +58,9 @@ const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblo
  */
 const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )?not exist|unrouteable|unroutable|invalid|disabled|inactive|not found|not local)\b/i;
 
+/** A 5yz reply's enhanced status (RFC 2034 §4: first in its text, "550 5.1.1 No such user"), if it has one. */
+const enhancedStatus = (response: string | undefined): string | undefined => /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(response ?? "")?.[1];
+
 /**
  * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
  * status (RFC 3463), else null. RFC 5321 makes a 5yz reply to RCPT a permanent refusal of that
@@ -72,8 +75,7 @@ const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )
 export function addressRefusal(error: unknown): { status: string | null } | null {
   const e = error as { code?: string; command?: string; responseCode?: number; response?: string };
   if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
-  // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
-  const enhanced = /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(e.response ?? "")?.[1];
+  const enhanced = enhancedStatus(e.response);
   if (enhanced === undefined) {
     const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
     return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
@@ -113,11 +115,19 @@ function relayRefusal(error: unknown): boolean {
 }
 
 /**
- * A 5yz reply whose enhanced status is X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a
- * persistent transient failure (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts).
+ * A 5yz reply that is nonetheless retried, the one rule of it:
+ * - enhanced status X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a persistent transient failure
+ *   (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts);
+ * - 552 at RCPT TO with no enhanced status, or with X.5.3 "too many recipients": RFC 5321 §4.5.3.1.10
+ *   has a 552 there meaning too many recipients treated as temporary (an old relay's reply for its
+ *   recipient limit), and FAMOS sends one recipient a message, so a later try goes. A 552 whose status
+ *   says something lasting (5.3.4 message too big, 5.7.x a policy) is not retried.
  */
-function mailboxFull(error: unknown): boolean {
-  return /^5\d\d[ -]5\.2\.2(?!\d)/.test((error as { response?: string }).response ?? "");
+function retriedDespite5yz(error: unknown): boolean {
+  const e = error as { command?: string; responseCode?: number; response?: string };
+  const enhanced = enhancedStatus(e.response);
+  if (enhanced === "5.2.2") return true;
+  return e.command === "RCPT TO" && e.responseCode === 552 && (enhanced === undefined || enhanced === "5.5.3");
 }
 
 /** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
@@ -194,7 +204,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? "unreachable" : null;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
         // refusal of FAMOS itself is the relay's to fix, not the message's end.
-        const permanent = relay === null && code !== undefined && code >= 500 && !mailboxFull(error);
+        const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);
         throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay);
       }
     },

@@ -212,6 +212,25 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect(smtp.messages).toEqual([]);
   });
 
+  it("a 552 at RCPT TO is retried unless its enhanced status names something lasting: RFC 5321 §4.5.3.1.10 has \"too many recipients\" there treated as temporary (FAMOS sends one a message)", async () => {
+    const cases: [string, boolean][] = [
+      ["Too many recipients", false],
+      ["5.5.3 Too many recipients", false],
+      ["5.2.2 Mailbox full", false],
+      ["5.3.4 Message too big for system", true],
+      ["5.7.1 Message refused", true],
+    ];
+    for (const [words, permanent] of cases) {
+      smtp.rejectPermanently(true, 552, words);
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([words, error.permanent, error.addressRefused]).toEqual([words, permanent, null]);
+    }
+    // Another code than 552 in the same words stays permanent.
+    smtp.rejectPermanently(true, 550, "Too many recipients");
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).permanent).toBe(true);
+    expect(smtp.messages).toEqual([]);
+  });
+
   it("a recipient refused for its address (5.1.x, 5.2.1 at RCPT TO) is told apart, with the status; a refusal of anything else is not", async () => {
     smtp.rejectPermanently(true);
     const unknown = await failure(open(smtp.url).send(outboxMessage(), FROM));
