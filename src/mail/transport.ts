@@ -38,6 +38,12 @@ export class MailDeliveryError extends Error {
     readonly permanent: boolean,
     readonly addressRefused: { status: string | null } | null = null,
     readonly relay: RelayFault | null = null,
+    /**
+     * A permanent refusal at RCPT TO that may be the recipient's domain policy or the relay's refusal of
+     * FAMOS, the words cannot tell (rcptRefusal's "policy"): the relay pause decides by whether it repeats
+     * for a different recipient (relay-pause.ts).
+     */
+    readonly refusedByPolicy = false,
   ) {
     super(message);
   }
@@ -48,7 +54,16 @@ export class MailDeliveryError extends Error {
  * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
  * and taking it as the address's fault would mark every staff member's address undeliverable at once.
  */
-const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+
+/**
+ * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
+ * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
+ * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
+ * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"). A
+ * policy, SPF, a block list or spam may be one receiving domain's rule for its own mailboxes.
+ */
+const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
 
 /**
  * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
@@ -84,6 +99,25 @@ export function addressRefusal(error: unknown): { status: string | null } | null
   return statusBlamesAddress(enhanced, "rcpt") ? { status: enhanced } : null;
 }
 
+/**
+ * What a permanent refusal at RCPT TO that does not blame the address (addressRefusal) nor is retried
+ * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS itself, in words of
+ * REFUSES_FAMOS and none about the mailbox (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by
+ * user" is not sure); "policy", a 5.7.x status or no status at all, which a receiving domain gives for
+ * one mailbox ("550 5.7.1 Delivery not authorized, message refused") as a relay gives for all
+ * ("Administrative prohibition"): the relay pause takes it as the relay's when it repeats for a
+ * different recipient (relay-pause.ts); else null (5.3.x, 5.4.x …: the message's, failed as before).
+ */
+function rcptRefusal(error: unknown): "relay" | "policy" | null {
+  const e = error as { command?: string; responseCode?: number; response?: string };
+  if (e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
+  if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
+  const enhanced = enhancedStatus(e.response);
+  const words = (e.response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "");
+  if (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words)) return "relay";
+  return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
+}
+
 /** The system's words for a relay that is not there: no route, no name, no listener. */
 const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
 
@@ -105,12 +139,13 @@ function relayUnreachable(error: unknown): boolean {
 /**
  * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
  * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
- * password) or impossible (nodemailer's EAUTH), or it asks for a login FAMOS did not give (530). Not the
- * message's failure for good: the operator fixes the relay or the setting, and the mail waits for it.
+ * password) or impossible (nodemailer's EAUTH), it asks for a login FAMOS did not give (530), or it
+ * refuses to relay for FAMOS at RCPT TO (rcptRefusal's "relay"). Not the message's failure for good: the
+ * operator fixes the relay or the setting, and the mail waits for it.
  */
 function relayRefusal(error: unknown): boolean {
   const e = error as { code?: string; command?: string; responseCode?: number };
-  if (e.code === "EAUTH" || e.responseCode === 530) return true;
+  if (e.code === "EAUTH" || e.responseCode === 530 || rcptRefusal(error) === "relay") return true;
   return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
 }
 
@@ -205,7 +240,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
         // refusal of FAMOS itself is the relay's to fix, not the message's end.
         const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) === "policy");
       }
     },
     close: () => pool?.close(),
