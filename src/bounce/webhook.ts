@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Deps } from "../app/deps.ts";
 import { recordBounce } from "./record-bounce.ts";
+import { statusBlamesAddress } from "./status.ts";
 import { outboxIdFromReturnPath } from "./verp.ts";
 
 /**
@@ -39,13 +40,25 @@ export async function takeWebhookReports(deps: Deps, body: WebhookBody): Promise
   for (const report of Array.isArray(body) ? body : [body]) {
     const outboxId = await outboxIdOf(deps, report);
     const outcome = outboxId
-      ? await recordBounce(deps, { outboxId, kind: report.type, status: report.status ?? null, reason: report.reason ?? `${report.type} bounce` }, "webhook")
+      ? await recordBounce(deps, { outboxId, kind: reportKind(report), status: report.status ?? null, reason: report.reason ?? `${report.type} bounce` }, "webhook")
       : { kind: "unknown-message" as const };
     if (outcome.kind === "recorded") result.recorded += 1;
     else if (outcome.kind === "duplicate") result.duplicates += 1;
     else result.unknown += 1;
   }
   return result;
+}
+
+/**
+ * The provider's verdict, checked against its status when it gives one: a "hard" whose status blames
+ * something other than the address (5.7.1 a policy or relaying denied, 5.1.8 FAMOS's own sender, a 4.x.x)
+ * is soft, by the one rule a bounce report read by the listener follows (statusBlamesAddress): else a
+ * provider that calls every 5xx hard marks every staff member undeliverable when FAMOS's domain is at fault.
+ * A "soft" stays soft, and a verdict without a status stands.
+ */
+function reportKind(report: { type: "hard" | "soft"; status?: string | undefined }): "hard" | "soft" {
+  if (report.type === "soft" || report.status === undefined) return report.type;
+  return statusBlamesAddress(report.status, "report") ? "hard" : "soft";
 }
 
 async function outboxIdOf(deps: Deps, report: { messageId?: string | undefined; returnPath?: string | undefined }): Promise<string | null> {

@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import { sql } from "kysely";
 import type { Config } from "../config/config.ts";
 import { describeUnknown, settingsProblems, type ResolvedSettings } from "../config/sources.ts";
+import { userTranslator } from "../i18n/translator.ts";
 import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
+import { noticeMail } from "../otp/messages.ts";
 import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
 import { sqliteAccessProblem, sqliteFilePath } from "../store/file-access.ts";
@@ -73,6 +75,16 @@ export async function checkDatabase(config: Readonly<Config>, now: () => number 
   }
 }
 
+/**
+ * `--send-to`'s test message, in FAMOS_DEFAULT_LOCALE as mail to someone with no saved language is
+ * (userTranslator), through the notice template: the operator sees the words, lang and
+ * Content-Language staff will get.
+ */
+function doctorTestMessage(config: Readonly<Config>) {
+  const t = userTranslator(config, undefined);
+  return noticeMail(t.text("mail.doctorTest.subject"), [t.text("mail.doctorTest.body")], t);
+}
+
 /** SMTP: connect, TLS, authentication and, with sendTo, a real test message. */
 export async function checkMail(config: Readonly<Config>, sendTo?: string): Promise<CheckResult> {
   if (config.smtpUrl === null) {
@@ -80,7 +92,7 @@ export async function checkMail(config: Readonly<Config>, sendTo?: string): Prom
       ? { check: "smtp", status: "skip", detail: "no FAMOS_SMTP_URL: mail goes to the development mailbox" }
       : { check: "smtp", status: "fail", detail: "no FAMOS_SMTP_URL: nothing to send a test message with" };
   }
-  const result = await checkSmtp(config.smtpUrl, { ...(sendTo === undefined ? {} : { sendTo }), from: config.mailFrom });
+  const result = await checkSmtp(config.smtpUrl, sendTo === undefined ? {} : { send: { to: sendTo, from: config.mailFrom, message: doctorTestMessage(config) } });
   return { check: "smtp", status: result.ok ? "ok" : "fail", detail: describeSmtpCheck(result) };
 }
 

@@ -15,7 +15,8 @@ const OUTAGE: Record<RelayFault, string> = {
 
 /**
  * The one rule for a relay that cannot be reached (no connection, no greeting, "421") or that refuses
- * FAMOS itself (a 5yz greeting, its login refused: transport.ts's RelayFault): the drains
+ * FAMOS itself (a 5yz greeting, its login refused, relaying denied at RCPT TO: transport.ts's RelayFault;
+ * a policy refusal that repeats for another recipient, faultOf): the drains
  * stop handing it mail, rather than try every queued message on its own schedule — a rollout's
  * thousand announcements at a relay down for an hour were tens of thousands of connections and
  * warnings. One message tries it after the retry ladder's delay (backoffMs: 2 s doubling to a
@@ -28,6 +29,8 @@ const OUTAGE: Record<RelayFault, string> = {
 export class RelayPause {
   /** Until `until` drains claim nothing, then one message at a time tries it; `outages` counts the tries that found it down. */
   private down: { outages: number; until: number; fault: RelayFault } | null = null;
+  /** The recipient of the last reply, if it was a policy refusal at RCPT TO (faultOf), lower case. */
+  private refusedLast: string | null = null;
 
   constructor(
     private readonly backoffMs: (attempt: number) => number,
@@ -44,24 +47,50 @@ export class RelayPause {
     return inFlight === 0 && now >= this.down.until ? 1 : 0;
   }
 
-  /** A send failed: a relay at fault starts or lengthens the pause, an answer from it ends one. */
-  failed(failure: unknown, now: number): void {
+  /**
+   * A send to `recipient` failed: a relay at fault starts or lengthens the pause, an answer from it ends
+   * one. True when the failure is the relay's (the message waits rather than fail for good).
+   */
+  failed(failure: unknown, now: number, recipient = ""): boolean {
     // A failure of unknown kind (not the SMTP transport's) says nothing of the relay: a pause goes on.
-    const fault = failure instanceof MailDeliveryError ? failure.relay : (this.down?.fault ?? null);
+    const fault = failure instanceof MailDeliveryError ? this.faultOf(failure, recipient) : (this.down?.fault ?? null);
     if (fault === null) {
-      if (failure instanceof MailDeliveryError) this.answered();
-      return;
+      if (failure instanceof MailDeliveryError) this.end(failure.refusedByPolicy ? this.refusedLast : null);
+      return false;
     }
-    if (this.down !== null && now < this.down.until) return;
+    if (this.down !== null && now < this.down.until) return true;
     const outages = (this.down?.outages ?? 0) + 1;
     const told = this.down?.fault === fault;
     this.down = { outages, until: now + this.backoffMs(outages), fault };
     // Once an outage, and again when its kind changes (a relay back up that now refuses the login).
     if (!told) this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, OUTAGE[fault]);
+    return true;
+  }
+
+  /**
+   * The relay's fault in a failure, if any. A policy refusal at RCPT TO (transport.ts, refusedByPolicy:
+   * "550 5.7.1 Delivery not authorized, message refused") is a receiving domain's rule for one mailbox,
+   * and fails that message alone, unless it repeats for a different recipient with no other answer
+   * between (a relay that relays for nobody refuses every recipient alike) or comes while the relay
+   * refuses FAMOS already: then it is the relay's refusal, and everything waits for the operator. The
+   * first message such a relay refused has failed by then; the rest of a rollout waits.
+   */
+  private faultOf(failure: MailDeliveryError, recipient: string): RelayFault | null {
+    if (!failure.refusedByPolicy) return failure.relay;
+    const to = recipient.toLowerCase();
+    const repeated = this.down?.fault === "refused" || (this.refusedLast !== null && this.refusedLast !== to);
+    this.refusedLast = to;
+    return repeated ? "refused" : null;
   }
 
   /** The relay answered (a message sent, or refused for itself): the pause, if any, is over. */
   answered(): void {
+    this.end(null);
+  }
+
+  /** A pause, if any, is over; `refusedLast` is the policy refusal to remember, null after any other answer. */
+  private end(refusedLast: string | null): void {
+    this.refusedLast = refusedLast;
     if (this.down === null) return;
     const { fault } = this.down;
     this.down = null;

@@ -357,8 +357,9 @@ export class MailSender {
         }
         return;
       }
-      this.relay.failed(failure, clock.now());
-      const permanent = failure instanceof MailDeliveryError && failure.permanent;
+      // The relay's fault (relay-pause.ts, a policy refusal that repeats too) fails no message for good.
+      const relays = this.relay.failed(failure, clock.now(), message.recipient);
+      const permanent = failure instanceof MailDeliveryError && failure.permanent && !relays;
       const retryAt = permanent ? null : await this.nextTry(message, clock.now());
       const last = retryAt === null;
       const reason = failure instanceof Error ? failure.message : String(failure);

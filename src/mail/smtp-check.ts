@@ -3,6 +3,7 @@ import type * as Nodemailer from "nodemailer";
 import type * as Shared from "nodemailer/lib/shared";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import type * as SmtpConnectionModule from "nodemailer/lib/smtp-connection";
+import { mailLanguage } from "./transport.ts";
 
 /** Which step of talking to the SMTP server failed. */
 export type SmtpStage = "connect" | "tls" | "auth" | "send";
@@ -16,10 +17,17 @@ const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTim
 /**
  * Talks to the SMTP server the way the mail sender will (the same nodemailer URL): connects, upgrades
  * to TLS where the URL asks for it or the server offers STARTTLS, authenticates with the URL's
- * credentials, and with `sendTo` sends a real test message. Says which step failed and the server's
+ * credentials, and with `send` sends a real test message. Says which step failed and the server's
  * answer, so an operator learns of a wrong password before the first user waits for a code.
  */
-export async function checkSmtp(url: string, options: { sendTo?: string; from?: string } = {}): Promise<SmtpCheck> {
+/** The test message `famos doctor --send-to` sends, written by the caller (in FAMOS_DEFAULT_LOCALE). */
+export interface TestMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export async function checkSmtp(url: string, options: { send?: { to: string; from: string; message: TestMessage } } = {}): Promise<SmtpCheck> {
   // Loaded here, by the commands that check (`famos doctor`, serve's start), not by every command.
   const { parseConnectionUrl } = createRequire(import.meta.url)("nodemailer/lib/shared") as typeof Shared;
   const Connection = (createRequire(import.meta.url)("nodemailer/lib/smtp-connection") as typeof SmtpConnectionModule).default;
@@ -45,17 +53,21 @@ export async function checkSmtp(url: string, options: { sendTo?: string; from?: 
       if (login !== null) return { ok: false, stage: "auth", detail: describe(login) };
     }
     let sentTo: string | null = null;
-    if (options.sendTo !== undefined) {
+    if (options.send !== undefined) {
+      const { to, from, message } = options.send;
       const nodemailer = createRequire(import.meta.url)("nodemailer") as typeof Nodemailer;
       const transport = nodemailer.createTransport({ url, ...TIMEOUTS } as never);
       try {
+        const language = mailLanguage(message.html);
         await transport.sendMail({
-          from: options.from,
-          to: options.sendTo,
-          subject: "FAMOS test message",
-          text: "This message was sent by `famos doctor --send-to` to check that FAMOS can deliver mail. No action is needed.\n",
+          from,
+          to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          ...(language ? { headers: { "Content-Language": language } } : {}),
         });
-        sentTo = options.sendTo;
+        sentTo = to;
       } catch (error) {
         return { ok: false, stage: "send", detail: describe(error as Error) };
       } finally {

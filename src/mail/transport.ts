@@ -38,6 +38,12 @@ export class MailDeliveryError extends Error {
     readonly permanent: boolean,
     readonly addressRefused: { status: string | null } | null = null,
     readonly relay: RelayFault | null = null,
+    /**
+     * A permanent refusal at RCPT TO that may be the recipient's domain policy or the relay's refusal of
+     * FAMOS, the words cannot tell (rcptRefusal's "policy"): the relay pause decides by whether it repeats
+     * for a different recipient (relay-pause.ts).
+     */
+    readonly refusedByPolicy = false,
   ) {
     super(message);
   }
@@ -48,7 +54,16 @@ export class MailDeliveryError extends Error {
  * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
  * and taking it as the address's fault would mark every staff member's address undeliverable at once.
  */
-const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+
+/**
+ * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
+ * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
+ * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
+ * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"). A
+ * policy, SPF, a block list or spam may be one receiving domain's rule for its own mailboxes.
+ */
+const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
 
 /**
  * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
@@ -57,6 +72,9 @@ const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bspf\b|\bpolicy\b|\bblo
  * Exim's "Administrative prohibition"), and words not known here are no evidence against an address.
  */
 const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )?not exist|unrouteable|unroutable|invalid|disabled|inactive|not found|not local)\b/i;
+
+/** A 5yz reply's enhanced status (RFC 2034 §4: first in its text, "550 5.1.1 No such user"), if it has one. */
+const enhancedStatus = (response: string | undefined): string | undefined => /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(response ?? "")?.[1];
 
 /**
  * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
@@ -72,14 +90,32 @@ const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )
 export function addressRefusal(error: unknown): { status: string | null } | null {
   const e = error as { code?: string; command?: string; responseCode?: number; response?: string };
   if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
-  // RFC 2034 §4: the enhanced status comes first in the reply's text ("550 5.1.1 No such user").
-  const enhanced = /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(e.response ?? "")?.[1];
+  const enhanced = enhancedStatus(e.response);
   if (enhanced === undefined) {
     const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
     return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
   }
   // The same rule as a bounce report's (statusBlamesAddress): not the sender's X.1.7/X.1.8, FAMOS's own.
   return statusBlamesAddress(enhanced, "rcpt") ? { status: enhanced } : null;
+}
+
+/**
+ * What a permanent refusal at RCPT TO that does not blame the address (addressRefusal) nor is retried
+ * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS itself, in words of
+ * REFUSES_FAMOS and none about the mailbox (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by
+ * user" is not sure); "policy", a 5.7.x status or no status at all, which a receiving domain gives for
+ * one mailbox ("550 5.7.1 Delivery not authorized, message refused") as a relay gives for all
+ * ("Administrative prohibition"): the relay pause takes it as the relay's when it repeats for a
+ * different recipient (relay-pause.ts); else null (5.3.x, 5.4.x …: the message's, failed as before).
+ */
+function rcptRefusal(error: unknown): "relay" | "policy" | null {
+  const e = error as { command?: string; responseCode?: number; response?: string };
+  if (e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
+  if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
+  const enhanced = enhancedStatus(e.response);
+  const words = (e.response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "");
+  if (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words)) return "relay";
+  return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 
 /** The system's words for a relay that is not there: no route, no name, no listener. */
@@ -103,21 +139,30 @@ function relayUnreachable(error: unknown): boolean {
 /**
  * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
  * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
- * password) or impossible (nodemailer's EAUTH), or it asks for a login FAMOS did not give (530). Not the
- * message's failure for good: the operator fixes the relay or the setting, and the mail waits for it.
+ * password) or impossible (nodemailer's EAUTH), it asks for a login FAMOS did not give (530), or it
+ * refuses to relay for FAMOS at RCPT TO (rcptRefusal's "relay"). Not the message's failure for good: the
+ * operator fixes the relay or the setting, and the mail waits for it.
  */
 function relayRefusal(error: unknown): boolean {
   const e = error as { code?: string; command?: string; responseCode?: number };
-  if (e.code === "EAUTH" || e.responseCode === 530) return true;
+  if (e.code === "EAUTH" || e.responseCode === 530 || rcptRefusal(error) === "relay") return true;
   return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
 }
 
 /**
- * A 5yz reply whose enhanced status is X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a
- * persistent transient failure (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts).
+ * A 5yz reply that is nonetheless retried, the one rule of it:
+ * - enhanced status X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a persistent transient failure
+ *   (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts);
+ * - 552 at RCPT TO with no enhanced status, or with X.5.3 "too many recipients": RFC 5321 §4.5.3.1.10
+ *   has a 552 there meaning too many recipients treated as temporary (an old relay's reply for its
+ *   recipient limit), and FAMOS sends one recipient a message, so a later try goes. A 552 whose status
+ *   says something lasting (5.3.4 message too big, 5.7.x a policy) is not retried.
  */
-function mailboxFull(error: unknown): boolean {
-  return /^5\d\d[ -]5\.2\.2(?!\d)/.test((error as { response?: string }).response ?? "");
+function retriedDespite5yz(error: unknown): boolean {
+  const e = error as { command?: string; responseCode?: number; response?: string };
+  const enhanced = enhancedStatus(e.response);
+  if (enhanced === "5.2.2") return true;
+  return e.command === "RCPT TO" && e.responseCode === 552 && (enhanced === undefined || enhanced === "5.5.3");
 }
 
 /** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
@@ -194,8 +239,8 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? "unreachable" : null;
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
         // refusal of FAMOS itself is the relay's to fix, not the message's end.
-        const permanent = relay === null && code !== undefined && code >= 500 && !mailboxFull(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay);
+        const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) === "policy");
       }
     },
     close: () => pool?.close(),

@@ -6,7 +6,14 @@ import type { User } from "../users/users.ts";
 import { pauseOverBy } from "./pause-end.ts";
 import type { FailureKind, FailureResult, PauseScope } from "./throttle.ts";
 
+/** The English subjects of a sign-in lock until IT unlocks it, and of a timed one (a pause), as its body says. */
 export const LOCK_SUBJECT = "FAMOS sign-in locked";
+export const PAUSE_SUBJECT = "FAMOS sign-in paused";
+
+const SUBJECT = {
+  "sign-in": { locked: "mail.lock.subject", paused: "mail.lock.pausedSubject" },
+  reset: { locked: "mail.lock.resetSubject", paused: "mail.lock.resetPausedSubject" },
+} as const;
 
 /**
  * The account holder is emailed when a lock starts (SPEC "Locks"), at the confirmed address only:
@@ -59,7 +66,8 @@ export async function tellLockStarted(
     userId: user.id,
     kind: "lock",
     recipient: user.otp_email,
-    ...noticeMail(t.text(kind === "reset" ? "mail.lock.resetSubject" : "mail.lock.subject"), paragraphs, t),
+    // The subject says what the body says: "paused" for a timed lock, "locked" until IT unlocks it.
+    ...noticeMail(t.text(SUBJECT[kind === "reset" ? "reset" : "sign-in"][result.hardLocked ? "locked" : "paused"]), paragraphs, t),
   });
   deps.mailQueued();
 }

@@ -88,13 +88,26 @@ describe("the bounce webhook", () => {
     await second.get("/otp");
     expect((await second.post("/otp", { code: extractCode(theirs.text) })).statusCode).toBe(303);
     t.clock.advance(60_000);
-    expect((await hook({ messageId: mail.messageId, type: "hard", status: "5.7.1", reason: "550 5.7.1 late report" })).json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+    expect((await hook({ messageId: mail.messageId, type: "hard", status: "5.1.1", reason: "550 5.1.1 late report" })).json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
     // The mailbox took a code after that mail was written: nobody who shares it is told it cannot.
     expect(await addressProblems(t.deps.db, email)).toBeNull();
     const { client: third } = await codeMailFor(email);
     expect((await third.get("/otp")).body).not.toContain("could not be delivered");
     // The bounced mail itself is still told as bounced to the one it was for.
     expect((await first.get("/otp")).body).toContain("The email with your code could not be delivered");
+  });
+
+  it("takes a provider's \"hard\" as soft when its status blames something else (5.7.1 a policy, 5.1.8 FAMOS's own sender): the address stays deliverable", async () => {
+    for (const [status, reason] of [["5.7.1", "550 5.7.1 Relaying denied"], ["5.1.8", "550 5.1.8 Access denied, bad outbound sender"], ["4.2.2", "452 4.2.2 mailbox full"]] as const) {
+      const email = `hook.notaddress.${status}@dealer.example`;
+      const { mail } = await codeMailFor(email);
+      expect((await hook({ messageId: mail.messageId, type: "hard", status, reason })).json(), status).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+      expect(await addressProblems(t.deps.db, email), status).toMatchObject({ softBounces: 1, undeliverableAt: null });
+    }
+    // Without a status the provider's verdict stands.
+    const { mail } = await codeMailFor("hook.nostatus@dealer.example");
+    await hook({ messageId: mail.messageId, type: "hard", reason: "550 gone" });
+    expect(await addressProblems(t.deps.db, "hook.nostatus@dealer.example")).toMatchObject({ undeliverableAt: expect.any(Number) });
   });
 
   it("answers bad input with 400 and a clear message, never a 500", async () => {

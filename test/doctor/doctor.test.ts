@@ -60,6 +60,22 @@ describe("famos doctor", () => {
     expect(mail).toMatchObject({ subject: "FAMOS test message", authUser: "famos" });
   });
 
+  it("--send-to writes the test message in FAMOS_DEFAULT_LOCALE, as other mail to someone with no saved language: subject, text, HTML lang and Content-Language", async () => {
+    const cases = [
+      ["de", "FAMOS-Testnachricht", "Diese Nachricht wurde von famos doctor --send-to gesendet"],
+      ["fr", "Message de test FAMOS", "Ce message a été envoyé par famos doctor --send-to"],
+      ["en-GB", "FAMOS test message", "This message was sent by famos doctor --send-to"],
+    ] as const;
+    for (const [locale, subject, text] of cases) {
+      const to = `operator.${locale}@dealer.example`;
+      const result = await doctor(production({ FAMOS_DEFAULT_LOCALE: locale }), ["--send-to", to]);
+      expect(result.code, result.stdout).toBe(0);
+      const mail = await smtp.waitForMessage((m) => m.envelopeTo.includes(to));
+      expect([mail.subject, mail.text.slice(0, text.length), mail.headers.get("content-language")], locale).toEqual([subject, text, locale]);
+      expect(mail.html, locale).toContain(`<html lang="${locale}">`);
+    }
+  });
+
   it("fails naming SMTP authentication when the password is wrong, and exits 1", async () => {
     const result = await doctor(production({ FAMOS_SMTP_URL: smtpUrl("wrong password") }));
     expect(result.code).toBe(1);

@@ -188,7 +188,7 @@ describe("language and time zone in requests (issue 16)", () => {
       await stranger.post("/login", { loginId: user.login_id, password: "wrong password here" });
     }
     const mail = await u.deps.db.selectFrom("outbox").selectAll().where("user_id", "=", user.id).where("kind", "=", "lock").executeTakeFirstOrThrow();
-    expect(mail.subject).toBe("Connexion à FAMOS bloquée");
+    expect(mail.subject).toBe("Connexion à FAMOS suspendue");
     expect(mail.text_body).toContain("5 mots de passe erronés");
     expect(mail.html_body).toContain('<html lang="fr">');
   });

@@ -226,8 +226,9 @@ describe("mail outbox worker", () => {
     expect(audit.map((a) => [a.actor, JSON.parse(a.detail)])).toEqual([["bounce:smtp", expect.objectContaining({ bounce: "hard", status: "5.1.1", to: user.otp_email })]]);
   });
 
-  it("a permanent refusal that is not about the address (550 5.7.1 relaying denied) fails the mail without blaming the address: Regenerate OTP is the advice", async () => {
-    t.smtp.rejectPermanently(true, 550, "5.7.1 Relaying denied");
+  it("a permanent refusal that is not about the address (550 5.7.1 delivery not authorized: one recipient's domain policy) fails the mail without blaming the address: Regenerate OTP is the advice", async () => {
+    // "Relaying denied" is the relay's, not the message's: test/mail/relay-denies-relaying.test.ts.
+    t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused");
     const { user, client, row } = await refusedAtOtp();
     expect(row).toMatchObject({ attempts: 1, bounce_kind: null });
     expect((await client.get("/otp")).body).toContain("Sending the email failed. Use Regenerate OTP to send a new code.");

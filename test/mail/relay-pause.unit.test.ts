@@ -12,6 +12,8 @@ const backoffMs = (attempt: number) => Math.min(60_000, 2000 * 2 ** (attempt - 1
 const unreachable = () => new MailDeliveryError("connect ECONNREFUSED", false, null, "unreachable");
 const answered = () => new MailDeliveryError("450 mailbox busy", false);
 const refused = () => new MailDeliveryError("Invalid login: 535 5.7.8 Authentication failed", false, null, "refused");
+/** A 5yz at RCPT TO that may be one recipient's domain policy or the relay's (transport.ts: refusedByPolicy). */
+const policy = () => new MailDeliveryError("550 5.7.1 Delivery not authorized, message refused", true, null, null, true);
 
 function pause() {
   const said: string[] = [];
@@ -89,5 +91,33 @@ describe("the relay pause", () => {
     expect(said.slice(1)).toEqual(["warn: the mail relay cannot be reached: mail waits, one message tries it at a time", expect.stringMatching(/^warn: the mail relay refuses FAMOS/)]);
     relay.answered();
     expect(said.at(-1)).toBe("info: the mail relay takes FAMOS's mail again");
+  });
+
+  it("a policy refusal at RCPT TO is the relay's only when it repeats for a different recipient with no other answer between; then it pauses as a refusal", () => {
+    const { relay, said } = pause();
+    // One recipient, even refused twice: that mailbox's domain policy; nothing pauses.
+    expect(relay.failed(policy(), 0, "a@dealer.example")).toBe(false);
+    expect(relay.failed(policy(), 100, "A@dealer.example")).toBe(false);
+    expect(relay.room(BATCH, 0, 100)).toBe(BATCH);
+    // Another recipient next: every recipient is refused, the relay's fault.
+    expect(relay.failed(policy(), 200, "b@dealer.example")).toBe(true);
+    expect(relay.room(BATCH, 0, 200)).toBe(0);
+    expect(said).toEqual([expect.stringMatching(/^warn: the mail relay refuses FAMOS/)]);
+    // While it lasts, the same refusal of any message (the one trying, the rest of a batch) is the relay's.
+    expect(relay.failed(policy(), 300, "b@dealer.example")).toBe(true);
+    expect(relay.failed(policy(), 2200, "c@dealer.example")).toBe(true);
+    expect(relay.room(BATCH, 0, 6199)).toBe(0);
+    relay.answered();
+    expect(relay.room(BATCH, 0, 6200)).toBe(BATCH);
+    // An answer between two refusals (a message sent, another reply) means they do not repeat.
+    expect(relay.failed(policy(), 7000, "d@dealer.example")).toBe(false);
+    relay.answered();
+    expect(relay.failed(policy(), 7100, "e@dealer.example")).toBe(false);
+    expect(relay.failed(new MailDeliveryError("451 4.7.1 greylisted", false), 7200)).toBe(false);
+    expect(relay.failed(policy(), 7300, "f@dealer.example")).toBe(false);
+    expect(relay.room(BATCH, 0, 7300)).toBe(BATCH);
+    // The relay's own faults say so too; an unknown failure does not.
+    expect(relay.failed(unreachable(), 8000)).toBe(true);
+    expect(relay.failed(new Error("database gone"), 8100)).toBe(true);
   });
 });

@@ -212,6 +212,25 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect(smtp.messages).toEqual([]);
   });
 
+  it("a 552 at RCPT TO is retried unless its enhanced status names something lasting: RFC 5321 §4.5.3.1.10 has \"too many recipients\" there treated as temporary (FAMOS sends one a message)", async () => {
+    const cases: [string, boolean][] = [
+      ["Too many recipients", false],
+      ["5.5.3 Too many recipients", false],
+      ["5.2.2 Mailbox full", false],
+      ["5.3.4 Message too big for system", true],
+      ["5.7.1 Message refused", true],
+    ];
+    for (const [words, permanent] of cases) {
+      smtp.rejectPermanently(true, 552, words);
+      const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
+      expect([words, error.permanent, error.addressRefused]).toEqual([words, permanent, null]);
+    }
+    // Another code than 552 in the same words stays permanent.
+    smtp.rejectPermanently(true, 550, "Too many recipients");
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).permanent).toBe(true);
+    expect(smtp.messages).toEqual([]);
+  });
+
   it("a recipient refused for its address (5.1.x, 5.2.1 at RCPT TO) is told apart, with the status; a refusal of anything else is not", async () => {
     smtp.rejectPermanently(true);
     const unknown = await failure(open(smtp.url).send(outboxMessage(), FROM));
@@ -226,7 +245,7 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     for (const words of ["5.7.1 Relaying denied", "5.2.2 Mailbox full", "5.1.8 Access denied, bad outbound sender", "5.1.7 Invalid address", "5.3.2 System not accepting network messages", "5.4.4 Unable to route"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
-      expect([words, error.permanent, error.addressRefused]).toEqual([words, words !== "5.2.2 Mailbox full", null]);
+      expect([words, error.addressRefused]).toEqual([words, null]);
     }
     // No enhanced status (RFC 2034 is optional): the reply codes that name the mailbox (RFC 5321 §4.2.2)
     // refuse the address, with no status; 530 (authentication) and 554 (policy) are about the client.
@@ -242,22 +261,40 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     // Only words about the mailbox blame it: a relay's refusal in words of its own (qmail's rcpthosts with its
     // status at the end, hMailServer's "not allowed", Exim's bare ACL "Administrative prohibition") is no
     // evidence against the address, and is given to every recipient alike.
-    const relayWide: [number, string][] = [
-      [550, "Relaying denied"],
-      [550, "relay access denied"],
-      [550, "we do not relay for 192.0.2.7"],
-      [550, "Authentication required"],
-      [550, "sender verify failed"],
-      [553, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"],
-      [550, "Delivery is not allowed to this address."],
-      [550, "Administrative prohibition"],
-      [550, "Unauthenticated user not permitted"],
-      [551, "not local host dealer.example, not a gateway"],
+    // Words about FAMOS as the relay's client (relaying, its login, its sender, its host) and none about
+    // the mailbox: the relay refuses FAMOS itself, as a refused login; the mail waits (relay-pause.ts).
+    // Other words, or a 5.7.x status, may be one recipient's policy: permanent, and marked so the relay
+    // pause can tell whether it repeats for the next recipient.
+    const relayWide: [number, string, "relay" | "policy"][] = [
+      [550, "Relaying denied", "relay"],
+      [550, "relay access denied", "relay"],
+      [550, "we do not relay for 192.0.2.7", "relay"],
+      [550, "Authentication required", "relay"],
+      [550, "sender verify failed", "relay"],
+      [550, "5.7.1 Relaying denied", "relay"],
+      [554, "5.7.1 <x@dealer.example>: Relay access denied", "relay"],
+      [554, "5.7.1 <host.famos.test[192.0.2.7]>: Client host rejected: Access denied", "relay"],
+      [553, "5.7.1 <no-reply@famos.test>: Sender address rejected: Domain not allowed", "relay"],
+      [550, "5.1.8 Access denied, bad outbound sender", "relay"],
+      [550, "5.7.1 Delivery not authorized, message refused", "policy"],
+      [550, "5.7.1 Recipient address rejected: Access denied", "policy"],
+      [553, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "policy"],
+      [550, "Delivery is not allowed to this address.", "policy"],
+      [550, "Administrative prohibition", "policy"],
+      [550, "Unauthenticated user not permitted", "policy"],
+      [551, "not local host dealer.example, not a gateway", "policy"],
     ];
-    for (const [code, words] of relayWide) {
+    for (const [code, words, whose] of relayWide) {
       smtp.rejectPermanently(true, code, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
-      expect([words, error.permanent, error.addressRefused]).toEqual([words, true, null]);
+      expect([words, error.permanent, error.addressRefused, error.relay, error.refusedByPolicy]).toEqual(
+        whose === "relay" ? [words, false, null, "refused", false] : [words, true, null, null, true],
+      );
+    }
+    // Not a policy: a receiving system's state (5.3.x) or a mailbox's refusal is no relay's matter.
+    for (const words of ["5.3.2 System not accepting network messages", "5.1.1 Mailbox does not exist"]) {
+      smtp.rejectPermanently(true, 550, words);
+      expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).refusedByPolicy, words).toBe(false);
     }
     // Bare, in the mailbox's words (Exim, Courier, qmail's own, RFC 5321's reply texts): the address's.
     for (const words of ["Unrouteable address", "User unknown", "sorry, no mailbox here by that name. (#5.1.1)", "Requested action not taken: mailbox unavailable", "Recipient does not exist"]) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { durationInWords } from "../../src/config/duration.ts";
 import { addressKey } from "../../src/regulation/address.ts";
-import { LOCK_SUBJECT, tellLockStarted } from "../../src/regulation/lock-notice.ts";
+import { LOCK_SUBJECT, PAUSE_SUBJECT, tellLockStarted } from "../../src/regulation/lock-notice.ts";
 import { activeAddressLocks, addressLockInfo, countedAddress, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
 import { LOCALES } from "../../src/i18n/locales.ts";
 import { userTranslator } from "../../src/i18n/translator.ts";
@@ -133,8 +133,9 @@ describe("the lock notice (unit tier)", () => {
     await tellLockStarted(unit.deps, user, "password", { lockStarted: true, hardLocked: false, failures: 5, lockedUntil: now() + 2 * MINUTE, pause: null }, now());
     const [mail, ...more] = await mails(user.id);
     expect(more).toEqual([]);
-    expect(mail).toMatchObject({ recipient: user.otp_email, kind: "lock", subject: LOCK_SUBJECT, state: "queued" });
-    expect(LOCK_SUBJECT).toBe("FAMOS sign-in locked");
+    // The subject says what the body says: paused, for a while; "locked" is the lock until IT unlocks it.
+    expect(mail).toMatchObject({ recipient: user.otp_email, kind: "lock", subject: PAUSE_SUBJECT, state: "queued" });
+    expect([PAUSE_SUBJECT, LOCK_SUBJECT]).toEqual(["FAMOS sign-in paused", "FAMOS sign-in locked"]);
     const text = mail!.text_body.replace(/\s+/g, " ");
     expect(durationInWords(2 * MINUTE)).toBe("2 minutes");
     expect(text).toContain(
@@ -178,6 +179,26 @@ describe("the lock notice (unit tier)", () => {
         expect(mail.text_body.replace(/\s+/g, " "), `${locale}: ${mail.subject}`).toContain(until);
         expect(mail.html_body, `${locale}: ${mail.subject}`).toContain(t.zone(end));
       }
+    }
+  });
+
+  it("a timed lock's subject says paused as its body does, a lock until IT unlocks it says locked, for sign-in and the reset, in every language", async () => {
+    const started = { lockStarted: true, failures: 5, pause: null };
+    const expected: Record<string, string[]> = {
+      "en-GB": ["FAMOS sign-in paused", "FAMOS sign-in locked", "FAMOS password reset paused", "FAMOS password reset locked"],
+      de: ["FAMOS-Anmeldung ausgesetzt", "FAMOS-Anmeldung gesperrt", "FAMOS-Passwortzurücksetzung ausgesetzt", "FAMOS-Passwortzurücksetzung gesperrt"],
+      fr: ["Connexion à FAMOS suspendue", "Connexion à FAMOS bloquée", "Réinitialisation du mot de passe FAMOS suspendue", "Réinitialisation du mot de passe FAMOS bloquée"],
+      it: ["Accesso a FAMOS sospeso", "Accesso a FAMOS bloccato", "Reimpostazione della password FAMOS sospesa", "Reimpostazione della password FAMOS bloccata"],
+      es: ["Inicio de sesión en FAMOS pausado", "Inicio de sesión en FAMOS bloqueado", "Restablecimiento de contraseña de FAMOS pausado", "Restablecimiento de contraseña de FAMOS bloqueado"],
+      nl: ["FAMOS-aanmelding gepauzeerd", "FAMOS-aanmelding geblokkeerd", "FAMOS-wachtwoordherstel gepauzeerd", "FAMOS-wachtwoordherstel geblokkeerd"],
+    };
+    for (const locale of LOCALES) {
+      const user = { ...(await addUser(unit.deps)), locale };
+      for (const kind of ["password", "reset"] as const) {
+        await tellLockStarted(unit.deps, user, kind, { ...started, hardLocked: false, lockedUntil: now() + 2 * MINUTE }, now());
+        await tellLockStarted(unit.deps, user, kind, { ...started, hardLocked: true, lockedUntil: Infinity }, now());
+      }
+      expect((await mails(user.id)).map((m) => m.subject), locale).toEqual(expected[locale]);
     }
   });
 

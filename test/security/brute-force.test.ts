@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LOCK_SUBJECT } from "../../src/regulation/lock-notice.ts";
+import { LOCK_SUBJECT, PAUSE_SUBJECT } from "../../src/regulation/lock-notice.ts";
 import { loginLockInfo, unlockLogin } from "../../src/regulation/locks.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
@@ -12,7 +12,7 @@ describe("brute force", () => {
   let t: TestApp;
   afterEach(async () => t?.close());
 
-  const lockMails = (to: string) => t.smtp.messages.filter((m) => m.subject === LOCK_SUBJECT && m.envelopeTo.includes(to));
+  const lockMails = (to: string) => t.smtp.messages.filter((m) => [LOCK_SUBJECT, PAUSE_SUBJECT].includes(m.subject) && m.envelopeTo.includes(to));
 
   it("ASVS 2.8.4 / NIST SP 800-63B 5.1.3.2: after the last try the code is void, and even the right code then fails", async () => {
     t = await createTestApp({ env: { FAMOS_OTP_TRIES: "3", FAMOS_LOCK_AFTER: "50" } });
@@ -58,7 +58,7 @@ describe("brute force", () => {
     expect((await second.client.post("/otp", { code: otherCode(second.code, 2) })).statusCode).toBe(401);
     // The fifth wrong code started the lock: the right code is refused until it ends.
     expect((await second.client.post("/otp", { code: second.code })).statusCode).toBe(429);
-    await t.smtp.waitForMessage((m) => m.subject === LOCK_SUBJECT && m.envelopeTo.includes(user.otp_email!));
+    await t.smtp.waitForMessage((m) => m.subject === PAUSE_SUBJECT && m.envelopeTo.includes(user.otp_email!));
 
     t.clock.advance(MINUTE);
     const confirmed = await second.client.post("/otp", { code: second.code });
@@ -88,12 +88,12 @@ describe("brute force", () => {
     t = await createTestApp();
     const user = await addUser(t.deps);
     for (let i = 0; i < 8; i += 1) await submitPassword(new FormClient(t.app, "192.0.2.3"), user.login_id, `wrong ${i}`);
-    const first = await t.smtp.waitForMessage((m) => m.subject === LOCK_SUBJECT && m.envelopeTo.includes(user.otp_email!));
+    const first = await t.smtp.waitForMessage((m) => m.subject === PAUSE_SUBJECT && m.envelopeTo.includes(user.otp_email!));
     expect(first.text).toContain("paused for 60 seconds");
     expect(first.text).toContain(user.login_id);
     t.clock.advance(MINUTE);
     await submitPassword(new FormClient(t.app, "192.0.2.3"), user.login_id, "wrong again");
-    const second = await t.smtp.waitForMessage((m) => m.subject === LOCK_SUBJECT && m.text.includes("paused for 2 minutes"));
+    const second = await t.smtp.waitForMessage((m) => m.subject === PAUSE_SUBJECT && m.text.includes("paused for 2 minutes"));
     expect(second.envelopeTo).toEqual([user.otp_email]);
     expect(lockMails(user.otp_email!)).toHaveLength(2);
     const audit = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "lock.started").where("subject", "=", user.login_id).execute();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCK_SUBJECT } from "../../src/regulation/lock-notice.ts";
+import { PAUSE_SUBJECT } from "../../src/regulation/lock-notice.ts";
 import { loginLockInfo } from "../../src/regulation/locks.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { DIALECTS } from "../store/dialects.ts";
@@ -65,8 +65,8 @@ describe("attacks on codes", () => {
       const { client, code } = await atCode(local);
       await Promise.all(Array.from({ length: 50 }, (_, i) => client.post("/otp", { code: otherCode(code, i + 1) })));
       const queued = await local.deps.db.selectFrom("outbox").select("subject").where("kind", "=", "lock").execute();
-      expect(queued).toEqual([{ subject: LOCK_SUBJECT }]);
-      await local.smtp.waitForMessage((m) => m.subject === LOCK_SUBJECT);
+      expect(queued).toEqual([{ subject: PAUSE_SUBJECT }]);
+      await local.smtp.waitForMessage((m) => m.subject === PAUSE_SUBJECT);
     } finally {
       await local.close();
     }

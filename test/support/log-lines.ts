@@ -13,8 +13,8 @@ export interface LogLine {
 export const WARN = 40;
 export const ERROR = 50;
 
-/** A bare Fastify app whose log lines (pino at info, as `famos serve` logs) land in `lines`. */
-export function appWithLogLines(): { app: FastifyInstance; lines: LogLine[] } {
+/** A pino logger at info (as `famos serve` logs) whose lines land in `lines`. */
+export function loggerWithLines(): { logger: pino.Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -22,6 +22,11 @@ export function appWithLogLines(): { app: FastifyInstance; lines: LogLine[] } {
       done();
     },
   });
-  const logger: FastifyBaseLogger = pino({ level: "info" }, sink);
-  return { app: Fastify({ loggerInstance: logger }), lines };
+  return { logger: pino({ level: "info" }, sink), lines };
+}
+
+/** A bare Fastify app whose log lines (pino at info, as `famos serve` logs) land in `lines`. */
+export function appWithLogLines(): { app: FastifyInstance; lines: LogLine[] } {
+  const { logger, lines } = loggerWithLines();
+  return { app: Fastify({ loggerInstance: logger as FastifyBaseLogger }), lines };
 }

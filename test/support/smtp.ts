@@ -52,9 +52,10 @@ export interface TestSmtpServer {
   refuse(on: boolean): void;
   /**
    * While on, every RCPT TO is answered `code` (default `550`, a permanent failure: the mailbox does
-   * not exist), with `words` (default "5.1.1 Mailbox does not exist (test rejection)").
+   * not exist), with `words` (default "5.1.1 Mailbox does not exist (test rejection)"); with `only`,
+   * just those recipients are refused (a receiving domain's policy for one mailbox) and others taken.
    */
-  rejectPermanently(on: boolean, code?: number, words?: string): void;
+  rejectPermanently(on: boolean, code?: number, words?: string, only?: string[]): void;
   /**
    * Holds the reply to each message's DATA for `ms` (0: answer at once). The message is already in
    * `messages` while the client waits, as with a real server that has stored it but not yet said so.
@@ -91,6 +92,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let rejecting = false;
   let rejectCode = 550;
   let rejectWords = MAILBOX_DOES_NOT_EXIST;
+  let rejectOnly: Set<string> | null = null;
   let dataDelayMs = 0;
   let dropping = false;
   const held: (() => void)[] = [];
@@ -123,8 +125,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       }
       callback();
     },
-    onRcptTo(_address, _session, callback) {
-      if (rejecting) {
+    onRcptTo(address, _session, callback) {
+      if (rejecting && (rejectOnly === null || rejectOnly.has(address.address.toLowerCase()))) {
         const error: SMTPServerError = new Error(rejectWords);
         error.responseCode = rejectCode;
         callback(error);
@@ -215,8 +217,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     refuse(on) {
       refusing = on;
     },
-    rejectPermanently(on, code = 550, words = MAILBOX_DOES_NOT_EXIST) {
+    rejectPermanently(on, code = 550, words = MAILBOX_DOES_NOT_EXIST, only) {
       rejecting = on;
+      rejectOnly = only === undefined ? null : new Set(only.map((a) => a.toLowerCase()));
       rejectCode = code;
       rejectWords = words;
     },

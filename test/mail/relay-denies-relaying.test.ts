@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { addressProblems } from "../../src/bounce/addresses.ts";
+import { enqueueMail } from "../../src/mail/outbox.ts";
+import { DEFAULT_SENDER_OPTIONS } from "../../src/mail/sender.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { createTestApp, type TestApp } from "../support/app.ts";
+import { loggerWithLines, WARN, type LogLine } from "../support/log-lines.ts";
+
+/**
+ * A relay that will not relay for FAMOS refuses every recipient at RCPT TO ("550 5.7.1 Relaying
+ * denied", Postfix's "554 5.7.1 Relay access denied", "Client host rejected", "Sender address
+ * rejected"): no message is at fault, so none is failed for it; the sender pauses as for a relay that
+ * refuses FAMOS's login (src/mail/relay-pause.ts), and a rollout's announcements wait for the fix. A
+ * 5.7.1 in other words ("Delivery not authorized, message refused") may be one recipient's domain
+ * policy: the message it refused fails alone, and only the same refusal for a different recipient next
+ * makes it the relay's. Real smtp-server, SQLite, the injected clock.
+ */
+describe("a relay that refuses to relay for FAMOS at RCPT TO", () => {
+  let logged: LogLine[] = [];
+  let t: TestApp;
+  beforeAll(async () => {
+    const { logger, lines } = loggerWithLines();
+    logged = lines;
+    t = await createTestApp({ logger });
+  });
+  afterAll(async () => t.close());
+  let warm = 0;
+  beforeEach(async () => {
+    t.smtp.rejectPermanently(false);
+    // A message the relay takes: whatever a test before left (a refusal remembered) is over.
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await announce([`warm${(warm += 1)}`]);
+    await t.services.sender.drain();
+    logged.length = 0;
+  });
+
+  const announce = async (names: string[]) => {
+    for (const name of names) {
+      await enqueueMail(t.deps.db, t.clock.now(), cryptoRandom, t.deps.mailDomain, { userId: null, kind: "rollout.announce", recipient: `${name}@dealer.example`, subject: name, text: "t", html: "<p>h</p>" });
+    }
+  };
+  const stateOf = async (name: string) =>
+    (await t.deps.db.selectFrom("outbox").select("state").where("recipient", "=", `${name}@dealer.example`).executeTakeFirst())?.state;
+  const states = (names: string[]) => Promise.all(names.map(stateOf));
+  const warnings = () => logged.filter((r) => r.level >= WARN);
+
+  it.each([
+    [550, "5.7.1 Relaying denied"],
+    [554, "5.7.1 <x@dealer.example>: Relay access denied"],
+    [554, "5.7.1 <famos.example[192.0.2.7]>: Client host rejected: Access denied"],
+    [553, "5.7.1 <no-reply@famos.test>: Sender address rejected: Domain not allowed"],
+    [550, "Relaying denied"],
+  ])("%d %s: every message stays queued, the refusal is logged once, and all go once the relay relays", async (code, words) => {
+    const wave = [0, 1, 2].map((i) => `wave${code}${words.length}n${i}`);
+    t.smtp.rejectPermanently(true, code, words);
+    await announce(wave);
+    await t.services.sender.drain();
+    expect(await states(wave)).toEqual(["queued", "queued", "queued"]);
+    expect(warnings()).toEqual([expect.objectContaining({ msg: expect.stringMatching(/the mail relay refuses FAMOS/), err: expect.stringContaining(words) })]);
+    for (const name of wave) expect(await addressProblems(t.deps.db, `${name}@dealer.example`)).toBeNull();
+
+    t.smtp.rejectPermanently(false);
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
+    await t.services.sender.drain();
+    expect(await states(wave)).toEqual(["sent", "sent", "sent"]);
+  });
+
+  it("a 5.7.1 that one recipient's domain policy gives fails that message alone, without pausing the rest or blaming the address", async () => {
+    const wave = ["policy-a", "policy-b", "policy-c"];
+    t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused", ["policy-b@dealer.example"]);
+    await announce(wave);
+    await t.services.sender.drain();
+    expect(await states(wave)).toEqual(["sent", "failed", "sent"]);
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([]);
+    expect(await addressProblems(t.deps.db, "policy-b@dealer.example")).toBeNull();
+  });
+
+  it("the same 5.7.1 for a different recipient next is the relay's: the first message fails, the rest wait and go once it is fixed", async () => {
+    const wave = ["every-a", "every-b", "every-c", "every-d"];
+    t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused");
+    await announce(wave.slice(0, 1));
+    await t.services.sender.drain();
+    expect(await stateOf("every-a")).toBe("failed");
+    await announce(wave.slice(1));
+    await t.services.sender.drain();
+    expect(await states(wave)).toEqual(["failed", "queued", "queued", "queued"]);
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([expect.objectContaining({ msg: expect.stringMatching(/the mail relay refuses FAMOS/) })]);
+
+    t.smtp.rejectPermanently(false);
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
+    await t.services.sender.drain();
+    expect(await states(wave)).toEqual(["failed", "sent", "sent", "sent"]);
+  });
+});
