@@ -75,17 +75,36 @@ export interface AnnounceOptions {
 /**
  * The users whose latest announcement (a moved wave mails again) the receiving side refused for good
  * (recordBounce's hard bounce): where it went and the server's words. Listed by the next run, and not
- * told again of a moved wave at that address (forgetStaleAnnouncements).
+ * told again of a moved wave at that address (forgetStaleAnnouncements). Read from the hard bounces
+ * alone (outbox_hard_bounced, migration 018), each kept only while it is its user's latest
+ * announcement (outbox_user); of two sent at the same moment the one that went through is the latest.
  */
 async function bouncedAnnouncements(deps: Deps): Promise<Map<string | null, { address: string; reason: string | null }>> {
   const sent = await deps.db
-    .selectFrom("outbox")
-    .select(["user_id", "recipient", "bounce_kind", "bounce_reason"])
-    .where("kind", "=", ANNOUNCEMENT_KIND)
-    .orderBy("created_at")
+    .selectFrom("outbox as o")
+    .select(["o.user_id", "o.recipient", "o.bounce_reason"])
+    .where("o.kind", "=", ANNOUNCEMENT_KIND)
+    .where("o.bounce_kind", "=", "hard")
+    // The user's latest announcement (one query per bounce, through outbox_user; of two sent at the
+    // same moment the one not bounced hard first) is this hard bounce, or another at the same moment.
+    .where((eb) =>
+      eb(
+        eb
+          .selectFrom("outbox as n")
+          .select("n.bounce_kind")
+          .whereRef("n.user_id", "=", "o.user_id")
+          .where("n.kind", "=", ANNOUNCEMENT_KIND)
+          .orderBy("n.created_at", "desc")
+          .orderBy(sql`case when n.bounce_kind = 'hard' then 1 else 0 end`)
+          .limit(1),
+        "=",
+        "hard",
+      ),
+    )
+    .orderBy("o.created_at")
+    .orderBy("o.id")
     .execute();
-  const latest = new Map(sent.map((m) => [m.user_id, m]));
-  return new Map([...latest].filter(([, m]) => m.bounce_kind === "hard").map(([id, m]) => [id, { address: m.recipient, reason: m.bounce_reason }]));
+  return new Map(sent.map((m) => [m.user_id, { address: m.recipient, reason: m.bounce_reason }]));
 }
 
 async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; open: Recipient[] }> {
