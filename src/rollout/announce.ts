@@ -85,53 +85,55 @@ async function bouncedAnnouncements(deps: Deps): Promise<Map<string | null, { ad
     .select(["o.user_id", "o.recipient", "o.bounce_reason"])
     .where("o.kind", "=", ANNOUNCEMENT_KIND)
     .where("o.bounce_kind", "=", "hard")
-    // The user's latest announcement (one query per bounce, through outbox_user; of two sent at the
-    // same moment the one not bounced hard first) is this hard bounce, or another at the same moment.
+    // This hard bounce is the user's latest announcement (one query per bounce, through outbox_user; of
+    // two sent at the same moment the one not bounced hard first): one row per user at most.
     .where((eb) =>
       eb(
         eb
           .selectFrom("outbox as n")
-          .select("n.bounce_kind")
+          .select("n.id")
           .whereRef("n.user_id", "=", "o.user_id")
           .where("n.kind", "=", ANNOUNCEMENT_KIND)
           .orderBy("n.created_at", "desc")
           .orderBy(sql`case when n.bounce_kind = 'hard' then 1 else 0 end`)
+          .orderBy("n.id")
           .limit(1),
         "=",
-        "hard",
+        eb.ref("o.id"),
       ),
     )
-    .orderBy("o.created_at")
-    .orderBy("o.id")
     .execute();
   return new Map(sent.map((m) => [m.user_id, { address: m.recipient, reason: m.bounce_reason }]));
 }
 
 async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; open: Recipient[] }> {
-  let query = deps.db
-    .selectFrom("users")
-    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.otp_email", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
-    .orderBy("users.partner_number")
-    .orderBy("users.login_key");
-  if (partner !== null) query = query.where("users.partner_number", "=", partner);
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
-  const rows = await query.where("users.disabled_at", "is", null).execute();
+  const enabled = deps.db
+    .selectFrom("users")
+    .where("users.disabled_at", "is", null)
+    .$if(partner !== null, (q) => q.where("users.partner_number", "=", partner!));
+  // The enrolled are only counted: a network's thousands of them are not read into JavaScript.
+  const counted = await enabled.select((eb) => eb.fn.countAll<number | string>().as("n")).where("users.otp_email", "is not", null).executeTakeFirstOrThrow();
+  const rows = await enabled
+    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
+    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
+    .where("users.otp_email", "is", null)
+    .orderBy("users.partner_number")
+    .orderBy("users.login_key")
+    .execute();
   const bounced = await bouncedAnnouncements(deps);
-  const open = rows
-    .filter((r) => r.otp_email === null)
-    .map((r) => ({
-      id: r.id,
-      loginId: r.login_id,
-      fullName: r.full_name,
-      partnerNumber: r.partner_number,
-      address: r.contact_email ?? r.pending_email,
-      announced: r.announced_at !== null,
-      bounce: r.announced_at !== null ? (bounced.get(r.id) ?? null) : null,
-      locale: r.locale ?? null,
-      time_zone: r.time_zone ?? null,
-    }));
-  return { enrolled: rows.length - open.length, open };
+  const open = rows.map((r) => ({
+    id: r.id,
+    loginId: r.login_id,
+    fullName: r.full_name,
+    partnerNumber: r.partner_number,
+    address: r.contact_email ?? r.pending_email,
+    announced: r.announced_at !== null,
+    bounce: r.announced_at !== null ? (bounced.get(r.id) ?? null) : null,
+    locale: r.locale ?? null,
+    time_zone: r.time_zone ?? null,
+  }));
+  return { enrolled: Number(counted.n), open };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { sql, type KyselyPlugin } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { ANNOUNCEMENT_KIND } from "../../src/rollout/announce-mail.ts";
@@ -11,6 +11,7 @@ import { captureStatements, fullReads } from "../support/statement-plans.ts";
 
 const ACTOR = { actor: "operator:test", ip: "cli", userAgent: "test" };
 const MAILS = 1_200;
+const ENROLLED = 40;
 
 /**
  * `famos rollout announce` lists the users whose latest announcement bounced hard, and a moved wave
@@ -46,6 +47,9 @@ describe.each(DIALECTS)("the rollout's bounced announcements, on %s", (dialect: 
     const okFirst = await person("tie-ok-first", "7");
     const okLast = await person("tie-ok-last", "7");
     const other = await person("other", "8");
+    for (let i = 0; i < ENROLLED; i += 1) {
+      await createUser(deps.db, deps.random, 1_000, { loginId: `enrolled-${i}`, fullName: "E", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `desk${i % 8}@dealer.example` });
+    }
     await deps.db.insertInto("outbox").values([
       mail("b-old", bounced.id, ANNOUNCEMENT_KIND, at - 10, false),
       mail("b-new", bounced.id, ANNOUNCEMENT_KIND, at, true),
@@ -67,7 +71,16 @@ describe.each(DIALECTS)("the rollout's bounced announcements, on %s", (dialect: 
   it("lists the user whose latest announcement bounced; of two sent at once, the one that went through counts", async () => {
     const report = await announceRollout(deps, { partner: "7", dryRun: true, actor: ACTOR });
     expect(report.bounced.map((b) => [b.loginId, b.address, b.reason])).toEqual([["bounced", "b-new@dealer.example", "550 5.1.1 no such user"]]);
-    expect(report.alreadyAnnounced).toBe(2);
+    expect(report).toMatchObject({ alreadyAnnounced: 2, enrolled: ENROLLED });
+  });
+
+  it("hands JavaScript the users still to tell, and counts the enrolled in the database", async () => {
+    let rows = 0;
+    const plugin: KyselyPlugin = { transformQuery: ({ node }) => node, transformResult: async ({ result }) => ((rows += result.rows.length), result) };
+    const report = await announceRollout({ ...deps, db: deps.db.withPlugin(plugin) }, { partner: "7", dryRun: true, actor: ACTOR });
+    expect(report.enrolled).toBe(ENROLLED);
+    // 3 not enrolled, their 1 bounce, 1 count; the plan is read only to mail.
+    expect(rows).toBeLessThan(10);
   });
 
   it("reads no whole outbox to find the bounced announcements, for the run or after a moved wave", async () => {
