@@ -75,14 +75,17 @@ export interface AnnounceOptions {
 /**
  * The users whose latest announcement (a moved wave mails again) the receiving side refused for good
  * (recordBounce's hard bounce): where it went and the server's words. Listed by the next run, and not
- * told again of a moved wave at that address (forgetStaleAnnouncements). Read from the hard bounces
- * alone (outbox_hard_bounced, migration 018), each kept only while it is its user's latest
- * announcement (outbox_user); of two sent at the same moment the one that went through is the latest.
+ * told again of a moved wave at that address (forgetStaleAnnouncements), of the partners given (null:
+ * all). Read from the hard bounces alone (outbox_hard_bounced, migration 018), each kept only while it
+ * is its user's latest announcement (outbox_user); of two sent at the same moment the one that went
+ * through is the latest.
  */
-async function bouncedAnnouncements(deps: Deps): Promise<Map<string | null, { address: string; reason: string | null }>> {
+async function bouncedAnnouncements(deps: Deps, partners: readonly string[] | null): Promise<Map<string | null, { address: string; reason: string | null }>> {
   const sent = await deps.db
     .selectFrom("outbox as o")
     .select(["o.user_id", "o.recipient", "o.bounce_reason"])
+    // Only the partners asked for (null: all): a dealership's run is not handed the network's bounces.
+    .$if(partners !== null, (q) => q.innerJoin("users", "users.id", "o.user_id").where("users.partner_number", "in", partners!))
     .where("o.kind", "=", ANNOUNCEMENT_KIND)
     .where("o.bounce_kind", "=", "hard")
     // This hard bounce is the user's latest announcement (one query per bounce, through outbox_user; of
@@ -121,7 +124,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
     .orderBy("users.partner_number")
     .orderBy("users.login_key")
     .execute();
-  const bounced = await bouncedAnnouncements(deps);
+  const bounced = await bouncedAnnouncements(deps, partner === null ? null : [partner]);
   const open = rows.map((r) => ({
     id: r.id,
     loginId: r.login_id,
@@ -221,7 +224,7 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
   if (partners.length === 0) return 0;
   // Not those whose announcement bounced hard at the address they still have: a new mail would go to the
   // same dead mailbox. They stay on the run's bounced list; a corrected import clears their mark.
-  const bounced = await bouncedAnnouncements(deps);
+  const bounced = await bouncedAnnouncements(deps, partners);
   const stale = await deps.db
     .selectFrom("users")
     .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
