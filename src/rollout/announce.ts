@@ -75,44 +75,68 @@ export interface AnnounceOptions {
 /**
  * The users whose latest announcement (a moved wave mails again) the receiving side refused for good
  * (recordBounce's hard bounce): where it went and the server's words. Listed by the next run, and not
- * told again of a moved wave at that address (forgetStaleAnnouncements).
+ * told again of a moved wave at that address (forgetStaleAnnouncements), of the partners given (null:
+ * all). Read from the hard bounces alone (outbox_hard_bounced, migration 018), each kept only while it
+ * is its user's latest announcement (outbox_user); of two sent at the same moment the one that went
+ * through is the latest.
  */
-async function bouncedAnnouncements(deps: Deps): Promise<Map<string | null, { address: string; reason: string | null }>> {
+async function bouncedAnnouncements(deps: Deps, partners: readonly string[] | null): Promise<Map<string | null, { address: string; reason: string | null }>> {
   const sent = await deps.db
-    .selectFrom("outbox")
-    .select(["user_id", "recipient", "bounce_kind", "bounce_reason"])
-    .where("kind", "=", ANNOUNCEMENT_KIND)
-    .orderBy("created_at")
+    .selectFrom("outbox as o")
+    .select(["o.user_id", "o.recipient", "o.bounce_reason"])
+    // Only the partners asked for (null: all): a dealership's run is not handed the network's bounces.
+    .$if(partners !== null, (q) => q.innerJoin("users", "users.id", "o.user_id").where("users.partner_number", "in", partners!))
+    .where("o.kind", "=", ANNOUNCEMENT_KIND)
+    .where("o.bounce_kind", "=", "hard")
+    // This hard bounce is the user's latest announcement (one query per bounce, through outbox_user; of
+    // two sent at the same moment the one not bounced hard first): one row per user at most.
+    .where((eb) =>
+      eb(
+        eb
+          .selectFrom("outbox as n")
+          .select("n.id")
+          .whereRef("n.user_id", "=", "o.user_id")
+          .where("n.kind", "=", ANNOUNCEMENT_KIND)
+          .orderBy("n.created_at", "desc")
+          .orderBy(sql`case when n.bounce_kind = 'hard' then 1 else 0 end`)
+          .orderBy("n.id")
+          .limit(1),
+        "=",
+        eb.ref("o.id"),
+      ),
+    )
     .execute();
-  const latest = new Map(sent.map((m) => [m.user_id, m]));
-  return new Map([...latest].filter(([, m]) => m.bounce_kind === "hard").map(([id, m]) => [id, { address: m.recipient, reason: m.bounce_reason }]));
+  return new Map(sent.map((m) => [m.user_id, { address: m.recipient, reason: m.bounce_reason }]));
 }
 
 async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; open: Recipient[] }> {
-  let query = deps.db
-    .selectFrom("users")
-    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.otp_email", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
-    .orderBy("users.partner_number")
-    .orderBy("users.login_key");
-  if (partner !== null) query = query.where("users.partner_number", "=", partner);
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
-  const rows = await query.where("users.disabled_at", "is", null).execute();
-  const bounced = await bouncedAnnouncements(deps);
-  const open = rows
-    .filter((r) => r.otp_email === null)
-    .map((r) => ({
-      id: r.id,
-      loginId: r.login_id,
-      fullName: r.full_name,
-      partnerNumber: r.partner_number,
-      address: r.contact_email ?? r.pending_email,
-      announced: r.announced_at !== null,
-      bounce: r.announced_at !== null ? (bounced.get(r.id) ?? null) : null,
-      locale: r.locale ?? null,
-      time_zone: r.time_zone ?? null,
-    }));
-  return { enrolled: rows.length - open.length, open };
+  const enabled = deps.db
+    .selectFrom("users")
+    .where("users.disabled_at", "is", null)
+    .$if(partner !== null, (q) => q.where("users.partner_number", "=", partner!));
+  // The enrolled are only counted: a network's thousands of them are not read into JavaScript.
+  const counted = await enabled.select((eb) => eb.fn.countAll<number | string>().as("n")).where("users.otp_email", "is not", null).executeTakeFirstOrThrow();
+  const rows = await enabled
+    .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
+    .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
+    .where("users.otp_email", "is", null)
+    .orderBy("users.partner_number")
+    .orderBy("users.login_key")
+    .execute();
+  const bounced = await bouncedAnnouncements(deps, partner === null ? null : [partner]);
+  const open = rows.map((r) => ({
+    id: r.id,
+    loginId: r.login_id,
+    fullName: r.full_name,
+    partnerNumber: r.partner_number,
+    address: r.contact_email ?? r.pending_email,
+    announced: r.announced_at !== null,
+    bounce: r.announced_at !== null ? (bounced.get(r.id) ?? null) : null,
+    locale: r.locale ?? null,
+    time_zone: r.time_zone ?? null,
+  }));
+  return { enrolled: Number(counted.n), open };
 }
 
 /**
@@ -200,7 +224,7 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
   if (partners.length === 0) return 0;
   // Not those whose announcement bounced hard at the address they still have: a new mail would go to the
   // same dead mailbox. They stay on the run's bounced list; a corrected import clears their mark.
-  const bounced = await bouncedAnnouncements(deps);
+  const bounced = await bouncedAnnouncements(deps, partners);
   const stale = await deps.db
     .selectFrom("users")
     .innerJoin("rollout_users", "rollout_users.user_id", "users.id")

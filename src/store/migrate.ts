@@ -17,6 +17,7 @@ import * as addressKeyIndexes from "./migrations/014-address-key-indexes.ts";
 import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
 import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
 import * as throttlesByKey from "./migrations/017-throttles-by-key.ts";
+import * as hardBouncedMail from "./migrations/018-hard-bounced-mail.ts";
 
 /** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   "015-audit-person-indexes": auditPersonIndexes,
   "016-audit-subject-time": auditSubjectTime,
   "017-throttles-by-key": throttlesByKey,
+  "018-hard-bounced-mail": hardBouncedMail,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
