@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
+import { preparedQuery } from "../store/prepared.ts";
 
 /**
  * The one rule of a shared mailbox (issue 15), for enrolment's and Profile's review
@@ -11,15 +12,21 @@ import type { Deps } from "../app/deps.ts";
  */
 export const enabledHolders = (deps: Pick<Deps, "db">) => deps.db.selectFrom("users").where("otp_email", "is not", null).where("disabled_at", "is", null);
 
-/** How many enabled login IDs other than `userId` have this address as their OTP email. */
+/**
+ * How many enabled login IDs other than `userId` have this address as their OTP email. Compiled once
+ * (preparedQuery): OTP capture asks it on every page and status poll (issue 17).
+ */
 export async function otherEnabledHolders(deps: Pick<Deps, "db">, email: string, userId: string): Promise<number> {
-  const row = await enabledHolders(deps)
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where(sql<string>`lower(otp_email)`, "=", email.toLowerCase())
-    .where("id", "!=", userId)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  const [row] = await countOtherHolders(deps.db, email.toLowerCase(), userId);
+  return Number(row!.n);
 }
+
+const countOtherHolders = preparedQuery((db, lowerEmail: string, userId: string) =>
+  enabledHolders({ db })
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where(sql<string>`lower(otp_email)`, "=", lowerEmail)
+    .where("id", "!=", userId),
+);
 
 /**
  * The address is the OTP email of an enabled login ID other than `userId`: its mailbox holds codes

@@ -1,3 +1,4 @@
+import { DefaultQueryCompiler } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
 import { FormClient } from "../support/client.ts";
@@ -95,5 +96,35 @@ describe("SQL statements per complete sign-in (SQLite)", () => {
     expect(first.length).toBeLessThanOrEqual(FLOW_AT_MOST);
     // The device's lookup in the password and the code step; its renewal replaces the new device's row.
     expect(again.length, again.join("\n")).toBeLessThanOrEqual(first.length + 2);
+  });
+
+  it("once a sign-in has run, the next builds and compiles no query (each is compiled once, preparedQuery)", async () => {
+    // Issue 17: Kysely's building and compiling of a query cost more of the event loop than SQLite
+    // running it. BEGIN and COMMIT are raw text and are not compiled.
+    const compile = DefaultQueryCompiler.prototype.compileQuery;
+    const compiled: string[] = [];
+    DefaultQueryCompiler.prototype.compileQuery = function (this: DefaultQueryCompiler, ...args: Parameters<typeof compile>) {
+      const query = compile.apply(this, args);
+      compiled.push(query.sql);
+      return query;
+    };
+    try {
+      const user = await addUser(t.deps);
+      for (const round of [1, 2]) {
+        const client = new FormClient(t.app);
+        compiled.length = 0;
+        await client.get("/login");
+        await client.post("/login", { loginId: user.login_id, password: user.password });
+        expect((await client.get("/otp")).statusCode).toBe(200);
+        const sent = compiled.length;
+        const code = await t.mailbox.code(user.otp_email!, round - 1);
+        compiled.length = sent;
+        expect((await client.post("/otp", { code })).headers.location).toBe("/");
+        expect((await client.get("/profile")).statusCode).toBe(200);
+        if (round === 2) expect(compiled, compiled.join("\n")).toEqual([]);
+      }
+    } finally {
+      DefaultQueryCompiler.prototype.compileQuery = compile;
+    }
   });
 });
