@@ -65,6 +65,30 @@ describe("a relay that refuses to relay for FAMOS at RCPT TO", () => {
     expect(await states(wave)).toEqual(["sent", "sent", "sent"]);
   });
 
+  it("a relay that relays for FAMOS to every domain but one (Postfix's reject_unauth_destination for the one staff address outside its domains): that message waits, the rest are neither paused nor told the relay refuses FAMOS, at any of its tries", async () => {
+    t.smtp.rejectPermanently(true, 554, "5.7.1 <abroad@dealer.example>: Relay access denied", ["abroad@dealer.example"]);
+    await announce(["abroad"]);
+    await t.services.sender.drain();
+    expect(await stateOf("abroad")).toBe("queued");
+    for (const name of ["home-a", "home-b", "home-c"]) {
+      // The next message, to a domain the relay takes, goes at once: nothing paused for the one refused.
+      await announce([name]);
+      await t.services.sender.drain();
+      expect([name, await stateOf(name)]).toEqual([name, "sent"]);
+      // The refused message's next try, alone: the relay took FAMOS's mail just before.
+      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      await t.services.sender.drain();
+      expect(await stateOf("abroad")).toBe("queued");
+    }
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([]);
+    expect(await addressProblems(t.deps.db, "abroad@dealer.example")).toBeNull();
+    // Relaying allowed for it (the operator's fix): it goes.
+    t.smtp.rejectPermanently(false);
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await t.services.sender.drain();
+    expect(await stateOf("abroad")).toBe("sent");
+  });
+
   it("a 5.7.1 that one recipient's domain policy gives fails that message alone, without pausing the rest or blaming the address", async () => {
     const wave = ["policy-a", "policy-b", "policy-c"];
     t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused", ["policy-b@dealer.example"]);
