@@ -13,6 +13,9 @@ const OUTAGE: Record<RelayFault, string> = {
     "the mail relay refuses FAMOS (check the user name and password in FAMOS_SMTP_URL, or the relay's own settings and log): mail waits, one message tries it at a time",
 };
 
+/** How many recipients refused alone at RCPT TO the pause remembers (the oldest forgotten first): a staff's worth. */
+const ALONE_KEPT = 10_000;
+
 /**
  * The one rule for a relay that cannot be reached (no connection, no greeting, "421") or that refuses
  * FAMOS itself (a 5yz greeting, its login refused: transport.ts's RelayFault; relaying denied or a policy
@@ -31,6 +34,13 @@ export class RelayPause {
   private down: { outages: number; until: number; fault: RelayFault } | null = null;
   /** The recipient of the last reply, if it was a refusal at RCPT TO that may be its alone (faultOf), lower case. */
   private refusedLast: string | null = null;
+  /** Recipients refused at RCPT TO since the relay last took a message. */
+  private readonly refusedSinceTaken = new Set<string>();
+  /**
+   * Recipients refused at RCPT TO while the relay took others' mail (a message taken after their refusal),
+   * until their own is taken: refused alone, so their refusals repeat nothing (faultOf). At most ALONE_KEPT.
+   */
+  private readonly refusedAlone = new Set<string>();
 
   constructor(
     private readonly backoffMs: (attempt: number) => number,
@@ -80,13 +90,30 @@ export class RelayPause {
   private faultOf(failure: MailDeliveryError, recipient: string): RelayFault | null {
     if (!failure.refusedByPolicy) return failure.relay;
     const to = recipient.toLowerCase();
-    const repeated = this.down?.fault === "refused" || (this.refusedLast !== null && this.refusedLast !== to);
+    const last = this.refusedLast;
+    const alone = (who: string) => this.refusedAlone.has(who);
+    const repeated = this.down?.fault === "refused" || (last !== null && last !== to && !alone(last) && !alone(to));
     this.refusedLast = to;
+    this.refusedSinceTaken.add(to);
     return repeated ? "refused" : null;
   }
 
-  /** The relay answered (a message sent, or refused for itself): the pause, if any, is over. */
-  answered(): void {
+  /**
+   * The relay took a message (to `recipient`): the pause, if any, is over, and the recipients it refused
+   * at RCPT TO since are refused alone — a relay relays to its own domains for anyone and refuses only the
+   * others, and two such staff addresses, retried in step, would otherwise look like a relay refusing
+   * everyone at each of their tries.
+   */
+  answered(recipient = ""): void {
+    const to = recipient.toLowerCase();
+    for (const who of this.refusedSinceTaken) {
+      if (who === to) continue;
+      this.refusedAlone.delete(who);
+      this.refusedAlone.add(who);
+      if (this.refusedAlone.size > ALONE_KEPT) this.refusedAlone.delete(this.refusedAlone.values().next().value as string);
+    }
+    this.refusedSinceTaken.clear();
+    this.refusedAlone.delete(to);
     this.end(null);
   }
 
