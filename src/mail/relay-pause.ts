@@ -13,10 +13,13 @@ const OUTAGE: Record<RelayFault, string> = {
     "the mail relay refuses FAMOS (check the user name and password in FAMOS_SMTP_URL, or the relay's own settings and log): mail waits, one message tries it at a time",
 };
 
+/** How many recipients refused alone at RCPT TO the pause remembers (the oldest forgotten first): a staff's worth. */
+const ALONE_KEPT = 10_000;
+
 /**
  * The one rule for a relay that cannot be reached (no connection, no greeting, "421") or that refuses
- * FAMOS itself (a 5yz greeting, its login refused, relaying denied at RCPT TO: transport.ts's RelayFault;
- * a policy refusal that repeats for another recipient, faultOf): the drains
+ * FAMOS itself (a 5yz greeting, its login refused: transport.ts's RelayFault; relaying denied or a policy
+ * refusal at RCPT TO that repeats for another recipient, faultOf): the drains
  * stop handing it mail, rather than try every queued message on its own schedule — a rollout's
  * thousand announcements at a relay down for an hour were tens of thousands of connections and
  * warnings. One message tries it after the retry ladder's delay (backoffMs: 2 s doubling to a
@@ -29,8 +32,15 @@ const OUTAGE: Record<RelayFault, string> = {
 export class RelayPause {
   /** Until `until` drains claim nothing, then one message at a time tries it; `outages` counts the tries that found it down. */
   private down: { outages: number; until: number; fault: RelayFault } | null = null;
-  /** The recipient of the last reply, if it was a policy refusal at RCPT TO (faultOf), lower case. */
+  /** The recipient of the last reply, if it was a refusal at RCPT TO that may be its alone (faultOf), lower case. */
   private refusedLast: string | null = null;
+  /** Recipients refused at RCPT TO since the relay last took a message. */
+  private readonly refusedSinceTaken = new Set<string>();
+  /**
+   * Recipients refused at RCPT TO while the relay took others' mail (a message taken after their refusal),
+   * until their own is taken: refused alone, so their refusals repeat nothing (faultOf). At most ALONE_KEPT.
+   */
+  private readonly refusedAlone = new Set<string>();
 
   constructor(
     private readonly backoffMs: (attempt: number) => number,
@@ -68,27 +78,46 @@ export class RelayPause {
   }
 
   /**
-   * The relay's fault in a failure, if any. A policy refusal at RCPT TO (transport.ts, refusedByPolicy:
-   * "550 5.7.1 Delivery not authorized, message refused") is a receiving domain's rule for one mailbox,
-   * and fails that message alone, unless it repeats for a different recipient with no other answer
-   * between (a relay that relays for nobody refuses every recipient alike) or comes while the relay
-   * refuses FAMOS already: then it is the relay's refusal, and everything waits for the operator. The
-   * first message such a relay refused has failed by then; the rest of a rollout waits.
+   * The relay's fault in a failure, if any. A refusal at RCPT TO that may be this recipient's alone
+   * (transport.ts, refusedByPolicy: "550 5.7.1 Delivery not authorized, message refused", a receiving
+   * domain's rule for one mailbox; "554 5.7.1 Relay access denied" from a relay that relays to its own
+   * domains for anyone and refuses only the others) is that message's matter — it fails, or for relaying
+   * denied waits, alone — unless it repeats for a different recipient with no other answer between (a
+   * relay that relays for nobody refuses every recipient alike) or comes while the relay refuses FAMOS
+   * already: then it is the relay's refusal, and everything waits for the operator. The first message a
+   * relay refused by policy has failed by then; the rest of a rollout waits.
    */
   private faultOf(failure: MailDeliveryError, recipient: string): RelayFault | null {
     if (!failure.refusedByPolicy) return failure.relay;
     const to = recipient.toLowerCase();
-    const repeated = this.down?.fault === "refused" || (this.refusedLast !== null && this.refusedLast !== to);
+    const last = this.refusedLast;
+    const alone = (who: string) => this.refusedAlone.has(who);
+    const repeated = this.down?.fault === "refused" || (last !== null && last !== to && !alone(last) && !alone(to));
     this.refusedLast = to;
+    this.refusedSinceTaken.add(to);
     return repeated ? "refused" : null;
   }
 
-  /** The relay answered (a message sent, or refused for itself): the pause, if any, is over. */
-  answered(): void {
+  /**
+   * The relay took a message (to `recipient`): the pause, if any, is over, and the recipients it refused
+   * at RCPT TO since are refused alone — a relay relays to its own domains for anyone and refuses only the
+   * others, and two such staff addresses, retried in step, would otherwise look like a relay refusing
+   * everyone at each of their tries.
+   */
+  answered(recipient = ""): void {
+    const to = recipient.toLowerCase();
+    for (const who of this.refusedSinceTaken) {
+      if (who === to) continue;
+      this.refusedAlone.delete(who);
+      this.refusedAlone.add(who);
+      if (this.refusedAlone.size > ALONE_KEPT) this.refusedAlone.delete(this.refusedAlone.values().next().value as string);
+    }
+    this.refusedSinceTaken.clear();
+    this.refusedAlone.delete(to);
     this.end(null);
   }
 
-  /** A pause, if any, is over; `refusedLast` is the policy refusal to remember, null after any other answer. */
+  /** A pause, if any, is over; `refusedLast` is the refusal at RCPT TO to remember, null after any other answer. */
   private end(refusedLast: string | null): void {
     this.refusedLast = refusedLast;
     if (this.down === null) return;

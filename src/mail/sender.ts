@@ -345,7 +345,7 @@ export class MailSender {
     }
     try {
       if (failure === null) {
-        this.relay.answered();
+        this.relay.answered(message.recipient);
         const now = clock.now();
         // If this fails (database gone) the message stays leased and is sent again once the lease
         // runs out, with the same Message-ID: at least once, never lost.

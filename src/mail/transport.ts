@@ -39,9 +39,10 @@ export class MailDeliveryError extends Error {
     readonly addressRefused: { status: string | null } | null = null,
     readonly relay: RelayFault | null = null,
     /**
-     * A permanent refusal at RCPT TO that may be the recipient's domain policy or the relay's refusal of
-     * FAMOS, the words cannot tell (rcptRefusal's "policy"): the relay pause decides by whether it repeats
-     * for a different recipient (relay-pause.ts).
+     * A refusal at RCPT TO that may be this recipient's alone or the relay's refusal of FAMOS (rcptRefusal):
+     * a 5.7.x or bare refusal in other words (its domain's policy), or relaying denied (a relay relays to
+     * its own domains for anyone, and refuses only the others). The relay pause decides by whether it
+     * repeats for a different recipient (relay-pause.ts); `permanent` says whether the message fails meanwhile.
      */
     readonly refusedByPolicy = false,
   ) {
@@ -101,12 +102,15 @@ export function addressRefusal(error: unknown): { status: string | null } | null
 
 /**
  * What a permanent refusal at RCPT TO that does not blame the address (addressRefusal) nor is retried
- * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS itself, in words of
- * REFUSES_FAMOS and none about the mailbox (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by
- * user" is not sure); "policy", a 5.7.x status or no status at all, which a receiving domain gives for
- * one mailbox ("550 5.7.1 Delivery not authorized, message refused") as a relay gives for all
- * ("Administrative prohibition"): the relay pause takes it as the relay's when it repeats for a
- * different recipient (relay-pause.ts); else null (5.3.x, 5.4.x …: the message's, failed as before).
+ * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS as its client, in words
+ * of REFUSES_FAMOS and none about the mailbox (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by
+ * user" is not sure): the message waits for the operator's fix, never failed for it; "policy", a 5.7.x
+ * status or no status at all, which a receiving domain gives for one mailbox ("550 5.7.1 Delivery not
+ * authorized, message refused") as a relay gives for all ("Administrative prohibition"): that message
+ * fails. Either may be for this recipient only — a relay relays to its own domains for anyone, and
+ * "Relay access denied" is its answer for the others — so the relay pause takes either as the relay's
+ * only when it repeats for a different recipient (relay-pause.ts: refusedByPolicy); else null (5.3.x,
+ * 5.4.x …: the message's, failed as before).
  */
 function rcptRefusal(error: unknown): "relay" | "policy" | null {
   const e = error as { command?: string; responseCode?: number; response?: string };
@@ -240,7 +244,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
         // refusal of FAMOS itself is the relay's to fix, not the message's end.
         const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) === "policy");
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) !== null);
       }
     },
     close: () => pool?.close(),

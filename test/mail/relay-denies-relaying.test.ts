@@ -65,6 +65,65 @@ describe("a relay that refuses to relay for FAMOS at RCPT TO", () => {
     expect(await states(wave)).toEqual(["sent", "sent", "sent"]);
   });
 
+  it("a relay that relays for FAMOS to every domain but one (Postfix's reject_unauth_destination for the one staff address outside its domains): that message waits, the rest are neither paused nor told the relay refuses FAMOS, at any of its tries", async () => {
+    t.smtp.rejectPermanently(true, 554, "5.7.1 <abroad@dealer.example>: Relay access denied", ["abroad@dealer.example"]);
+    await announce(["abroad"]);
+    await t.services.sender.drain();
+    expect(await stateOf("abroad")).toBe("queued");
+    for (const name of ["home-a", "home-b", "home-c"]) {
+      // The next message, to a domain the relay takes, goes at once: nothing paused for the one refused.
+      await announce([name]);
+      await t.services.sender.drain();
+      expect([name, await stateOf(name)]).toEqual([name, "sent"]);
+      // The refused message's next try, alone: the relay took FAMOS's mail just before.
+      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      await t.services.sender.drain();
+      expect(await stateOf("abroad")).toBe("queued");
+    }
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([]);
+    expect(await addressProblems(t.deps.db, "abroad@dealer.example")).toBeNull();
+    // Relaying allowed for it (the operator's fix): it goes.
+    t.smtp.rejectPermanently(false);
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await t.services.sender.drain();
+    expect(await stateOf("abroad")).toBe("sent");
+  });
+
+  it("two staff addresses outside the relay's domains, refused together at every try (their retries keep step): the relay took the others' mail between, so neither pauses it nor says it refuses FAMOS after the first time", async () => {
+    const abroad = ["abroad-x", "abroad-y"];
+    t.smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied", abroad.map((name) => `${name}@dealer.example`));
+    await announce(abroad);
+    await t.services.sender.drain();
+    // Refused one after the other with nothing taken between: as a relay refusing everyone, once; the
+    // pause lasts while its tries are theirs, and ends when another's message is taken.
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toHaveLength(1);
+    await announce(["home-x0"]);
+    for (let i = 0; i < 4 && (await stateOf("home-x0")) !== "sent"; i += 1) {
+      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      await t.services.sender.drain();
+    }
+    expect(await stateOf("home-x0")).toBe("sent");
+    for (const name of ["home-x1", "home-x2", "home-x3"]) {
+      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      await announce([name]);
+      await t.services.sender.drain();
+      expect([name, await stateOf(name), ...(await states(abroad))]).toEqual([name, "sent", "queued", "queued"]);
+    }
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toHaveLength(1);
+    // A relay that then refuses everyone is still told apart: refusals of two other recipients in a row pause it.
+    t.smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied");
+    const wave = ["later-a", "later-b", "later-c"];
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await announce(wave);
+    await t.services.sender.drain();
+    expect(await states(wave)).toEqual(["queued", "queued", "queued"]);
+    expect(warnings().filter((r) => /relay/.test(r.msg))).toHaveLength(2);
+    t.smtp.rejectPermanently(false);
+    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await t.services.sender.drain();
+    expect(await states([...abroad, ...wave])).toEqual(["sent", "sent", "sent", "sent", "sent"]);
+  });
+
   it("a 5.7.1 that one recipient's domain policy gives fails that message alone, without pausing the rest or blaming the address", async () => {
     const wave = ["policy-a", "policy-b", "policy-c"];
     t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused", ["policy-b@dealer.example"]);

@@ -120,4 +120,18 @@ describe("the relay pause", () => {
     expect(relay.failed(unreachable(), 8000)).toBe(true);
     expect(relay.failed(new Error("database gone"), 8100)).toBe(true);
   });
+  it("recipients refused at RCPT TO before the relay took another's message are refused alone: their refusals repeat nothing, until their own message is taken", () => {
+    const { relay } = pause();
+    expect(relay.failed(policy(), 0, "x@other.example")).toBe(false);
+    expect(relay.failed(policy(), 10, "y@other.example")).toBe(true);
+    relay.answered("home@dealer.example");
+    // Retried in step, with nothing taken between: each is its own, nothing pauses.
+    expect(relay.failed(policy(), 5000, "x@other.example")).toBe(false);
+    expect(relay.failed(policy(), 5010, "Y@other.example")).toBe(false);
+    expect(relay.room(BATCH, 0, 5010)).toBe(BATCH);
+    // x's own message taken (relaying to it allowed now): its refusal counts again.
+    relay.answered("X@other.example");
+    expect(relay.failed(policy(), 6000, "z@dealer.example")).toBe(false);
+    expect(relay.failed(policy(), 6010, "x@other.example")).toBe(true);
+  });
 });

@@ -262,9 +262,9 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     // status at the end, hMailServer's "not allowed", Exim's bare ACL "Administrative prohibition") is no
     // evidence against the address, and is given to every recipient alike.
     // Words about FAMOS as the relay's client (relaying, its login, its sender, its host) and none about
-    // the mailbox: the relay refuses FAMOS itself, as a refused login; the mail waits (relay-pause.ts).
-    // Other words, or a 5.7.x status, may be one recipient's policy: permanent, and marked so the relay
-    // pause can tell whether it repeats for the next recipient.
+    // the mailbox: the relay refuses FAMOS, the mail waits. Other words, or a 5.7.x status, may be one
+    // recipient's policy: permanent. Both are marked so the relay pause can tell whether they repeat for
+    // the next recipient (a relay relays to its own domains for anyone: relay-pause.ts).
     const relayWide: [number, string, "relay" | "policy"][] = [
       [550, "Relaying denied", "relay"],
       [550, "relay access denied", "relay"],
@@ -288,7 +288,7 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
       smtp.rejectPermanently(true, code, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused, error.relay, error.refusedByPolicy]).toEqual(
-        whose === "relay" ? [words, false, null, "refused", false] : [words, true, null, null, true],
+        whose === "relay" ? [words, false, null, "refused", true] : [words, true, null, null, true],
       );
     }
     // Not a policy: a receiving system's state (5.3.x) or a mailbox's refusal is no relay's matter.
