@@ -17,12 +17,12 @@ import * as addressKeyIndexes from "./migrations/014-address-key-indexes.ts";
 import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
 import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
 import * as throttlesByKey from "./migrations/017-throttles-by-key.ts";
-import { loginDigests } from "./migrations/018-login-digests.ts";
+import { loginDigests } from "./migrations/019-login-digests.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
  * Listed here rather than read from disk, so a bundled or compiled build finds them too. `keys`: the
- * keys derived from FAMOS_SECRET, for a migration that computes a keyed digest (018); a database with
+ * keys derived from FAMOS_SECRET, for a migration that computes a keyed digest (019); a database with
  * nothing for it to rewrite (a new one, most tests) migrates without them.
  */
 const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migration> => ({
@@ -43,7 +43,7 @@ const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migr
   "015-audit-person-indexes": auditPersonIndexes,
   "016-audit-subject-time": auditSubjectTime,
   "017-throttles-by-key": throttlesByKey,
-  "018-login-digests": loginDigests(keys),
+  "019-login-digests": loginDigests(keys),
 });
 
 /** Every migration's name, oldest first. */
@@ -185,7 +185,7 @@ export async function migrateToLatest(store: Store, keys: MigrationKeys = null):
 }
 
 /**
- * SQLite: a migration that rewrote rows (018: login IDs typed, now and then a password) leaves the old
+ * SQLite: a migration that rewrote rows (019: login IDs typed, now and then a password) leaves the old
  * pages in the write-ahead log until a checkpoint; they are copied into the file and the log emptied.
  */
 async function emptyWal(store: Store): Promise<void> {

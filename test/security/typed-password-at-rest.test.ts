@@ -91,7 +91,7 @@ describe.each(DIALECTS)("a password typed as the login ID is stored nowhere as t
   });
 });
 
-describe.each(DIALECTS)("migration 018-login-digests on %s: an upgrade leaves no login ID typed that no account has", (dialect) => {
+describe.each(DIALECTS)("migration 019-login-digests on %s: an upgrade leaves no login ID typed that no account has", (dialect) => {
   let database: TestDatabase | undefined;
   let store: Store | undefined;
   afterEach(async () => {
@@ -157,7 +157,7 @@ describe.each(DIALECTS)("migration 018-login-digests on %s: an upgrade leaves no
 
   it("refuses, changing nothing, to rewrite without the server's keys", async () => {
     const db = await olderDatabase();
-    await expect(migrateToLatest(store!)).rejects.toThrow(/018-login-digests.*FAMOS_SECRET/);
+    await expect(migrateToLatest(store!)).rejects.toThrow(/019-login-digests.*FAMOS_SECRET/);
     expect(await db.selectFrom("throttles").select("key").where("key", "=", `password:id:${loginKey(secret)}`).execute()).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@ import type { Database, OutboxTable } from "../../src/store/schema.ts";
 import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "./dialects.ts";
 
 const BEFORE = "009-sign-in-indexes";
-// The counters here are keyed by login ID as typed, as before 018-login-digests, which rewrites them
+// The counters here are keyed by login ID as typed, as before 019-login-digests, which rewrites them
 // (test/security/typed-password-at-rest.test.ts): 010 is followed up to the migration before it.
 const AFTER = "017-throttles-by-key";
 
