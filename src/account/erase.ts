@@ -3,7 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
-import { unlockLogin } from "../regulation/locks.ts";
+import { unlockAccountCounters } from "../regulation/locks.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById } from "../users/users.ts";
@@ -36,7 +36,7 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     const strings = await personalStrings(tx, target);
     await tx.deleteFrom("outbox").where("user_id", "=", target.id).execute();
     // Its counters and locks, its devices' and its reset's, as support's Unlock clears them.
-    await unlockLogin(tx, target.login_key);
+    await unlockAccountCounters({ db: tx, keys: deps.keys }, target.login_key);
     await tx.deleteFrom("devices").where("login_key", "=", target.login_key).execute();
     await forgetAddresses(tx, target.id, strings);
     const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, strings);

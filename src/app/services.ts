@@ -6,7 +6,7 @@ import { outboxDepth } from "../mail/outbox.ts";
 import { MailSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../mail/sender.ts";
 import { developmentTransport, sendingOptions, smtpTransport, type MailTransport } from "../mail/transport.ts";
 import { systemClock, type Clock } from "../platform/clock.ts";
-import { deriveKeys } from "../platform/keys.ts";
+import { deriveKeys, type Keys } from "../platform/keys.ts";
 import { cryptoRandom, type Random } from "../platform/random.ts";
 import { registerRolloutGauges } from "../rollout/gauges.ts";
 import { openStore, type Store } from "../store/database.ts";
@@ -66,7 +66,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
           }
         : {}),
     });
-  const secret = config.secret ?? developmentSecret(overrides.dataDir === undefined ? DEVELOPMENT_SECRET_PATH : `${overrides.dataDir}/secret`);
+  const secret = serverSecret(config, overrides.dataDir);
   const clock = overrides.clock ?? systemClock;
   const mailboxUrl = new URL("/dev/mailbox", config.publicUrl).toString();
   const transport =
@@ -120,4 +120,14 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
       await store.close();
     },
   };
+}
+
+/** FAMOS_SECRET, or in development the secret generated once under the data folder. */
+function serverSecret(config: Config, dataDir?: string): Buffer {
+  return config.secret ?? developmentSecret(dataDir === undefined ? DEVELOPMENT_SECRET_PATH : `${dataDir}/secret`);
+}
+
+/** The keys the server derives, for what runs before its services exist (`famos migrate`, serve's PostgreSQL migration). */
+export function serverKeys(config: Config): Keys {
+  return deriveKeys(serverSecret(config));
 }

@@ -21,7 +21,7 @@ export async function withServices<T>(run: (services: Services) => Promise<T>, o
   const made = newDatabaseFile(config.databaseUrl, options.createsDatabase === true);
   const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, countMetrics: false, logger: silentLogger() }));
   try {
-    await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store));
+    await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store, services.deps.keys));
     return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {
       const since = services.deps.clock.now();
       try {

@@ -8,6 +8,7 @@ import { attemptSucceeded, attemptVoid, reserveAttempt, type Pause } from "../re
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
+import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
 import { findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash, type User } from "../users/users.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
 
@@ -45,15 +46,22 @@ export async function checkPassword<T = undefined>(
   const now = deps.clock.now();
   const key = loginKey(input.loginId);
   const typed = input.loginId.slice(0, MAX_LOGIN_ID_LENGTH);
-  const entry = (event: "password.ok" | "password.failed", detail: Record<string, string>): AuditEntry => ({
-    event,
-    actor: key,
-    subject: key,
-    ip: ctx.ip,
-    userAgent: ctx.userAgent,
-    // The subject is the normalised login key (what counts and locks); the form typed goes along.
-    detail: { ...detail, ...(typed !== key ? { typed } : {}), ...(input.purpose !== "signin" ? { during: input.purpose } : {}) },
-  });
+  // Whether an account has the login ID, once looked up: until then, and when none has it, the trail
+  // keeps its digest, never the text typed (src/users/login-digest.ts: it may be the password).
+  let digest = "";
+  let hasAccount = false;
+  const entry = (event: "password.ok" | "password.failed", detail: Record<string, string>): AuditEntry => {
+    const subject = typedLoginSubject(deps.keys, key, hasAccount, digest);
+    return {
+      event,
+      actor: subject,
+      subject,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      // The subject is the normalised login key (what locks); the form typed goes along, for an account's own login ID only.
+      detail: { ...detail, ...(hasAccount && typed !== key ? { typed } : {}), ...(input.purpose !== "signin" ? { during: input.purpose } : {}) },
+    };
+  };
   const audit = (event: "password.ok" | "password.failed", detail: Record<string, string>, db: Kysely<Database> = deps.db) => recordAudit(db, now, entry(event, detail));
 
   if (key === "" || key.length > MAX_LOGIN_ID_LENGTH || input.password.length === 0 || input.password.length > MAX_PASSWORD_LENGTH) {
@@ -61,15 +69,20 @@ export async function checkPassword<T = undefined>(
     return { kind: "wrong", pause: null };
   }
 
+  // One keyed hash for every attempt, known login ID or not: the counters are keyed by it.
+  digest = loginDigest(deps.keys, key);
   const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
-  const subject = { loginKey: key, ip: ctx.ip, deviceId };
+  const subject = { loginKey: digest, ip: ctx.ip, deviceId };
   const reservation = await reserveAttempt(deps.db, "password", subject, now, deps.config);
   if (!reservation.ok) {
+    // Looked up for the trail's subject alone (an account's login ID, or a digest), whether or not one has it.
+    hasAccount = (input.user ?? (await findUserByLogin(deps.db, key))) !== undefined;
     await audit("password.failed", { reason: "locked", pause: reservation.pause.scope });
     return { kind: "paused", pause: reservation.pause };
   }
 
   let found = input.user ?? (await findUserByLogin(deps.db, key));
+  hasAccount = found !== undefined;
   for (let check = 1; ; check += 1) {
     // A disabled account, or one whose temporary password ran out, is answered as an unknown one (issue 11).
     const barred = found ? signInBarred(found, now) : null;

@@ -8,6 +8,7 @@ import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { loginKey, type User } from "../users/users.ts";
+import { loginDigest } from "../users/login-digest.ts";
 import { tellCodeReused, type ReusedCode } from "./reuse-notice.ts";
 
 /** What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. */
@@ -79,7 +80,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const audit = (db: Kysely<Database>, line: AuditLine) => recordAudit(db, now, entry(line));
 
   const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
-  const reservation = await reserveAttempt(deps.db, "code", { loginKey: key, ip: ctx.ip, deviceId }, now, deps.config);
+  const reservation = await reserveAttempt(deps.db, "code", { loginKey: loginDigest(deps.keys, key), ip: ctx.ip, deviceId }, now, deps.config);
   if (!reservation.ok) return { kind: "locked", ...reservation.pause };
 
   /** A proof arriving again: neither a guess nor a success; audited, and its holder told. */
@@ -94,7 +95,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   if (verdict.kind === "used") return reused();
   if (verdict.kind !== "ok") {
     const failure = verdict as F;
-    await countWrongAttempt(deps, reservation, user, entry(factor.failed(failure)), now);
+    await countWrongAttempt(deps, reservation, user, entry(factor.failed(failure)), now, key);
     factor.metrics?.failed();
     return failure;
   }

@@ -13,6 +13,7 @@ import { checkChosenPassword } from "../profile/password-change.ts";
 import { attemptSucceeded, attemptVoid, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
 import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
 
@@ -42,7 +43,7 @@ export async function sendResetCode(deps: Deps, state: ResetState, ctx: RequestC
   const now = deps.clock.now();
   const key = state.loginKey;
   if (key === "") return;
-  const [paused, user] = await Promise.all([loginIdPaused(deps.db, "reset", key, now, deps.config), findUserByLogin(deps.db, key)]);
+  const [paused, user] = await Promise.all([loginIdPaused(deps.db, "reset", loginDigest(deps.keys, key), now, deps.config), findUserByLogin(deps.db, key)]);
   if (paused || !user || signInBarred(user, now) || !user.otp_email) return;
   const email = user.otp_email;
   const issued = await deps.db.transaction().execute(async (tx) => {
@@ -81,7 +82,9 @@ export async function completePasswordReset(
   ctx: RequestContext,
 ): Promise<ResetOutcome> {
   const now = deps.clock.now();
-  const subject = { loginKey: state.loginKey, ip: ctx.ip };
+  // Counted under the login ID's digest, never the text typed (src/users/login-digest.ts).
+  const digest = loginDigest(deps.keys, state.loginKey);
+  const subject = { loginKey: digest, ip: ctx.ip };
   const flow = await findFlow(deps.db, state.flowId);
   const user = flow && flow.kind === "password-reset" && flow.finished_at === null ? await findUserById(deps.db, flow.user_id) : undefined;
   // The password rules that need no account first: a typo there costs no guess against the lock. The
@@ -110,7 +113,10 @@ export async function completePasswordReset(
       await attemptVoid(deps.db, reservation);
       return { kind: "code-refused" };
     }
-    const failed = { event: "code.failed", actor: state.loginKey, subject: state.loginKey, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;
+    // The trail keeps the login ID typed only when an account has it; else its digest.
+    const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
+    const login = typedLoginSubject(deps.keys, state.loginKey, hasAccount, digest);
+    const failed = { event: "code.failed", actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;
     await countWrongAttempt(deps, reservation, user, failed, now);
     deps.metrics.codesFailed.inc();
     return { kind: "code-refused" };

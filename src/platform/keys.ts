@@ -12,6 +12,11 @@ export interface Keys {
   recoveryCode: Buffer;
   /** Keys the per-user tag on the protected application's cookie names (src/web/upstream-headers.ts). */
   appCookie: Buffer;
+  /**
+   * Keys the digest a login ID is counted and, when no account has it, audited under
+   * (src/users/login-digest.ts): text typed into Login ID is now and then the password.
+   */
+  loginId: Buffer;
 }
 
 export function deriveKeys(secret: Buffer): Keys {
@@ -23,6 +28,7 @@ export function deriveKeys(secret: Buffer): Keys {
     totpSecret: derive("totp-secret"),
     recoveryCode: derive("recovery-code"),
     appCookie: derive("application-cookie"),
+    loginId: derive("login-id"),
   };
 }
 

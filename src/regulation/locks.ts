@@ -1,8 +1,10 @@
 import type { Kysely } from "kysely";
+import type { Keys } from "../platform/keys.ts";
 import type { Database } from "../store/schema.ts";
+import { loginDigest } from "../users/login-digest.ts";
 import { addressKey } from "./address.ts";
 import { readCounters } from "./counter.ts";
-import { counterKey, FAILURE_KINDS, SIGN_IN_KINDS } from "./throttle.ts";
+import { counterKey, FAILURE_KINDS, SIGN_IN_KINDS, type FailureKind } from "./throttle.ts";
 
 /** What support sees and lifts (SPEC "Locks": "support sees and lifts locks of login IDs, devices and addresses"). */
 
@@ -37,14 +39,20 @@ async function deviceIds(db: Kysely<Database>, loginKey: string): Promise<string
   return rows.map((r) => r.id);
 }
 
-export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now: number): Promise<LoginLockInfo> {
+/**
+ * `countedAs`: the identity the login ID's counters are kept under, as the factor steps gave it to
+ * reserveAttempt (the keyed digest, src/users/login-digest.ts); this module counts under whatever it
+ * is given. Outside this module's own tests, through accountLockInfo and unlockAccountCounters.
+ */
+export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now: number, countedAs = loginKey): Promise<LoginLockInfo> {
   const ids = await deviceIds(db, loginKey);
   const deviceKeys = ids.flatMap((id) => FAILURE_KINDS.map((kind) => counterKey.device(kind, id)));
-  const rows = await readCounters(db, [...FAILURE_KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...deviceKeys]);
+  const counted = (kind: FailureKind) => counterKey.loginId(kind, countedAs);
+  const rows = await readCounters(db, [...FAILURE_KINDS.map(counted), ...deviceKeys]);
   const find = (key: string) => rows.find((r) => r.key === key);
-  const resetRow = find(counterKey.loginId("reset", loginKey));
+  const resetRow = find(counted("reset"));
   // The sign-in's own locks of the login ID; the reset's is reported apart (`reset`).
-  const own = SIGN_IN_KINDS.map((kind) => find(counterKey.loginId(kind, loginKey))).filter((r) => r !== undefined);
+  const own = SIGN_IN_KINDS.map((kind) => find(counted(kind))).filter((r) => r !== undefined);
   const hard = own.some((r) => r.hardLocked);
   const until = Math.max(0, ...own.map((r) => r.lockedUntil));
   const devices = ids
@@ -57,8 +65,8 @@ export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now:
     .filter((d) => d.failures > 0);
   const resetUntil = resetRow && resetRow.lockedUntil > now ? resetRow.lockedUntil : null;
   return {
-    passwordFailures: find(counterKey.loginId("password", loginKey))?.failures ?? 0,
-    codeFailures: find(counterKey.loginId("code", loginKey))?.failures ?? 0,
+    passwordFailures: find(counted("password"))?.failures ?? 0,
+    codeFailures: find(counted("code"))?.failures ?? 0,
     hardLocked: hard,
     lockedUntil: until > now ? until : null,
     locked: hard || until > now,
@@ -68,11 +76,27 @@ export async function loginLockInfo(db: Kysely<Database>, loginKey: string, now:
 }
 
 /** Support's "Unlock": every counter and lock of the login ID and of its devices, the permanent one included. */
-export async function unlockLogin(db: Kysely<Database>, loginKey: string): Promise<boolean> {
+export async function unlockLogin(db: Kysely<Database>, loginKey: string, countedAs = loginKey): Promise<boolean> {
   const ids = await deviceIds(db, loginKey);
-  const keys = [...FAILURE_KINDS.map((kind) => counterKey.loginId(kind, loginKey)), ...ids.flatMap((id) => FAILURE_KINDS.map((kind) => counterKey.device(kind, id)))];
+  const keys = [...FAILURE_KINDS.map((kind) => counterKey.loginId(kind, countedAs)), ...ids.flatMap((id) => FAILURE_KINDS.map((kind) => counterKey.device(kind, id)))];
   const result = await db.deleteFrom("throttles").where("key", "in", keys).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
+}
+
+/** The database, and the key of the digest a login ID is counted under (src/users/login-digest.ts). */
+export interface LoginCounters {
+  db: Kysely<Database>;
+  keys: Pick<Keys, "loginId">;
+}
+
+/** An account's locks as support sees them (console, `famos user show`): its login ID counted as the factor steps count it. */
+export function accountLockInfo({ db, keys }: LoginCounters, loginKey: string, now: number): Promise<LoginLockInfo> {
+  return loginLockInfo(db, loginKey, now, loginDigest(keys, loginKey));
+}
+
+/** Support's Unlock (console, `famos user unlock`) and erasure: the account's counters, found by its login ID's digest. */
+export function unlockAccountCounters({ db, keys }: LoginCounters, loginKey: string): Promise<boolean> {
+  return unlockLogin(db, loginKey, loginDigest(keys, loginKey));
 }
 
 export interface AddressLock {

@@ -44,7 +44,11 @@ export interface Pause {
 }
 
 export interface Subject {
-  /** The login ID as submitted, normalised (loginKey); counted whether or not an account has it. */
+  /**
+   * The login ID as submitted, counted whether or not an account has it: the keyed digest of its login
+   * key (src/users/login-digest.ts), never the text typed, which is now and then the password. This
+   * module counts under whatever it is given; the factor steps give the digest.
+   */
   loginKey: string;
   /** The client address (an IPv6 address counts by its /64, see addressKey). */
   ip: string;
@@ -161,13 +165,22 @@ export interface FailureResult {
   pause: Pause | null;
 }
 
-/** The attempt was wrong: it stays counted. A lock its count started is audited (once, by this request). */
-export async function attemptFailed(db: Kysely<Database>, reservation: Extract<Reservation, { ok: true }>, now: number): Promise<FailureResult> {
+/**
+ * The attempt was wrong: it stays counted. A lock its count started is audited (once, by this request),
+ * the login ID's as `loginSubject`: the attempt's own audit subject (an account's login key, or the
+ * digest of one no account has), which only the caller knows once it has looked the account up.
+ */
+export async function attemptFailed(
+  db: Kysely<Database>,
+  reservation: Extract<Reservation, { ok: true }>,
+  now: number,
+  loginSubject: string | null = reservation.subject.loginKey,
+): Promise<FailureResult> {
   const { kind, subject, scope, primary } = reservation;
   // Counted and locked in one statement; a lock that began meanwhile refuses the count (it is in force anyway).
   const address = reservation.address ? await reserve(db, reservation.address.key, now, reservation.address.policy) : null;
   const audit = (lockScope: string, failures: number, until: number | null, login: boolean) =>
-    recordAudit(db, now, { event: "lock.started", actor: null, subject: login ? subject.loginKey : null, ip: subject.ip, userAgent: null, detail: { kind, scope: lockScope, failures, until } });
+    recordAudit(db, now, { event: "lock.started", actor: null, subject: login ? loginSubject : null, ip: subject.ip, userAgent: null, detail: { kind, scope: lockScope, failures, until } });
   if (primary.startedHardLock) await audit(`${scope}-until-unlocked`, primary.failures, null, true);
   else if (primary.startedLock) await audit(scope, primary.failures, primary.lockedUntil, true);
   if (address?.startedLock) await audit("address", address.failures, address.lockedUntil, false);
@@ -202,9 +215,16 @@ export async function attemptVoid(db: Kysely<Database>, reservation: Extract<Res
 }
 
 /** Counts one failure already known to be one (no verification to wait for); null when a pause refused it. */
-export async function recordFailure(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<FailureResult | null> {
+export async function recordFailure(
+  db: Kysely<Database>,
+  kind: FailureKind,
+  subject: Subject,
+  now: number,
+  settings: Settings,
+  loginSubject: string | null = subject.loginKey,
+): Promise<FailureResult | null> {
   const reservation = await reserveAttempt(db, kind, subject, now, settings);
-  return reservation.ok ? attemptFailed(db, reservation, now) : null;
+  return reservation.ok ? attemptFailed(db, reservation, now, loginSubject) : null;
 }
 
 /**

@@ -17,8 +17,10 @@ export async function countWrongAttempt(
   user: User | undefined,
   entry: AuditEntry,
   now: number,
+  /** The login ID as a lock it starts is audited: the attempt's subject, as a login key or a digest (src/users/login-digest.ts). */
+  lockSubject: string | null = entry.subject,
 ): Promise<FailureResult> {
-  const result = await attemptFailed(deps.db, reservation, now);
+  const result = await attemptFailed(deps.db, reservation, now, lockSubject);
   await recordAudit(deps.db, now, entry);
   await tellLockStarted(deps, user, reservation.kind, result, now, reservation.scope);
   return result;

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { counterKey } from "../regulation/throttle.ts";
+import { counterKey, SIGN_IN_KINDS } from "../regulation/throttle.ts";
 import type { Database } from "../store/schema.ts";
+import { loginDigest } from "../users/login-digest.ts";
 import { readPlan, startInPlan } from "./plan.ts";
 
 /** The figures of issue 12 for one partner or for everyone. */
@@ -61,26 +62,43 @@ export async function disabledUsersByPartner(db: Kysely<Database>): Promise<Map<
   return new Map(rows.map((r) => [r.partner_number, Number(r.n)]));
 }
 
-/** Users, enrolled, pending, not started and locked per partner, in one grouped query. */
-async function partnerCounts(db: Kysely<Database>, now: number) {
-  // The login ID's counters, keyed as src/regulation keys them (one home for the key format).
-  const password = counterKey.loginId("password", "");
-  const code = counterKey.loginId("code", "");
-  const lockedNow = (alias: "p" | "c") => sql`(${sql.ref(`${alias}.hard_locked`)} = 1 or ${sql.ref(`${alias}.locked_until`)} > ${now})`;
+/** Users, enrolled, pending and not started per partner, in one grouped query. */
+async function partnerCounts(db: Kysely<Database>) {
   return db
     .selectFrom("users as u")
-    .leftJoin("throttles as p", (join) => join.on("p.key", "=", sql<string>`${password} || u.login_key`))
-    .leftJoin("throttles as c", (join) => join.on("c.key", "=", sql<string>`${code} || u.login_key`))
     .select([
       "u.partner_number as partner",
       sql<number>`count(*)`.as("users"),
       sql<number>`sum(case when u.otp_email is not null then 1 else 0 end)`.as("enrolled"),
       sql<number>`sum(case when u.otp_email is null and u.pending_email is not null then 1 else 0 end)`.as("pending"),
-      sql<number>`sum(case when ${lockedNow("p")} or ${lockedNow("c")} then 1 else 0 end)`.as("locked"),
     ])
     .groupBy("u.partner_number")
     .orderBy("u.partner_number")
     .execute();
+}
+
+/**
+ * Accounts whose login ID is locked now (a password or code lock, timed or until support unlocks it),
+ * per partner. A login ID's counters are keyed by its keyed digest (src/users/login-digest.ts), which
+ * SQL cannot compute: the locks in force are read first (usually none, and then nothing more), then
+ * each account's digest is compared with them.
+ */
+async function lockedUsersByPartner(deps: Pick<Deps, "db" | "keys">, now: number): Promise<Map<string, number>> {
+  const prefixes = SIGN_IN_KINDS.map((kind) => counterKey.loginId(kind, ""));
+  const locks = await deps.db
+    .selectFrom("throttles")
+    .select("key")
+    .where((eb) => eb.or(prefixes.map((prefix) => eb("key", "like", `${prefix}%`))))
+    .where((eb) => eb.or([eb("hard_locked", "=", 1), eb("locked_until", ">", now)]))
+    .execute();
+  const locked = new Set(locks.map((row) => row.key.slice(row.key.indexOf(":id:") + 4)));
+  const counts = new Map<string, number>();
+  if (locked.size === 0) return counts;
+  const users = await deps.db.selectFrom("users").select(["partner_number", "login_key"]).execute();
+  for (const user of users) {
+    if (locked.has(loginDigest(deps.keys, user.login_key))) counts.set(user.partner_number, (counts.get(user.partner_number) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /**
@@ -122,8 +140,9 @@ async function dailyEnrolments(deps: Deps, now: number, days: number, tz: string
  */
 export async function rolloutProgress(deps: Deps, options: { days?: number; timeZone?: string } = {}): Promise<RolloutProgress> {
   const now = deps.clock.now();
-  const [rows, disabled, plan, days] = await Promise.all([
-    partnerCounts(deps.db, now),
+  const [rows, locked, disabled, plan, days] = await Promise.all([
+    partnerCounts(deps.db),
+    lockedUsersByPartner(deps, now),
     disabledUsersByPartner(deps.db),
     readPlan(deps.db),
     dailyEnrolments(deps, now, options.days ?? 14, options.timeZone ?? deps.config.timezone),
@@ -139,7 +158,7 @@ export async function rolloutProgress(deps: Deps, options: { days?: number; time
       enrolled,
       pending,
       notStarted: users - enrolled - pending,
-      locked: Number(r.locked),
+      locked: locked.get(r.partner) ?? 0,
       disabled: disabled.get(r.partner) ?? 0,
     };
   });

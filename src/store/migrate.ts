@@ -18,9 +18,15 @@ import * as auditPersonIndexes from "./migrations/015-audit-person-indexes.ts";
 import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
 import * as throttlesByKey from "./migrations/017-throttles-by-key.ts";
 import * as hardBouncedMail from "./migrations/018-hard-bounced-mail.ts";
+import { loginDigests } from "./migrations/019-login-digests.ts";
+import type { Keys } from "../platform/keys.ts";
 
-/** Listed here rather than read from disk, so a bundled or compiled build finds them too. */
-const migrations: Record<string, Migration> = {
+/**
+ * Listed here rather than read from disk, so a bundled or compiled build finds them too. `keys`: the
+ * keys derived from FAMOS_SECRET, for a migration that computes a keyed digest (019); a database with
+ * nothing for it to rewrite (a new one, most tests) migrates without them.
+ */
+const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migration> => ({
   "001-initial": initial,
   "002-devices-and-windows": devicesAndWindows,
   "003-lifecycle": lifecycle,
@@ -39,23 +45,27 @@ const migrations: Record<string, Migration> = {
   "016-audit-subject-time": auditSubjectTime,
   "017-throttles-by-key": throttlesByKey,
   "018-hard-bounced-mail": hardBouncedMail,
-};
-
-export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!;
+  "019-login-digests": loginDigests(keys),
+});
 
 /** Every migration's name, oldest first. */
-export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations).sort();
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrationsWith(null)).sort();
+
+export const LATEST_MIGRATION = MIGRATION_NAMES.at(-1)!;
+
+/** The keys a migration may need (see migrationsWith); null: none given. */
+type MigrationKeys = Pick<Keys, "loginId"> | null;
 
 /**
  * Kysely looks for its migration table in every schema of a PostgreSQL database unless it is told
  * which one, so a second FAMOS schema in the same database (tests, staging next to production) would
  * find the first one's table and fail. Naming the schema also makes Kysely create it if missing.
  */
-async function migrator(store: Store): Promise<Migrator> {
+async function migrator(store: Store, keys: MigrationKeys): Promise<Migrator> {
   const migrationTableSchema = store.dialect === "postgres" ? await migrationSchema(store) : undefined;
   return new Migrator({
     db: store.db,
-    provider: { getMigrations: async () => migrations },
+    provider: { getMigrations: async () => migrationsWith(keys) },
     migrationTableName: "famos_migration",
     migrationLockTableName: "famos_migration_lock",
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
@@ -110,10 +120,10 @@ async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unkno
  * `famos migrate`, and `famos serve` before it serves: on a store of its own, which no statement
  * bound cuts (a migration may build an index over a large table), closed when done.
  */
-export async function migrateDatabase(url: string): Promise<MigrationResultSet> {
+export async function migrateDatabase(url: string, keys: MigrationKeys = null): Promise<MigrationResultSet> {
   const store = openStore(url);
   try {
-    return await migrateToLatest(store);
+    return await migrateToLatest(store, keys);
   } finally {
     await store.close();
   }
@@ -165,23 +175,33 @@ function missingTable(error: unknown): boolean {
 }
 
 /** Brings the schema to the latest migration; throws with the failing migration's name, or NewerDatabase. */
-export async function migrateToLatest(store: Store): Promise<MigrationResultSet> {
+export async function migrateToLatest(store: Store, keys: MigrationKeys = null): Promise<MigrationResultSet> {
   const unknown = await unknownMigrations(store);
   if (unknown.length > 0) throw new NewerDatabase(unknown);
   // Nothing pending: no migrator's transaction, which on SQLite takes the write lock (database.ts), so
   // a command beside a process that holds it (an import, `famos serve` mid-commit) reads without waiting.
   if ((await pendingMigrations(store)).length === 0) return { results: [] };
-  return check(await withRetry(async () => (await migrator(store)).migrateToLatest(), (r) => r.error));
+  const result = check(await withRetry(async () => (await migrator(store, keys)).migrateToLatest(), (r) => r.error));
+  await emptyWal(store);
+  return result;
+}
+
+/**
+ * SQLite: a migration that rewrote rows (019: login IDs typed, now and then a password) leaves the old
+ * pages in the write-ahead log until a checkpoint; they are copied into the file and the log emptied.
+ */
+async function emptyWal(store: Store): Promise<void> {
+  if (store.dialect === "sqlite") await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(store.db);
 }
 
 /** Brings the schema to the named migration, up or down (tests of one migration with rows in place). */
-export async function migrateTo(store: Store, name: string): Promise<MigrationResultSet> {
-  return check(await withRetry(async () => (await migrator(store)).migrateTo(name), (r) => r.error));
+export async function migrateTo(store: Store, name: string, keys: MigrationKeys = null): Promise<MigrationResultSet> {
+  return check(await withRetry(async () => (await migrator(store, keys)).migrateTo(name), (r) => r.error));
 }
 
 /** Undoes every migration (tests of the down steps; not offered on the command line). */
 export async function migrateDownAll(store: Store): Promise<MigrationResultSet> {
-  return check(await withRetry(async () => (await migrator(store)).migrateTo(NO_MIGRATIONS), (r) => r.error));
+  return check(await withRetry(async () => (await migrator(store, null)).migrateTo(NO_MIGRATIONS), (r) => r.error));
 }
 
 /** Migrations not yet applied, oldest first: none means ready (the readiness check). */

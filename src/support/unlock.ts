@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { loginLockInfo, unlockLogin } from "../regulation/locks.ts";
+import { accountLockInfo, unlockAccountCounters } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
 import { refusal, type Acting, type Refusal } from "./acting.ts";
 
@@ -14,10 +14,10 @@ export async function unlockAccount(deps: Deps, by: Acting, target: User): Promi
   const refused = refusal(by, target, "unlock");
   if (refused) return refused;
   const now = deps.clock.now();
-  const before = await loginLockInfo(deps.db, target.login_key, now);
+  const before = await accountLockInfo(deps, target.login_key, now);
   const devicesLocked = before.devices.some((d) => d.hardLocked || d.lockedUntil !== null);
   const wasLocked = before.locked || devicesLocked || before.reset.locked;
-  await unlockLogin(deps.db, target.login_key);
+  await unlockAccountCounters(deps, target.login_key);
   await recordAudit(deps.db, now, {
     ...by.audit,
     event: "unlock",

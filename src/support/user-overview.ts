@@ -2,7 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { queryAudit, type AuditRecord } from "../audit/audit.ts";
 import { addressProblems, type AddressProblems } from "../bounce/addresses.ts";
 import type { OutboxTable } from "../store/schema.ts";
-import { loginLockInfo } from "../regulation/locks.ts";
+import { accountLockInfo } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
 import { factorsOf, type FactorSummary } from "../strong-factors/factors.ts";
 import { waitingAddress } from "../profile/waiting-address.ts";
@@ -22,7 +22,7 @@ export interface UserOverview {
   enrolment: EnrolmentState;
   /** The address waiting for its code: an enrolment's, or a Profile change's still live (waitingAddress). */
   pending: string | null;
-  lock: Awaited<ReturnType<typeof loginLockInfo>>;
+  lock: Awaited<ReturnType<typeof accountLockInfo>>;
   events: AuditRecord[];
   mails: SentMail[];
   /** What bounces said about the OTP email and the address waiting for its code (issue 15). */
@@ -38,7 +38,7 @@ export async function userOverview(deps: Deps, user: User): Promise<UserOverview
   const now = deps.clock.now();
   const pendingAddress = await waitingAddress(deps, user);
   const [lock, events, mails, otp, pending, factors] = await Promise.all([
-    loginLockInfo(deps.db, user.login_key, now),
+    accountLockInfo(deps, user.login_key, now),
     queryAudit(deps.db, { subject: user.login_id, limit: RECENT_LIMIT }),
     deps.db
       .selectFrom("outbox")

@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eraseUser } from "../../src/account/erase.ts";
@@ -29,7 +30,7 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
     await recordAudit(deps.db, now + 2, { ...who, event: "email.reset", actor: "Erin.Leaver", subject: "stays", detail: { previousEmail: "x@y" } });
     await recordAudit(deps.db, now + 3, { ...who, event: "email.changed", actor: "Erin.Leaver", subject: "Erin.Leaver", detail: { to: "erin@dealer.example" } });
     await recordAudit(deps.db, now + 4, { ip: "198.51.100.1", userAgent: "other", event: "password.ok", actor: "stays", subject: "stays" });
-    await deps.db.insertInto("throttles").values({ key: "password:id:erin.leaver", failures: 2, locked_until: 0, hard_locked: 0, updated_at: now }).execute();
+    await deps.db.insertInto("throttles").values({ key: loginCounterKey("password", "erin.leaver"), failures: 2, locked_until: 0, hard_locked: 0, updated_at: now }).execute();
     // Issue 13: her second factors go too.
     await deps.db.insertInto("authenticator_apps").values({ user_id: user.id, secret: "v1:x", created_at: now, confirmed_at: now, last_step: null, last_used_at: null }).execute();
     await deps.db.insertInto("recovery_codes").values({ id: "rc-erin", user_id: user.id, code_hash: "h", created_at: now, used_at: null }).execute();
@@ -40,7 +41,7 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
     if (outcome.kind !== "erased") return;
     expect(outcome.events).toBe(4);
     expect(await findUserByLogin(deps.db, "erin.leaver")).toBeUndefined();
-    expect(await deps.db.selectFrom("throttles").selectAll().where("key", "=", "password:id:erin.leaver").execute()).toEqual([]);
+    expect(await deps.db.selectFrom("throttles").selectAll().where("key", "=", loginCounterKey("password", "erin.leaver")).execute()).toEqual([]);
     for (const table of ["authenticator_apps", "recovery_codes", "passkeys"] as const) {
       expect(await deps.db.selectFrom(table).select("user_id").where("user_id", "=", user.id).execute(), table).toEqual([]);
     }

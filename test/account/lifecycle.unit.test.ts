@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { describe, expect, it } from "vitest";
 import { disableUser, enableUser } from "../../src/account/disable.ts";
 import { eraseUser } from "../../src/account/erase.ts";
@@ -129,7 +130,7 @@ describe("disabling, enabling and erasing an account (unit tier)", () => {
       for (const who of [user, other]) {
         await withAccess(who);
         await db().insertInto("devices").values({ id: `dev-${who.id}`, login_key: who.login_key, created_at: now(), last_used_at: now(), revoked_at: null }).execute();
-        for (const key of [`password:id:${who.login_key}`, `code:id:${who.login_key}`, `password:dev:dev-${who.id}`, `code:dev:dev-${who.id}`]) {
+        for (const key of [loginCounterKey("password", who.login_key), loginCounterKey("code", who.login_key), `password:dev:dev-${who.id}`, `code:dev:dev-${who.id}`]) {
           await db().insertInto("throttles").values({ key, failures: 1, locked_until: 0, hard_locked: 0, updated_at: now(), window_started_at: 0 }).execute();
         }
         await db().insertInto("recovery_codes").values({ id: `rc-${who.id}`, user_id: who.id, code_hash: "h", created_at: now(), used_at: null }).execute();
@@ -150,7 +151,7 @@ describe("disabling, enabling and erasing an account (unit tier)", () => {
       expect(await db().selectFrom("devices").select("id").where("login_key", "=", user.login_key).execute()).toEqual([]);
       expect(await db().selectFrom("devices").select("id").where("login_key", "=", other.login_key).execute()).toHaveLength(1);
       const keys = (await db().selectFrom("throttles").select("key").execute()).map((r) => r.key).sort();
-      expect(keys).toEqual([`code:dev:dev-${other.id}`, `code:id:${other.login_key}`, `password:dev:dev-${other.id}`, `password:id:${other.login_key}`].sort());
+      expect(keys).toEqual([`code:dev:dev-${other.id}`, loginCounterKey("code", other.login_key), `password:dev:dev-${other.id}`, loginCounterKey("password", other.login_key)].sort());
       expect((await db().selectFrom("mail_addresses").select("address_key").execute()).map((r) => r.address_key)).toEqual([addressKey("stays@dealer.example")]);
       expect(await queryAudit(db(), { subject: user.login_id })).toEqual([]);
       const under = await queryAudit(db(), { subject: outcome.pseudonym });

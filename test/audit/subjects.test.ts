@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
-import { loginLockInfo } from "../../src/regulation/locks.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { auditPage } from "../../src/support/audit-trail.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
@@ -18,7 +18,7 @@ describe.each(DIALECTS)("audit subjects are login keys (%s)", (dialect) => {
     const user = await addUser(t.deps, { loginId: "race3" });
     const variants = ["race3\u00a0", " race3", "\u3000race3", "RACE3"];
     for (const typed of variants) expect((await submitPassword(new FormClient(t.app, "198.51.100.70"), typed, "wrong password")).statusCode).toBe(401);
-    expect((await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).passwordFailures).toBe(4);
+    expect((await accountLockInfo(t.deps, user.login_key, t.clock.now())).passwordFailures).toBe(4);
 
     const events = await queryAudit(t.deps.db, { subject: "race3", event: "password.failed" });
     expect(events.map((e) => e.detail.typed).sort()).toEqual([...variants].sort());

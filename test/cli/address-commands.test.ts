@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
-import { loginLockInfo } from "../../src/regulation/locks.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { addUser } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 import { useCliApp } from "./run-famos.ts";
@@ -42,10 +42,10 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     const home = new FormClient(f.t.app, "198.51.100.61");
     await signInFully(home, f.t.smtp, user);
     for (let i = 0; i < 10; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
-    expect((await loginLockInfo(f.t.deps.db, user.login_key, f.t.clock.now())).devices).toHaveLength(1);
+    expect((await accountLockInfo(f.t.deps, user.login_key, f.t.clock.now())).devices).toHaveLength(1);
     const result = await f.cli.run(["user", "unlock", user.login_id]);
     expect(result.code).toBe(0);
-    expect((await loginLockInfo(f.t.deps.db, user.login_key, f.t.clock.now())).devices).toEqual([]);
+    expect((await accountLockInfo(f.t.deps, user.login_key, f.t.clock.now())).devices).toEqual([]);
     // Its help says so, and names the self-service reset's lock, which it lifts as well (unlockAccount).
     const help = (await f.cli.run(["user", "unlock", "--help"])).stdout.replace(/\s+/g, " ");
     expect(help).toContain("known browsers");

@@ -1,3 +1,4 @@
+import { testLoginDigest } from "../support/login-counter.ts";
 import { userInfo } from "node:os";
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
@@ -66,7 +67,7 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     await addUser(f.t.deps, { loginId: "cli.locked" });
     // The permanent lock (the command runs on the real clock, so a timed lock of the test clock may be over).
     const lock = { ...f.t.config.lock, codeHardLock: 3 };
-    for (let i = 0; i < 3; i += 1) await recordFailure(f.t.deps.db, "code", { loginKey: "cli.locked", ip: "10.0.0.5" }, f.t.clock.now(), { ...f.t.config, lock });
+    for (let i = 0; i < 3; i += 1) await recordFailure(f.t.deps.db, "code", { loginKey: testLoginDigest("cli.locked"), ip: "10.0.0.5" }, f.t.clock.now(), { ...f.t.config, lock });
     const result = await f.cli.run(["user", "unlock", "CLI.LOCKED"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("Unlocked cli.locked.\n");

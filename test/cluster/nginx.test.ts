@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -205,7 +206,7 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
     const locked = await c.step("POST", "/otp", { code });
     expect(locked.statusCode).toBe(429);
     expect(locked.body).toContain("Too many wrong codes");
-    const throttle = await store.db.selectFrom("throttles").select("failures").where("key", "=", `code:id:${user.login_id.toLowerCase()}`).executeTakeFirst();
+    const throttle = await store.db.selectFrom("throttles").select("failures").where("key", "=", loginCounterKey("code", user.login_id.toLowerCase())).executeTakeFirst();
     expect(throttle?.failures).toBe(5);
   });
 

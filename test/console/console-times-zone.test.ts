@@ -1,3 +1,4 @@
+import { testLoginDigest } from "../support/login-counter.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { addUser } from "../support/app.ts";
@@ -30,7 +31,7 @@ describe("console times name their zone (a German reader in Berlin on a London d
     target = await addUser(u.deps, { loginId: "zone.target", fullName: "Zoe Zone", partnerNumber: "07070", email: "zone.target@dealer.example" });
     await signIn(app, { user: target });
     await addConfirmedApp(u.deps, target.id);
-    for (let i = 0; i < 5; i += 1) await recordFailure(u.deps.db, "password", { loginKey: target.login_id, ip: "10.9.9.9" }, u.clock.now(), u.config);
+    for (let i = 0; i < 5; i += 1) await recordFailure(u.deps.db, "password", { loginKey: testLoginDigest(target.login_id), ip: "10.9.9.9" }, u.clock.now(), u.config, target.login_key);
   });
   afterAll(async () => u?.close());
 

@@ -1,3 +1,5 @@
+import { NO_ACCOUNT_PREFIX } from "../../src/users/login-digest.ts";
+import { testLoginDigest } from "../support/login-counter.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
@@ -56,7 +58,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     const user = await addUser(t.deps, { loginId: "show.me", email: "show.me@dealer.example" });
     const client = new FormClient(t.app, "10.9.9.9");
     await signInFully(client, t.smtp, user);
-    for (let i = 0; i < 5; i += 1) await recordFailure(t.deps.db, "password", { loginKey: "show.me", ip: "10.8.8.8" }, t.clock.now(), t.config);
+    for (let i = 0; i < 5; i += 1) await recordFailure(t.deps.db, "password", { loginKey: testLoginDigest("show.me"), ip: "10.8.8.8" }, t.clock.now(), t.config);
     const page = (await support.get(`/support/users/${user.id}`)).body;
     expect(page).toContain("Confirmed: s•••@dealer.example");
     expect(page).not.toContain("show.me@dealer.example");
@@ -71,7 +73,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
   it("unlocks a locked login ID, the permanent code lock included, and audits it", async () => {
     const user = await addUser(t.deps, { loginId: "locked.out" });
     const lock = { ...t.config.lock, codeHardLock: 3 };
-    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: "locked.out", ip: "10.7.7.7" }, t.clock.now(), { ...t.config, lock });
+    for (let i = 0; i < 3; i += 1) await recordFailure(t.deps.db, "code", { loginKey: testLoginDigest("locked.out"), ip: "10.7.7.7" }, t.clock.now(), { ...t.config, lock });
     expect((await support.get(`/support/users/${user.id}`)).body).toContain("Locked until support unlocks it");
     const unlocked = await support.post(`/support/users/${user.id}/unlock`);
     expect(unlocked.headers.location).toBe(`/support/users/${user.id}?done=unlocked`);
@@ -248,7 +250,9 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect((await submitPassword(new FormClient(t.app, ip), user.login_id, user.password)).headers.location).toBe("/otp");
     const secret = [user.password, user.password.toLowerCase(), loginKey(user.password)];
     const stored = await t.deps.db.selectFrom("audit").select(["event", "actor", "subject"]).where("ip", "=", ip).execute();
-    expect(stored.filter((r) => r.subject === loginKey(user.password)).map((r) => r.event)).toEqual(expect.arrayContaining(["password.failed", "lock.started"]));
+    // Stored as the login ID's keyed digest, never as typed (src/users/login-digest.ts).
+    expect(stored.some((r) => r.subject === loginKey(user.password) || r.actor === loginKey(user.password))).toBe(false);
+    expect(stored.filter((r) => r.subject === `${NO_ACCOUNT_PREFIX}${testLoginDigest(user.password)}`).map((r) => r.event)).toEqual(expect.arrayContaining(["password.failed", "lock.started"]));
 
     const shown: string[] = [];
     for (const query of ["?event=password.failed", "?event=lock.started", ""]) {

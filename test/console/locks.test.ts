@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
-import { addressLockInfo, loginLockInfo } from "../../src/regulation/locks.ts";
+import { addressLockInfo, accountLockInfo } from "../../src/regulation/locks.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
@@ -28,7 +28,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
     expect(page.body).toContain("Browser 1: 10 failures, paused until 28/11/2026 14:01 (UK time)");
     const unlocked = await support.post(`/support/users/${user.id}/unlock`);
     expect(unlocked.statusCode).toBe(303);
-    expect(await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).toMatchObject({ locked: false, devices: [] });
+    expect(await accountLockInfo(t.deps, user.login_key, t.clock.now())).toMatchObject({ locked: false, devices: [] });
     expect((await submitPassword(home, user.login_id, user.password)).headers.location).toBe("/otp");
     const [event] = await queryAudit(t.deps.db, { subject: user.login_id, event: "unlock" });
     expect(event!.detail).toMatchObject({ wasLocked: true, devicesLocked: 1, passwordFailures: 5 });
@@ -85,7 +85,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: locks of login 
     expect(reset.kind).toBe("reset");
     for (let i = 0; i < 5; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
     // Counted against the login ID, as for any new browser, not against the revoked device.
-    expect(await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).toMatchObject({ passwordFailures: 5, devices: [] });
+    expect(await accountLockInfo(t.deps, user.login_key, t.clock.now())).toMatchObject({ passwordFailures: 5, devices: [] });
   });
 
   it("refuses the address page to staff without a support role", async () => {

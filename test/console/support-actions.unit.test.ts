@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { issueCode } from "../../src/otp/codes.ts";
@@ -38,17 +39,17 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       const support = await addUser(unit.deps, { role: "support" });
       const user = await addUser(unit.deps);
       const other = await addUser(unit.deps);
-      await put(`password:id:${user.login_key}`, 3);
-      await put(`code:id:${user.login_key}`, 10, 0, true);
+      await put(loginCounterKey("password", user.login_key), 3);
+      await put(loginCounterKey("code", user.login_key), 10, 0, true);
       await device("d-locked", user.login_key);
       await device("d-open", user.login_key);
       await device("d-past", user.login_key);
       await put("password:dev:d-locked", 5, now() + MINUTE);
       await put("code:dev:d-open", 1);
       await put("password:dev:d-past", 5, now());
-      await put(`password:id:${other.login_key}`, 4, now() + MINUTE);
+      await put(loginCounterKey("password", other.login_key), 4, now() + MINUTE);
       expect(await unlockAccount(unit.deps, as(support), user)).toEqual({ kind: "unlocked", wasLocked: true });
-      expect(await throttleKeys()).toEqual([`password:id:${other.login_key}`]);
+      expect(await throttleKeys()).toEqual([loginCounterKey("password", other.login_key)]);
       const [event] = await queryAudit(db(), { subject: user.login_id, event: "unlock" });
       expect(event).toMatchObject({ time: now(), actor: support.login_id, ip: "192.0.2.9", userAgent: "console" });
       expect(event!.detail).toEqual({ wasLocked: true, permanent: true, passwordFailures: 3, codeFailures: 10, resetFailures: 0, devicesLocked: 1 });
@@ -60,17 +61,17 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       const [clean] = await queryAudit(db(), { subject: user.login_id, event: "unlock" });
       expect(clean).toMatchObject({ actor: "operator:test", detail: { wasLocked: false, permanent: false, passwordFailures: 0, codeFailures: 0, resetFailures: 0, devicesLocked: 0 } });
 
-      await put(`password:id:${user.login_key}`, 2);
+      await put(loginCounterKey("password", user.login_key), 2);
       await device("only-device", user.login_key);
       await put("code:dev:only-device", 5, now() + MINUTE);
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: true });
       expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toEqual({ wasLocked: true, permanent: false, passwordFailures: 2, codeFailures: 0, resetFailures: 0, devicesLocked: 1 });
 
-      await put(`password:id:${user.login_key}`, 5, now() + MINUTE);
+      await put(loginCounterKey("password", user.login_key), 5, now() + MINUTE);
       expect(await unlockAccount(unit.deps, operator, user)).toEqual({ kind: "unlocked", wasLocked: true });
       expect((await queryAudit(db(), { subject: user.login_id, event: "unlock" }))[0]!.detail).toMatchObject({ wasLocked: true, permanent: false, devicesLocked: 0 });
 
-      await put(`password:id:${user.login_key}`, 4);
+      await put(loginCounterKey("password", user.login_key), 4);
       // A device with failures but no lock in force (none, or one that has ended) is no lock either.
       await put("code:dev:only-device", 4);
       await put("password:dev:only-device", 5, now());
@@ -81,11 +82,11 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
     it("refuses support on an administrator and anyone on their own account, changing and auditing nothing", async () => {
       const support = await addUser(unit.deps, { role: "support" });
       const admin = await addUser(unit.deps, { role: "admin" });
-      await put(`password:id:${admin.login_key}`, 5, now() + MINUTE);
-      await put(`password:id:${support.login_key}`, 5, now() + MINUTE);
+      await put(loginCounterKey("password", admin.login_key), 5, now() + MINUTE);
+      await put(loginCounterKey("password", support.login_key), 5, now() + MINUTE);
       expect(await unlockAccount(unit.deps, as(support), admin)).toMatchObject({ kind: "forbidden", reason: "admin-account" });
       expect(await unlockAccount(unit.deps, as(support), support)).toMatchObject({ kind: "forbidden", reason: "own-account" });
-      expect(await throttleKeys()).toEqual(expect.arrayContaining([`password:id:${admin.login_key}`, `password:id:${support.login_key}`]));
+      expect(await throttleKeys()).toEqual(expect.arrayContaining([loginCounterKey("password", admin.login_key), loginCounterKey("password", support.login_key)]));
       for (const who of [admin, support]) expect(await queryAudit(db(), { subject: who.login_id, event: "unlock" })).toEqual([]);
       await db().deleteFrom("throttles").execute();
     });

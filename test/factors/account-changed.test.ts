@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
@@ -95,7 +96,7 @@ describe.each(DIALECTS)("an account changed while its password is checked on %s"
     expect(wrote).toBe(false);
     const [failed] = await queryAudit(a.db, { subject: user.login_key, event: "password.failed" });
     expect(failed?.detail).toMatchObject({ reason: "account-changing" });
-    const counted = await a.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${user.login_key}`).executeTakeFirst();
+    const counted = await a.db.selectFrom("throttles").select("failures").where("key", "=", loginCounterKey("password", user.login_key)).executeTakeFirst();
     expect(counted?.failures ?? 0).toBe(0);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { confirmEmailChange } from "../../src/profile/email-change.ts";
 import { provePassword } from "../../src/profile/reauthenticate.ts";
-import { loginLockInfo } from "../../src/regulation/locks.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { loadSignedIn } from "../../src/session/sessions.ts";
 import { confirmCode } from "../../src/signin/code-step.ts";
 import { passwordStep } from "../../src/signin/password-step.ts";
@@ -22,7 +22,7 @@ describe("one home for each factor rule: the settled differences", () => {
   afterAll(async () => t.close());
 
   const counted = async (loginKey: string) => {
-    const info = await loginLockInfo(t.deps.db, loginKey, t.clock.now());
+    const info = await accountLockInfo(t.deps, loginKey, t.clock.now());
     return info.codeFailures + info.passwordFailures + info.devices.reduce((sum, d) => sum + d.failures, 0);
   };
 
@@ -111,6 +111,6 @@ describe("one home for each factor rule: the settled differences", () => {
     expect(ok.map((e) => e.detail.during ?? "signin").sort()).toEqual(["email-change", "signin"]);
     // A wrong one on Profile is a failure like at sign-in, counted toward the same lock.
     expect(await provePassword(t.deps, user, "not the password", ctx, "email-change")).toEqual({ kind: "wrong" });
-    expect((await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).passwordFailures).toBe(1);
+    expect((await accountLockInfo(t.deps, user.login_key, t.clock.now())).passwordFailures).toBe(1);
   });
 });

@@ -1,3 +1,5 @@
+import { NO_ACCOUNT_PREFIX } from "../../src/users/login-digest.ts";
+import { loginCounterKey, testLoginDigest } from "../support/login-counter.ts";
 import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
@@ -48,10 +50,10 @@ describe("the factors (unit tier)", () => {
       const user = await addUser(unit.deps);
       const c = ctx();
       await check(user.login_id, "wrong password here", c);
-      expect(await counter(`password:id:${user.login_id}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("password", user.login_id))).toMatchObject({ failures: 1 });
       const ok = await check(user.login_id, user.password, c);
       expect(ok).toEqual({ kind: "ok", user: expect.objectContaining({ id: user.id }), loginKey: user.login_id, deviceId: null });
-      expect(await counter(`password:id:${user.login_id}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("password", user.login_id))).toBeUndefined();
       expect((await audits(user.login_id)).map((a) => [a.event, JSON.parse(a.detail)])).toEqual([
         ["password.failed", { reason: "wrong-password" }],
         ["password.ok", {}],
@@ -77,8 +79,10 @@ describe("the factors (unit tier)", () => {
     it("answers an unknown login ID like a wrong password, counted and audited alike", async () => {
       const ghost = `ghost-${++n}`;
       expect(await check(ghost, "whatever it is")).toEqual({ kind: "wrong", pause: null });
-      expect(await counter(`password:id:${ghost}`)).toMatchObject({ failures: 1 });
-      expect((await audits(ghost)).map((a) => JSON.parse(a.detail))).toEqual([{ reason: "unknown-login-id" }]);
+      expect(await counter(loginCounterKey("password", ghost))).toMatchObject({ failures: 1 });
+      // Audited under the login ID's keyed digest, never as typed (src/users/login-digest.ts).
+      expect(await audits(ghost)).toEqual([]);
+      expect((await audits(`${NO_ACCOUNT_PREFIX}${testLoginDigest(ghost)}`)).map((a) => JSON.parse(a.detail))).toEqual([{ reason: "unknown-login-id" }]);
     });
 
     it("answers a disabled account, or an expired temporary password, as an unknown one, with the reason audited", async () => {
@@ -104,9 +108,9 @@ describe("the factors (unit tier)", () => {
       ] as const) {
         expect(await check(loginId, password)).toEqual({ kind: "wrong", pause: null });
       }
-      expect(await counter(`password:id:${long}`)).toBeUndefined();
-      expect(await counter("password:id:")).toBeUndefined();
-      expect(await counter(`password:id:${user.login_id}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("password", long))).toBeUndefined();
+      expect(await counter(loginCounterKey("password", ""))).toBeUndefined();
+      expect(await counter(loginCounterKey("password", user.login_id))).toBeUndefined();
       expect(await audits(user.login_id)).toEqual([]);
       expect(await audits(long)).toEqual([]);
       // Exactly at the limits is fine.
@@ -123,7 +127,7 @@ describe("the factors (unit tier)", () => {
       const c = ctx();
       expect(await check(user.login_id, user.password, c)).toEqual({ kind: "paused", pause: { scope: "login-id", until: now() + MINUTE } });
       expect(JSON.parse((await audits(user.login_id)).at(-1)!.detail)).toEqual({ reason: "locked", pause: "login-id" });
-      expect(await counter(`password:id:${user.login_id}`)).toMatchObject({ failures: 5 });
+      expect(await counter(loginCounterKey("password", user.login_id))).toMatchObject({ failures: 5 });
       expect(await lockMails(user.id)).toHaveLength(1);
       unit.clock.advance(MINUTE);
       expect(await check(user.login_id, user.password)).toMatchObject({ kind: "ok" });
@@ -136,7 +140,7 @@ describe("the factors (unit tier)", () => {
       const c = ctx({ deviceTokens: [token] });
       await check(user.login_id, "wrong password here", c);
       expect(await counter(`password:dev:${device!.id}`)).toMatchObject({ failures: 1 });
-      expect(await counter(`password:id:${user.login_id}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("password", user.login_id))).toBeUndefined();
       expect(await check(user.login_id, user.password, c)).toMatchObject({ kind: "ok", deviceId: device!.id });
     });
 
@@ -176,7 +180,7 @@ describe("the factors (unit tier)", () => {
         const evaluated = reasons.filter((r) => r === "wrong-password").length;
         expect(reasons.filter((r) => r === "busy").length).toBeGreaterThan(0);
         expect(evaluated + reasons.filter((r) => r === "busy").length).toBe(8);
-        const row = await busy.deps.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${user.login_id}`).executeTakeFirst();
+        const row = await busy.deps.db.selectFrom("throttles").select("failures").where("key", "=", loginCounterKey("password", user.login_id)).executeTakeFirst();
         expect(row?.failures).toBe(evaluated);
       } finally {
         await busy.close();
@@ -201,7 +205,7 @@ describe("the factors (unit tier)", () => {
       const { user, flow, code } = await codeFlow();
       const c = ctx();
       await checkCode(deps, { user, flow, typed: otherThan(code) }, c, confirmWith("never"));
-      expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 1 });
       const confirmedBefore = await metric(unit.deps.metrics.codesConfirmed);
       let seen: { now: number; deviceId: string | null } | null = null;
       const ok = await checkCode(deps, { user, flow, typed: ` ${code.slice(0, 3)}-${code.slice(3)} ` }, c, async (_tx, at, deviceId) => {
@@ -211,7 +215,7 @@ describe("the factors (unit tier)", () => {
       expect(ok).toEqual({ kind: "ok", value: "signed in" });
       expect(seen).toEqual({ now: now(), deviceId: null });
       expect((await findFlow(db(), flow.id))!.finished_at).toBe(now());
-      expect(await counter(`code:id:${user.login_id}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("code", user.login_id))).toBeUndefined();
       expect(await metric(unit.deps.metrics.codesConfirmed)).toBe(confirmedBefore + 1);
       const lines = await audits(user.login_id);
       expect(lines.filter((a) => a.event.startsWith("code.") && a.event !== "code.sent").map((a) => [a.event, JSON.parse(a.detail)])).toEqual([
@@ -221,13 +225,13 @@ describe("the factors (unit tier)", () => {
       expect(lines.at(-1)).toMatchObject({ actor: user.login_id, ip: c.ip, user_agent: "factor-test" });
       // The same code again guesses nothing: "used", and its count given back.
       expect(await checkCode(deps, { user, flow, typed: code }, c, confirmWith("again"))).toEqual({ kind: "used" });
-      expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 0 });
+      expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 0 });
     });
 
     it("refuses a malformed code without counting it", async () => {
       const { user, flow } = await codeFlow();
       for (const typed of ["12345", "1234567", "12a456", ""]) expect(await checkCode(deps, { user, flow, typed }, ctx(), confirmWith(1))).toEqual({ kind: "malformed" });
-      expect(await counter(`code:id:${user.login_id}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("code", user.login_id))).toBeUndefined();
     });
 
     it("counts, audits and reports a wrong or expired code with the flow's purpose", async () => {
@@ -238,7 +242,7 @@ describe("the factors (unit tier)", () => {
       unit.clock.advance(15 * MINUTE);
       expect(await checkCode(deps, { user, flow, typed: code }, ctx(), confirmWith(1))).toEqual({ kind: "expired" });
       expect(await metric(unit.deps.metrics.codesFailed)).toBe(failedBefore + 2);
-      expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 2 });
+      expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 2 });
       expect((await audits(user.login_id)).filter((a) => a.event !== "code.sent").map((a) => [a.event, JSON.parse(a.detail)])).toEqual([
         ["code.failed", { result: "wrong", purpose: "enrol" }],
         ["code.expired", { result: "expired", purpose: "enrol" }],
@@ -260,7 +264,7 @@ describe("the factors (unit tier)", () => {
       expect(await lockMails(user.id)).toHaveLength(1);
       expect(unit.queued).toBe(before + 5 + 1);
       expect(await checkCode(deps, { user, flow: last!.flow, typed: last!.code }, ctx(), confirmWith(1))).toEqual({ kind: "locked", scope: "login-id", until: now() + MINUTE });
-      expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 5 });
+      expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 5 });
     });
 
     it("counts a remembered browser on its device, and gives the device to what confirms", async () => {
@@ -270,7 +274,7 @@ describe("the factors (unit tier)", () => {
       const c = ctx({ deviceTokens: ["junk", token] });
       await checkCode(deps, { user, flow, typed: otherThan(code) }, c, confirmWith(1));
       expect(await counter(`code:dev:${device!.id}`)).toMatchObject({ failures: 1 });
-      expect(await counter(`code:id:${user.login_id}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("code", user.login_id))).toBeUndefined();
       let given: string | null = null;
       await checkCode(deps, { user, flow, typed: code }, c, async (_tx, _now, deviceId) => (given = deviceId));
       expect(given).toBe(device!.id);
@@ -303,11 +307,11 @@ describe("the factors (unit tier)", () => {
       ).rejects.toThrow("the session could not be advanced");
       expect(consumed).toEqual(["yes"]);
       expect((await audits(user.login_id)).map((a) => a.event)).toEqual([]);
-      expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 1 });
       // Without metrics it still works, and a failure of any factor counts toward the same code lock.
       const failing: SecondFactor<{ kind: "wrong" }> = { ...factor, verify: async () => ({ kind: "wrong" }) };
       expect(await checkSecondFactor(deps, user, failing, ctx(), confirmWith(1))).toEqual({ kind: "wrong" });
-      expect(await counter(`code:id:${user.login_id}`)).toMatchObject({ failures: 2 });
+      expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 2 });
       expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["code.failed"]);
       expect(await checkSecondFactor(deps, user, factor, ctx(), confirmWith("in"))).toEqual({ kind: "ok", value: "in" });
       expect((await audits(user.login_id)).map((a) => a.event)).toEqual(["code.failed", "test.consumed", "code.confirmed"]);

@@ -1,3 +1,4 @@
+import { testLoginDigest } from "../support/login-counter.ts";
 import type { LightMyRequestResponse } from "fastify";
 import { IntlMessageFormat } from "intl-messageformat";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,8 +160,8 @@ describe.each([
     await addUser(u.deps, { loginId: `sharer.${locale}`, fullName: "John Smith", email: `shared.${locale}@dealer.example` });
     victim = await addUser(u.deps, { loginId: `victim.${locale}`, fullName: "Vic Smith", partnerNumber: "04321" });
     const now = u.clock.now();
-    for (let i = 0; i < 5; i += 1) await recordFailure(u.deps.db, "password", { loginKey: target.login_id.toLowerCase(), ip: "10.8.8.8" }, now, u.config);
-    for (let i = 0; i < 50; i += 1) await recordFailure(u.deps.db, "password", { loginKey: `spray.${i}`, ip: "203.0.113.9" }, now, u.config);
+    for (let i = 0; i < 5; i += 1) await recordFailure(u.deps.db, "password", { loginKey: testLoginDigest(target.login_id.toLowerCase()), ip: "10.8.8.8" }, now, u.config);
+    for (let i = 0; i < 50; i += 1) await recordFailure(u.deps.db, "password", { loginKey: testLoginDigest(`spray.${i}`), ip: "203.0.113.9" }, now, u.config);
     const mail = await u.deps.db.selectFrom("outbox").select("id").where("recipient", "=", target.otp_email!).executeTakeFirstOrThrow();
     await recordBounce(u.deps, { outboxId: mail.id, kind: "hard", status: "5.1.1", reason: "550 5.1.1 mailbox unknown" }, "webhook");
   });

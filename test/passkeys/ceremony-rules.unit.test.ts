@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { isoBase64URL, isoCBOR } from "@simplewebauthn/server/helpers";
@@ -44,8 +45,8 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
     }));
   const events = async (user: User) => (await audits(user)).map((a) => a.event);
   const failures = async (user: User) =>
-    (await db().selectFrom("throttles").select("failures").where("key", "=", `code:id:${loginKey(user.login_id)}`).executeTakeFirst())?.failures ?? 0;
-  const clearFailures = (user: User) => db().deleteFrom("throttles").where("key", "=", `code:id:${loginKey(user.login_id)}`).execute();
+    (await db().selectFrom("throttles").select("failures").where("key", "=", loginCounterKey("code", loginKey(user.login_id))).executeTakeFirst())?.failures ?? 0;
+  const clearFailures = (user: User) => db().deleteFrom("throttles").where("key", "=", loginCounterKey("code", loginKey(user.login_id))).execute();
   const rows = (user: User) => db().selectFrom("passkeys").selectAll().where("user_id", "=", user.id).orderBy("created_at").orderBy("id").execute();
   const metric = async (m: { get(): Promise<{ values: Array<{ value: number; labels: Partial<Record<string, string | number>> }> }> }, outcome?: string) =>
     (await m.get()).values.filter((v) => outcome === undefined || v.labels.outcome === outcome).reduce((s, v) => s + v.value, 0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
-import { loginLockInfo } from "../../src/regulation/locks.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { unlockAccount } from "../../src/support/unlock.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
@@ -72,7 +72,7 @@ describe("the reset's wrong codes lock the reset, never the owner's sign-in", ()
     expect(locks.at(-1)!.text_body).toContain("It stays locked until your retail IT team unlocks it");
 
     // Support sees the reset's lock, and lifts it.
-    const info = await loginLockInfo(t.deps.db, owner.login_key, t.clock.now());
+    const info = await accountLockInfo(t.deps, owner.login_key, t.clock.now());
     expect(info).toMatchObject({ hardLocked: false, locked: false, reset: { failures: HARD, locked: true, until: null } });
     const supportUser = await addUser(t.deps, { role: "support" });
     const supportDesk = await signIn(t, { user: supportUser, page: null });
@@ -81,7 +81,7 @@ describe("the reset's wrong codes lock the reset, never the owner's sign-in", ()
     const support = (await findUserById(t.deps.db, supportUser.id))!;
     const unlocked = await unlockAccount(t.deps, { user: support, audit: { actor: support.login_id, ip: "192.0.2.99", userAgent: "test" } }, (await findUserById(t.deps.db, owner.id))!);
     expect(unlocked).toMatchObject({ kind: "unlocked", wasLocked: true });
-    expect((await loginLockInfo(t.deps.db, owner.login_key, t.clock.now())).reset).toEqual({ failures: 0, locked: false, until: null });
+    expect((await accountLockInfo(t.deps, owner.login_key, t.clock.now())).reset).toEqual({ failures: 0, locked: false, until: null });
     const audit = await queryAudit(t.deps.db, { subject: owner.login_id, event: "unlock" });
     expect(audit[0]?.detail).toMatchObject({ wasLocked: true, resetFailures: HARD });
   });

@@ -1,3 +1,4 @@
+import { loginCounterKey, testLoginDigest } from "../support/login-counter.ts";
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { issueCode, verifyCode } from "../../src/otp/codes.ts";
@@ -72,10 +73,10 @@ describe("password self-reset (unit tier)", () => {
       const paused = await addUser(unit.deps);
       const c = ctx();
       for (let i = 0; i < unit.deps.config.lock.after; i += 1) {
-        const r = await reserveAttempt(db(), "code", { loginKey: paused.login_key, ip: c.ip }, t, unit.deps.config);
+        const r = await reserveAttempt(db(), "code", { loginKey: testLoginDigest(paused.login_key), ip: c.ip }, t, unit.deps.config);
         if (r.ok) await attemptFailed(db(), r, t);
       }
-      expect(await counter(`code:id:${paused.login_key}`)).toMatchObject({ locked_until: expect.any(Number) });
+      expect(await counter(loginCounterKey("code", paused.login_key))).toMatchObject({ locked_until: expect.any(Number) });
       const known = await startPasswordReset(unit.deps, (await addUser(unit.deps)).login_id, ctx());
       const [queued, sent, outbox] = [unit.queued, await metric(unit.deps.metrics.codesSent), (await db().selectFrom("outbox").select("id").execute()).length];
       const flowsBefore = (await db().selectFrom("flows").select("id").execute()).length;
@@ -124,7 +125,7 @@ describe("password self-reset (unit tier)", () => {
       await db().transaction().execute((tx) => issueCode(unit.deps, tx, signin, user.login_id, now(), ctx(), user));
       const c = ctx();
       expect(await completePasswordReset(unit.deps, state, form(otherThan(code)), c)).toEqual({ kind: "code-refused" });
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 1 });
       const [queued, confirmed] = [unit.queued, await metric(unit.deps.metrics.codesConfirmed)];
 
       expect(await completePasswordReset(unit.deps, state, form(` ${code.slice(0, 3)}-${code.slice(3)} `), c)).toEqual({ kind: "reset" });
@@ -136,7 +137,7 @@ describe("password self-reset (unit tier)", () => {
       const live = await db().selectFrom("codes").select("id").where("user_id", "=", user.id).where("consumed_at", "is", null).where("voided_at", "is", null).execute();
       expect(live).toEqual([]);
       expect((await db().selectFrom("sessions").select(["ended_at", "end_reason"]).where("id", "=", session.session.id).executeTakeFirstOrThrow())).toEqual({ ended_at: now(), end_reason: "password-reset" });
-      expect(await counter(`reset:id:${user.login_key}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("reset", user.login_key))).toBeUndefined();
       expect((await mailsOf(user.id)).filter((m) => m.kind === "notice.password-reset")).toEqual([{ kind: "notice.password-reset", recipient: "done@dealer.example" }]);
       const audit = await queryAudit(db(), { subject: user.login_id, event: "password.reset" });
       expect(audit).toHaveLength(1);
@@ -147,7 +148,7 @@ describe("password self-reset (unit tier)", () => {
       // Single use: the same state and code again reset nothing, and count as a failure.
       expect(await completePasswordReset(unit.deps, state, form(code, "yet another new one"), c)).toEqual({ kind: "code-refused" });
       expect(await passwordIs(user.id, NEW)).toBe(true);
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 1 });
     });
 
     it("checks the new password first (twice the same, the policy): invalid, nothing counted, the code still good", async () => {
@@ -155,7 +156,7 @@ describe("password self-reset (unit tier)", () => {
       const c = ctx();
       expect(await completePasswordReset(unit.deps, state, { code, newPassword: NEW, confirmNewPassword: `${NEW}!` }, c)).toMatchObject({ kind: "invalid", message: expect.stringContaining("do not match") });
       expect(await completePasswordReset(unit.deps, state, form(code, "too short"), c)).toMatchObject({ kind: "invalid" });
-      expect(await counter(`reset:id:${user.login_key}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("reset", user.login_key))).toBeUndefined();
       expect(await completePasswordReset(unit.deps, state, form(code), c)).toEqual({ kind: "reset" });
     });
 
@@ -167,10 +168,10 @@ describe("password self-reset (unit tier)", () => {
       const b = await completePasswordReset(unit.deps, unknown, named, ctx());
       expect(a).toEqual({ kind: "code-refused" });
       expect(b).toEqual(a);
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 1 });
       // The right code with the name: refused as invalid, the try given back, the code still good.
       expect(await completePasswordReset(unit.deps, state, form(code, "margarethe vandersloot"), ctx())).toMatchObject({ kind: "invalid", message: expect.stringContaining("your name") });
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 1 });
       expect(await passwordIs(user.id, user.password)).toBe(true);
       expect(await completePasswordReset(unit.deps, state, form(code), ctx())).toEqual({ kind: "reset" });
     });
@@ -181,7 +182,7 @@ describe("password self-reset (unit tier)", () => {
       const failed = await metric(unit.deps.metrics.codesFailed);
       expect(await completePasswordReset(unit.deps, state, form(otherThan(code)), c)).toEqual({ kind: "code-refused" });
       expect(await completePasswordReset(unit.deps, state, form("12ab"), c)).toEqual({ kind: "code-refused" });
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 2 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 2 });
       expect(await metric(unit.deps.metrics.codesFailed)).toBe(failed + 2);
       const audit = await queryAudit(db(), { subject: user.login_key, event: "code.failed" });
       expect(audit.map((a) => a.detail).reverse()).toEqual([
@@ -197,7 +198,7 @@ describe("password self-reset (unit tier)", () => {
       expect(await verifyCode(unit.deps, state.flowId, code, now())).toMatchObject({ kind: "ok" });
       const failed = await metric(unit.deps.metrics.codesFailed);
       expect(await completePasswordReset(unit.deps, state, form(code), ctx())).toEqual({ kind: "code-refused" });
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 0 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 0 });
       expect(await queryAudit(db(), { subject: user.login_key, event: "code.failed" })).toEqual([]);
       expect(await metric(unit.deps.metrics.codesFailed)).toBe(failed);
       expect(await passwordIs(user.id, user.password)).toBe(true);
@@ -208,7 +209,7 @@ describe("password self-reset (unit tier)", () => {
       const outcomes = await Promise.all([completePasswordReset(unit.deps, state, form(code), ctx()), completePasswordReset(unit.deps, state, form(code, "the other new one"), ctx())]);
       expect(outcomes.map((o) => o.kind).sort()).toEqual(["code-refused", "reset"]);
       expect(await passwordIs(user.id, outcomes[0]!.kind === "reset" ? NEW : "the other new one")).toBe(true);
-      expect(await counter(`reset:id:${user.login_key}`)).toBeUndefined();
+      expect(await counter(loginCounterKey("reset", user.login_key))).toBeUndefined();
       expect(await queryAudit(db(), { subject: user.login_key, event: "code.failed" })).toEqual([]);
     });
 
@@ -244,7 +245,7 @@ describe("password self-reset (unit tier)", () => {
         const { userId, password, state, code, counted } = await make();
         expect(await completePasswordReset(unit.deps, state, form(code), ctx()), name).toEqual({ kind: "code-refused" });
         expect(await passwordIs(userId, password), name).toBe(true);
-        expect(await counter(`reset:id:${counted}`), name).toMatchObject({ failures: 1 });
+        expect(await counter(loginCounterKey("reset", counted)), name).toMatchObject({ failures: 1 });
       }
     });
 
@@ -252,7 +253,7 @@ describe("password self-reset (unit tier)", () => {
       const { user, state, code } = await started();
       const after = unit.deps.config.lock.after;
       for (let i = 0; i < after; i += 1) expect(await completePasswordReset(unit.deps, state, form(otherThan(code)), ctx())).toEqual({ kind: "code-refused" });
-      const lock = await counter(`reset:id:${user.login_key}`);
+      const lock = await counter(loginCounterKey("reset", user.login_key));
       expect(lock!.locked_until).toBeGreaterThan(now());
       expect((await mailsOf(user.id)).filter((m) => m.kind === "lock")).toEqual([{ kind: "lock", recipient: user.otp_email }]);
       expect(await completePasswordReset(unit.deps, state, form(code), ctx())).toEqual({ kind: "locked", until: lock!.locked_until });
@@ -266,8 +267,8 @@ describe("password self-reset (unit tier)", () => {
       const a = await completePasswordReset(unit.deps, state, form(otherThan(code)), ctx());
       const b = await completePasswordReset(unit.deps, unknown, form(otherThan(code)), ctx());
       expect(b).toEqual(a);
-      expect(await counter(`reset:id:${user.login_key}`)).toMatchObject({ failures: 1 });
-      expect(await counter("reset:id:never.existed")).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 1 });
+      expect(await counter(loginCounterKey("reset", "never.existed"))).toMatchObject({ failures: 1 });
     });
   });
 });

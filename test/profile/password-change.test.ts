@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
-import { loginLockInfo } from "../../src/regulation/locks.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
@@ -55,7 +55,7 @@ describe("Profile: change the password (SPEC item 6)", () => {
     const stored = (await findUserById(t.deps.db, user.id))!;
     expect(stored.password_hash).toBe(user.password_hash);
     // This browser holds the device cookie of its sign-in: the wrong password counts against that device.
-    expect((await loginLockInfo(t.deps.db, user.login_key, t.clock.now())).devices.map((d) => d.failures)).toEqual([1]);
+    expect((await accountLockInfo(t.deps, user.login_key, t.clock.now())).devices.map((d) => d.failures)).toEqual([1]);
   });
 
   it("applies the NIST SP 800-63B policy: length, match, common passwords", async () => {

@@ -1,3 +1,4 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import { describe, expect, it } from "vitest";
 import { findFlow } from "../../src/otp/flows.ts";
 import { maskEmail } from "../../src/platform/format.ts";
@@ -28,7 +29,7 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
     unit.deps.db.selectFrom("audit").select(["actor", "subject", "ip", "user_agent", "detail", "time"]).where("subject", "=", subject).where("event", "=", event).orderBy("id").execute();
   const mails = (userId: string, kind: string) => unit.deps.db.selectFrom("outbox").select(["recipient", "text_body"]).where("user_id", "=", userId).where("kind", "=", kind).execute();
   const failures = async (loginId: string) =>
-    (await unit.deps.db.selectFrom("throttles").select("failures").where("key", "=", `password:id:${loginId}`).executeTakeFirst())?.failures ?? 0;
+    (await unit.deps.db.selectFrom("throttles").select("failures").where("key", "=", loginCounterKey("password", loginId)).executeTakeFirst())?.failures ?? 0;
   async function session(user: User, verifiedAt: number | null = null): Promise<Session> {
     const made = await createSession(unit.deps.db, unit.deps.random, now(), unit.deps.config.session, { userId: user.id, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "unit" });
     if (verifiedAt === null) return made.session;

@@ -1,8 +1,8 @@
+import { loginCounterKey } from "../support/login-counter.ts";
 import type { Deps } from "../../src/app/deps.ts";
 import { recordAudit } from "../../src/audit/audit.ts";
-import { counterKey } from "../../src/regulation/throttle.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
-import { createUser, loginKey } from "../../src/users/users.ts";
+import { createUser } from "../../src/users/users.ts";
 
 const DAY = 86_400_000;
 
@@ -38,7 +38,7 @@ export async function seedRolloutNetwork(deps: Deps, prefix = "r"): Promise<void
     return ids;
   };
   const lock = async (loginId: string, kind: "password" | "code", hard: boolean) => {
-    const key = counterKey.loginId(kind, loginKey(loginId));
+    const key = loginCounterKey(kind, loginId);
     await deps.db.insertInto("throttles").values({ key, failures: hard ? 100 : 5, locked_until: hard ? 0 : now + 60_000, hard_locked: hard ? 1 : 0, updated_at: now }).execute();
   };
 
@@ -47,7 +47,7 @@ export async function seedRolloutNetwork(deps: Deps, prefix = "r"): Promise<void
   const notStarted1001 = await add("1001", 2, "none");
   await lock(notStarted1001[0]!, "password", false);
   // A lock that ran out long ago is no lock.
-  await deps.db.insertInto("throttles").values({ key: counterKey.loginId("password", loginKey(notStarted1001[1]!)), failures: 5, locked_until: now - 1, hard_locked: 0, updated_at: now }).execute();
+  await deps.db.insertInto("throttles").values({ key: loginCounterKey("password", notStarted1001[1]!), failures: 5, locked_until: now - 1, hard_locked: 0, updated_at: now }).execute();
   const enrolled1002 = await add("1002", 1, "enrolled");
   await lock(enrolled1002[0]!, "code", true);
   await add("1002", 3, "none");

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { LOCK_SUBJECT, PAUSE_SUBJECT } from "../../src/regulation/lock-notice.ts";
-import { loginLockInfo, unlockLogin } from "../../src/regulation/locks.ts";
+import { accountLockInfo, unlockAccountCounters } from "../../src/regulation/locks.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 import { atCode, otherCode } from "./helpers.ts";
@@ -33,7 +33,7 @@ describe("brute force", () => {
     for (let i = 1; i <= 5; i += 1) await client.post("/otp", { code: otherCode(code, i) });
     const right = await client.post("/otp", { code });
     expect(right.statusCode).toBe(429);
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).codeFailures).toBe(5);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).codeFailures).toBe(5);
   });
 
   it("SPEC Tries / NIST SP 800-63B 5.2.2: the count of wrong codes holds across Regenerate and a new sign-in", async () => {
@@ -48,12 +48,12 @@ describe("brute force", () => {
     const regenerated = await nextCode(t.smtp, user.otp_email!, before);
     await first.client.get("/otp");
     expect((await first.client.post("/otp", { code: otherCode(regenerated, 1) })).statusCode).toBe(401);
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).codeFailures).toBe(3);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).codeFailures).toBe(3);
 
     // A new sign-in, a new session, a new code: the count goes on from 3.
     const second = await atCode(t, user);
     expect((await second.client.post("/otp", { code: otherCode(second.code, 1) })).statusCode).toBe(401);
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).codeFailures).toBe(4);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).codeFailures).toBe(4);
     expect(lockMails(user.otp_email!)).toHaveLength(0);
     expect((await second.client.post("/otp", { code: otherCode(second.code, 2) })).statusCode).toBe(401);
     // The fifth wrong code started the lock: the right code is refused until it ends.
@@ -64,7 +64,7 @@ describe("brute force", () => {
     const confirmed = await second.client.post("/otp", { code: second.code });
     expect(confirmed.statusCode).toBe(303);
     // A confirmed code resets the count.
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).codeFailures).toBe(0);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).codeFailures).toBe(0);
   });
 
   it("SPEC Locks: a locked login ID is refused at once, the refusal neither counts nor extends the lock, and it ends exactly on time", async () => {
@@ -75,7 +75,7 @@ describe("brute force", () => {
       t.clock.advance(5_000);
       expect((await submitPassword(new FormClient(t.app, "192.0.2.2"), user.login_id, user.password)).statusCode).toBe(401);
     }
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).passwordFailures).toBe(5);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).passwordFailures).toBe(5);
     t.clock.advance(MINUTE - 50_000 - 1);
     expect((await submitPassword(new FormClient(t.app, "192.0.2.2"), user.login_id, user.password)).statusCode).toBe(401);
     t.clock.advance(1);
@@ -111,7 +111,7 @@ describe("brute force", () => {
     expect((await client.post("/otp", { code })).statusCode).toBe(429);
     t.clock.advance(365 * 24 * 60 * MINUTE);
     expect((await submitPassword(new FormClient(t.app, "192.0.2.9"), user.login_id, user.password)).statusCode).toBe(401);
-    await unlockLogin(t.deps.db, user.login_id);
+    await unlockAccountCounters(t.deps, user.login_id);
     expect((await submitPassword(new FormClient(t.app, "192.0.2.9"), user.login_id, user.password)).headers.location).toBe("/otp");
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAUSE_SUBJECT } from "../../src/regulation/lock-notice.ts";
-import { loginLockInfo } from "../../src/regulation/locks.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { DIALECTS } from "../store/dialects.ts";
 import { atCode, liveSessions, otherCode } from "./helpers.ts";
@@ -90,14 +90,14 @@ describe.each(DIALECTS)("races on the code (%s)", (database) => {
     expect(losers.every((a) => a.statusCode === 401 || (a.statusCode === 303 && a.headers.location === "/login?ended=1"))).toBe(true);
     const sessions = await liveSessions(t.deps, user.id);
     expect(sessions.filter((s) => s.stage === "full")).toHaveLength(1);
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).codeFailures).toBe(0);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).codeFailures).toBe(0);
   });
 
   it("NIST SP 800-63B 5.2.2: 50 parallel wrong codes count 50 toward the lock", async () => {
     const { client, code, user } = await atCode(t);
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => client.post("/otp", { code: otherCode(code, i + 1) })));
     expect(answers.every((a) => a.statusCode === 401)).toBe(true);
-    expect((await loginLockInfo(t.deps.db, user.login_id, t.clock.now())).codeFailures).toBe(50);
+    expect((await accountLockInfo(t.deps, user.login_id, t.clock.now())).codeFailures).toBe(50);
     const tries = await t.deps.db.selectFrom("codes").select("tries").where("user_id", "=", user.id).executeTakeFirstOrThrow();
     expect(tries.tries).toBe(50);
   });

@@ -1,3 +1,4 @@
+import { TEST_KEYS } from "../support/login-counter.ts";
 import { disableInForceCounts } from "../../src/account/disable.ts";
 import { sql, type RootOperationNode } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -140,7 +141,8 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
     await migrateTo(store, "015-audit-person-indexes");
     expect(await auditIndexes()).toEqual(["audit_actor_key", "audit_event_time", "audit_subject", "audit_subject_key", "audit_time", "audit_unscrubbed"]);
     expect(await secondPass("erased-abcdefgh")).not.toMatch(/lower/);
-    await migrateToLatest(store);
+    // Up again through 019, whose rewrite of login IDs no account has needs the server's keys.
+    await migrateToLatest(store, TEST_KEYS);
     expect(await auditIndexes()).toEqual(["audit_actor_key", "audit_event_time", "audit_subject_key_time", "audit_time", "audit_unscrubbed"]);
     expect(await secondPass("erased-abcdefgh")).toMatch(/lower\(trim\(subject\)\) = lower\('erased-abcdefgh'\) AND subject = 'erased-abcdefgh'/);
   });

@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import pino from "pino";
 import { batchedStdout } from "../../app/log-destination.ts";
-import { createServices } from "../../app/services.ts";
+import { createServices, serverKeys } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateDatabase, migrateToLatest } from "../../store/migrate.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
@@ -78,12 +78,12 @@ export function serveCommand(): Command {
     // statements are not cut off (only its wait for another process's write lock is bounded), and its
     // database may live in this process alone (sqlite::memory:): it is migrated on the server's own
     // connection, as before.
-    if (!config.databaseUrl.startsWith("sqlite:")) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl));
+    if (!config.databaseUrl.startsWith("sqlite:")) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl, serverKeys(config)));
     const services = await reachDatabase(config.databaseUrl, () =>
       createServices(config, { startSender: false, logger, backgroundCheckpoints: true, boundStatements: true }),
     );
     const { deps, store } = services;
-    if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store));
+    if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store, deps.keys));
     abandonMail = () => services.sender.abandon();
     services.sender.start();
     if (!config.production) {

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { formatDateTime } from "../../platform/format.ts";
-import { loginLockInfo } from "../../regulation/locks.ts";
+import { accountLockInfo } from "../../regulation/locks.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { accessText } from "../../account/access.ts";
 import { translator } from "../../i18n/translator.ts";
@@ -26,7 +26,7 @@ export function userShowCommand(): Command {
 export async function showUser(deps: Deps, loginId: string, options: { json?: boolean }, write: (text: string) => void): Promise<void> {
   const user = await findUserByLogin(deps.db, loginId);
   if (!user) throw noSuchUser(loginId);
-  const lock = await loginLockInfo(deps.db, user.login_key, deps.clock.now());
+  const lock = await accountLockInfo(deps, user.login_key, deps.clock.now());
   const tz = deps.config.timezone;
   const now = deps.clock.now();
   const bounces = user.otp_email ? await addressProblems(deps.db, user.otp_email) : null;

@@ -1,0 +1,95 @@
+import { sql, type Kysely, type Migration } from "kysely";
+import type { Keys } from "../../platform/keys.ts";
+import { loginDigest, NO_ACCOUNT_PREFIX } from "../../users/login-digest.ts";
+import { loginKey } from "../../users/users.ts";
+
+// Frozen once released: later changes go in a new migration.
+// Text typed into Login ID that no account has is now and then the password (src/users/login-digest.ts).
+// Before this migration it was stored as typed: as the key of its counters ("password:id:<typed>")
+// and in the audit trail's rows of the events a form's login ID goes to (subject, actor and
+// detail.typed). Here every login ID's counters are keyed by its keyed digest instead, as the factor
+// steps now count them (a lock in force, the one until support unlocks it included, holds on), and
+// those audit rows of a login ID no account has keep its digest, without detail.typed. The digest
+// needs FAMOS_SECRET: `famos migrate`, `famos serve` and every command give the keys; a database with
+// nothing to rewrite (a new one) needs none. On SQLite the old text is overwritten in the file too
+// (secure_delete, then a checkpoint that empties the WAL).
+
+/** The events whose login ID is whatever was typed into a form (src/support/audit-trail.ts). */
+const TYPED_LOGIN_EVENTS = ["password.failed", "lock.started", "code.failed"];
+/** An erased account's pseudonym (src/account/erase.ts): no typed text. */
+const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;
+const BATCH = 1000;
+
+export function loginDigests(keys: Pick<Keys, "loginId"> | null): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // Each migration runs in a transaction of its own (both dialects here).
+      const postgres = db.getExecutor().adapter.constructor.name.startsWith("Postgres");
+      if (postgres) return rewrite(db, keys, true);
+      // The pages the old text leaves are zeroed, not only freed (src/store/migrate.ts then empties the WAL).
+      await sql`PRAGMA secure_delete = ON`.execute(db);
+      try {
+        await rewrite(db, keys, false);
+      } finally {
+        await sql`PRAGMA secure_delete = OFF`.execute(db);
+      }
+    },
+    // The digests stay: an older FAMOS counts afresh under the typed form, and shows a digest as a
+    // login ID no account has, as it showed the text typed.
+    async down(): Promise<void> {},
+  };
+}
+
+async function rewrite(db: Kysely<any>, keys: Pick<Keys, "loginId"> | null, postgres: boolean): Promise<void> {
+  const digest = (typed: string) => {
+    if (!keys) throw new Error("the login IDs stored as typed need FAMOS_SECRET to be rewritten: run famos migrate with the server's settings");
+    return loginDigest(keys, loginKey(typed));
+  };
+  const counters = (await db.selectFrom("throttles").select("key").where("key", "like", "%:id:%").execute()) as { key: string }[];
+  for (const { key } of counters) {
+    const at = key.indexOf(":id:");
+    await db.updateTable("throttles").set({ key: `${key.slice(0, at)}:id:${digest(key.slice(at + 4))}` }).where("key", "=", key).execute();
+  }
+
+  const accounts = new Set(((await db.selectFrom("users").select("login_key").execute()) as { login_key: string }[]).map((u) => u.login_key));
+  const hasAccount = (subject: string) => accounts.has(subject) || accounts.has(loginKey(subject));
+  // The trail may be long: read in batches by id, only the rows whose subject no account has by its
+  // stored form (SQL's lower() folds ASCII only: the application's loginKey decides the rest).
+  let gateOpen = false;
+  for (let after = -1; ; ) {
+    const rows = (await db
+      .selectFrom("audit")
+      .select(["id", "actor", "subject", "detail"])
+      .where("event", "in", TYPED_LOGIN_EVENTS)
+      .where("subject", "is not", null)
+      .where("id", ">", after)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom("users").select("id").where((w) => w.or([w("users.login_key", "=", w.ref("audit.subject")), w("users.login_key", "=", w.fn("lower", [w.ref("audit.subject")]))])))))
+      .orderBy("id")
+      .limit(BATCH)
+      .execute()) as { id: number; actor: string | null; subject: string; detail: string }[];
+    for (const row of rows) {
+      if (hasAccount(row.subject) || ERASED.test(row.subject) || row.subject.startsWith(NO_ACCOUNT_PREFIX)) continue;
+      // The append-only trail lets a row change only through a gate that keeps its event, time and id (migration 003).
+      if (!gateOpen) await sql`${postgres ? sql`select set_config('famos.audit_rewrite', 'on', true)` : sql`insert into audit_gate (open) values (1)`}`.execute(db);
+      gateOpen = true;
+      const stored = `${NO_ACCOUNT_PREFIX}${digest(row.subject)}`;
+      const typed = row.actor !== null && (row.actor === row.subject || loginKey(row.actor) === loginKey(row.subject));
+      await db.updateTable("audit").set({ subject: stored, actor: typed ? stored : row.actor, detail: withoutTyped(row.detail) }).where("id", "=", row.id).execute();
+    }
+    if (rows.length < BATCH) break;
+    after = Number(rows.at(-1)!.id);
+  }
+  if (gateOpen) await sql`${postgres ? sql`select set_config('famos.audit_rewrite', 'off', true)` : sql`delete from audit_gate`}`.execute(db);
+}
+
+/** The detail without `typed` (bad JSON, which no reader shows, becomes an empty detail). */
+function withoutTyped(detail: string): string {
+  try {
+    const parsed: unknown = JSON.parse(detail);
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return "{}";
+    const { typed: _typed, ...rest } = parsed as Record<string, unknown>;
+    return JSON.stringify(rest);
+  } catch {
+    return "{}";
+  }
+}

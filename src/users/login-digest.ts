@@ -1,0 +1,29 @@
+import type { Keys } from "../platform/keys.ts";
+import { hmacHex } from "../platform/keys.ts";
+import { loginKey } from "./users.ts";
+
+/**
+ * What lands in the Login ID field (of Log in, or of Forgot password?) is now and then the password:
+ * autofill, a slip of the Tab key. Such text matches no account, and it must not be stored as typed
+ * (ASVS 7.1.1, 7.1.2; OWASP Logging Cheat Sheet): operators, backups and anyone reading the database
+ * would read it. So a login ID as typed is stored only as this keyed digest (HMAC-SHA256 of its login
+ * key under a key derived from FAMOS_SECRET, keys.loginId): the one form every login ID's counters are
+ * keyed by, known or not, so both cost the same and look alike; and the form in which the audit trail
+ * keeps a login ID no account has. A copy of the database alone gives nothing to guess against.
+ */
+export function loginDigest(keys: Pick<Keys, "loginId">, login: string): string {
+  // A login key is its own key (loginKey is idempotent): a login ID as written digests alike.
+  return hmacHex(keys.loginId, loginKey(login));
+}
+
+/**
+ * How the audit trail stores, as subject and actor, a login ID no account has: this prefix and its
+ * digest. Lower case (lower(trim()) leaves it as it is, as the trail's indexes compare subjects) and
+ * with a space, which no login ID holds (src/users/fields.ts), so it is never taken for one.
+ */
+export const NO_ACCOUNT_PREFIX = "(no account) ";
+
+/** The audit's subject for a login ID typed into a form: its login key when an account has it, else its digest. */
+export function typedLoginSubject(keys: Pick<Keys, "loginId">, loginKey: string, hasAccount: boolean, digest = loginDigest(keys, loginKey)): string {
+  return hasAccount ? loginKey : `${NO_ACCOUNT_PREFIX}${digest}`;
+}
