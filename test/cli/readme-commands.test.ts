@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { checkImportFile } from "../../src/cli/import-file.ts";
 import { buildProgram } from "../../src/cli/main.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import { knownSettings } from "../../src/config/known-settings.ts";
+import { isKnownName, knownSettings } from "../../src/config/known-settings.ts";
 import { codeOf, readDoc, section } from "../support/markdown.ts";
 
 /**
@@ -201,5 +201,18 @@ describe("README's configuration table", () => {
       return cell.includes(expected) ? [] : [`${name}: README says ${cell || "nothing"}, famos config says ${value}`];
     });
     expect(wrong).toEqual([]);
+  });
+});
+
+/**
+ * A FAMOS_ name in README or SECURITY.md is one the program reads (a setting or its `<NAME>_FILE`):
+ * an operator who copies it gets no "is not a FAMOS setting" warning. The one misspelling README shows
+ * on purpose, to quote that warning, is the exception.
+ */
+describe.each(["README.md", "SECURITY.md"] as const)("every FAMOS_ name %s writes", (doc) => {
+  it("is a setting famos reads", () => {
+    const names = new Set([...readDoc(doc).matchAll(/\bFAMOS_[A-Z0-9_]*[A-Z0-9]/g)].map((m) => m[0]));
+    expect(names.size).toBeGreaterThan(doc === "README.md" ? 50 : 10);
+    expect([...names].filter((name) => !isKnownName(name) && name !== "FAMOS_SMTP_ULR")).toEqual([]);
   });
 });
