@@ -4,7 +4,7 @@
 # the final stage holds that tree and nothing else (no compiler, no sources, no dev dependencies).
 #
 #   docker build -t famos .
-#   docker run --read-only --tmpfs /tmp -v famos-data:/data -p 3000:3000 \
+#   docker run --read-only --tmpfs /tmp --stop-timeout 30 -v famos-data:/data -p 3000:3000 \
 #     -e FAMOS_SECRET_FILE=/run/secrets/famos_secret … famos
 ARG NODE_VERSION=24
 

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { checkImportFile } from "../../src/cli/import-file.ts";
 import { buildProgram } from "../../src/cli/main.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { isKnownName, knownSettings } from "../../src/config/known-settings.ts";
 import { codeOf, readDoc, section } from "../support/markdown.ts";
 
 /**
@@ -147,5 +150,69 @@ describe.each(["README.md", "SECURITY.md"] as const)("every famos command %s sho
 
   it("is a command of the program, with options that command takes", () => {
     expect(mentions.flatMap(problemsOf)).toEqual([]);
+  });
+});
+
+/**
+ * An operator follows README literally: the file shown under "Importing users" is one to copy and
+ * adapt, so `famos user import` takes every row of it (before, both rows' hashes were placeholders,
+ * `$2y$10$...` and `…$salt$base64hash=`, and the import refused the whole example).
+ */
+describe("README's example import file", () => {
+  it("is taken whole by famos user import's checks", () => {
+    const block = /^```csv\n([\s\S]*?)^```/m.exec(section(readDoc("README.md"), "Importing users (`famos user import`)"));
+    expect(block).not.toBeNull();
+    const checked = checkImportFile(block![1]!, { allowedDomains: [], sharedMailboxPolicy: "warn", sharedMailboxNames: [] });
+    expect(checked.ok ? checked.refused : checked.message).toEqual([]);
+    expect(checked.ok && checked.rows.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/**
+ * README's "Configuration" table is the operator's reference to the settings: it has a row for every
+ * setting the parser reads (read off loadConfig, as `famos config` lists them), and each default the
+ * parser takes for a setting left unset, in development and in production, is written in that row's
+ * default column as a code span (`famos config` shows the same values, FROM `default`).
+ */
+describe("README's configuration table", () => {
+  const rows = section(readDoc("README.md"), "Configuration")
+    .split("\n")
+    .filter((line) => /^\| `FAMOS_/.test(line))
+    .map((line) => line.split(/(?<!\\)\|/).map((cell) => cell.trim()));
+  const rowOf = (name: string) => rows.find((cells) => [...cells[1]!.matchAll(/`(FAMOS_[A-Z0-9_]+)`/g)].some((m) => m[1] === name));
+  /** Defaults written as words where the value depends on another setting. */
+  const inWords: Record<string, string> = {
+    FAMOS_PUBLIC_URL: "`http://localhost:<port>`",
+    FAMOS_BOUNCE_SMTP_HOST: "`FAMOS_HOST`",
+    FAMOS_SHARED_MAILBOX_NAMES: "info, sales, office, team, reception, accounts, service, enquiries, admin, noreply, …",
+  };
+
+  it("has a row for every setting", () => {
+    expect(rows.length).toBeGreaterThan(40);
+    expect(knownSettings().filter((name) => rowOf(name) === undefined)).toEqual([]);
+  });
+
+  it.each(["development", "production"])("writes each default of %s mode in its row", (mode) => {
+    const { defaults } = loadConfig({ NODE_ENV: mode });
+    expect(defaults.size).toBeGreaterThan(30);
+    const wrong = [...defaults].flatMap(([name, value]) => {
+      const cell = rowOf(name)?.[2] ?? "";
+      const expected = inWords[name] ?? `\`${value}\``;
+      return cell.includes(expected) ? [] : [`${name}: README says ${cell || "nothing"}, famos config says ${value}`];
+    });
+    expect(wrong).toEqual([]);
+  });
+});
+
+/**
+ * A FAMOS_ name in README or SECURITY.md is one the program reads (a setting or its `<NAME>_FILE`):
+ * an operator who copies it gets no "is not a FAMOS setting" warning. The one misspelling README shows
+ * on purpose, to quote that warning, is the exception.
+ */
+describe.each(["README.md", "SECURITY.md"] as const)("every FAMOS_ name %s writes", (doc) => {
+  it("is a setting famos reads", () => {
+    const names = new Set([...readDoc(doc).matchAll(/\bFAMOS_[A-Z0-9_]*[A-Z0-9]/g)].map((m) => m[0]));
+    expect(names.size).toBeGreaterThan(doc === "README.md" ? 50 : 10);
+    expect([...names].filter((name) => !isKnownName(name) && name !== "FAMOS_SMTP_ULR")).toEqual([]);
   });
 });

@@ -22,4 +22,9 @@ describe("every way of running serve lets its graceful stop finish", () => {
     const run = /^docker run --read-only[^\n]*(?:\\\n[^\n]*)*/m.exec(readme)![0];
     expect(run).toMatch(/--stop-timeout 30\b/);
   });
+
+  it("the Dockerfile's own example docker run does too", () => {
+    const run = /^# +docker run --read-only[^\n]*(?:\\\n[^\n]*)*/m.exec(read("Dockerfile"))![0];
+    expect(run).toMatch(/--stop-timeout 30\b/);
+  });
 });
