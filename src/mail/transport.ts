@@ -122,6 +122,17 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 
+/**
+ * Whether a message's recorded last error (the outbox's last_error: MailDeliveryError's text, nodemailer's
+ * "Can't send mail - all recipients were rejected: 554 5.7.1 <x@elsewhere.example>: Relay access denied")
+ * is a refusal at RCPT TO that rcptRefusal calls the relay's: the relay will not send FAMOS's mail to that
+ * address, so no later try and no new code to it gets there until the relay or the address changes.
+ */
+export function relayRefusedRecipient(lastError: string | null): boolean {
+  const reply = /^Can't send mail - all recipients were rejected: ((\d{3})\b[\s\S]*)$/.exec(lastError ?? "");
+  return reply !== null && rcptRefusal({ code: "EENVELOPE", command: "RCPT TO", responseCode: Number(reply[2]), response: reply[1] }) === "relay";
+}
+
 /** The system's words for a relay that is not there: no route, no name, no listener. */
 const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
 
