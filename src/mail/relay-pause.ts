@@ -10,7 +10,7 @@ export interface RelayPauseLog {
 const OUTAGE: Record<RelayFault, string> = {
   unreachable: "the mail relay cannot be reached: mail waits, one message tries it at a time",
   refused:
-    "the mail relay refuses FAMOS (check the user name and password in FAMOS_SMTP_URL, or the relay's own settings and log): mail waits, one message tries it at a time",
+    "the mail relay refuses FAMOS (check the user name and password in FAMOS_SMTP_URL, that the relay lets FAMOS send from FAMOS_MAIL_FROM's address (and FAMOS_BOUNCE_DOMAIN's, if set), or the relay's own settings and log): mail waits, one message tries it at a time",
 };
 
 /** How many recipients refused alone at RCPT TO the pause remembers (the oldest forgotten first): a staff's worth. */

@@ -122,6 +122,17 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 
+/**
+ * Whether a message's recorded last error (the outbox's last_error: MailDeliveryError's text, nodemailer's
+ * "Can't send mail - all recipients were rejected: 554 5.7.1 <x@elsewhere.example>: Relay access denied")
+ * is a refusal at RCPT TO that rcptRefusal calls the relay's: the relay will not send FAMOS's mail to that
+ * address, so no later try and no new code to it gets there until the relay or the address changes.
+ */
+export function relayRefusedRecipient(lastError: string | null): boolean {
+  const reply = /^Can't send mail - all recipients were rejected: ((\d{3})\b[\s\S]*)$/.exec(lastError ?? "");
+  return reply !== null && rcptRefusal({ code: "EENVELOPE", command: "RCPT TO", responseCode: Number(reply[2]), response: reply[1] }) === "relay";
+}
+
 /** The system's words for a relay that is not there: no route, no name, no listener. */
 const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
 
@@ -141,15 +152,34 @@ function relayUnreachable(error: unknown): boolean {
 }
 
 /**
+ * A 5yz reply to MAIL FROM about this message rather than FAMOS's sender: its size (552, RFC 1870 §6's
+ * answer to a SIZE= declared beyond the relay's limit; X.3.4 message too big for the system, X.2.3
+ * message too long) or its encoding (X.6.x: an internationalised address the relay cannot take, RFC 6531's
+ * 5.6.7). Another message may well go.
+ */
+function mailFromAboutMessage(error: unknown): boolean {
+  const e = error as { responseCode?: number; response?: string };
+  const enhanced = enhancedStatus(e.response);
+  return e.responseCode === 552 || enhanced === "5.3.4" || enhanced === "5.2.3" || (enhanced?.startsWith("5.6.") ?? false);
+}
+
+/**
  * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
  * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
- * password) or impossible (nodemailer's EAUTH), it asks for a login FAMOS did not give (530), or it
- * refuses to relay for FAMOS at RCPT TO (rcptRefusal's "relay"). Not the message's failure for good: the
- * operator fixes the relay or the setting, and the mail waits for it.
+ * password) or impossible (nodemailer's EAUTH), it asks for a login FAMOS did not give (530), it refuses
+ * FAMOS's sender at MAIL FROM, or it refuses to relay for FAMOS at RCPT TO (rcptRefusal's "relay"). A 5yz
+ * to MAIL FROM comes before any recipient is named and the envelope sender is FAMOS's for every message
+ * (FAMOS_MAIL_FROM, or its bounce address): Postfix's "553 5.7.1 Sender address rejected: not owned by
+ * user", Microsoft 365's "550 5.7.60 Client does not have permissions to send as this sender", Exim's
+ * "550 Sender verify failed", Gmail's "550 5.7.0 Mail relay denied" refuse every message alike; only one
+ * about the message's own size or encoding (mailFromAboutMessage) is the message's, and one retried
+ * anyway (retriedDespite5yz) waits as it is. Not the message's failure for good: the operator fixes the
+ * relay or the setting, and the mail waits for it.
  */
 function relayRefusal(error: unknown): boolean {
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530 || rcptRefusal(error) === "relay") return true;
+  if (e.command === "MAIL FROM" && e.responseCode !== undefined && e.responseCode >= 500) return !mailFromAboutMessage(error) && !retriedDespite5yz(error);
   return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
 }
 

@@ -10,6 +10,7 @@ import { generateCode, hashCode, sameHash } from "./code.ts";
 import type { Flow } from "./flows.ts";
 import { codeMail } from "./messages.ts";
 import { isLocale } from "../i18n/locales.ts";
+import { relayRefusedRecipient } from "../mail/transport.ts";
 
 export type IssueOutcome =
   /** `claimed`: the mail as written already claimed by this process's sender (deps.mailLeaseUntil), else null. */
@@ -322,8 +323,9 @@ export type CurrentCode = Pick<CodesTable, "id" | "created_at" | "expires_at" | 
 
 /**
  * The current code of a flow with its mail's delivery state, for the OTP capture screen: queued,
- * sending, sent, failed, "delayed" (tried, refused or unreachable, and waiting for its next try), or
- * "bounced" (taken by the SMTP server, then reported undeliverable).
+ * sending, sent, failed, "delayed" (tried, refused or unreachable, and waiting for its next try),
+ * "notRelayed" (waiting or failed because the relay will not send to the address: its last error,
+ * relayRefusedRecipient), or "bounced" (taken by the SMTP server, then reported undeliverable).
  */
 export async function currentCode(db: Kysely<Database>, flowId: string): Promise<CurrentCode | undefined> {
   return (await flowWithCurrentCode(db, flowId))?.code;
@@ -336,7 +338,7 @@ export async function currentCode(db: Kysely<Database>, flowId: string): Promise
 export async function flowWithCurrentCode(db: Kysely<Database>, flowId: string): Promise<{ flow: Flow; code: CurrentCode | undefined } | undefined> {
   const [row] = await flowWithCurrentCodeStatement(db, flowId);
   if (!row) return undefined;
-  const { code_id, code_created_at, code_expires_at, code_tries, code_voided_at, code_void_reason, code_consumed_at, code_email, mail_state, mail_attempts, mail_bounce, ...flow } = row;
+  const { code_id, code_created_at, code_expires_at, code_tries, code_voided_at, code_void_reason, code_consumed_at, code_email, mail_state, mail_attempts, mail_bounce, mail_error, ...flow } = row;
   if (code_id === null) return { flow, code: undefined };
   const code = {
     id: code_id,
@@ -351,6 +353,8 @@ export async function flowWithCurrentCode(db: Kysely<Database>, flowId: string):
   // A hard bounce after the SMTP server took the mail: it will not arrive (issue 15).
   if (mail_bounce === "hard") return { flow, code: { ...code, mail_state: "bounced" } };
   const delayed = mail_state === "queued" && (mail_attempts ?? 0) > 0;
+  // The relay will not send to this address (relaying denied at RCPT TO): no later try gets there, nor a new code.
+  if ((delayed || mail_state === "failed") && relayRefusedRecipient(mail_error)) return { flow, code: { ...code, mail_state: "notRelayed" } };
   return { flow, code: { ...code, mail_state: delayed ? "delayed" : mail_state } };
 }
 
@@ -386,7 +390,7 @@ const flowWithCurrentCodeStatement = preparedQuery((db, flowId: string) =>
     .select([
       "codes.id as code_id", "codes.created_at as code_created_at", "codes.expires_at as code_expires_at", "codes.tries as code_tries",
       "codes.voided_at as code_voided_at", "codes.void_reason as code_void_reason", "codes.consumed_at as code_consumed_at", "codes.email as code_email",
-      "outbox.state as mail_state", "outbox.attempts as mail_attempts", "outbox.bounce_kind as mail_bounce",
+      "outbox.state as mail_state", "outbox.attempts as mail_attempts", "outbox.bounce_kind as mail_bounce", "outbox.last_error as mail_error",
     ])
     .where("flows.id", "=", flowId)
     .orderBy("codes.created_at", "desc")

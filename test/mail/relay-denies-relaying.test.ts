@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
-import { enqueueMail } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS } from "../../src/mail/sender.ts";
-import { cryptoRandom } from "../../src/platform/random.ts";
-import { createTestApp, type TestApp } from "../support/app.ts";
-import { loggerWithLines, WARN, type LogLine } from "../support/log-lines.ts";
+import { relayRefusals } from "../support/relay-refusals.ts";
 
 /**
  * A relay that will not relay for FAMOS refuses every recipient at RCPT TO ("550 5.7.1 Relaying
@@ -16,33 +13,8 @@ import { loggerWithLines, WARN, type LogLine } from "../support/log-lines.ts";
  * makes it the relay's. Real smtp-server, SQLite, the injected clock.
  */
 describe("a relay that refuses to relay for FAMOS at RCPT TO", () => {
-  let logged: LogLine[] = [];
-  let t: TestApp;
-  beforeAll(async () => {
-    const { logger, lines } = loggerWithLines();
-    logged = lines;
-    t = await createTestApp({ logger });
-  });
-  afterAll(async () => t.close());
-  let warm = 0;
-  beforeEach(async () => {
-    t.smtp.rejectPermanently(false);
-    // A message the relay takes: whatever a test before left (a refusal remembered) is over.
-    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
-    await announce([`warm${(warm += 1)}`]);
-    await t.services.sender.drain();
-    logged.length = 0;
-  });
-
-  const announce = async (names: string[]) => {
-    for (const name of names) {
-      await enqueueMail(t.deps.db, t.clock.now(), cryptoRandom, t.deps.mailDomain, { userId: null, kind: "rollout.announce", recipient: `${name}@dealer.example`, subject: name, text: "t", html: "<p>h</p>" });
-    }
-  };
-  const stateOf = async (name: string) =>
-    (await t.deps.db.selectFrom("outbox").select("state").where("recipient", "=", `${name}@dealer.example`).executeTakeFirst())?.state;
-  const states = (names: string[]) => Promise.all(names.map(stateOf));
-  const warnings = () => logged.filter((r) => r.level >= WARN);
+  const relay = relayRefusals((t) => t.smtp.rejectPermanently(false));
+  const { announce, stateOf, states, warnings } = relay;
 
   it.each([
     [550, "5.7.1 Relaying denied"],
@@ -52,102 +24,102 @@ describe("a relay that refuses to relay for FAMOS at RCPT TO", () => {
     [550, "Relaying denied"],
   ])("%d %s: every message stays queued, the refusal is logged once, and all go once the relay relays", async (code, words) => {
     const wave = [0, 1, 2].map((i) => `wave${code}${words.length}n${i}`);
-    t.smtp.rejectPermanently(true, code, words);
+    relay.t.smtp.rejectPermanently(true, code, words);
     await announce(wave);
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["queued", "queued", "queued"]);
     expect(warnings()).toEqual([expect.objectContaining({ msg: expect.stringMatching(/the mail relay refuses FAMOS/), err: expect.stringContaining(words) })]);
-    for (const name of wave) expect(await addressProblems(t.deps.db, `${name}@dealer.example`)).toBeNull();
+    for (const name of wave) expect(await addressProblems(relay.t.deps.db, `${name}@dealer.example`)).toBeNull();
 
-    t.smtp.rejectPermanently(false);
-    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
-    await t.services.sender.drain();
+    relay.t.smtp.rejectPermanently(false);
+    relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
+    await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["sent", "sent", "sent"]);
   });
 
   it("a relay that relays for FAMOS to every domain but one (Postfix's reject_unauth_destination for the one staff address outside its domains): that message waits, the rest are neither paused nor told the relay refuses FAMOS, at any of its tries", async () => {
-    t.smtp.rejectPermanently(true, 554, "5.7.1 <abroad@dealer.example>: Relay access denied", ["abroad@dealer.example"]);
+    relay.t.smtp.rejectPermanently(true, 554, "5.7.1 <abroad@dealer.example>: Relay access denied", ["abroad@dealer.example"]);
     await announce(["abroad"]);
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     expect(await stateOf("abroad")).toBe("queued");
     for (const name of ["home-a", "home-b", "home-c"]) {
       // The next message, to a domain the relay takes, goes at once: nothing paused for the one refused.
       await announce([name]);
-      await t.services.sender.drain();
+      await relay.t.services.sender.drain();
       expect([name, await stateOf(name)]).toEqual([name, "sent"]);
       // The refused message's next try, alone: the relay took FAMOS's mail just before.
-      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
-      await t.services.sender.drain();
+      relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      await relay.t.services.sender.drain();
       expect(await stateOf("abroad")).toBe("queued");
     }
     expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([]);
-    expect(await addressProblems(t.deps.db, "abroad@dealer.example")).toBeNull();
+    expect(await addressProblems(relay.t.deps.db, "abroad@dealer.example")).toBeNull();
     // Relaying allowed for it (the operator's fix): it goes.
-    t.smtp.rejectPermanently(false);
-    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
-    await t.services.sender.drain();
+    relay.t.smtp.rejectPermanently(false);
+    relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await relay.t.services.sender.drain();
     expect(await stateOf("abroad")).toBe("sent");
   });
 
   it("two staff addresses outside the relay's domains, refused together at every try (their retries keep step): the relay took the others' mail between, so neither pauses it nor says it refuses FAMOS after the first time", async () => {
     const abroad = ["abroad-x", "abroad-y"];
-    t.smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied", abroad.map((name) => `${name}@dealer.example`));
+    relay.t.smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied", abroad.map((name) => `${name}@dealer.example`));
     await announce(abroad);
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     // Refused one after the other with nothing taken between: as a relay refusing everyone, once; the
     // pause lasts while its tries are theirs, and ends when another's message is taken.
     expect(warnings().filter((r) => /relay/.test(r.msg))).toHaveLength(1);
     await announce(["home-x0"]);
     for (let i = 0; i < 4 && (await stateOf("home-x0")) !== "sent"; i += 1) {
-      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
-      await t.services.sender.drain();
+      relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      await relay.t.services.sender.drain();
     }
     expect(await stateOf("home-x0")).toBe("sent");
     for (const name of ["home-x1", "home-x2", "home-x3"]) {
-      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+      relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
       await announce([name]);
-      await t.services.sender.drain();
+      await relay.t.services.sender.drain();
       expect([name, await stateOf(name), ...(await states(abroad))]).toEqual([name, "sent", "queued", "queued"]);
     }
     expect(warnings().filter((r) => /relay/.test(r.msg))).toHaveLength(1);
     // A relay that then refuses everyone is still told apart: refusals of two other recipients in a row pause it.
-    t.smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied");
+    relay.t.smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied");
     const wave = ["later-a", "later-b", "later-c"];
-    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
     await announce(wave);
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["queued", "queued", "queued"]);
     expect(warnings().filter((r) => /relay/.test(r.msg))).toHaveLength(2);
-    t.smtp.rejectPermanently(false);
-    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
-    await t.services.sender.drain();
+    relay.t.smtp.rejectPermanently(false);
+    relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(20));
+    await relay.t.services.sender.drain();
     expect(await states([...abroad, ...wave])).toEqual(["sent", "sent", "sent", "sent", "sent"]);
   });
 
   it("a 5.7.1 that one recipient's domain policy gives fails that message alone, without pausing the rest or blaming the address", async () => {
     const wave = ["policy-a", "policy-b", "policy-c"];
-    t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused", ["policy-b@dealer.example"]);
+    relay.t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused", ["policy-b@dealer.example"]);
     await announce(wave);
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["sent", "failed", "sent"]);
     expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([]);
-    expect(await addressProblems(t.deps.db, "policy-b@dealer.example")).toBeNull();
+    expect(await addressProblems(relay.t.deps.db, "policy-b@dealer.example")).toBeNull();
   });
 
   it("the same 5.7.1 for a different recipient next is the relay's: the first message fails, the rest wait and go once it is fixed", async () => {
     const wave = ["every-a", "every-b", "every-c", "every-d"];
-    t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused");
+    relay.t.smtp.rejectPermanently(true, 550, "5.7.1 Delivery not authorized, message refused");
     await announce(wave.slice(0, 1));
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     expect(await stateOf("every-a")).toBe("failed");
     await announce(wave.slice(1));
-    await t.services.sender.drain();
+    await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["failed", "queued", "queued", "queued"]);
     expect(warnings().filter((r) => /relay/.test(r.msg))).toEqual([expect.objectContaining({ msg: expect.stringMatching(/the mail relay refuses FAMOS/) })]);
 
-    t.smtp.rejectPermanently(false);
-    t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
-    await t.services.sender.drain();
+    relay.t.smtp.rejectPermanently(false);
+    relay.t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
+    await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["failed", "sent", "sent", "sent"]);
   });
 });

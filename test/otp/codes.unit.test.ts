@@ -223,6 +223,19 @@ describe("codes (unit tier: in-memory SQLite, fixed clock)", () => {
     expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: sent.codeId, mail_state: "queued", tries: 0 });
     await unit.deps.db.updateTable("outbox").set({ attempts: 1 }).where("id", "=", sent.outboxId).execute();
     expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: sent.codeId, mail_state: "delayed" });
+    // Its last error the relay's refusal to relay to the address (transport.ts, relayRefusedRecipient): "notRelayed",
+    // waiting or failed; a refusal in other words, or another command's, leaves it as it was.
+    const refused = (last_error: string, state: "queued" | "failed" = "queued") => unit.deps.db.updateTable("outbox").set({ last_error, state }).where("id", "=", sent.outboxId).execute();
+    await refused("Can't send mail - all recipients were rejected: 554 5.7.1 <a@elsewhere.example>: Relay access denied");
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "notRelayed" });
+    await refused("Can't send mail - all recipients were rejected: 550 Relaying denied", "failed");
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "notRelayed" });
+    await refused("Can't send mail - all recipients were rejected: 550 5.7.1 Delivery not authorized, message refused");
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "delayed" });
+    await refused("Mail command failed: 550 5.7.0 Mail relay denied");
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "delayed" });
+    await refused("Can't send mail - all recipients were rejected: 450 4.7.1 Relay access denied, try later");
+    expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "delayed" });
     await unit.deps.db.updateTable("outbox").set({ state: "sent" }).where("id", "=", sent.outboxId).execute();
     expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ mail_state: "sent" });
   });

@@ -57,6 +57,11 @@ export interface TestSmtpServer {
    */
   rejectPermanently(on: boolean, code?: number, words?: string, only?: string[]): void;
   /**
+   * While on, every MAIL FROM is answered `code` with `words` (a relay that refuses FAMOS's sender:
+   * "553 5.7.1 Sender address rejected: not owned by user"); off (the default) takes it. `refuse` wins.
+   */
+  refuseSender(on: boolean, code?: number, words?: string): void;
+  /**
    * Holds the reply to each message's DATA for `ms` (0: answer at once). The message is already in
    * `messages` while the client waits, as with a real server that has stored it but not yet said so.
    * `Infinity` holds every reply until the next call (a killed client must never have heard one,
@@ -93,6 +98,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let rejectCode = 550;
   let rejectWords = MAILBOX_DOES_NOT_EXIST;
   let rejectOnly: Set<string> | null = null;
+  let senderRefusal: { code: number; words: string } | null = null;
   let dataDelayMs = 0;
   let dropping = false;
   const held: (() => void)[] = [];
@@ -120,6 +126,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       if (refusing) {
         const error: SMTPServerError = new Error("4.3.0 Mail service temporarily unavailable (test outage)");
         error.responseCode = 451;
+        callback(error);
+        return;
+      }
+      if (senderRefusal !== null) {
+        const error: SMTPServerError = new Error(senderRefusal.words);
+        error.responseCode = senderRefusal.code;
         callback(error);
         return;
       }
@@ -222,6 +234,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       rejectOnly = only === undefined ? null : new Set(only.map((a) => a.toLowerCase()));
       rejectCode = code;
       rejectWords = words;
+    },
+    refuseSender(on, code = 553, words = "5.7.1 Sender address rejected: not owned by user") {
+      senderRefusal = on ? { code, words } : null;
     },
     delayData(ms) {
       dataDelayMs = ms;

@@ -9,7 +9,7 @@ export interface CodeDelivery {
   validUntil: string | null;
   /** When the code was sent: the moment whose zone those clock times are named in (Translator.withZone), as the code's mail names it. */
   zoneAt: number | null;
-  /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), sent, failed or bounced. */
+  /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), notRelayed (the relay will not send to the address), sent, failed or bounced. */
   mailState: string | null;
   /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
   lapsed?: "expired" | "void" | null;
@@ -43,6 +43,7 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
   if (d.mailState === "bounced") return message("error", newAddress ? t.html("delivery.bouncedNew", { to, cancel }) : t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
+  if (d.mailState === "notRelayed") return message("error", newAddress ? t.html("delivery.notRelayedNew", { to, cancel }) : t.html("delivery.notRelayed", { to, wrongEmail }));
   const yours = d.sharedAs ? html`<p class="delivery">${t.html("delivery.sharedMailbox", { loginId: html`<strong>${d.sharedAs}</strong>` })}</p>` : html``;
   if (d.mailState === "queued" || d.mailState === "sending") {
     return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>${yours}`;

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { translator } from "../../src/i18n/translator.ts";
+import { deliveryLine, deliveryPending, type CodeDelivery } from "../../src/web/pages/code-entry.ts";
+
+/**
+ * A code's mail the relay will not relay to its address ("notRelayed", src/otp/codes.ts): the line says no
+ * try and no new code will get there, and whom to ask — the retail IT team through "Entered a wrong
+ * email?" for the OTP email, Cancel for a new address on Profile (a reset would take away the address that
+ * works). The page stops asking for the line again: nothing changes it but the relay or the address.
+ */
+describe("deliveryLine: notRelayed", () => {
+  const t = translator("en-GB", "Europe/London");
+  const d: CodeDelivery = { maskedEmail: "a•••@elsewhere.example", sentAt: "10:00", validUntil: "10:15", zoneAt: null, mailState: "notRelayed" };
+
+  it("the OTP email: does not send there, Regenerate will not help, ask via Entered a wrong email?", () => {
+    const line = deliveryLine(t, d).value;
+    expect(line).toContain("FAMOS's mail server does not send email to <strong>a•••@elsewhere.example</strong>");
+    expect(line).toContain("Regenerate OTP will not help");
+    expect(line).toContain('<a href="/wrong-email">Entered a wrong email?</a>');
+    expect(deliveryPending(d)).toBe(false);
+  });
+
+  it("a new address on Profile: codes still go to the current one, Cancel and enter another; no reset link", () => {
+    const line = deliveryLine(t, d, true).value;
+    expect(line).toContain("does not send email to your new address");
+    expect(line).toContain("Your codes still go to your current address");
+    expect(line).not.toContain("/wrong-email");
+  });
+});
