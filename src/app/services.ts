@@ -1,7 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { Config } from "../config/config.ts";
 import { recordBounce } from "../bounce/record-bounce.ts";
-import { DEVELOPMENT_SECRET_PATH, developmentSecret } from "../config/secret.ts";
+import { DEVELOPMENT_SECRET_PATH, developmentSecret, keptSecret } from "../config/secret.ts";
 import { outboxDepth } from "../mail/outbox.ts";
 import { MailSender, DEFAULT_SENDER_OPTIONS, type SenderOptions } from "../mail/sender.ts";
 import { developmentTransport, sendingOptions, smtpTransport, type MailTransport } from "../mail/transport.ts";
@@ -130,4 +130,16 @@ function serverSecret(config: Config, dataDir?: string): Buffer {
 /** The keys the server derives, for what runs before its services exist (`famos migrate`, serve's PostgreSQL migration). */
 export function serverKeys(config: Config): Keys {
   return deriveKeys(serverSecret(config));
+}
+
+/**
+ * The keys a command gives the migrations (migration 019 digests every login ID's counters): from
+ * FAMOS_SECRET, or in development from the secret a server keeps under ./data; null when there is
+ * neither, and 019 then refuses, naming FAMOS_SECRET. A secret generated now is no server's: counters
+ * rewritten under it would lift every lock in force without a word (`famos migrate` in a pipeline that
+ * sets FAMOS_DATABASE_URL alone). `famos serve` migrates with its own secret (serverKeys).
+ */
+export function migrationKeys(config: Config): Keys | null {
+  const secret = config.secret ?? keptSecret(DEVELOPMENT_SECRET_PATH);
+  return secret ? deriveKeys(secret) : null;
 }

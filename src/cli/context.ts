@@ -3,9 +3,9 @@ import { existsSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { Actor } from "../audit/audit.ts";
-import { createServices, type Services } from "../app/services.ts";
+import { createServices, migrationKeys, type Services } from "../app/services.ts";
 import { unsentSince } from "../mail/outbox.ts";
-import { migrateToLatest } from "../store/migrate.ts";
+import { migrateDatabase, migrateToLatest } from "../store/migrate.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import { sqliteFilePath } from "../store/file-access.ts";
 import { configOrExit, keepDatabase, reachDatabase, Refused } from "./io.ts";
@@ -19,9 +19,14 @@ import { configOrExit, keepDatabase, reachDatabase, Refused } from "./io.ts";
 export async function withServices<T>(run: (services: Services) => Promise<T>, options: { again?: string; createsDatabase?: boolean } = {}): Promise<T> {
   const config = configOrExit();
   const made = newDatabaseFile(config.databaseUrl, options.createsDatabase === true);
+  // Read before the services, which in development generate a secret when none is kept: without one
+  // (nor FAMOS_SECRET) the database is migrated first, so a migration that needs it refuses before
+  // a secret no server has is generated, and the next run finds none either.
+  const keys = migrationKeys(config);
+  if (keys === null) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl, null));
   const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, countMetrics: false, logger: silentLogger() }));
   try {
-    await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store, services.deps.keys));
+    await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store, keys));
     return await keepDatabase(config.databaseUrl, options.again ?? "run the command again", async () => {
       const since = services.deps.clock.now();
       try {

@@ -14,7 +14,7 @@ export function decodeSecret(raw: string): Buffer | null {
 export const DEVELOPMENT_SECRET_PATH = "./data/secret";
 
 /** The secret kept at `path`, or null when there is none to use (missing, unreadable, too short). */
-function keptSecret(path: string): Buffer | null {
+export function keptSecret(path: string): Buffer | null {
   try {
     return decodeSecret(readFileSync(path, "utf8").trim());
   } catch {

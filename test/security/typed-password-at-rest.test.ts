@@ -155,6 +155,29 @@ describe.each(DIALECTS)("migration 019-login-digests on %s: an upgrade leaves no
     ]);
   });
 
+  it("merges the counters an older version kept apart for one login ID (its accents decomposed before migration 013, composed after): the strictest lock holds, nothing fails on the key", async () => {
+    const db = await olderDatabase();
+    // "Jürgen" as a Mac's export types it (u + U+0308), lower-cased only (before 013), and composed (after).
+    const decomposed = "j\u0075\u0308rgen.k";
+    const composed = loginKey(decomposed);
+    expect(composed).not.toBe(decomposed);
+    const counter = (key: string, failures: number, lockedUntil: number, hard: number, updatedAt: number) => ({ key, failures, locked_until: lockedUntil, hard_locked: hard, updated_at: updatedAt, window_started_at: 0 });
+    await db.insertInto("throttles").values([
+      counter(`code:id:${decomposed}`, 100, 0, 1, now - 86_400_000),
+      counter(`code:id:${composed}`, 3, 0, 0, now),
+      counter(`password:id:${decomposed}`, 2, 0, 0, now - 60_000),
+      counter(`password:id:${composed}`, 6, now + 120_000, 0, now - 120_000),
+    ]).execute();
+    await migrateToLatest(store!, keys);
+    const digest = loginDigest(keys, composed);
+    const rows = await db.selectFrom("throttles").select(["key", "failures", "locked_until", "hard_locked", "updated_at"]).where("key", "in", [counterKey.loginId("code", digest), counterKey.loginId("password", digest)]).orderBy("key").execute();
+    expect(rows.map((r) => ({ ...r, failures: Number(r.failures), locked_until: Number(r.locked_until), hard_locked: Number(r.hard_locked), updated_at: Number(r.updated_at) }))).toEqual([
+      { key: counterKey.loginId("code", digest), failures: 100, locked_until: 0, hard_locked: 1, updated_at: now },
+      { key: counterKey.loginId("password", digest), failures: 6, locked_until: now + 120_000, hard_locked: 0, updated_at: now - 60_000 },
+    ]);
+    expect(await db.selectFrom("throttles").select("key").where("key", "like", "%rgen.k").execute()).toEqual([]);
+  });
+
   it("refuses, changing nothing, to rewrite without the server's keys", async () => {
     const db = await olderDatabase();
     await expect(migrateToLatest(store!)).rejects.toThrow(/019-login-digests.*FAMOS_SECRET/);

@@ -45,10 +45,27 @@ async function rewrite(db: Kysely<any>, keys: Pick<Keys, "loginId"> | null, post
     if (!keys) throw new Error("the login IDs stored as typed need FAMOS_SECRET to be rewritten: run famos migrate with the server's settings");
     return loginDigest(keys, loginKey(typed));
   };
-  const counters = (await db.selectFrom("throttles").select("key").where("key", "like", "%:id:%").execute()) as { key: string }[];
-  for (const { key } of counters) {
-    const at = key.indexOf(":id:");
-    await db.updateTable("throttles").set({ key: `${key.slice(0, at)}:id:${digest(key.slice(at + 4))}` }).where("key", "=", key).execute();
+  const counters = (await db.selectFrom("throttles").selectAll().where("key", "like", "%:id:%").execute()) as Counter[];
+  // Keys an older version kept apart for one login ID (its accents decomposed before migration 013,
+  // composed after) have one digest: merged into one counter, the strictest lock kept.
+  const merged = new Map<string, Counter[]>();
+  for (const counter of counters) {
+    const at = counter.key.indexOf(":id:");
+    const key = `${counter.key.slice(0, at)}:id:${digest(counter.key.slice(at + 4))}`;
+    merged.set(key, [...(merged.get(key) ?? []), counter]);
+  }
+  for (const [key, [first, ...more]] of merged) {
+    if (more.length === 0) {
+      await db.updateTable("throttles").set({ key }).where("key", "=", first!.key).execute();
+      continue;
+    }
+    const all = [first!, ...more];
+    const most = (column: keyof Omit<Counter, "key">) => Math.max(...all.map((c) => Number(c[column])));
+    await db.deleteFrom("throttles").where("key", "in", all.map((c) => c.key)).execute();
+    await db
+      .insertInto("throttles")
+      .values({ key, failures: most("failures"), locked_until: most("locked_until"), hard_locked: most("hard_locked"), updated_at: most("updated_at"), window_started_at: Math.min(...all.map((c) => Number(c.window_started_at))) })
+      .execute();
   }
 
   const accounts = new Set(((await db.selectFrom("users").select("login_key").execute()) as { login_key: string }[]).map((u) => u.login_key));
@@ -80,6 +97,15 @@ async function rewrite(db: Kysely<any>, keys: Pick<Keys, "loginId"> | null, post
     after = Number(rows.at(-1)!.id);
   }
   if (gateOpen) await sql`${postgres ? sql`select set_config('famos.audit_rewrite', 'off', true)` : sql`delete from audit_gate`}`.execute(db);
+}
+
+interface Counter {
+  key: string;
+  failures: number;
+  locked_until: number;
+  hard_locked: number;
+  updated_at: number;
+  window_started_at: number;
 }
 
 /** The detail without `typed` (bad JSON, which no reader shows, becomes an empty detail). */
