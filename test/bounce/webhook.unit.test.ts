@@ -86,6 +86,23 @@ describe("takeWebhookReports (unit tier)", () => {
     expect(await take({ returnPath: `bounce+${m.id}@BOUNCES.famos.test`, type: "hard" })).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
     expect(await take([{ returnPath: `bounce+${n.id}@bounces.famos.test`, type: "soft" }, { returnPath: "bounce+nosuchmessage1@bounces.famos.test", type: "hard" }])).toEqual({ recorded: 1, duplicates: 0, unknown: 1 });
   });
+
+  it("checks a provider's \"hard\" against its status: the address's fault stays hard, a policy or FAMOS's own sender is soft; a \"soft\" stays soft, a verdict without a status stands", async () => {
+    const cases: [{ type: "hard" | "soft"; status?: string; reason: string }, "hard" | "soft"][] = [
+      // Postfix's report for a mistyped domain: about the recipient in a report (not at RCPT TO).
+      [{ type: "hard", status: "5.4.4", reason: "Host or domain name not found. Name service error for name=dealer.exmaple" }, "hard"],
+      [{ type: "hard", status: "5.7.1", reason: "550 5.7.1 Relaying denied" }, "soft"],
+      [{ type: "hard", status: "5.1.8", reason: "550 5.1.8 Access denied, bad outbound sender" }, "soft"],
+      // A provider that calls an unknown mailbox "soft" (it will try again itself): its verdict stands.
+      [{ type: "soft", status: "5.1.1", reason: "550 5.1.1 User unknown" }, "soft"],
+      [{ type: "hard", reason: "550 no such user" }, "hard"],
+    ];
+    for (const [i, [report, kind]] of cases.entries()) {
+      const m = await sent(`hook.kind${i}@dealer.example`);
+      expect(await take({ ...report, messageId: m.messageId })).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+      expect((await bounce(m.id)).bounce_kind, report.reason).toBe(kind);
+    }
+  });
 });
 
 describe("takeWebhookReports without a bounce domain (unit tier)", () => {

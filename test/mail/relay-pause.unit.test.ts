@@ -93,6 +93,14 @@ describe("the relay pause", () => {
     expect(said.at(-1)).toBe("info: the mail relay takes FAMOS's mail again");
   });
 
+  it("the warning carries the relay's own reply, for the operator to read in the log beside what to check", () => {
+    const details: object[] = [];
+    const relay = new RelayPause(backoffMs, { warn: (detail) => details.push(detail), info: () => undefined }, () => undefined);
+    relay.failed(new MailDeliveryError("Can't send mail - all recipients were rejected: 554 5.7.1 <dealer@dealer.example>: Relay access denied", false, null, "refused"), 0);
+    relay.failed(new Error("not the transport's"), 5000);
+    expect(details).toEqual([{ err: "Can't send mail - all recipients were rejected: 554 5.7.1 <dealer@dealer.example>: Relay access denied" }]);
+  });
+
   it("a policy refusal at RCPT TO is the relay's only when it repeats for a different recipient with no other answer between; then it pauses as a refusal", () => {
     const { relay, said } = pause();
     // One recipient, even refused twice: that mailbox's domain policy; nothing pauses.

@@ -224,6 +224,9 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
       smtp.rejectPermanently(true, 552, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
       expect([words, error.permanent, error.addressRefused]).toEqual([words, permanent, null]);
+      // Retried, so not a policy refusal for the relay pause to weigh: a bare "552 Too many recipients"
+      // for two staff members in a row does not stop the rollout's mail.
+      if (!permanent) expect([words, error.relay, error.refusedByPolicy]).toEqual([words, null, false]);
     }
     // Another code than 552 in the same words stays permanent.
     smtp.rejectPermanently(true, 550, "Too many recipients");
@@ -300,10 +303,69 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     for (const words of ["Unrouteable address", "User unknown", "sorry, no mailbox here by that name. (#5.1.1)", "Requested action not taken: mailbox unavailable", "Recipient does not exist"]) {
       smtp.rejectPermanently(true, 550, words);
       const error = await failure(open(smtp.url).send(outboxMessage(), FROM));
-      expect([words, error.addressRefused]).toEqual([words, { status: null }]);
+      // The address's refusal, so no policy refusal either: two staff members with old addresses in a row
+      // do not pause the relay.
+      expect([words, error.addressRefused, error.refusedByPolicy]).toEqual([words, { status: null }, false]);
     }
     smtp.rejectPermanently(true, 450, "4.1.1 Try again later");
     expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toBeNull();
+    // Exchange Online's unknown recipient has a two-digit detail (RFC 3463 allows up to three): the
+    // status is read whole, "5.1.10", not taken for a reply without one.
+    smtp.rejectPermanently(true, 550, "5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup");
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).addressRefused).toEqual({ status: "5.1.10" });
+    // Postfix under soft_bounce: "454 4.7.1 Relay access denied" is a 4yz, retried as any other; only a
+    // permanent refusal of FAMOS pauses the relay or counts as a policy.
+    smtp.rejectPermanently(true, 454, "4.7.1 <dealer@dealer.test>: Relay access denied");
+    const soft = await failure(open(smtp.url).send(outboxMessage(), FROM));
+    expect([soft.permanent, soft.addressRefused, soft.relay, soft.refusedByPolicy]).toEqual([false, null, null, false]);
+  });
+
+  it("a refusal at MAIL FROM or at the end of DATA is not the recipient's address, nor a refusal at RCPT TO for the relay pause to weigh", async () => {
+    // A relay that answers each command as scripted: `mail` to MAIL FROM, `data` to the end of the message.
+    const scripted = async (replies: { mail?: string; data?: string }) => {
+      const relay = createServer((socket) => {
+        let inData = false;
+        let text = "";
+        socket.write("220 relay.test ESMTP\r\n");
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString("latin1");
+          for (let end = text.indexOf("\r\n"); end >= 0; end = text.indexOf("\r\n")) {
+            const line = text.slice(0, end);
+            text = text.slice(end + 2);
+            if (inData) {
+              if (line === ".") {
+                inData = false;
+                socket.write(`${replies.data ?? "250 queued"}\r\n`);
+              }
+            } else if (/^EHLO/i.test(line)) socket.write("250 relay.test\r\n");
+            else if (/^MAIL/i.test(line)) socket.write(`${replies.mail ?? "250 ok"}\r\n`);
+            else if (/^RCPT/i.test(line)) socket.write("250 ok\r\n");
+            else if (/^DATA/i.test(line)) {
+              inData = true;
+              socket.write("354 go on\r\n");
+            } else if (/^QUIT/i.test(line)) socket.end("221 bye\r\n");
+            else socket.write("250 ok\r\n");
+          }
+        });
+      }).listen(0, "127.0.0.1");
+      await once(relay, "listening");
+      try {
+        return await failure(open(`smtp://127.0.0.1:${(relay.address() as AddressInfo).port}`).send(outboxMessage(), FROM));
+      } finally {
+        relay.close();
+      }
+    };
+    // Postfix's reject_unlisted_sender: FAMOS's own sender is unknown there; the 5.1.0 blames no recipient.
+    const sender = await scripted({ mail: "550 5.1.0 <noreply@famos.test>: Sender address rejected: User unknown in virtual mailbox table" });
+    expect([sender.permanent, sender.addressRefused]).toEqual([true, null]);
+    // A content filter's refusal after the message (amavis, a spam scanner): that message's, permanent;
+    // the same refusal of the next message is no relay refusing FAMOS.
+    const spam = await scripted({ data: "554 5.7.1 Message refused: spam content" });
+    expect([spam.permanent, spam.addressRefused, spam.relay, spam.refusedByPolicy]).toEqual([true, null, null, false]);
+    // An old relay's bare 552 after the message is "exceeded storage allocation" (RFC 5321 §4.2.2): the
+    // message is too big, and no later try fits it; only a 552 at RCPT TO is "too many recipients".
+    const big = await scripted({ data: "552 Message size exceeds maximum permitted" });
+    expect([big.permanent, big.addressRefused, big.relay]).toEqual([true, null, null]);
   });
 
   it("the international path fails the same way: 550 permanent, 451 transient", async () => {
