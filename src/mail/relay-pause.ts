@@ -1,4 +1,4 @@
-import { MailDeliveryError, type RelayFault } from "./transport.ts";
+import { MailDeliveryError, relayRefusalOf, type RelayFault } from "./transport.ts";
 
 /** What the pause says, once per outage: pino's logger, or anything with these two methods. */
 export interface RelayPauseLog {
@@ -6,12 +6,39 @@ export interface RelayPauseLog {
   info(text: string): void;
 }
 
+/** What to check when the relay refuses FAMOS, by what it refuses (transport.ts: relayRefusalOf): the one home of these words. */
+const RELAY_CHECKS = {
+  login: "the user name and password in FAMOS_SMTP_URL",
+  sender: "that the relay lets FAMOS send from FAMOS_MAIL_FROM's address (and FAMOS_BOUNCE_DOMAIN's, if set)",
+  relaying: "that the relay lets FAMOS relay mail to other domains: its relaying permission for FAMOS's login or address",
+  client: "the relay's own settings and log",
+} as const;
+
 /** What the operator is told, once per outage, by what is wrong with the relay. */
 const OUTAGE: Record<RelayFault, string> = {
   unreachable: "the mail relay cannot be reached: mail waits, one message tries it at a time",
-  refused:
-    "the mail relay refuses FAMOS (check the user name and password in FAMOS_SMTP_URL, that the relay lets FAMOS send from FAMOS_MAIL_FROM's address (and FAMOS_BOUNCE_DOMAIN's, if set), or the relay's own settings and log): mail waits, one message tries it at a time",
+  refused: `the mail relay refuses FAMOS (check ${RELAY_CHECKS.login}, ${RELAY_CHECKS.sender}, or ${RELAY_CHECKS.client}): mail waits, one message tries it at a time`,
 };
+
+/**
+ * What to fix, for one refusal of FAMOS by the relay (`famos doctor --send-to`'s test message), or null
+ * when the relay did not refuse FAMOS itself (relayRefusalOf): its sender at MAIL FROM, relaying at RCPT TO,
+ * its login, or FAMOS as a client.
+ */
+export function relayRefusalAdvice(error: unknown): string | null {
+  switch (relayRefusalOf(error)) {
+    case "sender":
+      return `the mail relay refuses FAMOS's sender (check ${RELAY_CHECKS.sender})`;
+    case "relaying":
+      return `the mail relay will not relay FAMOS's mail to that address (check ${RELAY_CHECKS.relaying})`;
+    case "login":
+      return `the mail relay refuses FAMOS's login (check ${RELAY_CHECKS.login})`;
+    case "client":
+      return `the mail relay refuses FAMOS (check ${RELAY_CHECKS.client})`;
+    default:
+      return null;
+  }
+}
 
 /** How many recipients refused alone at RCPT TO the pause remembers (the oldest forgotten first): a staff's worth. */
 const ALONE_KEPT = 10_000;

@@ -3,6 +3,7 @@ import type * as Nodemailer from "nodemailer";
 import type * as Shared from "nodemailer/lib/shared";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import type * as SmtpConnectionModule from "nodemailer/lib/smtp-connection";
+import { relayRefusalAdvice } from "./relay-pause.ts";
 import { mailLanguage } from "./transport.ts";
 
 /** Which step of talking to the SMTP server failed. */
@@ -69,7 +70,9 @@ export async function checkSmtp(url: string, options: { send?: { to: string; fro
         });
         sentTo = to;
       } catch (error) {
-        return { ok: false, stage: "send", detail: describe(error as Error) };
+        // The relay's words, then what to fix when it refuses FAMOS itself (the sender's log says the same).
+        const advice = relayRefusalAdvice(error);
+        return { ok: false, stage: "send", detail: advice === null ? describe(error as Error) : `${describe(error as Error)}: ${advice}` };
       } finally {
         transport.close();
       }

@@ -184,6 +184,19 @@ function relayRefusal(error: unknown): boolean {
 }
 
 /**
+ * What of FAMOS a refusal that relayRefusal calls the relay's refuses, for the words that say what to
+ * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM), relaying for
+ * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting); null for anything relayRefusal does not take.
+ */
+export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" | "client" | null {
+  if (!relayRefusal(error)) return null;
+  const e = error as { code?: string; command?: string; responseCode?: number };
+  if (e.code === "EAUTH" || e.responseCode === 530) return "login";
+  if (e.command === "MAIL FROM") return "sender";
+  return e.command === "RCPT TO" ? "relaying" : "client";
+}
+
+/**
  * A 5yz reply that is nonetheless retried, the one rule of it:
  * - enhanced status X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a persistent transient failure
  *   (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts);

@@ -38,12 +38,17 @@ export const WORK_LIMITS = {
 const ARGON2_PHC =
   /^\$(argon2id|argon2i|argon2d)\$(?:v=(?:16|19)\$)?m=\d{1,10},t=\d{1,10},p=\d{1,3}\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{22,}$/;
 // Modular crypt format: cost, then 22 characters of salt and 31 of hash in bcrypt's base64.
-const BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
+const BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$([./A-Za-z0-9]*)$/;
+const BCRYPT_BODY_LENGTH = 53;
 // Django's PBKDF2PasswordHasher.encode(): "<algorithm>$<iterations>$<salt>$<base64 hash>".
 const PBKDF2_SHA256 = /^pbkdf2_sha256\$([1-9][0-9]{0,9})\$([^$]+)\$([A-Za-z0-9+/]+={0,2})$/;
 
-/** A stored hash read strictly: usable, malformed, or well formed but over a work limit (and why). */
-export type HashInspection = StoredHash | { kind: "malformed" } | { kind: "too-heavy"; reason: string };
+/**
+ * A stored hash read strictly: usable, malformed, or well formed but over a work limit (and why).
+ * A malformed hash in a known format whose only fault is its length says so (lengthReason), so an
+ * operator does not hunt for a format problem that is not there.
+ */
+export type HashInspection = StoredHash | { kind: "malformed"; lengthReason?: string } | { kind: "too-heavy"; reason: string };
 
 export function parseStoredHash(stored: string): StoredHash | null {
   const inspected = inspectStoredHash(stored);
@@ -58,6 +63,7 @@ export function inspectStoredHash(stored: string): HashInspection {
 }
 
 const MALFORMED = { kind: "malformed" } as const;
+const PBKDF2_DIGEST_BYTES = { min: 16, max: 64 } as const;
 
 function parseArgon2(stored: string): HashInspection {
   const match = ARGON2_PHC.exec(stored);
@@ -93,6 +99,10 @@ function tooHeavy(reason: string): HashInspection {
 function parseBcrypt(stored: string): HashInspection {
   const match = BCRYPT.exec(stored);
   if (match === null) return MALFORMED;
+  const body = match[2] ?? "";
+  if (body.length !== BCRYPT_BODY_LENGTH) {
+    return { kind: "malformed", lengthReason: `this bcrypt hash has ${body.length} characters after the cost, ${BCRYPT_BODY_LENGTH} expected (22 of salt, 31 of hash)` };
+  }
   const cost = Number(match[1]);
   if (cost > WORK_LIMITS.bcryptCost) return tooHeavy(`bcrypt cost ${cost} is above FAMOS's limit of ${WORK_LIMITS.bcryptCost}`);
   // $2y$ (PHP's crypt_blowfish) and $2b$ (OpenBSD) name the same corrected algorithm, and $2a$
@@ -109,7 +119,10 @@ function parsePbkdf2(stored: string): HashInspection {
   // Node's decoder skips what it cannot read, so only a value that encodes back to the same text
   // is valid base64. An empty or tiny hash would match almost any password: demand 16 to 64 bytes
   // (Django writes 32, the SHA-256 output size).
-  if (hash.toString("base64") !== encoded || hash.length < 16 || hash.length > 64) return MALFORMED;
+  if (hash.toString("base64") !== encoded) return MALFORMED;
+  if (hash.length < PBKDF2_DIGEST_BYTES.min || hash.length > PBKDF2_DIGEST_BYTES.max) {
+    return { kind: "malformed", lengthReason: `this pbkdf2_sha256 hash's digest is ${hash.length} bytes, FAMOS takes ${PBKDF2_DIGEST_BYTES.min} to ${PBKDF2_DIGEST_BYTES.max} (Django writes 32)` };
+  }
   if (iterations > WORK_LIMITS.pbkdf2Iterations) {
     return tooHeavy(`PBKDF2 ${iterations.toLocaleString("en-GB")} iterations are above FAMOS's limit of ${WORK_LIMITS.pbkdf2Iterations.toLocaleString("en-GB")}`);
   }
@@ -130,6 +143,7 @@ export function describeHashFormat(stored: string): "argon2id" | "bcrypt" | "pbk
 export function checkImportedHash(stored: string): { ok: true; format: "argon2id" | "bcrypt" | "pbkdf2_sha256" } | { ok: false; reason: string } {
   const inspected = inspectStoredHash(stored);
   if (inspected.kind === "too-heavy") return { ok: false, reason: `password_hash: ${inspected.reason}` };
+  if (inspected.kind === "malformed" && inspected.lengthReason !== undefined) return { ok: false, reason: `password_hash: ${inspected.lengthReason}` };
   if (inspected.kind === "malformed" || (inspected.kind === "argon2" && inspected.variant !== "argon2id")) {
     return { ok: false, reason: "password_hash is not an argon2id PHC string, a bcrypt hash ($2a$, $2b$, $2y$) or pbkdf2_sha256$<iterations>$<salt>$<hash>" };
   }

@@ -203,15 +203,16 @@ export async function setSessionStep(db: Kysely<Database>, sessionId: string, st
   await db.updateTable("sessions").set({ stage, flow_id: flowId }).where("id", "=", sessionId).where("ended_at", "is", null).execute();
 }
 
+/** Ends one live session; whether it was still live. */
 export async function endSession(db: Kysely<Database>, sessionId: string, now: number, reason: string): Promise<boolean> {
-  const result = await db
-    .updateTable("sessions")
-    .set({ ended_at: now, end_reason: reason })
-    .where("id", "=", sessionId)
-    .where("ended_at", "is", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return (await endLiveSession(db, now, reason, sessionId)).length === 1;
 }
+
+// Issue 17: every logout (and cancel, lapse, replaced session) runs it; built and compiled once.
+// RETURNING says whether the session was still live: a prepared query gives its rows only.
+const endLiveSession = preparedQuery((db, now: number, reason: string, sessionId: string) =>
+  db.updateTable("sessions").set({ ended_at: now, end_reason: reason }).where("id", "=", sessionId).where("ended_at", "is", null).returning("id"),
+);
 
 /**
  * Whether the session is still live, read inside the caller's transaction with its row taken on

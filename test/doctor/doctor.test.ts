@@ -84,6 +84,25 @@ describe("famos doctor", () => {
     expect(result.stdout).toContain("1 check failed.");
   });
 
+  it("with --send-to, says what to fix when the relay refuses FAMOS's sender at MAIL FROM or to relay at RCPT TO, not only the relay's words", async () => {
+    smtp.refuseSender(true, 553, "5.7.1 Sender address rejected: not owned by user");
+    try {
+      const result = await doctor(production(), ["--send-to", "operator@dealer.example"]);
+      expect(result.code).toBe(1);
+      expect(row(result, "smtp")[0]).toMatch(/FAIL\s+send failed: 553 5.7.1 Sender address rejected: not owned by user: the mail relay refuses FAMOS's sender \(check that the relay lets FAMOS send from FAMOS_MAIL_FROM's address \(and FAMOS_BOUNCE_DOMAIN's, if set\)\)$/);
+    } finally {
+      smtp.refuseSender(false);
+    }
+    smtp.rejectPermanently(true, 554, "5.7.1 Relay access denied");
+    try {
+      const result = await doctor(production(), ["--send-to", "operator@elsewhere.example"]);
+      expect(result.code).toBe(1);
+      expect(row(result, "smtp")[0]).toMatch(/FAIL\s+send failed: .*554 5.7.1 Relay access denied: the mail relay will not relay FAMOS's mail to that address \(check that the relay lets FAMOS relay mail to other domains: its relaying permission for FAMOS's login or address\)$/);
+    } finally {
+      smtp.rejectPermanently(false);
+    }
+  });
+
   it("fails naming SMTP when nothing listens on its port, and exits 1", async () => {
     const port = await freePort();
     const result = await doctor(production({ FAMOS_SMTP_URL: `smtp://127.0.0.1:${port}` }));

@@ -71,4 +71,18 @@ describe("checkImportedHash", () => {
     expect(checkImportedHash(argon2("m=19456,t=2,p=1"))).toEqual({ ok: true, format: "argon2id" });
     expect(checkImportedHash(bcrypt("13"))).toEqual({ ok: false, reason: "password_hash: bcrypt cost 13 is above FAMOS's limit of 12" });
   });
+
+  it("says when a hash is in the right format but of the wrong length, not that the format is wrong", () => {
+    expect(checkImportedHash("pbkdf2_sha256$1000000$salt$c2hvcnQ=")).toEqual({ ok: false, reason: "password_hash: this pbkdf2_sha256 hash's digest is 5 bytes, FAMOS takes 16 to 64 (Django writes 32)" });
+    expect(checkImportedHash(pbkdf2(b64(15)))).toEqual({ ok: false, reason: "password_hash: this pbkdf2_sha256 hash's digest is 15 bytes, FAMOS takes 16 to 64 (Django writes 32)" });
+    expect(checkImportedHash(pbkdf2(b64(65)))).toEqual({ ok: false, reason: "password_hash: this pbkdf2_sha256 hash's digest is 65 bytes, FAMOS takes 16 to 64 (Django writes 32)" });
+    expect(checkImportedHash(pbkdf2(b64(32)))).toEqual({ ok: true, format: "pbkdf2_sha256" });
+    expect(checkImportedHash(`${bcrypt("10")}x`)).toEqual({ ok: false, reason: "password_hash: this bcrypt hash has 54 characters after the cost, 53 expected (22 of salt, 31 of hash)" });
+    expect(checkImportedHash("$2b$10$tooshort")).toEqual({ ok: false, reason: "password_hash: this bcrypt hash has 8 characters after the cost, 53 expected (22 of salt, 31 of hash)" });
+    // Not base64, or not bcrypt's alphabet: still a format problem, with the formats named.
+    const notFormat = "password_hash is not an argon2id PHC string, a bcrypt hash ($2a$, $2b$, $2y$) or pbkdf2_sha256$<iterations>$<salt>$<hash>";
+    expect(checkImportedHash(pbkdf2(`${b64(32).slice(0, -2)}B=`))).toEqual({ ok: false, reason: notFormat });
+    expect(checkImportedHash("$2b$10$has spaces")).toEqual({ ok: false, reason: notFormat });
+    expect(checkImportedHash(`$2${bcrypt("10")}`)).toEqual({ ok: false, reason: notFormat });
+  });
 });
