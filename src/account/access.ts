@@ -1,6 +1,8 @@
 import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { voidUserCodes } from "../otp/codes.ts";
+import { identifyDevice, revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
@@ -49,9 +51,8 @@ export interface AccessEnded {
  * password change. A change the user makes in a session of hers (Profile, "Choose a new password")
  * keeps that session and its flow (`keep`); everything else ends, so a reset's code asked for before
  * the change (by whoever reads the mailbox) cannot replace the password she has just chosen.
- * Device cookies (regulation/devices.ts) are not ended here: they only give a browser that once signed
- * in its own lockout counter, and revoking them would put the owner's usual browser back among a
- * stranger's lockouts; support's OTP email reset revokes them (SECURITY.md).
+ * Device cookies (regulation/devices.ts) are not ended here (a disable or erasure needs no more): a new
+ * password ends them too, through endAccessForNewPassword; support's OTP email reset revokes them.
  */
 export async function endUserAccess(db: Kysely<Database>, userId: string, now: number, reason: string, keep?: Pick<Session, "id" | "flow_id">): Promise<AccessEnded> {
   const keptFlow = keep?.flow_id ?? null;
@@ -83,6 +84,28 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
     .$if(keptFlow !== null, (qb) => qb.where("id", "!=", keptFlow!))
     .execute();
   return { sessions: await endUserSessions(db, userId, now, reason, keep?.id), codes };
+}
+
+/**
+ * A password replaced, by whatever path (Profile, "Choose a new password", "Forgot password?",
+ * support's temporary password from the console or `famos user set-password`, an import's new hash):
+ * endUserAccess, and every device cookie of the login ID forgotten but the one of the browser that
+ * chose the password (`keep.deviceTokens`, when it holds a live one). A device cookie keeps its
+ * browser out of the login ID's and the address's pauses and the request limit (SPEC "Locks"); a
+ * password changed because it leaked must not leave that to whoever signed in with it (ASVS 3.3.3).
+ * The owner's other browsers meet the pauses of new ones until her next sign-in there.
+ */
+export async function endAccessForNewPassword(
+  deps: Pick<Deps, "keys">,
+  db: Kysely<Database>,
+  user: Pick<User, "id" | "login_key">,
+  now: number,
+  reason: string,
+  keep?: { session?: Pick<Session, "id" | "flow_id">; deviceTokens?: readonly string[] },
+): Promise<AccessEnded & { devices: number }> {
+  const ended = await endUserAccess(db, user.id, now, reason, keep?.session);
+  const kept = await identifyDevice({ db, keys: deps.keys }, keep?.deviceTokens ?? [], user.login_key, now);
+  return { ...ended, devices: await revokeDevices(db, user.login_key, now, kept) };
 }
 
 /** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */

@@ -10,7 +10,7 @@ import type { Stage } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import { actingNow, refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById, type User } from "../users/users.ts";
-import { endUserAccess } from "./access.ts";
+import { endAccessForNewPassword } from "./access.ts";
 import { temporaryPasswordMail } from "./messages.ts";
 
 /** No 0/O, 1/l/I: read out over the phone without doubt. 32 symbols, 5 bits each. */
@@ -46,8 +46,8 @@ export function temporaryPasswordBarred(user: Pick<User, "disabled_at">): string
 
 /**
  * Support sets a temporary password (issue 11): usable for one sign-in until FAMOS_TEMP_PASSWORD_TTL,
- * after which "Choose a new password" comes before anything else. Every session and pending code of
- * the account ends, and its OTP email is told. The password itself is never stored or audited.
+ * after which "Choose a new password" comes before anything else. Every session, pending code and
+ * device cookie of the account ends, and its OTP email is told. The password itself is never stored or audited.
  */
 export async function setTemporaryPassword(
   deps: Deps,
@@ -79,12 +79,13 @@ export async function setTemporaryPassword(
     const barredNow = temporaryPasswordBarred(target);
     if (barredNow) return { kind: "disabled" as const, message: barredNow };
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
-    const sessionsEnded = (await endUserAccess(tx, target.id, now, "temporary-password")).sessions;
+    const ended = await endAccessForNewPassword(deps, tx, target, now, "temporary-password");
+    const sessionsEnded = ended.sessions;
     if (target.otp_email) {
       const mail = temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.temporary-password", recipient: target.otp_email, ...mail });
     }
-    await recordAudit(tx, now, { ...by.audit, event: "password.temporary-set", subject: target.login_id, detail: { until: expiresAt, sessionsEnded, ticket } });
+    await recordAudit(tx, now, { ...by.audit, event: "password.temporary-set", subject: target.login_id, detail: { until: expiresAt, sessionsEnded, devicesForgotten: ended.devices, ticket } });
     return { kind: "set" as const, user: target, expiresAt, sessionsEnded };
   });
   if (outcome.kind === "set") deps.mailQueued();

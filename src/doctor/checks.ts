@@ -7,7 +7,7 @@ import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
 import { noticeMail } from "../otp/messages.ts";
 import { durationInWords } from "../config/duration.ts";
 import { openStore } from "../store/database.ts";
-import { sqliteAccessProblem, sqliteFilePath } from "../store/file-access.ts";
+import { emptyDatabaseProblem, sqliteAccessProblem, sqliteFilePath } from "../store/file-access.ts";
 import { NewerDatabase, pendingMigrations, unknownMigrations } from "../store/migrate.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
@@ -36,6 +36,8 @@ export async function checkDatabase(config: Readonly<Config>, now: () => number 
     // famos migrate makes the file, unless this user may not write where it goes: then that is the fault.
     return [{ check: "database", status: "fail", detail: sqliteAccessProblem(path) ?? `${path} does not exist: run famos migrate` }];
   }
+  const empty = path === null ? null : emptyDatabaseProblem(path);
+  if (empty !== null) return [{ check: "database", status: "fail", detail: empty }];
   // Bounded as the server's statements are, so a database that does not answer fails here too.
   const store = openStore(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
   const bound = `${durationInWords(config.databaseTimeoutMs)} (FAMOS_DATABASE_TIMEOUT)`;

@@ -170,6 +170,17 @@ const carriesDeadCode = (eb: ExpressionBuilder<Database, "outbox">, now: number)
   );
 
 /**
+ * Code mail that never reached the relay and never will: withdrawn, or waiting for a retry (the relay
+ * down) with its code dead, which the sender's next pass withdraws. Its code was never sent (SPEC
+ * "Regenerate" counts codes sent: otp/codes.ts hourCap). Mail the relay refused is not this: it left.
+ */
+export const neverSent = (db: Kysely<Database>, now: number) =>
+  db
+    .selectFrom("outbox")
+    .select("outbox.id")
+    .where((eb) => eb.or([eb.and([eb("state", "=", "failed"), eb("last_error", "=", WITHDRAWN)]), eb.and([eb("state", "=", "queued"), carriesDeadCode(eb, now)])]));
+
+/**
  * When a code mail's code expires, or null for mail without a code: the sender tries a code's mail
  * until then and no longer (MailSender's nextTry); past it, carriesDeadCode would withdraw it.
  */

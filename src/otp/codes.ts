@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { markAddressWorking } from "../bounce/addresses.ts";
-import { enqueueClaimedMail, enqueueMail, type OutboxMessage } from "../mail/outbox.ts";
+import { enqueueClaimedMail, enqueueMail, neverSent, type OutboxMessage } from "../mail/outbox.ts";
 import { randomId } from "../platform/random.ts";
 import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
@@ -51,7 +51,7 @@ export async function issueCode(
     // once (parallel "Forgot password?" requests, two sign-ins) take turns on its row, and each count
     // sees the codes the others made.
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: flow.user_id });
-    const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR);
+    const [recent] = await codesInLastHour(tx, flow.user_id, now - HOUR, now);
     const retryAt = hourCap(otp.perHour, flow.kind === "password-reset", recent, now);
     if (retryAt !== null) return { kind: "hour-cap", retryAt };
   }
@@ -125,7 +125,7 @@ export function hourCap(
 }
 
 /** The account's codes of the last hour, and the reset's among them (hourCap). Built and compiled once (issue 17). */
-const codesInLastHour = preparedQuery((db, userId: string, since: number) =>
+const codesInLastHour = preparedQuery((db, userId: string, since: number, now: number) =>
   db
     .selectFrom("codes")
     .innerJoin("flows", "flows.id", "codes.flow_id")
@@ -139,7 +139,10 @@ const codesInLastHour = preparedQuery((db, userId: string, since: number) =>
       ];
     })
     .where("codes.user_id", "=", userId)
-    .where("codes.created_at", ">", since),
+    .where("codes.created_at", ">", since)
+    // "Every code sent": a code whose mail never left FAMOS and never will (the relay down, then
+    // Regenerate OTP or Cancel) was not sent, and must not cap its owner once the relay is back.
+    .where((eb) => eb.not(eb.exists(neverSent(db, now).where("outbox.id", "=", eb.ref("codes.outbox_id"))))),
 );
 /**
  * One conditional update both checks and counts; RETURNING gives the count, and says whether it

@@ -1,6 +1,6 @@
 import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
-import { endUserAccess, sameAccess, signInBarred } from "../account/access.ts";
+import { endAccessForNewPassword, sameAccess, signInBarred } from "../account/access.ts";
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -72,7 +72,8 @@ export type ResetOutcome =
  * Step 2: the code and the new password twice. The code is checked by the sign-in's own functions
  * (matchCode and useCode, and the regulation's reserve, fail and clear); a wrong one counts on the
  * login ID's reset counter and the address's, and the sign-in's locks of the login ID refuse it too.
- * The right one sets the password, ends every session and pending code, and tells the OTP email;
+ * The right one sets the password, ends every session and pending code and the device cookies of
+ * other browsers than this one, and tells the OTP email;
  * the user then signs in as usual, with a fresh code.
  */
 export async function completePasswordReset(
@@ -133,11 +134,11 @@ export async function completePasswordReset(
     await setPasswordHash(tx, user.id, hash, now);
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).execute();
     await finishFlow(tx, flow.id, now);
-    const sessionsEnded = (await endUserAccess(tx, user.id, now, "password-reset")).sessions;
+    const ended = await endAccessForNewPassword(deps, tx, user, now, "password-reset", { deviceTokens: ctx.deviceTokens });
     await attemptSucceeded(tx, reservation);
     const mail = passwordResetMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
     await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-reset", recipient: flow.email, ...mail });
-    await recordAudit(tx, now, { event: "password.reset", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded } });
+    await recordAudit(tx, now, { event: "password.reset", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended.sessions, devicesForgotten: ended.devices } });
     return true;
   });
   if (!settled) {

@@ -5,7 +5,7 @@ import { enqueueMail } from "../mail/outbox.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
-import { endUserAccess } from "../account/access.ts";
+import { endAccessForNewPassword } from "../account/access.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { setPasswordHash, type User } from "../users/users.ts";
@@ -59,7 +59,7 @@ export function checkChosenPassword(user: Pick<User, "login_id" | "full_name">, 
 
 /**
  * Stores a chosen password (Profile, or "Choose a new password" after a temporary one): the hash,
- * no temporary flag, the user's other sessions ended (ASVS 3.3.3), the OTP email told, audited, and
+ * no temporary flag, the user's other sessions and browsers' device cookies ended (ASVS 3.3.3), the OTP email told, audited, and
  * this session moved on with a new token.
  */
 export async function replacePassword(
@@ -80,14 +80,14 @@ export async function replacePassword(
     if (!moved) return null;
     await setPasswordHash(tx, user.id, hash, now);
     await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
-    // Every other way in ends: the other sessions, and the codes of flows not this session's (a
-    // pending "Forgot password?" reset among them).
-    const ended = (await endUserAccess(tx, user.id, now, "password-changed", moved.session)).sessions;
+    // Every other way in ends: the other sessions, the codes of flows not this session's (a pending
+    // "Forgot password?" reset among them), and the device cookies of other browsers.
+    const ended = await endAccessForNewPassword(deps, tx, user, now, "password-changed", { session: moved.session, deviceTokens: ctx.deviceTokens });
     if (user.otp_email) {
       const mail = passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
     }
-    await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended, ...next.detail } });
+    await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended.sessions, devicesForgotten: ended.devices, ...next.detail } });
     return moved;
   });
   if (!advanced) return { kind: "signed-out" };

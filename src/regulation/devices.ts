@@ -63,8 +63,17 @@ export async function rememberDevice(deps: Pick<Deps, "keys" | "random">, db: Ky
   return deviceToken(deps.keys.device, deviceId, loginKey);
 }
 
-/** Makes every device cookie of the login ID worth nothing (support reset, or a suspected theft). */
-export async function revokeDevices(db: Kysely<Database>, loginKey: string, now: number): Promise<number> {
-  const result = await db.updateTable("devices").set({ revoked_at: now }).where("login_key", "=", loginKey).where("revoked_at", "is", null).executeTakeFirst();
+/**
+ * Makes every device cookie of the login ID worth nothing (support reset, a new password), but the
+ * one `except` names (the browser that chose the new password): the number revoked.
+ */
+export async function revokeDevices(db: Kysely<Database>, loginKey: string, now: number, except: string | null = null): Promise<number> {
+  const result = await db
+    .updateTable("devices")
+    .set({ revoked_at: now })
+    .where("login_key", "=", loginKey)
+    .where("revoked_at", "is", null)
+    .$if(except !== null, (qb) => qb.where("id", "!=", except!))
+    .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

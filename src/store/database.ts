@@ -9,7 +9,7 @@ import { runPreparedDirectly } from "./prepared.ts";
 import { checkpointInBackground, type BackgroundCheckpoints, type CheckpointOptions } from "./checkpoints.ts";
 import type { Database } from "./schema.ts";
 import { databaseUrlProblem } from "./database-url.ts";
-import { sqliteAccessProblem, sqliteFilePath } from "./file-access.ts";
+import { emptyDatabaseProblem, sqliteAccessProblem, sqliteFilePath } from "./file-access.ts";
 import { SqliteAccessFault, SqliteOpenFault } from "./setup-fault.ts";
 import { givingUpUnanswered, statementBounds } from "./statement-bound.ts";
 
@@ -72,7 +72,7 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     // Before SQLite: it would open a file this process may only read without a word, and fail at the
     // first write (a sign-in, in the middle of a request), or say only "unable to open database file".
-    const access = sqliteAccessProblem(path);
+    const access = sqliteAccessProblem(path) ?? emptyDatabaseProblem(path);
     if (access !== null) throw new SqliteAccessFault(access);
     database = new SQLite(path);
     // WAL lets readers proceed while a writer commits; the busy timeout covers a second process

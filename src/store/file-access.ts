@@ -36,6 +36,29 @@ export function sqliteAccessProblem(path: string): string | null {
   return null;
 }
 
+/**
+ * Why the file at `path` cannot be FAMOS's database though it is there, or null: it is empty (0 bytes)
+ * with no write-ahead log beside it. SQLite takes such a file for a new database and would make one
+ * in it without a word, where it is almost always a copy or restore that did not finish, and the
+ * operator means the backup. Asked when the database is opened (every command, famos serve) and by
+ * famos doctor; famos migrate makes a new database only where there is no file.
+ */
+export function emptyDatabaseProblem(path: string): string | null {
+  if (path === ":memory:" || path === "") return null;
+  const file = resolve(path);
+  if (sizeOf(file) !== 0 || (sizeOf(`${file}-wal`) ?? 0) > 0) return null;
+  return `${file} is empty (0 bytes), so it holds no FAMOS database: a copy or restore that did not finish leaves such a file. Restore the database from its backup; to start a new database instead, delete the empty file (famos migrate makes one)`;
+}
+
+function sizeOf(path: string): number | null {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : null;
+  } catch {
+    return null;
+  }
+}
+
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { endUserAccess } from "../account/access.ts";
+import { endAccessForNewPassword, endUserAccess } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
 import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
@@ -132,7 +132,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly Impo
       continue;
     }
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);
-    if (await updateUser(tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
+    if (await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
     else report.unchanged += 1;
   }
   await recordAuditMany(tx, now, addedEvents);
@@ -182,9 +182,10 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
  * with `user` as read in this transaction, its row taken (findUserTakingTurns). An
  * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
  * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
- * sessions and voids their codes, as any password or email change does (SPEC "Sessions").
+ * sessions and voids their codes, as any password or email change does (SPEC "Sessions"); a new
+ * password hash forgets the login ID's device cookies too.
  */
-async function updateUser(tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
+async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
   const email = row.email ?? user.otp_email;
   const changes: Partial<User> = {};
   if (row.fullName.trim() !== user.full_name) changes.full_name = row.fullName.trim();
@@ -196,9 +197,12 @@ async function updateUser(tx: Kysely<Database>, user: User, row: ImportedUser, n
   if (changed.length === 0) return false;
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
-  if (changes.password_hash !== undefined || changes.otp_email !== undefined) {
-    // Cut off as every password or email change is (the one home): sessions, codes, their flows, and a
-    // Profile email change waiting for its code with its address.
+  if (changes.password_hash !== undefined) {
+    // Cut off as every password change is (the one home): sessions, codes, their flows, a Profile
+    // email change waiting for its code with its address, and every browser's device cookie.
+    await endAccessForNewPassword(deps, tx, user, now, "import");
+  } else if (changes.otp_email !== undefined) {
+    // As every email change is: sessions, codes, their flows.
     await endUserAccess(tx, user.id, now, "import");
   }
   // `emailGiven`: the account's first confirmed OTP email, an enrolment (rollout/progress.ts counts it, as user.created's).

@@ -31,6 +31,33 @@ export function hasInvisibleCharacters(text: string): boolean {
   return INVISIBLE.test(text);
 }
 
+/** Characters of no script of their own: digits, punctuation, combining marks (UAX #24 Common, Inherited). */
+const NEUTRAL = /[\p{Script=Common}\p{Script=Inherited}]/u;
+/** The scripts told apart; a letter of any other counts as one script, "other", so it may not mix either. */
+const SCRIPTS = ["Latin", "Cyrillic", "Greek", "Armenian", "Georgian", "Cherokee", "Coptic", "Hebrew", "Arabic", "Han", "Hiragana", "Katakana", "Hangul", "Bopomofo", "Thai", "Devanagari"].map(
+  (name) => [name, new RegExp(`\\p{Script=${name}}`, "u")] as const,
+);
+/** UTS #39 "highly restrictive": the mixtures that are one writing system (Japanese, Chinese, Korean with Latin). */
+const MIXTURES = [new Set(["Latin", "Han", "Hiragana", "Katakana"]), new Set(["Latin", "Han", "Bopomofo"]), new Set(["Latin", "Han", "Hangul"])];
+
+/**
+ * Whether a login ID can look like another while being another (UTS #39): letters of scripts that
+ * are no one writing system ("jаne" with a Cyrillic а beside "jane"), or compatibility forms that NFKC
+ * would fold into ordinary characters (the ligature "ﬁ", full-width or mathematical letters, "²").
+ * Login keys are NFC and lower case (users.ts loginKey), so such an ID is a second account that
+ * support cannot tell from the first on the console or in a mail. Every way of making a user
+ * refuses it; accounts made before keep signing in.
+ */
+function lookAlikeProblem(loginId: string): string | null {
+  if (loginId.normalize("NFKC") !== loginId.normalize("NFC")) return "the login ID must not contain full-width letters, ligatures or other compatibility forms of ordinary characters";
+  const scripts = new Set<string>();
+  for (const c of loginId) {
+    if (!NEUTRAL.test(c)) scripts.add(SCRIPTS.find(([, re]) => re.test(c))?.[0] ?? "other");
+  }
+  if (scripts.size <= 1 || MIXTURES.some((m) => [...scripts].every((s) => m.has(s)))) return null;
+  return "the login ID must not mix letters of different scripts (such as Latin and Cyrillic), which can look alike";
+}
+
 export type UserField = "loginId" | "fullName" | "partnerNumber";
 
 /** A field that breaks its limit, and the rule's words ("the login ID must be …"). */
@@ -61,7 +88,7 @@ function loginIdProblem(loginId: string): string | null {
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
   if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
   if (hasInvisibleCharacters(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
-  return null;
+  return lookAlikeProblem(loginId);
 }
 
 /** The first of userFieldProblems, for a command line or an import row that names one reason. */

@@ -97,9 +97,24 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
     return sendProblem(request, reply, config, status, text);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, config, 404, "There is no page at this address. Use the links below to find your way."),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // A path FAMOS serves, asked with a method it does not take there (PUT /login): 405 with the
+    // methods it does take (RFC 9110 15.5.6, which makes Allow a must); no handler runs either way.
+    const allow = allowedMethods(app, request.url);
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      reply.header("allow", allow.join(", "));
+      return sendProblem(request, reply, config, 405, "This address does not take that kind of request. Use the links below to find your way.");
+    }
+    return sendProblem(request, reply, config, 404, "There is no page at this address. Use the links below to find your way.");
+  });
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
+
+/** The methods a route of this app takes at this URL's path (Fastify's own router decides), none for an unknown path. */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = url.split("?", 1)[0]!;
+  return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, config: Readonly<Config>, status: number, text: string) {

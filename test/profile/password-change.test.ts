@@ -43,7 +43,8 @@ describe("Profile: change the password (SPEC item 6)", () => {
     expect(mail.text).not.toContain(NEW_PASSWORD);
     const events = await queryAudit(t.deps.db, { subject: user.login_id, event: "password.changed" });
     expect(events).toHaveLength(1);
-    expect(events[0]!.detail).toEqual({ sessionsEnded: 1 });
+    // The other browser's device cookie is forgotten, this one's kept (the route hands its cookie on).
+    expect(events[0]!.detail).toEqual({ sessionsEnded: 1, devicesForgotten: 1 });
     expect(JSON.stringify(await queryAudit(t.deps.db, { subject: user.login_id }))).not.toContain(NEW_PASSWORD);
   });
 

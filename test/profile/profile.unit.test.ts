@@ -138,7 +138,7 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       expect(unit.queued).toBe(queued + 1);
       const [event] = await audits(user.login_id, "password.changed");
       expect(event).toMatchObject({ actor: user.login_id, ip: expect.stringMatching(/^198\.51\.100\./), user_agent: "profile-unit", time: now() });
-      expect(JSON.parse(event!.detail)).toEqual({ sessionsEnded: 1 });
+      expect(JSON.parse(event!.detail)).toEqual({ sessionsEnded: 1, devicesForgotten: 0 });
     });
 
     it("changes it without mail for an account without an OTP email", async () => {

@@ -192,7 +192,7 @@ describe("web defences", () => {
     }
   });
 
-  it("ASVS 14.5.1: each path answers only the methods it uses — any other method is 404 and reaches no handler", async () => {
+  it("ASVS 14.5.1: each path answers only the methods it uses — any other method is 405 with Allow naming those (RFC 9110) and reaches no handler", async () => {
     const byPath = new Map<string, Set<string>>();
     for (const r of t.app.famosRoutes) byPath.set(r.url, (byPath.get(r.url) ?? new Set()).add(r.method));
     const before = await snapshot(t.deps.db);
@@ -202,7 +202,9 @@ describe("web defences", () => {
       for (const method of ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] as const) {
         if (methods.has(method)) continue;
         const response = await t.app.inject({ method, url: concreteUrl(path), headers: { cookie: admin.cookieHeader() } });
-        expect(response.statusCode, `${method} ${path}`).toBe(404);
+        expect(response.statusCode, `${method} ${path}`).toBe(405);
+        const allow = new Set(String(response.headers.allow).split(", "));
+        for (const own of methods) expect(allow.has(own), `${method} ${path}: Allow ${String(response.headers.allow)}`).toBe(true);
         checked += 1;
       }
     }

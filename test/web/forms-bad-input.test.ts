@@ -194,21 +194,28 @@ describe("bad input on the sign-in forms", () => {
   });
 
   describe("unknown routes, methods and cookies", () => {
-    it("answers unknown routes and methods with a 404 page, never a 5xx", async () => {
+    it("answers unknown routes with a 404 page and a method a known route does not take with a 405 page naming those it does (RFC 9110 15.5.6), never a 5xx", async () => {
       const c = await atStep("login");
       for (const [method, url] of [
         ["GET", "/nope"],
         ["GET", "/otp/../../etc/passwd"],
         ["GET", `/${"x".repeat(5000)}`],
-        ["PUT", "/login"],
-        ["DELETE", "/otp"],
-        ["PATCH", "/enrol"],
-        ["OPTIONS", "/login"],
-        ["GET", "/logout"],
-        ["GET", "/otp/regenerate"],
       ] as const) {
         const response = await expectRefused(() => t.app.inject({ method, url, headers: { cookie: c.cookieHeader() } }), "There is no page at this address");
         expect(response.statusCode).toBe(404);
+        expect(response.headers.allow).toBeUndefined();
+      }
+      for (const [method, url, allow] of [
+        ["PUT", "/login", "GET, HEAD, POST"],
+        ["DELETE", "/otp", "GET, HEAD, POST"],
+        ["PATCH", "/enrol", "GET, HEAD, POST"],
+        ["OPTIONS", "/login", "GET, HEAD, POST"],
+        ["GET", "/logout", "POST"],
+        ["GET", "/otp/regenerate", "POST"],
+      ] as const) {
+        const response = await expectRefused(() => t.app.inject({ method, url, headers: { cookie: c.cookieHeader() } }), "This address does not take that kind of request");
+        expect(response.statusCode, `${method} ${url}`).toBe(405);
+        expect(response.headers.allow, `${method} ${url}`).toBe(allow);
       }
       await expectRefused(() => t.app.inject({ method: "GET", url: "/%00" }), "The request contained a character FAMOS does not accept.", 400);
       // A malformed percent-escape is refused by Fastify's router before any hook, with the same page.
