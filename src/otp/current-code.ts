@@ -1,5 +1,4 @@
 import { sql, type Kysely } from "kysely";
-import { relayRefusedRecipient } from "../mail/transport.ts";
 import { preparedQuery } from "../store/prepared.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
 import type { Flow } from "./flows.ts";
@@ -24,13 +23,14 @@ export interface CodeMail {
   state: string | null;
   attempts: number | null;
   bounce: string | null;
-  error: string | null;
+  /** The kind of its last failed try (outbox.last_fault, transport.ts MailFault). */
+  fault: string | null;
 }
 
 /**
  * The one rule for a code's mail's delivery state on the OTP capture screen: queued, sending, sent,
  * failed, "delayed" (tried, refused or unreachable, and waiting for its next try), "notRelayed" (waiting
- * or failed because the relay will not send to the address: its last error, relayRefusedRecipient), or
+ * or failed because the relay will not send to the address: its last try's fault "relaying"), or
  * "bounced" (taken by the SMTP server, then reported undeliverable); and whether the outbox still holds
  * it for a try. A mail "notRelayed" that waits is tried again while its code works: the operator may fix
  * the relay meanwhile, and the next try is taken ("sent").
@@ -42,7 +42,7 @@ export function mailDeliveryState(mail: CodeMail): Pick<CurrentCode, "mail_state
   const delayed = mail.state === "queued" && (mail.attempts ?? 0) > 0;
   // The relay will not send to this address (relaying denied at RCPT TO): no new code gets there, nor a
   // later try unless the relay is fixed.
-  if ((delayed || mail.state === "failed") && relayRefusedRecipient(mail.error)) return { mail_state: "notRelayed", mail_waiting: waiting };
+  if ((delayed || mail.state === "failed") && mail.fault === "relaying") return { mail_state: "notRelayed", mail_waiting: waiting };
   return { mail_state: delayed ? "delayed" : mail.state, mail_waiting: waiting };
 }
 
@@ -58,7 +58,7 @@ export async function currentCode(db: Kysely<Database>, flowId: string): Promise
 export async function flowWithCurrentCode(db: Kysely<Database>, flowId: string): Promise<{ flow: Flow; code: CurrentCode | undefined } | undefined> {
   const [row] = await flowWithCurrentCodeStatement(db, flowId);
   if (!row) return undefined;
-  const { code_id, code_created_at, code_expires_at, code_tries, code_voided_at, code_void_reason, code_consumed_at, code_email, mail_state, mail_attempts, mail_bounce, mail_error, ...flow } = row;
+  const { code_id, code_created_at, code_expires_at, code_tries, code_voided_at, code_void_reason, code_consumed_at, code_email, mail_state, mail_attempts, mail_bounce, mail_fault, ...flow } = row;
   if (code_id === null) return { flow, code: undefined };
   const code = {
     id: code_id,
@@ -70,7 +70,7 @@ export async function flowWithCurrentCode(db: Kysely<Database>, flowId: string):
     consumed_at: code_consumed_at,
     email: code_email!,
   };
-  return { flow, code: { ...code, ...mailDeliveryState({ state: mail_state, attempts: mail_attempts, bounce: mail_bounce, error: mail_error }) } };
+  return { flow, code: { ...code, ...mailDeliveryState({ state: mail_state, attempts: mail_attempts, bounce: mail_bounce, fault: mail_fault }) } };
 }
 
 /**
@@ -105,7 +105,7 @@ const flowWithCurrentCodeStatement = preparedQuery((db, flowId: string) =>
     .select([
       "codes.id as code_id", "codes.created_at as code_created_at", "codes.expires_at as code_expires_at", "codes.tries as code_tries",
       "codes.voided_at as code_voided_at", "codes.void_reason as code_void_reason", "codes.consumed_at as code_consumed_at", "codes.email as code_email",
-      "outbox.state as mail_state", "outbox.attempts as mail_attempts", "outbox.bounce_kind as mail_bounce", "outbox.last_error as mail_error",
+      "outbox.state as mail_state", "outbox.attempts as mail_attempts", "outbox.bounce_kind as mail_bounce", "outbox.last_fault as mail_fault",
     ])
     .where("flows.id", "=", flowId)
     .orderBy("codes.created_at", "desc")

@@ -108,6 +108,8 @@ export interface OutboxTable {
   next_attempt_at: number;
   lease_until: number | null;
   last_error: string | null;
+  /** The kind of the last failed try, as the sender recorded it (migration 021; transport.ts MailFault), or null. */
+  last_fault: string | null;
   created_at: number;
   sent_at: number | null;
   /** A delivery status notification about this message (migration 005): when, hard or soft, and why. */
