@@ -127,6 +127,12 @@ export interface MailAddressesTable {
   soft_bounces: number;
   last_soft_bounce_at: number | null;
   last_soft_reason: string | null;
+  /**
+   * Of the soft bounces, those about the mailbox itself (full: record-bounce.ts mailboxSoftStatus) since the
+   * last confirmed code, and when the first of them came (migration 021): enough over days count as hard.
+   */
+  mailbox_soft_bounces: Generated<number>;
+  mailbox_soft_since: number | null;
   /** The last time a code sent to this address was confirmed: later bounces of older mail are ignored. */
   confirmed_at: number | null;
   updated_at: number;

@@ -83,7 +83,7 @@ describe.each(DIALECTS)("migration 021 on %s: rows failed before it", (dialect) 
         old("m-sent", "sent", null),
       ] as never)
       .execute();
-    await migrateTo(store, "021-mail-fault");
+    await migrateTo(store, "021-mail-faults");
   });
   afterAll(async () => {
     await store?.close();

@@ -8,11 +8,18 @@ import { relayRefusalOf } from "../../mail/transport.ts";
 // words — nodemailer's text, "Can't send mail - all recipients were rejected: 554 5.7.1 … Relay access
 // denied" — which a later nodemailer may word otherwise. Rows failed before this migration have only
 // the words: read here, once, by the rule that made them (relayRefusalOf), and their kind stored.
+// An address's soft bounces that speak of its mailbox (full, 4.2.2) are counted apart from the others,
+// with when the first of them came (mail_addresses.mailbox_soft_bounces, mailbox_soft_since): enough of
+// them over days count as a hard bounce (src/bounce/record-bounce.ts, softBounceSet). Counting starts
+// with this migration: earlier soft bounces did not say which they were.
 
 /** nodemailer's words for a refusal of the only recipient at RCPT TO, with the relay's reply. */
 const ALL_RECIPIENTS_REJECTED = /^Can't send mail - all recipients were rejected: ((\d{3})\b[\s\S]*)$/;
 
 export async function up(db: Kysely<any>): Promise<void> {
+  const postgres = db.getExecutor().adapter.constructor.name.startsWith("Postgres");
+  await db.schema.alterTable("mail_addresses").addColumn("mailbox_soft_bounces", "integer", (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.alterTable("mail_addresses").addColumn("mailbox_soft_since", postgres ? "bigint" : "integer").execute();
   await db.schema.alterTable("outbox").addColumn("last_fault", "text").execute();
   const rows = (await db
     .selectFrom("outbox")
@@ -31,4 +38,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE outbox DROP COLUMN last_fault`.execute(db);
+  await sql`ALTER TABLE mail_addresses DROP COLUMN mailbox_soft_since`.execute(db);
+  await sql`ALTER TABLE mail_addresses DROP COLUMN mailbox_soft_bounces`.execute(db);
 }
