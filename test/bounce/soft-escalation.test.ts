@@ -52,16 +52,19 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
     });
     expect(response.json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
   };
+  /** `n` code mails to `user`, each reported by `report`, `every` ms apart (the clock advanced after each). */
+  const bounceEach = async (user: Parameters<typeof codeMail>[0], n: number, every: number, report: (mail: ReceivedMail, i: number) => Promise<void>) => {
+    for (let i = 0; i < n; i += 1) {
+      await report((await codeMail(user)).mail, i);
+      t.clock.advance(every);
+    }
+  };
   const undeliverable = async (email: string) => (await addressProblems(t.deps.db, email))?.undeliverableAt ?? null;
 
   it("through the listener: the fifth 4.2.2 on the fifth day makes the address undeliverable; OTP capture, the user page and Needs attention say so", async () => {
     const email = `full.smtp.${database}@dealer.example`;
     const user = await addUser(t.deps, { email });
-    for (let day = 0; day < 4; day += 1) {
-      const { mail } = await codeMail(user);
-      await byListener(mail, "4.2.2", "452 4.2.2 Mailbox full");
-      t.clock.advance(DAY);
-    }
+    await bounceEach(user, 4, DAY, (mail) => byListener(mail, "4.2.2", "452 4.2.2 Mailbox full"));
     expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 4, undeliverableAt: null });
     const { client, mail } = await codeMail(user);
     await byListener(mail, "4.2.2", "452 4.2.2 Mailbox full");
@@ -81,11 +84,7 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
   it("through the webhook: many in one day are not enough, one more three days after the first is; a confirmed code starts the count again", async () => {
     const email = `full.hook.${database}@dealer.example`;
     const user = await addUser(t.deps, { email });
-    for (let n = 0; n < 6; n += 1) {
-      const { mail } = await codeMail(user);
-      await byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full");
-      t.clock.advance(HOUR);
-    }
+    await bounceEach(user, 6, HOUR, (mail) => byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full"));
     expect(await undeliverable(email)).toBeNull();
     t.clock.advance(3 * DAY - 6 * HOUR);
     const last = await codeMail(user);
@@ -107,12 +106,9 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
   it("soft bounces about the relay or the network never escalate, however long they go on", async () => {
     const email = `relay.soft.${database}@dealer.example`;
     const user = await addUser(t.deps, { email });
-    for (let day = 0; day < 6; day += 1) {
-      const { mail } = await codeMail(user);
-      if (day % 2 === 0) await byListener(mail, "4.4.1", "451 4.4.1 No answer from host");
-      else await byWebhook(mail, "5.7.1", "550 5.7.1 Relaying denied");
-      t.clock.advance(DAY);
-    }
+    await bounceEach(user, 6, DAY, (mail, day) =>
+      day % 2 === 0 ? byListener(mail, "4.4.1", "451 4.4.1 No answer from host") : byWebhook(mail, "5.7.1", "550 5.7.1 Relaying denied"),
+    );
     expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 6, undeliverableAt: null });
   });
 });

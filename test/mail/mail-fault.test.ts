@@ -6,7 +6,7 @@ import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateTo } from "../../src/store/migrate.ts";
 import { DIALECTS, testDatabase, type TestDatabase } from "../store/dialects.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, submitPassword } from "../support/client.ts";
+import { atOtpWhileRelayDenied } from "../support/relay-access-denied.ts";
 
 const RELAYING_DENIED = "Can't send mail - all recipients were rejected: 554 5.7.1 <a@elsewhere.example>: Relay access denied";
 
@@ -26,11 +26,7 @@ describe.each(DIALECTS)("the stored kind of a mail's failure (%s)", (database) =
   const row = (email: string) => t.deps.db.selectFrom("outbox").select(["state", "last_error", "last_fault"]).where("recipient", "=", email).executeTakeFirstOrThrow();
 
   it("records relaying denied at RCPT TO as 'relaying', a relay's 4yz as no kind, and clears it once sent", async () => {
-    const user = await addUser(t.deps, { loginId: "fault-relaying", email: "fault-relaying@elsewhere.example" });
-    t.smtp.rejectPermanently(true, 554, "5.7.1 <fault-relaying@elsewhere.example>: Relay access denied", [user.otp_email!]);
-    const client = new FormClient(t.app, "10.9.2.1");
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    await t.services.sender.drain();
+    const { user } = await atOtpWhileRelayDenied(t, "fault-relaying", "10.9.2.1");
     expect(await row(user.otp_email!)).toMatchObject({ state: "queued", last_fault: "relaying" });
     expect((await row(user.otp_email!)).last_error).toContain("Relay access denied");
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../store/dialects.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, submitPassword } from "../support/client.ts";
+import { createTestApp, type TestApp } from "../support/app.ts";
+import type { FormClient } from "../support/client.ts";
+import { atOtpWhileRelayDenied } from "../support/relay-access-denied.ts";
 
 /**
  * A code's mail the relay will not relay to the staff address ("notRelayed") still waits and is tried
@@ -21,11 +22,7 @@ describe.each(DIALECTS)("OTP capture's status while the relay refuses to relay, 
   const status = async (client: FormClient) => (await client.get("/otp/delivery")).json() as { pending: boolean; html: string };
 
   it("keeps asking while the mail waits, and shows it sent once the fixed relay takes it", async () => {
-    const user = await addUser(t.deps, { loginId: "fixed-relay", email: "fixed-relay@elsewhere.example" });
-    t.smtp.rejectPermanently(true, 554, "5.7.1 <fixed-relay@elsewhere.example>: Relay access denied", [user.otp_email!]);
-    const client = new FormClient(t.app, "10.9.1.1");
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    await t.services.sender.drain();
+    const { user, client } = await atOtpWhileRelayDenied(t, "fixed-relay", "10.9.1.1");
     expect(await state(user.otp_email!)).toBe("queued");
 
     const page = (await client.get("/otp")).body;
@@ -50,11 +47,7 @@ describe.each(DIALECTS)("OTP capture's status while the relay refuses to relay, 
   });
 
   it("stops asking once the mail has failed for good (its code expired): no later try can change it", async () => {
-    const user = await addUser(t.deps, { loginId: "never-relayed", email: "never-relayed@elsewhere.example" });
-    t.smtp.rejectPermanently(true, 554, "5.7.1 <never-relayed@elsewhere.example>: Relay access denied", [user.otp_email!]);
-    const client = new FormClient(t.app, "10.9.1.2");
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    await t.services.sender.drain();
+    const { user, client } = await atOtpWhileRelayDenied(t, "never-relayed", "10.9.1.2");
     for (let minute = 0; minute < 20; minute += 1) {
       t.clock.advance(60_000);
       await t.services.sender.drain();
