@@ -33,9 +33,53 @@ export function reasonText(raw: string): string {
 }
 
 /**
+ * When soft bounces count as a hard one: MAILBOX_SOFT_BOUNCES of them that speak of the mailbox itself
+ * (mailboxSoftStatus), the first at least MAILBOX_SOFT_DAYS before the last, with no code confirmed at the
+ * address between (a confirmation starts the count again: markAddressWorking). A mailbox full for days (a
+ * dealership's desk mailbox nobody empties) takes none of the codes sent meanwhile, as a dead one would;
+ * five over three days rather than one, as a mailbox full for an afternoon is emptied, and the staff
+ * member is not to be sent to support for it.
+ */
+export const MAILBOX_SOFT_BOUNCES = 5;
+export const MAILBOX_SOFT_DAYS = 3;
+const DAY = 86_400_000;
+
+/**
+ * A soft bounce's status that speaks of the recipient's mailbox (RFC 3463 X.2.0 other mailbox status,
+ * X.2.1 disabled for now, X.2.2 full): not X.2.3 message too long or X.2.4 list expansion (the message's),
+ * not the network's X.4.x, nor a relay's policy or FAMOS's sender (5.7.1, 5.1.8, recorded soft): those
+ * come back for every staff member alike when FAMOS's relay is at fault, and never escalate.
+ */
+export function mailboxSoftStatus(status: string | null): boolean {
+  return /^[45]\.2\.[012]$/.test(status ?? "");
+}
+
+/**
+ * What a soft bounce writes on its address, the one rule of escalation for the listener and the webhook
+ * alike (recordBounce): the count, the last reason, and — once MAILBOX_SOFT_BOUNCES mailbox bounces span
+ * MAILBOX_SOFT_DAYS — the address undeliverable with this report's words, as a hard bounce makes it (OTP
+ * capture, the support user page and Needs attention then say so). Evaluated in the update itself, so two
+ * reports racing both count.
+ */
+export function softBounceSet(now: number, reason: string, status: string | null) {
+  const base = { soft_bounces: sql<number>`soft_bounces + 1`, last_soft_bounce_at: now, last_soft_reason: reason, updated_at: now };
+  if (!mailboxSoftStatus(status)) return base;
+  const since = sql<number>`coalesce(mailbox_soft_since, ${now})`;
+  const escalates = sql<boolean>`undeliverable_at is null and mailbox_soft_bounces + 1 >= ${MAILBOX_SOFT_BOUNCES} and ${now} - ${since} >= ${MAILBOX_SOFT_DAYS * DAY}`;
+  return {
+    ...base,
+    mailbox_soft_bounces: sql<number>`mailbox_soft_bounces + 1`,
+    mailbox_soft_since: since,
+    undeliverable_at: sql<number | null>`case when ${escalates} then ${now} else undeliverable_at end`,
+    undeliverable_reason: sql<string | null>`case when ${escalates} then ${reason} else undeliverable_reason end`,
+  };
+}
+
+/**
  * One bounce, from the SMTP listener or the webhook, recorded in one place. On the message: when
  * and why (a hard bounce replaces a soft one, never the other way). On its address: a hard bounce
- * makes it undeliverable, a soft one adds to its count — unless a code sent to the address was
+ * makes it undeliverable, a soft one adds to its count, and enough about the mailbox over days make it
+ * undeliverable too (softBounceSet) — unless a code sent to the address was
  * confirmed after the message was written (a late report about mail that in the end arrived).
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
@@ -60,13 +104,9 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
 
     const key = addressKey(message.recipient);
     await tx.insertInto("mail_addresses").values({ address_key: key, soft_bounces: 0, updated_at: now }).onConflict((oc) => oc.column("address_key").doNothing()).execute();
-    await tx
+    const written = await tx
       .updateTable("mail_addresses")
-      .set(
-        report.kind === "hard"
-          ? { undeliverable_at: now, undeliverable_reason: reason, updated_at: now }
-          : { soft_bounces: sql`soft_bounces + 1`, last_soft_bounce_at: now, last_soft_reason: reason, updated_at: now },
-      )
+      .set(report.kind === "hard" ? { undeliverable_at: now, undeliverable_reason: reason, updated_at: now } : softBounceSet(now, reason, report.status))
       .where("address_key", "=", key)
       .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
       // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address
@@ -84,14 +124,17 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
           ),
         ),
       )
-      .execute();
+      .returning("undeliverable_at")
+      .executeTakeFirst();
+    // A soft bounce that made the address undeliverable (softBounceSet) says so in the trail.
+    const escalated = report.kind === "soft" && written !== undefined && Number(written.undeliverable_at) === now;
     await recordAudit(tx, now, {
       event: "mail.bounced",
       actor: `bounce:${source}`,
       subject: message.login_id,
       ip: null,
       userAgent: null,
-      detail: { bounce: report.kind, status: report.status, reason, to: message.recipient, mail: message.kind },
+      detail: { bounce: report.kind, status: report.status, reason, to: message.recipient, mail: message.kind, ...(escalated ? { undeliverable: true } : {}) },
     });
     return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient };
   });

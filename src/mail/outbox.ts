@@ -3,6 +3,7 @@ import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
+import type { MailFault } from "./transport.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -77,6 +78,7 @@ async function writeMessage(
     next_attempt_at: now,
     lease_until: leaseUntil,
     last_error: null,
+    last_fault: null,
     created_at: now,
     sent_at: null,
     bounced_at: null,
@@ -89,7 +91,7 @@ async function writeMessage(
 
 const insertMessage = preparedInsert("outbox", [
   "id", "user_id", "kind", "recipient", "subject", "text_body", "html_body", "message_id", "state", "attempts",
-  "next_attempt_at", "lease_until", "last_error", "created_at", "sent_at", "bounced_at", "bounce_kind", "bounce_reason",
+  "next_attempt_at", "lease_until", "last_error", "last_fault", "created_at", "sent_at", "bounced_at", "bounce_kind", "bounce_reason",
 ]);
 
 /**
@@ -148,7 +150,7 @@ async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now:
 }
 
 /** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
-const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, ...(scrub ? SCRUBBED : {}) });
+const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, last_fault: null, ...(scrub ? SCRUBBED : {}) });
 
 /**
  * The code a code mail carries (none for other mail). The code and its mail were written together, so
@@ -243,7 +245,7 @@ const markSentAs = (scrub: boolean) =>
   preparedQuery((db, id: string, attempts: number, now: number) =>
     db
       .updateTable("outbox")
-      .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, ...(scrub ? SCRUBBED : {}) })
+      .set({ state: "sent", sent_at: now, lease_until: null, last_error: null, last_fault: null, ...(scrub ? SCRUBBED : {}) })
       .where("id", "=", id)
       .where("attempts", "=", attempts)
       .where("state", "=", "sending")
@@ -274,14 +276,16 @@ export async function markAttemptFailed(
   claim: Pick<OutboxMessage, "id" | "attempts">,
   error: string,
   retryAt: number | null,
-  options: { scrub?: boolean } = {},
+  /** `fault`: the failure's kind (transport.ts mailFaultOf), stored beside its words, or none. */
+  options: { scrub?: boolean; fault?: MailFault | null } = {},
 ): Promise<boolean> {
+  const last = { last_error: error.slice(0, 500), last_fault: options.fault ?? null };
   const result = await db
     .updateTable("outbox")
     .set(
       retryAt === null
-        ? { state: "failed", lease_until: null, last_error: error.slice(0, 500), ...(options.scrub ? SCRUBBED : {}) }
-        : { state: "queued", next_attempt_at: retryAt, lease_until: null, last_error: error.slice(0, 500) },
+        ? { state: "failed", lease_until: null, ...last, ...(options.scrub ? SCRUBBED : {}) }
+        : { state: "queued", next_attempt_at: retryAt, lease_until: null, ...last },
     )
     .where("id", "=", claim.id)
     .where("attempts", "=", claim.attempts)

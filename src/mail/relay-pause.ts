@@ -17,7 +17,8 @@ const RELAY_CHECKS = {
 /** What the operator is told, once per outage, by what is wrong with the relay. */
 const OUTAGE: Record<RelayFault, string> = {
   unreachable: "the mail relay cannot be reached: mail waits, one message tries it at a time",
-  refused: `the mail relay refuses FAMOS (check ${RELAY_CHECKS.login}, ${RELAY_CHECKS.sender}, or ${RELAY_CHECKS.client}): mail waits, one message tries it at a time`,
+  // Every check, relaying too: a refusal at RCPT TO that repeats for other recipients is a relay that relays for nobody.
+  refused: `the mail relay refuses FAMOS (check ${RELAY_CHECKS.login}, ${RELAY_CHECKS.sender}, ${RELAY_CHECKS.relaying}, or ${RELAY_CHECKS.client}): mail waits, one message tries it at a time`,
 };
 
 /**

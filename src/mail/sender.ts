@@ -369,7 +369,8 @@ export class MailSender {
       if (last) logger?.warn({ ...log, permanent, retryAt, err: reason }, "mail failed");
       else logger?.info({ ...log, permanent, retryAt, err: reason }, "mail deferred");
       if (failure instanceof MailDeliveryError && failure.addressRefused) await this.deps.onAddressRefused?.(message, { status: failure.addressRefused.status, reason });
-      if ((await markAttemptFailed(db, message, reason, retryAt, { scrub: this.options.scrubBodies })) && last) this.deps.onFailed?.(message, permanent);
+      const fault = failure instanceof MailDeliveryError ? failure.fault : null;
+      if ((await markAttemptFailed(db, message, reason, retryAt, { scrub: this.options.scrubBodies, fault })) && last) this.deps.onFailed?.(message, permanent);
     } catch (error) {
       logger?.error({ ...log, err: error }, "could not record the outcome of a mail");
     }

@@ -27,6 +27,14 @@ export interface MailTransport {
  */
 export type RelayFault = "unreachable" | "refused";
 
+/**
+ * The kind of a failed try, stored with it (outbox.last_fault) so nothing parses the stored words back:
+ * what of FAMOS the relay refuses (relayRefusalOf: "relaying" at RCPT TO, its "login", its "sender", FAMOS
+ * as a "client"), "unreachable" (relayUnreachable), or "address" (the recipient's address refused:
+ * addressRefusal). OTP capture's "notRelayed" is a code's mail whose last try failed with "relaying".
+ */
+export type MailFault = "relaying" | "login" | "sender" | "client" | "unreachable" | "address";
+
 export class MailDeliveryError extends Error {
   /**
    * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
@@ -45,6 +53,8 @@ export class MailDeliveryError extends Error {
      * repeats for a different recipient (relay-pause.ts); `permanent` says whether the message fails meanwhile.
      */
     readonly refusedByPolicy = false,
+    /** The failure's kind, stored with the try (mailFaultOf), or null. */
+    readonly fault: MailFault | null = null,
   ) {
     super(message);
   }
@@ -122,17 +132,6 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 
-/**
- * Whether a message's recorded last error (the outbox's last_error: MailDeliveryError's text, nodemailer's
- * "Can't send mail - all recipients were rejected: 554 5.7.1 <x@elsewhere.example>: Relay access denied")
- * is a refusal at RCPT TO that rcptRefusal calls the relay's: the relay will not send FAMOS's mail to that
- * address, so no later try and no new code to it gets there until the relay or the address changes.
- */
-export function relayRefusedRecipient(lastError: string | null): boolean {
-  const reply = /^Can't send mail - all recipients were rejected: ((\d{3})\b[\s\S]*)$/.exec(lastError ?? "");
-  return reply !== null && rcptRefusal({ code: "EENVELOPE", command: "RCPT TO", responseCode: Number(reply[2]), response: reply[1] }) === "relay";
-}
-
 /** The system's words for a relay that is not there: no route, no name, no listener. */
 const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
 
@@ -194,6 +193,11 @@ export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" 
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
   if (e.command === "MAIL FROM") return "sender";
   return e.command === "RCPT TO" ? "relaying" : "client";
+}
+
+/** The kind of a failed try (MailFault), the one rule of it, or null for a failure of no kind FAMOS tells apart. */
+export function mailFaultOf(error: unknown): MailFault | null {
+  return relayRefusalOf(error) ?? (relayUnreachable(error) ? "unreachable" : addressRefusal(error) !== null ? "address" : null);
 }
 
 /**
@@ -287,7 +291,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
         // refusal of FAMOS itself is the relay's to fix, not the message's end.
         const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) !== null);
+        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) !== null, mailFaultOf(error));
       }
     },
     close: () => pool?.close(),

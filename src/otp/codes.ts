@@ -10,7 +10,6 @@ import { generateCode, hashCode, sameHash } from "./code.ts";
 import type { Flow } from "./flows.ts";
 import { codeMail } from "./messages.ts";
 import { isLocale } from "../i18n/locales.ts";
-import { relayRefusedRecipient } from "../mail/transport.ts";
 
 export type IssueOutcome =
   /** `claimed`: the mail as written already claimed by this process's sender (deps.mailLeaseUntil), else null. */
@@ -318,86 +317,3 @@ export async function voidUserCodes(db: Kysely<Database>, userId: string, reason
     .executeTakeFirst();
   return Number(voided.numUpdatedRows);
 }
-
-/** A flow's current code with its mail's delivery state (see currentCode). */
-export type CurrentCode = Pick<CodesTable, "id" | "created_at" | "expires_at" | "tries" | "voided_at" | "void_reason" | "consumed_at" | "email"> & {
-  mail_state: string | null;
-};
-
-/**
- * The current code of a flow with its mail's delivery state, for the OTP capture screen: queued,
- * sending, sent, failed, "delayed" (tried, refused or unreachable, and waiting for its next try),
- * "notRelayed" (waiting or failed because the relay will not send to the address: its last error,
- * relayRefusedRecipient), or "bounced" (taken by the SMTP server, then reported undeliverable).
- */
-export async function currentCode(db: Kysely<Database>, flowId: string): Promise<CurrentCode | undefined> {
-  return (await flowWithCurrentCode(db, flowId))?.code;
-}
-
-/**
- * The flow and its current code (as currentCode) in one statement: OTP capture needs both (issue 17:
- * one statement instead of two on every code page). Undefined when there is no such flow.
- */
-export async function flowWithCurrentCode(db: Kysely<Database>, flowId: string): Promise<{ flow: Flow; code: CurrentCode | undefined } | undefined> {
-  const [row] = await flowWithCurrentCodeStatement(db, flowId);
-  if (!row) return undefined;
-  const { code_id, code_created_at, code_expires_at, code_tries, code_voided_at, code_void_reason, code_consumed_at, code_email, mail_state, mail_attempts, mail_bounce, mail_error, ...flow } = row;
-  if (code_id === null) return { flow, code: undefined };
-  const code = {
-    id: code_id,
-    created_at: code_created_at!,
-    expires_at: code_expires_at!,
-    tries: code_tries!,
-    voided_at: code_voided_at,
-    void_reason: code_void_reason,
-    consumed_at: code_consumed_at,
-    email: code_email!,
-  };
-  // A hard bounce after the SMTP server took the mail: it will not arrive (issue 15).
-  if (mail_bounce === "hard") return { flow, code: { ...code, mail_state: "bounced" } };
-  const delayed = mail_state === "queued" && (mail_attempts ?? 0) > 0;
-  // The relay will not send to this address (relaying denied at RCPT TO): no later try gets there, nor a new code.
-  if ((delayed || mail_state === "failed") && relayRefusedRecipient(mail_error)) return { flow, code: { ...code, mail_state: "notRelayed" } };
-  return { flow, code: { ...code, mail_state: delayed ? "delayed" : mail_state } };
-}
-
-/**
- * The current code is the flow's latest; of two made in the same millisecond (no resend wait), the
- * live one (the regeneration voided the other). The tie is settled in the join, not by a second sort
- * term, so the codes_flow index gives the order and the scan stops at the first row: no sorter.
- */
-const flowWithCurrentCodeStatement = preparedQuery((db, flowId: string) =>
-  db
-    .selectFrom("flows")
-    .leftJoin("codes", (join) =>
-      join
-        .onRef("codes.flow_id", "=", "flows.id")
-        .on((eb) =>
-          eb.or([
-            eb("codes.voided_at", "is", null),
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom("codes as live")
-                  .select(sql<number>`1`.as("one"))
-                  .whereRef("live.flow_id", "=", "codes.flow_id")
-                  .whereRef("live.created_at", "=", "codes.created_at")
-                  .where("live.voided_at", "is", null),
-              ),
-            ),
-          ]),
-        ),
-    )
-    .leftJoin("outbox", "outbox.id", "codes.outbox_id")
-    .selectAll("flows")
-    .select([
-      "codes.id as code_id", "codes.created_at as code_created_at", "codes.expires_at as code_expires_at", "codes.tries as code_tries",
-      "codes.voided_at as code_voided_at", "codes.void_reason as code_void_reason", "codes.consumed_at as code_consumed_at", "codes.email as code_email",
-      "outbox.state as mail_state", "outbox.attempts as mail_attempts", "outbox.bounce_kind as mail_bounce", "outbox.last_error as mail_error",
-    ])
-    .where("flows.id", "=", flowId)
-    .orderBy("codes.created_at", "desc")
-    // Written into the statement's text on SQLite, as every prepared query's integer constants are
-    // (store/prepared.ts: a bound LIMIT is prepared again at every run).
-    .limit(1),
-);

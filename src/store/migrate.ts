@@ -19,6 +19,7 @@ import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
 import * as throttlesByKey from "./migrations/017-throttles-by-key.ts";
 import * as hardBouncedMail from "./migrations/018-hard-bounced-mail.ts";
 import { loginDigests } from "./migrations/019-login-digests.ts";
+import * as mailFaults from "./migrations/021-mail-faults.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -46,6 +47,7 @@ const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migr
   "017-throttles-by-key": throttlesByKey,
   "018-hard-bounced-mail": hardBouncedMail,
   "019-login-digests": loginDigests(keys),
+  "021-mail-faults": mailFaults,
 });
 
 /** Every migration's name, oldest first. */

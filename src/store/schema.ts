@@ -108,6 +108,8 @@ export interface OutboxTable {
   next_attempt_at: number;
   lease_until: number | null;
   last_error: string | null;
+  /** The kind of the last failed try, as the sender recorded it (migration 021; transport.ts MailFault), or null. */
+  last_fault: string | null;
   created_at: number;
   sent_at: number | null;
   /** A delivery status notification about this message (migration 005): when, hard or soft, and why. */
@@ -125,6 +127,12 @@ export interface MailAddressesTable {
   soft_bounces: number;
   last_soft_bounce_at: number | null;
   last_soft_reason: string | null;
+  /**
+   * Of the soft bounces, those about the mailbox itself (full: record-bounce.ts mailboxSoftStatus) since the
+   * last confirmed code, and when the first of them came (migration 021): enough over days count as hard.
+   */
+  mailbox_soft_bounces: Generated<number>;
+  mailbox_soft_since: number | null;
   /** The last time a code sent to this address was confirmed: later bounces of older mail are ignored. */
   confirmed_at: number | null;
   updated_at: number;

@@ -1,6 +1,7 @@
 import type { Deps } from "../app/deps.ts";
 import { addressProblems } from "../bounce/addresses.ts";
-import { codeLapse, flowWithCurrentCode } from "../otp/codes.ts";
+import { codeLapse } from "../otp/codes.ts";
+import { flowWithCurrentCode } from "../otp/current-code.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
@@ -43,6 +44,7 @@ export async function codeDeliveryState(
       validUntil: code ? t.time(code.expires_at) : null,
       zoneAt: code ? code.created_at : null,
       mailState: code?.mail_state ?? null,
+      mailWaiting: code?.mail_waiting ?? false,
       lapsed: code ? codeLapse(code, deps.clock.now()) : null,
       undeliverable: problems?.undeliverableAt != null,
       softBounces: problems?.softBounces ?? 0,

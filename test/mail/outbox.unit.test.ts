@@ -94,6 +94,7 @@ describe("enqueueMail and enqueueClaimedMail", () => {
       next_attempt_at: now,
       lease_until: null,
       last_error: null,
+      last_fault: null,
       created_at: now,
       sent_at: null,
       bounced_at: null,

@@ -29,6 +29,8 @@ describe("a relay that refuses to relay for FAMOS at RCPT TO", () => {
     await relay.t.services.sender.drain();
     expect(await states(wave)).toEqual(["queued", "queued", "queued"]);
     expect(warnings()).toEqual([expect.objectContaining({ msg: expect.stringMatching(/the mail relay refuses FAMOS/), err: expect.stringContaining(words) })]);
+    // What to check names relaying: the relay's permission to relay for FAMOS (relay-pause.ts RELAY_CHECKS).
+    expect(warnings()[0]?.msg).toContain("that the relay lets FAMOS relay mail to other domains");
     for (const name of wave) expect(await addressProblems(relay.t.deps.db, `${name}@dealer.example`)).toBeNull();
 
     relay.t.smtp.rejectPermanently(false);

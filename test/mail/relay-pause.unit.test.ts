@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RelayPause } from "../../src/mail/relay-pause.ts";
 import { MailDeliveryError } from "../../src/mail/transport.ts";
@@ -91,6 +92,21 @@ describe("the relay pause", () => {
     expect(said.slice(1)).toEqual(["warn: the mail relay cannot be reached: mail waits, one message tries it at a time", expect.stringMatching(/^warn: the mail relay refuses FAMOS/)]);
     relay.answered();
     expect(said.at(-1)).toBe("info: the mail relay takes FAMOS's mail again");
+  });
+
+  it("the warning for a relay that refuses FAMOS names relaying among what to check (a relay that relays for nobody refuses every recipient at RCPT TO), and is the line the README quotes", () => {
+    const { relay, said } = pause();
+    const denied = (to: string) => new MailDeliveryError(`Can't send mail - all recipients were rejected: 554 5.7.1 <${to}>: Relay access denied`, false, null, "refused", true, "relaying");
+    // One recipient refused may be that address alone; another next is the relay refusing everyone.
+    relay.failed(denied("a@dealer.example"), 0, "a@dealer.example");
+    relay.failed(denied("b@dealer.example"), 100, "b@dealer.example");
+    expect(said).toHaveLength(1);
+    const line = said[0]!.replace(/^warn: /, "");
+    expect(line).toContain("that the relay lets FAMOS relay mail to other domains");
+    // README "A relay that cannot be reached" quotes it up to what follows its checks ("…").
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8").replace(/\s+/g, " ");
+    const quoted = line.slice(0, line.indexOf(": mail waits"));
+    expect(readme).toContain(`"${quoted} …"`);
   });
 
   it("the warning carries the relay's own reply, for the operator to read in the log beside what to check", () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
+import { atOtpWhileRelayDenied } from "../support/relay-access-denied.ts";
 
 /**
  * A relay that relays to its own domains only answers "554 5.7.1 Relay access denied" at RCPT TO for a
@@ -20,11 +21,7 @@ describe("OTP capture while the relay refuses to relay to the staff address", ()
   const state = async (email: string) => (await t.deps.db.selectFrom("outbox").select("state").where("recipient", "=", email).executeTakeFirst())?.state;
 
   it("says the mail server does not send email to the address, that Regenerate OTP will not help, and points to whom to ask; the same once the mail has failed", async () => {
-    const user = await addUser(t.deps, { loginId: "abroad-otp", email: "abroad-otp@elsewhere.example" });
-    t.smtp.rejectPermanently(true, 554, "5.7.1 <abroad-otp@elsewhere.example>: Relay access denied", [user.otp_email!]);
-    const client = new FormClient(t.app, "10.9.0.1");
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    await t.services.sender.drain();
+    const { user, client } = await atOtpWhileRelayDenied(t, "abroad-otp", "10.9.0.1");
     expect(await state(user.otp_email!)).toBe("queued");
 
     const waiting = (await client.get("/otp")).body;

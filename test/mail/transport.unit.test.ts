@@ -234,6 +234,33 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     expect(smtp.messages).toEqual([]);
   });
 
+  it("says the failure's kind, stored with the try (outbox.last_fault): relaying, FAMOS's sender, the address, unreachable, or none", async () => {
+    const cases: [number, string, string | null][] = [
+      [554, "5.7.1 <a@elsewhere.example>: Relay access denied", "relaying"],
+      [550, "Relaying denied", "relaying"],
+      [550, "5.7.1 Delivery not authorized, message refused", null],
+      [450, "4.7.1 Relay access denied, try later", null],
+      [550, "5.1.1 Mailbox does not exist", "address"],
+      [552, "5.2.2 Mailbox full", null],
+    ];
+    for (const [code, words, fault] of cases) {
+      smtp.rejectPermanently(true, code, words);
+      expect([code, words, (await failure(open(smtp.url).send(outboxMessage(), FROM))).fault]).toEqual([code, words, fault]);
+    }
+    smtp.rejectPermanently(false);
+    smtp.refuseSender(true, 550, "5.7.0 Mail relay denied");
+    expect((await failure(open(smtp.url).send(outboxMessage(), FROM))).fault).toBe("sender");
+    smtp.refuseSender(false);
+    const closed = createServer();
+    closed.listen(0, "127.0.0.1");
+    await once(closed, "listening");
+    const port = (closed.address() as AddressInfo).port;
+    closed.close();
+    await once(closed, "close");
+    expect((await failure(open(`smtp://127.0.0.1:${port}`).send(outboxMessage(), FROM))).fault).toBe("unreachable");
+    expect(smtp.messages).toEqual([]);
+  });
+
   it("a recipient refused for its address (5.1.x, 5.2.1 at RCPT TO) is told apart, with the status; a refusal of anything else is not", async () => {
     smtp.rejectPermanently(true);
     const unknown = await failure(open(smtp.url).send(outboxMessage(), FROM));

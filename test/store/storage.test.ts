@@ -2,7 +2,8 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAudit } from "../../src/audit/audit.ts";
 import { claimDueMail, enqueueMail, markAttemptFailed, markSent, outboxDepth, userMailDeliveries } from "../../src/mail/outbox.ts";
-import { flowWithCurrentCode, issueCode, verifyCode } from "../../src/otp/codes.ts";
+import { issueCode, verifyCode } from "../../src/otp/codes.ts";
+import { flowWithCurrentCode } from "../../src/otp/current-code.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
@@ -175,7 +176,7 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     await db(0).insertInto("codes").values({ ...code, id: "same-ms-voided", created_at: now, voided_at: now, void_reason: "regenerated" }).execute();
     expect(await flowWithCurrentCode(db(1), flow.id)).toEqual({
       flow: { ...flow, codes_sent: 1, last_code_at: now },
-      code: { id: issued.codeId, created_at: now, expires_at: issued.expiresAt, tries: 0, voided_at: null, void_reason: null, consumed_at: null, email: user.otp_email, mail_state: "queued" },
+      code: { id: issued.codeId, created_at: now, expires_at: issued.expiresAt, tries: 0, voided_at: null, void_reason: null, consumed_at: null, email: user.otp_email, mail_state: "queued", mail_waiting: true },
     });
     // A later code is current even when voided.
     await db(0).insertInto("codes").values({ ...code, id: "later-voided", created_at: now + 1, voided_at: now + 1, void_reason: "cancelled" }).execute();

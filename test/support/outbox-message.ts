@@ -20,6 +20,7 @@ export function outboxMessage(fields: Partial<OutboxMessage> = {}): OutboxMessag
     next_attempt_at: 0,
     lease_until: null,
     last_error: null,
+    last_fault: null,
     created_at: 0,
     sent_at: null,
     bounced_at: null,

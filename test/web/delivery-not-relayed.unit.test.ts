@@ -3,10 +3,11 @@ import { translator } from "../../src/i18n/translator.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "../../src/web/pages/code-entry.ts";
 
 /**
- * A code's mail the relay will not relay to its address ("notRelayed", src/otp/codes.ts): the line says no
+ * A code's mail the relay will not relay to its address ("notRelayed", src/otp/current-code.ts): the line says no
  * try and no new code will get there, and whom to ask — the retail IT team through "Entered a wrong
  * email?" for the OTP email, Cancel for a new address on Profile (a reset would take away the address that
- * works). The page stops asking for the line again: nothing changes it but the relay or the address.
+ * works). The page keeps asking for the line again while the mail waits for its next try (the operator may
+ * fix the relay: then it says sent), and stops once the mail has failed: nothing changes it then.
  */
 describe("deliveryLine: notRelayed", () => {
   const t = translator("en-GB", "Europe/London");
@@ -18,6 +19,8 @@ describe("deliveryLine: notRelayed", () => {
     expect(line).toContain("Regenerate OTP will not help");
     expect(line).toContain('<a href="/wrong-email">Entered a wrong email?</a>');
     expect(deliveryPending(d)).toBe(false);
+    expect(deliveryPending({ ...d, mailWaiting: false })).toBe(false);
+    expect(deliveryPending({ ...d, mailWaiting: true })).toBe(true);
   });
 
   it("a new address on Profile: codes still go to the current one, Cancel and enter another; no reset link", () => {

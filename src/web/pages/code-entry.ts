@@ -11,6 +11,11 @@ export interface CodeDelivery {
   zoneAt: number | null;
   /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), notRelayed (the relay will not send to the address), sent, failed or bounced. */
   mailState: string | null;
+  /**
+   * The outbox still holds the mail for a try (otp/current-code.ts: mail_waiting): a "notRelayed" mail
+   * that waits goes once the operator fixes the relay, so the page keeps asking.
+   */
+  mailWaiting?: boolean;
   /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
   lapsed?: "expired" | "void" | null;
   /** An earlier email to this address bounced hard and no code to it was confirmed since (issue 15). */
@@ -24,8 +29,13 @@ export interface CodeDelivery {
   sharedAs?: string | null;
 }
 
-/** The mail is still on its way to the SMTP server: the page keeps itself current (issue 15). */
+/**
+ * The mail is still on its way to the SMTP server: the page keeps itself current (issue 15). So is one
+ * the relay would not relay ("notRelayed") while it waits for its next try: the operator may fix the
+ * relay, and the staff member then sees it sent without reloading. Once failed, nothing changes it.
+ */
 export function deliveryPending(d: CodeDelivery): boolean {
+  if (d.mailState === "notRelayed") return d.mailWaiting === true;
   return d.mailState === "queued" || d.mailState === "sending" || d.mailState === "delayed";
 }
 

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addressProblems } from "../../src/bounce/addresses.ts";
+import { startBounceListener, type BounceListener } from "../../src/bounce/listener.ts";
+import { DIALECTS } from "../store/dialects.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
+import { extractCode, type ReceivedMail } from "../support/smtp.ts";
+
+const SECRET = "s".repeat(20) + "0123456789abcdefghij";
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * A mailbox that stays full (4.2.2) for days soft-bounces every code, and the staff member keeps being sent
+ * codes that never arrive. Five soft bounces that speak of the mailbox itself (X.2.0–X.2.2), the first at
+ * least three days before the last, with no code confirmed at the address between, count as a hard bounce
+ * (src/bounce/record-bounce.ts: softBounceSet): the address is undeliverable, and it surfaces where a hard
+ * bounce does — OTP capture, the support user page, Needs attention. Soft bounces about anything else (the
+ * relay's 5.7.1, a network delay) never escalate: they come back for every staff member alike when FAMOS's
+ * relay is at fault. The listener (real DSNs over SMTP) and the webhook, on SQLite and PostgreSQL.
+ */
+describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
+  let t: TestApp;
+  let listener: BounceListener;
+  let ip = 0;
+  beforeAll(async () => {
+    t = await createTestApp({ database, env: { FAMOS_BOUNCE_DOMAIN: "bounces.famos.test", FAMOS_BOUNCE_WEBHOOK_SECRET: SECRET } });
+    listener = await startBounceListener(t.deps, { host: "127.0.0.1", port: 0 });
+  });
+  afterAll(async () => {
+    await listener?.close();
+    await t?.close();
+  });
+
+  /** A sign-in of `user` at OTP capture, and its code mail as the receiving server got it. */
+  async function codeMail(user: { login_id: string; password: string; otp_email: string | null }) {
+    const client = new FormClient(t.app, `10.7.${database === "sqlite" ? 1 : 2}.${(ip += 1)}`);
+    const before = t.smtp.messages.length;
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
+    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && t.smtp.messages.indexOf(m) >= before);
+    return { client, mail };
+  }
+  const byListener = (mail: ReceivedMail, status: string, diagnostic: string) =>
+    sendFromNullSender(listener.port, mail.envelopeFrom, dsnFor(mail, { action: "delayed", status, diagnostic }));
+  const byWebhook = async (mail: ReceivedMail, status: string, reason: string) => {
+    const response = await t.app.inject({
+      method: "POST",
+      url: "/hooks/bounce",
+      headers: { "content-type": "application/json", authorization: `Bearer ${SECRET}` },
+      payload: JSON.stringify({ messageId: mail.messageId, type: "soft", status, reason }),
+    });
+    expect(response.json()).toEqual({ recorded: 1, duplicates: 0, unknown: 0 });
+  };
+  /** `n` code mails to `user`, each reported by `report`, `every` ms apart (the clock advanced after each). */
+  const bounceEach = async (user: Parameters<typeof codeMail>[0], n: number, every: number, report: (mail: ReceivedMail, i: number) => Promise<void>) => {
+    for (let i = 0; i < n; i += 1) {
+      await report((await codeMail(user)).mail, i);
+      t.clock.advance(every);
+    }
+  };
+  const undeliverable = async (email: string) => (await addressProblems(t.deps.db, email))?.undeliverableAt ?? null;
+
+  it("through the listener: the fifth 4.2.2 on the fifth day makes the address undeliverable; OTP capture, the user page and Needs attention say so", async () => {
+    const email = `full.smtp.${database}@dealer.example`;
+    const user = await addUser(t.deps, { email });
+    await bounceEach(user, 4, DAY, (mail) => byListener(mail, "4.2.2", "452 4.2.2 Mailbox full"));
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 4, undeliverableAt: null });
+    const { client, mail } = await codeMail(user);
+    await byListener(mail, "4.2.2", "452 4.2.2 Mailbox full");
+    expect(await undeliverable(email)).toBe(t.clock.now());
+    expect((await addressProblems(t.deps.db, email))?.undeliverableReason).toContain("Mailbox full");
+
+    expect((await client.get("/otp")).body).toContain("could not be delivered");
+    const admin = await addUser(t.deps, { role: "support", email: `support.soft.${database}@famos.test` });
+    const support = new FormClient(t.app, `10.7.9.${database === "sqlite" ? 1 : 2}`);
+    await signInFully(support, t.smtp, admin);
+    expect((await support.get(`/support/users/${user.id}`)).body).toContain("Undeliverable since");
+    expect((await support.get("/support/attention")).body).toContain(`>${user.login_id}</a>`);
+    const audit = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.bounced").where("subject", "=", user.login_id).execute();
+    expect(audit.map((a) => JSON.parse(a.detail) as { undeliverable?: boolean }).filter((d) => d.undeliverable)).toHaveLength(1);
+  });
+
+  it("through the webhook: many in one day are not enough, one more three days after the first is; a confirmed code starts the count again", async () => {
+    const email = `full.hook.${database}@dealer.example`;
+    const user = await addUser(t.deps, { email });
+    await bounceEach(user, 6, HOUR, (mail) => byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full"));
+    expect(await undeliverable(email)).toBeNull();
+    t.clock.advance(3 * DAY - 6 * HOUR);
+    const last = await codeMail(user);
+    await byWebhook(last.mail, "5.2.2", "552 5.2.2 Mailbox quota exceeded");
+    expect(await undeliverable(email)).toBe(t.clock.now());
+
+    // The code arrived after all (someone emptied the mailbox): confirmed, the address takes mail, and the
+    // next full mailbox starts a new count.
+    t.clock.advance(60_000);
+    expect((await last.client.get("/otp")).body).toContain("could not be delivered");
+    expect((await last.client.post("/otp", { code: extractCode(last.mail.text) })).statusCode).toBe(303);
+    expect(await addressProblems(t.deps.db, email)).toBeNull();
+    t.clock.advance(60_000);
+    const again = await codeMail(user);
+    await byWebhook(again.mail, "4.2.2", "452 4.2.2 Mailbox full");
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 1, undeliverableAt: null });
+  });
+
+  it("soft bounces about the relay or the network never escalate, however long they go on", async () => {
+    const email = `relay.soft.${database}@dealer.example`;
+    const user = await addUser(t.deps, { email });
+    await bounceEach(user, 6, DAY, (mail, day) =>
+      day % 2 === 0 ? byListener(mail, "4.4.1", "451 4.4.1 No answer from host") : byWebhook(mail, "5.7.1", "550 5.7.1 Relaying denied"),
+    );
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 6, undeliverableAt: null });
+  });
+});
