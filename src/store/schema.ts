@@ -6,6 +6,11 @@ export interface UsersTable {
   login_id: string;
   /** Lower-cased login ID: unique, so "Alice" and "alice" are one account. */
   login_key: string;
+  /**
+   * The keyed digest of login_key (src/users/login-digest.ts loginDigest), which its lock counters are
+   * keyed by (migration 020): set by userRow, made again at start after FAMOS_SECRET changes.
+   */
+  login_digest: string;
   full_name: string;
   partner_number: string;
   role: "user" | "support" | "admin";
