@@ -65,12 +65,12 @@ async function seed(db: Kysely<Database>, dialect: TestDialect, keys: Keys): Pro
   // for its code, 15 % not started; 5 % leavers.
   const address = `'desk' || (i % ${Math.floor(USERS / 5)}) || '@dealer' || (i % ${PARTNERS}) || '.example'`;
   await run(series(dialect, USERS, "users",
-    "id, login_id, login_key, full_name, partner_number, role, password_hash, otp_email, otp_email_confirmed_at, pending_email, last_sign_in_at, created_at, updated_at, disabled_at, password_temporary_until",
-    `'u' || i, 'Staff.' || i, 'staff.' || i, 'Staff Member ' || i, ${p}, CASE WHEN i % 500 = 0 THEN 'support' ELSE 'user' END, 'x',
+    "id, login_id, login_key, login_digest, full_name, partner_number, role, password_hash, otp_email, otp_email_confirmed_at, pending_email, last_sign_in_at, created_at, updated_at, disabled_at, password_temporary_until",
+    `'u' || i, 'Staff.' || i, 'staff.' || i, '-' || i, 'Staff Member ' || i, ${p}, CASE WHEN i % 500 = 0 THEN 'support' ELSE 'user' END, 'x',
      CASE WHEN (i / ${PARTNERS}) % 20 < 14 THEN ${address} END, CASE WHEN (i / ${PARTNERS}) % 20 < 14 THEN ${YEAR_AGO} + i * 1000 END,
      CASE WHEN (i / ${PARTNERS}) % 20 BETWEEN 14 AND 16 THEN 'own' || i || '@dealer' || (i % ${PARTNERS}) || '.example' END,
      ${NOW} - (i % 90) * ${DAY}, ${YEAR_AGO}, ${YEAR_AGO}, CASE WHEN (i / ${PARTNERS}) % 20 = 19 THEN ${NOW} - (i % 30) * ${DAY} END, NULL`));
-  // Each account's login ID digest (users.login_digest, migration 020), as `famos serve` makes them.
+  // Each account's login ID digest (users.login_digest, migration 020; '-' above), as `famos serve` makes them.
   await refreshLoginDigests(db, keys);
   // A year of waves: one per dealership, a week apart, and the default.
   await run(series(dialect, PARTNERS, "rollout_plan", "partner_number, starts_at, updated_at, updated_by", `'P' || i, ${YEAR_AGO} + (i % 52) * 7 * ${DAY}, ${YEAR_AGO}, 'operator:bench'`));
