@@ -70,7 +70,7 @@ async function seed(db: Kysely<Database>, dialect: TestDialect, keys: Keys): Pro
      CASE WHEN (i / ${PARTNERS}) % 20 < 14 THEN ${address} END, CASE WHEN (i / ${PARTNERS}) % 20 < 14 THEN ${YEAR_AGO} + i * 1000 END,
      CASE WHEN (i / ${PARTNERS}) % 20 BETWEEN 14 AND 16 THEN 'own' || i || '@dealer' || (i % ${PARTNERS}) || '.example' END,
      ${NOW} - (i % 90) * ${DAY}, ${YEAR_AGO}, ${YEAR_AGO}, CASE WHEN (i / ${PARTNERS}) % 20 = 19 THEN ${NOW} - (i % 30) * ${DAY} END, NULL`));
-  // Each account's login ID digest (users.login_digest, migration 020; '-' above), as `famos serve` makes them.
+  // Each account's login ID digest (users.login_digest, migration 022; '-' above), as `famos serve` makes them.
   await refreshLoginDigests(db, keys);
   // A year of waves: one per dealership, a week apart, and the default.
   await run(series(dialect, PARTNERS, "rollout_plan", "partner_number, starts_at, updated_at, updated_by", `'P' || i, ${YEAR_AGO} + (i % 52) * 7 * ${DAY}, ${YEAR_AGO}, 'operator:bench'`));

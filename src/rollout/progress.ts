@@ -80,7 +80,7 @@ async function partnerCounts(db: Kysely<Database>) {
 /**
  * Accounts whose login ID is locked now (a password or code lock, timed or until support unlocks it),
  * per partner. A login ID's counters are keyed by its keyed digest (src/users/login-digest.ts), which
- * each account keeps (users.login_digest, migration 020): one statement that reads the locks in force
+ * each account keeps (users.login_digest, migration 022): one statement that reads the locks in force
  * (usually none), each digest once (UNION), and joins each one's accounts by that column's index; a
  * login ID no account has finds none. Two accounts may share a digest: those whose login IDs differ
  * only in how their accents are composed, kept apart by migration 013; they share their counters too.

@@ -8,7 +8,7 @@ export interface UsersTable {
   login_key: string;
   /**
    * The keyed digest of login_key (src/users/login-digest.ts loginDigest), which its lock counters are
-   * keyed by (migration 020): set by userRow, made again at start after FAMOS_SECRET changes.
+   * keyed by (migration 022): set by userRow, made again at start after FAMOS_SECRET changes.
    */
   login_digest: string;
   full_name: string;

@@ -33,7 +33,7 @@ export function typedLoginSubject(keys: Pick<Keys, "loginId">, loginKey: string,
 }
 
 /**
- * Makes each account's kept digest (users.login_digest, migration 020) again under `keys`, where it
+ * Makes each account's kept digest (users.login_digest, migration 022) again under `keys`, where it
  * differs: after FAMOS_SECRET changes, the counters are keyed under the new key and the kept digests
  * would match none (the Rollout page's "locked" figure). `famos serve` runs it at start, once the
  * database is migrated: an HMAC per account (20,000 in some tens of milliseconds), a write only for

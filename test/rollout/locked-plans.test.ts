@@ -26,7 +26,7 @@ const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
  * The Rollout page's "locked" figure: accounts whose login ID is locked now. Counters are keyed by the
  * login ID's keyed digest; the page read every account and computed its digest in JavaScript whenever a
  * lock was in force (and attackers spraying login IDs keep some in force all the time). Each account
- * now keeps its digest (users.login_digest, migration 020): the count is one statement that reaches the
+ * now keeps its digest (users.login_digest, migration 022): the count is one statement that reaches the
  * accounts through that column's index, whichever path created them.
  */
 describe.each(DIALECTS)("the locked accounts of the Rollout page, on %s", (dialect: TestDialect) => {

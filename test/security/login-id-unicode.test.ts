@@ -90,7 +90,7 @@ describe.each(DIALECTS)("migration 013 on %s: keys stored before in decomposed f
     id,
     login_key: key,
   });
-  // A row as an older FAMOS wrote it: no login_digest (migration 020).
+  // A row as an older FAMOS wrote it: no login_digest (migration 022).
   const withoutDigest = ({ login_digest: _digest, ...rest }: User) => rest;
 
   beforeAll(async () => {
@@ -124,7 +124,7 @@ describe.each(DIALECTS)("migration 013 on %s: keys stored before in decomposed f
       "u-pair-nfd": pair.normalize("NFD").toLowerCase(),
     });
     expect((await findUserByLogin(store.db, `jürgen.${stamp}`.normalize("NFC")))?.id).toBe("u-alone");
-    // The pair kept apart has one digest, as it has one set of counters (migrations 019 and 020).
+    // The pair kept apart has one digest, as it has one set of counters (migrations 019 and 022).
     const digests = await store.db.selectFrom("users").select(["id", "login_digest"]).where("id", "in", ["u-pair-nfc", "u-pair-nfd"]).execute();
     expect(new Set(digests.map((u) => u.login_digest))).toEqual(new Set([loginDigest(TEST_KEYS, pair)]));
   });

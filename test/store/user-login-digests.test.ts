@@ -6,11 +6,11 @@ import { TEST_KEYS } from "../support/login-counter.ts";
 import { DIALECTS, testDatabase, type TestDatabase } from "./dialects.ts";
 
 /**
- * Migration 020 gives each account its login ID's keyed digest (users.login_digest), under the keys
+ * Migration 022 gives each account its login ID's keyed digest (users.login_digest), under the keys
  * migration 019 digests counters with: from the server's FAMOS_SECRET, refused without it when there
  * are accounts, not needed on a new database.
  */
-describe.each(DIALECTS)("migration 020-user-login-digests on %s", (dialect) => {
+describe.each(DIALECTS)("migration 022-user-login-digests on %s", (dialect) => {
   const opened: { store: Store; database: TestDatabase }[] = [];
   let store: Store | undefined;
   afterEach(async () => {
@@ -44,7 +44,7 @@ describe.each(DIALECTS)("migration 020-user-login-digests on %s", (dialect) => {
 
   it("refuses without the server's keys when there are accounts; a new database needs none", async () => {
     await olderDatabase(1);
-    await expect(migrateToLatest(store!)).rejects.toThrow(/020-user-login-digests.*FAMOS_SECRET/);
+    await expect(migrateToLatest(store!)).rejects.toThrow(/022-user-login-digests.*FAMOS_SECRET/);
     const fresh = await open("user_digests_new");
     await migrateToLatest(fresh);
     expect(await fresh.db.selectFrom("users").select("login_digest").execute()).toEqual([]);
