@@ -47,12 +47,12 @@ async function main(): Promise<number> {
   const hash = await hashPassword(PASSWORD);
   const instance = await startInstance(
     { FAMOS_RATE_LIMIT: "0", FAMOS_TRUST_PROXY: "127.0.0.1", FAMOS_LOCK_BASE: "6h", FAMOS_LOCK_MAX: "6h", FAMOS_PASSWORD_RESET: "self" },
-    async (db) => {
+    async (db, keys) => {
       const now = Date.now();
-      const account = (loginId: string, otpEmail: string) => userRow(cryptoRandom, now, { loginId, fullName: "Timing Test", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail });
+      const account = (loginId: string, otpEmail: string) => userRow(keys, cryptoRandom, now, { loginId, fullName: "Timing Test", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail });
       const rows = Array.from({ length: accounts }, (_, i) => account(numbered("timing", i), `timing${i}@dealer.example`));
       rows.push(...Array.from({ length: accounts }, (_, i) => account(numbered("reset", i), `reset${i}@dealer.example`)));
-      rows.push(userRow(cryptoRandom, now, { loginId: "timing-locked", fullName: "Timing Test", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail: "locked@dealer.example" }));
+      rows.push(userRow(keys, cryptoRandom, now, { loginId: "timing-locked", fullName: "Timing Test", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail: "locked@dealer.example" }));
       for (let i = 0; i < rows.length; i += 200) await db.insertInto("users").values(rows.slice(i, i + 200)).execute();
     },
   );

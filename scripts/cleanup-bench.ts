@@ -17,7 +17,7 @@ for (const dialect of DIALECTS) {
   const t = await openInstances(dialect, 1, `cleanup_bench_${dialect}`);
   try {
     const deps = t.deps[0]!;
-    const user = (await createUser(deps.db, cryptoRandom, t.clock.now(), { loginId: "bench", fullName: "Bench", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null }))!;
+    const user = (await createUser(deps.db, deps.keys, cryptoRandom, t.clock.now(), { loginId: "bench", fullName: "Bench", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null }))!;
     await seedExpired(deps.db, user.id, t.clock.now(), SEED);
     const started = performance.now();
     const report = await runCleanup(deps);

@@ -44,10 +44,10 @@ class Browser {
 async function main(): Promise<void> {
   const hash = await hashPassword(PASSWORD);
   const extra = JSON.parse(process.env.EXTRA_ENV ?? "{}") as Record<string, string>;
-  const instance = await startInstance(extra, async (db) => {
+  const instance = await startInstance(extra, async (db, keys) => {
     const now = Date.now();
     const rows = Array.from({ length: STAFF + 1 }, (_, i) =>
-      userRow(cryptoRandom, now, { loginId: `staff${i}`, fullName: "Staff Member", partnerNumber: "7", role: "user", passwordHash: hash, otpEmail: `staff${i}@dealer.example` }),
+      userRow(keys, cryptoRandom, now, { loginId: `staff${i}`, fullName: "Staff Member", partnerNumber: "7", role: "user", passwordHash: hash, otpEmail: `staff${i}@dealer.example` }),
     );
     await db.insertInto("users").values(rows).execute();
   });

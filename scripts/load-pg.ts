@@ -24,6 +24,10 @@ import { cryptoRandom } from "../src/platform/random.ts";
 import { openStore } from "../src/store/database.ts";
 import { migrateToLatest } from "../src/store/migrate.ts";
 import { userRow } from "../src/users/users.ts";
+import { decodeSecret } from "../src/config/secret.ts";
+import { deriveKeys } from "../src/platform/keys.ts";
+
+const SECRET = "b".repeat(64);
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const { values: argv } = parseArgs({
@@ -174,9 +178,11 @@ async function measure(instances: number, smtpUrl: string) {
     const hash = await hashPassword(PASSWORD);
     const users = Array.from({ length: userCount }, (_, i) => ({ login: `load${i}`, email: `load${i}@dealer.example` }));
     const now = Date.now();
+    // The instances' FAMOS_SECRET below: each account keeps its login ID's digest under its keys.
+    const keys = deriveKeys(decodeSecret(SECRET)!);
     for (let i = 0; i < users.length; i += 200) {
       const rows = users.slice(i, i + 200).map((u) =>
-        userRow(cryptoRandom, now, { loginId: u.login, fullName: "Load Test", partnerNumber: "01234", role: "user", passwordHash: hash, otpEmail: u.email }),
+        userRow(keys, cryptoRandom, now, { loginId: u.login, fullName: "Load Test", partnerNumber: "01234", role: "user", passwordHash: hash, otpEmail: u.email }),
       );
       await store.db.insertInto("users").values(rows).execute();
     }
@@ -191,7 +197,7 @@ async function measure(instances: number, smtpUrl: string) {
         FAMOS_PORT: String(port),
         FAMOS_DATABASE_URL: url,
         FAMOS_SMTP_URL: smtpUrl,
-        FAMOS_SECRET: "b".repeat(64),
+        FAMOS_SECRET: SECRET,
         FAMOS_MAIL_FROM: "FAMOS <no-reply@famos.test>",
         FAMOS_SUPPORT_EMAIL: "retailit@famos.test",
         FAMOS_RATE_LIMIT: "0",

@@ -39,10 +39,10 @@ async function main(): Promise<number> {
   const hash = await hashPassword(PASSWORD);
   const instance = await startInstance(
     { FAMOS_RATE_LIMIT: "0", FAMOS_LOCK_AFTER: "1000000", FAMOS_CODE_HARD_LOCK: "1000000000", FAMOS_OTP_TRIES: "100", FAMOS_OTP_PER_HOUR: "0" },
-    async (db) => {
+    async (db, keys) => {
       const now = Date.now();
       const user = (loginId: string, otpEmail: string | null) =>
-        userRow(cryptoRandom, now, { loginId, fullName: "Scan Target", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail });
+        userRow(keys, cryptoRandom, now, { loginId, fullName: "Scan Target", partnerNumber: "1", role: "user", passwordHash: hash, otpEmail });
       await db.insertInto("users").values([user("scan-user", "scan@dealer.example"), user("scan-enrol", null)]).execute();
     },
   );

@@ -8,6 +8,8 @@ import type { Kysely } from "kysely";
 import { openStore } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import type { Database } from "../../src/store/schema.ts";
+import { decodeSecret } from "../../src/config/secret.ts";
+import { deriveKeys, type Keys } from "../../src/platform/keys.ts";
 
 export interface Instance {
   url: string;
@@ -29,14 +31,17 @@ export async function freePort(): Promise<number> {
 
 /**
  * A real FAMOS (`famos serve` in a child process) on a fresh SQLite database in a temporary
- * directory, listening on a free loopback port. `prepare` fills the database before it starts.
+ * directory, listening on a free loopback port. `prepare` fills the database before it starts, given
+ * the keys the instance derives from its FAMOS_SECRET.
  */
-export async function startInstance(env: Record<string, string>, prepare?: (db: Kysely<Database>) => Promise<void>): Promise<Instance> {
+export async function startInstance(env: Record<string, string>, prepare?: (db: Kysely<Database>, keys: Keys) => Promise<void>): Promise<Instance> {
+  const secret = env.FAMOS_SECRET ?? randomBytes(32).toString("hex");
   const dir = mkdtempSync(join(tmpdir(), "famos-instance-"));
   const databaseUrl = `sqlite:${join(dir, "famos.db")}`;
   const store = openStore(databaseUrl);
   await migrateToLatest(store);
-  await prepare?.(store.db);
+  // The instance's keys: an account's row keeps its login ID's digest (users.login_digest).
+  await prepare?.(store.db, deriveKeys(decodeSecret(secret)!));
   await store.close();
 
   const port = await freePort();
@@ -48,7 +53,7 @@ export async function startInstance(env: Record<string, string>, prepare?: (db: 
       FAMOS_HOST: "127.0.0.1",
       FAMOS_PORT: String(port),
       FAMOS_DATABASE_URL: databaseUrl,
-      FAMOS_SECRET: randomBytes(32).toString("hex"),
+      FAMOS_SECRET: secret,
       FAMOS_LOG_LEVEL: "warn",
       ...env,
     },

@@ -61,7 +61,7 @@ export async function createAccount(deps: Deps, by: Acting, input: NewAccount): 
     // The acting person's role again, as it is now: it may have changed while hashing (actingNow).
     const refusedNow = creationRefusal(await actingNow(tx, by), role);
     if (refusedNow) return refusedNow;
-    const created = await createUser(tx, deps.random, now, fields);
+    const created = await createUser(tx, deps.keys, deps.random, now, fields);
     if (!created) return { kind: "exists" as const };
     await recordAudit(tx, now, { ...by.audit, event: "user.created", subject: created.login_id, detail: { role, emailGiven: email !== null, source: "console" } });
     return { kind: "created" as const, user: created, password, expiresAt };

@@ -4,7 +4,8 @@ import type { Database } from "../store/schema.ts";
 import { loginDigest } from "../users/login-digest.ts";
 import { addressKey } from "./address.ts";
 import { readCounters } from "./counter.ts";
-import { counterKey, FAILURE_KINDS, SIGN_IN_KINDS, type FailureKind } from "./throttle.ts";
+import { counterKey, type FailureKind } from "./counter-key.ts";
+import { FAILURE_KINDS, SIGN_IN_KINDS } from "./throttle.ts";
 
 /** What support sees and lifts (SPEC "Locks": "support sees and lifts locks of login IDs, devices and addresses"). */
 

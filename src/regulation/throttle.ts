@@ -3,19 +3,12 @@ import { recordAudit } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import type { Database } from "../store/schema.ts";
 import { addressAllowed } from "../web/ip-allow.ts";
-import { addressKey } from "./address.ts";
+import { counterKey, type FailureKind } from "./counter-key.ts";
 import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy } from "./counter.ts";
 
 export { lockDuration } from "./counter.ts";
 
-/**
- * Wrong passwords and wrong codes are counted apart (SPEC "Locks"). The self-service reset's wrong
- * codes ("reset") are counted apart again: its code step needs no password, so anyone who knows a login
- * ID can post codes there, and on the sign-in's code counter they reached FAMOS_CODE_HARD_LOCK, whose
- * lock refuses every browser, the owner's usual one included. On their own counter they pause and, at
- * FAMOS_CODE_HARD_LOCK, lock the reset alone until support unlocks it; the sign-in never reads it.
- */
-export type FailureKind = "password" | "code" | "reset";
+export { counterKey, type FailureKind } from "./counter-key.ts";
 
 /**
  * Whether a kind's failures count on the client address (password spraying, NIST SP 800-63B 5.2.2):
@@ -56,12 +49,6 @@ export interface Subject {
   deviceId?: string | null;
 }
 
-/** The one home of the throttle key format. */
-export const counterKey = {
-  loginId: (kind: FailureKind, loginKey: string) => `${kind}:id:${loginKey}`,
-  device: (kind: FailureKind, deviceId: string) => `${kind}:dev:${deviceId}`,
-  address: (ip: string) => `ip:${addressKey(ip)}`,
-};
 
 type Settings = Pick<Config, "lock" | "address" | "deviceLockAfter">;
 

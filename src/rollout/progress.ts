@@ -1,8 +1,8 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { counterKey, SIGN_IN_KINDS } from "../regulation/throttle.ts";
+import { loginIdKeySql } from "../regulation/counter-key.ts";
+import { SIGN_IN_KINDS } from "../regulation/throttle.ts";
 import type { Database } from "../store/schema.ts";
-import { loginDigest } from "../users/login-digest.ts";
 import { readPlan, startInPlan } from "./plan.ts";
 
 /** The figures of issue 12 for one partner or for everyone. */
@@ -80,25 +80,22 @@ async function partnerCounts(db: Kysely<Database>) {
 /**
  * Accounts whose login ID is locked now (a password or code lock, timed or until support unlocks it),
  * per partner. A login ID's counters are keyed by its keyed digest (src/users/login-digest.ts), which
- * SQL cannot compute: the locks in force are read first (usually none, and then nothing more), then
- * each account's digest is compared with them.
+ * each account keeps (users.login_digest, migration 021): one statement that reads the locks in force
+ * (usually none), each digest once (UNION), and joins each one's accounts by that column's index; a
+ * login ID no account has finds none. Two accounts may share a digest: those whose login IDs differ
+ * only in how their accents are composed, kept apart by migration 013; they share their counters too.
  */
-async function lockedUsersByPartner(deps: Pick<Deps, "db" | "keys">, now: number): Promise<Map<string, number>> {
-  const prefixes = SIGN_IN_KINDS.map((kind) => counterKey.loginId(kind, ""));
-  const locks = await deps.db
-    .selectFrom("throttles")
-    .select("key")
-    .where((eb) => eb.or(prefixes.map((prefix) => eb("key", "like", `${prefix}%`))))
-    .where((eb) => eb.or([eb("hard_locked", "=", 1), eb("locked_until", ">", now)]))
-    .execute();
-  const locked = new Set(locks.map((row) => row.key.slice(row.key.indexOf(":id:") + 4)));
-  const counts = new Map<string, number>();
-  if (locked.size === 0) return counts;
-  const users = await deps.db.selectFrom("users").select(["partner_number", "login_key"]).execute();
-  for (const user of users) {
-    if (locked.has(loginDigest(deps.keys, user.login_key))) counts.set(user.partner_number, (counts.get(user.partner_number) ?? 0) + 1);
-  }
-  return counts;
+export async function lockedUsersByPartner(deps: Pick<Deps, "db">, now: number): Promise<Map<string, number>> {
+  const inForce = SIGN_IN_KINDS.map((kind) => {
+    const key = loginIdKeySql(kind, sql.ref("key"));
+    return sql`select ${key.loginKey} as digest from throttles where ${key.isKind} and (hard_locked = 1 or locked_until > ${now})`;
+  });
+  const { rows } = await sql<{ partner: string; n: number }>`
+    select users.partner_number as partner, count(*) as n
+    from (${sql.join(inForce, sql` union `)}) as locks
+    join users on users.login_digest = locks.digest
+    group by users.partner_number`.execute(deps.db);
+  return new Map(rows.map((r) => [r.partner, Number(r.n)]));
 }
 
 /**

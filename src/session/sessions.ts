@@ -73,7 +73,7 @@ export async function loadSignedIn(
   if (token.length < 40 || token.length > 64) return null;
   const [row] = await sessionWithUser(db, tokenHash(token));
   if (!row) return null;
-  const { u_login_id, u_login_key, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
+  const { u_login_id, u_login_key, u_login_digest, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
   const lapse = sessionLapse(session, u_disabled_at, now, policy);
   if (lapse === "ended") return null;
   if (lapse !== null) {
@@ -88,6 +88,7 @@ export async function loadSignedIn(
     id: session.user_id,
     login_id: u_login_id,
     login_key: u_login_key,
+    login_digest: u_login_digest,
     full_name: u_full_name,
     partner_number: u_partner_number,
     role: u_role,
@@ -140,6 +141,7 @@ const touchSession = preparedQuery((db, id: string, now: number) => db.updateTab
 const USER_COLUMNS = [
   "users.login_id as u_login_id",
   "users.login_key as u_login_key",
+    "users.login_digest as u_login_digest",
   "users.full_name as u_full_name",
   "users.partner_number as u_partner_number",
   "users.role as u_role",

@@ -19,12 +19,13 @@ import * as auditSubjectTime from "./migrations/016-audit-subject-time.ts";
 import * as throttlesByKey from "./migrations/017-throttles-by-key.ts";
 import * as hardBouncedMail from "./migrations/018-hard-bounced-mail.ts";
 import { loginDigests } from "./migrations/019-login-digests.ts";
-import * as mailFaults from "./migrations/021-mail-faults.ts";
+import * as mailFaults from "./migrations/020-mail-faults.ts";
+import { userLoginDigests } from "./migrations/021-user-login-digests.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
  * Listed here rather than read from disk, so a bundled or compiled build finds them too. `keys`: the
- * keys derived from FAMOS_SECRET, for a migration that computes a keyed digest (019); a database with
+ * keys derived from FAMOS_SECRET, for a migration that computes a keyed digest (019, 021); a database with
  * nothing for it to rewrite (a new one, most tests) migrates without them.
  */
 const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migration> => ({
@@ -47,7 +48,8 @@ const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migr
   "017-throttles-by-key": throttlesByKey,
   "018-hard-bounced-mail": hardBouncedMail,
   "019-login-digests": loginDigests(keys),
-  "021-mail-faults": mailFaults,
+  "020-mail-faults": mailFaults,
+  "021-user-login-digests": userLoginDigests(keys),
 });
 
 /** Every migration's name, oldest first. */

@@ -6,6 +6,11 @@ export interface UsersTable {
   login_id: string;
   /** Lower-cased login ID: unique, so "Alice" and "alice" are one account. */
   login_key: string;
+  /**
+   * The keyed digest of login_key (src/users/login-digest.ts loginDigest), which its lock counters are
+   * keyed by (migration 021): set by userRow, made again at start after FAMOS_SECRET changes.
+   */
+  login_digest: string;
   full_name: string;
   partner_number: string;
   role: "user" | "support" | "admin";
@@ -108,7 +113,7 @@ export interface OutboxTable {
   next_attempt_at: number;
   lease_until: number | null;
   last_error: string | null;
-  /** The kind of the last failed try, as the sender recorded it (migration 021; transport.ts MailFault), or null. */
+  /** The kind of the last failed try, as the sender recorded it (migration 020; transport.ts MailFault), or null. */
   last_fault: string | null;
   created_at: number;
   sent_at: number | null;
@@ -129,7 +134,7 @@ export interface MailAddressesTable {
   last_soft_reason: string | null;
   /**
    * Of the soft bounces, those about the mailbox itself (full: record-bounce.ts mailboxSoftStatus) since the
-   * last confirmed code, and when the first of them came (migration 021): enough over days count as hard.
+   * last confirmed code, and when the first of them came (migration 020): enough over days count as hard.
    */
   mailbox_soft_bounces: Generated<number>;
   mailbox_soft_since: number | null;

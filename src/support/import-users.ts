@@ -84,7 +84,7 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
   const inserted = await tx
     .insertInto("users")
-    .values(batch.map((row) => userRow(deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email })))
+    .values(batch.map((row) => userRow(deps.keys, deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email })))
     .onConflict((oc) => oc.column("login_key").doNothing())
     .returning(["login_key", "id"])
     .execute();

@@ -11,7 +11,7 @@ export async function ensureDemoUser(deps: Deps): Promise<{ password: string } |
   if (any) return null;
   const password = deps.random.bytes(12).toString("base64url");
   // A second instance starting on the same empty database at the same instant may create it first.
-  const created = await createUser(deps.db, deps.random, deps.clock.now(), {
+  const created = await createUser(deps.db, deps.keys, deps.random, deps.clock.now(), {
     loginId: "demo",
     fullName: "Demo User",
     partnerNumber: "00001",

@@ -1,5 +1,7 @@
+import { sql, type Kysely } from "kysely";
 import type { Keys } from "../platform/keys.ts";
 import { hmacHex } from "../platform/keys.ts";
+import type { Database } from "../store/schema.ts";
 import { loginKey } from "./users.ts";
 
 /**
@@ -11,6 +13,8 @@ import { loginKey } from "./users.ts";
  * keyed by, known or not, so both cost the same and look alike; and the form in which the audit trail
  * keeps a login ID no account has. A copy of the database alone gives nothing to guess against.
  */
+const BATCH = 1000;
+
 export function loginDigest(keys: Pick<Keys, "loginId">, login: string): string {
   // A login key is its own key (loginKey is idempotent): a login ID as written digests alike.
   return hmacHex(keys.loginId, loginKey(login));
@@ -26,4 +30,27 @@ export const NO_ACCOUNT_PREFIX = "(no account) ";
 /** The audit's subject for a login ID typed into a form: its login key when an account has it, else its digest. */
 export function typedLoginSubject(keys: Pick<Keys, "loginId">, loginKey: string, hasAccount: boolean, digest = loginDigest(keys, loginKey)): string {
   return hasAccount ? loginKey : `${NO_ACCOUNT_PREFIX}${digest}`;
+}
+
+/**
+ * Makes each account's kept digest (users.login_digest, migration 021) again under `keys`, where it
+ * differs: after FAMOS_SECRET changes, the counters are keyed under the new key and the kept digests
+ * would match none (the Rollout page's "locked" figure). `famos serve` runs it at start, once the
+ * database is migrated: an HMAC per account (20,000 in some tens of milliseconds), a write only for
+ * those that differ. Returns how many were made again.
+ */
+export async function refreshLoginDigests(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<number> {
+  let changed = 0;
+  for (let after = ""; ; ) {
+    const users = await db.selectFrom("users").select(["id", "login_key", "login_digest"]).where("id", ">", after).orderBy("id").limit(BATCH).execute();
+    const stale = users.map((u) => ({ id: u.id, digest: loginDigest(keys, u.login_key), was: u.login_digest })).filter((u) => u.digest !== u.was);
+    // One statement per batch: UPDATE ... FROM a VALUES list, whose columns both databases name column1, column2.
+    if (stale.length > 0) {
+      const list = sql.join(stale.map((u) => sql`(${u.id}, ${u.digest})`));
+      await sql`update users set login_digest = changed.column2 from (values ${list}) as changed where users.id = changed.column1`.execute(db);
+    }
+    changed += stale.length;
+    if (users.length < BATCH) return changed;
+    after = users.at(-1)!.id;
+  }
 }

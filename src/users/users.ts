@@ -1,8 +1,10 @@
 import type { Kysely } from "kysely";
+import type { Keys } from "../platform/keys.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import type { Dialect } from "../store/database.ts";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database, UsersTable } from "../store/schema.ts";
+import { loginDigest } from "./login-digest.ts";
 
 export type User = UsersTable;
 export type Role = User["role"];
@@ -61,11 +63,13 @@ export interface NewUser {
   passwordTemporaryUntil?: number;
 }
 
-export function userRow(random: Random, now: number, input: NewUser): User {
+/** A new account's row; `keys`: for its login ID's digest (login_digest), which its lock counters are keyed by. */
+export function userRow(keys: Pick<Keys, "loginId">, random: Random, now: number, input: NewUser): User {
   return {
     id: randomId(random),
     login_id: input.loginId.trim(),
     login_key: loginKey(input.loginId),
+    login_digest: loginDigest(keys, input.loginId),
     full_name: input.fullName.trim(),
     partner_number: input.partnerNumber.trim(),
     role: input.role,
@@ -87,8 +91,8 @@ export function userRow(random: Random, now: number, input: NewUser): User {
  * first. The unique index decides in this one statement; on PostgreSQL it waits for the other
  * writer's transaction and does nothing if that one commits.
  */
-export async function createUser(db: Kysely<Database>, random: Random, now: number, input: NewUser): Promise<User | null> {
-  const row = userRow(random, now, input);
+export async function createUser(db: Kysely<Database>, keys: Pick<Keys, "loginId">, random: Random, now: number, input: NewUser): Promise<User | null> {
+  const row = userRow(keys, random, now, input);
   const inserted = await db.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
   return inserted ? row : null;
 }

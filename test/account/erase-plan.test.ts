@@ -8,6 +8,7 @@ import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser, type User } from "../../src/users/users.ts";
 import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { captureStatements, fullReads } from "../support/statement-plans.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 /**
  * `famos user delete --erase` finds the person's events by login ID as actor or subject
@@ -26,7 +27,7 @@ describe.each(DIALECTS)("erasure's reads of the audit trail, on %s", (dialect: T
     database = await testDatabase(dialect, `erase_plan_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
-    user = (await createUser(store.db, cryptoRandom, 1_000, { loginId: `Leaver-${tag}`, fullName: "Leaver", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `leaver-${tag}@dealer.example` }))!;
+    user = (await createUser(store.db, TEST_KEYS, cryptoRandom, 1_000, { loginId: `Leaver-${tag}`, fullName: "Leaver", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `leaver-${tag}@dealer.example` }))!;
     const event = (subject: string, detail: object) => ({ time: 2_000, event: "email.changed", actor: subject, subject, ip: "192.0.2.1", user_agent: "ua", detail: JSON.stringify(detail) });
     await store.db.insertInto("audit").values([event(` leaver-${tag} `, { from: `old-${tag}@dealer.example` }), event(`other-${tag}`, {})]).execute();
   });

@@ -6,6 +6,7 @@ import { recordAudit } from "../../src/audit/audit.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { createUser, findUserByLogin } from "../../src/users/users.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 const operator = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } };
 
@@ -20,10 +21,10 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
   it("deletes the account and keeps its events, with kind and time, under a pseudonym", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, {
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, {
       loginId: "Erin.Leaver", fullName: "Erin Leaver", partnerNumber: "0042", role: "support", passwordHash: "x", otpEmail: "erin@dealer.example",
     }))!;
-    const other = (await createUser(deps.db, cryptoRandom, now, { loginId: "stays", fullName: "Stay", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null }))!;
+    const other = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, { loginId: "stays", fullName: "Stay", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null }))!;
     const who = { ip: "203.0.113.9", userAgent: "Mozilla/5.0 Erin" };
     await recordAudit(deps.db, now, { ...who, event: "password.ok", actor: "Erin.Leaver", subject: "Erin.Leaver" });
     await recordAudit(deps.db, now + 1, { ...who, event: "password.failed", actor: "erin.leaver ", subject: "erin.leaver ", detail: { reason: "wrong-password" } });
@@ -65,7 +66,7 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
 
   it("erases an account that never had an address: no address list to delete by (an empty IN list is an error on PostgreSQL)", async () => {
     const deps = t.deps[0]!;
-    const user = (await createUser(deps.db, cryptoRandom, t.clock.now(), { loginId: "no.address", fullName: "No Address", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null }))!;
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, t.clock.now(), { loginId: "no.address", fullName: "No Address", partnerNumber: "0042", role: "user", passwordHash: "x", otpEmail: null }))!;
     expect(await eraseUser(deps, operator, user.id)).toMatchObject({ kind: "erased", events: 0 });
     expect(await findUserByLogin(deps.db, "no.address")).toBeUndefined();
   });
@@ -89,10 +90,10 @@ describe.each(DIALECTS)("erasing a user on %s", (dialect: TestDialect) => {
   it("takes every address she had out of her events and the bounce records, and her login ID off her notices", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, {
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, {
       loginId: "Lea.Ver", fullName: "Lea Ver", partnerNumber: "0077", role: "support", passwordHash: "x", otpEmail: null,
     }))!;
-    await createUser(deps.db, cryptoRandom, now, { loginId: "colleague77", fullName: "Col League", partnerNumber: "0077", role: "user", passwordHash: "x", otpEmail: "Sales@Dealer77.example" });
+    await createUser(deps.db, TEST_KEYS, cryptoRandom, now, { loginId: "colleague77", fullName: "Col League", partnerNumber: "0077", role: "user", passwordHash: "x", otpEmail: "Sales@Dealer77.example" });
     await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: "lea.contact@dealer77.example", grace_used: 0, announced_at: now }).execute();
     const who = { ip: "203.0.113.77", userAgent: "Mozilla/5.0 Lea" };
     const her = { ...who, actor: "Lea.Ver", subject: "Lea.Ver" };

@@ -6,6 +6,7 @@ import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser } from "../../src/users/users.ts";
 import { captureStatements, fullReads } from "../support/statement-plans.ts";
 import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 /**
  * The retention job forgets old bounce records 500 at a time (retention/cleanup.ts), and erasure the
@@ -27,7 +28,7 @@ describe.each(DIALECTS)("which bounce records may go, on %s", (dialect: TestDial
     store = openStore(database.url);
     await migrateToLatest(store);
     const add = async (login: string, otpEmail: string | null) =>
-      (await createUser(store.db, cryptoRandom, 1_000, { loginId: `${login}-${tag}`, fullName: login, partnerNumber: "7", role: "user", passwordHash: "x", otpEmail }))!;
+      (await createUser(store.db, TEST_KEYS, cryptoRandom, 1_000, { loginId: `${login}-${tag}`, fullName: login, partnerNumber: "7", role: "user", passwordHash: "x", otpEmail }))!;
     // Stored as typed (case, surrounding spaces): the comparison is lower(trim(...)).
     await add("holder", `  OTP-${tag}@Dealer.Example `);
     const pending = await add("pending", null);

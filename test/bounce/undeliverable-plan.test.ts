@@ -6,6 +6,7 @@ import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser } from "../../src/users/users.ts";
 import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { captureStatements, readsPerRow } from "../support/statement-plans.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 /**
  * The console's "Needs attention" lists the users whose OTP email, or the address waiting for its
@@ -24,7 +25,7 @@ describe.each(DIALECTS)("the undeliverable users of Needs attention, on %s", (di
     store = openStore(database.url);
     await migrateToLatest(store);
     const add = async (login: string, otpEmail: string | null) =>
-      (await createUser(store.db, cryptoRandom, 1_000, { loginId: `${login}-${tag}`, fullName: login, partnerNumber: "7", role: "user", passwordHash: "x", otpEmail }))!;
+      (await createUser(store.db, TEST_KEYS, cryptoRandom, 1_000, { loginId: `${login}-${tag}`, fullName: login, partnerNumber: "7", role: "user", passwordHash: "x", otpEmail }))!;
     await add("confirmed", `Confirmed-${tag}@Dealer.Example`);
     const waiting = await add("waiting", null);
     await store.db.updateTable("users").set({ pending_email: `waiting-${tag}@dealer.example` }).where("id", "=", waiting.id).execute();

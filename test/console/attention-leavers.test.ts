@@ -65,7 +65,7 @@ function attentionConsole(loginId: string) {
     const now = c.t.clock.now();
     for (let i = from; i < from + count; i += 1) {
       const email = `${prefix}${i}@gone-dealer.example`;
-      await createUser(c.t.deps.db, c.t.deps.random, now, { loginId: `${prefix}${i}`, fullName: `${prefix} ${i}`, partnerNumber: partner, role: "user", passwordHash: HASH, otpEmail: email });
+      await createUser(c.t.deps.db, c.t.deps.keys, c.t.deps.random, now, { loginId: `${prefix}${i}`, fullName: `${prefix} ${i}`, partnerNumber: partner, role: "user", passwordHash: HASH, otpEmail: email });
       await dead(email, now - 10 - i);
     }
   }
@@ -96,7 +96,7 @@ describe("Needs attention says when more undeliverable or shared addresses exist
     for (let i = from; i < from + count; i += 1) {
       for (const who of ["a", "b"]) {
         const user = { loginId: `pair${i}${who}`, fullName: `Pair ${i}${who}`, partnerNumber: "4711", role: "user" as const, passwordHash: HASH, otpEmail: `desk${String(i).padStart(3, "0")}@dealer.example` };
-        await createUser(c.t.deps.db, c.t.deps.random, now, user);
+        await createUser(c.t.deps.db, c.t.deps.keys, c.t.deps.random, now, user);
       }
     }
   }
@@ -124,7 +124,7 @@ describe("Needs attention's cut counts only addresses still held", () => {
   it("with two newer addresses no longer held, lists the 200 held without a note, and at 201 held says more", async () => {
     const now = c.t.clock.now();
     for (const n of [1, 2]) {
-      const user = await createUser(c.t.deps.db, c.t.deps.random, now, { loginId: `moved${n}`, fullName: `Moved ${n}`, partnerNumber: "4712", role: "user", passwordHash: HASH, otpEmail: `moved${n}@live-dealer.example` });
+      const user = await createUser(c.t.deps.db, c.t.deps.keys, c.t.deps.random, now, { loginId: `moved${n}`, fullName: `Moved ${n}`, partnerNumber: "4712", role: "user", passwordHash: HASH, otpEmail: `moved${n}@live-dealer.example` });
       await c.t.deps.db.updateTable("users").set({ pending_email: `moved${n}@typo-dealer.example` }).where("id", "=", user!.id).execute();
       await dead(`moved${n}@typo-dealer.example`, now - n);
     }

@@ -13,7 +13,7 @@ const RELAYING_DENIED = "Can't send mail - all recipients were rejected: 554 5.7
 /**
  * The kind of a failed try is stored as the sender records it (outbox.last_fault), and OTP capture reads
  * that, not the words it stored beside it (outbox.last_error, nodemailer's text: free text FAMOS parsed
- * back). Rows written before migration 021 keep working: it reads their words once and stores the kind.
+ * back). Rows written before migration 020 keep working: it reads their words once and stores the kind.
  * Real smtp-server (parsed by mailparser), SQLite and PostgreSQL.
  */
 describe.each(DIALECTS)("the stored kind of a mail's failure (%s)", (database) => {
@@ -56,7 +56,7 @@ describe.each(DIALECTS)("the stored kind of a mail's failure (%s)", (database) =
   });
 });
 
-describe.each(DIALECTS)("migration 021 on %s: rows failed before it", (dialect) => {
+describe.each(DIALECTS)("migration 020 on %s: rows failed before it", (dialect) => {
   let database: TestDatabase;
   let store: Store;
   const old = (id: string, state: "queued" | "failed" | "sent", lastError: string | null) => ({
@@ -79,7 +79,7 @@ describe.each(DIALECTS)("migration 021 on %s: rows failed before it", (dialect) 
         old("m-sent", "sent", null),
       ] as never)
       .execute();
-    await migrateTo(store, "021-mail-faults");
+    await migrateTo(store, "020-mail-faults");
   });
   afterAll(async () => {
     await store?.close();

@@ -55,7 +55,7 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     const hash = await hashPassword("opening time password");
     const staff = [];
     for (let i = 0; i < 100; i += 1) {
-      const user = (await createUser(t.deps.db, t.deps.random, t.clock.now(), { loginId: `staff${i}`, fullName: "Staff Member", partnerNumber: "7", role: "user", passwordHash: hash, otpEmail: `staff${i}@dealer.example` }))!;
+      const user = (await createUser(t.deps.db, t.deps.keys, t.deps.random, t.clock.now(), { loginId: `staff${i}`, fullName: "Staff Member", partnerNumber: "7", role: "user", passwordHash: hash, otpEmail: `staff${i}@dealer.example` }))!;
       staff.push({ ...user, password: "opening time password" });
     }
     // Someone types their password wrong five times first.

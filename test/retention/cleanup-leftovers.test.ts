@@ -4,6 +4,7 @@ import { cryptoRandom } from "../../src/platform/random.ts";
 import { DEVICE_LIFETIME_MS } from "../../src/regulation/devices.ts";
 import { createUser } from "../../src/users/users.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 const DAY = 86_400_000;
 
@@ -23,7 +24,7 @@ describe.each(DIALECTS)("famos cleanup and what months leave behind, on %s", (di
   it("removes devices past their lifetime and bounce records of addresses no account has, and keeps the rest; a second run finds nothing", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, { loginId: "months", fullName: "Many Months", partnerNumber: "8", role: "user", passwordHash: "x", otpEmail: "Now@Dealer8.example" }))!;
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, { loginId: "months", fullName: "Many Months", partnerNumber: "8", role: "user", passwordHash: "x", otpEmail: "Now@Dealer8.example" }))!;
     await deps.db.updateTable("users").set({ pending_email: "pending@dealer8.example" }).where("id", "=", user.id).execute();
     await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: "contact@dealer8.example", grace_used: 0, announced_at: null }).execute();
     const device = (id: string, lastUsed: number) => ({ id, login_key: "months", created_at: lastUsed, last_used_at: lastUsed, revoked_at: null });

@@ -7,6 +7,7 @@ import { cryptoRandom } from "../../src/platform/random.ts";
 import { createUser } from "../../src/users/users.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
 import { seedExpired, type SeedCounts } from "./seed.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 const DAY = 86_400_000;
 const SEED: SeedCounts = { sessions: 20_000, flows: 20_000, mail: 20_000, throttles: 10_000, auditOld: 10_000, auditToScrub: 10_000 };
@@ -26,7 +27,7 @@ describe.each(DIALECTS)("famos cleanup on %s", (dialect: TestDialect) => {
   it("removes 100,000 expired rows in bounded batches, keeps the live ones, and pseudonymises old events", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, { loginId: "live", fullName: "Live", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: "live@dealer.example" }))!;
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, { loginId: "live", fullName: "Live", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: "live@dealer.example" }))!;
     await seedExpired(deps.db, user.id, now, SEED);
     // Live rows of every kind.
     await deps.db.insertInto("sessions").values({
@@ -65,7 +66,7 @@ describe.each(DIALECTS)("famos cleanup on %s", (dialect: TestDialect) => {
   it("runs inside serve on a timer (here a few milliseconds instead of an hour)", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, { loginId: "timer", fullName: "T", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null }))!;
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, { loginId: "timer", fullName: "T", partnerNumber: "1", role: "user", passwordHash: "x", otpEmail: null }))!;
     await deps.db.insertInto("sessions").values({
       token_hash: "timer-token", id: "timer-session", user_id: user.id, stage: "full", flow_id: null, created_at: now - 2 * DAY, last_seen_at: now - 2 * DAY,
       expires_at: now - DAY, verified_at: null, ip: "x", user_agent: "x", ended_at: null, end_reason: null,

@@ -28,7 +28,7 @@ describe.each(DIALECTS)("the rollout's bounced announcements, on %s", (dialect: 
   const at = 5_000_000;
 
   async function person(login: string, partner: string) {
-    const user = (await createUser(deps.db, deps.random, 1_000, { loginId: login, fullName: login, partnerNumber: partner, role: "user", passwordHash: "x", otpEmail: null }))!;
+    const user = (await createUser(deps.db, deps.keys, deps.random, 1_000, { loginId: login, fullName: login, partnerNumber: partner, role: "user", passwordHash: "x", otpEmail: null }))!;
     await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: `${login}@dealer.example`, grace_used: 0, announced_at: at }).execute();
     return user;
   }
@@ -48,7 +48,7 @@ describe.each(DIALECTS)("the rollout's bounced announcements, on %s", (dialect: 
     const okLast = await person("tie-ok-last", "7");
     const other = await person("other", "8");
     for (let i = 0; i < ENROLLED; i += 1) {
-      await createUser(deps.db, deps.random, 1_000, { loginId: `enrolled-${i}`, fullName: "E", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `desk${i % 8}@dealer.example` });
+      await createUser(deps.db, deps.keys, deps.random, 1_000, { loginId: `enrolled-${i}`, fullName: "E", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `desk${i % 8}@dealer.example` });
     }
     await deps.db.insertInto("outbox").values([
       mail("b-old", bounced.id, ANNOUNCEMENT_KIND, at - 10, false),

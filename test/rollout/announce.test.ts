@@ -26,7 +26,7 @@ const PORTAL = "https://famos.dealer.example";
 const HASH = "$2b$10$abcdefghijklmnopqrstuuC9o7zZ9Qz1m9N0p0m0c3b8aQ8qUyy5y";
 
 async function addPerson(deps: Deps, loginId: string, partner: string, address: { contact?: string; pending?: string; otp?: string } = {}) {
-  const user = (await createUser(deps.db, deps.random, deps.clock.now(), { loginId, fullName: `Person ${loginId}`, partnerNumber: partner, role: "user", passwordHash: HASH, otpEmail: address.otp ?? null }))!;
+  const user = (await createUser(deps.db, deps.keys, deps.random, deps.clock.now(), { loginId, fullName: `Person ${loginId}`, partnerNumber: partner, role: "user", passwordHash: HASH, otpEmail: address.otp ?? null }))!;
   if (address.pending) await deps.db.updateTable("users").set({ pending_email: address.pending }).where("id", "=", user.id).execute();
   if (address.contact) await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: address.contact, grace_used: 0, announced_at: null }).execute();
   return user;

@@ -24,7 +24,7 @@ export async function seedRolloutNetwork(deps: Deps, prefix = "r"): Promise<void
     const ids: string[] = [];
     for (let i = 0; i < n; i += 1) {
       const loginId = `${prefix}${partner}-${state}-${i}`;
-      const user = (await createUser(deps.db, deps.random, now, {
+      const user = (await createUser(deps.db, deps.keys, deps.random, now, {
         loginId,
         fullName: `Person ${loginId}`,
         partnerNumber: partner,
@@ -52,6 +52,9 @@ export async function seedRolloutNetwork(deps: Deps, prefix = "r"): Promise<void
   await lock(enrolled1002[0]!, "code", true);
   await add("1002", 3, "none");
   await add("1003", 5, "none");
+  // A login ID no account has, locked (a stranger spraying login IDs): no account's lock.
+  await lock(`${prefix}nobody-has-this`, "password", false);
+  await lock(`${prefix}nobody-either`, "code", true);
 
   for (const [daysAgo, count] of [[0, 3], [1, 1], [3, 2]] as const) {
     for (let i = 0; i < count; i += 1) {

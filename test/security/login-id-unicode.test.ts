@@ -6,11 +6,13 @@ import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateTo, migrateToLatest } from "../../src/store/migrate.ts";
 import { sameLoginId } from "../../src/support/identity-match.ts";
 import { usersMissingFromFile } from "../../src/users/sync.ts";
-import { findUserByLogin, loginKey, userRow } from "../../src/users/users.ts";
+import { loginDigest } from "../../src/users/login-digest.ts";
+import { findUserByLogin, loginKey, userRow, type User } from "../../src/users/users.ts";
 import { bcryptHash } from "../cli/import-fixtures.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient } from "../support/client.ts";
 import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 const ENROLMENT = { allowedDomains: [], sharedMailboxPolicy: "warn" as const, sharedMailboxNames: [] };
 
@@ -84,10 +86,12 @@ describe.each(DIALECTS)("migration 013 on %s: keys stored before in decomposed f
   let store: Store;
   const stamp = Date.now().toString(36);
   const row = (id: string, loginId: string, key: string) => ({
-    ...userRow(cryptoRandom, 1, { loginId, fullName: "Jürgen Müller", partnerNumber: "0100", role: "user", passwordHash: "x", otpEmail: null }),
+    ...withoutDigest(userRow(TEST_KEYS, cryptoRandom, 1, { loginId, fullName: "Jürgen Müller", partnerNumber: "0100", role: "user", passwordHash: "x", otpEmail: null })),
     id,
     login_key: key,
   });
+  // A row as an older FAMOS wrote it: no login_digest (migration 021).
+  const withoutDigest = ({ login_digest: _digest, ...rest }: User) => rest;
 
   beforeAll(async () => {
     database = await testDatabase(dialect, `nfc_${dialect}`);
@@ -109,9 +113,9 @@ describe.each(DIALECTS)("migration 013 on %s: keys stored before in decomposed f
         row("u-ascii", `Plain.${stamp}`, `plain.${stamp}`),
         row("u-pair-nfc", pair.normalize("NFC"), pair.normalize("NFC").toLowerCase()),
         row("u-pair-nfd", pair.normalize("NFD"), pair.normalize("NFD").toLowerCase()),
-      ])
+      ] as never)
       .execute();
-    await migrateToLatest(store);
+    await migrateToLatest(store, TEST_KEYS);
     const keys = Object.fromEntries((await store.db.selectFrom("users").select(["id", "login_key"]).execute()).map((u) => [u.id, u.login_key]));
     expect(keys).toEqual({
       "u-alone": loginKey(alone),
@@ -120,5 +124,8 @@ describe.each(DIALECTS)("migration 013 on %s: keys stored before in decomposed f
       "u-pair-nfd": pair.normalize("NFD").toLowerCase(),
     });
     expect((await findUserByLogin(store.db, `jürgen.${stamp}`.normalize("NFC")))?.id).toBe("u-alone");
+    // The pair kept apart has one digest, as it has one set of counters (migrations 019 and 021).
+    const digests = await store.db.selectFrom("users").select(["id", "login_digest"]).where("id", "in", ["u-pair-nfc", "u-pair-nfd"]).execute();
+    expect(new Set(digests.map((u) => u.login_digest))).toEqual(new Set([loginDigest(TEST_KEYS, pair)]));
   });
 });

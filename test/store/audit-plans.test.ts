@@ -33,7 +33,7 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
     database = await testDatabase(dialect, `audit_plans_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
-    user = (await createUser(store.db, cryptoRandom, 1_000, { loginId: login, fullName: "Plan", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `plan-${tag}@dealer.example` }))!;
+    user = (await createUser(store.db, TEST_KEYS, cryptoRandom, 1_000, { loginId: login, fullName: "Plan", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `plan-${tag}@dealer.example` }))!;
     const events = ["password.ok", "code.sent", "code.ok", "password.failed", "enrolment.confirmed"];
     const rows = Array.from({ length: ROWS }, (_, i) => {
       const who = i % 500 === 0 ? user.login_key : `someone-${i % 700}-${tag}`;

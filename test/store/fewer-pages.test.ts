@@ -18,7 +18,7 @@ const throttleRows = [
   { key: "ip:192.0.2.7", failures: 40, locked_until: 5_000, hard_locked: 0, updated_at: 3_000, window_started_at: 500 },
 ];
 
-// Written before migration 021 (outbox.last_fault), and read back before it.
+// Written before migration 020 (outbox.last_fault), and read back before it.
 function outboxRow(id: string, sentAt: number | null): Omit<OutboxTable, "last_fault"> {
   return {
     id, user_id: null, kind: "test", recipient: `${id}@dealer.example`, subject: "s", text_body: "t", html_body: "h",

@@ -14,6 +14,7 @@ import { createUser, findUserByLogin } from "../../src/users/users.ts";
 import { factorsOf, factorsWithPasskeys } from "../../src/strong-factors/factors.ts";
 import { extractCode } from "../support/smtp.ts";
 import { DIALECTS, openInstances, testDatabase, type TestDialect } from "./dialects.ts";
+import { TEST_KEYS } from "../support/login-counter.ts";
 
 const newUser = (loginId: string) => ({
   loginId,
@@ -43,7 +44,7 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
       expect(up.results?.map((r) => [r.migrationName, r.status])).toEqual(MIGRATION_NAMES.map((name) => [name, "Success"]));
       expect(await pendingMigrations(store)).toEqual([]);
       expect((await migrateToLatest(store)).results).toEqual([]);
-      await createUser(store.db, cryptoRandom, 1, newUser("m1"));
+      await createUser(store.db, TEST_KEYS, cryptoRandom, 1, newUser("m1"));
 
       await migrateDownAll(store);
       expect(await pendingMigrations(store)).toEqual(MIGRATION_NAMES);
@@ -58,8 +59,8 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
   });
 
   it("keeps login IDs unique without regard to case: a second add of one is refused as a value, the first kept", async () => {
-    await createUser(db(0), cryptoRandom, 1, newUser("Alice.Case"));
-    expect(await createUser(db(1), cryptoRandom, 2, { ...newUser("alice.case"), fullName: "Another Alice" })).toBeNull();
+    await createUser(db(0), TEST_KEYS, cryptoRandom, 1, newUser("Alice.Case"));
+    expect(await createUser(db(1), TEST_KEYS, cryptoRandom, 2, { ...newUser("alice.case"), fullName: "Another Alice" })).toBeNull();
     const found = await findUserByLogin(db(1), "ALICE.CASE");
     expect(found).toMatchObject({ login_id: "Alice.Case", full_name: "Jane Smith", created_at: 1 });
   });
@@ -67,7 +68,7 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
   it("consumes the right code once when many requests race with it on two connections", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, newUser("racer")))!;
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, newUser("racer")))!;
     const flow = await createFlow(deps.db, cryptoRandom, { userId: user.id, kind: "signin", email: user.otp_email!, now });
     const issued = await deps.db.transaction().execute((tx) => issueCode(deps, tx, flow, user.login_id, now));
     if (issued.kind !== "sent") throw new Error(issued.kind);
@@ -95,8 +96,8 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
   it("ends every live session of a user, each exactly once, from two connections at once", async () => {
     const now = t.clock.now();
     const policy = { idleMs: 1_800_000, maxMs: 43_200_000, cookieDomain: null };
-    const user = (await createUser(db(0), cryptoRandom, now, newUser("many-sessions")))!;
-    const other = (await createUser(db(0), cryptoRandom, now, newUser("bystander")))!;
+    const user = (await createUser(db(0), TEST_KEYS, cryptoRandom, now, newUser("many-sessions")))!;
+    const other = (await createUser(db(0), TEST_KEYS, cryptoRandom, now, newUser("bystander")))!;
     const make = (userId: string) => createSession(db(0), cryptoRandom, now, policy, { userId, stage: "full", flowId: null, ip: "192.0.2.1", userAgent: "t" });
     const mine = await Promise.all(Array.from({ length: 6 }, () => make(user.id)));
     const theirs = await make(other.id);
@@ -165,7 +166,7 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
   it("reads a flow with its current code in one statement (issue 17): the latest, and of two in the same millisecond the live one", async () => {
     const deps = t.deps[0]!;
     const now = t.clock.now();
-    const user = (await createUser(deps.db, cryptoRandom, now, newUser("current")))!;
+    const user = (await createUser(deps.db, TEST_KEYS, cryptoRandom, now, newUser("current")))!;
     const flow = await createFlow(deps.db, cryptoRandom, { userId: user.id, kind: "signin", email: user.otp_email!, now });
     expect(await flowWithCurrentCode(db(1), flow.id)).toEqual({ flow, code: undefined });
     expect(await flowWithCurrentCode(db(1), "no-such-flow")).toBeUndefined();
@@ -185,8 +186,8 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
 
   it("sums up a user's strong factors in one statement (issue 17), counting only that user's", async () => {
     const now = t.clock.now();
-    const user = (await createUser(db(0), cryptoRandom, now, newUser("factors")))!;
-    const other = (await createUser(db(0), cryptoRandom, now, newUser("factors-other")))!;
+    const user = (await createUser(db(0), TEST_KEYS, cryptoRandom, now, newUser("factors")))!;
+    const other = (await createUser(db(0), TEST_KEYS, cryptoRandom, now, newUser("factors-other")))!;
     expect(await factorsOf(db(1), user.id)).toEqual({ passkeys: 0, passkeysLastUsedAt: null, app: null, appPending: false, recoveryCodesLeft: 0, recoveryCodesLastUsedAt: null });
     expect(await factorsWithPasskeys(db(1), user.id)).toEqual({ factors: await factorsOf(db(1), user.id), passkeys: [] });
     const passkey = (id: string, userId: string, lastUsed: number | null) => ({

@@ -147,7 +147,7 @@ export async function addUser(deps: Deps, input: TestUserInput = {}): Promise<Us
   const n = (counter += 1);
   const password = input.password ?? "correct horse battery staple";
   const loginId = input.loginId ?? `user${n}`;
-  const user = await createUser(deps.db, deps.random, deps.clock.now(), {
+  const user = await createUser(deps.db, deps.keys, deps.random, deps.clock.now(), {
     loginId,
     fullName: input.fullName ?? "Jane Smith",
     partnerNumber: input.partnerNumber ?? "01234",

@@ -1,6 +1,6 @@
 import { decodeSecret } from "../../src/config/secret.ts";
 import { deriveKeys } from "../../src/platform/keys.ts";
-import { counterKey, type FailureKind } from "../../src/regulation/throttle.ts";
+import { counterKey, type FailureKind } from "../../src/regulation/counter-key.ts";
 import { loginDigest } from "../../src/users/login-digest.ts";
 import { loginKey } from "../../src/users/users.ts";
 import { TEST_SECRET } from "./app.ts";

@@ -6,6 +6,7 @@ import { batchedStdout } from "../../app/log-destination.ts";
 import { createServices, serverKeys } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateDatabase, migrateToLatest } from "../../store/migrate.ts";
+import { refreshLoginDigests } from "../../users/login-digest.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
@@ -84,6 +85,10 @@ export function serveCommand(): Command {
     );
     const { deps, store } = services;
     if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store, deps.keys));
+    // Each account keeps its login ID's digest under FAMOS_SECRET's key (users.login_digest): made again
+    // here for the accounts whose digest differs, as after FAMOS_SECRET changed.
+    const redigested = await refreshLoginDigests(deps.db, deps.keys);
+    if (redigested > 0) logger.info({ accounts: redigested }, "login ID digests made again under FAMOS_SECRET");
     abandonMail = () => services.sender.abandon();
     services.sender.start();
     if (!config.production) {

@@ -29,7 +29,7 @@ export function userAddCommand(): Command {
         const now = deps.clock.now();
         const fields = { loginId, fullName: options.name, partnerNumber: options.partner, role: options.role, passwordHash: await hashPassword(password), otpEmail: email };
         const user = await deps.db.transaction().execute(async (tx) => {
-          const created = await createUser(tx, deps.random, now, fields);
+          const created = await createUser(tx, deps.keys, deps.random, now, fields);
           if (created) await recordAudit(tx, now, { ...operator(), event: "user.created", subject: created.login_id, detail: { role: created.role, emailGiven: email !== null } });
           return created;
         });

@@ -1,0 +1,36 @@
+import { sql, type RawBuilder } from "kysely";
+import { addressKey } from "./address.ts";
+
+/**
+ * Wrong passwords and wrong codes are counted apart (SPEC "Locks"). The self-service reset's wrong
+ * codes ("reset") are counted apart again: its code step needs no password, so anyone who knows a login
+ * ID can post codes there, and on the sign-in's code counter they reached FAMOS_CODE_HARD_LOCK, whose
+ * lock refuses every browser, the owner's usual one included. On their own counter they pause and, at
+ * FAMOS_CODE_HARD_LOCK, lock the reset alone until support unlocks it; the sign-in never reads it.
+ */
+export type FailureKind = "password" | "code" | "reset";
+
+/**
+ * The one home of the throttle key format, built here and read back by loginIdKeySql:
+ * "<kind>:id:<login ID's digest>", "<kind>:dev:<device>", "ip:<address>". Migration 019 keeps a
+ * frozen reading of its own: it reads the keys as older versions wrote them, and must go on reading
+ * them so whatever this module becomes.
+ */
+export const counterKey = {
+  loginId: (kind: FailureKind, loginKey: string) => `${kind}:id:${loginKey}`,
+  device: (kind: FailureKind, deviceId: string) => `${kind}:dev:${deviceId}`,
+  address: (ip: string) => `ip:${addressKey(ip)}`,
+};
+
+/**
+ * A login ID's counter key read back, in SQL (the Rollout page's locked figure), for the keys of one
+ * kind: whether `key` is a login ID's counter of that kind (its prefix: no kind holds a LIKE
+ * wildcard), and the identity it counts (the digest).
+ */
+export function loginIdKeySql(kind: FailureKind, key: RawBuilder<string>) {
+  const prefix = counterKey.loginId(kind, "");
+  return {
+    isKind: sql<boolean>`${key} like ${`${prefix}%`}`,
+    loginKey: sql<string>`substr(${key}, ${sql.lit(prefix.length + 1)})`,
+  };
+}
