@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { endAccessForNewPassword, endUserAccess } from "../account/access.ts";
+import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
 import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
@@ -183,7 +183,7 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
  * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
  * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
  * sessions and voids their codes, as any password or email change does (SPEC "Sessions"); a new
- * password hash forgets the login ID's device cookies too.
+ * password hash or OTP email forgets the login ID's device cookies too.
  */
 async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
   const email = row.email ?? user.otp_email;
@@ -202,8 +202,9 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
     // email change waiting for its code with its address, and every browser's device cookie.
     await endAccessForNewPassword(deps, tx, user, now, "import");
   } else if (changes.otp_email !== undefined) {
-    // As every email change is: sessions, codes, their flows.
+    // As every email change is: sessions, codes, their flows, and every browser's device cookie.
     await endUserAccess(tx, user.id, now, "import");
+    await forgetOtherDevices(deps, tx, user, now);
   }
   // `emailGiven`: the account's first confirmed OTP email, an enrolment (rollout/progress.ts counts it, as user.created's).
   const enrolled: Record<string, boolean> = user.otp_email === null && changes.otp_email !== undefined ? { emailGiven: true } : {};
