@@ -54,8 +54,32 @@ function lookAlikeProblem(loginId: string): string | null {
   for (const c of loginId) {
     if (!NEUTRAL.test(c)) scripts.add(SCRIPTS.find(([, re]) => re.test(c))?.[0] ?? "other");
   }
-  if (scripts.size <= 1 || MIXTURES.some((m) => [...scripts].every((s) => m.has(s)))) return null;
-  return "the login ID must not mix letters of different scripts (such as Latin and Cyrillic), which can look alike";
+  if (scripts.size > 1 && !MIXTURES.some((m) => [...scripts].every((s) => m.has(s)))) {
+    return "the login ID must not mix letters of different scripts (such as Latin and Cyrillic), which can look alike";
+  }
+  return passesForLatin(loginId, scripts) ? PASSING : null;
+}
+
+const PASSING = "the login ID must not pass for a Latin one: Cyrillic or Greek letters that all look like Latin ones, small capitals or phonetic letters";
+/** Cyrillic and Greek letters that look like Latin ones (UTS #39 confusables.txt, the unmistakable ones). */
+const LATIN_LOOKING: Record<string, RegExp> = {
+  Cyrillic: /^[аеіјорсуһхѕԁӏԛԝүАВЕКМНОРСТХІЈЅҮӀԚԜ]$/u,
+  Greek: /^[αικνορυχγΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]$/u,
+};
+/** Latin letters no one's name is written with that pass for ordinary ones: small capitals (ᴍ, ʟ, ɪ), ɑ, ɡ, the clicks ǀ ǁ ǃ. */
+const PHONETIC = /[\u1d00-\u1d2b\u0251\u0261\u0262\u026a\u0274\u0280\u028f\u029c\u029f\u01c0-\u01c3]/u;
+
+/**
+ * Whole-script look-alikes (UTS #39 "highly restrictive" lets them through): "јре" all in Cyrillic
+ * beside "jpe", or Latin with small capitals or phonetic letters ("sᴍith" beside "smith"). A Cyrillic
+ * or Greek ID with one letter of its own ("вера", "иван", "γιάννης") is not one.
+ */
+function passesForLatin(loginId: string, scripts: ReadonlySet<string>): boolean {
+  if (PHONETIC.test(loginId)) return true;
+  const [script] = scripts;
+  const looks = scripts.size === 1 && script !== undefined ? LATIN_LOOKING[script] : undefined;
+  if (!looks) return false;
+  return [...loginId].every((c) => NEUTRAL.test(c) || looks.test(c));
 }
 
 export type UserField = "loginId" | "fullName" | "partnerNumber";
