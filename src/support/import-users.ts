@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
+import { lookAlikeProblem } from "../users/fields.ts";
 import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
 
 /** One checked row of an import file: every field already valid. */
@@ -77,11 +78,35 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 }
 
 /**
+ * The rows whose login ID the look-alike rule refuses (users/fields.ts) and no account has: refused
+ * with the reason, never made. A row naming an account made before the rule is that account's and
+ * goes on (--update changes it, --sync keeps it). Only such rows cost a read.
+ */
+async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
+  const doubtful = new Map<ImportedUser, string>();
+  for (const row of rows) {
+    const problem = lookAlikeProblem(row.loginId);
+    if (problem !== null) doubtful.set(row, problem);
+  }
+  if (doubtful.size === 0) return rows;
+  const keys = [...doubtful.keys()].map((row) => loginKey(row.loginId));
+  const found = new Set((await tx.selectFrom("users").select("login_key").where("login_key", "in", keys).execute()).map((r) => r.login_key));
+  return rows.filter((row) => {
+    const problem = doubtful.get(row);
+    if (problem === undefined || found.has(loginKey(row.loginId))) return true;
+    report.refused.push({ line: row.line, reason: problem });
+    return false;
+  });
+}
+
+/**
  * Inserts first, skipping login IDs that exist (one conditional statement, so a user added by
  * someone else meanwhile is simply an existing one), then looks up the rows that were skipped.
  * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
  */
-async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+  const batch = await refuseLookAlikeNewcomers(tx, rows, report);
+  if (batch.length === 0) return;
   const inserted = await tx
     .insertInto("users")
     .values(batch.map((row) => userRow(deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email })))
