@@ -104,8 +104,23 @@ export async function endAccessForNewPassword(
   keep?: { session?: Pick<Session, "id" | "flow_id">; deviceTokens?: readonly string[] },
 ): Promise<AccessEnded & { devices: number }> {
   const ended = await endUserAccess(db, user.id, now, reason, keep?.session);
-  const kept = await identifyDevice({ db, keys: deps.keys }, keep?.deviceTokens ?? [], user.login_key, now);
-  return { ...ended, devices: await revokeDevices(db, user.login_key, now, kept) };
+  return { ...ended, devices: await forgetOtherDevices(deps, db, user, now, keep?.deviceTokens) };
+}
+
+/**
+ * A new factor (a new password, a new OTP email from Profile or an import): every device cookie of the
+ * login ID revoked but the live one among `deviceTokens` (the browser that made the change); the
+ * number revoked. Whoever signed in before with the old factor keeps no known browser.
+ */
+export async function forgetOtherDevices(
+  deps: Pick<Deps, "keys">,
+  db: Kysely<Database>,
+  user: Pick<User, "login_key">,
+  now: number,
+  deviceTokens: readonly string[] = [],
+): Promise<number> {
+  const kept = await identifyDevice({ db, keys: deps.keys }, deviceTokens, user.login_key, now);
+  return revokeDevices(db, user.login_key, now, kept);
 }
 
 /** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */

@@ -77,7 +77,8 @@ function someOf(names: string[]): string {
 function checkRow(line: number, get: (column: Column) => string, enrolment: Config["enrolment"]): ImportedUser | RefusedRow {
   const fields = { loginId: get("login_id").trim(), fullName: get("full_name").trim(), partnerNumber: get("partner_number").trim() };
   const problems: string[] = [];
-  const fieldProblem = userFieldProblem(fields);
+  // The look-alike rule is for accounts the import makes: storeImportedUsers asks it (import-users.ts).
+  const fieldProblem = userFieldProblem(fields, { lookAlike: false });
   if (fieldProblem) problems.push(fieldProblem);
 
   const roleText = get("role").trim().toLowerCase() || "user";

@@ -1,5 +1,6 @@
 import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
+import { forgetOtherDevices } from "../account/access.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import type { EmailProblem } from "../enrolment/email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
@@ -76,7 +77,8 @@ export type ConfirmChangeOutcome =
 /**
  * Profile → change the OTP email, second half: the code from the new address. Wrong codes count
  * toward the same lock as at sign-in. On success, in one transaction: the address switches, every
- * other live code is void, the user's other sessions end, the old address is told, and this
+ * other live code is void, the user's other sessions and other browsers' device cookies end, the old
+ * address is told, and this
  * session gets a new token (a step up, ASVS 3.2.1).
  */
 export async function confirmEmailChange(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmChangeOutcome> {
@@ -89,11 +91,13 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
     // Codes in flight (a sign-in elsewhere, to the old address) stop working with the switch.
     await voidUserCodes(tx, user.id, "email-changed", now);
     const ended = await endUserSessions(tx, user.id, now, "email-changed", session.id);
+    // A new second factor, as a new password is a new first one: other browsers' device cookies go.
+    const devicesForgotten = await forgetOtherDevices(deps, tx, user, now, ctx.deviceTokens);
     if (oldEmail && oldEmail.toLowerCase() !== flow.email.toLowerCase()) {
       const mail = emailChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail, newEmail: flow.email });
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.email-changed", recipient: oldEmail, ...mail });
     }
-    await auditAs(user, ctx, now)(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended } });
+    await auditAs(user, ctx, now)(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended, devicesForgotten } });
     return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
   });
   if (check.kind !== "ok") return check;

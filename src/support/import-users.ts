@@ -1,8 +1,9 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { endAccessForNewPassword, endUserAccess } from "../account/access.ts";
+import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
+import { lookAlikeProblem } from "../users/fields.ts";
 import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
 
 /** One checked row of an import file: every field already valid. */
@@ -77,11 +78,35 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 }
 
 /**
+ * The rows whose login ID the look-alike rule refuses (users/fields.ts) and no account has: refused
+ * with the reason, never made. A row naming an account made before the rule is that account's and
+ * goes on (--update changes it, --sync keeps it). Only such rows cost a read.
+ */
+async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
+  const doubtful = new Map<ImportedUser, string>();
+  for (const row of rows) {
+    const problem = lookAlikeProblem(row.loginId);
+    if (problem !== null) doubtful.set(row, problem);
+  }
+  if (doubtful.size === 0) return rows;
+  const keys = [...doubtful.keys()].map((row) => loginKey(row.loginId));
+  const found = new Set((await tx.selectFrom("users").select("login_key").where("login_key", "in", keys).execute()).map((r) => r.login_key));
+  return rows.filter((row) => {
+    const problem = doubtful.get(row);
+    if (problem === undefined || found.has(loginKey(row.loginId))) return true;
+    report.refused.push({ line: row.line, reason: problem });
+    return false;
+  });
+}
+
+/**
  * Inserts first, skipping login IDs that exist (one conditional statement, so a user added by
  * someone else meanwhile is simply an existing one), then looks up the rows that were skipped.
  * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
  */
-async function storeBatch(deps: Deps, tx: Kysely<Database>, batch: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+  const batch = await refuseLookAlikeNewcomers(tx, rows, report);
+  if (batch.length === 0) return;
   const inserted = await tx
     .insertInto("users")
     .values(batch.map((row) => userRow(deps.keys, deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email })))
@@ -183,7 +208,7 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
  * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
  * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
  * sessions and voids their codes, as any password or email change does (SPEC "Sessions"); a new
- * password hash forgets the login ID's device cookies too.
+ * password hash or OTP email forgets the login ID's device cookies too.
  */
 async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
   const email = row.email ?? user.otp_email;
@@ -202,8 +227,9 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
     // email change waiting for its code with its address, and every browser's device cookie.
     await endAccessForNewPassword(deps, tx, user, now, "import");
   } else if (changes.otp_email !== undefined) {
-    // As every email change is: sessions, codes, their flows.
+    // As every email change is: sessions, codes, their flows, and every browser's device cookie.
     await endUserAccess(tx, user.id, now, "import");
+    await forgetOtherDevices(deps, tx, user, now);
   }
   // `emailGiven`: the account's first confirmed OTP email, an enrolment (rollout/progress.ts counts it, as user.created's).
   const enrolled: Record<string, boolean> = user.otp_email === null && changes.otp_email !== undefined ? { emailGiven: true } : {};

@@ -48,14 +48,38 @@ const MIXTURES = [new Set(["Latin", "Han", "Hiragana", "Katakana"]), new Set(["L
  * support cannot tell from the first on the console or in a mail. Every way of making a user
  * refuses it; accounts made before keep signing in.
  */
-function lookAlikeProblem(loginId: string): string | null {
+export function lookAlikeProblem(loginId: string): string | null {
   if (loginId.normalize("NFKC") !== loginId.normalize("NFC")) return "the login ID must not contain full-width letters, ligatures or other compatibility forms of ordinary characters";
   const scripts = new Set<string>();
   for (const c of loginId) {
     if (!NEUTRAL.test(c)) scripts.add(SCRIPTS.find(([, re]) => re.test(c))?.[0] ?? "other");
   }
-  if (scripts.size <= 1 || MIXTURES.some((m) => [...scripts].every((s) => m.has(s)))) return null;
-  return "the login ID must not mix letters of different scripts (such as Latin and Cyrillic), which can look alike";
+  if (scripts.size > 1 && !MIXTURES.some((m) => [...scripts].every((s) => m.has(s)))) {
+    return "the login ID must not mix letters of different scripts (such as Latin and Cyrillic), which can look alike";
+  }
+  return passesForLatin(loginId, scripts) ? PASSING : null;
+}
+
+const PASSING = "the login ID must not pass for a Latin one: Cyrillic or Greek letters that all look like Latin ones, small capitals or phonetic letters";
+/** Cyrillic and Greek letters that look like Latin ones (UTS #39 confusables.txt, the unmistakable ones). */
+const LATIN_LOOKING: Record<string, RegExp> = {
+  Cyrillic: /^[аеіјорсуһхѕԁӏԛԝүАВЕКМНОРСТХІЈЅҮӀԚԜ]$/u,
+  Greek: /^[αικνορυχγΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]$/u,
+};
+/** Latin letters no one's name is written with that pass for ordinary ones: small capitals (ᴍ, ʟ, ɪ), ɑ, ɡ, the clicks ǀ ǁ ǃ. */
+const PHONETIC = /[\u1d00-\u1d2b\u0251\u0261\u0262\u026a\u0274\u0280\u028f\u029c\u029f\u01c0-\u01c3]/u;
+
+/**
+ * Whole-script look-alikes (UTS #39 "highly restrictive" lets them through): "јре" all in Cyrillic
+ * beside "jpe", or Latin with small capitals or phonetic letters ("sᴍith" beside "smith"). A Cyrillic
+ * or Greek ID with one letter of its own ("вера", "иван", "γιάννης") is not one.
+ */
+function passesForLatin(loginId: string, scripts: ReadonlySet<string>): boolean {
+  if (PHONETIC.test(loginId)) return true;
+  const [script] = scripts;
+  const looks = scripts.size === 1 && script !== undefined ? LATIN_LOOKING[script] : undefined;
+  if (!looks) return false;
+  return [...loginId].every((c) => NEUTRAL.test(c) || looks.test(c));
 }
 
 export type UserField = "loginId" | "fullName" | "partnerNumber";
@@ -70,9 +94,9 @@ export interface UserFieldProblem {
  * The same limits for every way a user is made (add, import, the console): printable, bounded,
  * non-empty. Every field is checked, so a form can say all that is wrong at once (WCAG 3.3.1).
  */
-export function userFieldProblems(fields: { loginId: string; fullName: string; partnerNumber: string }): UserFieldProblem[] {
+export function userFieldProblems(fields: { loginId: string; fullName: string; partnerNumber: string }, options: { lookAlike?: boolean } = {}): UserFieldProblem[] {
   const problems: UserFieldProblem[] = [];
-  const loginId = loginIdProblem(fields.loginId.trim());
+  const loginId = loginIdProblem(fields.loginId.trim(), options.lookAlike ?? true);
   if (loginId) problems.push({ field: "loginId", message: loginId });
   const name = fields.fullName.trim();
   if (name === "" || name.length > 200 || hasControlCharacters(name)) problems.push({ field: "fullName", message: "the full name must be 1 to 200 printable characters" });
@@ -84,14 +108,18 @@ export function userFieldProblems(fields: { loginId: string; fullName: string; p
   return problems;
 }
 
-function loginIdProblem(loginId: string): string | null {
+function loginIdProblem(loginId: string, lookAlike: boolean): string | null {
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
   if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
   if (hasInvisibleCharacters(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
-  return lookAlikeProblem(loginId);
+  return lookAlike ? lookAlikeProblem(loginId) : null;
 }
 
-/** The first of userFieldProblems, for a command line or an import row that names one reason. */
-export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }): string | null {
-  return userFieldProblems(fields)[0]?.message ?? null;
+/**
+ * The first of userFieldProblems, for a command line or an import row that names one reason. An
+ * import leaves out the look-alike rule (`lookAlike: false`) and asks it only of rows that would make
+ * an account: a row naming an account made before the rule is that account's.
+ */
+export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }, options: { lookAlike?: boolean } = {}): string | null {
+  return userFieldProblems(fields, options)[0]?.message ?? null;
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
-import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, tokenFor } from "../regulation/devices.ts";
+import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, identifyDevice, tokenFor } from "../regulation/devices.ts";
 import { loginKey } from "../users/users.ts";
 import { requestIsHttps } from "./https.ts";
 
@@ -39,11 +39,12 @@ export function setDeviceCookie(deps: Pick<Deps, "config" | "keys">, reply: Fast
 }
 
 /**
- * Does this request come from a browser holding a device cookie for the login ID it posts? Only the
- * MAC is checked (no database read): enough to keep known browsers out of the request-rate budget,
- * while the locks themselves check the device row too.
+ * Does this request come from a browser holding a live device cookie for the login ID it posts? The
+ * MAC first, with no database read: a stranger's request (no token for the login ID) costs nothing more.
+ * Only a token whose MAC fits is looked up (identifyDevice, the one judge of device cookies), so a
+ * revoked one (a new password, a support reset) or one a year unused is counted like a stranger's.
  */
-export function knownDevice(deps: Pick<Deps, "config" | "keys">, request: FastifyRequest, loginId: unknown): boolean {
+export async function knownDevice(deps: Pick<Deps, "config" | "keys" | "db" | "clock">, request: FastifyRequest, loginId: unknown): Promise<boolean> {
   if (typeof loginId !== "string" || loginId.length === 0 || loginId.length > 1024) return false;
-  return tokenFor(deps.keys.device, deviceTokens(deps, request), loginKey(loginId)) !== null;
+  return (await identifyDevice(deps, deviceTokens(deps, request), loginKey(loginId), deps.clock.now())) !== null;
 }

@@ -6,7 +6,7 @@ import { knownDevice } from "./device-cookie.ts";
  * Per-route request limit for the sign-in, code and regenerate routes: FAMOS_RATE_LIMIT requests per
  * minute per client address (ASVS 2.2.1), shared through Redis when FAMOS_REDIS_URL is set. Staff of
  * one dealership share one address, so only strangers spend the budget: a signed-in session and a
- * browser holding a device cookie for the login ID are not counted (SPEC "Request limits"). It runs
+ * browser holding a live device cookie for the login ID are not counted (SPEC "Request limits"). It runs
  * after the session is loaded and the form parsed (preHandler) so it can tell them apart.
  */
 export function rateLimited(deps: Deps): FastifyContextConfig {
@@ -15,7 +15,8 @@ export function rateLimited(deps: Deps): FastifyContextConfig {
   return { rateLimit: { max, timeWindow: 60_000, hook: "preHandler", allowList: (request: FastifyRequest) => notCounted(deps, request) } } as FastifyContextConfig;
 }
 
-function notCounted(deps: Deps, request: FastifyRequest): boolean {
+/** A signed-in session first (no read); a live device cookie for the login ID (one read, only when its MAC fits). */
+async function notCounted(deps: Deps, request: FastifyRequest): Promise<boolean> {
   const famos = request.famos;
   if (famos?.session.stage === "full") return true;
   const body = request.body as Record<string, unknown> | undefined;

@@ -240,7 +240,7 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       expect(told?.text_body).toContain(user.login_id);
       expect(unit.queued).toBe(queued + 1);
       const [changed] = await audits(user.login_id, "email.changed");
-      expect(JSON.parse(changed!.detail)).toEqual({ from: user.otp_email, to: "New.One@dealer.example", sessionsEnded: 2 });
+      expect(JSON.parse(changed!.detail)).toEqual({ from: user.otp_email, to: "New.One@dealer.example", sessionsEnded: 2, devicesForgotten: 0 });
       expect(changed).toMatchObject({ actor: user.login_id, time: now() });
       expect(await pendingEmailChange(unit.deps, user, { ...s, flow_id: flow2.id })).toBeNull();
       expect(await confirmEmailChange(unit.deps, user, { ...s, flow_id: flow2.id }, code, ctx())).toEqual({ kind: "no-change" });

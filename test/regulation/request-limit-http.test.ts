@@ -3,6 +3,7 @@ import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts"
 import { FormClient, overHttp, signIn, submitPassword } from "../support/client.ts";
 import { DIALECTS } from "../store/dialects.ts";
 import { otherCode } from "../security/helpers.ts";
+import { revokeDevices } from "../../src/regulation/devices.ts";
 
 const LIMITED = "Too many requests from your address";
 
@@ -60,6 +61,20 @@ describe.each(DIALECTS)("the request limit over HTTP (%s)", (database) => {
     const statuses = [];
     for (let i = 0; i < 3; i += 1) statuses.push((await stranger.post("/login", { loginId: "nobody", password: "x" })).statusCode);
     expect(statuses).toEqual([401, 401, 429]);
+  });
+
+  it("a browser whose device cookie was revoked (a new password, a support reset) is counted as a stranger", async () => {
+    t = await createTestApp({ database, env: { FAMOS_RATE_LIMIT: "3" } });
+    const http = overHttp(await listen(t));
+    const user = await addUser(t.deps);
+    // The thief's browser signed in with the leaked password and holds a device cookie whose MAC is intact.
+    const { client: thief } = await signIn(t, { user, client: new FormClient(http), page: "/profile" });
+    expect((await thief.post("/logout")).statusCode).toBe(303);
+    await revokeDevices(t.deps.db, user.login_key, t.clock.now());
+    await thief.get("/login");
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await submitPassword(thief, user.login_id, `guess ${i}`)).statusCode);
+    expect(statuses).toContain(429);
   });
 
   it("a signed-in session is not counted, even from a browser that dropped its device cookie", async () => {
