@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 
 /** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
 export function decodeSecret(raw: string): Buffer | null {
@@ -23,6 +23,22 @@ export function keptSecret(path: string): Buffer | null {
 }
 
 /**
+ * The development secret could not be kept where it goes: a read-only install, or a folder owned by
+ * another user. The command line tells it in one line (its message says what to do), not as a stack.
+ */
+export class DevelopmentSecretFault extends Error {
+  constructor(path: string, cause: NodeJS.ErrnoException) {
+    const where = resolve(cause.path ?? dirname(path));
+    super(
+      `cannot keep the development secret in ${path} (${cause.code ?? "error"} on ${where}): set FAMOS_SECRET ` +
+        "(at least 32 random bytes: openssl rand -hex 32), or run famos from a folder where it may write ./data",
+      { cause },
+    );
+    this.name = "DevelopmentSecretFault";
+  }
+}
+
+/**
  * Development only: a secret generated once and kept under ./data, so codes and sessions survive
  * a restart. Production refuses to start without FAMOS_SECRET instead.
  */
@@ -30,8 +46,12 @@ export function developmentSecret(path = DEVELOPMENT_SECRET_PATH): Buffer {
   const existing = keptSecret(path);
   if (existing) return existing;
   const secret = randomBytes(32);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, secret.toString("hex") + "\n", { mode: 0o600 });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, secret.toString("hex") + "\n", { mode: 0o600 });
+  } catch (error) {
+    throw new DevelopmentSecretFault(path, error as NodeJS.ErrnoException);
+  }
   return secret;
 }
 
