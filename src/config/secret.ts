@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
@@ -28,13 +28,32 @@ export function keptSecret(path: string): Buffer | null {
  */
 export class DevelopmentSecretFault extends Error {
   constructor(path: string, cause: NodeJS.ErrnoException) {
-    const where = resolve(cause.path ?? dirname(path));
-    super(
-      `cannot keep the development secret in ${path} (${cause.code ?? "error"} on ${where}): set FAMOS_SECRET ` +
-        "(at least 32 random bytes: openssl rand -hex 32), or run famos from a folder where it may write ./data",
-      { cause },
-    );
+    super(cannotKeep(path, cause.code, cause.path ?? dirname(path)), { cause });
     this.name = "DevelopmentSecretFault";
+  }
+}
+
+function cannotKeep(path: string, code: string | undefined, where: string): string {
+  return (
+    `cannot keep the development secret in ${path} (${code ?? "error"} on ${resolve(where)}): set FAMOS_SECRET ` +
+    "(at least 32 random bytes: openssl rand -hex 32), or run famos from a folder where it may write ./data"
+  );
+}
+
+/**
+ * Why a development start could not keep a secret at `path` (what DevelopmentSecretFault would say),
+ * or null: for `famos doctor`, asked of the system (access(2)) on the file or the nearest folder that
+ * is there, so root, ACLs and read-only mounts count as they will when the server writes it.
+ */
+export function developmentSecretProblem(path = DEVELOPMENT_SECRET_PATH): string | null {
+  if (keptSecret(path) !== null) return null;
+  let target = existsSync(path) ? path : dirname(path);
+  while (!existsSync(target) && dirname(target) !== target) target = dirname(target);
+  try {
+    accessSync(target, target === path ? constants.W_OK : constants.W_OK | constants.X_OK);
+    return null;
+  } catch (error) {
+    return cannotKeep(path, (error as NodeJS.ErrnoException).code, target === path ? path : `${target}/`);
   }
 }
 

@@ -44,4 +44,15 @@ describe("a development start whose ./data it may not write (real famos from dis
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(result.stderr).toMatch(/^famos: cannot keep the development secret in \.\/data\/secret \(.*\): .*FAMOS_SECRET.*\n$/);
   });
+
+  it("famos doctor fails on it in a row of its own, in the same words, where it said 'All checks passed.'", async () => {
+    const result = await cli.run(["doctor"], { env, prefix: [...nobody, "env", "-u", "FAMOS_SECRET"] });
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toMatch(/^secret +FAIL +cannot keep the development secret in \.\/data\/secret \(EACCES on .+\): set FAMOS_SECRET/m);
+  });
+
+  it.skipIf(!root)("famos doctor says where a development start keeps its secret when it may write there", async () => {
+    const result = await cli.run(["doctor"], { env, prefix: ["env", "-u", "FAMOS_SECRET"] });
+    expect(result.stdout).toMatch(/^secret +OK +\(development: generated into \.\/data\/secret at the next start\)$/m);
+  });
 });
