@@ -10,6 +10,7 @@
 // generation (V8 lets it grow to 16 MB per semi-space) costs no measurable throughput and keeps the
 // resident size about 60 MB lower (npm run bench). `npm start` passes the same flag.
 import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -17,8 +18,15 @@ const entry = fileURLToPath(new URL("../dist/famos.mjs", import.meta.url));
 const development = process.env.NODE_ENV !== "production" && existsSync(new URL("../src/cli/main.ts", import.meta.url));
 
 if (development) {
-  const { build, stale } = await import("../scripts/build.js");
-  if (stale()) await build();
+  const { build, DIST, ENTRY, mayBuild, stale } = await import("../scripts/build.js");
+  if (stale()) {
+    if (!mayBuild()) {
+      const checkout = dirname(DIST);
+      process.stderr.write(`famos: ${ENTRY} is missing or older than the sources, and this process may not write ${DIST}: run \`npm run build\` in ${checkout} as the user who may, or run famos as that user\n`);
+      process.exit(1);
+    }
+    await build();
+  }
 } else if (!existsSync(entry)) {
   process.stderr.write(`famos: ${entry} is missing; build it with \`npm run build\` in ${root}\n`);
   process.exit(1);

@@ -4,7 +4,7 @@
 // `npx famos` need no separate step. The running server carries no TypeScript loader (a loader thread
 // costs ~35 MB of memory and start-up time on every process) and no build tool (esbuild is a
 // devDependency: `npm ci --omit=dev` plus dist/ is the whole runtime).
-import { copyFileSync, cpSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -32,6 +32,19 @@ function builtAt() {
 /** True when a source (or package.json) is newer than the last build. */
 export function stale() {
   return builtAt() < Math.max(newestSource(join(root, "src")), statSync(join(root, "package.json")).mtimeMs);
+}
+
+/**
+ * Whether this process may build into dist/ (or make it): a checkout owned by another user, or on a
+ * read-only mount, may not, and esbuild would only say "Failed to create output directory" and throw.
+ */
+export function mayBuild() {
+  try {
+    accessSync(existsSync(DIST) ? DIST : root, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { rolloutCommand } from "./commands/rollout.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { userCommand } from "./commands/user.ts";
 import { terminalText } from "../platform/terminal-text.ts";
+import { DevelopmentSecretFault } from "../config/secret.ts";
 import { Refused, UsageError, useSettingsFile } from "./io.ts";
 
 /** `famos <command>`: exit 0 on success, 1 for refused input (reason on stderr), 2 for usage errors. */
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`famos: ${terminalText(error.message)}\n`);
       return 2;
     }
-    if (error instanceof Refused) {
+    if (error instanceof Refused || error instanceof DevelopmentSecretFault) {
       // Refusals quote what was typed (a login ID, a file name): never raw on the terminal.
       process.stderr.write(`famos: ${terminalText(error.message)}\n`);
       return 1;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /** 32 bytes or more, given as hex or base64 (standard or URL-safe). */
 export function decodeSecret(raw: string): Buffer | null {
@@ -23,6 +23,41 @@ export function keptSecret(path: string): Buffer | null {
 }
 
 /**
+ * The development secret could not be kept where it goes: a read-only install, or a folder owned by
+ * another user. The command line tells it in one line (its message says what to do), not as a stack.
+ */
+export class DevelopmentSecretFault extends Error {
+  constructor(path: string, cause: NodeJS.ErrnoException) {
+    super(cannotKeep(path, cause.code, cause.path ?? dirname(path)), { cause });
+    this.name = "DevelopmentSecretFault";
+  }
+}
+
+function cannotKeep(path: string, code: string | undefined, where: string): string {
+  return (
+    `cannot keep the development secret in ${path} (${code ?? "error"} on ${resolve(where)}): set FAMOS_SECRET ` +
+    "(at least 32 random bytes: openssl rand -hex 32), or run famos from a folder where it may write ./data"
+  );
+}
+
+/**
+ * Why a development start could not keep a secret at `path` (what DevelopmentSecretFault would say),
+ * or null: for `famos doctor`, asked of the system (access(2)) on the file or the nearest folder that
+ * is there, so root, ACLs and read-only mounts count as they will when the server writes it.
+ */
+export function developmentSecretProblem(path = DEVELOPMENT_SECRET_PATH): string | null {
+  if (keptSecret(path) !== null) return null;
+  let target = existsSync(path) ? path : dirname(path);
+  while (!existsSync(target) && dirname(target) !== target) target = dirname(target);
+  try {
+    accessSync(target, target === path ? constants.W_OK : constants.W_OK | constants.X_OK);
+    return null;
+  } catch (error) {
+    return cannotKeep(path, (error as NodeJS.ErrnoException).code, target === path ? path : `${target}/`);
+  }
+}
+
+/**
  * Development only: a secret generated once and kept under ./data, so codes and sessions survive
  * a restart. Production refuses to start without FAMOS_SECRET instead.
  */
@@ -30,8 +65,12 @@ export function developmentSecret(path = DEVELOPMENT_SECRET_PATH): Buffer {
   const existing = keptSecret(path);
   if (existing) return existing;
   const secret = randomBytes(32);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, secret.toString("hex") + "\n", { mode: 0o600 });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, secret.toString("hex") + "\n", { mode: 0o600 });
+  } catch (error) {
+    throw new DevelopmentSecretFault(path, error as NodeJS.ErrnoException);
+  }
   return secret;
 }
 

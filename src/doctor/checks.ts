@@ -6,6 +6,7 @@ import { userTranslator } from "../i18n/translator.ts";
 import { checkSmtp, describeSmtpCheck } from "../mail/smtp-check.ts";
 import { noticeMail } from "../otp/messages.ts";
 import { durationInWords } from "../config/duration.ts";
+import { developmentSecretProblem, developmentSecretText } from "../config/secret.ts";
 import { openStore } from "../store/database.ts";
 import { emptyDatabaseProblem, sqliteAccessProblem, sqliteFilePath } from "../store/file-access.ts";
 import { NewerDatabase, pendingMigrations, unknownMigrations } from "../store/migrate.ts";
@@ -142,4 +143,11 @@ export function checkPublicUrl(config: Readonly<Config>): CheckResult {
     return { check: "public URL", status: "warn", detail: `${config.publicUrl.origin} is http: cookies are Secure only when the trusted proxy says https; set FAMOS_PUBLIC_URL to https://…` };
   }
   return { check: "public URL", status: "fail", detail: `${config.publicUrl.origin} is http in production: session cookies would travel without Secure; set FAMOS_PUBLIC_URL to https://…` };
+}
+
+/** Without FAMOS_SECRET (development): where the server keeps its generated secret, failing when it may not. */
+export function checkSecret(config: Readonly<Config>): CheckResult | null {
+  if (config.secret !== null) return null;
+  const problem = developmentSecretProblem();
+  return problem === null ? { check: "secret", status: "ok", detail: developmentSecretText() } : { check: "secret", status: "fail", detail: problem };
 }

@@ -4,7 +4,7 @@ import type * as Shared from "nodemailer/lib/shared";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import type * as SmtpConnectionModule from "nodemailer/lib/smtp-connection";
 import { relayRefusalAdvice } from "./relay-pause.ts";
-import { mailLanguage } from "./transport.ts";
+import { mailLanguage, SENDER_TIMEOUTS } from "./transport.ts";
 
 /** Which step of talking to the SMTP server failed. */
 export type SmtpStage = "connect" | "tls" | "auth" | "send";
@@ -57,7 +57,8 @@ export async function checkSmtp(url: string, options: { send?: { to: string; fro
     if (options.send !== undefined) {
       const { to, from, message } = options.send;
       const nodemailer = createRequire(import.meta.url)("nodemailer") as typeof Nodemailer;
-      const transport = nodemailer.createTransport({ url, ...TIMEOUTS } as never);
+      // As long as the sender waits: a relay that scans content answers the end of DATA late.
+      const transport = nodemailer.createTransport({ url, ...SENDER_TIMEOUTS } as never);
       try {
         const language = mailLanguage(message.html);
         await transport.sendMail({

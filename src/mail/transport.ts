@@ -234,6 +234,12 @@ export function sendingOptions(config: Readonly<Config>): SendingOptions {
   };
 }
 
+/**
+ * How long the sender waits for the relay (see smtpTransport); `famos doctor --send-to` waits as long,
+ * so a relay slow to answer the end of DATA is not reported failed while the server would deliver.
+ */
+export const SENDER_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 45_000 } as const;
+
 /** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
 export function smtpTransport(url: string, sending: SendingOptions = {}): MailTransport {
   // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each; as
@@ -251,9 +257,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       pool: true,
       maxConnections: 8,
       maxMessages: 500,
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 45_000,
+      ...SENDER_TIMEOUTS,
       ...(sending.dkim ? { dkim: sending.dkim } : {}),
     } as never));
   return {

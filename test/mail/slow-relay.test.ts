@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { checkSmtp, describeSmtpCheck } from "../../src/mail/smtp-check.ts";
 import { smtpTransport } from "../../src/mail/transport.ts";
 import { outboxMessage } from "../support/outbox-message.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
@@ -27,6 +28,17 @@ it("a relay that answers the end of DATA after 25 seconds has the message taken 
     expect(smtp.messages.map((m) => m.messageId)).toEqual([message.message_id]);
   } finally {
     transport.close();
+    smtp.delayData(0);
+  }
+}, 90_000);
+
+it("famos doctor --send-to waits for such a relay as the sender does: test message accepted, not 'send failed: Timeout' for mail the server would deliver", async () => {
+  smtp.delayData(25_000);
+  try {
+    const message = { subject: "FAMOS test message", text: "A test.", html: '<html lang="en-GB"><body>A test.</body></html>' };
+    const check = await checkSmtp(smtp.url, { send: { to: "ops@dealer.test", from: "FAMOS <no-reply@famos.test>", message } });
+    expect(describeSmtpCheck(check)).toBe("connected, no TLS, no authentication, test message accepted for ops@dealer.test");
+  } finally {
     smtp.delayData(0);
   }
 }, 90_000);

@@ -50,4 +50,19 @@ describe("a change of OTP email whose new address bounces", () => {
       if (locale === "en-GB") expect(again).toContain("so this one may not arrive either. Your codes still go to your current address; if the new address is wrong, use Cancel and enter it again.");
     }
   });
+
+  it("when the new address's mailbox refuses the code's email at once (550 5.1.1), says so and not 'A code is on its way to the new address'", async () => {
+    const address = "typo.at.once@dealer.example";
+    t.smtp.rejectPermanently(true, 550, `5.1.1 <${address}>: User unknown`, [address]);
+    try {
+      const { client } = await changeTo("en-GB", address);
+      await t.services.sender.drain();
+      const page = (await client.get("/profile/email/confirm?notice=sent")).body;
+      expect(page).toContain("could not be delivered to your new address");
+      expect(page).not.toContain("on its way to the new address");
+    } finally {
+      t.smtp.rejectPermanently(false);
+    }
+  });
 });
+

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { checkDatabase, checkMail, checkPublicUrl, checkRedis, checkSettings, type CheckResult } from "../../doctor/checks.ts";
+import { checkDatabase, checkMail, checkPublicUrl, checkRedis, checkSecret, checkSettings, type CheckResult } from "../../doctor/checks.ts";
 import { readSettings } from "../io.ts";
 import { formatTable } from "../table.ts";
 
@@ -22,7 +22,8 @@ export function doctorCommand(): Command {
           checkMail(config, options.sendTo),
           checkRedis(config),
         ]);
-        rows.push(...database, smtp, redis, checkPublicUrl(config));
+        const secret = checkSecret(config);
+        rows.push(...(secret === null ? [] : [secret]), ...database, smtp, redis, checkPublicUrl(config));
       } else {
         rows.push({ check: "others", status: "skip", detail: "not run until the settings are valid" });
       }

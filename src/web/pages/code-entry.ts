@@ -39,6 +39,11 @@ export function deliveryPending(d: CodeDelivery): boolean {
   return d.mailState === "queued" || d.mailState === "sending" || d.mailState === "delayed";
 }
 
+/** The mail will not reach the address (failed, refused by the mailbox, not relayed there): no code is "on its way". */
+export function deliveryRefused(d: CodeDelivery): boolean {
+  return d.mailState === "failed" || d.mailState === "bounced" || d.mailState === "notRelayed";
+}
+
 /** SPEC item 4: the page says where the code went, masked, when it was sent, and if sending failed. */
 export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false): SafeHtml {
   // The sentence's last clock time names the zone, for both (a reader elsewhere, or a PC set to another zone).

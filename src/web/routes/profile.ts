@@ -12,6 +12,7 @@ import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthentic
 import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
 import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
+import { deliveryRefused } from "../pages/code-entry.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
@@ -173,8 +174,11 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const frame = await portalFrame(deps, request, reply);
     const t = frame.t;
     const { delivery, codesSent } = await codeDeliveryState(deps, t, flow.id, flow.email, user);
-    // The first code of a change is "sent"; only a replacement makes earlier codes stop working.
-    const info = justSent ? t.text(codesSent > 1 ? "emailConfirm.newCode" : "emailConfirm.codeSent") : undefined;
+    // The first code of a change is "sent"; only a replacement makes earlier codes stop working. One
+    // whose email did not go is on no way: the delivery line says why, and earlier codes still stopped.
+    const refused = deliveryRefused(delivery);
+    const key = codesSent > 1 ? (refused ? "otp.earlierCodesVoid" : "emailConfirm.newCode") : refused ? null : "emailConfirm.codeSent";
+    const info = justSent && key !== null ? t.text(key) : undefined;
     return reply.code(status).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, ...extra }));
   }
 

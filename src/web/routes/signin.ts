@@ -16,6 +16,7 @@ import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.
 import { answerSignedOut, endSignInHere, requestContext, setSessionCookie, signedIn, staleFormInfo, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
+import { deliveryRefused } from "../pages/code-entry.ts";
 import { refusedText } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { browserLocale, tr } from "../reader.ts";
@@ -201,7 +202,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const t = tr(deps, request);
     const { delivery, codesSent, flow } = await codeDeliveryState(deps, t, session.flow_id, addressOfCodes(user), user);
     // Only a code that replaced another is "new", and only then did earlier codes stop working.
-    const info = justSent && codesSent > 1 ? t.text("otp.newCode") : undefined;
+    // One whose email did not go says only that earlier codes stopped working, beside why it did not go.
+    const info = justSent && codesSent > 1 ? t.text(deliveryRefused(delivery) ? "otp.earlierCodesVoid" : "otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
     const passkey = passkeyOffered(flow) ? () => passkeySignInForm(tr(deps, request), csrf) : undefined;
     return otpPage(t, config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
