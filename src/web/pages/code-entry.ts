@@ -7,6 +7,11 @@ export interface CodeDelivery {
   maskedEmail: string;
   sentAt: string | null;
   validUntil: string | null;
+  /**
+   * How long the code can still be confirmed, in ms from when the page was made (its expiry on FAMOS's
+   * clock): the page's status module asks for the line no longer than that (public/delivery-status.js).
+   */
+  validForMs?: number | null;
   /** When the code was sent: the moment whose zone those clock times are named in (Translator.withZone), as the code's mail names it. */
   zoneAt: number | null;
   /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), notRelayed (the relay will not send to the address), sent, failed or bounced. */
@@ -83,11 +88,13 @@ export function codeProblem(t: Translator, d: CodeDelivery, error: string | Safe
 /**
  * The delivery line in a live region. While the mail is pending, a small served module (no inline
  * script: the CSP stays as it is) asks `statusUrl` for the line again every few seconds until the
- * mail has gone, failed or bounced.
+ * mail has gone, failed or bounced, or the code can no longer be confirmed (validForMs).
  */
 export function deliveryBlock(t: Translator, d: CodeDelivery, statusUrl: string, newAddress = false): SafeHtml {
-  const pending = deliveryPending(d);
-  return html`<div id="delivery" aria-live="polite"${pending ? html` data-status-url="${statusUrl}"` : ""}>${deliveryLine(t, d, newAddress)}</div>${
+  // A code that can no longer be confirmed: no delivery line can help, nothing to wait for.
+  const pending = deliveryPending(d) && d.validForMs !== 0;
+  const until = d.validForMs == null ? html`` : html` data-valid-for-ms="${String(d.validForMs)}"`;
+  return html`<div id="delivery" aria-live="polite"${pending ? html` data-status-url="${statusUrl}"${until}` : ""}>${deliveryLine(t, d, newAddress)}</div>${
     pending ? html`<script type="module" src="/static/delivery-status.js"></script>` : ""
   }`;
 }
