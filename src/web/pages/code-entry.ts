@@ -58,7 +58,11 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
   if (d.mailState === "bounced") return message("error", newAddress ? t.html("delivery.bouncedNew", { to, cancel }) : t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
-  if (d.mailState === "notRelayed") return message("error", newAddress ? t.html("delivery.notRelayedNew", { to, cancel }) : t.html("delivery.notRelayed", { to, wrongEmail }));
+  if (d.mailState === "notRelayed") {
+    // While the mail waits it is still tried as long as its code works: the operator's fix brings it.
+    if (newAddress) return message("error", t.html(d.mailWaiting ? "delivery.notRelayedWaitingNew" : "delivery.notRelayedNew", { to, cancel }));
+    return message("error", t.html(d.mailWaiting ? "delivery.notRelayedWaiting" : "delivery.notRelayed", { to, wrongEmail }));
+  }
   const yours = d.sharedAs ? html`<p class="delivery">${t.html("delivery.sharedMailbox", { loginId: html`<strong>${d.sharedAs}</strong>` })}</p>` : html``;
   if (d.mailState === "queued" || d.mailState === "sending") {
     return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>${yours}`;
