@@ -50,6 +50,7 @@ export async function codeDeliveryState(
       mailWaiting: code?.mail_waiting ?? false,
       lapsed,
       undeliverable: problems?.undeliverableAt != null,
+      mailboxFull: problems?.mailboxFull ?? false,
       softBounces: problems?.softBounces ?? 0,
       sharedAs: shared ? holder.login_id : null,
     },

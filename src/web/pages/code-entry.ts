@@ -25,6 +25,8 @@ export interface CodeDelivery {
   lapsed?: "expired" | "void" | null;
   /** An earlier email to this address bounced hard and no code to it was confirmed since (issue 15). */
   undeliverable?: boolean;
+  /** ... because its mailbox stayed full for days (bounce/addresses.ts fullMailbox): emptying it is the fix. */
+  mailboxFull?: boolean;
   /** Delays the receiving mail servers reported for this address since its last confirmed code. */
   softBounces?: number;
   /**
@@ -68,7 +70,9 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
     return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>${yours}`;
   }
   const warning = d.undeliverable
-    ? message("warning", newAddress ? t.html("delivery.undeliverableNew", { to, cancel }) : t.html("delivery.undeliverable", { to, wrongEmail }))
+    ? d.mailboxFull
+      ? message("warning", t.html("delivery.mailboxFull", { to }))
+      : message("warning", newAddress ? t.html("delivery.undeliverableNew", { to, cancel }) : t.html("delivery.undeliverable", { to, wrongEmail }))
     : d.softBounces
       ? message("warning", t.html("delivery.softBounces", { to }))
       : html``;
