@@ -14,6 +14,20 @@ export interface AddressProblems {
   softBounces: number;
   lastSoftBounceAt: number | null;
   lastSoftReason: string | null;
+  /**
+   * Undeliverable because its mailbox stayed full (record-bounce.ts softBounceSet), not because the address is
+   * refused: the address is right, and emptying the mailbox (not a reset) is the fix (fullMailbox).
+   */
+  mailboxFull: boolean;
+}
+
+/**
+ * Whether an address's undeliverable mark came from its full-mailbox reports (softBounceSet marks it at or
+ * after the first of them; a hard bounce ends the count: hardBounceSet), the one rule for OTP capture, the
+ * support user page and Needs attention.
+ */
+export function fullMailbox(row: { undeliverable_at: number | null; mailbox_soft_since: number | null }): boolean {
+  return row.undeliverable_at !== null && row.mailbox_soft_since !== null && Number(row.undeliverable_at) >= Number(row.mailbox_soft_since);
 }
 
 export async function addressProblems(db: Kysely<Database>, email: string): Promise<AddressProblems | null> {
@@ -25,6 +39,7 @@ export async function addressProblems(db: Kysely<Database>, email: string): Prom
     softBounces: row.soft_bounces,
     lastSoftBounceAt: row.last_soft_bounce_at,
     lastSoftReason: row.last_soft_reason,
+    mailboxFull: fullMailbox(row),
   };
 }
 
@@ -55,6 +70,8 @@ export interface UndeliverableUser {
   confirmed: boolean;
   at: number;
   reason: string | null;
+  /** Undeliverable because its mailbox stayed full (fullMailbox). */
+  mailboxFull: boolean;
 }
 
 /**
@@ -68,7 +85,7 @@ export async function undeliverableUsers(db: Kysely<Database>, limit = 200): Pro
     db
       .selectFrom("mail_addresses as a")
       .innerJoin("users as u", (join) => join.on((eb) => eb(sql<string>`lower(trim(${sql.ref(column)}))`, "=", eb.ref("a.address_key"))))
-      .select(["a.address_key", "u.id", "u.login_id", "u.full_name", "u.partner_number", "u.otp_email", "u.pending_email", "a.undeliverable_at", "a.undeliverable_reason"])
+      .select(["a.address_key", "u.id", "u.login_id", "u.full_name", "u.partner_number", "u.otp_email", "u.pending_email", "a.undeliverable_at", "a.undeliverable_reason", "a.mailbox_soft_since"])
       .where("a.undeliverable_at", "is not", null)
       // A leaver (disabled) signs in no more: their dead mailbox is nobody's to fix.
       .where("u.disabled_at", "is", null);
@@ -76,6 +93,6 @@ export async function undeliverableUsers(db: Kysely<Database>, limit = 200): Pro
   return rows.map((r) => {
     const confirmed = r.otp_email !== null && addressKey(r.otp_email) === r.address_key;
     const email = confirmed ? r.otp_email! : r.pending_email!;
-    return { userId: r.id, loginId: r.login_id, fullName: r.full_name, partnerNumber: r.partner_number, email, confirmed, at: r.undeliverable_at!, reason: r.undeliverable_reason };
+    return { userId: r.id, loginId: r.login_id, fullName: r.full_name, partnerNumber: r.partner_number, email, confirmed, at: r.undeliverable_at!, reason: r.undeliverable_reason, mailboxFull: fullMailbox(r) };
   });
 }

@@ -76,6 +76,14 @@ export function softBounceSet(now: number, reason: string, status: string | null
 }
 
 /**
+ * What a hard bounce writes on its address: undeliverable with its words. The address itself is refused,
+ * so a count of full-mailbox reports ends (addresses.ts fullMailbox: it is no longer "full").
+ */
+function hardBounceSet(now: number, reason: string) {
+  return { undeliverable_at: now, undeliverable_reason: reason, mailbox_soft_bounces: 0, mailbox_soft_since: null, updated_at: now };
+}
+
+/**
  * One bounce, from the SMTP listener or the webhook, recorded in one place. On the message: when
  * and why (a hard bounce replaces a soft one, never the other way). On its address: a hard bounce
  * makes it undeliverable, a soft one adds to its count, and enough about the mailbox over days make it
@@ -106,7 +114,7 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     await tx.insertInto("mail_addresses").values({ address_key: key, soft_bounces: 0, updated_at: now }).onConflict((oc) => oc.column("address_key").doNothing()).execute();
     const written = await tx
       .updateTable("mail_addresses")
-      .set(report.kind === "hard" ? { undeliverable_at: now, undeliverable_reason: reason, updated_at: now } : softBounceSet(now, reason, report.status))
+      .set(report.kind === "hard" ? hardBounceSet(now, reason) : softBounceSet(now, reason, report.status))
       .where("address_key", "=", key)
       .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
       // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address

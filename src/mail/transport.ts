@@ -77,6 +77,15 @@ const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|
 const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
 
 /**
+ * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
+ * credentials in it (Exchange Server and Exchange Online's "5.7.54 SMTP; Unable to relay recipient in
+ * non-accepted domain", Exchange 2003/2007's "Unable to relay for <address>", Gmail's SMTP relay service's
+ * "Invalid credentials for relay", Sendmail's "Relaying denied", Exim's "relay not permitted"), which
+ * ABOUT_THE_MAILBOX alone would take for a mailbox's words and fail the message as one recipient's policy.
+ */
+const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|not allowed)\b|\bnot (?:permitted|allowed) to relay\b|\bwe do not relay\b|\bcredentials for relay\b/i;
+
+/**
  * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
  * "mailbox unavailable"): relays refuse FAMOS in words of their own that name no mailbox (qmail's "that
  * domain isn't in my list of allowed rcpthosts", hMailServer's "Delivery is not allowed to this address",
@@ -113,8 +122,8 @@ export function addressRefusal(error: unknown): { status: string | null } | null
 /**
  * What a permanent refusal at RCPT TO that does not blame the address (addressRefusal) nor is retried
  * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS as its client, in words
- * of REFUSES_FAMOS and none about the mailbox (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by
- * user" is not sure): the message waits for the operator's fix, never failed for it; "policy", a 5.7.x
+ * that refuse relaying outright (REFUSES_TO_RELAY), or of REFUSES_FAMOS and none about the mailbox
+ * (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by user" is not sure): the message waits for the operator's fix, never failed for it; "policy", a 5.7.x
  * status or no status at all, which a receiving domain gives for one mailbox ("550 5.7.1 Delivery not
  * authorized, message refused") as a relay gives for all ("Administrative prohibition"): that message
  * fails. Either may be for this recipient only — a relay relays to its own domains for anyone, and
@@ -128,7 +137,7 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
   const enhanced = enhancedStatus(e.response);
   const words = (e.response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "");
-  if (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words)) return "relay";
+  if (REFUSES_TO_RELAY.test(words) || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 

@@ -36,17 +36,21 @@ export async function codeDeliveryState(
   // (SECURITY.md, Known limits 14). Her own confirmed address she is told of under every policy.
   const own = holder.otp_email !== null && holder.otp_email.toLowerCase() === email.toLowerCase();
   const mayTell = own || deps.config.enrolment.sharedMailboxPolicy !== "off";
+  const now = deps.clock.now();
+  const lapsed = code ? codeLapse(code, now) : null;
   const [problems, shared] = email ? await Promise.all([addressProblems(deps.db, email), mayTell && sharedWithOthers(deps, email, holder.id)]) : [null, false];
   return {
     delivery: {
       maskedEmail: maskEmail(email),
       sentAt: code ? t.time(code.created_at) : null,
       validUntil: code ? t.time(code.expires_at) : null,
+      validForMs: code ? (lapsed === null ? Math.max(0, code.expires_at - now) : 0) : null,
       zoneAt: code ? code.created_at : null,
       mailState: code?.mail_state ?? null,
       mailWaiting: code?.mail_waiting ?? false,
-      lapsed: code ? codeLapse(code, deps.clock.now()) : null,
+      lapsed,
       undeliverable: problems?.undeliverableAt != null,
+      mailboxFull: problems?.mailboxFull ?? false,
       softBounces: problems?.softBounces ?? 0,
       sharedAs: shared ? holder.login_id : null,
     },

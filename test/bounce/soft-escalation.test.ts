@@ -71,12 +71,28 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
     expect(await undeliverable(email)).toBe(t.clock.now());
     expect((await addressProblems(t.deps.db, email))?.undeliverableReason).toContain("Mailbox full");
 
-    expect((await client.get("/otp")).body).toContain("could not be delivered");
+    // The address is right and the mailbox full: the staff member is told to have it emptied, not sent to
+    // support for a reset (the delivery line has no "Entered a wrong email?"), and support is told no reset
+    // is needed — at a shared desk mailbox, resetting every holder's OTP email would fix nothing.
+    const otp = (await client.get("/otp")).body;
+    expect(otp).toContain("could not be delivered: the mailbox is full");
+    expect(otp).toContain("Codes arrive again once it is emptied");
+    expect(/<div id="delivery"[\s\S]*?<\/div>/.exec(otp)?.[0]).not.toContain("/wrong-email");
     const admin = await addUser(t.deps, { role: "support", email: `support.soft.${database}@famos.test` });
     const support = new FormClient(t.app, `10.7.9.${database === "sqlite" ? 1 : 2}`);
     await signInFully(support, t.smtp, admin);
-    expect((await support.get(`/support/users/${user.id}`)).body).toContain("Undeliverable since");
-    expect((await support.get("/support/attention")).body).toContain(`>${user.login_id}</a>`);
+    const userPage = (await support.get(`/support/users/${user.id}`)).body;
+    expect(userPage).toContain("Undeliverable since");
+    expect(userPage).toContain("the mailbox has been full for days: its holder must empty it; no reset is needed");
+    const attention = (await support.get("/support/attention")).body;
+    expect(attention).toContain(`>${user.login_id}</a>`);
+    expect(attention).toContain("no reset is needed");
+
+    // A hard bounce later (the address itself refused) is a hard bounce again: no longer "full".
+    const { mail: hard } = await codeMail(user);
+    await sendFromNullSender(listener.port, hard.envelopeFrom, dsnFor(hard, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 User unknown" }));
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ mailboxFull: false, undeliverableReason: "550 5.1.1 User unknown" });
+    expect((await client.get("/otp")).body).not.toContain("the mailbox is full");
     const audit = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.bounced").where("subject", "=", user.login_id).execute();
     expect(audit.map((a) => JSON.parse(a.detail) as { undeliverable?: boolean }).filter((d) => d.undeliverable)).toHaveLength(1);
   });

@@ -31,6 +31,9 @@ describe.each(DIALECTS)("OTP capture's status while the relay refuses to relay, 
     expect(page).toContain('src="/static/delivery-status.js"');
     const waiting = await status(client);
     expect(waiting.html).toContain("mail server does not send email to");
+    // True while it waits: the code may still arrive, so the page does not say it cannot.
+    expect(waiting.html).toContain("the email will still arrive and this page will say so");
+    expect(waiting.html).not.toContain("cannot arrive");
     expect(waiting.pending).toBe(true);
 
     // The operator fixes the relay: the next try goes.
@@ -55,6 +58,7 @@ describe.each(DIALECTS)("OTP capture's status while the relay refuses to relay, 
     expect(await state(user.otp_email!)).toBe("failed");
     const failed = await status(client);
     expect(failed.html).toContain("mail server does not send email to");
+    expect(failed.html).toContain("so the code cannot arrive there");
     expect(failed.pending).toBe(false);
     expect((await client.get("/otp")).body).not.toContain("data-status-url");
     t.smtp.rejectPermanently(false);

@@ -238,6 +238,7 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
     const cases: [number, string, string | null][] = [
       [554, "5.7.1 <a@elsewhere.example>: Relay access denied", "relaying"],
       [550, "Relaying denied", "relaying"],
+      [550, "5.7.54 SMTP; Unable to relay recipient in non-accepted domain", "relaying"],
       [550, "5.7.1 Delivery not authorized, message refused", null],
       [450, "4.7.1 Relay access denied, try later", null],
       [550, "5.1.1 Mailbox does not exist", "address"],
@@ -306,6 +307,15 @@ describe("smtpTransport: a failure says whether to retry (RFC 5321 §4.2.1)", ()
       [554, "5.7.1 <host.famos.test[192.0.2.7]>: Client host rejected: Access denied", "relay"],
       [553, "5.7.1 <no-reply@famos.test>: Sender address rejected: Domain not allowed", "relay"],
       [550, "5.1.8 Access denied, bad outbound sender", "relay"],
+      // Real relays' refusals to relay that also say "recipient" or "invalid", which alone would make them
+      // a mailbox's words: Exchange Server 2013+ and Exchange Online's receive connector, Exchange 2003/2007,
+      // Gmail's SMTP relay service (smtp-relay.gmail.com), Sendmail, Exim.
+      [550, "5.7.54 SMTP; Unable to relay recipient in non-accepted domain", "relay"],
+      [550, "5.7.1 Unable to relay for unknown.user@elsewhere.example", "relay"],
+      [550, "5.7.1 Invalid credentials for relay [192.0.2.7]. The IP address you've registered in your Workspace SMTP Relay service doesn't match domain of the account this email is being sent from.", "relay"],
+      [550, "5.7.1 <x@elsewhere.example>... Relaying denied. Proper authentication required.", "relay"],
+      [550, "relay not permitted", "relay"],
+      [550, "5.7.64 TenantAttribution; Relay Access Denied", "relay"],
       [550, "5.7.1 Delivery not authorized, message refused", "policy"],
       [550, "5.7.1 Recipient address rejected: Access denied", "policy"],
       [553, "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "policy"],

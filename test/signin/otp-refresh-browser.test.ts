@@ -29,6 +29,10 @@ describe("OTP capture while the mail server is down, in Chromium", () => {
     await expect.poll(() => delivery.textContent(), { timeout: 15_000 }).toContain("The mail server has not taken the email for");
     expect(await delivery.textContent()).toContain("This page updates by itself.");
     expect(await page.locator('script[src="/static/delivery-status.js"]').count()).toBe(1);
+    // It asks for as long as the code can be confirmed (15 minutes from when it was sent), no longer.
+    const validFor = Number(await delivery.getAttribute("data-valid-for-ms"));
+    expect(validFor).toBeGreaterThan(14 * 60_000);
+    expect(validFor).toBeLessThanOrEqual(15 * 60_000);
     expect(await page.locator("script:not([src])").count()).toBe(0);
     await expectAccessible(page);
 

@@ -23,6 +23,22 @@ describe("deliveryLine: notRelayed", () => {
     expect(deliveryPending({ ...d, mailWaiting: true })).toBe(true);
   });
 
+  it("while the mail waits for its next try: the code may still arrive once the mail server is put right, and the page will say so", () => {
+    const waiting = deliveryLine(t, { ...d, mailWaiting: true }).value;
+    expect(waiting).toContain("FAMOS's mail server does not send email to <strong>a•••@elsewhere.example</strong> at present");
+    expect(waiting).toContain("Regenerate OTP will not help");
+    expect(waiting).toContain("If the mail server is put right while this code is valid, the email will still arrive and this page will say so.");
+    expect(waiting).not.toContain("cannot arrive");
+    expect(waiting).toContain('<a href="/wrong-email">Entered a wrong email?</a>');
+    const waitingNew = deliveryLine(t, { ...d, mailWaiting: true }, true).value;
+    expect(waitingNew).toContain("the email will still arrive");
+    expect(waitingNew).toContain("Your codes still go to your current address");
+    expect(waitingNew).not.toContain("/wrong-email");
+    // Failed at the code's expiry: nothing brings it now.
+    expect(deliveryLine(t, { ...d, mailWaiting: false }).value).toContain("so the code cannot arrive there");
+    expect(deliveryLine(t, { ...d, mailWaiting: false }, true).value).toContain("so the code cannot arrive there");
+  });
+
   it("a new address on Profile: codes still go to the current one, Cancel and enter another; no reset link", () => {
     const line = deliveryLine(t, d, true).value;
     expect(line).toContain("does not send email to your new address");

@@ -7,6 +7,11 @@ export interface CodeDelivery {
   maskedEmail: string;
   sentAt: string | null;
   validUntil: string | null;
+  /**
+   * How long the code can still be confirmed, in ms from when the page was made (its expiry on FAMOS's
+   * clock): the page's status module asks for the line no longer than that (public/delivery-status.js).
+   */
+  validForMs?: number | null;
   /** When the code was sent: the moment whose zone those clock times are named in (Translator.withZone), as the code's mail names it. */
   zoneAt: number | null;
   /** The outbox state of the code's mail: queued, sending, delayed (waiting to retry), notRelayed (the relay will not send to the address), sent, failed or bounced. */
@@ -20,6 +25,8 @@ export interface CodeDelivery {
   lapsed?: "expired" | "void" | null;
   /** An earlier email to this address bounced hard and no code to it was confirmed since (issue 15). */
   undeliverable?: boolean;
+  /** ... because its mailbox stayed full for days (bounce/addresses.ts fullMailbox): emptying it is the fix. */
+  mailboxFull?: boolean;
   /** Delays the receiving mail servers reported for this address since its last confirmed code. */
   softBounces?: number;
   /**
@@ -58,13 +65,19 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
   if (d.mailState === "failed") return message("error", t.text("delivery.failed"));
   if (d.mailState === "bounced") return message("error", newAddress ? t.html("delivery.bouncedNew", { to, cancel }) : t.html("delivery.bounced", { to, wrongEmail }));
   if (d.mailState === "delayed") return message("warning", t.html("delivery.delayed", { to }));
-  if (d.mailState === "notRelayed") return message("error", newAddress ? t.html("delivery.notRelayedNew", { to, cancel }) : t.html("delivery.notRelayed", { to, wrongEmail }));
+  if (d.mailState === "notRelayed") {
+    // While the mail waits it is still tried as long as its code works: the operator's fix brings it.
+    if (newAddress) return message("error", t.html(d.mailWaiting ? "delivery.notRelayedWaitingNew" : "delivery.notRelayedNew", { to, cancel }));
+    return message("error", t.html(d.mailWaiting ? "delivery.notRelayedWaiting" : "delivery.notRelayed", { to, wrongEmail }));
+  }
   const yours = d.sharedAs ? html`<p class="delivery">${t.html("delivery.sharedMailbox", { loginId: html`<strong>${d.sharedAs}</strong>` })}</p>` : html``;
   if (d.mailState === "queued" || d.mailState === "sending") {
     return html`<p class="delivery">${d.sentAt ? t.html("delivery.sendingAt", { to, at: zoned(d.sentAt, false) }) : t.html("delivery.sending", { to })}</p>${yours}`;
   }
   const warning = d.undeliverable
-    ? message("warning", newAddress ? t.html("delivery.undeliverableNew", { to, cancel }) : t.html("delivery.undeliverable", { to, wrongEmail }))
+    ? d.mailboxFull
+      ? message("warning", t.html("delivery.mailboxFull", { to }))
+      : message("warning", newAddress ? t.html("delivery.undeliverableNew", { to, cancel }) : t.html("delivery.undeliverable", { to, wrongEmail }))
     : d.softBounces
       ? message("warning", t.html("delivery.softBounces", { to }))
       : html``;
@@ -88,11 +101,13 @@ export function codeProblem(t: Translator, d: CodeDelivery, error: string | Safe
 /**
  * The delivery line in a live region. While the mail is pending, a small served module (no inline
  * script: the CSP stays as it is) asks `statusUrl` for the line again every few seconds until the
- * mail has gone, failed or bounced.
+ * mail has gone, failed or bounced, or the code can no longer be confirmed (validForMs).
  */
 export function deliveryBlock(t: Translator, d: CodeDelivery, statusUrl: string, newAddress = false): SafeHtml {
-  const pending = deliveryPending(d);
-  return html`<div id="delivery" aria-live="polite"${pending ? html` data-status-url="${statusUrl}"` : ""}>${deliveryLine(t, d, newAddress)}</div>${
+  // A code that can no longer be confirmed: no delivery line can help, nothing to wait for.
+  const pending = deliveryPending(d) && d.validForMs !== 0;
+  const until = d.validForMs == null ? html`` : html` data-valid-for-ms="${String(d.validForMs)}"`;
+  return html`<div id="delivery" aria-live="polite"${pending ? html` data-status-url="${statusUrl}"${until}` : ""}>${deliveryLine(t, d, newAddress)}</div>${
     pending ? html`<script type="module" src="/static/delivery-status.js"></script>` : ""
   }`;
 }

@@ -14,7 +14,7 @@ export function attentionPage(frame: PortalFrame, a: Attention): string {
 <caption class="visually-hidden">${t.text("console.attention.undeliverableCaption")}</caption>
 <thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.col.address")}</th><th scope="col">${timeColumn(t, t.text("console.attention.since"), frame.now)}</th><th scope="col">${t.text("console.col.reason")}</th></tr></thead>
 <tbody>${a.undeliverable.map(
-          (u) => html`<tr><td><a href="/support/users/${u.userId}">${u.loginId}</a></td><td>${u.fullName}</td><td>${u.partnerNumber}</td><td>${u.confirmed ? maskEmail(u.email) : t.text("console.attention.waiting", { address: maskEmail(u.email) })}</td><td>${consoleTime(t, u.at)}</td><td>${u.reason ?? ""}</td></tr>`,
+          (u) => html`<tr><td><a href="/support/users/${u.userId}">${u.loginId}</a></td><td>${u.fullName}</td><td>${u.partnerNumber}</td><td>${u.confirmed ? maskEmail(u.email) : t.text("console.attention.waiting", { address: maskEmail(u.email) })}</td><td>${consoleTime(t, u.at)}</td><td>${u.reason ?? ""}${u.mailboxFull ? `; ${t.text("console.delivery.mailboxFull")}` : ""}</td></tr>`,
         )}</tbody></table>`;
   const shared =
     a.shared.length === 0

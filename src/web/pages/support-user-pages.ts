@@ -125,7 +125,7 @@ export function deliveryText(t: Translator, problems: UserOverview["delivery"]["
       ? `${problems.lastSoftBounceAt ? t.text("console.delivery.softLast", { count, at: zonedDateTime(t, problems.lastSoftBounceAt, !problems.lastSoftReason) }) : t.text("console.delivery.soft", { count })}${problems.lastSoftReason ? ` (${problems.lastSoftReason})` : ""}`
       : "";
   if (problems.undeliverableAt !== null) {
-    return `${t.text("console.delivery.undeliverable", { at: zonedDateTime(t, problems.undeliverableAt) })}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${soft ? `; ${soft}` : ""}`;
+    return `${t.text("console.delivery.undeliverable", { at: zonedDateTime(t, problems.undeliverableAt) })}${problems.undeliverableReason ? `: ${problems.undeliverableReason}` : ""}${problems.mailboxFull ? `; ${t.text("console.delivery.mailboxFull")}` : ""}${soft ? `; ${soft}` : ""}`;
   }
   return soft || t.text("console.delivery.none");
 }
