@@ -108,6 +108,14 @@ describe.each(DIALECTS)("the locked accounts of the Rollout page, on %s", (diale
     expect(rows - before).toBeLessThanOrEqual(3);
   });
 
+  it("counts an account an older instance created during a rolling upgrade, without login_digest (PostgreSQL takes it too)", async () => {
+    // An older FAMOS still running beside upgraded ones inserts the row it knows: no login_digest.
+    const { login_digest: _digest, ...older } = userRow(deps.keys, deps.random, now, { loginId: "Rolling.Upgrade", fullName: "R", partnerNumber: "5", role: "user", passwordHash: HASH, otpEmail: null });
+    await deps.db.insertInto("users").values(older as User).execute();
+    await lock("code", "rolling.upgrade", true);
+    expect((await rolloutProgress(deps)).partners.find((p) => p.partnerNumber === "5")?.locked).toBe(1);
+  });
+
   it("after FAMOS_SECRET changes, the digests kept are made again at start (refreshLoginDigests) and the count holds", async () => {
     const other = { ...TEST_KEYS, loginId: Buffer.alloc(32, 7) };
     const fresh = { ...deps, keys: other };
