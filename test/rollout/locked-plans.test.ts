@@ -116,7 +116,7 @@ describe.each(DIALECTS)("the locked accounts of the Rollout page, on %s", (diale
     expect((await rolloutProgress(deps)).partners.find((p) => p.partnerNumber === "5")?.locked).toBe(1);
   });
 
-  it("after FAMOS_SECRET changes, the digests kept are made again at start (refreshLoginDigests) and the count holds", async () => {
+  it("after FAMOS_SECRET changes, the digests kept are made again once serve listens (refreshLoginDigests) and the count holds", async () => {
     const other = { ...TEST_KEYS, loginId: Buffer.alloc(32, 7) };
     const fresh = { ...deps, keys: other };
     expect(await refreshLoginDigests(fresh.db, other)).toBeGreaterThanOrEqual(USERS);
