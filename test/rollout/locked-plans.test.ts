@@ -113,6 +113,18 @@ describe.each(DIALECTS)("the locked accounts of the Rollout page, on %s", (diale
     expect(rows - before).toBeLessThanOrEqual(3);
   });
 
+  it("counts login IDs holding LIKE wildcards, colons and backslashes as any other (their keys hold only the digest)", async () => {
+    const odd = ["%", "_", "a%b_c", "password:id:", "x:id:y", "back\\slash", "\\%"];
+    const rows = odd.map((loginId) => userRow(deps.keys, deps.random, now, { loginId, fullName: "Odd", partnerNumber: "4", role: "user", passwordHash: HASH, otpEmail: null }));
+    await deps.db.insertInto("users").values(rows).execute();
+    await lock("password", "a%b_c");
+    await lock("code", "\\%", true);
+    // A login ID no account has, chosen to look like a wildcard or another key: no account counted.
+    await lock("password", "%%");
+    await lock("code", "password:id:%", true);
+    expect((await rolloutProgress(deps)).partners.find((p) => p.partnerNumber === "4")?.locked).toBe(2);
+  });
+
   it("counts an account an older instance created during a rolling upgrade, without login_digest (PostgreSQL takes it too)", async () => {
     // An older FAMOS still running beside upgraded ones inserts the row it knows: no login_digest.
     const { login_digest: _digest, ...older } = userRow(deps.keys, deps.random, now, { loginId: "Rolling.Upgrade", fullName: "R", partnerNumber: "5", role: "user", passwordHash: HASH, otpEmail: null });
