@@ -1,7 +1,9 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { loginIdKeySql } from "../regulation/counter-key.ts";
+import { counterKey, loginIdKeySql } from "../regulation/counter-key.ts";
+import { readCounters } from "../regulation/counter.ts";
 import { SIGN_IN_KINDS } from "../regulation/throttle.ts";
+import { loginDigest } from "../users/login-digest.ts";
 import type { Database } from "../store/schema.ts";
 import { readPlan, startInPlan } from "./plan.ts";
 
@@ -84,8 +86,9 @@ async function partnerCounts(db: Kysely<Database>) {
  * (usually none), each digest once (UNION), and joins each one's accounts by that column's index; a
  * login ID no account has finds none. Two accounts may share a digest: those whose login IDs differ
  * only in how their accents are composed, kept apart by migration 013; they share their counters too.
+ * An account without a digest (an older instance created it during a rolling upgrade) is counted too.
  */
-export async function lockedUsersByPartner(deps: Pick<Deps, "db">, now: number): Promise<Map<string, number>> {
+export async function lockedUsersByPartner(deps: Pick<Deps, "db" | "keys">, now: number): Promise<Map<string, number>> {
   const inForce = SIGN_IN_KINDS.map((kind) => {
     const key = loginIdKeySql(kind, sql.ref("key"));
     return sql`select ${key.loginKey} as digest from throttles where ${key.isKind} and (hard_locked = 1 or locked_until > ${now})`;
@@ -95,7 +98,16 @@ export async function lockedUsersByPartner(deps: Pick<Deps, "db">, now: number):
     from (${sql.join(inForce, sql` union `)}) as locks
     join users on users.login_digest = locks.digest
     group by users.partner_number`.execute(deps.db);
-  return new Map(rows.map((r) => [r.partner, Number(r.n)]));
+  const counts = new Map(rows.map((r) => [r.partner, Number(r.n)]));
+  // The accounts without a digest (null): created by an older instance during a rolling upgrade, until
+  // the next start fills them in. Usually none, found by the column's index; their digests made here.
+  const undigested = await deps.db.selectFrom("users").select(["partner_number", "login_key"]).where("login_digest", "is", null).execute();
+  if (undigested.length === 0) return counts;
+  const keyed = undigested.map((u) => ({ partner: u.partner_number, keys: SIGN_IN_KINDS.map((kind) => counterKey.loginId(kind, loginDigest(deps.keys, u.login_key))) }));
+  const locks = await readCounters(deps.db, keyed.flatMap((u) => u.keys));
+  const lockedKeys = new Set(locks.filter((c) => c.hardLocked || c.lockedUntil > now).map((c) => c.key));
+  for (const u of keyed) if (u.keys.some((k) => lockedKeys.has(k))) counts.set(u.partner, (counts.get(u.partner) ?? 0) + 1);
+  return counts;
 }
 
 /**

@@ -8,9 +8,10 @@ export interface UsersTable {
   login_key: string;
   /**
    * The keyed digest of login_key (src/users/login-digest.ts loginDigest), which its lock counters are
-   * keyed by (migration 021): set by userRow, made again at start after FAMOS_SECRET changes.
+   * keyed by (migration 021): set by userRow, made again at start after FAMOS_SECRET changes. Null
+   * in a row an older version created during a rolling upgrade, until the next start fills it.
    */
-  login_digest: string;
+  login_digest: string | null;
   full_name: string;
   partner_number: string;
   role: "user" | "support" | "admin";

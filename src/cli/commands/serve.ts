@@ -6,7 +6,7 @@ import { batchedStdout } from "../../app/log-destination.ts";
 import { createServices, serverKeys } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateDatabase, migrateToLatest } from "../../store/migrate.ts";
-import { refreshLoginDigests } from "../../users/login-digest.ts";
+import { refreshLoginDigestsAfterStart } from "../../app/login-digest-refresh.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
@@ -85,10 +85,6 @@ export function serveCommand(): Command {
     );
     const { deps, store } = services;
     if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store, deps.keys));
-    // Each account keeps its login ID's digest under FAMOS_SECRET's key (users.login_digest): made again
-    // here for the accounts whose digest differs, as after FAMOS_SECRET changed.
-    const redigested = await refreshLoginDigests(deps.db, deps.keys);
-    if (redigested > 0) logger.info({ accounts: redigested }, "login ID digests made again under FAMOS_SECRET");
     abandonMail = () => services.sender.abandon();
     services.sender.start();
     if (!config.production) {
@@ -124,6 +120,9 @@ export function serveCommand(): Command {
       throw new Refused(`FAMOS_HOST, FAMOS_PORT: cannot listen on ${config.host}:${config.port} (${error.code}); free that port or set another`);
     });
     void startupSmtpCheck(config, deps.metrics, logger);
+    // Each account's login ID digest under FAMOS_SECRET's key, made again where it differs (after
+    // FAMOS_SECRET changed): beside serving, not before the port opens (login-digest-refresh.ts).
+    const redigesting = refreshLoginDigestsAfterStart(deps, logger);
     // Password hashes take only the CPU the event loop does not want (issue 17, hash-priority.ts).
     const hashing = await lowerHashingPriority();
     logger.info(hashing, `password hashing threads lowered to nice ${hashing.niceness}`);
@@ -138,6 +137,7 @@ export function serveCommand(): Command {
         await app.close();
         await cleanup.stop();
         await bounces?.close();
+        await redigesting;
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());
         logger.info("stopped");

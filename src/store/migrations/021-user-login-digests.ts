@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Migration } from "kysely";
+import { type Kysely, type Migration } from "kysely";
 import type { Keys } from "../../platform/keys.ts";
 import { refreshLoginDigests } from "../../users/login-digest.ts";
 
@@ -12,18 +12,18 @@ import { refreshLoginDigests } from "../../users/login-digest.ts";
 // are composed (kept apart by 013) have one digest, as they have one set of counters (019). The
 // digest needs FAMOS_SECRET as 019 does (the same keys, given the same way: src/app/services.ts
 // migrationKeys); a database without accounts (a new one) needs none.
-// On PostgreSQL the column is NOT NULL once filled; SQLite cannot add that to a column of a table
-// with rows (the application always writes it).
+// Nullable on both databases: an instance of an older version still running beside upgraded ones
+// (a rolling upgrade, `famos migrate` run first) creates accounts without it, which NOT NULL refused on
+// PostgreSQL (its `user add`, console and import failed). The Rollout page counts such accounts too
+// (src/rollout/progress.ts) and the next `famos serve` start fills them in (refreshLoginDigests).
 export function userLoginDigests(keys: Pick<Keys, "loginId"> | null): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
-      const postgres = db.getExecutor().adapter.constructor.name.startsWith("Postgres");
       await db.schema.alterTable("users").addColumn("login_digest", "text").execute();
       const any = await db.selectFrom("users").select("id").limit(1).executeTakeFirst();
       if (any && !keys) throw new Error("the accounts' login ID digests need FAMOS_SECRET: run famos migrate with the server's settings");
       // As `famos serve` makes them again at start (after FAMOS_SECRET changed): every account's, here.
       if (keys) await refreshLoginDigests(db, keys);
-      if (postgres) await sql`ALTER TABLE users ALTER COLUMN login_digest SET NOT NULL`.execute(db);
       await db.schema.createIndex("users_login_digest").on("users").column("login_digest").execute();
     },
     async down(db: Kysely<any>): Promise<void> {
