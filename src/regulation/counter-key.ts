@@ -31,6 +31,6 @@ export function loginIdKeySql(kind: FailureKind, key: RawBuilder<string>) {
   const prefix = counterKey.loginId(kind, "");
   return {
     isKind: sql<boolean>`${key} like ${`${prefix}%`}`,
-    loginKey: sql<string>`substr(${key}, ${sql.lit(prefix.length + 1)})`,
+    loginKey: sql<string>`substr(${key}, ${prefix.length + 1})`,
   };
 }
