@@ -137,7 +137,12 @@ describe("self-service password reset", () => {
       expect((await client.get("/login")).body).toContain("Forgot password?");
       const page = await client.get("/forgot-password");
       expect(page.body).toContain("mailto:retailit@famos.test?subject=Password%20reset");
-      expect((await client.post("/forgot-password", { loginId: "x" })).statusCode).toBe(404);
+      // No reset by code: the path takes no POST (405 with Allow, b6773ec), and no mail leaves.
+      const before = s.smtp.messages.length;
+      const posted = await client.post("/forgot-password", { loginId: "x" });
+      expect(posted.statusCode).toBe(405);
+      expect(posted.headers.allow).not.toMatch(/POST/);
+      expect(s.smtp.messages.length).toBe(before);
     } finally {
       await s.close();
     }
