@@ -1,6 +1,6 @@
 /* global document, fetch, setTimeout */
 // OTP capture keeps itself current while the code's email is queued or being retried (issue 15), for as
-// long as the code can still be confirmed: the page says how long that is (data-valid-for-ms, from the
+// long as the code can still be confirmed: the page gives that time in data-valid-for-ms (from the
 // code's expiry on FAMOS's clock, so a PC's wrong clock does not matter: only time elapsed here counts).
 // After that the code is dead and no delivery line can help. Served from /static (CSP script-src 'self');
 // the page works without it, a reload shows the same.
