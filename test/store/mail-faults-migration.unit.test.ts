@@ -7,7 +7,7 @@ const rejected = (reply: string) => `Can't send mail - all recipients were rejec
 /**
  * Migration 020 reads the words of mail failed before it (nodemailer's text in outbox.last_error) once,
  * and stores "relaying" for a refusal to relay at RCPT TO. It is frozen: it keeps the rule as it was when
- * it was released (src/mail/transport.ts relayRefusalOf that day), whatever the live rule becomes, so a
+ * it was released (relayRefusalOf that day, now in src/mail/smtp-replies.ts), whatever the live rule becomes, so a
  * database migrated later gets what one migrated that day got. The live rule's own tests are
  * test/mail/transport.unit.test.ts.
  */
