@@ -86,7 +86,8 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
     expect(userPage).toContain("the mailbox has been full for days: its holder must empty it; no reset is needed");
     const attention = (await support.get("/support/attention")).body;
     expect(attention).toContain(`>${user.login_id}</a>`);
-    expect(attention).toContain("no reset is needed");
+    expect(attention).toContain("; the mailbox has been full for days: its holder must empty it; no reset is needed</td>");
+    expect(/<section aria-labelledby="undeliverable-heading">[\s\S]*?<p>([^<]*)<\/p>/.exec(attention)?.[1]).toMatch(/full for days[^.]*no reset is needed/);
 
     // A hard bounce later (the address itself refused) is a hard bounce again: no longer "full".
     const { mail: hard } = await codeMail(user);
