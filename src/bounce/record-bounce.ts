@@ -39,9 +39,16 @@ export function reasonText(raw: string): string {
  * dealership's desk mailbox nobody empties) takes none of the codes sent meanwhile, as a dead one would;
  * five over three days rather than one, as a mailbox full for an afternoon is emptied, and the staff
  * member is not to be sent to support for it.
+ *
+ * All within MAILBOX_SOFT_WINDOW_DAYS of the first: a report that comes later starts the count again
+ * from itself. A holder who signs in with a passkey confirms no code, so without it a mailbox full for an
+ * afternoon a month ago and for another this week would count as full for a month. The count restarts
+ * rather than sliding, so it never escalates on reports older than the window, and may escalate a
+ * little later than a sliding one would.
  */
 export const MAILBOX_SOFT_BOUNCES = 5;
 export const MAILBOX_SOFT_DAYS = 3;
+export const MAILBOX_SOFT_WINDOW_DAYS = 14;
 const DAY = 86_400_000;
 
 /**
@@ -57,18 +64,22 @@ export function mailboxSoftStatus(status: string | null): boolean {
 /**
  * What a soft bounce writes on its address, the one rule of escalation for the listener and the webhook
  * alike (recordBounce): the count, the last reason, and — once MAILBOX_SOFT_BOUNCES mailbox bounces span
- * MAILBOX_SOFT_DAYS — the address undeliverable with this report's words, as a hard bounce makes it (OTP
+ * MAILBOX_SOFT_DAYS within MAILBOX_SOFT_WINDOW_DAYS — the address undeliverable with this report's words, as a hard bounce makes it (OTP
  * capture, the support user page and Needs attention then say so). Evaluated in the update itself, so two
  * reports racing both count.
  */
 export function softBounceSet(now: number, reason: string, status: string | null) {
   const base = { soft_bounces: sql<number>`soft_bounces + 1`, last_soft_bounce_at: now, last_soft_reason: reason, updated_at: now };
   if (!mailboxSoftStatus(status)) return base;
-  const since = sql<number>`coalesce(mailbox_soft_since, ${now})`;
-  const escalates = sql<boolean>`undeliverable_at is null and mailbox_soft_bounces + 1 >= ${MAILBOX_SOFT_BOUNCES} and ${now} - ${since} >= ${MAILBOX_SOFT_DAYS * DAY}`;
+  // The run began more than the window ago. An address this rule made undeliverable keeps its run, so that
+  // it is still told as full (addresses.ts fullMailbox: undeliverable since the run began).
+  const stale = sql<boolean>`undeliverable_at is null and mailbox_soft_since is not null and ${now} - mailbox_soft_since > ${MAILBOX_SOFT_WINDOW_DAYS * DAY}`;
+  const since = sql<number>`case when ${stale} then ${now} else coalesce(mailbox_soft_since, ${now}) end`;
+  const count = sql<number>`case when ${stale} then 1 else mailbox_soft_bounces + 1 end`;
+  const escalates = sql<boolean>`undeliverable_at is null and ${count} >= ${MAILBOX_SOFT_BOUNCES} and ${now} - ${since} >= ${MAILBOX_SOFT_DAYS * DAY}`;
   return {
     ...base,
-    mailbox_soft_bounces: sql<number>`mailbox_soft_bounces + 1`,
+    mailbox_soft_bounces: count,
     mailbox_soft_since: since,
     undeliverable_at: sql<number | null>`case when ${escalates} then ${now} else undeliverable_at end`,
     undeliverable_reason: sql<string | null>`case when ${escalates} then ${reason} else undeliverable_reason end`,

@@ -21,7 +21,7 @@ function aboutSomethingElse(subject: number, detail: number): boolean {
 
 /**
  * Whether a permanent (5.x.x) enhanced status code says the recipient's address is bad for good: the
- * one rule for a refusal at RCPT TO (src/mail/transport.ts, addressRefusal) and for a bounce report
+ * one rule for a refusal at RCPT TO (src/mail/smtp-replies.ts, addressRefusal) and for a bounce report
  * (src/bounce/dsn.ts). Neither counts a status about something else (aboutSomethingElse). Beyond that:
  *
  * - "rcpt": FAMOS's own relay refused the recipient while FAMOS was sending; only a status that names

@@ -3,7 +3,7 @@ import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
-import type { MailFault } from "./transport.ts";
+import type { MailFault } from "./smtp-replies.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -276,7 +276,7 @@ export async function markAttemptFailed(
   claim: Pick<OutboxMessage, "id" | "attempts">,
   error: string,
   retryAt: number | null,
-  /** `fault`: the failure's kind (transport.ts mailFaultOf), stored beside its words, or none. */
+  /** `fault`: the failure's kind (smtp-replies.ts mailFaultOf), stored beside its words, or none. */
   options: { scrub?: boolean; fault?: MailFault | null } = {},
 ): Promise<boolean> {
   const last = { last_error: error.slice(0, 500), last_fault: options.fault ?? null };

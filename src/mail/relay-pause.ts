@@ -1,4 +1,5 @@
-import { MailDeliveryError, relayRefusalOf, type RelayFault } from "./transport.ts";
+import { relayRefusalOf, type RelayFault } from "./smtp-replies.ts";
+import { MailDeliveryError } from "./transport.ts";
 
 /** What the pause says, once per outage: pino's logger, or anything with these two methods. */
 export interface RelayPauseLog {
@@ -6,7 +7,7 @@ export interface RelayPauseLog {
   info(text: string): void;
 }
 
-/** What to check when the relay refuses FAMOS, by what it refuses (transport.ts: relayRefusalOf): the one home of these words. */
+/** What to check when the relay refuses FAMOS, by what it refuses (smtp-replies.ts: relayRefusalOf): the one home of these words. */
 const RELAY_CHECKS = {
   login: "the user name and password in FAMOS_SMTP_URL",
   sender: "that the relay lets FAMOS send from FAMOS_MAIL_FROM's address (and FAMOS_BOUNCE_DOMAIN's, if set)",
@@ -46,7 +47,7 @@ const ALONE_KEPT = 10_000;
 
 /**
  * The one rule for a relay that cannot be reached (no connection, no greeting, "421") or that refuses
- * FAMOS itself (a 5yz greeting, its login refused: transport.ts's RelayFault; relaying denied or a policy
+ * FAMOS itself (a 5yz greeting, its login refused: smtp-replies.ts's RelayFault; relaying denied or a policy
  * refusal at RCPT TO that repeats for another recipient, faultOf): the drains
  * stop handing it mail, rather than try every queued message on its own schedule — a rollout's
  * thousand announcements at a relay down for an hour were tens of thousands of connections and
@@ -107,7 +108,7 @@ export class RelayPause {
 
   /**
    * The relay's fault in a failure, if any. A refusal at RCPT TO that may be this recipient's alone
-   * (transport.ts, refusedByPolicy: "550 5.7.1 Delivery not authorized, message refused", a receiving
+   * (smtp-replies.ts rcptRefusal, MailDeliveryError's refusedByPolicy: "550 5.7.1 Delivery not authorized, message refused", a receiving
    * domain's rule for one mailbox; "554 5.7.1 Relay access denied" from a relay that relays to its own
    * domains for anyone and refuses only the others) is that message's matter — it fails, or for relaying
    * denied waits, alone — unless it repeats for a different recipient with no other answer between (a

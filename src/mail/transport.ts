@@ -4,11 +4,11 @@ import type * as Nodemailer from "nodemailer";
 import type * as MimeFuncs from "nodemailer/lib/mime-funcs";
 import type * as MimeNodeModule from "nodemailer/lib/mime-node";
 import type * as Qp from "nodemailer/lib/qp";
-import { statusBlamesAddress } from "../bounce/status.ts";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
 import { cryptoRandom } from "../platform/random.ts";
 import { isOneAddress, parseMailbox } from "./mailbox.ts";
+import { failureOf, type MailFault, type RelayFault } from "./smtp-replies.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
 /** Hands one message to the next hop. Throws on failure; `permanent` errors are not retried. */
@@ -19,25 +19,9 @@ export interface MailTransport {
   kind?: "smtp" | "development";
 }
 
-/**
- * What a failure says of the relay rather than of the message: "unreachable", no conversation could
- * begin (relayUnreachable below); "refused", the relay answered and refuses FAMOS itself (relayRefusal
- * below). Either way any other message would fail the same way now (the sender's relay pause), where a
- * reply to this message's own commands says nothing of the next.
- */
-export type RelayFault = "unreachable" | "refused";
-
-/**
- * The kind of a failed try, stored with it (outbox.last_fault) so nothing parses the stored words back:
- * what of FAMOS the relay refuses (relayRefusalOf: "relaying" at RCPT TO, its "login", its "sender", FAMOS
- * as a "client"), "unreachable" (relayUnreachable), or "address" (the recipient's address refused:
- * addressRefusal). OTP capture's "notRelayed" is a code's mail whose last try failed with "relaying".
- */
-export type MailFault = "relaying" | "login" | "sender" | "client" | "unreachable" | "address";
-
 export class MailDeliveryError extends Error {
   /**
-   * @param addressRefused the SMTP server refused the recipient for its address (addressRefusal):
+   * @param addressRefused the SMTP server refused the recipient for its address (smtp-replies.ts addressRefusal):
    *   the same message or another code to it would be refused again.
    * @param relay the relay's fault, not the message's (RelayFault), or null.
    */
@@ -47,182 +31,17 @@ export class MailDeliveryError extends Error {
     readonly addressRefused: { status: string | null } | null = null,
     readonly relay: RelayFault | null = null,
     /**
-     * A refusal at RCPT TO that may be this recipient's alone or the relay's refusal of FAMOS (rcptRefusal):
+     * A refusal at RCPT TO that may be this recipient's alone or the relay's refusal of FAMOS (smtp-replies.ts rcptRefusal):
      * a 5.7.x or bare refusal in other words (its domain's policy), or relaying denied (a relay relays to
      * its own domains for anyone, and refuses only the others). The relay pause decides by whether it
      * repeats for a different recipient (relay-pause.ts); `permanent` says whether the message fails meanwhile.
      */
     readonly refusedByPolicy = false,
-    /** The failure's kind, stored with the try (mailFaultOf), or null. */
+    /** The failure's kind, stored with the try (smtp-replies.ts mailFaultOf), or null. */
     readonly fault: MailFault | null = null,
   ) {
     super(message);
   }
-}
-
-/**
- * A bare refusal's words about the relay's own rules, not the mailbox: "550 Relaying denied", "we do not
- * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
- * and taking it as the address's fault would mark every staff member's address undeliverable at once.
- */
-const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
-
-/**
- * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
- * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
- * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
- * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"). A
- * policy, SPF, a block list or spam may be one receiving domain's rule for its own mailboxes.
- */
-const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
-
-/**
- * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
- * credentials in it (Exchange Server and Exchange Online's "5.7.54 SMTP; Unable to relay recipient in
- * non-accepted domain", Exchange 2003/2007's "Unable to relay for <address>", Gmail's SMTP relay service's
- * "Invalid credentials for relay", Sendmail's "Relaying denied", Exim's "relay not permitted"), which
- * ABOUT_THE_MAILBOX alone would take for a mailbox's words and fail the message as one recipient's policy.
- */
-const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|not allowed)\b|\bnot (?:permitted|allowed) to relay\b|\bwe do not relay\b|\bcredentials for relay\b/i;
-
-/**
- * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
- * "mailbox unavailable"): relays refuse FAMOS in words of their own that name no mailbox (qmail's "that
- * domain isn't in my list of allowed rcpthosts", hMailServer's "Delivery is not allowed to this address",
- * Exim's "Administrative prohibition"), and words not known here are no evidence against an address.
- */
-const ABOUT_THE_MAILBOX = /\b(?:user|mailbox|recipient|no such|unknown|(?:does )?not exist|unrouteable|unroutable|invalid|disabled|inactive|not found|not local)\b/i;
-
-/** A 5yz reply's enhanced status (RFC 2034 §4: first in its text, "550 5.1.1 No such user"), if it has one. */
-const enhancedStatus = (response: string | undefined): string | undefined => /^5\d\d[ -](\d\.\d{1,3}\.\d{1,3})(?!\d)/.exec(response ?? "")?.[1];
-
-/**
- * A permanent refusal of the recipient at RCPT TO that says the address itself is bad, with its enhanced
- * status (RFC 3463), else null. RFC 5321 makes a 5yz reply to RCPT a permanent refusal of that
- * recipient (§4.2.1, §3.3): a relay that answers a bare "550 no such user", with no enhanced status
- * (RFC 2034 is optional; Exim and older relays), refuses the address as surely as "550 5.1.1" does, so
- * the reply codes that name the mailbox (550 unavailable, 551 not local, 553 name not allowed) count
- * with status null. With an enhanced status, only X.1.x addressing (5.1.1 no such mailbox, 5.1.2 no
- * such domain, …) and 5.2.1 mailbox disabled count (statusBlamesAddress, the rule a bounce report
- * follows too): 5.7.1 "relaying denied" is about FAMOS's relay settings and would blame every address,
- * 5.2.2 "mailbox full" is transient (RFC 3463 §3.3); and a bare 530 or 554 is about the client.
- */
-export function addressRefusal(error: unknown): { status: string | null } | null {
-  const e = error as { code?: string; command?: string; responseCode?: number; response?: string };
-  if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
-  const enhanced = enhancedStatus(e.response);
-  if (enhanced === undefined) {
-    const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
-    return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
-  }
-  // The same rule as a bounce report's (statusBlamesAddress): not the sender's X.1.7/X.1.8, FAMOS's own.
-  return statusBlamesAddress(enhanced, "rcpt") ? { status: enhanced } : null;
-}
-
-/**
- * What a permanent refusal at RCPT TO that does not blame the address (addressRefusal) nor is retried
- * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS as its client, in words
- * that refuse relaying outright (REFUSES_TO_RELAY), or of REFUSES_FAMOS and none about the mailbox
- * (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by user" is not sure): the message waits for the operator's fix, never failed for it; "policy", a 5.7.x
- * status or no status at all, which a receiving domain gives for one mailbox ("550 5.7.1 Delivery not
- * authorized, message refused") as a relay gives for all ("Administrative prohibition"): that message
- * fails. Either may be for this recipient only — a relay relays to its own domains for anyone, and
- * "Relay access denied" is its answer for the others — so the relay pause takes either as the relay's
- * only when it repeats for a different recipient (relay-pause.ts: refusedByPolicy); else null (5.3.x,
- * 5.4.x …: the message's, failed as before).
- */
-function rcptRefusal(error: unknown): "relay" | "policy" | null {
-  const e = error as { command?: string; responseCode?: number; response?: string };
-  if (e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
-  if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
-  const enhanced = enhancedStatus(e.response);
-  const words = (e.response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "");
-  if (REFUSES_TO_RELAY.test(words) || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
-  return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
-}
-
-/** The system's words for a relay that is not there: no route, no name, no listener. */
-const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
-
-/**
- * No conversation with the relay could begin: the connection refused or never made, its name not
- * found, no greeting in time, or "421 service not available". nodemailer marks every failure of the
- * connection "CONN", a connection dropped or stalled in the middle of a message too, so its finer
- * fields decide (originalCode: the system's error; timeoutType: which wait ran out); a connection that
- * drops after the greeting says nothing of the next message and is not counted here.
- */
-function relayUnreachable(error: unknown): boolean {
-  const e = error as { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number };
-  if (e.responseCode === 421) return true;
-  if (e.code === "EDNS") return true;
-  if (e.timeoutType === "CONNECT_TIMEOUT" || e.timeoutType === "GREETING_TIMEOUT") return true;
-  return e.code === "ESOCKET" && e.originalCode !== undefined && NO_RELAY.has(e.originalCode);
-}
-
-/**
- * A 5yz reply to MAIL FROM about this message rather than FAMOS's sender: its size (552, RFC 1870 §6's
- * answer to a SIZE= declared beyond the relay's limit; X.3.4 message too big for the system, X.2.3
- * message too long) or its encoding (X.6.x: an internationalised address the relay cannot take, RFC 6531's
- * 5.6.7). Another message may well go.
- */
-function mailFromAboutMessage(error: unknown): boolean {
-  const e = error as { responseCode?: number; response?: string };
-  const enhanced = enhancedStatus(e.response);
-  return e.responseCode === 552 || enhanced === "5.3.4" || enhanced === "5.2.3" || (enhanced?.startsWith("5.6.") ?? false);
-}
-
-/**
- * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
- * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
- * password) or impossible (nodemailer's EAUTH), it asks for a login FAMOS did not give (530), it refuses
- * FAMOS's sender at MAIL FROM, or it refuses to relay for FAMOS at RCPT TO (rcptRefusal's "relay"). A 5yz
- * to MAIL FROM comes before any recipient is named and the envelope sender is FAMOS's for every message
- * (FAMOS_MAIL_FROM, or its bounce address): Postfix's "553 5.7.1 Sender address rejected: not owned by
- * user", Microsoft 365's "550 5.7.60 Client does not have permissions to send as this sender", Exim's
- * "550 Sender verify failed", Gmail's "550 5.7.0 Mail relay denied" refuse every message alike; only one
- * about the message's own size or encoding (mailFromAboutMessage) is the message's, and one retried
- * anyway (retriedDespite5yz) waits as it is. Not the message's failure for good: the operator fixes the
- * relay or the setting, and the mail waits for it.
- */
-function relayRefusal(error: unknown): boolean {
-  const e = error as { code?: string; command?: string; responseCode?: number };
-  if (e.code === "EAUTH" || e.responseCode === 530 || rcptRefusal(error) === "relay") return true;
-  if (e.command === "MAIL FROM" && e.responseCode !== undefined && e.responseCode >= 500) return !mailFromAboutMessage(error) && !retriedDespite5yz(error);
-  return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
-}
-
-/**
- * What of FAMOS a refusal that relayRefusal calls the relay's refuses, for the words that say what to
- * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM), relaying for
- * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting); null for anything relayRefusal does not take.
- */
-export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" | "client" | null {
-  if (!relayRefusal(error)) return null;
-  const e = error as { code?: string; command?: string; responseCode?: number };
-  if (e.code === "EAUTH" || e.responseCode === 530) return "login";
-  if (e.command === "MAIL FROM") return "sender";
-  return e.command === "RCPT TO" ? "relaying" : "client";
-}
-
-/** The kind of a failed try (MailFault), the one rule of it, or null for a failure of no kind FAMOS tells apart. */
-export function mailFaultOf(error: unknown): MailFault | null {
-  return relayRefusalOf(error) ?? (relayUnreachable(error) ? "unreachable" : addressRefusal(error) !== null ? "address" : null);
-}
-
-/**
- * A 5yz reply that is nonetheless retried, the one rule of it:
- * - enhanced status X.2.2, mailbox full: RFC 3463 §3.3 has it treated as a persistent transient failure
- *   (someone may empty the mailbox), as a bounce report's is (src/bounce/dsn.ts);
- * - 552 at RCPT TO with no enhanced status, or with X.5.3 "too many recipients": RFC 5321 §4.5.3.1.10
- *   has a 552 there meaning too many recipients treated as temporary (an old relay's reply for its
- *   recipient limit), and FAMOS sends one recipient a message, so a later try goes. A 552 whose status
- *   says something lasting (5.3.4 message too big, 5.7.x a policy) is not retried.
- */
-function retriedDespite5yz(error: unknown): boolean {
-  const e = error as { command?: string; responseCode?: number; response?: string };
-  const enhanced = enhancedStatus(e.response);
-  if (enhanced === "5.2.2") return true;
-  return e.command === "RCPT TO" && e.responseCode === 552 && (enhanced === undefined || enhanced === "5.5.3");
 }
 
 /** What every outgoing message gets besides its content: a VERP return path and a DKIM signature. */
@@ -299,12 +118,8 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
           ...(envelopeFrom ? { envelope: { from: envelopeFrom, to: message.recipient } } : {}),
         });
       } catch (error) {
-        const code = (error as { responseCode?: number }).responseCode;
-        const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? "unreachable" : null;
-        // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
-        // refusal of FAMOS itself is the relay's to fix, not the message's end.
-        const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);
-        throw new MailDeliveryError(String((error as Error).message ?? error), permanent, addressRefusal(error), relay, rcptRefusal(error) !== null, mailFaultOf(error));
+        const failure = failureOf(error);
+        throw new MailDeliveryError(String((error as Error).message ?? error), failure.permanent, failure.addressRefused, failure.relay, failure.refusedByPolicy, failure.fault);
       }
     },
     close: () => pool?.close(),

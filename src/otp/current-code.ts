@@ -23,7 +23,7 @@ export interface CodeMail {
   state: string | null;
   attempts: number | null;
   bounce: string | null;
-  /** The kind of its last failed try (outbox.last_fault, transport.ts MailFault). */
+  /** The kind of its last failed try (outbox.last_fault, smtp-replies.ts MailFault). */
   fault: string | null;
 }
 

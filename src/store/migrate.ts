@@ -28,7 +28,7 @@ import type { Keys } from "../platform/keys.ts";
  * keys derived from FAMOS_SECRET, for a migration that computes a keyed digest (019, 021); a database with
  * nothing for it to rewrite (a new one, most tests) migrates without them.
  */
-const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migration> => ({
+export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migration> => ({
   "001-initial": initial,
   "002-devices-and-windows": devicesAndWindows,
   "003-lifecycle": lifecycle,
@@ -65,11 +65,11 @@ type MigrationKeys = Pick<Keys, "loginId"> | null;
  * which one, so a second FAMOS schema in the same database (tests, staging next to production) would
  * find the first one's table and fail. Naming the schema also makes Kysely create it if missing.
  */
-async function migrator(store: Store, keys: MigrationKeys): Promise<Migrator> {
+async function migrator(store: Store, migrations: Record<string, Migration>): Promise<Migrator> {
   const migrationTableSchema = store.dialect === "postgres" ? await migrationSchema(store) : undefined;
   return new Migrator({
     db: store.db,
-    provider: { getMigrations: async () => migrationsWith(keys) },
+    provider: { getMigrations: async () => migrations },
     migrationTableName: "famos_migration",
     migrationLockTableName: "famos_migration_lock",
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
@@ -178,14 +178,20 @@ function missingTable(error: unknown): boolean {
   return code === "42P01" || code === "3F000" || (code === "SQLITE_ERROR" && typeof message === "string" && message.startsWith("no such table"));
 }
 
-/** Brings the schema to the latest migration; throws with the failing migration's name, or NewerDatabase. */
-export async function migrateToLatest(store: Store, keys: MigrationKeys = null): Promise<MigrationResultSet> {
+/**
+ * Brings the schema to the latest migration; throws with the failing migration's name, or NewerDatabase.
+ * All that are pending run in one transaction with their rows in famos_migration, on both dialects
+ * (PostgreSQL's DDL is transactional, and SQLite's: database.ts TransactionalDdlSqliteAdapter), so one
+ * that stops half-way keeps nothing of the run and the next run starts it afresh. `migrations`: the
+ * same names with other steps (a test's migration that fails half-way).
+ */
+export async function migrateToLatest(store: Store, keys: MigrationKeys = null, migrations = migrationsWith(keys)): Promise<MigrationResultSet> {
   const unknown = await unknownMigrations(store);
   if (unknown.length > 0) throw new NewerDatabase(unknown);
   // Nothing pending: no migrator's transaction, which on SQLite takes the write lock (database.ts), so
   // a command beside a process that holds it (an import, `famos serve` mid-commit) reads without waiting.
   if ((await pendingMigrations(store)).length === 0) return { results: [] };
-  const result = check(await withRetry(async () => (await migrator(store, keys)).migrateToLatest(), (r) => r.error));
+  const result = check(await withRetry(async () => (await migrator(store, migrations)).migrateToLatest(), (r) => r.error));
   await emptyWal(store);
   return result;
 }
@@ -200,12 +206,12 @@ async function emptyWal(store: Store): Promise<void> {
 
 /** Brings the schema to the named migration, up or down (tests of one migration with rows in place). */
 export async function migrateTo(store: Store, name: string, keys: MigrationKeys = null): Promise<MigrationResultSet> {
-  return check(await withRetry(async () => (await migrator(store, keys)).migrateTo(name), (r) => r.error));
+  return check(await withRetry(async () => (await migrator(store, migrationsWith(keys))).migrateTo(name), (r) => r.error));
 }
 
 /** Undoes every migration (tests of the down steps; not offered on the command line). */
 export async function migrateDownAll(store: Store): Promise<MigrationResultSet> {
-  return check(await withRetry(async () => (await migrator(store, null)).migrateTo(NO_MIGRATIONS), (r) => r.error));
+  return check(await withRetry(async () => (await migrator(store, migrationsWith(null))).migrateTo(NO_MIGRATIONS), (r) => r.error));
 }
 
 /** Migrations not yet applied, oldest first: none means ready (the readiness check). */

@@ -114,7 +114,7 @@ export interface OutboxTable {
   next_attempt_at: number;
   lease_until: number | null;
   last_error: string | null;
-  /** The kind of the last failed try, as the sender recorded it (migration 020; transport.ts MailFault), or null. */
+  /** The kind of the last failed try, as the sender recorded it (migration 020; smtp-replies.ts MailFault), or null. */
   last_fault: string | null;
   created_at: number;
   sent_at: number | null;

@@ -86,7 +86,8 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
     expect(userPage).toContain("the mailbox has been full for days: its holder must empty it; no reset is needed");
     const attention = (await support.get("/support/attention")).body;
     expect(attention).toContain(`>${user.login_id}</a>`);
-    expect(attention).toContain("no reset is needed");
+    expect(attention).toContain("; the mailbox has been full for days: its holder must empty it; no reset is needed</td>");
+    expect(/<section aria-labelledby="undeliverable-heading">[\s\S]*?<p>([^<]*)<\/p>/.exec(attention)?.[1]).toMatch(/full for days[^.]*no reset is needed/);
 
     // A hard bounce later (the address itself refused) is a hard bounce again: no longer "full".
     const { mail: hard } = await codeMail(user);
@@ -117,6 +118,31 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
     const again = await codeMail(user);
     await byWebhook(again.mail, "4.2.2", "452 4.2.2 Mailbox full");
     expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 1, undeliverableAt: null });
+  });
+
+  it("reports older than two weeks no longer count: a mailbox full once a month ago and again for an afternoon is not undeliverable; a new run escalates on its own", async () => {
+    // Its holder signs in with a passkey and confirms no code, so no confirmation restarts the count.
+    const email = `full.stale.${database}@dealer.example`;
+    const user = await addUser(t.deps, { email });
+    await bounceEach(user, 1, 30 * DAY, (mail) => byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full"));
+    await bounceEach(user, 4, HOUR, (mail) => byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full"));
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 5, undeliverableAt: null });
+
+    // Full for three days since the afternoon: five reports of the new run, the first three days before the last.
+    t.clock.advance(3 * DAY - 4 * HOUR);
+    await byWebhook((await codeMail(user)).mail, "4.2.2", "452 4.2.2 Mailbox full");
+    expect(await undeliverable(email)).toBe(t.clock.now());
+    expect(await addressProblems(t.deps.db, email)).toMatchObject({ mailboxFull: true });
+  });
+
+  it("reports within two weeks still count together: five over thirteen days escalate", async () => {
+    const email = `full.slow.${database}@dealer.example`;
+    const user = await addUser(t.deps, { email });
+    await bounceEach(user, 4, 3 * DAY, (mail) => byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full"));
+    t.clock.advance(DAY);
+    expect(await undeliverable(email)).toBeNull();
+    await byWebhook((await codeMail(user)).mail, "4.2.2", "452 4.2.2 Mailbox full");
+    expect(await undeliverable(email)).toBe(t.clock.now());
   });
 
   it("soft bounces about the relay or the network never escalate, however long they go on", async () => {

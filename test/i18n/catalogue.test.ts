@@ -121,6 +121,16 @@ describe("the message catalogues (issue 16)", () => {
     }
   });
 
+  it("Needs attention's undeliverable list is introduced truly for its full mailboxes too: no reset, in the row's own words", () => {
+    // A row made undeliverable by a mailbox full for days (src/bounce/record-bounce.ts softBounceSet) needs no
+    // reset; the intro said every row was a refused address to reset. It now says so in the words the row
+    // ends with (console.delivery.mailboxFull, after its last ";").
+    for (const locale of LOCALES) {
+      const noReset = CATALOGUES[locale]["console.delivery.mailboxFull"]!.split(";").at(-1)!.trim();
+      expect(CATALOGUES[locale]["console.attention.undeliverableIntro"], locale).toContain(noReset);
+    }
+  });
+
   it("says how many tries are left with each language's plural forms", () => {
     const expected: Record<Locale, [string, string, string]> = {
       "en-GB": ["You have 1 try left.", "You have 2 tries left.", "You have 4 tries left."],

@@ -2,8 +2,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore } from "../../src/store/database.ts";
-import { MIGRATION_NAMES, migrateDatabase, pendingMigrations } from "../../src/store/migrate.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { MIGRATION_NAMES, migrateDatabase, migrateTo, migrateToLatest, migrationsWith, pendingMigrations } from "../../src/store/migrate.ts";
+import * as mailFaults from "../../src/store/migrations/020-mail-faults.ts";
 import { cliWorkspace, type CliWorkspace } from "../cli/run-famos.ts";
 import { DIALECTS, testDatabase } from "../store/dialects.ts";
 
@@ -34,6 +35,37 @@ describe.each(DIALECTS)("a migration that fails half-way keeps nothing of it (%s
       expect(await pendingMigrations(done)).toEqual([]);
       await done.close();
     } finally {
+      await database.drop();
+    }
+  });
+});
+
+/** The columns of each table of the store's own schema, by table. */
+async function schemaOf(store: Store): Promise<Record<string, string[]>> {
+  const tables = (await store.db.introspection.getTables()).filter((t) => store.schema === null || t.schema === store.schema);
+  return Object.fromEntries(tables.map((t) => [t.name, t.columns.map((c) => c.name).sort()]));
+}
+
+describe.each(DIALECTS)("a later migration that stops half-way on a database in use (%s)", (dialect) => {
+  it("leaves the schema and the migration table as they were, and the next run applies it whole", async () => {
+    const database = await testDatabase(dialect, "half_later");
+    const store = openStore(database.url);
+    try {
+      await migrateTo(store, "019-login-digests");
+      const before = await schemaOf(store);
+      // 020 as released, then the fault (a kill, a full disk) after all its statements but before its row.
+      const halfWay = { ...migrationsWith(null), "020-mail-faults": { up: async (db: never) => (await mailFaults.up(db), Promise.reject(new Error("the power went"))) } };
+      await expect(migrateToLatest(store, null, halfWay)).rejects.toThrow(/migration 020-mail-faults failed: Error: the power went/);
+
+      expect(await schemaOf(store)).toEqual(before);
+      expect(before["outbox"]).not.toContain("last_fault");
+      expect(await pendingMigrations(store)).toEqual(["020-mail-faults", "021-user-login-digests"]);
+
+      await migrateToLatest(store);
+      expect(await pendingMigrations(store)).toEqual([]);
+      expect((await schemaOf(store))["outbox"]).toContain("last_fault");
+    } finally {
+      await store.close();
       await database.drop();
     }
   });

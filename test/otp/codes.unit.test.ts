@@ -228,7 +228,7 @@ describe("codes (unit tier: in-memory SQLite, fixed clock)", () => {
     await unit.deps.db.updateTable("outbox").set({ attempts: 1 }).where("id", "=", sent.outboxId).execute();
     expect(await currentCode(unit.deps.db, flow.id)).toMatchObject({ id: sent.codeId, mail_state: "delayed" });
     // Its last try's kind the relay's refusal to relay to the address (outbox.last_fault "relaying", as the sender
-    // records it: transport.ts mailFaultOf): "notRelayed", waiting (OTP capture keeps asking) or failed; any other
+    // records it: smtp-replies.ts mailFaultOf): "notRelayed", waiting (OTP capture keeps asking) or failed; any other
     // kind, or none, leaves it as it was. The stored words are not read (migration 020).
     const refused = (last_fault: string | null, state: "queued" | "failed" = "queued", last_error = "Can't send mail - all recipients were rejected: 554 5.7.1 Relay access denied") =>
       unit.deps.db.updateTable("outbox").set({ last_fault, last_error, state }).where("id", "=", sent.outboxId).execute();
