@@ -55,6 +55,12 @@ describe.each(["sqlite", "postgres"] as const)("lifecycle, attacked (%s)", (data
     expect(events.filter((e) => e === "password.changed")).toHaveLength(1);
   });
 
+  it("two sign-ins at once with one temporary password before the wave: one reaches \"Choose a new password\", the other is refused", async () => {
+    const { loginId, temporary } = await temporaryPasswordFromConsole({ loginId: `early.race.${database}`, partnerNumber: "P-LATER" });
+    const answers = await Promise.all(["10.20.1.1", "10.20.1.2", "10.20.1.3"].map((ip) => submitPassword(new FormClient(t.app, ip), loginId, temporary)));
+    expect(answers.map((a) => a.headers.location ?? a.statusCode).sort()).toEqual([401, 401, "/choose-password"].sort());
+  });
+
   it("\"Later\" on User profile with a temporary password leads to \"Choose a new password\", and the temporary password works once", async () => {
     const { loginId, temporary } = await temporaryPasswordFromConsole({ loginId: `later.temp.${database}`, partnerNumber: "P-NOW" });
     const client = new FormClient(t.app, "10.20.0.5");
@@ -64,5 +70,34 @@ describe.each(["sqlite", "postgres"] as const)("lifecycle, attacked (%s)", (data
     expect(later.headers.location).toBe("/choose-password");
     expect((await client.get("/profile")).headers.location).toBe("/choose-password");
     expect((await submitPassword(new FormClient(t.app, "10.20.0.6"), loginId, temporary)).statusCode).toBe(401);
+  });
+
+  /** Support's "Reset OTP email" in the console, as retail IT does it. */
+  async function resetFromConsole(user: { id: string; full_name: string; login_id: string; partner_number: string }): Promise<void> {
+    const identity = { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "RITM-78" };
+    await support.get(`/support/users/${user.id}`);
+    await support.post(`/support/users/${user.id}/reset`, identity);
+    expect((await support.post(`/support/users/${user.id}/reset/confirm`, identity)).headers.location).toBe(`/support/users/${user.id}?done=reset`);
+  }
+
+  it("support's OTP email reset before the user's wave brings \"User profile\" at the next sign-in (as its mail says), never the password alone", async () => {
+    const user = await addUser(t.deps, { loginId: `early.reset.${database}`, partnerNumber: "P-LATER", email: `early.reset.${database}@dealer.example` });
+    // Enrolled early, the account is owed its second factor before its wave (rollout/applies.ts).
+    expect((await submitPassword(new FormClient(t.app, "10.20.2.1"), user.login_id, user.password)).headers.location).toBe("/otp");
+    await resetFromConsole(user);
+    const client = new FormClient(t.app, "10.20.2.2");
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+    expect((await client.get("/profile")).headers.location).toBe("/enrol");
+    expect((await queryAudit(t.deps.db, { subject: user.login_id, event: "signin.before-wave" }))).toHaveLength(0);
+  });
+
+  it("support's OTP email reset after the wave offers no \"Later\": an account that had two factors does not drop to the password alone", async () => {
+    const user = await addUser(t.deps, { loginId: `late.reset.${database}`, partnerNumber: "P-NOW", email: `late.reset.${database}@dealer.example` });
+    await resetFromConsole(user);
+    const client = new FormClient(t.app, "10.20.2.3");
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/enrol");
+    expect((await client.get("/enrol")).body).not.toContain("Later");
+    expect((await client.post("/enrol/later", {})).statusCode).toBe(409);
+    expect((await client.get("/profile")).headers.location).toBe("/enrol");
   });
 });
