@@ -93,11 +93,16 @@ export async function setTemporaryPassword(
 }
 
 /**
- * Where a session goes once its code is confirmed: "full", or "password" when the user signed in
+ * Where a session goes once its sign-in is complete: "full", or "password" when the user signed in
  * with a temporary password, which is then used up (it works once; issue 11) — in the caller's
- * transaction, so the code and the temporary password are spent together.
+ * transaction, so the sign-in and the temporary password are spent together. The one home of that
+ * rule for every way a sign-in completes: a second factor confirmed (code-step's finishSignIn), and
+ * the rollout's password-only ways, before the user's wave (signInBeforeWave) and "Later" (useGrace).
+ * Before, those two opened the portal with a temporary password that was never used up: whoever read
+ * it (the ticket, the phone call) could sign in with it until it ran out, and its user was never
+ * asked for a password of their own.
  */
-export async function stageAfterCode(tx: Kysely<Database>, user: User): Promise<Stage> {
+export async function stageAfterSignIn(tx: Kysely<Database>, user: User): Promise<Stage> {
   if (user.password_temporary_until === null) return "full";
   await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", user.id).where("password_temporary_until", ">", 0).execute();
   return "password";

@@ -16,11 +16,15 @@ export type TwoFactorDecision =
  * - any role in FAMOS_STRONG_FACTOR_ROLES: a policy that requires a passkey or an app cannot be
  *   undercut by a wave that has not started yet;
  * - anyone with a confirmed OTP email, even before their wave: who has set an address up (early,
- *   or pre-loaded by the operator) expects and is owed its protection.
+ *   or pre-loaded by the operator) expects and is owed its protection;
+ * - anyone who ever confirmed one (`otp_email_confirmed_at`, which support's OTP email reset keeps):
+ *   a reset brings "User profile" at the next sign-in, as its mail says, and never turns an account
+ *   that had two factors into one the password alone opens (before, it did until the wave, and after
+ *   it "Later" was offered: test/security/lifecycle-attacks.test.ts).
  * The one home of that rule: the wave decision below and "Later" (grace.ts) both ask here.
  */
-export function alwaysTwoFactor(config: Readonly<Config>, user: Pick<User, "role" | "otp_email">): boolean {
-  return user.role !== "user" || strongFactorRequired(config, user) || Boolean(user.otp_email);
+export function alwaysTwoFactor(config: Readonly<Config>, user: Pick<User, "role" | "otp_email" | "otp_email_confirmed_at">): boolean {
+  return user.role !== "user" || strongFactorRequired(config, user) || Boolean(user.otp_email) || user.otp_email_confirmed_at !== null;
 }
 
 /**

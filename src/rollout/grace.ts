@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
@@ -28,7 +29,8 @@ export type GraceOutcome = { kind: "deferred"; token: string; session: Session; 
 /**
  * Uses one "Later": counted and checked in the one statement that changes the count, so parallel
  * clicks cannot use more than were granted (rule 12). The session then opens the portal with the
- * password alone, like a sign-in before the user's wave.
+ * password alone, like a sign-in before the user's wave ("Choose a new password" first after a
+ * temporary password).
  */
 export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
@@ -47,7 +49,8 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
       .returning("grace_used")
       .executeTakeFirst();
     if (!counted) return { kind: "none-left" } as const;
-    const advanced = await advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null });
+    // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, user), flowId: null });
     if (!advanced) return { kind: "none-left" } as const;
     await recordSignIn(tx, user.id, now);
     const left = limit - Number(counted.grace_used);

@@ -1,4 +1,4 @@
-import { stageAfterCode } from "../account/temporary-password.ts";
+import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-code.ts";
@@ -43,7 +43,7 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
     }
     // A temporary password brings "Choose a new password" before anything else (issue 11).
     // Then, for FAMOS_STRONG_FACTOR_ROLES without a passkey or an app, their setup (issue 13).
-    const stage = await stageOnceVerified(tx, deps.config, user, await stageAfterCode(tx, user));
+    const stage = await stageOnceVerified(tx, deps.config, user, await stageAfterSignIn(tx, user));
     const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };

@@ -20,7 +20,7 @@ export type PasswordOutcome =
   /** Unknown login ID, wrong password or a pause: one answer for known and unknown IDs (no enumeration). */
   | { kind: "refused"; pause: Pause | null; wrong: boolean }
   | { kind: "enrol"; token: string; session: Session }
-  /** Before the user's 2FA start (issue 12): the password alone opens the portal. */
+  /** Before the user's 2FA start (issue 12): the password alone opens the portal ("Choose a new password" first after a temporary password: session.stage). */
   | { kind: "portal"; token: string; session: Session }
   /** `issued` says whether the first code went out, or a cap stopped it (OTP capture tells why). */
   | { kind: "code"; token: string; session: Session; issued: IssueOutcome }

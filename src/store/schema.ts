@@ -17,6 +17,7 @@ export interface UsersTable {
   role: "user" | "support" | "admin";
   password_hash: string;
   otp_email: string | null;
+  /** When an OTP email was last confirmed; kept through support's reset (null: never enrolled). */
   otp_email_confirmed_at: number | null;
   pending_email: string | null;
   last_sign_in_at: number | null;

@@ -34,9 +34,12 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
     const check = checkIdentifiedRequest(by, target, request, "reset");
     if (!check.ok) return check;
 
+    // otp_email_confirmed_at stays: the account has had two factors, and the rollout's password-only
+    // ways (before its wave, "Later") stay closed to it (alwaysTwoFactor, rollout/applies.ts), so the
+    // next sign-in brings "User profile" as the reset's mail says, not the portal on the password alone.
     await tx
       .updateTable("users")
-      .set({ otp_email: null, otp_email_confirmed_at: null, pending_email: null, updated_at: now })
+      .set({ otp_email: null, pending_email: null, updated_at: now })
       .where("id", "=", target.id)
       .execute();
     await voidUserCodes(tx, target.id, "reset", now);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { accessText, endUserAccess, signInBarred } from "../../src/account/access.ts";
-import { generateTemporaryPassword, setTemporaryPassword, stageAfterCode } from "../../src/account/temporary-password.ts";
+import { generateTemporaryPassword, setTemporaryPassword, stageAfterSignIn } from "../../src/account/temporary-password.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
@@ -148,14 +148,14 @@ describe("account access and temporary passwords (unit tier)", () => {
     });
   });
 
-  describe("stageAfterCode", () => {
+  describe("stageAfterSignIn", () => {
     it("'full' for an ordinary password; 'password' for a temporary one, which is then used up (0)", async () => {
       const user = await addUser(unit.deps);
-      expect(await stageAfterCode(unit.deps.db, user)).toBe("full");
+      expect(await stageAfterSignIn(unit.deps.db, user)).toBe("full");
       expect((await reload(user.id)).password_temporary_until).toBeNull();
       await setTemporaryPassword(unit.deps, operator, user.id, TEMPORARY);
       const temp = await reload(user.id);
-      expect(await stageAfterCode(unit.deps.db, temp)).toBe("password");
+      expect(await stageAfterSignIn(unit.deps.db, temp)).toBe("password");
       expect((await reload(user.id)).password_temporary_until).toBe(0);
       expect(signInBarred(await reload(user.id), now())).toBe("temporary-password-expired");
     });

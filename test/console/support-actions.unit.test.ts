@@ -202,7 +202,7 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
     }
     const liveCodes = (userId: string) => db().selectFrom("codes").select(["voided_at", "void_reason"]).where("user_id", "=", userId).execute();
 
-    it("clears both addresses, voids the codes, finishes the flows, ends the sessions, revokes the devices, tells the old address, audits the ticket", async () => {
+    it("clears both addresses (keeping when one was last confirmed), voids the codes, finishes the flows, ends the sessions, revokes the devices, tells the old address, audits the ticket", async () => {
       const support = await addUser(unit.deps, { role: "support" });
       const user = await addUser(unit.deps);
       await db().updateTable("users").set({ pending_email: "next@dealer.example" }).where("id", "=", user.id).execute();
@@ -213,7 +213,8 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       unit.clock.advance(MINUTE);
       const outcome = await resetOtpEmail(unit.deps, as(support), user.id, { ...identity(user), ticket: " INC-1 " });
       expect(outcome).toMatchObject({ kind: "reset", previousEmail: user.otp_email, sessionsEnded: 2, user: { id: user.id } });
-      expect(await reload(user.id)).toMatchObject({ otp_email: null, otp_email_confirmed_at: null, pending_email: null, updated_at: now() });
+      // When an address was last confirmed stays: the account keeps its second factor (rollout/applies.ts).
+      expect(await reload(user.id)).toMatchObject({ otp_email: null, otp_email_confirmed_at: user.otp_email_confirmed_at, pending_email: null, updated_at: now() });
       expect(await liveCodes(user.id)).toEqual([{ voided_at: now(), void_reason: "reset" }]);
       expect(await db().selectFrom("flows").select("finished_at").where("id", "=", mine.flowId).executeTakeFirst()).toEqual({ finished_at: now() });
       for (const id of mine.sessions) expect(await sessionRow(id)).toEqual({ ended_at: now(), end_reason: "reset" });

@@ -8,7 +8,7 @@ import { changeWave, type WaveProblems } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { rolloutProgress } from "../../rollout/progress.ts";
 import { rolloutCsv } from "../../rollout/report.ts";
-import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { issueNotice } from "../code-messages.ts";
@@ -135,6 +135,6 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.code(409).type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));
     }
     setSessionCookie(deps, reply, outcome);
-    return reply.redirect("/", 303);
+    return reply.redirect(STEP_PATH[outcome.session.stage], 303);
   });
 }

@@ -90,7 +90,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     }
     setSessionCookie(deps, reply, outcome);
     if (outcome.kind === "enrol") return reply.redirect("/enrol", 303);
-    if (outcome.kind === "portal") return reply.redirect(returnTarget(deps, returnTo), 303);
+    // A temporary password, even with the password alone, leads to "Choose a new password" first.
+    if (outcome.kind === "portal") return reply.redirect(outcome.session.stage === "full" ? returnTarget(deps, returnTo) : STEP_PATH[outcome.session.stage], 303);
     if (outcome.kind === "strong-factor") return reply.redirect("/otp", 303);
     // A cap can stop even the first code of a sign-in: OTP capture then says why and until when.
     return reply.redirect(outcome.issued.kind === "sent" ? "/otp" : `/otp${issueNotice(outcome.issued)}`, 303);
