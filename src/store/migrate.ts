@@ -21,6 +21,7 @@ import * as hardBouncedMail from "./migrations/018-hard-bounced-mail.ts";
 import { loginDigests } from "./migrations/019-login-digests.ts";
 import * as mailFaults from "./migrations/020-mail-faults.ts";
 import { userLoginDigests } from "./migrations/021-user-login-digests.ts";
+import * as counterKeysInByteOrder from "./migrations/022-counter-keys-in-byte-order.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -50,6 +51,7 @@ const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<string, Migr
   "019-login-digests": loginDigests(keys),
   "020-mail-faults": mailFaults,
   "021-user-login-digests": userLoginDigests(keys),
+  "022-counter-keys-in-byte-order": counterKeysInByteOrder,
 });
 
 /** Every migration's name, oldest first. */
