@@ -180,11 +180,18 @@ async function benchmark(dialect: TestDialect): Promise<Measured[]> {
     await m("console Find users 'staff 12' p1", (d) => searchUsers(d.db, dialect, "staff 12", 1));
     await m("console Disabled users p1", (d) => searchUsers(d.db, dialect, "", 1, { disabledOnly: true }));
     await m("console user page (overview)", (d) => userOverview(d, someone));
-    await m("console audit p1", (d) => auditPage(d.db, {}, 1));
-    await m("console audit p2000", (d) => auditPage(d.db, {}, 2000));
-    await m("console audit event=code.ok p1", (d) => auditPage(d.db, { event: "code.ok" }, 1));
-    await m(`console audit user=${WHO} p1`, (d) => auditPage(d.db, { user: WHO }, 1));
-    await m("console audit past end (p99999)", (d) => auditPage(d.db, { event: "signout" }, 99_999));
+    await m("console audit p1", (d) => auditPage(d.db, {}, { page: 1 }));
+    await m("console audit p2000", (d) => auditPage(d.db, {}, { page: 2000 }));
+    // Page 2000 as its Older link reaches it (?before=<last row of page 1999>), and Older of the oldest row (past the end).
+    const nth = async (offset: number) => Number((await deps!.db.selectFrom("audit").select("id").orderBy("time", "desc").orderBy("id", "desc").limit(1).offset(offset).executeTakeFirstOrThrow()).id);
+    const endOf1999 = await nth(1999 * 50 - 1);
+    const oldest = Number((await deps!.db.selectFrom("audit").select("id").orderBy("time", "asc").orderBy("id", "asc").limit(1).executeTakeFirstOrThrow()).id);
+    await m("console audit p2000 by Older (?before=)", (d) => auditPage(d.db, {}, { before: endOf1999, page: 2000 }));
+    await m("console audit p1999 by Newer (?after=)", (d) => auditPage(d.db, {}, { after: endOf1999, page: 1999 }));
+    await m("console audit Older of the oldest (past end)", (d) => auditPage(d.db, {}, { before: oldest, page: 99_999 }));
+    await m("console audit event=code.ok p1", (d) => auditPage(d.db, { event: "code.ok" }, { page: 1 }));
+    await m(`console audit user=${WHO} p1`, (d) => auditPage(d.db, { user: WHO }, { page: 1 }));
+    await m("console audit past end (p99999)", (d) => auditPage(d.db, { event: "signout" }, { page: 99_999 }));
     await m("console rollout progress / famos rollout status", (d) => rolloutProgress(d));
     await m("console address locks", (d) => listAddressLocks(d));
     await m("famos rollout announce --dry-run (bounced list)", (d) => announceRollout(d, { partner: null, dryRun: true, actor: support }));
