@@ -8,7 +8,10 @@
  * number of statements, the rows they handed to JavaScript, and the statements whose plan reads a
  * whole big table (EXPLAIN QUERY PLAN's SCAN on SQLite; a sequential scan on PostgreSQL).
  *
- *   node --import tsx bench/operator-scale.ts [--dialect sqlite|postgres|both] [--users 20000] [--audit 1000000] [--runs 5]
+ *   node --import tsx bench/operator-scale.ts [--dialect sqlite|postgres|both] [--users 20000] [--audit 1000000] [--spray 0] [--runs 5]
+ *
+ * --spray N adds N login counters of login IDs no account has, one failure each and none locked: what
+ * a password-spraying run leaves in throttles until the cleanup job removes them.
  *
  * PostgreSQL: a schema of its own on the test server (test/support/services.ts), dropped at the end.
  */
@@ -39,12 +42,14 @@ const { values: argv } = parseArgs({
     dialect: { type: "string", default: "both" },
     users: { type: "string", default: "20000" },
     audit: { type: "string", default: "1000000" },
+    spray: { type: "string", default: "0" },
     runs: { type: "string", default: "5" },
   },
 });
 const USERS = Number(argv.users);
 const AUDIT = Number(argv.audit);
 const RUNS = Number(argv.runs);
+const SPRAY = Number(argv.spray);
 const PARTNERS = 400;
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 28, 14, 0, 0); // FixedClock's default
@@ -105,6 +110,11 @@ async function seed(db: Kysely<Database>, dialect: TestDialect, keys: Keys): Pro
   await run(`UPDATE throttles SET key = 'password:id:' || (SELECT login_digest FROM users WHERE login_key = substr(throttles.key, 13)) WHERE key LIKE 'password:id:staff.%'`);
   await run(series(dialect, 600, "throttles", "key, failures, locked_until, hard_locked, updated_at, window_started_at",
     `'ip:198.51.' || (i / 250) || '.' || (i % 250), 1 + i % 30, CASE WHEN i % 3 = 0 THEN ${NOW} + 600000 ELSE 0 END, 0, ${NOW} - i * 1000, ${NOW} - i * 1000`));
+  // A spraying run's leftovers: one wrong password each for login IDs no account has (digest-like keys).
+  if (SPRAY > 0) {
+    await run(series(dialect, SPRAY, "throttles", "key, failures, locked_until, hard_locked, updated_at, window_started_at",
+      `'password:id:' || 'f0' || (i * 7919) || 'e5a1', 1, 0, 0, ${NOW} - (i % 900) * 1000, ${NOW} - (i % 900) * 1000`));
+  }
   // Undeliverable addresses: 2,000 records, most of them nobody's any more.
   await run(series(dialect, 2_000, "mail_addresses", "address_key, undeliverable_at, undeliverable_reason, soft_bounces, last_soft_bounce_at, last_soft_reason, confirmed_at, updated_at",
     `CASE WHEN i % 10 = 0 THEN 'desk' || (i * 3) || '@dealer' || ((i * 3) % ${PARTNERS}) || '.example' ELSE 'gone' || i || '@old.example' END, ${NOW} - i * 60000, '550 5.1.1', 0, NULL, NULL, NULL, ${NOW} - i * 60000`));
@@ -170,11 +180,18 @@ async function benchmark(dialect: TestDialect): Promise<Measured[]> {
     await m("console Find users 'staff 12' p1", (d) => searchUsers(d.db, dialect, "staff 12", 1));
     await m("console Disabled users p1", (d) => searchUsers(d.db, dialect, "", 1, { disabledOnly: true }));
     await m("console user page (overview)", (d) => userOverview(d, someone));
-    await m("console audit p1", (d) => auditPage(d.db, {}, 1));
-    await m("console audit p2000", (d) => auditPage(d.db, {}, 2000));
-    await m("console audit event=code.ok p1", (d) => auditPage(d.db, { event: "code.ok" }, 1));
-    await m(`console audit user=${WHO} p1`, (d) => auditPage(d.db, { user: WHO }, 1));
-    await m("console audit past end (p99999)", (d) => auditPage(d.db, { event: "signout" }, 99_999));
+    await m("console audit p1", (d) => auditPage(d.db, {}, { page: 1 }));
+    await m("console audit p2000", (d) => auditPage(d.db, {}, { page: 2000 }));
+    // Page 2000 as its Older link reaches it (?before=<last row of page 1999>), and Older of the oldest row (past the end).
+    const nth = async (offset: number) => Number((await deps!.db.selectFrom("audit").select("id").orderBy("time", "desc").orderBy("id", "desc").limit(1).offset(offset).executeTakeFirstOrThrow()).id);
+    const endOf1999 = await nth(1999 * 50 - 1);
+    const oldest = Number((await deps!.db.selectFrom("audit").select("id").orderBy("time", "asc").orderBy("id", "asc").limit(1).executeTakeFirstOrThrow()).id);
+    await m("console audit p2000 by Older (?before=)", (d) => auditPage(d.db, {}, { before: endOf1999, page: 2000 }));
+    await m("console audit p1999 by Newer (?after=)", (d) => auditPage(d.db, {}, { after: endOf1999, page: 1999 }));
+    await m("console audit Older of the oldest (past end)", (d) => auditPage(d.db, {}, { before: oldest, page: 99_999 }));
+    await m("console audit event=code.ok p1", (d) => auditPage(d.db, { event: "code.ok" }, { page: 1 }));
+    await m(`console audit user=${WHO} p1`, (d) => auditPage(d.db, { user: WHO }, { page: 1 }));
+    await m("console audit past end (p99999)", (d) => auditPage(d.db, { event: "signout" }, { page: 99_999 }));
     await m("console rollout progress / famos rollout status", (d) => rolloutProgress(d));
     await m("console address locks", (d) => listAddressLocks(d));
     await m("famos rollout announce --dry-run (bounced list)", (d) => announceRollout(d, { partner: null, dryRun: true, actor: support }));
@@ -204,7 +221,7 @@ class Rollback extends Error {}
 const dialects: TestDialect[] = argv.dialect === "both" ? ["sqlite", "postgres"] : [argv.dialect as TestDialect];
 const results = new Map<TestDialect, Measured[]>();
 for (const dialect of dialects) results.set(dialect, await benchmark(dialect));
-console.log(`# operator-scale ${new Date().toISOString()} — ${USERS} users, ${PARTNERS} partners, ${AUDIT} audit rows, median of ${RUNS}`);
+console.log(`# operator-scale ${new Date().toISOString()} — ${USERS} users, ${PARTNERS} partners, ${AUDIT} audit rows, ${SPRAY} sprayed counters, median of ${RUNS}`);
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"} (${arch()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
 for (const [dialect, rows] of results) {
   console.log(`\n## ${dialect}\n\n| page / command | ms | statements | rows to JS | whole-table reads |\n|---|---:|---:|---:|---|`);

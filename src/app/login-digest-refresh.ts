@@ -1,19 +1,20 @@
 import type { Logger } from "pino";
 import type { Deps } from "./deps.ts";
-import { refreshLoginDigests } from "../users/login-digest.ts";
+import { refreshLoginDigestsIfKeyChanged } from "../users/login-digest.ts";
 
 /**
  * `famos serve` makes each account's login ID digest (users.login_digest) again under its
- * FAMOS_SECRET, once it listens: that reads every account (at 20,000, some hundreds of milliseconds
- * measured), which held every start back though nothing changed; until it ends after a change, only
- * the Rollout page's "locked" figure lags. Having to make any means they were made under another
+ * FAMOS_SECRET, once it listens, when the key they were made under is not its own (a fingerprint kept
+ * beside them, migration 023: an unchanged secret costs one read). Making them reads every account (at
+ * 20,000, some hundreds of milliseconds measured), which held every start back when it came before
+ * listen; until it ends after a change, only the Rollout page's "locked" figure lags. Having to make any means they were made under another
  * secret: FAMOS_SECRET changed, or an instance with another one still runs (and creates accounts,
  * counts locks under its own), and then each start of either makes them again. Said at warn, with
  * what to do. A failure is logged, not thrown: the instance serves beside it.
  */
 export async function refreshLoginDigestsAfterStart(deps: Pick<Deps, "db" | "keys">, logger: Pick<Logger, "warn" | "error">): Promise<void> {
   try {
-    const redigested = await refreshLoginDigests(deps.db, deps.keys);
+    const redigested = await refreshLoginDigestsIfKeyChanged(deps.db, deps.keys);
     if (redigested > 0) {
       logger.warn(
         { accounts: redigested },

@@ -1,5 +1,6 @@
 import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
+import { lookAlikeNewcomers } from "../support/import-users.ts";
 import { disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
 import { operator } from "./context.ts";
@@ -10,14 +11,19 @@ function listing(users: readonly User[]): string {
   return users.map((u) => `  ${terminalText(`${u.login_id} (${u.full_name}, partner ${u.partner_number})`)}\n`).join("");
 }
 
-/** `--sync --dry-run`: who would be disabled; nothing is written. */
+/**
+ * `--sync --dry-run`: who would be disabled, and each row the real run refuses (the file's checks,
+ * and a look-alike login ID of an account it would make, which needs the accounts); nothing is written.
+ */
 export async function syncDryRun(deps: Deps, checked: CheckedFile): Promise<void> {
   if (!checked.ok) throw new Refused(checked.message);
   const missing = await usersMissingFromFile(deps.db, checked.rows);
   const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
   process.stdout.write(`Dry run: ${missing.length} ${missing.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${missing.length ? ":" : "."}\n${listing(missing)}`);
-  if (checked.refused.length > 0) {
-    process.stderr.write(`${checked.refused.length} ${checked.refused.length === 1 ? "row is" : "rows are"} refused: a real run disables nobody until the file is fixed.\n`);
+  const refused = [...checked.refused, ...(await lookAlikeNewcomers(deps.db, checked.rows))].sort((a, b) => a.line - b.line);
+  if (refused.length > 0) {
+    const lines = refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}\n`).join("");
+    process.stderr.write(`${refused.length} ${refused.length === 1 ? "row is" : "rows are"} refused: a real run disables nobody until the file is fixed.\n${lines}`);
     process.exitCode = 1;
   }
 }

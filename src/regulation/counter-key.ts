@@ -24,13 +24,18 @@ export const counterKey = {
 
 /**
  * A login ID's counter key read back, in SQL (the Rollout page's locked figure), for the keys of one
- * kind: whether `key` is a login ID's counter of that kind (its prefix: no kind holds a LIKE
- * wildcard), and the identity it counts (the digest).
+ * kind: whether `key` is a login ID's counter of that kind, and the identity it counts (the digest).
+ * The kind is a range of keys, from its prefix to the prefix with its last character the next one
+ * ("password:id:" to "password:id;"), which the key's index serves on both databases: keys compare
+ * as bytes (SQLite's BINARY; PostgreSQL's "C", migration 022). A LIKE served neither (SQLite's LIKE
+ * ignores case; PostgreSQL's needed a "C" key too), and read every counter: a spraying run leaves one
+ * for each login ID it tried.
  */
 export function loginIdKeySql(kind: FailureKind, key: RawBuilder<string>) {
   const prefix = counterKey.loginId(kind, "");
+  const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
   return {
-    isKind: sql<boolean>`${key} like ${`${prefix}%`}`,
+    isKind: sql<boolean>`(${key} >= ${prefix} and ${key} < ${next})`,
     loginKey: sql<string>`substr(${key}, ${prefix.length + 1})`,
   };
 }

@@ -21,6 +21,8 @@ import * as hardBouncedMail from "./migrations/018-hard-bounced-mail.ts";
 import { loginDigests } from "./migrations/019-login-digests.ts";
 import * as mailFaults from "./migrations/020-mail-faults.ts";
 import { userLoginDigests } from "./migrations/021-user-login-digests.ts";
+import * as counterKeysInByteOrder from "./migrations/022-counter-keys-in-byte-order.ts";
+import * as keyFingerprints from "./migrations/023-key-fingerprints.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -50,6 +52,8 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "019-login-digests": loginDigests(keys),
   "020-mail-faults": mailFaults,
   "021-user-login-digests": userLoginDigests(keys),
+  "022-counter-keys-in-byte-order": counterKeysInByteOrder,
+  "023-key-fingerprints": keyFingerprints,
 });
 
 /** Every migration's name, oldest first. */

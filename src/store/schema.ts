@@ -167,6 +167,12 @@ export interface NoticesTable {
 }
 
 /** Who runs a periodic job now (issue 11's retention job): one instance at a time. */
+/** Migration 023: a fingerprint of the key stored values were made under, per purpose (src/users/login-digest.ts). */
+export interface KeyFingerprintsTable {
+  purpose: string;
+  fingerprint: string;
+}
+
 export interface JobLeasesTable {
   name: string;
   holder: string;
@@ -254,6 +260,7 @@ export interface Database {
   notices: NoticesTable;
   devices: DevicesTable;
   job_leases: JobLeasesTable;
+  key_fingerprints: KeyFingerprintsTable;
   rollout_plan: RolloutPlanTable;
   rollout_users: RolloutUsersTable;
   mail_addresses: MailAddressesTable;

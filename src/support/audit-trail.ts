@@ -80,33 +80,102 @@ function toRecord(row: Selectable<AuditTable> & { subject_has_account: unknown }
 
 export interface AuditPage {
   records: AuditRecord[];
+  /** The page's number: counted for `?page=N`, carried by the Older and Newer links otherwise. */
   page: number;
+  /** Older events follow (the Next link). */
   hasNext: boolean;
+  /** Newer events come before (the Previous link). */
+  hasPrevious: boolean;
   pastEnd: PastEnd | null;
 }
 
 /**
- * One page of the trail, newest first (the console). Pages are not counted (a trail of months would
- * be counted on every page): only a page that comes back empty, past the first, counts the rows to
- * find the last page, which it shows instead (src/support/paging.ts).
+ * Which page is asked for: a numbered one (`?page=N`, links kept from before keyset pages), or the 50
+ * events older than a row (`?before=<id>`, the Next link) or newer than one (`?after=<id>`, the Previous
+ * link), whose `page` is the number the link carries, shown and nothing more.
  */
-export async function auditPage(db: Kysely<Database>, filter: AuditFilter, page: number): Promise<AuditPage> {
-  const read = (current: number) =>
-    filtered(db, filter)
-      .orderBy("time", "desc")
-      .orderBy("id", "desc")
-      .limit(AUDIT_PAGE_SIZE + 1)
-      .offset((current - 1) * AUDIT_PAGE_SIZE)
-      .execute();
-  const asked = Math.max(1, Math.floor(page));
-  let rows = await read(asked);
-  let within = { page: asked, pastEnd: null as PastEnd | null };
-  if (rows.length === 0 && asked > 1) {
-    const counted = await matching(db, filter).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-    within = pageWithin(asked, Number(counted.n), AUDIT_PAGE_SIZE);
-    rows = await read(within.page);
+export type AuditAt = { page: number; before?: number; after?: number };
+
+type Cursor = { time: number; id: number };
+type Row = Awaited<ReturnType<ReturnType<typeof filtered>["execute"]>>[number];
+
+/** Newest first: time, then id (events of one millisecond: an import's batch). */
+const NEWEST_FIRST = "desc" as const;
+
+/**
+ * The rows after `from` in `order` (desc: older; asc: newer), a page and one more. `time <= t` (or
+ * `>=`) alone is what audit_time serves; the id tells the rows of t's millisecond apart.
+ */
+function beyond(db: Kysely<Database>, filter: AuditFilter, from: Cursor, order: "asc" | "desc", limit: number) {
+  const { time, id } = from;
+  return filtered(db, filter)
+    .where((eb) => (order === "desc"
+      ? eb.and([eb("time", "<=", time), eb.or([eb("time", "<", time), eb("id", "<", id)])])
+      : eb.and([eb("time", ">=", time), eb.or([eb("time", ">", time), eb("id", ">", id)])])))
+    .orderBy("time", order)
+    .orderBy("id", order)
+    .limit(limit)
+    .execute();
+}
+
+function numbered(db: Kysely<Database>, filter: AuditFilter, page: number) {
+  return filtered(db, filter)
+    .orderBy("time", NEWEST_FIRST)
+    .orderBy("id", NEWEST_FIRST)
+    .limit(AUDIT_PAGE_SIZE + 1)
+    .offset((page - 1) * AUDIT_PAGE_SIZE)
+    .execute();
+}
+
+/**
+ * The last page (the oldest events), read from the trail's oldest end rather than past every newer
+ * row: the rows a numbered last page holds (total % 50, or 50), oldest first, then turned around.
+ */
+async function lastPage(db: Kysely<Database>, filter: AuditFilter, asked: number): Promise<AuditPage> {
+  const counted = await matching(db, filter).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const total = Number(counted.n);
+  const within = pageWithin(asked, total, AUDIT_PAGE_SIZE);
+  const size = total - (within.pageCount - 1) * AUDIT_PAGE_SIZE;
+  const rows = total === 0 ? [] : await filtered(db, filter).orderBy("time", "asc").orderBy("id", "asc").limit(size).execute();
+  return { records: rows.reverse().map(toRecord), page: within.page, hasNext: false, hasPrevious: within.pageCount > 1, pastEnd: within.pastEnd };
+}
+
+/** A page of rows read newest first, a page and one more: the page, and whether older follow. */
+function shown(rows: Row[], page: number, hasPrevious: boolean): AuditPage {
+  return { records: rows.slice(0, AUDIT_PAGE_SIZE).map(toRecord), page, hasNext: rows.length > AUDIT_PAGE_SIZE, hasPrevious, pastEnd: null };
+}
+
+/**
+ * One page of the trail, newest first (the console). Pages are not counted (a trail of months would
+ * be counted on every page). The Older and Newer links continue from a row (AuditAt), read through
+ * audit_time however deep; a numbered page (`?page=N`) skips the pages before it (OFFSET). Past the end
+ * (a numbered page, or Older of the last row or of a row no longer kept) the rows are counted once and
+ * the last page is shown instead, said (src/support/paging.ts); Newer of the second page, or of a row no
+ * longer kept, is the first page.
+ */
+export async function auditPage(db: Kysely<Database>, filter: AuditFilter, at: AuditAt): Promise<AuditPage> {
+  const asked = Math.max(1, Math.floor(at.page));
+  const cursorId = at.before ?? at.after;
+  if (cursorId !== undefined) {
+    const row = await db.selectFrom("audit").select(["time", "id"]).where("id", "=", cursorId).executeTakeFirst();
+    const from = row ? { time: Number(row.time), id: Number(row.id) } : null;
+    if (at.before !== undefined) {
+      const rows = from ? await beyond(db, filter, from, "desc", AUDIT_PAGE_SIZE + 1) : [];
+      // Never page 1: newer events than the row are there (or were: the row named is one).
+      if (rows.length > 0) return shown(rows, Math.max(2, asked), true);
+      return lastPage(db, filter, Math.max(2, asked));
+    }
+    const newer = from ? await beyond(db, filter, from, "asc", AUDIT_PAGE_SIZE + 1) : [];
+    if (newer.length > AUDIT_PAGE_SIZE) {
+      const page = newer.slice(0, AUDIT_PAGE_SIZE).reverse();
+      const below = await beyond(db, filter, { time: Number(page.at(-1)!.time), id: Number(page.at(-1)!.id) }, "desc", 1);
+      return shown([...page, ...below], Math.max(2, asked), true);
+    }
   }
-  return { records: rows.slice(0, AUDIT_PAGE_SIZE).map(toRecord), page: within.page, hasNext: rows.length > AUDIT_PAGE_SIZE, pastEnd: within.pastEnd };
+  const page = cursorId === undefined ? asked : 1;
+  const rows = await numbered(db, filter, page);
+  if (rows.length === 0 && page > 1) return lastPage(db, filter, page);
+  return shown(rows, page, page > 1);
 }
 
 /**

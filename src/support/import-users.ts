@@ -78,25 +78,34 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 }
 
 /**
- * The rows whose login ID the look-alike rule refuses (users/fields.ts) and no account has: refused
- * with the reason, never made. A row naming an account made before the rule is that account's and
- * goes on (--update changes it, --sync keeps it). Only such rows cost a read.
+ * The rows whose login ID the look-alike rule refuses (users/fields.ts) and no account has, with the
+ * reason: such a row would make an account, and is refused, never made. A row naming an account made
+ * before the rule is that account's and goes on (--update changes it, --sync keeps it). Only such rows
+ * cost a read. The one home of this refusal: the import (refuseLookAlikeNewcomers) and `--sync
+ * --dry-run`, which must name every row the real run refuses (src/cli/import-sync.ts).
  */
-async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
-  const doubtful = new Map<ImportedUser, string>();
+export async function lookAlikeNewcomers(db: Kysely<Database>, rows: readonly ImportedUser[]): Promise<RefusedRow[]> {
+  const doubtful: { row: ImportedUser; reason: string }[] = [];
   for (const row of rows) {
-    const problem = lookAlikeProblem(row.loginId);
-    if (problem !== null) doubtful.set(row, problem);
+    const reason = lookAlikeProblem(row.loginId);
+    if (reason !== null) doubtful.push({ row, reason });
   }
-  if (doubtful.size === 0) return rows;
-  const keys = [...doubtful.keys()].map((row) => loginKey(row.loginId));
-  const found = new Set((await tx.selectFrom("users").select("login_key").where("login_key", "in", keys).execute()).map((r) => r.login_key));
-  return rows.filter((row) => {
-    const problem = doubtful.get(row);
-    if (problem === undefined || found.has(loginKey(row.loginId))) return true;
-    report.refused.push({ line: row.line, reason: problem });
-    return false;
-  });
+  const found = new Set<string>();
+  // Bounded IN lists: a dry run asks of a whole file at once.
+  for (let from = 0; from < doubtful.length; from += 500) {
+    const keys = doubtful.slice(from, from + 500).map(({ row }) => loginKey(row.loginId));
+    for (const r of await db.selectFrom("users").select("login_key").where("login_key", "in", keys).execute()) found.add(r.login_key);
+  }
+  return doubtful.filter(({ row }) => !found.has(loginKey(row.loginId))).map(({ row, reason }) => ({ line: row.line, reason }));
+}
+
+/** The batch without its look-alike newcomers (lookAlikeNewcomers), each refused in the report. */
+async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
+  const refused = await lookAlikeNewcomers(tx, rows);
+  if (refused.length === 0) return rows;
+  report.refused.push(...refused);
+  const lines = new Set(refused.map((r) => r.line));
+  return rows.filter((row) => !lines.has(row.line));
 }
 
 /**

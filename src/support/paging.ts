@@ -13,6 +13,13 @@ export function askedPage(value: unknown): number {
   return Math.min(MAX_PAGE, Math.max(1, Number(value)));
 }
 
+/** A row a keyset link continues from (`?before=<id>`, `?after=<id>`): a positive whole number, else none. */
+export function askedRow(value: unknown): number | undefined {
+  if (typeof value !== "string" || !/^\d{1,15}$/.test(value)) return undefined;
+  const id = Number(value);
+  return id > 0 ? id : undefined;
+}
+
 /** A page number asked for that is past the last page: what the list says above its rows. */
 export interface PastEnd {
   asked: number;

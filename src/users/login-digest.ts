@@ -55,3 +55,42 @@ export async function refreshLoginDigests(db: Kysely<Database>, keys: Pick<Keys,
     after = users.at(-1)!.id;
   }
 }
+
+/** The row of key_fingerprints (migration 023) for the key the kept login ID digests were made under. */
+const DIGEST_KEY = "login-digest";
+
+/**
+ * A fingerprint of keys.loginId: an HMAC under it of a fixed text, which tells one key from another and
+ * gives nothing of it (nor of FAMOS_SECRET). The text holds spaces, which no login key holds, so it is
+ * never the digest of a login ID.
+ */
+export function loginDigestKeyFingerprint(keys: Pick<Keys, "loginId">): string {
+  return hmacHex(keys.loginId, "fingerprint of the key login ID digests are made under");
+}
+
+/**
+ * `famos serve`'s check at start (src/app/login-digest-refresh.ts): the kept digests are made again
+ * (refreshLoginDigests, every account read) only when the fingerprint kept beside them is not this
+ * key's (FAMOS_SECRET changed, an instance with another one started, or none kept yet: the first start
+ * after migration 023), or an account has none (an older instance made it during a rolling upgrade).
+ * Both asked in one statement, through the primary key and users_login_digest: an unchanged secret
+ * costs that one read. The fingerprint is written once the digests are made. Returns how many were made again.
+ */
+export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<number> {
+  const fingerprint = loginDigestKeyFingerprint(keys);
+  const state = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", DIGEST_KEY).as("kept"),
+      eb.exists(eb.selectFrom("users").select("id").where("login_digest", "is", null)).as("undigested"),
+    ])
+    .executeTakeFirstOrThrow();
+  // exists() is 1 or 0 on SQLite, true or false on PostgreSQL.
+  if (state.kept === fingerprint && Number(state.undigested) !== 1) return 0;
+  const changed = await refreshLoginDigests(db, keys);
+  await db
+    .insertInto("key_fingerprints")
+    .values({ purpose: DIGEST_KEY, fingerprint })
+    .onConflict((oc) => oc.column("purpose").doUpdateSet({ fingerprint }))
+    .execute();
+  return changed;
+}

@@ -69,4 +69,16 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(dry.code).toBe(2);
     expect(dry.stderr).toBe("famos: --dry-run goes with --sync\n");
   });
+
+  it("a dry run names the rows the real run refuses, a look-alike login ID of a new account among them (it reads the accounts for it)", async () => {
+    // "jаne" with a Cyrillic а: a new account the real run refuses; "a1" exists and is kept; line 4 is refused by the file check.
+    const staff = file("lookalike.csv", [row("a1", "0100"), row("j\u0430ne", "0100"), "a3,Name,0100,user,,not-a-hash"]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toMatch(/^2 rows are refused: a real run disables nobody until the file is fixed\.\n {2}line 3: the login ID must not mix letters of different scripts[^\n]*\n {2}line 4: [^\n]+\n$/);
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain("line 3: the login ID must not mix letters of different scripts");
+    expect(real.stderr).toContain("No user was disabled");
+  });
 });

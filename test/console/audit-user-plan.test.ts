@@ -33,7 +33,7 @@ describe.each(DIALECTS)("the audit trail of one login ID, on %s", (dialect: Test
 
   it("finds the events by or about the login ID through an index, in any case, newest first", async () => {
     const { plugin, nodes } = captureStatements();
-    const page = await auditPage(store.db.withPlugin(plugin), { user: `J.Smith-${tag}` }, 1);
+    const page = await auditPage(store.db.withPlugin(plugin), { user: `J.Smith-${tag}` }, { page: 1 });
     expect(page.records.map((r) => r.time)).toEqual([3_000, 2_000, 1_000]);
     expect(nodes.length).toBeGreaterThan(0);
     const reads = await Promise.all(nodes.map((node) => fullReads(store, node, ["audit"])));

@@ -274,7 +274,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect(trail.some((r) => r.ip === ip && r.event === "password.ok" && r.subject === `typo.victim.${database}`)).toBe(true);
     // An erased account's failures keep its pseudonym (src/account/erase.ts), which is no typed text.
     await t.deps.db.insertInto("audit").values({ time: t.clock.now(), event: "password.failed", actor: "erased-AbCd_-12", subject: "erased-AbCd_-12", ip: null, user_agent: null, detail: "{}" }).execute();
-    const erased = await auditPage(t.deps.db, { user: "erased-AbCd_-12" }, 1);
+    const erased = await auditPage(t.deps.db, { user: "erased-AbCd_-12" }, { page: 1 });
     expect(erased.records.map((r) => [r.actor, r.subject])).toEqual([["erased-AbCd_-12", "erased-AbCd_-12"]]);
   });
 });

@@ -82,8 +82,8 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
   it("reads one person's events through an index: the user overview, the console and CSV, erasure", async () => {
     expect(await scansOf((db) => queryAudit(db, { subject: login, limit: 20 }))).toEqual([]);
     expect(await scansOf((db) => queryAudit(db, { subject: login, event: "password.ok" }))).toEqual([]);
-    expect(await scansOf((db) => auditPage(db, { user: login }, 1))).toEqual([]);
-    expect(await scansOf((db) => auditPage(db, { user: login, event: "password.ok", since: 10_000, until: 20_000 }, 1))).toEqual([]);
+    expect(await scansOf((db) => auditPage(db, { user: login }, { page: 1 }))).toEqual([]);
+    expect(await scansOf((db) => auditPage(db, { user: login, event: "password.ok", since: 10_000, until: 20_000 }, { page: 1 }))).toEqual([]);
     expect(await scansOf(async (db) => { for await (const _ of auditRecords(db, { user: login }, "asc", 2)) void _; })).toEqual([]);
     expect(await scansOf((db) => personalStrings(db, user))).toEqual([]);
     // The console's page after a disable reads what it ended from the disable's own event.
@@ -93,7 +93,7 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
   it("reads one event's rows through an index: the console's event filter, the rollout's enrolments per day", async () => {
     // A page of one event newest first may walk audit_time and stop at the page's end (PostgreSQL's choice here) or take audit_event_time.
     const { plugin, nodes } = captureStatements();
-    await auditPage(store.db.withPlugin(plugin), { event: "enrolment.confirmed" }, 1);
+    await auditPage(store.db.withPlugin(plugin), { event: "enrolment.confirmed" }, { page: 1 });
     for (const node of nodes) expect(await planText(store, node)).toMatch(/audit_event_time|audit_time/);
     const rollout = store.db.selectFrom("audit").select("time").where("event", "=", "enrolment.confirmed").where("time", ">", 11_000).where("time", "<=", 12_000);
     expect(await fullReads(store, rollout.toOperationNode(), ["audit"])).toEqual([]);

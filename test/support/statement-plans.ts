@@ -39,7 +39,11 @@ async function planOf(store: Store, node: RootOperationNode): Promise<{ steps: s
   });
 }
 
-const sqliteScan = (steps: string[], tables: readonly string[]) => steps.filter((d) => tables.some((t) => new RegExp(`^SCAN ${t}\\b`).test(d)));
+/**
+ * SQLite's steps that read one of `tables` whole: a SCAN, and a SEARCH through an automatic index,
+ * which SQLite builds for the one statement from every row of the table when no index serves it.
+ */
+const sqliteScan = (steps: string[], tables: readonly string[]) => steps.filter((d) => tables.some((t) => new RegExp(`^(SCAN ${t}\\b|SEARCH ${t} USING AUTOMATIC )`).test(d)));
 const wholeRead = (n: PgPlanNode, tables: readonly string[]) =>
   n["Relation Name"] !== undefined && tables.includes(n["Relation Name"]) && (n["Node Type"] === "Seq Scan" || (/^Index (Only )?Scan$/.test(n["Node Type"]) && n["Index Cond"] === undefined));
 
@@ -51,7 +55,8 @@ function* pgNodes(n: PgPlanNode, perRow = false): Generator<{ node: PgPlanNode; 
 
 /**
  * The tables among `tables` that a statement reads from end to end: on SQLite a SCAN step of
- * EXPLAIN QUERY PLAN (with or without an index: every row); on PostgreSQL a sequential scan or an
+ * EXPLAIN QUERY PLAN (with or without an index: every row) or a SEARCH through an automatic index
+ * (built from every row); on PostgreSQL a sequential scan or an
  * index scan without an index condition, with sequential scans priced out (on a small table the
  * planner would rightly scan anyway; with them off it still reads everything when no index can serve
  * the statement, which is what this asks).

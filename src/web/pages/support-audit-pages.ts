@@ -3,7 +3,7 @@ import { html } from "../../platform/html.ts";
 import { UNKNOWN_LOGIN_ID, type AuditPage } from "../../support/audit-trail.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
-import { consoleTime, pager, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
+import { consoleTime, pagerLinks, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
 import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
@@ -25,6 +25,12 @@ export function auditTrailPage(frame: PortalFrame, v: AuditPage & { form: AuditF
   const who = (name: string | null) => (name === UNKNOWN_LOGIN_ID ? t.text("console.audit.unknownLoginId") : (name ?? ""));
   const params = Object.fromEntries(Object.entries(v.form).filter(([, value]) => value !== "")) as Record<string, string>;
   const csvHref = `/support/audit.csv?${new URLSearchParams(params).toString()}`;
+  // Older and Newer continue from the page's last and first rows (keyset: as fast on page 2,000 as on
+  // page 2), carrying the page numbers they lead to.
+  const first = v.records[0];
+  const last = v.records.at(-1);
+  const newer = v.hasPrevious && first ? { after: String(first.id), page: String(v.page - 1) } : null;
+  const older = v.hasNext && last ? { before: String(last.id), page: String(v.page + 1) } : null;
   const body = html`<h1>${t.text("console.nav.audit")}</h1>
 ${problemSummary(t, problems)}
 <form method="get" action="/support/audit" class="filters">
@@ -44,6 +50,6 @@ ${problems.size ? "" : v.records.length === 0
 <tbody>${v.records.map(
         (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
       )}</tbody></table>`}
-${pager(t, "/support/audit", params, v.page, v.hasNext)}`;
+${pagerLinks(t, "/support/audit", params, v.page, newer, older)}`;
   return supportPage(frame, t.text("console.nav.audit"), "audit", body);
 }

@@ -74,14 +74,22 @@ export function enrolmentText(t: Translator, user: User, pending: string | null)
   return pending ? t.text("console.enrolment.confirmedChange", { address, pending: maskEmail(pending) }) : t.text("console.enrolment.confirmed", { address });
 }
 
-/** Previous / next links that keep the other query parameters. */
+/** Previous / next links that keep the other query parameters: to the pages numbered either side. */
 export function pager(t: Translator, base: string, params: Record<string, string>, page: number, hasNext: boolean): SafeHtml {
-  if (page <= 1 && !hasNext) return html``;
-  const link = (n: number) => `${base}?${new URLSearchParams({ ...params, page: String(n) }).toString()}`;
+  return pagerLinks(t, base, params, page, page > 1 ? { page: String(page - 1) } : null, hasNext ? { page: String(page + 1) } : null);
+}
+
+/**
+ * Previous / next links, each with the query parameters it adds to `params` (a page number, or the row
+ * a keyset page continues from, src/support/audit-trail.ts), or null for none.
+ */
+export function pagerLinks(t: Translator, base: string, params: Record<string, string>, page: number, previous: Record<string, string> | null, next: Record<string, string> | null): SafeHtml {
+  if (!previous && !next) return html``;
+  const link = (to: Record<string, string>) => `${base}?${new URLSearchParams({ ...params, ...to }).toString()}`;
   return html`<nav class="pager" aria-label="${t.text("console.pager.label")}"><ul>
-${page > 1 ? html`<li><a href="${link(page - 1)}" rel="prev">${t.text("console.pager.previous")}</a></li>` : ""}
+${previous ? html`<li><a href="${link(previous)}" rel="prev">${t.text("console.pager.previous")}</a></li>` : ""}
 <li>${t.text("console.pager.page", { page })}</li>
-${hasNext ? html`<li><a href="${link(page + 1)}" rel="next">${t.text("console.pager.next")}</a></li>` : ""}
+${next ? html`<li><a href="${link(next)}" rel="next">${t.text("console.pager.next")}</a></li>` : ""}
 </ul></nav>`;
 }
 

@@ -7,7 +7,7 @@ import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-t
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { HttpProblem } from "../errors.ts";
 import { NO_PROBLEMS, type FieldProblems } from "../field-problems.ts";
-import { askedPage } from "../../support/paging.ts";
+import { askedPage, askedRow } from "../../support/paging.ts";
 import { tr } from "../reader.ts";
 import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
@@ -51,8 +51,12 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support/audit", support, async (request, reply) => {
     const { form, filter, problems } = readFilter(deps, request);
     const frame = await portalFrame(deps, request, reply);
-    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, pastEnd: null, problems }));
-    const result = await auditPage(deps.db, filter, askedPage((request.query as Record<string, unknown>).page));
+    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, hasPrevious: false, pastEnd: null, problems }));
+    // Older and Newer continue from a row (?before=, ?after=), and carry the page's number; ?page=N alone is a numbered page.
+    const query = request.query as Record<string, unknown>;
+    const before = askedRow(query.before);
+    const after = before === undefined ? askedRow(query.after) : undefined;
+    const result = await auditPage(deps.db, filter, { page: askedPage(query.page), ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}) });
     return reply.type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, ...result }));
   });
 
