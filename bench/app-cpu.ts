@@ -8,6 +8,10 @@
  *
  *   node --import tsx [--cpu-prof --cpu-prof-dir DIR] bench/app-cpu.ts [--flows 2000] [--warmup 500]
  *
+ * `--returning`: each user signs in again from the same browser (its device cookie kept, its session
+ * cookie dropped between flows), with the request limit on (FAMOS_RATE_LIMIT high enough never to
+ * refuse), as staff at their own desk do; without it every flow is a new browser and the limit is off.
+ *
  * `--statements`: each SQL statement's time, and the statements of one flow. `--pages` (with
  * `--flows 300` or so: the log is not checkpointed during the run): the pages a flow writes to
  * SQLite's write-ahead log, by table and index (each commit writes every page it changed), and the
@@ -21,7 +25,7 @@ import { addUser, createTestApp } from "../test/support/app.ts";
 import { FormClient } from "../test/support/client.ts";
 import { signIn } from "../test/support/client.ts";
 
-const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false }, pages: { type: "boolean", default: false }, postgres: { type: "boolean", default: false } } });
+const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false }, pages: { type: "boolean", default: false }, returning: { type: "boolean", default: false }, postgres: { type: "boolean", default: false } } });
 
 /** --pages: the application's own connection, found as it sets its journal mode. */
 let appDatabase = null as SQLite.Database | null;
@@ -61,14 +65,24 @@ if (argv.statements) {
 }
 // Checkpoints on their own thread, as `famos serve` runs (otherwise every thousandth page of log
 // makes one commit copy and sync the database file, a cost the server does not pay).
-const t = await createTestApp({ ...(argv.postgres ? { database: "postgres" as const } : {}), env: { FAMOS_OTP_PER_HOUR: "0", FAMOS_OTP_RESEND_WAIT: "0s", FAMOS_LOCK_AFTER: "1000000" }, backgroundCheckpoints: !argv.pages && process.env.CHECKPOINTS !== "inline" });
+const t = await createTestApp({ ...(argv.postgres ? { database: "postgres" as const } : {}), env: { ...(argv.returning ? { FAMOS_RATE_LIMIT: "1000000000" } : {}), FAMOS_OTP_PER_HOUR: "0", FAMOS_OTP_RESEND_WAIT: "0s", FAMOS_LOCK_AFTER: "1000000" }, backgroundCheckpoints: !argv.pages && process.env.CHECKPOINTS !== "inline" });
 const users: Awaited<ReturnType<typeof addUser>>[] = [];
 for (let i = 0; i < Number(argv.users); i += 1) users.push(await addUser(t.deps, { loginId: `bench${i}`, email: `bench${i}@bench.test` }));
+
+/** --returning: each user's own browser, kept from one flow to the next. */
+const browsers = new Map<number, FormClient>();
 
 async function run(n: number): Promise<void> {
   for (let i = 0; i < n; i += 1) {
     const user = users[i % users.length]!;
-    await signIn(t, { user, client: new FormClient(t.app, "10.1.0.1") });
+    let client = new FormClient(t.app, "10.1.0.1");
+    if (argv.returning) {
+      client = browsers.get(i % users.length) ?? client;
+      browsers.set(i % users.length, client);
+      // Signed out by the browser's closing: only the device cookie is left.
+      for (const name of [...client.cookies.keys()]) if (!name.includes("device")) client.cookies.delete(name);
+    }
+    await signIn(t, { user, client });
   }
 }
 

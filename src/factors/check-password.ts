@@ -71,7 +71,7 @@ export async function checkPassword<T = undefined>(
 
   // One keyed hash for every attempt, known login ID or not: the counters are keyed by it.
   digest = loginDigest(deps.keys, key);
-  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
+  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now, ctx.deviceReads);
   const subject = { loginKey: digest, ip: ctx.ip, deviceId };
   const reservation = await reserveAttempt(deps.db, "password", subject, now, deps.config);
   if (!reservation.ok) {

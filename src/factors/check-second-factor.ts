@@ -79,7 +79,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const entry = (line: AuditLine): AuditEntry => ({ ...line, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
   const audit = (db: Kysely<Database>, line: AuditLine) => recordAudit(db, now, entry(line));
 
-  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now);
+  const deviceId = await identifyDevice(deps, ctx.deviceTokens ?? [], key, now, ctx.deviceReads);
   const reservation = await reserveAttempt(deps.db, "code", { loginKey: loginDigest(deps.keys, key), ip: ctx.ip, deviceId }, now, deps.config);
   if (!reservation.ok) return { kind: "locked", ...reservation.pause };
 

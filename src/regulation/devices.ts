@@ -37,17 +37,35 @@ export function tokenFor(key: Buffer, tokens: readonly string[], loginKey: strin
   return null;
 }
 
-/** The browser's live device for this login ID: a token that verifies and a row neither revoked nor stale. */
-export async function identifyDevice(deps: Pick<Deps, "db" | "keys">, tokens: readonly string[], loginKey: string, now: number): Promise<string | null> {
+/**
+ * One request's device reads, never kept beyond it (issue 17): the request limit asks identifyDevice
+ * whether the browser is known (web/rate-limit.ts), then the factor step asks again for its
+ * throttle's subject; the second answer is the first read's, judged again at its own time. Keyed by
+ * device and login key; what is kept is the row's last use (null: none live when read).
+ */
+export type DeviceReads = Map<string, { at: number; lastUsedAt: number | null }>;
+
+/**
+ * The browser's live device for this login ID: a token that verifies and a row neither revoked nor
+ * stale. With `reads` (the request's own), a row already read in this request is not read again.
+ */
+export async function identifyDevice(deps: Pick<Deps, "db" | "keys">, tokens: readonly string[], loginKey: string, now: number, reads?: DeviceReads): Promise<string | null> {
   const deviceId = tokenFor(deps.keys.device, tokens, loginKey);
   if (!deviceId) return null;
-  const [row] = await liveDevice(deps.db, deviceId, loginKey, now - DEVICE_LIFETIME_MS);
-  return row ? row.id : null;
+  const key = `${deviceId}\n${loginKey}`;
+  let read = reads?.get(key);
+  // A read from a later time than this call's (a clock set back) is not reused.
+  if (!read || read.at > now) {
+    const [row] = await liveDevice(deps.db, deviceId, loginKey, now - DEVICE_LIFETIME_MS);
+    read = { at: now, lastUsedAt: row ? row.last_used_at : null };
+    reads?.set(key, read);
+  }
+  return read.lastUsedAt !== null && read.lastUsedAt > now - DEVICE_LIFETIME_MS ? deviceId : null;
 }
 
 // Issue 17: the device statements of a sign-in, built and compiled once.
 const liveDevice = preparedQuery((db, deviceId: string, loginKey: string, usedSince: number) =>
-  db.selectFrom("devices").select("id").where("id", "=", deviceId).where("login_key", "=", loginKey).where("revoked_at", "is", null).where("last_used_at", ">", usedSince),
+  db.selectFrom("devices").select(["id", "last_used_at"]).where("id", "=", deviceId).where("login_key", "=", loginKey).where("revoked_at", "is", null).where("last_used_at", ">", usedSince),
 );
 const touchDevice = preparedQuery((db, deviceId: string, now: number) => db.updateTable("devices").set({ last_used_at: now }).where("id", "=", deviceId));
 const insertDevice = preparedInsert("devices", ["id", "login_key", "created_at", "last_used_at", "revoked_at"]);

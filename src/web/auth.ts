@@ -5,7 +5,7 @@ import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 import { rotateCsrfSecret } from "./csrf.ts";
-import { deviceTokens } from "./device-cookie.ts";
+import { deviceReads, deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
 import { expectedOrigin } from "./origin.ts";
@@ -144,7 +144,7 @@ function sectionCookieOptions() {
 
 export function requestContext(deps: Pick<Deps, "config">, request: FastifyRequest): RequestContext {
   const agent = request.headers["user-agent"];
-  return { ip: request.ip, userAgent: typeof agent === "string" ? agent.slice(0, 512) : "", deviceTokens: deviceTokens(deps, request) };
+  return { ip: request.ip, userAgent: typeof agent === "string" ? agent.slice(0, 512) : "", deviceTokens: deviceTokens(deps, request), deviceReads: deviceReads(request) };
 }
 
 /** Where a session at each step belongs; a half-signed-in session reaches nothing else. */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
-import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, identifyDevice, tokenFor } from "../regulation/devices.ts";
+import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, identifyDevice, tokenFor, type DeviceReads } from "../regulation/devices.ts";
 import { loginKey } from "../users/users.ts";
 import { requestIsHttps } from "./https.ts";
 
@@ -46,5 +46,14 @@ export function setDeviceCookie(deps: Pick<Deps, "config" | "keys">, reply: Fast
  */
 export async function knownDevice(deps: Pick<Deps, "config" | "keys" | "db" | "clock">, request: FastifyRequest, loginId: unknown): Promise<boolean> {
   if (typeof loginId !== "string" || loginId.length === 0 || loginId.length > 1024) return false;
-  return (await identifyDevice(deps, deviceTokens(deps, request), loginKey(loginId), deps.clock.now())) !== null;
+  return (await identifyDevice(deps, deviceTokens(deps, request), loginKey(loginId), deps.clock.now(), deviceReads(request))) !== null;
+}
+
+const readsByRequest = new WeakMap<FastifyRequest, DeviceReads>();
+
+/** This request's device reads (identifyDevice), shared by its request limit and its factor step; gone with the request. */
+export function deviceReads(request: FastifyRequest): DeviceReads {
+  let reads = readsByRequest.get(request);
+  if (!reads) readsByRequest.set(request, (reads = new Map()));
+  return reads;
 }

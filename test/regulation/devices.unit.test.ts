@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, deviceToken, identifyDevice, rememberDevice, revokeDevices, tokenFor } from "../../src/regulation/devices.ts";
+import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, deviceToken, identifyDevice, type DeviceReads, rememberDevice, revokeDevices, tokenFor } from "../../src/regulation/devices.ts";
 import { useUnitStore } from "../support/unit-store.ts";
 
 const DAY = 86_400_000;
@@ -86,5 +86,25 @@ describe("device cookies (unit tier)", () => {
     unit.clock.advance(1);
     expect(await revokeDevices(unit.db, "erin", now())).toBe(0);
     expect((await devices("erin")).map((d) => d.revoked_at)).toEqual([now() - 1, now() - 1]);
+  });
+
+  it("answers a second lookup in the same request from its first read, judged at its own time; another request reads again", async () => {
+    const token = await rememberDevice(unit, unit.db, "gina", null, now());
+    const [row] = await devices("gina");
+    const request: DeviceReads = new Map();
+    const rows = () => unit.db.selectFrom("devices").select("id").where("id", "=", row!.id).execute();
+    expect(await identifyDevice(unit, [token], "gina", now(), request)).toBe(row!.id);
+    await unit.db.deleteFrom("devices").where("id", "=", row!.id).execute();
+    expect(await rows()).toEqual([]);
+    // Read once: the deleted row is not looked up again within the request that read it.
+    expect(await identifyDevice(unit, [token], "gina", now(), request)).toBe(row!.id);
+    // Its year runs out between the request limit's lookup and the step's: the step refuses it.
+    unit.clock.advance(DEVICE_LIFETIME_MS);
+    expect(await identifyDevice(unit, [token], "gina", now(), request)).toBeNull();
+    // Another request (its own reads, or none) reads the row again.
+    expect(await identifyDevice(unit, [token], "gina", now() - DEVICE_LIFETIME_MS, new Map())).toBeNull();
+    expect(await identifyDevice(unit, [token], "gina", now() - DEVICE_LIFETIME_MS)).toBeNull();
+    // A token for another login ID is another key.
+    expect(await identifyDevice(unit, [deviceToken(key(), row!.id, "hal")], "hal", now(), request)).toBeNull();
   });
 });

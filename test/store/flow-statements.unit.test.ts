@@ -1,7 +1,7 @@
 import { DefaultQueryCompiler } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
-import { FormClient } from "../support/client.ts";
+import { FormClient, signIn } from "../support/client.ts";
 import { logStatements } from "../support/statement-log.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 
@@ -128,5 +128,35 @@ describe("SQL statements per complete sign-in (SQLite)", () => {
     } finally {
       DefaultQueryCompiler.prototype.compileQuery = compile;
     }
+  });
+});
+
+describe("the device's lookup with request limits on (SQLite)", () => {
+  let t: UnitApp;
+  let log: ReturnType<typeof logStatements>;
+  beforeAll(async () => {
+    t = await createUnitApp({ env: { FAMOS_RATE_LIMIT: "1000" } });
+    log = logStatements();
+  });
+  afterAll(async () => {
+    log.stop();
+    await t.close();
+  });
+
+  it("a returning browser's device row is read once per factor step: the request limit's judgement is the step's (issue 17)", async () => {
+    // The request limit asks identifyDevice whether the browser is known (web/rate-limit.ts), then the
+    // step asks again for its throttle's subject; within one request the second is the first's answer.
+    const user = await addUser(t.deps);
+    const client = new FormClient(t.app);
+    await signIn(t, { user, client });
+    await client.post("/logout");
+    const devices = (sqls: string[]) => sqls.filter((s) => /^\s*select\b[\s\S]*\bfrom "devices"/i.test(s));
+    expect((await client.get("/login")).statusCode).toBe(200);
+    const password = await log.record(async () => expect((await client.post("/login", { loginId: user.login_id, password: user.password })).headers.location).toBe("/otp"));
+    expect((await client.get("/otp")).statusCode).toBe(200);
+    const code = await t.mailbox.code(user.otp_email!, 1);
+    const second = await log.record(async () => expect((await client.post("/otp", { code })).headers.location).toBe("/"));
+    expect(devices(password), password.join("\n")).toHaveLength(1);
+    expect(devices(second), second.join("\n")).toHaveLength(1);
   });
 });
