@@ -72,6 +72,22 @@ describe.each(["sqlite", "postgres"] as const)("lifecycle, attacked (%s)", (data
     expect((await submitPassword(new FormClient(t.app, "10.20.0.6"), loginId, temporary)).statusCode).toBe(401);
   });
 
+  it("two browsers at \"User profile\" with one temporary password: the first \"Later\" uses it up, the second reaches nothing", async () => {
+    const { loginId, temporary } = await temporaryPasswordFromConsole({ loginId: `later.twice.${database}`, partnerNumber: "P-NOW" });
+    const owner = new FormClient(t.app, "10.20.3.1");
+    const reader = new FormClient(t.app, "10.20.3.2");
+    // The password step does not use it up: both reach User profile.
+    expect((await submitPassword(owner, loginId, temporary)).headers.location).toBe("/enrol");
+    expect((await submitPassword(reader, loginId, temporary)).headers.location).toBe("/enrol");
+    await owner.get("/enrol");
+    expect((await owner.post("/enrol/later", {})).headers.location).toBe("/choose-password");
+    await reader.get("/enrol");
+    const second = await reader.post("/enrol/later", {});
+    expect(second.headers.location ?? second.statusCode).not.toBe("/choose-password");
+    expect((await reader.get("/choose-password")).headers.location).toMatch(/^\/login/);
+    expect((await owner.get("/choose-password")).statusCode).toBe(200);
+  });
+
   /** Support's "Reset OTP email" in the console, as retail IT does it. */
   async function resetFromConsole(user: { id: string; full_name: string; login_id: string; partner_number: string }): Promise<void> {
     const identity = { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "RITM-78" };
