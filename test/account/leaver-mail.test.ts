@@ -7,6 +7,7 @@ import { createFlow } from "../../src/otp/flows.ts";
 import { ANNOUNCEMENT_KIND } from "../../src/rollout/announce-mail.ts";
 import { REUSE_NOTICE_KIND } from "../../src/factors/reuse-notice.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, submitPassword } from "../support/client.ts";
 import { until } from "../support/until.ts";
 
 const operator = { user: null, audit: { actor: "operator:test", ip: "cli", userAgent: "famos-cli" } };
@@ -77,5 +78,15 @@ describe.each(["sqlite", "postgres"] as const)("mail queued for a leaver when th
       [REUSE_NOTICE_KIND]: WITHDRAWN_LEAVER,
       "code.email-change": WITHDRAWN,
     });
+  });
+
+  it("a lock the leaver's login ID starts after the disable mails nobody", async () => {
+    const leaver = await addUser(t.deps, { loginId: `${database}.gone`, email: `${database}.gone@dealer.example` });
+    await disableUser(t.deps, operator, leaver.id);
+    for (let i = 0; i < t.deps.config.lock.after + 1; i += 1) await submitPassword(new FormClient(t.app, "10.9.9.9"), leaver.login_id, i % 2 === 0 ? "not the password at all" : leaver.password);
+    await t.services.sender.drain();
+    // The lock started (audited), and its notice went to no one.
+    expect((await t.deps.db.selectFrom("audit").select("event").where("event", "=", "lock.started").where("time", "=", t.clock.now()).execute()).length).toBeGreaterThan(0);
+    expect((await outboxOf(leaver.id)).map((r) => r.kind)).toEqual([]);
   });
 });
