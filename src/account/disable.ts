@@ -5,6 +5,7 @@ import type { Database } from "../store/schema.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { otherEnabledHolders } from "../users/shared-address.ts";
 import { findUserById, type User } from "../users/users.ts";
+import { withdrawLeaverMail } from "../mail/outbox.ts";
 import { endUserAccess } from "./access.ts";
 
 export type DisableOutcome =
@@ -18,7 +19,7 @@ export type DisableOutcome =
 /**
  * A leaver (issue 11): the account stays, with its history, but cannot sign in — the same answer as a
  * wrong password — and every session and pending code ends at once, so forward-auth and the proxy
- * refuse the next request. One conditional update decides, so two clicks disable once.
+ * refuse the next request; mail still queued for them is withdrawn (withdrawLeaverMail). One conditional update decides, so two clicks disable once.
  */
 export async function disableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
   return setDisabled(deps, by, userId, true);
@@ -54,6 +55,8 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
       return { kind: "enabled" as const, user: { ...target, disabled_at: null }, sharedWith };
     }
     const ended = await endUserAccess(tx, target.id, now, "disabled");
+    // Mail still waiting for a leaver (an announcement, a notice) is not sent after they have left.
+    await withdrawLeaverMail(tx, target.id, now);
     const counts = { sessionsEnded: ended.sessions, codesVoided: ended.codes };
     await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: counts });
     return { kind: "disabled" as const, user: { ...target, disabled_at: now }, ...counts };

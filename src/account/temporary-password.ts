@@ -6,11 +6,11 @@ import { enqueueMail } from "../mail/outbox.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
 import type { Random } from "../platform/random.ts";
-import type { Stage } from "../session/sessions.ts";
+import type { Session, Stage } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import { actingNow, refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById, type User } from "../users/users.ts";
-import { endAccessForNewPassword } from "./access.ts";
+import { endAccessForNewPassword, endUserAccess } from "./access.ts";
 import { temporaryPasswordMail } from "./messages.ts";
 
 /** No 0/O, 1/l/I: read out over the phone without doubt. 32 symbols, 5 bits each. */
@@ -102,8 +102,13 @@ export async function setTemporaryPassword(
  * it (the ticket, the phone call) could sign in with it until it ran out, and its user was never
  * asked for a password of their own.
  */
-export async function stageAfterSignIn(tx: Kysely<Database>, user: User): Promise<Stage> {
+export async function stageAfterSignIn(tx: Kysely<Database>, user: User, now: number, keep?: Pick<Session, "id" | "flow_id">): Promise<Stage> {
   if (user.password_temporary_until === null) return "full";
-  await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", user.id).where("password_temporary_until", ">", 0).execute();
+  const spent = await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", user.id).where("password_temporary_until", ">", 0).executeTakeFirst();
+  // Used up here: every other sign-in half-way with it ends (setting it ended all before, so each live
+  // one was made with it), with its codes. The password step does not spend it, so two browsers could
+  // reach "User profile" or OTP capture with it, and the second "Later" led to "Choose a new password"
+  // too: whoever read the ticket could choose the account's password after its owner.
+  if (Number(spent.numUpdatedRows) === 1) await endUserAccess(tx, user.id, now, "temporary-password-used", keep);
   return "password";
 }

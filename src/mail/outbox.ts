@@ -152,6 +152,27 @@ async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now:
 /** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
 const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, last_fault: null, ...(scrub ? SCRUBBED : {}) });
 
+export const WITHDRAWN_LEAVER = "not sent: the account was disabled before it went";
+
+/**
+ * A leaver's mail still waiting when the account is disabled (disableUser): announcements, notices (a
+ * lock, a password changed) are not sent to someone who has left, failed as WITHDRAWN_LEAVER, bodies
+ * emptied. Code mail is left to its own rule: the disable voids the codes, and carriesDeadCode
+ * withdraws their mail as WITHDRAWN, which the hourly cap reads (neverSent). A message a sender holds
+ * right now (`sending`, its lease live) is already with the relay or about to be. No mail is meant
+ * for a leaver: disabling sends none. The number withdrawn.
+ */
+export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, now: number): Promise<number> {
+  const result = await db
+    .updateTable("outbox")
+    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
+    .where("user_id", "=", userId)
+    .where((eb) => eb.or([eb("state", "=", "queued"), eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)])]))
+    .where((eb) => eb.not(eb.exists(codeOf(eb).select("codes.id"))))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /**
  * The code a code mail carries (none for other mail). The code and its mail were written together, so
  * (user_id, created_at) finds the code by its index.

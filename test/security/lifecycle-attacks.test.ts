@@ -3,7 +3,7 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp, type TestUserInput } from "../support/app.ts";
-import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
 
 const DAY = 86_400_000;
 const CHOSEN = "a passphrase of my own 42";
@@ -70,6 +70,40 @@ describe.each(["sqlite", "postgres"] as const)("lifecycle, attacked (%s)", (data
     expect(later.headers.location).toBe("/choose-password");
     expect((await client.get("/profile")).headers.location).toBe("/choose-password");
     expect((await submitPassword(new FormClient(t.app, "10.20.0.6"), loginId, temporary)).statusCode).toBe(401);
+  });
+
+  it("two browsers at \"User profile\" with one temporary password: the first \"Later\" uses it up, the second reaches nothing", async () => {
+    const { loginId, temporary } = await temporaryPasswordFromConsole({ loginId: `later.twice.${database}`, partnerNumber: "P-NOW" });
+    const owner = new FormClient(t.app, "10.20.3.1");
+    const reader = new FormClient(t.app, "10.20.3.2");
+    // The password step does not use it up: both reach User profile.
+    expect((await submitPassword(owner, loginId, temporary)).headers.location).toBe("/enrol");
+    expect((await submitPassword(reader, loginId, temporary)).headers.location).toBe("/enrol");
+    await owner.get("/enrol");
+    expect((await owner.post("/enrol/later", {})).headers.location).toBe("/choose-password");
+    await reader.get("/enrol");
+    const second = await reader.post("/enrol/later", {});
+    expect(second.headers.location ?? second.statusCode).not.toBe("/choose-password");
+    expect((await reader.get("/choose-password")).headers.location).toMatch(/^\/login/);
+    expect((await owner.get("/choose-password")).statusCode).toBe(200);
+  });
+
+  it("two browsers at OTP capture with one temporary password: the first code confirmed uses it up, the second code opens nothing", async () => {
+    const email = `otp.twice.${database}@dealer.example`;
+    const { loginId, temporary } = await temporaryPasswordFromConsole({ loginId: `otp.twice.${database}`, partnerNumber: "P-NOW", email });
+    const [owner, other] = [new FormClient(t.app, "10.20.4.1"), new FormClient(t.app, "10.20.4.2")];
+    let before = t.smtp.messages.length;
+    expect((await submitPassword(owner, loginId, temporary)).headers.location).toBe("/otp");
+    const ownerCode = await nextCode(t.smtp, email, before);
+    before = t.smtp.messages.length;
+    expect((await submitPassword(other, loginId, temporary)).headers.location).toBe("/otp");
+    const otherCode = await nextCode(t.smtp, email, before);
+    await owner.get("/otp");
+    expect((await owner.post("/otp", { code: ownerCode })).headers.location).toBe("/choose-password");
+    await other.get("/otp");
+    const second = await other.post("/otp", { code: otherCode });
+    expect(second.headers.location ?? second.statusCode).not.toBe("/choose-password");
+    expect((await other.get("/choose-password")).headers.location).toMatch(/^\/login/);
   });
 
   /** Support's "Reset OTP email" in the console, as retail IT does it. */
