@@ -53,12 +53,14 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
   it("an unknown login ID gets the same one line from every command, a 10,000-character one cut short", async () => {
     const long = "a".repeat(10_000);
     const commands = (id: string) => [["user", "show", id], ["user", "unlock", id], ["user", "role", id, "admin"], ["user", "disable", id], ["user", "factors", id], ["user", "delete", id, "--erase"]];
-    for (const args of commands(long)) {
-      const result = await cli.run(args);
+    // The first as a real famos process (its exit code as the shell sees it); the other commands
+    // through the same main() in this process (cli.inProcess), eleven process starts fewer.
+    for (const [i, args] of commands(long).entries()) {
+      const result = i === 0 ? await cli.run(args) : await cli.inProcess(args);
       expect(result.code, args.join(" ").slice(0, 40)).toBe(1);
       expect(result.stderr).toBe(`famos: no user has login ID "${"a".repeat(80)}…" (10000 characters)\n`);
     }
-    for (const args of commands("nobody.here")) expect((await cli.run(args)).stderr).toBe('famos: no user has login ID "nobody.here"\n');
+    for (const args of commands("nobody.here")) expect((await cli.inProcess(args)).stderr).toBe('famos: no user has login ID "nobody.here"\n');
   });
 
   it("control characters typed in a login ID, an option or a file name reach the terminal escaped, in every refusal", async () => {

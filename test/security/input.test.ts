@@ -211,15 +211,24 @@ describe.each(DIALECTS)("SQL injection (%s)", (database) => {
     );
     let requests = 0;
     for (const route of surface.routes) {
+      // A form without fields sends the same empty body whatever the hostile string: posted once (a
+      // Cancel posted twelve times only signed its client in again eleven times).
+      if (route.fields.length === 0) {
+        const response = await surface.post(route, {});
+        expect(response.statusCode, `${route.pattern} (no fields)`).toBeLessThan(500);
+      }
       for (const hostile of HOSTILE) {
-        const body = Object.fromEntries(route.fields.map((f) => [f, hostile]));
-        const response = await surface.post(route, body);
-        expect(response.statusCode, `${route.pattern} ${JSON.stringify(hostile)}`).toBeLessThan(500);
+        if (route.fields.length > 0) {
+          const body = Object.fromEntries(route.fields.map((f) => [f, hostile]));
+          const response = await surface.post(route, body);
+          expect(response.statusCode, `${route.pattern} ${JSON.stringify(hostile)}`).toBeLessThan(500);
+          requests += 1;
+        }
         if (route.pattern.includes(":")) {
           const param = await surface.post(route, {}, hostile);
           expect(param.statusCode, `${route.pattern} param ${JSON.stringify(hostile)}`).toBeLessThan(500);
+          requests += 1;
         }
-        requests += 1;
       }
     }
     const admin = await surface.client("full");

@@ -6,7 +6,7 @@ import { BrowserLog } from "./browser-log.ts";
 import { freePort } from "./nginx.ts";
 
 export interface BrowserFixture {
-  /** One Chromium for the block (a launch costs seconds of CPU on the 2-core machine). */
+  /** The worker's Chromium (workerBrowser): a launch costs seconds of CPU on the 2-core machine. */
   browser: Browser;
   /**
    * A page in a browser context of its own (its own cookies, locale, viewport), as a new person at a
@@ -18,16 +18,38 @@ export interface BrowserFixture {
 }
 
 /**
- * The browser tests' Chromium: launched before the tests of the describe block (or file) that calls
- * this, closed after them; contexts opened through newPage() are closed after each test.
+ * One Chromium per worker process and set of launch flags, shared by the browser test files the
+ * worker runs one after another (vitest.config.ts `isolate: false` keeps this module loaded between
+ * them): a launch costs about 1.5 s of CPU on the 2-core machine, and the suite's 30-odd browser
+ * blocks launched one each. What a test sees of the browser is its own: every page comes from a
+ * browser context of its own (newPage), with its own cookies, storage and cache, closed after the
+ * test. A browser that crashed or was closed is launched again for the next block; Playwright ends
+ * the launched browser when the worker process exits.
+ */
+const workerBrowsers = new Map<string, Promise<Browser>>();
+function workerBrowser(launch: LaunchOptions): Promise<Browser> {
+  const key = JSON.stringify(launch);
+  let browser = workerBrowsers.get(key);
+  if (browser === undefined) {
+    const launching = launchBrowser(launch);
+    workerBrowsers.set(key, launching);
+    const forget = () => {
+      if (workerBrowsers.get(key) === launching) workerBrowsers.delete(key);
+    };
+    launching.then((launched) => launched.on("disconnected", forget), forget);
+    browser = launching;
+  }
+  return browser;
+}
+
+/**
+ * The browser tests' Chromium (the worker's, see workerBrowser), for the tests of the describe block
+ * (or file) that calls this; contexts opened through newPage() are closed after each test.
  */
 export function useBrowser(launch: LaunchOptions = {}): BrowserFixture {
   const fixture = browserFixture();
   beforeAll(async () => {
-    fixture.browser = await launchBrowser(launch);
-  });
-  afterAll(async () => {
-    await fixture.browser?.close();
+    fixture.browser = await workerBrowser(launch);
   });
   return fixture;
 }
@@ -81,8 +103,8 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
   const { browserArgs, publicUrl, ...appOptions } = options;
   const fixture = browserFixture() as BrowserApp;
   beforeAll(async () => {
-    // Chromium starts while the app migrates its database.
-    const browser = launchBrowser({ args: browserArgs });
+    // Chromium starts (when the worker has none with these flags yet) while the app migrates its database.
+    const browser = workerBrowser(browserArgs ? { args: browserArgs } : {});
     browser.catch(() => undefined); // its failure is thrown below, not reported as unhandled meanwhile
     try {
       if (publicUrl) {
@@ -101,7 +123,6 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
     }
   });
   afterAll(async () => {
-    await fixture.browser?.close();
     await fixture.t?.close();
   });
   return fixture;

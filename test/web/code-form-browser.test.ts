@@ -1,9 +1,10 @@
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { translator } from "../../src/i18n/translator.ts";
 import { html, type SafeHtml } from "../../src/platform/html.ts";
 import { codeForm } from "../../src/web/pages/code-entry.ts";
-import { checkAccessibility, formatViolations, launchBrowser } from "../support/browser.ts";
+import { checkAccessibility, formatViolations } from "../support/browser.ts";
+import { useBrowser } from "../support/browser-app.ts";
 
 /**
  * OTP capture's code field (codeForm, the one form the sign-in's and the email change's pages share)
@@ -12,13 +13,13 @@ import { checkAccessibility, formatViolations, launchBrowser } from "../support/
  * nothing, no empty alert.
  */
 describe("codeForm's field and its problem", () => {
-  let browser: Browser;
+  // The worker's Chromium (useBrowser); one page of its own for the block's tests, closed after them.
+  const chromium = useBrowser();
   let page: Page;
   beforeAll(async () => {
-    browser = await launchBrowser();
-    page = await browser.newPage();
+    page = await chromium.browser.newPage();
   });
-  afterAll(async () => browser?.close());
+  afterAll(async () => page?.context().close());
 
   const t = translator("en-GB", "Europe/London");
   async function show(problem: string | SafeHtml | undefined) {
