@@ -24,7 +24,6 @@ describe("migration 022-counter-keys-in-byte-order on postgres, with data, up an
   });
 
   const NOW = 1_000_000;
-  const random = { bytes: (n: number) => Buffer.alloc(n, 7) } as never;
   const collations = async () =>
     (await sql<{ c: string; n: string | null }>`select table_name || '.' || column_name as c, collation_name as n from information_schema.columns where table_schema = current_schema() and ((table_name = 'throttles' and column_name = 'key') or (table_name = 'users' and column_name = 'login_digest')) order by 1`.execute(store!.db)).rows;
   // The older version's reading (before 1975673): LIKE on the prefix, the same join.
