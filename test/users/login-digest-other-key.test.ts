@@ -1,4 +1,7 @@
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Database } from "../../src/store/schema.ts";
 import { refreshLoginDigestsAfterStart } from "../../src/app/login-digest-refresh.ts";
 import { counterKey } from "../../src/regulation/counter-key.ts";
 import { lockedUsersByPartner } from "../../src/rollout/progress.ts";
@@ -6,7 +9,7 @@ import { loginDigest } from "../../src/users/login-digest.ts";
 import { storeImportedUsers } from "../../src/support/import-users.ts";
 import { createUser } from "../../src/users/users.ts";
 import { TEST_KEYS } from "../support/login-counter.ts";
-import { loggerWithLines, WARN } from "../support/log-lines.ts";
+import { ERROR, loggerWithLines, WARN } from "../support/log-lines.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
 
 /**
@@ -65,5 +68,30 @@ describe.each(DIALECTS)("an account created under another FAMOS_SECRET than the 
     const { logger, lines } = loggerWithLines();
     await refreshLoginDigestsAfterStart(deps, logger);
     expect(lines.map((l) => [l.level, l.accounts])).toEqual([[WARN, 2]]);
+  });
+});
+
+describe("the start's check on a database it may only read (SQLite opened read-only)", () => {
+  it("an unchanged key: nothing written, nothing logged; another key: an error logged, never thrown", async () => {
+    const t = await openInstances("sqlite", 1, "digest_read_only");
+    try {
+      const deps = t.deps[0]!;
+      await createUser(deps.db, deps.keys, deps.random, t.clock.now(), { loginId: "Anna", fullName: "Anna", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: null });
+      await refreshLoginDigestsAfterStart(deps, loggerWithLines().logger);
+      const file = t.database.url.slice("sqlite:".length);
+      const readOnly = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(file, { readonly: true }) }) });
+      try {
+        const same = loggerWithLines();
+        await refreshLoginDigestsAfterStart({ db: readOnly, keys: deps.keys }, same.logger);
+        expect(same.lines).toEqual([]);
+        const changed = loggerWithLines();
+        await expect(refreshLoginDigestsAfterStart({ db: readOnly, keys: { ...TEST_KEYS, loginId: Buffer.alloc(32, 6) } }, changed.logger)).resolves.toBeUndefined();
+        expect(changed.lines.map((l) => l.level)).toEqual([ERROR]);
+      } finally {
+        await readOnly.destroy();
+      }
+    } finally {
+      await t.close();
+    }
   });
 });
