@@ -23,6 +23,7 @@ import * as mailFaults from "./migrations/020-mail-faults.ts";
 import { userLoginDigests } from "./migrations/021-user-login-digests.ts";
 import * as counterKeysInByteOrder from "./migrations/022-counter-keys-in-byte-order.ts";
 import * as keyFingerprints from "./migrations/023-key-fingerprints.ts";
+import * as countersEverLocked from "./migrations/024-counters-ever-locked.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -54,6 +55,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "021-user-login-digests": userLoginDigests(keys),
   "022-counter-keys-in-byte-order": counterKeysInByteOrder,
   "023-key-fingerprints": keyFingerprints,
+  "024-counters-ever-locked": countersEverLocked,
 });
 
 /** Every migration's name, oldest first. */

@@ -92,7 +92,8 @@ export interface AuditPage {
 /**
  * Which page is asked for: a numbered one (`?page=N`, links kept from before keyset pages), or the 50
  * events older than a row (`?before=<id>`, the Next link) or newer than one (`?after=<id>`, the Previous
- * link), whose `page` is the number the link carries, shown and nothing more.
+ * link), whose `page` is the number the link carries, shown and nothing more (the last page, reached
+ * past the end, is numbered as the last).
  */
 export type AuditAt = { page: number; before?: number; after?: number };
 
@@ -137,7 +138,9 @@ async function lastPage(db: Kysely<Database>, filter: AuditFilter, asked: number
   const within = pageWithin(asked, total, AUDIT_PAGE_SIZE);
   const size = total - (within.pageCount - 1) * AUDIT_PAGE_SIZE;
   const rows = total === 0 ? [] : await filtered(db, filter).orderBy("time", "asc").orderBy("id", "asc").limit(size).execute();
-  return { records: rows.reverse().map(toRecord), page: within.page, hasNext: false, hasPrevious: within.pageCount > 1, pastEnd: within.pastEnd };
+  // Numbered as the last page whatever the link carried: an Older link whose row the retention job
+  // removed, or typed by hand, may carry a number within the trail (?before=<gone>&page=2).
+  return { records: rows.reverse().map(toRecord), page: within.pageCount, hasNext: false, hasPrevious: within.pageCount > 1, pastEnd: within.pastEnd };
 }
 
 /** A page of rows read newest first, a page and one more: the page, and whether older follow. */

@@ -4,6 +4,7 @@ import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../a
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
 import { lookAlikeProblem } from "../users/fields.ts";
+import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
 
 /** One checked row of an import file: every field already valid. */
@@ -122,6 +123,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     .onConflict((oc) => oc.column("login_key").doNothing())
     .returning(["login_key", "id"])
     .execute();
+  await forgetDigestsUnderAnotherKey(tx, deps.keys, inserted.map((r) => r.id));
   const added = new Set(inserted.map((r) => r.login_key));
   const skipped = batch.filter((row) => !added.has(loginKey(row.loginId)));
   if (options.emailAsContact) await storeContactEmails(tx, batch, inserted);

@@ -94,3 +94,22 @@ export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys
     .execute();
   return changed;
 }
+
+/**
+ * Accounts just created (`ids`) with digests under `keys`, kept without one when the fingerprint kept
+ * is another key's: an instance with another FAMOS_SECRET (the old one, during a rolling change of it)
+ * creates accounts after the new one's start kept its fingerprint, and later starts, finding their own
+ * fingerprint, would never make those digests again. Without one, the locked figure makes it as it
+ * reads (src/rollout/progress.ts) and the next start fills it in (refreshLoginDigestsIfKeyChanged).
+ * One statement through the primary keys; nothing when the fingerprint is this key's or none is kept.
+ */
+export async function forgetDigestsUnderAnotherKey(db: Kysely<Database>, keys: Pick<Keys, "loginId">, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const fingerprint = loginDigestKeyFingerprint(keys);
+  await db
+    .updateTable("users")
+    .set({ login_digest: null })
+    .where("id", "in", ids)
+    .where((eb) => eb.exists(eb.selectFrom("key_fingerprints").select("purpose").where("purpose", "=", DIGEST_KEY).where("fingerprint", "<>", fingerprint)))
+    .execute();
+}

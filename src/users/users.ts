@@ -4,7 +4,7 @@ import { randomId, type Random } from "../platform/random.ts";
 import type { Dialect } from "../store/database.ts";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database, UsersTable } from "../store/schema.ts";
-import { loginDigest } from "./login-digest.ts";
+import { forgetDigestsUnderAnotherKey, loginDigest } from "./login-digest.ts";
 
 export type User = UsersTable;
 export type Role = User["role"];
@@ -94,7 +94,9 @@ export function userRow(keys: Pick<Keys, "loginId">, random: Random, now: number
 export async function createUser(db: Kysely<Database>, keys: Pick<Keys, "loginId">, random: Random, now: number, input: NewUser): Promise<User | null> {
   const row = userRow(keys, random, now, input);
   const inserted = await db.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
-  return inserted ? row : null;
+  if (!inserted) return null;
+  await forgetDigestsUnderAnotherKey(db, keys, [row.id]);
+  return row;
 }
 
 export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {

@@ -59,7 +59,8 @@ describe.each(DIALECTS)("a later migration that stops half-way on a database in 
 
       expect(await schemaOf(store)).toEqual(before);
       expect(before["outbox"]).not.toContain("last_fault");
-      expect(await pendingMigrations(store)).toEqual(["020-mail-faults", "021-user-login-digests"]);
+      // 020 and every later one (a list that grows with each release).
+      expect(await pendingMigrations(store)).toEqual(MIGRATION_NAMES.slice(MIGRATION_NAMES.indexOf("020-mail-faults")));
 
       await migrateToLatest(store);
       expect(await pendingMigrations(store)).toEqual([]);
