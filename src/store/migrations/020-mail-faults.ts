@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 
 // Frozen once released: later changes go in a new migration.
 // The kind of a message's last failed try is stored as the sender records it (outbox.last_fault,
-// src/mail/transport.ts mailFaultOf: "relaying", "login", "sender", "client", "unreachable",
+// src/mail/smtp-replies.ts mailFaultOf: "relaying", "login", "sender", "client", "unreachable",
 // "address"), beside its words (last_error). OTP capture's "notRelayed" read it back out of those
 // words — nodemailer's text, "Can't send mail - all recipients were rejected: 554 5.7.1 … Relay access
 // denied" — which a later nodemailer may word otherwise. Rows failed before this migration have only
@@ -15,7 +15,7 @@ import { sql, type Kysely } from "kysely";
 /** nodemailer's words for a refusal of the only recipient at RCPT TO, with the relay's reply. */
 const ALL_RECIPIENTS_REJECTED = /^Can't send mail - all recipients were rejected: ((\d{3})\b[\s\S]*)$/;
 
-// The rule's words as they were (src/mail/transport.ts, src/bounce/status.ts); see there for why each.
+// The rule's words as they were (src/mail/smtp-replies.ts, src/bounce/status.ts); see there for why each.
 const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
 const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
 const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|not allowed)\b|\bnot (?:permitted|allowed) to relay\b|\bwe do not relay\b|\bcredentials for relay\b/i;
