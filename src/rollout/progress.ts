@@ -93,7 +93,7 @@ export async function lockedUsersByPartner(deps: Pick<Deps, "db" | "keys">, now:
   const inForce = SIGN_IN_KINDS.map((kind) => {
     const key = loginIdKeySql(kind, sql.ref("key"));
     // EVER_LOCKED as migration 024's index has it, so that only counters that ever locked are read.
-    return sql`select ${key.loginKey} as digest from throttles where ${key.isKind} and (${sql.raw(EVER_LOCKED)}) and (hard_locked = 1 or locked_until > ${now})`;
+    return sql`select ${key.loginKey} as digest from throttles where ${key.isKind} and (${EVER_LOCKED}) and (hard_locked = 1 or locked_until > ${now})`;
   });
   const { rows } = await sql<{ partner: string; n: number }>`
     select users.partner_number as partner, count(*) as n
