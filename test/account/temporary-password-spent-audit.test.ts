@@ -15,7 +15,7 @@ const TEMPORARY = "tmp-pass-word-4711";
 describe.each(["sqlite", "postgres"] as const)("the audit of a spent temporary password (%s)", (database) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ database, env: { FAMOS_TEMP_PASSWORD_TTL: "72h" } });
+    t = await createTestApp({ database, env: { FAMOS_TEMP_PASSWORD_TTL: "72h", FAMOS_2FA_GRACE_SIGNINS: "3" } });
   });
   afterAll(async () => t?.close());
 
@@ -44,6 +44,17 @@ describe.each(["sqlite", "postgres"] as const)("the audit of a spent temporary p
     expect(ended.map((e) => ({ actor: e.actor, ip: e.ip, detail: e.detail }))).toEqual([
       { actor: user.login_id, ip: "10.7.0.2", detail: { reason: "temporary-password-used", others: 1, codesVoided: 1 } },
     ]);
+  });
+
+  it("\"Later\" on User profile that spends it lists the other sign-in it ended too", async () => {
+    const user = await addUser(t.deps, { loginId: `${database}.later`, email: null });
+    await setTemporaryPassword(t.deps, operator, user.id, TEMPORARY, "RITM11");
+    const [first, second] = [new FormClient(t.app, "10.7.1.1"), new FormClient(t.app, "10.7.1.2")];
+    for (const client of [first, second]) expect((await submitPassword(client, user.login_id, TEMPORARY)).headers.location).toBe("/enrol");
+    await second.get("/enrol");
+    expect((await second.post("/enrol/later", {})).headers.location).toBe("/choose-password");
+    const ended = await queryAudit(t.deps.db, { subject: user.login_id, event: "session.ended" });
+    expect(ended.map((e) => ({ ip: e.ip, detail: e.detail }))).toEqual([{ ip: "10.7.1.2", detail: { reason: "temporary-password-used", others: 1, codesVoided: 0 } }]);
   });
 
   it("writes nothing more when the sign-in that spends it is the only one", async () => {
