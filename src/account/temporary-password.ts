@@ -100,15 +100,28 @@ export async function setTemporaryPassword(
  * the rollout's password-only ways, before the user's wave (signInBeforeWave) and "Later" (useGrace).
  * Before, those two opened the portal with a temporary password that was never used up: whoever read
  * it (the ticket, the phone call) could sign in with it until it ran out, and its user was never
- * asked for a password of their own.
+ * asked for a password of their own. What it ends is audited as the sign-in's (`origin`): session.ended,
+ * how many other sessions and codes, as "End all other sessions" says how many; nothing ended, no line.
  */
-export async function stageAfterSignIn(tx: Kysely<Database>, user: User, now: number, keep?: Pick<Session, "id" | "flow_id">): Promise<Stage> {
+export async function stageAfterSignIn(
+  tx: Kysely<Database>,
+  user: User,
+  now: number,
+  origin: { ip: string; userAgent: string },
+  keep?: Pick<Session, "id" | "flow_id">,
+): Promise<Stage> {
   if (user.password_temporary_until === null) return "full";
   const spent = await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", user.id).where("password_temporary_until", ">", 0).executeTakeFirst();
   // Used up here: every other sign-in half-way with it ends (setting it ended all before, so each live
   // one was made with it), with its codes. The password step does not spend it, so two browsers could
   // reach "User profile" or OTP capture with it, and the second "Later" led to "Choose a new password"
   // too: whoever read the ticket could choose the account's password after its owner.
-  if (Number(spent.numUpdatedRows) === 1) await endUserAccess(tx, user.id, now, "temporary-password-used", keep);
+  if (Number(spent.numUpdatedRows) === 1) {
+    const ended = await endUserAccess(tx, user.id, now, "temporary-password-used", keep);
+    if (ended.sessions + ended.codes > 0) {
+      const detail = { reason: "temporary-password-used", others: ended.sessions, codesVoided: ended.codes };
+      await recordAudit(tx, now, { event: "session.ended", actor: user.login_id, subject: user.login_id, ip: origin.ip, userAgent: origin.userAgent, detail });
+    }
+  }
   return "password";
 }

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from "kysely";
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
@@ -98,7 +98,8 @@ const insertMessage = preparedInsert("outbox", [
  * Takes up to `limit` due messages and leases them to this sender until `now + leaseMs`. A
  * message whose lease ran out (its sender died mid-send) is due again. On PostgreSQL, SKIP LOCKED
  * lets several instances claim at once without taking the same message. Due code mails whose code
- * no longer works are withdrawn first (withdrawDeadCodeMail), so none of them is claimed.
+ * no longer works are withdrawn first (withdrawDeadCodeMail), and so is a leaver's due mail (leaverMail:
+ * one a sender held at the disable, whose try failed after it), so none of them is claimed.
  */
 export async function claimDueMail(
   db: Kysely<Database>,
@@ -109,6 +110,7 @@ export async function claimDueMail(
   options: { scrub?: boolean } = {},
 ): Promise<OutboxMessage[]> {
   await withdrawDeadCodeMail(db, dialect, now, options);
+  await withdrawLeavers(db, (eb) => isDue(eb, now), dialect);
   let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(limit);
   if (dialect === "postgres") due = due.forUpdate().skipLocked();
   return db
@@ -157,21 +159,41 @@ export const WITHDRAWN_LEAVER = "not sent: the account was disabled before it we
 /**
  * A leaver's mail still waiting when the account is disabled (disableUser): announcements, notices (a
  * lock, a password changed) are not sent to someone who has left, failed as WITHDRAWN_LEAVER, bodies
- * emptied. Code mail is left to its own rule: the disable voids the codes, and carriesDeadCode
- * withdraws their mail as WITHDRAWN, which the hourly cap reads (neverSent). A message a sender holds
- * right now (`sending`, its lease live) is already with the relay or about to be. No mail is meant
- * for a leaver: disabling sends none. The number withdrawn.
+ * emptied. A message a sender holds right now (`sending`, its lease live) is already with the relay or
+ * about to be; if that try fails, its retry comes due and the claim withdraws it then (claimDueMail).
+ * No mail is meant for a leaver: disabling sends none. The number withdrawn.
  */
 export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, now: number): Promise<number> {
+  return withdrawLeavers(db, (eb) =>
+    eb.and([eb("outbox.user_id", "=", userId), eb.or([eb("state", "=", "queued"), eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)])])]),
+  );
+}
+
+/**
+ * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
+ * The disable calls it for the account's waiting mail, each claim for the due mail of any account.
+ */
+async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, dialect?: Dialect): Promise<number> {
+  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
+  if (dialect === "postgres") leavers = leavers.forUpdate().skipLocked();
   const result = await db
     .updateTable("outbox")
     .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
-    .where("user_id", "=", userId)
-    .where((eb) => eb.or([eb("state", "=", "queued"), eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)])]))
-    .where((eb) => eb.not(eb.exists(codeOf(eb).select("codes.id"))))
+    .where("id", "in", leavers)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/**
+ * The one rule for "a leaver gets no more mail": the message's account is disabled and it carries no
+ * code. Code mail is left to its own rule: the disable voids the codes, and carriesDeadCode withdraws
+ * their mail as WITHDRAWN, which the hourly cap reads (neverSent).
+ */
+const leaverMail = (eb: ExpressionBuilder<Database, "outbox">) =>
+  eb.and([
+    eb.exists(eb.selectFrom("users").select("users.id").whereRef("users.id", "=", "outbox.user_id").where("users.disabled_at", "is not", null)),
+    eb.not(eb.exists(codeOf(eb).select("codes.id"))),
+  ]);
 
 /**
  * The code a code mail carries (none for other mail). The code and its mail were written together, so

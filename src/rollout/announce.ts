@@ -4,9 +4,11 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { ANNOUNCEMENT_KIND, announcementMail, portalRefused } from "./announce-mail.ts";
+import { alwaysTwoFactor } from "./applies.ts";
 import { readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
+import type { User } from "../users/users.ts";
 
-/** A user the announcement is for: no confirmed OTP email yet. */
+/** A user the announcement is for: no confirmed OTP email yet, and two factors still to come (notYetTwoFactor). */
 interface Recipient {
   id: string;
   loginId: string;
@@ -51,6 +53,11 @@ export interface AnnounceReport {
   alreadyAnnounced: number;
   /** Users with a confirmed OTP email: nothing to announce. */
   enrolled: number;
+  /**
+   * Users without one whom two factors already apply to (alwaysTwoFactor: an OTP email reset by support,
+   * a role that always signs in with two): the announcement's "from <start>" is not true of them.
+   */
+  alreadyTwoFactor: number;
   /** Users with no address at all, for retail IT to reach another way. */
   withoutAddress: Unreachable[];
   /** Announced, but the mail bounced hard (a typo, a dealership's dead domain): to reach another way, not counted as announced. */
@@ -109,7 +116,16 @@ async function bouncedAnnouncements(deps: Deps, partners: readonly string[] | nu
   return new Map(sent.map((m) => [m.user_id, { address: m.recipient, reason: m.bounce_reason }]));
 }
 
-async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; open: Recipient[] }> {
+/**
+ * The announcement promises a change to come: "From <start>, signing in to FAMOS takes two steps", and
+ * "you can set it now" from the banner that password-only sessions show. Not true of an account two
+ * factors already apply to (alwaysTwoFactor, the one rule): one whose OTP email support reset is asked
+ * for a new one at its next sign-in, as the reset's mail said, and never shown the banner. Not mailed,
+ * not chased as without an address, not told a moved wave.
+ */
+const notYetTwoFactor = (deps: Deps, user: Pick<User, "role" | "otp_email" | "otp_email_confirmed_at">) => !alwaysTwoFactor(deps.config, user);
+
+async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; alreadyTwoFactor: number; open: Recipient[] }> {
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
   const enabled = deps.db
     .selectFrom("users")
@@ -120,12 +136,14 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
   const rows = await enabled
     .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
     .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
+    .select(["users.role", "users.otp_email", "users.otp_email_confirmed_at"])
     .where("users.otp_email", "is", null)
     .orderBy("users.partner_number")
     .orderBy("users.login_key")
     .execute();
+  const toCome = rows.filter((r) => notYetTwoFactor(deps, r));
   const bounced = await bouncedAnnouncements(deps, partner === null ? null : [partner]);
-  const open = rows.map((r) => ({
+  const open = toCome.map((r) => ({
     id: r.id,
     loginId: r.login_id,
     fullName: r.full_name,
@@ -136,7 +154,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
     locale: r.locale ?? null,
     time_zone: r.time_zone ?? null,
   }));
-  return { enrolled: Number(counted.n), open };
+  return { enrolled: Number(counted.n), alreadyTwoFactor: rows.length - toCome.length, open };
 }
 
 /**
@@ -151,12 +169,12 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
   if (unknown) {
     throw new AnnouncementRefused(`${unknown}. Set it to the address staff use (such as https://famos.dealer.example) and run the command again; nobody was mailed`);
   }
-  const { enrolled, open } = await recipients(deps, options.partner);
+  const { enrolled, alreadyTwoFactor, open } = await recipients(deps, options.partner);
   const withoutAddress = open.filter((r) => r.address === null).map(({ loginId, fullName, partnerNumber }) => ({ loginId, fullName, partnerNumber }));
   const bounced = open.flatMap(({ loginId, fullName, partnerNumber, bounce }) => (bounce === null ? [] : [{ loginId, fullName, partnerNumber, ...bounce }]));
   const alreadyAnnounced = open.filter((r) => r.address !== null && r.announced && r.bounce === null).length;
   const due = open.filter((r) => r.address !== null && !r.announced);
-  const report: AnnounceReport = { mailed: 0, wouldMail: [], alreadyAnnounced, enrolled, withoutAddress, bounced, left: due.length, stopped: false };
+  const report: AnnounceReport = { mailed: 0, wouldMail: [], alreadyAnnounced, enrolled, alreadyTwoFactor, withoutAddress, bounced, left: due.length, stopped: false };
   options.onStart?.(due.length);
   if (options.dryRun) {
     const wouldMail = due.map(({ loginId, fullName, partnerNumber, address }) => ({ loginId, fullName, partnerNumber, address: address! }));
@@ -169,6 +187,7 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
     const outcome = await announceTo(deps, recipient, options.actor);
     if (outcome === "mailed") report.mailed += 1;
     else if (outcome === "already") report.alreadyAnnounced += 1;
+    else if (outcome === "two-factor") report.alreadyTwoFactor += 1;
     report.left -= 1;
     options.onProgress?.(due.length - report.left);
   }
@@ -177,15 +196,17 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
 
 /**
  * Marks and queues one announcement in one transaction: "already" when another run got there first,
- * "disabled" when the user left since the run read its recipients (a run takes minutes). The start is
+ * "disabled" when the user left since the run read its recipients (a run takes minutes), "two-factor" when
+ * two factors came to apply to them meanwhile (support reset an OTP email set up early). The start is
  * read here, not once for the run: a wave moved meanwhile (changeWave, in another process) is told
  * as it now is, and those told the old start are marked for the next run (forgetStaleAnnouncements).
  */
-async function announceTo(deps: Deps, recipient: Recipient, actor: Actor): Promise<"mailed" | "already" | "disabled"> {
+async function announceTo(deps: Deps, recipient: Recipient, actor: Actor): Promise<"mailed" | "already" | "disabled" | "two-factor"> {
   const now = deps.clock.now();
   const queued = await deps.db.transaction().execute(async (tx) => {
-    const enabled = await tx.selectFrom("users").select("id").where("id", "=", recipient.id).where("disabled_at", "is", null).executeTakeFirst();
+    const enabled = await tx.selectFrom("users").select(["role", "otp_email", "otp_email_confirmed_at"]).where("id", "=", recipient.id).where("disabled_at", "is", null).executeTakeFirst();
     if (!enabled) return "disabled" as const;
+    if (!notYetTwoFactor(deps, enabled)) return "two-factor" as const;
     const claimed = await tx
       .insertInto("rollout_users")
       .values({ user_id: recipient.id, contact_email: null, grace_used: 0, announced_at: now })
@@ -228,13 +249,14 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
   const stale = await deps.db
     .selectFrom("users")
     .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.id", "rollout_users.contact_email", "users.pending_email"])
+    .select(["users.id", "rollout_users.contact_email", "users.pending_email", "users.role", "users.otp_email", "users.otp_email_confirmed_at"])
     .where("rollout_users.announced_at", "is not", null)
     .where("users.otp_email", "is", null)
     .where("users.disabled_at", "is", null)
     .where("users.partner_number", "in", partners)
     .execute();
-  const ids = stale.filter((u) => bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id);
+  // Nor those two factors already apply to (a reset since their announcement): the run does not mail them.
+  const ids = stale.filter((u) => notYetTwoFactor(deps, u) && bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id);
   let told = 0;
   // In slices: a wave is thousands of users, and a statement's parameters are bounded (SQLite 32766).
   for (let i = 0; i < ids.length; i += 1000) {

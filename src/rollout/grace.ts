@@ -50,7 +50,7 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
       .executeTakeFirst();
     if (!counted) return { kind: "none-left" } as const;
     // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
-    const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, user, now, session), flowId: null });
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, user, now, ctx, session), flowId: null });
     if (!advanced) return { kind: "none-left" } as const;
     await recordSignIn(tx, user.id, now);
     const left = limit - Number(counted.grace_used);

@@ -24,7 +24,7 @@ export async function signInBeforeWave(
   ctx: Origin,
   now: number,
 ): Promise<{ kind: "portal"; token: string; session: Session }> {
-  const stage = await stageAfterSignIn(tx, user, now);
+  const stage = await stageAfterSignIn(tx, user, now, ctx);
   const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage, flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
   await recordSignIn(tx, user.id, now);
   await recordAudit(tx, now, { event: "signin.before-wave", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });

@@ -24,6 +24,7 @@ import { userLoginDigests } from "./migrations/021-user-login-digests.ts";
 import * as counterKeysInByteOrder from "./migrations/022-counter-keys-in-byte-order.ts";
 import * as keyFingerprints from "./migrations/023-key-fingerprints.ts";
 import * as countersEverLocked from "./migrations/024-counters-ever-locked.ts";
+import * as resetConfirmations from "./migrations/025-reset-confirmations.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -56,6 +57,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "022-counter-keys-in-byte-order": counterKeysInByteOrder,
   "023-key-fingerprints": keyFingerprints,
   "024-counters-ever-locked": countersEverLocked,
+  "025-reset-confirmations": resetConfirmations,
 });
 
 /** Every migration's name, oldest first. */

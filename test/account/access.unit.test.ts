@@ -149,13 +149,14 @@ describe("account access and temporary passwords (unit tier)", () => {
   });
 
   describe("stageAfterSignIn", () => {
+    const ORIGIN = { ip: "10.0.0.9", userAgent: "test" };
     it("'full' for an ordinary password; 'password' for a temporary one, which is then used up (0)", async () => {
       const user = await addUser(unit.deps);
-      expect(await stageAfterSignIn(unit.deps.db, user, now())).toBe("full");
+      expect(await stageAfterSignIn(unit.deps.db, user, now(), ORIGIN)).toBe("full");
       expect((await reload(user.id)).password_temporary_until).toBeNull();
       await setTemporaryPassword(unit.deps, operator, user.id, TEMPORARY);
       const temp = await reload(user.id);
-      expect(await stageAfterSignIn(unit.deps.db, temp, now())).toBe("password");
+      expect(await stageAfterSignIn(unit.deps.db, temp, now(), ORIGIN)).toBe("password");
       expect((await reload(user.id)).password_temporary_until).toBe(0);
       expect(signInBarred(await reload(user.id), now())).toBe("temporary-password-expired");
     });

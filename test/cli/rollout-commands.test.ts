@@ -116,6 +116,16 @@ describe("famos rollout plan and status, run as commands", () => {
     expect((await cli.inProcess(["rollout", "announce", "--partner", "7001"])).stdout).toMatch(/^1 mailed/);
   }, 60_000);
 
+  it("says how many two factors already apply to, not mailed: a support account without an OTP email", async () => {
+    const hash = bcryptHash("a password of some length");
+    writeFileSync(join(cli.dir, "desk.csv"), `${HEADER}\ngus,Gus G,7004,,gus@dealer.example,${hash}\ndesk7004,Desk D,7004,support,desk@dealer.example,${hash}\n`);
+    expect((await cli.inProcess(["user", "import", "--email-as-contact", join(cli.dir, "desk.csv")])).code).toBe(0);
+    const dry = await cli.inProcess(["rollout", "announce", "--partner", "7004", "--dry-run"]);
+    expect(dry.stdout.split("\n")[0]).toBe(
+      "1 would be mailed, 0 already announced (not mailed again), 0 already enrolled (not mailed), 1 already signing in with two factors (an OTP email reset by support, or a role that always does: not mailed), 0 without any address.",
+    );
+  }, 60_000);
+
   it("a contact address corrected by import --update is announced again; the same address again is not", async () => {
     const hash = bcryptHash("a password of some length");
     const file = (address: string) => {

@@ -74,6 +74,12 @@ export interface TestSmtpServer {
    * client never hears so.
    */
   dropAfterData(on: boolean): void;
+  /**
+   * Holds every MAIL FROM until `release` settles, then answers it `451` (a relay's temporary failure):
+   * a try that fails while its sender holds the message (its lease live). Off once released, so the
+   * retries are taken. `held()`: how many MAIL FROMs are waiting now.
+   */
+  failHeld(release: Promise<void>): { held(): number };
   stop(): Promise<void>;
 }
 
@@ -102,6 +108,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   let dataDelayMs = 0;
   let dropping = false;
   const held: (() => void)[] = [];
+  let holding: { release: Promise<void>; waiting: number } | null = null;
 
   const server = new SMTPServer({
     authOptional: options.users === undefined,
@@ -123,6 +130,17 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       callback(null, { user: auth.username ?? "anonymous" });
     },
     onMailFrom(_address, _session, callback) {
+      const hold = holding;
+      if (hold !== null) {
+        hold.waiting += 1;
+        void hold.release.finally(() => {
+          hold.waiting -= 1;
+          const error: SMTPServerError = new Error("4.3.0 Try again later (test: failed while held)");
+          error.responseCode = 451;
+          callback(error);
+        });
+        return;
+      }
       if (refusing) {
         const error: SMTPServerError = new Error("4.3.0 Mail service temporarily unavailable (test outage)");
         error.responseCode = 451;
@@ -244,6 +262,14 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     dropAfterData(on) {
       dropping = on;
+    },
+    failHeld(release) {
+      const hold = { release, waiting: 0 };
+      holding = hold;
+      void release.finally(() => {
+        if (holding === hold) holding = null;
+      });
+      return { held: () => hold.waiting };
     },
     stop() {
       for (const answer of held.splice(0)) answer();

@@ -63,6 +63,8 @@ function printReport(r: AnnounceReport, dryRun: boolean): void {
     `${r.mailed} ${dryRun ? "would be mailed" : "mailed"}`,
     `${r.alreadyAnnounced} already announced (not mailed again)`,
     `${r.enrolled} already enrolled (not mailed)`,
+    // Said only when there are any, so the line a script reads is as it was for everyone else.
+    ...(r.alreadyTwoFactor > 0 ? [`${r.alreadyTwoFactor} already signing in with two factors (an OTP email reset by support, or a role that always does: not mailed)`] : []),
     `${r.withoutAddress.length} without any address`,
     ...(r.bounced.length > 0 ? [`${r.bounced.length} bounced (already announced, not mailed again)`] : []),
   ];
