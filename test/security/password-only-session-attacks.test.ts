@@ -70,6 +70,20 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect(kept.body).toContain(PORTAL);
   });
 
+  it("a partner's start removed with no default left (two factors for all): its password-only sessions end at once", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const thief = new FormClient(t.app);
+    await submitPassword(thief, user.login_id, user.password);
+    t.clock.set(start + 60_000);
+    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: null })).kind).toBe("removed");
+    const page = await thief.get("/");
+    t.clock.set(start);
+    expect(page.body).not.toContain(PORTAL);
+  });
+
   it("the owner confirms an OTP email early: a second browser's password-only session opens the portal no more", async () => {
     const start = t.clock.now();
     const p = newPartner();
