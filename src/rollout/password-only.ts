@@ -51,11 +51,19 @@ export async function endPasswordOnlyOutlived(
   signedIn: { session: Session; user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at"> },
   now: number,
 ): Promise<boolean> {
-  const { session, user } = signedIn;
-  const passwordOnly = session.verified_at === null && (session.stage === "full" || session.stage === "password");
-  if (!passwordOnly || !alwaysTwoFactor(deps.config, user)) return false;
-  await endSession(deps.db, session.id, now, "two-factor-required");
+  if (!passwordOnlyOutlived(deps.config, signedIn.session, signedIn.user)) return false;
+  await endSession(deps.db, signedIn.session.id, now, "two-factor-required");
   return true;
+}
+
+/** The rule itself, read only: also asked by the proxied WebSockets' recheck (web/websocket-sessions.ts), which ends nothing. */
+export function passwordOnlyOutlived(
+  config: Deps["config"],
+  session: Pick<Session, "stage" | "verified_at">,
+  user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at">,
+): boolean {
+  const passwordOnly = session.verified_at === null && (session.stage === "full" || session.stage === "password");
+  return passwordOnly && alwaysTwoFactor(config, user);
 }
 
 /**
