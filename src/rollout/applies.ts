@@ -38,7 +38,3 @@ export async function twoFactorDecision(deps: Deps, user: User, now: number): Pr
   if (startsAt === null || now >= startsAt) return { applies: true };
   return { applies: false, startsAt };
 }
-
-export async function twoFactorAppliesNow(deps: Deps, user: User, now: number): Promise<boolean> {
-  return (await twoFactorDecision(deps, user, now)).applies;
-}

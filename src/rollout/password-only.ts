@@ -2,9 +2,11 @@ import type { Kysely } from "kysely";
 import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { createSession, type Session } from "../session/sessions.ts";
-import type { Database } from "../store/schema.ts";
+import { createSession, endSession, type Session } from "../session/sessions.ts";
+import type { Database, UsersTable } from "../store/schema.ts";
 import { recordSignIn, type User } from "../users/users.ts";
+import { alwaysTwoFactor } from "./applies.ts";
+import { DEFAULT_WAVE, readPlan } from "./plan.ts";
 
 /** Where the request came from (the sign-in steps' request context), for the audit trail. */
 type Origin = { ip: string; userAgent: string };
@@ -12,6 +14,8 @@ type Origin = { ip: string; userAgent: string };
 /**
  * Before the user's wave the password alone opens the portal: a full session that records no
  * verified code (`verified_at` null), so a step that asks for a recent code asks for the password.
+ * It ends at the wave's start (or FAMOS_SESSION_MAX, whichever comes first): from then on the password
+ * alone opens nothing, and a session opened a moment before must not keep the portal for 12 hours.
  * A temporary password is used up here as after a code, and leads to "Choose a new password" first
  * (stageAfterSignIn). Written in `tx`, the transaction that settles the password (checkPassword's
  * AfterPassword), which took the account's row first: of two sign-ins at once with the temporary
@@ -23,10 +27,74 @@ export async function signInBeforeWave(
   user: User,
   ctx: Origin,
   now: number,
+  /** The start of the user's wave: the session ends there (`endsBy`), as the password alone then opens nothing. */
+  waveStartsAt: number,
 ): Promise<{ kind: "portal"; token: string; session: Session }> {
   const stage = await stageAfterSignIn(tx, user, now, ctx);
-  const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage, flowId: null, ip: ctx.ip, userAgent: ctx.userAgent });
+  const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage, flowId: null, ip: ctx.ip, userAgent: ctx.userAgent, endsBy: waveStartsAt });
   await recordSignIn(tx, user.id, now);
   await recordAudit(tx, now, { event: "signin.before-wave", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
   return { kind: "portal", ...made };
+}
+
+/**
+ * Whether a session the password alone opened (before the wave or by "Later": no code verified in it)
+ * has outlived that permission: its account must now always use two factors (alwaysTwoFactor) — its
+ * owner confirmed an OTP email in another browser, or it was given a support role. Such a session is
+ * ended here, at its next request, with the reason "two-factor-required": before, it went on opening the
+ * portal on the password alone for up to FAMOS_SESSION_MAX, in the browser of whoever had the password
+ * (test/security/password-only-session-attacks.test.ts). The one home of that rule; every request asks it
+ * (web/auth.ts), the pure check first, so a session with a verified code costs nothing more.
+ */
+export async function endPasswordOnlyOutlived(
+  deps: Pick<Deps, "db" | "config">,
+  signedIn: { session: Session; user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at"> },
+  now: number,
+): Promise<boolean> {
+  if (!passwordOnlyOutlived(deps.config, signedIn.session, signedIn.user)) return false;
+  await endSession(deps.db, signedIn.session.id, now, "two-factor-required");
+  return true;
+}
+
+/** The rule itself, read only: also asked by the proxied WebSockets' recheck (web/websocket-sessions.ts), which ends nothing. */
+export function passwordOnlyOutlived(
+  config: Deps["config"],
+  session: Pick<Session, "stage" | "verified_at">,
+  user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at">,
+): boolean {
+  const passwordOnly = session.verified_at === null && (session.stage === "full" || session.stage === "password");
+  return passwordOnly && alwaysTwoFactor(config, user);
+}
+
+/**
+ * After a wave's start was set, moved or removed: the password-only sessions of the users that wave
+ * covers (its partner's staff; for the default start, everyone whose partner has no start of its own)
+ * end at the start now in force (at once when it has passed, or when no start is left: no plan means
+ * two factors for all). A session opened before the wave ends at its start (signInBeforeWave's
+ * `endsBy`); without this, a start brought forward — "start now" after an incident — left the sessions
+ * opened under the old one open until it. Only sessions made before the new start: a "Later" made
+ * after it stays, as it would have. A start set in the past, before such a session was made, leaves it
+ * to end at the old start it was given.
+ */
+export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number): Promise<number> {
+  const plan = await readPlan(db);
+  const ends = (partnerNumber === null ? plan.defaultStart : (plan.partners.get(partnerNumber) ?? plan.defaultStart)) ?? now;
+  const covered = db
+    .selectFrom("users")
+    .select("users.id")
+    .$if(partnerNumber !== null, (q) => q.where("users.partner_number", "=", partnerNumber!))
+    .$if(partnerNumber === null, (q) =>
+      q.where("users.partner_number", "not in", db.selectFrom("rollout_plan").select("rollout_plan.partner_number").where("rollout_plan.partner_number", "<>", DEFAULT_WAVE)),
+    );
+  const result = await db
+    .updateTable("sessions")
+    .set({ expires_at: ends })
+    .where("ended_at", "is", null)
+    .where("verified_at", "is", null)
+    .where("stage", "in", ["full", "password"])
+    .where("expires_at", ">", ends)
+    .where("created_at", "<", ends)
+    .where("user_id", "in", covered)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -3,6 +3,7 @@ import { recordAudit, type Actor } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
 import { parseLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
+import { endPasswordOnlyBeforeStart } from "./password-only.ts";
 import { readPlan, removeWave, setWaveStart } from "./plan.ts";
 
 /** What a console form or `famos rollout plan` asks for; `partner` empty or null is the default start. */
@@ -55,10 +56,12 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
 
   if (startsAt === null) {
     if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
+    await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now);
     await audit({ startsAt: null });
     return { kind: "removed", partnerNumber, toldAgain: await toldAgain() };
   }
   await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
+  await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now);
   await audit({ startsAt: new Date(startsAt).toISOString() });
   const told = await toldAgain();
   // Saved all the same: a dealer's start may be planned before its users are imported.

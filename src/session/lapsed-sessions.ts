@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Config } from "../config/config.ts";
-import type { Database } from "../store/schema.ts";
+import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
 import { sessionLapse, type SessionLapse } from "./sessions.ts";
 
 /** Why a session no longer carries a full sign-in: a lapse, a session not (or no longer) at the full step, or one gone from storage. */
@@ -18,14 +18,28 @@ const IDS_PER_QUERY = 500;
  * IDS_PER_QUERY ids, session and user joined, without touching last_seen_at: what asks (a proxied
  * WebSocket) must not keep the session alive. The rule of "live" is loadSignedIn's (sessionLapse).
  */
-export async function lapsedFullSessions(db: Kysely<Database>, ids: readonly string[], now: number, policy: Config["session"]): Promise<Map<string, string>> {
+/** What `outlived` is shown of each session and its user. */
+export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at">;
+
+/**
+ * `outlived`: a rule of a higher layer that ends sessions at their next request (a password-only session whose
+ * account must now use two factors: rollout/password-only.ts), named here with its end reason.
+ */
+export async function lapsedFullSessions(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  now: number,
+  policy: Config["session"],
+  outlived?: { reason: string; applies: (row: LapseRow) => boolean },
+): Promise<Map<string, string>> {
   const lapsed = new Map<string, string>();
   for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
     const chunk = ids.slice(start, start + IDS_PER_QUERY);
     const rows = await db
       .selectFrom("sessions")
       .innerJoin("users", "users.id", "sessions.user_id")
-      .select(["sessions.id", "sessions.stage", "sessions.ended_at", "sessions.end_reason", "sessions.expires_at", "sessions.last_seen_at", "users.disabled_at"])
+      .select(["sessions.id", "sessions.stage", "sessions.ended_at", "sessions.end_reason", "sessions.expires_at", "sessions.last_seen_at", "sessions.verified_at"])
+      .select(["users.disabled_at", "users.role", "users.otp_email", "users.otp_email_confirmed_at"])
       .where("sessions.id", "in", chunk)
       .execute();
     const found = new Set<string>();
@@ -33,6 +47,7 @@ export async function lapsedFullSessions(db: Kysely<Database>, ids: readonly str
       found.add(row.id);
       const lapse: FullSessionLapse | null = sessionLapse(row, row.disabled_at, now, policy) ?? (row.stage === "full" ? null : "not-full");
       if (lapse !== null) lapsed.set(row.id, lapse === "ended" ? (row.end_reason ?? "ended") : lapse);
+      else if (outlived?.applies(row)) lapsed.set(row.id, outlived.reason);
     }
     // Deleted (an erased user, the retention cleanup): no session at all.
     for (const id of chunk) if (!found.has(id)) lapsed.set(id, "gone" satisfies FullSessionLapse);

@@ -27,6 +27,8 @@ export interface NewSession {
   flowId: string | null;
   ip: string;
   userAgent: string;
+  /** A time the session must not outlive, earlier than FAMOS_SESSION_MAX allows (a password-only session ends at its wave's start). */
+  endsBy?: number;
 }
 
 const insertSession = preparedInsert("sessions", [
@@ -49,7 +51,7 @@ export async function createSession(
     flow_id: input.flowId,
     created_at: now,
     last_seen_at: now,
-    expires_at: now + policy.maxMs,
+    expires_at: Math.min(now + policy.maxMs, input.endsBy ?? Infinity),
     verified_at: null,
     ip: input.ip.slice(0, 64),
     user_agent: input.userAgent.slice(0, 512),

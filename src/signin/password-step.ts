@@ -6,7 +6,7 @@ import { codeQueued, codeSender } from "../factors/send-code.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import type { Pause } from "../regulation/throttle.ts";
-import { twoFactorAppliesNow } from "../rollout/applies.ts";
+import { twoFactorDecision } from "../rollout/applies.ts";
 import { signInBeforeWave } from "../rollout/password-only.ts";
 import { createSession, endSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -51,7 +51,8 @@ export async function passwordStep(
   // their 2FA wave gets the rollout's mails in it.
   const reader = (tx: Kysely<Database>, user: User) => (input.browserLocale ? saveBrowserLocale(tx, user, input.browserLocale) : Promise.resolve(user));
   const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (found, now) => {
-    if (!(await twoFactorAppliesNow(deps, found, now))) return async (tx) => signInBeforeWave(deps, tx, await reader(tx, found), ctx, now);
+    const decision = await twoFactorDecision(deps, found, now);
+    if (!decision.applies) return async (tx) => signInBeforeWave(deps, tx, await reader(tx, found), ctx, now, decision.startsAt);
     if (!(await emailCodeSignsIn(deps.db, deps.config, found))) return async (tx) => startOtpStep(deps, tx, await reader(tx, found), "strong", returnTo, replaces, ctx, now);
     return async (tx) => {
       const user = await reader(tx, found);

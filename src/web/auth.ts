@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
+import { endPasswordOnlyOutlived } from "../rollout/password-only.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 import { rotateCsrfSecret } from "./csrf.ts";
@@ -161,7 +162,10 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     const sectionPost = request.routeOptions.config.sandboxedSection === true && request.method !== "GET" && request.method !== "HEAD";
     const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
     if (token) {
-      request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session);
+      const now = deps.clock.now();
+      request.famos = await loadSignedIn(deps.db, token, now, deps.config.session);
+      // A password-only session whose account must now use two factors ends here (rollout/password-only.ts).
+      if (request.famos && (await endPasswordOnlyOutlived(deps, request.famos, now))) request.famos = null;
       if (!request.famos) {
         request.famosLapsed = true;
         clearSessionCookie(deps, reply);

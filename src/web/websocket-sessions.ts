@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../app/deps.ts";
-import { lapsedFullSessions } from "../session/lapsed-sessions.ts";
+import { lapsedFullSessions, type LapseRow } from "../session/lapsed-sessions.ts";
+import { passwordOnlyOutlived } from "../rollout/password-only.ts";
 import { failureDetail } from "./after-commit.ts";
 import { webSocketRegistry, type Side, type WebSocketRegistry } from "./websocket-registry.ts";
 
@@ -63,13 +64,15 @@ declare module "fastify" {
  */
 export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, recheckEveryMs = WEBSOCKET_RECHECK_MS): ProxiedWebSockets {
   const registry = webSocketRegistry(deps);
+  // A password-only session whose account must now use two factors: its next request ends it, and its channels close now.
+  const outlived = { reason: "two-factor-required", applies: (row: LapseRow) => passwordOnlyOutlived(deps.config, row, row) };
   let reads = 0;
 
   /** Reads these sessions and closes the channels of those that lapsed; how many closed. */
   const closeLapsed = async (sessionIds: string[]): Promise<number> => {
     let lapsed: Map<string, string>;
     try {
-      lapsed = await lapsedFullSessions(deps.db, sessionIds, deps.clock.now(), deps.config.session);
+      lapsed = await lapsedFullSessions(deps.db, sessionIds, deps.clock.now(), deps.config.session, outlived);
     } catch (error) {
       deps.logger.warn(failureDetail("WebSocket session recheck", error), "could not read the sessions of open WebSockets; tried again later");
       return 0;

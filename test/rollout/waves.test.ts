@@ -75,7 +75,7 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect((await submitPassword(new FormClient(t.app), enrolled.login_id, enrolled.password)).headers.location).toBe("/otp");
   });
 
-  it("a session opened by the password alone never reaches the console, even after a promotion to support", async () => {
+  it("a session opened by the password alone never reaches the console, even after a promotion to support: it ends", async () => {
     const start = t.clock.now();
     const p = newPartner();
     await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
@@ -83,10 +83,14 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     const client = new FormClient(t.app);
     expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/");
     await t.deps.db.updateTable("users").set({ role: "support" }).where("id", "=", user.id).execute();
+    // A support account always needs two factors: the password-only session ends at its next request
+    // (rollout/password-only.ts endPasswordOnlyOutlived), the console's own check behind it.
     const console = await client.get("/support/rollout");
-    expect(console.statusCode).toBe(403);
-    expect(console.body).toContain("needs a sign-in with a one time passcode");
-    expect((await client.get("/support")).statusCode).toBe(403);
+    expect(console.statusCode).toBe(303);
+    expect(console.headers.location).toBe("/login?returnTo=%2Fsupport%2Frollout&ended=1");
+    expect((await client.get("/support")).headers.location).toBe("/login?returnTo=%2Fsupport");
+    const ended = await t.deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).execute();
+    expect(ended.map((s) => s.end_reason)).toEqual(["two-factor-required"]);
   });
 
   it("the banner's link enrols early: the confirmed address then asks for a code at every sign-in", async () => {

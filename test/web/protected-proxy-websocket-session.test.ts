@@ -204,6 +204,17 @@ describe.each(["sqlite", "postgres"] as const)("a proxied WebSocket lives only a
     expect(await state.t.app.proxiedWebSockets.recheck()).toBe(0);
   });
 
+  it("a password-only session whose account must now use two factors (an OTP email confirmed elsewhere) closes at the next recheck", async () => {
+    const { user, client } = await signedInClient();
+    const channel = await openLive(client);
+    // As a session opened by the password alone before the wave (no code verified) of an account that
+    // now has a confirmed OTP email (its owner enrolled in another browser): written here directly.
+    await state.t.deps.db.updateTable("sessions").set({ verified_at: null }).where("user_id", "=", user.id).execute();
+    expect(await state.t.app.proxiedWebSockets.recheck()).toBe(1);
+    await expectEndedOnBothSides(channel);
+    expect(await closedFor(state.t, "two-factor-required")).toBe(1);
+  });
+
   it("a session deleted (an erasure, the retention cleanup) or no longer at the full step closes at the next recheck", async () => {
     const erased = await signedInClient();
     const stepped = await signedInClient();
