@@ -1,3 +1,4 @@
+import { isBareOffset, zoneNounInSentence } from "../platform/format.ts";
 import { Kept } from "../platform/kept.ts";
 import ZONE_LABELS from "./zone-labels.json" with { type: "json" };
 import { timeZones, zonesByRegion, type ZoneRegion } from "./locales.ts";
@@ -86,8 +87,8 @@ export function intlZoneLabel(zone: string, locale: string, at: number): string 
     // with whatever Intl calls it, an offset included.
     if (!countryName) return generic === "" ? zone : `${zone} – ${generic}`;
     const where = country!.zones > 1 ? `${countryName}, ${placeOf(zone, country!.region)}` : countryName;
-    const usable = generic !== "" && !/^(GMT|UTC)([+\-−]|$)/.test(generic) && generic !== zonePart(zone, locale, "shortGeneric", at);
-    return usable ? `${where} – ${generic}` : where;
+    const usable = generic !== "" && !isBareOffset(generic) && generic !== zonePart(zone, locale, "shortGeneric", at);
+    return usable ? `${where} – ${zoneNounInSentence(generic, locale)}` : where;
   } catch {
     return zone;
   }

@@ -110,7 +110,26 @@ export function zoneName(timeZone: string, at: number, locale = "en-GB", spoken:
   const part = (style: "longGeneric" | "shortOffset") =>
     zoneFormatter(timeZone, style, locale).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
   const generic = part("longGeneric");
-  if (generic && !generic.startsWith("GMT")) return generic;
-  const offset = part("shortOffset").replace(/^GMT/, "");
+  if (generic && !isBareOffset(generic)) return zoneNounInSentence(generic, locale);
+  // ICU writes a bare offset "GMT+00:00", or in French "UTC+00:00": said "UTC", "UTC+9".
+  const offset = part("shortOffset").replace(/^(GMT|UTC)/, "");
   return offset === "" || offset === "+0" ? "UTC" : `UTC${offset}`;
+}
+
+/** A "generic" name that is only an offset ("GMT+00:00", French "UTC+00:00", "GMT-05:00"). */
+export function isBareOffset(name: string): boolean {
+  return /^(GMT|UTC)([+\-−]|$)/.test(name);
+}
+
+/**
+ * Italian and Spanish zone names begin with a common noun ("Ora dell’Europa centrale", "Hora estándar
+ * de Acre") that ICU capitalises as if it began a sentence; inside one, and after a dash, the
+ * language writes it in lower case, as French ICU already does ("heure d’Europe centrale"). German
+ * nouns and Dutch proper adjectives keep their capitals.
+ */
+const ZONE_NOUN: Record<string, RegExp> = { it: /^Ora\b/, es: /^Hora\b/, fr: /^Heure\b/ };
+
+export function zoneNounInSentence(name: string, locale: string): string {
+  const noun = ZONE_NOUN[locale.split("-")[0]!];
+  return noun?.test(name) ? name[0]!.toLowerCase() + name.slice(1) : name;
 }

@@ -61,7 +61,9 @@ export async function tellLockStarted(
             // Codes are asked for only after the right password: whoever typed them knows it.
             ...(kind === "code" ? [t.text("mail.lock.hard3")] : []),
           ]
-        : [t.text("mail.lock.paused1", paused()), t.text("mail.lock.paused2", { support })];
+        : // A timed lock is a pause of some browsers only (SPEC "Locks"): the login ID's refuses browsers
+          // without its device cookie, a browser's own stops that browser; the mail says which.
+          [t.text(scope === "device" ? "mail.lock.devicePaused1" : "mail.lock.paused1", paused()), t.text("mail.lock.paused2", { support })];
   await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {
     userId: user.id,
     kind: "lock",

@@ -123,7 +123,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     .onConflict((oc) => oc.column("login_key").doNothing())
     .returning(["login_key", "id"])
     .execute();
-  await forgetDigestsUnderAnotherKey(tx, deps.keys, inserted.map((r) => r.id));
+  await forgetDigestsUnderAnotherKey(tx, deps.keys, inserted);
   const added = new Set(inserted.map((r) => r.login_key));
   const skipped = batch.filter((row) => !added.has(loginKey(row.loginId)));
   if (options.emailAsContact) await storeContactEmails(tx, batch, inserted);

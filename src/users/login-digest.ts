@@ -44,20 +44,39 @@ export async function refreshLoginDigests(db: Kysely<Database>, keys: Pick<Keys,
   let changed = 0;
   for (let after = ""; ; ) {
     const users = await db.selectFrom("users").select(["id", "login_key", "login_digest"]).where("id", ">", after).orderBy("id").limit(BATCH).execute();
-    const stale = users.map((u) => ({ id: u.id, digest: loginDigest(keys, u.login_key), was: u.login_digest })).filter((u) => u.digest !== u.was);
-    // One statement per batch: UPDATE ... FROM a VALUES list, whose columns both databases name column1, column2.
-    if (stale.length > 0) {
-      const list = sql.join(stale.map((u) => sql`(${u.id}, ${u.digest})`));
-      await sql`update users set login_digest = changed.column2 from (values ${list}) as changed where users.id = changed.column1`.execute(db);
-    }
-    changed += stale.length;
+    changed += await writeDigests(db, keys, users);
     if (users.length < BATCH) return changed;
     after = users.at(-1)!.id;
   }
 }
 
-/** The row of key_fingerprints (migration 023) for the key the kept login ID digests were made under. */
+/** Accounts left without a digest (kept so by forgetDigestsUnderAnotherKey) given this key's. */
+async function digestUndigested(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<number> {
+  let changed = 0;
+  for (;;) {
+    const users = await db.selectFrom("users").select(["id", "login_key", "login_digest"]).where("login_digest", "is", null).orderBy("id").limit(BATCH).execute();
+    changed += await writeDigests(db, keys, users);
+    if (users.length < BATCH) return changed;
+  }
+}
+
+async function writeDigests(db: Kysely<Database>, keys: Pick<Keys, "loginId">, users: readonly { id: string; login_key: string; login_digest: string | null }[]): Promise<number> {
+  const stale = users.map((u) => ({ id: u.id, digest: loginDigest(keys, u.login_key), was: u.login_digest })).filter((u) => u.digest !== u.was);
+  // One statement per batch: UPDATE ... FROM a VALUES list, whose columns both databases name column1, column2.
+  if (stale.length > 0) {
+    const list = sql.join(stale.map((u) => sql`(${u.id}, ${u.digest})`));
+    await sql`update users set login_digest = changed.column2 from (values ${list}) as changed where users.id = changed.column1`.execute(db);
+  }
+  return stale.length;
+}
+
+/**
+ * The rows of key_fingerprints (migration 023) for the key the kept login ID digests were made under,
+ * and for the key they are being made under while a start makes them again (gone when it is done; left
+ * by a start that stopped half-way, so the next start makes them again).
+ */
 const DIGEST_KEY = "login-digest";
+const DIGEST_KEY_NEXT = "login-digest-next";
 
 /**
  * A fingerprint of keys.loginId: an HMAC under it of a fixed text, which tells one key from another and
@@ -72,44 +91,72 @@ export function loginDigestKeyFingerprint(keys: Pick<Keys, "loginId">): string {
  * `famos serve`'s check at start (src/app/login-digest-refresh.ts): the kept digests are made again
  * (refreshLoginDigests, every account read) only when the fingerprint kept beside them is not this
  * key's (FAMOS_SECRET changed, an instance with another one started, or none kept yet: the first start
- * after migration 023), or an account has none (an older instance made it during a rolling upgrade).
- * Both asked in one statement, through the primary key and users_login_digest: an unchanged secret
- * costs that one read. The fingerprint is written once the digests are made. Returns how many were made again.
+ * after migration 023), a start stopped half-way, or an account has none (an older instance made it
+ * during a rolling upgrade). All asked in one statement, through primary keys and users_login_digest:
+ * an unchanged secret costs that one read.
+ *
+ * Accounts are created meanwhile by other instances. So the key being made is kept first (as
+ * DIGEST_KEY_NEXT): from then on an account created under any other key is kept without a digest
+ * (forgetDigestsUnderAnotherKey), one under this key with its digest; after every account is read,
+ * those left without one are given this key's, and only then is the key kept as the digests' own.
+ * Returns how many were made again.
  */
 export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<number> {
   const fingerprint = loginDigestKeyFingerprint(keys);
   const state = await db
     .selectNoFrom((eb) => [
       eb.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", DIGEST_KEY).as("kept"),
+      eb.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", DIGEST_KEY_NEXT).as("next"),
       eb.exists(eb.selectFrom("users").select("id").where("login_digest", "is", null)).as("undigested"),
     ])
     .executeTakeFirstOrThrow();
   // exists() is 1 or 0 on SQLite, true or false on PostgreSQL.
-  if (state.kept === fingerprint && Number(state.undigested) !== 1) return 0;
-  const changed = await refreshLoginDigests(db, keys);
-  await db
-    .insertInto("key_fingerprints")
-    .values({ purpose: DIGEST_KEY, fingerprint })
-    .onConflict((oc) => oc.column("purpose").doUpdateSet({ fingerprint }))
-    .execute();
+  if (state.kept === fingerprint && state.next == null && Number(state.undigested) !== 1) return 0;
+  await keepFingerprint(db, DIGEST_KEY_NEXT, fingerprint);
+  const changed = (await refreshLoginDigests(db, keys)) + (await digestUndigested(db, keys));
+  await keepFingerprint(db, DIGEST_KEY, fingerprint);
+  await db.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).where("fingerprint", "=", fingerprint).execute();
   return changed;
 }
 
-/**
- * Accounts just created (`ids`) with digests under `keys`, kept without one when the fingerprint kept
- * is another key's: an instance with another FAMOS_SECRET (the old one, during a rolling change of it)
- * creates accounts after the new one's start kept its fingerprint, and later starts, finding their own
- * fingerprint, would never make those digests again. Without one, the locked figure makes it as it
- * reads (src/rollout/progress.ts) and the next start fills it in (refreshLoginDigestsIfKeyChanged).
- * One statement through the primary keys; nothing when the fingerprint is this key's or none is kept.
- */
-export async function forgetDigestsUnderAnotherKey(db: Kysely<Database>, keys: Pick<Keys, "loginId">, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  const fingerprint = loginDigestKeyFingerprint(keys);
+async function keepFingerprint(db: Kysely<Database>, purpose: string, fingerprint: string): Promise<void> {
   await db
+    .insertInto("key_fingerprints")
+    .values({ purpose, fingerprint })
+    .onConflict((oc) => oc.column("purpose").doUpdateSet({ fingerprint }))
+    .execute();
+}
+
+/**
+ * Accounts just created (`accounts`) with digests under `keys`, kept without one when the digests'
+ * key (the one being made, else the one kept) is another: an instance with another FAMOS_SECRET (the
+ * old one, during a rolling change of it) creates accounts after the new one's start kept its
+ * fingerprint, and later starts, finding their own fingerprint, would never make those digests again.
+ * Without one, the locked figure makes it as it reads (src/rollout/progress.ts) and the next start, or
+ * the one making them now, fills it in (refreshLoginDigestsIfKeyChanged). Only a digest still this
+ * key's is forgotten: a start may have made it again meanwhile. One statement through the primary
+ * keys; nothing when the key is this one or none is kept. Returns the ids kept without a digest.
+ */
+export async function forgetDigestsUnderAnotherKey(
+  db: Kysely<Database>,
+  keys: Pick<Keys, "loginId">,
+  accounts: readonly { id: string; login_key: string }[],
+): Promise<ReadonlySet<string>> {
+  if (accounts.length === 0) return new Set();
+  const fingerprint = loginDigestKeyFingerprint(keys);
+  const fingerprints = (purpose: string) => db.selectFrom("key_fingerprints").select("purpose").where("purpose", "=", purpose);
+  const forgotten = await db
     .updateTable("users")
     .set({ login_digest: null })
-    .where("id", "in", ids)
-    .where((eb) => eb.exists(eb.selectFrom("key_fingerprints").select("purpose").where("purpose", "=", DIGEST_KEY).where("fingerprint", "<>", fingerprint)))
+    .where("id", "in", accounts.map((a) => a.id))
+    .where("login_digest", "in", accounts.map((a) => loginDigest(keys, a.login_key)))
+    .where((eb) =>
+      eb.or([
+        eb.exists(fingerprints(DIGEST_KEY_NEXT).where("fingerprint", "<>", fingerprint)),
+        eb.and([eb.not(eb.exists(fingerprints(DIGEST_KEY_NEXT))), eb.exists(fingerprints(DIGEST_KEY).where("fingerprint", "<>", fingerprint))]),
+      ]),
+    )
+    .returning("id")
     .execute();
+  return new Set(forgotten.map((r) => r.id));
 }

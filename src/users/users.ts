@@ -95,8 +95,9 @@ export async function createUser(db: Kysely<Database>, keys: Pick<Keys, "loginId
   const row = userRow(keys, random, now, input);
   const inserted = await db.insertInto("users").values(row).onConflict((oc) => oc.column("login_key").doNothing()).returning("id").executeTakeFirst();
   if (!inserted) return null;
-  await forgetDigestsUnderAnotherKey(db, keys, [row.id]);
-  return row;
+  // Returned as stored: kept without a digest when made under another key than the digests'.
+  const forgotten = await forgetDigestsUnderAnotherKey(db, keys, [row]);
+  return forgotten.has(row.id) ? { ...row, login_digest: null } : row;
 }
 
 export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {

@@ -139,7 +139,7 @@ describe("the lock notice (unit tier)", () => {
     const text = mail!.text_body.replace(/\s+/g, " ");
     expect(durationInWords(2 * MINUTE)).toBe("2 minutes");
     expect(text).toContain(
-      `Sign-in to FAMOS with the login ID ${user.login_id} has been paused for 2 minutes (until ${formatDateTime(now() + 2 * MINUTE, unit.deps.config.timezone)} UK time) after 5 wrong passwords in a row.`,
+      `Sign-in to FAMOS with the login ID ${user.login_id} from new browsers has been paused for 2 minutes (until ${formatDateTime(now() + 2 * MINUTE, unit.deps.config.timezone)} UK time) after 5 wrong passwords in a row.`,
     );
     expect(text).toContain(
       `If this was you, wait and try again. If it was not you, someone may be trying to sign in as you: change your password on the Profile tab when you next sign in, or write to your retail IT team at ${unit.deps.config.supportEmail}.`,

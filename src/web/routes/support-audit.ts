@@ -51,7 +51,7 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/support/audit", support, async (request, reply) => {
     const { form, filter, problems } = readFilter(deps, request);
     const frame = await portalFrame(deps, request, reply);
-    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, hasPrevious: false, pastEnd: null, problems }));
+    if (problems.size) return reply.code(400).type("text/html; charset=utf-8").send(auditTrailPage(frame, { form, records: [], page: 1, hasNext: false, hasPrevious: false, pastEnd: null, pageLimit: null, problems }));
     // Older and Newer continue from a row (?before=, ?after=), and carry the page's number; ?page=N alone is a numbered page.
     const query = request.query as Record<string, unknown>;
     const before = askedRow(query.before);

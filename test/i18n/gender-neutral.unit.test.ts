@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { CATALOGUES } from "../../src/i18n/catalogues.ts";
+import type { Locale } from "../../src/i18n/locales.ts";
+
+/**
+ * The reader of a FAMOS page or mail may be a woman or a man: French, Italian and Spanish words that
+ * address the reader ("vous", "tu") must not take a masculine agreement ("Vous êtes connecté", "Sei
+ * uscito", "Benvenuto"). Each language says the same with a construction that does not agree with the
+ * reader ("Votre session est ouverte", "Disconnessione effettuata", "Ti diamo il benvenuto"), as its
+ * business software usually does, rather than with a point médian or a slash ("connecté·e", "uscito/a").
+ * German, Dutch and English address the reader without agreement.
+ */
+const GENDERED: Partial<Record<Locale, RegExp[]>> = {
+  fr: [
+    // être + participle or adjective agreeing with "vous" (connecté, déconnecté, seul, sûr, prêt…)
+    /\bvous (?:vous )?(?:êtes|étiez|serez|soyez)\s+(?:(?:déjà|bien|toujours|encore|maintenant)\s+)?(?:connecté|déconnecté|seul|sûr|prêt|inscrit|bloqué|certain)\b/i,
+    /^Non connecté$/i,
+    /\bBienvenu\b/i,
+  ],
+  it: [
+    /\b(?:sei|eri|sarai|sia)\s+(?:stato|uscito|entrato|connesso|disconnesso|collegato|sicuro|pronto|solo)\b/i,
+    /^Benvenuto\b/, // "Ti diamo il benvenuto" is neutral
+    /\bti ha (?:disconnesso|bloccato|collegato)\b/i,
+    /\bviene disconnesso\b/i,
+  ],
+  es: [
+    /\b(?:estás|estabas|está usted)\s+(?:(?:ya|todavía|aún)\s+)?(?:conectado|desconectado|seguro|listo|bloqueado|solo)\b/i,
+    /\bBienvenido\b/i,
+  ],
+};
+
+describe("messages that address the reader do not assume a man", () => {
+  it.each(Object.keys(GENDERED) as Locale[])("%s: no masculine agreement with the reader", (locale) => {
+    const found = Object.entries(CATALOGUES[locale] as Record<string, string>)
+      .filter(([, text]) => GENDERED[locale]!.some((pattern) => pattern.test(text)))
+      .map(([key, text]) => `${key}: ${text}`);
+    expect(found).toEqual([]);
+  });
+
+  it("French says the reader is signed in without an agreement", () => {
+    const fr = CATALOGUES.fr as Record<string, string>;
+    expect(fr["home.signedInAs"]).not.toMatch(/connecté/);
+    expect(fr["login.signedOut"]).not.toMatch(/déconnecté/);
+  });
+});
