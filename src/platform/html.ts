@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 
 /**
@@ -57,18 +56,6 @@ let partBytes = new Map<number, Buffer>();
 let olderPartBytes = new Map<number, Buffer>();
 let nextPart = 0;
 
-/**
- * The parts one request's page holds, kept until it is sent: between render and send other requests
- * may make enough new keys (language × zone) to rotate the shared store twice, and a page must never
- * lose a part to that (it was a 500). The request's own map dies with the request, so the bound holds.
- */
-const requestParts = new AsyncLocalStorage<Map<number, Buffer>>();
-
-/** Runs `render` (the app: the rest of a request, from onRequest) with its own kept parts. */
-export function keepPartsForRequest<T>(render: () => T): T {
-  return requestParts.run(new Map(), render);
-}
-
 /** The part made by `make` for `key`, encoded once; in a page it is its marker until `pageBytes`. */
 export function keptPart(key: string, make: () => SafeHtml): SafeHtml {
   let id = partIds.get(key);
@@ -83,8 +70,6 @@ export function keptPart(key: string, make: () => SafeHtml): SafeHtml {
     partIds.set(key, id);
     partBytes.set(id, bytes);
   }
-  // A key's id and bytes are dropped together: the id found is in the newest generation.
-  requestParts.getStore()?.set(id, partBytes.get(id)!);
   return new SafeHtml(`${PART_MARK}${id}\u0000`);
 }
 
@@ -97,8 +82,7 @@ export function pageBytes(page: string): string | Buffer {
   while (at >= 0) {
     const end = page.indexOf("\u0000", at + PART_MARK.length);
     const id = Number(page.slice(at + PART_MARK.length, end));
-    const bytes = requestParts.getStore()?.get(id) ?? partBytes.get(id) ?? olderPartBytes.get(id);
-    // Only a page sent outside the request that rendered it (misuse) can miss a part.
+    const bytes = partBytes.get(id) ?? olderPartBytes.get(id);
     if (!bytes) throw new Error("pageBytes: a kept part is gone");
     chunks.push(Buffer.from(page.slice(from, at), "utf8"), bytes);
     from = end + 1;

@@ -15,7 +15,7 @@ import { clientErrorHandler } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { withFormAnswerScript } from "./form-answer.ts";
-import { keepPartsForRequest, pageBytes } from "../platform/html.ts";
+import { pageBytes } from "../platform/html.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
@@ -194,10 +194,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
     done();
   });
-  // The rest of the request (hooks, handler, its error handler, onSend) keeps the page's kept parts
-  // until it is sent (platform/html.ts). From preHandler, after the body is read: the body's stream
-  // events would run outside a scope entered at onRequest.
-  app.addHook("preHandler", (_request, _reply, done) => keepPartsForRequest(done));
   // Every state-changing request: the Origin must be ours, then the CSRF token must match (ASVS 4.2.2).
   // A token that does not match on a request with no session cookie (a tab left open when another
   // signed out) goes to sign-in instead: it can do nothing as anyone (signInForStaleForm).

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { html, keepPartsForRequest, keptPart, pageBytes } from "../../src/platform/html.ts";
+import { html, keptPart, pageBytes } from "../../src/platform/html.ts";
 import { FormClient, signIn } from "../support/client.ts";
-import { buildApp } from "../../src/web/app.ts";
-import { createUnitApp, createUnitDeps, type UnitApp } from "../support/unit-app.ts";
+import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 
 /**
  * Issue 17: a large part of a page that is the same on many answers (the Profile's time zones) is
@@ -58,50 +57,5 @@ describe("kept parts of pages (platform/html.ts)", () => {
       expect(refused.body).toContain('<option value="Europe/Vienna">');
       expect(refused.body).not.toContain("\u0000");
     });
-  });
-});
-
-describe("a kept part outlives the store's rotations while its page is in flight", () => {
-  it("a page rendered, then two rotations of 256 new language × zone keys, then sent: the whole page, no 'kept part is gone'", () => {
-    const part = () => html`<option value="Europe/Rome">Italia – ora dell’Europa centrale</option>`;
-    keepPartsForRequest(() => {
-      const page = html`<select>${keptPart("test-rotated\u0000it\u0000Europe/Rome", part)}</select>`.value;
-      // Other requests meanwhile: 2 × 256 new keys, each rotation dropping a generation of parts.
-      for (let i = 0; i < 2 * 256 + 1; i++) keptPart(`test-rotation-${i}`, () => html`<option>${i}</option>`);
-      const sent = pageBytes(page);
-      expect(Buffer.isBuffer(sent) && sent.toString("utf8")).toBe(html`<select>${part()}</select>`.value);
-    });
-  });
-
-  it("each request keeps only its own parts: another request's part still comes from the shared store", () => {
-    const page = keepPartsForRequest(() => html`<p>${keptPart("test-shared", () => html`<b>shared</b>`)}</p>`.value);
-    keepPartsForRequest(() => expect(String(pageBytes(page))).toBe("<p><b>shared</b></p>"));
-  });
-});
-
-describe("through the app's hooks: a page whose parts rotate out before it is sent", () => {
-  it("answers 200 with the whole page, for a GET and for a form's answer, not 500", async () => {
-    const { deps, close } = await createUnitDeps();
-    const app = await buildApp({ deps, store: { db: deps.db, dialect: deps.dialect, schema: null, close } });
-    const part = () => html`<option value="Europe/Rome">Italia – ora dell’Europa centrale</option>`;
-    const rendered = async () => {
-      const page = html`<select>${keptPart("test-app-rotated", part)}</select>`.value;
-      await Promise.resolve();
-      for (let i = 0; i < 2 * 256 + 1; i++) keptPart(`test-app-rotation-${Math.random()}`, () => html`<option>${i}</option>`);
-      return page;
-    };
-    app.get("/test-kept-parts", async (_request, reply) => reply.type("text/html; charset=utf-8").send(await rendered()));
-    app.post("/test-kept-parts", { config: { csrf: false } }, async (_request, reply) => reply.code(400).type("text/html; charset=utf-8").send(await rendered()));
-    await app.ready();
-    try {
-      const got = await app.inject({ method: "GET", url: "/test-kept-parts" });
-      expect([got.statusCode, got.body]).toEqual([200, html`<select>${part()}</select>`.value]);
-      const posted = await app.inject({ method: "POST", url: "/test-kept-parts", payload: "a=b", headers: { "content-type": "application/x-www-form-urlencoded"} });
-      expect(posted.statusCode).toBe(400);
-      expect(posted.body).toContain(part().value);
-    } finally {
-      await app.close();
-      await close();
-    }
   });
 });
