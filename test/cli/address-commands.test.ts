@@ -5,7 +5,11 @@ import { addUser } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 import { useCliApp } from "./run-famos.ts";
 
-/** `famos address show|unlock` and `famos user unlock` lifting device locks, as real processes. */
+/**
+ * `famos address show|unlock` and `famos user unlock` lifting device locks. A real process for the
+ * exit codes as the shell sees them (0: address show, 1: an address that is none); the other runs are
+ * the same commands through main() in this process (cli.inProcess), checked as before.
+ */
 describe("lock commands on the command line", { timeout: 120_000 }, () => {
   const f = useCliApp();
 
@@ -19,7 +23,7 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(new RegExp(`^${ip.replaceAll(".", "\\.")}: 50 failed sign-ins since `));
 
-    const unlocked = await f.cli.run(["address", "unlock", ip]);
+    const unlocked = await f.cli.inProcess(["address", "unlock", ip]);
     expect(unlocked.code).toBe(0);
     expect(unlocked.stdout).toMatch(new RegExp(`^${ip.replaceAll(".", "\\.")}: lifted 50 failed sign-ins since `));
     expect((await submitPassword(new FormClient(f.t.app, ip), newcomer.login_id, newcomer.password)).headers.location).toBe("/otp");
@@ -27,14 +31,14 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     expect(event!.actor).toMatch(/^operator:/);
     expect(event!.detail).toMatchObject({ address: ip, failures: 50 });
 
-    expect((await f.cli.run(["address", "show", ip])).stdout).toBe(`${ip}: no failed sign-ins counted\n`);
+    expect((await f.cli.inProcess(["address", "show", ip])).stdout).toBe(`${ip}: no failed sign-ins counted\n`);
     // Unlocked again, there is nothing to lift, and it says so in plain words.
-    expect((await f.cli.run(["address", "unlock", ip])).stdout).toBe(`${ip}: nothing to lift (no failed sign-ins counted)\n`);
+    expect((await f.cli.inProcess(["address", "unlock", ip])).stdout).toBe(`${ip}: nothing to lift (no failed sign-ins counted)\n`);
     const bad = await f.cli.run(["address", "unlock", "10.0.0.999"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("is not an IP address");
     // An IPv6 address is counted, shown and lifted by its /64.
-    expect((await f.cli.run(["address", "show", "2001:db8:1:2::99"])).stdout).toBe("2001:db8:1:2::/64: no failed sign-ins counted\n");
+    expect((await f.cli.inProcess(["address", "show", "2001:db8:1:2::99"])).stdout).toBe("2001:db8:1:2::/64: no failed sign-ins counted\n");
   });
 
   it("user unlock lifts the locks of the login ID's browsers too", async () => {
@@ -43,11 +47,11 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     await signInFully(home, f.t.smtp, user);
     for (let i = 0; i < 10; i += 1) await submitPassword(home, user.login_id, `typo ${i}`);
     expect((await accountLockInfo(f.t.deps, user.login_key, f.t.clock.now())).devices).toHaveLength(1);
-    const result = await f.cli.run(["user", "unlock", user.login_id]);
+    const result = await f.cli.inProcess(["user", "unlock", user.login_id]);
     expect(result.code).toBe(0);
     expect((await accountLockInfo(f.t.deps, user.login_key, f.t.clock.now())).devices).toEqual([]);
     // Its help says so, and names the self-service reset's lock, which it lifts as well (unlockAccount).
-    const help = (await f.cli.run(["user", "unlock", "--help"])).stdout.replace(/\s+/g, " ");
+    const help = (await f.cli.inProcess(["user", "unlock", "--help"])).stdout.replace(/\s+/g, " ");
     expect(help).toContain("known browsers");
     expect(help).toContain("self-service password reset");
   });

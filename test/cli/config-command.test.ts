@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET } from "../support/app.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
+// Real `famos` processes for what reads the working directory (--config famos.toml, ./data/secret)
+// and for one refusal's exit 1; the rest are the same command through main() in this process
+// (cli.inProcess), checked as before.
 describe("famos config", () => {
   let cli: CliWorkspace;
   beforeAll(() => {
@@ -36,7 +39,7 @@ describe("famos config", () => {
 
   it("shows settings whose names only mention a password (FAMOS_PASSWORD_RESET, FAMOS_TEMP_PASSWORD_TTL), and masks the webhook secret", async () => {
     const webhookSecret = "w".repeat(40);
-    const result = await cli.run(["config"], {
+    const result = await cli.inProcess(["config"], {
       env: { FAMOS_PASSWORD_RESET: "self", FAMOS_TEMP_PASSWORD_TTL: "24h", FAMOS_BOUNCE_WEBHOOK_SECRET: webhookSecret },
     });
     expect(result.code, result.stderr).toBe(0);
@@ -47,7 +50,7 @@ describe("famos config", () => {
   });
 
   it("shows the defaults of production where they differ from development's, and the default database", async () => {
-    const result = await cli.run(["config"], {
+    const result = await cli.inProcess(["config"], {
       env: { NODE_ENV: "production", FAMOS_DATABASE_URL: "", FAMOS_PUBLIC_URL: "https://famos.dealer.example", FAMOS_SMTP_URL: "smtp://mail.dealer.example:25", FAMOS_MAIL_FROM: "no-reply@dealer.example", FAMOS_SUPPORT_EMAIL: "it@dealer.example" },
     });
     expect(result.code, result.stderr).toBe(0);
@@ -90,7 +93,7 @@ describe("famos config", () => {
   });
 
   it("fails on an invalid value, naming its setting", async () => {
-    const result = await cli.run(["config"], { env: { FAMOS_OTP_TTL: "forever" } });
+    const result = await cli.inProcess(["config"], { env: { FAMOS_OTP_TTL: "forever" } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("FAMOS_OTP_TTL: must be a duration");
   });

@@ -13,9 +13,12 @@ import { cliWorkspace, type CliResult, type CliWorkspace } from "./run-famos.ts"
  * made, a path that cannot be a file. Every command that opens the database answers with one line that
  * names the database (its password hidden) and what went wrong, and exits 1; never a stack trace.
  */
-// Each test runs its own real `famos` process against a fault of its own (or the same fault, read
-// only): they are independent, so a describe's tests run at once (describe.concurrent) rather than
-// one after another; every command still runs, whole, and is checked as before.
+// Each test runs its command against a fault of its own (or the same fault, read only): they are
+// independent, so a describe's tests run at once (describe.concurrent) rather than one after another;
+// every command still runs, whole, and is checked as before. A real `famos` process is what shows the
+// exit code as the shell sees it: `serve` always runs as one (in this process it would take the
+// worker's signals), and so do the first fault's migrate and user show; the other faults' migrate and
+// user show, the same commands with the same checks, run through main() in this process (cli.inProcess).
 describe.concurrent("a database that cannot be used", () => {
   let cli: CliWorkspace;
   beforeAll(() => {
@@ -37,7 +40,8 @@ describe.concurrent("a database that cannot be used", () => {
       writeFileSync(join(elsewhere.dir, "data"), "a file where the data directory would go\n");
       const databaseUrl = `sqlite:${join(elsewhere.dir, "db", "famos.db")}`;
       // A database that is there: a command refuses to make one (test/cli/new-database.test.ts).
-      expect((await elsewhere.run(["migrate"], { env: { FAMOS_DATABASE_URL: databaseUrl } })).code).toBe(0);
+      // Made in this process; the command under test runs as a process in the workspace (./data is the cwd's).
+      expect((await elsewhere.inProcess(["migrate"], { env: { FAMOS_DATABASE_URL: databaseUrl } })).code).toBe(0);
       const result = await elsewhere.run(["user", "show", "demo"], { env: { FAMOS_SECRET: "", FAMOS_DATABASE_URL: databaseUrl } });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("./data");
@@ -47,11 +51,13 @@ describe.concurrent("a database that cannot be used", () => {
     }
   });
 
-  for (const { what, url, says } of cases) {
+  for (const [index, { what, url, says }] of cases.entries()) {
     for (const command of [["migrate"], ["user", "show", "demo"], ["serve"]]) {
       it(`${what}: famos ${command.join(" ")} says so in one line and exits 1`, async () => {
         const databaseUrl = typeof url === "function" ? url() : url;
-        expectCannotUse(await cli.run(command, { env: { FAMOS_DATABASE_URL: databaseUrl, FAMOS_PORT: "0" } }), says);
+        const env = { FAMOS_DATABASE_URL: databaseUrl, FAMOS_PORT: "0" };
+        const real = index === 0 || command[0] === "serve";
+        expectCannotUse(await (real ? cli.run(command, { env }) : cli.inProcess(command, { env })), says);
       });
     }
   }
@@ -80,10 +86,12 @@ describe.concurrent("a PostgreSQL address that takes the connection and never an
   });
   afterAll(() => cli?.remove());
 
+  // serve as a real process (the exit code the shell sees); migrate and user role through main() here.
   for (const command of [["migrate"], ["user", "role", "demo", "admin"], ["serve"]]) {
     it(`famos ${command.join(" ")} gives up on the connection, says so in one line and exits 1`, async () => {
       await withSilentServer(async (port) => {
-        const result = await cli.run(command, { env: { FAMOS_DATABASE_URL: `postgres://famos:hunter2@127.0.0.1:${port}/famos`, FAMOS_PORT: "0" } });
+        const env = { FAMOS_DATABASE_URL: `postgres://famos:hunter2@127.0.0.1:${port}/famos`, FAMOS_PORT: "0" };
+        const result = await (command[0] === "serve" ? cli.run(command, { env }) : cli.inProcess(command, { env }));
         expectCannotUse(result, /connection timeout/);
       });
     }, 60_000);
@@ -110,7 +118,8 @@ describe("a SQLite file or directory the user running famos may not use", () => 
       let cli: CliWorkspace;
       beforeAll(async () => {
         cli = cliWorkspace();
-        const made = await cli.run(["migrate"]);
+        // Made by this process's user (as the real processes below are not), through main() in this process.
+        const made = await cli.inProcess(["migrate"]);
         expect(made.code, made.stderr).toBe(0);
         expect(existsSync(join(cli.dir, "famos.db-wal")), "the last connection's close removes the log").toBe(false);
         chmodSync(join(cli.dir, "famos.db"), file);
@@ -156,7 +165,7 @@ describe.concurrent("a SQLite database on a read-only file system", () => {
   let readOnly: { prefix: string[] };
   beforeAll(async () => {
     cli = cliWorkspace();
-    const made = await cli.run(["migrate"]);
+    const made = await cli.inProcess(["migrate"]);
     expect(made.code, made.stderr).toBe(0);
     const remount = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" "$0" && exec "$@"';
     readOnly = { prefix: ["unshare", process.getuid?.() === 0 ? "-m" : "-rm", "sh", "-c", remount, cli.dir] };
@@ -188,7 +197,7 @@ describe("a database lost in the middle of a command", () => {
     await watcher.connect();
     try {
       const env = { FAMOS_DATABASE_URL: schema.url };
-      expect((await cli.run(["migrate"], { env })).code).toBe(0);
+      expect((await cli.inProcess(["migrate"], { env })).code).toBe(0);
       const hash = bcryptHash("a long passphrase of mine");
       const rows = Array.from({ length: 1200 }, (_, i) => `lost${i},Lost ${i},4711,,,${hash}`);
       const file = join(cli.dir, "staff.csv");
@@ -212,7 +221,8 @@ describe("a database lost in the middle of a command", () => {
       expect(lines[0]).toMatch(/^famos: lost the connection to the database postgres:\/\/.+ in the middle of the work \(.+\); what was committed before stays: run it again with --resume once the database answers \(famos doctor tells more\)$/);
       expect(result.stderr).not.toMatch(/^\s+at /m);
 
-      const resumed = await cli.run(["user", "import", file, "--resume"], { env });
+      // The interrupted import is the real process (its exit code); the resume runs through main() here.
+      const resumed = await cli.inProcess(["user", "import", file, "--resume"], { env });
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(resumed.stdout).toMatch(/^1200 rows taken \(\d+ added, \d+ already there\)\.$/m);
     } finally {
@@ -244,9 +254,11 @@ describe.concurrent("a FAMOS_DATABASE_URL that cannot be used as written", () =>
     "postgres://famos:hunter2@127.0.0.1:5432/test?schema=Dealer-Staff",
     "mysql://famos:hunter2@db.internal/famos",
   ];
-  for (const url of urls) {
+  // The first as a real process (process.exit(1) as the shell sees it), the others through main() here.
+  for (const [index, url] of urls.entries()) {
     it(`${url.replace("hunter2", "…")}: named among the settings to fix, exit 1, no stack, no password`, async () => {
-      const result = await cli.run(["user", "show", "demo"], { env: { FAMOS_DATABASE_URL: url } });
+      const run = index === 0 ? cli.run : cli.inProcess;
+      const result = await run(["user", "show", "demo"], { env: { FAMOS_DATABASE_URL: url } });
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/^FAMOS cannot start; fix these settings:\n {2}- FAMOS_DATABASE_URL: .+\n$/);
       expect(result.stderr).not.toContain("hunter2");

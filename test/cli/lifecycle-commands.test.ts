@@ -55,7 +55,8 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     // Disabled through main() in this process (cli.inProcess); the next test runs disable as a real process.
     expect((await f.cli.inProcess(["user", "disable", "cli.offsite"])).code).toBe(0);
     const disabledRow = (await findUserByLogin(f.t.deps.db, "cli.offsite"))!;
-    const generated = await f.cli.run(["user", "set-password", "cli.offsite", "--temporary", "--generate"]);
+    // --generate reads nothing: through main() here; the typed one below reads standard input, as a real process.
+    const generated = await f.cli.inProcess(["user", "set-password", "cli.offsite", "--temporary", "--generate"]);
     expect(generated.code, generated.stdout).toBe(1);
     expect(generated.stdout).toBe("");
     expect(generated.stderr).toBe("famos: This account is disabled, so no password lets it sign in: enable it first, then set a temporary password.\n");
@@ -107,7 +108,8 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     const user = await addUser(f.t.deps, { loginId: "cli.gone" });
     await signInFully(new FormClient(f.t.app), f.t.smtp, user);
     expect((await f.cli.run(["user", "delete", "cli.gone"])).code).toBe(2);
-    const result = await f.cli.run(["user", "delete", "cli.gone", "--erase"]);
+    // The usage error above as a real process (exit 2 as the shell sees it); the erase through main() here.
+    const result = await f.cli.inProcess(["user", "delete", "cli.gone", "--erase"]);
     expect(result.code).toBe(0);
     const pseudonym = /pseudonym (erased-\S+)\./.exec(result.stdout)![1]!;
     expect(await findUserByLogin(f.t.deps.db, "cli.gone")).toBeUndefined();

@@ -10,8 +10,10 @@ import { useCliApp } from "./run-famos.ts";
 
 const OPERATOR = `operator:${userInfo().username}`;
 
-/** `famos user reset-email | unlock | role` and `famos audit`, run as real processes against the app's database. */
-// Each run starts a real process (about a second each, more on a busy machine): a generous timeout.
+/** `famos user reset-email | unlock | role` and `famos audit`, run against the app's database. */
+// Each test runs its first command as a real process (about a second each, more on a busy machine: a
+// generous timeout), for the exit code as the shell sees it, and the usage errors run as one; the
+// repeats, refusals and other listings are the same commands through main() in this process (cli.inProcess).
 describe("support commands on the command line", { timeout: 120_000 }, () => {
   const f = useCliApp();
 
@@ -73,9 +75,9 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     const result = await f.cli.run(["user", "unlock", "CLI.LOCKED"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("Unlocked cli.locked.\n");
-    const again = await f.cli.run(["user", "unlock", "cli.locked"]);
+    const again = await f.cli.inProcess(["user", "unlock", "cli.locked"]);
     expect(again.stdout).toContain("was not locked");
-    expect((await f.cli.run(["user", "unlock", "nobody"])).code).toBe(1);
+    expect((await f.cli.inProcess(["user", "unlock", "nobody"])).code).toBe(1);
     const events = await queryAudit(f.t.deps.db, { subject: "cli.locked", event: "unlock" });
     expect(events.map((e) => e.detail.wasLocked)).toEqual([false, true]);
     expect(events[1]!.actor).toBe(OPERATOR);
@@ -87,7 +89,7 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     // What the command said, should it fail: CI saw it exit 1 once (2026-12-04), not reproduced since.
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe("cli.role: role user → support.\n");
-    expect((await f.cli.run(["user", "role", "cli.role", "support"])).stdout).toContain("already has the role support");
+    expect((await f.cli.inProcess(["user", "role", "cli.role", "support"])).stdout).toContain("already has the role support");
     const bad = await f.cli.run(["user", "role", "cli.role", "superuser"]);
     expect(bad.code).toBe(2);
     expect((await findUserByLogin(f.t.deps.db, "cli.role"))!.role).toBe("support");
@@ -111,16 +113,16 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     for (const [offset, event] of [[0, "signout"], [60_000, "unlock"]] as const) {
       await f.t.deps.db.insertInto("audit").values({ time: base + offset, event, actor: "timed", subject: "timed", ip: "1.2.3.4", user_agent: "\u001b[31mred", detail: "{}" }).execute();
     }
-    const since = await f.cli.run(["audit", "--user", "timed", "--since", "2030-01-01T12:00:30Z", "--json"]);
+    const since = await f.cli.inProcess(["audit", "--user", "timed", "--since", "2030-01-01T12:00:30Z", "--json"]);
     expect(since.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(["unlock"]);
     // Without an offset the time is FAMOS_TIMEZONE's (London is on UTC in January).
-    const local = await f.cli.run(["audit", "--user", "timed", "--since", "2030-01-01T12:00"]);
+    const local = await f.cli.inProcess(["audit", "--user", "timed", "--since", "2030-01-01T12:00"]);
     expect(local.stdout.trim().split("\n")).toHaveLength(2);
     expect(local.stdout).toContain("01/01/2030 12:00  signout");
     expect(local.stdout).not.toContain("\u001b");
-    const bad = await f.cli.run(["audit", "--since", "last tuesday"]);
+    const bad = await f.cli.inProcess(["audit", "--since", "last tuesday"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--since");
-    expect((await f.cli.run(["audit", "--event", "made.up"])).code).toBe(1);
+    expect((await f.cli.inProcess(["audit", "--event", "made.up"])).code).toBe(1);
   });
 });

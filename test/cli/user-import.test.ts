@@ -23,6 +23,9 @@ function badRows(hash: string): Map<number, { row: string; reason: RegExp }> {
   ]);
 }
 
+// A real `famos` process for each exit code as the shell sees it (1: the first run's refused rows, 0:
+// --update, 2: no file named); the other runs are the same command through main() in this process
+// (cli.inProcess), checked as before.
 describe("famos user import, run as a real command", () => {
   let cli: CliWorkspace;
   let users: Array<GeneratedUser & { line: number }>;
@@ -135,7 +138,7 @@ describe("famos user import, run as a real command", () => {
   });
 
   it("refuses every existing login ID on a second run without --update", async () => {
-    const result = await cli.run(["user", "import", file]);
+    const result = await cli.inProcess(["user", "import", file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("0 rows taken (0 added).\n");
     expect(result.stderr.match(/already exists \(use --update to change existing users\)/g)).toHaveLength(users.length);
@@ -193,20 +196,20 @@ describe("famos user import, run as a real command", () => {
   it("refuses a file whose header is not the six columns, storing nothing", async () => {
     const wrongHeader = join(cli.dir, "wrong-header.csv");
     writeFileSync(wrongHeader, "login,full_name,partner_number,role,email,password_hash,extra\nx,X,1,,,\n");
-    const header = await cli.run(["user", "import", wrongHeader]);
+    const header = await cli.inProcess(["user", "import", wrongHeader]);
     expect(header.code).toBe(1);
     expect(header.stderr).toContain('line 1 (the header): unknown columns "login", "extra"; missing login_id');
     await withStore(async ({ db }) => expect(await db.selectFrom("users").select("id").where("login_key", "=", "x").execute()).toHaveLength(0));
   });
 
   it("refuses a missing file and a file that is not UTF-8 (exit 1), and a missing argument (exit 2)", async () => {
-    const missing = await cli.run(["user", "import", join(cli.dir, "nowhere.csv")]);
+    const missing = await cli.inProcess(["user", "import", join(cli.dir, "nowhere.csv")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("cannot read");
 
     const latin1 = join(cli.dir, "latin1.csv");
     writeFileSync(latin1, Buffer.concat([Buffer.from(`${HEADER}\nzoe,Zo`), Buffer.from([0xeb]), Buffer.from(`,1,,,${bcryptHash("x")}\n`)]));
-    const encoding = await cli.run(["user", "import", latin1]);
+    const encoding = await cli.inProcess(["user", "import", latin1]);
     expect(encoding.code).toBe(1);
     expect(encoding.stderr).toContain("is not UTF-8");
 

@@ -22,14 +22,18 @@ describe("famos doctor", () => {
     FAMOS_REDIS_URL: `redis://${REDIS_TEST_HOST}:${REDIS_TEST_PORT}`,
     ...extra,
   });
-  const doctor = (env: Record<string, string>, args: string[] = []) => cli.run(["doctor", ...args], { env });
+  // A real `famos doctor` process for the exit codes as the shell sees them (all passed: 0; a check
+  // failed: 1); every other run is the same command through main() in this process (cli.inProcess),
+  // its table, exit code and mail checked as before.
+  const doctorProcess = (env: Record<string, string>, args: string[] = []) => cli.run(["doctor", ...args], { env });
+  const doctor = (env: Record<string, string>, args: string[] = []) => cli.inProcess(["doctor", ...args], { env });
   const row = (result: CliResult, check: string) => result.stdout.split("\n").filter((line) => line.startsWith(`${check} `));
 
   beforeAll(async () => {
     smtp = await startSmtpServer({ users: { famos: "right horse battery" } });
     [migrated, unmigrated] = await Promise.all([postgresTestUrl("doctor_ok"), postgresTestUrl("doctor_unmigrated")]);
     cli = cliWorkspace();
-    const migration = await cli.run(["migrate"], { env: production() });
+    const migration = await cli.inProcess(["migrate"], { env: production() });
     expect(migration.code, migration.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -40,7 +44,7 @@ describe("famos doctor", () => {
   });
 
   it("passes every check of a good production setup and exits 0", async () => {
-    const result = await doctor(production());
+    const result = await doctorProcess(production());
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^CHECK\s+RESULT\s+DETAIL$/m);
     expect(row(result, "database")[0]).toMatch(/OK\s+postgres reachable; the server's statements are bounded at 5 seconds \(FAMOS_DATABASE_TIMEOUT\)/);
@@ -77,7 +81,7 @@ describe("famos doctor", () => {
   });
 
   it("fails naming SMTP authentication when the password is wrong, and exits 1", async () => {
-    const result = await doctor(production({ FAMOS_SMTP_URL: smtpUrl("wrong password") }));
+    const result = await doctorProcess(production({ FAMOS_SMTP_URL: smtpUrl("wrong password") }));
     expect(result.code).toBe(1);
     expect(row(result, "smtp")[0]).toMatch(/FAIL\s+auth failed: 535 5.7.8 Authentication credentials invalid/);
     expect(result.stdout).not.toContain("wrong password");
