@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
-import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
+import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { MailFault } from "./smtp-replies.ts";
 
 export interface OutgoingMail {
@@ -108,25 +108,16 @@ export async function claimDueMail(
   limit: number,
   options: { scrub?: boolean } = {},
 ): Promise<OutboxMessage[]> {
-  await withdrawDeadCodeMail({ postgres: dialect === "postgres", scrub: options.scrub === true }, db, now);
-  return (await claimStatement({ postgres: dialect === "postgres", limit }, db, now, now + leaseMs)) as OutboxMessage[];
-}
-
-/**
- * The claim and the withdrawal before it run at every poll of every sender (every 2 s, mail due or
- * not): compiled once per shape (issue 17: built and compiled by Kysely at each poll, code too rarely
- * run to be optimised, they cost ~1.2 ms of the event loop per poll). The limit is part of the shape
- * (a sender's batch, at most a handful of values; on SQLite written into the text, see prepared.ts).
- */
-const claimStatement = preparedQueryFor((shape: { postgres: boolean; limit: number }, db, now: number, leaseUntil: number) => {
-  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(shape.limit);
-  if (shape.postgres) due = due.forUpdate().skipLocked();
+  await withdrawDeadCodeMail(db, dialect, now, options);
+  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(limit);
+  if (dialect === "postgres") due = due.forUpdate().skipLocked();
   return db
     .updateTable("outbox")
-    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
+    .set({ state: "sending", lease_until: now + leaseMs, attempts: sql`attempts + 1` })
     .where("id", "in", due)
-    .returningAll();
-});
+    .returningAll()
+    .execute();
+}
 
 /** Queued and due, or claimed by a sender whose lease ran out (it died mid-send). */
 const isDue = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
@@ -144,18 +135,19 @@ export const WITHDRAWN = "not sent: its code no longer works (replaced by a new 
  * mailbox holding a dead code — and typing it costs a wrong try. A mail written with no code row is
  * not concerned.
  */
-const withdrawDeadCodeMail = preparedQueryFor((shape: { postgres: boolean; scrub: boolean }, db, now: number) => {
+async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now: number, options: { scrub?: boolean }): Promise<void> {
   let dead = db
     .selectFrom("outbox")
     .select("outbox.id")
     .where((eb) => isDue(eb, now))
     .where((eb) => carriesDeadCode(eb, now));
-  if (shape.postgres) dead = dead.forUpdate().skipLocked();
-  return db
+  if (dialect === "postgres") dead = dead.forUpdate().skipLocked();
+  await db
     .updateTable("outbox")
-    .set(withdrawal(shape.scrub))
-    .where("id", "in", dead);
-});
+    .set(withdrawal(options.scrub))
+    .where("id", "in", dead)
+    .execute();
+}
 
 /** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
 const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, last_fault: null, ...(scrub ? SCRUBBED : {}) });
