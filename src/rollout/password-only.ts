@@ -6,7 +6,7 @@ import { createSession, endSession, type Session } from "../session/sessions.ts"
 import type { Database, UsersTable } from "../store/schema.ts";
 import { recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
-import { DEFAULT_WAVE, readPlan } from "./plan.ts";
+import { DEFAULT_WAVE, readPlan, type RolloutPlan } from "./plan.ts";
 
 /** Where the request came from (the sign-in steps' request context), for the audit trail. */
 type Origin = { ip: string; userAgent: string };
@@ -72,13 +72,18 @@ export function passwordOnlyOutlived(
  * end at the start now in force (at once when it has passed, or when no start is left: no plan means
  * two factors for all). A session opened before the wave ends at its start (signInBeforeWave's
  * `endsBy`); without this, a start brought forward — "start now" after an incident — left the sessions
- * opened under the old one open until it. Only sessions made before the new start: a "Later" made
- * after it stays, as it would have. A start set in the past, before such a session was made, leaves it
- * to end at the old start it was given.
+ * opened under the old one open until it. Which sessions: those made while the password alone still
+ * opened the portal, before the start in force now or before the one in force until this change
+ * (`before`, the plan as it was): a start set a little in the past ("start now" typed at 14:00 read at
+ * 14:31), or a partner's start removed when the default start it falls back to has passed, ends the
+ * sessions opened in between too (before, they kept their old end, up to FAMOS_SESSION_MAX). A "Later"
+ * made after both starts stays, as it would have. The number of sessions cut short.
  */
-export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number): Promise<number> {
+export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number, before: RolloutPlan): Promise<number> {
   const plan = await readPlan(db);
-  const ends = (partnerNumber === null ? plan.defaultStart : (plan.partners.get(partnerNumber) ?? plan.defaultStart)) ?? now;
+  const startIn = (p: RolloutPlan) => (partnerNumber === null ? p.defaultStart : (p.partners.get(partnerNumber) ?? p.defaultStart));
+  const ends = startIn(plan) ?? now;
+  const madeBefore = Math.max(ends, startIn(before) ?? ends);
   const covered = db
     .selectFrom("users")
     .select("users.id")
@@ -93,7 +98,7 @@ export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNu
     .where("verified_at", "is", null)
     .where("stage", "in", ["full", "password"])
     .where("expires_at", ">", ends)
-    .where("created_at", "<", ends)
+    .where("created_at", "<", madeBefore)
     .where("user_id", "in", covered)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -56,12 +56,12 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
 
   if (startsAt === null) {
     if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
-    await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now);
+    await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now, before);
     await audit({ startsAt: null });
     return { kind: "removed", partnerNumber, toldAgain: await toldAgain() };
   }
   await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
-  await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now);
+  await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now, before);
   await audit({ startsAt: new Date(startsAt).toISOString() });
   const told = await toldAgain();
   // Saved all the same: a dealer's start may be planned before its users are imported.

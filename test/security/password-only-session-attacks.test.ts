@@ -84,6 +84,58 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect(page.body).not.toContain(PORTAL);
   });
 
+  it("a wave moved to a time already past ends the password-only sessions opened under the old start, even those opened after the new one", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    t.clock.set(start + 30 * 60_000);
+    const thief = new FormClient(t.app);
+    expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
+    t.clock.set(start + 31 * 60_000);
+    // "Start now" typed a little late: 14:00, read at 14:31, after the thief's 14:30 sign-in.
+    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-28T14:00", timeZone: "UTC" })).kind).toBe("set");
+    const page = await thief.get("/");
+    t.clock.set(start);
+    expect(page.body).not.toContain(PORTAL);
+  });
+
+  it("a partner's start removed when the default start has passed: its staff's password-only sessions end at once", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    await setWaveStart(t.deps.db, null, start - DAY, start, "test");
+    try {
+      const user = await addUser(t.deps, { email: null, partnerNumber: p });
+      const thief = new FormClient(t.app);
+      expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
+      t.clock.set(start + 60_000);
+      expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: null })).kind).toBe("removed");
+      const page = await thief.get("/");
+      t.clock.set(start);
+      expect(page.body).not.toContain(PORTAL);
+    } finally {
+      t.clock.set(start);
+      await t.deps.db.deleteFrom("rollout_plan").where("partner_number", "=", "*").execute();
+    }
+  });
+
+  it("\"Later\" chosen after the start stays when the start is then moved earlier", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start - DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const client = new FormClient(t.app);
+    await submitPassword(client, user.login_id, user.password);
+    await client.get("/enrol");
+    expect((await client.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).toBe("/");
+    t.clock.set(start + 60_000);
+    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-20T09:00", timeZone: "UTC" })).kind).toBe("set");
+    const page = await client.get("/");
+    t.clock.set(start);
+    expect(page.body).toContain(PORTAL);
+  });
+
   it("the owner confirms an OTP email early: a second browser's password-only session opens the portal no more", async () => {
     const start = t.clock.now();
     const p = newPartner();
