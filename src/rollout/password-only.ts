@@ -48,11 +48,21 @@ export async function signInBeforeWave(
  */
 export async function endPasswordOnlyOutlived(
   deps: Pick<Deps, "db" | "config">,
-  signedIn: { session: Session; user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at"> },
+  signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at"> },
   now: number,
+  /** Asked only when the session ends: the hot path reads no headers for it. */
+  origin: () => Origin,
 ): Promise<boolean> {
   if (!passwordOnlyOutlived(deps.config, signedIn.session, signedIn.user)) return false;
-  await endSession(deps.db, signedIn.session.id, now, "two-factor-required");
+  // Audited as the request that met it (session.ended, as a replaced session is), once: of two requests
+  // at once, only the one whose update ended it writes the line.
+  await deps.db.transaction().execute(async (tx) => {
+    if (!(await endSession(tx, signedIn.session.id, now, "two-factor-required"))) return;
+    const { login_id } = signedIn.user;
+    const { ip, userAgent } = origin();
+    const detail = { reason: "two-factor-required", session: signedIn.session.id.slice(0, 8) };
+    await recordAudit(tx, now, { event: "session.ended", actor: login_id, subject: login_id, ip, userAgent, detail });
+  });
   return true;
 }
 

@@ -165,7 +165,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
       const now = deps.clock.now();
       request.famos = await loadSignedIn(deps.db, token, now, deps.config.session);
       // A password-only session whose account must now use two factors ends here (rollout/password-only.ts).
-      if (request.famos && (await endPasswordOnlyOutlived(deps, request.famos, now))) request.famos = null;
+      if (request.famos && (await endPasswordOnlyOutlived(deps, request.famos, now, () => requestContext(deps, request)))) request.famos = null;
       if (!request.famos) {
         request.famosLapsed = true;
         clearSessionCookie(deps, reply);

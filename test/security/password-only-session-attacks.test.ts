@@ -169,5 +169,11 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     await t.deps.db.updateTable("users").set({ role: "support" }).where("id", "=", user.id).execute();
     expect((await client.get("/")).body).not.toContain(PORTAL);
     expect((await client.get("/support")).headers.location).toMatch(/^\/login/);
+    // The end is in the trail (SPEC "session ended"), once, as the request's that met it.
+    const ended = await t.deps.db.selectFrom("audit").select(["actor", "detail", "ip"]).where("event", "=", "session.ended").where("subject", "=", user.login_id).execute();
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.actor).toBe(user.login_id);
+    expect(ended[0]!.ip).not.toBeNull();
+    expect(JSON.parse(ended[0]!.detail)).toMatchObject({ reason: "two-factor-required" });
   });
 });
