@@ -68,6 +68,9 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     t.clock.set(start);
     expect(page.body).not.toContain(PORTAL);
     expect(kept.body).toContain(PORTAL);
+    // The change's audit line says how many password-only sessions it cut short (they end as a lapse, unaudited).
+    const planned = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "rollout.planned").orderBy("id", "desc").executeTakeFirstOrThrow();
+    expect(JSON.parse(planned.detail)).toMatchObject({ partner: p, passwordOnlyEnded: 1 });
   });
 
   it("a partner's start removed with no default left (two factors for all): its password-only sessions end at once", async () => {
