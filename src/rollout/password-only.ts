@@ -46,24 +46,25 @@ export async function signInBeforeWave(
  * (test/security/password-only-session-attacks.test.ts). The one home of that rule; every request asks it
  * (web/auth.ts), the pure check first, so a session with a verified code costs nothing more.
  */
-export async function endPasswordOnlyOutlived(
+export function endPasswordOnlyOutlived(
   deps: Pick<Deps, "db" | "config">,
   signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at"> },
   now: number,
   /** Asked only when the session ends: the hot path reads no headers for it. */
   origin: () => Origin,
-): Promise<boolean> {
+): false | Promise<true> {
+  // A plain false, not a promise: the hook awaits nothing for a session the rule leaves alone.
   if (!passwordOnlyOutlived(deps.config, signedIn.session, signedIn.user)) return false;
   // Audited as the request that met it (session.ended, as a replaced session is), once: of two requests
   // at once, only the one whose update ended it writes the line.
-  await deps.db.transaction().execute(async (tx) => {
-    if (!(await endSession(tx, signedIn.session.id, now, "two-factor-required"))) return;
+  return deps.db.transaction().execute(async (tx): Promise<true> => {
+    if (!(await endSession(tx, signedIn.session.id, now, "two-factor-required"))) return true;
     const { login_id } = signedIn.user;
     const { ip, userAgent } = origin();
     const detail = { reason: "two-factor-required", session: signedIn.session.id.slice(0, 8) };
     await recordAudit(tx, now, { event: "session.ended", actor: login_id, subject: login_id, ip, userAgent, detail });
+    return true;
   });
-  return true;
 }
 
 /** The rule itself, read only: also asked by the proxied WebSockets' recheck (web/websocket-sessions.ts), which ends nothing. */
