@@ -6,7 +6,7 @@ import { createSession, endSession, type Session } from "../session/sessions.ts"
 import type { Database, UsersTable } from "../store/schema.ts";
 import { recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
-import { DEFAULT_WAVE, readPlan } from "./plan.ts";
+import { DEFAULT_WAVE, readPlan, type RolloutPlan } from "./plan.ts";
 
 /** Where the request came from (the sign-in steps' request context), for the audit trail. */
 type Origin = { ip: string; userAgent: string };
@@ -46,14 +46,25 @@ export async function signInBeforeWave(
  * (test/security/password-only-session-attacks.test.ts). The one home of that rule; every request asks it
  * (web/auth.ts), the pure check first, so a session with a verified code costs nothing more.
  */
-export async function endPasswordOnlyOutlived(
+export function endPasswordOnlyOutlived(
   deps: Pick<Deps, "db" | "config">,
-  signedIn: { session: Session; user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at"> },
+  signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at"> },
   now: number,
-): Promise<boolean> {
+  /** Asked only when the session ends: the hot path reads no headers for it. */
+  origin: () => Origin,
+): false | Promise<true> {
+  // A plain false, not a promise: the hook awaits nothing for a session the rule leaves alone.
   if (!passwordOnlyOutlived(deps.config, signedIn.session, signedIn.user)) return false;
-  await endSession(deps.db, signedIn.session.id, now, "two-factor-required");
-  return true;
+  // Audited as the request that met it (session.ended, as a replaced session is), once: of two requests
+  // at once, only the one whose update ended it writes the line.
+  return deps.db.transaction().execute(async (tx): Promise<true> => {
+    if (!(await endSession(tx, signedIn.session.id, now, "two-factor-required"))) return true;
+    const { login_id } = signedIn.user;
+    const { ip, userAgent } = origin();
+    const detail = { reason: "two-factor-required", session: signedIn.session.id.slice(0, 8) };
+    await recordAudit(tx, now, { event: "session.ended", actor: login_id, subject: login_id, ip, userAgent, detail });
+    return true;
+  });
 }
 
 /** The rule itself, read only: also asked by the proxied WebSockets' recheck (web/websocket-sessions.ts), which ends nothing. */
@@ -72,13 +83,18 @@ export function passwordOnlyOutlived(
  * end at the start now in force (at once when it has passed, or when no start is left: no plan means
  * two factors for all). A session opened before the wave ends at its start (signInBeforeWave's
  * `endsBy`); without this, a start brought forward — "start now" after an incident — left the sessions
- * opened under the old one open until it. Only sessions made before the new start: a "Later" made
- * after it stays, as it would have. A start set in the past, before such a session was made, leaves it
- * to end at the old start it was given.
+ * opened under the old one open until it. Which sessions: those made while the password alone still
+ * opened the portal, before the start in force now or before the one in force until this change
+ * (`before`, the plan as it was): a start set a little in the past ("start now" typed at 14:00 read at
+ * 14:31), or a partner's start removed when the default start it falls back to has passed, ends the
+ * sessions opened in between too (before, they kept their old end, up to FAMOS_SESSION_MAX). A "Later"
+ * made after both starts stays, as it would have. The number of sessions cut short.
  */
-export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number): Promise<number> {
+export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number, before: RolloutPlan): Promise<number> {
   const plan = await readPlan(db);
-  const ends = (partnerNumber === null ? plan.defaultStart : (plan.partners.get(partnerNumber) ?? plan.defaultStart)) ?? now;
+  const startIn = (p: RolloutPlan) => (partnerNumber === null ? p.defaultStart : (p.partners.get(partnerNumber) ?? p.defaultStart));
+  const ends = startIn(plan) ?? now;
+  const madeBefore = Math.max(ends, startIn(before) ?? ends);
   const covered = db
     .selectFrom("users")
     .select("users.id")
@@ -93,7 +109,7 @@ export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNu
     .where("verified_at", "is", null)
     .where("stage", "in", ["full", "password"])
     .where("expires_at", ">", ends)
-    .where("created_at", "<", ends)
+    .where("created_at", "<", madeBefore)
     .where("user_id", "in", covered)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -47,7 +47,7 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   if (request.from !== null && startsAt === null) problems.from = `The start must be a date and time such as 2027-01-11T07:00 (read in ${tz}).`;
   if (problems.partner !== undefined || problems.from !== undefined) return { kind: "invalid", message: Object.values(problems).join(" "), problems };
   const now = deps.clock.now();
-  const audit = (detail: Record<string, string | null>) =>
+  const audit = (detail: Record<string, string | number | null>) =>
     recordAudit(deps.db, now, { ...actor, event: "rollout.planned", subject: null, detail: { partner: partnerNumber ?? "default", ...detail } });
 
   const before = await readPlan(deps.db);
@@ -56,13 +56,14 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
 
   if (startsAt === null) {
     if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
-    await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now);
-    await audit({ startsAt: null });
+    const passwordOnlyEnded = await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now, before);
+    await audit({ startsAt: null, passwordOnlyEnded });
     return { kind: "removed", partnerNumber, toldAgain: await toldAgain() };
   }
   await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
-  await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now);
-  await audit({ startsAt: new Date(startsAt).toISOString() });
+  // How many password-only sessions it cut short, in its audit line: they then end as a lapse, which writes none.
+  const passwordOnlyEnded = await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now, before);
+  await audit({ startsAt: new Date(startsAt).toISOString(), passwordOnlyEnded });
   const told = await toldAgain();
   // Saved all the same: a dealer's start may be planned before its users are imported.
   const nobody = partnerNumber !== null && (await deps.db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;

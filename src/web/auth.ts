@@ -164,8 +164,13 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     if (token) {
       const now = deps.clock.now();
       request.famos = await loadSignedIn(deps.db, token, now, deps.config.session);
-      // A password-only session whose account must now use two factors ends here (rollout/password-only.ts).
-      if (request.famos && (await endPasswordOnlyOutlived(deps, request.famos, now))) request.famos = null;
+      // A password-only session whose account must now use two factors ends here (rollout/password-only.ts);
+      // any other session is answered a plain false, and nothing is awaited for it.
+      const ending = request.famos !== null && endPasswordOnlyOutlived(deps, request.famos, now, () => requestContext(deps, request));
+      if (ending) {
+        await ending;
+        request.famos = null;
+      }
       if (!request.famos) {
         request.famosLapsed = true;
         clearSessionCookie(deps, reply);

@@ -68,6 +68,9 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     t.clock.set(start);
     expect(page.body).not.toContain(PORTAL);
     expect(kept.body).toContain(PORTAL);
+    // The change's audit line says how many password-only sessions it cut short (they end as a lapse, unaudited).
+    const planned = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "rollout.planned").orderBy("id", "desc").executeTakeFirstOrThrow();
+    expect(JSON.parse(planned.detail)).toMatchObject({ partner: p, passwordOnlyEnded: 1 });
   });
 
   it("a partner's start removed with no default left (two factors for all): its password-only sessions end at once", async () => {
@@ -82,6 +85,58 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     const page = await thief.get("/");
     t.clock.set(start);
     expect(page.body).not.toContain(PORTAL);
+  });
+
+  it("a wave moved to a time already past ends the password-only sessions opened under the old start, even those opened after the new one", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    t.clock.set(start + 30 * 60_000);
+    const thief = new FormClient(t.app);
+    expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
+    t.clock.set(start + 31 * 60_000);
+    // "Start now" typed a little late: 14:00, read at 14:31, after the thief's 14:30 sign-in.
+    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-28T14:00", timeZone: "UTC" })).kind).toBe("set");
+    const page = await thief.get("/");
+    t.clock.set(start);
+    expect(page.body).not.toContain(PORTAL);
+  });
+
+  it("a partner's start removed when the default start has passed: its staff's password-only sessions end at once", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    await setWaveStart(t.deps.db, null, start - DAY, start, "test");
+    try {
+      const user = await addUser(t.deps, { email: null, partnerNumber: p });
+      const thief = new FormClient(t.app);
+      expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
+      t.clock.set(start + 60_000);
+      expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: null })).kind).toBe("removed");
+      const page = await thief.get("/");
+      t.clock.set(start);
+      expect(page.body).not.toContain(PORTAL);
+    } finally {
+      t.clock.set(start);
+      await t.deps.db.deleteFrom("rollout_plan").where("partner_number", "=", "*").execute();
+    }
+  });
+
+  it("\"Later\" chosen after the start stays when the start is then moved earlier", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start - DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const client = new FormClient(t.app);
+    await submitPassword(client, user.login_id, user.password);
+    await client.get("/enrol");
+    expect((await client.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).toBe("/");
+    t.clock.set(start + 60_000);
+    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-20T09:00", timeZone: "UTC" })).kind).toBe("set");
+    const page = await client.get("/");
+    t.clock.set(start);
+    expect(page.body).toContain(PORTAL);
   });
 
   it("the owner confirms an OTP email early: a second browser's password-only session opens the portal no more", async () => {
@@ -117,5 +172,11 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     await t.deps.db.updateTable("users").set({ role: "support" }).where("id", "=", user.id).execute();
     expect((await client.get("/")).body).not.toContain(PORTAL);
     expect((await client.get("/support")).headers.location).toMatch(/^\/login/);
+    // The end is in the trail (SPEC "session ended"), once, as the request's that met it.
+    const ended = await t.deps.db.selectFrom("audit").select(["actor", "detail", "ip"]).where("event", "=", "session.ended").where("subject", "=", user.login_id).execute();
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.actor).toBe(user.login_id);
+    expect(ended[0]!.ip).not.toBeNull();
+    expect(JSON.parse(ended[0]!.detail)).toMatchObject({ reason: "two-factor-required" });
   });
 });
