@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Keys } from "../platform/keys.ts";
+import type { Dialect } from "../store/database.ts";
 import { hmacHex } from "../platform/keys.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey } from "./users.ts";
@@ -99,9 +100,13 @@ export function loginDigestKeyFingerprint(keys: Pick<Keys, "loginId">): string {
  * DIGEST_KEY_NEXT): from then on an account created under any other key is kept without a digest
  * (forgetDigestsUnderAnotherKey), one under this key with its digest; after every account is read,
  * those left without one are given this key's, and only then is the key kept as the digests' own.
+ * An account another instance is creating in a transaction not yet committed (PostgreSQL, read
+ * committed) was decided against the fingerprints as they were, and the reads cannot see it: so on
+ * PostgreSQL next is kept under a SHARE lock of users, which waits for every transaction that wrote
+ * an account to commit (and holds new ones back only until next is committed).
  * Returns how many were made again.
  */
-export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<number> {
+export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">, dialect: Dialect): Promise<number> {
   const fingerprint = loginDigestKeyFingerprint(keys);
   const state = await db
     .selectNoFrom((eb) => [
@@ -112,7 +117,10 @@ export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys
     .executeTakeFirstOrThrow();
   // exists() is 1 or 0 on SQLite, true or false on PostgreSQL.
   if (state.kept === fingerprint && state.next == null && Number(state.undigested) !== 1) return 0;
-  await keepFingerprint(db, DIGEST_KEY_NEXT, fingerprint);
+  await db.transaction().execute(async (tx) => {
+    if (dialect === "postgres") await sql`lock table users in share mode`.execute(tx);
+    await keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
+  });
   const changed = (await refreshLoginDigests(db, keys)) + (await digestUndigested(db, keys));
   await keepFingerprint(db, DIGEST_KEY, fingerprint);
   await db.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).where("fingerprint", "=", fingerprint).execute();

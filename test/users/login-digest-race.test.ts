@@ -53,19 +53,19 @@ describe.each(DIALECTS)("an account created while the digests are made again, on
     const now = t.clock.now();
     // Made under the old secret, its fingerprint kept.
     await createUser(creator.db, oldKeys, creator.random, now, person("Anna"));
-    await refreshLoginDigestsIfKeyChanged(creator.db, oldKeys);
+    await refreshLoginDigestsIfKeyChanged(creator.db, oldKeys, dialect);
     // The new secret's start makes them again; another instance creates Dora meanwhile.
     const racing = refresher.db.withPlugin(afterBatchRead(async () => void (await createUser(creator.db, creatorKeys, creator.random, now, person("Dora")))));
-    await refreshLoginDigestsIfKeyChanged(racing, refresher.keys);
+    await refreshLoginDigestsIfKeyChanged(racing, refresher.keys, dialect);
     expect(await digests()).toEqual({ anna: loginDigest(refresher.keys, "anna"), dora: loginDigest(refresher.keys, "dora") });
     // And the next start has nothing to do.
-    expect(await refreshLoginDigestsIfKeyChanged(refresher.db, refresher.keys)).toBe(0);
+    expect(await refreshLoginDigestsIfKeyChanged(refresher.db, refresher.keys, dialect)).toBe(0);
   });
 
   it("createUser returns the account as stored: without a digest when it was kept without one", async () => {
     t = await openInstances(dialect, 1, `digest_returned_${dialect}`);
     const deps = t.deps[0]!;
-    await refreshLoginDigestsIfKeyChanged(deps.db, deps.keys);
+    await refreshLoginDigestsIfKeyChanged(deps.db, deps.keys, dialect);
     const other = await createUser(deps.db, oldKeys, deps.random, t.clock.now(), person("Dora"));
     const same = await createUser(deps.db, deps.keys, deps.random, t.clock.now(), person("Ben"));
     const stored = await digests();
