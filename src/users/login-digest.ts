@@ -119,12 +119,25 @@ export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys
   if (state.kept === fingerprint && state.next == null && Number(state.undigested) !== 1) return 0;
   await db.transaction().execute(async (tx) => {
     if (dialect === "postgres") await sql`lock table users in share mode`.execute(tx);
+    await takeFingerprints(tx, dialect);
     await keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
   });
   const changed = (await refreshLoginDigests(db, keys)) + (await digestUndigested(db, keys));
-  await keepFingerprint(db, DIGEST_KEY, fingerprint);
-  await db.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).where("fingerprint", "=", fingerprint).execute();
+  await db.transaction().execute(async (tx) => {
+    await takeFingerprints(tx, dialect);
+    const [kept, next] = await Promise.all([DIGEST_KEY, DIGEST_KEY_NEXT].map((purpose) => tx.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", purpose).executeTakeFirst()));
+    // Another start under another key took next meanwhile (or already kept its own): its digests and
+    // this one's are mixed, so next is left (as this key's) for the next start to make them all again.
+    if (next ? next.fingerprint !== fingerprint : kept?.fingerprint !== fingerprint) return keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
+    await keepFingerprint(tx, DIGEST_KEY, fingerprint);
+    await tx.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).execute();
+  });
   return changed;
+}
+
+/** Starts' writes of the fingerprints one at a time (SQLite's one writer does it already). */
+async function takeFingerprints(tx: Kysely<Database>, dialect: Dialect): Promise<void> {
+  if (dialect === "postgres") await sql`lock table key_fingerprints in share row exclusive mode`.execute(tx);
 }
 
 async function keepFingerprint(db: Kysely<Database>, purpose: string, fingerprint: string): Promise<void> {

@@ -62,6 +62,42 @@ describe.each(DIALECTS)("an account created while the digests are made again, on
     expect(await refreshLoginDigestsIfKeyChanged(refresher.db, refresher.keys, dialect)).toBe(0);
   });
 
+  it("two starts at once under different keys: whichever key ends kept, every digest is that key's (after at most the next start)", async () => {
+    t = await openInstances(dialect, 2, `digest_two_keys_${dialect}`);
+    const [first, second] = t.deps as [(typeof t.deps)[0], (typeof t.deps)[0]];
+    const now = t.clock.now();
+    await createUser(first.db, oldKeys, first.random, now, person("Anna"));
+    await createUser(first.db, oldKeys, first.random, now, person("Ben"));
+    await refreshLoginDigestsIfKeyChanged(first.db, oldKeys, dialect);
+    const otherKeys: Pick<Keys, "loginId"> = { loginId: Buffer.alloc(32, 9) };
+    // The first start has written its digests and sweeps the undigested: the second, under another
+    // key, starts and ends meanwhile (the plugin fires on the sweep's read, the second listing read).
+    let reads = 0;
+    const listings = new WeakSet<object>();
+    const plugin: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => {
+        if (args.node.kind === "SelectQueryNode" && JSON.stringify(args.node).includes('"login_key"')) listings.add(args.queryId);
+        return args.node;
+      },
+      async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+        if (listings.has(args.queryId)) reads += 1;
+        if (reads === 2) {
+          reads += 1;
+          await refreshLoginDigestsIfKeyChanged(second.db, otherKeys, dialect);
+        }
+        return args.result;
+      },
+    };
+    await refreshLoginDigestsIfKeyChanged(first.db.withPlugin(plugin), first.keys, dialect);
+    expect(reads).toBe(3);
+    // Whichever key the next start (of either) finds kept, after it the digests are all under it.
+    for (const keys of [first.keys, otherKeys]) {
+      await refreshLoginDigestsIfKeyChanged(first.db, keys, dialect);
+      expect(await digests()).toEqual({ anna: loginDigest(keys, "anna"), ben: loginDigest(keys, "ben") });
+      expect(await refreshLoginDigestsIfKeyChanged(first.db, keys, dialect)).toBe(0);
+    }
+  });
+
   it("createUser returns the account as stored: without a digest when it was kept without one", async () => {
     t = await openInstances(dialect, 1, `digest_returned_${dialect}`);
     const deps = t.deps[0]!;
