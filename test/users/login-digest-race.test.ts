@@ -98,6 +98,32 @@ describe.each(DIALECTS)("an account created while the digests are made again, on
     }
   });
 
+  it("two starts at once under the same key (one drops next while the other still works): the digests are that key's, and the next start has nothing to do", async () => {
+    t = await openInstances(dialect, 2, `digest_same_key_${dialect}`);
+    const [first, second] = t.deps as [(typeof t.deps)[0], (typeof t.deps)[0]];
+    const now = t.clock.now();
+    await createUser(first.db, oldKeys, first.random, now, person("Anna"));
+    await refreshLoginDigestsIfKeyChanged(first.db, oldKeys, dialect);
+    let fired = false;
+    const plugin: KyselyPlugin = {
+      transformQuery: (args: PluginTransformQueryArgs) => args.node,
+      async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+        const row = args.result.rows[0];
+        if (!fired && row && "login_key" in row) {
+          fired = true;
+          // The second start, same key, runs whole and drops next; then an old instance creates Dora.
+          await refreshLoginDigestsIfKeyChanged(second.db, first.keys, dialect);
+          await createUser(second.db, oldKeys, second.random, now, person("Dora"));
+        }
+        return args.result;
+      },
+    };
+    await refreshLoginDigestsIfKeyChanged(first.db.withPlugin(plugin), first.keys, dialect);
+    expect(fired).toBe(true);
+    expect(await digests()).toEqual({ anna: loginDigest(first.keys, "anna"), dora: loginDigest(first.keys, "dora") });
+    expect(await refreshLoginDigestsIfKeyChanged(first.db, first.keys, dialect)).toBe(0);
+  });
+
   it("createUser returns the account as stored: without a digest when it was kept without one", async () => {
     t = await openInstances(dialect, 1, `digest_returned_${dialect}`);
     const deps = t.deps[0]!;
