@@ -12,9 +12,9 @@ import { refreshLoginDigestsIfKeyChanged } from "../users/login-digest.ts";
  * counts locks under its own), and then each start of either makes them again. Said at warn, with
  * what to do. A failure is logged, not thrown: the instance serves beside it.
  */
-export async function refreshLoginDigestsAfterStart(deps: Pick<Deps, "db" | "keys">, logger: Pick<Logger, "warn" | "error">): Promise<void> {
+export async function refreshLoginDigestsAfterStart(deps: Pick<Deps, "db" | "keys" | "dialect">, logger: Pick<Logger, "warn" | "error">): Promise<void> {
   try {
-    const redigested = await refreshLoginDigestsIfKeyChanged(deps.db, deps.keys);
+    const redigested = await refreshLoginDigestsIfKeyChanged(deps.db, deps.keys, deps.dialect);
     if (redigested > 0) {
       logger.warn(
         { accounts: redigested },

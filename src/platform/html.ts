@@ -5,7 +5,11 @@ import { randomUUID } from "node:crypto";
  * itself the result of `html`. This keeps user input (names, addresses, notices) inert everywhere.
  */
 export class SafeHtml {
-  constructor(readonly value: string) {}
+  /** `parts`: the kept parts (keptPart) whose markers `value` holds, carried to `pageBytes`. */
+  constructor(
+    readonly value: string,
+    readonly parts?: readonly KeptBytes[],
+  ) {}
   toString(): string {
     return this.value;
   }
@@ -23,17 +27,26 @@ export function escapeHtml(text: string): string {
 
 type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
 
+/** The kept parts met by the `html` call being made (render never calls html: its values are made before). */
+let gathered: KeptBytes[] | undefined;
+
 function render(value: Value): string {
   if (value === null || value === undefined || value === false || value === true) return "";
-  if (value instanceof SafeHtml) return value.value;
+  if (value instanceof SafeHtml) {
+    if (value.parts !== undefined) (gathered ??= []).push(...value.parts);
+    return value.value;
+  }
   if (Array.isArray(value)) return value.map(render).join("");
   return escapeHtml(String(value));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {
+  gathered = undefined;
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
-  return new SafeHtml(out);
+  const parts = gathered;
+  gathered = undefined;
+  return new SafeHtml(out, parts);
 }
 
 /** Marks text that is already HTML. Only for constants and trusted output of `html`. */
@@ -46,8 +59,15 @@ export function unsafeRaw(text: string): SafeHtml {
  * language and saved zone), kept as UTF-8 bytes (issue 17): the page's string carries a marker in a
  * part's place and `pageBytes` splices the bytes in, so the part is not widened to two-byte, measured
  * and encoded again on every answer. A marker holds a random nonce of this process, which no escaped
- * text can stand for. At most `PARTS_KEPT` keys; past that the store starts again (as Kept).
+ * text can stand for. At most `PARTS_KEPT` keys; past that the store starts again (as Kept). The page
+ * itself carries the parts it holds (SafeHtml.parts, gathered by `html` from its values), so a page
+ * rendered and sent across any number of new starts of the store still finds them: no per-request
+ * state (issue 17: no AsyncLocalStorage), a few array operations on pages that hold a part.
  */
+export interface KeptBytes {
+  readonly id: number;
+  readonly bytes: Buffer;
+}
 const PART_MARK = `\u0000part-${randomUUID()}-`;
 const PARTS_KEPT = 256;
 const partIds = new Map<string, number>();
@@ -70,11 +90,15 @@ export function keptPart(key: string, make: () => SafeHtml): SafeHtml {
     partIds.set(key, id);
     partBytes.set(id, bytes);
   }
-  return new SafeHtml(`${PART_MARK}${id}\u0000`);
+  const bytes = partBytes.get(id)!;
+  return new SafeHtml(`${PART_MARK}${id}\u0000`, [{ id, bytes }]);
 }
 
-/** A page as sent (the app's onSend hook): its string, or, when it holds kept parts, its bytes with each part put back. */
-export function pageBytes(page: string): string | Buffer {
+/**
+ * A page as sent (the app's onSend hook): its string, or, when it holds kept parts, its bytes with each
+ * part put back: from the parts the page carries (`own`, SafeHtml.parts) first, else the store.
+ */
+export function pageBytes(page: string, own?: readonly KeptBytes[]): string | Buffer {
   let at = page.indexOf(PART_MARK);
   if (at < 0) return page;
   const chunks: Buffer[] = [];
@@ -82,7 +106,7 @@ export function pageBytes(page: string): string | Buffer {
   while (at >= 0) {
     const end = page.indexOf("\u0000", at + PART_MARK.length);
     const id = Number(page.slice(at + PART_MARK.length, end));
-    const bytes = partBytes.get(id) ?? olderPartBytes.get(id);
+    const bytes = own?.find((p) => p.id === id)?.bytes ?? partBytes.get(id) ?? olderPartBytes.get(id);
     if (!bytes) throw new Error("pageBytes: a kept part is gone");
     chunks.push(Buffer.from(page.slice(from, at), "utf8"), bytes);
     from = end + 1;

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Keys } from "../platform/keys.ts";
+import type { Dialect } from "../store/database.ts";
 import { hmacHex } from "../platform/keys.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey } from "./users.ts";
@@ -99,9 +100,13 @@ export function loginDigestKeyFingerprint(keys: Pick<Keys, "loginId">): string {
  * DIGEST_KEY_NEXT): from then on an account created under any other key is kept without a digest
  * (forgetDigestsUnderAnotherKey), one under this key with its digest; after every account is read,
  * those left without one are given this key's, and only then is the key kept as the digests' own.
+ * An account another instance is creating in a transaction not yet committed (PostgreSQL, read
+ * committed) was decided against the fingerprints as they were, and the reads cannot see it: so on
+ * PostgreSQL next is kept under a SHARE lock of users, which waits for every transaction that wrote
+ * an account to commit (and holds new ones back only until next is committed).
  * Returns how many were made again.
  */
-export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<number> {
+export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">, dialect: Dialect): Promise<number> {
   const fingerprint = loginDigestKeyFingerprint(keys);
   const state = await db
     .selectNoFrom((eb) => [
@@ -112,11 +117,27 @@ export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys
     .executeTakeFirstOrThrow();
   // exists() is 1 or 0 on SQLite, true or false on PostgreSQL.
   if (state.kept === fingerprint && state.next == null && Number(state.undigested) !== 1) return 0;
-  await keepFingerprint(db, DIGEST_KEY_NEXT, fingerprint);
+  await db.transaction().execute(async (tx) => {
+    if (dialect === "postgres") await sql`lock table users in share mode`.execute(tx);
+    await takeFingerprints(tx, dialect);
+    await keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
+  });
   const changed = (await refreshLoginDigests(db, keys)) + (await digestUndigested(db, keys));
-  await keepFingerprint(db, DIGEST_KEY, fingerprint);
-  await db.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).where("fingerprint", "=", fingerprint).execute();
+  await db.transaction().execute(async (tx) => {
+    await takeFingerprints(tx, dialect);
+    const [kept, next] = await Promise.all([DIGEST_KEY, DIGEST_KEY_NEXT].map((purpose) => tx.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", purpose).executeTakeFirst()));
+    // Another start under another key took next meanwhile (or already kept its own): its digests and
+    // this one's are mixed, so next is left (as this key's) for the next start to make them all again.
+    if (next ? next.fingerprint !== fingerprint : kept?.fingerprint !== fingerprint) return keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
+    await keepFingerprint(tx, DIGEST_KEY, fingerprint);
+    await tx.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).execute();
+  });
   return changed;
+}
+
+/** Starts' writes of the fingerprints one at a time (SQLite's one writer does it already). */
+async function takeFingerprints(tx: Kysely<Database>, dialect: Dialect): Promise<void> {
+  if (dialect === "postgres") await sql`lock table key_fingerprints in share row exclusive mode`.execute(tx);
 }
 
 async function keepFingerprint(db: Kysely<Database>, purpose: string, fingerprint: string): Promise<void> {

@@ -15,7 +15,7 @@ import { clientErrorHandler } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { withFormAnswerScript } from "./form-answer.ts";
-import { pageBytes } from "../platform/html.ts";
+import { pageBytes, SafeHtml } from "../platform/html.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
@@ -182,9 +182,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // application's answers keep the caching it chose.
     if (answeredByUpstream(request)) return done(null, payload);
     if (!reply.getHeader("cache-control")) reply.header("cache-control", "no-store");
-    const answer = withFormAnswerScript(request, reply, payload);
-    // A page's kept parts (the Profile's time zones) go in as bytes, last (platform/html.ts).
-    done(null, typeof answer === "string" ? pageBytes(answer) : answer);
+    // A page sent as SafeHtml (the Profile) carries its kept parts (its time zones): they go in as
+    // bytes, last, from the page's own list (platform/html.ts).
+    const own = payload instanceof SafeHtml ? payload.parts : undefined;
+    const answer = withFormAnswerScript(request, reply, payload instanceof SafeHtml ? payload.value : payload);
+    done(null, typeof answer === "string" ? pageBytes(answer, own) : answer);
   });
   app.addHook("onResponse", (request, reply, done) => {
     const elapsed = reply.elapsedTime;

@@ -17,6 +17,11 @@ export interface PageOptions {
 
 /** Every FAMOS page: the guide's frame with the footer of SPEC item 5. No inline script anywhere (CSP). */
 export function page(options: PageOptions): string {
+  return pageHtml(options).value;
+}
+
+/** `page` as SafeHtml, which carries the kept parts it holds (platform/html.ts) to the answer: send it whole. */
+export function pageHtml(options: PageOptions): SafeHtml {
   const { config, portal, t } = options;
   const tabs = portal
     ? html`<nav class="tabs" aria-label="${t.text("layout.sections")}"><ul>
@@ -52,7 +57,7 @@ ${options.body}
   <p><a href="${config.footer.legalUrl ?? "/legal"}">${t.text("layout.legal")}</a></p>
 </footer>
 </body>
-</html>`.value;
+</html>`;
 }
 
 /**

@@ -55,4 +55,23 @@ describe("the audit trail's numbered pages are bounded", () => {
     expect(page.body).toContain(`<li>Page ${AUDIT_NUMBERED_PAGES}</li>`);
     expect(page.body).toMatch(new RegExp(`<a href="/support/audit\\?event=code.sent&amp;before=\\d+&amp;page=${AUDIT_NUMBERED_PAGES + 1}" rel="next">`));
   });
+
+  it.each([
+    [AUDIT_NUMBERED_PAGES, "edge.exact"],
+    [AUDIT_NUMBERED_PAGES + 1, "edge.onemore"],
+  ])("a trail of exactly %i pages (a user's filter): the page past the bound is the last page, said, or the bound's page and how to go on", async (pages, user) => {
+    const about = Array.from({ length: pages * AUDIT_PAGE_SIZE }, () => ({ event: "code.sent" as const, actor: user, subject: user, ip: "10.7.7.9", userAgent: "qa", detail: {} }));
+    await recordAuditMany(u.deps.db, u.clock.now() - 1_800_000, about);
+    const asked = await auditPage(u.deps.db, { user, event: "code.sent" }, { page: AUDIT_NUMBERED_PAGES + 1 });
+    expect(asked.records).toHaveLength(AUDIT_PAGE_SIZE);
+    expect(asked.records.every((r) => r.subject === user)).toBe(true);
+    if (pages === AUDIT_NUMBERED_PAGES) {
+      expect(asked).toMatchObject({ page: AUDIT_NUMBERED_PAGES, hasNext: false, pageLimit: null, pastEnd: { asked: AUDIT_NUMBERED_PAGES + 1, pageCount: AUDIT_NUMBERED_PAGES } });
+    } else {
+      expect(asked).toMatchObject({ page: AUDIT_NUMBERED_PAGES, hasNext: true, pastEnd: null, pageLimit: { asked: AUDIT_NUMBERED_PAGES + 1, limit: AUDIT_NUMBERED_PAGES } });
+      const last = await auditPage(u.deps.db, { user, event: "code.sent" }, { before: asked.records.at(-1)!.id, page: AUDIT_NUMBERED_PAGES + 1 });
+      expect(last).toMatchObject({ page: AUDIT_NUMBERED_PAGES + 1, hasNext: false });
+      expect(last.records).toHaveLength(AUDIT_PAGE_SIZE);
+    }
+  });
 });

@@ -8,24 +8,28 @@ import type { Locale } from "../../src/i18n/locales.ts";
  * uscito", "Benvenuto"). Each language says the same with a construction that does not agree with the
  * reader ("Votre session est ouverte", "Disconnessione effettuata", "Ti diamo il benvenuto"), as its
  * business software usually does, rather than with a point médian or a slash ("connecté·e", "uscito/a").
- * German, Dutch and English address the reader without agreement.
+ * German, Dutch and English address the reader without agreement. A word's end is "no letter follows"
+ * ((?!\p{L}), u flag): \b takes é for a non-word character, so /connecté\b/ never matched "connecté.".
  */
 const GENDERED: Partial<Record<Locale, RegExp[]>> = {
   fr: [
     // être + participle or adjective agreeing with "vous" (connecté, déconnecté, seul, sûr, prêt…)
-    /\bvous (?:vous )?(?:êtes|étiez|serez|soyez)\s+(?:(?:déjà|bien|toujours|encore|maintenant)\s+)?(?:connecté|déconnecté|seul|sûr|prêt|inscrit|bloqué|certain)\b/i,
+    /\bvous (?:vous )?(?:êtes|étiez|serez|soyez)\s+(?:(?:déjà|bien|toujours|encore|maintenant)\s+)?(?:connecté|déconnecté|seul|sûr|prêt|inscrit|bloqué|certain)(?!\p{L})/iu,
     /^Non connecté$/i,
-    /\bBienvenu\b/i,
+    // "vous" as the object before avoir agrees too ("vous a déconnecté"), as does a named user ("{name} est déconnecté")
+    /\bvous a (?:déconnecté|connecté|bloqué)(?!\p{L})/iu,
+    /\{name\} (?:est|a été) (?:déconnecté|connecté|bloqué)(?!\p{L})/iu,
+    /\bBienvenu(?!\p{L})/iu,
   ],
   it: [
-    /\b(?:sei|eri|sarai|sia)\s+(?:stato|uscito|entrato|connesso|disconnesso|collegato|sicuro|pronto|solo)\b/i,
+    /\b(?:sei|eri|sarai|sia)\s+(?:stato|uscito|entrato|connesso|disconnesso|collegato|sicuro|pronto|solo)(?!\p{L})/iu,
     /^Benvenuto\b/, // "Ti diamo il benvenuto" is neutral
-    /\bti ha (?:disconnesso|bloccato|collegato)\b/i,
-    /\bviene disconnesso\b/i,
+    /\bti ha (?:disconnesso|bloccato|collegato)(?!\p{L})/iu,
+    /\bviene disconnesso(?!\p{L})/iu,
   ],
   es: [
-    /\b(?:estás|estabas|está usted)\s+(?:(?:ya|todavía|aún)\s+)?(?:conectado|desconectado|seguro|listo|bloqueado|solo)\b/i,
-    /\bBienvenido\b/i,
+    /\b(?:estás|estabas|está usted)\s+(?:(?:ya|todavía|aún)\s+)?(?:conectado|desconectado|seguro|listo|bloqueado|solo)(?!\p{L})/iu,
+    /\bBienvenido(?!\p{L})/iu,
   ],
 };
 

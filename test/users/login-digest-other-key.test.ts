@@ -82,10 +82,10 @@ describe("the start's check on a database it may only read (SQLite opened read-o
       const readOnly = new Kysely<Database>({ dialect: new SqliteDialect({ database: new SQLite(file, { readonly: true }) }) });
       try {
         const same = loggerWithLines();
-        await refreshLoginDigestsAfterStart({ db: readOnly, keys: deps.keys }, same.logger);
+        await refreshLoginDigestsAfterStart({ db: readOnly, keys: deps.keys, dialect: "sqlite" }, same.logger);
         expect(same.lines).toEqual([]);
         const changed = loggerWithLines();
-        await expect(refreshLoginDigestsAfterStart({ db: readOnly, keys: { ...TEST_KEYS, loginId: Buffer.alloc(32, 6) } }, changed.logger)).resolves.toBeUndefined();
+        await expect(refreshLoginDigestsAfterStart({ db: readOnly, keys: { ...TEST_KEYS, loginId: Buffer.alloc(32, 6) }, dialect: "sqlite" }, changed.logger)).resolves.toBeUndefined();
         expect(changed.lines.map((l) => l.level)).toEqual([ERROR]);
       } finally {
         await readOnly.destroy();

@@ -85,7 +85,7 @@ describe.each(DIALECTS)("the login ID digests' key fingerprint, on %s", (dialect
     const { plugin, nodes } = captureStatements();
     let rows = 0;
     const counting: KyselyPlugin = { transformQuery: ({ node }) => node, transformResult: async ({ result }) => ((rows += result.rows.length), result) };
-    await refreshLoginDigestsAfterStart({ db: deps.db.withPlugin(plugin).withPlugin(counting), keys }, logger);
+    await refreshLoginDigestsAfterStart({ db: deps.db.withPlugin(plugin).withPlugin(counting), keys, dialect: deps.dialect }, logger);
     return { lines, nodes, rows };
   }
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { html, keptPart, pageBytes } from "../../src/platform/html.ts";
 import { FormClient, signIn } from "../support/client.ts";
-import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+import { buildApp } from "../../src/web/app.ts";
+import { createUnitApp, createUnitDeps, type UnitApp } from "../support/unit-app.ts";
 
 /**
  * Issue 17: a large part of a page that is the same on many answers (the Profile's time zones) is
@@ -35,6 +36,20 @@ describe("kept parts of pages (platform/html.ts)", () => {
     expect(pageBytes("<p>plain</p>")).toBe("<p>plain</p>");
   });
 
+  it("sends a page rendered before two new starts of the store (512 new keys) with its parts: the page carries them", () => {
+    const zones = () => html`<option value="Europe/Rome">Italia – ora dell’Europa centrale</option>`;
+    const whole = html`<main><select>${zones()}</select><p>${"x & y"}</p></main>`.value;
+    // Nested as pages are: the part inside a section inside the page, and inside a list.
+    const section = html`<select>${[keptPart("test-rotated", zones)]}</select>`;
+    const page = html`<main>${section}<p>${"x & y"}</p></main>`;
+    for (let i = 0; i < 512; i++) keptPart(`test-rotation-${i}`, () => html`<i>${i}</i>`);
+    const sent = pageBytes(page.value, page.parts);
+    expect(Buffer.isBuffer(sent)).toBe(true);
+    expect((sent as Buffer).equals(Buffer.from(whole, "utf8"))).toBe(true);
+    // A page without parts carries none.
+    expect(html`<p>${"plain"}${html`<b>x</b>`}</p>`.parts).toBeUndefined();
+  });
+
   describe("through the app", () => {
     let t: UnitApp;
     beforeAll(async () => {
@@ -57,5 +72,31 @@ describe("kept parts of pages (platform/html.ts)", () => {
       expect(refused.body).toContain('<option value="Europe/Vienna">');
       expect(refused.body).not.toContain("\u0000");
     });
+  });
+
+  it("through the app's hooks: a page sent as SafeHtml whose parts rotate out before it is sent answers 200 whole, for a GET and a form's answer", async () => {
+    const { deps, close } = await createUnitDeps();
+    const app = await buildApp({ deps, store: { db: deps.db, dialect: deps.dialect, schema: null, close } });
+    const part = () => html`<option value="Europe/Rome">Italia – ora dell’Europa centrale</option>`;
+    const rendered = async () => {
+      const page = html`<html><head></head><body><select>${keptPart("test-app-rotated", part)}</select></body></html>`;
+      await Promise.resolve();
+      for (let i = 0; i < 2 * 256 + 1; i++) keptPart(`test-app-rotation-${i}-${Math.random()}`, () => html`<option>${i}</option>`);
+      return page;
+    };
+    app.get("/test-kept-parts", async (_request, reply) => reply.type("text/html; charset=utf-8").send(await rendered()));
+    app.post("/test-kept-parts", { config: { csrf: false } }, async (_request, reply) => reply.code(400).type("text/html; charset=utf-8").send(await rendered()));
+    await app.ready();
+    try {
+      const got = await app.inject({ method: "GET", url: "/test-kept-parts" });
+      expect([got.statusCode, got.body]).toEqual([200, html`<html><head></head><body><select>${part()}</select></body></html>`.value]);
+      const posted = await app.inject({ method: "POST", url: "/test-kept-parts", payload: "a=b", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect(posted.statusCode).toBe(400);
+      expect(posted.body).toContain(part().value);
+      expect(posted.body).toContain("/static/form-answer.js");
+    } finally {
+      await app.close();
+      await close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { User } from "../../users/users.ts";
-import { page } from "../layout.ts";
+import { page, pageHtml } from "../layout.ts";
 import { langAttribute, noticeLanguage, sectionLanguage, sentenceWith } from "../language-of-parts.ts";
 
 export interface PortalFrame {
@@ -34,7 +34,12 @@ export function noticeBanner(frame: Pick<PortalFrame, "t" | "notices" | "config"
 }
 
 export function portalPage(frame: PortalFrame, title: string, active: string | null, body: SafeHtml): string {
-  return page({
+  return portalPageHtml(frame, title, active, body).value;
+}
+
+/** `portalPage` as SafeHtml, carrying the kept parts it holds (the Profile's zones) to the answer. */
+export function portalPageHtml(frame: PortalFrame, title: string, active: string | null, body: SafeHtml): SafeHtml {
+  return pageHtml({
     title,
     body,
     config: frame.config,

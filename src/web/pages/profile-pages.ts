@@ -8,7 +8,7 @@ import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
 import { didYouMean, keepTypedField } from "./address-suggestion.ts";
 import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
-import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
+import { portalPage, portalPageHtml, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
   info?: string;
@@ -35,7 +35,7 @@ export interface ProfileView {
 }
 
 /** Screen 6, the "Profile" tab: who the user is, the OTP email and password forms, their sessions. */
-export function profilePage(frame: PortalFrame, v: ProfileView): string {
+export function profilePage(frame: PortalFrame, v: ProfileView): SafeHtml {
   const { t } = frame;
   const email = v.email ?? {};
   const emailRefused = Boolean(email.error) && !(email.suggestion && email.newEmail);
@@ -97,7 +97,7 @@ ${message("error", v.passwordError, "password-error")}
 ${v.factors ?? ""}
 ${v.passkeys}
 ${v.sessions}`;
-  return portalPage(frame, t.text("profile.heading"), "/profile", body);
+  return portalPageHtml(frame, t.text("profile.heading"), "/profile", body);
 }
 
 export interface EmailConfirmView extends CodeDelivery {
