@@ -107,12 +107,19 @@ function check(result: MigrationResultSet): MigrationResultSet {
  * Kysely's introspection lists tables across every schema of the database. When another schema is
  * dropped at that moment (another FAMOS, or tests, sharing the server) PostgreSQL answers 3F000
  * "schema does not exist", or 42P01 about a table of that other schema ('relation
- * "other_schema.famos_migration" does not exist', seen in CI): a passing race, so the step is tried
- * again. A migration's own missing table is named without its schema, and fails again each time.
+ * "other_schema.famos_migration" does not exist', seen in CI), or 42703 from the introspection's
+ * pg_get_serial_sequence about a column another schema's migration dropped or renamed between the
+ * catalogue read and the call ('column "code_hash" of relation "codes" does not exist', seen in a
+ * whole-suite run): a passing race, so the step is tried again. A migration's own missing table is
+ * named without its schema, and its own missing column comes from another routine: each fails again.
  */
-function vanishedSchema(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === "3F000" || (code === "42P01" && typeof message === "string" && /^relation "[^".]+\.[^"]+" does not exist$/.test(message));
+export function vanishedSchema(error: unknown): boolean {
+  const { code, message, routine } = (error ?? {}) as { code?: unknown; message?: unknown; routine?: unknown };
+  return (
+    code === "3F000" ||
+    (code === "42P01" && typeof message === "string" && /^relation "[^".]+\.[^"]+" does not exist$/.test(message)) ||
+    (code === "42703" && routine === "pg_get_serial_sequence")
+  );
 }
 
 async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unknown = () => undefined): Promise<T> {
