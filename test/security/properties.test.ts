@@ -10,7 +10,10 @@ async function accountState(t: TestApp) {
   return { users: all.users, sessions: all.sessions, notices: all.notices, flows: all.flows, outbox: all.outbox };
 }
 
-const ANSWERS = new Set([200, 303, 400, 401, 403, 404, 409, 413, 414, 415, 422, 429]);
+// 405: an id of "." or ".." makes the path another one FAMOS serves without POST (the URL is normalised:
+// /support/users/./factors is /support/users/factors, GET /support/users/:id), answered 405 with Allow,
+// no handler run (web/errors.ts); seen in CI with seed 204194780.
+const ANSWERS = new Set([200, 303, 400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429]);
 
 /** Values a hostile or careless client might send: any text, long text, control characters, look-alikes. */
 const value = fc.oneof(
