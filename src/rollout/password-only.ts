@@ -6,7 +6,7 @@ import { createSession, endSession, type Session } from "../session/sessions.ts"
 import type { Database, UsersTable } from "../store/schema.ts";
 import { recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
-import { DEFAULT_WAVE, readPlan, type RolloutPlan } from "./plan.ts";
+import { DEFAULT_WAVE, readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
 
 /** Where the request came from (the sign-in steps' request context), for the audit trail. */
 type Origin = { ip: string; userAgent: string };
@@ -92,7 +92,7 @@ export function passwordOnlyOutlived(
  */
 export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number, before: RolloutPlan): Promise<number> {
   const plan = await readPlan(db);
-  const startIn = (p: RolloutPlan) => (partnerNumber === null ? p.defaultStart : (p.partners.get(partnerNumber) ?? p.defaultStart));
+  const startIn = (p: RolloutPlan) => (partnerNumber === null ? p.defaultStart : startInPlan(p, partnerNumber));
   const ends = startIn(plan) ?? now;
   const madeBefore = Math.max(ends, startIn(before) ?? ends);
   const covered = db
