@@ -6,7 +6,7 @@ import { cryptoRandom } from "../../src/platform/random.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser, type User } from "../../src/users/users.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { captureStatements, fullReads } from "../support/statement-plans.ts";
 import { TEST_KEYS } from "../support/login-counter.ts";
 
@@ -24,7 +24,7 @@ describe.each(DIALECTS)("erasure's reads of the audit trail, on %s", (dialect: T
   const tag = `ep${Date.now().toString(36)}${dialect}`;
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `erase_plan_${dialect}`);
+    database = await migratedTestDatabase(dialect, `erase_plan_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     user = (await createUser(store.db, TEST_KEYS, cryptoRandom, 1_000, { loginId: `Leaver-${tag}`, fullName: "Leaver", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `leaver-${tag}@dealer.example` }))!;

@@ -5,7 +5,7 @@ import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser } from "../../src/users/users.ts";
 import { captureStatements, fullReads } from "../support/statement-plans.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { TEST_KEYS } from "../support/login-counter.ts";
 
 /**
@@ -24,7 +24,7 @@ describe.each(DIALECTS)("which bounce records may go, on %s", (dialect: TestDial
   let erasedId = "";
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `forget_plan_${dialect}`);
+    database = await migratedTestDatabase(dialect, `forget_plan_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     const add = async (login: string, otpEmail: string | null) =>

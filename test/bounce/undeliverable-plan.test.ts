@@ -4,7 +4,7 @@ import { cryptoRandom } from "../../src/platform/random.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser } from "../../src/users/users.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { captureStatements, readsPerRow } from "../support/statement-plans.ts";
 import { TEST_KEYS } from "../support/login-counter.ts";
 
@@ -21,7 +21,7 @@ describe.each(DIALECTS)("the undeliverable users of Needs attention, on %s", (di
   const tag = `ud${Date.now().toString(36)}${dialect}`;
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `undeliverable_plan_${dialect}`);
+    database = await migratedTestDatabase(dialect, `undeliverable_plan_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     const add = async (login: string, otpEmail: string | null) =>

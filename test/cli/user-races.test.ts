@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { holdWrites, type Hold } from "../store/hold-writes.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+import { migratedTestDatabase, testDatabase, type TestDatabase } from "../store/dialects.ts";
 import { TEST_SECRET } from "../support/app.ts";
 import { freePort } from "../support/nginx.ts";
 import { runFamos, type Exit, type FamosCommand } from "../support/server-process.ts";
@@ -27,7 +27,7 @@ describe("famos user add and user import of one login ID at once (postgres)", ()
 
   beforeAll(async () => {
     cli = cliWorkspace();
-    database = await testDatabase("postgres", "user_races");
+    database = await migratedTestDatabase("postgres", "user_races");
     env = { FAMOS_DATABASE_URL: database.url };
     const store = openStore(database.url);
     await migrateToLatest(store);

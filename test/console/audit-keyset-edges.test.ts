@@ -6,7 +6,7 @@ import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { AUDIT_PAGE_SIZE, auditPage, auditRecords } from "../../src/support/audit-trail.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 
 const ROWS = 260;
 
@@ -21,7 +21,7 @@ describe.each(DIALECTS)("the audit pager's keyset links at the edges, on %s", (d
   const pageCount = Math.ceil(ROWS / AUDIT_PAGE_SIZE);
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `audit_keyset_edges_${dialect}`);
+    database = await migratedTestDatabase(dialect, `audit_keyset_edges_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     // Two events to a millisecond.

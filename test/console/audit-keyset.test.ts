@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { AUDIT_PAGE_SIZE, auditPage, auditRecords } from "../../src/support/audit-trail.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { captureStatements, fullReads } from "../support/statement-plans.ts";
 
 const ROWS = 3_000;
@@ -21,7 +21,7 @@ describe.each(DIALECTS)("the audit trail's keyset pages, on %s", (dialect: TestD
   let newestFirst: number[];
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `audit_keyset_${dialect}`);
+    database = await migratedTestDatabase(dialect, `audit_keyset_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     // Three events to a millisecond, ids not in time order within the trail's last thousand.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { auditPage } from "../../src/support/audit-trail.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { captureStatements, fullReads } from "../support/statement-plans.ts";
 
 /**
@@ -17,7 +17,7 @@ describe.each(DIALECTS)("the audit trail of one login ID, on %s", (dialect: Test
   const tag = `au${Date.now().toString(36)}${dialect}`;
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `audit_user_plan_${dialect}`);
+    database = await migratedTestDatabase(dialect, `audit_user_plan_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     const event = (time: number, actor: string, subject: string) => ({ time, event: "password.ok", actor, subject, ip: null, user_agent: null, detail: "{}" });

@@ -18,7 +18,7 @@ import { cryptoRandom } from "../../src/platform/random.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import type { Database } from "../../src/store/schema.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+import { migratedTestDatabase, type TestDatabase } from "../store/dialects.ts";
 
 /**
  * The outbox's own rules, function by function, over a real SQLite file (the sender and SMTP are
@@ -44,7 +44,7 @@ let db: Kysely<Database>;
 let clock: FixedClock;
 
 beforeEach(async () => {
-  database = await testDatabase("sqlite", "outbox-unit");
+  database = await migratedTestDatabase("sqlite", "outbox-unit");
   store = openStore(database.url);
   await migrateToLatest(store);
   db = store.db;
@@ -338,7 +338,7 @@ describe.each(["sqlite", "postgres"] as const)("unsentSince (%s)", (dialect) => 
   // Its own database of this dialect, in place of the file's SQLite one.
   let own: { database: TestDatabase; store: Store };
   beforeEach(async () => {
-    const ownDatabase = await testDatabase(dialect, "outbox-unsent");
+    const ownDatabase = await migratedTestDatabase(dialect, "outbox-unsent");
     own = { database: ownDatabase, store: openStore(ownDatabase.url) };
     await migrateToLatest(own.store);
     db = own.store.db;

@@ -10,7 +10,7 @@ import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import type { Database } from "../../src/store/schema.ts";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+import { migratedTestDatabase, type TestDatabase } from "../store/dialects.ts";
 
 /**
  * The MailSender's rules over a real SQLite file (one per test) and the real in-process SMTP server,
@@ -60,7 +60,7 @@ beforeEach(async () => {
   smtp.refuse(false);
   smtp.rejectPermanently(false);
   smtp.delayData(0);
-  database = await testDatabase("sqlite", "sender-unit");
+  database = await migratedTestDatabase("sqlite", "sender-unit");
   store = openStore(database.url);
   await migrateToLatest(store);
   db = store.db;

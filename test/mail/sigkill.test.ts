@@ -6,14 +6,14 @@ import { migrateToLatest } from "../../src/store/migrate.ts";
 import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
 import { startSmtpServer } from "../support/smtp.ts";
 import { until } from "../support/until.ts";
-import { testDatabase } from "../store/dialects.ts";
+import { migratedTestDatabase } from "../store/dialects.ts";
 
 const MESSAGES = 20;
 
 describe("a sender killed with SIGKILL while sending", () => {
   it("loses no message: a second process delivers them all, any duplicate with the same Message-ID", async () => {
     const smtp = await startSmtpServer();
-    const database = await testDatabase("postgres", "sigkill");
+    const database = await migratedTestDatabase("postgres", "sigkill");
     const store = openStore(database.url);
     const servers: ServerProcess[] = [];
     try {

@@ -51,7 +51,11 @@ describe("famos serve at start", () => {
   it("logs one clear line when SMTP authentication fails, still serves, and exposes the result in /metrics", async () => {
     const server = await serve("wrong password");
     expect(await metricLine(server)).toBe('famos_smtp_check_ok{failed_step="auth"} 0');
-    const failures = server.logLines().filter((l) => String(l.msg).startsWith("SMTP check failed"));
+    // The gauge is set just before the line is logged, but the line reaches this process through the
+    // child's stdout pipe, which may be read after /metrics' answer: wait for it, then count.
+    const failed = () => server.logLines().filter((l) => String(l.msg).startsWith("SMTP check failed"));
+    await until("the SMTP check's log line", () => failed().length > 0);
+    const failures = failed();
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ level: 50 });
     expect(failures[0]!.msg).toMatch(/^SMTP check failed at auth failed: 535 .*FAMOS_SMTP_URL/);

@@ -18,7 +18,7 @@ import { createUser } from "../../src/users/users.ts";
 import { createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
 import { startSmtpServer } from "../support/smtp.ts";
 import { until } from "../support/until.ts";
-import { DIALECTS, openInstances, testDatabase } from "../store/dialects.ts";
+import { DIALECTS, openInstances, migratedTestDatabase } from "../store/dialects.ts";
 
 const ACTOR = { actor: "operator:test", ip: "cli", userAgent: "test" };
 /** The address staff use, which the announcement tells them to sign in at. */
@@ -299,7 +299,7 @@ const PEOPLE = 30;
 describe.each(DIALECTS)("famos rollout announce killed half way and run again (%s)", (dialect) => {
   it("mails each user exactly once (one message, one Message-ID), and --dry-run mails no one", async () => {
     const smtp = await startSmtpServer();
-    const database = await testDatabase(dialect, "announce");
+    const database = await migratedTestDatabase(dialect, "announce");
     const store = openStore(database.url);
     const config = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url });
     if (!config.ok) throw new Error(config.errors.join("; "));

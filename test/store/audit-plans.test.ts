@@ -11,7 +11,7 @@ import { migrateTo, migrateToLatest } from "../../src/store/migrate.ts";
 import { auditPage, auditRecords } from "../../src/support/audit-trail.ts";
 import { createUser, type User } from "../../src/users/users.ts";
 import { captureStatements, fullReads, planText } from "../support/statement-plans.ts";
-import { DIALECTS, testDatabase, type TestDatabase, type TestDialect } from "./dialects.ts";
+import { DIALECTS, migratedTestDatabase, type TestDatabase, type TestDialect } from "./dialects.ts";
 
 const ROWS = 3_000;
 
@@ -30,7 +30,7 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
   const login = `Plan.User-${tag}`;
 
   beforeAll(async () => {
-    database = await testDatabase(dialect, `audit_plans_${dialect}`);
+    database = await migratedTestDatabase(dialect, `audit_plans_${dialect}`);
     store = openStore(database.url);
     await migrateToLatest(store);
     user = (await createUser(store.db, TEST_KEYS, cryptoRandom, 1_000, { loginId: login, fullName: "Plan", partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: `plan-${tag}@dealer.example` }))!;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -10,9 +10,10 @@ import { loadConfig } from "../../src/config/config.ts";
 import type { MailTransport } from "../../src/mail/transport.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
-import { migrateToLatest } from "../../src/store/migrate.ts";
 import { TEST_SECRET } from "../support/app.ts";
+import { migratedPostgresTestUrl } from "../support/pg-template.ts";
 import { postgresTestUrl } from "../support/services.ts";
+import { migratedSqliteTemplate } from "../support/sqlite-template.ts";
 
 export const DIALECTS = ["sqlite", "postgres"] as const;
 export type TestDialect = (typeof DIALECTS)[number];
@@ -33,15 +34,29 @@ export async function testDatabase(dialect: TestDialect, prefix: string): Promis
   return { url: `sqlite:${join(dir, "famos.db")}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A database of its own already at the latest migration: a copy of the SQLite file, or of the
+ * PostgreSQL schema, that the test process migrated once (sqlite-template.ts, pg-template.ts).
+ */
+export async function migratedTestDatabase(dialect: TestDialect, prefix: string): Promise<TestDatabase> {
+  if (dialect === "postgres") {
+    const pg = await migratedPostgresTestUrl(prefix);
+    return { url: pg.url, drop: () => pg.drop() };
+  }
+  const dir = mkdtempSync(join(tmpdir(), `famos-${prefix}-`));
+  copyFileSync(await migratedSqliteTemplate(), join(dir, "famos.db"));
+  return { url: `sqlite:${join(dir, "famos.db")}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 const NO_MAIL: MailTransport = { send: async () => undefined, close: () => undefined };
 
 /**
  * `count` independent connections (each its own Store: a pool on PostgreSQL, a connection to the
- * same file on SQLite) to one migrated database, each with the Deps domain functions need, as if
+ * same file on SQLite) to one migrated database (migratedTestDatabase), each with the Deps domain functions need, as if
  * they were separate instances. All share one FixedClock.
  */
 export async function openInstances(dialect: TestDialect, count: number, prefix = "store", env: Record<string, string> = {}) {
-  const database = await testDatabase(dialect, prefix);
+  const database = await migratedTestDatabase(dialect, prefix);
   const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url, FAMOS_RATE_LIMIT: "0", ...env });
   if (!loaded.ok) throw new Error(loaded.errors.join("; "));
   const clock = new FixedClock();
@@ -49,7 +64,6 @@ export async function openInstances(dialect: TestDialect, count: number, prefix 
   const deps: Deps[] = [];
   for (let i = 0; i < count; i += 1) {
     const store = openStore(database.url);
-    if (i === 0) await migrateToLatest(store);
     stores.push(store);
     deps.push(
       createServices(loaded.config, { store, clock, transport: NO_MAIL, logger: pino({ level: "silent" }), startSender: false }).deps,

@@ -15,30 +15,11 @@ import { migrateDatabase, migrateToLatest } from "../../src/store/migrate.ts";
 import { createUser, type Role, type User } from "../../src/users/users.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { smtpMailbox, type Mailbox } from "./mailbox.ts";
-import { postgresTestUrl } from "./services.ts";
+import { migratedPostgresTestUrl } from "./pg-template.ts";
+import { migratedSqliteTemplate } from "./sqlite-template.ts";
 import { startSmtpServer, type TestSmtpServer } from "./smtp.ts";
 
 export const TEST_SECRET = "a".repeat(64);
-
-let sqliteTemplate: Promise<string> | null = null;
-/**
- * A SQLite file migrated once per test process (a worker runs file after file: `isolate: false`),
- * closed, so that its write-ahead log is in the file. createTestApp copies it rather than running the
- * 24 migrations again for each app (about 35 ms of CPU each); the app still calls migrateToLatest on
- * its copy, as `famos serve` does on a database already migrated.
- */
-function migratedSqliteTemplate(): Promise<string> {
-  sqliteTemplate ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), "famos-template-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, "famos.db");
-    const store = openStore(`sqlite:${path}`);
-    await migrateToLatest(store);
-    await store.close();
-    return path;
-  })();
-  return sqliteTemplate;
-}
 
 export interface TestApp {
   app: FastifyInstance;
@@ -79,7 +60,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const login = options.relayAuth?.login;
   const smtpUrl = login ? smtp.url.replace("smtp://", `smtp://${encodeURIComponent(login.user)}:${encodeURIComponent(login.pass)}@`) : smtp.url;
   const dir = mkdtempSync(join(tmpdir(), "famos-test-"));
-  const pg = options.database === "postgres" ? await postgresTestUrl("app") : null;
+  // A schema of its own, a copy of a migrated one (pg-template.ts); the app still migrates it below.
+  const pg = options.database === "postgres" ? await migratedPostgresTestUrl("app") : null;
   const env = {
     FAMOS_SECRET: TEST_SECRET,
     FAMOS_DATABASE_URL: pg ? pg.url : `sqlite:${join(dir, "famos.db")}`,

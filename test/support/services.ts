@@ -44,12 +44,13 @@ async function withPostgres<T>(work: (client: pg.Client) => Promise<T>): Promise
 /**
  * Creates a fresh, uniquely named schema in the `test` database of the local PostgreSQL and returns a
  * URL that points the app's store at it. Throws (never skips) when PostgreSQL is not running.
+ * `create` gives the statements that make the schema (default: an empty one; see pg-template.ts).
  */
-export async function postgresTestUrl(prefix = "t"): Promise<PostgresTestSchema> {
+export async function postgresTestUrl(prefix = "t", create = (schema: string) => `CREATE SCHEMA "${schema}"`): Promise<PostgresTestSchema> {
   let base = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 32);
   if (!/^[a-z]/.test(base)) base = `t_${base}`;
   const schema = `${base}_${process.pid}_${randomBytes(4).toString("hex")}`; // ≤ 63 characters
-  await withPostgres((client) => client.query(`CREATE SCHEMA "${schema}"`));
+  await withPostgres((client) => client.query(create(schema)));
   let dropped = false;
   return {
     url: `${POSTGRES_TEST_SERVER}?schema=${schema}`,

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
+import { migratedTestDatabase, type TestDatabase } from "../store/dialects.ts";
 import { fullReads, readsPerRow } from "./statement-plans.ts";
 
 /**
@@ -16,7 +16,7 @@ describe("fullReads and readsPerRow on SQLite", () => {
   let store: Store;
 
   beforeAll(async () => {
-    database = await testDatabase("sqlite", "statement_plans");
+    database = await migratedTestDatabase("sqlite", "statement_plans");
     store = openStore(database.url);
     await migrateToLatest(store);
   });

@@ -11,6 +11,7 @@ import { migrateToLatest } from "../../src/store/migrate.ts";
 import { buildApp } from "../../src/web/app.ts";
 import { TEST_SECRET } from "./app.ts";
 import { outboxMailbox, type Mailbox } from "./mailbox.ts";
+import { copySqliteTemplate } from "./sqlite-template.ts";
 
 /** The unit tier's FAMOS: in-memory SQLite, a fixed clock, no SMTP (codes are read from the outbox), no sockets. */
 export interface UnitApp {
@@ -50,7 +51,9 @@ export async function createUnitDeps(options: { env?: Record<string, string>; cl
   const config = unitConfig(options.env);
   const clock = options.clock ?? new FixedClock();
   const store = openStore(config.databaseUrl);
-  await migrateToLatest(store);
+  // The schema of a database migrated once per process, not the 25 migrations again for each store.
+  if (config.databaseUrl === "sqlite::memory:") await copySqliteTemplate(store.db);
+  else await migrateToLatest(store);
   const services = createServices(config, { clock, store, transport: NO_TRANSPORT, logger: pino({ level: "silent" }), startSender: false });
   return { deps: services.deps, clock, close: () => services.close() };
 }

@@ -4,8 +4,8 @@ import { deriveKeys, type Keys } from "../../src/platform/keys.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { cryptoRandom, type Random } from "../../src/platform/random.ts";
 import { openStore } from "../../src/store/database.ts";
-import { migrateToLatest } from "../../src/store/migrate.ts";
 import type { Database } from "../../src/store/schema.ts";
+import { copySqliteTemplate } from "./sqlite-template.ts";
 
 /**
  * The lightest unit tier: a migrated in-memory SQLite, a fixed clock, derived keys and a random source,
@@ -23,7 +23,8 @@ export interface UnitStore {
 
 export async function createUnitStore(clock = new FixedClock()): Promise<UnitStore> {
   const store = openStore("sqlite::memory:");
-  await migrateToLatest(store);
+  await copySqliteTemplate(store.db); // migrated once per process, not once per store
+
   return { db: store.db, clock, keys: deriveKeys(Buffer.from("b".repeat(64), "hex")), random: cryptoRandom, close: () => store.close() };
 }
 
