@@ -170,8 +170,20 @@ export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, n
 }
 
 /**
+ * withdrawLeaverMail for one claimed message that waited for an SMTP connection (a slow relay held them
+ * all): its account may have been disabled while it waited, and the disable left it to this claim (its
+ * lease live). Failed as WITHDRAWN_LEAVER, bodies emptied, only while this claim still holds it, by the
+ * same rule (leaverMail). True when withdrawn: do not send it.
+ */
+export async function withdrawIfLeaver(db: Kysely<Database>, claim: Pick<OutboxMessage, "id" | "attempts">): Promise<boolean> {
+  const withdrawn = await withdrawLeavers(db, (eb) => eb.and([eb("outbox.id", "=", claim.id), eb("attempts", "=", claim.attempts), eb("state", "=", "sending")]));
+  return withdrawn === 1;
+}
+
+/**
  * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
- * The disable calls it for the account's waiting mail, each claim for the due mail of any account.
+ * The disable calls it for the account's waiting mail, each claim for the due mail of any account, and
+ * the sender for a claimed message that waited for a connection (withdrawIfLeaver).
  */
 async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, dialect?: Dialect): Promise<number> {
   let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
