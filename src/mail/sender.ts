@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, withdrawIfLeaver, type OutboxMessage } from "./outbox.ts";
+import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
+import { withdrawIfLeaver } from "./leaver-mail.ts";
 import { RelayPause } from "./relay-pause.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
