@@ -5,7 +5,7 @@ import type { Database } from "../store/schema.ts";
 import { refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { otherEnabledHolders } from "../users/shared-address.ts";
 import { findUserById, type User } from "../users/users.ts";
-import { withdrawLeaverMail } from "../mail/outbox.ts";
+import { withdrawLeaverMail } from "../mail/leaver-mail.ts";
 import { endUserAccess } from "./access.ts";
 
 export type DisableOutcome =

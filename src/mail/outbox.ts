@@ -1,9 +1,11 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { MailFault } from "./smtp-replies.ts";
+import { withdrawLeavers } from "./leaver-mail.ts";
+import { codeOf, SCRUBBED } from "./outbox-rows.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -98,7 +100,7 @@ const insertMessage = preparedInsert("outbox", [
  * Takes up to `limit` due messages and leases them to this sender until `now + leaseMs`. A
  * message whose lease ran out (its sender died mid-send) is due again. On PostgreSQL, SKIP LOCKED
  * lets several instances claim at once without taking the same message. Due code mails whose code
- * no longer works are withdrawn first (withdrawDeadCodeMail), and so is a leaver's due mail (leaverMail:
+ * no longer works are withdrawn first (withdrawDeadCodeMail), and so is a leaver's due mail (leaver-mail.ts:
  * one a sender held at the disable, whose try failed after it), so none of them is claimed.
  */
 export async function claimDueMail(
@@ -154,58 +156,6 @@ async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now:
 /** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
 const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, last_fault: null, ...(scrub ? SCRUBBED : {}) });
 
-export const WITHDRAWN_LEAVER = "not sent: the account was disabled before it went";
-
-/**
- * A leaver's mail still waiting when the account is disabled (disableUser): announcements, notices (a
- * lock, a password changed) are not sent to someone who has left, failed as WITHDRAWN_LEAVER, bodies
- * emptied. A message a sender holds right now (`sending`, its lease live) is already with the relay or
- * about to be; if that try fails, its retry comes due and the claim withdraws it then (claimDueMail).
- * No mail is meant for a leaver: disabling sends none. The number withdrawn.
- */
-export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, now: number): Promise<number> {
-  return withdrawLeavers(db, (eb) =>
-    eb.and([eb("outbox.user_id", "=", userId), eb.or([eb("state", "=", "queued"), eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)])])]),
-  );
-}
-
-/**
- * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
- * The disable calls it for the account's waiting mail, each claim for the due mail of any account.
- */
-async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, dialect?: Dialect): Promise<number> {
-  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
-  if (dialect === "postgres") leavers = leavers.forUpdate().skipLocked();
-  const result = await db
-    .updateTable("outbox")
-    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
-    .where("id", "in", leavers)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
-
-/**
- * The one rule for "a leaver gets no more mail": the message's account is disabled and it carries no
- * code. Code mail is left to its own rule: the disable voids the codes, and carriesDeadCode withdraws
- * their mail as WITHDRAWN, which the hourly cap reads (neverSent).
- */
-const leaverMail = (eb: ExpressionBuilder<Database, "outbox">) =>
-  eb.and([
-    eb.exists(eb.selectFrom("users").select("users.id").whereRef("users.id", "=", "outbox.user_id").where("users.disabled_at", "is not", null)),
-    eb.not(eb.exists(codeOf(eb).select("codes.id"))),
-  ]);
-
-/**
- * The code a code mail carries (none for other mail). The code and its mail were written together, so
- * (user_id, created_at) finds the code by its index.
- */
-const codeOf = (eb: ExpressionBuilder<Database, "outbox">) =>
-  eb
-    .selectFrom("codes")
-    .whereRef("codes.user_id", "=", "outbox.user_id")
-    .whereRef("codes.created_at", "=", "outbox.created_at")
-    .whereRef("codes.outbox_id", "=", "outbox.id");
-
 /** The one rule for "this code mail's code no longer works" (voided, used or expired). */
 const carriesDeadCode = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
   eb.exists(
@@ -260,13 +210,6 @@ export async function withdrawIfCodeDead(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
-
-/**
- * A code mail's body holds the code itself, which the codes table keeps only as a keyed hash. Once
- * the message can no longer be sent (sent, or failed for good) its bodies are emptied, so the
- * database, its replicas and its backups hold no usable code (SPEC "Codes"; ASVS 2.8.x).
- */
-const SCRUBBED = { text_body: "", html_body: "" } as const;
 
 /**
  * The claim that sent a message records the outcome, and only while it still holds the message: a
@@ -348,46 +291,6 @@ export async function outboxDepth(db: Kysely<Database>): Promise<number> {
     .where("state", "in", ["queued", "sending"])
     .executeTakeFirstOrThrow();
   return Number(row.n);
-}
-
-export type MailState = OutboxMessage["state"];
-
-/** One message's delivery as support sees it: no bodies (they hold codes), just what happened. */
-export interface MailDelivery {
-  id: string;
-  kind: string;
-  recipient: string;
-  state: MailState;
-  attempts: number;
-  createdAt: number;
-  sentAt: number | null;
-  nextAttemptAt: number;
-  lastError: string | null;
-  messageId: string;
-}
-
-/** A user's most recent messages with their state (queued, sending, sent, failed), newest first. */
-export async function userMailDeliveries(db: Kysely<Database>, userId: string, limit = 20): Promise<MailDelivery[]> {
-  const rows = await db
-    .selectFrom("outbox")
-    .select(["id", "kind", "recipient", "state", "attempts", "created_at", "sent_at", "next_attempt_at", "last_error", "message_id"])
-    .where("user_id", "=", userId)
-    .orderBy("created_at", "desc")
-    .orderBy("id")
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    recipient: r.recipient,
-    state: r.state,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    sentAt: r.sent_at,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    messageId: r.message_id,
-  }));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
+import { withdrawIfLeaver } from "./leaver-mail.ts";
 import { RelayPause } from "./relay-pause.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
@@ -276,20 +277,23 @@ export class MailSender {
    * One that waited is withdrawn ("withdrawn") when its code stopped working meanwhile: a staff member
    * who pressed Regenerate OTP at a slow relay must not get the replaced code after, or beside, the new
    * one (the claim's withdrawDeadCodeMail ran before the wait; one that did not wait was just checked).
+   * Likewise "leaver" when its account was disabled meanwhile (withdrawIfLeaver: the leaver rule the
+   * disable and the claim ask), so a notice claimed before the disable does not reach a leaver.
    */
-  private async reachServer(message: OutboxMessage): Promise<"go" | "lost" | "withdrawn"> {
+  private async reachServer(message: OutboxMessage): Promise<"go" | "lost" | "withdrawn" | "leaver"> {
     const waited = this.atServer >= this.options.batch;
     if (waited) await new Promise<void>((resolve) => this.waitingForServer.push(resolve));
     else this.atServer += 1;
     const now = this.deps.clock.now();
     try {
-      if (waited && (await withdrawIfCodeDead(this.deps.db, message, now, { scrub: this.options.scrubBodies }))) {
+      const withdrawn = waited ? await this.withdrawnWhileWaiting(message, now) : null;
+      if (withdrawn !== null) {
         this.leaveServer();
-        return "withdrawn";
+        return withdrawn;
       }
     } catch (error) {
       // Sent as before: a dead code's mail is a nuisance, a live one lost keeps a user out.
-      this.deps.logger?.error({ err: error, mail: message.id }, "could not check a waiting mail's code");
+      this.deps.logger?.error({ err: error, mail: message.id }, "could not check a waiting mail's code and account");
     }
     if (message.lease_until === null || now < message.lease_until - this.options.leaseMs / 2) return "go";
     try {
@@ -299,6 +303,13 @@ export class MailSender {
     }
     this.leaveServer();
     return "lost";
+  }
+
+  /** Code mail by its own rule (its code dead), then any mail by the leaver rule; null: send it. */
+  private async withdrawnWhileWaiting(message: OutboxMessage, now: number): Promise<"withdrawn" | "leaver" | null> {
+    if (await withdrawIfCodeDead(this.deps.db, message, now, { scrub: this.options.scrubBodies })) return "withdrawn";
+    if (await withdrawIfLeaver(this.deps.db, message)) return "leaver";
+    return null;
   }
 
   /** The connection goes to the next message waiting, if any. */
@@ -327,6 +338,10 @@ export class MailSender {
     const reached = await this.reachServer(message);
     if (reached === "withdrawn") {
       logger?.info(log, "mail not sent: its code no longer works");
+      return;
+    }
+    if (reached === "leaver") {
+      logger?.info(log, "mail not sent: the account was disabled before it went");
       return;
     }
     if (reached === "lost") {

@@ -11,8 +11,8 @@ export const LOCK_SUBJECT = "FAMOS sign-in locked";
 export const PAUSE_SUBJECT = "FAMOS sign-in paused";
 
 const SUBJECT = {
-  "sign-in": { locked: "mail.lock.subject", paused: "mail.lock.pausedSubject" },
-  reset: { locked: "mail.lock.resetSubject", paused: "mail.lock.resetPausedSubject" },
+  "sign-in": { locked: "mail.lock.subject", paused: "mail.lock.pausedSubject", devicePaused: "mail.lock.devicePausedSubject" },
+  reset: { locked: "mail.lock.resetSubject", paused: "mail.lock.resetPausedSubject", devicePaused: "mail.lock.resetPausedSubject" },
 } as const;
 
 /**
@@ -68,8 +68,9 @@ export async function tellLockStarted(
     userId: user.id,
     kind: "lock",
     recipient: user.otp_email,
-    // The subject says what the body says: "paused" for a timed lock, "locked" until IT unlocks it.
-    ...noticeMail(t.text(SUBJECT[kind === "reset" ? "reset" : "sign-in"][result.hardLocked ? "locked" : "paused"]), paragraphs, t),
+    // The subject says what the body says: "paused" for a timed lock, "locked" until IT unlocks it;
+    // a browser's own pause says so ("on one browser"), as its body does.
+    ...noticeMail(t.text(SUBJECT[kind === "reset" ? "reset" : "sign-in"][result.hardLocked ? "locked" : scope === "device" ? "devicePaused" : "paused"]), paragraphs, t),
   });
   deps.mailQueued();
 }

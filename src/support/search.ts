@@ -6,6 +6,13 @@ import { pageWithin, type PastEnd } from "./paging.ts";
 
 export const SEARCH_PAGE_SIZE = 20;
 export const SEARCH_MAX_LENGTH = 100;
+/**
+ * The last page a `?page=N` opens (as the audit trail's AUDIT_NUMBERED_PAGES): a page is read by
+ * OFFSET, which reads and throws away every row before it, so a search matching most of a large user
+ * table, asked for a page deep into it, made the database walk the table. 20 pages (400 users) is more
+ * than anyone reads through; past it the search is to be narrowed (SearchResult.pageLimit says so).
+ */
+export const SEARCH_NUMBERED_PAGES = 20;
 
 export interface SearchResult {
   users: User[];
@@ -13,6 +20,8 @@ export interface SearchResult {
   page: number;
   pageCount: number;
   pastEnd: PastEnd | null;
+  /** Set when a page past SEARCH_NUMBERED_PAGES was asked for (and the list goes on past it): that page is shown instead. */
+  pageLimit: { asked: number; limit: number } | null;
 }
 
 /** A LIKE pattern that matches `text` literally anywhere: %, _ and \ in the input are escaped. */
@@ -43,7 +52,7 @@ type SearchedColumn = (typeof SEARCHED)[number];
  */
 export async function searchUsers(db: Kysely<Database>, dialect: Dialect, query: string, page = 1, filter: { disabledOnly?: boolean } = {}): Promise<SearchResult> {
   const text = query.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase().slice(0, SEARCH_MAX_LENGTH);
-  if (text === "" && !filter.disabledOnly) return { users: [], total: 0, page: 1, pageCount: 0, pastEnd: null };
+  if (text === "" && !filter.disabledOnly) return { users: [], total: 0, page: 1, pageCount: 0, pastEnd: null, pageLimit: null };
   // Every word must appear in one of the fields: "smith jane" finds "Jane  Smith".
   const words = text === "" ? [] : text.split(" ").slice(0, 5);
   const like = (column: SearchedColumn, word: string) => sql<boolean>`${unicodeLower(dialect, column, word)} like ${containsPattern(word)} escape '\\'`;
@@ -60,12 +69,17 @@ export async function searchUsers(db: Kysely<Database>, dialect: Dialect, query:
     );
   const counted = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
   const total = Number(counted.n);
-  const { page: current, pageCount, pastEnd } = pageWithin(page, total, SEARCH_PAGE_SIZE);
+  const within = pageWithin(page, total, SEARCH_PAGE_SIZE);
+  const { pageCount } = within;
+  const beyond = within.page > SEARCH_NUMBERED_PAGES;
+  const current = beyond ? SEARCH_NUMBERED_PAGES : within.page;
+  const pastEnd = beyond ? null : within.pastEnd;
+  const pageLimit = beyond ? { asked: Math.max(1, Math.floor(page)), limit: SEARCH_NUMBERED_PAGES } : null;
   const users = await base
     .selectAll()
     .orderBy("login_key")
     .limit(SEARCH_PAGE_SIZE)
     .offset((current - 1) * SEARCH_PAGE_SIZE)
     .execute();
-  return { users, total, page: current, pageCount, pastEnd };
+  return { users, total, page: current, pageCount, pastEnd, pageLimit };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
-import { enqueueMail, WITHDRAWN_LEAVER } from "../../src/mail/outbox.ts";
+import { WITHDRAWN_LEAVER } from "../../src/mail/leaver-mail.ts";
+import { enqueueMail } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS } from "../../src/mail/sender.ts";
 import { ANNOUNCEMENT_KIND } from "../../src/rollout/announce-mail.ts";
 import { REUSE_NOTICE_KIND } from "../../src/factors/reuse-notice.ts";

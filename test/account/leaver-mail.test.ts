@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
-import { enqueueMail, WITHDRAWN, WITHDRAWN_LEAVER } from "../../src/mail/outbox.ts";
+import { WITHDRAWN_LEAVER } from "../../src/mail/leaver-mail.ts";
+import { enqueueMail, WITHDRAWN } from "../../src/mail/outbox.ts";
 import { DEFAULT_SENDER_OPTIONS } from "../../src/mail/sender.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";

@@ -41,6 +41,19 @@ describe("messages that address the reader do not assume a man", () => {
     expect(found).toEqual([]);
   });
 
+  it("a user support reads about is not made a man by a participle either (console: signed in with a temporary password, signed out everywhere)", () => {
+    const named: Partial<Record<Locale, RegExp[]>> = {
+      fr: [/(?:utilisateur|^Activé ;) (?:a été |est )?(?:déconnecté|connecté|bloqué)(?!\p{L})/iu],
+      it: [/\butente è stato (?:disconnesso|bloccato)(?!\p{L})/iu],
+    };
+    for (const [locale, patterns] of Object.entries(named) as [Locale, RegExp[]][]) {
+      const found = Object.entries(CATALOGUES[locale] as Record<string, string>)
+        .filter(([, text]) => patterns.some((pattern) => pattern.test(text)))
+        .map(([key, text]) => `${key}: ${text}`);
+      expect(found, locale).toEqual([]);
+    }
+  });
+
   it("French says the reader is signed in without an agreement", () => {
     const fr = CATALOGUES.fr as Record<string, string>;
     expect(fr["home.signedInAs"]).not.toMatch(/connecté/);

@@ -1,7 +1,8 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
-import { claimDueMail, WITHDRAWN_LEAVER } from "../../src/mail/outbox.ts";
+import { WITHDRAWN_LEAVER } from "../../src/mail/leaver-mail.ts";
+import { claimDueMail } from "../../src/mail/outbox.ts";
 import type { Store } from "../../src/store/database.ts";
 import { createUser } from "../../src/users/users.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";

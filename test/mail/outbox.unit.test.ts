@@ -9,10 +9,10 @@ import {
   markSent,
   outboxDepth,
   unsentSince,
-  userMailDeliveries,
   type OutboxMessage,
   type OutgoingMail,
 } from "../../src/mail/outbox.ts";
+import { userMailDeliveries } from "../../src/mail/deliveries.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { openStore, type Store } from "../../src/store/database.ts";

@@ -34,10 +34,30 @@ describe("the pause notice says what is paused", () => {
     await tellLockStarted(unit.deps, user, "password", timed(), now(), "device");
     const [mail] = await mails(user.id);
     const text = mail!.text_body.replace(/\s+/g, " ");
-    expect(mail!.subject).toBe("FAMOS sign-in paused");
+    expect(mail!.subject).toBe("FAMOS sign-in paused on one browser");
     expect(text).toContain(`Sign-in to FAMOS with the login ID ${user.login_id} has been paused for 2 minutes`);
     expect(text).toContain("on one browser, the one where there were 5 wrong passwords in a row; your other browsers and devices are not affected.");
     expect(text).not.toContain("new browsers");
+  });
+
+  it("a browser's own pause: the subject says what was paused (one browser), in every language, as its body does", async () => {
+    const expected: Record<string, [subject: string, inBody: string]> = {
+      "en-GB": ["FAMOS sign-in paused on one browser", "on one browser"],
+      de: ["FAMOS-Anmeldung in einem Browser ausgesetzt", "in einem Browser"],
+      fr: ["Connexion à FAMOS suspendue sur un navigateur", "sur un navigateur"],
+      it: ["Accesso a FAMOS sospeso su un browser", "su un browser"],
+      es: ["Inicio de sesión en FAMOS pausado en un navegador", "en un navegador"],
+      nl: ["FAMOS-aanmelding gepauzeerd in één browser", "in één browser"],
+    };
+    expect(Object.keys(expected).sort()).toEqual([...LOCALES].sort());
+    for (const locale of LOCALES) {
+      const user = { ...(await addUser(unit.deps)), locale };
+      await tellLockStarted(unit.deps, user, "password", timed(), now(), "device");
+      const [mail] = await mails(user.id);
+      const [subject, inBody] = expected[locale]!;
+      expect(mail!.subject, locale).toBe(subject);
+      expect(mail!.text_body.replace(/\s+/g, " "), locale).toContain(inBody);
+    }
   });
 
   it("in every language, the word of the subject is the word of the body, and the two pauses read differently", async () => {

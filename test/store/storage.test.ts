@@ -1,7 +1,8 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAudit } from "../../src/audit/audit.ts";
-import { claimDueMail, enqueueMail, markAttemptFailed, markSent, outboxDepth, userMailDeliveries } from "../../src/mail/outbox.ts";
+import { userMailDeliveries } from "../../src/mail/deliveries.ts";
+import { claimDueMail, enqueueMail, markAttemptFailed, markSent, outboxDepth } from "../../src/mail/outbox.ts";
 import { issueCode, verifyCode } from "../../src/otp/codes.ts";
 import { flowWithCurrentCode } from "../../src/otp/current-code.ts";
 import { createFlow } from "../../src/otp/flows.ts";

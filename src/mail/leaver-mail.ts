@@ -1,0 +1,59 @@
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from "kysely";
+import type { Dialect } from "../store/database.ts";
+import type { Database, OutboxTable } from "../store/schema.ts";
+import { codeOf, SCRUBBED } from "./outbox-rows.ts";
+
+/** The leaver rule: a disabled account's mail is not sent (disableUser, each claim, the sender before SMTP). */
+
+export const WITHDRAWN_LEAVER = "not sent: the account was disabled before it went";
+
+/**
+ * A leaver's mail still waiting when the account is disabled (disableUser): announcements, notices (a
+ * lock, a password changed) are not sent to someone who has left, failed as WITHDRAWN_LEAVER, bodies
+ * emptied. A message a sender holds right now (`sending`, its lease live) is already with the relay or
+ * about to be; if that try fails, its retry comes due and the claim withdraws it then (claimDueMail).
+ * No mail is meant for a leaver: disabling sends none. The number withdrawn.
+ */
+export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, now: number): Promise<number> {
+  return withdrawLeavers(db, (eb) =>
+    eb.and([eb("outbox.user_id", "=", userId), eb.or([eb("state", "=", "queued"), eb.and([eb("state", "=", "sending"), eb("lease_until", "<", now)])])]),
+  );
+}
+
+/**
+ * withdrawLeaverMail for one claimed message that waited for an SMTP connection (a slow relay held them
+ * all): its account may have been disabled while it waited, and the disable left it to this claim (its
+ * lease live). Failed as WITHDRAWN_LEAVER, bodies emptied, only while this claim still holds it, by the
+ * same rule (leaverMail). True when withdrawn: do not send it.
+ */
+export async function withdrawIfLeaver(db: Kysely<Database>, claim: Pick<OutboxTable, "id" | "attempts">): Promise<boolean> {
+  const withdrawn = await withdrawLeavers(db, (eb) => eb.and([eb("outbox.id", "=", claim.id), eb("attempts", "=", claim.attempts), eb("state", "=", "sending")]));
+  return withdrawn === 1;
+}
+
+/**
+ * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
+ * The disable calls it for the account's waiting mail, each claim for the due mail of any account, and
+ * the sender for a claimed message that waited for a connection (withdrawIfLeaver).
+ */
+export async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, dialect?: Dialect): Promise<number> {
+  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
+  if (dialect === "postgres") leavers = leavers.forUpdate().skipLocked();
+  const result = await db
+    .updateTable("outbox")
+    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
+    .where("id", "in", leavers)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * The one rule for "a leaver gets no more mail": the message's account is disabled and it carries no
+ * code. Code mail is left to its own rule: the disable voids the codes, and carriesDeadCode withdraws
+ * their mail as WITHDRAWN, which the hourly cap reads (neverSent).
+ */
+const leaverMail = (eb: ExpressionBuilder<Database, "outbox">) =>
+  eb.and([
+    eb.exists(eb.selectFrom("users").select("users.id").whereRef("users.id", "=", "outbox.user_id").where("users.disabled_at", "is not", null)),
+    eb.not(eb.exists(codeOf(eb).select("codes.id"))),
+  ]);
