@@ -16,6 +16,8 @@ type Origin = { ip: string; userAgent: string };
  * verified code (`verified_at` null), so a step that asks for a recent code asks for the password.
  * It ends at the wave's start (or FAMOS_SESSION_MAX, whichever comes first): from then on the password
  * alone opens nothing, and a session opened a moment before must not keep the portal for 12 hours.
+ * A code verified in it later (an OTP email confirmed early, from the portal) makes it a two-factor
+ * session, which that end no longer concerns (verifiedSessionEnd, session/sessions.ts).
  * A temporary password is used up here as after a code, and leads to "Choose a new password" first
  * (stageAfterSignIn). Written in `tx`, the transaction that settles the password (checkPassword's
  * AfterPassword), which took the account's row first: of two sign-ins at once with the temporary

@@ -162,6 +162,33 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect((await owner.get("/")).body).toContain(PORTAL);
   });
 
+  it("a before-wave session that enrols early with a code is a two-factor session: the wave's start no longer ends it", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    const wave = start + 20 * 60_000;
+    await setWaveStart(t.deps.db, p, wave, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const owner = new FormClient(t.app);
+    expect((await submitPassword(owner, user.login_id, user.password)).headers.location).toBe("/");
+    const address = `${user.login_id}@dealer.example`;
+    const mails = t.smtp.messages.length;
+    await owner.get("/rollout/enrol");
+    expect((await owner.post("/rollout/enrol", { email: address, confirmEmail: address })).headers.location).toBe("/otp?notice=sent");
+    const code = await nextCode(t.smtp, address, mails);
+    await owner.get("/otp");
+    expect((await owner.post("/otp", { code })).statusCode).toBe(303);
+    t.clock.set(wave - 5 * 60_000);
+    const before = await owner.get("/");
+    t.clock.set(wave + 5 * 60_000);
+    const after = await owner.get("/");
+    t.clock.set(start);
+    expect(before.body).toContain(PORTAL);
+    expect(after.body).toContain(PORTAL);
+    // Its end is FAMOS_SESSION_MAX from its start, as any session whose code was verified.
+    const [session] = await endReason(user.login_id);
+    expect(Number(session!.expires_at)).toBe(start + t.deps.config.session.maxMs);
+  });
+
   it("\"Later\" after the wave, then a promotion to support: the password-only session reaches neither the portal nor the console", async () => {
     const user = await addUser(t.deps, { email: null, partnerNumber: newPartner() });
     const client = new FormClient(t.app);
