@@ -42,7 +42,8 @@ export async function signInBeforeWave(
 /**
  * Whether a session the password alone opened (before the wave or by "Later": no code verified in it)
  * has outlived that permission: its account must now always use two factors (alwaysTwoFactor) — its
- * owner confirmed an OTP email in another browser, or it was given a support role. Such a session is
+ * owner confirmed an OTP email, or set up an authenticator app or a passkey (in this session or another
+ * browser), or it was given a support role. Such a session is
  * ended here, at its next request, with the reason "two-factor-required": before, it went on opening the
  * portal on the password alone for up to FAMOS_SESSION_MAX, in the browser of whoever had the password
  * (test/security/password-only-session-attacks.test.ts). The one home of that rule; every request asks it
@@ -50,7 +51,7 @@ export async function signInBeforeWave(
  */
 export function endPasswordOnlyOutlived(
   deps: Pick<Deps, "db" | "config">,
-  signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at"> },
+  signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at"> },
   now: number,
   /** Asked only when the session ends: the hot path reads no headers for it. */
   origin: () => Origin,
@@ -73,7 +74,7 @@ export function endPasswordOnlyOutlived(
 export function passwordOnlyOutlived(
   config: Deps["config"],
   session: Pick<Session, "stage" | "verified_at">,
-  user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at">,
+  user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">,
 ): boolean {
   const passwordOnly = session.verified_at === null && (session.stage === "full" || session.stage === "password");
   return passwordOnly && alwaysTwoFactor(config, user);

@@ -75,7 +75,7 @@ export async function loadSignedIn(
   if (token.length < 40 || token.length > 64) return null;
   const [row] = await sessionWithUser(db, tokenHash(token));
   if (!row) return null;
-  const { u_login_id, u_login_key, u_login_digest, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
+  const { u_login_id, u_login_key, u_login_digest, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_strong_factor_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
   const lapse = sessionLapse(session, u_disabled_at, now, policy);
   if (lapse === "ended") return null;
   if (lapse !== null) {
@@ -97,6 +97,7 @@ export async function loadSignedIn(
     password_hash: u_password_hash,
     otp_email: u_otp_email,
     otp_email_confirmed_at: u_otp_email_confirmed_at,
+    strong_factor_at: u_strong_factor_at,
     pending_email: u_pending_email,
     last_sign_in_at: u_last_sign_in_at,
     created_at: u_created_at,
@@ -150,6 +151,7 @@ const USER_COLUMNS = [
   "users.password_hash as u_password_hash",
   "users.otp_email as u_otp_email",
   "users.otp_email_confirmed_at as u_otp_email_confirmed_at",
+  "users.strong_factor_at as u_strong_factor_at",
   "users.pending_email as u_pending_email",
   "users.last_sign_in_at as u_last_sign_in_at",
   "users.created_at as u_created_at",
