@@ -33,7 +33,8 @@ export function sameAccess(seen: User, current: User): boolean {
     seen.disabled_at === current.disabled_at &&
     seen.password_temporary_until === current.password_temporary_until &&
     seen.otp_email === current.otp_email &&
-    seen.otp_email_confirmed_at === current.otp_email_confirmed_at
+    seen.otp_email_confirmed_at === current.otp_email_confirmed_at &&
+    seen.strong_factor_at === current.strong_factor_at
   );
 }
 

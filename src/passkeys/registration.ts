@@ -12,6 +12,7 @@ import type { User } from "../users/users.ts";
 import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges.ts";
 import { parseRegistrationJson } from "./credential-json.ts";
 import { PASSKEY_TEXT } from "./messages.ts";
+import { markStrongFactors } from "../strong-factors/factors.ts";
 import { userPasskeys, type PasskeySummary } from "./passkeys.ts";
 import { RP_NAME, type RelyingParty } from "./relying-party.ts";
 import { webauthn } from "./webauthn.ts";
@@ -145,6 +146,7 @@ export async function finishPasskeyRegistration<Brought = undefined>(
     // PostgreSQL, where both would read "not taken" first) end as one passkey and "already added".
     const inserted = await tx.insertInto("passkeys").values(row).onConflict((oc) => oc.column("credential_id").doNothing()).executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { added: false as const };
+    await markStrongFactors(tx, user.id, now);
     await audit(tx, user, ctx, now, "passkey.added", { name: row.name, deviceType: row.device_type, backedUp: row.backed_up === 1 });
     return { added: true as const, brought: brings ? await brings(tx, now) : (undefined as Brought) };
   });

@@ -5,6 +5,7 @@ import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
+import { markStrongFactors } from "../strong-factors/factors.ts";
 import { removePasskey } from "./passkeys.ts";
 
 export type RemoveOutcome = { kind: "removed"; name: string } | { kind: "not-found" } | SignedOut | Exclude<FreshProof, { kind: "ok" }>;
@@ -20,6 +21,7 @@ export async function removeOwnPasskey(deps: Deps, user: User, session: Session,
   const removed = await inLiveSession(deps, user, session, async (tx) => {
     const name = await removePasskey(tx, user.id, input.id);
     if (name !== null) {
+      await markStrongFactors(tx, user.id, now);
       await recordAudit(tx, now, { event: "passkey.removed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { name } });
     }
     return name;

@@ -98,7 +98,7 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.email-changed", recipient: oldEmail, ...mail });
     }
     await auditAs(user, ctx, now)(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended, devicesForgotten } });
-    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now });
+    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now, policy: deps.config.session });
   });
   if (check.kind !== "ok") return check;
   deps.mailQueued();

@@ -123,7 +123,7 @@ async function bouncedAnnouncements(deps: Deps, partners: readonly string[] | nu
  * for a new one at its next sign-in, as the reset's mail said, and never shown the banner. Not mailed,
  * not chased as without an address, not told a moved wave.
  */
-const notYetTwoFactor = (deps: Deps, user: Pick<User, "role" | "otp_email" | "otp_email_confirmed_at">) => !alwaysTwoFactor(deps.config, user);
+const notYetTwoFactor = (deps: Deps, user: Pick<User, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">) => !alwaysTwoFactor(deps.config, user);
 
 async function recipients(deps: Deps, partner: string | null): Promise<{ enrolled: number; alreadyTwoFactor: number; open: Recipient[] }> {
   // Leavers are disabled, not deleted: the rollout's mail is not for them, nor its list to chase.
@@ -136,7 +136,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
   const rows = await enabled
     .leftJoin("rollout_users", "rollout_users.user_id", "users.id")
     .select(["users.id", "users.login_id", "users.full_name", "users.partner_number", "users.pending_email", "rollout_users.contact_email", "rollout_users.announced_at", "users.locale", "users.time_zone"])
-    .select(["users.role", "users.otp_email", "users.otp_email_confirmed_at"])
+    .select(["users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
     .where("users.otp_email", "is", null)
     .orderBy("users.partner_number")
     .orderBy("users.login_key")
@@ -204,7 +204,7 @@ export async function announceRollout(deps: Deps, options: AnnounceOptions): Pro
 async function announceTo(deps: Deps, recipient: Recipient, actor: Actor): Promise<"mailed" | "already" | "disabled" | "two-factor"> {
   const now = deps.clock.now();
   const queued = await deps.db.transaction().execute(async (tx) => {
-    const enabled = await tx.selectFrom("users").select(["role", "otp_email", "otp_email_confirmed_at"]).where("id", "=", recipient.id).where("disabled_at", "is", null).executeTakeFirst();
+    const enabled = await tx.selectFrom("users").select(["role", "otp_email", "otp_email_confirmed_at", "strong_factor_at"]).where("id", "=", recipient.id).where("disabled_at", "is", null).executeTakeFirst();
     if (!enabled) return "disabled" as const;
     if (!notYetTwoFactor(deps, enabled)) return "two-factor" as const;
     const claimed = await tx
@@ -249,7 +249,7 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
   const stale = await deps.db
     .selectFrom("users")
     .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.id", "rollout_users.contact_email", "users.pending_email", "users.role", "users.otp_email", "users.otp_email_confirmed_at"])
+    .select(["users.id", "rollout_users.contact_email", "users.pending_email", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
     .where("rollout_users.announced_at", "is not", null)
     .where("users.otp_email", "is", null)
     .where("users.disabled_at", "is", null)

@@ -21,10 +21,20 @@ export type TwoFactorDecision =
  *   a reset brings "User profile" at the next sign-in, as its mail says, and never turns an account
  *   that had two factors into one the password alone opens (before, it did until the wave, and after
  *   it "Later" was offered: test/security/lifecycle-attacks.test.ts).
+ * - anyone with a passkey or a confirmed authenticator app (`strong_factor_at`), set up before their
+ *   wave from the portal the password alone opened: before, it was ignored until the wave, and whoever
+ *   had the password still signed in with it alone. Removing the last one (support's "Remove second
+ *   factors") returns the account to its wave's rule;
  * The one home of that rule: the wave decision below and "Later" (grace.ts) both ask here.
  */
-export function alwaysTwoFactor(config: Readonly<Config>, user: Pick<User, "role" | "otp_email" | "otp_email_confirmed_at">): boolean {
-  return user.role !== "user" || strongFactorRequired(config, user) || Boolean(user.otp_email) || user.otp_email_confirmed_at !== null;
+export function alwaysTwoFactor(config: Readonly<Config>, user: Pick<User, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">): boolean {
+  return (
+    user.role !== "user" ||
+    strongFactorRequired(config, user) ||
+    Boolean(user.otp_email) ||
+    user.otp_email_confirmed_at !== null ||
+    user.strong_factor_at !== null
+  );
 }
 
 /**

@@ -16,6 +16,8 @@ type Origin = { ip: string; userAgent: string };
  * verified code (`verified_at` null), so a step that asks for a recent code asks for the password.
  * It ends at the wave's start (or FAMOS_SESSION_MAX, whichever comes first): from then on the password
  * alone opens nothing, and a session opened a moment before must not keep the portal for 12 hours.
+ * A code verified in it later (an OTP email confirmed early, from the portal) makes it a two-factor
+ * session, which that end no longer concerns (verifiedSessionEnd, session/sessions.ts).
  * A temporary password is used up here as after a code, and leads to "Choose a new password" first
  * (stageAfterSignIn). Written in `tx`, the transaction that settles the password (checkPassword's
  * AfterPassword), which took the account's row first: of two sign-ins at once with the temporary
@@ -40,7 +42,8 @@ export async function signInBeforeWave(
 /**
  * Whether a session the password alone opened (before the wave or by "Later": no code verified in it)
  * has outlived that permission: its account must now always use two factors (alwaysTwoFactor) — its
- * owner confirmed an OTP email in another browser, or it was given a support role. Such a session is
+ * owner confirmed an OTP email, or set up an authenticator app or a passkey (in this session or another
+ * browser), or it was given a support role. Such a session is
  * ended here, at its next request, with the reason "two-factor-required": before, it went on opening the
  * portal on the password alone for up to FAMOS_SESSION_MAX, in the browser of whoever had the password
  * (test/security/password-only-session-attacks.test.ts). The one home of that rule; every request asks it
@@ -48,7 +51,7 @@ export async function signInBeforeWave(
  */
 export function endPasswordOnlyOutlived(
   deps: Pick<Deps, "db" | "config">,
-  signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at"> },
+  signedIn: { session: Session; user: Pick<UsersTable, "login_id" | "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at"> },
   now: number,
   /** Asked only when the session ends: the hot path reads no headers for it. */
   origin: () => Origin,
@@ -71,7 +74,7 @@ export function endPasswordOnlyOutlived(
 export function passwordOnlyOutlived(
   config: Deps["config"],
   session: Pick<Session, "stage" | "verified_at">,
-  user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at">,
+  user: Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">,
 ): boolean {
   const passwordOnly = session.verified_at === null && (session.stage === "full" || session.stage === "password");
   return passwordOnly && alwaysTwoFactor(config, user);

@@ -4,7 +4,7 @@ import { formatDateTime } from "../platform/format.ts";
 import { parseLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
 import { endPasswordOnlyBeforeStart } from "./password-only.ts";
-import { readPlan, removeWave, setWaveStart } from "./plan.ts";
+import { holdWaves, readPlan, removeWave, setWaveStart } from "./plan.ts";
 
 /** What a console form or `famos rollout plan` asks for; `partner` empty or null is the default start. */
 export interface WaveRequest {
@@ -47,24 +47,24 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   if (request.from !== null && startsAt === null) problems.from = `The start must be a date and time such as 2027-01-11T07:00 (read in ${tz}).`;
   if (problems.partner !== undefined || problems.from !== undefined) return { kind: "invalid", message: Object.values(problems).join(" "), problems };
   const now = deps.clock.now();
-  const audit = (detail: Record<string, string | number | null>) =>
-    recordAudit(deps.db, now, { ...actor, event: "rollout.planned", subject: null, detail: { partner: partnerNumber ?? "default", ...detail } });
-
-  const before = await readPlan(deps.db);
+  // The change, its cut of the password-only sessions and its audit line in one transaction, the waves
+  // held first (holdWaves): a password-only sign-in under way either commits its session before the
+  // cut, which then ends it, or reads the plan as changed (heldWaveStart).
+  const changed = await deps.db.transaction().execute(async (tx) => {
+    await holdWaves(tx, deps.dialect, partnerNumber, "update");
+    const before = await readPlan(tx);
+    if (startsAt !== null) await setWaveStart(tx, partnerNumber, startsAt, now, actor.actor ?? "unknown");
+    else if (!(await removeWave(tx, partnerNumber))) return null;
+    // How many password-only sessions it cut short, in its audit line: they then end as a lapse, which writes none.
+    const passwordOnlyEnded = await endPasswordOnlyBeforeStart(tx, partnerNumber, now, before);
+    const detail = { partner: partnerNumber ?? "default", startsAt: startsAt === null ? null : new Date(startsAt).toISOString(), passwordOnlyEnded };
+    await recordAudit(tx, now, { ...actor, event: "rollout.planned", subject: null, detail });
+    return { before };
+  });
+  if (changed === null) return { kind: "not-found", partnerNumber };
   // Users mailed the start this change replaces are mailed the new one by the next announcement.
-  const toldAgain = async () => forgetStaleAnnouncements(deps, before, await readPlan(deps.db), partnerNumber);
-
-  if (startsAt === null) {
-    if (!(await removeWave(deps.db, partnerNumber))) return { kind: "not-found", partnerNumber };
-    const passwordOnlyEnded = await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now, before);
-    await audit({ startsAt: null, passwordOnlyEnded });
-    return { kind: "removed", partnerNumber, toldAgain: await toldAgain() };
-  }
-  await setWaveStart(deps.db, partnerNumber, startsAt, now, actor.actor ?? "unknown");
-  // How many password-only sessions it cut short, in its audit line: they then end as a lapse, which writes none.
-  const passwordOnlyEnded = await endPasswordOnlyBeforeStart(deps.db, partnerNumber, now, before);
-  await audit({ startsAt: new Date(startsAt).toISOString(), passwordOnlyEnded });
-  const told = await toldAgain();
+  const told = await forgetStaleAnnouncements(deps, changed.before, await readPlan(deps.db), partnerNumber);
+  if (startsAt === null) return { kind: "removed", partnerNumber, toldAgain: told };
   // Saved all the same: a dealer's start may be planned before its users are imported.
   const nobody = partnerNumber !== null && (await deps.db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;
   return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now, toldAgain: told };

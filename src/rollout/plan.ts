@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 
 /** The plan row that holds the default start; every other row is one partner's own start. */
@@ -48,6 +49,32 @@ export async function startFor(db: Kysely<Database>, partnerNumber: string): Pro
     .execute();
   const own = rows.find((r) => r.partner_number === partnerNumber) ?? rows.find((r) => r.partner_number === DEFAULT_WAVE);
   return own ? Number(own.starts_at) : null;
+}
+
+/**
+ * The waves a start of `partnerNumber`'s staff depends on (its own and the default), held to the end of
+ * the caller's transaction on PostgreSQL: FOR SHARE by a password-only sign-in, FOR UPDATE by a wave
+ * change (changeWave), which takes the default's row whatever wave it changes, so a wave added for a
+ * partner waits too. A sign-in's session and a change's cut of the password-only sessions
+ * (endPasswordOnlyBeforeStart) then come one after the other; SQLite's one writer already runs them so.
+ */
+export async function holdWaves(tx: Kysely<Database>, dialect: Dialect, partnerNumber: string | null, mode: "share" | "update"): Promise<void> {
+  if (dialect !== "postgres") return;
+  const rows = tx.selectFrom("rollout_plan").select("partner_number").where("partner_number", "in", [partnerNumber ?? DEFAULT_WAVE, DEFAULT_WAVE]);
+  await (mode === "share" ? rows.forShare() : rows.forUpdate()).execute();
+}
+
+/**
+ * The start of a password-only sign-in's wave, read in the transaction that makes its session, after
+ * holding the waves (holdWaves): null when it has come (or there is no plan) by now. The decision read
+ * before that transaction may be stale: a wave moved to now and committed in between left the new
+ * session the old end, days away (test/rollout/wave-change-race.test.ts). A second statement, after the
+ * lock: on PostgreSQL it sees a wave a change added for the partner while this one waited.
+ */
+export async function heldWaveStart(tx: Kysely<Database>, dialect: Dialect, partnerNumber: string, now: number): Promise<number | null> {
+  await holdWaves(tx, dialect, partnerNumber, "share");
+  const startsAt = await startFor(tx, partnerNumber);
+  return startsAt !== null && now < startsAt ? startsAt : null;
 }
 
 /** The same answer from a plan already read (pages and reports that cover many partners). */

@@ -19,7 +19,7 @@ const IDS_PER_QUERY = 500;
  * WebSocket) must not keep the session alive. The rule of "live" is loadSignedIn's (sessionLapse).
  */
 /** What `outlived` is shown of each session and its user. */
-export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at">;
+export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">;
 
 /**
  * `outlived`: a rule of a higher layer that ends sessions at their next request (a password-only session whose
@@ -39,7 +39,7 @@ export async function lapsedFullSessions(
       .selectFrom("sessions")
       .innerJoin("users", "users.id", "sessions.user_id")
       .select(["sessions.id", "sessions.stage", "sessions.ended_at", "sessions.end_reason", "sessions.expires_at", "sessions.last_seen_at", "sessions.verified_at"])
-      .select(["users.disabled_at", "users.role", "users.otp_email", "users.otp_email_confirmed_at"])
+      .select(["users.disabled_at", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
       .where("sessions.id", "in", chunk)
       .execute();
     const found = new Set<string>();

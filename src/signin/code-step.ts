@@ -44,7 +44,7 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
     // A temporary password brings "Choose a new password" before anything else (issue 11).
     // Then, for FAMOS_STRONG_FACTOR_ROLES without a passkey or an app, their setup (issue 13).
     const stage = await stageOnceVerified(tx, deps.config, user, await stageAfterSignIn(tx, user, now, ctx, session));
-    const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now });
+    const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now, policy: deps.config.session });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };
   };

@@ -7,6 +7,7 @@ import type { IssueOutcome } from "../otp/codes.ts";
 import { createFlow } from "../otp/flows.ts";
 import type { Pause } from "../regulation/throttle.ts";
 import { twoFactorDecision } from "../rollout/applies.ts";
+import { heldWaveStart } from "../rollout/plan.ts";
 import { signInBeforeWave } from "../rollout/password-only.ts";
 import { createSession, endSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -52,7 +53,14 @@ export async function passwordStep(
   const reader = (tx: Kysely<Database>, user: User) => (input.browserLocale ? saveBrowserLocale(tx, user, input.browserLocale) : Promise.resolve(user));
   const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (found, now) => {
     const decision = await twoFactorDecision(deps, found, now);
-    if (!decision.applies) return async (tx) => signInBeforeWave(deps, tx, await reader(tx, found), ctx, now, decision.startsAt);
+    if (!decision.applies) {
+      return async (tx) => {
+        const user = await reader(tx, found);
+        // Read again, held against a wave change, in the transaction that makes the session (heldWaveStart).
+        const startsAt = await heldWaveStart(tx, deps.dialect, user.partner_number, now);
+        return startsAt === null ? startEnrolment(deps, tx, user, replaces, ctx, now) : signInBeforeWave(deps, tx, user, ctx, now, startsAt);
+      };
+    }
     if (!(await emailCodeSignsIn(deps.db, deps.config, found))) return async (tx) => startOtpStep(deps, tx, await reader(tx, found), "strong", returnTo, replaces, ctx, now);
     return async (tx) => {
       const user = await reader(tx, found);

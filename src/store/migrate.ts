@@ -25,6 +25,7 @@ import * as counterKeysInByteOrder from "./migrations/022-counter-keys-in-byte-o
 import * as keyFingerprints from "./migrations/023-key-fingerprints.ts";
 import * as countersEverLocked from "./migrations/024-counters-ever-locked.ts";
 import * as resetConfirmations from "./migrations/025-reset-confirmations.ts";
+import * as strongFactorMark from "./migrations/026-strong-factor-mark.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -58,6 +59,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "023-key-fingerprints": keyFingerprints,
   "024-counters-ever-locked": countersEverLocked,
   "025-reset-confirmations": resetConfirmations,
+  "026-strong-factor-mark": strongFactorMark,
 });
 
 /** Every migration's name, oldest first. */

@@ -20,6 +20,12 @@ export interface UsersTable {
   /** When an OTP email was last confirmed; kept through support's reset (null: never enrolled). */
   otp_email_confirmed_at: number | null;
   pending_email: string | null;
+  /**
+   * Since when the user has a passkey or a confirmed authenticator app; null: neither (migration 026).
+   * Kept by markStrongFactors (strong-factors/factors.ts) wherever one is added or removed; the
+   * rollout's rule reads it from this row (alwaysTwoFactor).
+   */
+  strong_factor_at: number | null;
   last_sign_in_at: number | null;
   created_at: number;
   updated_at: number;

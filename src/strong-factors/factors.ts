@@ -87,6 +87,33 @@ export function hasStrongFactor(factors: FactorSummary): boolean {
   return factors.passkeys > 0 || factors.app !== null;
 }
 
+/**
+ * Keeps users.strong_factor_at true to the passkeys and the confirmed app the user now has: set (its
+ * first time kept) while they have one, null when none is left. The one home of that mark, which the
+ * rollout's rule reads from the user's row (alwaysTwoFactor): every transaction that adds or removes a
+ * passkey or a confirmed app calls it, after the change and with the user's row taken first (on
+ * PostgreSQL the statement then sees what another such transaction committed before it).
+ */
+export async function markStrongFactors(tx: Kysely<Database>, userId: string, now: number): Promise<void> {
+  await tx
+    .updateTable("users")
+    .set((eb) => ({
+      strong_factor_at: eb
+        .case()
+        .when(
+          eb.or([
+            eb.exists(eb.selectFrom("passkeys").select("passkeys.id").where("passkeys.user_id", "=", userId)),
+            eb.exists(eb.selectFrom("authenticator_apps").select("authenticator_apps.user_id").where("authenticator_apps.user_id", "=", userId).where("authenticator_apps.confirmed_at", "is not", null)),
+          ]),
+        )
+        .then(eb.fn.coalesce("users.strong_factor_at", eb.val(now)))
+        .else(null)
+        .end(),
+    }))
+    .where("users.id", "=", userId)
+    .execute();
+}
+
 export interface RemovedFactors {
   passkeys: number;
   app: boolean;

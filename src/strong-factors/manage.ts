@@ -9,7 +9,7 @@ import { advanceSession, type IssuedSession, type Session } from "../session/ses
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, pendingApp, startAppSetup } from "./authenticator-app.ts";
-import { factorsOf, hasStrongFactor } from "./factors.ts";
+import { factorsOf, hasStrongFactor, markStrongFactors } from "./factors.ts";
 import { issueRecoveryCodes } from "./recovery-codes.ts";
 import { normaliseTotp } from "./totp.ts";
 
@@ -73,6 +73,7 @@ export async function confirmAppSetup(deps: Deps, user: User, session: Session, 
   if (code === null) return { kind: "malformed" };
   if (!(await pendingApp(deps, user, session))) return { kind: "none" };
   const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, { setupBy: session }), ctx, async (tx, now) => {
+    await markStrongFactors(tx, user.id, now);
     const codes = await newRecoveryCodes(tx, deps, user, ctx, now, "app");
     const advanced = await toFull(tx, deps, session, now);
     return advanced ? { ...advanced, codes } : null;
@@ -90,6 +91,7 @@ export async function removeApp(deps: Deps, user: User, session: Session, passwo
   const removed = await inLiveSession(deps, user, session, async (tx) => {
     const row = await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).returning("confirmed_at").executeTakeFirst();
     if (row) await auditAs(user, ctx, now)(tx, { event: "app.removed", detail: { confirmed: row.confirmed_at !== null } });
+    if (row?.confirmed_at != null) await markStrongFactors(tx, user.id, now);
     return row !== undefined;
   });
   if ("kind" in removed) return removed;

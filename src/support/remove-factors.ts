@@ -2,7 +2,8 @@ import type { Deps } from "../app/deps.ts";
 import { endUserAccess } from "../account/access.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
-import { removeAllFactors, type RemovedFactors } from "../strong-factors/factors.ts";
+import { markStrongFactors, removeAllFactors, type RemovedFactors } from "../strong-factors/factors.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { factorsRemovedMail } from "../strong-factors/messages.ts";
 import { userTranslator } from "../i18n/translator.ts";
 import { findUserById, type User } from "../users/users.ts";
@@ -33,7 +34,10 @@ export async function removeSecondFactors(deps: Deps, by: Acting, userId: string
     const checked = checkOptionalTicket(typedTicket);
     if (!checked.ok) return { kind: "ticket" as const, message: checked.message };
     const { ticket } = checked;
+    // The user's row first (the one order of locks, store/take-turns.ts), then the factors, then its mark.
+    await takeTurnsOn(tx, deps.dialect, { table: "users", id: target.id });
     const removed = await removeAllFactors(tx, target.id);
+    await markStrongFactors(tx, target.id, now);
     // Nothing to remove (a login ID typed by mistake, a second run): the user is neither signed out
     // nor mailed that factors were removed, which would be untrue. The attempt is still audited.
     const nothing = removed.passkeys === 0 && !removed.app && removed.recoveryCodes === 0;

@@ -76,6 +76,7 @@ export function userRow(keys: Pick<Keys, "loginId">, random: Random, now: number
     password_hash: input.passwordHash,
     otp_email: input.otpEmail,
     otp_email_confirmed_at: input.otpEmail ? now : null,
+    strong_factor_at: null,
     pending_email: null,
     last_sign_in_at: null,
     created_at: now,

@@ -12,7 +12,7 @@ import type { Session } from "../../src/session/sessions.ts";
 describe("endPasswordOnlyOutlived on the hot path", () => {
   const deps = { db: null as never, config: { strongFactorRoles: [] } as never } as Pick<Deps, "db" | "config">;
   const session = (verifiedAt: number | null) => ({ id: "s1", stage: "full", verified_at: verifiedAt }) as Session;
-  const user = (role: string, otpEmail: string | null) => ({ login_id: "u", role, otp_email: otpEmail, otp_email_confirmed_at: otpEmail ? 1 : null }) as never;
+  const user = (role: string, otpEmail: string | null) => ({ login_id: "u", role, otp_email: otpEmail, otp_email_confirmed_at: otpEmail ? 1 : null, strong_factor_at: null }) as never;
   const origin = () => ({ ip: "10.0.0.1", userAgent: "test" });
 
   it("answers false at once for a session with a verified code", () => {

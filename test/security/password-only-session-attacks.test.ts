@@ -26,6 +26,17 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     await t?.close();
   });
 
+  /** From the portal the password alone opened: the banner's "set your OTP email now", then its code. */
+  async function enrolEarly(owner: FormClient, loginId: string) {
+    const address = `${loginId}@dealer.example`;
+    const mails = t.smtp.messages.length;
+    await owner.get("/rollout/enrol");
+    expect((await owner.post("/rollout/enrol", { email: address, confirmEmail: address })).headers.location).toBe("/otp?notice=sent");
+    const code = await nextCode(t.smtp, address, mails);
+    await owner.get("/otp");
+    expect((await owner.post("/otp", { code })).statusCode).toBe(303);
+  }
+
   const endReason = async (loginId: string) =>
     (await t.deps.db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").select(["sessions.end_reason", "sessions.expires_at"]).where("users.login_id", "=", loginId).execute());
 
@@ -148,18 +159,33 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
     const owner = new FormClient(t.app);
     await submitPassword(owner, user.login_id, user.password);
-    const address = `${user.login_id}@dealer.example`;
-    const mails = t.smtp.messages.length;
-    await owner.get("/rollout/enrol");
-    expect((await owner.post("/rollout/enrol", { email: address, confirmEmail: address })).headers.location).toBe("/otp?notice=sent");
-    const code = await nextCode(t.smtp, address, mails);
-    await owner.get("/otp");
-    expect((await owner.post("/otp", { code })).statusCode).toBe(303);
+    await enrolEarly(owner, user.login_id);
     expect((await owner.get("/")).body).toContain(PORTAL);
     expect((await thief.get("/")).body).not.toContain(PORTAL);
     expect((await thief.get("/profile")).headers.location).toMatch(/^\/login/);
     expect((await endReason(user.login_id)).map((s) => s.end_reason)).toContain("two-factor-required");
     expect((await owner.get("/")).body).toContain(PORTAL);
+  });
+
+  it("a before-wave session that enrols early with a code is a two-factor session: the wave's start no longer ends it", async () => {
+    const start = t.clock.now();
+    const p = newPartner();
+    const wave = start + 20 * 60_000;
+    await setWaveStart(t.deps.db, p, wave, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const owner = new FormClient(t.app);
+    expect((await submitPassword(owner, user.login_id, user.password)).headers.location).toBe("/");
+    await enrolEarly(owner, user.login_id);
+    t.clock.set(wave - 5 * 60_000);
+    const before = await owner.get("/");
+    t.clock.set(wave + 5 * 60_000);
+    const after = await owner.get("/");
+    t.clock.set(start);
+    expect(before.body).toContain(PORTAL);
+    expect(after.body).toContain(PORTAL);
+    // Its end is FAMOS_SESSION_MAX from its start, as any session whose code was verified.
+    const [session] = await endReason(user.login_id);
+    expect(Number(session!.expires_at)).toBe(start + t.deps.config.session.maxMs);
   });
 
   it("\"Later\" after the wave, then a promotion to support: the password-only session reaches neither the portal nor the console", async () => {

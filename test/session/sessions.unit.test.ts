@@ -150,7 +150,7 @@ describe("sessions (unit tier)", () => {
   it("ASVS 3.2.1: a step up gives a new token in one update; the old token is dead, an ended session gets none", async () => {
     const { token, session } = await start("otp");
     unit.clock.advance(1000);
-    const advanced = await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null, verifiedAt: now() });
+    const advanced = await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null, verifiedAt: now(), policy: policy() });
     expect(advanced).not.toBeNull();
     expect(advanced!.token).not.toBe(token);
     expect(advanced!.session).toMatchObject({ stage: "full", flow_id: null, verified_at: now(), last_seen_at: now(), token_hash: tokenHash(advanced!.token) });

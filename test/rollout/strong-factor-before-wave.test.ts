@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { announceRollout } from "../../src/rollout/announce.ts";
+import { setWaveStart } from "../../src/rollout/plan.ts";
+import { removeSecondFactors } from "../../src/support/remove-factors.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, submitPassword } from "../support/client.ts";
+import { DIALECTS } from "../store/dialects.ts";
+import { appCode, secretFrom } from "../strong-factors/helpers.ts";
+
+const DAY = 86_400_000;
+const PORTAL = 'action="/logout"';
+const ACTOR = { actor: "operator:test", ip: "cli", userAgent: "test" };
+
+/**
+ * An authenticator app (or a passkey) set up before the user's wave, from the portal the password
+ * alone opened: before, it was ignored until the wave, and whoever had the password still signed in
+ * with it alone. A confirmed strong factor counts as a confirmed OTP email does (alwaysTwoFactor).
+ */
+describe.each(DIALECTS)("a strong factor set up before the wave (%s)", (dialect) => {
+  let t: TestApp;
+  let partner = 0;
+  const newPartner = () => `sf${dialect.slice(0, 2)}${(partner += 1)}`;
+
+  beforeAll(async () => {
+    t = await createTestApp({ database: dialect, env: { FAMOS_2FA_GRACE_SIGNINS: "1", FAMOS_PUBLIC_URL: "https://famos.dealer.example" } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Before the wave, password only: Profile → Set up authenticator app → its first code. */
+  async function appSetUpEarly() {
+    const start = t.clock.now();
+    const p = newPartner();
+    await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    await t.deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: `${user.login_id}@dealer.example`, grace_used: 0, announced_at: null }).execute();
+    const thief = new FormClient(t.app);
+    expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
+    const owner = new FormClient(t.app);
+    expect((await submitPassword(owner, user.login_id, user.password)).headers.location).toBe("/");
+    await owner.get("/profile");
+    const started = await owner.post("/profile/app", { password: user.password });
+    expect(started.headers.location).toBe("/profile/app");
+    const secret = secretFrom((await owner.get("/profile/app")).body);
+    expect((await owner.post("/profile/app/confirm", { code: await appCode(secret, t.clock.now()) })).statusCode).toBe(200);
+    return { user, p, thief, owner };
+  }
+
+  it("the password alone signs in no more, and no password-only session goes on, that which set it up included", async () => {
+    const { user, thief, owner } = await appSetUpEarly();
+    expect((await thief.get("/")).body).not.toContain(PORTAL);
+    // The setup's session was opened by the password alone: it ends as the account's others (passwordOnlyOutlived).
+    expect((await owner.get("/")).body).not.toContain(PORTAL);
+    const reasons = await t.deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).execute();
+    expect(reasons.map((r) => r.end_reason)).toEqual(["two-factor-required", "two-factor-required"]);
+    // The password alone opens the portal no more: "User profile" (an OTP email, as for every account without one), and no "Later".
+    const again = new FormClient(t.app);
+    expect((await submitPassword(again, user.login_id, user.password)).headers.location).toBe("/enrol");
+    expect((await again.get("/enrol")).body).not.toContain("/enrol/later");
+    expect((await again.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).not.toBe("/");
+    expect((await again.get("/")).body).not.toContain(PORTAL);
+  });
+
+  it("removing the last factor (support) returns the account to its wave's rule; the announcement counts it as to come only then", async () => {
+    const { user, p } = await appSetUpEarly();
+    expect(await announceRollout(t.deps, { partner: p, dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyTwoFactor: 1 });
+    const removed = await removeSecondFactors(t.deps, { user: null, audit: ACTOR } as never, user.id, "");
+    expect(removed.kind).toBe("removed");
+    expect(await announceRollout(t.deps, { partner: p, dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyTwoFactor: 0 });
+    const again = new FormClient(t.app);
+    expect((await submitPassword(again, user.login_id, user.password)).headers.location).toBe("/");
+  });
+});
