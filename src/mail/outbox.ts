@@ -2,7 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
-import { preparedInsert, preparedQuery } from "../store/prepared.ts";
+import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { MailFault } from "./smtp-replies.ts";
 
 export interface OutgoingMail {
@@ -109,17 +109,29 @@ export async function claimDueMail(
   limit: number,
   options: { scrub?: boolean } = {},
 ): Promise<OutboxMessage[]> {
-  await withdrawDeadCodeMail(db, dialect, now, options);
-  await withdrawLeavers(db, (eb) => isDue(eb, now), dialect);
-  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(limit);
-  if (dialect === "postgres") due = due.forUpdate().skipLocked();
+  const postgres = dialect === "postgres";
+  await withdrawDeadCodeMail({ postgres, scrub: options.scrub === true }, db, now);
+  await withdrawDueLeavers({ postgres }, db, now);
+  return (await claimStatement({ postgres, limit }, db, now, now + leaseMs)) as OutboxMessage[];
+}
+
+/*
+ * The claim and the two withdrawals before it run at every poll of every sender (every 2 s, mail due
+ * or not): compiled once per shape (issue 17: built and compiled by Kysely at each poll, code run too
+ * rarely to be optimised, they cost ~1 ms of the event loop per poll). The limit is part of the shape
+ * (a sender's batch, a handful of values; on SQLite written into the text, see prepared.ts).
+ */
+const claimStatement = preparedQueryFor((shape: { postgres: boolean; limit: number }, db, now: number, leaseUntil: number) => {
+  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(shape.limit);
+  if (shape.postgres) due = due.forUpdate().skipLocked();
   return db
     .updateTable("outbox")
-    .set({ state: "sending", lease_until: now + leaseMs, attempts: sql`attempts + 1` })
+    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
     .where("id", "in", due)
-    .returningAll()
-    .execute();
-}
+    .returningAll();
+});
+
+const withdrawDueLeavers = preparedQueryFor((shape: { postgres: boolean }, db, now: number) => leaverWithdrawal(db, (eb) => isDue(eb, now), shape.postgres));
 
 /** Queued and due, or claimed by a sender whose lease ran out (it died mid-send). */
 const isDue = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
@@ -137,19 +149,18 @@ export const WITHDRAWN = "not sent: its code no longer works (replaced by a new 
  * mailbox holding a dead code — and typing it costs a wrong try. A mail written with no code row is
  * not concerned.
  */
-async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now: number, options: { scrub?: boolean }): Promise<void> {
+const withdrawDeadCodeMail = preparedQueryFor((shape: { postgres: boolean; scrub: boolean }, db, now: number) => {
   let dead = db
     .selectFrom("outbox")
     .select("outbox.id")
     .where((eb) => isDue(eb, now))
     .where((eb) => carriesDeadCode(eb, now));
-  if (dialect === "postgres") dead = dead.forUpdate().skipLocked();
-  await db
+  if (shape.postgres) dead = dead.forUpdate().skipLocked();
+  return db
     .updateTable("outbox")
-    .set(withdrawal(options.scrub))
-    .where("id", "in", dead)
-    .execute();
-}
+    .set(withdrawal(shape.scrub))
+    .where("id", "in", dead);
+});
 
 /** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
 const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, last_fault: null, ...(scrub ? SCRUBBED : {}) });
@@ -171,18 +182,23 @@ export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, n
 
 /**
  * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
- * The disable calls it for the account's waiting mail, each claim for the due mail of any account.
+ * The disable calls it for the account's waiting mail; each claim runs the same statement, compiled once,
+ * for the due mail of any account (withdrawDueLeavers).
  */
-async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, dialect?: Dialect): Promise<number> {
-  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
-  if (dialect === "postgres") leavers = leavers.forUpdate().skipLocked();
-  const result = await db
-    .updateTable("outbox")
-    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
-    .where("id", "in", leavers)
-    .executeTakeFirst();
+async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>): Promise<number> {
+  const result = await leaverWithdrawal(db, which, false).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** The leavers' withdrawal as a statement; the claim's (withdrawDueLeavers) is compiled once, locking as the claim does. */
+const leaverWithdrawal = (db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, postgres: boolean) => {
+  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
+  if (postgres) leavers = leavers.forUpdate().skipLocked();
+  return db
+    .updateTable("outbox")
+    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
+    .where("id", "in", leavers);
+};
 
 /**
  * The one rule for "a leaver gets no more mail": the message's account is disabled and it carries no
