@@ -1,5 +1,4 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from "kysely";
-import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { codeOf, SCRUBBED } from "./outbox-rows.ts";
 
@@ -33,19 +32,24 @@ export async function withdrawIfLeaver(db: Kysely<Database>, claim: Pick<OutboxT
 
 /**
  * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
- * The disable calls it for the account's waiting mail, each claim for the due mail of any account, and
- * the sender for a claimed message that waited for a connection (withdrawIfLeaver).
+ * The disable calls it for the account's waiting mail and the sender for a claimed message that waited
+ * for a connection (withdrawIfLeaver); each claim runs the same statement, compiled once, for the due
+ * mail of any account (outbox.ts, withdrawDueLeavers).
  */
-export async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, dialect?: Dialect): Promise<number> {
-  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
-  if (dialect === "postgres") leavers = leavers.forUpdate().skipLocked();
-  const result = await db
-    .updateTable("outbox")
-    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
-    .where("id", "in", leavers)
-    .executeTakeFirst();
+async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>): Promise<number> {
+  const result = await leaverWithdrawal(db, which, false).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** The leavers' withdrawal as a statement; the claim's is compiled once and locks as the claim does (postgres). */
+export const leaverWithdrawal = (db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>, postgres: boolean) => {
+  let leavers = db.selectFrom("outbox").select("outbox.id").where(which).where(leaverMail);
+  if (postgres) leavers = leavers.forUpdate().skipLocked();
+  return db
+    .updateTable("outbox")
+    .set({ state: "failed", lease_until: null, last_error: WITHDRAWN_LEAVER, last_fault: null, ...SCRUBBED })
+    .where("id", "in", leavers);
+};
 
 /**
  * The one rule for "a leaver gets no more mail": the message's account is disabled and it carries no

@@ -2,9 +2,9 @@ import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
 import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
-import { preparedInsert, preparedQuery } from "../store/prepared.ts";
+import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { MailFault } from "./smtp-replies.ts";
-import { withdrawLeavers } from "./leaver-mail.ts";
+import { leaverWithdrawal } from "./leaver-mail.ts";
 import { codeOf, SCRUBBED } from "./outbox-rows.ts";
 
 export interface OutgoingMail {
@@ -111,17 +111,29 @@ export async function claimDueMail(
   limit: number,
   options: { scrub?: boolean } = {},
 ): Promise<OutboxMessage[]> {
-  await withdrawDeadCodeMail(db, dialect, now, options);
-  await withdrawLeavers(db, (eb) => isDue(eb, now), dialect);
-  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(limit);
-  if (dialect === "postgres") due = due.forUpdate().skipLocked();
+  const postgres = dialect === "postgres";
+  await withdrawDeadCodeMail({ postgres, scrub: options.scrub === true }, db, now);
+  await withdrawDueLeavers({ postgres }, db, now);
+  return (await claimStatement({ postgres, limit }, db, now, now + leaseMs)) as OutboxMessage[];
+}
+
+/*
+ * The claim and the two withdrawals before it run at every poll of every sender (every 2 s, mail due
+ * or not): compiled once per shape (issue 17: built and compiled by Kysely at each poll, code run too
+ * rarely to be optimised, they cost ~1 ms of the event loop per poll). The limit is part of the shape
+ * (a sender's batch, a handful of values; on SQLite written into the text, see prepared.ts).
+ */
+const claimStatement = preparedQueryFor((shape: { postgres: boolean; limit: number }, db, now: number, leaseUntil: number) => {
+  let due = db.selectFrom("outbox").select("id").where((eb) => isDue(eb, now)).orderBy("next_attempt_at").limit(shape.limit);
+  if (shape.postgres) due = due.forUpdate().skipLocked();
   return db
     .updateTable("outbox")
-    .set({ state: "sending", lease_until: now + leaseMs, attempts: sql`attempts + 1` })
+    .set({ state: "sending", lease_until: leaseUntil, attempts: sql`attempts + 1` })
     .where("id", "in", due)
-    .returningAll()
-    .execute();
-}
+    .returningAll();
+});
+
+const withdrawDueLeavers = preparedQueryFor((shape: { postgres: boolean }, db, now: number) => leaverWithdrawal(db, (eb) => isDue(eb, now), shape.postgres));
 
 /** Queued and due, or claimed by a sender whose lease ran out (it died mid-send). */
 const isDue = (eb: ExpressionBuilder<Database, "outbox">, now: number) =>
@@ -139,19 +151,18 @@ export const WITHDRAWN = "not sent: its code no longer works (replaced by a new 
  * mailbox holding a dead code — and typing it costs a wrong try. A mail written with no code row is
  * not concerned.
  */
-async function withdrawDeadCodeMail(db: Kysely<Database>, dialect: Dialect, now: number, options: { scrub?: boolean }): Promise<void> {
+const withdrawDeadCodeMail = preparedQueryFor((shape: { postgres: boolean; scrub: boolean }, db, now: number) => {
   let dead = db
     .selectFrom("outbox")
     .select("outbox.id")
     .where((eb) => isDue(eb, now))
     .where((eb) => carriesDeadCode(eb, now));
-  if (dialect === "postgres") dead = dead.forUpdate().skipLocked();
-  await db
+  if (shape.postgres) dead = dead.forUpdate().skipLocked();
+  return db
     .updateTable("outbox")
-    .set(withdrawal(options.scrub))
-    .where("id", "in", dead)
-    .execute();
-}
+    .set(withdrawal(shape.scrub))
+    .where("id", "in", dead);
+});
 
 /** What withdrawing a code mail writes: failed for good, why, and its bodies (the dead code) emptied. */
 const withdrawal = (scrub: boolean | undefined) => ({ state: "failed" as const, lease_until: null, last_error: WITHDRAWN, last_fault: null, ...(scrub ? SCRUBBED : {}) });

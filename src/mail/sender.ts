@@ -152,9 +152,13 @@ export class MailSender {
    * meanwhile (a wake) is claimed as soon as there is room, not after the slowest of the messages
    * before it: under load a code's mail never waits for a whole batch (issue 17). Exposed for tests
    * and for `famos` commands that run without a server; these also wait for the mail sendClaimed is
-   * handing over (not claimed again after it: what it leaves queued, a retry, is due later).
+   * handing over (not claimed again after it: what it leaves queued, a retry, is due later). A hand-back
+   * under way (a sender not started, or stopping: the message queued again, due now) is waited for
+   * before the claim, so the claim takes it whatever the statements' timing (the claim runs at once
+   * since it is compiled once; it used to come after the hand-back by Kysely's promise hops alone).
    */
   async drain(): Promise<void> {
+    await Promise.allSettled([...this.direct]);
     await this.drainDue();
     await Promise.allSettled([...this.direct]);
   }

@@ -21,17 +21,25 @@ interface PgPlanNode {
   Plans?: PgPlanNode[];
 }
 
+/**
+ * The values to bind for a statement captured while a prepared query (src/store/prepared.ts) was first
+ * built: its arguments are then stand-ins (a Slot, `{ index }`), and `args` are the call's arguments.
+ */
+const bound = (parameters: readonly unknown[], args: readonly unknown[] | undefined) =>
+  parameters.map((p) => (args && p !== null && typeof p === "object" && p.constructor.name === "Slot" ? args[(p as { index: number }).index] : p));
+
 /** A statement's plan: SQLite's EXPLAIN QUERY PLAN steps, or PostgreSQL's plan tree (EXPLAIN, format json) with sequential scans priced out. */
-async function planOf(store: Store, node: RootOperationNode): Promise<{ steps: string[] } | { root: PgPlanNode }> {
+async function planOf(store: Store, node: RootOperationNode, args?: readonly unknown[]): Promise<{ steps: string[] } | { root: PgPlanNode }> {
   const compiled = store.db.getExecutor().compileQuery(node, createQueryId());
+  const parameters = bound(compiled.parameters, args);
   if (store.dialect === "sqlite") {
-    const result = await store.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
+    const result = await store.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, parameters));
     return { steps: result.rows.map((r) => r.detail) };
   }
   return store.db.connection().execute(async (conn) => {
     await sql`set enable_seqscan = off`.execute(conn);
     try {
-      const result = await conn.executeQuery<{ "QUERY PLAN": [{ Plan: PgPlanNode }] }>(CompiledQuery.raw(`explain (format json) ${compiled.sql}`, [...compiled.parameters]));
+      const result = await conn.executeQuery<{ "QUERY PLAN": [{ Plan: PgPlanNode }] }>(CompiledQuery.raw(`explain (format json) ${compiled.sql}`, parameters));
       return { root: result.rows[0]!["QUERY PLAN"][0].Plan };
     } finally {
       await sql`reset enable_seqscan`.execute(conn);
@@ -61,8 +69,8 @@ function* pgNodes(n: PgPlanNode, perRow = false): Generator<{ node: PgPlanNode; 
  * planner would rightly scan anyway; with them off it still reads everything when no index can serve
  * the statement, which is what this asks).
  */
-export async function fullReads(store: Store, node: RootOperationNode, tables: readonly string[]): Promise<string[]> {
-  const plan = await planOf(store, node);
+export async function fullReads(store: Store, node: RootOperationNode, tables: readonly string[], args?: readonly unknown[]): Promise<string[]> {
+  const plan = await planOf(store, node, args);
   if ("steps" in plan) return sqliteScan(plan.steps, tables);
   return [...pgNodes(plan.root)].filter(({ node: n }) => wholeRead(n, tables)).map(({ node: n }) => `${n["Node Type"]} on ${n["Relation Name"]}`);
 }
