@@ -27,13 +27,13 @@ import { signIn } from "../test/support/client.ts";
 
 const { values: argv } = parseArgs({ options: { flows: { type: "string", default: "2000" }, warmup: { type: "string", default: "500" }, users: { type: "string", default: "64" }, statements: { type: "boolean", default: false }, pages: { type: "boolean", default: false }, returning: { type: "boolean", default: false }, postgres: { type: "boolean", default: false } } });
 
-/** --pages: the application's own connection, found as it sets its journal mode. */
+/** --pages: the application's own connection, found as it sets its journal mode (the test template's, made and closed before, is passed over). */
 let appDatabase = null as SQLite.Database | null;
 if (argv.pages) {
   const pragma = SQLite.prototype.pragma;
   SQLite.prototype.pragma = function (this: SQLite.Database, ...args: Parameters<typeof pragma>) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the point: keep the connection the application opened
-    appDatabase ??= this;
+    if (!appDatabase?.open) appDatabase = this;
     return pragma.apply(this, args);
   } as typeof pragma;
 }
