@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from "fastify";
 import type { Deps } from "../app/deps.ts";
-import { countConsoleAction } from "../regulation/console-actions.ts";
+import type { Actor } from "../audit/audit.ts";
+import { countConsoleAction, settleConsoleAction, CONSOLE_ACTIONS_LIMIT, CONSOLE_ACTIONS_WINDOW_MS } from "../regulation/console-actions.ts";
+import type { Counted } from "../regulation/counter.ts";
 import { consoleStepUp } from "../support/step-up.ts";
 import { requestContext, signedIn } from "./auth.ts";
 import { HttpProblem } from "./errors.ts";
@@ -9,7 +11,6 @@ import type { SupportSection } from "./pages/support-pages.ts";
 import { pauseEnd, pauseText } from "./pause-messages.ts";
 import { portalFrame } from "./routes/portal.ts";
 import { tr } from "./reader.ts";
-import { CONSOLE_ACTIONS_LIMIT, CONSOLE_ACTIONS_WINDOW_MS } from "../regulation/console-actions.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -27,19 +28,39 @@ export const STEP_UP_FIELD = "stepUpPassword";
 
 const HTML = "text/html; charset=utf-8";
 
+/** A counted change's reservation, settled when its answer is sent (settleChange). */
+const pending = new WeakMap<FastifyRequest, { counted: Counted; actor: Actor }>();
+
 /**
  * Declared per route (`consoleWrite`), enforced here in one place, as `access` is by the session
  * hook: each such route gets this check as a preHandler of its own when it is added, after the
- * session, CSRF and role checks; no other request pays for it. Call before any route is registered.
+ * session, CSRF and role checks, and its count settled as its answer is sent (onSend, before the
+ * browser sees it); no other request pays for either. Call before any route is registered.
  */
 export function registerConsoleWriteGuard(app: FastifyInstance, deps: Deps): void {
   app.addHook("onRoute", (route) => {
     const rule = (route.config as { consoleWrite?: "counted" | "step-up" } | undefined)?.consoleWrite;
     if (!rule) return;
     const guard: preHandlerAsyncHookHandler = async (request, reply) => guardConsoleWrite(deps, request, reply, rule);
-    const own = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
-    route.preHandler = [guard, ...own];
+    const settle: onSendAsyncHookHandler = async (request, reply, payload) => {
+      await settleChange(deps, request, reply.statusCode);
+      return payload;
+    };
+    route.preHandler = [guard, ...asList(route.preHandler)];
+    route.onSend = [...asList(route.onSend), settle];
   });
+}
+
+function asList<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
+/** The action answered: a change made (2xx, 3xx) stays counted; a refusal (4xx, 5xx) changed nothing and gives its count back. */
+async function settleChange(deps: Deps, request: FastifyRequest, status: number): Promise<void> {
+  const change = pending.get(request);
+  if (!change) return;
+  pending.delete(request);
+  await settleConsoleAction(deps.db, change.counted, status < 400, change.actor, deps.clock.now());
 }
 
 async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: FastifyReply, rule: "counted" | "step-up"): Promise<FastifyReply | undefined> {
@@ -59,8 +80,9 @@ async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: Fas
     }
   }
   const now = deps.clock.now();
-  const counted = await countConsoleAction(deps.db, by.user.id, { actor: by.user.login_id, ip: ctx.ip, userAgent: ctx.userAgent }, now);
-  if (!counted.ok) {
+  const counted = await countConsoleAction(deps.db, by.user.id, now);
+  if (counted.ok) pending.set(request, { counted: counted.counted, actor: { actor: by.user.login_id, ip: ctx.ip, userAgent: ctx.userAgent } });
+  else {
     const t = tr(deps, request);
     const text = t.text("console.limit.reached", { count: String(CONSOLE_ACTIONS_LIMIT), window: t.duration(CONSOLE_ACTIONS_WINDOW_MS), until: pauseEnd(t, counted.until) });
     reply.header("retry-after", String(Math.max(1, Math.ceil((counted.until - now) / 1000))));

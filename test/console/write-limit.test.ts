@@ -70,6 +70,16 @@ describe.each(["sqlite", "postgres"] as const)("support console: a limit on each
     expect((await client.post(`/support/users/${user.id}/unlock`, {})).statusCode).toBe(303);
   });
 
+  it("counts changes made, not refusals: 70 refused resets (a wrong name) leave the person's whole limit", async () => {
+    const { client } = await signedInSupport();
+    const user = await addUser(t.deps, { fullName: "Jane Smith", partnerNumber: "01234", email: "kept@dealer.example" });
+    await client.get(`/support/users/${user.id}`);
+    const request = { name: "Not Her", loginId: user.login_id, partnerNumber: "01234", ticket: "INC7" };
+    for (let i = 0; i < 70; i += 1) expect((await client.post(`/support/users/${user.id}/reset/confirm`, request)).statusCode).toBe(400);
+    for (let i = 0; i < CONSOLE_ACTIONS_LIMIT; i += 1) expect((await client.post(`/support/users/${user.id}/unlock`, {})).statusCode, `change ${i + 1}`).toBe(303);
+    expect((await client.post(`/support/users/${user.id}/unlock`, {})).statusCode).toBe(429);
+  });
+
   it("counts posting notices too", async () => {
     const { client } = await signedInSupport();
     await client.get("/support/notices");
