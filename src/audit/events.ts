@@ -57,6 +57,9 @@ export const AUDIT_EVENTS = {
   "passkey.confirmed": "Sign-in confirmed with a passkey",
   "passkey.failed": "Passkey refused at sign-in (unknown passkey, no user verification, invalid signature, origin or RP ID)",
   "passkey.counter-regressed": "Passkey refused: its signature counter went back (a cloned authenticator?)",
+  "console.step-up-passed": "Password typed again in the console before an action on another account's access",
+  "console.step-up-failed": "Password typed again in the console refused (wrong, or paused)",
+  "console.limit-reached": "A support person reached the limit of changes in the console: further ones wait",
 } as const;
 
 export type AuditEventName = keyof typeof AUDIT_EVENTS;

@@ -12,8 +12,8 @@ import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
 import { findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash, type User } from "../users/users.ts";
 import { MAX_LOGIN_ID_LENGTH, MAX_PASSWORD_LENGTH } from "./limits.ts";
 
-/** Why the password is asked: the sign-in, or again on Profile before a sensitive change (ASVS 3.7.1). */
-export type PasswordPurpose = "signin" | "email-change" | "password-change" | "factor-change";
+/** Why the password is asked: the sign-in, or again on Profile or the console before a sensitive change (ASVS 3.7.1). */
+export type PasswordPurpose = "signin" | "email-change" | "password-change" | "factor-change" | "console-step-up";
 
 export type PasswordCheck<T = undefined> =
   /** `value`: what the caller's AfterPassword wrote (undefined without one). */

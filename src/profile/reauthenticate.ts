@@ -14,8 +14,18 @@ import type { User } from "../users/users.ts";
 export const RECENT_CODE_MS = 15 * 60_000;
 export const RECENT_CODE_WORDS = durationInWords(RECENT_CODE_MS);
 
-export function codeConfirmedRecently(session: Session, now: number): boolean {
-  return session.verified_at !== null && now - session.verified_at < RECENT_CODE_MS;
+/**
+ * The same rule's window for the support console's actions on other accounts' access (an OTP email
+ * reset, a temporary password, roles…): an hour, as GitHub's "sudo mode" keeps its for two. Staff who
+ * answer calls all day would type the password every quarter of an hour under RECENT_CODE_MS; a cookie
+ * stolen later than an hour after its sign-in (sessions live FAMOS_SESSION_MAX, 12 h) acts no more
+ * without the password (ASVS 3.7.1).
+ */
+export const CONSOLE_RECENT_CODE_MS = 60 * 60_000;
+
+/** A second factor confirmed in this session less than `withinMs` ago (Profile's RECENT_CODE_MS unless said). */
+export function codeConfirmedRecently(session: Session, now: number, withinMs: number = RECENT_CODE_MS): boolean {
+  return session.verified_at !== null && now - session.verified_at < withinMs;
 }
 
 export type PasswordProof =
@@ -35,12 +45,14 @@ export async function provePassword(deps: Deps, user: User, password: string, ct
   return check.kind === "ok" ? { kind: "ok" } : { kind: "wrong" };
 }
 
-export type FreshProof = { kind: "ok" } | { kind: "password-needed" } | { kind: "password-wrong" } | Extract<PasswordProof, { kind: "locked" }>;
+/** `by: "password"`: the password was typed again (and right); without it, a recent code sufficed. */
+export type FreshProof = { kind: "ok"; by?: "password" } | { kind: "password-needed" } | { kind: "password-wrong" } | Extract<PasswordProof, { kind: "locked" }>;
 
 /**
  * A sensitive change on Profile (ASVS 3.7.1) — the OTP email, a passkey, the authenticator app,
  * recovery codes: a second factor confirmed in this session in the last 15 minutes, else the
- * password typed again — counted as every password is. One home for every such change.
+ * password typed again — counted as every password is. One home for every such change, the
+ * console's step-up too (support/step-up.ts, within CONSOLE_RECENT_CODE_MS).
  */
 export async function requireFreshProof(
   deps: Deps,
@@ -49,9 +61,10 @@ export async function requireFreshProof(
   password: string | null,
   ctx: RequestContext,
   purpose: Exclude<PasswordPurpose, "signin">,
+  withinMs: number = RECENT_CODE_MS,
 ): Promise<FreshProof> {
-  if (codeConfirmedRecently(session, deps.clock.now())) return { kind: "ok" };
+  if (codeConfirmedRecently(session, deps.clock.now(), withinMs)) return { kind: "ok" };
   if (!password) return { kind: "password-needed" };
   const proof = await provePassword(deps, user, password, ctx, purpose);
-  return proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
+  return proof.kind === "ok" ? { kind: "ok", by: "password" } : proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
 }

@@ -12,7 +12,7 @@ export type FailureKind = "password" | "code" | "reset";
 
 /**
  * The one home of the throttle key format, built here and read back by loginIdKeySql:
- * "<kind>:id:<login ID's digest>", "<kind>:dev:<device>", "ip:<address>". Migration 019 keeps a
+ * "<kind>:id:<login ID's digest>", "<kind>:dev:<device>", "ip:<address>", "console:<user id>". Migration 019 keeps a
  * frozen reading of its own: it reads the keys as older versions wrote them, and must go on reading
  * them so whatever this module becomes.
  */
@@ -20,6 +20,8 @@ export const counterKey = {
   loginId: (kind: FailureKind, loginKey: string) => `${kind}:id:${loginKey}`,
   device: (kind: FailureKind, deviceId: string) => `${kind}:dev:${deviceId}`,
   address: (ip: string) => `ip:${addressKey(ip)}`,
+  /** A support person's changes in the console (console-actions.ts), by account id: not a lock any page lists. */
+  consoleActor: (userId: string) => `console:${userId}`,
 };
 
 /**

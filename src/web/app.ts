@@ -9,6 +9,7 @@ import type { Deps } from "../app/deps.ts";
 import type { Store } from "../store/database.ts";
 import { registerAfterReply } from "./after-reply.ts";
 import { readSessionForErrorPage, registerSessionLoading, signInForStaleForm } from "./auth.ts";
+import { registerConsoleWriteGuard } from "./console-guard.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
 import { clientErrorHandler } from "./client-errors.ts";
@@ -214,6 +215,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerSessionLoading(app, deps);
   registerLocale(app, deps);
+  registerConsoleWriteGuard(app, deps);
 
   signinRoutes(app, deps);
   portalRoutes(app, deps);

@@ -19,7 +19,8 @@ export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { info: done }));
   });
 
-  app.post("/support/addresses/unlock", support, async (request, reply) => {
+  // Lifting an address's pause lets guessing go on from there: asked as an account's unlock is.
+  app.post("/support/addresses/unlock", { config: { access: "support", consoleWrite: "step-up" } }, async (request, reply) => {
     const form = parseForm({ address: field(100) }, request.body);
     const parsed = parseAddress(form.address);
     if (!parsed.ok) {

@@ -59,6 +59,8 @@ const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber:
 /** Console actions of issue 11: disable, enable, set a temporary password, create a user. */
 export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
+  // Each changes another account's access (or makes one): console-guard.ts's step-up, and counted.
+  const stepUp = { config: { access: "support" as const, consoleWrite: "step-up" as const } };
 
   const target = (request: FastifyRequest) => targetUser(deps, request);
 
@@ -72,7 +74,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   for (const action of ["disable", "enable"] as const) {
-    app.post(`/support/users/:id/${action}`, support, async (request, reply) => {
+    app.post(`/support/users/:id/${action}`, stepUp, async (request, reply) => {
       const user = await target(request);
       parseForm({}, request.body);
       const outcome = action === "disable" ? await disableUser(deps, acting(request), user.id) : await enableUser(deps, acting(request), user.id);
@@ -103,7 +105,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, deps.config.lifecycle.temporaryPasswordTtlMs));
   });
 
-  app.post("/support/users/:id/temporary-password/confirm", support, async (request, reply) => {
+  app.post("/support/users/:id/temporary-password/confirm", stepUp, async (request, reply) => {
     const user = await target(request);
     const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const by = acting(request);
@@ -126,7 +128,7 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.type(HTML).send(newUserPage(frame, { values: {}, isAdmin: acting(request).user?.role === "admin" }));
   });
 
-  app.post("/support/users/new", support, async (request, reply) => {
+  app.post("/support/users/new", stepUp, async (request, reply) => {
     const form = parseForm(newUserShape, request.body);
     const by = acting(request);
     const outcome = await createAccount(deps, by, form);

@@ -26,6 +26,8 @@ function noticeProblems(t: Translator, problems: NoticeProblem[]): FieldProblems
 /** SPEC item 8, "post, edit and end portal notices"; the banner reads them through src/notices. */
 export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
+  // A notice changes nobody's access: counted toward the person's limit, no step-up (console-guard.ts).
+  const counted = { config: { access: "support" as const, consoleWrite: "counted" as const } };
   const shape = { title: field(400), body: field(16_000) };
 
   function done(request: FastifyRequest): string | undefined {
@@ -44,7 +46,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     reply.type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), { info: done(request) })),
   );
 
-  app.post("/support/notices", support, async (request, reply) => {
+  app.post("/support/notices", counted, async (request, reply) => {
     const form = parseForm(shape, request.body);
     const outcome = await createNotice(deps, acting(request).audit, form);
     if (outcome.kind === "saved") return reply.redirect(`/support/notices/${outcome.notice.id}?done=posted`, 303);
@@ -56,7 +58,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     reply.type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), await notice(request), { info: done(request) })),
   );
 
-  app.post("/support/notices/:id", support, async (request, reply) => {
+  app.post("/support/notices/:id", counted, async (request, reply) => {
     const current = await notice(request);
     const form = parseForm(shape, request.body);
     const outcome = await updateNotice(deps, acting(request).audit, current.id, form);
@@ -67,7 +69,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.code(400).type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), current, view));
   });
 
-  app.post("/support/notices/:id/end", support, async (request, reply) => {
+  app.post("/support/notices/:id/end", counted, async (request, reply) => {
     const current = await notice(request);
     parseForm({}, request.body);
     await endNotice(deps, acting(request).audit, current.id);

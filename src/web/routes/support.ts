@@ -44,6 +44,8 @@ const DONE: Record<string, MessageKey> = {
 /** SPEC item 8: the support console, for roles support and admin, behind the same two factors. */
 export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
+  // Changes to another account's access: the password again when the code is old, and counted (console-guard.ts).
+  const stepUp = { config: { access: "support" as const, consoleWrite: "step-up" as const } };
 
   const target = (request: FastifyRequest) => targetUser(deps, request);
 
@@ -98,7 +100,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.type(HTML).send(resetConfirmPage(await portalFrame(deps, request, reply), user, form, await waitingAddress(deps, user)));
   });
 
-  app.post("/support/users/:id/reset/confirm", support, async (request, reply) => {
+  app.post("/support/users/:id/reset/confirm", stepUp, async (request, reply) => {
     const user = await target(request);
     const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
     const outcome = await resetOtpEmail(deps, acting(request), user.id, form);
@@ -108,7 +110,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return renderUser(request, reply, user, 400, { resetProblems: requestProblems(tr(deps, request), outcome), resetValues: form });
   });
 
-  app.post("/support/users/:id/unlock", support, async (request, reply) => {
+  app.post("/support/users/:id/unlock", stepUp, async (request, reply) => {
     const user = await target(request);
     parseForm({}, request.body);
     const outcome = await unlockAccount(deps, acting(request), user);
@@ -116,7 +118,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect(`/support/users/${user.id}?done=unlocked`, 303);
   });
 
-  app.post("/support/users/:id/role", { config: { access: "admin" } }, async (request, reply) => {
+  app.post("/support/users/:id/role", { config: { access: "admin", consoleWrite: "step-up" } }, async (request, reply) => {
     const user = await target(request);
     const form = parseForm({ role: field(20) }, request.body);
     const outcome = await changeRole(deps, acting(request), user, form.role);
