@@ -90,8 +90,8 @@ describe.each(DIALECTS)("migration 013 on %s: keys stored before in decomposed f
     id,
     login_key: key,
   });
-  // A row as an older FAMOS wrote it: no login_digest (migration 021).
-  const withoutDigest = ({ login_digest: _digest, ...rest }: User) => rest;
+  // A row as an older FAMOS wrote it: no login_digest (migration 021), no strong_factor_at (026).
+  const withoutDigest = ({ login_digest: _digest, strong_factor_at: _strong, ...rest }: User) => rest;
 
   beforeAll(async () => {
     database = await testDatabase(dialect, `nfc_${dialect}`);
