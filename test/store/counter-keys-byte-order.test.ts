@@ -34,7 +34,11 @@ describe("migration 022-counter-keys-in-byte-order on postgres, with data, up an
     database = await testDatabase("postgres", "counter_keys_c");
     store = openStore(database.url);
     await migrateTo(store, "021-user-login-digests", TEST_KEYS);
-    const users = ["Anna", "ben", "Zoe", "émile"].map((loginId, i) => ({ ...userRow(TEST_KEYS, { bytes: (n: number) => Buffer.alloc(n, i + 1) } as never, 1, { loginId, fullName: loginId, partnerNumber: String(10 + (i % 2)), role: "user", passwordHash: "x", otpEmail: null }) }));
+    // Rows as migration 021's FAMOS wrote them: no strong_factor_at (026).
+    const users = ["Anna", "ben", "Zoe", "émile"].map((loginId, i) => {
+      const { strong_factor_at: _strong, ...row } = userRow(TEST_KEYS, { bytes: (n: number) => Buffer.alloc(n, i + 1) } as never, 1, { loginId, fullName: loginId, partnerNumber: String(10 + (i % 2)), role: "user", passwordHash: "x", otpEmail: null });
+      return row;
+    });
     await store.db.insertInto("users").values(users).execute();
     const counter = (key: string, locked: number) => ({ key, failures: 5, locked_until: locked, hard_locked: 0, updated_at: 1, window_started_at: 0 });
     const keys = [
