@@ -44,6 +44,8 @@ describe.each(["sqlite", "postgres"] as const)("support console: a step-up passw
   it("the right password lets the next changes through for an hour from it, then asks again", async () => {
     const { admin, client } = await signInAdmin();
     await pass(61, client);
+    const asked = await unlock(client, await locked());
+    expect(asked.body).toContain("Enter your password to carry out this change; for 1 hour afterwards, your changes will not ask for it again.");
     expect((await unlock(client, await locked(), { stepUpPassword: admin.password })).statusCode).toBe(303);
     expect((await unlock(client, await locked())).statusCode).toBe(303);
     await pass(59, client);
