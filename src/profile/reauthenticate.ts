@@ -2,7 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { durationInWords } from "../config/duration.ts";
 import { checkPassword, type PasswordPurpose } from "../factors/check-password.ts";
 import type { PauseScope } from "../regulation/throttle.ts";
-import type { Session } from "../session/sessions.ts";
+import { markSteppedUp, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 
@@ -26,6 +26,28 @@ export const CONSOLE_RECENT_CODE_MS = 60 * 60_000;
 /** A second factor confirmed in this session less than `withinMs` ago (Profile's RECENT_CODE_MS unless said). */
 export function codeConfirmedRecently(session: Session, now: number, withinMs: number = RECENT_CODE_MS): boolean {
   return session.verified_at !== null && now - session.verified_at < withinMs;
+}
+
+/**
+ * Which proofs keep a session fresh for a change, and for how long. Profile's: a code within
+ * RECENT_CODE_MS, else the password for that one change (a user changes their own factors rarely).
+ * The console's: a code, or its own step-up password (sessions.stepped_up_at), within
+ * CONSOLE_RECENT_CODE_MS: support staff change others' access all day, and typing the password before
+ * every change past the hour would teach them to type it without a thought (GitHub's sudo mode keeps
+ * its password for its window too). The window is the session token's: advanceSession clears it.
+ */
+export interface Freshness {
+  withinMs: number;
+  /** A right password opens a window of its own (recorded on the session), as a code does. */
+  remembersPassword: boolean;
+}
+export const PROFILE_FRESHNESS: Freshness = { withinMs: RECENT_CODE_MS, remembersPassword: false };
+export const CONSOLE_FRESHNESS: Freshness = { withinMs: CONSOLE_RECENT_CODE_MS, remembersPassword: true };
+
+/** The session proved itself recently enough for `freshness`: by a code, or (where remembered) by a password. */
+export function provenRecently(session: Session, now: number, freshness: Freshness): boolean {
+  if (codeConfirmedRecently(session, now, freshness.withinMs)) return true;
+  return freshness.remembersPassword && session.stepped_up_at !== null && now - session.stepped_up_at < freshness.withinMs;
 }
 
 export type PasswordProof =
@@ -52,7 +74,7 @@ export type FreshProof = { kind: "ok"; by?: "password" } | { kind: "password-nee
  * A sensitive change on Profile (ASVS 3.7.1) — the OTP email, a passkey, the authenticator app,
  * recovery codes: a second factor confirmed in this session in the last 15 minutes, else the
  * password typed again — counted as every password is. One home for every such change, the
- * console's step-up too (support/step-up.ts, within CONSOLE_RECENT_CODE_MS).
+ * console's step-up too (support/step-up.ts, CONSOLE_FRESHNESS: its right password is remembered).
  */
 export async function requireFreshProof(
   deps: Deps,
@@ -61,10 +83,12 @@ export async function requireFreshProof(
   password: string | null,
   ctx: RequestContext,
   purpose: Exclude<PasswordPurpose, "signin">,
-  withinMs: number = RECENT_CODE_MS,
+  freshness: Freshness = PROFILE_FRESHNESS,
 ): Promise<FreshProof> {
-  if (codeConfirmedRecently(session, deps.clock.now(), withinMs)) return { kind: "ok" };
+  if (provenRecently(session, deps.clock.now(), freshness)) return { kind: "ok" };
   if (!password) return { kind: "password-needed" };
   const proof = await provePassword(deps, user, password, ctx, purpose);
-  return proof.kind === "ok" ? { kind: "ok", by: "password" } : proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
+  if (proof.kind !== "ok") return proof.kind === "wrong" ? { kind: "password-wrong" } : proof;
+  if (freshness.remembersPassword) await markSteppedUp(deps.db, session, deps.clock.now());
+  return { kind: "ok", by: "password" };
 }

@@ -32,7 +32,7 @@ export interface NewSession {
 }
 
 const insertSession = preparedInsert("sessions", [
-  "token_hash", "id", "user_id", "stage", "flow_id", "created_at", "last_seen_at", "expires_at", "verified_at", "ip", "user_agent", "ended_at", "end_reason",
+  "token_hash", "id", "user_id", "stage", "flow_id", "created_at", "last_seen_at", "expires_at", "verified_at", "stepped_up_at", "ip", "user_agent", "ended_at", "end_reason",
 ]);
 
 export async function createSession(
@@ -53,6 +53,7 @@ export async function createSession(
     last_seen_at: now,
     expires_at: Math.min(now + policy.maxMs, input.endsBy ?? Infinity),
     verified_at: null,
+    stepped_up_at: null,
     ip: input.ip.slice(0, 64),
     user_agent: input.userAgent.slice(0, 512),
     ended_at: null,
@@ -191,7 +192,7 @@ export async function advanceSession(
   if (!advanced) return null;
   return {
     token,
-    session: { ...session, token_hash: hash, stage: change.stage, flow_id: change.flowId, last_seen_at: now, verified_at: change.verifiedAt ?? session.verified_at, expires_at: expiresAt },
+    session: { ...session, token_hash: hash, stage: change.stage, flow_id: change.flowId, last_seen_at: now, verified_at: change.verifiedAt ?? session.verified_at, expires_at: expiresAt, stepped_up_at: null },
   };
 }
 
@@ -211,11 +212,20 @@ export function verifiedSessionEnd(session: Pick<Session, "created_at">, policy:
 const advanceQuery = (db: Kysely<Database>, set: Partial<Session>, oldHash: string) =>
   db.updateTable("sessions").set(set).where("token_hash", "=", oldHash).where("ended_at", "is", null).returning("id");
 const advanceVerified = preparedQuery((db, hash: string, stage: Stage, flowId: string | null, now: number, verifiedAt: number, expiresAt: number, oldHash: string) =>
-  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, verified_at: verifiedAt, expires_at: expiresAt }, oldHash),
+  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, verified_at: verifiedAt, expires_at: expiresAt, stepped_up_at: null }, oldHash),
 );
 const advanceUnverified = preparedQuery((db, hash: string, stage: Stage, flowId: string | null, now: number, oldHash: string) =>
-  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now }, oldHash),
+  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, stepped_up_at: null }, oldHash),
 );
+
+/**
+ * The console's step-up password typed right in this session (profile/reauthenticate.ts,
+ * CONSOLE_FRESHNESS): recorded for the token it was typed under only, so a token changed meanwhile
+ * (advanceSession, which clears it) or a session ended is not given it.
+ */
+export async function markSteppedUp(db: Kysely<Database>, session: Pick<Session, "token_hash">, now: number): Promise<void> {
+  await db.updateTable("sessions").set({ stepped_up_at: now }).where("token_hash", "=", session.token_hash).where("ended_at", "is", null).execute();
+}
 
 /** Changes the step without a new token (enrolment → its code: no new proof was given). */
 export async function setSessionStep(db: Kysely<Database>, sessionId: string, stage: Stage, flowId: string | null): Promise<void> {

@@ -26,6 +26,7 @@ import * as keyFingerprints from "./migrations/023-key-fingerprints.ts";
 import * as countersEverLocked from "./migrations/024-counters-ever-locked.ts";
 import * as resetConfirmations from "./migrations/025-reset-confirmations.ts";
 import * as strongFactorMark from "./migrations/026-strong-factor-mark.ts";
+import * as sessionStepUp from "./migrations/027-session-step-up.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -60,6 +61,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "024-counters-ever-locked": countersEverLocked,
   "025-reset-confirmations": resetConfirmations,
   "026-strong-factor-mark": strongFactorMark,
+  "027-session-step-up": sessionStepUp,
 });
 
 /** Every migration's name, oldest first. */

@@ -81,6 +81,11 @@ export interface SessionsTable {
   expires_at: number;
   /** When a code was last confirmed in this session (sign-in or step up). */
   verified_at: number | null;
+  /**
+   * When the console's step-up password was last typed right in this session; null: never, or not since
+   * its token last changed (advanceSession). Read by the console's freshness rule only (migration 027).
+   */
+  stepped_up_at: number | null;
   ip: string;
   user_agent: string;
   ended_at: number | null;

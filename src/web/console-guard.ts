@@ -75,7 +75,7 @@ async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: Fas
     if (proof.kind !== "ok") {
       const t = tr(deps, request);
       const error = proof.kind === "locked" ? pauseText(deps, proof, t) : proof.kind === "password-wrong" ? t.text("profile.passwordWrong") : undefined;
-      const view = { action: request.url, fields: keptFields(form), ...whereFrom(request), error, refused: proof.kind !== "password-needed" };
+      const view = { action: ownPath(request), fields: keptFields(form), ...whereFrom(request), error, refused: proof.kind !== "password-needed" };
       return reply.code(proof.kind === "locked" ? 429 : 401).type(HTML).send(stepUpPage(await portalFrame(deps, request, reply), view));
     }
   }
@@ -96,10 +96,19 @@ function keptFields(form: Record<string, unknown>): [string, string][] {
   return Object.entries(form).flatMap(([name, value]) => (name === "_csrf" ? [] : (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === "string").map((v) => [name, v] as [string, string])));
 }
 
+/**
+ * The action's own path, for the step-up page's form: only the path of the request's target, which may
+ * come in absolute-form (`POST http://elsewhere.example/support/…`, RFC 9112 3.2.2) and still reach the
+ * route; echoed whole, the form would send the password typed there to that other host.
+ */
+function ownPath(request: FastifyRequest): string {
+  return new URL(request.url, "http://famos.invalid").pathname;
+}
+
 /** The console section an action belongs to, and the page its Cancel leads back to. */
 function whereFrom(request: FastifyRequest): { section: SupportSection; cancel: string } {
   const id = (request.params as { id?: unknown } | undefined)?.id;
-  const path = request.url.split("?", 1)[0]!;
+  const path = ownPath(request);
   if (path.startsWith("/support/users/")) return { section: "users", cancel: typeof id === "string" ? `/support/users/${encodeURIComponent(id)}` : "/support" };
   for (const section of ["notices", "addresses", "rollout"] as const) if (path.startsWith(`/support/${section}`)) return { section, cancel: `/support/${section}` };
   return { section: "users", cancel: "/support" };

@@ -9,7 +9,7 @@ import { extractCode } from "../support/smtp.ts";
 
 /**
  * The guide's "OTP email reset" handled end to end in a real Chromium against a listening server,
- * by the labels SPEC item 8 quotes, with axe on every console page; and the Profile tab's email change.
+ * by the labels SPEC item 8 quotes, with axe on every console page (the step-up's too); and the Profile tab's email change.
  */
 describe("support console and Profile in a browser", { timeout: 120_000 }, () => {
   const f = useBrowserApp();
@@ -83,6 +83,36 @@ describe("support console and Profile in a browser", { timeout: 120_000 }, () =>
     await expectAccessible(page);
     await banner.getByRole("link").click();
     await expect.poll(() => page.textContent("main")).toContain("Quotations may be slow this afternoon.");
+    await page.close();
+  });
+
+  it("past the hour after the code, a reset asks for the password on a page of its own that passes axe, wrong then right", async () => {
+    const staff = await addUser(f.t.deps, { loginId: "nina.stale", fullName: "Nina Stale", partnerNumber: "004712", email: "nina@dealer.example" });
+    const support = await addUser(f.t.deps, { role: "support", loginId: "retail.late", email: "retail.late@famos.test" });
+    const page = await f.newPage();
+    await signIn(page, support);
+    await page.goto(`${f.base}/support/users/${staff.id}`);
+    for (const minutes of [25, 25, 11]) {
+      f.t.clock.advance(minutes * 60_000);
+      await page.reload();
+    }
+    await expect.poll(() => heading(page)).toBe("User nina.stale");
+    await page.getByLabel("Name").fill("Nina Stale");
+    await page.getByLabel("Login ID").fill("nina.stale");
+    await page.getByLabel("Partner number").fill("004712");
+    await page.getByLabel("Ticket reference").fill("RITM0054321");
+    await page.getByRole("button", { name: "Reset OTP email" }).click();
+    await page.getByRole("button", { name: "Confirm reset" }).click();
+    await expect.poll(() => heading(page)).toBe("Confirm it is you");
+    await expectAccessible(page);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Confirm and continue" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("The password is not right.");
+    await expectAccessible(page);
+    await page.getByLabel("Password").fill(support.password);
+    await page.getByRole("button", { name: "Confirm and continue" }).click();
+    await expect.poll(() => page.textContent("main")).toContain("The OTP email was reset");
+    expect((await findUserById(f.t.deps.db, staff.id))!.otp_email).toBeNull();
     await page.close();
   });
 

@@ -6,7 +6,7 @@ import { verifyPassword } from "../../src/password/hash.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../src/profile/email-change.ts";
 import { changePassword, checkChosenPassword } from "../../src/profile/password-change.ts";
-import { codeConfirmedRecently, CONSOLE_RECENT_CODE_MS, provePassword, RECENT_CODE_MS, RECENT_CODE_WORDS, requireFreshProof } from "../../src/profile/reauthenticate.ts";
+import { codeConfirmedRecently, CONSOLE_FRESHNESS, CONSOLE_RECENT_CODE_MS, provePassword, RECENT_CODE_MS, RECENT_CODE_WORDS, requireFreshProof } from "../../src/profile/reauthenticate.ts";
 import { createSession, type Session } from "../../src/session/sessions.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
@@ -76,9 +76,9 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       expect(await failures(user.login_id)).toBe(1);
       expect(await requireFreshProof(unit.deps, user, stale, user.password, ctx(), "email-change")).toEqual({ kind: "ok", by: "password" });
       // The console's window (an hour) is the same rule with its own parameter: stale for Profile, fresh there.
-      expect(await requireFreshProof(unit.deps, user, stale, null, ctx(), "console-step-up", CONSOLE_RECENT_CODE_MS)).toEqual({ kind: "ok" });
+      expect(await requireFreshProof(unit.deps, user, stale, null, ctx(), "console-step-up", CONSOLE_FRESHNESS)).toEqual({ kind: "ok" });
       const staleForConsole = await session(user, now() - CONSOLE_RECENT_CODE_MS);
-      expect(await requireFreshProof(unit.deps, user, staleForConsole, null, ctx(), "console-step-up", CONSOLE_RECENT_CODE_MS)).toEqual({ kind: "password-needed" });
+      expect(await requireFreshProof(unit.deps, user, staleForConsole, null, ctx(), "console-step-up", CONSOLE_FRESHNESS)).toEqual({ kind: "password-needed" });
       await lockPassword(user);
       expect(await requireFreshProof(unit.deps, user, stale, user.password, ctx(), "email-change")).toEqual({ kind: "locked", scope: "login-id", until: now() + MINUTE });
     });
