@@ -70,6 +70,11 @@ describe.each(DIALECTS)("a strong factor set up before the wave (%s)", (dialect)
     // No emailed code offered (there is no address to send it to), the app is.
     expect(otp).toContain("/otp/app");
     expect(otp).not.toContain("/otp/regenerate");
+    // A code typed, or asked for again, goes nowhere: there is none, and no address to send one to.
+    expect([400, 401]).toContain((await thief.post("/otp", { code: "123456" })).statusCode);
+    await thief.get("/otp");
+    expect((await thief.post("/otp/regenerate", {})).headers.location ?? "").not.toBe("/enrol");
+    expect(await t.deps.db.selectFrom("codes").select("id").where("user_id", "=", user.id).execute()).toEqual([]);
     expect((await thief.post("/enrol", { email: "thief@evil.example", confirmEmail: "thief@evil.example" })).headers.location).toBe("/otp");
     expect((await t.deps.db.selectFrom("users").select(["otp_email", "pending_email"]).where("id", "=", user.id).executeTakeFirstOrThrow())).toEqual({ otp_email: null, pending_email: null });
     await thief.get("/otp/app");
