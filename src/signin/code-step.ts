@@ -44,9 +44,8 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
     // A temporary password brings "Choose a new password" before anything else (issue 11).
     // Then, for FAMOS_STRONG_FACTOR_ROLES without a passkey or an app, their setup (issue 13).
     // A user without an OTP email who proved another factor enrols one next (addressToEnrol); a temporary
-    // password, used up here, brings "Choose a new password" after that enrolment's code.
-    const afterPassword = await stageAfterSignIn(tx, user, now, ctx, session);
-    const stage = addressToEnrol(deps.config, user, flow.kind) ? "enrol" : await stageOnceVerified(tx, deps.config, user, afterPassword);
+    // password is used up by that enrolment's code, as for anyone who meets "User profile" first.
+    const stage = addressToEnrol(deps.config, user, flow.kind) ? "enrol" : await stageOnceVerified(tx, deps.config, user, await stageAfterSignIn(tx, user, now, ctx, session));
     const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now, policy: deps.config.session });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };

@@ -96,6 +96,30 @@ describe.each(DIALECTS)("a strong factor set up before the wave (%s)", (dialect)
     expect((await t.deps.db.selectFrom("users").select("otp_email").where("id", "=", user.id).executeTakeFirstOrThrow()).otp_email).toBe(address);
   });
 
+  it("a temporary password is used up by the enrolment's code, as for anyone without an address: a \"User profile\" left after the app does not spend it", async () => {
+    const { user, secret } = await appSetUpEarly();
+    await t.deps.db.updateTable("users").set({ password_temporary_until: t.clock.now() + DAY }).where("id", "=", user.id).execute();
+    const first = new FormClient(t.app);
+    expect((await submitPassword(first, user.login_id, user.password)).headers.location).toBe("/otp");
+    t.clock.advance(30_000);
+    await first.get("/otp/app");
+    expect((await first.post("/otp/app", { code: await appCode(secret, t.clock.now()) })).headers.location).toBe("/enrol");
+    await first.get("/enrol");
+    expect((await first.post("/enrol/cancel", { email: "", confirmEmail: "" })).headers.location).toBe("/login");
+    // Signing in again with it still works; the app again, then "User profile", then "Choose a new password".
+    const second = new FormClient(t.app);
+    expect((await submitPassword(second, user.login_id, user.password)).headers.location).toBe("/otp");
+    t.clock.advance(30_000);
+    await second.get("/otp/app");
+    expect((await second.post("/otp/app", { code: await appCode(secret, t.clock.now()) })).headers.location).toBe("/enrol");
+    await second.get("/enrol");
+    const address = `temp.box.${user.id.slice(-6).toLowerCase()}@dealer.example`;
+    await second.post("/enrol", { email: address, confirmEmail: address });
+    const code = await nextCode(t.smtp, address);
+    await second.get("/otp");
+    expect((await second.post("/otp", { code })).headers.location).toBe("/choose-password");
+  });
+
   it("removing the last factor (support) returns the account to its wave's rule; the announcement counts it as to come only then", async () => {
     const { user, p } = await appSetUpEarly();
     expect(await announceRollout(t.deps, { partner: p, dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyTwoFactor: 1 });
