@@ -211,8 +211,10 @@ export function verifiedSessionEnd(session: Pick<Session, "created_at">, policy:
 // whether the session was still live: a prepared query gives its rows only.
 const advanceQuery = (db: Kysely<Database>, set: Partial<Session>, oldHash: string) =>
   db.updateTable("sessions").set(set).where("token_hash", "=", oldHash).where("ended_at", "is", null).returning("id");
+// It also sets the end (verifiedSessionEnd), so only while the end it had has not passed: a session
+// whose end (its wave's start) came after the request loaded it is not given a new one.
 const advanceVerified = preparedQuery((db, hash: string, stage: Stage, flowId: string | null, now: number, verifiedAt: number, expiresAt: number, oldHash: string) =>
-  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, verified_at: verifiedAt, expires_at: expiresAt, stepped_up_at: null }, oldHash),
+  advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, verified_at: verifiedAt, expires_at: expiresAt, stepped_up_at: null }, oldHash).where("expires_at", ">", now),
 );
 const advanceUnverified = preparedQuery((db, hash: string, stage: Stage, flowId: string | null, now: number, oldHash: string) =>
   advanceQuery(db, { token_hash: hash, stage, flow_id: flowId, last_seen_at: now, stepped_up_at: null }, oldHash),

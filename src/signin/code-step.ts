@@ -11,7 +11,7 @@ import { advanceSession, endSession, type Session } from "../session/sessions.ts
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
 import { confirmEnrolment } from "../enrolment/enrol.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { emailCodeSignsIn, stageOnceVerified } from "../strong-factors/policy.ts";
+import { addressToEnrol, emailCodeSignsIn, stageOnceVerified } from "../strong-factors/policy.ts";
 
 /** `deviceToken`: the device cookie this browser now holds for the login ID (OWASP device cookies). */
 export type SignedInOutcome = { kind: "signed-in"; token: string; session: Session; returnTo: string | null; flowKind: Flow["kind"]; deviceToken: string };
@@ -43,7 +43,9 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
     }
     // A temporary password brings "Choose a new password" before anything else (issue 11).
     // Then, for FAMOS_STRONG_FACTOR_ROLES without a passkey or an app, their setup (issue 13).
-    const stage = await stageOnceVerified(tx, deps.config, user, await stageAfterSignIn(tx, user, now, ctx, session));
+    // A user without an OTP email who proved another factor enrols one next (addressToEnrol); a temporary
+    // password is used up by that enrolment's code, as for anyone who meets "User profile" first.
+    const stage = addressToEnrol(deps.config, user, flow.kind) ? "enrol" : await stageOnceVerified(tx, deps.config, user, await stageAfterSignIn(tx, user, now, ctx, session));
     const advanced = await advanceSession(tx, deps.random, session, now, { stage, flowId: null, verifiedAt: now, policy: deps.config.session });
     if (!advanced) return null;
     return { ...advanced, deviceToken: await rememberDevice(deps, tx, loginKey(user.login_id), deviceId, now) };

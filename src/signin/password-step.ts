@@ -64,7 +64,11 @@ export async function passwordStep(
     if (!(await emailCodeSignsIn(deps.db, deps.config, found))) return async (tx) => startOtpStep(deps, tx, await reader(tx, found), "strong", returnTo, replaces, ctx, now);
     return async (tx) => {
       const user = await reader(tx, found);
-      return user.otp_email ? startOtpStep(deps, tx, user, "code", returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now);
+      if (user.otp_email) return startOtpStep(deps, tx, user, "code", returnTo, replaces, ctx, now);
+      // No OTP email yet but a passkey or an app (strong_factor_at): that first, then "User profile"
+      // (finishSignIn). Enrolment straight away let whoever had the password alone give an address of
+      // theirs, and its code, in place of the factor the account has.
+      return user.strong_factor_at !== null ? startOtpStep(deps, tx, user, "strong", returnTo, replaces, ctx, now) : startEnrolment(deps, tx, user, replaces, ctx, now);
     };
   });
   if (check.kind !== "ok") {

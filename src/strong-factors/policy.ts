@@ -38,6 +38,16 @@ export async function stageOnceVerified(db: Kysely<Database>, config: Readonly<C
   return hasStrongFactor(await factorsOf(db, user.id)) ? "full" : "factor-setup";
 }
 
+/**
+ * Whether a sign-in completed by a passkey, an app or a recovery code goes on to "User profile": its user
+ * has no OTP email (the password step asked for that factor first: passwordStep), and the emailed code
+ * is their way in (not FAMOS_STRONG_FACTOR_ROLES, who need none). The address is then confirmed by a
+ * code sent to it, as every first enrolment (finishSignIn, then the enrolment's own code).
+ */
+export function addressToEnrol(config: Readonly<Config>, user: Pick<User, "role" | "otp_email">, flowKind: string): boolean {
+  return flowKind === "signin" && !user.otp_email && !strongFactorRequired(config, user);
+}
+
 /** What OTP capture offers this user: the emailed code (or not), the app, recovery codes, passkeys. */
 export async function secondStepOptions(db: Kysely<Database>, config: Readonly<Config>, user: User) {
   const factors = await factorsOf(db, user.id);

@@ -167,6 +167,18 @@ describe("sessions (unit tier)", () => {
     expect(await advanceSession(deps.db, deps.random, again!.session, now(), { stage: "full", flowId: null })).toBeNull();
   });
 
+  it("a code verified in a session past its end does not revive it (the wave's cut end passed between the request's load and its write)", async () => {
+    const id = (await addUser(deps)).id;
+    const { token, session } = await createSession(deps.db, deps.random, now(), policy(), { userId: id, stage: "password", flowId: null, ip: CTX.ip, userAgent: CTX.userAgent, endsBy: now() + HOUR });
+    expect(await load(token)).not.toBeNull();
+    // The code's write comes after the end the session was given (a lock waited for, a slow relay).
+    unit.clock.advance(HOUR + 1000);
+    const advanced = await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null, verifiedAt: now(), policy: policy() });
+    expect(advanced).toBeNull();
+    expect(await row(session.id)).toMatchObject({ expires_at: session.expires_at, verified_at: null, token_hash: tokenHash(token) });
+    expect(await load(token)).toBeNull();
+  });
+
   it("changes the step without a new token, never of an ended session", async () => {
     const { token, session } = await start("enrol");
     await setSessionStep(deps.db, session.id, "otp", null);

@@ -207,7 +207,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const info = justSent && codesSent > 1 ? t.text(deliveryRefused(delivery) ? "otp.earlierCodesVoid" : "otp.newCode") : undefined;
     const csrf = reply.generateCsrf();
     const passkey = passkeyOffered(flow) ? () => passkeySignInForm(tr(deps, request), csrf) : undefined;
-    return otpPage(t, config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}) });
+    return otpPage(t, config, { csrf, ...delivery, info, ...extra, choices: await otpChoices(deps, request, passkey ? { signIn: passkey } : {}, flow) });
   }
 }
 

@@ -36,12 +36,15 @@ export interface PasskeyOptions {
   signIn?: (count: number) => SafeHtml;
 }
 
-/** OTP capture's choices for the signed-in user (signin.ts renders them). */
-export async function otpChoices(deps: Deps, request: FastifyRequest, passkeys: PasskeyOptions = {}): Promise<SecondStepChoices & { emailCode: boolean }> {
+/**
+ * OTP capture's choices for the signed-in user (signin.ts renders them). A flow without an address (the
+ * strong step of a user who has none: passwordStep) offers no emailed code: there is nowhere to send one.
+ */
+export async function otpChoices(deps: Deps, request: FastifyRequest, passkeys: PasskeyOptions = {}, flow?: { email: string }): Promise<SecondStepChoices & { emailCode: boolean }> {
   const { user } = signedIn(request);
   const options = await secondStepOptions(deps.db, deps.config, user);
   const passkey = options.passkeys > 0 ? passkeys.signIn?.(options.passkeys) : undefined;
-  return { emailCode: options.emailCode, app: options.app, recovery: options.recovery, ...(passkey ? { passkey } : {}) };
+  return { emailCode: options.emailCode && flow?.email !== "", app: options.app, recovery: options.recovery, ...(passkey ? { passkey } : {}) };
 }
 
 /** Profile's factors section for the signed-in user, whose factors the caller read. */
