@@ -12,7 +12,7 @@ import { readSessionForErrorPage, registerSessionLoading, signInForStaleForm } f
 import { registerConsoleWriteGuard } from "./console-guard.ts";
 import { registerSecurityHeaders } from "./security-headers.ts";
 import { cookieSigner } from "./cookie-signer.ts";
-import { clientErrorHandler } from "./client-errors.ts";
+import { clientErrorHandler, connectAnswer } from "./client-errors.ts";
 import { registerCsrf, verifyCsrf } from "./csrf.ts";
 import { registerErrorPages, sendProblem, tooManyRequests } from "./errors.ts";
 import { withFormAnswerScript } from "./form-answer.ts";
@@ -20,6 +20,7 @@ import { pageBytes, SafeHtml } from "../platform/html.ts";
 import { registerForwardedWarning } from "./forwarded-warning.ts";
 import { registerHsts } from "./https.ts";
 import { registerInputGuard } from "./input-guard.ts";
+import { originFormTarget } from "./request-target.ts";
 import { registerLocale } from "./locale.ts";
 import { checkOrigin } from "./origin.ts";
 import { redisOrLocalStore } from "./rate-limit-store.ts";
@@ -86,6 +87,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.timeouts.requestMs / 4))),
     },
     routerOptions: { maxParamLength: 200 },
+    // Every request's url a path and query, even one whose target came in absolute-form (request-target.ts).
+    rewriteUrl: originFormTarget,
     // A malformed address (a bad percent-escape, an over-long path part) never reaches a route: the
     // router's own status, answered with the same page as every other error.
     frameworkErrors: (error, request, reply) => {
@@ -114,6 +117,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // itself, with a bare answer and no word. FAMOS answers such a request as if it had none, with its
   // own pages and refusals.
   app.server.on("checkExpectation", (request, response) => app.routing(request, response));
+  // A CONNECT (authority-form, for a proxy) never reaches the router: Node closed the connection without
+  // a word. FAMOS is no proxy: the page for a request it cannot read.
+  app.server.on("connect", connectAnswer(config));
   collectRoutes(app);
   registerAfterReply(app, deps.metrics);
 

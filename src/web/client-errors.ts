@@ -1,5 +1,6 @@
-import { maxHeaderSize, STATUS_CODES } from "node:http";
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ConnectionError, FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "../config/config.ts";
 import { negotiateLocale } from "../i18n/locales.ts";
@@ -40,6 +41,20 @@ export function clientErrorHandler(config: Readonly<Config>): (this: FastifyInst
       : errorAnswer(request, 400, t.text("error.title400"), t.text("said.unreadable"), html`<p><a href="/">${t.text("error.goToSignIn")}</a></p>`, config, t);
     if (socket.writable) socket.write(answer);
     socket.destroy(error);
+  };
+}
+
+/** The answer to a CONNECT request (Node's `connect` event): FAMOS is no proxy, so the 400 page above. */
+export function connectAnswer(config: Readonly<Config>): (request: IncomingMessage, socket: Duplex) => void {
+  return (request, socket) => {
+    const field = (name: string): string[] => {
+      const value = request.headers[name];
+      return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    };
+    const t = readerOf(config, field);
+    socket.on("error", () => socket.destroy());
+    if (socket.writable) socket.end(errorAnswer(field, 400, t.text("error.title400"), t.text("said.unreadable"), html`<p><a href="/">${t.text("error.goToSignIn")}</a></p>`, config, t));
+    else socket.destroy();
   };
 }
 

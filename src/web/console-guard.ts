@@ -97,12 +97,12 @@ function keptFields(form: Record<string, unknown>): [string, string][] {
 }
 
 /**
- * The action's own path, for the step-up page's form: only the path of the request's target, which may
- * come in absolute-form (`POST http://elsewhere.example/support/…`, RFC 9112 3.2.2) and still reach the
- * route; echoed whole, the form would send the password typed there to that other host.
+ * The action's own path, for the step-up page's form: the request's url is always in origin-form (a
+ * target in absolute-form, `POST http://elsewhere.example/support/…`, is reduced to its path before
+ * routing: request-target.ts), so the path is its part before the query.
  */
 function ownPath(request: FastifyRequest): string {
-  return new URL(request.url, "http://famos.invalid").pathname;
+  return request.url.split("?", 1)[0]!;
 }
 
 /** The console section an action belongs to, and the page its Cancel leads back to. */
