@@ -58,7 +58,10 @@ export async function passwordStep(
         const user = await reader(tx, found);
         // Read again, held against a wave change, in the transaction that makes the session (heldWaveStart).
         const startsAt = await heldWaveStart(tx, deps.dialect, user.partner_number, now);
-        return startsAt === null ? startEnrolment(deps, tx, user, replaces, ctx, now) : signInBeforeWave(deps, tx, user, ctx, now, startsAt);
+        if (startsAt === null) return startEnrolment(deps, tx, user, replaces, ctx, now);
+        // The browser's old session ends here too, as on every other way a sign-in goes on (endReplaced).
+        await endReplaced(tx, replaces, ctx, now);
+        return signInBeforeWave(deps, tx, user, ctx, now, startsAt);
       };
     }
     if (!(await emailCodeSignsIn(deps.db, deps.config, found))) return async (tx) => startOtpStep(deps, tx, await reader(tx, found), "strong", returnTo, replaces, ctx, now);

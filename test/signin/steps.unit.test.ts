@@ -112,6 +112,15 @@ describe("the sign-in steps (unit tier)", () => {
     if (old.kind !== "enrol") throw new Error("not enrol");
     await passwordStep(deps, { loginId: enrolling.login_id, password: enrolling.password, replaces: { sessionId: old.session.id, loginId: enrolling.login_id } }, ctx());
     expect(await sessionRow(old.session.id)).toMatchObject({ end_reason: "replaced" });
+    // So does a sign-in before the user's wave (the password alone): the browser's old session, whose
+    // token may have been read, does not stay live on the server beside the new one.
+    await setWaveStart(db(), "wave-replace", now() + 7 * 24 * 60 * MINUTE, now(), "steps-test");
+    const early = await addUser(deps, { email: null, partnerNumber: "wave-replace" });
+    const before = await passwordStep(deps, { loginId: early.login_id, password: early.password }, ctx());
+    if (before.kind !== "portal") throw new Error("not portal");
+    const next = await passwordStep(deps, { loginId: early.login_id, password: early.password, replaces: { sessionId: before.session.id, loginId: early.login_id } }, ctx());
+    expect(next.kind).toBe("portal");
+    expect(await sessionRow(before.session.id)).toMatchObject({ ended_at: now(), end_reason: "replaced" });
   });
 
   it("signs in with the right code: the session advanced to full with a new token, the flow finished, the browser remembered", async () => {
