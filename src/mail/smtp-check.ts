@@ -4,7 +4,7 @@ import type * as Shared from "nodemailer/lib/shared";
 import type SMTPConnection from "nodemailer/lib/smtp-connection";
 import type * as SmtpConnectionModule from "nodemailer/lib/smtp-connection";
 import { relayRefusalAdvice } from "./relay-pause.ts";
-import { mailLanguage, SENDER_TIMEOUTS } from "./transport.ts";
+import { mailLanguage, scaledTimeouts, SENDER_TIMEOUTS } from "./transport.ts";
 
 /** Which step of talking to the SMTP server failed. */
 export type SmtpStage = "connect" | "tls" | "auth" | "send";
@@ -28,11 +28,12 @@ export interface TestMessage {
   html: string;
 }
 
-export async function checkSmtp(url: string, options: { send?: { to: string; from: string; message: TestMessage } } = {}): Promise<SmtpCheck> {
+/** `timeScale`: every wait times this (SendingOptions.timeScale), 1 unless a test shrinks real time. */
+export async function checkSmtp(url: string, options: { send?: { to: string; from: string; message: TestMessage }; timeScale?: number } = {}): Promise<SmtpCheck> {
   // Loaded here, by the commands that check (`famos doctor`, serve's start), not by every command.
   const { parseConnectionUrl } = createRequire(import.meta.url)("nodemailer/lib/shared") as typeof Shared;
   const Connection = (createRequire(import.meta.url)("nodemailer/lib/smtp-connection") as typeof SmtpConnectionModule).default;
-  const settings: SMTPConnection.Options = { ...parseConnectionUrl(url), ...TIMEOUTS };
+  const settings: SMTPConnection.Options = { ...parseConnectionUrl(url), ...scaledTimeouts(TIMEOUTS, options.timeScale) };
   const connection = new Connection(settings);
   // SMTPConnection reports a failed connection, TLS upgrade or login as an "error" event rather than
   // through the step's callback: each step ends at whichever comes first.
@@ -58,7 +59,7 @@ export async function checkSmtp(url: string, options: { send?: { to: string; fro
       const { to, from, message } = options.send;
       const nodemailer = createRequire(import.meta.url)("nodemailer") as typeof Nodemailer;
       // As long as the sender waits: a relay that scans content answers the end of DATA late.
-      const transport = nodemailer.createTransport({ url, ...SENDER_TIMEOUTS } as never);
+      const transport = nodemailer.createTransport({ url, ...scaledTimeouts(SENDER_TIMEOUTS, options.timeScale) } as never);
       try {
         const language = mailLanguage(message.html);
         await transport.sendMail({

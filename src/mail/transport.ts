@@ -50,6 +50,11 @@ export interface SendingOptions {
   bounceDomain?: string | null;
   /** nodemailer's dkim option (RFC 6376), from FAMOS_DKIM_*. */
   dkim?: { domainName: string; keySelector: string; privateKey: string } | null;
+  /**
+   * Every wait for the relay (SENDER_TIMEOUTS) times this; 1 unless a test shrinks real time: a relay
+   * that answers after 25 s × scale is then waited for as long, in proportion, as in production.
+   */
+  timeScale?: number;
 }
 
 /** The sending options the configuration asks for; reads the DKIM key file (checked at start). */
@@ -68,6 +73,21 @@ export function sendingOptions(config: Readonly<Config>): SendingOptions {
  */
 export const SENDER_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 45_000 } as const;
 
+export interface SmtpTimeouts {
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+}
+
+/** nodemailer's waits times `scale` (SendingOptions.timeScale; 1 leaves them as they are). */
+export function scaledTimeouts(timeouts: Readonly<SmtpTimeouts>, scale = 1): SmtpTimeouts {
+  return {
+    connectionTimeout: Math.round(timeouts.connectionTimeout * scale),
+    greetingTimeout: Math.round(timeouts.greetingTimeout * scale),
+    socketTimeout: Math.round(timeouts.socketTimeout * scale),
+  };
+}
+
 /** SMTP through nodemailer; the URL may carry nodemailer's query options (?ignoreTLS=true …). */
 export function smtpTransport(url: string, sending: SendingOptions = {}): MailTransport {
   // A pool keeps connections open, so a burst of sign-ins does not pay a TCP+TLS handshake each; as
@@ -85,7 +105,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       pool: true,
       maxConnections: 8,
       maxMessages: 500,
-      ...SENDER_TIMEOUTS,
+      ...scaledTimeouts(SENDER_TIMEOUTS, sending.timeScale),
       ...(sending.dkim ? { dkim: sending.dkim } : {}),
     } as never));
   return {

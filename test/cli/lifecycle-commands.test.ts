@@ -5,7 +5,12 @@ import { addUser } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
 import { useCliApp } from "./run-famos.ts";
 
-/** `famos user set-password | disable | enable | delete --erase` and `famos cleanup`, as real processes. */
+/**
+ * `famos user set-password | disable | enable | delete --erase` and `famos cleanup`. Real processes for
+ * standard input and for exit codes as the shell sees them (set-password's 0, 1 and 2, disable's 0,
+ * delete's usage error); the other runs through main() in this process (cli.inProcess), which answers
+ * as a real process does (rollout-commands' first test compares the two).
+ */
 describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
   const f = useCliApp();
 
@@ -89,7 +94,7 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
     await addUser(f.t.deps, { loginId: "cli.returner", email: "desk.cli@dealer.example" });
     expect((await f.cli.inProcess(["user", "disable", "cli.returner"])).code).toBe(0);
     await addUser(f.t.deps, { loginId: "cli.successor", email: "desk.cli@dealer.example" });
-    const enabled = await f.cli.run(["user", "enable", "cli.returner"]);
+    const enabled = await f.cli.inProcess(["user", "enable", "cli.returner"]);
     expect(enabled.code, enabled.stderr).toBe(0);
     expect(enabled.stdout).toMatch(/^Enabled cli\.returner: they can sign in again\.\nIts OTP email is also the OTP email of another enabled login ID/);
   });
@@ -97,7 +102,7 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
   it("disable says how many pending codes it voided, and only when it voided some", async () => {
     const user = await addUser(f.t.deps, { loginId: "cli.midway", email: "midway@dealer.example" });
     expect((await submitPassword(new FormClient(f.t.app), user.login_id, user.password)).headers.location).toBe("/otp");
-    const disabled = await f.cli.run(["user", "disable", "cli.midway"]);
+    const disabled = await f.cli.inProcess(["user", "disable", "cli.midway"]);
     expect(disabled.code, disabled.stderr).toBe(0);
     expect(disabled.stdout).toMatch(/^Disabled cli\.midway: \d+ sessions? ended, 1 pending code voided\.\n$/);
     await addUser(f.t.deps, { loginId: "cli.quiet" });
@@ -119,7 +124,7 @@ describe("lifecycle commands on the command line", { timeout: 120_000 }, () => {
   });
 
   it("cleanup reports its counts", async () => {
-    const result = await f.cli.run(["cleanup"]);
+    const result = await f.cli.inProcess(["cleanup"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/sessions removed: \d+\nflows removed: \d+\ncodes removed: \d+\nmail removed: \d+\nfailure counts removed: \d+\ndevices removed: \d+\nbounce records removed: \d+\naudit events removed: 0\naudit events pseudonymised: 0\nlongest statement: /);
   });

@@ -11,9 +11,10 @@ import { useCliApp } from "./run-famos.ts";
 const OPERATOR = `operator:${userInfo().username}`;
 
 /** `famos user reset-email | unlock | role` and `famos audit`, run against the app's database. */
-// Each test runs its first command as a real process (about a second each, more on a busy machine: a
-// generous timeout), for the exit code as the shell sees it, and the usage errors run as one; the
-// repeats, refusals and other listings are the same commands through main() in this process (cli.inProcess).
+// A real process (about a second each, more on a busy machine: a generous timeout) for each exit code
+// as the shell sees it: reset-email's refusal (1) and usage error (2), role's change (0) and usage
+// error (2); what a command does (reset-email's, unlock's, audit's output and effects) and the repeats,
+// refusals and other listings are the same commands through main() in this process (cli.inProcess).
 describe("support commands on the command line", { timeout: 120_000 }, () => {
   const f = useCliApp();
 
@@ -54,7 +55,7 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     const user = await addUser(f.t.deps, { loginId: "Cli.Reset", fullName: "Ray  Set", partnerNumber: "0042", email: "ray@dealer.example" });
     const live = new FormClient(f.t.app);
     await signInFully(live, f.t.smtp, user);
-    const result = await f.cli.run(["user", "reset-email", "cli.reset", "--name", "ray set", "--partner", "0042", "--ticket", "INC-77"]);
+    const result = await f.cli.inProcess(["user", "reset-email", "cli.reset", "--name", "ray set", "--partner", "0042", "--ticket", "INC-77"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Reset the OTP email of Cli.Reset (ticket INC-77): 1 session ended");
@@ -72,7 +73,7 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     // The permanent lock (the command runs on the real clock, so a timed lock of the test clock may be over).
     const lock = { ...f.t.config.lock, codeHardLock: 3 };
     for (let i = 0; i < 3; i += 1) await recordFailure(f.t.deps.db, "code", { loginKey: testLoginDigest("cli.locked"), ip: "10.0.0.5" }, f.t.clock.now(), { ...f.t.config, lock });
-    const result = await f.cli.run(["user", "unlock", "CLI.LOCKED"]);
+    const result = await f.cli.inProcess(["user", "unlock", "CLI.LOCKED"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("Unlocked cli.locked.\n");
     const again = await f.cli.inProcess(["user", "unlock", "cli.locked"]);
@@ -98,7 +99,7 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
   });
 
   it("audit prints JSON lines with the contract's fields, filtered by user and time", async () => {
-    const json = await f.cli.run(["audit", "--user", "CLI.ROLE", "--json"]);
+    const json = await f.cli.inProcess(["audit", "--user", "CLI.ROLE", "--json"]);
     expect(json.code, json.stderr).toBe(0);
     const lines = json.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(0);

@@ -165,7 +165,8 @@ describe("famos user add and user show, run as a real command", () => {
     } finally {
       await store.close();
     }
-    const text = await cli.run(["user", "show", "jane.smith"]);
+    // Through main() in this process: the previous test runs `user show` as a real process.
+    const text = await cli.inProcess(["user", "show", "jane.smith"]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Device lock\s+browser dev12345: 10 failed tries, locked until /);
     expect(text.stdout).toMatch(/Mail\s+undeliverable since .*: 550 5\.1\.1 user unknown/);

@@ -17,7 +17,12 @@ const lang = (page: Page) => page.evaluate(() => document.documentElement.lang);
 /** Nothing pushes the page wider than the window (issue 16.4). */
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
-/** Issue 16: the guide's walk in German by the German labels, the switch to French, every language at 390 px. */
+/**
+ * Issue 16: the guide's walk in German by the German labels, the switch to French, every language at 390 px.
+ * axe: every language on each step of the guide at 390 px (the it.each below); the German walk checks
+ * only the states that one does not show in German (OTP capture with the mail's status, the saved
+ * language in French), an axe pass costing about a second of the 2-core CI machine.
+ */
 describe("every screen and email in the dealer's language (browser)", () => {
   const f = useBrowserApp({ clock: new FixedClock(NOW) });
 
@@ -28,13 +33,11 @@ describe("every screen and email in the dealer's language (browser)", () => {
     await page.goto(`${f.base}/`);
     expect(await lang(page)).toBe("de");
     expect(await heading(page)).toBe("Bei FAMOS anmelden");
-    await expectAccessible(page);
     await page.getByLabel("Anmelde-ID").fill(user.login_id);
     await page.getByLabel("Passwort").fill(user.password);
     await page.getByRole("button", { name: "Anmelden" }).click();
 
     await expect.poll(() => heading(page)).toBe("Benutzerprofil");
-    await expectAccessible(page);
     await page.getByLabel("E-Mail-Adresse", { exact: true }).fill("m.mueller@autohaus.example");
     await page.getByLabel("E-Mail-Adresse bestätigen").fill("m.mueller@autohaus.example");
     await page.getByRole("button", { name: "Aktualisieren" }).click();
@@ -63,10 +66,8 @@ describe("every screen and email in the dealer's language (browser)", () => {
 
     const tabs = page.getByRole("navigation", { name: "FAMOS-Bereiche" });
     await expect.poll(() => tabs.getByRole("link", { name: "Profil" }).count()).toBe(1);
-    await expectAccessible(page);
     await tabs.getByRole("link", { name: "Profil" }).click();
     await expect.poll(() => heading(page)).toBe("Profil");
-    await expectAccessible(page);
     expect(await page.textContent("main")).toContain("OTP-E-Mail-Adresse ändern");
 
     // Profile: "Sprache" → Français; the choice is saved for the user and wins over the browser.
