@@ -40,10 +40,13 @@ export interface Counted {
  * while a lock is in force and sets the lock its own count earns (ASVS 2.2.1; STYLE rule 12). So
  * however many requests arrive at once, on however many instances, at most `after` are ever let
  * through to be verified before the lock; the attempt that turns out right gives its count back.
- * Returns null when refused.
+ * Returns null when refused: by the counter's own lock, or by a lock in force on one of `refusedBy`'s
+ * counters, read in the same statement (issue 17: the sign-in's read of the other counters and its
+ * reservation were two statements).
  */
-export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy): Promise<Counted | null> {
-  const [row] = await reserveStatement(shapeOf(policy), db, key, now);
+export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE): Promise<Counted | null> {
+  const shape = { ...shapeOf(policy), hard: refusedBy.hard.length, timed: refusedBy.timed.length };
+  const [row] = await reserveStatement(shape, db, key, now, ...refusedBy.hard, ...refusedBy.timed);
   if (!row) return null;
   const lockedUntil = Number(row.locked_until);
   return {
@@ -57,28 +60,54 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
   };
 }
 
+/**
+ * Other counters whose lock refuses the attempt: `hard`, those whose lock until support unlocks does;
+ * `timed`, those whose timed lock does (throttle.ts decides which; see refusingKeys there).
+ */
+export interface RefusingKeys {
+  hard: readonly string[];
+  timed: readonly string[];
+}
+
+const NONE: RefusingKeys = { hard: [], timed: [] };
+
 /** The policy's fields that shape the statement (a policy object may carry more). */
 function shapeOf(policy: CounterPolicy): CounterPolicy {
   return { after: policy.after, baseMs: policy.baseMs, maxMs: policy.maxMs, windowMs: policy.windowMs, hardAfter: policy.hardAfter };
 }
 
 // Issue 17: twice per sign-in; built and compiled once per policy (the key and the time are its values).
-const reserveStatement = preparedQueryFor((policy: CounterPolicy, db, key: string, now: number) => {
+const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: number; timed: number }, db, key: string, now: number, ...others: string[]) => {
   const at = big(now);
   const plus = (ms: number) => sql<number>`(${at} + ${big(ms)})`;
+  const hardKeys = others.slice(0, policy.hard);
+  const timedKeys = others.slice(policy.hard, policy.hard + policy.timed);
+  // No other counter's lock in force (a key may stand in both lists: each list is its own condition).
+  const inForce = [
+    ...(hardKeys.length > 0 ? [sql<boolean>`(other.key IN (${sql.join(hardKeys)}) AND other.hard_locked = 1)`] : []),
+    ...(timedKeys.length > 0 ? [sql<boolean>`(other.key IN (${sql.join(timedKeys)}) AND other.locked_until > ${at})`] : []),
+  ];
+  const unrefused = inForce.length === 0 ? sql<boolean>`1 = 1` : sql<boolean>`NOT EXISTS (SELECT 1 FROM throttles AS other WHERE ${sql.join(inForce, sql` OR `)})`;
   const expired = policy.windowMs === null ? sql<boolean>`1 = 0` : sql<boolean>`throttles.window_started_at <= (${at} - ${big(policy.windowMs)})`;
   const failures = sql<number>`(CASE WHEN ${expired} THEN 1 ELSE throttles.failures + 1 END)`;
   const hard = policy.hardAfter === null ? big(0) : sql<number>`(CASE WHEN ${failures} >= ${big(policy.hardAfter)} THEN 1 ELSE 0 END)`;
+  const first = lockDuration(1, policy) > 0 ? plus(lockDuration(1, policy)) : big(0);
+  // INSERT … SELECT: SQLite wants the WHERE for its upsert, PostgreSQL the casts (a SELECT's bound value is text).
   return db
     .insertInto("throttles")
-    .values({
-      key,
-      failures: 1,
-      locked_until: lockDuration(1, policy) > 0 ? plus(lockDuration(1, policy)) : 0,
-      hard_locked: policy.hardAfter !== null && policy.hardAfter <= 1 ? 1 : 0,
-      updated_at: now,
-      window_started_at: policy.windowMs === null ? 0 : now,
-    })
+    .columns(["key", "failures", "locked_until", "hard_locked", "updated_at", "window_started_at"])
+    .expression(
+      db
+        .selectNoFrom([
+          sql<string>`CAST(${key} AS TEXT)`.as("key"),
+          big(1).as("failures"),
+          first.as("locked_until"),
+          big(policy.hardAfter !== null && policy.hardAfter <= 1 ? 1 : 0).as("hard_locked"),
+          at.as("updated_at"),
+          (policy.windowMs === null ? big(0) : at).as("window_started_at"),
+        ])
+        .where(unrefused),
+    )
     .onConflict((oc) =>
       oc
         .column("key")

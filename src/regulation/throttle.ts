@@ -4,7 +4,7 @@ import type { Config } from "../config/config.ts";
 import type { Database } from "../store/schema.ts";
 import { addressAllowed } from "../web/ip-allow.ts";
 import { counterKey, type FailureKind } from "./counter-key.ts";
-import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy } from "./counter.ts";
+import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy, type RefusingKeys } from "./counter.ts";
 
 export { lockDuration } from "./counter.ts";
 
@@ -109,23 +109,31 @@ export type Reservation =
  */
 export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, subject: Subject, now: number, settings: Settings): Promise<Reservation> {
   const { primary, refusingAddress, countedAddress, alsoRefusing } = countersFor(kind, subject, settings);
-  // The other kind's locks and the address's are read, not reserved: an attempt whose read came just
-  // before the other kind's lock began (one statement's round trip) goes on to be verified, like one
-  // let in a moment earlier. It gains no guess: its own kind's counter, reserved below in one
-  // statement, alone bounds how many of its kind are verified. Making the read atomic too would take
-  // both kinds in one row, or counting before this read and giving the count back on a refusal
-  // (two writes per refused attempt, and a refusal's count briefly pausing its own counter).
-  const states = await readCounters(db, [primary.key, ...alsoRefusing, ...(refusingAddress ? [refusingAddress.key] : [])]);
-  const hard = states.find((s) => s.hardLocked && s.key !== refusingAddress?.key);
+  // The other kind's locks and the address's are read, not reserved, in the statement that reserves
+  // this kind's count (issue 17: they were a read of their own before it). Making the others' reads
+  // count too would take both kinds in one row, or counting on each and giving the counts back on a
+  // refusal (two writes per refused attempt, and a refusal's count briefly pausing its own counter).
+  const keys = [primary.key, ...alsoRefusing, ...(refusingAddress ? [refusingAddress.key] : [])];
+  const refusing = refusingKeys(keys, subject, refusingAddress?.key ?? null);
+  const counted = await reserve(db, primary.key, now, primary.policy, refusing);
+  if (counted) return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
+  // Refused: which pause, read now (a refusal's own read; the lock that refused may have ended since).
+  const states = await readCounters(db, keys);
+  const hard = states.find((s) => s.hardLocked && refusing.hard.includes(s.key));
   if (hard) return { ok: false, pause: { scope: hard.key.includes(":dev:") ? "device" : "login-id", until: null } };
-  // A device is refused by its own locks only; the login ID's timed lock is for new browsers.
-  const timed = states.filter((s) => s.lockedUntil > now && (!subject.deviceId || s.key.includes(":dev:")));
+  const timed = states.filter((s) => s.lockedUntil > now && refusing.timed.includes(s.key));
   const inForce = timed.sort((a, b) => b.lockedUntil - a.lockedUntil)[0];
   if (inForce) return { ok: false, pause: { scope: scopeOfKey(inForce.key), until: inForce.lockedUntil } };
+  return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
+}
 
-  const counted = await reserve(db, primary.key, now, primary.policy);
-  if (!counted) return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
-  return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
+/**
+ * Which of an attempt's counters refuse it by their locks: a lock until support unlocks on any but the
+ * address's; a timed lock on any, but for a known browser only on its device's own counters (the login
+ * ID's timed lock is for new browsers).
+ */
+function refusingKeys(keys: readonly string[], subject: Subject, addressKey: string | null): RefusingKeys {
+  return { hard: keys.filter((key) => key !== addressKey), timed: keys.filter((key) => !subject.deviceId || key.includes(":dev:")) };
 }
 
 function scopeOfKey(key: string): PauseScope {

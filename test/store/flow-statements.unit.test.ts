@@ -14,10 +14,11 @@ import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
  * leaver disabled or a password replaced during the verification must hold); on PostgreSQL that read
  * is the user's row lock the step took anyway. 38 → 39: OTP capture asks whether the code's address is
  * the OTP email of another login ID too (a dealership's shared mailbox: the page says hers is the mail
- * naming her login ID), one read on users_otp_email_lower.
+ * naming her login ID), one read on users_otp_email_lower. 39 → 37: each factor step's read of the
+ * counters that refuse it is the condition of its reservation's statement (regulation/counter.ts).
  */
-const AT_MOST = { "GET /login": 0, "POST /login": 15, "GET /otp": 5, "POST /otp": 15, "GET /profile": 4 } as const;
-const FLOW_AT_MOST = 39;
+const AT_MOST = { "GET /login": 0, "POST /login": 14, "GET /otp": 5, "POST /otp": 14, "GET /profile": 4 } as const;
+const FLOW_AT_MOST = 37;
 /**
  * Commits per step: each COMMIT, and each write outside BEGIN … COMMIT (its own commit). A step's
  * failed-attempt reservation is committed before the password or code is verified (regulation/
