@@ -187,6 +187,44 @@ describe.each(DATABASES)("fuzzing every route from every step of a sign-in (%s)"
     return null;
   }
 
+  it("absolute-form, asterisk-form and CONNECT targets over the wire: a plain 200 or 4xx, FAMOS's page or nothing, and the server goes on", async () => {
+    const here = `127.0.0.1:${port}`;
+    // The status where FAMOS's answer is settled (request-target.ts, connectAnswer): the same host in
+    // absolute-form is served as its path, another host or two at once is 400, CONNECT is 400.
+    const lines: Array<[method: string, target: string, status: number | "4xx"]> = [
+      ["GET", `http://${here}/login`, 200],
+      ["GET", `http://${here}/login?returnTo=%2Fprofile`, 200],
+      ["HEAD", `http://${here}/login`, 200],
+      ["POST", `http://${here}/login`, "4xx"],
+      ["GET", `http://${here}`, 200],
+      ["GET", "http://evil.example/login", 400],
+      ["GET", `http://user:pass@${here}/login`, 400],
+      ["OPTIONS", "*", "4xx"],
+      ["GET", "*", 200],
+      ["HEAD", "*", 200],
+      ["POST", "*", "4xx"],
+      ["OPTIONS", `http://${here}*`, "4xx"],
+      ["CONNECT", here, 400],
+      ["CONNECT", "evil.example:443", 400],
+      ["CONNECT", "/login", 400],
+      ["CONNECT", "*", 400],
+    ];
+    const failures: string[] = [];
+    for (const [method, target, status] of lines) {
+      const errorsBefore = errors.length;
+      const answer = await sendRaw(port, { method, target, headers: [["host", here]] });
+      const what = `${method} ${target} → ${answer.status}`;
+      if (status === "4xx" ? answer.status < 400 || answer.status >= 500 : answer.status !== status) failures.push(`${what}: not ${status}`);
+      const type = answer.headers["content-type"]?.[0] ?? "";
+      if (answer.body !== "" && !(type.startsWith("text/html") && /<html lang="[^"]+"/.test(answer.body))) failures.push(`${what}: neither FAMOS's page nor empty (${type})`);
+      const served = `${JSON.stringify(answer.headers)}\n${answer.body}`;
+      if (/fastify|node\.js|v\d+\.\d+\.\d+|stack|at [\w.]+ \(/i.test(served)) failures.push(`${what}: gives away ${/fastify|node\.js|v\d+\.\d+\.\d+|stack|at [\w.]+ \(/i.exec(served)![0]}`);
+      if (errors.length > errorsBefore) failures.push(`${what}: logged ${errors.slice(errorsBefore).join(" | ").slice(0, 300)}`);
+      if ((await sendRaw(port, { method: "GET", target: "/healthz", headers: [["host", here]] })).status !== 200) failures.push(`${what}: the server stopped answering`);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it(`SPEC Bad input: ${CASES} seeded cases (FAMOS_FUZZ_SEED, FAMOS_FUZZ_CASES) answer below 500, in words, and a refusal changes nothing stored`, async () => {
     const routes: readonly RouteEntry[] = t.app.famosRoutes;
     const cases = sampleCases(fieldNames(), queryNames(), SEED, CASES);
