@@ -1,8 +1,8 @@
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from "kysely";
-import type { Database, OutboxTable } from "../store/schema.ts";
+import type { Database } from "../store/schema.ts";
 import { codeOf, SCRUBBED } from "./outbox-rows.ts";
 
-/** The leaver rule: a disabled account's mail is not sent (disableUser, each claim, the sender before SMTP). */
+/** The leaver rule: a disabled account's mail is not sent (disableUser, each claim, the sender before SMTP: outbox.ts withdrawWaitingMail). */
 
 export const WITHDRAWN_LEAVER = "not sent: the account was disabled before it went";
 
@@ -20,21 +20,10 @@ export async function withdrawLeaverMail(db: Kysely<Database>, userId: string, n
 }
 
 /**
- * withdrawLeaverMail for one claimed message that waited for an SMTP connection (a slow relay held them
- * all): its account may have been disabled while it waited, and the disable left it to this claim (its
- * lease live). Failed as WITHDRAWN_LEAVER, bodies emptied, only while this claim still holds it, by the
- * same rule (leaverMail). True when withdrawn: do not send it.
- */
-export async function withdrawIfLeaver(db: Kysely<Database>, claim: Pick<OutboxTable, "id" | "attempts">): Promise<boolean> {
-  const withdrawn = await withdrawLeavers(db, (eb) => eb.and([eb("outbox.id", "=", claim.id), eb("attempts", "=", claim.attempts), eb("state", "=", "sending")]));
-  return withdrawn === 1;
-}
-
-/**
  * Fails as WITHDRAWN_LEAVER, bodies emptied, the messages `which` picks that are a leaver's (leaverMail).
- * The disable calls it for the account's waiting mail and the sender for a claimed message that waited
- * for a connection (withdrawIfLeaver); each claim runs the same statement, compiled once, for the due
- * mail of any account (outbox.ts, withdrawDueLeavers).
+ * The disable calls it for the account's waiting mail; each claim runs the same statement, compiled
+ * once, for the due mail of any account (outbox.ts, withdrawDueLeavers); the sender asks the same rule
+ * (leaverMail) of a claimed message that waited for a connection (outbox.ts, withdrawWaitingMail).
  */
 async function withdrawLeavers(db: Kysely<Database>, which: (eb: ExpressionBuilder<Database, "outbox">) => Expression<SqlBool>): Promise<number> {
   const result = await leaverWithdrawal(db, which, false).executeTakeFirst();
@@ -56,7 +45,7 @@ export const leaverWithdrawal = (db: Kysely<Database>, which: (eb: ExpressionBui
  * code. Code mail is left to its own rule: the disable voids the codes, and carriesDeadCode withdraws
  * their mail as WITHDRAWN, which the hourly cap reads (neverSent).
  */
-const leaverMail = (eb: ExpressionBuilder<Database, "outbox">) =>
+export const leaverMail = (eb: ExpressionBuilder<Database, "outbox">) =>
   eb.and([
     eb.exists(eb.selectFrom("users").select("users.id").whereRef("users.id", "=", "outbox.user_id").where("users.disabled_at", "is not", null)),
     eb.not(eb.exists(codeOf(eb).select("codes.id"))),

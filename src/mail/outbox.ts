@@ -4,7 +4,7 @@ import type { Database, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { MailFault } from "./smtp-replies.ts";
-import { leaverWithdrawal } from "./leaver-mail.ts";
+import { leaverMail, leaverWithdrawal, WITHDRAWN_LEAVER } from "./leaver-mail.ts";
 import { codeOf, SCRUBBED } from "./outbox-rows.ts";
 
 export interface OutgoingMail {
@@ -200,26 +200,39 @@ export async function codeExpiry(db: Kysely<Database>, message: Pick<OutboxMessa
 }
 
 /**
- * withdrawDeadCodeMail for one claimed message that waited for an SMTP connection (a burst at a slow
- * relay): its code may have been replaced (Regenerate OTP), used or cancelled while it waited, after
- * the claim's own check. Failed as WITHDRAWN, bodies emptied, only while this claim still holds it.
- * True when withdrawn: do not send it.
+ * A claimed message that waited for an SMTP connection (a burst at a slow relay, a relay that answers
+ * nobody) is asked both withdrawal rules again before it goes, in one statement, only while this claim
+ * still holds it: its code replaced (Regenerate OTP), used, cancelled or expired meanwhile, after the
+ * claim's own check (carriesDeadCode: failed as WITHDRAWN, bodies emptied when scrubbing, as
+ * withdrawDeadCodeMail does), or its account disabled meanwhile, which left it to this claim, its lease
+ * live (leaverMail: failed as WITHDRAWN_LEAVER, bodies emptied, as withdrawLeaverMail does). The two
+ * rules never both hold (a leaver's rule is for mail without a code). "withdrawn" or "leaver": do not
+ * send it; null: send it.
  */
-export async function withdrawIfCodeDead(
+export async function withdrawWaitingMail(
   db: Kysely<Database>,
   claim: Pick<OutboxMessage, "id" | "attempts">,
   now: number,
   options: { scrub?: boolean } = {},
-): Promise<boolean> {
-  const result = await db
+): Promise<"withdrawn" | "leaver" | null> {
+  const row = await db
     .updateTable("outbox")
-    .set(withdrawal(options.scrub))
+    .set((eb) => {
+      const dead = () => carriesDeadCode(eb, now);
+      const kept = (body: "text_body" | "html_body") => eb.case().when(dead()).then(eb.ref(body)).else("").end();
+      return {
+        ...withdrawal(options.scrub),
+        last_error: eb.case().when(dead()).then(WITHDRAWN).else(WITHDRAWN_LEAVER).end(),
+        ...(options.scrub ? {} : { text_body: kept("text_body"), html_body: kept("html_body") }),
+      };
+    })
     .where("id", "=", claim.id)
     .where("attempts", "=", claim.attempts)
     .where("state", "=", "sending")
-    .where((eb) => carriesDeadCode(eb, now))
+    .where((eb) => eb.or([carriesDeadCode(eb, now), leaverMail(eb)]))
+    .returning("last_error")
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return row === undefined ? null : row.last_error === WITHDRAWN ? "withdrawn" : "leaver";
 }
 
 /**

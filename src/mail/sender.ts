@@ -3,8 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawIfCodeDead, type OutboxMessage } from "./outbox.ts";
-import { withdrawIfLeaver } from "./leaver-mail.ts";
+import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawWaitingMail, type OutboxMessage } from "./outbox.ts";
 import { RelayPause } from "./relay-pause.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
@@ -281,8 +280,9 @@ export class MailSender {
    * One that waited is withdrawn ("withdrawn") when its code stopped working meanwhile: a staff member
    * who pressed Regenerate OTP at a slow relay must not get the replaced code after, or beside, the new
    * one (the claim's withdrawDeadCodeMail ran before the wait; one that did not wait was just checked).
-   * Likewise "leaver" when its account was disabled meanwhile (withdrawIfLeaver: the leaver rule the
-   * disable and the claim ask), so a notice claimed before the disable does not reach a leaver.
+   * Likewise "leaver" when its account was disabled meanwhile (the leaver rule the disable and the claim
+   * ask), so a notice claimed before the disable does not reach a leaver: both asked in one statement
+   * (withdrawWaitingMail).
    */
   private async reachServer(message: OutboxMessage): Promise<"go" | "lost" | "withdrawn" | "leaver"> {
     const waited = this.atServer >= this.options.batch;
@@ -290,7 +290,7 @@ export class MailSender {
     else this.atServer += 1;
     const now = this.deps.clock.now();
     try {
-      const withdrawn = waited ? await this.withdrawnWhileWaiting(message, now) : null;
+      const withdrawn = waited ? await withdrawWaitingMail(this.deps.db, message, now, { scrub: this.options.scrubBodies }) : null;
       if (withdrawn !== null) {
         this.leaveServer();
         return withdrawn;
@@ -307,13 +307,6 @@ export class MailSender {
     }
     this.leaveServer();
     return "lost";
-  }
-
-  /** Code mail by its own rule (its code dead), then any mail by the leaver rule; null: send it. */
-  private async withdrawnWhileWaiting(message: OutboxMessage, now: number): Promise<"withdrawn" | "leaver" | null> {
-    if (await withdrawIfCodeDead(this.deps.db, message, now, { scrub: this.options.scrubBodies })) return "withdrawn";
-    if (await withdrawIfLeaver(this.deps.db, message)) return "leaver";
-    return null;
   }
 
   /** The connection goes to the next message waiting, if any. */

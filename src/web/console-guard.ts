@@ -20,6 +20,11 @@ declare module "fastify" {
      * code is old (support/step-up.ts), for an action on another account's access.
      */
     consoleWrite?: "counted" | "step-up";
+    /**
+     * The console section a `consoleWrite` route belongs to (required with it): the step-up and limit
+     * pages mark it, and their Cancel leads back to it (whereFrom).
+     */
+    consoleSection?: SupportSection;
   }
 }
 
@@ -39,9 +44,12 @@ const pending = new WeakMap<FastifyRequest, { counted: Counted; actor: Actor }>(
  */
 export function registerConsoleWriteGuard(app: FastifyInstance, deps: Deps): void {
   app.addHook("onRoute", (route) => {
-    const rule = (route.config as { consoleWrite?: "counted" | "step-up" } | undefined)?.consoleWrite;
+    const config = route.config as { consoleWrite?: "counted" | "step-up"; consoleSection?: SupportSection } | undefined;
+    const rule = config?.consoleWrite;
     if (!rule) return;
-    const guard: preHandlerAsyncHookHandler = async (request, reply) => guardConsoleWrite(deps, request, reply, rule);
+    const section = config.consoleSection;
+    if (!section) throw new Error(`console write route ${route.method} ${route.url} names no consoleSection in its config`);
+    const guard: preHandlerAsyncHookHandler = async (request, reply) => guardConsoleWrite(deps, request, reply, rule, section);
     const settle: onSendAsyncHookHandler = async (request, reply, payload) => {
       await settleChange(deps, request, reply.statusCode);
       return payload;
@@ -63,7 +71,7 @@ async function settleChange(deps: Deps, request: FastifyRequest, status: number)
   await settleConsoleAction(deps.db, change.counted, status < 400, change.actor, deps.clock.now());
 }
 
-async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: FastifyReply, rule: "counted" | "step-up"): Promise<FastifyReply | undefined> {
+async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: FastifyReply, rule: "counted" | "step-up", section: SupportSection): Promise<FastifyReply | undefined> {
   const by = signedIn(request);
   const form = request.body !== null && typeof request.body === "object" ? (request.body as Record<string, unknown>) : {};
   const typed = form[STEP_UP_FIELD];
@@ -75,7 +83,7 @@ async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: Fas
     if (proof.kind !== "ok") {
       const t = tr(deps, request);
       const error = proof.kind === "locked" ? pauseText(deps, proof, t) : proof.kind === "password-wrong" ? t.text("profile.passwordWrong") : undefined;
-      const view = { action: ownPath(request), fields: keptFields(form), ...whereFrom(request), error, refused: proof.kind !== "password-needed" };
+      const view = { action: ownPath(request), fields: keptFields(form), ...whereFrom(request, section), error, refused: proof.kind !== "password-needed" };
       return reply.code(proof.kind === "locked" ? 429 : 401).type(HTML).send(stepUpPage(await portalFrame(deps, request, reply), view));
     }
   }
@@ -86,7 +94,7 @@ async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: Fas
     const t = tr(deps, request);
     const text = t.text("console.limit.reached", { count: String(CONSOLE_ACTIONS_LIMIT), window: t.duration(CONSOLE_ACTIONS_WINDOW_MS), until: pauseEnd(t, counted.until) });
     reply.header("retry-after", String(Math.max(1, Math.ceil((counted.until - now) / 1000))));
-    return reply.code(429).type(HTML).send(consoleLimitPage(await portalFrame(deps, request, reply), text, whereFrom(request).section));
+    return reply.code(429).type(HTML).send(consoleLimitPage(await portalFrame(deps, request, reply), text, section));
   }
   return undefined;
 }
@@ -105,11 +113,9 @@ function ownPath(request: FastifyRequest): string {
   return request.url.split("?", 1)[0]!;
 }
 
-/** The console section an action belongs to, and the page its Cancel leads back to. */
-function whereFrom(request: FastifyRequest): { section: SupportSection; cancel: string } {
+/** The console section an action belongs to (its route's consoleSection), and the page its Cancel leads back to. */
+function whereFrom(request: FastifyRequest, section: SupportSection): { section: SupportSection; cancel: string } {
+  if (section !== "users") return { section, cancel: `/support/${section}` };
   const id = (request.params as { id?: unknown } | undefined)?.id;
-  const path = ownPath(request);
-  if (path.startsWith("/support/users/")) return { section: "users", cancel: typeof id === "string" ? `/support/users/${encodeURIComponent(id)}` : "/support" };
-  for (const section of ["notices", "addresses", "rollout"] as const) if (path.startsWith(`/support/${section}`)) return { section, cancel: `/support/${section}` };
-  return { section: "users", cancel: "/support" };
+  return { section, cancel: typeof id === "string" ? `/support/users/${encodeURIComponent(id)}` : "/support" };
 }

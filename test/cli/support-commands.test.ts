@@ -25,24 +25,23 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     expect(wrong.stderr).toContain("the partner number does not match the account");
     // The refusal and the usage error as real processes (exit codes as the shell sees them); the other
     // refusals through the same main() in this process (cli.inProcess), five process starts fewer.
-    const unknown = await f.cli.inProcess(["user", "reset-email", "nobody", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC1"]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no user has login ID "nobody"');
-    const csi = await f.cli.inProcess(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC\u009b2J"]);
-    expect(csi.code).toBe(1);
-    expect(csi.stderr).toContain("Enter the ticket reference of the request (1 to 64 characters).");
-    const bidi = await f.cli.inProcess(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC-77\u202e"]);
-    expect(bidi.code).toBe(1);
-    expect(bidi.stderr).toBe("famos: the ticket reference must not contain zero-width or bidirectional control characters.\n");
+    /** `famos user reset-email …` refused through main() in this process: exit 1, and what it says. */
+    const refused = async (...args: string[]) => {
+      const result = await f.cli.inProcess(["user", "reset-email", ...args]);
+      expect(result.code, args.join(" ")).toBe(1);
+      return result.stderr;
+    };
+    expect(await refused("nobody", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC1")).toContain('no user has login ID "nobody"');
+    expect(await refused("cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC\u009b2J")).toContain("Enter the ticket reference of the request (1 to 64 characters).");
+    expect(await refused("cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC-77\u202e")).toBe(
+      "famos: the ticket reference must not contain zero-width or bidirectional control characters.\n",
+    );
     // Every problem at once, as the console's form says them: a wrong partner number and a bad ticket
     // are both told, so the operator does not fix one, run it again, and only then hear of the other.
-    const both = await f.cli.inProcess(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC-77\u202e"]);
-    expect(both.code).toBe(1);
-    expect(both.stderr).toBe(
+    expect(await refused("cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC-77\u202e")).toBe(
       "famos: the partner number does not match the account. The ticket reference must not contain zero-width or bidirectional control characters. Check the request with the user; nothing was changed.\n",
     );
-    const emptyTicket = await f.cli.inProcess(["user", "reset-email", "cli.keep", "--name", "Someone Else", "--partner", "00099", "--ticket", " "]);
-    expect(emptyTicket.stderr).toBe(
+    expect(await refused("cli.keep", "--name", "Someone Else", "--partner", "00099", "--ticket", " ")).toBe(
       "famos: the name does not match the account. Enter the ticket reference of the request (1 to 64 characters). Check the request with the user; nothing was changed.\n",
     );
     const usage = await f.cli.run(["user", "reset-email", "cli.keep", "--name", "Keep Me", "--partner", "00099"]);

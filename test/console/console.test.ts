@@ -5,7 +5,8 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { auditPage, auditRecords, UNKNOWN_LOGIN_ID } from "../../src/support/audit-trail.ts";
 import { findUserById, loginKey } from "../../src/users/users.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser, type TestApp } from "../support/app.ts";
+import { consoleWithStaff } from "../support/console-staff.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
 
 describe.each(["sqlite", "postgres"] as const)("support console: find users, a user's page, unlock, roles, notices, audit trail (%s)", (database) => {
@@ -13,11 +14,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
   let support: FormClient;
   let admin: FormClient;
   beforeAll(async () => {
-    t = await createTestApp({ database });
-    support = new FormClient(t.app);
-    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "sup.one" }));
-    admin = new FormClient(t.app);
-    await signInFully(admin, t.smtp, await addUser(t.deps, { role: "admin", loginId: "adm.one" }));
+    ({ t, support, admin } = await consoleWithStaff(database, { support: "sup.one", admin: "adm.one" }));
   });
   afterAll(async () => t.close());
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eraseUser } from "../../src/account/erase.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { findUserByLogin } from "../../src/users/users.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser, type TestApp } from "../support/app.ts";
+import { consoleWithStaff } from "../support/console-staff.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
 
 /** Issue 11, item 5: the console's lifecycle actions, under acting.ts's rule. */
@@ -11,11 +12,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
   let support: FormClient;
   let admin: FormClient;
   beforeAll(async () => {
-    t = await createTestApp({ database });
-    support = new FormClient(t.app);
-    await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", loginId: "sup.life" }));
-    admin = new FormClient(t.app);
-    await signInFully(admin, t.smtp, await addUser(t.deps, { role: "admin", loginId: "adm.life" }));
+    ({ t, support, admin } = await consoleWithStaff(database, { support: "sup.life", admin: "adm.life" }));
   });
   afterAll(async () => t?.close());
 

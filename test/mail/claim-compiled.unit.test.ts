@@ -1,16 +1,12 @@
-import { DefaultQueryCompiler, type Kysely } from "kysely";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { claimDueMail, enqueueMail, WITHDRAWN, type OutgoingMail } from "../../src/mail/outbox.ts";
 import { issueCode, voidFlowCodes } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
-import { FixedClock } from "../../src/platform/clock.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
-import { openStore, type Store } from "../../src/store/database.ts";
-import { migrateToLatest } from "../../src/store/migrate.ts";
-import type { Database } from "../../src/store/schema.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
 import { addUser } from "../support/app.ts";
+import { compiledDuring } from "../support/compiled.ts";
 import { createUnitDeps } from "../support/unit-app.ts";
+import { useStorePerTest } from "../support/unit-store.ts";
 
 /**
  * Issue 17: the sender's claim (the dead code mail's and the leaver's withdrawals, then the claim of what is due) runs
@@ -23,53 +19,20 @@ import { createUnitDeps } from "../support/unit-app.ts";
 const LEASE = 60_000;
 const mail = (n: number): OutgoingMail => ({ userId: null, kind: "notice", recipient: `r${n}@dealer.example`, subject: "s", text: "t", html: "<p>t</p>" });
 
-let database: TestDatabase;
-let store: Store;
-let db: Kysely<Database>;
-let clock: FixedClock;
-
-beforeEach(async () => {
-  database = await testDatabase("sqlite", "claim-compiled");
-  store = openStore(database.url);
-  await migrateToLatest(store);
-  db = store.db;
-  clock = new FixedClock();
-});
-
-afterEach(async () => {
-  await store.close();
-  await database.drop();
-});
-
-/** The SQL texts Kysely compiled while `run` ran. */
-async function compiledDuring(run: () => Promise<void>): Promise<string[]> {
-  const compile = DefaultQueryCompiler.prototype.compileQuery;
-  const compiled: string[] = [];
-  DefaultQueryCompiler.prototype.compileQuery = function (this: DefaultQueryCompiler, ...args: Parameters<typeof compile>) {
-    const query = compile.apply(this, args);
-    compiled.push(query.sql);
-    return query;
-  };
-  try {
-    await run();
-  } finally {
-    DefaultQueryCompiler.prototype.compileQuery = compile;
-  }
-  return compiled;
-}
+const fresh = useStorePerTest("claim-compiled");
 
 describe("the sender's claim, compiled once", () => {
   it("a claim after the first builds and compiles no query, with mail due and with none, for any limit and scrubbing", async () => {
-    await claimDueMail(db, "sqlite", clock.now(), LEASE, 8, { scrub: true });
-    await claimDueMail(db, "sqlite", clock.now(), LEASE, 2, { scrub: true });
-    await enqueueMail(db, clock.now(), cryptoRandom, "famos.test", mail(1));
-    await enqueueMail(db, clock.now(), cryptoRandom, "famos.test", mail(2));
-    await enqueueMail(db, clock.now(), cryptoRandom, "famos.test", mail(3));
+    await claimDueMail(fresh.db, "sqlite", fresh.clock.now(), LEASE, 8, { scrub: true });
+    await claimDueMail(fresh.db, "sqlite", fresh.clock.now(), LEASE, 2, { scrub: true });
+    await enqueueMail(fresh.db, fresh.clock.now(), cryptoRandom, "famos.test", mail(1));
+    await enqueueMail(fresh.db, fresh.clock.now(), cryptoRandom, "famos.test", mail(2));
+    await enqueueMail(fresh.db, fresh.clock.now(), cryptoRandom, "famos.test", mail(3));
     const claimed: string[][] = [];
     const compiled = await compiledDuring(async () => {
-      claimed.push((await claimDueMail(db, "sqlite", clock.now(), LEASE, 2, { scrub: true })).map((m) => m.recipient).sort());
-      claimed.push((await claimDueMail(db, "sqlite", clock.now(), LEASE, 8, { scrub: true })).map((m) => m.recipient));
-      claimed.push((await claimDueMail(db, "sqlite", clock.now(), LEASE, 8, { scrub: true })).map((m) => m.recipient));
+      claimed.push((await claimDueMail(fresh.db, "sqlite", fresh.clock.now(), LEASE, 2, { scrub: true })).map((m) => m.recipient).sort());
+      claimed.push((await claimDueMail(fresh.db, "sqlite", fresh.clock.now(), LEASE, 8, { scrub: true })).map((m) => m.recipient));
+      claimed.push((await claimDueMail(fresh.db, "sqlite", fresh.clock.now(), LEASE, 8, { scrub: true })).map((m) => m.recipient));
     });
     expect(compiled, compiled.join("\n")).toEqual([]);
     expect(claimed).toEqual([["r1@dealer.example", "r2@dealer.example"], ["r3@dealer.example"], []]);

@@ -1,46 +1,30 @@
 import { request } from "node:http";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "../../src/app/services.ts";
-import { loadConfig } from "../../src/config/config.ts";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { MIGRATION_NAMES, pendingMigrations } from "../../src/store/migrate.ts";
 import { addUser, TEST_SECRET } from "../support/app.ts";
 import { FormClient, nextCode, overHttp } from "../support/client.ts";
 import { freePort } from "../support/nginx.ts";
-import { productionEnv, runFamos, startServer, type ServerProcess } from "../support/server-process.ts";
-import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { depsOn, startServedFamos, stopServedFamos, type ServedFamos } from "../support/served-famos.ts";
+import { runFamos, startServer, type ServerProcess } from "../support/server-process.ts";
+import type { TestSmtpServer } from "../support/smtp.ts";
 import { until } from "../support/until.ts";
-import { DIALECTS, testDatabase, type TestDatabase } from "../store/dialects.ts";
-
-/** Deps on the server's database, for adding users from the test. */
-function depsOn(store: Store, url: string) {
-  const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: url });
-  if (!loaded.ok) throw new Error(loaded.errors.join("; "));
-  return createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps;
-}
+import { DIALECTS, testDatabase } from "../store/dialects.ts";
 
 describe("a real `famos serve` process", () => {
+  let served: ServedFamos;
   let smtp: TestSmtpServer;
-  let database: TestDatabase;
   let server: ServerProcess;
   let store: Store;
   beforeAll(async () => {
-    smtp = await startSmtpServer();
-    database = await testDatabase("sqlite", "process");
     // Debug level: requests are also logged as they arrive (the SIGTERM test waits for one in flight).
-    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_LOG_LEVEL: "debug" }));
-    store = openStore(database.url);
+    served = await startServedFamos("process", { FAMOS_LOG_LEVEL: "debug" });
+    ({ smtp, server, store } = served);
   });
-  afterAll(async () => {
-    await server?.stop("SIGKILL");
-    await store?.close();
-    await smtp?.stop();
-    await database?.drop();
-  });
+  afterAll(async () => stopServedFamos(served));
 
   it("logs JSON lines with a request id and no password, code, cookie, token or secret", async () => {
-    const user = await addUser(depsOn(store, database.url), { password: "Tr0ub4dor&3 horse staple" });
+    const user = await addUser(depsOn(served), { password: "Tr0ub4dor&3 horse staple" });
     const client = new FormClient(overHttp(server.url));
     const secrets = new Set<string>([user.password, TEST_SECRET]);
     await client.get("/login");
@@ -104,7 +88,7 @@ describe("a real `famos serve` process", () => {
   });
 
   it("on SIGTERM finishes the request in flight and the mail being sent, leaves the outbox consistent, exits 0", async () => {
-    const deps = depsOn(store, database.url);
+    const deps = depsOn(served);
     const early = await addUser(deps);
     const late = await addUser(deps);
     // A code mail whose SMTP reply is held: the sender is mid-send when the signal comes.

@@ -1,14 +1,10 @@
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "../../src/app/services.ts";
-import { loadConfig } from "../../src/config/config.ts";
-import { openStore, type Store } from "../../src/store/database.ts";
-import { addUser, TEST_SECRET } from "../support/app.ts";
+import { addUser } from "../support/app.ts";
 import { FormClient, overHttp } from "../support/client.ts";
-import { productionEnv, startServer, type ServerProcess } from "../support/server-process.ts";
-import { startSmtpServer, type TestSmtpServer } from "../support/smtp.ts";
+import { depsOn, startServedFamos, stopServedFamos, type ServedFamos } from "../support/served-famos.ts";
+import type { ServerProcess } from "../support/server-process.ts";
+import type { TestSmtpServer } from "../support/smtp.ts";
 import { until, within } from "../support/until.ts";
-import { testDatabase, type TestDatabase } from "../store/dialects.ts";
 
 /**
  * An operator's second Ctrl-C (or a second `kill`) while `famos serve` drains: it stops at once, and a
@@ -16,27 +12,17 @@ import { testDatabase, type TestDatabase } from "../store/dialects.ts";
  * after its lease (the user would get the same code twice, a minute late).
  */
 describe.each(["SIGTERM", "SIGINT"] as const)("a second %s during the graceful stop", (signal) => {
+  let served: ServedFamos;
   let smtp: TestSmtpServer;
-  let database: TestDatabase;
   let server: ServerProcess;
-  let store: Store;
   beforeAll(async () => {
-    smtp = await startSmtpServer();
-    database = await testDatabase("sqlite", "second_signal");
-    server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
-    store = openStore(database.url);
+    served = await startServedFamos("second_signal");
+    ({ smtp, server } = served);
   });
-  afterAll(async () => {
-    await server?.stop("SIGKILL");
-    await store?.close();
-    await smtp?.stop();
-    await database?.drop();
-  });
+  afterAll(async () => stopServedFamos(served));
 
   it("ends the process at once, and the mail at the server is queued again, due now", async () => {
-    const loaded = loadConfig({ FAMOS_SECRET: TEST_SECRET, FAMOS_DATABASE_URL: database.url });
-    if (!loaded.ok) throw new Error(loaded.errors.join("; "));
-    const user = await addUser(createServices(loaded.config, { store, logger: pino({ level: "silent" }), startSender: false }).deps);
+    const user = await addUser(depsOn(served));
     smtp.delayData(Infinity);
     const client = new FormClient(overHttp(server.url));
     await client.get("/login");
@@ -54,7 +40,7 @@ describe.each(["SIGTERM", "SIGINT"] as const)("a second %s during the graceful s
     expect(exit).toEqual({ code: signal === "SIGINT" ? 130 : 143, signal: null });
     expect(server.stdout()).toContain(`second ${signal}`);
 
-    const row = await store.db.selectFrom("outbox").select(["state", "lease_until", "next_attempt_at", "last_error"]).where("recipient", "=", user.otp_email!).executeTakeFirstOrThrow();
+    const row = await served.store.db.selectFrom("outbox").select(["state", "lease_until", "next_attempt_at", "last_error"]).where("recipient", "=", user.otp_email!).executeTakeFirstOrThrow();
     expect(row.state).toBe("queued");
     expect(row.lease_until).toBe(null);
     expect(row.next_attempt_at).toBeLessThanOrEqual(Date.now());

@@ -1,10 +1,12 @@
 import type { Kysely } from "kysely";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { deriveKeys, type Keys } from "../../src/platform/keys.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { cryptoRandom, type Random } from "../../src/platform/random.ts";
-import { openStore } from "../../src/store/database.ts";
+import { openStore, type Store } from "../../src/store/database.ts";
+import { migrateToLatest } from "../../src/store/migrate.ts";
 import type { Database } from "../../src/store/schema.ts";
+import { migratedTestDatabase, type TestDatabase, type TestDialect } from "../store/dialects.ts";
 import { copySqliteTemplate } from "./sqlite-template.ts";
 
 /**
@@ -68,5 +70,38 @@ export function useUnitStore(clock?: FixedClock) {
         .db.insertInto("throttles")
         .values({ key, failures: row.failures, locked_until: row.lockedUntil ?? 0, hard_locked: row.hardLocked ? 1 : 0, updated_at: store().clock.now(), window_started_at: row.windowStartedAt ?? 0 })
         .execute(),
+  };
+}
+
+/**
+ * A migrated database of its own for each test (made before it, dropped after it; a SQLite file unless
+ * `dialect` says otherwise) and a fixed clock: for the outbox's statements, prepared once per store,
+ * whose shape a store shared between tests would hide. Call it at the top level of a file or a `describe`.
+ */
+export function useStorePerTest(prefix: string, dialect: TestDialect = "sqlite") {
+  let current: { store: Store; database: TestDatabase; clock: FixedClock } | undefined;
+  beforeEach(async () => {
+    const database = await migratedTestDatabase(dialect, prefix);
+    const store = openStore(database.url);
+    await migrateToLatest(store);
+    current = { store, database, clock: new FixedClock() };
+  });
+  afterEach(async () => {
+    const done = current;
+    current = undefined;
+    await done?.store.close();
+    await done?.database.drop();
+  });
+  const made = () => {
+    if (!current) throw new Error("useStorePerTest: the store exists inside tests only");
+    return current;
+  };
+  return {
+    get db(): Kysely<Database> {
+      return made().store.db;
+    },
+    get clock(): FixedClock {
+      return made().clock;
+    },
   };
 }

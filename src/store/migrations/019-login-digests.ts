@@ -1,7 +1,5 @@
 import { sql, type Kysely, type Migration } from "kysely";
-import type { Keys } from "../../platform/keys.ts";
-import { loginDigest, NO_ACCOUNT_PREFIX } from "../../users/login-digest.ts";
-import { loginKey } from "../../users/users.ts";
+import { FROZEN_NO_ACCOUNT_PREFIX as NO_ACCOUNT_PREFIX, frozenLoginDigest as loginDigest, frozenLoginKey as loginKey, type FrozenLoginKeys } from "./frozen-login-digest.ts";
 
 // Frozen once released: later changes go in a new migration.
 // Text typed into Login ID that no account has is now and then the password (src/users/login-digest.ts).
@@ -20,7 +18,7 @@ const TYPED_LOGIN_EVENTS = ["password.failed", "lock.started", "code.failed"];
 const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;
 const BATCH = 1000;
 
-export function loginDigests(keys: Pick<Keys, "loginId"> | null): Migration {
+export function loginDigests(keys: FrozenLoginKeys | null): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       // Each migration runs in a transaction of its own (both dialects here).
@@ -40,7 +38,7 @@ export function loginDigests(keys: Pick<Keys, "loginId"> | null): Migration {
   };
 }
 
-async function rewrite(db: Kysely<any>, keys: Pick<Keys, "loginId"> | null, postgres: boolean): Promise<void> {
+async function rewrite(db: Kysely<any>, keys: FrozenLoginKeys | null, postgres: boolean): Promise<void> {
   const digest = (typed: string) => {
     if (!keys) throw new Error("the login IDs stored as typed need FAMOS_SECRET to be rewritten: run famos migrate with the server's settings");
     return loginDigest(keys, loginKey(typed));

@@ -1,6 +1,5 @@
 import { type Kysely, type Migration } from "kysely";
-import type { Keys } from "../../platform/keys.ts";
-import { refreshLoginDigests } from "../../users/login-digest.ts";
+import { frozenRefreshLoginDigests, type FrozenLoginKeys } from "./frozen-login-digest.ts";
 
 // Frozen once released: later changes go in a new migration.
 // A login ID's lock counters are keyed by its keyed digest (019), which SQL cannot compute, so the
@@ -16,14 +15,14 @@ import { refreshLoginDigests } from "../../users/login-digest.ts";
 // (a rolling upgrade, `famos migrate` run first) creates accounts without it, which NOT NULL refused on
 // PostgreSQL (its `user add`, console and import failed). The Rollout page counts such accounts too
 // (src/rollout/progress.ts) and the next `famos serve` start fills them in (refreshLoginDigests).
-export function userLoginDigests(keys: Pick<Keys, "loginId"> | null): Migration {
+export function userLoginDigests(keys: FrozenLoginKeys | null): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema.alterTable("users").addColumn("login_digest", "text").execute();
       const any = await db.selectFrom("users").select("id").limit(1).executeTakeFirst();
       if (any && !keys) throw new Error("the accounts' login ID digests need FAMOS_SECRET: run famos migrate with the server's settings");
       // As `famos serve` makes them again at start (after FAMOS_SECRET changed): every account's, here.
-      if (keys) await refreshLoginDigests(db, keys);
+      if (keys) await frozenRefreshLoginDigests(db, keys);
       await db.schema.createIndex("users_login_digest").on("users").column("login_digest").execute();
     },
     async down(db: Kysely<any>): Promise<void> {

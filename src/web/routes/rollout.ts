@@ -70,7 +70,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   // A start decides when accounts must use two factors (a later one or none keeps them on the password alone).
-  app.post("/support/rollout/plan", { config: { access: "admin", consoleWrite: "step-up" } }, async (request, reply) => {
+  app.post("/support/rollout/plan", { config: { access: "admin", consoleWrite: "step-up", consoleSection: "rollout" } }, async (request, reply) => {
     const form = parseForm(PLAN_FORM, request.body);
     // Read in the zone the page names beside the field: the reader's.
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from, timeZone: tr(deps, request).timeZone });
@@ -81,7 +81,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect(`/support/rollout?done=${done}`, 303);
   });
 
-  app.post("/support/rollout/plan/remove", { config: { access: "admin", consoleWrite: "step-up" } }, async (request, reply) => {
+  app.post("/support/rollout/plan/remove", { config: { access: "admin", consoleWrite: "step-up", consoleSection: "rollout" } }, async (request, reply) => {
     const form = parseForm(REMOVE_FORM, request.body);
     const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: null });
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message) });

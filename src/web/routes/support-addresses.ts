@@ -20,7 +20,7 @@ export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   // Lifting an address's pause lets guessing go on from there: asked as an account's unlock is.
-  app.post("/support/addresses/unlock", { config: { access: "support", consoleWrite: "step-up" } }, async (request, reply) => {
+  app.post("/support/addresses/unlock", { config: { access: "support", consoleWrite: "step-up", consoleSection: "addresses" } }, async (request, reply) => {
     const form = parseForm({ address: field(100) }, request.body);
     const parsed = parseAddress(form.address);
     if (!parsed.ok) {

@@ -25,7 +25,7 @@ export function supportFactorRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.type(HTML).send(factorsConfirmPage(frame, user, await factorsOf(deps.db, user.id)));
   });
 
-  app.post("/support/users/:id/factors/confirm", { config: { access: "support", consoleWrite: "step-up" } }, async (request, reply) => {
+  app.post("/support/users/:id/factors/confirm", { config: { access: "support", consoleWrite: "step-up", consoleSection: "users" } }, async (request, reply) => {
     const user = await targetUser(deps, request);
     const form = parseForm({ ticket: ticketField().optional() }, request.body);
     const outcome = await removeSecondFactors(deps, acting(request), user.id, form.ticket);

@@ -60,7 +60,7 @@ const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber:
 export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
   // Each changes another account's access (or makes one): console-guard.ts's step-up, and counted.
-  const stepUp = { config: { access: "support" as const, consoleWrite: "step-up" as const } };
+  const stepUp = { config: { access: "support" as const, consoleWrite: "step-up" as const, consoleSection: "users" as const } };
 
   const target = (request: FastifyRequest) => targetUser(deps, request);
 

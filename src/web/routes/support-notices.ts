@@ -27,7 +27,7 @@ function noticeProblems(t: Translator, problems: NoticeProblem[]): FieldProblems
 export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
   // A notice changes nobody's access: counted toward the person's limit, no step-up (console-guard.ts).
-  const counted = { config: { access: "support" as const, consoleWrite: "counted" as const } };
+  const counted = { config: { access: "support" as const, consoleWrite: "counted" as const, consoleSection: "notices" as const } };
   const shape = { title: field(400), body: field(16_000) };
 
   function done(request: FastifyRequest): string | undefined {

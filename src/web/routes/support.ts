@@ -45,7 +45,7 @@ const DONE: Record<string, MessageKey> = {
 export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
   // Changes to another account's access: the password again when the code is old, and counted (console-guard.ts).
-  const stepUp = { config: { access: "support" as const, consoleWrite: "step-up" as const } };
+  const stepUp = { config: { access: "support" as const, consoleWrite: "step-up" as const, consoleSection: "users" as const } };
 
   const target = (request: FastifyRequest) => targetUser(deps, request);
 
@@ -118,7 +118,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.redirect(`/support/users/${user.id}?done=unlocked`, 303);
   });
 
-  app.post("/support/users/:id/role", { config: { access: "admin", consoleWrite: "step-up" } }, async (request, reply) => {
+  app.post("/support/users/:id/role", { config: { access: "admin", consoleWrite: "step-up", consoleSection: "users" } }, async (request, reply) => {
     const user = await target(request);
     const form = parseForm({ role: field(20) }, request.body);
     const outcome = await changeRole(deps, acting(request), user, form.role);
