@@ -109,6 +109,9 @@ describe("the console's guard (unit tier)", () => {
     const right = await client.post(`/support/users/${user.id}/reset/confirm`, { ...fields, stepUpPassword: person.password });
     expect(right.statusCode).toBe(303);
     expect(await counter(person)).toMatchObject({ failures: 2 });
+    // The step-up's audit names the action by its route, not by the address typed.
+    const passed = (await queryAudit(u.deps.db, { event: "console.step-up-passed" })).filter((e) => e.actor === person.login_id);
+    expect(passed.map((e) => e.detail)).toEqual([{ action: "POST /support/users/:id/reset/confirm" }]);
   });
 
   it("a step-up password that is not text is refused with 400; an empty one asks again", async () => {
