@@ -36,6 +36,7 @@ describe("originFormTarget (unit tier)", () => {
   it("gives a target without a path the root, keeping its query; a query's slash is not the path's", () => {
     expect(rewrite("http://famos.test", "famos.test")).toEqual({ url: "/", foreign: false });
     expect(rewrite("http://famos.test?returnTo=/profile", "famos.test")).toEqual({ url: "/?returnTo=/profile", foreign: false });
+    expect(rewrite("http://famos.test?a=1", "famos.test")).toEqual({ url: "/?a=1", foreign: false });
     expect(rewrite("http://famos.test/?a=1", "famos.test")).toEqual({ url: "/?a=1", foreign: false });
     expect(rewrite("http://famos.test/a/b?c=/d", "famos.test")).toEqual({ url: "/a/b?c=/d", foreign: false });
     // The path as written, not parsed: dots and doubled slashes route as they would in origin-form.
