@@ -25,6 +25,7 @@ export function originFormTarget(req: IncomingMessage): string {
   const target = req.url ?? "/";
   if (target.charCodeAt(0) === 47) return target; // "/"
   const schemeEnd = target.indexOf("://");
+  if (schemeEnd === -1) return target; // no scheme: not absolute-form ("https" alone is no "http" target)
   const scheme = target.slice(0, schemeEnd).toLowerCase();
   if (scheme !== "http" && scheme !== "https") return target;
   if (target.includes("#")) return target; // not a request target: the router's 400

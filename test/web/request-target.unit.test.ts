@@ -83,6 +83,13 @@ describe("originFormTarget (unit tier)", () => {
     expect(rewrite("http://famos.test/login")).toEqual({ url: "/login", foreign: false });
   });
 
+  it("leaves a target with no scheme separator for the router, with or without Host (not read as http)", () => {
+    for (const target of ["https", "httpx", "http:", "https:/famos.test/login", "http//famos.test"]) {
+      expect(rewrite(target, "famos.test")).toEqual({ url: target, foreign: false });
+      expect(rewrite(target)).toEqual({ url: target, foreign: false });
+    }
+  });
+
   it("marks nothing it did not reduce", () => {
     expect(isForeignTarget(request("/login", "famos.test"))).toBe(false);
     const untouched = request("ftp://elsewhere.example/x", "famos.test");
