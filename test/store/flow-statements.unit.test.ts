@@ -1,7 +1,7 @@
 import { compiledDuring } from "../support/compiled.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addUser } from "../support/app.ts";
-import { FormClient, signIn } from "../support/client.ts";
+import { FormClient, signIn, submitPassword } from "../support/client.ts";
 import { logStatements } from "../support/statement-log.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 
@@ -75,6 +75,27 @@ describe("SQL statements per complete sign-in (SQLite)", () => {
     for (const [step, most] of Object.entries(AT_MOST)) expect(counts[step], listing).toBeLessThanOrEqual(most);
     expect(Object.values(counts).reduce((a, b) => a + b, 0), listing).toBeLessThanOrEqual(FLOW_AT_MOST);
     for (const [step, most] of Object.entries(COMMITS_AT_MOST)) expect(commits(ran[step as keyof typeof ran]), `${step}\n${listing}`).toBeLessThanOrEqual(most);
+  });
+
+  it("a paused login ID's refusal runs the same statements, in the same order, for an account's login ID (its right password) and one no account has", async () => {
+    // SPEC item 1 and "Locks": since 3ff46db a refusal is the reservation's statement (its condition
+    // refusing), then the pause's read; neither the answer (security/enumeration) nor this work may
+    // tell an account's login ID from one no account has.
+    const refused = async (loginId: string, password: string) => {
+      for (let i = 0; i < t.deps.config.lock.after; i += 1) await submitPassword(new FormClient(t.app, "203.0.113.70"), loginId, `wrong guess ${i}`);
+      const client = new FormClient(t.app, "192.0.2.70");
+      await client.get("/login");
+      let body = "";
+      const sqls = await log.record(async () => {
+        body = (await client.post("/login", { loginId, password })).body;
+      });
+      expect(body).toContain("paused on new browsers until");
+      return sqls.map((s) => s.replace(/\s+/g, " ").trim());
+    };
+    const user = await addUser(t.deps, { loginId: "paused-known" });
+    const known = await refused(user.login_id, user.password);
+    expect(await refused("paused-nobody", "some password here")).toEqual(known);
+    expect(known.some((s) => /^insert into "throttles"/i.test(s))).toBe(true);
   });
 
   it("a browser holding the login ID's device cookie adds only the device's lookup to each factor step", async () => {
