@@ -87,17 +87,26 @@ export function passwordOnlyOutlived(
  * two factors for all). A session opened before the wave ends at its start (signInBeforeWave's
  * `endsBy`); without this, a start brought forward — "start now" after an incident — left the sessions
  * opened under the old one open until it. Which sessions: those made while the password alone still
- * opened the portal, before the start in force now or before the one in force until this change
- * (`before`, the plan as it was): a start set a little in the past ("start now" typed at 14:00 read at
- * 14:31), or a partner's start removed when the default start it falls back to has passed, ends the
- * sessions opened in between too (before, they kept their old end, up to FAMOS_SESSION_MAX). A "Later"
- * made after both starts stays, as it would have. The number of sessions cut short.
+ * opened the portal: those made before the start in force until this change (`before`, the plan as it
+ * was). Each before-wave session ends at or before the start in force (signInBeforeWave's `endsBy`, then
+ * each change's cut), so one still live was made before that start; one made after it is a "Later".
+ * So a start set a little in the past ("start now" typed at 14:00 read at 14:31), or a partner's start
+ * removed when the default start it falls back to has passed, ends the sessions opened in between too
+ * (before, they kept their old end, up to FAMOS_SESSION_MAX), and a "Later" made after the old start
+ * stays, as it would have: before, a start set or moved ahead within its 12 h (a partner's own start
+ * while a past default was in force) cut it there. Known limit: a "Later" made after a start that was
+ * then moved ahead is made before the start in force, and a later change cuts it (nothing in the
+ * session says "Later"). The number of sessions cut short.
  */
 export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNumber: string | null, now: number, before: RolloutPlan): Promise<number> {
   const plan = await readPlan(db);
   const startIn = (p: RolloutPlan) => (partnerNumber === null ? p.defaultStart : startInPlan(p, partnerNumber));
   const ends = startIn(plan) ?? now;
-  const madeBefore = Math.max(ends, startIn(before) ?? ends);
+  // Made before the start in force until this change: no live password-only session made after it is a
+  // before-wave one (that session's end is at or before this start), they are all "Later"s, which a
+  // start does not concern. Without one (no plan: two factors for all), only "Later"s are left.
+  const madeBefore = startIn(before);
+  if (madeBefore === null) return 0;
   const covered = db
     .selectFrom("users")
     .select("users.id")

@@ -25,8 +25,19 @@ async function newRecoveryCodes(tx: Kysely<Database>, deps: Deps, user: User, ct
   return codes;
 }
 
-/** A new strong factor's session: a new token, past the setup screen when it was there (the app's confirming code, passkeyBrings). */
-const toFull = (tx: Kysely<Database>, deps: Deps, session: Session, now: number) => advanceSession(tx, deps.random, session, now, { stage: "full", flowId: session.flow_id });
+/**
+ * A new strong factor's session: a new token, past the setup screen when it was there (the app's
+ * confirming code, passkeyBrings). A session the password alone opened (before its wave, or "Later":
+ * no code verified in it) has just proved the new factor in it, so it becomes a two-factor session
+ * (verifiedAt, its end verifiedSessionEnd), as a code verified early makes it (profile/email-change.ts):
+ * passwordOnlyOutlived and the wave's start no longer concern it. Before, it ended at its next
+ * request, its user signed out for having done what the wave asks (strong-factor-before-wave.test).
+ */
+const toFull = (tx: Kysely<Database>, deps: Deps, session: Session, now: number) =>
+  advanceSession(tx, deps.random, session, now, passwordOnly(session) ? { stage: "full", flowId: session.flow_id, verifiedAt: now, policy: deps.config.session } : { stage: "full", flowId: session.flow_id });
+
+/** No second factor verified in this session yet: the password alone opened it. */
+const passwordOnly = (session: Pick<Session, "verified_at">) => session.verified_at === null;
 
 function auditAs(user: User, ctx: RequestContext, now: number) {
   return (db: Deps["db"], entry: Pick<AuditEntry, "event" | "detail">) =>
@@ -121,7 +132,7 @@ export async function renewRecoveryCodes(
 export interface PasskeyBrought {
   /** The new recovery codes, shown once: the first strong factor brings them (null: the user has a set). */
   recoveryCodes: string[] | null;
-  /** The session, full, and its new token when the setup screen ended (null: the session stays as it was). */
+  /** The session, full, and its new token when the setup screen ended or a password-only session proved the passkey (null: the session stays as it was). */
   renewed: IssuedSession | null;
 }
 
@@ -129,11 +140,12 @@ export interface PasskeyBrought {
  * What a passkey brings, run by the passkeys module (finishPasskeyRegistration) in the transaction
  * that stores it, after the user's row was taken (inLiveSession): a user without recovery codes gets a
  * set, as the authenticator app's setup gives one; on the setup screen of FAMOS_STRONG_FACTOR_ROLES the
- * session leaves that stage for the portal with a new token. A failure here keeps the passkey neither.
+ * session leaves that stage for the portal with a new token, and a password-only session becomes a
+ * two-factor one with a new token (toFull). A failure here keeps the passkey neither.
  */
 export async function passkeyBrings(tx: Kysely<Database>, deps: Deps, user: User, session: Session, ctx: RequestContext, now: number): Promise<PasskeyBrought> {
   const { recoveryCodesLeft } = await factorsOf(tx, user.id);
   const recoveryCodes = recoveryCodesLeft === 0 ? await newRecoveryCodes(tx, deps, user, ctx, now, "passkey") : null;
-  const advanced = session.stage === "factor-setup" ? await toFull(tx, deps, session, now) : null;
+  const advanced = session.stage === "factor-setup" || passwordOnly(session) ? await toFull(tx, deps, session, now) : null;
   return { recoveryCodes, renewed: advanced };
 }

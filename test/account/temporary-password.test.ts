@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
+import { setWaveStart } from "../../src/rollout/plan.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
@@ -99,5 +100,27 @@ describe("temporary passwords", () => {
     const by = { user: support, audit: { actor: "tp.support", ip: "127.0.0.1", userAgent: "t" } };
     expect((await setTemporaryPassword(t.deps, by, admin.id, TEMPORARY)).kind).toBe("forbidden");
     expect((await setTemporaryPassword(t.deps, by, support.id, TEMPORARY)).kind).toBe("forbidden");
+  });
+
+  // Known limit (SECURITY.md, known limit 18), kept here as its reproduction: vitest reports it failed
+  // while the limit holds, and asks for this line to go once it is fixed. Before the user's wave, the
+  // temporary password is spent at sign-in and "Choose a new password" is a password-only session that
+  // ends at the start (signInBeforeWave's endsBy): chosen after it, the page is gone, and the user must
+  // ask support for another temporary password.
+  it.fails("known limit: \"Choose a new password\" opened before the wave and used after its start keeps the user going", async () => {
+    const start = t.clock.now();
+    await setWaveStart(t.deps.db, "tp-wave", start + 20 * 60_000, start, "test");
+    const user = await addUser(t.deps, { loginId: "tp.wave", email: null, partnerNumber: "tp-wave" });
+    expect((await setTemporaryPassword(t.deps, operator, user.id, TEMPORARY)).kind).toBe("set");
+    const client = new FormClient(t.app);
+    expect((await submitPassword(client, "tp.wave", TEMPORARY)).headers.location).toBe("/choose-password");
+    await client.get("/choose-password");
+    t.clock.set(start + 21 * 60_000);
+    try {
+      const chosen = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
+      expect(chosen.headers.location ?? "").not.toMatch(/^\/login/);
+    } finally {
+      t.clock.set(start);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { announceRollout } from "../../src/rollout/announce.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
@@ -5,7 +6,8 @@ import { removeSecondFactors } from "../../src/support/remove-factors.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, submitPassword } from "../support/client.ts";
 import { DIALECTS } from "../store/dialects.ts";
-import { appCode, secretFrom } from "../strong-factors/helpers.ts";
+import { SoftAuthenticator } from "../support/soft-authenticator.ts";
+import { appCode, recoveryCodesFrom, secretFrom } from "../strong-factors/helpers.ts";
 
 const DAY = 86_400_000;
 const PORTAL = 'action="/logout"';
@@ -47,19 +49,70 @@ describe.each(DIALECTS)("a strong factor set up before the wave (%s)", (dialect)
     return { user, p, thief, owner, secret };
   }
 
-  it("the password alone signs in no more, and no password-only session goes on, that which set it up included", async () => {
+  it("the password alone signs in no more, and no other password-only session goes on; the one that set it up proved it, and stays", async () => {
     const { user, thief, owner } = await appSetUpEarly();
     expect((await thief.get("/")).body).not.toContain(PORTAL);
-    // The setup's session was opened by the password alone: it ends as the account's others (passwordOnlyOutlived).
-    expect((await owner.get("/")).body).not.toContain(PORTAL);
-    const reasons = await t.deps.db.selectFrom("sessions").select("end_reason").where("user_id", "=", user.id).execute();
-    expect(reasons.map((r) => r.end_reason)).toEqual(["two-factor-required", "two-factor-required"]);
+    // The setup's session proved the app's code in it: a two-factor session now (verifiedSessionEnd), not ended as the thief's is.
+    expect((await owner.get("/")).body).toContain(PORTAL);
+    const sessions = await t.deps.db.selectFrom("sessions").select(["end_reason", "created_at"]).where("user_id", "=", user.id).orderBy("created_at").execute();
+    expect(sessions.map((r) => r.end_reason).sort()).toEqual([null, "two-factor-required"]);
     // The password alone opens the portal no more, nor "User profile": the app first (OTP capture's strong step).
     const again = new FormClient(t.app);
     expect((await submitPassword(again, user.login_id, user.password)).headers.location).toBe("/otp");
     expect((await again.get("/enrol")).headers.location).toBe("/otp");
     expect((await again.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).not.toBe("/");
     expect((await again.get("/")).body).not.toContain(PORTAL);
+  });
+
+  /** A wave 20 minutes away, a password-only session, a strong factor set up in it: does the start still end it? */
+  async function crossTheStart(setUp: (owner: FormClient, password: string) => Promise<void>) {
+    const start = t.clock.now();
+    const p = newPartner();
+    const wave = start + 20 * 60_000;
+    await setWaveStart(t.deps.db, p, wave, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: p });
+    const thief = new FormClient(t.app);
+    expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
+    const owner = new FormClient(t.app);
+    expect((await submitPassword(owner, user.login_id, user.password)).headers.location).toBe("/");
+    await owner.get("/profile");
+    await setUp(owner, user.password);
+    t.clock.set(wave - 60_000);
+    const before = await owner.get("/");
+    t.clock.set(wave + 5 * 60_000);
+    const after = await owner.get("/profile");
+    const thiefAfter = await thief.get("/");
+    t.clock.set(start);
+    expect(before.body).toContain(PORTAL);
+    expect(after.statusCode).toBe(200);
+    expect(after.body).toContain(PORTAL);
+    expect(thiefAfter.body).not.toContain(PORTAL);
+    const rows = await t.deps.db.selectFrom("sessions").select(["end_reason", "expires_at", "verified_at", "created_at"]).where("user_id", "=", user.id).orderBy("created_at").execute();
+    const live = rows.filter((r) => r.end_reason === null);
+    expect(live).toHaveLength(1);
+    // FAMOS_SESSION_MAX from its start, as any session whose second factor was verified in it.
+    expect(Number(live[0]!.expires_at)).toBe(Number(live[0]!.created_at) + t.deps.config.session.maxMs);
+    expect(live[0]!.verified_at).not.toBeNull();
+  }
+
+  it("an authenticator app set up in a before-wave session makes it a two-factor session: the wave's start does not end it", async () => {
+    await crossTheStart(async (owner, password) => {
+      expect((await owner.post("/profile/app", { password })).headers.location).toBe("/profile/app");
+      const secret = secretFrom((await owner.get("/profile/app")).body);
+      expect((await owner.post("/profile/app/confirm", { code: await appCode(secret, t.clock.now()) })).statusCode).toBe(200);
+    });
+  });
+
+  it("a passkey added in a before-wave session makes it a two-factor session: the wave's start does not end it", async () => {
+    await crossTheStart(async (owner, password) => {
+      const started = await owner.post("/profile/passkeys/options", { name: "Laptop", password }, { headers: { accept: "application/json" } });
+      expect(started.statusCode).toBe(200);
+      const { options } = started.json() as { options: PublicKeyCredentialCreationOptionsJSON };
+      const credential = new SoftAuthenticator().create(options, { origin: "https://famos.dealer.example" });
+      const added = await owner.post("/profile/passkeys", { name: "Laptop", credential: JSON.stringify(credential) });
+      expect(added.statusCode).toBe(200);
+      expect(recoveryCodesFrom(added.body)).toHaveLength(10);
+    });
   });
 
   it("whoever has only the password cannot enrol an address of theirs: the app comes first, then \"User profile\" and its code to the new address", async () => {

@@ -150,6 +150,41 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect(page.body).toContain(PORTAL);
   });
 
+  // A "Later" made after the start then in force is no before-wave session: a start set or moved later
+  // does not concern it (it would be offered again after the new start). Before, the new start, within
+  // the session's FAMOS_SESSION_MAX, cut it there.
+  for (const [what, own] of [
+    ["its partner is given its own start, within 12 h, while a past default start was in force", false],
+    ["its partner's own start, passed, is moved within 12 h ahead", true],
+  ] as const) {
+    it(`"Later" chosen after the start stays when ${what}`, async () => {
+      const start = t.clock.now();
+      const p = newPartner();
+      const plan = await t.deps.db.selectFrom("rollout_plan").selectAll().execute();
+      if (own) await setWaveStart(t.deps.db, p, start - DAY, start, "test");
+      else await t.deps.db.deleteFrom("rollout_plan").execute();
+      if (!own) await setWaveStart(t.deps.db, null, start - DAY, start, "test");
+      try {
+        const user = await addUser(t.deps, { email: null, partnerNumber: p });
+        const client = new FormClient(t.app);
+        await submitPassword(client, user.login_id, user.password);
+        await client.get("/enrol");
+        expect((await client.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).toBe("/");
+        const from = new Date(start + 20 * 60_000).toISOString().slice(0, 16);
+        expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from, timeZone: "UTC" })).kind).toBe("set");
+        t.clock.set(start + 25 * 60_000);
+        const page = await client.get("/");
+        t.clock.set(start);
+        expect(page.body).toContain(PORTAL);
+      } finally {
+        if (!own) {
+          await t.deps.db.deleteFrom("rollout_plan").execute();
+          if (plan.length > 0) await t.deps.db.insertInto("rollout_plan").values(plan).execute();
+        }
+      }
+    });
+  }
+
   it("the owner confirms an OTP email early: a second browser's password-only session opens the portal no more", async () => {
     const start = t.clock.now();
     const p = newPartner();

@@ -12,7 +12,7 @@ import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../
 import { webauthn } from "../../passkeys/webauthn.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { answerSignedOut, requestContext, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { relyingParty } from "../origin.ts";
 import { passkeysSection } from "../pages/passkey-pages.ts";
@@ -132,7 +132,9 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
   passkeyRegistrationRoutes(app, deps, {
     path: "/profile/passkeys",
     access: "full",
-    onAdded: async (request, reply, { brought: { recoveryCodes } }) => {
+    onAdded: async (request, reply, { brought: { recoveryCodes, renewed } }) => {
+      // A password-only session proved the passkey: a two-factor session now, under a new token (passkeyBrings).
+      if (renewed) setSessionCookie(deps, reply, renewed);
       // A user without recovery codes (this is their first strong factor) got a set, shown once.
       if (!recoveryCodes) return reply.redirect("/profile?passkey=added#passkeys", 303);
       const frame = await portalFrameAfterCommit(deps, request, reply);
