@@ -84,7 +84,10 @@ export async function undeliverableUsers(db: Kysely<Database>, limit = 200): Pro
   const holders = (column: "u.otp_email" | "u.pending_email") =>
     db
       .selectFrom("mail_addresses as a")
-      .innerJoin("users as u", (join) => join.on((eb) => eb(sql<string>`lower(trim(${sql.ref(column)}))`, "=", eb.ref("a.address_key"))))
+      // `address_key || ''` is address_key: without its column's TEXT affinity, which SQLite would apply to
+      // the indexed expression and so could not use users_*_email_key; it read every account instead
+      // (SCAN u) and looked each one's address up among the records.
+      .innerJoin("users as u", (join) => join.on((eb) => eb(sql<string>`lower(trim(${sql.ref(column)}))`, "=", sql<string>`${sql.ref("a.address_key")} || ''`)))
       .select(["a.address_key", "u.id", "u.login_id", "u.full_name", "u.partner_number", "u.otp_email", "u.pending_email", "a.undeliverable_at", "a.undeliverable_reason", "a.mailbox_soft_since"])
       .where("a.undeliverable_at", "is not", null)
       // A leaver (disabled) signs in no more: their dead mailbox is nobody's to fix.

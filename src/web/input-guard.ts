@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { HttpProblem } from "./errors.ts";
-import { isForeignTarget } from "./request-target.ts";
+import { isRefusedTarget } from "./request-target.ts";
 
 const NUL = "\u0000";
 
@@ -14,10 +14,11 @@ export function registerInputGuard(app: FastifyInstance): void {
   // check (requireHostHeader, turned off in app.ts) answered a missing one with a bare 400 and no
   // word; two went through with the first. Refused here, before the session is read, with the page
   // every unreadable request gets. So is one whose target, in absolute-form, names another host than
-  // its Host header (originFormTarget, request-target.ts): it too says two hosts.
+  // its Host header (originFormTarget, request-target.ts): it too says two hosts; and one whose target
+  // is `*` with a method other than OPTIONS (RFC 9112 3.2.4), which the router took for the root.
   app.addHook("onRequest", (request, _reply, done) => {
     const hosts = hostHeaders(request.raw.rawHeaders);
-    if (hosts > 1 || (hosts === 0 && request.raw.httpVersion !== "1.0") || isForeignTarget(request.raw)) {
+    if (hosts > 1 || (hosts === 0 && request.raw.httpVersion !== "1.0") || isRefusedTarget(request.raw)) {
       done(new HttpProblem(400, "FAMOS could not read that request."));
       return;
     }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { migrateToLatest } from "../../src/store/migrate.ts";
 import { migratedTestDatabase, type TestDatabase } from "../store/dialects.ts";
-import { fullReads, readsPerRow } from "./statement-plans.ts";
+import { fullReads, planText, readsPerRow } from "./statement-plans.ts";
 
 /**
  * The plan tests' own helper. SQLite, finding no index for a join, builds one for the statement (an
@@ -33,5 +33,51 @@ describe("fullReads and readsPerRow on SQLite", () => {
     // A search through a real index is no whole read.
     const byKey = sql`select notices.id from notices join outbox on outbox.id = notices.title where notices.created_by = ${"x"}`.toOperationNode();
     expect(await fullReads(store, byKey, ["outbox"])).toEqual([]);
+  });
+
+  it("count a scan of an aliased table: SQLite's plan names it by its alias (SCAN u)", async () => {
+    const aliased = store.db.selectFrom("users as u").select("u.id").where("u.otp_email", "is", null).compile().query;
+    expect(await fullReads(store, aliased, ["users"])).toEqual(["SCAN u"]);
+    expect(await readsPerRow(store, aliased, ["users"])).toEqual(["SCAN u"]);
+    // Another table's alias is not this one's, and a search through an index is no whole read.
+    expect(await fullReads(store, aliased, ["sessions"])).toEqual([]);
+    const byId = store.db.selectFrom("users as u").select("u.id").where("u.id", "=", "x").compile().query;
+    expect(await fullReads(store, byId, ["users"])).toEqual([]);
+  });
+});
+
+/**
+ * On PostgreSQL a partial index serves a statement whose WHERE is the index's own predicate with no
+ * index condition at all: a Bitmap Index Scan over the whole partial index under a Bitmap Heap Scan. The
+ * helper counted a plain Index Scan without a condition, not this one.
+ */
+describe("fullReads and readsPerRow on PostgreSQL", () => {
+  let database: TestDatabase;
+  let store: Store;
+
+  beforeAll(async () => {
+    database = await migratedTestDatabase("postgres", "statement_plans");
+    store = openStore(database.url);
+    await migrateToLatest(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  it("count a bitmap scan that reads a whole partial index without an index condition", async () => {
+    // notices_live (notices.created_at where ended_at is null): every live notice, read whole.
+    const live = sql`select id from notices where ended_at is null`.toOperationNode();
+    expect(await fullReads(store, live, ["notices"])).toEqual(["Bitmap Heap Scan on notices"]);
+    expect(await fullReads(store, live, ["outbox"])).toEqual([]);
+    // A bitmap scan with an index condition reads only what the condition finds.
+    const since = sql`select id from notices where ended_at is null and created_at > ${0}`.toOperationNode();
+    expect(await planText(store, since)).toContain("Index Cond");
+    expect(await fullReads(store, since, ["notices"])).toEqual([]);
+  });
+
+  it("count an aliased table by its name, as before", async () => {
+    const aliased = store.db.selectFrom("users as u").select("u.id").where("u.otp_email", "is", null).compile().query;
+    expect(await fullReads(store, aliased, ["users"])).toEqual(["Seq Scan on users"]);
   });
 });

@@ -29,12 +29,12 @@ const bound = (parameters: readonly unknown[], args: readonly unknown[] | undefi
   parameters.map((p) => (args && p !== null && typeof p === "object" && p.constructor.name === "Slot" ? args[(p as { index: number }).index] : p));
 
 /** A statement's plan: SQLite's EXPLAIN QUERY PLAN steps, or PostgreSQL's plan tree (EXPLAIN, format json) with sequential scans priced out. */
-async function planOf(store: Store, node: RootOperationNode, args?: readonly unknown[]): Promise<{ steps: string[] } | { root: PgPlanNode }> {
+async function planOf(store: Store, node: RootOperationNode, args?: readonly unknown[]): Promise<{ steps: string[]; sql: string } | { root: PgPlanNode }> {
   const compiled = store.db.getExecutor().compileQuery(node, createQueryId());
   const parameters = bound(compiled.parameters, args);
   if (store.dialect === "sqlite") {
     const result = await store.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, parameters));
-    return { steps: result.rows.map((r) => r.detail) };
+    return { steps: result.rows.map((r) => r.detail), sql: compiled.sql };
   }
   return store.db.connection().execute(async (conn) => {
     await sql`set enable_seqscan = off`.execute(conn);
@@ -48,12 +48,34 @@ async function planOf(store: Store, node: RootOperationNode, args?: readonly unk
 }
 
 /**
+ * The names a statement gives `tables`: each table's own, and every alias it is given (`"users" as "u"`,
+ * as Kysely writes it, or `users AS u`), since SQLite's plan names an aliased table by its alias (`SCAN u`).
+ */
+const namesIn = (statement: string, tables: readonly string[]) => [
+  ...tables,
+  ...tables.flatMap((t) => [...statement.matchAll(new RegExp(`(?:^|[\\s,(])"?${t}"?\\s+as\\s+"?(\\w+)"?`, "gi"))].map((m) => m[1]!)),
+];
+
+/**
  * SQLite's steps that read one of `tables` whole: a SCAN, and a SEARCH through an automatic index,
  * which SQLite builds for the one statement from every row of the table when no index serves it.
  */
-const sqliteScan = (steps: string[], tables: readonly string[]) => steps.filter((d) => tables.some((t) => new RegExp(`^(SCAN ${t}\\b|SEARCH ${t} USING AUTOMATIC )`).test(d)));
+const sqliteScan = (plan: { steps: string[]; sql: string }, tables: readonly string[]) => {
+  const names = namesIn(plan.sql, tables);
+  return plan.steps.filter((d) => names.some((t) => new RegExp(`^(SCAN ${t}\\b|SEARCH ${t} USING AUTOMATIC )`).test(d)));
+};
+
+/**
+ * A PostgreSQL node that reads one of `tables` whole: a sequential scan, an index scan without an index
+ * condition, or a bitmap heap scan fed by a bitmap index scan without one (a partial index whose
+ * predicate is the statement's WHERE serves it with no condition: every entry of that index is read).
+ */
 const wholeRead = (n: PgPlanNode, tables: readonly string[]) =>
-  n["Relation Name"] !== undefined && tables.includes(n["Relation Name"]) && (n["Node Type"] === "Seq Scan" || (/^Index (Only )?Scan$/.test(n["Node Type"]) && n["Index Cond"] === undefined));
+  n["Relation Name"] !== undefined &&
+  tables.includes(n["Relation Name"]) &&
+  (n["Node Type"] === "Seq Scan" ||
+    (/^Index (Only )?Scan$/.test(n["Node Type"]) && n["Index Cond"] === undefined) ||
+    (n["Node Type"] === "Bitmap Heap Scan" && [...pgNodes(n)].some(({ node: c }) => c["Node Type"] === "Bitmap Index Scan" && c["Index Cond"] === undefined)));
 
 /** Every PostgreSQL plan node of a tree, with whether it runs once per row of a nested loop's outer side. */
 function* pgNodes(n: PgPlanNode, perRow = false): Generator<{ node: PgPlanNode; perRow: boolean }> {
@@ -64,14 +86,15 @@ function* pgNodes(n: PgPlanNode, perRow = false): Generator<{ node: PgPlanNode; 
 /**
  * The tables among `tables` that a statement reads from end to end: on SQLite a SCAN step of
  * EXPLAIN QUERY PLAN (with or without an index: every row) or a SEARCH through an automatic index
- * (built from every row); on PostgreSQL a sequential scan or an
- * index scan without an index condition, with sequential scans priced out (on a small table the
+ * (built from every row), the table named by its alias where it has one; on PostgreSQL a sequential
+ * scan, an index scan without an index condition or a bitmap scan of a whole partial index (no index
+ * condition), with sequential scans priced out (on a small table the
  * planner would rightly scan anyway; with them off it still reads everything when no index can serve
  * the statement, which is what this asks).
  */
 export async function fullReads(store: Store, node: RootOperationNode, tables: readonly string[], args?: readonly unknown[]): Promise<string[]> {
   const plan = await planOf(store, node, args);
-  if ("steps" in plan) return sqliteScan(plan.steps, tables);
+  if ("steps" in plan) return sqliteScan(plan, tables);
   return [...pgNodes(plan.root)].filter(({ node: n }) => wholeRead(n, tables)).map(({ node: n }) => `${n["Node Type"]} on ${n["Relation Name"]}`);
 }
 
@@ -82,7 +105,7 @@ export async function fullReads(store: Store, node: RootOperationNode, tables: r
  */
 export async function readsPerRow(store: Store, node: RootOperationNode, tables: readonly string[]): Promise<string[]> {
   const plan = await planOf(store, node);
-  if ("steps" in plan) return sqliteScan(plan.steps, tables);
+  if ("steps" in plan) return sqliteScan(plan, tables);
   return [...pgNodes(plan.root)].filter(({ node: n, perRow }) => perRow && wholeRead(n, tables)).map(({ node: n }) => `${n["Node Type"]} on ${n["Relation Name"]} per row`);
 }
 

@@ -76,6 +76,23 @@ describe("request targets in absolute-, asterisk- and authority-form", () => {
     expect(answer.status).toContain(" 200 ");
   });
 
+  it("asterisk-form with GET or HEAD (RFC 9112 3.2.4: OPTIONS only) is refused with the usual page, not the sign-in page, on HTTP/1.1 and 1.0", async () => {
+    for (const version of ["1.1", "1.0"]) {
+      for (const method of ["GET", "HEAD"]) {
+        const line = `${method} * HTTP/${version}`;
+        const answer = await raw(port, line);
+        expect(answer.status, line).toContain(" 400 ");
+        if (method === "GET") expect(answer.body, line).toContain("FAMOS could not read that request.");
+        expect(answer.body, line).not.toContain('name="password"');
+        plain(answer);
+      }
+      // OPTIONS * as before: no route answers it (405), plainly.
+      const options = await raw(port, `OPTIONS * HTTP/${version}`);
+      expect(options.status).toContain(" 405 ");
+      plain(options);
+    }
+  });
+
   it("asterisk-form, authority-form and a target in no form are answered with a 4xx, plainly", async () => {
     for (const line of ["OPTIONS * HTTP/1.1", "CONNECT evil.example:443 HTTP/1.1", "GET login HTTP/1.1", "GET ftp://127.0.0.1/login HTTP/1.1", "GET http:///login HTTP/1.1"]) {
       const answer = await raw(port, line);

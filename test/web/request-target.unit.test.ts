@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { isForeignTarget, originFormTarget } from "../../src/web/request-target.ts";
+import { isRefusedTarget, originFormTarget } from "../../src/web/request-target.ts";
 
 /**
  * rewriteUrl's rule (src/web/request-target.ts) on its own, target by target: an absolute-form target
@@ -9,14 +9,14 @@ import { isForeignTarget, originFormTarget } from "../../src/web/request-target.
  * input-guard's 400; every other form left as it is. test/web/request-target-forms.test.ts sends the
  * same over a socket (integration tier).
  */
-function request(url: string | undefined, host?: string): IncomingMessage {
-  return { url, headers: host === undefined ? {} : { host } } as unknown as IncomingMessage;
+function request(url: string | undefined, host?: string, method = "GET"): IncomingMessage {
+  return { method, url, headers: host === undefined ? {} : { host } } as unknown as IncomingMessage;
 }
 
-function rewrite(url: string | undefined, host?: string): { url: string; foreign: boolean } {
-  const req = request(url, host);
+function rewrite(url: string | undefined, host?: string, method = "GET"): { url: string; foreign: boolean } {
+  const req = request(url, host, method);
   const reduced = originFormTarget(req);
-  return { url: reduced, foreign: isForeignTarget(req) };
+  return { url: reduced, foreign: isRefusedTarget(req) };
 }
 
 describe("originFormTarget (unit tier)", () => {
@@ -43,10 +43,21 @@ describe("originFormTarget (unit tier)", () => {
     expect(rewrite("http://famos.test//x/../y", "famos.test")).toEqual({ url: "//x/../y", foreign: false });
   });
 
-  it("leaves other schemes, a fragment, an empty authority, asterisk- and authority-form for the router", () => {
-    for (const target of ["ftp://famos.test/login", "ws://famos.test/login", "http://famos.test/login#top", "http:///login", "https://", "*", "famos.test:443"]) {
+  it("leaves other schemes, a fragment, an empty authority, OPTIONS's asterisk-form and authority-form for the router", () => {
+    for (const target of ["ftp://famos.test/login", "ws://famos.test/login", "http://famos.test/login#top", "http:///login", "https://", "famos.test:443"]) {
       expect(rewrite(target, "famos.test"), target).toEqual({ url: target, foreign: false });
     }
+    expect(rewrite("*", "famos.test", "OPTIONS")).toEqual({ url: "*", foreign: false });
+  });
+
+  it("marks asterisk-form with any method but OPTIONS for input-guard's 400 (RFC 9112 3.2.4), not the root's page", () => {
+    for (const method of ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "TRACE"]) {
+      expect(rewrite("*", "famos.test", method), method).toEqual({ url: "*", foreign: true });
+    }
+    // Methods are case-sensitive (RFC 9110 9.1): "options" is not OPTIONS.
+    expect(rewrite("*", "famos.test", "options").foreign).toBe(true);
+    // Only the target "*" itself: "*x", "**" and the like are no asterisk-form, left for the router's 400.
+    for (const target of ["**", "*?a=1", "*/login"]) expect(rewrite(target, "famos.test"), target).toEqual({ url: target, foreign: false });
   });
 
   it("compares the target's host with Host as the URL parser writes them: case and the scheme's default port", () => {
@@ -91,9 +102,9 @@ describe("originFormTarget (unit tier)", () => {
   });
 
   it("marks nothing it did not reduce", () => {
-    expect(isForeignTarget(request("/login", "famos.test"))).toBe(false);
+    expect(isRefusedTarget(request("/login", "famos.test"))).toBe(false);
     const untouched = request("ftp://elsewhere.example/x", "famos.test");
     originFormTarget(untouched);
-    expect(isForeignTarget(untouched)).toBe(false);
+    expect(isRefusedTarget(untouched)).toBe(false);
   });
 });
