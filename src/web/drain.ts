@@ -30,6 +30,11 @@ interface Tracked {
 }
 
 const tracked = new WeakMap<Server, Tracked>();
+
+/** An upgrade (a proxied WebSocket) took the connection over: Node took its HTTP parser away. */
+function takenOver(socket: Socket): boolean {
+  return (socket as { parser?: unknown }).parser === null;
+}
 const draining = new WeakSet<Server>();
 
 /**
@@ -122,14 +127,16 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
       }
       for (const socket of state?.connections ?? []) {
         const use = state!.uses.get(socket);
-        // A request in flight: its answer closes the connection.
-        if (use === undefined || (use.answer !== undefined && !use.answer.writableFinished)) continue;
+        // A request in flight: its answer closes the connection. A connection an upgrade took over
+        // (a proxied WebSocket; Node took its HTTP parser away) is its owner's to close, with a frame.
+        if (use === undefined || (use.answer !== undefined && !use.answer.writableFinished) || takenOver(socket)) continue;
         // Not before the drain began: a connection left as it was is at least quietMs unused then.
         const since = Math.max(use.at, started);
         if (now - since >= quietMs) socket.destroy();
         else next = Math.min(next, since + quietMs);
       }
-      if (!server.listening && (state === undefined || state.connections.size === 0)) return finish();
+      const open = [...(state?.connections ?? [])].filter((socket) => !takenOver(socket));
+      if (!server.listening && open.length === 0) return finish();
       timer = setTimeout(check, Number.isFinite(next) ? Math.max(1, next - now) : quietMs);
     };
     if (state) state.onClose = () => setImmediate(check);

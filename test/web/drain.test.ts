@@ -99,4 +99,22 @@ describe("drainConnections (src/web/drain.ts)", () => {
     early.client.destroy();
     late.client.destroy();
   });
+
+  it("leaves a connection taken over by an upgrade (a proxied WebSocket) to its owner", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const made = await drainableServer();
+    server = made.server;
+    const upgraded = new Promise<Socket>((resolve) => made.server.on("upgrade", (_request, socket: Socket) => resolve(socket)));
+    const { connect } = await import("node:net");
+    const client = connect(made.port, "127.0.0.1", () => client.write("GET /ws HTTP/1.1\r\nhost: famos\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n"));
+    const socket = await upgraded;
+    const drained = drainConnections(server, { quietMs: 1000, limitMs: 5000 });
+    vi.advanceTimersByTime(3000);
+    expect({ upgraded: socket.destroyed, listening: server.listening }).toEqual({ upgraded: false, listening: false });
+    socket.destroy();
+    client.destroy();
+    vi.advanceTimersByTime(2000);
+    vi.useRealTimers();
+    await within(drained, "the drain's end");
+  });
 });
