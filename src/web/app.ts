@@ -40,7 +40,7 @@ import { strongFactorRoutes } from "./routes/strong-factors.ts";
 import { choosePasswordRoutes } from "./routes/choose-password.ts";
 import { passwordResetRoutes } from "./routes/password-reset.ts";
 import { supportRoutes } from "./routes/support.ts";
-import { isDraining } from "./drain.ts";
+import { closesConnections, trackConnections } from "./drain.ts";
 
 export interface AppOptions {
   deps: Deps;
@@ -120,6 +120,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // A CONNECT (authority-form, for a proxy) never reaches the router: Node closed the connection without
   // a word. FAMOS is no proxy: the page for a request it cannot read.
   app.server.on("connect", connectAnswer(config));
+  // Each connection's last request, for the drain of a graceful stop (drain.ts).
+  trackConnections(app.server);
   collectRoutes(app);
   registerAfterReply(app, deps.metrics);
 
@@ -174,8 +176,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   passkeyLibraryRoute(app);
   registerErrorPages(app, config, (request) => readSessionForErrorPage(deps, request));
   // A graceful stop behind a proxy that keeps connections alive (nginx's keepalive): once the drain
-  // (drain.ts) or closing starts, every answer, those to requests already in flight included, closes
-  // its connection. Otherwise one busy then stayed open after its answer, so the instance waited for it
+  // closed the listening socket (drain.ts) or closing starts, every answer, those to requests already
+  // in flight included, closes its connection. Otherwise one busy then stayed open after its answer, so the instance waited for it
   // up to shutdown's 25 s bound, and the proxy's next request on it got Fastify's bare 503 (a JSON line
   // in the browser; nginx never sends a form twice).
   let closing = false;
@@ -184,7 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   app.addHook("onSend", (request, reply, payload, done) => {
-    if (closing || isDraining(app.server)) reply.header("connection", "close");
+    if (closing || closesConnections(app.server)) reply.header("connection", "close");
     // Pages carry codes, addresses and CSRF tokens: never cache them (ASVS 8.2.1). The protected
     // application's answers keep the caching it chose.
     if (answeredByUpstream(request)) return done(null, payload);

@@ -1,45 +1,145 @@
-import type { Server } from "node:http";
-import { Server as NetServer } from "node:net";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { Server as NetServer, type Socket } from "node:net";
 
 /**
- * How long a stopping instance leaves the connections kept alive to it open, serving what comes on
- * them. A proxy (nginx's upstream `keepalive`) may send its next request on one at any moment: once it
- * has, the request is on its way, and closing the connection under it drops it (nginx never sends a
- * POST twice: its client gets 502). Each answer in this time closes its connection, so the proxy takes
- * them out one by one as it uses them; under steady traffic all are gone well within it. Those left
- * after it saw no request for this long: they are the proxy's spare ones, closed then.
+ * The drain's quiet interval. The listening socket closes once no new connection arrived for this long,
+ * and each open connection once it has had no request for this long (counted from its own last request,
+ * or from when it was accepted).
  */
 export const DRAIN_QUIET_MS = 2000;
 
+/**
+ * The drain's bound: however often a proxy still connects, the listening socket closes and the
+ * connections still idle are closed this long after the drain began (the rest close on their answer).
+ * Well within shutdown's 25 s, which the database, mail and Redis still need after it.
+ */
+export const DRAIN_LIMIT_MS = 10_000;
+
+interface Use {
+  /** Date.now() of the connection's last request, or of its accept while it has had none. */
+  at: number;
+  /** That request's answer: the connection is busy until it is sent. */
+  answer?: ServerResponse;
+}
+
+interface Tracked {
+  connections: Set<Socket>;
+  uses: WeakMap<Socket, Use>;
+  /** Called on each connection's close while a drain runs. */
+  onClose?: () => void;
+}
+
+const tracked = new WeakMap<Server, Tracked>();
+
+/** An upgrade (a proxied WebSocket) took the connection over: Node took its HTTP parser away. */
+function takenOver(socket: Socket): boolean {
+  return (socket as { parser?: unknown }).parser === null;
+}
 const draining = new WeakSet<Server>();
 
 /**
- * True from the start of `drainConnections`: every answer then closes its connection, and /readyz
- * answers 503 "stopping" (a probe on a kept-alive connection is still served; a new one is refused).
+ * Keeps, for each connection of `server`, when its last request came: what the drain's "unused for
+ * DRAIN_QUIET_MS" is counted from. Two listeners with a Map write each, nothing asynchronous. Called
+ * once, before the server listens (buildApp).
  */
+export function trackConnections(server: Server): void {
+  if (tracked.has(server)) return;
+  const state: Tracked = { connections: new Set(), uses: new WeakMap() };
+  tracked.set(server, state);
+  server.on("connection", (socket: Socket) => {
+    state.connections.add(socket);
+    state.uses.set(socket, { at: Date.now() });
+    socket.once("close", () => {
+      state.connections.delete(socket);
+      state.onClose?.();
+    });
+  });
+  server.on("request", (request: IncomingMessage, answer: ServerResponse) => {
+    const use = state.uses.get(request.socket);
+    if (use === undefined) return;
+    use.at = Date.now();
+    use.answer = answer;
+  });
+}
+
+/** True from the start of `drainConnections`: /readyz answers 503 "stopping". */
 export function isDraining(server: Server): boolean {
   return draining.has(server);
 }
 
 /**
- * The first step of a graceful stop: no new connections (a proxy's connect is refused, so it sends that
- * request to another instance), while the requests on those already open are served as usual, each
- * answer closing its connection. Resolves once every connection has closed, or after `quietMs`,
- * whichever is first; Fastify's close then ends what is left (idle connections at once, busy ones after
- * their answer).
+ * True once the drain closed the listening socket: every answer then closes its connection, so the
+ * proxy sends its next requests to another instance (its connect to this one is refused, and a refused
+ * connect it retries, POST or not). Not before: a proxy whose kept-alive connections close under it
+ * opens new ones, and the listening socket could not close without resetting those still in the
+ * kernel's queue.
+ */
+export function closesConnections(server: Server): boolean {
+  return draining.has(server) && !server.listening;
+}
+
+/**
+ * The first step of a graceful stop. Readiness says "stopping", but the listening socket stays open and
+ * every request is served as before, on the connections kept alive and on new ones, until the proxy
+ * needs no new connection: the listening socket closes once none arrived for `quietMs` (or at
+ * `limitMs`), and from then on every answer closes its connection. Closing it at once reset every connection the kernel had
+ * completed and the server not yet taken from its queue (a busy event loop leaves some there), and a
+ * proxy that had sent a POST on one answered 502 (nginx never sends a POST twice). Closed with nothing
+ * in that queue (no connection for `quietMs`), nothing is reset.
+ *
+ * A connection idle for `quietMs` since its own last request is closed (the proxy's spare one: nginx
+ * takes the most recently used first). Resolves once the listening socket and every connection are
+ * closed, or at `limitMs`; Fastify's close then ends what is left (idle connections at once, busy ones
+ * after their answer).
  *
  * Node's http `server.close()` cannot be used for this: it also closes every connection idle at that
- * instant (Node 19 and later), the one whose next request is already on its way among them. The
- * listening socket is closed through net.Server's close, which leaves the connections alone.
+ * instant. The listening socket is closed through net.Server's close, which leaves the connections alone.
  */
-export function drainConnections(server: Server, quietMs = DRAIN_QUIET_MS): Promise<void> {
+export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, limitMs = DRAIN_LIMIT_MS } = {}): Promise<void> {
   draining.add(server);
-  if (!server.listening) return Promise.resolve();
+  const state = tracked.get(server);
+  if (!server.listening && (state === undefined || state.connections.size === 0)) return Promise.resolve();
+  const started = Date.now();
+  let lastConnection = started;
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, quietMs);
-    NetServer.prototype.close.call(server, () => {
+    let timer: NodeJS.Timeout | undefined;
+    const noteConnection = () => (lastConnection = Date.now());
+    server.on("connection", noteConnection);
+    const closeListener = () => {
+      if (server.listening) NetServer.prototype.close.call(server);
+    };
+    const finish = () => {
       clearTimeout(timer);
+      clearTimeout(limit);
+      server.off("connection", noteConnection);
+      if (state) state.onClose = undefined;
+      closeListener();
       resolve();
-    });
+    };
+    const limit = setTimeout(finish, limitMs);
+    const check = () => {
+      clearTimeout(timer);
+      const now = Date.now();
+      let next = Number.POSITIVE_INFINITY;
+      if (server.listening) {
+        if (now - lastConnection >= quietMs) closeListener();
+        else next = lastConnection + quietMs;
+      }
+      for (const socket of state?.connections ?? []) {
+        const use = state!.uses.get(socket);
+        // A request in flight: its answer closes the connection. A connection an upgrade took over
+        // (a proxied WebSocket; Node took its HTTP parser away) is its owner's to close, with a frame.
+        if (use === undefined || (use.answer !== undefined && !use.answer.writableFinished) || takenOver(socket)) continue;
+        // Not before the drain began: a connection left as it was is at least quietMs unused then.
+        const since = Math.max(use.at, started);
+        if (now - since >= quietMs) socket.destroy();
+        else next = Math.min(next, since + quietMs);
+      }
+      const open = [...(state?.connections ?? [])].filter((socket) => !takenOver(socket));
+      if (!server.listening && open.length === 0) return finish();
+      timer = setTimeout(check, Number.isFinite(next) ? Math.max(1, next - now) : quietMs);
+    };
+    if (state) state.onClose = () => setImmediate(check);
+    check();
   });
 }

@@ -26,7 +26,7 @@ function probeReady(agent: Agent, port: number): Promise<Probe> {
 
 /**
  * A load balancer probes /readyz on a connection it keeps alive. During a stop (SIGTERM) the instance
- * serves those connections for up to 2 s more (src/web/drain.ts), so such a probe was answered 200
+ * serves those connections for a while more (src/web/drain.ts), so such a probe was answered 200
  * "ready" by an instance on its way out, and the balancer kept sending it users. From the moment the
  * stop begins, readiness says 503 "stopping".
  */

@@ -8,22 +8,21 @@ import { until } from "../support/until.ts";
 import { testDatabase, type TestDatabase } from "../store/dialects.ts";
 
 /**
- * A rolling restart behind nginx (README's site: two instances, `keepalive`, max_fails=0): the instance
- * that gets SIGTERM must not drop a request nginx had already sent it on a kept-alive connection. Node's
- * server.close() closed every connection idle at that instant, and one whose next request was on its
- * way looked idle: nginx got the connection closed under its POST, which it never sends twice, and
- * answered 502 (once in a run of the code posts). Here clients post without pause through nginx while
- * the instance stops; the other "instance" is a plain server that answers everything.
+ * A rolling restart behind nginx as README's "Several instances behind nginx" says: the instance is
+ * marked `down` in the upstream, nginx reloaded, and the instance sent SIGTERM at once (`nginx -s
+ * reload` returns before the new workers run: nginx's old workers still send it the requests they
+ * hold). Clients post without pause through nginx (README's `keepalive 16`, fewer than the clients)
+ * while it stops; the other "instance" is a plain server that answers everything.
  *
- * nginx keeps up to 64 idle connections here (the README's site: 16), more than the 12 clients ever
- * use at once, so in the steady load nginx opens few new connections: what is tested is the
- * connections kept alive. Two races no stop can close remain (README, "Signals"): a connection nginx
- * opens in the instant the listening socket closes (in the kernel's accept queue, not yet taken by
- * Node) is reset, and so is one nginx takes from its cache in the instant the drain's end closes it
- * after 2 s unused. Under load one post of a stop was answered 502 so, now and then (one suite run; 1
- * of 4 runs beside two busy CPU loops), where without the drain every connection idle at the stop was
- * (12 of 12). So a round may have one such post, never more, and no other fault.
+ * Before, the instance closed its listening socket at SIGTERM: every connection nginx had opened that
+ * Node had not yet taken from the kernel's queue was reset under its POST, which nginx never sends
+ * twice: it answered 502 (one a round now and then at 12 clients, more often at 14 and more). Now the
+ * listening socket stays open and every request is served until no connection came for 2 s, and only
+ * then do answers close their connections (drain.ts): nothing is in the queue then, and no post may be
+ * lost.
  */
+const CLIENTS = 16;
+
 describe("SIGTERM to famos serve behind nginx during steady posts", () => {
   let database: TestDatabase;
   let smtp: TestSmtpServer;
@@ -48,14 +47,14 @@ describe("SIGTERM to famos serve behind nginx during steady posts", () => {
     const server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
     const port = await freePort();
     let nginx: RunningNginx | undefined;
-    const agent = new Agent({ keepAlive: true, maxSockets: 12 });
+    // A connection a client opens for each post (nginx's old workers close the clients' idle ones).
+    const agent = new Agent({ keepAlive: false, maxSockets: CLIENTS });
     try {
-      nginx = await startNginx({
-        httpConfig: `
+      const site = (famos: string) => `
 upstream famos {
-    server 127.0.0.1:${server.port} max_fails=0;
+    server 127.0.0.1:${server.port} max_fails=0${famos};
     server 127.0.0.1:${(other.address() as AddressInfo).port} max_fails=0;
-    keepalive 64;
+    keepalive 16;
 }
 server {
     listen 127.0.0.1:${port};
@@ -66,8 +65,8 @@ server {
         proxy_set_header Host $host;
         proxy_next_upstream error timeout http_502 http_503;
     }
-}`,
-      });
+}`;
+      nginx = await startNginx({ httpConfig: site("") });
       const statuses = new Map<number, number>();
       const failures: string[] = [];
       let running = true;
@@ -88,11 +87,12 @@ server {
           });
           req.end(body);
         });
-      const loops = Array.from({ length: 12 }, async () => {
+      const loops = Array.from({ length: CLIENTS }, async () => {
         while (running) await post();
       });
-      // Load on both instances, then the stop in the middle of it.
+      // Load on both instances, then README's procedure in the middle of it: `down`, reload, SIGTERM.
       await until("posts answered by famos", () => [...statuses.keys()].some((status) => status !== 200) && [...statuses.values()].reduce((a, b) => a + b) > 200);
+      nginx.reload(site(" down"));
       const exited = server.stop("SIGTERM");
       const exit = await exited;
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -106,14 +106,21 @@ server {
     }
   }
 
-  it("every post on a kept-alive connection is answered by an instance (at most one caught in the instant of a close), and the instance exits 0", async () => {
+  it("nginx answers no post 502 and logs no upstream fault but refused connects, and the instance exits 0", async () => {
     for (let round = 0; round < 2; round++) {
       const { statuses, failures, exit, nginxLog } = await stopUnderLoad(round);
-      const upstreamErrors = nginxLog.split("\n").filter((line) => /prematurely closed|reset by peer|upstream sent no valid/.test(line));
+      // A refused connect sent nothing: nginx tries the other instance, POST or not.
+      const upstreamErrors = nginxLog.split("\n").filter((line) => /upstream|reset by peer/.test(line) && !/connect\(\) failed \(111: Connection refused\)/.test(line));
       const bad = (statuses.get(502) ?? 0) + (statuses.get(504) ?? 0);
-      const otherUpstreamErrors = upstreamErrors.filter((line) => !/reset by peer/.test(line));
-      expect({ round, failures, otherUpstreamErrors, exit }).toEqual({ round, failures: [], otherUpstreamErrors: [], exit: { code: 0, signal: null } });
-      expect(bad, `round ${round}: ${upstreamErrors.join("\n")}`).toBeLessThanOrEqual(1);
+      // A post with no answer at all is nginx's reload closing a client connection it had accepted and
+      // not yet read (a reload alone, with no stop, does it as often): not this instance's, whose every
+      // fault nginx would answer 502 and log. Shown, not counted.
+      expect({ round, upstreamErrors, bad, exit }, `client connections closed by nginx's reload: ${failures.length}`).toEqual({
+        round,
+        upstreamErrors: [],
+        bad: 0,
+        exit: { code: 0, signal: null },
+      });
     }
   }, 120_000);
 });

@@ -25,6 +25,11 @@ export interface RunningNginx {
   dir: string;
   /** The contents of error.log so far (for assertion messages). */
   errorLog(): string;
+  /**
+   * Writes nginx.conf anew with `httpConfig` and sends the master SIGHUP, as `nginx -s reload` does:
+   * returns at once, as that does (new workers start, the old ones finish their requests and exit).
+   */
+  reload(httpConfig: string): void;
   /** Stops nginx (fast shutdown) and removes the prefix directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -73,7 +78,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
   const mimeTypes = existsSync("/etc/nginx/mime.types") ? "include /etc/nginx/mime.types;" : "";
   // As root nginx would hand the workers to "nobody", who cannot use the private temp directories.
   const user = process.getuid?.() === 0 ? "user root root;" : "";
-  const config = `${user}
+  const configFor = (httpConfig: string) => `${user}
 daemon off;
 master_process on;
 worker_processes 1;
@@ -92,9 +97,10 @@ http {
   uwsgi_temp_path ${join(dir, "uwsgi")};
   scgi_temp_path ${join(dir, "scgi")};
 
-${options.httpConfig}
+${httpConfig}
 }
 `;
+  const config = configFor(options.httpConfig);
   writeFileSync(join(dir, "nginx.conf"), config);
 
   // -e: the compiled-in error log (/var/log/nginx) is opened before nginx.conf is read.
@@ -160,5 +166,9 @@ ${options.httpConfig}
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return port === undefined ? { dir, errorLog, stop } : { port, dir, errorLog, stop };
+  const reload = (httpConfig: string) => {
+    writeFileSync(join(dir, "nginx.conf"), configFor(httpConfig));
+    child.kill("SIGHUP");
+  };
+  return port === undefined ? { dir, errorLog, reload, stop } : { port, dir, errorLog, reload, stop };
 }

@@ -131,8 +131,9 @@ export function serveCommand(): Command {
 
     stopGracefully = async () => {
       try {
-        // New connections are refused at once; those kept alive by a proxy are served a little longer
-        // (drain.ts), so a request already on its way on one is answered, not cut.
+        // Every request is served until the proxy stops opening connections; then the listening socket
+        // closes, and the connections kept alive are served until each is unused for 2 s (drain.ts):
+        // a request already on its way, on a connection old or new, is answered, not cut.
         await drainConnections(app.server);
         await app.close();
         await cleanup.stop();

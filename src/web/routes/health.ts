@@ -30,8 +30,8 @@ export function healthRoutes(app: FastifyInstance, deps: Deps, store: Store): vo
   const writes = new WriteReadiness(() => answeredWithin(READY_WITHIN_MS, probeWrite(store)));
   app.addHook("onError", async (_request, _reply, error) => writes.noteFault(error));
   app.get("/readyz", async (_request, reply) => {
-    // From SIGTERM on, a load balancer probing on a connection it keeps alive (the drain serves those
-    // for up to 2 s, drain.ts) must hear that this instance is leaving, not "ready".
+    // From SIGTERM on, a load balancer's probe (the drain serves every request until no connection
+    // came for 2 s, drain.ts) must hear that this instance is leaving, not "ready".
     if (isDraining(app.server)) return reply.code(503).send({ status: "stopping" });
     try {
       await answeredWithin(READY_WITHIN_MS, sql`select 1`.execute(deps.db));
