@@ -1,6 +1,7 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
+import { otherHoldersQuery } from "../users/shared-address.ts";
 
 /** Addresses are compared without regard to case (what mail servers do in practice). */
 export function addressKey(email: string): string {
@@ -32,7 +33,24 @@ export function fullMailbox(row: { undeliverable_at: number | null; mailbox_soft
 
 export async function addressProblems(db: Kysely<Database>, email: string): Promise<AddressProblems | null> {
   const [row] = await addressRow(db, addressKey(email));
-  if (!row || (row.undeliverable_at === null && row.soft_bounces === 0)) return null;
+  return row ? problemsOf(row) : null;
+}
+
+/**
+ * OTP capture's two reads of its address in one statement (issue 17): what bounces said of it
+ * (addressProblems) and how many enabled login IDs other than `userId` have it as their OTP email
+ * (otherEnabledHolders, users/shared-address.ts: the shared-mailbox rule keeps its one home there).
+ * Both answers come from one statement's snapshot, where the two reads each had their own.
+ */
+export async function addressProblemsAndHolders(db: Kysely<Database>, email: string, userId: string): Promise<{ problems: AddressProblems | null; otherHolders: number }> {
+  const [row] = await addressRowAndHolders(db, addressKey(email), email.toLowerCase(), userId);
+  return { problems: row!.address_key === null ? null : problemsOf(row as AddressRow), otherHolders: Number(row!.other_holders) };
+}
+
+type AddressRow = Selectable<Database["mail_addresses"]>;
+
+function problemsOf(row: AddressRow): AddressProblems | null {
+  if (row.undeliverable_at === null && row.soft_bounces === 0) return null;
   return {
     undeliverableAt: row.undeliverable_at,
     undeliverableReason: row.undeliverable_reason,
@@ -53,6 +71,14 @@ export async function markAddressWorking(db: Kysely<Database>, email: string, no
 
 // Issue 17: once per code step each; built and compiled once.
 const addressRow = preparedQuery((db, key: string) => db.selectFrom("mail_addresses").selectAll().where("address_key", "=", key));
+/** One row always: the address's row or nulls (the left join), and the count beside it. */
+const addressRowAndHolders = preparedQuery((db, key: string, lowerEmail: string, userId: string) =>
+  db
+    .selectFrom(db.selectNoFrom(sql<number>`1`.as("one")).as("one"))
+    .leftJoin("mail_addresses", (join) => join.on("mail_addresses.address_key", "=", key))
+    .selectAll("mail_addresses")
+    .select(otherHoldersQuery(db, lowerEmail, userId).as("other_holders")),
+);
 const clearAddress = preparedQuery((db, key: string, now: number) =>
   db
     .updateTable("mail_addresses")

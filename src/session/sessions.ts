@@ -4,7 +4,7 @@ import type { Config } from "../config/config.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import type { Dialect } from "../store/database.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
-import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
+import type { Database, FlowsTable, SessionsTable, UsersTable } from "../store/schema.ts";
 
 export type Session = SessionsTable;
 export type Stage = Session["stage"];
@@ -65,17 +65,22 @@ export async function createSession(
 
 /**
  * The live session behind a cookie token with its user, read in one query, or null when it is
- * unknown, ended, idle too long (ASVS 3.3.2) or past its absolute lifetime.
+ * unknown, ended, idle too long (ASVS 3.3.2) or past its absolute lifetime. `withFlow`: the session's
+ * sign-in flow (null: none, or gone) is read in the same statement, for a route that reads it anyway
+ * (issue 17: POST /otp's flow read was a statement of its own, the same request's, a moment later).
  */
 export async function loadSignedIn(
   db: Kysely<Database>,
   token: string,
   now: number,
   policy: Config["session"],
-): Promise<{ session: Session; user: UsersTable } | null> {
+  withFlow = false,
+): Promise<{ session: Session; user: UsersTable; flow?: FlowsTable | null } | null> {
   if (token.length < 40 || token.length > 64) return null;
-  const [row] = await sessionWithUser(db, tokenHash(token));
-  if (!row) return null;
+  const [joined] = withFlow ? await sessionWithUserAndFlow(db, tokenHash(token)) : await sessionWithUser(db, tokenHash(token));
+  if (!joined) return null;
+  const { f_id, f_user_id, f_kind, f_email, f_created_at, f_codes_sent, f_last_code_at, f_finished_at, f_return_to, ...row } = joined as typeof joined & Partial<FlowColumns>;
+  const flow = !withFlow ? undefined : f_id == null ? null : { id: f_id, user_id: f_user_id!, kind: f_kind!, email: f_email!, created_at: f_created_at!, codes_sent: f_codes_sent!, last_code_at: f_last_code_at ?? null, finished_at: f_finished_at ?? null, return_to: f_return_to ?? null };
   const { u_login_id, u_login_key, u_login_digest, u_full_name, u_partner_number, u_role, u_password_hash, u_otp_email, u_otp_email_confirmed_at, u_strong_factor_at, u_pending_email, u_last_sign_in_at, u_created_at, u_updated_at, u_disabled_at, u_password_temporary_until, u_locale, u_time_zone, ...session } = row;
   const lapse = sessionLapse(session, u_disabled_at, now, policy);
   if (lapse === "ended") return null;
@@ -108,7 +113,7 @@ export async function loadSignedIn(
     locale: u_locale ?? null,
     time_zone: u_time_zone ?? null,
   };
-  return { session, user };
+  return flow === undefined ? { session, user } : { session, user, flow };
 }
 
 /** Why a session is not live at a moment: ended on the server, its user disabled, past its absolute or its idle limit. */
@@ -138,6 +143,32 @@ export function sessionLapse(
 const sessionWithUser = preparedQuery((db, hash: string) =>
   db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").selectAll("sessions").select(USER_COLUMNS).where("sessions.token_hash", "=", hash),
 );
+
+/** The same, with the session's flow beside it (loadSignedIn's `withFlow`): a left join by the flow's key. */
+const sessionWithUserAndFlow = preparedQuery((db, hash: string) =>
+  db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .leftJoin("flows", "flows.id", "sessions.flow_id")
+    .selectAll("sessions")
+    .select(USER_COLUMNS)
+    .select(FLOW_COLUMNS)
+    .where("sessions.token_hash", "=", hash),
+);
+
+// The flow's columns under names that can't clash with the session's own.
+const FLOW_COLUMNS = [
+  "flows.id as f_id",
+  "flows.user_id as f_user_id",
+  "flows.kind as f_kind",
+  "flows.email as f_email",
+  "flows.created_at as f_created_at",
+  "flows.codes_sent as f_codes_sent",
+  "flows.last_code_at as f_last_code_at",
+  "flows.finished_at as f_finished_at",
+  "flows.return_to as f_return_to",
+] as const;
+type FlowColumns = { [K in keyof FlowsTable as `f_${K}`]: FlowsTable[K] | null };
 
 const touchSession = preparedQuery((db, id: string, now: number) => db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", id));
 

@@ -52,9 +52,13 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
   };
 }
 
-/** Screen 4, "Confirm": the code factor (checkCode); a confirmed code signs in and remembers the browser. */
-export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmOutcome> {
-  const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
+/**
+ * Screen 4, "Confirm": the code factor (checkCode); a confirmed code signs in and remembers the browser.
+ * `loaded`: the session's flow as this request read it with the session (web/auth.ts, `flow: true`;
+ * null: none), so it is not read again (issue 17); without it, read here. Before the reservation either way.
+ */
+export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext, loaded?: Flow | null): Promise<ConfirmOutcome> {
+  const flow = loaded !== undefined ? loaded : session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
   if (!flow) return { kind: "void" };
   if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));

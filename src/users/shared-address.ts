@@ -1,6 +1,7 @@
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { preparedQuery } from "../store/prepared.ts";
+import type { Database } from "../store/schema.ts";
 
 /**
  * The one rule of a shared mailbox (issue 15), for enrolment's and Profile's review
@@ -21,12 +22,17 @@ export async function otherEnabledHolders(deps: Pick<Deps, "db">, email: string,
   return Number(row!.n);
 }
 
-const countOtherHolders = preparedQuery((db, lowerEmail: string, userId: string) =>
+/**
+ * The count of otherEnabledHolders as a query of its own, for a statement that asks it beside another
+ * read (bounce/addresses.ts, addressProblemsAndHolders: OTP capture's two reads of its address as one).
+ */
+export const otherHoldersQuery = (db: Kysely<Database>, lowerEmail: string, userId: string) =>
   enabledHolders({ db })
-    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .select((eb) => eb.fn.countAll<number | string>().as("n"))
     .where(sql<string>`lower(otp_email)`, "=", lowerEmail)
-    .where("id", "!=", userId),
-);
+    .where("id", "!=", userId);
+
+const countOtherHolders = preparedQuery(otherHoldersQuery);
 
 /**
  * The address is the OTP email of an enabled login ID other than `userId`: its mailbox holds codes

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
 import { endPasswordOnlyOutlived } from "../rollout/password-only.ts";
+import type { Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 import { rotateCsrfSecret } from "./csrf.ts";
@@ -15,6 +16,8 @@ import { applicationCookieTag, applicationCookieExpiries } from "./upstream-head
 export interface SignedIn {
   session: Session;
   user: User;
+  /** The session's sign-in flow, read with it on a route whose config says `flow: true` (null: none); else not read. */
+  flow?: Flow | null;
 }
 
 declare module "fastify" {
@@ -29,6 +32,11 @@ declare module "fastify" {
     access?: "public" | "enrol" | "otp" | "full" | "support" | "admin" | "password" | "factor-setup";
     /** A protected-application route: its sandboxed pages' own forms may sign in with the section cookie (issue 19.4). */
     sandboxedSection?: true;
+    /**
+     * The route's handler uses the session's sign-in flow: it is read in the session's own statement
+     * (loadSignedIn's `withFlow`, issue 17), as fresh as the session and the user: this request's.
+     */
+    flow?: true;
     /** The Sign out (and Cancel) form's route: pressed with no session left in the browser, it leads to the signed-out page. */
     signOut?: true;
     /**
@@ -163,7 +171,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
     if (token) {
       const now = deps.clock.now();
-      request.famos = await loadSignedIn(deps.db, token, now, deps.config.session);
+      request.famos = await loadSignedIn(deps.db, token, now, deps.config.session, request.routeOptions.config.flow === true);
       // A password-only session whose account must now use two factors ends here (rollout/password-only.ts);
       // any other session is answered a plain false, and nothing is awaited for it.
       const ending = request.famos !== null && endPasswordOnlyOutlived(deps, request.famos, now, () => requestContext(deps, request));
@@ -267,4 +275,11 @@ function fromOwnPage(deps: Pick<Deps, "config">, request: FastifyRequest): boole
 export function signedIn(request: FastifyRequest): SignedIn {
   if (!request.famos) throw new Error("route without an access rule used the session");
   return request.famos;
+}
+
+/** The session's sign-in flow as read with the session (a route with `flow: true`); null when it has none. */
+export function signedInFlow(request: FastifyRequest): Flow | null {
+  const { flow } = signedIn(request);
+  if (flow === undefined) throw new Error("route without flow: true used the session's flow");
+  return flow;
 }

@@ -1,11 +1,10 @@
 import type { Deps } from "../app/deps.ts";
-import { addressProblems } from "../bounce/addresses.ts";
+import { addressProblems, addressProblemsAndHolders } from "../bounce/addresses.ts";
 import { codeLapse } from "../otp/codes.ts";
 import { flowWithCurrentCode } from "../otp/current-code.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
-import { sharedWithOthers } from "../users/shared-address.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
 
 /** A code step's delivery as the page shows it, and how many codes the step has had. */
@@ -38,7 +37,12 @@ export async function codeDeliveryState(
   const mayTell = own || deps.config.enrolment.sharedMailboxPolicy !== "off";
   const now = deps.clock.now();
   const lapsed = code ? codeLapse(code, now) : null;
-  const [problems, shared] = email ? await Promise.all([addressProblems(deps.db, email), mayTell && sharedWithOthers(deps, email, holder.id)]) : [null, false];
+  // Where the line may tell, the address's bounces and its other holders are one statement (issue 17).
+  const [problems, shared] = !email
+    ? [null, false]
+    : mayTell
+      ? await addressProblemsAndHolders(deps.db, email, holder.id).then((r) => [r.problems, r.otherHolders > 0] as const)
+      : [await addressProblems(deps.db, email), false];
   return {
     delivery: {
       maskedEmail: maskEmail(email),

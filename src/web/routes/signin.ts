@@ -13,7 +13,7 @@ import { passwordStep } from "../../signin/password-step.ts";
 import { MAX_LOGIN_ID_LENGTH } from "../../factors/limits.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
-import { answerSignedOut, endSignInHere, requestContext, setSessionCookie, signedIn, staleFormInfo, STEP_PATH } from "../auth.ts";
+import { answerSignedOut, endSignInHere, requestContext, setSessionCookie, signedIn, signedInFlow, staleFormInfo, STEP_PATH } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { enrolPage, loginPage, otpPage, wrongEmailPage } from "../pages/signin-pages.ts";
 import { deliveryRefused } from "../pages/code-entry.ts";
@@ -160,10 +160,10 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.send(deliveryStatusJson(t, delivery));
   });
 
-  app.post("/otp", { config: { access: "otp", ...limited } }, async (request, reply) => {
+  app.post("/otp", { config: { access: "otp", flow: true, ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm(CODE_FORM, request.body);
-    const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request));
+    const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request), signedInFlow(request));
     if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
     const [status, error] = confirmProblem(deps, outcome, tr(deps, request));
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
