@@ -18,6 +18,7 @@
  * commits (per flow, and how many of them touched each b-tree).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import SQLite from "better-sqlite3";
@@ -38,30 +39,61 @@ if (argv.pages) {
   } as typeof pragma;
 }
 
-/** --statements: time spent in each SQL text (better-sqlite3's statement methods, wrapped). */
+/**
+ * --statements: time spent in each SQL text (better-sqlite3's statement methods, wrapped; on
+ * PostgreSQL, pg's `Client.query`: counts and the trace, no times), and the commits: each COMMIT, and
+ * each write run outside BEGIN … COMMIT (its own implicit commit), in the trace as `tx` and `auto`.
+ */
 const statementTimes = new Map<string, { n: number; ns: bigint }>();
 let timing = false;
 let trace: string[] | null = null;
-if (argv.statements) {
+const commitCount = { tx: 0, auto: 0 };
+const isWrite = (sql: string) => /^\s*(insert|update|delete|with\b[\s\S]*\b(insert|update|delete))\b/i.test(sql);
+/** One statement seen: `inTx` whether a transaction was open when it began. */
+function noteStatement(sql: string, inTx: boolean, ns: bigint): void {
+  const entry = statementTimes.get(sql) ?? { n: 0, ns: 0n };
+  entry.n += 1;
+  entry.ns += ns;
+  statementTimes.set(sql, entry);
+  const commit = /^\s*commit\b/i.test(sql);
+  const auto = !inTx && isWrite(sql);
+  if (commit) commitCount.tx += 1;
+  if (auto) commitCount.auto += 1;
+  const tag = commit ? "COMMIT" : auto ? "auto  " : inTx ? "tx    " : "      ";
+  if (trace) trace.push(`${(Number(ns) / 1e3).toFixed(0).padStart(5)} µs ${tag} ${sql.replace(/\s+/g, " ").slice(0, 104)}`);
+}
+if (argv.statements && !argv.postgres) {
   const probe = new SQLite(":memory:");
   const proto = Object.getPrototypeOf(probe.prepare("select 1")) as Record<string, (...args: unknown[]) => unknown>;
   probe.close();
   for (const name of ["run", "get", "all", "iterate"]) {
     const original = proto[name]!;
-    proto[name] = function (this: { source: string }, ...args: unknown[]) {
+    proto[name] = function (this: { source: string; database: SQLite.Database }, ...args: unknown[]) {
       if (!timing) return original.apply(this, args);
+      const inTx = this.database.inTransaction;
       const start = process.hrtime.bigint();
       try {
         return original.apply(this, args);
       } finally {
-        const entry = statementTimes.get(this.source) ?? { n: 0, ns: 0n };
-        entry.n += 1;
-        entry.ns += process.hrtime.bigint() - start;
-        statementTimes.set(this.source, entry);
-        if (trace) trace.push(`${(Number(process.hrtime.bigint() - start) / 1e3).toFixed(0).padStart(5)} µs ${this.source.replace(/\s+/g, " ").slice(0, 110)}`);
+        noteStatement(this.source, inTx, process.hrtime.bigint() - start);
       }
     };
   }
+}
+if (argv.statements && argv.postgres) {
+  const pg = createRequire(import.meta.url)("pg") as { Client: { prototype: Record<string, (...args: unknown[]) => unknown> } };
+  const original = pg.Client.prototype.query!;
+  const open = new WeakSet<object>();
+  pg.Client.prototype.query = function (this: object, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === "string" ? first : ((first as { text?: string } | null)?.text ?? "");
+    if (timing && text) {
+      noteStatement(text, open.has(this), 0n);
+      if (/^\s*begin\b/i.test(text)) open.add(this);
+      else if (/^\s*(commit|rollback)\b/i.test(text)) open.delete(this);
+    }
+    return original.apply(this, args);
+  };
 }
 // Checkpoints on their own thread, as `famos serve` runs (otherwise every thousandth page of log
 // makes one commit copy and sync the database file, a cost the server does not pay).
@@ -118,6 +150,7 @@ const mainThread = main0 && main1 ? `, main thread on CPU ${((main1.run - main0.
 console.log(`${flows} flows in ${(wall / 1000).toFixed(1)} s: process CPU ${((cpu.user + cpu.system) / 1000 / flows).toFixed(2)} ms/flow (user ${(cpu.user / 1000 / flows).toFixed(2)}, system ${(cpu.system / 1000 / flows).toFixed(2)}), event loop busy ${((elu.active) / flows).toFixed(2)} ms/flow${mainThread}`);
 if (appDatabase) logPages(appDatabase, flows);
 if (argv.statements) {
+  const timedCommits = { ...commitCount };
   trace = [];
   const user = users[0]!;
   const client = new FormClient(t.app, "10.1.0.1");
@@ -134,15 +167,43 @@ if (argv.statements) {
   }
   timing = false;
   console.log(trace.join("\n"));
+  console.log(perRequest(trace));
   trace = null;
   const rows = [...statementTimes].sort((a, b) => Number(b[1].ns - a[1].ns));
   const total = rows.reduce((sum, [, e]) => sum + Number(e.ns), 0);
   console.log(`SQL: ${rows.reduce((sum, [, e]) => sum + e.n, 0) / flows} statements, ${(total / 1e6 / flows).toFixed(2)} ms per flow`);
+  console.log(`commits: ${((timedCommits.tx + timedCommits.auto) / flows).toFixed(2)} per flow (${(timedCommits.tx / flows).toFixed(2)} COMMIT of a transaction, ${(timedCommits.auto / flows).toFixed(2)} writes outside one; the mail sender's included)`);
+  if (argv.postgres) {
+    await t.close();
+    process.exit(0);
+  }
   const plans = new SQLite(t.config.databaseUrl.slice("sqlite:".length), { readonly: true });
   for (const [sql, e] of rows.slice(0, 40)) console.log(`${(Number(e.ns) / 1e6 / flows).toFixed(3).padStart(7)} ms/flow ${(e.n / flows).toFixed(2).padStart(5)}× ${(Number(e.ns) / 1e3 / e.n).toFixed(1).padStart(7)} µs  ${sql.replace(/\s+/g, " ").slice(0, 170)}${/^\s*(select|update|delete|insert)/i.test(sql) ? `\n      plan: ${plans.prepare(`explain query plan ${sql}`).all(...Array((sql.match(/\?/g) ?? []).length).fill(null)).map((r) => (r as { detail: string }).detail).join(" | ")}` : ""}`);
   plans.close();
 }
 await t.close();
+
+/** The trace's commits by request: COMMITs and writes outside a transaction (`auto`). */
+function perRequest(lines: readonly string[]): string {
+  const out: string[] = [];
+  let name = "";
+  let counts = { tx: 0, auto: 0, n: 0 };
+  const flush = () => name && out.push(`${name}: ${counts.n} statements, ${counts.tx + counts.auto} commits (${counts.tx} COMMIT, ${counts.auto} auto)`);
+  for (const line of lines) {
+    if (line.startsWith("-- ")) {
+      flush();
+      name = line.slice(3);
+      counts = { tx: 0, auto: 0, n: 0 };
+      continue;
+    }
+    counts.n += 1;
+    if (/ µs COMMIT /.test(line)) counts.tx += 1;
+    else if (/ µs auto /.test(line)) counts.auto += 1;
+  }
+  flush();
+  const all = out.map((l) => Number(/(\d+) commits/.exec(l)![1])).reduce((a, b) => a + b, 0);
+  return `${out.join("\n")}\nthis flow: ${all} commits`;
+}
 
 /** Frames in the write-ahead log since the run began, by the table or index that owns each page. */
 function logPages(database: SQLite.Database, flows: number): void {

@@ -1,7 +1,9 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { userTranslator } from "../i18n/translator.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { noticeMail } from "../otp/messages.ts";
+import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { pauseOverBy } from "./pause-end.ts";
 import type { FailureKind, FailureResult, PauseScope } from "./throttle.ts";
@@ -29,7 +31,23 @@ export async function tellLockStarted(
   now: number,
   scope: PauseScope = "login-id",
 ): Promise<void> {
-  if (!result.lockStarted || !user?.otp_email) return;
+  if (await queueLockMail(deps, deps.db, user, kind, result, now, scope)) deps.mailQueued();
+}
+
+/**
+ * tellLockStarted's mail, queued on `db` (countWrongAttempt: the transaction of the failure that
+ * started the lock); true when one was, and the caller wakes the sender once that is committed.
+ */
+export async function queueLockMail(
+  deps: Deps,
+  db: Kysely<Database>,
+  user: User | undefined,
+  kind: FailureKind,
+  result: FailureResult,
+  now: number,
+  scope: PauseScope,
+): Promise<boolean> {
+  if (!result.lockStarted || !user?.otp_email) return false;
   // Issue 16: in the account holder's language and time zone.
   const t = userTranslator(deps.config, user);
   const support = deps.config.supportEmail;
@@ -64,7 +82,7 @@ export async function tellLockStarted(
         : // A timed lock is a pause of some browsers only (SPEC "Locks"): the login ID's refuses browsers
           // without its device cookie, a browser's own stops that browser; the mail says which.
           [t.text(scope === "device" ? "mail.lock.devicePaused1" : "mail.lock.paused1", paused()), t.text("mail.lock.paused2", { support })];
-  await enqueueMail(deps.db, now, deps.random, deps.mailDomain, {
+  await enqueueMail(db, now, deps.random, deps.mailDomain, {
     userId: user.id,
     kind: "lock",
     recipient: user.otp_email,
@@ -72,5 +90,5 @@ export async function tellLockStarted(
     // a browser's own pause says so ("on one browser"), as its body does.
     ...noticeMail(t.text(SUBJECT[kind === "reset" ? "reset" : "sign-in"][result.hardLocked ? "locked" : scope === "device" ? "devicePaused" : "paused"]), paragraphs, t),
   });
-  deps.mailQueued();
+  return true;
 }

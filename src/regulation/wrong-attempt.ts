@@ -1,7 +1,9 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
+import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
-import { tellLockStarted } from "./lock-notice.ts";
+import { queueLockMail } from "./lock-notice.ts";
 import { attemptFailed, type FailureResult, type Reservation } from "./throttle.ts";
 
 /**
@@ -20,8 +22,18 @@ export async function countWrongAttempt(
   /** The login ID as a lock it starts is audited: the attempt's subject, as a login key or a digest (src/users/login-digest.ts). */
   lockSubject: string | null = entry.subject,
 ): Promise<FailureResult> {
-  const result = await attemptFailed(deps.db, reservation, now, lockSubject);
-  await recordAudit(deps.db, now, entry);
-  await tellLockStarted(deps, user, reservation.kind, result, now, reservation.scope);
+  const write = async (db: Kysely<Database>) => {
+    const result = await attemptFailed(db, reservation, now, lockSubject);
+    await recordAudit(db, now, entry);
+    return { result, mailed: await queueLockMail(deps, db, user, reservation.kind, result, now, reservation.scope) };
+  };
+  // Issue 17: what the verdict writes is one commit. The reservation was committed before the
+  // verification and stays whatever happens here; the address's count, the audit rows of the locks it
+  // and the reservation started, the attempt's audit and the holder's mail commit together or not at
+  // all (a process dying between them left a lock counted without its audit or its mail). A lone audit
+  // row (no address counted, no lock started) needs no BEGIN and COMMIT of its own.
+  const writes = reservation.address !== null || reservation.primary.startedLock || reservation.primary.startedHardLock;
+  const { result, mailed } = writes ? await deps.db.transaction().execute(write) : await write(deps.db);
+  if (mailed) deps.mailQueued();
   return result;
 }

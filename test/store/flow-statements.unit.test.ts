@@ -102,6 +102,41 @@ describe("SQL statements per complete sign-in (SQLite)", () => {
     expect(known.some((s) => /^insert into "throttles"/i.test(s))).toBe(true);
   });
 
+  it("a wrong password commits twice, the one that starts a lock too: the reservation, then the rest in one transaction", async () => {
+    // The reservation is committed before the verification (a refused attempt's count stays if the
+    // request later fails); what the wrong verdict writes after it (the address's count, the attempt's
+    // audit, a lock it starts with its audit and the holder's mail) is one commit, not three to five:
+    // an audit row commits with the change it records (countWrongAttempt).
+    const user = await addUser(t.deps, { loginId: "wrong-commits" });
+    const client = new FormClient(t.app, "198.51.100.71");
+    const perAttempt: number[] = [];
+    const listings: string[] = [];
+    for (let i = 0; i < t.deps.config.lock.after; i += 1) {
+      await client.get("/login");
+      const sqls = await log.record(() => client.post("/login", { loginId: user.login_id, password: `wrong guess ${i}` }));
+      perAttempt.push(commits(sqls));
+      listings.push(sqls.map((s) => s.replace(/\s+/g, " ").trim().slice(0, 100)).join("\n"));
+    }
+    expect(listings.at(-1)).toMatch(/insert into "outbox"/i);
+    expect(perAttempt, listings.join("\n--\n")).toEqual(perAttempt.map(() => 2));
+  });
+
+  it("a wrong code commits three times, the one that starts a lock too: the reservation, the code's try, then the rest in one transaction", async () => {
+    const user = await addUser(t.deps, { loginId: "wrong-code-commits" });
+    const client = new FormClient(t.app, "198.51.100.72");
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
+    expect((await client.get("/otp")).statusCode).toBe(200);
+    const perAttempt: number[] = [];
+    const listings: string[] = [];
+    for (let i = 0; i < t.deps.config.lock.after; i += 1) {
+      const sqls = await log.record(() => client.post("/otp", { code: `00000${i}` }));
+      perAttempt.push(commits(sqls));
+      listings.push(sqls.map((s) => s.replace(/\s+/g, " ").trim().slice(0, 100)).join("\n"));
+    }
+    expect(listings.at(-1), listings.join("\n--\n")).toMatch(/insert into "outbox"/i);
+    expect(Math.max(...perAttempt), listings.join("\n--\n")).toBeLessThanOrEqual(3);
+  });
+
   it("a browser holding the login ID's device cookie adds only the device's lookup to each factor step", async () => {
     const user = await addUser(t.deps);
     const client = new FormClient(t.app);
