@@ -1,4 +1,8 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryId, QueryResult, UnknownRow } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { changeWave } from "../../src/rollout/plan-change.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
 import { storeImportedUsers } from "../../src/support/import-users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
@@ -104,5 +108,48 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     await moveByImport(user, to);
     expect(await sessionEnds(user.login_id)).toEqual(before);
     expect((await owner.get("/")).body).toContain(PORTAL);
+  });
+
+  /** deps whose first read of the waves runs `between` once it has its rows (before the next statement). */
+  function withGap(between: () => Promise<unknown>): Deps {
+    let armed: QueryId | null = null;
+    let done = false;
+    const plugin: KyselyPlugin = {
+      transformQuery(args: PluginTransformQueryArgs) {
+        if (!done && armed === null && args.node.kind === "SelectQueryNode" && JSON.stringify(args.node).includes('"rollout_plan"')) armed = args.queryId;
+        return args.node;
+      },
+      async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+        if (!done && armed !== null && args.queryId === armed) {
+          done = true;
+          await between();
+        }
+        return args.result;
+      },
+    };
+    return { ...t.deps, db: t.deps.db.withPlugin(plugin) } as Deps;
+  }
+
+  // PostgreSQL only: SQLite's one writer already runs the import's batch and a wave change one after the other.
+  it.runIf(dialect === "postgres")("a wave changed while the import moves the user: the session still ends at the new start", async () => {
+    const start = t.clock.now();
+    const [from, to] = [newPartner(), newPartner()];
+    await setWaveStart(t.deps.db, from, start + 5 * DAY, start, "test");
+    await setWaveStart(t.deps.db, to, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: from });
+    await submitPassword(new FormClient(t.app), user.login_id, user.password);
+    let change: Promise<unknown> = Promise.resolve();
+    // The change to the new partner's start (brought to now) begins while the import's batch is under
+    // way: it either waits for the batch (the waves held) or commits first; the batch goes on then.
+    const gap = async () => {
+      let settled = false;
+      change = changeWave(t.deps, ACTOR, { partner: to, from: new Date(start).toISOString().slice(0, 16), timeZone: "UTC" }).finally(() => (settled = true));
+      const waiting = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%rollout_plan%for update%'`;
+      for (let i = 0; i < 500 && !settled && (await waiting.execute(t.deps.db)).rows[0]!.n === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    const row = { line: 2, loginId: user.login_id, fullName: user.full_name, partnerNumber: to, role: user.role, email: user.otp_email, passwordHash: user.password_hash };
+    expect((await storeImportedUsers(withGap(gap), [row], { update: true, actor: ACTOR })).updated).toBe(1);
+    await change;
+    expect((await sessionEnds(user.login_id)).every((end) => end <= start)).toBe(true);
   });
 });
