@@ -36,10 +36,20 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
   });
 
   /** The import's --update of one row: the user as they are, but for their partner number. */
-  async function moveByImport(user: Awaited<ReturnType<typeof addUser>>, to: string) {
+  async function moveByImport(user: Awaited<ReturnType<typeof addUser>>, to: string, deps: Deps = t.deps) {
     const row = { line: 2, loginId: user.login_id, fullName: user.full_name, partnerNumber: to, role: user.role, email: user.otp_email, passwordHash: user.password_hash };
-    const report = await storeImportedUsers(t.deps, [row], { update: true, actor: ACTOR });
+    const report = await storeImportedUsers(deps, [row], { update: true, actor: ACTOR });
     expect(report.updated).toBe(1);
+  }
+  /** Two partners with these starts (from now), and a user of the first signed in on the password alone. */
+  async function signedInBeforeWave(fromStart: number, toStart: number) {
+    const start = t.clock.now();
+    const [from, to] = [newPartner(), newPartner()];
+    await setWaveStart(t.deps.db, from, start + fromStart, start, "test");
+    await setWaveStart(t.deps.db, to, start + toStart, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: from });
+    await submitPassword(new FormClient(t.app), user.login_id, user.password);
+    return { start, to, user };
   }
   const sessionEnds = async (loginId: string) =>
     (await t.deps.db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").select("sessions.expires_at").where("users.login_id", "=", loginId).execute()).map((s) => Number(s.expires_at));
@@ -83,12 +93,7 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
   });
 
   it("moved to a partner whose start comes later: the session keeps its end (a move never lengthens one)", async () => {
-    const start = t.clock.now();
-    const [from, to] = [newPartner(), newPartner()];
-    await setWaveStart(t.deps.db, from, start + 2 * HOUR, start, "test");
-    await setWaveStart(t.deps.db, to, start + 5 * DAY, start, "test");
-    const user = await addUser(t.deps, { email: null, partnerNumber: from });
-    await submitPassword(new FormClient(t.app), user.login_id, user.password);
+    const { start, to, user } = await signedInBeforeWave(2 * HOUR, 5 * DAY);
     await moveByImport(user, to);
     expect(await sessionEnds(user.login_id)).toEqual([start + 2 * HOUR]);
   });
@@ -132,12 +137,7 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
 
   // PostgreSQL only: SQLite's one writer already runs the import's batch and a wave change one after the other.
   it.runIf(dialect === "postgres")("a wave changed while the import moves the user: the session still ends at the new start", async () => {
-    const start = t.clock.now();
-    const [from, to] = [newPartner(), newPartner()];
-    await setWaveStart(t.deps.db, from, start + 5 * DAY, start, "test");
-    await setWaveStart(t.deps.db, to, start + 5 * DAY, start, "test");
-    const user = await addUser(t.deps, { email: null, partnerNumber: from });
-    await submitPassword(new FormClient(t.app), user.login_id, user.password);
+    const { start, to, user } = await signedInBeforeWave(5 * DAY, 5 * DAY);
     let change: Promise<unknown> = Promise.resolve();
     // The change to the new partner's start (brought to now) begins while the import's batch is under
     // way: it either waits for the batch (the waves held) or commits first; the batch goes on then.
@@ -147,8 +147,7 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
       const waiting = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%rollout_plan%for update%'`;
       for (let i = 0; i < 500 && !settled && (await waiting.execute(t.deps.db)).rows[0]!.n === 0; i++) await new Promise((r) => setTimeout(r, 10));
     };
-    const row = { line: 2, loginId: user.login_id, fullName: user.full_name, partnerNumber: to, role: user.role, email: user.otp_email, passwordHash: user.password_hash };
-    expect((await storeImportedUsers(withGap(gap), [row], { update: true, actor: ACTOR })).updated).toBe(1);
+    await moveByImport(user, to, withGap(gap));
     await change;
     expect((await sessionEnds(user.login_id)).every((end) => end <= start)).toBe(true);
   });
