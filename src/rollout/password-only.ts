@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Kysely, SelectQueryBuilder } from "kysely";
 import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
@@ -114,6 +114,27 @@ export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNu
     .$if(partnerNumber === null, (q) =>
       q.where("users.partner_number", "not in", db.selectFrom("rollout_plan").select("rollout_plan.partner_number").where("rollout_plan.partner_number", "<>", DEFAULT_WAVE)),
     );
+  return cutPasswordOnly(db, covered, ends, madeBefore);
+}
+
+/**
+ * After a user's partner number changed (`famos user import --update`, the one path that writes it), in
+ * the transaction that changed it, the waves held first (holdWaves, as a wave change does): the user's
+ * password-only sessions end at the start of the wave that now applies to them (at once when it has
+ * passed, or when there is no plan), as a wave change ends its users' (endPasswordOnlyBeforeStart, the
+ * same cut). Which sessions: those made before the start of the wave that applied until the move (the
+ * old partner's: before-wave sessions); a "Later" made after it stays. Before, the session kept the old
+ * partner's start as its end, up to FAMOS_SESSION_MAX. A move never lengthens a session. The number cut short.
+ */
+export async function endPasswordOnlyForMove(db: Kysely<Database>, userId: string, from: string, to: string, now: number): Promise<number> {
+  const plan = await readPlan(db);
+  const madeBefore = startInPlan(plan, from);
+  if (madeBefore === null) return 0;
+  return cutPasswordOnly(db, [userId], startInPlan(plan, to) ?? now, madeBefore);
+}
+
+/** The cut itself (its one home): the live password-only sessions of `users` made before `madeBefore` end by `ends`. */
+async function cutPasswordOnly(db: Kysely<Database>, users: SelectQueryBuilder<Database, "users", { id: string }> | readonly string[], ends: number, madeBefore: number): Promise<number> {
   const result = await db
     .updateTable("sessions")
     .set({ expires_at: ends })
@@ -122,7 +143,7 @@ export async function endPasswordOnlyBeforeStart(db: Kysely<Database>, partnerNu
     .where("stage", "in", ["full", "password"])
     .where("expires_at", ">", ends)
     .where("created_at", "<", madeBefore)
-    .where("user_id", "in", covered)
+    .where("user_id", "in", users)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

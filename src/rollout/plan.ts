@@ -58,9 +58,11 @@ export async function startFor(db: Kysely<Database>, partnerNumber: string): Pro
  * partner waits too. A sign-in's session and a change's cut of the password-only sessions
  * (endPasswordOnlyBeforeStart) then come one after the other; SQLite's one writer already runs them so.
  */
-export async function holdWaves(tx: Kysely<Database>, dialect: Dialect, partnerNumber: string | null, mode: "share" | "update"): Promise<void> {
+export async function holdWaves(tx: Kysely<Database>, dialect: Dialect, partnerNumber: string | null | readonly string[], mode: "share" | "update"): Promise<void> {
   if (dialect !== "postgres") return;
-  const rows = tx.selectFrom("rollout_plan").select("partner_number").where("partner_number", "in", [partnerNumber ?? DEFAULT_WAVE, DEFAULT_WAVE]);
+  // Several partners: an import's batch that moves users between them (endPasswordOnlyForMove).
+  const partners = typeof partnerNumber === "string" || partnerNumber === null ? [partnerNumber ?? DEFAULT_WAVE] : partnerNumber;
+  const rows = tx.selectFrom("rollout_plan").select("partner_number").where("partner_number", "in", [...partners, DEFAULT_WAVE]);
   await (mode === "share" ? rows.forShare() : rows.forUpdate()).execute();
 }
 

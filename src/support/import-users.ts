@@ -2,6 +2,8 @@ import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
+import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
+import { holdWaves } from "../rollout/plan.ts";
 import type { Database } from "../store/schema.ts";
 import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
@@ -139,6 +141,14 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     const users = await tx.selectFrom("users").selectAll().where("login_key", "in", skipped.map((r) => loginKey(r.loginId))).execute();
     for (const user of users) existing.set(user.login_key, user);
   }
+  // Users moved to another partner: their password-only sessions are cut to the new wave's start
+  // (updateUser). The waves held first, for the whole batch, before any of its session writes: the lock
+  // order of a wave change (waves, then sessions), which then waits for this batch or it for the change.
+  const moves = batch.flatMap((row) => {
+    const user = existing.get(loginKey(row.loginId));
+    return options.update && user && row.partnerNumber.trim() !== user.partner_number ? [user.partner_number, row.partnerNumber.trim()] : [];
+  });
+  if (moves.length > 0) await holdWaves(tx, deps.dialect, [...new Set(moves)], "share");
   for (const row of batch) {
     if (added.has(loginKey(row.loginId))) {
       report.added += 1;
@@ -233,6 +243,8 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (changed.length === 0) return false;
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
+  // Under the waves held for the batch (storeBatch): the before-wave sessions end by the new partner's start.
+  if (changes.partner_number !== undefined) await endPasswordOnlyForMove(tx, user.id, user.partner_number, changes.partner_number, now);
   if (changes.password_hash !== undefined) {
     // Cut off as every password change is (the one home): sessions, codes, their flows, a Profile
     // email change waiting for its code with its address, and every browser's device cookie.
