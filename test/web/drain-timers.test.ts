@@ -75,4 +75,23 @@ describe("drainConnections ends and leaves no timer behind (src/web/drain.ts)", 
     await drained;
     expect({ destroyed: socket.destroyed, timers: vi.getTimerCount() }).toEqual({ destroyed: false, timers: 0 });
   });
+
+  it("a connection closing just before the bound: the check it asked for does not run on after the drain ended", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { server: s, socket: busy } = await serve(false);
+    const port = (s.address() as AddressInfo).port;
+    const idle = connect(port, "127.0.0.1");
+    clients.push(idle);
+    const accepted = await new Promise<Socket>((resolve) => s.once("connection", resolve));
+    const drained = drainConnections(s, { quietMs: 1000, limitMs: 5000 });
+    vi.advanceTimersByTime(1500); // the listener closed; the idle one is kept until its own quiet ends
+    await new Promise((resolve) => setImmediate(resolve));
+    // Its close asks the drain for a check (on the next turn); the bound comes first.
+    const closed = new Promise<void>((resolve) => accepted.once("close", () => (vi.advanceTimersByTime(3500), resolve())));
+    idle.destroy();
+    await closed;
+    await drained;
+    for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect({ busy: busy.destroyed, timers: vi.getTimerCount() }).toEqual({ busy: false, timers: 0 });
+  });
 });
