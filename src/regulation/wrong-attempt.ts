@@ -33,7 +33,19 @@ export async function countWrongAttempt(
   // all (a process dying between them left a lock counted without its audit or its mail). A lone audit
   // row (no address counted, no lock started) needs no BEGIN and COMMIT of its own.
   const writes = reservation.address !== null || reservation.primary.startedLock || reservation.primary.startedHardLock;
-  const { result, mailed } = writes ? await deps.db.transaction().execute(write) : await write(deps.db);
+  const { result, mailed } = writes ? await deps.db.transaction().execute(write).catch((error: unknown) => countedAlone(deps, reservation, now, lockSubject, error)) : await write(deps.db);
   if (mailed) deps.mailQueued();
   return result;
+}
+
+/**
+ * The transaction failed and rolled the address's count back with the rest: the count is written again
+ * on its own (its lock audits with it, as attemptFailed writes them), then the error goes on. Without
+ * this, any write after the count failing (an audit row, the mail, a statement cut by the database's
+ * bound) was a wrong password the address never counted: a free guess for a sprayer (NIST SP 800-63B
+ * 5.2.2). Fail closed: should this count fail too, the first error is the one reported.
+ */
+async function countedAlone(deps: Deps, reservation: Extract<Reservation, { ok: true }>, now: number, lockSubject: string | null, error: unknown): Promise<never> {
+  await attemptFailed(deps.db, reservation, now, lockSubject).catch(() => undefined);
+  throw error;
 }

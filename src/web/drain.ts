@@ -103,12 +103,16 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
   let lastConnection = started;
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
+    // Ended: a check a connection's close asked for just before the bound (it runs on the next turn)
+    // must not set its timer again, which ran on after the stop and kept the process alive.
+    let ended = false;
     const noteConnection = () => (lastConnection = Date.now());
     server.on("connection", noteConnection);
     const closeListener = () => {
       if (server.listening) NetServer.prototype.close.call(server);
     };
     const finish = () => {
+      ended = true;
       clearTimeout(timer);
       clearTimeout(limit);
       server.off("connection", noteConnection);
@@ -118,6 +122,7 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
     };
     const limit = setTimeout(finish, limitMs);
     const check = () => {
+      if (ended) return;
       clearTimeout(timer);
       const now = Date.now();
       let next = Number.POSITIVE_INFINITY;
