@@ -36,6 +36,16 @@ export async function findFlow(db: Kysely<Database>, id: string): Promise<Flow |
   return flow;
 }
 
+/**
+ * A step's sign-in flow (null: none, or gone): as this request read it with the session (`loaded`; a
+ * route's `flow: true`, web/auth.ts), so it is not read again (issue 17), else read now. Either way
+ * before anything the step reserves or counts.
+ */
+export async function sessionFlow(db: Kysely<Database>, flowId: string | null, loaded?: Flow | null): Promise<Flow | null> {
+  if (loaded !== undefined) return loaded;
+  return flowId === null ? null : ((await findFlow(db, flowId)) ?? null);
+}
+
 const finishFlowStatement = preparedQuery((db, id: string, now: number) =>
   db.updateTable("flows").set({ finished_at: now }).where("id", "=", id).where("finished_at", "is", null),
 );

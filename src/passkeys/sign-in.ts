@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { checkSecondFactor, type FactorVerdict, type SecondFactorCheck } from "../factors/check-second-factor.ts";
 import { voidFlowCodes } from "../otp/codes.ts";
-import { findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { finishFlow, sessionFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Session } from "../session/sessions.ts";
 import { finishSignIn, signedInOutcome, type SignedInOutcome } from "../signin/code-step.ts";
@@ -28,8 +28,8 @@ export type PasskeySignIn = SignedInOutcome | Exclude<SecondFactorCheck<never, P
  * The sign-in flow a passkey may finish: a sign-in's, not an enrolment's (a passkey proves nothing
  * about a new address) and not one already finished.
  */
-async function signInFlow(deps: Deps, session: Session): Promise<Flow | null> {
-  const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
+async function signInFlow(deps: Deps, session: Session, loaded?: Flow | null): Promise<Flow | null> {
+  const flow = await sessionFlow(deps.db, session.flow_id, loaded);
   return flow && passkeyMayFinish(flow) ? flow : null;
 }
 
@@ -69,9 +69,10 @@ export async function passkeySignInOptions(deps: Deps, user: User, session: Sess
  * moved on (§6.1.1: a counter that goes back suggests a cloned authenticator) and its backup
  * eligibility be what it was at registration (§6.1.3: the BE flag never changes). A success
  * finishes the sign-in exactly as a code does (finishSignIn) and voids the flow's emailed code.
+ * `loaded`: the session's flow as POST /otp/passkey read it with the session (`flow: true`), as confirmCode's.
  */
-export async function confirmPasskey(deps: Deps, user: User, session: Session, credential: string, rp: RelyingParty, ctx: RequestContext): Promise<PasskeySignIn> {
-  const flow = await signInFlow(deps, session);
+export async function confirmPasskey(deps: Deps, user: User, session: Session, credential: string, rp: RelyingParty, ctx: RequestContext, loaded?: Flow | null): Promise<PasskeySignIn> {
+  const flow = await signInFlow(deps, session, loaded);
   if (!flow) return { kind: "void" };
   const response = parseAuthenticationJson(credential);
   if (!response) return { kind: "malformed" };

@@ -5,7 +5,7 @@ import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-co
 import { sendCode } from "../factors/send-code.ts";
 import type { SignedOut } from "../session/live-session.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
-import { findFlow, type Flow } from "../otp/flows.ts";
+import { sessionFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
@@ -58,7 +58,7 @@ export function finishSignIn(deps: Deps, user: User, session: Session, flow: Flo
  * null: none), so it is not read again (issue 17); without it, read here. Before the reservation either way.
  */
 export async function confirmCode(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext, loaded?: Flow | null): Promise<ConfirmOutcome> {
-  const flow = loaded !== undefined ? loaded : session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
+  const flow = await sessionFlow(deps.db, session.flow_id, loaded);
   if (!flow) return { kind: "void" };
   if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));
@@ -75,9 +75,12 @@ export function signedInOutcome({ token, session, deviceToken }: SignedIn, flow:
 /** `no-flow` (an IssueOutcome too): none open, or finished since it was read. */
 export type RegenerateOutcome = IssueOutcome | { kind: "strong-factor-required" } | SignedOut;
 
-/** "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. */
-export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<RegenerateOutcome> {
-  const flow = session.flow_id ? await findFlow(deps.db, session.flow_id) : undefined;
+/**
+ * "Regenerate OTP": voids the old code and sends a new one, within the wait and the caps. `loaded`: the
+ * session's flow as POST /otp/regenerate read it with the session (`flow: true`), as confirmCode's.
+ */
+export async function regenerateCode(deps: Deps, user: User, session: Session, ctx: RequestContext, loaded?: Flow | null): Promise<RegenerateOutcome> {
+  const flow = await sessionFlow(deps.db, session.flow_id, loaded);
   // A flow without an address (the strong step of a user who has none) has nowhere to send a code to,
   // even if the policy let the emailed code sign in again since: signing in anew leads to enrolment.
   if (!flow || flow.finished_at !== null || flow.email === "") return { kind: "no-flow" };

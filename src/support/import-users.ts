@@ -244,7 +244,8 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
   // Under the waves held for the batch (storeBatch): the before-wave sessions end by the new partner's start.
-  if (changes.partner_number !== undefined) await endPasswordOnlyForMove(tx, user.id, user.partner_number, changes.partner_number, now);
+  // How many it cut short, in the move's audit line (0 included), as a wave change's rollout.planned says.
+  const moved: Record<string, number> = changes.partner_number === undefined ? {} : { passwordOnlyEnded: await endPasswordOnlyForMove(tx, user.id, user.partner_number, changes.partner_number, now) };
   if (changes.password_hash !== undefined) {
     // Cut off as every password change is (the one home): sessions, codes, their flows, a Profile
     // email change waiting for its code with its address, and every browser's device cookie.
@@ -256,7 +257,7 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   }
   // `emailGiven`: the account's first confirmed OTP email, an enrolment (rollout/progress.ts counts it, as user.created's).
   const enrolled: Record<string, boolean> = user.otp_email === null && changes.otp_email !== undefined ? { emailGiven: true } : {};
-  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(","), ...enrolled } });
+  await recordAudit(tx, now, { ...actor, event: "user.updated", subject: user.login_id, detail: { source: "import", line: row.line, changed: changed.join(","), ...enrolled, ...moved } });
   if (changes.role !== undefined) {
     await recordAudit(tx, now, { ...actor, event: "role.changed", subject: user.login_id, detail: { from: user.role, to: row.role, source: "import" } });
   }

@@ -51,6 +51,9 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     await submitPassword(new FormClient(t.app), user.login_id, user.password);
     return { start, to, user };
   }
+  /** The detail of the login ID's latest user.updated audit line. */
+  const updatedDetail = async (loginId: string) =>
+    JSON.parse((await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "user.updated").where("subject", "=", loginId).orderBy("id", "desc").executeTakeFirstOrThrow()).detail) as Record<string, unknown>;
   const sessionEnds = async (loginId: string) =>
     (await t.deps.db.selectFrom("sessions").innerJoin("users", "users.id", "sessions.user_id").select("sessions.expires_at").where("users.login_id", "=", loginId).execute()).map((s) => Number(s.expires_at));
 
@@ -69,6 +72,8 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     t.clock.set(start);
     expect(page.body).not.toContain(PORTAL);
     expect((await sessionEnds(user.login_id)).every((end) => end <= start)).toBe(true);
+    // The move's audit line says how many it cut short, as a wave change's rollout.planned does (they end as a lapse, unaudited).
+    expect(await updatedDetail(user.login_id)).toMatchObject({ changed: "partner_number", passwordOnlyEnded: 1 });
   });
 
   it("moved to a partner whose start comes earlier: the session ends at the new start; a colleague's stays", async () => {
@@ -90,12 +95,25 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     expect(kept.body).toContain(PORTAL);
     expect(await sessionEnds(user.login_id)).toEqual([start + SOON]);
     expect(await sessionEnds(colleague.login_id)).toEqual([start + 10 * HOUR]);
+    expect(await updatedDetail(user.login_id)).toMatchObject({ passwordOnlyEnded: 1 });
   });
 
   it("moved to a partner whose start comes later: the session keeps its end (a move never lengthens one)", async () => {
     const { start, to, user } = await signedInBeforeWave(2 * HOUR, 5 * DAY);
     await moveByImport(user, to);
     expect(await sessionEnds(user.login_id)).toEqual([start + 2 * HOUR]);
+    // A move that cut nothing says so (0), as a wave change that cut nothing does.
+    expect(await updatedDetail(user.login_id)).toMatchObject({ passwordOnlyEnded: 0 });
+  });
+
+  it("an update that moves no one (a new name) runs no cut: its audit line has no passwordOnlyEnded", async () => {
+    const { start, user } = await signedInBeforeWave(2 * HOUR, 5 * DAY);
+    const row = { line: 2, loginId: user.login_id, fullName: `${user.full_name} renamed`, partnerNumber: user.partner_number, role: user.role, email: user.otp_email, passwordHash: user.password_hash };
+    expect((await storeImportedUsers(t.deps, [row], { update: true, actor: ACTOR })).updated).toBe(1);
+    expect(await sessionEnds(user.login_id)).toEqual([start + 2 * HOUR]);
+    const detail = await updatedDetail(user.login_id);
+    expect(detail).toMatchObject({ changed: "full_name" });
+    expect(detail).not.toHaveProperty("passwordOnlyEnded");
   });
 
   it("\"Later\" chosen after the old partner's start stays when the user moves to another partner whose start has passed", async () => {
@@ -112,6 +130,7 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     const before = await sessionEnds(user.login_id);
     await moveByImport(user, to);
     expect(await sessionEnds(user.login_id)).toEqual(before);
+    expect(await updatedDetail(user.login_id)).toMatchObject({ passwordOnlyEnded: 0 });
     expect((await owner.get("/")).body).toContain(PORTAL);
   });
 

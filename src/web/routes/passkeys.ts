@@ -12,7 +12,7 @@ import { confirmPasskey, passkeySignInOptions, type PasskeySignIn } from "../../
 import { webauthn } from "../../passkeys/webauthn.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
+import { answerSignedOut, requestContext, setSessionCookie, signedIn, signedInFlow } from "../auth.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import { relyingParty } from "../origin.ts";
 import { passkeysSection } from "../pages/passkey-pages.ts";
@@ -182,10 +182,10 @@ export function passkeySignInRoutes(app: FastifyInstance, deps: Deps, renderOtp:
     return reply.send({ options });
   });
 
-  app.post("/otp/passkey", { config: { access: "otp", ...limited } }, async (request, reply) => {
+  app.post("/otp/passkey", { config: { access: "otp", flow: true, ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm(SIGNIN_FINISH_FORM, request.body);
-    const outcome = await confirmPasskey(deps, user, session, form.credential, relyingParty(request, deps.config), requestContext(deps, request));
+    const outcome = await confirmPasskey(deps, user, session, form.credential, relyingParty(request, deps.config), requestContext(deps, request), signedInFlow(request));
     if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
     const [status, error] = signInProblem(deps, tr(deps, request), outcome);
     return page(request, reply, status, error);

@@ -169,10 +169,10 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
   });
 
-  app.post("/otp/regenerate", { config: { access: "otp", ...limited } }, async (request, reply) => {
+  app.post("/otp/regenerate", { config: { access: "otp", flow: true, ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm(CODE_BUTTON_FORM, request.body);
-    const issued = await regenerateCode(deps, user, session, requestContext(deps, request));
+    const issued = await regenerateCode(deps, user, session, requestContext(deps, request), signedInFlow(request));
     if (issued.kind === "signed-out") return answerSignedOut(deps, reply);
     if (issued.kind === "no-flow") return reply.redirect("/", 303);
     if (issued.kind === "strong-factor-required") return reply.redirect("/otp", 303);
