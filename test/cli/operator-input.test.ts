@@ -198,4 +198,14 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     expect(everyone.code).toBe(0);
     expect(everyone.stdout).toContain("user.created");
   });
+
+  it("commander's suggestion for a mistyped option or command reads as words on one line, not a \\u000a escape", async () => {
+    const option = await cli.inProcess(["rollout", "status", "--jsn"]);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toBe("error: unknown option '--jsn' (Did you mean --json?)\n");
+    const command = await cli.inProcess(["user", "shwo", "j.smith"]);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("(Did you mean show?)");
+    expect(command.stderr).not.toContain("\\u000a");
+  });
 });
