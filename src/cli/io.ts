@@ -19,6 +19,14 @@ export function noSuchUser(loginId: string): Refused {
   return new Refused(`no user has login ID ${shown}`);
 }
 
+/**
+ * A filter option given empty or blank (`--partner "$PARTNER"` with the variable unset) is refused: left
+ * alone it would mean "every partner" or "every user", which is not what the operator asked for.
+ */
+export function refuseEmptyOption(name: string, value: string | undefined, leftOut: string): void {
+  if (value !== undefined && value.trim() === "") throw new Refused(`${name} is empty: give ${leftOut}`);
+}
+
 /** Options that do not go together (exit 2, like the usage errors commander finds itself). */
 export class UsageError extends Error {}
 

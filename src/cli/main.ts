@@ -37,10 +37,15 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** commander's own errors are one line that may quote what was typed (`--role <ESC>[2J`): escaped. */
+/**
+ * commander's own errors are one line that may quote what was typed (`--role <ESC>[2J`): escaped. Its
+ * own line break before a suggestion ("(Did you mean --json?)") becomes a space first, so the
+ * suggestion reads as words rather than as the escape `\u000a`.
+ */
 const OUTPUT = {
   writeErr: (text: string) => process.stderr.write(text),
-  outputError: (text: string, write: (text: string) => void) => write(`${terminalText(text.replace(/\n$/, ""))}\n`),
+  outputError: (text: string, write: (text: string) => void) =>
+    write(`${terminalText(text.replace(/\n$/, "").replace(/\n(?=\(Did you mean )/g, " "))}\n`),
 };
 
 function applyExitOverride(command: Command): void {

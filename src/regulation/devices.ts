@@ -14,8 +14,13 @@ import type { Database } from "../store/schema.ts";
 
 /** A device is remembered this long after its last sign-in (the cookie's Max-Age too). */
 export const DEVICE_LIFETIME_MS = 365 * 86_400_000;
-/** Tokens one browser keeps (a shared counter PC signs in several staff); the oldest goes first. */
-export const DEVICES_PER_BROWSER = 5;
+/**
+ * Tokens one browser keeps, the oldest going first: a showroom's shared counter PC signs in its whole
+ * team, and each of them must keep this browser's protection from a stranger's pause (at 5, the sixth
+ * colleague's sign-in dropped the first's). Fifteen 66-character tokens make a 1,004-character cookie,
+ * within the 1,024 characters device-cookie.ts reads.
+ */
+export const DEVICES_PER_BROWSER = 15;
 
 function mac(key: Buffer, deviceId: string, loginKey: string): Buffer {
   return createHmac("sha256", key).update(`${deviceId}\n${loginKey}`).digest();

@@ -186,4 +186,26 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     expect(role.code).toBe(0);
     expect(role.stdout).toBe("j.smith: role user → support.\n");
   });
+
+  it("famos audit --user with an empty or blank login ID (a shell variable left unset) is refused, exit 1, not read as every user's trail", async () => {
+    for (const typed of ["", "   "]) {
+      const result = await cli.inProcess(["audit", "--user", typed]);
+      expect(result.code, JSON.stringify(typed)).toBe(1);
+      expect(result.stdout, JSON.stringify(typed)).toBe("");
+      expect(result.stderr).toBe("famos: --user is empty: give a login ID, or leave --user out for every user's events\n");
+    }
+    const everyone = await cli.inProcess(["audit"]);
+    expect(everyone.code).toBe(0);
+    expect(everyone.stdout).toContain("user.created");
+  });
+
+  it("commander's suggestion for a mistyped option or command reads as words on one line, not a \\u000a escape", async () => {
+    const option = await cli.inProcess(["rollout", "status", "--jsn"]);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toBe("error: unknown option '--jsn' (Did you mean --json?)\n");
+    const command = await cli.inProcess(["user", "shwo", "j.smith"]);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("(Did you mean show?)");
+    expect(command.stderr).not.toContain("\\u000a");
+  });
 });

@@ -112,6 +112,35 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     expect((await submitPassword(home, alice.login_id, alice.password)).statusCode).toBe(401);
   });
 
+  it("a counter PC the whole showroom shares (15 staff, one after another): a stranger pausing every login ID keeps none of them out at that PC", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const ip = "203.0.113.30";
+    const staff = [];
+    for (let i = 0; i < 15; i += 1) staff.push(await addUser(t.deps, { loginId: `counter${i}` }));
+    // One browser: each colleague signs in, signs out (the session cookie goes), the device cookie stays.
+    let device: string | undefined;
+    const atThePc = () => {
+      const client = new FormClient(t.app, ip);
+      if (device !== undefined) client.cookies.set("famos_device", device);
+      return client;
+    };
+    for (const person of staff) {
+      const client = atThePc();
+      await signInFully(client, t.smtp, person);
+      device = client.cookies.get("famos_device");
+    }
+    expect(device!.split("~")).toHaveLength(15);
+
+    // From an address of his own for each (below the address pause: the login IDs' pauses are the point).
+    const strangers = staff.map((_, i) => new FormClient(t.app, `198.51.100.${i + 1}`));
+    for (const [i, person] of staff.entries()) for (let k = 0; k < 5; k += 1) await submitPassword(strangers[i]!, person.login_id, `guess ${k}`);
+    expect((await submitPassword(strangers[0]!, staff[0]!.login_id, staff[0]!.password)).body).toContain("paused on new browsers");
+
+    const keptOut = [];
+    for (const person of staff) if ((await submitPassword(atThePc(), person.login_id, person.password)).headers.location !== "/otp") keptOut.push(person.login_id);
+    expect(keptOut).toEqual([]);
+  });
+
   it("a known browser's own typos pause that browser alone, after FAMOS_DEVICE_LOCK_AFTER", async () => {
     t = await createTestApp();
     const alice = await addUser(t.deps);

@@ -7,7 +7,7 @@ import { formatDateTime } from "../../platform/format.ts";
 import { auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { withServices } from "../context.ts";
-import { Refused } from "../io.ts";
+import { Refused, refuseEmptyOption } from "../io.ts";
 
 /** RFC 3339 §5.6 date-time: a space may stand for the T, and t and z may be lower case. */
 const WITH_ZONE = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2})?)(\.\d{1,3})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
@@ -53,6 +53,7 @@ export function auditCommand(): Command {
     .option("--event <name>", "events of this name only")
     .option("--json", "one JSON object a line: time, event, actor, subject, ip, userAgent, detail")
     .action(async (options: { user?: string; since?: string; event?: string; json?: boolean }) => {
+      refuseEmptyOption("--user", options.user, "a login ID, or leave --user out for every user's events");
       await withServices(async ({ deps }) => {
         const filter: AuditFilter = {};
         if (options.user !== undefined) filter.user = options.user;

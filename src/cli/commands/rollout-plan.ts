@@ -3,7 +3,7 @@ import { formatDateTime } from "../../platform/format.ts";
 import { changeWave } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { operator, withServices } from "../context.ts";
-import { Refused, UsageError } from "../io.ts";
+import { Refused, refuseEmptyOption, UsageError } from "../io.ts";
 
 export function rolloutPlanCommand(): Command {
   return new Command("plan")
@@ -15,9 +15,7 @@ export function rolloutPlanCommand(): Command {
       if (options.from !== undefined && options.remove) throw new UsageError("give either --from or --remove, not both");
       // The console's form leaves the partner empty for the default start; here that is leaving
       // --partner out, and `--partner "$PARTNER"` with the variable unset must not move every partner.
-      if (options.partner !== undefined && options.partner.trim() === "") {
-        throw new Refused("--partner is empty: give a partner number, or leave --partner out for the default start");
-      }
+      refuseEmptyOption("--partner", options.partner, "a partner number, or leave --partner out for the default start");
       await withServices(async ({ deps }) => {
         const tz = deps.config.timezone;
         if (options.from === undefined && !options.remove) {
