@@ -118,7 +118,7 @@ export async function stageAfterSignIn(
 ): Promise<Stage> {
   const until = user.password_temporary_until;
   if (until === null) return "full";
-  // `user` is the row checkPassword's transaction took and checked again: spent only from that state.
+  // Spent only from the state `user` holds (positive, or spent before the wave); one spent since stays as it is.
   const spentAs = beforeWave && until > 0 ? -until : 0;
   const spent = await tx.updateTable("users").set({ password_temporary_until: spentAs }).where("id", "=", user.id).where("password_temporary_until", "=", until).where("password_temporary_until", "<>", 0).executeTakeFirst();
   // Used up here: every other sign-in half-way with it ends (setting it ended all before, so each live
