@@ -11,11 +11,20 @@ import type { User } from "../users/users.ts";
  * Why this account may not sign in at all, or null when it may. The caller answers exactly as for a
  * wrong password (same words, same work), so nobody learns that an account is disabled or that its
  * temporary password ran out (ASVS 2.2.1; issue 11). The reason goes to the audit trail only.
+ * A temporary password spent by a sign-in before the user's wave (`-until`, stageAfterSignIn) signs in
+ * again, until `until`, only where the caller says the password alone no longer opens anything
+ * (`reopened`: the wave has started, so the second factor comes next); 0 is spent for good.
  */
-export function signInBarred(user: User, now: number): "disabled" | "temporary-password-expired" | null {
+export function signInBarred(user: User, now: number, reopened = false): "disabled" | "temporary-password-expired" | null {
   if (user.disabled_at !== null) return "disabled";
-  if (user.password_temporary_until !== null && user.password_temporary_until <= now) return "temporary-password-expired";
+  const until = user.password_temporary_until;
+  if (until !== null && (Math.abs(until) <= now || (until < 0 && !reopened))) return "temporary-password-expired";
   return null;
+}
+
+/** A temporary password spent by a sign-in before the wave (signInBarred): it may sign in again with the second factor. */
+export function spentBeforeWave(user: Pick<User, "password_temporary_until">): boolean {
+  return user.password_temporary_until !== null && user.password_temporary_until < 0;
 }
 
 /**
@@ -127,7 +136,7 @@ export async function forgetOtherDevices(
 /** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */
 export function accessText(t: Translator, user: User): string {
   if (user.disabled_at !== null) return t.text("console.access.disabled", { since: t.dateTime(user.disabled_at) });
-  if (user.password_temporary_until === 0) return t.text("console.access.temporaryUsed");
+  if (user.password_temporary_until !== null && user.password_temporary_until <= 0) return t.text("console.access.temporaryUsed");
   if (user.password_temporary_until !== null) return t.text("console.access.temporary", { until: t.dateTime(user.password_temporary_until) });
   return t.text("console.access.enabled");
 }

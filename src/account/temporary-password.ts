@@ -109,9 +109,18 @@ export async function stageAfterSignIn(
   now: number,
   origin: { ip: string; userAgent: string },
   keep?: Pick<Session, "id" | "flow_id">,
+  /**
+   * A sign-in before the user's wave: its session ends at the start (SECURITY.md 18), so the password is
+   * spent until then only (`-until`): from the start it signs in once more, with the second factor
+   * (signInBarred's `reopened`), and a user who had not chosen by the start does not need support again.
+   */
+  beforeWave = false,
 ): Promise<Stage> {
-  if (user.password_temporary_until === null) return "full";
-  const spent = await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", user.id).where("password_temporary_until", ">", 0).executeTakeFirst();
+  const until = user.password_temporary_until;
+  if (until === null) return "full";
+  // Spent only from the state `user` holds (positive, or spent before the wave); one spent since stays as it is.
+  const spentAs = beforeWave && until > 0 ? -until : 0;
+  const spent = await tx.updateTable("users").set({ password_temporary_until: spentAs }).where("id", "=", user.id).where("password_temporary_until", "=", until).where("password_temporary_until", "<>", 0).executeTakeFirst();
   // Used up here: every other sign-in half-way with it ends (setting it ended all before, so each live
   // one was made with it), with its codes. The password step does not spend it, so two browsers could
   // reach "User profile" or OTP capture with it, and the second "Later" led to "Choose a new password"

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { sameAccess, signInBarred } from "../account/access.ts";
+import { sameAccess, signInBarred, spentBeforeWave } from "../account/access.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
@@ -39,7 +39,14 @@ export type PasswordCheck<T = undefined> =
  */
 export async function checkPassword<T = undefined>(
   deps: Deps,
-  input: { loginId: string; password: string; purpose: PasswordPurpose; user?: User },
+  input: {
+    loginId: string;
+    password: string;
+    purpose: PasswordPurpose;
+    user?: User;
+    /** Whether a temporary password spent before the user's wave signs in again now (signInBarred's `reopened`); asked only for such an account. */
+    reopens?: (user: User, now: number) => Promise<boolean>;
+  },
   ctx: RequestContext,
   after?: AfterPassword<T>,
 ): Promise<PasswordCheck<T>> {
@@ -85,7 +92,8 @@ export async function checkPassword<T = undefined>(
   hasAccount = found !== undefined;
   for (let check = 1; ; check += 1) {
     // A disabled account, or one whose temporary password ran out, is answered as an unknown one (issue 11).
-    const barred = found ? signInBarred(found, now) : null;
+    const reopened = found && spentBeforeWave(found) && input.reopens ? await input.reopens(found, now) : false;
+    const barred = found ? signInBarred(found, now, reopened) : null;
     const user = barred ? undefined : found;
     const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);
     if (verdict?.busy) {

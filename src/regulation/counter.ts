@@ -168,6 +168,16 @@ const clearStatement = preparedQueryFor((startedHardLock: boolean, db, key: stri
   return startedHardLock ? q : q.where("hard_locked", "=", 0);
 });
 
+/**
+ * The counters that have ever locked (a lock in force, run out, or until support unlocks it): the one
+ * home of that condition, asked by the Rollout page's locked figure (rollout/progress.ts). Migration
+ * 024's partial index `throttles_ever_locked` was made with this very text, and keeps its own frozen
+ * copy: SQLite takes a partial index only for terms written as its WHERE is, so change it here only with
+ * a new migration for the index (test/regulation/ever-locked.unit.test.ts holds the two alike). No
+ * parameters (sql, never sql.raw: security/input's ASVS 5.3.4 check).
+ */
+export const EVER_LOCKED = sql<boolean>`hard_locked = 1 or locked_until > 0`;
+
 export interface CounterState {
   key: string;
   failures: number;

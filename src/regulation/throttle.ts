@@ -115,6 +115,14 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   // refusal (two writes per refused attempt, and a refusal's count briefly pausing its own counter).
   const keys = [primary.key, ...alsoRefusing, ...(refusingAddress ? [refusingAddress.key] : [])];
   const refusing = refusingKeys(keys, subject, refusingAddress?.key ?? null);
+  // A refused attempt runs this INSERT … ON CONFLICT too, and it must: the refusal IS this statement's
+  // condition (no lock in force on any of `keys`), checked and counted at once, so that of a burst on
+  // many instances at most `after` pass. A read first would be one statement more on every attempt that
+  // passes, and a window between the read and the count. Refused, it changes no row (its SELECT yields
+  // none, or its DO UPDATE's WHERE is false: refusal-matrix.test "a refusal writes nothing"); on SQLite
+  // it takes the write lock for that moment only. A refused password's one real write is its audit line
+  // (password.failed, reason "locked": SPEC "Audit", password failed), written by checkPassword
+  // (flow-statements.unit "a paused login ID's refusal…" pins those two writes).
   const counted = await reserve(db, primary.key, now, primary.policy, refusing);
   if (counted) return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
   // Refused: which pause, read now (a refusal's own read; the lock that refused may have ended since).

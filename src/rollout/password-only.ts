@@ -18,8 +18,9 @@ type Origin = { ip: string; userAgent: string };
  * alone opens nothing, and a session opened a moment before must not keep the portal for 12 hours.
  * A code verified in it later (an OTP email confirmed early, from the portal) makes it a two-factor
  * session, which that end no longer concerns (verifiedSessionEnd, session/sessions.ts).
- * A temporary password is used up here as after a code, and leads to "Choose a new password" first
- * (stageAfterSignIn). Written in `tx`, the transaction that settles the password (checkPassword's
+ * A temporary password is used up here until the start (stageAfterSignIn's `beforeWave`: from the start
+ * it signs in once more, with the second factor, as this session ends there), and leads to "Choose a new
+ * password" first. Written in `tx`, the transaction that settles the password (checkPassword's
  * AfterPassword), which took the account's row first: of two sign-ins at once with the temporary
  * password, the second is checked again against the spent one and refused.
  */
@@ -32,7 +33,7 @@ export async function signInBeforeWave(
   /** The start of the user's wave: the session ends there (`endsBy`), as the password alone then opens nothing. */
   waveStartsAt: number,
 ): Promise<{ kind: "portal"; token: string; session: Session }> {
-  const stage = await stageAfterSignIn(tx, user, now, ctx);
+  const stage = await stageAfterSignIn(tx, user, now, ctx, undefined, true);
   const made = await createSession(tx, deps.random, now, deps.config.session, { userId: user.id, stage, flowId: null, ip: ctx.ip, userAgent: ctx.userAgent, endsBy: waveStartsAt });
   await recordSignIn(tx, user.id, now);
   await recordAudit(tx, now, { event: "signin.before-wave", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });

@@ -1,9 +1,8 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { counterKey, loginIdKeySql } from "../regulation/counter-key.ts";
-import { readCounters } from "../regulation/counter.ts";
+import { EVER_LOCKED, readCounters } from "../regulation/counter.ts";
 import { SIGN_IN_KINDS } from "../regulation/throttle.ts";
-import { EVER_LOCKED } from "../store/migrations/024-counters-ever-locked.ts";
 import { loginDigest } from "../users/login-digest.ts";
 import type { Database } from "../store/schema.ts";
 import { readPlan, startInPlan } from "./plan.ts";
@@ -92,7 +91,7 @@ async function partnerCounts(db: Kysely<Database>) {
 export async function lockedUsersByPartner(deps: Pick<Deps, "db" | "keys">, now: number): Promise<Map<string, number>> {
   const inForce = SIGN_IN_KINDS.map((kind) => {
     const key = loginIdKeySql(kind, sql.ref("key"));
-    // EVER_LOCKED as migration 024's index has it, so that only counters that ever locked are read.
+    // EVER_LOCKED, as migration 024's index has it, so that only counters that ever locked are read.
     return sql`select ${key.loginKey} as digest from throttles where ${key.isKind} and (${EVER_LOCKED}) and (hard_locked = 1 or locked_until > ${now})`;
   });
   const { rows } = await sql<{ partner: string; n: number }>`

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
+import { spentBeforeWave } from "../account/access.ts";
 import { checkPassword } from "../factors/check-password.ts";
 import { codeQueued, codeSender } from "../factors/send-code.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
@@ -51,9 +52,13 @@ export async function passwordStep(
   // profile", and their first code mail and every later one are in it too; one who signs in before
   // their 2FA wave gets the rollout's mails in it.
   const reader = (tx: Kysely<Database>, user: User) => (input.browserLocale ? saveBrowserLocale(tx, user, input.browserLocale) : Promise.resolve(user));
-  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin" }, ctx, async (found, now) => {
+  // A temporary password spent before the wave signs in again once the wave asks for the second factor (SECURITY.md 18).
+  const reopens = async (user: User, now: number) => (await twoFactorDecision(deps, user, now)).applies;
+  const check = await checkPassword(deps, { loginId: input.loginId, password: input.password, purpose: "signin", reopens }, ctx, async (found, now) => {
     const decision = await twoFactorDecision(deps, found, now);
     if (!decision.applies) {
+      // Reopened for the second factor, then the wave moved back meanwhile: refused, as before the start.
+      if (spentBeforeWave(found)) return async (): Promise<PasswordOutcome> => ({ kind: "refused", pause: null, wrong: true });
       return async (tx) => {
         const user = await reader(tx, found);
         // Read again, held against a wave change, in the transaction that makes the session (heldWaveStart).

@@ -220,7 +220,8 @@ export async function readSessionForErrorPage(deps: Pick<Deps, "config" | "db" |
  */
 function signInPath(request: FastifyRequest, ended: boolean): string {
   const access = request.routeOptions.config.access;
-  const signedInForm = request.method !== "GET" && (access === "full" || access === "support" || access === "admin");
+  // "Choose a new password" too: sent after its session ended (the wave's start, SECURITY.md 18), nothing was chosen.
+  const signedInForm = request.method !== "GET" && (access === "full" || access === "support" || access === "admin" || access === "password");
   const why = ended ? (signedInForm ? "ended=form" : "ended=1") : "";
   const query = [request.method === "GET" && request.url !== "/" ? `returnTo=${encodeURIComponent(request.url)}` : "", why].filter(Boolean);
   return query.length ? `/login?${query.join("&")}` : "/login";

@@ -25,6 +25,8 @@ interface Use {
 interface Tracked {
   connections: Set<Socket>;
   uses: WeakMap<Socket, Use>;
+  /** Date.now() of the last connection accepted (0: none yet): the drain's "no new connection for quietMs". */
+  lastAccept: number;
   /** Called on each connection's close while a drain runs. */
   onClose?: () => void;
 }
@@ -39,16 +41,20 @@ const draining = new WeakSet<Server>();
 
 /**
  * Keeps, for each connection of `server`, when its last request came: what the drain's "unused for
- * DRAIN_QUIET_MS" is counted from. Two listeners with a Map write each, nothing asynchronous. Called
- * once, before the server listens (buildApp).
+ * DRAIN_QUIET_MS" is counted from, and when the last connection was accepted (the listening socket's
+ * quiet interval). Two listeners with a Map write each, nothing asynchronous. Called once, before the
+ * server listens (buildApp); drainConnections tracks a server not tracked before from its start.
  */
 export function trackConnections(server: Server): void {
   if (tracked.has(server)) return;
-  const state: Tracked = { connections: new Set(), uses: new WeakMap() };
+  const state: Tracked = { connections: new Set(), uses: new WeakMap(), lastAccept: 0 };
   tracked.set(server, state);
+  // The one accept stamp: each connection's first "last use", and the drain's last new connection.
   server.on("connection", (socket: Socket) => {
+    const at = Date.now();
+    state.lastAccept = at;
     state.connections.add(socket);
-    state.uses.set(socket, { at: Date.now() });
+    state.uses.set(socket, { at });
     socket.once("close", () => {
       state.connections.delete(socket);
       state.onClose?.();
@@ -97,17 +103,17 @@ export function closesConnections(server: Server): boolean {
  */
 export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, limitMs = DRAIN_LIMIT_MS } = {}): Promise<void> {
   draining.add(server);
-  const state = tracked.get(server);
-  if (!server.listening && (state === undefined || state.connections.size === 0)) return Promise.resolve();
+  if (!server.listening && (tracked.get(server)?.connections.size ?? 0) === 0) return Promise.resolve();
+  trackConnections(server);
+  const state = tracked.get(server)!;
   const started = Date.now();
-  let lastConnection = started;
+  // The last new connection, not before the drain began (trackConnections' accept stamp).
+  const lastConnection = () => Math.max(started, state.lastAccept);
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     // Ended: a check a connection's close asked for just before the bound (it runs on the next turn)
     // must not set its timer again, which ran on after the stop and kept the process alive.
     let ended = false;
-    const noteConnection = () => (lastConnection = Date.now());
-    server.on("connection", noteConnection);
     const closeListener = () => {
       if (server.listening) NetServer.prototype.close.call(server);
     };
@@ -115,8 +121,7 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
       ended = true;
       clearTimeout(timer);
       clearTimeout(limit);
-      server.off("connection", noteConnection);
-      if (state) state.onClose = undefined;
+      state.onClose = undefined;
       closeListener();
       resolve();
     };
@@ -127,11 +132,11 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
       const now = Date.now();
       let next = Number.POSITIVE_INFINITY;
       if (server.listening) {
-        if (now - lastConnection >= quietMs) closeListener();
-        else next = lastConnection + quietMs;
+        if (now - lastConnection() >= quietMs) closeListener();
+        else next = lastConnection() + quietMs;
       }
-      for (const socket of state?.connections ?? []) {
-        const use = state!.uses.get(socket);
+      for (const socket of state.connections) {
+        const use = state.uses.get(socket);
         // A request in flight: its answer closes the connection. A connection an upgrade took over
         // (a proxied WebSocket; Node took its HTTP parser away) is its owner's to close, with a frame.
         if (use === undefined || (use.answer !== undefined && !use.answer.writableFinished) || takenOver(socket)) continue;
@@ -140,11 +145,11 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
         if (now - since >= quietMs) socket.destroy();
         else next = Math.min(next, since + quietMs);
       }
-      const open = [...(state?.connections ?? [])].filter((socket) => !takenOver(socket));
+      const open = [...state.connections].filter((socket) => !takenOver(socket));
       if (!server.listening && open.length === 0) return finish();
       timer = setTimeout(check, Number.isFinite(next) ? Math.max(1, next - now) : quietMs);
     };
-    if (state) state.onClose = () => setImmediate(check);
+    state.onClose = () => setImmediate(check);
     check();
   });
 }

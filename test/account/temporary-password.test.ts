@@ -102,12 +102,10 @@ describe("temporary passwords", () => {
     expect((await setTemporaryPassword(t.deps, by, support.id, TEMPORARY)).kind).toBe("forbidden");
   });
 
-  // Known limit (SECURITY.md, known limit 18), kept here as its reproduction: vitest reports it failed
-  // while the limit holds, and asks for this line to go once it is fixed. Before the user's wave, the
-  // temporary password is spent at sign-in and "Choose a new password" is a password-only session that
-  // ends at the start (signInBeforeWave's endsBy): chosen after it, the page is gone, and the user must
-  // ask support for another temporary password.
-  it.fails("known limit: \"Choose a new password\" opened before the wave and used after its start keeps the user going", async () => {
+  // SECURITY.md 18: "Choose a new password" reached before the wave is a password-only session and still
+  // ends at the start (the cut stands). The temporary password it spent is spent only until then: from
+  // the start it signs in once more, now with the second factor, so its user does not dead-end.
+  it("\"Choose a new password\" opened before the wave and sent after its start: nothing changed, sign-in says so, and the temporary password goes on with the code", async () => {
     const start = t.clock.now();
     await setWaveStart(t.deps.db, "tp-wave", start + 20 * 60_000, start, "test");
     const user = await addUser(t.deps, { loginId: "tp.wave", email: null, partnerNumber: "tp-wave" });
@@ -115,10 +113,47 @@ describe("temporary passwords", () => {
     const client = new FormClient(t.app);
     expect((await submitPassword(client, "tp.wave", TEMPORARY)).headers.location).toBe("/choose-password");
     await client.get("/choose-password");
+    // Spent before the start: a second browser with it is refused, as before.
+    expect((await submitPassword(new FormClient(t.app), "tp.wave", TEMPORARY)).statusCode).toBe(401);
+    const hashBefore = (await findUserById(t.deps.db, user.id))!.password_hash;
     t.clock.set(start + 21 * 60_000);
     try {
-      const chosen = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
-      expect(chosen.headers.location ?? "").not.toMatch(/^\/login/);
+      const late = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
+      expect([late.statusCode, late.headers.location]).toEqual([303, "/login?ended=form"]);
+      expect((await client.get("/login?ended=form")).body).toContain("nothing was done: sign in and do it again");
+      expect((await findUserById(t.deps.db, user.id))!.password_hash).toBe(hashBefore);
+      expect((await submitPassword(new FormClient(t.app), "tp.wave", "a brand new secret")).statusCode).toBe(401);
+
+      // The temporary password again, now with the second factor: User profile, the code, then the choice.
+      const again = new FormClient(t.app);
+      expect((await submitPassword(again, "tp.wave", TEMPORARY)).headers.location).toBe("/enrol");
+      await again.get("/enrol");
+      const before = t.smtp.messages.length;
+      expect((await again.post("/enrol", { email: "tp.wave@dealer.example", confirmEmail: "tp.wave@dealer.example" })).headers.location).toMatch(/^\/otp/);
+      await again.get("/otp");
+      const confirmed = await again.post("/otp", { code: await nextCode(t.smtp, "tp.wave@dealer.example", before) });
+      expect(confirmed.headers.location).toBe("/choose-password");
+      // Used up now for good: no third sign-in with it.
+      expect((await submitPassword(new FormClient(t.app), "tp.wave", TEMPORARY)).statusCode).toBe(401);
+      await again.get("/choose-password");
+      const chosen = await again.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
+      expect(chosen.headers.location).toBe("/");
+      expect((await again.get("/profile")).statusCode).toBe(200);
+      expect((await findUserById(t.deps.db, user.id))!.password_temporary_until).toBeNull();
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
+  it("a temporary password spent before the wave stays spent when it runs out meanwhile", async () => {
+    const start = t.clock.now();
+    await setWaveStart(t.deps.db, "tp-wave-late", start + 20 * 60_000, start, "test");
+    const user = await addUser(t.deps, { loginId: "tp.wave.late", email: null, partnerNumber: "tp-wave-late" });
+    await setTemporaryPassword(t.deps, operator, user.id, TEMPORARY);
+    expect((await submitPassword(new FormClient(t.app), "tp.wave.late", TEMPORARY)).headers.location).toBe("/choose-password");
+    t.clock.set(start + 72 * 3_600_000);
+    try {
+      expect((await submitPassword(new FormClient(t.app), "tp.wave.late", TEMPORARY)).statusCode).toBe(401);
     } finally {
       t.clock.set(start);
     }

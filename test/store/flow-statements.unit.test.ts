@@ -112,6 +112,9 @@ describe("SQL statements per complete sign-in (SQLite)", () => {
     const known = await refused(user.login_id, user.password);
     expect(await refused("paused-nobody", "some password here")).toEqual(known);
     expect(known.some((s) => /^insert into "throttles"/i.test(s))).toBe(true);
+    // The refusal's write statements: the reservation (its condition refusing, no row changed) and its
+    // audit line; nothing else is written (throttle.ts, reserveAttempt: why the first must run).
+    expect(known.filter((s) => /^(insert|update|delete|replace)\b/i.test(s)).map((s) => s.split(" (")[0])).toEqual(['insert into "throttles"', 'insert into "audit"']);
   });
 
   it("a wrong password commits twice, the one that starts a lock too: the reservation, then the rest in one transaction", async () => {

@@ -94,4 +94,24 @@ describe("drainConnections ends and leaves no timer behind (src/web/drain.ts)", 
     for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
     expect({ busy: busy.destroyed, timers: vi.getTimerCount() }).toEqual({ busy: false, timers: 0 });
   });
+
+  it("a new connection during the drain keeps the listening socket open for another quiet interval, counted from its accept", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { server: s } = await serve(true);
+    const port = (s.address() as AddressInfo).port;
+    const drained = drainConnections(s, { quietMs: 1000, limitMs: 5000 });
+    vi.advanceTimersByTime(900);
+    const late = connect(port, "127.0.0.1");
+    clients.push(late);
+    await new Promise<Socket>((resolve) => s.once("connection", resolve));
+    vi.advanceTimersByTime(200); // 1100 ms after the drain began, 200 after the accept
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.listening).toBe(true);
+    vi.advanceTimersByTime(800); // 1000 ms after the accept
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.listening).toBe(false);
+    vi.advanceTimersByTime(5000);
+    vi.useRealTimers();
+    await within(drained, "the drain's end");
+  });
 });

@@ -63,7 +63,7 @@ export async function showUser(deps: Deps, loginId: string, options: { json?: bo
     lastSignIn: user.last_sign_in_at === null ? null : new Date(user.last_sign_in_at).toISOString(),
     created: new Date(user.created_at).toISOString(),
     disabled: user.disabled_at === null ? null : new Date(user.disabled_at).toISOString(),
-    temporaryPasswordUntil: user.password_temporary_until ? new Date(user.password_temporary_until).toISOString() : null,
+    temporaryPasswordUntil: (user.password_temporary_until ?? 0) > 0 ? new Date(user.password_temporary_until!).toISOString() : null,
   };
   if (options.json) {
     write(terminalJson(facts) + "\n");
