@@ -59,11 +59,16 @@ export function keepFixedParts(parts: { head?: string; tail?: string }): void {
   if (parts.tail && parts.tail.startsWith("\n") && !fixedTails.some((p) => p.plain === parts.tail)) fixedTails.push({ plain: parts.tail, ...encode(parts.tail, 0) });
 }
 
+let scratch = Buffer.allocUnsafeSlow(16 * 1024);
+
 function encode(body: string, column: number): { text: string; column: number } {
   const bytes = Buffer.from(body, "utf8");
   const length = bytes.length;
-  // At most three characters a byte, and a soft break (three) per 75 of those.
-  const out = Buffer.allocUnsafe(length * 3 + Math.ceil((length * 3) / SOFT_LIMIT) * 3 + 3);
+  // At most three characters a byte, and a soft break (three) per 75 of those; written into one
+  // buffer kept for the process (the result is copied out as a string), not one allocated per part.
+  const needed = length * 3 + Math.ceil((length * 3) / SOFT_LIMIT) * 3 + 3;
+  if (scratch.length < needed) scratch = Buffer.allocUnsafeSlow(Math.max(needed, scratch.length * 2));
+  const out = scratch;
   let pos = 0;
   let line = column;
   for (let i = 0; i < length; ) {
@@ -102,5 +107,8 @@ function encode(body: string, column: number): { text: string; column: number } 
       out[pos++] = HEX[c & 15]!;
     }
   }
-  return { text: out.toString("latin1", 0, pos), column: line };
+  const text = out.toString("latin1", 0, pos);
+  // The middle of a code mail holds the code: it does not stay in the kept buffer after its message.
+  out.fill(0, 0, pos);
+  return { text, column: line };
 }

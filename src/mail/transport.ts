@@ -120,7 +120,6 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       if (sender === null) throw new MailDeliveryError("the sender is not one mailbox", true);
       const envelopeFrom = sending.bounceDomain ? returnPathFor(message.id, sending.bounceDomain) : null;
       const raw = composeMessage(message, from, new Date());
-      const language = mailLanguage(message.html_body);
       try {
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
@@ -128,6 +127,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
           await transporter().sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? sender.address, to: message.recipient } });
           return;
         }
+        const language = mailLanguage(message.html_body);
         await transporter().sendMail({
           from,
           to: message.recipient,
