@@ -3,11 +3,12 @@ import { createRequire } from "node:module";
 import type * as Nodemailer from "nodemailer";
 import type * as MimeFuncs from "nodemailer/lib/mime-funcs";
 import type * as MimeNodeModule from "nodemailer/lib/mime-node";
-import type * as Qp from "nodemailer/lib/qp";
 import { returnPathFor } from "../bounce/verp.ts";
 import type { Config } from "../config/config.ts";
+import { Kept } from "../platform/kept.ts";
 import { cryptoRandom } from "../platform/random.ts";
 import { isOneAddress, parseMailbox } from "./mailbox.ts";
+import { quotedPrintable } from "./quoted-printable.ts";
 import { failureOf, type MailFault, type RelayFault } from "./smtp-replies.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
@@ -119,7 +120,6 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       if (sender === null) throw new MailDeliveryError("the sender is not one mailbox", true);
       const envelopeFrom = sending.bounceDomain ? returnPathFor(message.id, sending.bounceDomain) : null;
       const raw = composeMessage(message, from, new Date());
-      const language = mailLanguage(message.html_body);
       try {
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
@@ -127,6 +127,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
           await transporter().sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? sender.address, to: message.recipient } });
           return;
         }
+        const language = mailLanguage(message.html_body);
         await transporter().sendMail({
           from,
           to: message.recipient,
@@ -166,7 +167,7 @@ const PLAIN = /^[\x20-\x7e]*$/;
  * or non-ASCII text become RFC 2047 encoded words (Q or B, whichever is shorter), so no subject can
  * add a header (ASVS 5.2.x).
  */
-let encoders: { headerEncoder: InstanceType<typeof MimeNodeModule.default>; foldLines: typeof MimeFuncs.foldLines; qp: typeof Qp } | undefined;
+let encoders: { headerEncoder: InstanceType<typeof MimeNodeModule.default>; foldLines: typeof MimeFuncs.foldLines } | undefined;
 function mimeEncoders(): NonNullable<typeof encoders> {
   if (encoders) return encoders;
   // Once: a code mail is composed on the sign-in's path (issue 17), and createRequire makes a module.
@@ -174,32 +175,41 @@ function mimeEncoders(): NonNullable<typeof encoders> {
   return (encoders = {
     headerEncoder: new (load("nodemailer/lib/mime-node") as typeof MimeNodeModule).default(),
     foldLines: (load("nodemailer/lib/mime-funcs") as typeof MimeFuncs).foldLines,
-    qp: load("nodemailer/lib/qp") as typeof Qp,
+  });
+}
+
+/**
+ * The Subject header line, encoded and folded: a subject is one per template and language (the code
+ * mail's, each notice's), so each is encoded once, not per message (issue 17). Past 256 the kept
+ * ones start again rather than grow.
+ */
+const subjectLines = new Kept<string, string>(256);
+function subjectLine(subject: string): string {
+  return subjectLines.get(subject, () => {
+    const { headerEncoder, foldLines } = mimeEncoders();
+    return foldLines(`Subject: ${PLAIN.test(subject) ? subject : headerEncoder.encodeHeaderValue("Subject", subject)}`, 76);
   });
 }
 
 /**
  * The message as nodemailer would send it — multipart/alternative, text then HTML, both
- * quoted-printable UTF-8, the subject encoded by nodemailer's header encoder when it is not plain
- * ASCII (test/mail/compose.unit.test.ts parses both and compares) — built as one
- * string with nodemailer's own encoders. Null when the From or To address is not plain ASCII (an
+ * quoted-printable UTF-8 (quoted-printable.ts, one pass), the subject encoded by nodemailer's header
+ * encoder when it is not plain ASCII (test/mail/compose.unit.test.ts parses both and compares) —
+ * built as one string. Null when the From or To address is not plain ASCII (an
  * internationalised address): nodemailer's composer handles those.
  */
 export function composeMessage(message: Pick<OutboxMessage, "recipient" | "subject" | "text_body" | "html_body" | "message_id">, from: string, date: Date): string | null {
   if (!PLAIN.test(from) || !PLAIN.test(message.recipient) || !PLAIN.test(message.message_id)) return null;
   // Unique, not secret (RFC 2046 §5.1.1: it must not occur in the parts, which are written before it
   // is drawn): cut from the shared pool, as ids are, not a CSPRNG call of its own (issue 17: ~25 µs).
-  const { headerEncoder, foldLines, qp } = mimeEncoders();
   const boundary = `--_FAMOS_${cryptoRandom.bytes(12).toString("hex")}`;
   const language = mailLanguage(message.html_body);
-  const subject = PLAIN.test(message.subject) ? message.subject : headerEncoder.encodeHeaderValue("Subject", message.subject);
-  const part = (type: string, body: string) =>
-    [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, "Content-Transfer-Encoding: quoted-printable", "", qp.wrap(qp.encode(Buffer.from(body.replace(/\r?\n/g, "\r\n"))), 76)].join("\r\n");
+  const part = (type: string, body: string) => `--${boundary}\r\nContent-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${quotedPrintable(body)}`;
   return [
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
     `From: ${from}`,
     `To: ${message.recipient}`,
-    foldLines(`Subject: ${subject}`, 76),
+    subjectLine(message.subject),
     `Message-ID: ${message.message_id}`,
     `Date: ${date.toUTCString().replace(/GMT/, "+0000")}`,
     "MIME-Version: 1.0",

@@ -1,5 +1,6 @@
 import type { Locale } from "../i18n/locales.ts";
 import { translator, type MessageKey, type Translator } from "../i18n/translator.ts";
+import { keepFixedParts } from "../mail/quoted-printable.ts";
 import { escapeHtml, html, type SafeHtml } from "../platform/html.ts";
 import { Kept } from "../platform/kept.ts";
 import { describeBrowser } from "../platform/user-agent.ts";
@@ -79,8 +80,17 @@ const frames = new Kept<string, CodeMailFrame>(256);
 function codeMailFrame(input: CodeMailInput): CodeMailFrame {
   const locale = input.locale ?? "en-GB";
   const id = `${locale}|${input.timezone}|${input.purpose}|${input.ttlMs}|${input.supportEmail}`;
-  return frames.get(id, () => makeFrame(input, locale));
+  return frames.get(id, () => {
+    const frame = makeFrame(input, locale);
+    // The mail's fixed parts, quoted-printable once for every message built on this frame (issue 17).
+    keepFixedParts({ head: frame.head, tail: frame.tail });
+    keepFixedParts({ tail: textTail(frame) });
+    return frame;
+  });
 }
+
+/** The text part after the validity paragraph: the same for every mail on one frame. */
+const textTail = (frame: CodeMailFrame) => `\n\n${frame.notYou}\n\n${frame.never}`;
 
 function makeFrame(input: CodeMailInput, locale: Locale): CodeMailFrame {
   const t = translator(locale, input.timezone);
@@ -146,7 +156,7 @@ export function codeMail(input: CodeMailInput): { subject: string; text: string;
     date: t.date(input.expiresAt),
     zone: t.zone(input.expiresAt),
   });
-  const text = [t.text("mail.code.intro", { code: input.code }), requested, validity, frame.notYou, frame.never].join("\n\n");
+  const text = [t.text("mail.code.intro", { code: input.code }), requested, validity].join("\n\n") + textTail(frame);
   const body =
     frame.head +
     escapeHtml(input.code) +

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { LOCALES } from "../../src/i18n/locales.ts";
 import { composeMessage, mailLanguage } from "../../src/mail/transport.ts";
 import { codeMail } from "../../src/otp/messages.ts";
+import { TEMPLATES } from "../support/mail-templates.ts";
 
 const SENT = Date.UTC(2026, 10, 28, 14, 0, 0);
 const FROM = "FAMOS <noreply@famos.test>";
@@ -52,6 +53,16 @@ describe("composeMessage: the code mail written in one pass reads, once parsed, 
       expect(seen(ours).contentType).toBe("multipart/alternative");
       expect(seen(ours).contentLanguage).toBe(locale);
       expect(ours.text).toContain("123456");
+    });
+  }
+
+  // Every template in every language (each purpose's code mail, a notice), a second time each: the
+  // subject line is kept after the first (issue 17) and must read the same then.
+  for (const { name, message } of TEMPLATES) {
+    it(`${name}: reads as nodemailer's composer wrote it, the first time and the second`, async () => {
+      const date = new Date(SENT);
+      const expected = seen(await composedByNodemailer(message, FROM, date));
+      for (let time = 0; time < 2; time++) expect(seen(await simpleParser(composeMessage(message, FROM, date)!))).toEqual(expected);
     });
   }
 
