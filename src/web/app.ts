@@ -130,7 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // any other body is a 415 before a handler runs (the protected sections parse their own bodies).
   app.removeContentTypeParser(["application/json", "text/plain"]);
   await app.register(fastifyFormbody, { bodyLimit: 16 * 1024 });
-  registerSecurityHeaders(app, {
+  await registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -208,31 +208,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Every state-changing request: the Origin must be ours, then the CSRF token must match (ASVS 4.2.2).
   // A token that does not match on a request with no session cookie (a tab left open when another
   // signed out) goes to sign-in instead: it can do nothing as anyone (signInForStaleForm).
-  // A callback hook, not an async one: no promise per request (issue 17); only a refused token waits.
-  app.addHook("preHandler", (request, reply, done) => {
+  app.addHook("preHandler", async (request, reply) => {
     // An unknown route changes nothing, so it is answered 404 rather than refused as a forged form.
-    const method = request.method;
-    if (method === "GET" || method === "HEAD" || method === "OPTIONS" || request.is404) return done();
-    try {
-      checkOrigin(request, config);
-      if (request.routeOptions.config.csrf === false) return done();
-    } catch (error) {
-      return done(error as Error);
-    }
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS" || request.is404) return;
+    checkOrigin(request, config);
+    if (request.routeOptions.config.csrf === false) return;
     try {
       verifyCsrf(request, config);
     } catch (error) {
-      // Answered here (a redirect) or refused (the 403): either way no done() for the answer sent.
-      signInForStaleForm(deps, request).then(
-        (signIn) => {
-          if (signIn === null) done(error as Error);
-          else reply.redirect(signIn, 303);
-        },
-        (failure: unknown) => done(failure as Error),
-      );
-      return;
+      const signIn = await signInForStaleForm(deps, request);
+      if (signIn === null) throw error;
+      return reply.redirect(signIn, 303);
     }
-    done();
   });
   registerSessionLoading(app, deps);
   registerLocale(app, deps);
