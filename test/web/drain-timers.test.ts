@@ -94,4 +94,23 @@ describe("drainConnections ends and leaves no timer behind (src/web/drain.ts)", 
     for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
     expect({ busy: busy.destroyed, timers: vi.getTimerCount() }).toEqual({ busy: false, timers: 0 });
   });
+
+  it("a connection made during the drain keeps the listener open for quietMs from it, not from the drain's start", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { server: s } = await serve(false);
+    const port = (s.address() as AddressInfo).port;
+    const drained = drainConnections(s, { quietMs: 1000, limitMs: 5000 });
+    vi.advanceTimersByTime(600);
+    const late = connect(port, "127.0.0.1");
+    clients.push(late);
+    await new Promise<Socket>((resolve) => s.once("connection", resolve));
+    vi.advanceTimersByTime(500); // 1100 ms into the drain, 500 ms after the late connection
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.listening).toBe(true);
+    vi.advanceTimersByTime(500); // 1000 ms after it
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.listening).toBe(false);
+    vi.advanceTimersByTime(5000);
+    await drained;
+  });
 });
