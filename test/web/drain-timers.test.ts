@@ -95,10 +95,11 @@ describe("drainConnections ends and leaves no timer behind (src/web/drain.ts)", 
     expect({ busy: busy.destroyed, timers: vi.getTimerCount() }).toEqual({ busy: false, timers: 0 });
   });
 
-  it("a connection made during the drain keeps the listener open for quietMs from it, not from the drain's start", async () => {
+  it("a connection made during the drain keeps the listener open for quietMs from it, not from the drain's start; the drain's listener goes with it", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     const { server: s } = await serve(false);
     const port = (s.address() as AddressInfo).port;
+    const listeners = s.listenerCount("connection");
     const drained = drainConnections(s, { quietMs: 1000, limitMs: 5000 });
     vi.advanceTimersByTime(600);
     const late = connect(port, "127.0.0.1");
@@ -112,5 +113,7 @@ describe("drainConnections ends and leaves no timer behind (src/web/drain.ts)", 
     expect(s.listening).toBe(false);
     vi.advanceTimersByTime(5000);
     await drained;
+    // Its own listener gone with it: nothing of the drain is left on the server.
+    expect(s.listenerCount("connection")).toBe(listeners);
   });
 });
