@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { spentBeforeWave } from "../account/access.ts";
 import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
@@ -15,10 +16,19 @@ export interface GraceOffer {
   of: number;
 }
 
+/**
+ * Whether "Later" is never offered to this user: alwaysTwoFactor's accounts, and one signed in with a
+ * temporary password spent before the wave, which signs in again from the start only with the second
+ * factor (SECURITY.md 18): "Later" would open the portal with it, the password alone, a second time.
+ */
+function noLater(config: Deps["config"], user: User): boolean {
+  return alwaysTwoFactor(config, user) || spentBeforeWave(user);
+}
+
 /** The offer shown on "User profile", or null when there is none (setting 0, or all used). */
 export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | null> {
   const of = deps.config.rollout.graceSignIns;
-  if (of === 0 || alwaysTwoFactor(deps.config, user)) return null;
+  if (of === 0 || noLater(deps.config, user)) return null;
   const row = await deps.db.selectFrom("rollout_users").select("grace_used").where("user_id", "=", user.id).executeTakeFirst();
   const left = of - Number(row?.grace_used ?? 0);
   return left > 0 ? { left, of } : null;
@@ -34,7 +44,7 @@ export type GraceOutcome = { kind: "deferred"; token: string; session: Session; 
  */
 export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
-  if (limit === 0 || alwaysTwoFactor(deps.config, user)) return { kind: "none-left" };
+  if (limit === 0 || noLater(deps.config, user)) return { kind: "none-left" };
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
     const counted = await tx
