@@ -13,18 +13,30 @@ import type { User } from "../users/users.ts";
  * temporary password ran out (ASVS 2.2.1; issue 11). The reason goes to the audit trail only.
  * A temporary password spent by a sign-in before the user's wave (`-until`, stageAfterSignIn) signs in
  * again, until `until`, only where the caller says the password alone no longer opens anything
- * (`reopened`: the wave has started, so the second factor comes next); 0 is spent for good.
+ * (`reopened`: the wave has started, so the second factor comes next) and only to meet a second factor
+ * already on file (reopensAtStart); 0 is spent for good.
  */
 export function signInBarred(user: User, now: number, reopened = false): "disabled" | "temporary-password-expired" | null {
   if (user.disabled_at !== null) return "disabled";
   const until = user.password_temporary_until;
-  if (until !== null && (Math.abs(until) <= now || (until < 0 && !reopened))) return "temporary-password-expired";
+  if (until !== null && (Math.abs(until) <= now || (until < 0 && !(reopened && reopensAtStart(user))))) return "temporary-password-expired";
   return null;
 }
 
 /** A temporary password spent by a sign-in before the wave (signInBarred): it may sign in again with the second factor. */
 export function spentBeforeWave(user: Pick<User, "password_temporary_until">): boolean {
   return user.password_temporary_until !== null && user.password_temporary_until < 0;
+}
+
+/**
+ * Whether a temporary password spent before the wave may sign in once more from its start: only where a
+ * second factor is already on file (an OTP email address, a passkey or an authenticator app), which the
+ * sign-in must then meet. With none, the sign-in would enrol one: whoever read the ticket would type an
+ * address of their own and take the account, so such a password stays spent and its user asks support
+ * for a new one (SECURITY.md 18).
+ */
+export function reopensAtStart(user: Pick<User, "password_temporary_until" | "otp_email" | "strong_factor_at">): boolean {
+  return spentBeforeWave(user) && (user.otp_email !== null || user.strong_factor_at !== null);
 }
 
 /**

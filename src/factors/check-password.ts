@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { sameAccess, signInBarred, spentBeforeWave } from "../account/access.ts";
+import { reopensAtStart, sameAccess, signInBarred } from "../account/access.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
@@ -92,7 +92,7 @@ export async function checkPassword<T = undefined>(
   hasAccount = found !== undefined;
   for (let check = 1; ; check += 1) {
     // A disabled account, or one whose temporary password ran out, is answered as an unknown one (issue 11).
-    const reopened = found && spentBeforeWave(found) && input.reopens ? await input.reopens(found, now) : false;
+    const reopened = found && reopensAtStart(found) && input.reopens ? await input.reopens(found, now) : false;
     const barred = found ? signInBarred(found, now, reopened) : null;
     const user = barred ? undefined : found;
     const verdict = user ? await verifyPassword(user.password_hash, input.password) : (await burnPasswordCheck(input.password), null);

@@ -10,17 +10,18 @@ const TEMPORARY = "tmp-pass-word-4711";
 
 /**
  * SECURITY.md 18: a temporary password spent by a sign-in before the wave signs in once more from the
- * start "only with the second factor". "Later" on User profile is the password alone: whoever read the
- * ticket would open the portal with it a second time and choose the account's password.
+ * start "only with the second factor", and only to meet one already on file. Whoever read the ticket
+ * gains nothing: with no factor on file the password stays spent (no User profile, where they would
+ * type an address of their own, and no "Later", the password alone a second time).
  */
-describe("a temporary password reopened at the wave's start", () => {
+describe("a temporary password spent before the wave, at the wave's start, with no second factor on file", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({ env: { FAMOS_TEMP_PASSWORD_TTL: "72h", FAMOS_2FA_GRACE_SIGNINS: "3" } });
   });
   afterAll(async () => t?.close());
 
-  it("is offered no \"Later\" on User profile, and a posted one opens nothing", async () => {
+  it("signs in to nothing: no User profile, no \"Later\", no address of the reader's own", async () => {
     const start = t.clock.now();
     await setWaveStart(t.deps.db, "tp-reopen", start + 20 * 60_000, start, "test");
     const user = await addUser(t.deps, { loginId: "tp.reopen", email: null, partnerNumber: "tp-reopen" });
@@ -29,13 +30,13 @@ describe("a temporary password reopened at the wave's start", () => {
     t.clock.set(start + 21 * 60_000);
     try {
       const reader = new FormClient(t.app, "10.9.0.9");
-      expect((await submitPassword(reader, "tp.reopen", TEMPORARY)).headers.location).toBe("/enrol");
-      const page = await reader.get("/enrol");
-      expect(page.body).not.toContain("/enrol/later");
-      const later = await reader.post("/enrol/later", {});
-      expect(later.statusCode).toBe(409);
-      expect((await reader.get("/choose-password")).headers.location).toBe("/enrol");
-      expect((await findUserById(t.deps.db, user.id))!.password_temporary_until).toBeLessThan(0);
+      expect((await submitPassword(reader, "tp.reopen", TEMPORARY)).statusCode).toBe(401);
+      expect((await reader.get("/enrol")).headers.location ?? "").toMatch(/^\/login/);
+      expect((await reader.post("/enrol", { email: "reader@elsewhere.example", confirmEmail: "reader@elsewhere.example" })).headers.location ?? "").toMatch(/^\/login/);
+      expect((await reader.post("/enrol/later", {})).headers.location ?? "").toMatch(/^\/login/);
+      const after = (await findUserById(t.deps.db, user.id))!;
+      expect([after.otp_email, after.pending_email]).toEqual([null, null]);
+      expect(after.password_temporary_until).toBeLessThan(0);
     } finally {
       t.clock.set(start);
     }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
-import { findUserById } from "../../src/users/users.ts";
+import { confirmOtpEmail, findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
 
@@ -104,32 +104,37 @@ describe("temporary passwords", () => {
 
   // SECURITY.md 18: "Choose a new password" reached before the wave is a password-only session and still
   // ends at the start (the cut stands). The temporary password it spent is spent only until then: from
-  // the start it signs in once more, now with the second factor, so its user does not dead-end.
-  it("\"Choose a new password\" opened before the wave and sent after its start: nothing changed, sign-in says so, and the temporary password goes on with the code", async () => {
+  // the start it signs in once more, now with the second factor, where one is on file to meet (an OTP
+  // email address, a passkey or an app); with none it stays spent, as enrolling one would let whoever
+  // read the ticket type an address of their own.
+  async function choiceCutByTheStart(loginId: string, partner: string, email: string | null) {
     const start = t.clock.now();
-    await setWaveStart(t.deps.db, "tp-wave", start + 20 * 60_000, start, "test");
-    const user = await addUser(t.deps, { loginId: "tp.wave", email: null, partnerNumber: "tp-wave" });
+    await setWaveStart(t.deps.db, partner, start + 20 * 60_000, start, "test");
+    const user = await addUser(t.deps, { loginId, email, partnerNumber: partner });
     expect((await setTemporaryPassword(t.deps, operator, user.id, TEMPORARY)).kind).toBe("set");
     const client = new FormClient(t.app);
-    expect((await submitPassword(client, "tp.wave", TEMPORARY)).headers.location).toBe("/choose-password");
+    expect((await submitPassword(client, loginId, TEMPORARY)).headers.location).toBe("/choose-password");
     await client.get("/choose-password");
     // Spent before the start: a second browser with it is refused, as before.
-    expect((await submitPassword(new FormClient(t.app), "tp.wave", TEMPORARY)).statusCode).toBe(401);
+    expect((await submitPassword(new FormClient(t.app), loginId, TEMPORARY)).statusCode).toBe(401);
     const hashBefore = (await findUserById(t.deps.db, user.id))!.password_hash;
     t.clock.set(start + 21 * 60_000);
-    try {
-      const late = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
-      expect([late.statusCode, late.headers.location]).toEqual([303, "/login?ended=form"]);
-      expect((await client.get("/login?ended=form")).body).toContain("nothing was done: sign in and do it again");
-      expect((await findUserById(t.deps.db, user.id))!.password_hash).toBe(hashBefore);
-      expect((await submitPassword(new FormClient(t.app), "tp.wave", "a brand new secret")).statusCode).toBe(401);
+    const late = await client.post("/choose-password", { newPassword: "a brand new secret", confirmNewPassword: "a brand new secret" });
+    expect([late.statusCode, late.headers.location]).toEqual([303, "/login?ended=form"]);
+    expect((await client.get("/login?ended=form")).body).toContain("nothing was done: sign in and do it again");
+    expect((await findUserById(t.deps.db, user.id))!.password_hash).toBe(hashBefore);
+    expect((await submitPassword(new FormClient(t.app), loginId, "a brand new secret")).statusCode).toBe(401);
+    return { start, user };
+  }
 
-      // The temporary password again, now with the second factor: User profile, the code, then the choice.
+  it("\"Choose a new password\" opened before the wave and sent after its start: nothing changed, sign-in says so, and once an address is on file (the IT team's import) the temporary password goes on with the code", async () => {
+    const { start, user } = await choiceCutByTheStart("tp.wave", "tp-wave", null);
+    try {
+      await confirmOtpEmail(t.deps.db, user.id, "tp.wave@dealer.example", t.clock.now());
+      // The temporary password again, now with the second factor: the code to the address on file, then the choice.
       const again = new FormClient(t.app);
-      expect((await submitPassword(again, "tp.wave", TEMPORARY)).headers.location).toBe("/enrol");
-      await again.get("/enrol");
       const before = t.smtp.messages.length;
-      expect((await again.post("/enrol", { email: "tp.wave@dealer.example", confirmEmail: "tp.wave@dealer.example" })).headers.location).toMatch(/^\/otp/);
+      expect((await submitPassword(again, "tp.wave", TEMPORARY)).headers.location).toMatch(/^\/otp/);
       await again.get("/otp");
       const confirmed = await again.post("/otp", { code: await nextCode(t.smtp, "tp.wave@dealer.example", before) });
       expect(confirmed.headers.location).toBe("/choose-password");
@@ -140,6 +145,22 @@ describe("temporary passwords", () => {
       expect(chosen.headers.location).toBe("/");
       expect((await again.get("/profile")).statusCode).toBe(200);
       expect((await findUserById(t.deps.db, user.id))!.password_temporary_until).toBeNull();
+    } finally {
+      t.clock.set(start);
+    }
+  });
+
+  it("with no second factor on file, a temporary password spent before the wave stays spent at its start: nobody enrols an address with it; support's new one works", async () => {
+    const { start, user } = await choiceCutByTheStart("tp.wave.none", "tp-wave-none", null);
+    try {
+      const reader = new FormClient(t.app, "10.9.0.8");
+      const refused = await submitPassword(reader, "tp.wave.none", TEMPORARY);
+      expect(refused.statusCode).toBe(401);
+      expect((await reader.get("/enrol")).headers.location ?? "").toMatch(/^\/login/);
+      expect((await findUserById(t.deps.db, user.id))!.otp_email).toBeNull();
+      // Support sets a new one: it signs in, to "User profile" (the wave has started).
+      expect((await setTemporaryPassword(t.deps, operator, user.id, "tmp-pass-word-4712")).kind).toBe("set");
+      expect((await submitPassword(new FormClient(t.app), "tp.wave.none", "tmp-pass-word-4712")).headers.location).toBe("/enrol");
     } finally {
       t.clock.set(start);
     }
