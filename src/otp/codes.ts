@@ -60,7 +60,7 @@ export async function issueCode(
   if (!counted) {
     const current = await tx.selectFrom("flows").select(["codes_sent", "last_code_at", "finished_at"]).where("id", "=", flow.id).executeTakeFirst();
     if (!current || current.finished_at !== null) return { kind: "no-flow" };
-    if (current.codes_sent >= otp.perAttempt) return { kind: "attempt-cap" };
+    if (noMoreCodes(current.codes_sent, otp.perAttempt)) return { kind: "attempt-cap" };
     return { kind: "wait", retryAt: (current.last_code_at ?? now) + otp.resendWaitMs };
   }
 
@@ -99,6 +99,16 @@ export async function issueCode(
     void_reason: null,
   });
   return { kind: "sent", codeId, outboxId, claimed, sentAt: now, expiresAt };
+}
+
+/**
+ * SPEC "Regenerate": at most FAMOS_OTP_PER_ATTEMPT codes per flow (a sign-in, an email change), the
+ * first included. The one home of "this flow may have no more codes": issueCode's answer, and an
+ * expired code's, which then must not point to Regenerate OTP (QA: a hint that is then refused).
+ * countCode checks the same limit in the statement that counts (STYLE rule 12).
+ */
+export function noMoreCodes(codesSent: number, perAttempt: number): boolean {
+  return codesSent >= perAttempt;
 }
 
 /**
@@ -166,11 +176,15 @@ export type VerifyOutcome =
    * `currentSentAt` when the code to use was sent ("use the one sent at 14:02", SPEC item 4).
    */
   | { kind: "wrong"; triesLeft: number; earlierSentAt: number | null; currentSentAt: number }
-  | { kind: "expired" }
+  /** `noMoreCodes`: the flow has had its FAMOS_OTP_PER_ATTEMPT codes, so Regenerate OTP would be refused. */
+  | { kind: "expired"; noMoreCodes: boolean }
   /** No usable code: tries used up, cancelled, or never sent. */
   | { kind: "void" }
   /** Already used: a replay, or the loser of a race with the right code. */
   | { kind: "used" };
+
+/** The flow a typed code is checked in, as the request read it: its codes so far decide an expired code's words. */
+export type CodeFlow = Pick<Flow, "id" | "codes_sent">;
 
 /** A typed code that matches the flow's current code, not yet used up (useCode does that). */
 export interface CodeMatch {
@@ -184,8 +198,8 @@ export interface CodeMatch {
  * Checks a typed code against the flow's current code and uses it up (matchCode, then useCode): of
  * many requests racing with the right code exactly one gets "ok".
  */
-export async function verifyCode(deps: Deps, flowId: string, typed: string, now: number): Promise<VerifyOutcome> {
-  const match = await matchCode(deps, flowId, typed, now);
+export async function verifyCode(deps: Deps, flow: CodeFlow, typed: string, now: number): Promise<VerifyOutcome> {
+  const match = await matchCode(deps, flow, typed, now);
   if (match.kind !== "match") return match;
   return (await useCode(deps.db, match, now)) ? { kind: "ok", codeId: match.codeId } : { kind: "used" };
 }
@@ -196,13 +210,15 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
  * confirmation). A wrong one adds a try by one conditional update, and the last allowed try voids
  * the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2); an expired one is voided.
  */
-export async function matchCode(deps: Deps, flowId: string, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
+export async function matchCode(deps: Deps, flow: CodeFlow, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
   const { db } = deps;
+  const flowId = flow.id;
+  const expired = { kind: "expired", noMoreCodes: noMoreCodes(flow.codes_sent, deps.config.otp.perAttempt) } as const;
   const [current] = await liveCode(db, flowId);
-  if (!current) return explainMissingCode(db, flowId);
+  if (!current) return explainMissingCode(db, flowId, expired);
   if (codeLapse(current, now) === "expired") {
     await voidCode(db, current.id, "expired", now);
-    return { kind: "expired" };
+    return expired;
   }
 
   const typedHash = hashCode(deps.keys.code, flowId, typed);
@@ -270,10 +286,14 @@ const lastCode = preparedQuery((db, flowId: string) =>
   db.selectFrom("codes").select(["consumed_at", "void_reason"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
 );
 
-async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
+async function explainMissingCode(
+  db: Kysely<Database>,
+  flowId: string,
+  expired: Extract<VerifyOutcome, { kind: "expired" }>,
+): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
   const [last] = await lastCode(db, flowId);
   if (last?.consumed_at != null) return { kind: "used" };
-  if (last?.void_reason === "expired") return { kind: "expired" };
+  if (last?.void_reason === "expired") return expired;
   return { kind: "void" };
 }
 

@@ -37,3 +37,23 @@ function expandIPv6(ip: string): string[] {
   const last = parse(tail);
   return [...first, ...Array<string>(8 - first.length - last.length).fill("0"), ...last];
 }
+
+/**
+ * An address key as people read it: an IPv6 /64 in RFC 5952's form (§4.2: the longest run of two or
+ * more zero groups becomes "::", the first of equal runs; §4.1: no leading zeros), so `::1` is shown
+ * as `::/64`, not `0:0:0:0::/64`. Display only: the key stored and counted stays as addressKey made it.
+ */
+export function shownAddress(key: string): string {
+  const prefix = /^([0-9a-f]{1,4}(?::[0-9a-f]{1,4}){3})::\/64$/.exec(key);
+  if (!prefix) return key;
+  const groups = [...prefix[1]!.split(":"), "0", "0", "0", "0"];
+  let best = { start: -1, length: 1 };
+  for (let i = 0; i < groups.length; i += 1) {
+    let length = 0;
+    while (groups[i + length] === "0") length += 1;
+    if (length > best.length) best = { start: i, length };
+  }
+  const left = groups.slice(0, best.start).join(":");
+  const right = groups.slice(best.start + best.length).join(":");
+  return `${left}::${right}/64`;
+}

@@ -1,6 +1,8 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
+import type { Database } from "../store/schema.ts";
 import { parseLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
 import { endPasswordOnlyBeforeStart } from "./password-only.ts";
@@ -66,6 +68,14 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   const told = await forgetStaleAnnouncements(deps, changed.before, await readPlan(deps.db), partnerNumber);
   if (startsAt === null) return { kind: "removed", partnerNumber, toldAgain: told };
   // Saved all the same: a dealer's start may be planned before its users are imported.
-  const nobody = partnerNumber !== null && (await deps.db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;
+  const nobody = partnerNumber !== null && (await noUserHasPartner(deps.db, partnerNumber));
   return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now, toldAgain: told };
+}
+
+/**
+ * No user has this partner number (yet): a typo, or leading zeros left off ("815" for "0815"). The one
+ * check behind the warning of `famos rollout plan` and `famos rollout announce` alike.
+ */
+export async function noUserHasPartner(db: Kysely<Database>, partnerNumber: string): Promise<boolean> {
+  return (await db.selectFrom("users").select("id").where("partner_number", "=", partnerNumber).limit(1).executeTakeFirst()) === undefined;
 }

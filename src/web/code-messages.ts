@@ -48,13 +48,16 @@ export function issueProblemText(
     const at = Math.max(retryAt, now + 1000);
     return t.text("issue.wait", { at: t.withZone(t.timeWithSeconds(at), at, false), apart: t.duration(otp.resendWaitMs) });
   }
-  if (notice === "attempt-cap") {
-    return t.text(purpose === "signin" ? "issue.attemptCapSignin" : "issue.attemptCapChange", { count: otp.perAttempt });
-  }
+  if (notice === "attempt-cap") return attemptCapText(deps, purpose, t);
   if (notice === "hour-cap" && retryAt !== null) {
     return t.text("issue.hourCap", { count: otp.perHour, at: t.withZone(t.dateTime(retryAt), retryAt) });
   }
   return undefined;
+}
+
+/** The flow has had its FAMOS_OTP_PER_ATTEMPT codes: Cancel and start over is what is left (SPEC "Regenerate"). */
+function attemptCapText(deps: Pick<Deps, "config">, purpose: CodePurpose, t: Translator): string {
+  return t.text(purpose === "signin" ? "issue.attemptCapSignin" : "issue.attemptCapChange", { count: deps.config.otp.perAttempt });
 }
 
 /** Why a typed code was refused, with the status to answer and what to do next. */
@@ -62,6 +65,7 @@ export function confirmProblem(
   deps: Pick<Deps, "config">,
   outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>,
   t: Translator = defaultTranslator(deps),
+  purpose: CodePurpose = "signin",
 ): [number, string | SafeHtml] {
   switch (outcome.kind) {
     case "malformed":
@@ -69,7 +73,8 @@ export function confirmProblem(
     case "locked":
       return [429, t.text("confirm.locked", { pause: pauseText(deps, outcome, t) })];
     case "expired":
-      return [401, t.text("confirm.expired")];
+      // No more codes in this flow: Regenerate OTP would be refused, so the words the cap itself uses follow.
+      return [401, outcome.noMoreCodes ? t.text("confirm.expiredNoMore", { cap: attemptCapText(deps, purpose, t) }) : t.text("confirm.expired")];
     case "void":
       return [401, t.text("confirm.void")];
     case "used":

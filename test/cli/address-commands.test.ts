@@ -39,6 +39,9 @@ describe("lock commands on the command line", { timeout: 120_000 }, () => {
     expect(bad.stderr).toContain("is not an IP address");
     // An IPv6 address is counted, shown and lifted by its /64.
     expect((await f.cli.inProcess(["address", "show", "2001:db8:1:2::99"])).stdout).toBe("2001:db8:1:2::/64: no failed sign-ins counted\n");
+    // Shown in RFC 5952's form (QA: ::1 was shown as 0:0:0:0::/64); the key it is counted under is unchanged.
+    expect((await f.cli.inProcess(["address", "show", "::1"])).stdout).toBe("::/64: no failed sign-ins counted\n");
+    expect((await f.cli.inProcess(["address", "unlock", "2001:db8::7"])).stdout).toBe("2001:db8::/64: nothing to lift (no failed sign-ins counted)\n");
   });
 
   it("user unlock lifts the locks of the login ID's browsers too", async () => {

@@ -105,6 +105,16 @@ describe("famos rollout plan and status, run as commands", () => {
     // Real process starts among them: generous on a loaded 2-core machine.
   }, 120_000);
 
+  it("announce --partner with a number no user has warns as plan does (leading zeros count), and announces no one", async () => {
+    const env = { FAMOS_PUBLIC_URL: "https://famos.dealer.example" };
+    const warning = "famos: warning: no user has partner number 77777 yet; check it (leading zeros count)\n";
+    const typo = await cli.inProcess(["rollout", "announce", "--partner", "77777"], { env });
+    expect([typo.code, typo.stderr]).toEqual([0, warning]);
+    expect(typo.stdout).toMatch(/^0 mailed, /);
+    expect((await cli.inProcess(["rollout", "announce", "--partner", "815", "--dry-run"], { env })).stderr).toBe(warning.replace("77777", "815"));
+    expect((await cli.inProcess(["rollout", "announce", "--partner", "0815", "--dry-run"], { env })).stderr).toBe("");
+  });
+
   it("moving a wave after its announcement warns that its users are mailed the new start by the next announce", async () => {
     writeFileSync(join(cli.dir, "wave.csv"), `${HEADER}\ndee,Dee D,7001,,dee@dealer.example,${bcryptHash("a password of some length")}\n`);
     expect((await cli.inProcess(["user", "import", "--email-as-contact", join(cli.dir, "wave.csv")])).code).toBe(0);

@@ -5,6 +5,7 @@ import { parseAddress, showAddress, unlockAddressBy } from "../../support/addres
 import { operator, withServices } from "../context.ts";
 import { Refused } from "../io.ts";
 import { pauseOverBy } from "../../regulation/pause-end.ts";
+import { shownAddress } from "../../regulation/address.ts";
 
 function describe(lock: AddressLock | null, timezone: string): string {
   if (!lock || lock.failures === 0) return "no failed sign-ins counted";
@@ -26,7 +27,7 @@ export function addressCommand(): Command {
     .action(async (raw: string) => {
       const ip = address(raw);
       await withServices(async ({ deps }) => {
-        process.stdout.write(`${ip}: ${describe(await showAddress(deps, ip), deps.config.timezone)}\n`);
+        process.stdout.write(`${shownAddress(ip)}: ${describe(await showAddress(deps, ip), deps.config.timezone)}\n`);
       });
     });
   const unlock = new Command("unlock")
@@ -38,7 +39,7 @@ export function addressCommand(): Command {
         const outcome = await unlockAddressBy(deps, { user: null, audit: operator() }, ip);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
         const lifted = outcome.lifted && outcome.lifted.failures > 0 ? `lifted ${describe(outcome.lifted, deps.config.timezone)}` : `nothing to lift (${describe(null, deps.config.timezone)})`;
-        process.stdout.write(`${ip}: ${lifted}\n`);
+        process.stdout.write(`${shownAddress(ip)}: ${lifted}\n`);
       });
     });
   return new Command("address").description("see and lift address locks").addCommand(show).addCommand(unlock);

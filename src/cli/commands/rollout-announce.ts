@@ -4,7 +4,9 @@ import { maskEmail } from "../../platform/format.ts";
 import { Command } from "commander";
 import { portalRefused, portalUnknown } from "../../rollout/announce-mail.ts";
 import { AnnouncementRefused, announceRollout, type AnnounceReport } from "../../rollout/announce.ts";
+import { noUserHasPartner } from "../../rollout/plan-change.ts";
 import { operator, withServices } from "../context.ts";
+import { warnNoSuchPartner } from "./rollout-plan.ts";
 import { Refused } from "../io.ts";
 import { progressBar } from "../progress.ts";
 import { STOPPED_EXIT_CODE, untilStopped } from "../stop-signal.ts";
@@ -33,6 +35,7 @@ export function rolloutAnnounceCommand(): Command {
         if (unknown && !portalRefused(deps.config, options.dryRun === true)) {
           process.stderr.write(`famos: warning: ${unknown}${options.dryRun ? "; set it before the real run" : " (development mode; in production the command refuses)"}\n`);
         }
+        if (partner !== null && (await noUserHasPartner(deps.db, partner))) warnNoSuchPartner(partner);
         // Mail leaves as it is queued, at the paced rate, rather than all at the end.
         if (!options.dryRun) sender.start();
         const bar = await progressBar("Announcing [{bar}] {value}/{total} users", !options.dryRun);

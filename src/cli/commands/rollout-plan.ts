@@ -5,6 +5,11 @@ import { readPlan } from "../../rollout/plan.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused, refuseEmptyOption, UsageError } from "../io.ts";
 
+/** The warning for a partner number no user has (noUserHasPartner): plan saves it all the same, announce mails no one. */
+export function warnNoSuchPartner(partnerNumber: string): void {
+  process.stderr.write(`famos: warning: no user has partner number ${partnerNumber} yet; check it (leading zeros count)\n`);
+}
+
 export function rolloutPlanCommand(): Command {
   return new Command("plan")
     .description("set when two-factor sign-in starts for a partner (--partner) or for everyone else (no --partner); without --from or --remove, show the plan")
@@ -35,7 +40,7 @@ export function rolloutPlanCommand(): Command {
         if (outcome.kind === "removed") process.stdout.write(`Removed ${who}.\n`);
         else {
           process.stdout.write(`Two-factor sign-in starts for ${outcome.partnerNumber === null ? "every partner without its own start" : who} at ${outcome.shown}.\n`);
-          if (outcome.nobody) process.stderr.write(`famos: warning: no user has partner number ${outcome.partnerNumber} yet; check it (leading zeros count)\n`);
+          if (outcome.nobody) warnNoSuchPartner(outcome.partnerNumber!);
           if (outcome.past) process.stderr.write("famos: warning: the start is in the past: two-factor sign-in applies from these users' next sign-in\n");
         }
         if (outcome.toldAgain > 0) {

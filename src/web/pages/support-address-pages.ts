@@ -3,6 +3,7 @@ import type { AddressLock } from "../../regulation/locks.ts";
 import { csrfField, message } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
+import { shownAddress } from "../../regulation/address.ts";
 
 /**
  * The addresses locked for new browsers after many failed sign-ins across login IDs (SPEC "Locks"),
@@ -12,7 +13,7 @@ import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 export function addressLocksPage(frame: PortalFrame, locks: AddressLock[], v: { info?: string; error?: string }): string {
   const { t } = frame;
   const rows = locks.map(
-    (lock) => html`<tr><td>${lock.address}</td><td>${lock.failures}</td><td>${consoleTime(t, lock.windowStartedAt)}</td><td>${lock.lockedUntil ? consoleTime(t, lock.lockedUntil) : ""}</td>
+    (lock) => html`<tr><td>${shownAddress(lock.address)}</td><td>${lock.failures}</td><td>${consoleTime(t, lock.windowStartedAt)}</td><td>${lock.lockedUntil ? consoleTime(t, lock.lockedUntil) : ""}</td>
 <td><form method="post" action="/support/addresses/unlock">${csrfField(frame.csrf)}<input type="hidden" name="address" value="${lock.address}"><button type="submit">${t.text("console.addresses.unlock")}</button></form></td></tr>`,
   );
   const body = html`<h1>${t.text("console.nav.addresses")}</h1>

@@ -4,6 +4,7 @@ import type { NewAccount } from "../../account/create.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
+import { roleName } from "./role-name.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import { csrfField } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
@@ -123,7 +124,7 @@ ${problemSummary(t, problems)}
   ${textField(problems, { id: "loginId", label: t.text("field.loginId"), value: v.values.loginId, maxlength: 128, autocomplete: "off", verbatim: true, required: true })}
   ${textField(problems, { id: "fullName", label: t.text("console.newUser.fullName"), value: v.values.fullName, maxlength: 200, autocomplete: "off", required: true })}
   ${textField(problems, { id: "partnerNumber", label: t.text("facts.partner"), value: v.values.partnerNumber, maxlength: 32, autocomplete: "off", required: true })}
-  ${labelledField(problems, { id: "role", label: t.text("console.role") }, (state) => html`<select id="role" name="role"${state}>${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${r}</option>`)}</select>`)}
+  ${labelledField(problems, { id: "role", label: t.text("console.role") }, (state) => html`<select id="role" name="role"${state}>${roles.map((r) => html`<option value="${r}"${r === (v.values.role ?? "user") ? html` selected` : ""}>${roleName(t, r)}</option>`)}</select>`)}
   ${textField(problems, { id: "email", label: t.text("console.newUser.email"), hint: t.text("console.newUser.emailHint"), type: "email", value: v.values.email, maxlength: 254, autocomplete: "off" })}
   <div class="buttons"><button type="submit">${t.text("console.newUser.button")}</button> <a class="button secondary" href="/support">${t.text("button.cancel")}</a></div>
 </form>`;

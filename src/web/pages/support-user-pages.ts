@@ -5,6 +5,7 @@ import { html, type SafeHtml } from "../../platform/html.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import type { SentMail, UserOverview } from "../../support/user-overview.ts";
 import { ROLES, type User } from "../../users/users.ts";
+import { roleName } from "./role-name.ts";
 import { csrfField, message } from "../layout.ts";
 import { NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
@@ -165,7 +166,7 @@ ${message("info", v.info)}
   <dt>${t.text("field.loginId")}</dt><dd>${user.login_id}</dd>
   <dt>${t.text("facts.name")}</dt><dd>${user.full_name}</dd>
   <dt>${t.text("facts.partner")}</dt><dd>${user.partner_number}</dd>
-  <dt>${t.text("console.role")}</dt><dd>${user.role}</dd>
+  <dt>${t.text("console.role")}</dt><dd>${roleName(t, user.role)}</dd>
   <dt>${t.text("facts.otpEmail")}</dt><dd>${enrolmentText(t, user, o.pending)}</dd>
   ${user.otp_email ? html`<dt>${t.text("console.user.deliveryOtp")}</dt><dd>${deliveryText(t, o.delivery.otp)}</dd>` : ""}
   ${o.pending ? html`<dt>${t.text("console.user.deliveryPending")}</dt><dd>${deliveryText(t, o.delivery.pending)}</dd>` : ""}
@@ -185,7 +186,7 @@ ${v.canUnlock ? html`<section aria-labelledby="unlock-heading"><h2 id="unlock-he
 ${v.canChangeRole ? html`<section aria-labelledby="role-heading"><h2 id="role-heading">${t.text("console.role.change")}</h2>
 <form method="post" action="/support/users/${user.id}/role">${csrfField(frame.csrf)}
 <label for="role">${t.text("console.role")}</label>
-<select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${r}</option>`)}</select>
+<select id="role" name="role">${ROLES.map((r) => html`<option value="${r}"${r === user.role ? html` selected` : ""}>${roleName(t, r)}</option>`)}</select>
 <div class="buttons"><button type="submit">${t.text("console.role.change")}</button></div></form></section>` : ""}
 ${lifecycleSections(t, user, frame.csrf, { canDisable: v.canDisable, disableRefused: v.disableRefused ?? null, passwordRefused: v.passwordRefused ?? null })}
 ${factorsRemovalSection(t, user, o.factors, frame.csrf, v.factorsRefused ?? null)}

@@ -127,7 +127,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.redirect("/profile?done=email-changed", 303);
     }
     if (outcome.kind === "no-change") return reply.redirect("/profile", 303);
-    const [status, error] = confirmProblem(deps, outcome, tr(deps, request));
+    const [status, error] = confirmProblem(deps, outcome, tr(deps, request), "email-change");
     return renderConfirm(request, reply, status, { error });
   });
 
