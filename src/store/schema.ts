@@ -31,7 +31,7 @@ export interface UsersTable {
   updated_at: number;
   /** When support disabled the account (a leaver); null while it may sign in. */
   disabled_at: number | null;
-  /** The password is a temporary one set by support, usable until then; 0 once used; minus that time once used by a sign-in before the user's wave (it signs in once more from the start, with the second factor: account/access.ts signInBarred); null otherwise. */
+  /** The password is a temporary one set by support, usable until then; 0 once used; minus that time once used by a sign-in before the user's wave (from the start it signs in once more, only to meet a second factor already on file: account/access.ts reopensAtStart); null otherwise. */
   password_temporary_until: number | null;
   /** Issue 16 (migration 007): the user's language (a shipped locale, or "browser" for Profile's "As the browser asks": users/locale.ts FOLLOW_BROWSER) and IANA time zone; null: not chosen. */
   locale?: string | null;
