@@ -14,7 +14,7 @@ import { attemptSucceeded, attemptVoid, loginIdPaused, reserveAttempt } from "..
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
-import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setPasswordHash } from "../users/users.ts";
+import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setOrdinaryPassword } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
 
 /** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
@@ -131,8 +131,7 @@ export async function completePasswordReset(
     // moment later, so it holds for this one too, and nothing is written (sameAccess).
     const current = await findUserTakingTurns(tx, deps.dialect, user.id);
     if (!current || !sameAccess(user, current)) return false;
-    await setPasswordHash(tx, user.id, hash, now);
-    await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).execute();
+    await setOrdinaryPassword(tx, user.id, hash, now);
     await finishFlow(tx, flow.id, now);
     const ended = await endAccessForNewPassword(deps, tx, user, now, "password-reset", { deviceTokens: ctx.deviceTokens });
     await attemptSucceeded(tx, reservation);

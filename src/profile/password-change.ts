@@ -8,7 +8,7 @@ import { advanceSession, type Session } from "../session/sessions.ts";
 import { endAccessForNewPassword } from "../account/access.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
-import { setPasswordHash, type User } from "../users/users.ts";
+import { setOrdinaryPassword, type User } from "../users/users.ts";
 import { passwordChangedMail } from "./messages.ts";
 import { provePassword, type PasswordProof } from "./reauthenticate.ts";
 
@@ -78,8 +78,7 @@ export async function replacePassword(
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
     const moved = await advanceSession(tx, deps.random, session, now, { stage: next.stage, flowId: session.flow_id });
     if (!moved) return null;
-    await setPasswordHash(tx, user.id, hash, now);
-    await tx.updateTable("users").set({ password_temporary_until: null }).where("id", "=", user.id).where("password_temporary_until", "is not", null).execute();
+    await setOrdinaryPassword(tx, user.id, hash, now);
     // Every other way in ends: the other sessions, the codes of flows not this session's (a pending
     // "Forgot password?" reset among them), and the device cookies of other browsers.
     const ended = await endAccessForNewPassword(deps, tx, user, now, "password-changed", { session: moved.session, deviceTokens: ctx.deviceTokens });

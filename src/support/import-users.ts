@@ -7,7 +7,7 @@ import { holdWaves } from "../rollout/plan.ts";
 import type { Database } from "../store/schema.ts";
 import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
-import { findUserTakingTurns, loginKey, userRow, type Role, type User } from "../users/users.ts";
+import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
 
 /** One checked row of an import file: every field already valid. */
 export interface ImportedUser {
@@ -229,7 +229,9 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
  * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
  * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
  * sessions and voids their codes, as any password or email change does (SPEC "Sessions"); a new
- * password hash or OTP email forgets the login ID's device cookies too.
+ * password hash or OTP email forgets the login ID's device cookies too. A new password hash is an
+ * ordinary password (ordinaryPassword): a temporary password it replaces, pending or spent, leaves no
+ * temporary state behind.
  */
 async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
   const email = row.email ?? user.otp_email;
@@ -237,9 +239,10 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (row.fullName.trim() !== user.full_name) changes.full_name = row.fullName.trim();
   if (row.partnerNumber.trim() !== user.partner_number) changes.partner_number = row.partnerNumber.trim();
   if (row.role !== user.role) changes.role = row.role;
-  if (row.passwordHash !== user.password_hash) changes.password_hash = row.passwordHash;
+  // An ordinary password, in the same statement: a temporary one it replaces takes its state along.
+  if (row.passwordHash !== user.password_hash) Object.assign(changes, ordinaryPassword(row.passwordHash));
   if (email !== user.otp_email) Object.assign(changes, { otp_email: email, otp_email_confirmed_at: now, pending_email: null });
-  const changed = Object.keys(changes).filter((k) => k !== "otp_email_confirmed_at" && k !== "pending_email");
+  const changed = Object.keys(changes).filter((k) => k !== "otp_email_confirmed_at" && k !== "pending_email" && k !== "password_temporary_until");
   if (changed.length === 0) return false;
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();

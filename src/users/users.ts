@@ -101,8 +101,25 @@ export async function createUser(db: Kysely<Database>, keys: Pick<Keys, "loginId
   return forgotten.has(row.id) ? { ...row, login_digest: null } : row;
 }
 
+/** The same password in a new hash (an upgrade at sign-in): whatever temporary state it has, it keeps. */
 export async function setPasswordHash(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {
   await db.updateTable("users").set({ password_hash: hash, updated_at: now }).where("id", "=", userId).execute();
+}
+
+/**
+ * The columns of a new password that is an ordinary one: chosen (Profile, "Choose a new password"),
+ * reset ("Forgot password?") or imported (`famos user import --update`). The one home of "a new
+ * password replaces a temporary one": the temporary state (pending, used, or spent before the wave)
+ * was the replaced password's, and kept it would make the new one one-use or bar it for good.
+ * Only support's temporary password (account/temporary-password.ts) sets the state.
+ */
+export function ordinaryPassword(hash: string): Pick<User, "password_hash" | "password_temporary_until"> {
+  return { password_hash: hash, password_temporary_until: null };
+}
+
+/** Stores an ordinary new password (ordinaryPassword) in one statement. */
+export async function setOrdinaryPassword(db: Kysely<Database>, userId: string, hash: string, now: number): Promise<void> {
+  await db.updateTable("users").set({ ...ordinaryPassword(hash), updated_at: now }).where("id", "=", userId).execute();
 }
 
 export async function setPendingEmail(db: Kysely<Database>, userId: string, email: string | null, now: number): Promise<void> {

@@ -51,6 +51,16 @@ describe("drainConnections (src/web/drain.ts)", () => {
     server = undefined;
   });
 
+  /** A drainable server (also as `server`, for afterEach) with one connection an upgrade took over: the client's end and the server's. */
+  async function openWebSocket(): Promise<{ server: Server; client: Socket; socket: Socket }> {
+    const made = await drainableServer();
+    server = made.server;
+    const upgraded = new Promise<Socket>((resolve) => made.server.on("upgrade", (_request, socket: Socket) => resolve(socket)));
+    const { connect } = await import("node:net");
+    const client = connect(made.port, "127.0.0.1", () => client.write("GET /ws HTTP/1.1\r\nhost: famos\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n"));
+    return { server: made.server, client, socket: await upgraded };
+  }
+
   it("serves a connection the kernel completed but the server had not yet taken when the drain began", async () => {
     const made = await drainableServer();
     server = made.server;
@@ -102,19 +112,32 @@ describe("drainConnections (src/web/drain.ts)", () => {
 
   it("leaves a connection taken over by an upgrade (a proxied WebSocket) to its owner", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
-    const made = await drainableServer();
-    server = made.server;
-    const upgraded = new Promise<Socket>((resolve) => made.server.on("upgrade", (_request, socket: Socket) => resolve(socket)));
-    const { connect } = await import("node:net");
-    const client = connect(made.port, "127.0.0.1", () => client.write("GET /ws HTTP/1.1\r\nhost: famos\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n"));
-    const socket = await upgraded;
-    const drained = drainConnections(server, { quietMs: 1000, limitMs: 5000 });
+    const { server: s, client, socket } = await openWebSocket();
+    const drained = drainConnections(s, { quietMs: 1000, limitMs: 5000 });
     vi.advanceTimersByTime(3000);
-    expect({ upgraded: socket.destroyed, listening: server.listening }).toEqual({ upgraded: false, listening: false });
+    expect({ upgraded: socket.destroyed, listening: s.listening }).toEqual({ upgraded: false, listening: false });
     socket.destroy();
     client.destroy();
     vi.advanceTimersByTime(2000);
     vi.useRealTimers();
     await within(drained, "the drain's end");
+  });
+
+  it("ends after its quiet interval with a WebSocket still open, not at its bound: the WebSocket is its owner's, not the drain's to wait for", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { server: s, client, socket } = await openWebSocket();
+    let done = false;
+    const drained = drainConnections(s, { quietMs: 1000, limitMs: 5000 }).then(() => (done = true));
+    vi.advanceTimersByTime(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect({ done, listening: s.listening }).toEqual({ done: false, listening: true });
+    // The quiet interval over: the listener closes, no HTTP connection is left, and the drain ends then,
+    // its bound's timer cleared, the WebSocket still open (4 s before the bound).
+    vi.advanceTimersByTime(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect({ done, listening: s.listening, upgraded: socket.destroyed, timers: vi.getTimerCount() }).toEqual({ done: true, listening: false, upgraded: false, timers: 0 });
+    await drained;
+    socket.destroy();
+    client.destroy();
   });
 });
