@@ -1,7 +1,8 @@
 import type { Deps } from "../app/deps.ts";
+import type { MessageKey } from "../i18n/catalogues.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { translator } from "../i18n/translator.ts";
-import type { IssueOutcome } from "../otp/codes.ts";
+import { noMoreCodes, type IssueOutcome } from "../otp/codes.ts";
 import type { SafeHtml } from "../platform/html.ts";
 import type { ConfirmOutcome } from "../signin/code-step.ts";
 import { pauseText } from "./pause-messages.ts";
@@ -60,13 +61,38 @@ function attemptCapText(deps: Pick<Deps, "config">, purpose: CodePurpose, t: Tra
   return t.text(purpose === "signin" ? "issue.attemptCapSignin" : "issue.attemptCapChange", { count: deps.config.otp.perAttempt });
 }
 
+/**
+ * The cap's sentence when a flow with `codesSent` codes may have no more (otp/codes.ts noMoreCodes, the
+ * rule's one home), else null: what a refused or lapsed code then says instead of "Use Regenerate OTP",
+ * which would be refused, and what disables that button (codeForm).
+ */
+export function noMoreCodesText(deps: Pick<Deps, "config">, codesSent: number, purpose: CodePurpose, t: Translator): string | null {
+  return noMoreCodes(codesSent, deps.config.otp.perAttempt) ? attemptCapText(deps, purpose, t) : null;
+}
+
+/** Why a code can no longer be used, and what to do: Regenerate OTP, or with `cap` (noMoreCodesText) the cap's sentence. */
+export function lapsedText(t: Translator, lapse: keyof typeof LAPSED, cap: string | null): string {
+  const [regenerate, noMore] = LAPSED[lapse];
+  return cap === null ? t.text(regenerate) : t.text(noMore, { cap });
+}
+
+/** Each way a code stops working: its words pointing to Regenerate OTP, and those ending with the cap's sentence. */
+const LAPSED = {
+  expired: ["confirm.expired", "confirm.expiredNoMore"],
+  void: ["confirm.void", "confirm.voidNoMore"],
+  used: ["confirm.used", "confirm.usedNoMore"],
+  lastTry: ["confirm.lastTry", "confirm.lastTryNoMore"],
+} as const satisfies Record<string, readonly [MessageKey, MessageKey]>;
+
 /** Why a typed code was refused, with the status to answer and what to do next. */
 export function confirmProblem(
   deps: Pick<Deps, "config">,
   outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>,
-  t: Translator = defaultTranslator(deps),
-  purpose: CodePurpose = "signin",
+  t: Translator,
+  purpose: CodePurpose,
+  codesSent: number,
 ): [number, string | SafeHtml] {
+  const cap = noMoreCodesText(deps, codesSent, purpose, t);
   switch (outcome.kind) {
     case "malformed":
       return [400, t.text("confirm.malformed")];
@@ -74,15 +100,15 @@ export function confirmProblem(
       return [429, t.text("confirm.locked", { pause: pauseText(deps, outcome, t) })];
     case "expired":
       // No more codes in this flow: Regenerate OTP would be refused, so the words the cap itself uses follow.
-      return [401, outcome.noMoreCodes ? t.text("confirm.expiredNoMore", { cap: attemptCapText(deps, purpose, t) }) : t.text("confirm.expired")];
+      return [401, lapsedText(t, "expired", outcome.noMoreCodes ? attemptCapText(deps, purpose, t) : cap)];
     case "void":
-      return [401, t.text("confirm.void")];
+      return [401, lapsedText(t, "void", cap)];
     case "used":
-      return [401, t.text("confirm.used")];
+      return [401, lapsedText(t, "used", cap)];
     case "strong-factor-required":
       return [403, t.said(STRONG_TEXT.emailCodeRefused)];
     case "wrong": {
-      const tries = outcome.triesLeft === 0 ? t.text("confirm.lastTry") : t.text("confirm.triesLeft", { count: outcome.triesLeft });
+      const tries = outcome.triesLeft === 0 ? lapsedText(t, "lastTry", cap) : t.text("confirm.triesLeft", { count: outcome.triesLeft });
       if (outcome.earlierSentAt !== null) return [401, t.text("confirm.earlierCode", { at: t.withZone(t.time(outcome.currentSentAt), outcome.currentSentAt), tries })];
       return [401, t.text("confirm.wrong", { tries })];
     }

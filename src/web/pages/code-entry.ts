@@ -1,5 +1,6 @@
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
+import { lapsedText } from "../code-messages.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
 
 /** Where a code went and when, as shown above every code form. */
@@ -21,6 +22,12 @@ export interface CodeDelivery {
    * that waits goes once the operator fixes the relay, so the page keeps asking.
    */
   mailWaiting?: boolean;
+  /**
+   * The cap's sentence once the flow has had its FAMOS_OTP_PER_ATTEMPT codes (code-messages.ts
+   * noMoreCodesText), else null: a lapsed code then says it instead of "Use Regenerate OTP", and that
+   * button is shown disabled.
+   */
+  noMoreCodes?: string | null;
   /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
   lapsed?: "expired" | "void" | null;
   /** An earlier email to this address bounced hard and no code to it was confirmed since (issue 15). */
@@ -93,8 +100,7 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
  */
 export function codeProblem(t: Translator, d: CodeDelivery, error: string | SafeHtml | undefined): string | SafeHtml | undefined {
   if (error) return error;
-  if (d.lapsed === "expired") return t.text("confirm.expired");
-  if (d.lapsed === "void") return t.text("confirm.void");
+  if (d.lapsed) return lapsedText(t, d.lapsed, d.noMoreCodes ?? null);
   return undefined;
 }
 
@@ -117,12 +123,15 @@ export function deliveryBlock(t: Translator, d: CodeDelivery, statusUrl: string,
  * expired, void: codeProblem), if one was. One form, so all three buttons carry the CSRF token; Cancel
  * and Regenerate post to their own routes. The field keeps the cursor; a refusal marks it invalid and
  * describes it by the reason (WCAG 3.3.1), so a screen reader on the field hears why and the tries left.
+ * `noMoreCodes`: the flow has had its codes; Regenerate OTP stays on the page (SPEC screen 4 names the
+ * three buttons) but disabled, described by the reason when one is shown, as pressing it would be refused.
  */
 export function codeForm(
   t: Translator,
   csrf: string,
   actions: { confirm: string; cancel: string; regenerate: string },
   problem: string | SafeHtml | undefined,
+  noMoreCodes = false,
 ): SafeHtml {
   // Described by the reason only when it is on the page (message: none for a problem with no words).
   const reason = message("error", problem, "code-error");
@@ -134,7 +143,7 @@ export function codeForm(
   <div class="buttons">
     <button type="submit">${t.text("code.confirm")}</button>
     <button type="submit" class="secondary" formaction="${actions.cancel}" formnovalidate>${t.text("button.cancel")}</button>
-    <button type="submit" class="secondary" formaction="${actions.regenerate}" formnovalidate>${t.text("code.regenerate")}</button>
+    <button type="submit" class="secondary" formaction="${actions.regenerate}" formnovalidate${noMoreCodes ? html` disabled${refused ? html` aria-describedby="code-error"` : ""}` : ""}>${t.text("code.regenerate")}</button>
   </div>
 </form>`;
 }

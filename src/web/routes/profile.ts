@@ -20,10 +20,13 @@ import { factorsPart } from "./strong-factors.ts";
 import { factorsWithPasskeys } from "../../strong-factors/factors.ts";
 import { passkeysSectionFor, profilePasskeyRoutes, type PasskeysSectionExtra } from "./passkeys.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
+
 import { pauseText } from "../pause-messages.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 
 const HTML = "text/html; charset=utf-8";
+/** A typed code the email change refused, as confirmProblem tells it. */
+type ConfirmRefusal = Parameters<typeof confirmProblem>[1];
 
 const DONE: Record<string, MessageKey> = {
   "email-changed": "profile.emailChanged",
@@ -127,8 +130,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.redirect("/profile?done=email-changed", 303);
     }
     if (outcome.kind === "no-change") return reply.redirect("/profile", 303);
-    const [status, error] = confirmProblem(deps, outcome, tr(deps, request), "email-change");
-    return renderConfirm(request, reply, status, { error });
+    return renderConfirm(request, reply, 401, { refused: outcome });
   });
 
   app.post("/profile/email/regenerate", { config: { access: "full", ...limited } }, async (request, reply) => {
@@ -167,7 +169,8 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     }
   });
 
-  async function renderConfirm(request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string | SafeHtml }, justSent = false) {
+  /** `refused`: a typed code's outcome, told in words (with its status) once the flow's codes so far are known. */
+  async function renderConfirm(request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string | SafeHtml; refused?: ConfirmRefusal }, justSent = false) {
     const { user, session } = signedIn(request);
     const flow = await pendingEmailChange(deps, user, session);
     if (!flow) return reply.redirect("/profile", 303);
@@ -179,7 +182,8 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const refused = deliveryRefused(delivery);
     const key = codesSent > 1 ? (refused ? "otp.earlierCodesVoid" : "emailConfirm.newCode") : refused ? null : "emailConfirm.codeSent";
     const info = justSent && key !== null ? t.text(key) : undefined;
-    return reply.code(status).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, ...extra }));
+    const [code, error] = extra.refused ? confirmProblem(deps, extra.refused, t, "email-change", codesSent) : [status, extra.error];
+    return reply.code(code).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, error }));
   }
 
   profileSessionRoutes(app, deps);
