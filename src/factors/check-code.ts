@@ -30,7 +30,7 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
     user,
     {
       verify: async (now) => {
-        const outcome = await matchCode(deps, flow, code, now);
+        const outcome = await matchCode(deps, flow.id, code, now);
         if (outcome.kind !== "match") return outcome;
         matched = outcome;
         return { kind: "ok" };

@@ -103,8 +103,9 @@ export async function issueCode(
 
 /**
  * SPEC "Regenerate": at most FAMOS_OTP_PER_ATTEMPT codes per flow (a sign-in, an email change), the
- * first included. The one home of "this flow may have no more codes": issueCode's answer, and an
- * expired code's, which then must not point to Regenerate OTP (QA: a hint that is then refused).
+ * first included. The one home of "this flow may have no more codes": issueCode's answer, and the words
+ * of a code that no longer works (web/code-messages.ts noMoreCodesText), which then must not point to
+ * Regenerate OTP (QA: a hint that is then refused).
  * countCode checks the same limit in the statement that counts (STYLE rule 12).
  */
 export function noMoreCodes(codesSent: number, perAttempt: number): boolean {
@@ -176,15 +177,11 @@ export type VerifyOutcome =
    * `currentSentAt` when the code to use was sent ("use the one sent at 14:02", SPEC item 4).
    */
   | { kind: "wrong"; triesLeft: number; earlierSentAt: number | null; currentSentAt: number }
-  /** `noMoreCodes`: the flow has had its FAMOS_OTP_PER_ATTEMPT codes, so Regenerate OTP would be refused. */
-  | { kind: "expired"; noMoreCodes: boolean }
+  | { kind: "expired" }
   /** No usable code: tries used up, cancelled, or never sent. */
   | { kind: "void" }
   /** Already used: a replay, or the loser of a race with the right code. */
   | { kind: "used" };
-
-/** The flow a typed code is checked in, as the request read it: its codes so far decide an expired code's words. */
-export type CodeFlow = Pick<Flow, "id" | "codes_sent">;
 
 /** A typed code that matches the flow's current code, not yet used up (useCode does that). */
 export interface CodeMatch {
@@ -198,8 +195,8 @@ export interface CodeMatch {
  * Checks a typed code against the flow's current code and uses it up (matchCode, then useCode): of
  * many requests racing with the right code exactly one gets "ok".
  */
-export async function verifyCode(deps: Deps, flow: CodeFlow, typed: string, now: number): Promise<VerifyOutcome> {
-  const match = await matchCode(deps, flow, typed, now);
+export async function verifyCode(deps: Deps, flowId: string, typed: string, now: number): Promise<VerifyOutcome> {
+  const match = await matchCode(deps, flowId, typed, now);
   if (match.kind !== "match") return match;
   return (await useCode(deps.db, match, now)) ? { kind: "ok", codeId: match.codeId } : { kind: "used" };
 }
@@ -210,15 +207,13 @@ export async function verifyCode(deps: Deps, flow: CodeFlow, typed: string, now:
  * confirmation). A wrong one adds a try by one conditional update, and the last allowed try voids
  * the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2); an expired one is voided.
  */
-export async function matchCode(deps: Deps, flow: CodeFlow, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
+export async function matchCode(deps: Deps, flowId: string, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
   const { db } = deps;
-  const flowId = flow.id;
-  const expired = { kind: "expired", noMoreCodes: noMoreCodes(flow.codes_sent, deps.config.otp.perAttempt) } as const;
   const [current] = await liveCode(db, flowId);
-  if (!current) return explainMissingCode(db, flowId, expired);
+  if (!current) return explainMissingCode(db, flowId);
   if (codeLapse(current, now) === "expired") {
     await voidCode(db, current.id, "expired", now);
-    return expired;
+    return { kind: "expired" };
   }
 
   const typedHash = hashCode(deps.keys.code, flowId, typed);
@@ -286,14 +281,10 @@ const lastCode = preparedQuery((db, flowId: string) =>
   db.selectFrom("codes").select(["consumed_at", "void_reason"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
 );
 
-async function explainMissingCode(
-  db: Kysely<Database>,
-  flowId: string,
-  expired: Extract<VerifyOutcome, { kind: "expired" }>,
-): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
+async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
   const [last] = await lastCode(db, flowId);
   if (last?.consumed_at != null) return { kind: "used" };
-  if (last?.void_reason === "expired") return expired;
+  if (last?.void_reason === "expired") return { kind: "expired" };
   return { kind: "void" };
 }
 

@@ -99,7 +99,7 @@ export async function completePasswordReset(
   if (!reservation.ok) return { kind: "locked", until: reservation.pause.until };
 
   const code = normaliseTypedCode(input.code);
-  const match = flow && user && code !== null && user.login_key === state.loginKey && !signInBarred(user, now) ? await matchCode(deps, flow, code, now) : null;
+  const match = flow && user && code !== null && user.login_key === state.loginKey && !signInBarred(user, now) ? await matchCode(deps, flow.id, code, now) : null;
   if (match?.kind === "match" && user) {
     // The code's holder: told the password is their name, the code left unused and the try given back.
     const named = checkChosenPassword(user, input.newPassword, input.confirmNewPassword);

@@ -99,8 +99,7 @@ export function confirmProblem(
     case "locked":
       return [429, t.text("confirm.locked", { pause: pauseText(deps, outcome, t) })];
     case "expired":
-      // No more codes in this flow: Regenerate OTP would be refused, so the words the cap itself uses follow.
-      return [401, lapsedText(t, "expired", outcome.noMoreCodes ? attemptCapText(deps, purpose, t) : cap)];
+      return [401, lapsedText(t, "expired", cap)];
     case "void":
       return [401, lapsedText(t, "void", cap)];
     case "used":

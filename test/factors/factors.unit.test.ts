@@ -240,7 +240,7 @@ describe("the factors (unit tier)", () => {
       const wrong = await checkCode(deps, { user, flow, typed: otherThan(code) }, ctx(), confirmWith(1));
       expect(wrong).toMatchObject({ kind: "wrong", triesLeft: 4 });
       unit.clock.advance(15 * MINUTE);
-      expect(await checkCode(deps, { user, flow, typed: code }, ctx(), confirmWith(1))).toEqual({ kind: "expired", noMoreCodes: false });
+      expect(await checkCode(deps, { user, flow, typed: code }, ctx(), confirmWith(1))).toEqual({ kind: "expired" });
       expect(await metric(unit.deps.metrics.codesFailed)).toBe(failedBefore + 2);
       expect(await counter(loginCounterKey("code", user.login_id))).toMatchObject({ failures: 2 });
       expect((await audits(user.login_id)).filter((a) => a.event !== "code.sent").map((a) => [a.event, JSON.parse(a.detail)])).toEqual([

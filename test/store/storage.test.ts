@@ -76,7 +76,7 @@ describe.each(DIALECTS)("storage on %s", (dialect: TestDialect) => {
     const mail = await deps.db.selectFrom("outbox").select("text_body").where("id", "=", issued.outboxId).executeTakeFirstOrThrow();
     const code = extractCode(mail.text_body);
 
-    const outcomes = await Promise.all(Array.from({ length: 24 }, (_, i) => verifyCode(t.deps[i % 2]!, flow, code, now)));
+    const outcomes = await Promise.all(Array.from({ length: 24 }, (_, i) => verifyCode(t.deps[i % 2]!, flow.id, code, now)));
     expect(outcomes.filter((o) => o.kind === "ok")).toHaveLength(1);
     expect(outcomes.filter((o) => o.kind !== "ok").every((o) => o.kind === "used")).toBe(true);
   });

@@ -82,7 +82,7 @@ describe("the wait and the hourly cap name the zone of their clock time", () => 
     expect(confirmProblem(deps, { kind: "void" }, t, "signin", 5)).toEqual([401, `This code no longer works. ${cap}`]);
     expect(confirmProblem(deps, lastTry, t, "signin", 5)).toEqual([401, `That code is not right. That was the last try: this code no longer works. ${cap}`]);
     expect(confirmProblem(deps, { kind: "void" }, t, "email-change", 5)).toEqual([401, `This code no longer works. ${change}`]);
-    expect(confirmProblem(deps, { kind: "expired", noMoreCodes: false }, t, "signin", 5)).toEqual([401, `This code has expired. ${cap}`]);
+    expect(confirmProblem(deps, { kind: "expired" }, t, "signin", 5)).toEqual([401, `This code has expired. ${cap}`]);
     // With a code still to be had, Regenerate OTP as before.
     expect(confirmProblem(deps, { kind: "used" }, t, "signin", 4)).toEqual([401, "This code has already been used. Use Regenerate OTP to get a new one."]);
     expect(confirmProblem(deps, lastTry, t, "signin", 4)[1]).toContain("Use Regenerate OTP");
