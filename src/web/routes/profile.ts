@@ -20,7 +20,6 @@ import { factorsPart } from "./strong-factors.ts";
 import { factorsWithPasskeys } from "../../strong-factors/factors.ts";
 import { passkeysSectionFor, profilePasskeyRoutes, type PasskeysSectionExtra } from "./passkeys.ts";
 import { confirmProblem, issueNotice, issueProblemText } from "../code-messages.ts";
-
 import { pauseText } from "../pause-messages.ts";
 import { codeDeliveryState, deliveryStatusJson } from "../code-delivery.ts";
 
