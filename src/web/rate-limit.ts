@@ -1,5 +1,6 @@
 import type { FastifyContextConfig, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
+import { loginKey } from "../users/users.ts";
 import { knownDevice } from "./device-cookie.ts";
 
 /**
@@ -15,10 +16,16 @@ export function rateLimited(deps: Deps): FastifyContextConfig {
   return { rateLimit: { max, timeWindow: 60_000, hook: "preHandler", allowList: (request: FastifyRequest) => notCounted(deps, request) } } as FastifyContextConfig;
 }
 
-/** A signed-in session first (no read); a live device cookie for the login ID (one read, only when its MAC fits). */
+/**
+ * A signed-in session first (no read); a live device cookie for the login ID (one read, only when its
+ * MAC fits). A public form (sign-in, "Forgot password?") is about the login ID it names, whoever sends
+ * it: a signed-in session posting another login ID there is a stranger to that login ID, else any
+ * account's session would spray colleagues' passwords (and spend argon2id) past the limit.
+ */
 async function notCounted(deps: Deps, request: FastifyRequest): Promise<boolean> {
   const famos = request.famos;
-  if (famos?.session.stage === "full") return true;
   const body = request.body as Record<string, unknown> | undefined;
-  return knownDevice(deps, request, famos ? famos.user.login_id : body?.loginId);
+  const loginId = request.routeOptions.config.access === "public" ? body?.loginId : famos?.user.login_id;
+  if (famos?.session.stage === "full" && typeof loginId === "string" && loginKey(loginId) === famos.user.login_key) return true;
+  return knownDevice(deps, request, loginId);
 }

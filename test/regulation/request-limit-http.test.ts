@@ -77,7 +77,7 @@ describe.each(DIALECTS)("the request limit over HTTP (%s)", (database) => {
     expect(statuses).toContain(429);
   });
 
-  it("a signed-in session is not counted, even from a browser that dropped its device cookie", async () => {
+  it("a signed-in session is not counted on its own account's forms, even from a browser that dropped its device cookie", async () => {
     t = await createTestApp({ database, env: { FAMOS_RATE_LIMIT: "3" } });
     const http = overHttp(await listen(t));
     const user = await addUser(t.deps);
@@ -85,9 +85,27 @@ describe.each(DIALECTS)("the request limit over HTTP (%s)", (database) => {
     for (const name of [...client.cookies.keys()]) if (name.endsWith("famos_device")) client.cookies.delete(name);
     expect((await client.get("/profile")).statusCode).toBe(200);
     for (let i = 0; i < 5; i += 1) {
-      const answer = await submitPassword(client, "someone.else", `x ${i}`);
-      expect(answer.statusCode, `post ${i + 1}`).not.toBe(429);
-      expect(answer.body).not.toContain(LIMITED);
+      await client.get("/profile");
+      const answer = await client.post("/profile/language", { locale: "en-GB", timeZone: "Europe/London" });
+      expect(answer.statusCode, `post ${i + 1}`).toBe(303);
     }
+    // Its own login ID at sign-in (signing in again in the same browser) is its own request too.
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await submitPassword(client, user.login_id.toUpperCase(), `typo ${i}`);
+      expect(answer.statusCode, `own login ID ${i + 1}`).toBe(401);
+    }
+  });
+
+  it("a signed-in session posting other login IDs at sign-in is counted as a stranger (an insider spraying colleagues' passwords)", async () => {
+    t = await createTestApp({ database, env: { FAMOS_RATE_LIMIT: "3" } });
+    const http = overHttp(await listen(t));
+    const user = await addUser(t.deps);
+    // Its password spent one of the address's three at sign-in.
+    const { client } = await signIn(t, { user, client: new FormClient(http), page: "/profile" });
+    await client.get("/login");
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await client.post("/login", { loginId: `colleague${i}`, password: "Summer2026!!" })).statusCode);
+    expect(statuses).toEqual([401, 401, 429]);
+    expect((await client.get("/profile")).statusCode, "its own session goes on").toBe(200);
   });
 });
