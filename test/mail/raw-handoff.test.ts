@@ -7,6 +7,7 @@ import { PLAIN_ENVELOPE, rawHandoff } from "../../src/mail/raw-handoff.ts";
 import { composeMessage } from "../../src/mail/transport.ts";
 import { codeMail } from "../../src/otp/messages.ts";
 import { LOCALES } from "../../src/i18n/locales.ts";
+import { SMTPServer } from "smtp-server";
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../support/smtp.ts";
 
 /**
@@ -134,6 +135,60 @@ describe("rawHandoff: what nodemailer's pool sends, without sendMail", () => {
     const { raw, messageId } = composed("fr", "Dealer@Dealer.Test");
     await rawHandoff(transporter)!(raw, messageId, { from: "noreply@famos.test", to: "Dealer@Dealer.Test" });
     expect(smtp.messages[0]!.envelopeTo).toEqual(["Dealer@dealer.test"]);
+  });
+
+  it("a message requeued by the pool (its reused connection closed before a byte of it was read) is read again from the start and arrives whole", async () => {
+    // A relay that drops a kept-open connection at its next MAIL FROM, once: pool-resource.js requeues a
+    // message whose stream was not read yet (readableDidRead === false) onto a new connection.
+    const received: string[] = [];
+    let armed = false;
+    const mailFroms = new Map<string, number>();
+    const relay = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      hideSTARTTLS: true,
+      disableReverseLookup: true,
+      logger: false,
+      onMailFrom(_address, session, callback) {
+        const count = (mailFroms.get(session.id) ?? 0) + 1;
+        mailFroms.set(session.id, count);
+        if (armed && count > 1) {
+          armed = false;
+          const connections = (relay as unknown as { connections: Set<{ session: unknown; _socket: { destroy(): void } }> }).connections;
+          for (const connection of connections) if (connection.session === session) connection._socket.destroy();
+          return;
+        }
+        callback();
+      },
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+        stream.on("end", () => {
+          received.push(Buffer.concat(chunks).toString("utf8"));
+          callback();
+        });
+      },
+    });
+    relay.on("error", () => undefined);
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `smtp://127.0.0.1:${(relay.server.address() as { port: number }).port}?ignoreTLS=true`;
+      const envelope = { from: "noreply@famos.test", to: "dealer@dealer.test" };
+      for (const path of ["sendMail", "handoff"] as const) {
+        const transporter = pool({ maxConnections: 1 }, url);
+        const send = path === "sendMail" ? (raw: string, messageId: string, envelope: { from: string; to: string }) => transporter.sendMail({ raw, messageId, envelope }) : rawHandoff(transporter)!;
+        const first = composed("it");
+        await send(first.raw, first.messageId, envelope);
+        armed = true;
+        const second = composed("nl");
+        await send(second.raw, second.messageId, envelope);
+        expect(armed, path).toBe(false);
+        expect(received.splice(0), path).toEqual([first.raw, second.raw]);
+        transporter.close();
+      }
+    } finally {
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it("is not taken for a transport that is not the pool (a URL's ?pool=false): the caller keeps sendMail", () => {
