@@ -5,17 +5,21 @@
  * run; the machine's load moves absolute figures). `--parts` splits the base builder's time into its
  * steps (nodemailer's quoted-printable encode and wrap, the subject's RFC 2047 words, the rest), and
  * `--handoff` times nodemailer's own work on a prebuilt `raw` message (sendMail into a stream transport:
- * the MailMessage, the composer's one raw node, the envelope), which the SMTP pool does too.
+ * the MailMessage, the composer's one raw node, the envelope), then the product's path over SMTP:
+ * the pool's sendMail({ raw }) against src/mail/raw-handoff.ts, alternated, to a sink in a child process.
  *
  *   node --import tsx bench/mail-compose.ts [--base /tmp/mail-base] [--messages 20000] [--rounds 4] [--parts] [--handoff]
  */
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { parseArgs } from "node:util";
 import type * as Nodemailer from "nodemailer";
 import type * as Qp from "nodemailer/lib/qp";
 import type * as MimeNodeModule from "nodemailer/lib/mime-node";
 import { LOCALES } from "../src/i18n/locales.ts";
 import { quotedPrintable } from "../src/mail/quoted-printable.ts";
+import { rawHandoff } from "../src/mail/raw-handoff.ts";
 import { composeMessage } from "../src/mail/transport.ts";
 import { codeMail } from "../src/otp/messages.ts";
 
@@ -29,6 +33,31 @@ const { values: argv } = parseArgs({
   },
 });
 const N = Number(argv.messages);
+
+/** A minimal SMTP server (PIPELINING, every command taken), run as a child process by --handoff. */
+const SMTP_SINK = `
+const server = require("node:net").createServer((socket) => {
+  let data = false, rest = "";
+  socket.setEncoding("latin1");
+  socket.write("220 sink ESMTP\\r\\n");
+  socket.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\\r\\n");
+    rest = lines.pop();
+    let out = "";
+    for (const line of lines) {
+      if (data) { if (line === ".") { data = false; out += "250 2.0.0 queued\\r\\n"; } continue; }
+      const verb = line.slice(0, 4).toUpperCase();
+      if (verb === "EHLO") out += "250-sink\\r\\n250-PIPELINING\\r\\n250-8BITMIME\\r\\n250 SMTPUTF8\\r\\n";
+      else if (verb === "DATA") { data = true; out += "354 go\\r\\n"; }
+      else if (verb === "QUIT") { socket.end("221 bye\\r\\n"); return; }
+      else out += "250 ok\\r\\n";
+    }
+    if (out) socket.write(out);
+  });
+  socket.on("error", () => {});
+});
+server.listen(0, "127.0.0.1", () => process.stdout.write(String(server.address().port)));
+`;
 const FROM = "FAMOS <noreply@famos.test>";
 const AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 type Compose = typeof composeMessage;
@@ -110,10 +139,37 @@ if (argv.parts) {
 
 if (argv.handoff) {
   const nodemailer = createRequire(import.meta.url)("nodemailer") as typeof Nodemailer;
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true });
   const raws = messages.map((m) => composeMessage(m, FROM, new Date())!);
-  const start = process.cpuUsage();
+  const envelopeOf = (i: number) => ({ from: "bounce+outbox0001@bounces.famos.test", to: messages[i % messages.length]!.recipient });
+  const stream = nodemailer.createTransport({ streamTransport: true, buffer: true });
+  let start = process.cpuUsage();
   const n = Math.min(N, 5000);
-  for (let i = 0; i < n; i++) await transport.sendMail({ raw: raws[i % raws.length]!, messageId: messages[i % messages.length]!.message_id, envelope: { from: "noreply@famos.test", to: messages[i % messages.length]!.recipient } });
+  for (let i = 0; i < n; i++) await stream.sendMail({ raw: raws[i % raws.length]!, messageId: messages[i % messages.length]!.message_id, envelope: envelopeOf(i) });
   console.log(`nodemailer's handoff of a raw message (stream transport, buffered): ${(cpuUs(start) / n).toFixed(2)} µs of CPU per message (${n})`);
+
+  // The product's path: nodemailer's SMTP pool over a socket to a sink in another process (its CPU
+  // is not this process's), sendMail({ raw }) (A) against raw-handoff.ts (B), alternated.
+  const sink = spawn(process.execPath, ["-e", SMTP_SINK], { stdio: ["ignore", "pipe", "inherit"] });
+  const [port] = (await once(sink.stdout!, "data")) as [Buffer];
+  const pool = nodemailer.createTransport({ url: `smtp://127.0.0.1:${Number(port.toString())}?ignoreTLS=true`, pool: true, maxConnections: 1, maxMessages: Infinity } as never);
+  const handoff = rawHandoff(pool)!;
+  const paths: [string, (i: number) => Promise<unknown>][] = [
+    ["A sendMail({ raw })", (i) => pool.sendMail({ raw: raws[i % raws.length]!, messageId: messages[i % messages.length]!.message_id, envelope: envelopeOf(i) })],
+    ["B rawHandoff", (i) => handoff(raws[i % raws.length]!, messages[i % messages.length]!.message_id, envelopeOf(i))],
+  ];
+  for (const [, send] of paths) for (let i = 0; i < 500; i++) await send(i);
+  const sent = new Map<string, number[]>(paths.map(([name]) => [name, []]));
+  for (let round = 0; round < Number(argv.rounds); round++) {
+    for (const [name, send] of paths) {
+      start = process.cpuUsage();
+      for (let i = 0; i < n; i++) await send(i);
+      const us = cpuUs(start) / n;
+      sent.get(name)!.push(us);
+      console.log(`round ${round + 1} ${name}: ${us.toFixed(2)} µs of CPU per message over SMTP (${n}, the client's side)`);
+    }
+  }
+  const [old, now] = [median(sent.get("A sendMail({ raw })")!), median(sent.get("B rawHandoff")!)];
+  console.log(`handoff B ÷ A ${(now / old).toFixed(3)} (medians ${now.toFixed(2)} ÷ ${old.toFixed(2)} µs; ${(old - now).toFixed(1)} µs less per message)`);
+  pool.close();
+  sink.kill();
 }

@@ -9,6 +9,7 @@ import { Kept } from "../platform/kept.ts";
 import { cryptoRandom } from "../platform/random.ts";
 import { isOneAddress, parseMailbox } from "./mailbox.ts";
 import { quotedPrintable } from "./quoted-printable.ts";
+import { rawHandoff, type RawHandoff } from "./raw-handoff.ts";
 import { failureOf, type MailFault, type RelayFault } from "./smtp-replies.ts";
 import type { OutboxMessage } from "./outbox.ts";
 
@@ -109,6 +110,13 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       ...scaledTimeouts(SENDER_TIMEOUTS, sending.timeScale),
       ...(sending.dkim ? { dkim: sending.dkim } : {}),
     } as never));
+  // The pool's own handoff for a message composed here, without sendMail's per-message work (raw-handoff.ts).
+  let handoff: RawHandoff | undefined;
+  const handRaw: RawHandoff = (raw, messageId, envelope) => {
+    const mailer = transporter();
+    handoff ??= rawHandoff(mailer) ?? ((raw, messageId, envelope) => mailer.sendMail({ raw, messageId, envelope }));
+    return handoff(raw, messageId, envelope);
+  };
   return {
     async send(message, from) {
       // The outbox's writers check every recipient; this does not rely on them (ASVS 5.2.3): a recipient
@@ -124,7 +132,7 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
         // The common message (ASCII addresses) is composed here in one pass; nodemailer's own composer
         // builds a tree of streams per message, which costs more CPU than the rest of its sign-in (issue 17).
         if (raw !== null) {
-          await transporter().sendMail({ raw, messageId: message.message_id, envelope: { from: envelopeFrom ?? sender.address, to: message.recipient } });
+          await handRaw(raw, message.message_id, { from: envelopeFrom ?? sender.address, to: message.recipient });
           return;
         }
         const language = mailLanguage(message.html_body);
