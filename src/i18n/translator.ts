@@ -99,22 +99,61 @@ export function translateSaid(locale: Locale, english: string): string {
 }
 
 // Each message is compiled once per language, the first time it is used, and kept.
-const compiled = new Map<string, IntlMessageFormat>();
+const compiled = new Map<string, Compiled>();
 
-function compile(locale: Locale, key: MessageKey): IntlMessageFormat {
+/**
+ * A compiled message; `parts` when it is only text and plain placeholders ("Ends at {time}", no
+ * plural, select, number or date): its texts at the even places, the placeholders' names at the odd.
+ * Such a message is put together directly, as IntlMessageFormat would (a placeholder's text or number
+ * as String(value)), without its parts list and merge on every call (issue 17: a Profile page formats
+ * one per listed session). Anything else (a value of another type, a missing one) goes to ICU.
+ */
+interface Compiled {
+  format: IntlMessageFormat;
+  parts: string[] | null;
+}
+
+// AST element types of ICU MessageFormat (@formatjs/icu-messageformat-parser's TYPE).
+const LITERAL = 0;
+const ARGUMENT = 1;
+
+function plainParts(format: IntlMessageFormat): string[] | null {
+  const parts = [""];
+  for (const element of format.getAst()) {
+    if (element.type === LITERAL) parts[parts.length - 1] += element.value;
+    else if (element.type === ARGUMENT) parts.push(element.value, "");
+    else return null;
+  }
+  return parts;
+}
+
+function compile(locale: Locale, key: MessageKey): Compiled {
   const id = `${locale}\u0000${key}`;
-  let format = compiled.get(id);
-  if (!format) {
+  let message = compiled.get(id);
+  if (!message) {
     const source = CATALOGUES[locale][key] ?? CATALOGUES["en-GB"][key]!;
     // Markup in a message is text to ICU: escaping is the caller's (see html()), not ICU's tags.
-    format = new IntlMessageFormat(source, locale, undefined, { ignoreTag: true });
-    compiled.set(id, format);
+    const format = new IntlMessageFormat(source, locale, undefined, { ignoreTag: true });
+    message = { format, parts: plainParts(format) };
+    compiled.set(id, message);
   }
-  return format;
+  return message;
 }
 
 export function formatMessage(locale: Locale, key: MessageKey, values?: TextValues): string {
-  return String(compile(locale, key).format(values));
+  const { format, parts } = compile(locale, key);
+  if (parts !== null && values !== undefined) {
+    let out = parts[0]!;
+    for (let i = 1; i < parts.length; i += 2) {
+      const value = Object.hasOwn(values, parts[i]!) ? values[parts[i]!] : undefined;
+      if (typeof value === "string") out += value;
+      else if (typeof value === "number") out += String(value);
+      else return String(format.format(values));
+      out += parts[i + 1]!;
+    }
+    return out;
+  }
+  return String(format.format(values));
 }
 
 const DURATION_KEYS = { day: "duration.days", hour: "duration.hours", minute: "duration.minutes", second: "duration.seconds" } as const;

@@ -33,11 +33,15 @@ const MINUTES_KEPT = 4096;
 const byMinute = new Map<string, Kept<number, string>>();
 
 function formatByMinute(ms: number, timeZone: string, style: "time" | "date", locale: string): string {
-  if (!(ms >= WHOLE_MINUTE_OFFSETS_FROM)) return formatter(timeZone, style, locale).format(ms);
-  const key = `${style}|${timeZone}|${locale}`;
+  return keptByMinute(ms, `${style}|${timeZone}|${locale}`, (at) => formatter(timeZone, style, locale).format(at));
+}
+
+/** `format(ms)`, kept per minute under `key` (its style, zone and language) from 1973 on (above). */
+function keptByMinute(ms: number, key: string, format: (at: number) => string): string {
+  if (!(ms >= WHOLE_MINUTE_OFFSETS_FROM)) return format(ms);
   let kept = byMinute.get(key);
   if (!kept) byMinute.set(key, (kept = new Kept(MINUTES_KEPT)));
-  return kept.get(Math.floor(ms / 60_000), (minute) => formatter(timeZone, style, locale).format(minute * 60_000));
+  return kept.get(Math.floor(ms / 60_000), (minute) => format(minute * 60_000));
 }
 
 export function formatTime(ms: number, timeZone: string, locale = "en-GB"): string {
@@ -48,8 +52,9 @@ export function formatDate(ms: number, timeZone: string, locale = "en-GB"): stri
   return formatByMinute(ms, timeZone, "date", locale);
 }
 
+/** Kept whole per minute too: Profile's sessions show two per listed session (issue 17). */
 export function formatDateTime(ms: number, timeZone: string, locale = "en-GB"): string {
-  return `${formatDate(ms, timeZone, locale)} ${formatTime(ms, timeZone, locale)}`;
+  return keptByMinute(ms, `dateTime|${timeZone}|${locale}`, (at) => `${formatDate(at, timeZone, locale)} ${formatTime(at, timeZone, locale)}`);
 }
 
 /** j•••@dealer.example: enough to recognise one's own address, not enough to learn someone else's. */

@@ -13,6 +13,7 @@ describe("formatTime / formatDate, kept per minute", () => {
         for (let ms = Date.UTC(2024, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 5 * 3_600_000 + 59_999) {
           for (let round = 0; round < 2; round += 1) {
             if (formatTime(ms, zone, locale) !== time.format(ms) || formatDate(ms, zone, locale) !== date.format(ms)) wrong.push(`${zone} ${locale} ${ms}`);
+            if (formatDateTime(ms, zone, locale) !== `${date.format(ms)} ${time.format(ms)}`) wrong.push(`dateTime ${zone} ${locale} ${ms}`);
           }
         }
         expect(wrong).toEqual([]);
@@ -30,6 +31,9 @@ describe("formatTime / formatDate, kept per minute", () => {
     const ms = Date.UTC(1900, 0, 1, 12, 0, 30);
     const time = new Intl.DateTimeFormat("en-GB", { timeZone: "Africa/Monrovia", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     expect(formatTime(ms, "Africa/Monrovia")).toBe(time.format(ms));
+    const date = new Intl.DateTimeFormat("en-GB", { timeZone: "Africa/Monrovia", day: "2-digit", month: "2-digit", year: "numeric" });
+    expect(formatDateTime(ms, "Africa/Monrovia")).toBe(`${date.format(ms)} ${time.format(ms)}`);
+    expect(formatDateTime(ms + 60_000, "Africa/Monrovia")).toBe(`${date.format(ms + 60_000)} ${time.format(ms + 60_000)}`);
     expect(() => formatTime(Number.NaN, "UTC")).toThrow(RangeError);
   });
 });

@@ -280,4 +280,17 @@ describe("sessions (unit tier)", () => {
     expect(audit[0]).toMatchObject({ actor: user.login_id, ip: CTX.ip });
     expect(JSON.parse(audit[0]!.detail as string)).toEqual({ by: "user", session: other.session.id.slice(0, 8) });
   });
+  it("loads the session as its stored row, every column in the table's order, and the user with it; with its flow when asked", async () => {
+    const { token, session, userId } = await start();
+    const stored = await row(session.id);
+    const loaded = await load(token);
+    expect(Object.keys(loaded!.session)).toEqual(Object.keys(stored));
+    expect(loaded!.session).toEqual(stored);
+    const user = await deps.db.selectFrom("users").selectAll().where("id", "=", userId).executeTakeFirstOrThrow();
+    expect(Object.keys(loaded!.user).sort()).toEqual(Object.keys(user).sort());
+    expect(loaded!.user).toEqual(user);
+    const withFlow = await loadSignedIn(deps.db, token, now(), policy(), true);
+    expect(Object.keys(withFlow!.session)).toEqual(Object.keys(stored));
+    expect(withFlow).toEqual({ session: stored, user, flow: null });
+  });
 });
