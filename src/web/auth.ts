@@ -10,6 +10,7 @@ import { rotateCsrfSecret } from "./csrf.ts";
 import { deviceReads, deviceTokens } from "./device-cookie.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
+import { securityCookie, securityCookieName } from "./security-cookie.ts";
 import { expectedOrigin } from "./origin.ts";
 import { applicationCookieTag, applicationCookieExpiries } from "./upstream-headers.ts";
 
@@ -50,12 +51,11 @@ declare module "fastify" {
 /**
  * Cookie names: in HTTPS mode (decided per request, see requestIsHttps) the __Host- prefix pins the
  * cookie to this exact host with Secure and Path=/ (RFC 6265bis §4.1.3.2); with FAMOS_COOKIE_DOMAIN
- * it must be __Secure- instead. Plain HTTP (development) keeps a plain name.
+ * it must be __Secure- instead (securityCookieName). Plain HTTP (development) keeps a plain name.
  */
 export function sessionCookieName(deps: Pick<Deps, "config">, request?: FastifyRequest): string {
   const https = request ? requestIsHttps(deps.config, request) : deps.config.https;
-  if (!https) return "famos_session";
-  return deps.config.session.cookieDomain ? "__Secure-famos_session" : "__Host-famos_session";
+  return securityCookieName("famos_session", https, deps.config.session.cookieDomain ?? undefined);
 }
 
 /** HttpOnly, SameSite=Lax, Path=/, Secure under HTTPS; a session cookie (no Max-Age): it ends with the browser. */
@@ -103,10 +103,14 @@ function expireOtherUsersCookies(deps: Pick<Deps, "config" | "keys">, reply: Fas
  * session (expired, or ended by another browser or by support) on whatever request still carries it.
  * It keeps the CSRF secret: several such requests can be in flight at once (tabs restored together,
  * a page and its delivery poll), and a new secret for each would leave only the last one's cookie,
- * refusing the others' forms; the next sign-in renews it anyway.
+ * refusing the others' forms; the next sign-in renews it anyway. `named twice`: the request carried
+ * the cookie's name more than once (securityCookie), so the host-only cookie goes as well as the
+ * Domain one: a host-only cookie left from before FAMOS_COOKIE_DOMAIN was set is gone after this answer.
  */
-function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply): void {
-  reply.clearCookie(sessionCookieName(deps, reply.request), sessionCookieOptions(deps, reply.request));
+function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply, namedTwice = false): void {
+  const options = sessionCookieOptions(deps, reply.request);
+  reply.clearCookie(sessionCookieName(deps, reply.request), options);
+  if (namedTwice && options.domain) reply.clearCookie(sessionCookieName(deps, reply.request), { ...options, domain: undefined });
   if (deps.config.upstreamUrl) reply.clearCookie(sectionCookieName(deps, reply.request), sectionCookieOptions());
 }
 
@@ -144,7 +148,7 @@ export function answerSignedOut(deps: Pick<Deps, "config" | "random">, reply: Fa
  * sandboxed page reaches none of them.
  */
 export function sectionCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
-  return requestIsHttps(deps.config, request) ? "__Host-famos_section" : "famos_section";
+  return securityCookieName("famos_section", requestIsHttps(deps.config, request));
 }
 
 function sectionCookieOptions() {
@@ -168,8 +172,13 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     const access = request.routeOptions.config.access ?? (request.is404 ? "public" : undefined);
     if (access === undefined) return;
     const sectionPost = request.routeOptions.config.sandboxedSection === true && request.method !== "GET" && request.method !== "HEAD";
-    const token = request.cookies[sessionCookieName(deps, request)] ?? (sectionPost ? request.cookies[sectionCookieName(deps, request)] : undefined);
-    if (token) {
+    // A session cookie named twice (one planted in front of FAMOS's) is no session: neither value is trusted.
+    const own = securityCookie(request, sessionCookieName(deps, request));
+    const token = own === undefined && sectionPost ? securityCookie(request, sectionCookieName(deps, request)) : own;
+    if (token === null) {
+      request.famosLapsed = true;
+      clearSessionCookie(deps, reply, true);
+    } else if (token) {
       const now = deps.clock.now();
       request.famos = await loadSignedIn(deps.db, token, now, deps.config.session, request.routeOptions.config.flow === true);
       // A password-only session whose account must now use two factors ends here (rollout/password-only.ts);
@@ -207,7 +216,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
  */
 export async function readSessionForErrorPage(deps: Pick<Deps, "config" | "db" | "clock">, request: FastifyRequest): Promise<void> {
   if (request.famos || request.t) return;
-  const token = request.cookies?.[sessionCookieName(deps, request)];
+  const token = securityCookie(request, sessionCookieName(deps, request));
   if (!token) return;
   request.famos = await loadSignedIn(deps.db, token, deps.clock.now(), deps.config.session).catch(() => null);
 }

@@ -4,6 +4,7 @@ import type { Config } from "../config/config.ts";
 import type { Random } from "../platform/random.ts";
 import { HttpProblem } from "./errors.ts";
 import { requestIsHttps } from "./https.ts";
+import { securityCookie, securityCookieName } from "./security-cookie.ts";
 
 declare module "fastify" {
   interface FastifyReply {
@@ -26,7 +27,7 @@ const secrets = new WeakMap<FastifyRequest, string>();
 
 /** Under HTTPS the __Host- prefix keeps a sibling host from planting its own secret (RFC 6265bis §4.1.3.2). */
 export function csrfCookieName(https: boolean): string {
-  return https ? "__Host-famos_csrf" : "famos_csrf";
+  return securityCookieName("famos_csrf", https);
 }
 
 export const CSRF_REFUSED = "This form has expired or did not come from FAMOS. Go back, reload the page and try again.";
@@ -74,8 +75,9 @@ export function verifyCsrf(request: FastifyRequest, config: Readonly<Config>): v
   secrets.set(request, secret);
 }
 
+/** The secret; none when the cookie is named twice (securityCookie): a secret planted in front passes no form. */
 function readSecret(request: FastifyRequest, config: Readonly<Config>): string | null {
-  const raw = request.cookies[csrfCookieName(requestIsHttps(config, request))];
+  const raw = securityCookie(request, csrfCookieName(requestIsHttps(config, request)));
   if (!raw || raw.length > 200) return null;
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid ? unsigned.value : null;

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { DEVICE_LIFETIME_MS, DEVICES_PER_BROWSER, identifyDevice, tokenFor, type DeviceReads } from "../regulation/devices.ts";
 import { loginKey } from "../users/users.ts";
 import { requestIsHttps } from "./https.ts";
+import { securityCookie, securityCookieName } from "./security-cookie.ts";
 
 /**
  * The device cookie: up to DEVICES_PER_BROWSER tokens, newest first, one per login ID signed in on
@@ -12,13 +13,14 @@ import { requestIsHttps } from "./https.ts";
  * session (Max-Age), which is its point.
  */
 export function deviceCookieName(deps: Pick<Deps, "config">, request: FastifyRequest): string {
-  return requestIsHttps(deps.config, request) ? "__Host-famos_device" : "famos_device";
+  return securityCookieName("famos_device", requestIsHttps(deps.config, request));
 }
 
 const SEPARATOR = "~";
 
+/** The cookie's tokens; none when it is named twice (securityCookie): a planted one is no known device. */
 export function deviceTokens(deps: Pick<Deps, "config">, request: FastifyRequest): string[] {
-  const raw = request.cookies[deviceCookieName(deps, request)];
+  const raw = securityCookie(request, deviceCookieName(deps, request));
   if (!raw || raw.length > 1024) return [];
   return raw.split(SEPARATOR).filter((t) => t.length > 0).slice(0, DEVICES_PER_BROWSER);
 }

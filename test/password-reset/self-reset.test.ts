@@ -46,11 +46,12 @@ describe("self-service password reset", () => {
     expect((await queryAudit(t.deps.db, { subject: "self.reset", event: "password.reset" }))).toHaveLength(1);
   });
 
-  it("ASVS 3.4.2 / 3.4.3 / 3.4.5: the browser's reset state is a signed cookie, HttpOnly, SameSite=Lax, for /forgot-password only, for the code's validity", async () => {
+  // Path=/ since it became __Host-famos_reset under HTTPS, which needs it (cookie-tossing.test: no sibling host plants one).
+  it("ASVS 3.4.2 / 3.4.3 / 3.4.5: the browser's reset state is a signed cookie, HttpOnly, SameSite=Lax, Path=/, for the code's validity", async () => {
     const answer = await start(new FormClient(t.app), "cookie.shape");
     const cookies = answer.cookies as Array<{ name: string; value: string; httpOnly?: boolean; sameSite?: string; path?: string; maxAge?: number; secure?: boolean; domain?: string }>;
     const state = cookies.find((c) => c.name === "famos_reset");
-    expect(state).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/forgot-password", maxAge: t.config.otp.ttlMs / 1000 });
+    expect(state).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/", maxAge: t.config.otp.ttlMs / 1000 });
     expect(state?.secure).toBeFalsy();
     expect(state?.domain).toBeUndefined();
     // Signed (the value carries its MAC): a state the browser wrote itself is not read.

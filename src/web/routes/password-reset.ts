@@ -8,9 +8,11 @@ import { field, formSchema, parseForm } from "../forms.ts";
 import { forgotPasswordPage, forgotPasswordSupportPage, resetPasswordPage } from "../pages/account-pages.ts";
 import { pauseEnd } from "../pause-messages.ts";
 import { rateLimited } from "../rate-limit.ts";
+import { securityCookie, securityCookieName } from "../security-cookie.ts";
 
 const HTML = "text/html; charset=utf-8";
-const COOKIE = "famos_reset";
+/** `__Host-famos_reset` under HTTPS (so Path=/): no sibling host can plant its own signed reset state. */
+const cookieName = (https: boolean) => securityCookieName("famos_reset", https);
 const START_FORM = formSchema({ loginId: field(256) });
 const RESET_FORM = formSchema({ code: field(64), newPassword: field(), confirmNewPassword: field() });
 
@@ -20,16 +22,16 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
   const self = config.lifecycle.passwordReset === "self";
   const limited = rateLimited(deps);
   const cookieOptions = (request: FastifyRequest) => ({
-    path: "/forgot-password",
+    path: "/",
     httpOnly: true,
     sameSite: "lax" as const,
     secure: requestIsHttps(config, request),
     signed: true,
     maxAge: Math.ceil(config.otp.ttlMs / 1000),
   });
-  /** The signed cookie's state, or null (missing, tampered with, or from before a restart with a new secret). */
+  /** The signed cookie's state, or null (missing, named twice, tampered with, or from before a restart with a new secret). */
   const state = (request: FastifyRequest): ResetState | null => {
-    const raw = request.cookies[COOKIE];
+    const raw = securityCookie(request, cookieName(requestIsHttps(config, request)));
     const unsigned = raw ? request.unsignCookie(raw) : null;
     if (!unsigned?.valid || !unsigned.value) return null;
     const [flowId, loginKey] = [unsigned.value.slice(0, unsigned.value.indexOf(":")), unsigned.value.slice(unsigned.value.indexOf(":") + 1)];
@@ -65,7 +67,7 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     }
     const ctx = requestContext(deps, request);
     app.afterReply.run(reply, "the password reset's code", () => sendResetCode(deps, state, ctx));
-    reply.setCookie(COOKIE, `${state.flowId}:${state.loginKey}`, cookieOptions(request));
+    reply.setCookie(cookieName(requestIsHttps(config, request)), `${state.flowId}:${state.loginKey}`, cookieOptions(request));
     return reply.redirect(codePage, 303);
   });
 
@@ -83,7 +85,7 @@ export function passwordResetRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await completePasswordReset(deps, current, form, requestContext(deps, request));
     switch (outcome.kind) {
       case "reset":
-        reply.clearCookie(COOKIE, cookieOptions(request));
+        reply.clearCookie(cookieName(requestIsHttps(config, request)), cookieOptions(request));
         return reply.redirect("/login?reset=1", 303);
       case "invalid":
         // The new password was refused before the code was tried (or the code was left unused): the
