@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import type { Translator } from "../i18n/translator.ts";
+import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { identifyDevice, revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions, type Session } from "../session/sessions.ts";
@@ -116,17 +117,30 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
  * browser out of the login ID's and the address's pauses and the request limit (SPEC "Locks"); a
  * password changed because it leaked must not leave that to whoever signed in with it (ASVS 3.3.3).
  * The owner's other browsers meet the pauses of new ones until her next sign-in there.
+ * And the account's address is told (ASVS 2.2.3, SECURITY.md "notify on authentication changes"): every
+ * new password, whatever the path, mails `notice` in the same transaction; the path gives its own
+ * words (a change, a reset, a temporary password, an import) and the address (none: nobody to tell).
  */
 export async function endAccessForNewPassword(
-  deps: Pick<Deps, "keys">,
+  deps: Pick<Deps, "keys" | "random" | "mailDomain">,
   db: Kysely<Database>,
   user: Pick<User, "id" | "login_key">,
   now: number,
   reason: string,
+  notice: NewPasswordNotice,
   keep?: { session?: Pick<Session, "id" | "flow_id">; deviceTokens?: readonly string[] },
 ): Promise<AccessEnded & { devices: number }> {
   const ended = await endUserAccess(db, user.id, now, reason, keep?.session);
-  return { ...ended, devices: await forgetOtherDevices(deps, db, user, now, keep?.deviceTokens) };
+  const devices = await forgetOtherDevices(deps, db, user, now, keep?.deviceTokens);
+  if (notice.recipient) await enqueueMail(db, now, deps.random, deps.mailDomain, { userId: user.id, kind: notice.kind, recipient: notice.recipient, ...notice.mail() });
+  return { ...ended, devices };
+}
+
+/** How a new password is told (endAccessForNewPassword): the mail's kind, its address (null: none), its words. */
+export interface NewPasswordNotice {
+  kind: "notice.password-changed" | "notice.password-reset" | "notice.temporary-password";
+  recipient: string | null;
+  mail: () => { subject: string; text: string; html: string };
 }
 
 /**

@@ -2,7 +2,6 @@ import { userTranslator } from "../i18n/translator.ts";
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { enqueueMail } from "../mail/outbox.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
 import type { Random } from "../platform/random.ts";
@@ -79,12 +78,13 @@ export async function setTemporaryPassword(
     const barredNow = temporaryPasswordBarred(target);
     if (barredNow) return { kind: "disabled" as const, message: barredNow };
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
-    const ended = await endAccessForNewPassword(deps, tx, target, now, "temporary-password");
+    const told = {
+      kind: "notice.temporary-password",
+      recipient: target.otp_email,
+      mail: () => temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail }),
+    } as const;
+    const ended = await endAccessForNewPassword(deps, tx, target, now, "temporary-password", told);
     const sessionsEnded = ended.sessions;
-    if (target.otp_email) {
-      const mail = temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail });
-      await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: target.id, kind: "notice.temporary-password", recipient: target.otp_email, ...mail });
-    }
     await recordAudit(tx, now, { ...by.audit, event: "password.temporary-set", subject: target.login_id, detail: { until: expiresAt, sessionsEnded, devicesForgotten: ended.devices, ticket } });
     return { kind: "set" as const, user: target, expiresAt, sessionsEnded };
   });

@@ -37,6 +37,15 @@ export async function findFlow(db: Kysely<Database>, id: string): Promise<Flow |
 }
 
 /**
+ * A flow Regenerate OTP can still send a code for: there (not removed), not finished, with an address
+ * (the strong step of a user who has none has nowhere to send one). The one rule for regenerateCode's
+ * "no-flow" and for OTP capture's words when it would not help (web/code-messages.ts regenerateRefusal).
+ */
+export function flowTakesCodes(flow: Pick<Flow, "finished_at" | "email"> | null | undefined): boolean {
+  return flow != null && flow.finished_at === null && flow.email !== "";
+}
+
+/**
  * A step's sign-in flow (null: none, or gone): as this request read it with the session (`loaded`; a
  * route's `flow: true`, web/auth.ts), so it is not read again (issue 17), else read now. Either way
  * before anything the step reserves or counts.

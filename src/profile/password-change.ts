@@ -1,7 +1,6 @@
 import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { enqueueMail } from "../mail/outbox.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
@@ -81,11 +80,8 @@ export async function replacePassword(
     await setOrdinaryPassword(tx, user.id, hash, now);
     // Every other way in ends: the other sessions, the codes of flows not this session's (a pending
     // "Forgot password?" reset among them), and the device cookies of other browsers.
-    const ended = await endAccessForNewPassword(deps, tx, user, now, "password-changed", { session: moved.session, deviceTokens: ctx.deviceTokens });
-    if (user.otp_email) {
-      const mail = passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
-      await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.password-changed", recipient: user.otp_email, ...mail });
-    }
+    const told = { kind: "notice.password-changed", recipient: user.otp_email, mail: () => passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail }) } as const;
+    const ended = await endAccessForNewPassword(deps, tx, user, now, "password-changed", told, { session: moved.session, deviceTokens: ctx.deviceTokens });
     await recordAudit(tx, now, { event: "password.changed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sessionsEnded: ended.sessions, devicesForgotten: ended.devices, ...next.detail } });
     return moved;
   });

@@ -3,7 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
-import { parseLocalDateTime } from "../support/zoned-time.ts";
+import { readLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
 import { endPasswordOnlyBeforeStart } from "./password-only.ts";
 import { holdWaves, readPlan, removeWave, setWaveStart } from "./plan.ts";
@@ -21,9 +21,19 @@ export type WaveOutcome =
   /**
    * `nobody`: a partner's start that no user's partner number has yet (a typo, or leading zeros).
    * `past`: a start before now, saved all the same (an operator may mean "now"): it applies at once,
-   * from these users' next sign-in.
+   * from these users' next sign-in. `skipped`: the time typed does not exist in the zone (the clocks
+   * jump `byMs` forward over it); the start is the time that instant shows, `shown`.
    */
-  | { kind: "set"; partnerNumber: string | null; startsAt: number; shown: string; nobody: boolean; past: boolean; toldAgain: number }
+  | {
+      kind: "set";
+      partnerNumber: string | null;
+      startsAt: number;
+      shown: string;
+      nobody: boolean;
+      past: boolean;
+      toldAgain: number;
+      skipped: { typed: string; byMs: number } | null;
+    }
   /** `toldAgain`: users announced the start this change replaced, to be mailed the new one by the next announcement. */
   | { kind: "removed"; partnerNumber: string | null; toldAgain: number }
   | { kind: "not-found"; partnerNumber: string | null }
@@ -42,7 +52,8 @@ const PARTNER = /^[A-Za-z0-9-]{1,32}$/;
 export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest): Promise<WaveOutcome> {
   const partnerNumber = request.partner === null || request.partner.trim() === "" ? null : request.partner.trim();
   const tz = request.timeZone ?? deps.config.timezone;
-  const startsAt = request.from === null ? null : parseLocalDateTime(request.from, tz);
+  const read = request.from === null ? null : readLocalDateTime(request.from, tz);
+  const startsAt = read?.instant ?? null;
   // Both checked before either is answered: the form says every problem at once (WCAG 3.3.1).
   const problems: WaveProblems = {};
   if (partnerNumber !== null && !PARTNER.test(partnerNumber)) problems.partner = "The partner number must be 1 to 32 letters, digits or dashes.";
@@ -69,7 +80,8 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   if (startsAt === null) return { kind: "removed", partnerNumber, toldAgain: told };
   // Saved all the same: a dealer's start may be planned before its users are imported.
   const nobody = partnerNumber !== null && (await noUserHasPartner(deps.db, partnerNumber));
-  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now, toldAgain: told };
+  const skipped = read !== null && read.skippedMs > 0 ? { typed: formatDateTime(read.wall, "UTC"), byMs: read.skippedMs } : null;
+  return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now, toldAgain: told, skipped };
 }
 
 /**

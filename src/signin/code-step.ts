@@ -5,7 +5,7 @@ import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-co
 import { sendCode } from "../factors/send-code.ts";
 import type { SignedOut } from "../session/live-session.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
-import { sessionFlow, type Flow } from "../otp/flows.ts";
+import { flowTakesCodes, sessionFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
 import { advanceSession, endSession, type Session } from "../session/sessions.ts";
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
@@ -83,7 +83,7 @@ export async function regenerateCode(deps: Deps, user: User, session: Session, c
   const flow = await sessionFlow(deps.db, session.flow_id, loaded);
   // A flow without an address (the strong step of a user who has none) has nowhere to send a code to,
   // even if the policy let the emailed code sign in again since: signing in anew leads to enrolment.
-  if (!flow || flow.finished_at !== null || flow.email === "") return { kind: "no-flow" };
+  if (!flow || !flowTakesCodes(flow)) return { kind: "no-flow" };
   // Sign-in codes only: the email change's code goes to the new address whatever the user's factors.
   if (flow.kind !== "email-change" && !(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   // A support reset since the flow was read has ended the session: no code to the address it removed.

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
+import { userTranslator } from "../i18n/translator.ts";
+import { passwordChangedMail } from "../profile/messages.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
 import { holdWaves } from "../rollout/plan.ts";
@@ -67,7 +69,10 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
   for (let from = 0; from < rows.length; from += size) {
     const batch = rows.slice(from, from + size);
     const now = deps.clock.now();
+    const updatedBefore = report.updated;
     await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
+    // Updated rows may have queued a new password's notice (endAccessForNewPassword): the sender goes now.
+    if (report.updated > updatedBefore) deps.mailQueued();
     const done = Math.min(rows.length, from + size);
     options.onProgress?.(done);
     if (done < rows.length && options.shouldStop !== undefined) {
@@ -252,7 +257,9 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (changes.password_hash !== undefined) {
     // Cut off as every password change is (the one home): sessions, codes, their flows, a Profile
     // email change waiting for its code with its address, and every browser's device cookie.
-    await endAccessForNewPassword(deps, tx, user, now, "import");
+    // And told, as every new password is: to the address the account had (an address in the same row is new).
+    const told = { kind: "notice.password-changed", recipient: user.otp_email, mail: () => passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail }) } as const;
+    await endAccessForNewPassword(deps, tx, user, now, "import", told);
   } else if (changes.otp_email !== undefined) {
     // As every email change is: sessions, codes, their flows, and every browser's device cookie.
     await endUserAccess(tx, user.id, now, "import");

@@ -5,6 +5,16 @@
  * command line: famos rollout plan --from, famos audit --since).
  */
 export function parseLocalDateTime(text: string, timeZone: string): number | null {
+  return readLocalDateTime(text, timeZone)?.instant ?? null;
+}
+
+/**
+ * parseLocalDateTime's instant, with `skippedMs`: how far the zone's clocks jumped over the time typed
+ * when they skip it (the spring change: 01:30 on 2027-03-28 does not exist in London), 0 for a time
+ * that exists; `wall`: the time typed, as if it were UTC (to show it as typed). Such a time is read as the instant its wall clock would have shown without the jump
+ * (01:30 GMT, shown 02:30 BST), as before; the caller says it moved (famos rollout plan).
+ */
+export function readLocalDateTime(text: string, timeZone: string): { instant: number; skippedMs: number; wall: number } | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
   if (!match) return null;
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
@@ -15,7 +25,8 @@ export function parseLocalDateTime(text: string, timeZone: string): number | nul
   // The zone's offset at the guessed instant; a second pass settles times next to a DST change.
   let instant = wall - zoneOffset(wall, timeZone);
   instant = wall - zoneOffset(instant, timeZone);
-  return instant;
+  // The wall clock at that instant shows the time typed, unless the clocks skipped it.
+  return { instant, skippedMs: Math.max(0, instant + zoneOffset(instant, timeZone) - wall), wall };
 }
 
 /** Milliseconds the zone's wall clock is ahead of UTC at `ms`. */

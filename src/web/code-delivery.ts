@@ -2,10 +2,10 @@ import type { Deps } from "../app/deps.ts";
 import { addressProblems, addressProblemsAndHolders } from "../bounce/addresses.ts";
 import { codeLapse } from "../otp/codes.ts";
 import { flowWithCurrentCode } from "../otp/current-code.ts";
-import type { Flow } from "../otp/flows.ts";
+import { flowTakesCodes, type Flow } from "../otp/flows.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { maskEmail } from "../platform/format.ts";
-import { noMoreCodesText } from "./code-messages.ts";
+import { regenerateRefusal } from "./code-messages.ts";
 import { deliveryLine, deliveryPending, type CodeDelivery } from "./pages/code-entry.ts";
 
 /** A code step's delivery as the page shows it, and how many codes the step has had. */
@@ -53,7 +53,8 @@ export async function codeDeliveryState(
       zoneAt: code ? code.created_at : null,
       mailState: code?.mail_state ?? null,
       mailWaiting: code?.mail_waiting ?? false,
-      noMoreCodes: flow ? noMoreCodesText(deps, flow.codes_sent, flow.kind === "email-change" ? "email-change" : "signin", t) : null,
+      noMoreCodes: regenerateRefusal(deps, flow, flow?.kind === "email-change" ? "email-change" : "signin", t),
+      flowEnded: !flowTakesCodes(flow),
       lapsed,
       undeliverable: problems?.undeliverableAt != null,
       mailboxFull: problems?.mailboxFull ?? false,

@@ -3,6 +3,7 @@ import type { MessageKey } from "../i18n/catalogues.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { translator } from "../i18n/translator.ts";
 import { noMoreCodes, type IssueOutcome } from "../otp/codes.ts";
+import { flowTakesCodes, type Flow } from "../otp/flows.ts";
 import type { SafeHtml } from "../platform/html.ts";
 import type { ConfirmOutcome } from "../signin/code-step.ts";
 import { pauseText } from "./pause-messages.ts";
@@ -70,7 +71,21 @@ export function noMoreCodesText(deps: Pick<Deps, "config">, codesSent: number, p
   return noMoreCodes(codesSent, deps.config.otp.perAttempt) ? attemptCapText(deps, purpose, t) : null;
 }
 
-/** Why a code can no longer be used, and what to do: Regenerate OTP, or with `cap` (noMoreCodesText) the cap's sentence. */
+/** What a code page needs of its flow to tell whether Regenerate OTP would help (null: the flow is gone). */
+export type FlowCodes = Pick<Flow, "codes_sent" | "finished_at" | "email"> | null | undefined;
+
+/**
+ * Why Regenerate OTP would not help, else null: the flow no longer takes codes (removed, finished, no
+ * address: otp/flows.ts flowTakesCodes), so Cancel and log in again; or it has had its codes
+ * (noMoreCodesText). What a refused or lapsed code says instead of "Use Regenerate OTP", and what
+ * disables and describes that button (codeForm).
+ */
+export function regenerateRefusal(deps: Pick<Deps, "config">, flow: FlowCodes, purpose: CodePurpose, t: Translator): string | null {
+  if (!flow || !flowTakesCodes(flow)) return t.text("otp.flowEnded");
+  return noMoreCodesText(deps, flow.codes_sent, purpose, t);
+}
+
+/** Why a code can no longer be used, and what to do: Regenerate OTP, or with `cap` (regenerateRefusal) why that would not help. */
 export function lapsedText(t: Translator, lapse: keyof typeof LAPSED, cap: string | null): string {
   const [regenerate, noMore] = LAPSED[lapse];
   return cap === null ? t.text(regenerate) : t.text(noMore, { cap });
@@ -90,9 +105,9 @@ export function confirmProblem(
   outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>,
   t: Translator,
   purpose: CodePurpose,
-  codesSent: number,
+  flow: FlowCodes,
 ): [number, string | SafeHtml] {
-  const cap = noMoreCodesText(deps, codesSent, purpose, t);
+  const cap = regenerateRefusal(deps, flow, purpose, t);
   switch (outcome.kind) {
     case "malformed":
       return [400, t.text("confirm.malformed")];

@@ -5,7 +5,7 @@ import { countConsoleAction, settleConsoleAction, CONSOLE_ACTIONS_LIMIT, CONSOLE
 import type { Counted } from "../regulation/counter.ts";
 import { consoleStepUp } from "../support/step-up.ts";
 import { requestContext, signedIn } from "./auth.ts";
-import { HttpProblem } from "./errors.ts";
+import { fieldProblem } from "./forms.ts";
 import { consoleLimitPage, stepUpPage } from "./pages/support-step-up-pages.ts";
 import type { SupportSection } from "./pages/support-pages.ts";
 import { pauseEnd, pauseText } from "./pause-messages.ts";
@@ -75,7 +75,7 @@ async function guardConsoleWrite(deps: Deps, request: FastifyRequest, reply: Fas
   const by = signedIn(request);
   const form = request.body !== null && typeof request.body === "object" ? (request.body as Record<string, unknown>) : {};
   const typed = form[STEP_UP_FIELD];
-  if (typed !== undefined && typeof typed !== "string") throw new HttpProblem(400, 'The field "stepUpPassword" is missing or not text.');
+  if (typed !== undefined && typeof typed !== "string") throw fieldProblem(STEP_UP_FIELD, "missing");
   delete form[STEP_UP_FIELD];
   const ctx = requestContext(deps, request);
   if (rule === "step-up") {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/config.ts";
 import { html } from "../platform/html.ts";
-import type { MessageKey } from "../i18n/translator.ts";
+import type { MessageKey, Translator } from "../i18n/translator.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { page } from "./layout.ts";
 import { tr } from "./reader.ts";
@@ -13,9 +13,17 @@ declare module "fastify" {
   }
 }
 
-/** An error a user can cause; its message is safe to show. */
+/**
+ * An error a user can cause; its message (English) is safe to show. `words`: the same in the reader's
+ * language where the catalogue's "said." lookup cannot make it (a field's label inside it, forms.ts).
+ */
 export class HttpProblem extends Error {
-  constructor(readonly statusCode: number, message: string, readonly retryAfterSeconds?: number) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly retryAfterSeconds?: number,
+    readonly words?: (t: Pick<Translator, "text">) => string,
+  ) {
     super(message);
   }
 }
@@ -66,6 +74,7 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
     let status = error.statusCode ?? 500;
     if (status < 400 || status > 599) status = 500;
     let text: string;
+    let words: ((t: Pick<Translator, "text">) => string) | undefined;
     let retry = error instanceof HttpProblem ? error.retryAfterSeconds : undefined;
     if (error.code === "FST_CSRF_INVALID_TOKEN" || error.code === "FST_CSRF_MISSING_SECRET") {
       status = 403;
@@ -82,6 +91,7 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
       text = "Something went wrong on our side. Nothing you entered was lost; please try again.";
     } else if (error instanceof HttpProblem) {
       text = error.message;
+      words = error.words;
     } else if (status === 413) {
       text = "The form sent more data than FAMOS accepts.";
     } else if (status === 415) {
@@ -94,7 +104,7 @@ export function registerErrorPages(app: FastifyInstance, config: Readonly<Config
     // A fault of ours (5xx) reads nothing more, nor does the request limit's 429, which stays cheap
     // (signed-in sessions are not limited).
     if (status < 500 && status !== 429) await readSession(request);
-    return sendProblem(request, reply, config, status, text);
+    return sendProblem(request, reply, config, status, text, words);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -117,7 +127,14 @@ function allowedMethods(app: FastifyInstance, url: string): string[] {
   return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, config: Readonly<Config>, status: number, text: string) {
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  config: Readonly<Config>,
+  status: number,
+  text: string,
+  words?: (t: Pick<Translator, "text">) => string,
+) {
   reply.code(status);
   const accept = request.headers.accept;
   if (request.routeOptions.config?.json === true || (accept?.includes("application/json") && !accept.includes("text/html"))) {
@@ -132,7 +149,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, config
   const inConsole = request.url.startsWith("/support") && famos?.session.stage === "full" && famos.session.verified_at !== null && famos.user.role !== "user";
   const onward = inConsole ? html`<a href="/support">${t.text("error.backToConsole")}</a>` : html`<a href="/">${t.text("error.goToSignIn")}</a>`;
   const body = html`<h1>${t.text(title ?? "error.titleOther")}</h1>
-<div class="message error" role="alert">${t.said(text)}</div>
+<div class="message error" role="alert">${words ? words(t) : t.said(text)}</div>
 <p>${onward}</p>`;
   return reply.type("text/html; charset=utf-8").send(page({ title: t.text(title ?? "error.title"), body, config, t }));
 }

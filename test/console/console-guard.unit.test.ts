@@ -127,7 +127,9 @@ describe("the console's guard (unit tier)", () => {
       payload: `_csrf=${encodeURIComponent(client.csrf!)}&stepUpPassword=a&stepUpPassword=b`,
     });
     expect(twice.statusCode).toBe(400);
-    expect(twice.body).toContain("stepUpPassword");
+    // Named by its label on the step-up form, not FAMOS's own field name (QA: field-labels.test.ts).
+    expect(twice.body).toContain("The field “Password” is missing or not text.");
+    expect(twice.body).not.toContain("stepUpPassword&quot;");
     expect((await unlock(client, user, { stepUpPassword: "" })).statusCode).toBe(401);
   });
 

@@ -5,6 +5,9 @@ import { translator } from "../../src/i18n/translator.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { confirmProblem, issueProblemText } from "../../src/web/code-messages.ts";
 
+/** A live flow that has had `codes` codes, as confirmProblem reads it. */
+const flowWith = (codes: number) => ({ codes_sent: codes, finished_at: null, email: "jo@dealer.example" });
+
 describe("code messages in words (SPEC item 4: waits and caps are told in words)", () => {
   const result = loadConfig({ FAMOS_OTP_RESEND_WAIT: "30s", FAMOS_OTP_PER_ATTEMPT: "5", FAMOS_OTP_PER_HOUR: "10" });
   if (!result.ok) throw new Error(result.errors.join("; "));
@@ -78,21 +81,21 @@ describe("the wait and the hourly cap name the zone of their clock time", () => 
     const cap = "You have had 5 codes for this sign-in, the most allowed. Use Cancel and log in again to start over.";
     const change = "You have had 5 codes for this change, the most allowed. Use Cancel and enter the new address again to start over.";
     const lastTry = { kind: "wrong", triesLeft: 0, earlierSentAt: null, currentSentAt: clock.now() } as const;
-    expect(confirmProblem(deps, { kind: "used" }, t, "signin", 5)).toEqual([401, `This code has already been used. ${cap}`]);
-    expect(confirmProblem(deps, { kind: "void" }, t, "signin", 5)).toEqual([401, `This code no longer works. ${cap}`]);
-    expect(confirmProblem(deps, lastTry, t, "signin", 5)).toEqual([401, `That code is not right. That was the last try: this code no longer works. ${cap}`]);
-    expect(confirmProblem(deps, { kind: "void" }, t, "email-change", 5)).toEqual([401, `This code no longer works. ${change}`]);
-    expect(confirmProblem(deps, { kind: "expired" }, t, "signin", 5)).toEqual([401, `This code has expired. ${cap}`]);
+    expect(confirmProblem(deps, { kind: "used" }, t, "signin", flowWith(5))).toEqual([401, `This code has already been used. ${cap}`]);
+    expect(confirmProblem(deps, { kind: "void" }, t, "signin", flowWith(5))).toEqual([401, `This code no longer works. ${cap}`]);
+    expect(confirmProblem(deps, lastTry, t, "signin", flowWith(5))).toEqual([401, `That code is not right. That was the last try: this code no longer works. ${cap}`]);
+    expect(confirmProblem(deps, { kind: "void" }, t, "email-change", flowWith(5))).toEqual([401, `This code no longer works. ${change}`]);
+    expect(confirmProblem(deps, { kind: "expired" }, t, "signin", flowWith(5))).toEqual([401, `This code has expired. ${cap}`]);
     // With a code still to be had, Regenerate OTP as before.
-    expect(confirmProblem(deps, { kind: "used" }, t, "signin", 4)).toEqual([401, "This code has already been used. Use Regenerate OTP to get a new one."]);
-    expect(confirmProblem(deps, lastTry, t, "signin", 4)[1]).toContain("Use Regenerate OTP");
+    expect(confirmProblem(deps, { kind: "used" }, t, "signin", flowWith(4))).toEqual([401, "This code has already been used. Use Regenerate OTP to get a new one."]);
+    expect(confirmProblem(deps, lastTry, t, "signin", flowWith(4))[1]).toContain("Use Regenerate OTP");
     for (const locale of ["de", "fr", "it", "es", "nl"] as const) {
       const tl = translator(locale, "Europe/London");
       const capped = tl.text("issue.attemptCapSignin", { count: 5 });
       for (const outcome of [{ kind: "used" }, { kind: "void" }, lastTry] as const) {
-        const [, words] = confirmProblem(deps, outcome, tl, "signin", 5);
+        const [, words] = confirmProblem(deps, outcome, tl, "signin", flowWith(5));
         expect(words, `${locale} ${outcome.kind}`).toMatch(new RegExp(`\\. ${capped.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`));
-        expect(words, `${locale} ${outcome.kind}`).not.toBe(confirmProblem(deps, outcome, tl, "signin", 4)[1]);
+        expect(words, `${locale} ${outcome.kind}`).not.toBe(confirmProblem(deps, outcome, tl, "signin", flowWith(4))[1]);
       }
     }
   });

@@ -69,8 +69,8 @@ describe("bad input on the sign-in forms", () => {
 
   const LOGIN_REFUSED = "The login ID or password is not right";
   const UNKNOWN_FIELDS = "The form contained fields FAMOS does not expect.";
-  const NOT_TEXT = /The field (&quot;|")\w+(&quot;|") is missing or not text\./;
-  const TOO_LONG = /The value of (&quot;|")\w+(&quot;|") is too long\./;
+  const NOT_TEXT = /The field “[\w ]+” is missing or not text\./;
+  const TOO_LONG = /The value of “[\w ]+” is too long\./;
   const FOREIGN = /FAMOS accepts forms sent by its own pages only\./;
 
   describe("/login", () => {

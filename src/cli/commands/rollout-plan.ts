@@ -40,6 +40,11 @@ export function rolloutPlanCommand(): Command {
         if (outcome.kind === "removed") process.stdout.write(`Removed ${who}.\n`);
         else {
           process.stdout.write(`Two-factor sign-in starts for ${outcome.partnerNumber === null ? "every partner without its own start" : who} at ${outcome.shown}.\n`);
+          if (outcome.skipped) {
+            // Exit 0 as before: the start is saved; the operator learns it is not the time typed, and why.
+            const jump = outcome.skipped.byMs === 3_600_000 ? "an hour" : `${Math.round(outcome.skipped.byMs / 60_000)} minutes`;
+            process.stderr.write(`famos: warning: ${outcome.skipped.typed} does not exist in ${tz} (the clocks go forward ${jump} then); the start is ${formatDateTime(outcome.startsAt, tz)}\n`);
+          }
           if (outcome.nobody) warnNoSuchPartner(outcome.partnerNumber!);
           if (outcome.past) process.stderr.write("famos: warning: the start is in the past: two-factor sign-in applies from these users' next sign-in\n");
         }

@@ -23,11 +23,13 @@ export interface CodeDelivery {
    */
   mailWaiting?: boolean;
   /**
-   * The cap's sentence once the flow has had its FAMOS_OTP_PER_ATTEMPT codes (code-messages.ts
-   * noMoreCodesText), else null: a lapsed code then says it instead of "Use Regenerate OTP", and that
-   * button is shown disabled.
+   * Why Regenerate OTP would not help (code-messages.ts regenerateRefusal: the flow has had its
+   * FAMOS_OTP_PER_ATTEMPT codes, or no longer takes any), else null: a lapsed code then says it instead
+   * of "Use Regenerate OTP", and that button is shown disabled, described by it.
    */
   noMoreCodes?: string | null;
+  /** The flow no longer takes codes (otp/flows.ts flowTakesCodes): the page says so, whatever its code. */
+  flowEnded?: boolean;
   /** The code can no longer be used (otp/codes.ts codeLapse): expired, or void after its last try. */
   lapsed?: "expired" | "void" | null;
   /** An earlier email to this address bounced hard and no code to it was confirmed since (issue 15). */
@@ -101,6 +103,7 @@ export function deliveryLine(t: Translator, d: CodeDelivery, newAddress = false)
 export function codeProblem(t: Translator, d: CodeDelivery, error: string | SafeHtml | undefined): string | SafeHtml | undefined {
   if (error) return error;
   if (d.lapsed) return lapsedText(t, d.lapsed, d.noMoreCodes ?? null);
+  if (d.flowEnded) return d.noMoreCodes ?? undefined;
   return undefined;
 }
 
@@ -123,19 +126,24 @@ export function deliveryBlock(t: Translator, d: CodeDelivery, statusUrl: string,
  * expired, void: codeProblem), if one was. One form, so all three buttons carry the CSRF token; Cancel
  * and Regenerate post to their own routes. The field keeps the cursor; a refusal marks it invalid and
  * describes it by the reason (WCAG 3.3.1), so a screen reader on the field hears why and the tries left.
- * `noMoreCodes`: the flow has had its codes; Regenerate OTP stays on the page (SPEC screen 4 names the
- * three buttons) but disabled, described by the reason when one is shown, as pressing it would be refused.
+ * `noMoreCodes`: why Regenerate OTP would not help (the flow has had its codes, or takes none); the
+ * button stays on the page (SPEC screen 4 names the three buttons) but disabled, as pressing it would be
+ * refused, and described by that reason (WCAG 1.3.1, 4.1.2): by the refusal when its words end with it,
+ * else by a note under the buttons (a still-live last code: nothing refused, yet the button is off).
  */
 export function codeForm(
   t: Translator,
   csrf: string,
   actions: { confirm: string; cancel: string; regenerate: string },
   problem: string | SafeHtml | undefined,
-  noMoreCodes = false,
+  noMoreCodes: string | null = null,
 ): SafeHtml {
   // Described by the reason only when it is on the page (message: none for a problem with no words).
   const reason = message("error", problem, "code-error");
   const refused = reason.value !== "";
+  // The refusal's words already end with why Regenerate OTP is off (lapsedText, the cap's notice): one place says it.
+  const said = noMoreCodes !== null && refused && typeof problem === "string" && problem.includes(noMoreCodes);
+  const why = noMoreCodes === null ? null : said ? "code-error" : "regenerate-why";
   return html`${reason}<form method="post" action="${actions.confirm}" novalidate>
   ${csrfField(csrf)}
   <label for="code">${t.text("code.label")}</label>
@@ -143,7 +151,8 @@ export function codeForm(
   <div class="buttons">
     <button type="submit">${t.text("code.confirm")}</button>
     <button type="submit" class="secondary" formaction="${actions.cancel}" formnovalidate>${t.text("button.cancel")}</button>
-    <button type="submit" class="secondary" formaction="${actions.regenerate}" formnovalidate${noMoreCodes ? html` disabled${refused ? html` aria-describedby="code-error"` : ""}` : ""}>${t.text("code.regenerate")}</button>
+    <button type="submit" class="secondary" formaction="${actions.regenerate}" formnovalidate${why === null ? "" : html` disabled aria-describedby="${why}"`}>${t.text("code.regenerate")}</button>
   </div>
+  ${why === "regenerate-why" ? html`<p id="regenerate-why" class="advice">${noMoreCodes}</p>` : ""}
 </form>`;
 }

@@ -112,7 +112,7 @@ export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): strin
 ${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}
 <p>${t.text("emailConfirm.intro")}</p>
 ${message("info", v.info)}
-${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" }, codeProblem(t, v, v.error), v.noMoreCodes != null)}
+${codeForm(t, frame.csrf, { confirm: "/profile/email/confirm", cancel: "/profile/email/cancel", regenerate: "/profile/email/regenerate" }, codeProblem(t, v, v.error), v.noMoreCodes ?? null)}
 <p><a href="/profile">${t.text("link.backToProfile")}</a></p>`;
   return portalPage(frame, t.text("emailConfirm.heading"), "/profile", body);
 }

@@ -84,7 +84,7 @@ export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): st
   const body = html`<h1>${t.text("otp.heading")}</h1>
 ${deliveryBlock(t, v, "/otp/delivery")}
 ${message("info", v.info)}
-${codeForm(t, v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" }, codeProblem(t, v, v.error), v.noMoreCodes != null)}
+${codeForm(t, v.csrf, { confirm: "/otp", cancel: "/otp/cancel", regenerate: "/otp/regenerate" }, codeProblem(t, v, v.error), v.noMoreCodes ?? null)}
 ${v.choices ? otherWays(t, v.choices) : ""}
 <p><a href="/wrong-email">${t.text("wrongEmail.link")}</a></p>`;
   return page({ title: t.text("otp.heading"), body, config, t });

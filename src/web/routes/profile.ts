@@ -181,7 +181,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const refused = deliveryRefused(delivery);
     const key = codesSent > 1 ? (refused ? "otp.earlierCodesVoid" : "emailConfirm.newCode") : refused ? null : "emailConfirm.codeSent";
     const info = justSent && key !== null ? t.text(key) : undefined;
-    const [code, error] = extra.refused ? confirmProblem(deps, extra.refused, t, "email-change", codesSent) : [status, extra.error];
+    const [code, error] = extra.refused ? confirmProblem(deps, extra.refused, t, "email-change", flow) : [status, extra.error];
     return reply.code(code).type(HTML).send(emailConfirmPage(frame, { ...delivery, info, error }));
   }
 

@@ -25,7 +25,9 @@ import { renderProfilePage } from "./profile.ts";
 import { answerSignedIn } from "../signed-in.ts";
 
 const HTML = "text/html; charset=utf-8";
-const CODE_FORM = formSchema({ code: field(64) });
+/** The app's code and a recovery code, each named by its own label when refused (forms.ts FIELD_LABELS). */
+const CODE_FORM = formSchema({ code: field(64) }, { code: "strong.codeFromApp" });
+const RECOVERY_CODE_FORM = formSchema({ code: field(64) }, { code: "strong.recoveryCode" });
 const PASSWORD_FORM = formSchema({ password: field().optional() });
 
 const DONE: Record<string, string> = { "app-removed": STRONG_TEXT.appRemoved, "setup-cancelled": STRONG_TEXT.setupCancelled };
@@ -97,14 +99,14 @@ export function strongFactorRoutes(app: FastifyInstance, deps: Deps): void {
 
   // --- sign-in: OTP capture's other ways ---
   const ways = [
-    { path: "/otp/app", confirm: confirmWithApp, render: appCodePage, factor: "app" as const },
-    { path: "/otp/recovery", confirm: confirmWithRecoveryCode, render: recoveryCodePage, factor: "recovery" as const },
+    { path: "/otp/app", confirm: confirmWithApp, render: appCodePage, factor: "app" as const, form: CODE_FORM },
+    { path: "/otp/recovery", confirm: confirmWithRecoveryCode, render: recoveryCodePage, factor: "recovery" as const, form: RECOVERY_CODE_FORM },
   ];
   for (const way of ways) {
     app.get(way.path, { config: { access: "otp" } }, async (request, reply) => reply.type(HTML).send(way.render(tr(deps, request), config, { csrf: reply.generateCsrf() })));
     app.post(way.path, { config: { access: "otp", ...limited } }, async (request, reply) => {
       const { user, session } = signedIn(request);
-      const form = parseForm(CODE_FORM, request.body);
+      const form = parseForm(way.form, request.body);
       const outcome = await way.confirm(deps, user, session, form.code, requestContext(deps, request));
       if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
       const t = tr(deps, request);

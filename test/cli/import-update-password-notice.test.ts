@@ -1,0 +1,48 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { addUser } from "../support/app.ts";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
+import { useCliApp } from "./run-famos.ts";
+
+/**
+ * QA: `famos user import --update` replacing a user's password hash told nobody, while a password
+ * change, a reset and a temporary password each mail the OTP email (ASVS 2.2.3; SECURITY.md). The
+ * staff member whose password was replaced (by the retail IT team's import, or by someone with the
+ * import file) learns it as she would from any other new password: "Your FAMOS password was changed",
+ * to her OTP email, in her language. A row that changes no password mails nothing.
+ */
+describe("import --update with a new password hash tells the OTP email", { timeout: 60_000 }, () => {
+  const f = useCliApp();
+
+  async function importRow(loginId: string, email: string, password: string) {
+    const file = join(f.cli.dir, `${loginId}-${Math.random().toString(36).slice(2)}.csv`);
+    writeFileSync(file, `${HEADER}\n${loginId},Jane Smith,01234,,${email},${bcryptHash(password)}\n`);
+    return f.cli.inProcess(["user", "import", file, "--update"]);
+  }
+
+
+  it("a new hash: the OTP email is told, naming the login ID", async () => {
+    const user = await addUser(f.t.deps, { loginId: "imp.notice", email: "notice@dealer.example" });
+    const result = await importRow(user.login_id, user.otp_email!, "an imported password");
+    expect(result.code, result.stderr).toBe(0);
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && m.subject === "Your FAMOS password was changed");
+    expect(mail.text).toContain("imp.notice");
+    const outbox = await f.t.deps.db.selectFrom("outbox").select(["kind", "recipient"]).where("recipient", "=", user.otp_email!).execute();
+    expect(outbox.map((m) => m.kind)).toContain("notice.password-changed");
+  });
+
+  it("the same row again (the hash unchanged, a name fixed) mails nothing more", async () => {
+    const user = await addUser(f.t.deps, { loginId: "imp.same", email: "same@dealer.example" });
+    const hash = bcryptHash("the same imported password");
+    const file = join(f.cli.dir, "same.csv");
+    writeFileSync(file, `${HEADER}\nimp.same,Jane Smith,01234,,same@dealer.example,${hash}\n`);
+    expect((await f.cli.inProcess(["user", "import", file, "--update"])).code).toBe(0);
+    const notices = async () => (await f.t.deps.db.selectFrom("outbox").select("kind").where("recipient", "=", user.otp_email!).where("kind", "=", "notice.password-changed").execute()).length;
+    const before = await notices();
+    writeFileSync(file, `${HEADER}\nimp.same,Jane Smyth,01234,,same@dealer.example,${hash}\n`);
+    const again = await f.cli.inProcess(["user", "import", file, "--update"]);
+    expect([again.code, again.stdout]).toEqual([0, expect.stringContaining("1 updated")]);
+    expect(await notices()).toBe(before);
+  });
+});
