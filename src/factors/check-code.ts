@@ -29,10 +29,8 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
     deps,
     user,
     {
-      // Its reads, its try and its hash are all on the database it is given (no thread pool, no network).
-      verifiesInReservation: true,
-      verify: async (now, db) => {
-        const outcome = await matchCode(deps, flow.id, code, now, db);
+      verify: async (now) => {
+        const outcome = await matchCode(deps, flow.id, code, now);
         if (outcome.kind !== "match") return outcome;
         matched = outcome;
         return { kind: "ok" };

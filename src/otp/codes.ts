@@ -205,10 +205,10 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
  * Checks a typed code against the flow's current code without using it up: the caller does that
  * with useCode, in the transaction that acts on it (issue 17: one commit for the whole
  * confirmation). A wrong one adds a try by one conditional update, and the last allowed try voids
- * the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2); an expired one is voided. `db`: the transaction that
- * reserved the attempt (checkSecondFactor), so the try commits with the attempt's count.
+ * the code (ASVS 2.8.4, NIST SP 800-63B 5.2.2); an expired one is voided.
  */
-export async function matchCode(deps: Deps, flowId: string, typed: string, now: number, db: Kysely<Database> = deps.db): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
+export async function matchCode(deps: Deps, flowId: string, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
+  const { db } = deps;
   const [current] = await liveCode(db, flowId);
   if (!current) return explainMissingCode(db, flowId);
   if (codeLapse(current, now) === "expired") {

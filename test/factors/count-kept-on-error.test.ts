@@ -8,11 +8,12 @@ import { DIALECTS } from "../store/dialects.ts";
 import { failingStatements, type FailingStatements } from "../store/fail-after-commit.ts";
 
 /**
- * Issue 17: POST /otp reserves the attempt, checks the code and, when right, confirms it in one
- * transaction (checkSecondFactor, `verifiesInReservation`). The count is taken before the code is
- * compared (ASVS 2.2.1), and an error after it must not take it back: a database fault on the wrong
- * code's own write, or on the right code's confirmation, still leaves the attempt counted, as when
- * the reservation was a commit of its own (the SAVEPOINT after it, store/rollback-point.ts).
+ * The code step counts an attempt before the code is compared (ASVS 2.2.1), and an error after the
+ * count must not take it back: a database fault on the wrong code's own write, or on the right code's
+ * confirmation, still leaves the attempt counted (the reservation commits before the verification,
+ * checkSecondFactor). Written for issue 17's trial of one transaction for the whole step (a SAVEPOINT
+ * after the count; reverted, bench/HISTORY.md thirty-third round), and kept as the guard any such fold
+ * must pass.
  */
 describe.each(DIALECTS)("a code attempt stays counted when a write after its count fails (%s)", (dialect) => {
   let t: TestApp;
