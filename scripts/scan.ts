@@ -95,8 +95,13 @@ async function sessionAt(instance: Instance, loginId: string, step: string): Pro
     body: new URLSearchParams({ loginId, password: PASSWORD, _csrf: form.csrf }).toString(),
   });
   if (response.headers.get("location") !== step) throw new Error(`sign-in of ${loginId} went to ${response.headers.get("location")}, not ${step}`);
-  const session = response.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  return `${form.cookie}; ${session}`;
+  // As a browser keeps them: a cookie the sign-in set again (its CSRF secret is renewed) replaces the
+  // form's, never sent beside it (a security cookie named twice is trusted in neither value).
+  const jar = new Map<string, string>();
+  for (const pair of [...form.cookie.split("; "), ...response.headers.getSetCookie().map((c) => c.split(";")[0]!)]) {
+    if (pair) jar.set(pair.slice(0, pair.indexOf("=")), pair);
+  }
+  return [...jar.values()].join("; ");
 }
 
 /** POST requests the server answered on `route`, by status, from its own Prometheus counter. */
