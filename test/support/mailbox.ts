@@ -31,7 +31,7 @@ export function smtpMailbox(smtp: TestSmtpServer): Mailbox {
 
 /**
  * The newest live (unused, not voided) code sent to `to`, read from its mail in the outbox. Newest by
- * its mail's rowid in the outbox: the fixed clock gives codes of one test the same time. (The unit tier is SQLite only.)
+ * SQLite's rowid: the fixed clock gives codes of one test the same time. (The unit tier is SQLite only.)
  */
 export function outboxMailbox(db: Kysely<Database>): Mailbox {
   return {
@@ -44,7 +44,7 @@ export function outboxMailbox(db: Kysely<Database>): Mailbox {
         .where("codes.email", "=", to)
         .where("codes.consumed_at", "is", null)
         .where("codes.voided_at", "is", null)
-        .orderBy(sql`outbox.rowid`, "desc")
+        .orderBy(sql`codes.rowid`, "desc")
         .executeTakeFirst();
       if (!row) throw new Error(`no live code for ${to} in the outbox`);
       return extractCode(row.text_body);
