@@ -238,4 +238,16 @@ function logPages(database: SQLite.Database, flows: number): void {
   console.log(`write-ahead log: ${(frames / flows).toFixed(1)} pages per flow (${((frames * pageSize) / 1024 / flows).toFixed(0)} KiB) in ${(commits.length / flows).toFixed(2)} commits`);
   console.log("  pages  commits  b-tree");
   for (const [name, n] of [...byOwner].sort((a, b) => b[1].pages - a[1].pages)) console.log(`${(n.pages / flows).toFixed(2).padStart(7)}  ${(n.commits / flows).toFixed(2).padStart(7)}  ${name}`);
+  // The commits by the b-trees they wrote (the reservations, each request's transaction, the sender's
+  // "sent"): how many of each kind per flow and the frames each writes.
+  const kinds = new Map<string, { commits: number; pages: number }>();
+  for (const commit of commits) {
+    const key = [...new Set(commit.map((page) => owner.get(page) ?? "free list"))].sort().join(" ");
+    const entry = kinds.get(key) ?? { commits: 0, pages: 0 };
+    entry.commits += 1;
+    entry.pages += commit.length;
+    kinds.set(key, entry);
+  }
+  console.log("commits  pages each  b-trees written");
+  for (const [key, n] of [...kinds].sort((a, b) => b[1].commits - a[1].commits).slice(0, 12)) console.log(`${(n.commits / flows).toFixed(2).padStart(7)}  ${(n.pages / n.commits).toFixed(1).padStart(10)}  ${key}`);
 }
