@@ -11,11 +11,11 @@ import { addUser, createTestApp, type TestApp } from "../support/app.ts";
  * temporary password's notice had no address (the reset had just cleared it) and went to nobody, so
  * the user heard only of a reset, which a ticket explains. It goes to the address the reset cleared.
  */
-describe("a temporary password set after support reset the OTP email", () => {
+describe.each(["sqlite", "postgres"] as const)("a temporary password set after support reset the OTP email (%s)", (database) => {
   let t: TestApp;
   let support: Acting;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ database });
     const person = await addUser(t.deps, { loginId: "tpr.support", role: "support" });
     support = { user: person, audit: { actor: person.login_id, ip: "192.0.2.80", userAgent: "tpr-test" } };
   });
