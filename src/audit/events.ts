@@ -59,6 +59,7 @@ export const AUDIT_EVENTS = {
   "passkey.counter-regressed": "Passkey refused: its signature counter went back (a cloned authenticator?)",
   "console.step-up-passed": "Password typed again in the console before an action on another account's access",
   "console.step-up-failed": "Password typed again in the console refused (wrong, or paused)",
+  "audit.exported": "Audit trail downloaded as CSV by support",
   "console.limit-reached": "A support person reached the limit of changes in the console: further ones wait",
 } as const;
 

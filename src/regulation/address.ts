@@ -12,7 +12,17 @@ export function addressKey(ip: string): string {
   const bare = ip.split("%")[0]!;
   if (!isIPv6(bare)) return ip.slice(0, 64);
   const groups = expandIPv6(bare);
+  // RFC 4291 §2.5.5.2: ::ffff:0:0/96 is IPv4 in any spelling (hex groups, zeros written out), not the
+  // /64 every such address shares, which would give all IPv4 clients spelt so one count.
+  if (groups.slice(0, 5).every((group) => group === "0") && groups[5] === "ffff") return ipv4Of(groups[6]!, groups[7]!);
   return `${groups.slice(0, 4).join(":")}::/64`;
+}
+
+/** The IPv4 address in the last two groups of an IPv4-mapped IPv6 address. */
+function ipv4Of(high: string, low: string): string {
+  const a = parseInt(high, 16);
+  const b = parseInt(low, 16);
+  return [a >> 8, a & 0xff, b >> 8, b & 0xff].join(".");
 }
 
 /** The eight 16-bit groups of an IPv6 address, lower-case without leading zeros. */

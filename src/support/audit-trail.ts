@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import type { AuditRecord } from "../audit/audit.ts";
+import { recordAudit, type Actor, type AuditRecord } from "../audit/audit.ts";
 import type { AuditTable, Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
 import { pageWithin, type PastEnd } from "./paging.ts";
@@ -214,4 +214,16 @@ export async function* auditRecords(db: Kysely<Database>, filter: AuditFilter, o
     const last = rows.at(-1)!;
     after = { time: Number(last.time), id: Number(last.id) };
   }
+}
+
+/**
+ * The console's CSV export: every matching event with addresses, IPs and browsers whole (the page
+ * masks the addresses), so taking it out is itself audited first, with who and which part (ASVS
+ * 7.1.3; OWASP Logging cheat sheet, "data export"): an insider's bulk copy is not silent.
+ */
+export async function exportAuditTrail(db: Kysely<Database>, now: number, by: Actor, filter: AuditFilter): Promise<AsyncGenerator<AuditRecord>> {
+  const at = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  const detail = { user: filter.user ?? null, event: filter.event ?? null, since: at(filter.since), until: at(filter.until) };
+  await recordAudit(db, now, { ...by, event: "audit.exported", subject: null, detail });
+  return auditRecords(db, filter, "asc");
 }

@@ -18,6 +18,18 @@ describe("addressKey: how throttles count a client address", () => {
     expect(addressKey("::ffff:192.168.100.200")).toBe("192.168.100.200");
     expect(addressKey("::FFFF:203.0.113.9")).toBe("203.0.113.9");
   });
+  it("counts an IPv4-mapped address as its IPv4 address however it is spelt, never as the /64 every mapped address shares", () => {
+    // RFC 4291 §2.5.5.2: ::ffff:0:0/96 holds the IPv4 addresses; RFC 5952 §5 allows them in hex too. A
+    // proxy's X-Forwarded-For (or the console's "Unlock address") written so must not fall into
+    // 0:0:0:0::/64, where every IPv4 client spelt so would share one count and one pause.
+    expect(addressKey("::ffff:cb00:7109")).toBe("203.0.113.9");
+    expect(addressKey("0:0:0:0:0:ffff:203.0.113.9")).toBe("203.0.113.9");
+    expect(addressKey("0000:0000:0000:0000:0000:FFFF:CB00:7109")).toBe("203.0.113.9");
+    expect(addressKey("::ffff:7f00:1")).toBe(addressKey("::ffff:127.0.0.1"));
+    expect(countedAddress("::ffff:c000:207")).toBe("192.0.2.7");
+    // Not mapped: the /64 as before.
+    expect(addressKey("::1:ffff:cb00:7109")).toBe("0:0:0:0::/64");
+  });
   it("counts IPv6 by its /64, written one way however it was spelt", () => {
     expect(addressKey("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
     expect(addressKey("2001:0DB8:0001:0002:ffff::1")).toBe("2001:db8:1:2::/64");

@@ -20,6 +20,9 @@ export async function snapshot(db: Kysely<Database>): Promise<Record<string, unk
     // A support person's count of console changes (regulation/console-actions.ts): a refused change
     // gives its count back, but the counter's row (its window) stays: regulation, not input stored.
     if (table === "throttles") rows = rows.filter((r) => !String(r.key).startsWith(counterKey.consoleActor("")));
+    // The audit trail's CSV download records who took it (audit.exported): a safe method may log its
+    // request (RFC 9110 §9.2.1); the trail it reads, and everything else, stays as it was.
+    if (table === "audit") rows = rows.filter((r) => r.event !== "audit.exported");
     out[table] = rows.map((r) => JSON.stringify(r, Object.keys(r).sort())).sort();
   }
   return out;

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { isAuditEvent } from "../../audit/events.ts";
 import { AUDIT_CSV_HEADER, auditCsvRow, csvLine } from "../../support/audit-csv.ts";
-import { auditPage, auditRecords, type AuditFilter } from "../../support/audit-trail.ts";
+import { auditPage, exportAuditTrail, type AuditFilter } from "../../support/audit-trail.ts";
 import { parseLocalDateTime } from "../../support/zoned-time.ts";
 import { HttpProblem } from "../errors.ts";
 import { NO_PROBLEMS, type FieldProblems } from "../field-problems.ts";
@@ -11,6 +11,7 @@ import { askedPage, askedRow } from "../../support/paging.ts";
 import { tr } from "../reader.ts";
 import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
+import { acting } from "./support-acting.ts";
 
 type Parsed = { form: AuditFilterForm; filter: AuditFilter; problems: FieldProblems };
 
@@ -65,11 +66,13 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
     // Each reason once: "From" after "Until" stands beside both its fields on the page.
     if (problems.size) throw new HttpProblem(400, [...new Set(problems.values())].join(" "));
     const tz = tr(deps, request).timeZone;
-    const stamp = new Date(deps.clock.now()).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    const now = deps.clock.now();
+    const stamp = new Date(now).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    const records = await exportAuditTrail(deps.db, now, acting(request).audit, filter);
     async function* lines() {
       // A byte order mark, so spreadsheet programs read the file as UTF-8.
       yield `\uFEFF${csvLine(AUDIT_CSV_HEADER)}`;
-      for await (const record of auditRecords(deps.db, filter, "asc")) yield auditCsvRow(record, tz);
+      for await (const record of records) yield auditCsvRow(record, tz);
     }
     return reply
       .type("text/csv; charset=utf-8")
