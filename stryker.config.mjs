@@ -18,7 +18,7 @@ export default {
     "src/signin/**/*.ts",
     "src/factors/**/*.ts",
     "src/password/**/*.ts",
-    "src/web/{origin,csrf,return-to,auth,upstream-headers,input-guard}.ts",
+    "src/web/{origin,csrf,return-to,auth,upstream-headers,input-guard,rate-limit,security-cookie}.ts",
   ],
   coverageAnalysis: "perTest",
   // The machine has 2 cores shared with everything else (and other helpers): one mutant at a time.

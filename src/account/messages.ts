@@ -25,6 +25,19 @@ export function temporaryPasswordMail(c: Context & { until: number }) {
   );
 }
 
+/**
+ * To the OTP email when `famos user import --update` replaces the password hash: the retail IT team
+ * set it (not Profile's "was changed", which reads as the user's own doing). Every session ended.
+ */
+export function importedPasswordMail(c: Context) {
+  const { t } = c;
+  return noticeMail(
+    t.text("mail.passwordImported.subject"),
+    [t.text("mail.passwordImported.p1", { loginId: c.loginId, when: when(t, c.at) }), t.text("mail.allSignedOut"), t.text("mail.notAskedWrite", { support: c.supportEmail })],
+    t,
+  );
+}
+
 /** To the OTP email after a self-service reset (FAMOS_PASSWORD_RESET=self). */
 export function passwordResetMail(c: Context) {
   const { t } = c;

@@ -70,6 +70,8 @@ export class MailSender {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  /** Started once already: the handoff is checked at the first start only. */
+  private started = false;
   private closing = false;
   /** The last claim failed: the next failure is not logged again, and the next success says the outage ended. */
   private outboxUnreadable = false;
@@ -96,6 +98,11 @@ export class MailSender {
   }
 
   start(): void {
+    // Once, at start: a transport that sends composed messages through sendMail costs CPU per message (raw-handoff.ts).
+    if (!this.started && this.deps.transport.handoffPath?.() === "sendMail") {
+      this.deps.logger?.warn("the SMTP transport is not nodemailer's CommonJS SMTP pool: every message goes through sendMail, the slower path (raw-handoff.ts)");
+    }
+    this.started = true;
     this.stopped = false;
     this.timer = setInterval(() => this.look(), this.options.pollMs);
     this.timer.unref();

@@ -19,6 +19,12 @@ export interface MailTransport {
   close(): void;
   /** "development": nothing leaves the machine; the development mailbox reads the outbox instead. */
   kind?: "smtp" | "development";
+  /**
+   * How a message composed here reaches the relay: "raw", handed to nodemailer's SMTP pool as it is
+   * (raw-handoff.ts), or "sendMail", nodemailer's per-message work (a transport that is not its
+   * CommonJS SMTPPool). Asked once when the sender starts, which warns on "sendMail".
+   */
+  handoffPath?(): "raw" | "sendMail";
 }
 
 export class MailDeliveryError extends Error {
@@ -111,13 +117,12 @@ export function smtpTransport(url: string, sending: SendingOptions = {}): MailTr
       ...(sending.dkim ? { dkim: sending.dkim } : {}),
     } as never));
   // The pool's own handoff for a message composed here, without sendMail's per-message work (raw-handoff.ts).
-  let handoff: RawHandoff | undefined;
-  const handRaw: RawHandoff = (raw, messageId, envelope) => {
-    const mailer = transporter();
-    handoff ??= rawHandoff(mailer) ?? ((raw, messageId, envelope) => mailer.sendMail({ raw, messageId, envelope }));
-    return handoff(raw, messageId, envelope);
-  };
+  let handoff: RawHandoff | null | undefined;
+  const fast = () => (handoff === undefined ? (handoff = rawHandoff(transporter())) : handoff);
+  const handRaw: RawHandoff = (raw, messageId, envelope) => fast()?.(raw, messageId, envelope) ?? transporter().sendMail({ raw, messageId, envelope });
   return {
+    kind: "smtp",
+    handoffPath: () => (fast() ? "raw" : "sendMail"),
     async send(message, from) {
       // The outbox's writers check every recipient; this does not rely on them (ASVS 5.2.3): a recipient
       // that nodemailer could read as a group, a list or a header goes nowhere, and is not retried.

@@ -22,7 +22,9 @@ export type WaveOutcome =
    * `nobody`: a partner's start that no user's partner number has yet (a typo, or leading zeros).
    * `past`: a start before now, saved all the same (an operator may mean "now"): it applies at once,
    * from these users' next sign-in. `skipped`: the time typed does not exist in the zone (the clocks
-   * jump `byMs` forward over it); the start is the time that instant shows, `shown`.
+   * jump `byMs` forward over it); the start is the time that instant shows, `shown`. `typed` is that
+   * time as the command line writes it, `wall` the same as if it were UTC (a page writes it in its
+   * reader's language). The one rule behind both warnings: `famos rollout plan` and the Rollout form.
    */
   | {
       kind: "set";
@@ -32,7 +34,7 @@ export type WaveOutcome =
       nobody: boolean;
       past: boolean;
       toldAgain: number;
-      skipped: { typed: string; byMs: number } | null;
+      skipped: { typed: string; wall: number; byMs: number } | null;
     }
   /** `toldAgain`: users announced the start this change replaced, to be mailed the new one by the next announcement. */
   | { kind: "removed"; partnerNumber: string | null; toldAgain: number }
@@ -80,7 +82,7 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   if (startsAt === null) return { kind: "removed", partnerNumber, toldAgain: told };
   // Saved all the same: a dealer's start may be planned before its users are imported.
   const nobody = partnerNumber !== null && (await noUserHasPartner(deps.db, partnerNumber));
-  const skipped = read !== null && read.skippedMs > 0 ? { typed: formatDateTime(read.wall, "UTC"), byMs: read.skippedMs } : null;
+  const skipped = read !== null && read.skippedMs > 0 ? { typed: formatDateTime(read.wall, "UTC"), wall: read.wall, byMs: read.skippedMs } : null;
   return { kind: "set", partnerNumber, startsAt, shown: `${formatDateTime(startsAt, tz)} (${tz})`, nobody, past: startsAt < now, toldAgain: told, skipped };
 }
 

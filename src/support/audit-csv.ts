@@ -20,9 +20,13 @@ export const AUDIT_CSV_HEADER = ["time_utc", "time_local", "event", "actor", "su
  * holds text anyone can type (a login ID at sign-in, a user agent). OWASP "CSV Injection": prefix
  * such cells with a single quote so they are shown as text. Spreadsheets also skip leading white
  * space (space, NBSP, line feed, tab, CR, ideographic space) and read the full-width forms ＝ ＋ －
- * ＠ as their ASCII twins (issue 19.7), so those are looked through too.
+ * ＠ as their ASCII twins (issue 19.7), so those are looked through too, and so are the characters a
+ * reader cannot see in front of them: zero-width and other format characters (U+200B, U+2060, bidi
+ * marks, soft hyphen), the BOM (U+FEFF) and the rest of Unicode's default-ignorable ones (Hangul
+ * fillers, U+034F), in any mix with white space. A tab, CR or line feed behind such a run is guarded
+ * as one at the very start is.
  */
-const FORMULA_START = /^[\s\u00a0\u3000]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r\n]/;
+const FORMULA_START = /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}]*[=+\-@\uff1d\uff0b\uff0d\uff20\t\r\n]/u;
 
 export function guardFormula(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;

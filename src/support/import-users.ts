@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
 import { userTranslator } from "../i18n/translator.ts";
-import { passwordChangedMail } from "../profile/messages.ts";
+import { importedPasswordMail } from "../account/messages.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
 import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
 import { holdWaves } from "../rollout/plan.ts";
@@ -258,7 +258,7 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
     // Cut off as every password change is (the one home): sessions, codes, their flows, a Profile
     // email change waiting for its code with its address, and every browser's device cookie.
     // And told, as every new password is: to the address the account had (an address in the same row is new).
-    const told = { kind: "notice.password-changed", recipient: user.otp_email, mail: () => passwordChangedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail }) } as const;
+    const told = { kind: "notice.password-changed", recipient: user.otp_email, mail: () => importedPasswordMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail }) } as const;
     await endAccessForNewPassword(deps, tx, user, now, "import", told);
   } else if (changes.otp_email !== undefined) {
     // As every email change is: sessions, codes, their flows, and every browser's device cookie.

@@ -9,8 +9,9 @@ import { useCliApp } from "./run-famos.ts";
  * QA: `famos user import --update` replacing a user's password hash told nobody, while a password
  * change, a reset and a temporary password each mail the OTP email (ASVS 2.2.3; SECURITY.md). The
  * staff member whose password was replaced (by the retail IT team's import, or by someone with the
- * import file) learns it as she would from any other new password: "Your FAMOS password was changed",
- * to her OTP email, in her language. A row that changes no password mails nothing.
+ * import file) learns it as she would from any other new password, to her OTP email, in her language,
+ * in words that say what happened: her retail IT team set a new password (not Profile's "Your FAMOS
+ * password was changed", which reads as if she had changed it). A row that changes no password mails nothing.
  */
 describe("import --update with a new password hash tells the OTP email", { timeout: 60_000 }, () => {
   const f = useCliApp();
@@ -26,10 +27,21 @@ describe("import --update with a new password hash tells the OTP email", { timeo
     const user = await addUser(f.t.deps, { loginId: "imp.notice", email: "notice@dealer.example" });
     const result = await importRow(user.login_id, user.otp_email!, "an imported password");
     expect(result.code, result.stderr).toBe(0);
-    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && m.subject === "Your FAMOS password was changed");
-    expect(mail.text).toContain("imp.notice");
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!));
+    expect(mail.subject).toBe("Your retail IT team set a new FAMOS password for you");
+    expect(mail.text).toContain("Your retail IT team set a new password for the FAMOS login ID imp.notice");
+    expect(mail.text).not.toContain("was changed");
     const outbox = await f.t.deps.db.selectFrom("outbox").select(["kind", "recipient"]).where("recipient", "=", user.otp_email!).execute();
     expect(outbox.map((m) => m.kind)).toContain("notice.password-changed");
+  });
+
+  it("in the user's language: German", async () => {
+    const user = await addUser(f.t.deps, { loginId: "imp.deutsch", email: "deutsch@dealer.example" });
+    await f.t.deps.db.updateTable("users").set({ locale: "de", time_zone: "Europe/Berlin" }).where("id", "=", user.id).execute();
+    expect((await importRow(user.login_id, user.otp_email!, "ein importiertes Passwort")).code).toBe(0);
+    const mail = await f.t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!));
+    expect(mail.subject).toBe("Ihr IT-Team im Autohaus hat ein neues FAMOS-Passwort für Sie festgelegt");
+    expect(mail.text).toContain("imp.deutsch");
   });
 
   it("the same row again (the hash unchanged, a name fixed) mails nothing more", async () => {

@@ -167,7 +167,7 @@ describe("famos user import, run as a real command", () => {
 
     const result = await cli.run(["user", "import", update, "--update"]);
     // The new hash's owner is told, as of every new password (import-update-password-notice.test.ts): here the development mailbox's line.
-    expect(result.stderr).toBe('[dev mail] to user0004@dealer.example: "Your FAMOS password was changed" (read it at http://localhost:3000/dev/mailbox)\n');
+    expect(result.stderr).toBe('[dev mail] to user0004@dealer.example: "Your retail IT team set a new FAMOS password for you" (read it at http://localhost:3000/dev/mailbox)\n');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("6 rows taken (1 added, 4 updated, 1 unchanged).\n");
 

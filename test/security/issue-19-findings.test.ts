@@ -79,6 +79,17 @@ describe("issue 19.7: the CSV formula guard", () => {
   it("leaves ordinary text alone", () => {
     for (const value of [" Jane Smith", "a = b", "１２３", "\u00a0x", "race3", ""]) expect(guardFormula(value), JSON.stringify(value)).toBe(value);
   });
+
+  it("looks past leading zero-width and other invisible characters, a BOM and white space, to = + - @ or a tab or CR", () => {
+    const invisible = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069", "\u061c", "\u180e", "\u034f", "\u115f", "\u3164", "\uffa0"];
+    const starts = ["=", "+", "-", "@", "\t", "\r", "＝"];
+    for (const c of invisible) {
+      for (const start of starts) {
+        for (const value of [`${c}${start}1+1`, ` ${c}${start}1`, `${c}\u00a0${c}${start}1`]) expect(guardFormula(value), JSON.stringify(value)).toBe(`'${value}`);
+      }
+    }
+    for (const value of ["\u200bJane Smith", "\ufeffx", "Jane\u200b=1", "\u200b", "a\t=1"]) expect(guardFormula(value), JSON.stringify(value)).toBe(value);
+  });
 });
 
 describe("issue 19.7: invisible characters in login IDs and names", () => {

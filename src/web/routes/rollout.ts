@@ -8,6 +8,7 @@ import { changeWave, type WaveProblems } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { rolloutProgress } from "../../rollout/progress.ts";
 import { rolloutCsv } from "../../rollout/report.ts";
+import { formatDateTime } from "../../platform/format.ts";
 import { answerSignedOut, requestContext, setSessionCookie, signedIn, STEP_PATH } from "../auth.ts";
 import { HttpProblem } from "../errors.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
@@ -78,6 +79,17 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     // A start for a number nobody has touches no one now, past or not: that warning comes first.
     // Users mailed the replaced start are told again by the next announcement: said after those.
     const done = outcome.kind !== "set" ? "set" : outcome.nobody ? "set-nobody" : outcome.past ? "set-past" : outcome.toldAgain > 0 ? "told" : "set";
+    // A time the clocks skip (changeWave's `skipped`, as `famos rollout plan` warns): said on the page
+    // itself, before the other words, since only this answer knows the time typed (a link could forge it).
+    if (outcome.kind === "set" && outcome.skipped) {
+      const t = tr(deps, request);
+      const skipped = t.text("rollout.done.skipped", {
+        typed: formatDateTime(outcome.skipped.wall, "UTC", t.locale),
+        jump: t.duration(outcome.skipped.byMs),
+        start: t.withZone(t.dateTime(outcome.startsAt), outcome.startsAt),
+      });
+      return renderRollout(request, reply, 200, { info: `${skipped} ${t.text(DONE[done]!)}` });
+    }
     return reply.redirect(`/support/rollout?done=${done}`, 303);
   });
 
