@@ -9,9 +9,13 @@ import { signIn, type FormClient, type TestUser } from "../support/client.ts";
 
 export type { TestUser };
 
-/** Every table FAMOS keeps, as plain rows in a stable order: "nothing stored" is equality of two of these. */
-export async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
-  const tables = ["users", "flows", "codes", "sessions", "throttles", "outbox", "audit", "notices"] as const;
+const TABLES = ["users", "flows", "codes", "sessions", "throttles", "outbox", "audit", "notices"] as const;
+
+/**
+ * Every table FAMOS keeps (or those of `tables`), as plain rows in a stable order: "nothing stored" is
+ * equality of two of these.
+ */
+export async function snapshot(db: Kysely<Database>, tables: readonly (typeof TABLES)[number][] = TABLES): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of tables) {
     let rows = (await db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[];

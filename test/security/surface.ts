@@ -192,7 +192,11 @@ export class FormSurface {
 
   /** Posts a form body (urlencoded; array values repeat the field) with the client's CSRF token. */
   async post(route: FormRoute, body: Record<string, string | string[]>, param?: string): Promise<LightMyRequestResponse> {
-    const client = await this.client(route.stage);
+    return this.postAs(await this.client(route.stage), route, body, param);
+  }
+
+  /** As post, by a client client(route.stage) gave just before (whose session it has checked). */
+  postAs(client: FormClient, route: FormRoute, body: Record<string, string | string[]>, param?: string): Promise<LightMyRequestResponse> {
     const form = new URLSearchParams();
     for (const [key, value] of Object.entries(body)) for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);
     form.set("_csrf", client.csrf!);
