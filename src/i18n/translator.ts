@@ -98,9 +98,8 @@ export function translateSaid(locale: Locale, english: string): string {
   return english;
 }
 
-// Each message is compiled once per language, the first time it is used, and kept: one map per
-// language, so a lookup builds no key string (issue 17: a page looks up dozens).
-const compiled = new Map<Locale, Map<MessageKey, Compiled>>();
+// Each message is compiled once per language, the first time it is used, and kept.
+const compiled = new Map<string, Compiled>();
 
 /**
  * A compiled message; `parts` when it is only text and plain placeholders ("Ends at {time}", no
@@ -129,15 +128,14 @@ function plainParts(format: IntlMessageFormat): string[] | null {
 }
 
 function compile(locale: Locale, key: MessageKey): Compiled {
-  let ofLocale = compiled.get(locale);
-  if (!ofLocale) compiled.set(locale, (ofLocale = new Map()));
-  let message = ofLocale.get(key);
+  const id = `${locale}\u0000${key}`;
+  let message = compiled.get(id);
   if (!message) {
     const source = CATALOGUES[locale][key] ?? CATALOGUES["en-GB"][key]!;
     // Markup in a message is text to ICU: escaping is the caller's (see html()), not ICU's tags.
     const format = new IntlMessageFormat(source, locale, undefined, { ignoreTag: true });
     message = { format, parts: plainParts(format) };
-    ofLocale.set(key, message);
+    compiled.set(id, message);
   }
   return message;
 }
