@@ -14,7 +14,8 @@
  * A build directory with an executable `node` in it (a file or a link) runs on that Node (its server
  * and its command line), to compare Node versions on one build: `scripts/node-copy.sh 24 <dir>` makes
  * `<dir>/app` (the Dockerfile's Node, better-sqlite3 rebuilt for its ABI), run as `--build <dir>/app`.
- * Each server's garbage collections per flow (from its /metrics) are printed with its threads.
+ * Each server's garbage collections per flow (from its /metrics) are printed with its threads (id and name;
+ * on Node 20 all are "node": V8's four platform workers are the ids made at start, libuv's pool the four made at the first hash).
  * `--floor` (or `--build floor`, with `floor::<flags>` as above) adds the floor server
  * (bench/lib/floor-server.ts: the same flow with only HTTP, one argon2id verify and one mail) to the
  * rounds, for the product's distance from what any server must spend:
