@@ -14,7 +14,8 @@
  * A build directory with an executable `node` in it (a file or a link) runs on that Node (its server
  * and its command line), to compare Node versions on one build: `scripts/node-copy.sh 24 <dir>` makes
  * `<dir>/app` (the Dockerfile's Node, better-sqlite3 rebuilt for its ABI), run as `--build <dir>/app`.
- * Each server's garbage collections per flow (from its /metrics) are printed with its threads.
+ * Each server's garbage collections per flow (from its /metrics) are printed with its threads (id and name;
+ * on Node 20 all are "node": V8's four platform workers are the ids made at start, libuv's pool the four made at the first hash).
  * `--floor` (or `--build floor`, with `floor::<flags>` as above) adds the floor server
  * (bench/lib/floor-server.ts: the same flow with only HTTP, one argon2id verify and one mail) to the
  * rounds, for the product's distance from what any server must spend:
@@ -171,7 +172,7 @@ for (let round = 0; round < rounds; round += 1) {
         .filter(([, ms]) => ms > 0.05)
         .sort((p, q) => q[1] - p[1]);
       if (m0 !== null && m1 !== null) console.log(`  mean ms per request: ${routeMeansMs(m0, m1).map((r) => `${r.route} ${fmt(r.meanMs)}`).join(", ")}`);
-      console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : tid} ${fmt(ms)}`).join(", ")}`);
+      console.log(`  threads (ms/flow): ${threads.map(([tid, ms]) => `${tid === String(server.pid) ? "main" : `${tid}${e.threadNames?.[tid] ? ` (${e.threadNames[tid]})` : ""}`} ${fmt(ms)}`).join(", ")}`);
       if (m0 !== null && m1 !== null) console.log(`  garbage collections per flow: ${gcPerFlow(m0, m1, flows)}`);
       console.log(`  memory at the window's end: RSS ${fmt(e.rssBytes / 2 ** 20)} MB${e.heapUsedBytes === undefined ? "" : `, V8 heap used ${fmt(e.heapUsedBytes / 2 ** 20)} MB`}${e.heapTotalBytes === undefined ? "" : ` of ${fmt(e.heapTotalBytes / 2 ** 20)} MB taken`}`);
       if (e.mallocedBytes !== undefined) console.log(`  off V8's heap, MB: V8's malloc ${fmt(e.mallocedBytes / 2 ** 20)}, external ${fmt((e.externalBytes ?? 0) / 2 ** 20)} (ArrayBuffers ${fmt((e.arrayBuffersBytes ?? 0) / 2 ** 20)})`);

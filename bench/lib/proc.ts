@@ -25,6 +25,8 @@ export interface ServerStats {
   mainThreadCpuMs?: number | null;
   /** CPU of each thread, ms, by thread id (Linux). */
   threadCpuMs?: Record<string, number>;
+  /** Each thread's name (/proc/self/task/<tid>/stat's comm), by thread id (Linux). */
+  threadNames?: Record<string, string>;
   source: "process.cpuUsage" | "/proc";
 }
 

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
+import { Kept } from "../platform/kept.ts";
 
 /** What @fastify/cookie calls to sign and check a cookie (its "custom signer"). */
 export interface CookieSigner {
@@ -8,15 +9,25 @@ export interface CookieSigner {
 
 const INVALID = Object.freeze({ valid: false, renew: false, value: null } as const);
 
+/** How many values' MACs a signer keeps (Kept's bound): a CSRF secret is signed once and checked on each request after it. */
+export const MACS_KEPT = 4096;
+
 /**
  * The CSRF cookie's signature, as @fastify/cookie's own signer makes it (`value.` + HMAC-SHA256 in
  * base64 without padding), so cookies signed before stay valid. The key is imported once as a
  * KeyObject: the plugin's signer hands the raw key to createHmac, which imports it again for every
- * cookie signed or checked (issue 17). Checked in constant time, like the plugin's.
+ * cookie signed or checked (issue 17). A value's MAC is kept once made (at most `kept` of them, per
+ * signer and so per key): a sign-in checks the cookie it was given four times, and HMAC gives the
+ * same MAC for the same value every time. The check itself is unchanged: the MAC the cookie carries is
+ * compared with the expected one in constant time, like the plugin's. The lookup is by the value
+ * (the secret, 18 random bytes), never by the MAC sent: a hit tells only that this secret was signed
+ * here, which only its holder can ask.
  */
-export function cookieSigner(key: Buffer): CookieSigner {
+export function cookieSigner(key: Buffer, kept = MACS_KEPT): CookieSigner & { readonly macsKept: number } {
   const keyObject: KeyObject = createSecretKey(key);
-  const mac = (value: string) => createHmac("sha256", keyObject).update(value).digest("base64").replace(/=+$/, "");
+  const macs = new Kept<string, string>(kept);
+  const makeMac = (value: string) => createHmac("sha256", keyObject).update(value).digest("base64").replace(/=+$/, "");
+  const mac = (value: string) => macs.get(value, makeMac);
   return {
     sign(value) {
       if (typeof value !== "string") throw new TypeError("Cookie value must be provided as a string.");
@@ -30,6 +41,9 @@ export function cookieSigner(key: Buffer): CookieSigner {
       const actual = Buffer.from(signed.slice(dot + 1));
       const expected = Buffer.from(mac(value));
       return expected.length === actual.length && timingSafeEqual(expected, actual) ? { valid: true, renew: false, value } : INVALID;
+    },
+    get macsKept() {
+      return macs.size;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
 import { lapsedFullSessions, type LapseRow } from "../session/lapsed-sessions.ts";
 import { passwordOnlyOutlived } from "../rollout/password-only.ts";
@@ -160,7 +160,7 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
     lastAfterRequest = performance.now();
     void recheck();
   };
-  app.addHook("onResponse", async (request) => {
+  const afterResponse = (request: FastifyRequest) => {
     const method = request.method;
     if (registry.size === 0 || method === "GET" || method === "HEAD" || method === "OPTIONS") return;
     // The application's own forms end no FAMOS session.
@@ -169,6 +169,11 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
     const wait = lastAfterRequest + AFTER_REQUEST_READ_EVERY_MS - performance.now();
     if (wait <= 0) readAfterRequest();
     else afterRequest = setTimeout(readAfterRequest, wait).unref();
+  };
+  // A callback hook: it runs after every answer, and an async one costs each a promise and a microtask turn.
+  app.addHook("onResponse", (request, _reply, done) => {
+    afterResponse(request);
+    done();
   });
   const timer = setInterval(() => void recheck(), recheckEveryMs);
   timer.unref();

@@ -34,4 +34,31 @@ describe("the cookie signer", () => {
     ];
     for (const forged of refused) expect(ours.unsign(forged), forged).toEqual({ valid: false, renew: false, value: null });
   });
+
+  // Issue 17, round 34: each value's MAC is kept once made, so a sign-in's four checks of one cookie
+  // make one HMAC. The keeping must change no answer, stay per key, and stay bounded.
+  it("keeps at most its bound of MACs, and every answer stays the plugin's across the store starting again", () => {
+    const small = cookieSigner(key, 3);
+    for (const value of values) {
+      expect(small.sign(value)).toBe(plugins.sign(value));
+      expect(small.macsKept).toBeLessThanOrEqual(3);
+    }
+    for (const value of values) expect(small.unsign(plugins.sign(value))).toEqual({ valid: true, renew: false, value });
+    expect(small.macsKept).toBeLessThanOrEqual(3);
+    expect(small.macsKept).toBeGreaterThan(0);
+  });
+
+  it("a kept MAC passes no other signature: changed, another key's, or a value checked before it was signed", () => {
+    const other = cookieSigner(Buffer.from("10".repeat(32), "hex"));
+    const signed = ours.sign("kept-value");
+    other.sign("kept-value");
+    const sig = signed.slice(signed.lastIndexOf(".") + 1);
+    expect(ours.unsign(other.sign("kept-value"))).toEqual({ valid: false, renew: false, value: null });
+    expect(other.unsign(signed)).toEqual({ valid: false, renew: false, value: null });
+    expect(ours.unsign(`kept-value.${sig.slice(0, -1)}${sig.endsWith("A") ? "B" : "A"}`)).toEqual({ valid: false, renew: false, value: null });
+    // A forged check first (its value's MAC is then kept), the real signature after it.
+    expect(ours.unsign("checked-first.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).toEqual({ valid: false, renew: false, value: null });
+    expect(ours.unsign(plugins.sign("checked-first"))).toEqual({ valid: true, renew: false, value: "checked-first" });
+    expect(ours.unsign(signed)).toEqual({ valid: true, renew: false, value: "kept-value" });
+  });
 });
