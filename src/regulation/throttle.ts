@@ -126,8 +126,7 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   // passes, and a window between the read and the count. Refused, it changes no row (its SELECT yields
   // none, or its DO UPDATE's WHERE is false: refusal-matrix.test "a refusal writes nothing"); on SQLite
   // it takes the write lock for that moment only. A refused password's one real write is its audit line
-  // (password.failed, reason "locked", or "in-flight" for a lock only unverified attempts hold: SPEC
-  // "Audit", password failed), written by checkPassword
+  // (password.failed, reason "locked": SPEC "Audit", password failed), written by checkPassword
   // (flow-statements.unit "a paused login ID's refusal…" pins those two writes).
   const counted = await reserve(db, primary.key, now, primary.policy, refusing, true);
   if (counted) return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
