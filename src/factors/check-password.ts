@@ -84,9 +84,7 @@ export async function checkPassword<T = undefined>(
   if (!reservation.ok) {
     // Looked up for the trail's subject alone (an account's login ID, or a digest), whether or not one has it.
     hasAccount = (input.user ?? (await findUserByLogin(deps.db, key))) !== undefined;
-    // "in-flight": refused by a lock only attempts still being verified hold (a burst, right passwords
-    // included), none yet found wrong; "locked": by one that failures earned (Pause.inFlight).
-    await audit("password.failed", { reason: reservation.pause.inFlight ? "in-flight" : "locked", pause: reservation.pause.scope });
+    await audit("password.failed", { reason: "locked", pause: reservation.pause.scope });
     return { kind: "paused", pause: reservation.pause };
   }
 

@@ -18,7 +18,7 @@ export type SecondFactorCheck<T, F extends { kind: string }> =
   | { kind: "ok"; value: T }
   | { kind: "used" }
   /** A pause applies to this client: which one, and until when (null: until support unlocks). */
-  | { kind: "locked"; scope: PauseScope; until: number | null; inFlight?: true }
+  | { kind: "locked"; scope: PauseScope; until: number | null }
   | F;
 
 type AuditLine = Pick<AuditEntry, "event" | "detail">;

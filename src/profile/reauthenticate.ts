@@ -54,7 +54,7 @@ export type PasswordProof =
   | { kind: "ok" }
   | { kind: "wrong" }
   /** A pause applies: refused until `until` (null: until support unlocks). */
-  | { kind: "locked"; scope: PauseScope; until: number | null; inFlight?: true };
+  | { kind: "locked"; scope: PauseScope; until: number | null };
 
 /**
  * The password typed again on Profile: the password factor of the sign-in (checkPassword), counted

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from "kysely";
-import { preparedQuery, preparedQueryFor } from "../store/prepared.ts";
+import { preparedQueryFor } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
 
 /** How one counter locks: after `after` failures, `baseMs` doubling with each further one, at most `maxMs`. */
@@ -42,11 +42,10 @@ export interface Counted {
  * through to be verified before the lock; the attempt that turns out right gives its count back.
  * Returns null when refused: by the counter's own lock, or by a lock in force on one of `refusedBy`'s
  * counters, read in the same statement (issue 17: the sign-in's read of the other counters and its
- * reservation were two statements). `unverified`: the attempt is counted before its verdict, so a lock
- * its count starts is marked in flight (`lock_in_flight`) until settleLock says it was wrong.
+ * reservation were two statements).
  */
-export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE, unverified = false): Promise<Counted | null> {
-  const shape = { ...shapeOf(policy), hard: refusedBy.hard.length, timed: refusedBy.timed.length, unverified };
+export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE): Promise<Counted | null> {
+  const shape = { ...shapeOf(policy), hard: refusedBy.hard.length, timed: refusedBy.timed.length };
   const [row] = await reserveStatement(shape, db, key, now, ...refusedBy.hard, ...refusedBy.timed);
   if (!row) return null;
   const lockedUntil = Number(row.locked_until);
@@ -78,7 +77,7 @@ function shapeOf(policy: CounterPolicy): CounterPolicy {
 }
 
 // Issue 17: twice per sign-in; built and compiled once per policy (the key and the time are its values).
-const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: number; timed: number; unverified: boolean }, db, key: string, now: number, ...others: string[]) => {
+const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: number; timed: number }, db, key: string, now: number, ...others: string[]) => {
   const at = big(now);
   const plus = (ms: number) => sql<number>`(${at} + ${big(ms)})`;
   const hardKeys = others.slice(0, policy.hard);
@@ -93,15 +92,10 @@ const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: numbe
   const failures = sql<number>`(CASE WHEN ${expired} THEN 1 ELSE throttles.failures + 1 END)`;
   const hard = policy.hardAfter === null ? big(0) : sql<number>`(CASE WHEN ${failures} >= ${big(policy.hardAfter)} THEN 1 ELSE 0 END)`;
   const first = lockDuration(1, policy) > 0 ? plus(lockDuration(1, policy)) : big(0);
-  // A lock this count starts is in flight while the attempt is unverified (the statement passes only
-  // when none was in force, so any lock it leaves is its own).
-  const locks = (count: RawBuilder<number>) =>
-    policy.hardAfter === null ? sql<boolean>`${count} >= ${big(policy.after)}` : sql<boolean>`(${count} >= ${big(policy.after)} OR ${count} >= ${big(policy.hardAfter)})`;
-  const inFlight = (count: RawBuilder<number>) => (policy.unverified ? sql<number>`(CASE WHEN ${locks(count)} THEN 1 ELSE 0 END)` : big(0));
   // INSERT … SELECT: SQLite wants the WHERE for its upsert, PostgreSQL the casts (a SELECT's bound value is text).
   return db
     .insertInto("throttles")
-    .columns(["key", "failures", "locked_until", "hard_locked", "updated_at", "window_started_at", "lock_in_flight"])
+    .columns(["key", "failures", "locked_until", "hard_locked", "updated_at", "window_started_at"])
     .expression(
       db
         .selectNoFrom([
@@ -111,7 +105,6 @@ const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: numbe
           big(policy.hardAfter !== null && policy.hardAfter <= 1 ? 1 : 0).as("hard_locked"),
           at.as("updated_at"),
           (policy.windowMs === null ? big(0) : at).as("window_started_at"),
-          inFlight(big(1)).as("lock_in_flight"),
         ])
         .where(unrefused),
     )
@@ -124,7 +117,6 @@ const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: numbe
           hard_locked: hard,
           window_started_at: policy.windowMs === null ? big(0) : sql<number>`(CASE WHEN ${expired} THEN ${at} ELSE throttles.window_started_at END)`,
           updated_at: now,
-          lock_in_flight: inFlight(failures),
         })
         .where(sql<boolean>`throttles.locked_until <= ${at} AND throttles.hard_locked = 0`),
     )
@@ -159,23 +151,11 @@ const giveBackStatement = preparedQueryFor((started: { lock: boolean; hard: bool
     .updateTable("throttles")
     .set({
       failures: sql`CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END`,
-      ...(started.lock ? { locked_until: 0, lock_in_flight: 0 } : {}),
+      ...(started.lock ? { locked_until: 0 } : {}),
       ...(started.hard ? { hard_locked: 0 } : {}),
     })
     .where("key", "=", key)
     .where("window_started_at", "=", windowStartedAt),
-);
-
-/**
- * The attempt whose unverified count started a lock was wrong: the lock now stands on failures, no
- * longer on an attempt in flight (see reserve's `unverified`). Written only when a lock started.
- */
-export async function settleLock(db: Kysely<Database>, counted: Counted): Promise<void> {
-  if (counted.startedLock || counted.startedHardLock) await settleLockStatement(db, counted.key, counted.lockedUntil);
-}
-
-const settleLockStatement = preparedQuery((db, key: string, lockedUntil: number) =>
-  db.updateTable("throttles").set({ lock_in_flight: 0 }).where("key", "=", key).where("locked_until", "=", lockedUntil).where("lock_in_flight", "=", 1),
 );
 
 /** A success ends the counter's run of failures; a lock until support unlocks stays, unless this attempt set it. */
@@ -203,18 +183,16 @@ export interface CounterState {
   failures: number;
   lockedUntil: number;
   hardLocked: boolean;
-  /** The lock in force was started by an attempt not yet verified (reserve's `unverified`). */
-  lockInFlight: boolean;
 }
 
 /** The counters with these keys as they stand (missing ones are not returned). */
 export async function readCounters(db: Kysely<Database>, keys: string[]): Promise<CounterState[]> {
   if (keys.length === 0) return [];
   const rows = await countersStatement(keys.length, db, ...keys);
-  return rows.map((r) => ({ key: r.key, failures: Number(r.failures), lockedUntil: Number(r.locked_until), hardLocked: Number(r.hard_locked) === 1, lockInFlight: Number(r.lock_in_flight) === 1 }));
+  return rows.map((r) => ({ key: r.key, failures: Number(r.failures), lockedUntil: Number(r.locked_until), hardLocked: Number(r.hard_locked) === 1 }));
 }
 
 // Issue 17: once per password or code step; one prepared query per number of keys.
 const countersStatement = preparedQueryFor((count: number, db, ...keys: string[]) =>
-  db.selectFrom("throttles").select(["key", "failures", "locked_until", "hard_locked", "lock_in_flight"]).where("key", "in", keys.slice(0, count)),
+  db.selectFrom("throttles").select(["key", "failures", "locked_until", "hard_locked"]).where("key", "in", keys.slice(0, count)),
 );

@@ -4,7 +4,7 @@ import type { Config } from "../config/config.ts";
 import type { Database } from "../store/schema.ts";
 import { addressAllowed } from "../web/ip-allow.ts";
 import { counterKey, type FailureKind } from "./counter-key.ts";
-import { clear, giveBack, readCounters, reserve, settleLock, type Counted, type CounterPolicy, type CounterState, type RefusingKeys } from "./counter.ts";
+import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy, type RefusingKeys } from "./counter.ts";
 
 export { lockDuration } from "./counter.ts";
 
@@ -30,15 +30,10 @@ export const SIGN_IN_KINDS: readonly FailureKind[] = ["password", "code"];
 
 /** Which pause refuses a client: the login ID on new browsers, this browser, or this network. */
 export type PauseScope = "login-id" | "device" | "address";
-/**
- * `until` null: until support unlocks (FAMOS_CODE_HARD_LOCK wrong codes). `inFlight`: the timed lock
- * that refuses is held by attempts still being verified, none yet found wrong (a burst of sign-ins
- * with one login ID, right passwords included): the refusal is the same, its words and audit differ.
- */
+/** `until` null: until support unlocks (FAMOS_CODE_HARD_LOCK wrong codes). */
 export interface Pause {
   scope: PauseScope;
   until: number | null;
-  inFlight?: true;
 }
 
 export interface Subject {
@@ -128,7 +123,7 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   // it takes the write lock for that moment only. A refused password's one real write is its audit line
   // (password.failed, reason "locked": SPEC "Audit", password failed), written by checkPassword
   // (flow-statements.unit "a paused login ID's refusal…" pins those two writes).
-  const counted = await reserve(db, primary.key, now, primary.policy, refusing, true);
+  const counted = await reserve(db, primary.key, now, primary.policy, refusing);
   if (counted) return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
   // Refused: which pause, read now (a refusal's own read; the lock that refused may have ended since).
   const states = await readCounters(db, keys);
@@ -136,7 +131,7 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   if (hard) return { ok: false, pause: { scope: hard.key.includes(":dev:") ? "device" : "login-id", until: null } };
   const timed = states.filter((s) => s.lockedUntil > now && refusing.timed.includes(s.key));
   const inForce = timed.sort((a, b) => b.lockedUntil - a.lockedUntil)[0];
-  if (inForce) return { ok: false, pause: timedPause(scopeOfKey(inForce.key), inForce) };
+  if (inForce) return { ok: false, pause: { scope: scopeOfKey(inForce.key), until: inForce.lockedUntil } };
   return { ok: false, pause: await pauseOf(db, primary.key, primary.scope, now) };
 }
 
@@ -157,16 +152,7 @@ async function pauseOf(db: Kysely<Database>, key: string, scope: PauseScope, now
   const [state] = await readCounters(db, [key]);
   if (state?.hardLocked) return { scope, until: null };
   // A lock that ended between the refusal and this read: "try again now" is the truth.
-  if (!state || state.lockedUntil <= now) return { scope, until: now };
-  return timedPause(scope, state);
-}
-
-/**
- * A timed lock's pause, the one home of what caused it: failures found wrong, or attempts counted
- * before their verdict and not yet found wrong (counter.ts, `lock_in_flight`).
- */
-function timedPause(scope: PauseScope, state: CounterState): Pause {
-  return { scope, until: state.lockedUntil, ...(state.lockInFlight ? { inFlight: true as const } : {}) };
+  return { scope, until: Math.max(now, state?.lockedUntil ?? now) };
 }
 
 export interface FailureResult {
@@ -196,8 +182,6 @@ export async function attemptFailed(
   const { kind, subject, scope, primary } = reservation;
   // Counted and locked in one statement; a lock that began meanwhile refuses the count (it is in force anyway).
   const address = reservation.address ? await reserve(db, reservation.address.key, now, reservation.address.policy) : null;
-  // The lock this attempt's unverified count started now stands on a failure (written only then).
-  await settleLock(db, primary);
   const audit = (lockScope: string, failures: number, until: number | null, login: boolean) =>
     recordAudit(db, now, { event: "lock.started", actor: null, subject: login ? loginSubject : null, ip: subject.ip, userAgent: null, detail: { kind, scope: lockScope, failures, until } });
   if (primary.startedHardLock) await audit(`${scope}-until-unlocked`, primary.failures, null, true);

@@ -27,7 +27,6 @@ import * as countersEverLocked from "./migrations/024-counters-ever-locked.ts";
 import * as resetConfirmations from "./migrations/025-reset-confirmations.ts";
 import * as strongFactorMark from "./migrations/026-strong-factor-mark.ts";
 import * as sessionStepUp from "./migrations/027-session-step-up.ts";
-import * as throttleLockInFlight from "./migrations/028-throttle-lock-in-flight.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -63,7 +62,6 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "025-reset-confirmations": resetConfirmations,
   "026-strong-factor-mark": strongFactorMark,
   "027-session-step-up": sessionStepUp,
-  "028-throttle-lock-in-flight": throttleLockInFlight,
 });
 
 /** Every migration's name, oldest first. */

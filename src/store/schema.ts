@@ -101,8 +101,6 @@ export interface ThrottlesTable {
   updated_at: number;
   /** When the counter's window began (the address counter); 0 for counters without a window. */
   window_started_at: ColumnType<number, number | undefined, number>;
-  /** 1: the lock in force is an unsettled attempt's, counted before its verdict (migration 028). */
-  lock_in_flight: ColumnType<number, number | undefined, number>;
 }
 
 /** A browser that completed a sign-in for a login ID (its signed device cookie names the row). */

@@ -20,8 +20,6 @@ export function pauseEnd(t: Translator, until: number): string {
 export function pauseText(deps: Pick<Deps, "config">, pause: Pause, t: Translator = translator(deps.config.defaultLocale ?? "en-GB", deps.config.timezone)): string {
   const help = t.text("pause.help", { support: deps.config.supportEmail });
   if (pause.until === null) return t.text("pause.hardLocked", { help });
-  // Held by attempts still being verified, none found wrong: no failure to speak of (Pause.inFlight).
-  if (pause.inFlight) return t.text("pause.inFlight");
   const until = pauseEnd(t, pause.until);
   switch (pause.scope) {
     case "login-id":

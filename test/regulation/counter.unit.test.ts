@@ -41,7 +41,7 @@ describe("the counter (unit tier: in-memory SQLite)", () => {
     const k = key();
     const t0 = now();
     expect(await reserve(db(), k, t0, RUN)).toEqual({ key: k, failures: 1, lockedUntil: 0, startedLock: false, startedHardLock: false, windowStartedAt: 0 });
-    expect(await row(k)).toEqual({ key: k, failures: 1, locked_until: 0, hard_locked: 0, updated_at: t0, window_started_at: 0, lock_in_flight: 0 });
+    expect(await row(k)).toEqual({ key: k, failures: 1, locked_until: 0, hard_locked: 0, updated_at: t0, window_started_at: 0 });
     unit.clock.advance(5);
     expect(await reserve(db(), k, now(), RUN)).toMatchObject({ failures: 2, lockedUntil: 0, startedLock: false });
     expect((await row(k))!.updated_at).toBe(now());
@@ -96,7 +96,7 @@ describe("the counter (unit tier: in-memory SQLite)", () => {
     expect((await row(k))!.hard_locked).toBe(1);
     unit.clock.advance(10 * 86_400_000);
     expect(await reserve(db(), k, now(), HARD)).toBeNull();
-    expect(await readCounters(db(), [k])).toEqual([{ key: k, failures: 4, lockedUntil: now() - 10 * 86_400_000 + 2000, hardLocked: true, lockInFlight: false }]);
+    expect(await readCounters(db(), [k])).toEqual([{ key: k, failures: 4, lockedUntil: now() - 10 * 86_400_000 + 2000, hardLocked: true }]);
   });
 
   it("hard-locks on the first failure when hardAfter is 1, and not before when it is 2", async () => {
@@ -189,6 +189,6 @@ describe("the counter (unit tier: in-memory SQLite)", () => {
     const k = key();
     await reserve(db(), k, now(), RUN);
     expect(await readCounters(db(), [])).toEqual([]);
-    expect(await readCounters(db(), [k, "test:missing"])).toEqual([{ key: k, failures: 1, lockedUntil: 0, hardLocked: false, lockInFlight: false }]);
+    expect(await readCounters(db(), [k, "test:missing"])).toEqual([{ key: k, failures: 1, lockedUntil: 0, hardLocked: false }]);
   });
 });
