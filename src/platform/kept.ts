@@ -17,6 +17,11 @@ export class Kept<K, V> {
     return value;
   }
 
+  /** The value kept for `key`, if any, without making or keeping one. */
+  find(key: K): V | undefined {
+    return this.#values.get(key);
+  }
+
   get size(): number {
     return this.#values.size;
   }
