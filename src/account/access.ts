@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
+import { queryAudit } from "../audit/audit.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
@@ -119,12 +120,15 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
  * The owner's other browsers meet the pauses of new ones until her next sign-in there.
  * And the account's address is told (ASVS 2.2.3, SECURITY.md "notify on authentication changes"): every
  * new password, whatever the path, mails `notice` in the same transaction; the path gives its own
- * words (a change, a reset, a temporary password, an import) and the address (none: nobody to tell).
+ * words (a change, a reset, a temporary password, an import) and the address the account has. An
+ * account without one since support reset it is told at the address the reset cleared
+ * (addressClearedByReset): a reset and a new password together hand the next enrolment to whoever
+ * holds the password, by the console, the CLI or an import row, and the user must hear of both.
  */
 export async function endAccessForNewPassword(
   deps: Pick<Deps, "keys" | "random" | "mailDomain">,
   db: Kysely<Database>,
-  user: Pick<User, "id" | "login_key">,
+  user: Pick<User, "id" | "login_key" | "login_id">,
   now: number,
   reason: string,
   notice: NewPasswordNotice,
@@ -132,8 +136,21 @@ export async function endAccessForNewPassword(
 ): Promise<AccessEnded & { devices: number }> {
   const ended = await endUserAccess(db, user.id, now, reason, keep?.session);
   const devices = await forgetOtherDevices(deps, db, user, now, keep?.deviceTokens);
-  if (notice.recipient) await enqueueMail(db, now, deps.random, deps.mailDomain, { userId: user.id, kind: notice.kind, recipient: notice.recipient, ...notice.mail() });
+  const recipient = notice.recipient ?? (await addressClearedByReset(db, user.login_id));
+  if (recipient) await enqueueMail(db, now, deps.random, deps.mailDomain, { userId: user.id, kind: notice.kind, recipient, ...notice.mail() });
   return { ...ended, devices };
+}
+
+/**
+ * The address support's latest reset of a confirmed address cleared, asked for an account that has none
+ * now; null when it never had one reset (or the retention job removed that reset). A
+ * temporary password set after a reset is told there: the reset and the password together hand the
+ * account's next enrolment to whoever holds the password, and the user must hear of both.
+ */
+async function addressClearedByReset(db: Kysely<Database>, loginId: string): Promise<string | null> {
+  const resets = await queryAudit(db, { subject: loginId, event: "email.reset", limit: 10 });
+  const cleared = resets.map((event) => event.detail.previousEmail).find((address) => typeof address === "string");
+  return typeof cleared === "string" ? cleared : null;
 }
 
 /** How a new password is told (endAccessForNewPassword): the mail's kind, its address (null: none), its words. */

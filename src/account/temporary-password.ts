@@ -8,7 +8,6 @@ import type { Random } from "../platform/random.ts";
 import type { Session, Stage } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import { actingNow, refusal, type Acting, type Refusal } from "../support/acting.ts";
-import { addressClearedByReset } from "../support/reset-email.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { endAccessForNewPassword, endUserAccess } from "./access.ts";
 import { temporaryPasswordMail } from "./messages.ts";
@@ -81,8 +80,7 @@ export async function setTemporaryPassword(
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
     const told = {
       kind: "notice.temporary-password",
-      // After support's reset, the address it cleared (addressClearedByReset): else nobody heard of it.
-      recipient: target.otp_email ?? (await addressClearedByReset(tx, target)),
+      recipient: target.otp_email,
       mail: () => temporaryPasswordMail({ loginId: target.login_id, at: now, until: expiresAt, t: userTranslator(deps.config, target), supportEmail: deps.config.supportEmail }),
     } as const;
     const ended = await endAccessForNewPassword(deps, tx, target, now, "temporary-password", told);

@@ -1,8 +1,6 @@
 import { userTranslator } from "../i18n/translator.ts";
-import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { queryAudit, recordAudit } from "../audit/audit.ts";
-import type { Database } from "../store/schema.ts";
+import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
 import { revokeDevices } from "../regulation/devices.ts";
@@ -67,15 +65,3 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
   });
 }
 
-/**
- * The address support's latest reset of a confirmed address cleared, for an account that has none
- * now; null when it has one, or never had one reset (or the retention job removed that reset). A
- * temporary password set after a reset is told there: the reset and the password together hand the
- * account's next enrolment to whoever holds the password, and the user must hear of both.
- */
-export async function addressClearedByReset(db: Kysely<Database>, user: User): Promise<string | null> {
-  if (user.otp_email !== null) return null;
-  const resets = await queryAudit(db, { subject: user.login_id, event: "email.reset", limit: 10 });
-  const cleared = resets.map((event) => event.detail.previousEmail).find((address) => typeof address === "string");
-  return typeof cleared === "string" ? cleared : null;
-}
