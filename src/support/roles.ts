@@ -1,14 +1,20 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
+import type { Dialect } from "../store/database.ts";
+import type { Database } from "../store/schema.ts";
 import { findUserTakingTurns, ROLES, type Role, type User } from "../users/users.ts";
-import { refusal, type Acting, type Refusal } from "./acting.ts";
+import { actingNow, refusal, type Acting, type Refusal } from "./acting.ts";
 
 export type RoleOutcome =
   | { kind: "changed"; from: Role; to: Role }
   | { kind: "unchanged"; role: Role }
   | { kind: "unknown-role" }
   | { kind: "not-found" }
+  | { kind: "last-admin" }
   | Refusal;
+
+export const LAST_ADMIN = "This is the last administrator: make another account an administrator first.";
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
@@ -22,6 +28,12 @@ export function isRole(value: string): value is Role {
  * it replaces is read again in the writing transaction, the user's row taken first (users.ts,
  * findUserTakingTurns), so that another role change committed in between is what role.changed's
  * "from" names, and a role it already gave is no change and no event.
+ *
+ * An enabled administrator always stays (the operator's `famos user role` is refused the last one):
+ * with none, nobody could manage roles from the console. The acting person's role and the count are
+ * read in the writing transaction, after the rows of the actor, the target and every administrator are
+ * taken (takeAdminRows): two administrators demoting each other at once were each, by the session
+ * read before either wrote, still an administrator, and both changes passed, leaving none.
  */
 export async function changeRole(deps: Deps, by: Acting, target: User, role: string): Promise<RoleOutcome> {
   const refused = refusal(by, target, "role");
@@ -29,11 +41,38 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
   if (!isRole(role)) return { kind: "unknown-role" };
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx): Promise<RoleOutcome> => {
+    await takeAdminRows(tx, deps.dialect, [target.id, by.user?.id ?? target.id]);
     const current = await findUserTakingTurns(tx, deps.dialect, target.id);
     if (!current) return { kind: "not-found" };
+    const refusedNow = refusal(await actingNow(tx, by), current, "role");
+    if (refusedNow) return refusedNow;
     if (current.role === role) return { kind: "unchanged", role };
+    if (current.role === "admin" && current.disabled_at === null && (await enabledAdmins(tx)) <= 1) return { kind: "last-admin" };
     await tx.updateTable("users").set({ role, updated_at: now }).where("id", "=", current.id).execute();
     await recordAudit(tx, now, { ...by.audit, event: "role.changed", subject: current.login_id, detail: { from: current.role, to: role } });
     return { kind: "changed", from: current.role, to: role };
   });
+}
+
+/**
+ * PostgreSQL: the rows of `ids` and of every enabled administrator, taken in one statement in the
+ * order of their ids (one order, so two role changes at once wait rather than deadlock). A second
+ * change waits here for the first to commit; its later reads (the actor's role, the count), each a
+ * statement begun after that commit at READ COMMITTED, see what the first wrote. FOR NO KEY UPDATE as
+ * takeTurnsOn (store/take-turns.ts). SQLite's one writer already runs the two one after the other.
+ */
+async function takeAdminRows(tx: Kysely<Database>, dialect: Dialect, ids: string[]): Promise<void> {
+  if (dialect !== "postgres") return;
+  await tx
+    .selectFrom("users")
+    .select("id")
+    .where((eb) => eb.or([eb("id", "in", ids), eb.and([eb("role", "=", "admin"), eb("disabled_at", "is", null)])]))
+    .orderBy("id")
+    .forNoKeyUpdate()
+    .execute();
+}
+
+async function enabledAdmins(tx: Kysely<Database>): Promise<number> {
+  const { n } = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).where("role", "=", "admin").where("disabled_at", "is", null).executeTakeFirstOrThrow();
+  return Number(n);
 }
