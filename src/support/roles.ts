@@ -1,10 +1,9 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 import { findUserTakingTurns, ROLES, type Role, type User } from "../users/users.ts";
-import { actingNow, refusal, type Acting, type Refusal } from "./acting.ts";
+import { actingNowTakingTurns, refusal, type Acting, type Refusal } from "./acting.ts";
 
 export type RoleOutcome =
   | { kind: "changed"; from: Role; to: Role }
@@ -32,7 +31,7 @@ export function isRole(value: string): value is Role {
  * An enabled administrator always stays (the operator's `famos user role` is refused the last one):
  * with none, nobody could manage roles from the console. The acting person's role and the count are
  * read in the writing transaction, after the rows of the actor, the target and every administrator are
- * taken (takeAdminRows): two administrators demoting each other at once were each, by the session
+ * taken (actingNowTakingTurns): two administrators demoting each other at once were each, by the session
  * read before either wrote, still an administrator, and both changes passed, leaving none.
  */
 export async function changeRole(deps: Deps, by: Acting, target: User, role: string): Promise<RoleOutcome> {
@@ -41,10 +40,10 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
   if (!isRole(role)) return { kind: "unknown-role" };
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx): Promise<RoleOutcome> => {
-    await takeAdminRows(tx, deps.dialect, [target.id, by.user?.id ?? target.id]);
+    const actor = await actingNowTakingTurns(tx, deps.dialect, by, target.id);
     const current = await findUserTakingTurns(tx, deps.dialect, target.id);
     if (!current) return { kind: "not-found" };
-    const refusedNow = refusal(await actingNow(tx, by), current, "role");
+    const refusedNow = refusal(actor, current, "role");
     if (refusedNow) return refusedNow;
     if (current.role === role) return { kind: "unchanged", role };
     if (current.role === "admin" && current.disabled_at === null && (await enabledAdmins(tx)) <= 1) return { kind: "last-admin" };
@@ -52,24 +51,6 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
     await recordAudit(tx, now, { ...by.audit, event: "role.changed", subject: current.login_id, detail: { from: current.role, to: role } });
     return { kind: "changed", from: current.role, to: role };
   });
-}
-
-/**
- * PostgreSQL: the rows of `ids` and of every enabled administrator, taken in one statement in the
- * order of their ids (one order, so two role changes at once wait rather than deadlock). A second
- * change waits here for the first to commit; its later reads (the actor's role, the count), each a
- * statement begun after that commit at READ COMMITTED, see what the first wrote. FOR NO KEY UPDATE as
- * takeTurnsOn (store/take-turns.ts). SQLite's one writer already runs the two one after the other.
- */
-async function takeAdminRows(tx: Kysely<Database>, dialect: Dialect, ids: string[]): Promise<void> {
-  if (dialect !== "postgres") return;
-  await tx
-    .selectFrom("users")
-    .select("id")
-    .where((eb) => eb.or([eb("id", "in", ids), eb.and([eb("role", "=", "admin"), eb("disabled_at", "is", null)])]))
-    .orderBy("id")
-    .forNoKeyUpdate()
-    .execute();
 }
 
 async function enabledAdmins(tx: Kysely<Database>): Promise<number> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Acting } from "../../src/support/acting.ts";
+import { disableUser } from "../../src/account/disable.ts";
+import { eraseUser } from "../../src/account/erase.ts";
 import { changeRole } from "../../src/support/roles.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
@@ -25,6 +27,28 @@ describe.each(DIALECTS)("two administrators demoting each other at once on %s", 
       expect(outcomes.map((o) => o.kind).sort()).toEqual(["changed", "forbidden"]);
       const roles = [(await findUserById(a.db, first.id))!.role, (await findUserById(a.db, second.id))!.role];
       expect(roles.filter((role) => role === "admin")).toHaveLength(1);
+    }
+  });
+});
+
+/**
+ * The same race through the other ways an administrator takes another's access away: two disabling,
+ * or erasing, each other at once. The acting person is read again in the writing transaction, the
+ * rows taken as for a role change, so the second finds itself disabled (or gone) and acts no more.
+ */
+describe.each(DIALECTS)("two administrators disabling or erasing each other at once on %s", (dialect: TestDialect) => {
+  const race = useRacers(dialect, "disable_each");
+
+  it("five rounds of each: one is written, the other refused, and one of the two is still an enabled administrator", { timeout: 60_000 }, async () => {
+    const [a, b] = await race.pair();
+    for (const action of [disableUser, eraseUser]) {
+      for (let round = 0; round < 5; round += 1) {
+        const [first, second] = [await addUser(a, { role: "admin" }), await addUser(a, { role: "admin" })];
+        const outcomes = await Promise.all([action(a, actingAs(first), second.id), action(b, actingAs(second), first.id)]);
+        expect(outcomes.filter((o) => o.kind === "forbidden"), action.name).toHaveLength(1);
+        const left = await a.db.selectFrom("users").select("id").where("id", "in", [first.id, second.id]).where("role", "=", "admin").where("disabled_at", "is", null).execute();
+        expect(left, action.name).toHaveLength(1);
+      }
     }
   });
 });
