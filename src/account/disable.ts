@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { queryAudit, recordAudit } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
-import { refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { actingNowTakingTurns, refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { otherEnabledHolders } from "../users/shared-address.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { withdrawLeaverMail } from "../mail/leaver-mail.ts";
@@ -38,9 +38,11 @@ export async function enableUser(deps: Deps, by: Acting, userId: string): Promis
 async function setDisabled(deps: Deps, by: Acting, userId: string, disable: boolean): Promise<DisableOutcome> {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx) => {
+    // The acting person as they are now, the rows taken first (support/acting.ts says why).
+    const actor = await actingNowTakingTurns(tx, deps.dialect, by, userId);
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
-    const refused = refusal(by, target, "disable");
+    const refused = refusal(actor, target, "disable");
     if (refused) return refused;
     const changed = await tx
       .updateTable("users")

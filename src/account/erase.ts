@@ -4,8 +4,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
 import { unlockAccountCounters } from "../regulation/locks.ts";
-import { refusal, type Acting, type Refusal } from "../support/acting.ts";
-import { takeTurnsOn } from "../store/take-turns.ts";
+import { actingNowTakingTurns, refusal, type Acting, type Refusal } from "../support/acting.ts";
 import { findUserById } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
 import { forgetAddresses, personalStrings } from "./erase-traces.ts";
@@ -24,12 +23,13 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
   const now = deps.clock.now();
   const pseudonym = `erased-${randomId(deps.random, 6)}`;
   return deps.db.transaction().execute(async (tx) => {
-    // The account's row first (on PostgreSQL): a second erasure at once then finds no account, and the
-    // order of locks is that of every other writer of a user's codes and sessions (store/take-turns.ts).
-    await takeTurnsOn(tx, deps.dialect, { table: "users", id: userId });
+    // The account's row first (on PostgreSQL), with the acting person's and the administrators'
+    // (support/acting.ts says why): a second erasure at once then finds no account, and the order of
+    // locks is that of every other writer of a user's codes and sessions (store/take-turns.ts).
+    const actor = await actingNowTakingTurns(tx, deps.dialect, by, userId);
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
-    const refused = refusal(by, target, "disable");
+    const refused = refusal(actor, target, "disable");
     if (refused) return refused;
     await endUserAccess(tx, target.id, now, "erased");
     // Read before the rows that hold them go: every address she had, not only the one of the day.

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
+import { partnerNumberProblem } from "../users/fields.ts";
 import { readLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
 import { endPasswordOnlyBeforeStart } from "./password-only.ts";
@@ -47,9 +48,6 @@ export interface WaveProblems {
   from?: string;
 }
 
-/** Partner numbers as `user add` and the import accept them. */
-const PARTNER = /^[A-Za-z0-9-]{1,32}$/;
-
 /** One rule for the console and the command line: check, write, audit. */
 export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest): Promise<WaveOutcome> {
   const partnerNumber = request.partner === null || request.partner.trim() === "" ? null : request.partner.trim();
@@ -58,7 +56,9 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   const startsAt = read?.instant ?? null;
   // Both checked before either is answered: the form says every problem at once (WCAG 3.3.1).
   const problems: WaveProblems = {};
-  if (partnerNumber !== null && !PARTNER.test(partnerNumber)) problems.partner = "The partner number must be 1 to 32 letters, digits or dashes.";
+  // Partner numbers as `user add` and the import accept them.
+  const partnerProblem = partnerNumber === null ? null : partnerNumberProblem(partnerNumber, "sentence");
+  if (partnerProblem !== null) problems.partner = partnerProblem;
   if (request.from !== null && startsAt === null) problems.from = `The start must be a date and time such as 2027-01-11T07:00 (read in ${tz}).`;
   if (problems.partner !== undefined || problems.from !== undefined) return { kind: "invalid", message: Object.values(problems).join(" "), problems };
   const now = deps.clock.now();

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Actor } from "../audit/audit.ts";
+import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
 import { findUserById, type User } from "../users/users.ts";
 
@@ -103,4 +104,29 @@ export async function actingNow(tx: Kysely<Database>, by: Acting): Promise<Actin
   if (by.user === null) return by;
   const current = await findUserById(tx, by.user.id);
   return { ...by, user: current && current.disabled_at === null ? current : { ...by.user, role: "user" } };
+}
+
+/**
+ * actingNow for an action on `targetId` that can take an administrator's access away (a role change, a
+ * disable, an erasure), whose acting person may be losing theirs at the same moment: two administrators
+ * demoting or disabling each other at once were each, by the session read before either wrote, still an
+ * administrator, and both actions passed, leaving none. On PostgreSQL it first takes the rows of the
+ * actor, the target and every enabled administrator in one statement in the order of their ids (one
+ * order, so two such actions wait rather than deadlock); the second waits there for the first to
+ * commit, and its reads after it (the actor here, the caller's count of administrators), each a
+ * statement begun after that commit at READ COMMITTED, see what the first wrote. FOR NO KEY UPDATE as
+ * takeTurnsOn (store/take-turns.ts). SQLite's one writer already runs the two one after the other.
+ */
+export async function actingNowTakingTurns(tx: Kysely<Database>, dialect: Dialect, by: Acting, targetId: string): Promise<Acting> {
+  if (dialect === "postgres") {
+    const ids = by.user === null ? [targetId] : [targetId, by.user.id];
+    await tx
+      .selectFrom("users")
+      .select("id")
+      .where((eb) => eb.or([eb("id", "in", ids), eb.and([eb("role", "=", "admin"), eb("disabled_at", "is", null)])]))
+      .orderBy("id")
+      .forNoKeyUpdate()
+      .execute();
+  }
+  return actingNow(tx, by);
 }

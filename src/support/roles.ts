@@ -1,14 +1,19 @@
+import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
+import type { Database } from "../store/schema.ts";
 import { findUserTakingTurns, ROLES, type Role, type User } from "../users/users.ts";
-import { refusal, type Acting, type Refusal } from "./acting.ts";
+import { actingNowTakingTurns, refusal, type Acting, type Refusal } from "./acting.ts";
 
 export type RoleOutcome =
   | { kind: "changed"; from: Role; to: Role }
   | { kind: "unchanged"; role: Role }
   | { kind: "unknown-role" }
   | { kind: "not-found" }
+  | { kind: "last-admin" }
   | Refusal;
+
+export const LAST_ADMIN = "This is the last administrator: make another account an administrator first.";
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
@@ -22,6 +27,12 @@ export function isRole(value: string): value is Role {
  * it replaces is read again in the writing transaction, the user's row taken first (users.ts,
  * findUserTakingTurns), so that another role change committed in between is what role.changed's
  * "from" names, and a role it already gave is no change and no event.
+ *
+ * An enabled administrator always stays (the operator's `famos user role` is refused the last one):
+ * with none, nobody could manage roles from the console. The acting person's role and the count are
+ * read in the writing transaction, after the rows of the actor, the target and every administrator are
+ * taken (actingNowTakingTurns): two administrators demoting each other at once were each, by the session
+ * read before either wrote, still an administrator, and both changes passed, leaving none.
  */
 export async function changeRole(deps: Deps, by: Acting, target: User, role: string): Promise<RoleOutcome> {
   const refused = refusal(by, target, "role");
@@ -29,11 +40,20 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
   if (!isRole(role)) return { kind: "unknown-role" };
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (tx): Promise<RoleOutcome> => {
+    const actor = await actingNowTakingTurns(tx, deps.dialect, by, target.id);
     const current = await findUserTakingTurns(tx, deps.dialect, target.id);
     if (!current) return { kind: "not-found" };
+    const refusedNow = refusal(actor, current, "role");
+    if (refusedNow) return refusedNow;
     if (current.role === role) return { kind: "unchanged", role };
+    if (current.role === "admin" && current.disabled_at === null && (await enabledAdmins(tx)) <= 1) return { kind: "last-admin" };
     await tx.updateTable("users").set({ role, updated_at: now }).where("id", "=", current.id).execute();
     await recordAudit(tx, now, { ...by.audit, event: "role.changed", subject: current.login_id, detail: { from: current.role, to: role } });
     return { kind: "changed", from: current.role, to: role };
   });
+}
+
+async function enabledAdmins(tx: Kysely<Database>): Promise<number> {
+  const { n } = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).where("role", "=", "admin").where("disabled_at", "is", null).executeTakeFirstOrThrow();
+  return Number(n);
 }

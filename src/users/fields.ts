@@ -101,11 +101,38 @@ export function userFieldProblems(fields: { loginId: string; fullName: string; p
   const name = fields.fullName.trim();
   if (name === "" || name.length > 200 || hasControlCharacters(name)) problems.push({ field: "fullName", message: "the full name must be 1 to 200 printable characters" });
   else if (hasInvisibleCharacters(name)) problems.push({ field: "fullName", message: "the full name must not contain zero-width or bidirectional control characters" });
-  const partner = fields.partnerNumber.trim();
-  if (partner === "" || partner.length > 32 || !/^[A-Za-z0-9-]+$/.test(partner)) {
-    problems.push({ field: "partnerNumber", message: "the partner number must be 1 to 32 letters, digits or dashes" });
-  }
+  const partner = partnerNumberProblem(fields.partnerNumber.trim());
+  if (partner) problems.push({ field: "partnerNumber", message: partner });
   return problems;
+}
+
+/**
+ * Each partner-number problem in the two forms it is said in: as a clause ("the partner number must
+ * …", the command line and the user fields) and as a sentence (the rollout form's).
+ */
+const PARTNER_PROBLEMS = {
+  format: ["the partner number must be 1 to 32 letters, digits or dashes", "The partner number must be 1 to 32 letters, digits or dashes."],
+  reserved: [
+    'the partner number must not be "all" or "default": the rollout names its total row and its default start so',
+    'The partner number must not be "all" or "default": the rollout names its total row and its default start so.',
+  ],
+} as const;
+
+/**
+ * The rollout's CSV and plan table end with the total row "all", and its audit events name the
+ * default start "default": a partner so numbered would read as either. Any case, as a spreadsheet's
+ * filter matches "ALL" to "all".
+ */
+const RESERVED_PARTNER_NUMBERS: ReadonlySet<string> = new Set(["all", "default"]);
+
+/**
+ * The one check of a partner number (trimmed), for every place one is typed: making or importing a
+ * user, a rollout wave (console and `famos rollout plan`) and `famos rollout announce --partner`.
+ */
+export function partnerNumberProblem(partner: string, form: "clause" | "sentence" = "clause"): string | null {
+  const say = (problem: keyof typeof PARTNER_PROBLEMS) => PARTNER_PROBLEMS[problem][form === "clause" ? 0 : 1];
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(partner)) return say("format");
+  return RESERVED_PARTNER_NUMBERS.has(partner.toLowerCase()) ? say("reserved") : null;
 }
 
 function loginIdProblem(loginId: string, lookAlike: boolean): string | null {

@@ -97,6 +97,17 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     expect(event).toMatchObject({ actor: OPERATOR, detail: { from: "user", to: "support" } });
   });
 
+  it("role refuses to demote the last enabled administrator (exit 1, nothing changed), and demotes one of two", async () => {
+    expect(await f.t.deps.db.selectFrom("users").select("id").where("role", "=", "admin").execute()).toEqual([]);
+    await addUser(f.t.deps, { loginId: "cli.admin", role: "admin" });
+    const refused = await f.cli.inProcess(["user", "role", "cli.admin", "support"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe("famos: This is the last administrator: make another account an administrator first.\n");
+    expect((await findUserByLogin(f.t.deps.db, "cli.admin"))!.role).toBe("admin");
+    await addUser(f.t.deps, { loginId: "cli.admin.two", role: "admin" });
+    expect((await f.cli.inProcess(["user", "role", "cli.admin", "user"])).stdout).toBe("cli.admin: role admin → user.\n");
+  });
+
   it("audit prints JSON lines with the contract's fields, filtered by user and time", async () => {
     const json = await f.cli.inProcess(["audit", "--user", "CLI.ROLE", "--json"]);
     expect(json.code, json.stderr).toBe(0);

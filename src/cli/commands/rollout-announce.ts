@@ -9,6 +9,7 @@ import { operator, withServices } from "../context.ts";
 import { warnNoSuchPartner } from "./rollout-plan.ts";
 import { Refused } from "../io.ts";
 import { progressBar } from "../progress.ts";
+import { partnerNumberProblem } from "../../users/fields.ts";
 import { STOPPED_EXIT_CODE, untilStopped } from "../stop-signal.ts";
 
 /** Keeps FAMOS_ANNOUNCE_RATE against real time: each mail waits for its slot after the previous one. */
@@ -29,7 +30,8 @@ export function rolloutAnnounceCommand(): Command {
     .option("--dry-run", "count and list, mail no one")
     .action(async (options: { partner?: string; dryRun?: boolean }) => {
       const partner = options.partner?.trim() ?? null;
-      if (partner !== null && !/^[A-Za-z0-9-]{1,32}$/.test(partner)) throw new Refused("the partner number must be 1 to 32 letters, digits or dashes");
+      const partnerProblem = partner === null ? null : partnerNumberProblem(partner);
+      if (partnerProblem !== null) throw new Refused(partnerProblem);
       await withServices(async ({ deps, sender }) => {
         const unknown = portalUnknown(deps.config);
         if (unknown && !portalRefused(deps.config, options.dryRun === true)) {

@@ -1,5 +1,5 @@
 import { Argument, Command } from "commander";
-import { changeRole } from "../../support/roles.ts";
+import { changeRole, LAST_ADMIN } from "../../support/roles.ts";
 import { findUserByLogin, ROLES } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused, noSuchUser } from "../io.ts";
@@ -16,6 +16,7 @@ export function userRoleCommand(): Command {
         const outcome = await changeRole(deps, { user: null, audit: operator() }, user, role);
         if (outcome.kind === "not-found") throw noSuchUser(loginId);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
+        if (outcome.kind === "last-admin") throw new Refused(LAST_ADMIN);
         if (outcome.kind === "unknown-role") throw new Refused(`"${role}" is not a role: use user, support or admin`);
         process.stdout.write(
           outcome.kind === "unchanged" ? `${user.login_id} already has the role ${outcome.role}.\n` : `${user.login_id}: role ${outcome.from} → ${outcome.to}.\n`,

@@ -4,7 +4,7 @@ import { temporaryPasswordBarred } from "../../account/temporary-password.ts";
 import { refusal } from "../../support/acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { resetOtpEmail } from "../../support/reset-email.ts";
-import { changeRole } from "../../support/roles.ts";
+import { changeRole, LAST_ADMIN } from "../../support/roles.ts";
 import { searchUsers, SEARCH_MAX_LENGTH } from "../../support/search.ts";
 import { unlockAccount } from "../../support/unlock.ts";
 import { userOverview } from "../../support/user-overview.ts";
@@ -125,6 +125,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "unknown-role") throw new HttpProblem(400, "Choose the role user, support or admin.");
+    if (outcome.kind === "last-admin") throw new HttpProblem(409, LAST_ADMIN);
     return reply.redirect(`/support/users/${user.id}?done=${outcome.kind === "changed" ? "role" : "role-unchanged"}`, 303);
   });
 
