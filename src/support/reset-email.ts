@@ -64,4 +64,3 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
     return outcome;
   });
 }
-
