@@ -23,6 +23,10 @@ describe("securityCookie", () => {
     ["famos_session=a;famos_session=a", "null"],
     ["famos_session=a; \t famos_session \t=b", "null"],
     ["famos_session=; famos_session=b", "null"],
+    // Mutation survivors (stryker, 2026-12-06): a longer name ending in it, first in the header, is
+    // another cookie; white space before the first pair still starts one.
+    ["xfamos_session=c; famos_session=a", "a"],
+    [" \tfamos_session=a; famos_session=b", "null"],
   ])("%j reads %s", async (cookie, expected) => {
     expect(await read(cookie)).toBe(expected);
   });
