@@ -61,7 +61,8 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
  * An enabled administrator always stays: the one rule of every action that takes an administrator's
  * access away (a role change, a disable, an erasure; changeRole, account/disable.ts, account/erase.ts),
  * whoever asks (the operator at the command line included: `famos user role | disable | delete --erase`,
- * `import --sync`). With none, nobody could manage roles from the console. `target` is the account as
+ * `import --sync`, and `import --update`'s role column, support/import-users.ts). With none, nobody could
+ * manage roles from the console. `target` is the account as
  * read in the action's transaction `tx` after actingNowTakingTurns, which on PostgreSQL has taken the rows
  * of every enabled administrator: two such actions at once on the last two count one after the other.
  * A disabled administrator does not count, and may go.

@@ -1,8 +1,11 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { findUserById, findUserByLogin } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
+import { bcryptHash, HEADER } from "./import-fixtures.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 const LAST_ADMIN = "famos: This is the last administrator: make another account an administrator first.\n";
@@ -66,4 +69,18 @@ describe.each(DIALECTS)("the operator disabling or erasing the last administrato
     expect(await events("user.disabled")).toHaveLength(1);
     expect(await events("user.erased")).toHaveLength(2);
   });
+
+  it("famos user import --update refuses the row that would demote the last enabled administrator, and takes the others", async () => {
+    await addUser(deps, { loginId: "staff.one", partnerNumber: "01234" });
+    const hash = bcryptHash("correct horse battery staple");
+    const path = join(cli.dir, "demote.csv");
+    writeFileSync(path, [HEADER, `second.admin,Name,01234,user,,${hash}`, `staff.one,Name,01234,support,,${hash}`].join("\n"));
+    const result = await famos("user", "import", path, "--update");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('line 2: "second.admin" is the last enabled administrator: make another account an administrator first');
+    expect(await findUserByLogin(deps.db, "second.admin")).toMatchObject({ role: "admin", full_name: "Jane Smith" });
+    expect((await findUserByLogin(deps.db, "staff.one"))!.role).toBe("support");
+    expect(await events("role.changed")).toEqual(["staff.one"]);
+  });
 });
+
