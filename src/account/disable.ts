@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { queryAudit, recordAudit } from "../audit/audit.ts";
 import type { Database } from "../store/schema.ts";
 import { actingNowTakingTurns, refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { lastAdminRefusal, type LastAdmin } from "../support/roles.ts";
 import { otherEnabledHolders } from "../users/shared-address.ts";
 import { findUserById, type User } from "../users/users.ts";
 import { withdrawLeaverMail } from "../mail/leaver-mail.ts";
@@ -14,6 +15,7 @@ export type DisableOutcome =
   | { kind: "enabled"; user: User; sharedWith: number }
   | { kind: "unchanged"; user: User }
   | { kind: "not-found" }
+  | LastAdmin
   | Refusal;
 
 /**
@@ -44,6 +46,9 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
     if (!target) return { kind: "not-found" as const };
     const refused = refusal(actor, target, "disable");
     if (refused) return refused;
+    // The last enabled administrator stays (support/roles.ts); enabling one is never refused.
+    const last = disable ? await lastAdminRefusal(tx, target) : null;
+    if (last) return last;
     const changed = await tx
       .updateTable("users")
       .set({ disabled_at: disable ? now : null, updated_at: now })

@@ -5,12 +5,13 @@ import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
 import { unlockAccountCounters } from "../regulation/locks.ts";
 import { actingNowTakingTurns, refusal, type Acting, type Refusal } from "../support/acting.ts";
+import { lastAdminRefusal, type LastAdmin } from "../support/roles.ts";
 import { findUserById } from "../users/users.ts";
 import { endUserAccess } from "./access.ts";
 import { forgetAddresses, personalStrings } from "./erase-traces.ts";
 import { removeAllFactors } from "../strong-factors/factors.ts";
 
-export type EraseOutcome = { kind: "erased"; loginId: string; pseudonym: string; events: number } | { kind: "not-found" } | Refusal;
+export type EraseOutcome = { kind: "erased"; loginId: string; pseudonym: string; events: number } | { kind: "not-found" } | LastAdmin | Refusal;
 
 /**
  * `famos user delete LOGIN --erase` (issue 11; GDPR art. 17): the account, its sessions, flows, codes,
@@ -31,6 +32,9 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     if (!target) return { kind: "not-found" as const };
     const refused = refusal(actor, target, "disable");
     if (refused) return refused;
+    // The last enabled administrator stays (support/roles.ts).
+    const last = await lastAdminRefusal(tx, target);
+    if (last) return last;
     await endUserAccess(tx, target.id, now, "erased");
     // Read before the rows that hold them go: every address she had, not only the one of the day.
     const strings = await personalStrings(tx, target);

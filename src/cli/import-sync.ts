@@ -1,6 +1,7 @@
 import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
 import { lookAlikeNewcomers } from "../support/import-users.ts";
+import { LAST_ADMIN } from "../support/roles.ts";
 import { disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
 import { operator } from "./context.ts";
@@ -30,7 +31,7 @@ export async function syncDryRun(deps: Deps, checked: CheckedFile): Promise<void
 
 /**
  * `--sync` after the import: a file with refused rows disables nobody, since a refused row may be a
- * colleague who is still there.
+ * colleague who is still there. The last enabled administrator is never disabled (exit 1, said).
  */
 export async function syncAfterImport(deps: Deps, checked: CheckedFile, refused: number): Promise<void> {
   if (!checked.ok) return;
@@ -39,6 +40,9 @@ export async function syncAfterImport(deps: Deps, checked: CheckedFile, refused:
     return;
   }
   const missing = await usersMissingFromFile(deps.db, checked.rows);
-  const disabled = await disableMissing(deps, { user: null, audit: operator() }, missing);
-  process.stdout.write(`${disabled} ${disabled === 1 ? "user" : "users"} missing from the file disabled${disabled ? ":" : "."}\n${listing(missing)}`);
+  const { disabled, keptLastAdmin } = await disableMissing(deps, { user: null, audit: operator() }, missing);
+  const n = disabled.length;
+  process.stdout.write(`${n} ${n === 1 ? "user" : "users"} missing from the file disabled${n ? ":" : "."}\n${listing(disabled)}`);
+  for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} was not disabled: ${LAST_ADMIN}\n`);
+  if (keptLastAdmin.length > 0) process.exitCode = 1;
 }

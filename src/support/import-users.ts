@@ -10,6 +10,7 @@ import type { Database } from "../store/schema.ts";
 import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
+import { lastAdminRefusal } from "./roles.ts";
 
 /** One checked row of an import file: every field already valid. */
 export interface ImportedUser {
@@ -180,6 +181,11 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     const current = await findUserTakingTurns(tx, deps.dialect, user.id);
     if (!current) {
       report.refused.push(vanished(row));
+      continue;
+    }
+    // An enabled administrator always stays (roles.ts): a row demoting the last one is refused whole.
+    if (row.role !== current.role && (await lastAdminRefusal(tx, current))) {
+      report.refused.push({ line: row.line, reason: `"${current.login_id}" is the last enabled administrator: make another account an administrator first` });
       continue;
     }
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);

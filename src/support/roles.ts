@@ -10,8 +10,11 @@ export type RoleOutcome =
   | { kind: "unchanged"; role: Role }
   | { kind: "unknown-role" }
   | { kind: "not-found" }
-  | { kind: "last-admin" }
+  | LastAdmin
   | Refusal;
+
+/** The refusal of an action that would leave no enabled administrator (lastAdminRefusal). */
+export type LastAdmin = { kind: "last-admin" };
 
 export const LAST_ADMIN = "This is the last administrator: make another account an administrator first.";
 
@@ -46,14 +49,26 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
     const refusedNow = refusal(actor, current, "role");
     if (refusedNow) return refusedNow;
     if (current.role === role) return { kind: "unchanged", role };
-    if (current.role === "admin" && current.disabled_at === null && (await enabledAdmins(tx)) <= 1) return { kind: "last-admin" };
+    const last = await lastAdminRefusal(tx, current);
+    if (last) return last;
     await tx.updateTable("users").set({ role, updated_at: now }).where("id", "=", current.id).execute();
     await recordAudit(tx, now, { ...by.audit, event: "role.changed", subject: current.login_id, detail: { from: current.role, to: role } });
     return { kind: "changed", from: current.role, to: role };
   });
 }
 
-async function enabledAdmins(tx: Kysely<Database>): Promise<number> {
+/**
+ * An enabled administrator always stays: the one rule of every action that takes an administrator's
+ * access away (a role change, a disable, an erasure; changeRole, account/disable.ts, account/erase.ts),
+ * whoever asks (the operator at the command line included: `famos user role | disable | delete --erase`,
+ * `import --sync`, and `import --update`'s role column, support/import-users.ts). With none, nobody could
+ * manage roles from the console. `target` is the account as
+ * read in the action's transaction `tx` after actingNowTakingTurns, which on PostgreSQL has taken the rows
+ * of every enabled administrator: two such actions at once on the last two count one after the other.
+ * A disabled administrator does not count, and may go.
+ */
+export async function lastAdminRefusal(tx: Kysely<Database>, target: User): Promise<LastAdmin | null> {
+  if (target.role !== "admin" || target.disabled_at !== null) return null;
   const { n } = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).where("role", "=", "admin").where("disabled_at", "is", null).executeTakeFirstOrThrow();
-  return Number(n);
+  return Number(n) <= 1 ? { kind: "last-admin" } : null;
 }

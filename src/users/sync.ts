@@ -28,12 +28,17 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
   return missing.sort((a, b) => a.partner_number.localeCompare(b.partner_number) || a.login_key.localeCompare(b.login_key));
 }
 
-/** Disables each one as `famos user disable` would (sessions end, codes void, audited one by one). */
-export async function disableMissing(deps: Deps, by: Acting, users: readonly User[]): Promise<number> {
-  let disabled = 0;
+/**
+ * Disables each one as `famos user disable` would (sessions end, codes void, audited one by one): those
+ * disabled, and the last enabled administrator kept if the file leaves them out (support/roles.ts).
+ */
+export async function disableMissing(deps: Deps, by: Acting, users: readonly User[]): Promise<{ disabled: User[]; keptLastAdmin: User[] }> {
+  const disabled: User[] = [];
+  const keptLastAdmin: User[] = [];
   for (const user of users) {
     const outcome = await disableUser(deps, by, user.id);
-    if (outcome.kind === "disabled") disabled += 1;
+    if (outcome.kind === "disabled") disabled.push(user);
+    if (outcome.kind === "last-admin") keptLastAdmin.push(user);
   }
-  return disabled;
+  return { disabled, keptLastAdmin };
 }

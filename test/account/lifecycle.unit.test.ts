@@ -86,6 +86,8 @@ describe("disabling, enabling and erasing an account (unit tier)", () => {
       expect(await disableUser(unit.deps, as(plain), support.id)).toMatchObject({ kind: "forbidden", reason: "no-role" });
       for (const who of [admin, support]) expect(await findUserById(db(), who.id)).toMatchObject({ disabled_at: null });
       expect(await live(admin.id)).toEqual({ sessions: 2, codes: 1, flows: 1 });
+      // Another enabled administrator first: the last one is never disabled (support/roles.ts, lastAdminRefusal).
+      await addUser(unit.deps, { role: "admin" });
       await disableUser(unit.deps, operator, admin.id);
       expect(await enableUser(unit.deps, as(support), admin.id)).toMatchObject({ kind: "forbidden", reason: "admin-account" });
       expect(await findUserById(db(), admin.id)).toMatchObject({ disabled_at: now() });

@@ -86,4 +86,16 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(real.stderr).toContain("line 3: the login ID must not mix letters of different scripts");
     expect(real.stderr).toContain("No user was disabled");
   });
+
+  it("keeps the last enabled administrator missing from the file (exit 1, said, not listed as disabled) and disables the others", async () => {
+    // Partner 0400: its administrator, the only one of the database, and two staff; the file names one.
+    const added = await run(["user", "import", file("d.csv", [`d.admin,Name d.admin,0400,admin,,${hash}`, row("d1", "0400"), row("d2", "0400")])]);
+    expect(added.code, added.stderr).toBe(0);
+    const result = await run(["user", "import", file("d-sync.csv", [row("d1", "0400")]), "--sync"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("d.admin was not disabled: This is the last administrator: make another account an administrator first.\n");
+    expect(result.stdout).toContain("1 user missing from the file disabled:\n  d2 (Name d2, partner 0400)\n");
+    expect(await disabled()).toEqual(["a2", "b1", "b3", "d2"]);
+    expect(await store.db.selectFrom("audit").select("subject").where("event", "=", "user.disabled").where("subject", "=", "d.admin").execute()).toEqual([]);
+  });
 });

@@ -79,4 +79,18 @@ describe.each(DIALECTS)("the last administrator on %s", (dialect: TestDialect) =
     expect(await changeRole(a, OPERATOR, (await findUserById(a.db, left!.id))!, "user")).toEqual({ kind: "changed", from: "admin", to: "user" });
     expect((await findUserById(a.db, another.id))!.role).toBe("admin");
   });
+
+  it("two operators disabling, then erasing, the last two enabled administrators at once: one is refused each time, one stays", async () => {
+    const [a, b] = await race.pair();
+    const enabledAdmins = async () => (await a.db.selectFrom("users").select("id").where("role", "=", "admin").where("disabled_at", "is", null).execute()).map((u) => u.id);
+    for (const action of [disableUser, eraseUser]) {
+      await addUser(a, { role: "admin" });
+      const pair = await enabledAdmins();
+      expect(pair, action.name).toHaveLength(2);
+      const outcomes = await Promise.all([action(a, OPERATOR, pair[0]!), action(b, OPERATOR, pair[1]!)]);
+      expect(outcomes.map((o) => o.kind).sort(), action.name).toEqual([action === disableUser ? "disabled" : "erased", "last-admin"]);
+      expect(await enabledAdmins(), action.name).toHaveLength(1);
+    }
+  });
 });
+

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { eraseUser } from "../../account/erase.ts";
+import { LAST_ADMIN } from "../../support/roles.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused, noSuchUser } from "../io.ts";
@@ -17,6 +18,7 @@ export function userDeleteCommand(): Command {
         const outcome = await eraseUser(deps, { user: null, audit: operator() }, user.id);
         if (outcome.kind === "not-found") throw noSuchUser(loginId);
         if (outcome.kind === "forbidden") throw new Refused(outcome.message);
+        if (outcome.kind === "last-admin") throw new Refused(LAST_ADMIN);
         process.stdout.write(`Deleted ${outcome.loginId}; ${outcome.events} audit ${outcome.events === 1 ? "event is" : "events are"} kept under the pseudonym ${outcome.pseudonym}.\n`);
       });
     });

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { disableUser, enableUser } from "../../account/disable.ts";
 import { disableEndedText } from "../../account/messages.ts";
 import { translator } from "../../i18n/translator.ts";
+import { LAST_ADMIN } from "../../support/roles.ts";
 import { findUserByLogin } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
 import { Refused, noSuchUser } from "../io.ts";
@@ -32,6 +33,8 @@ async function run(loginId: string, disable: boolean): Promise<void> {
         throw noSuchUser(loginId);
       case "forbidden":
         throw new Refused(outcome.message);
+      case "last-admin":
+        throw new Refused(LAST_ADMIN);
       case "unchanged":
         process.stdout.write(`${user.login_id} was already ${disable ? "disabled" : "enabled"}; nothing was changed.\n`);
         return;

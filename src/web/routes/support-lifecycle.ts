@@ -7,6 +7,7 @@ import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { User } from "../../users/users.ts";
 import { refusal } from "../../support/acting.ts";
+import { LAST_ADMIN } from "../../support/roles.ts";
 import { sharedWithOthers } from "../../users/shared-address.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
@@ -80,6 +81,8 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
       const outcome = action === "disable" ? await disableUser(deps, acting(request), user.id) : await enableUser(deps, acting(request), user.id);
       if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
       if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
+      // As the role form's (support.ts): said in the reader's language by the catalogue's "said." key.
+      if (outcome.kind === "last-admin") throw new HttpProblem(409, LAST_ADMIN);
       const done = outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind;
       return reply.redirect(`/support/users/${user.id}?done=${done}`, 303);
     });
