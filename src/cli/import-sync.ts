@@ -2,7 +2,7 @@ import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
 import { lookAlikeNewcomers } from "../support/import-users.ts";
 import { LAST_ADMIN, splitByLastAdmin } from "../support/roles.ts";
-import { disableMissing, usersMissingFromFile } from "../users/sync.ts";
+import { administratorsTheFileAdds, disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
 import { operator } from "./context.ts";
 import type { CheckedFile } from "./import-file.ts";
@@ -20,7 +20,8 @@ function listing(users: readonly User[]): string {
 export async function syncDryRun(deps: Deps, checked: CheckedFile): Promise<void> {
   if (!checked.ok) throw new Refused(checked.message);
   // Split by the rule the real run's disables follow (splitByLastAdmin): the last administrator stays.
-  const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, await usersMissingFromFile(deps.db, checked.rows));
+  const missing = await usersMissingFromFile(deps.db, checked.rows);
+  const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, missing, await administratorsTheFileAdds(deps.db, checked.rows));
   const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
   process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);

@@ -75,11 +75,12 @@ export async function lastAdminRefusal(tx: Kysely<Database>, target: User): Prom
 /**
  * `famos user import --sync`'s users missing from the file, split as disabling them one after the
  * other would (users/sync.ts, disableMissing): by lastAdminRefusal's rule, each enabled administrator
- * goes while another stays, and the last one is kept. The dry run says this; the real run disables
- * `disable` and keeps `keptLastAdmin`, and each disable still asks lastAdminRefusal in its transaction.
+ * goes while another stays, and the last one is kept. The dry run says this, counting the administrators
+ * the real run's import adds before it disables (`adminsAddedFirst`); the real run disables `disable` and
+ * keeps `keptLastAdmin`, and each disable still asks lastAdminRefusal in its transaction.
  */
-export async function splitByLastAdmin(db: Kysely<Database>, users: readonly User[]): Promise<{ disable: User[]; keptLastAdmin: User[] }> {
-  let admins = users.some(isEnabledAdmin) ? await enabledAdmins(db) : 0;
+export async function splitByLastAdmin(db: Kysely<Database>, users: readonly User[], adminsAddedFirst = 0): Promise<{ disable: User[]; keptLastAdmin: User[] }> {
+  let admins = users.some(isEnabledAdmin) ? (await enabledAdmins(db)) + adminsAddedFirst : 0;
   const disable: User[] = [];
   const keptLastAdmin: User[] = [];
   for (const user of users) {

@@ -30,6 +30,19 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
 }
 
 /**
+ * How many new administrators the file's rows would make (role admin, a login ID no account has): the
+ * real `--sync` imports them before it disables anyone, so its dry run counts them (splitByLastAdmin).
+ */
+export async function administratorsTheFileAdds(db: Kysely<Database>, rows: readonly { loginId: string; role: string }[]): Promise<number> {
+  const keys = [...new Set(rows.filter((r) => r.role === "admin").map((r) => loginKey(r.loginId)))];
+  let existing = 0;
+  for (let from = 0; from < keys.length; from += 500) {
+    existing += (await db.selectFrom("users").select("login_key").where("login_key", "in", keys.slice(from, from + 500)).execute()).length;
+  }
+  return keys.length - existing;
+}
+
+/**
  * Disables each one as `famos user disable` would (sessions end, codes void, audited one by one): those
  * disabled, and the last enabled administrator kept if the file leaves them out — split first by the
  * rule the dry run uses (splitByLastAdmin, support/roles.ts), then asked again by each disable in its

@@ -121,4 +121,15 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(real.stderr).toBe("f.admin was not disabled: This is the last administrator: make another account an administrator first.\n");
     expect(await disabled()).toEqual(["a2", "b1", "b3", "d.admin", "d2", "e.admin"]);
   });
+
+  it("counts an administrator the file adds: the dry run would disable the one it replaces, as the real run does", async () => {
+    // f.admin is the only enabled administrator; the file for partner 0500 leaves them out and adds g.admin.
+    const staff = file("g-sync.csv", [row("e1", "0500"), `g.admin,Name g.admin,0500,admin,,${hash}`]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toBe("Dry run: 1 user of the 1 partner in the file would be disabled:\n  f.admin (Name f.admin, partner 0500)\n");
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toContain("1 user missing from the file disabled:\n  f.admin (Name f.admin, partner 0500)\n");
+  });
 });
