@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
 import type { Actor } from "../audit/audit.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
@@ -118,15 +118,25 @@ export async function actingNow(tx: Kysely<Database>, by: Acting): Promise<Actin
  * takeTurnsOn (store/take-turns.ts). SQLite's one writer already runs the two one after the other.
  */
 export async function actingNowTakingTurns(tx: Kysely<Database>, dialect: Dialect, by: Acting, targetId: string): Promise<Acting> {
-  if (dialect === "postgres") {
-    const ids = by.user === null ? [targetId] : [targetId, by.user.id];
-    await tx
-      .selectFrom("users")
-      .select("id")
-      .where((eb) => eb.or([eb("id", "in", ids), eb.and([eb("role", "=", "admin"), eb("disabled_at", "is", null)])]))
-      .orderBy("id")
-      .forNoKeyUpdate()
-      .execute();
-  }
+  await administratorsTakingTurns(tx, dialect, by.user === null ? [targetId] : [targetId, by.user.id]);
   return actingNow(tx, by);
+}
+
+/**
+ * On PostgreSQL, takes the rows of every enabled administrator and of `ids`, in one statement in the
+ * order of their ids: the one lock order of every writer that can take an administrator's access away
+ * (actingNowTakingTurns; `famos user import --update` demoting one, support/import-users.ts), which each
+ * takes before any other row, so two of them wait for each other rather than deadlock, and the second
+ * counts the administrators (lastAdminRefusal) after the first's commit. No-op on SQLite (one writer).
+ */
+export async function administratorsTakingTurns(tx: Kysely<Database>, dialect: Dialect, ids: readonly string[] = []): Promise<void> {
+  if (dialect !== "postgres") return;
+  const admins = (eb: ExpressionBuilder<Database, "users">) => eb.and([eb("role", "=", "admin"), eb("disabled_at", "is", null)]);
+  await tx
+    .selectFrom("users")
+    .select("id")
+    .where((eb) => (ids.length > 0 ? eb.or([eb("id", "in", ids), admins(eb)]) : admins(eb)))
+    .orderBy("id")
+    .forNoKeyUpdate()
+    .execute();
 }

@@ -23,10 +23,12 @@ export const AUDIT_CSV_HEADER = ["time_utc", "time_local", "event", "actor", "su
  * ＠ as their ASCII twins (issue 19.7), so those are looked through too, and so are the characters a
  * reader cannot see in front of them: zero-width and other format characters (U+200B, U+2060, bidi
  * marks, soft hyphen), the BOM (U+FEFF) and the rest of Unicode's default-ignorable ones (Hangul
- * fillers, U+034F), in any mix with white space. A tab, CR or line feed behind such a run is guarded
- * as one at the very start is.
+ * fillers, U+034F), control characters (C0 and C1, NEL U+0085 among them, which JavaScript's \s
+ * leaves out) and the braille blank (U+2800, drawn as nothing and not white space), in any mix with
+ * white space: defence in depth, since which of them a spreadsheet skips varies by product and
+ * version. A tab, CR or line feed behind such a run is guarded as one at the very start is.
  */
-const FORMULA_START = /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}]*[=+\-@\uff1d\uff0b\uff0d\uff20\t\r\n]/u;
+const FORMULA_START = /^[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]*[=+\-@\uff1d\uff0b\uff0d\uff20\t\r\n]/u;
 
 export function guardFormula(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;

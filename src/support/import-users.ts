@@ -10,6 +10,7 @@ import type { Database } from "../store/schema.ts";
 import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
+import { administratorsTakingTurns } from "./acting.ts";
 import { lastAdminRefusal } from "./roles.ts";
 
 /** One checked row of an import file: every field already valid. */
@@ -154,6 +155,11 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     const user = existing.get(loginKey(row.loginId));
     return options.update && user && row.partnerNumber.trim() !== user.partner_number ? [user.partner_number, row.partnerNumber.trim()] : [];
   });
+  // A row demoting an administrator: every enabled administrator's row taken first, in the one order
+  // of changeRole, disables and erasures (administratorsTakingTurns), before the rows below, so that this
+  // batch and another such writer count the administrators one after the other (lastAdminRefusal).
+  let adminsTaken = options.update && batch.some((row) => demotesAdmin(row, existing.get(loginKey(row.loginId))));
+  if (adminsTaken) await administratorsTakingTurns(tx, deps.dialect);
   if (moves.length > 0) await holdWaves(tx, deps.dialect, [...new Set(moves)], "share");
   for (const row of batch) {
     if (added.has(loginKey(row.loginId))) {
@@ -183,6 +189,12 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
       report.refused.push(vanished(row));
       continue;
     }
+    // One made an administrator since the batch's read: taken now (out of the one order, so at worst a
+    // deadlock PostgreSQL ends by rolling back one transaction; never an uncounted demotion).
+    if (!adminsTaken && demotesAdmin(row, current)) {
+      await administratorsTakingTurns(tx, deps.dialect);
+      adminsTaken = true;
+    }
     // An enabled administrator always stays (roles.ts): a row demoting the last one is refused whole.
     if (row.role !== current.role && (await lastAdminRefusal(tx, current))) {
       report.refused.push({ line: row.line, reason: `"${current.login_id}" is the last enabled administrator: make another account an administrator first` });
@@ -193,6 +205,10 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     else report.unchanged += 1;
   }
   await recordAuditMany(tx, now, addedEvents);
+}
+
+function demotesAdmin(row: ImportedUser, user: User | undefined): boolean {
+  return user !== undefined && user.role === "admin" && row.role !== "admin";
 }
 
 /** A row whose account was not there when it was looked for (deleted meanwhile): said, not guessed. */

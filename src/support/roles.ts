@@ -68,7 +68,42 @@ export async function changeRole(deps: Deps, by: Acting, target: User, role: str
  * A disabled administrator does not count, and may go.
  */
 export async function lastAdminRefusal(tx: Kysely<Database>, target: User): Promise<LastAdmin | null> {
-  if (target.role !== "admin" || target.disabled_at !== null) return null;
-  const { n } = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).where("role", "=", "admin").where("disabled_at", "is", null).executeTakeFirstOrThrow();
-  return Number(n) <= 1 ? { kind: "last-admin" } : null;
+  if (!isEnabledAdmin(target)) return null;
+  return isLastOf(await enabledAdmins(tx)) ? { kind: "last-admin" } : null;
+}
+
+/**
+ * `famos user import --sync`'s users missing from the file, split as disabling them one after the
+ * other would (users/sync.ts, disableMissing): by lastAdminRefusal's rule, each enabled administrator
+ * goes while another stays, and the last one is kept. The dry run says this, counting the administrators
+ * the real run's import adds before it disables (`adminsAddedFirst`); the real run disables `disable` and
+ * keeps `keptLastAdmin`, and each disable still asks lastAdminRefusal in its transaction.
+ */
+export async function splitByLastAdmin(db: Kysely<Database>, users: readonly User[], adminsAddedFirst = 0): Promise<{ disable: User[]; keptLastAdmin: User[] }> {
+  let admins = users.some(isEnabledAdmin) ? (await enabledAdmins(db)) + adminsAddedFirst : 0;
+  const disable: User[] = [];
+  const keptLastAdmin: User[] = [];
+  for (const user of users) {
+    if (!isEnabledAdmin(user)) disable.push(user);
+    else if (isLastOf(admins)) keptLastAdmin.push(user);
+    else {
+      disable.push(user);
+      admins -= 1;
+    }
+  }
+  return { disable, keptLastAdmin };
+}
+
+function isEnabledAdmin(user: User): boolean {
+  return user.role === "admin" && user.disabled_at === null;
+}
+
+/** The rule: an enabled administrator is the last when they are the only one (or the count is stale). */
+function isLastOf(enabledAdminCount: number): boolean {
+  return enabledAdminCount <= 1;
+}
+
+async function enabledAdmins(db: Kysely<Database>): Promise<number> {
+  const { n } = await db.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).where("role", "=", "admin").where("disabled_at", "is", null).executeTakeFirstOrThrow();
+  return Number(n);
 }

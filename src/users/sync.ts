@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
+import { splitByLastAdmin } from "../support/roles.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey, type User } from "./users.ts";
 
@@ -29,13 +30,28 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
 }
 
 /**
+ * How many new administrators the file's rows would make (role admin, a login ID no account has): the
+ * real `--sync` imports them before it disables anyone, so its dry run counts them (splitByLastAdmin).
+ */
+export async function administratorsTheFileAdds(db: Kysely<Database>, rows: readonly { loginId: string; role: string }[]): Promise<number> {
+  const keys = [...new Set(rows.filter((r) => r.role === "admin").map((r) => loginKey(r.loginId)))];
+  let existing = 0;
+  for (let from = 0; from < keys.length; from += 500) {
+    existing += (await db.selectFrom("users").select("login_key").where("login_key", "in", keys.slice(from, from + 500)).execute()).length;
+  }
+  return keys.length - existing;
+}
+
+/**
  * Disables each one as `famos user disable` would (sessions end, codes void, audited one by one): those
- * disabled, and the last enabled administrator kept if the file leaves them out (support/roles.ts).
+ * disabled, and the last enabled administrator kept if the file leaves them out — split first by the
+ * rule the dry run uses (splitByLastAdmin, support/roles.ts), then asked again by each disable in its
+ * transaction (lastAdminRefusal), which keeps one that another operator's action made the last meanwhile.
  */
 export async function disableMissing(deps: Deps, by: Acting, users: readonly User[]): Promise<{ disabled: User[]; keptLastAdmin: User[] }> {
+  const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, users);
   const disabled: User[] = [];
-  const keptLastAdmin: User[] = [];
-  for (const user of users) {
+  for (const user of disable) {
     const outcome = await disableUser(deps, by, user.id);
     if (outcome.kind === "disabled") disabled.push(user);
     if (outcome.kind === "last-admin") keptLastAdmin.push(user);

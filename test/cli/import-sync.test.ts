@@ -91,11 +91,45 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     // Partner 0400: its administrator, the only one of the database, and two staff; the file names one.
     const added = await run(["user", "import", file("d.csv", [`d.admin,Name d.admin,0400,admin,,${hash}`, row("d1", "0400"), row("d2", "0400")])]);
     expect(added.code, added.stderr).toBe(0);
+    // The dry run says what the real run does: d2 would be disabled, d.admin kept (the same rule, the same words).
+    const dry = await run(["user", "import", file("d-sync.csv", [row("d1", "0400")]), "--sync", "--dry-run"]);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toBe("Dry run: 1 user of the 1 partner in the file would be disabled:\n  d2 (Name d2, partner 0400)\n");
+    expect(dry.stderr).toBe("d.admin would not be disabled: This is the last administrator: make another account an administrator first.\n");
+    expect(await disabled()).toEqual(["a2", "b1", "b3"]);
     const result = await run(["user", "import", file("d-sync.csv", [row("d1", "0400")]), "--sync"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("d.admin was not disabled: This is the last administrator: make another account an administrator first.\n");
     expect(result.stdout).toContain("1 user missing from the file disabled:\n  d2 (Name d2, partner 0400)\n");
     expect(await disabled()).toEqual(["a2", "b1", "b3", "d2"]);
     expect(await store.db.selectFrom("audit").select("subject").where("event", "=", "user.disabled").where("subject", "=", "d.admin").execute()).toEqual([]);
+  });
+
+  it("with every enabled administrator missing, the dry run and the real run disable the same ones and keep the same last one", async () => {
+    // Enabled administrators now: d.admin (0400), e.admin and f.admin (0500); the files name none of them.
+    const added = await run(["user", "import", file("e.csv", [`e.admin,Name e.admin,0500,admin,,${hash}`, `f.admin,Name f.admin,0500,admin,,${hash}`, row("e1", "0500")])]);
+    expect(added.code, added.stderr).toBe(0);
+    const staff = file("ef-sync.csv", [row("d1", "0400"), row("e1", "0500")]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout.match(/^ {2}\S+/gm)).toEqual(["  d.admin", "  e.admin"]);
+    expect(dry.stderr).toBe("f.admin would not be disabled: This is the last administrator: make another account an administrator first.\n");
+    expect(await disabled()).toEqual(["a2", "b1", "b3", "d2"]);
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code).toBe(1);
+    expect(real.stdout.match(/^ {2}\S+/gm)).toEqual(["  d.admin", "  e.admin"]);
+    expect(real.stderr).toBe("f.admin was not disabled: This is the last administrator: make another account an administrator first.\n");
+    expect(await disabled()).toEqual(["a2", "b1", "b3", "d.admin", "d2", "e.admin"]);
+  });
+
+  it("counts an administrator the file adds: the dry run would disable the one it replaces, as the real run does", async () => {
+    // f.admin is the only enabled administrator; the file for partner 0500 leaves them out and adds g.admin.
+    const staff = file("g-sync.csv", [row("e1", "0500"), `g.admin,Name g.admin,0500,admin,,${hash}`]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toBe("Dry run: 1 user of the 1 partner in the file would be disabled:\n  f.admin (Name f.admin, partner 0500)\n");
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toContain("1 user missing from the file disabled:\n  f.admin (Name f.admin, partner 0500)\n");
   });
 });

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import { importUsersCsv } from "../../src/cli/import-file.ts";
 import type { Acting } from "../../src/support/acting.ts";
 import { disableUser } from "../../src/account/disable.ts";
 import { eraseUser } from "../../src/account/erase.ts";
 import { changeRole } from "../../src/support/roles.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
+import { bcryptHash, HEADER } from "../cli/import-fixtures.ts";
 import { addUser } from "../support/app.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
 
@@ -94,3 +97,36 @@ describe.each(DIALECTS)("the last administrator on %s", (dialect: TestDialect) =
   });
 });
 
+/**
+ * `famos user import --update` demoting an administrator through the role column, at the same instant
+ * as the console's role form (changeRole) or another import demotes the other of the last two: the
+ * import takes the rows of every enabled administrator first, in the order of their ids, as changeRole
+ * does, so one counts after the other has written. Each round starts with only these two enabled.
+ */
+describe.each(DIALECTS)("an import and another demotion of the last two administrators at once on %s", (dialect: TestDialect) => {
+  const race = useRacers(dialect, "import_demote");
+  const hash = bcryptHash("correct horse battery staple");
+  const importDemoting = async (deps: Deps, user: User) => {
+    const result = await importUsersCsv(deps, `${HEADER}\n${user.login_id},${user.full_name},${user.partner_number},user,,${hash}`, { update: true, actor: OPERATOR.audit });
+    if (!result.ok) throw new Error(result.message);
+    return result.updated === 1;
+  };
+  const others = {
+    changeRole: async (deps: Deps, user: User) => (await changeRole(deps, OPERATOR, user, "user")).kind === "changed",
+    import: importDemoting,
+  };
+
+  it("ten rounds with each (the console's changeRole, another import): exactly one demotion is written, one administrator stays", { timeout: 60_000 }, async () => {
+    const [a, b] = await race.pair();
+    const enabledAdmins = async () => (await a.db.selectFrom("users").select("id").where("role", "=", "admin").where("disabled_at", "is", null).execute()).map((u) => u.id);
+    for (const [name, other] of Object.entries(others)) {
+      for (let round = 0; round < 10; round += 1) {
+        await a.db.updateTable("users").set({ disabled_at: race.now() }).where("role", "=", "admin").where("disabled_at", "is", null).execute();
+        const [first, second] = [await addUser(a, { role: "admin" }), await addUser(a, { role: "admin" })];
+        const written = await Promise.all([importDemoting(a, first), other(b, second)]);
+        expect(written.filter(Boolean), `${name}, round ${round}`).toHaveLength(1);
+        expect(await enabledAdmins(), `${name}, round ${round}`).toHaveLength(1);
+      }
+    }
+  });
+});

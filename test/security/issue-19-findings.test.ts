@@ -90,6 +90,16 @@ describe("issue 19.7: the CSV formula guard", () => {
     }
     for (const value of ["\u200bJane Smith", "\ufeffx", "Jane\u200b=1", "\u200b", "a\t=1"]) expect(guardFormula(value), JSON.stringify(value)).toBe(value);
   });
+
+  it("looks past leading control characters (NEL, the rest of C0 and C1) and the braille blank, in any mix with the others", () => {
+    const unseen = ["\u0085", "\u0000", "\u0001", "\u0008", "\u000b", "\u000c", "\u001b", "\u001f", "\u007f", "\u0080", "\u009b", "\u009f", "\u2800"];
+    for (const c of unseen) {
+      for (const start of ["=", "+", "-", "@", "\t", "\r", "\n", "＠"]) {
+        for (const value of [`${c}${start}1`, `${c}${c}${start}1`, ` ${c}\u200b${start}1`, `\u200b${c}\u00a0${start}1`]) expect(guardFormula(value), JSON.stringify(value)).toBe(`'${value}`);
+      }
+      for (const value of [`${c}Jane Smith`, `${c}`, `Jane${c}=1`]) expect(guardFormula(value), JSON.stringify(value)).toBe(value);
+    }
+  });
 });
 
 describe("issue 19.7: invisible characters in login IDs and names", () => {
