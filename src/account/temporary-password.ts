@@ -1,14 +1,16 @@
+import { timingSafeEqual } from "node:crypto";
 import { userTranslator } from "../i18n/translator.ts";
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { hashPassword } from "../password/hash.ts";
 import { checkNewPassword } from "../password/policy.ts";
+import { hmacHex, type Keys } from "../platform/keys.ts";
 import type { Random } from "../platform/random.ts";
 import type { Session, Stage } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import { actingNow, refusal, type Acting, type Refusal } from "../support/acting.ts";
-import { findUserById, type User } from "../users/users.ts";
+import { findUserById, findUserTakingTurns, type User } from "../users/users.ts";
 import { endAccessForNewPassword, endUserAccess } from "./access.ts";
 import { temporaryPasswordMail } from "./messages.ts";
 
@@ -31,7 +33,36 @@ export type TemporaryPasswordOutcome =
   | { kind: "invalid"; message: string }
   | { kind: "disabled"; message: string }
   | { kind: "not-found" }
+  | Stale
   | Refusal;
+
+/**
+ * The form was shown before the account's password last changed: nothing is set. `setAt`: when the
+ * temporary password that works now was set (a second click, another tab), or null when the password
+ * changed otherwise (the user chose one, or it is spent).
+ */
+export type Stale = { kind: "stale"; setAt: number | null };
+
+/**
+ * The stamp the console's temporary-password form carries (a hidden field): the account's password
+ * as it was when the form was shown, for this support person and this account. A second submission
+ * of one form (a double click, two tabs) finds the password changed by the first and sets nothing, so
+ * the only password shown is the one that works (optimistic concurrency: no migration, no server
+ * state). Not a secret (CSRF still guards the form), but keyed (keys.formStamp), so the page does not
+ * show a digest of the password hash, and one person's form is not another's.
+ */
+export function temporaryPasswordFormStamp(keys: Keys, by: Acting, user: Pick<User, "id" | "password_hash">): string {
+  return hmacHex(keys.formStamp, `temporary-password\0${by.user?.id ?? by.audit.actor}\0${user.id}\0${user.password_hash}`).slice(0, 32);
+}
+
+/** Whether a form stamped `stamp` is out of date for `user` as it is now: stale, or null when it still fits. */
+export function staleTemporaryPasswordForm(keys: Keys, by: Acting, user: User, stamp: string, now: number): Stale | null {
+  const expected = Buffer.from(temporaryPasswordFormStamp(keys, by, user));
+  const given = Buffer.from(stamp);
+  if (given.length === expected.length && timingSafeEqual(given, expected)) return null;
+  const live = user.password_temporary_until !== null && user.password_temporary_until > now;
+  return { kind: "stale", setAt: live ? user.updated_at : null };
+}
 
 /**
  * Why a temporary password would be no use now, or null. A disabled account (a leaver) is answered as
@@ -54,6 +85,8 @@ export async function setTemporaryPassword(
   userId: string,
   password: string,
   ticket: string | null = null,
+  /** The console form's stamp (temporaryPasswordFormStamp); null for `famos user set-password`, one process per call. */
+  formStamp: string | null = null,
 ): Promise<TemporaryPasswordOutcome> {
   const found = await findUserById(deps.db, userId);
   if (!found) return { kind: "not-found" };
@@ -69,14 +102,17 @@ export async function setTemporaryPassword(
   const expiresAt = now + deps.config.lifecycle.temporaryPasswordTtlMs;
   const outcome = await deps.db.transaction().execute(async (tx) => {
     // Checked again inside the transaction: the target's role or account, or the acting person's
-    // role (actingNow), may have changed while hashing.
-    const target = await findUserById(tx, userId);
+    // role (actingNow), may have changed while hashing. Its row taken (PostgreSQL), so a second
+    // submission of the same form waits for the first and reads the password it set.
+    const target = await findUserTakingTurns(tx, deps.dialect, userId);
     if (!target) return { kind: "not-found" as const };
     const refused = refusal(await actingNow(tx, by), target, "password");
     if (refused) return refused;
     // Disabled while the password was hashed: nothing is set.
     const barredNow = temporaryPasswordBarred(target);
     if (barredNow) return { kind: "disabled" as const, message: barredNow };
+    const stale = formStamp === null ? null : staleTemporaryPasswordForm(deps.keys, by, target, formStamp, now);
+    if (stale) return stale;
     await tx.updateTable("users").set({ password_hash: hash, password_temporary_until: expiresAt, updated_at: now }).where("id", "=", target.id).execute();
     const told = {
       kind: "notice.temporary-password",

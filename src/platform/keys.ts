@@ -17,6 +17,8 @@ export interface Keys {
    * (src/users/login-digest.ts): text typed into Login ID is now and then the password.
    */
   loginId: Buffer;
+  /** Keys the stamp a console form carries of the account as it was shown (account/temporary-password.ts). */
+  formStamp: Buffer;
 }
 
 export function deriveKeys(secret: Buffer): Keys {
@@ -29,6 +31,7 @@ export function deriveKeys(secret: Buffer): Keys {
     recoveryCode: derive("recovery-code"),
     appCookie: derive("application-cookie"),
     loginId: derive("login-id"),
+    formStamp: derive("form-stamp"),
   };
 }
 

@@ -5,6 +5,7 @@ import { findUserByLogin } from "../../src/users/users.ts";
 import { addUser, type TestApp } from "../support/app.ts";
 import { consoleWithStaff } from "../support/console-staff.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+import { openTemporaryPasswordForm } from "../support/temporary-password-form.ts";
 
 /** Issue 11, item 5: the console's lifecycle actions, under acting.ts's rule. */
 describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create a user, the Disabled filter (%s)", (database) => {
@@ -136,9 +137,9 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
 
     // An administrator may: the page offers it, and it is set, audited, told and ends the peer's sessions.
     expect((await admin.get(`/support/users/${peer.id}`)).body).toContain(`/support/users/${peer.id}/temporary-password`);
-    expect((await admin.get(`/support/users/${peer.id}/temporary-password`)).statusCode).toBe(200);
-    expect((await admin.post(`/support/users/${peer.id}/temporary-password`, identity)).statusCode).toBe(200);
-    const shown = await admin.post(`/support/users/${peer.id}/temporary-password/confirm`, identity);
+    const formStamp = await openTemporaryPasswordForm(admin, peer.id);
+    expect((await admin.post(`/support/users/${peer.id}/temporary-password`, { ...identity, formStamp })).statusCode).toBe(200);
+    const shown = await admin.post(`/support/users/${peer.id}/temporary-password/confirm`, { ...identity, formStamp });
     expect(shown.statusCode).toBe(200);
     expect(shown.body).toContain('class="secret"');
     const set = (await findUserByLogin(t.deps.db, "con.peer"))!;
@@ -269,7 +270,8 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     // Enabled again, the same request goes through.
     await support.get(`/support/users/${user.id}`);
     expect((await support.post(`/support/users/${user.id}/enable`)).headers.location).toContain("done=enabled");
-    expect((await support.post(`/support/users/${user.id}/temporary-password/confirm`, identity)).body).toContain('class="secret"');
+    const formStamp = await openTemporaryPasswordForm(support, user.id);
+    expect((await support.post(`/support/users/${user.id}/temporary-password/confirm`, { ...identity, formStamp })).body).toContain('class="secret"');
   });
 
   it("creates a user with a temporary first password; only an administrator creates support or admin accounts", async () => {

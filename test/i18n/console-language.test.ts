@@ -8,6 +8,7 @@ import { formatDate } from "../../src/platform/format.ts";
 import type { Locale } from "../../src/i18n/locales.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { FormClient, signIn, type TestUser } from "../support/client.ts";
+import { openTemporaryPasswordForm } from "../support/temporary-password-form.ts";
 import { addUser, type TestApp } from "../support/app.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
 import { setUpAppOnProfile } from "../strong-factors/helpers.ts";
@@ -178,7 +179,7 @@ describe.each([
     await seen("resetConfirm", agent.post(`/support/users/${target.id}/reset`, identity));
     await seen("factors", agent.post(`/support/users/${target.id}/factors`, {}));
 
-    const victimIdentity = { name: "Vic Smith", loginId: victim.login_id, partnerNumber: "04321", ticket: "INC-17" };
+    const victimIdentity = { name: "Vic Smith", loginId: victim.login_id, partnerNumber: "04321", ticket: "INC-17", formStamp: await openTemporaryPasswordForm(agent, victim.id) };
     await seen("temporary", agent.get(`/support/users/${victim.id}/temporary-password`));
     await seen("temporaryConfirm", agent.post(`/support/users/${victim.id}/temporary-password`, victimIdentity));
     await seen("temporaryShown", agent.post(`/support/users/${victim.id}/temporary-password/confirm`, victimIdentity));

@@ -4,6 +4,7 @@ import { setWaveStart } from "../../src/rollout/plan.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp, type TestUserInput } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, submitPassword } from "../support/client.ts";
+import { openTemporaryPasswordForm } from "../support/temporary-password-form.ts";
 
 const DAY = 86_400_000;
 const CHOSEN = "a passphrase of my own 42";
@@ -29,9 +30,9 @@ describe.each(["sqlite", "postgres"] as const)("lifecycle, attacked (%s)", (data
   async function temporaryPasswordFromConsole(input: TestUserInput): Promise<{ id: string; loginId: string; temporary: string }> {
     const user = await addUser(t.deps, { email: null, ...input });
     const identity = { name: user.full_name, loginId: user.login_id, partnerNumber: user.partner_number, ticket: "RITM-77" };
-    await support.get(`/support/users/${user.id}/temporary-password`);
-    await support.post(`/support/users/${user.id}/temporary-password`, identity);
-    const shown = await support.post(`/support/users/${user.id}/temporary-password/confirm`, identity);
+    const formStamp = await openTemporaryPasswordForm(support, user.id);
+    await support.post(`/support/users/${user.id}/temporary-password`, { ...identity, formStamp });
+    const shown = await support.post(`/support/users/${user.id}/temporary-password/confirm`, { ...identity, formStamp });
     const temporary = /<strong class="secret">([^<]+)<\/strong>/.exec(shown.body)?.[1];
     if (shown.statusCode !== 200 || !temporary) throw new Error(`temporary password: ${shown.statusCode}`);
     return { id: user.id, loginId: user.login_id, temporary };

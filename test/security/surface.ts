@@ -4,6 +4,7 @@ import { setWaveStart } from "../../src/rollout/plan.ts";
 import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
 import { addUser, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { formStampOf } from "../support/temporary-password-form.ts";
 import { atChoosePassword, atCode, atEnrolment, formsPostingTo, type TestUser } from "./helpers.ts";
 
 export type Stage = "anonymous" | "enrol" | "otp" | "full" | "password" | "factor-setup";
@@ -112,7 +113,8 @@ export class FormSurface {
     // disabled account's Enable (on a user of its own, so the target stays enabled); Disable's form is
     // on its question page.
     await read(`/support/users/${target.id}/temporary-password`);
-    const temporary = await client.post(`/support/users/${target.id}/temporary-password`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-2" });
+    const formStamp = formStampOf({ body: bodies.at(-1) ?? "" });
+    const temporary = await client.post(`/support/users/${target.id}/temporary-password`, { name: target.full_name, loginId: target.login_id, partnerNumber: target.partner_number, ticket: "SURFACE-2", formStamp });
     if (temporary.statusCode === 200) bodies.push(temporary.body);
     await read("/support/users/new");
     const leaver = await addUser(this.t.deps, { loginId: `leaver-${Date.now()}` });

@@ -69,13 +69,16 @@ export function identityFields(t: Translator, values: Partial<IdentifiedRequest>
   ${field("ticket", t.text("console.ticket"), TICKET_MAX_LENGTH)}`;
 }
 
+/** The request as the temporary-password form carries it: typed, and the stamp of the account as shown (account/temporary-password.ts). */
+export type TemporaryPasswordRequest = IdentifiedRequest & { formStamp: string };
+
 /** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. Every problem is said at once, beside its field. */
-export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest>, problems: FieldProblems = NO_PROBLEMS): string {
+export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest> & { formStamp: string }, problems: FieldProblems = NO_PROBLEMS): string {
   const { t } = frame;
   const body = html`<h1>${t.text("console.temporary.heading", { loginId: user.login_id })}</h1>
 ${problemSummary(t, problems)}
 <form method="post" action="/support/users/${user.id}/temporary-password" novalidate>
-  ${csrfField(frame.csrf)}
+  ${csrfField(frame.csrf)}<input type="hidden" name="formStamp" value="${values.formStamp}">
   <p>${t.text("console.temporary.intro")}</p>
   ${identityFields(t, values, problems)}
   <div class="buttons"><button type="submit">${t.text("console.temporary.title")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
@@ -84,9 +87,9 @@ ${problemSummary(t, problems)}
 }
 
 /** Step 2: what will happen, with the typed values carried along. */
-export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest, ttlMs: number): string {
+export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, request: TemporaryPasswordRequest, ttlMs: number): string {
   const { t } = frame;
-  const hidden = (name: keyof IdentifiedRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
+  const hidden = (name: keyof TemporaryPasswordRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
   const body = html`<h1>${t.text("console.temporaryConfirm.heading", { loginId: user.login_id })}</h1>
 <p>${t.html("console.confirm.matches", { ticket: request.ticket.trim() })}</p>
 <ul>
@@ -96,10 +99,25 @@ export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, req
   <li>${t.text(user.otp_email ? "console.temporaryConfirm.tellsOtp" : "console.temporaryConfirm.tellsNobody")}</li>
 </ul>
 <form method="post" action="/support/users/${user.id}/temporary-password/confirm">
-  ${csrfField(frame.csrf)}${hidden("name")}${hidden("loginId")}${hidden("partnerNumber")}${hidden("ticket")}
+  ${csrfField(frame.csrf)}${hidden("name")}${hidden("loginId")}${hidden("partnerNumber")}${hidden("ticket")}${hidden("formStamp")}
   <div class="buttons"><button type="submit">${t.text("console.temporaryConfirm.button")}</button> <a class="button secondary" href="/support/users/${user.id}">${t.text("button.cancel")}</a></div>
 </form>`;
   return supportPage(frame, t.text("console.temporaryConfirm.title"), "users", body);
+}
+
+/**
+ * A temporary-password form submitted after the account's password changed (a second click, another
+ * tab): nothing was set. When the password that works now is a temporary one, when it was set, so
+ * support reads out the one shown then; another only from a fresh form.
+ */
+export function temporaryPasswordStalePage(frame: PortalFrame, user: User, setAt: number | null): string {
+  const { t } = frame;
+  const said = setAt === null ? t.text("console.temporaryStale.changed", { loginId: user.login_id }) : t.text("console.temporaryStale.set", { loginId: user.login_id, at: zonedDateTime(t, setAt) });
+  const body = html`<h1>${t.text("console.temporaryStale.title")}</h1>
+<p class="message warning" role="alert">${said}</p>
+<p><a href="/support/users/${user.id}/temporary-password">${t.text("console.temporaryStale.fresh")}</a></p>
+<p><a href="/support/users/${user.id}">${t.text("console.temporaryShown.back", { loginId: user.login_id })}</a></p>`;
+  return supportPage(frame, t.text("console.temporaryStale.title"), "users", body);
 }
 
 /** Shown once: the password is not stored anywhere FAMOS could show it again. */

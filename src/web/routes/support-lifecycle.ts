@@ -2,17 +2,25 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
 import { disableInForceCounts, disableUser, enableUser } from "../../account/disable.ts";
-import { generateTemporaryPassword, setTemporaryPassword, temporaryPasswordBarred } from "../../account/temporary-password.ts";
+import { generateTemporaryPassword, setTemporaryPassword, staleTemporaryPasswordForm, temporaryPasswordBarred, temporaryPasswordFormStamp } from "../../account/temporary-password.ts";
 import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { User } from "../../users/users.ts";
 import { refusal } from "../../support/acting.ts";
 import { LAST_ADMIN } from "../../support/roles.ts";
 import { sharedWithOthers } from "../../users/shared-address.ts";
-import { checkIdentifiedRequest, type IdentifiedRequest } from "../../support/identified-request.ts";
+import { checkIdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
-import { field, parseForm } from "../forms.ts";
-import { disableConfirmPage, newUserPage, temporaryPasswordConfirmPage, temporaryPasswordPage, temporaryPasswordShownPage } from "../pages/support-lifecycle-pages.ts";
+import { field, formSchema, parseForm } from "../forms.ts";
+import {
+  disableConfirmPage,
+  newUserPage,
+  temporaryPasswordConfirmPage,
+  temporaryPasswordPage,
+  temporaryPasswordShownPage,
+  temporaryPasswordStalePage,
+  type TemporaryPasswordRequest,
+} from "../pages/support-lifecycle-pages.ts";
 import { portalFrame, portalFrameAfterCommit } from "./portal.ts";
 import { acting, IDENTIFIED_REQUEST_FORM, targetUser } from "./support-acting.ts";
 import { requestProblems, saidSentence } from "./support-problems.ts";
@@ -55,6 +63,16 @@ function refuseIfBarred(user: User): void {
   if (barred) throw new HttpProblem(409, barred);
 }
 
+/**
+ * Both steps of "Set a temporary password": the identified request and the form's stamp
+ * (account/temporary-password.ts). One without a stamp is out of date, after the access rule's 403.
+ */
+const TEMPORARY_PASSWORD_SCHEMA = formSchema({ ...IDENTIFIED_REQUEST_FORM, formStamp: field(64).optional() });
+function temporaryPasswordForm(body: unknown): TemporaryPasswordRequest {
+  const form = parseForm(TEMPORARY_PASSWORD_SCHEMA, body);
+  return { ...form, formStamp: form.formStamp ?? "" };
+}
+
 const newUserShape = { loginId: field(200), fullName: field(200), partnerNumber: field(200), role: field(20), email: field(254) };
 
 /** Console actions of issue 11: disable, enable, set a temporary password, create a user. */
@@ -93,24 +111,28 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const refused = refusal(acting(request), user, "password");
     if (refused) throw new HttpProblem(403, refused.message);
     refuseIfBarred(user);
-    return reply.type(HTML).send(temporaryPasswordPage(await portalFrame(deps, request, reply), user, {}));
+    const formStamp = temporaryPasswordFormStamp(deps.keys, acting(request), user);
+    return reply.type(HTML).send(temporaryPasswordPage(await portalFrame(deps, request, reply), user, { formStamp }));
   });
 
   // The request is checked as an OTP email reset is (identity, ticket), under acting.ts's rule for "password".
   app.post("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);
-    const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
+    const form = temporaryPasswordForm(request.body);
     const check = checkIdentifiedRequest(acting(request), user, form, "password");
     if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
     refuseIfBarred(user);
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
+    // Said before the confirmation: the rule setTemporaryPassword applies in its transaction, in the same order.
+    const stale = staleTemporaryPasswordForm(deps.keys, acting(request), user, form.formStamp, deps.clock.now());
+    if (stale) return reply.code(409).type(HTML).send(temporaryPasswordStalePage(frame, user, stale.setAt));
     return reply.type(HTML).send(temporaryPasswordConfirmPage(frame, user, form, deps.config.lifecycle.temporaryPasswordTtlMs));
   });
 
   app.post("/support/users/:id/temporary-password/confirm", stepUp, async (request, reply) => {
     const user = await target(request);
-    const form: IdentifiedRequest = parseForm(IDENTIFIED_REQUEST_FORM, request.body);
+    const form = temporaryPasswordForm(request.body);
     const by = acting(request);
     const check = checkIdentifiedRequest(by, user, form, "password");
     if (!check.ok && check.kind === "forbidden") throw new HttpProblem(403, check.message);
@@ -118,7 +140,8 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
     const frame = await portalFrame(deps, request, reply);
     if (!check.ok) return reply.code(400).type(HTML).send(temporaryPasswordPage(frame, user, form, requestProblems(frame.t, check)));
     const password = generateTemporaryPassword(deps.random);
-    const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket);
+    const outcome = await setTemporaryPassword(deps, by, user.id, password, check.ticket, form.formStamp);
+    if (outcome.kind === "stale") return reply.code(409).type(HTML).send(temporaryPasswordStalePage(frame, user, outcome.setAt));
     if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
     if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "disabled") throw new HttpProblem(409, outcome.message);
