@@ -13,6 +13,7 @@ import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges
 import { parseRegistrationJson } from "./credential-json.ts";
 import { PASSKEY_TEXT } from "./messages.ts";
 import { markStrongFactors } from "../strong-factors/factors.ts";
+import { tellFactorChange } from "../strong-factors/factor-notice.ts";
 import { userPasskeys, type PasskeySummary } from "./passkeys.ts";
 import { RP_NAME, type RelyingParty } from "./relying-party.ts";
 import { webauthn } from "./webauthn.ts";
@@ -148,10 +149,12 @@ export async function finishPasskeyRegistration<Brought = undefined>(
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return { added: false as const };
     await markStrongFactors(tx, user.id, now);
     await audit(tx, user, ctx, now, "passkey.added", { name: row.name, deviceType: row.device_type, backedUp: row.backed_up === 1 });
+    await tellFactorChange(tx, deps, user, now, { what: "passkey-added", name: row.name });
     return { added: true as const, brought: brings ? await brings(tx, now) : (undefined as Brought) };
   });
   if ("kind" in added) return added;
   if (!added.value.added) return { kind: "refused", reason: "already-added" };
+  deps.mailQueued();
   deps.metrics.passkeysAdded.inc();
   return { kind: "added", passkey: { id: row.id, name: row.name, createdAt: now, lastUsedAt: null, backedUp: row.backed_up === 1 }, brought: added.value.brought };
 }

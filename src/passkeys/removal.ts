@@ -6,6 +6,7 @@ import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
 import { markStrongFactors } from "../strong-factors/factors.ts";
+import { tellFactorChange } from "../strong-factors/factor-notice.ts";
 import { removePasskey } from "./passkeys.ts";
 
 export type RemoveOutcome = { kind: "removed"; name: string } | { kind: "not-found" } | SignedOut | Exclude<FreshProof, { kind: "ok" }>;
@@ -23,9 +24,11 @@ export async function removeOwnPasskey(deps: Deps, user: User, session: Session,
     if (name !== null) {
       await markStrongFactors(tx, user.id, now);
       await recordAudit(tx, now, { event: "passkey.removed", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { name } });
+      await tellFactorChange(tx, deps, user, now, { what: "passkey-removed", name });
     }
     return name;
   });
   if ("kind" in removed) return removed;
+  if (removed.value !== null) deps.mailQueued();
   return removed.value === null ? { kind: "not-found" } : { kind: "removed", name: removed.value };
 }

@@ -10,6 +10,7 @@ import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, pendingApp, startAppSetup } from "./authenticator-app.ts";
 import { factorsOf, hasStrongFactor, markStrongFactors } from "./factors.ts";
+import { tellFactorChange } from "./factor-notice.ts";
 import { issueRecoveryCodes } from "./recovery-codes.ts";
 import { normaliseTotp } from "./totp.ts";
 
@@ -85,11 +86,13 @@ export async function confirmAppSetup(deps: Deps, user: User, session: Session, 
   if (!(await pendingApp(deps, user, session))) return { kind: "none" };
   const check = await checkSecondFactor(deps, user, appFactor(deps, user, code, { setupBy: session }), ctx, async (tx, now) => {
     await markStrongFactors(tx, user.id, now);
+    await tellFactorChange(tx, deps, user, now, { what: "app-added" });
     const codes = await newRecoveryCodes(tx, deps, user, ctx, now, "app");
     const advanced = await toFull(tx, deps, session, now);
     return advanced ? { ...advanced, codes } : null;
   });
   if (check.kind !== "ok") return check;
+  deps.mailQueued();
   deps.metrics.strongFactorChanges.inc({ factor: "app", change: "added" });
   return { kind: "added", token: check.value.token, session: check.value.session, recoveryCodes: check.value.codes };
 }
@@ -102,11 +105,15 @@ export async function removeApp(deps: Deps, user: User, session: Session, passwo
   const removed = await inLiveSession(deps, user, session, async (tx) => {
     const row = await tx.deleteFrom("authenticator_apps").where("user_id", "=", user.id).returning("confirmed_at").executeTakeFirst();
     if (row) await auditAs(user, ctx, now)(tx, { event: "app.removed", detail: { confirmed: row.confirmed_at !== null } });
-    if (row?.confirmed_at != null) await markStrongFactors(tx, user.id, now);
+    if (row?.confirmed_at != null) {
+      await markStrongFactors(tx, user.id, now);
+      await tellFactorChange(tx, deps, user, now, { what: "app-removed" });
+    }
     return row !== undefined;
   });
   if ("kind" in removed) return removed;
   if (!removed.value) return { kind: "none" };
+  deps.mailQueued();
   deps.metrics.strongFactorChanges.inc({ factor: "app", change: "removed" });
   return { kind: "removed" };
 }
@@ -123,8 +130,12 @@ export async function renewRecoveryCodes(
   const fresh = await proof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
-  const renewed = await inLiveSession(deps, user, session, (tx) => newRecoveryCodes(tx, deps, user, ctx, now, "request"));
+  const renewed = await inLiveSession(deps, user, session, async (tx) => {
+    await tellFactorChange(tx, deps, user, now, { what: "recovery-codes-renewed" });
+    return newRecoveryCodes(tx, deps, user, ctx, now, "request");
+  });
   if ("kind" in renewed) return renewed;
+  deps.mailQueued();
   deps.metrics.strongFactorChanges.inc({ factor: "recovery-codes", change: "renewed" });
   return { kind: "renewed", recoveryCodes: renewed.value };
 }

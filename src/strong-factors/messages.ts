@@ -71,3 +71,27 @@ export const REMOVAL_TEXT = {
   done: "The user's passkeys, authenticator app and recovery codes were removed, and the user was signed out everywhere.",
   nothing: "The user had no passkeys, authenticator app or recovery codes; nothing was removed.",
 } as const;
+
+/** What changed among the user's own second factors (factorChangedMail, tellFactorChange). */
+export type FactorChange =
+  | { what: "passkey-added" | "passkey-removed"; name: string }
+  | { what: "app-added" | "app-removed" | "recovery-codes-renewed" };
+
+const FACTOR_CHANGE_KEY = {
+  "passkey-added": "mail.factorChanged.passkeyAdded",
+  "passkey-removed": "mail.factorChanged.passkeyRemoved",
+  "app-added": "mail.factorChanged.appAdded",
+  "app-removed": "mail.factorChanged.appRemoved",
+  "recovery-codes-renewed": "mail.factorChanged.codesRenewed",
+} as const;
+
+/** To the OTP email when the user's passkeys, authenticator app or recovery codes changed on Profile (ASVS 2.5.5). */
+export function factorChangedMail(c: NoticeContext & { change: FactorChange }) {
+  const { t } = c;
+  const name = "name" in c.change ? c.change.name : "";
+  return noticeMail(
+    t.text("mail.factorChanged.subject"),
+    [t.text(FACTOR_CHANGE_KEY[c.change.what], { name, loginId: c.loginId, when: when(c) }), t.text("mail.factorChanged.notYou", { support: c.supportEmail })],
+    t,
+  );
+}

@@ -123,13 +123,15 @@ function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply, nam
  * application behind FAMOS) kept in the browser: local and session storage, IndexedDB, service
  * workers. Not "cookies": it clears every cookie of the registrable domain, sibling hosts' too, the
  * device cookie that keeps this browser out of others' lockouts and the new secret with them; the
- * cookies FAMOS set are cleared or renewed here by name. Not "cache": FAMOS's pages are no-store,
- * and Chromium holds the answer for seconds while it empties its cache.
+ * cookies FAMOS set are cleared or renewed here by name. "cache" only in reverse-proxy mode: FAMOS's
+ * own pages are no-store, but the protected application's keep the caching it chose, and at a shared
+ * counter PC Back (the back/forward cache) or the address typed again (the HTTP cache) showed the
+ * next person the customer pages the last one saw; without an application there is nothing to empty.
  */
 export function endSignInHere(deps: Pick<Deps, "config" | "random">, reply: FastifyReply): void {
   clearSessionCookie(deps, reply);
   rotateCsrfSecret(reply, deps.config, deps.random);
-  reply.header("clear-site-data", '"storage"');
+  reply.header("clear-site-data", deps.config.upstreamUrl ? '"cache", "storage"' : '"storage"');
 }
 
 /** A request whose session ended while it was on its way (the domain's "signed-out"): signed out here, the browser to sign in. */

@@ -332,6 +332,20 @@ describe("answerSignedOut: a form whose session ended on its way", () => {
       await u.close();
     }
   });
+
+  it("in reverse-proxy mode empties the browser's cache too: the application's pages keep the caching it chose, and a shared PC's next person must not get them back", async () => {
+    const u = await createUnitApp({ env: { FAMOS_UPSTREAM_URL: "http://127.0.0.1:9" } });
+    const app = Fastify();
+    try {
+      await app.register(fastifyCookie, { secret: cookieSigner(u.deps.keys.cookie) });
+      app.post("/ended", async (_request, reply) => answerSignedOut(u.deps, reply));
+      const answer = await app.inject({ method: "POST", url: "/ended", headers: { cookie: "famos_session=ended-token" } });
+      expect(answer.headers["clear-site-data"]).toBe('"cache", "storage"');
+    } finally {
+      await app.close();
+      await u.close();
+    }
+  });
 });
 
 describe("the session cookie (ASVS 3.4.1–3.4.5, RFC 6265bis)", () => {

@@ -1,0 +1,24 @@
+import type { Kysely } from "kysely";
+import type { Deps } from "../app/deps.ts";
+import { userTranslator } from "../i18n/translator.ts";
+import { enqueueMail } from "../mail/outbox.ts";
+import type { Database } from "../store/schema.ts";
+import type { User } from "../users/users.ts";
+import { factorChangedMail, type FactorChange } from "./messages.ts";
+
+/**
+ * The one home that tells the account's OTP email of a change to the user's own second factors
+ * (ASVS 2.5.5, 2.2.3): a passkey added or removed, the authenticator app set up or removed, a new set
+ * of recovery codes. Queued in the caller's transaction, beside the change and its audit line, so a
+ * change is never stored untold; the caller wakes the sender after its commit (deps.mailQueued). A
+ * colleague at a shared counter PC who used a Profile left open (a code confirmed minutes ago asks for
+ * no password) to add his phone's passkey or app, or to photograph new recovery codes, then signed in
+ * as her with the password he saw her type, her mailbox never involved: only the audit trail knew.
+ * Support's removal of every factor has its own mail (factorsRemovedMail). No address, no mail.
+ */
+export async function tellFactorChange(tx: Kysely<Database>, deps: Deps, user: User, now: number, change: FactorChange): Promise<boolean> {
+  if (!user.otp_email) return false;
+  const mail = factorChangedMail({ change, loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
+  await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.factor-changed", recipient: user.otp_email, ...mail });
+  return true;
+}
