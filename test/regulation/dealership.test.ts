@@ -235,4 +235,30 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
       expect(page, locale).toContain(words);
     }
   });
+
+  it("the network's pause says the same of known browsers: her counter PC paused (10 wrong passwords there) and the network paused (spraying), a new browser's page does not send her back to it as if it worked", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const ip = "203.0.113.40";
+    const alice = await addUser(t.deps, { loginId: "alice" });
+    const counterPc = new FormClient(t.app, ip);
+    await signInFully(counterPc, t.smtp, alice);
+    for (let i = 0; i < 10; i += 1) await submitPassword(counterPc, alice.login_id, `guess ${i}`);
+    for (let i = 0; i < 50; i += 1) await submitPassword(new FormClient(t.app, ip), `sprayed${i}`, "Summer2026!");
+    expect((await submitPassword(counterPc, alice.login_id, alice.password)).body).toContain("paused on this browser until 14:01");
+    const told = (await submitPassword(new FormClient(t.app, ip), alice.login_id, alice.password)).body;
+    expect(told).toContain("Sign-in from this network is paused for new browsers until 14:01");
+    expect(told).not.toContain("Browsers where you have signed in before can still be used.");
+    expect(told).toContain("Browsers where you have signed in before can still be used unless sign-in has been paused there too.");
+    const expected: Record<string, string> = {
+      de: "können weiter verwendet werden, sofern die Anmeldung dort nicht ebenfalls ausgesetzt ist.",
+      fr: "restent utilisables, sauf si la connexion y est suspendue elle aussi.",
+      it: "si possono ancora usare, a meno che l’accesso non sia sospeso anche lì.",
+      es: "se pueden seguir usando, salvo que el inicio de sesión también esté en pausa allí.",
+      nl: "kunt u nog gebruiken, tenzij aanmelden daar ook is gepauzeerd.",
+    };
+    for (const [locale, words] of Object.entries(expected)) {
+      const page = (await submitPassword(new FormClient(t.app, ip, { "accept-language": locale }), alice.login_id, alice.password)).body;
+      expect(page, locale).toContain(words);
+    }
+  });
 });
