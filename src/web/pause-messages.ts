@@ -15,7 +15,11 @@ export function pauseEnd(t: Translator, until: number): string {
 /**
  * Which pause applies, until when, and where to get help (issue 10.3). The words depend on the pause
  * only — the login ID as typed, this browser, this network — never on whether an account exists, so
- * a known and an unknown login ID read the same (SPEC item 1).
+ * a known and an unknown login ID read the same (SPEC item 1). So the login ID's pause says a browser
+ * signed in with before can still be used unless it is paused there too, and never looks whether it is:
+ * at a shared counter PC a colleague pauses her usual browser as well (SECURITY.md known limit 6), and
+ * "every one of your browsers is paused" would tell a stranger, who can pause any login ID from
+ * anywhere, that an account has it and that its known browsers are failing.
  */
 export function pauseText(deps: Pick<Deps, "config">, pause: Pause, t: Translator = translator(deps.config.defaultLocale ?? "en-GB", deps.config.timezone)): string {
   const help = t.text("pause.help", { support: deps.config.supportEmail });

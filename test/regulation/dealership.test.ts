@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/password/hash.ts";
 import { revokeDevices } from "../../src/regulation/devices.ts";
 import { createUser } from "../../src/users/users.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { addUser, createTestApp, listen, type TestApp } from "../support/app.ts";
+import { FormClient, overHttp, signInFully, submitPassword } from "../support/client.ts";
 import { extractCode } from "../support/smtp.ts";
 import { isCodeMail } from "../support/mailbox.ts";
 
@@ -194,5 +194,71 @@ describe("a dealership behind one address", { timeout: 120_000 }, () => {
     expect((await submitPassword(known, regular.login_id, regular.password)).headers.location).toBe("/otp");
     // Another address is not affected.
     expect((await submitPassword(new FormClient(t.app, "203.0.113.31"), newcomer.login_id, newcomer.password)).headers.location).toBe("/otp");
+  });
+
+  it("at a shared counter PC a colleague pauses her browser (10 wrong passwords) and new browsers (5 from a private window): the new browser's page no longer says a browser she used before can be used, in any language, and reads as an unknown login ID's", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const http = overHttp(await listen(t));
+    const alice = await addUser(t.deps, { loginId: "alice" });
+    // She signs in at the counter PC, her usual browser (it keeps her device cookie), and signs out.
+    const counterPc = new FormClient(http);
+    await signInFully(counterPc, t.smtp, alice);
+    expect((await counterPc.post("/logout")).statusCode).toBe(303);
+
+    // A colleague at that PC: 10 wrong passwords pause it for her login ID; 5 from a private window pause new browsers.
+    for (let i = 0; i < 10; i += 1) expect((await submitPassword(counterPc, alice.login_id, `guess ${i}`)).statusCode).toBe(401);
+    for (let i = 0; i < 5; i += 1) expect((await submitPassword(new FormClient(http), alice.login_id, `guess ${i}`)).statusCode).toBe(401);
+
+    // Every browser she has signed in with is paused: the counter PC refuses her right password.
+    expect((await submitPassword(counterPc, alice.login_id, alice.password)).body).toContain("paused on this browser until 14:01");
+    // On a new browser, the words must not send her back to it as if it worked.
+    const told = (await submitPassword(new FormClient(http), alice.login_id, alice.password)).body;
+    expect(told).toContain("Sign-in with this login ID is paused on new browsers until 14:01 (UK time), after too many attempts.");
+    expect(told).not.toContain("A browser where you have signed in with it before can still be used.");
+    expect(told).toContain("A browser where you have signed in with it before can still be used unless sign-in has been paused there too.");
+
+    // The words depend on the login ID as typed, never on her account: a login ID no one has reads the same.
+    const pauseWords = (body: string) => /Sign-in with this login ID is paused on new browsers[^<]*/.exec(body)?.[0];
+    for (let i = 0; i < 5; i += 1) await submitPassword(new FormClient(http), "no-such-person", `guess ${i}`);
+    expect(pauseWords((await submitPassword(new FormClient(http), "no-such-person", "anything")).body)).toBe(pauseWords(told));
+
+    // Each language says the same, with the condition.
+    const expected: Record<string, string> = {
+      de: "kann weiter verwendet werden, sofern die Anmeldung dort nicht ebenfalls ausgesetzt ist.",
+      fr: "reste utilisable, sauf si la connexion y est suspendue elle aussi.",
+      it: "si può ancora usare, a meno che l’accesso non sia sospeso anche lì.",
+      es: "se puede seguir usando, salvo que el inicio de sesión también esté en pausa allí.",
+      nl: "kunt u nog gebruiken, tenzij aanmelden daar ook is gepauzeerd.",
+    };
+    for (const [locale, words] of Object.entries(expected)) {
+      const page = (await submitPassword(new FormClient(http, "127.0.0.1", { "accept-language": locale }), alice.login_id, alice.password)).body;
+      expect(page, locale).toContain(words);
+    }
+  });
+
+  it("the network's pause says the same of known browsers: her counter PC paused (10 wrong passwords there) and the network paused (spraying), a new browser's page does not send her back to it as if it worked", async () => {
+    t = await createTestApp({ env: { FAMOS_RATE_LIMIT: "" } });
+    const ip = "203.0.113.40";
+    const alice = await addUser(t.deps, { loginId: "alice" });
+    const counterPc = new FormClient(t.app, ip);
+    await signInFully(counterPc, t.smtp, alice);
+    for (let i = 0; i < 10; i += 1) await submitPassword(counterPc, alice.login_id, `guess ${i}`);
+    for (let i = 0; i < 50; i += 1) await submitPassword(new FormClient(t.app, ip), `sprayed${i}`, "Summer2026!");
+    expect((await submitPassword(counterPc, alice.login_id, alice.password)).body).toContain("paused on this browser until 14:01");
+    const told = (await submitPassword(new FormClient(t.app, ip), alice.login_id, alice.password)).body;
+    expect(told).toContain("Sign-in from this network is paused for new browsers until 14:01");
+    expect(told).not.toContain("Browsers where you have signed in before can still be used.");
+    expect(told).toContain("Browsers where you have signed in before can still be used unless sign-in has been paused there too.");
+    const expected: Record<string, string> = {
+      de: "können weiter verwendet werden, sofern die Anmeldung dort nicht ebenfalls ausgesetzt ist.",
+      fr: "restent utilisables, sauf si la connexion y est suspendue elle aussi.",
+      it: "si possono ancora usare, a meno che l’accesso non sia sospeso anche lì.",
+      es: "se pueden seguir usando, salvo que el inicio de sesión también esté en pausa allí.",
+      nl: "kunt u nog gebruiken, tenzij aanmelden daar ook is gepauzeerd.",
+    };
+    for (const [locale, words] of Object.entries(expected)) {
+      const page = (await submitPassword(new FormClient(t.app, ip, { "accept-language": locale }), alice.login_id, alice.password)).body;
+      expect(page, locale).toContain(words);
+    }
   });
 });
