@@ -11,7 +11,7 @@ import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
 import { administratorsTakingTurns } from "./acting.ts";
-import { lastAdminRefusal } from "./roles.ts";
+import { LAST_ADMIN, lastAdminRefusal } from "./roles.ts";
 
 /** One checked row of an import file: every field already valid. */
 export interface ImportedUser {
@@ -197,7 +197,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     }
     // An enabled administrator always stays (roles.ts): a row demoting the last one is refused whole.
     if (row.role !== current.role && (await lastAdminRefusal(tx, current))) {
-      report.refused.push({ line: row.line, reason: `"${current.login_id}" is the last enabled administrator: make another account an administrator first` });
+      report.refused.push({ line: row.line, reason: `"${current.login_id}": ${LAST_ADMIN}` });
       continue;
     }
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);

@@ -16,6 +16,11 @@ export type RoleOutcome =
 /** The refusal of an action that would leave no enabled administrator (lastAdminRefusal). */
 export type LastAdmin = { kind: "last-admin" };
 
+/**
+ * The one wording of lastAdminRefusal's refusal, wherever it is said: the console (409, translated from
+ * said.console.lastAdmin), `famos user role | disable | delete --erase`, `import --sync` (after the login
+ * ID) and `import --update`'s refused row (after its line and login ID, support/import-users.ts).
+ */
 export const LAST_ADMIN = "This is the last administrator: make another account an administrator first.";
 
 export function isRole(value: string): value is Role {
