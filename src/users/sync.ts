@@ -40,7 +40,8 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  */
 export async function importedAdminChanges(db: Kysely<Database>, rows: readonly ImportedUser[], update: boolean): Promise<{ adminsChanged: number; refused: RefusedRow[] }> {
   const existing = new Map<string, User>();
-  const keys = [...new Set(rows.map((r) => loginKey(r.loginId)))];
+  // Without --update only the administrators' rows can change the count: only theirs are looked up.
+  const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
   // Bounded IN lists: a dry run asks of a whole file at once.
   for (let from = 0; from < keys.length; from += 500) {
     for (const user of await db.selectFrom("users").selectAll().where("login_key", "in", keys.slice(from, from + 500)).execute()) existing.set(user.login_key, user);
