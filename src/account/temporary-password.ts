@@ -96,6 +96,10 @@ export async function setTemporaryPassword(
   if (barred) return { kind: "disabled", message: barred };
   const policy = checkNewPassword(password, { loginId: found.login_id, name: found.full_name });
   if (!policy.ok) return { kind: "invalid", message: policy.message };
+  // A form already out of date (the second of two tabs, a form left open) costs no argon2id hash: the
+  // same check, on the account as read above. The one in the transaction stays: it orders a double click.
+  const staleEarly = formStamp === null ? null : staleTemporaryPasswordForm(deps.keys, by, found, formStamp, deps.clock.now());
+  if (staleEarly) return staleEarly;
   const hash = await hashPassword(password);
 
   const now = deps.clock.now();

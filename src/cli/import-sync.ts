@@ -2,7 +2,7 @@ import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
 import { lookAlikeNewcomers } from "../support/import-users.ts";
 import { LAST_ADMIN, splitByLastAdmin } from "../support/roles.ts";
-import { administratorsTheFileAdds, disableMissing, usersMissingFromFile } from "../users/sync.ts";
+import { importedAdminChanges, disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
 import { operator } from "./context.ts";
 import type { CheckedFile } from "./import-file.ts";
@@ -14,19 +14,22 @@ function listing(users: readonly User[]): string {
 
 /**
  * `--sync --dry-run`: who would be disabled and the last enabled administrator who would be kept (exit
- * 1, as the real run), and each row the real run refuses (the file's checks, and a look-alike login ID
- * of an account it would make, which needs the accounts); nothing is written.
+ * 1, as the real run), and each row the real run refuses (the file's checks, a look-alike login ID of an
+ * account it would make, and with `--update` a row demoting the last enabled administrator, which need
+ * the accounts); nothing is written.
  */
-export async function syncDryRun(deps: Deps, checked: CheckedFile): Promise<void> {
+export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boolean): Promise<void> {
   if (!checked.ok) throw new Refused(checked.message);
-  // Split by the rule the real run's disables follow (splitByLastAdmin): the last administrator stays.
+  // Split by the rule the real run's disables follow (splitByLastAdmin), after the administrators its
+  // import adds, demotes and (--update) promotes: the last administrator stays.
   const missing = await usersMissingFromFile(deps.db, checked.rows);
-  const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, missing, await administratorsTheFileAdds(deps.db, checked.rows));
+  const roles = await importedAdminChanges(deps.db, checked.rows, update);
+  const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, missing, roles.adminsChanged);
   const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
   process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
-  const refused = [...checked.refused, ...(await lookAlikeNewcomers(deps.db, checked.rows))].sort((a, b) => a.line - b.line);
+  const refused = [...checked.refused, ...(await lookAlikeNewcomers(deps.db, checked.rows)), ...roles.refused].sort((a, b) => a.line - b.line);
   if (refused.length > 0) {
     const lines = refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}\n`).join("");
     process.stderr.write(`${refused.length} ${refused.length === 1 ? "row is" : "rows are"} refused: a real run disables nobody until the file is fixed.\n${lines}`);

@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../platform/clock.ts";
 import type { Dialect } from "../store/database.ts";
 import type { Database } from "../store/schema.ts";
-import { claimDueMail, codeExpiry, markAttemptFailed, markSent, renewLease, withdrawWaitingMail, type OutboxMessage } from "./outbox.ts";
+import { MailClaims } from "./claims.ts";
+import { codeExpiry, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
 import { RelayPause } from "./relay-pause.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
@@ -73,28 +74,24 @@ export class MailSender {
   /** Started once already: the handoff is checked at the first start only. */
   private started = false;
   private closing = false;
-  /** The last claim failed: the next failure is not logged again, and the next success says the outage ended. */
-  private outboxUnreadable = false;
   /** Drains waiting for room or for new mail (tests may run several at once). */
   private readonly waiting = new Set<() => void>();
   /** Every message being handed to SMTP, by whichever drain claimed it. */
   private readonly sending = new Set<Promise<void>>();
-  /** Claims of due mail in progress, of any drain: their messages are not in `sending` yet. */
-  private readonly claiming = new Set<Promise<unknown>>();
   /** Messages handed over by sendClaimed, outside any drain. */
   private readonly direct = new Set<Promise<void>>();
   /** This process queued mail (a wake after its commit, or a message handed over claimed). */
   private queued = false;
-  /** Messages at the SMTP server now, drained and handed over alike: at most `batch`, the pool's connections. */
-  private atServer = 0;
-  private readonly waitingForServer: (() => void)[] = [];
   /** The messages at the SMTP server now, by id: what a stop cut short hands back (abandon). */
   private readonly atServerNow = new Map<string, OutboxMessage>();
   /** The relay could not be reached: how many messages the drains may claim meanwhile (relay-pause.ts). */
   private readonly relay: RelayPause;
+  /** Due mail claimed, and claims kept while a message waits for a connection (claims.ts). */
+  private readonly claims: MailClaims;
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {
     this.relay = new RelayPause((attempt) => options.backoffMs(attempt), deps.logger, () => this.look());
+    this.claims = new MailClaims(deps, options);
   }
 
   start(): void {
@@ -187,32 +184,20 @@ export class MailSender {
       const room = this.room(inFlight.size);
       if (room > 0 && (more || this.again) && !this.closing) {
         this.again = false;
-        let batch: OutboxMessage[] = [];
-        // Taken out of `claiming` only once its messages are in `sending`, in the same turn: another
-        // drain must never see neither.
-        const claim = claimDueMail(this.deps.db, this.deps.dialect, this.deps.clock.now(), this.options.leaseMs, room, { scrub: this.options.scrubBodies });
-        this.claiming.add(claim);
-        try {
-          batch = await claim;
-          if (this.outboxUnreadable) this.deps.logger?.info("the mail outbox can be read again");
-          this.outboxUnreadable = false;
-        } catch (error) {
-          // Once an outage, not at every poll (every 2 s while the database is down), with its cause.
-          if (!this.outboxUnreadable) this.deps.logger?.error({ err: error }, "could not read the mail outbox");
-          this.outboxUnreadable = true;
-        }
+        // Each message goes into `sending` in the turn its claim ends (claims.ts): another drain never sees neither.
+        const claimed = await this.claims.claimDue(room, (batch) => {
+          for (const message of batch) {
+            const sending: Promise<void> = this.sendOne(message).finally(() => {
+              inFlight.delete(sending);
+              this.sending.delete(sending);
+              this.kick();
+            });
+            inFlight.add(sending);
+            this.sending.add(sending);
+          }
+        });
         // A full claim may have left more due; a short one took everything due now.
-        more = batch.length === room;
-        for (const message of batch) {
-          const sending: Promise<void> = this.sendOne(message).finally(() => {
-            inFlight.delete(sending);
-            this.sending.delete(sending);
-            this.kick();
-          });
-          inFlight.add(sending);
-          this.sending.add(sending);
-        }
-        this.claiming.delete(claim);
+        more = claimed === room;
         if (more) continue;
       }
       // Woken while claiming: claim again at once if there is room.
@@ -224,7 +209,7 @@ export class MailSender {
         // then for the sends, then look once more. Not again for claims after it: two drains with
         // nothing due would wait on each other's next claim for ever.
         if (this.closing) return;
-        if (this.claiming.size > 0) await Promise.allSettled([...this.claiming]);
+        await this.claims.claimsSettled();
         if (this.sending.size === 0) return;
         await Promise.allSettled([...this.sending]);
         more = true;
@@ -280,50 +265,6 @@ export class MailSender {
   }
 
   /**
-   * Waits for one of the pool's connections, so a message waits here rather than inside the SMTP
-   * pool, where its lease would run on unseen: a burst of codes (a dealership opening, a slow relay)
-   * would have the last ones taken again by a drain and mailed twice. One that waited past half its
-   * lease renews it before it goes; "lost" when the claim was lost meanwhile (another sender has it).
-   * One that waited is withdrawn ("withdrawn") when its code stopped working meanwhile: a staff member
-   * who pressed Regenerate OTP at a slow relay must not get the replaced code after, or beside, the new
-   * one (the claim's withdrawDeadCodeMail ran before the wait; one that did not wait was just checked).
-   * Likewise "leaver" when its account was disabled meanwhile (the leaver rule the disable and the claim
-   * ask), so a notice claimed before the disable does not reach a leaver: both asked in one statement
-   * (withdrawWaitingMail).
-   */
-  private async reachServer(message: OutboxMessage): Promise<"go" | "lost" | "withdrawn" | "leaver"> {
-    const waited = this.atServer >= this.options.batch;
-    if (waited) await new Promise<void>((resolve) => this.waitingForServer.push(resolve));
-    else this.atServer += 1;
-    const now = this.deps.clock.now();
-    try {
-      const withdrawn = waited ? await withdrawWaitingMail(this.deps.db, message, now, { scrub: this.options.scrubBodies }) : null;
-      if (withdrawn !== null) {
-        this.leaveServer();
-        return withdrawn;
-      }
-    } catch (error) {
-      // Sent as before: a dead code's mail is a nuisance, a live one lost keeps a user out.
-      this.deps.logger?.error({ err: error, mail: message.id }, "could not check a waiting mail's code and account");
-    }
-    if (message.lease_until === null || now < message.lease_until - this.options.leaseMs / 2) return "go";
-    try {
-      if (await renewLease(this.deps.db, message, now + this.options.leaseMs)) return "go";
-    } catch (error) {
-      this.deps.logger?.error({ err: error, mail: message.id }, "could not renew a mail's lease");
-    }
-    this.leaveServer();
-    return "lost";
-  }
-
-  /** The connection goes to the next message waiting, if any. */
-  private leaveServer(): void {
-    const next = this.waitingForServer.shift();
-    if (next) next();
-    else this.atServer -= 1;
-  }
-
-  /**
    * The one retry rule: when a message that failed for a while (4xx, no connection, no answer) is tried
    * next, or null when that try is the last. A code's mail is tried for as long as its code works: a
    * next try at or after its expiry would only be withdrawn (carriesDeadCode), so this one is the last,
@@ -339,7 +280,7 @@ export class MailSender {
   private async sendOne(message: OutboxMessage): Promise<void> {
     const { db, transport, from, clock, logger } = this.deps;
     const log = { mail: message.id, kind: message.kind, attempts: message.attempts };
-    const reached = await this.reachServer(message);
+    const reached = await this.claims.reachServer(message);
     if (reached === "withdrawn") {
       logger?.info(log, "mail not sent: its code no longer works");
       return;
@@ -360,7 +301,7 @@ export class MailSender {
       failure = error;
     } finally {
       this.atServerNow.delete(message.id);
-      this.leaveServer();
+      this.claims.leaveServer();
     }
     try {
       if (failure === null) {

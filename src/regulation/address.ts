@@ -1,9 +1,9 @@
 import { isIPv4, isIPv6 } from "node:net";
 
 /**
- * The client address as throttles count it. IPv4 (and IPv4-mapped IPv6) as is; IPv6 by its /64
- * prefix, because one subscriber is normally given a whole /64 and could otherwise step through
- * 2^64 addresses to escape a per-address counter (RFC 6177; @fastify/rate-limit does the same).
+ * The client address as throttles count it. IPv4 (and IPv4-mapped IPv6, and NAT64's 64:ff9b::/96) as
+ * the IPv4 address; IPv6 by its /64 prefix, because one subscriber is normally given a whole /64 and
+ * could otherwise step through 2^64 addresses to escape a per-address counter (RFC 6177; @fastify/rate-limit does the same).
  */
 export function addressKey(ip: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
@@ -15,6 +15,11 @@ export function addressKey(ip: string): string {
   // RFC 4291 §2.5.5.2: ::ffff:0:0/96 is IPv4 in any spelling (hex groups, zeros written out), not the
   // /64 every such address shares, which would give all IPv4 clients spelt so one count.
   if (groups.slice(0, 5).every((group) => group === "0") && groups[5] === "ffff") return ipv4Of(groups[6]!, groups[7]!);
+  // RFC 6052 §2.1: the NAT64 well-known prefix 64:ff9b::/96 carries the IPv4 client's own address, put
+  // there by the gateway (an IPv6-only FAMOS reached by IPv4 clients): counted as that IPv4 address, not
+  // the /64 all the gateway's clients share. IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1, deprecated,
+  // made by no gateway) stays in ::/64: taken as IPv4, whoever could send it would count against another's.
+  if (groups[0] === "64" && groups[1] === "ff9b" && groups.slice(2, 6).every((group) => group === "0")) return ipv4Of(groups[6]!, groups[7]!);
   return `${groups.slice(0, 4).join(":")}::/64`;
 }
 

@@ -11,7 +11,7 @@ import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
 import { administratorsTakingTurns } from "./acting.ts";
-import { lastAdminRefusal } from "./roles.ts";
+import { lastAdminRefusal, lastAdminRowReason } from "./roles.ts";
 
 /** One checked row of an import file: every field already valid. */
 export interface ImportedUser {
@@ -49,6 +49,9 @@ export interface ImportOptions {
   shouldStop?(): boolean;
 }
 
+/** Rows per transaction unless told (ImportOptions.batchSize); `--sync --dry-run` counts role changes batch by batch. */
+export const IMPORT_BATCH_ROWS = 500;
+
 export interface StoreReport {
   added: number;
   updated: number;
@@ -67,7 +70,7 @@ export interface StoreReport {
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
   const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], stoppedAfter: null };
-  const size = options.batchSize ?? 500;
+  const size = options.batchSize ?? IMPORT_BATCH_ROWS;
   for (let from = 0; from < rows.length; from += size) {
     const batch = rows.slice(from, from + size);
     const now = deps.clock.now();
@@ -197,7 +200,7 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     }
     // An enabled administrator always stays (roles.ts): a row demoting the last one is refused whole.
     if (row.role !== current.role && (await lastAdminRefusal(tx, current))) {
-      report.refused.push({ line: row.line, reason: `"${current.login_id}" is the last enabled administrator: make another account an administrator first` });
+      report.refused.push({ line: row.line, reason: lastAdminRowReason(current.login_id) });
       continue;
     }
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);

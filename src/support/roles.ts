@@ -16,7 +16,17 @@ export type RoleOutcome =
 /** The refusal of an action that would leave no enabled administrator (lastAdminRefusal). */
 export type LastAdmin = { kind: "last-admin" };
 
+/**
+ * The one wording of lastAdminRefusal's refusal, wherever it is said: the console (409, translated from
+ * said.console.lastAdmin), `famos user role | disable | delete --erase`, `import --sync` (after the login
+ * ID) and `import --update`'s refused row (after its line and login ID, support/import-users.ts).
+ */
 export const LAST_ADMIN = "This is the last administrator: make another account an administrator first.";
+
+/** An import row's refusal to demote the last enabled administrator: LAST_ADMIN after the login ID. */
+export function lastAdminRowReason(loginId: string): string {
+  return `"${loginId}": ${LAST_ADMIN}`;
+}
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
@@ -76,11 +86,12 @@ export async function lastAdminRefusal(tx: Kysely<Database>, target: User): Prom
  * `famos user import --sync`'s users missing from the file, split as disabling them one after the
  * other would (users/sync.ts, disableMissing): by lastAdminRefusal's rule, each enabled administrator
  * goes while another stays, and the last one is kept. The dry run says this, counting the administrators
- * the real run's import adds before it disables (`adminsAddedFirst`); the real run disables `disable` and
+ * the real run's import adds, demotes and (`--update`) promotes before it disables (`adminsChangedFirst`,
+ * countImportedRoles); the real run disables `disable` and
  * keeps `keptLastAdmin`, and each disable still asks lastAdminRefusal in its transaction.
  */
-export async function splitByLastAdmin(db: Kysely<Database>, users: readonly User[], adminsAddedFirst = 0): Promise<{ disable: User[]; keptLastAdmin: User[] }> {
-  let admins = users.some(isEnabledAdmin) ? (await enabledAdmins(db)) + adminsAddedFirst : 0;
+export async function splitByLastAdmin(db: Kysely<Database>, users: readonly User[], adminsChangedFirst = 0): Promise<{ disable: User[]; keptLastAdmin: User[] }> {
+  let admins = users.some(isEnabledAdmin) ? (await enabledAdmins(db)) + adminsChangedFirst : 0;
   const disable: User[] = [];
   const keptLastAdmin: User[] = [];
   for (const user of users) {
@@ -92,6 +103,37 @@ export async function splitByLastAdmin(db: Kysely<Database>, users: readonly Use
     }
   }
   return { disable, keptLastAdmin };
+}
+
+/** An existing account's role as one row of `famos user import --update` would set it (users/sync.ts). */
+export interface ImportedRole {
+  line: number;
+  user: User;
+  role: Role;
+}
+
+/**
+ * `famos user import --update`'s role changes counted as its batches make them, for `--sync --dry-run`
+ * (users/sync.ts): each batch adds its new administrators (`adds`) first, then changes its rows in file
+ * order, each asked lastAdminRefusal's rule on the count so far: demoting the last enabled administrator
+ * is refused (the real run refuses that row, and so disables nobody), another demotion takes one away,
+ * making an enabled account an administrator adds one. Returns the count's change and the refused rows.
+ */
+export async function countImportedRoles(db: Kysely<Database>, batches: readonly { adds: number; roles: readonly ImportedRole[] }[]): Promise<{ adminsChanged: number; refused: ImportedRole[] }> {
+  const before = await enabledAdmins(db);
+  let admins = before;
+  const refused: ImportedRole[] = [];
+  for (const batch of batches) {
+    admins += batch.adds;
+    for (const change of batch.roles) {
+      if (change.role === change.user.role || change.user.disabled_at !== null) continue;
+      if (change.role === "admin") admins += 1;
+      else if (!isEnabledAdmin(change.user)) continue;
+      else if (isLastOf(admins)) refused.push(change);
+      else admins -= 1;
+    }
+  }
+  return { adminsChanged: admins - before, refused };
 }
 
 function isEnabledAdmin(user: User): boolean {

@@ -2,7 +2,8 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
-import { splitByLastAdmin } from "../support/roles.ts";
+import { IMPORT_BATCH_ROWS, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { countImportedRoles, lastAdminRowReason, splitByLastAdmin, type ImportedRole } from "../support/roles.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey, type User } from "./users.ts";
 
@@ -30,16 +31,38 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
 }
 
 /**
- * How many new administrators the file's rows would make (role admin, a login ID no account has): the
- * real `--sync` imports them before it disables anyone, so its dry run counts them (splitByLastAdmin).
+ * What the file's rows would do to the count of enabled administrators before the real `--sync` disables
+ * anyone: its import adds the new administrators (role admin, a login ID no account has) and, with
+ * `--update`, changes the roles of existing accounts, batch by batch as storeImportedUsers writes them
+ * (support/import-users.ts), each demotion asked the last-administrator rule (countImportedRoles,
+ * support/roles.ts). The dry run splits by the change (splitByLastAdmin) and names the rows the real
+ * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody.
  */
-export async function administratorsTheFileAdds(db: Kysely<Database>, rows: readonly { loginId: string; role: string }[]): Promise<number> {
-  const keys = [...new Set(rows.filter((r) => r.role === "admin").map((r) => loginKey(r.loginId)))];
-  let existing = 0;
+export async function importedAdminChanges(db: Kysely<Database>, rows: readonly ImportedUser[], update: boolean): Promise<{ adminsChanged: number; refused: RefusedRow[] }> {
+  const existing = new Map<string, User>();
+  // Without --update only the administrators' rows can change the count: only theirs are looked up.
+  const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
+  // Bounded IN lists: a dry run asks of a whole file at once.
   for (let from = 0; from < keys.length; from += 500) {
-    existing += (await db.selectFrom("users").select("login_key").where("login_key", "in", keys.slice(from, from + 500)).execute()).length;
+    for (const user of await db.selectFrom("users").selectAll().where("login_key", "in", keys.slice(from, from + 500)).execute()) existing.set(user.login_key, user);
   }
-  return keys.length - existing;
+  const added = new Set<string>();
+  const batches: { adds: number; roles: ImportedRole[] }[] = [];
+  for (let from = 0; from < rows.length; from += IMPORT_BATCH_ROWS) {
+    const batch = { adds: 0, roles: [] as ImportedRole[] };
+    for (const row of rows.slice(from, from + IMPORT_BATCH_ROWS)) {
+      const key = loginKey(row.loginId);
+      const user = existing.get(key);
+      if (user && update) batch.roles.push({ line: row.line, user, role: row.role });
+      else if (!user && !added.has(key)) {
+        added.add(key);
+        if (row.role === "admin") batch.adds += 1;
+      }
+    }
+    batches.push(batch);
+  }
+  const { adminsChanged, refused } = await countImportedRoles(db, batches);
+  return { adminsChanged, refused: refused.map((r) => ({ line: r.line, reason: lastAdminRowReason(r.user.login_id) })) };
 }
 
 /**

@@ -132,4 +132,45 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toContain("1 user missing from the file disabled:\n  f.admin (Name f.admin, partner 0500)\n");
   });
+
+  it("with --update, the dry run counts the administrators the file demotes and promotes, as the real run's import changes them before it disables", async () => {
+    // Enabled administrators: g.admin (0500), h.admin and i.admin (0600).
+    const added = await run(["user", "import", file("hi.csv", [`h.admin,Name h.admin,0600,admin,,${hash}`, `i.admin,Name i.admin,0600,admin,,${hash}`, row("h1", "0600")])]);
+    expect(added.code, added.stderr).toBe(0);
+    const KEPT = (login: string, would: boolean) => `${login} ${would ? "would not be" : "was not"} disabled: This is the last administrator: make another account an administrator first.\n`;
+
+    // The file demotes g.admin and leaves out h.admin and i.admin: after the demotion one of them is the last.
+    const demoting = file("demote-sync.csv", [row("e1", "0500"), `g.admin,Name g.admin,0500,user,,${hash}`, row("h1", "0600")]);
+    const kept = await run(["user", "import", demoting, "--sync", "--dry-run"]);
+    expect(kept.stdout.match(/^ {2}\S+/gm), "without --update the file changes no role").toEqual(["  h.admin", "  i.admin"]);
+    const dry = await run(["user", "import", demoting, "--sync", "--update", "--dry-run"]);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toBe("Dry run: 1 user of the 2 partners in the file would be disabled:\n  h.admin (Name h.admin, partner 0600)\n");
+    expect(dry.stderr).toBe(KEPT("i.admin", true));
+    const real = await run(["user", "import", demoting, "--sync", "--update"]);
+    expect(real.code).toBe(1);
+    expect(real.stdout).toContain("1 user missing from the file disabled:\n  h.admin (Name h.admin, partner 0600)\n");
+    expect(real.stderr).toBe(KEPT("i.admin", false));
+
+    // A file demoting the last enabled administrator: the real run refuses that row and disables nobody; the dry run says so.
+    // h1 made support is no administrator's demotion, and is not refused.
+    const last = file("demote-last.csv", [`i.admin,Name i.admin,0600,user,,${hash}`, `h1,Name h1,0600,support,,${hash}`]);
+    const refusedRow = 'line 2: "i.admin": This is the last administrator: make another account an administrator first.\n';
+    const dryLast = await run(["user", "import", last, "--sync", "--update", "--dry-run"]);
+    expect(dryLast.code).toBe(1);
+    expect(dryLast.stdout).toBe("Dry run: 0 users of the 1 partner in the file would be disabled.\n");
+    expect(dryLast.stderr).toBe(`1 row is refused: a real run disables nobody until the file is fixed.\n  ${refusedRow}`);
+    const realLast = await run(["user", "import", last, "--sync", "--update"]);
+    expect(realLast.code).toBe(1);
+    expect(realLast.stderr).toContain(`1 row refused:\n  ${refusedRow}No user was disabled`);
+
+    // A file promoting e1 and leaving out i.admin, the last: after the promotion i.admin may go.
+    const promoting = file("promote-sync.csv", [`e1,Name e1,0500,admin,,${hash}`, row("h1", "0600")]);
+    const dryPromote = await run(["user", "import", promoting, "--sync", "--update", "--dry-run"]);
+    expect(dryPromote.code, dryPromote.stderr).toBe(0);
+    expect(dryPromote.stdout.match(/^ {2}\S+/gm)).toEqual(["  g.admin", "  i.admin"]);
+    const realPromote = await run(["user", "import", promoting, "--sync", "--update"]);
+    expect(realPromote.code, realPromote.stderr).toBe(0);
+    expect(realPromote.stdout.match(/^ {2}\S+/gm)).toEqual(["  g.admin", "  i.admin"]);
+  });
 });

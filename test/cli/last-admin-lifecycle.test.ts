@@ -77,7 +77,8 @@ describe.each(DIALECTS)("the operator disabling or erasing the last administrato
     writeFileSync(path, [HEADER, `second.admin,Name,01234,user,,${hash}`, `staff.one,Name,01234,support,,${hash}`].join("\n"));
     const result = await famos("user", "import", path, "--update");
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('line 2: "second.admin" is the last enabled administrator: make another account an administrator first');
+    // The words of every other last-administrator refusal (LAST_ADMIN), after the row's line and login ID.
+    expect(result.stderr).toContain('line 2: "second.admin": This is the last administrator: make another account an administrator first.\n');
     expect(await findUserByLogin(deps.db, "second.admin")).toMatchObject({ role: "admin", full_name: "Jane Smith" });
     expect((await findUserByLogin(deps.db, "staff.one"))!.role).toBe("support");
     expect(await events("role.changed")).toEqual(["staff.one"]);

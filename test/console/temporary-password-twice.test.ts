@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
+import { argon2Computations } from "../../src/password/hash.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, listen, type TestApp } from "../support/app.ts";
 import { FormClient, overHttp, submitPassword } from "../support/client.ts";
@@ -87,6 +88,27 @@ describe.each(["sqlite", "postgres"] as const)("console: one temporary-password 
     expect(german.body).toContain(`Für ${user.login_id} wurde um`);
     expect(german.body).toContain("Das damals angezeigte ist das gültige");
     expect((await findUserById(t.deps.db, user.id))!.password_hash).toBe(setAt.password_hash);
+  });
+
+  it("a stale confirmation is refused before its password is hashed: no argon2id computation, where a fresh one costs one", async () => {
+    const { user, identity, events } = await target(`twice.cheap.${database}`);
+    const confirmStep = async () => {
+      const shown = await support.post(`/support/users/${user.id}/temporary-password`, { ...identity, formStamp: await openTemporaryPasswordForm(support, user.id) });
+      expect(shown.statusCode).toBe(200);
+      return { ...identity, formStamp: formStampOf(shown) };
+    };
+    const stale = await confirmStep();
+    const fresh = await confirmStep();
+    const hashes = argon2Computations();
+    expect((await support.post(`/support/users/${user.id}/temporary-password/confirm`, fresh)).statusCode).toBe(200);
+    expect(argon2Computations() - hashes).toBe(1);
+
+    const before = argon2Computations();
+    const refused = await support.post(`/support/users/${user.id}/temporary-password/confirm`, stale);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toMatch(SET_SINCE);
+    expect(argon2Computations() - before).toBe(0);
+    expect(await events()).toBe(1);
   });
 
   it("a stamp for another account, or none, sets nothing", async () => {

@@ -30,6 +30,23 @@ describe("addressKey: how throttles count a client address", () => {
     // Not mapped: the /64 as before.
     expect(addressKey("::1:ffff:cb00:7109")).toBe("0:0:0:0::/64");
   });
+  it("counts a NAT64 well-known-prefix address as its embedded IPv4 address; a deprecated IPv4-compatible one by its /64", () => {
+    // RFC 6052 §2.1: 64:ff9b::/96 holds an IPv4 address in its last 32 bits, put there by the gateway
+    // from the IPv4 client's own address: each IPv4 client its own count (and the one it has directly),
+    // not the /64 every client of the gateway shares.
+    expect(addressKey("64:ff9b::192.0.2.33")).toBe("192.0.2.33");
+    expect(addressKey("64:ff9b::c000:221")).toBe("192.0.2.33");
+    expect(addressKey("0064:FF9B:0000:0000:0000:0000:C000:0221")).toBe("192.0.2.33");
+    expect(addressKey("64:ff9b::198.51.100.7")).not.toBe(addressKey("64:ff9b::192.0.2.33"));
+    expect(countedAddress("64:ff9b::cb00:7109")).toBe("203.0.113.9");
+    // Outside the /96 (RFC 8215's local-use 64:ff9b:1::/48, or bits 64–95 set): an IPv6 /64 as any other.
+    expect(addressKey("64:ff9b:1::c000:221")).toBe("64:ff9b:1:0::/64");
+    expect(addressKey("64:ff9b::1:c000:221")).toBe("64:ff9b:0:0::/64");
+    // RFC 4291 §2.5.5.1: ::a.b.c.d is deprecated and made by no gateway from a real IPv4 source: it is
+    // not taken as the IPv4 client (which whoever can send it would then count against), but as ::/64.
+    expect(addressKey("::192.0.2.33")).toBe("0:0:0:0::/64");
+    expect(addressKey("::c000:221")).toBe(addressKey("::1"));
+  });
   it("counts IPv6 by its /64, written one way however it was spelt", () => {
     expect(addressKey("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
     expect(addressKey("2001:0DB8:0001:0002:ffff::1")).toBe("2001:db8:1:2::/64");

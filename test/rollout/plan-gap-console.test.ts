@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, listen, type TestApp } from "../support/app.ts";
-import { FormClient, overHttp, signIn } from "../support/client.ts";
+import { describe, expect, it } from "vitest";
+import { appOverHttp } from "../support/app-over-http.ts";
 
 /**
  * A start typed inside a spring change of the clocks does not exist (01:30 on 28 March 2027 in
@@ -9,22 +8,15 @@ import { FormClient, overHttp, signIn } from "../support/client.ts";
  * It must say so too, in the reader's language and zone.
  */
 describe("Rollout form: a start inside a spring clock-change gap", () => {
-  let t: TestApp;
-  let base: string;
-  beforeAll(async () => {
-    t = await createTestApp();
-    base = await listen(t);
-  });
-  afterAll(async () => t.close());
+  const served = appOverHttp();
 
   it("says the time typed does not exist and the start saved, in English", async () => {
-    const { client } = await signIn(t, { role: "admin", client: new FormClient(overHttp(base)) });
-    await client.get("/support/rollout");
+    const client = await served.admin("/support/rollout");
     const answer = await client.post("/support/rollout/plan", { partner: "4711", from: "2027-03-28T01:30" });
     const page = answer.statusCode === 303 ? await client.get(answer.headers.location as string) : answer;
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain("28/03/2027 01:30 does not exist in this time zone: the clocks go forward 1 hour then. The start was saved as 28/03/2027 02:30");
-    const [wave] = await t.deps.db.selectFrom("rollout_plan").select("starts_at").execute();
+    const [wave] = await served.t.deps.db.selectFrom("rollout_plan").select("starts_at").execute();
     expect(Number(wave!.starts_at)).toBe(Date.UTC(2027, 2, 28, 1, 30));
     // A time that exists says nothing of the kind.
     await client.get("/support/rollout");
@@ -33,8 +25,7 @@ describe("Rollout form: a start inside a spring clock-change gap", () => {
   });
 
   it("says it in German, in the reader's zone (Berlin's gap is 02:00 to 03:00)", async () => {
-    const { client } = await signIn(t, { role: "admin", client: new FormClient(overHttp(base)) });
-    await client.get("/profile");
+    const client = await served.admin("/profile");
     expect((await client.post("/profile/language", { locale: "de", timeZone: "Europe/Berlin" })).statusCode).toBe(303);
     await client.get("/support/rollout");
     const answer = await client.post("/support/rollout/plan", { partner: "4712", from: "2027-03-28T02:15" });

@@ -27,7 +27,7 @@ export function userImportCommand(): Command {
       const text = readImportText(file);
       const again = options.update ? "run the same command again" : "run it again with --resume";
       await withServices(async ({ deps }) => {
-        if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment));
+        if (options.dryRun) return syncDryRun(deps, checkImportFile(text, deps.config.enrolment), options.update === true);
         const bar = await progressBar("Importing [{bar}] {value}/{total} rows");
         const result = await untilStopped((stopping) =>
           importUsersCsv(deps, text, {
