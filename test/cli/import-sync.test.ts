@@ -132,4 +132,19 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toContain("1 user missing from the file disabled:\n  f.admin (Name f.admin, partner 0500)\n");
   });
+
+  it("disables an administrator missing beside staff while another administrator stays enabled, in the dry run and the real run", async () => {
+    // Partner 0600: h.admin and two staff; g.admin (0500) stays enabled. The file names h1 only, so the
+    // missing are one administrator and one plain user: the administrator is not the last and goes too.
+    const added = await run(["user", "import", file("h.csv", [`h.admin,Name h.admin,0600,admin,,${hash}`, row("h1", "0600"), row("h2", "0600")])]);
+    expect(added.code, added.stderr).toBe(0);
+    const staff = file("h-sync.csv", [row("h1", "0600")]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.match(/^ {2}\S+/gm)).toEqual(["  h.admin", "  h2"]);
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout.match(/^ {2}\S+/gm)).toEqual(["  h.admin", "  h2"]);
+    expect(await store.db.selectFrom("users").select("login_id").where("role", "=", "admin").where("disabled_at", "is", null).execute()).toEqual([{ login_id: "g.admin" }]);
+  });
 });
