@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
 import type { Acting } from "../../src/support/acting.ts";
+import { recordAudit } from "../../src/audit/audit.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { confirmOtpEmail } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
@@ -43,5 +44,19 @@ describe.each(["sqlite", "postgres"] as const)("a temporary password set after s
     await resetOtpEmail(t.deps, support, never.id, request("tpr.three"));
     await setTemporaryPassword(t.deps, support, never.id, "tmp-pass-word-4713", "RITM0044");
     expect(await notices(never.id)).toEqual([]);
+  });
+
+  it("a second reset with nothing left to clear, and a dozen wrong passwords after it: still told to the address the first reset cleared", async () => {
+    const user = await addUser(t.deps, { loginId: "tpr.four", email: "tpr.four@dealer.example" });
+    await resetOtpEmail(t.deps, support, user.id, request("tpr.four"));
+    t.clock.advance(60_000);
+    // Support resets again (another ticket): the account has no address, so this reset cleared none.
+    expect((await resetOtpEmail(t.deps, support, user.id, request("tpr.four"))).kind).toBe("reset");
+    for (let i = 0; i < 12; i += 1) {
+      t.clock.advance(1_000);
+      await recordAudit(t.deps.db, t.deps.clock.now(), { event: "password.failed", actor: user.login_id, subject: user.login_id, ip: "203.0.113.9", userAgent: "Mozilla", detail: { reason: "wrong-password" } });
+    }
+    await setTemporaryPassword(t.deps, support, user.id, "tmp-pass-word-4714", "RITM0045");
+    expect(await notices(user.id)).toEqual(["notice.email-reset tpr.four@dealer.example", "notice.temporary-password tpr.four@dealer.example"]);
   });
 });

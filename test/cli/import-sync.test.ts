@@ -133,6 +133,21 @@ describe.each(DIALECTS)("user import --sync on %s", (dialect: TestDialect) => {
     expect(real.stdout).toContain("1 user missing from the file disabled:\n  f.admin (Name f.admin, partner 0500)\n");
   });
 
+  it("disables an administrator missing beside staff while another administrator stays enabled, in the dry run and the real run", async () => {
+    // Partner 0700: j.admin and two staff; g.admin (0500) stays enabled. The file names j1 only, so the
+    // missing are one administrator and one plain user: the administrator is not the last and goes too.
+    const added = await run(["user", "import", file("j.csv", [`j.admin,Name j.admin,0700,admin,,${hash}`, row("j1", "0700"), row("j2", "0700")])]);
+    expect(added.code, added.stderr).toBe(0);
+    const staff = file("j-sync.csv", [row("j1", "0700")]);
+    const dry = await run(["user", "import", staff, "--sync", "--dry-run"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.match(/^ {2}\S+/gm)).toEqual(["  j.admin", "  j2"]);
+    const real = await run(["user", "import", staff, "--sync"]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout.match(/^ {2}\S+/gm)).toEqual(["  j.admin", "  j2"]);
+    expect(await store.db.selectFrom("users").select("login_id").where("role", "=", "admin").where("disabled_at", "is", null).execute()).toEqual([{ login_id: "g.admin" }]);
+  });
+
   it("with --update, the dry run counts the administrators the file demotes and promotes, as the real run's import changes them before it disables", async () => {
     // Enabled administrators: g.admin (0500), h.admin and i.admin (0600).
     const added = await run(["user", "import", file("hi.csv", [`h.admin,Name h.admin,0600,admin,,${hash}`, `i.admin,Name i.admin,0600,admin,,${hash}`, row("h1", "0600")])]);

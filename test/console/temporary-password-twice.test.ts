@@ -111,6 +111,21 @@ describe.each(["sqlite", "postgres"] as const)("console: one temporary-password 
     expect(await events()).toBe(1);
   });
 
+  it("a form shown before a temporary password that has run out (its end is now) says the password changed, not that the one set works", async () => {
+    const { user, identity, events } = await target(`twice.expired.${database}`);
+    const formStamp = await openTemporaryPasswordForm(support, user.id);
+    const confirm = await support.post(`/support/users/${user.id}/temporary-password`, { ...identity, formStamp });
+    const fields = { ...identity, formStamp: formStampOf(confirm) };
+    expect((await support.post(`/support/users/${user.id}/temporary-password/confirm`, fields)).statusCode).toBe(200);
+    // The temporary password's end reached (signInBarred: expired at `until <= now`), not used.
+    await t.deps.db.updateTable("users").set({ password_temporary_until: t.deps.clock.now() }).where("id", "=", user.id).execute();
+    const stale = await support.post(`/support/users/${user.id}/temporary-password/confirm`, fields);
+    expect(stale.statusCode).toBe(409);
+    expect(stale.body).not.toMatch(SET_SINCE);
+    expect(stale.body).toContain(`The password of ${user.login_id} has changed since this form was shown, so nothing was set.`);
+    expect(await events()).toBe(1);
+  });
+
   it("a stamp for another account, or none, sets nothing", async () => {
     const { user, identity, events } = await target(`twice.other.${database}`);
     const other = await addUser(t.deps, { loginId: `twice.elsewhere.${database}` });

@@ -62,6 +62,8 @@ describe("addressKey: how throttles count a client address", () => {
   });
   it("keeps anything else as it came, at most 64 characters", () => {
     expect(addressKey("::ffff:1.2.3.4x")).toBe("::ffff:1.2.3.4x");
+    // Not a dotted quad after ::ffff: (letters, or too few parts): not an address, so not an IPv4 key either.
+    for (const junk of ["::ffff:a.1.2.3", "::ffff:1.a.b.c", "::ffff:1.2"]) expect(addressKey(junk)).toBe(junk);
     expect(addressKey("not-an-address")).toBe("not-an-address");
     expect(addressKey("z".repeat(100))).toBe("z".repeat(64));
     expect(addressKey("")).toBe("");

@@ -19,6 +19,22 @@ describe("the cookie signer", () => {
     }
   });
 
+  it("refuses what is not a string with the plugin's own error, signing nothing", () => {
+    const thrown = (call: () => unknown) => {
+      try {
+        call();
+      } catch (error) {
+        return [(error as Error).constructor.name, (error as Error).message];
+      }
+      return "no error";
+    };
+    for (const value of [7, Buffer.from("secret-value"), undefined] as unknown as string[]) {
+      expect(thrown(() => ours.sign(value))).toEqual(thrown(() => plugins.sign(value)));
+      expect(thrown(() => ours.unsign(value))).toEqual(thrown(() => plugins.unsign(value)));
+    }
+    expect(thrown(() => ours.sign(7 as unknown as string))).toEqual(["TypeError", "Cookie value must be provided as a string."]);
+  });
+
   it("refuses a changed value, a changed or cut signature, another key's signature and no signature", () => {
     const signed = ours.sign("secret-value");
     const sig = signed.slice(signed.lastIndexOf(".") + 1);
