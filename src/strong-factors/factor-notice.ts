@@ -14,7 +14,8 @@ import { factorChangedMail, type FactorChange } from "./messages.ts";
  * colleague at a shared counter PC who used a Profile left open (a code confirmed minutes ago asks for
  * no password) to add his phone's passkey or app, or to photograph new recovery codes, then signed in
  * as her with the password he saw her type, her mailbox never involved: only the audit trail knew.
- * Support's removal of every factor has its own mail (factorsRemovedMail). No address, no mail.
+ * Support's removal of every factor has its own mail (factorsRemovedMail). No address, no mail: an
+ * account before its wave without an OTP email yet is told nothing (SECURITY.md 2.5.5).
  */
 export async function tellFactorChange(tx: Kysely<Database>, deps: Deps, user: User, now: number, change: FactorChange): Promise<boolean> {
   if (!user.otp_email) return false;
