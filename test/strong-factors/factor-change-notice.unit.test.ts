@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { removeOwnPasskey } from "../../src/passkeys/removal.ts";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
 import { createSession, endSession } from "../../src/session/sessions.ts";
+import { FACTOR_MAILS_PER_HOUR } from "../../src/strong-factors/factor-notice.ts";
 import { removeApp, renewRecoveryCodes } from "../../src/strong-factors/manage.ts";
 import { addUser } from "../support/app.ts";
 import type { TestApp } from "../support/app.ts";
@@ -165,6 +166,31 @@ describe("a change of second factors on Profile tells the account's OTP email", 
     const [mail] = await notices(user.id);
     expect(mail!.text_body).toContain("A passkey named “Old");
     for (const part of [mail!.subject, mail!.text_body, mail!.html_body]) expect(part).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u202e]/);
+  });
+
+  it(`at most ${FACTOR_MAILS_PER_HOUR} notices an hour per user, the last saying so and to check Profile; the next hour tells again`, async () => {
+    const { client, user } = await signIn(u, { page: "/profile" });
+    await setUpAppOnProfile({ clock: u.clock } as unknown as TestApp, client);
+    // New recovery codes in a loop (a full session's requests are not counted by the request limit).
+    for (let i = 0; i < 7; i += 1) {
+      await client.get("/profile");
+      expect((await client.post("/profile/recovery-codes", {})).statusCode).toBe(200);
+    }
+    const texts = (await notices(user.id)).map((n) => n.text_body);
+    expect(texts).toHaveLength(FACTOR_MAILS_PER_HOUR);
+    const last = `Further changes to your sign-in factors in the next hour will not be mailed: check them on your FAMOS Profile.`;
+    expect(texts.filter((t) => t.includes(last))).toEqual([texts[FACTOR_MAILS_PER_HOUR - 1]]);
+    expect(await u.deps.db.selectFrom("audit").select("id").where("subject", "=", user.login_id).where("event", "=", "recovery-codes.issued").execute()).toHaveLength(8);
+    // An hour after the first: told again (the session kept alive by a page every 20 minutes).
+    for (let i = 0; i < 3; i += 1) {
+      u.clock.advance(20 * 60_000 + 1);
+      await client.get("/profile");
+    }
+    expect((await client.post("/profile/recovery-codes", { password: user.password })).statusCode).toBe(200);
+    const after = (await notices(user.id)).map((n) => n.text_body);
+    expect(after).toHaveLength(FACTOR_MAILS_PER_HOUR + 1);
+    expect(after.at(-1)).toContain("A new set of recovery codes was made");
+    expect(after.at(-1)).not.toContain(last);
   });
 });
 
