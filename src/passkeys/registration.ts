@@ -8,6 +8,7 @@ import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
+import { hasControlCharacters, hasInvisibleCharacters } from "../users/fields.ts";
 import type { User } from "../users/users.ts";
 import { CHALLENGE_TTL_MS, consumeChallenge, issueChallenge } from "./challenges.ts";
 import { parseRegistrationJson } from "./credential-json.ts";
@@ -29,10 +30,16 @@ export type NameProblem = { kind: "invalid"; message: string };
 
 export type StartOutcome = { kind: "options"; options: PublicKeyCredentialCreationOptionsJSON } | NameProblem | Exclude<FreshProof, { kind: "ok" }>;
 
+/**
+ * The passkey's name, as Profile lists it and the factor-change mail quotes it: tabs and line breaks
+ * are spaces; any other control character, or a zero-width or bidirectional one (users/fields.ts's
+ * rule for login IDs and names), is refused: a U+202E would reverse the mail's words after it.
+ */
 function checkName(typed: string): { ok: true; name: string } | NameProblem {
   const name = typed.trim().replace(/\s+/g, " ");
   if (name === "") return { kind: "invalid", message: PASSKEY_TEXT.nameMissing };
   if ([...name].length > MAX_PASSKEY_NAME) return { kind: "invalid", message: PASSKEY_TEXT.nameTooLong };
+  if (hasControlCharacters(name) || hasInvisibleCharacters(name)) return { kind: "invalid", message: PASSKEY_TEXT.nameHidden };
   return { ok: true, name };
 }
 

@@ -6,6 +6,10 @@ import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { factorChangedMail, type FactorChange } from "./messages.ts";
 
+/** Factor-change notices one user is sent in an hour; the last of them says so (tellFactorChange). */
+export const FACTOR_MAILS_PER_HOUR = 5;
+const HOUR_MS = 3_600_000;
+
 /**
  * The one home that tells the account's OTP email of a change to the user's own second factors
  * (ASVS 2.5.5, 2.2.3): a passkey added or removed, the authenticator app set up or removed, a new set
@@ -14,11 +18,30 @@ import { factorChangedMail, type FactorChange } from "./messages.ts";
  * colleague at a shared counter PC who used a Profile left open (a code confirmed minutes ago asks for
  * no password) to add his phone's passkey or app, or to photograph new recovery codes, then signed in
  * as her with the password he saw her type, her mailbox never involved: only the audit trail knew.
- * Support's removal of every factor has its own mail (factorsRemovedMail). No address, no mail.
+ * At most FACTOR_MAILS_PER_HOUR an hour per user (a full session's requests are not counted by the
+ * request limit, and new recovery codes in a loop would fill the owner's mailbox): the last says that
+ * further changes in the next hour are not mailed and to check Profile, so no change goes untold;
+ * counted from the outbox (kept until the account is erased), on its (user_id, created_at) index.
+ * Support's removal of every factor has its own mail (factorsRemovedMail). No address, no mail: an
+ * account before its wave without an OTP email yet is told nothing (SECURITY.md 2.5.5).
  */
 export async function tellFactorChange(tx: Kysely<Database>, deps: Deps, user: User, now: number, change: FactorChange): Promise<boolean> {
   if (!user.otp_email) return false;
-  const mail = factorChangedMail({ change, loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
+  const told = await factorMailsWithinHour(tx, user.id, now);
+  if (told >= FACTOR_MAILS_PER_HOUR) return false;
+  const last = told === FACTOR_MAILS_PER_HOUR - 1;
+  const mail = factorChangedMail({ change, last, loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail });
   await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.factor-changed", recipient: user.otp_email, ...mail });
   return true;
+}
+
+async function factorMailsWithinHour(tx: Kysely<Database>, userId: string, now: number): Promise<number> {
+  const row = await tx
+    .selectFrom("outbox")
+    .select((eb) => eb.fn.countAll().as("told"))
+    .where("user_id", "=", userId)
+    .where("created_at", ">", now - HOUR_MS)
+    .where("kind", "=", "notice.factor-changed")
+    .executeTakeFirstOrThrow();
+  return Number(row.told);
 }

@@ -1,3 +1,4 @@
+import { showHiddenCharacters } from "../users/fields.ts";
 import { noticeMail, noticeWhen as when, type NoticeContext } from "../otp/messages.ts";
 
 /**
@@ -86,12 +87,17 @@ const FACTOR_CHANGE_KEY = {
 } as const;
 
 /** To the OTP email when the user's passkeys, authenticator app or recovery codes changed on Profile (ASVS 2.5.5). */
-export function factorChangedMail(c: NoticeContext & { change: FactorChange }) {
+export function factorChangedMail(c: NoticeContext & { change: FactorChange; last?: boolean }) {
   const { t } = c;
-  const name = "name" in c.change ? c.change.name : "";
+  // A name stored before checkName refused hidden characters must not reorder or hide the mail's words.
+  const name = "name" in c.change ? showHiddenCharacters(c.change.name) : "";
   return noticeMail(
     t.text("mail.factorChanged.subject"),
-    [t.text(FACTOR_CHANGE_KEY[c.change.what], { name, loginId: c.loginId, when: when(c) }), t.text("mail.factorChanged.notYou", { support: c.supportEmail })],
+    [
+      t.text(FACTOR_CHANGE_KEY[c.change.what], { name, loginId: c.loginId, when: when(c) }),
+      ...(c.last ? [t.text("mail.factorChanged.lastThisHour")] : []),
+      t.text("mail.factorChanged.notYou", { support: c.supportEmail }),
+    ],
     t,
   );
 }

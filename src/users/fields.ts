@@ -31,6 +31,16 @@ export function hasInvisibleCharacters(text: string): boolean {
   return INVISIBLE.test(text);
 }
 
+const HIDDEN = new RegExp(`${CONTROL.source}|${INVISIBLE.source}`, "g");
+
+/**
+ * Text stored before a rule above refused it (a passkey's name), fit to quote in a mail: each control
+ * or invisible format character becomes U+FFFD, seen and harmless.
+ */
+export function showHiddenCharacters(text: string): string {
+  return text.replace(HIDDEN, "\ufffd");
+}
+
 /** Characters of no script of their own: digits, punctuation, combining marks (UAX #24 Common, Inherited). */
 const NEUTRAL = /[\p{Script=Common}\p{Script=Inherited}]/u;
 /** The scripts told apart; a letter of any other counts as one script, "other", so it may not mix either. */

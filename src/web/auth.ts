@@ -126,7 +126,9 @@ function clearSessionCookie(deps: Pick<Deps, "config">, reply: FastifyReply, nam
  * cookies FAMOS set are cleared or renewed here by name. "cache" only in reverse-proxy mode: FAMOS's
  * own pages are no-store, but the protected application's keep the caching it chose, and at a shared
  * counter PC Back (the back/forward cache) or the address typed again (the HTTP cache) showed the
- * next person the customer pages the last one saw; without an application there is nothing to empty.
+ * next person the customer pages the last one saw. Not in forward-auth mode (/auth/nginx,
+ * /auth/traefik): there the application is usually on a sibling host, and Clear-Site-Data clears only
+ * the origin that sends it, FAMOS's own no-store pages; the application must send `no-store` itself.
  */
 export function endSignInHere(deps: Pick<Deps, "config" | "random">, reply: FastifyReply): void {
   clearSessionCookie(deps, reply);

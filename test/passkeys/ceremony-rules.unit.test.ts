@@ -399,6 +399,25 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       expect((await rows(user)).map((r) => r.name).sort()).toEqual(["Phone", "Work laptop", emoji]);
     });
 
+    it("refuses a name with control, zero-width or bidirectional characters, at start and at finish (users/fields.ts's rule)", async () => {
+      const user = await addUser(unit.deps);
+      const session = await fullSession(user);
+      const start = (name: string) => startPasskeyRegistration(unit.deps, user, session, { name, password: null }, RP, ctx());
+      // U+202E reverses what follows on Profile and in the mail; U+200B hides; U+0007, U+0085, U+009B are C0/C1.
+      for (const name of ["Phone\u202Eenohp", "Pho\u200Bne", "Phone\u0007", "Phone\u0085", "Phone\u009B", "\u2066Phone\u2069", "Pho\u00adne"]) {
+        expect(await start(name), JSON.stringify(name)).toEqual({ kind: "invalid", message: PASSKEY_TEXT.nameHidden });
+      }
+      const options = await start("Phone");
+      if (options.kind !== "options") throw new Error(options.kind);
+      const credential = JSON.stringify(new SoftAuthenticator().create(options.options, { origin: RP.origin }));
+      const finish = (name: string) => finishPasskeyRegistration(unit.deps, user, session, { name, credential }, RP, ctx());
+      expect(await finish("Phone\u202E")).toEqual({ kind: "invalid", message: PASSKEY_TEXT.nameHidden });
+      expect(await finish("Phone\u0007")).toEqual({ kind: "invalid", message: PASSKEY_TEXT.nameHidden });
+      expect(await rows(user)).toEqual([]);
+      // Tabs and line breaks are spaces, collapsed as before; an emoji or an accent is a name.
+      expect(await finish("\tMy  phone é 🔑\n")).toMatchObject({ kind: "added", passkey: { name: "My phone é 🔑" } });
+    });
+
     it(`keeps at most ${MAX_PASSKEYS} passkeys per user`, async () => {
       const user = await addUser(unit.deps);
       const session = await fullSession(user);

@@ -1,15 +1,36 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { removeOwnPasskey } from "../../src/passkeys/removal.ts";
 import { listPasskeys } from "../../src/passkeys/passkeys.ts";
+import { createSession, endSession } from "../../src/session/sessions.ts";
+import { FACTOR_MAILS_PER_HOUR } from "../../src/strong-factors/factor-notice.ts";
+import { removeApp, renewRecoveryCodes } from "../../src/strong-factors/manage.ts";
+import { addUser } from "../support/app.ts";
 import type { TestApp } from "../support/app.ts";
 import { signIn, type FormClient } from "../support/client.ts";
 import { SoftAuthenticator } from "../support/soft-authenticator.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
-import { setUpAppOnProfile } from "./helpers.ts";
+import { addConfirmedApp, appCode, secretFrom, setUpAppOnProfile } from "./helpers.ts";
 
 const ORIGIN = "http://localhost:80";
 const JSON_ACCEPT = { headers: { accept: "application/json" } };
+
+/** "Add a passkey" as the page's script does it, on Profile or on the setup screen. */
+async function addPasskeyAt(client: FormClient, path: string, name: string) {
+  const start = await client.post(`${path}/options`, { name }, JSON_ACCEPT);
+  expect(start.statusCode).toBe(200);
+  const options = (start.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options;
+  const credential = new SoftAuthenticator().create(options, { origin: ORIGIN });
+  const finish = await client.post(path, { name, credential: JSON.stringify(credential) });
+  expect([200, 303]).toContain(finish.statusCode);
+}
+
+/** A spy on the sender's wake-up (deps.mailQueued): a notice queued but never woken for waits for the sender's next poll. */
+function wakes(deps: UnitApp["deps"]) {
+  const spy = vi.spyOn(deps, "mailQueued");
+  return { count: () => spy.mock.calls.length, restore: () => spy.mockRestore() };
+}
 
 /**
  * ASVS 2.5.5 / 2.2.3: the owner is told when a second factor of hers is added, replaced or removed.
@@ -27,16 +48,9 @@ describe("a change of second factors on Profile tells the account's OTP email", 
   afterAll(async () => u.close());
 
   const notices = async (userId: string) =>
-    (await u.deps.db.selectFrom("outbox").select(["recipient", "subject", "text_body"]).where("user_id", "=", userId).where("kind", "=", "notice.factor-changed").orderBy(sql`rowid`).execute());
+    (await u.deps.db.selectFrom("outbox").select(["recipient", "subject", "text_body", "html_body"]).where("user_id", "=", userId).where("kind", "=", "notice.factor-changed").orderBy(sql`rowid`).execute());
 
-  async function addPasskey(client: FormClient, name: string) {
-    const start = await client.post("/profile/passkeys/options", { name }, JSON_ACCEPT);
-    expect(start.statusCode).toBe(200);
-    const options = (start.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options;
-    const credential = new SoftAuthenticator().create(options, { origin: ORIGIN });
-    const finish = await client.post("/profile/passkeys", { name, credential: JSON.stringify(credential) });
-    expect([200, 303]).toContain(finish.statusCode);
-  }
+  const addPasskey = (client: FormClient, name: string) => addPasskeyAt(client, "/profile/passkeys", name);
 
   it("a passkey added, then another, then one removed: one notice each, naming the login ID, the passkey and what to do if it was not her", async () => {
     const { client, user } = await signIn(u, { page: "/profile" });
@@ -67,5 +81,160 @@ describe("a change of second factors on Profile tells the account's OTP email", 
     expect(texts).toHaveLength(3);
     expect(texts[1]).toContain("A new set of recovery codes was made for the FAMOS login ID");
     expect(texts[2]).toContain("The authenticator app was removed from the FAMOS login ID");
+  });
+
+  it("each change wakes the sender once after its commit (deps.mailQueued), the notice queued with it", async () => {
+    const { client, user } = await signIn(u, { page: "/profile" });
+    const woken = wakes(u.deps);
+    try {
+      const step = async (change: () => Promise<unknown>) => {
+        const [before, mails] = [woken.count(), (await notices(user.id)).length];
+        await change();
+        expect(woken.count() - before).toBe(1);
+        expect((await notices(user.id)).length - mails).toBe(1);
+      };
+      await step(() => addPasskey(client, "Desk"));
+      const [desk] = await listPasskeys(u.deps.db, user.id);
+      await step(() => client.post(`/profile/passkeys/${desk!.id}/remove`, {}));
+      await step(() => setUpAppOnProfile({ clock: u.clock } as unknown as TestApp, client));
+      await client.get("/profile");
+      await step(() => client.post("/profile/recovery-codes", {}));
+      await client.get("/profile");
+      await step(() => client.post("/profile/app/remove", {}));
+    } finally {
+      woken.restore();
+    }
+  });
+
+  it("cancelling an app setup never confirmed tells no one: nothing was added", async () => {
+    const { client, user } = await signIn(u, { page: "/profile" });
+    expect((await client.post("/profile/app", {})).headers.location).toBe("/profile/app");
+    await client.get("/profile");
+    const cancelled = await client.post("/profile/app/remove", {});
+    expect(cancelled.headers.location).toBe("/profile?factors=setup-cancelled#factors");
+    expect(await notices(user.id)).toEqual([]);
+  });
+
+  it("a session ended while its change was on its way changes nothing and queues no mail, nor wakes the sender", async () => {
+    const user = await addUser(u.deps);
+    await addConfirmedApp(u.deps, user.id);
+    const now = u.clock.now();
+    await u.deps.db
+      .insertInto("passkeys")
+      .values({ id: `pk-${user.id}`, user_id: user.id, credential_id: `cred-${user.id}`, public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Key", created_at: now, last_used_at: null })
+      .execute();
+    const ctx = { ip: "192.0.2.91", userAgent: "ended-notice-test" };
+    const { session } = await createSession(u.deps.db, u.deps.random, now, u.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+    expect(await endSession(u.deps.db, session.id, now, "signed-out")).toBe(true);
+    const woken = wakes(u.deps);
+    try {
+      expect(await renewRecoveryCodes(u.deps, user, session, user.password, ctx)).toEqual({ kind: "signed-out" });
+      expect(await removeApp(u.deps, user, session, user.password, ctx)).toEqual({ kind: "signed-out" });
+      expect(await removeOwnPasskey(u.deps, user, session, { id: `pk-${user.id}`, password: user.password }, ctx)).toEqual({ kind: "signed-out" });
+      expect(woken.count()).toBe(0);
+    } finally {
+      woken.restore();
+    }
+    expect(await notices(user.id)).toEqual([]);
+  });
+
+  it("the passkey's name: one with a bidirectional, zero-width or control character is refused over the route, and the HTML part escapes what it quotes", async () => {
+    const { client, user } = await signIn(u, { page: "/profile" });
+    for (const name of ["Phone\u202Eenohp", "Pho\u200Bne", "Bell\u0007"]) {
+      const start = await client.post("/profile/passkeys/options", { name }, JSON_ACCEPT);
+      expect(start.statusCode, JSON.stringify(name)).toBe(400);
+      expect(start.json()).toEqual({ error: "The name must not contain control, zero-width or bidirectional control characters. Type it again." });
+    }
+    expect(await listPasskeys(u.deps.db, user.id)).toEqual([]);
+    expect(await notices(user.id)).toEqual([]);
+    await addPasskey(client, `<img src=x onerror=alert(1)> & "Q"`);
+    const [mail] = await notices(user.id);
+    expect(mail!.text_body).toContain(`A passkey named “<img src=x onerror=alert(1)> & "Q"” was added`);
+    expect(mail!.html_body).toContain("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Q&quot;");
+    expect(mail!.html_body).not.toContain("<img");
+  });
+
+  it("a name stored before the rule (with U+202E, U+200B, U+0007) never reaches the removal mail as it is", async () => {
+    const { client, user } = await signIn(u, { page: "/profile" });
+    const id = `pk-old-${user.id}`;
+    await u.deps.db
+      .insertInto("passkeys")
+      .values({ id, user_id: user.id, credential_id: `cred-old-${user.id}`, public_key: "AA", sign_count: 0, transports: null, device_type: "singleDevice", backed_up: 0, name: "Old\u202Eyek\u200B\u0007", created_at: u.clock.now(), last_used_at: null })
+      .execute();
+    await client.get("/profile");
+    expect((await client.post(`/profile/passkeys/${id}/remove`, {})).statusCode).toBe(303);
+    const [mail] = await notices(user.id);
+    expect(mail!.text_body).toContain("A passkey named “Old");
+    for (const part of [mail!.subject, mail!.text_body, mail!.html_body]) expect(part).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u202e]/);
+  });
+
+  it(`at most ${FACTOR_MAILS_PER_HOUR} notices an hour per user, the last saying so and to check Profile; the next hour tells again`, async () => {
+    const { client, user } = await signIn(u, { page: "/profile" });
+    await setUpAppOnProfile({ clock: u.clock } as unknown as TestApp, client);
+    // New recovery codes in a loop (a full session's requests are not counted by the request limit).
+    for (let i = 0; i < 7; i += 1) {
+      await client.get("/profile");
+      expect((await client.post("/profile/recovery-codes", {})).statusCode).toBe(200);
+    }
+    const texts = (await notices(user.id)).map((n) => n.text_body);
+    expect(texts).toHaveLength(FACTOR_MAILS_PER_HOUR);
+    const last = `Further changes to your sign-in factors in the next hour will not be mailed: check them on your FAMOS Profile.`;
+    expect(texts.filter((t) => t.includes(last))).toEqual([texts[FACTOR_MAILS_PER_HOUR - 1]]);
+    expect(await u.deps.db.selectFrom("audit").select("id").where("subject", "=", user.login_id).where("event", "=", "recovery-codes.issued").execute()).toHaveLength(8);
+    // An hour after the first: told again (the session kept alive by a page every 20 minutes).
+    for (let i = 0; i < 3; i += 1) {
+      u.clock.advance(20 * 60_000 + 1);
+      await client.get("/profile");
+    }
+    expect((await client.post("/profile/recovery-codes", { password: user.password })).statusCode).toBe(200);
+    const after = (await notices(user.id)).map((n) => n.text_body);
+    expect(after).toHaveLength(FACTOR_MAILS_PER_HOUR + 1);
+    expect(after.at(-1)).toContain("A new set of recovery codes was made");
+    expect(after.at(-1)).not.toContain(last);
+  });
+});
+
+/** The setup screen (a role that must have a strong factor): its app and its passkey tell as Profile's do. */
+describe("a first strong factor set up on the setup screen tells the account's OTP email", () => {
+  let u: UnitApp;
+  beforeAll(async () => {
+    u = await createUnitApp({ env: { FAMOS_STRONG_FACTOR_ROLES: "support" } });
+  });
+  afterAll(async () => u.close());
+
+  const texts = async (userId: string) =>
+    (await u.deps.db.selectFrom("outbox").select("text_body").where("user_id", "=", userId).where("kind", "=", "notice.factor-changed").execute()).map((r) => r.text_body);
+
+  async function atSetup() {
+    const { client, user, answer } = await signIn(u, { role: "support", page: null });
+    expect(answer.headers.location).toBe("/factor-setup");
+    await client.get("/factor-setup");
+    return { client, user };
+  }
+
+  it("the authenticator app confirmed there: one notice, the sender woken", async () => {
+    const { client, user } = await atSetup();
+    expect((await client.post("/factor-setup/app", {})).headers.location).toBe("/factor-setup/app");
+    const secret = secretFrom((await client.get("/factor-setup/app")).body);
+    const woken = wakes(u.deps);
+    try {
+      expect((await client.post("/factor-setup/app/confirm", { code: await appCode(secret, u.clock.now()) })).statusCode).toBe(200);
+      expect(woken.count()).toBe(1);
+    } finally {
+      woken.restore();
+    }
+    expect(await texts(user.id)).toEqual([expect.stringContaining(`An authenticator app was set up for the FAMOS login ID ${user.login_id}`)]);
+  });
+
+  it("a passkey added there: one notice, the sender woken", async () => {
+    const { client, user } = await atSetup();
+    const woken = wakes(u.deps);
+    try {
+      await addPasskeyAt(client, "/factor-setup/passkey", "Counter key");
+      expect(woken.count()).toBe(1);
+    } finally {
+      woken.restore();
+    }
+    expect(await texts(user.id)).toEqual([expect.stringContaining(`A passkey named “Counter key” was added to the FAMOS login ID ${user.login_id}`)]);
   });
 });
