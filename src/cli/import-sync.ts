@@ -23,13 +23,15 @@ export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boole
   // Split by the rule the real run's disables follow (splitByLastAdmin), after the administrators its
   // import adds, demotes and (--update) promotes: the last administrator stays.
   const missing = await usersMissingFromFile(deps.db, checked.rows);
-  const roles = await importedAdminChanges(deps.db, checked.rows, update);
+  // A look-alike newcomer is refused in its batch before the batch writes: it adds no administrator.
+  const lookAlike = await lookAlikeNewcomers(deps.db, checked.rows);
+  const roles = await importedAdminChanges(deps.db, checked.rows, update, new Set(lookAlike.map((r) => r.line)));
   const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, missing, roles.adminsChanged);
   const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
   process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
-  const refused = [...checked.refused, ...(await lookAlikeNewcomers(deps.db, checked.rows)), ...roles.refused].sort((a, b) => a.line - b.line);
+  const refused = [...checked.refused, ...lookAlike, ...roles.refused].sort((a, b) => a.line - b.line);
   if (refused.length > 0) {
     const lines = refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}\n`).join("");
     process.stderr.write(`${refused.length} ${refused.length === 1 ? "row is" : "rows are"} refused: a real run disables nobody until the file is fixed.\n${lines}`);

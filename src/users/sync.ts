@@ -36,9 +36,16 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  * `--update`, changes the roles of existing accounts, batch by batch as storeImportedUsers writes them
  * (support/import-users.ts), each demotion asked the last-administrator rule (countImportedRoles,
  * support/roles.ts). The dry run splits by the change (splitByLastAdmin) and names the rows the real
- * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody.
+ * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody. `refusedLines`:
+ * the rows its batches refuse before they write (lookAlikeNewcomers), which add no administrator and
+ * keep their places in the batches.
  */
-export async function importedAdminChanges(db: Kysely<Database>, rows: readonly ImportedUser[], update: boolean): Promise<{ adminsChanged: number; refused: RefusedRow[] }> {
+export async function importedAdminChanges(
+  db: Kysely<Database>,
+  rows: readonly ImportedUser[],
+  update: boolean,
+  refusedLines: ReadonlySet<number>,
+): Promise<{ adminsChanged: number; refused: RefusedRow[] }> {
   const existing = new Map<string, User>();
   // Without --update only the administrators' rows can change the count: only theirs are looked up.
   const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
@@ -51,6 +58,7 @@ export async function importedAdminChanges(db: Kysely<Database>, rows: readonly 
   for (let from = 0; from < rows.length; from += IMPORT_BATCH_ROWS) {
     const batch = { adds: 0, roles: [] as ImportedRole[] };
     for (const row of rows.slice(from, from + IMPORT_BATCH_ROWS)) {
+      if (refusedLines.has(row.line)) continue;
       const key = loginKey(row.loginId);
       const user = existing.get(key);
       if (user && update) batch.roles.push({ line: row.line, user, role: row.role });
