@@ -1,4 +1,4 @@
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
@@ -7,6 +7,7 @@ import { ANNOUNCEMENT_KIND, announcementMail, portalRefused } from "./announce-m
 import { alwaysTwoFactor } from "./applies.ts";
 import { readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
 import type { User } from "../users/users.ts";
+import type { Database } from "../store/schema.ts";
 
 /** A user the announcement is for: no confirmed OTP email yet, and two factors still to come (notYetTwoFactor). */
 interface Recipient {
@@ -87,8 +88,8 @@ export interface AnnounceOptions {
  * is its user's latest announcement (outbox_user); of two sent at the same moment the one that went
  * through is the latest.
  */
-async function bouncedAnnouncements(deps: Deps, partners: readonly string[] | null): Promise<Map<string | null, { address: string; reason: string | null }>> {
-  const sent = await deps.db
+async function bouncedAnnouncements(db: Kysely<Database>, partners: readonly string[] | null): Promise<Map<string | null, { address: string; reason: string | null }>> {
+  const sent = await db
     .selectFrom("outbox as o")
     .select(["o.user_id", "o.recipient", "o.bounce_reason"])
     // Only the partners asked for (null: all): a dealership's run is not handed the network's bounces.
@@ -142,7 +143,7 @@ async function recipients(deps: Deps, partner: string | null): Promise<{ enrolle
     .orderBy("users.login_key")
     .execute();
   const toCome = rows.filter((r) => notYetTwoFactor(deps, r));
-  const bounced = await bouncedAnnouncements(deps, partner === null ? null : [partner]);
+  const bounced = await bouncedAnnouncements(deps.db, partner === null ? null : [partner]);
   const open = toCome.map((r) => ({
     id: r.id,
     loginId: r.login_id,
@@ -242,11 +243,31 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
     .where("users.otp_email", "is", null);
   if (partner !== null) announced = announced.where("users.partner_number", "=", partner);
   const partners = (await announced.execute()).map((r) => r.partner_number).filter((p) => startInPlan(before, p) !== startInPlan(after, p));
+  return forgetAnnouncements(deps, deps.db, partners, null);
+}
+
+/**
+ * After `famos user import --update` moved a user to another partner (in its transaction, the waves
+ * held): an announcement of the old partner's start is forgotten when the new partner's start differs, so
+ * the next `famos rollout announce` mails the one that now applies (before, the user kept the old date,
+ * and a move to an earlier wave met the code unannounced). The same rule as a moved wave's.
+ */
+export async function forgetMovedAnnouncement(deps: Deps, tx: Kysely<Database>, userId: string, from: string, to: string): Promise<number> {
+  const plan = await readPlan(tx);
+  if (startInPlan(plan, from) === startInPlan(plan, to)) return 0;
+  return forgetAnnouncements(deps, tx, [to], [userId]);
+}
+
+/**
+ * The one home of "this announcement told a start no longer theirs": the users of `partners` (only
+ * `userIds` of them, when given) announced and not enrolled are marked not announced.
+ */
+async function forgetAnnouncements(deps: Deps, db: Kysely<Database>, partners: readonly string[], userIds: readonly string[] | null): Promise<number> {
   if (partners.length === 0) return 0;
   // Not those whose announcement bounced hard at the address they still have: a new mail would go to the
   // same dead mailbox. They stay on the run's bounced list; a corrected import clears their mark.
-  const bounced = await bouncedAnnouncements(deps, partners);
-  const stale = await deps.db
+  const bounced = await bouncedAnnouncements(db, partners);
+  const stale = await db
     .selectFrom("users")
     .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
     .select(["users.id", "rollout_users.contact_email", "users.pending_email", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
@@ -254,13 +275,14 @@ export async function forgetStaleAnnouncements(deps: Deps, before: RolloutPlan, 
     .where("users.otp_email", "is", null)
     .where("users.disabled_at", "is", null)
     .where("users.partner_number", "in", partners)
+    .$if(userIds !== null, (q) => q.where("users.id", "in", userIds!))
     .execute();
   // Nor those two factors already apply to (a reset since their announcement): the run does not mail them.
   const ids = stale.filter((u) => notYetTwoFactor(deps, u) && bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id);
   let told = 0;
   // In slices: a wave is thousands of users, and a statement's parameters are bounded (SQLite 32766).
   for (let i = 0; i < ids.length; i += 1000) {
-    const result = await deps.db
+    const result = await db
       .updateTable("rollout_users")
       .set({ announced_at: null })
       .where("announced_at", "is not", null)

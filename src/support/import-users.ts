@@ -4,6 +4,7 @@ import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../a
 import { userTranslator } from "../i18n/translator.ts";
 import { importedPasswordMail } from "../account/messages.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
+import { forgetMovedAnnouncement } from "../rollout/announce.ts";
 import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
 import { holdWaves } from "../rollout/plan.ts";
 import type { Database } from "../store/schema.ts";
@@ -279,6 +280,8 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   // Under the waves held for the batch (storeBatch): the before-wave sessions end by the new partner's start.
   // How many it cut short, in the move's audit line (0 included), as a wave change's rollout.planned says.
   const moved: Record<string, number> = changes.partner_number === undefined ? {} : { passwordOnlyEnded: await endPasswordOnlyForMove(tx, user.id, user.partner_number, changes.partner_number, now) };
+  // And an announcement of the old partner's start is forgotten when the new one's differs (the next run tells it).
+  if (changes.partner_number !== undefined) await forgetMovedAnnouncement(deps, tx, user.id, user.partner_number, changes.partner_number);
   if (changes.password_hash !== undefined) {
     // Cut off as every password change is (the one home): sessions, codes, their flows, a Profile
     // email change waiting for its code with its address, and every browser's device cookie.

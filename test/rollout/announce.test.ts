@@ -177,6 +177,26 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 2, alreadyAnnounced: 0 });
   });
 
+  it("a user moved to another partner by the import is told the start that now applies at the next run; a move between equal starts, or of an enrolled user, mails nobody", async () => {
+    await changeWave(t.deps, ACTOR, { partner: "6101", from: "2027-01-18T07:00" });
+    await changeWave(t.deps, ACTOR, { partner: "6102", from: "2027-01-11T07:00" });
+    await changeWave(t.deps, ACTOR, { partner: "6103", from: "2027-01-18T07:00" });
+    await addPerson(t.deps, "rae6", "6101", { contact: "rae6@dealer.example" });
+    await addPerson(t.deps, "sam6", "6101", { contact: "sam6@dealer.example" });
+    await addPerson(t.deps, "tia6", "6101", { otp: "tia6@dealer.example" });
+    expect(await announceRollout(t.deps, { partner: "6101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
+    // rae6 goes to a dealership whose wave starts a week earlier, sam6 to one starting the same day; tia6 (enrolled) too.
+    const row = (loginId: string, partnerNumber: string) => ({ line: 2, loginId, fullName: `Person ${loginId}`, partnerNumber, role: "user" as const, email: null, passwordHash: HASH });
+    await storeImportedUsers(t.deps, [row("rae6", "6102"), row("sam6", "6103"), row("tia6", "6102")], { update: true, actor: ACTOR });
+    for (const partner of ["6102", "6103"]) await announceRollout(t.deps, { partner, dryRun: false, actor: ACTOR });
+    const mails = await t.deps.db.selectFrom("outbox").select(["recipient", "subject"]).where("recipient", "in", ["rae6@dealer.example", "sam6@dealer.example", "tia6@dealer.example"]).execute();
+    expect(mails.map((o) => `${o.recipient}: ${o.subject}`).sort()).toEqual([
+      "rae6@dealer.example: FAMOS two-factor sign-in starts for you on 11/01/2027",
+      "rae6@dealer.example: FAMOS two-factor sign-in starts for you on 18/01/2027",
+      "sam6@dealer.example: FAMOS two-factor sign-in starts for you on 18/01/2027",
+    ]);
+  });
+
   it("a wave moved while a run is under way (another process, between two of its mails): the rest of the run tells the new start, and the next run those told the old one", async () => {
     await addPerson(t.deps, "ann7", "7101", { contact: "ann7@dealer.example" });
     await addPerson(t.deps, "bob7", "7101", { contact: "bob7@dealer.example" });
