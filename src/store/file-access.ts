@@ -44,7 +44,7 @@ function missingDirectoryProblem(directory: string): string | null {
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   if (!isDirectory(existing)) return null;
   const refused = refusal(existing, constants.W_OK | constants.X_OK);
-  return refused ? cannot(refused, "write in", existing, `the directory (or make ${directory} there and give it)`) : null;
+  return refused ? cannot(refused, "write in", existing, `the directory (or a new ${directory} made in it)`) : null;
 }
 
 /**
