@@ -69,11 +69,12 @@ export const SQLITE_UNICODE_LOWER = "famos_lower";
 function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.Database {
   let database: SQLite.Database | undefined;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    // Before SQLite: it would open a file this process may only read without a word, and fail at the
-    // first write (a sign-in, in the middle of a request), or say only "unable to open database file".
+    // Before mkdir and SQLite: mkdir would say only "EACCES … mkdir", and SQLite would open a file this
+    // process may only read without a word, and fail at the first write (a sign-in, in the middle of a
+    // request), or say only "unable to open database file".
     const access = sqliteAccessProblem(path) ?? emptyDatabaseProblem(path);
     if (access !== null) throw new SqliteAccessFault(access);
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     database = new SQLite(path);
     // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
     // (the command line) writing at the same time as the server.

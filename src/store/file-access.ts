@@ -21,9 +21,7 @@ export function sqliteAccessProblem(path: string): string | null {
   if (path === ":memory:" || path === "") return null;
   const file = resolve(path);
   const directory = dirname(file);
-  // A directory that does not exist, or a file where it would be: opening makes it, or says why it
-  // could not (its own error).
-  if (!isDirectory(directory)) return null;
+  if (!isDirectory(directory)) return missingDirectoryProblem(directory);
   const files = [file, `${file}-wal`, `${file}-shm`];
   if (!files.every((each) => existsSync(each))) {
     const refused = refusal(directory, constants.W_OK | constants.X_OK);
@@ -34,6 +32,19 @@ export function sqliteAccessProblem(path: string): string | null {
     if (refused) return cannot(refused, "read and write", each, "the file");
   }
   return null;
+}
+
+/**
+ * A directory that does not exist yet: opening makes it, unless this user may not write in the
+ * nearest folder that does exist (famos migrate's mkdir would fail there, and famos doctor would
+ * otherwise tell the operator to run it). A file where a folder should be is left to the open's own error.
+ */
+function missingDirectoryProblem(directory: string): string | null {
+  let existing = dirname(directory);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!isDirectory(existing)) return null;
+  const refused = refusal(existing, constants.W_OK | constants.X_OK);
+  return refused ? cannot(refused, "write in", existing, `the directory (or a new ${directory} made in it)`) : null;
 }
 
 /**

@@ -286,4 +286,16 @@ describe("a directory the user running famos may not write, before the first fam
     const migrate = await cli.run(["migrate"], as);
     expect(migrate.stderr).toContain(`may not write in ${cli.dir} (`);
   });
+
+  it("a database in a folder not made yet, under that directory: famos doctor and famos migrate both name the directory it may not write, in the same words", async () => {
+    const env = { FAMOS_DATABASE_URL: `sqlite:${join(cli.dir, "data", "famos.db")}` };
+    const doctor = await cli.run(["doctor"], { ...as, env });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(new RegExp(`^database +FAIL +this process \\(.+\\) may not write in ${cli.dir.replaceAll("/", "\\/")} \\(`, "m"));
+    const migrate = await cli.run(["migrate"], { ...as, env });
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr.trim().split("\n")).toHaveLength(1);
+    expect(migrate.stderr).toContain(`may not write in ${cli.dir} (`);
+    expect(existsSync(join(cli.dir, "data"))).toBe(false);
+  });
 });

@@ -208,4 +208,14 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     expect(command.stderr).toContain("(Did you mean show?)");
     expect(command.stderr).not.toContain("\\u000a");
   });
+  it("famos doctor --send-to with something that is not one email address is a usage error, exit 2, in one line, before any check runs or mail is sent", async () => {
+    for (const typed of ["notanaddress", "a@b.example,c@d.example", ""]) {
+      const result = await cli.inProcess(["doctor", "--send-to", typed]);
+      expect(result.code, typed).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain("--send-to");
+      expect(result.stderr).toContain("give one email address, such as you@dealer.example");
+    }
+  });
 });

@@ -1,7 +1,14 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { checkDatabase, checkMail, checkPublicUrl, checkRedis, checkSecret, checkSettings, type CheckResult } from "../../doctor/checks.ts";
 import { readSettings } from "../io.ts";
 import { formatTable } from "../table.ts";
+import { isOneAddress } from "../../mail/mailbox.ts";
+
+/** `--send-to`: one plain address, checked before anything runs (not a relay's "No recipients defined"). */
+function sendTo(value: string): string {
+  if (!isOneAddress(value.trim())) throw new InvalidArgumentError("give one email address, such as you@dealer.example");
+  return value.trim();
+}
 
 /**
  * `famos doctor [--send-to ADDRESS]`: checks a deployment before users find its faults — settings,
@@ -11,7 +18,7 @@ import { formatTable } from "../table.ts";
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check settings, database, migrations, SMTP, Redis, clocks and the public URL")
-    .option("--send-to <address>", "also send a real test message to this address")
+    .option("--send-to <address>", "also send a real test message to this address", sendTo)
     .action(async (options: { sendTo?: string }) => {
       const { resolved, result } = readSettings();
       const rows: CheckResult[] = checkSettings(resolved, result.ok ? [] : result.errors);
