@@ -21,7 +21,8 @@ export type DisableOutcome =
 /**
  * A leaver (issue 11): the account stays, with its history, but cannot sign in — the same answer as a
  * wrong password — and every session and pending code ends at once, so forward-auth and the proxy
- * refuse the next request; mail still queued for them is withdrawn (withdrawLeaverMail). One conditional update decides, so two clicks disable once.
+ * refuse the next request; mail still queued for them is withdrawn (withdrawLeaverMail), and a live temporary
+ * password is spent (enabled again, they need a new one from support). One conditional update decides, so two clicks disable once.
  */
 export async function disableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
   return setDisabled(deps, by, userId, true);
@@ -62,6 +63,9 @@ async function setDisabled(deps: Deps, by: Acting, userId: string, disable: bool
       return { kind: "enabled" as const, user: { ...target, disabled_at: null }, sharedWith };
     }
     const ended = await endUserAccess(tx, target.id, now, "disabled");
+    // A temporary password still live is spent as used (0, signInBarred): one read out before the person
+    // left does not sign in again after `famos user enable`; one run out or used already stays as it is.
+    await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", target.id).where("password_temporary_until", ">", now).execute();
     // Mail still waiting for a leaver (an announcement, a notice) is not sent after they have left.
     await withdrawLeaverMail(tx, target.id, now);
     const counts = { sessionsEnded: ended.sessions, codesVoided: ended.codes };
