@@ -176,10 +176,16 @@ export async function forgetOtherDevices(
   return revokeDevices(db, user.login_key, now, kept);
 }
 
-/** The account's state in words (console, `famos user show`): enabled, disabled, or waiting for a new password. */
-export function accessText(t: Translator, user: User): string {
+/**
+ * The account's state in words (console, `famos user show`) at `now`: enabled, disabled, or waiting
+ * for a new password. A temporary password that ran out on its own (by signInBarred's comparison, so
+ * the line and the sign-in never disagree) says when, not "valid until" a time already past.
+ */
+export function accessText(t: Translator, user: User, now: number): string {
   if (user.disabled_at !== null) return t.text("console.access.disabled", { since: t.dateTime(user.disabled_at) });
-  if (user.password_temporary_until !== null && user.password_temporary_until <= 0) return t.text("console.access.temporaryUsed");
-  if (user.password_temporary_until !== null) return t.text("console.access.temporary", { until: t.dateTime(user.password_temporary_until) });
+  const until = user.password_temporary_until;
+  if (until !== null && until <= 0) return t.text("console.access.temporaryUsed");
+  if (until !== null && signInBarred(user, now) !== null) return t.text("console.access.temporaryRanOut", { until: t.dateTime(until) });
+  if (until !== null) return t.text("console.access.temporary", { until: t.dateTime(until) });
   return t.text("console.access.enabled");
 }

@@ -87,7 +87,7 @@ const FACTOR_CHANGE_KEY = {
 } as const;
 
 /** To the OTP email when the user's passkeys, authenticator app or recovery codes changed on Profile (ASVS 2.5.5). */
-export function factorChangedMail(c: NoticeContext & { change: FactorChange; last?: boolean }) {
+export function factorChangedMail(c: NoticeContext & { change: FactorChange; unmailedUntil?: number | undefined }) {
   const { t } = c;
   // A name stored before checkName refused hidden characters must not reorder or hide the mail's words.
   const name = "name" in c.change ? showHiddenCharacters(c.change.name) : "";
@@ -95,7 +95,8 @@ export function factorChangedMail(c: NoticeContext & { change: FactorChange; las
     t.text("mail.factorChanged.subject"),
     [
       t.text(FACTOR_CHANGE_KEY[c.change.what], { name, loginId: c.loginId, when: when(c) }),
-      ...(c.last ? [t.text("mail.factorChanged.lastThisHour")] : []),
+      // The last of the rolling hour's notices: to the second, since that is when the cap frees a place.
+      ...(c.unmailedUntil === undefined ? [] : [t.text("mail.factorChanged.lastUntil", { time: t.timeWithSeconds(c.unmailedUntil), date: t.date(c.unmailedUntil) })]),
       t.text("mail.factorChanged.notYou", { support: c.supportEmail }),
     ],
     t,

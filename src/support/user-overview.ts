@@ -29,6 +29,8 @@ export interface UserOverview {
   delivery: { otp: AddressProblems | null; pending: AddressProblems | null };
   /** Issue 13: passkeys, the authenticator app, recovery codes left, when last used. */
   factors: FactorSummary;
+  /** The moment it was read: the access line's temporary password is valid or ran out as of it. */
+  now: number;
 }
 
 export const RECENT_LIMIT = 20;
@@ -51,5 +53,5 @@ export async function userOverview(deps: Deps, user: User): Promise<UserOverview
     pendingAddress ? addressProblems(deps.db, pendingAddress) : null,
     factorsOf(deps.db, user.id),
   ]);
-  return { user, enrolment: enrolmentState(user), pending: pendingAddress, lock, events, mails, delivery: { otp, pending }, factors };
+  return { user, enrolment: enrolmentState(user), pending: pendingAddress, lock, events, mails, delivery: { otp, pending }, factors, now };
 }

@@ -65,14 +65,23 @@ describe("account access and temporary passwords (unit tier)", () => {
   });
 
   describe("accessText", () => {
-    it("names the four states: disabled, temporary password used, temporary until, enabled", async () => {
+    it("names the five states: disabled, temporary password used, ran out, valid until, enabled", async () => {
       const t = translator("en-GB", "UTC");
       const user = await addUser(unit.deps);
-      expect(accessText(t, user)).toBe(t.text("console.access.enabled"));
-      expect(accessText(t, { ...user, password_temporary_until: 0 })).toBe(t.text("console.access.temporaryUsed"));
-      expect(accessText(t, { ...user, password_temporary_until: now() })).toBe(t.text("console.access.temporary", { until: t.dateTime(now()) }));
-      expect(accessText(t, { ...user, disabled_at: now(), password_temporary_until: 0 })).toBe(t.text("console.access.disabled", { since: t.dateTime(now()) }));
-      expect(new Set([accessText(t, user), accessText(t, { ...user, password_temporary_until: 0 }), accessText(t, { ...user, password_temporary_until: now() })]).size).toBe(3);
+      const at = now();
+      const line = (u: typeof user) => accessText(t, u, at);
+      expect(line(user)).toBe(t.text("console.access.enabled"));
+      expect(line({ ...user, password_temporary_until: 0 })).toBe(t.text("console.access.temporaryUsed"));
+      expect(line({ ...user, password_temporary_until: at + 1 })).toBe(t.text("console.access.temporary", { until: t.dateTime(at + 1) }));
+      expect(line({ ...user, disabled_at: at, password_temporary_until: 0 })).toBe(t.text("console.access.disabled", { since: t.dateTime(at) }));
+      // One that ran out on its own: at its end, as signInBarred refuses it then, and after.
+      for (const until of [at, at - 1, at - 86_400_000]) {
+        expect(signInBarred({ ...user, password_temporary_until: until }, at)).toBe("temporary-password-expired");
+        expect(line({ ...user, password_temporary_until: until })).toBe(t.text("console.access.temporaryRanOut", { until: t.dateTime(until) }));
+      }
+      expect(line({ ...user, password_temporary_until: at - 1 })).toBe("Enabled; temporary password ran out at 28/11/2026 13:59, no new password chosen yet");
+      const lines = [user, { ...user, password_temporary_until: 0 }, { ...user, password_temporary_until: at + 1 }, { ...user, password_temporary_until: at - 1 }].map(line);
+      expect(new Set(lines).size).toBe(4);
     });
   });
 

@@ -21,7 +21,7 @@ describe.each(["sqlite", "postgres"] as const)("disabling an account with a live
     t = await createTestApp({ database, env: { FAMOS_TEMP_PASSWORD_TTL: "72h" } });
   });
   afterAll(async () => t?.close());
-  const line = (user: Parameters<typeof accessText>[1]) => accessText(translator("en-GB", "UTC"), user);
+  const line = (user: Parameters<typeof accessText>[1]) => accessText(translator("en-GB", "UTC"), user, t.deps.clock.now());
 
   it("spends it: after enable it signs in no more, and the access line says it is no longer valid", async () => {
     const user = await addUser(t.deps, { loginId: `${database}.left`, email: `${database}.left@dealer.example` });

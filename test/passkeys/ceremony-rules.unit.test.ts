@@ -403,8 +403,9 @@ describe("the passkey ceremonies' rules (unit tier)", () => {
       const user = await addUser(unit.deps);
       const session = await fullSession(user);
       const start = (name: string) => startPasskeyRegistration(unit.deps, user, session, { name, password: null }, RP, ctx());
-      // U+202E reverses what follows on Profile and in the mail; U+200B hides; U+0007, U+0085, U+009B are C0/C1.
-      for (const name of ["Phone\u202Eenohp", "Pho\u200Bne", "Phone\u0007", "Phone\u0085", "Phone\u009B", "\u2066Phone\u2069", "Pho\u00adne"]) {
+      // U+202E reverses what follows on Profile and in the mail; U+200B hides; U+0007, U+0085, U+009B are C0/C1;
+      // U+206A, U+FFF9, a tag (U+E0041) and a variation selector (U+FE0F) show nothing (any format character, Cf).
+      for (const name of ["Phone\u202Eenohp", "Pho\u200Bne", "Phone\u0007", "Phone\u0085", "Phone\u009B", "\u2066Phone\u2069", "Pho\u00adne", "Pho\u206Ane", "Phone\uFFF9", "Phone\u{E0041}", "Phone\uFE0F"]) {
         expect(await start(name), JSON.stringify(name)).toEqual({ kind: "invalid", message: PASSKEY_TEXT.nameHidden });
       }
       const options = await start("Phone");

@@ -95,7 +95,7 @@ export async function showUser(deps: Deps, loginId: string, options: { json?: bo
     ...(bounces?.undeliverableAt ? [["Mail", `undeliverable since ${formatDateTime(bounces.undeliverableAt, tz)}: ${bounces.undeliverableReason ?? "no reason given"}`]] : []),
     ...(bounces?.softBounces ? [["Mail delays", `${bounces.softBounces}, the last at ${formatDateTime(bounces.lastSoftBounceAt ?? now, tz)}`]] : []),
     ["Last sign-in", user.last_sign_in_at ? formatDateTime(user.last_sign_in_at, tz) : "never"],
-    ["Access", accessText(translator("en-GB", tz), user)],
+    ["Access", accessText(translator("en-GB", tz), user, now)],
   ];
   write(lines.map(([k, v]) => terminalText(`${k!.padEnd(15)} ${v}`)).join("\n") + "\n");
 }

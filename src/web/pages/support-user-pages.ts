@@ -174,7 +174,7 @@ ${message("info", v.info)}
   <dt>${t.text("console.user.deviceLocks")}</dt><dd>${deviceLockText(t, o)}</dd>
   <dt>${t.text("console.lastSignIn")}</dt><dd>${user.last_sign_in_at ? zonedDateTime(t, user.last_sign_in_at) : t.text("console.never")}</dd>
   <dt>${t.text("console.user.created")}</dt><dd>${zonedDateTime(t, user.created_at)}</dd>
-  <dt>${t.text("console.user.access")}</dt><dd>${accessText(t, user)}</dd>
+  <dt>${t.text("console.user.access")}</dt><dd>${accessText(t, user, o.now)}</dd>
   <dt>${t.text("console.user.factors")}</dt><dd>${factorsText(t, o.factors)}</dd>
 </dl>
 ${v.refusedWhy ? refused(v.refusedWhy) : ""}
