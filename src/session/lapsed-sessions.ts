@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Config } from "../config/config.ts";
+import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database, SessionsTable, UsersTable } from "../store/schema.ts";
 import { sessionLapse, type SessionLapse } from "./sessions.ts";
 
@@ -7,16 +8,11 @@ import { sessionLapse, type SessionLapse } from "./sessions.ts";
 export type FullSessionLapse = SessionLapse | "not-full" | "gone";
 
 /**
- * Ids per statement: SQLite takes at most 32,766 bound values and PostgreSQL 65,535; a few hundred
- * keep each statement small while one statement still covers a busy instance's open sockets.
- */
-const IDS_PER_QUERY = 500;
-
-/**
  * Of these session ids, those that no longer carry a full sign-in of an active user at `now`, each
  * with why (its end reason as stored when it was ended on the server). Read in one query per
- * IDS_PER_QUERY ids, session and user joined, without touching last_seen_at: what asks (a proxied
- * WebSocket) must not keep the session alive. The rule of "live" is loadSignedIn's (sessionLapse).
+ * KEYS_PER_IN_LIST ids (store/in-lists.ts; one statement still covers a busy instance's open sockets),
+ * session and user joined, without touching last_seen_at: what asks (a proxied WebSocket) must not
+ * keep the session alive. The rule of "live" is loadSignedIn's (sessionLapse).
  */
 /** What `outlived` is shown of each session and its user. */
 export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">;
@@ -33,8 +29,7 @@ export async function lapsedFullSessions(
   outlived?: { reason: string; applies: (row: LapseRow) => boolean },
 ): Promise<Map<string, string>> {
   const lapsed = new Map<string, string>();
-  for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
-    const chunk = ids.slice(start, start + IDS_PER_QUERY);
+  for (const chunk of slicesOf(ids, KEYS_PER_IN_LIST)) {
     const rows = await db
       .selectFrom("sessions")
       .innerJoin("users", "users.id", "sessions.user_id")

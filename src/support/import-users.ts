@@ -7,6 +7,7 @@ import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../au
 import { forgetMovedAnnouncement } from "../rollout/announce.ts";
 import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
 import { holdWaves } from "../rollout/plan.ts";
+import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
 import { lookAlikeProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
@@ -50,8 +51,34 @@ export interface ImportOptions {
   shouldStop?(): boolean;
 }
 
-/** Rows per transaction unless told (ImportOptions.batchSize); `--sync --dry-run` counts role changes batch by batch. */
+/** Rows per transaction unless told (ImportOptions.batchSize); `--sync --dry-run` counts role changes batch by batch (importBatches). */
 export const IMPORT_BATCH_ROWS = 500;
+
+/**
+ * The import's one walk of its rows: `size` per transaction, in file order, each batch with how many
+ * rows are done after it. The real run writes each batch (storeImportedUsers); `--sync --dry-run`
+ * reads the same batches to count the role changes they make (users/sync.ts, importedAdminChanges).
+ * Which rows share a batch decides the last-administrator count (a batch adds its new administrators
+ * before it changes roles), so the two must never cut the file in different places.
+ */
+export function* importBatches<T>(rows: readonly T[], size = IMPORT_BATCH_ROWS): Generator<{ batch: readonly T[]; done: number }> {
+  let done = 0;
+  for (const batch of slicesOf(rows, size)) {
+    done += batch.length;
+    yield { batch, done };
+  }
+}
+
+/**
+ * What the import does with a row, given the account its login ID names (undefined: none, so the row
+ * adds one): the one decision of storeBatch and of `--sync --dry-run` (importedAdminChanges). An
+ * existing account is changed with --update, kept as it is with --sync (keepExisting), else refused.
+ */
+export function importRowAction(user: User | undefined, options: Pick<ImportOptions, "update" | "keepExisting">): "add" | "update" | "keep" | "refuse" {
+  if (user === undefined) return "add";
+  if (options.update) return "update";
+  return options.keepExisting ? "keep" : "refuse";
+}
 
 export interface StoreReport {
   added: number;
@@ -71,15 +98,12 @@ export interface StoreReport {
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
   const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], stoppedAfter: null };
-  const size = options.batchSize ?? IMPORT_BATCH_ROWS;
-  for (let from = 0; from < rows.length; from += size) {
-    const batch = rows.slice(from, from + size);
+  for (const { batch, done } of importBatches(rows, options.batchSize)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
     await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
     // Updated rows may have queued a new password's notice (endAccessForNewPassword): the sender goes now.
     if (report.updated > updatedBefore) deps.mailQueued();
-    const done = Math.min(rows.length, from + size);
     options.onProgress?.(done);
     if (done < rows.length && options.shouldStop !== undefined) {
       // A signal is an event: on SQLite, whose statements complete at once, the batches would otherwise
@@ -106,8 +130,8 @@ export async function lookAlikeNewcomers(db: Kysely<Database>, rows: readonly Im
   }
   const found = new Set<string>();
   // Bounded IN lists: a dry run asks of a whole file at once.
-  for (let from = 0; from < doubtful.length; from += 500) {
-    const keys = doubtful.slice(from, from + 500).map(({ row }) => loginKey(row.loginId));
+  for (const slice of slicesOf(doubtful, KEYS_PER_IN_LIST)) {
+    const keys = slice.map(({ row }) => loginKey(row.loginId));
     for (const r of await db.selectFrom("users").select("login_key").where("login_key", "in", keys).execute()) found.add(r.login_key);
   }
   return doubtful.filter(({ row }) => !found.has(loginKey(row.loginId))).map(({ row, reason }) => ({ line: row.line, reason }));
@@ -177,11 +201,12 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
       report.refused.push(vanished(row));
       continue;
     }
-    if (!options.update && options.keepExisting) {
+    const action = importRowAction(user, options);
+    if (action === "keep") {
       report.unchanged += 1;
       continue;
     }
-    if (!options.update) {
+    if (action === "refuse") {
       report.refused.push({ line: row.line, reason: `a user with login ID "${user.login_id}" already exists (use --update to change existing users)` });
       continue;
     }

@@ -2,8 +2,9 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
-import { IMPORT_BATCH_ROWS, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { importBatches, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
 import { countImportedRoles, lastAdminRowReason, splitByLastAdmin, type ImportedRole } from "../support/roles.ts";
+import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
 import { loginKey, type User } from "./users.ts";
 
@@ -17,11 +18,11 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
   const listed = new Set(rows.map((r) => loginKey(r.loginId)));
   const missing: User[] = [];
   // Bounded IN lists: a national file names hundreds of partners.
-  for (let from = 0; from < partners.length; from += 500) {
+  for (const slice of slicesOf(partners, KEYS_PER_IN_LIST)) {
     const users = await db
       .selectFrom("users")
       .selectAll()
-      .where("partner_number", "in", partners.slice(from, from + 500))
+      .where("partner_number", "in", slice)
       .where("disabled_at", "is", null)
       .orderBy("login_key")
       .execute();
@@ -33,8 +34,8 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
 /**
  * What the file's rows would do to the count of enabled administrators before the real `--sync` disables
  * anyone: its import adds the new administrators (role admin, a login ID no account has) and, with
- * `--update`, changes the roles of existing accounts, batch by batch as storeImportedUsers writes them
- * (support/import-users.ts), each demotion asked the last-administrator rule (countImportedRoles,
+ * `--update`, changes the roles of existing accounts, in the batches storeImportedUsers writes
+ * (importBatches, support/import-users.ts), each demotion asked the last-administrator rule (countImportedRoles,
  * support/roles.ts). The dry run splits by the change (splitByLastAdmin) and names the rows the real
  * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody. `refusedLines`:
  * the rows its batches refuse before they write (lookAlikeNewcomers), which add no administrator and
@@ -50,24 +51,26 @@ export async function importedAdminChanges(
   // Without --update only the administrators' rows can change the count: only theirs are looked up.
   const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
   // Bounded IN lists: a dry run asks of a whole file at once.
-  for (let from = 0; from < keys.length; from += 500) {
-    for (const user of await db.selectFrom("users").selectAll().where("login_key", "in", keys.slice(from, from + 500)).execute()) existing.set(user.login_key, user);
+  for (const slice of slicesOf(keys, KEYS_PER_IN_LIST)) {
+    for (const user of await db.selectFrom("users").selectAll().where("login_key", "in", slice).execute()) existing.set(user.login_key, user);
   }
   const added = new Set<string>();
   const batches: { adds: number; roles: ImportedRole[] }[] = [];
-  for (let from = 0; from < rows.length; from += IMPORT_BATCH_ROWS) {
-    const batch = { adds: 0, roles: [] as ImportedRole[] };
-    for (const row of rows.slice(from, from + IMPORT_BATCH_ROWS)) {
+  // The real run's batches and its decision per row (importBatches, importRowAction): reads, no writes.
+  for (const { batch } of importBatches(rows)) {
+    const counted = { adds: 0, roles: [] as ImportedRole[] };
+    for (const row of batch) {
       if (refusedLines.has(row.line)) continue;
       const key = loginKey(row.loginId);
       const user = existing.get(key);
-      if (user && update) batch.roles.push({ line: row.line, user, role: row.role });
-      else if (!user && !added.has(key)) {
+      const action = importRowAction(user, { update, keepExisting: true });
+      if (user !== undefined && action === "update") counted.roles.push({ line: row.line, user, role: row.role });
+      else if (action === "add" && !added.has(key)) {
         added.add(key);
-        if (row.role === "admin") batch.adds += 1;
+        if (row.role === "admin") counted.adds += 1;
       }
     }
-    batches.push(batch);
+    batches.push(counted);
   }
   const { adminsChanged, refused } = await countImportedRoles(db, batches);
   return { adminsChanged, refused: refused.map((r) => ({ line: r.line, reason: lastAdminRowReason(r.user.login_id) })) };

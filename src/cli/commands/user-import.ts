@@ -56,7 +56,7 @@ export function userImportCommand(): Command {
           process.exitCode = 1;
         }
         if (result.stoppedAfter !== null) {
-          // Rows are committed 500 at a time: --resume skips those already there (--update redoes them).
+          // Rows are committed in batches (IMPORT_BATCH_ROWS, support/import-users.ts): --resume skips those already there (--update redoes them).
           // An incomplete file disables nobody (--sync).
           process.stderr.write(`famos: stopped after ${result.stoppedAfter} of ${result.rows} rows (those are stored); ${again} to take the rest\n`);
           process.exitCode = STOPPED_EXIT_CODE;
