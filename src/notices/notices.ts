@@ -58,7 +58,7 @@ export function checkNotice(input: NoticeInput): NoticeCheck {
     problems.push({ field: "title", message: `Enter a title of 1 to ${NOTICE_TITLE_MAX} characters on one line, such as "Application Issue".` });
   } else if (hasInvisibleCharacters(title)) {
     // The banner shows the title with the date and "Please click for more info" after it, on every page.
-    problems.push({ field: "title", message: "The title must not contain zero-width or bidirectional control characters." });
+    problems.push({ field: "title", message: "The title must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)." });
   }
   if (body === "" || body.length > NOTICE_BODY_MAX || hasControlCharacters(body.replaceAll("\n", ""))) {
     problems.push({ field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` });

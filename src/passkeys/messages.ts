@@ -11,7 +11,7 @@ export const PASSKEY_TEXT = {
   notFound: "There is no such passkey of yours to remove. It may have been removed already.",
   nameMissing: "Give the passkey a name, so you can tell it apart from others.",
   nameTooLong: "The name is too long: use at most 64 characters.",
-  nameHidden: "The name must not contain control, zero-width or bidirectional control characters. Type it again.",
+  nameHidden: "The name must not contain invisible or control characters (such as zero-width spaces, direction marks or emoji style selectors). Type it again without emoji.",
   tooMany: (max: number) => `You have ${max} passkeys, the most FAMOS keeps. Remove one you no longer use first.`,
   passwordWrong: "The password is not right. Check it and try again.",
   noCredential: "Your browser did not send a passkey. Passkeys need JavaScript turned on; or the request was cancelled. Try again.",

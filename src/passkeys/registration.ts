@@ -32,7 +32,7 @@ export type StartOutcome = { kind: "options"; options: PublicKeyCredentialCreati
 
 /**
  * The passkey's name, as Profile lists it and the factor-change mail quotes it: tabs and line breaks
- * are spaces; any other control character, or a zero-width or bidirectional one (users/fields.ts's
+ * are spaces; any other control character, or an invisible format character (users/fields.ts's
  * rule for login IDs and names), is refused: a U+202E would reverse the mail's words after it.
  */
 function checkName(typed: string): { ok: true; name: string } | NameProblem {

@@ -10,13 +10,13 @@ export const TICKET_MAX_LENGTH = 64;
 export const TICKET_PROBLEM = `Enter the ticket reference of the request (1 to ${TICKET_MAX_LENGTH} characters).`;
 
 /** The ticket goes into the mail to the old address, the audit trail and terminals: a U+202E there reverses what follows. */
-export const TICKET_INVISIBLE = "The ticket reference must not contain zero-width or bidirectional control characters.";
+export const TICKET_INVISIBLE = "The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors).";
 
 export type TicketCheck<T> = { ok: true; ticket: T } | { ok: false; kind: "ticket"; message: string };
 
 /**
  * A required ticket: 1 to 64 characters once trimmed, no control characters (C0, DEL, C1), no
- * zero-width or bidirectional control characters (users/fields.ts's rule for login IDs and names).
+ * invisible format characters (users/fields.ts's rule for login IDs and names).
  */
 export function checkTicket(typed: string): TicketCheck<string> {
   const ticket = typed.trim();

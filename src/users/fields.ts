@@ -122,7 +122,7 @@ export function userFieldProblems(fields: { loginId: string; fullName: string; p
   if (loginId) problems.push({ field: "loginId", message: loginId });
   const name = fields.fullName.trim();
   if (name === "" || name.length > 200 || hasControlCharacters(name)) problems.push({ field: "fullName", message: "the full name must be 1 to 200 printable characters" });
-  else if (hasInvisibleCharacters(name)) problems.push({ field: "fullName", message: "the full name must not contain zero-width or bidirectional control characters" });
+  else if (hasInvisibleCharacters(name)) problems.push({ field: "fullName", message: "the full name must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" });
   const partner = partnerNumberProblem(fields.partnerNumber.trim());
   if (partner) problems.push({ field: "partnerNumber", message: partner });
   return problems;
@@ -160,7 +160,7 @@ export function partnerNumberProblem(partner: string, form: "clause" | "sentence
 function loginIdProblem(loginId: string, lookAlike: boolean): string | null {
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
   if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
-  if (hasInvisibleCharacters(loginId)) return "the login ID must not contain zero-width or bidirectional control characters";
+  if (hasInvisibleCharacters(loginId)) return "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)";
   return lookAlike ? lookAlikeProblem(loginId) : null;
 }
 

@@ -34,12 +34,12 @@ describe("support commands on the command line", { timeout: 120_000 }, () => {
     expect(await refused("nobody", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC1")).toContain('no user has login ID "nobody"');
     expect(await refused("cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC\u009b2J")).toContain("Enter the ticket reference of the request (1 to 64 characters).");
     expect(await refused("cli.keep", "--name", "Keep Me", "--partner", "00099", "--ticket", "INC-77\u202e")).toBe(
-      "famos: the ticket reference must not contain zero-width or bidirectional control characters.\n",
+      "famos: the ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors).\n",
     );
     // Every problem at once, as the console's form says them: a wrong partner number and a bad ticket
     // are both told, so the operator does not fix one, run it again, and only then hear of the other.
     expect(await refused("cli.keep", "--name", "Keep Me", "--partner", "99", "--ticket", "INC-77\u202e")).toBe(
-      "famos: the partner number does not match the account. The ticket reference must not contain zero-width or bidirectional control characters. Check the request with the user; nothing was changed.\n",
+      "famos: the partner number does not match the account. The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors). Check the request with the user; nothing was changed.\n",
     );
     expect(await refused("cli.keep", "--name", "Someone Else", "--partner", "00099", "--ticket", " ")).toBe(
       "famos: the name does not match the account. Enter the ticket reference of the request (1 to 64 characters). Check the request with the user; nothing was changed.\n",

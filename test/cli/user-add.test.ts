@@ -127,6 +127,13 @@ describe("famos user add and user show, run as a real command", () => {
     expect(email.stderr).toContain("--email");
   });
 
+  it("refuses a full name with an invisible character (a tag, U+E0041) with exit 1, saying what is refused in plain words", async () => {
+    const result = await cli.run(["user", "add", "tagged", "--name", "Jane\u{E0041} Smith", "--partner", "1"], { stdin: `${PASSWORD}\n` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("famos: the full name must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)\n");
+    expect(await storedUser("tagged")).toBeUndefined();
+  });
+
   it("shows a user, as text and as JSON, and refuses an unknown login ID", async () => {
     const text = await cli.run(["user", "show", "JANE.smith"]);
     expect(text.code).toBe(0);

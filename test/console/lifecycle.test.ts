@@ -235,7 +235,7 @@ describe.each(["sqlite", "postgres"] as const)("console: disable, enable, create
     for (const url of [`/support/users/${user.id}/temporary-password`, `/support/users/${user.id}/temporary-password/confirm`]) {
       const response = await support.post(url, { ...identity, ticket: "INC-77\u202e" });
       expect(response.statusCode, url).toBe(400);
-      expect(response.body, url).toContain('<p class="field-problem" id="ticket-problem">The ticket reference must not contain zero-width or bidirectional control characters.</p>');
+      expect(response.body, url).toContain('<p class="field-problem" id="ticket-problem">The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors).</p>');
       expect(response.body).not.toContain('class="secret"');
     }
     const after = (await findUserByLogin(t.deps.db, "con.longticket"))!;

@@ -71,7 +71,7 @@ describe("the console's last forms say each problem beside its field", { timeout
     await page.getByRole("button", { name: "Confirm removal" }).click();
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
 
-    expect(await problemBeside(page, "Ticket reference (optional)")).toContain("zero-width or bidirectional control characters");
+    expect(await problemBeside(page, "Ticket reference (optional)")).toContain("invisible characters (such as zero-width spaces, direction marks or emoji style selectors)");
     expect(await page.getByRole("alert").getByRole("link").getAttribute("href")).toBe("#ticket");
     expect(await focusedId(page)).toBe("ticket");
     expect(await page.getByLabel("Ticket reference (optional)").inputValue()).toBe("INC\u200b13");

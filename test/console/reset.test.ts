@@ -42,8 +42,8 @@ describe.each(["sqlite", "postgres"] as const)("support console: reset the OTP e
       // A C1 control (U+009B is a one-byte CSI to many terminals) is refused as the login ID's and name's rule refuses it.
       [{ ...right, ticket: "INC\u009b2J" }, "ticket reference"],
       // A bidirectional control (U+202E reverses what follows in the mail and the audit trail) or a zero-width character.
-      [{ ...right, ticket: "INC-77\u202e" }, "The ticket reference must not contain zero-width or bidirectional control characters."],
-      [{ ...right, ticket: "INC\u200b77" }, "The ticket reference must not contain zero-width or bidirectional control characters."],
+      [{ ...right, ticket: "INC-77\u202e" }, "The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)."],
+      [{ ...right, ticket: "INC\u200b77" }, "The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)."],
     ];
     for (const [fields, text] of wrongs) {
       for (const url of [`/support/users/${user.id}/reset`, `/support/users/${user.id}/reset/confirm`]) {

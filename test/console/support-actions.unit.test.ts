@@ -136,7 +136,7 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
       const message = "The name and partner number do not match the account. Check the request with the user; nothing was changed.";
       const request = { ...identity(user), name: "Jane Smyth", partnerNumber: "1234", ticket: "  " };
       expect(checkIdentifiedRequest(as(await addUser(unit.deps, { role: "support" })), user, request, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "partnerNumber"], ticketProblem: ticket, message });
-      expect(checkIdentifiedRequest(operator, user, { ...request, ticket: "INC\u202e1" }, "password")).toMatchObject({ kind: "mismatch", ticketProblem: "The ticket reference must not contain zero-width or bidirectional control characters." });
+      expect(checkIdentifiedRequest(operator, user, { ...request, ticket: "INC\u202e1" }, "password")).toMatchObject({ kind: "mismatch", ticketProblem: "The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)." });
       // A matching request with a wrong ticket is refused for the ticket alone; a right ticket adds nothing.
       expect(checkIdentifiedRequest(operator, user, { ...identity(user), ticket: "" }, "reset")).toEqual({ ok: false, kind: "ticket", message: ticket });
       expect(checkIdentifiedRequest(operator, user, { ...request, ticket: "T-1" }, "reset")).toEqual({ ok: false, kind: "mismatch", fields: ["name", "partnerNumber"], message });
@@ -183,7 +183,7 @@ describe("support actions: unlock and OTP email reset (unit tier)", () => {
 
     it("refuses zero-width and bidirectional control characters (the login ID's and name's rule), required or optional", () => {
       // U+202E in "INC-77" reverses what follows it in the mail to the old address, the audit trail and terminals.
-      const invisible = { ok: false, kind: "ticket", message: "The ticket reference must not contain zero-width or bidirectional control characters." };
+      const invisible = { ok: false, kind: "ticket", message: "The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)." };
       for (const typed of ["INC-77\u202e", "INC\u202a77", "INC\u20667", "INC\u20697", "INC\u200e77", "INC\u200f77", "INC\u061c77", "INC\u200b77", "INC\u200d77", "INC\u206077", "INC\ufeff77"]) {
         expect(checkTicket(typed), JSON.stringify(typed)).toEqual(invisible);
         expect(checkOptionalTicket(typed), JSON.stringify(typed)).toEqual(invisible);

@@ -119,8 +119,8 @@ describe("issue 19.7: invisible characters in login IDs and names", () => {
     const checked = checkImportFile(text, ENROLMENT);
     expect(checked.ok && checked.rows.map((r) => r.loginId)).toEqual(["plain"]);
     expect(checked.ok && checked.refused).toEqual([
-      { line: 2, reason: "the login ID must not contain zero-width or bidirectional control characters" },
-      { line: 3, reason: "the full name must not contain zero-width or bidirectional control characters" },
+      { line: 2, reason: "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" },
+      { line: 3, reason: "the full name must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" },
     ]);
   });
 });

@@ -72,7 +72,7 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     for (const ticket of ["INC-77\u202e", "INC\u200b77"]) {
       const refused = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket });
       expect(refused.statusCode, JSON.stringify(ticket)).toBe(400);
-      expect(refused.body).toContain('<p class="field-problem" id="ticket-problem">The ticket reference must not contain zero-width or bidirectional control characters.</p>');
+      expect(refused.body).toContain('<p class="field-problem" id="ticket-problem">The ticket reference must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors).</p>');
       await expectUntouched(target);
     }
     expect((await targetSession.get("/profile")).statusCode).toBe(200);

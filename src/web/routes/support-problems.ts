@@ -5,7 +5,7 @@ import { TICKET_MAX_LENGTH, TICKET_PROBLEM } from "../../support/ticket.ts";
 
 /**
  * A ticket reference refused (src/support/ticket.ts), in the support user's language: every form with
- * a ticket says this, the length's words or, for a zero-width or bidirectional character, that rule's.
+ * a ticket says this, the length's words or, for an invisible character, that rule's.
  */
 export function ticketProblem(t: Translator, message: string): string {
   return message === TICKET_PROBLEM ? t.text("console.problem.ticket", { max: TICKET_MAX_LENGTH }) : t.said(message);
