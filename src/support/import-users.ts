@@ -9,7 +9,7 @@ import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
 import { holdWaves } from "../rollout/plan.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
-import { lookAlikeProblem } from "../users/fields.ts";
+import { newLoginIdProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
 import { administratorsTakingTurns } from "./acting.ts";
@@ -116,16 +116,17 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 }
 
 /**
- * The rows whose login ID the look-alike rule refuses (users/fields.ts) and no account has, with the
- * reason: such a row would make an account, and is refused, never made. A row naming an account made
- * before the rule is that account's and goes on (--update changes it, --sync keeps it). Only such rows
- * cost a read. The one home of this refusal: the import (refuseLookAlikeNewcomers) and `--sync
- * --dry-run`, which must name every row the real run refuses (src/cli/import-sync.ts).
+ * The rows whose login ID the rules for new login IDs refuse (newLoginIdProblem, users/fields.ts: an
+ * invisible character, a look-alike) and no account has, with the reason: such a row would make an
+ * account, and is refused, never made. A row naming an account made before a rule is that account's
+ * and goes on (--update changes it, --sync keeps it). Only such rows cost a read. The one home of this
+ * refusal: the import (refuseNewcomers) and `--sync --dry-run`, which must name every row the real run
+ * refuses (src/cli/import-sync.ts).
  */
-export async function lookAlikeNewcomers(db: Kysely<Database>, rows: readonly ImportedUser[]): Promise<RefusedRow[]> {
+export async function refusedNewcomers(db: Kysely<Database>, rows: readonly ImportedUser[]): Promise<RefusedRow[]> {
   const doubtful: { row: ImportedUser; reason: string }[] = [];
   for (const row of rows) {
-    const reason = lookAlikeProblem(row.loginId);
+    const reason = newLoginIdProblem(row.loginId);
     if (reason !== null) doubtful.push({ row, reason });
   }
   const found = new Set<string>();
@@ -137,9 +138,9 @@ export async function lookAlikeNewcomers(db: Kysely<Database>, rows: readonly Im
   return doubtful.filter(({ row }) => !found.has(loginKey(row.loginId))).map(({ row, reason }) => ({ line: row.line, reason }));
 }
 
-/** The batch without its look-alike newcomers (lookAlikeNewcomers), each refused in the report. */
-async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
-  const refused = await lookAlikeNewcomers(tx, rows);
+/** The batch without its refused newcomers (refusedNewcomers), each refused in the report. */
+async function refuseNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
+  const refused = await refusedNewcomers(tx, rows);
   if (refused.length === 0) return rows;
   report.refused.push(...refused);
   const lines = new Set(refused.map((r) => r.line));
@@ -152,7 +153,7 @@ async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly Imp
  * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
  */
 async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
-  const batch = await refuseLookAlikeNewcomers(tx, rows, report);
+  const batch = await refuseNewcomers(tx, rows, report);
   if (batch.length === 0) return;
   const inserted = await tx
     .insertInto("users")
