@@ -44,26 +44,27 @@ export interface ImportOptions {
   /** --sync: a file is the whole staff list, so a row for an existing user is kept as it is, not refused. */
   keepExisting?: boolean;
   actor: Actor;
-  /** Rows per transaction: large enough to be fast, small enough not to hold the writer long. */
-  batchSize?: number;
   onProgress?(done: number): void;
   /** Asked after each committed batch: true stops there (Ctrl-C on the command line). */
   shouldStop?(): boolean;
 }
 
-/** Rows per transaction unless told (ImportOptions.batchSize); `--sync --dry-run` counts role changes batch by batch (importBatches). */
+/**
+ * Rows per transaction: large enough to be fast, small enough not to hold the writer long. No caller
+ * chooses another: `--sync --dry-run` counts role changes in the real run's batches (importBatches).
+ */
 export const IMPORT_BATCH_ROWS = 500;
 
 /**
- * The import's one walk of its rows: `size` per transaction, in file order, each batch with how many
- * rows are done after it. The real run writes each batch (storeImportedUsers); `--sync --dry-run`
+ * The import's one walk of its rows: IMPORT_BATCH_ROWS per transaction, in file order, each batch
+ * with how many rows are done after it. The real run writes each batch (storeImportedUsers); `--sync --dry-run`
  * reads the same batches to count the role changes they make (users/sync.ts, importedAdminChanges).
  * Which rows share a batch decides the last-administrator count (a batch adds its new administrators
  * before it changes roles), so the two must never cut the file in different places.
  */
-export function* importBatches<T>(rows: readonly T[], size = IMPORT_BATCH_ROWS): Generator<{ batch: readonly T[]; done: number }> {
+export function* importBatches<T>(rows: readonly T[]): Generator<{ batch: readonly T[]; done: number }> {
   let done = 0;
-  for (const batch of slicesOf(rows, size)) {
+  for (const batch of slicesOf(rows, IMPORT_BATCH_ROWS)) {
     done += batch.length;
     yield { batch, done };
   }
@@ -98,7 +99,7 @@ export interface StoreReport {
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
   const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], stoppedAfter: null };
-  for (const { batch, done } of importBatches(rows, options.batchSize)) {
+  for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
     await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
