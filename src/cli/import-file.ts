@@ -77,8 +77,9 @@ function someOf(names: string[]): string {
 function checkRow(line: number, get: (column: Column) => string, enrolment: Config["enrolment"]): ImportedUser | RefusedRow {
   const fields = { loginId: get("login_id").trim(), fullName: get("full_name").trim(), partnerNumber: get("partner_number").trim() };
   const problems: string[] = [];
-  // The look-alike rule is for accounts the import makes: storeImportedUsers asks it (import-users.ts).
-  const fieldProblem = userFieldProblem(fields, { lookAlike: false });
+  // The rules for new login IDs (invisible characters, look-alikes) are for accounts the import makes:
+  // storeImportedUsers asks them (refusedNewcomers, import-users.ts); names and the rest are checked here.
+  const fieldProblem = userFieldProblem(fields, { newLoginId: false });
   if (fieldProblem) problems.push(fieldProblem);
 
   const roleText = get("role").trim().toLowerCase() || "user";

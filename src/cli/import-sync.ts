@@ -1,6 +1,6 @@
 import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
-import { lookAlikeNewcomers } from "../support/import-users.ts";
+import { refusedNewcomers } from "../support/import-users.ts";
 import { LAST_ADMIN, splitByLastAdmin } from "../support/roles.ts";
 import { importedAdminChanges, disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
@@ -14,8 +14,8 @@ function listing(users: readonly User[]): string {
 
 /**
  * `--sync --dry-run`: who would be disabled and the last enabled administrator who would be kept (exit
- * 1, as the real run), and each row the real run refuses (the file's checks, a look-alike login ID of an
- * account it would make, and with `--update` a row demoting the last enabled administrator, which need
+ * 1, as the real run), and each row the real run refuses (the file's checks, a login ID of an account it
+ * would make that holds an invisible character or looks like another, and with `--update` a row demoting the last enabled administrator, which need
  * the accounts); nothing is written.
  */
 export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boolean): Promise<void> {
@@ -23,15 +23,15 @@ export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boole
   // Split by the rule the real run's disables follow (splitByLastAdmin), after the administrators its
   // import adds, demotes and (--update) promotes: the last administrator stays.
   const missing = await usersMissingFromFile(deps.db, checked.rows);
-  // A look-alike newcomer is refused in its batch before the batch writes: it adds no administrator.
-  const lookAlike = await lookAlikeNewcomers(deps.db, checked.rows);
-  const roles = await importedAdminChanges(deps.db, checked.rows, update, new Set(lookAlike.map((r) => r.line)));
+  // A refused newcomer is refused in its batch before the batch writes: it adds no administrator.
+  const newcomers = await refusedNewcomers(deps.db, checked.rows);
+  const roles = await importedAdminChanges(deps.db, checked.rows, update, new Set(newcomers.map((r) => r.line)));
   const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, missing, roles.adminsChanged);
   const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
   process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
-  const refused = [...checked.refused, ...lookAlike, ...roles.refused].sort((a, b) => a.line - b.line);
+  const refused = [...checked.refused, ...newcomers, ...roles.refused].sort((a, b) => a.line - b.line);
   if (refused.length > 0) {
     const lines = refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}\n`).join("");
     process.stderr.write(`${refused.length} ${refused.length === 1 ? "row is" : "rows are"} refused: a real run disables nobody until the file is fixed.\n${lines}`);

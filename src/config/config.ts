@@ -223,6 +223,7 @@ export function loadConfig(env: Env): ConfigResult {
   const lifecycle = {
     temporaryPasswordTtlMs: duration("FAMOS_TEMP_PASSWORD_TTL", "72h", 60_000, 30 * day),
     passwordReset: passwordReset === "self" ? ("self" as const) : ("support" as const),
+    // At least an hour: a capped notice counts the hour's mails in the outbox (NOTICE_CAP_WINDOW_MS, mail/capped-notice.ts).
     mailKeepMs: duration("FAMOS_MAIL_KEEP", "30d", 3_600_000, 3650 * day),
     auditKeepMs: duration("FAMOS_AUDIT_KEEP", "400d", day, 36500 * day),
     auditPseudonymiseAfterMs: duration("FAMOS_AUDIT_PSEUDONYMISE_AFTER", "90d", day, 36500 * day),

@@ -8,6 +8,7 @@ import { alwaysTwoFactor } from "./applies.ts";
 import { readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
 import type { User } from "../users/users.ts";
 import type { Database } from "../store/schema.ts";
+import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 
 /** A user the announcement is for: no confirmed OTP email yet, and two factors still to come (notYetTwoFactor). */
 interface Recipient {
@@ -280,13 +281,13 @@ async function forgetAnnouncements(deps: Deps, db: Kysely<Database>, partners: r
   // Nor those two factors already apply to (a reset since their announcement): the run does not mail them.
   const ids = stale.filter((u) => notYetTwoFactor(deps, u) && bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id);
   let told = 0;
-  // In slices: a wave is thousands of users, and a statement's parameters are bounded (SQLite 32766).
-  for (let i = 0; i < ids.length; i += 1000) {
+  // Bounded IN lists: a wave is thousands of users.
+  for (const slice of slicesOf(ids, KEYS_PER_IN_LIST)) {
     const result = await db
       .updateTable("rollout_users")
       .set({ announced_at: null })
       .where("announced_at", "is not", null)
-      .where("user_id", "in", ids.slice(i, i + 1000))
+      .where("user_id", "in", slice)
       .executeTakeFirst();
     told += Number(result.numUpdatedRows);
   }

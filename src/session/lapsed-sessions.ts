@@ -7,17 +7,16 @@ import { sessionLapse, type SessionLapse } from "./sessions.ts";
 /** Why a session no longer carries a full sign-in: a lapse, a session not (or no longer) at the full step, or one gone from storage. */
 export type FullSessionLapse = SessionLapse | "not-full" | "gone";
 
+/** What `outlived` is shown of each session and its user. */
+export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">;
+
 /**
  * Of these session ids, those that no longer carry a full sign-in of an active user at `now`, each
  * with why (its end reason as stored when it was ended on the server). Read in one query per
  * KEYS_PER_IN_LIST ids (store/in-lists.ts; one statement still covers a busy instance's open sockets),
  * session and user joined, without touching last_seen_at: what asks (a proxied WebSocket) must not
  * keep the session alive. The rule of "live" is loadSignedIn's (sessionLapse).
- */
-/** What `outlived` is shown of each session and its user. */
-export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">;
-
-/**
+ *
  * `outlived`: a rule of a higher layer that ends sessions at their next request (a password-only session whose
  * account must now use two factors: rollout/password-only.ts), named here with its end reason.
  */

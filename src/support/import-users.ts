@@ -9,7 +9,7 @@ import { endPasswordOnlyForMove } from "../rollout/password-only.ts";
 import { holdWaves } from "../rollout/plan.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
-import { lookAlikeProblem } from "../users/fields.ts";
+import { newLoginIdProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
 import { administratorsTakingTurns } from "./acting.ts";
@@ -44,26 +44,27 @@ export interface ImportOptions {
   /** --sync: a file is the whole staff list, so a row for an existing user is kept as it is, not refused. */
   keepExisting?: boolean;
   actor: Actor;
-  /** Rows per transaction: large enough to be fast, small enough not to hold the writer long. */
-  batchSize?: number;
   onProgress?(done: number): void;
   /** Asked after each committed batch: true stops there (Ctrl-C on the command line). */
   shouldStop?(): boolean;
 }
 
-/** Rows per transaction unless told (ImportOptions.batchSize); `--sync --dry-run` counts role changes batch by batch (importBatches). */
+/**
+ * Rows per transaction: large enough to be fast, small enough not to hold the writer long. No caller
+ * chooses another: `--sync --dry-run` counts role changes in the real run's batches (importBatches).
+ */
 export const IMPORT_BATCH_ROWS = 500;
 
 /**
- * The import's one walk of its rows: `size` per transaction, in file order, each batch with how many
- * rows are done after it. The real run writes each batch (storeImportedUsers); `--sync --dry-run`
+ * The import's one walk of its rows: IMPORT_BATCH_ROWS per transaction, in file order, each batch
+ * with how many rows are done after it. The real run writes each batch (storeImportedUsers); `--sync --dry-run`
  * reads the same batches to count the role changes they make (users/sync.ts, importedAdminChanges).
  * Which rows share a batch decides the last-administrator count (a batch adds its new administrators
  * before it changes roles), so the two must never cut the file in different places.
  */
-export function* importBatches<T>(rows: readonly T[], size = IMPORT_BATCH_ROWS): Generator<{ batch: readonly T[]; done: number }> {
+export function* importBatches<T>(rows: readonly T[]): Generator<{ batch: readonly T[]; done: number }> {
   let done = 0;
-  for (const batch of slicesOf(rows, size)) {
+  for (const batch of slicesOf(rows, IMPORT_BATCH_ROWS)) {
     done += batch.length;
     yield { batch, done };
   }
@@ -98,7 +99,7 @@ export interface StoreReport {
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
   const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], stoppedAfter: null };
-  for (const { batch, done } of importBatches(rows, options.batchSize)) {
+  for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
     await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
@@ -116,16 +117,17 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
 }
 
 /**
- * The rows whose login ID the look-alike rule refuses (users/fields.ts) and no account has, with the
- * reason: such a row would make an account, and is refused, never made. A row naming an account made
- * before the rule is that account's and goes on (--update changes it, --sync keeps it). Only such rows
- * cost a read. The one home of this refusal: the import (refuseLookAlikeNewcomers) and `--sync
- * --dry-run`, which must name every row the real run refuses (src/cli/import-sync.ts).
+ * The rows whose login ID the rules for new login IDs refuse (newLoginIdProblem, users/fields.ts: an
+ * invisible character, a look-alike) and no account has, with the reason: such a row would make an
+ * account, and is refused, never made. A row naming an account made before a rule is that account's
+ * and goes on (--update changes it, --sync keeps it). Only such rows cost a read. The one home of this
+ * refusal: the import (refuseNewcomers) and `--sync --dry-run`, which must name every row the real run
+ * refuses (src/cli/import-sync.ts).
  */
-export async function lookAlikeNewcomers(db: Kysely<Database>, rows: readonly ImportedUser[]): Promise<RefusedRow[]> {
+export async function refusedNewcomers(db: Kysely<Database>, rows: readonly ImportedUser[]): Promise<RefusedRow[]> {
   const doubtful: { row: ImportedUser; reason: string }[] = [];
   for (const row of rows) {
-    const reason = lookAlikeProblem(row.loginId);
+    const reason = newLoginIdProblem(row.loginId);
     if (reason !== null) doubtful.push({ row, reason });
   }
   const found = new Set<string>();
@@ -137,9 +139,9 @@ export async function lookAlikeNewcomers(db: Kysely<Database>, rows: readonly Im
   return doubtful.filter(({ row }) => !found.has(loginKey(row.loginId))).map(({ row, reason }) => ({ line: row.line, reason }));
 }
 
-/** The batch without its look-alike newcomers (lookAlikeNewcomers), each refused in the report. */
-async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
-  const refused = await lookAlikeNewcomers(tx, rows);
+/** The batch without its refused newcomers (refusedNewcomers), each refused in the report. */
+async function refuseNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser[], report: StoreReport): Promise<readonly ImportedUser[]> {
+  const refused = await refusedNewcomers(tx, rows);
   if (refused.length === 0) return rows;
   report.refused.push(...refused);
   const lines = new Set(refused.map((r) => r.line));
@@ -152,7 +154,7 @@ async function refuseLookAlikeNewcomers(tx: Kysely<Database>, rows: readonly Imp
  * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
  */
 async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
-  const batch = await refuseLookAlikeNewcomers(tx, rows, report);
+  const batch = await refuseNewcomers(tx, rows, report);
   if (batch.length === 0) return;
   const inserted = await tx
     .insertInto("users")

@@ -116,9 +116,9 @@ export interface UserFieldProblem {
  * The same limits for every way a user is made (add, import, the console): printable, bounded,
  * non-empty. Every field is checked, so a form can say all that is wrong at once (WCAG 3.3.1).
  */
-export function userFieldProblems(fields: { loginId: string; fullName: string; partnerNumber: string }, options: { lookAlike?: boolean } = {}): UserFieldProblem[] {
+export function userFieldProblems(fields: { loginId: string; fullName: string; partnerNumber: string }, options: { newLoginId?: boolean } = {}): UserFieldProblem[] {
   const problems: UserFieldProblem[] = [];
-  const loginId = loginIdProblem(fields.loginId.trim(), options.lookAlike ?? true);
+  const loginId = loginIdProblem(fields.loginId.trim(), options.newLoginId ?? true);
   if (loginId) problems.push({ field: "loginId", message: loginId });
   const name = fields.fullName.trim();
   if (name === "" || name.length > 200 || hasControlCharacters(name)) problems.push({ field: "fullName", message: "the full name must be 1 to 200 printable characters" });
@@ -157,18 +157,29 @@ export function partnerNumberProblem(partner: string, form: "clause" | "sentence
   return RESERVED_PARTNER_NUMBERS.has(partner.toLowerCase()) ? say("reserved") : null;
 }
 
-function loginIdProblem(loginId: string, lookAlike: boolean): string | null {
+function loginIdProblem(loginId: string, newLoginId: boolean): string | null {
   if (loginId === "" || loginId.length > 128) return "the login ID must be 1 to 128 characters";
   if (hasControlCharacters(loginId) || /\s/.test(loginId)) return "the login ID must not contain spaces or control characters";
+  return newLoginId ? newLoginIdProblem(loginId) : null;
+}
+
+/**
+ * The rules for the login ID of an account being made, which accounts made before them escape: no
+ * invisible character (hasInvisibleCharacters) and no look-alike (lookAlikeProblem). `user add` and the
+ * console ask them with the other fields (userFieldProblems); the import asks them only of rows that
+ * would make an account (support/import-users.ts, refusedNewcomers), since a row naming an account
+ * made before a rule ("anna" with U+FE0F, "јре" in Cyrillic) is that account's.
+ */
+export function newLoginIdProblem(loginId: string): string | null {
   if (hasInvisibleCharacters(loginId)) return "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)";
-  return lookAlike ? lookAlikeProblem(loginId) : null;
+  return lookAlikeProblem(loginId);
 }
 
 /**
  * The first of userFieldProblems, for a command line or an import row that names one reason. An
- * import leaves out the look-alike rule (`lookAlike: false`) and asks it only of rows that would make
- * an account: a row naming an account made before the rule is that account's.
+ * import leaves out the rules for new login IDs (`newLoginId: false`, newLoginIdProblem) and asks them
+ * only of rows that would make an account.
  */
-export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }, options: { lookAlike?: boolean } = {}): string | null {
+export function userFieldProblem(fields: { loginId: string; fullName: string; partnerNumber: string }, options: { newLoginId?: boolean } = {}): string | null {
   return userFieldProblems(fields, options)[0]?.message ?? null;
 }

@@ -38,7 +38,7 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  * (importBatches, support/import-users.ts), each demotion asked the last-administrator rule (countImportedRoles,
  * support/roles.ts). The dry run splits by the change (splitByLastAdmin) and names the rows the real
  * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody. `refusedLines`:
- * the rows its batches refuse before they write (lookAlikeNewcomers), which add no administrator and
+ * the rows its batches refuse before they write (refusedNewcomers), which add no administrator and
  * keep their places in the batches.
  */
 export async function importedAdminChanges(

@@ -7,7 +7,7 @@ import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 /**
  * `famos user import --sync --update --dry-run` names every row the real run refuses. A new
- * administrator whose login ID is a look-alike is refused by the real run (lookAlikeNewcomers) and so
+ * administrator whose login ID is a look-alike is refused by the real run (refusedNewcomers) and so
  * makes no administrator: a demotion of the last enabled one beside it is refused too, in both runs.
  */
 describe.each(DIALECTS)("user import --sync --update --dry-run with a look-alike new administrator on %s", (dialect: TestDialect) => {

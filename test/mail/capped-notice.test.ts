@@ -56,6 +56,19 @@ describe.each(DIALECTS)("notices with an hourly cap on %s", { timeout: 60_000 },
     expect(await mails(user, "test.a")).toEqual(["more", "more", `last ${start + HOUR}`, "more", `last ${start + 30 * MINUTE + HOUR}`]);
   });
 
+  it("the last one's until moment is rounded up to the whole second its words show: a notice at hh:00:00.700 leaves the hour after hh+1:00:00", async () => {
+    const user = await addUser(deps);
+    const second = Math.floor(t.clock.now() / 1000) * 1000 + 1000;
+    t.clock.set(second + 700);
+    expect(await tell(user, "test.e", 1)).toBe(true);
+    // A place frees at second + 1 h + 700 ms: "before second + 1 h" (rounded down) left 700 ms of unmailed changes unsaid.
+    expect(await mails(user, "test.e")).toEqual([`last ${second + 60 * MINUTE + 1000}`]);
+    // On a whole second it stays as it is.
+    t.clock.set(second + 1000);
+    expect(await tell(user, "test.f", 1)).toBe(true);
+    expect(await mails(user, "test.f")).toEqual([`last ${second + 1000 + 60 * MINUTE}`]);
+  });
+
   it("no OTP email, no notice", async () => {
     const user = await addUser(deps, { email: null });
     expect(await tell(user, "test.c", 5)).toBe(false);

@@ -8,6 +8,8 @@ import { detailText } from "../../src/web/pages/support-user-pages.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { isIdentityHeaderName, upstreamRequestHeaders, upstreamResponseHeaders } from "../../src/web/upstream-headers.ts";
 import { bcryptHash, csvField, djangoPbkdf2, HEADER } from "../cli/import-fixtures.ts";
+import { storeImportedUsers } from "../../src/support/import-users.ts";
+import { useUnitDeps } from "../support/unit-app.ts";
 
 /** Regression tests for the outside test's findings (issue 19, items 3 and 7). */
 
@@ -103,6 +105,7 @@ describe("issue 19.7: the CSV formula guard", () => {
 });
 
 describe("issue 19.7: invisible characters in login IDs and names", () => {
+  const unit = useUnitDeps();
   const invisible = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2060", "\u2066", "\u2067", "\u2068", "\u2069", "\u061c", "\u00ad", "\ufeff"];
 
   it("user add refuses zero-width and bidirectional control characters in either field", () => {
@@ -113,15 +116,16 @@ describe("issue 19.7: invisible characters in login IDs and names", () => {
     expect(userFieldProblem({ loginId: "łukasz.wiśniewski", fullName: "Łukasz Żółć 山田", partnerNumber: "1" })).toBeNull();
   });
 
-  it("the import refuses such rows with the reason, and takes the others", () => {
+  it("the import refuses such rows with the reason, and takes the others: a name at the file's check, a new account's login ID at the store", async () => {
     const hash = bcryptHash("some password here");
     const text = [HEADER, `ad\u202emin,Admin,1,,,${hash}`, `jane,Jane\u200b Smith,1,,,${hash}`, `plain,Plain Person,1,,,${hash}`].join("\n");
     const checked = checkImportFile(text, ENROLMENT);
-    expect(checked.ok && checked.rows.map((r) => r.loginId)).toEqual(["plain"]);
-    expect(checked.ok && checked.refused).toEqual([
-      { line: 2, reason: "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" },
-      { line: 3, reason: "the full name must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" },
-    ]);
+    // A login ID is checked for invisible characters only where the row would make an account (refusedNewcomers).
+    expect(checked.ok && checked.rows.map((r) => r.loginId)).toEqual(["ad\u202emin", "plain"]);
+    expect(checked.ok && checked.refused).toEqual([{ line: 3, reason: "the full name must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" }]);
+    const report = await storeImportedUsers(unit.deps, checked.ok ? checked.rows : [], { update: false, actor: { actor: "operator:test", ip: null, userAgent: null } });
+    expect(report.refused).toEqual([{ line: 2, reason: "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)" }]);
+    expect(report.added).toBe(1);
   });
 });
 
