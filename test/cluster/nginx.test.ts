@@ -92,7 +92,8 @@ describe("two instances on one PostgreSQL behind nginx (README configuration)", 
 
   afterAll(async () => {
     await nginx?.stop();
-    await Promise.all(instances.map((i) => i.stop()));
+    // SIGKILL: the rolling restart above tests the graceful stop; here a graceful one would only wait its drain's 2 s.
+    await Promise.all(instances.map((i) => i.stop("SIGKILL")));
     await store?.close();
     for (const agent of agents) await agent.close();
     await smtp?.stop();

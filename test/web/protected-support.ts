@@ -162,7 +162,8 @@ export async function signedInBehindRawApplication(prefix: string, answer: (sock
     client,
     loginId,
     async stop() {
-      await server.stop();
+      // SIGKILL: no test of these is about the stop, and a graceful one waits 2 s (src/web/drain.ts).
+      await server.stop("SIGKILL");
       await store.close();
       await new Promise((resolve) => application.close(resolve));
       await smtp.stop();
