@@ -147,7 +147,7 @@ describe("two famos processes taking the last two administrators' access away at
       expect.soft(await enabledAdmins(deps), said).toHaveLength(1);
     }
     // The rounds are about two that meet at the lock; a machine too loaded for most to meet proves little.
-    expect(met, "rounds in which both commands waited for the lock together").toBeGreaterThanOrEqual(3);
+    expect(met, "rounds in which both commands waited for the lock together").toBeGreaterThanOrEqual(2);
   });
 });
 
@@ -208,6 +208,6 @@ describe("famos serve's console and famos user role taking the last two administ
       expect.soft(said).not.toMatch(/locked|busy/);
       expect.soft(await enabledAdmins(deps), said).toHaveLength(1);
     }
-    expect(met, "rounds in which both waited for the lock together").toBeGreaterThanOrEqual(3);
+    expect(met, "rounds in which both waited for the lock together").toBeGreaterThanOrEqual(2);
   });
 });
