@@ -37,6 +37,11 @@ export interface ProxiedWebSockets extends Pick<WebSocketRegistry, "allow" | "bu
   recheck(): Promise<number>;
   /** Reads of the open channels' sessions so far, by the hooks and the timer (not the one on each acceptance): what they cost the database (tests). */
   readonly reads: number;
+  /**
+   * The reads in flight (each accepted channel's own, and a recheck running) done: a test that changes
+   * a channel's session after it opened knows which read sees the change.
+   */
+  settled(): Promise<void>;
 }
 
 declare module "fastify" {
@@ -147,6 +152,9 @@ export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, rech
     },
     get reads() {
       return reads;
+    },
+    async settled() {
+      await Promise.all([running, ...accepting]);
     },
   };
 

@@ -79,6 +79,10 @@ function useProxyWithLiveChannel(options: { database?: "sqlite" | "postgres"; en
     const nextMessage = () => new Promise<string>((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : waiting.push(resolve)));
     await within(new Promise((resolve, reject) => (browser.once("open", resolve), browser.once("error", reject))), "handshake");
     await within(nextMessage(), "greeting");
+    // The channel's own read on acceptance may still be on its way (on PostgreSQL, on another of the
+    // pool's connections): done before a test changes the session, so the recheck it asks for is the
+    // read that sees the change (seen once in CI: the acceptance's read closed it first, recheck() said 0).
+    await state.t.app.proxiedWebSockets.settled();
     const applicationClosed = state.closedBy.get(tag);
     if (!applicationClosed) throw new Error("the application did not see the channel");
     return {
