@@ -264,22 +264,27 @@ export async function forgetMovedAnnouncement(deps: Deps, tx: Kysely<Database>, 
  * `userIds` of them, when given) announced and not enrolled are marked not announced.
  */
 async function forgetAnnouncements(deps: Deps, db: Kysely<Database>, partners: readonly string[], userIds: readonly string[] | null): Promise<number> {
-  if (partners.length === 0) return 0;
-  // Not those whose announcement bounced hard at the address they still have: a new mail would go to the
-  // same dead mailbox. They stay on the run's bounced list; a corrected import clears their mark.
-  const bounced = await bouncedAnnouncements(db, partners);
-  const stale = await db
-    .selectFrom("users")
-    .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
-    .select(["users.id", "rollout_users.contact_email", "users.pending_email", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
-    .where("rollout_users.announced_at", "is not", null)
-    .where("users.otp_email", "is", null)
-    .where("users.disabled_at", "is", null)
-    .where("users.partner_number", "in", partners)
-    .$if(userIds !== null, (q) => q.where("users.id", "in", userIds!))
-    .execute();
-  // Nor those two factors already apply to (a reset since their announcement): the run does not mail them.
-  const ids = stale.filter((u) => notYetTwoFactor(deps, u) && bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id);
+  const ids: string[] = [];
+  // Bounded IN lists, the partners' too: a moved default start is every partner that follows it.
+  for (const partnerSlice of slicesOf(partners, KEYS_PER_IN_LIST)) {
+    // Not those whose announcement bounced hard at the address they still have: a new mail would go to the
+    // same dead mailbox. They stay on the run's bounced list; a corrected import clears their mark.
+    const bounced = await bouncedAnnouncements(db, partnerSlice);
+    for (const userSlice of userIds === null ? [null] : slicesOf(userIds, KEYS_PER_IN_LIST)) {
+      const stale = await db
+        .selectFrom("users")
+        .innerJoin("rollout_users", "rollout_users.user_id", "users.id")
+        .select(["users.id", "rollout_users.contact_email", "users.pending_email", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
+        .where("rollout_users.announced_at", "is not", null)
+        .where("users.otp_email", "is", null)
+        .where("users.disabled_at", "is", null)
+        .where("users.partner_number", "in", partnerSlice)
+        .$if(userSlice !== null, (q) => q.where("users.id", "in", userSlice!))
+        .execute();
+      // Nor those two factors already apply to (a reset since their announcement): the run does not mail them.
+      ids.push(...stale.filter((u) => notYetTwoFactor(deps, u) && bounced.get(u.id)?.address.toLowerCase() !== (u.contact_email ?? u.pending_email)?.toLowerCase()).map((u) => u.id));
+    }
+  }
   let told = 0;
   // Bounded IN lists: a wave is thousands of users.
   for (const slice of slicesOf(ids, KEYS_PER_IN_LIST)) {

@@ -31,8 +31,20 @@ export function hasControlCharacters(text: string): boolean {
  * marks (Mn, as in a decomposed "é") and apostrophes are not Cf and are taken. A deployment whose
  * staff write such scripts would have to let those two through here, in the login ID's look-alike
  * rule's knowledge. Email addresses are checked by their own rule (mail/mailbox.ts), not this one.
+ * ZWJ also stays refused in emoji: a joined emoji (👩‍💻, ❤️‍🔥) is several characters a font may or may
+ * not draw as one, and the joiner is as invisible between them as between two letters.
+ *
+ * One exception: U+FE0E or U+FE0F directly after a pictograph (Unicode's Extended_Pictographic, the
+ * emoji and the symbols that may be drawn as one: ❤ ⚠ ✈ © 😀) is taken. There it is not hidden but
+ * selects how the pictograph looks (text or emoji), and an iPhone types "❤️" or "⚠️" with it, so a
+ * passkey named "❤️ phone" or a notice titled "⚠️ Maintenance" is what its author sees. It cannot
+ * reorder, join or hide anything there; at worst (😀 is drawn as emoji anyway) it changes nothing.
+ * Anywhere else (after a letter, a second one, alone, at the start) it shows nothing and is refused.
+ * Not after a keycap's base (0–9, #, *: "1️⃣" is "1", U+FE0F, U+20E3): there it shows only while
+ * U+20E3 follows, and "1" with it alone looks like "1"; the keycap without it is taken. A new login ID
+ * takes no variation selector at all (newLoginIdProblem).
  */
-const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
+const INVISIBLE = /(?!(?<=\p{Extended_Pictographic})[\uFE0E\uFE0F])[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
 /**
  * Whether text holds such an invisible format character: a login ID, a name, or a notice's title,
@@ -47,7 +59,8 @@ const HIDDEN = new RegExp(`${CONTROL.source}|${INVISIBLE.source}`, "gu");
 
 /**
  * Text stored before a rule above refused it (a passkey's name), fit to quote in a mail: each control
- * or invisible format character becomes U+FFFD, seen and harmless.
+ * or invisible format character becomes U+FFFD, seen and harmless. A selector the rule takes (after a
+ * pictograph: "❤️") stays as it is.
  */
 export function showHiddenCharacters(text: string): string {
   return text.replace(HIDDEN, "\ufffd");
@@ -164,14 +177,22 @@ function loginIdProblem(loginId: string, newLoginId: boolean): string | null {
 }
 
 /**
+ * Every variation selector (U+FE00–U+FE0F, U+E0100–U+E01EF, Mongolian U+180B–U+180D, U+180F), the
+ * ones hasInvisibleCharacters takes after a pictograph too: "jane❤" and "jane❤️" would be two
+ * accounts (login keys keep it: NFC does not take it out) that look alike on the console and in a mail.
+ */
+const VARIATION_SELECTOR = /[\uFE00-\uFE0F\u{E0100}-\u{E01EF}\u180B-\u180D\u180F]/u;
+
+/**
  * The rules for the login ID of an account being made, which accounts made before them escape: no
- * invisible character (hasInvisibleCharacters) and no look-alike (lookAlikeProblem). `user add` and the
+ * invisible character (hasInvisibleCharacters), no variation selector, even one a pictograph shows
+ * (VARIATION_SELECTOR), and no look-alike (lookAlikeProblem). `user add` and the
  * console ask them with the other fields (userFieldProblems); the import asks them only of rows that
  * would make an account (support/import-users.ts, refusedNewcomers), since a row naming an account
  * made before a rule ("anna" with U+FE0F, "јре" in Cyrillic) is that account's.
  */
 export function newLoginIdProblem(loginId: string): string | null {
-  if (hasInvisibleCharacters(loginId)) return "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)";
+  if (hasInvisibleCharacters(loginId) || VARIATION_SELECTOR.test(loginId)) return "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)";
   return lookAlikeProblem(loginId);
 }
 

@@ -199,6 +199,23 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
   });
 
+  it("takes a notice title with an emoji as an iPhone types it (\"⚠️\": U+FE0F after the pictograph), posted and edited; a stray selector stays refused", async () => {
+    const title = "\u26a0\ufe0f Maintenance";
+    await support.get("/support/notices");
+    const stray = await support.post("/support/notices", { title: "Maintenance\ufe0f", body: "Quotations are slow." });
+    expect(stray.statusCode).toBe(400);
+    expect(stray.body).toContain("The title must not contain invisible characters");
+    const posted = await support.post("/support/notices", { title, body: "Quotations are slow." });
+    expect(posted.statusCode).toBe(303);
+    const detailUrl = posted.headers.location!.replace("?done=posted", "");
+    const id = detailUrl.split("/").at(-1)!;
+    await support.get(detailUrl);
+    const edited = await support.post(detailUrl, { title, body: "Quotations are slow until 10:00." });
+    expect(edited.statusCode).toBe(303);
+    expect(await t.deps.db.selectFrom("notices").select(["title", "body"]).where("id", "=", id).executeTakeFirstOrThrow()).toEqual({ title, body: "Quotations are slow until 10:00." });
+    expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
+  });
+
   it("reads the audit trail filtered by user, event and time, a page at a time, and exports it as CSV", async () => {
     const user = await addUser(t.deps, { loginId: "=HYPERLINK(\"http://evil\")" });
     const start = t.clock.now();

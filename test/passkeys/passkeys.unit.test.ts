@@ -303,6 +303,21 @@ describe("passkeys (unit tier)", () => {
     expect((await client.post("/profile/passkeys/options", { name: "x".repeat(65) }, JSON_ACCEPT)).statusCode).toBe(400);
   });
 
+  it("takes a name an iPhone types with an emoji (\"❤️ phone\": U+FE0F after the pictograph) through Profile, shows it and mails it as typed; a stray selector stays refused", async () => {
+    const { client, user } = await fullClient();
+    const heart = "\u2764\ufe0f phone";
+    const stray = await client.post("/profile/passkeys/options", { name: "Phone\ufe0f" }, JSON_ACCEPT);
+    expect(stray.statusCode).toBe(400);
+    expect(stray.body).toContain("The name must not contain invisible or control characters");
+    const { start, finish } = await addPasskey(client, new SoftAuthenticator(), {}, { name: heart });
+    expect(start.statusCode).toBe(200);
+    expect(finish?.statusCode).toBe(200);
+    expect((await listPasskeys(u.deps.db, user.id)).map((p) => p.name)).toEqual([heart]);
+    expect((await client.get("/profile")).body).toContain(heart);
+    const mails = await u.deps.db.selectFrom("outbox").select("text_body").where("user_id", "=", user.id).where("kind", "=", "notice.factor-changed").execute();
+    expect(mails.map((m) => m.text_body.includes(heart) && !m.text_body.includes("\ufffd"))).toEqual([true]);
+  });
+
   it("does not let a passkey confirm an enrolment's address (it proves nothing about the mailbox)", async () => {
     const { auth, user } = await userWithPasskey();
     await u.deps.db.updateTable("users").set({ otp_email: null, otp_email_confirmed_at: null }).where("id", "=", user.id).execute();
