@@ -10,7 +10,7 @@ import type { SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
-import { advanceSession, endUserSessions, setSessionStep, type Session } from "../session/sessions.ts";
+import { advanceSession, endUserSessions, newFactorChange, setSessionStep, type Session } from "../session/sessions.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
@@ -98,7 +98,8 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
       await enqueueMail(tx, now, deps.random, deps.mailDomain, { userId: user.id, kind: "notice.email-changed", recipient: oldEmail, ...mail });
     }
     await auditAs(user, ctx, now)(tx, { event: "email.changed", detail: { from: oldEmail, to: flow.email, sessionsEnded: ended, devicesForgotten } });
-    return advanceSession(tx, deps.random, session, now, { stage: "full", flowId: null, verifiedAt: now, policy: deps.config.session });
+    // A new token, as every step up (ASVS 3.2.1); the re-authentication windows keep running from the sign-in's code (newFactorChange).
+    return advanceSession(tx, deps.random, session, now, newFactorChange(session, now, deps.config.session, null));
   });
   if (check.kind !== "ok") return check;
   deps.mailQueued();

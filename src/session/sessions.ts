@@ -219,6 +219,26 @@ export interface IssuedSession {
   session: Session;
 }
 
+/** A session's next stage and flow, and whether a second factor of its user was just confirmed in it (advanceSession). */
+export type SessionChange = { stage: Stage; flowId: string | null } & ({ verifiedAt?: undefined } | { verifiedAt: number; policy: Config["session"] });
+
+/** No second factor verified in this session yet: the password alone opened it. */
+export const passwordOnly = (session: Pick<Session, "verified_at">): boolean => session.verified_at === null;
+
+/**
+ * The change a new second factor confirmed in a full session makes to it (a new OTP email's code, an
+ * authenticator app's first code, a new passkey): the one rule for all three. Confirming it proves
+ * only that whoever holds the session holds the factor they have just chosen themselves, not who they
+ * are, so a two-factor session keeps its verified_at: the re-authentication windows (Profile's 15
+ * minutes, the console's hour, profile/reauthenticate.ts) still run from the code of its sign-in. Red
+ * team 2026-12-07: a new OTP email's code renewed them, so a cookie taken within the window, moving the
+ * address between mailboxes of its holder's, stayed fresh without the password until the session's end.
+ * A session the password alone opened (no second factor verified in it) becomes a two-factor one.
+ */
+export function newFactorChange(session: Pick<Session, "verified_at">, now: number, policy: Config["session"], flowId: string | null): SessionChange {
+  return passwordOnly(session) ? { stage: "full", flowId, verifiedAt: now, policy } : { stage: "full", flowId };
+}
+
 /**
  * Gives the session a new token and stage in one update: the old token stops working at once, so a
  * token planted before a step up is worthless after it (session fixation, ASVS 3.2.1).
@@ -230,7 +250,7 @@ export async function advanceSession(
   session: Session,
   now: number,
   /** `verifiedAt`: a code (or another second factor) was confirmed in it; `policy` then gives its end (verifiedSessionEnd). */
-  change: { stage: Stage; flowId: string | null } & ({ verifiedAt?: undefined } | { verifiedAt: number; policy: Config["session"] }),
+  change: SessionChange,
 ): Promise<IssuedSession | null> {
   const token = newToken(random);
   const hash = tokenHash(token);

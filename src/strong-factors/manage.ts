@@ -5,7 +5,7 @@ import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-seco
 import type { RequestContext } from "../platform/request-context.ts";
 import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
-import { advanceSession, type IssuedSession, type Session } from "../session/sessions.ts";
+import { advanceSession, newFactorChange, passwordOnly, type IssuedSession, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, pendingApp, startAppSetup } from "./authenticator-app.ts";
@@ -35,10 +35,7 @@ async function newRecoveryCodes(tx: Kysely<Database>, deps: Deps, user: User, ct
  * request, its user signed out for having done what the wave asks (strong-factor-before-wave.test).
  */
 const toFull = (tx: Kysely<Database>, deps: Deps, session: Session, now: number) =>
-  advanceSession(tx, deps.random, session, now, passwordOnly(session) ? { stage: "full", flowId: session.flow_id, verifiedAt: now, policy: deps.config.session } : { stage: "full", flowId: session.flow_id });
-
-/** No second factor verified in this session yet: the password alone opened it. */
-const passwordOnly = (session: Pick<Session, "verified_at">) => session.verified_at === null;
+  advanceSession(tx, deps.random, session, now, newFactorChange(session, now, deps.config.session, session.flow_id));
 
 function auditAs(user: User, ctx: RequestContext, now: number) {
   return (db: Deps["db"], entry: Pick<AuditEntry, "event" | "detail">) =>

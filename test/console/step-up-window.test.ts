@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
 import { advanceSession } from "../../src/session/sessions.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully, type TestUser } from "../support/client.ts";
+import { FormClient, nextCode, signInFully, type TestUser } from "../support/client.ts";
 
 const MINUTE = 60_000;
 const STEP_UP_HEADING = "Confirm it is you";
@@ -93,6 +93,33 @@ describe.each(["sqlite", "postgres"] as const)("support console: a step-up passw
     const changed = await client.post("/profile/password", { currentPassword: admin.password, newPassword: NEW_PASSWORD, confirmNewPassword: NEW_PASSWORD });
     expect(changed.statusCode).toBe(303);
     expect((await unlock(client, await locked())).statusCode).toBe(401);
+  });
+
+  /**
+   * Red team, 2026-12-07: the code a new OTP email's confirmation asks for proves only that whoever
+   * holds the session reads that address, which they have just typed themselves. Whoever held a
+   * cookie within the window could change the address to one mailbox of their own, then another, and
+   * stay "fresh" for the console and Profile until the session's end (12 h) without ever the password.
+   */
+  it("a new OTP email's code opens no window: it still runs from the sign-in's code, for the console and for Profile", async () => {
+    const { client } = await signInAdmin();
+    await pass(10, client);
+    await client.get("/profile");
+    const before = t.smtp.messages.length;
+    const started = await client.post("/profile/email", { newEmail: "own.box@dealer.example", confirmNewEmail: "own.box@dealer.example" });
+    expect(started.statusCode).toBe(303);
+    const code = await nextCode(t.smtp, "own.box@dealer.example", before);
+    expect((await client.post("/profile/email/confirm", { code })).headers.location).toBe("/profile?done=email-changed");
+    // 20 minutes after the sign-in's code, 10 after the new address's: Profile asks its password again.
+    await pass(10, client);
+    await client.get("/profile");
+    const again = await client.post("/profile/email", { newEmail: "next.box@dealer.example", confirmNewEmail: "next.box@dealer.example" });
+    expect(again.statusCode).toBe(401);
+    // 61 minutes after the sign-in's code, 51 after the new address's: the console asks its password again.
+    await pass(41, client);
+    const asked = await unlock(client, await locked());
+    expect(asked.statusCode).toBe(401);
+    expect(asked.body).toContain(STEP_UP_HEADING);
   });
 
   it("advanceSession (every new token: a step of the sign-in, a password change) clears it", async () => {

@@ -231,11 +231,13 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       const queued = unit.queued;
       unit.clock.advance(MINUTE);
       const confirmed = await confirmEmailChange(unit.deps, user, s, code, ctx());
-      expect(confirmed).toMatchObject({ kind: "changed", email: "New.One@dealer.example", token: expect.any(String), session: { id: s.id, stage: "full", flow_id: null, verified_at: now() } });
+      // A new token; the code of an address just chosen renews no re-authentication window (newFactorChange): verified_at stays the sign-in's.
+      expect(s.verified_at).toBe(now() - 2 * MINUTE);
+      expect(confirmed).toMatchObject({ kind: "changed", email: "New.One@dealer.example", token: expect.any(String), session: { id: s.id, stage: "full", flow_id: null, verified_at: s.verified_at } });
       const after = await reload(user.id);
       expect(after.otp_email).toBe("New.One@dealer.example");
       expect(after.pending_email).toBeNull();
-      expect(await sessionRow(s.id)).toMatchObject({ ended_at: null, flow_id: null, verified_at: now() });
+      expect(await sessionRow(s.id)).toMatchObject({ ended_at: null, flow_id: null, verified_at: s.verified_at });
       for (const ended of [other, signin]) expect(await sessionRow(ended.id)).toMatchObject({ ended_at: now(), end_reason: "email-changed" });
       expect(await sessionRow(theirs.id)).toMatchObject({ ended_at: null });
       const [told] = await mails(user.id, "notice.email-changed");
@@ -278,6 +280,8 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       await unit.deps.db.updateTable("sessions").set({ flow_id: flow.id }).where("id", "=", s.id).execute();
       const code = await outboxMailbox(unit.deps.db).code("case.only@DEALER.example", 0);
       expect(await confirmEmailChange(unit.deps, user, s, code, ctx())).toMatchObject({ kind: "changed", email: "case.only@DEALER.example" });
+      // The session the password alone opened has now verified a second factor: a two-factor session (newFactorChange).
+      expect(await sessionRow(s.id)).toMatchObject({ verified_at: now() });
       expect((await reload(user.id)).otp_email).toBe("case.only@DEALER.example");
       expect(await mails(user.id, "notice.email-changed")).toEqual([]);
     });
