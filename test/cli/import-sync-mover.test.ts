@@ -98,4 +98,19 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
     expect(await run(["user", "import", file("b3.csv", [row("b.stays", "0200"), row("m.mover", "0200"), row("r.rehired", "0200")]), "--sync"])).not.toContain("enabled again");
     expect((await user("r.rehired")).disabled_at).not.toBeNull();
   });
+
+  it("an administrator enabled again counts as one in B's dry run, as in the real run: the last other one may then go", async () => {
+    const admin = (login: string, partner: string) => row(login, partner).replace(",user,", ",admin,");
+    await run(["user", "import", file("admins.csv", [admin("x.admin", "0500"), row("a5.stays", "0500"), admin("y.admin", "0600")])]);
+    // A's sync (0500) disables x.admin; y.admin stays, the only enabled administrator.
+    expect(await run(["user", "import", file("a5.csv", [row("a5.stays", "0500")]), "--sync", "--update"])).toContain("  x.admin (");
+    // B's file (0600) moves x.admin there and leaves y.admin out: x.admin, enabled again first, is the one who stays.
+    const fileB = file("b6.csv", [admin("x.admin", "0600")]);
+    const dry = await run(["user", "import", fileB, "--sync", "--update", "--dry-run"]);
+    expect(dry).toContain("1 user of the 1 partner in the file would be disabled:\n  y.admin (");
+    expect(dry).toContain("would be enabled again, now at the partner in the file:\n  x.admin (Name x.admin, partner 0600)\n");
+    const real = await run(["user", "import", fileB, "--sync", "--update"]);
+    expect(real).toContain("1 user missing from the file disabled:\n  y.admin (");
+    expect(await user("x.admin")).toMatchObject({ role: "admin", partner_number: "0600", disabled_at: null });
+  });
 });
