@@ -20,7 +20,7 @@ export function userImportCommand(): Command {
     .option("--resume", "skip rows whose login ID already exists (taken by an earlier run that was interrupted)")
     .option("--email-as-contact", "take the email column as the address the 2FA announcement goes to; users still enrol their OTP email")
     .option("--sync", "also disable the users of the partners in the file who are missing from it")
-    .option("--dry-run", "with --sync: list who would be disabled, and change nothing")
+    .option("--dry-run", "with --sync: list who would be disabled (and with --update enabled again), and change nothing")
     .action(async (file: string, options: { update?: boolean; resume?: boolean; emailAsContact?: boolean; sync?: boolean; dryRun?: boolean }) => {
       if (options.update && options.resume) throw new UsageError("give either --update or --resume, not both");
       if (options.dryRun && !options.sync) throw new UsageError("--dry-run goes with --sync");
