@@ -24,8 +24,8 @@ export type DisableOutcome =
  * refuse the next request; mail still queued for them is withdrawn (withdrawLeaverMail), and a live temporary
  * password is spent (enabled again, they need a new one from support). One conditional update decides, so two clicks disable once.
  */
-export async function disableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
-  return setDisabled(deps, by, userId, true);
+export async function disableUser(deps: Deps, by: Acting, userId: string, how: { bySync?: boolean } = {}): Promise<DisableOutcome> {
+  return deps.db.transaction().execute((tx) => setDisabled(deps, tx, by, userId, { disable: true, bySync: how.bySync === true }));
 }
 
 /**
@@ -35,43 +35,66 @@ export async function disableUser(deps: Deps, by: Acting, userId: string): Promi
  * console and the command line to tell, and Needs attention lists it.
  */
 export async function enableUser(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
-  return setDisabled(deps, by, userId, false);
+  return deps.db.transaction().execute((tx) => enableUserIn(deps, tx, by, userId));
 }
 
-async function setDisabled(deps: Deps, by: Acting, userId: string, disable: boolean): Promise<DisableOutcome> {
+/**
+ * enableUser inside the caller's transaction: `famos user import --update` enabling a mover that an
+ * earlier `--sync` disabled (support/import-users.ts), `detail` (its source and line) in the audit event.
+ */
+export async function enableUserIn(deps: Deps, tx: Kysely<Database>, by: Acting, userId: string, detail: Record<string, string | number> = {}): Promise<DisableOutcome> {
+  return setDisabled(deps, tx, by, userId, { disable: false, bySync: false, detail });
+}
+
+/**
+ * `bySync`: `famos user import --sync` disables a user its file left out, and records the partner whose
+ * file it was (sync_disabled_partner, migration 028); a person's disable and every enable clear it, so an
+ * import only ever enables again what an import disabled (support/import-users.ts, enablesAgain).
+ */
+async function setDisabled(
+  deps: Deps,
+  tx: Kysely<Database>,
+  by: Acting,
+  userId: string,
+  how: { disable: boolean; bySync: boolean; detail?: Record<string, string | number> },
+): Promise<DisableOutcome> {
+  const { disable } = how;
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (tx) => {
-    // The acting person as they are now, the rows taken first (support/acting.ts says why).
-    const actor = await actingNowTakingTurns(tx, deps.dialect, by, userId);
-    const target = await findUserById(tx, userId);
-    if (!target) return { kind: "not-found" as const };
-    const refused = refusal(actor, target, "disable");
-    if (refused) return refused;
-    // The last enabled administrator stays (support/roles.ts); enabling one is never refused.
-    const last = disable ? await lastAdminRefusal(tx, target) : null;
-    if (last) return last;
-    const changed = await tx
-      .updateTable("users")
-      .set({ disabled_at: disable ? now : null, updated_at: now })
-      .where("id", "=", target.id)
-      .where("disabled_at", disable ? "is" : "is not", null)
-      .executeTakeFirst();
-    if (Number(changed.numUpdatedRows) === 0) return { kind: "unchanged" as const, user: target };
-    if (!disable) {
-      const sharedWith = target.otp_email === null ? 0 : await otherEnabledHolders({ db: tx }, target.otp_email, target.id);
-      await recordAudit(tx, now, { ...by.audit, event: "user.enabled", subject: target.login_id, ...(sharedWith > 0 ? { detail: { sharedMailbox: true } } : {}) });
-      return { kind: "enabled" as const, user: { ...target, disabled_at: null }, sharedWith };
-    }
-    const ended = await endUserAccess(tx, target.id, now, "disabled");
-    // A temporary password still live is spent as used (0, signInBarred): one read out before the person
-    // left does not sign in again after `famos user enable`; one run out or used already stays as it is.
-    await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", target.id).where("password_temporary_until", ">", now).execute();
-    // Mail still waiting for a leaver (an announcement, a notice) is not sent after they have left.
-    await withdrawLeaverMail(tx, target.id, now);
-    const counts = { sessionsEnded: ended.sessions, codesVoided: ended.codes };
-    await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: counts });
-    return { kind: "disabled" as const, user: { ...target, disabled_at: now }, ...counts };
-  });
+  // The acting person as they are now, the rows taken first (support/acting.ts says why).
+  const actor = await actingNowTakingTurns(tx, deps.dialect, by, userId);
+  const target = await findUserById(tx, userId);
+  if (!target) return { kind: "not-found" as const };
+  const refused = refusal(actor, target, "disable");
+  if (refused) return refused;
+  // The last enabled administrator stays (support/roles.ts); enabling one is never refused.
+  const last = disable ? await lastAdminRefusal(tx, target) : null;
+  if (last) return last;
+  const changed = await tx
+    .updateTable("users")
+    .set({ disabled_at: disable ? now : null, sync_disabled_partner: disable && how.bySync ? target.partner_number : null, updated_at: now })
+    .where("id", "=", target.id)
+    .where("disabled_at", disable ? "is" : "is not", null)
+    .executeTakeFirst();
+  if (Number(changed.numUpdatedRows) === 0) {
+    // A person disabling one a sync disabled already: theirs now, which no import undoes.
+    if (disable && !how.bySync && target.sync_disabled_partner != null) await tx.updateTable("users").set({ sync_disabled_partner: null }).where("id", "=", target.id).execute();
+    return { kind: "unchanged" as const, user: target };
+  }
+  if (!disable) {
+    const sharedWith = target.otp_email === null ? 0 : await otherEnabledHolders({ db: tx }, target.otp_email, target.id);
+    const detail = { ...how.detail, ...(sharedWith > 0 ? { sharedMailbox: true } : {}) };
+    await recordAudit(tx, now, { ...by.audit, event: "user.enabled", subject: target.login_id, ...(Object.keys(detail).length > 0 ? { detail } : {}) });
+    return { kind: "enabled" as const, user: { ...target, disabled_at: null, sync_disabled_partner: null }, sharedWith };
+  }
+  const ended = await endUserAccess(tx, target.id, now, "disabled");
+  // A temporary password still live is spent as used (0, signInBarred): one read out before the person
+  // left does not sign in again after `famos user enable`; one run out or used already stays as it is.
+  await tx.updateTable("users").set({ password_temporary_until: 0 }).where("id", "=", target.id).where("password_temporary_until", ">", now).execute();
+  // Mail still waiting for a leaver (an announcement, a notice) is not sent after they have left.
+  await withdrawLeaverMail(tx, target.id, now);
+  const counts = { sessionsEnded: ended.sessions, codesVoided: ended.codes };
+  await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: { ...counts, ...(how.bySync ? { source: "sync" } : {}) } });
+  return { kind: "disabled" as const, user: { ...target, disabled_at: now }, ...counts };
 }
 
 /**

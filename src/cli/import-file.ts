@@ -4,7 +4,7 @@ import type { Actor } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import { checkEmailEntry } from "../enrolment/email-rules.ts";
 import { checkImportedHash } from "../password/hash.ts";
-import { storeImportedUsers, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { storeImportedUsers, type ImportedUser, type RefusedRow, type StoreReport } from "../support/import-users.ts";
 import { loginKey, ROLES, type Role } from "../users/users.ts";
 import { parseCsv } from "./csv.ts";
 import { userFieldProblem } from "../users/fields.ts";
@@ -135,6 +135,8 @@ export interface ImportReport {
   skipped: number;
   /** Refused rows in file order. */
   refused: RefusedRow[];
+  /** Accounts an earlier `--sync` disabled, enabled again by a row moving them (support/import-users.ts enablesAgain). */
+  enabled: StoreReport["enabled"];
   /** The rows that passed the checks, to be stored. */
   rows: number;
   /** Stopped (Ctrl-C) after this many of `rows`, all committed; null when it went through them all. */
@@ -161,5 +163,5 @@ export async function importUsersCsv(
   options.onStart?.(checked.rows.length);
   const stored = await storeImportedUsers(deps, checked.rows, options);
   const refused = [...checked.refused, ...stored.refused].sort((a, b) => a.line - b.line);
-  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
+  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, enabled: stored.enabled, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
 }

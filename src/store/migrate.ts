@@ -27,6 +27,7 @@ import * as countersEverLocked from "./migrations/024-counters-ever-locked.ts";
 import * as resetConfirmations from "./migrations/025-reset-confirmations.ts";
 import * as strongFactorMark from "./migrations/026-strong-factor-mark.ts";
 import * as sessionStepUp from "./migrations/027-session-step-up.ts";
+import * as syncDisabledPartner from "./migrations/028-sync-disabled-partner.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -62,6 +63,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "025-reset-confirmations": resetConfirmations,
   "026-strong-factor-mark": strongFactorMark,
   "027-session-step-up": sessionStepUp,
+  "028-sync-disabled-partner": syncDisabledPartner,
 });
 
 /** Every migration's name, oldest first. */

@@ -31,6 +31,12 @@ export interface UsersTable {
   updated_at: number;
   /** When support disabled the account (a leaver); null while it may sign in. */
   disabled_at: number | null;
+  /**
+   * The partner whose `famos user import --sync` disabled the account; null when enabled or disabled by a
+   * person (migration 028). Set and cleared with disabled_at only (account/disable.ts setDisabled); an
+   * `--update` row at another partner enables it again (support/import-users.ts enablesAgain).
+   */
+  sync_disabled_partner?: string | null;
   /** The password is a temporary one set by support, usable until then; 0 once used; minus that time once used by a sign-in before the user's wave (from the start it signs in once more, only to meet a second factor already on file: account/access.ts reopensAtStart); null otherwise. */
   password_temporary_until: number | null;
   /** Issue 16 (migration 007): the user's language (a shipped locale, or "browser" for Profile's "As the browser asks": users/locale.ts FOLLOW_BROWSER) and IANA time zone; null: not chosen. */

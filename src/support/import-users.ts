@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { endAccessForNewPassword, endUserAccess, forgetOtherDevices } from "../account/access.ts";
+import { enableUserIn } from "../account/disable.ts";
 import { userTranslator } from "../i18n/translator.ts";
 import { importedPasswordMail } from "../account/messages.ts";
 import { recordAudit, recordAuditMany, type Actor, type AuditEntry } from "../audit/audit.ts";
@@ -81,6 +82,18 @@ export function importRowAction(user: User | undefined, options: Pick<ImportOpti
   return options.keepExisting ? "keep" : "refuse";
 }
 
+/**
+ * The rule for a mover between dealers: an `--update` row enables again an account that an `import --sync`
+ * disabled when it puts the account at a partner other than the one whose file left it out. A person's
+ * disable (console, `famos user disable`) records no partner, so no import ever undoes it; the same
+ * partner's file listing them again (an older file, run after the sync) is no move and enables nobody.
+ * The one decision of storeBatch and of `--sync --dry-run` (importedAdminChanges, users/sync.ts).
+ */
+export function enablesAgain(user: User, row: Pick<ImportedUser, "partnerNumber">, options: Pick<ImportOptions, "update">): boolean {
+  const partner = user.sync_disabled_partner ?? null;
+  return options.update && user.disabled_at !== null && partner !== null && row.partnerNumber.trim() !== partner;
+}
+
 export interface StoreReport {
   added: number;
   updated: number;
@@ -88,6 +101,8 @@ export interface StoreReport {
   /** --resume: rows whose login ID was already there. */
   skipped: number;
   refused: RefusedRow[];
+  /** Accounts an earlier `--sync` disabled that a row moved to another partner enabled again (enablesAgain). */
+  enabled: { user: User; sharedWith: number }[];
   /** Stopped (shouldStop) after this many of the rows, all committed; null when it went through them all. */
   stoppedAfter: number | null;
 }
@@ -98,7 +113,7 @@ export interface StoreReport {
  * where an account came from like any other event about it.
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
-  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], stoppedAfter: null };
+  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], enabled: [], stoppedAfter: null };
   for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
@@ -188,7 +203,13 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
   // A row demoting an administrator: every enabled administrator's row taken first, in the one order
   // of changeRole, disables and erasures (administratorsTakingTurns), before the rows below, so that this
   // batch and another such writer count the administrators one after the other (lastAdminRefusal).
-  let adminsTaken = options.update && batch.some((row) => demotesAdmin(row, existing.get(loginKey(row.loginId))));
+  // Enabling one again takes them too (actingNowTakingTurns in account/disable.ts): first here, in that order.
+  let adminsTaken =
+    options.update &&
+    batch.some((row) => {
+      const user = existing.get(loginKey(row.loginId));
+      return demotesAdmin(row, user) || (user !== undefined && enablesAgain(user, row, options));
+    });
   if (adminsTaken) await administratorsTakingTurns(tx, deps.dialect);
   if (moves.length > 0) await holdWaves(tx, deps.dialect, [...new Set(moves)], "share");
   for (const row of batch) {
@@ -234,6 +255,14 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);
     if (await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
     else report.unchanged += 1;
+    if (enablesAgain(current, row, options)) {
+      if (!adminsTaken) {
+        await administratorsTakingTurns(tx, deps.dialect);
+        adminsTaken = true;
+      }
+      const outcome = await enableUserIn(deps, tx, { user: null, audit: options.actor }, current.id, { source: "import", line: row.line });
+      if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
+    }
   }
   await recordAuditMany(tx, now, addedEvents);
 }

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
-import { importBatches, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { enablesAgain, importBatches, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
 import { countImportedRoles, lastAdminRowReason, splitByLastAdmin, type ImportedRole } from "../support/roles.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
@@ -39,14 +39,16 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  * support/roles.ts). The dry run splits by the change (splitByLastAdmin) and names the rows the real
  * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody. `refusedLines`:
  * the rows its batches refuse before they write (refusedNewcomers), which add no administrator and
- * keep their places in the batches.
+ * keep their places in the batches. `enabled`: the accounts its rows enable again (enablesAgain), each
+ * counted at its row as one made an administrator when the row's role is admin, as the real run's enable
+ * (after the row's update) adds one.
  */
 export async function importedAdminChanges(
   db: Kysely<Database>,
   rows: readonly ImportedUser[],
   update: boolean,
   refusedLines: ReadonlySet<number>,
-): Promise<{ adminsChanged: number; refused: RefusedRow[] }> {
+): Promise<{ adminsChanged: number; refused: RefusedRow[]; enabled: User[] }> {
   const existing = new Map<string, User>();
   // Without --update only the administrators' rows can change the count: only theirs are looked up.
   const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
@@ -56,6 +58,7 @@ export async function importedAdminChanges(
   }
   const added = new Set<string>();
   const batches: { adds: number; roles: ImportedRole[] }[] = [];
+  const enabled: User[] = [];
   // The real run's batches and its decision per row (importBatches, importRowAction): reads, no writes.
   for (const { batch } of importBatches(rows)) {
     const counted = { adds: 0, roles: [] as ImportedRole[] };
@@ -65,6 +68,11 @@ export async function importedAdminChanges(
       const user = existing.get(key);
       const action = importRowAction(user, { update, keepExisting: true });
       if (user !== undefined && action === "update") counted.roles.push({ line: row.line, user, role: row.role });
+      if (user !== undefined && action === "update" && enablesAgain(user, row, { update })) {
+        enabled.push({ ...user, partner_number: row.partnerNumber.trim() });
+        // Enabled as a user: no change in the count; as an administrator: one more, from this row on.
+        counted.roles.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
+      }
       else if (action === "add" && !added.has(key)) {
         added.add(key);
         if (row.role === "admin") counted.adds += 1;
@@ -73,7 +81,7 @@ export async function importedAdminChanges(
     batches.push(counted);
   }
   const { adminsChanged, refused } = await countImportedRoles(db, batches);
-  return { adminsChanged, refused: refused.map((r) => ({ line: r.line, reason: lastAdminRowReason(r.user.login_id) })) };
+  return { adminsChanged, refused: refused.map((r) => ({ line: r.line, reason: lastAdminRowReason(r.user.login_id) })), enabled };
 }
 
 /**
@@ -86,7 +94,7 @@ export async function disableMissing(deps: Deps, by: Acting, users: readonly Use
   const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, users);
   const disabled: User[] = [];
   for (const user of disable) {
-    const outcome = await disableUser(deps, by, user.id);
+    const outcome = await disableUser(deps, by, user.id, { bySync: true });
     if (outcome.kind === "disabled") disabled.push(user);
     if (outcome.kind === "last-admin") keptLastAdmin.push(user);
   }

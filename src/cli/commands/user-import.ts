@@ -4,7 +4,7 @@ import { fileProblem } from "../../platform/file-problem.ts";
 import { terminalText } from "../../platform/terminal-text.ts";
 import { operator, withServices } from "../context.ts";
 import { checkImportFile, importUsersCsv } from "../import-file.ts";
-import { syncAfterImport, syncDryRun } from "../import-sync.ts";
+import { enabledAgainText, syncAfterImport, syncDryRun } from "../import-sync.ts";
 import { Refused, UsageError } from "../io.ts";
 import { progressBar } from "../progress.ts";
 import { STOPPED_EXIT_CODE, untilStopped } from "../stop-signal.ts";
@@ -20,7 +20,7 @@ export function userImportCommand(): Command {
     .option("--resume", "skip rows whose login ID already exists (taken by an earlier run that was interrupted)")
     .option("--email-as-contact", "take the email column as the address the 2FA announcement goes to; users still enrol their OTP email")
     .option("--sync", "also disable the users of the partners in the file who are missing from it")
-    .option("--dry-run", "with --sync: list who would be disabled, and change nothing")
+    .option("--dry-run", "with --sync: list who would be disabled (and with --update enabled again), and change nothing")
     .action(async (file: string, options: { update?: boolean; resume?: boolean; emailAsContact?: boolean; sync?: boolean; dryRun?: boolean }) => {
       if (options.update && options.resume) throw new UsageError("give either --update or --resume, not both");
       if (options.dryRun && !options.sync) throw new UsageError("--dry-run goes with --sync");
@@ -50,6 +50,8 @@ export function userImportCommand(): Command {
           ...(options.resume ? [`${result.skipped} already there`] : []),
         ];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
+        // Its own line, not a count in the brackets: an enabled row is one of the updated ones already.
+        process.stdout.write(enabledAgainText(deps, result.enabled, false));
         if (result.refused.length > 0) {
           const lines = result.refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}`);
           process.stderr.write(`${result.refused.length} ${result.refused.length === 1 ? "row" : "rows"} refused:\n${lines.join("\n")}\n`);
