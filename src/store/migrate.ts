@@ -28,6 +28,7 @@ import * as resetConfirmations from "./migrations/025-reset-confirmations.ts";
 import * as strongFactorMark from "./migrations/026-strong-factor-mark.ts";
 import * as sessionStepUp from "./migrations/027-session-step-up.ts";
 import * as syncDisabledPartner from "./migrations/028-sync-disabled-partner.ts";
+import * as importedHashDigest from "./migrations/029-imported-hash-digest.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -64,6 +65,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "026-strong-factor-mark": strongFactorMark,
   "027-session-step-up": sessionStepUp,
   "028-sync-disabled-partner": syncDisabledPartner,
+  "029-imported-hash-digest": importedHashDigest,
 });
 
 /** Every migration's name, oldest first. */

@@ -37,6 +37,13 @@ export interface UsersTable {
    * `--update` row at another partner enables it again (support/import-users.ts enablesAgain).
    */
   sync_disabled_partner?: string | null;
+  /**
+   * The SHA-256 (hex) of the password_hash string the last import gave the account (migration 029):
+   * a file's hash is a new password only when it differs from it (support/imported-password.ts). Null:
+   * no import gave one; "unrecorded": the account was there before migration 029. Sign-in's upgrade,
+   * Profile and support's passwords leave it as it is.
+   */
+  imported_hash_digest?: string | null;
   /** The password is a temporary one set by support, usable until then; 0 once used; minus that time once used by a sign-in before the user's wave (from the start it signs in once more, only to meet a second factor already on file: account/access.ts reopensAtStart); null otherwise. */
   password_temporary_until: number | null;
   /** Issue 16 (migration 007): the user's language (a shipped locale, or "browser" for Profile's "As the browser asks": users/locale.ts FOLLOW_BROWSER) and IANA time zone; null: not chosen. */

@@ -14,6 +14,7 @@ import { newLoginIdProblem } from "../users/fields.ts";
 import { forgetDigestsUnderAnotherKey } from "../users/login-digest.ts";
 import { findUserTakingTurns, loginKey, ordinaryPassword, userRow, type Role, type User } from "../users/users.ts";
 import { administratorsTakingTurns } from "./acting.ts";
+import { importedHashDigest, importedPasswordChange } from "./imported-password.ts";
 import { lastAdminRefusal, lastAdminRowReason } from "./roles.ts";
 
 /** One checked row of an import file: every field already valid. */
@@ -173,7 +174,8 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
   if (batch.length === 0) return;
   const inserted = await tx
     .insertInto("users")
-    .values(batch.map((row) => userRow(deps.keys, deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email })))
+    // The hash an import gives is remembered by its digest (imported-password.ts), for the next run's rows.
+    .values(batch.map((row) => ({ ...userRow(deps.keys, deps.random, now, { ...row, otpEmail: options.emailAsContact ? null : row.email }), imported_hash_digest: importedHashDigest(row.passwordHash) })))
     .onConflict((oc) => oc.column("login_key").doNothing())
     .returning(["login_key", "id"])
     .execute();
@@ -311,8 +313,8 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
 }
 
 /**
- * --update: name, partner number, role, OTP email and password hash take the file's values, compared
- * with `user` as read in this transaction, its row taken (findUserTakingTurns). An
+ * --update: name, partner number, role, OTP email and password hash take the file's values (the hash
+ * when it is not the one the last import gave: importedPasswordChange), compared with `user` as read in this transaction, its row taken (findUserTakingTurns). An
  * empty email keeps the current one: undoing an enrolment is a support reset, with its own checks
  * and notice, not a side effect of a blank cell. A new password hash or OTP email ends the user's
  * sessions and voids their codes, as any password or email change does (SPEC "Sessions"); a new
@@ -326,11 +328,18 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (row.fullName.trim() !== user.full_name) changes.full_name = row.fullName.trim();
   if (row.partnerNumber.trim() !== user.partner_number) changes.partner_number = row.partnerNumber.trim();
   if (row.role !== user.role) changes.role = row.role;
-  // An ordinary password, in the same statement: a temporary one it replaces takes its state along.
-  if (row.passwordHash !== user.password_hash) Object.assign(changes, ordinaryPassword(row.passwordHash));
+  // A new password only when the file's hash is not the one the last import gave (importedPasswordChange):
+  // an ordinary password, in the same statement, so a temporary one it replaces takes its state along.
+  const password = importedPasswordChange(user, row.passwordHash);
+  if (password.apply) Object.assign(changes, ordinaryPassword(row.passwordHash));
   if (email !== user.otp_email) Object.assign(changes, { otp_email: email, otp_email_confirmed_at: now, pending_email: null });
   const changed = Object.keys(changes).filter((k) => k !== "otp_email_confirmed_at" && k !== "pending_email" && k !== "password_temporary_until");
-  if (changed.length === 0) return false;
+  // The record alone changes nothing the account does: the row stays "unchanged", with no event.
+  if (password.record !== null) changes.imported_hash_digest = password.record;
+  if (changed.length === 0) {
+    if (password.record !== null) await tx.updateTable("users").set({ imported_hash_digest: password.record }).where("id", "=", user.id).execute();
+    return false;
+  }
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
   // Under the waves held for the batch (storeBatch): the before-wave sessions end by the new partner's start.
