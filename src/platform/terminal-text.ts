@@ -14,5 +14,15 @@ export function terminalText(text: string): string {
  * Still the same JSON (they can only occur inside strings).
  */
 export function terminalJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return terminalJsonText(JSON.stringify(value));
+}
+
+/**
+ * JSON text (JSON.stringify's, or a pino log line) with DEL and C1 written as \u escapes: the same JSON.
+ * `famos serve`'s log lines go through it (pino's streamWrite hook): a request's Host header, read by
+ * Node as Latin-1, turns a byte 0x9B into U+009B, which pino, like JSON.stringify, leaves raw, and a
+ * terminal showing the log (`docker logs`, `tail -f`) may take for CSI.
+ */
+export function terminalJsonText(json: string): string {
+  return json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SQLite from "better-sqlite3";
 import { CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver } from "kysely";
@@ -74,8 +74,13 @@ function openSqliteFile(path: string, busyMs = SQLITE_BUSY_TIMEOUT_MS): SQLite.D
     // request), or say only "unable to open database file".
     const access = sqliteAccessProblem(path) ?? emptyDatabaseProblem(path);
     if (access !== null) throw new SqliteAccessFault(access);
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    // A database FAMOS makes is its owner's alone, whatever the umask (0644 under a shell's 022): it holds
+    // every password hash, name, address and the audit trail. Made 0600 before SQLite makes its -wal and
+    // -shm files, which take the database file's mode; a directory made here is 0700. What exists keeps its mode.
+    const made = path !== ":memory:" && path !== "" && !existsSync(path);
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     database = new SQLite(path);
+    if (made) chmodSync(path, 0o600);
     // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
     // (the command line) writing at the same time as the server.
     database.pragma("journal_mode = WAL");

@@ -139,6 +139,25 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     }
   });
 
+  it("SPEC Locks (no stranger keeps the others out): a report a stranger writes to her own bounce address, naming a dealership's shared mailbox and a colleague's mail, marks only her own address; a true bounce of the shared one never stops its codes", async () => {
+    const desk = `desk.${database}@dealer.example`;
+    const { mail: deskMail } = await codeMailFor(desk);
+    const { mail: own } = await codeMailFor(`stranger.${database}@elsewhere.example`);
+    // Her own code mail shows her its return path; the report names the desk, its Message-ID and headers.
+    await sendFromNullSender(listener.port, own.envelopeFrom, dsnFor(deskMail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 forged: no such user" }));
+    expect(await addressProblems(t.deps.db, desk)).toBeNull();
+    expect((await addressProblems(t.deps.db, `stranger.${database}@elsewhere.example`))?.undeliverableAt).not.toBeNull();
+
+    // The desk mailbox bounces for real: it is marked, and a colleague still gets a code mailed to it.
+    await bounce(deskMail, "failed", "5.1.1", "550 5.1.1 mailbox unknown");
+    expect((await addressProblems(t.deps.db, desk))?.undeliverableAt).not.toBeNull();
+    const { client: colleague, mail: next } = await codeMailFor(desk);
+    expect(extractCode(next.text)).toMatch(/^\d{6}$/);
+    expect((await colleague.get("/otp")).statusCode).toBe(200);
+    expect((await colleague.post("/otp", { code: extractCode(next.text) })).statusCode).toBe(303);
+    expect(await addressProblems(t.deps.db, desk)).toBeNull();
+  });
+
   it("takes mail only for its own bounce addresses of messages it sent", async () => {
     const { mail } = await codeMailFor(`taken.${database}@dealer.example`);
     const report = dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 no such user here at all, really" });

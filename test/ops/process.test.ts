@@ -1,4 +1,6 @@
+import { once } from "node:events";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/database.ts";
 import { MIGRATION_NAMES, pendingMigrations } from "../../src/store/migrate.ts";
@@ -85,6 +87,22 @@ describe("a real `famos serve` process", () => {
     );
     expect(frames).toBeGreaterThan(0);
     expect(server.logLines().filter((l) => String(l.msg).includes("checkpoint thread failed"))).toEqual([]);
+  });
+
+  it("CWE-150: writes a C1 control from a request (a Host header's byte 0x9B, CSI to a UTF-8 terminal) escaped in its log line, never raw", async () => {
+    // Node reads header bytes as Latin-1, so 0x9B is U+009B; JSON escapes C0 but not C1, and an operator's
+    // `docker logs` or `tail -f` in a VTE terminal would take "\u009b2J" as "clear the screen".
+    const socket = connect(server.port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.end(Buffer.concat([Buffer.from("GET /healthz HTTP/1.1\r\nHost: famos"), Buffer.from([0x9b]), Buffer.from("2J.test\r\nConnection: close\r\n\r\n")]));
+    socket.resume();
+    await once(socket, "close");
+    const line = await until("the request's log line", () =>
+      server.logLines().find((l) => l.msg === "request completed" && String((l.req as { host?: string }).host).includes("\u009b2J")),
+    );
+    expect((line.res as { statusCode: number }).statusCode).toBe(200);
+    expect(server.stdout()).not.toMatch(/[\u007f-\u009f]/);
+    expect(server.stdout()).toContain("famos\\u009b2J.test");
   });
 
   it("on SIGTERM finishes the request in flight and the mail being sent, leaves the outbox consistent, exits 0", async () => {

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import pino from "pino";
 import { batchedStdout } from "../../app/log-destination.ts";
+import { terminalJsonText } from "../../platform/terminal-text.ts";
 import { createServices, serverKeys } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateDatabase, migrateToLatest } from "../../store/migrate.ts";
@@ -33,6 +34,8 @@ export function serveCommand(): Command {
       {
         level: config.logLevel,
         redact: { paths: ["req.headers.cookie", "req.headers.authorization", 'res.headers["set-cookie"]'], censor: "[redacted]" },
+        // No raw C1 control from a request's text (its Host header) reaches an operator's terminal (CWE-150).
+        hooks: { streamWrite: terminalJsonText },
       },
       batchedStdout(),
     );
