@@ -27,6 +27,8 @@ interface Tracked {
   uses: WeakMap<Socket, Use>;
   /** Date.now() of the last connection accepted (0: none yet): the drain's "no new connection for quietMs". */
   lastAccept: number;
+  /** Requests begun since the start: the idle collection's "no request since the last look" (idle-collection.ts). */
+  requests: number;
   /** Called on each connection's close while a drain runs. */
   onClose?: () => void;
 }
@@ -47,7 +49,7 @@ const draining = new WeakSet<Server>();
  */
 export function trackConnections(server: Server): void {
   if (tracked.has(server)) return;
-  const state: Tracked = { connections: new Set(), uses: new WeakMap(), lastAccept: 0 };
+  const state: Tracked = { connections: new Set(), uses: new WeakMap(), lastAccept: 0, requests: 0 };
   tracked.set(server, state);
   // The one accept stamp: each connection's first "last use", and the drain's last new connection.
   server.on("connection", (socket: Socket) => {
@@ -61,11 +63,31 @@ export function trackConnections(server: Server): void {
     });
   });
   server.on("request", (request: IncomingMessage, answer: ServerResponse) => {
+    state.requests++;
     const use = state.uses.get(request.socket);
     if (use === undefined) return;
     use.at = Date.now();
     use.answer = answer;
   });
+}
+
+/** A request whose answer is not yet all sent, on a connection still open. */
+function answering(state: Tracked, socket: Socket): boolean {
+  const answer = state.uses.get(socket)?.answer;
+  return answer !== undefined && !answer.writableFinished;
+}
+
+/**
+ * What the idle collection reads of a tracked server (trackConnections), when it looks: the count of
+ * requests begun, and whether one is still being answered. Nothing is kept per request for it.
+ */
+export function requestActivity(server: Server): { requests(): number; inFlight(): boolean } {
+  trackConnections(server);
+  const state = tracked.get(server)!;
+  return {
+    requests: () => state.requests,
+    inFlight: () => [...state.connections].some((socket) => answering(state, socket)),
+  };
 }
 
 /** True from the start of `drainConnections`: /readyz answers 503 "stopping". */
@@ -139,7 +161,7 @@ export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, lim
         const use = state.uses.get(socket);
         // A request in flight: its answer closes the connection. A connection an upgrade took over
         // (a proxied WebSocket; Node took its HTTP parser away) is its owner's to close, with a frame.
-        if (use === undefined || (use.answer !== undefined && !use.answer.writableFinished) || takenOver(socket)) continue;
+        if (use === undefined || answering(state, socket) || takenOver(socket)) continue;
         // Not before the drain began: a connection left as it was is at least quietMs unused then.
         const since = Math.max(use.at, started);
         if (now - since >= quietMs) socket.destroy();

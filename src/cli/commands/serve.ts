@@ -12,7 +12,8 @@ import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
 import { lowerHashingPriority } from "../../password/hash-priority.ts";
-import { drainConnections } from "../../web/drain.ts";
+import { drainConnections, requestActivity } from "../../web/drain.ts";
+import { collectWhenIdle, fullCollection } from "../../web/idle-collection.ts";
 import { reachDatabase, Refused, settingsOrExit } from "../io.ts";
 
 /**
@@ -131,6 +132,9 @@ export function serveCommand(): Command {
     logger.info(hashing, `password hashing threads lowered to nice ${hashing.niceness}`);
     // The retention job, hourly; one instance at a time on a shared database (issue 11).
     const cleanup = scheduleCleanup(deps);
+    // Memory given back once the server goes quiet after a busy spell: one full collection (issue 17).
+    const collect = fullCollection();
+    const idle = collect ? collectWhenIdle({ activity: requestActivity(app.server), clock: deps.clock, collect }) : null;
 
     stopGracefully = async () => {
       try {
@@ -138,6 +142,7 @@ export function serveCommand(): Command {
         // closes, and the connections kept alive are served until each is unused for 2 s (drain.ts):
         // a request already on its way, on a connection old or new, is answered, not cut.
         await drainConnections(app.server);
+        idle?.stop();
         await app.close();
         await cleanup.stop();
         await bounces?.close();
