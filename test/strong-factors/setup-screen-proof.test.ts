@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { signIn } from "../support/client.ts";
-import { SoftAuthenticator } from "../support/soft-authenticator.ts";
-import { recoveryCodesFrom } from "./helpers.ts";
+import { addPasskeyOnSetup, recoveryCodesFrom } from "./helpers.ts";
 
 /**
  * The setup screen of FAMOS_STRONG_FACTOR_ROLES asks no password for either of its two ways (its page
@@ -27,12 +25,7 @@ describe("the setup screen's two ways ask the same proof", () => {
     const page = await client.get("/factor-setup");
     expect(page.statusCode).toBe(200);
     expect(page.body).not.toContain('name="password"');
-    const accept = { headers: { accept: "application/json" } };
-    const start = await client.post("/factor-setup/passkey/options", { name: "Security key" }, accept);
-    expect(start.statusCode).toBe(200);
-    const options = (start.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options;
-    const credential = new SoftAuthenticator().create(options, { origin: "http://localhost:80" });
-    const done = await client.post("/factor-setup/passkey", { name: "Security key", credential: JSON.stringify(credential) });
+    const done = await addPasskeyOnSetup(client, "Security key");
     expect(done.statusCode).toBe(200);
     expect(recoveryCodesFrom(done.body)).toHaveLength(10);
     // The app's way, the same minute: started without a password too.
