@@ -111,7 +111,7 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
     }),
     webSocketsClosed: new Counter({
       name: "famos_websockets_session_ended_total",
-      help: "Proxied WebSockets closed because the session that opened them ended, by reason (signout, reset, disabled, idle, expired, …)",
+      help: "Proxied WebSockets closed because the session that opened them ended, by reason (signout, reset, disabled, idle, expired, identity-changed, …)",
       labelNames: ["reason"],
       registers: [registry],
     }),

@@ -4,7 +4,8 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import type { FreshProof } from "../profile/reauthenticate.ts";
+import { factorChangeProof } from "../strong-factors/manage.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -60,7 +61,7 @@ export async function startPasskeyRegistration(
   if (!("ok" in named)) return named;
   const existing = await userPasskeys(deps.db, user.id);
   if (existing.length >= MAX_PASSKEYS) return { kind: "invalid", message: PASSKEY_TEXT.tooMany(MAX_PASSKEYS) };
-  const proof = await requireFreshProof(deps, user, session, input.password, ctx, "factor-change");
+  const proof = await factorChangeProof(deps, user, session, input.password, ctx);
   if (proof.kind !== "ok") return proof;
   const now = deps.clock.now();
   const challenge = await issueChallenge(deps, session.id, "register", now);

@@ -1,7 +1,8 @@
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
+import type { FreshProof } from "../profile/reauthenticate.ts";
+import { factorChangeProof } from "../strong-factors/manage.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { User } from "../users/users.ts";
@@ -16,7 +17,7 @@ export type RemoveOutcome = { kind: "removed"; name: string } | { kind: "not-fou
  * transaction, while the session is live (inLiveSession).
  */
 export async function removeOwnPasskey(deps: Deps, user: User, session: Session, input: { id: string; password: string | null }, ctx: RequestContext): Promise<RemoveOutcome> {
-  const proof = await requireFreshProof(deps, user, session, input.password, ctx, "factor-change");
+  const proof = await factorChangeProof(deps, user, session, input.password, ctx);
   if (proof.kind !== "ok") return proof;
   const now = deps.clock.now();
   const removed = await inLiveSession(deps, user, session, async (tx) => {

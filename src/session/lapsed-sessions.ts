@@ -8,7 +8,8 @@ import { sessionLapse, type SessionLapse } from "./sessions.ts";
 export type FullSessionLapse = SessionLapse | "not-full" | "gone";
 
 /** What `outlived` is shown of each session and its user. */
-export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<UsersTable, "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">;
+export type LapseRow = Pick<SessionsTable, "id" | "stage" | "verified_at"> &
+  Pick<UsersTable, "login_id" | "full_name" | "partner_number" | "role" | "otp_email" | "otp_email_confirmed_at" | "strong_factor_at">;
 
 /**
  * Of these session ids, those that no longer carry a full sign-in of an active user at `now`, each
@@ -17,15 +18,16 @@ export type LapseRow = Pick<SessionsTable, "stage" | "verified_at"> & Pick<Users
  * session and user joined, without touching last_seen_at: what asks (a proxied WebSocket) must not
  * keep the session alive. The rule of "live" is loadSignedIn's (sessionLapse).
  *
- * `outlived`: a rule of a higher layer that ends sessions at their next request (a password-only session whose
- * account must now use two factors: rollout/password-only.ts), named here with its end reason.
+ * `outlived`: the rules of a higher layer, each session's end reason or null: one that ends sessions at
+ * their next request (a password-only session whose account must now use two factors:
+ * rollout/password-only.ts), or one of the asker's own (a channel opened under another identity).
  */
 export async function lapsedFullSessions(
   db: Kysely<Database>,
   ids: readonly string[],
   now: number,
   policy: Config["session"],
-  outlived?: { reason: string; applies: (row: LapseRow) => boolean },
+  outlived?: (row: LapseRow) => string | null,
 ): Promise<Map<string, string>> {
   const lapsed = new Map<string, string>();
   for (const chunk of slicesOf(ids, KEYS_PER_IN_LIST)) {
@@ -33,7 +35,7 @@ export async function lapsedFullSessions(
       .selectFrom("sessions")
       .innerJoin("users", "users.id", "sessions.user_id")
       .select(["sessions.id", "sessions.stage", "sessions.ended_at", "sessions.end_reason", "sessions.expires_at", "sessions.last_seen_at", "sessions.verified_at"])
-      .select(["users.disabled_at", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
+      .select(["users.disabled_at", "users.login_id", "users.full_name", "users.partner_number", "users.role", "users.otp_email", "users.otp_email_confirmed_at", "users.strong_factor_at"])
       .where("sessions.id", "in", chunk)
       .execute();
     const found = new Set<string>();
@@ -41,7 +43,10 @@ export async function lapsedFullSessions(
       found.add(row.id);
       const lapse: FullSessionLapse | null = sessionLapse(row, row.disabled_at, now, policy) ?? (row.stage === "full" ? null : "not-full");
       if (lapse !== null) lapsed.set(row.id, lapse === "ended" ? (row.end_reason ?? "ended") : lapse);
-      else if (outlived?.applies(row)) lapsed.set(row.id, outlived.reason);
+      else {
+        const reason = outlived?.(row) ?? null;
+        if (reason !== null) lapsed.set(row.id, reason);
+      }
     }
     // Deleted (an erased user, the retention cleanup): no session at all.
     for (const id of chunk) if (!found.has(id)) lapsed.set(id, "gone" satisfies FullSessionLapse);

@@ -43,10 +43,12 @@ function auditAs(user: User, ctx: RequestContext, now: number) {
 }
 
 /**
- * The proof a change of factors needs: on Profile a fresh re-authentication (requireFreshProof); on the
- * setup screen none more, since that session has just confirmed its code and reaches nothing else.
+ * The proof a change of factors needs, the one rule of the app, its recovery codes and the passkeys
+ * (passkeys/registration.ts, removal.ts): on Profile a fresh re-authentication (requireFreshProof); on
+ * the setup screen none more, since that session has confirmed its code and reaches nothing else (its
+ * page has no password field: a passkey asked there after 15 minutes was refused, the app was not).
  */
-function proof(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<FreshProof> {
+export function factorChangeProof(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<FreshProof> {
   if (session.stage === "factor-setup") return Promise.resolve({ kind: "ok" });
   return requireFreshProof(deps, user, session, password, ctx, "factor-change");
 }
@@ -59,7 +61,7 @@ export async function beginAppSetup(
   password: string | null,
   ctx: RequestContext,
 ): Promise<{ kind: "started" } | { kind: "exists" } | SignedOut | Refused> {
-  const fresh = await proof(deps, user, session, password, ctx);
+  const fresh = await factorChangeProof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   return startAppSetup(deps, user, session, ctx);
 }
@@ -96,7 +98,7 @@ export async function confirmAppSetup(deps: Deps, user: User, session: Session, 
 
 /** Profile → "Remove" the authenticator app (or cancel its setup): its codes stop working at once. */
 export async function removeApp(deps: Deps, user: User, session: Session, password: string | null, ctx: RequestContext): Promise<{ kind: "removed" } | { kind: "none" } | SignedOut | Refused> {
-  const fresh = await proof(deps, user, session, password, ctx);
+  const fresh = await factorChangeProof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
   const removed = await inLiveSession(deps, user, session, async (tx) => {
@@ -124,7 +126,7 @@ export async function renewRecoveryCodes(
   ctx: RequestContext,
 ): Promise<{ kind: "renewed"; recoveryCodes: string[] } | { kind: "no-strong-factor" } | SignedOut | Refused> {
   if (!hasStrongFactor(await factorsOf(deps.db, user.id))) return { kind: "no-strong-factor" };
-  const fresh = await proof(deps, user, session, password, ctx);
+  const fresh = await factorChangeProof(deps, user, session, password, ctx);
   if (fresh.kind !== "ok") return fresh;
   const now = deps.clock.now();
   const renewed = await inLiveSession(deps, user, session, async (tx) => {

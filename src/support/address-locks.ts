@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { activeAddressLocks, addressLockInfo, countedAddress, unlockAddress, type AddressLock } from "../regulation/locks.ts";
-import type { Acting, Refusal } from "./acting.ts";
+import { actingNow, type Acting, type Refusal } from "./acting.ts";
 
 export type AddressInput = { ok: true; address: string } | { ok: false; message: string };
 
@@ -36,7 +36,9 @@ export type AddressUnlockOutcome = { kind: "unlocked"; address: string; lifted: 
  * and the command line's operator); an address is nobody's own account, so no separation applies.
  */
 export async function unlockAddressBy(deps: Deps, by: Acting, address: string): Promise<AddressUnlockOutcome> {
-  if (by.user && by.user.role === "user") return { kind: "forbidden", reason: "no-role", message: "Your role does not give access to the support console." };
+  // The acting person as they are now (actingNow): the console's step-up checked a password since the request read them.
+  const actor = await actingNow(deps.db, by);
+  if (actor.user && actor.user.role === "user") return { kind: "forbidden", reason: "no-role", message: "Your role does not give access to the support console." };
   const now = deps.clock.now();
   const lifted = await unlockAddress(deps.db, address, now);
   await recordAudit(deps.db, now, {

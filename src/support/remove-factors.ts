@@ -7,7 +7,7 @@ import { takeTurnsOn } from "../store/take-turns.ts";
 import { factorsRemovedMail } from "../strong-factors/messages.ts";
 import { userTranslator } from "../i18n/translator.ts";
 import { findUserById, type User } from "../users/users.ts";
-import { refusal, type Acting, type Refusal } from "./acting.ts";
+import { actingNow, refusal, type Acting, type Refusal } from "./acting.ts";
 import { checkOptionalTicket } from "./ticket.ts";
 
 export type RemoveFactorsOutcome =
@@ -29,7 +29,8 @@ export async function removeSecondFactors(deps: Deps, by: Acting, userId: string
   const outcome = await deps.db.transaction().execute(async (tx) => {
     const target: User | undefined = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
-    const refused = refusal(by, target, "factors");
+    // The acting person as they are now (actingNow): the console's step-up checked a password since the request read them.
+    const refused = refusal(await actingNow(tx, by), target, "factors");
     if (refused) return refused;
     const checked = checkOptionalTicket(typedTicket);
     if (!checked.ok) return { kind: "ticket" as const, message: checked.message };

@@ -7,7 +7,7 @@ import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { findUserById, type User } from "../users/users.ts";
-import type { Acting } from "./acting.ts";
+import { actingNow, type Acting } from "./acting.ts";
 import { checkIdentifiedRequest, type IdentifiedRequest, type IdentifiedRequestCheck } from "./identified-request.ts";
 import { resetMail } from "./messages.ts";
 
@@ -31,7 +31,8 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: userId });
     const target = await findUserById(tx, userId);
     if (!target) return { kind: "not-found" as const };
-    const check = checkIdentifiedRequest(by, target, request, "reset");
+    // The acting person as they are now (actingNow): the console's step-up checked a password since the request read them.
+    const check = checkIdentifiedRequest(await actingNow(tx, by), target, request, "reset");
     if (!check.ok) return check;
 
     // otp_email_confirmed_at stays: the account has had two factors, and the rollout's password-only

@@ -2,7 +2,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { accountLockInfo, unlockAccountCounters } from "../regulation/locks.ts";
 import type { User } from "../users/users.ts";
-import { refusal, type Acting, type Refusal } from "./acting.ts";
+import { actingNow, refusal, type Acting, type Refusal } from "./acting.ts";
 
 export type UnlockOutcome = { kind: "unlocked"; wasLocked: boolean } | Refusal;
 
@@ -11,7 +11,8 @@ export type UnlockOutcome = { kind: "unlocked"; wasLocked: boolean } | Refusal;
  * FAMOS_CODE_HARD_LOCK wrong codes included, those of the login ID's devices, and the self-service reset's. Audited whether or not a lock was in force.
  */
 export async function unlockAccount(deps: Deps, by: Acting, target: User): Promise<UnlockOutcome> {
-  const refused = refusal(by, target, "unlock");
+  // The acting person as they are now (actingNow): the console's step-up checked a password since the request read them.
+  const refused = refusal(await actingNow(deps.db, by), target, "unlock");
   if (refused) return refused;
   const now = deps.clock.now();
   const before = await accountLockInfo(deps, target.login_key, now);

@@ -21,6 +21,15 @@ export function identityHeaders(user: Pick<User, "login_id" | "full_name" | "par
 }
 
 /**
+ * The identity a proxied request or WebSocket gave the application, as one string to compare: a live
+ * channel opened under another (a role, partner number or name changed since) no longer says who is
+ * there (websocket-sessions.ts closes it).
+ */
+export function identityKey(user: Parameters<typeof identityHeaders>[0]): string {
+  return JSON.stringify(identityHeaders(user));
+}
+
+/**
  * True for a header a client may have sent to pose as someone. Every X-Famos-* name counts, not only
  * the four FAMOS sets, whatever separates its words: CGI-style servers (PHP, WSGI, Rack) turn
  * X-Famos-Login-Id and X_Famos_Login_Id into HTTP_X_FAMOS_LOGIN_ID, and other stacks fold "." or

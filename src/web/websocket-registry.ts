@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { floodReport } from "../platform/flood-report.ts";
 import { signedIn } from "./auth.ts";
 import { HttpProblem } from "./errors.ts";
+import { identityKey } from "./upstream-headers.ts";
 
 /**
  * The close code both sides of a proxied WebSocket get when its session ends. RFC 6455 §7.4.2 leaves
@@ -49,6 +50,8 @@ interface Channel {
   browser: Side;
   application: Side;
   loginId: string;
+  /** The identity headers its handshake carried (identityKey): the application took the channel as theirs. */
+  identity: string;
 }
 
 /** A pair the application accepted for a known session: open and tied to it, or closed as its browser had left. */
@@ -79,6 +82,8 @@ export interface WebSocketRegistry {
   closeSession(sessionId: string): { loginId: string; sockets: number } | null;
   /** The sessions with an open channel. */
   sessionIds(): string[];
+  /** The identities (identityKey) the session's open channels were opened with: none when it has none open. */
+  identities(sessionId: string): string[];
   /** What the open channels hold, taken from one side and not yet written to the other's connection (tests). */
   buffered(): { towardBrowsers: number; towardApplication: number };
   /** Open channels (tests, and whether a recheck has anything to read). */
@@ -91,7 +96,7 @@ export interface WebSocketRegistry {
 
 export function webSocketRegistry(deps: Pick<Deps, "logger" | "metrics">): WebSocketRegistry {
   /** Upgrade sockets whose handshake passed, with the session it passed for. */
-  const allowed = new WeakMap<object, { sessionId: string; loginId: string }>();
+  const allowed = new WeakMap<object, { sessionId: string; loginId: string; identity: string }>();
   const bySession = new Map<string, Set<Channel>>();
   /** The upgrade sockets of handshakes in progress, by session: what the cap counts with the open channels. */
   const inProgress = new Map<string, Set<object>>();
@@ -134,7 +139,7 @@ export function webSocketRegistry(deps: Pick<Deps, "logger" | "metrics">): WebSo
           WEBSOCKET_REFUSED_RETRY_AFTER_SECONDS,
         );
       }
-      allowed.set(socket, { sessionId: session.id, loginId: user.login_id });
+      allowed.set(socket, { sessionId: session.id, loginId: user.login_id, identity: identityKey(user) });
       if (sockets) sockets.add(socket);
       else inProgress.set(session.id, new Set([socket]));
       handshaking += 1;
@@ -156,15 +161,15 @@ export function webSocketRegistry(deps: Pick<Deps, "logger" | "metrics">): WebSo
         // The browser left while the application was answering: the proxy closed nothing on the
         // application's side then (it was not open), and no close of the browser's is to come.
         closeSide(application, GOING_AWAY_CODE, "the browser left");
-        return { ...owner, open: false };
+        return { sessionId: owner.sessionId, loginId: owner.loginId, open: false };
       }
-      const channel: Channel = { browser, application, loginId: owner.loginId };
+      const channel: Channel = { browser, application, loginId: owner.loginId, identity: owner.identity };
       let channels = bySession.get(owner.sessionId);
       if (!channels) bySession.set(owner.sessionId, (channels = new Set()));
       channels.add(channel);
       size += 1;
       browser.once("close", () => forget(owner.sessionId, channel));
-      return { ...owner, open: true };
+      return { sessionId: owner.sessionId, loginId: owner.loginId, open: true };
     },
     closeSession(sessionId) {
       const channels = bySession.get(sessionId);
@@ -178,6 +183,7 @@ export function webSocketRegistry(deps: Pick<Deps, "logger" | "metrics">): WebSo
       return { loginId: closing[0]!.loginId, sockets: closing.length };
     },
     sessionIds: () => [...bySession.keys()],
+    identities: (sessionId) => [...(bySession.get(sessionId) ?? [])].map((channel) => channel.identity),
     buffered() {
       const held = { towardBrowsers: 0, towardApplication: 0 };
       for (const channels of bySession.values()) {

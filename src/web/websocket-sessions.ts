@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { lapsedFullSessions, type LapseRow } from "../session/lapsed-sessions.ts";
 import { passwordOnlyOutlived } from "../rollout/password-only.ts";
 import { failureDetail } from "./after-commit.ts";
+import { identityKey } from "./upstream-headers.ts";
 import { webSocketRegistry, type Side, type WebSocketRegistry } from "./websocket-registry.ts";
 
 // The cap is the registry's; the limits test knows it from here, the module the proxy registers.
@@ -69,8 +70,16 @@ declare module "fastify" {
  */
 export function registerProxiedWebSockets(app: FastifyInstance, deps: Deps, recheckEveryMs = WEBSOCKET_RECHECK_MS): ProxiedWebSockets {
   const registry = webSocketRegistry(deps);
-  // A password-only session whose account must now use two factors: its next request ends it, and its channels close now.
-  const outlived = { reason: "two-factor-required", applies: (row: LapseRow) => passwordOnlyOutlived(deps.config, row, row) };
+  // A password-only session whose account must now use two factors: its next request ends it, and its
+  // channels close now. A channel opened under an identity the user no longer has (an administrator
+  // demoted, a user moved to another partner, renamed) closes too: the application took it, at its
+  // handshake, as that role's and that dealership's, and would go on serving it as such; the browser's
+  // page opens a new one, under the headers of now.
+  const outlived = (row: LapseRow): string | null => {
+    if (passwordOnlyOutlived(deps.config, row, row)) return "two-factor-required";
+    const now = identityKey(row);
+    return registry.identities(row.id).some((identity) => identity !== now) ? "identity-changed" : null;
+  };
   let reads = 0;
 
   /** Reads these sessions and closes the channels of those that lapsed; how many closed. */

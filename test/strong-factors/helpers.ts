@@ -3,7 +3,9 @@ import type { Deps } from "../../src/app/deps.ts";
 import { sealSecret } from "../../src/strong-factors/secret-box.ts";
 import { newTotpSecret } from "../../src/strong-factors/totp.ts";
 import type { TestApp } from "../support/app.ts";
+import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { FormClient, submitPassword, type SignInUser } from "../support/client.ts";
+import { SoftAuthenticator } from "../support/soft-authenticator.ts";
 
 /** The key an app setup page shows as text, without its spaces. */
 export function secretFrom(body: string): string {
@@ -62,4 +64,13 @@ export async function atOtp(t: TestApp, user: SignInUser, ip = "127.0.0.1"): Pro
   if (answer.statusCode !== 303 || answer.headers.location !== "/otp") throw new Error(`password step: ${answer.statusCode} ${answer.headers.location}`);
   await client.get("/otp");
   return client;
+}
+
+/** "Add a passkey" on the setup screen, as its page's script does: the options, a soft authenticator's answer, the finish. */
+export async function addPasskeyOnSetup(client: FormClient, name: string) {
+  const start = await client.post("/factor-setup/passkey/options", { name }, { headers: { accept: "application/json" } });
+  if (start.statusCode !== 200) return start;
+  const options = (start.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options;
+  const credential = new SoftAuthenticator().create(options, { origin: "http://localhost:80" });
+  return client.post("/factor-setup/passkey", { name, credential: JSON.stringify(credential) });
 }

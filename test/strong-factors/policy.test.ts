@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signIn } from "../support/client.ts";
-import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { SoftAuthenticator } from "../support/soft-authenticator.ts";
-import { appCode, atOtp, nextStep, recoveryCodesFrom, secretFrom } from "./helpers.ts";
+import { addPasskeyOnSetup, appCode, atOtp, nextStep, recoveryCodesFrom, secretFrom } from "./helpers.ts";
 
 const BASE = { FAMOS_SECRET: "a".repeat(64), FAMOS_SMTP_URL: "smtp://localhost:25", FAMOS_MAIL_FROM: "a@b.example", FAMOS_SUPPORT_EMAIL: "it@b.example" };
 
@@ -105,12 +103,7 @@ describe("a support user must set up a strong factor, and then the emailed code 
     const { client, user } = await atSetup();
     const setup = await client.get("/factor-setup");
     expect(setup.body).toContain("Add a passkey");
-    const accept = { headers: { accept: "application/json" } };
-    const start = await client.post("/factor-setup/passkey/options", { name: "Support laptop" }, accept);
-    expect(start.statusCode).toBe(200);
-    const options = (start.json() as { options: PublicKeyCredentialCreationOptionsJSON }).options;
-    const credential = new SoftAuthenticator().create(options, { origin: "http://localhost:80" });
-    const done = await client.post("/factor-setup/passkey", { name: "Support laptop", credential: JSON.stringify(credential) });
+    const done = await addPasskeyOnSetup(client, "Support laptop");
     expect(done.statusCode).toBe(200);
     expect(recoveryCodesFrom(done.body)).toHaveLength(10);
     expect((await client.get("/support")).statusCode).toBe(200);

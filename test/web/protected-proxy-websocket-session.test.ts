@@ -219,6 +219,31 @@ describe.each(["sqlite", "postgres"] as const)("a proxied WebSocket lives only a
     expect(await closedFor(state.t, "two-factor-required")).toBe(1);
   });
 
+  // The application took the channel, at its handshake, as the X-Famos-* identity of then: an
+  // administrator demoted (or a user moved to another partner) kept it as before, the session being live.
+  it("a channel opened under an identity its user no longer has (demoted, moved to another partner) closes; the session lives, and a new channel carries the new headers", async () => {
+    const admin = await signedInClient({ role: "admin" });
+    const demoted = await signedInClient({ role: "admin" });
+    const bystander = await signedInClient({ role: "admin" });
+    const channel = await openLive(demoted.client);
+    const untouched = await openLive(bystander.client);
+    await admin.client.get(`/support/users/${demoted.user.id}`);
+    expect((await admin.client.post(`/support/users/${demoted.user.id}/role`, { role: "user" })).statusCode).toBe(303);
+    await expectEndedOnBothSides(channel);
+    expect(await closedFor(state.t, "identity-changed")).toBe(1);
+    expect(await untouched.echo("still here")).toBe("echo:still here");
+    await expectStillSignedIn(demoted.client);
+    const reopened = await openLive(demoted.client);
+    expect(await reopened.echo("as a user")).toBe("echo:as a user");
+    // Moved to another dealership by a command or another instance: at the next recheck.
+    await state.t.deps.db.updateTable("users").set({ partner_number: "99999" }).where("id", "=", demoted.user.id).execute();
+    expect(await state.t.app.proxiedWebSockets.recheck()).toBe(1);
+    await expectEndedOnBothSides(reopened);
+    expect(await closedFor(state.t, "identity-changed")).toBe(2);
+    expect(await untouched.echo("and here")).toBe("echo:and here");
+    untouched.browser.close();
+  });
+
   it("a session deleted (an erasure, the retention cleanup) or no longer at the full step closes at the next recheck", async () => {
     const erased = await signedInClient();
     const stepped = await signedInClient();
