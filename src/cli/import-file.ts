@@ -137,6 +137,8 @@ export interface ImportReport {
   refused: RefusedRow[];
   /** Accounts an earlier `--sync` disabled, enabled again by a row moving them (support/import-users.ts enablesAgain). */
   enabled: StoreReport["enabled"];
+  /** --update: file hashes recorded, not applied (support/imported-password.ts notApplied). */
+  recordedNotApplied: number;
   /** The rows that passed the checks, to be stored. */
   rows: number;
   /** Stopped (Ctrl-C) after this many of `rows`, all committed; null when it went through them all. */
@@ -163,5 +165,5 @@ export async function importUsersCsv(
   options.onStart?.(checked.rows.length);
   const stored = await storeImportedUsers(deps, checked.rows, options);
   const refused = [...checked.refused, ...stored.refused].sort((a, b) => a.line - b.line);
-  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, enabled: stored.enabled, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
+  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, enabled: stored.enabled, recordedNotApplied: stored.recordedNotApplied, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
 }

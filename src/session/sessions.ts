@@ -128,8 +128,6 @@ export async function loadSignedIn(
     created_at: row.u_created_at,
     updated_at: row.u_updated_at,
     disabled_at: u_disabled_at,
-    sync_disabled_partner: row.u_sync_disabled_partner ?? null,
-    imported_hash_digest: row.u_imported_hash_digest ?? null,
     password_temporary_until: row.u_password_temporary_until,
     locale: row.u_locale ?? null,
     time_zone: row.u_time_zone ?? null,
@@ -193,7 +191,9 @@ type FlowColumns = { [K in keyof FlowsTable as `f_${K}`]: FlowsTable[K] | null }
 
 const touchSession = preparedQuery((db, id: string, now: number) => db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", id));
 
-// Users' columns under names that can't clash with the session's own.
+// Users' columns under names that can't clash with the session's own. All but the import's two
+// (sync_disabled_partner, imported_hash_digest: optional in UsersTable): no request reads them, and a
+// digest of the password hash has no place in every request's user object.
 const USER_COLUMNS = [
   "users.login_id as u_login_id",
   "users.login_key as u_login_key",
@@ -210,8 +210,6 @@ const USER_COLUMNS = [
   "users.created_at as u_created_at",
   "users.updated_at as u_updated_at",
   "users.disabled_at as u_disabled_at",
-  "users.sync_disabled_partner as u_sync_disabled_partner",
-  "users.imported_hash_digest as u_imported_hash_digest",
   "users.password_temporary_until as u_password_temporary_until",
   "users.locale as u_locale",
   "users.time_zone as u_time_zone",

@@ -104,6 +104,8 @@ export interface StoreReport {
   refused: RefusedRow[];
   /** Accounts an earlier `--sync` disabled that a row moved to another partner enabled again (enablesAgain). */
   enabled: { user: User; sharedWith: number }[];
+  /** --update rows whose file hash was recorded, not applied (importedPasswordChange's notApplied). */
+  recordedNotApplied: number;
   /** Stopped (shouldStop) after this many of the rows, all committed; null when it went through them all. */
   stoppedAfter: number | null;
 }
@@ -114,7 +116,7 @@ export interface StoreReport {
  * where an account came from like any other event about it.
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
-  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], enabled: [], stoppedAfter: null };
+  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], enabled: [], recordedNotApplied: 0, stoppedAfter: null };
   for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
@@ -255,8 +257,9 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
       continue;
     }
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);
-    if (await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
-    else report.unchanged += 1;
+    const outcome = await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor);
+    report[outcome.updated ? "updated" : "unchanged"] += 1;
+    if (outcome.recordedNotApplied) report.recordedNotApplied += 1;
     if (enablesAgain(current, row, options)) {
       if (!adminsTaken) {
         await administratorsTakingTurns(tx, deps.dialect);
@@ -322,7 +325,7 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
  * ordinary password (ordinaryPassword): a temporary password it replaces, pending or spent, leaves no
  * temporary state behind.
  */
-async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<boolean> {
+async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<{ updated: boolean; recordedNotApplied: boolean }> {
   const email = row.email ?? user.otp_email;
   const changes: Partial<User> = {};
   if (row.fullName.trim() !== user.full_name) changes.full_name = row.fullName.trim();
@@ -338,7 +341,7 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (password.record !== null) changes.imported_hash_digest = password.record;
   if (changed.length === 0) {
     if (password.record !== null) await tx.updateTable("users").set({ imported_hash_digest: password.record }).where("id", "=", user.id).execute();
-    return false;
+    return { updated: false, recordedNotApplied: password.notApplied };
   }
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
@@ -364,5 +367,5 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (changes.role !== undefined) {
     await recordAudit(tx, now, { ...actor, event: "role.changed", subject: user.login_id, detail: { from: user.role, to: row.role, source: "import" } });
   }
-  return true;
+  return { updated: true, recordedNotApplied: password.notApplied };
 }

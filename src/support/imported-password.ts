@@ -26,17 +26,29 @@ export function importedHashDigest(passwordHash: string): string {
  *
  * The rule: the file's hash is a new password only when it differs from the hash the last import gave the
  * account, not from the stored one, which sign-in upgrades and Profile, "Forgot password?" and support
- * change without touching the record. An account no import gave a hash (null: `user add`, the console)
- * takes the file's, as before. An account there before the record (UNRECORDED) takes it only when its
+ * change without touching the record. An account no import gave a hash (null: made by `user add` or the
+ * console since migration 029) takes the file's, as before. An account there before the record
+ * (UNRECORDED, however it was made) takes it only when its
  * stored hash is not argon2 and differs from it: a bcrypt or PBKDF2 hash only an import stores, so it was
  * the last import's; an argon2 one may be sign-in's upgrade of the file's very hash or a password the
  * person chose, which putting the old hash back would revert, so the file's is recorded and not applied.
  */
-export function importedPasswordChange(user: Pick<User, "password_hash" | "imported_hash_digest">, fileHash: string): { apply: boolean; record: string | null } {
+export function importedPasswordChange(user: Pick<User, "password_hash" | "imported_hash_digest">, fileHash: string): ImportedPasswordChange {
   const digest = importedHashDigest(fileHash);
   const last = user.imported_hash_digest ?? null;
-  if (last === digest) return { apply: false, record: null };
-  if (fileHash === user.password_hash) return { apply: false, record: digest };
-  if (last === UNRECORDED && inspectStoredHash(user.password_hash).kind === "argon2") return { apply: false, record: digest };
-  return { apply: true, record: digest };
+  if (last === digest) return { apply: false, record: null, notApplied: false };
+  if (fileHash === user.password_hash) return { apply: false, record: digest, notApplied: false };
+  if (last === UNRECORDED && inspectStoredHash(user.password_hash).kind === "argon2") return { apply: false, record: digest, notApplied: true };
+  return { apply: true, record: digest, notApplied: false };
+}
+
+/**
+ * importedPasswordChange's answer. `notApplied`: the file's hash differs from the stored one and is only
+ * recorded (the UNRECORDED argon2 case), maybe a new password IT meant; the import tells how many
+ * (cli/commands/user-import.ts), as the row itself counts "unchanged". Once: the next run knows the digest.
+ */
+export interface ImportedPasswordChange {
+  apply: boolean;
+  record: string | null;
+  notApplied: boolean;
 }

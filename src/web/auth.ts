@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
 import type { Translator } from "../i18n/translator.ts";
-import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
+import { loadSignedIn, passwordOnly, type Session, type Stage } from "../session/sessions.ts";
 import { endPasswordOnlyOutlived } from "../rollout/password-only.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -206,7 +206,7 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     if (!allowed) throw new HttpProblem(403, "Your role does not give access to this page.");
     // A session opened by the password alone (before a 2FA rollout wave, or "Later") never reaches the
     // console, even when its user was given a support role meanwhile: the console is behind both factors.
-    if (needed === "full" && access !== "full" && famos.session.verified_at === null) {
+    if (needed === "full" && access !== "full" && passwordOnly(famos.session)) {
       throw new HttpProblem(403, "The support console needs a sign-in with a one time passcode: sign out and sign in again.");
     }
   });

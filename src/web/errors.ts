@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from "../config/config.ts";
 import { html } from "../platform/html.ts";
 import type { MessageKey, Translator } from "../i18n/translator.ts";
+import { passwordOnly } from "../session/sessions.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { page } from "./layout.ts";
 import { tr } from "./reader.ts";
@@ -146,7 +147,7 @@ export function sendProblem(
   // Refused inside the console (a user since erased, an old notice link), a support user signed in
   // with both factors goes back to it, not to sign-in.
   const famos = request.famos;
-  const inConsole = request.url.startsWith("/support") && famos?.session.stage === "full" && famos.session.verified_at !== null && famos.user.role !== "user";
+  const inConsole = request.url.startsWith("/support") && famos?.session.stage === "full" && !passwordOnly(famos.session) && famos.user.role !== "user";
   const onward = inConsole ? html`<a href="/support">${t.text("error.backToConsole")}</a>` : html`<a href="/">${t.text("error.goToSignIn")}</a>`;
   const body = html`<h1>${t.text(title ?? "error.titleOther")}</h1>
 <div class="message error" role="alert">${words ? words(t) : t.said(text)}</div>

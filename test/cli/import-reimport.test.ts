@@ -106,14 +106,15 @@ describe.each(["sqlite", "postgres"] as const)("re-importing the same file after
       await unrecorded("pre.signin");
       const upgraded = (await findUserByLogin(t.deps.db, "pre.signin"))!.password_hash;
 
-      expect(await update(file)).toMatchObject({ ok: true, updated: 0, unchanged: 1 });
+      // Recorded, not applied, and counted so the import says so (the first night only).
+      expect(await update(file)).toMatchObject({ ok: true, updated: 0, unchanged: 1, recordedNotApplied: 1 });
       expect((await findUserByLogin(t.deps.db, "pre.signin"))!.password_hash).toBe(upgraded);
       expect((await client.get("/profile")).statusCode).toBe(200);
-      expect(await update(file)).toMatchObject({ ok: true, updated: 0, unchanged: 1 });
+      expect(await update(file)).toMatchObject({ ok: true, updated: 0, unchanged: 1, recordedNotApplied: 0 });
       expect(await notices("pre.signin@dealer.example")).toEqual({ passwordNotices: 0, importNotices: 0 });
 
       const next = bcryptHash("a password IT chose later");
-      expect(await update(csv("pre.signin", "pre.signin@dealer.example", next))).toMatchObject({ ok: true, updated: 1 });
+      expect(await update(csv("pre.signin", "pre.signin@dealer.example", next))).toMatchObject({ ok: true, updated: 1, recordedNotApplied: 0 });
       expect((await findUserByLogin(t.deps.db, "pre.signin"))!.password_hash).toBe(next);
     });
 
@@ -121,10 +122,10 @@ describe.each(["sqlite", "postgres"] as const)("re-importing the same file after
       const hash = bcryptHash("never used password");
       await importUsersCsv(t.deps, csv("pre.idle", "pre.idle@dealer.example", hash), { update: false, actor: OPERATOR });
       await unrecorded("pre.idle");
-      expect(await update(csv("pre.idle", "pre.idle@dealer.example", hash))).toMatchObject({ ok: true, updated: 0, unchanged: 1 });
+      expect(await update(csv("pre.idle", "pre.idle@dealer.example", hash))).toMatchObject({ ok: true, updated: 0, unchanged: 1, recordedNotApplied: 0 });
       await unrecorded("pre.idle");
       const next = bcryptHash("another never used password");
-      expect(await update(csv("pre.idle", "pre.idle@dealer.example", next))).toMatchObject({ ok: true, updated: 1 });
+      expect(await update(csv("pre.idle", "pre.idle@dealer.example", next))).toMatchObject({ ok: true, updated: 1, recordedNotApplied: 0 });
       expect((await findUserByLogin(t.deps.db, "pre.idle"))!.password_hash).toBe(next);
       await t.smtp.waitForMessage((m) => m.envelopeTo.includes("pre.idle@dealer.example") && m.subject === NOTICE);
     });

@@ -50,6 +50,8 @@ export function userImportCommand(): Command {
           ...(options.resume ? [`${result.skipped} already there`] : []),
         ];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
+        // Its own line too: those rows are counted "unchanged" (support/imported-password.ts says why).
+        process.stdout.write(recordedNotAppliedText(result.recordedNotApplied));
         // Its own line, not a count in the brackets: an enabled row is one of the updated ones already.
         process.stdout.write(enabledAgainText(deps, result.enabled, false));
         if (result.refused.length > 0) {
@@ -67,6 +69,16 @@ export function userImportCommand(): Command {
         if (options.sync) await syncAfterImport(deps, checkImportFile(text, deps.config.enrolment), result.refused.length);
       }, { again, createsDatabase: !options.dryRun });
     });
+}
+
+/**
+ * The first `--update` after migration 029 keeps an older account's argon2 password (sign-in's upgrade or
+ * the person's own) and only records the file's hash: said, in case IT meant a new password. "" for none.
+ */
+export function recordedNotAppliedText(count: number): string {
+  if (count === 0) return "";
+  const which = count === 1 ? "hash recorded, not applied (an account" : "hashes recorded, not applied (accounts";
+  return `${count} file password ${which} from before this version whose password was changed or upgraded since; set a temporary one with famos user set-password <login-id> --temporary if IT meant a new password).\n`;
 }
 
 /** The file must be UTF-8 (spreadsheets offer "CSV UTF-8"); other encodings would garble names silently. */
