@@ -58,4 +58,18 @@ describe("the partner a sync disabled an account for (unit tier)", () => {
     expect((await enableUser(unit.deps, operator, user.id)).kind).toBe("enabled");
     expect(await partnerOf(user.id)).toBeNull();
   });
+
+  it("enables an account that has no OTP email (never enrolled); one sharing its OTP email with an enabled account is told so beside the import's detail", async () => {
+    const bare = await addUser(unit.deps, { partnerNumber: "11111", email: null });
+    await disableUser(unit.deps, operator, bare.id, { bySync: true });
+    expect(await enableUser(unit.deps, operator, bare.id)).toMatchObject({ kind: "enabled", sharedWith: 0 });
+
+    const holder = await addUser(unit.deps, { email: "service@dealer.example" });
+    const sharer = await addUser(unit.deps, { partnerNumber: "11111", email: "service@dealer.example" });
+    await disableUser(unit.deps, operator, sharer.id, { bySync: true });
+    const outcome = await unit.deps.db.transaction().execute((tx) => enableUserIn(unit.deps, tx, operator, sharer.id, { source: "import", line: 7 }));
+    expect(outcome).toMatchObject({ kind: "enabled", sharedWith: 1 });
+    expect((await queryAudit(unit.deps.db, { subject: sharer.login_id, event: "user.enabled" }))[0]!.detail).toEqual({ source: "import", line: 7, sharedMailbox: true });
+    expect(holder.disabled_at).toBeNull();
+  });
 });
