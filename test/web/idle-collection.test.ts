@@ -104,6 +104,21 @@ describe("collectWhenIdle (src/web/idle-collection.ts): one full collection once
     expect(t.stopped()).toBe(true);
   });
 
+  it("never collects on the look that first sees new requests, however long the quiet before them (a burst after an idle minute)", async () => {
+    const t = await setUp();
+    t.look();
+    t.clock.advance(60_000);
+    await t.busy(3); // a burst since the last look, all answered
+    t.look(); // sees them: the quiet starts now, not a minute ago
+    expect(t.collections()).toBe(0);
+    t.clock.advance(4_999);
+    t.look();
+    expect(t.collections()).toBe(0);
+    t.clock.advance(1);
+    t.look();
+    expect(t.collections()).toBe(1);
+  });
+
   it("never collects while a request is still being answered", async () => {
     const t = await setUp();
     await t.busy(3);
