@@ -263,7 +263,12 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
         adminsTaken = true;
       }
       const outcome = await enableUserIn(deps, tx, { user: null, audit: options.actor }, current.id, { source: "import", line: row.line });
-      if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
+      if (outcome.kind === "enabled") {
+        // updateUser's forgetMovedAnnouncement passed them by (only enabled users are told a start): now
+        // enabled, the old partner's announcement is forgotten like any mover's.
+        await forgetMovedAnnouncement(deps, tx, current.id, current.partner_number, row.partnerNumber.trim());
+        report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
+      }
     }
   }
   await recordAuditMany(tx, now, addedEvents);

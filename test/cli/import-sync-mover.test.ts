@@ -99,6 +99,22 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
     expect((await user("r.rehired")).disabled_at).not.toBeNull();
   });
 
+  it("an enabled mover's announcement of A's start is forgotten like any mover's: the next announce mails them B's earlier start", async () => {
+    await run(["rollout", "plan", "--partner", "0700", "--from", "2027-01-18T07:00"]);
+    await run(["rollout", "plan", "--partner", "0800", "--from", "2027-01-11T07:00"]);
+    await run(["user", "import", "--email-as-contact", file("a7-all.csv", [row("a7.stays", "0700"), row("m7.mover", "0700")])]);
+    await run(["rollout", "announce", "--partner", "0700"]);
+    await run(["user", "import", "--email-as-contact", file("a7.csv", [row("a7.stays", "0700")]), "--sync", "--update"]);
+    const real = await run(["user", "import", "--email-as-contact", file("b8.csv", [row("m7.mover", "0800")]), "--sync", "--update"]);
+    expect(real).toContain("enabled again, now at the partner in the file:\n  m7.mover (Name m7.mover, partner 0800)\n");
+    await run(["rollout", "announce", "--partner", "0800"]);
+    const mails = await t.deps.db.selectFrom("outbox").select("subject").where("recipient", "=", "m7.mover@dealer.example").execute();
+    expect(mails.map((m) => m.subject).sort()).toEqual([
+      "FAMOS two-factor sign-in starts for you on 11/01/2027",
+      "FAMOS two-factor sign-in starts for you on 18/01/2027",
+    ]);
+  });
+
   it("an administrator enabled again counts as one in B's dry run, as in the real run: the last other one may then go", async () => {
     const admin = (login: string, partner: string) => row(login, partner).replace(",user,", ",admin,");
     await run(["user", "import", file("admins.csv", [admin("x.admin", "0500"), row("a5.stays", "0500"), admin("y.admin", "0600")])]);
