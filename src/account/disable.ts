@@ -39,11 +39,19 @@ export async function enableUser(deps: Deps, by: Acting, userId: string): Promis
 }
 
 /**
- * enableUser inside the caller's transaction: `famos user import --update` enabling a mover that an
- * earlier `--sync` disabled (support/import-users.ts), `detail` (its source and line) in the audit event.
+ * enableUser inside the caller's transaction, which begins with it: `famos user import --update` enabling
+ * a mover that an earlier `--sync` disabled (support/import-users.ts enableMover), `detail` (its source
+ * and line) in the audit event; `only`: asked of the account as read with its row taken, unchanged when false.
  */
-export async function enableUserIn(deps: Deps, tx: Kysely<Database>, by: Acting, userId: string, detail: Record<string, string | number> = {}): Promise<DisableOutcome> {
-  return setDisabled(deps, tx, by, userId, { disable: false, bySync: false, detail });
+export async function enableUserIn(
+  deps: Deps,
+  tx: Kysely<Database>,
+  by: Acting,
+  userId: string,
+  detail: Record<string, string | number> = {},
+  only?: (target: User) => boolean,
+): Promise<DisableOutcome> {
+  return setDisabled(deps, tx, by, userId, { disable: false, bySync: false, detail, only });
 }
 
 /**
@@ -56,7 +64,7 @@ async function setDisabled(
   tx: Kysely<Database>,
   by: Acting,
   userId: string,
-  how: { disable: boolean; bySync: boolean; detail?: Record<string, string | number> },
+  how: { disable: boolean; bySync: boolean; detail?: Record<string, string | number>; only?: (target: User) => boolean },
 ): Promise<DisableOutcome> {
   const { disable } = how;
   const now = deps.clock.now();
@@ -66,6 +74,7 @@ async function setDisabled(
   if (!target) return { kind: "not-found" as const };
   const refused = refusal(actor, target, "disable");
   if (refused) return refused;
+  if (how.only !== undefined && !how.only(target)) return { kind: "unchanged" as const, user: target };
   // The last enabled administrator stays (support/roles.ts); enabling one is never refused.
   const last = disable ? await lastAdminRefusal(tx, target) : null;
   if (last) return last;

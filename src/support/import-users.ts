@@ -118,7 +118,9 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
   for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
-    await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
+    const movers: Mover[] = [];
+    await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report, movers));
+    for (const mover of movers) await enableMover(deps, mover, options, report);
     // Updated rows may have queued a new password's notice (endAccessForNewPassword): the sender goes now.
     if (report.updated > updatedBefore) deps.mailQueued();
     options.onProgress?.(done);
@@ -169,7 +171,15 @@ async function refuseNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser
  * someone else meanwhile is simply an existing one), then looks up the rows that were skipped.
  * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
  */
-async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+async function storeBatch(
+  deps: Deps,
+  tx: Kysely<Database>,
+  rows: readonly ImportedUser[],
+  now: number,
+  options: ImportOptions,
+  report: StoreReport,
+  movers: Mover[],
+): Promise<void> {
   const batch = await refuseNewcomers(tx, rows, report);
   if (batch.length === 0) return;
   const inserted = await tx
@@ -205,13 +215,8 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
   // A row demoting an administrator: every enabled administrator's row taken first, in the one order
   // of changeRole, disables and erasures (administratorsTakingTurns), before the rows below, so that this
   // batch and another such writer count the administrators one after the other (lastAdminRefusal).
-  // Enabling one again takes them too (actingNowTakingTurns in account/disable.ts): first here, in that order.
-  let adminsTaken =
-    options.update &&
-    batch.some((row) => {
-      const user = existing.get(loginKey(row.loginId));
-      return demotesAdmin(row, user) || (user !== undefined && enablesAgain(user, row, options));
-    });
+  // A row enabling a mover again takes none here: the enable runs after the batch (enableMover).
+  let adminsTaken = options.update && batch.some((row) => demotesAdmin(row, existing.get(loginKey(row.loginId))));
   if (adminsTaken) await administratorsTakingTurns(tx, deps.dialect);
   if (moves.length > 0) await holdWaves(tx, deps.dialect, [...new Set(moves)], "share");
   for (const row of batch) {
@@ -257,21 +262,37 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);
     if (await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor)) report.updated += 1;
     else report.unchanged += 1;
-    if (enablesAgain(current, row, options)) {
-      if (!adminsTaken) {
-        await administratorsTakingTurns(tx, deps.dialect);
-        adminsTaken = true;
-      }
-      const outcome = await enableUserIn(deps, tx, { user: null, audit: options.actor }, current.id, { source: "import", line: row.line });
-      if (outcome.kind === "enabled") {
-        // updateUser's forgetMovedAnnouncement passed them by (only enabled users are told a start): now
-        // enabled, the old partner's announcement is forgotten like any mover's.
-        await forgetMovedAnnouncement(deps, tx, current.id, current.partner_number, row.partnerNumber.trim());
-        report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
-      }
-    }
+    if (enablesAgain(current, row, options)) movers.push({ id: current.id, from: current.partner_number, row });
   }
   await recordAuditMany(tx, now, addedEvents);
+}
+
+/** A row that enables a mover again (enablesAgain), read in the batch: `from`, the partner they were at. */
+interface Mover {
+  id: string;
+  from: string;
+  row: ImportedUser;
+}
+
+/**
+ * Enables a mover again after its row's batch committed, in a transaction of its own: enableUser's, in
+ * the console's one lock order (the administrators' rows and the target's in one statement,
+ * actingNowTakingTurns). Inside the batch it took every administrator before the file's user rows, and
+ * a console action on one of those users (target first by id, then an administrator) deadlocked with it.
+ * enablesAgain is asked again of the row as it is now, and they must still be at the row's partner: a
+ * person's disable or another import meanwhile wins. Enabled, the old partner's announcement is
+ * forgotten like any mover's (updateUser's forgetMovedAnnouncement passed the disabled account by).
+ */
+async function enableMover(deps: Deps, mover: Mover, options: ImportOptions, report: StoreReport): Promise<void> {
+  const { row } = mover;
+  const partner = row.partnerNumber.trim();
+  const stillMoves = (user: User) => enablesAgain(user, row, options) && user.partner_number === partner;
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const outcome = await enableUserIn(deps, tx, { user: null, audit: options.actor }, mover.id, { source: "import", line: row.line }, stillMoves);
+    if (outcome.kind === "enabled") await forgetMovedAnnouncement(deps, tx, mover.id, mover.from, partner);
+    return outcome;
+  });
+  if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
 }
 
 function demotesAdmin(row: ImportedUser, user: User | undefined): boolean {

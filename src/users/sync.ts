@@ -40,8 +40,8 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody. `refusedLines`:
  * the rows its batches refuse before they write (refusedNewcomers), which add no administrator and
  * keep their places in the batches. `enabled`: the accounts its rows enable again (enablesAgain), each
- * counted at its row as one made an administrator when the row's role is admin, as the real run's enable
- * (after the row's update) adds one.
+ * counted at the end of its row's batch as one made an administrator when the row's role is admin, as the
+ * real run's enable (after the batch commits, support/import-users.ts enableMover) adds one.
  */
 export async function importedAdminChanges(
   db: Kysely<Database>,
@@ -62,6 +62,8 @@ export async function importedAdminChanges(
   // The real run's batches and its decision per row (importBatches, importRowAction): reads, no writes.
   for (const { batch } of importBatches(rows)) {
     const counted = { adds: 0, roles: [] as ImportedRole[] };
+    // The real run enables after the batch commits (enableMover): counted after the batch's own rows.
+    const enables: ImportedRole[] = [];
     for (const row of batch) {
       if (refusedLines.has(row.line)) continue;
       const key = loginKey(row.loginId);
@@ -70,15 +72,15 @@ export async function importedAdminChanges(
       if (user !== undefined && action === "update") counted.roles.push({ line: row.line, user, role: row.role });
       if (user !== undefined && action === "update" && enablesAgain(user, row, { update })) {
         enabled.push({ ...user, partner_number: row.partnerNumber.trim() });
-        // Enabled as a user: no change in the count; as an administrator: one more, from this row on.
-        counted.roles.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
+        // Enabled as a user: no change in the count; as an administrator: one more, from the batch's end on.
+        enables.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
       }
       else if (action === "add" && !added.has(key)) {
         added.add(key);
         if (row.role === "admin") counted.adds += 1;
       }
     }
-    batches.push(counted);
+    batches.push({ adds: counted.adds, roles: [...counted.roles, ...enables] });
   }
   const { adminsChanged, refused } = await countImportedRoles(db, batches);
   return { adminsChanged, refused: refused.map((r) => ({ line: r.line, reason: lastAdminRowReason(r.user.login_id) })), enabled };
