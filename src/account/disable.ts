@@ -13,7 +13,8 @@ export type DisableOutcome =
   | { kind: "disabled"; user: User; sessionsEnded: number; codesVoided: number }
   /** sharedWith: other enabled login IDs whose OTP email is this account's too, now that it is enabled. */
   | { kind: "enabled"; user: User; sharedWith: number }
-  | { kind: "unchanged"; user: User }
+  /** kept: a person disabling one an import --sync had disabled: the disable is now theirs, no import undoes it. */
+  | { kind: "unchanged"; user: User; kept?: true }
   | { kind: "not-found" }
   | LastAdmin
   | Refusal;
@@ -86,7 +87,12 @@ async function setDisabled(
     .executeTakeFirst();
   if (Number(changed.numUpdatedRows) === 0) {
     // A person disabling one a sync disabled already: theirs now, which no import undoes.
-    if (disable && !how.bySync && target.sync_disabled_partner != null) await tx.updateTable("users").set({ sync_disabled_partner: null }).where("id", "=", target.id).execute();
+    if (disable && !how.bySync && target.sync_disabled_partner != null) {
+      await tx.updateTable("users").set({ sync_disabled_partner: null, updated_at: now }).where("id", "=", target.id).where("disabled_at", "is not", null).execute();
+      // Audited: it changes what a later import may do (kept: no counts, nothing else ended).
+      await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: { kept: true } });
+      return { kind: "unchanged" as const, user: { ...target, sync_disabled_partner: null }, kept: true as const };
+    }
     return { kind: "unchanged" as const, user: target };
   }
   if (!disable) {

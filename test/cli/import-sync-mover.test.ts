@@ -74,7 +74,10 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
 
   it("a disable by a person is never undone by an import: before the sync, or after it on one the sync disabled", async () => {
     // q.both: the sync disabled them, then a person did too ("already disabled"): theirs now.
-    expect(await run(["user", "disable", "q.both"])).toContain("already disabled");
+    expect(await run(["user", "disable", "q.both"])).toBe("q.both was disabled by partner 0100's import --sync; now kept disabled: no import enables them again.\n");
+    const kept = await t.deps.db.selectFrom("audit").select(["actor", "detail"]).where("event", "=", "user.disabled").where("subject", "=", "q.both").orderBy("id").execute();
+    expect(kept.map((e) => JSON.parse(e.detail) as unknown).at(-1)).toEqual({ kept: true });
+    expect(await run(["user", "disable", "q.both"])).toBe("q.both was already disabled; nothing was changed.\n");
     await run(["user", "enable", "p.person"]);
     await run(["user", "disable", "p.person"]);
 
