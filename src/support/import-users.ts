@@ -95,6 +95,14 @@ export function enablesAgain(user: User, row: Pick<ImportedUser, "partnerNumber"
   return options.update && user.disabled_at !== null && partner !== null && row.partnerNumber.trim() !== partner;
 }
 
+/**
+ * The OTP email an enabled mover keeps when the row sets none (an empty email column, or
+ * --email-as-contact): it may be the old dealer's mailbox, which the import's words say (import-sync.ts).
+ */
+export function keptOtpEmail(user: Pick<User, "otp_email">, row: Pick<ImportedUser, "email">, emailAsContact: boolean): string | null {
+  return row.email === null || emailAsContact ? user.otp_email : null;
+}
+
 export interface StoreReport {
   added: number;
   updated: number;
@@ -103,7 +111,7 @@ export interface StoreReport {
   skipped: number;
   refused: RefusedRow[];
   /** Accounts an earlier `--sync` disabled that a row moved to another partner enabled again (enablesAgain). */
-  enabled: { user: User; sharedWith: number }[];
+  enabled: EnabledMover[];
   /** Stopped (shouldStop) after this many of the rows, all committed; null when it went through them all. */
   stoppedAfter: number | null;
 }
@@ -267,6 +275,13 @@ async function storeBatch(
   await recordAuditMany(tx, now, addedEvents);
 }
 
+/** One enabled again: `sharedWith` as enableUser's; `keptOtpEmail`, keptOtpEmail's. */
+export interface EnabledMover {
+  user: User;
+  sharedWith: number;
+  keptOtpEmail: string | null;
+}
+
 /** A row that enables a mover again (enablesAgain), read in the batch: `from`, the partner they were at. */
 interface Mover {
   id: string;
@@ -292,7 +307,7 @@ async function enableMover(deps: Deps, mover: Mover, options: ImportOptions, rep
     if (outcome.kind === "enabled") await forgetMovedAnnouncement(deps, tx, mover.id, mover.from, partner);
     return outcome;
   });
-  if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
+  if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith, keptOtpEmail: keptOtpEmail(outcome.user, row, options.emailAsContact === true) });
 }
 
 function demotesAdmin(row: ImportedUser, user: User | undefined): boolean {

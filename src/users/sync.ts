@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
-import { enablesAgain, importBatches, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { enablesAgain, importBatches, keptOtpEmail, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
 import { countImportedRoles, lastAdminRowReason, splitByLastAdmin, type ImportedRole } from "../support/roles.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
@@ -48,7 +48,7 @@ export async function importedAdminChanges(
   rows: readonly ImportedUser[],
   update: boolean,
   refusedLines: ReadonlySet<number>,
-): Promise<{ adminsChanged: number; refused: RefusedRow[]; enabled: User[] }> {
+): Promise<{ adminsChanged: number; refused: RefusedRow[]; enabled: { user: User; keptOtpEmail: string | null }[] }> {
   const existing = new Map<string, User>();
   // Without --update only the administrators' rows can change the count: only theirs are looked up.
   const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
@@ -58,7 +58,7 @@ export async function importedAdminChanges(
   }
   const added = new Set<string>();
   const batches: { adds: number; roles: ImportedRole[] }[] = [];
-  const enabled: User[] = [];
+  const enabled: { user: User; keptOtpEmail: string | null }[] = [];
   // The real run's batches and its decision per row (importBatches, importRowAction): reads, no writes.
   for (const { batch } of importBatches(rows)) {
     const counted = { adds: 0, roles: [] as ImportedRole[] };
@@ -71,7 +71,8 @@ export async function importedAdminChanges(
       const action = importRowAction(user, { update, keepExisting: true });
       if (user !== undefined && action === "update") counted.roles.push({ line: row.line, user, role: row.role });
       if (user !== undefined && action === "update" && enablesAgain(user, row, { update })) {
-        enabled.push({ ...user, partner_number: row.partnerNumber.trim() });
+        // The dry run reads no --email-as-contact: an empty email column is what it tells.
+        enabled.push({ user: { ...user, partner_number: row.partnerNumber.trim() }, keptOtpEmail: keptOtpEmail(user, row, false) });
         // Enabled as a user: no change in the count; as an administrator: one more, from the batch's end on.
         enables.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
       }

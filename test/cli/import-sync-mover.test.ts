@@ -118,6 +118,16 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
     ]);
   });
 
+  it("an enabled mover whose B row gives no email keeps A's OTP email: the dry run and the run say so", async () => {
+    await run(["user", "import", file("a9-all.csv", [row("a9.stays", "0910"), row("n9.mover", "0910")])]);
+    await run(["user", "import", file("a9.csv", [row("a9.stays", "0910")]), "--sync", "--update"]);
+    const fileB = file("b9.csv", [row("n9.mover", "0920").replace("n9.mover@dealer.example", "")]);
+    const said = "  n9.mover (Name n9.mover, partner 0920)\n    OTP email still n9.mover@dealer.example: reset it if it was the old dealer's.\n";
+    expect(await run(["user", "import", fileB, "--sync", "--update", "--dry-run"])).toContain(said);
+    expect(await run(["user", "import", fileB, "--sync", "--update"])).toContain(said);
+    expect(await user("n9.mover")).toMatchObject({ partner_number: "0920", disabled_at: null, otp_email: "n9.mover@dealer.example" });
+  });
+
   it("an administrator enabled again counts as one in B's dry run, as in the real run: the last other one may then go", async () => {
     const admin = (login: string, partner: string) => row(login, partner).replace(",user,", ",admin,");
     await run(["user", "import", file("admins.csv", [admin("x.admin", "0500"), row("a5.stays", "0500"), admin("y.admin", "0600")])]);
