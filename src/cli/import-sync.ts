@@ -3,6 +3,7 @@ import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
 import { refusedNewcomers, type EnabledMover } from "../support/import-users.ts";
 import { LAST_ADMIN, splitByLastAdmin } from "../support/roles.ts";
+import { otherEnabledHolders } from "../users/shared-address.ts";
 import { importedAdminChanges, disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
 import { operator } from "./context.ts";
@@ -47,7 +48,9 @@ export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boole
   process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
-  process.stdout.write(enabledAgainText(deps, roles.enabled.map(({ user, keptOtpEmail }) => ({ user, sharedWith: 0, keptOtpEmail })), true));
+  // Each one's OTP email as enableUser counts it (otherEnabledHolders), now: before this file's rows change any.
+  const enabled = await Promise.all(roles.enabled.map(async ({ user, keptOtpEmail }) => ({ user, keptOtpEmail, sharedWith: user.otp_email === null ? 0 : await otherEnabledHolders(deps, user.otp_email, user.id) })));
+  process.stdout.write(enabledAgainText(deps, enabled, true));
   const refused = [...checked.refused, ...newcomers, ...roles.refused].sort((a, b) => a.line - b.line);
   if (refused.length > 0) {
     const lines = refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}\n`).join("");

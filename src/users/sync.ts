@@ -69,14 +69,15 @@ export async function importedAdminChanges(
       const key = loginKey(row.loginId);
       const user = existing.get(key);
       const action = importRowAction(user, { update, keepExisting: true });
-      if (user !== undefined && action === "update") counted.roles.push({ line: row.line, user, role: row.role });
-      if (user !== undefined && action === "update" && enablesAgain(user, row, { update })) {
-        // The dry run reads no --email-as-contact: an empty email column is what it tells.
-        enabled.push({ user: { ...user, partner_number: row.partnerNumber.trim() }, keptOtpEmail: keptOtpEmail(user, row, false) });
-        // Enabled as a user: no change in the count; as an administrator: one more, from the batch's end on.
-        enables.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
-      }
-      else if (action === "add" && !added.has(key)) {
+      if (user !== undefined && action === "update") {
+        counted.roles.push({ line: row.line, user, role: row.role });
+        if (enablesAgain(user, row, { update })) {
+          // The dry run reads no --email-as-contact: an empty email column is what it tells.
+          enabled.push({ user: { ...user, partner_number: row.partnerNumber.trim(), otp_email: row.email ?? user.otp_email }, keptOtpEmail: keptOtpEmail(user, row, false) });
+          // Enabled as a user: no change in the count; as an administrator: one more, from the batch's end on.
+          enables.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
+        }
+      } else if (action === "add" && !added.has(key)) {
         added.add(key);
         if (row.role === "admin") counted.adds += 1;
       }

@@ -128,6 +128,17 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
     expect(await user("n9.mover")).toMatchObject({ partner_number: "0920", disabled_at: null, otp_email: "n9.mover@dealer.example" });
   });
 
+  it("an enabled mover whose OTP email a successor now has: the dry run says so, as the run does", async () => {
+    await run(["user", "import", file("a10-all.csv", [row("a10.stays", "1010"), row("s10.mover", "1010")])]);
+    await run(["user", "import", file("a10.csv", [row("a10.stays", "1010")]), "--sync", "--update"]);
+    // A successor at A is given the mover's old address.
+    await run(["user", "import", file("a10-new.csv", [row("t10.new", "1010").replace("t10.new@", "s10.mover@")])]);
+    const fileB = file("b10.csv", [row("s10.mover", "1020")]);
+    const said = "  s10.mover (Name s10.mover, partner 1020)\n    Its OTP email is also the OTP email of another enabled login ID";
+    expect(await run(["user", "import", fileB, "--sync", "--update", "--dry-run"])).toContain(said);
+    expect(await run(["user", "import", fileB, "--sync", "--update"])).toContain(said);
+  });
+
   it("an administrator enabled again counts as one in B's dry run, as in the real run: the last other one may then go", async () => {
     const admin = (login: string, partner: string) => row(login, partner).replace(",user,", ",admin,");
     await run(["user", "import", file("admins.csv", [admin("x.admin", "0500"), row("a5.stays", "0500"), admin("y.admin", "0600")])]);
