@@ -182,7 +182,13 @@ export async function forgetOtherDevices(
  * the line and the sign-in never disagree) says when, not "valid until" a time already past.
  */
 export function accessText(t: Translator, user: User, now: number): string {
-  if (user.disabled_at !== null) return t.text("console.access.disabled", { since: t.dateTime(user.disabled_at) });
+  if (user.disabled_at !== null) {
+    // Disabled by a partner's import --sync: an import placing them at another partner enables them again
+    // (enablesAgain, support/import-users.ts), which support must know before relying on the disable.
+    const partner = user.sync_disabled_partner ?? null;
+    if (partner !== null) return t.text("console.access.disabledBySync", { since: t.dateTime(user.disabled_at), partner });
+    return t.text("console.access.disabled", { since: t.dateTime(user.disabled_at) });
+  }
   const until = user.password_temporary_until;
   if (until !== null && until <= 0) return t.text("console.access.temporaryUsed");
   if (until !== null && signInBarred(user, now) !== null) return t.text("console.access.temporaryRanOut", { until: t.dateTime(until) });

@@ -13,7 +13,8 @@ export type DisableOutcome =
   | { kind: "disabled"; user: User; sessionsEnded: number; codesVoided: number }
   /** sharedWith: other enabled login IDs whose OTP email is this account's too, now that it is enabled. */
   | { kind: "enabled"; user: User; sharedWith: number }
-  | { kind: "unchanged"; user: User }
+  /** kept: a person disabling one an import --sync had disabled: the disable is now theirs, no import undoes it. */
+  | { kind: "unchanged"; user: User; kept?: true }
   | { kind: "not-found" }
   | LastAdmin
   | Refusal;
@@ -39,11 +40,19 @@ export async function enableUser(deps: Deps, by: Acting, userId: string): Promis
 }
 
 /**
- * enableUser inside the caller's transaction: `famos user import --update` enabling a mover that an
- * earlier `--sync` disabled (support/import-users.ts), `detail` (its source and line) in the audit event.
+ * enableUser inside the caller's transaction, which begins with it: `famos user import --update` enabling
+ * a mover that an earlier `--sync` disabled (support/import-users.ts enableMover), `detail` (its source
+ * and line) in the audit event; `only`: asked of the account as read with its row taken, unchanged when false.
  */
-export async function enableUserIn(deps: Deps, tx: Kysely<Database>, by: Acting, userId: string, detail: Record<string, string | number> = {}): Promise<DisableOutcome> {
-  return setDisabled(deps, tx, by, userId, { disable: false, bySync: false, detail });
+export async function enableUserIn(
+  deps: Deps,
+  tx: Kysely<Database>,
+  by: Acting,
+  userId: string,
+  detail: Record<string, string | number> = {},
+  only?: (target: User) => boolean,
+): Promise<DisableOutcome> {
+  return setDisabled(deps, tx, by, userId, { disable: false, bySync: false, detail, only });
 }
 
 /**
@@ -56,7 +65,7 @@ async function setDisabled(
   tx: Kysely<Database>,
   by: Acting,
   userId: string,
-  how: { disable: boolean; bySync: boolean; detail?: Record<string, string | number> },
+  how: { disable: boolean; bySync: boolean; detail?: Record<string, string | number>; only?: (target: User) => boolean },
 ): Promise<DisableOutcome> {
   const { disable } = how;
   const now = deps.clock.now();
@@ -66,6 +75,7 @@ async function setDisabled(
   if (!target) return { kind: "not-found" as const };
   const refused = refusal(actor, target, "disable");
   if (refused) return refused;
+  if (how.only !== undefined && !how.only(target)) return { kind: "unchanged" as const, user: target };
   // The last enabled administrator stays (support/roles.ts); enabling one is never refused.
   const last = disable ? await lastAdminRefusal(tx, target) : null;
   if (last) return last;
@@ -77,7 +87,12 @@ async function setDisabled(
     .executeTakeFirst();
   if (Number(changed.numUpdatedRows) === 0) {
     // A person disabling one a sync disabled already: theirs now, which no import undoes.
-    if (disable && !how.bySync && target.sync_disabled_partner != null) await tx.updateTable("users").set({ sync_disabled_partner: null }).where("id", "=", target.id).execute();
+    if (disable && !how.bySync && target.sync_disabled_partner != null) {
+      await tx.updateTable("users").set({ sync_disabled_partner: null, updated_at: now }).where("id", "=", target.id).where("disabled_at", "is not", null).execute();
+      // Audited: it changes what a later import may do (kept: no counts, nothing else ended).
+      await recordAudit(tx, now, { ...by.audit, event: "user.disabled", subject: target.login_id, detail: { kept: true } });
+      return { kind: "unchanged" as const, user: { ...target, sync_disabled_partner: null }, kept: true as const };
+    }
     return { kind: "unchanged" as const, user: target };
   }
   if (!disable) {

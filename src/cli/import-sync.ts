@@ -1,8 +1,9 @@
 import { translator } from "../i18n/translator.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
-import { refusedNewcomers } from "../support/import-users.ts";
+import { refusedNewcomers, type EnabledMover } from "../support/import-users.ts";
 import { LAST_ADMIN, splitByLastAdmin } from "../support/roles.ts";
+import { otherEnabledHolders } from "../users/shared-address.ts";
 import { importedAdminChanges, disableMissing, usersMissingFromFile } from "../users/sync.ts";
 import type { User } from "../users/users.ts";
 import { operator } from "./context.ts";
@@ -18,11 +19,13 @@ function listing(users: readonly User[]): string {
  * partner (enablesAgain, support/import-users.ts): said after the rows taken, as the sync's disables are.
  * An enabled one whose OTP email another enabled login ID has is told as `famos user enable` tells it.
  */
-export function enabledAgainText(deps: Deps, enabled: readonly { user: User; sharedWith: number }[], dryRun: boolean): string {
+export function enabledAgainText(deps: Deps, enabled: readonly EnabledMover[], dryRun: boolean): string {
   if (enabled.length === 0) return "";
   const n = enabled.length;
   const shared = translator("en-GB", deps.config.timezone).text("console.done.enabledShared");
-  const lines = enabled.map(({ user, sharedWith }) => `${listing([user])}${sharedWith > 0 ? `    ${shared}\n` : ""}`).join("");
+  // An OTP email the row did not set may be the old dealer's mailbox, where the codes would go.
+  const kept = (address: string | null) => (address === null ? "" : `    ${terminalText(`OTP email still ${address}: reset it if it was the old dealer's.`)}\n`);
+  const lines = enabled.map(({ user, sharedWith, keptOtpEmail }) => `${listing([user])}${sharedWith > 0 ? `    ${shared}\n` : ""}${kept(keptOtpEmail)}`).join("");
   return `${dryRun ? "Dry run: " : ""}${n} ${n === 1 ? "user" : "users"} disabled by another partner's --sync ${dryRun ? "would be " : ""}enabled again, now at the partner in the file:\n${lines}`;
 }
 
@@ -45,7 +48,9 @@ export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boole
   process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
-  process.stdout.write(enabledAgainText(deps, roles.enabled.map((user) => ({ user, sharedWith: 0 })), true));
+  // Each one's OTP email as enableUser counts it (otherEnabledHolders), now: before this file's rows change any.
+  const enabled = await Promise.all(roles.enabled.map(async ({ user, keptOtpEmail }) => ({ user, keptOtpEmail, sharedWith: user.otp_email === null ? 0 : await otherEnabledHolders(deps, user.otp_email, user.id) })));
+  process.stdout.write(enabledAgainText(deps, enabled, true));
   const refused = [...checked.refused, ...newcomers, ...roles.refused].sort((a, b) => a.line - b.line);
   if (refused.length > 0) {
     const lines = refused.map((r) => `  line ${r.line}: ${terminalText(r.reason)}\n`).join("");

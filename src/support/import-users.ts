@@ -95,6 +95,14 @@ export function enablesAgain(user: User, row: Pick<ImportedUser, "partnerNumber"
   return options.update && user.disabled_at !== null && partner !== null && row.partnerNumber.trim() !== partner;
 }
 
+/**
+ * The OTP email an enabled mover keeps when the row sets none (an empty email column, or
+ * --email-as-contact): it may be the old dealer's mailbox, which the import's words say (import-sync.ts).
+ */
+export function keptOtpEmail(user: Pick<User, "otp_email">, row: Pick<ImportedUser, "email">, emailAsContact: boolean): string | null {
+  return row.email === null || emailAsContact ? user.otp_email : null;
+}
+
 export interface StoreReport {
   added: number;
   updated: number;
@@ -103,7 +111,7 @@ export interface StoreReport {
   skipped: number;
   refused: RefusedRow[];
   /** Accounts an earlier `--sync` disabled that a row moved to another partner enabled again (enablesAgain). */
-  enabled: { user: User; sharedWith: number }[];
+  enabled: EnabledMover[];
   /** --update rows whose file hash was recorded, not applied (importedPasswordChange's notApplied). */
   recordedNotApplied: number;
   /** Stopped (shouldStop) after this many of the rows, all committed; null when it went through them all. */
@@ -120,7 +128,9 @@ export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser
   for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
-    await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report));
+    const movers: Mover[] = [];
+    await deps.db.transaction().execute((tx) => storeBatch(deps, tx, batch, now, options, report, movers));
+    for (const mover of movers) await enableMover(deps, mover, options, report);
     // Updated rows may have queued a new password's notice (endAccessForNewPassword): the sender goes now.
     if (report.updated > updatedBefore) deps.mailQueued();
     options.onProgress?.(done);
@@ -171,7 +181,15 @@ async function refuseNewcomers(tx: Kysely<Database>, rows: readonly ImportedUser
  * someone else meanwhile is simply an existing one), then looks up the rows that were skipped.
  * Writing first also lets SQLite wait for a busy server rather than fail a read-then-write snapshot.
  */
-async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly ImportedUser[], now: number, options: ImportOptions, report: StoreReport): Promise<void> {
+async function storeBatch(
+  deps: Deps,
+  tx: Kysely<Database>,
+  rows: readonly ImportedUser[],
+  now: number,
+  options: ImportOptions,
+  report: StoreReport,
+  movers: Mover[],
+): Promise<void> {
   const batch = await refuseNewcomers(tx, rows, report);
   if (batch.length === 0) return;
   const inserted = await tx
@@ -207,13 +225,8 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
   // A row demoting an administrator: every enabled administrator's row taken first, in the one order
   // of changeRole, disables and erasures (administratorsTakingTurns), before the rows below, so that this
   // batch and another such writer count the administrators one after the other (lastAdminRefusal).
-  // Enabling one again takes them too (actingNowTakingTurns in account/disable.ts): first here, in that order.
-  let adminsTaken =
-    options.update &&
-    batch.some((row) => {
-      const user = existing.get(loginKey(row.loginId));
-      return demotesAdmin(row, user) || (user !== undefined && enablesAgain(user, row, options));
-    });
+  // A row enabling a mover again takes none here: the enable runs after the batch (enableMover).
+  let adminsTaken = options.update && batch.some((row) => demotesAdmin(row, existing.get(loginKey(row.loginId))));
   if (adminsTaken) await administratorsTakingTurns(tx, deps.dialect);
   if (moves.length > 0) await holdWaves(tx, deps.dialect, [...new Set(moves)], "share");
   for (const row of batch) {
@@ -260,16 +273,44 @@ async function storeBatch(deps: Deps, tx: Kysely<Database>, rows: readonly Impor
     const outcome = await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor);
     report[outcome.updated ? "updated" : "unchanged"] += 1;
     if (outcome.recordedNotApplied) report.recordedNotApplied += 1;
-    if (enablesAgain(current, row, options)) {
-      if (!adminsTaken) {
-        await administratorsTakingTurns(tx, deps.dialect);
-        adminsTaken = true;
-      }
-      const outcome = await enableUserIn(deps, tx, { user: null, audit: options.actor }, current.id, { source: "import", line: row.line });
-      if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith });
-    }
+    if (enablesAgain(current, row, options)) movers.push({ id: current.id, from: current.partner_number, row });
   }
   await recordAuditMany(tx, now, addedEvents);
+}
+
+/** One enabled again: `sharedWith` as enableUser's; `keptOtpEmail`, keptOtpEmail's. */
+export interface EnabledMover {
+  user: User;
+  sharedWith: number;
+  keptOtpEmail: string | null;
+}
+
+/** A row that enables a mover again (enablesAgain), read in the batch: `from`, the partner they were at. */
+interface Mover {
+  id: string;
+  from: string;
+  row: ImportedUser;
+}
+
+/**
+ * Enables a mover again after its row's batch committed, in a transaction of its own: enableUser's, in
+ * the console's one lock order (the administrators' rows and the target's in one statement,
+ * actingNowTakingTurns). Inside the batch it took every administrator before the file's user rows, and
+ * a console action on one of those users (target first by id, then an administrator) deadlocked with it.
+ * enablesAgain is asked again of the row as it is now, and they must still be at the row's partner: a
+ * person's disable or another import meanwhile wins. Enabled, the old partner's announcement is
+ * forgotten like any mover's (updateUser's forgetMovedAnnouncement passed the disabled account by).
+ */
+async function enableMover(deps: Deps, mover: Mover, options: ImportOptions, report: StoreReport): Promise<void> {
+  const { row } = mover;
+  const partner = row.partnerNumber.trim();
+  const stillMoves = (user: User) => enablesAgain(user, row, options) && user.partner_number === partner;
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    const outcome = await enableUserIn(deps, tx, { user: null, audit: options.actor }, mover.id, { source: "import", line: row.line }, stillMoves);
+    if (outcome.kind === "enabled") await forgetMovedAnnouncement(deps, tx, mover.id, mover.from, partner);
+    return outcome;
+  });
+  if (outcome.kind === "enabled") report.enabled.push({ user: outcome.user, sharedWith: outcome.sharedWith, keptOtpEmail: keptOtpEmail(outcome.user, row, options.emailAsContact === true) });
 }
 
 function demotesAdmin(row: ImportedUser, user: User | undefined): boolean {

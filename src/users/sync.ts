@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
-import { enablesAgain, importBatches, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { enablesAgain, importBatches, keptOtpEmail, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
 import { countImportedRoles, lastAdminRowReason, splitByLastAdmin, type ImportedRole } from "../support/roles.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
@@ -40,15 +40,15 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  * run refuses for demoting the last one (lastAdminRowReason), which then disables nobody. `refusedLines`:
  * the rows its batches refuse before they write (refusedNewcomers), which add no administrator and
  * keep their places in the batches. `enabled`: the accounts its rows enable again (enablesAgain), each
- * counted at its row as one made an administrator when the row's role is admin, as the real run's enable
- * (after the row's update) adds one.
+ * counted at the end of its row's batch as one made an administrator when the row's role is admin, as the
+ * real run's enable (after the batch commits, support/import-users.ts enableMover) adds one.
  */
 export async function importedAdminChanges(
   db: Kysely<Database>,
   rows: readonly ImportedUser[],
   update: boolean,
   refusedLines: ReadonlySet<number>,
-): Promise<{ adminsChanged: number; refused: RefusedRow[]; enabled: User[] }> {
+): Promise<{ adminsChanged: number; refused: RefusedRow[]; enabled: { user: User; keptOtpEmail: string | null }[] }> {
   const existing = new Map<string, User>();
   // Without --update only the administrators' rows can change the count: only theirs are looked up.
   const keys = [...new Set(rows.filter((r) => update || r.role === "admin").map((r) => loginKey(r.loginId)))];
@@ -58,27 +58,31 @@ export async function importedAdminChanges(
   }
   const added = new Set<string>();
   const batches: { adds: number; roles: ImportedRole[] }[] = [];
-  const enabled: User[] = [];
+  const enabled: { user: User; keptOtpEmail: string | null }[] = [];
   // The real run's batches and its decision per row (importBatches, importRowAction): reads, no writes.
   for (const { batch } of importBatches(rows)) {
     const counted = { adds: 0, roles: [] as ImportedRole[] };
+    // The real run enables after the batch commits (enableMover): counted after the batch's own rows.
+    const enables: ImportedRole[] = [];
     for (const row of batch) {
       if (refusedLines.has(row.line)) continue;
       const key = loginKey(row.loginId);
       const user = existing.get(key);
       const action = importRowAction(user, { update, keepExisting: true });
-      if (user !== undefined && action === "update") counted.roles.push({ line: row.line, user, role: row.role });
-      if (user !== undefined && action === "update" && enablesAgain(user, row, { update })) {
-        enabled.push({ ...user, partner_number: row.partnerNumber.trim() });
-        // Enabled as a user: no change in the count; as an administrator: one more, from this row on.
-        counted.roles.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
-      }
-      else if (action === "add" && !added.has(key)) {
+      if (user !== undefined && action === "update") {
+        counted.roles.push({ line: row.line, user, role: row.role });
+        if (enablesAgain(user, row, { update })) {
+          // The dry run reads no --email-as-contact: an empty email column is what it tells.
+          enabled.push({ user: { ...user, partner_number: row.partnerNumber.trim(), otp_email: row.email ?? user.otp_email }, keptOtpEmail: keptOtpEmail(user, row, false) });
+          // Enabled as a user: no change in the count; as an administrator: one more, from the batch's end on.
+          enables.push({ line: row.line, user: { ...user, role: "user", disabled_at: null }, role: row.role });
+        }
+      } else if (action === "add" && !added.has(key)) {
         added.add(key);
         if (row.role === "admin") counted.adds += 1;
       }
     }
-    batches.push(counted);
+    batches.push({ adds: counted.adds, roles: [...counted.roles, ...enables] });
   }
   const { adminsChanged, refused } = await countImportedRoles(db, batches);
   return { adminsChanged, refused: refused.map((r) => ({ line: r.line, reason: lastAdminRowReason(r.user.login_id) })), enabled };

@@ -80,6 +80,10 @@ describe("account access and temporary passwords (unit tier)", () => {
         expect(line({ ...user, password_temporary_until: until })).toBe(t.text("console.access.temporaryRanOut", { until: t.dateTime(until) }));
       }
       expect(line({ ...user, password_temporary_until: at - 1 })).toBe("Enabled; temporary password ran out at 28/11/2026 13:59, no new password chosen yet");
+      // Disabled by a partner's import --sync: the line says an import at another partner brings them back.
+      const bySync = line({ ...user, disabled_at: at, sync_disabled_partner: "01234" });
+      expect(bySync).toBe(t.text("console.access.disabledBySync", { since: t.dateTime(at), partner: "01234" }));
+      expect(bySync).toBe("Disabled since 28/11/2026 14:00 by partner 01234’s import --sync: cannot sign in; an import placing them at another partner enables them again");
       const lines = [user, { ...user, password_temporary_until: 0 }, { ...user, password_temporary_until: at + 1 }, { ...user, password_temporary_until: at - 1 }].map(line);
       expect(new Set(lines).size).toBe(4);
     });

@@ -74,7 +74,10 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
 
   it("a disable by a person is never undone by an import: before the sync, or after it on one the sync disabled", async () => {
     // q.both: the sync disabled them, then a person did too ("already disabled"): theirs now.
-    expect(await run(["user", "disable", "q.both"])).toContain("already disabled");
+    expect(await run(["user", "disable", "q.both"])).toBe("q.both was disabled by partner 0100's import --sync; now kept disabled: no import enables them again.\n");
+    const kept = await t.deps.db.selectFrom("audit").select(["actor", "detail"]).where("event", "=", "user.disabled").where("subject", "=", "q.both").orderBy("id").execute();
+    expect(kept.map((e) => JSON.parse(e.detail) as unknown).at(-1)).toEqual({ kept: true });
+    expect(await run(["user", "disable", "q.both"])).toBe("q.both was already disabled; nothing was changed.\n");
     await run(["user", "enable", "p.person"]);
     await run(["user", "disable", "p.person"]);
 
@@ -97,6 +100,43 @@ describe.each(DIALECTS)("user import --sync --update enables a mover that anothe
     // Without --update the row is kept as it is, at any partner: a plain `--sync` changes no account it lists.
     expect(await run(["user", "import", file("b3.csv", [row("b.stays", "0200"), row("m.mover", "0200"), row("r.rehired", "0200")]), "--sync"])).not.toContain("enabled again");
     expect((await user("r.rehired")).disabled_at).not.toBeNull();
+  });
+
+  it("an enabled mover's announcement of A's start is forgotten like any mover's: the next announce mails them B's earlier start", async () => {
+    await run(["rollout", "plan", "--partner", "0700", "--from", "2027-01-18T07:00"]);
+    await run(["rollout", "plan", "--partner", "0800", "--from", "2027-01-11T07:00"]);
+    await run(["user", "import", "--email-as-contact", file("a7-all.csv", [row("a7.stays", "0700"), row("m7.mover", "0700")])]);
+    await run(["rollout", "announce", "--partner", "0700"]);
+    await run(["user", "import", "--email-as-contact", file("a7.csv", [row("a7.stays", "0700")]), "--sync", "--update"]);
+    const real = await run(["user", "import", "--email-as-contact", file("b8.csv", [row("m7.mover", "0800")]), "--sync", "--update"]);
+    expect(real).toContain("enabled again, now at the partner in the file:\n  m7.mover (Name m7.mover, partner 0800)\n");
+    await run(["rollout", "announce", "--partner", "0800"]);
+    const mails = await t.deps.db.selectFrom("outbox").select("subject").where("recipient", "=", "m7.mover@dealer.example").execute();
+    expect(mails.map((m) => m.subject).sort()).toEqual([
+      "FAMOS two-factor sign-in starts for you on 11/01/2027",
+      "FAMOS two-factor sign-in starts for you on 18/01/2027",
+    ]);
+  });
+
+  it("an enabled mover whose B row gives no email keeps A's OTP email: the dry run and the run say so", async () => {
+    await run(["user", "import", file("a9-all.csv", [row("a9.stays", "0910"), row("n9.mover", "0910")])]);
+    await run(["user", "import", file("a9.csv", [row("a9.stays", "0910")]), "--sync", "--update"]);
+    const fileB = file("b9.csv", [row("n9.mover", "0920").replace("n9.mover@dealer.example", "")]);
+    const said = "  n9.mover (Name n9.mover, partner 0920)\n    OTP email still n9.mover@dealer.example: reset it if it was the old dealer's.\n";
+    expect(await run(["user", "import", fileB, "--sync", "--update", "--dry-run"])).toContain(said);
+    expect(await run(["user", "import", fileB, "--sync", "--update"])).toContain(said);
+    expect(await user("n9.mover")).toMatchObject({ partner_number: "0920", disabled_at: null, otp_email: "n9.mover@dealer.example" });
+  });
+
+  it("an enabled mover whose OTP email a successor now has: the dry run says so, as the run does", async () => {
+    await run(["user", "import", file("a10-all.csv", [row("a10.stays", "1010"), row("s10.mover", "1010")])]);
+    await run(["user", "import", file("a10.csv", [row("a10.stays", "1010")]), "--sync", "--update"]);
+    // A successor at A is given the mover's old address.
+    await run(["user", "import", file("a10-new.csv", [row("t10.new", "1010").replace("t10.new@", "s10.mover@")])]);
+    const fileB = file("b10.csv", [row("s10.mover", "1020")]);
+    const said = "  s10.mover (Name s10.mover, partner 1020)\n    Its OTP email is also the OTP email of another enabled login ID";
+    expect(await run(["user", "import", fileB, "--sync", "--update", "--dry-run"])).toContain(said);
+    expect(await run(["user", "import", fileB, "--sync", "--update"])).toContain(said);
   });
 
   it("an administrator enabled again counts as one in B's dry run, as in the real run: the last other one may then go", async () => {

@@ -36,7 +36,11 @@ async function run(loginId: string, disable: boolean): Promise<void> {
       case "last-admin":
         throw new Refused(LAST_ADMIN);
       case "unchanged":
-        process.stdout.write(`${user.login_id} was already ${disable ? "disabled" : "enabled"}; nothing was changed.\n`);
+        process.stdout.write(
+          outcome.kept === true
+            ? `${user.login_id} was disabled by partner ${user.sync_disabled_partner ?? ""}'s import --sync; now kept disabled: no import enables them again.\n`
+            : `${user.login_id} was already ${disable ? "disabled" : "enabled"}; nothing was changed.\n`,
+        );
         return;
       case "disabled":
         process.stdout.write(`Disabled ${user.login_id}: ${disableEndedText(translator("en-GB", deps.config.timezone), outcome)}.\n`);
