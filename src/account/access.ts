@@ -184,7 +184,7 @@ export async function forgetOtherDevices(
 export function accessText(t: Translator, user: User, now: number): string {
   if (user.disabled_at !== null) {
     // Disabled by a partner's import --sync: an import placing them at another partner enables them again
-    // (enablesAgain, support/import-users.ts), which support must know before relying on the disable.
+    // (enablesAgain, support/import-movers.ts), which support must know before relying on the disable.
     const partner = user.sync_disabled_partner ?? null;
     if (partner !== null) return t.text("console.access.disabledBySync", { since: t.dateTime(user.disabled_at), partner });
     return t.text("console.access.disabled", { since: t.dateTime(user.disabled_at) });

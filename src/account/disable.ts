@@ -41,7 +41,7 @@ export async function enableUser(deps: Deps, by: Acting, userId: string): Promis
 
 /**
  * enableUser inside the caller's transaction, which begins with it: `famos user import --update` enabling
- * a mover that an earlier `--sync` disabled (support/import-users.ts enableMover), `detail` (its source
+ * a mover that an earlier `--sync` disabled (support/import-movers.ts enableMover), `detail` (its source
  * and line) in the audit event; `only`: asked of the account as read with its row taken, unchanged when false.
  */
 export async function enableUserIn(
@@ -58,7 +58,7 @@ export async function enableUserIn(
 /**
  * `bySync`: `famos user import --sync` disables a user its file left out, and records the partner whose
  * file it was (sync_disabled_partner, migration 028); a person's disable and every enable clear it, so an
- * import only ever enables again what an import disabled (support/import-users.ts, enablesAgain).
+ * import only ever enables again what an import disabled (support/import-movers.ts, enablesAgain).
  */
 async function setDisabled(
   deps: Deps,

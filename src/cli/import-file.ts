@@ -135,7 +135,7 @@ export interface ImportReport {
   skipped: number;
   /** Refused rows in file order. */
   refused: RefusedRow[];
-  /** Accounts an earlier `--sync` disabled, enabled again by a row moving them (support/import-users.ts enablesAgain). */
+  /** Accounts an earlier `--sync` disabled, enabled again by a row moving them (support/import-movers.ts enablesAgain). */
   enabled: StoreReport["enabled"];
   /** --update: file hashes recorded, not applied (support/imported-password.ts notApplied). */
   recordedNotApplied: number;

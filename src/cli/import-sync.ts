@@ -1,7 +1,8 @@
 import { translator } from "../i18n/translator.ts";
 import { terminalText } from "../platform/terminal-text.ts";
 import type { Deps } from "../app/deps.ts";
-import { refusedNewcomers, type EnabledMover } from "../support/import-users.ts";
+import { refusedNewcomers } from "../support/import-users.ts";
+import type { EnabledMover } from "../support/import-movers.ts";
 import { LAST_ADMIN, splitByLastAdmin } from "../support/roles.ts";
 import { otherEnabledHolders } from "../users/shared-address.ts";
 import { importedAdminChanges, disableMissing, usersMissingFromFile } from "../users/sync.ts";
@@ -16,7 +17,7 @@ function listing(users: readonly User[]): string {
 
 /**
  * The accounts an earlier `--sync` disabled that the file's `--update` rows enable again, at their new
- * partner (enablesAgain, support/import-users.ts): said after the rows taken, as the sync's disables are.
+ * partner (enablesAgain, support/import-movers.ts): said after the rows taken, as the sync's disables are.
  * An enabled one whose OTP email another enabled login ID has is told as `famos user enable` tells it.
  */
 export function enabledAgainText(deps: Deps, enabled: readonly EnabledMover[], dryRun: boolean): string {

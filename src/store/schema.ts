@@ -34,7 +34,7 @@ export interface UsersTable {
   /**
    * The partner whose `famos user import --sync` disabled the account; null when enabled or disabled by a
    * person (migration 028). Set and cleared with disabled_at only (account/disable.ts setDisabled); an
-   * `--update` row at another partner enables it again (support/import-users.ts enablesAgain).
+   * `--update` row at another partner enables it again (support/import-movers.ts enablesAgain).
    */
   sync_disabled_partner?: string | null;
   /**

@@ -2,7 +2,8 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { disableUser } from "../account/disable.ts";
 import type { Acting } from "../support/acting.ts";
-import { enablesAgain, importBatches, keptOtpEmail, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { importBatches, importRowAction, type ImportedUser, type RefusedRow } from "../support/import-users.ts";
+import { enablesAgain, keptOtpEmail } from "../support/import-movers.ts";
 import { countImportedRoles, lastAdminRowReason, splitByLastAdmin, type ImportedRole } from "../support/roles.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 import type { Database } from "../store/schema.ts";
@@ -41,7 +42,7 @@ export async function usersMissingFromFile(db: Kysely<Database>, rows: readonly 
  * the rows its batches refuse before they write (refusedNewcomers), which add no administrator and
  * keep their places in the batches. `enabled`: the accounts its rows enable again (enablesAgain), each
  * counted at the end of its row's batch as one made an administrator when the row's role is admin, as the
- * real run's enable (after the batch commits, support/import-users.ts enableMover) adds one.
+ * real run's enable (after the batch commits, support/import-movers.ts enableMover) adds one.
  */
 export async function importedAdminChanges(
   db: Kysely<Database>,

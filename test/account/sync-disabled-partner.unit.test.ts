@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { disableUser, enableUser, enableUserIn } from "../../src/account/disable.ts";
 import { queryAudit } from "../../src/audit/audit.ts";
 import type { Acting } from "../../src/support/acting.ts";
-import { enablesAgain } from "../../src/support/import-users.ts";
+import { enablesAgain } from "../../src/support/import-movers.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { useUnitDeps } from "../support/unit-app.ts";

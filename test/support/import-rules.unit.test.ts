@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { enablesAgain } from "../../src/support/import-users.ts";
+import { enablesAgain } from "../../src/support/import-movers.ts";
 import { importedHashDigest, importedPasswordChange, UNRECORDED } from "../../src/support/imported-password.ts";
 import type { User } from "../../src/users/users.ts";
 
