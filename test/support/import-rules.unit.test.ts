@@ -45,17 +45,17 @@ describe("importedPasswordChange: a file's hash is a new password only when it d
   });
 
   it("the same file hash as the last import's: nothing applied, nothing to record, even after sign-in upgraded or the person changed the stored one", () => {
-    expect(importedPasswordChange(account(ARGON2, importedHashDigest(BCRYPT_A)), BCRYPT_A)).toEqual({ apply: false, record: null });
-    expect(importedPasswordChange(account(BCRYPT_B, importedHashDigest(BCRYPT_A)), BCRYPT_A)).toEqual({ apply: false, record: null });
+    expect(importedPasswordChange(account(ARGON2, importedHashDigest(BCRYPT_A)), BCRYPT_A)).toEqual({ apply: false, record: null, notApplied: false });
+    expect(importedPasswordChange(account(BCRYPT_B, importedHashDigest(BCRYPT_A)), BCRYPT_A)).toEqual({ apply: false, record: null, notApplied: false });
   });
 
   it("a file hash equal to the stored one but not recorded: not applied, recorded", () => {
-    expect(importedPasswordChange(account(BCRYPT_A, null), BCRYPT_A)).toEqual({ apply: false, record: importedHashDigest(BCRYPT_A) });
-    expect(importedPasswordChange(account(BCRYPT_A, importedHashDigest(BCRYPT_B)), BCRYPT_A)).toEqual({ apply: false, record: importedHashDigest(BCRYPT_A) });
+    expect(importedPasswordChange(account(BCRYPT_A, null), BCRYPT_A)).toEqual({ apply: false, record: importedHashDigest(BCRYPT_A), notApplied: false });
+    expect(importedPasswordChange(account(BCRYPT_A, importedHashDigest(BCRYPT_B)), BCRYPT_A)).toEqual({ apply: false, record: importedHashDigest(BCRYPT_A), notApplied: false });
   });
 
   it("a new file hash: applied and recorded, for an account an import gave another hash and for one no import gave any (null or absent)", () => {
-    const applied = { apply: true, record: importedHashDigest(BCRYPT_B) };
+    const applied = { apply: true, record: importedHashDigest(BCRYPT_B), notApplied: false };
     expect(importedPasswordChange(account(BCRYPT_A, importedHashDigest(BCRYPT_A)), BCRYPT_B)).toEqual(applied);
     expect(importedPasswordChange(account(ARGON2, importedHashDigest(BCRYPT_A)), BCRYPT_B)).toEqual(applied);
     expect(importedPasswordChange(account(ARGON2, null), BCRYPT_B)).toEqual(applied);
@@ -63,7 +63,7 @@ describe("importedPasswordChange: a file's hash is a new password only when it d
   });
 
   it("an account from before the record (UNRECORDED): an argon2 stored hash is kept and the file's recorded; a bcrypt one that differs is replaced", () => {
-    expect(importedPasswordChange(account(ARGON2, UNRECORDED), BCRYPT_B)).toEqual({ apply: false, record: importedHashDigest(BCRYPT_B) });
-    expect(importedPasswordChange(account(BCRYPT_A, UNRECORDED), BCRYPT_B)).toEqual({ apply: true, record: importedHashDigest(BCRYPT_B) });
+    expect(importedPasswordChange(account(ARGON2, UNRECORDED), BCRYPT_B)).toEqual({ apply: false, record: importedHashDigest(BCRYPT_B), notApplied: true });
+    expect(importedPasswordChange(account(BCRYPT_A, UNRECORDED), BCRYPT_B)).toEqual({ apply: true, record: importedHashDigest(BCRYPT_B), notApplied: false });
   });
 });
