@@ -30,6 +30,18 @@ export async function disableUser(deps: Deps, by: Acting, userId: string, how: {
 }
 
 /**
+ * "Keep disabled" on the console: an account an `import --sync` disabled (sync_disabled_partner) made a
+ * person's disable, which no import undoes (support/import-movers.ts, enablesAgain). setDisabled's rule,
+ * the one `famos user disable` meets on such an account (its `kept` outcome, audited user.disabled
+ * {kept: true}); only for an account a sync disabled, asked of it as read with its row taken: one enabled
+ * or kept meanwhile is left as it is ("unchanged"), never disabled by this button without the Disable question.
+ */
+export async function keepDisabled(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
+  const syncDisabled = (target: User) => target.disabled_at !== null && target.sync_disabled_partner != null;
+  return deps.db.transaction().execute((tx) => setDisabled(deps, tx, by, userId, { disable: true, bySync: false, only: syncDisabled }));
+}
+
+/**
  * Lets a disabled account sign in again (with its password as it was). Its OTP email may have been
  * taken by a successor meanwhile, with no warning (a leaver's address is nobody's shared mailbox,
  * src/users/shared-address.ts): the outcome and the audit say when the address is shared again, for the
@@ -113,16 +125,19 @@ async function setDisabled(
 }
 
 /**
- * What the disable in force ended, as its audit event recorded it (`user.disabled`, written in the
+ * What the disable in force ended, as its latest audit event recorded it (`user.disabled`, written in the
  * transaction that set disabled_at): undefined when the user is not disabled, null when the event
- * holds no counts (a disable before they were recorded). The console's page after a disable reads
+ * holds no counts (a disable before they were recorded), `kept` when it is a person keeping disabled
+ * one an import --sync disabled (no counts: it ended nothing). The console's page after a disable reads
  * them here, never from its address, which anyone can write.
  */
-export async function disableInForceCounts(db: Kysely<Database>, user: Pick<User, "login_id" | "disabled_at">): Promise<{ sessionsEnded: number; codesVoided: number } | null | undefined> {
+export async function disableInForce(db: Kysely<Database>, user: Pick<User, "login_id" | "disabled_at">): Promise<{ sessionsEnded: number; codesVoided: number } | { kept: true } | null | undefined> {
   if (user.disabled_at === null) return undefined;
   // Through queryAudit, the one reader of a person's events (audit_subject_key_time, migration 016).
   const [event] = await queryAudit(db, { subject: user.login_id, event: "user.disabled", since: Number(user.disabled_at), limit: 1 });
   if (!event) return null;
+  // The latest: a person kept disabled one a sync had disabled (setDisabled's `kept`), which ended nothing.
+  if (event.detail.kept === true) return { kept: true };
   const { sessionsEnded, codesVoided } = event.detail;
   return typeof sessionsEnded === "number" && typeof codesVoided === "number" ? { sessionsEnded, codesVoided } : null;
 }

@@ -28,6 +28,7 @@ export const AUDIT_EVENTS = {
   "role.changed": "Role changed",
   "user.created": "User created",
   "user.updated": "User updated by import",
+  "password.import-not-applied": "File password hash recorded by import, not applied (the account's own password kept)",
   "user.disabled": "Account disabled (a leaver): sessions ended, codes voided",
   "user.enabled": "Account enabled again",
   "user.erased": "User deleted; their audit events kept under a pseudonym",

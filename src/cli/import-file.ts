@@ -139,6 +139,8 @@ export interface ImportReport {
   enabled: StoreReport["enabled"];
   /** --update: file hashes recorded, not applied (support/imported-password.ts notApplied). */
   recordedNotApplied: number;
+  /** The first of those accounts (NOT_APPLIED_NAMED), in file order. */
+  notAppliedNamed: StoreReport["notAppliedNamed"];
   /** The rows that passed the checks, to be stored. */
   rows: number;
   /** Stopped (Ctrl-C) after this many of `rows`, all committed; null when it went through them all. */
@@ -165,5 +167,5 @@ export async function importUsersCsv(
   options.onStart?.(checked.rows.length);
   const stored = await storeImportedUsers(deps, checked.rows, options);
   const refused = [...checked.refused, ...stored.refused].sort((a, b) => a.line - b.line);
-  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, enabled: stored.enabled, recordedNotApplied: stored.recordedNotApplied, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
+  return { ok: true, added: stored.added, updated: stored.updated, unchanged: stored.unchanged, skipped: stored.skipped, refused, enabled: stored.enabled, recordedNotApplied: stored.recordedNotApplied, notAppliedNamed: stored.notAppliedNamed, rows: checked.rows.length, stoppedAfter: stored.stoppedAfter };
 }

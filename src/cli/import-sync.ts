@@ -11,7 +11,8 @@ import { operator } from "./context.ts";
 import type { CheckedFile } from "./import-file.ts";
 import { Refused } from "./io.ts";
 
-function listing(users: readonly User[]): string {
+/** Accounts as the import's report lines name them: one a line, login ID, name and partner, terminal-safe. */
+export function userListing(users: readonly User[]): string {
   return users.map((u) => `  ${terminalText(`${u.login_id} (${u.full_name}, partner ${u.partner_number})`)}\n`).join("");
 }
 
@@ -26,7 +27,7 @@ export function enabledAgainText(deps: Deps, enabled: readonly EnabledMover[], d
   const shared = translator("en-GB", deps.config.timezone).text("console.done.enabledShared");
   // An OTP email the row did not set may be the old dealer's mailbox, where the codes would go.
   const kept = (address: string | null) => (address === null ? "" : `    ${terminalText(`OTP email still ${address}: reset it if it was the old dealer's.`)}\n`);
-  const lines = enabled.map(({ user, sharedWith, keptOtpEmail }) => `${listing([user])}${sharedWith > 0 ? `    ${shared}\n` : ""}${kept(keptOtpEmail)}`).join("");
+  const lines = enabled.map(({ user, sharedWith, keptOtpEmail }) => `${userListing([user])}${sharedWith > 0 ? `    ${shared}\n` : ""}${kept(keptOtpEmail)}`).join("");
   return `${dryRun ? "Dry run: " : ""}${n} ${n === 1 ? "user" : "users"} disabled by another partner's --sync ${dryRun ? "would be " : ""}enabled again, now at the partner in the file:\n${lines}`;
 }
 
@@ -46,7 +47,7 @@ export async function syncDryRun(deps: Deps, checked: CheckedFile, update: boole
   const roles = await importedAdminChanges(deps.db, checked.rows, update, new Set(newcomers.map((r) => r.line)));
   const { disable, keptLastAdmin } = await splitByLastAdmin(deps.db, missing, roles.adminsChanged);
   const partners = new Set(checked.rows.map((r) => r.partnerNumber)).size;
-  process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${listing(disable)}`);
+  process.stdout.write(`Dry run: ${disable.length} ${disable.length === 1 ? "user" : "users"} of the ${partners} ${partners === 1 ? "partner" : "partners"} in the file would be disabled${disable.length ? ":" : "."}\n${userListing(disable)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} would not be disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
   // Each one's OTP email as enableUser counts it (otherEnabledHolders), now: before this file's rows change any.
@@ -73,7 +74,7 @@ export async function syncAfterImport(deps: Deps, checked: CheckedFile, refused:
   const missing = await usersMissingFromFile(deps.db, checked.rows);
   const { disabled, keptLastAdmin } = await disableMissing(deps, { user: null, audit: operator() }, missing);
   const n = disabled.length;
-  process.stdout.write(`${n} ${n === 1 ? "user" : "users"} missing from the file disabled${n ? ":" : "."}\n${listing(disabled)}`);
+  process.stdout.write(`${n} ${n === 1 ? "user" : "users"} missing from the file disabled${n ? ":" : "."}\n${userListing(disabled)}`);
   for (const user of keptLastAdmin) process.stderr.write(`${terminalText(user.login_id)} was not disabled: ${LAST_ADMIN}\n`);
   if (keptLastAdmin.length > 0) process.exitCode = 1;
 }

@@ -1,9 +1,10 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { recordAudit, type Actor } from "../audit/audit.ts";
+import { recordAudit } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
 import { partnerNumberProblem } from "../users/fields.ts";
+import { actingNow, type Acting, type Refusal } from "../support/acting.ts";
 import { readLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
 import { endPasswordOnlyBeforeStart } from "./password-only.ts";
@@ -41,15 +42,26 @@ export type WaveOutcome =
   | { kind: "removed"; partnerNumber: string | null; toldAgain: number }
   | { kind: "not-found"; partnerNumber: string | null }
   /** Every problem at once, by the console form's field (`partner`, `from`); `message` says them all, for the command line. */
-  | { kind: "invalid"; message: string; problems: WaveProblems };
+  | { kind: "invalid"; message: string; problems: WaveProblems }
+  /** The acting person, read again in the change's transaction, is no longer an enabled administrator. */
+  | Refusal;
 
 export interface WaveProblems {
   partner?: string;
   from?: string;
 }
 
-/** One rule for the console and the command line: check, write, audit. */
-export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest): Promise<WaveOutcome> {
+/** The console's words for a page or form beyond one's role (web/auth.ts), said by its catalogue's "said." key. */
+const NOT_ADMIN: Refusal = { kind: "forbidden", reason: "admin-only", message: "Your role does not give access to this page." };
+
+/**
+ * One rule for the console and the command line: check, write, audit. `by`: the console's administrator
+ * (or the operator, `user` null), read again in the transaction (actingNow) as the console's other writes
+ * are: the step-up's password check runs after the request's session said who acts, and one demoted or
+ * disabled meanwhile changes no start (NOT_ADMIN).
+ */
+export async function changeWave(deps: Deps, by: Acting, request: WaveRequest): Promise<WaveOutcome> {
+  const actor = by.audit;
   const partnerNumber = request.partner === null || request.partner.trim() === "" ? null : request.partner.trim();
   const tz = request.timeZone ?? deps.config.timezone;
   const read = request.from === null ? null : readLocalDateTime(request.from, tz);
@@ -66,6 +78,8 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
   // held first (holdWaves): a password-only sign-in under way either commits its session before the
   // cut, which then ends it, or reads the plan as changed (heldWaveStart).
   const changed = await deps.db.transaction().execute(async (tx) => {
+    const acting = await actingNow(tx, by);
+    if (acting.user !== null && acting.user.role !== "admin") return NOT_ADMIN;
     await holdWaves(tx, deps.dialect, partnerNumber, "update");
     const before = await readPlan(tx);
     if (startsAt !== null) await setWaveStart(tx, partnerNumber, startsAt, now, actor.actor ?? "unknown");
@@ -77,6 +91,7 @@ export async function changeWave(deps: Deps, actor: Actor, request: WaveRequest)
     return { before };
   });
   if (changed === null) return { kind: "not-found", partnerNumber };
+  if ("kind" in changed) return changed;
   // Users mailed the start this change replaces are mailed the new one by the next announcement.
   const told = await forgetStaleAnnouncements(deps, changed.before, await readPlan(deps.db), partnerNumber);
   if (startsAt === null) return { kind: "removed", partnerNumber, toldAgain: told };

@@ -57,6 +57,9 @@ export interface ImportOptions {
  */
 export const IMPORT_BATCH_ROWS = 500;
 
+/** How many accounts whose file hash was recorded, not applied, the report keeps to name (a first night may have thousands). */
+export const NOT_APPLIED_NAMED = 50;
+
 /**
  * The import's one walk of its rows: IMPORT_BATCH_ROWS per transaction, in file order, each batch
  * with how many rows are done after it. The real run writes each batch (storeImportedUsers); `--sync --dry-run`
@@ -92,8 +95,10 @@ export interface StoreReport {
   refused: RefusedRow[];
   /** Accounts an earlier `--sync` disabled that a row moved to another partner enabled again (enablesAgain). */
   enabled: EnabledMover[];
-  /** --update rows whose file hash was recorded, not applied (importedPasswordChange's notApplied). */
+  /** --update rows whose file hash was recorded, not applied (importedPasswordChange's notApplied), each audited. */
   recordedNotApplied: number;
+  /** The first NOT_APPLIED_NAMED of those accounts, in file order, for the import to name (the audit names them all). */
+  notAppliedNamed: User[];
   /** Stopped (shouldStop) after this many of the rows, all committed; null when it went through them all. */
   stoppedAfter: number | null;
 }
@@ -104,7 +109,7 @@ export interface StoreReport {
  * where an account came from like any other event about it.
  */
 export async function storeImportedUsers(deps: Deps, rows: readonly ImportedUser[], options: ImportOptions): Promise<StoreReport> {
-  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], enabled: [], recordedNotApplied: 0, stoppedAfter: null };
+  const report: StoreReport = { added: 0, updated: 0, unchanged: 0, skipped: 0, refused: [], enabled: [], recordedNotApplied: 0, notAppliedNamed: [], stoppedAfter: null };
   for (const { batch, done } of importBatches(rows)) {
     const now = deps.clock.now();
     const updatedBefore = report.updated;
@@ -189,7 +194,7 @@ async function storeBatch(
     await recordAuditMany(tx, now, batch.filter((row) => added.has(loginKey(row.loginId))).map((row) => addedEntry(row, options)));
     return;
   }
-  const addedEvents: AuditEntry[] = [];
+  const batchEvents: AuditEntry[] = [];
   const existing = new Map<string, User>();
   if (skipped.length > 0) {
     const users = await tx.selectFrom("users").selectAll().where("login_key", "in", skipped.map((r) => loginKey(r.loginId))).execute();
@@ -212,7 +217,7 @@ async function storeBatch(
   for (const row of batch) {
     if (added.has(loginKey(row.loginId))) {
       report.added += 1;
-      addedEvents.push(addedEntry(row, options));
+      batchEvents.push(addedEntry(row, options));
       continue;
     }
     const user = existing.get(loginKey(row.loginId));
@@ -252,10 +257,17 @@ async function storeBatch(
     if (options.emailAsContact && row.email !== null) await storeContactEmails(tx, [row], [{ login_key: current.login_key, id: current.id }]);
     const outcome = await updateUser(deps, tx, current, options.emailAsContact ? { ...row, email: null } : row, now, options.actor);
     report[outcome.updated ? "updated" : "unchanged"] += 1;
-    if (outcome.recordedNotApplied) report.recordedNotApplied += 1;
+    if (outcome.recordedNotApplied) {
+      // A file hash kept out (the first night after migration 029) may be a new password IT meant: an event
+      // about the account, as each of the import's (its subject: `famos audit --user` and erasure find it),
+      // written with the batch's others in one statement.
+      report.recordedNotApplied += 1;
+      if (report.notAppliedNamed.length < NOT_APPLIED_NAMED) report.notAppliedNamed.push(current);
+      batchEvents.push({ ...options.actor, event: "password.import-not-applied", subject: current.login_id, detail: { source: "import", line: row.line } });
+    }
     if (enablesAgain(current, row, options)) movers.push({ id: current.id, from: current.partner_number, row });
   }
-  await recordAuditMany(tx, now, addedEvents);
+  await recordAuditMany(tx, now, batchEvents);
 }
 
 function demotesAdmin(row: ImportedUser, user: User | undefined): boolean {
@@ -323,7 +335,8 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (password.apply) Object.assign(changes, ordinaryPassword(row.passwordHash));
   if (email !== user.otp_email) Object.assign(changes, { otp_email: email, otp_email_confirmed_at: now, pending_email: null });
   const changed = Object.keys(changes).filter((k) => k !== "otp_email_confirmed_at" && k !== "pending_email" && k !== "password_temporary_until");
-  // The record alone changes nothing the account does: the row stays "unchanged", with no event.
+  // The record alone changes nothing the account does: the row stays "unchanged", with no user.updated
+  // (storeBatch audits a record not applied).
   if (password.record !== null) changes.imported_hash_digest = password.record;
   if (changed.length === 0) {
     if (password.record !== null) await tx.updateTable("users").set({ imported_hash_digest: password.record }).where("id", "=", user.id).execute();

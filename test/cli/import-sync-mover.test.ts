@@ -1,11 +1,9 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserByLogin } from "../../src/users/users.ts";
 import { DIALECTS, type TestDialect } from "../store/dialects.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully, submitPassword } from "../support/client.ts";
-import { bcryptHash, HEADER } from "./import-fixtures.ts";
+import { importRuns } from "./import-runs.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 
 /**
@@ -16,19 +14,7 @@ import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
 describe.each(DIALECTS)("user import --sync --update enables a mover that another partner's sync disabled, on %s", (dialect: TestDialect) => {
   let t: TestApp;
   let cli: CliWorkspace;
-  const password = "correct horse battery staple";
-  const hash = bcryptHash(password);
-  const row = (login: string, partner: string) => `${login},Name ${login},${partner},user,${login}@dealer.example,${hash}`;
-  const file = (name: string, rows: string[]) => {
-    const path = join(cli.dir, name);
-    writeFileSync(path, [HEADER, ...rows].join("\n"));
-    return path;
-  };
-  const run = async (args: string[]) => {
-    const result = await cli.inProcess(args, { env: { FAMOS_DATABASE_URL: t.config.databaseUrl, FAMOS_SMTP_URL: t.smtp.url } });
-    expect(result.code, result.stderr).toBe(0);
-    return result.stdout;
-  };
+  const { password, row, file, run } = importRuns(() => t, () => cli);
   const user = async (login: string) => (await findUserByLogin(t.deps.db, login))!;
   const enabledEvents = async (login: string) =>
     (await t.deps.db.selectFrom("audit").select(["actor", "detail"]).where("event", "=", "user.enabled").where("subject", "=", login).execute()).map((e) => ({

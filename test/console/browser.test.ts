@@ -143,4 +143,23 @@ describe("support console and Profile in a browser", { timeout: 120_000 }, () =>
     await expectAccessible(page);
     await page.close();
   });
+
+  it("keeps disabled an account an import --sync disabled: the user's page with the button, and after it, pass axe", async () => {
+    const leaver = await addUser(f.t.deps, { loginId: "olga.left", fullName: "Olga Left", partnerNumber: "004713" });
+    // As `famos user import --sync` leaves it (keep-disabled.test runs the real import).
+    await f.t.deps.db.updateTable("users").set({ disabled_at: f.t.clock.now(), sync_disabled_partner: "004713" }).where("id", "=", leaver.id).execute();
+    const support = await addUser(f.t.deps, { role: "support", loginId: "retail.keep", email: "retail.keep@famos.test" });
+    const page = await f.newPage();
+    await signIn(page, support);
+    await page.goto(`${f.base}/support/users/${leaver.id}`);
+    await expect.poll(() => heading(page)).toBe("User olga.left");
+    expect(await page.textContent("main")).toContain("by partner 004713’s import --sync");
+    await expectAccessible(page);
+    await page.getByRole("button", { name: "Keep disabled" }).click();
+    await expect.poll(() => page.textContent("main")).toContain("The account is kept disabled: no import enables it again.");
+    expect(await page.getByRole("button", { name: "Keep disabled" }).count()).toBe(0);
+    await expectAccessible(page);
+    expect((await findUserById(f.t.deps.db, leaver.id))!.sync_disabled_partner).toBeNull();
+    await page.close();
+  });
 });

@@ -122,6 +122,7 @@ describe.each(["sqlite", "postgres"] as const)("support console: step-up before 
       [`/support/users/${user.id}/role`, { role: "support" }],
       [`/support/users/${user.id}/disable`, {}],
       [`/support/users/${user.id}/enable`, {}],
+      [`/support/users/${user.id}/keep-disabled`, {}],
       [`/support/users/${user.id}/unlock`, {}],
       ["/support/users/new", { loginId: "created.by.thief", fullName: "A Thief", partnerNumber: "1", role: "admin", email: "thief@evil.example" }],
       ["/support/addresses/unlock", { address: "192.0.2.1" }],

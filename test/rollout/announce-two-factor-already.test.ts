@@ -33,7 +33,7 @@ describe.each(["sqlite", "postgres"] as const)("the announcement and accounts tw
   const announcedTo = async () => (await t.deps.db.selectFrom("outbox").select("recipient").where("kind", "=", "rollout.announcement").execute()).map((o) => o.recipient).sort();
 
   it("mails only those whose two factors are still to come, and a moved wave tells only them again", async () => {
-    expect(await changeWave(t.deps, ACTOR, { partner: "8001", from: "2027-03-01T07:00" })).toMatchObject({ kind: "set" });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "8001", from: "2027-03-01T07:00" })).toMatchObject({ kind: "set" });
     await addPerson(t.deps, "ida8", "8001", { contact: "ida8@dealer.example" });
     const reset = await addPerson(t.deps, "rex8", "8001", { contact: "rex8@dealer.example", otp: "rex8@dealer.example" });
     const resetNoAddress = await addPerson(t.deps, "ray8", "8001", { otp: "ray8@dealer.example" });
@@ -54,7 +54,7 @@ describe.each(["sqlite", "postgres"] as const)("the announcement and accounts tw
     expect(await announcedTo()).toEqual(["ida8@dealer.example"]);
 
     // Moved: ida8 is told the new start; rex8, announced before his reset, is not counted as to be told.
-    expect(await changeWave(t.deps, ACTOR, { partner: "8001", from: "2027-03-08T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "8001", from: "2027-03-08T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
     expect(await announceRollout(t.deps, { partner: "8001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyTwoFactor: 3 });
     expect(await announcedTo()).toEqual(["ida8@dealer.example", "ida8@dealer.example"]);
   });

@@ -150,7 +150,7 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     await addPerson(t.deps, "lea6", "6001", { pending: "lea6@dealer.example" });
     await addPerson(t.deps, "mo6", "6001", { otp: "mo6@dealer.example" });
     await addPerson(t.deps, "ned6", "6002", { contact: "ned6@dealer.example" });
-    const first = await changeWave(t.deps, ACTOR, { partner: "6001", from: "2027-01-11T07:00" });
+    const first = await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6001", from: "2027-01-11T07:00" });
     expect(first).toMatchObject({ kind: "set", toldAgain: 0 });
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
     expect(await announceRollout(t.deps, { partner: "6002", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1 });
@@ -158,11 +158,11 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
       (await t.deps.db.selectFrom("outbox").select(["recipient", "subject"]).where("recipient", "like", "%6@dealer.example").execute()).map((o) => `${o.recipient}: ${o.subject}`).sort();
 
     // The same start typed twice (a second tab, a colleague) tells nobody again.
-    expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: "2027-01-11T07:00" })).toMatchObject({ kind: "set", toldAgain: 0 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6001", from: "2027-01-11T07:00" })).toMatchObject({ kind: "set", toldAgain: 0 });
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 0, alreadyAnnounced: 2 });
 
     // Moved a week: the two told 11/01 are told 18/01; the enrolled one and the other partner are not.
-    expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: "2027-01-18T07:00" })).toMatchObject({ kind: "set", toldAgain: 2 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6001", from: "2027-01-18T07:00" })).toMatchObject({ kind: "set", toldAgain: 2 });
     expect(await announceRollout(t.deps, { partner: null, dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
     expect(await subjects()).toEqual([
       "kim6@dealer.example: FAMOS two-factor sign-in starts for you on 11/01/2027",
@@ -173,14 +173,14 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     ]);
 
     // Removed (no default: on at once), the users of 6001 are told that too.
-    expect(await changeWave(t.deps, ACTOR, { partner: "6001", from: null })).toMatchObject({ kind: "removed", toldAgain: 2 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6001", from: null })).toMatchObject({ kind: "removed", toldAgain: 2 });
     expect(await announceRollout(t.deps, { partner: "6001", dryRun: true, actor: ACTOR })).toMatchObject({ mailed: 2, alreadyAnnounced: 0 });
   });
 
   it("a user moved to another partner by the import is told the start that now applies at the next run; a move between equal starts, or of an enrolled user, mails nobody", async () => {
-    await changeWave(t.deps, ACTOR, { partner: "6101", from: "2027-01-18T07:00" });
-    await changeWave(t.deps, ACTOR, { partner: "6102", from: "2027-01-11T07:00" });
-    await changeWave(t.deps, ACTOR, { partner: "6103", from: "2027-01-18T07:00" });
+    await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6101", from: "2027-01-18T07:00" });
+    await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6102", from: "2027-01-11T07:00" });
+    await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "6103", from: "2027-01-18T07:00" });
     await addPerson(t.deps, "rae6", "6101", { contact: "rae6@dealer.example" });
     await addPerson(t.deps, "sam6", "6101", { contact: "sam6@dealer.example" });
     await addPerson(t.deps, "tia6", "6101", { otp: "tia6@dealer.example" });
@@ -200,12 +200,12 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
   it("a wave moved while a run is under way (another process, between two of its mails): the rest of the run tells the new start, and the next run those told the old one", async () => {
     await addPerson(t.deps, "ann7", "7101", { contact: "ann7@dealer.example" });
     await addPerson(t.deps, "bob7", "7101", { contact: "bob7@dealer.example" });
-    await changeWave(t.deps, ACTOR, { partner: "7101", from: "2027-02-01T07:00" });
+    await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "7101", from: "2027-02-01T07:00" });
     let moved = false;
     const pace = async () => {
       if (moved) return;
       moved = true;
-      expect(await changeWave(t.deps, ACTOR, { partner: "7101", from: "2027-02-08T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
+      expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "7101", from: "2027-02-08T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
     };
     expect(await announceRollout(t.deps, { partner: "7101", dryRun: false, actor: ACTOR, pace })).toMatchObject({ mailed: 2 });
     expect(await announceRollout(t.deps, { partner: "7101", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, alreadyAnnounced: 1 });
@@ -235,13 +235,13 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     const ola = await addPerson(t.deps, "ola7", "7103", { contact: "ola7@gone-dealer.example" });
     await addPerson(t.deps, "pia7", "7103", { contact: "pia7@dealer.example" });
     const row = (email: string) => ({ line: 2, loginId: "ola7", fullName: "Person ola7", partnerNumber: "7103", role: "user" as const, email, passwordHash: HASH });
-    expect(await changeWave(t.deps, ACTOR, { partner: "7103", from: "2027-01-11T07:00" })).toMatchObject({ toldAgain: 0 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "7103", from: "2027-01-11T07:00" })).toMatchObject({ toldAgain: 0 });
     expect(await announceRollout(t.deps, { partner: "7103", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 2 });
     const mail = await t.deps.db.selectFrom("outbox").select("id").where("user_id", "=", ola.id).executeTakeFirstOrThrow();
     await recordBounce(t.deps, { outboxId: mail.id, kind: "hard", status: "5.1.2", reason: "550 5.1.2 bad destination system" }, "webhook");
 
     // Moved: pia7 is told the new start; ola7's dead address is not mailed again, and stays listed.
-    expect(await changeWave(t.deps, ACTOR, { partner: "7103", from: "2027-01-18T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "7103", from: "2027-01-18T07:00" })).toMatchObject({ kind: "set", toldAgain: 1 });
     const report = await announceRollout(t.deps, { partner: "7103", dryRun: false, actor: ACTOR });
     expect(report).toMatchObject({ mailed: 1, alreadyAnnounced: 0 });
     expect(report.bounced.map((b) => [b.loginId, b.address])).toEqual([["ola7", "ola7@gone-dealer.example"]]);
@@ -252,7 +252,7 @@ describe.each(DIALECTS)("famos rollout announce and leavers (%s)", (dialect) => 
     t.clock.advance(60_000);
     await storeImportedUsers(t.deps, [row("ola7@dealer.example")], { update: true, emailAsContact: true, actor: ACTOR });
     expect(await announceRollout(t.deps, { partner: "7103", dryRun: false, actor: ACTOR })).toMatchObject({ mailed: 1, bounced: [] });
-    expect(await changeWave(t.deps, ACTOR, { partner: "7103", from: "2027-01-25T07:00" })).toMatchObject({ toldAgain: 2 });
+    expect(await changeWave(t.deps, { user: null, audit: ACTOR }, { partner: "7103", from: "2027-01-25T07:00" })).toMatchObject({ toldAgain: 2 });
     expect(await sent()).toEqual(["ola7@gone-dealer.example", "ola7@dealer.example"]);
   });
 

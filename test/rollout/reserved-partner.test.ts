@@ -27,7 +27,7 @@ describe("reserved partner numbers", () => {
   });
 
   it("a rollout wave for partner all is refused in words for the console form, and nothing is planned", async () => {
-    const outcome = await changeWave(f.t.deps, OPERATOR, { partner: "all", from: "2027-01-11T07:00" });
+    const outcome = await changeWave(f.t.deps, { user: null, audit: OPERATOR }, { partner: "all", from: "2027-01-11T07:00" });
     expect(outcome).toEqual({ kind: "invalid", message: RESERVED_SENTENCE, problems: { partner: RESERVED_SENTENCE } });
     expect((await readPlan(f.t.deps.db)).waves).toEqual([]);
   });

@@ -52,7 +52,7 @@ describe.each(DIALECTS)("a wave changed while a password-only sign-in is under w
     const user = await addUser(t.deps, { email: null, partnerNumber: p });
     t.clock.set(start + 60_000);
     try {
-      const moved = withGap(() => changeWave(t.deps, ACTOR, { partner: p, from: "2026-11-28T14:00", timeZone: "UTC" }));
+      const moved = withGap(() => changeWave(t.deps, { user: null, audit: ACTOR }, { partner: p, from: "2026-11-28T14:00", timeZone: "UTC" }));
       const outcome = await passwordStep(moved, { loginId: user.login_id, password: user.password }, ctx);
       expect(outcome.kind).toBe("enrol");
       const sessions = await t.deps.db.selectFrom("sessions").select(["stage", "expires_at"]).where("user_id", "=", user.id).execute();
@@ -67,7 +67,7 @@ describe.each(DIALECTS)("a wave changed while a password-only sign-in is under w
     const p = `race${dialect.slice(0, 2)}2`;
     await setWaveStart(t.deps.db, p, start + 5 * DAY, start, "test");
     const user = await addUser(t.deps, { email: null, partnerNumber: p });
-    const moved = withGap(() => changeWave(t.deps, ACTOR, { partner: p, from: "2026-11-28T16:00", timeZone: "UTC" }));
+    const moved = withGap(() => changeWave(t.deps, { user: null, audit: ACTOR }, { partner: p, from: "2026-11-28T16:00", timeZone: "UTC" }));
     const outcome = await passwordStep(moved, { loginId: user.login_id, password: user.password }, ctx);
     expect(outcome.kind).toBe("portal");
     const [session] = await t.deps.db.selectFrom("sessions").select("expires_at").where("user_id", "=", user.id).execute();

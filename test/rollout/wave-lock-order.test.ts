@@ -138,7 +138,7 @@ describe("sign-ins and wave changes at once on PostgreSQL", () => {
       const signIns = users.map((user) =>
         passwordStep(signInDeps, { loginId: user.login_id, password: user.password, replaces: live.get(user.login_id) ?? null }, ctx),
       );
-      const changes = starts.map(async (start) => (await gate.all, changeWave(changeDeps, ACTOR, { partner, from: local(start), timeZone: "UTC" })));
+      const changes = starts.map(async (start) => (await gate.all, changeWave(changeDeps, { user: null, audit: ACTOR }, { partner, from: local(start), timeZone: "UTC" })));
       const settled = await Promise.allSettled([...signIns, ...changes]);
       const errors = settled.flatMap((s) => (s.status === "rejected" ? [`${(s.reason as { code?: string }).code ?? ""} ${String(s.reason)}`] : []));
       expect({ round, errors }).toEqual({ round, errors: [] });

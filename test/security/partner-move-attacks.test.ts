@@ -163,7 +163,7 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
     // way: it either waits for the batch (the waves held) or commits first; the batch goes on then.
     const gap = async () => {
       let settled = false;
-      change = changeWave(t.deps, ACTOR, { partner: to, from: new Date(start).toISOString().slice(0, 16), timeZone: "UTC" }).finally(() => (settled = true));
+      change = changeWave(t.deps, { user: null, audit: ACTOR }, { partner: to, from: new Date(start).toISOString().slice(0, 16), timeZone: "UTC" }).finally(() => (settled = true));
       const waiting = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%rollout_plan%for update%'`;
       for (let i = 0; i < 500 && !settled && (await waiting.execute(t.deps.db)).rows[0]!.n === 0; i++) await new Promise((r) => setTimeout(r, 10));
     };

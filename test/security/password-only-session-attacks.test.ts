@@ -72,7 +72,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     await submitPassword(thief, user.login_id, user.password);
     await submitPassword(colleague, bystander.login_id, bystander.password);
     t.clock.set(start + 60_000);
-    const moved = await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-28T14:01", timeZone: "UTC" });
+    const moved = await changeWave(t.deps, { user: null, audit: { actor: "admin", ip: null, userAgent: null } }, { partner: p, from: "2026-11-28T14:01", timeZone: "UTC" });
     expect(moved.kind).toBe("set");
     const page = await thief.get("/");
     const kept = await colleague.get("/");
@@ -92,7 +92,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     const thief = new FormClient(t.app);
     await submitPassword(thief, user.login_id, user.password);
     t.clock.set(start + 60_000);
-    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: null })).kind).toBe("removed");
+    expect((await changeWave(t.deps, { user: null, audit: { actor: "admin", ip: null, userAgent: null } }, { partner: p, from: null })).kind).toBe("removed");
     const page = await thief.get("/");
     t.clock.set(start);
     expect(page.body).not.toContain(PORTAL);
@@ -108,7 +108,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
     t.clock.set(start + 31 * 60_000);
     // "Start now" typed a little late: 14:00, read at 14:31, after the thief's 14:30 sign-in.
-    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-28T14:00", timeZone: "UTC" })).kind).toBe("set");
+    expect((await changeWave(t.deps, { user: null, audit: { actor: "admin", ip: null, userAgent: null } }, { partner: p, from: "2026-11-28T14:00", timeZone: "UTC" })).kind).toBe("set");
     const page = await thief.get("/");
     t.clock.set(start);
     expect(page.body).not.toContain(PORTAL);
@@ -124,7 +124,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
       const thief = new FormClient(t.app);
       expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
       t.clock.set(start + 60_000);
-      expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: null })).kind).toBe("removed");
+      expect((await changeWave(t.deps, { user: null, audit: { actor: "admin", ip: null, userAgent: null } }, { partner: p, from: null })).kind).toBe("removed");
       const page = await thief.get("/");
       t.clock.set(start);
       expect(page.body).not.toContain(PORTAL);
@@ -144,7 +144,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     await client.get("/enrol");
     expect((await client.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).toBe("/");
     t.clock.set(start + 60_000);
-    expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from: "2026-11-20T09:00", timeZone: "UTC" })).kind).toBe("set");
+    expect((await changeWave(t.deps, { user: null, audit: { actor: "admin", ip: null, userAgent: null } }, { partner: p, from: "2026-11-20T09:00", timeZone: "UTC" })).kind).toBe("set");
     const page = await client.get("/");
     t.clock.set(start);
     expect(page.body).toContain(PORTAL);
@@ -171,7 +171,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
         await client.get("/enrol");
         expect((await client.post("/enrol/later", { email: "", confirmEmail: "" })).headers.location).toBe("/");
         const from = new Date(start + 20 * 60_000).toISOString().slice(0, 16);
-        expect((await changeWave(t.deps, { actor: "admin", ip: null, userAgent: null }, { partner: p, from, timeZone: "UTC" })).kind).toBe("set");
+        expect((await changeWave(t.deps, { user: null, audit: { actor: "admin", ip: null, userAgent: null } }, { partner: p, from, timeZone: "UTC" })).kind).toBe("set");
         t.clock.set(start + 25 * 60_000);
         const page = await client.get("/");
         t.clock.set(start);

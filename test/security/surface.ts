@@ -121,6 +121,10 @@ export class FormSurface {
     await read(`/support/users/${leaver.id}/disable`);
     await client.post(`/support/users/${leaver.id}/disable`, {});
     await read(`/support/users/${leaver.id}`);
+    // And "Keep disabled", offered only on an account an import --sync disabled (as such an import leaves it).
+    const synced = await addUser(this.t.deps, { loginId: `synced-${Date.now()}` });
+    await this.t.deps.db.updateTable("users").set({ disabled_at: this.t.clock.now(), sync_disabled_partner: synced.partner_number }).where("id", "=", synced.id).execute();
+    await read(`/support/users/${synced.id}`);
     await read("/support/notices");
     const posted = await client.post("/support/notices", { title: "Surface notice", body: "A notice the form tests edit." });
     const notice = typeof posted.headers.location === "string" ? posted.headers.location.split("?")[0]! : null;

@@ -1,5 +1,5 @@
 import { TEST_KEYS } from "../support/login-counter.ts";
-import { disableInForceCounts } from "../../src/account/disable.ts";
+import { disableInForce } from "../../src/account/disable.ts";
 import { sql, type RootOperationNode } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { personalStrings } from "../../src/account/erase-traces.ts";
@@ -87,7 +87,7 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
     expect(await scansOf(async (db) => { for await (const _ of auditRecords(db, { user: login }, "asc", 2)) void _; })).toEqual([]);
     expect(await scansOf((db) => personalStrings(db, user))).toEqual([]);
     // The console's page after a disable reads what it ended from the disable's own event.
-    expect(await scansOf((db) => disableInForceCounts(db, { login_id: login, disabled_at: 10_000 }))).toEqual([]);
+    expect(await scansOf((db) => disableInForce(db, { login_id: login, disabled_at: 10_000 }))).toEqual([]);
   });
 
   it("reads one event's rows through an index: the console's event filter, the rollout's enrolments per day", async () => {

@@ -33,9 +33,10 @@ export function rolloutPlanCommand(): Command {
           process.stdout.write(`${lines.join("\n")}\n(times in ${tz})\n`);
           return;
         }
-        const outcome = await changeWave(deps, operator(), { partner: options.partner ?? null, from: options.remove ? null : options.from! });
-        const who = outcome.kind !== "invalid" && outcome.partnerNumber !== null ? `partner ${outcome.partnerNumber}` : "the default start";
-        if (outcome.kind === "invalid") throw new Refused(outcome.message);
+        const outcome = await changeWave(deps, { user: null, audit: operator() }, { partner: options.partner ?? null, from: options.remove ? null : options.from! });
+        // The operator is never refused (actingNow); said all the same should that change.
+        if (outcome.kind === "invalid" || outcome.kind === "forbidden") throw new Refused(outcome.message);
+        const who = outcome.partnerNumber !== null ? `partner ${outcome.partnerNumber}` : "the default start";
         if (outcome.kind === "not-found") throw new Refused(`there is no start for ${who} to remove`);
         if (outcome.kind === "removed") process.stdout.write(`Removed ${who}.\n`);
         else {

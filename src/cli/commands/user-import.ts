@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { fileProblem } from "../../platform/file-problem.ts";
 import { terminalText } from "../../platform/terminal-text.ts";
+import type { User } from "../../users/users.ts";
 import { operator, withServices } from "../context.ts";
 import { checkImportFile, importUsersCsv } from "../import-file.ts";
-import { enabledAgainText, syncAfterImport, syncDryRun } from "../import-sync.ts";
+import { enabledAgainText, syncAfterImport, syncDryRun, userListing } from "../import-sync.ts";
 import { Refused, UsageError } from "../io.ts";
 import { progressBar } from "../progress.ts";
 import { STOPPED_EXIT_CODE, untilStopped } from "../stop-signal.ts";
@@ -51,7 +52,7 @@ export function userImportCommand(): Command {
         ];
         process.stdout.write(`${taken} ${taken === 1 ? "row" : "rows"} taken (${parts.join(", ")}).\n`);
         // Its own line too: those rows are counted "unchanged" (support/imported-password.ts says why).
-        process.stdout.write(recordedNotAppliedText(result.recordedNotApplied));
+        process.stdout.write(recordedNotAppliedText(result.recordedNotApplied, result.notAppliedNamed));
         // Its own line, not a count in the brackets: an enabled row is one of the updated ones already.
         process.stdout.write(enabledAgainText(deps, result.enabled, false));
         if (result.refused.length > 0) {
@@ -73,12 +74,16 @@ export function userImportCommand(): Command {
 
 /**
  * The first `--update` after migration 029 keeps an older account's argon2 password (sign-in's upgrade or
- * the person's own) and only records the file's hash: said, in case IT meant a new password. "" for none.
+ * the person's own) and only records the file's hash: said, in case IT meant a new password, with the
+ * accounts named as the sync's lines name theirs, the first `named` (NOT_APPLIED_NAMED) and how many more,
+ * which their audit events (password.import-not-applied) name. "" for none.
  */
-export function recordedNotAppliedText(count: number): string {
+export function recordedNotAppliedText(count: number, named: readonly User[]): string {
   if (count === 0) return "";
   const which = count === 1 ? "hash recorded, not applied (an account" : "hashes recorded, not applied (accounts";
-  return `${count} file password ${which} from before this version whose password was changed or upgraded since; set a temporary one with famos user set-password <login-id> --temporary if IT meant a new password).\n`;
+  const more = count - named.length;
+  const rest = more > 0 ? `  … and ${more} more: famos audit --event password.import-not-applied names them all\n` : "";
+  return `${count} file password ${which} from before this version whose password was changed or upgraded since; set a temporary one with famos user set-password <login-id> --temporary if IT meant a new password):\n${userListing(named)}${rest}`;
 }
 
 /** The file must be UTF-8 (spreadsheets offer "CSV UTF-8"); other encodings would garble names silently. */

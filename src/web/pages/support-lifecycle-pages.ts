@@ -31,12 +31,24 @@ export function lifecycleSections(t: Translator, user: User, csrf: string, v: Li
 <div class="buttons"><button type="submit">${t.text("console.disable.button")}</button></div></form>`
       : html`<form method="post" action="/support/users/${user.id}/enable">${csrfField(csrf)}
 <p>${t.text("console.enable.intro")}</p>
-<div class="buttons"><button type="submit">${t.text("console.enable.button")}</button></div></form>`;
+<div class="buttons"><button type="submit">${t.text("console.enable.button")}</button></div></form>${keepDisabledForm(t, user, csrf)}`;
   return html`<section aria-labelledby="access-heading"><h2 id="access-heading">${t.text("console.access.heading")}</h2>${toggle}</section>
 <section aria-labelledby="password-heading"><h2 id="password-heading">${t.text("console.forgotten.heading")}</h2>
 ${v.passwordRefused
     ? html`<p class="message warning" role="status">${t.said(v.passwordRefused)}</p>`
     : html`<p>${t.html("console.forgotten.text", { link: html`<a href="/support/users/${user.id}/temporary-password">${t.text("console.temporary.title")}</a>` })}</p>`}</section>`;
+}
+
+/**
+ * "Keep disabled", only for an account an import --sync disabled (its access line says an import placing
+ * them at another partner enables them again): the disable becomes a person's, which no import undoes
+ * (account/disable.ts keepDisabled). The same rule as Disable decides who may (the caller's canDisable).
+ */
+function keepDisabledForm(t: Translator, user: User, csrf: string): SafeHtml {
+  if (user.disabled_at === null || user.sync_disabled_partner == null) return html``;
+  return html`<form method="post" action="/support/users/${user.id}/keep-disabled">${csrfField(csrf)}
+<p>${t.text("console.keep.intro", { partner: user.sync_disabled_partner })}</p>
+<div class="buttons"><button type="submit">${t.text("console.keep.button")}</button></div></form>`;
 }
 
 /**

@@ -74,7 +74,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/support/rollout/plan", { config: { access: "admin", consoleWrite: "step-up", consoleSection: "rollout" } }, async (request, reply) => {
     const form = parseForm(PLAN_FORM, request.body);
     // Read in the zone the page names beside the field: the reader's.
-    const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: form.from, timeZone: tr(deps, request).timeZone });
+    const outcome = await changeWave(deps, acting(request), { partner: form.partner, from: form.from, timeZone: tr(deps, request).timeZone });
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { problems: planProblems(tr(deps, request), outcome.problems), form });
     // A start for a number nobody has touches no one now, past or not: that warning comes first.
     // Users mailed the replaced start are told again by the next announcement: said after those.
@@ -95,7 +96,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.post("/support/rollout/plan/remove", { config: { access: "admin", consoleWrite: "step-up", consoleSection: "rollout" } }, async (request, reply) => {
     const form = parseForm(REMOVE_FORM, request.body);
-    const outcome = await changeWave(deps, acting(request).audit, { partner: form.partner, from: null });
+    const outcome = await changeWave(deps, acting(request), { partner: form.partner, from: null });
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
     if (outcome.kind === "invalid") return renderRollout(request, reply, 400, { error: tr(deps, request).said(outcome.message) });
     // Nothing to remove (a second tab, a colleague first, a typed number): said, not "removed".
     if (outcome.kind === "not-found") {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
-import { disableInForceCounts, disableUser, enableUser } from "../../account/disable.ts";
+import { disableInForce, disableUser, enableUser, keepDisabled } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword, staleTemporaryPasswordForm, temporaryPasswordBarred, temporaryPasswordFormStamp } from "../../account/temporary-password.ts";
 import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
@@ -33,6 +33,8 @@ export const LIFECYCLE_DONE: Record<string, MessageKey> = {
   enabled: "console.done.enabled",
   "already-disabled": "console.done.alreadyDisabled",
   "already-enabled": "console.done.alreadyEnabled",
+  // "Keep disabled" on one no longer disabled by a sync (enabled, or kept by a colleague meanwhile).
+  "keep-unchanged": "console.done.keepUnchanged",
 };
 
 /**
@@ -46,15 +48,17 @@ export async function enabledDoneText(deps: Deps, t: Translator, user: User): Pr
 }
 
 /**
- * The page after a disable (`?done=disabled`) says what it ended in the words of the command line
- * (disableEndedText), as the disable's audit event recorded it; the address says only which page
- * this is, so a link written by anyone cannot make the console claim a disable, or its counts. A
- * user not disabled (a crafted link, or enabled since): nothing is said.
+ * The page after a disable (`?done=disabled`) or a "Keep disabled" (`?done=kept`) says what it ended in
+ * the words of the command line (disableEndedText), as the disable's latest audit event recorded it, or
+ * that the account is kept disabled (that event's `kept`: nothing ended, no count to say); the address
+ * says only which page this is, so a link written by anyone cannot make the console claim a disable,
+ * a keep, or counts. A user not disabled (a crafted link, or enabled since): nothing is said.
  */
 export async function disabledDoneText(deps: Deps, t: Translator, user: User): Promise<string | undefined> {
-  const counts = await disableInForceCounts(deps.db, user);
-  if (counts === undefined) return undefined;
-  return counts === null ? t.text("console.done.disabledUncounted") : t.text("console.done.disabled", { ended: disableEndedText(t, counts) });
+  const said = await disableInForce(deps.db, user);
+  if (said === undefined) return undefined;
+  if (said === null) return t.text("console.done.disabledUncounted");
+  return "kept" in said ? t.text("console.done.kept") : t.text("console.done.disabled", { ended: disableEndedText(t, said) });
 }
 
 /** A disabled account gets no temporary password (account/temporary-password.ts says why): 409, nothing done. */
@@ -101,10 +105,22 @@ export function supportLifecycleRoutes(app: FastifyInstance, deps: Deps): void {
       if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
       // As the role form's (support.ts): said in the reader's language by the catalogue's "said." key.
       if (outcome.kind === "last-admin") throw new HttpProblem(409, LAST_ADMIN);
-      const done = outcome.kind === "unchanged" ? `already-${action}d` : outcome.kind;
+      // A Disable posted for one an import --sync disabled keeps it (setDisabled's `kept`): said as "Keep disabled" says it.
+      const done = outcome.kind === "unchanged" ? (outcome.kept === true ? "kept" : `already-${action}d`) : outcome.kind;
       return reply.redirect(`/support/users/${user.id}?done=${done}`, 303);
     });
   }
+
+  // "Keep disabled": one an import --sync disabled becomes a person's disable (account/disable.ts keepDisabled).
+  app.post("/support/users/:id/keep-disabled", stepUp, async (request, reply) => {
+    const user = await target(request);
+    parseForm({}, request.body);
+    const outcome = await keepDisabled(deps, acting(request), user.id);
+    if (outcome.kind === "forbidden") throw new HttpProblem(403, outcome.message);
+    if (outcome.kind === "not-found") throw new HttpProblem(404, "There is no such user.");
+    const kept = outcome.kind === "unchanged" && outcome.kept === true;
+    return reply.redirect(`/support/users/${user.id}?done=${kept ? "kept" : "keep-unchanged"}`, 303);
+  });
 
   app.get("/support/users/:id/temporary-password", support, async (request, reply) => {
     const user = await target(request);

@@ -84,7 +84,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
     const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
     const t = tr(deps, request);
     const user = await target(request);
-    const info = done === "disabled" ? await disabledDoneText(deps, t, user) : done === "enabled" ? await enabledDoneText(deps, t, user) : key ? t.text(key) : undefined;
+    const info = done === "disabled" || done === "kept" ? await disabledDoneText(deps, t, user) : done === "enabled" ? await enabledDoneText(deps, t, user) : key ? t.text(key) : undefined;
     return renderUser(request, reply, user, 200, { info });
   });
 
