@@ -13,6 +13,8 @@ export class MailClaims {
   private readonly claiming = new Set<Promise<unknown>>();
   /** Messages at the SMTP server now, drained and handed over alike: at most `batch`, the pool's connections. */
   private atServer = 0;
+  /** Messages waiting for a connection: codes a person who proved herself waits for (waitsFirst) before the rest. */
+  private readonly waitingFirst: (() => void)[] = [];
   private readonly waitingForServer: (() => void)[] = [];
 
   constructor(
@@ -62,7 +64,7 @@ export class MailClaims {
    */
   async reachServer(message: OutboxMessage): Promise<"go" | "lost" | "withdrawn" | "leaver"> {
     const waited = this.atServer >= this.options.batch;
-    if (waited) await new Promise<void>((resolve) => this.waitingForServer.push(resolve));
+    if (waited) await new Promise<void>((resolve) => (waitsFirst(message) ? this.waitingFirst : this.waitingForServer).push(resolve));
     else this.atServer += 1;
     const now = this.deps.clock.now();
     try {
@@ -85,10 +87,23 @@ export class MailClaims {
     return "lost";
   }
 
-  /** The connection goes to the next message waiting, if any. */
+  /** The connection goes to the next message waiting, if any: a code waitsFirst asks for before the rest. */
   leaveServer(): void {
-    const next = this.waitingForServer.shift();
+    const next = this.waitingFirst.shift() ?? this.waitingForServer.shift();
     if (next) next();
     else this.atServer -= 1;
   }
+}
+
+/**
+ * The mail that takes a free connection first: a code someone waits for at OTP capture who proved her
+ * password (sign-in, enrolment) or holds a session (email change). Everything else — "Forgot
+ * password?"'s code, which a login ID alone asks for, notices, announcements — waits behind them, first
+ * come first served: at a relay slow to answer, a stranger's burst of reset requests for a dealership's
+ * login IDs would otherwise put every staff member's sign-in code behind it (SPEC "Locks": a stranger
+ * who knows a login ID cannot keep its owner out).
+ */
+const FIRST_KINDS: ReadonlySet<string> = new Set(["code.signin", "code.enrol", "code.email-change"]);
+export function waitsFirst(message: Pick<OutboxMessage, "kind">): boolean {
+  return FIRST_KINDS.has(message.kind);
 }

@@ -105,18 +105,31 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
 const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENOTFOUND", "EAI_AGAIN"]);
 
 /**
+ * The TLS layer's words for a channel that could not be secured (Node's and OpenSSL's codes): the
+ * relay's certificate refused (expired, not yet valid, self-signed or of an unknown issuer, another
+ * host's name: CERT_*, *_SELF_SIGNED_*, UNABLE_TO_*, HOSTNAME_MISMATCH, ERR_TLS_CERT_ALTNAME_INVALID) or
+ * a handshake that failed (ERR_SSL_*: `smtps://` to a plain port, no protocol in common).
+ */
+const TLS_FAILURE = /^(?:ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$|INVALID_CA$|CERT_UNTRUSTED$)/;
+
+/**
  * No conversation with the relay could begin: the connection refused or never made, its name not
- * found, no greeting in time, or "421 service not available". nodemailer marks every failure of the
- * connection "CONN", a connection dropped or stalled in the middle of a message too, so its finer
- * fields decide (originalCode: the system's error; timeoutType: which wait ran out); a connection that
- * drops after the greeting says nothing of the next message and is not counted here.
+ * found, no greeting in time, "421 service not available", or no secure channel: TLS_FAILURE, or
+ * nodemailer's ETLS, STARTTLS not offered or refused while FAMOS_SMTP_URL requires it (`requireTLS`),
+ * which is also what someone on the path who strips STARTTLS makes of every connection. Any other
+ * message would fail the same way, so none is failed for it (its "500 command not recognized" to
+ * STARTTLS used to fail every message for good at its first try: notices and announcements lost).
+ * nodemailer marks every failure of the connection "CONN", a connection dropped or stalled in the
+ * middle of a message too, so its finer fields decide (originalCode: the system's error; timeoutType:
+ * which wait ran out); a connection that drops after the greeting says nothing of the next message
+ * and is not counted here.
  */
 function relayUnreachable(error: unknown): boolean {
   const e = error as { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number };
   if (e.responseCode === 421) return true;
-  if (e.code === "EDNS") return true;
+  if (e.code === "EDNS" || e.code === "ETLS") return true;
   if (e.timeoutType === "CONNECT_TIMEOUT" || e.timeoutType === "GREETING_TIMEOUT") return true;
-  return e.code === "ESOCKET" && e.originalCode !== undefined && NO_RELAY.has(e.originalCode);
+  return e.code === "ESOCKET" && e.originalCode !== undefined && (NO_RELAY.has(e.originalCode) || TLS_FAILURE.test(e.originalCode));
 }
 
 /**

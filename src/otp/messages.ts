@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Locale } from "../i18n/locales.ts";
 import { translator, type MessageKey, type Translator } from "../i18n/translator.ts";
 import { keepFixedParts } from "../mail/quoted-printable.ts";
@@ -147,7 +148,9 @@ const row = (content: SafeHtml | string, style = "") => html`<tr><td style="${FO
 export function codeMail(input: CodeMailInput): { subject: string; text: string; html: string } {
   const frame = codeMailFrame(input);
   const { t, purpose } = frame;
-  const from = input.requestedBy ? { browser: describeBrowser(input.requestedBy.userAgent, frame.words), ip: input.requestedBy.ip } : null;
+  // The address only when it is one: with FAMOS_TRUST_PROXY=true it is the client's own X-Forwarded-For,
+  // any text without a space or a comma, which "Forgot password?" put into the owner's mail for a stranger.
+  const from = input.requestedBy && isIP(input.requestedBy.ip) !== 0 ? { browser: describeBrowser(input.requestedBy.userAgent, frame.words), ip: input.requestedBy.ip } : null;
   const key = from ? "mail.code.requestedFrom" : "mail.code.requested";
   const requested = t.text(key, { purpose, loginId: input.loginId, ...from });
   const validity = t.text(VALIDITY[input.purpose], {

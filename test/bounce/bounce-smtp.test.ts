@@ -139,6 +139,24 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     }
   });
 
+  it("Trojan Source (as for a notice's title): a forged report's bidirectional controls, zero-width characters and line separators are kept as U+FFFD or a space, so the console's own words after the reason read in order", async () => {
+    const email = `bidi.${database}@dealer.example`;
+    const { user, mail } = await codeMailFor(email);
+    // U+202E reverses everything after it to the end of its paragraph: on the user's page and on Needs
+    // attention that is FAMOS's own words after the reason ("; mailbox full", the soft count).
+    await bounce(mail, "failed", "5.1.1", "550 5.1.1 gone\u202e\u200b reset to evil\u2066\u2028second line\u2029third");
+    const stored = (await addressProblems(t.deps.db, email))?.undeliverableReason ?? "";
+    expect(stored).toBe("550 5.1.1 gone\ufffd\ufffd reset to evil\ufffd second line third");
+    const outbox = await t.deps.db.selectFrom("outbox").select("bounce_reason").where("recipient", "=", email).execute();
+    const audit = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.bounced").where("detail", "like", `%${email}%`).execute();
+    const page = (await support.get(`/support/users/${user.id}`)).body;
+    const attention = (await support.get("/support/attention")).body;
+    for (const text of [...outbox.map((r) => r.bounce_reason ?? ""), ...audit.map((r) => (JSON.parse(r.detail) as { reason: string }).reason), page, attention]) {
+      expect(text).toContain("reset to evil");
+      expect(text).not.toMatch(/[\p{Cf}\u2028\u2029]/u);
+    }
+  });
+
   it("SPEC Locks (no stranger keeps the others out): a report a stranger writes to her own bounce address, naming a dealership's shared mailbox and a colleague's mail, marks only her own address; a true bounce of the shared one never stops its codes", async () => {
     const desk = `desk.${database}@dealer.example`;
     const { mail: deskMail } = await codeMailFor(desk);

@@ -1,0 +1,108 @@
+import type { AddressInfo } from "node:net";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enqueueMail } from "../../src/mail/outbox.ts";
+import { DEFAULT_SENDER_OPTIONS, MailSender } from "../../src/mail/sender.ts";
+import { MailDeliveryError, smtpTransport } from "../../src/mail/transport.ts";
+import { cryptoRandom } from "../../src/platform/random.ts";
+import { createTestApp, type TestApp } from "../support/app.ts";
+import { loggerWithLines, WARN } from "../support/log-lines.ts";
+import { outboxMessage } from "../support/outbox-message.ts";
+
+/**
+ * SPEC "Mail delivery": an SMTP outage delays mail but loses none. A relay with which no secure channel
+ * can be set up refuses every message alike, whatever it holds: its certificate is refused (expired,
+ * self-signed, another host's), `smtps://` meets a plain port, or — FAMOS_SMTP_URL with
+ * `?requireTLS=true` — STARTTLS is not offered or refused, which is also what someone on the path who
+ * strips STARTTLS makes of every connection. Such a relay is the relay's fault (the relay pause), never
+ * the message's: before, a refused STARTTLS (a 5yz reply) failed every message for good at its first
+ * try, so an "OTP email changed" notice to the old address, a lock notice or an announcement was lost,
+ * and a stripping attacker could keep the notices of an account they took from its owner. Real
+ * smtp-server relays, SQLite, the injected clock.
+ */
+async function relay(options: SMTPServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const server = new SMTPServer({
+    authOptional: true,
+    logger: false,
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on("end", () => callback());
+    },
+    ...options,
+  });
+  // A client that gives up on the handshake is an error of the server's connection: not this test's.
+  server.on("error", () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return { port: (server.server.address() as AddressInfo).port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const FROM = "FAMOS <no-reply@famos.test>";
+
+describe("a relay with which no TLS can be set up", () => {
+  let stripped: Awaited<ReturnType<typeof relay>>;
+  let selfSigned: Awaited<ReturnType<typeof relay>>;
+  beforeAll(async () => {
+    // EHLO without STARTTLS, and STARTTLS answered "500 command not recognized": a path that strips it.
+    stripped = await relay({ disabledCommands: ["STARTTLS"], hideSTARTTLS: true });
+    // smtp-server's own certificate: not one this client trusts.
+    selfSigned = await relay({ secure: true });
+  });
+  afterAll(async () => {
+    await stripped?.close();
+    await selfSigned?.close();
+  });
+
+  it("smtpTransport: STARTTLS refused while required, a certificate refused, or TLS to a plain port is the relay's fault (no connection could begin), never the message's for good", async () => {
+    const cases = [
+      ["STARTTLS stripped", `smtp://127.0.0.1:${stripped.port}?requireTLS=true`],
+      ["a certificate not trusted", `smtps://127.0.0.1:${selfSigned.port}`],
+      ["TLS to a plain port", `smtps://127.0.0.1:${stripped.port}`],
+    ] as const;
+    for (const [what, url] of cases) {
+      const transport = smtpTransport(url, { timeScale: 0.1 });
+      try {
+        const error = await transport.send(outboxMessage(), FROM).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, what).toBeInstanceOf(MailDeliveryError);
+        const { permanent, relay: fault, addressRefused } = error as MailDeliveryError;
+        expect([what, permanent, fault, addressRefused]).toEqual([what, false, "unreachable", null]);
+      } finally {
+        transport.close();
+      }
+    }
+  });
+
+  describe("the sender", () => {
+    let t: TestApp;
+    const { logger, lines } = loggerWithLines();
+    beforeAll(async () => {
+      t = await createTestApp({ logger });
+    });
+    afterAll(async () => t?.close());
+
+    it("keeps a security notice queued while STARTTLS is stripped, warns the operator once, and delivers it once TLS works again", async () => {
+      const id = await enqueueMail(t.deps.db, t.clock.now(), cryptoRandom, t.deps.mailDomain, {
+        userId: null,
+        kind: "notice.email-changed",
+        recipient: "old.address@dealer.example",
+        subject: "Your FAMOS OTP email was changed",
+        text: "t",
+        html: "<p>h</p>",
+      });
+      const stripping = new MailSender({ db: t.deps.db, dialect: t.deps.dialect, clock: t.clock, transport: smtpTransport(`smtp://127.0.0.1:${stripped.port}?requireTLS=true`), from: FROM, logger });
+      await stripping.drain();
+      await stripping.stop();
+      const row = await t.deps.db.selectFrom("outbox").select(["state", "attempts", "last_fault", "text_body"]).where("id", "=", id).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ state: "queued", attempts: 1, last_fault: "unreachable", text_body: "t" });
+      expect(lines.filter((l) => l.level >= WARN).map((l) => l.msg)).toEqual(["the mail relay cannot be reached: mail waits, one message tries it at a time"]);
+
+      // The relay (or the path) is fixed: the test app's own relay takes it at the next try.
+      t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));
+      await t.services.sender.drain();
+      expect((await t.deps.db.selectFrom("outbox").select("state").where("id", "=", id).executeTakeFirstOrThrow()).state).toBe("sent");
+      expect(t.smtp.messages.filter((m) => m.envelopeTo.includes("old.address@dealer.example"))).toHaveLength(1);
+    });
+  });
+});
