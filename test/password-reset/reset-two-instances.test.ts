@@ -34,4 +34,28 @@ describe.each(DIALECTS)("one reset code confirmed at once on two instances (%s)"
       expect(events.map((e) => e.event)).toEqual(["password.reset"]);
     }
   });
+
+  it("two resets of one account, each with its own code (the owner and whoever reads the same mailbox), at once: one password is set, the other refused", { timeout: 60_000 }, async () => {
+    const [a, b] = await race.pair();
+    for (let round = 0; round < 5; round += 1) {
+      const user = await addUser(a);
+      const ctx = { ip: `198.51.100.${70 + round}`, userAgent: "race-test" };
+      const states = [await startPasswordReset(a, user.login_id, ctx), await startPasswordReset(b, user.login_id, ctx)];
+      const codes = await Promise.all(
+        states.map(async (state) => {
+          const mail = await a.db.selectFrom("codes").innerJoin("outbox", "outbox.id", "codes.outbox_id").select("outbox.text_body").where("codes.flow_id", "=", state.flowId).executeTakeFirstOrThrow();
+          return extractCode(mail.text_body);
+        }),
+      );
+      const chosen = [`owner's new password ${round}`, `colleague's new password ${round}`];
+      const outcomes = await Promise.all(
+        [a, b].map((deps, i) => completePasswordReset(deps, states[i]!, { code: codes[i]!, newPassword: chosen[i]!, confirmNewPassword: chosen[i]! }, ctx)),
+      );
+      expect(outcomes.map((o) => o.kind).sort(), `round ${round}`).toEqual(["code-refused", "reset"]);
+      const winner = chosen[outcomes.findIndex((o) => o.kind === "reset")]!;
+      expect((await verifyPassword((await findUserById(a.db, user.id))!.password_hash, winner)).ok).toBe(true);
+      const events = await a.db.selectFrom("audit").select("event").where("subject", "in", [user.login_id, user.login_key]).where("event", "=", "password.reset").execute();
+      expect(events).toHaveLength(1);
+    }
+  });
 });
