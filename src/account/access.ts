@@ -4,6 +4,7 @@ import { queryAudit } from "../audit/audit.ts";
 import type { Translator } from "../i18n/translator.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
+import { finishUserFlows } from "../otp/flows.ts";
 import { identifyDevice, revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions, type Session } from "../session/sessions.ts";
 import type { Database } from "../store/schema.ts";
@@ -100,13 +101,7 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
     )
     .execute();
   const codes = await voidUserCodes(db, userId, reason, now, keptFlow);
-  await db
-    .updateTable("flows")
-    .set({ finished_at: now })
-    .where("user_id", "=", userId)
-    .where("finished_at", "is", null)
-    .$if(keptFlow !== null, (qb) => qb.where("id", "!=", keptFlow!))
-    .execute();
+  await finishUserFlows(db, userId, now, { except: keptFlow });
   return { sessions: await endUserSessions(db, userId, now, reason, keep?.id), codes };
 }
 

@@ -62,3 +62,29 @@ const finishFlowStatement = preparedQuery((db, id: string, now: number) =>
 export async function finishFlow(db: Kysely<Database>, id: string, now: number): Promise<void> {
   await finishFlowStatement(db, id, now);
 }
+
+/**
+ * Finishes a user's open flows: all of them but `except` (endUserAccess: "cut this account off"), or
+ * only those of `kinds` sent to another address than `otherAddressThan` (an enrolment superseding the
+ * addresses entered before it: a double click re-entering the same one keeps its flow). The caller
+ * voids their codes; a finished flow takes no new one (issueCode), so Regenerate OTP cannot revive it.
+ */
+export async function finishUserFlows(
+  db: Kysely<Database>,
+  userId: string,
+  now: number,
+  only: { except?: string | null; kinds?: readonly Flow["kind"][]; otherAddressThan?: string } = {},
+): Promise<void> {
+  const except = only.except ?? null;
+  const kinds = only.kinds ?? null;
+  const address = only.otherAddressThan ?? null;
+  await db
+    .updateTable("flows")
+    .set({ finished_at: now })
+    .where("user_id", "=", userId)
+    .where("finished_at", "is", null)
+    .$if(except !== null, (qb) => qb.where("id", "!=", except!))
+    .$if(kinds !== null, (qb) => qb.where("kind", "in", kinds!))
+    .$if(address !== null, (qb) => qb.where("email", "!=", address!))
+    .execute();
+}

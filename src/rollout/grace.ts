@@ -3,6 +3,7 @@ import { spentBeforeWave } from "../account/access.ts";
 import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
+import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
 import { recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
@@ -34,37 +35,50 @@ export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | n
   return left > 0 ? { left, of } : null;
 }
 
-export type GraceOutcome = { kind: "deferred"; token: string; session: Session; left: number } | { kind: "none-left" };
+export type GraceOutcome = { kind: "deferred"; token: string; session: Session; left: number } | { kind: "none-left" } | SignedOut;
+
+/** Thrown inside the transaction to roll the count back: another click of this session moved it on first. */
+class NotMoved extends Error {}
 
 /**
  * Uses one "Later": counted and checked in the one statement that changes the count, so parallel
  * clicks cannot use more than were granted (rule 12). The session then opens the portal with the
  * password alone, like a sign-in before the user's wave ("Choose a new password" first after a
- * temporary password).
+ * temporary password). Only while the session is live (inLiveSession: the user's row, then the
+ * session's), and the count is kept only with the session moved on: a click whose session ended
+ * meanwhile (the owner confirmed her address in another tab, support reset or disabled the account)
+ * answers "signed-out", and one that lost to another click of the same session "none-left", neither
+ * using up a "Later" (red team 2026-12-07: the count was committed before the session was found ended).
  */
 export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
   if (limit === 0 || noLater(deps.config, user)) return { kind: "none-left" };
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (tx) => {
-    const counted = await tx
-      .insertInto("rollout_users")
-      .values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null })
-      .onConflict((oc) =>
-        oc
-          .column("user_id")
-          .doUpdateSet({ grace_used: sql`rollout_users.grace_used + 1` })
-          .where("rollout_users.grace_used", "<", limit),
-      )
-      .returning("grace_used")
-      .executeTakeFirst();
-    if (!counted) return { kind: "none-left" } as const;
-    // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
-    const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, user, now, ctx, session), flowId: null });
-    if (!advanced) return { kind: "none-left" } as const;
-    await recordSignIn(tx, user.id, now);
-    const left = limit - Number(counted.grace_used);
-    await recordAudit(tx, now, { event: "enrolment.deferred", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { left } });
-    return { kind: "deferred", token: advanced.token, session: advanced.session, left } as const;
-  });
+  try {
+    const done = await inLiveSession(deps, user, session, async (tx) => {
+      const counted = await tx
+        .insertInto("rollout_users")
+        .values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null })
+        .onConflict((oc) =>
+          oc
+            .column("user_id")
+            .doUpdateSet({ grace_used: sql`rollout_users.grace_used + 1` })
+            .where("rollout_users.grace_used", "<", limit),
+        )
+        .returning("grace_used")
+        .executeTakeFirst();
+      if (!counted) return { kind: "none-left" } as const;
+      // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
+      const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, user, now, ctx, session), flowId: null });
+      if (!advanced) throw new NotMoved();
+      await recordSignIn(tx, user.id, now);
+      const left = limit - Number(counted.grace_used);
+      await recordAudit(tx, now, { event: "enrolment.deferred", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { left } });
+      return { kind: "deferred", token: advanced.token, session: advanced.session, left } as const;
+    });
+    return "value" in done ? done.value : done;
+  } catch (error) {
+    if (error instanceof NotMoved) return { kind: "none-left" };
+    throw error;
+  }
 }

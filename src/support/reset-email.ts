@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidUserCodes } from "../otp/codes.ts";
+import { finishUserFlows } from "../otp/flows.ts";
 import { revokeDevices } from "../regulation/devices.ts";
 import { endUserSessions } from "../session/sessions.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
@@ -44,7 +45,7 @@ export async function resetOtpEmail(deps: Deps, by: Acting, userId: string, requ
       .where("id", "=", target.id)
       .execute();
     await voidUserCodes(tx, target.id, "reset", now);
-    await tx.updateTable("flows").set({ finished_at: now }).where("user_id", "=", target.id).where("finished_at", "is", null).execute();
+    await finishUserFlows(tx, target.id, now);
     const sessionsEnded = await endUserSessions(tx, target.id, now, "reset");
     // A reset follows a lost inbox or a compromise: the browsers known for the login ID start afresh.
     await revokeDevices(tx, target.login_key, now);

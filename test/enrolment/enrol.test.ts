@@ -88,6 +88,34 @@ describe("first-sign-in enrolment", () => {
     expect((await stored(user.login_id)).otp_email).toBeNull();
   });
 
+  it("a superseded address's flow takes no new code: Regenerate OTP in the old browser sends nothing there, and it can't become the OTP email", async () => {
+    // Red team 2026-12-07: the newer enrolment voided the old address's code but left its flow open,
+    // so Regenerate in the old browser sent a fresh, live code to the superseded address.
+    const { user, client: first } = await atEnrolment();
+    const mistyped = `${user.login_id}.smiht@dealer.example`;
+    await first.post("/enrol", { email: mistyped, confirmEmail: mistyped });
+
+    const second = new FormClient(t.app);
+    await submitPassword(second, user.login_id, user.password);
+    await second.get("/enrol");
+    const right = `${user.login_id}.smith@dealer.example`;
+    await second.post("/enrol", { email: right, confirmEmail: right });
+
+    t.clock.advance(t.config.otp.resendWaitMs);
+    await first.get("/otp");
+    await first.post("/otp/regenerate", {});
+    const toMistyped = await t.deps.db.selectFrom("outbox").select("id").where("recipient", "=", mistyped).execute();
+    expect(toMistyped).toHaveLength(1);
+    const live = await t.deps.db.selectFrom("codes").select("id").where("email", "=", mistyped).where("consumed_at", "is", null).where("voided_at", "is", null).execute();
+    expect(live).toHaveLength(0);
+    expect((await stored(user.login_id)).pending_email).toBe(right);
+    // The right address still confirms, from the browser that entered it.
+    const code = await nextCode(t.smtp, right, 0);
+    await second.get("/otp");
+    expect((await second.post("/otp", { code })).headers.location).toBe("/");
+    expect((await stored(user.login_id)).otp_email).toBe(right);
+  });
+
   it("asks for the 'This is my own mailbox' tick for a shared mailbox under policy warn, and goes on with it", async () => {
     const { user, client } = await atEnrolment();
     const warned = await client.post("/enrol", { email: "info@dealer.example", confirmEmail: "info@dealer.example" });

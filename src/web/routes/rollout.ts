@@ -145,6 +145,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     parseForm(BUTTON_FORM, request.body);
     const outcome = await useGrace(deps, user, session, requestContext(deps, request));
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     if (outcome.kind === "none-left") {
       const error = tr(deps, request).text("enrol.noMoreLater");
       return reply.code(409).type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));

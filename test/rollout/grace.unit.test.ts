@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Deps } from "../../src/app/deps.ts";
+import type { FixedClock } from "../../src/platform/clock.ts";
+import { useGrace } from "../../src/rollout/grace.ts";
+import { createSession, endSession } from "../../src/session/sessions.ts";
+import { addUser } from "../support/app.ts";
+import { createUnitDeps } from "../support/unit-app.ts";
+
+/**
+ * "Later" on "User profile" (FAMOS_2FA_GRACE_SIGNINS): a click whose session ended meanwhile (the owner
+ * confirmed her address in another tab, which ends the account's sessions still at "User profile";
+ * support reset or disabled the account) opens nothing, and uses none of the user's "Later"s.
+ * Red team 2026-12-07: the count was committed before the session was found ended.
+ */
+describe("useGrace (unit tier)", () => {
+  let deps: Deps;
+  let clock: FixedClock;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ deps, clock, close } = await createUnitDeps({ env: { FAMOS_2FA_GRACE_SIGNINS: "3" } }));
+  });
+  afterAll(async () => close());
+
+  const ctx = { ip: "198.51.100.7", userAgent: "unit" };
+  const used = async (userId: string) => Number((await deps.db.selectFrom("rollout_users").select("grace_used").where("user_id", "=", userId).executeTakeFirst())?.grace_used ?? 0);
+
+  it("a live session at 'User profile' uses one 'Later' and moves on", async () => {
+    const user = await addUser(deps, { email: null });
+    const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });
+    expect(await useGrace(deps, user, session, ctx)).toMatchObject({ kind: "deferred", left: 2 });
+    expect(await used(user.id)).toBe(1);
+  });
+
+  it("a session ended meanwhile: signed out, nothing opened, and the 'Later' is not used up", async () => {
+    const user = await addUser(deps, { email: null });
+    const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });
+    await endSession(deps.db, session.id, clock.now(), "enrolled");
+    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "signed-out" });
+    expect(await used(user.id)).toBe(0);
+  });
+
+  it("a double click: the first moves the session on; the second, with the token it replaced, uses no second 'Later'", async () => {
+    const user = await addUser(deps, { email: null });
+    const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });
+    expect(await useGrace(deps, user, session, ctx)).toMatchObject({ kind: "deferred", left: 2 });
+    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "none-left" });
+    expect(await used(user.id)).toBe(1);
+  });
+});
