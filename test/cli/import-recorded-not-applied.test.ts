@@ -64,4 +64,17 @@ describe("famos user import --update: file hashes recorded, not applied, are tol
     expect(events.map((e) => e.subject)).toEqual(logins);
     expect(events.at(-1)!.detail).toEqual({ source: "import", line: 53 });
   });
+
+  it("a row that also moves the account to another partner and renames it: named as the row left it", async () => {
+    const user = await addUser(f.t.deps, { loginId: "pre.moved", partnerNumber: "06111", fullName: "Old Name", email: "pre.moved@dealer.example" });
+    await f.t.deps.db.updateTable("users").set({ imported_hash_digest: "unrecorded" }).where("id", "=", user.id).execute();
+    const file = join(f.cli.dir, "moved.csv");
+    writeFileSync(file, `${HEADER}\npre.moved,New Name,06222,,pre.moved@dealer.example,${bcryptHash("what IT typed in")}\n`);
+    const run = await f.cli.inProcess(["user", "import", file, "--update"]);
+    expect(run.stderr).toBe("");
+    // Counted "updated" (the move and the name applied); the hash only recorded, and the account named as it now is.
+    expect(run.stdout).toBe(`1 row taken (0 added, 1 updated, 0 unchanged).\n${SAID}  pre.moved (New Name, partner 06222)\n`);
+    const after = (await findUserByLogin(f.t.deps.db, "pre.moved"))!;
+    expect([after.full_name, after.partner_number, after.password_hash]).toEqual(["New Name", "06222", user.password_hash]);
+  });
 });
