@@ -30,6 +30,14 @@ export async function disableUser(deps: Deps, by: Acting, userId: string, how: {
 }
 
 /**
+ * Disabled by an `import --sync` (sync_disabled_partner), and still its disable: what "Keep disabled" is
+ * for, the one rule of the console's button (web/pages/support-lifecycle-pages.ts) and of keepDisabled.
+ */
+export function syncDisabled<T extends Pick<User, "disabled_at" | "sync_disabled_partner">>(user: T): user is T & { sync_disabled_partner: string } {
+  return user.disabled_at !== null && user.sync_disabled_partner != null;
+}
+
+/**
  * "Keep disabled" on the console: an account an `import --sync` disabled (sync_disabled_partner) made a
  * person's disable, which no import undoes (support/import-movers.ts, enablesAgain). setDisabled's rule,
  * the one `famos user disable` meets on such an account (its `kept` outcome, audited user.disabled
@@ -37,7 +45,6 @@ export async function disableUser(deps: Deps, by: Acting, userId: string, how: {
  * or kept meanwhile is left as it is ("unchanged"), never disabled by this button without the Disable question.
  */
 export async function keepDisabled(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
-  const syncDisabled = (target: User) => target.disabled_at !== null && target.sync_disabled_partner != null;
   return deps.db.transaction().execute((tx) => setDisabled(deps, tx, by, userId, { disable: true, bySync: false, only: syncDisabled }));
 }
 
