@@ -30,11 +30,17 @@ describe("famos user import --update: file hashes recorded, not applied, are tol
     return file;
   }
 
-  it("an account from before the record with its own argon2id password: the summary, then the line; the next run only the summary", async () => {
-    const user = await addUser(f.t.deps, { loginId: "pre.added", email: "pre.added@dealer.example" });
+  /** One such account, and a one-row file for it with `name` and `partner` (its own, unless a row moves or renames it). */
+  async function oneUnrecorded(loginId: string, account: { fullName?: string; partnerNumber?: string }, name: string, partner: string) {
+    const user = await addUser(f.t.deps, { loginId, email: `${loginId}@dealer.example`, ...account });
     await f.t.deps.db.updateTable("users").set({ imported_hash_digest: "unrecorded" }).where("id", "=", user.id).execute();
-    const file = join(f.cli.dir, "dealer.csv");
-    writeFileSync(file, `${HEADER}\npre.added,Jane Smith,01234,,pre.added@dealer.example,${bcryptHash("what IT typed in")}\n`);
+    const file = join(f.cli.dir, `${loginId}.csv`);
+    writeFileSync(file, `${HEADER}\n${loginId},${name},${partner},,${loginId}@dealer.example,${bcryptHash("what IT typed in")}\n`);
+    return { user, file };
+  }
+
+  it("an account from before the record with its own argon2id password: the summary, then the line; the next run only the summary", async () => {
+    const { user, file } = await oneUnrecorded("pre.added", {}, "Jane Smith", "01234");
 
     const first = await f.cli.inProcess(["user", "import", file, "--update"]);
     expect(first.stderr).toBe("");
@@ -66,10 +72,7 @@ describe("famos user import --update: file hashes recorded, not applied, are tol
   });
 
   it("a row that also moves the account to another partner and renames it: named as the row left it", async () => {
-    const user = await addUser(f.t.deps, { loginId: "pre.moved", partnerNumber: "06111", fullName: "Old Name", email: "pre.moved@dealer.example" });
-    await f.t.deps.db.updateTable("users").set({ imported_hash_digest: "unrecorded" }).where("id", "=", user.id).execute();
-    const file = join(f.cli.dir, "moved.csv");
-    writeFileSync(file, `${HEADER}\npre.moved,New Name,06222,,pre.moved@dealer.example,${bcryptHash("what IT typed in")}\n`);
+    const { user, file } = await oneUnrecorded("pre.moved", { partnerNumber: "06111", fullName: "Old Name" }, "New Name", "06222");
     const run = await f.cli.inProcess(["user", "import", file, "--update"]);
     expect(run.stderr).toBe("");
     // Counted "updated" (the move and the name applied); the hash only recorded, and the account named as it now is.
