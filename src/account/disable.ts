@@ -30,6 +30,14 @@ export async function disableUser(deps: Deps, by: Acting, userId: string, how: {
 }
 
 /**
+ * Disabled by an `import --sync` (sync_disabled_partner), and still its disable: what "Keep disabled" is
+ * for, the one rule of the console's button (web/pages/support-lifecycle-pages.ts) and of keepDisabled.
+ */
+export function syncDisabled<T extends Pick<User, "disabled_at" | "sync_disabled_partner">>(user: T): user is T & { sync_disabled_partner: string } {
+  return user.disabled_at !== null && user.sync_disabled_partner != null;
+}
+
+/**
  * "Keep disabled" on the console: an account an `import --sync` disabled (sync_disabled_partner) made a
  * person's disable, which no import undoes (support/import-movers.ts, enablesAgain). setDisabled's rule,
  * the one `famos user disable` meets on such an account (its `kept` outcome, audited user.disabled
@@ -37,7 +45,6 @@ export async function disableUser(deps: Deps, by: Acting, userId: string, how: {
  * or kept meanwhile is left as it is ("unchanged"), never disabled by this button without the Disable question.
  */
 export async function keepDisabled(deps: Deps, by: Acting, userId: string): Promise<DisableOutcome> {
-  const syncDisabled = (target: User) => target.disabled_at !== null && target.sync_disabled_partner != null;
   return deps.db.transaction().execute((tx) => setDisabled(deps, tx, by, userId, { disable: true, bySync: false, only: syncDisabled }));
 }
 
@@ -125,19 +132,32 @@ async function setDisabled(
 }
 
 /**
- * What the disable in force ended, as its latest audit event recorded it (`user.disabled`, written in the
- * transaction that set disabled_at): undefined when the user is not disabled, null when the event
- * holds no counts (a disable before they were recorded), `kept` when it is a person keeping disabled
- * one an import --sync disabled (no counts: it ended nothing). The console's page after a disable reads
- * them here, never from its address, which anyone can write.
+ * What the disable in force ended, as its audit event recorded it (`user.disabled`, written in the
+ * transaction that set disabled_at, so stamped with disabled_at itself): undefined when the user is not
+ * disabled, null when the event holds no counts (a disable before they were recorded), `kept` when a
+ * person has since kept disabled one an import --sync disabled (setDisabled's `kept`: no counts, it ended
+ * nothing). The console's page after a disable reads them here, never from its address, which anyone can write.
+ * The keep is found by the order of writing (the event's id), not by its time: a host clock set back
+ * between the sync and the keep stamps the keep before the sync's disabled_at, and an earlier spell's keep,
+ * written before this disable's event, is never this one's, whatever its time says.
  */
-export async function disableInForce(db: Kysely<Database>, user: Pick<User, "login_id" | "disabled_at">): Promise<{ sessionsEnded: number; codesVoided: number } | { kept: true } | null | undefined> {
+export async function disableInForce(
+  db: Kysely<Database>,
+  user: Pick<User, "login_id" | "disabled_at" | "sync_disabled_partner">,
+): Promise<{ sessionsEnded: number; codesVoided: number } | { kept: true } | null | undefined> {
   if (user.disabled_at === null) return undefined;
+  const at = Number(user.disabled_at);
   // Through queryAudit, the one reader of a person's events (audit_subject_key_time, migration 016).
-  const [event] = await queryAudit(db, { subject: user.login_id, event: "user.disabled", since: Number(user.disabled_at), limit: 1 });
+  const [event] = await queryAudit(db, { subject: user.login_id, event: "user.disabled", since: at, until: at + 1, limit: 1 });
   if (!event) return null;
-  // The latest: a person kept disabled one a sync had disabled (setDisabled's `kept`), which ended nothing.
+  // A keep in the same millisecond as the disable, written after it.
   if (event.detail.kept === true) return { kept: true };
+  // A sync's disable, still in force, whose mark is gone: only a person's keep clears it then (setDisabled).
+  // Its event, written after the disable's, says so; a sync's disable from before the mark (migration 028) has none.
+  if (event.detail.source === "sync" && user.sync_disabled_partner == null) {
+    const [later] = await queryAudit(db, { subject: user.login_id, event: "user.disabled", afterId: event.id, limit: 1 });
+    if (later?.detail.kept === true) return { kept: true };
+  }
   const { sessionsEnded, codesVoided } = event.detail;
   return typeof sessionsEnded === "number" && typeof codesVoided === "number" ? { sessionsEnded, codesVoided } : null;
 }

@@ -57,6 +57,8 @@ export interface AuditQuery {
   event?: string;
   since?: number;
   until?: number;
+  /** Only events written after the one with this id (ids follow the order of writing, whatever the host clock said). */
+  afterId?: number;
   limit?: number;
   offset?: number;
 }
@@ -87,6 +89,7 @@ export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promi
   if (query.event) q = q.where("event", "=", query.event);
   if (query.since !== undefined) q = q.where("time", ">=", query.since);
   if (query.until !== undefined) q = q.where("time", "<", query.until);
+  if (query.afterId !== undefined) q = q.where("id", ">", query.afterId);
   const rows = await q
     .orderBy("time", "desc")
     .orderBy("id", "desc")

@@ -29,7 +29,7 @@ export const AUDIT_EVENTS = {
   "user.created": "User created",
   "user.updated": "User updated by import",
   "password.import-not-applied": "File password hash recorded by import, not applied (the account's own password kept)",
-  "user.disabled": "Account disabled (a leaver): sessions ended, codes voided",
+  "user.disabled": "Account disabled (a leaver: sessions ended, codes voided) or kept disabled (no import enables it again)",
   "user.enabled": "Account enabled again",
   "user.erased": "User deleted; their audit events kept under a pseudonym",
   "password.temporary-set": "Temporary password set by support",

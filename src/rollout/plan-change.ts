@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { formatDateTime } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
 import { partnerNumberProblem } from "../users/fields.ts";
-import { actingNow, type Acting, type Refusal } from "../support/acting.ts";
+import { actingNow, pageRefusal, type Acting, type Refusal } from "../support/acting.ts";
 import { readLocalDateTime } from "../support/zoned-time.ts";
 import { forgetStaleAnnouncements } from "./announce.ts";
 import { endPasswordOnlyBeforeStart } from "./password-only.ts";
@@ -51,14 +51,11 @@ export interface WaveProblems {
   from?: string;
 }
 
-/** The console's words for a page or form beyond one's role (web/auth.ts), said by its catalogue's "said." key. */
-const NOT_ADMIN: Refusal = { kind: "forbidden", reason: "admin-only", message: "Your role does not give access to this page." };
-
 /**
  * One rule for the console and the command line: check, write, audit. `by`: the console's administrator
  * (or the operator, `user` null), read again in the transaction (actingNow) as the console's other writes
  * are: the step-up's password check runs after the request's session said who acts, and one demoted or
- * disabled meanwhile changes no start (NOT_ADMIN).
+ * disabled meanwhile changes no start (pageRefusal, the console page's own rule and words).
  */
 export async function changeWave(deps: Deps, by: Acting, request: WaveRequest): Promise<WaveOutcome> {
   const actor = by.audit;
@@ -79,7 +76,9 @@ export async function changeWave(deps: Deps, by: Acting, request: WaveRequest): 
   // cut, which then ends it, or reads the plan as changed (heldWaveStart).
   const changed = await deps.db.transaction().execute(async (tx) => {
     const acting = await actingNow(tx, by);
-    if (acting.user !== null && acting.user.role !== "admin") return NOT_ADMIN;
+    // The Rollout form's route rule (access "admin"), met again by the person as read now.
+    const refused = pageRefusal(acting.user, "admin");
+    if (refused) return refused;
     await holdWaves(tx, deps.dialect, partnerNumber, "update");
     const before = await readPlan(tx);
     if (startsAt !== null) await setWaveStart(tx, partnerNumber, startsAt, now, actor.actor ?? "unknown");

@@ -93,6 +93,21 @@ export function creationRefusal(by: Acting, role: User["role"]): Refusal | null 
   return null;
 }
 
+/** A console route's role rule (web/auth.ts's `access`): "support" for support and administrators, "admin" for administrators. */
+export type ConsoleAccess = "support" | "admin";
+
+/**
+ * Who reaches a console page (web/auth.ts, each route's `access`), and the same rule for a write such a
+ * page asked for, met again by its person as read in the write's transaction (actingNow): one demoted or
+ * disabled since the request's session was read is refused in the same words (rollout/plan-change.ts).
+ * Null when allowed; the operator (`user` null) always is.
+ */
+export function pageRefusal(user: Pick<User, "role"> | null, access: ConsoleAccess): Refusal | null {
+  if (user === null) return null;
+  const allowed = access === "support" ? user.role !== "user" : user.role === "admin";
+  return allowed ? null : { kind: "forbidden", reason: access === "admin" ? "admin-only" : "no-role", message: "Your role does not give access to this page." };
+}
+
 /**
  * The acting person as they are now, read again inside the action's transaction `tx`. An action that
  * hashes a password first (a temporary password, a new account's first one: tens of milliseconds of

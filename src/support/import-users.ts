@@ -262,7 +262,8 @@ async function storeBatch(
       // about the account, as each of the import's (its subject: `famos audit --user` and erasure find it),
       // written with the batch's others in one statement.
       report.recordedNotApplied += 1;
-      if (report.notAppliedNamed.length < NOT_APPLIED_NAMED) report.notAppliedNamed.push(current);
+      // Named as the row left it (a move and a new name in the same row applied), as the next listing would name it.
+      if (report.notAppliedNamed.length < NOT_APPLIED_NAMED) report.notAppliedNamed.push(outcome.after);
       batchEvents.push({ ...options.actor, event: "password.import-not-applied", subject: current.login_id, detail: { source: "import", line: row.line } });
     }
     if (enablesAgain(current, row, options)) movers.push({ id: current.id, from: current.partner_number, row });
@@ -321,9 +322,9 @@ async function storeContactEmails(tx: Kysely<Database>, rows: readonly ImportedU
  * sessions and voids their codes, as any password or email change does (SPEC "Sessions"); a new
  * password hash or OTP email forgets the login ID's device cookies too. A new password hash is an
  * ordinary password (ordinaryPassword): a temporary password it replaces, pending or spent, leaves no
- * temporary state behind.
+ * temporary state behind. `after`: the account as the row left it.
  */
-async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<{ updated: boolean; recordedNotApplied: boolean }> {
+async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: ImportedUser, now: number, actor: Actor): Promise<{ updated: boolean; recordedNotApplied: boolean; after: User }> {
   const email = row.email ?? user.otp_email;
   const changes: Partial<User> = {};
   if (row.fullName.trim() !== user.full_name) changes.full_name = row.fullName.trim();
@@ -340,7 +341,7 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (password.record !== null) changes.imported_hash_digest = password.record;
   if (changed.length === 0) {
     if (password.record !== null) await tx.updateTable("users").set({ imported_hash_digest: password.record }).where("id", "=", user.id).execute();
-    return { updated: false, recordedNotApplied: password.notApplied };
+    return { updated: false, recordedNotApplied: password.notApplied, after: user };
   }
 
   await tx.updateTable("users").set({ ...changes, updated_at: now }).where("id", "=", user.id).execute();
@@ -366,5 +367,5 @@ async function updateUser(deps: Deps, tx: Kysely<Database>, user: User, row: Imp
   if (changes.role !== undefined) {
     await recordAudit(tx, now, { ...actor, event: "role.changed", subject: user.login_id, detail: { from: user.role, to: row.role, source: "import" } });
   }
-  return { updated: true, recordedNotApplied: password.notApplied };
+  return { updated: true, recordedNotApplied: password.notApplied, after: { ...user, ...changes, updated_at: now } };
 }

@@ -5,6 +5,7 @@ import { loadSignedIn, passwordOnly, type Session, type Stage } from "../session
 import { endPasswordOnlyOutlived } from "../rollout/password-only.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
+import { pageRefusal } from "../support/acting.ts";
 import type { User } from "../users/users.ts";
 import { rotateCsrfSecret } from "./csrf.ts";
 import { deviceReads, deviceTokens } from "./device-cookie.ts";
@@ -202,8 +203,8 @@ export function registerSessionLoading(app: FastifyInstance, deps: Deps): void {
     if (!famos) return reply.redirect(signInPath(request, request.famosLapsed), 303);
     const needed: Stage = access === "support" || access === "admin" ? "full" : access;
     if (famos.session.stage !== needed) return reply.redirect(STEP_PATH[famos.session.stage], 303);
-    const allowed = access === "support" ? famos.user.role !== "user" : access === "admin" ? famos.user.role === "admin" : true;
-    if (!allowed) throw new HttpProblem(403, "Your role does not give access to this page.");
+    const refused = access === "support" || access === "admin" ? pageRefusal(famos.user, access) : null;
+    if (refused) throw new HttpProblem(403, refused.message);
     // A session opened by the password alone (before a 2FA rollout wave, or "Later") never reaches the
     // console, even when its user was given a support role meanwhile: the console is behind both factors.
     if (needed === "full" && access !== "full" && passwordOnly(famos.session)) {

@@ -30,11 +30,17 @@ describe("famos user import --update: file hashes recorded, not applied, are tol
     return file;
   }
 
-  it("an account from before the record with its own argon2id password: the summary, then the line; the next run only the summary", async () => {
-    const user = await addUser(f.t.deps, { loginId: "pre.added", email: "pre.added@dealer.example" });
+  /** One such account, and a one-row file for it with `name` and `partner` (its own, unless a row moves or renames it). */
+  async function oneUnrecorded(loginId: string, account: { fullName?: string; partnerNumber?: string }, name: string, partner: string) {
+    const user = await addUser(f.t.deps, { loginId, email: `${loginId}@dealer.example`, ...account });
     await f.t.deps.db.updateTable("users").set({ imported_hash_digest: "unrecorded" }).where("id", "=", user.id).execute();
-    const file = join(f.cli.dir, "dealer.csv");
-    writeFileSync(file, `${HEADER}\npre.added,Jane Smith,01234,,pre.added@dealer.example,${bcryptHash("what IT typed in")}\n`);
+    const file = join(f.cli.dir, `${loginId}.csv`);
+    writeFileSync(file, `${HEADER}\n${loginId},${name},${partner},,${loginId}@dealer.example,${bcryptHash("what IT typed in")}\n`);
+    return { user, file };
+  }
+
+  it("an account from before the record with its own argon2id password: the summary, then the line; the next run only the summary", async () => {
+    const { user, file } = await oneUnrecorded("pre.added", {}, "Jane Smith", "01234");
 
     const first = await f.cli.inProcess(["user", "import", file, "--update"]);
     expect(first.stderr).toBe("");
@@ -63,5 +69,15 @@ describe("famos user import --update: file hashes recorded, not applied, are tol
     const events = (await notAppliedEvents()).slice(before);
     expect(events.map((e) => e.subject)).toEqual(logins);
     expect(events.at(-1)!.detail).toEqual({ source: "import", line: 53 });
+  });
+
+  it("a row that also moves the account to another partner and renames it: named as the row left it", async () => {
+    const { user, file } = await oneUnrecorded("pre.moved", { partnerNumber: "06111", fullName: "Old Name" }, "New Name", "06222");
+    const run = await f.cli.inProcess(["user", "import", file, "--update"]);
+    expect(run.stderr).toBe("");
+    // Counted "updated" (the move and the name applied); the hash only recorded, and the account named as it now is.
+    expect(run.stdout).toBe(`1 row taken (0 added, 1 updated, 0 unchanged).\n${SAID}  pre.moved (New Name, partner 06222)\n`);
+    const after = (await findUserByLogin(f.t.deps.db, "pre.moved"))!;
+    expect([after.full_name, after.partner_number, after.password_hash]).toEqual(["New Name", "06222", user.password_hash]);
   });
 });

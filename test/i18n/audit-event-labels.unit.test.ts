@@ -32,6 +32,13 @@ describe("audit event labels in the six catalogues", () => {
     expect(labelled.filter((name) => !Object.hasOwn(AUDIT_EVENTS, name))).toEqual([]);
   });
 
+  // One event, two meanings (account/disable.ts): a disable that ended sessions and codes, and a person's
+  // keep of a sync's disable that ended nothing (detail.kept); its one label says both, in every language.
+  it("user.disabled's label covers a keep as well as a disable", () => {
+    const kept: Record<string, string> = { "en-GB": "kept disabled", de: "deaktiviert belassen", fr: "maintenu désactivé", it: "mantenuto disattivato", es: "mantenida desactivada", nl: "gedeactiveerd gehouden" };
+    for (const locale of LOCALES) expect(eventLabel(translator(locale, "Europe/Berlin"), "user.disabled"), locale).toContain(kept[locale]);
+  });
+
   for (const locale of LOCALES.filter((l) => l !== "en-GB")) {
     it(`${locale}: the audit page shows every event in the language, not in English`, () => {
       const t = translator(locale, "Europe/Berlin");

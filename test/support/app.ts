@@ -49,6 +49,8 @@ export interface TestAppOptions {
   relayAuth?: { users: Record<string, string>; login: { user: string; pass: string } };
   /** The app's own request logger (default none, as Fastify's `logger: false`): a test that reads what requests log gives one. */
   requestLogger?: Logger;
+  /** Called with the app before it is ready: a test adds a hook of its own (plan-actor-changed-route.test changes a role after the session's read). */
+  beforeReady?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   // FAMOS_REDIS_URL in `env` shares request limits through Redis, as `famos serve` does.
   const redis = config.redisUrl ? await openRedis(config.redisUrl, services.deps.logger) : null;
   const app = await buildApp({ deps: services.deps, store, redis, ...(options.requestLogger ? { loggerInstance: options.requestLogger } : {}), ...(options.webSocketRecheckMs ? { webSocketRecheckMs: options.webSocketRecheckMs } : {}) });
+  options.beforeReady?.(app);
   await app.ready();
   return {
     app,

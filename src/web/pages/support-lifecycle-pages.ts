@@ -1,6 +1,7 @@
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { NewAccount } from "../../account/create.ts";
+import { syncDisabled } from "../../account/disable.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import { TICKET_MAX_LENGTH } from "../../support/ticket.ts";
 import { ROLES, type User } from "../../users/users.ts";
@@ -45,7 +46,7 @@ ${v.passwordRefused
  * (account/disable.ts keepDisabled). The same rule as Disable decides who may (the caller's canDisable).
  */
 function keepDisabledForm(t: Translator, user: User, csrf: string): SafeHtml {
-  if (user.disabled_at === null || user.sync_disabled_partner == null) return html``;
+  if (!syncDisabled(user)) return html``;
   return html`<form method="post" action="/support/users/${user.id}/keep-disabled">${csrfField(csrf)}
 <p>${t.text("console.keep.intro", { partner: user.sync_disabled_partner })}</p>
 <div class="buttons"><button type="submit">${t.text("console.keep.button")}</button></div></form>`;
