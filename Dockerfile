@@ -28,7 +28,8 @@ ENV NODE_ENV=production \
     FAMOS_HOST=0.0.0.0 \
     FAMOS_PORT=3000 \
     FAMOS_DATABASE_URL=sqlite:/data/famos.db \
-    UV_THREADPOOL_SIZE=2
+    UV_THREADPOOL_SIZE=2 \
+    MALLOC_ARENA_MAX=2
 # SQLite's database (the default); with PostgreSQL the volume stays empty.
 VOLUME ["/data"]
 WORKDIR /data

@@ -47,6 +47,9 @@ export function productEnv(options: { port: number; sinkPort: number; dbPath: st
     FAMOS_OTP_PER_HOUR: "0",
     FAMOS_OTP_RESEND_WAIT: "0s",
     FAMOS_LOCK_AFTER: "1000000",
+    // As the Dockerfile and the systemd unit start it (glibc reads it before any JavaScript runs): two
+    // malloc arenas, not one per thread (bench/HISTORY.md, the thirty-ninth round). A value given to the bench wins.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? "2",
   };
 }
 
@@ -93,7 +96,7 @@ function productTarget(postgres: string | null): Target {
     const cli = (args: string[], input?: string) =>
       runCommand(process.execPath, ["--import", "tsx", PRODUCT_MAIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 180_000, ...(input ? { input } : {}) });
     let users = makeUsers(PRODUCT_USER_PREFIX, count);
-    const notes = [`production mode on ${postgres ? "PostgreSQL" : "SQLite"}; ${LIFTED_LIMITS}`];
+    const notes = [`production mode on ${postgres ? "PostgreSQL" : "SQLite"}; ${LIFTED_LIMITS}; MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX ?? "unset"} (as the Dockerfile and the systemd unit)`];
     const csvPath = join(workDir, "users.csv");
     await writeFile(csvPath, await usersCsv(users));
     // `npm run build` first: in production mode bin/famos.js runs dist/ as it is and never rebuilds it.

@@ -36,6 +36,13 @@ describe("the deployment files", () => {
     expect(read("deploy/compose.yaml")).toMatch(/read_only: true/);
   });
 
+  it("the image and the systemd unit start the server with two malloc arenas, as the bench measures it (MALLOC_ARENA_MAX=2)", () => {
+    // glibc reads it before any JavaScript runs, so only what starts node can set it (bench/HISTORY.md, round 39).
+    expect(read("Dockerfile")).toMatch(/^ENV [^\n]*(\\\n[^\n]*)*\bMALLOC_ARENA_MAX=2$/m);
+    expect(read("deploy/systemd/famos@.service")).toMatch(/^Environment=.*\bMALLOC_ARENA_MAX=2\b/m);
+    expect(read("bench/scenarios/famos-target.ts")).toMatch(/MALLOC_ARENA_MAX: process\.env\.MALLOC_ARENA_MAX \?\? "2"/);
+  });
+
   it("compose's header makes each secret file readable by the container user that reads it, and by nobody else", () => {
     // Compose (not swarm) bind-mounts a secret file as it is on the host, owner and mode: famos
     // (uid 10001, the Dockerfile's) reads three, postgres (uid 999 in its Debian image) one.

@@ -20,6 +20,16 @@ describe("kept parts of pages (platform/html.ts)", () => {
     expect((sent as Buffer).equals(Buffer.from(whole, "utf8"))).toBe(true);
   });
 
+  it("sends the same bytes with a part first and last, four-byte characters and a lone surrogate between parts", () => {
+    const part = () => html`<option>Ελλάδα – 😀</option>`;
+    const text = "x \u{1F600} \ud800 é";
+    const whole = html`${part()}<p>${text}</p>${part()}${part()}`.value;
+    const kept = html`${keptPart("test-edges", part)}<p>${text}</p>${keptPart("test-edges", part)}${keptPart("test-edges", part)}`.value;
+    const sent = pageBytes(kept);
+    expect(Buffer.isBuffer(sent)).toBe(true);
+    expect((sent as Buffer).toString("hex")).toBe(Buffer.from(whole, "utf8").toString("hex"));
+  });
+
   it("makes a part once per key", () => {
     let made = 0;
     const make = () => (made++, html`<b>x</b>`);
