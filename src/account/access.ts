@@ -100,7 +100,7 @@ export async function endUserAccess(db: Kysely<Database>, userId: string, now: n
       ),
     )
     .execute();
-  const codes = await voidUserCodes(db, userId, reason, now, keptFlow);
+  const codes = await voidUserCodes(db, userId, reason, now, { except: keptFlow });
   await finishUserFlows(db, userId, now, { except: keptFlow });
   return { sessions: await endUserSessions(db, userId, now, reason, keep?.id), codes };
 }

@@ -7,7 +7,7 @@ import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepar
 import type { CodesTable, Database } from "../store/schema.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { generateCode, hashCode, sameHash } from "./code.ts";
-import type { Flow } from "./flows.ts";
+import { openFlowIds, type Flow, type FlowScope } from "./flows.ts";
 import { codeMail } from "./messages.ts";
 import { isLocale } from "../i18n/locales.ts";
 
@@ -317,14 +317,17 @@ export function voidFlowCodes(db: Kysely<Database>, flowId: string, reason: stri
 }
 
 /**
- * Voids every live code of a user (a new enrolment address, a support reset, a password change),
- * except those of `exceptFlowId` when given: the flow of the session making the change. Returns how
- * many it voided (a disable says so only when there were some).
+ * Voids every live code of a user (a support reset, a password change), or only those of the open
+ * flows in `only` (FlowScope: all but the flow of the session making the change; those a newer
+ * address supersedes, endSupersededFlows). Returns how many it voided (a disable says so only when
+ * there were some).
  */
-export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number, exceptFlowId?: string | null): Promise<number> {
+export async function voidUserCodes(db: Kysely<Database>, userId: string, reason: string, now: number, only: FlowScope = {}): Promise<number> {
+  const narrowed = only.kinds !== undefined || only.otherAddressThan !== undefined;
   const voided = await voidLive(db, reason, now)
     .where("user_id", "=", userId)
-    .$if(Boolean(exceptFlowId), (qb) => qb.where("flow_id", "!=", exceptFlowId!))
+    .$if(only.except != null, (qb) => qb.where("flow_id", "!=", only.except!))
+    .$if(narrowed, (qb) => qb.where("flow_id", "in", openFlowIds(db, userId, only)))
     .executeTakeFirst();
   return Number(voided.numUpdatedRows);
 }

@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from "kysely";
+import { voidUserCodes } from "./codes.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
@@ -64,27 +65,51 @@ export async function finishFlow(db: Kysely<Database>, id: string, now: number):
 }
 
 /**
- * Finishes a user's open flows: all of them but `except` (endUserAccess: "cut this account off"), or
- * only those of `kinds` sent to another address than `otherAddressThan` (an enrolment superseding the
- * addresses entered before it: a double click re-entering the same one keeps its flow). The caller
- * voids their codes; a finished flow takes no new one (issueCode), so Regenerate OTP cannot revive it.
+ * Which of a user's open flows a rule reaches: all of them but `except` (endUserAccess: "cut this
+ * account off"), or only those of `kinds` sent to another address than `otherAddressThan` (a newer
+ * address superseding those entered before it: endSupersededFlows).
  */
-export async function finishUserFlows(
-  db: Kysely<Database>,
-  userId: string,
-  now: number,
-  only: { except?: string | null; kinds?: readonly Flow["kind"][]; otherAddressThan?: string } = {},
-): Promise<void> {
-  const except = only.except ?? null;
-  const kinds = only.kinds ?? null;
-  const address = only.otherAddressThan ?? null;
-  await db
-    .updateTable("flows")
-    .set({ finished_at: now })
-    .where("user_id", "=", userId)
-    .where("finished_at", "is", null)
-    .$if(except !== null, (qb) => qb.where("id", "!=", except!))
-    .$if(kinds !== null, (qb) => qb.where("kind", "in", kinds!))
-    .$if(address !== null, (qb) => qb.where("email", "!=", address!))
-    .execute();
+export interface FlowScope {
+  except?: string | null;
+  kinds?: readonly Flow["kind"][];
+  otherAddressThan?: string;
+}
+
+/** The ids of a user's open flows in `only` (voidUserCodes narrows its codes to them). */
+export function openFlowIds(db: Kysely<Database>, userId: string, only: FlowScope) {
+  return db.selectFrom("flows").select("id").where(openFlowsOf(userId, only));
+}
+
+/**
+ * Finishes a user's open flows in `only` (FlowScope). The caller voids their codes first (voidUserCodes
+ * with the same scope); a finished flow takes no new one (issueCode), so Regenerate OTP cannot revive it.
+ */
+export async function finishUserFlows(db: Kysely<Database>, userId: string, now: number, only: FlowScope = {}): Promise<void> {
+  await db.updateTable("flows").set({ finished_at: now }).where(openFlowsOf(userId, only)).execute();
+}
+
+/**
+ * Only the newest address entered can be confirmed (SPEC item 2; item 6's Profile change alike): a
+ * new enrolment, or a new email change, ends the user's open flows of its kind to other addresses,
+ * with their codes, so neither a code mailed there nor Regenerate OTP in the tab that entered one can
+ * make that address the OTP email (red team 2026-12-07). The one home of that rule for enrolEmail and
+ * startEmailChange, in their transaction with the user's row taken. Nothing else is touched: a
+ * sign-in code another browser of the same person waits for stays live, and a double click
+ * re-entering the same address keeps its flow and its code.
+ */
+export async function endSupersededFlows(db: Kysely<Database>, userId: string, kind: Flow["kind"], address: string, now: number): Promise<void> {
+  const scope: FlowScope = { kinds: [kind], otherAddressThan: address };
+  await voidUserCodes(db, userId, "superseded", now, scope);
+  await finishUserFlows(db, userId, now, scope);
+}
+
+/** A user's open flows in `only`, as a condition on the flows table. */
+function openFlowsOf(userId: string, only: FlowScope) {
+  return (eb: ExpressionBuilder<Database, "flows">) => {
+    const conditions: Expression<SqlBool>[] = [eb("user_id", "=", userId), eb("finished_at", "is", null)];
+    if (only.except != null) conditions.push(eb("id", "!=", only.except));
+    if (only.kinds) conditions.push(eb("kind", "in", only.kinds));
+    if (only.otherAddressThan !== undefined) conditions.push(eb("email", "!=", only.otherAddressThan));
+    return eb.and(conditions);
+  };
 }

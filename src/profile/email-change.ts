@@ -9,7 +9,7 @@ import { sendCode } from "../factors/send-code.ts";
 import type { SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
-import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { createFlow, endSupersededFlows, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
 import { advanceSession, endUserSessions, newFactorChange, setSessionStep, type Session } from "../session/sessions.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -52,6 +52,9 @@ export async function startEmailChange(
   const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
+    // And a change to another address started in another session (a mistyped one, or one typed by
+    // someone who held a session) can no longer be confirmed: the newest wins, not the first confirmed.
+    await endSupersededFlows(tx, user.id, "email-change", check.email, now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
     await setSessionStep(tx, session.id, "full", flow.id);
@@ -63,10 +66,26 @@ export async function startEmailChange(
 
 /** The email change waiting for its code in this session, if any. */
 export async function pendingEmailChange(deps: Deps, user: User, session: Session): Promise<Flow | null> {
+  const flow = await sessionEmailChange(deps, user, session);
+  return flow && flow.finished_at === null ? flow : null;
+}
+
+/**
+ * Whether this session's email change ended while the session still points to it: a change started
+ * since in another session superseded it (endSupersededFlows), as Cancel and a confirmation move the
+ * session off its flow, and the other ways a change ends end the session too. What its tab then says
+ * ("This email change is no longer open…"), rather than the Profile page with nothing said.
+ */
+export async function emailChangeReplaced(deps: Deps, user: User, session: Session): Promise<boolean> {
+  const flow = await sessionEmailChange(deps, user, session);
+  return flow !== null && flow.finished_at !== null;
+}
+
+/** The email change this session points to, open or finished (null: none, or not this user's). */
+async function sessionEmailChange(deps: Deps, user: User, session: Session): Promise<Flow | null> {
   if (!session.flow_id) return null;
   const flow = await findFlow(deps.db, session.flow_id);
-  if (!flow || flow.kind !== "email-change" || flow.user_id !== user.id || flow.finished_at !== null) return null;
-  return flow;
+  return flow && flow.kind === "email-change" && flow.user_id === user.id ? flow : null;
 }
 
 export type ConfirmChangeOutcome =

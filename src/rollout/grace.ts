@@ -5,7 +5,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import { advanceSession, type Session } from "../session/sessions.ts";
-import { recordSignIn, type User } from "../users/users.ts";
+import { findUserById, recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
 
 /** Where the request came from (the sign-in steps' request context), for the audit trail. */
@@ -49,6 +49,8 @@ class NotMoved extends Error {}
  * meanwhile (the owner confirmed her address in another tab, support reset or disabled the account)
  * answers "signed-out", and one that lost to another click of the same session "none-left", neither
  * using up a "Later" (red team 2026-12-07: the count was committed before the session was found ended).
+ * Whether "Later" applies (noLater) is decided on the account as read in that transaction, after its
+ * row is taken; the request's copy only spares the transaction when it already says no.
  */
 export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
@@ -56,6 +58,10 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
   const now = deps.clock.now();
   try {
     const done = await inLiveSession(deps, user, session, async (tx) => {
+      // Decided again on the account as it is now, its row taken: a support role given, or a passkey or
+      // app set up in another browser, since the request read it must not open the portal with the password alone.
+      const current = await findUserById(tx, user.id);
+      if (!current || noLater(deps.config, current)) return { kind: "none-left" } as const;
       const counted = await tx
         .insertInto("rollout_users")
         .values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null })
@@ -69,7 +75,7 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
         .executeTakeFirst();
       if (!counted) return { kind: "none-left" } as const;
       // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
-      const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, user, now, ctx, session), flowId: null });
+      const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, current, now, ctx, session), flowId: null });
       if (!advanced) throw new NotMoved();
       await recordSignIn(tx, user.id, now);
       const left = limit - Number(counted.grace_used);

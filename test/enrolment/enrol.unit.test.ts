@@ -55,7 +55,7 @@ describe("enrolEmail (unit tier)", () => {
     expect(event).toMatchObject({ time: now(), actor: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { sharedMailbox: false } });
   });
 
-  it("voids every earlier code of the user: only the newest address entered can be confirmed", async () => {
+  it("voids the codes of the addresses entered before: only the newest address entered can be confirmed", async () => {
     const { user, session } = await atEnrolment();
     const other = await atEnrolment();
     const elsewhere = await createFlow(db(), unit.deps.random, { userId: user.id, kind: "enrol", email: "mistyped@dealer.example", now: now() });

@@ -39,6 +39,23 @@ describe("useGrace (unit tier)", () => {
     expect(await used(user.id)).toBe(0);
   });
 
+  // Red team 2026-12-07 (follow-up): "Later" was decided on the account as the request read it, before
+  // its transaction took the user's row. A change committed in between (a support role given, or a
+  // passkey or app set up in another browser: alwaysTwoFactor) still let the click open the portal with
+  // the password alone and use a "Later"; now it is decided on the row as read in the transaction.
+  it.each([
+    ["given the support role", { role: "support" as const }],
+    ["given a strong second factor in another browser", { strong_factor_at: 1 }],
+  ])("an account %s after the request read it: no 'Later', nothing opened, none used", async (_name, change) => {
+    const user = await addUser(deps, { email: null });
+    const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });
+    await deps.db.updateTable("users").set(change).where("id", "=", user.id).execute();
+    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "none-left" });
+    expect(await used(user.id)).toBe(0);
+    const row = await deps.db.selectFrom("sessions").select(["stage", "token_hash"]).where("id", "=", session.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ stage: "enrol", token_hash: session.token_hash });
+  });
+
   it("a double click: the first moves the session on; the second, with the token it replaced, uses no second 'Later'", async () => {
     const user = await addUser(deps, { email: null });
     const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });

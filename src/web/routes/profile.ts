@@ -6,7 +6,7 @@ import type { MessageKey } from "../../i18n/translator.ts";
 import { tr } from "../reader.ts";
 import { profileSettingsRoutes } from "./profile-settings.ts";
 import type { SafeHtml } from "../../platform/html.ts";
-import { cancelEmailChange, confirmEmailChange, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
+import { cancelEmailChange, confirmEmailChange, emailChangeReplaced, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
@@ -30,6 +30,7 @@ type ConfirmRefusal = Parameters<typeof confirmProblem>[1];
 const DONE: Record<string, MessageKey> = {
   "email-changed": "profile.emailChanged",
   "email-cancelled": "profile.emailCancelled",
+  "email-replaced": "profile.emailReplaced",
   "password-changed": "profile.passwordChanged",
   "settings-saved": "profile.settingsSaved",
 };
@@ -128,7 +129,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       setSessionCookie(deps, reply, outcome);
       return reply.redirect("/profile?done=email-changed", 303);
     }
-    if (outcome.kind === "no-change") return reply.redirect("/profile", 303);
+    if (outcome.kind === "no-change") return noChangeOpen(request, reply);
     return renderConfirm(request, reply, 401, { refused: outcome });
   });
 
@@ -137,7 +138,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm({ code: field(64).optional() }, request.body);
     const issued = await resendEmailChangeCode(deps, user, session, requestContext(deps, request));
     if (issued.kind === "signed-out") return answerSignedOut(deps, reply);
-    if (issued.kind === "no-flow" || issued.kind === "strong-factor-required") return reply.redirect("/profile", 303);
+    if (issued.kind === "no-flow" || issued.kind === "strong-factor-required") return noChangeOpen(request, reply);
     return reply.redirect(`/profile/email/confirm${issueNotice(issued)}`, 303);
   });
 
@@ -168,11 +169,17 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     }
   });
 
+  /** The code step with no change open in this session: back to Profile, saying so when a newer change ended it. */
+  async function noChangeOpen(request: FastifyRequest, reply: FastifyReply) {
+    const { user, session } = signedIn(request);
+    return reply.redirect((await emailChangeReplaced(deps, user, session)) ? "/profile?done=email-replaced" : "/profile", 303);
+  }
+
   /** `refused`: a typed code's outcome, told in words (with its status) once the flow's codes so far are known. */
   async function renderConfirm(request: FastifyRequest, reply: FastifyReply, status: number, extra: { error?: string | SafeHtml; refused?: ConfirmRefusal }, justSent = false) {
     const { user, session } = signedIn(request);
     const flow = await pendingEmailChange(deps, user, session);
-    if (!flow) return reply.redirect("/profile", 303);
+    if (!flow) return noChangeOpen(request, reply);
     const frame = await portalFrame(deps, request, reply);
     const t = frame.t;
     const { delivery, codesSent } = await codeDeliveryState(deps, t, flow.id, flow.email, user);
