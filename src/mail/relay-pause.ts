@@ -84,6 +84,8 @@ export class RelayPause {
     private readonly backoffMs: (attempt: number) => number,
     private readonly log: RelayPauseLog | undefined,
     private readonly onBack: () => void,
+    /** The pause began or its fault changed (the fault), or it ended (null). */
+    private readonly onChange: (fault: RelayFault | null) => void = () => undefined,
   ) {}
 
   /**
@@ -111,7 +113,10 @@ export class RelayPause {
     const told = this.down?.fault === fault;
     this.down = { outages, until: now + this.backoffMs(outages), fault };
     // Once an outage, and again when its kind changes (a relay back up that now refuses the login).
-    if (!told) this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, OUTAGE[fault]);
+    if (!told) {
+      this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, OUTAGE[fault]);
+      this.onChange(fault);
+    }
     return true;
   }
 
@@ -162,6 +167,7 @@ export class RelayPause {
     const { fault } = this.down;
     this.down = null;
     this.log?.info(BACK[fault]);
+    this.onChange(null);
     this.onBack();
   }
 }

@@ -60,6 +60,8 @@ export interface SenderDeps {
    * before the message is marked failed, so a page that sees it failed already sees why.
    */
   onAddressRefused?(message: OutboxMessage, refusal: { status: string | null; reason: string }): Promise<void>;
+  /** The relay pause began, changed its fault, or ended (null): /metrics' famos_mail_relay_paused. */
+  onRelayPause?(fault: RelayFault | null): void;
 }
 
 /**
@@ -90,7 +92,7 @@ export class MailSender {
   private readonly claims: MailClaims;
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {
-    this.relay = new RelayPause((attempt) => options.backoffMs(attempt), deps.logger, () => this.look());
+    this.relay = new RelayPause((attempt) => options.backoffMs(attempt), deps.logger, () => this.look(), deps.onRelayPause);
     this.claims = new MailClaims(deps, options);
   }
 

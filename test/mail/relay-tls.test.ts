@@ -88,6 +88,19 @@ describe("a relay with which no TLS can be set up", () => {
     }
   });
 
+  it("/metrics shows the sender's relay pause and its fault: famos_mail_relay_paused{fault=\"tls\"} 1 while no TLS can be set up", async () => {
+    const t = await createTestApp({ relayUrl: `smtp://127.0.0.1:${stripped.port}?requireTLS=true` });
+    try {
+      const paused = async () => (await t.deps.metrics.registry.metrics()).split("\n").filter((line) => line.startsWith("famos_mail_relay_paused"));
+      expect(await paused()).toEqual(['famos_mail_relay_paused{fault="none"} 0']);
+      await enqueueMail(t.deps.db, t.clock.now(), cryptoRandom, t.deps.mailDomain, { userId: null, kind: "notice.lock", recipient: "someone@dealer.example", subject: "s", text: "t", html: "<p>h</p>" });
+      await t.services.sender.drain();
+      expect(await paused()).toEqual(['famos_mail_relay_paused{fault="tls"} 1']);
+    } finally {
+      await t.close();
+    }
+  });
+
   describe("the sender", () => {
     let t: TestApp;
     const { logger, lines } = loggerWithLines();
