@@ -6,6 +6,7 @@ import type { Database } from "../store/schema.ts";
 import { MailClaims } from "./claims.ts";
 import { codeExpiry, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
 import { RelayPause } from "./relay-pause.ts";
+import type { RelayFault } from "./smtp-replies.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
