@@ -127,8 +127,8 @@ const SESSION_COMMANDS = new Set(["EHLO", "HELO", "STARTTLS"]);
 
 /**
  * No secure channel with the relay (a RelayFault "tls"): TLS_FAILURE, nodemailer's ETLS (STARTTLS not
- * offered or refused while FAMOS_SMTP_URL requires it, `requireTLS`), or its refusal of a refused EHLO
- * (ECONNECTION at EHLO: with `requireTLS` it may not fall back to HELO, which has no STARTTLS). All are
+ * offered or refused while FAMOS_SMTP_URL requires it, `requireTLS`), or nodemailer giving up on a refused
+ * EHLO (ECONNECTION at EHLO: with `requireTLS` it may not fall back to HELO, which has no STARTTLS). All are
  * also what someone on the path who strips STARTTLS or answers EHLO makes of every connection.
  */
 function noTls(error: unknown): boolean {
@@ -147,7 +147,8 @@ function noTls(error: unknown): boolean {
  * nodemailer marks every failure of the connection "CONN", a connection dropped or stalled in the
  * middle of a message too, so its finer fields decide (originalCode: the system's error; timeoutType:
  * which wait ran out); a connection that drops after the greeting says nothing of the next message
- * and is not counted here.
+ * and is not counted here, but for a TLS alert, which nodemailer does not tell apart from the
+ * handshake's (TLS_FAILURE).
  */
 function relayUnreachable(error: unknown): boolean {
   const e = error as { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number; command?: string };
