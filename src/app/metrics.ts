@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type * as PromClient from "prom-client";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RelayFault } from "../mail/smtp-replies.ts";
 
 /**
  * prom-client, loaded when the first metrics are made: `famos serve` (and the tests' servers) make
@@ -30,6 +31,8 @@ export interface Metrics {
   requestLimitsShared: Gauge;
   /** The last SMTP check (serve's at start): 1 with failed_step="none", else 0 with the step that failed. */
   smtpCheckOk: Gauge<"failed_step">;
+  /** The sender's relay pause (src/mail/relay-pause.ts): 1 with its fault while on, else 0 with fault="none". */
+  mailRelayPaused: Gauge<"fault">;
   /** Issue 13: authenticator-app and recovery codes checked, by factor (app, recovery-code) and outcome (ok, failed). */
   strongFactorChecks: Counter<"factor" | "outcome">;
   /** Issue 13: factors added and removed, by factor (app, recovery-codes, all) and change (added, removed, renewed). */
@@ -150,6 +153,12 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       labelNames: ["failed_step"],
       registers: [registry],
     }),
+    mailRelayPaused: new Gauge({
+      name: "famos_mail_relay_paused",
+      help: "1 while the sender holds mail back from a relay at fault, labelled with the fault (unreachable; tls: no TLS with the relay; refused: it refuses FAMOS); 0 with fault=\"none\" otherwise",
+      labelNames: ["fault"],
+      registers: [registry],
+    }),
     strongFactorChecks: new Counter({
       name: "famos_strong_factor_checks_total",
       help: "Authenticator-app and recovery codes checked, by factor and outcome (ok, failed)",
@@ -165,4 +174,10 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
     passkeysAdded: new Counter({ name: "famos_passkeys_added_total", help: "Passkeys added on Profile", registers: [registry] }),
     passkeyAssertions: new Counter({ name: "famos_passkey_assertions_total", help: "Passkey sign-in assertions by outcome (confirmed, failed)", labelNames: ["outcome"], registers: [registry] }),
   };
+}
+
+/** famos_mail_relay_paused as the sender's relay pause is: 1 with its fault, or 0 with fault="none" (null: no pause). */
+export function relayPaused(metrics: Metrics, fault: RelayFault | null): void {
+  metrics.mailRelayPaused.reset();
+  metrics.mailRelayPaused.set({ fault: fault ?? "none" }, fault === null ? 0 : 1);
 }

@@ -11,7 +11,7 @@ import { cryptoRandom, type Random } from "../platform/random.ts";
 import { registerRolloutGauges } from "../rollout/gauges.ts";
 import { openStore, type Store } from "../store/database.ts";
 import type { Deps } from "./deps.ts";
-import { createMetrics, unreadMetrics } from "./metrics.ts";
+import { createMetrics, relayPaused, unreadMetrics } from "./metrics.ts";
 
 export interface Services {
   deps: Deps;
@@ -48,6 +48,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   // The metrics read the outbox when scraped, after the store below is open.
   const counted = overrides.countMetrics !== false;
   const metrics = counted ? createMetrics(() => outboxDepth(store.db), overrides.clock === undefined) : unreadMetrics();
+  relayPaused(metrics, null);
   const store =
     overrides.store ??
     openStore(config.databaseUrl, {
@@ -86,6 +87,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
         if (message.kind.startsWith("code.")) metrics.codeToSmtp.observe((now - message.created_at) / 1000);
       },
       onFailed: () => metrics.mailFailed.inc(),
+      onRelayPause: (fault) => relayPaused(metrics, fault),
       // A recipient the SMTP server refuses for its address is a hard bounce told at once, without
       // waiting for a report that will not come (src/bounce/record-bounce.ts).
       onAddressRefused: async (message, refusal) => {

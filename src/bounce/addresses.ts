@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from "kysely";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
+import { storedWordsShown } from "../users/fields.ts";
 import { otherHoldersQuery } from "../users/shared-address.ts";
 
 /** Addresses are compared without regard to case (what mail servers do in practice). */
@@ -53,10 +54,10 @@ function problemsOf(row: AddressRow): AddressProblems | null {
   if (row.undeliverable_at === null && row.soft_bounces === 0) return null;
   return {
     undeliverableAt: row.undeliverable_at,
-    undeliverableReason: row.undeliverable_reason,
+    undeliverableReason: storedWordsShown(row.undeliverable_reason),
     softBounces: row.soft_bounces,
     lastSoftBounceAt: row.last_soft_bounce_at,
-    lastSoftReason: row.last_soft_reason,
+    lastSoftReason: storedWordsShown(row.last_soft_reason),
     mailboxFull: fullMailbox(row),
   };
 }
@@ -122,6 +123,6 @@ export async function undeliverableUsers(db: Kysely<Database>, limit = 200): Pro
   return rows.map((r) => {
     const confirmed = r.otp_email !== null && addressKey(r.otp_email) === r.address_key;
     const email = confirmed ? r.otp_email! : r.pending_email!;
-    return { userId: r.id, loginId: r.login_id, fullName: r.full_name, partnerNumber: r.partner_number, email, confirmed, at: r.undeliverable_at!, reason: r.undeliverable_reason, mailboxFull: fullMailbox(r) };
+    return { userId: r.id, loginId: r.login_id, fullName: r.full_name, partnerNumber: r.partner_number, email, confirmed, at: r.undeliverable_at!, reason: storedWordsShown(r.undeliverable_reason), mailboxFull: fullMailbox(r) };
   });
 }

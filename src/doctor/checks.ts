@@ -145,6 +145,22 @@ export function checkPublicUrl(config: Readonly<Config>): CheckResult {
   return { check: "public URL", status: "fail", detail: `${config.publicUrl.origin} is http in production: session cookies would travel without Secure; set FAMOS_PUBLIC_URL to https://…` };
 }
 
+/**
+ * FAMOS_TRUST_PROXY=true trusts any peer's X-Forwarded-For: a client that sends its own chooses the
+ * address the request limits, the address lock and the audit trail see, and one that names an address in
+ * FAMOS_TRUSTED_NETWORKS skips the address lock (src/regulation/throttle.ts). A warning, not a failure:
+ * FAMOS may sit behind a proxy that overwrites the header. Null for any other setting.
+ */
+export function checkTrustProxy(config: Readonly<Config>): CheckResult | null {
+  if (config.trustProxy !== true) return null;
+  return {
+    check: "proxy",
+    status: "warn",
+    detail:
+      "FAMOS_TRUST_PROXY=true trusts every client's own X-Forwarded-For: a client chooses the address the request limits, the address lock and the audit see, and one naming a FAMOS_TRUSTED_NETWORKS address skips the address lock; name the proxy's own addresses",
+  };
+}
+
 /** Without FAMOS_SECRET (development): where the server keeps its generated secret, failing when it may not. */
 export function checkSecret(config: Readonly<Config>): CheckResult | null {
   if (config.secret !== null) return null;

@@ -1,4 +1,4 @@
-import type { OutboxMessage } from "./outbox.ts";
+import type { CodeMailKind, OutboxMessage } from "./outbox.ts";
 import { claimDueMail, renewLease, withdrawWaitingMail } from "./outbox.ts";
 import type { SenderDeps, SenderOptions } from "./sender.ts";
 
@@ -103,7 +103,7 @@ export class MailClaims {
  * login IDs would otherwise put every staff member's sign-in code behind it (SPEC "Locks": a stranger
  * who knows a login ID cannot keep its owner out).
  */
-const FIRST_KINDS: ReadonlySet<string> = new Set(["code.signin", "code.enrol", "code.email-change"]);
+const FIRST_KINDS: ReadonlySet<CodeMailKind> = new Set<CodeMailKind>(["code.signin", "code.enrol", "code.email-change"]);
 export function waitsFirst(message: Pick<OutboxMessage, "kind">): boolean {
-  return FIRST_KINDS.has(message.kind);
+  return (FIRST_KINDS as ReadonlySet<string>).has(message.kind);
 }

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
-import type { Database, OutboxTable } from "../store/schema.ts";
+import type { Database, FlowsTable, OutboxTable } from "../store/schema.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { MailFault } from "./smtp-replies.ts";
@@ -17,6 +17,9 @@ export interface OutgoingMail {
 }
 
 export type OutboxMessage = OutboxTable;
+
+/** The outbox kind of a flow's code mail (src/otp/codes.ts writes it): a flow kind renamed renames it. */
+export type CodeMailKind = `code.${FlowsTable["kind"]}`;
 
 const HEADER_BREAK = /[\r\n]/;
 

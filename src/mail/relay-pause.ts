@@ -18,8 +18,17 @@ const RELAY_CHECKS = {
 /** What the operator is told, once per outage, by what is wrong with the relay. */
 const OUTAGE: Record<RelayFault, string> = {
   unreachable: "the mail relay cannot be reached: mail waits, one message tries it at a time",
+  // Not "cannot be reached": an operator told so may drop requireTLS, which is what someone on the path wants.
+  tls: "no TLS with the mail relay (its certificate or STARTTLS; possibly someone on the path): check the relay's certificate and FAMOS_SMTP_URL's host; do not drop requireTLS: mail waits, one message tries it at a time",
   // Every check, relaying too: a refusal at RCPT TO that repeats for other recipients is a relay that relays for nobody.
   refused: `the mail relay refuses FAMOS (check ${RELAY_CHECKS.login}, ${RELAY_CHECKS.sender}, ${RELAY_CHECKS.relaying}, or ${RELAY_CHECKS.client}): mail waits, one message tries it at a time`,
+};
+
+/** What the operator is told when the outage ends. */
+const BACK: Record<RelayFault, string> = {
+  unreachable: "the mail relay can be reached again",
+  tls: "TLS with the mail relay works again",
+  refused: "the mail relay takes FAMOS's mail again",
 };
 
 /**
@@ -75,6 +84,8 @@ export class RelayPause {
     private readonly backoffMs: (attempt: number) => number,
     private readonly log: RelayPauseLog | undefined,
     private readonly onBack: () => void,
+    /** The pause began or its fault changed (the fault), or it ended (null). */
+    private readonly onChange: (fault: RelayFault | null) => void = () => undefined,
   ) {}
 
   /**
@@ -102,7 +113,10 @@ export class RelayPause {
     const told = this.down?.fault === fault;
     this.down = { outages, until: now + this.backoffMs(outages), fault };
     // Once an outage, and again when its kind changes (a relay back up that now refuses the login).
-    if (!told) this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, OUTAGE[fault]);
+    if (!told) {
+      this.log?.warn({ err: failure instanceof Error ? failure.message : String(failure) }, OUTAGE[fault]);
+      this.onChange(fault);
+    }
     return true;
   }
 
@@ -152,7 +166,8 @@ export class RelayPause {
     if (this.down === null) return;
     const { fault } = this.down;
     this.down = null;
-    this.log?.info(fault === "refused" ? "the mail relay takes FAMOS's mail again" : "the mail relay can be reached again");
+    this.log?.info(BACK[fault]);
+    this.onChange(null);
     this.onBack();
   }
 }

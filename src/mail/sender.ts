@@ -6,6 +6,7 @@ import type { Database } from "../store/schema.ts";
 import { MailClaims } from "./claims.ts";
 import { codeExpiry, markAttemptFailed, markSent, type OutboxMessage } from "./outbox.ts";
 import { RelayPause } from "./relay-pause.ts";
+import type { RelayFault } from "./smtp-replies.ts";
 import { MailDeliveryError, type MailTransport } from "./transport.ts";
 
 export interface SenderOptions {
@@ -60,6 +61,8 @@ export interface SenderDeps {
    * before the message is marked failed, so a page that sees it failed already sees why.
    */
   onAddressRefused?(message: OutboxMessage, refusal: { status: string | null; reason: string }): Promise<void>;
+  /** The relay pause began, changed its fault, or ended (null): /metrics' famos_mail_relay_paused. */
+  onRelayPause?(fault: RelayFault | null): void;
 }
 
 /**
@@ -90,7 +93,7 @@ export class MailSender {
   private readonly claims: MailClaims;
 
   constructor(private readonly deps: SenderDeps, private readonly options: SenderOptions = DEFAULT_SENDER_OPTIONS) {
-    this.relay = new RelayPause((attempt) => options.backoffMs(attempt), deps.logger, () => this.look());
+    this.relay = new RelayPause((attempt) => options.backoffMs(attempt), deps.logger, () => this.look(), deps.onRelayPause);
     this.claims = new MailClaims(deps, options);
   }
 

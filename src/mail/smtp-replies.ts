@@ -6,11 +6,13 @@ import { statusBlamesAddress } from "../bounce/status.ts";
 
 /**
  * What a failure says of the relay rather than of the message: "unreachable", no conversation could
- * begin (relayUnreachable below); "refused", the relay answered and refuses FAMOS itself (relayRefusal
- * below). Either way any other message would fail the same way now (the sender's relay pause), where a
- * reply to this message's own commands says nothing of the next.
+ * begin (relayUnreachable below); "tls", of those, no secure channel could be set up (noTls below: the
+ * operator checks the certificate and the host, never drops requireTLS); "refused", the relay answered
+ * and refuses FAMOS itself (relayRefusal below). Either way any other message would fail the same way
+ * now (the sender's relay pause), where a reply to this message's own commands says nothing of the next.
+ * Stored (MailFault), "tls" is "unreachable": what the message waits for is the same.
  */
-export type RelayFault = "unreachable" | "refused";
+export type RelayFault = "unreachable" | "tls" | "refused";
 
 /**
  * The kind of a failed try, stored with it (outbox.last_fault) so nothing parses the stored words back:
@@ -108,28 +110,53 @@ const NO_RELAY = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTD
  * The TLS layer's words for a channel that could not be secured (Node's and OpenSSL's codes): the
  * relay's certificate refused (expired, not yet valid, self-signed or of an unknown issuer, another
  * host's name: CERT_*, *_SELF_SIGNED_*, UNABLE_TO_*, HOSTNAME_MISMATCH, ERR_TLS_CERT_ALTNAME_INVALID) or
- * a handshake that failed (ERR_SSL_*: `smtps://` to a plain port, no protocol in common).
+ * a handshake that failed (ERR_SSL_*: `smtps://` to a plain port, no protocol in common). nodemailer
+ * reports a TLS error of the socket alike (ESOCKET, command CONN) whether it came in the handshake or
+ * later in the session, so an ERR_SSL_ or ERR_TLS_ alert in the middle of a message (rare: a record the
+ * relay's TLS stack could not read) pauses the relay too: the next try comes after the first pause
+ * (2 s, backoffMs), and the relay's first answer ends it; no message is failed for it.
  */
 const TLS_FAILURE = /^(?:ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$|INVALID_CA$|CERT_UNTRUSTED$)/;
 
 /**
+ * The commands that set a session up, before any message (RFC 5321 §4.1.1.1, RFC 3207): sent in clear
+ * before TLS, so someone on the path can answer them for the relay. A refusal of any of them is no
+ * conversation, whatever the message.
+ */
+const SESSION_COMMANDS = new Set(["EHLO", "HELO", "STARTTLS"]);
+
+/**
+ * No secure channel with the relay (a RelayFault "tls"): TLS_FAILURE, nodemailer's ETLS (STARTTLS not
+ * offered or refused while FAMOS_SMTP_URL requires it, `requireTLS`), or nodemailer giving up on a refused
+ * EHLO (ECONNECTION at EHLO: with `requireTLS` it may not fall back to HELO, which has no STARTTLS). All are
+ * also what someone on the path who strips STARTTLS or answers EHLO makes of every connection.
+ */
+function noTls(error: unknown): boolean {
+  const e = error as { code?: string; originalCode?: string; command?: string; responseCode?: number };
+  if (e.responseCode === 421) return false;
+  if (e.code === "ETLS" || e.command === "STARTTLS" || (e.command === "EHLO" && e.code === "ECONNECTION")) return true;
+  return e.code === "ESOCKET" && e.originalCode !== undefined && TLS_FAILURE.test(e.originalCode);
+}
+
+/**
  * No conversation with the relay could begin: the connection refused or never made, its name not
- * found, no greeting in time, "421 service not available", or no secure channel: TLS_FAILURE, or
- * nodemailer's ETLS, STARTTLS not offered or refused while FAMOS_SMTP_URL requires it (`requireTLS`),
- * which is also what someone on the path who strips STARTTLS makes of every connection. Any other
- * message would fail the same way, so none is failed for it (its "500 command not recognized" to
- * STARTTLS used to fail every message for good at its first try: notices and announcements lost).
+ * found, no greeting in time, "421 service not available", EHLO, HELO or STARTTLS refused
+ * (SESSION_COMMANDS), or no secure channel (noTls). Any other message would fail the same way, so it
+ * waits rather than fail for good at its first try (a 5yz to STARTTLS or EHLO used to: notices and
+ * announcements lost); it waits up to the retry window, as any message whose tries fail (sender.ts nextTry).
  * nodemailer marks every failure of the connection "CONN", a connection dropped or stalled in the
  * middle of a message too, so its finer fields decide (originalCode: the system's error; timeoutType:
  * which wait ran out); a connection that drops after the greeting says nothing of the next message
- * and is not counted here.
+ * and is not counted here, but for a TLS alert, which nodemailer does not tell apart from the
+ * handshake's (TLS_FAILURE).
  */
 function relayUnreachable(error: unknown): boolean {
-  const e = error as { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number };
-  if (e.responseCode === 421) return true;
-  if (e.code === "EDNS" || e.code === "ETLS") return true;
+  const e = error as { code?: string; originalCode?: string; timeoutType?: string; responseCode?: number; command?: string };
+  if (e.responseCode === 421 || noTls(error)) return true;
+  if (e.command !== undefined && SESSION_COMMANDS.has(e.command) && e.responseCode !== undefined && e.responseCode >= 400) return true;
+  if (e.code === "EDNS") return true;
   if (e.timeoutType === "CONNECT_TIMEOUT" || e.timeoutType === "GREETING_TIMEOUT") return true;
-  return e.code === "ESOCKET" && e.originalCode !== undefined && (NO_RELAY.has(e.originalCode) || TLS_FAILURE.test(e.originalCode));
+  return e.code === "ESOCKET" && e.originalCode !== undefined && NO_RELAY.has(e.originalCode);
 }
 
 /**
@@ -211,7 +238,7 @@ export interface SendFailure {
 /** What nodemailer's error for a failed send says (SendFailure). */
 export function failureOf(error: unknown): SendFailure {
   const code = (error as { responseCode?: number }).responseCode;
-  const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? "unreachable" : null;
+  const relay: RelayFault | null = relayRefusal(error) ? "refused" : relayUnreachable(error) ? (noTls(error) ? "tls" : "unreachable") : null;
   // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient; no reply at all is transient. A
   // refusal of FAMOS itself is the relay's to fix, not the message's end.
   const permanent = relay === null && code !== undefined && code >= 500 && !retriedDespite5yz(error);

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { markAddressWorking } from "../bounce/addresses.ts";
-import { enqueueClaimedMail, enqueueMail, neverSent, type OutboxMessage } from "../mail/outbox.ts";
+import { enqueueClaimedMail, enqueueMail, neverSent, type CodeMailKind, type OutboxMessage } from "../mail/outbox.ts";
 import { randomId } from "../platform/random.ts";
 import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepared.ts";
 import type { CodesTable, Database } from "../store/schema.ts";
@@ -79,7 +79,8 @@ export async function issueCode(
     supportEmail: deps.config.supportEmail,
     requestedBy,
   });
-  const outgoing = { userId: flow.user_id, kind: `code.${flow.kind}`, recipient: flow.email, ...mail };
+  const kind: CodeMailKind = `code.${flow.kind}`;
+  const outgoing = { userId: flow.user_id, kind, recipient: flow.email, ...mail };
   const leaseUntil = deps.mailLeaseUntil(now);
   const claimed = leaseUntil === null ? null : await enqueueClaimedMail(tx, now, deps.random, deps.mailDomain, outgoing, leaseUntil);
   const outboxId = claimed?.id ?? (await enqueueMail(tx, now, deps.random, deps.mailDomain, outgoing));

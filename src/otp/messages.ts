@@ -140,6 +140,15 @@ ${row(never, "; color: #475467; font-size: 13px")}
 const row = (content: SafeHtml | string, style = "") => html`<tr><td style="${FONT}; padding: 0 24px 16px 24px${style}">${content}</td></tr>`;
 
 /**
+ * An IPv4 or IPv6 address and nothing else: Node's isIP also takes an IPv6 zone ID of any text after a
+ * '%' ("::1%Your-account-is-locked…" is 6), which a forged X-Forwarded-For would write into the mail.
+ * A client's address as FAMOS sees it has no zone.
+ */
+function isPlainAddress(ip: string): boolean {
+  return !ip.includes("%") && isIP(ip) !== 0;
+}
+
+/**
  * SPEC item 3: the code, its validity in words with the clock time it ends, the login ID, and what to
  * do. Issue 15: the zone as people say it, which browser and address asked, one line per paragraph
  * in the text part (mail clients wrap it; a hard break mid-sentence shows as a ragged line), and an
@@ -150,7 +159,7 @@ export function codeMail(input: CodeMailInput): { subject: string; text: string;
   const { t, purpose } = frame;
   // The address only when it is one: with FAMOS_TRUST_PROXY=true it is the client's own X-Forwarded-For,
   // any text without a space or a comma, which "Forgot password?" put into the owner's mail for a stranger.
-  const from = input.requestedBy && isIP(input.requestedBy.ip) !== 0 ? { browser: describeBrowser(input.requestedBy.userAgent, frame.words), ip: input.requestedBy.ip } : null;
+  const from = input.requestedBy && isPlainAddress(input.requestedBy.ip) ? { browser: describeBrowser(input.requestedBy.userAgent, frame.words), ip: input.requestedBy.ip } : null;
   const key = from ? "mail.code.requestedFrom" : "mail.code.requested";
   const requested = t.text(key, { purpose, loginId: input.loginId, ...from });
   const validity = t.text(VALIDITY[input.purpose], {

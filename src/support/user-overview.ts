@@ -3,6 +3,7 @@ import { queryAudit, type AuditRecord } from "../audit/audit.ts";
 import { addressProblems, type AddressProblems } from "../bounce/addresses.ts";
 import type { OutboxTable } from "../store/schema.ts";
 import { accountLockInfo } from "../regulation/locks.ts";
+import { storedWordsShown } from "../users/fields.ts";
 import type { User } from "../users/users.ts";
 import { factorsOf, type FactorSummary } from "../strong-factors/factors.ts";
 import { waitingAddress } from "../profile/waiting-address.ts";
@@ -48,7 +49,8 @@ export async function userOverview(deps: Deps, user: User): Promise<UserOverview
       .where("user_id", "=", user.id)
       .orderBy("created_at", "desc")
       .limit(RECENT_LIMIT)
-      .execute(),
+      .execute()
+      .then((rows) => rows.map((m) => ({ ...m, last_error: storedWordsShown(m.last_error), bounce_reason: storedWordsShown(m.bounce_reason) }))),
     user.otp_email ? addressProblems(deps.db, user.otp_email) : null,
     pendingAddress ? addressProblems(deps.db, pendingAddress) : null,
     factorsOf(deps.db, user.id),

@@ -66,6 +66,15 @@ export function showHiddenCharacters(text: string): string {
   return text.replace(HIDDEN, "\ufffd");
 }
 
+/**
+ * Outside words FAMOS stored as they came (a relay's `last_error`) or before a rule above cleaned them (a
+ * bounce reason kept from before reasonText), as support reads them (its user page, Needs attention,
+ * `famos user show`): showHiddenCharacters, or null for none.
+ */
+export function storedWordsShown(text: string | null): string | null {
+  return text === null ? null : showHiddenCharacters(text);
+}
+
 /** Characters of no script of their own: digits, punctuation, combining marks (UAX #24 Common, Inherited). */
 const NEUTRAL = /[\p{Script=Common}\p{Script=Inherited}]/u;
 /** The scripts told apart; a letter of any other counts as one script, "other", so it may not mix either. */

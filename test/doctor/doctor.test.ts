@@ -155,6 +155,14 @@ describe("famos doctor", () => {
     expect(row(result, "settings")[0]).toMatch(/FAIL\s+FAMOS_SESION_IDLE is not a FAMOS setting \(did you mean FAMOS_SESSION_IDLE\?\)/);
   });
 
+  it("warns of FAMOS_TRUST_PROXY=true, which takes any client's own X-Forwarded-For as its address (limits, address lock, audit; a FAMOS_TRUSTED_NETWORKS address claimed skips the address lock), and passes the proxy's own address", async () => {
+    const trusting = await doctor(production({ FAMOS_TRUST_PROXY: "true" }));
+    expect(trusting.code, trusting.stdout).toBe(0);
+    expect(row(trusting, "proxy")[0]).toMatch(/WARN\s+FAMOS_TRUST_PROXY=true trusts every client's own X-Forwarded-For: .*FAMOS_TRUSTED_NETWORKS.*; name the proxy's own addresses/);
+    const named = await doctor(production({ FAMOS_TRUST_PROXY: "127.0.0.1" }));
+    expect(row(named, "proxy")).toEqual([]);
+  });
+
   it("fails on plain http in production, where session cookies would travel without Secure", async () => {
     const result = await doctor(production({ FAMOS_PUBLIC_URL: "http://famos.dealer.example" }));
     expect(result.code).toBe(1);

@@ -109,6 +109,19 @@ describe("the relay pause", () => {
     expect(readme).toContain(`"${quoted} …"`);
   });
 
+  it("with no TLS the warning says so and to keep requireTLS, never that the relay cannot be reached, says it again when TLS works, and is the line the README quotes", () => {
+    const { relay, said } = pause();
+    relay.failed(new MailDeliveryError("Error upgrading connection with STARTTLS: 500 5.5.2 Error: command not recognized", false, null, "tls", false, "unreachable"), 0);
+    relay.answered();
+    expect(said).toEqual([
+      "warn: no TLS with the mail relay (its certificate or STARTTLS; possibly someone on the path): check the relay's certificate and FAMOS_SMTP_URL's host; do not drop requireTLS: mail waits, one message tries it at a time",
+      "info: TLS with the mail relay works again",
+    ]);
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8").replace(/\s+/g, " ");
+    const line = said[0]!.replace(/^warn: /, "");
+    expect(readme).toContain(`\`${line.slice(0, line.indexOf(": mail waits"))}\``);
+  });
+
   it("the warning carries the relay's own reply, for the operator to read in the log beside what to check", () => {
     const details: object[] = [];
     const relay = new RelayPause(backoffMs, { warn: (detail) => details.push(detail), info: () => undefined }, () => undefined);

@@ -37,28 +37,41 @@ async function relay(options: SMTPServerOptions): Promise<{ port: number; close(
 }
 
 const FROM = "FAMOS <no-reply@famos.test>";
+const NO_TLS_WARNING =
+  "no TLS with the mail relay (its certificate or STARTTLS; possibly someone on the path): check the relay's certificate and FAMOS_SMTP_URL's host; do not drop requireTLS: mail waits, one message tries it at a time";
 
 describe("a relay with which no TLS can be set up", () => {
   let stripped: Awaited<ReturnType<typeof relay>>;
   let selfSigned: Awaited<ReturnType<typeof relay>>;
+  let noEhlo: Awaited<ReturnType<typeof relay>>;
+  let noGreeting: Awaited<ReturnType<typeof relay>>;
   beforeAll(async () => {
     // EHLO without STARTTLS, and STARTTLS answered "500 command not recognized": a path that strips it.
     stripped = await relay({ disabledCommands: ["STARTTLS"], hideSTARTTLS: true });
     // smtp-server's own certificate: not one this client trusts.
     selfSigned = await relay({ secure: true });
+    // EHLO itself refused ("500 5.5.2"), in clear before any TLS as STARTTLS is: with requireTLS, nodemailer
+    // may not fall back to HELO (which has no STARTTLS) and gives up, as a path answering EHLO for the relay makes it.
+    noEhlo = await relay({ disabledCommands: ["EHLO"] });
+    // EHLO and HELO both refused: no session can begin, whatever the message.
+    noGreeting = await relay({ disabledCommands: ["EHLO", "HELO"] });
   });
   afterAll(async () => {
     await stripped?.close();
     await selfSigned?.close();
+    await noEhlo?.close();
+    await noGreeting?.close();
   });
 
-  it("smtpTransport: STARTTLS refused while required, a certificate refused, or TLS to a plain port is the relay's fault (no connection could begin), never the message's for good", async () => {
+  it("smtpTransport: STARTTLS or EHLO refused while TLS is required, a certificate refused, or TLS to a plain port is no TLS with the relay, EHLO and HELO refused no session: the relay's fault (no conversation could begin), never the message's for good", async () => {
     const cases = [
-      ["STARTTLS stripped", `smtp://127.0.0.1:${stripped.port}?requireTLS=true`],
-      ["a certificate not trusted", `smtps://127.0.0.1:${selfSigned.port}`],
-      ["TLS to a plain port", `smtps://127.0.0.1:${stripped.port}`],
+      ["STARTTLS stripped", `smtp://127.0.0.1:${stripped.port}?requireTLS=true`, "tls"],
+      ["a certificate not trusted", `smtps://127.0.0.1:${selfSigned.port}`, "tls"],
+      ["TLS to a plain port", `smtps://127.0.0.1:${stripped.port}`, "tls"],
+      ["EHLO refused while TLS is required", `smtp://127.0.0.1:${noEhlo.port}?requireTLS=true`, "tls"],
+      ["EHLO and HELO refused", `smtp://127.0.0.1:${noGreeting.port}`, "unreachable"],
     ] as const;
-    for (const [what, url] of cases) {
+    for (const [what, url, kind] of cases) {
       const transport = smtpTransport(url, { timeScale: 0.1 });
       try {
         const error = await transport.send(outboxMessage(), FROM).then(
@@ -66,11 +79,25 @@ describe("a relay with which no TLS can be set up", () => {
           (e: unknown) => e,
         );
         expect(error, what).toBeInstanceOf(MailDeliveryError);
-        const { permanent, relay: fault, addressRefused } = error as MailDeliveryError;
-        expect([what, permanent, fault, addressRefused]).toEqual([what, false, "unreachable", null]);
+        const { permanent, relay: fault, addressRefused, fault: stored } = error as MailDeliveryError;
+        // Stored as "unreachable" (outbox.last_fault) either way: TLS is a finer word for the operator only.
+        expect([what, permanent, fault, addressRefused, stored]).toEqual([what, false, kind, null, "unreachable"]);
       } finally {
         transport.close();
       }
+    }
+  });
+
+  it("/metrics shows the sender's relay pause and its fault: famos_mail_relay_paused{fault=\"tls\"} 1 while no TLS can be set up", async () => {
+    const t = await createTestApp({ relayUrl: `smtp://127.0.0.1:${stripped.port}?requireTLS=true` });
+    try {
+      const paused = async () => (await t.deps.metrics.registry.metrics()).split("\n").filter((line) => line.startsWith("famos_mail_relay_paused"));
+      expect(await paused()).toEqual(['famos_mail_relay_paused{fault="none"} 0']);
+      await enqueueMail(t.deps.db, t.clock.now(), cryptoRandom, t.deps.mailDomain, { userId: null, kind: "notice.lock", recipient: "someone@dealer.example", subject: "s", text: "t", html: "<p>h</p>" });
+      await t.services.sender.drain();
+      expect(await paused()).toEqual(['famos_mail_relay_paused{fault="tls"} 1']);
+    } finally {
+      await t.close();
     }
   });
 
@@ -96,7 +123,8 @@ describe("a relay with which no TLS can be set up", () => {
       await stripping.stop();
       const row = await t.deps.db.selectFrom("outbox").select(["state", "attempts", "last_fault", "text_body"]).where("id", "=", id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ state: "queued", attempts: 1, last_fault: "unreachable", text_body: "t" });
-      expect(lines.filter((l) => l.level >= WARN).map((l) => l.msg)).toEqual(["the mail relay cannot be reached: mail waits, one message tries it at a time"]);
+      // Not "cannot be reached": the advice for a relay with no TLS is to check its certificate and host, never to drop requireTLS.
+      expect(lines.filter((l) => l.level >= WARN).map((l) => l.msg)).toEqual([NO_TLS_WARNING]);
 
       // The relay (or the path) is fixed: the test app's own relay takes it at the next try.
       t.clock.advance(DEFAULT_SENDER_OPTIONS.backoffMs(1));

@@ -34,6 +34,13 @@ describe("the address a code's mail names", () => {
     expect(body).toContain("It was requested to reset your FAMOS password with the login ID");
   });
 
+  it("is never an IPv6 zone ID's text: Node's isIP takes any text after a '%', so an address with a zone is not named", async () => {
+    const body = await resetMailFor("::1%Your-account-is-locked.Call-IT-on-02079460000");
+    expect(body).not.toContain("locked");
+    expect(body).not.toContain("02079460000");
+    expect(body).toContain("It was requested to reset your FAMOS password with the login ID");
+  });
+
   it("is the forwarded address when it is one", async () => {
     expect(await resetMailFor("203.0.113.9")).toContain("at the address 203.0.113.9");
     expect(await resetMailFor("2001:db8::7")).toContain("at the address 2001:db8::7");

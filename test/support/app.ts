@@ -47,6 +47,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** The test relay asks for AUTH with these users (startSmtpServer's `users`), and FAMOS logs in as `login`. */
   relayAuth?: { users: Record<string, string>; login: { user: string; pass: string } };
+  /** FAMOS_SMTP_URL's relay instead of the test's own (a relay a test made to fail: no TLS, …); the test relay still runs. */
+  relayUrl?: string;
   /** The app's own request logger (default none, as Fastify's `logger: false`): a test that reads what requests log gives one. */
   requestLogger?: Logger;
   /** Called with the app before it is ready: a test adds a hook of its own (plan-actor-changed-route.test changes a role after the session's read). */
@@ -90,7 +92,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const services = createServices(config, {
     clock,
     store,
-    transport: smtpTransport(smtpUrl, sendingOptions(config)),
+    transport: smtpTransport(options.relayUrl ?? smtpUrl, sendingOptions(config)),
     logger: options.logger ?? pino({ level: "silent" }),
     dataDir: dir,
   });

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { checkDatabase, checkMail, checkPublicUrl, checkRedis, checkSecret, checkSettings, type CheckResult } from "../../doctor/checks.ts";
+import { checkDatabase, checkMail, checkPublicUrl, checkRedis, checkSecret, checkSettings, checkTrustProxy, type CheckResult } from "../../doctor/checks.ts";
 import { readSettings } from "../io.ts";
 import { formatTable } from "../table.ts";
 import { isOneAddress } from "../../mail/mailbox.ts";
@@ -30,7 +30,8 @@ export function doctorCommand(): Command {
           checkRedis(config),
         ]);
         const secret = checkSecret(config);
-        rows.push(...(secret === null ? [] : [secret]), ...database, smtp, redis, checkPublicUrl(config));
+        const proxy = checkTrustProxy(config);
+        rows.push(...(secret === null ? [] : [secret]), ...database, smtp, redis, checkPublicUrl(config), ...(proxy === null ? [] : [proxy]));
       } else {
         rows.push({ check: "others", status: "skip", detail: "not run until the settings are valid" });
       }
