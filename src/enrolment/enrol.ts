@@ -2,8 +2,8 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { sendCode } from "../factors/send-code.ts";
-import { voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
-import { createFlow, finishUserFlows } from "../otp/flows.ts";
+import type { IssueOutcome } from "../otp/codes.ts";
+import { createFlow, supersedeAddressFlows } from "../otp/flows.ts";
 import type { SignedOut } from "../session/live-session.ts";
 import { advanceSession, type IssuedSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -37,11 +37,8 @@ export async function enrolEmail(deps: Deps, stored: User, session: Session, ent
     await setPendingEmail(tx, user.id, check.email, now);
     if (browserLocale) await saveBrowserLocale(tx, stored, browserLocale);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
-    // another browser, must not make that address the OTP email. Its flow ends too, or Regenerate OTP
-    // there sent a fresh code to the address replaced (red team 2026-12-07); one for this very address
-    // (a double click, whose first request moved the session to its flow) stays open for Regenerate.
-    await voidUserCodes(tx, user.id, "superseded", now);
-    await finishUserFlows(tx, user.id, now, { kinds: ["enrol"], otherAddressThan: check.email });
+    // another browser ("User profile" or the Profile tab), must not make that address the OTP email.
+    await supersedeAddressFlows(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
     const outcome = await send(flow);
     // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { randomId, type Random } from "../platform/random.ts";
+import { voidUserCodes } from "./codes.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
 
@@ -87,4 +88,16 @@ export async function finishUserFlows(
     .$if(kinds !== null, (qb) => qb.where("kind", "in", kinds!))
     .$if(address !== null, (qb) => qb.where("email", "!=", address!))
     .execute();
+}
+
+/**
+ * An account without an OTP email entering one — at "User profile" (enrolEmail) or on the Profile tab
+ * (startEmailChange, reached by a password-only session): only the newest address entered can be
+ * confirmed. The user's codes stop working, and the enrolments and email changes sent to another
+ * address end, so Regenerate OTP in another browser mails the replaced address nothing more; a flow
+ * for this very address (a double click) stays open. Red team 2026-12-07.
+ */
+export async function supersedeAddressFlows(db: Kysely<Database>, userId: string, address: string, now: number): Promise<void> {
+  await voidUserCodes(db, userId, "superseded", now);
+  await finishUserFlows(db, userId, now, { kinds: ["enrol", "email-change"], otherAddressThan: address });
 }

@@ -9,7 +9,7 @@ import { sendCode } from "../factors/send-code.ts";
 import type { SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
-import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { createFlow, findFlow, finishFlow, supersedeAddressFlows, type Flow } from "../otp/flows.ts";
 import { advanceSession, endUserSessions, newFactorChange, setSessionStep, type Session } from "../session/sessions.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -52,6 +52,7 @@ export async function startEmailChange(
   const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
+    if (user.otp_email === null) await supersedeAddressFlows(tx, user.id, check.email, now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
     await setSessionStep(tx, session.id, "full", flow.id);
