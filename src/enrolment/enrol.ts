@@ -15,12 +15,21 @@ import type { EmailProblem } from "./email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "./review-address.ts";
 
 export type EnrolOutcome =
-  /** `renewed`: the session at the code step and its new token (null when another request of the session moved it on meanwhile). */
-  | { kind: "code-sent"; issued: IssueOutcome; renewed: IssuedSession | null }
+  /** `renewed`: the session at the code step and its new token. */
+  | { kind: "code-sent"; issued: IssueOutcome; renewed: IssuedSession }
+  /**
+   * Another request of the session (a double click) moved it on first: nothing written, no code sent,
+   * so the code the first mailed stays the one that confirms (red team 2026-12-07: this one voided it
+   * and mailed its own, for a flow the session never reached, and neither worked until Regenerate).
+   */
+  | { kind: "moved" }
   /** `suggestion`: the address a "Did you mean …?" offers (problem "did-you-mean"). */
   | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string }
   /** The session ended while the address was reviewed (a support reset, a disable): no code, nothing kept. */
   | SignedOut;
+
+/** Thrown inside enrolEmail's transaction to roll it all back: another request of the session moved it on first. */
+class NotMoved extends Error {}
 
 /**
  * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
@@ -37,16 +46,20 @@ export async function enrolEmail(deps: Deps, stored: User, session: Session, ent
     await setPendingEmail(tx, user.id, check.email, now);
     if (browserLocale) await saveBrowserLocale(tx, stored, browserLocale);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
-    // another browser, must not make that address the OTP email, nor Regenerate OTP there send a fresh
-    // one (red team 2026-12-07); a double click's flow for this very address stays open for Regenerate.
-    await endSupersededFlows(tx, user.id, "enrol", check.email, now);
+    // another browser ("User profile" or the Profile tab), must not make that address the OTP email,
+    // nor Regenerate OTP there send a fresh one (red team 2026-12-07).
+    await endSupersededFlows(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "enrol", email: check.email, now });
     const outcome = await send(flow);
     // Each step gives the session a new token, so one seen before this step is worth nothing (ASVS 3.2.1).
     const advanced = await advanceSession(tx, deps.random, session, now, { stage: "otp", flowId: flow.id });
+    if (!advanced) throw new NotMoved();
     const detail = { sharedMailbox: check.sharedMailbox };
     await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
     return { issued: outcome, renewed: advanced };
+  }).catch((error: unknown) => {
+    if (error instanceof NotMoved) return { kind: "moved" } as const;
+    throw error;
   });
   return "value" in sent ? { kind: "code-sent", ...sent.value } : sent;
 }

@@ -52,9 +52,10 @@ export async function startEmailChange(
   const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
-    // And a change to another address started in another session (a mistyped one, or one typed by
-    // someone who held a session) can no longer be confirmed: the newest wins, not the first confirmed.
-    await endSupersededFlows(tx, user.id, "email-change", check.email, now);
+    // And a change (or, for an account without an OTP email, an enrolment) to another address started
+    // in another session (a mistyped one, or one typed by someone who held a session) can no longer be
+    // confirmed: the newest wins, not the first confirmed.
+    await endSupersededFlows(tx, user.id, check.email, now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
     await setSessionStep(tx, session.id, "full", flow.id);

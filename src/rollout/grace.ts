@@ -35,10 +35,19 @@ export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | n
   return left > 0 ? { left, of } : null;
 }
 
-export type GraceOutcome = { kind: "deferred"; token: string; session: Session; left: number } | { kind: "none-left" } | SignedOut;
+/**
+ * `moved`: another click of this session (a double click) moved it on first; nothing counted, and the
+ * browser follows the session ("/"). Before, it answered "none-left" (409 "There are no more 'Later'
+ * choices") beside an offer still saying "2 of 3 left" (red team 2026-12-07).
+ */
+export type GraceOutcome = { kind: "deferred"; token: string; session: Session; left: number } | { kind: "none-left" } | { kind: "moved" } | SignedOut;
 
-/** Thrown inside the transaction to roll the count back: another click of this session moved it on first. */
-class NotMoved extends Error {}
+/** Thrown inside the transaction to roll back what it wrote: the session was not moved, or no "Later" was left. */
+class NotUsed extends Error {
+  constructor(readonly outcome: { kind: "moved" } | { kind: "none-left" }) {
+    super(outcome.kind);
+  }
+}
 
 /**
  * Uses one "Later": counted and checked in the one statement that changes the count, so parallel
@@ -47,10 +56,11 @@ class NotMoved extends Error {}
  * temporary password). Only while the session is live (inLiveSession: the user's row, then the
  * session's), and the count is kept only with the session moved on: a click whose session ended
  * meanwhile (the owner confirmed her address in another tab, support reset or disabled the account)
- * answers "signed-out", and one that lost to another click of the same session "none-left", neither
- * using up a "Later" (red team 2026-12-07: the count was committed before the session was found ended).
- * Whether "Later" applies (noLater) is decided on the account as read in that transaction, after its
- * row is taken; the request's copy only spares the transaction when it already says no.
+ * answers "signed-out", and one that lost to another click of the same session "moved" (asked first,
+ * so also when the winner used the last "Later"), neither using up a "Later" (red team 2026-12-07:
+ * the count was committed before the session was found ended). Whether "Later" applies (noLater) is
+ * decided on the account as read in that transaction, after its row is taken; the request's copy only
+ * spares the transaction when it already says no.
  */
 export async function useGrace(deps: Deps, user: User, session: Session, ctx: Origin): Promise<GraceOutcome> {
   const limit = deps.config.rollout.graceSignIns;
@@ -62,6 +72,9 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
       // app set up in another browser, since the request read it must not open the portal with the password alone.
       const current = await findUserById(tx, user.id);
       if (!current || noLater(deps.config, current)) return { kind: "none-left" } as const;
+      // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
+      const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, current, now, ctx, session), flowId: null });
+      if (!advanced) throw new NotUsed({ kind: "moved" });
       const counted = await tx
         .insertInto("rollout_users")
         .values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null })
@@ -73,10 +86,7 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
         )
         .returning("grace_used")
         .executeTakeFirst();
-      if (!counted) return { kind: "none-left" } as const;
-      // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
-      const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, current, now, ctx, session), flowId: null });
-      if (!advanced) throw new NotMoved();
+      if (!counted) throw new NotUsed({ kind: "none-left" });
       await recordSignIn(tx, user.id, now);
       const left = limit - Number(counted.grace_used);
       await recordAudit(tx, now, { event: "enrolment.deferred", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { left } });
@@ -84,7 +94,7 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
     });
     return "value" in done ? done.value : done;
   } catch (error) {
-    if (error instanceof NotMoved) return { kind: "none-left" };
+    if (error instanceof NotUsed) return error.outcome;
     throw error;
   }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { enrolEmail } from "../../src/enrolment/enrol.ts";
+import { confirmCode } from "../../src/signin/code-step.ts";
 import { passwordStep } from "../../src/signin/password-step.ts";
 import { addUser } from "../support/app.ts";
+import { extractCode } from "../support/smtp.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
 
 /**
@@ -39,7 +41,10 @@ describe.each(DIALECTS)("two enrolments of one user at once on %s", (dialect: Te
     }
   });
 
-  it("a double click on Update (one session, the same address, at once): the flow the session moved to stays open for Regenerate OTP", { timeout: 60_000 }, async () => {
+  // Red team 2026-12-07: the second click voided the first's code and made a flow and code of its own,
+  // but could not move the session, which stayed on the first flow with no live code: neither code
+  // mailed worked until Regenerate OTP.
+  it("a double click on Update (one session, the same address, at once): the flow the session moved to stays open, and its live code confirms", { timeout: 60_000 }, async () => {
     const [a, b] = await race.pair();
     for (let round = 0; round < 5; round += 1) {
       const user = await addUser(a, { email: null });
@@ -49,10 +54,22 @@ describe.each(DIALECTS)("two enrolments of one user at once on %s", (dialect: Te
       const address = `${user.login_id}.same@dealer.example`;
       const entry = { email: address, confirmEmail: address, ownMailbox: false };
       const outcomes = await Promise.all([a, b].map((deps) => enrolEmail(deps, user, step.session, entry, ctx)));
-      const moved = outcomes.flatMap((o) => (o.kind === "code-sent" && o.renewed ? [o.renewed.session] : []));
-      expect(moved, `round ${round}`).toHaveLength(1);
+      // The second click, finding the session moved on, writes nothing and mails nothing.
+      expect(outcomes.map((o) => o.kind).sort(), `round ${round}`).toEqual(["code-sent", "moved"]);
+      const moved = outcomes.flatMap((o) => (o.kind === "code-sent" ? [o.renewed.session] : []));
+      expect(await a.db.selectFrom("codes").select("id").where("user_id", "=", user.id).execute()).toHaveLength(1);
       const flow = await a.db.selectFrom("flows").select(["email", "finished_at"]).where("id", "=", moved[0]!.flow_id!).executeTakeFirstOrThrow();
       expect(flow).toEqual({ email: address, finished_at: null });
+      const live = await a.db
+        .selectFrom("codes")
+        .innerJoin("outbox", "outbox.id", "codes.outbox_id")
+        .select("outbox.text_body")
+        .where("codes.flow_id", "=", moved[0]!.flow_id!)
+        .where("codes.consumed_at", "is", null)
+        .where("codes.voided_at", "is", null)
+        .execute();
+      expect(live, `round ${round}`).toHaveLength(1);
+      expect(await confirmCode(a, user, moved[0]!, extractCode(live[0]!.text_body), ctx)).toMatchObject({ kind: "signed-in" });
     }
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserByLogin } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signIn, submitPassword } from "../support/client.ts";
+import { DIALECTS } from "../store/dialects.ts";
 
 /** Screen 2, "User profile", over HTTP: the address is pending until its code is confirmed. */
 describe("first-sign-in enrolment", () => {
@@ -164,5 +165,106 @@ describe("first-sign-in enrolment", () => {
       expect(outside.body).toContain("addresses at dealer.example are not accepted here");
       expect((await client.post("/enrol", { email: "jane@north.dealer.example", confirmEmail: "jane@north.dealer.example" })).statusCode).toBe(303);
     });
+  });
+});
+
+/**
+ * "Only the newest address entered can be confirmed" across the two ways an account without an OTP
+ * email enters one: "User profile" (enrolment) and the Profile tab, which a password-only session
+ * ("Later", or before the user's wave) reaches. Red team 2026-12-07: an enrolment voided the Profile
+ * flow's code but left the flow open, so Regenerate OTP there mailed a fresh code that made the
+ * replaced address the OTP email; and a Profile email change left an enrolment's code live.
+ */
+describe.each(DIALECTS)("enrolment on %s: beside a Profile email change of an account without an OTP email, and a double click", (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ database: dialect, env: { FAMOS_2FA_GRACE_SIGNINS: "3" } });
+  });
+  afterAll(async () => t?.close());
+
+  const stored = async (loginId: string) => (await findUserByLogin(t.deps.db, loginId))!;
+  const liveCodes = (userId: string) =>
+    t.deps.db.selectFrom("codes").select("email").where("user_id", "=", userId).where("consumed_at", "is", null).where("voided_at", "is", null).execute();
+  const openFlows = (userId: string) => t.deps.db.selectFrom("flows").select(["kind", "email"]).where("user_id", "=", userId).where("finished_at", "is", null).execute();
+
+  /** Browser P: "Later" on "User profile", then the Profile tab's email change to `address` (the password as proof). */
+  async function profileChange(user: { login_id: string; password: string }, address: string): Promise<FormClient> {
+    const p = new FormClient(t.app);
+    expect((await submitPassword(p, user.login_id, user.password)).headers.location).toBe("/enrol");
+    await p.get("/enrol");
+    expect((await p.post("/enrol/later", {})).headers.location).toBe("/");
+    await p.get("/profile");
+    const started = await p.post("/profile/email", { newEmail: address, confirmNewEmail: address, password: user.password });
+    expect(started.headers.location).toBe("/profile/email/confirm?notice=sent");
+    return p;
+  }
+
+  it("an enrolment at 'User profile' ends the Profile tab's email change to another address: Regenerate OTP there mails nothing, and it can't become the OTP email", async () => {
+    const user = await addUser(t.deps, { email: null });
+    const mistyped = `${user.login_id}.smiht@dealer.example`;
+    const right = `${user.login_id}.smith@dealer.example`;
+    const p = await profileChange(user, mistyped);
+    const oldCode = await nextCode(t.smtp, mistyped, 0);
+
+    const { client: e } = await signIn(t, { user: { ...user, otp_email: null }, until: "enrol" });
+    const mark = t.smtp.messages.length;
+    expect((await e.post("/enrol", { email: right, confirmEmail: right })).statusCode).toBe(303);
+    const code = await nextCode(t.smtp, right, mark);
+
+    t.clock.advance(t.config.otp.resendWaitMs);
+    await p.get("/profile/email/confirm");
+    await p.post("/profile/email/regenerate", {});
+    expect(await t.deps.db.selectFrom("outbox").select("id").where("recipient", "=", mistyped).execute()).toHaveLength(1);
+    expect(await liveCodes(user.id)).toEqual([{ email: right }]);
+    expect(await openFlows(user.id)).toEqual([{ kind: "enrol", email: right }]);
+    await p.get("/profile/email/confirm");
+    await p.post("/profile/email/confirm", { code: oldCode });
+    expect((await stored(user.login_id)).otp_email).toBeNull();
+
+    // The right address still confirms, from the browser that entered it.
+    await e.get("/otp");
+    expect((await e.post("/otp", { code })).headers.location).toBe("/");
+    expect((await stored(user.login_id)).otp_email).toBe(right);
+  });
+
+  it("a Profile email change ends the enrolment of another address at 'User profile': its code and Regenerate OTP there confirm nothing", async () => {
+    const user = await addUser(t.deps, { email: null });
+    const enrolled = `${user.login_id}.enrol@dealer.example`;
+    const changed = `${user.login_id}.profile@dealer.example`;
+    const { client: e } = await signIn(t, { user: { ...user, otp_email: null }, until: "enrol" });
+    expect((await e.post("/enrol", { email: enrolled, confirmEmail: enrolled })).statusCode).toBe(303);
+    const oldCode = await nextCode(t.smtp, enrolled, 0);
+
+    const p = await profileChange(user, changed);
+    const code = await nextCode(t.smtp, changed, 0);
+    expect(await liveCodes(user.id)).toEqual([{ email: changed }]);
+    expect(await openFlows(user.id)).toEqual([{ kind: "email-change", email: changed }]);
+
+    t.clock.advance(t.config.otp.resendWaitMs);
+    await e.get("/otp");
+    await e.post("/otp/regenerate", {});
+    expect(await t.deps.db.selectFrom("outbox").select("id").where("recipient", "=", enrolled).execute()).toHaveLength(1);
+    await e.get("/otp");
+    expect((await e.post("/otp", { code: oldCode })).statusCode).not.toBe(303);
+    expect((await stored(user.login_id)).otp_email).toBeNull();
+
+    // The newest address confirms, from the Profile tab that entered it.
+    await p.get("/profile/email/confirm");
+    expect((await p.post("/profile/email/confirm", { code })).headers.location).toBe("/profile?done=email-changed");
+    expect((await stored(user.login_id)).otp_email).toBe(changed);
+  });
+
+  // Whatever order the two clicks take (on SQLite the second is mostly stopped by the token the first
+  // replaced; on PostgreSQL it mostly reaches the enrolment): one code mailed, and it is live.
+  it("a double click on Update over HTTP: both clicks answer 303, one code is mailed, and it is the live one", async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const user = await addUser(t.deps, { email: null });
+      const { client } = await signIn(t, { user: { ...user, otp_email: null }, until: "enrol" });
+      const address = `${user.login_id}.twice@dealer.example`;
+      const answers = await Promise.all([0, 1].map(() => client.post("/enrol", { email: address, confirmEmail: address })));
+      expect(answers.map((a) => a.statusCode), `round ${round}`).toEqual([303, 303]);
+      expect(await t.deps.db.selectFrom("outbox").select("id").where("recipient", "=", address).execute(), `round ${round}`).toHaveLength(1);
+      expect(await liveCodes(user.id)).toEqual([{ email: address }]);
+    }
   });
 });

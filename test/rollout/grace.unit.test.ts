@@ -56,11 +56,24 @@ describe("useGrace (unit tier)", () => {
     expect(row).toEqual({ stage: "enrol", token_hash: session.token_hash });
   });
 
-  it("a double click: the first moves the session on; the second, with the token it replaced, uses no second 'Later'", async () => {
+  // Red team 2026-12-07: the loser answered "none-left" (409 "There are no more 'Later' choices")
+  // beside an offer still saying "2 of 3 left"; it is "moved" (the route sends it on to "/").
+  it("a double click: the first moves the session on; the second, with the token it replaced, uses no second 'Later' and says the session moved, not that none are left", async () => {
     const user = await addUser(deps, { email: null });
     const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });
     expect(await useGrace(deps, user, session, ctx)).toMatchObject({ kind: "deferred", left: 2 });
-    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "none-left" });
+    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "moved" });
     expect(await used(user.id)).toBe(1);
+  });
+
+  it("a double click on the last 'Later': the loser says the session moved, not that none are left", async () => {
+    const user = await addUser(deps, { email: null });
+    const open = async () => (await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx })).session;
+    for (const left of [2, 1]) expect(await useGrace(deps, user, await open(), ctx)).toMatchObject({ kind: "deferred", left });
+    const session = await open();
+    expect(await useGrace(deps, user, session, ctx)).toMatchObject({ kind: "deferred", left: 0 });
+    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "moved" });
+    expect(await useGrace(deps, user, await open(), ctx)).toEqual({ kind: "none-left" });
+    expect(await used(user.id)).toBe(3);
   });
 });

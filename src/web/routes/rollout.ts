@@ -132,7 +132,9 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
-    if (outcome.renewed) setSessionCookie(deps, reply, outcome.renewed);
+    // A double click's loser: the first click moved the session to its code; the browser follows it.
+    if (outcome.kind === "moved") return reply.redirect("/", 303);
+    setSessionCookie(deps, reply, outcome.renewed);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });
 
@@ -146,6 +148,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm(BUTTON_FORM, request.body);
     const outcome = await useGrace(deps, user, session, requestContext(deps, request));
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
+    // A double click's loser: the other click moved the session on; the browser follows it.
+    if (outcome.kind === "moved") return reply.redirect("/", 303);
     if (outcome.kind === "none-left") {
       const error = tr(deps, request).text("enrol.noMoreLater");
       return reply.code(409).type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), error, later: await graceOffer(deps, user) }));

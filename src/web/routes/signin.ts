@@ -131,7 +131,9 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
       return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
-    if (outcome.renewed) setSessionCookie(deps, reply, outcome.renewed);
+    // A double click's loser: the first click moved the session to its code; the browser follows it.
+    if (outcome.kind === "moved") return reply.redirect("/", 303);
+    setSessionCookie(deps, reply, outcome.renewed);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);
   });
 
