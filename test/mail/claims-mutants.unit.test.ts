@@ -1,9 +1,10 @@
+import type { Logger } from "pino";
 import { describe, expect, it } from "vitest";
 import { MailClaims, waitsFirst } from "../../src/mail/claims.ts";
 import { enqueueClaimedMail, findMail, type OutboxMessage } from "../../src/mail/outbox.ts";
 import { createUser } from "../../src/users/users.ts";
 import { outboxMessage } from "../support/outbox-message.ts";
-import { useUnitStore } from "../support/unit-store.ts";
+import { createUnitStore, useUnitStore } from "../support/unit-store.ts";
 
 /**
  * The sender's connection rule (src/mail/claims.ts, reachServer and leaveServer) on its own, over a real
@@ -110,5 +111,25 @@ describe("MailClaims: the SMTP pool's connections", () => {
     expect(await after).toBe("go");
     expect(order).toEqual(["notice.x:leaver", "notice.after:go"]);
     expect((await findMail(store.db, notice.id))?.state).toBe("failed");
+  });
+
+  it("a store that cannot be read: a waited message goes all the same, a lease past half is 'lost' and frees its connection, each logged", async () => {
+    const broken = await createUnitStore(store.clock);
+    await broken.close();
+    const said: string[] = [];
+    const logger = { error: (fields: { mail?: string }, text: string) => said.push(`${fields.mail}: ${text}`) } as unknown as Logger;
+    const mail = new MailClaims({ db: broken.db, dialect: "sqlite", clock: store.clock, logger }, { leaseMs: LEASE, batch: 1, scrubBodies: false });
+    const now = store.clock.now();
+    const [first, waited] = [outboxMessage({ lease_until: null }), outboxMessage({ lease_until: null })];
+    expect(await mail.reachServer(first)).toBe("go");
+    const answer = mail.reachServer(waited);
+    mail.leaveServer();
+    // Sent as before: a dead code's mail is a nuisance, a live one lost keeps a user out.
+    expect(await answer).toBe("go");
+    mail.leaveServer();
+    const halfway = outboxMessage({ lease_until: now + LEASE / 2 });
+    expect(await mail.reachServer(halfway)).toBe("lost");
+    expect(await mail.reachServer(outboxMessage({ lease_until: null }))).toBe("go");
+    expect(said).toEqual([`${waited.id}: could not check a waiting mail's code and account`, `${halfway.id}: could not renew a mail's lease`]);
   });
 });
