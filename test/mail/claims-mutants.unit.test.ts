@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { describe, expect, it } from "vitest";
 import { MailClaims, waitsFirst } from "../../src/mail/claims.ts";
 import { enqueueClaimedMail, findMail, type OutboxMessage } from "../../src/mail/outbox.ts";
+import { createFlow } from "../../src/otp/flows.ts";
 import { createUser } from "../../src/users/users.ts";
 import { outboxMessage } from "../support/outbox-message.ts";
 import { createUnitStore, useUnitStore } from "../support/unit-store.ts";
@@ -131,5 +132,29 @@ describe("MailClaims: the SMTP pool's connections", () => {
     expect(await mail.reachServer(halfway)).toBe("lost");
     expect(await mail.reachServer(outboxMessage({ lease_until: null }))).toBe("go");
     expect(said).toEqual([`${waited.id}: could not check a waiting mail's code and account`, `${halfway.id}: could not renew a mail's lease`]);
+  });
+
+  it("FAMOS_MAIL_SCRUB_BODIES: a waited code mail whose code was voided meanwhile is withdrawn with its bodies emptied", async () => {
+    const scrubbing = new MailClaims({ db: store.db, dialect: "sqlite", clock: store.clock }, { leaseMs: LEASE, batch: 1, scrubBodies: true });
+    const keeping = new MailClaims({ db: store.db, dialect: "sqlite", clock: store.clock }, { leaseMs: LEASE, batch: 1, scrubBodies: false });
+    const now = store.clock.now();
+    const user = (await createUser(store.db, store.keys, store.random, now, { loginId: "claims-voided", fullName: "Jane Smith", partnerNumber: "01234", role: "user", passwordHash: "x", otpEmail: "jane@dealer.test" }))!;
+    const flow = await createFlow(store.db, store.random, { userId: user.id, kind: "signin", email: "jane@dealer.test", now });
+    const voided = async () => {
+      const mail = await enqueueClaimedMail(store.db, now, store.random, "famos.test", { userId: user.id, kind: "code.signin", recipient: "jane@dealer.test", subject: "s", text: "code 482913", html: "<b>482913</b>" }, now + LEASE);
+      await store.db
+        .insertInto("codes")
+        .values({ id: `code-${mail.id}`, flow_id: flow.id, user_id: user.id, code_hash: mail.id, email: "jane@dealer.test", outbox_id: mail.id, created_at: now, expires_at: now + 900_000, tries: 0, consumed_at: null, voided_at: now, void_reason: "regenerated" })
+        .execute();
+      return mail;
+    };
+    for (const [mail, bodies] of [[scrubbing, ""], [keeping, "code 482913"]] as const) {
+      const message = await voided();
+      expect(await mail.reachServer(outboxMessage({ lease_until: null }))).toBe("go");
+      const answer = mail.reachServer(message);
+      mail.leaveServer();
+      expect(await answer).toBe("withdrawn");
+      expect(await findMail(store.db, message.id)).toMatchObject({ state: "failed", text_body: bodies });
+    }
   });
 });
