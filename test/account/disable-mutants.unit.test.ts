@@ -17,7 +17,7 @@ const operator: Acting = { user: null, audit: { actor: "operator:test", ip: "cli
 describe("Keep disabled and disableInForce (unit tier)", () => {
   const unit = useUnitDeps();
   const inForce = async (id: string) => disableInForce(unit.deps.db, (await findUserById(unit.deps.db, id))!);
-  const another = (subject: string) => recordAudit(unit.deps.db, unit.clock.now(), { ...operator.audit, event: "user.unlocked", subject });
+  const another = (subject: string) => recordAudit(unit.deps.db, unit.clock.now(), { ...operator.audit, event: "unlock", subject });
 
   it("syncDisabled: disabled, and by a sync; nothing else", () => {
     expect(syncDisabled({ disabled_at: 5, sync_disabled_partner: "01234" })).toBe(true);
