@@ -134,7 +134,7 @@ describe("MailClaims: the SMTP pool's connections", () => {
     expect(said).toEqual([`${waited.id}: could not check a waiting mail's code and account`, `${halfway.id}: could not renew a mail's lease`]);
   });
 
-  it("FAMOS_MAIL_SCRUB_BODIES: a waited code mail whose code was voided meanwhile is withdrawn with its bodies emptied", async () => {
+  it("scrubBodies (every transport but development's): a waited code mail whose code was voided meanwhile is withdrawn, its bodies emptied (kept where the sender keeps them)", async () => {
     const scrubbing = new MailClaims({ db: store.db, dialect: "sqlite", clock: store.clock }, { leaseMs: LEASE, batch: 1, scrubBodies: true });
     const keeping = new MailClaims({ db: store.db, dialect: "sqlite", clock: store.clock }, { leaseMs: LEASE, batch: 1, scrubBodies: false });
     const now = store.clock.now();
