@@ -13,17 +13,25 @@ describe("relayUnreachable", () => {
   it.each([
     ["421 service not available", { code: "EPROTOCOL", command: "CONN", responseCode: 421, response: "421 4.3.2 Service not available" }],
     ["the relay's name not found (nodemailer's EDNS)", { code: "EDNS", command: "CONN" }],
-    ["no secure channel (nodemailer's ETLS: STARTTLS required, not offered)", { code: "ETLS", command: "CONN" }],
     ["no connection in time", { code: "ETIMEDOUT", command: "CONN", timeoutType: "CONNECT_TIMEOUT" }],
     ["no greeting in time", { code: "ETIMEDOUT", command: "CONN", timeoutType: "GREETING_TIMEOUT" }],
     ["a refused connection", { code: "ESOCKET", command: "CONN", originalCode: "ECONNREFUSED" }],
     ["no route to the host", { code: "ESOCKET", command: "CONN", originalCode: "EHOSTUNREACH" }],
     ["a name that does not resolve, said by the system", { code: "ESOCKET", command: "CONN", originalCode: "ENOTFOUND" }],
+  ])("%s: unreachable", (_what, error) => {
+    expect(failureOf(error)).toMatchObject(unreachable);
+    expect(mailFaultOf(error)).toBe("unreachable");
+  });
+
+  // No secure channel: the same pause, its own fault kind ("tls": its own warning, the metric's label),
+  // stored as "unreachable" (mailfix, the review of 2026-12-07).
+  it.each([
+    ["no secure channel (nodemailer's ETLS: STARTTLS required, not offered)", { code: "ETLS", command: "CONN" }],
     ["a certificate refused", { code: "ESOCKET", command: "CONN", originalCode: "CERT_HAS_EXPIRED" }],
     ["a self-signed certificate", { code: "ESOCKET", command: "CONN", originalCode: "DEPTH_ZERO_SELF_SIGNED_CERT" }],
     ["a handshake that failed", { code: "ESOCKET", command: "CONN", originalCode: "ERR_SSL_WRONG_VERSION_NUMBER" }],
-  ])("%s: unreachable", (_what, error) => {
-    expect(failureOf(error)).toMatchObject(unreachable);
+  ])("%s: no TLS, the relay's fault", (_what, error) => {
+    expect(failureOf(error)).toMatchObject({ relay: "tls", permanent: false });
     expect(mailFaultOf(error)).toBe("unreachable");
   });
 
