@@ -6,6 +6,7 @@ import { confirmEmailChange, startEmailChange } from "../../src/profile/email-ch
 import { createSession, type Session } from "../../src/session/sessions.ts";
 import type { User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
+import { liveCodeMails } from "../support/mailbox.ts";
 import { extractCode } from "../support/smtp.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
 
@@ -84,14 +85,7 @@ describe.each(DIALECTS)("two Profile email changes of one user at once on %s", (
       const { flow_id: flowId } = await a.db.selectFrom("sessions").select("flow_id").where("id", "=", session.id).executeTakeFirstOrThrow();
       expect(flowId, `round ${round}`).toBe(open[0]!.id);
       expect(await a.db.selectFrom("outbox").select("id").where("recipient", "=", address).execute(), `round ${round}`).toHaveLength(1);
-      const live = await a.db
-        .selectFrom("codes")
-        .innerJoin("outbox", "outbox.id", "codes.outbox_id")
-        .select(["codes.flow_id", "outbox.text_body"])
-        .where("codes.user_id", "=", user.id)
-        .where("codes.consumed_at", "is", null)
-        .where("codes.voided_at", "is", null)
-        .execute();
+      const live = await liveCodeMails(a.db, user.id);
       expect(live.map((c) => c.flow_id), `round ${round}`).toEqual([flowId]);
       const confirmed = await confirmEmailChange(b, user, { ...session, flow_id: flowId }, extractCode(live[0]!.text_body), ctx);
       expect(confirmed, `round ${round}`).toMatchObject({ kind: "changed", email: address });

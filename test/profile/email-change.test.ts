@@ -3,6 +3,7 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully } from "../support/client.ts";
+import { liveCodeMails } from "../support/mailbox.ts";
 import { extractCode } from "../support/smtp.ts";
 
 const CHANGED_SUBJECT = "Your FAMOS one time passcode email was changed";
@@ -174,14 +175,7 @@ describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (S
       expect(answers.map((a) => String(a.headers.location).split("?")[0]), `round ${round}`).toEqual(["/profile/email/confirm", "/profile/email/confirm"]);
       const open = await t.deps.db.selectFrom("flows").select("id").where("user_id", "=", user.id).where("kind", "=", "email-change").where("finished_at", "is", null).execute();
       expect(open, `round ${round}`).toHaveLength(1);
-      const live = await t.deps.db
-        .selectFrom("codes")
-        .innerJoin("outbox", "outbox.id", "codes.outbox_id")
-        .select(["codes.flow_id", "outbox.message_id"])
-        .where("codes.user_id", "=", user.id)
-        .where("codes.consumed_at", "is", null)
-        .where("codes.voided_at", "is", null)
-        .execute();
+      const live = await liveCodeMails(t.deps.db, user.id);
       expect(live.map((c) => c.flow_id), `round ${round}`).toEqual([open[0]!.id]);
       const bare = (id: string) => id.replace(/[<>]/g, "");
       const mail = await t.smtp.waitForMessage((m) => bare(m.messageId) === bare(live[0]!.message_id));
