@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/audit.ts";
 import { sendCode } from "../factors/send-code.ts";
 import type { IssueOutcome } from "../otp/codes.ts";
 import { createFlow, endSupersededFlows } from "../otp/flows.ts";
-import type { SignedOut } from "../session/live-session.ts";
+import { NotMoved, unlessMoved, type Moved, type SignedOut } from "../session/live-session.ts";
 import { advanceSession, type IssuedSession, type Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Locale } from "../i18n/locales.ts";
@@ -22,14 +22,11 @@ export type EnrolOutcome =
    * so the code the first mailed stays the one that confirms (red team 2026-12-07: this one voided it
    * and mailed its own, for a flow the session never reached, and neither worked until Regenerate).
    */
-  | { kind: "moved" }
+  | Moved
   /** `suggestion`: the address a "Did you mean …?" offers (problem "did-you-mean"). */
   | { kind: "invalid"; problem: EmailProblem; message: string; suggestion?: string }
   /** The session ended while the address was reviewed (a support reset, a disable): no code, nothing kept. */
   | SignedOut;
-
-/** Thrown inside enrolEmail's transaction to roll it all back: another request of the session moved it on first. */
-class NotMoved extends Error {}
 
 /**
  * Screen 2, "User profile": the address stays pending until a code sent to it is confirmed; only
@@ -42,7 +39,7 @@ export async function enrolEmail(deps: Deps, stored: User, session: Session, ent
   const user = browserLocale ? withBrowserLocale(stored, browserLocale) : stored;
   const check = await reviewNewAddress(deps, user, entry);
   if (!check.ok) return { kind: "invalid", problem: check.problem, message: check.message, ...("suggestion" in check ? { suggestion: check.suggestion } : {}) };
-  const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
+  const sent = await unlessMoved(sendCode(deps, user, session, ctx, async (tx, send, now) => {
     await setPendingEmail(tx, user.id, check.email, now);
     if (browserLocale) await saveBrowserLocale(tx, stored, browserLocale);
     // Only the newest address entered can be confirmed: a code sent to a mistyped one, still open in
@@ -57,10 +54,7 @@ export async function enrolEmail(deps: Deps, stored: User, session: Session, ent
     const detail = { sharedMailbox: check.sharedMailbox };
     await recordAudit(tx, now, { event: "enrolment.started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail });
     return { issued: outcome, renewed: advanced };
-  }).catch((error: unknown) => {
-    if (error instanceof NotMoved) return { kind: "moved" } as const;
-    throw error;
-  });
+  }));
   return "value" in sent ? { kind: "code-sent", ...sent.value } : sent;
 }
 

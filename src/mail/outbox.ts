@@ -6,6 +6,7 @@ import { preparedInsert, preparedQuery, preparedQueryFor } from "../store/prepar
 import type { MailFault } from "./smtp-replies.ts";
 import { leaverMail, leaverWithdrawal, WITHDRAWN_LEAVER } from "./leaver-mail.ts";
 import { codeOf, SCRUBBED } from "./outbox-rows.ts";
+import { storedWordsShown } from "../users/fields.ts";
 
 export interface OutgoingMail {
   userId: string | null;
@@ -334,5 +335,6 @@ export async function unsentSince(db: Kysely<Database>, since: number): Promise<
       waiting.select("last_error").where("last_error", "is not", null).orderBy("next_attempt_at", "desc").limit(1).as("last_error"),
     ])
     .executeTakeFirstOrThrow();
-  return { count: Number(row.count), lastError: row.last_error ?? null };
+  // The relay's words, stored as they came: hidden characters shown, as support reads them elsewhere.
+  return { count: Number(row.count), lastError: storedWordsShown(row.last_error ?? null) };
 }

@@ -6,7 +6,7 @@ import type { EmailProblem } from "../enrolment/email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
 import { checkCode, type CodeCheck } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
-import type { SignedOut } from "../session/live-session.ts";
+import { NotMoved, unlessMoved, type Moved, type SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
 import { createFlow, endSupersededFlows, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
@@ -26,7 +26,9 @@ export type StartOutcome =
   | { kind: "password-wrong" }
   | Extract<PasswordProof, { kind: "locked" }>
   /** The session ended while the address or the password was checked (a support reset, a disable): no code, nothing kept. */
-  | SignedOut;
+  | SignedOut
+  /** A double click's loser: the first click moved the session to its flow, whose code confirms; nothing written, no code sent. */
+  | Moved;
 
 /**
  * Profile → change the OTP email, first half (SPEC item 6). The address is checked by the rules of
@@ -49,7 +51,7 @@ export async function startEmailChange(
   const proof = await requireFreshProof(deps, user, session, input.password, ctx, "email-change");
   if (proof.kind !== "ok") return proof;
 
-  const sent = await sendCode(deps, user, session, ctx, async (tx, send, now) => {
+  const sent = await unlessMoved(sendCode(deps, user, session, ctx, async (tx, send, now) => {
     // A second request replaces the first: its code stops working.
     if (session.flow_id) await finishEmailChangeFlow(tx, session.flow_id, "replaced", now);
     // And a change (or, for an account without an OTP email, an enrolment) to another address started
@@ -58,10 +60,12 @@ export async function startEmailChange(
     await endSupersededFlows(tx, user.id, check.email, now);
     await setPendingEmail(tx, user.id, check.email, now);
     const flow = await createFlow(tx, deps.random, { userId: user.id, kind: "email-change", email: check.email, now });
-    await setSessionStep(tx, session.id, "full", flow.id);
+    // Only from the flow this request read the session at: another request of it (a double click)
+    // that moved it first keeps its flow and code, and this one rolls back whole.
+    if (!(await setSessionStep(tx, session, "full", flow.id))) throw new NotMoved();
     await auditAs(user, ctx, now)(tx, { event: "email.change-started", detail: { to: check.email, sharedMailbox: check.sharedMailbox } });
     return { issued: await send(flow) };
-  });
+  }));
   return "value" in sent ? { kind: "code-sent", issued: sent.value.issued } : sent;
 }
 
@@ -142,7 +146,7 @@ export async function cancelEmailChange(deps: Deps, user: User, session: Session
     await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
     await finishEmailChangeFlow(tx, flow.id, "cancelled", now);
     await setPendingEmail(tx, user.id, null, now);
-    await setSessionStep(tx, session.id, "full", null);
+    await setSessionStep(tx, session, "full", null);
     await auditAs(user, ctx, now)(tx, { event: "code.cancelled", detail: { purpose: "email-change" } });
   });
 }

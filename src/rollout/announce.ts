@@ -7,6 +7,7 @@ import { ANNOUNCEMENT_KIND, announcementMail, portalRefused } from "./announce-m
 import { alwaysTwoFactor } from "./applies.ts";
 import { readPlan, startInPlan, type RolloutPlan } from "./plan.ts";
 import type { User } from "../users/users.ts";
+import { storedWordsShown } from "../users/fields.ts";
 import type { Database } from "../store/schema.ts";
 import { KEYS_PER_IN_LIST, slicesOf } from "../store/in-lists.ts";
 
@@ -115,7 +116,8 @@ async function bouncedAnnouncements(db: Kysely<Database>, partners: readonly str
       ),
     )
     .execute();
-  return new Map(sent.map((m) => [m.user_id, { address: m.recipient, reason: m.bounce_reason }]));
+  // The receiving server's words, stored as they came (a reason kept from before reasonText): hidden characters shown.
+  return new Map(sent.map((m) => [m.user_id, { address: m.recipient, reason: storedWordsShown(m.bounce_reason) }]));
 }
 
 /**

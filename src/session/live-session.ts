@@ -9,6 +9,27 @@ import { sessionStillLive, type Session } from "./sessions.ts";
 export type SignedOut = { kind: "signed-out" };
 
 /**
+ * A step whose session another request of it (a double click) moved on first: nothing written, no
+ * code sent, so the code the first mailed stays the one that confirms; the browser follows the
+ * session (red team 2026-12-07: the second click mailed its own code and left the first's live for a
+ * flow no session pointed to).
+ */
+export type Moved = { kind: "moved" };
+
+/** Thrown inside a step's transaction when its session was moved on meanwhile, to roll it all back (unlessMoved). */
+export class NotMoved extends Error {}
+
+/** A step's transaction, rolled back whole and answered "moved" when it threw NotMoved. */
+export async function unlessMoved<T>(step: Promise<T>): Promise<T | Moved> {
+  try {
+    return await step;
+  } catch (error) {
+    if (error instanceof NotMoved) return { kind: "moved" };
+    throw error;
+  }
+}
+
+/**
  * The writes of a request made in a session — a change on Profile (a passkey added or removed, the
  * app set up or removed, new recovery codes), a code sent (sendCode) — in one transaction, made only
  * while the session that asks is live. The session was loaded with the request, and a fresh proof's

@@ -301,9 +301,20 @@ export async function markSteppedUp(db: Kysely<Database>, session: Pick<Session,
   await db.updateTable("sessions").set({ stepped_up_at: now }).where("token_hash", "=", session.token_hash).where("ended_at", "is", null).execute();
 }
 
-/** Changes the step without a new token (enrolment → its code: no new proof was given). */
-export async function setSessionStep(db: Kysely<Database>, sessionId: string, stage: Stage, flowId: string | null): Promise<void> {
-  await db.updateTable("sessions").set({ stage, flow_id: flowId }).where("id", "=", sessionId).where("ended_at", "is", null).execute();
+/**
+ * Changes the step without a new token (Profile's email change → its code: no new proof was given),
+ * only while the session is still at the flow the request read it at (`session.flow_id`): false when
+ * another request of it (a double click) moved it first, and nothing changed.
+ */
+export async function setSessionStep(db: Kysely<Database>, session: Pick<Session, "id" | "flow_id">, stage: Stage, flowId: string | null): Promise<boolean> {
+  const { numUpdatedRows } = await db
+    .updateTable("sessions")
+    .set({ stage, flow_id: flowId })
+    .where("id", "=", session.id)
+    .where("ended_at", "is", null)
+    .where("flow_id", session.flow_id === null ? "is" : "=", session.flow_id)
+    .executeTakeFirst();
+  return numUpdatedRows === 1n;
 }
 
 /** Ends one live session; whether it was still live. */

@@ -78,7 +78,8 @@ describe.each(DIALECTS)("an email change confirmed while its session starts anot
           confirmEmailChange(a, user, session, "123456", ctx),
           new Promise((resolve) => setTimeout(resolve, jitter)).then(async () => {
             if (other === "a cancel") await cancelEmailChange(b, user, session, ctx);
-            else expect((await startEmailChange(b, user, session, entry(`other${round}@dealer.example`), ctx)).kind).toBe("code-sent");
+            // After the confirmation moved the session on, the start is rolled back ("moved"): nothing written.
+            else expect(["code-sent", "moved"]).toContain((await startEmailChange(b, user, session, entry(`other${round}@dealer.example`), ctx)).kind);
           }),
         ]);
         expect(outcomes.flatMap((o) => (o.status === "rejected" ? [String(o.reason)] : []))).toEqual([]);

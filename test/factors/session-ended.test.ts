@@ -63,7 +63,7 @@ describe.each(DIALECTS)("a session ended while its second factor is confirmed on
     const flow = await createFlow(a.db, a.random, { userId: user.id, kind: "email-change", email: "new.address@dealer.example", now: competing.t.clock.now() });
     await a.db.transaction().execute((tx) => issueCode(a, tx, flow, user.login_id, competing.t.clock.now(), ctx, user));
     const session = await signedIn(user);
-    await setSessionStep(a.db, session.id, "full", flow.id);
+    await setSessionStep(a.db, session, "full", flow.id);
     const mail = await a.db.selectFrom("codes").innerJoin("outbox", "outbox.id", "codes.outbox_id").select("outbox.text_body").where("codes.flow_id", "=", flow.id).executeTakeFirstOrThrow();
     const { deps, changed } = endedWhen(user, session, (rows) => rows.some((row) => "code_hash" in row));
     const outcome = await confirmEmailChange(deps, user, { ...session, flow_id: flow.id }, extractCode(mail.text_body!), ctx);

@@ -349,6 +349,15 @@ describe.each(["sqlite", "postgres"] as const)("unsentSince (%s)", (dialect) => 
     expect(rowsRead()).toBeLessThanOrEqual(2);
   });
 
+  // The relay's words come from outside, stored as they came: the command prints them with hidden
+  // characters shown (storedWordsShown), as support reads them elsewhere.
+  it("gives the failure's hidden characters shown", async () => {
+    const since = fresh.clock.now();
+    const id = await enqueueMail(own.db, since, cryptoRandom, "famos.test", codeMail());
+    await own.db.updateTable("outbox").set({ last_error: "421 try\u202e later\u200b", next_attempt_at: since + 1_000, attempts: 1 }).where("id", "=", id).execute();
+    expect(await unsentSince(own.db, since)).toEqual({ count: 1, lastError: "421 try\ufffd later\ufffd" });
+  });
+
   it("says 0 and no failure when nothing is waiting", async () => {
     const since = fresh.clock.now();
     await enqueueMail(own.db, since, cryptoRandom, "famos.test", codeMail());

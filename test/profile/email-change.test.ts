@@ -3,6 +3,8 @@ import { queryAudit } from "../../src/audit/audit.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully } from "../support/client.ts";
+import { liveCodeMails } from "../support/mailbox.ts";
+import { extractCode } from "../support/smtp.ts";
 
 const CHANGED_SUBJECT = "Your FAMOS one time passcode email was changed";
 
@@ -159,6 +161,29 @@ describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (S
     const elsewhere = await second.post("/profile/email/confirm", { code });
     expect(elsewhere.headers.location).toBe("/profile");
     expect((await findUserById(t.deps.db, user.id))!.otp_email).toBe("bound@dealer.example");
+  });
+
+  // On PostgreSQL both requests read the session before either commits (on SQLite in one process the
+  // second may read it after, and replaces the first as a resend does): either way one change is open,
+  // with one live code, the session's, and it confirms.
+  it("a double click on Send code over HTTP: both clicks land on the code page, one change is open with one live code, and it confirms", async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const { user, client } = await signedInUser(`twice.old.${round}@dealer.example`);
+      const address = `twice.new.${round}@dealer.example`;
+      const answers = await Promise.all([0, 1].map(() => client.post("/profile/email", { newEmail: address, confirmNewEmail: address })));
+      expect(answers.map((a) => a.statusCode), `round ${round}`).toEqual([303, 303]);
+      expect(answers.map((a) => String(a.headers.location).split("?")[0]), `round ${round}`).toEqual(["/profile/email/confirm", "/profile/email/confirm"]);
+      const open = await t.deps.db.selectFrom("flows").select("id").where("user_id", "=", user.id).where("kind", "=", "email-change").where("finished_at", "is", null).execute();
+      expect(open, `round ${round}`).toHaveLength(1);
+      const live = await liveCodeMails(t.deps.db, user.id);
+      expect(live.map((c) => c.flow_id), `round ${round}`).toEqual([open[0]!.id]);
+      const bare = (id: string) => id.replace(/[<>]/g, "");
+      const mail = await t.smtp.waitForMessage((m) => bare(m.messageId) === bare(live[0]!.message_id));
+      await client.get("/profile/email/confirm");
+      const confirmed = await client.post("/profile/email/confirm", { code: extractCode(mail.text) });
+      expect(confirmed.headers.location, `round ${round}`).toBe("/profile?done=email-changed");
+      expect((await findUserById(t.deps.db, user.id))!.otp_email).toBe(address);
+    }
   });
 
   it("refuses a form carrying another user's id (no IDOR) and changes nothing", async () => {

@@ -35,7 +35,9 @@ describe.each(DIALECTS)("the rollout's bounced announcements, on %s", (dialect: 
   const mail = (id: string, userId: string, kind: string, created: number, hard: boolean) => ({
     id, user_id: userId, kind, recipient: `${id}@dealer.example`, subject: "s", text_body: "t", html_body: "h", message_id: `<${id}@x>`,
     state: "sent" as const, attempts: 1, next_attempt_at: created, created_at: created, sent_at: created,
-    bounced_at: hard ? created + 1 : null, bounce_kind: hard ? ("hard" as const) : null, bounce_reason: hard ? "550 5.1.1 no such user" : null,
+    bounced_at: hard ? created + 1 : null, bounce_kind: hard ? ("hard" as const) : null,
+    // Stored as it came (before reasonText): a hidden character in it.
+    bounce_reason: hard ? "550 5.1.1 no such\u202e user" : null,
   });
 
   beforeAll(async () => {
@@ -70,7 +72,7 @@ describe.each(DIALECTS)("the rollout's bounced announcements, on %s", (dialect: 
 
   it("lists the user whose latest announcement bounced; of two sent at once, the one that went through counts", async () => {
     const report = await announceRollout(deps, { partner: "7", dryRun: true, actor: ACTOR });
-    expect(report.bounced.map((b) => [b.loginId, b.address, b.reason])).toEqual([["bounced", "b-new@dealer.example", "550 5.1.1 no such user"]]);
+    expect(report.bounced.map((b) => [b.loginId, b.address, b.reason])).toEqual([["bounced", "b-new@dealer.example", "550 5.1.1 no such\ufffd user"]]);
     expect(report).toMatchObject({ alreadyAnnounced: 2, enrolled: ENROLLED });
   });
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
+import { createFlow } from "../../src/otp/flows.ts";
 import { endOtherSession } from "../../src/session/own-sessions.ts";
 import {
   advanceSession,
@@ -181,11 +182,22 @@ describe("sessions (unit tier)", () => {
 
   it("changes the step without a new token, never of an ended session", async () => {
     const { token, session } = await start("enrol");
-    await setSessionStep(deps.db, session.id, "otp", null);
+    expect(await setSessionStep(deps.db, session, "otp", null)).toBe(true);
     expect((await load(token))?.session.stage).toBe("otp");
     await endSession(deps.db, session.id, now(), "signout");
-    await setSessionStep(deps.db, session.id, "full", null);
+    expect(await setSessionStep(deps.db, session, "full", null)).toBe(false);
     expect((await row(session.id)).stage).toBe("otp");
+  });
+
+  // A double click on Profile's Send code: the second request read the session before the first moved it.
+  it("changes the step only from the flow the request read the session at", async () => {
+    const { session } = await start("full");
+    const flows = await Promise.all(["one", "two"].map((n) => createFlow(deps.db, deps.random, { userId: session.user_id, kind: "email-change", email: `${n}@dealer.example`, now: now() })));
+    expect(await setSessionStep(deps.db, session, "full", flows[0]!.id)).toBe(true);
+    expect(await setSessionStep(deps.db, session, "full", flows[1]!.id)).toBe(false);
+    expect((await row(session.id)).flow_id).toBe(flows[0]!.id);
+    expect(await setSessionStep(deps.db, { ...session, flow_id: flows[0]!.id }, "full", flows[1]!.id)).toBe(true);
+    expect((await row(session.id)).flow_id).toBe(flows[1]!.id);
   });
 
   it("ends a session once: the second end reports false and keeps the first reason", async () => {

@@ -51,3 +51,15 @@ export function outboxMailbox(db: Kysely<Database>): Mailbox {
     },
   };
 }
+
+/** A user's live (unused, not voided) codes with their flow and the mail that carried each (its text is emptied once sent). */
+export function liveCodeMails(db: Kysely<Database>, userId: string) {
+  return db
+    .selectFrom("codes")
+    .innerJoin("outbox", "outbox.id", "codes.outbox_id")
+    .select(["codes.flow_id", "outbox.text_body", "outbox.message_id"])
+    .where("codes.user_id", "=", userId)
+    .where("codes.consumed_at", "is", null)
+    .where("codes.voided_at", "is", null)
+    .execute();
+}

@@ -85,6 +85,8 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
+    // A double click's loser: the first click moved the session to its flow; the browser follows it to that code.
+    if (outcome.kind === "moved") return reply.redirect("/profile/email/confirm", 303);
     const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
     const t = tr(deps, request);
     switch (outcome.kind) {
