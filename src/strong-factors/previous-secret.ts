@@ -1,0 +1,82 @@
+import type { Kysely } from "kysely";
+import { hmacHex, type Keys } from "../platform/keys.ts";
+import type { Random } from "../platform/random.ts";
+import type { Database } from "../store/schema.ts";
+import { keepFingerprint } from "../users/login-digest.ts";
+import { openSecret, openUnderKeys } from "./secret-box.ts";
+
+/**
+ * After a change of FAMOS_SECRET: what is still made under the secret before it (SECURITY.md,
+ * "Changing FAMOS_SECRET"). An authenticator app's secret is sealed, so it is opened under the old key
+ * and sealed again under the new one, offline. A recovery code is kept only as its HMAC: it can be kept
+ * under the new key only when its holder types it (recovery-codes.ts), so what is told is how many unused
+ * codes were issued before the change was first seen, which only FAMOS_SECRET_PREVIOUS may still open.
+ */
+export interface PreviousSecretReport {
+  /** Apps whose secret opens only under FAMOS_SECRET_PREVIOUS (before a reseal), or was sealed again (after). */
+  apps: number;
+  /** Apps whose secret opens under neither key: their holders sign in with another factor or are reset by support. */
+  lost: number;
+  /** Unused recovery codes issued before `since`, and how many users hold them (null: no change seen yet). */
+  recoveryCodes: { since: number; codes: number; users: number } | null;
+}
+
+const CHANGE = "secret-change";
+
+/** The key recovery codes are hashed under, told apart from others without giving anything of it (as loginDigestKeyFingerprint). */
+function changeFingerprint(keys: Pick<Keys, "recoveryCode">): string {
+  return hmacHex(keys.recoveryCode, "fingerprint of the key recovery codes are hashed under");
+}
+
+/**
+ * When this FAMOS_SECRET was first run beside FAMOS_SECRET_PREVIOUS (kept in key_fingerprints as
+ * `<fingerprint>@<ms>`, written once per new secret): codes issued before it are taken as the old key's.
+ */
+async function changeSeen(db: Kysely<Database>, keys: Pick<Keys, "recoveryCode">, now: number, record: boolean): Promise<number | null> {
+  const fingerprint = changeFingerprint(keys);
+  const kept = await db.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", CHANGE).executeTakeFirst();
+  const [keptFor, at] = (kept?.fingerprint ?? "").split("@");
+  if (keptFor === fingerprint && at !== undefined) return Number(at);
+  if (!record) return null;
+  await keepFingerprint(db, CHANGE, `${fingerprint}@${now}`);
+  return now;
+}
+
+/**
+ * What FAMOS_SECRET_PREVIOUS still opens. With `reseal`, each app secret that opens only under it is
+ * sealed again under FAMOS_SECRET (a conditional write: one a sign-in sealed meanwhile is left as it is),
+ * and the change is recorded as seen now if it was not yet.
+ */
+export async function previousSecretReport(db: Kysely<Database>, keys: Pick<Keys, "totpSecret" | "recoveryCode" | "previous">, random: Random, now: number, reseal: boolean): Promise<PreviousSecretReport> {
+  let apps = 0;
+  let lost = 0;
+  for (const row of await db.selectFrom("authenticator_apps").select(["user_id", "secret"]).execute()) {
+    if (openSecret(keys.totpSecret, row.user_id, row.secret) !== null) continue;
+    const opened = openUnderKeys(keys, random, row.user_id, row.secret);
+    if (opened === null) lost += 1;
+    else if (!reseal) apps += 1;
+    else {
+      const done = await db.updateTable("authenticator_apps").set({ secret: opened.resealed! }).where("user_id", "=", row.user_id).where("secret", "=", row.secret).executeTakeFirst();
+      apps += Number(done.numUpdatedRows);
+    }
+  }
+  const since = keys.previous ? await changeSeen(db, keys, now, reseal) : null;
+  if (since === null) return { apps, lost, recoveryCodes: null };
+  const old = await db
+    .selectFrom("recovery_codes")
+    .select((eb) => [eb.fn.countAll<number | string>().as("codes"), eb.fn.count<number | string>("user_id").distinct().as("users")])
+    .where("used_at", "is", null)
+    .where("created_at", "<", since)
+    .executeTakeFirstOrThrow();
+  return { apps, lost, recoveryCodes: { since, codes: Number(old.codes), users: Number(old.users) } };
+}
+
+/** "1 authenticator app's secret", "3 authenticator apps' secrets". */
+export function appsText(n: number): string {
+  return n === 1 ? "1 authenticator app's secret" : `${n} authenticator apps' secrets`;
+}
+
+/** The words for apps no key opens (doctor, reseal). */
+export function lostText(n: number): string {
+  return `${appsText(n)} ${n === 1 ? "opens" : "open"} under neither FAMOS_SECRET nor FAMOS_SECRET_PREVIOUS: set FAMOS_SECRET_PREVIOUS to the secret ${n === 1 ? "it was" : "they were"} made under and run famos reseal, or have support remove ${n === 1 ? "it" : "them"}`;
+}
