@@ -71,6 +71,30 @@ export async function previousSecretReport(db: Kysely<Database>, keys: Pick<Keys
   return { apps, lost, recoveryCodes: { since, codes: Number(old.codes), users: Number(old.users) } };
 }
 
+const SEALED = "app-secret";
+
+/** The key app secrets are sealed under, told apart from others without giving anything of it. */
+function sealedFingerprint(keys: Pick<Keys, "totpSecret">): string {
+  return hmacHex(keys.totpSecret, "fingerprint of the key app secrets are sealed under");
+}
+
+/**
+ * `famos serve`'s look at start: the report (read only) when FAMOS_SECRET_PREVIOUS is set or the app
+ * secrets were last all found under another key than FAMOS_SECRET's (a change, or none found yet), else
+ * null after one read. Once every one opens under FAMOS_SECRET, that key's fingerprint is kept
+ * (key_fingerprints), so an unchanged secret costs the next starts that one read.
+ */
+export async function sealedSecretsToTell(db: Kysely<Database>, keys: Pick<Keys, "totpSecret" | "recoveryCode" | "previous">, random: Random, now: number): Promise<PreviousSecretReport | null> {
+  const fingerprint = sealedFingerprint(keys);
+  if (!keys.previous) {
+    const kept = await db.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", SEALED).executeTakeFirst();
+    if (kept?.fingerprint === fingerprint) return null;
+  }
+  const report = await previousSecretReport(db, keys, random, now, false);
+  if (report.apps === 0 && report.lost === 0) await keepFingerprint(db, SEALED, fingerprint);
+  return report;
+}
+
 /** "1 authenticator app's secret", "3 authenticator apps' secrets". */
 export function appsText(n: number): string {
   return n === 1 ? "1 authenticator app's secret" : `${n} authenticator apps' secrets`;

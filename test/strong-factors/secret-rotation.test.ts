@@ -3,6 +3,7 @@ import { FixedClock } from "../../src/platform/clock.ts";
 import { deriveKeys, hmacHex } from "../../src/platform/keys.ts";
 import { openSecret } from "../../src/strong-factors/secret-box.ts";
 import { famosInProcess } from "../cli/famos-in-process.ts";
+import { ERROR, loggerWithLines, WARN } from "../support/log-lines.ts";
 import { addUser, createTestApp, listen, TEST_SECRET, type TestApp } from "../support/app.ts";
 import { FormClient, overHttp, signIn, submitPassword } from "../support/client.ts";
 import { appCode, nextStep, recoveryCodesFrom, secretFrom } from "./helpers.ts";
@@ -41,6 +42,14 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET changed, on %s", (d
     return client.post(`/otp/${factor}`, { code });
   }
 
+  /** What `famos serve` logs, once it listens, of the app secrets FAMOS_SECRET does not open (src/app/sealed-secrets-start.ts). */
+  async function startLog(t: TestApp) {
+    const { tellSealedSecretsAfterStart } = await import("../../src/app/sealed-secrets-start.ts");
+    const { logger, lines } = loggerWithLines();
+    await tellSealedSecretsAfterStart(t.deps, logger);
+    return lines.map((l) => [l.level, l.apps, l.msg]);
+  }
+
   const cli = (args: string[], env: Record<string, string>) => famosInProcess(args, { FAMOS_DATABASE_URL: before.config.databaseUrl, FAMOS_SECRET: NEW_SECRET, ...env });
 
   beforeAll(async () => {
@@ -68,6 +77,8 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET changed, on %s", (d
     expect((await strongSignIn(client("10.40.0.2"), "recovery", recoveryCodes[9]!)).statusCode).toBe(401);
     const doctor = await cli(["doctor"], {});
     expect(doctor.stdout).toMatch(/keys\s+FAIL\s+1 authenticator app's secret opens under neither FAMOS_SECRET nor FAMOS_SECRET_PREVIOUS/);
+    // `famos serve` says it at each start, at error, until it is dealt with.
+    for (let i = 0; i < 2; i++) expect(await startLog(t)).toEqual([[ERROR, 1, expect.stringContaining("1 authenticator app's secret opens under neither FAMOS_SECRET nor FAMOS_SECRET_PREVIOUS")]]);
     const reseal = await cli(["reseal"], {});
     expect(reseal.code).toBe(1);
     expect(reseal.stdout).toContain("1 authenticator app's secret opens under neither FAMOS_SECRET nor FAMOS_SECRET_PREVIOUS");
@@ -82,6 +93,7 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET changed, on %s", (d
     const oldKeys = deriveKeys(Buffer.from(TEST_SECRET, "hex"));
     const row = () => t.deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", admin.id).executeTakeFirstOrThrow();
     expect(openSecret(t.deps.keys.totpSecret, admin.id, (await row()).secret)).toBeNull();
+    expect(await startLog(t)).toEqual([[WARN, 1, "1 authenticator app's secret still sealed under FAMOS_SECRET_PREVIOUS: run famos reseal"]]);
     nextStep(t);
     const browser = client("10.41.0.1");
     const signedIn = await strongSignIn(browser, "app", await appCode(appSecret, clock.now()));
@@ -92,6 +104,7 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET changed, on %s", (d
     expect(openSecret(t.deps.keys.totpSecret, admin.id, resealed)).toBe(appSecret);
     expect(openSecret(oldKeys.totpSecret, admin.id, resealed)).toBeNull();
     expect(await t.deps.metrics.registry.metrics()).toMatch(/famos_previous_secret_reads_total\{what="app"\} 1/);
+    expect(await startLog(t)).toEqual([]);
     // Nothing left to re-seal: doctor says so, and the app goes on under the new key alone.
     expect((await cli(["doctor"], { FAMOS_SECRET_PREVIOUS: TEST_SECRET })).stdout).toMatch(/keys\s+OK\s+every authenticator app's secret is sealed under FAMOS_SECRET/);
   });
