@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { deriveKeys, hmacHex } from "../../src/platform/keys.ts";
+import { identifyDevice } from "../../src/regulation/devices.ts";
 import { openSecret } from "../../src/strong-factors/secret-box.ts";
+import { loginKey } from "../../src/users/users.ts";
 import { famosInProcess } from "../cli/famos-in-process.ts";
 import { ERROR, loggerWithLines, WARN } from "../support/log-lines.ts";
 import { addUser, createTestApp, listen, TEST_SECRET, type TestApp } from "../support/app.ts";
@@ -82,10 +84,18 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET changed, on %s", (d
     const reseal = await cli(["reseal"], {});
     expect(reseal.code).toBe(1);
     expect(reseal.stdout).toContain("1 authenticator app's secret opens under neither FAMOS_SECRET nor FAMOS_SECRET_PREVIOUS");
-    // Staff with the emailed code are not touched: a code made after the change is checked under the new key.
+    // Staff with the emailed code sign in as before: a code made after the change is checked under the new key.
+    // Their browser's device cookie from before the change is a stranger's until that sign-in gives it a new one.
     const staff = await addUser(before.deps);
-    const { answer } = await signIn({ mailbox: t.mailbox }, { user: staff, client: client("10.40.0.3"), page: null });
+    const earlier = await signIn(before, { user: staff, page: null });
+    const browser = client("10.40.0.3");
+    browser.cookies.set("famos_device", earlier.client.cookies.get("famos_device")!);
+    const known = (deps: TestApp["deps"]) => identifyDevice(deps, browser.cookies.get("famos_device")!.split("~"), loginKey(staff.login_id), clock.now());
+    expect(await known(before.deps)).not.toBeNull();
+    expect(await known(t.deps)).toBeNull();
+    const { answer } = await signIn({ mailbox: t.mailbox }, { user: staff, client: browser, page: null });
     expect(answer.headers.location).toBe("/");
+    expect(await known(t.deps)).not.toBeNull();
   });
 
   it("with FAMOS_SECRET_PREVIOUS the administrator signs in with the app and reaches the console; the app's secret is sealed again under the new key", async () => {
