@@ -2,7 +2,7 @@ import type { Config } from "../config/config.ts";
 import { migrationKeys } from "../app/services.ts";
 import { cryptoRandom } from "../platform/random.ts";
 import { openStore } from "../store/database.ts";
-import { appsText, lostText, previousSecretReport } from "../strong-factors/previous-secret.ts";
+import { appsText, lostText, PREVIOUS_SECRET_DAYS, previousSecretDeadline, previousSecretReport } from "../strong-factors/previous-secret.ts";
 import type { CheckResult } from "./checks.ts";
 
 /**
@@ -15,9 +15,15 @@ export async function checkPreviousSecret(config: Readonly<Config>): Promise<Che
   if (keys === null) return { check: "keys", status: "skip", detail: "no FAMOS_SECRET yet" };
   const store = openStore(config.databaseUrl, { statementTimeoutMs: config.databaseTimeoutMs });
   try {
-    const report = await previousSecretReport(store.db, keys, cryptoRandom, Date.now(), false);
+    const now = Date.now();
+    const report = await previousSecretReport(store.db, keys, cryptoRandom, now, false);
+    const deadline = previousSecretDeadline(report);
     if (report.lost > 0) return { check: "keys", status: "fail", detail: lostText(report.lost) };
     if (report.apps > 0) return { check: "keys", status: "warn", detail: `${appsText(report.apps)} still sealed under FAMOS_SECRET_PREVIOUS: run famos reseal` };
+    if (deadline !== null && now > deadline) {
+      const left = report.recoveryCodes!.codes;
+      return { check: "keys", status: "warn", detail: `FAMOS_SECRET_PREVIOUS is still set more than ${PREVIOUS_SECRET_DAYS} days after the change (${new Date(report.recoveryCodes!.since).toISOString()}): remove it (${left} unused recovery code${left === 1 ? "" : "s"} issued before the change then stop working)` };
+    }
     const previous = keys.previous ? "; FAMOS_SECRET_PREVIOUS is set: famos reseal says when it can be removed" : "";
     return { check: "keys", status: "ok", detail: `every authenticator app's secret is sealed under FAMOS_SECRET${previous}` };
   } catch (error) {

@@ -23,6 +23,14 @@ export interface PreviousSecretReport {
 
 const CHANGE = "secret-change";
 
+/** How long FAMOS_SECRET_PREVIOUS is meant to stay after the change was first seen (SECURITY.md, known limit 22). */
+export const PREVIOUS_SECRET_DAYS = 30;
+
+/** When FAMOS_SECRET_PREVIOUS should be gone: PREVIOUS_SECRET_DAYS after the change was first seen (null: not seen yet). */
+export function previousSecretDeadline(report: PreviousSecretReport): number | null {
+  return report.recoveryCodes === null ? null : report.recoveryCodes.since + PREVIOUS_SECRET_DAYS * 86_400_000;
+}
+
 /** The key recovery codes are hashed under, told apart from others without giving anything of it (as loginDigestKeyFingerprint). */
 function changeFingerprint(keys: Pick<Keys, "recoveryCode">): string {
   return hmacHex(keys.recoveryCode, "fingerprint of the key recovery codes are hashed under");

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { appsText, lostText, previousSecretReport } from "../../strong-factors/previous-secret.ts";
+import { appsText, lostText, PREVIOUS_SECRET_DAYS, previousSecretDeadline, previousSecretReport } from "../../strong-factors/previous-secret.ts";
 import { withServices } from "../context.ts";
 
 /**
@@ -26,7 +26,8 @@ export function resealCommand(): Command {
           );
         }
         if (deps.keys.previous) {
-          lines.push(report.lost === 0 && (codes?.codes ?? 0) === 0 ? "FAMOS_SECRET_PREVIOUS can be removed." : "Keep FAMOS_SECRET_PREVIOUS until nothing above needs it (SECURITY.md: at most 30 days).");
+          const until = `at most ${PREVIOUS_SECRET_DAYS} days after the change, until ${new Date(previousSecretDeadline(report)!).toISOString()}`;
+          lines.push(report.lost === 0 && (codes?.codes ?? 0) === 0 ? "FAMOS_SECRET_PREVIOUS can be removed." : `Keep FAMOS_SECRET_PREVIOUS until nothing above needs it, ${until} (SECURITY.md).`);
         }
         process.stdout.write(lines.join("\n") + "\n");
         if (report.lost > 0) process.exitCode = 1;
