@@ -35,6 +35,8 @@ export interface Metrics {
   mailRelayPaused: Gauge<"fault">;
   /** Issue 13: authenticator-app and recovery codes checked, by factor (app, recovery-code) and outcome (ok, failed). */
   strongFactorChecks: Counter<"factor" | "outcome">;
+  /** Authenticator-app secrets and recovery codes read under FAMOS_SECRET_PREVIOUS's key (and kept again under FAMOS_SECRET's), by what. */
+  previousSecretReads: Counter<"what">;
   /** Issue 13: factors added and removed, by factor (app, recovery-codes, all) and change (added, removed, renewed). */
   strongFactorChanges: Counter<"factor" | "change">;
   /** Issue 13: passkeys added on Profile. */
@@ -163,6 +165,12 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
       name: "famos_strong_factor_checks_total",
       help: "Authenticator-app and recovery codes checked, by factor and outcome (ok, failed)",
       labelNames: ["factor", "outcome"],
+      registers: [registry],
+    }),
+    previousSecretReads: new Counter({
+      name: "famos_previous_secret_reads_total",
+      help: "Authenticator-app secrets and recovery codes read under FAMOS_SECRET_PREVIOUS (then kept under FAMOS_SECRET), by what (app, recovery-code)",
+      labelNames: ["what"],
       registers: [registry],
     }),
     strongFactorChanges: new Counter({

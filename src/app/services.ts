@@ -103,7 +103,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     clock,
     random: overrides.random ?? cryptoRandom,
     config,
-    keys: deriveKeys(secret),
+    keys: deriveKeys(secret, config.secretPrevious),
     mailDomain,
     mailQueued: () => sender.wake(),
     mailLeaseUntil: (now) => sender.leaseUntil(now),
@@ -143,5 +143,5 @@ export function serverKeys(config: Config): Keys {
  */
 export function migrationKeys(config: Config): Keys | null {
   const secret = config.secret ?? keptSecret(DEVELOPMENT_SECRET_PATH);
-  return secret ? deriveKeys(secret) : null;
+  return secret ? deriveKeys(secret, config.secretPrevious) : null;
 }

@@ -4,6 +4,7 @@ import { addressCommand } from "./commands/address.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { configCommand } from "./commands/config.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { resealCommand } from "./commands/reseal.ts";
 import { cleanupCommand } from "./commands/cleanup.ts";
 import { mailCommand } from "./commands/mail.ts";
 import { migrateCommand } from "./commands/migrate.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   program.addCommand(auditCommand());
   program.addCommand(doctorCommand());
   program.addCommand(configCommand());
+  program.addCommand(resealCommand());
   program.addCommand(cleanupCommand());
   program.addCommand(rolloutCommand());
   program.addCommand(mailCommand());

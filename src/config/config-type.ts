@@ -27,6 +27,11 @@ export interface Config {
   mailFromAddress: string;
   /** Raw FAMOS_SECRET; null in development until one is generated under ./data. */
   secret: Buffer | null;
+  /**
+   * Raw FAMOS_SECRET_PREVIOUS: the secret before a change, whose keys only read what was made under
+   * it (an authenticator app's sealed secret, a recovery code's hash) and never make anything new.
+   */
+  secretPrevious: Buffer | null;
   otp: { ttlMs: number; tries: number; resendWaitMs: number; perAttempt: number; perHour: number };
   lock: { after: number; baseMs: number; maxMs: number; codeHardLock: number };
   rateLimitPerMinute: number;

@@ -113,6 +113,14 @@ export function loadConfig(env: Env): ConfigResult {
     problems.add("FAMOS_SECRET", "is required in production (at least 32 random bytes, hex or base64)");
   }
 
+  let secretPrevious: Buffer | null = null;
+  const rawPrevious = read("FAMOS_SECRET_PREVIOUS");
+  if (rawPrevious !== undefined) {
+    secretPrevious = decodeSecret(rawPrevious);
+    if (secretPrevious === null) problems.add("FAMOS_SECRET_PREVIOUS", "must be at least 32 random bytes, written as hex or base64");
+    else if (secret?.equals(secretPrevious)) problems.add("FAMOS_SECRET_PREVIOUS", "is FAMOS_SECRET itself: give the secret before the change, or leave it unset");
+  }
+
   const otp = {
     ttlMs: duration("FAMOS_OTP_TTL", "15m", 30_000, 86_400_000),
     tries: integer("FAMOS_OTP_TRIES", 5, 1, 100),
@@ -243,7 +251,7 @@ export function loadConfig(env: Env): ConfigResult {
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
-    databaseUrl, databaseTimeoutMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
+    databaseUrl, databaseTimeoutMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, secretPrevious, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
     enrolment,
     supportEmail, timezone, footer, upstreamUrl, sections, webSocketMaxMessageBytes, metricsAllow, lifecycle,
     timeouts,

@@ -8,7 +8,7 @@ import { loadConfig } from "./config.ts";
 const READ_ELSEWHERE = ["FAMOS_LOG_LEVEL", "FAMOS_CONFIG"];
 
 /** Settings that hold a secret or credentials: masked when shown, and also read from `<NAME>_FILE`. */
-const SECRET_BEARING = ["FAMOS_SECRET", "FAMOS_SMTP_URL", "FAMOS_DATABASE_URL", "FAMOS_REDIS_URL"];
+const SECRET_BEARING = ["FAMOS_SECRET", "FAMOS_SECRET_PREVIOUS", "FAMOS_SMTP_URL", "FAMOS_DATABASE_URL", "FAMOS_REDIS_URL"];
 /**
  * Settings added later whose name says they hold a secret are treated the same way: the name ends in
  * what it holds (FAMOS_BOUNCE_WEBHOOK_SECRET). FAMOS_PASSWORD_RESET and FAMOS_TEMP_PASSWORD_TTL only

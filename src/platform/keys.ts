@@ -19,9 +19,20 @@ export interface Keys {
   loginId: Buffer;
   /** Keys the stamp a console form carries of the account as it was shown (account/temporary-password.ts). */
   formStamp: Buffer;
+  /**
+   * FAMOS_SECRET_PREVIOUS's keys, for reading only what was made under the secret before a change and
+   * cannot be made again without its holder: an app's sealed secret (opened, then sealed again under
+   * totpSecret) and a recovery code's hash (matched, then kept under recoveryCode). Nothing new is
+   * ever made under them, and no other key is kept: codes, forms, device cookies and the protected
+   * application's cookie tags under the old secret stay void (SECURITY.md, "Changing FAMOS_SECRET").
+   */
+  previous?: PreviousKeys;
 }
 
-export function deriveKeys(secret: Buffer): Keys {
+/** The keys FAMOS_SECRET_PREVIOUS gives (Keys.previous). */
+export type PreviousKeys = Pick<Keys, "totpSecret" | "recoveryCode">;
+
+export function deriveKeys(secret: Buffer, previous: Buffer | null = null): Keys {
   const derive = (info: string) => Buffer.from(hkdfSync("sha256", secret, "famos-2fa", info, 32));
   return {
     code: derive("otp-code"),
@@ -32,7 +43,13 @@ export function deriveKeys(secret: Buffer): Keys {
     appCookie: derive("application-cookie"),
     loginId: derive("login-id"),
     formStamp: derive("form-stamp"),
+    ...(previous === null ? {} : { previous: readingKeys(previous) }),
   };
+}
+
+function readingKeys(secret: Buffer): PreviousKeys {
+  const { totpSecret, recoveryCode } = deriveKeys(secret);
+  return { totpSecret, recoveryCode };
 }
 
 export function hmacHex(key: Buffer, message: string): string {

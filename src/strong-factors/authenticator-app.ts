@@ -5,7 +5,7 @@ import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
-import { openSecret, sealSecret } from "./secret-box.ts";
+import { openUnderKeys, sealSecret } from "./secret-box.ts";
 import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
 
 type AppFailure = { kind: "wrong" };
@@ -48,8 +48,8 @@ export async function pendingApp(deps: Deps, user: User, session: Pick<Session, 
     .where("confirmed_at", "is", null)
     .where("setup_session_id", "=", session.id)
     .executeTakeFirst();
-  const secret = row ? openSecret(deps.keys.totpSecret, user.id, row.secret) : null;
-  return secret === null ? null : { secret, uri: totpUri(secret, user.login_id) };
+  const opened = row ? openUnderKeys(deps.keys, deps.random, user.id, row.secret) : null;
+  return opened === null ? null : { secret: opened.secret, uri: totpUri(opened.secret, user.login_id) };
 }
 
 /**
@@ -60,6 +60,8 @@ export async function pendingApp(deps: Deps, user: User, session: Pick<Session, 
  */
 export function appFactor(deps: Deps, user: User, code: string, use: "signin" | { setupBy: Pick<Session, "id"> }): SecondFactor<AppFailure> {
   let step = 0;
+  // Sealed under FAMOS_SECRET_PREVIOUS's key: the stored value, and the same secret sealed under FAMOS_SECRET's.
+  let reseal: { from: string; to: string } | null = null;
   const confirmed = use === "signin";
   // At setup, only the app this session started (see startAppSetup).
   const setupSession = use === "signin" ? null : use.setupBy.id;
@@ -72,9 +74,13 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .where("confirmed_at", confirmed ? "is not" : "is", null)
         .$if(setupSession !== null, (qb) => qb.where("setup_session_id", "=", setupSession))
         .executeTakeFirst();
-      const secret = row ? openSecret(deps.keys.totpSecret, user.id, row.secret) : null;
-      if (!row || secret === null) return { kind: "wrong" };
-      const verdict = await verifyTotp(secret, code, now, row.last_step === null ? null : Number(row.last_step));
+      const opened = row ? openUnderKeys(deps.keys, deps.random, user.id, row.secret) : null;
+      if (!row || opened === null) return { kind: "wrong" };
+      if (opened.resealed !== null) {
+        reseal = { from: row.secret, to: opened.resealed };
+        deps.metrics.previousSecretReads.inc({ what: "app" });
+      }
+      const verdict = await verifyTotp(opened.secret, code, now, row.last_step === null ? null : Number(row.last_step));
       if (verdict.kind === "ok") step = verdict.step;
       return verdict.kind === "ok" ? { kind: "ok" } : verdict;
     },
@@ -87,7 +93,10 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .$if(setupSession !== null, (qb) => qb.where("setup_session_id", "=", setupSession))
         .where((eb) => eb.or([eb("last_step", "is", null), eb("last_step", "<", step)]))
         .executeTakeFirst();
-      return Number(stored.numUpdatedRows) === 1 ? "consumed" : "used";
+      if (Number(stored.numUpdatedRows) !== 1) return "used";
+      // Used under the old key: kept under the new one (unless `famos reseal` or another instance did it first).
+      if (reseal) await tx.updateTable("authenticator_apps").set({ secret: reseal.to }).where("user_id", "=", user.id).where("secret", "=", reseal.from).execute();
+      return "consumed";
     },
     failed: () => ({ event: "app.failed", detail: { during: confirmed ? "signin" : "setup" } }),
     confirmed: { event: confirmed ? "app.confirmed" : "app.added", detail: {} },

@@ -20,8 +20,8 @@ const LENGTH = 10;
  * keyed hash (HMAC-SHA256 under keys.recoveryCode, bound to the user), so the table alone yields none.
  * 49 bits each is far above the 20 bits 5.1.2.1 asks for, with guesses counted toward the code lock.
  */
-function recoveryHash(deps: Pick<Deps, "keys">, userId: string, code: string): string {
-  return hmacHex(deps.keys.recoveryCode, `${userId}:${code}`);
+function recoveryHash(key: Buffer, userId: string, code: string): string {
+  return hmacHex(key, `${userId}:${code}`);
 }
 
 /** A typed code without spaces, dashes and case, or null when it cannot be one. */
@@ -54,7 +54,7 @@ export async function issueRecoveryCodes(tx: Kysely<Database>, deps: Pick<Deps, 
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newCode(deps));
   await tx
     .insertInto("recovery_codes")
-    .values(codes.map((code) => ({ id: randomId(deps.random), user_id: userId, code_hash: recoveryHash(deps, userId, code), created_at: now, used_at: null })))
+    .values(codes.map((code) => ({ id: randomId(deps.random), user_id: userId, code_hash: recoveryHash(deps.keys.recoveryCode, userId, code), created_at: now, used_at: null })))
     .execute();
   return { codes };
 }
@@ -68,16 +68,28 @@ type RecoveryFailure = { kind: "wrong" };
  */
 export function recoveryCodeFactor(deps: Deps, user: User, code: string): SecondFactor<RecoveryFailure> {
   let id: string | null = null;
+  const hash = recoveryHash(deps.keys.recoveryCode, user.id, code);
+  // After a change of FAMOS_SECRET, a code issued before it is found by its hash under FAMOS_SECRET_PREVIOUS's key, and kept under the new one once used.
+  const old = deps.keys.previous ? recoveryHash(deps.keys.previous.recoveryCode, user.id, code) : null;
+  let rehash = false;
   return {
     async verify() {
-      const row = await deps.db.selectFrom("recovery_codes").select(["id", "used_at"]).where("user_id", "=", user.id).where("code_hash", "=", recoveryHash(deps, user.id, code)).executeTakeFirst();
+      const rows = await deps.db
+        .selectFrom("recovery_codes")
+        .select(["id", "used_at", "code_hash"])
+        .where("user_id", "=", user.id)
+        .where("code_hash", old === null ? "=" : "in", old === null ? hash : [hash, old])
+        .execute();
+      const row = rows.find((r) => r.code_hash === hash) ?? rows[0];
       if (!row) return { kind: "wrong" };
       if (row.used_at !== null) return { kind: "used" };
       id = row.id;
+      rehash = row.code_hash !== hash;
+      if (rehash) deps.metrics.previousSecretReads.inc({ what: "recovery-code" });
       return { kind: "ok" };
     },
     async consume(tx, now) {
-      const used = await tx.updateTable("recovery_codes").set({ used_at: now }).where("id", "=", id!).where("used_at", "is", null).executeTakeFirst();
+      const used = await tx.updateTable("recovery_codes").set({ used_at: now, ...(rehash ? { code_hash: hash } : {}) }).where("id", "=", id!).where("used_at", "is", null).executeTakeFirst();
       if (Number(used.numUpdatedRows) === 0) return "used";
       const left = await recoveryCodesLeft(tx, user.id);
       if (user.otp_email) {

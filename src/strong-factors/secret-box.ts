@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import type { Keys } from "../platform/keys.ts";
 import type { Random } from "../platform/random.ts";
 
 const VERSION = "v1";
@@ -31,4 +32,16 @@ export function openSecret(key: Buffer, userId: string, sealed: string): string 
   } catch {
     return null;
   }
+}
+
+/**
+ * The secret as the sign-in reads it: under keys.totpSecret, else (after a change of FAMOS_SECRET) under
+ * FAMOS_SECRET_PREVIOUS's key, with `resealed` then the same secret sealed under keys.totpSecret for the
+ * caller to keep in its place. Null when neither opens it.
+ */
+export function openUnderKeys(keys: Pick<Keys, "totpSecret" | "previous">, random: Random, userId: string, sealed: string): { secret: string; resealed: string | null } | null {
+  const secret = openSecret(keys.totpSecret, userId, sealed);
+  if (secret !== null) return { secret, resealed: null };
+  const old = keys.previous ? openSecret(keys.previous.totpSecret, userId, sealed) : null;
+  return old === null ? null : { secret: old, resealed: sealSecret(keys.totpSecret, random, userId, old) };
 }

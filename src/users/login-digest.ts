@@ -140,7 +140,7 @@ async function takeFingerprints(tx: Kysely<Database>, dialect: Dialect): Promise
   if (dialect === "postgres") await sql`lock table key_fingerprints in share row exclusive mode`.execute(tx);
 }
 
-async function keepFingerprint(db: Kysely<Database>, purpose: string, fingerprint: string): Promise<void> {
+export async function keepFingerprint(db: Kysely<Database>, purpose: string, fingerprint: string): Promise<void> {
   await db
     .insertInto("key_fingerprints")
     .values({ purpose, fingerprint })

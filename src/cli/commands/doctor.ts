@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { checkDatabase, checkMail, checkPublicUrl, checkRedis, checkSecret, checkSettings, checkTrustProxy, type CheckResult } from "../../doctor/checks.ts";
+import { checkPreviousSecret } from "../../doctor/previous-secret-check.ts";
 import { readSettings } from "../io.ts";
 import { formatTable } from "../table.ts";
 import { isOneAddress } from "../../mail/mailbox.ts";
@@ -29,9 +30,11 @@ export function doctorCommand(): Command {
           checkMail(config, options.sendTo),
           checkRedis(config),
         ]);
+        // What a change of FAMOS_SECRET left behind, read once the database answers.
+        const keysLeft = database.every((row) => row.status !== "fail") ? [await checkPreviousSecret(config)] : [];
         const secret = checkSecret(config);
         const proxy = checkTrustProxy(config);
-        rows.push(...(secret === null ? [] : [secret]), ...database, smtp, redis, checkPublicUrl(config), ...(proxy === null ? [] : [proxy]));
+        rows.push(...(secret === null ? [] : [secret]), ...database, ...keysLeft, smtp, redis, checkPublicUrl(config), ...(proxy === null ? [] : [proxy]));
       } else {
         rows.push({ check: "others", status: "skip", detail: "not run until the settings are valid" });
       }

@@ -8,6 +8,7 @@ import { createServices, serverKeys } from "../../app/services.ts";
 import { ensureDemoUser } from "../../users/demo.ts";
 import { migrateDatabase, migrateToLatest } from "../../store/migrate.ts";
 import { refreshLoginDigestsAfterStart } from "../../app/login-digest-refresh.ts";
+import { tellSealedSecretsAfterStart } from "../../app/sealed-secrets-start.ts";
 import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
@@ -127,6 +128,8 @@ export function serveCommand(): Command {
     // Each account's login ID digest under FAMOS_SECRET's key, made again where it differs (after
     // FAMOS_SECRET changed): beside serving, not before the port opens (login-digest-refresh.ts).
     const redigesting = refreshLoginDigestsAfterStart(deps, logger);
+    // Authenticator-app secrets FAMOS_SECRET does not open (a change of it): told, not silent (sealed-secrets-start.ts).
+    const sealedLook = tellSealedSecretsAfterStart(deps, logger);
     // Password hashes take only the CPU the event loop does not want (issue 17, hash-priority.ts).
     const hashing = await lowerHashingPriority();
     logger.info(hashing, `password hashing threads lowered to nice ${hashing.niceness}`);
@@ -147,6 +150,7 @@ export function serveCommand(): Command {
         await cleanup.stop();
         await bounces?.close();
         await redigesting;
+        await sealedLook;
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());
         logger.info("stopped");
