@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # FAMOS 2FA. The build stage compiles dist/ and makes the runtime tree with deploy/runtime-tree.sh,
 # the script test/ops/runtime-tree.test.ts runs to prove that tree read-only as an unprivileged user;
 # the final stage holds that tree and nothing else (no compiler, no sources, no dev dependencies).

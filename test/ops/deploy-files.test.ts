@@ -36,6 +36,13 @@ describe("the deployment files", () => {
     expect(read("deploy/compose.yaml")).toMatch(/read_only: true/);
   });
 
+  it("the Dockerfile builds with the builder's own frontend: no `# syntax=` image to fetch first", () => {
+    // BuildKit pulls a `# syntax=docker/dockerfile:1` frontend from Docker Hub before reading a line;
+    // in a closed network (a registry mirror for the base image only) that stopped the build with
+    // "resolve image config for docker.io/docker/dockerfile:1 … no such host". Nothing here needs it.
+    expect(read("Dockerfile")).not.toMatch(/^# *syntax *=/im);
+  });
+
   it("the image's build context leaves out all git ignores: compose's secrets and certificate in deploy/ among it", () => {
     // `docker build`/`compose up --build` send the checkout (context ..): without these lines the
     // secret files compose's header makes (uid 10001, mode 600) are copied into the build stage by
