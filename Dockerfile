@@ -13,7 +13,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 ENV npm_config_nodedir=/usr/local
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The build needs esbuild only: install scripts are skipped here, so SQLite is compiled once, by
+# runtime-tree.sh's `npm ci --omit=dev`, for the tree the image ships.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN npm run build && deploy/runtime-tree.sh /app && chmod -R a-w /app
 
