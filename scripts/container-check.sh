@@ -2,7 +2,10 @@
 # Builds the image from the repo's Dockerfile and runs it as the Dockerfile's comment says (read-only
 # root, --tmpfs /tmp, a volume on /data, --stop-timeout 30), then checks it: PASS/FAIL lines, exit 1 on
 # a FAIL. By hand only (minutes; never in `npm test` or .ci/run). Needs root, a running Docker daemon,
-# the npm registry and a Debian mirror; not Docker Hub or nodejs.org.
+# the npm registry, a Debian mirror, and the local PostgreSQL and Redis of the tests (.ci/run); not
+# Docker Hub or nodejs.org. A daemon by hand, where none runs (Debian's docker.io, no bridge):
+#
+#   dockerd --iptables=false --ip6tables=false --bridge=none &
 #
 #   scripts/container-check.sh [--rebuild-base]
 #

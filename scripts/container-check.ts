@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { FormClient, overHttp, signIn } from "../test/support/client.ts";
 import { smtpMailbox } from "../test/support/mailbox.ts";
 import { freePort } from "../test/support/nginx.ts";
+import { postgresTestUrl, redisTestUrl } from "../test/support/services.ts";
 import { startSmtpServer } from "../test/support/smtp.ts";
 import { until } from "../test/support/until.ts";
 
@@ -152,6 +153,24 @@ async function main(): Promise<void> {
     const log = `${logs.out}\n${logs.err}`;
     report("SIGTERM stops it within --stop-timeout 30", exit.startsWith("0 ") && stopSeconds < 30, `docker stop took ${stopSeconds.toFixed(1)} s, exit code ${exit.split(" ")[0]}`);
     report("no EROFS/EACCES in the server's log", !/EROFS|EACCES/.test(log), `${log.split("\n").filter(Boolean).length} log lines`);
+
+    // As compose runs it: on PostgreSQL (a schema of its own on the host's server), with Redis's limits.
+    const pg = await postgresTestUrl("container");
+    try {
+      const shared = [...mounts, "-e", `FAMOS_DATABASE_URL=${pg.url}`, "-e", `FAMOS_REDIS_URL=${await redisTestUrl()}`];
+      const pgMigrate = docker(["run", "--rm", ...readOnly, ...shared, image, "migrate"]);
+      const pgAdd = docker(["run", "-i", "--rm", ...readOnly, ...shared, image, "user", "add", "dealer2", "--name", "Dan Dealer", "--partner", "40124", "--email", "dan@dealer.example"], `${password}\n`);
+      docker(["run", "-d", "--name", `${name}-pg`, ...readOnly, ...hardened, ...shared, image]);
+      await until("/readyz on PostgreSQL", async () => (await fetch(`${url}/readyz`)).ok, 60_000, 100);
+      const pgUser = { login_id: "dealer2", password, otp_email: "dan@dealer.example" };
+      const pgSignIn = await signIn({ mailbox: smtpMailbox(smtp) }, { client: new FormClient(overHttp(url)), user: pgUser, page: null });
+      docker(["stop", `${name}-pg`]);
+      const pgExit = docker(["inspect", `${name}-pg`, "--format", "{{.State.ExitCode}}"]).out;
+      report("on PostgreSQL and Redis: migrate, user add, serve, sign-in, stop", pgMigrate.status === 0 && pgAdd.status === 0 && pgSignIn.answer.headers.location === "/" && pgExit === "0", `migrate exit ${pgMigrate.status}, user add exit ${pgAdd.status}, code step 303 → ${pgSignIn.answer.headers.location}, stop exit ${pgExit}`);
+    } finally {
+      docker(["rm", "-f", `${name}-pg`]);
+      await pg.drop();
+    }
 
     const inside = docker(["run", "--rm", ...readOnly, "--network", "none", "--entrypoint", "node", image, "-e", INSPECT_IMAGE]);
     const found = JSON.parse(inside.out || "{}") as { app: string[]; onPath: string[]; devShipped: string[]; sources: string[]; writable: string[]; addon: string[]; src: boolean };
