@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # FAMOS 2FA. The build stage compiles dist/ and makes the runtime tree with deploy/runtime-tree.sh,
 # the script test/ops/runtime-tree.test.ts runs to prove that tree read-only as an unprivileged user;
 # the final stage holds that tree and nothing else (no compiler, no sources, no dev dependencies).
@@ -14,7 +13,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 ENV npm_config_nodedir=/usr/local
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The build needs esbuild only: install scripts are skipped here, so SQLite is compiled once, by
+# runtime-tree.sh's `npm ci --omit=dev`, for the tree the image ships.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN npm run build && deploy/runtime-tree.sh /app && chmod -R a-w /app
 

@@ -36,6 +36,28 @@ describe("the deployment files", () => {
     expect(read("deploy/compose.yaml")).toMatch(/read_only: true/);
   });
 
+  it("the Dockerfile builds with the builder's own frontend: no `# syntax=` image to fetch first", () => {
+    // BuildKit pulls a `# syntax=docker/dockerfile:1` frontend from Docker Hub before reading a line;
+    // in a closed network (a registry mirror for the base image only) that stopped the build with
+    // "resolve image config for docker.io/docker/dockerfile:1 … no such host". Nothing here needs it.
+    expect(read("Dockerfile")).not.toMatch(/^# *syntax *=/im);
+  });
+
+  it("the image's build context leaves out all git ignores: compose's secrets and certificate in deploy/ among it", () => {
+    // `docker build`/`compose up --build` send the checkout (context ..): without these lines the
+    // secret files compose's header makes (uid 10001, mode 600) are copied into the build stage by
+    // `COPY . .`, or stop the build of an operator who is not root ("permission denied" on the context).
+    const entries = (file: string) =>
+      read(file)
+        .split("\n")
+        .map((line) => line.trim().replace(/\/$/, ""))
+        .filter((line) => line !== "" && !line.startsWith("#"));
+    const ignored = entries(".dockerignore");
+    const covered = (path: string) => ignored.some((entry) => path === entry || path.startsWith(`${entry}/`));
+    expect(entries(".gitignore").filter((path) => !covered(path))).toEqual([]);
+    expect(read("deploy/compose.yaml")).toMatch(/^# {3}mkdir -p deploy\/secrets /m);
+  });
+
   it("the image and the systemd unit start the server with two malloc arenas, as the bench measures it (MALLOC_ARENA_MAX=2)", () => {
     // glibc reads it before any JavaScript runs, so only what starts node can set it (bench/HISTORY.md, round 39).
     expect(read("Dockerfile")).toMatch(/^ENV [^\n]*(\\\n[^\n]*)*\bMALLOC_ARENA_MAX=2$/m);

@@ -114,6 +114,9 @@ describe.skipIf(process.getuid?.() !== 0)("the runtime tree, read-only, as an un
   it("holds no build tool and is not writable", () => {
     for (const tool of ["esbuild", "tsx", "typescript", "vitest"]) expect(existsSync(join(app, "node_modules", tool)), tool).toBe(false);
     expect(existsSync(join(app, "src"))).toBe(false);
+    // Of better-sqlite3's build (node-gyp's makefiles, objects, sqlite3.a, a test extension), the addon only.
+    expect(readdirSync(join(app, "node_modules/better-sqlite3/build"), { recursive: true }).sort()).toEqual(["Release", "Release/better_sqlite3.node"]);
+    expect(existsSync(join(app, "node_modules/better-sqlite3/deps"))).toBe(false);
     expect(statSync(join(app, "dist/famos.mjs")).mode & 0o222).toBe(0);
     expect(statSync(app).mode & 0o777).toBe(0o555);
   });
