@@ -1,4 +1,5 @@
-import type { Expression, ExpressionBuilder, Kysely, SqlBool } from "kysely";
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
+import { addressKey } from "../bounce/addresses.ts";
 import { voidUserCodes } from "./codes.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
@@ -67,7 +68,8 @@ export async function finishFlow(db: Kysely<Database>, id: string, now: number):
 /**
  * Which of a user's open flows a rule reaches: all of them but `except` (endUserAccess: "cut this
  * account off"), or only those of `kinds` sent to another address than `otherAddressThan` (a newer
- * address superseding those entered before it: endSupersededFlows).
+ * address superseding those entered before it: endSupersededFlows), compared without regard to case
+ * as addresses are everywhere (addressKey): the same mailbox in other case is no other address.
  */
 export interface FlowScope {
   except?: string | null;
@@ -97,8 +99,8 @@ export async function finishUserFlows(db: Kysely<Database>, userId: string, now:
  * the OTP email (red team 2026-12-07). Both kinds, whichever starts it: an enrolment open in one browser
  * and a Profile change in another are two addresses for the same thing. The one home of that rule, in
  * the caller's transaction with the user's row taken. Nothing else is touched: a sign-in code another
- * browser of the same person waits for stays live, and a double click re-entering the same address
- * keeps its flow and its code.
+ * browser of the same person waits for stays live, and a re-entry of the same address (a double click,
+ * another browser; in other case too, the same mailbox: addressKey) keeps its flow and its code.
  */
 export async function endSupersededFlows(db: Kysely<Database>, userId: string, address: string, now: number): Promise<void> {
   const scope: FlowScope = { kinds: ["enrol", "email-change"], otherAddressThan: address };
@@ -112,7 +114,8 @@ function openFlowsOf(userId: string, only: FlowScope) {
     const conditions: Expression<SqlBool>[] = [eb("user_id", "=", userId), eb("finished_at", "is", null)];
     if (only.except != null) conditions.push(eb("id", "!=", only.except));
     if (only.kinds) conditions.push(eb("kind", "in", only.kinds));
-    if (only.otherAddressThan !== undefined) conditions.push(eb("email", "!=", only.otherAddressThan));
+    // lower() folds ASCII alone on SQLite, enough here: an address entered passed the WHATWG rule (ASCII only).
+    if (only.otherAddressThan !== undefined) conditions.push(eb(sql<string>`lower(email)`, "!=", addressKey(only.otherAddressThan)));
     return eb.and(conditions);
   };
 }
