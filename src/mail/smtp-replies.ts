@@ -27,16 +27,24 @@ export type MailFault = "relaying" | "login" | "sender" | "client" | "unreachabl
  * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
  * and taking it as the address's fault would mark every staff member's address undeliverable at once.
  */
-const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
 
 /**
  * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
  * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
  * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
- * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"). A
- * policy, SPF, a block list or spam may be one receiving domain's rule for its own mailboxes.
+ * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"), its
+ * HELO name (NAMES_HELO). A policy, SPF, a block list or spam may be one receiving domain's rule for its
+ * own mailboxes.
  */
-const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
+const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i;
+
+/**
+ * A refusal at RCPT TO of FAMOS's HELO name: Postfix checks smtpd_helo_restrictions there by default
+ * (smtpd_delay_reject), "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname",
+ * the same refusal heloRefused takes at HELO itself: FAMOS as a client (relayRefusalOf), not relaying.
+ */
+const NAMES_HELO = /\bhelo\b/i;
 
 /**
  * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
@@ -215,7 +223,8 @@ export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" 
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
   if (e.command === "MAIL FROM") return "sender";
-  return e.command === "RCPT TO" ? "relaying" : "client";
+  if (e.command === "RCPT TO") return NAMES_HELO.test((error as { response?: string }).response ?? "") ? "client" : "relaying";
+  return "client";
 }
 
 /** The kind of a failed try (MailFault), the one rule of it, or null for a failure of no kind FAMOS tells apart. */

@@ -40,6 +40,10 @@ describe("the SMTP reply tables", () => {
       { permanent: false, addressRefused: null, relay: "refused", refusedByPolicy: false, fault: "client" }],
     ["HELO refused for now (4yz): the relay refuses FAMOS as a client too", { code: "EPROTOCOL", command: "HELO", responseCode: 450, response: "450 4.7.1 Client host rejected: cannot find your hostname" },
       { permanent: false, addressRefused: null, relay: "refused", refusedByPolicy: false, fault: "client" }],
+    // Postfix refuses a HELO name at RCPT TO (smtpd_delay_reject, its default): every message alike, so
+    // FAMOS as a client, waiting, never each message failed for good as a 5.5.2 of its own.
+    ["HELO refused at RCPT TO (Postfix's delayed reject) is the relay refusing FAMOS as a client", refused("RCPT TO", 504, "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname"),
+      { permanent: false, addressRefused: null, relay: "refused", refusedByPolicy: true, fault: "client" }],
     ["421 service not available: no relay there", refused("CONN", 421, "421 4.3.2 Service not available"),
       { permanent: false, addressRefused: null, relay: "unreachable", refusedByPolicy: false, fault: "unreachable" }],
     ["a 4yz after DATA is retried, of no kind", refused("DATA", 451, "451 4.3.0 Temporary local problem"),
