@@ -1,6 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
 import { addressKey } from "../bounce/addresses.ts";
-import { voidUserCodes } from "./codes.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
@@ -88,24 +87,6 @@ export function openFlowIds(db: Kysely<Database>, userId: string, only: FlowScop
  */
 export async function finishUserFlows(db: Kysely<Database>, userId: string, now: number, only: FlowScope = {}): Promise<void> {
   await db.updateTable("flows").set({ finished_at: now }).where(openFlowsOf(userId, only)).execute();
-}
-
-/**
- * Only the newest address entered can be confirmed (SPEC item 2; item 6's Profile change alike): a
- * new address — an enrolment at "User profile" (enrolEmail) or a change on the Profile tab
- * (startEmailChange, which a password-only session of an account without an OTP email reaches too) —
- * ends the user's open enrolments and email changes to other addresses, with their codes, so neither a
- * code mailed there nor Regenerate OTP in the tab or browser that entered one can make that address
- * the OTP email (red team 2026-12-07). Both kinds, whichever starts it: an enrolment open in one browser
- * and a Profile change in another are two addresses for the same thing. The one home of that rule, in
- * the caller's transaction with the user's row taken. Nothing else is touched: a sign-in code another
- * browser of the same person waits for stays live, and a re-entry of the same address (a double click,
- * another browser; in other case too, the same mailbox: addressKey) keeps its flow and its code.
- */
-export async function endSupersededFlows(db: Kysely<Database>, userId: string, address: string, now: number): Promise<void> {
-  const scope: FlowScope = { kinds: ["enrol", "email-change"], otherAddressThan: address };
-  await voidUserCodes(db, userId, "superseded", now, scope);
-  await finishUserFlows(db, userId, now, scope);
 }
 
 /** A user's open flows in `only`, as a condition on the flows table. */
