@@ -4,7 +4,8 @@ import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
-import { advanceSession, type Session } from "../session/sessions.ts";
+import { type Session } from "../session/sessions.ts";
+import { advanceSession } from "../session/session-steps.ts";
 import { findUserById, recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
 
