@@ -139,7 +139,7 @@ export function checkPublicUrl(config: Readonly<Config>): CheckResult {
   }
   if (config.https) return { check: "public URL", status: "ok", detail: `${config.publicUrl.origin}: Secure cookies (${domain ? "__Secure-" : "__Host-"} prefix)` };
   if (!config.production) return { check: "public URL", status: "ok", detail: `${config.publicUrl.origin}: development, cookies without Secure` };
-  if (config.trustProxy !== false) {
+  if (trustsAProxy(config)) {
     return { check: "public URL", status: "warn", detail: `${config.publicUrl.origin} is http: cookies are Secure only when the trusted proxy says https; set FAMOS_PUBLIC_URL to https://…` };
   }
   return { check: "public URL", status: "fail", detail: `${config.publicUrl.origin} is http in production: session cookies would travel without Secure; set FAMOS_PUBLIC_URL to https://…` };
@@ -149,9 +149,19 @@ export function checkPublicUrl(config: Readonly<Config>): CheckResult {
  * FAMOS_TRUST_PROXY=true trusts any peer's X-Forwarded-For: a client that sends its own chooses the
  * address the request limits, the address lock and the audit trail see, and one that names an address in
  * FAMOS_TRUSTED_NETWORKS skips the address lock (src/regulation/throttle.ts). A warning, not a failure:
- * FAMOS may sit behind a proxy that overwrites the header. Null for any other setting.
+ * FAMOS may sit behind a proxy that overwrites the header. A hop count is the opposite: Fastify 5 trusts
+ * no peer by a count alone (it cannot tell a proxy from a client that sent enough entries of its own),
+ * so every user behind the proxy is one address and its X-Forwarded-Proto is ignored. Whether a count
+ * equals the proxies in front no check here could know; that it trusts none, it can. Null otherwise.
  */
 export function checkTrustProxy(config: Readonly<Config>): CheckResult | null {
+  if (typeof config.trustProxy === "number") {
+    return {
+      check: "proxy",
+      status: "warn",
+      detail: `FAMOS_TRUST_PROXY=${config.trustProxy} is a hop count, which trusts no proxy: every user behind it counts as one address (request limits, address lock, audit) and its X-Forwarded-Proto is ignored; name the proxy's own addresses`,
+    };
+  }
   if (config.trustProxy !== true) return null;
   return {
     check: "proxy",
@@ -159,6 +169,11 @@ export function checkTrustProxy(config: Readonly<Config>): CheckResult | null {
     detail:
       "FAMOS_TRUST_PROXY=true trusts every client's own X-Forwarded-For: a client chooses the address the request limits, the address lock and the audit see, and one naming a FAMOS_TRUSTED_NETWORKS address skips the address lock; name the proxy's own addresses",
   };
+}
+
+/** Whether FAMOS_TRUST_PROXY lets any peer's forwarded headers count: not off, nor a hop count (checkTrustProxy). */
+function trustsAProxy(config: Readonly<Config>): boolean {
+  return config.trustProxy !== false && typeof config.trustProxy !== "number";
 }
 
 /** Without FAMOS_SECRET (development): where the server keeps its generated secret, failing when it may not. */

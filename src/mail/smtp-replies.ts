@@ -27,16 +27,24 @@ export type MailFault = "relaying" | "login" | "sender" | "client" | "unreachabl
  * relay", "Authentication required", "sender verify failed". Such a relay refuses every recipient alike,
  * and taking it as the address's fault would mark every staff member's address undeliverable at once.
  */
-const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
+const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b|\bspf\b|\bpolicy\b|\bblock(?:ed|list)|\bspam|\bgateway\b/i;
 
 /**
  * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
  * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
  * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
- * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"). A
- * policy, SPF, a block list or spam may be one receiving domain's rule for its own mailboxes.
+ * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"), its
+ * HELO name (NAMES_HELO). A policy, SPF, a block list or spam may be one receiving domain's rule for its
+ * own mailboxes.
  */
-const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b/i;
+const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i;
+
+/**
+ * A refusal at RCPT TO of FAMOS's HELO name: Postfix checks smtpd_helo_restrictions there by default
+ * (smtpd_delay_reject), "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname",
+ * the same refusal heloRefused takes at HELO itself: FAMOS as a client (relayRefusalOf), not relaying.
+ */
+const NAMES_HELO = /\bhelo\b/i;
 
 /**
  * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
@@ -121,9 +129,23 @@ const TLS_FAILURE = /^(?:ERR_SSL_|ERR_TLS_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO
 /**
  * The commands that set a session up, before any message (RFC 5321 §4.1.1.1, RFC 3207): sent in clear
  * before TLS, so someone on the path can answer them for the relay. A refusal of any of them is no
- * conversation, whatever the message.
+ * conversation, whatever the message. HELO's comes last: nodemailer sends it only without requireTLS,
+ * after EHLO was refused, and a relay that answered both refuses FAMOS as a client (heloRefused).
  */
 const SESSION_COMMANDS = new Set(["EHLO", "HELO", "STARTTLS"]);
+
+/**
+ * HELO refused (a 4yz or 5yz but 421, RFC 5321 §4.1.1.1): FAMOS_SMTP_URL without requireTLS, EHLO refused
+ * first (with requireTLS nodemailer gives up at EHLO instead: noTls). The relay was reached and answered
+ * twice; what it refuses is FAMOS as its client — Postfix's "Client host rejected: cannot find your
+ * hostname", "Helo command rejected: need fully-qualified hostname", the HELO name or the host's
+ * address — so the words send the operator to the relay's settings and log, not to a network that works.
+ * No TLS was asked for here, so a path answering for the relay gets no requireTLS dropped by these words.
+ */
+function heloRefused(error: unknown): boolean {
+  const e = error as { command?: string; responseCode?: number };
+  return e.command === "HELO" && e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode !== 421;
+}
 
 /**
  * No secure channel with the relay (a RelayFault "tls"): TLS_FAILURE, nodemailer's ETLS (STARTTLS not
@@ -140,8 +162,8 @@ function noTls(error: unknown): boolean {
 
 /**
  * No conversation with the relay could begin: the connection refused or never made, its name not
- * found, no greeting in time, "421 service not available", EHLO, HELO or STARTTLS refused
- * (SESSION_COMMANDS), or no secure channel (noTls). Any other message would fail the same way, so it
+ * found, no greeting in time, "421 service not available", EHLO or STARTTLS refused (SESSION_COMMANDS;
+ * HELO refused is relayRefusal's, checked first: heloRefused), or no secure channel (noTls). Any other message would fail the same way, so it
  * waits rather than fail for good at its first try (a 5yz to STARTTLS or EHLO used to: notices and
  * announcements lost); it waits up to the retry window, as any message whose tries fail (sender.ts nextTry).
  * nodemailer marks every failure of the connection "CONN", a connection dropped or stalled in the
@@ -173,7 +195,7 @@ function mailFromAboutMessage(error: unknown): boolean {
 
 /**
  * The relay answered and refuses FAMOS itself, not this message: its greeting is a 5yz ("554 No SMTP
- * service here", RFC 5321 §3.1), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
+ * service here", RFC 5321 §3.1) or it refuses FAMOS's HELO (heloRefused), the login in FAMOS_SMTP_URL is refused (535, RFC 4954 §6: the wrong
  * password) or impossible (nodemailer's EAUTH), it asks for a login FAMOS did not give (530), it refuses
  * FAMOS's sender at MAIL FROM, or it refuses to relay for FAMOS at RCPT TO (rcptRefusal's "relay"). A 5yz
  * to MAIL FROM comes before any recipient is named and the envelope sender is FAMOS's for every message
@@ -186,7 +208,7 @@ function mailFromAboutMessage(error: unknown): boolean {
  */
 function relayRefusal(error: unknown): boolean {
   const e = error as { code?: string; command?: string; responseCode?: number };
-  if (e.code === "EAUTH" || e.responseCode === 530 || rcptRefusal(error) === "relay") return true;
+  if (e.code === "EAUTH" || e.responseCode === 530 || rcptRefusal(error) === "relay" || heloRefused(error)) return true;
   if (e.command === "MAIL FROM" && e.responseCode !== undefined && e.responseCode >= 500) return !mailFromAboutMessage(error) && !retriedDespite5yz(error);
   return e.command === "CONN" && e.responseCode !== undefined && e.responseCode >= 500;
 }
@@ -194,14 +216,15 @@ function relayRefusal(error: unknown): boolean {
 /**
  * What of FAMOS a refusal that relayRefusal calls the relay's refuses, for the words that say what to
  * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM), relaying for
- * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting); null for anything relayRefusal does not take.
+ * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting, HELO refused); null for anything relayRefusal does not take.
  */
 export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" | "client" | null {
   if (!relayRefusal(error)) return null;
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
   if (e.command === "MAIL FROM") return "sender";
-  return e.command === "RCPT TO" ? "relaying" : "client";
+  if (e.command === "RCPT TO") return NAMES_HELO.test((error as { response?: string }).response ?? "") ? "client" : "relaying";
+  return "client";
 }
 
 /** The kind of a failed try (MailFault), the one rule of it, or null for a failure of no kind FAMOS tells apart. */

@@ -1,5 +1,5 @@
-import type { Expression, ExpressionBuilder, Kysely, SqlBool } from "kysely";
-import { voidUserCodes } from "./codes.ts";
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from "kysely";
+import { addressKey } from "../bounce/addresses.ts";
 import { randomId, type Random } from "../platform/random.ts";
 import { preparedInsert, preparedQuery } from "../store/prepared.ts";
 import type { Database, FlowsTable } from "../store/schema.ts";
@@ -67,7 +67,8 @@ export async function finishFlow(db: Kysely<Database>, id: string, now: number):
 /**
  * Which of a user's open flows a rule reaches: all of them but `except` (endUserAccess: "cut this
  * account off"), or only those of `kinds` sent to another address than `otherAddressThan` (a newer
- * address superseding those entered before it: endSupersededFlows).
+ * address superseding those entered before it: endSupersededFlows), compared without regard to case
+ * as addresses are everywhere (addressKey): the same mailbox in other case is no other address.
  */
 export interface FlowScope {
   except?: string | null;
@@ -88,31 +89,14 @@ export async function finishUserFlows(db: Kysely<Database>, userId: string, now:
   await db.updateTable("flows").set({ finished_at: now }).where(openFlowsOf(userId, only)).execute();
 }
 
-/**
- * Only the newest address entered can be confirmed (SPEC item 2; item 6's Profile change alike): a
- * new address — an enrolment at "User profile" (enrolEmail) or a change on the Profile tab
- * (startEmailChange, which a password-only session of an account without an OTP email reaches too) —
- * ends the user's open enrolments and email changes to other addresses, with their codes, so neither a
- * code mailed there nor Regenerate OTP in the tab or browser that entered one can make that address
- * the OTP email (red team 2026-12-07). Both kinds, whichever starts it: an enrolment open in one browser
- * and a Profile change in another are two addresses for the same thing. The one home of that rule, in
- * the caller's transaction with the user's row taken. Nothing else is touched: a sign-in code another
- * browser of the same person waits for stays live, and a double click re-entering the same address
- * keeps its flow and its code.
- */
-export async function endSupersededFlows(db: Kysely<Database>, userId: string, address: string, now: number): Promise<void> {
-  const scope: FlowScope = { kinds: ["enrol", "email-change"], otherAddressThan: address };
-  await voidUserCodes(db, userId, "superseded", now, scope);
-  await finishUserFlows(db, userId, now, scope);
-}
-
 /** A user's open flows in `only`, as a condition on the flows table. */
 function openFlowsOf(userId: string, only: FlowScope) {
   return (eb: ExpressionBuilder<Database, "flows">) => {
     const conditions: Expression<SqlBool>[] = [eb("user_id", "=", userId), eb("finished_at", "is", null)];
     if (only.except != null) conditions.push(eb("id", "!=", only.except));
     if (only.kinds) conditions.push(eb("kind", "in", only.kinds));
-    if (only.otherAddressThan !== undefined) conditions.push(eb("email", "!=", only.otherAddressThan));
+    // lower() folds ASCII alone on SQLite, enough here: an address entered passed the WHATWG rule (ASCII only).
+    if (only.otherAddressThan !== undefined) conditions.push(eb(sql<string>`lower(email)`, "!=", addressKey(only.otherAddressThan)));
     return eb.and(conditions);
   };
 }

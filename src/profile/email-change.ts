@@ -9,8 +9,10 @@ import { sendCode } from "../factors/send-code.ts";
 import { NotMoved, unlessMoved, type Moved, type SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
-import { createFlow, endSupersededFlows, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
-import { advanceSession, endUserSessions, newFactorChange, setSessionStep, type Session } from "../session/sessions.ts";
+import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { endSupersededFlows } from "../otp/superseded-flows.ts";
+import { endUserSessions, type Session } from "../session/sessions.ts";
+import { advanceSession, newFactorChange, setSessionStep } from "../session/session-steps.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
@@ -136,19 +138,30 @@ export async function resendEmailChangeCode(deps: Deps, user: User, session: Ses
   return regenerateCode(deps, user, session, ctx);
 }
 
-/** "Cancel": the code stops working and the OTP email stays as it was. */
-export async function cancelEmailChange(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<void> {
+/**
+ * "Cancel": the code stops working and the OTP email stays as it was. `no-change`: none open in this
+ * session (cancelled, confirmed or replaced already), nothing to do. `moved`: another request of the
+ * session moved it off this change first — the first Cancel of a double click, a Confirm or a newer
+ * "Send code" in another tab, on another instance perhaps — so this one rolls back whole, as the other
+ * steps' double clicks do (unlessMoved): no second cancellation in the trail, none beside a change that
+ * was confirmed, and a newer change's pending address left as it is.
+ */
+export async function cancelEmailChange(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<{ kind: "cancelled" } | { kind: "no-change" } | Moved> {
   const flow = await pendingEmailChange(deps, user, session);
-  if (!flow) return;
+  if (!flow) return { kind: "no-change" };
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (tx) => {
-    // The user's row before the flow's codes, as a confirmation takes them (no deadlock on PostgreSQL).
-    await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
-    await finishEmailChangeFlow(tx, flow.id, "cancelled", now);
-    await setPendingEmail(tx, user.id, null, now);
-    await setSessionStep(tx, session, "full", null);
-    await auditAs(user, ctx, now)(tx, { event: "code.cancelled", detail: { purpose: "email-change" } });
-  });
+  return unlessMoved(
+    deps.db.transaction().execute(async (tx) => {
+      // The user's row before the flow's codes, as a confirmation takes them (no deadlock on PostgreSQL).
+      await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+      // Only from the flow this request read the session at, checked before anything is written.
+      if (!(await setSessionStep(tx, session, "full", null))) throw new NotMoved();
+      await finishEmailChangeFlow(tx, flow.id, "cancelled", now);
+      await setPendingEmail(tx, user.id, null, now);
+      await auditAs(user, ctx, now)(tx, { event: "code.cancelled", detail: { purpose: "email-change" } });
+      return { kind: "cancelled" as const };
+    }),
+  );
 }
 
 async function finishEmailChangeFlow(db: Deps["db"], flowId: string, reason: string, now: number): Promise<void> {

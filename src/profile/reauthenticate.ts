@@ -2,7 +2,8 @@ import type { Deps } from "../app/deps.ts";
 import { durationInWords } from "../config/duration.ts";
 import { checkPassword, type PasswordPurpose } from "../factors/check-password.ts";
 import type { PauseScope } from "../regulation/throttle.ts";
-import { markSteppedUp, type Session } from "../session/sessions.ts";
+import { type Session } from "../session/sessions.ts";
+import { markSteppedUp } from "../session/session-steps.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 

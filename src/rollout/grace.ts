@@ -3,8 +3,9 @@ import { spentBeforeWave } from "../account/access.ts";
 import { stageAfterSignIn } from "../account/temporary-password.ts";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { inLiveSession, type SignedOut } from "../session/live-session.ts";
-import { advanceSession, type Session } from "../session/sessions.ts";
+import { inLiveSession, NotMoved, RollBack, rolledBackAs, type SignedOut } from "../session/live-session.ts";
+import { type Session } from "../session/sessions.ts";
+import { advanceSession } from "../session/session-steps.ts";
 import { findUserById, recordSignIn, type User } from "../users/users.ts";
 import { alwaysTwoFactor } from "./applies.ts";
 
@@ -42,13 +43,6 @@ export async function graceOffer(deps: Deps, user: User): Promise<GraceOffer | n
  */
 export type GraceOutcome = { kind: "deferred"; token: string; session: Session; left: number } | { kind: "none-left" } | { kind: "moved" } | SignedOut;
 
-/** Thrown inside the transaction to roll back what it wrote: the session was not moved, or no "Later" was left. */
-class NotUsed extends Error {
-  constructor(readonly outcome: { kind: "moved" } | { kind: "none-left" }) {
-    super(outcome.kind);
-  }
-}
-
 /**
  * Uses one "Later": counted and checked in the one statement that changes the count, so parallel
  * clicks cannot use more than were granted (rule 12). The session then opens the portal with the
@@ -66,15 +60,16 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
   const limit = deps.config.rollout.graceSignIns;
   if (limit === 0 || noLater(deps.config, user)) return { kind: "none-left" };
   const now = deps.clock.now();
-  try {
-    const done = await inLiveSession(deps, user, session, async (tx) => {
+  // Rolled back whole, the session's move and the count alike: the session was not moved, or no "Later" was left.
+  const done = await rolledBackAs(
+    inLiveSession(deps, user, session, async (tx) => {
       // Decided again on the account as it is now, its row taken: a support role given, or a passkey or
       // app set up in another browser, since the request read it must not open the portal with the password alone.
       const current = await findUserById(tx, user.id);
       if (!current || noLater(deps.config, current)) return { kind: "none-left" } as const;
       // A temporary password is used up here too, and "Choose a new password" comes first (stageAfterSignIn).
       const advanced = await advanceSession(tx, deps.random, session, now, { stage: await stageAfterSignIn(tx, current, now, ctx, session), flowId: null });
-      if (!advanced) throw new NotUsed({ kind: "moved" });
+      if (!advanced) throw new NotMoved();
       const counted = await tx
         .insertInto("rollout_users")
         .values({ user_id: user.id, contact_email: null, grace_used: 1, announced_at: null })
@@ -86,15 +81,13 @@ export async function useGrace(deps: Deps, user: User, session: Session, ctx: Or
         )
         .returning("grace_used")
         .executeTakeFirst();
-      if (!counted) throw new NotUsed({ kind: "none-left" });
+      if (!counted) throw new RollBack("none-left");
       await recordSignIn(tx, user.id, now);
       const left = limit - Number(counted.grace_used);
       await recordAudit(tx, now, { event: "enrolment.deferred", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: { left } });
       return { kind: "deferred", token: advanced.token, session: advanced.session, left } as const;
-    });
-    return "value" in done ? done.value : done;
-  } catch (error) {
-    if (error instanceof NotUsed) return error.outcome;
-    throw error;
-  }
+    }),
+    ["moved", "none-left"] as const,
+  );
+  return "value" in done ? done.value : done;
 }

@@ -16,17 +16,37 @@ export type SignedOut = { kind: "signed-out" };
  */
 export type Moved = { kind: "moved" };
 
-/** Thrown inside a step's transaction when its session was moved on meanwhile, to roll it all back (unlessMoved). */
-export class NotMoved extends Error {}
+/**
+ * Thrown inside a step's transaction to roll back all it wrote and answer `{ kind }` instead
+ * (rolledBackAs): an outcome found only after a write that must not stay ("Later" found none left once
+ * the session was moved on, rollout/grace.ts). The one way a step gives up whole with an outcome.
+ */
+export class RollBack<K extends string> extends Error {
+  constructor(readonly kind: K) {
+    super(kind);
+  }
+}
 
-/** A step's transaction, rolled back whole and answered "moved" when it threw NotMoved. */
-export async function unlessMoved<T>(step: Promise<T>): Promise<T | Moved> {
+/** Thrown inside a step's transaction when its session was moved on meanwhile, to roll it all back (unlessMoved). */
+export class NotMoved extends RollBack<"moved"> {
+  constructor() {
+    super("moved");
+  }
+}
+
+/** A step's transaction, or `{ kind }` of the RollBack of one of `kinds` it threw, all it wrote rolled back. */
+export async function rolledBackAs<T, K extends string>(step: Promise<T>, kinds: readonly K[]): Promise<T | { kind: K }> {
   try {
     return await step;
   } catch (error) {
-    if (error instanceof NotMoved) return { kind: "moved" };
+    if (error instanceof RollBack && (kinds as readonly string[]).includes(error.kind)) return { kind: error.kind as K };
     throw error;
   }
+}
+
+/** A step's transaction, rolled back whole and answered "moved" when it threw NotMoved. */
+export function unlessMoved<T>(step: Promise<T>): Promise<T | Moved> {
+  return rolledBackAs(step, ["moved"] as const);
 }
 
 /**

@@ -5,7 +5,8 @@ import { checkSecondFactor, type SecondFactorCheck } from "../factors/check-seco
 import type { RequestContext } from "../platform/request-context.ts";
 import { requireFreshProof, type FreshProof } from "../profile/reauthenticate.ts";
 import { inLiveSession, type SignedOut } from "../session/live-session.ts";
-import { advanceSession, newFactorChange, passwordOnly, type IssuedSession, type Session } from "../session/sessions.ts";
+import { type Session } from "../session/sessions.ts";
+import { advanceSession, newFactorChange, passwordOnly, type IssuedSession } from "../session/session-steps.ts";
 import type { Database } from "../store/schema.ts";
 import type { User } from "../users/users.ts";
 import { appFactor, pendingApp, startAppSetup } from "./authenticator-app.ts";

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
 import type { Translator } from "../i18n/translator.ts";
-import { loadSignedIn, passwordOnly, type Session, type Stage } from "../session/sessions.ts";
+import { loadSignedIn, type Session, type Stage } from "../session/sessions.ts";
+import { passwordOnly } from "../session/session-steps.ts";
 import { endPasswordOnlyOutlived } from "../rollout/password-only.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from "../config/config.ts";
 import { html } from "../platform/html.ts";
 import type { MessageKey, Translator } from "../i18n/translator.ts";
-import { passwordOnly } from "../session/sessions.ts";
+import { passwordOnly } from "../session/session-steps.ts";
 import { isDatabaseUnavailable } from "../store/database-unavailable.ts";
 import { page } from "./layout.ts";
 import { tr } from "./reader.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findUserById } from "../../src/users/users.ts";
-import { advanceSession } from "../../src/session/sessions.ts";
+import { advanceSession } from "../../src/session/session-steps.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully, type TestUser } from "../support/client.ts";
 

@@ -163,6 +163,17 @@ describe("famos doctor", () => {
     expect(row(named, "proxy")).toEqual([]);
   });
 
+  // Fastify 5 takes a hop count alone as trusting nobody (it cannot tell a proxy from a client that sent
+  // enough entries of its own): the proxy's address is every user's, and its X-Forwarded-Proto is ignored.
+  it("warns of a FAMOS_TRUST_PROXY hop count, which trusts no proxy at all, and fails plain http beside it as without a proxy", async () => {
+    const counted = await doctor(production({ FAMOS_TRUST_PROXY: "1" }));
+    expect(counted.code, counted.stdout).toBe(0);
+    expect(row(counted, "proxy")[0]).toMatch(/WARN\s+FAMOS_TRUST_PROXY=1 is a hop count, which trusts no proxy: .*one address.*; name the proxy's own addresses/);
+    const plain = await doctor(production({ FAMOS_TRUST_PROXY: "1", FAMOS_PUBLIC_URL: "http://famos.dealer.example" }));
+    expect(plain.code).toBe(1);
+    expect(row(plain, "public URL")[0]).toMatch(/FAIL\s+http:\/\/famos.dealer.example is http in production/);
+  });
+
   it("fails on plain http in production, where session cookies would travel without Secure", async () => {
     const result = await doctor(production({ FAMOS_PUBLIC_URL: "http://famos.dealer.example" }));
     expect(result.code).toBe(1);

@@ -70,6 +70,18 @@ describe("enrolEmail (unit tier)", () => {
     expect(await codes(other.user.id)).toEqual([expect.objectContaining({ voided_at: null })]);
   });
 
+  it("keeps the flow and code of the same mailbox entered before in other case: addresses compare without regard to case", async () => {
+    const { user, session } = await atEnrolment();
+    const elsewhere = await createFlow(db(), unit.deps.random, { userId: user.id, kind: "enrol", email: "Jane.Case@Dealer.example", now: now() });
+    await issueCode(unit.deps, db(), elsewhere, user.login_id, now());
+    unit.clock.advance(60_000);
+    expect(await enrolEmail(unit.deps, user, session, entry("jane.case@dealer.example"), ctx)).toMatchObject({ kind: "code-sent" });
+    const [earlier, current] = await codes(user.id);
+    expect(earlier).toMatchObject({ flow_id: elsewhere.id, voided_at: null, void_reason: null });
+    expect(current).toMatchObject({ email: "jane.case@dealer.example", voided_at: null });
+    expect(await findFlow(db(), elsewhere.id)).toMatchObject({ finished_at: null });
+  });
+
   it("says a shared mailbox kept on purpose in the audit; a session ended meanwhile gets no code and keeps nothing", async () => {
     const owner = await addUser(unit.deps, { email: "shared.desk@dealer.example" });
     const { user, session } = await atEnrolment();

@@ -63,13 +63,12 @@ describe("a relay with which no TLS can be set up", () => {
     await noGreeting?.close();
   });
 
-  it("smtpTransport: STARTTLS or EHLO refused while TLS is required, a certificate refused, or TLS to a plain port is no TLS with the relay, EHLO and HELO refused no session: the relay's fault (no conversation could begin), never the message's for good", async () => {
+  it("smtpTransport: STARTTLS or EHLO refused while TLS is required, a certificate refused, or TLS to a plain port is no TLS with the relay: the relay's fault (no conversation could begin), never the message's for good", async () => {
     const cases = [
       ["STARTTLS stripped", `smtp://127.0.0.1:${stripped.port}?requireTLS=true`, "tls"],
       ["a certificate not trusted", `smtps://127.0.0.1:${selfSigned.port}`, "tls"],
       ["TLS to a plain port", `smtps://127.0.0.1:${stripped.port}`, "tls"],
       ["EHLO refused while TLS is required", `smtp://127.0.0.1:${noEhlo.port}?requireTLS=true`, "tls"],
-      ["EHLO and HELO refused", `smtp://127.0.0.1:${noGreeting.port}`, "unreachable"],
     ] as const;
     for (const [what, url, kind] of cases) {
       const transport = smtpTransport(url, { timeScale: 0.1 });
@@ -85,6 +84,25 @@ describe("a relay with which no TLS can be set up", () => {
       } finally {
         transport.close();
       }
+    }
+  });
+
+  // Without requireTLS nodemailer falls back from the refused EHLO to HELO: refused too, by a relay that
+  // answered both. It was reached: it refuses FAMOS as a client, and the operator is told to check the
+  // relay's settings and log, not that it "cannot be reached" (a network to look at that is fine).
+  it("smtpTransport: EHLO and HELO refused without requireTLS is the relay refusing FAMOS as a client, waiting, never the message's for good", async () => {
+    const transport = smtpTransport(`smtp://127.0.0.1:${noGreeting.port}`, { timeScale: 0.1 });
+    try {
+      const error = await transport.send(outboxMessage(), FROM).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MailDeliveryError);
+      const { permanent, relay: fault, addressRefused, fault: stored } = error as MailDeliveryError;
+      // "refused": the relay pause's words are "the mail relay refuses FAMOS (check …)", not "cannot be reached".
+      expect([permanent, fault, addressRefused, stored]).toEqual([false, "refused", null, "client"]);
+    } finally {
+      transport.close();
     }
   });
 

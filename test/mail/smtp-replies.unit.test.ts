@@ -34,8 +34,16 @@ describe("the SMTP reply tables", () => {
       { permanent: false, addressRefused: null, relay: "unreachable", refusedByPolicy: false, fault: "unreachable" }],
     ["EHLO refused while TLS is required (in clear: a path may answer it) is no TLS, not the message's", { code: "ECONNECTION", command: "EHLO", responseCode: 502, response: "502 5.5.2 Error: command not recognized" },
       { permanent: false, addressRefused: null, relay: "tls", refusedByPolicy: false, fault: "unreachable" }],
-    ["HELO refused after EHLO: no session, not the message's", { code: "EPROTOCOL", command: "HELO", responseCode: 500, response: "500 5.5.2 Error: command not recognized" },
-      { permanent: false, addressRefused: null, relay: "unreachable", refusedByPolicy: false, fault: "unreachable" }],
+    // Without requireTLS nodemailer falls back from a refused EHLO to HELO: a relay that answers HELO with
+    // a refusal was reached, and refuses FAMOS as a client (its HELO name, its host), not "cannot be reached".
+    ["HELO refused after EHLO: the relay refuses FAMOS as a client, not the message's", { code: "EPROTOCOL", command: "HELO", responseCode: 500, response: "500 5.5.2 Error: command not recognized" },
+      { permanent: false, addressRefused: null, relay: "refused", refusedByPolicy: false, fault: "client" }],
+    ["HELO refused for now (4yz): the relay refuses FAMOS as a client too", { code: "EPROTOCOL", command: "HELO", responseCode: 450, response: "450 4.7.1 Client host rejected: cannot find your hostname" },
+      { permanent: false, addressRefused: null, relay: "refused", refusedByPolicy: false, fault: "client" }],
+    // Postfix refuses a HELO name at RCPT TO (smtpd_delay_reject, its default): every message alike, so
+    // FAMOS as a client, waiting, never each message failed for good as a 5.5.2 of its own.
+    ["HELO refused at RCPT TO (Postfix's delayed reject) is the relay refusing FAMOS as a client", refused("RCPT TO", 504, "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname"),
+      { permanent: false, addressRefused: null, relay: "refused", refusedByPolicy: true, fault: "client" }],
     ["421 service not available: no relay there", refused("CONN", 421, "421 4.3.2 Service not available"),
       { permanent: false, addressRefused: null, relay: "unreachable", refusedByPolicy: false, fault: "unreachable" }],
     ["a 4yz after DATA is retried, of no kind", refused("DATA", 451, "451 4.3.0 Temporary local problem"),
@@ -45,6 +53,7 @@ describe("the SMTP reply tables", () => {
   });
 
   it("tells what of FAMOS the relay refuses, for the words of the relay pause", () => {
+    expect(relayRefusalOf({ code: "EPROTOCOL", command: "HELO", responseCode: 554, response: "554 5.7.1 HELO rejected" })).toBe("client");
     expect(relayRefusalOf(refused("RCPT TO", 530, "530 5.7.0 Authentication required"))).toBe("login");
     expect(relayRefusalOf(refused("RCPT TO", 550, "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain"))).toBe("relaying");
     expect(relayRefusalOf(refused("RCPT TO", 550, "550 5.1.1 No such user"))).toBeNull();

@@ -87,6 +87,15 @@ describe.each(["sqlite", "postgres"] as const)("Profile: a newer email change su
     await expectConfirmed(first, firstCode, user.id, to);
   });
 
+  it("a change to the same mailbox in other case in another browser stays open too: addresses compare without regard to case", async () => {
+    const user = await addUser(t.deps, { email: "case.old@dealer.example" });
+    const first = await browserOf(user);
+    const second = await browserOf(user);
+    const firstCode = await startChange(first, "Case.New@dealer.example");
+    await startChange(second, "case.new@dealer.example");
+    await expectConfirmed(first, firstCode, user.id, "Case.New@dealer.example");
+  });
+
   it("a change nobody superseded, cancelled, or one never started: no such message", async () => {
     const user = await addUser(t.deps, { email: "plain.old@dealer.example" });
     const client = await browserOf(user);

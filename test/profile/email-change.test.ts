@@ -186,6 +186,28 @@ describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (S
     }
   });
 
+  // As Send code's: on PostgreSQL both Cancels read the change open before either commits; the later
+  // finds the session moved off it, writes nothing and follows the session (on SQLite it may read the
+  // change cancelled already). Either way the pages say "cancelled" as often as the trail records a
+  // cancellation: once.
+  it("a double click on Cancel over HTTP: one cancellation, said once, and the OTP email as it was", async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const { user, client } = await signedInUser(`cancel.old.${round}@dealer.example`);
+      const address = `cancel.new.${round}@dealer.example`;
+      await client.post("/profile/email", { newEmail: address, confirmNewEmail: address });
+      await client.get("/profile/email/confirm");
+      const answers = await Promise.all([0, 1].map(() => client.post("/profile/email/cancel", {})));
+      expect(answers.map((a) => a.statusCode), `round ${round}`).toEqual([303, 303]);
+      const said = answers.filter((a) => a.headers.location === "/profile?done=email-cancelled").length;
+      const others = answers.filter((a) => a.headers.location !== "/profile?done=email-cancelled").map((a) => a.headers.location);
+      // The later click: moved (its read came first), or no change left open (its read came after).
+      expect(others.every((location) => location === "/profile/email/confirm" || location === "/profile"), `round ${round}`).toBe(true);
+      expect((await queryAudit(t.deps.db, { subject: user.login_id, event: "code.cancelled" })).length, `round ${round}`).toBe(1);
+      expect(said, `round ${round}`).toBe(1);
+      expect(await findUserById(t.deps.db, user.id), `round ${round}`).toMatchObject({ otp_email: `cancel.old.${round}@dealer.example`, pending_email: null });
+    }
+  });
+
   it("refuses a form carrying another user's id (no IDOR) and changes nothing", async () => {
     const victim = await addUser(t.deps, { email: "victim@dealer.example" });
     const { client } = await signedInUser("attacker@dealer.example");

@@ -76,4 +76,14 @@ describe("useGrace (unit tier)", () => {
     expect(await useGrace(deps, user, await open(), ctx)).toEqual({ kind: "none-left" });
     expect(await used(user.id)).toBe(3);
   });
+
+  it("none left, found once the session was moved on: the move is rolled back too, the session at 'User profile' with its token", async () => {
+    const user = await addUser(deps, { email: null });
+    await deps.db.insertInto("rollout_users").values({ user_id: user.id, contact_email: null, grace_used: 3, announced_at: null }).execute();
+    const { session } = await createSession(deps.db, deps.random, clock.now(), deps.config.session, { userId: user.id, stage: "enrol", flowId: null, ...ctx });
+    expect(await useGrace(deps, user, session, ctx)).toEqual({ kind: "none-left" });
+    const row = await deps.db.selectFrom("sessions").select(["token_hash", "stage", "ended_at"]).where("id", "=", session.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ token_hash: session.token_hash, stage: "enrol", ended_at: null });
+    expect(await used(user.id)).toBe(3);
+  });
 });

@@ -3,18 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import { endOtherSession } from "../../src/session/own-sessions.ts";
-import {
-  advanceSession,
-  createSession,
-  endSession,
-  endUserSessions,
-  listUserSessions,
-  loadSignedIn,
-  newToken,
-  setSessionStep,
-  tokenHash,
-  type Stage,
-} from "../../src/session/sessions.ts";
+import { createSession, endSession, endUserSessions, listUserSessions, loadSignedIn, newToken, tokenHash, type Stage } from "../../src/session/sessions.ts";
+import { advanceSession, setSessionStep } from "../../src/session/session-steps.ts";
 import { addUser } from "../support/app.ts";
 import { createUnitDeps } from "../support/unit-app.ts";
 

@@ -147,7 +147,12 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email/cancel", { config: { access: "full" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm({ code: field(64).optional() }, request.body);
-    await cancelEmailChange(deps, user, session, requestContext(deps, request));
+    const outcome = await cancelEmailChange(deps, user, session, requestContext(deps, request));
+    // Another request of the session moved it off the change first: the browser follows the session
+    // (a newer change's code page, else Profile, saying so when a change elsewhere replaced it).
+    if (outcome.kind === "moved") return reply.redirect("/profile/email/confirm", 303);
+    // None open (a second click after the first's answer, a change replaced elsewhere): not "cancelled" again.
+    if (outcome.kind === "no-change") return noChangeOpen(request, reply);
     return reply.redirect("/profile?done=email-cancelled", 303);
   });
 

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { queryAudit } from "../../src/audit/audit.ts";
+import { cancelEmailChange, confirmEmailChange, startEmailChange } from "../../src/profile/email-change.ts";
+import { createSession, type Session } from "../../src/session/sessions.ts";
+import { findUserById, type User } from "../../src/users/users.ts";
+import { addUser } from "../support/app.ts";
+import { liveCodeMails } from "../support/mailbox.ts";
+import { extractCode } from "../support/smtp.ts";
+import { useCompeting } from "../store/competing-change.ts";
+import { DIALECTS, type TestDialect } from "../store/dialects.ts";
+
+/**
+ * Profile's "Cancel" on the email change's code page, when another request of the same session moved
+ * it off that change first — the first Cancel of a double click, the Confirm of another tab, a newer
+ * "Send code" — each behind another instance, committed the moment this Cancel has read the change as
+ * open. As the other steps' double clicks (unlessMoved): the later Cancel writes nothing and answers
+ * "moved". Before, it ignored setSessionStep's answer and went on: a second "code.cancelled" in the
+ * trail, one beside an "email.changed" that stood, and the newer change's pending address cleared.
+ */
+describe.each(DIALECTS)("Cancel of a Profile email change moved on meanwhile, on %s", (dialect: TestDialect) => {
+  const competing = useCompeting(dialect, "cancel_race");
+  const ctx = { ip: "192.0.2.91", userAgent: "cancel-race-test" };
+  const a = () => competing.t.deps[0]!;
+  const tab2 = () => competing.t.deps[1]!;
+
+  const sessionNow = async (id: string) => (await a().db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow()) as Session;
+  const events = async (user: User, event: string) => (await queryAudit(a().db, { subject: user.login_id, event })).length;
+  const entry = (email: string) => ({ email, confirmEmail: email, ownMailbox: false });
+
+  /** A session signed in with a code just now, at the code step of a change to `to`: as the Cancel's request loaded it. */
+  async function changing(to: string): Promise<{ user: User; session: Session }> {
+    const user = await addUser(a());
+    const now = competing.t.clock.now();
+    const { session: made } = await createSession(a().db, a().random, now, a().config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+    await a().db.updateTable("sessions").set({ verified_at: now }).where("id", "=", made.id).execute();
+    expect((await startEmailChange(a(), user, await sessionNow(made.id), { entry: entry(to), password: null }, ctx)).kind).toBe("code-sent");
+    return { user, session: await sessionNow(made.id) };
+  }
+
+  /** Deps of the Cancel under test: `change` commits on the other instance once it has read its change as open. */
+  const once = (session: Session, change: () => Promise<unknown>) =>
+    competing.during((rows) => rows.some((row) => row.id === session.flow_id && row.finished_at === null), change);
+
+  it("a double click: the second Cancel writes nothing, one cancellation in the trail", async () => {
+    const { user, session } = await changing("jane.twice@dealer.example");
+    const { deps, changed } = once(session, () => cancelEmailChange(tab2(), user, session, ctx));
+    const outcome = await cancelEmailChange(deps, user, session, ctx);
+    expect(changed()).toBe(true);
+    expect(await events(user, "code.cancelled")).toBe(1);
+    expect(await sessionNow(session.id)).toMatchObject({ stage: "full", flow_id: null });
+    expect(await findUserById(a().db, user.id)).toMatchObject({ otp_email: user.otp_email, pending_email: null });
+    expect(outcome).toEqual({ kind: "moved" });
+  });
+
+  it("Confirm in another tab first: the change stands, and Cancel writes no cancellation beside it", async () => {
+    const to = "jane.confirmed@dealer.example";
+    const { user, session } = await changing(to);
+    const [mail] = await liveCodeMails(a().db, user.id);
+    const confirm = async () => expect(await confirmEmailChange(tab2(), user, session, extractCode(mail!.text_body), ctx)).toMatchObject({ kind: "changed" });
+    const { deps, changed } = once(session, confirm);
+    const outcome = await cancelEmailChange(deps, user, session, ctx);
+    expect(changed()).toBe(true);
+    expect(await events(user, "email.changed")).toBe(1);
+    expect(await events(user, "code.cancelled")).toBe(0);
+    expect(await findUserById(a().db, user.id)).toMatchObject({ otp_email: to, pending_email: null });
+    expect(outcome).toEqual({ kind: "moved" });
+  });
+
+  it("a newer Send code in another tab first: its change stays pending, with its code", async () => {
+    const { user, session } = await changing("jane.first@dealer.example");
+    const newer = "jane.second@dealer.example";
+    const { deps, changed } = once(session, () => startEmailChange(tab2(), user, session, { entry: entry(newer), password: null }, ctx));
+    const outcome = await cancelEmailChange(deps, user, session, ctx);
+    expect(changed()).toBe(true);
+    expect(await events(user, "code.cancelled")).toBe(0);
+    expect(await findUserById(a().db, user.id)).toMatchObject({ otp_email: user.otp_email, pending_email: newer });
+    const now = await sessionNow(session.id);
+    expect((await liveCodeMails(a().db, user.id)).map((m) => m.flow_id)).toEqual([now.flow_id]);
+    expect(outcome).toEqual({ kind: "moved" });
+  });
+});
