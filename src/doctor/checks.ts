@@ -152,10 +152,11 @@ export function checkPublicUrl(config: Readonly<Config>): CheckResult {
  * FAMOS may sit behind a proxy that overwrites the header. A hop count is the opposite: Fastify 5 trusts
  * no peer by a count alone (it cannot tell a proxy from a client that sent enough entries of its own),
  * so every user behind the proxy is one address and its X-Forwarded-Proto is ignored. Whether a count
- * equals the proxies in front no check here could know; that it trusts none, it can. Null otherwise.
+ * equals the proxies in front no check here could know; that it trusts none, it can. 0 is no count:
+ * Fastify takes it (falsy) as off, as FAMOS_TRUST_PROXY=off, of which nothing is said. Null otherwise.
  */
 export function checkTrustProxy(config: Readonly<Config>): CheckResult | null {
-  if (typeof config.trustProxy === "number") {
+  if (typeof config.trustProxy === "number" && config.trustProxy > 0) {
     return {
       check: "proxy",
       status: "warn",
@@ -171,7 +172,7 @@ export function checkTrustProxy(config: Readonly<Config>): CheckResult | null {
   };
 }
 
-/** Whether FAMOS_TRUST_PROXY lets any peer's forwarded headers count: not off, nor a hop count (checkTrustProxy). */
+/** Whether FAMOS_TRUST_PROXY lets any peer's forwarded headers count: not off (0 too), nor a hop count (checkTrustProxy). */
 function trustsAProxy(config: Readonly<Config>): boolean {
   return config.trustProxy !== false && typeof config.trustProxy !== "number";
 }

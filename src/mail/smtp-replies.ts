@@ -43,8 +43,17 @@ const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i
  * A refusal at RCPT TO of FAMOS's HELO name: Postfix checks smtpd_helo_restrictions there by default
  * (smtpd_delay_reject), "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname",
  * the same refusal heloRefused takes at HELO itself: FAMOS as a client (relayRefusalOf), not relaying.
+ * Only HELO named as the thing refused ("HELO rejected", "Rejected HELO"), not "helo=" in a relay's log words.
  */
-const NAMES_HELO = /\bhelo\b/i;
+const NAMES_HELO = /\bhelo(?: command)? (?:rejected|refused|blocked)\b|\b(?:rejected|refused|blocked):? helo\b/i;
+
+/**
+ * A reply's words without its code and enhanced status, and without its <...> parts: the addresses relays
+ * repeat (the recipient's, typed by a user; FAMOS's HELO name), in which \b finds words across - . @
+ * ("<jane@helo-motors.example>", "<relay@dealer.example>") that would otherwise speak for the relay.
+ */
+const replyWords = (response: string | undefined): string =>
+  (response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "").replace(/<[^<>]*>/g, " ");
 
 /**
  * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
@@ -82,7 +91,7 @@ export function addressRefusal(error: unknown): { status: string | null } | null
   if (e.code !== "EENVELOPE" || e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
   const enhanced = enhancedStatus(e.response);
   if (enhanced === undefined) {
-    const words = (e.response ?? "").replace(/^\d{3}[ -]?/, "");
+    const words = replyWords(e.response);
     return [550, 551, 553].includes(e.responseCode) && ABOUT_THE_MAILBOX.test(words) && !ABOUT_THE_RELAY.test(words) ? { status: null } : null;
   }
   // The same rule as a bounce report's (statusBlamesAddress): not the sender's X.1.7/X.1.8, FAMOS's own.
@@ -106,7 +115,7 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   if (e.command !== "RCPT TO" || e.responseCode === undefined || e.responseCode < 500) return null;
   if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
   const enhanced = enhancedStatus(e.response);
-  const words = (e.response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "");
+  const words = replyWords(e.response);
   if (REFUSES_TO_RELAY.test(words) || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
@@ -223,7 +232,10 @@ export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" 
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
   if (e.command === "MAIL FROM") return "sender";
-  if (e.command === "RCPT TO") return NAMES_HELO.test((error as { response?: string }).response ?? "") ? "client" : "relaying";
+  if (e.command === "RCPT TO") {
+    const words = replyWords((error as { response?: string }).response);
+    return !REFUSES_TO_RELAY.test(words) && NAMES_HELO.test(words) ? "client" : "relaying";
+  }
   return "client";
 }
 

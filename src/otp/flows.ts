@@ -89,6 +89,11 @@ export async function finishUserFlows(db: Kysely<Database>, userId: string, now:
   await db.updateTable("flows").set({ finished_at: now }).where(openFlowsOf(userId, only)).execute();
 }
 
+/** The newest of a user's open flows in `only` (FlowScope), if any. */
+export async function newestOpenFlow(db: Kysely<Database>, userId: string, only: FlowScope): Promise<Flow | undefined> {
+  return db.selectFrom("flows").selectAll().where(openFlowsOf(userId, only)).orderBy("created_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
+}
+
 /** A user's open flows in `only`, as a condition on the flows table. */
 function openFlowsOf(userId: string, only: FlowScope) {
   return (eb: ExpressionBuilder<Database, "flows">) => {

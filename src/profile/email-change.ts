@@ -2,20 +2,20 @@ import { userTranslator } from "../i18n/translator.ts";
 import type { Deps } from "../app/deps.ts";
 import { forgetOtherDevices } from "../account/access.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
+import { addressKey } from "../bounce/addresses.ts";
 import type { EmailProblem } from "../enrolment/email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
 import { checkCode, type CodeCheck } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
-import { NotMoved, unlessMoved, type Moved, type SignedOut } from "../session/live-session.ts";
+import { inLiveSession, NotMoved, RollBack, rolledBackAs, unlessMoved, type Moved, type SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
 import { voidFlowCodes, voidUserCodes, type IssueOutcome } from "../otp/codes.ts";
-import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { createFlow, findFlow, finishFlow, newestOpenFlow, type Flow } from "../otp/flows.ts";
 import { endSupersededFlows } from "../otp/superseded-flows.ts";
 import { endUserSessions, type Session } from "../session/sessions.ts";
 import { advanceSession, newFactorChange, setSessionStep } from "../session/session-steps.ts";
 import { regenerateCode, type RegenerateOutcome } from "../signin/code-step.ts";
 import type { RequestContext } from "../platform/request-context.ts";
-import { takeTurnsOn } from "../store/take-turns.ts";
 import { confirmOtpEmail, findUserById, setPendingEmail, type User } from "../users/users.ts";
 import { emailChangedMail } from "./messages.ts";
 import { requireFreshProof, type PasswordProof } from "./reauthenticate.ts";
@@ -140,28 +140,49 @@ export async function resendEmailChangeCode(deps: Deps, user: User, session: Ses
 
 /**
  * "Cancel": the code stops working and the OTP email stays as it was. `no-change`: none open in this
- * session (cancelled, confirmed or replaced already), nothing to do. `moved`: another request of the
- * session moved it off this change first — the first Cancel of a double click, a Confirm or a newer
- * "Send code" in another tab, on another instance perhaps — so this one rolls back whole, as the other
- * steps' double clicks do (unlessMoved): no second cancellation in the trail, none beside a change that
- * was confirmed, and a newer change's pending address left as it is.
+ * session (cancelled, confirmed or replaced already), nothing to do; also when a newer change in another
+ * browser ended this one after it was read open (endSupersededFlows): rolled back whole, no cancellation
+ * in the trail and that change's pending address left as it is. `moved`: another request of the session
+ * moved it off this change first — the first Cancel of a double click, a Confirm or a newer "Send code"
+ * in another tab, on another instance perhaps — so this one rolls back whole, as the other steps' double
+ * clicks do (unlessMoved). `signed-out`: the session ended meanwhile (Sign out elsewhere, support), nothing done.
  */
-export async function cancelEmailChange(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<{ kind: "cancelled" } | { kind: "no-change" } | Moved> {
+export async function cancelEmailChange(
+  deps: Deps,
+  user: User,
+  session: Session,
+  ctx: RequestContext,
+): Promise<{ kind: "cancelled" } | { kind: "no-change" } | Moved | SignedOut> {
   const flow = await pendingEmailChange(deps, user, session);
   if (!flow) return { kind: "no-change" };
   const now = deps.clock.now();
-  return unlessMoved(
-    deps.db.transaction().execute(async (tx) => {
-      // The user's row before the flow's codes, as a confirmation takes them (no deadlock on PostgreSQL).
-      await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+  // inLiveSession takes the user's row first, before the flow's codes, as a confirmation does (no deadlock on PostgreSQL).
+  const done = await rolledBackAs(
+    inLiveSession(deps, user, session, async (tx) => {
       // Only from the flow this request read the session at, checked before anything is written.
       if (!(await setSessionStep(tx, session, "full", null))) throw new NotMoved();
+      // Read again with the user's row taken: a change in another browser may have ended it since.
+      if ((await findFlow(tx, flow.id))?.finished_at !== null) throw new RollBack("no-change");
       await finishEmailChangeFlow(tx, flow.id, "cancelled", now);
-      await setPendingEmail(tx, user.id, null, now);
+      await setPendingEmail(tx, user.id, await pendingAfterCancel(tx, user.id, flow), now);
       await auditAs(user, ctx, now)(tx, { event: "code.cancelled", detail: { purpose: "email-change" } });
       return { kind: "cancelled" as const };
     }),
+    ["moved", "no-change"] as const,
   );
+  return "value" in done ? done.value : done;
+}
+
+/**
+ * users.pending_email once `cancelled` is finished: the newest enrolment or email change still open
+ * (another browser's, for the same mailbox in other case: endSupersededFlows keeps those) is the address
+ * waiting, else none when it was the cancelled change's (addressKey), else as it is.
+ */
+async function pendingAfterCancel(tx: Deps["db"], userId: string, cancelled: Flow): Promise<string | null> {
+  const open = await newestOpenFlow(tx, userId, { kinds: ["enrol", "email-change"] });
+  if (open) return open.email;
+  const pending = (await findUserById(tx, userId))?.pending_email ?? null;
+  return pending !== null && addressKey(pending) === addressKey(cancelled.email) ? null : pending;
 }
 
 async function finishEmailChangeFlow(db: Deps["db"], flowId: string, reason: string, now: number): Promise<void> {

@@ -61,7 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger === undefined ? false : options.logger }),
-    // A hop count is accepted at run time though the type omits it; Fastify 5 then trusts no proxy (doctor warns).
+    // A hop count is accepted at run time though the type omits it; Fastify 5 then trusts no proxy (doctor warns), and 0 is off.
     trustProxy: config.trustProxy as boolean | string[],
     bodyLimit: 64 * 1024,
     // A request id in every log line; generated here rather than trusted from the client.

@@ -174,6 +174,15 @@ describe("famos doctor", () => {
     expect(row(plain, "public URL")[0]).toMatch(/FAIL\s+http:\/\/famos.dealer.example is http in production/);
   });
 
+  // Fastify takes a trustProxy of 0 as off (falsy: no proxy code at all), not as a count: doctor says
+  // nothing of it, as of FAMOS_TRUST_PROXY=off, rather than call it a hop count.
+  it("says nothing of FAMOS_TRUST_PROXY=0, which is off as FAMOS_TRUST_PROXY=off is, not a hop count", async () => {
+    const zero = await doctor(production({ FAMOS_TRUST_PROXY: "0" }));
+    const off = await doctor(production({ FAMOS_TRUST_PROXY: "off" }));
+    expect({ code: zero.code, proxy: row(zero, "proxy") }).toEqual({ code: off.code, proxy: row(off, "proxy") });
+    expect(zero.stdout).not.toMatch(/hop count/);
+  });
+
   it("fails on plain http in production, where session cookies would travel without Secure", async () => {
     const result = await doctor(production({ FAMOS_PUBLIC_URL: "http://famos.dealer.example" }));
     expect(result.code).toBe(1);

@@ -78,4 +78,56 @@ describe.each(DIALECTS)("Cancel of a Profile email change moved on meanwhile, on
     expect((await liveCodeMails(a().db, user.id)).map((m) => m.flow_id)).toEqual([now.flow_id]);
     expect(outcome).toEqual({ kind: "moved" });
   });
+
+  /** A second browser of the user, signed in with a code just now. */
+  async function browser(user: User): Promise<Session> {
+    const now = competing.t.clock.now();
+    const { session } = await createSession(a().db, a().random, now, a().config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
+    await a().db.updateTable("sessions").set({ verified_at: now }).where("id", "=", session.id).execute();
+    return sessionNow(session.id);
+  }
+
+  // Another browser's newer Send code ends this change (endSupersededFlows) without moving this session:
+  // this Cancel, which read its change open, finds it ended once it has the user's row, and writes nothing.
+  it("a newer Send code in another browser first: no cancellation recorded, its pending address stays", async () => {
+    const { user, session } = await changing("jane.here@dealer.example");
+    const newer = "jane.there@dealer.example";
+    const other = await browser(user);
+    const { deps, changed } = once(session, () => startEmailChange(tab2(), user, other, { entry: entry(newer), password: null }, ctx));
+    const outcome = await cancelEmailChange(deps, user, session, ctx);
+    expect(changed()).toBe(true);
+    expect({ outcome, cancelled: await events(user, "code.cancelled"), pending: (await findUserById(a().db, user.id))!.pending_email })
+      .toEqual({ outcome: { kind: "no-change" }, cancelled: 0, pending: newer });
+    expect((await liveCodeMails(a().db, user.id)).map((m) => m.flow_id)).toEqual([(await sessionNow(other.id)).flow_id]);
+  });
+
+  // The same mailbox in other case in another browser keeps both changes open (addressKey): cancelling
+  // one leaves the other's address pending, the newest open change's, which its code confirms.
+  it("the same mailbox in other case open in another browser: Cancel here leaves that change's address pending", async () => {
+    const { user, session } = await changing("Case.New@dealer.example");
+    const other = await browser(user);
+    expect((await startEmailChange(a(), user, other, { entry: entry("case.new@dealer.example"), password: null }, ctx)).kind).toBe("code-sent");
+    expect(await cancelEmailChange(a(), user, session, ctx)).toEqual({ kind: "cancelled" });
+    expect((await findUserById(a().db, user.id))!.pending_email).toBe("case.new@dealer.example");
+    expect((await liveCodeMails(a().db, user.id)).map((m) => m.flow_id)).toEqual([(await sessionNow(other.id)).flow_id]);
+  });
+
+  it("the other way round: the newest change cancelled, the older one open for the same mailbox is the pending address", async () => {
+    const { user } = await changing("case.old@dealer.example");
+    const other = await browser(user);
+    expect((await startEmailChange(a(), user, other, { entry: entry("Case.Old@dealer.example"), password: null }, ctx)).kind).toBe("code-sent");
+    expect(await cancelEmailChange(a(), user, await sessionNow(other.id), ctx)).toEqual({ kind: "cancelled" });
+    expect((await findUserById(a().db, user.id))!.pending_email).toBe("case.old@dealer.example");
+  });
+
+  // Support's reset or Sign out elsewhere ends the session after this request loaded it: Cancel has no
+  // more say (inLiveSession) and answers signed-out, as the other steps do, not "moved".
+  it("the session ended meanwhile (Sign out elsewhere): signed-out, nothing written", async () => {
+    const { user, session } = await changing("jane.gone@dealer.example");
+    const { deps, changed } = once(session, () => tab2().db.updateTable("sessions").set({ ended_at: competing.t.clock.now(), end_reason: "signout" }).where("id", "=", session.id).execute());
+    const outcome = await cancelEmailChange(deps, user, session, ctx);
+    expect(changed()).toBe(true);
+    expect({ outcome, cancelled: await events(user, "code.cancelled"), pending: (await findUserById(a().db, user.id))!.pending_email })
+      .toEqual({ outcome: { kind: "signed-out" }, cancelled: 0, pending: "jane.gone@dealer.example" });
+  });
 });

@@ -151,6 +151,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     // Another request of the session moved it off the change first: the browser follows the session
     // (a newer change's code page, else Profile, saying so when a change elsewhere replaced it).
     if (outcome.kind === "moved") return reply.redirect("/profile/email/confirm", 303);
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     // None open (a second click after the first's answer, a change replaced elsewhere): not "cancelled" again.
     if (outcome.kind === "no-change") return noChangeOpen(request, reply);
     return reply.redirect("/profile?done=email-cancelled", 303);
