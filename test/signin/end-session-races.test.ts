@@ -39,6 +39,16 @@ describe.each(DIALECTS)("Cancel and Sign out of a session ended meanwhile, on %s
     expect([first, second]).toEqual([{ kind: "ended" }, { kind: "signed-out" }]);
   });
 
+  it("a double click of Cancel on \"User profile\" (an enrolment's session, no flow): one cancellation in the trail", async () => {
+    const user = await addUser(a(), { email: null });
+    const step = await passwordStep(a(), { loginId: user.login_id, password: user.password, returnTo: null }, ctx);
+    if (step.kind !== "enrol") throw new Error(`expected enrolment, got ${step.kind}`);
+    const first = await cancelSignIn(b(), user, step.session, ctx);
+    const second = await cancelSignIn(a(), user, step.session, ctx);
+    expect(await events(user, "code.cancelled")).toBe(1);
+    expect([first, second]).toEqual([{ kind: "ended" }, { kind: "signed-out" }]);
+  });
+
   it("a double click of Sign out: one sign-out in the trail", async () => {
     const { user, session } = await atCode();
     const [mail] = await liveCodeMails(a().db, user.id);
