@@ -33,20 +33,18 @@ const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b
  * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
  * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
  * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
- * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected") and its
- * HELO name (NAMES_CLIENT both). A policy, SPF, a block list or spam may be one receiving domain's rule for its
- * own mailboxes.
+ * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected":
+ * NAMES_CLIENT_HOST), its HELO name (NAMES_HELO). A policy, SPF, a block list or spam may be one
+ * receiving domain's rule for its own mailboxes.
  */
 const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i;
 
 /**
- * A refusal at RCPT TO of FAMOS as the relay's client, its HELO name or its host: Postfix checks
- * smtpd_helo_restrictions and smtpd_client_restrictions there by default (smtpd_delay_reject), "504 5.5.2
- * <famos-7c9d>: Helo command rejected: need fully-qualified hostname", "554 5.7.1 <host[192.0.2.7]>:
- * Client host rejected: Access denied", the same refusals heloRefused takes at HELO itself: FAMOS as a
- * client (relayRefusalOf), not relaying. Either waits as relaying denied does (rcptRefusal's "relay").
+ * A refusal at RCPT TO of FAMOS's HELO name: Postfix checks smtpd_helo_restrictions there by default
+ * (smtpd_delay_reject), "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname",
+ * the same refusal heloRefused takes at HELO itself: FAMOS as a client (relayRefusalOf), not relaying.
  */
-const NAMES_CLIENT = /\bhelo\b|\bclient host\b/i;
+const NAMES_HELO = /\bhelo\b/i;
 
 /**
  * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
@@ -56,6 +54,14 @@ const NAMES_CLIENT = /\bhelo\b|\bclient host\b/i;
  * ABOUT_THE_MAILBOX alone would take for a mailbox's words and fail the message as one recipient's policy.
  */
 const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|not allowed)\b|\bnot (?:permitted|allowed) to relay\b|\bwe do not relay\b|\bcredentials for relay\b/i;
+
+/**
+ * A refusal at RCPT TO of FAMOS's host: Postfix checks smtpd_client_restrictions there by default
+ * (smtpd_delay_reject), "554 5.7.1 <host[192.0.2.7]>: Client host rejected: Access denied", the relay
+ * refusing FAMOS as its client as a refused HELO name is (NAMES_HELO, heloRefused): "client" (relayRefusalOf),
+ * not relaying, unless the words refuse relaying outright. It waits as relaying denied does (rcptRefusal's "relay").
+ */
+const NAMES_CLIENT_HOST = /\bclient host rejected\b/i;
 
 /**
  * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
@@ -219,14 +225,16 @@ function relayRefusal(error: unknown): boolean {
  * What of FAMOS a refusal that relayRefusal calls the relay's refuses, for the words that say what to
  * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM), relaying for
  * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting, HELO refused, its HELO name or host refused at
- * RCPT TO: NAMES_CLIENT); null for anything relayRefusal does not take.
+ * RCPT TO: NAMES_HELO, NAMES_CLIENT_HOST); null for anything relayRefusal does not take.
  */
 export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" | "client" | null {
   if (!relayRefusal(error)) return null;
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
+  const response = (error as { response?: string }).response ?? "";
+  if (e.command === "RCPT TO" && NAMES_CLIENT_HOST.test(response) && !REFUSES_TO_RELAY.test(response)) return "client";
   if (e.command === "MAIL FROM") return "sender";
-  if (e.command === "RCPT TO") return NAMES_CLIENT.test((error as { response?: string }).response ?? "") ? "client" : "relaying";
+  if (e.command === "RCPT TO") return NAMES_HELO.test((error as { response?: string }).response ?? "") ? "client" : "relaying";
   return "client";
 }
 
