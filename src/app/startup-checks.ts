@@ -17,7 +17,7 @@ export async function startupSmtpCheck(config: Readonly<Config>, metrics: Metric
     logger.info({ smtp: describeSmtpCheck(check) }, "SMTP check passed");
   } else {
     metrics.smtpCheckOk.set({ failed_step: check.stage }, 0);
-    logger.error(`SMTP check failed at ${describeSmtpCheck(check)}: codes cannot be mailed until FAMOS_SMTP_URL is fixed (famos doctor tells more)`);
+    logger.error(`SMTP check failed${check.refused ? ": " : " at "}${describeSmtpCheck(check)}: codes cannot be mailed until FAMOS_SMTP_URL is fixed (famos doctor tells more)`);
   }
   return check;
 }

@@ -11,7 +11,8 @@ export type SmtpStage = "connect" | "tls" | "auth" | "send";
 
 export type SmtpCheck =
   | { ok: true; tls: boolean; authenticated: boolean; sentTo: string | null }
-  | { ok: false; stage: SmtpStage; detail: string };
+  /** `refused`: the relay answered and refuses FAMOS itself (relayRefusalAdvice leads `detail`): it was reached, so not "… failed". */
+  | { ok: false; stage: SmtpStage; detail: string; refused?: true };
 
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 15_000 };
 
@@ -46,7 +47,12 @@ export async function checkSmtp(url: string, options: { send?: { to: string; fro
     });
   try {
     const connected = await step((done) => connection.connect(done));
-    if (connected !== null) return { ok: false, stage: isTlsError(connected) ? "tls" : "connect", detail: describe(connected) };
+    if (connected !== null) {
+      // A relay that answers and refuses FAMOS (its HELO, a 5yz greeting): the server log's words for it first.
+      const refusal = relayRefusalAdvice(connected);
+      if (refusal !== null) return { ok: false, stage: "connect", detail: `${refusal}: ${describe(connected)}`, refused: true };
+      return { ok: false, stage: isTlsError(connected) ? "tls" : "connect", detail: describe(connected) };
+    }
     const tls = connection.secure;
     if (settings.requireTLS && !tls) return { ok: false, stage: "tls", detail: "the server did not offer STARTTLS, which the URL requires" };
     const auth = (settings as { auth?: SMTPConnection.Credentials }).auth;
@@ -88,7 +94,7 @@ export async function checkSmtp(url: string, options: { send?: { to: string; fro
 
 /** One line for the result: what worked, or which step failed and why. */
 export function describeSmtpCheck(check: SmtpCheck): string {
-  if (!check.ok) return `${check.stage} failed: ${check.detail}`;
+  if (!check.ok) return check.refused ? check.detail : `${check.stage} failed: ${check.detail}`;
   const parts = ["connected", check.tls ? "TLS" : "no TLS", check.authenticated ? "authenticated" : "no authentication"];
   if (check.sentTo) parts.push(`test message accepted for ${check.sentTo}`);
   return parts.join(", ");

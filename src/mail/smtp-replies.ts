@@ -33,9 +33,9 @@ const ABOUT_THE_RELAY = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b
  * Of ABOUT_THE_RELAY's words, those that name FAMOS as the relay's client and could be said of no single
  * recipient: relaying ("Relaying denied", Postfix's "Relay access denied", "we do not relay"), FAMOS's
  * login ("Authentication required"), its sender ("Sender address rejected", "sender verify failed",
- * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected"), its
- * HELO name (NAMES_HELO). A policy, SPF, a block list or spam may be one receiving domain's rule for its
- * own mailboxes.
+ * Exchange Online's "5.1.8 … bad outbound sender"), its host (Postfix's "Client host rejected":
+ * NAMES_CLIENT_HOST), its HELO name (NAMES_HELO). A policy, SPF, a block list or spam may be one
+ * receiving domain's rule for its own mailboxes.
  */
 const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i;
 
@@ -63,6 +63,14 @@ const replyWords = (response: string | undefined): string =>
  * ABOUT_THE_MAILBOX alone would take for a mailbox's words and fail the message as one recipient's policy.
  */
 const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|not allowed)\b|\bnot (?:permitted|allowed) to relay\b|\bwe do not relay\b|\bcredentials for relay\b/i;
+
+/**
+ * A refusal at RCPT TO of FAMOS's host: Postfix checks smtpd_client_restrictions there by default
+ * (smtpd_delay_reject), "554 5.7.1 <host[192.0.2.7]>: Client host rejected: Access denied", the relay
+ * refusing FAMOS as its client as a refused HELO name is (NAMES_HELO, heloRefused): "client" (relayRefusalOf),
+ * not relaying, unless the words refuse relaying outright. It waits as relaying denied does (rcptRefusal's "relay").
+ */
+const NAMES_CLIENT_HOST = /\bclient host rejected\b/i;
 
 /**
  * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
@@ -225,12 +233,15 @@ function relayRefusal(error: unknown): boolean {
 /**
  * What of FAMOS a refusal that relayRefusal calls the relay's refuses, for the words that say what to
  * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM), relaying for
- * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting, HELO refused); null for anything relayRefusal does not take.
+ * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting, HELO refused, its HELO name or host refused at
+ * RCPT TO: NAMES_HELO, NAMES_CLIENT_HOST); null for anything relayRefusal does not take.
  */
 export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" | "client" | null {
   if (!relayRefusal(error)) return null;
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
+  const response = (error as { response?: string }).response ?? "";
+  if (e.command === "RCPT TO" && NAMES_CLIENT_HOST.test(response) && !REFUSES_TO_RELAY.test(response)) return "client";
   if (e.command === "MAIL FROM") return "sender";
   if (e.command === "RCPT TO") {
     const words = replyWords((error as { response?: string }).response);

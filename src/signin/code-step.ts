@@ -3,12 +3,13 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
-import type { SignedOut } from "../session/live-session.ts";
+import { RollBack, rolledBackAs, type SignedOut } from "../session/live-session.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { flowTakesCodes, sessionFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
 import { endSession, type Session } from "../session/sessions.ts";
 import { advanceSession } from "../session/session-steps.ts";
+import { takeTurnsOn } from "../store/take-turns.ts";
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
 import { confirmEnrolment } from "../enrolment/enrol.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -92,21 +93,47 @@ export async function regenerateCode(deps: Deps, user: User, session: Session, c
   return "value" in sent ? sent.value.issued : sent;
 }
 
-/** "Cancel": voids the code and ends the half-signed-in session; the user is back at sign in. */
-export async function cancelSignIn(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<void> {
-  const now = deps.clock.now();
-  await deps.db.transaction().execute(async (tx) => {
-    if (session.flow_id) await voidFlowCodes(tx, session.flow_id, "cancelled", now);
-    await endSession(tx, session.id, now, "cancelled");
-    await recordAudit(tx, now, { event: "code.cancelled", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
-  });
+/** The session ended by this request (cancelSignIn, signOut). */
+export type Ended = { kind: "ended" };
+
+/**
+ * "Cancel": voids the code and ends the half-signed-in session; the user is back at sign in.
+ * `signed-out`: another request ended it first (endSessionOnce), and this one wrote nothing.
+ */
+export function cancelSignIn(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut> {
+  return endSessionOnce(deps, user, session, ctx, { reason: "cancelled", event: "code.cancelled", voidCodes: true });
 }
 
-/** "Sign out": the session ends, audited, in one transaction (a 503 then means it did not end). */
-export async function signOut(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<void> {
+/** "Sign out": the session ends, audited, in one transaction (a 503 then means it did not end); `signed-out` as cancelSignIn's. */
+export function signOut(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut> {
+  return endSessionOnce(deps, user, session, ctx, { reason: "signout", event: "signout", voidCodes: false });
+}
+
+/**
+ * Ends the session for `reason` and audits `event` in one transaction, only if this request is the one
+ * that ended it: one that ended it first — the first click of a double click, another tab, on another
+ * instance perhaps, support — has its own entry in the trail, and this one rolls back whole and answers
+ * "signed-out" (RollBack, as cancelEmailChange's "moved"); the browser goes to the sign-in page either
+ * way. Before, each ignored endSession's answer and wrote a second entry for one session. `voidCodes`:
+ * the session's flow's codes stop working with it, the user's row taken first (the one order of locks,
+ * store/take-turns.ts, as a confirmation takes them).
+ */
+async function endSessionOnce(
+  deps: Deps,
+  user: User,
+  session: Session,
+  ctx: RequestContext,
+  end: { reason: string; event: "code.cancelled" | "signout"; voidCodes: boolean },
+): Promise<Ended | SignedOut> {
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (tx) => {
-    await endSession(tx, session.id, now, "signout");
-    await recordAudit(tx, now, { event: "signout", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
-  });
+  return rolledBackAs(
+    deps.db.transaction().execute(async (tx) => {
+      if (end.voidCodes) await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
+      if (!(await endSession(tx, session.id, now, end.reason))) throw new RollBack("signed-out");
+      if (end.voidCodes && session.flow_id) await voidFlowCodes(tx, session.flow_id, end.reason, now);
+      await recordAudit(tx, now, { event: end.event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
+      return { kind: "ended" as const };
+    }),
+    ["signed-out"] as const,
+  );
 }

@@ -141,6 +141,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     // The page's Cancel button sends the address fields along; anything else is refused like any form.
     parseForm(ENROL_CANCEL_FORM, request.body);
+    // Ended here or by another request first ("signed-out", nothing written): to sign in either way.
     await cancelSignIn(deps, user, session, requestContext(deps, request));
     endSignInHere(deps, reply);
     return reply.redirect("/login", 303);
