@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { hmacHex, type Keys } from "../platform/keys.ts";
 import type { Random } from "../platform/random.ts";
 import type { Database } from "../store/schema.ts";
-import { keepFingerprint } from "../users/login-digest.ts";
+import { keepFingerprint } from "../store/key-fingerprints.ts";
 import { openSecret, openUnderKeys } from "./secret-box.ts";
 
 /**
