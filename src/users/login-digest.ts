@@ -151,3 +151,15 @@ export async function forgetDigestsUnderAnotherKey(
   return new Set(forgotten.map((r) => r.id));
 }
 
+/**
+ * Whether `famos serve` last started under these keys' FAMOS_SECRET, as far as the database tells:
+ * the login digests' key a start keeps (and the one it is making, while one is half-way) is this key's
+ * (false: a server started under another, or is making them under another). Null when none is kept (no
+ * server has started since migration 023). `famos reseal` asks before it seals anything again.
+ */
+export async function serversRunKeys(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<boolean | null> {
+  const fingerprint = loginDigestKeyFingerprint(keys);
+  const kept = await db.selectFrom("key_fingerprints").select(["purpose", "fingerprint"]).where("purpose", "in", [DIGEST_KEY, DIGEST_KEY_NEXT]).execute();
+  if (kept.length === 0) return null;
+  return kept.every((row) => row.fingerprint === fingerprint);
+}
