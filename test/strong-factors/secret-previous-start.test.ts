@@ -4,8 +4,8 @@ import { FixedClock } from "../../src/platform/clock.ts";
 import { deriveKeys } from "../../src/platform/keys.ts";
 import { appFactor } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
-import { openSecret } from "../../src/strong-factors/secret-box.ts";
-import { previousSecretReport } from "../../src/strong-factors/previous-secret.ts";
+import { openSecret, sealSecret } from "../../src/strong-factors/secret-box.ts";
+import { lostText, previousSecretReport } from "../../src/strong-factors/previous-secret.ts";
 import { refreshLoginDigestsIfKeyChanged } from "../../src/users/login-digest.ts";
 import { famosInProcess } from "../cli/famos-in-process.ts";
 import { ERROR, loggerWithLines, WARN } from "../support/log-lines.ts";
@@ -67,6 +67,12 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET_PREVIOUS at start a
     const past = `FAMOS_SECRET_PREVIOUS is still set more than 30 days after the change (${new Date(seen).toISOString()}): remove it (10 unused recovery codes issued before then, under either secret: those under the old one then stop working)`;
     expect(await startLog(t)).toEqual([[WARN, past]]);
     expect(await checkPreviousSecret(t.config, () => clock.now())).toEqual({ check: "keys", status: "warn", detail: past });
+    // An app under neither key fails the row; the 30 days past are said beside it, not hidden.
+    const lost = await addUser(before.deps, { role: "admin" });
+    const other = deriveKeys(Buffer.from("c".repeat(64), "hex"));
+    await before.deps.db.insertInto("authenticator_apps").values({ user_id: lost.id, secret: sealSecret(other.totpSecret, before.deps.random, lost.id, "JBSWY3DPEHPK3PXP"), created_at: clock.now(), confirmed_at: clock.now(), last_step: null, last_used_at: null }).execute();
+    expect(await checkPreviousSecret(t.config, () => clock.now())).toEqual({ check: "keys", status: "fail", detail: `${lostText(1)}; ${past}` });
+    await t.deps.db.deleteFrom("authenticator_apps").where("user_id", "=", lost.id).execute();
     await t.deps.db.deleteFrom("key_fingerprints").where("purpose", "=", "secret-change").execute();
   });
 
