@@ -1,9 +1,9 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { deriveKeys } from "../../src/platform/keys.ts";
 import { appSealed, sealedSecretsToTell } from "../../src/strong-factors/previous-secret.ts";
 import { sealSecret } from "../../src/strong-factors/secret-box.ts";
 import { createUser, type NewUser } from "../../src/users/users.ts";
+import { afterFirstResult } from "../store/after-result.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
 
 /**
@@ -15,22 +15,6 @@ import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts"
  */
 const oldKeys = deriveKeys(Buffer.alloc(32, 7));
 const person = (loginId: string): NewUser => ({ loginId, fullName: loginId, partnerNumber: "7", role: "admin", passwordHash: "x", otpEmail: null });
-
-/** Calls `meanwhile` once, after the first result that lists app secrets (the look's page). */
-function afterPageRead(meanwhile: () => Promise<void>): KyselyPlugin {
-  let done = false;
-  return {
-    transformQuery: (args: PluginTransformQueryArgs) => args.node,
-    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-      const row = args.result.rows[0];
-      if (!done && row && "secret" in row && "user_id" in row) {
-        done = true;
-        await meanwhile();
-      }
-      return args.result;
-    },
-  };
-}
 
 describe.each(DIALECTS)("an app sealed under the old secret while the start looks, on %s", (dialect: TestDialect) => {
   let t: Awaited<ReturnType<typeof openInstances>> | undefined;
@@ -49,7 +33,7 @@ describe.each(DIALECTS)("an app sealed under the old secret while the start look
     await looker.db.insertInto("authenticator_apps").values(app(anna.id, looker.keys.totpSecret)).execute();
     // The old instance sets up Dora's app as the look has read its page (as startAppSetup writes it).
     const racing = looker.db.withPlugin(
-      afterPageRead(() =>
+      afterFirstResult(["secret", "user_id"], () =>
         old.db.transaction().execute(async (tx) => {
           await tx.insertInto("authenticator_apps").values(app(dora.id, oldKeys.totpSecret)).execute();
           await appSealed(tx, oldKeys);
