@@ -103,7 +103,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     clock,
     random: overrides.random ?? cryptoRandom,
     config,
-    keys: deriveKeys(secret, config.secretPrevious),
+    keys: keysFrom(config, secret),
     mailDomain,
     mailQueued: () => sender.wake(),
     mailLeaseUntil: (now) => sender.leaseUntil(now),
@@ -129,9 +129,14 @@ function serverSecret(config: Config, dataDir?: string): Buffer {
   return config.secret ?? developmentSecret(dataDir === undefined ? DEVELOPMENT_SECRET_PATH : `${dataDir}/secret`);
 }
 
-/** The keys the server derives, for what runs before its services exist (`famos migrate`, serve's PostgreSQL migration). */
+/** The keys the server derives, for what runs before its services exist (serve's PostgreSQL migration): FAMOS_SECRET_PREVIOUS's included, as everywhere. */
 export function serverKeys(config: Config): Keys {
-  return deriveKeys(serverSecret(config));
+  return keysFrom(config, serverSecret(config));
+}
+
+/** One rule for every caller: FAMOS_SECRET's keys, with FAMOS_SECRET_PREVIOUS's for reading when it is set. */
+function keysFrom(config: Config, secret: Buffer): Keys {
+  return deriveKeys(secret, config.secretPrevious);
 }
 
 /**
@@ -143,5 +148,5 @@ export function serverKeys(config: Config): Keys {
  */
 export function migrationKeys(config: Config): Keys | null {
   const secret = config.secret ?? keptSecret(DEVELOPMENT_SECRET_PATH);
-  return secret ? deriveKeys(secret, config.secretPrevious) : null;
+  return secret ? keysFrom(config, secret) : null;
 }

@@ -5,6 +5,7 @@ import { inLiveSession, type SignedOut } from "../session/live-session.ts";
 import type { Session } from "../session/sessions.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
+import { appSealed } from "./previous-secret.ts";
 import { openUnderKeys, sealSecret } from "./secret-box.ts";
 import { newTotpSecret, totpUri, verifyTotp } from "./totp.ts";
 
@@ -33,6 +34,8 @@ export async function startAppSetup(deps: Deps, user: User, session: Pick<Sessio
       .onConflict((oc) => oc.column("user_id").doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return { kind: "exists" as const };
+    // Sealed under this instance's FAMOS_SECRET: a start's "all under another key" is forgotten (a rolling change of it).
+    await appSealed(tx, deps.keys);
     await recordAudit(tx, now, { event: "app.setup-started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: {} });
     return { kind: "started" as const };
   });
@@ -76,10 +79,7 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .executeTakeFirst();
       const opened = row ? openUnderKeys(deps.keys, deps.random, user.id, row.secret) : null;
       if (!row || opened === null) return { kind: "wrong" };
-      if (opened.resealed !== null) {
-        reseal = { from: row.secret, to: opened.resealed };
-        deps.metrics.previousSecretReads.inc({ what: "app" });
-      }
+      if (opened.resealed !== null) reseal = { from: row.secret, to: opened.resealed };
       const verdict = await verifyTotp(opened.secret, code, now, row.last_step === null ? null : Number(row.last_step));
       if (verdict.kind === "ok") step = verdict.step;
       return verdict.kind === "ok" ? { kind: "ok" } : verdict;
@@ -95,7 +95,12 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .executeTakeFirst();
       if (Number(stored.numUpdatedRows) !== 1) return "used";
       // Used under the old key: kept under the new one (unless `famos reseal` or another instance did it first).
-      if (reseal) await tx.updateTable("authenticator_apps").set({ secret: reseal.to }).where("user_id", "=", user.id).where("secret", "=", reseal.from).execute();
+      // Counted once kept under the new one: a wrong code read under the old key is no read of it.
+      if (reseal) {
+        await tx.updateTable("authenticator_apps").set({ secret: reseal.to }).where("user_id", "=", user.id).where("secret", "=", reseal.from).execute();
+        await appSealed(tx, deps.keys);
+        deps.metrics.previousSecretReads.inc({ what: "app" });
+      }
       return "consumed";
     },
     failed: () => ({ event: "app.failed", detail: { during: confirmed ? "signin" : "setup" } }),

@@ -1,16 +1,19 @@
 import type { Kysely } from "kysely";
 import { hmacHex, type Keys } from "../platform/keys.ts";
 import type { Random } from "../platform/random.ts";
+import type { Dialect } from "../store/database.ts";
+import { forgetOtherKeys, keepFingerprint, keyedPassBegins, keyedPassDone, keyedRowsUnchanged, type KeyedRows } from "../store/key-fingerprints.ts";
 import type { Database } from "../store/schema.ts";
-import { keepFingerprint } from "../users/login-digest.ts";
-import { openSecret, openUnderKeys } from "./secret-box.ts";
+import { openUnderKeys } from "./secret-box.ts";
 
 /**
  * After a change of FAMOS_SECRET: what is still made under the secret before it (SECURITY.md,
  * "Changing FAMOS_SECRET"). An authenticator app's secret is sealed, so it is opened under the old key
  * and sealed again under the new one, offline. A recovery code is kept only as its HMAC: it can be kept
  * under the new key only when its holder types it (recovery-codes.ts), so what is told is how many unused
- * codes were issued before the change was first seen, which only FAMOS_SECRET_PREVIOUS may still open.
+ * codes were issued before the change was first seen (by the first `famos serve` start, or `famos reseal`,
+ * with FAMOS_SECRET_PREVIOUS set), which only FAMOS_SECRET_PREVIOUS may still open: some were issued
+ * under FAMOS_SECRET (by an instance already restarted), which cannot be told apart from the HMAC.
  */
 export interface PreviousSecretReport {
   /** Apps whose secret opens only under FAMOS_SECRET_PREVIOUS (before a reseal), or was sealed again (after). */
@@ -54,25 +57,26 @@ async function changeSeen(db: Kysely<Database>, keys: Pick<Keys, "recoveryCode">
 
 /**
  * What FAMOS_SECRET_PREVIOUS still opens. With `reseal`, each app secret that opens only under it is
- * sealed again under FAMOS_SECRET (a conditional write: one a sign-in sealed meanwhile is left as it is),
- * and the change is recorded as seen now if it was not yet.
+ * sealed again under FAMOS_SECRET (a conditional write: one a sign-in sealed meanwhile is left as it is).
+ * With `record` (serve's start, reseal), the change is recorded as seen now if it was not yet.
  */
-export async function previousSecretReport(db: Kysely<Database>, keys: Pick<Keys, "totpSecret" | "recoveryCode" | "previous">, random: Random, now: number, reseal: boolean): Promise<PreviousSecretReport> {
+export async function previousSecretReport(
+  db: Kysely<Database>,
+  keys: Pick<Keys, "totpSecret" | "recoveryCode" | "previous">,
+  random: Random,
+  now: number,
+  { reseal, record }: { reseal: boolean; record: boolean },
+): Promise<PreviousSecretReport> {
   let apps = 0;
   let lost = 0;
   // A page at a time (by user id), so a server's look at start gives the event loop back between pages.
   for (let after = ""; ; ) {
     const rows = await db.selectFrom("authenticator_apps").select(["user_id", "secret"]).where("user_id", ">", after).orderBy("user_id").limit(PAGE).execute();
     for (const row of rows) {
-      if (openSecret(keys.totpSecret, row.user_id, row.secret) !== null) continue;
-      if (!reseal) {
-        const old = keys.previous ? openSecret(keys.previous.totpSecret, row.user_id, row.secret) : null;
-        if (old === null) lost += 1;
-        else apps += 1;
-        continue;
-      }
       const opened = openUnderKeys(keys, random, row.user_id, row.secret);
       if (opened === null) lost += 1;
+      else if (opened.resealed === null) continue;
+      else if (!reseal) apps += 1;
       else {
         const done = await db.updateTable("authenticator_apps").set({ secret: opened.resealed! }).where("user_id", "=", row.user_id).where("secret", "=", row.secret).executeTakeFirst();
         apps += Number(done.numUpdatedRows);
@@ -81,7 +85,7 @@ export async function previousSecretReport(db: Kysely<Database>, keys: Pick<Keys
     if (rows.length < PAGE) break;
     after = rows.at(-1)!.user_id;
   }
-  const since = keys.previous ? await changeSeen(db, keys, now, reseal) : null;
+  const since = keys.previous ? await changeSeen(db, keys, now, record) : null;
   if (since === null) return { apps, lost, recoveryCodes: null };
   const old = await db
     .selectFrom("recovery_codes")
@@ -92,7 +96,8 @@ export async function previousSecretReport(db: Kysely<Database>, keys: Pick<Keys
   return { apps, lost, recoveryCodes: { since, codes: Number(old.codes), users: Number(old.users) } };
 }
 
-const SEALED = "app-secret";
+/** The rows of key_fingerprints for the key every app secret was last found sealed under, and the one a start is reading them under. */
+const SEALED: KeyedRows = { kept: "app-secret", next: "app-secret-next", table: "authenticator_apps" };
 
 /** The key app secrets are sealed under, told apart from others without giving anything of it. */
 function sealedFingerprint(keys: Pick<Keys, "totpSecret">): string {
@@ -100,20 +105,33 @@ function sealedFingerprint(keys: Pick<Keys, "totpSecret">): string {
 }
 
 /**
- * `famos serve`'s look at start: the report (read only) when FAMOS_SECRET_PREVIOUS is set or the app
- * secrets were last all found under another key than FAMOS_SECRET's (a change, or none found yet), else
- * null after one read. Once every one opens under FAMOS_SECRET, that key's fingerprint is kept
- * (key_fingerprints), so an unchanged secret costs the next starts that one read.
+ * `famos serve`'s look at start: the report (read only; the change recorded as seen) when
+ * FAMOS_SECRET_PREVIOUS is set or the app secrets were not last all found under FAMOS_SECRET's key (a
+ * change, an app sealed since by an instance under another secret, or none found yet), else null after
+ * one read. Once every one opens under FAMOS_SECRET, that key's fingerprint is kept by the rule the login
+ * digests follow (src/store/key-fingerprints.ts): an instance under another secret that seals an app
+ * forgets it (appSealed), so the next start reads them all again.
  */
-export async function sealedSecretsToTell(db: Kysely<Database>, keys: Pick<Keys, "totpSecret" | "recoveryCode" | "previous">, random: Random, now: number): Promise<PreviousSecretReport | null> {
+export async function sealedSecretsToTell(db: Kysely<Database>, dialect: Dialect, keys: Pick<Keys, "totpSecret" | "recoveryCode" | "previous">, random: Random, now: number): Promise<PreviousSecretReport | null> {
   const fingerprint = sealedFingerprint(keys);
-  if (!keys.previous) {
-    const kept = await db.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", SEALED).executeTakeFirst();
-    if (kept?.fingerprint === fingerprint) return null;
-  }
-  const report = await previousSecretReport(db, keys, random, now, false);
-  if (report.apps === 0 && report.lost === 0) await keepFingerprint(db, SEALED, fingerprint);
+  if (!keys.previous && (await keyedRowsUnchanged(db, SEALED, fingerprint))) return null;
+  await keyedPassBegins(db, dialect, SEALED, fingerprint);
+  const report = await previousSecretReport(db, keys, random, now, { reseal: false, record: true });
+  if (report.apps === 0 && report.lost === 0) await keyedPassDone(db, dialect, SEALED, fingerprint);
   return report;
+}
+
+/** An app secret was just sealed under `keys` (in the writing transaction, after the write): a start's fingerprint of another key is forgotten. */
+export function appSealed(tx: Kysely<Database>, keys: Pick<Keys, "totpSecret">): Promise<void> {
+  return forgetOtherKeys(tx, SEALED, sealedFingerprint(keys));
+}
+
+/** The words when FAMOS_SECRET_PREVIOUS is kept past its deadline (serve's start, doctor), or null before it. */
+export function pastDeadlineText(report: PreviousSecretReport, now: number): string | null {
+  const deadline = previousSecretDeadline(report);
+  if (deadline === null || now <= deadline) return null;
+  const left = report.recoveryCodes!.codes;
+  return `FAMOS_SECRET_PREVIOUS is still set more than ${PREVIOUS_SECRET_DAYS} days after the change (${new Date(report.recoveryCodes!.since).toISOString()}): remove it (${left} unused recovery code${left === 1 ? "" : "s"} issued before then, under either secret: those under the old one then stop working)`;
 }
 
 /** "1 authenticator app's secret", "3 authenticator apps' secrets". */

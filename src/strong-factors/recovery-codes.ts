@@ -85,12 +85,12 @@ export function recoveryCodeFactor(deps: Deps, user: User, code: string): Second
       if (row.used_at !== null) return { kind: "used" };
       id = row.id;
       rehash = row.code_hash !== hash;
-      if (rehash) deps.metrics.previousSecretReads.inc({ what: "recovery-code" });
       return { kind: "ok" };
     },
     async consume(tx, now) {
       const used = await tx.updateTable("recovery_codes").set({ used_at: now, ...(rehash ? { code_hash: hash } : {}) }).where("id", "=", id!).where("used_at", "is", null).executeTakeFirst();
       if (Number(used.numUpdatedRows) === 0) return "used";
+      if (rehash) deps.metrics.previousSecretReads.inc({ what: "recovery-code" });
       const left = await recoveryCodesLeft(tx, user.id);
       if (user.otp_email) {
         const mail = recoveryCodeUsedMail({ loginId: user.login_id, at: now, t: userTranslator(deps.config, user), supportEmail: deps.config.supportEmail, left });

@@ -3,6 +3,7 @@ import type { Keys } from "../platform/keys.ts";
 import type { Dialect } from "../store/database.ts";
 import { hmacHex } from "../platform/keys.ts";
 import type { Database } from "../store/schema.ts";
+import { keyedPassBegins, keyedPassDone, type KeyedRows } from "../store/key-fingerprints.ts";
 import { loginKey } from "./users.ts";
 
 /**
@@ -71,13 +72,10 @@ async function writeDigests(db: Kysely<Database>, keys: Pick<Keys, "loginId">, u
   return stale.length;
 }
 
-/**
- * The rows of key_fingerprints (migration 023) for the key the kept login ID digests were made under,
- * and for the key they are being made under while a start makes them again (gone when it is done; left
- * by a start that stopped half-way, so the next start makes them again).
- */
-const DIGEST_KEY = "login-digest";
-const DIGEST_KEY_NEXT = "login-digest-next";
+/** The rows of key_fingerprints for the key the kept login ID digests were made under, and the one a start is making them under. */
+const DIGESTS: KeyedRows = { kept: "login-digest", next: "login-digest-next", table: "users" };
+const DIGEST_KEY = DIGESTS.kept;
+const DIGEST_KEY_NEXT = DIGESTS.next;
 
 /**
  * A fingerprint of keys.loginId: an HMAC under it of a fixed text, which tells one key from another and
@@ -96,14 +94,10 @@ export function loginDigestKeyFingerprint(keys: Pick<Keys, "loginId">): string {
  * during a rolling upgrade). All asked in one statement, through primary keys and users_login_digest:
  * an unchanged secret costs that one read.
  *
- * Accounts are created meanwhile by other instances. So the key being made is kept first (as
- * DIGEST_KEY_NEXT): from then on an account created under any other key is kept without a digest
+ * Accounts are created meanwhile by other instances: the pass keeps next first (src/store/key-fingerprints.ts,
+ * the one rule), from then on an account created under any other key is kept without a digest
  * (forgetDigestsUnderAnotherKey), one under this key with its digest; after every account is read,
  * those left without one are given this key's, and only then is the key kept as the digests' own.
- * An account another instance is creating in a transaction not yet committed (PostgreSQL, read
- * committed) was decided against the fingerprints as they were, and the reads cannot see it: so on
- * PostgreSQL next is kept under a SHARE lock of users, which waits for every transaction that wrote
- * an account to commit (and holds new ones back only until next is committed).
  * Returns how many were made again.
  */
 export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys: Pick<Keys, "loginId">, dialect: Dialect): Promise<number> {
@@ -117,35 +111,10 @@ export async function refreshLoginDigestsIfKeyChanged(db: Kysely<Database>, keys
     .executeTakeFirstOrThrow();
   // exists() is 1 or 0 on SQLite, true or false on PostgreSQL.
   if (state.kept === fingerprint && state.next == null && Number(state.undigested) !== 1) return 0;
-  await db.transaction().execute(async (tx) => {
-    if (dialect === "postgres") await sql`lock table users in share mode`.execute(tx);
-    await takeFingerprints(tx, dialect);
-    await keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
-  });
+  await keyedPassBegins(db, dialect, DIGESTS, fingerprint);
   const changed = (await refreshLoginDigests(db, keys)) + (await digestUndigested(db, keys));
-  await db.transaction().execute(async (tx) => {
-    await takeFingerprints(tx, dialect);
-    const [kept, next] = await Promise.all([DIGEST_KEY, DIGEST_KEY_NEXT].map((purpose) => tx.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", purpose).executeTakeFirst()));
-    // Another start under another key took next meanwhile (or already kept its own): its digests and
-    // this one's are mixed, so next is left (as this key's) for the next start to make them all again.
-    if (next ? next.fingerprint !== fingerprint : kept?.fingerprint !== fingerprint) return keepFingerprint(tx, DIGEST_KEY_NEXT, fingerprint);
-    await keepFingerprint(tx, DIGEST_KEY, fingerprint);
-    await tx.deleteFrom("key_fingerprints").where("purpose", "=", DIGEST_KEY_NEXT).execute();
-  });
+  await keyedPassDone(db, dialect, DIGESTS, fingerprint);
   return changed;
-}
-
-/** Starts' writes of the fingerprints one at a time (SQLite's one writer does it already). */
-async function takeFingerprints(tx: Kysely<Database>, dialect: Dialect): Promise<void> {
-  if (dialect === "postgres") await sql`lock table key_fingerprints in share row exclusive mode`.execute(tx);
-}
-
-export async function keepFingerprint(db: Kysely<Database>, purpose: string, fingerprint: string): Promise<void> {
-  await db
-    .insertInto("key_fingerprints")
-    .values({ purpose, fingerprint })
-    .onConflict((oc) => oc.column("purpose").doUpdateSet({ fingerprint }))
-    .execute();
 }
 
 /**
@@ -180,4 +149,17 @@ export async function forgetDigestsUnderAnotherKey(
     .returning("id")
     .execute();
   return new Set(forgotten.map((r) => r.id));
+}
+
+/**
+ * Whether `famos serve` last started under these keys' FAMOS_SECRET, as far as the database tells:
+ * the login digests' key a start keeps (and the one it is making, while one is half-way) is this key's
+ * (false: a server started under another, or is making them under another). Null when none is kept (no
+ * server has started since migration 023). `famos reseal` asks before it seals anything again.
+ */
+export async function serversRunKeys(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<boolean | null> {
+  const fingerprint = loginDigestKeyFingerprint(keys);
+  const kept = await db.selectFrom("key_fingerprints").select(["purpose", "fingerprint"]).where("purpose", "in", [DIGEST_KEY, DIGEST_KEY_NEXT]).execute();
+  if (kept.length === 0) return null;
+  return kept.every((row) => row.fingerprint === fingerprint);
 }

@@ -147,12 +147,12 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET changed, on %s", (d
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("1 authenticator app's secret sealed again under FAMOS_SECRET");
     expect(first.stdout).toMatch(/recovery codes: \d+ unused, issued before .* may be open only under FAMOS_SECRET_PREVIOUS/);
-    expect(first.stdout).toMatch(/Keep FAMOS_SECRET_PREVIOUS until nothing above needs it, at most 30 days after the change, until \d{4}-/);
+    expect(first.stdout).toMatch(/Keep FAMOS_SECRET_PREVIOUS until those recovery codes are used or replaced, at most 30 days after the change, until \d{4}-/);
     // Kept past 30 days after the change was first seen (here: recorded as seen at the epoch): doctor asks for it to be removed.
     const seen = await before.deps.db.selectFrom("key_fingerprints").select("fingerprint").where("purpose", "=", "secret-change").executeTakeFirstOrThrow();
     const longAgo = `${seen.fingerprint.split("@")[0]}@0`;
     await before.deps.db.updateTable("key_fingerprints").set({ fingerprint: longAgo }).where("purpose", "=", "secret-change").execute();
-    expect((await cli(["doctor"], { FAMOS_SECRET_PREVIOUS: TEST_SECRET })).stdout).toMatch(/keys\s+WARN\s+FAMOS_SECRET_PREVIOUS is still set more than 30 days after the change \(1970-01-01T00:00:00.000Z\): remove it \(0 unused recovery codes issued before the change then stop working\)/);
+    expect((await cli(["doctor"], { FAMOS_SECRET_PREVIOUS: TEST_SECRET })).stdout).toMatch(/keys\s+WARN\s+FAMOS_SECRET_PREVIOUS is still set more than 30 days after the change \(1970-01-01T00:00:00.000Z\): remove it \(0 unused recovery codes issued before then, under either secret: those under the old one then stop working\)/);
     // Sealed again, the app signs in on an instance without FAMOS_SECRET_PREVIOUS.
     const { t, client: newClient } = await after({});
     nextStep(t);

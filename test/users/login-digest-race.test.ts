@@ -4,6 +4,7 @@ import type { Keys } from "../../src/platform/keys.ts";
 import { loginDigest, refreshLoginDigestsIfKeyChanged } from "../../src/users/login-digest.ts";
 import { createUser, type NewUser } from "../../src/users/users.ts";
 import { TEST_KEYS } from "../support/login-counter.ts";
+import { afterFirstResult } from "../store/after-result.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
 
 /**
@@ -17,22 +18,6 @@ import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts"
  */
 const oldKeys: Pick<Keys, "loginId"> = { loginId: Buffer.alloc(32, 7) };
 const person = (loginId: string): NewUser => ({ loginId, fullName: loginId, partnerNumber: "7", role: "user", passwordHash: "x", otpEmail: null });
-
-/** Calls `meanwhile` once, after the first result that lists accounts' digests (the refresh's batch). */
-function afterBatchRead(meanwhile: () => Promise<void>): KyselyPlugin {
-  let done = false;
-  return {
-    transformQuery: (args: PluginTransformQueryArgs) => args.node,
-    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-      const row = args.result.rows[0];
-      if (!done && row && "login_key" in row && "login_digest" in row) {
-        done = true;
-        await meanwhile();
-      }
-      return args.result;
-    },
-  };
-}
 
 describe.each(DIALECTS)("an account created while the digests are made again, on %s", (dialect: TestDialect) => {
   let t: Awaited<ReturnType<typeof openInstances>> | undefined;
@@ -55,7 +40,7 @@ describe.each(DIALECTS)("an account created while the digests are made again, on
     await createUser(creator.db, oldKeys, creator.random, now, person("Anna"));
     await refreshLoginDigestsIfKeyChanged(creator.db, oldKeys, dialect);
     // The new secret's start makes them again; another instance creates Dora meanwhile.
-    const racing = refresher.db.withPlugin(afterBatchRead(async () => void (await createUser(creator.db, creatorKeys, creator.random, now, person("Dora")))));
+    const racing = refresher.db.withPlugin(afterFirstResult(["login_key", "login_digest"], async () => void (await createUser(creator.db, creatorKeys, creator.random, now, person("Dora")))));
     await refreshLoginDigestsIfKeyChanged(racing, refresher.keys, dialect);
     expect(await digests()).toEqual({ anna: loginDigest(refresher.keys, "anna"), dora: loginDigest(refresher.keys, "dora") });
     // And the next start has nothing to do.
