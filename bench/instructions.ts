@@ -9,12 +9,12 @@
  * machine runs, so two runs agree where timing runs on this shared machine differ by 5–10 %.
  *
  *   node --import tsx bench/instructions.ts [--flows 200] [--warm-flows 300] [--concurrency 2]
- *        [--only product|floor] [--idle-seconds 10] [--top 25] [--out /tmp/famos-instructions]
+ *        [--only product|floor] [--idle-seconds 10] [--top 25] [--slow-timers 50] [--out /tmp/famos-instructions]
  *
- * Not yet repeatable for the product's main thread on a loaded machine (bench/HISTORY.md, the fortieth
- * round): its wall-clock work (the mail sender's 2 s poll, the idle collection after 5 s without a new
- * request, the event loop's sampler) grows with a flow's wall time under valgrind, which the machine's
- * load sets; the hash threads, OpenSSL and single functions repeat exactly.
+ * `--slow-timers 50` (the default; 1 for none): the product's wall-clock work (the mail sender's 2 s poll,
+ * the idle collection after 5 s without a new request, the event loop's sampler) otherwise grows with a
+ * flow's wall time under valgrind, which the machine's load sets (bench/HISTORY.md, the fortieth round):
+ * lib/slow-timers.mjs stretches those timers by valgrind's pace.
  *
  * Prints per flow: the main thread's instructions (the event loop), the hash threads' (those that ran
  * argon2) and the other threads' (V8's helpers, the checkpoint thread), each target's and product ÷
@@ -45,11 +45,14 @@ const { values: argv } = parseArgs({
     "idle-seconds": { type: "string", default: "10" },
     top: { type: "string", default: "25" },
     out: { type: "string", default: join(tmpdir(), `famos-instructions-${process.pid}`) },
+    "slow-timers": { type: "string", default: "50" },
   },
 });
 const flows = Number(argv.flows);
 const out = argv.out;
 mkdirSync(out, { recursive: true });
+
+const SLOW_TIMERS = new URL("./lib/slow-timers.mjs", import.meta.url).href;
 
 /** A program that runs this Node under callgrind, for ServerProcess's fork (arguments and IPC pass through). */
 function valgrindNode(key: string): string {
@@ -63,7 +66,7 @@ function valgrindNode(key: string): string {
     `--callgrind-out-file=${join(out, key)}.%p`,
     `--log-file=${join(out, key)}.valgrind.log`,
   ];
-  writeFileSync(path, `#!/bin/sh\nexec valgrind ${flags.join(" ")} ${process.execPath} "$@"\n`);
+  writeFileSync(path, `#!/bin/sh\nexport BENCH_SLOW_TIMERS=${Number(argv["slow-timers"])}\nexec valgrind ${flags.join(" ")} ${process.execPath} "$@"\n`);
   chmodSync(path, 0o755);
   return path;
 }
@@ -97,7 +100,7 @@ async function measure(target: Target): Promise<Measured> {
     users: Number(argv.users),
     minUsers: 2 * Number(argv.concurrency),
     workDir,
-    nodeFlags: ["--perf-basic-prof"],
+    nodeFlags: ["--perf-basic-prof", ...(Number(argv["slow-timers"]) > 1 ? [`--import=${SLOW_TIMERS}`] : [])],
     execPath: valgrindNode(target.key),
     readyTimeoutMs: 900_000,
   }));
