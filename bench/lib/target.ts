@@ -12,6 +12,9 @@ export interface PrepareOptions {
   workDir: string;
   /** Extra Node flags for the server (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** The program the server runs on instead of this Node (e.g. a wrapper that starts it under valgrind), and how long it may take to listen. */
+  execPath?: string;
+  readyTimeoutMs?: number;
 }
 
 export interface PreparedTarget {

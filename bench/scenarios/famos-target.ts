@@ -87,7 +87,7 @@ function productTarget(postgres: string | null): Target {
   name: postgres ? "FAMOS 2FA (product, PostgreSQL)" : "FAMOS 2FA (product)",
   scenario: "bench/scenarios/famos.ts",
   verifiesPerFlow: 1,
-  async prepare({ sinkPort, users: count, minUsers, workDir, nodeFlags }) {
+  async prepare({ sinkPort, users: count, minUsers, workDir, nodeFlags, execPath, readyTimeoutMs }) {
     const port = await freePort();
     const dbPath = join(workDir, "famos.db");
     const schema = `bench_${randomBytes(4).toString("hex")}`;
@@ -123,6 +123,7 @@ function productTarget(postgres: string | null): Target {
       name: "famos",
       // As `npm start` runs it: the compiled build, without a TypeScript loader in the server.
       script: PRODUCT_BIN,
+      ...(execPath ? { execPath } : {}),
       typescript: false,
       args: ["serve"],
       cwd: REPO_ROOT,
@@ -130,7 +131,7 @@ function productTarget(postgres: string | null): Target {
       port,
       // The V8 flag `npm start` passes (see package.json).
       nodeFlags: ["--max-semi-space-size=4", ...(nodeFlags ?? [])],
-      readyTimeoutMs: 60_000,
+      readyTimeoutMs: readyTimeoutMs ?? 60_000,
     });
     if (postgres) {
       // The schema goes with the server.

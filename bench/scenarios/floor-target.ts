@@ -15,18 +15,19 @@ const FLOOR_SERVER = fileURLToPath(new URL("../lib/floor-server.ts", import.meta
 export const FLOOR_NAME = "floor (bare Fastify + one argon2id verify + one mail, no storage)";
 
 /** Starts the floor server for `users` (made by makeUsers with PRODUCT_USER_PREFIX) against the SMTP sink. */
-export async function startFloor(options: { sinkPort: number; users: BenchUser[]; nodeFlags?: string[] }): Promise<ServerProcess> {
+export async function startFloor(options: { sinkPort: number; users: BenchUser[]; nodeFlags?: string[]; execPath?: string; readyTimeoutMs?: number }): Promise<ServerProcess> {
   const port = await freePort();
   return ServerProcess.start({
     name: "floor",
     script: FLOOR_SERVER,
+    ...(options.execPath ? { execPath: options.execPath } : {}),
     args: [String(port), String(options.sinkPort), PRODUCT_USER_PREFIX, String(options.users.length)],
     cwd: REPO_ROOT,
     // Production mode and the product's V8 flag (package.json's start), so runtime settings are alike.
     env: { ...process.env, NODE_ENV: "production" },
     port,
     nodeFlags: ["--max-semi-space-size=4", ...(options.nodeFlags ?? [])],
-    readyTimeoutMs: 60_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
   });
 }
 
@@ -35,9 +36,9 @@ export const floorTarget: Target = {
   name: FLOOR_NAME,
   scenario: "bench/scenarios/famos.ts",
   verifiesPerFlow: 1,
-  async prepare({ sinkPort, users: count, nodeFlags }) {
+  async prepare({ sinkPort, users: count, nodeFlags, execPath, readyTimeoutMs }) {
     const users = makeUsers(PRODUCT_USER_PREFIX, count);
-    const server = await startFloor({ sinkPort, users, ...(nodeFlags ? { nodeFlags } : {}) });
+    const server = await startFloor({ sinkPort, users, ...(nodeFlags ? { nodeFlags } : {}), ...(execPath ? { execPath } : {}), ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
     return {
       origin: `http://127.0.0.1:${server.port}`,
       server,

@@ -44,6 +44,11 @@ describe("kept parts of pages (platform/html.ts)", () => {
     const typed = html`<p>${marker.replace(/-[0-9a-f-]{36}-/, "-00000000-0000-0000-0000-000000000000-")}</p>`.value;
     expect(pageBytes(typed)).toBe(typed);
     expect(pageBytes("<p>plain</p>")).toBe("<p>plain</p>");
+    // A marker's control characters on their own, before a real one: text, and the part still found.
+    const stray = `<p>\u0000\u0001part-\u0000</p>`;
+    expect(pageBytes(stray)).toBe(stray);
+    const withPart = pageBytes(`${stray}${marker}`);
+    expect(Buffer.isBuffer(withPart) && withPart.toString("utf8")).toBe(`${stray}<i>secret part</i>`);
   });
 
   it("sends a page rendered before two new starts of the store (512 new keys) with its parts: the page carries them", () => {
@@ -72,6 +77,7 @@ describe("kept parts of pages (platform/html.ts)", () => {
       const page = await client.get("/profile");
       expect(page.statusCode).toBe(200);
       expect(page.body).not.toContain("\u0000");
+      expect(page.body).not.toContain("\u0001");
       expect(page.body).toContain('<option value="Europe/Vienna">');
       expect(page.body).toContain("Mitteleuropäische Zeit");
       expect(Number(page.headers["content-length"])).toBe(Buffer.byteLength(page.body));
