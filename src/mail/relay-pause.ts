@@ -1,4 +1,4 @@
-import { relayRefusalOf, type RelayFault } from "./smtp-replies.ts";
+import { blockListOf, relayRefusalOf, type RelayFault } from "./smtp-replies.ts";
 import { MailDeliveryError } from "./transport.ts";
 
 /** What the pause says, once per outage: pino's logger, or anything with these two methods. */
@@ -44,8 +44,11 @@ export function relayRefusalAdvice(error: unknown): string | null {
       return `the mail relay will not relay FAMOS's mail to that address (check ${RELAY_CHECKS.relaying})`;
     case "login":
       return `the mail relay refuses FAMOS's login (check ${RELAY_CHECKS.login})`;
-    case "client":
-      return `the mail relay refuses FAMOS (check ${RELAY_CHECKS.client})`;
+    case "client": {
+      // A block list named (Postfix's and Microsoft 365's "Client host [ip] blocked using zen.spamhaus.org"): FAMOS's address is listed.
+      const list = blockListOf(error);
+      return list === null ? `the mail relay refuses FAMOS (check ${RELAY_CHECKS.client})` : `the mail relay refuses FAMOS's host as on a block list, ${list} (check ${RELAY_CHECKS.client}, and that list's entry for FAMOS's address)`;
+    }
     default:
       return null;
   }

@@ -43,9 +43,10 @@ const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i
  * A refusal at RCPT TO of FAMOS's HELO name: Postfix checks smtpd_helo_restrictions there by default
  * (smtpd_delay_reject), "504 5.5.2 <famos-7c9d>: Helo command rejected: need fully-qualified hostname",
  * the same refusal heloRefused takes at HELO itself: FAMOS as a client (relayRefusalOf), not relaying.
- * Only HELO named as the thing refused ("HELO rejected", "Rejected HELO"), not "helo=" in a relay's log words.
+ * Only HELO named as the thing refused ("HELO rejected", "Rejected HELO", Exim ACLs' "HELO/EHLO rejected: invalid
+ * hostname" and "Rejected: HELO …"), not "helo=" in a relay's log words.
  */
-const NAMES_HELO = /\bhelo(?: command)? (?:rejected|refused|blocked)\b|\b(?:rejected|refused|blocked):? helo\b/i;
+const NAMES_HELO = /\b(?:helo|ehlo)(?:\/(?:helo|ehlo))?(?: command)? (?:rejected|refused|blocked)\b|\b(?:rejected|refused|blocked):? (?:helo|ehlo)\b/i;
 
 /**
  * A reply's words without its code and enhanced status, and without its <...> parts: the addresses relays
@@ -66,11 +67,40 @@ const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:den
 
 /**
  * A refusal at RCPT TO of FAMOS's host: Postfix checks smtpd_client_restrictions there by default
- * (smtpd_delay_reject), "554 5.7.1 <host[192.0.2.7]>: Client host rejected: Access denied", the relay
+ * (smtpd_delay_reject), "554 5.7.1 <host[192.0.2.7]>: Client host rejected: Access denied", and its most
+ * common one is a block list (reject_rbl_client), "554 5.7.1 Service unavailable; Client host [192.0.2.7]
+ * blocked using zen.spamhaus.org; …", Microsoft 365's too ("550 5.7.1 Service unavailable, Client host
+ * [192.0.2.7] blocked using Spamhaus", "550 5.7.606 Access denied, banned sending IP [192.0.2.7]"): the relay
  * refusing FAMOS as its client as a refused HELO name is (NAMES_HELO, heloRefused): "client" (relayRefusalOf),
  * not relaying, unless the words refuse relaying outright. It waits as relaying denied does (rcptRefusal's "relay").
  */
-const NAMES_CLIENT_HOST = /\bclient host rejected\b/i;
+const NAMES_CLIENT_HOST = /\bclient host (?:\[[^\]]*\] )?(?:rejected|blocked)\b|\bbanned sending ip\b/i;
+
+/**
+ * A refusal at RCPT TO of FAMOS's envelope sender, FAMOS_MAIL_FROM's, the same for every message: Postfix
+ * checks smtpd_sender_restrictions there by default (smtpd_delay_reject), "553 5.7.1 <famos@dealer.example>:
+ * Sender address rejected: not owned by user famos" (reject_sender_login_mismatch: "user" is FAMOS's login,
+ * no recipient's mailbox), "… Sender address rejected: Domain not found"; Exim's "Sender verify failed"
+ * (its RCPT ACL's verify = sender); Exchange Online's "5.1.8 … bad outbound sender". "sender" (relayRefusalOf).
+ */
+const NAMES_SENDER = /\bsender address rejected\b|\bsender verify failed\b|\bbad outbound sender\b/i;
+
+/** The block list a refusal of FAMOS's host names ("blocked using zen.spamhaus.org"), if it names one: relay-pause.ts's advice. */
+export function blockListOf(error: unknown): string | null {
+  return /\bblocked using ([\w.-]*\w)/i.exec(replyWords((error as { response?: string }).response))?.[1] ?? null;
+}
+
+/**
+ * What of FAMOS a refusal at RCPT TO refuses outright, read from its words alone (replyWords), the one rule
+ * of it for whether it waits (rcptRefusal) and for its kind (relayRefusalOf): relaying said outright first
+ * (REFUSES_TO_RELAY, whatever else the words name), then FAMOS's host or HELO name (NAMES_CLIENT_HOST,
+ * NAMES_HELO: "client"), then its sender (NAMES_SENDER); else null.
+ */
+function rcptRefusesFamos(words: string): "relaying" | "client" | "sender" | null {
+  if (REFUSES_TO_RELAY.test(words)) return "relaying";
+  if (NAMES_CLIENT_HOST.test(words) || NAMES_HELO.test(words)) return "client";
+  return NAMES_SENDER.test(words) ? "sender" : null;
+}
 
 /**
  * A bare refusal counts only in the mailbox's own words ("no such user", "Unrouteable address", RFC 5321's
@@ -109,8 +139,9 @@ export function addressRefusal(error: unknown): { status: string | null } | null
 /**
  * What a permanent refusal at RCPT TO that does not blame the address (addressRefusal) nor is retried
  * (retriedDespite5yz) says, the one rule of it: "relay", the relay refuses FAMOS as its client, in words
- * that refuse relaying outright (REFUSES_TO_RELAY), or of REFUSES_FAMOS and none about the mailbox
- * (ABOUT_THE_MAILBOX: "Sender address rejected: not owned by user" is not sure): the message waits for the operator's fix, never failed for it; "policy", a 5.7.x
+ * that refuse relaying or FAMOS's host, sender or HELO name outright (rcptRefusesFamos, whatever mailbox words
+ * they hold too), or of REFUSES_FAMOS and none about the mailbox: the message waits for the operator's fix,
+ * never failed for it; "policy", a 5.7.x
  * status or no status at all, which a receiving domain gives for one mailbox ("550 5.7.1 Delivery not
  * authorized, message refused") as a relay gives for all ("Administrative prohibition"): that message
  * fails. Either may be for this recipient only — a relay relays to its own domains for anyone, and
@@ -124,7 +155,7 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
   const enhanced = enhancedStatus(e.response);
   const words = replyWords(e.response);
-  if (REFUSES_TO_RELAY.test(words) || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
+  if (rcptRefusesFamos(words) !== null || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 
@@ -232,21 +263,17 @@ function relayRefusal(error: unknown): boolean {
 
 /**
  * What of FAMOS a refusal that relayRefusal calls the relay's refuses, for the words that say what to
- * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM), relaying for
- * it (RCPT TO), or FAMOS as a client at all (a 5yz greeting, HELO refused, its HELO name or host refused at
- * RCPT TO: NAMES_HELO, NAMES_CLIENT_HOST); null for anything relayRefusal does not take.
+ * fix (relay-pause.ts: relayRefusalAdvice): its login (EAUTH, 530), its sender (MAIL FROM, or named at RCPT
+ * TO: NAMES_SENDER), relaying for it (RCPT TO), or FAMOS as a client at all (a 5yz greeting, HELO refused, its
+ * HELO name or host refused at RCPT TO: NAMES_HELO, NAMES_CLIENT_HOST); at RCPT TO read from the reply's words
+ * alone (rcptRefusesFamos), as rcptRefusal reads them; null for anything relayRefusal does not take.
  */
 export function relayRefusalOf(error: unknown): "login" | "sender" | "relaying" | "client" | null {
   if (!relayRefusal(error)) return null;
   const e = error as { code?: string; command?: string; responseCode?: number };
   if (e.code === "EAUTH" || e.responseCode === 530) return "login";
-  const response = (error as { response?: string }).response ?? "";
-  if (e.command === "RCPT TO" && NAMES_CLIENT_HOST.test(response) && !REFUSES_TO_RELAY.test(response)) return "client";
   if (e.command === "MAIL FROM") return "sender";
-  if (e.command === "RCPT TO") {
-    const words = replyWords((error as { response?: string }).response);
-    return !REFUSES_TO_RELAY.test(words) && NAMES_HELO.test(words) ? "client" : "relaying";
-  }
+  if (e.command === "RCPT TO") return rcptRefusesFamos(replyWords((error as { response?: string }).response)) ?? "relaying";
   return "client";
 }
 

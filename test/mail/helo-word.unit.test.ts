@@ -22,6 +22,14 @@ describe("a word of the relay's in the recipient's own <address>", () => {
   it("Relay access denied for <helo@dealer.example> is 'relaying', not 'client'", () => {
     expect(relayRefusalOf(rcpt(554, "554 5.7.1 <helo@dealer.example>: Relay access denied"))).toBe("relaying");
   });
+  // A quoted local part (RFC 5321 §4.1.2) may hold whole phrases: what the relay refuses is read from its
+  // words alone, for the kind (relayRefusalOf) as for whether it waits.
+  it("a client host phrase in a quoted <address> makes no client refusal of a sender refusal", () => {
+    expect(relayRefusalOf(rcpt(553, '553 5.7.1 <"client host rejected"@dealer.example>: Sender address rejected: not owned by user famos'))).toBe("sender");
+  });
+  it("a relaying phrase in a quoted <address> makes no relaying refusal of a client host refusal", () => {
+    expect(relayRefusalOf(rcpt(554, '554 5.7.1 <"unable to relay"@dealer.example>: Client host rejected: Access denied'))).toBe("client");
+  });
 });
 
 describe("HELO named only as the thing refused", () => {
@@ -30,6 +38,8 @@ describe("HELO named only as the thing refused", () => {
     "550 5.7.1 HELO rejected",
     "550 5.7.1 Rejected HELO: famos-7c9d is not a hostname",
     "550 5.7.1 helo blocked by local policy",
+    "550 HELO/EHLO rejected: invalid hostname",
+    "550 Rejected: HELO famos-7c9d is an invalid hostname",
   ])("%s: FAMOS as a client", (response) => {
     expect(relayRefusalOf(rcpt(Number(response.slice(0, 3)), response))).toBe("client");
   });

@@ -79,3 +79,31 @@ describe("a relay that refuses FAMOS's host at RCPT TO", () => {
     expect([relay.fault, what(relay)]).toEqual(["relaying", what(host)]);
   });
 });
+
+/**
+ * More of the relay refusing FAMOS itself at RCPT TO, in real relays' words: Postfix's and Microsoft 365's
+ * block-list refusal of FAMOS's host ("Client host [ip] blocked using …": FAMOS as a client, the advice
+ * naming the list), Postfix's refusal of FAMOS's sender (smtpd_sender_restrictions, delayed to RCPT TO:
+ * FAMOS_MAIL_FROM, never the recipient's mailbox though the words say "user"), Exim's refusal of its HELO
+ * name (an ACL at RCPT TO). Each refuses every message alike: it waits, never the message's for good.
+ * Before, the block list was "relaying" and the other two failed the message for good.
+ */
+describe("a relay that refuses FAMOS itself at RCPT TO, in its own words", () => {
+  it.each([
+    [554, "5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.7", "client",
+      "the mail relay refuses FAMOS's host as on a block list, zen.spamhaus.org (check the relay's own settings and log, and that list's entry for FAMOS's address)"],
+    [553, "5.7.1 <famos@dealer.example>: Sender address rejected: not owned by user famos", "sender",
+      "the mail relay refuses FAMOS's sender (check that the relay lets FAMOS send from FAMOS_MAIL_FROM's address (and FAMOS_BOUNCE_DOMAIN's, if set))"],
+    [550, "HELO/EHLO rejected: invalid hostname", "client", "the mail relay refuses FAMOS (check the relay's own settings and log)"],
+  ])("%d %s: waits, stored as %j, and doctor says what to fix", async (code, words, fault, advice) => {
+    const relay = await refusingAtRcpt(code, words);
+    try {
+      const error = await failure(relay.url);
+      expect({ fault: error.fault, permanent: error.permanent, relay: error.relay, addressRefused: error.addressRefused }).toEqual({ fault, permanent: false, relay: "refused", addressRefused: null });
+      const check = await checkSmtp(relay.url, { send: { to: "operator@dealer.example", from: FROM, message: { subject: "s", text: "t", html: "<p>h</p>" } }, timeScale: 0.1 });
+      expect(check).toEqual({ ok: false, stage: "send", detail: `${code} ${words}: ${advice}` });
+    } finally {
+      await relay.close();
+    }
+  });
+});

@@ -58,4 +58,33 @@ describe("the SMTP reply tables", () => {
     expect(relayRefusalOf(refused("RCPT TO", 550, "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain"))).toBe("relaying");
     expect(relayRefusalOf(refused("RCPT TO", 550, "550 5.1.1 No such user"))).toBeNull();
   });
+
+  // Real relays' refusals at RCPT TO (Postfix, Exim, Exchange/Microsoft 365, Gmail/Google Workspace):
+  // FAMOS refused itself (its host, its sender, its HELO name, relaying) waits for the operator's fix;
+  // one recipient's refusal (no such user, disabled, full, that recipient's policy) stays that message's.
+  it.each([
+    ["Postfix, a block list", 554, "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.7", false, "client"],
+    ["Microsoft 365, a block list", 550, "550 5.7.1 Service unavailable, Client host [192.0.2.7] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/192.0.2.7 (AS3130)", false, "client"],
+    ["Microsoft 365, a banned sending IP", 550, "550 5.7.606 Access denied, banned sending IP [192.0.2.7]. To request removal from this list please visit https://sender.office.com/", false, "client"],
+    ["Postfix, FAMOS's host", 554, "554 5.7.1 <mail.famos.example[192.0.2.7]>: Client host rejected: Access denied", false, "client"],
+    ["Postfix, FAMOS's sender not its login's", 553, "553 5.7.1 <famos@dealer.example>: Sender address rejected: not owned by user famos", false, "sender"],
+    ["Postfix, FAMOS's sender domain", 550, "550 5.1.8 <famos@dealer.example>: Sender address rejected: Domain not found", false, "sender"],
+    ["Exim, FAMOS's sender", 550, "550-Verification failed for <famos@dealer.example>\n550-Unrouteable address\n550 Sender verify failed", false, "sender"],
+    ["Exim, FAMOS's HELO name", 550, "550 HELO/EHLO rejected: invalid hostname", false, "client"],
+    ["Exim, FAMOS's HELO name (another ACL)", 550, "550 Rejected: HELO famos-7c9d is an invalid hostname", false, "client"],
+    ["Exchange, relaying", 550, "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain", false, "relaying"],
+    ["Google Workspace SMTP relay, relaying", 550, "550 5.7.1 Invalid credentials for relay [192.0.2.7]. The IP address you've registered in your G Suite SMTP Relay service doesn't match domain of the account this email is being sent from.", false, "relaying"],
+    ["Exim, relaying", 550, "550 relay not permitted", false, "relaying"],
+    ["Postfix, no such user", 550, "550 5.1.1 <jane@dealer.example>: Recipient address rejected: User unknown in local recipient table", true, "address"],
+    ["Exim, no such user", 550, "550 Unrouteable address", true, "address"],
+    ["Microsoft 365, no such user", 550, "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", true, "address"],
+    ["Gmail, no such user", 550, "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550 5.1.1 double-checking the recipient's email address for typos or unnecessary spaces.", true, "address"],
+    ["Gmail, a disabled account", 550, "550 5.2.1 The email account that you tried to reach is disabled.", true, "address"],
+    ["Gmail, a full mailbox (retried)", 552, "552-5.2.2 The email account that you tried to reach is over quota.", false, null],
+    ["Postfix, that recipient's policy", 554, "554 5.7.1 <jane@dealer.example>: Recipient address rejected: Access denied", true, null],
+    ["Gmail, that recipient's policy", 550, "550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent.", true, null],
+    ["Exim, that recipient's policy", 550, "550 Administrative prohibition", true, null],
+  ] as const)("%s (%d)", (_who, code, response, permanent, fault) => {
+    expect(failureOf(refused("RCPT TO", code, response))).toMatchObject({ permanent, fault });
+  });
 });
