@@ -4,13 +4,12 @@ import { checkSecondFactor } from "../../src/factors/check-second-factor.ts";
 import { deriveKeys } from "../../src/platform/keys.ts";
 import type { Database } from "../../src/store/schema.ts";
 import { appFactor } from "../../src/strong-factors/authenticator-app.ts";
-import { openSecret, sealSecret } from "../../src/strong-factors/secret-box.ts";
-import { newTotpSecret } from "../../src/strong-factors/totp.ts";
+import { openSecret } from "../../src/strong-factors/secret-box.ts";
 import { refreshLoginDigestsIfKeyChanged } from "../../src/users/login-digest.ts";
 import { recordSignIn } from "../../src/users/users.ts";
 import { openInstances } from "../store/dialects.ts";
 import { addUser, TEST_SECRET } from "../support/app.ts";
-import { appCode } from "./helpers.ts";
+import { addConfirmedApp, appCode } from "./helpers.ts";
 
 /**
  * A sign-in with an app sealed under FAMOS_SECRET_PREVIOUS seals it again (and forgets the start's
@@ -36,12 +35,7 @@ describe("a sign-in that seals an app again while another instance starts (Postg
       const [a, b] = t.deps as [(typeof t.deps)[0], (typeof t.deps)[0]];
       const now = t.clock.now();
       const user = await addUser(a);
-      const secret = newTotpSecret(a.random);
-      const oldKeys = deriveKeys(Buffer.from(TEST_SECRET, "hex"));
-      await a.db
-        .insertInto("authenticator_apps")
-        .values({ user_id: user.id, secret: sealSecret(oldKeys.totpSecret, a.random, user.id, secret), created_at: now, confirmed_at: now, last_step: null, last_used_at: null })
-        .execute();
+      const secret = await addConfirmedApp(a, user.id, deriveKeys(Buffer.from(TEST_SECRET, "hex")).totpSecret);
 
       let start: Promise<unknown> | undefined;
       const check = await checkSecondFactor(a, user, appFactor(a, user, await appCode(secret, now), "signin"), { ip: "192.0.2.61", userAgent: "race" }, async (tx, at) => {

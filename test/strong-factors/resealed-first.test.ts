@@ -4,12 +4,11 @@ import { deriveKeys } from "../../src/platform/keys.ts";
 import { keepFingerprint } from "../../src/store/key-fingerprints.ts";
 import { appFactor } from "../../src/strong-factors/authenticator-app.ts";
 import { previousSecretReport } from "../../src/strong-factors/previous-secret.ts";
-import { openSecret, sealSecret } from "../../src/strong-factors/secret-box.ts";
-import { newTotpSecret } from "../../src/strong-factors/totp.ts";
+import { openSecret } from "../../src/strong-factors/secret-box.ts";
 import { afterFirstResult } from "../store/after-result.ts";
 import { DIALECTS, openInstances, type TestDialect } from "../store/dialects.ts";
 import { addUser, TEST_SECRET } from "../support/app.ts";
-import { appCode } from "./helpers.ts";
+import { addConfirmedApp, appCode } from "./helpers.ts";
 
 /**
  * A sign-in with an app sealed under FAMOS_SECRET_PREVIOUS keeps it under FAMOS_SECRET with a
@@ -31,12 +30,7 @@ describe.each(DIALECTS)("an app sealed again by famos reseal while a sign-in use
     const [a, reseal] = t.deps as [(typeof t.deps)[0], (typeof t.deps)[0]];
     const now = t.clock.now();
     const user = await addUser(a);
-    const secret = newTotpSecret(a.random);
-    const oldKeys = deriveKeys(Buffer.from(TEST_SECRET, "hex"));
-    await a.db
-      .insertInto("authenticator_apps")
-      .values({ user_id: user.id, secret: sealSecret(oldKeys.totpSecret, a.random, user.id, secret), created_at: now, confirmed_at: now, last_step: null, last_used_at: null })
-      .execute();
+    const secret = await addConfirmedApp(a, user.id, deriveKeys(Buffer.from(TEST_SECRET, "hex")).totpSecret);
     const racing = a.db.withPlugin(
       afterFirstResult(["secret", "last_step"], async () => {
         expect(await previousSecretReport(reseal.db, reseal.keys, reseal.random, now, { reseal: true, record: true })).toMatchObject({ apps: 1, lost: 0 });
