@@ -51,6 +51,13 @@ export interface SecondFactor<F extends { kind: string }> {
   /** Whose holder is mailed when a used proof arrives again (tellCodeReused); none: nobody is told. */
   tellReuse?: ReusedCode;
   metrics?: { failed(): void; confirmed(): void };
+  /**
+   * Inside the confirming transaction, after everything else (the flow's own writes included): the
+   * factor's write to key_fingerprints, if any, which is the last table a request writes
+   * (src/store/key-fingerprints.ts: a start's pass locks users, then key_fingerprints; a transaction
+   * that wrote them the other way round was ended by PostgreSQL with "deadlock detected").
+   */
+  lastly?(tx: Kysely<Database>): Promise<void>;
 }
 
 /** What the flow's use case does with a confirmed factor, inside the confirming transaction. */
@@ -111,6 +118,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
       await attemptSucceeded(tx, reservation);
       const done = await confirmed(tx, now, deviceId);
       if (done === null) throw new SessionEnded();
+      await factor.lastly?.(tx);
       return done;
     });
   } catch (error) {

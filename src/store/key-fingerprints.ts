@@ -16,6 +16,9 @@ import type { Database } from "./schema.ts";
  * (PostgreSQL, read committed) was decided against the fingerprints as they were, and the pass's reads
  * cannot see it: so on PostgreSQL `next` is kept under a SHARE lock of the rows' table, which waits for
  * every transaction that wrote one to commit (and holds new ones back only until `next` is committed).
+ * Locks in that order (the rows' table, then key_fingerprints), a request's transaction writes
+ * key_fingerprints last (SecondFactor.lastly): one that wrote it and then the user's row deadlocked
+ * with a start's login-digest pass on PostgreSQL.
  */
 export interface KeyedRows {
   kept: string;

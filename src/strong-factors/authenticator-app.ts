@@ -34,9 +34,10 @@ export async function startAppSetup(deps: Deps, user: User, session: Pick<Sessio
       .onConflict((oc) => oc.column("user_id").doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return { kind: "exists" as const };
-    // Sealed under this instance's FAMOS_SECRET: a start's "all under another key" is forgotten (a rolling change of it).
-    await appSealed(tx, deps.keys);
     await recordAudit(tx, now, { event: "app.setup-started", actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent, detail: {} });
+    // Sealed under this instance's FAMOS_SECRET: a start's "all under another key" is forgotten (a rolling
+    // change of it). Last: key_fingerprints is the last table a request writes (SecondFactor.lastly).
+    await appSealed(tx, deps.keys);
     return { kind: "started" as const };
   });
   return "value" in started ? started.value : started;
@@ -65,6 +66,8 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
   let step = 0;
   // Sealed under FAMOS_SECRET_PREVIOUS's key: the stored value, and the same secret sealed under FAMOS_SECRET's.
   let reseal: { from: string; to: string } | null = null;
+  // Whether this request's consume kept it under the new key (not `famos reseal` or another instance first).
+  let resealed = false;
   const confirmed = use === "signin";
   // At setup, only the app this session started (see startAppSetup).
   const setupSession = use === "signin" ? null : use.setupBy.id;
@@ -95,19 +98,28 @@ export function appFactor(deps: Deps, user: User, code: string, use: "signin" | 
         .executeTakeFirst();
       if (Number(stored.numUpdatedRows) !== 1) return "used";
       // Used under the old key: kept under the new one (unless `famos reseal` or another instance did it first).
-      // Counted once kept under the new one: a wrong code read under the old key is no read of it.
       if (reseal) {
-        await tx.updateTable("authenticator_apps").set({ secret: reseal.to }).where("user_id", "=", user.id).where("secret", "=", reseal.from).execute();
-        await appSealed(tx, deps.keys);
-        deps.metrics.previousSecretReads.inc({ what: "app" });
+        const kept = await tx.updateTable("authenticator_apps").set({ secret: reseal.to }).where("user_id", "=", user.id).where("secret", "=", reseal.from).executeTakeFirst();
+        resealed = Number(kept.numUpdatedRows) === 1;
       }
       return "consumed";
+    },
+    // Sealed under this instance's key: a start's fingerprint of another key is forgotten, last (see lastly).
+    lastly: async (tx) => {
+      if (resealed) await appSealed(tx, deps.keys);
     },
     failed: () => ({ event: "app.failed", detail: { during: confirmed ? "signin" : "setup" } }),
     confirmed: { event: confirmed ? "app.confirmed" : "app.added", detail: {} },
     reused: { event: "app.reused", detail: { during: confirmed ? "signin" : "setup" } },
     tellReuse: "app",
-    metrics: { failed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "failed" }), confirmed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "ok" }) },
+    metrics: {
+      failed: () => deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "failed" }),
+      confirmed: () => {
+        deps.metrics.strongFactorChecks.inc({ factor: "app", outcome: "ok" });
+        // Counted once committed under the new key: a wrong code, or a write another got to first, is no read of it.
+        if (resealed) deps.metrics.previousSecretReads.inc({ what: "app" });
+      },
+    },
   };
 }
 

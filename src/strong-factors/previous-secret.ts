@@ -121,7 +121,7 @@ export async function sealedSecretsToTell(db: Kysely<Database>, dialect: Dialect
   return report;
 }
 
-/** An app secret was just sealed under `keys` (in the writing transaction, after the write): a start's fingerprint of another key is forgotten. */
+/** An app secret was just sealed under `keys` (last in the writing transaction, src/store/key-fingerprints.ts): a start's fingerprint of another key is forgotten. */
 export function appSealed(tx: Kysely<Database>, keys: Pick<Keys, "totpSecret">): Promise<void> {
   return forgetOtherKeys(tx, SEALED, sealedFingerprint(keys));
 }

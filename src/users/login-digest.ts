@@ -152,14 +152,21 @@ export async function forgetDigestsUnderAnotherKey(
 }
 
 /**
- * Whether `famos serve` last started under these keys' FAMOS_SECRET, as far as the database tells:
- * the login digests' key a start keeps (and the one it is making, while one is half-way) is this key's
- * (false: a server started under another, or is making them under another). Null when none is kept (no
- * server has started since migration 023). `famos reseal` asks before it seals anything again.
+ * Which FAMOS_SECRET the login digests were last made under, as far as the database tells: "this" (these
+ * keys': a start under them finished its pass), "another" (the last pass that finished, or one under
+ * way, was under another), "unfinished" (a pass under these keys began and has not finished: still
+ * running, stopped on an error, or left for the next start by accounts created meanwhile under another
+ * key). Null when none is kept (no server has started since migration 023). Only what the starts kept:
+ * it cannot see an instance still running under another secret that has not restarted since. `famos
+ * reseal` asks before it seals anything again.
  */
-export async function serversRunKeys(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<boolean | null> {
+export async function serversRunKeys(db: Kysely<Database>, keys: Pick<Keys, "loginId">): Promise<"this" | "another" | "unfinished" | null> {
   const fingerprint = loginDigestKeyFingerprint(keys);
-  const kept = await db.selectFrom("key_fingerprints").select(["purpose", "fingerprint"]).where("purpose", "in", [DIGEST_KEY, DIGEST_KEY_NEXT]).execute();
-  if (kept.length === 0) return null;
-  return kept.every((row) => row.fingerprint === fingerprint);
+  const rows = await db.selectFrom("key_fingerprints").select(["purpose", "fingerprint"]).where("purpose", "in", [DIGEST_KEY, DIGEST_KEY_NEXT]).execute();
+  const kept = rows.find((r) => r.purpose === DIGEST_KEY)?.fingerprint;
+  const next = rows.find((r) => r.purpose === DIGEST_KEY_NEXT)?.fingerprint;
+  if (kept === undefined && next === undefined) return null;
+  if (next === undefined) return kept === fingerprint ? "this" : "another";
+  if (next !== fingerprint) return "another";
+  return kept === fingerprint ? "this" : "unfinished";
 }

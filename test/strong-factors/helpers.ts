@@ -26,14 +26,15 @@ export function appCode(secret: string, ms: number): Promise<string> {
 
 /**
  * A confirmed authenticator app for the user, stored as Profile's setup leaves it (for tests over the
- * domain, without the pages). Returns its secret, for appCode.
+ * domain, without the pages), sealed under `key` (another: as an instance under another FAMOS_SECRET
+ * sealed it). Returns its secret, for appCode.
  */
-export async function addConfirmedApp(deps: Deps, userId: string): Promise<string> {
+export async function addConfirmedApp(deps: Deps, userId: string, key: Buffer = deps.keys.totpSecret): Promise<string> {
   const secret = newTotpSecret(deps.random);
   const now = deps.clock.now();
   await deps.db
     .insertInto("authenticator_apps")
-    .values({ user_id: userId, secret: sealSecret(deps.keys.totpSecret, deps.random, userId, secret), created_at: now, confirmed_at: now, last_step: null, last_used_at: null })
+    .values({ user_id: userId, secret: sealSecret(key, deps.random, userId, secret), created_at: now, confirmed_at: now, last_step: null, last_used_at: null })
     .execute();
   return secret;
 }

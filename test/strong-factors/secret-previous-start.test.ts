@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPreviousSecret } from "../../src/doctor/previous-secret-check.ts";
+import { checkSecondFactor } from "../../src/factors/check-second-factor.ts";
 import { FixedClock } from "../../src/platform/clock.ts";
 import { deriveKeys } from "../../src/platform/keys.ts";
 import { appFactor } from "../../src/strong-factors/authenticator-app.ts";
 import { issueRecoveryCodes } from "../../src/strong-factors/recovery-codes.ts";
 import { openSecret, sealSecret } from "../../src/strong-factors/secret-box.ts";
 import { lostText, previousSecretReport } from "../../src/strong-factors/previous-secret.ts";
-import { refreshLoginDigestsIfKeyChanged } from "../../src/users/login-digest.ts";
+import { keyedPassBegins } from "../../src/store/key-fingerprints.ts";
+import { loginDigestKeyFingerprint, refreshLoginDigestsIfKeyChanged } from "../../src/users/login-digest.ts";
 import { famosInProcess } from "../cli/famos-in-process.ts";
 import { ERROR, loggerWithLines, WARN } from "../support/log-lines.ts";
 import { addUser, createTestApp, TEST_SECRET, type TestApp } from "../support/app.ts";
@@ -88,7 +90,8 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET_PREVIOUS at start a
     const right = appFactor(t.deps, u, await appCode(secret, clock.now()), "signin");
     expect(await right.verify(clock.now())).toEqual({ kind: "ok" });
     expect(await reads()).toBe("0");
-    expect(await t.deps.db.transaction().execute((tx) => right.consume(tx, clock.now()))).toBe("consumed");
+    // Counted once the confirming transaction is committed (checkSecondFactor), not at its consume.
+    expect(await checkSecondFactor(t.deps, u, right, { ip: "192.0.2.63", userAgent: "reads" }, async () => "signed-in")).toEqual({ kind: "ok", value: "signed-in" });
     expect(await reads()).toBe("1");
   });
 
@@ -107,16 +110,25 @@ describe.each(["sqlite", "postgres"] as const)("FAMOS_SECRET_PREVIOUS at start a
     await t.deps.db.deleteFrom("authenticator_apps").execute();
   });
 
-  it("`famos reseal` refuses while the servers run another FAMOS_SECRET, and reseals once one has started under its own", async () => {
+  it("`famos reseal` refuses while the last start kept another FAMOS_SECRET's digests or one under its own has not finished, and reseals once one has", async () => {
     const u = await addUser(before.deps, { role: "admin" });
     await addConfirmedApp(before.deps, u.id);
     await serveStarted(before);
     const row = () => before.deps.db.selectFrom("authenticator_apps").select("secret").where("user_id", "=", u.id).executeTakeFirstOrThrow();
     const refused = await cli(["reseal"], { FAMOS_SECRET_PREVIOUS: TEST_SECRET });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("famos serve last started under another FAMOS_SECRET than this command's");
+    expect(refused.stderr).toContain("the login ID digests were last made by a famos serve start under another FAMOS_SECRET than this command's");
+    expect(refused.stderr).toContain("login ID digests not made again under FAMOS_SECRET");
     expect(openSecret(before.deps.keys.totpSecret, u.id, (await row()).secret)).not.toBeNull();
     const t = await after({ FAMOS_SECRET_PREVIOUS: TEST_SECRET });
+    // A start under the new secret whose pass began and did not finish (it stopped on an error: a deadlock, a timeout).
+    await keyedPassBegins(t.deps.db, t.deps.dialect, { kept: "login-digest", next: "login-digest-next", table: "users" }, loginDigestKeyFingerprint(t.deps.keys));
+    const unfinished = await cli(["reseal"], { FAMOS_SECRET_PREVIOUS: TEST_SECRET });
+    expect(unfinished.code).toBe(1);
+    expect(unfinished.stderr).toContain("a famos serve start under this FAMOS_SECRET has not finished making the login ID digests");
+    expect(unfinished.stderr).toContain("login ID digests not made again under FAMOS_SECRET");
+    expect(unfinished.stderr).not.toContain("another FAMOS_SECRET");
+    expect(openSecret(before.deps.keys.totpSecret, u.id, (await row()).secret)).not.toBeNull();
     await serveStarted(t);
     const done = await cli(["reseal"], { FAMOS_SECRET_PREVIOUS: TEST_SECRET });
     expect(done.code, done.stderr).toBe(0);

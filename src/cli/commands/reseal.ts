@@ -8,19 +8,29 @@ import { withServices } from "../context.ts";
  * under it every authenticator-app secret FAMOS_SECRET_PREVIOUS opens, and says what still needs
  * FAMOS_SECRET_PREVIOUS (recovery codes issued before the change was first seen, kept only as their
  * HMAC) and so when it can be removed. Exit 1 when an app's secret opens under neither key, and, before
- * anything is written, when `famos serve` last started under another FAMOS_SECRET (the instances not
- * restarted yet, or this one mistyped): sealed under a key no running instance has, every app would be
- * refused. No --force: a server started once under the new secret is what lets it run.
+ * anything is written, when the login digests were last made under another FAMOS_SECRET (this one
+ * mistyped, no instance restarted yet, or a start under it failed) or a start under this one has not
+ * finished making them (serversRunKeys): sealed under a key no running instance has, every app would be
+ * refused. It sees only what the starts kept, not an instance still on the old secret: every instance
+ * must be restarted first (README, "Changing FAMOS_SECRET"). No --force: a start that finished under the
+ * new secret is what lets it run.
  */
+const FAILED = `its log says "login ID digests not made again under FAMOS_SECRET" if it failed`;
+/** Why reseal refuses, in the words of what it checked (serversRunKeys), and what to do. */
+const RUNS_ANOTHER = {
+  another: `the login ID digests were last made by a famos serve start under another FAMOS_SECRET than this command's (this command's mistyped, no instance restarted yet, or a start under it failed: ${FAILED})`,
+  unfinished: `a famos serve start under this FAMOS_SECRET has not finished making the login ID digests (still running, or stopped: ${FAILED})`,
+  then: "Restart every instance with the new FAMOS_SECRET (and FAMOS_SECRET_PREVIOUS), check this command's FAMOS_SECRET is theirs, and run it again once a start has finished.",
+};
+
 export function resealCommand(): Command {
   return new Command("reseal")
     .description("after a change of FAMOS_SECRET: seal again under it what FAMOS_SECRET_PREVIOUS opens, and say when FAMOS_SECRET_PREVIOUS can be removed")
     .action(async () => {
       await withServices(async ({ deps }) => {
-        if ((await serversRunKeys(deps.db, deps.keys)) === false) {
-          process.stderr.write(
-            "famos reseal: famos serve last started under another FAMOS_SECRET than this command's: nothing sealed again. Restart every instance with the new FAMOS_SECRET (and FAMOS_SECRET_PREVIOUS) first, and check this command's FAMOS_SECRET is theirs.\n",
-          );
+        const servers = await serversRunKeys(deps.db, deps.keys);
+        if (servers === "another" || servers === "unfinished") {
+          process.stderr.write(`famos reseal: ${RUNS_ANOTHER[servers]}: nothing sealed again. ${RUNS_ANOTHER.then}\n`);
           process.exitCode = 1;
           return;
         }
