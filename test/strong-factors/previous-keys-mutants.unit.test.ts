@@ -66,6 +66,18 @@ describe("FAMOS_SECRET_PREVIOUS's keys (unit tier)", () => {
     expect(await reads()).toBe(before + 1);
   });
 
+  it("one old-key code checked by two requests at once: one use, the other told used, kept under the new key and counted once", async () => {
+    const user = await addUser(unit.deps, { email: null });
+    const { codes } = await unit.deps.db.transaction().execute((tx) => issueRecoveryCodes(tx, withKeys(OLD), user.id));
+    const [first, second] = [recoveryCodeFactor(withKeys(NEW, OLD), user, codes[0]!), recoveryCodeFactor(withKeys(NEW, OLD), user, codes[0]!)];
+    expect(await first.verify(unit.now())).toEqual({ kind: "ok" });
+    expect(await second.verify(unit.now())).toEqual({ kind: "ok" });
+    const before = await reads();
+    expect(await unit.deps.db.transaction().execute((tx) => first.consume(tx, unit.now()))).toBe("consumed");
+    expect(await unit.deps.db.transaction().execute((tx) => second.consume(tx, unit.now()))).toBe("used");
+    expect(await reads()).toBe(before + 1);
+  });
+
   it("a code issued under the new secret is used as it is beside FAMOS_SECRET_PREVIOUS: its hash unchanged, no old-key read counted", async () => {
     const user = await addUser(unit.deps, { email: null });
     const { codes } = await unit.deps.db.transaction().execute((tx) => issueRecoveryCodes(tx, withKeys(NEW), user.id));
