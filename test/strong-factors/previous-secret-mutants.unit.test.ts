@@ -137,20 +137,23 @@ describe("FAMOS_SECRET_PREVIOUS's report and the start's look (unit tier)", () =
     expect(await sealedSecretsToTell(db, "sqlite", keys, random, 1)).toBeNull();
   });
 
-  it("serversRunKeys (reseal's refusal): null before any start, true only when every digest key kept is this one's", async () => {
+  it("serversRunKeys (reseal's refusal): null before any start, \"this\" only when the digest key kept and the one being made are this one's, \"unfinished\" while a start under it has not confirmed its pass", async () => {
     const { db } = await store();
     await db.deleteFrom("key_fingerprints").where("purpose", "in", ["login-digest", "login-digest-next"]).execute();
     const mine = deriveKeys(NEW);
     const theirs = loginDigestKeyFingerprint(deriveKeys(OLD));
     expect(await serversRunKeys(db, mine)).toBeNull();
     await keepFingerprint(db, "login-digest-next", loginDigestKeyFingerprint(mine));
-    expect(await serversRunKeys(db, mine)).toBe(true);
+    expect(await serversRunKeys(db, mine)).toBe("unfinished");
     await keepFingerprint(db, "login-digest", theirs);
-    expect(await serversRunKeys(db, mine)).toBe(false);
+    expect(await serversRunKeys(db, mine)).toBe("unfinished");
     await keepFingerprint(db, "login-digest", loginDigestKeyFingerprint(mine));
-    expect(await serversRunKeys(db, mine)).toBe(true);
+    expect(await serversRunKeys(db, mine)).toBe("this");
     await keepFingerprint(db, "login-digest-next", theirs);
-    expect(await serversRunKeys(db, mine)).toBe(false);
-    expect(await serversRunKeys(db, deriveKeys(OLD))).toBe(false);
+    expect(await serversRunKeys(db, mine)).toBe("another");
+    expect(await serversRunKeys(db, deriveKeys(OLD))).toBe("unfinished");
+    await db.deleteFrom("key_fingerprints").where("purpose", "=", "login-digest-next").execute();
+    expect(await serversRunKeys(db, mine)).toBe("this");
+    expect(await serversRunKeys(db, deriveKeys(OLD))).toBe("another");
   });
 });
