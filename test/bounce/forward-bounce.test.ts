@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
 import { startBounceListener, type BounceListener } from "../../src/bounce/listener.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { FormClient, signInFully } from "../support/client.ts";
+import { codeMailFor as codeMail } from "../support/code-mail.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
 import { type ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
@@ -37,14 +38,7 @@ describe.each(DIALECTS)("a bounce of a forward behind a shared address (%s)", (d
     await t?.close();
   });
 
-  async function codeMailFor(email: string) {
-    const user = await addUser(t.deps, { email });
-    const client = new FormClient(t.app, `10.9.3.${(ip += 1)}`);
-    const before = t.smtp.messages.length;
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
-    return { user, client, mail };
-  }
+  const codeMailFor = (email: string) => codeMail(t, email, `10.9.3.${(ip += 1)}`);
   const forwardBounce = (mail: ReceivedMail, finalRecipient: string) =>
     sendFromNullSender(listener.port, mail.envelopeFrom, dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: `550 5.1.1 <${finalRecipient}>: Recipient address rejected: User unknown`, finalRecipient }));
   const forwards = async (loginId: string) =>
