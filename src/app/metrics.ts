@@ -88,7 +88,7 @@ export function createMetrics(readOutboxDepth?: () => Promise<number>, withDefau
     codesFailed: new Counter({ name: "famos_codes_failed_total", help: "Wrong, expired or void codes typed", registers: [registry] }),
     mailFailed: new Counter({ name: "famos_mail_failed_total", help: "Messages that could not be delivered", registers: [registry] }),
     mailSent: new Counter({ name: "famos_mail_sent_total", help: "Messages the SMTP server accepted", registers: [registry] }),
-    mailBounced: new Counter({ name: "famos_mail_bounced_total", help: "Bounces recorded, by kind (hard, soft)", labelNames: ["kind"], registers: [registry] }),
+    mailBounced: new Counter({ name: "famos_mail_bounced_total", help: "Bounces recorded, by kind (hard, soft; forward: of a forward to another mailbox, not the address mailed)", labelNames: ["kind"], registers: [registry] }),
     codeToSmtp: new Histogram({
       name: "famos_code_to_smtp_seconds",
       help: "Time from the code request to the SMTP server accepting its mail",

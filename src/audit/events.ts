@@ -41,6 +41,7 @@ export const AUDIT_EVENTS = {
   "rollout.planned": "2FA rollout start set or removed for a partner or the default",
   "rollout.announced": "2FA announcement queued for a user",
   "mail.bounced": "Email bounced (could not be delivered, or delayed)",
+  "mail.forward-bounced": "A forward of the email to another mailbox bounced (the address it was sent to took it)",
   "app.setup-started": "Authenticator app setup started (secret shown, waiting for its first code)",
   "app.added": "Authenticator app set up (its first code confirmed)",
   "app.removed": "Authenticator app removed by its user",

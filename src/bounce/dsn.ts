@@ -6,7 +6,10 @@ export type BounceKind = "hard" | "soft";
 /** One recipient's report from a delivery status notification, classified. */
 export interface RecipientReport {
   kind: BounceKind;
-  /** Final-Recipient without its address type ("rfc822;"), or null when the report has none. */
+  /**
+   * Final-Recipient without its address type ("rfc822;"), or null when the report has none: another address than
+   * the one mailed when the receiving domain forwarded or expanded it (recordBounce: a forward's report).
+   */
   recipient: string | null;
   /** The RFC 3463 status code, e.g. 5.1.1. */
   status: string | null;

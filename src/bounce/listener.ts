@@ -98,7 +98,7 @@ async function takeReports(deps: Deps, raw: Buffer, outboxIds: string[]): Promis
     return;
   }
   for (const outboxId of outboxIds) {
-    const outcome = await recordBounce(deps, { outboxId, kind: report.kind, status: report.status, reason: report.reason }, "smtp");
+    const outcome = await recordBounce(deps, { outboxId, kind: report.kind, status: report.status, reason: report.reason, finalRecipient: report.recipient }, "smtp");
     deps.logger.info({ mail: outboxId, bounce: report.kind, outcome: outcome.kind }, "bounce received");
   }
 }

@@ -10,10 +10,16 @@ export interface BounceReport {
   kind: BounceKind;
   status: string | null;
   reason: string;
+  /**
+   * The address the reporting server failed, when the report names one: a DSN's Final-Recipient, the
+   * webhook's `recipient`. Another address than the one mailed is a forward's or a group member's (forwardOf).
+   */
+  finalRecipient?: string | null;
 }
 
 export type BounceOutcome =
-  | { kind: "recorded"; bounce: BounceKind; recipient: string }
+  /** `forwardedTo`: the report was of a forward of the message to that address, not of the address mailed (forwardOf). */
+  | { kind: "recorded"; bounce: BounceKind; recipient: string; forwardedTo?: string }
   /** The same report again (a DSN delivered twice, a webhook retried): counted once. */
   | { kind: "duplicate" }
   | { kind: "unknown-message" };
@@ -103,11 +109,30 @@ function hardBounceSet(now: number, reason: string) {
 }
 
 /**
+ * The address a report names when it is not the one the message was mailed to (compared as addresses are,
+ * addressKey), as a page or terminal may show it (reasonText: it is a stranger's text), else null. A
+ * dealership's shared address (sales@…) that its own server forwards or expands to a staff member's mailbox
+ * took the mail; a report that the staff member's mailbox is dead (its Final-Recipient) is that forward's.
+ */
+function forwardOf(finalRecipient: string | null | undefined, mailedTo: string): string | null {
+  const named = (finalRecipient ?? "").trim().replace(/^<(.*)>$/, "$1");
+  return named === "" || addressKey(named) === addressKey(mailedTo) ? null : reasonText(named);
+}
+
+/**
  * One bounce, from the SMTP listener or the webhook, recorded in one place. On the message: when
  * and why (a hard bounce replaces a soft one, never the other way). On its address: a hard bounce
  * makes it undeliverable, a soft one adds to its count, and enough about the mailbox over days make it
  * undeliverable too (softBounceSet) — unless a code sent to the address was
  * confirmed after the message was written (a late report about mail that in the end arrived).
+ *
+ * A report of a forward (forwardOf: its Final-Recipient another address than the one mailed) says nothing of
+ * the address mailed, which took the message: that address is not written (neither undeliverable nor
+ * counted: one staff member's dead mailbox behind a shared address, or a stranger's forged report, must not
+ * tell every colleague that their address is dead), nor is the message's bounce_kind (OTP capture, the
+ * announcement's reach). It is audited (mail.forward-bounced, with the address it was forwarded to: the
+ * support user page shows it), marked on the message by bounced_at alone (so a copy of it counts once) and
+ * counted apart (famos_mail_bounced_total{kind="forward"}).
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
   const now = deps.clock.now();
@@ -120,6 +145,14 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
       .where("outbox.id", "=", report.outboxId)
       .executeTakeFirst();
     if (!message) return { kind: "unknown-message" as const };
+    const forwardedTo = forwardOf(report.finalRecipient, message.recipient);
+    if (forwardedTo !== null) {
+      const first = await tx.updateTable("outbox").set({ bounced_at: now }).where("id", "=", report.outboxId).where("bounced_at", "is", null).executeTakeFirst();
+      if (Number(first.numUpdatedRows) === 0) return { kind: "duplicate" as const };
+      const detail = { bounce: report.kind, status: report.status, reason, to: message.recipient, forwardedTo, mail: message.kind };
+      await recordAudit(tx, now, { event: "mail.forward-bounced", actor: `bounce:${source}`, subject: message.login_id, ip: null, userAgent: null, detail });
+      return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient, forwardedTo };
+    }
     // Checked and written in one statement, so two copies of a report racing count once.
     const marked = await tx
       .updateTable("outbox")
@@ -165,6 +198,6 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     });
     return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient };
   });
-  if (outcome.kind === "recorded") deps.metrics.mailBounced.inc({ kind: report.kind });
+  if (outcome.kind === "recorded") deps.metrics.mailBounced.inc({ kind: outcome.forwardedTo === undefined ? report.kind : "forward" });
   return outcome;
 }

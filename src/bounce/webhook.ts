@@ -16,6 +16,8 @@ const REPORT = z
     type: z.enum(["hard", "soft"]),
     status: z.string().regex(/^[245]\.\d{1,3}\.\d{1,3}$/).optional(),
     reason: z.string().max(1000).optional(),
+    /** The address the provider failed, if it says: another than the one mailed is a forward's (recordBounce). */
+    recipient: z.string().max(300).optional(),
   })
   .strict()
   .refine((r) => r.messageId !== undefined || r.returnPath !== undefined, { message: "give messageId or returnPath" });
@@ -40,7 +42,7 @@ export async function takeWebhookReports(deps: Deps, body: WebhookBody): Promise
   for (const report of Array.isArray(body) ? body : [body]) {
     const outboxId = await outboxIdOf(deps, report);
     const outcome = outboxId
-      ? await recordBounce(deps, { outboxId, kind: reportKind(report), status: report.status ?? null, reason: report.reason ?? `${report.type} bounce` }, "webhook")
+      ? await recordBounce(deps, { outboxId, kind: reportKind(report), status: report.status ?? null, reason: report.reason ?? `${report.type} bounce`, finalRecipient: report.recipient ?? null }, "webhook")
       : { kind: "unknown-message" as const };
     if (outcome.kind === "recorded") result.recorded += 1;
     else if (outcome.kind === "duplicate") result.duplicates += 1;

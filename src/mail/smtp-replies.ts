@@ -49,12 +49,19 @@ const REFUSES_FAMOS = /\brelay|authenticat|\bsender\b|\bclient host\b|\bhelo\b/i
 const NAMES_HELO = /\b(?:helo|ehlo)(?:\/(?:helo|ehlo))?(?: command)? (?:rejected|refused|blocked)\b|\b(?:rejected|refused|blocked):? (?:helo|ehlo)\b/i;
 
 /**
- * A reply's words without its code and enhanced status, and without its <...> parts: the addresses relays
- * repeat (the recipient's, typed by a user; FAMOS's HELO name), in which \b finds words across - . @
- * ("<jane@helo-motors.example>", "<relay@dealer.example>") that would otherwise speak for the relay.
+ * An address written bare in a reply, without <...> (Sendmail's "550 relay@dealer.example... User unknown",
+ * "… rejected for helo@dealer.example"): a local part of RFC 5322's atext and dots (or SMTPUTF8 letters),
+ * "@", a domain of labels. It takes no word without its "@", and leaves the punctuation around it.
+ */
+const BARE_ADDRESS = /[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*/gu;
+
+/**
+ * A reply's words without its code and enhanced status, and without the addresses relays repeat (the
+ * recipient's, typed by a user; FAMOS's own), in <...> or bare (BARE_ADDRESS), in which \b finds words
+ * across - . @ ("<jane@helo-motors.example>", "relay@dealer.example") that would otherwise speak for the relay.
  */
 const replyWords = (response: string | undefined): string =>
-  (response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "").replace(/<[^<>]*>/g, " ");
+  (response ?? "").replace(/^\d{3}[ -]?(?:\d\.\d{1,3}\.\d{1,3}(?!\d))?/, "").replace(/<[^<>]*>/g, " ").replace(BARE_ADDRESS, " ");
 
 /**
  * A refusal to relay said outright, whatever else the words hold: real relays name the recipient or the
@@ -77,6 +84,31 @@ const REFUSES_TO_RELAY = /\bunable to relay\b|\brelay(?:ing)? (?:access )?(?:den
 const NAMES_CLIENT_HOST = /\bclient host (?:\[[^\]]*\] )?(?:rejected|blocked)\b|\bbanned sending ip\b/i;
 
 /**
+ * Of FAMOS's host refused (NAMES_CLIENT_HOST's kin): a receiving domain's own server that takes no mail straight
+ * from FAMOS's address, FAMOS_SMTP_URL naming it rather than a relay, Gmail's "550-5.7.1 [192.0.2.7] The IP
+ * you're using to send mail is not authorized to send email directly to our servers. Please use the SMTP relay
+ * at your service provider instead" (its "relay" asks for one, refusing none): "client", never "relaying".
+ */
+const NAMES_DIRECT_SENDING = /\bthe ip you['’]re using to send mail is not authorized\b/i;
+
+/**
+ * Exchange's recipient restriction check (its RESOLVER.RST.* replies, 5.7.1 and Exchange Online's 5.7.133/5.7.134:
+ * "RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed
+ * because the sender was not authenticated when sending to this group", "RESOLVER.RST.AuthRequired; authentication
+ * required", "RESOLVER.RST.NotAuthorized; not authorized", "RESOLVER.RST.NotAuthorizedToGroup; …"): the group's or
+ * mailbox's own rule of who may send to it, what its owner set for that recipient alone. Its "authentication"
+ * is the sender's standing with that recipient, not FAMOS's login: the message fails for good as a recipient's
+ * policy does, and is no evidence against the relay (rcptRefusal: no pause however often it repeats) nor
+ * against the address (it is no such mailbox's words: addressRefusal).
+ */
+const RECIPIENTS_OWN_RULE = /\bresolver\.rst\.[a-z]/i;
+
+/** FAMOS_SMTP_URL's server is a receiving domain's own, refusing mail straight from FAMOS's host (NAMES_DIRECT_SENDING): relay-pause.ts's advice. */
+export function directSendingRefused(error: unknown): boolean {
+  return NAMES_DIRECT_SENDING.test(replyWords((error as { response?: string }).response));
+}
+
+/**
  * A refusal at RCPT TO of FAMOS's envelope sender, FAMOS_MAIL_FROM's, the same for every message: Postfix
  * checks smtpd_sender_restrictions there by default (smtpd_delay_reject), "553 5.7.1 <famos@dealer.example>:
  * Sender address rejected: not owned by user famos" (reject_sender_login_mismatch: "user" is FAMOS's login,
@@ -94,11 +126,11 @@ export function blockListOf(error: unknown): string | null {
  * What of FAMOS a refusal at RCPT TO refuses outright, read from its words alone (replyWords), the one rule
  * of it for whether it waits (rcptRefusal) and for its kind (relayRefusalOf): relaying said outright first
  * (REFUSES_TO_RELAY, whatever else the words name), then FAMOS's host or HELO name (NAMES_CLIENT_HOST,
- * NAMES_HELO: "client"), then its sender (NAMES_SENDER); else null.
+ * NAMES_DIRECT_SENDING, NAMES_HELO: "client"), then its sender (NAMES_SENDER); else null.
  */
 function rcptRefusesFamos(words: string): "relaying" | "client" | "sender" | null {
   if (REFUSES_TO_RELAY.test(words)) return "relaying";
-  if (NAMES_CLIENT_HOST.test(words) || NAMES_HELO.test(words)) return "client";
+  if (NAMES_CLIENT_HOST.test(words) || NAMES_DIRECT_SENDING.test(words) || NAMES_HELO.test(words)) return "client";
   return NAMES_SENDER.test(words) ? "sender" : null;
 }
 
@@ -147,7 +179,8 @@ export function addressRefusal(error: unknown): { status: string | null } | null
  * fails. Either may be for this recipient only — a relay relays to its own domains for anyone, and
  * "Relay access denied" is its answer for the others — so the relay pause takes either as the relay's
  * only when it repeats for a different recipient (relay-pause.ts: refusedByPolicy); else null (5.3.x,
- * 5.4.x …: the message's, failed as before).
+ * 5.4.x …: the message's, failed as before), and null for a recipient's own rule said as such (RECIPIENTS_OWN_RULE,
+ * unless the words refuse FAMOS outright too): failed for good, never the relay's however often it repeats.
  */
 function rcptRefusal(error: unknown): "relay" | "policy" | null {
   const e = error as { command?: string; responseCode?: number; response?: string };
@@ -155,7 +188,9 @@ function rcptRefusal(error: unknown): "relay" | "policy" | null {
   if (addressRefusal(error) !== null || retriedDespite5yz(error)) return null;
   const enhanced = enhancedStatus(e.response);
   const words = replyWords(e.response);
-  if (rcptRefusesFamos(words) !== null || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
+  const famos = rcptRefusesFamos(words);
+  if (famos === null && RECIPIENTS_OWN_RULE.test(words)) return null;
+  if (famos !== null || (REFUSES_FAMOS.test(words) && !ABOUT_THE_MAILBOX.test(words))) return "relay";
   return enhanced === undefined || enhanced.startsWith("5.7.") ? "policy" : null;
 }
 

@@ -143,7 +143,10 @@ export interface OutboxTable {
   last_fault: string | null;
   created_at: number;
   sent_at: number | null;
-  /** A delivery status notification about this message (migration 005): when, hard or soft, and why. */
+  /**
+   * A delivery status notification about this message (migration 005): when, hard or soft, and why. bounced_at
+   * with no bounce_kind: a report of a forward of it to another mailbox (record-bounce.ts forwardOf).
+   */
   bounced_at: number | null;
   bounce_kind: "hard" | "soft" | null;
   bounce_reason: string | null;

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
 import { startBounceListener, type BounceListener } from "../../src/bounce/listener.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { FormClient, signInFully } from "../support/client.ts";
+import { codeMailFor as codeMail } from "../support/code-mail.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
 import { extractCode, type ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
@@ -31,15 +32,7 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     await t?.close();
   });
 
-  /** A user at OTP capture, and the code mail as the receiving server got it. */
-  async function codeMailFor(email: string) {
-    const user = await addUser(t.deps, { email });
-    const client = new FormClient(t.app, `10.9.1.${(ip += 1)}`);
-    const before = t.smtp.messages.length;
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
-    return { user, client, mail };
-  }
+  const codeMailFor = (email: string) => codeMail(t, email, `10.9.1.${(ip += 1)}`);
 
   function bounce(mail: ReceivedMail, action: "failed" | "delayed", status: string, diagnostic: string) {
     return sendFromNullSender(listener.port, mail.envelopeFrom, dsnFor(mail, { action, status, diagnostic }));
@@ -104,7 +97,7 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     const gone = `gone.${database}@dealer.example`;
     const { mail } = await codeMailFor(gone);
     await bounce(mail, "failed", "5.2.1", "550 5.2.1 Mailbox disabled, not accepting messages");
-    expect((await addressProblems(t.deps.db, gone))?.undeliverableAt).not.toBeNull();
+    expect(await addressProblems(t.deps.db, gone)).toMatchObject({ undeliverableAt: expect.any(Number) });
   });
 
   it("counts soft bounces (delays, a full mailbox) without calling the address undeliverable, and a report twice once", async () => {
@@ -157,18 +150,21 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     }
   });
 
-  it("SPEC Locks (no stranger keeps the others out): a report a stranger writes to her own bounce address, naming a dealership's shared mailbox and a colleague's mail, marks only her own address; a true bounce of the shared one never stops its codes", async () => {
+  it("SPEC Locks (no stranger keeps the others out): a report a stranger writes to her own bounce address, naming a dealership's shared mailbox and a colleague's mail, marks no address (its Final-Recipient, the desk, is not what her mail was sent to: a forward's report, audited on her own trail); a true bounce of the shared one never stops its codes", async () => {
     const desk = `desk.${database}@dealer.example`;
     const { mail: deskMail } = await codeMailFor(desk);
     const { mail: own } = await codeMailFor(`stranger.${database}@elsewhere.example`);
     // Her own code mail shows her its return path; the report names the desk, its Message-ID and headers.
     await sendFromNullSender(listener.port, own.envelopeFrom, dsnFor(deskMail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 forged: no such user" }));
     expect(await addressProblems(t.deps.db, desk)).toBeNull();
-    expect((await addressProblems(t.deps.db, `stranger.${database}@elsewhere.example`))?.undeliverableAt).not.toBeNull();
+    // Before forwards were told apart (record-bounce.ts forwardOf) it marked her own address; never the desk.
+    expect(await addressProblems(t.deps.db, `stranger.${database}@elsewhere.example`)).toBeNull();
+    const forwarded = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.forward-bounced").where("detail", "like", `%stranger.${database}@%`).execute();
+    expect(forwarded.map((a) => JSON.parse(a.detail) as unknown)).toEqual([expect.objectContaining({ to: `stranger.${database}@elsewhere.example`, forwardedTo: desk })]);
 
     // The desk mailbox bounces for real: it is marked, and a colleague still gets a code mailed to it.
     await bounce(deskMail, "failed", "5.1.1", "550 5.1.1 mailbox unknown");
-    expect((await addressProblems(t.deps.db, desk))?.undeliverableAt).not.toBeNull();
+    expect(await addressProblems(t.deps.db, desk)).toMatchObject({ undeliverableAt: expect.any(Number) });
     const { client: colleague, mail: next } = await codeMailFor(desk);
     expect(extractCode(next.text)).toMatch(/^\d{6}$/);
     expect((await colleague.get("/otp")).statusCode).toBe(200);

@@ -95,6 +95,10 @@ describe("a relay that refuses FAMOS itself at RCPT TO, in its own words", () =>
     [553, "5.7.1 <famos@dealer.example>: Sender address rejected: not owned by user famos", "sender",
       "the mail relay refuses FAMOS's sender (check that the relay lets FAMOS send from FAMOS_MAIL_FROM's address (and FAMOS_BOUNCE_DOMAIN's, if set))"],
     [550, "HELO/EHLO rejected: invalid hostname", "client", "the mail relay refuses FAMOS (check the relay's own settings and log)"],
+    // Gmail's MX as FAMOS_SMTP_URL (one line, as smtp-server answers; the multi-line reply in smtp-replies.unit):
+    // FAMOS's host, not relaying, and the advice names the setting to change. Before, "relaying".
+    [550, "5.7.1 [192.0.2.7] The IP you're using to send mail is not authorized to send email directly to our servers. Please use the SMTP relay at your service provider instead. Learn more at https://support.google.com/mail/?p=NotAuthorizedError f64si1223417pfg.362 - gsmtp", "client",
+      "the mail server in FAMOS_SMTP_URL takes no mail sent straight from FAMOS's host (check that FAMOS_SMTP_URL names your mail provider's relay, not a recipient's own mail server)"],
   ])("%d %s: waits, stored as %j, and doctor says what to fix", async (code, words, fault, advice) => {
     const relay = await refusingAtRcpt(code, words);
     try {

@@ -84,7 +84,41 @@ describe("the SMTP reply tables", () => {
     ["Postfix, that recipient's policy", 554, "554 5.7.1 <jane@dealer.example>: Recipient address rejected: Access denied", true, null],
     ["Gmail, that recipient's policy", 550, "550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent.", true, null],
     ["Exim, that recipient's policy", 550, "550 Administrative prohibition", true, null],
+    // Gmail's MX answering FAMOS straight (FAMOS_SMTP_URL a recipient's own mail server), as nodemailer joins its
+    // lines (iredmail/iRedMail#264, guileen/node-sendmail#37): FAMOS's host, "client", waiting; not relaying.
+    ["Gmail, FAMOS's host sending to it directly", 550, "550-5.7.1 [192.0.2.7] The IP you're using to send mail is not authorized to\n550-5.7.1 send email directly to our servers. Please use the SMTP relay at your\n550-5.7.1 service provider instead. Learn more at\n550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError f64si1223417pfg.362 - gsmtp", false, "client"],
+    // Exchange's recipient restriction check (RESOLVER.RST.*: the group's or mailbox's own rule of who may send
+    // to it): that recipient's refusal, failed for good and no pause of anyone else's mail, whatever its words
+    // say of authentication (Exchange's SmtpResponse table; Microsoft's NDR page for 5.7.133).
+    ["Exchange Online, a group for authenticated senders only", 550, "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed because the sender was not authenticated when sending to this group", true, null],
+    ["Exchange, a group for authenticated senders only", 550, "550 5.7.1 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed because the sender was not authenticated when sending to this group", true, null],
+    ["Exchange Online, a mailbox for authenticated senders only", 550, "550 5.7.134 RESOLVER.RST.SenderNotAuthenticatedForMailbox", true, null],
+    ["Exchange, authentication required by the recipient", 550, "550 5.7.1 RESOLVER.RST.AuthRequired; authentication required", true, null],
+    ["Exchange, FAMOS not among the recipient's allowed senders", 550, "550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized", true, null],
+    ["Exchange, FAMOS not among the group's allowed senders", 550, "550 5.7.1 RESOLVER.RST.NotAuthorizedToGroup; not authorized to send to the distribution list", true, null],
   ] as const)("%s (%d)", (_who, code, response, permanent, fault) => {
+    expect(failureOf(refused("RCPT TO", code, response))).toMatchObject({ permanent, fault });
+  });
+
+  it.each([
+    "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed because the sender was not authenticated when sending to this group",
+    "550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized",
+  ])("an Exchange recipient's own rule is never taken for the relay's, however often it repeats: %s", (response) => {
+    expect(failureOf(refused("RCPT TO", 550, response))).toEqual({ permanent: true, addressRefused: null, relay: null, refusedByPolicy: false, fault: null });
+  });
+
+  // A bare address in a reply (no <...>) is the recipient's, typed by a user, or FAMOS's own: its words
+  // ("helo", "relay", "sender") say nothing of what is refused. The words around it still count.
+  it.each([
+    ["Sendmail, no such user at relay@", 550, "550 relay@dealer.example... User unknown", true, "address"],
+    ["Sendmail, no such user at helo@", 550, "550 helo@helo-motors.example... User unknown", true, "address"],
+    ["no such user at sender@", 550, "550 No such user sender@dealer.example", true, "address"],
+    ["a recipient's policy naming helo@", 550, "550 5.7.1 Message rejected for helo@dealer.example", true, null],
+    ["a recipient's policy naming relay-desk@ (address glued to a colon)", 554, "554 5.7.1 relay-desk@dealer.example: Recipient address rejected: Access denied", true, null],
+    ["relaying denied beside a bare address is still relaying", 554, "554 5.7.1 jane@elsewhere.example: Relay access denied", false, "relaying"],
+    ["FAMOS's sender refused beside a bare address is still its sender", 553, "553 5.7.1 famos@dealer.example: Sender address rejected: not owned by user famos", false, "sender"],
+    ["a block list beside an address in its URL is still FAMOS's host", 554, "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; mailto:postmaster@dealer.example", false, "client"],
+  ] as const)("%s (%d)", (_what, code, response, permanent, fault) => {
     expect(failureOf(refused("RCPT TO", code, response))).toMatchObject({ permanent, fault });
   });
 });

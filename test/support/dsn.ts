@@ -5,6 +5,8 @@ export interface DsnOptions {
   action: "failed" | "delayed";
   status: string;
   diagnostic: string;
+  /** The Final-Recipient the reporting server names, when not the address FAMOS mailed (a forward, a group's member). */
+  finalRecipient?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export function dsnFor(original: ReceivedMail, options: DsnOptions): string {
     "X-Postfix-Queue-ID: 4ABCDEF",
     "Arrival-Date: Sat, 28 Nov 2026 14:00:01 +0000",
     "",
-    `Final-Recipient: rfc822; ${recipient}`,
+    `Final-Recipient: rfc822; ${options.finalRecipient ?? recipient}`,
     `Original-Recipient: rfc822;${recipient}`,
     `Action: ${options.action}`,
     `Status: ${options.status}`,
