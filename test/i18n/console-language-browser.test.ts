@@ -47,13 +47,17 @@ describe("the support console in German and every other language, in Chromium", 
     await u?.close();
   });
 
+  /** A sign-in of `user` over HTTP, its code mail marked sent: their page then has rows in its tables (sessions, mail, audit), each time with its ISO form. */
+  async function signedInWithSentMail(user: Awaited<ReturnType<typeof addUser>>): Promise<void> {
+    await signIn({ mailbox: u.mailbox }, { user, client: new FormClient(overHttp(base)) });
+    const { created_at } = await u.deps.db.selectFrom("outbox").select("created_at").where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    await u.deps.db.updateTable("outbox").set({ state: "sent", sent_at: created_at + 2000 }).where("user_id", "=", user.id).execute();
+  }
+
   it("passes axe on a user's page and on Rollout, in German, and fits 320 px", async () => {
     const admin = await addUser(u.deps, { role: "admin", loginId: "konsole.de", email: "konsole.de@famos.test" });
     const target = await addUser(u.deps, { loginId: "ziel.de", fullName: "Jana Schmidt", email: "jana.schmidt@autohaus.example" });
-    // The user's page then has rows in its tables (sessions, mail, audit), each time with its ISO form.
-    await signIn({ mailbox: u.mailbox }, { user: target, client: new FormClient(overHttp(base)) });
-    const { created_at } = await u.deps.db.selectFrom("outbox").select("created_at").where("user_id", "=", target.id).executeTakeFirstOrThrow();
-    await u.deps.db.updateTable("outbox").set({ state: "sent", sent_at: created_at + 2000 }).where("user_id", "=", target.id).execute();
+    await signedInWithSentMail(target);
     const client = new FormClient(overHttp(base));
     await signIn({ mailbox: u.mailbox }, { user: admin, client });
     expect((await client.post("/profile/language", { locale: "de", timeZone: "Europe/Berlin" })).statusCode).toBe(303);
@@ -144,9 +148,7 @@ describe("the support console in German and every other language, in Chromium", 
   it("keeps every word whole in the tables of Profile, a user's page, the audit trail and search, at 360 px, in every language", async () => {
     const admin = await addUser(u.deps, { role: "admin", loginId: "it.desk", email: "it.desk@retail.example" });
     const target = await addUser(u.deps, { loginId: "staff.narrow", fullName: "Jana Schmidt", email: "sales@dealer.example" });
-    await signIn({ mailbox: u.mailbox }, { user: target, client: new FormClient(overHttp(base)) });
-    const { created_at } = await u.deps.db.selectFrom("outbox").select("created_at").where("user_id", "=", target.id).executeTakeFirstOrThrow();
-    await u.deps.db.updateTable("outbox").set({ state: "sent", sent_at: created_at + 2000 }).where("user_id", "=", target.id).execute();
+    await signedInWithSentMail(target);
     // Two sessions of the admin: Profile lists the other one with its "End" button.
     await signIn({ mailbox: u.mailbox }, { user: admin, client: new FormClient(overHttp(base)) });
     const client = new FormClient(overHttp(base));
