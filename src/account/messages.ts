@@ -1,5 +1,5 @@
 import type { Translator } from "../i18n/translator.ts";
-import { noticeMail } from "../otp/messages.ts";
+import { noticeMail, zonedWhen as when } from "../otp/messages.ts";
 
 interface Context {
   loginId: string;
@@ -8,8 +8,6 @@ interface Context {
   /** The recipient's language and time zone (issue 16). */
   t: Translator;
 }
-
-const when = (t: Translator, at: number) => t.text("mail.when", { time: t.time(at), date: t.date(at) });
 
 /** To the OTP email when support sets a temporary password. The password itself is never mailed. */
 export function temporaryPasswordMail(c: Context & { until: number }) {

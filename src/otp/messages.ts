@@ -197,7 +197,16 @@ export interface NoticeContext {
   t: Translator;
 }
 
-/** "at 14:05 on 1 December 2026" in the recipient's language and zone: the one wording every notice uses. */
+/**
+ * "14:05 on 01/12/2026 (UK time)" in the recipient's language and zone, the zone named as the code
+ * mail names it: the one wording every notice uses. Without the zone, a dealer in Germany reading a
+ * FAMOS kept in UK time could not tell whether "changed at 14:05" was them an hour ago.
+ */
+export function zonedWhen(t: Translator, at: number): string {
+  return t.withZone(t.text("mail.when", { time: t.time(at), date: t.date(at) }), at);
+}
+
+/** zonedWhen of a notice's moment. */
 export function noticeWhen(c: NoticeContext): string {
-  return c.t.text("mail.when", { time: c.t.time(c.at), date: c.t.date(c.at) });
+  return zonedWhen(c.t, c.at);
 }

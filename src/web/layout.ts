@@ -85,6 +85,18 @@ export function refusedField(errorId: string, refused: boolean, hintId?: string,
   return html`${focus ? html` autofocus` : ""}${refused ? html` aria-invalid="true"` : ""}${described ? html` aria-describedby="${described}"` : ""}`;
 }
 
+/**
+ * A data table in a region of its own that scrolls sideways when the table is wider than the window
+ * (WCAG 1.4.10 lets a data table keep its columns), its words kept whole (famos.css .table-scroll):
+ * squeezed into a phone's 360 px instead, words broke letter by letter ("Últim/a/activi/dad" on
+ * Profile's sessions, a login ID as "st/af/f./nl" in the console, a partner number as "01/23/4" on
+ * Rollout). Focusable, so a keyboard can scroll it; named by `labelledBy`, the id of the table's
+ * caption or of its section's heading.
+ */
+export function scrollingTable(labelledBy: string, table: SafeHtml): SafeHtml {
+  return html`<div class="table-scroll" role="region" tabindex="0" aria-labelledby="${labelledBy}">${table}</div>`;
+}
+
 export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`;
 }

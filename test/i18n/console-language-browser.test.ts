@@ -1,3 +1,4 @@
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCALES } from "../../src/i18n/locales.ts";
 import { addUser, listen, type TestApp } from "../support/app.ts";
@@ -5,6 +6,28 @@ import { useBrowser } from "../support/browser-app.ts";
 import { expectAccessible } from "../support/browser.ts";
 import { FormClient, overHttp, signIn } from "../support/client.ts";
 import { createUnitApp, type UnitApp } from "../support/unit-app.ts";
+
+/**
+ * The cells (`selector`) with a word broken over lines: their text on more lines than it has places
+ * to break (spaces, and with `hyphens` after a hyphen: "Anmelde-ID"), read from the text's own line
+ * boxes (a button's box is not a line of its own).
+ */
+const brokenCells = (page: Page, selector: string, hyphens: boolean) =>
+  page.evaluate(([selector, hyphens]) =>
+    [...document.querySelectorAll(selector)].flatMap((cell) => {
+      const text = (cell.textContent ?? "").trim();
+      const parts = text.split(hyphens ? /\s+|(?<=-)/ : /\s+/).filter(Boolean).length;
+      if (parts === 0) return [];
+      const tops = new Set<number>();
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+      }
+      return tops.size > parts ? [`${text.replace(/\s+/g, " ")}: ${tops.size} lines`] : [];
+    }),
+  [selector, hyphens] as const);
 
 /**
  * Issue 16: the console in German passes axe in Chromium (lang="de", long German labels in tables
@@ -24,13 +47,17 @@ describe("the support console in German and every other language, in Chromium", 
     await u?.close();
   });
 
+  /** A sign-in of `user` over HTTP, its code mail marked sent: their page then has rows in its tables (sessions, mail, audit), each time with its ISO form. */
+  async function signedInWithSentMail(user: Awaited<ReturnType<typeof addUser>>): Promise<void> {
+    await signIn({ mailbox: u.mailbox }, { user, client: new FormClient(overHttp(base)) });
+    const { created_at } = await u.deps.db.selectFrom("outbox").select("created_at").where("user_id", "=", user.id).executeTakeFirstOrThrow();
+    await u.deps.db.updateTable("outbox").set({ state: "sent", sent_at: created_at + 2000 }).where("user_id", "=", user.id).execute();
+  }
+
   it("passes axe on a user's page and on Rollout, in German, and fits 320 px", async () => {
     const admin = await addUser(u.deps, { role: "admin", loginId: "konsole.de", email: "konsole.de@famos.test" });
     const target = await addUser(u.deps, { loginId: "ziel.de", fullName: "Jana Schmidt", email: "jana.schmidt@autohaus.example" });
-    // The user's page then has rows in its tables (sessions, mail, audit), each time with its ISO form.
-    await signIn({ mailbox: u.mailbox }, { user: target, client: new FormClient(overHttp(base)) });
-    const { created_at } = await u.deps.db.selectFrom("outbox").select("created_at").where("user_id", "=", target.id).executeTakeFirstOrThrow();
-    await u.deps.db.updateTable("outbox").set({ state: "sent", sent_at: created_at + 2000 }).where("user_id", "=", target.id).execute();
+    await signedInWithSentMail(target);
     const client = new FormClient(overHttp(base));
     await signIn({ mailbox: u.mailbox }, { user: admin, client });
     expect((await client.post("/profile/language", { locale: "de", timeZone: "Europe/Berlin" })).statusCode).toBe(303);
@@ -100,16 +127,7 @@ describe("the support console in German and every other language, in Chromium", 
         for (const chart of charts) expect(chart, where).toEqual({ outside: [], overlapping: [] });
 
         // No word of the figures tables is broken over lines: a cell takes no more lines than it has words.
-        const broken = await page.evaluate(() =>
-          [...document.querySelectorAll("table.figures th, table.figures td")].flatMap((cell) => {
-            const words = (cell.textContent ?? "").trim().split(/\s+/).filter(Boolean);
-            if (words.length === 0) return [];
-            const range = document.createRange();
-            range.selectNodeContents(cell);
-            const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-            return lines > words.length ? [`${words.join(" ")}: ${lines} lines`] : [];
-          }),
-        );
+        const broken = await brokenCells(page, "table.figures th, table.figures td", false);
         expect(broken, where).toEqual([]);
         // And the page itself never scrolls sideways (WCAG 1.4.10).
         expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), where).toBeLessThanOrEqual(0);
@@ -118,4 +136,40 @@ describe("the support console in German and every other language, in Chromium", 
       }
     }
   }, 240_000);
+
+  /**
+   * A dealer's staff on a phone (360 px) reading Profile's "Your sessions", and retail IT reading a
+   * user's page, the audit trail and search results, in every language: the tables' words were broken
+   * letter by letter to squeeze five to seven columns into the window ("Últim/a/activi/dad",
+   * "Chrom/e en Linux", a login ID as "st/af/f./nl", an address as "12/7./0./0./1"). A table now keeps
+   * its words whole and scrolls sideways in a named region of its own when it is wider than the
+   * window (WCAG 1.4.10's data-table case, as Rollout's figures), the page itself never.
+   */
+  it("keeps every word whole in the tables of Profile, a user's page, the audit trail and search, at 360 px, in every language", async () => {
+    const admin = await addUser(u.deps, { role: "admin", loginId: "it.desk", email: "it.desk@retail.example" });
+    const target = await addUser(u.deps, { loginId: "staff.narrow", fullName: "Jana Schmidt", email: "sales@dealer.example" });
+    await signedInWithSentMail(target);
+    // Two sessions of the admin: Profile lists the other one with its "End" button.
+    await signIn({ mailbox: u.mailbox }, { user: admin, client: new FormClient(overHttp(base)) });
+    const client = new FormClient(overHttp(base));
+    await signIn({ mailbox: u.mailbox }, { user: admin, client });
+
+    const page = await chromium.newPage({ viewport: { width: 360, height: 740 } });
+    await page.context().addCookies([...client.cookies].map(([name, value]) => ({ name, value, url: base })));
+    const problems: string[] = [];
+    for (const locale of LOCALES) {
+      await u.deps.db.updateTable("users").set({ locale }).where("id", "=", admin.id).execute();
+      for (const path of ["/profile", `/support/users/${target.id}`, "/support/audit", "/support?q=staff"]) {
+        await page.goto(`${base}${path}`);
+        const where = `${locale} ${path}`;
+        expect(await page.getAttribute("html", "lang"), where).toBe(locale);
+        for (const cell of await brokenCells(page, "main th, main td", true)) problems.push(`${where}: ${cell}`);
+        const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        if (sideways > 0) problems.push(`${where}: the page scrolls ${sideways} px sideways`);
+        // A region that scrolls is named and reachable by keyboard (axe's scrollable-region-focusable); one language is enough.
+        if (locale === "de") await expectAccessible(page);
+      }
+    }
+    expect(problems, problems.join("\n")).toEqual([]);
+  }, 120_000);
 });

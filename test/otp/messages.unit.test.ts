@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { translator } from "../../src/i18n/translator.ts";
 import { codeMail, noticeMail, OTP_SUBJECT, type NoticeContext } from "../../src/otp/messages.ts";
 import { emailChangedMail, passwordChangedMail } from "../../src/profile/messages.ts";
-import { codeReusedMail, factorsRemovedMail, recoveryCodeUsedMail } from "../../src/strong-factors/messages.ts";
+import { codeReusedMail, factorChangedMail, factorsRemovedMail, recoveryCodeUsedMail } from "../../src/strong-factors/messages.ts";
+import { importedPasswordMail, passwordResetMail, temporaryPasswordMail } from "../../src/account/messages.ts";
+import { resetMail } from "../../src/support/messages.ts";
 
 const SENT = Date.UTC(2026, 10, 28, 14, 0, 0); // 28/11/2026 14:00 UTC (GMT in London)
 
@@ -199,7 +201,12 @@ describe("notice mails", () => {
     expect(noticeMail("Subject", ["Text."]).html).toContain('<html lang="en">');
   });
 
-  describe("say when it happened, in the reader's language and zone", () => {
+  /**
+   * With the zone named, as the code mail's time is: a dealer in Germany reading "changed at 14:00"
+   * from a FAMOS kept in UK time could not tell whether that was them an hour ago. "Was it me?" is
+   * the one question these mails ask their reader.
+   */
+  describe("say when it happened, in the reader's language and zone, naming the zone", () => {
     const at = SENT; // 14:00 UTC
     const notices = [
       ["address changed", (c: NoticeContext) => emailChangedMail({ ...c, newEmail: "new@dealer.test" })],
@@ -207,14 +214,19 @@ describe("notice mails", () => {
       ["recovery code used", (c: NoticeContext) => recoveryCodeUsedMail({ ...c, left: 3 })],
       ["code reused", (c: NoticeContext) => codeReusedMail({ ...c, factor: "app" })],
       ["factors removed", factorsRemovedMail],
+      ["a passkey added", (c: NoticeContext) => factorChangedMail({ ...c, change: { what: "passkey-added", name: "Office PC" } })],
+      ["OTP email reset by support", (c: NoticeContext) => resetMail({ ...c, ticket: "INC-1" })],
+      ["temporary password", (c: NoticeContext) => temporaryPasswordMail({ ...c, until: at + 86_400_000 })],
+      ["password imported", importedPasswordMail],
+      ["password reset", passwordResetMail],
     ] as const;
 
     for (const [what, build] of notices) {
       it(`${what}: the local time and date, in both parts`, () => {
         const de = build({ loginId: "j.smith", at, supportEmail: "retailit@famos.test", t: translator("de", "Europe/Berlin") });
         const uk = build({ loginId: "j.smith", at, supportEmail: "retailit@famos.test", t: translator("en-GB", "Europe/London") });
-        for (const part of [de.text, de.html]) expect(part).toContain("15:00 Uhr am 28.11.2026");
-        for (const part of [uk.text, uk.html]) expect(part).toContain("14:00 on 28/11/2026");
+        for (const part of [de.text, de.html]) expect(part).toContain("15:00 Uhr am 28.11.2026 (Mitteleuropäische Zeit)");
+        for (const part of [uk.text, uk.html]) expect(part).toContain("14:00 on 28/11/2026 (UK time)");
       });
     }
   });

@@ -5,7 +5,7 @@ import { MAX_PASSKEY_NAME } from "../../passkeys/registration.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, scrollingTable } from "../layout.ts";
 
 /**
  * The browser half of a passkey ceremony: @simplewebauthn/browser (served from the app) and FAMOS's
@@ -89,10 +89,10 @@ ${message("info", said(v.info))}${message("error", said(v.removeError))}
 <p>${t.text("passkey.sectionIntro")}</p>
 ${v.passkeys.length === 0
   ? html`<p>${t.text("passkey.none")}</p>`
-  : html`<table>
+  : scrollingTable("passkeys-heading", html`<table>
 <thead><tr><th scope="col">${t.text("passkey.columnName")}</th><th scope="col">${t.text("passkey.columnAdded")}</th><th scope="col">${t.text("passkey.columnLastUsed")}</th><th scope="col">${t.text("passkey.columnAction")}</th></tr></thead>
 <tbody>${v.passkeys.map(row)}</tbody>
-</table>`}
+</table>`)}
 ${addPasskeyForm(t, { csrf: v.csrf, passwordNeeded: v.passwordNeeded, path: "/profile/passkeys", ...v.add })}
 </section>`;
 }

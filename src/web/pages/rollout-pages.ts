@@ -4,7 +4,7 @@ import { dayInLanguage, enrolmentLineSvg, partnerBarsSvg } from "../../rollout/c
 import type { RolloutPlan } from "../../rollout/plan.ts";
 import { FIGURE_COLUMNS, type Figures, type RolloutProgress } from "../../rollout/progress.ts";
 import { NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 
@@ -71,16 +71,6 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   return html`<section aria-labelledby="plan-heading"><h2 id="plan-heading">${t.text("rollout.plan.heading")}</h2>${list}${form}</section>`;
 }
 
-/**
- * A figures table in a region that scrolls sideways when the window is narrower than the table (WCAG
- * 1.4.10 lets a data table keep its columns): squeezed to the window instead, its words and partner
- * numbers broke letter by letter ("01/23/4"). Focusable, so a keyboard can scroll it; named by the
- * table's caption.
- */
-function figuresScroll(id: string, table: SafeHtml): SafeHtml {
-  return html`<div class="figures-scroll" role="region" tabindex="0" aria-labelledby="${id}-caption">${table}</div>`;
-}
-
 /** The console page "Rollout": plan, overall figures, a bar per partner, enrolments per day. */
 export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
   const { t } = frame;
@@ -90,7 +80,7 @@ export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
 ${message("info", v.info)}${message("error", v.error)}
 <section aria-labelledby="overall-heading"><h2 id="overall-heading">${t.text("rollout.overall.heading")}</h2>
 <p>${t.html("rollout.overall.share", { share: html`<strong data-figure="enrolled-share">${percent(t, overall.enrolled, overall.users)}</strong>`, count: overall.users })}</p>
-${figuresScroll("overall", html`<table class="figures" id="overall"><caption class="visually-hidden" id="overall-caption">${t.text("rollout.overall.caption")}</caption>
+${scrollingTable("overall-caption", html`<table class="figures" id="overall"><caption class="visually-hidden" id="overall-caption">${t.text("rollout.overall.caption")}</caption>
 <thead><tr>${head}</tr></thead><tbody><tr>${figureCells(overall)}</tr></tbody></table>`)}
 <p><a class="button secondary" href="/support/rollout.csv">${t.text("console.downloadCsv")}</a></p>
 </section>
@@ -98,7 +88,7 @@ ${planSection(frame, v)}
 <section aria-labelledby="partners-heading"><h2 id="partners-heading">${t.text("rollout.partners.heading")}</h2>
 <div class="chart-beside">
 ${partnerBarsSvg(t, partners, "partners-chart")}
-${figuresScroll("partners", html`<table class="figures" id="partners"><caption id="partners-caption">${t.text("rollout.partners.caption")}</caption>
+${scrollingTable("partners-caption", html`<table class="figures" id="partners"><caption id="partners-caption">${t.text("rollout.partners.caption")}</caption>
 <thead><tr><th scope="col">${t.text("rollout.partner")}</th><th scope="col">${timeColumn(t, t.text("rollout.starts"), frame.now)}</th>${head}</tr></thead>
 <tbody>${partners.map(
     (p) => html`<tr data-partner="${p.partnerNumber}"><th scope="row">${p.partnerNumber}</th><td>${p.startsAt === null ? t.text("rollout.partners.now") : consoleTime(t, p.startsAt)}</td>${figureCells(p)}</tr>`,
@@ -107,7 +97,7 @@ ${figuresScroll("partners", html`<table class="figures" id="partners"><caption i
 <section aria-labelledby="days-heading"><h2 id="days-heading">${t.text("rollout.days.heading")}</h2>
 <div class="chart-beside">
 ${enrolmentLineSvg(t, days, "days-chart")}
-${figuresScroll("days", html`<table class="figures" id="days"><caption id="days-caption">${t.withZone(t.text("rollout.days.caption"), frame.now)}</caption>
+${scrollingTable("days-caption", html`<table class="figures" id="days"><caption id="days-caption">${t.withZone(t.text("rollout.days.caption"), frame.now)}</caption>
 <thead><tr><th scope="col">${t.text("rollout.days.day")}</th><th scope="col">${t.text("rollout.figure.enrolled")}</th><th scope="col">${t.text("rollout.days.imported")}</th></tr></thead>
 <tbody>${days.map((d) => html`<tr><th scope="row">${dayInLanguage(t, d.day)}</th><td data-figure="enrolled">${d.enrolled}</td><td data-figure="imported">${d.imported}</td></tr>`)}</tbody></table>`)}
 </div></section>

@@ -1,6 +1,6 @@
 import { html } from "../../platform/html.ts";
 import type { AddressLock } from "../../regulation/locks.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 import { shownAddress } from "../../regulation/address.ts";
@@ -21,7 +21,7 @@ ${message("info", v.info)}${message("error", v.error)}
 <p>${t.text("console.addresses.intro")}</p>
 ${locks.length === 0
   ? html`<p>${t.text("console.addresses.none")}</p>`
-  : html`<table><caption>${t.text("console.addresses.caption")}</caption><thead><tr><th scope="col">${t.text("console.col.address")}</th><th scope="col">${t.text("console.addresses.failures")}</th><th scope="col">${timeColumn(t, t.text("console.addresses.since"), frame.now)}</th><th scope="col">${timeColumn(t, t.text("console.addresses.until"), frame.now)}</th><th scope="col">${t.text("console.col.action")}</th></tr></thead>
-<tbody>${rows}</tbody></table>`}`;
+  : scrollingTable("addresses-caption", html`<table><caption id="addresses-caption">${t.text("console.addresses.caption")}</caption><thead><tr><th scope="col">${t.text("console.col.address")}</th><th scope="col">${t.text("console.addresses.failures")}</th><th scope="col">${timeColumn(t, t.text("console.addresses.since"), frame.now)}</th><th scope="col">${timeColumn(t, t.text("console.addresses.until"), frame.now)}</th><th scope="col">${t.text("console.col.action")}</th></tr></thead>
+<tbody>${rows}</tbody></table>`)}`;
   return supportPage(frame, t.text("console.nav.addresses"), "addresses", body);
 }

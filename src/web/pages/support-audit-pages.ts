@@ -2,7 +2,7 @@ import { AUDIT_EVENTS } from "../../audit/events.ts";
 import { html } from "../../platform/html.ts";
 import { UNKNOWN_LOGIN_ID, type AuditPage } from "../../support/audit-trail.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
-import { message } from "../layout.ts";
+import { message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, pagerLinks, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
 import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
@@ -45,12 +45,12 @@ ${problemSummary(t, problems)}
 </form>
 ${problems.size ? "" : v.records.length === 0
     ? html`<p role="status">${t.text("console.audit.none")}</p>`
-    : html`${pastEndNote(t, v.pastEnd)}${message("info", v.pageLimit && t.text("console.audit.pageLimit", { ...v.pageLimit, next: t.text("console.pager.next") }))}<table>
-<caption class="visually-hidden">${t.text("console.audit.caption")}</caption>
+    : html`${pastEndNote(t, v.pastEnd)}${message("info", v.pageLimit && t.text("console.audit.pageLimit", { ...v.pageLimit, next: t.text("console.pager.next") }))}${scrollingTable("audit-caption", html`<table>
+<caption class="visually-hidden" id="audit-caption">${t.text("console.audit.caption")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), frame.now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(
         (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
-      )}</tbody></table>`}
+      )}</tbody></table>`)}`}
 ${pagerLinks(t, "/support/audit", params, v.page, newer, older)}`;
   return supportPage(frame, t.text("console.nav.audit"), "audit", body);
 }

@@ -3,7 +3,7 @@ import { NOTICE_BODY_MAX, NOTICE_TITLE_MAX } from "../../notices/notices.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, scrollingTable } from "../layout.ts";
 import { langAttribute, noticeLanguage, sentenceWith } from "../language-of-parts.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { supportPage, zonedDateTime } from "./support-pages.ts";
@@ -37,12 +37,12 @@ export function noticesPage(frame: PortalFrame, notices: Notice[], v: NoticeForm
 ${message("info", v.info)}
 ${notices.length === 0
     ? html`<p>${t.text("console.notice.none")}</p>`
-    : html`<table>
-<caption class="visually-hidden">${t.text("console.notice.caption")}</caption>
+    : scrollingTable("notices-caption", html`<table>
+<caption class="visually-hidden" id="notices-caption">${t.text("console.notice.caption")}</caption>
 <thead><tr><th scope="col">${t.text("console.notice.title")}</th><th scope="col">${t.text("console.notice.state")}</th><th scope="col">${t.text("console.notice.history")}</th></tr></thead>
 <tbody>${notices.map(
         (n) => html`<tr><td><a href="/support/notices/${n.id}"${langAttribute(t, noticeLanguage(frame.config))}>${n.title}</a></td><td>${t.text(n.ended_at ? "console.notice.stateEnded" : "console.notice.stateLive")}</td><td>${status(t, n)}</td></tr>`,
-      )}</tbody></table>`}
+      )}</tbody></table>`)}
 <section aria-labelledby="new-heading">
 <h2 id="new-heading">${t.text("console.notice.newHeading")}</h2>
 ${problemSummary(t, v.problems ?? NO_PROBLEMS)}

@@ -6,7 +6,7 @@ import { SEARCH_NUMBERED_PAGES, type SearchResult } from "../../support/search.t
 import { enrolmentState } from "../../support/user-overview.ts";
 import type { User } from "../../users/users.ts";
 import { roleName } from "./role-name.ts";
-import { message, page } from "../layout.ts";
+import { message, page, scrollingTable } from "../layout.ts";
 import { noticeBanner, type PortalFrame } from "./portal-pages.ts";
 
 export type SupportSection = "users" | "audit" | "notices" | "addresses" | "attention" | "rollout";
@@ -120,13 +120,13 @@ export function searchPage(frame: PortalFrame, v: { query: string; result: Searc
     : r.total === 0
       ? html`<p role="status">${none()}</p>`
       : html`${pastEndNote(t, r.pastEnd)}${message("info", r.pageLimit && t.text("console.search.pageLimit", r.pageLimit))}<p role="status">${found(r.total)}</p>
-<table>
-<caption class="visually-hidden">${t.text("console.search.caption")}</caption>
+${scrollingTable("search-caption", html`<table>
+<caption class="visually-hidden" id="search-caption">${t.text("console.search.caption")}</caption>
 <thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.role")}</th><th scope="col">${t.text("facts.otpEmail")}</th><th scope="col">${timeColumn(t, t.text("console.lastSignIn"), frame.now)}</th></tr></thead>
 <tbody>${r.users.map(
         (u) => html`<tr><td><a href="/support/users/${u.id}">${u.login_id}</a></td><td>${u.full_name}</td><td>${u.partner_number}</td><td>${u.disabled_at !== null ? t.text("console.search.roleDisabled", { role: roleName(t, u.role) }) : roleName(t, u.role)}</td><td>${enrolment(u)}</td><td>${u.last_sign_in_at ? consoleTime(t, u.last_sign_in_at) : t.text("console.never")}</td></tr>`,
       )}</tbody>
-</table>
+</table>`)}
 ${pager(t, "/support", { q: v.query, ...(v.disabledOnly ? { disabled: "yes" } : {}) }, r.page, r.page < Math.min(r.pageCount, SEARCH_NUMBERED_PAGES))}`;
   const body = html`<h1>${t.text("console.label")}</h1>
 ${message("info", v.info)}

@@ -6,7 +6,7 @@ import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import type { SentMail, UserOverview } from "../../support/user-overview.ts";
 import { ROLES, type User } from "../../users/users.ts";
 import { roleName } from "./role-name.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, scrollingTable } from "../layout.ts";
 import { NO_PROBLEMS, problemSummary, type FieldProblems } from "../field-problems.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, enrolmentText, supportPage, timeColumn, zonedDateTime } from "./support-pages.ts";
@@ -85,12 +85,12 @@ function lockText(t: Translator, o: UserOverview): string {
 
 function eventsTable(events: AuditRecord[], t: Translator, now: number): SafeHtml {
   if (events.length === 0) return html`<p>${t.text("console.events.none")}</p>`;
-  return html`<table>
+  return scrollingTable("events-heading", html`<table>
 <caption class="visually-hidden">${t.text("console.events.heading")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${events.map(
     (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail)}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>`);
 }
 
 const MAIL_STATES = { queued: "console.mailState.queued", sending: "console.mailState.sending", sent: "console.mailState.sent", failed: "console.mailState.failed" } as const;
@@ -102,12 +102,12 @@ function mailState(t: Translator, m: SentMail): string {
 
 function mailsTable(mails: SentMail[], t: Translator, now: number): SafeHtml {
   if (mails.length === 0) return html`<p>${t.text("console.mails.none")}</p>`;
-  return html`<table>
+  return scrollingTable("mail-heading", html`<table>
 <caption class="visually-hidden">${t.text("console.mails.caption")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.queued"), now)}</th><th scope="col">${t.text("console.col.subject")}</th><th scope="col">${t.text("console.col.to")}</th><th scope="col">${t.text("console.col.delivery")}</th><th scope="col">${timeColumn(t, t.text("console.col.sent"), now)}</th></tr></thead>
 <tbody>${mails.map(
     (m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${mailState(t, m)}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(t, m)}</td><td>${m.sent_at ? consoleTime(t, m.sent_at) : ""}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>`);
 }
 
 /** Issue 15: a message the SMTP server took and the receiving server later refused or delayed. */

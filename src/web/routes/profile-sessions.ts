@@ -7,7 +7,7 @@ import { endAllOtherSessions, endOtherSession } from "../../session/own-sessions
 import { LISTED_SESSIONS, listUserSessions, type ListedSession } from "../../session/sessions.ts";
 import { requestContext, signedIn } from "../auth.ts";
 import { parseForm } from "../forms.ts";
-import { csrfField, message } from "../layout.ts";
+import { csrfField, message, scrollingTable } from "../layout.ts";
 import { tr } from "../reader.ts";
 
 /**
@@ -40,10 +40,10 @@ export async function sessionsSection(deps: Deps, request: FastifyRequest, csrf:
 <h2 id="sessions-heading">${t.text("sessions.heading")}</h2>
 ${message("info", info)}
 <p>${t.text("sessions.intro")}</p>
-<table>
+${scrollingTable("sessions-heading", html`<table>
 <thead><tr><th scope="col">${t.text("sessions.signedIn")}</th><th scope="col">${t.text("sessions.lastActive")}</th><th scope="col">${t.text("sessions.address")}</th><th scope="col">${t.text("sessions.browser")}</th><th scope="col">${t.text("sessions.action")}</th></tr></thead>
 <tbody>${sessions.map(row)}</tbody>
-</table>
+</table>`)}
 ${more ? html`<p>${t.text("sessions.more", { listed: LISTED_SESSIONS })}</p>` : ""}
 ${others ? html`<form method="post" action="/profile/sessions/end-others">${field}<div class="buttons"><button type="submit" class="secondary">${t.text("sessions.endOthers")}</button></div></form>` : ""}
 </section>`;
