@@ -4,7 +4,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
 import { identifyDevice } from "../regulation/devices.ts";
-import { attemptSucceeded, attemptVoid, reserveAttempt, type Pause } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, lockedUntilUnlocked, reserveAttempt, type Pause } from "../regulation/throttle.ts";
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
@@ -107,6 +107,13 @@ export async function checkPassword<T = undefined>(
       return { kind: "wrong", pause: failure.pause };
     }
 
+    // The right password of a login ID locked until support unlocks: told now, and only now (lockedUntilUnlocked).
+    const untilUnlocked = lockedUntilUnlocked(reservation);
+    if (untilUnlocked) {
+      await attemptVoid(deps.db, reservation);
+      await audit("password.failed", { reason: "locked", pause: untilUnlocked.scope });
+      return { kind: "paused", pause: untilUnlocked };
+    }
     // Hashing and the caller's reads come first: the transaction holds SQLite's one connection.
     const upgraded = verdict.needsUpgrade ? await hashPassword(input.password) : null;
     // The caller's writes (a code, a flow, a session) take the time the password was found right, not

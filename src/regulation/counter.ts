@@ -44,12 +44,15 @@ export interface Counted {
  * counters, read in the same statement (issue 17: the sign-in's read of the other counters and its
  * reservation were two statements).
  */
-export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE): Promise<Counted | null> {
-  const shape = { ...shapeOf(policy), hard: refusedBy.hard.length, timed: refusedBy.timed.length };
-  const [row] = await reserveStatement(shape, db, key, now, ...refusedBy.hard, ...refusedBy.timed);
+export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE): Promise<(Counted & { toldLockedUntilUnlocked?: boolean }) | null> {
+  const told = refusedBy.told ?? null;
+  const shape = { ...shapeOf(policy), hard: refusedBy.hard.length, timed: refusedBy.timed.length, told: told === null ? 0 : 1 };
+  const [row] = await reserveStatement(shape, db, key, now, ...refusedBy.hard, ...refusedBy.timed, ...(told === null ? [] : [told]));
   if (!row) return null;
   const lockedUntil = Number(row.locked_until);
   return {
+    // Only when asked (`told`): whether that counter is locked until support unlocks.
+    ...(told === null ? {} : { toldLockedUntilUnlocked: Number(row.told_hard) > 0 }),
     key,
     failures: Number(row.failures),
     lockedUntil: lockedUntil > now ? lockedUntil : 0,
@@ -67,6 +70,8 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
 export interface RefusingKeys {
   hard: readonly string[];
   timed: readonly string[];
+  /** A counter whose lock until support unlocks refuses nothing here but is read, in the same statement, for the caller to tell once right. */
+  told?: string | null;
 }
 
 const NONE: RefusingKeys = { hard: [], timed: [] };
@@ -77,11 +82,14 @@ function shapeOf(policy: CounterPolicy): CounterPolicy {
 }
 
 // Issue 17: twice per sign-in; built and compiled once per policy (the key and the time are its values).
-const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: number; timed: number }, db, key: string, now: number, ...others: string[]) => {
+const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: number; timed: number; told: number }, db, key: string, now: number, ...others: string[]) => {
   const at = big(now);
   const plus = (ms: number) => sql<number>`(${at} + ${big(ms)})`;
   const hardKeys = others.slice(0, policy.hard);
   const timedKeys = others.slice(policy.hard, policy.hard + policy.timed);
+  const toldKey = policy.told > 0 ? others[policy.hard + policy.timed]! : null;
+  // Read beside the count, in its RETURNING: no statement of its own on the sign-in's path (flow-statements.unit).
+  const told = toldKey === null ? big(0) : sql<number>`(SELECT COUNT(*) FROM throttles AS told WHERE told.key = ${toldKey} AND told.hard_locked = 1)`;
   // No other counter's lock in force (a key may stand in both lists: each list is its own condition).
   const inForce = [
     ...(hardKeys.length > 0 ? [sql<boolean>`(other.key IN (${sql.join(hardKeys)}) AND other.hard_locked = 1)`] : []),
@@ -120,7 +128,7 @@ const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: numbe
         })
         .where(sql<boolean>`throttles.locked_until <= ${at} AND throttles.hard_locked = 0`),
     )
-    .returning(["failures", "locked_until", "hard_locked", "window_started_at"]);
+    .returning(["failures", "locked_until", "hard_locked", "window_started_at", told.as("told_hard")]);
 });
 
 /** A bound number typed as a 64-bit integer, so PostgreSQL types every branch of a CASE alike. */

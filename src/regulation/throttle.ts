@@ -96,7 +96,16 @@ type AddressCounter = { key: string; policy: CounterPolicy };
 
 export type Reservation =
   /** `address`: the counter a failure adds to; null for a known browser, a trusted network, or a kind the address does not count. */
-  | { ok: true; kind: FailureKind; subject: Subject; scope: PauseScope; primary: Counted; address: AddressCounter | null }
+  | {
+      ok: true;
+      kind: FailureKind;
+      subject: Subject;
+      scope: PauseScope;
+      primary: Counted;
+      address: AddressCounter | null;
+      /** The login ID's lock until support unlocks, which this step tells only once what was typed is right (lockedUntilUnlocked). */
+      untilUnlocked: boolean;
+    }
   | { ok: false; pause: Pause };
 
 /**
@@ -114,7 +123,7 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   // count too would take both kinds in one row, or counting on each and giving the counts back on a
   // refusal (two writes per refused attempt, and a refusal's count briefly pausing its own counter).
   const keys = [primary.key, ...alsoRefusing, ...(refusingAddress ? [refusingAddress.key] : [])];
-  const refusing = refusingKeys(keys, subject, refusingAddress?.key ?? null);
+  const refusing = refusingKeys(kind, keys, subject, refusingAddress?.key ?? null);
   // A refused attempt runs this INSERT … ON CONFLICT too, and it must: the refusal IS this statement's
   // condition (no lock in force on any of `keys`), checked and counted at once, so that of a burst on
   // many instances at most `after` pass. A read first would be one statement more on every attempt that
@@ -123,8 +132,11 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   // it takes the write lock for that moment only. A refused password's one real write is its audit line
   // (password.failed, reason "locked": SPEC "Audit", password failed), written by checkPassword
   // (flow-statements.unit "a paused login ID's refusal…" pins those two writes).
-  const counted = await reserve(db, primary.key, now, primary.policy, refusing);
-  if (counted) return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress };
+  const reserved = await reserve(db, primary.key, now, primary.policy, refusing);
+  if (reserved) {
+    const { toldLockedUntilUnlocked = false, ...counted } = reserved;
+    return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress, untilUnlocked: toldLockedUntilUnlocked };
+  }
   // Refused: which pause, read now (a refusal's own read; the lock that refused may have ended since).
   const states = await readCounters(db, keys);
   const hard = states.find((s) => s.hardLocked && refusing.hard.includes(s.key));
@@ -137,11 +149,25 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
 
 /**
  * Which of an attempt's counters refuse it by their locks: a lock until support unlocks on any but the
- * address's; a timed lock on any, but for a known browser only on its device's own counters (the login
- * ID's timed lock is for new browsers).
+ * address's, and but the login ID's code counter at the steps that need nothing but a login ID (the
+ * password, the reset's code: see lockedUntilUnlocked); a timed lock on any, but for a known browser
+ * only on its device's own counters (the login ID's timed lock is for new browsers).
  */
-function refusingKeys(keys: readonly string[], subject: Subject, addressKey: string | null): RefusingKeys {
-  return { hard: keys.filter((key) => key !== addressKey), timed: keys.filter((key) => !subject.deviceId || key.includes(":dev:")) };
+function refusingKeys(kind: FailureKind, keys: readonly string[], subject: Subject, addressKey: string | null): RefusingKeys {
+  const told = kind === "code" ? null : counterKey.loginId("code", subject.loginKey);
+  return { hard: keys.filter((key) => key !== addressKey && key !== told), timed: keys.filter((key) => !subject.deviceId || key.includes(":dev:")), told };
+}
+
+/**
+ * The login ID's lock until support unlocks (FAMOS_CODE_HARD_LOCK wrong codes), as the password step
+ * and the reset's code step meet it: once what was typed is right, never before. Only wrong codes start
+ * it, and only after the right password, so no login ID without an account ever has it: told before the
+ * password was checked, it named a real account (whose password someone has) to whoever typed the login
+ * ID alone (SPEC item 1). Until then the attempt is counted and answered as at any account, so a wrong
+ * one pauses the login ID as an unknown one's would. Read by the reservation's own statement (`told`).
+ */
+export function lockedUntilUnlocked(reservation: Extract<Reservation, { ok: true }>): Pause | null {
+  return reservation.untilUnlocked ? { scope: "login-id", until: null } : null;
 }
 
 function scopeOfKey(key: string): PauseScope {

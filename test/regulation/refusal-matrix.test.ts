@@ -7,7 +7,8 @@ import { DIALECTS, openInstances } from "../store/dialects.ts";
  * both databases: since 3ff46db the other counters' locks are the condition of the reservation's own
  * statement instead of a read before it. The expectation below is the rule as the read before it
  * applied it (5ba0162 throttle.ts reserveAttempt), written out apart from src: a hard lock on any of
- * the attempt's counters but the address's refuses it; a timed lock refuses a new browser on any of
+ * the attempt's counters but the address's refuses it (but the login ID's code counter's at the password
+ * and reset steps: told once what was typed is right, hard-lock-enumeration.test); a timed lock refuses a new browser on any of
  * them, a known browser on its device's own only. A refused attempt changes no counter at all.
  */
 const SETTINGS = {
@@ -44,7 +45,9 @@ function expected(kind: FailureKind, browser: Browser, s: Required<Subject>, row
   const address = browser === "new" ? counterKey.address(s.ip) : null;
   const keys = [primary, ...others, ...(address ? [address] : [])];
   // Two locks until unlocked (the device's and the login ID's): either is named, as before (the read's row order).
-  const hard = keys.filter((k) => k !== address && rows.get(k)?.hard);
+  // The login ID's code counter's lock until unlocked meets the password and reset steps once right, after the reservation (lockedUntilUnlocked).
+  const onceRight = kind === "code" ? null : counterKey.loginId("code", s.loginKey);
+  const hard = keys.filter((k) => k !== address && k !== onceRight && rows.get(k)?.hard);
   if (hard.length > 0) return hard.map((k) => ({ scope: k.includes(":dev:") ? "device" : "login-id", until: null }));
   const timed = keys.filter((k) => (rows.get(k)?.until ?? 0) > now && (!device || k.includes(":dev:"))).sort((a, b) => rows.get(b)!.until - rows.get(a)!.until)[0];
   if (timed) return [{ scope: timed.startsWith("ip:") ? "address" : timed.includes(":dev:") ? "device" : "login-id", until: rows.get(timed)!.until }];

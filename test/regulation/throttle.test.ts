@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressKey } from "../../src/regulation/address.ts";
 import { addressLockInfo, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
-import { attemptFailed, attemptSucceeded, attemptVoid, counterKey, lockDuration, recordFailure, reserveAttempt, type FailureKind, type Subject } from "../../src/regulation/throttle.ts";
+import { attemptFailed, attemptSucceeded, attemptVoid, counterKey, lockDuration, lockedUntilUnlocked, recordFailure, reserveAttempt, type FailureKind, type Subject } from "../../src/regulation/throttle.ts";
 import { DIALECTS, openInstances } from "../store/dialects.ts";
 
 const MINUTE = 60_000;
@@ -37,11 +37,13 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
   const subject = (ip = `198.51.100.${++n}`): Subject => ({ loginKey: `login-${++n}`, ip });
   const fail = (s: Subject, now: number, kind: FailureKind = "password", i = 0, settings = SETTINGS) => recordFailure(db(i), kind, s, now, settings);
   /** The pause that refuses this client now, if any; a reservation let through is given back. */
+  /** The pause an attempt meets: refused at once, or (the login ID's lock until support unlocks, at the password step) once it is right. */
   const pauseFor = async (s: Subject, now: number, kind: FailureKind = "password", settings = SETTINGS) => {
     const r = await reserveAttempt(db(1), kind, s, now, settings);
     if (!r.ok) return r.pause;
+    const onceRight = lockedUntilUnlocked(r);
     await attemptVoid(db(1), r);
-    return null;
+    return onceRight;
   };
 
   it("ASVS 2.2.1: refuses the login ID once 5 failures are counted, and ends the lock exactly on time, without sleeping", async () => {

@@ -4,6 +4,7 @@ import {
   attemptSucceeded,
   attemptVoid,
   counterKey,
+  lockedUntilUnlocked,
   loginIdPaused,
   recordFailure,
   reserveAttempt,
@@ -70,6 +71,7 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
       scope: "login-id",
       primary: { key: `password:id:${s.loginKey}`, failures: 1, lockedUntil: 0, startedLock: false, startedHardLock: false, windowStartedAt: 0 },
       address: { scope: "address", key: `ip:${s.ip}`, policy: { after: 3, baseMs: 1000, maxMs: 8000, windowMs: 10_000, hardAfter: null } },
+      untilUnlocked: false,
     });
     // The address is counted only once the failure is known.
     expect(await row(`ip:${s.ip}`)).toBeUndefined();
@@ -180,9 +182,13 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     unit.clock.advance(86_400_000);
     expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(true);
     const device = { ...s, deviceId: "their-own-browser" };
-    for (const kind of ["password", "code"] as const) {
-      expect(await reserveAttempt(db(), kind, device, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: null } });
-      expect(await reserveAttempt(db(), kind, s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: null } });
+    for (const browser of [device, s]) {
+      expect(await reserveAttempt(db(), "code", browser, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: null } });
+      // The password step meets it once the password is right, never before (lockedUntilUnlocked): counted as at any account.
+      const password = await reserveAttempt(db(), "password", browser, now(), SETTINGS);
+      expect(password).toMatchObject({ ok: true });
+      expect(lockedUntilUnlocked(password as Extract<Reservation, { ok: true }>)).toEqual({ scope: "login-id", until: null });
+      await attemptVoid(db(), password as Extract<Reservation, { ok: true }>);
     }
     // Wrong passwords never lock until unlocked.
     const p = fresh();
