@@ -16,6 +16,10 @@
  * flow's wall time under valgrind, which the machine's load sets (bench/HISTORY.md, the fortieth round):
  * lib/slow-timers.mjs stretches those timers by valgrind's pace.
  *
+ * `--cached-hashes`: lib/cached-hashes.mjs preloaded into both servers, argon2's verify answering a pair it
+ * checked once from that answer (the hash threads' 85.8 M instructions per flow not run again): a flow
+ * under valgrind costs a few times less, the main thread's work the same but for the hash's completion.
+ *
  * Prints per flow: the main thread's instructions (the event loop), the hash threads' (those that ran
  * argon2) and the other threads' (V8's helpers, the checkpoint thread), each target's and product ÷
  * floor; then the main thread's instructions by part (SQLite, V8's builtins, its collector, libuv,
@@ -24,7 +28,7 @@
  * each). Under valgrind a flow takes ~0.5–1 s: 300 + 200 flows take some minutes.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -46,6 +50,7 @@ const { values: argv } = parseArgs({
     top: { type: "string", default: "25" },
     out: { type: "string", default: join(tmpdir(), `famos-instructions-${process.pid}`) },
     "slow-timers": { type: "string", default: "50" },
+    "cached-hashes": { type: "boolean", default: false },
   },
 });
 const flows = Number(argv.flows);
@@ -53,6 +58,7 @@ const out = argv.out;
 mkdirSync(out, { recursive: true });
 
 const SLOW_TIMERS = new URL("./lib/slow-timers.mjs", import.meta.url).href;
+const CACHED_HASHES = new URL("./lib/cached-hashes.mjs", import.meta.url).href;
 
 /** A program that runs this Node under callgrind, for ServerProcess's fork (arguments and IPC pass through). */
 function valgrindNode(key: string): string {
@@ -100,7 +106,7 @@ async function measure(target: Target): Promise<Measured> {
     users: Number(argv.users),
     minUsers: 2 * Number(argv.concurrency),
     workDir,
-    nodeFlags: ["--perf-basic-prof", ...(Number(argv["slow-timers"]) > 1 ? [`--import=${SLOW_TIMERS}`] : [])],
+    nodeFlags: ["--perf-basic-prof", ...(Number(argv["slow-timers"]) > 1 ? [`--import=${SLOW_TIMERS}`] : []), ...(argv["cached-hashes"] ? [`--import=${CACHED_HASHES}`] : [])],
     execPath: valgrindNode(target.key),
     readyTimeoutMs: 900_000,
   }));
@@ -149,11 +155,17 @@ function split(m: Measured) {
   return { main: per(main), timers, hash: per(hash), other: per(other), hashThreads: hash.length, idleMainPerSecond: idleMain, mainThreads: main };
 }
 
+/** /tmp and --out may be different file systems. */
+function renameOrCopy(from: string, to: string): void {
+  copyFileSync(from, to);
+  rmSync(from, { force: true });
+}
+
 const M = (n: number) => `${(n / 1e6).toFixed(2)} M`;
 const targets = [famosTarget, floorTarget].filter((t) => !argv.only || argv.only === t.key);
 const measured = await Promise.all(targets.map((t) => measure(t)));
 const splits = new Map(measured.map((m) => [m.key, split(m)]));
-console.log(`\ninstructions per complete flow (${flows} flows after ${argv["warm-flows"]} warm-up, ${argv.concurrency} virtual users; valgrind ${process.env.VALGRIND_VERSION ?? ""}callgrind, Node ${process.version}):`);
+console.log(`\ninstructions per complete flow (${flows} flows after ${argv["warm-flows"]} warm-up, ${argv.concurrency} virtual users${argv["cached-hashes"] ? ", hashes cached (--cached-hashes)" : ""}; valgrind ${process.env.VALGRIND_VERSION ?? ""}callgrind, Node ${process.version}):`);
 for (const m of measured) {
   const s = splits.get(m.key)!;
   console.log(
@@ -169,7 +181,8 @@ for (const m of measured) {
   const jit = new PerfMap(m.pid);
   const parts = byPart(splits.get(m.key)!.mainThreads, jit);
   (m as Measured & { parts?: ReturnType<typeof byPart> }).parts = parts;
-  rmSync(`/tmp/perf-${m.pid}.map`, { force: true });
+  // Kept beside the callgrind files: it names their JIT code's addresses for any later reading.
+  if (existsSync(`/tmp/perf-${m.pid}.map`)) renameOrCopy(`/tmp/perf-${m.pid}.map`, join(out, `perf-${m.pid}.map`));
 }
 const partsOf = (key: string) => (measured.find((m) => m.key === key) as (Measured & { parts?: ReturnType<typeof byPart> }) | undefined)?.parts;
 const [pp, fp] = [partsOf("product"), partsOf("floor")];
