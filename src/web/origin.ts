@@ -35,7 +35,7 @@ export function relyingParty(request: FastifyRequest, config: Readonly<Config>):
  * address or a bracketed IPv6 one, and a port. No credentials, path, query or fragment; the URL
  * parser then checks the port's range and the address's form.
  */
-const PLAIN_HOST = /^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::[0-9]+)?$/i;
+export const PLAIN_HOST = /^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::[0-9]+)?$/i;
 
 /**
  * OWASP CSRF cheat sheet, "verifying origin with standard headers": when a browser sends Origin it

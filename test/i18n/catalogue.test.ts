@@ -77,11 +77,11 @@ describe("the message catalogues (issue 16)", () => {
     // above. The messages each language writes exactly as English does are listed: a new one must
     // be added here on purpose (a word such as "Browser" or "Plan"), never by forgetting it.
     const SAME_AS_ENGLISH: Record<Exclude<Locale, "en-GB">, string[]> = {
-      de: ["layout.support", "wrongEmail.mailName", "facts.name", "sessions.browser", "passkey.sectionHeading", "passkey.columnName", "console.col.ip", "console.notice.text", "console.notice.statusLine", "console.col.browser", "rollout.plan.partner", "rollout.plan.heading", "rollout.partner"],
+      de: ["layout.support", "wrongEmail.mailName", "facts.name", "sessions.browser", "passkey.sectionHeading", "passkey.columnName", "console.col.ip", "console.detail.pair", "console.notice.text", "console.notice.statusLine", "console.col.browser", "rollout.plan.partner", "rollout.plan.heading", "rollout.partner"],
       fr: ["sessions.action", "passkey.columnAction", "console.pager.label", "console.pager.page", "console.col.ip", "console.notice.statusLine", "console.col.action", "rollout.plan.heading", "profile.region.europe"],
-      it: ["field.password", "sessions.browser", "console.col.ip", "console.notice.statusLine", "console.col.browser", "rollout.plan.removePartner", "rollout.plan.partner", "rollout.partner", "profile.region.america", "profile.region.africa", "profile.region.asia", "profile.region.australia"],
-      es: ["error.title", "console.col.ip", "console.notice.statusLine", "rollout.plan.heading", "profile.region.asia", "profile.region.australia"],
-      nl: ["enrol.later", "sessions.browser", "passkey.sectionHeading", "console.col.ip", "console.factors.passkeys", "console.notice.statusLine", "console.col.browser", "rollout.plan.removePartner", "rollout.plan.partner", "rollout.plan.heading", "rollout.partner", "profile.region.antarctica"],
+      it: ["field.password", "sessions.browser", "console.col.ip", "console.detail.pair", "console.detail.value.password", "console.notice.statusLine", "console.col.browser", "rollout.plan.removePartner", "rollout.plan.partner", "rollout.partner", "profile.region.america", "profile.region.africa", "profile.region.asia", "profile.region.australia"],
+      es: ["error.title", "console.col.ip", "console.detail.pair", "console.notice.statusLine", "rollout.plan.heading", "profile.region.asia", "profile.region.australia"],
+      nl: ["enrol.later", "sessions.browser", "passkey.sectionHeading", "console.col.ip", "console.detail.pair", "console.factors.passkeys", "console.notice.statusLine", "console.col.browser", "rollout.plan.removePartner", "rollout.plan.partner", "rollout.plan.heading", "rollout.partner", "profile.region.antarctica"],
     };
     const same = KEYS.filter((key) => CATALOGUES[locale][key] === english[key]);
     expect(same).toEqual(SAME_AS_ENGLISH[locale as Exclude<Locale, "en-GB">]);

@@ -1,5 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { LOCALES } from "../../src/i18n/locales.ts";
 import { addUser, listen, type TestApp } from "../support/app.ts";
 import { useBrowser } from "../support/browser-app.ts";
@@ -139,13 +140,15 @@ describe("the support console in German and every other language, in Chromium", 
 
   /**
    * A dealer's staff on a phone (360 px) reading Profile's "Your sessions", and retail IT reading a
-   * user's page, the audit trail and search results, in every language: the tables' words were broken
-   * letter by letter to squeeze five to seven columns into the window ("Últim/a/activi/dad",
-   * "Chrom/e en Linux", a login ID as "st/af/f./nl", an address as "12/7./0./0./1"). A table now keeps
+   * user's page, the audit trail, search results, Needs attention (its reasons) and Rollout's plan, in
+   * every language: the tables' words were broken letter by letter to squeeze five to seven columns
+   * into the window ("Últim/a/activi/dad", "Chrom/e en Linux", a login ID as "st/af/f./nl", an address
+   * as "12/7./0./0./1"); the plan's Remove buttons' hidden words (.visually-hidden, absolutely placed)
+   * then reached past the page's edge, the region not being positioned. A table now keeps
    * its words whole and scrolls sideways in a named region of its own when it is wider than the
    * window (WCAG 1.4.10's data-table case, as Rollout's figures), the page itself never.
    */
-  it("keeps every word whole in the tables of Profile, a user's page, the audit trail and search, at 360 px, in every language", async () => {
+  it("keeps every word whole in the tables of Profile, a user's page, the audit trail, search, Needs attention and Rollout's plan, at 360 px, in every language", async () => {
     const admin = await addUser(u.deps, { role: "admin", loginId: "it.desk", email: "it.desk@retail.example" });
     const target = await addUser(u.deps, { loginId: "staff.narrow", fullName: "Jana Schmidt", email: "sales@dealer.example" });
     await signedInWithSentMail(target);
@@ -154,15 +157,23 @@ describe("the support console in German and every other language, in Chromium", 
     const client = new FormClient(overHttp(base));
     await signIn({ mailbox: u.mailbox }, { user: admin, client });
 
+    // Needs attention lists the target's address with a mail server's reason; Rollout's plan has a partner's start and the default's.
+    const bounced = await addUser(u.deps, { loginId: "staff.bounced", fullName: "Ana Ruiz", email: "ventas@dealer.example" });
+    await signIn({ mailbox: u.mailbox }, { user: bounced, client: new FormClient(overHttp(base)), until: "otp" });
+    const mail = await u.deps.db.selectFrom("outbox").select("id").where("user_id", "=", bounced.id).executeTakeFirstOrThrow();
+    await recordBounce(u.deps, { outboxId: mail.id, kind: "hard", status: "5.1.1", reason: "550 5.1.1 <ventas@dealer.example>: Recipient address rejected: User unknown in virtual mailbox table" }, "webhook");
+    for (const partner of ["DE-0815-4711", ""]) expect((await client.post("/support/rollout/plan", { partner, from: "2027-03-01T07:00" })).statusCode).toBe(303);
+
     const page = await chromium.newPage({ viewport: { width: 360, height: 740 } });
     await page.context().addCookies([...client.cookies].map(([name, value]) => ({ name, value, url: base })));
     const problems: string[] = [];
     for (const locale of LOCALES) {
       await u.deps.db.updateTable("users").set({ locale }).where("id", "=", admin.id).execute();
-      for (const path of ["/profile", `/support/users/${target.id}`, "/support/audit", "/support?q=staff"]) {
+      for (const path of ["/profile", `/support/users/${target.id}`, "/support/audit", "/support?q=staff", "/support/attention", "/support/rollout"]) {
         await page.goto(`${base}${path}`);
         const where = `${locale} ${path}`;
         expect(await page.getAttribute("html", "lang"), where).toBe(locale);
+        if (path === "/support/attention") expect(await page.textContent("main"), where).toContain("User unknown in virtual mailbox table");
         for (const cell of await brokenCells(page, "main th, main td", true)) problems.push(`${where}: ${cell}`);
         const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (sideways > 0) problems.push(`${where}: the page scrolls ${sideways} px sideways`);

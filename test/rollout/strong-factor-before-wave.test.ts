@@ -158,7 +158,7 @@ describe.each(DIALECTS)("a strong factor set up before the wave (%s)", (dialect)
     await first.get("/otp/app");
     expect((await first.post("/otp/app", { code: await appCode(secret, t.clock.now()) })).headers.location).toBe("/enrol");
     await first.get("/enrol");
-    expect((await first.post("/enrol/cancel", { email: "", confirmEmail: "" })).headers.location).toBe("/login");
+    expect((await first.post("/enrol/cancel", { email: "", confirmEmail: "" })).headers.location).toBe("/login?cancelled=1");
     // Signing in again with it still works; the app again, then "User profile", then "Choose a new password".
     const second = new FormClient(t.app);
     expect((await submitPassword(second, user.login_id, user.password)).headers.location).toBe("/otp");

@@ -4,7 +4,7 @@ import { loadConfig } from "../../src/config/config.ts";
 import { userFieldProblem } from "../../src/users/fields.ts";
 import { checkEmailEntry } from "../../src/enrolment/email-rules.ts";
 import { guardFormula } from "../../src/support/audit-csv.ts";
-import { detailText } from "../../src/web/pages/support-user-pages.ts";
+import { detailText } from "../../src/web/pages/audit-detail.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { isIdentityHeaderName, upstreamRequestHeaders, upstreamResponseHeaders } from "../../src/web/upstream-headers.ts";
 import { bcryptHash, csvField, djangoPbkdf2, HEADER } from "../cli/import-fixtures.ts";

@@ -170,7 +170,7 @@ describe("sessions", () => {
       const { client, user } = await at(t);
       const old = client.csrf!;
       const cancelled = await client.post(url);
-      expect(cancelled.headers.location, url).toBe("/login");
+      expect(cancelled.headers.location, url).toBe("/login?cancelled=1");
       expect(cancelled.headers["clear-site-data"], url).toBe('"storage"');
       expect(sessionToken(client), url).toBeUndefined();
       const replay = await client.post("/login", { loginId: user.login_id, password: user.password }, { csrf: old });

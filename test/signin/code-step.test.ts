@@ -189,7 +189,12 @@ describe("OTP capture: tries, earlier codes, regenerate waits and caps, cancel",
     const cookie = client.cookieHeader();
     const cancelled = await client.post("/otp/cancel");
     expect(cancelled.statusCode).toBe(303);
-    expect(cancelled.headers.location).toBe("/login");
+    expect(cancelled.headers.location).toBe("/login?cancelled=1");
+    // Not a blank sign-in page: a status line says so, announced as Sign out's "You have signed out." is.
+    const landing = await client.get(cancelled.headers.location!);
+    expect(landing.body).toContain('<div class="message info" role="status">Sign-in cancelled.</div>');
+    const german = await t.app.inject({ method: "GET", url: cancelled.headers.location!, headers: { "accept-language": "de" } });
+    expect(german.body).toContain('<div class="message info" role="status">Anmeldung abgebrochen.</div>');
 
     const codes = await t.deps.db.selectFrom("codes").select(["void_reason", "consumed_at"]).where("user_id", "=", user.id).execute();
     expect(codes).toEqual([{ void_reason: "cancelled", consumed_at: null }]);

@@ -69,7 +69,7 @@ describe("OTP capture says why Regenerate OTP cannot help", () => {
     expect(reopened).not.toContain("Use Regenerate OTP");
     expect(regenerateButton(reopened).disabled).toBe(true);
     // And Cancel, which it points to, does lead back to sign in.
-    expect((await client.post("/otp/cancel")).headers.location).toBe("/login");
+    expect((await client.post("/otp/cancel")).headers.location).toBe("/login?cancelled=1");
   });
 
   it("a flow finished and its codes voided elsewhere (no longer taking codes) is told the same", async () => {

@@ -192,7 +192,7 @@ describe("CSRF secret rotation at sign-in (unit tier)", () => {
     await client.get("/otp");
     const cancelled = await client.post("/otp/cancel");
     expect(cancelled.statusCode).toBe(303);
-    expect(cancelled.headers.location).toBe("/login");
+    expect(cancelled.headers.location).toBe("/login?cancelled=1");
   });
 });
 

@@ -143,7 +143,7 @@ describe("bad input on the sign-in forms", () => {
       await expectRefused(() => c.post("/enrol/cancel", { admin: "1" }), UNKNOWN_FIELDS, 400);
       expect((await c.get("/enrol")).statusCode).toBe(200);
       // The page's own Cancel button sends the address fields along: that works.
-      expect((await c.post("/enrol/cancel", { email: "half typed", confirmEmail: "" })).headers.location).toBe("/login");
+      expect((await c.post("/enrol/cancel", { email: "half typed", confirmEmail: "" })).headers.location).toBe("/login?cancelled=1");
     });
   });
 

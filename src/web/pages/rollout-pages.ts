@@ -48,8 +48,8 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
   const list =
     waves.length === 0
       ? html`<p>${t.text("rollout.plan.none")}</p>`
-      : html`<table class="plan">
-<caption>${t.withZone(t.text("rollout.plan.caption"), frame.now)}</caption>
+      : scrollingTable("plan-caption", html`<table class="plan">
+<caption id="plan-caption">${t.withZone(t.text("rollout.plan.caption"), frame.now)}</caption>
 <thead><tr><th scope="col">${t.text("rollout.plan.wave")}</th><th scope="col">${t.text("rollout.starts")}</th><th scope="col">${t.text("rollout.plan.setBy")}</th>${v.canEdit ? html`<th scope="col"><span class="visually-hidden">${t.text("rollout.plan.remove")}</span></th>` : ""}</tr></thead>
 <tbody>${waves.map(
           (w) => html`<tr><td>${w.partnerNumber === null ? t.text("rollout.plan.default") : t.text("rollout.plan.partner", { partner: w.partnerNumber })}</td><td>${consoleTime(t, w.startsAt)}</td><td>${w.updatedBy}</td>${
@@ -59,7 +59,7 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
                 }</button></form></td>`
               : ""
           }</tr>`,
-        )}</tbody></table>`;
+        )}</tbody></table>`);
   const form = v.canEdit
     ? html`${problemSummary(t, problems)}<form method="post" action="/support/rollout/plan" class="filters" novalidate>
   ${csrfField(frame.csrf)}

@@ -5,7 +5,8 @@ import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProble
 import { message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, pagerLinks, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
-import { detailText, eventLabel, shortAgent } from "./support-user-pages.ts";
+import { detailText } from "./audit-detail.ts";
+import { eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
 export interface AuditFilterForm {
@@ -49,7 +50,7 @@ ${problems.size ? "" : v.records.length === 0
 <caption class="visually-hidden" id="audit-caption">${t.text("console.audit.caption")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), frame.now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.about")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.browser")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${v.records.map(
-        (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail)}</td></tr>`,
+        (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${who(e.actor)}</td><td>${who(e.subject)}</td><td>${e.ip ?? ""}</td><td class="agent">${shortAgent(e.userAgent)}</td><td>${detailText(t, e.detail, e.event)}</td></tr>`,
       )}</tbody></table>`)}`}
 ${pagerLinks(t, "/support/audit", params, v.page, newer, older)}`;
   return supportPage(frame, t.text("console.nav.audit"), "audit", body);

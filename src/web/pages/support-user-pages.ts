@@ -15,6 +15,7 @@ import { accessText } from "../../account/access.ts";
 import { identityFields, lifecycleSections } from "./support-lifecycle-pages.ts";
 import { factorsRemovalSection, factorsText } from "./support-factor-pages.ts";
 import { pauseOverBy } from "../../regulation/pause-end.ts";
+import { detailText } from "./audit-detail.ts";
 
 export interface UserPageView {
   /** What this person may do here; null when nothing (with the reason shown instead). */
@@ -35,23 +36,6 @@ export interface UserPageView {
   /** A refused OTP email reset: what was typed, and every problem, each said beside its field. */
   resetValues?: Partial<IdentifiedRequest>;
   resetProblems?: FieldProblems;
-}
-
-/**
- * "key: value" pairs; times (ms since the epoch under keys such as "until") shown as times; email
- * addresses (an email change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else
- * on the console (issue 19.7). The CSV export and `famos audit` keep the record as it is. The keys
- * are the record's own field names, the same in every language.
- */
-export function detailText(t: Translator, detail: Record<string, unknown>): string {
-  const show = (key: string, value: unknown) => {
-    if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return zonedDateTime(t, value);
-    if (typeof value === "string" && /^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
-    return typeof value === "string" ? value : JSON.stringify(value);
-  };
-  return Object.entries(detail)
-    .map(([key, value]) => `${key}: ${show(key, value)}`)
-    .join(", ");
 }
 
 /** Browsers' user agents are long: the table shows the start, the CSV export all of it. */
@@ -89,7 +73,7 @@ function eventsTable(events: AuditRecord[], t: Translator, now: number): SafeHtm
 <caption class="visually-hidden">${t.text("console.events.heading")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${events.map(
-    (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail)}</td></tr>`,
+    (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail, e.event)}</td></tr>`,
   )}</tbody></table>`);
 }
 

@@ -1,12 +1,36 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Config } from "../../config/config.ts";
 import type { Deps } from "../../app/deps.ts";
 import { html } from "../../platform/html.ts";
 import { tr } from "../reader.ts";
 import { HttpProblem } from "../errors.ts";
+import { PLAIN_HOST } from "../origin.ts";
 import { page } from "../layout.ts";
 import { consoleTime } from "../pages/support-pages.ts";
 
 const STATES = { queued: "console.mailState.queued", sending: "console.mailState.sending", sent: "console.mailState.sent", failed: "console.mailState.failed" } as const;
+
+/**
+ * The red team: a page on another site whose name DNS rebinding points at 127.0.0.1 reads a developer's
+ * mailbox from its own origin (no Origin to check), its requests naming its own host. The mailbox
+ * answers only a Host that is a loopback name (localhost, *.localhost: RFC 6761, which browsers never
+ * ask DNS for) or address (127.0.0.0/8, [::1]), or FAMOS_PUBLIC_URL's host; 403 for any other.
+ */
+function mailboxHost(request: FastifyRequest, config: Readonly<Config>): void {
+  const name = hostName(request.host);
+  const loopback = name === "localhost" || name.endsWith(".localhost") || name === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(name);
+  if (!loopback && name !== config.publicUrl.hostname) throw new HttpProblem(403, "The development mailbox opens only at a localhost address or at FAMOS_PUBLIC_URL's host.");
+}
+
+/** The Host's name as the URL rules read it (lower case, port dropped), or "" for one that is not a plain host[:port]. */
+function hostName(host: string): string {
+  if (!PLAIN_HOST.test(host)) return "";
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return "";
+  }
+}
 
 /**
  * Development only (never registered in production): the outbox read as a mailbox, newest first,
@@ -14,8 +38,9 @@ const STATES = { queued: "console.mailState.queued", sending: "console.mailState
  * console is; the mails themselves are in their recipient's.
  */
 export function devMailboxRoutes(app: FastifyInstance, deps: Deps): void {
-  // "public": no sign-in needed, but a signed-in reader's saved language and zone apply.
-  const open = { config: { access: "public" as const } };
+  // "public": no sign-in needed, but a signed-in reader's saved language and zone apply. Only at a
+  // loopback Host or FAMOS_PUBLIC_URL's (mailboxHost), checked before anything is read.
+  const open = { config: { access: "public" as const }, onRequest: async (request: FastifyRequest) => mailboxHost(request, deps.config) };
   const recent = () =>
     deps.db
       .selectFrom("outbox")

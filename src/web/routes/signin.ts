@@ -69,7 +69,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     // form: nothing was done), or "/" reloaded with its cookie. ?ended=page: a form of a page left open
     // too long, with no session to go back to (signInForStaleForm).
     const ended = staleFormInfo(t, request) ?? (query.ended === "form" ? t.text("login.sessionEndedForm") : query.ended === "1" || request.famosLapsed ? t.text("login.sessionEnded") : undefined);
-    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.reset === "1" ? t.text("login.passwordReset") : ended;
+    // Sign out and Cancel (at OTP capture or User profile) each say what happened, as a status line.
+    const info = query.signedOut === "1" ? t.text("login.signedOut") : query.cancelled === "1" ? t.text("login.cancelled") : query.reset === "1" ? t.text("login.passwordReset") : ended;
     return reply.code(error ? 400 : 200).type(HTML).send(loginPage(t, config, { csrf: reply.generateCsrf(), returnTo, info, error }));
   };
   app.get("/login", { config: { access: "public" } }, showLogin);
@@ -144,7 +145,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     // Ended here or by another request first ("signed-out", nothing written): to sign in either way.
     await cancelSignIn(deps, user, session, requestContext(deps, request));
     endSignInHere(deps, reply);
-    return reply.redirect("/login", 303);
+    return reply.redirect("/login?cancelled=1", 303);
   });
 
   app.get("/otp", { config: { access: "otp" } }, async (request, reply) => {
@@ -187,7 +188,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm(CODE_BUTTON_FORM, request.body);
     await cancelSignIn(deps, user, session, requestContext(deps, request));
     endSignInHere(deps, reply);
-    return reply.redirect("/login", 303);
+    return reply.redirect("/login?cancelled=1", 303);
   });
 
   app.post("/logout", { config: { access: "public", signOut: true } }, async (request, reply) => {
