@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { addressKey } from "./addresses.ts";
+import { addressKey, reportedAddressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
 import { showHiddenCharacters } from "../users/fields.ts";
 
@@ -110,13 +110,13 @@ function hardBounceSet(now: number, reason: string) {
 
 /**
  * The address a report names when it is not the one the message was mailed to (compared as addresses are,
- * addressKey), as a page or terminal may show it (reasonText: it is a stranger's text), else null. A
+ * reportedAddressKey: the same mailbox written otherwise is that mailbox), as a page or terminal may show it (reasonText: it is a stranger's text), else null. A
  * dealership's shared address (sales@…) that its own server forwards or expands to a staff member's mailbox
  * took the mail; a report that the staff member's mailbox is dead (its Final-Recipient) is that forward's.
  */
 function forwardOf(finalRecipient: string | null | undefined, mailedTo: string): string | null {
   const named = (finalRecipient ?? "").trim().replace(/^<(.*)>$/, "$1");
-  return named === "" || addressKey(named) === addressKey(mailedTo) ? null : reasonText(named);
+  return named === "" || reportedAddressKey(named) === reportedAddressKey(mailedTo) ? null : reasonText(named);
 }
 
 /**
