@@ -113,7 +113,7 @@ const addressRowAndHolders = preparedQuery((db, key: string, lowerEmail: string,
 const clearAddress = preparedQuery((db, key: string, now: number) =>
   db
     .updateTable("mail_addresses")
-    .set({ undeliverable_at: null, undeliverable_reason: null, soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, mailbox_soft_bounces: 0, mailbox_soft_since: null, confirmed_at: now, updated_at: now })
+    .set({ undeliverable_at: null, undeliverable_reason: null, soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, mailbox_soft_bounces: 0, mailbox_soft_since: null, forward_bounces: 0, confirmed_at: now, updated_at: now })
     .where("address_key", "=", key),
 );
 
