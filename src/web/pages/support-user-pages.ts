@@ -1,6 +1,6 @@
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import type { AuditRecord } from "../../audit/audit.ts";
-import { maskEmail } from "../../platform/format.ts";
+import { maskEmail, maskEmailsIn } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { IdentifiedRequest } from "../../support/identified-request.ts";
 import type { SentMail, UserOverview } from "../../support/user-overview.ts";
@@ -40,12 +40,16 @@ export interface UserPageView {
 /**
  * "key: value" pairs; times (ms since the epoch under keys such as "until") shown as times; email
  * addresses (an email change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else
- * on the console (issue 19.7). The CSV export and `famos audit` keep the record as it is. The keys
+ * on the console (issue 19.7). A forward's report (mail.forward-bounced: its detail has `forwardedTo`) names
+ * a third person's mailbox in its words and beside a display name too: every address in it is masked
+ * (maskEmailsIn). The CSV export and `famos audit` keep the record as it is. The keys
  * are the record's own field names, the same in every language.
  */
 export function detailText(t: Translator, detail: Record<string, unknown>): string {
+  const forward = "forwardedTo" in detail;
   const show = (key: string, value: unknown) => {
     if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return zonedDateTime(t, value);
+    if (typeof value === "string" && forward) return maskEmailsIn(value);
     if (typeof value === "string" && /^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
     return typeof value === "string" ? value : JSON.stringify(value);
   };
