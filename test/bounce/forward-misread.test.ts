@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
-import { startBounceListener, type BounceListener } from "../../src/bounce/listener.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { addUser } from "../support/app.ts";
+import { bounceListenerApp } from "../support/bounce-app.ts";
 import { codeMailFor as codeMail } from "../support/code-mail.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
@@ -15,28 +15,19 @@ import { DIALECTS } from "../store/dialects.ts";
  * is audited as mail.forward-bounced. Real smtp-server and DSNs read as the listener reads them.
  */
 describe.each(DIALECTS)("forwardOf misreads the mailed address (%s)", (database) => {
-  let t: TestApp;
-  let listener: BounceListener;
+  const app = bounceListenerApp(database);
   let ip = 0;
-  beforeAll(async () => {
-    t = await createTestApp({ database, env: { FAMOS_BOUNCE_DOMAIN: "bounces.famos.test" } });
-    listener = await startBounceListener(t.deps, { host: "127.0.0.1", port: 0 });
-  });
-  afterAll(async () => {
-    await listener?.close();
-    await t?.close();
-  });
-  const codeMailFor = (email: string) => codeMail(t, email, `10.19.3.${(ip += 1)}`);
+  const codeMailFor = (email: string) => codeMail(app.t, email, `10.19.3.${(ip += 1)}`);
   /** A 5.1.1 DSN whose Final-Recipient field is written exactly as `field` (address type included). */
   const hardBounce = (mail: ReceivedMail, field: string) =>
-    sendFromNullSender(listener.port, mail.envelopeFrom,
+    sendFromNullSender(app.listener.port, mail.envelopeFrom,
       dsnFor(mail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 User unknown", finalRecipient: "@@FR@@" }).replace("rfc822; @@FR@@", field));
 
-  const forwardAudits = async () => Number((await t.deps.db.selectFrom("audit").select((eb) => eb.fn.countAll().as("n")).where("event", "=", "mail.forward-bounced").executeTakeFirstOrThrow()).n);
+  const forwardAudits = async () => Number((await app.t.deps.db.selectFrom("audit").select((eb) => eb.fn.countAll().as("n")).where("event", "=", "mail.forward-bounced").executeTakeFirstOrThrow()).n);
   const markedAsForward = async (email: string, before: number) => {
     // The cause: the address's own report was taken for a forward's (audited as mail.forward-bounced), and the address left unmarked.
     expect(await forwardAudits()).toBe(before);
-    expect(await addressProblems(t.deps.db, email)).toMatchObject({ undeliverableAt: expect.any(Number) });
+    expect(await addressProblems(app.t.deps.db, email)).toMatchObject({ undeliverableAt: expect.any(Number) });
   };
 
   it("the same address in other letters is the address", async () => {
@@ -58,11 +49,11 @@ describe.each(DIALECTS)("forwardOf misreads the mailed address (%s)", (database)
   it("IDN: mailed as xn-- (addresses are ASCII), reported in Unicode by an SMTPUTF8 server", async () => {
     const email = `jane.${database}@xn--autohaus-mller-psb.example`; // autohaus-müller.example
     // smtp-server (the test's receiving MTA, like SMTPUTF8 MTAs) reads the xn-- domain in Unicode.
-    const user = await addUser(t.deps, { email });
-    const client = new FormClient(t.app, `10.19.4.${(ip += 1)}`);
-    const seen = t.smtp.messages.length;
+    const user = await addUser(app.t.deps, { email });
+    const client = new FormClient(app.t.app, `10.19.4.${(ip += 1)}`);
+    const seen = app.t.smtp.messages.length;
     expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(`jane.${database}@autohaus-müller.example`) && t.smtp.messages.indexOf(m) >= seen);
+    const mail = await app.t.smtp.waitForMessage((m) => m.envelopeTo.includes(`jane.${database}@autohaus-müller.example`) && app.t.smtp.messages.indexOf(m) >= seen);
     const before = await forwardAudits();
     await hardBounce(mail, `utf-8; jane.${database}@autohaus-müller.example`);
     await markedAsForward(email, before);
