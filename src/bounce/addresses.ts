@@ -1,3 +1,4 @@
+import { domainToASCII } from "node:url";
 import { sql, type Kysely, type Selectable } from "kysely";
 import { preparedQuery } from "../store/prepared.ts";
 import type { Database } from "../store/schema.ts";
@@ -7,6 +8,35 @@ import { otherHoldersQuery } from "../users/shared-address.ts";
 /** Addresses are compared without regard to case (what mail servers do in practice). */
 export function addressKey(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** An RFC 5322 dot-atom, Unicode letters allowed (RFC 6531): a local part that needs no quotes. */
+const DOT_ATOM = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+
+/**
+ * An address as a report names it (a DSN's Final-Recipient without its type, a webhook's recipient) in the
+ * form addressKey compares, so that the mailbox FAMOS mailed, written otherwise, is still that mailbox
+ * (record-bounce.ts forwardOf): RFC 6533's utf-8 type encodes characters as \x{HEX} ("+" as \x{2B}); a
+ * display name may come with it ("Parts Desk <parts@…>"); a local part may be quoted needlessly
+ * ("service"@…); the domain may end in the root's dot, or be IDN in Unicode where FAMOS mailed xn-- (or the
+ * other way round: domainToASCII makes both xn--).
+ */
+export function reportedAddressKey(reported: string): string {
+  let address = reported.trim().replace(/\\x\{([0-9A-Fa-f]{1,6})\}/g, (whole, hex: string) => {
+    const point = parseInt(hex, 16);
+    return point <= 0x10ffff ? String.fromCodePoint(point) : whole;
+  });
+  address = /<([^<>]*)>\s*$/.exec(address)?.[1]?.trim() ?? address;
+  const at = address.lastIndexOf("@");
+  if (at < 0) return addressKey(address);
+  let local = address.slice(0, at);
+  const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(local);
+  if (quoted) {
+    const inner = quoted[1]!.replace(/\\(.)/g, "$1");
+    if (DOT_ATOM.test(inner)) local = inner;
+  }
+  const domain = address.slice(at + 1).replace(/\.$/, "");
+  return addressKey(`${local}@${domainToASCII(domain) || domain}`);
 }
 
 /** What bounces said about one address; null when it never bounced (or was cleared). */
@@ -83,7 +113,7 @@ const addressRowAndHolders = preparedQuery((db, key: string, lowerEmail: string,
 const clearAddress = preparedQuery((db, key: string, now: number) =>
   db
     .updateTable("mail_addresses")
-    .set({ undeliverable_at: null, undeliverable_reason: null, soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, mailbox_soft_bounces: 0, mailbox_soft_since: null, confirmed_at: now, updated_at: now })
+    .set({ undeliverable_at: null, undeliverable_reason: null, soft_bounces: 0, last_soft_bounce_at: null, last_soft_reason: null, mailbox_soft_bounces: 0, mailbox_soft_since: null, forward_bounces: 0, confirmed_at: now, updated_at: now })
     .where("address_key", "=", key),
 );
 

@@ -1,8 +1,10 @@
-import { sql } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { addressKey } from "./addresses.ts";
+import { addressKey, reportedAddressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
+import { maskEmailsIn } from "../platform/format.ts";
+import type { Database } from "../store/schema.ts";
 import { showHiddenCharacters } from "../users/fields.ts";
 
 export interface BounceReport {
@@ -101,6 +103,30 @@ export function softBounceSet(now: number, reason: string, status: string | null
 }
 
 /**
+ * When forwards' reports tell of the address mailed: FORWARD_BOUNCES hard bounces of forwards (forwardOf) of
+ * different messages, with no code sent to the address confirmed since the first (a confirmation sets the
+ * count to 0: addresses.ts markAddressWorking; and a report of a message older than a confirmation is not
+ * counted: recordBounce). A shared desk's address, expanded to twelve staff of whom one has left, keeps
+ * working: the colleagues confirm the codes it brings them, and one dead mailbox behind it marks nothing. A
+ * one-person alias (j.doe@ → jane.doe@ whose mailbox was deleted, or Exchange naming the mailbox's primary
+ * address when an alias was mailed) never confirms a code: after FORWARD_BOUNCES of them the address is
+ * undeliverable, with this report's words after the mailbox forwarded to, masked (maskEmailsIn: a third
+ * person's address, shown to support), so OTP capture, the support user page and Needs attention say so.
+ */
+export const FORWARD_BOUNCES = 3;
+
+export function forwardBounceSet(now: number, reason: string, forwardedTo: string) {
+  const escalates = sql<boolean>`undeliverable_at is null and forward_bounces + 1 >= ${FORWARD_BOUNCES}`;
+  const words = reasonText(`→ ${maskEmailsIn(forwardedTo)}: ${maskEmailsIn(reason)}`);
+  return {
+    forward_bounces: sql<number>`forward_bounces + 1`,
+    undeliverable_at: sql<number | null>`case when ${escalates} then ${now} else undeliverable_at end`,
+    undeliverable_reason: sql<string | null>`case when ${escalates} then ${words} else undeliverable_reason end`,
+    updated_at: now,
+  };
+}
+
+/**
  * What a hard bounce writes on its address: undeliverable with its words. The address itself is refused,
  * so a count of full-mailbox reports ends (addresses.ts fullMailbox: it is no longer "full").
  */
@@ -110,13 +136,13 @@ function hardBounceSet(now: number, reason: string) {
 
 /**
  * The address a report names when it is not the one the message was mailed to (compared as addresses are,
- * addressKey), as a page or terminal may show it (reasonText: it is a stranger's text), else null. A
+ * reportedAddressKey: the same mailbox written otherwise is that mailbox), as a page or terminal may show it (reasonText: it is a stranger's text), else null. A
  * dealership's shared address (sales@…) that its own server forwards or expands to a staff member's mailbox
  * took the mail; a report that the staff member's mailbox is dead (its Final-Recipient) is that forward's.
  */
 function forwardOf(finalRecipient: string | null | undefined, mailedTo: string): string | null {
   const named = (finalRecipient ?? "").trim().replace(/^<(.*)>$/, "$1");
-  return named === "" || addressKey(named) === addressKey(mailedTo) ? null : reasonText(named);
+  return named === "" || reportedAddressKey(named) === reportedAddressKey(mailedTo) ? null : reasonText(named);
 }
 
 /**
@@ -126,11 +152,12 @@ function forwardOf(finalRecipient: string | null | undefined, mailedTo: string):
  * undeliverable too (softBounceSet) — unless a code sent to the address was
  * confirmed after the message was written (a late report about mail that in the end arrived).
  *
- * A report of a forward (forwardOf: its Final-Recipient another address than the one mailed) says nothing of
- * the address mailed, which took the message: that address is not written (neither undeliverable nor
- * counted: one staff member's dead mailbox behind a shared address, or a stranger's forged report, must not
- * tell every colleague that their address is dead), nor is the message's bounce_kind (OTP capture, the
- * announcement's reach). It is audited (mail.forward-bounced, with the address it was forwarded to: the
+ * A report of a forward (forwardOf: its Final-Recipient another address than the one mailed) alone says nothing of
+ * the address mailed, which took the message: one staff member's dead mailbox behind a shared address, or a
+ * stranger's forged report, must not tell every colleague that their address is dead. A hard one is counted
+ * on the address (forward_bounces), which only FORWARD_BOUNCES of them with no code confirmed there make
+ * undeliverable (forwardBounceSet: a one-person alias to a dead mailbox); the message's bounce_kind is not
+ * written (OTP capture, the announcement's reach). It is audited (mail.forward-bounced, with the address it was forwarded to: the
  * support user page shows it), marked on the message by bounced_at alone (so a copy of it counts once) and
  * counted apart (famos_mail_bounced_total{kind="forward"}).
  */
@@ -149,7 +176,9 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     if (forwardedTo !== null) {
       const first = await tx.updateTable("outbox").set({ bounced_at: now }).where("id", "=", report.outboxId).where("bounced_at", "is", null).executeTakeFirst();
       if (Number(first.numUpdatedRows) === 0) return { kind: "duplicate" as const };
-      const detail = { bounce: report.kind, status: report.status, reason, to: message.recipient, forwardedTo, mail: message.kind };
+      const written = report.kind === "hard" ? await writeAddress(tx, message, forwardBounceSet(now, reason, forwardedTo)) : undefined;
+      const escalated = written !== undefined && Number(written.undeliverable_at) === now;
+      const detail = { bounce: report.kind, status: report.status, reason, to: message.recipient, forwardedTo, mail: message.kind, ...(escalated ? { undeliverable: true } : {}) };
       await recordAudit(tx, now, { event: "mail.forward-bounced", actor: `bounce:${source}`, subject: message.login_id, ip: null, userAgent: null, detail });
       return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient, forwardedTo };
     }
@@ -162,30 +191,7 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
       .executeTakeFirst();
     if (Number(marked.numUpdatedRows) === 0) return { kind: "duplicate" as const };
 
-    const key = addressKey(message.recipient);
-    await tx.insertInto("mail_addresses").values({ address_key: key, soft_bounces: 0, updated_at: now }).onConflict((oc) => oc.column("address_key").doNothing()).execute();
-    const written = await tx
-      .updateTable("mail_addresses")
-      .set(report.kind === "hard" ? hardBounceSet(now, reason) : softBounceSet(now, reason, report.status))
-      .where("address_key", "=", key)
-      .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
-      // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address
-      // after this message was written: it takes mail. A code used after that moment was still valid
-      // then, so the expiry index narrows the search to codes of the last validity period.
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("codes")
-              .select("codes.id")
-              .where("codes.expires_at", ">", message.created_at)
-              .where("codes.consumed_at", ">=", message.created_at)
-              .where(sql<string>`lower(codes.email)`, "=", key),
-          ),
-        ),
-      )
-      .returning("undeliverable_at")
-      .executeTakeFirst();
+    const written = await writeAddress(tx, message, report.kind === "hard" ? hardBounceSet(now, reason) : softBounceSet(now, reason, report.status));
     // A soft bounce that made the address undeliverable (softBounceSet) says so in the trail.
     const escalated = report.kind === "soft" && written !== undefined && Number(written.undeliverable_at) === now;
     await recordAudit(tx, now, {
@@ -200,4 +206,41 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
   });
   if (outcome.kind === "recorded") deps.metrics.mailBounced.inc({ kind: outcome.forwardedTo === undefined ? report.kind : "forward" });
   return outcome;
+}
+
+/**
+ * A report's writing on the address mailed (its row made first), unless a code sent to the address was
+ * confirmed after the message was written: then the address takes mail, and the report is of mail that in
+ * the end arrived. The row's undeliverable_at after it, or undefined when it was not written.
+ */
+async function writeAddress(
+  tx: Transaction<Database>,
+  message: { recipient: string; created_at: number },
+  set: ReturnType<typeof hardBounceSet> | ReturnType<typeof softBounceSet> | ReturnType<typeof forwardBounceSet>,
+): Promise<{ undeliverable_at: number | null } | undefined> {
+  const now = set.updated_at;
+  const key = addressKey(message.recipient);
+  await tx.insertInto("mail_addresses").values({ address_key: key, soft_bounces: 0, updated_at: now }).onConflict((oc) => oc.column("address_key").doNothing()).execute();
+  return tx
+    .updateTable("mail_addresses")
+    .set(set)
+    .where("address_key", "=", key)
+    .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
+    // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address
+    // after this message was written: it takes mail. A code used after that moment was still valid
+    // then, so the expiry index narrows the search to codes of the last validity period.
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("codes")
+            .select("codes.id")
+            .where("codes.expires_at", ">", message.created_at)
+            .where("codes.consumed_at", ">=", message.created_at)
+            .where(sql<string>`lower(codes.email)`, "=", key),
+        ),
+      ),
+    )
+    .returning("undeliverable_at")
+    .executeTakeFirst();
 }

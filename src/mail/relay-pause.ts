@@ -1,4 +1,4 @@
-import { blockListOf, directSendingRefused, relayRefusalOf, type RelayFault } from "./smtp-replies.ts";
+import { blockListOf, directSendingRefused, noReverseDns, relayRefusalOf, type RelayFault } from "./smtp-replies.ts";
 import { MailDeliveryError } from "./transport.ts";
 
 /** What the pause says, once per outage: pino's logger, or anything with these two methods. */
@@ -14,6 +14,7 @@ const RELAY_CHECKS = {
   relaying: "that the relay lets FAMOS relay mail to other domains: its relaying permission for FAMOS's login or address",
   client: "the relay's own settings and log",
   direct: "that FAMOS_SMTP_URL names your mail provider's relay, not a recipient's own mail server",
+  ptr: "that FAMOS's sending address has a PTR record naming a host whose own address is it",
 } as const;
 
 /** What the operator is told, once per outage, by what is wrong with the relay. */
@@ -48,6 +49,8 @@ export function relayRefusalAdvice(error: unknown): string | null {
     case "client": {
       // A receiving domain's own server (Gmail's "Please use the SMTP relay at your service provider"): FAMOS_SMTP_URL names no relay.
       if (directSendingRefused(error)) return `the mail server in FAMOS_SMTP_URL takes no mail sent straight from FAMOS's host (check ${RELAY_CHECKS.direct})`;
+      // Gmail's 5.7.25: FAMOS's sending address has no reverse DNS (or its name does not lead back to it).
+      if (noReverseDns(error)) return `the receiving server finds no reverse DNS for FAMOS's address (check ${RELAY_CHECKS.ptr})`;
       // A block list named (Postfix's and Microsoft 365's "Client host [ip] blocked using zen.spamhaus.org"): FAMOS's address is listed.
       const list = blockListOf(error);
       return list === null ? `the mail relay refuses FAMOS (check ${RELAY_CHECKS.client})` : `the mail relay refuses FAMOS's host as on a block list, ${list} (check ${RELAY_CHECKS.client}, and that list's entry for FAMOS's address)`;

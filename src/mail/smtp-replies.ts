@@ -52,8 +52,11 @@ const NAMES_HELO = /\b(?:helo|ehlo)(?:\/(?:helo|ehlo))?(?: command)? (?:rejected
  * An address written bare in a reply, without <...> (Sendmail's "550 relay@dealer.example... User unknown",
  * "… rejected for helo@dealer.example"): a local part of RFC 5322's atext and dots (or SMTPUTF8 letters),
  * "@", a domain of labels. It takes no word without its "@", and leaves the punctuation around it.
+ * A match begins only where a run of those characters begins (the lookbehind): else each position of a
+ * long run without "@" began a scan to the run's end, quadratic (64 KB: seconds; nodemailer takes replies
+ * up to 1 MiB, and replyWords reads one several times per failed send). Exported for its test.
  */
-const BARE_ADDRESS = /[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*/gu;
+export const BARE_ADDRESS = /(?<![\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-])[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*/gu;
 
 /**
  * A reply's words without its code and enhanced status, and without the addresses relays repeat (the
@@ -103,6 +106,20 @@ const NAMES_DIRECT_SENDING = /\bthe ip you['’]re using to send mail is not aut
  */
 const RECIPIENTS_OWN_RULE = /\bresolver\.rst\.[a-z]/i;
 
+/**
+ * Gmail's refusal of a sending host without forward-confirmed reverse DNS, about FAMOS's host whatever the
+ * recipient: "550-5.7.25 [192.0.2.7] The IP address sending this message does not have a 550-5.7.25 PTR record
+ * setup, or the corresponding forward DNS entry does not 550 5.7.25 point to the sending IP. As a policy, Gmail
+ * does not accept messages from IPs with missing PTR records." (the continuation lines' codes stay inside the
+ * words as nodemailer joins them). "client" (rcptRefusesFamos), and the advice names reverse DNS (noReverseDns).
+ */
+const NAMES_NO_PTR = /\bdoes not have a (?:5\d\d[ -]5\.7\.25 )?ptr record\b|\bmissing ptr records?\b/i;
+
+/** The receiving server refuses FAMOS's address for want of reverse DNS (NAMES_NO_PTR): relay-pause.ts's advice. */
+export function noReverseDns(error: unknown): boolean {
+  return NAMES_NO_PTR.test(replyWords((error as { response?: string }).response));
+}
+
 /** FAMOS_SMTP_URL's server is a receiving domain's own, refusing mail straight from FAMOS's host (NAMES_DIRECT_SENDING): relay-pause.ts's advice. */
 export function directSendingRefused(error: unknown): boolean {
   return NAMES_DIRECT_SENDING.test(replyWords((error as { response?: string }).response));
@@ -126,11 +143,11 @@ export function blockListOf(error: unknown): string | null {
  * What of FAMOS a refusal at RCPT TO refuses outright, read from its words alone (replyWords), the one rule
  * of it for whether it waits (rcptRefusal) and for its kind (relayRefusalOf): relaying said outright first
  * (REFUSES_TO_RELAY, whatever else the words name), then FAMOS's host or HELO name (NAMES_CLIENT_HOST,
- * NAMES_DIRECT_SENDING, NAMES_HELO: "client"), then its sender (NAMES_SENDER); else null.
+ * NAMES_DIRECT_SENDING, NAMES_NO_PTR, NAMES_HELO: "client"), then its sender (NAMES_SENDER); else null.
  */
 function rcptRefusesFamos(words: string): "relaying" | "client" | "sender" | null {
   if (REFUSES_TO_RELAY.test(words)) return "relaying";
-  if (NAMES_CLIENT_HOST.test(words) || NAMES_DIRECT_SENDING.test(words) || NAMES_HELO.test(words)) return "client";
+  if (NAMES_CLIENT_HOST.test(words) || NAMES_DIRECT_SENDING.test(words) || NAMES_NO_PTR.test(words) || NAMES_HELO.test(words)) return "client";
   return NAMES_SENDER.test(words) ? "sender" : null;
 }
 

@@ -64,6 +64,15 @@ export function maskEmail(email: string): string {
   return `${email[0]}•••${email.slice(at)}`;
 }
 
+/**
+ * Every address inside a text masked (maskEmail): a bounce report's words as shown to support name a third
+ * person's mailbox in full ("550 5.1.1 <jane.private@gmail.example>: …", "Jane <jane@…>"). An address begins
+ * only after a delimiter or the text's start (the lookbehind), so a long run without "@" is read once.
+ */
+export function maskEmailsIn(text: string): string {
+  return text.replace(/(?<=^|[\s<>()[\],;:"'])[^\s<>()[\],;:"'@]+@[^\s<>()[\],;:"'@]+/g, maskEmail);
+}
+
 /** 14:02:31: a wait of seconds shown as a clock time (the Regenerate wait). */
 export function formatTimeWithSeconds(ms: number, timeZone: string, locale = "en-GB"): string {
   return formatter(timeZone, "seconds", locale).format(ms);

@@ -29,6 +29,7 @@ import * as strongFactorMark from "./migrations/026-strong-factor-mark.ts";
 import * as sessionStepUp from "./migrations/027-session-step-up.ts";
 import * as syncDisabledPartner from "./migrations/028-sync-disabled-partner.ts";
 import * as importedHashDigest from "./migrations/029-imported-hash-digest.ts";
+import * as forwardBounces from "./migrations/030-forward-bounces.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -66,6 +67,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "027-session-step-up": sessionStepUp,
   "028-sync-disabled-partner": syncDisabledPartner,
   "029-imported-hash-digest": importedHashDigest,
+  "030-forward-bounces": forwardBounces,
 });
 
 /** Every migration's name, oldest first. */

@@ -167,6 +167,11 @@ export interface MailAddressesTable {
    */
   mailbox_soft_bounces: Generated<number>;
   mailbox_soft_since: number | null;
+  /**
+   * Hard bounces of forwards of different messages mailed here (record-bounce.ts forwardOf) since a code sent
+   * to the address was last confirmed (migration 030): FORWARD_BOUNCES of them mark it undeliverable.
+   */
+  forward_bounces: Generated<number>;
   /** The last time a code sent to this address was confirmed: later bounces of older mail are ignored. */
   confirmed_at: number | null;
   updated_at: number;

@@ -99,6 +99,9 @@ describe("a relay that refuses FAMOS itself at RCPT TO, in its own words", () =>
     // FAMOS's host, not relaying, and the advice names the setting to change. Before, "relaying".
     [550, "5.7.1 [192.0.2.7] The IP you're using to send mail is not authorized to send email directly to our servers. Please use the SMTP relay at your service provider instead. Learn more at https://support.google.com/mail/?p=NotAuthorizedError f64si1223417pfg.362 - gsmtp", "client",
       "the mail server in FAMOS_SMTP_URL takes no mail sent straight from FAMOS's host (check that FAMOS_SMTP_URL names your mail provider's relay, not a recipient's own mail server)"],
+    // Gmail's refusal of a host without reverse DNS (one line; the multi-line reply in smtp-replies.unit): FAMOS's host.
+    [550, "5.7.25 [192.0.2.7] The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP. As a policy, Gmail does not accept messages from IPs with missing PTR records. - gsmtp", "client",
+      "the receiving server finds no reverse DNS for FAMOS's address (check that FAMOS's sending address has a PTR record naming a host whose own address is it)"],
   ])("%d %s: waits, stored as %j, and doctor says what to fix", async (code, words, fault, advice) => {
     const relay = await refusingAtRcpt(code, words);
     try {

@@ -117,6 +117,8 @@ describe("the SMTP reply tables", () => {
     ["a recipient's policy naming relay-desk@ (address glued to a colon)", 554, "554 5.7.1 relay-desk@dealer.example: Recipient address rejected: Access denied", true, null],
     ["relaying denied beside a bare address is still relaying", 554, "554 5.7.1 jane@elsewhere.example: Relay access denied", false, "relaying"],
     ["FAMOS's sender refused beside a bare address is still its sender", 553, "553 5.7.1 famos@dealer.example: Sender address rejected: not owned by user famos", false, "sender"],
+    ["Gmail's refusal of a host without reverse DNS (its multi-line reply as nodemailer joins it) is FAMOS's host", 550,
+      "550-5.7.25 [192.0.2.7] The IP address sending this message does not have a 550-5.7.25 PTR record setup, or the corresponding forward DNS entry does not 550 5.7.25 point to the sending IP. As a policy, Gmail does not accept messages from IPs with missing PTR records. - gsmtp", false, "client"],
     ["a block list beside an address in its URL is still FAMOS's host", 554, "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; mailto:postmaster@dealer.example", false, "client"],
   ] as const)("%s (%d)", (_what, code, response, permanent, fault) => {
     expect(failureOf(refused("RCPT TO", code, response))).toMatchObject({ permanent, fault });

@@ -1,5 +1,5 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
-import { maskEmail } from "../../platform/format.ts";
+import { maskEmail, maskEmailsIn } from "../../platform/format.ts";
 import { showHiddenCharacters } from "../../users/fields.ts";
 import { zonedDateTime } from "./support-pages.ts";
 
@@ -95,13 +95,15 @@ function known<T extends object>(table: T, name: string): T[keyof T] | undefined
   return Object.hasOwn(table, name) ? table[name as keyof T] : undefined;
 }
 
-function valueText(t: Translator, event: string | undefined, key: string, value: unknown): string {
+function valueText(t: Translator, event: string | undefined, key: string, value: unknown, forward: boolean): string {
   if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return zonedDateTime(t, value);
   if (typeof value === "boolean") return t.text(value ? "console.detail.value.true" : "console.detail.value.false");
   if (typeof value !== "string") return JSON.stringify(value);
   if (/^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
-  const own = ENUMERATED.has(key) && !outsideReason(event, key) ? known(DETAIL_VALUES, value) : undefined;
-  return own === undefined ? showHiddenCharacters(value) : t.text(own);
+  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words and beside a display name.
+  const text = forward ? maskEmailsIn(value) : value;
+  const own = ENUMERATED.has(key) && !outsideReason(event, key) ? known(DETAIL_VALUES, text) : undefined;
+  return own === undefined ? showHiddenCharacters(text) : t.text(own);
 }
 
 /**
@@ -109,14 +111,16 @@ function valueText(t: Translator, event: string | undefined, key: string, value:
  * enumerated values in the reader's language (the persona walk: "purpose: signin" on a German page);
  * times (ms since the epoch under keys such as "until") shown as times; email addresses (an email
  * change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else on the console
- * (issue 19.7); other words from outside as stored, hidden characters shown. The CSV export and
- * `famos audit` keep the record as it is.
+ * (issue 19.7), and in a forward's report (mail.forward-bounced: its detail has `forwardedTo`) every
+ * address inside its values too (maskEmailsIn); other words from outside as stored, hidden characters
+ * shown. The CSV export and `famos audit` keep the record as it is.
  */
 export function detailText(t: Translator, detail: Record<string, unknown>, event?: string): string {
+  const forward = "forwardedTo" in detail;
   return Object.entries(detail)
     .map(([key, value]) => {
       const name = known(DETAIL_KEYS, key);
-      return t.text("console.detail.pair", { key: name === undefined ? showHiddenCharacters(key) : t.text(name), value: valueText(t, event, key, value) });
+      return t.text("console.detail.pair", { key: name === undefined ? showHiddenCharacters(key) : t.text(name), value: valueText(t, event, key, value, forward) });
     })
     .join(", ");
 }
