@@ -69,6 +69,22 @@ describe("FAMOS_SECRET_PREVIOUS's report and the start's look (unit tier)", () =
     expect(await report(db, deriveKeys(OLD), 1)).toEqual({ apps: 0, lost: 4, recoveryCodes: null });
   });
 
+  it("a look that only counts (reseal: false, doctor and the start's) opens each app and seals nothing: no IV drawn; reseal draws one per app it seals", async () => {
+    const { db, app } = await store();
+    await app(NEW);
+    await app(OLD);
+    await app(OLD);
+    await app(THIRD);
+    let drawn = 0;
+    const counting: Random = { bytes: (n) => ((drawn += 1), Buffer.alloc(n, 9)), int: () => 0 };
+    const keys = deriveKeys(NEW, OLD);
+    expect(await previousSecretReport(db, keys, counting, 1, { reseal: false, record: true })).toMatchObject({ apps: 2, lost: 1 });
+    expect(await sealedSecretsToTell(db, "sqlite", keys, counting, 1)).toMatchObject({ apps: 2, lost: 1 });
+    expect(drawn).toBe(0);
+    expect(await previousSecretReport(db, keys, counting, 1, { reseal: true, record: false })).toMatchObject({ apps: 2, lost: 1 });
+    expect(drawn).toBe(2);
+  });
+
   it("reads every app, page after page (more than one page of 200)", async () => {
     const { db, app } = await store();
     for (let i = 0; i < 201; i++) await app(OLD);
