@@ -4,7 +4,7 @@ import type { Random } from "../platform/random.ts";
 import type { Dialect } from "../store/database.ts";
 import { forgetOtherKeys, keepFingerprint, keyedPassBegins, keyedPassDone, keyedRowsUnchanged, type KeyedRows } from "../store/key-fingerprints.ts";
 import type { Database } from "../store/schema.ts";
-import { openUnderKeys } from "./secret-box.ts";
+import { openUnderEither, sealSecret } from "./secret-box.ts";
 
 /**
  * After a change of FAMOS_SECRET: what is still made under the secret before it (SECURITY.md,
@@ -73,12 +73,14 @@ export async function previousSecretReport(
   for (let after = ""; ; ) {
     const rows = await db.selectFrom("authenticator_apps").select(["user_id", "secret"]).where("user_id", ">", after).orderBy("user_id").limit(PAGE).execute();
     for (const row of rows) {
-      const opened = openUnderKeys(keys, random, row.user_id, row.secret);
+      // Opened only: a look that counts (doctor, the start's) seals nothing; reseal seals what the old key opened.
+      const opened = openUnderEither(keys, row.user_id, row.secret);
       if (opened === null) lost += 1;
-      else if (opened.resealed === null) continue;
+      else if (!opened.previous) continue;
       else if (!reseal) apps += 1;
       else {
-        const done = await db.updateTable("authenticator_apps").set({ secret: opened.resealed! }).where("user_id", "=", row.user_id).where("secret", "=", row.secret).executeTakeFirst();
+        const resealed = sealSecret(keys.totpSecret, random, row.user_id, opened.secret);
+        const done = await db.updateTable("authenticator_apps").set({ secret: resealed }).where("user_id", "=", row.user_id).where("secret", "=", row.secret).executeTakeFirst();
         apps += Number(done.numUpdatedRows);
       }
     }

@@ -35,13 +35,23 @@ export function openSecret(key: Buffer, userId: string, sealed: string): string 
 }
 
 /**
- * The secret as the sign-in reads it: under keys.totpSecret, else (after a change of FAMOS_SECRET) under
- * FAMOS_SECRET_PREVIOUS's key, with `resealed` then the same secret sealed under keys.totpSecret for the
- * caller to keep in its place. Null when neither opens it.
+ * The secret under keys.totpSecret, else (after a change of FAMOS_SECRET) under FAMOS_SECRET_PREVIOUS's key
+ * (`previous`), opened only: nothing sealed (a look that counts, previousSecretReport). Null when neither opens it.
+ */
+export function openUnderEither(keys: Pick<Keys, "totpSecret" | "previous">, userId: string, sealed: string): { secret: string; previous: boolean } | null {
+  const secret = openSecret(keys.totpSecret, userId, sealed);
+  if (secret !== null) return { secret, previous: false };
+  const old = keys.previous ? openSecret(keys.previous.totpSecret, userId, sealed) : null;
+  return old === null ? null : { secret: old, previous: true };
+}
+
+/**
+ * The secret as the sign-in reads it (openUnderEither), with `resealed` the secret the old key opened sealed
+ * under keys.totpSecret for the caller to keep in its place (null when the new key opened it). Null when
+ * neither opens it.
  */
 export function openUnderKeys(keys: Pick<Keys, "totpSecret" | "previous">, random: Random, userId: string, sealed: string): { secret: string; resealed: string | null } | null {
-  const secret = openSecret(keys.totpSecret, userId, sealed);
-  if (secret !== null) return { secret, resealed: null };
-  const old = keys.previous ? openSecret(keys.previous.totpSecret, userId, sealed) : null;
-  return old === null ? null : { secret: old, resealed: sealSecret(keys.totpSecret, random, userId, old) };
+  const opened = openUnderEither(keys, userId, sealed);
+  if (opened === null) return null;
+  return { secret: opened.secret, resealed: opened.previous ? sealSecret(keys.totpSecret, random, userId, opened.secret) : null };
 }

@@ -119,6 +119,10 @@ describe("the SMTP reply tables", () => {
     ["FAMOS's sender refused beside a bare address is still its sender", 553, "553 5.7.1 famos@dealer.example: Sender address rejected: not owned by user famos", false, "sender"],
     ["Gmail's refusal of a host without reverse DNS (its multi-line reply as nodemailer joins it) is FAMOS's host", 550,
       "550-5.7.25 [192.0.2.7] The IP address sending this message does not have a 550-5.7.25 PTR record setup, or the corresponding forward DNS entry does not 550 5.7.25 point to the sending IP. As a policy, Gmail does not accept messages from IPs with missing PTR records. - gsmtp", false, "client"],
+    ["a recipient's policy naming relays@ (a rule's word inside the local part)", 550, "550 5.7.1 Message rejected for relays@dealer.example", true, null],
+    ["a recipient's policy naming an address with a rule's word as a later label", 550, "550 5.7.1 Message rejected for jane@desk.dealer.relay.example", true, null],
+    ["an Exchange recipient rule's words that refuse relaying too are relaying", 550, "550 5.7.1 RESOLVER.RST.NotAuthorized; unable to relay", false, "relaying"],
+    ["authentication asked of FAMOS at RCPT TO, no mailbox named, is the relay's", 550, "550 5.7.1 Authentication required", false, "relaying"],
     ["a block list beside an address in its URL is still FAMOS's host", 554, "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; mailto:postmaster@dealer.example", false, "client"],
   ] as const)("%s (%d)", (_what, code, response, permanent, fault) => {
     expect(failureOf(refused("RCPT TO", code, response))).toMatchObject({ permanent, fault });

@@ -92,4 +92,13 @@ describe("Cancel's pending address and the open flows it reads (unit tier)", () 
     expect(await cancelEmailChange(unit.deps, await reload(kept.id), t, ctx)).toEqual({ kind: "cancelled" });
     expect(await pending(kept)).toBe("someone.else@dealer.test");
   });
+
+  it("an open flow of another kind (a sign-in at its code step in another browser) leaves no address waiting", async () => {
+    const user = await addUser(unit.deps);
+    const s = await start(user, "changed@dealer.test");
+    unit.clock.advance(60_000);
+    await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    expect(await cancelEmailChange(unit.deps, await reload(user.id), s, ctx)).toEqual({ kind: "cancelled" });
+    expect(await pending(user)).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { deriveKeys, type Keys } from "../../src/platform/keys.ts";
+import { deriveKeys, hmacHex, type Keys } from "../../src/platform/keys.ts";
 import type { Random } from "../../src/platform/random.ts";
 import { openSecret, sealSecret } from "../../src/strong-factors/secret-box.ts";
 import {
@@ -69,6 +69,22 @@ describe("FAMOS_SECRET_PREVIOUS's report and the start's look (unit tier)", () =
     expect(await report(db, deriveKeys(OLD), 1)).toEqual({ apps: 0, lost: 4, recoveryCodes: null });
   });
 
+  it("a look that only counts (reseal: false, doctor and the start's) opens each app and seals nothing: no IV drawn; reseal draws one per app it seals", async () => {
+    const { db, app } = await store();
+    await app(NEW);
+    await app(OLD);
+    await app(OLD);
+    await app(THIRD);
+    let drawn = 0;
+    const counting: Random = { bytes: (n) => ((drawn += 1), Buffer.alloc(n, 9)), int: () => 0 };
+    const keys = deriveKeys(NEW, OLD);
+    expect(await previousSecretReport(db, keys, counting, 1, { reseal: false, record: true })).toMatchObject({ apps: 2, lost: 1 });
+    expect(await sealedSecretsToTell(db, "sqlite", keys, counting, 1)).toMatchObject({ apps: 2, lost: 1 });
+    expect(drawn).toBe(0);
+    expect(await previousSecretReport(db, keys, counting, 1, { reseal: true, record: false })).toMatchObject({ apps: 2, lost: 1 });
+    expect(drawn).toBe(2);
+  });
+
   it("reads every app, page after page (more than one page of 200)", async () => {
     const { db, app } = await store();
     for (let i = 0; i < 201; i++) await app(OLD);
@@ -135,6 +151,38 @@ describe("FAMOS_SECRET_PREVIOUS's report and the start's look (unit tier)", () =
     expect(await sealedSecretsToTell(db, "sqlite", keys, random, 1)).toEqual({ apps: 0, lost: 0, recoveryCodes: null });
     await db.transaction().execute((tx) => appSealed(tx, keys));
     expect(await sealedSecretsToTell(db, "sqlite", keys, random, 1)).toBeNull();
+  });
+
+  it("the start's look records the change, and ends its pass only when no app is left under the old key or none", async () => {
+    const { db, app } = await store();
+    const T = 3 * DAY;
+    await app(OLD);
+    expect(await sealedSecretsToTell(db, "sqlite", deriveKeys(NEW, OLD), random, T)).toEqual({ apps: 1, lost: 0, recoveryCodes: { since: T, codes: 0, users: 0 } });
+    // FAMOS_SECRET_PREVIOUS dropped before a reseal: the app is read again, and told as lost.
+    expect(await sealedSecretsToTell(db, "sqlite", deriveKeys(NEW), random, T)).toEqual({ apps: 0, lost: 1, recoveryCodes: null });
+  });
+
+  it("the marks it keeps in key_fingerprints are read as earlier versions wrote them (names, fingerprints, `<fingerprint>@<ms>`)", async () => {
+    const { db, app } = await store();
+    const keys = deriveKeys(NEW, OLD);
+    const T = 10 * DAY;
+    const marks = async () => Object.fromEntries((await db.selectFrom("key_fingerprints").select(["purpose", "fingerprint"]).execute()).map((r) => [r.purpose, r.fingerprint]));
+    const change = hmacHex(keys.recoveryCode, "fingerprint of the key recovery codes are hashed under");
+    await keepFingerprint(db, "secret-change", `${change}@${T - DAY}`);
+    expect((await report(db, keys, T, { reseal: false, record: true })).recoveryCodes?.since).toBe(T - DAY);
+    // A mark without its moment is none: the change is recorded now.
+    await keepFingerprint(db, "secret-change", change);
+    expect((await report(db, keys, T, { reseal: false, record: true })).recoveryCodes?.since).toBe(T);
+    expect((await marks())["secret-change"]).toBe(`${change}@${T}`);
+    const sealed = hmacHex(keys.totpSecret, "fingerprint of the key app secrets are sealed under");
+    await app(THIRD);
+    await sealedSecretsToTell(db, "sqlite", deriveKeys(NEW), random, T);
+    expect(await marks()).toMatchObject({ "app-secret-next": sealed });
+    expect(await marks()).not.toHaveProperty("app-secret");
+    await db.deleteFrom("authenticator_apps").execute();
+    await sealedSecretsToTell(db, "sqlite", deriveKeys(NEW), random, T);
+    expect(await marks()).toMatchObject({ "app-secret": sealed });
+    expect(await marks()).not.toHaveProperty("app-secret-next");
   });
 
   it("serversRunKeys (reseal's refusal): null before any start, \"this\" only when the digest key kept and the one being made are this one's, \"unfinished\" while a start under it has not confirmed its pass", async () => {
