@@ -41,6 +41,8 @@ describe("Back after a form was refused and then accepted", () => {
     await page.getByLabel("Please enter the received code").fill(code === "000000" ? "111111" : "000000");
     await page.getByRole("button", { name: "Confirm" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("not right");
+    // As a person would: the refused answer's page loaded (its form-answer.js replaces the POST in history) before typing again.
+    await page.waitForLoadState("load");
     await expectAccessible(page);
     await page.getByLabel("Please enter the received code").fill(code);
     await page.getByRole("button", { name: "Confirm" }).click();
@@ -55,6 +57,7 @@ describe("Back after a form was refused and then accepted", () => {
     await page.goto(`${f.base}/login`);
     await logIn(page, user, "not the password at all");
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    await page.waitForLoadState("load");
     await logIn(page, user, user.password);
     await expect.poll(() => heading(page)).toBe("OTP capture");
     // The sign-in page again, which sends a half-signed-in browser on to OTP capture.
@@ -80,12 +83,14 @@ describe("Back after a form was refused and then accepted", () => {
     // Two new passwords that differ: the code was not tried, so it stays in its field (it still works).
     await fill(code, "a brand new passphrase", "a brand new passphrase!");
     await expect.poll(() => page.getByRole("alert").count()).toBe(1);
+    await page.waitForLoadState("load");
     expect(await page.getByLabel("Please enter the received code").inputValue()).toBe(code);
     expect(await page.getByLabel("New password", { exact: true }).inputValue()).toBe("");
     await expectAccessible(page);
     // A wrong code: refused, and its field is cleared with the passwords.
     await fill(code === "000000" ? "111111" : "000000", "a brand new passphrase");
     await expect.poll(() => page.getByRole("alert").textContent()).not.toContain("match");
+    await page.waitForLoadState("load");
     expect(await page.getByLabel("Please enter the received code").inputValue()).toBe("");
     await fill(code, "a brand new passphrase");
     await expect.poll(() => page.getByRole("status").textContent()).toContain("Your password was reset");
