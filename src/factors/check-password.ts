@@ -4,7 +4,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../password/hash.ts";
 import { identifyDevice } from "../regulation/devices.ts";
-import { attemptSucceeded, attemptVoid, lockedUntilUnlocked, reserveAttempt, type Pause } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, lockToldOnceRight, reserveAttempt, type Pause } from "../regulation/throttle.ts";
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
@@ -57,7 +57,7 @@ export async function checkPassword<T = undefined>(
   // keeps its digest, never the text typed (src/users/login-digest.ts: it may be the password).
   let digest = "";
   let hasAccount = false;
-  const entry = (event: "password.ok" | "password.failed", detail: Record<string, string>): AuditEntry => {
+  const entry = (event: "password.ok" | "password.failed", detail: Record<string, string | boolean>): AuditEntry => {
     const subject = typedLoginSubject(deps.keys, key, hasAccount, digest);
     return {
       event,
@@ -69,7 +69,7 @@ export async function checkPassword<T = undefined>(
       detail: { ...detail, ...(hasAccount && typed !== key ? { typed } : {}), ...(input.purpose !== "signin" ? { during: input.purpose } : {}) },
     };
   };
-  const audit = (event: "password.ok" | "password.failed", detail: Record<string, string>, db: Kysely<Database> = deps.db) => recordAudit(db, now, entry(event, detail));
+  const audit = (event: "password.ok" | "password.failed", detail: Record<string, string | boolean>, db: Kysely<Database> = deps.db) => recordAudit(db, now, entry(event, detail));
 
   if (key === "" || key.length > MAX_LOGIN_ID_LENGTH || input.password.length === 0 || input.password.length > MAX_PASSWORD_LENGTH) {
     await burnPasswordCheck(input.password.slice(0, MAX_PASSWORD_LENGTH));
@@ -107,12 +107,13 @@ export async function checkPassword<T = undefined>(
       return { kind: "wrong", pause: failure.pause };
     }
 
-    // The right password of a login ID locked until support unlocks: told now, and only now (lockedUntilUnlocked).
-    const untilUnlocked = lockedUntilUnlocked(reservation);
-    if (untilUnlocked) {
+    // The right password of a login ID its wrong codes locked (until support unlocks, or paused): told
+    // now, and only now (lockToldOnceRight); audited as a refusal, with the password known to support.
+    const told = lockToldOnceRight(reservation);
+    if (told) {
       await attemptVoid(deps.db, reservation);
-      await audit("password.failed", { reason: "locked", pause: untilUnlocked.scope });
-      return { kind: "paused", pause: untilUnlocked };
+      await audit("password.failed", { reason: "locked", pause: told.scope, rightPassword: true });
+      return { kind: "paused", pause: told };
     }
     // Hashing and the caller's reads come first: the transaction holds SQLite's one connection.
     const upgraded = verdict.needsUpgrade ? await hashPassword(input.password) : null;

@@ -199,11 +199,12 @@ export interface NoticeContext {
 
 /**
  * "14:05 on 01/12/2026 (UK time)" in the recipient's language and zone, the zone named as the code
- * mail names it: the one wording every notice uses. Without the zone, a dealer in Germany reading a
+ * mail names it: the one wording every notice uses (`toTheSecond`: a moment waited for to the second,
+ * as the factor notice's hourly cap is). Without the zone, a dealer in Germany reading a
  * FAMOS kept in UK time could not tell whether "changed at 14:05" was them an hour ago.
  */
-export function zonedWhen(t: Translator, at: number): string {
-  return t.withZone(t.text("mail.when", { time: t.time(at), date: t.date(at) }), at);
+export function zonedWhen(t: Translator, at: number, toTheSecond = false): string {
+  return t.withZone(t.text("mail.when", { time: toTheSecond ? t.timeWithSeconds(at) : t.time(at), date: t.date(at) }), at);
 }
 
 /** zonedWhen of a notice's moment. */

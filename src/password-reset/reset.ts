@@ -9,7 +9,7 @@ import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
 import { checkChosenPassword } from "../profile/password-change.ts";
-import { attemptSucceeded, attemptVoid, lockedUntilUnlocked, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, lockToldOnceRight, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
@@ -100,11 +100,11 @@ export async function completePasswordReset(
   const code = normaliseTypedCode(input.code);
   const match = flow && user && code !== null && user.login_key === state.loginKey && !signInBarred(user, now) ? await matchCode(deps, flow.id, code, now) : null;
   if (match?.kind === "match" && user) {
-    // The sign-in locked until support unlocks: said to the code's holder alone (lockedUntilUnlocked).
-    const untilUnlocked = lockedUntilUnlocked(reservation);
-    if (untilUnlocked) {
+    // The sign-in locked by wrong codes (until support unlocks, or paused): said to the code's holder alone (lockToldOnceRight).
+    const told = lockToldOnceRight(reservation);
+    if (told) {
       await attemptVoid(deps.db, reservation);
-      return { kind: "locked", until: null };
+      return { kind: "locked", until: told.until };
     }
     // The code's holder: told the password is their name, the code left unused and the try given back.
     const named = checkChosenPassword(user, input.newPassword, input.confirmNewPassword);

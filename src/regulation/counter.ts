@@ -44,15 +44,15 @@ export interface Counted {
  * counters, read in the same statement (issue 17: the sign-in's read of the other counters and its
  * reservation were two statements).
  */
-export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE): Promise<(Counted & { toldLockedUntilUnlocked?: boolean }) | null> {
+export async function reserve(db: Kysely<Database>, key: string, now: number, policy: CounterPolicy, refusedBy: RefusingKeys = NONE): Promise<(Counted & { told?: ToldLock }) | null> {
   const told = refusedBy.told ?? null;
   const shape = { ...shapeOf(policy), hard: refusedBy.hard.length, timed: refusedBy.timed.length, told: told === null ? 0 : 1 };
   const [row] = await reserveStatement(shape, db, key, now, ...refusedBy.hard, ...refusedBy.timed, ...(told === null ? [] : [told]));
   if (!row) return null;
   const lockedUntil = Number(row.locked_until);
   return {
-    // Only when asked (`told`): whether that counter is locked until support unlocks.
-    ...(told === null ? {} : { toldLockedUntilUnlocked: Number(row.told_hard) > 0 }),
+    // Only when asked (`told`): that counter's lock, until support unlocks (-1) or until when (0: none).
+    ...(told === null ? {} : { told: { hardLocked: Number(row.told_lock) < 0, lockedUntil: Math.max(0, Number(row.told_lock)) } }),
     key,
     failures: Number(row.failures),
     lockedUntil: lockedUntil > now ? lockedUntil : 0,
@@ -63,6 +63,13 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
   };
 }
 
+/** The lock of the counter a reservation was asked to read (`told`), as it stood in the reservation's statement. */
+export interface ToldLock {
+  hardLocked: boolean;
+  /** When its timed lock ends (0: none was ever set; compare with the time). */
+  lockedUntil: number;
+}
+
 /**
  * Other counters whose lock refuses the attempt: `hard`, those whose lock until support unlocks does;
  * `timed`, those whose timed lock does (throttle.ts decides which; see refusingKeys there).
@@ -70,7 +77,7 @@ export async function reserve(db: Kysely<Database>, key: string, now: number, po
 export interface RefusingKeys {
   hard: readonly string[];
   timed: readonly string[];
-  /** A counter whose lock until support unlocks refuses nothing here but is read, in the same statement, for the caller to tell once right. */
+  /** A counter whose locks (until support unlocks, or timed) refuse nothing here but are read, in the same statement, for the caller to tell once right. */
   told?: string | null;
 }
 
@@ -89,7 +96,11 @@ const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: numbe
   const timedKeys = others.slice(policy.hard, policy.hard + policy.timed);
   const toldKey = policy.told > 0 ? others[policy.hard + policy.timed]! : null;
   // Read beside the count, in its RETURNING: no statement of its own on the sign-in's path (flow-statements.unit).
-  const told = toldKey === null ? big(0) : sql<number>`(SELECT COUNT(*) FROM throttles AS told WHERE told.key = ${toldKey} AND told.hard_locked = 1)`;
+  // -1: locked until support unlocks; else its timed lock's end (0 when there is no such row).
+  const told =
+    toldKey === null
+      ? big(0)
+      : sql<number>`COALESCE((SELECT CASE WHEN told.hard_locked = 1 THEN ${big(-1)} ELSE told.locked_until END FROM throttles AS told WHERE told.key = ${toldKey}), ${big(0)})`;
   // No other counter's lock in force (a key may stand in both lists: each list is its own condition).
   const inForce = [
     ...(hardKeys.length > 0 ? [sql<boolean>`(other.key IN (${sql.join(hardKeys)}) AND other.hard_locked = 1)`] : []),
@@ -128,7 +139,7 @@ const reserveStatement = preparedQueryFor((policy: CounterPolicy & { hard: numbe
         })
         .where(sql<boolean>`throttles.locked_until <= ${at} AND throttles.hard_locked = 0`),
     )
-    .returning(["failures", "locked_until", "hard_locked", "window_started_at", told.as("told_hard")]);
+    .returning(["failures", "locked_until", "hard_locked", "window_started_at", told.as("told_lock")]);
 });
 
 /** A bound number typed as a 64-bit integer, so PostgreSQL types every branch of a CASE alike. */

@@ -47,7 +47,11 @@ export async function queueLockMail(
   now: number,
   scope: PauseScope,
 ): Promise<boolean> {
-  if (!result.lockStarted || !user?.otp_email) return false;
+  // A pause started while the login ID is locked until support unlocks (a stranger's wrong passwords
+  // or reset codes, counted as at any account: lockToldOnceRight) is not mailed: its words ("a browser
+  // where you have signed in can still be used", "wait and try again", "signing in is not affected")
+  // are false then, and the owner had the lock's own mail, which says what to do.
+  if (!result.lockStarted || result.underLockUntilUnlocked || !user?.otp_email) return false;
   // Issue 16: in the account holder's language and time zone.
   const t = userTranslator(deps.config, user);
   const support = deps.config.supportEmail;

@@ -4,7 +4,7 @@ import type { Config } from "../config/config.ts";
 import type { Database } from "../store/schema.ts";
 import { addressAllowed } from "../web/ip-allow.ts";
 import { counterKey, type FailureKind } from "./counter-key.ts";
-import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy, type RefusingKeys } from "./counter.ts";
+import { clear, giveBack, readCounters, reserve, type Counted, type CounterPolicy, type RefusingKeys, type ToldLock } from "./counter.ts";
 
 export { lockDuration } from "./counter.ts";
 
@@ -103,8 +103,8 @@ export type Reservation =
       scope: PauseScope;
       primary: Counted;
       address: AddressCounter | null;
-      /** The login ID's lock until support unlocks, which this step tells only once what was typed is right (lockedUntilUnlocked). */
-      untilUnlocked: boolean;
+      /** The login ID's code counter's lock, which this step tells only once what was typed is right (lockToldOnceRight). */
+      toldLock: Pause | null;
     }
   | { ok: false; pause: Pause };
 
@@ -134,8 +134,8 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
   // (flow-statements.unit "a paused login ID's refusal…" pins those two writes).
   const reserved = await reserve(db, primary.key, now, primary.policy, refusing);
   if (reserved) {
-    const { toldLockedUntilUnlocked = false, ...counted } = reserved;
-    return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress, untilUnlocked: toldLockedUntilUnlocked };
+    const { told, ...counted } = reserved;
+    return { ok: true, kind, subject, scope: primary.scope, primary: counted, address: countedAddress, toldLock: toldPause(told, subject, now) };
   }
   // Refused: which pause, read now (a refusal's own read; the lock that refused may have ended since).
   const states = await readCounters(db, keys);
@@ -149,25 +149,39 @@ export async function reserveAttempt(db: Kysely<Database>, kind: FailureKind, su
 
 /**
  * Which of an attempt's counters refuse it by their locks: a lock until support unlocks on any but the
- * address's, and but the login ID's code counter at the steps that need nothing but a login ID (the
- * password, the reset's code: see lockedUntilUnlocked); a timed lock on any, but for a known browser
- * only on its device's own counters (the login ID's timed lock is for new browsers).
+ * address's; a timed lock on any, but for a known browser only on its device's own counters (the login
+ * ID's timed lock is for new browsers). At the steps that need nothing but a login ID (the password,
+ * the reset's code) the login ID's code counter refuses nothing, by either lock: it is `told`, read in
+ * the same statement and told once right (lockToldOnceRight).
  */
 function refusingKeys(kind: FailureKind, keys: readonly string[], subject: Subject, addressKey: string | null): RefusingKeys {
   const told = kind === "code" ? null : counterKey.loginId("code", subject.loginKey);
-  return { hard: keys.filter((key) => key !== addressKey && key !== told), timed: keys.filter((key) => !subject.deviceId || key.includes(":dev:")), told };
+  return {
+    hard: keys.filter((key) => key !== addressKey && key !== told),
+    timed: keys.filter((key) => key !== told && (!subject.deviceId || key.includes(":dev:"))),
+    told,
+  };
+}
+
+/** The told counter's lock as this client meets it: until support unlocks, or its timed lock in force (new browsers only). */
+function toldPause(told: ToldLock | undefined, subject: Subject, now: number): Pause | null {
+  if (!told) return null;
+  if (told.hardLocked) return { scope: "login-id", until: null };
+  return !subject.deviceId && told.lockedUntil > now ? { scope: "login-id", until: told.lockedUntil } : null;
 }
 
 /**
- * The login ID's lock until support unlocks (FAMOS_CODE_HARD_LOCK wrong codes), as the password step
- * and the reset's code step meet it: once what was typed is right, never before. Only wrong codes start
- * it, and only after the right password, so no login ID without an account ever has it: told before the
- * password was checked, it named a real account (whose password someone has) to whoever typed the login
- * ID alone (SPEC item 1). Until then the attempt is counted and answered as at any account, so a wrong
- * one pauses the login ID as an unknown one's would. Read by the reservation's own statement (`told`).
+ * The login ID's code counter's lock (FAMOS_CODE_HARD_LOCK wrong codes: until support unlocks; or the
+ * timed pause FAMOS_LOCK_AFTER wrong codes start, the hard lock's own tail included), as the password
+ * step and the reset's code step meet it: once what was typed is right, never before. Only wrong codes
+ * start it, and only after the right password, so no login ID without an account ever has it: told
+ * before the password was checked, it named a real account (whose password someone has) to whoever
+ * typed the login ID alone (SPEC item 1). Until then the attempt is counted and answered as at any
+ * account, so a wrong one pauses the login ID as an unknown one's would. Read by the reservation's own
+ * statement (`told`).
  */
-export function lockedUntilUnlocked(reservation: Extract<Reservation, { ok: true }>): Pause | null {
-  return reservation.untilUnlocked ? { scope: "login-id", until: null } : null;
+export function lockToldOnceRight(reservation: Extract<Reservation, { ok: true }>): Pause | null {
+  return reservation.toldLock;
 }
 
 function scopeOfKey(key: string): PauseScope {
@@ -192,6 +206,8 @@ export interface FailureResult {
   lockedUntil: number;
   /** The pause this client now meets, if this failure put one in force. */
   pause: Pause | null;
+  /** Set (true) when the login ID was already locked until support unlocks (its code counter, told once right): its owner had that lock's mail. */
+  underLockUntilUnlocked?: true;
 }
 
 /**
@@ -226,6 +242,7 @@ export async function attemptFailed(
     failures: primary.failures,
     lockedUntil: primary.startedHardLock ? Infinity : primary.lockedUntil,
     pause,
+    ...(reservation.toldLock?.until === null ? { underLockUntilUnlocked: true as const } : {}),
   };
 }
 

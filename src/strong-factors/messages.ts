@@ -1,5 +1,5 @@
 import { showHiddenCharacters } from "../users/fields.ts";
-import { noticeMail, noticeWhen as when, type NoticeContext } from "../otp/messages.ts";
+import { noticeMail, noticeWhen as when, zonedWhen, type NoticeContext } from "../otp/messages.ts";
 
 /**
  * What issue 13's flows say, in English: routes pass these on, and pages show them in the reader's
@@ -96,7 +96,7 @@ export function factorChangedMail(c: NoticeContext & { change: FactorChange; unm
     [
       t.text(FACTOR_CHANGE_KEY[c.change.what], { name, loginId: c.loginId, when: when(c) }),
       // The last of the rolling hour's notices: to the second, since that is when the cap frees a place.
-      ...(c.unmailedUntil === undefined ? [] : [t.text("mail.factorChanged.lastUntil", { time: t.timeWithSeconds(c.unmailedUntil), date: t.date(c.unmailedUntil) })]),
+      ...(c.unmailedUntil === undefined ? [] : [t.text("mail.factorChanged.lastUntil", { when: zonedWhen(t, c.unmailedUntil, true) })]),
       t.text("mail.factorChanged.notYou", { support: c.supportEmail }),
     ],
     t,

@@ -90,8 +90,10 @@ export function refusedField(errorId: string, refused: boolean, hintId?: string,
  * (WCAG 1.4.10 lets a data table keep its columns), its words kept whole (famos.css .table-scroll):
  * squeezed into a phone's 360 px instead, words broke letter by letter ("Últim/a/activi/dad" on
  * Profile's sessions, a login ID as "st/af/f./nl" in the console, a partner number as "01/23/4" on
- * Rollout). Focusable, so a keyboard can scroll it; named by `labelledBy`, the id of the table's
- * caption or of its section's heading.
+ * Rollout). Focusable, so a keyboard can scroll it; named by `labelledBy`, the id of the table's own
+ * caption (visually hidden if need be), never its section's heading: that heading already names the
+ * section's region, and two landmarks of one name read twice in a screen reader's list (axe
+ * landmark-unique; region-names-browser.test).
  */
 export function scrollingTable(labelledBy: string, table: SafeHtml): SafeHtml {
   return html`<div class="table-scroll" role="region" tabindex="0" aria-labelledby="${labelledBy}">${table}</div>`;

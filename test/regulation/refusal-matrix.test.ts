@@ -45,11 +45,11 @@ function expected(kind: FailureKind, browser: Browser, s: Required<Subject>, row
   const address = browser === "new" ? counterKey.address(s.ip) : null;
   const keys = [primary, ...others, ...(address ? [address] : [])];
   // Two locks until unlocked (the device's and the login ID's): either is named, as before (the read's row order).
-  // The login ID's code counter's lock until unlocked meets the password and reset steps once right, after the reservation (lockedUntilUnlocked).
+  // The login ID's code counter's locks (until unlocked, or timed) meet the password and reset steps once right, after the reservation (lockToldOnceRight).
   const onceRight = kind === "code" ? null : counterKey.loginId("code", s.loginKey);
   const hard = keys.filter((k) => k !== address && k !== onceRight && rows.get(k)?.hard);
   if (hard.length > 0) return hard.map((k) => ({ scope: k.includes(":dev:") ? "device" : "login-id", until: null }));
-  const timed = keys.filter((k) => (rows.get(k)?.until ?? 0) > now && (!device || k.includes(":dev:"))).sort((a, b) => rows.get(b)!.until - rows.get(a)!.until)[0];
+  const timed = keys.filter((k) => k !== onceRight && (rows.get(k)?.until ?? 0) > now && (!device || k.includes(":dev:"))).sort((a, b) => rows.get(b)!.until - rows.get(a)!.until)[0];
   if (timed) return [{ scope: timed.startsWith("ip:") ? "address" : timed.includes(":dev:") ? "device" : "login-id", until: rows.get(timed)!.until }];
   return [];
 }

@@ -44,8 +44,8 @@ describe.each(DIALECTS)("a reservation's statement, on %s", (dialect: TestDialec
     expect(r.ok).toBe(true);
     expect(nodes.length).toBeGreaterThanOrEqual(1);
     const keys = ["k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"];
-    // "other": the condition's alias, by which SQLite's plan names the table it reads.
-    const reads = await Promise.all(nodes.map((node) => fullReads(t.stores[0]!, node, ["throttles", "other"], ["k0", now, ...keys])));
+    // "other", "told": the condition's and the told lock's aliases, by which SQLite's plan names the table it reads.
+    const reads = await Promise.all(nodes.map((node) => fullReads(t.stores[0]!, node, ["throttles", "other", "told"], ["k0", now, ...keys])));
     expect(reads.flat()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressKey } from "../../src/regulation/address.ts";
 import { addressLockInfo, loginLockInfo, unlockAddress, unlockLogin } from "../../src/regulation/locks.ts";
-import { attemptFailed, attemptSucceeded, attemptVoid, counterKey, lockDuration, lockedUntilUnlocked, recordFailure, reserveAttempt, type FailureKind, type Subject } from "../../src/regulation/throttle.ts";
+import { attemptFailed, attemptSucceeded, attemptVoid, counterKey, lockDuration, lockToldOnceRight, recordFailure, reserveAttempt, type FailureKind, type Subject } from "../../src/regulation/throttle.ts";
 import { DIALECTS, openInstances } from "../store/dialects.ts";
 
 const MINUTE = 60_000;
@@ -41,7 +41,7 @@ describe.each(DIALECTS)("regulation in the database (%s)", (dialect) => {
   const pauseFor = async (s: Subject, now: number, kind: FailureKind = "password", settings = SETTINGS) => {
     const r = await reserveAttempt(db(1), kind, s, now, settings);
     if (!r.ok) return r.pause;
-    const onceRight = lockedUntilUnlocked(r);
+    const onceRight = lockToldOnceRight(r);
     await attemptVoid(db(1), r);
     return onceRight;
   };

@@ -4,7 +4,7 @@ import {
   attemptSucceeded,
   attemptVoid,
   counterKey,
-  lockedUntilUnlocked,
+  lockToldOnceRight,
   loginIdPaused,
   recordFailure,
   reserveAttempt,
@@ -71,7 +71,7 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
       scope: "login-id",
       primary: { key: `password:id:${s.loginKey}`, failures: 1, lockedUntil: 0, startedLock: false, startedHardLock: false, windowStartedAt: 0 },
       address: { scope: "address", key: `ip:${s.ip}`, policy: { after: 3, baseMs: 1000, maxMs: 8000, windowMs: 10_000, hardAfter: null } },
-      untilUnlocked: false,
+      toldLock: null,
     });
     // The address is counted only once the failure is known.
     expect(await row(`ip:${s.ip}`)).toBeUndefined();
@@ -132,8 +132,12 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     const s = fresh(`dev-open-${n}`);
     const stranger = { ...s, deviceId: null, ip: "198.51.100.251" };
     for (let i = 0; i < 2; i++) await fail("code", stranger);
-    expect(await reserveAttempt(db(), "password", stranger, now(), SETTINGS)).toMatchObject({ ok: false, pause: { scope: "login-id" } });
-    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toMatchObject({ ok: true, scope: "device" });
+    expect(await reserveAttempt(db(), "code", stranger, now(), SETTINGS)).toMatchObject({ ok: false, pause: { scope: "login-id" } });
+    // At the password step a new browser meets the code pause once the password is right (lockToldOnceRight); a remembered one never.
+    const newBrowser = await reserveOk("password", stranger);
+    expect(lockToldOnceRight(newBrowser)).toEqual({ scope: "login-id", until: now() + 1000 });
+    await attemptVoid(db(), newBrowser);
+    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toMatchObject({ ok: true, scope: "device", toldLock: null });
     expect(await reserveAttempt(db(), "code", s, now(), SETTINGS)).toMatchObject({ ok: true, scope: "device" });
   });
 
@@ -159,11 +163,16 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     expect(await reserveAttempt(db(), "password", other, now(), SETTINGS)).toMatchObject({ ok: true });
   });
 
-  it("a code lock of the login ID refuses the password step too, and is read by loginIdPaused", async () => {
+  it("a code lock of the login ID meets the password step once right, never refuses it before, and is read by loginIdPaused", async () => {
     const s = fresh();
     for (let i = 0; i < 2; i++) await fail("code", s);
     expect(await loginIdPaused(db(), "reset", s.loginKey, now(), SETTINGS)).toBe(true);
-    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 1000 } });
+    // Only an account whose password someone has can have it: told before the check, it named the account (hard-lock-tail.test).
+    for (const kind of ["password", "reset"] as const) {
+      const r = await reserveOk(kind, s);
+      expect(lockToldOnceRight(r)).toEqual({ scope: "login-id", until: now() + 1000 });
+      await attemptVoid(db(), r);
+    }
     expect(await loginIdPaused(db(), "reset", "nobody-here", now(), SETTINGS)).toBe(false);
   });
 
@@ -186,10 +195,10 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     const device = { ...s, deviceId: "their-own-browser" };
     for (const browser of [device, s]) {
       expect(await reserveAttempt(db(), "code", browser, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: null } });
-      // The password step meets it once the password is right, never before (lockedUntilUnlocked): counted as at any account.
+      // The password step meets it once the password is right, never before (lockToldOnceRight): counted as at any account.
       const password = await reserveAttempt(db(), "password", browser, now(), SETTINGS);
       expect(password).toMatchObject({ ok: true });
-      expect(lockedUntilUnlocked(password as Extract<Reservation, { ok: true }>)).toEqual({ scope: "login-id", until: null });
+      expect(lockToldOnceRight(password as Extract<Reservation, { ok: true }>)).toEqual({ scope: "login-id", until: null });
       await attemptVoid(db(), password as Extract<Reservation, { ok: true }>);
     }
     // Wrong passwords never lock until unlocked.
@@ -275,7 +284,9 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
       .execute();
     expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "address", until: now() + 7000 } });
     await db().deleteFrom("throttles").where("key", "=", `ip:${s.ip}`).execute();
-    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 6000 } });
+    // The login ID's code pause (6000) is not one of them at the password step: it is told once right (lockToldOnceRight).
+    expect(await reserveAttempt(db(), "password", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 5000 } });
+    expect(await reserveAttempt(db(), "code", s, now(), SETTINGS)).toEqual({ ok: false, pause: { scope: "login-id", until: now() + 6000 } });
     // An address lock is never one until unlocked, even if its row says so.
     const t = fresh();
     await db().insertInto("throttles").values({ key: `ip:${t.ip}`, failures: 3, locked_until: 0, hard_locked: 1, updated_at: now(), window_started_at: now() }).execute();

@@ -182,7 +182,7 @@ describe("a change of second factors on Profile tells the account's OTP email", 
     };
     const texts = async () => (await notices(user.id)).map((n) => n.text_body);
     const at = (minutes: number) => u.clock.set(t0 + minutes * 60_000);
-    const unmailedBefore = (time: string) => `Further changes to your sign-in factors made before ${time} on 28/11/2026 will not be mailed: check them on your FAMOS Profile.`;
+    const unmailedBefore = (time: string) => `Further changes to your sign-in factors made before ${time} on 28/11/2026 (UK time) will not be mailed: check them on your FAMOS Profile.`;
     // The app set up at 14:00 is the first notice; then new recovery codes every ten minutes (a full
     // session's requests are not counted by the request limit).
     for (const minute of [10, 20, 30, 40]) {

@@ -89,7 +89,8 @@ ${message("info", said(v.info))}${message("error", said(v.removeError))}
 <p>${t.text("passkey.sectionIntro")}</p>
 ${v.passkeys.length === 0
   ? html`<p>${t.text("passkey.none")}</p>`
-  : scrollingTable("passkeys-heading", html`<table>
+  : scrollingTable("passkeys-caption", html`<table>
+<caption class="visually-hidden" id="passkeys-caption">${t.text("passkey.tableCaption")}</caption>
 <thead><tr><th scope="col">${t.text("passkey.columnName")}</th><th scope="col">${t.text("passkey.columnAdded")}</th><th scope="col">${t.text("passkey.columnLastUsed")}</th><th scope="col">${t.text("passkey.columnAction")}</th></tr></thead>
 <tbody>${v.passkeys.map(row)}</tbody>
 </table>`)}

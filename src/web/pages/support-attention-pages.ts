@@ -11,8 +11,8 @@ export function attentionPage(frame: PortalFrame, a: Attention): string {
   const undeliverable =
     a.undeliverable.length === 0
       ? html`<p>${t.text("console.attention.noUndeliverable")}</p>`
-      : scrollingTable("undeliverable-heading", html`<table>
-<caption class="visually-hidden">${t.text("console.attention.undeliverableCaption")}</caption>
+      : scrollingTable("undeliverable-caption", html`<table>
+<caption class="visually-hidden" id="undeliverable-caption">${t.text("console.attention.undeliverableCaption")}</caption>
 <thead><tr><th scope="col">${t.text("field.loginId")}</th><th scope="col">${t.text("facts.name")}</th><th scope="col">${t.text("facts.partner")}</th><th scope="col">${t.text("console.col.address")}</th><th scope="col">${timeColumn(t, t.text("console.attention.since"), frame.now)}</th><th scope="col">${t.text("console.col.reason")}</th></tr></thead>
 <tbody>${a.undeliverable.map(
           (u) => html`<tr><td><a href="/support/users/${u.userId}">${u.loginId}</a></td><td>${u.fullName}</td><td>${u.partnerNumber}</td><td>${u.confirmed ? maskEmail(u.email) : t.text("console.attention.waiting", { address: maskEmail(u.email) })}</td><td>${consoleTime(t, u.at)}</td><td>${u.reason ?? ""}${u.mailboxFull ? `; ${t.text("console.delivery.mailboxFull")}` : ""}</td></tr>`,
@@ -20,8 +20,8 @@ export function attentionPage(frame: PortalFrame, a: Attention): string {
   const shared =
     a.shared.length === 0
       ? html`<p>${t.text("console.attention.noShared")}</p>`
-      : scrollingTable("shared-heading", html`<table>
-<caption class="visually-hidden">${t.text("console.attention.sharedCaption")}</caption>
+      : scrollingTable("shared-caption", html`<table>
+<caption class="visually-hidden" id="shared-caption">${t.text("console.attention.sharedCaption")}</caption>
 <thead><tr><th scope="col">${t.text("console.col.address")}</th><th scope="col">${t.text("console.attention.loginIds")}</th></tr></thead>
 <tbody>${a.shared.map(
           (s) => html`<tr><td>${maskEmail(s.address)}</td><td>${s.users.map((u, i) => html`${i > 0 ? ", " : ""}<a href="/support/users/${u.id}">${u.loginId}</a> (${u.fullName}, ${u.partnerNumber})`)}</td></tr>`,

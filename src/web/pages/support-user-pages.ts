@@ -69,8 +69,8 @@ function lockText(t: Translator, o: UserOverview): string {
 
 function eventsTable(events: AuditRecord[], t: Translator, now: number): SafeHtml {
   if (events.length === 0) return html`<p>${t.text("console.events.none")}</p>`;
-  return scrollingTable("events-heading", html`<table>
-<caption class="visually-hidden">${t.text("console.events.heading")}</caption>
+  return scrollingTable("events-caption", html`<table>
+<caption class="visually-hidden" id="events-caption">${t.text("console.events.caption")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.timeIn"), now)}</th><th scope="col">${t.text("console.col.event")}</th><th scope="col">${t.text("console.col.by")}</th><th scope="col">${t.text("console.col.ip")}</th><th scope="col">${t.text("console.col.detail")}</th></tr></thead>
 <tbody>${events.map(
     (e) => html`<tr><td>${consoleTime(t, e.time)}</td><td><span class="event">${e.event}</span> ${eventLabel(t, e.event)}</td><td>${e.actor ?? ""}</td><td>${e.ip ?? ""}</td><td>${detailText(t, e.detail, e.event)}</td></tr>`,
@@ -86,8 +86,8 @@ function mailState(t: Translator, m: SentMail): string {
 
 function mailsTable(mails: SentMail[], t: Translator, now: number): SafeHtml {
   if (mails.length === 0) return html`<p>${t.text("console.mails.none")}</p>`;
-  return scrollingTable("mail-heading", html`<table>
-<caption class="visually-hidden">${t.text("console.mails.caption")}</caption>
+  return scrollingTable("mail-caption", html`<table>
+<caption class="visually-hidden" id="mail-caption">${t.text("console.mails.caption")}</caption>
 <thead><tr><th scope="col">${timeColumn(t, t.text("console.col.queued"), now)}</th><th scope="col">${t.text("console.col.subject")}</th><th scope="col">${t.text("console.col.to")}</th><th scope="col">${t.text("console.col.delivery")}</th><th scope="col">${timeColumn(t, t.text("console.col.sent"), now)}</th></tr></thead>
 <tbody>${mails.map(
     (m) => html`<tr><td>${consoleTime(t, m.created_at)}</td><td>${m.subject}</td><td>${maskEmail(m.recipient)}</td><td class="state-${m.bounce_kind === "hard" ? "failed" : m.state}">${mailState(t, m)}${m.last_error && m.state !== "sent" ? html`<br><span class="advice">${m.last_error}</span>` : ""}${bounceText(t, m)}</td><td>${m.sent_at ? consoleTime(t, m.sent_at) : ""}</td></tr>`,

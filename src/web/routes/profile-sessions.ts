@@ -40,7 +40,8 @@ export async function sessionsSection(deps: Deps, request: FastifyRequest, csrf:
 <h2 id="sessions-heading">${t.text("sessions.heading")}</h2>
 ${message("info", info)}
 <p>${t.text("sessions.intro")}</p>
-${scrollingTable("sessions-heading", html`<table>
+${scrollingTable("sessions-caption", html`<table>
+<caption class="visually-hidden" id="sessions-caption">${t.text("sessions.tableCaption")}</caption>
 <thead><tr><th scope="col">${t.text("sessions.signedIn")}</th><th scope="col">${t.text("sessions.lastActive")}</th><th scope="col">${t.text("sessions.address")}</th><th scope="col">${t.text("sessions.browser")}</th><th scope="col">${t.text("sessions.action")}</th></tr></thead>
 <tbody>${sessions.map(row)}</tbody>
 </table>`)}
