@@ -85,8 +85,8 @@ describe("throttle (unit tier: in-memory SQLite)", () => {
     for (let i = 0; i < 4; i++) {
       const r = await reserveOk("code", { loginKey: `codes-${n}-${i}`, ip });
       expect(r.address).toBeNull();
-      // A code's own reservation tells no lock until support unlocks (that lock refuses it in the statement).
-      expect(r.untilUnlocked).toBe(false);
+      // A code's own reservation tells no lock (the code counter's locks refuse it in the statement).
+      expect(r.toldLock).toBeNull();
       expect((await attemptFailed(db(), r, now())).pause).toBeNull();
     }
     expect(await row(`ip:${ip}`)).toBeUndefined();
