@@ -63,7 +63,7 @@ describe("support console and Profile in a browser", { timeout: 120_000 }, () =>
     await expect.poll(() => heading(page)).toBe("Audit trail");
     await expect.poll(() => page.textContent("main")).toContain("ticket: RITM0012345");
     await expectAccessible(page);
-    await page.getByLabel("Event").selectOption("email.reset");
+    await page.getByLabel("Event", { exact: true }).selectOption("email.reset");
     await page.getByRole("button", { name: "Show events" }).click();
     await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
     expect(await page.locator("tbody tr").textContent()).toContain("retail.it");
