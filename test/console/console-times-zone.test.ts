@@ -50,7 +50,7 @@ describe("console times name their zone (a German reader in Berlin on a London d
     expect(page).toMatch(new RegExp(`gesperrt bis \\d\\d\\.\\d\\d\\.2026 \\d\\d:\\d\\d ${ZONE} \\(`));
     expect(page).toContain(`Authenticator-App (eingerichtet am ${AT} ${ZONE}, nie verwendet)`);
     // An event's detail is a sentence of its own, in the events table.
-    expect(page).toMatch(new RegExp(`until: \\d\\d\\.\\d\\d\\.2026 \\d\\d:\\d\\d \\(${ZONE}\\)`));
+    expect(page).toMatch(new RegExp(`bis: \\d\\d\\.\\d\\d\\.2026 \\d\\d:\\d\\d \\(${ZONE}\\)`));
     // The mails table: its columns of times name the zone in their headings.
     expect(page).toContain(`<th scope="col">Eingereiht (${ZONE})</th>`);
     expect(page).not.toContain("Europe/London");
