@@ -90,7 +90,16 @@ export function requestActivity(server: Server): { requests(): number; inFlight(
   };
 }
 
-/** True from the start of `drainConnections`: /readyz answers 503 "stopping". */
+/**
+ * A stop began: /readyz answers 503 "stopping" from now on. Called at the signal itself, not only when
+ * the drain starts: a stop that arrives while the start's last steps still run (after the port opened)
+ * drains only once they are done, and until then a balancer's probe was answered "ready".
+ */
+export function markStopping(server: Server): void {
+  draining.add(server);
+}
+
+/** True once a stop began (`markStopping`, `drainConnections`): /readyz answers 503 "stopping". */
 export function isDraining(server: Server): boolean {
   return draining.has(server);
 }
@@ -124,7 +133,7 @@ export function closesConnections(server: Server): boolean {
  * instant. The listening socket is closed through net.Server's close, which leaves the connections alone.
  */
 export function drainConnections(server: Server, { quietMs = DRAIN_QUIET_MS, limitMs = DRAIN_LIMIT_MS } = {}): Promise<void> {
-  draining.add(server);
+  markStopping(server);
   if (!server.listening && (tracked.get(server)?.connections.size ?? 0) === 0) return Promise.resolve();
   trackConnections(server);
   const state = tracked.get(server)!;

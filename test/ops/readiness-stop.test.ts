@@ -57,4 +57,24 @@ describe("/readyz of a stopping `famos serve`", () => {
       await server.stop("SIGKILL");
     }
   }, 60_000);
+
+  // The port opens before the start's last steps (the hashing threads' priority, the cleanup job): a
+  // stop arriving then was logged at once but drained only once they were done, and until then a probe
+  // was answered 200 "ready" (CI at 3b08a271, once in 511 files). Signalled the moment /healthz first
+  // answers, the stop lands inside that window when those steps are slow (a loaded machine); with them
+  // slowed by hand (1.5 s before the hashing threads are looked for) both tests here failed before the fix.
+  it("answers 503 stopping to a probe that follows a SIGTERM sent the moment the port first answered", async () => {
+    const server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
+    const agent = new Agent({ keepAlive: false });
+    try {
+      const exited = server.stop("SIGTERM");
+      await until("the stop to begin", () => server.logLines().some((line) => line.msg === "shutting down"));
+      const probe = await probeReady(agent, server.port);
+      expect({ status: probe.status, body: probe.body }).toEqual({ status: 503, body: { status: "stopping" } });
+      expect(await within(exited, "the exit")).toEqual({ code: 0, signal: null });
+    } finally {
+      agent.destroy();
+      await server.stop("SIGKILL");
+    }
+  }, 60_000);
 });

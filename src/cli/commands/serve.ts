@@ -1,4 +1,5 @@
 import { constants as osConstants } from "node:os";
+import type { Server } from "node:http";
 import { performance } from "node:perf_hooks";
 import { Command } from "commander";
 import pino from "pino";
@@ -13,7 +14,7 @@ import { scheduleCleanup } from "../../retention/schedule.ts";
 import { startupSmtpCheck } from "../../app/startup-checks.ts";
 import { describeUnknown } from "../../config/sources.ts";
 import { lowerHashingPriority } from "../../password/hash-priority.ts";
-import { drainConnections, requestActivity } from "../../web/drain.ts";
+import { drainConnections, markStopping, requestActivity } from "../../web/drain.ts";
 import { collectWhenIdle, fullCollection } from "../../web/idle-collection.ts";
 import { reachDatabase, Refused, settingsOrExit } from "../io.ts";
 
@@ -54,6 +55,9 @@ export function serveCommand(): Command {
     let stopping: number | null = null;
     let abandonMail = (): Promise<unknown> => Promise.resolve();
     let stopGracefully: (() => Promise<void>) | null = null;
+    // The web server once built: a stop says "stopping" to readiness probes at once, even while the
+    // start's last steps (after the port opened) delay the drain.
+    let served: Server | null = null;
     const exitNow = async (code: number, message: string) => {
       logger.error(message);
       await Promise.race([abandonMail(), new Promise((resolve) => setTimeout(resolve, ABANDON_WITHIN_MS).unref())]);
@@ -67,6 +71,7 @@ export function serveCommand(): Command {
       }
       stopping = now;
       logger.info({ signal }, "shutting down");
+      if (served) markStopping(served);
       setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
       void stopGracefully?.();
     };
@@ -104,6 +109,7 @@ export function serveCommand(): Command {
     // starts about a second sooner without it, which the many commands a test run or a script makes add up.
     const { buildApp } = await import("../../web/app.ts");
     const app = await buildApp({ deps, store, redis, loggerInstance: logger });
+    served = app.server;
     // Delivery status notifications for bounce+…@FAMOS_BOUNCE_DOMAIN (issue 15), when a port is set.
     // Started before the web port opens: a bounce port that cannot be taken stops serve before it
     // answers a health check, instead of leaving an instance that looks ready and loses every bounce.
