@@ -104,7 +104,9 @@ describe.each(DIALECTS)("2FA waves (%s)", (dialect) => {
     expect(form.body).toContain('action="/rollout/enrol"');
     const address = `${user.login_id}@dealer.example`;
     const mails = t.smtp.messages.length;
-    const sent = await client.post("/rollout/enrol", { email: address, confirmEmail: address });
+    // The password again, as Profile's address form asks (no code was confirmed in this session).
+    expect(form.body).toContain('name="password"');
+    const sent = await client.post("/rollout/enrol", { email: address, confirmEmail: address, password: user.password });
     expect(sent.headers.location).toBe("/otp?notice=sent");
     const code = await nextCode(t.smtp, address, mails);
     await client.get("/otp");

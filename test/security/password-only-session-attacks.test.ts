@@ -27,11 +27,11 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
   });
 
   /** From the portal the password alone opened: the banner's "set your OTP email now", then its code. */
-  async function enrolEarly(owner: FormClient, loginId: string) {
+  async function enrolEarly(owner: FormClient, loginId: string, password: string) {
     const address = `${loginId}@dealer.example`;
     const mails = t.smtp.messages.length;
     await owner.get("/rollout/enrol");
-    expect((await owner.post("/rollout/enrol", { email: address, confirmEmail: address })).headers.location).toBe("/otp?notice=sent");
+    expect((await owner.post("/rollout/enrol", { email: address, confirmEmail: address, password })).headers.location).toBe("/otp?notice=sent");
     const code = await nextCode(t.smtp, address, mails);
     await owner.get("/otp");
     expect((await owner.post("/otp", { code })).statusCode).toBe(303);
@@ -194,7 +194,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     expect((await submitPassword(thief, user.login_id, user.password)).headers.location).toBe("/");
     const owner = new FormClient(t.app);
     await submitPassword(owner, user.login_id, user.password);
-    await enrolEarly(owner, user.login_id);
+    await enrolEarly(owner, user.login_id, user.password);
     expect((await owner.get("/")).body).toContain(PORTAL);
     expect((await thief.get("/")).body).not.toContain(PORTAL);
     expect((await thief.get("/profile")).headers.location).toMatch(/^\/login/);
@@ -210,7 +210,7 @@ describe.each(DIALECTS)("password-only sessions, attacked (%s)", (dialect) => {
     const user = await addUser(t.deps, { email: null, partnerNumber: p });
     const owner = new FormClient(t.app);
     expect((await submitPassword(owner, user.login_id, user.password)).headers.location).toBe("/");
-    await enrolEarly(owner, user.login_id);
+    await enrolEarly(owner, user.login_id, user.password);
     t.clock.set(wave - 5 * 60_000);
     const before = await owner.get("/");
     t.clock.set(wave + 5 * 60_000);

@@ -38,11 +38,17 @@ export function enrolPage(
     csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
     /** Early enrolment from the portal (issue 12) posts elsewhere; "Later" is offered with what is left. */
     action?: string; cancelAction?: string; later?: { left: number; of: number } | null;
+    /**
+     * Early enrolment's password field, as Profile's address form has it (requireFreshProof): shown when no
+     * code was confirmed in the session within `recent` ms; `refused`: the error above is about it.
+     */
+    password?: { refused: boolean; recent: number };
   },
 ): string {
   const typed = v.suggestion ? v.email : undefined;
-  // The cursor starts in "Email address", as in "Login ID" and the code field; "Did you mean …?" keeps it.
-  const cursor = typed ? html`` : v.error ? refusedField("enrol-error", true) : html` autofocus`;
+  const passwordRefused = v.password?.refused === true && v.error !== undefined;
+  // The cursor starts in "Email address", as in "Login ID" and the code field; "Did you mean …?" keeps it; a refused password takes it.
+  const cursor = typed || passwordRefused ? html`` : v.error ? refusedField("enrol-error", true) : html` autofocus`;
   const body = html`<h1>${t.text("enrol.heading")}</h1>
 <p>${t.text("enrol.intro")}</p>
 ${v.suggestion && typed
@@ -57,6 +63,11 @@ ${v.suggestion && typed
   <input type="email" id="confirmEmail" name="confirmEmail" value="${v.confirmEmail ?? ""}" autocomplete="off" maxlength="254" required>
   <p class="advice">${t.text("enrol.advice")}</p>
   ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${v.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">${t.text("field.ownMailbox")}</label></p>` : ""}
+  ${v.password
+    ? html`<label for="enrolPassword">${t.text("field.password")}</label>
+  <p class="advice" id="enrolPasswordHint">${t.text("profile.passwordHint", { recent: t.duration(v.password.recent) })}</p>
+  <input type="password" id="enrolPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${refusedField("enrol-error", passwordRefused, "enrolPasswordHint")}>`
+    : ""}
   <div class="buttons">
     <button type="submit">${t.text("enrol.update")}</button>
     <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>${t.text("button.cancel")}</button>

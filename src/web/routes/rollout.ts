@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
-import { enrolEmail } from "../../enrolment/enrol.ts";
 import { graceOffer, useGrace } from "../../rollout/grace.ts";
-import { enrolInvitation } from "../../rollout/invitation.ts";
+import { enrolEarly, enrolInvitation } from "../../rollout/invitation.ts";
+import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { changeWave, type WaveProblems } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { rolloutProgress } from "../../rollout/progress.ts";
@@ -18,6 +18,7 @@ import { enrolPage } from "../pages/signin-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { tr } from "../reader.ts";
+import { pauseText } from "../pause-messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { FieldProblems } from "../field-problems.ts";
 
@@ -25,9 +26,9 @@ const HTML = "text/html; charset=utf-8";
 
 const PLAN_FORM = formSchema({ partner: field(64), from: field(64) });
 const REMOVE_FORM = formSchema({ partner: field(64) });
-const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional() });
+const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional() });
 /** "Later" and early Cancel are buttons of the address form: its fields come along. */
-const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional() });
+const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional(), password: field().optional() });
 
 const DONE: Record<string, MessageKey> = {
   set: "rollout.done.set",
@@ -116,20 +117,32 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   }
   const early = { action: "/rollout/enrol", cancelAction: "/rollout/enrol/cancel" };
 
+  /** The password field, as Profile's address form has it: unless a code was confirmed in this session lately (requireFreshProof's rule). */
+  const passwordField = (request: FastifyRequest, refused = false) =>
+    codeConfirmedRecently(signedIn(request).session, deps.clock.now()) ? {} : { password: { refused, recent: RECENT_CODE_MS } };
+
   app.get("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
     await invited(request);
-    return reply.type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), ...early }));
+    return reply.type(HTML).send(enrolPage(tr(deps, request), config, { csrf: reply.generateCsrf(), ...early, ...passwordField(request) }));
   });
 
   app.post("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
     const form = parseForm(ENROL_FORM, request.body);
     const { user, session } = await invited(request);
     const entry = { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" };
-    const outcome = await enrolEmail(deps, user, session, entry, requestContext(deps, request));
+    const outcome = await enrolEarly(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
+    const t = tr(deps, request);
+    const typed = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), ...early };
     if (outcome.kind === "invalid") {
       const askOwnMailbox = outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn";
-      const view = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), error: tr(deps, request).said(outcome.message), askOwnMailbox, ...early };
-      return reply.code(400).type(HTML).send(enrolPage(tr(deps, request), config, view));
+      const view = { ...typed, error: t.said(outcome.message), askOwnMailbox, ...passwordField(request) };
+      return reply.code(400).type(HTML).send(enrolPage(t, config, view));
+    }
+    // Refused as Profile's address form refuses it, in its words.
+    if (outcome.kind === "password-needed" || outcome.kind === "password-wrong" || outcome.kind === "locked") {
+      const error =
+        outcome.kind === "locked" ? pauseText(deps, outcome, t) : outcome.kind === "password-wrong" ? t.text("profile.passwordWrong") : t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) });
+      return reply.code(outcome.kind === "locked" ? 429 : 401).type(HTML).send(enrolPage(t, config, { ...typed, error, ...passwordField(request, outcome.kind !== "locked") }));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     // A double click's loser: the first click moved the session to its code; the browser follows it.
