@@ -7,7 +7,7 @@ import { holdWrites, type Hold } from "../store/hold-writes.ts";
 import { migratedTestDatabase, testDatabase, type TestDatabase } from "../store/dialects.ts";
 import { TEST_SECRET } from "../support/app.ts";
 import { freePort } from "../support/nginx.ts";
-import { runFamos, type Exit, type FamosCommand } from "../support/server-process.ts";
+import { runFamos, START_WITHIN_MS, type Exit, type FamosCommand } from "../support/server-process.ts";
 import { until } from "../support/until.ts";
 import { bcryptHash, HEADER } from "./import-fixtures.ts";
 import { cliWorkspace, type CliResult, type CliWorkspace } from "./run-famos.ts";
@@ -149,8 +149,8 @@ describe("two instances starting at once on one empty database (postgres)", () =
     let exit: Exit | null = null;
     void server.exited.then((e) => (exit = e));
     // Two processes starting and migrating at once on a loaded 2-core machine took over 20 s once in CI
-    // (load 20): the bound is the test's own minute, less the start; an instance that exits fails at once.
-    await until(`famos serve at ${url}`, async () => exit ?? (await fetch(`${url}/healthz`)).ok, 45_000);
+    // (load 20): startServer's bound; an instance that exits fails at once.
+    await until(`famos serve at ${url}`, async () => exit ?? (await fetch(`${url}/healthz`)).ok, START_WITHIN_MS);
     if (exit) throw new Error(`famos serve exited (${JSON.stringify(exit)}):\n${server.stderr()}`);
   }
 

@@ -83,7 +83,8 @@ describe("a signal while famos serve starts", () => {
     const exit = await within(proc.exited, "the exit after SIGTERM", 20_000);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(proc.stdout()).toContain('"msg":"stopped"');
-    // An instance on its way out never opens its port: a proxy sends it nothing to cut short.
-    expect(proc.stdout()).not.toContain("Server listening");
+    // That an instance on its way out never opens its port (nor sends mail) is stop-while-starting.test's:
+    // here the signal follows the first line by as long as this process takes to see it, and a test
+    // process starved on a loaded machine (by hand: 4 s) sent it once the start was done.
   });
 });

@@ -96,7 +96,6 @@ export function serveCommand(): Command {
     const { deps, store } = services;
     if (store.dialect === "sqlite") await reachDatabase(config.databaseUrl, () => migrateToLatest(store, deps.keys));
     abandonMail = () => services.sender.abandon();
-    services.sender.start();
     if (!config.production) {
       const demo = await ensureDemoUser(deps);
       const mailbox = new URL("/dev/mailbox", config.publicUrl).toString();
@@ -123,27 +122,37 @@ export function serveCommand(): Command {
                 `FAMOS_BOUNCE_SMTP_PORT: cannot take ${config.bounce.smtpHost}:${config.bounce.smtpPort} for bounces (${error.code ?? error.message}); free that port or set another`,
               );
             });
-    // A stop asked for while starting: the port is never opened (a proxy sends nothing to cut short).
-    if (stopping === null) await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
-      await bounces?.close();
-      // A port taken or not allowed, a host that names no address of this machine: the operator's to fix.
-      if (typeof error.code !== "string" || !/^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)$/.test(error.code)) throw error;
-      throw new Refused(`FAMOS_HOST, FAMOS_PORT: cannot listen on ${config.host}:${config.port} (${error.code}); free that port or set another`);
-    });
-    void startupSmtpCheck(config, deps.metrics, logger);
-    // Each account's login ID digest under FAMOS_SECRET's key, made again where it differs (after
-    // FAMOS_SECRET changed): beside serving, not before the port opens (login-digest-refresh.ts).
-    const redigesting = refreshLoginDigestsAfterStart(deps, logger);
-    // Authenticator-app secrets FAMOS_SECRET does not open (a change of it): told, not silent (sealed-secrets-start.ts).
-    const sealedLook = tellSealedSecretsAfterStart(deps, logger);
-    // Password hashes take only the CPU the event loop does not want (issue 17, hash-priority.ts).
-    const hashing = await lowerHashingPriority();
-    logger.info(hashing, `password hashing threads lowered to nice ${hashing.niceness}`);
-    // The retention job, hourly; one instance at a time on a shared database (issue 11).
-    const cleanup = scheduleCleanup(deps);
-    // Memory given back once the server goes quiet after a busy spell: one full collection (issue 17).
-    const collect = fullCollection();
-    const idle = collect ? collectWhenIdle({ activity: requestActivity(app.server), clock: deps.clock, collect }) : null;
+    // The sender, the port and the jobs of a running server: started only when no stop was asked for
+    // during the start (below).
+    async function startServing() {
+      services.sender.start();
+      await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
+        await bounces?.close();
+        // A port taken or not allowed, a host that names no address of this machine: the operator's to fix.
+        if (typeof error.code !== "string" || !/^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)$/.test(error.code)) throw error;
+        throw new Refused(`FAMOS_HOST, FAMOS_PORT: cannot listen on ${config.host}:${config.port} (${error.code}); free that port or set another`);
+      });
+      void startupSmtpCheck(config, deps.metrics, logger);
+      // Each account's login ID digest under FAMOS_SECRET's key, made again where it differs (after
+      // FAMOS_SECRET changed): beside serving, not before the port opens (login-digest-refresh.ts).
+      const redigesting = refreshLoginDigestsAfterStart(deps, logger);
+      // Authenticator-app secrets FAMOS_SECRET does not open (a change of it): told, not silent (sealed-secrets-start.ts).
+      const sealedLook = tellSealedSecretsAfterStart(deps, logger);
+      // Password hashes take only the CPU the event loop does not want (issue 17, hash-priority.ts).
+      const hashing = await lowerHashingPriority();
+      logger.info(hashing, `password hashing threads lowered to nice ${hashing.niceness}`);
+      // The retention job, hourly; one instance at a time on a shared database (issue 11).
+      const cleanup = scheduleCleanup(deps);
+      // Memory given back once the server goes quiet after a busy spell: one full collection (issue 17).
+      const collect = fullCollection();
+      const idle = collect ? collectWhenIdle({ activity: requestActivity(app.server), clock: deps.clock, collect }) : null;
+      return { redigesting, sealedLook, cleanup, idle };
+    }
+
+    // A stop asked for while starting: the port is never opened (a proxy sends nothing to cut short),
+    // and nothing a running server does is started. The mail sender was started before the stop was
+    // looked at: an instance on its way out claimed and sent the due mail, its stop waiting for them.
+    const jobs = stopping === null ? await startServing() : null;
 
     stopGracefully = async () => {
       try {
@@ -151,12 +160,12 @@ export function serveCommand(): Command {
         // closes, and the connections kept alive are served until each is unused for 2 s (drain.ts):
         // a request already on its way, on a connection old or new, is answered, not cut.
         await drainConnections(app.server);
-        idle?.stop();
+        jobs?.idle?.stop();
         await app.close();
-        await cleanup.stop();
+        await jobs?.cleanup.stop();
         await bounces?.close();
-        await redigesting;
-        await sealedLook;
+        await jobs?.redigesting;
+        await jobs?.sealedLook;
         await services.close();
         await redis?.quit().catch(() => redis.disconnect());
         logger.info("stopped");
