@@ -125,13 +125,15 @@ export function serveCommand(): Command {
     // The sender, the port and the jobs of a running server: started only when no stop was asked for
     // during the start (below).
     async function startServing() {
-      services.sender.start();
       await app.listen({ host: config.host, port: config.port }).catch(async (error: NodeJS.ErrnoException) => {
         await bounces?.close();
         // A port taken or not allowed, a host that names no address of this machine: the operator's to fix.
         if (typeof error.code !== "string" || !/^(EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND|EAI_AGAIN)$/.test(error.code)) throw error;
         throw new Refused(`FAMOS_HOST, FAMOS_PORT: cannot listen on ${config.host}:${config.port} (${error.code}); free that port or set another`);
       });
+      // Once the port is open: started before it, an instance whose port was taken had claimed the due
+      // mail and exited with it leased (held 60 s, a try used), the other instances unable to send it.
+      services.sender.start();
       void startupSmtpCheck(config, deps.metrics, logger);
       // Each account's login ID digest under FAMOS_SECRET's key, made again where it differs (after
       // FAMOS_SECRET changed): beside serving, not before the port opens (login-digest-refresh.ts).
