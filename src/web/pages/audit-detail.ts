@@ -173,8 +173,9 @@ function valueText(t: Translator, event: string | undefined, key: string, value:
   if (typeof value === "boolean") return t.text(value ? "console.detail.value.true" : "console.detail.value.false");
   if (typeof value !== "string") return JSON.stringify(value);
   if (/^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
-  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words and beside a display name.
-  const text = forward ? maskEmailsIn(value) : value;
+  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words and beside a
+  // display name; any relay's reason may name the recipient, a postmaster or a colleague left as a contact.
+  const text = forward || outsideReason(event, key) ? maskEmailsIn(value) : value;
   const own = ENUMERATED.has(key) && !outsideReason(event, key) ? known(DETAIL_VALUES, text) : undefined;
   return own === undefined ? showHiddenCharacters(text) : t.text(own);
 }
@@ -185,7 +186,7 @@ function valueText(t: Translator, event: string | undefined, key: string, value:
  * times (ms since the epoch under keys such as "until") shown as times; email addresses (an email
  * change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else on the console
  * (issue 19.7), and in a forward's report (mail.forward-bounced: its detail has `forwardedTo`) every
- * address inside its values too (maskEmailsIn); other words from outside as stored, hidden characters
+ * address inside its values too, as in any mail event's reason, a relay's words (maskEmailsIn); other words from outside as stored, hidden characters
  * shown. The CSV export and `famos audit` keep the record as it is.
  */
 export function detailText(t: Translator, detail: Record<string, unknown>, event?: string): string {
