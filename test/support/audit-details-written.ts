@@ -41,7 +41,8 @@ function eventOf(checker: ts.TypeChecker, node: ts.Node): string | undefined {
  * Every detail field src writes into an audit record, read by the type checker: the value of each
  * property named `detail` and each argument given to a parameter named `detail` (check-password's
  * `audit(event, detail)`, a passkey's `audit(…, detail)`), their fields and, where a field's type is a
- * union of string literals, those literals. A field typed `string` is words from outside.
+ * union of string literals, those literals. A field whose type allows any string is marked `text`: its
+ * words come from outside, or are FAMOS's own that the type does not list (the test sorts them).
  */
 export function writtenAuditDetails(root: string): WrittenDetail[] {
   const program = ts.createProgram(sourceFiles(join(root, "src")), {
@@ -65,8 +66,8 @@ export function writtenAuditDetails(root: string): WrittenDetail[] {
     const [values, text] = type === undefined ? [[value as string], false] : [literalValues(type), anyString(type)];
     found.push({ event, key, values, text, where: `${file.fileName.slice(root.length + 1)}:${file.getLineAndCharacterOfPosition(node.getStart()).line + 1}` });
   };
-  // Read as written where the object is written here; by its type otherwise.
-  // A literal's own words, before the type of the object around it widens them to string.
+  // A field written here is read as written: a literal's own words, before the type of the object around
+  // it widens them to string. An object not written here (a parameter, a spread of one) is read by its type.
   const field = (key: string, value: ts.Expression, event: string | undefined, node: ts.Node): void => {
     if (ts.isParenthesizedExpression(value)) return field(key, value.expression, event, node);
     if (ts.isConditionalExpression(value)) return [value.whenTrue, value.whenFalse].forEach((branch) => field(key, branch, event, node));
