@@ -276,10 +276,12 @@ export async function recordFailure(
 /**
  * Does any lock of the login ID hold right now on this kind's counter or the counters ownCounters adds
  * to it (for "reset": the reset's, the password's and the code's), timed or until support unlocks?
- * Reads only the login ID's counters, never a device's or an address's. The reset's first step sends no
- * code while one holds: a reset or password lock refuses step 2 outright, and the code counter's lock,
- * which refuses nothing before (refusingKeys), is told at step 2 once the code typed is right
- * (lockToldOnceRight), so a code sent then could never be used.
+ * Reads only the login ID's counters, never a device's or an address's, whatever browser asks. The
+ * reset's first step sends no code while one holds: a reset or password lock refuses step 2 outright in a
+ * browser FAMOS does not know (refusingKeys: a known one meets the login ID's timed pauses only through
+ * its device's counters, but this step 1 check holds for it all the same), and the code counter's lock,
+ * which refuses nothing before, is told at step 2 once the code typed is right (lockToldOnceRight), so a
+ * code sent then could never be used.
  */
 export async function loginIdPaused(db: Kysely<Database>, kind: FailureKind, loginKey: string, now: number, settings: Settings): Promise<boolean> {
   const { primary, alsoRefusing } = ownCounters(kind, { loginKey, deviceId: null }, settings);
