@@ -36,7 +36,8 @@ export function resetState(deps: Deps, loginId: string): ResetState {
 /**
  * Step 1's work, after the answer (web/after-reply.ts): a code to the confirmed OTP email, in the flow
  * `state` named, under the sign-in's caps and locks. Nothing is written and no mail sent for an
- * unknown, disabled, locked or paused login ID or one without a confirmed address.
+ * unknown or disabled login ID, one without a confirmed address, or one any lock of whose reset,
+ * password or code counter holds (loginIdPaused: a code could not be used while it does).
  */
 export async function sendResetCode(deps: Deps, state: ResetState, ctx: RequestContext): Promise<void> {
   const now = deps.clock.now();

@@ -274,8 +274,14 @@ export async function recordFailure(
 }
 
 /**
- * Would an attempt of this kind by a new browser be refused right now (a pause, or a lock until support
- * unlocks)? Reads only: the reset's first step sends no code for a login ID whose code step is refused.
+ * Does any lock of the login ID hold right now on this kind's counter or the counters ownCounters adds
+ * to it (for "reset": the reset's, the password's and the code's), timed or until support unlocks?
+ * Reads only the login ID's counters, never a device's or an address's, whatever browser asks. The
+ * reset's first step sends no code while one holds: a reset or password lock refuses step 2 outright in a
+ * browser FAMOS does not know (refusingKeys: a known one meets the login ID's timed pauses only through
+ * its device's counters, but this step 1 check holds for it all the same), and the code counter's lock,
+ * which refuses nothing before, is told at step 2 once the code typed is right (lockToldOnceRight), so a
+ * code sent then could never be used.
  */
 export async function loginIdPaused(db: Kysely<Database>, kind: FailureKind, loginKey: string, now: number, settings: Settings): Promise<boolean> {
   const { primary, alsoRefusing } = ownCounters(kind, { loginKey, deviceId: null }, settings);

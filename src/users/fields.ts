@@ -1,4 +1,5 @@
 /** The fields every way of making a user checks (user add, the import, the console): one home for their limits. */
+import { maskEmailsIn } from "../platform/format.ts";
 
 /** C0, DEL and C1 (U+0080–U+009F: U+009B is a one-byte CSI to many terminals). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -69,10 +70,12 @@ export function showHiddenCharacters(text: string): string {
 /**
  * Outside words FAMOS stored as they came (a relay's `last_error`) or before a rule above cleaned them (a
  * bounce reason kept from before reasonText), as support reads them (its user page, Needs attention,
- * `famos user show`): showHiddenCharacters, or null for none.
+ * `famos user show`): showHiddenCharacters, or null for none. A relay's words often name mailboxes (the
+ * recipient, a postmaster, a colleague left as a contact): each is masked (maskEmailsIn), as addresses are
+ * everywhere support reads them; the audit record and the outbox row keep the words whole.
  */
 export function storedWordsShown(text: string | null): string | null {
-  return text === null ? null : showHiddenCharacters(text);
+  return text === null ? null : maskEmailsIn(showHiddenCharacters(text));
 }
 
 /** Characters of no script of their own: digits, punctuation, combining marks (UAX #24 Common, Inherited). */

@@ -39,9 +39,44 @@ const DETAIL_KEYS = {
   previousEmail: "console.detail.key.previousEmail",
   source: "console.detail.key.source",
   line: "console.detail.key.line",
+  rightPassword: "console.detail.key.rightPassword",
+  via: "console.detail.key.via",
+  role: "console.detail.key.role",
+  emailGiven: "console.detail.key.emailGiven",
+  contactGiven: "console.detail.key.contactGiven",
+  kept: "console.detail.key.kept",
+  sharedMailbox: "console.detail.key.sharedMailbox",
+  events: "console.detail.key.events",
+  user: "console.detail.key.user",
+  event: "console.detail.key.event",
+  since: "console.detail.key.since",
+  removed: "console.detail.key.removed",
+  pseudonymised: "console.detail.key.pseudonymised",
+  partner: "console.detail.key.partner",
+  startsAt: "console.detail.key.startsAt",
+  passwordOnlyEnded: "console.detail.key.passwordOnlyEnded",
+  limit: "console.detail.key.limit",
+  windowMs: "console.detail.key.windowMs",
+  action: "console.detail.key.action",
+  notice: "console.detail.key.notice",
+  title: "console.detail.key.title",
+  with: "console.detail.key.with",
+  confirmed: "console.detail.key.confirmed",
+  why: "console.detail.key.why",
+  name: "console.detail.key.name",
+  deviceType: "console.detail.key.deviceType",
+  backedUp: "console.detail.key.backedUp",
+  credential: "console.detail.key.credential",
+  left: "console.detail.key.left",
+  pendingEmail: "console.detail.key.pendingEmail",
+  passkeys: "console.detail.key.passkeys",
+  app: "console.detail.key.app",
+  recoveryCodes: "console.detail.key.recoveryCodes",
+  changed: "console.detail.key.changed",
+  by: "console.detail.key.by",
 } as const satisfies Record<string, MessageKey>;
 
-/** FAMOS's own enumerated detail values (a purpose, a reason, a lock's scope, a bounce's kind), and true and false. */
+/** FAMOS's own enumerated detail values (a purpose, a reason, a lock's scope, a bounce's kind, an outbox kind, a role), and true and false. */
 const DETAIL_VALUES = {
   signin: "console.detail.value.signin",
   enrol: "console.detail.value.enrol",
@@ -81,12 +116,48 @@ const DETAIL_VALUES = {
   soft: "console.detail.value.soft",
   import: "console.detail.value.import",
   sync: "console.detail.value.sync",
+  console: "console.detail.value.console",
+  "temporary-password": "console.detail.value.temporary-password",
+  request: "console.detail.value.request",
+  app: "console.detail.value.app",
+  passkey: "console.detail.value.passkey",
+  singleDevice: "console.detail.value.singleDevice",
+  multiDevice: "console.detail.value.multiDevice",
+  invalid: "console.detail.value.invalid",
+  "not-verified": "console.detail.value.not-verified",
+  "unknown-passkey": "console.detail.value.unknown-passkey",
+  "counter-regressed": "console.detail.value.counter-regressed",
+  "backup-eligibility-changed": "console.detail.value.backup-eligibility-changed",
+  replaced: "console.detail.value.replaced",
+  "no-flow": "console.detail.value.no-flow",
+  ok: "console.detail.value.ok",
+  default: "console.detail.value.default",
+  "code.signin": "console.detail.value.code.signin",
+  "code.enrol": "console.detail.value.code.enrol",
+  "code.email-change": "console.detail.value.code.email-change",
+  "code.password-reset": "console.detail.value.code.password-reset",
+  lock: "console.detail.value.lock",
+  "notice.code-reused": "console.detail.value.notice.code-reused",
+  "notice.email-changed": "console.detail.value.notice.email-changed",
+  "notice.email-reset": "console.detail.value.notice.email-reset",
+  "notice.factor-changed": "console.detail.value.notice.factor-changed",
+  "notice.factors-removed": "console.detail.value.notice.factors-removed",
+  "notice.password-changed": "console.detail.value.notice.password-changed",
+  "notice.password-reset": "console.detail.value.notice.password-reset",
+  "notice.recovery-code-used": "console.detail.value.notice.recovery-code-used",
+  "notice.temporary-password": "console.detail.value.notice.temporary-password",
+  "rollout.announcement": "console.detail.value.rollout.announcement",
+  user: "console.roleName.user",
+  support: "console.roleName.support",
+  admin: "console.roleName.admin",
   true: "console.detail.value.true",
   false: "console.detail.value.false",
 } as const satisfies Record<string, MessageKey>;
 
 /** The fields whose string values are FAMOS's own words; any other field's text (an address, a ticket, a login ID typed) came from outside. */
-const ENUMERATED = new Set(["purpose", "reason", "pause", "during", "result", "kind", "scope", "code", "bounce", "source"]);
+const ENUMERATED = new Set(["purpose", "reason", "pause", "during", "result", "kind", "scope", "code", "bounce", "source", "mail", "role", "from", "to", "with", "via", "by", "deviceType", "partner"]);
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** A mail server's or a webhook's reason is its own words, whatever they look like. */
 const outsideReason = (event: string | undefined, key: string) => key === "reason" && event?.startsWith("mail.") === true;
@@ -97,11 +168,14 @@ function known<T extends object>(table: T, name: string): T[keyof T] | undefined
 
 function valueText(t: Translator, event: string | undefined, key: string, value: unknown, forward: boolean): string {
   if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return zonedDateTime(t, value);
+  // A plan's start and an export's bounds are written as ISO 8601 text (rollout.planned's startsAt, audit.exported's since).
+  if (typeof value === "string" && ISO_TIME.test(value) && /(until|since|at)$/i.test(key)) return zonedDateTime(t, Date.parse(value));
   if (typeof value === "boolean") return t.text(value ? "console.detail.value.true" : "console.detail.value.false");
   if (typeof value !== "string") return JSON.stringify(value);
   if (/^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
-  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words and beside a display name.
-  const text = forward ? maskEmailsIn(value) : value;
+  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words and beside a
+  // display name; any relay's reason may name the recipient, a postmaster or a colleague left as a contact.
+  const text = forward || outsideReason(event, key) ? maskEmailsIn(value) : value;
   const own = ENUMERATED.has(key) && !outsideReason(event, key) ? known(DETAIL_VALUES, text) : undefined;
   return own === undefined ? showHiddenCharacters(text) : t.text(own);
 }
@@ -112,7 +186,7 @@ function valueText(t: Translator, event: string | undefined, key: string, value:
  * times (ms since the epoch under keys such as "until") shown as times; email addresses (an email
  * change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else on the console
  * (issue 19.7), and in a forward's report (mail.forward-bounced: its detail has `forwardedTo`) every
- * address inside its values too (maskEmailsIn); other words from outside as stored, hidden characters
+ * address inside its values too, as in any mail event's reason, a relay's words (maskEmailsIn); other words from outside as stored, hidden characters
  * shown. The CSV export and `famos audit` keep the record as it is.
  */
 export function detailText(t: Translator, detail: Record<string, unknown>, event?: string): string {
