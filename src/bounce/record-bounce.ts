@@ -104,10 +104,12 @@ export function softBounceSet(now: number, reason: string, status: string | null
 }
 
 /**
- * When forwards' reports tell of the address mailed: FORWARD_BOUNCES hard bounces of forwards (forwardOf) of
- * different messages, with no code sent to the address confirmed since the first (a confirmation sets the
- * count to 0: addresses.ts markAddressWorking; and a report of a message older than a confirmation is not
- * counted: recordBounce). A shared desk's address, expanded to twelve staff of whom one has left, keeps
+ * When forwards' reports tell of the address mailed: FORWARD_BOUNCES messages with a hard bounce of a forward
+ * (forwardOf), each counted once however many of a group's members report it (recordBounce), with no code sent
+ * to the address confirmed since the first (a confirmation sets the count to 0: addresses.ts
+ * markAddressWorking; and a report of a message older than a confirmation is not counted: writeAddress). No
+ * time window, unlike softBounceSet's: the count grows only between confirmations, and an alias whose three
+ * messages bounce over months is as dead. A shared desk's address, expanded to twelve staff of whom one has left, keeps
  * working: the colleagues confirm the codes it brings them, and one dead mailbox behind it marks nothing. A
  * one-person alias (j.doe@ → jane.doe@ whose mailbox was deleted, or Exchange naming the mailbox's primary
  * address when an alias was mailed) never confirms a code: after FORWARD_BOUNCES of them the address is
