@@ -77,6 +77,16 @@ describe.each(DIALECTS)("a group address's dead members (%s)", (database) => {
     expect(await addressProblems(app.t.deps.db, parts)).toBeNull();
   });
 
+  it("three members' reports of one code mail arriving at once (three webhook calls racing): one event", async () => {
+    const service = `service.${database}@dealer.example`;
+    const dead = ["gina", "hans", "ida"].map((name) => `${name}.${database}@staff.dealer.example`);
+    const { user, mail } = await codeMailFor(service);
+    const answers = await Promise.all(dead.map((recipient) => byWebhook({ messageId: mail.messageId, type: "hard", status: "5.1.1", recipient })));
+    expect(answers).toEqual(dead.map(() => ({ recorded: 1, duplicates: 0, unknown: 0 })));
+    expect((await forwardedTo(user.login_id)).sort()).toEqual(dead);
+    expect(await counted(service)).toBe(1);
+  });
+
   it(`${FORWARD_BOUNCES} code mails, each with one forward report and no code confirmed: marked, by the listener and the webhook alike`, async () => {
     const alias = `j.doe.${database}@dealer.example`;
     const dead = `jane.doe.${database}@dealer.example`;
