@@ -84,6 +84,16 @@ describe.each(DIALECTS)("a group address's dead members (%s)", (database) => {
     expect(await counted(user.otp_email!)).toBe(1);
   });
 
+  it("a message's forward reports go with it (the outbox's retention and erasure delete messages)", async () => {
+    const { dead, mail } = await groupMail("stock", ["jana", "kai"]);
+    expect(await byWebhook(dead.map((member) => hardReport(mail, member)))).toEqual({ recorded: 2, duplicates: 0, unknown: 0 });
+    const { id } = await app.t.deps.db.selectFrom("outbox").select("id").where("message_id", "=", mail.messageId).executeTakeFirstOrThrow();
+    const reports = () => app.t.deps.db.selectFrom("forward_reports").select("report").where("outbox_id", "=", id).execute();
+    expect(await reports()).toHaveLength(2);
+    await app.t.deps.db.deleteFrom("outbox").where("id", "=", id).execute();
+    expect(await reports()).toEqual([]);
+  });
+
   it(`${FORWARD_BOUNCES} code mails, each with one forward report and no code confirmed: marked, by the listener and the webhook alike`, async () => {
     const alias = `j.doe.${database}@dealer.example`;
     const dead = `jane.doe.${database}@dealer.example`;
