@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
@@ -103,10 +104,12 @@ export function softBounceSet(now: number, reason: string, status: string | null
 }
 
 /**
- * When forwards' reports tell of the address mailed: FORWARD_BOUNCES hard bounces of forwards (forwardOf) of
- * different messages, with no code sent to the address confirmed since the first (a confirmation sets the
- * count to 0: addresses.ts markAddressWorking; and a report of a message older than a confirmation is not
- * counted: recordBounce). A shared desk's address, expanded to twelve staff of whom one has left, keeps
+ * When forwards' reports tell of the address mailed: FORWARD_BOUNCES messages with a hard bounce of a forward
+ * (forwardOf), each counted once however many of a group's members report it (recordBounce), with no code sent
+ * to the address confirmed since the first (a confirmation sets the count to 0: addresses.ts
+ * markAddressWorking; and a report of a message older than a confirmation is not counted: writeAddress). No
+ * time window, unlike softBounceSet's: the count grows only between confirmations, and an alias whose three
+ * messages bounce over months is as dead. A shared desk's address, expanded to twelve staff of whom one has left, keeps
  * working: the colleagues confirm the codes it brings them, and one dead mailbox behind it marks nothing. A
  * one-person alias (j.doe@ → jane.doe@ whose mailbox was deleted, or Exchange naming the mailbox's primary
  * address when an alias was mailed) never confirms a code: after FORWARD_BOUNCES of them the address is
@@ -136,13 +139,21 @@ function hardBounceSet(now: number, reason: string) {
 
 /**
  * The address a report names when it is not the one the message was mailed to (compared as addresses are,
- * reportedAddressKey: the same mailbox written otherwise is that mailbox), as a page or terminal may show it (reasonText: it is a stranger's text), else null. A
+ * reportedAddressKey, which reads the address out of `<…>` or `Name <…>` itself: the same mailbox written
+ * otherwise is that mailbox), else null: `key` to compare, and `shown` as a page or terminal may show it
+ * (reasonText: it is a stranger's text), as the server wrote it without a whole `<…>` around it. A
  * dealership's shared address (sales@…) that its own server forwards or expands to a staff member's mailbox
  * took the mail; a report that the staff member's mailbox is dead (its Final-Recipient) is that forward's.
  */
-function forwardOf(finalRecipient: string | null | undefined, mailedTo: string): string | null {
-  const named = (finalRecipient ?? "").trim().replace(/^<(.*)>$/, "$1");
-  return named === "" || reportedAddressKey(named) === reportedAddressKey(mailedTo) ? null : reasonText(named);
+function forwardOf(finalRecipient: string | null | undefined, mailedTo: string): { key: string; shown: string } | null {
+  const key = reportedAddressKey(finalRecipient ?? "");
+  if (key === "" || key === reportedAddressKey(mailedTo)) return null;
+  return { key, shown: reasonText(finalRecipient!.trim().replace(/^<(.*)>$/, "$1")) };
+}
+
+/** A forward report's identity on its message (forward_reports.report): its kind and the mailbox it names, digested. */
+function forwardReportId(kind: BounceKind, key: string): string {
+  return createHash("sha256").update(`${kind} ${key}`).digest("base64url");
 }
 
 /**
@@ -154,12 +165,14 @@ function forwardOf(finalRecipient: string | null | undefined, mailedTo: string):
  *
  * A report of a forward (forwardOf: its Final-Recipient another address than the one mailed) alone says nothing of
  * the address mailed, which took the message: one staff member's dead mailbox behind a shared address, or a
- * stranger's forged report, must not tell every colleague that their address is dead. A hard one is counted
- * on the address (forward_bounces), which only FORWARD_BOUNCES of them with no code confirmed there make
- * undeliverable (forwardBounceSet: a one-person alias to a dead mailbox); the message's bounce_kind is not
- * written (OTP capture, the announcement's reach). It is audited (mail.forward-bounced, with the address it was forwarded to: the
- * support user page shows it), marked on the message by bounced_at alone (so a copy of it counts once) and
- * counted apart (famos_mail_bounced_total{kind="forward"}).
+ * stranger's forged report, must not tell every colleague that their address is dead. Each report is taken
+ * once (forward_reports: the same kind naming the same mailbox again, a relay's retry, is a duplicate), audited
+ * (mail.forward-bounced, with the address it was forwarded to: the support user page shows it), marked on
+ * the message by bounced_at alone (the message's bounce_kind is not written: OTP capture, the announcement's
+ * reach) and counted apart (famos_mail_bounced_total{kind="forward"}). The message's first hard one is
+ * counted on the address (forward_bounces, outbox.forward_counted_at): a group address's three dead members
+ * report one message three times, one event. Only FORWARD_BOUNCES messages' with no code confirmed there make
+ * the address undeliverable (forwardBounceSet: a one-person alias to a dead mailbox).
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
   const now = deps.clock.now();
@@ -172,15 +185,25 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
       .where("outbox.id", "=", report.outboxId)
       .executeTakeFirst();
     if (!message) return { kind: "unknown-message" as const };
-    const forwardedTo = forwardOf(report.finalRecipient, message.recipient);
-    if (forwardedTo !== null) {
-      const first = await tx.updateTable("outbox").set({ bounced_at: now }).where("id", "=", report.outboxId).where("bounced_at", "is", null).executeTakeFirst();
-      if (Number(first.numUpdatedRows) === 0) return { kind: "duplicate" as const };
-      const written = report.kind === "hard" ? await writeAddress(tx, message, forwardBounceSet(now, reason, forwardedTo)) : undefined;
-      const escalated = written !== undefined && Number(written.undeliverable_at) === now;
-      const detail = { bounce: report.kind, status: report.status, reason, to: message.recipient, forwardedTo, mail: message.kind, ...(escalated ? { undeliverable: true } : {}) };
-      await recordAudit(tx, now, { event: "mail.forward-bounced", actor: `bounce:${source}`, subject: message.login_id, ip: null, userAgent: null, detail });
-      return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient, forwardedTo };
+    const trail = { tx, now, source, message, report, reason };
+    const forward = forwardOf(report.finalRecipient, message.recipient);
+    if (forward !== null) {
+      // Checked and written in one statement each, so two copies of a report, or two members' reports of the
+      // message, racing count once.
+      const taken = await tx
+        .insertInto("forward_reports")
+        .values({ outbox_id: report.outboxId, report: forwardReportId(report.kind, forward.key) })
+        .onConflict((oc) => oc.columns(["outbox_id", "report"]).doNothing())
+        .returning("outbox_id")
+        .executeTakeFirst();
+      if (taken === undefined) return { kind: "duplicate" as const };
+      await tx.updateTable("outbox").set({ bounced_at: now }).where("id", "=", report.outboxId).where("bounced_at", "is", null).execute();
+      const counts =
+        report.kind === "hard" &&
+        Number((await tx.updateTable("outbox").set({ forward_counted_at: now }).where("id", "=", report.outboxId).where("forward_counted_at", "is", null).executeTakeFirst()).numUpdatedRows) === 1;
+      const written = counts ? await writeAddress(tx, message, forwardBounceSet(now, reason, forward.shown)) : undefined;
+      await auditReport(trail, madeUndeliverable(written, now), forward.shown);
+      return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient, forwardedTo: forward.shown };
     }
     // Checked and written in one statement, so two copies of a report racing count once.
     const marked = await tx
@@ -193,19 +216,51 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
 
     const written = await writeAddress(tx, message, report.kind === "hard" ? hardBounceSet(now, reason) : softBounceSet(now, reason, report.status));
     // A soft bounce that made the address undeliverable (softBounceSet) says so in the trail.
-    const escalated = report.kind === "soft" && written !== undefined && Number(written.undeliverable_at) === now;
-    await recordAudit(tx, now, {
-      event: "mail.bounced",
-      actor: `bounce:${source}`,
-      subject: message.login_id,
-      ip: null,
-      userAgent: null,
-      detail: { bounce: report.kind, status: report.status, reason, to: message.recipient, mail: message.kind, ...(escalated ? { undeliverable: true } : {}) },
-    });
+    await auditReport(trail, report.kind === "soft" && madeUndeliverable(written, now));
     return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient };
   });
   if (outcome.kind === "recorded") deps.metrics.mailBounced.inc({ kind: outcome.forwardedTo === undefined ? report.kind : "forward" });
   return outcome;
+}
+
+/** Whether this report's writing (writeAddress) made the address undeliverable. */
+function madeUndeliverable(written: { undeliverable_at: number | null } | undefined, now: number): boolean {
+  return written !== undefined && Number(written.undeliverable_at) === now;
+}
+
+/**
+ * A report in the audit trail: mail.bounced, or mail.forward-bounced with the address it was forwarded to;
+ * `undeliverable: true` when it made the address undeliverable by a count (softBounceSet, forwardBounceSet).
+ */
+async function auditReport(
+  trail: {
+    tx: Transaction<Database>;
+    now: number;
+    source: "smtp" | "webhook";
+    message: { recipient: string; kind: string; login_id: string | null };
+    report: BounceReport;
+    reason: string;
+  },
+  escalated: boolean,
+  forwardedTo?: string,
+): Promise<void> {
+  const { tx, now, source, message, report, reason } = trail;
+  await recordAudit(tx, now, {
+    event: forwardedTo === undefined ? "mail.bounced" : "mail.forward-bounced",
+    actor: `bounce:${source}`,
+    subject: message.login_id,
+    ip: null,
+    userAgent: null,
+    detail: {
+      bounce: report.kind,
+      status: report.status,
+      reason,
+      to: message.recipient,
+      ...(forwardedTo === undefined ? {} : { forwardedTo }),
+      mail: message.kind,
+      ...(escalated ? { undeliverable: true } : {}),
+    },
+  });
 }
 
 /**

@@ -90,6 +90,7 @@ async function writeMessage(
     bounced_at: null,
     bounce_kind: null,
     bounce_reason: null,
+    forward_counted_at: null,
   };
   await insertMessage(db, message);
   return message;
@@ -98,6 +99,7 @@ async function writeMessage(
 const insertMessage = preparedInsert("outbox", [
   "id", "user_id", "kind", "recipient", "subject", "text_body", "html_body", "message_id", "state", "attempts",
   "next_attempt_at", "lease_until", "last_error", "last_fault", "created_at", "sent_at", "bounced_at", "bounce_kind", "bounce_reason",
+  "forward_counted_at",
 ]);
 
 /**

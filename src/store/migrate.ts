@@ -30,6 +30,7 @@ import * as sessionStepUp from "./migrations/027-session-step-up.ts";
 import * as syncDisabledPartner from "./migrations/028-sync-disabled-partner.ts";
 import * as importedHashDigest from "./migrations/029-imported-hash-digest.ts";
 import * as forwardBounces from "./migrations/030-forward-bounces.ts";
+import * as forwardReports from "./migrations/031-forward-reports.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -68,6 +69,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "028-sync-disabled-partner": syncDisabledPartner,
   "029-imported-hash-digest": importedHashDigest,
   "030-forward-bounces": forwardBounces,
+  "031-forward-reports": forwardReports,
 });
 
 /** Every migration's name, oldest first. */

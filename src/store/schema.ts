@@ -150,6 +150,17 @@ export interface OutboxTable {
   bounced_at: number | null;
   bounce_kind: "hard" | "soft" | null;
   bounce_reason: string | null;
+  /** When a hard forward report of this message was counted on its address (migration 031; record-bounce.ts), or null: written there alone. */
+  forward_counted_at?: number | null;
+}
+
+/**
+ * The forward reports taken (migration 031; record-bounce.ts forwardOf): per message, a digest of each report's
+ * kind and the address it names, so that the same report again is a duplicate and another mailbox's is not.
+ */
+export interface ForwardReportsTable {
+  outbox_id: string;
+  report: string;
 }
 
 /** What bounces taught FAMOS about one address (lower-cased); see src/bounce/. */
@@ -296,6 +307,7 @@ export interface Database {
   rollout_plan: RolloutPlanTable;
   rollout_users: RolloutUsersTable;
   mail_addresses: MailAddressesTable;
+  forward_reports: ForwardReportsTable;
   passkeys: PasskeysTable;
   authenticator_apps: AuthenticatorAppsTable;
   recovery_codes: RecoveryCodesTable;

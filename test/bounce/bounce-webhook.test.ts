@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
-import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, submitPassword } from "../support/client.ts";
+import { createTestApp, type TestApp } from "../support/app.ts";
+import { codeMailFor as codeMail } from "../support/code-mail.ts";
 import { extractCode } from "../support/smtp.ts";
 
 const SECRET = "w".repeat(20) + "0123456789abcdefghij";
@@ -15,14 +15,7 @@ describe("the bounce webhook", () => {
   });
   afterAll(async () => t?.close());
 
-  async function codeMailFor(email: string) {
-    const user = await addUser(t.deps, { email });
-    const client = new FormClient(t.app, `10.8.1.${(ip += 1)}`);
-    const before = t.smtp.messages.length;
-    await submitPassword(client, user.login_id, user.password);
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(email) && t.smtp.messages.indexOf(m) >= before);
-    return { user, client, mail };
-  }
+  const codeMailFor = (email: string) => codeMail(t, email, `10.8.1.${(ip += 1)}`);
   const hook = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${SECRET}` }) =>
     t.app.inject({ method: "POST", url: "/hooks/bounce", headers: { "content-type": "application/json", ...headers }, payload: typeof body === "string" ? body : JSON.stringify(body) });
 

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
-import { addUser } from "../support/app.ts";
 import { bounceListenerApp } from "../support/bounce-app.ts";
 import { codeMailFor as codeMail } from "../support/code-mail.ts";
-import { FormClient, submitPassword } from "../support/client.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
 import type { ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
@@ -49,11 +47,7 @@ describe.each(DIALECTS)("forwardOf misreads the mailed address (%s)", (database)
   it("IDN: mailed as xn-- (addresses are ASCII), reported in Unicode by an SMTPUTF8 server", async () => {
     const email = `jane.${database}@xn--autohaus-mller-psb.example`; // autohaus-müller.example
     // smtp-server (the test's receiving MTA, like SMTPUTF8 MTAs) reads the xn-- domain in Unicode.
-    const user = await addUser(app.t.deps, { email });
-    const client = new FormClient(app.t.app, `10.19.4.${(ip += 1)}`);
-    const seen = app.t.smtp.messages.length;
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    const mail = await app.t.smtp.waitForMessage((m) => m.envelopeTo.includes(`jane.${database}@autohaus-müller.example`) && app.t.smtp.messages.indexOf(m) >= seen);
+    const { mail } = await codeMail(app.t, email, `10.19.4.${(ip += 1)}`, `jane.${database}@autohaus-müller.example`);
     const before = await forwardAudits();
     await hardBounce(mail, `utf-8; jane.${database}@autohaus-müller.example`);
     await markedAsForward(email, before);

@@ -3,7 +3,8 @@ import { addressProblems } from "../../src/bounce/addresses.ts";
 import { startBounceListener, type BounceListener } from "../../src/bounce/listener.ts";
 import { DIALECTS } from "../store/dialects.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, signInFully, submitPassword } from "../support/client.ts";
+import { FormClient, signInFully } from "../support/client.ts";
+import { codeMailTo } from "../support/code-mail.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
 import { extractCode, type ReceivedMail } from "../support/smtp.ts";
 
@@ -34,13 +35,7 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
   });
 
   /** A sign-in of `user` at OTP capture, and its code mail as the receiving server got it. */
-  async function codeMail(user: { login_id: string; password: string; otp_email: string | null }) {
-    const client = new FormClient(t.app, `10.7.${database === "sqlite" ? 1 : 2}.${(ip += 1)}`);
-    const before = t.smtp.messages.length;
-    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/otp");
-    const mail = await t.smtp.waitForMessage((m) => m.envelopeTo.includes(user.otp_email!) && t.smtp.messages.indexOf(m) >= before);
-    return { client, mail };
-  }
+  const codeMail = (user: Parameters<typeof codeMailTo>[1]) => codeMailTo(t, user, `10.7.${database === "sqlite" ? 1 : 2}.${(ip += 1)}`);
   const byListener = (mail: ReceivedMail, status: string, diagnostic: string) =>
     sendFromNullSender(listener.port, mail.envelopeFrom, dsnFor(mail, { action: "delayed", status, diagnostic }));
   const byWebhook = async (mail: ReceivedMail, status: string, reason: string) => {

@@ -81,6 +81,7 @@ describe("enqueueMail and enqueueClaimedMail", () => {
       bounced_at: null,
       bounce_kind: null,
       bounce_reason: null,
+      forward_counted_at: null,
     });
     expect(await outboxDepth(fresh.db)).toBe(1);
   });
