@@ -3,7 +3,7 @@ import { parseBounce, parseDkim } from "./mail-settings.ts";
 import { isCidr, parseTrustProxy } from "./networks.ts";
 import { list, Problems, UNREADABLE_SERVER_ADDRESS } from "./problems.ts";
 import { DEFAULT_SECTIONS, DEFAULT_UPSTREAM_SANDBOX, parseSandbox, parseSections } from "./sections.ts";
-import { isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
+import { canonicalTimeZone, isLocale, LOCALES, type Locale } from "../i18n/locales.ts";
 import { isOneAddress, parseMailbox } from "../mail/mailbox.ts";
 import { smtpUrlProblem } from "../mail/smtp-url.ts";
 import { databaseUrlProblem } from "../store/database-url.ts";
@@ -165,12 +165,10 @@ export function loadConfig(env: Env): ConfigResult {
   if (production && !read("FAMOS_SUPPORT_EMAIL")) problems.add("FAMOS_SUPPORT_EMAIL", "is required in production");
   else if (!isOneAddress(supportEmail)) problems.add("FAMOS_SUPPORT_EMAIL", "must be an email address");
 
-  const timezone = read("FAMOS_TIMEZONE") ?? byDefault("FAMOS_TIMEZONE", "Europe/London");
-  try {
-    new Intl.DateTimeFormat("en-GB", { timeZone: timezone });
-  } catch {
-    problems.add("FAMOS_TIMEZONE", `is not a time zone name such as Europe/London (got "${timezone}")`);
-  }
+  const typedZone = read("FAMOS_TIMEZONE") ?? byDefault("FAMOS_TIMEZONE", "Europe/London");
+  // As Intl names it ("europe/london" is "Europe/London"), as a user's saved zone is stored.
+  const timezone = canonicalTimeZone(typedZone) ?? typedZone;
+  if (canonicalTimeZone(typedZone) === null) problems.add("FAMOS_TIMEZONE", `is not a time zone name such as Europe/London (got "${typedZone}")`);
 
   const footer = {
     versionLabel: env.FAMOS_VERSION_LABEL ?? byDefault("FAMOS_VERSION_LABEL", "FAMOS Version 9.0 - POS 12.20.05"),

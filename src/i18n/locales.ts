@@ -64,14 +64,19 @@ export function negotiateLocale(header: string | undefined): Locale | null {
   return null;
 }
 
-/** Whether Intl knows the IANA time zone (the Profile's "Time zone" field, FAMOS_TIMEZONE). */
-export function isTimeZone(value: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return false;
+/**
+ * An IANA time zone as Intl names it (the Profile's "Time zone" field, FAMOS_TIMEZONE), or null for
+ * one Intl does not know. Intl takes a name in any case ("europe/london") and some old links
+ * ("GB", "Europe/Belfast"); stored or configured as typed, such a name matched neither the names FAMOS
+ * gives its zones ("UK time", format.ts) nor Profile's list, so the name kept is the one Intl resolves
+ * it to, which is the name timeZones() lists.
+ */
+export function canonicalTimeZone(value: string): string | null {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return null;
   try {
-    new Intl.DateTimeFormat("en-GB", { timeZone: value });
-    return true;
+    return new Intl.DateTimeFormat("en-GB", { timeZone: value }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
 }
 

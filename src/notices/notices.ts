@@ -62,6 +62,10 @@ export function checkNotice(input: NoticeInput): NoticeCheck {
   }
   if (body === "" || body.length > NOTICE_BODY_MAX || hasControlCharacters(body.replaceAll("\n", ""))) {
     problems.push({ field: "body", message: `Enter the text of the notice, 1 to ${NOTICE_BODY_MAX} characters.` });
+  } else if (hasInvisibleCharacters(body)) {
+    // The title's rule: the body is the notice's page every member of staff is sent to, and a U+202E
+    // there reverses a phone number or a time; a zero-width space hides a word from a search.
+    problems.push({ field: "body", message: "The text must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)." });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, title, body };
 }

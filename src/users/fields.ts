@@ -50,7 +50,7 @@ const INVISIBLE = /(?!(?<=\p{Extended_Pictographic})[\uFE0E\uFE0F])[\p{Cf}\p{Def
 /**
  * Whether text holds such an invisible format character: a login ID, a name, or a notice's title,
  * which the portal banner shows with FAMOS's own words after it (a U+202E there reversed the date
- * and "Please click for more info" for every user).
+ * and "Please click for more info" for every user), and its body, the page staff read it on.
  */
 export function hasInvisibleCharacters(text: string): boolean {
   return INVISIBLE.test(text);

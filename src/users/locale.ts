@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import type { Database } from "../store/schema.ts";
-import { isLocale, isTimeZone, type Locale } from "../i18n/locales.ts";
+import { canonicalTimeZone, isLocale, type Locale } from "../i18n/locales.ts";
 import type { User } from "./users.ts";
 
 /**
@@ -33,7 +33,8 @@ export type SettingsOutcome = { kind: "saved" } | { kind: "invalid"; field: "loc
 
 /**
  * Profile's "Language" and "Time zone": a shipped locale or none (follow the browser, stored as
- * FOLLOW_BROWSER so later sign-ins keep it), an IANA zone Intl knows or none (FAMOS_TIMEZONE).
+ * FOLLOW_BROWSER so later sign-ins keep it), an IANA zone Intl knows, stored as Intl names it
+ * (canonicalTimeZone: "europe/london" is "Europe/London"), or none (FAMOS_TIMEZONE).
  * Anything else changes nothing.
  */
 export async function saveUserSettings(
@@ -42,10 +43,11 @@ export async function saveUserSettings(
   input: { locale: string; timeZone: string },
 ): Promise<SettingsOutcome> {
   if (input.locale !== "" && !isLocale(input.locale)) return { kind: "invalid", field: "locale" };
-  if (input.timeZone !== "" && !isTimeZone(input.timeZone)) return { kind: "invalid", field: "timeZone" };
+  const timeZone = input.timeZone === "" ? null : canonicalTimeZone(input.timeZone);
+  if (input.timeZone !== "" && timeZone === null) return { kind: "invalid", field: "timeZone" };
   await deps.db
     .updateTable("users")
-    .set({ locale: input.locale === "" ? FOLLOW_BROWSER : input.locale, time_zone: input.timeZone === "" ? null : input.timeZone, updated_at: deps.clock.now() })
+    .set({ locale: input.locale === "" ? FOLLOW_BROWSER : input.locale, time_zone: timeZone, updated_at: deps.clock.now() })
     .where("id", "=", user.id)
     .execute();
   return { kind: "saved" };

@@ -199,6 +199,29 @@ describe.each(["sqlite", "postgres"] as const)("support console: find users, a u
     expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
   });
 
+  // Red team 2026-12-07: the body (the notice's own page, shown to all staff) took what the title refuses.
+  it("refuses a notice body with a bidirectional or zero-width control too, posted or edited, storing and auditing nothing; an emoji as an iPhone types it is taken", async () => {
+    const stored = async () => (await t.deps.db.selectFrom("notices").select("body").execute()).map((n) => n.body);
+    const audited = async () => (await queryAudit(t.deps.db, { event: "notice.created" })).length + (await queryAudit(t.deps.db, { event: "notice.updated" })).length;
+    const [bodies, events] = [await stored(), await audited()];
+    await support.get("/support/notices");
+    for (const body of ["Call \u202e0123 456\u202c today.", "Quotations\u200b are slow.", "Line one.\n\u2067Line two."]) {
+      const refused = await support.post("/support/notices", { title: "Outage", body });
+      expect(refused.statusCode, JSON.stringify(body)).toBe(400);
+      expect(refused.body, JSON.stringify(body)).toContain("The text must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)");
+    }
+    expect([await stored(), await audited()]).toEqual([bodies, events]);
+    const posted = await support.post("/support/notices", { title: "Outage", body: "\u26a0\ufe0f Quotations are slow." });
+    expect(posted.statusCode).toBe(303);
+    const detailUrl = posted.headers.location!.replace("?done=posted", "");
+    await support.get(detailUrl);
+    const edited = await support.post(detailUrl, { title: "Outage", body: "Quotations are slow\u200f." });
+    expect(edited.statusCode).toBe(400);
+    expect(edited.body).toContain("The text must not contain invisible characters");
+    expect(await stored()).toEqual([...bodies, "\u26a0\ufe0f Quotations are slow."]);
+    expect((await support.post(`${detailUrl}/end`)).statusCode).toBe(303);
+  });
+
   it("takes a notice title with an emoji as an iPhone types it (\"⚠️\": U+FE0F after the pictograph), posted and edited; a stray selector stays refused", async () => {
     const title = "\u26a0\ufe0f Maintenance";
     await support.get("/support/notices");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { durationInWords } from "../../src/config/duration.ts";
-import { isTimeZone, matchLocale, negotiateLocale } from "../../src/i18n/locales.ts";
+import { canonicalTimeZone, matchLocale, negotiateLocale, timeZones } from "../../src/i18n/locales.ts";
 import { translator } from "../../src/i18n/translator.ts";
 import { html } from "../../src/platform/html.ts";
 import { findUserById } from "../../src/users/users.ts";
@@ -30,12 +30,15 @@ describe("choosing the language (issue 16)", () => {
     expect(matchLocale("nl_BE")).toBe("nl");
   });
 
-  it("knows IANA zones and nothing else", () => {
-    expect(isTimeZone("Europe/Berlin")).toBe(true);
-    expect(isTimeZone("America/Argentina/Buenos_Aires")).toBe(true);
-    expect(isTimeZone("Mars/Olympus_Mons")).toBe(false);
-    expect(isTimeZone("../../etc")).toBe(false);
-    expect(isTimeZone("")).toBe(false);
+  it("knows IANA zones and nothing else, each by the name Intl's list gives it", () => {
+    expect(canonicalTimeZone("Europe/Berlin")).toBe("Europe/Berlin");
+    // A link Intl's list does not show is kept by the name the list shows for it.
+    expect(timeZones()).toContain(canonicalTimeZone("America/Argentina/Buenos_Aires"));
+    expect(canonicalTimeZone("europe/LONDON")).toBe("Europe/London");
+    expect(canonicalTimeZone("GB")).toBe("Europe/London");
+    expect(canonicalTimeZone("Mars/Olympus_Mons")).toBeNull();
+    expect(canonicalTimeZone("../../etc")).toBeNull();
+    expect(canonicalTimeZone("")).toBeNull();
   });
 
   it("validates FAMOS_DEFAULT_LOCALE at startup", () => {
@@ -146,6 +149,28 @@ describe("language and time zone in requests (issue 16)", () => {
     // Stored as that choice (FOLLOW_BROWSER), no language: a later sign-in does not replace it.
     await client.post("/profile/language", { locale: "", timeZone: "" });
     expect((await findUserById(u.deps.db, user.id))!.locale).toBe(FOLLOW_BROWSER);
+  });
+
+  // Red team 2026-12-07: "europe/london" (a crafted post; the list offers only Intl's names) was stored
+  // as typed, so mails said "United Kingdom Time" for "UK time" and Profile's list selected nothing.
+  it("Profile stores a zone typed in another case as Intl's list names it, so mails and the list know it", async () => {
+    const { client, user } = await signIn({ app: u.app, mailbox: u.mailbox, deps: u.deps });
+    for (const [typed, canonical] of [["europe/london", "Europe/London"], ["AMERICA/NEW_YORK", "America/New_York"]] as const) {
+      await client.get("/profile");
+      expect((await client.post("/profile/language", { locale: "en-GB", timeZone: typed })).statusCode, typed).toBe(303);
+      expect((await findUserById(u.deps.db, user.id))!.time_zone, typed).toBe(canonical);
+    }
+    await client.post("/profile/language", { locale: "en-GB", timeZone: "europe/london" });
+    const page = (await client.get("/profile")).body;
+    expect(page).toContain("times are shown in your time zone (UK time)");
+    expect(page).toMatch(/<option value="Europe\/London" selected>/);
+  });
+
+  it("reads FAMOS_TIMEZONE as Intl names it, whatever its case; a name Intl does not know is refused", () => {
+    const typed = loadConfig({ FAMOS_TIMEZONE: "europe/berlin" });
+    expect(typed.ok && typed.config.timezone).toBe("Europe/Berlin");
+    const unknown = loadConfig({ FAMOS_TIMEZONE: "Mars/Olympus_Mons" });
+    expect(!unknown.ok && unknown.errors.join("\n")).toMatch(/FAMOS_TIMEZONE: is not a time zone name/);
   });
 
   it("a signed-in user's saved language wins on the page for an address FAMOS has no page at, too", async () => {

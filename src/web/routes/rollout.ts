@@ -26,9 +26,9 @@ const HTML = "text/html; charset=utf-8";
 
 const PLAN_FORM = formSchema({ partner: field(64), from: field(64) });
 const REMOVE_FORM = formSchema({ partner: field(64) });
-const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional() });
-/** "Later" and early Cancel are buttons of the address form: its fields come along. */
-const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional(), password: field().optional() });
+const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional(), keepTyped: field().optional() });
+/** "Later" and early Cancel are buttons of the address form: its fields come along ("Did you mean …?"'s keepTyped too). */
+const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional(), password: field().optional(), keepTyped: field().optional() });
 
 const DONE: Record<string, MessageKey> = {
   set: "rollout.done.set",
@@ -129,13 +129,15 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
     const form = parseForm(ENROL_FORM, request.body);
     const { user, session } = await invited(request);
-    const entry = { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes" };
+    const entry = { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
     const outcome = await enrolEarly(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     const t = tr(deps, request);
     const typed = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), ...early };
     if (outcome.kind === "invalid") {
       const askOwnMailbox = outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn";
-      const view = { ...typed, error: t.said(outcome.message), askOwnMailbox, ...passwordField(request) };
+      // "Did you mean …?" with its "Use …" button and the typed address kept, as at /enrol and on Profile.
+      const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
+      const view = { ...typed, error: t.said(outcome.message), askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion, ...passwordField(request) };
       return reply.code(400).type(HTML).send(enrolPage(t, config, view));
     }
     // Refused as Profile's address form refuses it, in its words.

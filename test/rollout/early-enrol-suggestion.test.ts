@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setWaveStart } from "../../src/rollout/plan.ts";
+import { findUserById } from "../../src/users/users.ts";
+import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { FormClient, submitPassword } from "../support/client.ts";
+
+const DAY = 86_400_000;
+
+/**
+ * Issue 15 at early enrolment (`/rollout/enrol`, the banner's "set your OTP email now"): red team
+ * 2026-12-07 saw the route drop the review's suggestion, so "Did you mean …?" came as a bare error
+ * with no "Use …" button and no way to keep the address as typed, which first-sign-in enrolment and
+ * Profile's address form both give.
+ */
+describe("early enrolment: \"Did you mean …?\"", () => {
+  let t: TestApp;
+  let ip = 0;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { FAMOS_2FA_GRACE_SIGNINS: "3" } });
+  });
+  afterAll(async () => t?.close());
+
+  /** A user before their wave, signed in with the password alone, on the early enrolment form. */
+  async function beforeTheWave() {
+    const start = t.clock.now();
+    const partner = `dym${(ip += 1)}`;
+    await setWaveStart(t.deps.db, partner, start + 5 * DAY, start, "test");
+    const user = await addUser(t.deps, { email: null, partnerNumber: partner });
+    const client = new FormClient(t.app, `10.31.0.${ip}`);
+    expect((await submitPassword(client, user.login_id, user.password)).headers.location).toBe("/");
+    await client.get("/rollout/enrol");
+    return { user, client };
+  }
+
+  it("offers the suggestion and its button, changes nothing, and sends the code when the typed address is kept", async () => {
+    const { user, client } = await beforeTheWave();
+    const typed = "kim.early@hotmial.co.uk";
+    const asked = await client.post("/rollout/enrol", { email: typed, confirmEmail: typed, password: user.password });
+    expect(asked.statusCode).toBe(400);
+    expect(asked.body).toContain("Did you mean <strong>kim.early@hotmail.co.uk</strong>?");
+    expect(asked.body).toContain("Use kim.early@hotmail.co.uk");
+    expect(asked.body).toContain("press Update below to keep it");
+    // The small form posts where the page's form does, and the main form carries what was typed.
+    expect(asked.body).toMatch(/<form method="post" action="\/rollout\/enrol" class="suggestion">/);
+    expect(asked.body).toContain(`<input type="hidden" name="keepTyped" value="${typed}">`);
+    expect((await findUserById(t.deps.db, user.id))!.pending_email).toBeNull();
+    // "Use …" sends the suggestion without the password (as on Profile): the form asks for it, the address filled in.
+    const used = await client.post("/rollout/enrol", { email: "kim.early@hotmail.co.uk", confirmEmail: "kim.early@hotmail.co.uk" });
+    expect(used.statusCode).toBe(401);
+    expect(used.body).toContain('value="kim.early@hotmail.co.uk"');
+    expect(used.body).toContain('name="password"');
+
+    const kept = await client.post("/rollout/enrol", { email: typed, confirmEmail: typed, keepTyped: typed, password: user.password });
+    expect(kept.statusCode).toBe(303);
+    expect(kept.headers.location).toBe("/otp?notice=sent");
+    expect((await findUserById(t.deps.db, user.id))!.pending_email).toBe(typed);
+  });
+
+  it("asks again when the address was changed after the question (keepTyped holds another address)", async () => {
+    const { user, client } = await beforeTheWave();
+    const asked = await client.post("/rollout/enrol", { email: "ann.early@gmial.com", confirmEmail: "ann.early@gmial.com", keepTyped: "ann.early@yahoo.co.uk", password: user.password });
+    expect(asked.statusCode).toBe(400);
+    expect(asked.body).toContain("Did you mean <strong>ann.early@gmail.com</strong>?");
+    expect((await findUserById(t.deps.db, user.id))!.pending_email).toBeNull();
+  });
+
+  // The page's other buttons send the whole form (formaction), the kept address's hidden field with it.
+  it("Cancel here, and \u201cLater\u201d at first-sign-in enrolment, still answer after the question", async () => {
+    const { user, client } = await beforeTheWave();
+    const typed = "lou.early@gmial.com";
+    const asked = await client.post("/rollout/enrol", { email: typed, confirmEmail: typed, password: user.password });
+    expect(asked.body).toContain(`name="keepTyped" value="${typed}"`);
+    const cancelled = await client.post("/rollout/enrol/cancel", { email: typed, confirmEmail: typed, keepTyped: typed, password: "" });
+    expect([cancelled.statusCode, cancelled.headers.location]).toEqual([303, "/"]);
+
+    const due = await addUser(t.deps, { email: null });
+    const browser = new FormClient(t.app, "10.31.1.1");
+    expect((await submitPassword(browser, due.login_id, due.password)).headers.location).toBe("/enrol");
+    await browser.get("/enrol");
+    const question = await browser.post("/enrol", { email: typed, confirmEmail: typed });
+    expect(question.body).toContain(`name="keepTyped" value="${typed}"`);
+    const later = await browser.post("/enrol/later", { email: typed, confirmEmail: typed, keepTyped: typed });
+    expect([later.statusCode, later.headers.location]).toEqual([303, "/"]);
+  });
+});
