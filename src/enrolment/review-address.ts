@@ -9,6 +9,15 @@ export interface AddressEntry extends EmailEntry {
   keepTyped?: string | undefined;
 }
 
+/**
+ * Whether an address form offers the "This is my own mailbox" tick after a refusal: for a shared-mailbox
+ * name or an address another login ID already uses, when FAMOS_SHARED_MAILBOX_POLICY warns. One rule for
+ * the first sign-in's form, early enrolment and Profile's address change.
+ */
+export function asksOwnMailbox(problem: string, policy: Deps["config"]["enrolment"]["sharedMailboxPolicy"]): boolean {
+  return (problem === "shared-mailbox" || problem === "address-in-use") && policy === "warn";
+}
+
 export type AddressReview = EmailCheck | { ok: false; problem: "did-you-mean"; message: string; suggestion: string };
 
 /**

@@ -8,6 +8,7 @@ import { profileSettingsRoutes } from "./profile-settings.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, emailChangeReplaced, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
 import { changePassword } from "../../profile/password-change.ts";
+import { asksOwnMailbox } from "../../enrolment/review-address.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../auth.ts";
 import { field, parseForm } from "../forms.ts";
@@ -91,7 +92,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     const t = tr(deps, request);
     switch (outcome.kind) {
       case "invalid": {
-        const askOwnMailbox = (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && deps.config.enrolment.sharedMailboxPolicy === "warn";
+        const askOwnMailbox = asksOwnMailbox(outcome.problem, deps.config.enrolment.sharedMailboxPolicy);
         const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
         return renderProfile(request, reply, 400, { email: { ...values, error: t.said(outcome.message), askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion } });
       }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { graceOffer, useGrace } from "../../rollout/grace.ts";
 import { enrolEarly, enrolInvitation } from "../../rollout/invitation.ts";
+import { asksOwnMailbox } from "../../enrolment/review-address.ts";
 import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { changeWave, type WaveProblems } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
@@ -134,7 +135,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const t = tr(deps, request);
     const typed = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), ...early };
     if (outcome.kind === "invalid") {
-      const askOwnMailbox = outcome.problem === "shared-mailbox" && config.enrolment.sharedMailboxPolicy === "warn";
+      const askOwnMailbox = asksOwnMailbox(outcome.problem, config.enrolment.sharedMailboxPolicy);
       // "Did you mean …?" with its "Use …" button and the typed address kept, as at /enrol and on Profile.
       const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
       const view = { ...typed, error: t.said(outcome.message), askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion, ...passwordField(request) };
@@ -144,7 +145,9 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     if (outcome.kind === "password-needed" || outcome.kind === "password-wrong" || outcome.kind === "locked") {
       const error =
         outcome.kind === "locked" ? pauseText(deps, outcome, t) : outcome.kind === "password-wrong" ? t.text("profile.passwordWrong") : t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) });
-      return reply.code(outcome.kind === "locked" ? 429 : 401).type(HTML).send(enrolPage(t, config, { ...typed, error, ...passwordField(request, outcome.kind !== "locked") }));
+      // A tick given stays given: the address passed its check with it, and the next try needs it again.
+      const tick = form.ownMailbox === "yes" ? { askOwnMailbox: true, ownMailbox: true } : {};
+      return reply.code(outcome.kind === "locked" ? 429 : 401).type(HTML).send(enrolPage(t, config, { ...typed, error, ...tick, ...passwordField(request, outcome.kind !== "locked") }));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     // A double click's loser: the first click moved the session to its code; the browser follows it.

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { enrolEmail } from "../../enrolment/enrol.ts";
+import { asksOwnMailbox } from "../../enrolment/review-address.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelSignIn, confirmCode, regenerateCode, signOut } from "../../signin/code-step.ts";
 import { passkeyOffered } from "../../passkeys/sign-in.ts";
@@ -124,7 +125,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
         email: form.email.slice(0, 254),
         confirmEmail: form.confirmEmail.slice(0, 254),
         error: tr(deps, request).said(outcome.message),
-        askOwnMailbox: (outcome.problem === "shared-mailbox" || outcome.problem === "address-in-use") && config.enrolment.sharedMailboxPolicy === "warn",
+        askOwnMailbox: asksOwnMailbox(outcome.problem, config.enrolment.sharedMailboxPolicy),
         ownMailbox: form.ownMailbox === "yes",
         ...(outcome.suggestion ? { suggestion: outcome.suggestion } : {}),
         later: await graceOffer(deps, user),
