@@ -104,8 +104,9 @@ export function softBounceSet(now: number, reason: string, status: string | null
 }
 
 /**
- * When forwards' reports tell of the address mailed: FORWARD_BOUNCES messages with a hard bounce of a forward
- * (forwardOf), each counted once however many of a group's members report it (recordBounce), with no code sent
+ * When forwards' reports tell of the address mailed: FORWARD_BOUNCES code mails on separate occasions with a hard
+ * bounce of a forward (forwardOf), each counted once however many of a group's members report it, never an
+ * announcement or a notice (forwardCounts), with no code sent
  * to the address confirmed since the first (a confirmation sets the count to 0: addresses.ts
  * markAddressWorking; and a report of a message older than a confirmation is not counted: writeAddress). No
  * time window, unlike softBounceSet's: the count grows only between confirmations, and an alias whose three
@@ -127,6 +128,56 @@ export function forwardBounceSet(now: number, reason: string, forwardedTo: strin
     undeliverable_reason: sql<string | null>`case when ${escalates} then ${words} else undeliverable_reason end`,
     updated_at: now,
   };
+}
+
+/**
+ * Whether a message's hard forward report counts on its address (forwardBounceSet), marking the message counted
+ * (outbox.forward_counted_at) when it does: once per message, and only a message whose arrival someone can
+ * confirm, so that no confirmation means no one got it. A code mail (sign-in, enrolment, email change, reset)
+ * is confirmed by its code; an announcement or a notice never is. `famos rollout announce` mails each of a
+ * desk's twelve staff at once, before any of them has confirmed a code there: one leaver behind the desk
+ * returns twelve reports of twelve messages, and the operator's own mailing would mark the desk (the
+ * shared-address rule). Their reports are audited and in the metric still, and count nothing.
+ *
+ * And once per occasion: not when another code mail to the address, whose code and this one's were valid at
+ * the same time (created less than the code validity apart, FAMOS_OTP_TTL), was counted already. Colleagues
+ * signing in at the desk at opening time are mailed several codes before the first of them confirms one: one
+ * occasion, as one code mail is. A one-person alias to a dead mailbox is still marked after FORWARD_BOUNCES
+ * sign-ins on separate occasions with no code confirmed (its holder's retries within minutes are one). Checked
+ * and written in one statement, so two reports of the message racing count once.
+ */
+async function forwardCounts(
+  tx: Transaction<Database>,
+  now: number,
+  outboxId: string,
+  message: { kind: string; recipient: string; created_at: number },
+  codeTtlMs: number,
+): Promise<boolean> {
+  if (!message.kind.startsWith("code.")) return false;
+  const key = addressKey(message.recipient);
+  const marked = await tx
+    .updateTable("outbox")
+    .set({ forward_counted_at: now })
+    .where("id", "=", outboxId)
+    .where("forward_counted_at", "is", null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("codes")
+            .innerJoin("outbox as counted", "counted.id", "codes.outbox_id")
+            .select("codes.id")
+            // The expiry index narrows the search to codes of the last validity period, as writeAddress's.
+            .where("codes.expires_at", ">", message.created_at)
+            .where("codes.created_at", "<", message.created_at + codeTtlMs)
+            .where(sql<string>`lower(codes.email)`, "=", key)
+            .where("counted.id", "<>", outboxId)
+            .where("counted.forward_counted_at", "is not", null),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+  return Number(marked.numUpdatedRows) === 1;
 }
 
 /**
@@ -170,8 +221,9 @@ function forwardReportId(kind: BounceKind, key: string): string {
  * (mail.forward-bounced, with the address it was forwarded to: the support user page shows it), marked on
  * the message by bounced_at alone (the message's bounce_kind is not written: OTP capture, the announcement's
  * reach) and counted apart (famos_mail_bounced_total{kind="forward"}). The message's first hard one is
- * counted on the address (forward_bounces, outbox.forward_counted_at): a group address's three dead members
- * report one message three times, one event. Only FORWARD_BOUNCES messages' with no code confirmed there make
+ * counted on the address (forward_bounces, outbox.forward_counted_at) when it is a code mail on an occasion not
+ * counted yet (forwardCounts): a group address's three dead members report one message three times, one event;
+ * an announcement's twelve to a desk's staff, none. Only FORWARD_BOUNCES occasions with no code confirmed there make
  * the address undeliverable (forwardBounceSet: a one-person alias to a dead mailbox).
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
@@ -198,9 +250,7 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
         .executeTakeFirst();
       if (taken === undefined) return { kind: "duplicate" as const };
       await tx.updateTable("outbox").set({ bounced_at: now }).where("id", "=", report.outboxId).where("bounced_at", "is", null).execute();
-      const counts =
-        report.kind === "hard" &&
-        Number((await tx.updateTable("outbox").set({ forward_counted_at: now }).where("id", "=", report.outboxId).where("forward_counted_at", "is", null).executeTakeFirst()).numUpdatedRows) === 1;
+      const counts = report.kind === "hard" && (await forwardCounts(tx, now, report.outboxId, message, deps.config.otp.ttlMs));
       const written = counts ? await writeAddress(tx, message, forwardBounceSet(now, reason, forward.shown)) : undefined;
       await auditReport(trail, madeUndeliverable(written, now), forward.shown);
       return { kind: "recorded" as const, bounce: report.kind, recipient: message.recipient, forwardedTo: forward.shown };

@@ -8,14 +8,15 @@ import type { ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
 
 const SECRET = "g".repeat(20) + "0123456789abcdefghij";
-const MINUTE = 60_000;
+/** Each code mail another occasion: more than the code validity (FAMOS_OTP_TTL) after the one before (record-bounce.ts forwardCounts). */
+const HOUR = 3_600_000;
 
 /**
  * A dealership's shared address that its server expands to a group (sales@ → 12 staff) with three dead members
  * sends three forward reports for the same message, one per dead mailbox: one event, counted once on the address
  * (record-bounce.ts forwardBounceSet counts messages, not reports), each report audited (mail.forward-bounced,
  * with its mailbox) and in the metric. Else one code mail marks the whole desk's address undeliverable, which the
- * shared-address rule forbids. FORWARD_BOUNCES messages, each with a forward report and no code confirmed, still
+ * shared-address rule forbids. FORWARD_BOUNCES code mails an hour apart, each with a forward report and no code confirmed, still
  * mark it (a one-person alias to a dead mailbox); a report delivered twice (a relay's retry) counts once; a
  * forward's delay report does not hide its later failure. Real DSNs over SMTP to the listener, and the webhook;
  * SQLite and PostgreSQL.
@@ -24,7 +25,7 @@ describe.each(DIALECTS)("a group address's dead members (%s)", (database) => {
   const app = bounceListenerApp(database, { FAMOS_BOUNCE_WEBHOOK_SECRET: SECRET });
   let ip = 0;
   const codeMailFor = (email: string) => {
-    app.t.clock.advance(MINUTE);
+    app.t.clock.advance(HOUR);
     return codeMail(app.t, email, `10.31.${database === "sqlite" ? 1 : 2}.${(ip += 1)}`);
   };
   const byListener = (mail: ReceivedMail, finalRecipient: string, action: "failed" | "delayed" = "failed") =>

@@ -8,6 +8,8 @@ import { extractCode, type ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
 
 const MINUTE = 60_000;
+/** Each code mail another occasion: more than the code validity (FAMOS_OTP_TTL) after the one before (record-bounce.ts forwardCounts). */
+const HOUR = 60 * MINUTE;
 
 /**
  * Forwards' reports and the address mailed (record-bounce.ts forwardBounceSet): one dead mailbox behind a
@@ -20,7 +22,7 @@ describe.each(DIALECTS)("forward reports and the address mailed (%s)", (database
   const app = bounceListenerApp(database);
   let ip = 0;
   const codeMailFor = (email: string) => {
-    app.t.clock.advance(MINUTE);
+    app.t.clock.advance(HOUR);
     return codeMail(app.t, email, `10.29.${Math.floor(ip / 200) + 3}.${(ip += 1) % 200}`);
   };
   const bounce = (mail: ReceivedMail, finalRecipient?: string) =>
