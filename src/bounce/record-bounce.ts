@@ -4,6 +4,7 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { addressKey, reportedAddressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
+import { passwordProvenCode } from "../mail/claims.ts";
 import { maskEmailsIn } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
 import { showHiddenCharacters } from "../users/fields.ts";
@@ -118,6 +119,8 @@ export function softBounceSet(now: number, reason: string, status: string | null
  * person's address, shown to support), so OTP capture, the support user page and Needs attention say so.
  */
 export const FORWARD_BOUNCES = 3;
+/** The forward reports one message takes (reportsFull): a group's dead members are a few, never more. */
+export const FORWARD_REPORTS_PER_MESSAGE = 20;
 
 export function forwardBounceSet(now: number, reason: string, forwardedTo: string) {
   const escalates = sql<boolean>`undeliverable_at is null and forward_bounces + 1 >= ${FORWARD_BOUNCES}`;
@@ -133,8 +136,11 @@ export function forwardBounceSet(now: number, reason: string, forwardedTo: strin
 /**
  * Whether a message's hard forward report counts on its address (forwardBounceSet), marking the message counted
  * (outbox.forward_counted_at) when it does: once per message, and only a message whose arrival someone can
- * confirm, so that no confirmation means no one got it. A code mail (sign-in, enrolment, email change, reset)
- * is confirmed by its code; an announcement or a notice never is. `famos rollout announce` mails each of a
+ * confirm, so that no confirmation means no one got it, and that only someone who passed the password asked for:
+ * a code mail of sign-in, enrolment or email change (passwordProvenCode), confirmed by its code. An announcement or
+ * a notice never is; "Forgot password?"'s code mail is asked for by a login ID alone (FAMOS_PASSWORD_RESET=self),
+ * and a stranger who knows one desk user's login ID, asking for a reset each night while the desk's one dead
+ * member bounces each forward, would mark the shared address with no forged report. `famos rollout announce` mails each of a
  * desk's twelve staff at once, before any of them has confirmed a code there: one leaver behind the desk
  * returns twelve reports of twelve messages, and the operator's own mailing would mark the desk (the
  * shared-address rule). Their reports are audited and in the metric still, and count nothing.
@@ -144,7 +150,8 @@ export function forwardBounceSet(now: number, reason: string, forwardedTo: strin
  * signing in at the desk at opening time are mailed several codes before the first of them confirms one: one
  * occasion, as one code mail is. A one-person alias to a dead mailbox is still marked after FORWARD_BOUNCES
  * sign-ins on separate occasions with no code confirmed (its holder's retries within minutes are one). Checked
- * and written in one statement, so two reports of the message racing count once.
+ * and written in one statement, so two reports of the message racing count once; and, on PostgreSQL, after
+ * serializeAddress, so two reports of two messages of one occasion racing count once too.
  */
 async function forwardCounts(
   tx: Transaction<Database>,
@@ -153,7 +160,7 @@ async function forwardCounts(
   message: { kind: string; recipient: string; created_at: number },
   codeTtlMs: number,
 ): Promise<boolean> {
-  if (!message.kind.startsWith("code.")) return false;
+  if (!passwordProvenCode(message.kind)) return false;
   const key = addressKey(message.recipient);
   const marked = await tx
     .updateTable("outbox")
@@ -167,7 +174,8 @@ async function forwardCounts(
             .selectFrom("codes")
             .innerJoin("outbox as counted", "counted.id", "codes.outbox_id")
             .select("codes.id")
-            // The expiry index narrows the search to codes of the last validity period, as writeAddress's.
+            // No index on expiry (migration 010 dropped it): the codes table holds only the codes of flows of the
+            // last session lifetime (retention deletes them with their flows), so the scan is a small one.
             .where("codes.expires_at", ">", message.created_at)
             .where("codes.created_at", "<", message.created_at + codeTtlMs)
             .where(sql<string>`lower(codes.email)`, "=", key)
@@ -202,6 +210,28 @@ function forwardOf(finalRecipient: string | null | undefined, mailedTo: string):
   return { key, shown: reasonText(finalRecipient!.trim().replace(/^<(.*)>$/, "$1")) };
 }
 
+/**
+ * On PostgreSQL, the transaction waits for any other recording a forward report of mail to the same address until
+ * it ends (a transaction-scoped advisory lock on the address key). READ COMMITTED: two reports of different
+ * messages of one occasion, recorded at once, each missed the other's uncommitted forward_counted_at
+ * (forwardCounts), and the address counted 2 for one occasion. SQLite's transactions are serial already (begin
+ * immediate).
+ */
+async function serializeAddress(deps: Deps, tx: Transaction<Database>, recipient: string): Promise<void> {
+  if (deps.dialect !== "postgres") return;
+  await sql`select pg_advisory_xact_lock(hashtext(${`forward:${addressKey(recipient)}`}))`.execute(tx);
+}
+
+/**
+ * Whether a message has its FORWARD_REPORTS_PER_MESSAGE forward reports already: any more are taken as
+ * duplicates, neither kept nor audited. Whoever holds a code mail's VERP return path could otherwise write a
+ * report per invented Final-Recipient into the audit trail without end.
+ */
+async function reportsFull(tx: Transaction<Database>, outboxId: string): Promise<boolean> {
+  const { n } = await tx.selectFrom("forward_reports").select((eb) => eb.fn.countAll<number>().as("n")).where("outbox_id", "=", outboxId).executeTakeFirstOrThrow();
+  return Number(n) >= FORWARD_REPORTS_PER_MESSAGE;
+}
+
 /** A forward report's identity on its message (forward_reports.report): its kind and the mailbox it names, digested. */
 function forwardReportId(kind: BounceKind, key: string): string {
   return createHash("sha256").update(`${kind} ${key}`).digest("base64url");
@@ -217,13 +247,14 @@ function forwardReportId(kind: BounceKind, key: string): string {
  * A report of a forward (forwardOf: its Final-Recipient another address than the one mailed) alone says nothing of
  * the address mailed, which took the message: one staff member's dead mailbox behind a shared address, or a
  * stranger's forged report, must not tell every colleague that their address is dead. Each report is taken
- * once (forward_reports: the same kind naming the same mailbox again, a relay's retry, is a duplicate), audited
+ * once (forward_reports: the same kind naming the same mailbox again, a relay's retry, is a duplicate, as is any
+ * beyond a message's FORWARD_REPORTS_PER_MESSAGE: reportsFull), audited
  * (mail.forward-bounced, with the address it was forwarded to: the support user page shows it), marked on
  * the message by bounced_at alone (the message's bounce_kind is not written: OTP capture, the announcement's
  * reach) and counted apart (famos_mail_bounced_total{kind="forward"}). The message's first hard one is
  * counted on the address (forward_bounces, outbox.forward_counted_at) when it is a code mail on an occasion not
- * counted yet (forwardCounts): a group address's three dead members report one message three times, one event;
- * an announcement's twelve to a desk's staff, none. Only FORWARD_BOUNCES occasions with no code confirmed there make
+ * counted yet (forwardCounts: sign-in, enrolment, email change; never a reset's): a group address's three dead
+ * members report one message three times, one event; an announcement's twelve to a desk's staff, none. Only FORWARD_BOUNCES occasions with no code confirmed there make
  * the address undeliverable (forwardBounceSet: a one-person alias to a dead mailbox).
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
@@ -240,6 +271,8 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     const trail = { tx, now, source, message, report, reason };
     const forward = forwardOf(report.finalRecipient, message.recipient);
     if (forward !== null) {
+      await serializeAddress(deps, tx, message.recipient);
+      if (await reportsFull(tx, report.outboxId)) return { kind: "duplicate" as const };
       // Checked and written in one statement each, so two copies of a report, or two members' reports of the
       // message, racing count once.
       const taken = await tx
@@ -333,7 +366,8 @@ async function writeAddress(
     .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
     // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address
     // after this message was written: it takes mail. A code used after that moment was still valid
-    // then, so the expiry index narrows the search to codes of the last validity period.
+    // then. No index on expiry (migration 010 dropped it): the codes table holds only the codes of flows
+    // of the last session lifetime (retention deletes them with their flows), so the scan is a small one.
     .where((eb) =>
       eb.not(
         eb.exists(

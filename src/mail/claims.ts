@@ -105,5 +105,14 @@ export class MailClaims {
  */
 const FIRST_KINDS: ReadonlySet<CodeMailKind> = new Set<CodeMailKind>(["code.signin", "code.enrol", "code.email-change"]);
 export function waitsFirst(message: Pick<OutboxMessage, "kind">): boolean {
-  return (FIRST_KINDS as ReadonlySet<string>).has(message.kind);
+  return passwordProvenCode(message.kind);
+}
+
+/**
+ * A code mail whose flow passed the password (sign-in, enrolment) or holds a session (email change): FIRST_KINDS,
+ * the one list. Not "Forgot password?"'s, which a login ID alone asks for (waitsFirst; and its forward reports
+ * count nothing on the address: record-bounce.ts forwardCounts).
+ */
+export function passwordProvenCode(kind: string): boolean {
+  return (FIRST_KINDS as ReadonlySet<string>).has(kind);
 }
