@@ -10,9 +10,12 @@ const DAY = 86_400_000;
  * Issue 15 at early enrolment (`/rollout/enrol`, the banner's "set your OTP email now"): red team
  * 2026-12-07 saw the route drop the review's suggestion, so "Did you mean …?" came as a bare error
  * with no "Use …" button and no way to keep the address as typed, which first-sign-in enrolment and
- * Profile's address form both give.
+ * Profile's address form both give. And its "This is my own mailbox" tick (review 2026-12-07), as at
+ * /enrol and on Profile: offered for an address another login ID already uses (FAMOS_SHARED_MAILBOX_POLICY=
+ * warn, the default), where the page told the person to tick a box it did not show; and kept through a
+ * wrong password's answer, where the next try with the right password then failed the address's check.
  */
-describe("early enrolment: \"Did you mean …?\"", () => {
+describe("early enrolment: \"Did you mean …?\" and \"This is my own mailbox\"", () => {
   let t: TestApp;
   let ip = 0;
   beforeAll(async () => {
@@ -81,5 +84,29 @@ describe("early enrolment: \"Did you mean …?\"", () => {
     expect(question.body).toContain(`name="keepTyped" value="${typed}"`);
     const later = await browser.post("/enrol/later", { email: typed, confirmEmail: typed, keepTyped: typed });
     expect([later.statusCode, later.headers.location]).toEqual([303, "/"]);
+  });
+
+  it("is offered for an address another login ID uses, and ticked it enrols that address", async () => {
+    await addUser(t.deps, { email: "shared.desk@dealer.example" });
+    const { user, client } = await beforeTheWave();
+    const address = { email: "shared.desk@dealer.example", confirmEmail: "shared.desk@dealer.example", password: user.password };
+    const refused = await client.post("/rollout/enrol", address);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain("This is my own mailbox");
+    expect(refused.body).toContain('name="ownMailbox"');
+    const ticked = await client.post("/rollout/enrol", { ...address, ownMailbox: "yes" });
+    expect(ticked.statusCode).toBe(303);
+    expect(ticked.headers.location).toMatch(/^\/otp/);
+  });
+
+  it("stays ticked through a wrong password, and the right password then enrols", async () => {
+    const { user, client } = await beforeTheWave();
+    const address = { email: "info@dealer.example", confirmEmail: "info@dealer.example", ownMailbox: "yes" };
+    const wrong = await client.post("/rollout/enrol", { ...address, password: "not the password" });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toMatch(/name="ownMailbox" value="yes" checked/);
+    const right = await client.post("/rollout/enrol", { ...address, password: user.password });
+    expect(right.statusCode).toBe(303);
+    expect(right.headers.location).toMatch(/^\/otp/);
   });
 });
