@@ -5,7 +5,7 @@ import { addressKey, reportedAddressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
 import { reasonText } from "./record-bounce.ts";
 import { passwordProvenCode } from "../mail/claims.ts";
-import { maskEmailsIn } from "../platform/format.ts";
+import { maskEmailsIn, maskMailbox } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
 
 /*
@@ -24,8 +24,8 @@ import type { Database } from "../store/schema.ts";
  * working: the colleagues confirm the codes it brings them, and one dead mailbox behind it marks nothing. A
  * one-person alias (j.doe@ → jane.doe@ whose mailbox was deleted, or Exchange naming the mailbox's primary
  * address when an alias was mailed) never confirms a code: after FORWARD_BOUNCES of them the address is
- * undeliverable, with this report's words after the mailbox forwarded to, masked (maskEmailsIn: a third
- * person's address, shown to support), so OTP capture, the support user page and Needs attention say so.
+ * undeliverable, with this report's words after the mailbox forwarded to, masked (maskMailbox, maskEmailsIn: a
+ * third person's address, shown to support; a display name with it dropped), so OTP capture, the support user page and Needs attention say so.
  */
 export const FORWARD_BOUNCES = 3;
 /** The forward reports one message takes (reportsFull): a group's dead members are a few, never more. */
@@ -33,7 +33,7 @@ export const FORWARD_REPORTS_PER_MESSAGE = 20;
 
 export function forwardBounceSet(now: number, reason: string, forwardedTo: string) {
   const escalates = sql<boolean>`undeliverable_at is null and forward_bounces + 1 >= ${FORWARD_BOUNCES}`;
-  const words = reasonText(`→ ${maskEmailsIn(forwardedTo)}: ${maskEmailsIn(reason)}`);
+  const words = reasonText(`→ ${maskMailbox(forwardedTo)}: ${maskEmailsIn(reason)}`);
   return {
     forward_bounces: sql<number>`forward_bounces + 1`,
     undeliverable_at: sql<number | null>`case when ${escalates} then ${now} else undeliverable_at end`,

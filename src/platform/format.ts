@@ -65,6 +65,18 @@ export function maskEmail(email: string): string {
   return `${String.fromCodePoint(email.codePointAt(0)!)}•••${email.slice(at)}`;
 }
 
+/**
+ * A mailbox a report names, as support reads it (a forward's `forwardedTo`): the address alone, masked
+ * (maskEmail). A display name or a comment with it ("Jane Doe <jane@…>", "jane@… (Jane Doe)") is a third
+ * person's name and is dropped; text that names no address is "•••".
+ */
+export function maskMailbox(named: string): string {
+  const address = (/<([^<>]*)>/.exec(named)?.[1] ?? named).trim();
+  const at = address.lastIndexOf("@");
+  if (at < 1) return "•••";
+  return maskEmail(address.slice(0, at + 1) + /^[^\s()<>]*/.exec(address.slice(at + 1))![0]);
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 /** RFC 5322 atext and the dot, and the backslash of a quoted pair or of RFC 6533's \x{…}: a local part's ASCII. */

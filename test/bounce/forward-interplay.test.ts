@@ -58,10 +58,12 @@ describe.each(DIALECTS)("forward reports and the address mailed (%s)", (database
     }
     expect(await addressProblems(app.t.deps.db, email)).toBeNull();
     const { client, mail } = await codeMailFor(email);
-    await bounce(mail, dead);
+    // Named with a display name this time: a third person's name, never in the words support reads.
+    await bounce(mail, `Jane Doe <${dead}>`);
     const problems = await addressProblems(app.t.deps.db, email);
     expect(problems).toMatchObject({ undeliverableAt: expect.any(Number), undeliverableReason: expect.stringContaining("→ j•••@dealer.example") });
     expect(problems?.undeliverableReason).not.toContain(dead);
+    expect(problems?.undeliverableReason).toMatch(/^→ j•••@dealer\.example: 550 /);
     expect((await client.get("/otp")).body).toContain("could not be delivered");
     // The holder reads a later code at last (the alias fixed): mail reaches the address, the count starts again.
     app.t.clock.advance(MINUTE);
