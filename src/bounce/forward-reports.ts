@@ -87,6 +87,8 @@ export async function forwardCounts(
             // last session lifetime (retention deletes them with their flows), so the scan is a small one.
             .where("codes.expires_at", ">", message.created_at)
             .where("codes.created_at", "<", message.created_at + codeTtlMs)
+            // lower() folds ASCII alone on SQLite, as addressKey folds here: every address FAMOS mails passed the
+            // WHATWG rule (checkEmailEntry: ASCII only, email-rules.unit "refuses internationalised addresses").
             .where(sql<string>`lower(codes.email)`, "=", key)
             .where("counted.id", "<>", outboxId)
             .where("counted.forward_counted_at", "is not", null),

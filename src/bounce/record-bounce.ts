@@ -241,6 +241,8 @@ async function writeAddress(
             .select("codes.id")
             .where("codes.expires_at", ">", message.created_at)
             .where("codes.consumed_at", ">=", message.created_at)
+            // lower() folds ASCII alone on SQLite, as addressKey folds here: every address FAMOS mails passed the
+            // WHATWG rule (checkEmailEntry: ASCII only, email-rules.unit "refuses internationalised addresses").
             .where(sql<string>`lower(codes.email)`, "=", key),
         ),
       ),
