@@ -85,12 +85,14 @@ const DOMAIN_ASCII = /^[A-Za-z0-9.-]$/;
 const ASCII_LOCAL = Array.from({ length: 128 }, (_, c) => LOCAL_ASCII.test(String.fromCharCode(c)));
 const ASCII_DOMAIN = Array.from({ length: 128 }, (_, c) => DOMAIN_ASCII.test(String.fromCharCode(c)));
 
-/** Beyond ASCII, any character but a C1 control or white space (RFC 6531 and IDN: a letter of any script, or half of one). */
+/** Beyond ASCII, any character but a C1 control or white space (RFC 6531: a letter of any script, or half of one; masking more is safe). */
 function wideWordCharacter(c: number): boolean {
   return !(c <= 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff);
 }
 const inLocalPart = (c: number) => (c < 128 ? ASCII_LOCAL[c]! : wideWordCharacter(c));
-const inDomain = (c: number) => (c < 128 ? ASCII_DOMAIN[c]! : wideWordCharacter(c));
+/** A domain's characters beyond ASCII are letters, marks and digits (IDN) or half of one: a list's "、" or a "»" ends it. */
+const WIDE_DOMAIN = /^[\p{L}\p{M}\p{N}\uD800-\uDFFF]$/u;
+const inDomain = (c: number) => (c < 128 ? ASCII_DOMAIN[c]! : WIDE_DOMAIN.test(String.fromCharCode(c)));
 
 /**
  * Where the local part before the "@" at `at` begins, looking back no further than `floor`: a quoted one

@@ -37,6 +37,9 @@ describe("maskEmailsIn", () => {
     ["mailbox disabled, please contact it-desk.leeds@dealer.example or 'jane.private@gmail.example'", "'•••@gmail.example", "jane.private"],
     ["&lt;jane.private@gmail.example&gt; unknown", "j•••@gmail.example", "jane.private"],
     ["o'brien@dealer.example", "o•••@dealer.example", "brien"],
+    // Beyond ASCII: a list in Japanese, a French quote
+    ["宛先 jane.private@gmail.example、bob.private@gmail.example は存在しません", "、•••@gmail.example", "bob.private"],
+    ["adresse «jane.private@gmail.example»bob.private@gmail.example inconnue", "«•••@gmail.example»•••@gmail.example", "private"],
     // Message-IDs: masked as addresses are
     ["message <20261207.abc123@mail.famos.example> refused", "2•••@mail.famos.example", "abc123"],
   ])("%s", (text, shown, hidden) => {
