@@ -3,7 +3,7 @@ import { sql, type Transaction } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { addressKey, reportedAddressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
-import { reasonText } from "./record-bounce.ts";
+import { reasonText } from "./reason-text.ts";
 import { passwordProvenCode } from "../mail/claims.ts";
 import { maskEmailsIn, maskMailbox } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
