@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { maskEmailsIn } from "../../src/platform/format.ts";
+import { maskEmailsIn, maskMailbox } from "../../src/platform/format.ts";
 
 /**
  * maskEmailsIn (src/platform/format.ts): every mailbox a relay's words name is masked as support reads them
@@ -81,5 +81,20 @@ describe("maskEmailsIn", () => {
       expect(charCodeAt.mock.calls.length).toBeLessThanOrEqual(4 * text.length + 10);
       expect(indexOf.mock.calls.length).toBeLessThanOrEqual(text.length + 2);
     });
+  });
+});
+
+/** maskMailbox: a forward's mailbox (forwardedTo) as support reads it, its address alone: a display name or comment is a third person's name. */
+describe("maskMailbox", () => {
+  it.each([
+    ["jane.private@gmail.example", "j•••@gmail.example"],
+    ["Jane Private <jane.private@gmail.example>", "j•••@gmail.example"],
+    ["\"Private, Jane\" <jane.private@gmail.example>", "j•••@gmail.example"],
+    ["jane.private@gmail.example (Jane Private)", "j•••@gmail.example"],
+    ["Jane Private <jane.private@gmail.exa", "J•••@gmail.exa"],
+    ["\"jane private\"@gmail.example", "\"•••@gmail.example"],
+    ["Jane Private", "•••"],
+  ])("%s", (named, shown) => {
+    expect(maskMailbox(named)).toBe(shown);
   });
 });
