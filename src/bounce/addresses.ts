@@ -16,7 +16,7 @@ const DOT_ATOM = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_
 /**
  * An address as a report names it (a DSN's Final-Recipient without its type, a webhook's recipient) in the
  * form addressKey compares, so that the mailbox FAMOS mailed, written otherwise, is still that mailbox
- * (record-bounce.ts forwardOf): RFC 6533's utf-8 type encodes characters as \x{HEX} ("+" as \x{2B}); a
+ * (forward-reports.ts forwardOf): RFC 6533's utf-8 type encodes characters as \x{HEX} ("+" as \x{2B}); a
  * display name may come with it ("Parts Desk <parts@…>"); a local part may be quoted needlessly
  * ("service"@…); the domain may end in the root's dot, or be IDN in Unicode where FAMOS mailed xn-- (or the
  * other way round: domainToASCII makes both xn--).

@@ -1,13 +1,11 @@
-import { createHash } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
-import { addressKey, reportedAddressKey } from "./addresses.ts";
+import { addressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
-import { passwordProvenCode } from "../mail/claims.ts";
-import { maskEmailsIn } from "../platform/format.ts";
+import { forwardBounceSet, forwardCounts, forwardOf, reportsFull, serializeAddress, takeForwardReport } from "./forward-reports.ts";
 import type { Database } from "../store/schema.ts";
-import { showHiddenCharacters } from "../users/fields.ts";
+import { reasonText } from "./reason-text.ts";
 
 export interface BounceReport {
   outboxId: string;
@@ -27,28 +25,6 @@ export type BounceOutcome =
   /** The same report again (a DSN delivered twice, a webhook retried): counted once. */
   | { kind: "duplicate" }
   | { kind: "unknown-message" };
-
-/**
- * A reporting server's words as one line of plain text, at most 300 characters (code points). They come from
- * outside — any mail server, or anyone who writes a DSN to the VERP address they read in their own
- * code mail's Return-Path — and reach the console, the audit trail and `famos user show` on an
- * operator's terminal: C0 and C1 control characters (ESC and CSI start terminal escapes that retitle
- * the window, clear it or write the clipboard; CR and LF break lines) and Unicode's line and paragraph
- * separators become a space (ASVS 5.3.1, 7.3.1). Invisible format characters become U+FFFD, seen and
- * harmless (showHiddenCharacters, the rule of names and notice titles): a U+202E in a forged report
- * reversed the console's own words after the reason ("; mailbox full", the soft count) on the user's
- * page and on Needs attention, as it once did a notice title's on the banner.
- */
-export function reasonText(raw: string): string {
-  const text = showHiddenCharacters(
-    raw
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
-      .replace(/ {2,}/g, " ")
-      .trim(),
-  );
-  // By code points: a UTF-16 slice could end between the two halves of an emoji (a lone surrogate).
-  return Array.from(text).slice(0, 300).join("");
-}
 
 /**
  * When soft bounces count as a hard one: MAILBOX_SOFT_BOUNCES of them that speak of the mailbox itself
@@ -105,136 +81,11 @@ export function softBounceSet(now: number, reason: string, status: string | null
 }
 
 /**
- * When forwards' reports tell of the address mailed: FORWARD_BOUNCES code mails on separate occasions with a hard
- * bounce of a forward (forwardOf), each counted once however many of a group's members report it, never an
- * announcement or a notice (forwardCounts), with no code sent
- * to the address confirmed since the first (a confirmation sets the count to 0: addresses.ts
- * markAddressWorking; and a report of a message older than a confirmation is not counted: writeAddress). No
- * time window, unlike softBounceSet's: the count grows only between confirmations, and an alias whose three
- * messages bounce over months is as dead. A shared desk's address, expanded to twelve staff of whom one has left, keeps
- * working: the colleagues confirm the codes it brings them, and one dead mailbox behind it marks nothing. A
- * one-person alias (j.doe@ → jane.doe@ whose mailbox was deleted, or Exchange naming the mailbox's primary
- * address when an alias was mailed) never confirms a code: after FORWARD_BOUNCES of them the address is
- * undeliverable, with this report's words after the mailbox forwarded to, masked (maskEmailsIn: a third
- * person's address, shown to support), so OTP capture, the support user page and Needs attention say so.
- */
-export const FORWARD_BOUNCES = 3;
-/** The forward reports one message takes (reportsFull): a group's dead members are a few, never more. */
-export const FORWARD_REPORTS_PER_MESSAGE = 20;
-
-export function forwardBounceSet(now: number, reason: string, forwardedTo: string) {
-  const escalates = sql<boolean>`undeliverable_at is null and forward_bounces + 1 >= ${FORWARD_BOUNCES}`;
-  const words = reasonText(`→ ${maskEmailsIn(forwardedTo)}: ${maskEmailsIn(reason)}`);
-  return {
-    forward_bounces: sql<number>`forward_bounces + 1`,
-    undeliverable_at: sql<number | null>`case when ${escalates} then ${now} else undeliverable_at end`,
-    undeliverable_reason: sql<string | null>`case when ${escalates} then ${words} else undeliverable_reason end`,
-    updated_at: now,
-  };
-}
-
-/**
- * Whether a message's hard forward report counts on its address (forwardBounceSet), marking the message counted
- * (outbox.forward_counted_at) when it does: once per message, and only a message whose arrival someone can
- * confirm, so that no confirmation means no one got it, and that only someone who passed the password asked for:
- * a code mail of sign-in, enrolment or email change (passwordProvenCode), confirmed by its code. An announcement or
- * a notice never is; "Forgot password?"'s code mail is asked for by a login ID alone (FAMOS_PASSWORD_RESET=self),
- * and a stranger who knows one desk user's login ID, asking for a reset each night while the desk's one dead
- * member bounces each forward, would mark the shared address with no forged report. `famos rollout announce` mails each of a
- * desk's twelve staff at once, before any of them has confirmed a code there: one leaver behind the desk
- * returns twelve reports of twelve messages, and the operator's own mailing would mark the desk (the
- * shared-address rule). Their reports are audited and in the metric still, and count nothing.
- *
- * And once per occasion: not when another code mail to the address, whose code and this one's were valid at
- * the same time (created less than the code validity apart, FAMOS_OTP_TTL), was counted already. Colleagues
- * signing in at the desk at opening time are mailed several codes before the first of them confirms one: one
- * occasion, as one code mail is. A one-person alias to a dead mailbox is still marked after FORWARD_BOUNCES
- * sign-ins on separate occasions with no code confirmed (its holder's retries within minutes are one). Checked
- * and written in one statement, so two reports of the message racing count once; and, on PostgreSQL, after
- * serializeAddress, so two reports of two messages of one occasion racing count once too.
- */
-async function forwardCounts(
-  tx: Transaction<Database>,
-  now: number,
-  outboxId: string,
-  message: { kind: string; recipient: string; created_at: number },
-  codeTtlMs: number,
-): Promise<boolean> {
-  if (!passwordProvenCode(message.kind)) return false;
-  const key = addressKey(message.recipient);
-  const marked = await tx
-    .updateTable("outbox")
-    .set({ forward_counted_at: now })
-    .where("id", "=", outboxId)
-    .where("forward_counted_at", "is", null)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("codes")
-            .innerJoin("outbox as counted", "counted.id", "codes.outbox_id")
-            .select("codes.id")
-            // No index on expiry (migration 010 dropped it): the codes table holds only the codes of flows of the
-            // last session lifetime (retention deletes them with their flows), so the scan is a small one.
-            .where("codes.expires_at", ">", message.created_at)
-            .where("codes.created_at", "<", message.created_at + codeTtlMs)
-            .where(sql<string>`lower(codes.email)`, "=", key)
-            .where("counted.id", "<>", outboxId)
-            .where("counted.forward_counted_at", "is not", null),
-        ),
-      ),
-    )
-    .executeTakeFirst();
-  return Number(marked.numUpdatedRows) === 1;
-}
-
-/**
  * What a hard bounce writes on its address: undeliverable with its words. The address itself is refused,
  * so a count of full-mailbox reports ends (addresses.ts fullMailbox: it is no longer "full").
  */
 function hardBounceSet(now: number, reason: string) {
   return { undeliverable_at: now, undeliverable_reason: reason, mailbox_soft_bounces: 0, mailbox_soft_since: null, updated_at: now };
-}
-
-/**
- * The address a report names when it is not the one the message was mailed to (compared as addresses are,
- * reportedAddressKey, which reads the address out of `<…>` or `Name <…>` itself: the same mailbox written
- * otherwise is that mailbox), else null: `key` to compare, and `shown` as a page or terminal may show it
- * (reasonText: it is a stranger's text), as the server wrote it without a whole `<…>` around it. A
- * dealership's shared address (sales@…) that its own server forwards or expands to a staff member's mailbox
- * took the mail; a report that the staff member's mailbox is dead (its Final-Recipient) is that forward's.
- */
-function forwardOf(finalRecipient: string | null | undefined, mailedTo: string): { key: string; shown: string } | null {
-  const key = reportedAddressKey(finalRecipient ?? "");
-  if (key === "" || key === reportedAddressKey(mailedTo)) return null;
-  return { key, shown: reasonText(finalRecipient!.trim().replace(/^<(.*)>$/, "$1")) };
-}
-
-/**
- * On PostgreSQL, the transaction waits for any other recording a forward report of mail to the same address until
- * it ends (a transaction-scoped advisory lock on the address key). READ COMMITTED: two reports of different
- * messages of one occasion, recorded at once, each missed the other's uncommitted forward_counted_at
- * (forwardCounts), and the address counted 2 for one occasion. SQLite's transactions are serial already (begin
- * immediate).
- */
-async function serializeAddress(deps: Deps, tx: Transaction<Database>, recipient: string): Promise<void> {
-  if (deps.dialect !== "postgres") return;
-  await sql`select pg_advisory_xact_lock(hashtext(${`forward:${addressKey(recipient)}`}))`.execute(tx);
-}
-
-/**
- * Whether a message has its FORWARD_REPORTS_PER_MESSAGE forward reports already: any more are taken as
- * duplicates, neither kept nor audited. Whoever holds a code mail's VERP return path could otherwise write a
- * report per invented Final-Recipient into the audit trail without end.
- */
-async function reportsFull(tx: Transaction<Database>, outboxId: string): Promise<boolean> {
-  const { n } = await tx.selectFrom("forward_reports").select((eb) => eb.fn.countAll<number>().as("n")).where("outbox_id", "=", outboxId).executeTakeFirstOrThrow();
-  return Number(n) >= FORWARD_REPORTS_PER_MESSAGE;
-}
-
-/** A forward report's identity on its message (forward_reports.report): its kind and the mailbox it names, digested. */
-function forwardReportId(kind: BounceKind, key: string): string {
-  return createHash("sha256").update(`${kind} ${key}`).digest("base64url");
 }
 
 /**
@@ -255,7 +106,7 @@ function forwardReportId(kind: BounceKind, key: string): string {
  * counted on the address (forward_bounces, outbox.forward_counted_at) when it is a code mail on an occasion not
  * counted yet (forwardCounts: sign-in, enrolment, email change; never a reset's): a group address's three dead
  * members report one message three times, one event; an announcement's twelve to a desk's staff, none. Only FORWARD_BOUNCES occasions with no code confirmed there make
- * the address undeliverable (forwardBounceSet: a one-person alias to a dead mailbox).
+ * the address undeliverable (forwardBounceSet: a one-person alias to a dead mailbox). The forward half lives in forward-reports.ts.
  */
 export async function recordBounce(deps: Deps, report: BounceReport, source: "smtp" | "webhook"): Promise<BounceOutcome> {
   const now = deps.clock.now();
@@ -273,15 +124,7 @@ export async function recordBounce(deps: Deps, report: BounceReport, source: "sm
     if (forward !== null) {
       await serializeAddress(deps, tx, message.recipient);
       if (await reportsFull(tx, report.outboxId)) return { kind: "duplicate" as const };
-      // Checked and written in one statement each, so two copies of a report, or two members' reports of the
-      // message, racing count once.
-      const taken = await tx
-        .insertInto("forward_reports")
-        .values({ outbox_id: report.outboxId, report: forwardReportId(report.kind, forward.key) })
-        .onConflict((oc) => oc.columns(["outbox_id", "report"]).doNothing())
-        .returning("outbox_id")
-        .executeTakeFirst();
-      if (taken === undefined) return { kind: "duplicate" as const };
+      if (!(await takeForwardReport(tx, report.outboxId, report.kind, forward.key))) return { kind: "duplicate" as const };
       await tx.updateTable("outbox").set({ bounced_at: now }).where("id", "=", report.outboxId).where("bounced_at", "is", null).execute();
       const counts = report.kind === "hard" && (await forwardCounts(tx, now, report.outboxId, message, deps.config.otp.ttlMs));
       const written = counts ? await writeAddress(tx, message, forwardBounceSet(now, reason, forward.shown)) : undefined;
@@ -376,6 +219,8 @@ async function writeAddress(
             .select("codes.id")
             .where("codes.expires_at", ">", message.created_at)
             .where("codes.consumed_at", ">=", message.created_at)
+            // lower() folds ASCII alone on SQLite, as addressKey folds here: every address FAMOS mails passed the
+            // WHATWG rule (checkEmailEntry: ASCII only, email-rules.unit "refuses internationalised addresses").
             .where(sql<string>`lower(codes.email)`, "=", key),
         ),
       ),

@@ -111,7 +111,7 @@ export function waitsFirst(message: Pick<OutboxMessage, "kind">): boolean {
 /**
  * A code mail whose flow passed the password (sign-in, enrolment) or holds a session (email change): FIRST_KINDS,
  * the one list. Not "Forgot password?"'s, which a login ID alone asks for (waitsFirst; and its forward reports
- * count nothing on the address: record-bounce.ts forwardCounts).
+ * count nothing on the address: forward-reports.ts forwardCounts).
  */
 export function passwordProvenCode(kind: string): boolean {
   return (FIRST_KINDS as ReadonlySet<string>).has(kind);

@@ -61,16 +61,94 @@ export function formatDateTime(ms: number, timeZone: string, locale = "en-GB"): 
 export function maskEmail(email: string): string {
   const at = email.lastIndexOf("@");
   if (at < 1) return "•••";
-  return `${email[0]}•••${email.slice(at)}`;
+  // The first character whole: a letter beyond the Basic Multilingual Plane is two UTF-16 units.
+  return `${String.fromCodePoint(email.codePointAt(0)!)}•••${email.slice(at)}`;
+}
+
+/**
+ * A mailbox a report names, as support reads it (a forward's `forwardedTo`): the address alone, masked
+ * (maskEmail). A display name or a comment with it ("Jane Doe <jane@…>", "jane@… (Jane Doe)") is a third
+ * person's name and is dropped; text that names no address is "•••".
+ */
+export function maskMailbox(named: string): string {
+  const address = (/<([^<>]*)>/.exec(named)?.[1] ?? named).trim();
+  const at = address.lastIndexOf("@");
+  if (at < 1) return "•••";
+  return maskEmail(address.slice(0, at + 1) + /^[^\s()<>]*/.exec(address.slice(at + 1))![0]);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** RFC 5322 atext and the dot, and the backslash of a quoted pair or of RFC 6533's \x{…}: a local part's ASCII. */
+const LOCAL_ASCII = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\\-]$/;
+const DOMAIN_ASCII = /^[A-Za-z0-9.-]$/;
+const ASCII_LOCAL = Array.from({ length: 128 }, (_, c) => LOCAL_ASCII.test(String.fromCharCode(c)));
+const ASCII_DOMAIN = Array.from({ length: 128 }, (_, c) => DOMAIN_ASCII.test(String.fromCharCode(c)));
+
+/** Beyond ASCII, any character but a C1 control or white space (RFC 6531: a letter of any script, or half of one; masking more is safe). */
+function wideWordCharacter(c: number): boolean {
+  return !(c <= 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff);
+}
+const inLocalPart = (c: number) => (c < 128 ? ASCII_LOCAL[c]! : wideWordCharacter(c));
+/** A domain's characters beyond ASCII are letters, marks and digits (IDN) or half of one: a list's "、" or a "»" ends it. */
+const WIDE_DOMAIN = /^[\p{L}\p{M}\p{N}\uD800-\uDFFF]$/u;
+const inDomain = (c: number) => (c < 128 ? ASCII_DOMAIN[c]! : WIDE_DOMAIN.test(String.fromCharCode(c)));
+
+/**
+ * Where the local part before the "@" at `at` begins, looking back no further than `floor`: a quoted one
+ * ("jane doe"@…, from its opening quote), else the run of local-part characters before it (at itself when
+ * there is none). Wider than RFC 5322 (a quote never opened is taken as a character): masking more is safe.
+ */
+function localStart(text: string, at: number, floor: number): number {
+  if (text.charCodeAt(at - 1) === QUOTE) {
+    for (let i = at - 2; i >= floor; i--) {
+      if (text.charCodeAt(i) === QUOTE && (i === 0 || text.charCodeAt(i - 1) !== BACKSLASH)) return i;
+    }
+  }
+  let start = at;
+  while (start > floor && (inLocalPart(text.charCodeAt(start - 1)) || text.charCodeAt(start - 1) === QUOTE)) start--;
+  return start;
+}
+
+/** Where the domain after the "@" at `at` ends: an address literal ([192.0.2.1], [IPv6:…]) with its bracket, else the run of domain characters. */
+function domainEnd(text: string, at: number): number {
+  let end = at + 1;
+  if (text.charCodeAt(end) === 0x5b) {
+    // At most 64 characters, none an "@", a bracket or white space: an unclosed one ends where it must.
+    for (let i = end + 1; i < text.length && i <= end + 64; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5d) return i + 1;
+      if (c === 0x40 || c === 0x5b || c <= 0x20) break;
+    }
+    return end;
+  }
+  while (end < text.length && inDomain(text.charCodeAt(end))) end++;
+  return end;
 }
 
 /**
  * Every address inside a text masked (maskEmail): a bounce report's words as shown to support name a third
- * person's mailbox in full ("550 5.1.1 <jane.private@gmail.example>: …", "Jane <jane@…>"). An address begins
- * only after a delimiter or the text's start (the lookbehind), so a long run without "@" is read once.
+ * person's mailbox in full ("550 5.1.1 <jane.private@gmail.example>: …", "Jane <jane@…>"), quoted
+ * ("jane doe"@…), with an address literal (jane@[192.0.2.1]) or right after another (a@b/jane@…). A
+ * Message-ID (<id@host>) is masked too: it cannot be told from an address. One scan: each local part is read
+ * back from its "@" no further than the last "@" or the end of the last address, each domain forward to the
+ * next "@" at most, so a 100 kB text of "@"s, quotes or letters costs a bounded number of looks per
+ * character (a regular expression tried at each "@" or at each letter was quadratic).
  */
 export function maskEmailsIn(text: string): string {
-  return text.replace(/(?<=^|[\s<>()[\],;:"'])[^\s<>()[\],;:"'@]+@[^\s<>()[\],;:"'@]+/g, maskEmail);
+  let out = "";
+  let done = 0;
+  let floor = 0;
+  for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", floor)) {
+    const start = localStart(text, at, floor);
+    if (start < at) {
+      const end = domainEnd(text, at);
+      out += text.slice(done, start) + maskEmail(text.slice(start, end));
+      done = end;
+    }
+    floor = Math.max(done, at + 1);
+  }
+  return out + text.slice(done);
 }
 
 /** 14:02:31: a wait of seconds shown as a clock time (the Regenerate wait). */

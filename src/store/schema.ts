@@ -145,17 +145,17 @@ export interface OutboxTable {
   sent_at: number | null;
   /**
    * A delivery status notification about this message (migration 005): when, hard or soft, and why. bounced_at
-   * with no bounce_kind: a report of a forward of it to another mailbox (record-bounce.ts forwardOf).
+   * with no bounce_kind: a report of a forward of it to another mailbox (forward-reports.ts forwardOf).
    */
   bounced_at: number | null;
   bounce_kind: "hard" | "soft" | null;
   bounce_reason: string | null;
-  /** When a hard forward report of this message was counted on its address (migration 031; record-bounce.ts), or null: written there alone. */
+  /** When a hard forward report of this message was counted on its address (migration 031; forward-reports.ts forwardCounts), or null: written there alone. */
   forward_counted_at?: number | null;
 }
 
 /**
- * The forward reports taken (migration 031; record-bounce.ts forwardOf): per message, a digest of each report's
+ * The forward reports taken (migration 031; forward-reports.ts forwardOf): per message, a digest of each report's
  * kind and the address it names, so that the same report again is a duplicate and another mailbox's is not.
  */
 export interface ForwardReportsTable {
@@ -179,7 +179,7 @@ export interface MailAddressesTable {
   mailbox_soft_bounces: Generated<number>;
   mailbox_soft_since: number | null;
   /**
-   * Hard bounces of forwards of different messages mailed here (record-bounce.ts forwardOf) since a code sent
+   * Hard bounces of forwards of different messages mailed here (forward-reports.ts forwardOf) since a code sent
    * to the address was last confirmed (migration 030): FORWARD_BOUNCES of them mark it undeliverable.
    */
   forward_bounces: Generated<number>;

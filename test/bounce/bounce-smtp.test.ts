@@ -157,7 +157,7 @@ describe.each(DIALECTS)("bounces over SMTP (%s)", (database) => {
     // Her own code mail shows her its return path; the report names the desk, its Message-ID and headers.
     await sendFromNullSender(listener.port, own.envelopeFrom, dsnFor(deskMail, { action: "failed", status: "5.1.1", diagnostic: "550 5.1.1 forged: no such user" }));
     expect(await addressProblems(t.deps.db, desk)).toBeNull();
-    // Before forwards were told apart (record-bounce.ts forwardOf) it marked her own address; never the desk.
+    // Before forwards were told apart (forward-reports.ts forwardOf) it marked her own address; never the desk.
     expect(await addressProblems(t.deps.db, `stranger.${database}@elsewhere.example`)).toBeNull();
     const forwarded = await t.deps.db.selectFrom("audit").select("detail").where("event", "=", "mail.forward-bounced").where("detail", "like", `%stranger.${database}@%`).execute();
     expect(forwarded.map((a) => JSON.parse(a.detail) as unknown)).toEqual([expect.objectContaining({ to: `stranger.${database}@elsewhere.example`, forwardedTo: desk })]);

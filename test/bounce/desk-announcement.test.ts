@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addressKey, addressProblems } from "../../src/bounce/addresses.ts";
-import { FORWARD_BOUNCES } from "../../src/bounce/record-bounce.ts";
+import { FORWARD_BOUNCES } from "../../src/bounce/forward-reports.ts";
 import { announceRollout } from "../../src/rollout/announce.ts";
 import { setWaveStart } from "../../src/rollout/plan.ts";
 import { addUser } from "../support/app.ts";
@@ -19,7 +19,7 @@ const HOUR = 60 * MINUTE;
  * has left. `famos rollout announce` mails each of the twelve, at once and before anyone has confirmed a code
  * there: the dead member's server returns a forward report of each of the twelve messages. The operator's own
  * mailing must not mark the desk's address (the shared-address rule): a forward report counts only of a code mail
- * (record-bounce.ts forwardCounts), and several code mails to the address while one's code was still valid (colleagues
+ * (forward-reports.ts forwardCounts), and several code mails to the address while one's code was still valid (colleagues
  * signing in together before the first confirms) are one occasion. A one-person alias to a dead mailbox is still
  * marked after FORWARD_BOUNCES code mails on separate occasions with no code confirmed. Real DSNs over SMTP to the
  * listener and the webhook; SQLite and PostgreSQL.

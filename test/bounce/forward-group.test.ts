@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addressKey, addressProblems } from "../../src/bounce/addresses.ts";
-import { FORWARD_BOUNCES } from "../../src/bounce/record-bounce.ts";
+import { FORWARD_BOUNCES } from "../../src/bounce/forward-reports.ts";
 import { bounceListenerApp } from "../support/bounce-app.ts";
 import { codeMailFor as codeMail } from "../support/code-mail.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
@@ -8,13 +8,13 @@ import type { ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
 
 const SECRET = "g".repeat(20) + "0123456789abcdefghij";
-/** Each code mail another occasion: more than the code validity (FAMOS_OTP_TTL) after the one before (record-bounce.ts forwardCounts). */
+/** Each code mail another occasion: more than the code validity (FAMOS_OTP_TTL) after the one before (forward-reports.ts forwardCounts). */
 const HOUR = 3_600_000;
 
 /**
  * A dealership's shared address that its server expands to a group (sales@ → 12 staff) with three dead members
  * sends three forward reports for the same message, one per dead mailbox: one event, counted once on the address
- * (record-bounce.ts forwardBounceSet counts messages, not reports), each report audited (mail.forward-bounced,
+ * (forward-reports.ts forwardBounceSet counts messages, not reports), each report audited (mail.forward-bounced,
  * with its mailbox) and in the metric. Else one code mail marks the whole desk's address undeliverable, which the
  * shared-address rule forbids. FORWARD_BOUNCES code mails an hour apart, each with a forward report and no code confirmed, still
  * mark it (a one-person alias to a dead mailbox); a report delivered twice (a relay's retry) counts once; a

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addressProblems } from "../../src/bounce/addresses.ts";
-import { FORWARD_BOUNCES } from "../../src/bounce/record-bounce.ts";
+import { FORWARD_BOUNCES } from "../../src/bounce/forward-reports.ts";
 import { bounceListenerApp } from "../support/bounce-app.ts";
 import { codeMailFor as codeMail } from "../support/code-mail.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
@@ -8,11 +8,11 @@ import { extractCode, type ReceivedMail } from "../support/smtp.ts";
 import { DIALECTS } from "../store/dialects.ts";
 
 const MINUTE = 60_000;
-/** Each code mail another occasion: more than the code validity (FAMOS_OTP_TTL) after the one before (record-bounce.ts forwardCounts). */
+/** Each code mail another occasion: more than the code validity (FAMOS_OTP_TTL) after the one before (forward-reports.ts forwardCounts). */
 const HOUR = 60 * MINUTE;
 
 /**
- * Forwards' reports and the address mailed (record-bounce.ts forwardBounceSet): one dead mailbox behind a
+ * Forwards' reports and the address mailed (forward-reports.ts forwardBounceSet): one dead mailbox behind a
  * desk's shared address marks nothing while colleagues confirm the codes it brings them; a one-person alias to
  * a deleted mailbox, which never confirms one, is marked after FORWARD_BOUNCES of them and cleared by a later
  * confirmation. And a forward's report first does not hide the address's own. Real
@@ -58,10 +58,12 @@ describe.each(DIALECTS)("forward reports and the address mailed (%s)", (database
     }
     expect(await addressProblems(app.t.deps.db, email)).toBeNull();
     const { client, mail } = await codeMailFor(email);
-    await bounce(mail, dead);
+    // Named with a display name this time: a third person's name, never in the words support reads.
+    await bounce(mail, `Jane Doe <${dead}>`);
     const problems = await addressProblems(app.t.deps.db, email);
     expect(problems).toMatchObject({ undeliverableAt: expect.any(Number), undeliverableReason: expect.stringContaining("→ j•••@dealer.example") });
     expect(problems?.undeliverableReason).not.toContain(dead);
+    expect(problems?.undeliverableReason).toMatch(/^→ j•••@dealer\.example: 550 /);
     expect((await client.get("/otp")).body).toContain("could not be delivered");
     // The holder reads a later code at last (the alias fixed): mail reaches the address, the count starts again.
     app.t.clock.advance(MINUTE);

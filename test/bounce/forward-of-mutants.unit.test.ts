@@ -5,7 +5,7 @@ import { addUser } from "../support/app.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
 
 /**
- * A report of a forward (forwardOf, src/bounce/record-bounce.ts): a Final-Recipient (the webhook's
+ * A report of a forward (forwardOf, src/bounce/forward-reports.ts): a Final-Recipient (the webhook's
  * `recipient`) that is another address than the one mailed, compared as addresses are (addressKey), in or
  * without <…>, marks nothing of the address mailed; the address named is shown as reasonText makes a
  * stranger's text. Run C18: only the integration tier's forward-bounce.test asked it before.

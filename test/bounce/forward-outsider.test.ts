@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addressKey, addressProblems } from "../../src/bounce/addresses.ts";
-import { FORWARD_BOUNCES, FORWARD_REPORTS_PER_MESSAGE, recordBounce } from "../../src/bounce/record-bounce.ts";
+import { FORWARD_BOUNCES, FORWARD_REPORTS_PER_MESSAGE } from "../../src/bounce/forward-reports.ts";
+import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { addUser } from "../support/app.ts";
 import { bounceListenerApp } from "../support/bounce-app.ts";
 import { FormClient } from "../support/client.ts";
@@ -13,7 +14,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /**
- * Forward reports that an outsider, or two reports at once, could make count (record-bounce.ts forwardCounts):
+ * Forward reports that an outsider, or two reports at once, could make count (forward-reports.ts forwardCounts):
  * "Forgot password?" asks only for a login ID (FAMOS_PASSWORD_RESET=self), so its code mails never count — a
  * stranger who knows one desk user's login ID asks for a reset each night and the desk's one dead member bounces
  * each forward; two reports of different messages of one occasion recorded at once count once (PostgreSQL's

@@ -39,6 +39,8 @@ describe("the forwarded-to address on the support user page (sqlite)", () => {
     const bare = /[^<\s]+@[^>\s]+/.exec(finalRecipient)![0];
     expect(page).not.toContain(bare);
     expect(page).toContain(`${bare[0]}•••@gmail.example`);
+    // A display name is a third person's name: dropped wherever the mailbox forwarded to is shown.
+    expect(page).not.toContain("Jane Private");
   });
 });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { reasonText } from "../../src/bounce/record-bounce.ts";
+import { reasonText } from "../../src/bounce/reason-text.ts";
 
 /**
  * A reporting server's words as they reach the console, the audit trail and an operator's terminal
- * (src/bounce/record-bounce.ts, reasonText): C0, DEL and C1 controls and the Unicode line and paragraph
+ * (src/bounce/reason-text.ts, reasonText): C0, DEL and C1 controls and the Unicode line and paragraph
  * separators become one space, runs of spaces one, no space at either end, invisible format characters
  * U+FFFD, at most 300 characters (ASVS 5.3.1, 7.3.1). Runs C11–C12: no unit file asked it before.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reasonText } from "../../src/bounce/record-bounce.ts";
+import { reasonText } from "../../src/bounce/reason-text.ts";
 import { enqueueMail } from "../../src/mail/outbox.ts";
 import { cryptoRandom } from "../../src/platform/random.ts";
 import { useCliApp } from "../cli/run-famos.ts";

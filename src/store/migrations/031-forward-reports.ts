@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 
 // Frozen once released: later changes go in a new migration.
-// Forward reports (src/bounce/record-bounce.ts forwardOf) count by message, not by report: a shared address
+// Forward reports (src/bounce/forward-reports.ts forwardOf) count by message, not by report: a shared address
 // its server expands to a group (sales@ → 12 staff) with three dead members returns three reports of one
 // message, one event.
 // forward_reports: one row per forward report taken, its message and a SHA-256 (base64url) of its kind and

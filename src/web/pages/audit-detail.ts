@@ -1,5 +1,5 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
-import { maskEmail, maskEmailsIn } from "../../platform/format.ts";
+import { maskEmail, maskEmailsIn, maskMailbox } from "../../platform/format.ts";
 import { showHiddenCharacters } from "../../users/fields.ts";
 import { zonedDateTime } from "./support-pages.ts";
 
@@ -166,35 +166,50 @@ function known<T extends object>(table: T, name: string): T[keyof T] | undefined
   return Object.hasOwn(table, name) ? table[name as keyof T] : undefined;
 }
 
-function valueText(t: Translator, event: string | undefined, key: string, value: unknown, forward: boolean): string {
+function valueText(t: Translator, event: string | undefined, key: string, value: unknown): string {
   if (typeof value === "number" && value > 1e12 && /(until|at)$/i.test(key)) return zonedDateTime(t, value);
   // A plan's start and an export's bounds are written as ISO 8601 text (rollout.planned's startsAt, audit.exported's since).
   if (typeof value === "string" && ISO_TIME.test(value) && /(until|since|at)$/i.test(key)) return zonedDateTime(t, Date.parse(value));
   if (typeof value === "boolean") return t.text(value ? "console.detail.value.true" : "console.detail.value.false");
   if (typeof value !== "string") return JSON.stringify(value);
+  const own = ENUMERATED.has(key) && !outsideReason(event, key) ? known(DETAIL_VALUES, value) : undefined;
+  return own === undefined ? showHiddenCharacters(value) : t.text(own);
+}
+
+/** One value as support reads it (maskedDetail). */
+function maskedValue(event: string | undefined, key: string, value: string, forward: boolean): string {
+  // The mailbox forwarded to: its address alone, masked; a display name with it is a third person's name.
+  if (forward && key === "forwardedTo") return maskMailbox(value);
   if (/^[^\s@]+@[^\s@]+$/.test(value)) return maskEmail(value);
-  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words and beside a
-  // display name; any relay's reason may name the recipient, a postmaster or a colleague left as a contact.
-  const text = forward || outsideReason(event, key) ? maskEmailsIn(value) : value;
-  const own = ENUMERATED.has(key) && !outsideReason(event, key) ? known(DETAIL_VALUES, text) : undefined;
-  return own === undefined ? showHiddenCharacters(text) : t.text(own);
+  // A forward's report (its detail has forwardedTo) names a third person's mailbox in its words; any relay's
+  // reason may name the recipient, a postmaster or a colleague left as a contact.
+  return forward || outsideReason(event, key) ? maskEmailsIn(value) : value;
+}
+
+/**
+ * An audit record's detail as support reads it, on its pages (detailText) and in its CSV export (the one rule
+ * of both): email addresses (an email change's `to` and `from`, a reset's `previousEmail`, a bounce's `to`)
+ * masked as everywhere else on the console (issue 19.7); in a forward's report (mail.forward-bounced: its
+ * detail has `forwardedTo`) the mailbox forwarded to masked without its display name (maskMailbox) and every
+ * address inside its values masked too, as in any mail event's reason, a relay's words (maskEmailsIn). Other
+ * values as stored. An administrator's CSV export and `famos audit` keep the record whole.
+ */
+export function maskedDetail(detail: Record<string, unknown>, event?: string): Record<string, unknown> {
+  const forward = "forwardedTo" in detail;
+  return Object.fromEntries(Object.entries(detail).map(([key, value]) => [key, typeof value === "string" ? maskedValue(event, key, value, forward) : value]));
 }
 
 /**
  * An audit record's detail as the console shows it: "key: value" pairs, the field names and FAMOS's own
  * enumerated values in the reader's language (the persona walk: "purpose: signin" on a German page);
- * times (ms since the epoch under keys such as "until") shown as times; email addresses (an email
- * change's `to` and `from`, a reset's `previousEmail`) masked as everywhere else on the console
- * (issue 19.7), and in a forward's report (mail.forward-bounced: its detail has `forwardedTo`) every
- * address inside its values too, as in any mail event's reason, a relay's words (maskEmailsIn); other words from outside as stored, hidden characters
- * shown. The CSV export and `famos audit` keep the record as it is.
+ * times (ms since the epoch under keys such as "until") shown as times; addresses masked (maskedDetail);
+ * words from outside as stored, hidden characters shown.
  */
 export function detailText(t: Translator, detail: Record<string, unknown>, event?: string): string {
-  const forward = "forwardedTo" in detail;
-  return Object.entries(detail)
+  return Object.entries(maskedDetail(detail, event))
     .map(([key, value]) => {
       const name = known(DETAIL_KEYS, key);
-      return t.text("console.detail.pair", { key: name === undefined ? showHiddenCharacters(key) : t.text(name), value: valueText(t, event, key, value, forward) });
+      return t.text("console.detail.pair", { key: name === undefined ? showHiddenCharacters(key) : t.text(name), value: valueText(t, event, key, value) });
     })
     .join(", ");
 }

@@ -1,3 +1,4 @@
+import type { AuditRecord } from "../../audit/audit.ts";
 import { AUDIT_EVENTS } from "../../audit/events.ts";
 import { html } from "../../platform/html.ts";
 import { UNKNOWN_LOGIN_ID, type AuditPage } from "../../support/audit-trail.ts";
@@ -5,7 +6,8 @@ import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProble
 import { message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, pagerLinks, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
-import { detailText } from "./audit-detail.ts";
+import type { Role } from "../../users/users.ts";
+import { detailText, maskedDetail } from "./audit-detail.ts";
 import { eventLabel, shortAgent } from "./support-user-pages.ts";
 
 /** The filter as typed, echoed back into the form and the page links. */
@@ -54,4 +56,14 @@ ${problems.size ? "" : v.records.length === 0
       )}</tbody></table>`)}`}
 ${pagerLinks(t, "/support/audit", params, v.page, newer, older)}`;
   return supportPage(frame, t.text("console.nav.audit"), "audit", body);
+}
+
+/**
+ * A record as the CSV export writes it for its reader. Support's export shows what support's pages show
+ * (maskedDetail: addresses masked, a forward's display name dropped), or a download would undo the pages'
+ * masking; an administrator's keeps the record whole, as `famos audit` does for the operator: they manage
+ * the accounts and answer for the trail (README "Audit trail", SECURITY.md).
+ */
+export function exportedRecord(record: AuditRecord, role: Role | undefined): AuditRecord {
+  return role === "admin" ? record : { ...record, detail: maskedDetail(record.detail, record.event) };
 }

@@ -9,7 +9,7 @@ import { HttpProblem } from "../errors.ts";
 import { NO_PROBLEMS, type FieldProblems } from "../field-problems.ts";
 import { askedPage, askedRow } from "../../support/paging.ts";
 import { tr } from "../reader.ts";
-import { auditTrailPage, type AuditFilterForm } from "../pages/support-audit-pages.ts";
+import { auditTrailPage, exportedRecord, type AuditFilterForm } from "../pages/support-audit-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 
@@ -68,11 +68,12 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
     const tz = tr(deps, request).timeZone;
     const now = deps.clock.now();
     const stamp = new Date(now).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
-    const records = await exportAuditTrail(deps.db, now, acting(request).audit, filter);
+    const { user, audit } = acting(request);
+    const records = await exportAuditTrail(deps.db, now, audit, filter);
     async function* lines() {
       // A byte order mark, so spreadsheet programs read the file as UTF-8.
       yield `\uFEFF${csvLine(AUDIT_CSV_HEADER)}`;
-      for await (const record of records) yield auditCsvRow(record, tz);
+      for await (const record of records) yield auditCsvRow(exportedRecord(record, user?.role), tz);
     }
     return reply
       .type("text/csv; charset=utf-8")

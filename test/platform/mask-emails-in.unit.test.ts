@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { maskEmailsIn, maskMailbox } from "../../src/platform/format.ts";
+
+/**
+ * maskEmailsIn (src/platform/format.ts): every mailbox a relay's words name is masked as support reads them
+ * (storedWordsShown, detailText, forwardBounceSet). Shapes taken from real relays' texts: Postfix, Exim,
+ * Sendmail, Exchange and Microsoft 365 NDRs, Gmail's DSNs. A Message-ID (<id@host>) is masked like an
+ * address: it cannot be told from one, and masking more is safe.
+ */
+describe("maskEmailsIn", () => {
+  it.each([
+    // Postfix
+    ["host mx.dealer.example[192.0.2.7] said: 550 5.1.1 <jane.private@gmail.example>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)", "j•••@gmail.example", "jane.private"],
+    ["to=<jane.private@gmail.example>, relay=mx.gmail.example[192.0.2.8]:25, dsn=5.1.1, status=bounced", "j•••@gmail.example", "jane.private"],
+    ["550 5.1.1 <\"jane doe\"@dealer.example>: Recipient address rejected: User unknown", "\"•••@dealer.example", "jane doe"],
+    ["said: 550 5.1.1 \"jane.q.\\\"doe\\\"\"@dealer.example... User unknown", "\"•••@dealer.example", "jane.q"],
+    ["550 5.1.1 <jane@[192.0.2.1]>: Recipient address rejected", "j•••@[192.0.2.1]", "jane"],
+    ["550 5.1.1 jane@[IPv6:2001:db8::1] unknown", "j•••@[IPv6:2001:db8::1]", "jane"],
+    ["orig_to=<sales@dealer.example>/jane.private@gmail.example", "<s•••@dealer.example>/•••@gmail.example", "jane.private"],
+    ["a@b/jane.private@gmail.example", "/•••@gmail.example", "jane.private"],
+    ["550 5.1.1 Jane Private <jane.private@gmail.example>... User unknown", "j•••@gmail.example", "jane.private@"],
+    // Exim and Sendmail
+    ["jane.private@gmail.example\n    SMTP error from remote mail server after RCPT TO:<jane.private@gmail.example>:\n    550 No such user", "j•••@gmail.example", "jane.private"],
+    ["----- The following addresses had permanent fatal errors -----\n<jane.private@gmail.example>\n    (reason: 550 5.1.1 User unknown)", "j•••@gmail.example", "jane.private"],
+    // Exchange and Microsoft 365
+    ["Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient jane.private@contoso.example not found by SMTP address lookup'", "j•••@contoso.example", "jane.private"],
+    ["smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup [jane.private@contoso.example]", "j•••@contoso.example", "jane.private"],
+    ["Your message to jane.private@contoso.example couldn't be delivered.", "j•••@contoso.example", "jane.private"],
+    ["IMCEAEX-_o=ExchangeLabs_ou=Exchange+20Administrative+20Group_cn=Recipients_cn=3f2a-jane.private@contoso.prod.outlook.example", "I•••@contoso.prod.outlook.example", "jane.private"],
+    ["rfc822;jane.private@contoso.example", "j•••@contoso.example", "jane.private"],
+    ["utf-8; j\\x{E9}r\\x{F4}me@contoso.example", "j•••@contoso.example", "r\\x{F4}me"],
+    ["550 5.4.1 Recipient address rejected: Access denied. [AM0PR01MB1234.eurprd01.prod.exchangelabs.example] (jérôme.privé@exemple.example)", "j•••@exemple.example", "rôme"],
+    // Gmail
+    ["550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos (jane.private@gmail.example) 550 5.1.1 https://support.google.example/mail/?p=NoSuchUser a1si12345wrb.12 - gsmtp", "j•••@gmail.example", "jane.private"],
+    ["452-4.2.2 The recipient's inbox is out of storage space.;jane.private@gmail.example", "j•••@gmail.example", "jane.private"],
+    // Contacts and quotes
+    ["mailbox disabled, please contact it-desk.leeds@dealer.example or 'jane.private@gmail.example'", "'•••@gmail.example", "jane.private"],
+    ["&lt;jane.private@gmail.example&gt; unknown", "j•••@gmail.example", "jane.private"],
+    ["o'brien@dealer.example", "o•••@dealer.example", "brien"],
+    // Beyond ASCII: a list in Japanese, a French quote
+    ["宛先 jane.private@gmail.example、bob.private@gmail.example は存在しません", "、•••@gmail.example", "bob.private"],
+    ["adresse «jane.private@gmail.example»bob.private@gmail.example inconnue", "«•••@gmail.example»•••@gmail.example", "private"],
+    // Message-IDs: masked as addresses are
+    ["message <20261207.abc123@mail.famos.example> refused", "2•••@mail.famos.example", "abc123"],
+  ])("%s", (text, shown, hidden) => {
+    const masked = maskEmailsIn(text);
+    expect(masked).toContain(shown);
+    expect(masked).not.toContain(hidden);
+  });
+
+  it("leaves text with no address as it is, and only masks what is left of an address", () => {
+    expect(maskEmailsIn("550 5.1.1 User unknown")).toBe("550 5.1.1 User unknown");
+    expect(maskEmailsIn("")).toBe("");
+    expect(maskEmailsIn("@ noon, @dealer.example")).toBe("@ noon, @dealer.example");
+    expect(maskEmailsIn("<jane@dealer.example>: no")).toBe("<j•••@dealer.example>: no");
+    expect(maskEmailsIn("a@b, c@d")).toBe("a•••@b, c•••@d");
+  });
+
+  it("shows a first character beyond the Basic Multilingual Plane whole, never half of it", () => {
+    expect(maskEmailsIn("𝒥ane@dealer.example")).toBe("𝒥•••@dealer.example");
+  });
+
+  describe("is linear: each character examined a bounded number of times (counted, 100 kB adversarial texts)", () => {
+    afterEach(() => vi.restoreAllMocks());
+    const n = 100_000;
+    it.each([
+      ["a run of local-part characters, then @", "a".repeat(n) + "@"],
+      ["@ after each character", "a@".repeat(n / 2)],
+      ["@ alone", "@".repeat(n)],
+      ["quotes before each @", "\"@".repeat(n / 2)],
+      ["a quoted run never opened", "a".repeat(n) + "\"@x"],
+      ["escaped quotes", "\\\"".repeat(n / 2) + "\"@x"],
+      ["an escaped quote before each @", "\\\"@".repeat(n / 3)],
+      ["address literals never closed", "a@[".repeat(n / 3)],
+      ["dots and @", ".@.".repeat(n / 3)],
+      ["a long domain then a long local part, repeated", ("x".repeat(1000) + "@" + "y".repeat(1000) + " ").repeat(50)],
+    ])("%s", (_what, text) => {
+      const charCodeAt = vi.spyOn(String.prototype, "charCodeAt");
+      const indexOf = vi.spyOn(String.prototype, "indexOf");
+      maskEmailsIn(text);
+      expect(charCodeAt.mock.calls.length).toBeLessThanOrEqual(4 * text.length + 10);
+      expect(indexOf.mock.calls.length).toBeLessThanOrEqual(text.length + 2);
+    });
+  });
+});
+
+/** maskMailbox: a forward's mailbox (forwardedTo) as support reads it, its address alone: a display name or comment is a third person's name. */
+describe("maskMailbox", () => {
+  it.each([
+    ["jane.private@gmail.example", "j•••@gmail.example"],
+    ["Jane Private <jane.private@gmail.example>", "j•••@gmail.example"],
+    ["\"Private, Jane\" <jane.private@gmail.example>", "j•••@gmail.example"],
+    ["jane.private@gmail.example (Jane Private)", "j•••@gmail.example"],
+    ["Jane Private <jane.private@gmail.exa", "J•••@gmail.exa"],
+    ["\"jane private\"@gmail.example", "\"•••@gmail.example"],
+    ["Jane Private", "•••"],
+  ])("%s", (named, shown) => {
+    expect(maskMailbox(named)).toBe(shown);
+  });
+});
