@@ -31,14 +31,18 @@ export interface CodeMail {
  * The one rule for a code's mail's delivery state on the OTP capture screen: queued, sending, sent,
  * failed, "delayed" (tried, refused or unreachable, and waiting for its next try), "notRelayed" (waiting
  * or failed because the relay will not send to the address: its last try's fault "relaying"), or
- * "bounced" (taken by the SMTP server, then reported undeliverable); and whether the outbox still holds
+ * "bounced" (taken by the SMTP server, then reported undeliverable; any other report of it makes it "sent"); and whether the outbox still holds
  * it for a try. A mail "notRelayed" that waits is tried again while its code works: the operator may fix
  * the relay meanwhile, and the next try is taken ("sent").
  */
 export function mailDeliveryState(mail: CodeMail): Pick<CurrentCode, "mail_state" | "mail_waiting"> {
-  const waiting = mail.state === "queued" || mail.state === "sending";
   // A hard bounce after the SMTP server took the mail: it will not arrive (issue 15).
   if (mail.bounce === "hard") return { mail_state: "bounced", mail_waiting: false };
+  // Any other report of the message (a full mailbox, a delay) is proof that the relay took it, even when the
+  // sender's own record of the send comes after the report (a busy database): it is sent, and the address's
+  // warnings show, not "being sent".
+  if (mail.bounce !== null) return { mail_state: "sent", mail_waiting: false };
+  const waiting = mail.state === "queued" || mail.state === "sending";
   const delayed = mail.state === "queued" && (mail.attempts ?? 0) > 0;
   // The relay will not send to this address (relaying denied at RCPT TO): no new code gets there, nor a
   // later try unless the relay is fixed.

@@ -4,6 +4,7 @@ import { startBounceListener, type BounceListener } from "../../src/bounce/liste
 import { DIALECTS } from "../store/dialects.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, signInFully } from "../support/client.ts";
+import { until } from "../support/until.ts";
 import { codeMailTo } from "../support/code-mail.ts";
 import { dsnFor, sendFromNullSender } from "../support/dsn.ts";
 import { extractCode, type ReceivedMail } from "../support/smtp.ts";
@@ -113,6 +114,26 @@ describe.each(DIALECTS)("soft bounces that go on for days (%s)", (database) => {
     const again = await codeMail(user);
     await byWebhook(again.mail, "4.2.2", "452 4.2.2 Mailbox full");
     expect(await addressProblems(t.deps.db, email)).toMatchObject({ softBounces: 1, undeliverableAt: null });
+  });
+
+  it("a report that arrives before the sender has recorded its send (a busy database): OTP capture shows the address's warning, not 'being sent'", async () => {
+    // Seen in CI under load: the relay took the mail and its report came back before the sender's write of
+    // 'sent'; the page said the mail was still being sent and hid that the address takes no mail.
+    const email = `full.early.${database}@dealer.example`;
+    const user = await addUser(t.deps, { email });
+    await bounceEach(user, 6, HOUR, (mail) => byWebhook(mail, "4.2.2", "452 4.2.2 Mailbox full"));
+    t.clock.advance(3 * DAY - 6 * HOUR);
+    const last = await codeMail(user);
+    // The sender's write of 'sent' first (it follows the relay's answer), then the row as it was before it.
+    const sent = () => t.deps.db.selectFrom("outbox").select("state").where("message_id", "=", last.mail.messageId).executeTakeFirst();
+    await until("the sender's record of the send", async () => (await sent())?.state === "sent");
+    const held = await t.deps.db.updateTable("outbox").set({ state: "sending", sent_at: null }).where("message_id", "=", last.mail.messageId).executeTakeFirst();
+    expect(Number(held.numUpdatedRows)).toBe(1);
+    await byWebhook(last.mail, "5.2.2", "552 5.2.2 Mailbox quota exceeded");
+    expect(await undeliverable(email)).toBe(t.clock.now());
+    const page = (await last.client.get("/otp")).body;
+    expect(page).toContain("could not be delivered");
+    expect(page).not.toContain("is being sent");
   });
 
   it("reports older than two weeks no longer count: a mailbox full once a month ago and again for an afternoon is not undeliverable; a new run escalates on its own", async () => {
