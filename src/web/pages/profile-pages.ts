@@ -2,7 +2,7 @@ import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { html, keptPart, type SafeHtml } from "../../platform/html.ts";
-import { isLocale, LOCALE_NAMES, LOCALES, type ZoneRegion } from "../../i18n/locales.ts";
+import { isLocale, LOCALE_NAMES, LOCALES, savedTimeZone, type ZoneRegion } from "../../i18n/locales.ts";
 import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
@@ -166,7 +166,8 @@ function regionGroups(t: Translator, zone: string | null, now: number): SafeHtml
 function settingsForm(frame: PortalFrame, error: string | undefined): SafeHtml {
   const { t, user } = frame;
   const saved = isLocale(user.locale) ? user.locale : null;
-  const zone = user.time_zone ?? null;
+  // As pages and mails read it: a legacy name ("GB") is shown, and selected, as the zone it is.
+  const zone = savedTimeZone(user.time_zone);
   return html`<section aria-labelledby="settings-heading">
 <h2 id="settings-heading">${t.text("profile.settingsHeading")}</h2>
 ${message("error", error)}
