@@ -1,3 +1,4 @@
+import type { AddressEntry } from "../../enrolment/review-address.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField } from "../layout.ts";
@@ -40,6 +41,14 @@ ${form.passwordForm
 </form>`}
 <p>${t.html("suggestion.keep", { typed: v.typed, button: v.button })}</p>
 </div>`;
+}
+
+/**
+ * The address a form with a password sent: the suggestion its "Use …" button carried (USE_SUGGESTION),
+ * in both fields, else the fields as typed with the address kept after the question (keepTyped).
+ */
+export function sentAddress(typed: AddressEntry, used: string | undefined): AddressEntry {
+  return used === undefined ? typed : { email: used, confirmEmail: used, ownMailbox: typed.ownMailbox };
 }
 
 /** In the main form: the address the person was asked about, so sending it again unchanged keeps it. */

@@ -16,6 +16,8 @@ export interface ProfileView {
     error?: string; newEmail?: string; confirmNewEmail?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
     /** The password was refused or newly asked for: the addresses are kept, the password is typed again. */
     passwordRefused?: boolean;
+    /** The address the person chose to keep after "Did you mean …?", kept through a refused password. */
+    keepTyped?: string | undefined;
   };
   passwordError?: string;
   /** The password field the refusal is about (marked invalid); none for a pause, which is the account's. */
@@ -58,12 +60,12 @@ ${email.suggestion && email.newEmail
   ? didYouMean(
       t,
       { suggestion: email.suggestion, typed: email.newEmail, button: t.text("profile.sendCode") },
-      { csrf: frame.csrf, action: "/profile/email", fields: ["newEmail", "confirmNewEmail"], ownMailbox: email.ownMailbox ?? false },
+      { csrf: frame.csrf, action: "/profile/email", fields: ["newEmail", "confirmNewEmail"], ownMailbox: email.ownMailbox ?? false, passwordForm: v.passwordNeeded ? "email-form" : undefined },
     )
   : message("error", email.error, "email-error")}
-<form method="post" action="/profile/email" novalidate>
+<form method="post" action="/profile/email" id="email-form" novalidate>
   ${csrfField(frame.csrf)}
-  ${keepTypedField(email.suggestion ? email.newEmail : undefined)}
+  ${keepTypedField(email.suggestion ? email.newEmail : email.keepTyped)}
   <label for="newEmail">${t.text("field.newEmail")}</label>
   <input type="email" id="newEmail" name="newEmail" value="${email.newEmail ?? ""}" autocomplete="email" maxlength="254" required${refusedField("email-error", emailRefused && !passwordRefused)}>
   <label for="confirmNewEmail">${t.text("field.confirmNewEmail")}</label>

@@ -16,7 +16,7 @@ import { field, formSchema, parseForm } from "../forms.ts";
 import { issueNotice } from "../code-messages.ts";
 import { rolloutPage, type RolloutView } from "../pages/rollout-pages.ts";
 import { enrolPage } from "../pages/signin-pages.ts";
-import { USE_SUGGESTION } from "../pages/address-suggestion.ts";
+import { sentAddress, USE_SUGGESTION } from "../pages/address-suggestion.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { tr } from "../reader.ts";
@@ -138,9 +138,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(ENROL_FORM, request.body);
     const { user, session } = await invited(request);
     // "Did you mean …?"'s "Use …" is a button of this form (didYouMean): the suggested address in both fields, the password typed here with it.
-    const used = form[USE_SUGGESTION];
     const ownMailbox = form.ownMailbox === "yes";
-    const entry = used === undefined ? { email: form.email, confirmEmail: form.confirmEmail, ownMailbox, keepTyped: form.keepTyped } : { email: used, confirmEmail: used, ownMailbox };
+    const entry = sentAddress({ email: form.email, confirmEmail: form.confirmEmail, ownMailbox, keepTyped: form.keepTyped }, form[USE_SUGGESTION]);
     const outcome = await enrolEarly(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     const t = tr(deps, request);
     const typed = { csrf: reply.generateCsrf(), email: entry.email.slice(0, 254), confirmEmail: entry.confirmEmail.slice(0, 254), ...early };
