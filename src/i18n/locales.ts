@@ -80,6 +80,32 @@ export function canonicalTimeZone(value: string): string | null {
   }
 }
 
+/** Saved names as canonicalTimeZone reads them: a few dozen at most, read on every page. */
+const savedNames = new Map<string, string | null>();
+
+/**
+ * A user's saved time zone (users.time_zone) as Intl names it, or null for none. A row saved before
+ * Profile stored canonical names holds what was typed ("europe/london", "GB", "Zulu"): read so, pages
+ * and mails named it as Intl names the typed text ("United Kingdom Time", not "UK time") and Profile
+ * listed the typed name beside the zone it is, until the user saved again. A name Intl does not know
+ * (a row written by other means) is no choice, not a page that cannot be drawn.
+ */
+export function savedTimeZone(saved: string | null | undefined): string | null {
+  if (!saved) return null;
+  let zone = savedNames.get(saved);
+  if (zone === undefined) {
+    zone = canonicalTimeZone(saved);
+    // Bounded, though the names come from rows Profile wrote: a table filled otherwise grows nothing.
+    if (savedNames.size < 1000) savedNames.set(saved, zone);
+  }
+  return zone;
+}
+
+/** The zone a user's pages and mails are written in: their saved zone (savedTimeZone), else FAMOS_TIMEZONE's. */
+export function readerTimeZone(saved: string | null | undefined, fallback: string): string {
+  return savedTimeZone(saved) ?? fallback;
+}
+
 /** The zones offered on Profile: Intl's canonical list. */
 let zones: readonly string[] | null = null;
 

@@ -3,7 +3,7 @@ import { durationParts } from "../config/duration.ts";
 import { formatDate, formatDateTime, formatIsoOffset, formatTime, formatTimeWithSeconds, zoneName } from "../platform/format.ts";
 import { escapeHtml, SafeHtml } from "../platform/html.ts";
 import { CATALOGUES, type MessageKey } from "./catalogues.ts";
-import { isLocale, type Locale } from "./locales.ts";
+import { isLocale, readerTimeZone, type Locale } from "./locales.ts";
 
 export type { MessageKey } from "./catalogues.ts";
 export type TextValues = Record<string, string | number>;
@@ -237,5 +237,5 @@ export function userTranslator(
   config: { defaultLocale: Locale; timezone: string },
   user: { locale?: string | null; time_zone?: string | null } | undefined,
 ): Translator {
-  return translator(isLocale(user?.locale) ? user.locale : config.defaultLocale, user?.time_zone ?? config.timezone);
+  return translator(isLocale(user?.locale) ? user.locale : config.defaultLocale, readerTimeZone(user?.time_zone, config.timezone));
 }

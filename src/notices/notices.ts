@@ -3,32 +3,45 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit, type Actor } from "../audit/audit.ts";
 import { randomId } from "../platform/random.ts";
 import { preparedQuery } from "../store/prepared.ts";
-import { hasControlCharacters, hasInvisibleCharacters } from "../users/fields.ts";
+import { hasControlCharacters, hasInvisibleCharacters, showHiddenCharacters } from "../users/fields.ts";
 import type { Database, NoticesTable } from "../store/schema.ts";
 
 export type Notice = NoticesTable;
 
+/**
+ * A notice as every page shows it, read through showHiddenCharacters: a row stored before checkNotice
+ * refused invisible characters in the body (and any written by other means) may hold a U+202E, which
+ * reversed the text after it for every reader of the banner or the notice's page. Each such character
+ * becomes a visible U+FFFD; the body's line breaks (its paragraphs) stay. Saving the console's edit
+ * form, filled with these words, stores them so.
+ */
+function shown(notice: Notice): Notice {
+  return { ...notice, title: showHiddenCharacters(notice.title), body: notice.body.split("\n").map(showHiddenCharacters).join("\n") };
+}
+
 /** Notices shown on the portal's banner: not ended, newest first. */
 export async function activeNotices(db: Kysely<Database>): Promise<Notice[]> {
-  return liveNotices(db);
+  return (await liveNotices(db)).map(shown);
 }
 
 // Issue 17: every portal and Profile page asks it; built and compiled once.
 const liveNotices = preparedQuery((db) => db.selectFrom("notices").selectAll().where("ended_at", "is", null).orderBy("created_at", "desc").limit(5));
 
 export async function findNotice(db: Kysely<Database>, id: string): Promise<Notice | undefined> {
-  return db.selectFrom("notices").selectAll().where("id", "=", id).executeTakeFirst();
+  const notice = await db.selectFrom("notices").selectAll().where("id", "=", id).executeTakeFirst();
+  return notice && shown(notice);
 }
 
 /** Every notice, live ones first, newest first within each (the support console's list). */
 export async function listNotices(db: Kysely<Database>, limit = 100): Promise<Notice[]> {
-  return db
+  const notices = await db
     .selectFrom("notices")
     .selectAll()
     .orderBy((eb) => eb.case().when("ended_at", "is", null).then(0).else(1).end())
     .orderBy("created_at", "desc")
     .limit(limit)
     .execute();
+  return notices.map(shown);
 }
 
 export const NOTICE_TITLE_MAX = 100;

@@ -9,7 +9,7 @@ import { takeTurnsOn } from "../store/take-turns.ts";
 import { generateCode, hashCode, sameHash } from "./code.ts";
 import { openFlowIds, type Flow, type FlowScope } from "./flows.ts";
 import { codeMail } from "./messages.ts";
-import { isLocale } from "../i18n/locales.ts";
+import { isLocale, readerTimeZone } from "../i18n/locales.ts";
 
 export type IssueOutcome =
   /** `claimed`: the mail as written already claimed by this process's sender (deps.mailLeaseUntil), else null. */
@@ -74,7 +74,7 @@ export async function issueCode(
     purpose: flow.kind,
     ttlMs: otp.ttlMs,
     expiresAt,
-    timezone: reader?.time_zone ?? deps.config.timezone,
+    timezone: readerTimeZone(reader?.time_zone, deps.config.timezone),
     locale: isLocale(reader?.locale) ? reader.locale : deps.config.defaultLocale,
     supportEmail: deps.config.supportEmail,
     requestedBy,

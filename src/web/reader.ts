@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
-import { isLocale, negotiateLocale, type Locale } from "../i18n/locales.ts";
+import { isLocale, negotiateLocale, readerTimeZone, type Locale } from "../i18n/locales.ts";
 import { translator, type Translator } from "../i18n/translator.ts";
 import { requestIsHttps } from "./https.ts";
 
@@ -45,7 +45,7 @@ export function browserLocale(deps: Pick<Deps, "config">, request: FastifyReques
 
 export function requestTranslator(deps: Pick<Deps, "config">, request: FastifyRequest): Translator {
   if (request.t) return request.t;
-  return translator(requestLocale(deps, request), request.famos?.user.time_zone ?? deps.config.timezone);
+  return translator(requestLocale(deps, request), readerTimeZone(request.famos?.user.time_zone, deps.config.timezone));
 }
 
 /** The translator a route renders with (set once the session is loaded; see registerLocale). */

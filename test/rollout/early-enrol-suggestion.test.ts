@@ -43,15 +43,18 @@ describe("early enrolment: \"Did you mean …?\" and \"This is my own mailbox\""
     expect(asked.body).toContain("Did you mean <strong>kim.early@hotmail.co.uk</strong>?");
     expect(asked.body).toContain("Use kim.early@hotmail.co.uk");
     expect(asked.body).toContain("press Update below to keep it");
-    // The small form posts where the page's form does, and the main form carries what was typed.
-    expect(asked.body).toMatch(/<form method="post" action="\/rollout\/enrol" class="suggestion">/);
+    // "Use …" is a button of the page's form, whose password goes with it (early-enrol-password-browser),
+    // and the form carries what was typed.
+    expect(asked.body).toContain('<button type="submit" form="enrol-form" name="useSuggestion" value="kim.early@hotmail.co.uk">');
+    expect(asked.body).toMatch(/<form method="post" action="\/rollout\/enrol" id="enrol-form" novalidate>/);
     expect(asked.body).toContain(`<input type="hidden" name="keepTyped" value="${typed}">`);
     expect((await findUserById(t.deps.db, user.id))!.pending_email).toBeNull();
-    // "Use …" sends the suggestion without the password (as on Profile): the form asks for it, the address filled in.
-    const used = await client.post("/rollout/enrol", { email: "kim.early@hotmail.co.uk", confirmEmail: "kim.early@hotmail.co.uk" });
+    // "Use …" with the password left empty: asked for in early enrolment's words, the suggested address filled in.
+    const used = await client.post("/rollout/enrol", { email: typed, confirmEmail: typed, keepTyped: typed, useSuggestion: "kim.early@hotmail.co.uk", password: "" });
     expect(used.statusCode).toBe(401);
     expect(used.body).toContain('value="kim.early@hotmail.co.uk"');
-    expect(used.body).toContain('name="password"');
+    expect(used.body).toContain("Enter your password to set the address that will receive your codes.");
+    expect(used.body).not.toContain("keepTyped");
 
     const kept = await client.post("/rollout/enrol", { email: typed, confirmEmail: typed, keepTyped: typed, password: user.password });
     expect(kept.statusCode).toBe(303);

@@ -52,7 +52,7 @@ describe.each(DIALECTS)("early enrolment asks what Profile asks (%s)", (dialect)
     const address = `passer.${user.login_id}@elsewhere.example`;
     const refused = await passer.post("/rollout/enrol", { email: address, confirmEmail: address });
     expect(refused.statusCode).toBe(401);
-    expect(refused.body).toContain("enter your password");
+    expect(refused.body).toContain("Enter your password to set the address that will receive your codes.");
     expect(refused.body).toContain('name="password"');
     const wrong = await passer.post("/rollout/enrol", { email: address, confirmEmail: address, password: "not the password at all" });
     expect(wrong.statusCode).toBe(401);

@@ -1,3 +1,4 @@
+import type { AddressEntry } from "../../enrolment/review-address.ts";
 import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField } from "../layout.ts";
@@ -11,22 +12,43 @@ export interface SuggestionView {
   button: string;
 }
 
+/** The name of the main form's field a "Use …" button of that form fills with the suggested address. */
+export const USE_SUGGESTION = "useSuggestion";
+
 /**
  * "Did you mean …?" (issue 15): a small form of its own (forms do not nest) that sends the suggested
  * address in both fields, and the advice that sending the main form again keeps what was typed.
+ * Where the main form asks for the password (`passwordForm`, its id), "Use …" is a button of that form
+ * instead (the `form` attribute), sending USE_SUGGESTION: the password typed there goes with it. The
+ * small form has no password, and its answer asked for one, the address then as a question again.
  */
-export function didYouMean(t: Translator, v: SuggestionView, form: { csrf: string; action: string; fields: [string, string]; ownMailbox: boolean }): SafeHtml {
+export function didYouMean(
+  t: Translator,
+  v: SuggestionView,
+  form: { csrf: string; action: string; fields: [string, string]; ownMailbox: boolean; passwordForm?: string | undefined },
+): SafeHtml {
+  const use = t.text("suggestion.use", { suggestion: v.suggestion });
   return html`<div class="message warning" role="alert">
 <p>${t.html("suggestion.didYouMean", { suggestion: v.suggestion })}</p>
-<form method="post" action="${form.action}" class="suggestion">
+${form.passwordForm
+  ? html`<p class="suggestion"><button type="submit" form="${form.passwordForm}" name="${USE_SUGGESTION}" value="${v.suggestion}">${use}</button></p>`
+  : html`<form method="post" action="${form.action}" class="suggestion">
   ${csrfField(form.csrf)}
   <input type="hidden" name="${form.fields[0]}" value="${v.suggestion}">
   <input type="hidden" name="${form.fields[1]}" value="${v.suggestion}">
   ${form.ownMailbox ? html`<input type="hidden" name="ownMailbox" value="yes">` : ""}
-  <button type="submit">${t.text("suggestion.use", { suggestion: v.suggestion })}</button>
-</form>
+  <button type="submit">${use}</button>
+</form>`}
 <p>${t.html("suggestion.keep", { typed: v.typed, button: v.button })}</p>
 </div>`;
+}
+
+/**
+ * The address a form with a password sent: the suggestion its "Use …" button carried (USE_SUGGESTION),
+ * in both fields, else the fields as typed with the address kept after the question (keepTyped).
+ */
+export function sentAddress(typed: AddressEntry, used: string | undefined): AddressEntry {
+  return used === undefined ? typed : { email: used, confirmEmail: used, ownMailbox: typed.ownMailbox };
 }
 
 /** In the main form: the address the person was asked about, so sending it again unchanged keeps it. */

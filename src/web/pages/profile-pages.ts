@@ -2,7 +2,7 @@ import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
 import { PASSWORD_MIN_LENGTH } from "../../password/policy.ts";
 import { RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { html, keptPart, type SafeHtml } from "../../platform/html.ts";
-import { isLocale, LOCALE_NAMES, LOCALES, type ZoneRegion } from "../../i18n/locales.ts";
+import { isLocale, LOCALE_NAMES, LOCALES, savedTimeZone, type ZoneRegion } from "../../i18n/locales.ts";
 import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
@@ -16,6 +16,8 @@ export interface ProfileView {
     error?: string; newEmail?: string; confirmNewEmail?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
     /** The password was refused or newly asked for: the addresses are kept, the password is typed again. */
     passwordRefused?: boolean;
+    /** The address the person chose to keep after "Did you mean …?", kept through a refused password. */
+    keepTyped?: string | undefined;
   };
   passwordError?: string;
   /** The password field the refusal is about (marked invalid); none for a pause, which is the account's. */
@@ -58,12 +60,12 @@ ${email.suggestion && email.newEmail
   ? didYouMean(
       t,
       { suggestion: email.suggestion, typed: email.newEmail, button: t.text("profile.sendCode") },
-      { csrf: frame.csrf, action: "/profile/email", fields: ["newEmail", "confirmNewEmail"], ownMailbox: email.ownMailbox ?? false },
+      { csrf: frame.csrf, action: "/profile/email", fields: ["newEmail", "confirmNewEmail"], ownMailbox: email.ownMailbox ?? false, passwordForm: v.passwordNeeded ? "email-form" : undefined },
     )
   : message("error", email.error, "email-error")}
-<form method="post" action="/profile/email" novalidate>
+<form method="post" action="/profile/email" id="email-form" novalidate>
   ${csrfField(frame.csrf)}
-  ${keepTypedField(email.suggestion ? email.newEmail : undefined)}
+  ${keepTypedField(email.suggestion ? email.newEmail : email.keepTyped)}
   <label for="newEmail">${t.text("field.newEmail")}</label>
   <input type="email" id="newEmail" name="newEmail" value="${email.newEmail ?? ""}" autocomplete="email" maxlength="254" required${refusedField("email-error", emailRefused && !passwordRefused)}>
   <label for="confirmNewEmail">${t.text("field.confirmNewEmail")}</label>
@@ -166,7 +168,8 @@ function regionGroups(t: Translator, zone: string | null, now: number): SafeHtml
 function settingsForm(frame: PortalFrame, error: string | undefined): SafeHtml {
   const { t, user } = frame;
   const saved = isLocale(user.locale) ? user.locale : null;
-  const zone = user.time_zone ?? null;
+  // As pages and mails read it: a legacy name ("GB") is shown, and selected, as the zone it is.
+  const zone = savedTimeZone(user.time_zone);
   return html`<section aria-labelledby="settings-heading">
 <h2 id="settings-heading">${t.text("profile.settingsHeading")}</h2>
 ${message("error", error)}

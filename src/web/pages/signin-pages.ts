@@ -36,13 +36,15 @@ export function enrolPage(
   config: Readonly<Config>,
   v: {
     csrf: string; email?: string; confirmEmail?: string; error?: string; askOwnMailbox?: boolean; suggestion?: string; ownMailbox?: boolean;
+    /** The address the person chose to keep after "Did you mean …?", kept through a refused password. */
+    keepTyped?: string | undefined;
     /** Early enrolment from the portal (issue 12) posts elsewhere; "Later" is offered with what is left. */
     action?: string; cancelAction?: string; later?: { left: number; of: number } | null;
     /**
      * Early enrolment's password field, as Profile's address form has it (requireFreshProof): shown when no
-     * code was confirmed in the session within `recent` ms; `refused`: the error above is about it.
+     * code was confirmed in the session lately; `refused`: the error above is about it.
      */
-    password?: { refused: boolean; recent: number };
+    password?: { refused: boolean };
   },
 ): string {
   const typed = v.suggestion ? v.email : undefined;
@@ -52,11 +54,15 @@ export function enrolPage(
   const body = html`<h1>${t.text("enrol.heading")}</h1>
 <p>${t.text("enrol.intro")}</p>
 ${v.suggestion && typed
-  ? didYouMean(t, { suggestion: v.suggestion, typed, button: t.text("enrol.update") }, { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false })
+  ? didYouMean(
+      t,
+      { suggestion: v.suggestion, typed, button: t.text("enrol.update") },
+      { csrf: v.csrf, action: v.action ?? "/enrol", fields: ["email", "confirmEmail"], ownMailbox: v.ownMailbox ?? false, passwordForm: v.password ? "enrol-form" : undefined },
+    )
   : message("error", v.error, "enrol-error")}
-<form method="post" action="${v.action ?? "/enrol"}" novalidate>
+<form method="post" action="${v.action ?? "/enrol"}" id="enrol-form" novalidate>
   ${csrfField(v.csrf)}
-  ${keepTypedField(typed)}
+  ${keepTypedField(typed ?? v.keepTyped)}
   <label for="email">${t.text("field.email")}</label>
   <input type="email" id="email" name="email" value="${v.email ?? ""}" autocomplete="email" maxlength="254" required${cursor}>
   <label for="confirmEmail">${t.text("field.confirmEmail")}</label>
@@ -65,7 +71,7 @@ ${v.suggestion && typed
   ${v.askOwnMailbox ? html`<p class="check"><input type="checkbox" id="ownMailbox" name="ownMailbox" value="yes"${v.ownMailbox ? html` checked` : ""}> <label for="ownMailbox">${t.text("field.ownMailbox")}</label></p>` : ""}
   ${v.password
     ? html`<label for="enrolPassword">${t.text("field.password")}</label>
-  <p class="advice" id="enrolPasswordHint">${t.text("profile.passwordHint", { recent: t.duration(v.password.recent) })}</p>
+  <p class="advice" id="enrolPasswordHint">${t.text("rollout.enrolPasswordHint")}</p>
   <input type="password" id="enrolPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${refusedField("enrol-error", passwordRefused, "enrolPasswordHint")}>`
     : ""}
   <div class="buttons">

@@ -14,6 +14,7 @@ import { answerSignedOut, requestContext, setSessionCookie, signedIn } from "../
 import { field, parseForm } from "../forms.ts";
 import { emailConfirmPage, profilePage, type ProfileView } from "../pages/profile-pages.ts";
 import { deliveryRefused } from "../pages/code-entry.ts";
+import { sentAddress, USE_SUGGESTION } from "../pages/address-suggestion.ts";
 import { rateLimited } from "../rate-limit.ts";
 import { portalFrame } from "./portal.ts";
 import { profileSessionRoutes, sessionsSection } from "./profile-sessions.ts";
@@ -79,16 +80,17 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     const form = parseForm(
-      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional(), keepTyped: field().optional() },
+      { newEmail: field(), confirmNewEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional(), keepTyped: field().optional(), [USE_SUGGESTION]: field().optional() },
       request.body,
     );
-    const entry = { email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
+    // "Did you mean …?"'s "Use …" is a button of this form when it asks for the password (didYouMean): the password goes with it.
+    const entry = sentAddress({ email: form.newEmail, confirmEmail: form.confirmNewEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped }, form[USE_SUGGESTION]);
     const outcome = await startEmailChange(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     if (outcome.kind === "code-sent") return reply.redirect(`/profile/email/confirm${issueNotice(outcome.issued)}`, 303);
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     // A double click's loser: the first click moved the session to its flow; the browser follows it to that code.
     if (outcome.kind === "moved") return reply.redirect("/profile/email/confirm", 303);
-    const values = { newEmail: form.newEmail.slice(0, 254), confirmNewEmail: form.confirmNewEmail.slice(0, 254) };
+    const values = { newEmail: entry.email.slice(0, 254), confirmNewEmail: entry.confirmEmail.slice(0, 254) };
     const t = tr(deps, request);
     switch (outcome.kind) {
       case "invalid": {
@@ -98,12 +100,13 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       }
       case "password-needed":
         return renderProfile(request, reply, 401, {
-          email: { ...values, error: t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) }), passwordRefused: true },
+          email: { ...values, error: t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) }), passwordRefused: true, keepTyped: entry.keepTyped },
         });
       case "password-wrong":
-        return renderProfile(request, reply, 401, { email: { ...values, error: t.text("profile.passwordWrong"), passwordRefused: true } });
+        // The address kept after "Did you mean …?" stays kept: it passed its review so, and the next try needs it again.
+        return renderProfile(request, reply, 401, { email: { ...values, error: t.text("profile.passwordWrong"), passwordRefused: true, keepTyped: entry.keepTyped } });
       case "locked":
-        return renderProfile(request, reply, 429, { email: { ...values, error: pauseText(deps, outcome, t) } });
+        return renderProfile(request, reply, 429, { email: { ...values, error: pauseText(deps, outcome, t), keepTyped: entry.keepTyped } });
     }
   });
 

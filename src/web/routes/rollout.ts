@@ -4,7 +4,7 @@ import type { Deps } from "../../app/deps.ts";
 import { graceOffer, useGrace } from "../../rollout/grace.ts";
 import { enrolEarly, enrolInvitation } from "../../rollout/invitation.ts";
 import { asksOwnMailbox } from "../../enrolment/review-address.ts";
-import { codeConfirmedRecently, RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
+import { codeConfirmedRecently } from "../../profile/reauthenticate.ts";
 import { changeWave, type WaveProblems } from "../../rollout/plan-change.ts";
 import { readPlan } from "../../rollout/plan.ts";
 import { rolloutProgress } from "../../rollout/progress.ts";
@@ -16,6 +16,7 @@ import { field, formSchema, parseForm } from "../forms.ts";
 import { issueNotice } from "../code-messages.ts";
 import { rolloutPage, type RolloutView } from "../pages/rollout-pages.ts";
 import { enrolPage } from "../pages/signin-pages.ts";
+import { sentAddress, USE_SUGGESTION } from "../pages/address-suggestion.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import { tr } from "../reader.ts";
@@ -27,7 +28,14 @@ const HTML = "text/html; charset=utf-8";
 
 const PLAN_FORM = formSchema({ partner: field(64), from: field(64) });
 const REMOVE_FORM = formSchema({ partner: field(64) });
-const ENROL_FORM = formSchema({ email: field(), confirmEmail: field(), ownMailbox: z.literal("yes").optional(), password: field().optional(), keepTyped: field().optional() });
+const ENROL_FORM = formSchema({
+  email: field(),
+  confirmEmail: field(),
+  ownMailbox: z.literal("yes").optional(),
+  password: field().optional(),
+  keepTyped: field().optional(),
+  [USE_SUGGESTION]: field().optional(),
+});
 /** "Later" and early Cancel are buttons of the address form: its fields come along ("Did you mean …?"'s keepTyped too). */
 const BUTTON_FORM = formSchema({ email: field().optional(), confirmEmail: field().optional(), ownMailbox: field(8).optional(), password: field().optional(), keepTyped: field().optional() });
 
@@ -119,8 +127,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   const early = { action: "/rollout/enrol", cancelAction: "/rollout/enrol/cancel" };
 
   /** The password field, as Profile's address form has it: unless a code was confirmed in this session lately (requireFreshProof's rule). */
-  const passwordField = (request: FastifyRequest, refused = false) =>
-    codeConfirmedRecently(signedIn(request).session, deps.clock.now()) ? {} : { password: { refused, recent: RECENT_CODE_MS } };
+  const passwordField = (request: FastifyRequest, refused = false) => (codeConfirmedRecently(signedIn(request).session, deps.clock.now()) ? {} : { password: { refused } });
 
   app.get("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
     await invited(request);
@@ -130,24 +137,27 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/rollout/enrol", { config: { access: "full" } }, async (request, reply) => {
     const form = parseForm(ENROL_FORM, request.body);
     const { user, session } = await invited(request);
-    const entry = { email: form.email, confirmEmail: form.confirmEmail, ownMailbox: form.ownMailbox === "yes", keepTyped: form.keepTyped };
+    // "Did you mean …?"'s "Use …" is a button of this form (didYouMean): the suggested address in both fields, the password typed here with it.
+    const ownMailbox = form.ownMailbox === "yes";
+    const entry = sentAddress({ email: form.email, confirmEmail: form.confirmEmail, ownMailbox, keepTyped: form.keepTyped }, form[USE_SUGGESTION]);
     const outcome = await enrolEarly(deps, user, session, { entry, password: form.password ?? null }, requestContext(deps, request));
     const t = tr(deps, request);
-    const typed = { csrf: reply.generateCsrf(), email: form.email.slice(0, 254), confirmEmail: form.confirmEmail.slice(0, 254), ...early };
+    const typed = { csrf: reply.generateCsrf(), email: entry.email.slice(0, 254), confirmEmail: entry.confirmEmail.slice(0, 254), ...early };
     if (outcome.kind === "invalid") {
       const askOwnMailbox = asksOwnMailbox(outcome.problem, config.enrolment.sharedMailboxPolicy);
       // "Did you mean …?" with its "Use …" button and the typed address kept, as at /enrol and on Profile.
       const suggestion = outcome.suggestion ? { suggestion: outcome.suggestion } : {};
-      const view = { ...typed, error: t.said(outcome.message), askOwnMailbox, ownMailbox: form.ownMailbox === "yes", ...suggestion, ...passwordField(request) };
+      const view = { ...typed, error: t.said(outcome.message), askOwnMailbox, ownMailbox, ...suggestion, ...passwordField(request) };
       return reply.code(400).type(HTML).send(enrolPage(t, config, view));
     }
-    // Refused as Profile's address form refuses it, in its words.
+    // Refused as Profile's address form refuses it; asked for in early enrolment's own words (no address is changed here).
     if (outcome.kind === "password-needed" || outcome.kind === "password-wrong" || outcome.kind === "locked") {
-      const error =
-        outcome.kind === "locked" ? pauseText(deps, outcome, t) : outcome.kind === "password-wrong" ? t.text("profile.passwordWrong") : t.text("profile.passwordNeeded", { recent: t.duration(RECENT_CODE_MS) });
-      // A tick given stays given: the address passed its check with it, and the next try needs it again.
-      const tick = form.ownMailbox === "yes" ? { askOwnMailbox: true, ownMailbox: true } : {};
-      return reply.code(outcome.kind === "locked" ? 429 : 401).type(HTML).send(enrolPage(t, config, { ...typed, error, ...tick, ...passwordField(request, outcome.kind !== "locked") }));
+      const error = outcome.kind === "locked" ? pauseText(deps, outcome, t) : outcome.kind === "password-wrong" ? t.text("profile.passwordWrong") : t.text("rollout.enrolPasswordNeeded");
+      // A tick given, and an address kept after "Did you mean …?", stay so: the address passed its
+      // review with them, and the next try needs them again (else it asks the same question again).
+      const tick = ownMailbox ? { askOwnMailbox: true, ownMailbox: true } : {};
+      const view = { ...typed, error, ...tick, keepTyped: entry.keepTyped, ...passwordField(request, outcome.kind !== "locked") };
+      return reply.code(outcome.kind === "locked" ? 429 : 401).type(HTML).send(enrolPage(t, config, view));
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     // A double click's loser: the first click moved the session to its code; the browser follows it.
