@@ -282,7 +282,7 @@ const lastCode = preparedQuery((db, flowId: string) =>
   db.selectFrom("codes").select(["consumed_at", "void_reason"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
 );
 
-async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
+export async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
   const [last] = await lastCode(db, flowId);
   if (last?.consumed_at != null) return { kind: "used" };
   if (last?.void_reason === "expired") return { kind: "expired" };

@@ -4,8 +4,8 @@ import { endAccessForNewPassword, sameAccess, signInBarred } from "../account/ac
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { issueCode, matchCode, useCode } from "../otp/codes.ts";
-import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
+import { explainMissingCode, issueCode, matchCode, useCode } from "../otp/codes.ts";
+import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
 import { checkChosenPassword } from "../profile/password-change.ts";
@@ -116,7 +116,7 @@ export async function completePasswordReset(
   }
   const verdict = match?.kind === "match" ? ((await useCode(deps.db, match, now)) ? { kind: "ok" as const, codeId: match.codeId } : { kind: "used" as const }) : match;
   if (!flow || !user || verdict?.kind !== "ok") {
-    if (verdict?.kind === "used") {
+    if (verdict?.kind === "used" || (await finishedByItsCode(deps, flow))) {
       await attemptVoid(deps.db, reservation);
       return { kind: "code-refused" };
     }
@@ -153,4 +153,14 @@ export async function completePasswordReset(
   deps.mailQueued();
   deps.metrics.codesConfirmed.inc();
   return { kind: "reset" };
+}
+
+/**
+ * A reset finished by its own code: a request with the flow after that is the code's replay (a double click
+ * that arrives once the first has reset the password, or the loser of two instances a moment behind, which
+ * reads the flow only after the winner finished it), refused and counting nothing, as the loser of the code
+ * itself ("used") is. No code of the flow is live, so there is nothing left to guess.
+ */
+async function finishedByItsCode(deps: Deps, flow: Flow | undefined): Promise<boolean> {
+  return flow?.kind === "password-reset" && flow.finished_at !== null && (await explainMissingCode(deps.db, flow.id)).kind === "used";
 }

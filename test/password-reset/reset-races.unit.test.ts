@@ -60,4 +60,20 @@ describe("the password reset raced against the account's other changes (unit tie
       expect(await unit.db.selectFrom("codes").select("id").where("user_id", "=", user.id).where("voided_at", "is", null).where("consumed_at", "is", null).execute()).toEqual([]);
     }
   });
+  it("the same code sent again once the first request has reset the password (a double click that arrives late, or the loser of two instances a moment behind): refused, and nothing counts as a wrong code", async () => {
+    // Seen in CI on PostgreSQL under load (reset-two-instances): the loser read the flow after the winner had
+    // finished it, so it took the right code for a wrong one: a code.failed line and a try on the reset counter.
+    const user = await addUser(unit.deps);
+    const state = await startPasswordReset(unit.deps, user.login_id, ctx());
+    const code = await outboxMailbox(unit.db).code(user.otp_email!, 0);
+    expect((await completePasswordReset(unit.deps, state, form(code), ctx())).kind).toBe("reset");
+    // Every counter with a failure on it (the reservation of a refused try leaves its row at 0 when given back).
+    const tries = () => unit.db.selectFrom("throttles").select(["key", "failures"]).where("failures", ">", 0).orderBy("key").execute();
+    const before = await tries();
+    expect((await completePasswordReset(unit.deps, state, { code, newPassword: "the late one's choice", confirmNewPassword: "the late one's choice" }, ctx())).kind).toBe("code-refused");
+    expect(await passwordIs(user.id, BY_RESET)).toBe(true);
+    const failed = await unit.db.selectFrom("audit").select("event").where("event", "=", "code.failed").where("subject", "in", [user.login_id, user.login_key]).execute();
+    expect(failed).toEqual([]);
+    expect(await tries()).toEqual(before);
+  });
 });

@@ -145,10 +145,12 @@ describe("password self-reset (unit tier)", () => {
       expect(unit.queued).toBe(queued + 1);
       expect(await metric(unit.deps.metrics.codesConfirmed)).toBe(confirmed + 1);
 
-      // Single use: the same state and code again reset nothing, and count as a failure.
+      // Single use: the same state and code again reset nothing. They count nothing either: no code of the
+      // flow is live, so nothing is left to guess, and a double click arriving late, or the loser of two
+      // instances a moment behind, is not a wrong guess (reset-races.unit).
       expect(await completePasswordReset(unit.deps, state, form(code, "yet another new one"), c)).toEqual({ kind: "code-refused" });
       expect(await passwordIs(user.id, NEW)).toBe(true);
-      expect(await counter(loginCounterKey("reset", user.login_key))).toMatchObject({ failures: 1 });
+      expect((await counter(loginCounterKey("reset", user.login_key)))?.failures ?? 0).toBe(0);
     });
 
     it("checks the new password first (twice the same, the policy): invalid, nothing counted, the code still good", async () => {
