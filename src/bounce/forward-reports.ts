@@ -7,6 +7,7 @@ import { reasonText } from "./reason-text.ts";
 import { passwordProvenCode } from "../mail/claims.ts";
 import { maskEmailsIn, maskMailbox } from "../platform/format.ts";
 import type { Database } from "../store/schema.ts";
+import { FORWARD_REASON_MARK } from "../users/fields.ts";
 
 /*
  * Reports of a forward of a message (forwardOf: a Final-Recipient other than the address mailed), the half of
@@ -33,7 +34,7 @@ export const FORWARD_REPORTS_PER_MESSAGE = 20;
 
 export function forwardBounceSet(now: number, reason: string, forwardedTo: string) {
   const escalates = sql<boolean>`undeliverable_at is null and forward_bounces + 1 >= ${FORWARD_BOUNCES}`;
-  const words = reasonText(`→ ${maskMailbox(forwardedTo)}: ${maskEmailsIn(reason)}`);
+  const words = reasonText(`${FORWARD_REASON_MARK}${maskMailbox(forwardedTo)}: ${maskEmailsIn(reason)}`);
   return {
     forward_bounces: sql<number>`forward_bounces + 1`,
     undeliverable_at: sql<number | null>`case when ${escalates} then ${now} else undeliverable_at end`,

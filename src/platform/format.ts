@@ -68,16 +68,31 @@ export function maskEmail(email: string): string {
 /**
  * A mailbox a report names, as support reads it (a forward's `forwardedTo`): the address alone, masked
  * (maskEmail). A display name or a comment with it ("Jane Doe <jane@…>", "jane@… (Jane Doe)") is a third
- * person's name and is dropped; text that names no address is "•••".
+ * person's name and is dropped, comments first: one holding an "@" ("jane@… (Jane@Doe)") is not taken
+ * for the address. Text that names no address is "•••".
  */
 export function maskMailbox(named: string): string {
-  const address = (/<([^<>]*)>/.exec(named)?.[1] ?? named).trim();
+  const uncommented = withoutComments(named);
+  const address = (/<([^<>]*)>/.exec(uncommented)?.[1] ?? uncommented).trim();
   const at = address.lastIndexOf("@");
   if (at < 1) return "•••";
   return maskEmail(address.slice(0, at + 1) + /^[^\s()<>]*/.exec(address.slice(at + 1))![0]);
 }
 
+/** The text outside RFC 5322 comments ("(…)", nested too); one never closed runs to the end (dropping more is safe). */
+function withoutComments(text: string): string {
+  let out = "";
+  let depth = 0;
+  for (const c of text) {
+    if (c === "(") depth++;
+    else if (c === ")" && depth > 0) depth--;
+    else if (depth === 0) out += c;
+  }
+  return out;
+}
+
 const QUOTE = 0x22;
+const AT = 0x40;
 const BACKSLASH = 0x5c;
 /** RFC 5322 atext and the dot, and the backslash of a quoted pair or of RFC 6533's \x{…}: a local part's ASCII. */
 const LOCAL_ASCII = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\\-]$/;
@@ -132,7 +147,7 @@ function domainEnd(text: string, at: number): number {
  * ("jane doe"@…), with an address literal (jane@[192.0.2.1]) or right after another (a@b/jane@…). A
  * Message-ID (<id@host>) is masked too: it cannot be told from an address. One scan: each local part is read
  * back from its "@" no further than the last "@" or the end of the last address, each domain forward to the
- * next "@" at most, so a 100 kB text of "@"s, quotes or letters costs a bounded number of looks per
+ * next "@" at most (one that stops there takes the glued address with it, once), so a 100 kB text of "@"s, quotes or letters costs a bounded number of looks per
  * character (a regular expression tried at each "@" or at each letter was quadratic).
  */
 export function maskEmailsIn(text: string): string {
@@ -142,7 +157,10 @@ export function maskEmailsIn(text: string): string {
   for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", floor)) {
     const start = localStart(text, at, floor);
     if (start < at) {
-      const end = domainEnd(text, at);
+      // A domain that runs into the next "@" holds that address's local part (bob@x.exampleとjane@…,
+      // a@relay.example-jane@…): the run is masked up to the last glued address's end (masking more is safe).
+      let end = domainEnd(text, at);
+      while (text.charCodeAt(end) === AT) end = domainEnd(text, end);
       out += text.slice(done, start) + maskEmail(text.slice(start, end));
       done = end;
     }

@@ -1,5 +1,5 @@
 /** The fields every way of making a user checks (user add, the import, the console): one home for their limits. */
-import { maskEmailsIn } from "../platform/format.ts";
+import { maskEmailsIn, maskMailbox } from "../platform/format.ts";
 
 /** C0, DEL and C1 (U+0080–U+009F: U+009B is a one-byte CSI to many terminals). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -67,15 +67,43 @@ export function showHiddenCharacters(text: string): string {
   return text.replace(HIDDEN, "\ufffd");
 }
 
+/** How a forward's undeliverable reason begins (forwardBounceSet): "→ mailbox: the relay's words". */
+export const FORWARD_REASON_MARK = "→ ";
+
 /**
  * Outside words FAMOS stored as they came (a relay's `last_error`) or before a rule above cleaned them (a
  * bounce reason kept from before reasonText), as support reads them (its user page, Needs attention,
  * `famos user show`): showHiddenCharacters, or null for none. A relay's words often name mailboxes (the
  * recipient, a postmaster, a colleague left as a contact): each is masked (maskEmailsIn), as addresses are
- * everywhere support reads them; the audit record and the outbox row keep the words whole.
+ * everywhere support reads them; the audit record and the outbox row keep the words whole. A forward's
+ * mailbox (FORWARD_REASON_MARK) is shown by maskMailbox: rows written before forwardBounceSet used it hold
+ * the forward's display name ("→ Jane Doe <j•••@…>: …"), a third person's, dropped here (no migration).
  */
 export function storedWordsShown(text: string | null): string | null {
-  return text === null ? null : maskEmailsIn(showHiddenCharacters(text));
+  if (text === null) return null;
+  const shown = showHiddenCharacters(text);
+  if (!shown.startsWith(FORWARD_REASON_MARK)) return maskEmailsIn(shown);
+  const end = mailboxEnd(shown, FORWARD_REASON_MARK.length);
+  return FORWARD_REASON_MARK + maskMailbox(shown.slice(FORWARD_REASON_MARK.length, end)) + maskEmailsIn(shown.slice(end));
+}
+
+/** Where a mailbox from `from` ends: at the first ":" outside a quoted name, a comment and <…> (the text's end if none). */
+function mailboxEnd(text: string, from: number): number {
+  let quoted = false;
+  let comment = 0;
+  let angle = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) quoted = !(c === '"' && text[i - 1] !== "\\");
+    else if (c === '"') quoted = true;
+    else if (c === "(") comment++;
+    else if (c === ")" && comment > 0) comment--;
+    else if (comment > 0) continue;
+    else if (c === "<") angle = true;
+    else if (c === ">") angle = false;
+    else if (c === ":" && !angle) return i;
+  }
+  return text.length;
 }
 
 /** Characters of no script of their own: digits, punctuation, combining marks (UAX #24 Common, Inherited). */

@@ -40,6 +40,10 @@ describe("maskEmailsIn", () => {
     // Beyond ASCII: a list in Japanese, a French quote
     ["宛先 jane.private@gmail.example、bob.private@gmail.example は存在しません", "、•••@gmail.example", "bob.private"],
     ["adresse «jane.private@gmail.example»bob.private@gmail.example inconnue", "«•••@gmail.example»•••@gmail.example", "private"],
+    // An address glued to the previous one's domain by domain characters: a letter (Japanese と "and"), a "-" or "."
+    ["転送先 bob@x.exampleとjane.private@y.example は存在しません", "b•••@y.example は", "jane.private"],
+    ["<a@relay.example-jane.private@gmail.example>", "<a•••@gmail.example>", "jane.private"],
+    ["a@relay.example.jane.private@gmail.example, b@c.example", "a•••@gmail.example, b•••@c.example", "jane.private"],
     // Message-IDs: masked as addresses are
     ["message <20261207.abc123@mail.famos.example> refused", "2•••@mail.famos.example", "abc123"],
   ])("%s", (text, shown, hidden) => {
@@ -73,6 +77,7 @@ describe("maskEmailsIn", () => {
       ["an escaped quote before each @", "\\\"@".repeat(n / 3)],
       ["address literals never closed", "a@[".repeat(n / 3)],
       ["dots and @", ".@.".repeat(n / 3)],
+      ["addresses glued domain to local part", "a.b-c@d".repeat(n / 7)],
       ["a long domain then a long local part, repeated", ("x".repeat(1000) + "@" + "y".repeat(1000) + " ").repeat(50)],
     ])("%s", (_what, text) => {
       const charCodeAt = vi.spyOn(String.prototype, "charCodeAt");
@@ -94,6 +99,12 @@ describe("maskMailbox", () => {
     ["Jane Private <jane.private@gmail.exa", "J•••@gmail.exa"],
     ["\"jane private\"@gmail.example", "\"•••@gmail.example"],
     ["Jane Private", "•••"],
+    // A comment holding an "@" is not the address; nested, or never closed, it is dropped too.
+    ["jane@x.example (Jane@Doe Private)", "j•••@x.example"],
+    ["(Jane@Doe) jane@x.example", "j•••@x.example"],
+    ["jane@x.example (Jane (née@Doe) Private)", "j•••@x.example"],
+    ["jane@x.example (Jane@Doe", "j•••@x.example"],
+    ["Jane Doe (J@D) <jane@x.example>", "j•••@x.example"],
   ])("%s", (named, shown) => {
     expect(maskMailbox(named)).toBe(shown);
   });

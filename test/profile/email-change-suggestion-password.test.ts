@@ -35,7 +35,10 @@ describe("Profile: the password with \"Did you mean …?\"", () => {
     const typed = "kim.use@hotmial.co.uk";
     const asked = await client.post("/profile/email", { newEmail: typed, confirmNewEmail: typed, password: user.password });
     expect(asked.statusCode).toBe(400);
-    expect(asked.body).toContain('<button type="submit" form="email-form" name="useSuggestion" value="kim.use@hotmail.co.uk">Use kim.use@hotmail.co.uk</button>');
+    expect(asked.body).toContain('<button type="submit" form="email-form" class="secondary" name="useSuggestion" value="kim.use@hotmail.co.uk">Use kim.use@hotmail.co.uk</button>');
+    // After the form's own button: the first is the default button, the one Enter presses (email-change-enter-keeps-typed-browser).
+    expect(asked.body.indexOf('<div class="buttons"><button type="submit">Send code</button>')).toBeGreaterThan(-1);
+    expect(asked.body.indexOf('name="useSuggestion"')).toBeGreaterThan(asked.body.indexOf('<div class="buttons"><button type="submit">Send code</button>'));
     expect(asked.body).toMatch(/<form method="post" action="\/profile\/email" id="email-form" novalidate>/);
     // What the browser sends for that button: the form's fields, the button's value, the password typed.
     const used = await client.post("/profile/email", { newEmail: typed, confirmNewEmail: typed, keepTyped: typed, useSuggestion: "kim.use@hotmail.co.uk", password: user.password });

@@ -45,7 +45,10 @@ describe("early enrolment: \"Did you mean …?\" and \"This is my own mailbox\""
     expect(asked.body).toContain("press Update below to keep it");
     // "Use …" is a button of the page's form, whose password goes with it (early-enrol-password-browser),
     // and the form carries what was typed.
-    expect(asked.body).toContain('<button type="submit" form="enrol-form" name="useSuggestion" value="kim.early@hotmail.co.uk">');
+    expect(asked.body).toContain('<button type="submit" form="enrol-form" class="secondary" name="useSuggestion" value="kim.early@hotmail.co.uk">');
+    // After the form's own button: the first is the default button, the one Enter presses (early-enrol-enter-keeps-typed-browser).
+    expect(asked.body.indexOf('<button type="submit">Update</button>')).toBeGreaterThan(-1);
+    expect(asked.body.indexOf('name="useSuggestion"')).toBeGreaterThan(asked.body.indexOf('<button type="submit">Update</button>'));
     expect(asked.body).toMatch(/<form method="post" action="\/rollout\/enrol" id="enrol-form" novalidate>/);
     expect(asked.body).toContain(`<input type="hidden" name="keepTyped" value="${typed}">`);
     expect((await findUserById(t.deps.db, user.id))!.pending_email).toBeNull();

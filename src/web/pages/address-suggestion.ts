@@ -19,8 +19,9 @@ export const USE_SUGGESTION = "useSuggestion";
  * "Did you mean …?" (issue 15): a small form of its own (forms do not nest) that sends the suggested
  * address in both fields, and the advice that sending the main form again keeps what was typed.
  * Where the main form asks for the password (`passwordForm`, its id), "Use …" is a button of that form
- * instead (the `form` attribute), sending USE_SUGGESTION: the password typed there goes with it. The
- * small form has no password, and its answer asked for one, the address then as a question again.
+ * instead (useSuggestionButton, in the form's buttons), sending USE_SUGGESTION: the password typed there
+ * goes with it. The small form has no password, and its answer asked for one, the address then as a
+ * question again.
  */
 export function didYouMean(
   t: Translator,
@@ -31,7 +32,7 @@ export function didYouMean(
   return html`<div class="message warning" role="alert">
 <p>${t.html("suggestion.didYouMean", { suggestion: v.suggestion })}</p>
 ${form.passwordForm
-  ? html`<p class="suggestion"><button type="submit" form="${form.passwordForm}" name="${USE_SUGGESTION}" value="${v.suggestion}">${use}</button></p>`
+  ? ""
   : html`<form method="post" action="${form.action}" class="suggestion">
   ${csrfField(form.csrf)}
   <input type="hidden" name="${form.fields[0]}" value="${v.suggestion}">
@@ -41,6 +42,18 @@ ${form.passwordForm
 </form>`}
 <p>${t.html("suggestion.keep", { typed: v.typed, button: v.button })}</p>
 </div>`;
+}
+
+/**
+ * "Use …" of a main form asking for the password (`formId`), rendered in that form's buttons AFTER its own
+ * button: the first submit button in tree order is the form's default button, the one Enter in a field
+ * presses, and Enter must keep what was typed, never mail the suggested (maybe a stranger's) address.
+ * Empty when no suggestion is shown.
+ */
+export function useSuggestionButton(t: Translator, suggestion: string | undefined, formId: string): SafeHtml {
+  return suggestion
+    ? html`<button type="submit" form="${formId}" class="secondary" name="${USE_SUGGESTION}" value="${suggestion}">${t.text("suggestion.use", { suggestion })}</button>`
+    : html``;
 }
 
 /**

@@ -6,7 +6,7 @@ import { isLocale, LOCALE_NAMES, LOCALES, savedTimeZone, type ZoneRegion } from 
 import { zoneChoices, zoneLabel } from "../../i18n/zone-names.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
-import { didYouMean, keepTypedField } from "./address-suggestion.ts";
+import { didYouMean, keepTypedField, useSuggestionButton } from "./address-suggestion.ts";
 import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { portalPage, portalPageHtml, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
@@ -77,7 +77,7 @@ ${email.suggestion && email.newEmail
   <p class="advice" id="emailPasswordHint">${t.text("profile.passwordHint", { recent: t.duration(RECENT_CODE_MS) })}</p>
   <input type="password" id="emailPassword" name="password" autocomplete="current-password" maxlength="${MAX_PASSWORD_LENGTH}" required${refusedField("email-error", passwordRefused, "emailPasswordHint")}>`
     : ""}
-  <div class="buttons"><button type="submit">${t.text("profile.sendCode")}</button></div>
+  <div class="buttons"><button type="submit">${t.text("profile.sendCode")}</button>${v.passwordNeeded ? useSuggestionButton(t, email.newEmail && email.suggestion, "email-form") : ""}</div>
 </form>
 </section>
 <section aria-labelledby="password-heading">

@@ -4,7 +4,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page, refusedField } from "../layout.ts";
 import { languageSwitch } from "../locale.ts";
-import { didYouMean, keepTypedField } from "./address-suggestion.ts";
+import { didYouMean, keepTypedField, useSuggestionButton } from "./address-suggestion.ts";
 import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
 import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-factor-pages.ts";
 
@@ -76,6 +76,7 @@ ${v.suggestion && typed
     : ""}
   <div class="buttons">
     <button type="submit">${t.text("enrol.update")}</button>
+    ${v.password ? useSuggestionButton(t, typed && v.suggestion, "enrol-form") : ""}
     <button type="submit" class="secondary" formaction="${v.cancelAction ?? "/enrol/cancel"}" formnovalidate>${t.text("button.cancel")}</button>
     ${v.later ? html`<button type="submit" class="secondary" formaction="/enrol/later" formnovalidate>${t.text("enrol.later")}</button>` : ""}
   </div>
