@@ -26,7 +26,7 @@ export async function snapshot(db: Kysely<Database>, tables: readonly (typeof TA
     const postgres = isPostgres(db);
     const pairs = sql.join(columns.map((c) => sql`${sql.lit(c)}, ${sql.ref(c)}`));
     const row = postgres ? sql<string>`json_build_object(${pairs})::text` : sql<string>`json_object(${pairs})`;
-    let query = db.selectFrom(table).select(row.as("r"));
+    let query = db.selectFrom(table).select([row.as("r"), sql.ref(PRIMARY_KEY[table]).as("k")]);
     // A support person's count of console changes (regulation/console-actions.ts): a refused change
     // gives its count back, but the counter's row (its window) stays: regulation, not input stored.
     if (table === "throttles") query = query.where(sql<boolean>`substr(${sql.ref("key")}, 1, ${CONSOLE_COUNTER.length}) <> ${CONSOLE_COUNTER}`);
@@ -34,7 +34,8 @@ export async function snapshot(db: Kysely<Database>, tables: readonly (typeof TA
     // request (RFC 9110 §9.2.1); the trail it reads, and everything else, stays as it was.
     if (table === "audit") query = query.where(sql<boolean>`${sql.ref("event")} <> 'audit.exported'`);
     const rows = query.as("rows");
-    const all = postgres ? sql<string>`string_agg(${sql.ref("rows.r")}, E'\n' ORDER BY ${sql.ref("rows.r")} COLLATE "C")` : sql<string>`group_concat(${sql.ref("rows.r")}, char(10) ORDER BY ${sql.ref("rows.r")})`;
+    // In the order of the primary key, which is in each row's text: the same rows give the same text.
+    const all = postgres ? sql<string>`string_agg(${sql.ref("rows.r")}, E'\\n' ORDER BY ${sql.ref("rows.k")})` : sql<string>`group_concat(${sql.ref("rows.r")}, char(10) ORDER BY ${sql.ref("rows.k")})`;
     const { text } = await db.selectFrom(rows).select(all.as("text")).executeTakeFirstOrThrow();
     out[table] = text ?? "";
   }
@@ -42,6 +43,7 @@ export async function snapshot(db: Kysely<Database>, tables: readonly (typeof TA
 }
 
 const CONSOLE_COUNTER = counterKey.consoleActor("");
+const PRIMARY_KEY: Record<(typeof TABLES)[number], string> = { users: "id", flows: "id", codes: "id", sessions: "token_hash", throttles: "key", outbox: "id", audit: "id", notices: "id" };
 
 /** The columns of a table, sorted (the keys of snapshot's rows), read once a database. */
 const columnLists = new WeakMap<Kysely<Database>, Map<string, string[]>>();
