@@ -6,7 +6,7 @@ import { FormSurface } from "./surface.ts";
 
 /** What stays put when a form is refused: accounts, sessions and notices (audit and counters may grow). */
 const ACCOUNT_TABLES = ["users", "sessions", "notices", "flows", "outbox"] as const;
-const accountState = (all: Record<string, unknown[]>) => Object.fromEntries(ACCOUNT_TABLES.map((table) => [table, all[table]]));
+const accountState = (all: Record<string, string>) => Object.fromEntries(ACCOUNT_TABLES.map((table) => [table, all[table]]));
 
 // 405: an id of "." or ".." makes the path another one FAMOS serves without POST (the URL is normalised:
 // /support/users/./factors is /support/users/factors, GET /support/users/:id), answered 405 with Allow,
