@@ -11,6 +11,7 @@ export const AUDIT_EVENTS = {
   "code.expired": "Expired one time passcode",
   "code.regenerated": "One time passcode regenerated",
   "code.cancelled": "Code entry cancelled",
+  "code.reused": "One time passcode entered again after it was used (refused, not counted)",
   "enrolment.started": "OTP email entered, waiting for its code",
   "enrolment.confirmed": "OTP email confirmed",
   "email.change-started": "New OTP email entered, waiting for its code",

@@ -1,10 +1,11 @@
 import type { Deps } from "../app/deps.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { matchCode, useCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
+import { explainMissingCode, matchCode, useCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
 import { finishFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
 import { checkSecondFactor, type OnConfirmed, type SecondFactorCheck } from "./check-second-factor.ts";
+import { codeReusedLine } from "./code-reuse.ts";
 
 export type { OnConfirmed } from "./check-second-factor.ts";
 
@@ -17,7 +18,8 @@ export type CodeCheck<T> = SecondFactorCheck<T, CodeFailure> | { kind: "malforme
  * second factor shares (checkSecondFactor). Wrong, expired and void codes count toward the lock;
  * neither Regenerate nor a new sign-in resets that count, a confirmed code does — in the same
  * transaction that finishes the flow. The right code arriving twice (a double click, or the losers
- * of a race with it) guesses nothing and gives its count back, on every flow alike.
+ * of a race with it) guesses nothing and gives its count back, on every flow alike, and is audited as
+ * code.reused (ASVS 2.8.5, codeReusedLine).
  */
 export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; typed: string }, ctx: RequestContext, confirmed: OnConfirmed<T>): Promise<CodeCheck<T>> {
   const { user, flow } = input;
@@ -36,12 +38,16 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
         return { kind: "ok" };
       },
       consume: async (tx, now) => {
-        if (!matched || !(await useCode(tx, matched, now))) return "used";
+        if (!matched) return "used";
+        // Lost to another request: the one that used the code (its twin), or one that voided it (Cancel
+        // in another tab, Regenerate), read with the user's row taken, after that request's commit.
+        if (!(await useCode(tx, matched, now))) return (await explainMissingCode(tx, flow.id)).kind === "used" ? "used" : "voided";
         await finishFlow(tx, flow.id, now);
         return "consumed";
       },
       failed: (outcome) => ({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: flow.kind } }),
       confirmed: { event: "code.confirmed", detail: { purpose: flow.kind } },
+      reused: codeReusedLine(flow),
       metrics: { failed: () => deps.metrics.codesFailed.inc(), confirmed: () => deps.metrics.codesConfirmed.inc() },
     },
     ctx,

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Deps } from "../app/deps.ts";
 import { recordAudit, type AuditEntry } from "../audit/audit.ts";
 import { identifyDevice } from "../regulation/devices.ts";
-import { attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope } from "../regulation/throttle.ts";
+import { attemptSucceeded, attemptVoid, reserveAttempt, type PauseScope, type Reservation } from "../regulation/throttle.ts";
 import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { Database } from "../store/schema.ts";
@@ -21,12 +21,15 @@ export type SecondFactorCheck<T, F extends { kind: string }> =
   | { kind: "locked"; scope: PauseScope; until: number | null }
   | F;
 
-type AuditLine = Pick<AuditEntry, "event" | "detail">;
+export type AuditLine = Pick<AuditEntry, "event" | "detail">;
 
 const LOST_RACE = Symbol("lost-race");
 
 /** Thrown inside the confirming transaction to roll it back: the session ended meanwhile. */
 class SessionEnded extends Error {}
+
+/** Thrown inside the confirming transaction to roll it back: the proof was voided meanwhile (consume's "voided"). */
+class ProofVoided extends Error {}
 
 /**
  * One second factor (the emailed code, a passkey, an authenticator app, a recovery code): how to
@@ -38,10 +41,12 @@ export interface SecondFactor<F extends { kind: string }> {
   /**
    * Inside the confirming transaction: makes the proof single-use (finishes the flow, stores the step,
    * marks the code) with a conditional write. "used" when that write lost to another request with the
-   * same proof: nothing was written, and the proof counts as used, not as confirmed. Each factor must
-   * say which (no `void`): a lost race that answered nothing was once taken for a confirmation.
+   * same proof: nothing was written, and the proof counts as used, not as confirmed. "voided" when it
+   * lost to a request that voided the proof instead (Cancel in another tab, Regenerate, a support reset):
+   * nothing written, nothing counted, and no reuse in the trail, since the proof was never used. Each
+   * factor must say which (no `void`): a lost race that answered nothing was once taken for a confirmation.
    */
-  consume(tx: Kysely<Database>, now: number): Promise<"consumed" | "used">;
+  consume(tx: Kysely<Database>, now: number): Promise<"consumed" | "used" | "voided">;
   /** The audit line of a failure (it counts toward the lock). */
   failed(failure: F): AuditLine;
   /** The audit line of a success. */
@@ -90,11 +95,8 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const reservation = await reserveAttempt(deps.db, "code", { loginKey: loginDigest(deps.keys, key), ip: ctx.ip, deviceId }, now, deps.config);
   if (!reservation.ok) return { kind: "locked", ...reservation.pause };
 
-  /** A proof arriving again: neither a guess nor a success; audited, and its holder told. */
   const reused = async () => {
-    await attemptVoid(deps.db, reservation);
-    if (factor.reused) await audit(deps.db, factor.reused);
-    if (factor.tellReuse) await tellCodeReused(deps, user, factor.tellReuse, now);
+    await refuseReusedProof(deps, reservation, now, { ...(factor.reused ? { audit: entry(factor.reused) } : {}), ...(factor.tellReuse ? { tell: { user, code: factor.tellReuse } } : {}) });
     return { kind: "used" } as const;
   };
 
@@ -113,7 +115,9 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
       // The user's row first, then the proof's: the order of a support reset or a new enrolment address
       // (the user, then the codes), so on PostgreSQL one waits for the other instead of a deadlock.
       await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
-      if ((await factor.consume(tx, now)) === "used") return LOST_RACE;
+      const consumed = await factor.consume(tx, now);
+      if (consumed === "used") return LOST_RACE;
+      if (consumed === "voided") throw new ProofVoided();
       await audit(tx, factor.confirmed);
       await attemptSucceeded(tx, reservation);
       const done = await confirmed(tx, now, deviceId);
@@ -122,7 +126,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
       return done;
     });
   } catch (error) {
-    if (!(error instanceof SessionEnded)) throw error;
+    if (!(error instanceof SessionEnded) && !(error instanceof ProofVoided)) throw error;
     // Nothing was written, the proof not used up: it was right, so its try is given back.
     await attemptVoid(deps.db, reservation);
     return { kind: "used" };
@@ -131,4 +135,23 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   if (value === LOST_RACE) return reused();
   factor.metrics?.confirmed();
   return { kind: "ok", value };
+}
+
+/**
+ * A proof arriving again (ASVS 2.8.5: an OTP's reuse is logged and refused): neither a guess nor a success.
+ * The one home of what follows, for every second factor (checkSecondFactor) and the reset's code
+ * (completePasswordReset): the try it reserved given back, the reuse in the trail (`audit`; the emailed
+ * code's line is codeReusedLine), and the holder told when the factor asks (`tell`: tellCodeReused, capped).
+ * Not capped in the trail: a line needs the used proof and a request that got past the route's limit
+ * (FAMOS_RATE_LIMIT a minute per address) and the login ID's reservations (at most FAMOS_LOCK_AFTER in flight).
+ */
+export async function refuseReusedProof(
+  deps: Deps,
+  reservation: Extract<Reservation, { ok: true }>,
+  now: number,
+  reuse: { audit?: AuditEntry; tell?: { user: User; code: ReusedCode } },
+): Promise<void> {
+  await attemptVoid(deps.db, reservation);
+  if (reuse.audit) await recordAudit(deps.db, now, reuse.audit);
+  if (reuse.tell) await tellCodeReused(deps, reuse.tell.user, reuse.tell.code, now);
 }

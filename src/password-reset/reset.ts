@@ -4,8 +4,8 @@ import { endAccessForNewPassword, sameAccess, signInBarred } from "../account/ac
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { explainMissingCode, issueCode, matchCode, useCode } from "../otp/codes.ts";
-import { createFlow, findFlow, finishFlow, type Flow } from "../otp/flows.ts";
+import { issueCode, matchCode, useCode } from "../otp/codes.ts";
+import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
 import { checkChosenPassword } from "../profile/password-change.ts";
@@ -15,6 +15,8 @@ import type { RequestContext } from "../platform/request-context.ts";
 import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
 import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setOrdinaryPassword } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
+import { refuseReusedProof } from "../factors/check-second-factor.ts";
+import { codeReusedLine, finishedByItsCode } from "../factors/code-reuse.ts";
 
 /** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
 export interface ResetState {
@@ -116,14 +118,17 @@ export async function completePasswordReset(
   }
   const verdict = match?.kind === "match" ? ((await useCode(deps.db, match, now)) ? { kind: "ok" as const, codeId: match.codeId } : { kind: "used" as const }) : match;
   if (!flow || !user || verdict?.kind !== "ok") {
-    if (verdict?.kind === "used" || (await finishedByItsCode(deps, flow))) {
-      await attemptVoid(deps.db, reservation);
-      return { kind: "code-refused" };
-    }
     // The trail keeps the login ID typed only when an account has it; else its digest.
     const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
     const login = typedLoginSubject(deps.keys, state.loginKey, hasAccount, digest);
-    const failed = { event: "code.failed", actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;
+    const who = { actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent };
+    // The code's racing loser, or its replay once it reset the password: refused counting nothing, and
+    // audited as the emailed code's reuse everywhere is (refuseReusedProof, codeReusedLine).
+    if (flow?.kind === "password-reset" && (verdict?.kind === "used" || (await finishedByItsCode(deps.db, flow)))) {
+      await refuseReusedProof(deps, reservation, now, { audit: { ...who, ...codeReusedLine(flow) } });
+      return { kind: "code-refused" };
+    }
+    const failed = { event: "code.failed", ...who, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;
     await countWrongAttempt(deps, reservation, user, failed, now);
     deps.metrics.codesFailed.inc();
     return { kind: "code-refused" };
@@ -153,14 +158,4 @@ export async function completePasswordReset(
   deps.mailQueued();
   deps.metrics.codesConfirmed.inc();
   return { kind: "reset" };
-}
-
-/**
- * A reset finished by its own code: a request with the flow after that is the code's replay (a double click
- * that arrives once the first has reset the password, or the loser of two instances a moment behind, which
- * reads the flow only after the winner finished it), refused and counting nothing, as the loser of the code
- * itself ("used") is. No code of the flow is live, so there is nothing left to guess.
- */
-async function finishedByItsCode(deps: Deps, flow: Flow | undefined): Promise<boolean> {
-  return flow?.kind === "password-reset" && flow.finished_at !== null && (await explainMissingCode(deps.db, flow.id)).kind === "used";
 }

@@ -6,6 +6,7 @@ import { addressKey } from "../bounce/addresses.ts";
 import type { EmailProblem } from "../enrolment/email-rules.ts";
 import { reviewNewAddress, type AddressEntry } from "../enrolment/review-address.ts";
 import { checkCode, type CodeCheck } from "../factors/check-code.ts";
+import { finishedByItsCode } from "../factors/code-reuse.ts";
 import { sendCode } from "../factors/send-code.ts";
 import { inLiveSession, NotMoved, RollBack, rolledBackAs, unlessMoved, type Moved, type SignedOut } from "../session/live-session.ts";
 import { enqueueMail } from "../mail/outbox.ts";
@@ -108,8 +109,10 @@ export type ConfirmChangeOutcome =
  * session gets a new token (a step up, ASVS 3.2.1).
  */
 export async function confirmEmailChange(deps: Deps, user: User, session: Session, typed: string, ctx: RequestContext): Promise<ConfirmChangeOutcome> {
-  const flow = await pendingEmailChange(deps, user, session);
-  if (!flow) return { kind: "no-change" };
+  const flow = await sessionEmailChange(deps, user, session);
+  // A change its own code finished goes on to checkCode, which answers "used" and audits the reuse (the
+  // twin of a double submit that read the session before the first was answered); one ended otherwise is none.
+  if (!flow || (flow.finished_at !== null && !(await finishedByItsCode(deps.db, flow)))) return { kind: "no-change" };
   const check = await checkCode(deps, { user, flow, typed }, ctx, async (tx, now) => {
     const before = await findUserById(tx, user.id);
     const oldEmail = before?.otp_email ?? null;

@@ -220,6 +220,17 @@ export async function endSession(db: Kysely<Database>, sessionId: string, now: n
   return (await endLiveSession(db, now, reason, sessionId)).length === 1;
 }
 
+/**
+ * Ends the session only as the request read it: with the token it was loaded by, so not once another
+ * request of it has moved it on to its next step (advanceSession gives each step up a new token). For
+ * Cancel at a sign-in step: a Confirm of the same sign-in answered first has signed it in, and a Cancel
+ * clicked before that must not end the session the Confirm just gave the browser. False when nothing ended.
+ */
+export async function endSessionAsRead(db: Kysely<Database>, session: Pick<Session, "id" | "token_hash">, now: number, reason: string): Promise<boolean> {
+  const ended = await db.updateTable("sessions").set({ ended_at: now, end_reason: reason }).where("id", "=", session.id).where("token_hash", "=", session.token_hash).where("ended_at", "is", null).executeTakeFirst();
+  return ended.numUpdatedRows === 1n;
+}
+
 // Issue 17: every logout (and cancel, lapse, replaced session) runs it; built and compiled once.
 // RETURNING says whether the session was still live: a prepared query gives its rows only.
 const endLiveSession = preparedQuery((db, now: number, reason: string, sessionId: string) =>

@@ -3,11 +3,11 @@ import type { Deps } from "../app/deps.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { checkCode, type CodeCheck, type OnConfirmed } from "../factors/check-code.ts";
 import { sendCode } from "../factors/send-code.ts";
-import { RollBack, rolledBackAs, type SignedOut } from "../session/live-session.ts";
+import { RollBack, rolledBackAs, type Moved, type SignedOut } from "../session/live-session.ts";
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { flowTakesCodes, sessionFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
-import { endSession, type Session } from "../session/sessions.ts";
+import { endSession, endSessionAsRead, sessionStillLive, type Session } from "../session/sessions.ts";
 import { advanceSession } from "../session/session-steps.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
@@ -98,15 +98,20 @@ export type Ended = { kind: "ended" };
 
 /**
  * "Cancel": voids the code and ends the half-signed-in session; the user is back at sign in.
- * `signed-out`: another request ended it first (endSessionOnce), and this one wrote nothing.
+ * `signed-out`: another request ended it first (endSessionOnce), and this one wrote nothing. `moved`:
+ * another request of the session moved it on first — a Confirm in another tab, or the other button of a
+ * double click, signed it in — so this Cancel is a no-op and says so: the sign-in stands, with its code
+ * used and its session live, rather than a confirmed code on a cancelled flow (endSessionAsRead).
  */
-export function cancelSignIn(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut> {
+export function cancelSignIn(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut | Moved> {
   return endSessionOnce(deps, user, session, ctx, { reason: "cancelled", event: "code.cancelled", voidCodes: true });
 }
 
 /** "Sign out": the session ends, audited, in one transaction (a 503 then means it did not end); `signed-out` as cancelSignIn's. */
-export function signOut(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut> {
-  return endSessionOnce(deps, user, session, ctx, { reason: "signout", event: "signout", voidCodes: false });
+export async function signOut(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut> {
+  const done = await endSessionOnce(deps, user, session, ctx, { reason: "signout", event: "signout", voidCodes: false });
+  // Sign out ends the session whatever its step (endSession, not endSessionAsRead): it is never "moved".
+  return done.kind === "moved" ? { kind: "signed-out" } : done;
 }
 
 /**
@@ -124,16 +129,19 @@ async function endSessionOnce(
   session: Session,
   ctx: RequestContext,
   end: { reason: string; event: "code.cancelled" | "signout"; voidCodes: boolean },
-): Promise<Ended | SignedOut> {
+): Promise<Ended | SignedOut | Moved> {
   const now = deps.clock.now();
   return rolledBackAs(
     deps.db.transaction().execute(async (tx) => {
       if (end.voidCodes) await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
-      if (!(await endSession(tx, session.id, now, end.reason))) throw new RollBack("signed-out");
+      // Cancel ends the step it was clicked on, taken after the user's row as a confirmation is: a step
+      // moved on meanwhile (the sign-in confirmed) is left as it is. Sign out ends the session whatever its step.
+      const ended = end.voidCodes ? await endSessionAsRead(tx, session, now, end.reason) : await endSession(tx, session.id, now, end.reason);
+      if (!ended) throw new RollBack(end.voidCodes && (await sessionStillLive(tx, deps.dialect, session.id)) ? "moved" : "signed-out");
       if (end.voidCodes && session.flow_id) await voidFlowCodes(tx, session.flow_id, end.reason, now);
       await recordAudit(tx, now, { event: end.event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
       return { kind: "ended" as const };
     }),
-    ["signed-out"] as const,
+    ["signed-out", "moved"] as const,
   );
 }

@@ -109,6 +109,17 @@ export function pageRefusal(user: Pick<User, "role"> | null, access: ConsoleAcce
 }
 
 /**
+ * Who reads an audit record whole — addresses, a forward's mailbox and a relay's words unmasked — where the
+ * console gives it out (the CSV export): whoever the administrator's pages let in (pageRefusal "admin"), and
+ * the operator, as `famos audit` does; support reads them masked, as support's pages show them
+ * (maskedDetail). The role is the one read with the request's session, so a role changed since the last
+ * download is the one that counts.
+ */
+export function readsWholeRecords(user: Pick<User, "role"> | null): boolean {
+  return pageRefusal(user, "admin") === null;
+}
+
+/**
  * The acting person as they are now, read again inside the action's transaction `tx`. An action that
  * hashes a password first (a temporary password, a new account's first one: tens of milliseconds of
  * argon2id) was asked for by a session read before that; an administrator who demoted or disabled its

@@ -17,6 +17,7 @@ describe("the audit CSV export's addresses by role (sqlite)", () => {
   let listener: BounceListener;
   let support: FormClient;
   let admin: FormClient;
+  let adminId: string;
   const mailed = "sales.csv@dealer.example";
   const forwarded = "jane.private@gmail.example";
   const contact = "mark.other@dealer.example";
@@ -26,7 +27,9 @@ describe("the audit CSV export's addresses by role (sqlite)", () => {
     support = new FormClient(t.app, "10.39.4.1");
     await signInFully(support, t.smtp, await addUser(t.deps, { role: "support", email: "support.csv@famos.test" }));
     admin = new FormClient(t.app, "10.39.4.2");
-    await signInFully(admin, t.smtp, await addUser(t.deps, { role: "admin", email: "admin.csv@famos.test" }));
+    const adminUser = await addUser(t.deps, { role: "admin", email: "admin.csv@famos.test" });
+    adminId = adminUser.id;
+    await signInFully(admin, t.smtp, adminUser);
     const { mail } = await codeMail(t, mailed, "10.39.4.3");
     await sendFromNullSender(
       listener.port,
@@ -61,5 +64,19 @@ describe("the audit CSV export's addresses by role (sqlite)", () => {
   it("an administrator's export keeps the record whole", async () => {
     const row = await exported(admin);
     for (const whole of [mailed, contact, `Jane Private <${forwarded}>`]) expect(row).toContain(whole);
+  });
+
+  it("the reader's role is read at each download: an administrator demoted meanwhile gets support's masked export in the same session, and whole again once promoted back", async () => {
+    const setRole = (role: "support" | "admin") => t.deps.db.updateTable("users").set({ role }).where("id", "=", adminId).execute();
+    try {
+      await setRole("support");
+      const masked = await exported(admin);
+      for (const whole of [mailed, forwarded, contact, "Jane Private"]) expect(masked).not.toContain(whole);
+      expect(masked).toContain('""to"":""s•••@dealer.example""');
+      await setRole("admin");
+      expect(await exported(admin)).toContain(`Jane Private <${forwarded}>`);
+    } finally {
+      await setRole("admin");
+    }
   });
 });

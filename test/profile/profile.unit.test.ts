@@ -249,7 +249,10 @@ describe("Profile: re-authentication, password change, email change (unit tier)"
       expect(JSON.parse(changed!.detail)).toEqual({ from: user.otp_email, to: "New.One@dealer.example", sessionsEnded: 2, devicesForgotten: 0 });
       expect(changed).toMatchObject({ actor: user.login_id, time: now() });
       expect(await pendingEmailChange(unit.deps, user, { ...s, flow_id: flow2.id })).toBeNull();
-      expect(await confirmEmailChange(unit.deps, user, { ...s, flow_id: flow2.id }, code, ctx())).toEqual({ kind: "no-change" });
+      // The same code again, from the session as it was read before (a double submit's twin): refused as
+      // used, counting nothing, and in the trail as the code's reuse (ASVS 2.8.5).
+      expect(await confirmEmailChange(unit.deps, user, { ...s, flow_id: flow2.id }, code, ctx())).toEqual({ kind: "used" });
+      expect((await audits(user.login_id, "code.reused")).map((a) => JSON.parse(a.detail))).toEqual([{ purpose: "email-change" }]);
     });
 
     it("voids every live code of the user on the switch, and tells no one when there was no old address", async () => {

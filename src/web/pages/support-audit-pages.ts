@@ -6,7 +6,8 @@ import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProble
 import { message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, pagerLinks, pastEndNote, supportPage, timeColumn } from "./support-pages.ts";
-import type { Role } from "../../users/users.ts";
+import { readsWholeRecords } from "../../support/acting.ts";
+import type { User } from "../../users/users.ts";
 import { detailText, maskedDetail } from "./audit-detail.ts";
 import { eventLabel, shortAgent } from "./support-user-pages.ts";
 
@@ -62,8 +63,9 @@ ${pagerLinks(t, "/support/audit", params, v.page, newer, older)}`;
  * A record as the CSV export writes it for its reader. Support's export shows what support's pages show
  * (maskedDetail: addresses masked, a forward's display name dropped), or a download would undo the pages'
  * masking; an administrator's keeps the record whole, as `famos audit` does for the operator: they manage
- * the accounts and answer for the trail (README "Audit trail", SECURITY.md).
+ * the accounts and answer for the trail (README "Audit trail", SECURITY.md). Who is which: readsWholeRecords,
+ * the administrator's pages' own role rule.
  */
-export function exportedRecord(record: AuditRecord, role: Role | undefined): AuditRecord {
-  return role === "admin" ? record : { ...record, detail: maskedDetail(record.detail, record.event) };
+export function exportedRecord(record: AuditRecord, reader: Pick<User, "role"> | null): AuditRecord {
+  return readsWholeRecords(reader) ? record : { ...record, detail: maskedDetail(record.detail, record.event) };
 }

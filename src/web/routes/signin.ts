@@ -143,10 +143,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const { user, session } = signedIn(request);
     // The page's Cancel button sends the address fields along; anything else is refused like any form.
     parseForm(ENROL_CANCEL_FORM, request.body);
-    // Ended here or by another request first ("signed-out", nothing written): to sign in either way.
-    await cancelSignIn(deps, user, session, requestContext(deps, request));
-    endSignInHere(deps, reply);
-    return reply.redirect("/login?cancelled=1", 303);
+    return answerCancel(reply, await cancelSignIn(deps, user, session, requestContext(deps, request)));
   });
 
   app.get("/otp", { config: { access: "otp" } }, async (request, reply) => {
@@ -187,9 +184,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.post("/otp/cancel", { config: { access: "otp" } }, async (request, reply) => {
     const { user, session } = signedIn(request);
     parseForm(CODE_BUTTON_FORM, request.body);
-    await cancelSignIn(deps, user, session, requestContext(deps, request));
-    endSignInHere(deps, reply);
-    return reply.redirect("/login?cancelled=1", 303);
+    return answerCancel(reply, await cancelSignIn(deps, user, session, requestContext(deps, request)));
   });
 
   app.post("/logout", { config: { access: "public", signOut: true } }, async (request, reply) => {
@@ -202,6 +197,18 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
   app.get("/wrong-email", { config: { access: "public" } }, async (request, reply) => reply.type(HTML).send(wrongEmailPage(tr(deps, request), config)));
 
   passkeySignInRoutes(app, deps, renderOtp);
+
+  /**
+   * Cancel at "User profile" or OTP capture: ended here or by another request first ("signed-out", nothing
+   * written), to sign in either way. "moved": a Confirm of the same sign-in (another tab, the other button
+   * of a double click) was answered first and signed in; the Cancel changed nothing, and the browser keeps
+   * that session and goes where it now is (STEP_PATH), which shows it signed in.
+   */
+  function answerCancel(reply: FastifyReply, outcome: Awaited<ReturnType<typeof cancelSignIn>>) {
+    if (outcome.kind === "moved") return reply.redirect("/", 303);
+    endSignInHere(deps, reply);
+    return reply.redirect("/login?cancelled=1", 303);
+  }
 
   async function renderOtp(request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }, justSent = false) {
     const { session, user } = signedIn(request);

@@ -68,12 +68,13 @@ export function supportAuditRoutes(app: FastifyInstance, deps: Deps): void {
     const tz = tr(deps, request).timeZone;
     const now = deps.clock.now();
     const stamp = new Date(now).toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+    // The reader as this request's session read them: a role changed since the last download counts now.
     const { user, audit } = acting(request);
     const records = await exportAuditTrail(deps.db, now, audit, filter);
     async function* lines() {
       // A byte order mark, so spreadsheet programs read the file as UTF-8.
       yield `\uFEFF${csvLine(AUDIT_CSV_HEADER)}`;
-      for await (const record of records) yield auditCsvRow(exportedRecord(record, user?.role), tz);
+      for await (const record of records) yield auditCsvRow(exportedRecord(record, user), tz);
     }
     return reply
       .type("text/csv; charset=utf-8")
