@@ -106,12 +106,28 @@ export function readerTimeZone(saved: string | null | undefined, fallback: strin
   return savedTimeZone(saved) ?? fallback;
 }
 
-/** The zones offered on Profile: Intl's canonical list. */
+/**
+ * Zones FAMOS keeps (canonicalTimeZone: "Zulu", "Etc/UTC" and "GMT" are UTC) that Intl's list leaves out: UTC
+ * and the fixed offsets, Etc/GMT+12 to Etc/GMT-14 in the order of their offset from −12:00 to +14:00 (IANA's
+ * sign is inverted: Etc/GMT+5 is five hours behind UTC). Without them on Profile, a user whose saved zone is
+ * one of them and who changed away could not pick it again.
+ */
+export const FIXED_ZONES: readonly string[] = Object.freeze([
+  "UTC",
+  ...Array.from({ length: 27 }, (_, i) => 12 - i)
+    .filter((n) => n !== 0)
+    .map((n) => `Etc/GMT${n > 0 ? "+" : ""}${n}`),
+]);
+
+/** The zones offered on Profile: Intl's canonical list, then FIXED_ZONES. */
 let zones: readonly string[] | null = null;
 
-/** Intl's IANA zone names, read once (the list is fixed for the life of the process). */
+/** Intl's IANA zone names and FIXED_ZONES (each as Intl names it), read once (fixed for the life of the process). */
 export function timeZones(): readonly string[] {
-  zones ??= Object.freeze(Intl.supportedValuesOf("timeZone"));
+  if (!zones) {
+    const listed = Intl.supportedValuesOf("timeZone");
+    zones = Object.freeze([...listed, ...FIXED_ZONES.filter((zone) => !listed.includes(zone) && canonicalTimeZone(zone) === zone)]);
+  }
   return zones;
 }
 
@@ -120,7 +136,7 @@ export const ZONE_REGIONS = ["Europe", "America", "Africa", "Asia", "Atlantic", 
 export type ZoneRegion = (typeof ZONE_REGIONS)[number] | "Other";
 
 /**
- * The zones grouped by region in ZONE_REGIONS' order ("Other" last, for names such as "UTC"), each
+ * The zones grouped by region in ZONE_REGIONS' order ("Other" last, for names such as "UTC": FIXED_ZONES), each
  * group in Intl's order: a 418-entry list becomes a few groups a reader can jump through.
  */
 export function zonesByRegion(zones: readonly string[]): { region: ZoneRegion; zones: string[] }[] {

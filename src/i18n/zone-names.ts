@@ -1,7 +1,8 @@
 import { isBareOffset, zoneNounInSentence } from "../platform/format.ts";
 import { Kept } from "../platform/kept.ts";
 import ZONE_LABELS from "./zone-labels.json" with { type: "json" };
-import { timeZones, zonesByRegion, type ZoneRegion } from "./locales.ts";
+import { isLocale, timeZones, zonesByRegion, type ZoneRegion } from "./locales.ts";
+import { formatMessage } from "./translator.ts";
 
 /**
  * Time zones named in the reader's language for the Profile's "Time zone" list (issue 16): the
@@ -65,8 +66,23 @@ function zonePart(zone: string, locale: string, style: "longGeneric" | "shortGen
  * collection gives back (issue 17's memory target), for names that change only with ICU's data.
  */
 export function zoneLabel(zone: string, locale: string, at: number): string {
+  const fixed = fixedZoneLabel(zone, locale);
+  if (fixed !== null) return fixed;
   const made = (ZONE_LABELS as Record<string, Record<string, string> | undefined>)[locale]?.[zone];
   return made ?? labels.get(`${locale}\u0000${zone}`, () => intlZoneLabel(zone, locale, at));
+}
+
+/**
+ * UTC and the fixed offsets (FIXED_ZONES) as staff read them, from the catalogues: "UTC – Coordinated Universal
+ * Time", and Etc/GMT+5 as "UTC−05:00, no summer time" (IANA's Etc/GMT sign is inverted, POSIX's; the minus
+ * sign U+2212, as Intl writes offsets). Null for any other zone.
+ */
+function fixedZoneLabel(zone: string, locale: string): string | null {
+  const language = isLocale(locale) ? locale : "en-GB";
+  if (zone === "UTC") return formatMessage(language, "zone.utc");
+  const offset = /^Etc\/GMT([+-])(\d{1,2})$/.exec(zone);
+  if (!offset) return null;
+  return formatMessage(language, "zone.fixedOffset", { offset: `UTC${offset[1] === "+" ? "\u2212" : "+"}${offset[2]!.padStart(2, "0")}:00` });
 }
 
 // Per language and zone, for zones not in the table.
@@ -102,17 +118,17 @@ export interface ZoneChoice {
 const choices = new Kept<string, { region: ZoneRegion; zones: ZoneChoice[] }[]>(16);
 
 /**
- * Intl's zones grouped by region (zonesByRegion), each group in the reader's alphabetical order of
- * the names shown (the IANA name breaks a tie): worked out once per language.
+ * The zones grouped by region (zonesByRegion), each group in the reader's alphabetical order of the names
+ * shown (the IANA name breaks a tie), "Other" in its offsets' order: worked out once per language.
  */
 export function zoneChoices(locale: string, at: number): { region: ZoneRegion; zones: ZoneChoice[] }[] {
   return choices.get(locale, () => {
     const collator = new Intl.Collator(locale);
-    return zonesByRegion(timeZones()).map(({ region, zones }) => ({
-      region,
-      zones: zones
-        .map((zone) => ({ zone, label: zoneLabel(zone, locale, at) }))
-        .sort((a, b) => collator.compare(a.label, b.label) || (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0)),
-    }));
+    return zonesByRegion(timeZones()).map(({ region, zones }) => {
+      const named = zones.map((zone) => ({ zone, label: zoneLabel(zone, locale, at) }));
+      // "Other" holds UTC and the fixed offsets (FIXED_ZONES): in the order of the offset, as staff look for one.
+      if (region === "Other") return { region, zones: named };
+      return { region, zones: named.sort((a, b) => collator.compare(a.label, b.label) || (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0)) };
+    });
   });
 }

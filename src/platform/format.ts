@@ -61,8 +61,12 @@ export function formatDateTime(ms: number, timeZone: string, locale = "en-GB"): 
 export function maskEmail(email: string): string {
   const at = email.lastIndexOf("@");
   if (at < 1) return "•••";
-  // The first character whole: a letter beyond the Basic Multilingual Plane is two UTF-16 units.
-  return `${String.fromCodePoint(email.codePointAt(0)!)}•••${email.slice(at)}`;
+  return maskedLocal(email, 0) + email.slice(at);
+}
+
+/** A local part beginning at `start` as shown: its first character whole (a letter beyond the Basic Multilingual Plane is two UTF-16 units), then "•••". */
+function maskedLocal(text: string, start: number): string {
+  return `${String.fromCodePoint(text.codePointAt(start)!)}•••`;
 }
 
 /**
@@ -93,6 +97,7 @@ function withoutComments(text: string): string {
 
 const QUOTE = 0x22;
 const AT = 0x40;
+const PERCENT = 0x25;
 const BACKSLASH = 0x5c;
 /** RFC 5322 atext and the dot, and the backslash of a quoted pair or of RFC 6533's \x{…}: a local part's ASCII. */
 const LOCAL_ASCII = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\\-]$/;
@@ -144,30 +149,87 @@ function domainEnd(text: string, at: number): number {
 /**
  * Every address inside a text masked (maskEmail): a bounce report's words as shown to support name a third
  * person's mailbox in full ("550 5.1.1 <jane.private@gmail.example>: …", "Jane <jane@…>"), quoted
- * ("jane doe"@…), with an address literal (jane@[192.0.2.1]) or right after another (a@b/jane@…). A
- * Message-ID (<id@host>) is masked too: it cannot be told from an address. One scan: each local part is read
- * back from its "@" no further than the last "@" or the end of the last address, each domain forward to the
- * next "@" at most (one that stops there takes the glued address with it, once), so a 100 kB text of "@"s, quotes or letters costs a bounded number of looks per
- * character (a regular expression tried at each "@" or at each letter was quadratic).
+ * ("jane doe"@…), with an address literal (jane@[192.0.2.1]) or right after another (a@b/jane@…), its "@"
+ * percent-encoded once or twice in a URL a relay quotes (jane%40contoso.example, jane%2540…), or without its
+ * "@" in Microsoft 365's words ("jane.doe wasn't found at contoso.example": notFoundAtMasked). A Message-ID
+ * (<id@host>) is masked too: it cannot be told from an address. Two scans, Microsoft 365's words first: each
+ * local part is read back from its "@" (or its phrase) no further than the last one or the end of the last
+ * address, each domain forward to the next "@" at most (one that stops there takes the glued address with it,
+ * once), so a 100 kB text of "@"s, "%"s, quotes or letters costs a bounded number of looks per character (a
+ * regular expression tried at each "@" or at each letter was quadratic).
  */
 export function maskEmailsIn(text: string): string {
+  return addressesMasked(notFoundAtMasked(text));
+}
+
+function addressesMasked(text: string): string {
   let out = "";
   let done = 0;
   let floor = 0;
-  for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", floor)) {
-    const start = localStart(text, at, floor);
+  // The next "@" and the next "%" (which may begin %40 or %2540) from `floor`, each searched again only once passed.
+  let nextAt = text.indexOf("@");
+  let nextPercent = text.indexOf("%");
+  for (;;) {
+    if (nextAt !== -1 && nextAt < floor) nextAt = text.indexOf("@", floor);
+    if (nextPercent !== -1 && nextPercent < floor) nextPercent = text.indexOf("%", floor);
+    if (nextAt === -1 && nextPercent === -1) break;
+    const at = nextAt === -1 ? nextPercent : nextPercent === -1 ? nextAt : Math.min(nextAt, nextPercent);
+    const sign = separatorAt(text, at);
+    const start = sign === 0 ? at : localStart(text, at, floor);
     if (start < at) {
       // A domain that runs into the next "@" holds that address's local part (bob@x.exampleとjane@…,
       // a@relay.example-jane@…): the run is masked up to the last glued address's end (masking more is safe).
-      let end = domainEnd(text, at);
-      while (text.charCodeAt(end) === AT) end = domainEnd(text, end);
-      out += text.slice(done, start) + maskEmail(text.slice(start, end));
+      let last = at;
+      let end = domainEnd(text, at + sign);
+      while (separatorAt(text, end) > 0) end = domainEnd(text, (last = end) + separatorAt(text, end));
+      out += text.slice(done, start) + maskedLocal(text, start) + text.slice(last, end);
       done = end;
     }
     floor = Math.max(done, at + 1);
   }
   return out + text.slice(done);
 }
+
+/** The length of the "@" at `i` as written: "@" 1, percent-encoded "%40" 3, twice "%2540" 5; 0 when there is none. */
+function separatorAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === AT) return 1;
+  if (c !== PERCENT) return 0;
+  if (text.charCodeAt(i + 1) === 0x34) return text.charCodeAt(i + 2) === 0x30 ? 3 : 0;
+  return text.charCodeAt(i + 1) === 0x32 && text.charCodeAt(i + 2) === 0x35 && text.charCodeAt(i + 3) === 0x34 && text.charCodeAt(i + 4) === 0x30 ? 5 : 0;
+}
+
+/**
+ * Microsoft 365's non-delivery report names the mailbox without its "@" ("jane.doe wasn't found at
+ * contoso.example.", its apostrophe straight or typographic): the word before the phrase masked as a local
+ * part is. Each occurrence found once, each word read back no further than the last one's end.
+ */
+function notFoundAtMasked(text: string): string {
+  let out = "";
+  let done = 0;
+  for (let phrase = text.indexOf(NOT_FOUND_AT); phrase !== -1; phrase = text.indexOf(NOT_FOUND_AT, phrase + NOT_FOUND_AT.length)) {
+    const wasnt = phrase - WASN.length - 1;
+    if (wasnt < done + 2 || text.charCodeAt(wasnt - 1) !== SPACE || text.slice(wasnt, phrase - 1) !== WASN) continue;
+    const apostrophe = text.charCodeAt(phrase - 1);
+    if (apostrophe !== 0x27 && apostrophe !== 0x2019) continue;
+    let start = wasnt - 1;
+    let address = false;
+    while (start > done) {
+      const c = text.charCodeAt(start - 1);
+      if (!inLocalPart(c)) break;
+      start--;
+      if (c === PERCENT && separatorAt(text, start) > 0) address = true;
+    }
+    // The domain of an address written with its "@" (jane@contoso.example wasn't found at …) is the address's to mask.
+    if (start === wasnt - 1 || address || text.charCodeAt(start - 1) === AT) continue;
+    out += text.slice(done, start) + maskedLocal(text, start);
+    done = wasnt - 1;
+  }
+  return out + text.slice(done);
+}
+const NOT_FOUND_AT = "t found at ";
+const WASN = "wasn";
+const SPACE = 0x20;
 
 /** 14:02:31: a wait of seconds shown as a clock time (the Regenerate wait). */
 export function formatTimeWithSeconds(ms: number, timeZone: string, locale = "en-GB"): string {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { CATALOGUES } from "../../src/i18n/catalogues.ts";
 import { formatDate } from "../../src/platform/format.ts";
-import type { Locale } from "../../src/i18n/locales.ts";
+import { FIXED_ZONES, type Locale } from "../../src/i18n/locales.ts";
 import { recordFailure } from "../../src/regulation/throttle.ts";
 import { FormClient, signIn, type TestUser } from "../support/client.ts";
 import { openTemporaryPasswordForm } from "../support/temporary-password-form.ts";
@@ -282,7 +282,8 @@ describe.each([
     expect(select).toContain(`<option value="America/Argentina/La_Rioja">${named.rioja}</option>`);
     expect(select).toContain(`${locale === "de" ? "FAMOS-Standard" : "Valeur par défaut de FAMOS"} (${named.london})`);
     expect(select).not.toContain(">Vienna<");
-    expect(select.match(/<option value="[A-Z]/g)!.length).toBe(Intl.supportedValuesOf("timeZone").length);
+    // Intl's zones, then UTC and the fixed offsets (FIXED_ZONES), each once.
+    expect(select.match(/<option value="[A-Z]/g)!.length).toBe(Intl.supportedValuesOf("timeZone").length + FIXED_ZONES.length);
     // In the reader's alphabetical order within a region: Österreich among the Os in German.
     const europe = select.slice(select.indexOf(`<optgroup label="${groups[1]}">`), select.indexOf("</optgroup>", select.indexOf(`<optgroup label="${groups[1]}">`)));
     const labels = [...europe.matchAll(/<option value="[^"]+">([^<]+)<\/option>/g)].map((m) => m[1]!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LOCALES } from "../../src/i18n/locales.ts";
+import { FIXED_ZONES, LOCALES } from "../../src/i18n/locales.ts";
 import ZONE_LABELS from "../../src/i18n/zone-labels.json" with { type: "json" };
 import { intlZoneLabel, zoneChoices, zoneLabel } from "../../src/i18n/zone-names.ts";
 
@@ -28,19 +28,28 @@ describe("time zones named in the reader's language (Profile's Time zone list)",
 
   it("falls back to the IANA name for zones no country has, and never throws", () => {
     expect(zoneLabel("US/Eastern", "de", AT)).toBe("US/Eastern – Nordamerikanische Ostküstenzeit");
-    expect(zoneLabel("Etc/GMT+5", "fr", AT)).toBe("Etc/GMT+5 – UTC−05:00");
     expect(zoneLabel("Nowhere/Atlantis", "de", AT)).toBe("Nowhere/Atlantis");
   });
 
-  it("offers every zone of Intl once, with distinct names, each region in the language's alphabetical order", () => {
+  it("names UTC plainly and a fixed offset as staff read it (Etc/GMT+5 is five hours behind UTC), in every language", () => {
+    expect(zoneLabel("UTC", "en-GB", AT)).toBe("UTC – Coordinated Universal Time");
+    expect(zoneLabel("UTC", "de", AT)).toBe("UTC – Koordinierte Weltzeit");
+    expect(zoneLabel("Etc/GMT+5", "fr", AT)).toBe("UTC−05:00, sans heure d’été");
+    expect(zoneLabel("Etc/GMT-14", "en-GB", AT)).toBe("UTC+14:00, no summer time");
+    expect(zoneLabel("Etc/GMT+12", "it", AT)).toBe("UTC−12:00, senza ora legale");
+    for (const locale of LOCALES) expect(zoneLabel("Etc/GMT-1", locale, AT), locale).toMatch(/^UTC\+01:00, \S/);
+  });
+
+  it("offers every zone of Intl once, and UTC and the fixed offsets, with distinct names, each region in the language's alphabetical order, the offsets in theirs", () => {
     for (const locale of ["de", "fr", "en-GB", "it", "es", "nl"]) {
       const groups = zoneChoices(locale, AT);
       const zones = groups.flatMap((g) => g.zones.map((c) => c.zone));
-      expect([...zones].sort()).toEqual([...Intl.supportedValuesOf("timeZone")].sort());
+      expect([...zones].sort()).toEqual([...Intl.supportedValuesOf("timeZone"), ...FIXED_ZONES].sort());
       const labels = groups.flatMap((g) => g.zones.map((c) => c.label));
       expect(new Set(labels).size, locale).toBe(labels.length);
       const collator = new Intl.Collator(locale);
-      for (const g of groups) expect(g.zones.map((c) => c.label)).toEqual(g.zones.map((c) => c.label).sort(collator.compare));
+      for (const g of groups.filter((g) => g.region !== "Other")) expect(g.zones.map((c) => c.label)).toEqual(g.zones.map((c) => c.label).sort(collator.compare));
+      expect(groups.at(-1)!.zones.map((c) => c.zone)).toEqual(FIXED_ZONES);
       expect(groups[0]!.region).toBe("Europe");
     }
     expect(zoneChoices("de", AT)).toBe(zoneChoices("de", AT + 1));

@@ -314,12 +314,12 @@ describe("web defences with the bounce webhook on (unit tier)", () => {
   });
 
   it("ASVS 4.2.2: the webhook refuses a request without the right bearer secret, and writes nothing", async () => {
-    const before = { ...(await snapshot(u.deps.db)), addresses: await u.deps.db.selectFrom("mail_addresses").selectAll().execute() };
+    const before = await snapshot(u.deps.db);
     for (const authorization of [undefined, "", "Bearer ", `Bearer ${SECRET.slice(1)}`, `Bearer ${SECRET}x`, `Basic ${SECRET}`, SECRET]) {
       const response = await hook(authorization);
       expect(response.statusCode, `Authorization: ${String(authorization)}`).toBe(401);
     }
-    expect({ ...(await snapshot(u.deps.db)), addresses: await u.deps.db.selectFrom("mail_addresses").selectAll().execute() }).toEqual(before);
+    expect(await snapshot(u.deps.db)).toEqual(before);
     // The right secret, with no CSRF cookie or token, is taken: a report of a message FAMOS never sent.
     const taken = await hook(`Bearer ${SECRET}`);
     expect(taken.statusCode).toBe(200);

@@ -12,17 +12,20 @@ export interface DsnOptions {
 /**
  * A delivery status notification as a receiving MTA writes it (RFC 3464 §2, RFC 6522
  * multipart/report): a human-readable part, the message/delivery-status part, and the headers of
- * the message it reports on.
+ * the message it reports on. Several `reports`: one recipient block each, as Postfix writes one report of
+ * a message its server expanded to several mailboxes (a shared address's forwards), each naming its own
+ * Final-Recipient with the address mailed as Original-Recipient.
  */
-export function dsnFor(original: ReceivedMail, options: DsnOptions): string {
+export function dsnFor(original: ReceivedMail, ...reports: [DsnOptions, ...DsnOptions[]]): string {
   const boundary = "=_report_boundary_1";
   const headerEnd = original.raw.search(/\r?\n\r?\n/);
   const originalHeaders = original.raw.slice(0, headerEnd).replace(/\r?\n/g, "\r\n");
   const recipient = original.envelopeTo[0]!;
+  const failed = reports.some((r) => r.action === "failed");
   return [
     "From: Mail Delivery System <MAILER-DAEMON@mx.dealer.example>",
     `To: ${original.envelopeFrom}`,
-    `Subject: ${options.action === "failed" ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)"}`,
+    `Subject: ${failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)"}`,
     "Date: Sat, 28 Nov 2026 14:00:05 +0000",
     "Message-ID: <dsn.1@mx.dealer.example>",
     "Auto-Submitted: auto-replied",
@@ -34,7 +37,7 @@ export function dsnFor(original: ReceivedMail, options: DsnOptions): string {
     `--${boundary}`,
     "Content-Type: text/plain; charset=us-ascii",
     "",
-    options.action === "failed" ? "Your message could not be delivered to one or more recipients." : "Delivery of your message has been delayed.",
+    failed ? "Your message could not be delivered to one or more recipients." : "Delivery of your message has been delayed.",
     "Status: this line in the human-readable part must not be read as the report.",
     "",
     `--${boundary}`,
@@ -42,15 +45,19 @@ export function dsnFor(original: ReceivedMail, options: DsnOptions): string {
     "",
     "Reporting-MTA: dns; mx.dealer.example",
     "X-Postfix-Queue-ID: 4ABCDEF",
+    `X-Postfix-Sender: rfc822; ${original.envelopeFrom}`,
     "Arrival-Date: Sat, 28 Nov 2026 14:00:01 +0000",
-    "",
-    `Final-Recipient: rfc822; ${options.finalRecipient ?? recipient}`,
-    `Original-Recipient: rfc822;${recipient}`,
-    `Action: ${options.action}`,
-    `Status: ${options.status}`,
-    "Remote-MTA: dns; mailstore.dealer.example",
-    // A folded field (RFC 5322 §2.2.3: a line break before whitespace), as real reports have.
-    ...foldedDiagnostic(options.diagnostic),
+    ...reports.flatMap((report) => [
+      "",
+      `Final-Recipient: rfc822; ${report.finalRecipient ?? recipient}`,
+      `Original-Recipient: rfc822;${recipient}`,
+      `Action: ${report.action}`,
+      `Status: ${report.status}`,
+      "Remote-MTA: dns; mailstore.dealer.example",
+      // A folded field (RFC 5322 §2.2.3: a line break before whitespace), as real reports have.
+      ...foldedDiagnostic(report.diagnostic),
+      ...(report.action === "delayed" ? ["Will-Retry-Until: Sat, 3 Dec 2026 14:00:01 +0000"] : []),
+    ]),
     "",
     `--${boundary}`,
     "Content-Type: text/rfc822-headers",
