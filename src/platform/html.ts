@@ -42,18 +42,16 @@ const SPECIAL_OR_WIDE = /[&<>"'\u0100-\uffff]/;
 
 function render(value: Value): string {
   if (value === null || value === undefined || value === false || value === true) return "";
-  if (value instanceof SafeHtml) {
-    if (value.parts !== undefined) (gathered ??= []).push(...value.parts);
-    return value.marked;
-  }
+  if (value instanceof SafeHtml) return gather(value);
   if (Array.isArray(value)) return value.map(render).join("");
   const text = String(value);
   return SPECIAL_OR_WIDE.test(text) ? gather(markWide(escapeHtml(text))) : text;
 }
 
-function gather(marked: SafeHtml): string {
-  if (marked.parts !== undefined) (gathered ??= []).push(...marked.parts);
-  return marked.marked;
+/** `value`'s marked text, its parts noted for the `html` call being made. */
+function gather(value: SafeHtml): string {
+  if (value.parts !== undefined) (gathered ??= []).push(...value.parts);
+  return value.marked;
 }
 
 /** Each template's constant strings, with their wide runs marked, made once (a template's strings are one frozen array). */
