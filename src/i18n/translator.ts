@@ -1,7 +1,7 @@
 import { IntlMessageFormat } from "intl-messageformat";
 import { durationParts } from "../config/duration.ts";
 import { formatDate, formatDateTime, formatIsoOffset, formatTime, formatTimeWithSeconds, zoneName } from "../platform/format.ts";
-import { escapeHtml, SafeHtml } from "../platform/html.ts";
+import { escapeHtml, messageHtml, SafeHtml } from "../platform/html.ts";
 import { CATALOGUES, type MessageKey } from "./catalogues.ts";
 import { isLocale, readerTimeZone, type Locale } from "./locales.ts";
 
@@ -182,10 +182,12 @@ class LocaleTranslator implements Translator {
   }
   html(key: MessageKey, values?: HtmlValues): SafeHtml {
     const escaped: TextValues = {};
+    const inner: SafeHtml[] = [];
     for (const [name, value] of Object.entries(values ?? {})) {
-      escaped[name] = value instanceof SafeHtml ? value.value : typeof value === "number" ? value : escapeHtml(value);
+      if (value instanceof SafeHtml) inner.push(value);
+      escaped[name] = value instanceof SafeHtml ? value.marked : typeof value === "number" ? value : escapeHtml(value);
     }
-    return new SafeHtml(formatMessage(this.locale, key, escaped));
+    return messageHtml(formatMessage(this.locale, key, escaped), inner);
   }
   time(ms: number): string {
     return formatTime(ms, this.timeZone, this.locale);

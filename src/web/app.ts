@@ -191,10 +191,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // application's answers keep the caching it chose.
     if (answeredByUpstream(request)) return done(null, payload);
     if (!reply.getHeader("cache-control")) reply.header("cache-control", "no-store");
-    // A page sent as SafeHtml (the Profile) carries its kept parts (its time zones): they go in as
-    // bytes, last, from the page's own list (platform/html.ts).
+    // A page is sent as SafeHtml, carrying its kept parts (the Profile's time zones, every character
+    // past U+00FF): they go in as bytes, last, from the page's own list (platform/html.ts).
     const own = payload instanceof SafeHtml ? payload.parts : undefined;
-    const answer = withFormAnswerScript(request, reply, payload instanceof SafeHtml ? payload.value : payload);
+    const answer = withFormAnswerScript(request, reply, payload instanceof SafeHtml ? payload.marked : payload);
     done(null, typeof answer === "string" ? pageBytes(answer, own) : answer);
   });
   app.addHook("onResponse", (request, reply, done) => {

@@ -99,7 +99,7 @@ function errorAnswer(
   const json = accept.includes("application/json") && !accept.includes("text/html");
   const body = json
     ? JSON.stringify({ error: text, statusCode: status })
-    : page({ title, body: html`<h1>${title}</h1>\n<div class="message error" role="alert">${text}</div>\n${after}`, config, t });
+    : page({ title, body: html`<h1>${title}</h1>\n<div class="message error" role="alert">${text}</div>\n${after}`, config, t }).value;
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     json ? "Content-Type: application/json; charset=utf-8" : "Content-Type: text/html; charset=utf-8",

@@ -15,13 +15,11 @@ export interface PageOptions {
   wide?: boolean;
 }
 
-/** Every FAMOS page: the guide's frame with the footer of SPEC item 5. No inline script anywhere (CSP). */
-export function page(options: PageOptions): string {
-  return pageHtml(options).value;
-}
-
-/** `page` as SafeHtml, which carries the kept parts it holds (platform/html.ts) to the answer: send it whole. */
-export function pageHtml(options: PageOptions): SafeHtml {
+/**
+ * Every FAMOS page: the guide's frame with the footer of SPEC item 5. No inline script anywhere (CSP).
+ * Sent as SafeHtml, whole: it carries the kept parts it holds (platform/html.ts) to the answer.
+ */
+export function page(options: PageOptions): SafeHtml {
   const { config, portal, t } = options;
   const tabs = portal
     ? html`<nav class="tabs" aria-label="${t.text("layout.sections")}"><ul>

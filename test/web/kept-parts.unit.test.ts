@@ -13,9 +13,9 @@ describe("kept parts of pages (platform/html.ts)", () => {
   it("sends a page with kept parts as the bytes of the page rendered whole", () => {
     const zones = () => html`<option value="Europe/Vienna">Österreich – Mitteleuropäische Zeit</option>`;
     const whole = html`<title>Profil – FAMOS</title><select>${zones()}</select><p>${"a < b"}</p><select>${zones()}</select>`.value;
-    const kept = html`<title>Profil – FAMOS</title><select>${keptPart("test-zones", zones)}</select><p>${"a < b"}</p><select>${keptPart("test-zones", zones)}</select>`.value;
-    expect(kept).not.toBe(whole);
-    const sent = pageBytes(kept);
+    const kept = html`<title>Profil – FAMOS</title><select>${keptPart("test-zones", zones)}</select><p>${"a < b"}</p><select>${keptPart("test-zones", zones)}</select>`;
+    expect(kept.marked).not.toBe(whole);
+    const sent = pageBytes(kept.marked, kept.parts);
     expect(Buffer.isBuffer(sent)).toBe(true);
     expect((sent as Buffer).equals(Buffer.from(whole, "utf8"))).toBe(true);
   });
@@ -24,8 +24,8 @@ describe("kept parts of pages (platform/html.ts)", () => {
     const part = () => html`<option>Ελλάδα – 😀</option>`;
     const text = "x \u{1F600} \ud800 é";
     const whole = html`${part()}<p>${text}</p>${part()}${part()}`.value;
-    const kept = html`${keptPart("test-edges", part)}<p>${text}</p>${keptPart("test-edges", part)}${keptPart("test-edges", part)}`.value;
-    const sent = pageBytes(kept);
+    const kept = html`${keptPart("test-edges", part)}<p>${text}</p>${keptPart("test-edges", part)}${keptPart("test-edges", part)}`;
+    const sent = pageBytes(kept.marked, kept.parts);
     expect(Buffer.isBuffer(sent)).toBe(true);
     expect((sent as Buffer).toString("hex")).toBe(Buffer.from(whole, "utf8").toString("hex"));
   });
@@ -39,9 +39,9 @@ describe("kept parts of pages (platform/html.ts)", () => {
   });
 
   it("leaves a page without kept parts as its string, and text that looks like a marker as text", () => {
-    const marker = keptPart("test-marker", () => html`<i>secret part</i>`).value;
+    const marker = keptPart("test-marker", () => html`<i>secret part</i>`).marked;
     // The marker holds a nonce of this process and NUL characters; typed text is escaped, not spliced.
-    const typed = html`<p>${marker.replace(/-[0-9a-f-]{36}-/, "-00000000-0000-0000-0000-000000000000-")}</p>`.value;
+    const typed = html`<p>${marker.replace(/-[0-9a-f-]{36}-/, "-00000000-0000-0000-0000-000000000000-")}</p>`.marked;
     expect(pageBytes(typed)).toBe(typed);
     expect(pageBytes("<p>plain</p>")).toBe("<p>plain</p>");
     // A marker's control characters on their own, before a real one: text, and the part still found.
@@ -58,7 +58,7 @@ describe("kept parts of pages (platform/html.ts)", () => {
     const section = html`<select>${[keptPart("test-rotated", zones)]}</select>`;
     const page = html`<main>${section}<p>${"x & y"}</p></main>`;
     for (let i = 0; i < 512; i++) keptPart(`test-rotation-${i}`, () => html`<i>${i}</i>`);
-    const sent = pageBytes(page.value, page.parts);
+    const sent = pageBytes(page.marked, page.parts);
     expect(Buffer.isBuffer(sent)).toBe(true);
     expect((sent as Buffer).equals(Buffer.from(whole, "utf8"))).toBe(true);
     // A page without parts carries none.

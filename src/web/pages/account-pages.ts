@@ -1,6 +1,6 @@
 import type { Config } from "../../config/config.ts";
 import type { Translator } from "../../i18n/translator.ts";
-import { html } from "../../platform/html.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
 import { csrfField, message, page, refusedField } from "../layout.ts";
 import { supportRequestBody } from "./signin-pages.ts";
 
@@ -14,7 +14,7 @@ export function newPasswordFields(t: Translator, focus = true): ReturnType<typeo
 }
 
 /** After a temporary password and the code: the user's own password before anything else (issue 11). */
-export function choosePasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string }): string {
+export function choosePasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string }): SafeHtml {
   const body = html`<h1>${t.text("choosePassword.heading")}</h1>
 <p>${t.text("choosePassword.intro")}</p>
 ${message("error", v.error)}
@@ -28,7 +28,7 @@ ${message("error", v.error)}
 }
 
 /** "Forgot password?" with FAMOS_PASSWORD_RESET=support: how to reach retail IT. */
-export function forgotPasswordSupportPage(t: Translator, config: Readonly<Config>): string {
+export function forgotPasswordSupportPage(t: Translator, config: Readonly<Config>): SafeHtml {
   const subject = t.text("forgot.subject");
   const href = `mailto:${config.supportEmail}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(supportRequestBody(t))}`;
   const body = html`<h1>${t.text("login.forgotPassword")}</h1>
@@ -39,7 +39,7 @@ export function forgotPasswordSupportPage(t: Translator, config: Readonly<Config
 }
 
 /** "Forgot password?" with FAMOS_PASSWORD_RESET=self, step 1: the login ID. */
-export function forgotPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string; info?: string }): string {
+export function forgotPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; error?: string; info?: string }): SafeHtml {
   const body = html`<h1>${t.text("login.forgotPassword")}</h1>
 <p>${t.text("forgot.selfIntro")}</p>
 ${message("error", v.error, "loginId-error")}${message("info", v.info)}
@@ -54,7 +54,7 @@ ${message("error", v.error, "loginId-error")}${message("info", v.info)}
 }
 
 /** Step 2: the code and the new password twice, on one form. The page is the same for every login ID. */
-export function resetPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; validFor: string; error?: string; info?: string; code?: string }): string {
+export function resetPasswordPage(t: Translator, config: Readonly<Config>, v: { csrf: string; validFor: string; error?: string; info?: string; code?: string }): SafeHtml {
   const body = html`<h1>${t.text("reset.heading")}</h1>
 <p>${t.text("reset.intro", { validFor: v.validFor })}</p>
 ${message("error", v.error)}${message("info", v.info)}

@@ -4,7 +4,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { User } from "../../users/users.ts";
-import { page, pageHtml } from "../layout.ts";
+import { page } from "../layout.ts";
 import { langAttribute, noticeLanguage, sectionLanguage, sentenceWith } from "../language-of-parts.ts";
 
 export interface PortalFrame {
@@ -33,13 +33,8 @@ export function noticeBanner(frame: Pick<PortalFrame, "t" | "notices" | "config"
   })}</ul></aside>`;
 }
 
-export function portalPage(frame: PortalFrame, title: string, active: string | null, body: SafeHtml): string {
-  return portalPageHtml(frame, title, active, body).value;
-}
-
-/** `portalPage` as SafeHtml, carrying the kept parts it holds (the Profile's zones) to the answer. */
-export function portalPageHtml(frame: PortalFrame, title: string, active: string | null, body: SafeHtml): SafeHtml {
-  return pageHtml({
+export function portalPage(frame: PortalFrame, title: string, active: string | null, body: SafeHtml): SafeHtml {
+  return page({
     title,
     body,
     config: frame.config,
@@ -53,7 +48,7 @@ export function portalPageHtml(frame: PortalFrame, title: string, active: string
   });
 }
 
-export function homePage(frame: PortalFrame): string {
+export function homePage(frame: PortalFrame): SafeHtml {
   const { user, config, t } = frame;
   const welcome = t.text("home.welcome", { name: user.full_name });
   return portalPage(
@@ -67,7 +62,7 @@ export function homePage(frame: PortalFrame): string {
 }
 
 /** A section of the protected application when FAMOS_UPSTREAM_URL is not configured. */
-export function sectionPlaceholder(frame: PortalFrame, label: string, path: string): string {
+export function sectionPlaceholder(frame: PortalFrame, label: string, path: string): SafeHtml {
   return portalPage(
     frame,
     label,
@@ -87,7 +82,7 @@ export function profileFacts(t: Translator, user: User): SafeHtml {
 </dl>`;
 }
 
-export function noticePage(frame: PortalFrame, notice: Notice): string {
+export function noticePage(frame: PortalFrame, notice: Notice): SafeHtml {
   const { t } = frame;
   return portalPage(
     frame,
@@ -100,7 +95,7 @@ export function noticePage(frame: PortalFrame, notice: Notice): string {
   );
 }
 
-export function legalPage(t: Translator, config: Readonly<Config>): string {
+export function legalPage(t: Translator, config: Readonly<Config>): SafeHtml {
   return page({
     title: t.text("layout.legal"),
     config,

@@ -8,7 +8,7 @@ import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
 import { didYouMean, keepTypedField, useSuggestionButton } from "./address-suggestion.ts";
 import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-entry.ts";
-import { portalPage, portalPageHtml, profileFacts, type PortalFrame } from "./portal-pages.ts";
+import { portalPage, profileFacts, type PortalFrame } from "./portal-pages.ts";
 
 export interface ProfileView {
   info?: string;
@@ -99,7 +99,7 @@ ${message("error", v.passwordError, "password-error")}
 ${v.factors ?? ""}
 ${v.passkeys}
 ${v.sessions}`;
-  return portalPageHtml(frame, t.text("profile.heading"), "/profile", body);
+  return portalPage(frame, t.text("profile.heading"), "/profile", body);
 }
 
 export interface EmailConfirmView extends CodeDelivery {
@@ -108,7 +108,7 @@ export interface EmailConfirmView extends CodeDelivery {
 }
 
 /** The code step of an email change: the labels of "OTP capture", for the new address. */
-export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): string {
+export function emailConfirmPage(frame: PortalFrame, v: EmailConfirmView): SafeHtml {
   const { t } = frame;
   const body = html`<h1>${t.text("emailConfirm.heading")}</h1>
 ${deliveryBlock(t, v, "/profile/email/confirm/delivery", true)}

@@ -1,9 +1,9 @@
 import type { Section } from "../../config/sections.ts";
-import { html } from "../../platform/html.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
 import { portalPage, type PortalFrame } from "./portal-pages.ts";
 
 /** The answer when the protected application is down or too slow: in the portal frame, no detail. */
-export function applicationUnavailablePage(frame: PortalFrame, section: Section | undefined, timedOut: boolean): string {
+export function applicationUnavailablePage(frame: PortalFrame, section: Section | undefined, timedOut: boolean): SafeHtml {
   const { t } = frame;
   const key = section ? (timedOut ? "unavailable.sectionSlow" : "unavailable.sectionDown") : timedOut ? "unavailable.partSlow" : "unavailable.partDown";
   const support = frame.config.supportEmail;

@@ -72,7 +72,7 @@ function planSection(frame: PortalFrame, v: RolloutView): SafeHtml {
 }
 
 /** The console page "Rollout": plan, overall figures, a bar per partner, enrolments per day. */
-export function rolloutPage(frame: PortalFrame, v: RolloutView): string {
+export function rolloutPage(frame: PortalFrame, v: RolloutView): SafeHtml {
   const { t } = frame;
   const { overall, partners, days } = v.progress;
   const head = html`${FIGURE_COLUMNS.map((c) => html`<th scope="col">${t.text(FIGURE_KEYS[c])}</th>`)}`;

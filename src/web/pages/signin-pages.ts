@@ -9,7 +9,7 @@ import { codeForm, codeProblem, deliveryBlock, type CodeDelivery } from "./code-
 import { otherWays, strongOtpBody, type SecondStepChoices } from "./strong-factor-pages.ts";
 
 /** Screen 1: "Login ID", "Password", "Log in", and the language switch (issue 16). */
-export function loginPage(t: Translator, config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): string {
+export function loginPage(t: Translator, config: Readonly<Config>, v: { csrf: string; loginId?: string; error?: string; info?: string; returnTo?: string | null }): SafeHtml {
   // A refused Log in keeps the login ID and never sends the password back: the cursor goes where typing
   // must start again, the password, described by the reason (WCAG 3.3.1); an empty login ID keeps it first.
   const retypePassword = Boolean(v.error && v.loginId);
@@ -46,7 +46,7 @@ export function enrolPage(
      */
     password?: { refused: boolean };
   },
-): string {
+): SafeHtml {
   const typed = v.suggestion ? v.email : undefined;
   const passwordRefused = v.password?.refused === true && v.error !== undefined;
   // The cursor starts in "Email address", as in "Login ID" and the code field; "Did you mean …?" keeps it; a refused password takes it.
@@ -95,7 +95,7 @@ export interface OtpView extends CodeDelivery {
 }
 
 /** Screen 4, "OTP capture": the code field, Confirm, Cancel, Regenerate OTP, and where the code went. */
-export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): string {
+export function otpPage(t: Translator, config: Readonly<Config>, v: OtpView): SafeHtml {
   if (v.choices && !v.choices.emailCode) {
     return page({ title: t.text("otp.heading"), body: html`<h1>${t.text("otp.heading")}</h1>\n${strongOtpBody(t, v.csrf, v.choices, typeof v.error === "string" ? v.error : undefined)}`, config, t });
   }
@@ -115,7 +115,7 @@ export function supportRequestBody(t: Translator): string {
 }
 
 /** Screen 7: the reset process in words and a prepared mailto: link. */
-export function wrongEmailPage(t: Translator, config: Readonly<Config>): string {
+export function wrongEmailPage(t: Translator, config: Readonly<Config>): SafeHtml {
   const subject = t.text("wrongEmail.subject");
   const href = `mailto:${config.supportEmail}?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(supportRequestBody(t))}`;
   const body = html`<h1>${t.text("wrongEmail.heading")}</h1>

@@ -52,7 +52,7 @@ interface CodeView {
 }
 
 /** OTP capture → "Use authenticator app": the 6-digit code the app shows now. */
-export function appCodePage(t: Translator, config: Readonly<Config>, v: CodeView): string {
+export function appCodePage(t: Translator, config: Readonly<Config>, v: CodeView): SafeHtml {
   const refusal = codeRefusal(t, v.error, true);
   const body = html`<h1>${t.text("strong.useApp")}</h1>
 <p>${t.text("strong.appCode.intro")}</p>
@@ -68,7 +68,7 @@ ${refusal.alert}
 }
 
 /** OTP capture → "Use a recovery code". */
-export function recoveryCodePage(t: Translator, config: Readonly<Config>, v: CodeView): string {
+export function recoveryCodePage(t: Translator, config: Readonly<Config>, v: CodeView): SafeHtml {
   const refusal = codeRefusal(t, v.error, true);
   const body = html`<h1>${t.text("strong.useRecovery")}</h1>
 <p>${t.text("strong.recovery.intro")}</p>
@@ -90,7 +90,7 @@ const signOutForm = (t: Translator, csrf: string) => html`<form method="post" ac
  * code: set up an app or add a passkey, or sign out. `passkey` is the passkey option's slot. The app's
  * setup starts with a form (a POST with its CSRF token), never with a link: a GET must not start it.
  */
-export function factorSetupPage(t: Translator, config: Readonly<Config>, v: { csrf: string; passkey?: SafeHtml; error?: string }): string {
+export function factorSetupPage(t: Translator, config: Readonly<Config>, v: { csrf: string; passkey?: SafeHtml; error?: string }): SafeHtml {
   const body = html`<h1>${t.text("strong.setup.heading")}</h1>
 <p>${t.text("strong.setup.intro")}</p>
 ${message("error", said(t, v.error))}
@@ -134,12 +134,12 @@ ${refusal.alert}
 ${back}`;
 }
 
-export function appSetupPageForSetup(t: Translator, config: Readonly<Config>, v: AppSetupView): string {
+export function appSetupPageForSetup(t: Translator, config: Readonly<Config>, v: AppSetupView): SafeHtml {
   const body = html`${appSetupBody(t, v, html`<p><a href="/factor-setup">${t.text("strong.back")}</a></p>`)}${signOutForm(t, v.csrf)}`;
   return page({ title: t.text("strong.setupApp"), body, config, t });
 }
 
-export function appSetupPageForProfile(frame: PortalFrame, v: AppSetupView): string {
+export function appSetupPageForProfile(frame: PortalFrame, v: AppSetupView): SafeHtml {
   const { t } = frame;
   return portalPage(frame, t.text("strong.setupApp"), "/profile", appSetupBody(t, v, html`<p><a href="/profile">${t.text("link.backToProfile")}</a></p>`));
 }
@@ -154,7 +154,7 @@ function recoveryCodesList(t: Translator, codes: string[]): SafeHtml {
 </section>`;
 }
 
-export function recoveryCodesPage(t: Translator, config: Readonly<Config>, v: { info: string; codes: string[]; next: string; frame?: PortalFrame }): string {
+export function recoveryCodesPage(t: Translator, config: Readonly<Config>, v: { info: string; codes: string[]; next: string; frame?: PortalFrame }): SafeHtml {
   const body = html`<h1>${t.text("strong.codes.heading")}</h1>
 ${message("info", t.said(v.info))}
 ${recoveryCodesList(t, v.codes)}

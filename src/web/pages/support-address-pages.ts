@@ -1,4 +1,4 @@
-import { html } from "../../platform/html.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
 import type { AddressLock } from "../../regulation/locks.ts";
 import { csrfField, message, scrollingTable } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
@@ -10,7 +10,7 @@ import { shownAddress } from "../../regulation/address.ts";
  * each with "Unlock address". Staff of a dealership share one address, so this is where support
  * lets a site back in after someone's script or a misconfigured proxy tripped the lock.
  */
-export function addressLocksPage(frame: PortalFrame, locks: AddressLock[], v: { info?: string; error?: string }): string {
+export function addressLocksPage(frame: PortalFrame, locks: AddressLock[], v: { info?: string; error?: string }): SafeHtml {
   const { t } = frame;
   const rows = locks.map(
     (lock) => html`<tr><td>${shownAddress(lock.address)}</td><td>${lock.failures}</td><td>${consoleTime(t, lock.windowStartedAt)}</td><td>${lock.lockedUntil ? consoleTime(t, lock.lockedUntil) : ""}</td>

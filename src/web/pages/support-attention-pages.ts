@@ -1,12 +1,12 @@
 import { maskEmail } from "../../platform/format.ts";
-import { html } from "../../platform/html.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
 import { scrollingTable } from "../layout.ts";
 import { ATTENTION_LIMIT, type Attention } from "../../support/attention.ts";
 import type { PortalFrame } from "./portal-pages.ts";
 import { consoleTime, supportPage, timeColumn } from "./support-pages.ts";
 
 /** Issue 15: the console's "Needs attention" list: undeliverable OTP addresses, and shared ones. */
-export function attentionPage(frame: PortalFrame, a: Attention): string {
+export function attentionPage(frame: PortalFrame, a: Attention): SafeHtml {
   const { t } = frame;
   const undeliverable =
     a.undeliverable.length === 0

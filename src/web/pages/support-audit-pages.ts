@@ -1,6 +1,6 @@
 import type { AuditRecord } from "../../audit/audit.ts";
 import { AUDIT_EVENTS } from "../../audit/events.ts";
-import { html } from "../../platform/html.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
 import { UNKNOWN_LOGIN_ID, type AuditPage } from "../../support/audit-trail.ts";
 import { labelledField, NO_PROBLEMS, problemSummary, textField, type FieldProblems } from "../field-problems.ts";
 import { message, scrollingTable } from "../layout.ts";
@@ -21,7 +21,7 @@ export interface AuditFilterForm {
 }
 
 /** SPEC item 8, "read the audit trail": filter by user, event and time; pages; CSV export. */
-export function auditTrailPage(frame: PortalFrame, v: AuditPage & { form: AuditFilterForm; problems?: FieldProblems }): string {
+export function auditTrailPage(frame: PortalFrame, v: AuditPage & { form: AuditFilterForm; problems?: FieldProblems }): SafeHtml {
   const { t } = frame;
   const problems = v.problems ?? NO_PROBLEMS;
   // The times and the filter are in the reader's zone, named as people say it ("UK time") in the

@@ -38,7 +38,7 @@ export function factorsRemovalSection(t: Translator, user: User, f: FactorSummar
 }
 
 /** The confirmation step: what the removal does; again, with what was typed and the ticket's problem beside it, when the ticket was refused. */
-export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSummary, v: { ticket?: string; problems?: FieldProblems } = {}): string {
+export function factorsConfirmPage(frame: PortalFrame, user: User, f: FactorSummary, v: { ticket?: string; problems?: FieldProblems } = {}): SafeHtml {
   const { t } = frame;
   const problems = v.problems ?? NO_PROBLEMS;
   const body = html`<h1>${t.text("console.factorsConfirm.heading", { loginId: user.login_id })}</h1>

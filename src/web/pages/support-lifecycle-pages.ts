@@ -56,7 +56,7 @@ function keepDisabledForm(t: Translator, user: User, csrf: string): SafeHtml {
  * Disabling asks first (a leaver's row among namesakes of one dealership is easy to miss): who it
  * is, what happens, then "Disable the account" or Cancel. The POST alone does it, as before.
  */
-export function disableConfirmPage(frame: PortalFrame, user: User): string {
+export function disableConfirmPage(frame: PortalFrame, user: User): SafeHtml {
   const { t } = frame;
   const body = html`<h1>${t.text("console.disableConfirm.heading", { loginId: user.login_id })}</h1>
 <p>${t.text("console.disableConfirm.who", { name: user.full_name, partner: user.partner_number })}</p>
@@ -86,7 +86,7 @@ export function identityFields(t: Translator, values: Partial<IdentifiedRequest>
 export type TemporaryPasswordRequest = IdentifiedRequest & { formStamp: string };
 
 /** Step 1: the request's name, login ID and partner number must match, as for an OTP email reset. Every problem is said at once, beside its field. */
-export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest> & { formStamp: string }, problems: FieldProblems = NO_PROBLEMS): string {
+export function temporaryPasswordPage(frame: PortalFrame, user: User, values: Partial<IdentifiedRequest> & { formStamp: string }, problems: FieldProblems = NO_PROBLEMS): SafeHtml {
   const { t } = frame;
   const body = html`<h1>${t.text("console.temporary.heading", { loginId: user.login_id })}</h1>
 ${problemSummary(t, problems)}
@@ -100,7 +100,7 @@ ${problemSummary(t, problems)}
 }
 
 /** Step 2: what will happen, with the typed values carried along. */
-export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, request: TemporaryPasswordRequest, ttlMs: number): string {
+export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, request: TemporaryPasswordRequest, ttlMs: number): SafeHtml {
   const { t } = frame;
   const hidden = (name: keyof TemporaryPasswordRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
   const body = html`<h1>${t.text("console.temporaryConfirm.heading", { loginId: user.login_id })}</h1>
@@ -123,7 +123,7 @@ export function temporaryPasswordConfirmPage(frame: PortalFrame, user: User, req
  * tab): nothing was set. When the password that works now is a temporary one, when it was set, so
  * support reads out the one shown then; another only from a fresh form.
  */
-export function temporaryPasswordStalePage(frame: PortalFrame, user: User, setAt: number | null): string {
+export function temporaryPasswordStalePage(frame: PortalFrame, user: User, setAt: number | null): SafeHtml {
   const { t } = frame;
   const said = setAt === null ? t.text("console.temporaryStale.changed", { loginId: user.login_id }) : t.text("console.temporaryStale.set", { loginId: user.login_id, at: zonedDateTime(t, setAt) });
   const body = html`<h1>${t.text("console.temporaryStale.title")}</h1>
@@ -134,7 +134,7 @@ export function temporaryPasswordStalePage(frame: PortalFrame, user: User, setAt
 }
 
 /** Shown once: the password is not stored anywhere FAMOS could show it again. */
-export function temporaryPasswordShownPage(frame: PortalFrame, user: User, password: string, expiresAt: number, created: boolean): string {
+export function temporaryPasswordShownPage(frame: PortalFrame, user: User, password: string, expiresAt: number, created: boolean): SafeHtml {
   const { t } = frame;
   const body = html`<h1>${t.text(created ? "console.temporaryShown.created" : "console.temporaryShown.heading", { loginId: user.login_id })}</h1>
 <p class="message info" role="status">${t.html("console.temporaryShown.password", { password })}</p>
@@ -144,7 +144,7 @@ export function temporaryPasswordShownPage(frame: PortalFrame, user: User, passw
 }
 
 /** "Create a user": the fields of `famos user add`; the first password is a temporary one. Every wrong field is said at once, beside it. */
-export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>; problems?: FieldProblems; isAdmin: boolean }): string {
+export function newUserPage(frame: PortalFrame, v: { values: Partial<NewAccount>; problems?: FieldProblems; isAdmin: boolean }): SafeHtml {
   const { t } = frame;
   const problems = v.problems ?? NO_PROBLEMS;
   const roles = v.isAdmin ? ROLES : (["user"] as const);

@@ -31,7 +31,7 @@ function status(t: Translator, n: Notice): string {
 }
 
 /** SPEC item 8, "post, edit and end portal notices": the list and the form for a new one. */
-export function noticesPage(frame: PortalFrame, notices: Notice[], v: NoticeFormView): string {
+export function noticesPage(frame: PortalFrame, notices: Notice[], v: NoticeFormView): SafeHtml {
   const { t } = frame;
   const body = html`<h1>${t.text("console.nav.notices")}</h1>
 ${message("info", v.info)}
@@ -56,7 +56,7 @@ ${problemSummary(t, v.problems ?? NO_PROBLEMS)}
 }
 
 /** One notice: its history, a link to how users see it, and (while live) Edit and End. */
-export function noticeDetailPage(frame: PortalFrame, notice: Notice, v: NoticeFormView): string {
+export function noticeDetailPage(frame: PortalFrame, notice: Notice, v: NoticeFormView): SafeHtml {
   const { t } = frame;
   const live = notice.ended_at === null;
   const heading = t.text("console.notice.heading", { title: notice.title });

@@ -48,7 +48,7 @@ export function zonedDateTime(t: Translator, ms: number, bracketed = true): stri
 }
 
 /** Every console page: the portal frame, wide, with the console's own navigation. */
-export function supportPage(frame: PortalFrame, title: string, section: SupportSection, body: SafeHtml): string {
+export function supportPage(frame: PortalFrame, title: string, section: SupportSection, body: SafeHtml): SafeHtml {
   const { t } = frame;
   const nav = html`<nav class="subnav" aria-label="${t.text("console.label")}"><ul>${SECTIONS.map(
     ([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${t.text(label)}</a></li>`,
@@ -103,7 +103,7 @@ export function pastEndNote(t: Translator, pastEnd: PastEnd | null): SafeHtml {
 }
 
 /** SPEC item 8, "Find users" (field "Search"). */
-export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): string {
+export function searchPage(frame: PortalFrame, v: { query: string; result: SearchResult | null; info?: string; disabledOnly?: boolean }): SafeHtml {
   const { t } = frame;
   const r = v.result;
   const more = r && r.pageCount > 1 ? t.text("console.search.pageOf", { page: r.page, pages: r.pageCount }) : "";

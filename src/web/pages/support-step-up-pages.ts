@@ -1,5 +1,5 @@
 import { MAX_PASSWORD_LENGTH } from "../../factors/limits.ts";
-import { html } from "../../platform/html.ts";
+import { html, type SafeHtml } from "../../platform/html.ts";
 import { CONSOLE_RECENT_CODE_MS } from "../../profile/reauthenticate.ts";
 import { csrfField, message, refusedField } from "../layout.ts";
 import type { PortalFrame } from "./portal-pages.ts";
@@ -22,7 +22,7 @@ export interface StepUpView {
  * account's access, when the session's code is older than CONSOLE_RECENT_CODE_MS. The same form
  * goes on to the action with what was typed, so nothing is typed twice.
  */
-export function stepUpPage(frame: PortalFrame, view: StepUpView): string {
+export function stepUpPage(frame: PortalFrame, view: StepUpView): SafeHtml {
   const { t } = frame;
   const heading = t.text("console.stepUp.heading");
   const body = html`<h1>${heading}</h1>
@@ -39,7 +39,7 @@ ${message("error", view.error, "stepUp-error")}
 }
 
 /** The console's answer past a person's limit of changes (regulation/console-actions.ts). */
-export function consoleLimitPage(frame: PortalFrame, text: string, section: SupportSection): string {
+export function consoleLimitPage(frame: PortalFrame, text: string, section: SupportSection): SafeHtml {
   const { t } = frame;
   const body = html`<h1>${t.text("console.limit.heading")}</h1>
 ${message("error", text, "limit-error")}

@@ -140,7 +140,7 @@ function deviceLockText(t: Translator, o: UserOverview): string {
 }
 
 /** SPEC item 8, "a user's page": who, enrolment, lock, last sign-in, events, mail; and the actions. */
-export function userPage(frame: PortalFrame, o: UserOverview, v: UserPageView): string {
+export function userPage(frame: PortalFrame, o: UserOverview, v: UserPageView): SafeHtml {
   const { t } = frame;
   const { user } = o;
   const refused = (why: string) => html`<p class="message warning" role="status">${t.said(why)}</p>`;
@@ -187,7 +187,7 @@ ${mailsTable(o.mails, t, frame.now)}</section>
  * The confirmation step of a reset: what will happen, with the typed values carried along. `waiting`:
  * the address waiting for its code (profile/waiting-address.ts), the only pending one it names.
  */
-export function resetConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest, waiting: string | null): string {
+export function resetConfirmPage(frame: PortalFrame, user: User, request: IdentifiedRequest, waiting: string | null): SafeHtml {
   const { t } = frame;
   const hidden = (name: keyof IdentifiedRequest) => html`<input type="hidden" name="${name}" value="${request[name]}">`;
   const address = user.otp_email ? maskEmail(user.otp_email) : null;

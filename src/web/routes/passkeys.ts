@@ -165,7 +165,7 @@ export function profilePasskeyRoutes(app: FastifyInstance, deps: Deps, render: R
   });
 }
 
-type RenderOtp = (request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }) => Promise<string>;
+type RenderOtp = (request: FastifyRequest, reply: FastifyReply, extra: { error?: string | SafeHtml }) => Promise<SafeHtml>;
 
 /** OTP capture → "Use a passkey instead" (registered by signinRoutes, which renders the page). */
 export function passkeySignInRoutes(app: FastifyInstance, deps: Deps, renderOtp: RenderOtp): void {
