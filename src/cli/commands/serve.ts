@@ -71,6 +71,9 @@ export function serveCommand(): Command {
       }
       stopping = now;
       logger.info({ signal }, "shutting down");
+      // From here a second signal is the operator's own, not the first one relayed: say so, as the
+      // operator waiting on a slow drain asks when Ctrl-C again helps (and a test waits for this moment).
+      setTimeout(() => logger.info("a second SIGINT or SIGTERM now stops at once"), SAME_SIGNAL_WITHIN_MS).unref();
       if (served) markStopping(served);
       setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
       void stopGracefully?.();
