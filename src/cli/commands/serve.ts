@@ -162,9 +162,9 @@ export function serveCommand(): Command {
     stopGracefully = async () => {
       try {
         // Every request is served until the proxy stops opening connections; then the listening socket
-        // closes, and the connections kept alive are served until each is unused for 2 s (drain.ts):
-        // a request already on its way, on a connection old or new, is answered, not cut.
-        await drainConnections(app.server);
+        // closes, and the connections kept alive are served until each is unused for FAMOS_DRAIN_QUIET
+        // (2 s; drain.ts): a request already on its way, on a connection old or new, is answered, not cut.
+        await drainConnections(app.server, { quietMs: config.drainQuietMs });
         jobs?.idle?.stop();
         await app.close();
         await jobs?.cleanup.stop();
