@@ -1,9 +1,8 @@
 import { BroadcastChannel } from "node:worker_threads";
 import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LegacyWorkers } from "../../src/password/legacy-workers.ts";
 import type { StoredHash } from "../../src/password/stored-hash.ts";
-import { until } from "../support/until.ts";
 
 /**
  * The worker threads that verify imported hashes (issue 19.3), driven directly: at most `max` threads,
@@ -28,27 +27,33 @@ async function withWorkers(workers: LegacyWorkers, body: (workers: LegacyWorkers
   }
 }
 
+/** Every worker thread made in this file, in order: whether it is still alive, and its end. */
+const made = vi.hoisted(() => [] as Array<{ alive: boolean; ended: Promise<void> }>);
+vi.mock("node:worker_threads", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:worker_threads")>();
+  class Worker extends real.Worker {
+    constructor(...args: ConstructorParameters<typeof real.Worker>) {
+      super(...args);
+      let ended = () => {};
+      const thread = { alive: true, ended: new Promise<void>((resolve) => (ended = resolve)) };
+      this.once("exit", () => {
+        thread.alive = false;
+        ended();
+      });
+      made.push(thread);
+    }
+  }
+  return { ...real, Worker };
+});
+
 /**
- * Thread ids of the fixture workers alive in this process: those that answer within 300 ms, or, given
- * `atLeast`, as soon as that many have answered (up to 3 s). Node 24 delivers a new thread's first
- * BroadcastChannel message more than 100 ms late; a fixed short wait missed them there.
+ * The threads made from now on (a crashed one of an earlier test may still be ending): how many are
+ * alive, and the ends of those. Node's own 'exit' of each Worker, not a ping answered within a while.
  */
-async function liveFixtures(atLeast?: number): Promise<string[]> {
-  const channel = new BroadcastChannel("legacy-fixture");
-  const pongs: string[] = [];
-  let enough = () => {};
-  const answered = new Promise<void>((resolve) => (enough = resolve));
-  channel.onmessage = (event) => {
-    const data = String(event.data);
-    if (data.startsWith("pong")) pongs.push(data);
-    if (atLeast !== undefined && pongs.length >= atLeast) enough();
-  };
-  channel.postMessage("ping");
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([answered, new Promise((resolve) => (timer = setTimeout(resolve, atLeast === undefined ? 300 : 3_000)))]);
-  clearTimeout(timer);
-  channel.close();
-  return pongs.sort();
+function threadsFromNow() {
+  const from = made.length;
+  const mine = () => made.slice(from);
+  return { alive: () => mine().filter((t) => t.alive).length, ends: () => Promise.all(mine().filter((t) => t.alive).map((t) => t.ended)) };
 }
 
 describe("issue 19.3: the legacy worker threads", () => {
@@ -127,15 +132,15 @@ describe("issue 19.3: the legacy worker threads", () => {
       process.on("uncaughtException", onCrash);
       try {
         await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
-          const before = await liveFixtures();
+          const threads = threadsFromNow();
           expect(await workers.verify(BCRYPT, "right")).toBe(true);
           expect(workers.threads).toBe(1);
-          const alive = (await liveFixtures(before.length + 1)).length;
-          expect(alive).toBe(before.length + 1);
+          expect(threads.alive()).toBe(1);
           const channel = new BroadcastChannel("legacy-fixture");
           channel.postMessage(`fail idle: ${how}`);
           channel.close();
-          await until("the idle thread to end", async () => (await liveFixtures()).length < alive, QUICK);
+          await threads.ends();
+          expect(threads.alive()).toBe(0);
           expect(crashes).toEqual([]);
           expect(workers.threads).toBe(0);
           // Not handed to the dead thread (no answer would ever come): a fresh one answers.
@@ -150,13 +155,13 @@ describe("issue 19.3: the legacy worker threads", () => {
   }
 
   it("close() terminates the idle threads", async () => {
+    const threads = threadsFromNow();
     const workers = new LegacyWorkers(2, FIXTURE);
-    const before = await liveFixtures();
     await Promise.all([workers.verify(BCRYPT, "right"), workers.verify(BCRYPT, "right")]);
     expect(workers.threads).toBe(2);
-    expect((await liveFixtures(before.length + 2)).length).toBe(before.length + 2);
+    expect(threads.alive()).toBe(2);
     await workers.close();
     expect(workers.threads).toBe(0);
-    expect(await liveFixtures()).toEqual(before);
+    expect(threads.alive()).toBe(0);
   }, QUICK);
 });
