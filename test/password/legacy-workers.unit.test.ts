@@ -1,6 +1,6 @@
-import { BroadcastChannel } from "node:worker_threads";
+import { BroadcastChannel, type Worker } from "node:worker_threads";
 import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LegacyWorkers } from "../../src/password/legacy-workers.ts";
 import type { StoredHash } from "../../src/password/stored-hash.ts";
 
@@ -27,24 +27,17 @@ async function withWorkers(workers: LegacyWorkers, body: (workers: LegacyWorkers
   }
 }
 
-/** Every worker thread made in this file, in order: whether it is still alive, and its end. */
-const made = vi.hoisted(() => [] as Array<{ alive: boolean; ended: Promise<void> }>);
-vi.mock("node:worker_threads", async (importOriginal) => {
-  const real = await importOriginal<typeof import("node:worker_threads")>();
-  class Worker extends real.Worker {
-    constructor(...args: ConstructorParameters<typeof real.Worker>) {
-      super(...args);
-      let ended = () => {};
-      const thread = { alive: true, ended: new Promise<void>((resolve) => (ended = resolve)) };
-      this.once("exit", () => {
-        thread.alive = false;
-        ended();
-      });
-      made.push(thread);
-    }
-  }
-  return { ...real, Worker };
-});
+/** Every worker thread the LegacyWorkers of this file made (`made`), in order: whether it is alive, and its end. */
+const made: Array<{ alive: boolean; ended: Promise<void> }> = [];
+function follow(worker: Worker): void {
+  let ended = () => {};
+  const thread = { alive: true, ended: new Promise<void>((resolve) => (ended = resolve)) };
+  worker.once("exit", () => {
+    thread.alive = false;
+    ended();
+  });
+  made.push(thread);
+}
 
 /**
  * The threads made from now on (a crashed one of an earlier test may still be ending): how many are
@@ -69,7 +62,7 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("makes a second thread only up to `max`", async () => {
-    await withWorkers(new LegacyWorkers(2, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(2, FIXTURE, follow), async (workers) => {
       const jobs = ["right", "right", "wrong", "right"].map((password) => workers.verify(BCRYPT, password));
       expect(workers.threads).toBe(2);
       expect(await Promise.all(jobs)).toEqual([true, true, false, true]);
@@ -78,7 +71,7 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("answers false when the worker exits mid-job, replaces it, and gives a waiting job the fresh thread", async () => {
-    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
       const crashed = workers.verify(BCRYPT, "exit");
       const waiting = workers.verify(BCRYPT, "right");
       expect(await crashed).toBe(false);
@@ -94,7 +87,7 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("answers false when the worker throws (its 'error'), without crashing the process, and carries on", async () => {
-    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
       expect(await workers.verify(BCRYPT, "throw")).toBe(false);
       expect(workers.threads).toBe(0);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
@@ -102,14 +95,14 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("ignores an answer carrying another job's id", async () => {
-    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
       expect(await workers.verify(BCRYPT, "stray")).toBe(false);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
     });
   }, QUICK);
 
   it("removes each job's listeners: many jobs on one thread raise no MaxListenersExceededWarning", async () => {
-    const workers = new LegacyWorkers(1, FIXTURE);
+    const workers = new LegacyWorkers(1, FIXTURE, follow);
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on("warning", onWarning);
@@ -131,7 +124,7 @@ describe("issue 19.3: the legacy worker threads", () => {
       const onCrash = (error: unknown) => crashes.push(error);
       process.on("uncaughtException", onCrash);
       try {
-        await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+        await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
           const threads = threadsFromNow();
           expect(await workers.verify(BCRYPT, "right")).toBe(true);
           expect(workers.threads).toBe(1);
@@ -156,7 +149,7 @@ describe("issue 19.3: the legacy worker threads", () => {
 
   it("close() terminates the idle threads", async () => {
     const threads = threadsFromNow();
-    const workers = new LegacyWorkers(2, FIXTURE);
+    const workers = new LegacyWorkers(2, FIXTURE, follow);
     await Promise.all([workers.verify(BCRYPT, "right"), workers.verify(BCRYPT, "right")]);
     expect(workers.threads).toBe(2);
     expect(threads.alive()).toBe(2);
