@@ -84,8 +84,8 @@ export async function forwardCounts(
             .selectFrom("codes")
             .innerJoin("outbox as counted", "counted.id", "codes.outbox_id")
             .select("codes.id")
-            // No index on expiry (migration 010 dropped it): the codes table holds only the codes of flows of the
-            // last session lifetime (retention deletes them with their flows), so the scan is a small one.
+            // Found by address (migration 032's codes_email_key on lower(email)), then bounded by expiry: the
+            // codes of the last session lifetime are too many to read whole (200,000 for 20,000 users).
             .where("codes.expires_at", ">", message.created_at)
             .where("codes.created_at", "<", message.created_at + codeTtlMs)
             // lower() folds ASCII alone on SQLite, as addressKey folds here: every address FAMOS mails passed the

@@ -209,8 +209,8 @@ async function writeAddress(
     .where((eb) => eb.or([eb("confirmed_at", "is", null), eb("confirmed_at", "<=", message.created_at)]))
     // Someone — this user or a colleague sharing the mailbox — confirmed a code sent to this address
     // after this message was written: it takes mail. A code used after that moment was still valid
-    // then. No index on expiry (migration 010 dropped it): the codes table holds only the codes of flows
-    // of the last session lifetime (retention deletes them with their flows), so the scan is a small one.
+    // then. Found by address (migration 032's codes_email_key on lower(email)), then bounded by expiry:
+    // the codes of the last session lifetime are too many to read whole (200,000 for 20,000 users).
     .where((eb) =>
       eb.not(
         eb.exists(

@@ -20,6 +20,8 @@ export interface Config {
    * on SQLite the longest a write waits for the lock another process holds.
    */
   databaseTimeoutMs: number;
+  /** FAMOS_DRAIN_QUIET: a stopping `famos serve` closes its port once no connection came for this long (web/drain.ts). */
+  drainQuietMs: number;
   redisUrl: string | null;
   smtpUrl: string | null;
   mailFrom: string;

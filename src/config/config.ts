@@ -82,6 +82,11 @@ export function loadConfig(env: Env): ConfigResult {
   // hung or cut off, and the request fails rather than waiting for ever (store/statement-bound.ts).
   const databaseTimeoutMs = duration("FAMOS_DATABASE_TIMEOUT", "5s", 100, 600_000);
 
+  // A stopping server closes its port once no connection came for this long (web/drain.ts): longer
+  // behind a balancer that learns of the stop only from /readyz, every probe period. At most the
+  // drain's own bound (DRAIN_LIMIT_MS, 10 s), which ends the drain whatever this is.
+  const drainQuietMs = duration("FAMOS_DRAIN_QUIET", "2s", 100, 10_000);
+
   const redisUrl = read("FAMOS_REDIS_URL") ?? null;
   if (redisUrl !== null && !/^rediss?:\/\/.+/.test(redisUrl)) {
     problems.add("FAMOS_REDIS_URL", "must be a redis:// or rediss:// address");
@@ -249,7 +254,7 @@ export function loadConfig(env: Env): ConfigResult {
   const config: Config = {
     production, host, port, publicUrl, publicUrlExplicit: rawPublic !== undefined,
     https: publicUrl.protocol === "https:",
-    databaseUrl, databaseTimeoutMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, secretPrevious, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
+    databaseUrl, databaseTimeoutMs, drainQuietMs, redisUrl, smtpUrl, mailFrom, mailFromAddress, secret, secretPrevious, otp, lock, rateLimitPerMinute, address, deviceLockAfter, logLevel, session, trustProxy,
     enrolment,
     supportEmail, timezone, footer, upstreamUrl, sections, webSocketMaxMessageBytes, metricsAllow, lifecycle,
     timeouts,

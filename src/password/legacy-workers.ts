@@ -18,10 +18,14 @@ export class LegacyWorkers {
   #count = 0;
   #nextId = 0;
 
-  /** `script` is the worker's module: legacy-worker.mjs; a test may give a fixture that answers the same way. */
+  /**
+   * `script` is the worker's module: legacy-worker.mjs; a test may give a fixture that answers the same way.
+   * `made` is told of each thread as it is made: a test follows its exit, rather than asking the threads.
+   */
   constructor(
     readonly max: number,
     readonly script: URL = new URL("./legacy-worker.mjs", import.meta.url),
+    readonly made: (worker: Worker) => void = () => {},
   ) {}
 
   /** Worker threads made and not yet terminated (idle or busy): never more than `max`. */
@@ -60,6 +64,7 @@ export class LegacyWorkers {
       this.#count += 1;
       const worker = new Worker(this.script);
       worker.unref();
+      this.made(worker);
       return Promise.resolve(worker);
     }
     return new Promise((resolve) => this.#waiting.push(resolve));

@@ -27,7 +27,8 @@ db.pragma("wal_autocheckpoint = 0");
  */
 const CATCH_UP_ROUNDS = 4;
 
-function checkpoint() {
+/** `asked`: a checkpoint the server asked for (checkpointNow), whose answer it waits for. */
+function checkpoint(asked = false) {
   let result;
   try {
     for (let round = 0; round <= CATCH_UP_ROUNDS; round += 1) {
@@ -35,16 +36,16 @@ function checkpoint() {
       if (result.busy !== 0 || result.checkpointed >= result.log) break;
     }
   } catch (error) {
-    parentPort.postMessage({ failed: { message: error.message, code: error.code } });
+    parentPort.postMessage({ failed: { message: error.message, code: error.code }, asked });
     return;
   }
   // busy: another checkpoint ran at the time; log: frames in the log; checkpointed: frames now copied.
-  parentPort.postMessage({ busy: result.busy, log: result.log, checkpointed: result.checkpointed });
+  parentPort.postMessage({ busy: result.busy, log: result.log, checkpointed: result.checkpointed, asked });
 }
 
-const timer = setInterval(checkpoint, workerData.intervalMs);
+const timer = setInterval(() => checkpoint(), workerData.intervalMs);
 parentPort.on("message", (message) => {
-  if (message === "checkpoint") checkpoint();
+  if (message === "checkpoint") checkpoint(true);
   if (message === "stop") {
     clearInterval(timer);
     db.close();

@@ -46,8 +46,12 @@ export interface CheckpointOptions {
 export interface BackgroundCheckpoints {
   /** Resolves once the thread has opened the database. */
   readonly ready: Promise<void>;
-  /** Asks for a checkpoint now (tests, and before a backup); its result goes to `onCheckpoint`. */
-  checkpointNow(): void;
+  /**
+   * Asks for a checkpoint now (tests, and before a backup); its result goes to `onCheckpoint`. Resolves
+   * once the thread has answered it, with a result or a fault (a fault is told to `onError` only once
+   * until `onResume`), or at once when the thread is stopping or gone.
+   */
+  checkpointNow(): Promise<void>;
   /** Stops the thread and closes its connection; the server's connection then checkpoints at close. */
   stop(): Promise<void>;
 }
@@ -76,18 +80,27 @@ export function checkpointInBackground(database: SQLite.Database, path: string, 
     autocheckpoint(SQLITE_AUTOCHECKPOINT_PAGES);
     options.onError?.(error, forGood);
   };
+  // checkpointNow's callers, oldest first: the thread answers its messages in order.
+  let asking: Array<() => void> = [];
+  const answerAll = () => {
+    for (const answered of asking) answered();
+    asking = [];
+  };
+  type Answer = { asked?: boolean } & (CheckpointResult | { failed: { message: string; code?: string } });
   const ready = new Promise<void>((resolve, reject) => {
-    worker.on("message", (message: CheckpointResult | { ready: true } | { failed: { message: string; code?: string } }) => {
-      if ("ready" in message) resolve();
-      else if ("failed" in message) takeBack(Object.assign(new Error(message.failed.message), { code: message.failed.code }), false);
+    worker.on("message", (message: Answer | { ready: true }) => {
+      if ("ready" in message) return resolve();
+      const { asked, ...answer } = message;
+      if ("failed" in answer) takeBack(Object.assign(new Error(answer.failed.message), { code: answer.failed.code }), false);
       else {
         if (failing && !failed && !stopping) {
           failing = false;
           autocheckpoint(options.boundPages ?? BOUND_PAGES);
           options.onResume?.();
         }
-        options.onCheckpoint?.(message);
+        options.onCheckpoint?.(answer);
       }
+      if (asked) asking.shift()?.();
     });
     worker.on("error", (error) => {
       takeBack(error, true);
@@ -96,6 +109,7 @@ export function checkpointInBackground(database: SQLite.Database, path: string, 
     worker.on("exit", (code) => {
       const error = new Error(`the checkpoint thread stopped (exit code ${code})`);
       takeBack(error, true);
+      answerAll();
       reject(error);
     });
   });
@@ -104,7 +118,10 @@ export function checkpointInBackground(database: SQLite.Database, path: string, 
   return {
     ready,
     checkpointNow: () => {
-      if (!stopping && !failed) worker.postMessage("checkpoint");
+      if (stopping || failed) return Promise.resolve();
+      const answered = new Promise<void>((resolve) => asking.push(resolve));
+      worker.postMessage("checkpoint");
+      return answered;
     },
     stop: async () => {
       if (stopping) return;

@@ -31,6 +31,7 @@ import * as syncDisabledPartner from "./migrations/028-sync-disabled-partner.ts"
 import * as importedHashDigest from "./migrations/029-imported-hash-digest.ts";
 import * as forwardBounces from "./migrations/030-forward-bounces.ts";
 import * as forwardReports from "./migrations/031-forward-reports.ts";
+import * as codeAddressIndex from "./migrations/032-code-address-index.ts";
 import type { Keys } from "../platform/keys.ts";
 
 /**
@@ -70,6 +71,7 @@ export const migrationsWith = (keys: Pick<Keys, "loginId"> | null): Record<strin
   "029-imported-hash-digest": importedHashDigest,
   "030-forward-bounces": forwardBounces,
   "031-forward-reports": forwardReports,
+  "032-code-address-index": codeAddressIndex,
 });
 
 /** Every migration's name, oldest first. */

@@ -1,9 +1,10 @@
 import Database from "better-sqlite3";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bcryptHash, HEADER } from "./import-fixtures.ts";
 import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
+import { until } from "../support/until.ts";
 
 /**
  * What an operator at a dealer network's retail IT types, mistakes included: every refusal is one
@@ -13,6 +14,29 @@ import { cliWorkspace, type CliWorkspace } from "./run-famos.ts";
  * process.exit, standard input, a wait that blocks the process) and for the first of a series; the
  * rest are the same commands through main() in this process (cli.inProcess), checked as before.
  */
+/** The system calls a thread makes to sleep (x86_64, arm64): SQLite's busy handler between its tries of a lock. */
+const SLEEPS = process.arch === "arm64" ? ["101", "115"] : ["35", "230"];
+
+/**
+ * A child of this process running `famos <words…>` whose main thread sleeps (/proc/<pid>/syscall): in a
+ * command that reads and writes a SQLite file, that is the busy handler waiting for the write lock.
+ */
+function sleepingChild(words: string[]): boolean {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== process.pid) continue;
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (!words.every((word, i) => argv[argv.indexOf(words[0]!) + i] === word)) continue;
+      if (SLEEPS.includes(readFileSync(`/proc/${entry}/syscall`, "utf8").split(" ")[0]!)) return true;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return false;
+}
+
 describe("the command line under an operator's mistakes", { timeout: 60_000 }, () => {
   let cli: CliWorkspace;
   const PASSWORD = "a long passphrase of mine\n";
@@ -174,13 +198,14 @@ describe("the command line under an operator's mistakes", { timeout: 60_000 }, (
     // read transaction to become a write: the command failed at once, saying it had waited 5 s.
     const holder = new Database(join(cli.dir, "famos.db"));
     holder.exec("BEGIN IMMEDIATE");
-    // Held from before the command opens the file until after it has read the user (about a second on
-    // an idle machine), and let go well within its wait of 5 s.
-    const released = new Promise((resolve) => setTimeout(resolve, 3000)).then(() => {
+    // Held from before the command opens the file until the command waits for it (SQLite's busy
+    // handler sleeping, seen in /proc), then let go: well within its wait of 5 s.
+    const running = cli.run(["user", "role", "j.smith", "support"]);
+    const released = until("the command to wait for the write lock", () => sleepingChild(["user", "role"]), 20_000, 5).then(() => {
       holder.exec("COMMIT");
       holder.close();
     });
-    const role = await cli.run(["user", "role", "j.smith", "support"]);
+    const role = await running;
     await released;
     expect(role.stderr).toBe("");
     expect(role.code).toBe(0);

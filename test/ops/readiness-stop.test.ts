@@ -31,6 +31,8 @@ function probeReady(agent: Agent, port: number): Promise<Probe> {
  * stop begins, readiness says 503 "stopping".
  */
 describe("/readyz of a stopping `famos serve`", () => {
+  // The drain's quiet interval made short (2 s by default): the exit comes without waiting out real seconds.
+  const env = () => productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_DRAIN_QUIET: "100ms" });
   let smtp: TestSmtpServer;
   let database: TestDatabase;
   beforeAll(async () => {
@@ -43,7 +45,7 @@ describe("/readyz of a stopping `famos serve`", () => {
   });
 
   it("answers 503 stopping on a kept-alive connection once SIGTERM began the stop, and the instance still exits 0", async () => {
-    const server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
+    const server = await startServer(env());
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       expect(await probeReady(agent, server.port)).toEqual({ status: 200, body: { status: "ready" }, reused: false });
@@ -64,7 +66,7 @@ describe("/readyz of a stopping `famos serve`", () => {
   // answers, the stop lands inside that window when those steps are slow (a loaded machine); with them
   // slowed by hand (1.5 s before the hashing threads are looked for) both tests here failed before the fix.
   it("answers 503 stopping to a probe that follows a SIGTERM sent the moment the port first answered", async () => {
-    const server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url }));
+    const server = await startServer(env());
     const agent = new Agent({ keepAlive: false });
     try {
       const exited = server.stop("SIGTERM");

@@ -70,8 +70,14 @@ server {
       const statuses = new Map<number, number>();
       const failures: string[] = [];
       let running = true;
+      // Posts finished (answered or failed): what "posts went on after the exit" is counted in.
+      let finished = 0;
       const post = () =>
-        new Promise<void>((resolve) => {
+        new Promise<void>((done) => {
+          const resolve = () => {
+            finished += 1;
+            done();
+          };
           const body = `login_id=rolling-stop-${round}&password=not-the-password`;
           const req = request(
             { host: "127.0.0.1", port, path: "/login", method: "POST", agent, headers: { "content-type": "application/x-www-form-urlencoded", "content-length": body.length } },
@@ -95,7 +101,10 @@ server {
       nginx.reload(site(" down"));
       const exited = server.stop("SIGTERM");
       const exit = await exited;
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Posts go on after the exit: each client's next ones, which nginx's old workers may still
+      // send to the instance gone (a refused connect, tried on the other instance), not a fixed while.
+      const atExit = finished;
+      await until("two posts of each client after the exit", () => finished >= atExit + 2 * CLIENTS);
       running = false;
       await Promise.all(loops);
       return { statuses, failures, exit, nginxLog: nginx.errorLog() };

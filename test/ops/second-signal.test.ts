@@ -37,7 +37,10 @@ describe.each(["SIGTERM", "SIGINT"] as const)("a second %s during the graceful s
     server.child.kill(signal);
     server.child.kill(signal === "SIGTERM" ? "SIGINT" : "SIGTERM");
     await until("shutdown to begin", () => server.stdout().includes('"msg":"shutting down"'));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Once the server says a second signal now stops it (or it has ended, taking the relayed one for it).
+    let ended = false;
+    void server.exited.then(() => (ended = true));
+    await until("the window of the relayed signal to close", () => ended || server.stdout().includes('"msg":"a second SIGINT or SIGTERM now stops at once"'));
     expect(server.child.exitCode).toBe(null);
     server.child.kill(signal);
     const exit = await within(server.exited, "the exit after the second signal", 5000);

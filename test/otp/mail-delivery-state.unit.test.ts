@@ -25,4 +25,10 @@ describe("a code mail's delivery state on OTP capture (mailDeliveryState)", () =
     expect(mailDeliveryState(mail("failed", null, 5, "relaying"))).toEqual({ mail_state: "notRelayed", mail_waiting: false });
     expect(mailDeliveryState(mail("sent", null))).toEqual({ mail_state: "sent", mail_waiting: false });
   });
+
+  it("a relay refusal of an earlier try no longer shows once the relay was fixed and a later try is under way or taken", () => {
+    // The fault stays on the row from the refused try; the state says what became of the mail since.
+    expect(mailDeliveryState(mail("sending", null, 2, "relaying"))).toEqual({ mail_state: "sending", mail_waiting: true });
+    expect(mailDeliveryState(mail("sent", null, 3, "relaying"))).toEqual({ mail_state: "sent", mail_waiting: false });
+  });
 });

@@ -1,9 +1,8 @@
-import { BroadcastChannel } from "node:worker_threads";
+import { BroadcastChannel, type Worker } from "node:worker_threads";
 import { hashSync as bcryptHashSync } from "@node-rs/bcrypt";
 import { describe, expect, it } from "vitest";
 import { LegacyWorkers } from "../../src/password/legacy-workers.ts";
 import type { StoredHash } from "../../src/password/stored-hash.ts";
-import { until } from "../support/until.ts";
 
 /**
  * The worker threads that verify imported hashes (issue 19.3), driven directly: at most `max` threads,
@@ -28,27 +27,26 @@ async function withWorkers(workers: LegacyWorkers, body: (workers: LegacyWorkers
   }
 }
 
+/** Every worker thread the LegacyWorkers of this file made (`made`), in order: whether it is alive, and its end. */
+const made: Array<{ alive: boolean; ended: Promise<void> }> = [];
+function follow(worker: Worker): void {
+  let ended = () => {};
+  const thread = { alive: true, ended: new Promise<void>((resolve) => (ended = resolve)) };
+  worker.once("exit", () => {
+    thread.alive = false;
+    ended();
+  });
+  made.push(thread);
+}
+
 /**
- * Thread ids of the fixture workers alive in this process: those that answer within 300 ms, or, given
- * `atLeast`, as soon as that many have answered (up to 3 s). Node 24 delivers a new thread's first
- * BroadcastChannel message more than 100 ms late; a fixed short wait missed them there.
+ * The threads made from now on (a crashed one of an earlier test may still be ending): how many are
+ * alive, and the ends of those. Node's own 'exit' of each Worker, not a ping answered within a while.
  */
-async function liveFixtures(atLeast?: number): Promise<string[]> {
-  const channel = new BroadcastChannel("legacy-fixture");
-  const pongs: string[] = [];
-  let enough = () => {};
-  const answered = new Promise<void>((resolve) => (enough = resolve));
-  channel.onmessage = (event) => {
-    const data = String(event.data);
-    if (data.startsWith("pong")) pongs.push(data);
-    if (atLeast !== undefined && pongs.length >= atLeast) enough();
-  };
-  channel.postMessage("ping");
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([answered, new Promise((resolve) => (timer = setTimeout(resolve, atLeast === undefined ? 300 : 3_000)))]);
-  clearTimeout(timer);
-  channel.close();
-  return pongs.sort();
+function threadsFromNow() {
+  const from = made.length;
+  const mine = () => made.slice(from);
+  return { alive: () => mine().filter((t) => t.alive).length, ends: () => Promise.all(mine().filter((t) => t.alive).map((t) => t.ended)) };
 }
 
 describe("issue 19.3: the legacy worker threads", () => {
@@ -64,7 +62,7 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("makes a second thread only up to `max`", async () => {
-    await withWorkers(new LegacyWorkers(2, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(2, FIXTURE, follow), async (workers) => {
       const jobs = ["right", "right", "wrong", "right"].map((password) => workers.verify(BCRYPT, password));
       expect(workers.threads).toBe(2);
       expect(await Promise.all(jobs)).toEqual([true, true, false, true]);
@@ -73,7 +71,7 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("answers false when the worker exits mid-job, replaces it, and gives a waiting job the fresh thread", async () => {
-    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
       const crashed = workers.verify(BCRYPT, "exit");
       const waiting = workers.verify(BCRYPT, "right");
       expect(await crashed).toBe(false);
@@ -89,7 +87,7 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("answers false when the worker throws (its 'error'), without crashing the process, and carries on", async () => {
-    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
       expect(await workers.verify(BCRYPT, "throw")).toBe(false);
       expect(workers.threads).toBe(0);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
@@ -97,14 +95,14 @@ describe("issue 19.3: the legacy worker threads", () => {
   }, QUICK);
 
   it("ignores an answer carrying another job's id", async () => {
-    await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
+    await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
       expect(await workers.verify(BCRYPT, "stray")).toBe(false);
       expect(await workers.verify(BCRYPT, "right")).toBe(true);
     });
   }, QUICK);
 
   it("removes each job's listeners: many jobs on one thread raise no MaxListenersExceededWarning", async () => {
-    const workers = new LegacyWorkers(1, FIXTURE);
+    const workers = new LegacyWorkers(1, FIXTURE, follow);
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on("warning", onWarning);
@@ -126,16 +124,16 @@ describe("issue 19.3: the legacy worker threads", () => {
       const onCrash = (error: unknown) => crashes.push(error);
       process.on("uncaughtException", onCrash);
       try {
-        await withWorkers(new LegacyWorkers(1, FIXTURE), async (workers) => {
-          const before = await liveFixtures();
+        await withWorkers(new LegacyWorkers(1, FIXTURE, follow), async (workers) => {
+          const threads = threadsFromNow();
           expect(await workers.verify(BCRYPT, "right")).toBe(true);
           expect(workers.threads).toBe(1);
-          const alive = (await liveFixtures(before.length + 1)).length;
-          expect(alive).toBe(before.length + 1);
+          expect(threads.alive()).toBe(1);
           const channel = new BroadcastChannel("legacy-fixture");
           channel.postMessage(`fail idle: ${how}`);
           channel.close();
-          await until("the idle thread to end", async () => (await liveFixtures()).length < alive, QUICK);
+          await threads.ends();
+          expect(threads.alive()).toBe(0);
           expect(crashes).toEqual([]);
           expect(workers.threads).toBe(0);
           // Not handed to the dead thread (no answer would ever come): a fresh one answers.
@@ -150,13 +148,13 @@ describe("issue 19.3: the legacy worker threads", () => {
   }
 
   it("close() terminates the idle threads", async () => {
-    const workers = new LegacyWorkers(2, FIXTURE);
-    const before = await liveFixtures();
+    const threads = threadsFromNow();
+    const workers = new LegacyWorkers(2, FIXTURE, follow);
     await Promise.all([workers.verify(BCRYPT, "right"), workers.verify(BCRYPT, "right")]);
     expect(workers.threads).toBe(2);
-    expect((await liveFixtures(before.length + 2)).length).toBe(before.length + 2);
+    expect(threads.alive()).toBe(2);
     await workers.close();
     expect(workers.threads).toBe(0);
-    expect(await liveFixtures()).toEqual(before);
+    expect(threads.alive()).toBe(0);
   }, QUICK);
 });

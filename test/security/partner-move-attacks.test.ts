@@ -8,6 +8,7 @@ import { storeImportedUsers } from "../../src/support/import-users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, submitPassword } from "../support/client.ts";
 import { DIALECTS } from "../store/dialects.ts";
+import { until } from "../support/until.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -165,7 +166,8 @@ describe.each(DIALECTS)("a password-only session when its user moves partner (%s
       let settled = false;
       change = changeWave(t.deps, { user: null, audit: ACTOR }, { partner: to, from: new Date(start).toISOString().slice(0, 16), timeZone: "UTC" }).finally(() => (settled = true));
       const waiting = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%rollout_plan%for update%'`;
-      for (let i = 0; i < 500 && !settled && (await waiting.execute(t.deps.db)).rows[0]!.n === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      // Until the change waits for the batch's lock (PostgreSQL shows it) or has committed first.
+      await until("the wave change to wait for the batch or to commit", async () => settled || (await waiting.execute(t.deps.db)).rows[0]!.n > 0);
     };
     await moveByImport(user, to, withGap(gap));
     await change;

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -60,8 +61,10 @@ describe("a database temporarily unavailable", () => {
     const told: unknown[] = [];
     client.on("error", (error) => told.push(error));
     await client.connect();
+    const ended = once(client, "error");
     await client.query("begin");
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The server's own idle timeout ends it: its FATAL arrives on the client while it holds no query.
+    await ended;
     const next = await failure(() => client.query("select 1"));
     expect(told[0]).toMatchObject({ code: "25P03" });
     expect(isDatabaseUnavailable(told[0])).toBe(true);
@@ -76,7 +79,8 @@ describe("a database temporarily unavailable", () => {
     try {
       const pid = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
       const running = failure(() => client.query("select pg_sleep(5)"));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Terminated under the running statement: once the server shows it running, not after a guessed while.
+      await until("the statement to run", async () => (await admin.query("select 1 from pg_stat_activity where pid = $1 and state = 'active' and query like 'select pg_sleep%'", [pid])).rowCount === 1);
       await admin.query("select pg_terminate_backend($1)", [pid]);
       const error = await running;
       expect(error).toMatchObject({ code: "57P01" });

@@ -89,25 +89,50 @@ export interface ServerProcess extends FamosCommand {
 /** How long startServer waits for /healthz: most of a test's minute, less the rest of its work. */
 export const START_WITHIN_MS = 45_000;
 
-/** Starts `famos serve` on a free loopback port (or env's FAMOS_PORT) and waits until /healthz answers. `stdout`: as runFamos's. */
-export async function startServer(env: Record<string, string>, stdout: "pipe" | number = "pipe"): Promise<ServerProcess> {
-  const port = env.FAMOS_PORT !== undefined ? Number(env.FAMOS_PORT) : await freePort();
+/** How many ports startServer tries when the one found free was taken before `famos serve` listened. */
+const PORT_TRIES = 3;
+
+/**
+ * Starts `famos serve` on a free loopback port (or env's FAMOS_PORT) and waits until /healthz answers.
+ * `stdout`: as runFamos's. A port `pickPort` found free (freePort: listen on 0, close) may be taken by
+ * another process in the seconds before the server listens: the server refuses it (EADDRINUSE) and
+ * is started again on another one, up to PORT_TRIES ports. A FAMOS_PORT given is tried once.
+ */
+export async function startServer(env: Record<string, string>, stdout: "pipe" | number = "pipe", pickPort: () => Promise<number> = freePort): Promise<ServerProcess> {
+  if (env.FAMOS_PORT !== undefined) return startServerOn(Number(env.FAMOS_PORT), env, stdout);
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await startServerOn(await pickPort(), env, stdout);
+    } catch (error) {
+      if (tries === PORT_TRIES || !/cannot listen on \S+ \(EADDRINUSE\)/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startServerOn(port: number, env: Record<string, string>, stdout: "pipe" | number): Promise<ServerProcess> {
   const proc = runFamos(["serve"], { ...env, FAMOS_PORT: String(port) }, undefined, stdout);
   const url = `http://127.0.0.1:${port}`;
   let exit: Exit | null = null;
-  void proc.exited.then((e) => (exit = e));
+  // An exit fails the start at once (until() would retry a failed look to its bound), and ends a
+  // look in flight: on a port another process took, a request may never be answered.
+  const gone = new AbortController();
+  const exitedEarly = proc.exited.then((e) => {
+    exit = e;
+    gone.abort();
+    throw new Error(`exited (${JSON.stringify(e)}):\n${proc.stderr()}${proc.stdout()}`);
+  });
   try {
-    await until(
-      `famos serve on port ${port}`,
-      async () => {
-        if (exit) throw new Error(`exited (${JSON.stringify(exit)}):\n${proc.stderr()}${proc.stdout()}`);
-        return (await fetch(`${url}/healthz`)).ok;
-      },
-      // A start on a loaded 2-core machine (load 20) took over 20 s in CI (user-races.test.ts); 30 s
-      // left little beyond that, and less than the hook's or test's own minute. An exit fails at once.
-      START_WITHIN_MS,
-      50,
-    );
+    await Promise.race([
+      exitedEarly,
+      until(
+        `famos serve on port ${port}`,
+        async () => exit !== null || (await fetch(`${url}/healthz`, { signal: gone.signal })).ok,
+        // A start on a loaded 2-core machine (load 20) took over 20 s in CI (user-races.test.ts); 30 s
+        // left little beyond that, and less than the hook's or test's own minute.
+        START_WITHIN_MS,
+        50,
+      ),
+    ]);
   } catch (error) {
     proc.child.kill("SIGKILL");
     throw new Error(`${String(error)}\n${proc.stderr()}`, { cause: error });

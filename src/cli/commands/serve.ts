@@ -71,6 +71,9 @@ export function serveCommand(): Command {
       }
       stopping = now;
       logger.info({ signal }, "shutting down");
+      // From here a second signal is the operator's own, not the first one relayed: say so, as the
+      // operator waiting on a slow drain asks when Ctrl-C again helps (and a test waits for this moment).
+      setTimeout(() => logger.info("a second SIGINT or SIGTERM now stops at once"), SAME_SIGNAL_WITHIN_MS).unref();
       if (served) markStopping(served);
       setTimeout(() => void exitNow(1, "shutdown took longer than 25 s; exiting"), 25_000).unref();
       void stopGracefully?.();
@@ -159,9 +162,9 @@ export function serveCommand(): Command {
     stopGracefully = async () => {
       try {
         // Every request is served until the proxy stops opening connections; then the listening socket
-        // closes, and the connections kept alive are served until each is unused for 2 s (drain.ts):
-        // a request already on its way, on a connection old or new, is answered, not cut.
-        await drainConnections(app.server);
+        // closes, and the connections kept alive are served until each is unused for FAMOS_DRAIN_QUIET
+        // (2 s; drain.ts): a request already on its way, on a connection old or new, is answered, not cut.
+        await drainConnections(app.server, { quietMs: config.drainQuietMs });
         jobs?.idle?.stop();
         await app.close();
         await jobs?.cleanup.stop();
