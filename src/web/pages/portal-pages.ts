@@ -4,7 +4,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { User } from "../../users/users.ts";
-import { page, pageHtml } from "../layout.ts";
+import { message, page, pageHtml } from "../layout.ts";
 import { langAttribute, noticeLanguage, sectionLanguage, sentenceWith } from "../language-of-parts.ts";
 
 export interface PortalFrame {
@@ -53,7 +53,8 @@ export function portalPageHtml(frame: PortalFrame, title: string, active: string
   });
 }
 
-export function homePage(frame: PortalFrame): string {
+/** `info`: what a step that landed here says (a Cancel answered after the Confirm of its sign-in). */
+export function homePage(frame: PortalFrame, info?: string): string {
   const { user, config, t } = frame;
   const welcome = t.text("home.welcome", { name: user.full_name });
   return portalPage(
@@ -61,6 +62,7 @@ export function homePage(frame: PortalFrame): string {
     welcome,
     null,
     html`<h1>${welcome}</h1>
+${message("info", info)}
 <p>${t.html("home.signedInAs", { loginId: user.login_id, partner: user.partner_number })}</p>
 <p>${t.html("home.sections", { sections: html`${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}"${langAttribute(t, sectionLanguage(config, s))}>${s.label}</a>`)}` })}</p>`,
   );
