@@ -83,10 +83,23 @@ export async function pendingEmailChange(deps: Deps, user: User, session: Sessio
  * since in another session superseded it (endSupersededFlows), as Cancel and a confirmation move the
  * session off its flow, and the other ways a change ends end the session too. What its tab then says
  * ("This email change is no longer open…"), rather than the Profile page with nothing said.
+ * The session's row as it is now, with its change, in one statement (one moment on PostgreSQL at READ
+ * COMMITTED): `session` is the row as the request loaded it, and a double click's first Cancel may have
+ * moved it off its change since — that change ended, but no other replaced it.
  */
 export async function emailChangeReplaced(deps: Deps, user: User, session: Session): Promise<boolean> {
-  const flow = await sessionEmailChange(deps, user, session);
-  return flow !== null && flow.finished_at !== null;
+  if (!session.flow_id) return false;
+  const ended = await deps.db
+    .selectFrom("sessions")
+    .innerJoin("flows", "flows.id", "sessions.flow_id")
+    .select("flows.id")
+    .where("sessions.id", "=", session.id)
+    .where("flows.id", "=", session.flow_id)
+    .where("flows.kind", "=", "email-change")
+    .where("flows.user_id", "=", user.id)
+    .where("flows.finished_at", "is not", null)
+    .executeTakeFirst();
+  return ended !== undefined;
 }
 
 /** The email change this session points to, open or finished (null: none, or not this user's). */

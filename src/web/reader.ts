@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { Deps } from "../app/deps.ts";
 import { isLocale, negotiateLocale, readerTimeZone, type Locale } from "../i18n/locales.ts";
-import { translator, type Translator } from "../i18n/translator.ts";
+import { translator, type MessageKey, type Translator } from "../i18n/translator.ts";
 import { requestIsHttps } from "./https.ts";
 
 declare module "fastify" {
@@ -51,4 +51,13 @@ export function requestTranslator(deps: Pick<Deps, "config">, request: FastifyRe
 /** The translator a route renders with (set once the session is loaded; see registerLocale). */
 export function tr(deps: Pick<Deps, "config">, request: FastifyRequest): Translator {
   return request.t ?? requestTranslator(deps, request);
+}
+
+/**
+ * A page's words for what was just done (`?done=KEY`), in the reader's language: only a key of the page's
+ * own table names words, so the address carries no text of its own to show (nothing reflected).
+ */
+export function doneNotice(deps: Pick<Deps, "config">, request: FastifyRequest, table: Readonly<Record<string, MessageKey>>): string | undefined {
+  const done = (request.query as Record<string, unknown>).done;
+  return typeof done === "string" && Object.hasOwn(table, done) ? tr(deps, request).text(table[done]!) : undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
-import { cancelEmailChange, confirmEmailChange, startEmailChange } from "../../src/profile/email-change.ts";
+import { cancelEmailChange, confirmEmailChange, emailChangeReplaced, startEmailChange } from "../../src/profile/email-change.ts";
 import { createSession, type Session } from "../../src/session/sessions.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
@@ -50,6 +50,29 @@ describe.each(DIALECTS)("Cancel of a Profile email change moved on meanwhile, on
     expect(await sessionNow(session.id)).toMatchObject({ stage: "full", flow_id: null });
     expect(await findUserById(a().db, user.id)).toMatchObject({ otp_email: user.otp_email, pending_email: null });
     expect(outcome).toEqual({ kind: "moved" });
+  });
+
+  // The other half of a double click on PostgreSQL: the second click's request loaded the session (still at
+  // the change) before the first Cancel committed, and read the change after it (ended). Its answer is
+  // "none open" — Profile with nothing said — not "a change in another browser or tab replaced it": the
+  // session this request loaded points to a change that ended, but the session's row no longer does.
+  // Before, one double click in about 60 under load said "replaced" (email-change.test.ts, flaky).
+  it("a double click whose second Cancel read the change only after the first committed: none open, not 'replaced'", async () => {
+    const { user, session } = await changing("jane.late@dealer.example");
+    expect(await cancelEmailChange(tab2(), user, session, ctx)).toEqual({ kind: "cancelled" });
+    // `session` is the row as the second click's request loaded it, before the first Cancel committed.
+    expect(await cancelEmailChange(a(), user, session, ctx)).toEqual({ kind: "no-change" });
+    expect(await emailChangeReplaced(a(), user, session)).toBe(false);
+    expect(await events(user, "code.cancelled")).toBe(1);
+  });
+
+  // The words' own case stays: a change elsewhere ended this one and the session still points to it.
+  it("a newer change in another browser ended this one: 'replaced', for the request loaded before and after", async () => {
+    const { user, session } = await changing("jane.old.tab@dealer.example");
+    const other = await browser(user);
+    expect((await startEmailChange(tab2(), user, other, { entry: entry("jane.new.tab@dealer.example"), password: null }, ctx)).kind).toBe("code-sent");
+    expect(await emailChangeReplaced(a(), user, session)).toBe(true);
+    expect(await emailChangeReplaced(a(), user, await sessionNow(session.id))).toBe(true);
   });
 
   it("Confirm in another tab first: the change stands, and Cancel writes no cancellation beside it", async () => {

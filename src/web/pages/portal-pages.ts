@@ -4,7 +4,7 @@ import type { Translator } from "../../i18n/translator.ts";
 import { maskEmail } from "../../platform/format.ts";
 import { html, type SafeHtml } from "../../platform/html.ts";
 import type { User } from "../../users/users.ts";
-import { page } from "../layout.ts";
+import { message, page } from "../layout.ts";
 import { langAttribute, noticeLanguage, sectionLanguage, sentenceWith } from "../language-of-parts.ts";
 
 export interface PortalFrame {
@@ -48,7 +48,8 @@ export function portalPage(frame: PortalFrame, title: string, active: string | n
   });
 }
 
-export function homePage(frame: PortalFrame): SafeHtml {
+/** `info`: what a step that landed here says (a Cancel answered after the Confirm of its sign-in). */
+export function homePage(frame: PortalFrame, info?: string): SafeHtml {
   const { user, config, t } = frame;
   const welcome = t.text("home.welcome", { name: user.full_name });
   return portalPage(
@@ -56,6 +57,7 @@ export function homePage(frame: PortalFrame): SafeHtml {
     welcome,
     null,
     html`<h1>${welcome}</h1>
+${message("info", info)}
 <p>${t.html("home.signedInAs", { loginId: user.login_id, partner: user.partner_number })}</p>
 <p>${t.html("home.sections", { sections: html`${config.sections.map((s, i) => html`${i ? ", " : ""}<a href="${s.path}"${langAttribute(t, sectionLanguage(config, s))}>${s.label}</a>`)}` })}</p>`,
   );

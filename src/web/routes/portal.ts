@@ -5,7 +5,8 @@ import { afterCommit } from "../after-commit.ts";
 import { HttpProblem } from "../errors.ts";
 import { rolloutBanner } from "../pages/rollout-banner.ts";
 import { signedIn } from "../auth.ts";
-import { tr } from "../reader.ts";
+import { doneNotice, tr } from "../reader.ts";
+import type { MessageKey } from "../../i18n/translator.ts";
 import { homePage, legalPage, noticePage, sectionPlaceholder, type PortalFrame } from "../pages/portal-pages.ts";
 
 const HTML = "text/html; charset=utf-8";
@@ -35,8 +36,11 @@ export async function portalFrameAfterCommit(deps: Deps, request: FastifyRequest
   return afterCommit(request, "the portal frame (notices, rollout banner)", () => withStoredParts(deps, frame), () => frame);
 }
 
+/** What the home page says after a step that lands there (`?done=`): a Cancel at OTP capture answered after a Confirm of that sign-in. */
+const DONE: Record<string, MessageKey> = { "already-signed-in": "home.alreadySignedIn" };
+
 export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {
-  return reply.type(HTML).send(homePage(await portalFrame(deps, request, reply)));
+  return reply.type(HTML).send(homePage(await portalFrame(deps, request, reply), doneNotice(deps, request, DONE)));
 }
 
 /** Screen 5: the portal, its notices and, until an upstream is configured, the sections' placeholders. */

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { maskEmail } from "../../platform/format.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
-import { tr } from "../reader.ts";
+import { doneNotice, tr } from "../reader.ts";
 import { profileSettingsRoutes } from "./profile-settings.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, emailChangeReplaced, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
@@ -72,9 +72,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     renderProfilePage(deps, request, reply, status, view, passkeys);
 
   app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
-    const done = (request.query as Record<string, unknown>).done;
-    const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
-    return renderProfile(request, reply, 200, { info: key ? tr(deps, request).text(key) : undefined });
+    return renderProfile(request, reply, 200, { info: doneNotice(deps, request, DONE) });
   });
 
   app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {

@@ -19,7 +19,7 @@ import { enrolPage } from "../pages/signin-pages.ts";
 import { sentAddress, USE_SUGGESTION } from "../pages/address-suggestion.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
-import { tr } from "../reader.ts";
+import { doneNotice, tr } from "../reader.ts";
 import { pauseText } from "../pause-messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { FieldProblems } from "../field-problems.ts";
@@ -65,9 +65,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   }
 
   app.get("/support/rollout", { config: { access: "support" } }, async (request, reply) => {
-    const done = (request.query as Record<string, unknown>).done;
-    const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
-    return renderRollout(request, reply, 200, { info: key ? tr(deps, request).text(key) : undefined });
+    return renderRollout(request, reply, 200, { info: doneNotice(deps, request, DONE) });
   });
 
   app.get("/support/rollout.csv", { config: { access: "support" } }, async (request, reply) => {

@@ -8,7 +8,7 @@ import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { FieldProblems } from "../field-problems.ts";
-import { tr } from "../reader.ts";
+import { doneNotice, tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -31,8 +31,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
   const shape = { title: field(400), body: field(16_000) };
 
   function done(request: FastifyRequest): string | undefined {
-    const value = (request.query as Record<string, unknown>).done;
-    return typeof value === "string" && Object.hasOwn(DONE, value) ? tr(deps, request).text(DONE[value]!) : undefined;
+    return doneNotice(deps, request, DONE);
   }
 
   async function notice(request: FastifyRequest): Promise<Notice> {
