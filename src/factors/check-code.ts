@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { lastCodeUsed, matchCode, useCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
+import { matchCode, spendCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
 import { finishFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
@@ -41,8 +41,9 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
       consume: async (tx, now) => {
         if (!matched) return "used";
         // Lost to another request: the one that used the code (its twin), or one that voided it (Cancel
-        // in another tab, Regenerate), read with the user's row taken, after that request's commit.
-        if (!(await useCode(tx, matched, now))) return (await lastCodeUsed(tx, flow.id)) ? "used" : "voided";
+        // in another tab, Regenerate), read with the user's row taken, after that request's commit (spendCode).
+        const spent = await spendCode(tx, matched, now);
+        if (spent !== "consumed") return spent;
         await finishFlow(tx, flow.id, now);
         return "consumed";
       },

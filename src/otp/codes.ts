@@ -259,6 +259,20 @@ export async function useCode(db: Kysely<Database>, match: CodeMatch, now: numbe
   return true;
 }
 
+/**
+ * Uses up a matched code (useCode) and, when another request took it first, says which kind of request:
+ * "used" when it used the code (its twin: a double submit, the winner of a race), "voided" when it voided
+ * it (the last wrong try of someone guessing at once, Cancel, Regenerate, a support reset) — then the code
+ * was never used: no code.reused, and nothing counted, since it was right. Read after that request's
+ * commit, by the code's own row. The one "why did my use lose" rule for every flow: checkCode's consume
+ * and completePasswordReset.
+ */
+export async function spendCode(db: Kysely<Database>, match: CodeMatch, now: number): Promise<"consumed" | "used" | "voided"> {
+  if (await useCode(db, match, now)) return "consumed";
+  const [code] = await codeUse(db, match.codeId);
+  return code?.consumed_at != null ? "used" : "voided";
+}
+
 // Issue 17: the statements of a code check, built and compiled once. The consumed_at and voided_at
 // guards make the consuming and the counting updates conditional: of racing requests, one wins.
 const liveCode = preparedQuery((db, flowId: string) =>
@@ -267,6 +281,7 @@ const liveCode = preparedQuery((db, flowId: string) =>
 const consumeCode = preparedQuery((db, id: string, now: number) =>
   db.updateTable("codes").set({ consumed_at: now }).where("id", "=", id).where("consumed_at", "is", null).where("voided_at", "is", null).returning("id"),
 );
+const codeUse = preparedQuery((db, id: string) => db.selectFrom("codes").select("consumed_at").where("id", "=", id));
 const countTry = preparedQuery((db, id: string, max: number, now: number) =>
   db
     .updateTable("codes")

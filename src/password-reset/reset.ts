@@ -4,7 +4,7 @@ import { endAccessForNewPassword, sameAccess, signInBarred } from "../account/ac
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { explainMissingCode, issueCode, matchCode, useCode } from "../otp/codes.ts";
+import { explainMissingCode, issueCode, matchCode, spendCode } from "../otp/codes.ts";
 import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
@@ -116,7 +116,9 @@ export async function completePasswordReset(
       return { kind: "invalid", message: named.message };
     }
   }
-  const verdict = match?.kind === "match" ? ((await useCode(deps.db, match, now)) ? { kind: "ok" as const, codeId: match.codeId } : { kind: "used" as const }) : match;
+  // A right code that lost its use to another request: to its twin ("used"), or to a void ("voided", spendCode).
+  const spent = match?.kind === "match" ? await spendCode(deps.db, match, now) : null;
+  const verdict = spent === "consumed" ? { kind: "ok" as const } : spent !== null ? { kind: spent } : match;
   if (!flow || !user || verdict?.kind !== "ok") {
     // The trail keeps the login ID typed only when an account has it; else its digest.
     const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
@@ -131,7 +133,9 @@ export async function completePasswordReset(
       await refuseReusedProof(deps, reservation, now, { audit: { ...who, ...codeReusedLine(flow) } });
       return { kind: "code-refused" };
     }
-    if (after?.kind === "spent") {
+    // Another code after the use, or the right code voided before its use (never used): refused, no line,
+    // nothing counted — as checkSecondFactor refuses them ("spent", consume's "voided").
+    if (after?.kind === "spent" || verdict?.kind === "voided") {
       await refuseReusedProof(deps, reservation, now, {});
       return { kind: "code-refused" };
     }
