@@ -32,6 +32,20 @@ export const FORWARD_BOUNCES = 3;
 /** The forward reports one message takes (reportsFull): a group's dead members are a few, never more. */
 export const FORWARD_REPORTS_PER_MESSAGE = 20;
 
+/**
+ * The reports of one DSN a message takes, recorded in the DSN's order: the address mailed's own taken first
+ * (forwardOf null: its Final-Recipient is that address, or none is named), then its forwards', at most
+ * FORWARD_REPORTS_PER_MESSAGE; FORWARD_REPORTS_PER_MESSAGE + 1 in all, so one forged DSN of a megabyte is not
+ * thousands of transactions. Before, the first of the DSN's reports were taken whatever they were, and a DSN
+ * listing that many forwards before the block naming the address mailed lost that block.
+ */
+export function reportsTaken<R extends { recipient: string | null }>(reports: R[], mailedTo: string): R[] {
+  const own = reports.filter((r) => forwardOf(r.recipient, mailedTo) === null);
+  const forwards = reports.filter((r) => forwardOf(r.recipient, mailedTo) !== null).slice(0, FORWARD_REPORTS_PER_MESSAGE);
+  const taken = new Set([...own, ...forwards].slice(0, FORWARD_REPORTS_PER_MESSAGE + 1));
+  return reports.filter((r) => taken.has(r));
+}
+
 export function forwardBounceSet(now: number, reason: string, forwardedTo: string) {
   const escalates = sql<boolean>`undeliverable_at is null and forward_bounces + 1 >= ${FORWARD_BOUNCES}`;
   const words = reasonText(`${FORWARD_REASON_MARK}${maskMailbox(forwardedTo)}: ${maskEmailsIn(reason)}`);

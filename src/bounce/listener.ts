@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { SMTPServer, type SMTPServerError } from "smtp-server";
 import type { Deps } from "../app/deps.ts";
 import { MAX_DSN_BYTES, parseDsn } from "./dsn.ts";
-import { FORWARD_REPORTS_PER_MESSAGE } from "./forward-reports.ts";
+import { reportsTaken } from "./forward-reports.ts";
 import { recordBounce } from "./record-bounce.ts";
 import { outboxIdFromReturnPath } from "./verp.ts";
 
@@ -93,17 +93,20 @@ export async function startBounceListener(deps: Deps, options: { host: string; p
  * mailboxes (a dealership's shared alias) sends one DSN listing each forward it could not reach, some
  * dead, some delayed, each its own Final-Recipient: every recipient's report is recorded (recordBounce),
  * so each forward is counted and the address mailed is marked only by a report naming it. A message takes
- * FORWARD_REPORTS_PER_MESSAGE forward reports and its own address's: any further are not read (reportsFull
- * would take them as duplicates), so one forged DSN of a megabyte is not thousands of transactions.
+ * its own address's report first, then FORWARD_REPORTS_PER_MESSAGE forward reports (reportsTaken): any further
+ * are not read (reportsFull would take them as duplicates), so one forged DSN of a megabyte is not thousands
+ * of transactions.
  */
 async function takeReports(deps: Deps, raw: Buffer, outboxIds: string[]): Promise<void> {
-  const reports = (await parseDsn(raw).catch(() => [])).slice(0, FORWARD_REPORTS_PER_MESSAGE + 1);
+  const reports = await parseDsn(raw).catch(() => []);
   if (reports.length === 0) {
     deps.logger.info({ mail: outboxIds }, "bounce address received mail that is not a delivery failure report; ignored");
     return;
   }
   for (const outboxId of outboxIds) {
-    for (const report of reports) {
+    // A message FAMOS never sent (or long removed) is recordBounce's "unknown-message", whichever report.
+    const message = await deps.db.selectFrom("outbox").select("recipient").where("id", "=", outboxId).executeTakeFirst();
+    for (const report of reportsTaken(reports, message?.recipient ?? "")) {
       const outcome = await recordBounce(deps, { outboxId, kind: report.kind, status: report.status, reason: report.reason, finalRecipient: report.recipient }, "smtp");
       deps.logger.info({ mail: outboxId, bounce: report.kind, outcome: outcome.kind }, "bounce received");
     }

@@ -1,6 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { explainMissingCode, matchCode, useCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
+import { matchCode, spendCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
 import { finishFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import type { User } from "../users/users.ts";
@@ -9,7 +9,7 @@ import { codeReusedLine } from "./code-reuse.ts";
 
 export type { OnConfirmed } from "./check-second-factor.ts";
 
-type CodeFailure = Exclude<VerifyOutcome, { kind: "ok" } | { kind: "used" }>;
+type CodeFailure = Exclude<VerifyOutcome, { kind: "ok" } | { kind: "used" } | { kind: "spent" }>;
 
 export type CodeCheck<T> = SecondFactorCheck<T, CodeFailure> | { kind: "malformed" };
 
@@ -19,7 +19,8 @@ export type CodeCheck<T> = SecondFactorCheck<T, CodeFailure> | { kind: "malforme
  * neither Regenerate nor a new sign-in resets that count, a confirmed code does — in the same
  * transaction that finishes the flow. The right code arriving twice (a double click, or the losers
  * of a race with it) guesses nothing and gives its count back, on every flow alike, and is audited as
- * code.reused (ASVS 2.8.5, codeReusedLine).
+ * code.reused (ASVS 2.8.5, codeReusedLine); another code in a flow its code finished ("spent",
+ * explainMissingCode) guesses nothing either, and writes no line.
  */
 export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; typed: string }, ctx: RequestContext, confirmed: OnConfirmed<T>): Promise<CodeCheck<T>> {
   const { user, flow } = input;
@@ -40,8 +41,9 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
       consume: async (tx, now) => {
         if (!matched) return "used";
         // Lost to another request: the one that used the code (its twin), or one that voided it (Cancel
-        // in another tab, Regenerate), read with the user's row taken, after that request's commit.
-        if (!(await useCode(tx, matched, now))) return (await explainMissingCode(tx, flow.id)).kind === "used" ? "used" : "voided";
+        // in another tab, Regenerate), read with the user's row taken, after that request's commit (spendCode).
+        const spent = await spendCode(tx, matched, now);
+        if (spent !== "consumed") return spent;
         await finishFlow(tx, flow.id, now);
         return "consumed";
       },

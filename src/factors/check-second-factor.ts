@@ -11,8 +11,12 @@ import { loginKey, type User } from "../users/users.ts";
 import { loginDigest } from "../users/login-digest.ts";
 import { tellCodeReused, type ReusedCode } from "./reuse-notice.ts";
 
-/** What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. */
-export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | F;
+/**
+ * What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. "spent":
+ * the proof of this flow was used, and another was typed — no proof is live, so it guesses nothing either:
+ * refused as "used", counting nothing, and not audited as a reuse (it is not the used proof).
+ */
+export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | { kind: "spent" } | F;
 
 export type SecondFactorCheck<T, F extends { kind: string }> =
   | { kind: "ok"; value: T }
@@ -100,8 +104,15 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
     return { kind: "used" } as const;
   };
 
+  /** Refused counting nothing and writing no line: the try it reserved given back. */
+  const refused = async () => {
+    await attemptVoid(deps.db, reservation);
+    return { kind: "used" } as const;
+  };
+
   const verdict = await factor.verify(now);
   if (verdict.kind === "used") return reused();
+  if (verdict.kind === "spent") return refused();
   if (verdict.kind !== "ok") {
     const failure = verdict as F;
     await countWrongAttempt(deps, reservation, user, entry(factor.failed(failure)), now, key);
@@ -128,8 +139,7 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   } catch (error) {
     if (!(error instanceof SessionEnded) && !(error instanceof ProofVoided)) throw error;
     // Nothing was written, the proof not used up: it was right, so its try is given back.
-    await attemptVoid(deps.db, reservation);
-    return { kind: "used" };
+    return refused();
   }
   // Two requests with one proof: the other one used it.
   if (value === LOST_RACE) return reused();

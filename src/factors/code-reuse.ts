@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { AuditEntry } from "../audit/audit.ts";
-import { explainMissingCode } from "../otp/codes.ts";
+import { lastCodeUsed } from "../otp/codes.ts";
 import type { Flow } from "../otp/flows.ts";
 import type { Database } from "../store/schema.ts";
 
@@ -18,12 +18,12 @@ export function codeReusedLine(flow: Pick<Flow, "kind">): Pick<AuditEntry, "even
 }
 
 /**
- * A flow finished by its own code (its last code used, not voided): a request with the flow after that is
- * the code's replay (a double click that arrives once the first has finished, or the loser of two
- * instances a moment behind, which reads the flow only after the winner finished it), refused and
- * counting nothing, as the code's racing loser ("used") is. No code of the flow is live, so there is
- * nothing left to guess. A flow ended otherwise (Cancel, a newer change, a support reset) is not one.
+ * A flow finished by its own code (its last code used, not voided): a code typed with the flow after that
+ * counts nothing, since no code of the flow is live and there is nothing left to guess; it is the code's
+ * replay (a double click that arrives once the first has finished, or the loser of two instances a moment
+ * behind) only when it is the used code (explainMissingCode: "used", audited, else "spent", no line). A
+ * flow ended otherwise (Cancel, a newer change, a support reset) is not one.
  */
 export async function finishedByItsCode(db: Kysely<Database>, flow: Flow | undefined | null): Promise<boolean> {
-  return !!flow && flow.finished_at !== null && (await explainMissingCode(db, flow.id)).kind === "used";
+  return !!flow && flow.finished_at !== null && (await lastCodeUsed(db, flow.id));
 }

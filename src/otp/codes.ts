@@ -181,8 +181,13 @@ export type VerifyOutcome =
   | { kind: "expired" }
   /** No usable code: tries used up, cancelled, or never sent. */
   | { kind: "void" }
-  /** Already used: a replay, or the loser of a race with the right code. */
-  | { kind: "used" };
+  /** Already used: the code typed is the one its flow used — a replay, or the loser of a race with it. */
+  | { kind: "used" }
+  /**
+   * The flow's code was used and the code typed is another (or malformed): no code of the flow is live, so
+   * nothing is guessed — refused, counting nothing, and no line (code.reused needs the used code).
+   */
+  | { kind: "spent" };
 
 /** A typed code that matches the flow's current code, not yet used up (useCode does that). */
 export interface CodeMatch {
@@ -211,7 +216,7 @@ export async function verifyCode(deps: Deps, flowId: string, typed: string, now:
 export async function matchCode(deps: Deps, flowId: string, typed: string, now: number): Promise<CodeMatch | Exclude<VerifyOutcome, { kind: "ok" }>> {
   const { db } = deps;
   const [current] = await liveCode(db, flowId);
-  if (!current) return explainMissingCode(db, flowId);
+  if (!current) return explainMissingCode(deps, flowId, typed);
   if (codeLapse(current, now) === "expired") {
     await voidCode(db, current.id, "expired", now);
     return { kind: "expired" };
@@ -254,6 +259,20 @@ export async function useCode(db: Kysely<Database>, match: CodeMatch, now: numbe
   return true;
 }
 
+/**
+ * Uses up a matched code (useCode) and, when another request took it first, says which kind of request:
+ * "used" when it used the code (its twin: a double submit, the winner of a race), "voided" when it voided
+ * it (the last wrong try of someone guessing at once, Cancel, Regenerate, a support reset) — then the code
+ * was never used: no code.reused, and nothing counted, since it was right. Read after that request's
+ * commit, by the code's own row. The one "why did my use lose" rule for every flow: checkCode's consume
+ * and completePasswordReset.
+ */
+export async function spendCode(db: Kysely<Database>, match: CodeMatch, now: number): Promise<"consumed" | "used" | "voided"> {
+  if (await useCode(db, match, now)) return "consumed";
+  const [code] = await codeUse(db, match.codeId);
+  return code?.consumed_at != null ? "used" : "voided";
+}
+
 // Issue 17: the statements of a code check, built and compiled once. The consumed_at and voided_at
 // guards make the consuming and the counting updates conditional: of racing requests, one wins.
 const liveCode = preparedQuery((db, flowId: string) =>
@@ -262,6 +281,7 @@ const liveCode = preparedQuery((db, flowId: string) =>
 const consumeCode = preparedQuery((db, id: string, now: number) =>
   db.updateTable("codes").set({ consumed_at: now }).where("id", "=", id).where("consumed_at", "is", null).where("voided_at", "is", null).returning("id"),
 );
+const codeUse = preparedQuery((db, id: string) => db.selectFrom("codes").select("consumed_at").where("id", "=", id));
 const countTry = preparedQuery((db, id: string, max: number, now: number) =>
   db
     .updateTable("codes")
@@ -279,14 +299,31 @@ const earlierCode = preparedQuery((db, flowId: string, currentId: string, typedH
   db.selectFrom("codes").select("created_at").where("flow_id", "=", flowId).where("id", "!=", currentId).where("code_hash", "=", typedHash),
 );
 const lastCode = preparedQuery((db, flowId: string) =>
-  db.selectFrom("codes").select(["consumed_at", "void_reason"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
+  db.selectFrom("codes").select(["consumed_at", "void_reason", "code_hash"]).where("flow_id", "=", flowId).orderBy("created_at", "desc").limit(1),
 );
 
-export async function explainMissingCode(db: Kysely<Database>, flowId: string): Promise<Extract<VerifyOutcome, { kind: "used" | "expired" | "void" }>> {
-  const [last] = await lastCode(db, flowId);
-  if (last?.consumed_at != null) return { kind: "used" };
+/**
+ * Why a code typed in a flow with no live code is refused. "used" only when the code typed is the one the
+ * flow used (its last code, consumed), compared as matchCode compares: the stored keyed hash, in constant
+ * time; "spent" when the flow's code was used and another (or a malformed one, `typed` null) is typed.
+ * The one rule of "this is the used code again" (code.reused, ASVS 2.8.5) for every flow: sign-in,
+ * enrolment and the email change (matchCode) and the self-service reset (completePasswordReset).
+ */
+export async function explainMissingCode(
+  deps: Pick<Deps, "db" | "keys">,
+  flowId: string,
+  typed: string | null,
+): Promise<Extract<VerifyOutcome, { kind: "used" | "spent" | "expired" | "void" }>> {
+  const [last] = await lastCode(deps.db, flowId);
+  if (last?.consumed_at != null) return typed !== null && sameHash(hashCode(deps.keys.code, flowId, typed), last.code_hash) ? { kind: "used" } : { kind: "spent" };
   if (last?.void_reason === "expired") return { kind: "expired" };
   return { kind: "void" };
+}
+
+/** Whether the flow's last code was used (so the flow, if finished, was finished by its own code). */
+export async function lastCodeUsed(db: Kysely<Database>, flowId: string): Promise<boolean> {
+  const [last] = await lastCode(db, flowId);
+  return last?.consumed_at != null;
 }
 
 /** Voids the live codes in one scope: a single code, a flow's, or a user's. Used codes stay used. */

@@ -4,7 +4,7 @@ import { endAccessForNewPassword, sameAccess, signInBarred } from "../account/ac
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { issueCode, matchCode, useCode } from "../otp/codes.ts";
+import { explainMissingCode, issueCode, matchCode, spendCode } from "../otp/codes.ts";
 import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
@@ -16,7 +16,7 @@ import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
 import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setOrdinaryPassword } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
 import { refuseReusedProof } from "../factors/check-second-factor.ts";
-import { codeReusedLine, finishedByItsCode } from "../factors/code-reuse.ts";
+import { codeReusedLine } from "../factors/code-reuse.ts";
 
 /** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
 export interface ResetState {
@@ -116,16 +116,27 @@ export async function completePasswordReset(
       return { kind: "invalid", message: named.message };
     }
   }
-  const verdict = match?.kind === "match" ? ((await useCode(deps.db, match, now)) ? { kind: "ok" as const, codeId: match.codeId } : { kind: "used" as const }) : match;
+  // A right code that lost its use to another request: to its twin ("used"), or to a void ("voided", spendCode).
+  const spent = match?.kind === "match" ? await spendCode(deps.db, match, now) : null;
+  const verdict = spent === "consumed" ? { kind: "ok" as const } : spent !== null ? { kind: spent } : match;
   if (!flow || !user || verdict?.kind !== "ok") {
     // The trail keeps the login ID typed only when an account has it; else its digest.
     const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
     const login = typedLoginSubject(deps.keys, state.loginKey, hasAccount, digest);
     const who = { actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent };
-    // The code's racing loser, or its replay once it reset the password: refused counting nothing, and
-    // audited as the emailed code's reuse everywhere is (refuseReusedProof, codeReusedLine).
-    if (flow?.kind === "password-reset" && (verdict?.kind === "used" || (await finishedByItsCode(deps.db, flow)))) {
+    // After the code reset the password, a code typed with its kept state is its replay only when it is
+    // the used code (explainMissingCode, the rule of every flow); another guesses nothing (none is live).
+    const after = flow?.kind === "password-reset" && flow.finished_at !== null ? await explainMissingCode(deps, flow.id, code) : null;
+    // The code's racing loser, or its replay: refused counting nothing, and audited as the emailed code's
+    // reuse everywhere is (refuseReusedProof, codeReusedLine); another code there: refused, no line.
+    if (flow?.kind === "password-reset" && (verdict?.kind === "used" || after?.kind === "used")) {
       await refuseReusedProof(deps, reservation, now, { audit: { ...who, ...codeReusedLine(flow) } });
+      return { kind: "code-refused" };
+    }
+    // Another code after the use, or the right code voided before its use (never used): refused, no line,
+    // nothing counted — as checkSecondFactor refuses them ("spent", consume's "voided").
+    if (after?.kind === "spent" || verdict?.kind === "voided") {
+      await refuseReusedProof(deps, reservation, now, {});
       return { kind: "code-refused" };
     }
     const failed = { event: "code.failed", ...who, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;

@@ -130,9 +130,12 @@ function localStart(text: string, at: number, floor: number): number {
   return start;
 }
 
-/** Where the domain after the "@" at `at` ends: an address literal ([192.0.2.1], [IPv6:…]) with its bracket, else the run of domain characters. */
-function domainEnd(text: string, at: number): number {
-  let end = at + 1;
+/**
+ * Where the domain that begins at `from` (the first character after its separator: "@", %40 or %2540) ends: an
+ * address literal ([192.0.2.1], [IPv6:…]) with its bracket, else the run of domain characters.
+ */
+function domainEnd(text: string, from: number): number {
+  let end = from;
   if (text.charCodeAt(end) === 0x5b) {
     // At most 64 characters, none an "@", a bracket or white space: an unclosed one ends where it must.
     for (let i = end + 1; i < text.length && i <= end + 64; i++) {

@@ -221,14 +221,28 @@ export async function endSession(db: Kysely<Database>, sessionId: string, now: n
 }
 
 /**
- * Ends the session only as the request read it: with the token it was loaded by, so not once another
- * request of it has moved it on to its next step (advanceSession gives each step up a new token). For
- * Cancel at a sign-in step: a Confirm of the same sign-in answered first has signed it in, and a Cancel
- * clicked before that must not end the session the Confirm just gave the browser. False when nothing ended.
+ * Cancel's end of a half-signed-in session ("User profile", OTP capture), inside the caller's transaction
+ * after the user's row (the order a confirmation takes them; the session's row taken on PostgreSQL):
+ * "moved" only when another request of it completed the sign-in first — a Confirm answered before this
+ * Cancel, which confirmed a second factor in it (verified_at) and gave it its next token: that sign-in
+ * stands. Any other step it moved on to meanwhile (the address page's own submit, which sent a code and
+ * moved it to OTP capture with a new token, nobody signed in) is ended by its id, as Cancel always did.
+ * `flowId`: the session's flow as it is now (a code sent since the Cancel read it stops with it).
  */
-export async function endSessionAsRead(db: Kysely<Database>, session: Pick<Session, "id" | "token_hash">, now: number, reason: string): Promise<boolean> {
-  const ended = await db.updateTable("sessions").set({ ended_at: now, end_reason: reason }).where("id", "=", session.id).where("token_hash", "=", session.token_hash).where("ended_at", "is", null).executeTakeFirst();
-  return ended.numUpdatedRows === 1n;
+export async function endHalfSignedIn(
+  tx: Kysely<Database>,
+  dialect: Dialect,
+  session: Pick<Session, "id" | "token_hash">,
+  now: number,
+  reason: string,
+): Promise<{ kind: "ended"; flowId: string | null } | { kind: "moved" } | { kind: "signed-out" }> {
+  let query = tx.selectFrom("sessions").select(["token_hash", "verified_at", "flow_id"]).where("id", "=", session.id).where("ended_at", "is", null);
+  if (dialect === "postgres") query = query.forNoKeyUpdate();
+  const current = await query.executeTakeFirst();
+  if (!current) return { kind: "signed-out" };
+  if (current.token_hash !== session.token_hash && current.verified_at !== null) return { kind: "moved" };
+  if (!(await endSession(tx, session.id, now, reason))) return { kind: "signed-out" };
+  return { kind: "ended", flowId: current.flow_id };
 }
 
 // Issue 17: every logout (and cancel, lapse, replaced session) runs it; built and compiled once.

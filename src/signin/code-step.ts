@@ -7,7 +7,7 @@ import { RollBack, rolledBackAs, type Moved, type SignedOut } from "../session/l
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { flowTakesCodes, sessionFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
-import { endSession, endSessionAsRead, sessionStillLive, type Session } from "../session/sessions.ts";
+import { endHalfSignedIn, endSession, type Session } from "../session/sessions.ts";
 import { advanceSession } from "../session/session-steps.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
@@ -99,9 +99,10 @@ export type Ended = { kind: "ended" };
 /**
  * "Cancel": voids the code and ends the half-signed-in session; the user is back at sign in.
  * `signed-out`: another request ended it first (endSessionOnce), and this one wrote nothing. `moved`:
- * another request of the session moved it on first — a Confirm in another tab, or the other button of a
- * double click, signed it in — so this Cancel is a no-op and says so: the sign-in stands, with its code
- * used and its session live, rather than a confirmed code on a cancelled flow (endSessionAsRead).
+ * only when another request of the session completed the sign-in first — a Confirm in another tab, or the
+ * other button of a double click — so this Cancel is a no-op and says so: the sign-in stands, with its code
+ * used and its session live, rather than a confirmed code on a cancelled flow. Any other step the session
+ * moved on to (the address page's own submit sending a code) is ended all the same (endHalfSignedIn).
  */
 export function cancelSignIn(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut | Moved> {
   return endSessionOnce(deps, user, session, ctx, { reason: "cancelled", event: "code.cancelled", voidCodes: true });
@@ -110,7 +111,7 @@ export function cancelSignIn(deps: Deps, user: User, session: Session, ctx: Requ
 /** "Sign out": the session ends, audited, in one transaction (a 503 then means it did not end); `signed-out` as cancelSignIn's. */
 export async function signOut(deps: Deps, user: User, session: Session, ctx: RequestContext): Promise<Ended | SignedOut> {
   const done = await endSessionOnce(deps, user, session, ctx, { reason: "signout", event: "signout", voidCodes: false });
-  // Sign out ends the session whatever its step (endSession, not endSessionAsRead): it is never "moved".
+  // Sign out ends the session whatever its step (endSession, not endHalfSignedIn): it is never "moved".
   return done.kind === "moved" ? { kind: "signed-out" } : done;
 }
 
@@ -134,11 +135,13 @@ async function endSessionOnce(
   return rolledBackAs(
     deps.db.transaction().execute(async (tx) => {
       if (end.voidCodes) await takeTurnsOn(tx, deps.dialect, { table: "users", id: user.id });
-      // Cancel ends the step it was clicked on, taken after the user's row as a confirmation is: a step
-      // moved on meanwhile (the sign-in confirmed) is left as it is. Sign out ends the session whatever its step.
-      const ended = end.voidCodes ? await endSessionAsRead(tx, session, now, end.reason) : await endSession(tx, session.id, now, end.reason);
-      if (!ended) throw new RollBack(end.voidCodes && (await sessionStillLive(tx, deps.dialect, session.id)) ? "moved" : "signed-out");
-      if (end.voidCodes && session.flow_id) await voidFlowCodes(tx, session.flow_id, end.reason, now);
+      // Cancel ends the half-signed-in session, taken after the user's row as a confirmation is, unless a
+      // Confirm completed the sign-in meanwhile (endHalfSignedIn). Sign out ends the session whatever its step.
+      if (end.voidCodes) {
+        const ended = await endHalfSignedIn(tx, deps.dialect, session, now, end.reason);
+        if (ended.kind !== "ended") throw new RollBack(ended.kind);
+        for (const flowId of new Set([session.flow_id, ended.flowId])) if (flowId) await voidFlowCodes(tx, flowId, end.reason, now);
+      } else if (!(await endSession(tx, session.id, now, end.reason))) throw new RollBack("signed-out");
       await recordAudit(tx, now, { event: end.event, actor: user.login_id, subject: user.login_id, ip: ctx.ip, userAgent: ctx.userAgent });
       return { kind: "ended" as const };
     }),

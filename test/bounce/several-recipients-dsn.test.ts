@@ -78,4 +78,12 @@ describe.each(DIALECTS)("one DSN reporting on several recipients (%s)", (databas
     expect(await audited(user.login_id)).toHaveLength(FORWARD_REPORTS_PER_MESSAGE);
     expect(await addressRow(user.otp_email!)).toMatchObject({ forward_bounces: 1, undeliverable_at: null });
   });
+
+  it(`the address mailed dead, listed after more than ${FORWARD_REPORTS_PER_MESSAGE} forwards: its own report is taken, and the cap of forwards`, async () => {
+    const { user, mail } = await codeMailFor(`fleet.${database}@dealer.example`);
+    const members = Array.from({ length: FORWARD_REPORTS_PER_MESSAGE + 1 }, (_, i) => dead(staff(`f${i}`)));
+    await byListener(mail, members[0]!, ...members.slice(1), dead(user.otp_email!));
+    expect(await audited(user.login_id)).toEqual([...members.slice(0, FORWARD_REPORTS_PER_MESSAGE).map((m) => `mail.forward-bounced hard ${m.finalRecipient}`), "mail.bounced hard"]);
+    expect(await addressProblems(app.t.deps.db, user.otp_email!)).toMatchObject({ undeliverableAt: expect.any(Number) });
+  });
 });

@@ -72,6 +72,17 @@ describe("maskEmailsIn", () => {
     expect(maskEmailsIn("jane%40x.example wasn't found at x.example")).toBe("j•••%40x.example wasn't found at x.example");
   });
 
+  it("reads a domain from the first character after its separator, '@', %40 or %2540 alike", () => {
+    // Before, the first character after the separator was skipped: a space there let the domain run on into
+    // the next address, which was swallowed whole, and an address literal's "[" after %40 was not seen.
+    expect(maskEmailsIn("x@ jane@contoso.example")).toBe("x•••@ j•••@contoso.example");
+    expect(maskEmailsIn("jane%40 bob@x.example")).toBe("j•••%40 b•••@x.example");
+    expect(maskEmailsIn("jane%2540 bob@x.example")).toBe("j•••%2540 b•••@x.example");
+    expect(maskEmailsIn("jane%40[192.0.2.1] x")).toBe("j•••%40[192.0.2.1] x");
+    // A digit-only local part is a local part, with "@" as with %40 (a staff number as a mailbox): masked.
+    expect(maskEmailsIn("discount 100%40 today, 100@x")).toBe("discount 1•••%40 today, 1•••@x");
+  });
+
   it("shows a first character beyond the Basic Multilingual Plane whole, never half of it", () => {
     expect(maskEmailsIn("𝒥ane@dealer.example")).toBe("𝒥•••@dealer.example");
   });

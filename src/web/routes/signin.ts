@@ -200,9 +200,10 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
 
   /**
    * Cancel at "User profile" or OTP capture: ended here or by another request first ("signed-out", nothing
-   * written), to sign in either way. "moved": a Confirm of the same sign-in (another tab, the other button
-   * of a double click) was answered first and signed in; the Cancel changed nothing, and the browser keeps
-   * that session and goes where it now is (STEP_PATH), which shows it signed in and says why (`?done=`).
+   * written), to sign in either way. "moved" only when a Confirm of the same sign-in (another tab, the other
+   * button of a double click) was answered first and signed in (endHalfSignedIn); the Cancel changed nothing,
+   * and the browser keeps that session and goes where it now is (STEP_PATH), which shows it signed in and
+   * says why (`?done=`).
    */
   function answerCancel(reply: FastifyReply, outcome: Awaited<ReturnType<typeof cancelSignIn>>) {
     if (outcome.kind === "moved") return reply.redirect("/?done=already-signed-in", 303);
