@@ -138,9 +138,10 @@ describe.each(DIALECTS)("the right emailed code arriving twice is audited as cod
     expect(answers.filter((k) => k === "signed-in")).toHaveLength(1);
     expect(answers.filter((k) => k !== "signed-in" && k !== "used" && k !== "locked")).toEqual([]);
     // Attempts in flight are reserved against the login ID's lock before any is verified (reserveAttempt):
-    // at most FAMOS_LOCK_AFTER of them are read at once, so at most that many lines of a burst at once.
+    // at most FAMOS_LOCK_AFTER of them are read at once, the rest paused unread. How many of a burst are read
+    // in all depends on how soon the first give their tries back (a used code's try is given back): a CI run
+    // read 5 of 7 (FAMOS_LOCK_AFTER 5), so no bound below the burst's own size is pinned here.
     const used = answers.filter((k) => k === "used").length;
-    expect(used).toBeLessThan(a().config.lock.after);
     expect(await outcome(a(), user, "code.confirmed")).toEqual({ confirmed: 1, reused: Array(used).fill({ purpose: "signin" }), failed: 0, counted: 0 });
     // The emailed code's reuse is not mailed: the code went to that same mailbox.
     expect(await a().db.selectFrom("outbox").select("id").where("user_id", "=", user.id).execute()).toHaveLength(mailsBefore.length);
