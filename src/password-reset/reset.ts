@@ -135,11 +135,14 @@ export async function completePasswordReset(
     }
     // Another code after the use, or the right code voided before its use (never used): refused, no line,
     // nothing counted — as checkSecondFactor refuses them ("spent", consume's "voided").
-    if (after?.kind === "spent" || verdict?.kind === "voided") {
+    // "spent" from the match itself: the code used and its flow not yet finished (the winner a moment behind).
+    if (after?.kind === "spent" || verdict?.kind === "spent" || verdict?.kind === "voided") {
       await refuseReusedProof(deps, reservation, now, {});
       return { kind: "code-refused" };
     }
-    const failed = { event: "code.failed", ...who, detail: { purpose: "password-reset", result: verdict?.kind ?? "no-code" } } as const;
+    // A match never comes here (spendCode answered it above); its type does not say so.
+    const result = verdict == null || verdict.kind === "match" ? "no-code" : verdict.kind;
+    const failed = { event: "code.failed", ...who, detail: { purpose: "password-reset", result } } as const;
     await countWrongAttempt(deps, reservation, user, failed, now);
     deps.metrics.codesFailed.inc();
     return { kind: "code-refused" };
