@@ -99,26 +99,16 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
   const reservation = await reserveAttempt(deps.db, "code", { loginKey: loginDigest(deps.keys, key), ip: ctx.ip, deviceId }, now, deps.config);
   if (!reservation.ok) return { kind: "locked", ...reservation.pause };
 
-  const reused = async () => {
-    await refuseReusedProof(deps, reservation, now, { ...(factor.reused ? { audit: entry(factor.reused) } : {}), ...(factor.tellReuse ? { tell: { user, code: factor.tellReuse } } : {}) });
-    return { kind: "used" } as const;
-  };
-
-  /** Refused counting nothing and writing no line: the try it reserved given back. */
-  const refused = async () => {
-    await attemptVoid(deps.db, reservation);
-    return { kind: "used" } as const;
-  };
+  /** What follows a refusal (refuseProof): the reuse audited, the holder told when the factor asks; a guess counted with its line. */
+  const refuse = (refusal: Refusal<F>) =>
+    refuseProof(deps, reservation, now, refusal, {
+      reuse: { ...(factor.reused ? { audit: entry(factor.reused) } : {}), ...(factor.tellReuse ? { tell: { user, code: factor.tellReuse } } : {}) },
+      guess: (failure) => ({ entry: entry(factor.failed(failure)), user, lockSubject: key }),
+      counted: () => factor.metrics?.failed(),
+    });
 
   const verdict = await factor.verify(now);
-  if (verdict.kind === "used") return reused();
-  if (verdict.kind === "spent") return refused();
-  if (verdict.kind !== "ok") {
-    const failure = verdict as F;
-    await countWrongAttempt(deps, reservation, user, entry(factor.failed(failure)), now, key);
-    factor.metrics?.failed();
-    return failure;
-  }
+  if (verdict.kind !== "ok") return refuse(verdict as Refusal<F>);
 
   let value: T | typeof LOST_RACE;
   try {
@@ -138,19 +128,67 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
     });
   } catch (error) {
     if (!(error instanceof SessionEnded) && !(error instanceof ProofVoided)) throw error;
-    // Nothing was written, the proof not used up: it was right, so its try is given back.
-    return refused();
+    // Nothing was written, the proof not used up: it was right, so its try is given back, as a proof voided under it.
+    return refuse({ kind: "voided" });
   }
   // Two requests with one proof: the other one used it.
-  if (value === LOST_RACE) return reused();
+  if (value === LOST_RACE) return refuse({ kind: "used" });
   factor.metrics?.confirmed();
   return { kind: "ok", value };
 }
 
 /**
+ * Why a right-looking proof, or a wrong one, was refused: one meaning of each kind for every flow, the
+ * emailed code's included (checkCode, through checkSecondFactor, and the self-service reset's step 2,
+ * typedCodeVerdict). "used": the used proof again (its twin, a replay, the loser of a race with it).
+ * "spent": the flow's proof was used and another was typed; "voided": the right proof voided before its
+ * use (the last wrong try of someone guessing at once, Cancel, Regenerate, a support reset, the session
+ * ended meanwhile). Anything else is the factor's failure: a guess.
+ */
+export type Refusal<F extends { kind: string }> = { kind: "used" } | { kind: "spent" } | { kind: "voided" } | F;
+
+/**
+ * The one home of what follows a refusal, for every second factor (checkSecondFactor) and the reset's code
+ * (completePasswordReset): "used" is refused as a reuse (refuseReusedProof: the try given back, the reuse's
+ * line, the holder told when the factor asks); "spent" and "voided" guess nothing, so they are refused
+ * counting nothing and writing no line; a failure is a guess, counted toward the lock with its line
+ * (countWrongAttempt). The answer: "used" for the three that guess nothing (one answer, which tells the
+ * client nothing more), else the failure.
+ */
+export async function refuseProof<F extends { kind: string }>(
+  deps: Deps,
+  reservation: Extract<Reservation, { ok: true }>,
+  now: number,
+  refusal: Refusal<F>,
+  how: {
+    reuse: { audit?: AuditEntry; tell?: { user: User; code: ReusedCode } };
+    /** A guess's line, the account whose holder is told of a lock it starts, and the login ID a lock is audited under. */
+    guess: (failure: F) => { entry: AuditEntry; user: User | undefined; lockSubject?: string };
+    counted?: () => void;
+  },
+): Promise<{ kind: "used" } | F> {
+  switch (refusal.kind) {
+    case "used":
+      await refuseReusedProof(deps, reservation, now, how.reuse);
+      return { kind: "used" };
+    case "spent":
+    case "voided":
+      await refuseReusedProof(deps, reservation, now, {});
+      return { kind: "used" };
+    default: {
+      const failure = refusal as F;
+      const guess = how.guess(failure);
+      await countWrongAttempt(deps, reservation, guess.user, guess.entry, now, guess.lockSubject);
+      how.counted?.();
+      return failure;
+    }
+  }
+}
+
+/**
  * A proof arriving again (ASVS 2.8.5: an OTP's reuse is logged and refused): neither a guess nor a success.
  * The one home of what follows, for every second factor (checkSecondFactor) and the reset's code
- * (completePasswordReset): the try it reserved given back, the reuse in the trail (`audit`; the emailed
+ * (completePasswordReset), both through refuseProof: the try it reserved given back, the reuse in the trail (`audit`; the emailed
  * code's line is codeReusedLine), and the holder told when the factor asks (`tell`: tellCodeReused, capped).
  * Not capped in the trail: a line needs the used proof and a request that got past the route's limit
  * (FAMOS_RATE_LIMIT a minute per address) and the login ID's reservations (at most FAMOS_LOCK_AFTER in flight).

@@ -265,7 +265,7 @@ export async function useCode(db: Kysely<Database>, match: CodeMatch, now: numbe
  * it (the last wrong try of someone guessing at once, Cancel, Regenerate, a support reset) — then the code
  * was never used: no code.reused, and nothing counted, since it was right. Read after that request's
  * commit, by the code's own row. The one "why did my use lose" rule for every flow: checkCode's consume
- * and completePasswordReset.
+ * and the reset's typedCodeVerdict.
  */
 export async function spendCode(db: Kysely<Database>, match: CodeMatch, now: number): Promise<"consumed" | "used" | "voided"> {
   if (await useCode(db, match, now)) return "consumed";
@@ -307,7 +307,7 @@ const lastCode = preparedQuery((db, flowId: string) =>
  * flow used (its last code, consumed), compared as matchCode compares: the stored keyed hash, in constant
  * time; "spent" when the flow's code was used and another (or a malformed one, `typed` null) is typed.
  * The one rule of "this is the used code again" (code.reused, ASVS 2.8.5) for every flow: sign-in,
- * enrolment and the email change (matchCode) and the self-service reset (completePasswordReset).
+ * enrolment and the email change (matchCode) and the self-service reset (typedCodeVerdict).
  */
 export async function explainMissingCode(
   deps: Pick<Deps, "db" | "keys">,

@@ -4,18 +4,18 @@ import { endAccessForNewPassword, sameAccess, signInBarred } from "../account/ac
 import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
-import { explainMissingCode, issueCode, matchCode, spendCode } from "../otp/codes.ts";
+import { issueCode, matchCode } from "../otp/codes.ts";
+import { typedCodeVerdict, type CodeGuess } from "../otp/code-verdict.ts";
 import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
 import { checkChosenPassword } from "../profile/password-change.ts";
 import { attemptSucceeded, attemptVoid, lockToldOnceRight, loginIdPaused, reserveAttempt } from "../regulation/throttle.ts";
-import { countWrongAttempt } from "../regulation/wrong-attempt.ts";
 import type { RequestContext } from "../platform/request-context.ts";
 import { loginDigest, typedLoginSubject } from "../users/login-digest.ts";
 import { findUserById, findUserByLogin, findUserTakingTurns, loginKey, setOrdinaryPassword } from "../users/users.ts";
 import { codeQueued } from "../factors/send-code.ts";
-import { refuseReusedProof } from "../factors/check-second-factor.ts";
+import { refuseProof } from "../factors/check-second-factor.ts";
 import { codeReusedLine } from "../factors/code-reuse.ts";
 
 /** What the browser keeps (in a signed cookie) between the two steps: the same shape for every login ID. */
@@ -72,7 +72,8 @@ export type ResetOutcome =
 
 /**
  * Step 2: the code and the new password twice. The code is checked by the sign-in's own functions
- * (matchCode and useCode, and the regulation's reserve, fail and clear); a wrong one counts on the
+ * (matchCode and spendCode, one verdict by typedCodeVerdict, what follows it by refuseProof, and the
+ * regulation's reserve, fail and clear); a wrong one counts on the
  * login ID's reset counter and the address's, and the sign-in's locks of the login ID refuse it too.
  * The right one sets the password, ends every session and pending code and the device cookies of
  * other browsers than this one, and tells the OTP email;
@@ -116,35 +117,22 @@ export async function completePasswordReset(
       return { kind: "invalid", message: named.message };
     }
   }
-  // A right code that lost its use to another request: to its twin ("used"), or to a void ("voided", spendCode).
-  const spent = match?.kind === "match" ? await spendCode(deps.db, match, now) : null;
-  const verdict = spent === "consumed" ? { kind: "ok" as const } : spent !== null ? { kind: spent } : match;
-  if (!flow || !user || verdict?.kind !== "ok") {
+  // One verdict for the code typed (typedCodeVerdict), and one home of what follows each kind (refuseProof):
+  // the used code again, audited as the emailed code's reuse everywhere is (codeReusedLine); another code
+  // after the use, or the right code voided before its use: refused, no line, nothing counted; a guess:
+  // counted on the reset's counter, with its code.failed line. "ok" comes from a match, so with both.
+  const finished = flow?.kind === "password-reset" && flow.finished_at !== null ? flow.id : null;
+  const verdict = await typedCodeVerdict(deps, { match, finished, typed: code }, now);
+  if (verdict.kind !== "ok" || !flow || !user) {
     // The trail keeps the login ID typed only when an account has it; else its digest.
     const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
     const login = typedLoginSubject(deps.keys, state.loginKey, hasAccount, digest);
     const who = { actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent };
-    // After the code reset the password, a code typed with its kept state is its replay only when it is
-    // the used code (explainMissingCode, the rule of every flow); another guesses nothing (none is live).
-    const after = flow?.kind === "password-reset" && flow.finished_at !== null ? await explainMissingCode(deps, flow.id, code) : null;
-    // The code's racing loser, or its replay: refused counting nothing, and audited as the emailed code's
-    // reuse everywhere is (refuseReusedProof, codeReusedLine); another code there: refused, no line.
-    if (flow?.kind === "password-reset" && (verdict?.kind === "used" || after?.kind === "used")) {
-      await refuseReusedProof(deps, reservation, now, { audit: { ...who, ...codeReusedLine(flow) } });
-      return { kind: "code-refused" };
-    }
-    // Another code after the use, or the right code voided before its use (never used): refused, no line,
-    // nothing counted — as checkSecondFactor refuses them ("spent", consume's "voided").
-    // "spent" from the match itself: the code used and its flow not yet finished (the winner a moment behind).
-    if (after?.kind === "spent" || verdict?.kind === "spent" || verdict?.kind === "voided") {
-      await refuseReusedProof(deps, reservation, now, {});
-      return { kind: "code-refused" };
-    }
-    // A match never comes here (spendCode answered it above); its type does not say so.
-    const result = verdict == null || verdict.kind === "match" ? "no-code" : verdict.kind;
-    const failed = { event: "code.failed", ...who, detail: { purpose: "password-reset", result } } as const;
-    await countWrongAttempt(deps, reservation, user, failed, now);
-    deps.metrics.codesFailed.inc();
+    await refuseProof<CodeGuess>(deps, reservation, now, verdict.kind === "ok" ? { kind: "no-code" } : verdict, {
+      reuse: { audit: { ...who, ...codeReusedLine({ kind: "password-reset" }) } },
+      guess: (failure) => ({ entry: { event: "code.failed", ...who, detail: { purpose: "password-reset", result: failure.kind } }, user }),
+      counted: () => deps.metrics.codesFailed.inc(),
+    });
     return { kind: "code-refused" };
   }
 
