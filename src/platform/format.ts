@@ -361,9 +361,23 @@ export function zoneName(timeZone: string, at: number, locale = "en-GB", spoken:
     zoneFormatter(timeZone, style, locale).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
   const generic = part("longGeneric");
   if (generic && !isBareOffset(generic)) return zoneNounInSentence(generic, locale);
-  // ICU writes a bare offset "GMT+00:00", or in French "UTC+00:00": said "UTC", "UTC+9".
-  const offset = part("shortOffset").replace(/^(GMT|UTC)/, "");
-  return offset === "" || offset === "+0" ? "UTC" : `UTC${offset}`;
+  // ICU writes a bare offset "GMT-5" or "GMT+5:30", in French "UTC−5": said as Profile's list says it (utcOffsetName).
+  const offset = part("shortOffset");
+  const parts = /^(?:GMT|UTC)(?:([+\-−])(\d{1,2})(?::(\d{2}))?)?$/.exec(offset);
+  if (!parts) return `UTC${offset.replace(/^(GMT|UTC)/, "")}`;
+  const minutes = parts[1] ? Number(parts[2]) * 60 + Number(parts[3] ?? 0) : 0;
+  return utcOffsetName(parts[1] === "+" ? minutes : -minutes);
+}
+
+/**
+ * An offset from UTC as people read it, the one wording of a page's or mail's sentence ("14:02 (UTC−05:00)")
+ * and of Profile's list ("UTC−05:00, no summer time"): hours and minutes, the minus sign U+2212 as Intl writes
+ * offsets, and no offset plainly "UTC". (The CSVs' time_local_offset is for machines: formatIsoOffset's.)
+ */
+export function utcOffsetName(minutes: number): string {
+  if (minutes === 0) return "UTC";
+  const whole = Math.abs(minutes);
+  return `UTC${minutes < 0 ? "\u2212" : "+"}${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 /** A "generic" name that is only an offset ("GMT+00:00", French "UTC+00:00", "GMT-05:00"). */
