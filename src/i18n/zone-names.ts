@@ -1,4 +1,4 @@
-import { isBareOffset, zoneNounInSentence } from "../platform/format.ts";
+import { isBareOffset, utcOffsetName, zoneNounInSentence } from "../platform/format.ts";
 import { Kept } from "../platform/kept.ts";
 import ZONE_LABELS from "./zone-labels.json" with { type: "json" };
 import { isLocale, timeZones, zonesByRegion, type ZoneRegion } from "./locales.ts";
@@ -74,15 +74,15 @@ export function zoneLabel(zone: string, locale: string, at: number): string {
 
 /**
  * UTC and the fixed offsets (FIXED_ZONES) as staff read them, from the catalogues: "UTC – Coordinated Universal
- * Time", and Etc/GMT+5 as "UTC−05:00, no summer time" (IANA's Etc/GMT sign is inverted, POSIX's; the minus
- * sign U+2212, as Intl writes offsets). Null for any other zone.
+ * Time", and Etc/GMT+5 as "UTC−05:00, no summer time" (IANA's Etc/GMT sign is inverted, POSIX's), the offset
+ * worded as a page's sentence words it (utcOffsetName). Null for any other zone.
  */
 function fixedZoneLabel(zone: string, locale: string): string | null {
   const language = isLocale(locale) ? locale : "en-GB";
   if (zone === "UTC") return formatMessage(language, "zone.utc");
   const offset = /^Etc\/GMT([+-])(\d{1,2})$/.exec(zone);
   if (!offset) return null;
-  return formatMessage(language, "zone.fixedOffset", { offset: `UTC${offset[1] === "+" ? "\u2212" : "+"}${offset[2]!.padStart(2, "0")}:00` });
+  return formatMessage(language, "zone.fixedOffset", { offset: utcOffsetName((offset[1] === "+" ? -60 : 60) * Number(offset[2])) });
 }
 
 // Per language and zone, for zones not in the table.

@@ -58,6 +58,30 @@ export function tr(deps: Pick<Deps, "config">, request: FastifyRequest): Transla
  * own table names words, so the address carries no text of its own to show (nothing reflected).
  */
 export function doneNotice(deps: Pick<Deps, "config">, request: FastifyRequest, table: Readonly<Record<string, MessageKey>>): string | undefined {
+  const done = doneKey(request, table);
+  return done === undefined ? undefined : tr(deps, request).text(table[done]!);
+}
+
+/** Words for a `?done=` claim the records can check, read as they are now: undefined (nothing said) when it is not true. */
+export type CheckedDone = (t: Translator) => Promise<string | undefined>;
+
+/**
+ * doneNotice for a page some of whose notices make a claim the records can check (CheckedDone): a link written
+ * by anyone makes the page say only what is true.
+ */
+export async function checkedDoneNotice(
+  deps: Pick<Deps, "config">,
+  request: FastifyRequest,
+  table: Readonly<Record<string, MessageKey | CheckedDone>>,
+): Promise<string | undefined> {
+  const done = doneKey(request, table);
+  if (done === undefined) return undefined;
+  const words = table[done]!;
+  return typeof words === "function" ? words(tr(deps, request)) : tr(deps, request).text(words);
+}
+
+/** The one lookup of `?done=`: a key of the page's own table (not an inherited name such as "toString"), given once. */
+function doneKey(request: FastifyRequest, table: Readonly<Record<string, unknown>>): string | undefined {
   const done = (request.query as Record<string, unknown>).done;
-  return typeof done === "string" && Object.hasOwn(table, done) ? tr(deps, request).text(table[done]!) : undefined;
+  return typeof done === "string" && Object.hasOwn(table, done) ? done : undefined;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { translator } from "../../src/i18n/translator.ts";
+import { LOCALES } from "../../src/i18n/locales.ts";
 import { intlZoneLabel, zoneLabel } from "../../src/i18n/zone-names.ts";
 
 const AT = Date.UTC(2026, 10, 28, 14, 0, 0);
@@ -21,12 +22,17 @@ describe("zone names read naturally inside a sentence", () => {
     expect(translator("en-GB", "Europe/Rome").zone(AT)).toBe("Central European Time");
   });
 
-  it("the zero offset is UTC, and another bare offset UTC±n, in French as in the other languages", () => {
-    for (const locale of ["fr", "it", "de", "en-GB"] as const) {
+  it("the zero offset is UTC, and another bare offset UTC±hh:mm (the minus U+2212), in every language, as the Profile's list writes it", () => {
+    for (const locale of LOCALES) {
       expect(translator(locale, "UTC").zone(AT), locale).toBe("UTC");
       expect(translator(locale, "Etc/UTC").zone(AT), locale).toBe("UTC");
+      // One wording in a page's sentence ("… (UTC−05:00)") and in Profile's list ("UTC−05:00, no summer time").
+      expect(translator(locale, "Etc/GMT+5").zone(AT), locale).toBe("UTC−05:00");
+      expect(translator(locale, "Etc/GMT+5").withZone("14:02", AT), locale).toBe("14:02 (UTC−05:00)");
+      expect(zoneLabel("Etc/GMT+5", locale, AT).startsWith("UTC−05:00, "), locale).toBe(true);
+      expect(translator(locale, "Etc/GMT-3").zone(AT), locale).toBe("UTC+03:00");
+      expect(zoneLabel("Etc/GMT-3", locale, AT).startsWith("UTC+03:00, "), locale).toBe(true);
     }
-    expect(translator("fr", "Etc/GMT+5").zone(AT)).toBe("UTC−5");
   });
 
   it("the Profile's list says the zone in lower case after the country's dash, in Italian and Spanish as in French", () => {

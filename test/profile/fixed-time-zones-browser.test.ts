@@ -40,7 +40,7 @@ describe("Profile's time zone list offers UTC and the fixed offsets (browser)", 
     expect(await savedZone(user.id)).toBe("Etc/GMT+5");
     expect(await selectedLabel(page)).toBe("UTC−05:00, no summer time");
     // Pages and mails already say it so in a sentence (format.ts zoneName), five hours behind UTC.
-    expect(await page.getByText("times are shown in your time zone").textContent()).toContain("(UTC-5)");
+    expect(await page.getByText("times are shown in your time zone").textContent()).toContain("(UTC−05:00)");
     // Under "Other", UTC first, then the offsets from −12:00 to +14:00.
     const other = await page.locator('#timeZone optgroup[label="Other"] option').allTextContents();
     expect(other.slice(0, 3)).toEqual(["UTC – Coordinated Universal Time", "UTC−12:00, no summer time", "UTC−11:00, no summer time"]);

@@ -6,17 +6,20 @@ import { field, parseForm } from "../forms.ts";
 import { addressLocksPage } from "../pages/support-address-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
-import { tr } from "../reader.ts";
+import { doneNotice, tr } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
+
+/** What the page says after "Unlock address" (`?done=`, doneNotice). */
+const DONE = { unlocked: "console.done.addressUnlocked" } as const;
 
 /** The console's page of active address locks, and "Unlock address". */
 export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
   app.get("/support/addresses", support, async (request, reply) => {
-    const done = (request.query as Record<string, unknown>).done === "unlocked" ? tr(deps, request).text("console.done.addressUnlocked") : undefined;
-    return reply.type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { info: done }));
+    const info = doneNotice(deps, request, DONE);
+    return reply.type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { info }));
   });
 
   // Lifting an address's pause lets guessing go on from there: asked as an account's unlock is.

@@ -11,6 +11,7 @@ import { LAST_ADMIN } from "../../support/roles.ts";
 import { sharedWithOthers } from "../../users/shared-address.ts";
 import { checkIdentifiedRequest } from "../../support/identified-request.ts";
 import { HttpProblem } from "../errors.ts";
+import type { CheckedDone } from "../reader.ts";
 import { field, formSchema, parseForm } from "../forms.ts";
 import {
   disableConfirmPage,
@@ -27,23 +28,31 @@ import { requestProblems, saidSentence } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-/** What the user's page says after disable or enable (`?done=`); a disable's own: disabledDoneText. */
-export const LIFECYCLE_DONE: Record<string, MessageKey> = {
-  disabled: "console.done.disabledUncounted",
-  enabled: "console.done.enabled",
-  "already-disabled": "console.done.alreadyDisabled",
-  "already-enabled": "console.done.alreadyEnabled",
-  // "Keep disabled" on one no longer disabled by a sync (enabled, or kept by a colleague meanwhile).
-  "keep-unchanged": "console.done.keepUnchanged",
-};
+/**
+ * What the user's page says after a disable, a "Keep disabled" or an enable (`?done=`, checkedDoneNotice): each
+ * claim about the account said only while the account is so now, so a link written by anyone cannot make
+ * the console claim one (a disable's counts read from its audit event: disabledDoneText).
+ */
+export function lifecycleDone(deps: Deps, user: User): Record<string, MessageKey | CheckedDone> {
+  const disabled = user.disabled_at !== null;
+  const when = (holds: boolean, key: MessageKey) => async (t: Translator) => (holds ? t.text(key) : undefined);
+  return {
+    disabled: (t) => disabledDoneText(deps, t, user),
+    kept: (t) => disabledDoneText(deps, t, user),
+    enabled: async (t) => (disabled ? undefined : enabledDoneText(deps, t, user)),
+    "already-disabled": when(disabled, "console.done.alreadyDisabled"),
+    "already-enabled": when(!disabled, "console.done.alreadyEnabled"),
+    // "Keep disabled" on one no longer disabled by a sync (enabled, or kept by a colleague meanwhile).
+    "keep-unchanged": "console.done.keepUnchanged",
+  };
+}
 
 /**
- * The page after an enable (`?done=enabled`): when the account is enabled and its OTP email is another
- * enabled login ID's too (a successor took the leaver's mailbox meanwhile), it says so. Read from the
- * accounts as they are now, so a crafted link says only what is true.
+ * The page after an enable (`?done=enabled`): when its OTP email is another enabled login ID's too (a
+ * successor took the leaver's mailbox meanwhile), it says so. Read from the accounts as they are now.
  */
-export async function enabledDoneText(deps: Deps, t: Translator, user: User): Promise<string> {
-  const shared = user.disabled_at === null && user.otp_email !== null && (await sharedWithOthers(deps, user.otp_email, user.id));
+async function enabledDoneText(deps: Deps, t: Translator, user: User): Promise<string> {
+  const shared = user.otp_email !== null && (await sharedWithOthers(deps, user.otp_email, user.id));
   return shared ? `${t.text("console.done.enabled")} ${t.text("console.done.enabledShared")}` : t.text("console.done.enabled");
 }
 
@@ -54,7 +63,7 @@ export async function enabledDoneText(deps: Deps, t: Translator, user: User): Pr
  * says only which page this is, so a link written by anyone cannot make the console claim a disable,
  * a keep, or counts. A user not disabled (a crafted link, or enabled since): nothing is said.
  */
-export async function disabledDoneText(deps: Deps, t: Translator, user: User): Promise<string | undefined> {
+async function disabledDoneText(deps: Deps, t: Translator, user: User): Promise<string | undefined> {
   const said = await disableInForce(deps.db, user);
   if (said === undefined) return undefined;
   if (said === null) return t.text("console.done.disabledUncounted");

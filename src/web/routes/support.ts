@@ -20,16 +20,16 @@ import { supportAddressRoutes } from "./support-addresses.ts";
 import { supportAttentionRoutes } from "./support-attention.ts";
 import { supportAuditRoutes } from "./support-audit.ts";
 import { supportNoticeRoutes } from "./support-notices.ts";
-import { disabledDoneText, enabledDoneText, LIFECYCLE_DONE, supportLifecycleRoutes } from "./support-lifecycle.ts";
+import { lifecycleDone, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { askedPage } from "../../support/paging.ts";
-import { tr } from "../reader.ts";
+import { checkedDoneNotice, tr } from "../reader.ts";
 import { requestProblems } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-/** What the user's page says after an action (`?done=`), in the support user's language. */
+/** What the user's page says after an action (`?done=`), in the support user's language; a disable's or an enable's: lifecycleDone. */
 const DONE: Record<string, MessageKey> = {
   reset: "console.done.reset",
   // A reset that found no confirmed address (a colleague's reset first, or never enrolled) told nobody.
@@ -38,7 +38,6 @@ const DONE: Record<string, MessageKey> = {
   role: "console.done.role",
   "role-unchanged": "console.done.roleUnchanged",
   "factors-removed": "console.done.factorsRemoved",
-  ...LIFECYCLE_DONE,
 };
 
 /** SPEC item 8: the support console, for roles support and admin, behind the same two factors. */
@@ -79,12 +78,8 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
   });
 
   app.get("/support/users/:id", support, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const done = query.done;
-    const key = typeof done === "string" && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
-    const t = tr(deps, request);
     const user = await target(request);
-    const info = done === "disabled" || done === "kept" ? await disabledDoneText(deps, t, user) : done === "enabled" ? await enabledDoneText(deps, t, user) : key ? t.text(key) : undefined;
+    const info = await checkedDoneNotice(deps, request, { ...DONE, ...lifecycleDone(deps, user) });
     return renderUser(request, reply, user, 200, { info });
   });
 
