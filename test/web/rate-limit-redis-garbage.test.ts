@@ -67,8 +67,7 @@ describe("a real `famos serve` whose Redis answers a count with nothing", () => 
     server = await startServer(productionEnv({ FAMOS_DATABASE_URL: database.url, FAMOS_SMTP_URL: smtp.url, FAMOS_REDIS_URL: `redis://127.0.0.1:${port}`, FAMOS_RATE_LIMIT: "300" }));
   });
   afterAll(async () => {
-    // Nothing of the stop is checked here: killed, as startServedFamos's servers are, without the drain's wait.
-    await server?.stop("SIGKILL");
+    await server?.stop();
     await new Promise((resolve) => redis?.close(resolve));
     await smtp?.stop();
     await database?.drop();
