@@ -34,6 +34,9 @@ describe("a real `famos serve` taking bounces on FAMOS_BOUNCE_SMTP_PORT", () => 
         FAMOS_BOUNCE_DOMAIN: "bounces.famos.test",
         FAMOS_BOUNCE_SMTP_PORT: String(bouncePort),
         FAMOS_BOUNCE_SMTP_HOST: "127.0.0.1",
+        // The drain's quiet interval at its least: the stop's exit 0 is checked, not how long it waits
+        // for a balancer (2 s by default).
+        FAMOS_DRAIN_QUIET: "100ms",
       }),
     );
     store = openStore(database.url);
