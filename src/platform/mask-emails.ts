@@ -69,7 +69,7 @@ function domainEnd(text: string, from: number): number {
  * contoso.example", "Jane Doe wurde nicht in contoso.example gefunden": namesMasked). A Message-ID (<id@host>)
  * is masked too: it cannot be told from an address. Microsoft 365's words first, then the addresses: each
  * local part or name is read back from its "@" (or its phrase) no further than the last one or the end of the
- * last address, each domain forward to the next "@" at most (one that stops there takes the glued address with
+ * last address (a "%" or "&" that writes no "@" is a local part's character: jane&john@… masked from its "j"), each domain forward to the next "@" at most (one that stops there takes the glued address with
  * it, once), so a 100 kB text of "@"s, "%"s, "&"s, quotes or letters costs a bounded number of looks per
  * character (a regular expression tried at each "@" or at each letter was quadratic).
  */
@@ -84,17 +84,21 @@ function addressesMasked(text: string): string {
   let out = "";
   let done = 0;
   let floor = 0;
-  // The next of each separator's first character from `floor`, each searched again only once passed.
+  let from = 0;
+  // The next of each separator's first character from `from`, each searched again only once passed.
   const next = SEPARATOR_STARTS.map((c) => text.indexOf(c));
   for (;;) {
     let at = -1;
     for (let k = 0; k < next.length; k++) {
-      if (next[k] !== -1 && next[k]! < floor) next[k] = text.indexOf(SEPARATOR_STARTS[k]!, floor);
+      if (next[k] !== -1 && next[k]! < from) next[k] = text.indexOf(SEPARATOR_STARTS[k]!, from);
       if (next[k] !== -1 && (at === -1 || next[k]! < at)) at = next[k]!;
     }
     if (at === -1) break;
     const sign = separatorAt(text, at);
-    const start = sign === 0 ? at : localStart(text, at, floor);
+    from = at + 1;
+    // A "%" or "&" that writes no "@" is a local part's character (jane&john@…, sales%marketing@…): it moves no floor.
+    if (sign === 0) continue;
+    const start = localStart(text, at, floor);
     if (start < at) {
       // A domain that runs into the next "@" holds that address's local part (bob@x.exampleとjane@…,
       // a@relay.example-jane@…): the run is masked up to the last glued address's end (masking more is safe).
@@ -104,7 +108,7 @@ function addressesMasked(text: string): string {
       out += text.slice(done, start) + maskedLocal(text, start) + text.slice(last, end);
       done = end;
     }
-    floor = Math.max(done, at + 1);
+    floor = from = Math.max(done, at + 1);
   }
   return out + text.slice(done);
 }
@@ -112,8 +116,9 @@ function addressesMasked(text: string): string {
 /**
  * The length of the "@" at `i` as written, 0 when there is none: "@" and the full-width "＠" (U+FF20); percent-encoded
  * once, "%40", or again for each URL it was put inside ("%2540", "%252540": each encoding turns the "%" into "%25");
- * an HTML character reference ("&#64;", "&#x40;", leading zeros allowed, or the named "&commat;": WHATWG HTML
- * §13.5, its semicolon required here).
+ * an HTML character reference ("&#64;", "&#x40;", leading zeros allowed, its semicolon too as browsers decode a numeric
+ * one without it, "&#64contoso…", unless a further digit makes another character; or the named "&commat;", its semicolon
+ * required: WHATWG HTML's tokenizer, its character reference states).
  */
 function separatorAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
@@ -130,7 +135,11 @@ function separatorAt(text: string, i: number): number {
   let j = i + (hex ? 3 : 2);
   while (text.charCodeAt(j) === 0x30) j++;
   const [first, second] = hex ? [0x34, 0x30] : [0x36, 0x34];
-  return text.charCodeAt(j) === first && text.charCodeAt(j + 1) === second && text.charCodeAt(j + 2) === 0x3b ? j + 3 - i : 0;
+  if (text.charCodeAt(j) !== first || text.charCodeAt(j + 1) !== second) return 0;
+  // Without its semicolon as browsers decode it (&#64contoso…), unless another digit makes it another character (&#640, &#x40c).
+  const after = text.charCodeAt(j + 2);
+  if (after === 0x3b) return j + 3 - i;
+  return (after >= 0x30 && after <= 0x39) || (hex && (after | 0x20) >= 0x61 && (after | 0x20) <= 0x66) ? 0 : j + 2 - i;
 }
 
 /** Whether an "@" written any way (separatorAt) ends just before `i`: an entity's is looked for no further back than its longest sensible form. */
@@ -188,29 +197,39 @@ function namesMasked(text: string, { phrase, names }: NamingPhrase): string {
   return out + text.slice(done);
 }
 
+/** A display name's characters: a local part's, and its quotes, brackets and comma ("Jane Doe", "(Sales)", "Doe, Jane"). */
+const inName = (c: number) => inLocalPart(c) || c === QUOTE || c === 0x28 || c === 0x29 || c === 0x2c;
+/** White space within a line: the space, a tab, the no-break and other Unicode spaces (a line break ends a name). */
+const blank = (c: number) => c === SPACE || c === 0x09 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x202f || c === 0x205f || c === 0x3000;
+
 /**
- * Where the name ending at `end` begins, read back no further than `floor`: its words, each of local-part
- * characters with a letter, one space apart ("Jane van der Berg" whole: a display name is personal data as
- * much as a mailbox), back to the line's start or punctuation, a word with no letter (a status code, "5.1.1")
- * or one ending a sentence ("failed."). -1 when there is no name, or the word before the phrase is an
- * address's part (its domain, its "@" written any way): the address is masked as such.
+ * Where the name ending at `end` begins, read back no further than `floor`. The word right before the phrase is
+ * the mailbox or the name, whatever it holds ("1234567", a staff number); before it, the whole run of words of
+ * name characters (inName), any white space but a line break apart ("Jane van der Berg", "Doe, Jane (Sales)",
+ * "Jane Q. Public": a display name is personal data as much as a mailbox), back to the line's start, any other
+ * character (":", ";", "<"), a word with no letter (a status code, "5.1.1") or one ending a sentence ("failed.";
+ * an initial, "Q.", does not). -1 when there is no name, or the word before the phrase is an address's part
+ * (its domain, its "@" written any way): the address is masked as such.
  */
 function nameStart(text: string, end: number, floor: number): number {
   let start = -1;
-  for (let wordEnd = end; ; wordEnd = start - 1) {
+  for (let wordEnd = end; ; ) {
     let i = wordEnd;
     let letter = false;
     while (i > floor) {
       const c = text.charCodeAt(i - 1);
-      if (!inLocalPart(c)) break;
+      if (!inName(c)) break;
       i--;
       if (c >= 0x80 || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) letter = true;
       // An address's part: read no further (the name, if any, is the words after it).
       else if ((c === PERCENT || c === AMPERSAND) && separatorAt(text, i) > 0) return start;
     }
-    if (separatorEndsAt(text, i)) return start;
-    if (i === wordEnd || !letter || (start !== -1 && text.charCodeAt(wordEnd - 1) === 0x2e)) return start;
+    if (i === wordEnd || separatorEndsAt(text, i)) return start;
+    if (start !== -1 && (!letter || (text.charCodeAt(wordEnd - 1) === 0x2e && wordEnd - i > 2))) return start;
     start = i;
-    if (start - 1 <= floor || text.charCodeAt(start - 1) !== SPACE) return start;
+    let gap = start;
+    while (gap > floor && blank(text.charCodeAt(gap - 1))) gap--;
+    if (gap === start || gap <= floor) return start;
+    wordEnd = gap;
   }
 }
