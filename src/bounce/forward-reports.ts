@@ -5,7 +5,8 @@ import { addressKey, reportedAddressKey } from "./addresses.ts";
 import type { BounceKind } from "./dsn.ts";
 import { reasonText } from "./reason-text.ts";
 import { passwordProvenCode } from "../mail/claims.ts";
-import { maskEmailsIn, maskMailbox } from "../platform/format.ts";
+import { maskMailbox } from "../platform/format.ts";
+import { maskEmailsIn } from "../platform/mask-emails.ts";
 import type { Database } from "../store/schema.ts";
 import { FORWARD_REASON_MARK } from "../users/fields.ts";
 

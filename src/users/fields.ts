@@ -1,5 +1,6 @@
 /** The fields every way of making a user checks (user add, the import, the console): one home for their limits. */
-import { maskEmailsIn, maskMailbox } from "../platform/format.ts";
+import { maskMailbox } from "../platform/format.ts";
+import { maskEmailsIn } from "../platform/mask-emails.ts";
 
 /** C0, DEL and C1 (U+0080–U+009F: U+009B is a one-byte CSI to many terminals). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { maskEmailsIn, maskMailbox } from "../../src/platform/format.ts";
+import { maskMailbox } from "../../src/platform/format.ts";
+import { maskEmailsIn } from "../../src/platform/mask-emails.ts";
 
 /**
- * maskEmailsIn (src/platform/format.ts): every mailbox a relay's words name is masked as support reads them
+ * maskEmailsIn (src/platform/mask-emails.ts): every mailbox a relay's words name is masked as support reads them
  * (storedWordsShown, detailText, forwardBounceSet). Shapes taken from real relays' texts: Postfix, Exim,
  * Sendmail, Exchange and Microsoft 365 NDRs, Gmail's DSNs. A Message-ID (<id@host>) is masked like an
  * address: it cannot be told from one, and masking more is safe.
@@ -97,7 +98,7 @@ describe("maskEmailsIn", () => {
   });
 
   it("leaves an ampersand, a full-width sign or a percent sign that writes no \"@\" as it is", () => {
-    expect(maskEmailsIn("Q&A &amp; &#65; &#x41; &#64 &#x40 &commat %2541 %25 40 ＠ noon")).toBe("Q&A &amp; &#65; &#x41; &#64 &#x40 &commat %2541 %25 40 ＠ noon");
+    expect(maskEmailsIn("Q&A &amp; &#65; &#x41; &#640 &#x40c &commat %2541 %25 40 ＠ noon")).toBe("Q&A &amp; &#65; &#x41; &#640 &#x40c &commat %2541 %25 40 ＠ noon");
   });
 
   it("reads a domain from the first character after its separator, '@', %40 or %2540 alike", () => {
@@ -154,6 +155,16 @@ describe("maskEmailsIn", () => {
       ["a name of many words, then the phrase", "A ".repeat(n / 2) + "wasn't found at x"],
       ["an address, then words and the phrase, repeated", ("a@b " + "A ".repeat(50) + "wasn't found at ").repeat(n / 120)],
       ["the phrase after each word, an address first", "a@b" + " a wasn't found at".repeat(n / 18)],
+      // "&" and "%" that write no "@" (they move no floor), entities without their semicolon, names of many kinds of words
+      ["& after each character, then @", "a&".repeat(n / 2) + "@x"],
+      ["% after each character, then @", "a%".repeat(n / 2) + "@x"],
+      ["& and % before each @", "a&b%c@".repeat(n / 6)],
+      ["&#64 without its semicolon, glued", "a&#64".repeat(n / 5)],
+      ["&#x40 never an @ (a hex digit after it)", "a&#x40c".repeat(n / 7)],
+      ["&s and %s, then the phrase", "a&b%".repeat(n / 4) + " wasn't found at x"],
+      ["a name of quoted, bracketed, comma'd words, then the phrase", "\"(A), ".repeat(n / 6) + "wasn't found at x"],
+      ["initials and no-break spaces, then the phrase", "Q.\u00a0".repeat(n / 3) + "wasn't found at x"],
+      ["digit words before each phrase", "1 2 3 wasn't found at ".repeat(n / 22)],
     ])("%s", (_what, text) => {
       const charCodeAt = vi.spyOn(String.prototype, "charCodeAt");
       const indexOf = vi.spyOn(String.prototype, "indexOf");

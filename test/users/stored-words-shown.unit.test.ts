@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskEmailsIn } from "../../src/platform/format.ts";
+import { maskEmailsIn } from "../../src/platform/mask-emails.ts";
 import { storedWordsShown } from "../../src/users/fields.ts";
 
 /**

@@ -1,5 +1,6 @@
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
-import { maskEmail, maskEmailsIn, maskMailbox } from "../../platform/format.ts";
+import { maskEmail, maskMailbox } from "../../platform/format.ts";
+import { maskEmailsIn } from "../../platform/mask-emails.ts";
 import { showHiddenCharacters } from "../../users/fields.ts";
 import { zonedDateTime } from "./support-pages.ts";
 
