@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
+import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type CompiledQuery, type DatabaseConnection, type Driver } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { addressKey } from "../../src/bounce/addresses.ts";
-import { FORWARD_BOUNCES, FORWARD_REPORTS_PER_MESSAGE, reportsTaken } from "../../src/bounce/forward-reports.ts";
+import { FORWARD_BOUNCES, FORWARD_REPORTS_PER_MESSAGE, reportsTaken, serializeAddress } from "../../src/bounce/forward-reports.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { enqueueMail } from "../../src/mail/outbox.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow, type Flow } from "../../src/otp/flows.ts";
 import type { Random } from "../../src/platform/random.ts";
+import type { Database } from "../../src/store/schema.ts";
 import { addUser } from "../support/app.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
 
@@ -59,6 +61,30 @@ describe("forward reports (unit tier)", () => {
       expect(taken).toHaveLength(FORWARD_REPORTS_PER_MESSAGE + 1);
       expect(taken).toEqual(["own1", ...tags(forwards(FORWARD_REPORTS_PER_MESSAGE - 2)), "own2", "own3"]);
     });
+  });
+
+  it("on PostgreSQL, waits for the address's other forward reports (a transaction's advisory lock on its key); SQLite's transactions are serial already", async () => {
+    // Statements compiled for PostgreSQL and recorded, no server: which lock, on which key.
+    const statements: CompiledQuery[] = [];
+    const connection: DatabaseConnection = {
+      executeQuery: async <R>(query: CompiledQuery) => {
+        statements.push(query);
+        return { rows: [] as R[] };
+      },
+      streamQuery: () => {
+        throw new Error("not streamed");
+      },
+    };
+    const driver: Driver = { init: async () => {}, acquireConnection: async () => connection, beginTransaction: async () => {}, commitTransaction: async () => {}, rollbackTransaction: async () => {}, releaseConnection: async () => {}, destroy: async () => {} };
+    const recorded = new Kysely<Database>({
+      dialect: { createAdapter: () => new PostgresAdapter(), createDriver: () => driver, createIntrospector: (db) => new PostgresIntrospector(db), createQueryCompiler: () => new PostgresQueryCompiler() },
+    });
+    await recorded.transaction().execute((tx) => serializeAddress({ ...unit.deps, dialect: "postgres" }, tx, " Desk@Dealer.EXAMPLE "));
+    expect(statements.map((q) => [q.sql, q.parameters])).toEqual([["select pg_advisory_xact_lock(hashtext($1))", [`forward:${addressKey("desk@dealer.example")}`]]]);
+    statements.length = 0;
+    await recorded.transaction().execute((tx) => serializeAddress({ ...unit.deps, dialect: "sqlite" }, tx, "desk@dealer.example"));
+    expect(statements).toEqual([]);
+    await recorded.destroy();
   });
 
   async function codeMail(recipient: string, code = 100_000 + (++n % 800_000), kind: Flow["kind"] = "signin"): Promise<string> {
