@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type CompiledQuery, type DatabaseConnection, type Driver } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { addressKey } from "../../src/bounce/addresses.ts";
@@ -9,8 +8,8 @@ import { enqueueMail } from "../../src/mail/outbox.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow, type Flow } from "../../src/otp/flows.ts";
 import type { Random } from "../../src/platform/random.ts";
-import type { Database } from "../../src/store/schema.ts";
 import { addUser } from "../support/app.ts";
+import { recordedPostgres } from "../support/recorded-postgres.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
@@ -65,20 +64,7 @@ describe("forward reports (unit tier)", () => {
 
   it("on PostgreSQL, waits for the address's other forward reports (a transaction's advisory lock on its key); SQLite's transactions are serial already", async () => {
     // Statements compiled for PostgreSQL and recorded, no server: which lock, on which key.
-    const statements: CompiledQuery[] = [];
-    const connection: DatabaseConnection = {
-      executeQuery: async <R>(query: CompiledQuery) => {
-        statements.push(query);
-        return { rows: [] as R[] };
-      },
-      streamQuery: () => {
-        throw new Error("not streamed");
-      },
-    };
-    const driver: Driver = { init: async () => {}, acquireConnection: async () => connection, beginTransaction: async () => {}, commitTransaction: async () => {}, rollbackTransaction: async () => {}, releaseConnection: async () => {}, destroy: async () => {} };
-    const recorded = new Kysely<Database>({
-      dialect: { createAdapter: () => new PostgresAdapter(), createDriver: () => driver, createIntrospector: (db) => new PostgresIntrospector(db), createQueryCompiler: () => new PostgresQueryCompiler() },
-    });
+    const { db: recorded, statements } = recordedPostgres();
     await recorded.transaction().execute((tx) => serializeAddress({ ...unit.deps, dialect: "postgres" }, tx, " Desk@Dealer.EXAMPLE "));
     expect(statements.map((q) => [q.sql, q.parameters])).toEqual([["select pg_advisory_xact_lock(hashtext($1))", [`forward:${addressKey("desk@dealer.example")}`]]]);
     statements.length = 0;

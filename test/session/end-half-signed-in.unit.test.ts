@@ -4,6 +4,7 @@ import { createFlow } from "../../src/otp/flows.ts";
 import { createSession, endHalfSignedIn, endSession, type Session } from "../../src/session/sessions.ts";
 import { advanceSession } from "../../src/session/session-steps.ts";
 import { addUser } from "../support/app.ts";
+import { recordedPostgres } from "../support/recorded-postgres.ts";
 import { createUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
@@ -79,5 +80,16 @@ describe("endHalfSignedIn (unit tier)", () => {
     const other = await createSession(deps.db, deps.random, now(), deps.config.session, { userId: session.user_id, stage: "full", flowId: null, ip: "192.0.2.2", userAgent: "unit" });
     expect(await cancel(session)).toMatchObject({ kind: "ended" });
     expect(await row(other.session.id)).toMatchObject({ ended_at: null });
+  });
+
+  it("on PostgreSQL, reads the session with its row taken (FOR NO KEY UPDATE), as a confirmation takes it; not on SQLite", async () => {
+    const session = await halfSignedIn();
+    const { db, statements } = recordedPostgres();
+    expect(await db.transaction().execute((tx) => endHalfSignedIn(tx, "postgres", session, now(), "cancelled"))).toEqual({ kind: "signed-out" });
+    expect(statements.map((q) => q.sql)).toEqual([expect.stringMatching(/^select .* from "sessions" where "id" = \$1 and "ended_at" is null for no key update$/)]);
+    statements.length = 0;
+    await db.transaction().execute((tx) => endHalfSignedIn(tx, "sqlite", session, now(), "cancelled"));
+    expect(statements.map((q) => q.sql)).toEqual([expect.not.stringContaining("for no key update")]);
+    await db.destroy();
   });
 });
