@@ -119,6 +119,9 @@ describe("refuseReusedProof and the code's reuse (unit tier)", () => {
 
     const open = await signInFlow(user, 909_090, "email-change");
     expect(await finishedByItsCode(unit.db, await findFlow(unit.db, open.id))).toBe(false);
+    // Its code used, the flow not (yet) finished: the finish is what makes a code typed after it a replay.
+    await unit.db.updateTable("codes").set({ consumed_at: now() }).where("flow_id", "=", open.id).execute();
+    expect(await finishedByItsCode(unit.db, await findFlow(unit.db, open.id))).toBe(false);
 
     const cancelled = await signInFlow(user, 919_191, "email-change");
     await voidFlowCodes(unit.db, cancelled.id, "cancelled", now());
