@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { addressKey } from "../../src/bounce/addresses.ts";
@@ -7,17 +6,13 @@ import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { enqueueMail } from "../../src/mail/outbox.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow, type Flow } from "../../src/otp/flows.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { addUser } from "../support/app.ts";
 import { recordedPostgres } from "../support/recorded-postgres.ts";
+import { scriptedCodes } from "../support/scripted-codes.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
 
-/** Codes come out in the order given; everything else is truly random. */
-function scriptedCodes(...codes: number[]): Random {
-  return { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 && codes.length ? codes.shift()! : Math.floor(Math.random() * max)) };
-}
 
 /**
  * The forward half of recordBounce (src/bounce/forward-reports.ts), unit tier: which of a DSN's reports a message

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { checkCode } from "../../src/factors/check-code.ts";
@@ -6,20 +5,17 @@ import { refuseReusedProof } from "../../src/factors/check-second-factor.ts";
 import { codeReusedLine, finishedByItsCode } from "../../src/factors/code-reuse.ts";
 import { issueCode, voidFlowCodes } from "../../src/otp/codes.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../../src/otp/flows.ts";
-import type { Random } from "../../src/platform/random.ts";
 import type { RequestContext } from "../../src/platform/request-context.ts";
 import { reserveAttempt } from "../../src/regulation/throttle.ts";
 import { loginDigest } from "../../src/users/login-digest.ts";
 import { loginKey, type User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { loginCounterKey } from "../support/login-counter.ts";
+import { scriptedCodes } from "../support/scripted-codes.ts";
 import { useUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
 
-function scriptedCodes(...codes: number[]): Random {
-  return { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 && codes.length ? codes.shift()! : Math.floor(Math.random() * max)) };
-}
 
 /**
  * A proof arriving again (ASVS 2.8.5) at its one home, refuseReusedProof, and the emailed code's line of it

@@ -1,18 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { explainMissingCode, issueCode, lastCodeUsed, matchCode, spendCode, useCode, voidFlowCodes, type CodeMatch } from "../../src/otp/codes.ts";
 import { createFlow, type Flow } from "../../src/otp/flows.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { addUser } from "../support/app.ts";
+import { scriptedCodes } from "../support/scripted-codes.ts";
 import { createUnitDeps } from "../support/unit-app.ts";
 
 const MINUTE = 60_000;
 
-/** Codes come out in the order given; everything else is truly random. */
-function scriptedCodes(...codes: number[]): Random {
-  return { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 && codes.length ? codes.shift()! : Math.floor(Math.random() * max)) };
-}
 
 /**
  * The two rules of a code that can no longer be used (unit tier, in-memory SQLite, fixed clock): why a right
