@@ -1,21 +1,16 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { recordBounce } from "../../src/bounce/record-bounce.ts";
 import { hourCap, issueCode, verifyCode, voidFlowCodes, voidUserCodes } from "../../src/otp/codes.ts";
 import { currentCode, flowWithCurrentCode } from "../../src/otp/current-code.ts";
 import { createFlow, findFlow, finishFlow, type Flow } from "../../src/otp/flows.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { addUser } from "../support/app.ts";
+import { scriptedCodes } from "../support/scripted-codes.ts";
 import { createUnitDeps } from "../support/unit-app.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
-/** Codes come out in the order given; everything else is truly random. */
-function scriptedCodes(...codes: number[]): Random {
-  return { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 && codes.length ? codes.shift()! : Math.floor(Math.random() * max)) };
-}
 
 describe("codes (unit tier: in-memory SQLite, fixed clock)", () => {
   let unit: Awaited<ReturnType<typeof createUnitDeps>>;
