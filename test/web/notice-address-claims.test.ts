@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DONE_CLAIM_MS } from "../../src/audit/own-events.ts";
+import { saidOn as said } from "./done-claims.ts";
 import { type TestApp } from "../support/app.ts";
 import { consoleWithStaff } from "../support/console-staff.ts";
 import type { FormClient } from "../support/client.ts";
 
-const NOTICE = 'class="message info"';
 const POSTED = "The notice is on the portal’s banner.";
 const SAVED = "The notice was changed";
 const ENDED = "The notice was taken off the banner.";
@@ -24,10 +24,6 @@ describe("notices' and address locks' ?done= claims (sqlite)", () => {
   });
   afterAll(async () => t?.close());
 
-  const said = async (client: FormClient, url: string) => {
-    const body = (await client.get(url)).body;
-    return body.includes(NOTICE) ? body : null;
-  };
 
   it("a notice's page says posted, saved, ended only after the reader's own action on it; the list page never", async () => {
     await support.get("/support/notices");

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DONE_CLAIM_MS } from "../../src/audit/own-events.ts";
+import { saidOn as said } from "./done-claims.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
-import { FormClient, nextCode, signInFully } from "../support/client.ts";
+import { nextCode, signIn } from "../support/client.ts";
 
-const NOTICE = 'class="message info"';
 const NEW_PASSWORD = "purple elephant drives slowly";
 
 /**
@@ -18,17 +18,7 @@ describe("Profile's ?done= claims (sqlite)", () => {
   });
   afterAll(async () => t?.close());
 
-  async function signedInUser(email: string) {
-    const user = await addUser(t.deps, { email });
-    const client = new FormClient(t.app);
-    await signInFully(client, t.smtp, user);
-    await client.get("/profile");
-    return { user, client };
-  }
-  const said = async (client: FormClient, url: string) => {
-    const body = (await client.get(url)).body;
-    return body.includes(NOTICE) ? body : null;
-  };
+  const signedInUser = async (email: string) => signIn(t, { user: await addUser(t.deps, { email }) });
 
   it("crafted links say nothing", async () => {
     const { client } = await signedInUser("crafted.profile@dealer.example");

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DONE_CLAIM_MS } from "../../src/audit/own-events.ts";
+import { saidOn as said } from "./done-claims.ts";
 import { type TestApp } from "../support/app.ts";
 import { consoleWithStaff } from "../support/console-staff.ts";
 import type { FormClient } from "../support/client.ts";
 
-const NOTICE = 'class="message info"';
 
 /**
  * Rollout's `?done=` words (rollout.ts rolloutDone) only after the reader's own change of the plan within
@@ -19,10 +19,6 @@ describe("Rollout's ?done= claims (sqlite)", () => {
   });
   afterAll(async () => t?.close());
 
-  const said = async (client: FormClient, url: string) => {
-    const body = (await client.get(url)).body;
-    return body.includes(NOTICE) ? body : null;
-  };
   const DONES = ["set", "set-nobody", "set-past", "removed", "told"];
 
   it("crafted links say nothing; a saved start and a removed wave say so to the administrator who did it only", async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DONE_CLAIM_MS } from "../../src/audit/own-events.ts";
+import { saidOn as said } from "./done-claims.ts";
 import { addUser, type TestApp } from "../support/app.ts";
 import { consoleWithStaff } from "../support/console-staff.ts";
 import { FormClient, signInFully } from "../support/client.ts";
 
-const NOTICE = 'class="message info"';
 const RESET = "The OTP email was reset: the user’s sessions ended, codes already sent no longer work, and the old address was told.";
 const UNLOCKED = "The login ID was unlocked";
 const ROLE = "The role was changed.";
@@ -27,10 +27,6 @@ describe("the support user page's ?done= claims, checked against the reader's ow
   });
   afterAll(async () => t?.close());
 
-  const said = async (client: FormClient, url: string) => {
-    const body = (await client.get(url)).body;
-    return body.includes(NOTICE) ? body : null;
-  };
 
   it("crafted links on an untouched account say nothing", async () => {
     const user = await addUser(t.deps, { loginId: "claims.untouched" });
