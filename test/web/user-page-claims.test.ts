@@ -15,13 +15,13 @@ const ROLE = "The role was changed.";
  * nobody touched says nothing, a colleague's action does not make my link say it, and five minutes on (the
  * injected clock) nothing. A double click's second redirect still says it (the first's event).
  */
-describe("the support user page's ?done= claims, checked against the reader's own events (sqlite)", () => {
+describe.each(["sqlite", "postgres"] as const)("the support user page's ?done= claims, checked against the reader's own events (%s)", (database) => {
   let t: TestApp;
   let support: FormClient;
   let admin: FormClient;
   let colleague: FormClient;
   beforeAll(async () => {
-    ({ t, support, admin } = await consoleWithStaff("sqlite", { support: "sup.claims", admin: "adm.claims" }));
+    ({ t, support, admin } = await consoleWithStaff(database, { support: "sup.claims", admin: "adm.claims" }));
     colleague = new FormClient(t.app, "10.44.0.2");
     await signInFully(colleague, t.smtp, await addUser(t.deps, { role: "support", loginId: "sup.colleague" }));
   });
