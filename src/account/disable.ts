@@ -161,3 +161,17 @@ export async function disableInForce(
   const { sessionsEnded, codesVoided } = event.detail;
   return typeof sessionsEnded === "number" && typeof codesVoided === "number" ? { sessionsEnded, codesVoided } : null;
 }
+
+/**
+ * Whether "Keep disabled" met an account an `import --sync` disabled that no longer is (enabled since, or kept
+ * by a person: setDisabled's `kept`): its latest disable that was no keep is a sync's, and the sync's mark is
+ * gone. What the console's `?done=keep-unchanged` says only then: an account no sync ever disabled, shown
+ * that words by a link written by anyone, was never "no longer one an import --sync disabled".
+ */
+export async function wasSyncDisabled(db: Kysely<Database>, user: Pick<User, "login_id" | "disabled_at" | "sync_disabled_partner">): Promise<boolean> {
+  if (syncDisabled(user)) return false;
+  // Through queryAudit, the one reader of a person's events, newest first (keeps and disables alike).
+  const events = await queryAudit(db, { subject: user.login_id, event: "user.disabled", limit: 20 });
+  const disable = events.find((event) => event.detail.kept !== true);
+  return disable?.detail.source === "sync";
+}

@@ -54,6 +54,8 @@ function auditRow(now: number, entry: AuditEntry) {
 
 export interface AuditQuery {
   subject?: string;
+  /** Only events of this actor, as written (a login ID, or "operator:<name>"): ownRecentEvents' reader. */
+  actor?: string;
   event?: string;
   since?: number;
   until?: number;
@@ -86,6 +88,7 @@ export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promi
     // Compared as the console and erasure compare it, through audit_subject_key_time (migration 016).
     q = q.where(sql<string>`lower(trim(subject))`, "=", key);
   }
+  if (query.actor !== undefined) q = q.where("actor", "=", query.actor);
   if (query.event) q = q.where("event", "=", query.event);
   if (query.since !== undefined) q = q.where("time", ">=", query.since);
   if (query.until !== undefined) q = q.where("time", "<", query.until);

@@ -3,6 +3,7 @@ import type { Deps } from "../app/deps.ts";
 import { isLocale, negotiateLocale, readerTimeZone, type Locale } from "../i18n/locales.ts";
 import { translator, type MessageKey, type Translator } from "../i18n/translator.ts";
 import { requestIsHttps } from "./https.ts";
+import { ownRecentEvents, type OwnClaim } from "../audit/own-events.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -53,21 +54,14 @@ export function tr(deps: Pick<Deps, "config">, request: FastifyRequest): Transla
   return request.t ?? requestTranslator(deps, request);
 }
 
-/**
- * A page's words for what was just done (`?done=KEY`), in the reader's language: only a key of the page's
- * own table names words, so the address carries no text of its own to show (nothing reflected).
- */
-export function doneNotice(deps: Pick<Deps, "config">, request: FastifyRequest, table: Readonly<Record<string, MessageKey>>): string | undefined {
-  const done = doneKey(request, table);
-  return done === undefined ? undefined : tr(deps, request).text(table[done]!);
-}
-
 /** Words for a `?done=` claim the records can check, read as they are now: undefined (nothing said) when it is not true. */
 export type CheckedDone = (t: Translator) => Promise<string | undefined>;
 
 /**
- * doneNotice for a page some of whose notices make a claim the records can check (CheckedDone): a link written
- * by anyone makes the page say only what is true.
+ * A page's words for what was just done (`?done=KEY`), in the reader's language: only a key of the page's own
+ * table names words, so the address carries no text of its own to show (nothing reflected); a key whose claim
+ * the records can check (CheckedDone) says its words only when true, so a link written by anyone makes the page
+ * say only what happened. The one place that decides to say them.
  */
 export async function checkedDoneNotice(
   deps: Pick<Deps, "config">,
@@ -78,6 +72,18 @@ export async function checkedDoneNotice(
   if (done === undefined) return undefined;
   const words = table[done]!;
   return typeof words === "function" ? words(tr(deps, request)) : tr(deps, request).text(words);
+}
+
+/**
+ * A `?done=` claim of an action (CheckedDone): `key`'s words only when the signed-in reader's own event says
+ * it happened, within DONE_CLAIM_MS (ownRecentEvents, the one check every page's claim makes).
+ */
+export function ownEventClaim(deps: Pick<Deps, "db" | "clock">, request: FastifyRequest, key: MessageKey, claim: Omit<OwnClaim, "actor">): CheckedDone {
+  return async (t) => {
+    const actor = request.famos?.user.login_id;
+    if (actor === undefined) return undefined;
+    return (await ownRecentEvents(deps.db, deps.clock.now(), { ...claim, actor })) ? t.text(key) : undefined;
+  };
 }
 
 /** The one lookup of `?done=`: a key of the page's own table (not an inherited name such as "toString"), given once. */

@@ -13,6 +13,7 @@ import { FormClient, signInFully } from "../support/client.ts";
 const MINUTE = 60_000;
 const KEEP = ">Keep disabled<";
 const KEPT = "The account is kept disabled: no import enables it again. Nothing else was changed.";
+const UNCHANGED = "Nothing was changed: the account is no longer one an import --sync disabled";
 
 /**
  * The console's "Keep disabled" (account/disable.ts keepDisabled): an account partner A's real
@@ -56,10 +57,11 @@ describe.each(["sqlite", "postgres"] as const)("console: Keep disabled, for an a
     // Not for an enabled account, nor for one a person disabled.
     const enabled = await user("a.stays");
     expect((await support.get(`/support/users/${enabled.id}`)).body).not.toContain(KEEP);
-    // Posted for one enabled meanwhile (a page opened before an import enabled them): left as it is, said so.
+    // Posted for one no sync ever disabled (a crafted form, a link): left as it is, and "no longer one an
+    // import --sync disabled" is not said of it (wasSyncDisabled: it never was).
     const unchanged = await support.post(`/support/users/${enabled.id}/keep-disabled`);
     expect(unchanged.headers.location).toBe(`/support/users/${enabled.id}?done=keep-unchanged`);
-    expect((await support.get(unchanged.headers.location as string)).body).toContain("Nothing was changed: the account is no longer one an import --sync disabled");
+    expect((await support.get(unchanged.headers.location as string)).body).not.toContain(UNCHANGED);
     expect((await user("a.stays")).disabled_at).toBeNull();
     expect(await disabledEvents("a.stays")).toEqual([]);
     const person = await user("k.person");
@@ -82,9 +84,11 @@ describe.each(["sqlite", "postgres"] as const)("console: Keep disabled, for an a
     expect(asDisabled).not.toContain("The account was disabled: the user cannot sign in.");
     expect(await user("k.leaver")).toMatchObject({ sync_disabled_partner: null, disabled_at: leaver.disabled_at });
     expect((await disabledEvents("k.leaver"))[0]).toEqual({ actor: "sup.keep", detail: { kept: true } });
-    // Pressed again (a second tab): nothing changes, said as such, no second event.
+    // Pressed again (a second tab): nothing changes, said as such (the sync's disable was kept), no second event.
     await support.get(`/support/users/${leaver.id}`);
-    expect((await support.post(`/support/users/${leaver.id}/keep-disabled`)).headers.location).toBe(`/support/users/${leaver.id}?done=keep-unchanged`);
+    const again = (await support.post(`/support/users/${leaver.id}/keep-disabled`)).headers.location as string;
+    expect(again).toBe(`/support/users/${leaver.id}?done=keep-unchanged`);
+    expect((await support.get(again)).body).toContain(UNCHANGED);
     expect(await disabledEvents("k.leaver")).toHaveLength(2);
 
     // B's file places both at B: the mover nobody kept is enabled again, the kept leaver is not.

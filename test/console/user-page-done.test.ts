@@ -6,7 +6,7 @@ import type { FormClient } from "../support/client.ts";
 const NOTICE = 'class="message info"';
 
 /**
- * The support user page's words for what was just done (`?done=`) come from doneNotice (src/web/reader.ts),
+ * The support user page's words for what was just done (`?done=`) come from checkedDoneNotice (src/web/reader.ts),
  * the one lookup of `?done=`: only a key of the page's own table names words, and the words of a key whose
  * claim the records can check (enabled, disabled, kept, already one or the other) are said only while true.
  * A link written by anyone, with any other value, or the value twice, shows nothing and reflects nothing.

@@ -10,7 +10,7 @@ const NOTICE = "You were already signed in: Cancel came after Confirm.";
  * "User profile"'s Cancel (/enrol/cancel) whose request read the session before the same sign-in was completed
  * in another tab of the same browser (the address sent, its code confirmed): endHalfSignedIn answers "moved",
  * the Cancel cancels nothing, and it lands where OTP capture's Cancel does in the same case: the home page
- * saying why it is signed in (`/?done=already-signed-in`, doneNotice). The other tab's steps are run by a
+ * saying why it is signed in (`/?done=already-signed-in`, checkedDoneNotice). The other tab's steps are run by a
  * hook of the test's own, after the Cancel's session was read and before its handler, from the same cookie
  * jar. (A Cancel sent from the page after that is refused before it is read: its form's token was made from
  * the secret the sign-in's steps rotated, setSessionCookie.)

@@ -43,6 +43,8 @@ describe("support removes a user's second factors (console and CLI)", { timeout:
     expect(await factorsOf(f.t.deps.db, target.id)).toMatchObject({ recoveryCodesLeft: 10 });
     const done = await client.post(`/support/users/${target.id}/factors/confirm`, { ticket: "INC-13" });
     expect(done.headers.location).toBe(`/support/users/${target.id}?done=factors-removed`);
+    // Said: this person's event removed an app and codes (ownRecentEvents); a removal of nothing says nothing (user-page-claims).
+    expect((await client.get(done.headers.location as string)).body).toContain("passkeys, authenticator app and recovery codes were removed");
     expect(await factorsOf(f.t.deps.db, target.id)).toMatchObject({ app: null, appPending: false, recoveryCodesLeft: 0, passkeys: 0 });
     expect((await targetSession.get("/profile")).statusCode).toBe(303);
     const [event] = await queryAudit(f.t.deps.db, { subject: target.login_id, event: "factors.removed" });

@@ -5,8 +5,9 @@ import { afterCommit } from "../after-commit.ts";
 import { HttpProblem } from "../errors.ts";
 import { rolloutBanner } from "../pages/rollout-banner.ts";
 import { signedIn } from "../auth.ts";
-import { doneNotice, tr } from "../reader.ts";
-import type { MessageKey } from "../../i18n/translator.ts";
+import { checkedDoneNotice, tr, type CheckedDone } from "../reader.ts";
+import { DONE_CLAIM_MS } from "../../audit/own-events.ts";
+import { codeConfirmedRecently } from "../../profile/reauthenticate.ts";
 import { homePage, legalPage, noticePage, sectionPlaceholder, type PortalFrame } from "../pages/portal-pages.ts";
 
 const HTML = "text/html; charset=utf-8";
@@ -36,11 +37,19 @@ export async function portalFrameAfterCommit(deps: Deps, request: FastifyRequest
   return afterCommit(request, "the portal frame (notices, rollout banner)", () => withStoredParts(deps, frame), () => frame);
 }
 
-/** What the home page says after a step that lands there (`?done=`): a Cancel at OTP capture answered after a Confirm of that sign-in. */
-const DONE: Record<string, MessageKey> = { "already-signed-in": "home.alreadySignedIn" };
+/**
+ * What the home page says after a step that lands there (`?done=`): a Cancel at OTP capture answered after a
+ * Confirm of that sign-in (endHalfSignedIn's "moved": the session signed in with a second factor). Said only
+ * while the reader's session confirmed its factor within DONE_CLAIM_MS, what the records can check of it.
+ */
+function homeDone(deps: Deps, request: FastifyRequest): Record<string, CheckedDone> {
+  const session = request.famos?.session;
+  const confirmed = session !== undefined && codeConfirmedRecently(session, deps.clock.now(), DONE_CLAIM_MS);
+  return { "already-signed-in": async (t) => (confirmed ? t.text("home.alreadySignedIn") : undefined) };
+}
 
 export async function portalHome(deps: Deps, request: FastifyRequest, reply: FastifyReply) {
-  return reply.type(HTML).send(homePage(await portalFrame(deps, request, reply), doneNotice(deps, request, DONE)));
+  return reply.type(HTML).send(homePage(await portalFrame(deps, request, reply), await checkedDoneNotice(deps, request, homeDone(deps, request))));
 }
 
 /** Screen 5: the portal, its notices and, until an upstream is configured, the sections' placeholders. */

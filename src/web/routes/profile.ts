@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Deps } from "../../app/deps.ts";
 import { maskEmail } from "../../platform/format.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
-import { doneNotice, tr } from "../reader.ts";
+import { checkedDoneNotice, ownEventClaim, tr, type CheckedDone } from "../reader.ts";
 import { profileSettingsRoutes } from "./profile-settings.ts";
 import type { SafeHtml } from "../../platform/html.ts";
 import { cancelEmailChange, confirmEmailChange, emailChangeReplaced, pendingEmailChange, resendEmailChangeCode, startEmailChange } from "../../profile/email-change.ts";
@@ -29,13 +29,24 @@ const HTML = "text/html; charset=utf-8";
 /** A typed code the email change refused, as confirmProblem tells it. */
 type ConfirmRefusal = Parameters<typeof confirmProblem>[1];
 
-const DONE: Record<string, MessageKey> = {
-  "email-changed": "profile.emailChanged",
-  "email-cancelled": "profile.emailCancelled",
-  "email-replaced": "profile.emailReplaced",
-  "password-changed": "profile.passwordChanged",
-  "settings-saved": "profile.settingsSaved",
-};
+/**
+ * What Profile says after a change (`?done=`): each change's words only after the user's own event of it
+ * (ownEventClaim); "replaced" as the code step finds it (emailChangeReplaced). A link written by anyone says
+ * nothing the records do not.
+ */
+function profileDone(deps: Deps, request: FastifyRequest): Record<string, MessageKey | CheckedDone> {
+  const { user, session } = signedIn(request);
+  const own = (key: MessageKey, event: "email.changed" | "code.cancelled" | "password.changed", holds?: (d: Record<string, unknown>) => boolean) =>
+    ownEventClaim(deps, request, key, { event, subject: user.login_id, ...(holds ? { holds } : {}) });
+  return {
+    "email-changed": own("profile.emailChanged", "email.changed"),
+    "email-cancelled": own("profile.emailCancelled", "code.cancelled", (d) => d.purpose === "email-change"),
+    "email-replaced": async (t) => ((await emailChangeReplaced(deps, user, session)) ? t.text("profile.emailReplaced") : undefined),
+    "password-changed": own("profile.passwordChanged", "password.changed"),
+    // Names no change of access: the page below shows the language and zone as saved.
+    "settings-saved": "profile.settingsSaved",
+  };
+}
 
 /** The Profile tab with its parts; `view` carries a form's message (and `factorsMessage` the factors section's). */
 export async function renderProfilePage(
@@ -72,7 +83,7 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     renderProfilePage(deps, request, reply, status, view, passkeys);
 
   app.get("/profile", { config: { access: "full" } }, async (request, reply) => {
-    return renderProfile(request, reply, 200, { info: doneNotice(deps, request, DONE) });
+    return renderProfile(request, reply, 200, { info: await checkedDoneNotice(deps, request, profileDone(deps, request)) });
   });
 
   app.post("/profile/email", { config: { access: "full", ...limited } }, async (request, reply) => {

@@ -19,7 +19,7 @@ import { enrolPage } from "../pages/signin-pages.ts";
 import { sentAddress, USE_SUGGESTION } from "../pages/address-suggestion.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
-import { doneNotice, tr } from "../reader.ts";
+import { checkedDoneNotice, ownEventClaim, tr, type CheckedDone } from "../reader.ts";
 import { pauseText } from "../pause-messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { FieldProblems } from "../field-problems.ts";
@@ -47,6 +47,17 @@ const DONE: Record<string, MessageKey> = {
   told: "rollout.done.toldAgain",
 };
 
+/**
+ * What the Rollout page says after a change of the plan (`?done=`): only after the reader's own change
+ * (ownEventClaim, "rollout.planned"): a start saved for the set-… words, a wave removed for "removed".
+ */
+function rolloutDone(deps: Deps, request: FastifyRequest): Record<string, CheckedDone> {
+  const saved = (d: Record<string, unknown>) => d.startsAt != null;
+  const claim = (key: string, holds?: (d: Record<string, unknown>) => boolean) =>
+    ownEventClaim(deps, request, DONE[key]!, { event: "rollout.planned", ...(holds ? { holds } : {}) });
+  return { set: claim("set", saved), "set-nobody": claim("set-nobody", saved), "set-past": claim("set-past", saved), removed: claim("removed", (d) => d.startsAt == null), told: claim("told") };
+}
+
 /** Why the plan form was refused, by field in the form's order, in the reader's language: each said beside its field. */
 function planProblems(t: Translator, problems: WaveProblems): FieldProblems {
   return new Map(PLAN_FIELDS.flatMap((id) => (problems[id] === undefined ? [] : [[id, t.said(problems[id])] as const])));
@@ -65,7 +76,7 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
   }
 
   app.get("/support/rollout", { config: { access: "support" } }, async (request, reply) => {
-    return renderRollout(request, reply, 200, { info: doneNotice(deps, request, DONE) });
+    return renderRollout(request, reply, 200, { info: await checkedDoneNotice(deps, request, rolloutDone(deps, request)) });
   });
 
   app.get("/support/rollout.csv", { config: { access: "support" } }, async (request, reply) => {
@@ -174,7 +185,8 @@ export function rolloutRoutes(app: FastifyInstance, deps: Deps): void {
     parseForm(BUTTON_FORM, request.body);
     const outcome = await useGrace(deps, user, session, requestContext(deps, request));
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
-    // A double click's loser: the other click moved the session on; the browser follows it.
+    // A double click's loser: the other click moved the session on; the browser follows it. No `?done=`:
+    // advanceSession's "moved" (the other click's step), not endHalfSignedIn's (a sign-in completed).
     if (outcome.kind === "moved") return reply.redirect("/", 303);
     if (outcome.kind === "none-left") {
       const error = tr(deps, request).text("enrol.noMoreLater");

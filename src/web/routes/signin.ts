@@ -134,6 +134,8 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     }
     if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     // A double click's loser: the first click moved the session to its code; the browser follows it.
+    // No `?done=`: advanceSession's "moved" (the other click's step), not endHalfSignedIn's (a sign-in
+    // completed), so "/" sends the browser on to the step the session is at and has nothing to claim.
     if (outcome.kind === "moved") return reply.redirect("/", 303);
     setSessionCookie(deps, reply, outcome.renewed);
     return reply.redirect(`/otp${issueNotice(outcome.issued)}`, 303);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { listAddressLocks, parseAddress, unlockAddressBy } from "../../support/address-locks.ts";
 import { HttpProblem } from "../errors.ts";
@@ -6,19 +6,21 @@ import { field, parseForm } from "../forms.ts";
 import { addressLocksPage } from "../pages/support-address-pages.ts";
 import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
-import { doneNotice, tr } from "../reader.ts";
+import { checkedDoneNotice, ownEventClaim, tr, type CheckedDone } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-/** What the page says after "Unlock address" (`?done=`, doneNotice). */
-const DONE = { unlocked: "console.done.addressUnlocked" } as const;
+/** What the page says after "Unlock address" (`?done=`): only after the reader's own unlock of an address (ownEventClaim). */
+function addressDone(deps: Deps, request: FastifyRequest): Record<string, CheckedDone> {
+  return { unlocked: ownEventClaim(deps, request, "console.done.addressUnlocked", { event: "address.unlocked" }) };
+}
 
 /** The console's page of active address locks, and "Unlock address". */
 export function supportAddressRoutes(app: FastifyInstance, deps: Deps): void {
   const support = { config: { access: "support" as const } };
 
   app.get("/support/addresses", support, async (request, reply) => {
-    const info = doneNotice(deps, request, DONE);
+    const info = await checkedDoneNotice(deps, request, addressDone(deps, request));
     return reply.type(HTML).send(addressLocksPage(await portalFrame(deps, request, reply), await listAddressLocks(deps), { info }));
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Deps } from "../../app/deps.ts";
 import { createAccount } from "../../account/create.ts";
-import { disableInForce, disableUser, enableUser, keepDisabled } from "../../account/disable.ts";
+import { disableInForce, disableUser, enableUser, keepDisabled, wasSyncDisabled } from "../../account/disable.ts";
 import { generateTemporaryPassword, setTemporaryPassword, staleTemporaryPasswordForm, temporaryPasswordBarred, temporaryPasswordFormStamp } from "../../account/temporary-password.ts";
 import { disableEndedText } from "../../account/messages.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
@@ -42,8 +42,8 @@ export function lifecycleDone(deps: Deps, user: User): Record<string, MessageKey
     enabled: async (t) => (disabled ? undefined : enabledDoneText(deps, t, user)),
     "already-disabled": when(disabled, "console.done.alreadyDisabled"),
     "already-enabled": when(!disabled, "console.done.alreadyEnabled"),
-    // "Keep disabled" on one no longer disabled by a sync (enabled, or kept by a colleague meanwhile).
-    "keep-unchanged": "console.done.keepUnchanged",
+    // "Keep disabled" on one no longer disabled by a sync (enabled, or kept by a colleague or a first click meanwhile).
+    "keep-unchanged": async (t) => ((await wasSyncDisabled(deps.db, user)) ? t.text("console.done.keepUnchanged") : undefined),
   };
 }
 

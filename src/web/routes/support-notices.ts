@@ -8,15 +8,24 @@ import { portalFrame } from "./portal.ts";
 import { acting } from "./support-acting.ts";
 import type { MessageKey, Translator } from "../../i18n/translator.ts";
 import type { FieldProblems } from "../field-problems.ts";
-import { doneNotice, tr } from "../reader.ts";
+import { checkedDoneNotice, ownEventClaim, tr, type CheckedDone } from "../reader.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-const DONE: Record<string, MessageKey> = {
-  posted: "console.done.noticePosted",
-  saved: "console.done.noticeSaved",
-  ended: "console.done.noticeEnded",
-};
+/**
+ * What a notice's page says after an action (`?done=`): each only after the reader's own event of it on this
+ * notice (ownEventClaim); "posted" while the notice is still live, "ended" once it has ended. The list page,
+ * where no action lands, says none of them.
+ */
+function noticeDone(deps: Deps, request: FastifyRequest, notice: Notice): Record<string, CheckedDone> {
+  const claim = (key: MessageKey, event: "notice.created" | "notice.updated" | "notice.ended", holds: boolean) =>
+    holds ? ownEventClaim(deps, request, key, { event, holds: (d) => d.notice === notice.id }) : async () => undefined;
+  return {
+    posted: claim("console.done.noticePosted", "notice.created", notice.ended_at === null),
+    saved: claim("console.done.noticeSaved", "notice.updated", true),
+    ended: claim("console.done.noticeEnded", "notice.ended", notice.ended_at !== null),
+  };
+}
 
 /** A refused notice's reasons by field, in the reader's language. */
 function noticeProblems(t: Translator, problems: NoticeProblem[]): FieldProblems {
@@ -30,10 +39,6 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
   const counted = { config: { access: "support" as const, consoleWrite: "counted" as const, consoleSection: "notices" as const } };
   const shape = { title: field(400), body: field(16_000) };
 
-  function done(request: FastifyRequest): string | undefined {
-    return doneNotice(deps, request, DONE);
-  }
-
   async function notice(request: FastifyRequest): Promise<Notice> {
     const { id } = request.params as { id: string };
     const found = id.length <= 64 ? await findNotice(deps.db, id) : undefined;
@@ -42,7 +47,7 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
   }
 
   app.get("/support/notices", support, async (request, reply) =>
-    reply.type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), { info: done(request) })),
+    reply.type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), {})),
   );
 
   app.post("/support/notices", counted, async (request, reply) => {
@@ -53,9 +58,11 @@ export function supportNoticeRoutes(app: FastifyInstance, deps: Deps): void {
     return reply.code(400).type(HTML).send(noticesPage(await portalFrame(deps, request, reply), await listNotices(deps.db), view));
   });
 
-  app.get("/support/notices/:id", support, async (request, reply) =>
-    reply.type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), await notice(request), { info: done(request) })),
-  );
+  app.get("/support/notices/:id", support, async (request, reply) => {
+    const shown = await notice(request);
+    const info = await checkedDoneNotice(deps, request, noticeDone(deps, request, shown));
+    return reply.type(HTML).send(noticeDetailPage(await portalFrame(deps, request, reply), shown, { info }));
+  });
 
   app.post("/support/notices/:id", counted, async (request, reply) => {
     const current = await notice(request);

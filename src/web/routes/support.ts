@@ -24,21 +24,31 @@ import { lifecycleDone, supportLifecycleRoutes } from "./support-lifecycle.ts";
 import { supportFactorRoutes } from "./support-factors.ts";
 import type { MessageKey } from "../../i18n/translator.ts";
 import { askedPage } from "../../support/paging.ts";
-import { checkedDoneNotice, tr } from "../reader.ts";
+import { checkedDoneNotice, ownEventClaim, tr, type CheckedDone } from "../reader.ts";
+import type { OwnClaim } from "../../audit/own-events.ts";
 import { requestProblems } from "./support-problems.ts";
 
 const HTML = "text/html; charset=utf-8";
 
-/** What the user's page says after an action (`?done=`), in the support user's language; a disable's or an enable's: lifecycleDone. */
-const DONE: Record<string, MessageKey> = {
-  reset: "console.done.reset",
-  // A reset that found no confirmed address (a colleague's reset first, or never enrolled) told nobody.
-  "reset-untold": "console.done.resetUntold",
-  unlocked: "console.done.unlocked",
-  role: "console.done.role",
-  "role-unchanged": "console.done.roleUnchanged",
-  "factors-removed": "console.done.factorsRemoved",
-};
+/**
+ * What the user's page says after an action (`?done=`), in the support user's language; a disable's or an
+ * enable's: lifecycleDone. Each action's words only after the reader's own event of it on this account
+ * (ownEventClaim), so a link written by anyone makes the console claim nothing that did not happen.
+ */
+function userDone(deps: Deps, request: FastifyRequest, user: User): Record<string, MessageKey | CheckedDone> {
+  const claim = (key: MessageKey, event: OwnClaim["event"], holds?: OwnClaim["holds"]) =>
+    ownEventClaim(deps, request, key, { event, subject: user.login_id, ...(holds ? { holds } : {}) });
+  return {
+    reset: claim("console.done.reset", "email.reset", (d) => d.previousEmail != null),
+    // A reset that found no confirmed address (a colleague's reset first, or never enrolled) told nobody.
+    "reset-untold": claim("console.done.resetUntold", "email.reset", (d) => d.previousEmail == null),
+    unlocked: claim("console.done.unlocked", "unlock"),
+    role: claim("console.done.role", "role.changed"),
+    "role-unchanged": "console.done.roleUnchanged",
+    // Said only when something was removed (a second click's event records nothing removed; the first's does).
+    "factors-removed": claim("console.done.factorsRemoved", "factors.removed", (d) => Number(d.passkeys) > 0 || d.app === true || Number(d.recoveryCodes) > 0),
+  };
+}
 
 /** SPEC item 8: the support console, for roles support and admin, behind the same two factors. */
 export function supportRoutes(app: FastifyInstance, deps: Deps): void {
@@ -79,7 +89,7 @@ export function supportRoutes(app: FastifyInstance, deps: Deps): void {
 
   app.get("/support/users/:id", support, async (request, reply) => {
     const user = await target(request);
-    const info = await checkedDoneNotice(deps, request, { ...DONE, ...lifecycleDone(deps, user) });
+    const info = await checkedDoneNotice(deps, request, { ...userDone(deps, request, user), ...lifecycleDone(deps, user) });
     return renderUser(request, reply, user, 200, { info });
   });
 
