@@ -1,5 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
+import { codeRefusedLine } from "../otp/code-verdict.ts";
 import { matchCode, spendCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
 import { finishFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -47,7 +48,7 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
         await finishFlow(tx, flow.id, now);
         return "consumed";
       },
-      failed: (outcome) => ({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: flow.kind } }),
+      failed: (outcome) => codeRefusedLine(outcome, flow.kind),
       confirmed: { event: "code.confirmed", detail: { purpose: flow.kind } },
       reused: codeReusedLine(flow),
       metrics: { failed: () => deps.metrics.codesFailed.inc(), confirmed: () => deps.metrics.codesConfirmed.inc() },
