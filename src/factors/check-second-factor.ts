@@ -14,9 +14,11 @@ import { tellCodeReused, type ReusedCode } from "./reuse-notice.ts";
 /**
  * What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. "spent":
  * the proof of this flow was used, and another was typed — no proof is live, so it guesses nothing either:
- * refused as "used", counting nothing, and not audited as a reuse (it is not the used proof).
+ * refused as "used", counting nothing, and not audited as a reuse (it is not the used proof). "voided": no
+ * live proof was compared because the flow was voided since the request read it (checkCode: Cancel in
+ * another tab ended the session) — refused as "spent" is.
  */
-export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | { kind: "spent" } | F;
+export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | { kind: "spent" } | { kind: "voided" } | F;
 
 export type SecondFactorCheck<T, F extends { kind: string }> =
   | { kind: "ok"; value: T }
