@@ -220,7 +220,7 @@ function bracketedAddressAt(text: string, end: number, floor: number): number {
     const c = text.charCodeAt(i);
     if (c === 0x3c) return address ? i : -1;
     if (c === 0x3e || c <= SPACE || blank(c)) return -1;
-    address ||= separatorAt(text, i) > 0;
+    if (!address && (c === AT || c === PERCENT || c === AMPERSAND || c === FULLWIDTH_AT)) address = separatorAt(text, i) > 0;
   }
   return -1;
 }
