@@ -1,5 +1,6 @@
 import type { Deps } from "../app/deps.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
+import { codeRefusedLine } from "../otp/code-verdict.ts";
 import { matchCode, spendCode, type CodeMatch, type VerifyOutcome } from "../otp/codes.ts";
 import { finishFlow, type Flow } from "../otp/flows.ts";
 import type { RequestContext } from "../platform/request-context.ts";
@@ -20,9 +21,24 @@ export type CodeCheck<T> = SecondFactorCheck<T, CodeFailure> | { kind: "malforme
  * transaction that finishes the flow. The right code arriving twice (a double click, or the losers
  * of a race with it) guesses nothing and gives its count back, on every flow alike, and is audited as
  * code.reused (ASVS 2.8.5, codeReusedLine); another code in a flow its code finished ("spent",
- * explainMissingCode) guesses nothing either, and writes no line.
+ * explainMissingCode) guesses nothing either, and writes no line; nor does a code typed in a session that
+ * ended since its request loaded it, which found no live code (`sessionEnded`).
  */
-export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; typed: string }, ctx: RequestContext, confirmed: OnConfirmed<T>): Promise<CodeCheck<T>> {
+export async function checkCode<T>(
+  deps: Deps,
+  input: {
+    user: User;
+    flow: Flow;
+    typed: string;
+    /**
+     * Whether the session the code was typed in ended since this request loaded it (sign-in's Cancel in
+     * another tab of the same session): asked only when no live code was compared ("void", "expired").
+     */
+    sessionEnded?: () => Promise<boolean>;
+  },
+  ctx: RequestContext,
+  confirmed: OnConfirmed<T>,
+): Promise<CodeCheck<T>> {
   const { user, flow } = input;
   const code = normaliseTypedCode(input.typed);
   if (code === null) return { kind: "malformed" };
@@ -34,6 +50,11 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
     {
       verify: async (now) => {
         const outcome = await matchCode(deps, flow.id, code, now);
+        // A session ended meanwhile voided its flow with it (Cancel voids the code, in the transaction that
+        // ends the session): the code found void or lapsed there was no guess, so it counts nothing and
+        // writes no line, as the right code voided under its use does (refuseProof). A "wrong" one was
+        // compared with a live code, before that end: a guess, counted.
+        if ((outcome.kind === "void" || outcome.kind === "expired") && (await input.sessionEnded?.())) return { kind: "voided" };
         if (outcome.kind !== "match") return outcome;
         matched = outcome;
         return { kind: "ok" };
@@ -47,7 +68,7 @@ export async function checkCode<T>(deps: Deps, input: { user: User; flow: Flow; 
         await finishFlow(tx, flow.id, now);
         return "consumed";
       },
-      failed: (outcome) => ({ event: outcome.kind === "expired" ? "code.expired" : "code.failed", detail: { result: outcome.kind, purpose: flow.kind } }),
+      failed: (outcome) => codeRefusedLine(outcome, flow.kind),
       confirmed: { event: "code.confirmed", detail: { purpose: flow.kind } },
       reused: codeReusedLine(flow),
       metrics: { failed: () => deps.metrics.codesFailed.inc(), confirmed: () => deps.metrics.codesConfirmed.inc() },

@@ -14,9 +14,11 @@ import { tellCodeReused, type ReusedCode } from "./reuse-notice.ts";
 /**
  * What a factor's own check found. "used": the right proof arriving twice — it guesses nothing. "spent":
  * the proof of this flow was used, and another was typed — no proof is live, so it guesses nothing either:
- * refused as "used", counting nothing, and not audited as a reuse (it is not the used proof).
+ * refused as "used", counting nothing, and not audited as a reuse (it is not the used proof). "voided": no
+ * live proof was compared because the flow was voided since the request read it (checkCode: Cancel in
+ * another tab ended the session) — refused as "spent" is.
  */
-export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | { kind: "spent" } | F;
+export type FactorVerdict<F extends { kind: string }> = { kind: "ok" } | { kind: "used" } | { kind: "spent" } | { kind: "voided" } | F;
 
 export type SecondFactorCheck<T, F extends { kind: string }> =
   | { kind: "ok"; value: T }
@@ -147,6 +149,11 @@ export async function checkSecondFactor<T, F extends { kind: string }>(
  */
 export type Refusal<F extends { kind: string }> = { kind: "used" } | { kind: "spent" } | { kind: "voided" } | F;
 
+/** What a reuse writes and whom it tells (refuseReusedProof). */
+type Reuse = { audit?: AuditEntry; tell?: { user: User; code: ReusedCode } };
+/** What a guess writes, whose holder is told of a lock it starts, and the login ID a lock is audited under (refuseProof). */
+type Guess = { entry: AuditEntry; user: User | undefined; lockSubject?: string };
+
 /**
  * The one home of what follows a refusal, for every second factor (checkSecondFactor) and the reset's code
  * (completePasswordReset): "used" is refused as a reuse (refuseReusedProof: the try given back, the reuse's
@@ -161,15 +168,16 @@ export async function refuseProof<F extends { kind: string }>(
   now: number,
   refusal: Refusal<F>,
   how: {
-    reuse: { audit?: AuditEntry; tell?: { user: User; code: ReusedCode } };
+    /** The reuse's line and whom to tell, or how to make them when it is one (the reset reads who the login ID is only then). */
+    reuse: Reuse | (() => Promise<Reuse>);
     /** A guess's line, the account whose holder is told of a lock it starts, and the login ID a lock is audited under. */
-    guess: (failure: F) => { entry: AuditEntry; user: User | undefined; lockSubject?: string };
+    guess: (failure: F) => Guess | Promise<Guess>;
     counted?: () => void;
   },
 ): Promise<{ kind: "used" } | F> {
   switch (refusal.kind) {
     case "used":
-      await refuseReusedProof(deps, reservation, now, how.reuse);
+      await refuseReusedProof(deps, reservation, now, typeof how.reuse === "function" ? await how.reuse() : how.reuse);
       return { kind: "used" };
     case "spent":
     case "voided":
@@ -177,7 +185,7 @@ export async function refuseProof<F extends { kind: string }>(
       return { kind: "used" };
     default: {
       const failure = refusal as F;
-      const guess = how.guess(failure);
+      const guess = await how.guess(failure);
       await countWrongAttempt(deps, reservation, guess.user, guess.entry, now, guess.lockSubject);
       how.counted?.();
       return failure;
@@ -193,12 +201,7 @@ export async function refuseProof<F extends { kind: string }>(
  * Not capped in the trail: a line needs the used proof and a request that got past the route's limit
  * (FAMOS_RATE_LIMIT a minute per address) and the login ID's reservations (at most FAMOS_LOCK_AFTER in flight).
  */
-export async function refuseReusedProof(
-  deps: Deps,
-  reservation: Extract<Reservation, { ok: true }>,
-  now: number,
-  reuse: { audit?: AuditEntry; tell?: { user: User; code: ReusedCode } },
-): Promise<void> {
+export async function refuseReusedProof(deps: Deps, reservation: Extract<Reservation, { ok: true }>, now: number, reuse: Reuse): Promise<void> {
   await attemptVoid(deps.db, reservation);
   if (reuse.audit) await recordAudit(deps.db, now, reuse.audit);
   if (reuse.tell) await tellCodeReused(deps, reuse.tell.user, reuse.tell.code, now);

@@ -5,7 +5,7 @@ import { passwordResetMail } from "../account/messages.ts";
 import { recordAudit } from "../audit/audit.ts";
 import { normaliseTypedCode } from "../otp/code.ts";
 import { issueCode, matchCode } from "../otp/codes.ts";
-import { typedCodeVerdict, type CodeGuess } from "../otp/code-verdict.ts";
+import { codeRefusedLine, typedCodeVerdict, type CodeGuess } from "../otp/code-verdict.ts";
 import { createFlow, findFlow, finishFlow } from "../otp/flows.ts";
 import { hashPassword } from "../password/hash.ts";
 import { randomId } from "../platform/random.ts";
@@ -120,17 +120,22 @@ export async function completePasswordReset(
   // One verdict for the code typed (typedCodeVerdict), and one home of what follows each kind (refuseProof):
   // the used code again, audited as the emailed code's reuse everywhere is (codeReusedLine); another code
   // after the use, or the right code voided before its use: refused, no line, nothing counted; a guess:
-  // counted on the reset's counter, with its code.failed line. "ok" comes from a match, so with both.
+  // counted on the reset's counter, with its line, as sign-in writes it (codeRefusedLine: code.expired or
+  // code.failed). "ok" comes from a match, so with both.
   const finished = flow?.kind === "password-reset" && flow.finished_at !== null ? flow.id : null;
   const verdict = await typedCodeVerdict(deps, { match, finished, typed: code }, now);
   if (verdict.kind !== "ok" || !flow || !user) {
-    // The trail keeps the login ID typed only when an account has it; else its digest.
-    const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
-    const login = typedLoginSubject(deps.keys, state.loginKey, hasAccount, digest);
-    const who = { actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent };
+    // The trail keeps the login ID typed only when an account has it, else its digest: looked up for a line
+    // refuseProof writes, and only then ("spent" and "voided" write none, and need the flow's code anyway,
+    // so they tell nothing of who exists; every refusal a stranger can cause writes its line and reads it).
+    const who = async () => {
+      const hasAccount = user?.login_key === state.loginKey || (await findUserByLogin(deps.db, state.loginKey)) !== undefined;
+      const login = typedLoginSubject(deps.keys, state.loginKey, hasAccount, digest);
+      return { actor: login, subject: login, ip: ctx.ip, userAgent: ctx.userAgent };
+    };
     await refuseProof<CodeGuess>(deps, reservation, now, verdict.kind === "ok" ? { kind: "no-code" } : verdict, {
-      reuse: { audit: { ...who, ...codeReusedLine({ kind: "password-reset" }) } },
-      guess: (failure) => ({ entry: { event: "code.failed", ...who, detail: { purpose: "password-reset", result: failure.kind } }, user }),
+      reuse: async () => ({ audit: { ...(await who()), ...codeReusedLine({ kind: "password-reset" }) } }),
+      guess: async (failure) => ({ entry: { ...(await who()), ...codeRefusedLine(failure, "password-reset") }, user }),
       counted: () => deps.metrics.codesFailed.inc(),
     });
     return { kind: "code-refused" };

@@ -66,7 +66,8 @@ function domainEnd(text: string, from: number): number {
  * ("jane doe"@…), with an address literal (jane@[192.0.2.1]) or right after another (a@b/jane@…), its "@"
  * written another way (separatorAt: percent-encoded in a URL a relay quotes, full-width, an HTML entity), or
  * without its "@" in Microsoft 365's words, by the mailbox's name or the person's ("jane.doe wasn't found at
- * contoso.example", "Jane Doe wurde nicht in contoso.example gefunden": namesMasked). A Message-ID (<id@host>)
+ * contoso.example", "Jane Doe wurde nicht in contoso.example gefunden", "Jane Doe <jane@…> wasn't found at …":
+ * namesMasked). A Message-ID (<id@host>)
  * is masked too: it cannot be told from an address. Microsoft 365's words first, then the addresses: each
  * local part or name is read back from its "@" (or its phrase) no further than the last one or the end of the
  * last address (a "%" or "&" that writes no "@" is a local part's character: jane&john@… masked from its "j"), each domain forward to the next "@" at most (one that stops there takes the glued address with
@@ -188,13 +189,40 @@ function namesMasked(text: string, { phrase, names }: NamingPhrase): string {
   let floor = 0;
   for (let at = text.indexOf(phrase); at !== -1; at = text.indexOf(phrase, at + phrase.length)) {
     const end = names(text, at);
-    const start = end === -1 ? -1 : nameStart(text, end, Math.max(done, floor));
+    const name = end === -1 ? null : nameBefore(text, end, Math.max(done, floor));
     floor = at + phrase.length;
-    if (start === -1) continue;
-    out += text.slice(done, start) + maskedLocal(text, start);
-    done = end;
+    if (name === null) continue;
+    out += text.slice(done, name.start) + maskedLocal(text, name.start);
+    done = name.end;
   }
   return out + text.slice(done);
+}
+
+/**
+ * The name before Microsoft 365's phrase, the word before it ending at `end` (read back no further than `floor`):
+ * the mailbox or the name (nameStart), or an address in angle brackets ("Jane Doe <jane@…> wasn't found at …"),
+ * left for addressesMasked, with the display name before it masked as a bare one is, its first word judged as
+ * the others are (a status code or a sentence's end is no name). Null: no name.
+ */
+function nameBefore(text: string, end: number, floor: number): { start: number; end: number } | null {
+  const open = bracketedAddressAt(text, end, floor);
+  let nameEnd = open === -1 ? end : open;
+  if (open !== -1) while (nameEnd > floor && blank(text.charCodeAt(nameEnd - 1))) nameEnd--;
+  const start = nameStart(text, nameEnd, floor, open !== -1);
+  return start === -1 ? null : { start, end: nameEnd };
+}
+
+/** Where the "<" is of an address in angle brackets ending at `end` ("<jane@contoso.example>", its "@" written any way), or -1. */
+function bracketedAddressAt(text: string, end: number, floor: number): number {
+  if (text.charCodeAt(end - 1) !== 0x3e) return -1;
+  let address = false;
+  for (let i = end - 2; i >= floor; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3c) return address ? i : -1;
+    if (c === 0x3e || c <= SPACE || blank(c)) return -1;
+    if (!address && (c === AT || c === PERCENT || c === AMPERSAND || c === FULLWIDTH_AT)) address = separatorAt(text, i) > 0;
+  }
+  return -1;
 }
 
 /** A display name's characters: a local part's, and its quotes, brackets and comma ("Jane Doe", "(Sales)", "Doe, Jane"). */
@@ -208,10 +236,10 @@ const blank = (c: number) => c === SPACE || c === 0x09 || c === 0xa0 || c === 0x
  * name characters (inName), any white space but a line break apart ("Jane van der Berg", "Doe, Jane (Sales)",
  * "Jane Q. Public": a display name is personal data as much as a mailbox), back to the line's start, any other
  * character (":", ";", "<"), a word with no letter (a status code, "5.1.1") or one ending a sentence ("failed.";
- * an initial, "Q.", does not). -1 when there is no name, or the word before the phrase is an address's part
+ * an initial, "Q.", does not); `judgeFirst`: the first word too (a name before an address, nameBefore). -1 when there is no name, or the word before the phrase is an address's part
  * (its domain, its "@" written any way): the address is masked as such.
  */
-function nameStart(text: string, end: number, floor: number): number {
+function nameStart(text: string, end: number, floor: number, judgeFirst = false): number {
   let start = -1;
   for (let wordEnd = end; ; ) {
     let i = wordEnd;
@@ -225,7 +253,7 @@ function nameStart(text: string, end: number, floor: number): number {
       else if ((c === PERCENT || c === AMPERSAND) && separatorAt(text, i) > 0) return start;
     }
     if (i === wordEnd || separatorEndsAt(text, i)) return start;
-    if (start !== -1 && (!letter || (text.charCodeAt(wordEnd - 1) === 0x2e && wordEnd - i > 2))) return start;
+    if ((start !== -1 || judgeFirst) && (!letter || (text.charCodeAt(wordEnd - 1) === 0x2e && wordEnd - i > 2))) return start;
     start = i;
     let gap = start;
     while (gap > floor && blank(text.charCodeAt(gap - 1))) gap--;

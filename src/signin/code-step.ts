@@ -7,7 +7,7 @@ import { RollBack, rolledBackAs, type Moved, type SignedOut } from "../session/l
 import { voidFlowCodes, type IssueOutcome } from "../otp/codes.ts";
 import { flowTakesCodes, sessionFlow, type Flow } from "../otp/flows.ts";
 import { rememberDevice } from "../regulation/devices.ts";
-import { endHalfSignedIn, endSession, type Session } from "../session/sessions.ts";
+import { endHalfSignedIn, endSession, sessionStillLive, type Session } from "../session/sessions.ts";
 import { advanceSession } from "../session/session-steps.ts";
 import { takeTurnsOn } from "../store/take-turns.ts";
 import { loginKey, recordSignIn, type User } from "../users/users.ts";
@@ -21,6 +21,8 @@ export type SignedInOutcome = { kind: "signed-in"; token: string; session: Sessi
 export type ConfirmOutcome =
   | SignedInOutcome
   | Exclude<CodeCheck<never>, { kind: "ok" }>
+  /** The session ended since the request loaded it (Cancel in another tab): nothing counted, to sign in. */
+  | SignedOut
   /** A user of FAMOS_STRONG_FACTOR_ROLES with a passkey or an app: the emailed code no longer signs in (issue 13). */
   | { kind: "strong-factor-required" };
 
@@ -63,8 +65,14 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
   const flow = await sessionFlow(deps.db, session.flow_id, loaded);
   if (!flow) return { kind: "void" };
   if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
-  const check = await checkCode(deps, { user, flow, typed }, ctx, finishSignIn(deps, user, session, flow, ctx));
-  deps.metrics.signIns.inc({ outcome: `code-${check.kind}` });
+  // Cancel in another tab of the session, answered after this request loaded it: the session ended and its
+  // code was voided with it, so the code typed guesses nothing (checkCode's `sessionEnded`), and the browser
+  // goes where a form of an ended session goes (answerSignedOut), as Cancel's own answer does.
+  let ended = false;
+  const sessionEnded = async () => (ended = !(await sessionStillLive(deps.db, deps.dialect, session.id)));
+  const check = await checkCode(deps, { user, flow, typed, sessionEnded }, ctx, finishSignIn(deps, user, session, flow, ctx));
+  deps.metrics.signIns.inc({ outcome: `code-${ended ? "signed-out" : check.kind}` });
+  if (ended) return { kind: "signed-out" };
   if (check.kind !== "ok") return check;
   return signedInOutcome(check.value, flow);
 }

@@ -30,9 +30,10 @@ export const UNKNOWN_LOGIN_ID = "(a login ID no account has)";
 
 /**
  * The events whose login ID is whatever was typed into a form (Log in, Forgot password?), counted
- * and audited whether or not an account has it (SPEC "Locks").
+ * and audited whether or not an account has it (SPEC "Locks"): the reset's code lines are code.failed
+ * and code.expired, as sign-in's (codeRefusedLine).
  */
-const TYPED_LOGIN_EVENTS: ReadonlySet<string> = new Set(["password.failed", "lock.started", "code.failed"]);
+const TYPED_LOGIN_EVENTS: ReadonlySet<string> = new Set(["password.failed", "lock.started", "code.failed", "code.expired"]);
 
 /** The name an erased account's events keep (src/account/erase.ts: "erased-" and 6 random bytes). */
 const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;

@@ -102,7 +102,7 @@ const LAPSED = {
 /** Why a typed code was refused, with the status to answer and what to do next. */
 export function confirmProblem(
   deps: Pick<Deps, "config">,
-  outcome: Exclude<ConfirmOutcome, { kind: "signed-in" }>,
+  outcome: Exclude<ConfirmOutcome, { kind: "signed-in" | "signed-out" }>,
   t: Translator,
   purpose: CodePurpose,
   flow: FlowCodes,

@@ -34,6 +34,25 @@ describe("maskEmailsIn: Microsoft 365's mailbox or name before its phrase", () =
   });
 });
 
+describe("maskEmailsIn: Microsoft 365's display name before an angle-bracketed address, masked as the bare name is", () => {
+  it.each([
+    ["Jane Doe <jane@contoso.example> wasn't found at contoso.example.", "J••• <j•••@contoso.example> wasn't found at contoso.example."],
+    ["Jane Doe <jane@contoso.example> wurde nicht in contoso.example gefunden.", "J••• <j•••@contoso.example> wurde nicht in contoso.example gefunden."],
+    ["Doe, Jane (Sales) <jane.doe@contoso.example> wasn’t found at contoso.example.", "D••• <j•••@contoso.example> wasn’t found at contoso.example."],
+    ["\"Jane Doe\" <jane@contoso.example> wasn't found at contoso.example.", "\"••• <j•••@contoso.example> wasn't found at contoso.example."],
+    ["Jane Doe<jane@contoso.example> wasn't found at contoso.example.", "J•••<j•••@contoso.example> wasn't found at contoso.example."],
+    ["Recipient: Jane\u00a0Doe  <jane%40contoso.example> wasn't found at contoso.example", "Recipient: J•••  <j•••%40contoso.example> wasn't found at contoso.example"],
+    // No name before the address: the address alone, masked as such; a status code or a sentence's end is no name.
+    ["<jane@contoso.example> wasn't found at contoso.example.", "<j•••@contoso.example> wasn't found at contoso.example."],
+    ["550 5.1.1 <jane@contoso.example> wasn't found at contoso.example.", "550 5.1.1 <j•••@contoso.example> wasn't found at contoso.example."],
+    ["Delivery failed. <jane@contoso.example> wasn't found at contoso.example.", "Delivery failed. <j•••@contoso.example> wasn't found at contoso.example."],
+    // Brackets that hold no address are a word of the name's, as before: not Microsoft 365's sentence with an address.
+    ["Jane <Sales> wasn't found at contoso.example.", "Jane <Sales> wasn't found at contoso.example."],
+  ])("%s", (text, shown) => {
+    expect(maskEmailsIn(text)).toBe(shown);
+  });
+});
+
 describe("maskEmailsIn: an \"&\" or \"%\" that writes no \"@\" is a local part's character", () => {
   it.each([
     ["<jane&john.smith@gmail.example>: no such user", "<j•••@gmail.example>: no such user"],

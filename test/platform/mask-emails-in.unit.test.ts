@@ -165,6 +165,12 @@ describe("maskEmailsIn", () => {
       ["a name of quoted, bracketed, comma'd words, then the phrase", "\"(A), ".repeat(n / 6) + "wasn't found at x"],
       ["initials and no-break spaces, then the phrase", "Q.\u00a0".repeat(n / 3) + "wasn't found at x"],
       ["digit words before each phrase", "1 2 3 wasn't found at ".repeat(n / 22)],
+      // A display name before an address in angle brackets (nameBefore): the bracket read back once, to its "<" or the floor.
+      ["a name and a bracketed address before each phrase", "Jane Doe <j@x> wasn't found at ".repeat(n / 31)],
+      ["a bracket of @s, then the phrase", "A <" + "@".repeat(n) + "> wasn't found at x"],
+      ["a bracket of %25s never an @, then the phrase", "A <%" + "25".repeat(n / 2) + "> wasn't found at x"],
+      ["a bracket never opened, then the phrase", "A " + "a@".repeat(n / 2) + "> wasn't found at x"],
+      ["brackets closed before each phrase", "<a@b>".repeat(n / 22) + "> wasn't found at ".repeat(n / 22)],
     ])("%s", (_what, text) => {
       const charCodeAt = vi.spyOn(String.prototype, "charCodeAt");
       const indexOf = vi.spyOn(String.prototype, "indexOf");

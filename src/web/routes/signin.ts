@@ -169,6 +169,7 @@ export function signinRoutes(app: FastifyInstance, deps: Deps): void {
     const form = parseForm(CODE_FORM, request.body);
     const outcome = await confirmCode(deps, user, session, form.code, requestContext(deps, request), signedInFlow(request));
     if (outcome.kind === "signed-in") return answerSignedIn(deps, reply, user, outcome);
+    if (outcome.kind === "signed-out") return answerSignedOut(deps, reply);
     const [status, error] = confirmProblem(deps, outcome, tr(deps, request), "signin", signedInFlow(request));
     return reply.code(status).type(HTML).send(await renderOtp(request, reply, { error }));
   });
