@@ -21,8 +21,8 @@ export type CodeCheck<T> = SecondFactorCheck<T, CodeFailure> | { kind: "malforme
  * transaction that finishes the flow. The right code arriving twice (a double click, or the losers
  * of a race with it) guesses nothing and gives its count back, on every flow alike, and is audited as
  * code.reused (ASVS 2.8.5, codeReusedLine); another code in a flow its code finished ("spent",
- * explainMissingCode) guesses nothing either, and writes no line; nor does a code typed in a session that
- * ended since its request loaded it, which found no live code (`sessionEnded`).
+ * explainMissingCode) guesses nothing either, and writes no line; nor does a code that found no live code
+ * in a flow the user's own request voided since this one read it (`voidedSince`).
  */
 export async function checkCode<T>(
   deps: Deps,
@@ -31,10 +31,11 @@ export async function checkCode<T>(
     flow: Flow;
     typed: string;
     /**
-     * Whether the session the code was typed in ended since this request loaded it (sign-in's Cancel in
-     * another tab of the same session): asked only when no live code was compared ("void", "expired").
+     * Whether the flow was voided since this request read it — sign-in's Cancel in another tab ended the
+     * session with its code; the email change's Cancel, or a newer change, finished the flow: asked only
+     * when no live code was compared ("void", "expired").
      */
-    sessionEnded?: () => Promise<boolean>;
+    voidedSince?: () => Promise<boolean>;
   },
   ctx: RequestContext,
   confirmed: OnConfirmed<T>,
@@ -50,11 +51,11 @@ export async function checkCode<T>(
     {
       verify: async (now) => {
         const outcome = await matchCode(deps, flow.id, code, now);
-        // A session ended meanwhile voided its flow with it (Cancel voids the code, in the transaction that
-        // ends the session): the code found void or lapsed there was no guess, so it counts nothing and
-        // writes no line, as the right code voided under its use does (refuseProof). A "wrong" one was
-        // compared with a live code, before that end: a guess, counted.
-        if ((outcome.kind === "void" || outcome.kind === "expired") && (await input.sessionEnded?.())) return { kind: "voided" };
+        // A flow voided meanwhile by the user's own request (Cancel voids the code, in the transaction that
+        // ends the session or the flow): the code found void or lapsed there was no guess, so it counts
+        // nothing and writes no line, as the right code voided under its use does (refuseProof). A "wrong"
+        // one was compared with a live code, before that end: a guess, counted.
+        if ((outcome.kind === "void" || outcome.kind === "expired") && (await input.voidedSince?.())) return { kind: "voided" };
         if (outcome.kind !== "match") return outcome;
         matched = outcome;
         return { kind: "ok" };

@@ -126,7 +126,13 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
   // A change its own code finished goes on to checkCode, which answers "used" and audits the reuse (the
   // twin of a double submit that read the session before the first was answered); one ended otherwise is none.
   if (!flow || (flow.finished_at !== null && !(await finishedByItsCode(deps.db, flow)))) return { kind: "no-change" };
-  const check = await checkCode(deps, { user, flow, typed }, ctx, async (tx, now) => {
+  // Cancel in another tab of the session, or a newer change in another browser, finished the change after
+  // this request read it open: its code was voided by the user's own request, so the code typed, compared
+  // with no live code, guesses nothing (checkCode's `voidedSince`).
+  // That change is none open now, as one read finished: "no-change", and Profile says what ended it.
+  let voided = false;
+  const voidedSince = async () => (voided = (await findFlow(deps.db, flow.id))?.finished_at != null);
+  const check = await checkCode(deps, { user, flow, typed, voidedSince }, ctx, async (tx, now) => {
     const before = await findUserById(tx, user.id);
     const oldEmail = before?.otp_email ?? null;
     await confirmOtpEmail(tx, user.id, flow.email, now);
@@ -143,6 +149,7 @@ export async function confirmEmailChange(deps: Deps, user: User, session: Sessio
     // A new token, as every step up (ASVS 3.2.1); the re-authentication windows keep running from the sign-in's code (newFactorChange).
     return advanceSession(tx, deps.random, session, now, newFactorChange(session, now, deps.config.session, null));
   });
+  if (voided) return { kind: "no-change" };
   if (check.kind !== "ok") return check;
   deps.mailQueued();
   return { kind: "changed", token: check.value.token, session: check.value.session, email: flow.email };

@@ -66,11 +66,11 @@ export async function confirmCode(deps: Deps, user: User, session: Session, type
   if (!flow) return { kind: "void" };
   if (!(await emailCodeSignsIn(deps.db, deps.config, user))) return { kind: "strong-factor-required" };
   // Cancel in another tab of the session, answered after this request loaded it: the session ended and its
-  // code was voided with it, so the code typed guesses nothing (checkCode's `sessionEnded`), and the browser
+  // code was voided with it, so the code typed guesses nothing (checkCode's `voidedSince`), and the browser
   // goes where a form of an ended session goes (answerSignedOut), as Cancel's own answer does.
   let ended = false;
   const sessionEnded = async () => (ended = !(await sessionStillLive(deps.db, deps.dialect, session.id)));
-  const check = await checkCode(deps, { user, flow, typed, sessionEnded }, ctx, finishSignIn(deps, user, session, flow, ctx));
+  const check = await checkCode(deps, { user, flow, typed, voidedSince: sessionEnded }, ctx, finishSignIn(deps, user, session, flow, ctx));
   deps.metrics.signIns.inc({ outcome: `code-${ended ? "signed-out" : check.kind}` });
   if (ended) return { kind: "signed-out" };
   if (check.kind !== "ok") return check;

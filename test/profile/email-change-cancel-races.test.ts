@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { cancelEmailChange, confirmEmailChange, emailChangeReplaced, startEmailChange } from "../../src/profile/email-change.ts";
 import { createSession, type Session } from "../../src/session/sessions.ts";
 import { findUserById, type User } from "../../src/users/users.ts";
@@ -152,5 +153,39 @@ describe.each(DIALECTS)("Cancel of a Profile email change moved on meanwhile, on
     expect(changed()).toBe(true);
     expect({ outcome, cancelled: await events(user, "code.cancelled"), pending: (await findUserById(a().db, user.id))!.pending_email })
       .toEqual({ outcome: { kind: "signed-out" }, cancelled: 0, pending: "jane.gone@dealer.example" });
+  });
+
+  // The other way round: Confirm in another tab of the session, whose request read the change open, and the
+  // Cancel commits before it compares the code. The code was voided by the user's own Cancel, not guessed:
+  // the right code or a wrong one, compared with no live code, counts nothing and writes no code.failed
+  // (refuseProof's "voided"), and the answer is "none open" (the route: Profile saying it was cancelled).
+  // Before, "void": counted 1, one code.failed, and Profile with nothing said.
+  it.each([
+    ["a wrong code", (code: string) => (code === "000000" ? "111111" : "000000")],
+    ["the right code", (code: string) => code],
+  ])("Confirm read the change before the Cancel committed, %s: nothing counted, none open", async (_name, typed) => {
+    const { user, session } = await changing("jane.voided@dealer.example");
+    const [mail] = await liveCodeMails(a().db, user.id);
+    const { deps, changed } = once(session, () => cancelEmailChange(tab2(), user, session, ctx));
+    const outcome = await confirmEmailChange(deps, user, session, typed(extractCode(mail!.text_body)), ctx);
+    expect(changed()).toBe(true);
+    const info = await accountLockInfo(a(), user.login_key, competing.t.clock.now());
+    expect({ outcome, counted: info.codeFailures, failed: await events(user, "code.failed"), cancelled: await events(user, "code.cancelled") })
+      .toEqual({ outcome: { kind: "no-change" }, counted: 0, failed: 0, cancelled: 1 });
+    expect(await findUserById(a().db, user.id)).toMatchObject({ otp_email: user.otp_email, pending_email: null });
+  });
+
+  // A newer change in another browser ended it instead (endSupersededFlows) after Confirm read it open: voided
+  // too, by the user's own request, so nothing counted either, and the session still points to it ("replaced").
+  it("Confirm read the change before a newer change in another browser ended it: nothing counted, 'replaced'", async () => {
+    const { user, session } = await changing("jane.superseded@dealer.example");
+    const [mail] = await liveCodeMails(a().db, user.id);
+    const other = await browser(user);
+    const { deps, changed } = once(session, () => startEmailChange(tab2(), user, other, { entry: entry("jane.newest@dealer.example"), password: null }, ctx));
+    const outcome = await confirmEmailChange(deps, user, session, extractCode(mail!.text_body), ctx);
+    expect(changed()).toBe(true);
+    const info = await accountLockInfo(a(), user.login_key, competing.t.clock.now());
+    expect({ outcome, counted: info.codeFailures, failed: await events(user, "code.failed"), replaced: await emailChangeReplaced(a(), user, session) })
+      .toEqual({ outcome: { kind: "no-change" }, counted: 0, failed: 0, replaced: true });
   });
 });

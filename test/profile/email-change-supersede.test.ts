@@ -101,7 +101,10 @@ describe.each(["sqlite", "postgres"] as const)("Profile: a newer email change su
     const client = await browserOf(user);
     const code = await startChange(client, "plain.new@dealer.example");
     expect((await client.post("/profile/email/cancel")).headers.location).toBe("/profile?done=email-cancelled");
-    expect((await client.post("/profile/email/confirm", { code })).headers.location).toBe("/profile");
+    // Confirm after the Cancel: "cancelled", not "replaced".
+    const late = (await client.post("/profile/email/confirm", { code })).headers.location!;
+    expect(late).toBe("/profile?done=email-cancelled");
+    expect((await client.get(late)).body).not.toContain(REPLACED);
     expect((await client.get("/profile?done=nonsense")).body).not.toContain(REPLACED);
   });
 });

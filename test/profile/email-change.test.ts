@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAudit } from "../../src/audit/audit.ts";
+import { accountLockInfo } from "../../src/regulation/locks.ts";
 import { findUserById } from "../../src/users/users.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
 import { FormClient, nextCode, signInFully } from "../support/client.ts";
@@ -131,9 +132,21 @@ describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (S
     expect(wrong.body).toContain("4 tries left");
     const cancelled = await client.post("/profile/email/cancel");
     expect(cancelled.headers.location).toBe("/profile?done=email-cancelled");
-    // The right code no longer works after Cancel.
-    const late = await client.post("/profile/email/confirm", { code });
-    expect(late.headers.location).toBe("/profile");
+    // After Cancel (answered before Confirm's request started, as a tab left open): the right code or a
+    // wrong one no longer works, counts nothing more and writes no code.failed, and the page says the
+    // change was cancelled (its own code.cancelled in the trail; before, Profile with nothing said).
+    const counted = async () => {
+      const info = await accountLockInfo(t.deps, user.login_key, t.deps.clock.now());
+      return [info.codeFailures + info.devices.reduce((sum, d) => sum + d.failures, 0), (await queryAudit(t.deps.db, { subject: user.login_id, event: "code.failed" })).length];
+    };
+    const counts = await counted();
+    expect(counts[1]).toBe(1);
+    for (const typed of [code, code === "000000" ? "111111" : "000000"]) {
+      const late = await client.post("/profile/email/confirm", { code: typed });
+      expect(late.headers.location).toBe("/profile?done=email-cancelled");
+      expect((await client.get(late.headers.location!)).body).toContain("The email change was cancelled.");
+    }
+    expect(await counted()).toEqual(counts);
     const stored = (await findUserById(t.deps.db, user.id))!;
     expect(stored.otp_email).toBe("cancel@dealer.example");
     expect(stored.pending_email).toBeNull();
@@ -159,7 +172,9 @@ describe.each(["sqlite", "postgres"] as const)("Profile: change the OTP email (S
     const code = await nextCode(t.smtp, "bound.new@dealer.example", before);
     await second.get("/profile");
     const elsewhere = await second.post("/profile/email/confirm", { code });
-    expect(elsewhere.headers.location).toBe("/profile");
+    // Profile, claiming a cancellation the records do not hold: no words.
+    expect(elsewhere.headers.location).toBe("/profile?done=email-cancelled");
+    expect((await second.get(elsewhere.headers.location!)).body).not.toContain("The email change was cancelled.");
     expect((await findUserById(t.deps.db, user.id))!.otp_email).toBe("bound@dealer.example");
   });
 

@@ -144,7 +144,9 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
       setSessionCookie(deps, reply, outcome);
       return reply.redirect("/profile?done=email-changed", 303);
     }
-    if (outcome.kind === "no-change") return noChangeOpen(request, reply);
+    // None open, or ended since this request read it (Cancel in another tab, a newer change elsewhere), no
+    // guess counted: Profile says "replaced", else "cancelled" (words only after the user's own Cancel, ownEventClaim).
+    if (outcome.kind === "no-change") return noChangeOpen(request, reply, "/profile?done=email-cancelled");
     return renderConfirm(request, reply, 401, { refused: outcome });
   });
 
@@ -190,10 +192,10 @@ export function profileRoutes(app: FastifyInstance, deps: Deps): void {
     }
   });
 
-  /** The code step with no change open in this session: back to Profile, saying so when a newer change ended it. */
-  async function noChangeOpen(request: FastifyRequest, reply: FastifyReply) {
+  /** The code step with no change open in this session: back to Profile (`otherwise`), saying so when a newer change ended it. */
+  async function noChangeOpen(request: FastifyRequest, reply: FastifyReply, otherwise = "/profile") {
     const { user, session } = signedIn(request);
-    return reply.redirect((await emailChangeReplaced(deps, user, session)) ? "/profile?done=email-replaced" : "/profile", 303);
+    return reply.redirect((await emailChangeReplaced(deps, user, session)) ? "/profile?done=email-replaced" : otherwise, 303);
   }
 
   /** `refused`: a typed code's outcome, told in words (with its status) once the flow's codes so far are known. */
