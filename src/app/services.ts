@@ -52,6 +52,9 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const store =
     overrides.store ??
     openStore(config.databaseUrl, {
+      // Every command gives up on a connection that does not open within FAMOS_DATABASE_TIMEOUT; only
+      // the server's statements are bounded by it as well.
+      connectionTimeoutMs: config.databaseTimeoutMs,
       ...(overrides.boundStatements ? { statementTimeoutMs: config.databaseTimeoutMs } : {}),
       ...(overrides.backgroundCheckpoints
         ? {

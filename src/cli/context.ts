@@ -23,7 +23,7 @@ export async function withServices<T>(run: (services: Services) => Promise<T>, o
   // (nor FAMOS_SECRET) the database is migrated first, so a migration that needs it refuses before
   // a secret no server has is generated, and the next run finds none either.
   const keys = migrationKeys(config);
-  if (keys === null) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl, null));
+  if (keys === null) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl, null, { connectionTimeoutMs: config.databaseTimeoutMs }));
   const services = await reachDatabase(config.databaseUrl, () => createServices(config, { startSender: false, countMetrics: false, logger: silentLogger() }));
   try {
     await reachDatabase(config.databaseUrl, () => migrateToLatest(services.store, keys));

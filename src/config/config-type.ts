@@ -17,7 +17,8 @@ export interface Config {
   /**
    * For `famos serve` and `famos doctor` (FAMOS_DATABASE_TIMEOUT): on PostgreSQL the longest a
    * statement may go unanswered, a connection take to open or come free, and a transaction sit idle;
-   * on SQLite the longest a write waits for the lock another process holds.
+   * on SQLite the longest a write waits for the lock another process holds. Every other command
+   * bounds only opening a PostgreSQL connection by it (store/database.ts connectionTimeoutMs).
    */
   databaseTimeoutMs: number;
   /** FAMOS_DRAIN_QUIET: a stopping `famos serve` closes its port once no connection came for this long (web/drain.ts). */

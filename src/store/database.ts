@@ -39,7 +39,16 @@ export interface StoreOptions {
    * another process holds (the busy timeout, SQLITE_BUSY_TIMEOUT_MS without it).
    */
   statementTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long opening a connection may take (a host that takes it and never answers) before
+   * the command gives up with a setup fault (setup-fault.ts); DATABASE_CONNECTION_TIMEOUT_MS without it.
+   * statementTimeoutMs, when given, bounds the connection as well, in its place.
+   */
+  connectionTimeoutMs?: number;
 }
+
+/** A database that does not answer fails a command in seconds, not minutes (StoreOptions.connectionTimeoutMs). */
+export const DATABASE_CONNECTION_TIMEOUT_MS = 5000;
 
 /**
  * Opens `sqlite:<path>` (":memory:" for tests) or `postgres://…`. A PostgreSQL URL may carry
@@ -48,7 +57,7 @@ export interface StoreOptions {
 export function openStore(url: string, options: StoreOptions = {}): Store {
   const path = sqliteFilePath(url);
   if (path !== null) return openSqlite(path, options);
-  return openPostgres(url, options.statementTimeoutMs);
+  return openPostgres(url, options);
 }
 
 /**
@@ -179,7 +188,7 @@ function cachePreparedStatements(database: SQLite.Database): void {
   database.prepare = ((sql: string) => cache.get(sql, prepare)) as typeof database.prepare;
 }
 
-function openPostgres(url: string, statementTimeoutMs: number | undefined): Store {
+function openPostgres(url: string, { statementTimeoutMs, connectionTimeoutMs = DATABASE_CONNECTION_TIMEOUT_MS }: StoreOptions): Store {
   // Loaded only for PostgreSQL, so a SQLite installation does not carry the driver in memory.
   const pg = createRequire(import.meta.url)("pg") as typeof pgTypes;
   const problem = databaseUrlProblem(url);
@@ -192,7 +201,7 @@ function openPostgres(url: string, statementTimeoutMs: number | undefined): Stor
     max: 10,
     // A database that does not answer fails a command in seconds, not minutes; the server bounds
     // its statements, too.
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: connectionTimeoutMs,
     ...(statementTimeoutMs === undefined ? {} : statementBounds(statementTimeoutMs)),
     // The search path is a startup parameter of every connection, so no query can ever run before it
     // is set (a per-connection "SET search_path" issued after connecting races the first query and,

@@ -1,5 +1,5 @@
 import { Migrator, NO_MIGRATIONS, sql, type Migration, type MigrationResultSet } from "kysely";
-import { openStore, type Store } from "./database.ts";
+import { openStore, type Store, type StoreOptions } from "./database.ts";
 import * as initial from "./migrations/001-initial.ts";
 import * as devicesAndWindows from "./migrations/002-devices-and-windows.ts";
 import * as lifecycle from "./migrations/003-lifecycle.ts";
@@ -151,10 +151,11 @@ async function withRetry<T>(step: () => Promise<T>, failed: (result: T) => unkno
 
 /**
  * `famos migrate`, and `famos serve` before it serves: on a store of its own, which no statement
- * bound cuts (a migration may build an index over a large table), closed when done.
+ * bound cuts (a migration may build an index over a large table), closed when done. Only opening its
+ * connection is bounded (connectionTimeoutMs: the commands' FAMOS_DATABASE_TIMEOUT).
  */
-export async function migrateDatabase(url: string, keys: MigrationKeys = null): Promise<MigrationResultSet> {
-  const store = openStore(url);
+export async function migrateDatabase(url: string, keys: MigrationKeys = null, options: Pick<StoreOptions, "connectionTimeoutMs"> = {}): Promise<MigrationResultSet> {
+  const store = openStore(url, options);
   try {
     return await migrateToLatest(store, keys);
   } finally {

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { disableUser } from "../../src/account/disable.ts";
 import { setTemporaryPassword } from "../../src/account/temporary-password.ts";
@@ -6,7 +5,6 @@ import type { Deps } from "../../src/app/deps.ts";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import { completePasswordReset } from "../../src/password-reset/reset.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { confirmEmailChange, startEmailChange } from "../../src/profile/email-change.ts";
 import { changePassword } from "../../src/profile/password-change.ts";
 import { createSession, type Session } from "../../src/session/sessions.ts";
@@ -16,9 +14,8 @@ import type { User } from "../../src/users/users.ts";
 import { addUser } from "../support/app.ts";
 import { startPasswordReset } from "../support/password-reset.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
+import { everyCode } from "../support/scripted-codes.ts";
 
-/** Every code is 123456; everything else is truly random. */
-const CODE_123456: Random = { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 ? 123_456 : Math.floor(Math.random() * max)) };
 const operator: Acting = { user: null, audit: { actor: "operator", ip: null, userAgent: null } };
 const NEW_PASSWORD = "a new password of hers 7";
 
@@ -37,7 +34,7 @@ describe.each(DIALECTS)("a sign-in's code confirmed while the account changes, o
   const changes: Record<string, { change: Change; done: string }> = {
     "a self-service reset completed": {
       change: async (b, user, ctx) => {
-        const state = await startPasswordReset({ ...b, random: CODE_123456 }, user.login_id, ctx);
+        const state = await startPasswordReset({ ...b, random: everyCode(123_456) }, user.login_id, ctx);
         return completePasswordReset(b, state, { code: "123456", newPassword: NEW_PASSWORD, confirmNewPassword: NEW_PASSWORD }, ctx);
       },
       done: "reset",
@@ -61,7 +58,7 @@ describe.each(DIALECTS)("a sign-in's code confirmed while the account changes, o
         await b.db.updateTable("sessions").set({ verified_at: now }).where("id", "=", session.id).execute();
         const address = `${user.login_id}.new@dealer.example`;
         const entry = { email: address, confirmEmail: address, ownMailbox: false };
-        const started = await startEmailChange({ ...b, random: CODE_123456 }, user, { ...session, verified_at: now }, { entry, password: null }, ctx);
+        const started = await startEmailChange({ ...b, random: everyCode(123_456) }, user, { ...session, verified_at: now }, { entry, password: null }, ctx);
         if (started.kind !== "code-sent") return started;
         const current = (await b.db.selectFrom("sessions").selectAll().where("id", "=", session.id).executeTakeFirstOrThrow()) as Session;
         const changed = await confirmEmailChange(b, user, current, "123456", ctx);
@@ -81,7 +78,7 @@ describe.each(DIALECTS)("a sign-in's code confirmed while the account changes, o
         const now = race.now();
         const session = await a.db.transaction().execute(async (tx) => {
           const flow = await createFlow(tx, a.random, { userId: user.id, kind: "signin", email: user.otp_email!, now });
-          await issueCode({ ...a, random: CODE_123456 }, tx, flow, user.login_id, now);
+          await issueCode({ ...a, random: everyCode(123_456) }, tx, flow, user.login_id, now);
           return (await createSession(tx, a.random, now, a.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ...ctx })).session;
         });
         // Jitter on both sides, wider on the confirmation's: a change that hashes a password first

@@ -77,7 +77,8 @@ function expectCannotUse(result: CliResult, says: RegExp): void {
 /**
  * A host that takes the connection and never answers (a hung server, a firewall or proxy that swallows
  * the handshake, a wrong port that belongs to something else): the commands whose statements are not
- * bounded still give up on the connection within seconds, and say so as for a server not running.
+ * bounded still give up on the connection, within FAMOS_DATABASE_TIMEOUT (here its least, 100 ms, not
+ * the default 5 s: test/store/connection-timeout has the bound itself), and say so as for a server not running.
  */
 describe.concurrent("a PostgreSQL address that takes the connection and never answers", () => {
   let cli: CliWorkspace;
@@ -90,7 +91,7 @@ describe.concurrent("a PostgreSQL address that takes the connection and never an
   for (const command of [["migrate"], ["user", "role", "demo", "admin"], ["serve"]]) {
     it(`famos ${command.join(" ")} gives up on the connection, says so in one line and exits 1`, async () => {
       await withSilentServer(async (port) => {
-        const env = { FAMOS_DATABASE_URL: `postgres://famos:hunter2@127.0.0.1:${port}/famos`, FAMOS_PORT: "0" };
+        const env = { FAMOS_DATABASE_URL: `postgres://famos:hunter2@127.0.0.1:${port}/famos`, FAMOS_DATABASE_TIMEOUT: "100ms", FAMOS_PORT: "0" };
         const result = await (command[0] === "serve" ? cli.run(command, { env }) : cli.inProcess(command, { env }));
         expectCannotUse(result, /connection timeout/);
       });

@@ -1,17 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { issueCode } from "../../src/otp/codes.ts";
 import { cancelEmailChange, confirmEmailChange, startEmailChange } from "../../src/profile/email-change.ts";
 import { createFlow } from "../../src/otp/flows.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { createSession, type Session } from "../../src/session/sessions.ts";
 import { confirmCode } from "../../src/signin/code-step.ts";
 import { resetOtpEmail } from "../../src/support/reset-email.ts";
 import { addUser } from "../support/app.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
-
-/** Every code is 123456; everything else is truly random. */
-const CODE_123456: Random = { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 ? 123_456 : Math.floor(Math.random() * max)) };
+import { everyCode } from "../support/scripted-codes.ts";
 
 /**
  * The user types her code while support resets her OTP email (SPEC item 8): one of the two goes
@@ -33,7 +29,7 @@ describe.each(DIALECTS)("a code confirmed while support resets the OTP email on 
       const now = race.now();
       const session = await a.db.transaction().execute(async (tx) => {
         const flow = await createFlow(tx, a.random, { userId: user.id, kind: "signin", email: user.otp_email!, now });
-        await issueCode({ ...a, random: CODE_123456 }, tx, flow, user.login_id, now);
+        await issueCode({ ...a, random: everyCode(123_456) }, tx, flow, user.login_id, now);
         return (await createSession(tx, a.random, now, a.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ...ctx })).session;
       });
       const jitter = Math.floor(Math.random() * 6);
@@ -70,7 +66,7 @@ describe.each(DIALECTS)("an email change confirmed while its session starts anot
         const now = race.now();
         const made = await createSession(a.db, a.random, now, a.config.session, { userId: user.id, stage: "full", flowId: null, ...ctx });
         await a.db.updateTable("sessions").set({ verified_at: now }).where("id", "=", made.session.id).execute();
-        const started = await startEmailChange({ ...a, random: CODE_123456 }, user, { ...made.session, verified_at: now }, entry(`new${round}@dealer.example`), ctx);
+        const started = await startEmailChange({ ...a, random: everyCode(123_456) }, user, { ...made.session, verified_at: now }, entry(`new${round}@dealer.example`), ctx);
         expect(started.kind).toBe("code-sent");
         const session: Session = await a.db.selectFrom("sessions").selectAll().where("id", "=", made.session.id).executeTakeFirstOrThrow();
         const jitter = Math.floor(Math.random() * 6);

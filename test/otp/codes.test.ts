@@ -1,18 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../../src/app/deps.ts";
 import { issueCode, verifyCode, voidFlowCodes } from "../../src/otp/codes.ts";
 import { createFlow, type Flow } from "../../src/otp/flows.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { addUser, createTestApp, type TestApp } from "../support/app.ts";
+import { scriptedCodes } from "../support/scripted-codes.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-/** Codes come out in the order given; everything else is truly random. */
-function scriptedCodes(...codes: number[]): Random {
-  return { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 && codes.length ? codes.shift()! : Math.floor(Math.random() * max)) };
-}
 
 describe("codes: issue and verify with a fixed clock (SPEC code policy, default settings)", () => {
   let t: TestApp;

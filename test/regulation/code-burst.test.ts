@@ -1,17 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { issueCode } from "../../src/otp/codes.ts";
 import { createFlow } from "../../src/otp/flows.ts";
 import { completePasswordReset } from "../../src/password-reset/reset.ts";
-import type { Random } from "../../src/platform/random.ts";
 import { createSession } from "../../src/session/sessions.ts";
 import { confirmCode } from "../../src/signin/code-step.ts";
 import { addUser } from "../support/app.ts";
 import { startPasswordReset } from "../support/password-reset.ts";
 import { DIALECTS, useRacers, type TestDialect } from "../store/dialects.ts";
+import { everyCode } from "../support/scripted-codes.ts";
 
-/** Every code is 123456; everything else is truly random. */
-const CODE_123456: Random = { bytes: (n) => randomBytes(n), int: (max) => (max === 1_000_000 ? 123_456 : Math.floor(Math.random() * max)) };
 const guesses = (n: number) => Array.from({ length: n }, (_, i) => String(200_000 + i));
 
 /**
@@ -32,7 +29,7 @@ describe.each(DIALECTS)("wrong codes in a burst on two instances (%s)", (dialect
     const now = race.now();
     const session = await a.db.transaction().execute(async (tx) => {
       const flow = await createFlow(tx, a.random, { userId: user.id, kind: "signin", email: user.otp_email!, now });
-      await issueCode({ ...a, random: CODE_123456 }, tx, flow, user.login_id, now);
+      await issueCode({ ...a, random: everyCode(123_456) }, tx, flow, user.login_id, now);
       return (await createSession(tx, a.random, now, a.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ...ctx })).session;
     });
     const outcomes = await Promise.all(guesses(20).map((code, i) => confirmCode(i % 2 ? b : a, user, session, code, ctx)));
@@ -48,7 +45,7 @@ describe.each(DIALECTS)("wrong codes in a burst on two instances (%s)", (dialect
     const [a, b] = await race.pair();
     const user = await addUser(a);
     const ctx = { ip: "198.51.100.151", userAgent: "burst-test" };
-    const state = await startPasswordReset({ ...a, random: CODE_123456 }, user.login_id, ctx);
+    const state = await startPasswordReset({ ...a, random: everyCode(123_456) }, user.login_id, ctx);
     const form = (code: string) => ({ code, newPassword: "a new password of hers 9", confirmNewPassword: "a new password of hers 9" });
     const outcomes = await Promise.all(guesses(20).map((code, i) => completePasswordReset(i % 2 ? b : a, state, form(code), ctx)));
     const kinds = outcomes.map((o) => o.kind);

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deps } from "../../src/app/deps.ts";
+import { describe, expect, it } from "vitest";
 import { createFlow } from "../../src/otp/flows.ts";
 import { createSession, endHalfSignedIn, endSession, type Session } from "../../src/session/sessions.ts";
 import { advanceSession } from "../../src/session/session-steps.ts";
 import { addUser } from "../support/app.ts";
 import { recordedPostgres } from "../support/recorded-postgres.ts";
-import { createUnitDeps } from "../support/unit-app.ts";
+import { useUnitSessions } from "../support/unit-sessions.ts";
 
 const MINUTE = 60_000;
 
@@ -15,23 +14,15 @@ const MINUTE = 60_000;
  * to is ended by its id; an ended session is "signed-out".
  */
 describe("endHalfSignedIn (unit tier)", () => {
-  let unit: Awaited<ReturnType<typeof createUnitDeps>>;
-  let deps: Deps;
-  beforeAll(async () => {
-    unit = await createUnitDeps();
-    deps = unit.deps;
-  });
-  afterAll(async () => unit.close());
-
-  const now = () => unit.clock.now();
+  const unit = useUnitSessions();
+  const { now, row } = unit;
   async function halfSignedIn(): Promise<Session> {
-    const user = await addUser(deps);
-    const flow = await createFlow(deps.db, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
-    const made = await createSession(deps.db, deps.random, now(), deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: "192.0.2.1", userAgent: "unit" });
+    const user = await addUser(unit.deps);
+    const flow = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    const made = await createSession(unit.deps.db, unit.deps.random, now(), unit.deps.config.session, { userId: user.id, stage: "otp", flowId: flow.id, ip: "192.0.2.1", userAgent: "unit" });
     return made.session;
   }
-  const cancel = (session: Session, reason = "cancelled") => deps.db.transaction().execute((tx) => endHalfSignedIn(tx, deps.dialect, session, now(), reason));
-  const row = (id: string) => deps.db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const cancel = (session: Session, reason = "cancelled") => unit.deps.db.transaction().execute((tx) => endHalfSignedIn(tx, unit.deps.dialect, session, now(), reason));
 
   it("ends the session Cancel read, by its id, with the reason given, and names its flow", async () => {
     const session = await halfSignedIn();
@@ -42,7 +33,7 @@ describe("endHalfSignedIn (unit tier)", () => {
 
   it("is 'moved' when a Confirm answered first (a new token, a second factor verified): the sign-in stands", async () => {
     const session = await halfSignedIn();
-    const confirmed = await advanceSession(deps.db, deps.random, session, now(), { stage: "full", flowId: null, verifiedAt: now(), policy: deps.config.session });
+    const confirmed = await advanceSession(unit.deps.db, unit.deps.random, session, now(), { stage: "full", flowId: null, verifiedAt: now(), policy: unit.deps.config.session });
     expect(confirmed).not.toBeNull();
     unit.clock.advance(MINUTE);
     expect(await cancel(session)).toEqual({ kind: "moved" });
@@ -51,9 +42,9 @@ describe("endHalfSignedIn (unit tier)", () => {
 
   it("ends a session moved on without a sign-in (a new token, nothing verified: the address page sent a code), with its flow as it is now", async () => {
     const session = await halfSignedIn();
-    const user = await deps.db.selectFrom("users").select(["id", "otp_email"]).where("id", "=", session.user_id).executeTakeFirstOrThrow();
-    const newer = await createFlow(deps.db, deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
-    const moved = await advanceSession(deps.db, deps.random, session, now(), { stage: "otp", flowId: newer.id });
+    const user = await unit.deps.db.selectFrom("users").select(["id", "otp_email"]).where("id", "=", session.user_id).executeTakeFirstOrThrow();
+    const newer = await createFlow(unit.deps.db, unit.deps.random, { userId: user.id, kind: "signin", email: user.otp_email!, now: now() });
+    const moved = await advanceSession(unit.deps.db, unit.deps.random, session, now(), { stage: "otp", flowId: newer.id });
     expect(moved).not.toBeNull();
     unit.clock.advance(MINUTE);
     expect(await cancel(session, "cancelled")).toEqual({ kind: "ended", flowId: newer.id });
@@ -62,14 +53,14 @@ describe("endHalfSignedIn (unit tier)", () => {
 
   it("ends a session with a second factor verified whose token is still the one Cancel read (nobody else moved it)", async () => {
     const session = await halfSignedIn();
-    await deps.db.updateTable("sessions").set({ verified_at: now() }).where("id", "=", session.id).execute();
+    await unit.deps.db.updateTable("sessions").set({ verified_at: now() }).where("id", "=", session.id).execute();
     expect(await cancel(session)).toEqual({ kind: "ended", flowId: session.flow_id });
     expect(await row(session.id)).toMatchObject({ ended_at: now(), end_reason: "cancelled" });
   });
 
   it("is 'signed-out' for a session ended meanwhile (Sign out in another tab, support): its end stays as it was", async () => {
     const session = await halfSignedIn();
-    expect(await endSession(deps.db, session.id, now(), "logout")).toBe(true);
+    expect(await endSession(unit.deps.db, session.id, now(), "logout")).toBe(true);
     unit.clock.advance(MINUTE);
     expect(await cancel(session)).toEqual({ kind: "signed-out" });
     expect(await row(session.id)).toMatchObject({ ended_at: now() - MINUTE, end_reason: "logout" });
@@ -77,7 +68,7 @@ describe("endHalfSignedIn (unit tier)", () => {
 
   it("ends only its own session: another of the same user stays live", async () => {
     const session = await halfSignedIn();
-    const other = await createSession(deps.db, deps.random, now(), deps.config.session, { userId: session.user_id, stage: "full", flowId: null, ip: "192.0.2.2", userAgent: "unit" });
+    const other = await createSession(unit.deps.db, unit.deps.random, now(), unit.deps.config.session, { userId: session.user_id, stage: "full", flowId: null, ip: "192.0.2.2", userAgent: "unit" });
     expect(await cancel(session)).toMatchObject({ kind: "ended" });
     expect(await row(other.session.id)).toMatchObject({ ended_at: null });
   });

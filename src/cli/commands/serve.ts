@@ -92,7 +92,7 @@ export function serveCommand(): Command {
     // statements are not cut off (only its wait for another process's write lock is bounded), and its
     // database may live in this process alone (sqlite::memory:): it is migrated on the server's own
     // connection, as before.
-    if (!config.databaseUrl.startsWith("sqlite:")) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl, serverKeys(config)));
+    if (!config.databaseUrl.startsWith("sqlite:")) await reachDatabase(config.databaseUrl, () => migrateDatabase(config.databaseUrl, serverKeys(config), { connectionTimeoutMs: config.databaseTimeoutMs }));
     const services = await reachDatabase(config.databaseUrl, () =>
       createServices(config, { startSender: false, logger, backgroundCheckpoints: true, boundStatements: true }),
     );
