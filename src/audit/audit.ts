@@ -4,7 +4,12 @@ import type { Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
 import type { AuditEventName } from "./events.ts";
 
-/** Who did something and from where. The command line uses ip "cli". */
+/** How the command line's events name their actor: "operator:" and the operating-system account (cli/context.ts operator). */
+export const OPERATOR_PREFIX = "operator:";
+/** The ip of the command line's events; an event of a request records the client's address. */
+export const COMMAND_LINE_IP = "cli";
+
+/** Who did something and from where. The command line uses ip COMMAND_LINE_IP. */
 export interface Actor {
   /** Login ID of the person acting, or "operator:<name>" for the command line. */
   actor: string | null;
