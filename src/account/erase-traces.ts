@@ -22,7 +22,7 @@ export async function personalStrings(db: Kysely<Database>, user: User): Promise
   const events = await db
     .selectFrom("audit")
     .select("detail")
-    .where(sql<string>`lower(trim(subject))`, "in", keyForms(user.login_key))
+    .where(sql<string>`lower(trim(subject))`, "in", keyForms(db, user.login_key))
     .where("detail", "is not", null)
     .execute();
   for (const event of events) collectStrings(JSON.parse(event.detail ?? "{}") as unknown, user.login_key, found);

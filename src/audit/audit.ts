@@ -100,16 +100,17 @@ function capitalsOf(letter: string): readonly string[] {
 }
 
 /**
- * Every value `lower(trim(column))` has, on SQLite and on PostgreSQL whatever its locale, for a login ID
- * written in any case whose key (loginKey) is that of `login`: the one home for finding a person's audit
- * rows by subject or actor (queryAudit, the console's trail, erasure's strings). Subjects and actors
- * are stored as written or as keys; SQLite's lower() folds ASCII alone, so "Özge.Claims" is
- * "Özge.claims" there and "özge.claims" on a PostgreSQL whose lower() folds every script. The forms
- * are the key with each letter beyond ASCII also as its capitals; compared with IN, through the
- * indexes on lower(trim(subject)) and lower(trim(actor)) (migrations 015, 016), never a scan. Past
- * MOST_FORMS (more than eight such letters) the further ones are taken in lower case only.
+ * Every value `lower(trim(column))` has in `db` for a login ID written in any case whose key (loginKey) is
+ * that of `login`: the one home for finding a person's audit rows by subject or actor (queryAudit, the
+ * console's trail, erasure). Subjects and actors are stored as written or as keys. PostgreSQL's lower()
+ * folds every script (store/database.ts): the key alone. SQLite's folds ASCII alone, so "Özge.Claims" is
+ * "Özge.claims" there: the key with each letter beyond ASCII also as its capitals. Compared with IN,
+ * through the indexes on lower(trim(subject)) and lower(trim(actor)) (migrations 015, 016), never a
+ * scan. Past MOST_FORMS (more than eight such letters) the further ones are taken in lower case only.
  */
-export function keyForms(login: string): string[] {
+export function keyForms(db: Kysely<Database>, login: string): string[] {
+  // The adapter's class name tells the dialect without a query (as migrations 001, 031 tell it).
+  if (db.getExecutor().adapter.constructor.name.startsWith("Postgres")) return [loginKey(login)];
   let forms = [""];
   for (const letter of loginKey(login)) {
     const all = [letter, ...capitalsOf(letter)];
@@ -124,7 +125,7 @@ export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promi
   let q = db.selectFrom("audit").selectAll();
   if (query.subject) {
     // Compared as the console and erasure compare it, through audit_subject_key_time (migration 016).
-    q = q.where(sql<string>`lower(trim(subject))`, "in", keyForms(query.subject));
+    q = q.where(sql<string>`lower(trim(subject))`, "in", keyForms(db, query.subject));
   }
   if (query.actor !== undefined) q = q.where("actor", "=", query.actor);
   if (query.event) q = q.where("event", "=", query.event);

@@ -17,7 +17,7 @@ import type { Database } from "../store/schema.ts";
  */
 export async function pseudonymiseAudit(db: Kysely<Database>, dialect: Dialect, login: string, pseudonym: string, emails: string[]): Promise<number> {
   let events = 0;
-  for (const form of keyForms(login)) {
+  for (const form of keyForms(db, login)) {
     if (dialect === "postgres") {
       events += firstCount(await sql<{ n: number }>`select famos_audit_pseudonymise(${form}, ${pseudonym}, ${emails}::text[]) as n`.execute(db));
       continue;

@@ -43,7 +43,7 @@ function matching(db: Kysely<Database>, filter: AuditFilter) {
   let q = db.selectFrom("audit");
   // Subjects and actors keep the login ID as written or its key: found in every case (keyForms),
   // through the indexes on these two expressions (migration 015): one person's events among months of everyone's.
-  const user = filter.user === undefined ? [] : keyForms(filter.user);
+  const user = filter.user === undefined ? [] : keyForms(db, filter.user);
   if (user.length > 0 && user[0] !== "") q = q.where((eb) => eb.or([eb(sql<string>`lower(trim(subject))`, "in", user), eb(sql<string>`lower(trim(actor))`, "in", user)]));
   if (filter.event) q = q.where("event", "=", filter.event);
   if (filter.since !== undefined) q = q.where("time", ">=", filter.since);
