@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import { keyForms } from "../audit/audit.ts";
 import { addressKey } from "../bounce/addresses.ts";
 import { forgetUnusedAddresses } from "../bounce/forget.ts";
 import type { Database } from "../store/schema.ts";
@@ -21,7 +22,7 @@ export async function personalStrings(db: Kysely<Database>, user: User): Promise
   const events = await db
     .selectFrom("audit")
     .select("detail")
-    .where(sql<string>`lower(trim(subject))`, "=", user.login_key)
+    .where(sql<string>`lower(trim(subject))`, "in", keyForms(db, user.login_key))
     .where("detail", "is not", null)
     .execute();
   for (const event of events) collectStrings(JSON.parse(event.detail ?? "{}") as unknown, user.login_key, found);

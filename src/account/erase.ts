@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Deps } from "../app/deps.ts";
-import { recordAudit } from "../audit/audit.ts";
+import { keyForms, recordAudit } from "../audit/audit.ts";
 import { pseudonymiseAudit } from "../audit/rewrite.ts";
 import { randomId } from "../platform/random.ts";
 import { unlockAccountCounters } from "../regulation/locks.ts";
@@ -45,7 +45,7 @@ export async function eraseUser(deps: Deps, by: Acting, userId: string): Promise
     await forgetAddresses(tx, target.id, strings);
     const events = await pseudonymiseAudit(tx, deps.dialect, target.login_id, pseudonym, strings);
     // Her notices stay on the banner and in the console, no longer under her login ID.
-    await tx.updateTable("notices").set({ created_by: pseudonym }).where(sql<string>`lower(trim(created_by))`, "=", target.login_key).execute();
+    await tx.updateTable("notices").set({ created_by: pseudonym }).where(sql<string>`lower(trim(created_by))`, "in", keyForms(tx, target.login_key)).execute();
     // Passkeys, the authenticator app and recovery codes (issue 13) have no foreign key: removed here.
     await removeAllFactors(tx, target.id);
     // Sessions, flows and codes go with the account (ON DELETE CASCADE).

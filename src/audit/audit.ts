@@ -4,7 +4,12 @@ import type { Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
 import type { AuditEventName } from "./events.ts";
 
-/** Who did something and from where. The command line uses ip "cli". */
+/** How the command line's events name their actor: "operator:" and the operating-system account (cli/context.ts operator). */
+export const OPERATOR_PREFIX = "operator:";
+/** The ip of the command line's events; an event of a request records the client's address. */
+export const COMMAND_LINE_IP = "cli";
+
+/** Who did something and from where. The command line uses ip COMMAND_LINE_IP. */
 export interface Actor {
   /** Login ID of the person acting, or "operator:<name>" for the command line. */
   actor: string | null;
@@ -76,17 +81,51 @@ export interface AuditRecord {
   detail: Record<string, unknown>;
 }
 
+/** How many forms keyForms gives at most (IN lists of the index's expression); 2^8 for eight capitals beyond ASCII. */
+const MOST_FORMS = 256;
+
+let capitals: Map<string, string[]> | undefined;
+
+/** The capitals (upper and title case, composed) whose lower case is `letter`, beyond ASCII: "ö" → "Ö", "ß" → "ẞ", "ǆ" → "Ǆ", "ǅ". */
+function capitalsOf(letter: string): readonly string[] {
+  if (capitals === undefined) {
+    capitals = new Map();
+    for (let point = 0x80; point <= 0xffff; point++) {
+      const c = String.fromCharCode(point);
+      const lower = c.toLowerCase();
+      if (lower !== c && c.normalize("NFC") === c) capitals.set(lower, [...(capitals.get(lower) ?? []), c]);
+    }
+  }
+  return capitals.get(letter) ?? [];
+}
+
 /**
- * Newest first. Subjects are stored as login keys (issue 19.5), so the key is computed here, in the
- * application, where case and spaces fold for every script; SQLite's lower() folds ASCII only and
- * serves just rows written before subjects were stored that way (trim() too: as erasure matches them).
+ * Every value `lower(trim(column))` has in `db` for a login ID written in any case whose key (loginKey) is
+ * that of `login`: the one home for finding a person's audit rows by subject or actor (queryAudit, the
+ * console's trail, erasure). Subjects and actors are stored as written or as keys. PostgreSQL's lower()
+ * folds every script (store/database.ts): the key alone. SQLite's folds ASCII alone, so "Özge.Claims" is
+ * "Özge.claims" there: the key with each letter beyond ASCII also as its capitals. Compared with IN,
+ * through the indexes on lower(trim(subject)) and lower(trim(actor)) (migrations 015, 016), never a
+ * scan. Past MOST_FORMS (more than eight such letters) the further ones are taken in lower case only.
  */
+export function keyForms(db: Kysely<Database>, login: string): string[] {
+  // The adapter's class name tells the dialect without a query (as migrations 001, 031 tell it).
+  if (db.getExecutor().adapter.constructor.name.startsWith("Postgres")) return [loginKey(login)];
+  let forms = [""];
+  for (const letter of loginKey(login)) {
+    const all = [letter, ...capitalsOf(letter)];
+    const kept = forms.length * all.length <= MOST_FORMS ? all : [letter];
+    forms = forms.flatMap((form) => kept.map((c) => form + c));
+  }
+  return forms;
+}
+
+/** Newest first. A subject is found in any case it was written in (keyForms). */
 export async function queryAudit(db: Kysely<Database>, query: AuditQuery): Promise<AuditRecord[]> {
   let q = db.selectFrom("audit").selectAll();
   if (query.subject) {
-    const key = loginKey(query.subject);
     // Compared as the console and erasure compare it, through audit_subject_key_time (migration 016).
-    q = q.where(sql<string>`lower(trim(subject))`, "=", key);
+    q = q.where(sql<string>`lower(trim(subject))`, "in", keyForms(db, query.subject));
   }
   if (query.actor !== undefined) q = q.where("actor", "=", query.actor);
   if (query.event) q = q.where("event", "=", query.event);

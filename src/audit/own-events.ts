@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.ts";
-import { queryAudit } from "./audit.ts";
+import { COMMAND_LINE_IP, queryAudit } from "./audit.ts";
 import type { AuditEventName } from "./events.ts";
 
 /**
@@ -25,11 +25,13 @@ const CLAIM_EVENTS = 50;
 
 /**
  * The one check behind every `?done=` claim of an action (reader.ts ownEventClaim calls it): whether the
- * reader's own events include one of that kind, on that account, that holds, written less than
+ * reader's own events (of a request, not the command line's) include one of that kind, on that account, that holds, written less than
  * DONE_CLAIM_MS before `now` (the injected clock). A double click's second redirect finds the first's event.
  */
 export async function ownRecentEvents(db: Kysely<Database>, now: number, claim: OwnClaim): Promise<boolean> {
   const since = now - DONE_CLAIM_MS + 1;
   const events = await queryAudit(db, { actor: claim.actor, event: claim.event, ...(claim.subject === undefined ? {} : { subject: claim.subject }), since, limit: CLAIM_EVENTS });
-  return events.some((event) => claim.holds === undefined || claim.holds(event.detail));
+  // A reader is a person on a page: the command line's events (an operator's actor string could be an
+  // old account's login ID, "operator:root", made before newLoginIdProblem refused it) are never hers.
+  return events.some((event) => event.ip !== COMMAND_LINE_IP && (claim.holds === undefined || claim.holds(event.detail)));
 }

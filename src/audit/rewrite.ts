@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../store/database.ts";
+import { keyForms } from "./audit.ts";
 import type { Database } from "../store/schema.ts";
 
 /**
@@ -8,17 +9,25 @@ import type { Database } from "../store/schema.ts";
  * lets nothing else through, and even these keep every kept event's name and time.
  */
 
-/** Erasure: the person's login ID becomes `pseudonym` as actor and subject, their addresses and user agents go. */
+/**
+ * Erasure: the person's login ID becomes `pseudonym` as actor and subject, their addresses and user
+ * agents go. Migration 003's function and trigger compare lower(trim(column)) with lower(login), so
+ * they are asked once per form of it (keyForms): SQLite's lower() folds ASCII alone, and her events
+ * keep the login ID as written and as its key ("Özge.Leaver", "özge.leaver").
+ */
 export async function pseudonymiseAudit(db: Kysely<Database>, dialect: Dialect, login: string, pseudonym: string, emails: string[]): Promise<number> {
-  if (dialect === "postgres") {
-    const result = await sql<{ n: number }>`select famos_audit_pseudonymise(${login}, ${pseudonym}, ${emails}::text[]) as n`.execute(db);
-    return Number(result.rows[0]?.n ?? 0);
+  let events = 0;
+  for (const form of keyForms(db, login)) {
+    if (dialect === "postgres") {
+      events += firstCount(await sql<{ n: number }>`select famos_audit_pseudonymise(${form}, ${pseudonym}, ${emails}::text[]) as n`.execute(db));
+      continue;
+    }
+    events += firstCount(await sql<{ n: number }>`select count(*) as n from audit where lower(trim(subject)) = ${form} or lower(trim(actor)) = ${form}`.execute(db));
+    for (const email of emails.length > 0 ? emails : [null]) {
+      await sql`insert into famos_audit_pseudonymise (login, pseudonym, email) values (${form}, ${pseudonym}, ${email})`.execute(db);
+    }
   }
-  const counted = await sql<{ n: number }>`select count(*) as n from audit where lower(trim(subject)) = lower(${login}) or lower(trim(actor)) = lower(${login})`.execute(db);
-  for (const email of emails.length > 0 ? emails : [null]) {
-    await sql`insert into famos_audit_pseudonymise (login, pseudonym, email) values (${login}, ${pseudonym}, ${email})`.execute(db);
-  }
-  return Number(counted.rows[0]?.n ?? 0);
+  return events;
 }
 
 /** Retention: removes up to `batch` of the oldest events before `before`. */

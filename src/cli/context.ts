@@ -2,7 +2,7 @@ import pino from "pino";
 import { existsSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
-import type { Actor } from "../audit/audit.ts";
+import { COMMAND_LINE_IP, OPERATOR_PREFIX, type Actor } from "../audit/audit.ts";
 import { createServices, migrationKeys, type Services } from "../app/services.ts";
 import { unsentSince } from "../mail/outbox.ts";
 import { migrateDatabase, migrateToLatest } from "../store/migrate.ts";
@@ -93,7 +93,7 @@ export function operator(): Actor {
   } catch {
     // No passwd entry (containers): keep "unknown".
   }
-  return { actor: `operator:${name}`, ip: "cli", userAgent: "famos-cli" };
+  return { actor: `${OPERATOR_PREFIX}${name}`, ip: COMMAND_LINE_IP, userAgent: "famos-cli" };
 }
 
 /**

@@ -207,22 +207,44 @@ function namesMasked(text: string, { phrase, names }: NamingPhrase): string {
 function nameBefore(text: string, end: number, floor: number): { start: number; end: number } | null {
   const open = bracketedAddressAt(text, end, floor);
   let nameEnd = open === -1 ? end : open;
-  if (open !== -1) while (nameEnd > floor && blank(text.charCodeAt(nameEnd - 1))) nameEnd--;
+  // Several recipients' addresses ("Jane Doe <a@…> <b@…> wasn't found at …"): the name before the first.
+  for (let before = open; before !== -1; before = bracketedAddressAt(text, nameEnd, floor)) {
+    nameEnd = before;
+    while (nameEnd > floor && blank(text.charCodeAt(nameEnd - 1))) nameEnd--;
+  }
   const start = nameStart(text, nameEnd, floor, open !== -1);
   return start === -1 ? null : { start, end: nameEnd };
 }
 
-/** Where the "<" is of an address in angle brackets ending at `end` ("<jane@contoso.example>", its "@" written any way), or -1. */
+/**
+ * Where the "<" is of an address in angle brackets ending at `end` ("<jane@contoso.example>", its "@" written any
+ * way, its local part quoted with spaces in it: <"jane doe"@…>), or -1.
+ */
 function bracketedAddressAt(text: string, end: number, floor: number): number {
   if (text.charCodeAt(end - 1) !== 0x3e) return -1;
   let address = false;
   for (let i = end - 2; i >= floor; i--) {
     const c = text.charCodeAt(i);
     if (c === 0x3c) return address ? i : -1;
+    // A quoted local part, read back to its opening quote in one pass (an unclosed one: no address).
+    if (c === QUOTE && address) {
+      do i--; while (i >= floor && (text.charCodeAt(i) !== QUOTE || text.charCodeAt(i - 1) === BACKSLASH));
+      if (i < floor) return -1;
+      continue;
+    }
     if (c === 0x3e || c <= SPACE || blank(c)) return -1;
     if (!address && (c === AT || c === PERCENT || c === AMPERSAND || c === FULLWIDTH_AT)) address = separatorAt(text, i) > 0;
   }
   return -1;
+}
+
+/**
+ * Whether the word from `start` to `end` ends a sentence ("failed."): a dot after more than one character, the word
+ * not a capital's ("Jr.", "III.", "Inc." are a name's suffix; an initial, "Q.", is never a sentence's end).
+ */
+function sentenceEnd(text: string, start: number, end: number): boolean {
+  const first = text.charAt(start);
+  return text.charCodeAt(end - 1) === 0x2e && end - start > 2 && first === first.toLowerCase();
 }
 
 /** A display name's characters: a local part's, and its quotes, brackets and comma ("Jane Doe", "(Sales)", "Doe, Jane"). */
@@ -236,11 +258,14 @@ const blank = (c: number) => c === SPACE || c === 0x09 || c === 0xa0 || c === 0x
  * name characters (inName), any white space but a line break apart ("Jane van der Berg", "Doe, Jane (Sales)",
  * "Jane Q. Public": a display name is personal data as much as a mailbox), back to the line's start, any other
  * character (":", ";", "<"), a word with no letter (a status code, "5.1.1") or one ending a sentence ("failed.";
- * an initial, "Q.", does not); `judgeFirst`: the first word too (a name before an address, nameBefore). -1 when there is no name, or the word before the phrase is an address's part
+ * an initial, "Q.", or a capital's suffix, "Jr.", "III.", does not: sentenceEnd); `judgeFirst`: the first word too
+ * (a name before an address, nameBefore), where numbers ("Jane Doe 3") are the name's when a word with a letter precedes them. -1 when there is no name, or the word before the phrase is an address's part
  * (its domain, its "@" written any way): the address is masked as such.
  */
 function nameStart(text: string, end: number, floor: number, judgeFirst = false): number {
   let start = -1;
+  // judgeFirst: numbers right before the address ("Jane Doe 3 <…>") are the name's when a word with a letter comes before them.
+  let numbers = judgeFirst;
   for (let wordEnd = end; ; ) {
     let i = wordEnd;
     let letter = false;
@@ -253,11 +278,12 @@ function nameStart(text: string, end: number, floor: number, judgeFirst = false)
       else if ((c === PERCENT || c === AMPERSAND) && separatorAt(text, i) > 0) return start;
     }
     if (i === wordEnd || separatorEndsAt(text, i)) return start;
-    if ((start !== -1 || judgeFirst) && (!letter || (text.charCodeAt(wordEnd - 1) === 0x2e && wordEnd - i > 2))) return start;
-    start = i;
-    let gap = start;
+    numbers &&= !letter && /^[0-9]+$/.test(text.slice(i, wordEnd));
+    if (!numbers && (start !== -1 || judgeFirst) && (!letter || sentenceEnd(text, i, wordEnd))) return start;
+    if (!numbers) start = i;
+    let gap = i;
     while (gap > floor && blank(text.charCodeAt(gap - 1))) gap--;
-    if (gap === start || gap <= floor) return start;
+    if (gap === i || gap <= floor) return start;
     wordEnd = gap;
   }
 }

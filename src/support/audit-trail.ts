@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from "kysely";
-import { recordAudit, type Actor, type AuditRecord } from "../audit/audit.ts";
+import { keyForms, recordAudit, type Actor, type AuditRecord } from "../audit/audit.ts";
 import type { AuditTable, Database } from "../store/schema.ts";
 import { loginKey } from "../users/users.ts";
 import { pageWithin, type PastEnd } from "./paging.ts";
@@ -41,11 +41,10 @@ const ERASED = /^erased-[A-Za-z0-9_-]{8}$/;
 /** The rows the filter keeps, nothing selected yet. */
 function matching(db: Kysely<Database>, filter: AuditFilter) {
   let q = db.selectFrom("audit");
-  // The login key is computed here (Unicode case and spaces); subjects are stored as keys, older
-  // rows and actors keep the login ID as written. Compared as erasure compares them, through the
-  // indexes on these two expressions (migration 015): one person's events among months of everyone's.
-  const user = filter.user === undefined ? "" : loginKey(filter.user);
-  if (user) q = q.where((eb) => eb.or([eb(sql<string>`lower(trim(subject))`, "=", user), eb(sql<string>`lower(trim(actor))`, "=", user)]));
+  // Subjects and actors keep the login ID as written or its key: found in every case (keyForms),
+  // through the indexes on these two expressions (migration 015): one person's events among months of everyone's.
+  const user = filter.user === undefined ? [] : keyForms(db, filter.user);
+  if (user.length > 0 && user[0] !== "") q = q.where((eb) => eb.or([eb(sql<string>`lower(trim(subject))`, "in", user), eb(sql<string>`lower(trim(actor))`, "in", user)]));
   if (filter.event) q = q.where("event", "=", filter.event);
   if (filter.since !== undefined) q = q.where("time", ">=", filter.since);
   if (filter.until !== undefined) q = q.where("time", "<", filter.until);
@@ -53,14 +52,25 @@ function matching(db: Kysely<Database>, filter: AuditFilter) {
 }
 
 function filtered(db: Kysely<Database>, filter: AuditFilter) {
-  return matching(db, filter)
-    .selectAll("audit")
-    // Older rows keep the login ID as written, hence lower() too (as in matching's user filter).
-    .select((eb) =>
-      eb
-        .exists(eb.selectFrom("users").select("users.id").where((w) => w.or([w("users.login_key", "=", w.ref("audit.subject")), w("users.login_key", "=", w.fn<string>("lower", [w.ref("audit.subject")]))])))
-        .as("subject_has_account"),
-    );
+  return matching(db, filter).selectAll("audit");
+}
+
+/**
+ * The keys, among the subjects of `rows`' typed login IDs (TYPED_LOGIN_EVENTS), that an account has:
+ * one read of users by login_key. The key is computed here (loginKey), where case folds in every
+ * script: a subject is the key or the login ID as written ("Özge.Expired"), which SQLite's lower() would not fold.
+ */
+async function keysWithAccount(db: Kysely<Database>, rows: readonly Row[]): Promise<ReadonlySet<string>> {
+  const keys = [...new Set(rows.filter((row) => TYPED_LOGIN_EVENTS.has(row.event) && row.subject !== null).map((row) => loginKey(row.subject!)))];
+  if (keys.length === 0) return new Set();
+  const found = await db.selectFrom("users").select("login_key").where("login_key", "in", keys).execute();
+  return new Set(found.map((user) => user.login_key));
+}
+
+/** The rows as the trail shows them (toRecord). */
+async function recordsOf(db: Kysely<Database>, rows: readonly Row[]): Promise<AuditRecord[]> {
+  const known = await keysWithAccount(db, rows);
+  return rows.map((row) => toRecord(row, known));
 }
 
 /**
@@ -71,7 +81,7 @@ function filtered(db: Kysely<Database>, filter: AuditFilter) {
  * it (ASVS 7.1.1, OWASP Logging Cheat Sheet). The attempts still show, with their address, time and
  * browser, so spraying and a user typing the wrong login ID can still be seen.
  */
-function toRecord(row: Selectable<AuditTable> & { subject_has_account: unknown }): AuditRecord {
+function toRecord(row: Selectable<AuditTable>, withAccount: ReadonlySet<string>): AuditRecord {
   let detail: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(row.detail);
@@ -80,8 +90,7 @@ function toRecord(row: Selectable<AuditTable> & { subject_has_account: unknown }
     // A row written by hand with bad JSON still shows, without detail.
   }
   const record = { id: Number(row.id), time: Number(row.time), event: row.event, actor: row.actor, subject: row.subject, ip: row.ip, userAgent: row.user_agent, detail };
-  // 1 on SQLite, true on PostgreSQL.
-  if (!TYPED_LOGIN_EVENTS.has(row.event) || row.subject === null || Number(row.subject_has_account) === 1 || ERASED.test(row.subject)) return record;
+  if (!TYPED_LOGIN_EVENTS.has(row.event) || row.subject === null || withAccount.has(loginKey(row.subject)) || ERASED.test(row.subject)) return record;
   const typed = (value: string | null) => value !== null && (value === row.subject || loginKey(value) === loginKey(row.subject!));
   const { typed: _typed, ...rest } = detail;
   return { ...record, actor: typed(row.actor) ? UNKNOWN_LOGIN_ID : row.actor, subject: UNKNOWN_LOGIN_ID, detail: rest };
@@ -151,12 +160,12 @@ async function lastPage(db: Kysely<Database>, filter: AuditFilter, asked: number
   const rows = total === 0 ? [] : await filtered(db, filter).orderBy("time", "asc").orderBy("id", "asc").limit(size).execute();
   // Numbered as the last page whatever the link carried: an Older link whose row the retention job
   // removed, or typed by hand, may carry a number within the trail (?before=<gone>&page=2).
-  return { records: rows.reverse().map(toRecord), page: within.pageCount, hasNext: false, hasPrevious: within.pageCount > 1, pastEnd: within.pastEnd, pageLimit: null };
+  return { records: await recordsOf(db, rows.reverse()), page: within.pageCount, hasNext: false, hasPrevious: within.pageCount > 1, pastEnd: within.pastEnd, pageLimit: null };
 }
 
 /** A page of rows read newest first, a page and one more: the page, and whether older follow. */
-function shown(rows: Row[], page: number, hasPrevious: boolean): AuditPage {
-  return { records: rows.slice(0, AUDIT_PAGE_SIZE).map(toRecord), page, hasNext: rows.length > AUDIT_PAGE_SIZE, hasPrevious, pastEnd: null, pageLimit: null };
+async function shown(db: Kysely<Database>, rows: Row[], page: number, hasPrevious: boolean): Promise<AuditPage> {
+  return { records: await recordsOf(db, rows.slice(0, AUDIT_PAGE_SIZE)), page, hasNext: rows.length > AUDIT_PAGE_SIZE, hasPrevious, pastEnd: null, pageLimit: null };
 }
 
 /**
@@ -177,14 +186,14 @@ export async function auditPage(db: Kysely<Database>, filter: AuditFilter, at: A
     if (at.before !== undefined) {
       const rows = from ? await beyond(db, filter, from, "desc", AUDIT_PAGE_SIZE + 1) : [];
       // Never page 1: newer events than the row are there (or were: the row named is one).
-      if (rows.length > 0) return shown(rows, Math.max(2, asked), true);
+      if (rows.length > 0) return shown(db, rows, Math.max(2, asked), true);
       return lastPage(db, filter, Math.max(2, asked));
     }
     const newer = from ? await beyond(db, filter, from, "asc", AUDIT_PAGE_SIZE + 1) : [];
     if (newer.length > AUDIT_PAGE_SIZE) {
       const page = newer.slice(0, AUDIT_PAGE_SIZE).reverse();
       const below = await beyond(db, filter, { time: Number(page.at(-1)!.time), id: Number(page.at(-1)!.id) }, "desc", 1);
-      return shown([...page, ...below], Math.max(2, asked), true);
+      return shown(db, [...page, ...below], Math.max(2, asked), true);
     }
   }
   const wanted = cursorId === undefined ? asked : 1;
@@ -192,7 +201,7 @@ export async function auditPage(db: Kysely<Database>, filter: AuditFilter, at: A
   const rows = await numbered(db, filter, page);
   // Past the end (the bound's page empty, or the last): the last page, said, read from the oldest end.
   if (wanted > 1 && (rows.length === 0 || (wanted > page && rows.length <= AUDIT_PAGE_SIZE))) return lastPage(db, filter, wanted);
-  return { ...shown(rows, page, page > 1), pageLimit: wanted > page ? { asked: wanted, limit: page } : null };
+  return { ...(await shown(db, rows, page, page > 1)), pageLimit: wanted > page ? { asked: wanted, limit: page } : null };
 }
 
 /**
@@ -210,7 +219,7 @@ export async function* auditRecords(db: Kysely<Database>, filter: AuditFilter, o
         : q.where((eb) => eb.or([eb("time", "<", time), eb.and([eb("time", "=", time), eb("id", "<", id)])]));
     }
     const rows = await q.orderBy("time", order).orderBy("id", order).limit(batch).execute();
-    for (const row of rows) yield toRecord(row);
+    for (const record of await recordsOf(db, rows)) yield record;
     if (rows.length < batch) return;
     const last = rows.at(-1)!;
     after = { time: Number(last.time), id: Number(last.id) };

@@ -1,6 +1,8 @@
 /** The fields every way of making a user checks (user add, the import, the console): one home for their limits. */
+import { OPERATOR_PREFIX } from "../audit/audit.ts";
 import { maskMailbox } from "../platform/format.ts";
 import { maskEmailsIn } from "../platform/mask-emails.ts";
+import { loginKey } from "./users.ts";
 
 /** C0, DEL and C1 (U+0080–U+009F: U+009B is a one-byte CSI to many terminals). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -217,6 +219,8 @@ function loginIdProblem(loginId: string, newLoginId: boolean): string | null {
   return newLoginId ? newLoginIdProblem(loginId) : null;
 }
 
+const OPERATOR_LOOKALIKE = `the login ID must not begin with "operator:": the audit trail names the command line's operators so`;
+
 /**
  * Every variation selector (U+FE00–U+FE0F, U+E0100–U+E01EF, Mongolian U+180B–U+180D, U+180F), the
  * ones hasInvisibleCharacters takes after a pictograph too: "jane❤" and "jane❤️" would be two
@@ -227,12 +231,14 @@ const VARIATION_SELECTOR = /[\uFE00-\uFE0F\u{E0100}-\u{E01EF}\u180B-\u180D\u180F
 /**
  * The rules for the login ID of an account being made, which accounts made before them escape: no
  * invisible character (hasInvisibleCharacters), no variation selector, even one a pictograph shows
- * (VARIATION_SELECTOR), and no look-alike (lookAlikeProblem). `user add` and the
+ * (VARIATION_SELECTOR), no look-alike (lookAlikeProblem), and no start the command line's actor has
+ * (OPERATOR_PREFIX, in any case: "operator:root" would read as an operator on the trail and to the claims). `user add` and the
  * console ask them with the other fields (userFieldProblems); the import asks them only of rows that
  * would make an account (support/import-users.ts, refusedNewcomers), since a row naming an account
  * made before a rule ("anna" with U+FE0F, "јре" in Cyrillic) is that account's.
  */
 export function newLoginIdProblem(loginId: string): string | null {
+  if (loginKey(loginId).startsWith(OPERATOR_PREFIX)) return OPERATOR_LOOKALIKE;
   if (hasInvisibleCharacters(loginId) || VARIATION_SELECTOR.test(loginId)) return "the login ID must not contain invisible characters (such as zero-width spaces, direction marks or emoji style selectors)";
   return lookAlikeProblem(loginId);
 }

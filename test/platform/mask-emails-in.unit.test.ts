@@ -171,6 +171,16 @@ describe("maskEmailsIn", () => {
       ["a bracket of %25s never an @, then the phrase", "A <%" + "25".repeat(n / 2) + "> wasn't found at x"],
       ["a bracket never opened, then the phrase", "A " + "a@".repeat(n / 2) + "> wasn't found at x"],
       ["brackets closed before each phrase", "<a@b>".repeat(n / 22) + "> wasn't found at ".repeat(n / 22)],
+      // revfix: several recipients' brackets, a quoted local part with spaces, numbers and suffixes before the bracket.
+      ["many bracketed addresses, then the phrase", "A " + "<a@b> ".repeat(n / 6) + "wasn't found at x"],
+      ["two bracketed addresses before each phrase", "<a@b> <c@d> wasn't found at ".repeat(n / 28)],
+      ["a quoted local part of spaces in a bracket, then the phrase", "A <\"" + " ".repeat(n) + "\"@b> wasn't found at x"],
+      ["a quote never opened in a bracket, then the phrase", "A " + " ".repeat(n) + "\"@b> wasn't found at x"],
+      ["quotes and spaces in a bracket, then the phrase", "A <" + "\" ".repeat(n / 2) + "\"@b> wasn't found at x"],
+      ["quoted bracketed addresses before each phrase", "A <\"a b\"@c> <\"d\"@e> wasn't found at ".repeat(n / 40)],
+      ["numbers before a bracketed address, then the phrase", "1 ".repeat(n / 2) + "<a@b> wasn't found at x"],
+      ["suffixes before a bracketed address, then the phrase", "Jr. ".repeat(n / 4) + "<a@b> wasn't found at x"],
+      ["a number, a name and a bracket before each phrase", "A 3 <a@b> wasn't found at ".repeat(n / 27)],
     ])("%s", (_what, text) => {
       const charCodeAt = vi.spyOn(String.prototype, "charCodeAt");
       const indexOf = vi.spyOn(String.prototype, "indexOf");

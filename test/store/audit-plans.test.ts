@@ -90,6 +90,9 @@ describe.each(DIALECTS)("the audit trail's readers and its indexes, on %s", (dia
     expect(await scansOf((db) => disableInForce(db, { login_id: login, disabled_at: 10_000, sync_disabled_partner: null }))).toEqual([]);
     // And its look for a person's keep written after a sync's disable (by id: the host clock may have been set back).
     expect(await scansOf((db) => queryAudit(db, { subject: login, event: "user.disabled", afterId: 5, limit: 1 }))).toEqual([]);
+    // A login ID with capitals beyond ASCII is compared in each form it takes (keyForms, an IN list), still through the index.
+    expect(await scansOf((db) => queryAudit(db, { subject: "ÄÖÜ.Plan-Ñandú", limit: 20 }))).toEqual([]);
+    expect(await scansOf((db) => auditPage(db, { user: "ÄÖÜ.Plan-Ñandú" }, { page: 1 }))).toEqual([]);
   });
 
   it("reads one event's rows through an index: the console's event filter, the rollout's enrolments per day", async () => {

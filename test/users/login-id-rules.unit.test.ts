@@ -35,3 +35,23 @@ describe("a login ID's own rules (loginIdProblem), for new login IDs and the imp
     ]);
   });
 });
+
+const OPERATOR = 'the login ID must not begin with "operator:": the audit trail names the command line\'s operators so';
+
+/**
+ * Review finding: a login ID shaped like the command line's actor ("operator:root") would read, on the
+ * trail and to the ?done= claims, as an operator. New login IDs (user add, the console, an import row
+ * that makes an account) are refused it in any case; an account made before keeps its own.
+ */
+describe("a new login ID does not begin with the operator's prefix (newLoginIdProblem)", () => {
+  const problem = (loginId: string, newLoginId: boolean) => userFieldProblem({ loginId, fullName: "Op Root", partnerNumber: "01234" }, { newLoginId });
+
+  it("refuses operator:… in any case, and takes the word elsewhere", () => {
+    for (const loginId of ["operator:root", "Operator:x", " OPERATOR:", "operator:"]) expect(problem(loginId, true), loginId).toBe(OPERATOR);
+    for (const loginId of ["operator", "operator.root", "the.operator:root", "operator;root"]) expect(problem(loginId, true), loginId).toBeNull();
+  });
+
+  it("leaves an existing account's login ID to it (the import's file check)", () => {
+    expect(problem("operator:root", false)).toBeNull();
+  });
+});
