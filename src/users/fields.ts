@@ -219,7 +219,7 @@ function loginIdProblem(loginId: string, newLoginId: boolean): string | null {
   return newLoginId ? newLoginIdProblem(loginId) : null;
 }
 
-const OPERATOR_LOOKALIKE = `the login ID must not begin with "operator:": the audit trail names the command line's operators so`;
+const OPERATOR_LOOKALIKE = `the login ID must not begin with "operator:", which the audit trail uses for the command line's operators`;
 
 /**
  * Every variation selector (U+FE00–U+FE0F, U+E0100–U+E01EF, Mongolian U+180B–U+180D, U+180F), the

@@ -36,7 +36,7 @@ describe("a login ID's own rules (loginIdProblem), for new login IDs and the imp
   });
 });
 
-const OPERATOR = 'the login ID must not begin with "operator:": the audit trail names the command line\'s operators so';
+const OPERATOR = 'the login ID must not begin with "operator:", which the audit trail uses for the command line\'s operators';
 
 /**
  * Review finding: a login ID shaped like the command line's actor ("operator:root") would read, on the
