@@ -58,7 +58,7 @@ function auditRow(now: number, entry: AuditEntry) {
 }
 
 export interface AuditQuery {
-  subject?: string;
+  subject?: string | undefined;
   /** Only events of this actor, as written (a login ID, or "operator:<name>"): ownRecentEvents' reader. */
   actor?: string;
   event?: string;

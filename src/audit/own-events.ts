@@ -15,9 +15,9 @@ export interface OwnClaim {
   actor: string;
   event: AuditEventName;
   /** The account the event is about; left out for events about none (notices, address locks, rollout). */
-  subject?: string;
+  subject?: string | undefined;
   /** What the event must have recorded (this notice; a factor actually removed). */
-  holds?: (detail: Record<string, unknown>) => boolean;
+  holds?: ((detail: Record<string, unknown>) => boolean) | undefined;
 }
 
 /** Events of one reader read per claim: more than anyone does in DONE_CLAIM_MS on one page. */
@@ -30,7 +30,7 @@ const CLAIM_EVENTS = 50;
  */
 export async function ownRecentEvents(db: Kysely<Database>, now: number, claim: OwnClaim): Promise<boolean> {
   const since = now - DONE_CLAIM_MS + 1;
-  const events = await queryAudit(db, { actor: claim.actor, event: claim.event, ...(claim.subject === undefined ? {} : { subject: claim.subject }), since, limit: CLAIM_EVENTS });
+  const events = await queryAudit(db, { actor: claim.actor, event: claim.event, subject: claim.subject, since, limit: CLAIM_EVENTS });
   // A reader is a person on a page: the command line's events (an operator's actor string could be an
   // old account's login ID, "operator:root", made before newLoginIdProblem refused it) are never hers.
   return events.some((event) => event.ip !== COMMAND_LINE_IP && (claim.holds === undefined || claim.holds(event.detail)));

@@ -37,7 +37,7 @@ type ConfirmRefusal = Parameters<typeof confirmProblem>[1];
 function profileDone(deps: Deps, request: FastifyRequest): Record<string, MessageKey | CheckedDone> {
   const { user, session } = signedIn(request);
   const own = (key: MessageKey, event: "email.changed" | "code.cancelled" | "password.changed", holds?: (d: Record<string, unknown>) => boolean) =>
-    ownEventClaim(deps, request, key, { event, subject: user.login_id, ...(holds ? { holds } : {}) });
+    ownEventClaim(deps, request, key, { event, subject: user.login_id, holds });
   return {
     "email-changed": own("profile.emailChanged", "email.changed"),
     "email-cancelled": own("profile.emailCancelled", "code.cancelled", (d) => d.purpose === "email-change"),

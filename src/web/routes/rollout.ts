@@ -54,7 +54,7 @@ const DONE: Record<string, MessageKey> = {
 function rolloutDone(deps: Deps, request: FastifyRequest): Record<string, CheckedDone> {
   const saved = (d: Record<string, unknown>) => d.startsAt != null;
   const claim = (key: string, holds?: (d: Record<string, unknown>) => boolean) =>
-    ownEventClaim(deps, request, DONE[key]!, { event: "rollout.planned", ...(holds ? { holds } : {}) });
+    ownEventClaim(deps, request, DONE[key]!, { event: "rollout.planned", holds });
   return { set: claim("set", saved), "set-nobody": claim("set-nobody", saved), "set-past": claim("set-past", saved), removed: claim("removed", (d) => d.startsAt == null), told: claim("told") };
 }
 

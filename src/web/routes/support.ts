@@ -37,7 +37,7 @@ const HTML = "text/html; charset=utf-8";
  */
 function userDone(deps: Deps, request: FastifyRequest, user: User): Record<string, MessageKey | CheckedDone> {
   const claim = (key: MessageKey, event: OwnClaim["event"], holds?: OwnClaim["holds"]) =>
-    ownEventClaim(deps, request, key, { event, subject: user.login_id, ...(holds ? { holds } : {}) });
+    ownEventClaim(deps, request, key, { event, subject: user.login_id, holds });
   return {
     reset: claim("console.done.reset", "email.reset", (d) => d.previousEmail != null),
     // A reset that found no confirmed address (a colleague's reset first, or never enrolled) told nobody.
